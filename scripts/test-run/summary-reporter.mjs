@@ -16,7 +16,8 @@ export default async function* summaryReporter(source) {
       const ms = event.data.details?.duration_ms ?? 0;
       perFile.set(event.data.file, (perFile.get(event.data.file) ?? 0) + ms);
     }
-    if (event.type === 'test:fail' && !isParentFailure(event.data)) {
+    // A todo's failure (a known bug the test shows) does not fail the run: not listed with the failures.
+    if (event.type === 'test:fail' && !event.data.todo && !isParentFailure(event.data)) {
       failures.push({ file: event.data.file ?? '', name: event.data.name, error: firstLine(event.data.details?.error) });
     }
     if (event.type !== 'test:diagnostic' || event.data.nesting !== 0) continue;

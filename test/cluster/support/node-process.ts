@@ -58,16 +58,19 @@ export class NodeProcess {
   /**
    * `caxton serve --kafka … --etcd … --cluster … --node-id … --api-port 0 --json --no-auth`, its
    * prepared components in the test tree's shared cache (test/support/engine-cache.ts), as the
-   * instrumented node's.
+   * instrumented node's. `env` is added to the test's environment (a crash test arms a fault point
+   * with `CAXTON_FAULT_POINT`; one the test's environment carries is never passed on).
    */
-  static cli(spec: NodeSpec, extra: string[] = []): NodeProcess {
+  static cli(spec: NodeSpec, extra: string[] = [], env: Record<string, string> = {}): NodeProcess {
     const s = withDir(spec);
     const args = [
       CAXTON_BIN, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', s.dataDir, '--node-id', s.id,
       '--prepare-cache-dir', TEST_ENGINE_CACHE,
       '--kafka', s.kafka, '--etcd', s.etcd, '--cluster', s.cluster.name, ...clusterFlags(s.cluster), ...extra,
     ];
-    return new NodeProcess(s, spawn(process.execPath, [...wasmFeatureNodeFlags(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), undefined);
+    const childEnv: NodeJS.ProcessEnv = { ...process.env };
+    delete childEnv['CAXTON_FAULT_POINT'];
+    return new NodeProcess(s, spawn(process.execPath, [...wasmFeatureNodeFlags(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnv, ...env } }), undefined);
   }
 
   /** The instrumented node: startNode with these options, writing its journal (node-child.ts, or another child such as bench/lib-kinds-node-child.ts: KINDS_NODE_CHILD). */

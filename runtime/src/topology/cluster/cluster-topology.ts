@@ -187,8 +187,14 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       });
       return gate;
     },
-    // Consume first: agents start as placement activates them (after the API listens, see afterApi).
-    beforeApi: (steps) => steps.consume(),
+    // The kinds in the registry are taken up before the first delivery (restoreAgents; a node started
+    // after a kind was deployed never hears of it otherwise, and its instances' mail here would wait
+    // for good); named agents start as placement activates them (after the API listens, see afterApi).
+    async beforeApi(steps) {
+      await steps.openLog();
+      await steps.restoreAgents();
+      await steps.consume();
+    },
     async afterApi(context) {
       if (!agents) throw new CaxtonError('node.cluster-wiring', 'afterApi before the agent residency was built', { kind: 'internal', hint: 'a bug in startNode' });
       const placed = agents;
