@@ -147,6 +147,12 @@ export const SCENARIOS: readonly Scenario[] = [
       const bound = 2;
       await via(t, 0).deploy({ name: agent, config: {}, limits: { absentQueue: bound } }, STATE_COUNTER());
       await via(t, 1).stop(agent, false, true);
+      // Every node counts a send to an absent agent once its registry watch has shown it the
+      // absence (a node that has not yet seen it counts nothing: decision 2157's window).
+      await waitFor(`${agent} to show stopped on every node`, async () => {
+        for (const c of t.clients) if ((await c.getAgent(agent)).state !== 'stopped') return false;
+        return true;
+      }, WAIT_MS, 100);
       for (let i = 0; i < bound; i++) await via(t, i).send(request(agent, 'inc'));
       for (const c of t.clients) {
         await assert.rejects(c.send(request(agent, 'one too many')), (err: { code?: string; hint?: string }) => {

@@ -10,6 +10,7 @@
  * copy it was decided on is still current), so no answer is ever given from a stale copy.
  */
 import { REGISTRY_CAS_ATTEMPTS } from '@caxton/core';
+import { RegistryError } from '../errors.js';
 import type { EtcdConnection } from './connection.js';
 import { absentCountKey, type KeyLayout } from './keys.js';
 
@@ -28,7 +29,8 @@ export class EtcdAbsentCounts {
   /**
    * Read-modify-write of `partition`'s record. `decide` may run more than once (another writer got
    * in between): it must depend on the text alone. Rejects with a RegistryError when etcd cannot be
-   * reached, or after REGISTRY_CAS_ATTEMPTS.absentCount lost compares in a row.
+   * reached, or (`registry.unavailable`, retryable) after REGISTRY_CAS_ATTEMPTS.absentCount lost
+   * compares in a row.
    */
   async update<T>(partition: number, decide: (text: string | undefined) => CountChange<T>): Promise<T> {
     const { client } = this.connection;
@@ -48,7 +50,11 @@ export class EtcdAbsentCounts {
       copy = kv === undefined ? { text: undefined, modRevision: 0 } : { text: kv.value.toString('utf8'), modRevision: Number(kv.mod_revision) };
       this.copies.set(partition, copy);
       if (attempt >= REGISTRY_CAS_ATTEMPTS.absentCount) {
-        throw this.connection.failure('update an absent queue count', new Error(`${attempt} concurrent changes of ${key}`));
+        // Contention, not a fault: the same retryable refusal as etcd out of reach (docs/routing.md §6).
+        throw new RegistryError('registry.unavailable', `the absent queue count of partition ${partition} changed under this node ${attempt} times in a row`, {
+          context: { partition, key },
+          hint: 'many nodes are sending to absent agents of one partition at once: retry the send',
+        });
       }
     }
   }

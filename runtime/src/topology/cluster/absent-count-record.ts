@@ -130,7 +130,8 @@ export function takePlaces(record: AbsentCountRecord, requests: readonly PlaceRe
  */
 export function publishHeld(record: AbsentCountRecord, mine: readonly HeldPublication[], node: string, isAbsent: (agent: string) => boolean, now: number, placeTtlMs: number): void {
   for (const agent of [...record.held.keys()]) if (!isAbsent(agent)) record.held.delete(agent);
-  for (const [id, t] of [...record.taken]) if (!isAbsent(t.agent) || now - t.at > placeTtlMs) record.taken.delete(id);
+  dropExpiredPlaces(record, now, placeTtlMs);
+  for (const [id, t] of [...record.taken]) if (!isAbsent(t.agent)) record.taken.delete(id);
   for (const m of mine) {
     if (!isAbsent(m.agent)) continue;
     const before = record.held.get(m.agent);
@@ -141,6 +142,14 @@ export function publishHeld(record: AbsentCountRecord, mine: readonly HeldPublic
     record.held.set(m.agent, { queue: m.queue, ids: [...m.ids], node });
   }
   for (const h of record.held.values()) for (const id of h.ids) record.taken.delete(id);
+}
+
+/**
+ * Places older than `placeTtlMs` go (their delivery never reached a holder's list): dropped by every
+ * writer, sends too, so a partition whose holder publishes nothing does not keep them counted.
+ */
+export function dropExpiredPlaces(record: AbsentCountRecord, now: number, placeTtlMs: number): void {
+  for (const [id, t] of [...record.taken]) if (now - t.at > placeTtlMs) record.taken.delete(id);
 }
 
 /** Each agent's fill: listed by its holder, plus places taken. */

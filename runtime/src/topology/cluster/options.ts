@@ -11,6 +11,14 @@
 import { CaxtonError, checkClusterTable, checkKafkaRequestTable, CLUSTER_LIMIT_TABLE, DEFAULT_CLUSTER_LIMITS, tableRowsOf } from '@caxton/core';
 import type { KafkaRequestShape } from '../../bus/kafka/options.js';
 
+/**
+ * The most absent deliveries one partition keeps, whatever the consumer window (decision 2157):
+ * every send to an absent agent rewrites its partition's shared count in etcd, one entry per
+ * delivery of at most ~620 bytes (a 257-character instance name twice, an id, a time); 1,024 keeps
+ * the record under ~640 KB, within etcd's default 1.5 MiB request. The default window's half is 128.
+ */
+export const ABSENT_PER_PARTITION_MAX = 1_024;
+
 export interface ClusterOptions {
   /**
    * Cluster name: nodes with the same name (and the same Kafka and etcd) form one cluster. It
@@ -135,7 +143,7 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
     kafkaOpenTimeoutMs: rows.kafkaOpenTimeoutMs,
     completionWithinMs: rows.completionWithinMs,
     maxPendingPerPartition: rows.maxPendingPerPartition,
-    absentPerPartition: Math.floor(rows.maxPendingPerPartition / 2),
+    absentPerPartition: Math.min(Math.floor(rows.maxPendingPerPartition / 2), ABSENT_PER_PARTITION_MAX),
     replicasAcrossNodes: o.replicasAcrossNodes ?? replicasAcrossNodesFromEnv(process.env),
     kafkaRequests,
   };

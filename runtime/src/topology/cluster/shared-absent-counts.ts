@@ -14,7 +14,7 @@
 import type { AbsentBound } from '../../node/absent-bound.js';
 import type { EtcdAbsentCounts } from '../../registry/etcd/absent-counts.js';
 import type { SharedAbsentCount } from '../../bus/port.js';
-import { isEmptyCount, parseAbsentCount, publishHeld, serializeAbsentCount, takePlaces, type AbsentCountRecord, type HeldPublication, type PlaceRequest } from './absent-count-record.js';
+import { dropExpiredPlaces, isEmptyCount, parseAbsentCount, publishHeld, serializeAbsentCount, takePlaces, type AbsentCountRecord, type HeldPublication, type PlaceRequest } from './absent-count-record.js';
 
 /**
  * How long a place stays taken without its delivery in the holder's list: twice the Kafka log's
@@ -75,6 +75,7 @@ export class SharedAbsentCounts implements SharedAbsentCount {
     await Promise.all([...byPartition].map(([p, requests]) => this.run(p, (record, now) => {
       // Decided again on each attempt: only the last one's answer counts.
       for (const r of requests) refused.delete(r.id);
+      dropExpiredPlaces(record, now, ABSENT_PLACE_TTL_MS);
       for (const [id, bound] of takePlaces(record, requests, this.o.budget, this.o.isAbsent, now)) refused.set(id, bound);
     })));
     return refused;

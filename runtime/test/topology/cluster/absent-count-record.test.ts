@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyCount, isEmptyCount, parseAbsentCount, publishHeld, serializeAbsentCount, takePlaces, type PlaceRequest } from '../../../src/topology/cluster/absent-count-record.js';
+import { dropExpiredPlaces, emptyCount, isEmptyCount, parseAbsentCount, publishHeld, serializeAbsentCount, takePlaces, type PlaceRequest } from '../../../src/topology/cluster/absent-count-record.js';
 
 const absent = new Set(['a', 'b']);
 const isAbsent = (agent: string): boolean => absent.has(agent);
@@ -87,4 +87,13 @@ test('stored canonically and read hostile: a damaged record or entry counts as a
   const partly = parseAbsentCount(JSON.stringify({ held: [{ agent: 'a', queue: -1, ids: [], node: 'n' }, { agent: 'b', queue: 2, ids: ['x'], node: 'n' }], taken: [{ id: 7, agent: 'a', at: 1 }, { id: '__proto__', agent: 'a', at: 1 }] }));
   assert.deepEqual([...partly.held.keys()], ['b']);
   assert.deepEqual([...partly.taken.keys()], ['__proto__'], 'an id is data, never an object key');
+});
+
+test('an expired place is dropped by a send too, so a partition nobody publishes in frees it', () => {
+  const record = emptyCount();
+  takePlaces(record, asks('a', 2, 'm1', 'm2'), 100, isAbsent, 1000);
+  assert.equal(takePlaces(record, asks('a', 2, 'm3'), 100, isAbsent, 1500).size, 1, 'full while both places stand');
+  dropExpiredPlaces(record, 1000 + 60_001, 60_000);
+  assert.deepEqual([...record.taken.keys()], [], 'places older than the TTL are gone');
+  assert.equal(takePlaces(record, asks('a', 2, 'm3'), 100, isAbsent, 61_002).size, 0, 'room again');
 });

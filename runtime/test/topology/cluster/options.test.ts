@@ -56,6 +56,8 @@ test('refused: names unusable in an etcd key, a topic or a group; fractional or 
   for (const maxPendingPerPartition of [1, 65_537]) assert.throws(() => resolveClusterOptions({ maxPendingPerPartition }), outOfRow('maxPendingPerPartition', 2, 65_536), String(maxPendingPerPartition));
   // Decision 1990 (*Cluster*): absent queues of one partition hold at most half its window.
   assert.equal(resolveClusterOptions({ maxPendingPerPartition: 17 }).absentPerPartition, 8);
+  // Decision 2157: at most ABSENT_PER_PARTITION_MAX, so a partition's shared count stays one etcd value.
+  assert.equal(resolveClusterOptions({ maxPendingPerPartition: 65_536 }).absentPerPartition, 1_024);
 });
 
 test('the Kafka request shape: values given are checked against KAFKA_REQUEST_LIMIT_TABLE and passed on, the rest left to the log', () => {
