@@ -92,19 +92,20 @@ export const SCENARIOS: readonly Scenario[] = [
       for (let i = 0; i < 3; i++) await via(t, i + 1).send(request(`${kind}/b`, 'inc'));
       await untilState(t, `${kind}/a`, 'count', '5');
       await untilState(t, `${kind}/b`, 'count', '3');
-      // Passivated when idle (500 ms): on a slow machine an instance may also be passivated
-      // between two of its requests, so the counts are checked as an invariant, not a number.
+      // Passivated when idle (500 ms): on a slow machine an instance may also be passivated between
+      // two of its requests, and in a cluster one may leave a node that loses its partition without
+      // a passivation; so the counts are bounds, and the state counts the exact figures.
       const idle = await waitFor('both instances to be passivated', async () => {
         const k = await kindTotals(t, kind);
         return k.active === 0 && k.passivated >= 2 ? k : undefined;
       }, WAIT_MS, 250);
-      assert.equal(idle.activations, idle.passivated, `every activation passivated once: ${JSON.stringify(idle)}`);
+      assert.ok(idle.passivated <= idle.activations, `no passivation without its activation: ${JSON.stringify(idle)}`);
       for (let i = 0; i < 2; i++) await via(t, i + 2).send(request(`${kind}/a`, 'inc'));
       await untilState(t, `${kind}/a`, 'count', '7');
       await untilState(t, `${kind}/b`, 'count', '3');
       const k = await kindTotals(t, kind);
       assert.ok(k.activations > idle.activations, `a was activated again: ${JSON.stringify(k)}`);
-      assert.equal(k.activations, k.passivated + k.active, `each activation is in memory or was passivated once: ${JSON.stringify(k)}`);
+      assert.ok(k.passivated + k.active <= k.activations, `each activation is in memory or was passivated at most once: ${JSON.stringify(k)}`);
       return HOLDS;
     },
   },
