@@ -213,7 +213,7 @@ export function nodeLimitsFromFlags(argv: LimitFlagArgs): Partial<NodeLimits> | 
   return commandTableFlags(argv, NODE_LIMIT_TABLE, checkNodeTable);
 }
 
-/** `caxton serve --lease-ttl / --partitions / --kafka-session-timeout` (decisions 2149, 2153): core's CLUSTER_LIMIT_TABLE (its rows with a flag), whole numbers (cluster mode only: serve-run.ts says so). */
+/** `caxton serve --lease-ttl / --partitions / --kafka-session-timeout / --kafka-open-timeout` (decisions 2149, 2153): core's CLUSTER_LIMIT_TABLE (its rows with a flag), whole numbers (cluster mode only: serve-run.ts says so). */
 export function clusterLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   return serveRowOptions(y, CLUSTER_LIMIT_TABLE);
 }

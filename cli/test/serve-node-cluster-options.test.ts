@@ -43,12 +43,13 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
   });
 
   it('read --kafka-session-timeout and the Kafka request flags from their rows: both ends pass, one past is refused in the flag\'s unit', () => {
-    assert.deepEqual(nodeOptions(withFlags({ ...cluster, 'kafka-session-timeout': '1000', 'kafka-linger-ms': '0', 'kafka-fetch-min-bytes': '1', 'kafka-fetch-max-wait-ms': '0' }), '/srv').cluster,
-      { sessionTimeoutMs: 1000, kafkaRequests: { lingerMs: 0, fetchMinBytes: 1, fetchMaxWaitMs: 0 } });
-    assert.deepEqual(nodeOptions(withFlags({ ...cluster, 'kafka-session-timeout': '1800000', 'kafka-linger-ms': '100', 'kafka-fetch-min-bytes': '16777216', 'kafka-fetch-max-wait-ms': '30000' }), '/srv').cluster,
-      { sessionTimeoutMs: 1_800_000, kafkaRequests: { lingerMs: 100, fetchMinBytes: 16_777_216, fetchMaxWaitMs: 30_000 } });
+    assert.deepEqual(nodeOptions(withFlags({ ...cluster, 'kafka-session-timeout': '1000', 'kafka-open-timeout': '500', 'kafka-linger-ms': '0', 'kafka-fetch-min-bytes': '1', 'kafka-fetch-max-wait-ms': '0' }), '/srv').cluster,
+      { sessionTimeoutMs: 1000, kafkaOpenTimeoutMs: 500, kafkaRequests: { lingerMs: 0, fetchMinBytes: 1, fetchMaxWaitMs: 0 } });
+    assert.deepEqual(nodeOptions(withFlags({ ...cluster, 'kafka-session-timeout': '1800000', 'kafka-open-timeout': '600000', 'kafka-linger-ms': '100', 'kafka-fetch-min-bytes': '16777216', 'kafka-fetch-max-wait-ms': '30000' }), '/srv').cluster,
+      { sessionTimeoutMs: 1_800_000, kafkaOpenTimeoutMs: 600_000, kafkaRequests: { lingerMs: 100, fetchMinBytes: 16_777_216, fetchMaxWaitMs: 30_000 } });
     const cases = [
       ['kafka-session-timeout', ['999', '1800001'], '1,000..1,800,000 (ms)', CLUSTER_LIMIT_TABLE.sessionTimeoutMs],
+      ['kafka-open-timeout', ['499', '600001'], '500..600,000 (ms)', CLUSTER_LIMIT_TABLE.kafkaOpenTimeoutMs],
       ['kafka-linger-ms', ['101'], '0..100 (ms)', KAFKA_REQUEST_LIMIT_TABLE.lingerMs],
       ['kafka-fetch-min-bytes', ['0', '16777217'], '1..16,777,216 (bytes)', KAFKA_REQUEST_LIMIT_TABLE.fetchMinBytes],
       ['kafka-fetch-max-wait-ms', ['30001'], '0..30,000 (ms)', KAFKA_REQUEST_LIMIT_TABLE.fetchMaxWaitMs],
@@ -63,6 +64,7 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
         && err.message === `--${flag} "6e3" is not a whole number of ${row.unit}`, `${flag} 6e3`);
     }
     assert.throws(() => nodeOptions(withFlags({ 'kafka-session-timeout': '9000' }), '/srv'), /need cluster mode/);
+    assert.throws(() => nodeOptions(withFlags({ 'kafka-open-timeout': '60000' }), '/srv'), /need cluster mode/);
   });
 
   it('read --audit-segment-bytes and --audit-retain-segments from their rows (decision 2153): both ends pass, one past is refused in the flag\'s unit', () => {

@@ -123,6 +123,8 @@ test('stop --keep-queue through another node: queued on the holder up to its bou
   const stopped = await away.stop(KEEPER, false, true);
   assert.equal(stopped.state, 'stopped');
   await waitFor('the holder to keep the queue', async () => (await holder.client.getAgent(KEEPER)).absentQueue !== undefined, 15_000, 100);
+  // The warm-up request may still be completing there on a loaded machine (it counts until its commit): wait for it to leave.
+  await waitFor('the warm-up request to leave the queue', async () => (await holder.client.getAgent(KEEPER)).absentQueue?.queued === 0, 30_000, 100);
   for (const c of clients.values()) assert.equal((await c.getAgent(KEEPER)).state, 'stopped', 'shown stopped on every node');
   await assert.rejects(away.stop(KEEPER, false, true), (err: { code?: string }) => err.code === 'agent.conflict', 'a second --keep-queue stop is refused');
 

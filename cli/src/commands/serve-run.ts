@@ -101,7 +101,7 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   Object.assign(options, clusterSecurityOptions(argv, env, cwd, brokers, endpoints));
   const cluster = clusterOptions(argv);
   if (cluster) {
-    if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout, --kafka-linger-ms, --kafka-fetch-* and --partitions need cluster mode', 'pass --kafka and --etcd too');
+    if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout, --kafka-open-timeout, --kafka-linger-ms, --kafka-fetch-* and --partitions need cluster mode', 'pass --kafka and --etcd too');
     options.cluster = cluster;
   }
   const replicasAcrossNodes = replicasAcrossNodesOption(argv, env, brokers !== undefined && endpoints !== undefined);
@@ -178,12 +178,11 @@ function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster'
   if (argv.cluster !== undefined) out.name = argv.cluster;
   // The lease, the partitions and the Kafka session are rows of core's CLUSTER_LIMIT_TABLE, the Kafka
   // request shape of its KAFKA_REQUEST_LIMIT_TABLE (decisions 2149, 2153): read like every table flag.
+  // Each row given is the cluster option of the same name: a row that gains a flag needs nothing here.
   const rows = clusterLimitsFromFlags(argv as unknown as LimitFlagArgs);
-  if (rows?.leaseTtlSeconds !== undefined) out.leaseTtlSeconds = rows.leaseTtlSeconds;
-  if (rows?.sessionTimeoutMs !== undefined) out.sessionTimeoutMs = rows.sessionTimeoutMs;
+  if (rows !== undefined) Object.assign(out, rows);
   const requests = kafkaRequestLimitsFromFlags(argv as unknown as LimitFlagArgs);
   if (requests !== undefined) out.kafkaRequests = requests;
-  if (rows?.partitions !== undefined) out.partitions = rows.partitions;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

@@ -912,14 +912,15 @@ export const CLUSTER_LIMIT_TABLE = {
     description: 'Kafka consumer session: a dead node\'s partitions move after this. It must also lie within the broker\'s group.min/max.session.timeout.ms (6,000..1,800,000 by default): the ceiling is the broker\'s default maximum.',
     serve: 'kafka-session-timeout', flagDigitsOnly: true,
   },
-  // Rows without a flag: an embedder sets them (`startNode({ cluster })`), checked by the same check.
+  // Rows without a flag (drainTimeoutMs, completionWithinMs, maxPendingPerPartition): an embedder sets them (`startNode({ cluster })`), checked by the same check.
   drainTimeoutMs: {
     unit: 'ms', default: 5_000, min: 0, ceiling: 600_000,
     description: 'How long a hand-off lets an agent\'s in-flight work finish before it moves; the agent takes nothing new meanwhile.',
   },
   kafkaOpenTimeoutMs: {
     unit: 'ms', default: 10_000, min: 500, ceiling: 600_000,
-    description: 'How long start-up waits for a Kafka broker to answer before it fails, typed.',
+    description: 'How long start-up waits for Kafka (the broker\'s answer, the topics\' leaders, the first consumer-group assignment) before it fails, typed.',
+    serve: 'kafka-open-timeout', flagDigitsOnly: true,
   },
   completionWithinMs: {
     unit: 'ms', default: 1_000, min: 0, ceiling: 600_000,

@@ -397,7 +397,7 @@ export class AgentLifecycle {
   }
 
   /** The bound of `record`'s absent queue on this node: its deployment's, else the node's default. */
-  private absentQueueOf(record: AgentRecord): number {
+  private absentQueueOf(record: { limits: { absentQueue?: number } }): number {
     return record.limits.absentQueue ?? this.o.defaults.absentQueue;
   }
 

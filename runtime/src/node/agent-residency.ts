@@ -127,7 +127,7 @@ export interface ResidencyContext {
   /** The kill switch suspends `agent` (decision 1403), wherever it runs: it is absent (decision 1990). */
   suspended: (agent: string) => boolean;
   /** The bound of `record`'s absent queue on this node: its deployment's `absentQueue`, else the node's default (decision 1990). */
-  absentQueueOf: (record: AgentRecord) => number;
+  absentQueueOf: (record: { limits: { absentQueue?: number } }) => number;
   /** Resolves once `agent` may run code; rejects when the node shuts down. */
   untilRunnable: (agent: string) => Promise<void>;
   /** Agent kinds and their instances (decision 1980): a cluster places the instances (decision 2060). */

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EtcdAbsentCounts } from '../../src/registry/etcd/absent-counts.js';
+import { EtcdAbsentCounts, type CountChange } from '../../src/registry/etcd/absent-counts.js';
 import { EtcdConnection } from '../../src/registry/etcd/connection.js';
 import { absentCountKey } from '../../src/registry/etcd/keys.js';
 import { SharedAbsentCounts } from '../../src/topology/cluster/shared-absent-counts.js';
@@ -23,7 +23,7 @@ const absent = new Set(['a']);
 function node(registry: EtcdRegistry, id: string): SharedAbsentCounts {
   return new SharedAbsentCounts({
     store: new EtcdAbsentCounts(registry.connection, registry.keys), holder: id, partitionOf: () => 3, budget: 100,
-    isAbsent: (agent) => absent.has(agent), ownBound: async () => BOUND,
+    isAbsent: (agent) => absent.has(agent), ownBound: () => BOUND,
   });
 }
 
@@ -67,13 +67,37 @@ test('an unreachable etcd refuses the take, typed: nothing is admitted uncounted
     const registry = await server.registry({ prefix: PREFIX });
     const cut = new SharedAbsentCounts({
       store: new EtcdAbsentCounts(connection, registry.keys), holder: 'n9@1', partitionOf: () => 3, budget: 100,
-      isAbsent: () => true, ownBound: async () => BOUND,
+      isAbsent: () => true, ownBound: () => BOUND,
     });
     await assert.rejects(cut.take([{ id: 'm>b', receiver: 'b' }]), (err: { code?: string; hint?: string }) => {
       assert.equal(err.code, 'registry.unavailable');
       assert.ok((err.hint ?? '').length > 0);
       return true;
     });
+  } finally {
+    connection.close();
+  }
+});
+
+test('a send whose receivers span two partitions, one of them unreachable, fails whole and gives back the places it took in the other', async () => {
+  const connection = new EtcdConnection({ endpoints: ['http://127.0.0.1:1'], callTimeoutMs: 300 });
+  try {
+    const registry = await server.registry({ prefix: '/absent-counts-split/' });
+    const unreachable = new EtcdAbsentCounts(connection, registry.keys);
+    // Partition 4 is behind the unreachable connection; partition 3 is the real etcd.
+    class HalfReachable extends EtcdAbsentCounts {
+      override update<T>(partition: number, decide: (text: string | undefined) => CountChange<T>): Promise<T> {
+        return partition === 4 ? unreachable.update(partition, decide) : super.update(partition, decide);
+      }
+    }
+    const sender = new SharedAbsentCounts({
+      store: new HalfReachable(registry.connection, registry.keys), holder: 'n8@1', partitionOf: (agent) => (agent === 'far' ? 4 : 3), budget: 100,
+      isAbsent: () => true, ownBound: () => BOUND,
+    });
+    await assert.rejects(sender.take([{ id: 'm>near', receiver: 'near' }, { id: 'm>far', receiver: 'far' }]), { code: 'registry.unavailable' });
+    const text = await registry.connection.client.get(absentCountKey(registry.keys, 3)).string();
+    const left = text === null ? undefined : parseAbsentCount(text);
+    assert.equal(left?.taken.has('m>near') ?? false, false, 'the place taken in the reachable partition was given back');
   } finally {
     connection.close();
   }

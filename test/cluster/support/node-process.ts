@@ -135,14 +135,25 @@ export class NodeProcess {
   }
 }
 
+/**
+ * Start-up's wait for Kafka in tests: nodes started together on a loaded test machine can take past
+ * the 10 s default to get their first group assignment (a node exited "no answer within 10000 ms"
+ * at load 15, the broker answering all along). A spec's own value wins.
+ */
+const TEST_KAFKA_OPEN_TIMEOUT_MS = 60_000;
+
 function withDir(spec: NodeSpec): NodeSpec & { dataDir: string } {
-  return { ...spec, dataDir: spec.dataDir ?? tempDirRemovedAtExit(`caxton-cluster-${spec.id}-`) };
+  return {
+    ...spec, cluster: { kafkaOpenTimeoutMs: TEST_KAFKA_OPEN_TIMEOUT_MS, ...spec.cluster },
+    dataDir: spec.dataDir ?? tempDirRemovedAtExit(`caxton-cluster-${spec.id}-`),
+  };
 }
 
 function clusterFlags(c: ClusterOptions): string[] {
   const out: string[] = [];
   if (c.leaseTtlSeconds !== undefined) out.push('--lease-ttl', String(c.leaseTtlSeconds));
   if (c.sessionTimeoutMs !== undefined) out.push('--kafka-session-timeout', String(c.sessionTimeoutMs));
+  if (c.kafkaOpenTimeoutMs !== undefined) out.push('--kafka-open-timeout', String(c.kafkaOpenTimeoutMs));
   if (c.partitions !== undefined) out.push('--partitions', String(c.partitions));
   return out;
 }

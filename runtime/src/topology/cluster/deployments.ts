@@ -16,6 +16,8 @@ export class ClusterDeployments {
   private readonly replicas = new Map<string, number>();
   /** Agents whose record says stopped with the queue kept (decision 1990). */
   private readonly absent = new Set<string>();
+  /** Each deployed agent's own absent-queue bound (its record's `limits.absentQueue`; undefined: the node's default), read by every send to it while absent (decision 2157). */
+  private readonly absentQueues = new Map<string, number | undefined>();
   /** Each agent's deployed version as `<version>:<createdAt>` (a redeploy restarts the version count), for its replica units. */
   private readonly versions = new Map<string, string>();
   private unwatch: (() => void) | undefined;
@@ -33,6 +35,7 @@ export class ClusterDeployments {
         this.names.set(e.agent.name, e.agent.topics);
         this.countReplicas(e.agent.name, e.agent.replicas, e.agent.absentSince);
         this.versions.set(e.agent.name, `${e.agent.version}:${e.agent.createdAt}`);
+        this.absentQueues.set(e.agent.name, e.agent.limits.absentQueue);
         this.undeployed.delete(e.agent.name);
       } else if (e.kind === 'agent-deleted' && this.kinds.delete(e.name)) {
         // a kind: its nodes stop their instances (AgentKinds.removed)
@@ -41,6 +44,7 @@ export class ClusterDeployments {
         this.replicas.delete(e.name);
         this.absent.delete(e.name);
         this.versions.delete(e.name);
+        this.absentQueues.delete(e.name);
         this.undeployed.set(e.name, this.now());
         // Bounded: past this many, a forgotten name is still handled, after the orphan grace period.
         if (this.undeployed.size > 10_000) this.undeployed.delete(this.undeployed.keys().next().value!);
@@ -53,6 +57,7 @@ export class ClusterDeployments {
         this.names.set(a.name, a.topics);
         this.countReplicas(a.name, a.replicas, a.absentSince);
         this.versions.set(a.name, `${a.version}:${a.createdAt}`);
+        this.absentQueues.set(a.name, a.limits.absentQueue);
       }
     }
   }
@@ -73,6 +78,12 @@ export class ClusterDeployments {
   /** The agent's deployed version as the mirror knows it (`<version>:<createdAt>`); undefined: not deployed. */
   versionOf(name: string): string | undefined {
     return this.versions.get(name);
+  }
+
+  /** A deployed agent's own absent-queue bound as its record says: a number, `'default'` (the node's), or undefined when not deployed. */
+  absentQueueOf(name: string): number | 'default' | undefined {
+    if (!this.names.has(name)) return undefined;
+    return this.absentQueues.get(name) ?? 'default';
   }
 
   /** Stopped with its queue kept (its record's `absentSince`): its replica units stop and do not start (decision 2093). */

@@ -126,9 +126,10 @@ export class PlacedAgents implements AgentResidency {
       partitionOf: c.partitionOf, budget: c.absentPerPartition,
       // Deployed and stopped with its queue kept, or suspended: the same absence the holder keeps (decision 1990).
       isAbsent: (name) => c.deployments.isAbsent(name) || (opts.suspended(name) && c.deployments.has(name)),
-      ownBound: async (name) => {
-        const record = await c.registry.getAgent(name);
-        return record === undefined ? Number.POSITIVE_INFINITY : opts.absentQueueOf(record);
+      // From the watched mirror, not an etcd read per send (the mirror is what says the agent is absent too).
+      ownBound: (name) => {
+        const own = c.deployments.absentQueueOf(name);
+        return own === undefined ? Number.POSITIVE_INFINITY : opts.absentQueueOf({ limits: own === 'default' ? {} : { absentQueue: own } });
       },
     });
     // An agent deployed on any node, a kind, a replica count: a name may route here that did not (decision 2123).

@@ -34,7 +34,7 @@ export interface SharedAbsentCountsOptions {
   /** Absent anywhere in the cluster: its record says stopped with the queue kept, or the kill switch suspends it. */
   isAbsent(agent: string): boolean;
   /** The agent's own bound, from its registry record (its deployment's, else this node's default). */
-  ownBound(agent: string): Promise<number>;
+  ownBound(agent: string): number;
   now?: () => number;
 }
 
@@ -63,7 +63,7 @@ export class SharedAbsentCounts implements SharedAbsentCount {
 
   async take(deliveries: readonly { id: string; receiver: string }[]): Promise<Map<string, AbsentBound>> {
     const own = new Map<string, number>();
-    for (const d of deliveries) if (!own.has(d.receiver)) own.set(d.receiver, await this.o.ownBound(d.receiver));
+    for (const d of deliveries) if (!own.has(d.receiver)) own.set(d.receiver, this.o.ownBound(d.receiver));
     const byPartition = new Map<number, PlaceRequest[]>();
     for (const d of deliveries) {
       const p = this.o.partitionOf(d.receiver);
@@ -72,13 +72,29 @@ export class SharedAbsentCounts implements SharedAbsentCount {
       byPartition.set(p, list);
     }
     const refused = new Map<string, AbsentBound>();
-    await Promise.all([...byPartition].map(([p, requests]) => this.run(p, (record, now) => {
+    /** Per partition, the places this call took (the last attempt's): given back if another partition fails. */
+    const took = new Map<number, string[]>();
+    const outcomes = await Promise.allSettled([...byPartition].map(([p, requests]) => this.run(p, (record, now) => {
       // Decided again on each attempt: only the last one's answer counts.
       for (const r of requests) refused.delete(r.id);
       dropExpiredPlaces(record, now, ABSENT_PLACE_TTL_MS);
+      const before = new Set(requests.filter((r) => record.taken.has(r.id)).map((r) => r.id));
       for (const [id, bound] of takePlaces(record, requests, this.o.budget, this.o.isAbsent, now)) refused.set(id, bound);
+      took.set(p, requests.filter((r) => !before.has(r.id) && record.taken.has(r.id)).map((r) => r.id));
     })));
-    return refused;
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed === undefined) return refused;
+    // The send fails as a whole: the places it took in the other partitions go back now rather than
+    // staying counted until they expire (a retry of the send takes them again).
+    const partitions = [...byPartition.keys()];
+    await Promise.allSettled(outcomes.map((o, i) => {
+      const ids = took.get(partitions[i]!);
+      if (o.status !== 'fulfilled' || ids === undefined || ids.length === 0) return undefined;
+      return this.run(partitions[i]!, (record) => {
+        for (const id of ids) record.taken.delete(id);
+      });
+    }));
+    throw failed.reason;
   }
 
   /**
