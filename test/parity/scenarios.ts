@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { CaxtonClient } from '@caxton/runtime';
-import type { AclMessage, RolloutStrategy } from '@caxton/core';
+import { PRIORITY_PARAM, type AclMessage, type Priority, type RolloutStrategy } from '@caxton/core';
 import { waitFor } from '../cluster/support/cluster.js';
 import { example } from '../cluster/support/paths.js';
 import type { Topology, TopologyName } from './topologies.js';
@@ -32,6 +32,7 @@ const wasm = (dir: string, name = dir.split('/').at(-1)!): Uint8Array => readFil
 const STATE_COUNTER = (): Uint8Array => wasm('as-state-counter');
 const TIMER_COUNTER = (): Uint8Array => wasm('as-timer-counter');
 const POISON = (): Uint8Array => wasm('hostile/as-poison', 'hostile-as-poison');
+const TOPIC_PROBE = (): Uint8Array => wasm('conformance/topic-probe', 'conformance-topic-probe');
 const HOLDS: Outcome = { holds: true };
 
 let requests = 0;
@@ -191,6 +192,9 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   rolloutOfStatefulAgent('canary', { kind: 'canary', percent: 50 }),
   rolloutOfStatefulAgent('blue-green', { kind: 'blue-green' }),
+  breakerScenario(),
+  priorityScenario(),
+  topicScenario(),
 ];
 
 /** A rollout beside a running stateful agent, then a rollback: every request counted once, none lost. */
@@ -215,4 +219,177 @@ function rolloutOfStatefulAgent(label: string, strategy: RolloutStrategy): Scena
       return HOLDS;
     },
   };
+}
+
+/**
+ * An agent's log lines, from every node that has any (a node keeps the lines of what it ran; in a
+ * cluster that is the agent's owner), in node order.
+ */
+async function logOf(t: Topology, agent: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const c of t.clients) {
+    const mine: string[] = [];
+    try {
+      await c.logs({ agent, follow: false, limit: 10_000 }, (l) => mine.push(l.message)).done;
+    } catch {
+      continue; // not an agent this node has run
+    }
+    lines.push(...mine);
+  }
+  return lines;
+}
+
+/** Until exactly `want` letters of `receiver` are dead (a letter's id is `<message id>><receiver>`). */
+async function deadLetters(t: Topology, receiver: string, want: number): Promise<void> {
+  const count = async (): Promise<number> => (await via(t, 0).listDeadLetters({})).filter((d) => d.id.endsWith(`>${receiver}`)).length;
+  let last = 0;
+  await waitFor(`${want} dead letters of ${receiver}`, async () => (last = await count()) >= want, WAIT_MS, 250)
+    .catch((err: Error) => { throw new Error(`${err.message} (last count: ${last})`); });
+  assert.equal(await count(), want, `exactly ${want} dead letters of ${receiver}`);
+}
+
+/** The breaker moves in a node's log of `agent`, as `<from> -> <to>: <why>`. */
+async function breakerMoves(c: CaxtonClient, agent: string): Promise<string[]> {
+  const lines: string[] = [];
+  await c.logs({ agent, follow: false, limit: 10_000 }, (l) => lines.push(l.message)).done.catch(() => undefined);
+  return lines.flatMap((l) => /^(?:\[\S+\] )?\[caxton\] circuit breaker (\S+ -> \S+) \((.*)\)$/.exec(l)?.slice(1, 3).join(': ') ?? []);
+}
+
+function isCircuitOpen(err: unknown): true {
+  const e = err as { code?: string; hint?: string };
+  assert.equal(e.code, 'bus.circuit-open', `refused as circuit-open: ${String(err)}`);
+  assert.match(e.hint ?? '', /retry after \d+ ms/);
+  return true;
+}
+
+/**
+ * A handler that keeps crashing opens the breaker at the fifth crash in a row; the node that runs
+ * the receiver refuses sends to it `bus.circuit-open` with a retry-after; after the cool-down it
+ * lets one through as the probe, and the probe, handled, closes it (routing.md §5). The receiver
+ * is a kind's instance: a crashing named agent is `failed` by its restart policy at the sixth crash,
+ * before any probe could run (routing.md §8 says why), while a failed instance is dropped and the
+ * probe activates it afresh. In a cluster the breaker lives on the node that runs the instance, so
+ * the refused sends go through that node; sends through the others are appended as usual.
+ */
+function breakerScenario(): Scenario {
+  const opened = 'closed -> open: 5 deliveries failed in a row: new sends are refused for the cool-down';
+  return {
+    name: 'breakers: five crashes open it, sends refused typed, the probe after the cool-down closes it',
+    async run(t, prefix) {
+      const kind = `${prefix}fragile`;
+      const instance = `${kind}/x`;
+      await via(t, 0).deploy({ name: kind, config: {}, kind: { idleMs: 500 } }, POISON());
+      // Two poison messages, three attempts each: the fifth crash opens the breaker, and the
+      // second message's last attempt, already accepted, still runs (and crashes).
+      for (let i = 0; i < 2; i++) await via(t, i).send(request(instance, `poison ${i}`));
+      const runner = await waitFor('the breaker to open where the instance runs', async () => {
+        for (const c of t.clients) if ((await breakerMoves(c, kind)).includes(opened)) return c;
+        return undefined;
+      }, WAIT_MS, 100);
+      await assert.rejects(runner.send(request(instance, 'anyone there?')), isCircuitOpen);
+      await deadLetters(t, instance, 2);
+      // Every send is refused until the cool-down is over; the first one let through is the probe.
+      await waitFor('the cool-down to let a probe through', async () => {
+        try {
+          await runner.send(request(instance, 'probe'));
+          return true;
+        } catch (err) {
+          return !isCircuitOpen(err);
+        }
+      }, WAIT_MS, 250);
+      await waitFor('the probe to close the breaker', async () => (await breakerMoves(runner, kind)).length >= 3, WAIT_MS, 100);
+      assert.deepEqual(await breakerMoves(runner, kind), [
+        opened,
+        'open -> half-open: cool-down over: the next message is let through as a probe',
+        'half-open -> closed: a delivery was handled: sends pass again',
+      ]);
+      const crashes = (await logOf(t, kind)).filter((l) => /\[caxton\] crashed handling /.test(l));
+      assert.equal(crashes.length, 6, 'three attempts of each poison message, nothing more');
+      return HOLDS;
+    },
+  };
+}
+
+/**
+ * Messages of three priorities queued for a suspended agent are handled, once it resumes, high
+ * first, then normal (also the default), then low, each priority in the order sent (routing.md §3).
+ */
+function priorityScenario(): Scenario {
+  const sent: [string, Priority | undefined][] = [['l1', 'low'], ['n1', undefined], ['h1', 'high'], ['l2', 'low'], ['n2', 'normal'], ['h2', 'high']];
+  return {
+    name: 'priorities: a suspended agent\'s queue is handled high, normal, low, each in send order',
+    async run(t, prefix) {
+      const agent = `${prefix}prio`;
+      await via(t, 0).deploy({ name: agent, config: {} }, TIMER_COUNTER());
+      await via(t, 1).suspend(agent);
+      await waitFor(`${agent} to show suspended on every node`, async () => {
+        for (const c of t.clients) if ((await c.getAgent(agent)).state !== 'suspended') return false;
+        return true;
+      }, WAIT_MS, 100);
+      for (const [i, [note, priority]] of sent.entries()) {
+        const m = request(agent, `note ${note}`);
+        if (priority !== undefined) m.structured.userParams = { [PRIORITY_PARAM]: priority };
+        await via(t, i).send(m);
+      }
+      await via(t, 2).resume(agent);
+      let notes: string | undefined;
+      await waitFor('every note to be handled', async () => (notes = await stateOf(t, agent, 'notes'))?.split(';').length === sent.length + 1, WAIT_MS, 250)
+        .catch((err: Error) => { throw new Error(`${err.message} (last read: ${notes ?? 'nothing'})`); });
+      assert.equal(notes, 'h1;h2;n1;n2;l1;l2;');
+      return HOLDS;
+    },
+  };
+}
+
+/**
+ * Three agents subscribe to a topic (at init, from their config); every publication reaches each
+ * exactly once, whichever node it enters through; one unsubscribes, and the next publication
+ * reaches the other two only. Each node lists the subscribers before anything is published to
+ * them: a node resolves a topic at acceptance, from its own view of the registry.
+ */
+function topicScenario(): Scenario {
+  return {
+    name: 'topics: each subscriber gets each publication once; unsubscribing stops delivery',
+    async run(t, prefix) {
+      const topic = `${prefix}news`;
+      const readers = [0, 1, 2].map((i) => `${prefix}reader${i}`);
+      for (const [i, r] of readers.entries()) await via(t, i).deploy({ name: r, config: { subscribe: topic } }, TOPIC_PROBE());
+      await untilSubscribers(t, topic, readers);
+      const publish = (content: string): { structured: AclMessage } =>
+        ({ structured: { performative: 'inform', receivers: [{ name: `topic:${topic}` }], content } });
+      for (let i = 0; i < 3; i++) await via(t, i).send(publish(`p${i}`));
+      // Each reader logs what it gets as "got <performative> via <first receiver> content=<content>".
+      const received = async (r: string): Promise<string[]> => (await logOf(t, r)).flatMap((l) => {
+        const m = /^got inform via (\S+) content=(.*)$/.exec(l);
+        return m === null ? [] : [`${m[1] === `topic:${topic}` ? 'topic' : 'direct'} ${m[2]}`];
+      });
+      const until = (r: string, line: string): Promise<unknown> =>
+        waitFor(`${r} to get ${line}`, async () => (await received(r)).includes(line), WAIT_MS, 200);
+      for (const r of readers) await until(r, 'topic p2');
+      await via(t, 1).send(request(readers[0]!, `unsub ${topic}`));
+      await waitFor(`${readers[0]} to unsubscribe`, async () => (await logOf(t, readers[0]!)).includes(`unsub ${topic}: ok`), WAIT_MS, 200);
+      await untilSubscribers(t, topic, readers.slice(1));
+      await via(t, 2).send(publish('p3'));
+      // Sent by name after the publication: once it is handled, p3 would have been too.
+      await via(t, 0).send({ structured: { performative: 'inform', receivers: [{ name: readers[0]! }], content: 'marker' } });
+      await until(readers[0]!, 'direct marker');
+      for (const r of readers.slice(1)) await until(r, 'topic p3');
+      assert.deepEqual(await received(readers[0]!), ['topic p0', 'topic p1', 'topic p2', 'direct marker']);
+      for (const r of readers.slice(1)) assert.deepEqual(await received(r), ['topic p0', 'topic p1', 'topic p2', 'topic p3']);
+      return HOLDS;
+    },
+  };
+}
+
+/** Until every node lists exactly `agents` as the topic's subscribers. */
+async function untilSubscribers(t: Topology, topic: string, agents: readonly string[]): Promise<void> {
+  const want = [...agents].sort().join(',');
+  let last = '';
+  await waitFor(`${topic}'s subscribers to be ${want} on every node`, async () => {
+    for (const c of t.clients) {
+      last = (await c.listSubscriptions(topic)).map((s) => s.agent).sort().join(',');
+      if (last !== want) return false;
+    }
+    return true;
+  }, WAIT_MS, 100).catch((err: Error) => { throw new Error(`${err.message} (last listed: ${last || 'none'})`); });
 }
