@@ -88,6 +88,8 @@ function run(cmd, args, env = process.env, { deadlineMs } = {}) {
       clearTimeout(timer);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      // A process ended by a signal (a native crash, the OOM killer) prints nothing itself: say so.
+      if (signal) console.error(`\n✖ ${path.basename(args[0] ?? cmd)} was ended by ${signal}`);
       resolve(code ?? (signal ? 1 : 0));
     });
   });
@@ -100,8 +102,14 @@ const step = (text) => process.stderr.write(`\n▶ ${text}  [+${Math.round((Date
 
 step('building example agents');
 if ((await run(process.execPath, ['scripts/build-examples.mjs'])) !== 0) {
-  console.error('building the example agents failed (see above)');
-  process.exit(1);
+  // Once more: the builder is idempotent (what it built is kept), and a run once ended with no
+  // FAILED line and no message at all (a child's crash) on a loaded machine; a real compile error
+  // fails the second attempt the same way, with the compiler's own lines.
+  console.error('building the example agents failed (see above); trying once more');
+  if ((await run(process.execPath, ['scripts/build-examples.mjs'])) !== 0) {
+    console.error('building the example agents failed (see above)');
+    process.exit(1);
+  }
 }
 
 // What was in the temp dir before the run, to name at the end what the run left (decision 2128).
