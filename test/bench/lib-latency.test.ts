@@ -120,6 +120,14 @@ describe('percentileOf (lost requests are infinitely slow)', () => {
     assert.deepEqual(percentileOf(aboveOnePercent, 50), { lost: false, value: 1 });
   });
 
+  it('a lost percentile is never below a lower one: its bound is at least the slowest answer', () => {
+    // Answers take 100; the lost requests were sent last, 5 before the settle: their wait (5) alone
+    // would put p99 below p50.
+    const account = ledgerOf(100, (i) => (i >= 90 ? undefined : 100)).settle(104);
+    assert.deepEqual(percentileOf(account, 50), { lost: false, value: 100 });
+    assert.deepEqual(percentileOf(account, 99), { lost: true, atLeast: 100 });
+  });
+
   it('the case from the issue: 2,999 answers of 3,000 requests', () => {
     const account = ledgerOf(3000, (i) => (i === 1234 ? undefined : 2)).settle(10_000);
     assert.equal(account.lost, 1);
