@@ -1020,6 +1020,33 @@ export function checkKafkaRequestTable(given: Partial<Record<KafkaRequestLimitNa
 }
 
 /**
+ * The owner's sweep of a Kafka state partition (decision 1800): when it retires old owner claims,
+ * and how much and how often it writes. Set by an embedder (`KafkaMessageLogOptions.stateSweep`).
+ */
+export const STATE_SWEEP_LIMIT_TABLE = {
+  maxClaims: {
+    unit: 'claims', default: 64, ceiling: 1_000_000,
+    description: 'Owner claims a state partition keeps (one per takeover, read by every load) before its owner re-writes what older claims tagged and retires them.',
+  },
+  batch: {
+    unit: 'records', default: 500, min: 2, ceiling: 10_000,
+    description: 'Records one sweep run of a partition writes at most (tombstones and their header, re-writes, retired claims); the rest waits for the next run.',
+  },
+  intervalMs: {
+    unit: 'ms', default: 5_000, min: 10, ceiling: 3_600_000,
+    description: 'Least time between two sweep runs of one partition (and from its load to the first).',
+  },
+} as const satisfies Record<string, LimitRow & { default: number }>;
+
+export type StateSweepLimitName = keyof typeof STATE_SWEEP_LIMIT_TABLE;
+export type StateSweepLimits = { [K in StateSweepLimitName]: number };
+
+/** The sweep settings given, checked by the one check, the rest the rows' defaults. */
+export function resolveStateSweepLimits(given: Partial<Record<StateSweepLimitName, unknown>> = {}, field = 'stateSweep'): StateSweepLimits {
+  return { ...tableDefaults(STATE_SWEEP_LIMIT_TABLE), ...checkTable(STATE_SWEEP_LIMIT_TABLE, given, { field, what: 'state sweep setting' }) };
+}
+
+/**
  * The largest one state commit may be (UTF-8 bytes of its records, keys and framing included): the
  * Kafka state topic's `max.message.bytes` is this value (one commit is one record batch; topics.ts),
  * and a writer whose commit size is not bounded by the state limits checks against it before

@@ -16,6 +16,8 @@
  *   record of a handling commit is tagged with the claim of the tenure it was checked in; readers
  *   ignore records tagged with any claim but the partition's latest, so a commit that lands after
  *   another node claimed the partition is void everywhere. Operator writes stay untagged.
+ * - Sweep (decision 1800, state-sweep.ts): the owner turns tagged deletes into tombstones and,
+ *   once a partition keeps too many claims, re-writes what older claims tagged and retires them.
  */
 import { randomBytes } from 'node:crypto';
 import type { StateWrite } from '@caxton/core';
@@ -27,6 +29,7 @@ import type { StateReader } from './state-reader.js';
 import type { PartitionState, PendingWrites } from './partition-state.js';
 import { KafkaNotOwnerError, KafkaStateKeyError, KafkaStateNotOwnerError, KafkaStateReadBoundError } from './errors.js';
 import { MARKER_STATE_KEY, encodeClaim, encodeEntry, encodeMarker, encodeMarkerTombstone, type StateMessage } from './state-records.js';
+import { StateSweeper, type StateSweepDeps } from './state-sweep.js';
 
 /** Earlier ids a marker repeats at most (normally 0: the offset commit follows within milliseconds). */
 const MAX_UNCONFIRMED = 64;
@@ -56,6 +59,8 @@ export interface KafkaAgentStateDeps {
   nodeId: string;
   /** A repair (see repair()) could not be produced; it is tried again when the partition is next loaded. */
   repairFailed?: (partition: number, error: unknown) => void;
+  /** The sweep of old claims and tagged deletes (state-sweep.ts); absent: no sweep. */
+  sweep?: Omit<StateSweepDeps, 'reader' | 'writer' | 'owner' | 'produce'>;
 }
 
 /** A claim id: the node, then 128 random bits, so two tenures (even of one node) never share one. */
@@ -78,7 +83,27 @@ export class KafkaAgentState implements AgentStateStore {
   /** Per agent: delivery ids committed by state whose offset commit is not confirmed yet. */
   private readonly unconfirmed = new Map<string, string[]>();
 
-  constructor(private readonly d: KafkaAgentStateDeps) {}
+  private readonly sweeper: StateSweeper | undefined;
+
+  constructor(private readonly d: KafkaAgentStateDeps) {
+    this.sweeper = d.sweep && new StateSweeper({
+      ...d.sweep,
+      reader: d.reader,
+      writer: d.writer,
+      owner: (partition) => (this.owned.has(partition) ? this.claims.get(partition) : undefined),
+      produce: (agent, writes, records, marker, claim) => this.produce(agent, writes, records, marker, claim),
+    });
+  }
+
+  /** The state reader read a batch of the partition (or its load finished): a sweep may be due. */
+  afterRead(partition: number): void {
+    this.sweeper?.schedule(partition);
+  }
+
+  /** No more sweeps (the log is closing); resolves when a run under way has finished. */
+  stop(): Promise<void> {
+    return this.sweeper?.stop() ?? Promise.resolve();
+  }
 
   /** The consumer group's assignment changed: hold (load) new partitions, drop revoked ones. */
   setOwned(partitions: readonly number[]): void {
@@ -100,6 +125,7 @@ export class KafkaAgentState implements AgentStateStore {
       const state = await this.d.reader.hold(partition);
       await this.untilRead(partition, state, offset);
       this.repair(partition); // stale records the load met (an old owner's, read after our claim)
+      this.afterRead(partition);
       return state;
     });
     this.loads.set(partition, load);

@@ -157,6 +157,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         kafka, admin, o: this.o, events: this.events, partitions: layout.partitions,
         committedByState: (ids) => { for (const id of ids) this.completed.add(id); },
         staleRead: (partition) => agentState?.repair(partition),
+        batchRead: (partition) => agentState?.afterRead(partition),
       });
       await step(reader.connect());
       consumer = new DeliveryConsumer({
@@ -192,6 +193,13 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       });
       agentState = new KafkaAgentState({ reader: reader!, writer: stateWrites, partitionOf: (a) => partitionOf.of(a), nodeId: this.o.nodeId,
         repairFailed: (partition, error) => this.events.emit({ type: 'state-repair-failed', partition, error: describeError(error) }),
+        sweep: {
+          limits: this.o.stateSweep,
+          readWaitMs: this.o.commitTimeoutMs,
+          swept: (report) => this.events.emit({ type: 'state-swept', ...report }),
+          failed: (partition, error) => this.events.emit({ type: 'state-sweep-failed', partition, error: describeError(error) }),
+          ...(this.o.beforeStateSweep ? { beforeProduce: this.o.beforeStateSweep } : {}),
+        },
       });
       this.state = {
         kafka, admin, producer, consumer: consumer!, layout, partitionOf,
@@ -384,6 +392,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     if (!s) return;
     // Settle in-flight work first (each is bounded by its own deadline), then leave the group so
     // our partitions move to the other nodes at once instead of after the session timeout.
+    await s.agentState.stop();
     await s.deliveries.drain();
     await s.deadLetters.drain();
     await s.stateWrites.drain();

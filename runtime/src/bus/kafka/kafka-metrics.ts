@@ -1,8 +1,9 @@
 /**
  * Kafka metrics (decision 1301): produce latency of the deliveries topic (also the bus's append
  * latency and group size in a cluster: a produce request is what makes an append durable there),
- * and the consumer lag of each partition this node consumes, as of its last fetched batch. Both
- * come from the log's events, emitted once per request or batch and only to a listener.
+ * the consumer lag of each partition this node consumes, as of its last fetched batch, and the
+ * records the owner's sweep of the state topic wrote (decision 1800). All come from the log's
+ * events, emitted once per request, batch or sweep run and only to a listener.
  */
 import type { Meter } from '@opentelemetry/api';
 import type { KafkaMessageLog } from './kafka-message-log.js';
@@ -17,6 +18,15 @@ export function installKafkaMetrics(meter: Meter, log: Pick<KafkaMessageLog, 'ev
   });
   const { append, groupSize } = logInstruments(meter);
   const lagGauge = meter.createObservableGauge('caxton.kafka.consumer.lag', { description: 'Records of a partition not yet fetched by this node, as of its last fetched batch' });
+  const swept = meter.createCounter('caxton.kafka.state.swept.records', {
+    description: 'Records the sweep of the state topic wrote: tombstones (and headers), re-writes under the owner\'s claim, retired claims',
+  });
+  const offSwept = log.events.onType('state-swept', (e) => {
+    const partition = String(e.partition);
+    if (e.tombstones > 0) swept.add(e.tombstones, { partition, what: 'tombstone' });
+    if (e.rewritten > 0) swept.add(e.rewritten, { partition, what: 'rewrite' });
+    if (e.retired > 0) swept.add(e.retired, { partition, what: 'retired' });
+  });
   /** Partition → lag and its label object (made once per partition). */
   const lags = new Map<number, { lag: number; attrs: { partition: string } }>();
   const offProduced = log.events.onType('produced', (e) => {
@@ -42,6 +52,7 @@ export function installKafkaMetrics(meter: Meter, log: Pick<KafkaMessageLog, 'ev
     offProduced();
     offConsumed();
     offAssigned();
+    offSwept();
     lagGauge.removeCallback(observe);
   };
 }

@@ -2,7 +2,7 @@
  * Options of the Kafka message log, with the defaults and why they are what they are.
  */
 import os from 'node:os';
-import { checkKafkaRequestTable, DEFAULT_KAFKA_REQUEST_LIMITS, type KafkaRequestLimits } from '@caxton/core';
+import { checkKafkaRequestTable, DEFAULT_KAFKA_REQUEST_LIMITS, resolveStateSweepLimits, type KafkaRequestLimits, type StateSweepLimits } from '@caxton/core';
 
 export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -24,6 +24,10 @@ export type KafkaLogEvent =
   | { type: 'state-load-failed'; partition: number; error: string }
   /** The owner could not re-write keys a stale owner's late records would hide at compaction (decision 1800); retried at the next load. */
   | { type: 'state-repair-failed'; partition: number; error: string }
+  /** The owner swept a state partition: keys tombstoned, records re-written, old claims retired (decision 1800). */
+  | { type: 'state-swept'; partition: number; tombstones: number; rewritten: number; retired: number; claims: number }
+  /** A sweep run could not be produced; the next run (its interval later) plans again. */
+  | { type: 'state-sweep-failed'; partition: number; error: string }
   /** One produce request of deliveries acknowledged (metrics, decision 1301): built only for a listener. */
   | { type: 'produced'; records: number; seconds: number }
   /** A batch fetched from a partition: its deliveries handed to the bus and the partition's lag behind its end. */
@@ -107,6 +111,14 @@ export interface KafkaMessageLogOptions {
    * state records are produced, so a test can hold a completion inside the rebalance window.
    */
   beforeStateCommit?: (agent: string, ids: readonly string[]) => Promise<void>;
+  /**
+   * The owner's sweep of the state partitions (decision 1800): when old claims are retired, how
+   * many records a run writes, how often a partition is swept. Defaults and ranges: core's
+   * STATE_SWEEP_LIMIT_TABLE.
+   */
+  stateSweep?: Partial<StateSweepLimits>;
+  /** Test seam: awaited between a sweep run's plan and its produce (state-sweep.ts). */
+  beforeStateSweep?: (partition: number) => Promise<void>;
   /** Consumer session timeout: how long before a silent node's partitions move. Default 10000. */
   sessionTimeoutMs?: number;
   logger?: KafkaLogSink;
@@ -116,8 +128,9 @@ export interface KafkaMessageLogOptions {
   sasl?: KafkaSaslOptions;
 }
 
-export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit'>> &
-  Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit'> & {
+export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit' | 'stateSweep' | 'beforeStateSweep'>> &
+  Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit' | 'beforeStateSweep'> & {
+    stateSweep: StateSweepLimits;
     logger: KafkaLogSink;
     deliveriesTopic: string;
     deadLetterTopic: string;
@@ -168,6 +181,8 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     completedWindow: o.completedWindow ?? 100_000,
     windowRebuildRecords: o.windowRebuildRecords,
     beforeStateCommit: o.beforeStateCommit,
+    stateSweep: resolveStateSweepLimits(o.stateSweep, 'KafkaMessageLog.stateSweep'),
+    beforeStateSweep: o.beforeStateSweep,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
     logger: o.logger ?? stderrErrors,
     tls: o.tls,

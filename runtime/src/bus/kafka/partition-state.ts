@@ -13,7 +13,11 @@
  * any other claim was written by a node that no longer owned the partition when it was appended
  * (or by one whose claim a sweep retired): it is ignored — not applied, its marker not reported —
  * by this and every other reader, at any later read from the start. Untagged (operator) records are
- * applied as they come.
+ * applied as they come, except the tombstones of a sweep whose claim was retired by a later claim.
+ *
+ * The sweep (kafka-agent-state.ts) needs, per key, what its newest record read is (`newest`): a
+ * key whose newest record is tagged with an older claim, ignored, or a tagged delete is one an old
+ * claim still decides or one a tombstone would retire; sweepPlan() lists them.
  */
 import type { StateWrite } from '@caxton/core';
 import type { StateRecord } from './state-records.js';
@@ -31,6 +35,25 @@ export interface PendingWrites {
 
 /** Stands for an agent's commit marker in the stale list (state keys are strings). */
 const STALE_MARKER = Symbol('marker');
+type KeyOrMarker = string | typeof STALE_MARKER;
+
+/** A key's newest record read when it is not a plain applied untagged one. */
+interface Newest {
+  /** The claim it was tagged with (undefined: an ignored sweep tombstone). */
+  claim: string | undefined;
+  applied: boolean;
+  deleted: boolean;
+}
+
+/** One bounded run of the sweep: what to write under the current claim, computed from the view. */
+export interface SweepPlan {
+  /** Keys to tombstone behind a sweep header (`marker`: the agent's commit marker). */
+  tombstones: { agent: string; key: string | null }[];
+  /** Per agent, values (and marker) to re-write under the current claim. */
+  rewrites: { agent: string; writes: StateWrite[]; marker?: readonly string[] }[];
+  /** Older claims and their sweep headers to tombstone: nothing they tagged decides anything now. */
+  retire: { claims: string[]; headers: string[] };
+}
 
 export class PartitionState {
   private readonly entries = new Map<string, Map<string, string>>();
@@ -48,6 +71,16 @@ export class PartitionState {
    * these (kafka-agent-state.ts, repair). A later applied record of the key takes it off the list.
    */
   private readonly stale = new Map<string, Set<string | typeof STALE_MARKER>>();
+  /** Claims read and not retired, in offset order. */
+  private readonly claimsRead = new Set<string>();
+  /** Claims whose sweep header was read and not retired. */
+  private readonly headers = new Set<string>();
+  /** The last sweep header read: its tombstones take the offsets up to `to`; void if its claim was retired. */
+  private sweepRange: { to: number; void: boolean } | undefined;
+  /** Per agent, keys whose newest record read is tagged or ignored (see the file comment). */
+  private readonly newest = new Map<string, Map<KeyOrMarker, Newest>>();
+  /** How many `newest` entries are deletes or ignored: a sweep has tombstones to write. */
+  private toTombstone = 0;
 
   /** Apply the record at `offset`; returns the delivery ids a commit marker names (else []). */
   apply(offset: number, record: StateRecord): readonly string[] {
@@ -56,19 +89,37 @@ export class PartitionState {
     let ids: readonly string[] = [];
     if (record.kind === 'claim') {
       this.current = record.claim;
+      this.claimsRead.add(record.claim);
       // Pending writes under another claim were either read already (before this claim) or will be
       // ignored when read (after it): either way they no longer belong on top of the view.
       this.pending = this.pending.filter((p) => p.claim === undefined || p.claim === record.claim);
     } else if (record.kind === 'claim-cleared') {
-      // A sweep retired an old claim; the current one is still the latest claim read.
+      // A sweep retired an old claim: nothing it tagged decides anything any more.
+      this.claimsRead.delete(record.claim);
+    } else if (record.kind === 'sweep') {
+      this.headers.add(record.claim);
+      // Void when written under a claim a later claim retired (a node that lost the partition).
+      // An unknown claim is one a sweep retired: its header's tombstones were read as valid before.
+      this.sweepRange = { to: offset + record.count, void: this.claimsRead.has(record.claim) && record.claim !== this.current };
+    } else if (record.kind === 'sweep-cleared') {
+      this.headers.delete(record.claim);
+    } else if (this.sweepRange !== undefined && offset <= this.sweepRange.to && this.sweepRange.void) {
+      // A tombstone of a void sweep deletes nothing; the owner re-writes the key it held (repair).
+      this.ignoredCount += 1;
+      const key = record.kind === 'entry' ? record.key : STALE_MARKER;
+      this.markStale(record.agent, key, true);
+      this.note(record.agent, key, { claim: undefined, applied: false, deleted: true });
     } else if (record.kind !== 'marker-cleared' && record.claim !== undefined && record.claim !== this.current) {
       // A stale owner's write (decision 1800). Our own pending writes under that claim are void too.
       this.ignoredCount += 1;
       const stale = record.claim;
       this.pending = this.pending.filter((p) => p.claim !== stale);
-      this.markStale(record.agent, record.kind === 'marker' ? STALE_MARKER : record.key, true);
+      const key = record.kind === 'marker' ? STALE_MARKER : record.key;
+      this.markStale(record.agent, key, true);
+      this.note(record.agent, key, { claim: stale, applied: false, deleted: record.kind === 'entry' && record.value === null });
     } else if (record.kind === 'entry') {
       this.markStale(record.agent, record.key, false);
+      this.note(record.agent, record.key, record.claim === undefined ? undefined : { claim: record.claim, applied: true, deleted: record.value === null });
       let view = this.entries.get(record.agent);
       if (record.value !== null) {
         if (!view) this.entries.set(record.agent, (view = new Map()));
@@ -79,10 +130,12 @@ export class PartitionState {
       }
     } else if (record.kind === 'marker') {
       this.markStale(record.agent, STALE_MARKER, false);
+      this.note(record.agent, STALE_MARKER, record.claim === undefined ? undefined : { claim: record.claim, applied: true, deleted: false });
       this.markers.set(record.agent, record.ids);
       ids = record.ids;
     } else {
       this.markStale(record.agent, STALE_MARKER, false);
+      this.note(record.agent, STALE_MARKER, undefined);
       this.markers.delete(record.agent);
     }
     if (this.pending.length > 0) this.pending = this.pending.filter((p) => p.lastOffset === undefined || p.lastOffset > offset);
@@ -97,6 +150,78 @@ export class PartitionState {
     } else if (keys?.delete(key) && keys.size === 0) {
       this.stale.delete(agent);
     }
+  }
+
+  /** Record what a key's newest record is (undefined: a plain applied untagged one, nothing to sweep). */
+  private note(agent: string, key: KeyOrMarker, n: Newest | undefined): void {
+    let keys = this.newest.get(agent);
+    const before = keys?.get(key);
+    if (before !== undefined && (before.deleted || !before.applied)) this.toTombstone -= 1;
+    if (n === undefined) {
+      if (keys?.delete(key) && keys.size === 0) this.newest.delete(agent);
+      return;
+    }
+    if (!keys) this.newest.set(agent, (keys = new Map()));
+    keys.set(key, n);
+    if (n.deleted || !n.applied) this.toTombstone += 1;
+  }
+
+  /** Claims read and not retired, oldest first (the last one read is `claim`). */
+  get claims(): readonly string[] {
+    return [...this.claimsRead];
+  }
+
+  /** Does a sweep have work: more than `maxClaims` claims kept, or deletes to turn into tombstones? */
+  needsSweep(maxClaims: number): boolean {
+    return this.current !== undefined && (this.toTombstone > 0 || this.claimsRead.size > maxClaims);
+  }
+
+  /**
+   * At most `max` records of sweeping, from the view (our pending writes included), to be written
+   * under the current claim: tombstones for keys whose newest record is a delete or ignored (and
+   * that the view lacks); when more than `maxClaims` claims are kept, re-writes of keys and markers
+   * whose newest record is tagged with an older claim; and once no key's newest record is anything
+   * but untagged or of the current claim, the older claims and their headers to retire.
+   */
+  sweepPlan(maxClaims: number, max: number): SweepPlan {
+    const plan: SweepPlan = { tombstones: [], rewrites: [], retire: { claims: [], headers: [] } };
+    const current = this.current;
+    if (current === undefined) return plan;
+    const retiring = this.claimsRead.size > maxClaims;
+    let records = 1; // a sweep header, if there are tombstones
+    let settled = !this.needsRepair;
+    for (const [agent, keys] of this.newest) {
+      if (records >= max) break;
+      const view = this.view(agent);
+      const marker = this.marker(agent);
+      const writes: StateWrite[] = [];
+      let rewriteMarker = false;
+      for (const [key, n] of keys) {
+        if (n.applied && !n.deleted && n.claim === current) continue;
+        settled = false;
+        if (records >= max) break;
+        const held = key === STALE_MARKER ? marker.length > 0 : view.has(key);
+        if (n.deleted || !n.applied) {
+          // A delete (or an ignored record) the view agrees with; a key held again (a pending
+          // write, a repair to come) is left to that write.
+          if (held) continue;
+          plan.tombstones.push({ agent, key: key === STALE_MARKER ? null : key });
+          records += 1;
+        } else if (retiring && held) {
+          if (key === STALE_MARKER) rewriteMarker = true;
+          else writes.push({ key, value: view.get(key)! });
+          records += 1;
+        }
+      }
+      if (writes.length > 0 || rewriteMarker) plan.rewrites.push({ agent, writes, ...(rewriteMarker ? { marker } : {}) });
+    }
+    if (retiring && settled) {
+      // Nothing else in this plan: every key's newest record is untagged or of the current claim.
+      let retired = 0;
+      for (const claim of this.claimsRead) if (claim !== current && retired++ < max) plan.retire.claims.push(claim);
+      for (const claim of this.headers) if (claim !== current && retired++ < max) plan.retire.headers.push(claim);
+    }
+    return plan;
   }
 
   /** True while some key's newest record read is an ignored one (see `stale`). */

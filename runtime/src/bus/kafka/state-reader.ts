@@ -45,6 +45,8 @@ export interface StateReaderDeps {
   committedByState: (ids: readonly string[]) => void;
   /** A batch left keys whose newest record is a stale owner's (decision 1800): the owner repairs. */
   staleRead?: (partition: number) => void;
+  /** A batch of a held partition was applied (the owner's sweep may have work). */
+  batchRead?: (partition: number) => void;
 }
 
 export class StateReader {
@@ -245,6 +247,7 @@ export class StateReader {
       if (offset >= h.target - 1) this.done(h);
     }
     if (h.state.needsRepair) this.d.staleRead?.(batch.partition);
+    this.d.batchRead?.(batch.partition);
     await heartbeat();
   }
 }

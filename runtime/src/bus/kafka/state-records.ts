@@ -15,6 +15,12 @@
  *   never empty, so no agent key collides), value = 0x01 · the claiming node's id (UTF-8). Written
  *   by a node that takes the partition, before it loads it; every key is unique, so compaction never
  *   removes a claim and the order "claim before record" survives it.
+ * - A sweep header (the claim sweep, decision 1800): key `\0sweep\0<claim id>`, value = 0x01 ·
+ *   varint n, written by the owner under that claim in ONE produce with the n tombstones that
+ *   follow it (one record batch, so they take the n offsets after the header's). Readers apply those
+ *   tombstones only while the header's claim is not a retired one (partition-state.ts): a sweep
+ *   that lands after another node claimed the partition deletes nothing. A null value retires the
+ *   header (with its claim).
  * - Tagged (v2) entries and markers, written by an owner's handling commit: value = 0x02 · claim id
  *   (length-prefixed string) · payload, where the payload is the v1 value (0x01 · …) or, for a
  *   delete, the single byte 0x00 (a tombstone cannot carry a tag). Readers apply a tagged record only
@@ -36,18 +42,22 @@ export const MARKER_STATE_KEY = '\u0000commit';
 const SEP = '\u0000';
 /** Prefix of claim record keys: the empty agent name, then a name no state key can have. */
 const CLAIM_PREFIX = `${SEP}claim${SEP}`;
+/** Prefix of sweep header keys (same empty agent name). */
+const SWEEP_PREFIX = `${SEP}sweep${SEP}`;
 
 /**
  * `claim` on an entry or marker: the owner claim it was written under (absent: an untagged v1
  * record, an operator's write, applied whatever the current claim). A `claim-cleared` is a claim's
- * tombstone (left by a sweep of old claims); it changes nothing.
+ * tombstone and a `sweep-cleared` a header's, left by the sweep that retired that claim.
  */
 export type StateRecord =
   | { kind: 'entry'; agent: string; key: string; value: string | null; claim?: string }
   | { kind: 'marker'; agent: string; ids: string[]; claim?: string }
   | { kind: 'marker-cleared'; agent: string }
   | { kind: 'claim'; claim: string; node: string }
-  | { kind: 'claim-cleared'; claim: string };
+  | { kind: 'claim-cleared'; claim: string }
+  | { kind: 'sweep'; claim: string; count: number }
+  | { kind: 'sweep-cleared'; claim: string };
 
 export interface StateMessage {
   key: Buffer;
@@ -72,6 +82,32 @@ export function encodeClaim(claim: string, node: string): StateMessage {
   value[0] = V1;
   value.write(node, 1, 'utf8');
   return { key: Buffer.from(claimRecordKey(claim), 'utf8'), value };
+}
+
+export function sweepRecordKey(claim: string): string {
+  return `${SWEEP_PREFIX}${claim}`;
+}
+
+/** A retired claim's tombstone (the sweep). */
+export function encodeClaimTombstone(claim: string): StateMessage {
+  return { key: Buffer.from(claimRecordKey(claim), 'utf8'), value: null };
+}
+
+/** The header of a sweep's `count` tombstones, which must follow it in the same produce. */
+export function encodeSweepHeader(claim: string, count: number): StateMessage {
+  const w = new FieldWriter(8);
+  w.byte(V1);
+  w.varint(count);
+  return { key: Buffer.from(sweepRecordKey(claim), 'utf8'), value: w.finish() };
+}
+
+export function encodeSweepHeaderTombstone(claim: string): StateMessage {
+  return { key: Buffer.from(sweepRecordKey(claim), 'utf8'), value: null };
+}
+
+/** A state key's tombstone (untagged: only a sweep header in front of it fences it). */
+export function encodeEntryTombstone(agent: string, key: string): StateMessage {
+  return { key: Buffer.from(entryRecordKey(agent, key), 'utf8'), value: null };
 }
 
 /** Prefix a v1 payload (or the deleted flag when null) with the version byte 0x02 and the claim. */
@@ -114,6 +150,7 @@ export function decodeStateRecord(key: Buffer | null, value: Buffer | null): Sta
   if (key === null) throw new RecordFormatError('state record without a key');
   const k = key.toString('utf8');
   if (k.startsWith(CLAIM_PREFIX)) return decodeClaim(k.slice(CLAIM_PREFIX.length), value);
+  if (k.startsWith(SWEEP_PREFIX)) return decodeSweep(k.slice(SWEEP_PREFIX.length), value);
   const cut = k.indexOf(SEP);
   if (cut <= 0) throw new RecordFormatError('state record key has no agent part');
   const agent = k.slice(0, cut);
@@ -152,4 +189,14 @@ function decodeClaim(claim: string, value: Buffer | null): StateRecord {
   if (value === null) return { kind: 'claim-cleared', claim };
   if (value.length < 2 || value[0] !== V1) throw new RecordFormatError('claim record without a node id');
   return { kind: 'claim', claim, node: value.toString('utf8', 1) };
+}
+
+function decodeSweep(claim: string, value: Buffer | null): StateRecord {
+  if (claim.length === 0) throw new RecordFormatError('sweep header without a claim id');
+  if (value === null) return { kind: 'sweep-cleared', claim };
+  if (value.length < 2 || value[0] !== V1) throw new RecordFormatError('sweep header without a count');
+  const r = new FieldReader(value, 1);
+  const count = r.varint();
+  if (!r.done) throw new RecordFormatError('bytes after the end of the sweep header');
+  return { kind: 'sweep', claim, count };
 }

@@ -90,6 +90,8 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     else if (e.type === 'consumer-crash') say('kafka-consumer', `Kafka consumer ${e.restart ? 'restarting' : 'crashed, restarting'}: ${e.error.message}`);
     else if (e.type === 'commit-retry' || e.type === 'append-retry') say(e.type, `Kafka ${e.type === 'commit-retry' ? 'offset commit' : 'append'} retrying (attempt ${e.attempt}): ${e.error}`);
     else if (e.type === 'state-load-failed') say(e.type, `agents' state of partition ${e.partition} not read yet, retrying (its deliveries and agents wait): ${e.error}`);
+    else if (e.type === 'state-swept') say(e.type, `agents' state of partition ${e.partition} swept: ${e.tombstones} deleted keys tombstoned, ${e.rewritten} records re-written under this node's claim, ${e.retired} old claims retired (${e.claims} claims kept before)`);
+    else if (e.type === 'state-sweep-failed') say(e.type, `agents' state of partition ${e.partition}: sweep not written, tried again at its next run: ${e.error}`);
     else if (e.type === 'state-repair-failed') say(e.type, `agents' state of partition ${e.partition}: keys written late by a former owner not re-written yet (retried at the next load; needed before compaction): ${e.error}`);
   };
 
@@ -108,7 +110,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     maxPendingPerPartition: c.maxPendingPerPartition,
     ...c.kafkaRequests,
   });
-  log.events.on(onKafkaEvent, ['assignment', 'consumer-crash', 'commit-retry', 'append-retry', 'state-load-failed', 'state-repair-failed']);
+  log.events.on(onKafkaEvent, ['assignment', 'consumer-crash', 'commit-retry', 'append-retry', 'state-load-failed', 'state-repair-failed', 'state-swept', 'state-sweep-failed']);
   // Both at once: an unreachable etcd is reported in milliseconds, not after Kafka's timeout.
   const [etcdOpen, kafkaOpen] = await Promise.allSettled([registry.open(), log.open()]);
   if (etcdOpen.status === 'rejected' || kafkaOpen.status === 'rejected') {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KAFKA_REQUEST_LIMIT_TABLE, LimitOutOfRangeError } from '@caxton/core';
+import { KAFKA_REQUEST_LIMIT_TABLE, LimitOutOfRangeError, STATE_SWEEP_LIMIT_TABLE } from '@caxton/core';
 import { resolveOptions } from '../../../src/bus/kafka/options.js';
 
 const brokers = ['localhost:9092'];
@@ -37,5 +37,21 @@ describe('Kafka options: the request shape (core\'s KAFKA_REQUEST_LIMIT_TABLE)',
     ] as const) {
       assert.throws(() => resolveOptions({ brokers, [name]: value }), (e: Error) => e instanceof LimitOutOfRangeError && e.message.startsWith(`KafkaMessageLog.${name}: `), `${name}=${value}`);
     }
+  });
+});
+
+describe('Kafka options: the state sweep (core\'s STATE_SWEEP_LIMIT_TABLE)', () => {
+  it('takes the table\'s defaults and the values given', () => {
+    assert.deepEqual(resolveOptions({ brokers }).stateSweep, {
+      maxClaims: STATE_SWEEP_LIMIT_TABLE.maxClaims.default, batch: STATE_SWEEP_LIMIT_TABLE.batch.default, intervalMs: STATE_SWEEP_LIMIT_TABLE.intervalMs.default,
+    });
+    assert.deepEqual(resolveOptions({ brokers, stateSweep: { maxClaims: 1, intervalMs: 10 } }).stateSweep, { maxClaims: 1, batch: STATE_SWEEP_LIMIT_TABLE.batch.default, intervalMs: 10 });
+  });
+
+  it('refuses a run too small for a header and one tombstone, a zero interval, an unknown setting', () => {
+    for (const stateSweep of [{ batch: 1 }, { intervalMs: 0 }, { maxClaims: 0 }, { maxClaims: 1.5 }]) {
+      assert.throws(() => resolveOptions({ brokers, stateSweep }), (e: Error) => e instanceof LimitOutOfRangeError && e.message.startsWith('KafkaMessageLog.stateSweep.'), JSON.stringify(stateSweep));
+    }
+    assert.throws(() => resolveOptions({ brokers, stateSweep: { claims: 3 } as never }), { code: 'limits.unknown' });
   });
 });
