@@ -115,6 +115,7 @@ export class AgentLifecycle {
     this.residency = o.residency({
       nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
       identity: (name) => o.messaging.agentId(name), events: this.events, onStopped: o.onStopped ?? (async () => {}), kinds: this.kinds,
+      onStarted: o.onStarted, ...(o.kindTimers !== undefined ? { timerDue: (name: string) => o.kindTimers!.nextDue(name) } : {}),
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
       suspended: (name) => o.killSwitch?.isSuspended?.(name) ?? false,
       absentQueueOf: (record) => this.absentQueueOf(record),
