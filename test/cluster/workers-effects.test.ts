@@ -11,6 +11,9 @@
  *   that made them, once.
  * - A subscription made by a worker is the deployment's: each publication is handled by exactly one
  *   worker — the one its conversation hashes to, as for any send to the agent — never by every unit.
+ * - State stays refused, at the scale: an agent whose component imports state writes (the replica
+ *   echo) is refused a scale to 2 across nodes with `agent.replicas-stateful` and its hint, though
+ *   it has written nothing yet.
  * "Once" is one answer message per request, told by its id (support/replica-answers.ts).
  */
 import { test } from 'node:test';
@@ -126,4 +129,16 @@ test('workers across nodes: a timer fires to the worker that set it, an HTTP ans
   const pubs = once(publications.map((c) => `pub ${c}`));
   for (const c of publications) assert.equal(pubs.get(`pub ${c}`)!.replica, replicaFor({ conversationId: c, messageId: '' }, 3), `pub ${c}: handled by the one worker its conversation hashes to`);
   assert.ok(new Set([...pubs.values()].map((a) => a.replica)).size > 1, 'publications went to more than one worker');
+
+  // State: refused when scaled, not when a unit first writes.
+  await clients[0]!.deploy({ name: 'stateful' }, readFileSync(example('as-replica-echo', 'as-replica-echo.wasm')));
+  for (const c of clients) {
+    await assert.rejects(c.scale('stateful', 2), (err: { code?: string; hint?: string; message?: string }) => {
+      assert.equal(err.code, 'agent.replicas-stateful', err.message);
+      assert.match(err.message ?? '', /imports durable state writes/);
+      assert.match(err.hint ?? '', /one replica|agent kind/);
+      return true;
+    });
+  }
+  assert.equal((await clients[2]!.getAgent('stateful')).replicas, undefined, 'nothing recorded');
 });
