@@ -6,9 +6,10 @@
  * arrives (as a kind's instance is, decision 2060), runs X's recorded version (its sends are stamped
  * X's by the bus) and the init config `caxton.replica` = k, takes work only under the tenure of its
  * partition it was started in (the fence of its completions), and is stopped when idle, when its
- * partition leaves the node, or when X is no longer deployed. Nothing per unit is stored anywhere:
- * a delivery written for a unit is handled by whichever node consumes its partition, whatever the
- * count says now, so a scale-down or a failover loses nothing.
+ * partition leaves the node, or when X is no longer deployed. Nothing per unit is stored but what
+ * the unit itself keeps as a stateless worker (decision 2163: its timers and pending HTTP calls,
+ * under `X#r<k>`): a delivery written for a unit is handled by whichever node consumes its
+ * partition, whatever the count says now, so a scale-down or a failover loses nothing.
  */
 import { KIND_LIMITS, parseReplicaUnit, REPLICA_LIMITS, replicaUnitName, type AgentId } from '@caxton/core';
 import { REPLICA_CONFIG_KEY } from '../../node/replicas.js';
@@ -235,6 +236,7 @@ export class ReplicaUnits {
         // Left meanwhile (its partition moved, review fix 4): `stop` did not stop a sandbox still
         // starting, so it is stopped here; the `finally` of `start` looks at its mail again.
         await this.o.host.stop(unit, true).catch((err: unknown) => agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} did not stop cleanly: ${(err as Error).message}`));
+        await this.o.onStopped?.(unit, false).catch(() => undefined); // timers its init re-armed here stay in etcd only
         if (this.units.get(unit) === u) this.units.delete(unit);
         this.starting.set(unit, true);
         return;
