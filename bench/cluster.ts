@@ -1,6 +1,6 @@
 /**
  * Cluster benchmark (`npm run bench -- cluster [--pairs N] [--chains N] [--warmup N] [--rounds N] [--rate R] [--seconds S] [--drain-ms D] [--only a,b]`; `--name=value` works too).
- * `--only` picks phases among throughput, latency, failover, registry (all by default), e.g.
+ * `--only` picks phases among throughput, latency, failover, registry, workers (all by default), e.g.
  * `--only throughput` to compare builds on the CPU per message alone.
  * Starts its own Kafka broker (KRaft, 512 MB heap) and etcd on loopback and three `caxton serve
  * --kafka … --etcd …` nodes, all on this machine, then measures:
@@ -24,6 +24,10 @@
  *   failover_first_s the first of them. failover_tuned_s / failover_tuned_first_s: the same with a
  *   2 s lease and a 2 s session (broker allowing it).
  * - etcd_registry_ops_per_s: bench/registry.ts against the same etcd.
+ * - workers_across_nodes_{1,3}_msgs_per_s / workers_across_nodes_scaling (decision 2163): a stateless
+ *   CPU-bound agent (`--worker-spin-ms`, default 2) on three nodes started with
+ *   `--replicas-across-nodes`, as 1 worker and scaled to 3 (one per node), fed closed loop by a
+ *   feeder agent on each node; the ratio is 3 over 1 (lib-cluster-workers.ts). `--worker-seconds` per count (20).
  */
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -36,6 +40,7 @@ import { report } from './lib-output.js';
 import { processCpuSeconds } from './lib-proc-stat.js';
 import { SteadyWindow, shortCountNote, type RunPoint } from './lib-cluster-window.js';
 import { NODE_VERSION, ROOT, claims, nameOn, startNodes, startServers, waitUntil, type ServeNode } from './lib-cluster.js';
+import { workersAcrossNodes } from './lib-cluster-workers.js';
 
 /** The value of `--name value` or `--name=value` (as scripts/bench.mjs reads `--only=`); undefined when absent. */
 function argText(name: string): string | undefined {
@@ -62,8 +67,12 @@ const WARMUP = arg('warmup', 1);
 /** Round trips per chain (and per warm-up chain): long enough that the run passes the nodes' ramp (decision 2155). */
 const ROUNDS = arg('rounds', 200);
 const LATENCY_RATE = arg('rate', 200);
-const ONLY = new Set((argText('only') ?? 'throughput,latency,failover,registry').split(','));
-for (const phase of ONLY) if (!['throughput', 'latency', 'failover', 'registry'].includes(phase)) throw new Error(`--only: no phase named "${phase}" (throughput, latency, failover, registry)`);
+const ONLY = new Set((argText('only') ?? 'throughput,latency,failover,registry,workers').split(','));
+for (const phase of ONLY) if (!['throughput', 'latency', 'failover', 'registry', 'workers'].includes(phase)) throw new Error(`--only: no phase named "${phase}" (throughput, latency, failover, registry, workers)`);
+/** Busy-wait per message of the workers phase's CPU-bound agent, ms. */
+const WORKER_SPIN_MS = arg('worker-spin-ms', 2);
+/** The workers phase's measured window per worker count, s (after a 5 s warm-up). */
+const WORKER_SECONDS = arg('worker-seconds', 20);
 const LATENCY_SECONDS = arg('seconds', 15);
 /** After the latency window, how long to wait for stragglers before counting them lost. */
 const DRAIN_MS = arg('drain-ms', 10_000);
@@ -365,6 +374,14 @@ async function main(): Promise<void> {
       nodes = [];
     }
     if (ONLY.has('registry')) await registryBench(servers.etcd);
+    if (ONLY.has('workers')) {
+      const w = await workersAcrossNodes(IDS, servers.kafka, servers.etcd, { spinMs: WORKER_SPIN_MS, seconds: WORKER_SECONDS, warmupSeconds: 5, say });
+      const note = `conformance puppet busy-waiting ${WORKER_SPIN_MS} ms per message, fed by a feeder agent on each node over Kafka, workers placed on ${w.placed.join(', ')}; this machine has ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`;
+      report({ bench, metric: 'workers_across_nodes_1_msgs_per_s', value: Math.round(w.one), unit: 'msg/s', note });
+      report({ bench, metric: 'workers_across_nodes_3_msgs_per_s', value: Math.round(w.three), unit: 'msg/s', note });
+      report({ bench, metric: 'workers_across_nodes_scaling', value: Number((w.three / Math.max(1, w.one)).toFixed(2)), unit: 'x',
+        note: `msg/s with 1 and 3 workers across nodes: ${Math.round(w.one)}, ${Math.round(w.three)} (3 over 1; ${note})` });
+    }
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await servers.stop();

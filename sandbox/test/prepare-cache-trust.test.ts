@@ -10,7 +10,7 @@ import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ArtifactManifest } from '../src/artifact/artifact.js';
+import { MANIFEST_FORMAT, type ArtifactManifest } from '../src/artifact/artifact.js';
 import { isPlainFileName } from '../src/artifact/cache-dir.js';
 import { sha256 } from '../src/artifact/digest.js';
 import { Engine } from '../src/engine.js';
@@ -275,7 +275,7 @@ describe('what is inside a private root is checked too (made while the root was 
   it('leaves an entry of another manifest format alone (a rolling upgrade sharing the directory)', async () => {
     const bytes = await asProbe();
     const { dir, manifest, refusals, engine } = await copiedEntry(bytes);
-    rewriteManifest(dir, (m) => ((m as { format: number }).format = 3));
+    rewriteManifest(dir, (m) => ((m as { format: number }).format = MANIFEST_FORMAT + 1)); // a newer node's
     await assert.rejects(engine.loadCached(manifest.digest), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
     assert.deepEqual(refusals, []);
     assert.equal(existsSync(dir), true);

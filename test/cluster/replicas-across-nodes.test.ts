@@ -1,8 +1,9 @@
 /**
  * Replicas across a cluster's nodes (issue 27, decision 2093; switched on by the cluster option
  * `replicasAcrossNodes`, which `caxton serve` takes from CAXTON_REPLICAS_ACROSS_NODES=1): three nodes on one Kafka and one etcd,
- * the AssemblyScript replica echo (it answers `replica=<n> count=<k> <content>`; the node that ran
- * the handling is the one whose journal holds the answer). Scaled to 3, each replica k ≥ 2 is the
+ * the AssemblyScript stateless worker (examples/as-worker: it answers `replica=<n> count=<k> <content>`;
+ * the node that ran the handling is the one whose journal holds the answer; the replica echo, which
+ * may write state, is refused a scale across nodes, decision 2163). Scaled to 3, each replica k ≥ 2 is the
  * placement unit `svc#r<k>` with its own partition, so the replicas run on more than one node; the
  * sending node picks the replica by the conversation (jump hash), so a conversation stays on its
  * replica across rounds whichever node it is sent through; a scale-down to 1 while messages are sent
@@ -22,7 +23,7 @@ import { groupSettled, placement, waitFor } from './support/cluster.js';
 import { example } from './support/paths.js';
 import { answerLines, replicaAnswers, type ReplicaAnswer } from './support/replica-answers.js';
 
-const ECHO = (): Uint8Array => readFileSync(example('as-replica-echo', 'as-replica-echo.wasm'));
+const ECHO = (): Uint8Array => readFileSync(example('as-worker', 'as-worker.wasm'));
 /** The deliveries topic's partitions of a fresh cluster (options.ts: created with 12). */
 const PARTITIONS = 12;
 const NODE_IDS = ['n1', 'n2', 'n3'];

@@ -113,18 +113,19 @@ export function replicaOwner(name: string): string {
 }
 
 /**
- * A replica unit's handling asked for an effect keyed by the agent's identity — a timer, a topic
- * subscription, a directory registration, an HTTP call (its answer would be addressed to the unit,
- * which is not addressable from outside) (decision 2093, review fixes): not supported for replicas
- * across nodes yet. Refused, never applied under `X#r<k>` (which would fire, deliver or register to
- * a unit the senders do not route to) nor silently dropped.
+ * A replica unit's handling wrote durable state (decision 2096): its writes would land under
+ * `X#r<k>`, which neither X nor its other workers ever read. Workers across nodes are stateless:
+ * their timers, topic subscriptions, directory entries and HTTP calls are applied (decision 2163),
+ * their state writes are refused whole — never applied under the unit, never silently dropped.
+ * A deploy or scale of an agent that declares state is refused before it runs as workers
+ * (`ReplicasStatefulError`); this is the handling-time guard for one that writes anyway.
  */
 export class ReplicaUnitEffectError extends CaxtonError {
   constructor(unit: string, effects: readonly string[]) {
-    super('agent.replica-effect-unsupported', `${unit} asked for ${effects.join(', ')}: replicas across nodes do not support timers, topic subscriptions, directory registrations, HTTP calls or state writes yet`, {
+    super('agent.replica-effect-unsupported', `${unit} asked for ${effects.join(', ')}: workers across nodes are stateless and do not write state`, {
       kind: 'failed-precondition',
       context: { unit, effects: effects.join(',') },
-      hint: 'set timers, subscribe to topics, register services, call HTTP and keep state from an agent that is not scaled across nodes: scale it to one (caxton scale <agent> --replicas 1) and redrive its dead letters, or turn replicasAcrossNodes off (decision 2091: replicas on the owner apply them as the agent\'s)',
+      hint: 'keep state in an agent that is not scaled (caxton scale <agent> --replicas 1, then redrive its dead letters), or deploy it as an agent kind (one instance per key, each with its own state)',
     });
   }
 }

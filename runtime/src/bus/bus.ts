@@ -492,7 +492,7 @@ export class Bus implements OutboxSender {
         continue;
       }
       const local = resolved === undefined ? this.agentName(receiver) : resolved.names[i]!;
-      const resolution = port.resolve(local, msg, id);
+      const resolution = port.resolve(local, msg, id, 'external' in origin && origin.toActivation === true);
       if (typeof resolution !== 'string') {
         // A receiver resolved to an activation (below) gets a delivery or is listed `unreached`.
         if (resolution.kind === 'external') {

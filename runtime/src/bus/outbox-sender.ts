@@ -15,7 +15,11 @@ import type { EdgeLane } from './edge-admission.js';
  * use the reserve above the edge admission limit (decision 1810); `admitted`: the send was admitted
  * at the edge already (`Bus.admitOutside`, ahead of the audit trail) and holds its ticket.
  */
-export type Origin = { agent: string; checked?: boolean } | { external: AgentId; lane?: EdgeLane; admitted?: boolean };
+/**
+ * Who sends. `toActivation` (the platform's own answers, e.g. an HTTP call's, decision 2163): the
+ * receivers are activation ids, a worker's `X#r<k>` included, written to as named, not chosen again.
+ */
+export type Origin = { agent: string; checked?: boolean } | { external: AgentId; lane?: EdgeLane; admitted?: boolean; toActivation?: boolean };
 
 export interface OutboxSender {
   /**

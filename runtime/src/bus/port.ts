@@ -103,9 +103,10 @@ export interface BusPort {
    * memory has a slot of its shard reserved here (given back through `unrouted` when the send
    * appends nothing for it); where replicas are spread across nodes, a scaled agent resolves to the
    * unit its message's conversation hashes to (decision 2093), and a name holding `#` is unknown
-   * (a unit is reached only through this choice). Synchronous, no I/O.
+   * (a unit is reached only through this choice) — unless `toActivation`: the platform answers an
+   * activation by its id (a worker's HTTP answer, decision 2163). Synchronous, no I/O.
    */
-  resolve(localName: string, message: AclMessage, messageId: string): Resolution;
+  resolve(localName: string, message: AclMessage, messageId: string, toActivation?: boolean): Resolution;
   /**
    * Is this name an agent's (cluster: on any node)? Asked of every delivery's sender, so it must
    * have no side effect: `resolve` activates an instance of a kind (decision 1980).

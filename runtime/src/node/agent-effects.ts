@@ -7,9 +7,13 @@
  * `RunningNode.topics.subscribe` takes, so the registry's checks (the per-agent bound among them)
  * are the same. A refused one does not stop the others: every refusal is collected and reported
  * in one error (the applier writes it to the agent's log).
+ *
+ * A worker across nodes (`X#r<k>`, decision 2163): its timers are its own (kept and fired under
+ * `X#r<k>`, where its partition is consumed); its topic subscriptions and service registrations are
+ * the deployment's (X's), so a publication reaches one worker of the set, chosen as for any send to X.
  */
 import type { AgentId } from '@caxton/core';
-import { isReplicaUnitName, ReplicaUnitEffectError } from '@caxton/core';
+import { replicaOwner } from '@caxton/core';
 import type { ExecutionResult, ServiceEffect, TopicEffect } from '../bus/executor.js';
 import type { AgentTimers } from './timers.js';
 import type { DirectorySync } from './directory-sync.js';
@@ -31,10 +35,6 @@ export class AgentEffects {
   ) {}
 
   async apply(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void> {
-    // A replica unit across nodes (decision 2093): identity-keyed effects refused, none applied under `X#r<k>` (review fix 2).
-    if ((result.timers.length > 0 || result.directory.length > 0) && isReplicaUnitName(result.agent)) {
-      throw new ReplicaUnitEffectError(result.agent, [...(result.timers.length > 0 ? ['timers'] : []), ...new Set(result.directory.map((e) => e.kind))]);
-    }
     for (const t of result.timers) await this.timers.set(result.agent, t.delayMs, t.token, t.id);
     if (result.directory.length === 0) return;
     const services: ServiceEffect[] = [];
@@ -43,8 +43,9 @@ export class AgentEffects {
       if (e.kind === 'register' || e.kind === 'deregister-service') services.push(e);
       else topics.push(e);
     }
-    if (services.length > 0) await this.directory.apply(this.agentId(result.agent), services);
-    if (topics.length > 0) await this.applyTopics(result.agent, topics);
+    const deployment = replicaOwner(result.agent);
+    if (services.length > 0) await this.directory.apply(this.agentId(deployment), services);
+    if (topics.length > 0) await this.applyTopics(deployment, topics);
   }
 
   private async applyTopics(agent: string, effects: readonly TopicEffect[]): Promise<void> {

@@ -48,7 +48,7 @@ export interface AgentHost extends AgentExecutor {
   /** How many shards instances are spread over (AgentStartSpec.shard is taken modulo it); absent: one. */
   readonly shardCount?: number;
   /** Validate and prepare a component (cached by digest); throws a typed error naming what is wrong. */
-  prepare(bytes: Uint8Array): Promise<{ digest: string }>;
+  prepare(bytes: Uint8Array): Promise<{ digest: string; writesState?: boolean }>;
   /**
    * Instantiate and initialise; throws if the component is unknown or its init fails. Resolves with
    * what init() did (services registered, timers, messages sent), for the node to apply.

@@ -115,6 +115,7 @@ export class AgentLifecycle {
     this.residency = o.residency({
       nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
       identity: (name) => o.messaging.agentId(name), events: this.events, onStopped: o.onStopped ?? (async () => {}), kinds: this.kinds,
+      onStarted: o.onStarted, ...(o.kindTimers !== undefined ? { timerDue: (name: string) => o.kindTimers!.nextDue(name) } : {}),
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
       suspended: (name) => o.killSwitch?.isSuspended?.(name) ?? false,
       absentQueueOf: (record) => this.absentQueueOf(record),
@@ -516,11 +517,12 @@ export class AgentLifecycle {
     const trust = this.trust(spec.name, artifact); // before anything is prepared or stored
     const limits = this.limits(spec.limits, this.o.defaults);
     this.refuseAbsentTtlPastRetention(limits.absentTtlMs ?? this.o.defaults.absentTtlMs);
-    const { digest } = await this.o.host.prepare(artifact.bytes); // validates before anything is stored
+    const { digest, writesState } = await this.o.host.prepare(artifact.bytes); // validates before anything is stored
     await this.o.artifacts.put(artifact.bytes); // cluster: etcd first, every node can fetch it once this resolves
     const now = Date.now();
     const record: AgentRecord = {
       name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now,
+      ...(writesState === true ? { writesState } : {}),
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
       ...(spec.language !== undefined ? { language: spec.language } : {}),
@@ -616,7 +618,7 @@ export class AgentLifecycle {
     const trust = this.trust(spec.name, artifact);
     const limits = this.limits(spec.limits, previous.limits);
     this.refuseAbsentTtlPastRetention(limits.absentTtlMs ?? this.o.defaults.absentTtlMs);
-    const { digest } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
+    const { digest, writesState } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
     await this.o.artifacts.put(artifact.bytes);
     const next: AgentRecord = {
       ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
@@ -627,8 +629,10 @@ export class AgentLifecycle {
       ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
       previous: previousVersionOf(previous),
     };
-    // The signer belongs to the artifact: a new version keeps none of the old one's.
+    // The signer belongs to the artifact: a new version keeps none of the old one's. So does `writesState`.
     delete next.signerKeyId;
+    if (writesState === true) next.writesState = true;
+    else delete next.writesState;
     if (trust.signerKeyId !== undefined) next.signerKeyId = trust.signerKeyId;
     // So does the language: an upgrade that states none shows none rather than the old artifact's.
     delete next.language;
@@ -668,9 +672,10 @@ export class AgentLifecycle {
     if (back === undefined) throw new NoPreviousVersionError(name, current.version);
     const trust = this.o.trust?.recheck(name, back.artifactDigest, back.signerKeyId) ?? {};
     const bytes = await this.o.artifacts.get(back.artifactDigest);
-    await this.o.host.prepare(bytes); // cached by digest: the version ran here before
+    const { writesState } = await this.o.host.prepare(bytes); // cached by digest: the version ran here before
     const next: AgentRecord = {
       name: current.name, createdAt: current.createdAt, version: current.version + 1, updatedAt: Date.now(),
+      ...(writesState === true ? { writesState } : {}),
       artifactDigest: back.artifactDigest, limits: back.limits, config: back.config,
       ...(back.http !== undefined ? { http: back.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),

@@ -9,6 +9,7 @@
  *   activates and deactivates agents on this node under fencing tokens, status of agents elsewhere
  *   comes from the registry and the claims.
  */
+import type { ExecutionResult } from '../bus/executor.js';
 import type { AclMessage, AgentId, AgentStatus, Instrumentation, TopicPatterns, ReplicaUnitView } from '@caxton/core';
 import type { DispatchOwnership, SharedAbsentCount } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
@@ -119,6 +120,10 @@ export interface ResidencyContext {
    * with its queue kept (decision 1990): its topic subscriptions stay with the queue (decision 2050).
    */
   onStopped: (agent: string, undeployed: boolean, keepsQueue?: boolean) => Promise<void>;
+  /** What an instance's init produced, applied through the bus (a cluster's worker units start through it too, decision 2163). */
+  onStarted: (init: ExecutionResult) => Promise<void>;
+  /** The earliest due time of the timers this node holds for `name` (undefined: none). */
+  timerDue?: (name: string) => number | undefined;
   /**
    * The kill switch (decision 1403): true while no code of `agent` may run (the node is frozen or the
    * agent suspended). A residency starts no instance (init is agent code) while it holds.

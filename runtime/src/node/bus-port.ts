@@ -69,8 +69,8 @@ export class NodeBusPort implements BusPort {
     return subs.filter((s) => topicAllowed(this.parts.agents.topicPatternsOf(s.agent), topic));
   }
 
-  resolve(name: string, message: AclMessage, messageId: string): Resolution {
-    const target = this.unitOf !== undefined ? spreadTarget(name, message, messageId, this.unitOf) : name;
+  resolve(name: string, message: AclMessage, messageId: string, toActivation = false): Resolution {
+    const target = this.unitOf !== undefined && !toActivation ? spreadTarget(name, message, messageId, this.unitOf) : name;
     if (target === undefined) return RESOLVED_UNKNOWN;
     return resolutionOf(this.route(target), target, this.atActivationLimit);
   }

@@ -7,7 +7,7 @@
  * has no `recordReplicas` on its residency, and none of this applies there.
  */
 import type { AgentStatus } from '@caxton/core';
-import { parseReplicaCount, ReplicasScaledError } from '@caxton/core';
+import { parseReplicaCount, ReplicasScaledError, ReplicasStatefulError } from '@caxton/core';
 import type { AgentRecord } from '../storage/records.js';
 import type { AgentReplicas } from './replicas.js';
 import type { AgentResidency } from './agent-residency.js';
@@ -87,7 +87,12 @@ export class ClusterReplicaCounts {
     // waits, and the record write below is a compare-and-swap on the live record besides (an
     // undeploy, upgrade or stop through another node is kept; review finding 1).
     await this.replicas.exclusive(name, async () => {
-      await this.residency.upgradeBase(name); // unknown: not found; stopped with its queue kept: conflict
+      const record = await this.residency.upgradeBase(name); // unknown: not found; stopped with its queue kept: conflict
+      // Workers across nodes are stateless (decision 2163): one whose component may write state is
+      // refused here, at the scale, not at its first write as a unit.
+      if (n > 1 && this.residency.replicasAcrossNodes === true && record.writesState === true) {
+        throw new ReplicasStatefulError(name, 'its component imports durable state writes (caxton:agent/state set or delete), and workers across nodes are stateless: each would write its own copy');
+      }
       if (n > 1) await this.replicas.refuseStateful(name, true); // its partition is read here: bounded
       await this.residency.recordReplicas!(name, n);
     });

@@ -9,7 +9,6 @@
  * holds no shard meanwhile: nothing here runs in the sandbox.
  */
 import type { HttpCall, StateWrite } from '@caxton/core';
-import { isReplicaUnitName, ReplicaUnitEffectError } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { HttpGateway } from '../http/gateway.js';
 import { httpKeyOf } from '../bus/plan/handling-plan.js';
@@ -49,12 +48,7 @@ export class HttpEffects {
     const entry = this.held.get(key);
     if (entry === undefined) return;
     this.held.delete(key);
-    // A replica unit across nodes (decision 2093): its call's answer would be addressed to `X#r<k>`,
-    // which the bus refuses from outside (review fix 1), so the call is refused, not made (review fix 2).
-    if (isReplicaUnitName(entry.agent)) {
-      this.warn(entry.agent, `[caxton] ${new ReplicaUnitEffectError(entry.agent, ['http calls']).message} (${entry.http.length} not sent)`);
-      return;
-    }
+    // A worker across nodes (`X#r<k>`) calls too: its answer is addressed to `X#r<k>` directly (decision 2163).
     this.gateway.apply(entry);
   }
 

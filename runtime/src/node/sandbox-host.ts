@@ -70,9 +70,9 @@ export class SandboxAgentHost implements AgentHost {
     return new SandboxAgentHost(pool, opts.state);
   }
 
-  async prepare(bytes: Uint8Array): Promise<{ digest: string }> {
+  async prepare(bytes: Uint8Array): Promise<{ digest: string; writesState: boolean }> {
     const artifact = await this.pool.engine.loadArtifact(bytes);
-    return { digest: artifact.digest };
+    return { digest: artifact.digest, writesState: artifact.manifest.writesState };
   }
 
   get shardCount(): number {

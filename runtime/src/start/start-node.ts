@@ -301,11 +301,12 @@ async function startOnTopology(
     isHeld: (agent) => killSwitch.isHeld(agent) || (isInstanceName(agent) && killSwitch.isHeld(agent.slice(0, agent.indexOf('/')))) || (isReplicaUnitName(agent) && killSwitch.isHeld(replicaOwner(agent))),
     onChange: (listener) => killSwitch.onChange(listener),
   };
-  // Outbound HTTP (decision 1601): answers enter the bus from `http@<platform>`; pending-call
-  // records live in the agents' state store (decision 1600).
+  // Outbound HTTP (decision 1601): answers enter the bus from `http@<platform>`, addressed to the
+  // activation that called (a worker's `X#r<k>` too, decision 2163); pending-call records live in
+  // the agents' state store (decision 1600).
   const http = new HttpGateway({
     platform,
-    send: async (message, messageId) => { await bus.send(message, { external: { name: `http@${platform}` } }, messageId); },
+    send: async (message, messageId) => { await bus.send(message, { external: { name: `http@${platform}` }, toActivation: true }, messageId); },
     policyOf: (agent) => agents.httpPolicyOf(agent),
     state: storage.state,
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),

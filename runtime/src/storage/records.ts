@@ -34,6 +34,13 @@ export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
    * Absent: one. Not carried into a new deployment or a rollback (upgrades are refused while scaled).
    */
   replicas?: number;
+  /**
+   * Its component imports the state interface's writes (caxton:agent/state `set` or `delete`), as
+   * prepared at deploy, upgrade or rollback (decision 2163): it may keep durable state, so it is not
+   * scaled to workers across nodes. Absent: it cannot write state, or it was deployed before this
+   * was recorded (then only the state it holds refuses a scale).
+   */
+  writesState?: true;
 }
 
 /** The parts of a replaced version that a rollback puts back. */

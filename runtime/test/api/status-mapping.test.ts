@@ -117,7 +117,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // Replicas behind one name (decision 2010).
   ['agent.replicas-stateful', 'FAILED_PRECONDITION'],
   ['agent.replicas-unsupported', 'FAILED_PRECONDITION'],
-  ['agent.replica-effect-unsupported', 'FAILED_PRECONDITION'], // a replica unit's timer, subscription or registration (decision 2093)
+  ['agent.replica-effect-unsupported', 'FAILED_PRECONDITION'], // a worker unit's state write (decisions 2096, 2163)
   ['agent.replicas-scaled', 'FAILED_PRECONDITION'],
   ['agent.replicas-budget', 'RESOURCE_EXHAUSTED'], // the node-wide cap on replica instances (issue 27, finding 8)
   ['agent.replicas-start-failed', 'FAILED_PRECONDITION'], // a new replica's instance did not start (issue 27, review of replicasfix2)

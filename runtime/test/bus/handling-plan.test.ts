@@ -193,19 +193,19 @@ test('init: sends, then the agent resumes (timers re-armed), then its own effect
   assert.equal((plan.steps[0] as unknown as { messages: { id: unknown }[] }).messages[0]!.id, undefined);
 });
 
-test("a replica unit's reserved writes (review findings 6, 7): only pending-call records and timer-done markers are left out; any other reserved write refuses the handling; a timer's refusal is said, not silent", () => {
+test("a worker's reserved writes (decision 2163): pending-call records and timer-done markers are kept under its id; any other write refuses the handling; a timer's refusal is said, not silent", () => {
   const settings = { maxAttempts: 3, fenced: false, keepsState: false, wallNow: () => 0 };
   const result = (stateWrites: { key: string; value: string | null }[]): ExecutionResult => ({
     agent: 'svc#r2', workId: 'w', outcome: { status: 'ok' }, fuelUsed: 1, logs: [], outbox: [], stateWrites, http: [], timers: [], directory: [],
   });
   const delivery: WorkItem = { kind: 'delivery', agent: 'svc#r2', delivery: { id: 'm>svc#r2', messageId: 'm', receiver: 'svc#r2', message: message('m'), acceptedAt: 0 }, attempt: 1 };
-  const droppable = [{ key: httpPendingStateKey('c1'), value: '{}' }, { key: timerDoneStateKey('T1'), value: '1' }];
-  const [kept] = planBatch([delivery], [result(droppable)], settings);
+  const runtimeRecords = [{ key: httpPendingStateKey('c1'), value: '{}' }, { key: timerDoneStateKey('T1'), value: '1' }];
+  const [kept] = planBatch([delivery], [result(runtimeRecords)], settings);
   assert.equal(kept!.disposition, 'commit');
   const complete = kept!.steps.find((st) => st.kind === 'complete') as { state: readonly unknown[] };
-  assert.deepEqual(complete.state, [], 'nothing written under the unit');
+  assert.deepEqual(complete.state, runtimeRecords, "the runtime's records written under the unit, which reads them back");
 
-  const [outbox] = planBatch([delivery], [result([...droppable, { key: mtpOutboxStateKey('e1'), value: '{}' }])], settings);
+  const [outbox] = planBatch([delivery], [result([...runtimeRecords, { key: mtpOutboxStateKey('e1'), value: '{}' }])], settings);
   assert.equal(outbox!.disposition, 'dead-letter', 'a reserved record the runtime reads back is not written under the unit');
   assert.match((outbox!.steps.find((st) => st.kind === 'dead-letter') as { reason: string }).reason, /^agent\.replica-effect-unsupported: /);
 

@@ -3,8 +3,9 @@
  * under its own name, which X and its other replicas never read. The handling is refused whole —
  * its sends are not made, its writes not committed, its view rewound — and the delivery is
  * dead-lettered with `agent.replica-effect-unsupported` and its hint; the unit's next handling runs
- * as usual. A handling whose only writes are pending HTTP call records (the runtime's; a unit's
- * calls are refused at release) completes without them. An agent's own writes are untouched.
+ * as usual. A handling whose only writes are pending HTTP call records (the runtime's: a worker's
+ * calls are made, their answers come back to it, decision 2163) completes with them kept under the
+ * unit, which reads them back. An agent's own writes are untouched.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,10 +42,10 @@ test("a replica unit's handling that writes state is dead-lettered typed, nothin
   await until(() => port.handledBy('a').includes('plain from svc#r2'), 'the next handling to complete');
   assert.ok(!port.handledBy('a').includes('sent by svc#r2'), "the refused handling's send was not made");
 
-  // Only a pending-call record: completed, the record not committed under the unit.
+  // Only a pending-call record: completed, the record committed under the unit (its answer comes back to it).
   await bus.send(inform('svc#r2', 'call'), operator);
   await until(() => { const id = idOf('call'); return id !== undefined && log.completedIds.has(id); }, 'the call handling to complete');
-  assert.equal((await log.readState('svc#r2')).size, 0, 'no pending-call record left in the unit');
+  assert.deepEqual([...(await log.readState('svc#r2')).keys()], [httpPendingStateKey('c1')], "the pending-call record kept under the unit");
 
   // The agent itself keeps state as always.
   await bus.send(inform('svc', 'write'), operator);

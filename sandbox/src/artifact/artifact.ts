@@ -24,8 +24,11 @@ export interface ModuleManifest {
   reused?: true;
 }
 
-/** 2 since each file carries its sha256 (decision 2135); part of the cache key, so nodes of another format keep their own entries. */
-export const MANIFEST_FORMAT = 2;
+/**
+ * 2 since each file carries its sha256 (decision 2135), 3 since `writesState` is recorded (decision
+ * 2163); part of the cache key, so nodes of another format keep their own entries.
+ */
+export const MANIFEST_FORMAT = 3;
 
 export interface ArtifactManifest {
   format: typeof MANIFEST_FORMAT;
@@ -47,6 +50,8 @@ export interface ArtifactManifest {
   extraExports: string[];
   /** Host functions the component imports (subset of caxton:agent/host). */
   hostImports: string[];
+  /** The component imports caxton:agent/state's `set` or `delete`: it may write durable state. */
+  writesState: boolean;
   prepareMs: { decode: number; check: number; transpile: number; instrument: number; total: number };
   createdAt: string;
 }

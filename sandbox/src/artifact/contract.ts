@@ -16,6 +16,7 @@ export const CONTRACT_WORLD = 'agent';
 export const HOST_INTERFACE = `${CONTRACT_PACKAGE}/host@${CONTRACT_VERSION}`;
 export const TYPES_INTERFACE = `${CONTRACT_PACKAGE}/types@${CONTRACT_VERSION}`;
 export const GUEST_INTERFACE = `${CONTRACT_PACKAGE}/guest@${CONTRACT_VERSION}`;
+export const STATE_INTERFACE = `${CONTRACT_PACKAGE}/state@${CONTRACT_VERSION}`;
 
 /** Interface name → member name → rendered type (functions and types alike). */
 export type InterfaceShape = Map<string, string>;

@@ -9,7 +9,7 @@ import { decodeComponent } from '../binary/component-decoder.js';
 import { WASI_SUPPORT } from '../wasi/support.js';
 import { artifactError } from '../errors.js';
 import { MANIFEST_FORMAT, type ArtifactManifest, type BindingPath, type ModuleManifest } from './artifact.js';
-import { HOST_INTERFACE, loadContract } from './contract.js';
+import { HOST_INTERFACE, STATE_INTERFACE, loadContract } from './contract.js';
 import { planDirect } from './direct-eligibility.js';
 import { InstrumentError, instrumentHere, instrumentInWorker } from './instrument-worker.js';
 import { checkWorld } from './world-check.js';
@@ -93,6 +93,10 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
     const ext = decoded.imports.get(HOST_INTERFACE);
     return ext?.sort === 'instance' && ext.type.exports.get(name)?.sort === 'func';
   });
+  // Durable state writes declared by the component's world: it imports state's `set` or `delete`
+  // (decision 2163: an agent that may write state cannot be scaled to stateless workers across nodes).
+  const stateImport = decoded.imports.get(STATE_INTERFACE);
+  const writesState = stateImport?.sort === 'instance' && ['set', 'delete'].some((f) => stateImport.type.exports.get(f)?.sort === 'func');
   const direct =
     opts.binding === 'jco'
       ? ({ eligible: false, reason: 'the engine is configured to use jco for every artifact' } as const)
@@ -160,6 +164,7 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
     wasiImports: report.wasiImports,
     extraExports: report.extraExports,
     hostImports,
+    writesState,
     prepareMs: { decode: decodeMs, check: checkMs, transpile: transpileMs, instrument: instrumentMs, total: since(t0) },
     createdAt: new Date().toISOString(),
   };

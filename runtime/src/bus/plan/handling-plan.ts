@@ -175,31 +175,30 @@ const PENDING_CALL_PREFIX = httpPendingStateKey('');
 const TIMER_DONE_PREFIX = timerDoneStateKey('');
 
 /**
- * Reserved writes a unit's handling may leave out (review finding 6): pending-call records (a unit's
- * calls are refused at release, decision 2093) and timer-done markers (a unit sets no timers). Any
- * other write — the agent's own or a reserved record the runtime reads back later (an MTP outbox
- * record, or one added later) — would land under `X#r<k>`, where nothing reads it: refused.
+ * Reserved writes a worker's handling keeps under its own id `X#r<k>` (decision 2163): pending-call
+ * records (its HTTP answers come back to `X#r<k>`, and its next activation answers `interrupted`
+ * those cut by a crash) and timer-done markers (its timers are its own). Both are read back only
+ * by the runtime, for that same id. Any other write — the agent's own or a reserved record read
+ * under X (an MTP outbox record) — would land where nothing reads it: refused.
  */
-function droppableForUnit(w: StateWrite): boolean {
+function keptForUnit(w: StateWrite): boolean {
   return w.key.startsWith(PENDING_CALL_PREFIX) || w.key.startsWith(TIMER_DONE_PREFIX);
 }
 
 /**
- * A replica unit `X#r<k>` across nodes (decision 2096) whose handling wrote state. Its writes
- * would land under `X#r<k>`, which neither X nor its other replicas ever read, so the handling is
+ * A replica unit `X#r<k>` across nodes (decision 2096) whose handling wrote state. Its own writes
+ * would land under `X#r<k>`, which neither X nor its other workers ever read, so the handling is
  * refused whole — nothing it sent, set or wrote is applied, its view is rewound — and its delivery
- * is dead-lettered with the typed refusal and its hint (scale X to one and redrive: X then handles
- * it as itself). Only droppable reserved writes (`droppableForUnit`): the handling completes with no
- * write at all, so no record is left in the unit to be answered `interrupted` at its next activation.
+ * is dead-lettered with the typed refusal and its hint. Only the runtime's records (`keptForUnit`):
+ * the handling completes as any other.
  */
 function planUnitWithState(index: number, item: WorkItem, result: ExecutionResult, s: PlanSettings): WorkPlan {
-  if (result.stateWrites.every(droppableForUnit)) {
-    return { index, agent: item.agent, item, steps: completedSteps(item, { ...result, stateWrites: [] }, s), disposition: 'commit' };
+  if (result.stateWrites.every(keptForUnit)) {
+    return { index, agent: item.agent, item, steps: completedSteps(item, result, s), disposition: 'commit' };
   }
   const refusal = new ReplicaUnitEffectError(item.agent, ['state writes']);
   if (item.kind !== 'delivery') {
-    // Not reached today (a unit's timers are refused when set, so no timer fires for a unit), but
-    // never silent: nothing of it is applied, and the unit's log says why (review finding 7).
+    // A worker's timer whose handling wrote state: nothing of it is applied, and the unit's log says why.
     return { index, agent: item.agent, item, steps: [], disposition: 'forget', warning: `[caxton] a timer's handling was not applied: ${refusal.code}: ${refusal.message} (hint: ${refusal.hint})` };
   }
   const steps: Step[] = s.fenced ? [{ kind: 'fence' }] : [];

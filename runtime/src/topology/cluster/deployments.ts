@@ -96,6 +96,11 @@ export class ClusterDeployments {
     return this.replicas.get(name) ?? 1;
   }
 
+  /** Agents scaled above one replica, with their counts (their units' partitions are walked at assignment, decision 2163). */
+  scaled(): Array<[string, number]> {
+    return [...this.replicas];
+  }
+
   stop(): void {
     this.unwatch?.();
   }

@@ -146,6 +146,10 @@ export class PlacedAgents implements AgentResidency {
       onActive: (unit, active) => this.unitPresence(unit, active),
       wasUndeployed: (agent) => c.deployments.wasUndeployed(agent), othersRunning: () => opts.replicas.instances(),
       maxUnits: opts.replicas.budget(),
+      // A worker's init, timers and HTTP calls are its own (decision 2163).
+      onStarted: opts.onStarted, onStopped: (unit, undeployed) => opts.onStopped(unit, undeployed),
+      ...(opts.timerDue !== undefined ? { timerDue: opts.timerDue } : {}),
+      hasTimers: async (unit) => (await c.registry.listTimers(unit)).length > 0,
     }) : undefined;
     const units = this.units;
     if (units !== undefined) opts.replicas.shareBudgetWith(() => units.held());
@@ -197,6 +201,8 @@ export class PlacedAgents implements AgentResidency {
     // Passivated instances of the partitions given to this node wake here for their timers (their
     // previous node dropped those wakes with the partitions; decision 2060).
     if (fresh.size > 0) void this.opts.kinds.arrived((name) => fresh.has(this.c.partitionOf(name)), undefined, [...fresh]);
+    // Worker units of those partitions with pending timers start here, so that their timers fire (decision 2163).
+    if (fresh.size > 0) void this.units?.arrived((unit) => fresh.has(this.c.partitionOf(unit)), this.c.deployments.scaled());
   }
 
   /**

@@ -6,9 +6,10 @@
  * arrives (as a kind's instance is, decision 2060), runs X's recorded version (its sends are stamped
  * X's by the bus) and the init config `caxton.replica` = k, takes work only under the tenure of its
  * partition it was started in (the fence of its completions), and is stopped when idle, when its
- * partition leaves the node, or when X is no longer deployed. Nothing per unit is stored anywhere:
- * a delivery written for a unit is handled by whichever node consumes its partition, whatever the
- * count says now, so a scale-down or a failover loses nothing.
+ * partition leaves the node, or when X is no longer deployed. Nothing per unit is stored but what
+ * the unit itself keeps as a stateless worker (decision 2163: its timers and pending HTTP calls,
+ * under `X#r<k>`): a delivery written for a unit is handled by whichever node consumes its
+ * partition, whatever the count says now, so a scale-down or a failover loses nothing.
  */
 import { KIND_LIMITS, parseReplicaUnit, REPLICA_LIMITS, replicaUnitName, type AgentId } from '@caxton/core';
 import { REPLICA_CONFIG_KEY } from '../../node/replicas.js';
@@ -18,6 +19,7 @@ import type { AgentHost } from '../../node/agent-host.js';
 import type { AgentMessaging } from '../../node/agent-messaging.js';
 import { agentLog, type AgentLifecycleEvent } from '../../node/local-agents.js';
 import type { Instrumentation } from '@caxton/core';
+import type { ExecutionResult } from '../../bus/executor.js';
 
 export interface ReplicaUnitsOptions {
   host: AgentHost;
@@ -48,6 +50,18 @@ export interface ReplicaUnitsOptions {
   maxUnits?: number;
   /** Replica instances this node runs besides its units (AgentReplicas'): they share the one budget. */
   othersRunning?: () => number;
+  /**
+   * What a unit's init produced, applied as any agent's (decision 2163): its sends, its pending timers
+   * re-armed and HTTP calls cut by a crash answered `interrupted` (the resume step), its own effects.
+   * Absent: only the init's log lines are kept.
+   */
+  onStarted?: (init: ExecutionResult) => Promise<void>;
+  /** The unit left memory here (`undeployed`: its agent is gone): what the node keeps per name goes (its in-memory timers; the registry's only if undeployed). */
+  onStopped?: (unit: string, undeployed: boolean) => Promise<void>;
+  /** The earliest due time of the timers this node holds for the unit (undefined: none): a unit with one is not idle. */
+  timerDue?: (unit: string) => number | undefined;
+  /** Whether the registry holds timers of the unit: asked for the units of a partition assigned here (their timers wake them). */
+  hasTimers?: (unit: string) => Promise<boolean>;
 }
 
 interface Unit {
@@ -143,6 +157,26 @@ export class ReplicaUnits {
     void this.start(unit);
   }
 
+  /**
+   * Partitions were assigned here (decision 2163): the units of `scaled` agents (name → count) placed
+   * on them that have timers in the registry start now, so their timers fire here — the node that ran
+   * them before dropped them with the partition. One registry read per such unit not running here.
+   */
+  async arrived(isHere: (unit: string) => boolean, scaled: ReadonlyArray<readonly [string, number]>): Promise<void> {
+    if (this.o.hasTimers === undefined) return;
+    for (const [agent, count] of scaled) {
+      for (let k = 2; k <= Math.min(count, REPLICA_LIMITS.maxReplicas); k++) {
+        const unit = replicaUnitName(agent, k);
+        if (this.units.has(unit) || !isHere(unit)) continue;
+        try {
+          if (await this.o.hasTimers(unit)) void this.start(unit);
+        } catch (err) {
+          agentLog(this.o.events, agent, 'warn', `replica ${k}'s timers not read on this node: ${(err as Error).message}; they fire at its next activation`);
+        }
+      }
+    }
+  }
+
   /** Units of partitions that left this node: dropped at once (their completions are fenced anyway). */
   leave(revoked: (unit: string) => boolean): void {
     for (const [unit, u] of this.units) if (revoked(unit) && u.state !== 'stopping') void this.stop(unit, u, true, 'its partition moved to another node');
@@ -194,13 +228,15 @@ export class ReplicaUnits {
       // The sandbox pool knows agents by identity: the unit's own (X may run on this node too); what
       // it sends is stamped X's by the bus (`Bus.prepare`).
       const init = await this.o.host.start({ deployment, identity: this.o.identity(unit) });
-      for (const line of init.logs) agentLog(this.o.events, parsed.agent, line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[replica ${parsed.replica}] ${line.message}`);
+      if (this.o.onStarted !== undefined) await this.o.onStarted(init);
+      else for (const line of init.logs) agentLog(this.o.events, parsed.agent, line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[replica ${parsed.replica}] ${line.message}`);
       u.version = record.version;
       u.record = record;
       if (this.units.get(unit) !== u || u.state !== 'starting') {
         // Left meanwhile (its partition moved, review fix 4): `stop` did not stop a sandbox still
         // starting, so it is stopped here; the `finally` of `start` looks at its mail again.
         await this.o.host.stop(unit, true).catch((err: unknown) => agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} did not stop cleanly: ${(err as Error).message}`));
+        await this.o.onStopped?.(unit, false).catch(() => undefined); // timers its init re-armed here stay in etcd only
         if (this.units.get(unit) === u) this.units.delete(unit);
         this.starting.set(unit, true);
         return;
@@ -276,6 +312,10 @@ export class ReplicaUnits {
       if (this.units.get(unit) === u) this.units.delete(unit);
       if (!wasStarting) this.o.onActive?.(unit, false);
     }
+    // Its timers stay in the registry for its next activation (here or where its partition goes),
+    // unless its agent is gone.
+    const undeployed = this.o.wasUndeployed?.(u.agent) === true && this.o.versionOf?.(u.agent) === undefined;
+    await this.o.onStopped?.(unit, undeployed).catch((err: unknown) => agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica}'s timers not released here: ${(err as Error).message}`));
     agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} passivated here: ${why}`);
     // Its place in the budget is free: units waiting for room start now (review finding 3).
     for (const [other, notBefore] of [...this.waiting]) if (notBefore === 0 && other !== unit && this.o.messaging.mailboxDepth(other) > 0) void this.start(other);
@@ -309,7 +349,8 @@ export class ReplicaUnits {
       else if (this.o.isAbsent(u.agent)) void this.stop(unit, u, false, 'its agent was stopped with its queue kept');
       else if (this.o.wasUndeployed?.(u.agent) === true && this.o.versionOf?.(u.agent) === undefined) void this.stop(unit, u, false, 'its agent was undeployed');
       else if (this.replaced(unit, u)) void this.stop(unit, u, false, 'its agent was upgraded or redeployed (its mail starts the new version)');
-      else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? KIND_LIMITS.defaultIdleMs)) void this.stop(unit, u, false, 'idle');
+      // A unit waiting for a timer of its own is not idle: passivated, nothing here would fire it.
+      else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? KIND_LIMITS.defaultIdleMs) && this.o.timerDue?.(unit) === undefined) void this.stop(unit, u, false, 'idle');
     }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Instrumentation, ReplicaUnitEffectError } from '@caxton/core';
+import { Instrumentation } from '@caxton/core';
 import { ReplicaUnits } from '../../../src/topology/cluster/replica-units.js';
 import { AgentEffects } from '../../../src/node/agent-effects.js';
 import { HttpEffects } from '../../../src/node/http-effects.js';
@@ -115,27 +115,22 @@ test('an agent stopped with its queue kept: its units do not start, running ones
   }
 });
 
-test("a replica unit's timers, topic subscriptions and directory registrations are refused, not applied under its name", async () => {
+test("a worker's timers are its own (set under `X#r<k>`); its topic subscriptions and service registrations are the deployment's", async () => {
   const applied: string[] = [];
   const timers = { set: async (agent: string) => { applied.push(`timer ${agent}`); return true; } } as unknown as AgentTimers;
   const directory = { apply: async (agent: { name: string }) => { applied.push(`directory ${agent.name}`); } } as unknown as DirectorySync;
-  const topics = { subscribe: async (agent: string) => { applied.push(`subscribe ${agent}`); }, unsubscribe: async () => {} };
+  const topics = { subscribe: async (agent: string) => { applied.push(`subscribe ${agent}`); }, unsubscribe: async (agent: string) => { applied.push(`unsubscribe ${agent}`); } };
   const effects = new AgentEffects(timers, directory, (name) => ({ name: `${name}@caxton` }), () => topics as never);
   const timer = [{ delayMs: 10, token: 't' }];
-  await assert.rejects(effects.apply({ agent: 'svc#r2', timers: timer, directory: [] } as never), (err: unknown) => {
-    assert.ok(err instanceof ReplicaUnitEffectError);
-    assert.equal(err.code, 'agent.replica-effect-unsupported');
-    assert.ok(err.hint !== undefined);
-    return true;
-  });
-  await assert.rejects(effects.apply({ agent: 'svc#r2', timers: [], directory: [{ kind: 'subscribe-topic', topic: 'news' }] } as never), ReplicaUnitEffectError);
-  await assert.rejects(effects.apply({ agent: 'svc#r2', timers: [], directory: [{ kind: 'register', service: { name: 's', type: 't' } }] } as never), ReplicaUnitEffectError);
-  assert.deepEqual(applied, [], 'nothing applied under the unit');
+  await effects.apply({ agent: 'svc#r2', timers: timer, directory: [{ kind: 'subscribe-topic', topic: 'news' }, { kind: 'register', service: { name: 's', type: 't' } }] } as never);
+  await effects.apply({ agent: 'svc#r3', timers: [], directory: [{ kind: 'unsubscribe-topic', topic: 'news' }] } as never);
+  assert.deepEqual(applied, ['timer svc#r2', 'directory svc@caxton', 'subscribe svc', 'unsubscribe svc']);
+  applied.length = 0;
   await effects.apply({ agent: 'svc', timers: timer, directory: [{ kind: 'subscribe-topic', topic: 'news' }] } as never);
   assert.deepEqual(applied, ['timer svc', 'subscribe svc'], "X's own effects apply as before");
 });
 
-test("a replica unit's HTTP calls are refused and reported, not made (their answer could not reach the unit); X's are made", async () => {
+test("a worker's HTTP calls are made under its own id `X#r<k>` (their answers are addressed to it), as X's are", async () => {
   const made: string[] = [];
   const warned: string[] = [];
   const gateway = { apply: (r: { agent: string }) => { made.push(r.agent); } } as unknown as HttpGateway;
@@ -147,9 +142,8 @@ test("a replica unit's HTTP calls are refused and reported, not made (their answ
     http.hold([item], [result]);
     http.release(id);
   }
-  assert.deepEqual(made, ['svc']);
-  assert.equal(warned.length, 1);
-  assert.match(warned[0]!, /^svc#r2: .*do not support .*HTTP calls/);
+  assert.deepEqual(made, ['svc#r2', 'svc']);
+  assert.deepEqual(warned, []);
 });
 
 test('a unit running an older version than the mirror knows stops, drained, and its mail starts the new version', async () => {
