@@ -10,8 +10,7 @@
  * scenario says. The embedded log's own points (`group-written`, `group-torn`: its segment writer)
  * do not apply to Kafka.
  *
- * Two scenarios run as todos: they show a bug (TIMER_BEFORE_COMMIT_BUG below) and fail until it is
- * fixed. What each scenario asserts is in its table entry below. Throughout: an agent receiver gets each
+ * What each scenario asserts is in its table entry below. Throughout: an agent receiver gets each
  * message id once, a timer's firing counts once, a handling's state writes count once (docs/
  * architecture.md, Guarantees); a message to the operator is at least once under one id (docs/
  * cluster.md), so answers are counted by id, and one sent by n3 just before its death may be
@@ -32,8 +31,6 @@ interface Scenario {
   fault: string;
   /** Named agents that must run on n3 before the trigger. */
   agents: string[];
-  /** Run, but reported as a todo (its failure does not fail the run): the bug it shows. */
-  todo?: string;
   /** Sends what makes n3 reach its fault point. */
   trigger(c: CrashCluster): Promise<void>;
   /** Once the survivors hold n3's partitions: waits for the outcome and asserts it. */
@@ -92,16 +89,6 @@ async function timersSettled(c: CrashCluster, agent: string, replyWith: string):
 
 /** Informs answering `replyWith` (a timer's firing) accepted on a survivor's node; asked after timersSettled, any second firing's is among them. */
 const firedBySurvivors = (c: CrashCluster, replyWith: string): number => c.replies(replyWith, 'inform').filter((s) => s.node !== VICTIM).length;
-
-/**
- * Why a scenario is run as a todo: a bug it shows (reported, not yet fixed). A request that set a
- * timer (written to the registry before its commit point) is killed before its commit; the new
- * owner re-arms the timer from the registry and fires it at once — counted, deleted, its done
- * marker cleared — before the request's redelivery is handled; the redone request sets the timer
- * again under the same derived id and it fires again: `count` 2 for `armed` 1, and the operator
- * gets two informs under one message id with different counts.
- */
-const TIMER_BEFORE_COMMIT_BUG = 'bug: a timer set by a handling killed before its commit fires on the new owner before the handling is redone, then again after it (counted twice)';
 
 const SCENARIOS: Scenario[] = [
   {
@@ -168,8 +155,8 @@ const SCENARIOS: Scenario[] = [
   {
     name: `before-commit:5 among ${ORDER_REQUESTS} requests to one agent alternating a timer-setting one and a state-only one (its commits chained over many batches): every note once, in send order; each timer counted once`,
     fault: 'before-commit:5',
-    // Whenever the kill lands at a tick's commit point (which of the eight it is varies).
-    todo: TIMER_BEFORE_COMMIT_BUG,
+    // Whichever of the eight the kill lands on, a tick's or a note's commit point: a killed tick
+    // set no timer (its timers are written only after its commit), and its redo sets it once.
     agents: [TC_ORDER],
     async trigger(c) {
       // One after another, so the agent's mailbox order is the send order.
@@ -194,9 +181,8 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'before-commit of a request that set a timer (the timer in the registry, the request not completed): the request is handled again, its timer counted once',
+    name: 'before-commit of a request that set a timer (the request not completed, so its timer not in the registry): the request is handled again, its timer counted once',
     fault: 'before-commit:1',
-    todo: TIMER_BEFORE_COMMIT_BUG,
     agents: [TC_REDO],
     async trigger(c) {
       await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: TC_REDO }], content: 'tick 1', replyWith: 'redo' } });
@@ -288,7 +274,7 @@ after(async () => {
 });
 
 for (const [i, s] of SCENARIOS.entries()) {
-  test(`SIGKILL of n3 at ${s.name}`, { timeout: 240_000, ...(s.todo !== undefined ? { todo: s.todo } : {}) }, async (t) => {
+  test(`SIGKILL of n3 at ${s.name}`, { timeout: 240_000 }, async (t) => {
     const started = Date.now();
     if (i > 0) await c.restartVictim(s.fault);
     await c.placedOn(s.agents, VICTIM);
