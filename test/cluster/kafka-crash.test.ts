@@ -47,6 +47,7 @@ const TC_FORGET = namesPlaced('tc-forget', 1, true)[0]!;
 const TC_ORDER = namesPlaced('tc-order', 1, true)[0]!;
 const ORDER_REQUESTS = 8;
 const TC_REDO = namesPlaced('tc-redo', 1, true)[0]!;
+const TC_LATE = namesPlaced('tc-late', 1, true)[0]!;
 const LOOKUP = namesPlaced('lookup', 1, true)[0]!;
 const KIND = 'tally';
 const KEYS = namesPlaced(`${KIND}/k`, 3, true);
@@ -197,6 +198,22 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'after-commit of a request that set a timer (its record committed with it, the timer not written to the registry yet): the new owner writes it at the agent\'s start; it fires and counts once',
+    fault: 'after-commit:1',
+    agents: [TC_LATE],
+    async trigger(c) {
+      await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: TC_LATE }], content: 'tick 1', replyWith: 'late' } });
+    },
+    async check(c) {
+      const r = await timersSettled(c, TC_LATE, 'late');
+      assert.equal(r.armed, '1', 'the request counted once');
+      assert.equal(r.count, '1', 'its timer fired and counted once');
+      assert.equal(ids(c.replies('late', 'inform')).size, 1, 'its timer informed under one id');
+      const owner = await c.ownerOf(TC_LATE);
+      assert.deepEqual((await owner.listState(TC_LATE, { prefix: '\u0000timer-set/' })).entries, [], 'no timer record left');
+    },
+  },
+  {
     name: 'after-commit of a handling that made an HTTP call (the call\'s pending record committed, the call not released): the new owner answers it interrupted and never sends it',
     fault: 'after-commit:1',
     agents: [LOOKUP],
@@ -256,7 +273,7 @@ before(async () => {
   const bytes = async (example: string) => (await agentArtifact(example)).bytes;
   await n1.deploy({ name: PUB, config: {} }, await bytes('conformance/puppet'));
   for (const p of PROBES) await n1.deploy({ name: p, config: { state: '1' } }, await bytes('cluster/probe'));
-  for (const tc of [TC_FIRE, TC_FORGET, TC_ORDER, TC_REDO]) await n1.deploy({ name: tc, config: {} }, await bytes('as-timer-counter'));
+  for (const tc of [TC_FIRE, TC_FORGET, TC_ORDER, TC_REDO, TC_LATE]) await n1.deploy({ name: tc, config: {} }, await bytes('as-timer-counter'));
   const port = (http.address() as AddressInfo).port;
   await n1.deploy({
     name: LOOKUP, config: { 'service-url': `http://localhost:${port}/shout` },
