@@ -10,8 +10,7 @@
  * scenario says. The embedded log's own points (`group-written`, `group-torn`: its segment writer)
  * do not apply to Kafka.
  *
- * Two scenarios run as todos: they show a bug (TIMER_BEFORE_COMMIT_BUG below) and fail until it is
- * fixed. What each scenario asserts is in its table entry below. Throughout: an agent receiver gets each
+ * What each scenario asserts is in its table entry below. Throughout: an agent receiver gets each
  * message id once, a timer's firing counts once, a handling's state writes count once (docs/
  * architecture.md, Guarantees); a message to the operator is at least once under one id (docs/
  * cluster.md), so answers are counted by id, and one sent by n3 just before its death may be
@@ -32,8 +31,6 @@ interface Scenario {
   fault: string;
   /** Named agents that must run on n3 before the trigger. */
   agents: string[];
-  /** Run, but reported as a todo (its failure does not fail the run): the bug it shows. */
-  todo?: string;
   /** Sends what makes n3 reach its fault point. */
   trigger(c: CrashCluster): Promise<void>;
   /** Once the survivors hold n3's partitions: waits for the outcome and asserts it. */
@@ -50,6 +47,7 @@ const TC_FORGET = namesPlaced('tc-forget', 1, true)[0]!;
 const TC_ORDER = namesPlaced('tc-order', 1, true)[0]!;
 const ORDER_REQUESTS = 8;
 const TC_REDO = namesPlaced('tc-redo', 1, true)[0]!;
+const TC_LATE = namesPlaced('tc-late', 1, true)[0]!;
 const LOOKUP = namesPlaced('lookup', 1, true)[0]!;
 const KIND = 'tally';
 const KEYS = namesPlaced(`${KIND}/k`, 3, true);
@@ -92,16 +90,6 @@ async function timersSettled(c: CrashCluster, agent: string, replyWith: string):
 
 /** Informs answering `replyWith` (a timer's firing) accepted on a survivor's node; asked after timersSettled, any second firing's is among them. */
 const firedBySurvivors = (c: CrashCluster, replyWith: string): number => c.replies(replyWith, 'inform').filter((s) => s.node !== VICTIM).length;
-
-/**
- * Why a scenario is run as a todo: a bug it shows (reported, not yet fixed). A request that set a
- * timer (written to the registry before its commit point) is killed before its commit; the new
- * owner re-arms the timer from the registry and fires it at once — counted, deleted, its done
- * marker cleared — before the request's redelivery is handled; the redone request sets the timer
- * again under the same derived id and it fires again: `count` 2 for `armed` 1, and the operator
- * gets two informs under one message id with different counts.
- */
-const TIMER_BEFORE_COMMIT_BUG = 'bug: a timer set by a handling killed before its commit fires on the new owner before the handling is redone, then again after it (counted twice)';
 
 const SCENARIOS: Scenario[] = [
   {
@@ -168,8 +156,8 @@ const SCENARIOS: Scenario[] = [
   {
     name: `before-commit:5 among ${ORDER_REQUESTS} requests to one agent alternating a timer-setting one and a state-only one (its commits chained over many batches): every note once, in send order; each timer counted once`,
     fault: 'before-commit:5',
-    // Whenever the kill lands at a tick's commit point (which of the eight it is varies).
-    todo: TIMER_BEFORE_COMMIT_BUG,
+    // Whichever of the eight the kill lands on, a tick's or a note's commit point: a killed tick
+    // set no timer (its timers are written only after its commit), and its redo sets it once.
     agents: [TC_ORDER],
     async trigger(c) {
       // One after another, so the agent's mailbox order is the send order.
@@ -194,9 +182,8 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'before-commit of a request that set a timer (the timer in the registry, the request not completed): the request is handled again, its timer counted once',
+    name: 'before-commit of a request that set a timer (the request not completed, so its timer not in the registry): the request is handled again, its timer counted once',
     fault: 'before-commit:1',
-    todo: TIMER_BEFORE_COMMIT_BUG,
     agents: [TC_REDO],
     async trigger(c) {
       await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: TC_REDO }], content: 'tick 1', replyWith: 'redo' } });
@@ -208,6 +195,22 @@ const SCENARIOS: Scenario[] = [
       assert.equal(ids(c.replies('redo', 'inform')).size, 1, 'its timer informed under one id');
       const contents = new Set(c.replies('redo', 'inform').map((x) => x.event.message.content));
       assert.deepEqual([...contents], ['1'], 'every inform of its firing says 1');
+    },
+  },
+  {
+    name: 'after-commit of a request that set a timer (its record committed with it, the timer not written to the registry yet): the new owner writes it at the agent\'s start; it fires and counts once',
+    fault: 'after-commit:1',
+    agents: [TC_LATE],
+    async trigger(c) {
+      await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: TC_LATE }], content: 'tick 1', replyWith: 'late' } });
+    },
+    async check(c) {
+      const r = await timersSettled(c, TC_LATE, 'late');
+      assert.equal(r.armed, '1', 'the request counted once');
+      assert.equal(r.count, '1', 'its timer fired and counted once');
+      assert.equal(ids(c.replies('late', 'inform')).size, 1, 'its timer informed under one id');
+      const owner = await c.ownerOf(TC_LATE);
+      assert.deepEqual((await owner.listState(TC_LATE, { prefix: '\u0000timer-set/' })).entries, [], 'no timer record left');
     },
   },
   {
@@ -270,7 +273,7 @@ before(async () => {
   const bytes = async (example: string) => (await agentArtifact(example)).bytes;
   await n1.deploy({ name: PUB, config: {} }, await bytes('conformance/puppet'));
   for (const p of PROBES) await n1.deploy({ name: p, config: { state: '1' } }, await bytes('cluster/probe'));
-  for (const tc of [TC_FIRE, TC_FORGET, TC_ORDER, TC_REDO]) await n1.deploy({ name: tc, config: {} }, await bytes('as-timer-counter'));
+  for (const tc of [TC_FIRE, TC_FORGET, TC_ORDER, TC_REDO, TC_LATE]) await n1.deploy({ name: tc, config: {} }, await bytes('as-timer-counter'));
   const port = (http.address() as AddressInfo).port;
   await n1.deploy({
     name: LOOKUP, config: { 'service-url': `http://localhost:${port}/shout` },
@@ -288,7 +291,7 @@ after(async () => {
 });
 
 for (const [i, s] of SCENARIOS.entries()) {
-  test(`SIGKILL of n3 at ${s.name}`, { timeout: 240_000, ...(s.todo !== undefined ? { todo: s.todo } : {}) }, async (t) => {
+  test(`SIGKILL of n3 at ${s.name}`, { timeout: 240_000 }, async (t) => {
     const started = Date.now();
     if (i > 0) await c.restartVictim(s.fault);
     await c.placedOn(s.agents, VICTIM);

@@ -90,6 +90,22 @@ export function timerIdOfDoneKey(key: string): string | undefined {
   return key.startsWith(prefix) ? key.slice(prefix.length) : undefined;
 }
 
+/**
+ * The reserved key of a timer a handling set (issue 55): committed with that handling's own commit
+ * point (its value the timer's token and delay), so the timer exists only if the handling counts.
+ * The registry write follows the commit; this record is removed once the timer is in the registry
+ * (or by its firing's commit), and one found at the agent's next start is put there then.
+ */
+export function timerSetStateKey(timerId: string): string {
+  return `${RESERVED_STATE_KEY_PREFIX}timer-set/${timerId}`;
+}
+
+/** The timer id of a timer-set key, or undefined for any other key. */
+export function timerIdOfSetKey(key: string): string | undefined {
+  const prefix = timerSetStateKey('');
+  return key.startsWith(prefix) ? key.slice(prefix.length) : undefined;
+}
+
 /** In unicode mode a surrogate pair is one code point: this matches lone surrogates only. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 

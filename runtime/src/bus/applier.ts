@@ -23,6 +23,7 @@ import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
 import type { OutboxSender } from './outbox-sender.js';
 import { httpKeyOf, type Step, type WorkPlan } from './plan/handling-plan.js';
+import type { TimerIntent } from './plan/timer-intents.js';
 import { AgentChains } from './agent-chains.js';
 import { faultPoint } from './fault-points.js';
 import { isSendRefusal as isRefusal } from './refusal.js';
@@ -260,7 +261,8 @@ export class PlanApplier {
         // The last run of the batch on a log that commits in call order: the rest of the batch runs
         // in the log's callback (decision 2111). Nothing of the loop is left after it, and `state`
         // is 'committed' here (a failed state never reaches a commit), so its outcome is the batch's.
-        if (end === plans.length && this.d.log.completeInOrder !== undefined) return this.completeLastRun(run, submitted);
+        // Not a run that sets timers: what its agent does next waits until they are in the registry.
+        if (end === plans.length && this.d.log.completeInOrder !== undefined && !run.some(setsTimers)) return this.completeLastRun(run, submitted);
         const committed = await this.completeRun(run, undefined);
         faultPoint('after-commit');
         const after = this.afterRun(run, committed);
@@ -433,7 +435,7 @@ export class PlanApplier {
     const log = this.d.log;
     if (log.completeInOrder === undefined || log.appendInOrder === undefined || this.pacer.busy(agent)) return false;
     for (const plan of plans) {
-      if (plan.disposition !== 'commit' || plan.item.kind !== 'delivery') return false;
+      if (plan.disposition !== 'commit' || plan.item.kind !== 'delivery' || setsTimers(plan)) return false;
       for (const step of plan.steps) {
         // Only sends may precede the commit here (`sendInOrder` starts nothing else): any other
         // before-commit step, now or added later, takes the awaited path (review of decision 2111).
@@ -729,12 +731,12 @@ export class PlanApplier {
   }
 
   /**
-   * After the commit point: HTTP release, timer deletion, the mailbox slot. Synchronous (undefined)
-   * unless a registry write must be awaited: a delivery's completion has none, and runs once per
-   * message.
+   * After the commit point: timers set, HTTP release, timer deletion, the mailbox slot. Synchronous
+   * (undefined) unless a registry write must be awaited: a delivery's completion usually has none,
+   * and runs once per message.
    */
   private afterCommit(plan: WorkPlan): Promise<void> | undefined {
-    if (plan.steps.some((s) => s.kind === 'forget-timer')) return this.afterCommitAwaiting(plan);
+    if (plan.steps.some((s) => s.kind === 'forget-timer' || s.kind === 'set-timers')) return this.afterCommitAwaiting(plan);
     for (const step of plan.steps) {
       if (step.kind === 'release-http') this.d.port.releaseHttp?.(step.key);
     }
@@ -744,10 +746,22 @@ export class PlanApplier {
 
   private async afterCommitAwaiting(plan: WorkPlan): Promise<void> {
     for (const step of plan.steps) {
-      if (step.kind === 'release-http') this.d.port.releaseHttp?.(step.key);
+      if (step.kind === 'set-timers') await this.setTimers(plan.agent, step.timers);
+      else if (step.kind === 'release-http') this.d.port.releaseHttp?.(step.key);
       else if (step.kind === 'forget-timer') await this.forgetTimer(plan.agent, step.timerId);
     }
     if (plan.item.kind === 'delivery' && plan.disposition === 'commit') this.finish(plan.item.delivery);
+  }
+
+  /** The timers a committed handling set: into the registry, armed, their records removed (a failure is reported). */
+  private async setTimers(agent: string, timers: readonly TimerIntent[]): Promise<void> {
+    const port = this.d.port;
+    const set = port.setCommittedTimers !== undefined
+      ? port.setCommittedTimers(agent, timers)
+      : port.applyEffects({ agent, timers: timers.map((t) => ({ ...t })), directory: [] });
+    await set.catch((err: unknown) => {
+      this.warn(agent, `[caxton] timers not set: ${(err as Error).message}`);
+    });
   }
 
   /** Delete a fired timer from the registry, then its done marker (a leftover marker is swept at resume). */
@@ -935,6 +949,11 @@ export class PlanApplier {
 
 function isBeforeCommitStep(step: Step): boolean {
   return step.kind === 'send' || step.kind === 'reply-failure' || step.kind === 'effects';
+}
+
+/** Does the plan set timers after its commit point (awaited before its agent's next work goes on)? */
+function setsTimers(plan: WorkPlan): boolean {
+  return plan.steps.some((s) => s.kind === 'set-timers');
 }
 
 /** The plan without its registry delete of the fired timer (left, or deleted later). */

@@ -7,6 +7,7 @@
 import type { AclMessage, AgentId, Delivery, TopicSubscription } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from './executor.js';
 import type { Resolution } from './resolution.js';
+import type { TimerIntent } from './plan/timer-intents.js';
 
 /** What an absent agent's queue keeps (its deployment's limits, decision 1990). */
 export interface AbsentQueueLimits {
@@ -150,6 +151,11 @@ export interface BusPort {
   readonly ownership?: DispatchOwnership | undefined;
   /** Apply the timer and directory effects of a handling that completed; a rejection is logged, not retried. */
   applyEffects(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void>;
+  /**
+   * The timers a committed handling recorded in its commit point (issue 55): put them in the
+   * registry and arm them, then remove their records. Absent: `applyEffects` sets them (records stay).
+   */
+  setCommittedTimers?(agent: string, timers: readonly TimerIntent[]): Promise<void>;
   /**
    * A fired durable timer's handling is settled (its commit point, if any, is durable): delete it
    * from the registry, then its done marker. Resolves when the registry delete is durable.

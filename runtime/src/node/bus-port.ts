@@ -9,6 +9,7 @@ import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.j
 import type { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentEffects } from './agent-effects.js';
 import type { AgentTimers } from './timers.js';
+import type { TimerIntent } from '../bus/plan/timer-intents.js';
 import type { ExternalIdentities } from './external-identities.js';
 import type { HttpEffects } from './http-effects.js';
 import type { TopicStore } from '../storage/ports.js';
@@ -110,6 +111,10 @@ export class NodeBusPort implements BusPort {
 
   applyEffects(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void> {
     return this.parts.effects.apply(result);
+  }
+
+  setCommittedTimers(agent: string, timers: readonly TimerIntent[]): Promise<void> {
+    return this.parts.timers.setCommitted(agent, timers);
   }
 
   forgetTimer(agent: string, timerId: string): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * Agent timers (`set-timer`), durable (decision 0960). Each timer is written to the registry
  * (embedded: the node's journal; cluster: etcd) before it is armed, and removed once its on-timer
- * handling finished. So a timer survives a restart of the node, and in a cluster it follows its
+ * handling finished. Where the log keeps state, a handling's timers are written only after its
+ * commit point, which records them (issue 55: a killed, uncommitted handling sets nothing); a
+ * record found at the agent's start was committed but not written yet, and is written then. So a timer survives a restart of the node, and in a cluster it follows its
  * agent: whichever node starts the agent next re-arms what is pending (`resume`), firing at once
  * what fell due meanwhile. A crash between a timer's firing and the end of its handling fires it
  * again; where the log keeps state, a firing whose commit was durable is recognised by its done
@@ -13,8 +15,9 @@
 import { randomUUID } from 'node:crypto';
 import type { TimerRecord } from '../storage/records.js';
 import type { AgentStateStore, TimerStore } from '../storage/ports.js';
-import { isInstanceName, timerDoneStateKey, timerIdOfDoneKey } from '@caxton/core';
+import { isInstanceName, timerDoneStateKey, timerIdOfDoneKey, timerIdOfSetKey, type StateWrite } from '@caxton/core';
 import { faultPoint } from '../bus/fault-points.js';
+import { timerIntentOf, timerIntentRemoval, type TimerIntent } from '../bus/plan/timer-intents.js';
 
 export type { TimerStore } from '../storage/ports.js';
 
@@ -122,12 +125,25 @@ export class AgentTimers {
   }
 
   /**
-   * The agent (re)started on this node: arm every pending timer of its that is not armed here yet.
-   * Called after every start (deploy, restart, upgrade, arrival from another node).
+   * The timers a committed handling recorded (issue 55), in the registry and armed (as `set`, under
+   * their derived ids); then their records are removed. A timer that cannot be set (the agent's
+   * bound) is reported by `set`; its record goes too.
+   */
+  async setCommitted(agent: string, timers: readonly TimerIntent[]): Promise<void> {
+    for (const t of timers) await this.set(agent, t.delayMs, t.token, t.id);
+    await this.commitReserved(agent, timers.map((t) => timerIntentRemoval(t.id)), `record(s) of timer(s) ${timers.map((t) => t.id).join(', ')} not removed`);
+  }
+
+  /**
+   * The agent (re)started on this node: arm every pending timer of its that is not armed here yet,
+   * and set those its committed handlings recorded but the registry lacks (the node stopped between
+   * a commit and its registry write). Called after every start (deploy, restart, upgrade, arrival
+   * from another node).
    */
   async resume(agent: string): Promise<number> {
     const pending = await this.o.store.listTimers(agent);
-    await this.sweepMarkers(agent, pending);
+    const view = await this.committedView(agent);
+    await this.sweepMarkers(agent, pending, view);
     const mine = this.live(agent);
     let armed = 0;
     for (const record of pending) {
@@ -137,7 +153,7 @@ export class AgentTimers {
       this.arm(entry);
       armed += 1;
     }
-    return armed;
+    return armed + await this.setRecorded(agent, pending, view);
   }
 
   /**
@@ -225,23 +241,59 @@ export class AgentTimers {
 
   /** Clear done markers (best effort: a marker left behind only costs its bytes until the next sweep). */
   private async clearMarkers(agent: string, ids: readonly string[]): Promise<void> {
-    if (this.o.state === undefined || ids.length === 0) return;
+    if (ids.length === 0) return;
+    await this.commitReserved(agent, ids.map((id) => ({ key: timerDoneStateKey(id), value: null })), `done marker of timer(s) ${ids.join(', ')} not cleared`);
+  }
+
+  /** Commit bookkeeping writes to the agent's state; a failure is reported (what is left is dealt with at the next start). */
+  private async commitReserved(agent: string, writes: readonly StateWrite[], what: string): Promise<void> {
+    if (this.o.state === undefined || writes.length === 0) return;
     try {
-      await this.o.state.commitState(agent, ids.map((id) => ({ key: timerDoneStateKey(id), value: null })));
+      await this.o.state.commitState(agent, writes);
     } catch (err) {
-      this.o.warn(agent, `done marker of timer(s) ${ids.join(', ')} not cleared (${(err as Error).message}); swept at the agent's next start`);
+      this.o.warn(agent, `${what} (${(err as Error).message}); dealt with at the agent's next start`);
     }
   }
 
-  /** Markers of timers no longer in the registry: their deletion completed, their marker did not. */
-  private async sweepMarkers(agent: string, pending: readonly TimerRecord[]): Promise<void> {
-    if (this.o.state === undefined) return;
-    let view: ReadonlyMap<string, string>;
+  /** The agent's committed state, or undefined where the log keeps none. */
+  private async committedView(agent: string): Promise<ReadonlyMap<string, string> | undefined> {
+    if (this.o.state === undefined) return undefined;
     try {
-      view = await this.o.state.readState(agent);
+      return await this.o.state.readState(agent);
     } catch {
-      return; // a log that keeps no state has no markers
+      return undefined; // a log that keeps no state has no markers and no records
     }
+  }
+
+  /**
+   * Timers recorded by committed handlings: one the registry lacks, not fired either (no done
+   * marker; a firing's commit removes the record anyway), is set now, under its id; then every
+   * record found is removed. How many were set.
+   */
+  private async setRecorded(agent: string, pending: readonly TimerRecord[], view: ReadonlyMap<string, string> | undefined): Promise<number> {
+    if (view === undefined) return 0;
+    const inRegistry = new Set(pending.map((t) => t.id));
+    const found: string[] = [];
+    let set = 0;
+    for (const [key, value] of view) {
+      const id = timerIdOfSetKey(key);
+      if (id === undefined) continue;
+      found.push(id);
+      const intent = timerIntentOf(key, value);
+      if (intent === undefined) {
+        this.o.warn(agent, `timer ${id}: its committed record cannot be read, the timer is not set`);
+        continue;
+      }
+      if (inRegistry.has(id) || view.has(timerDoneStateKey(id))) continue;
+      if (await this.set(agent, intent.delayMs, intent.token, intent.id)) set += 1;
+    }
+    if (found.length > 0) await this.commitReserved(agent, found.map(timerIntentRemoval), `record(s) of timer(s) ${found.join(', ')} not removed`);
+    return set;
+  }
+
+  /** Markers of timers no longer in the registry: their deletion completed, their marker did not. */
+  private async sweepMarkers(agent: string, pending: readonly TimerRecord[], view: ReadonlyMap<string, string> | undefined): Promise<void> {
+    if (view === undefined) return;
     const live = new Set(pending.map((t) => t.id));
     const stale: string[] = [];
     for (const key of view.keys()) {

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { httpPendingStateKey, mtpOutboxStateKey, timerDoneStateKey, type AclMessage, type Delivery } from '@caxton/core';
+import { httpPendingStateKey, mtpOutboxStateKey, timerDoneStateKey, timerIdOfSetKey, timerSetStateKey, type AclMessage, type Delivery } from '@caxton/core';
 import { planBatch, planInit, isCommitPoint, type Step, type WorkPlan } from '../../src/bus/plan/handling-plan.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 
@@ -111,14 +111,41 @@ test('state is written only by a commit point, and a delivery that completes alw
       }
       const points = plan.steps.filter(isCommitPoint);
       assert.ok(points.length <= 1, 'one commit point at most');
+      // Besides the handling's own writes, a commit point carries only the records of the timers it set (issue 55).
+      const own = (state: readonly { key: string }[]) => state.filter((w) => timerIdOfSetKey(w.key) === undefined);
       if (plan.item.kind === 'delivery' && plan.disposition === 'commit') {
         assert.equal(points.length, 1);
-        assert.deepEqual((points[0] as { state: unknown }).state, result.stateWrites);
+        assert.deepEqual(own((points[0] as unknown as { state: { key: string }[] }).state), result.stateWrites);
       }
       if (plan.item.kind === 'timer' && plan.item.timerId !== undefined && plan.disposition === 'commit' && s.keepsState) {
-        const state = (points[0] as unknown as { state: { key: string }[] }).state;
+        const state = own((points[0] as unknown as { state: { key: string }[] }).state);
         assert.equal(state.at(-1)!.key, timerDoneStateKey(plan.item.timerId), 'a durable timer commits its done marker with its writes');
       }
+    }
+  }), { numRuns: 500 });
+});
+
+test('where the log keeps state, the timers a handling sets are recorded in its commit point and set only after it (issue 55); elsewhere set before it', () => {
+  fc.assert(fc.property(batchArb, settingsArb, (gen, s) => {
+    const { batch, results } = build(gen);
+    for (const plan of planBatch(batch, results, { maxAttempts: 3, wallNow: () => 0, ...s })) {
+      const result = results[plan.index]!;
+      const set = plan.steps.find((x): x is Extract<Step, { kind: 'set-timers' }> => x.kind === 'set-timers');
+      const early = plan.steps.find((x): x is Extract<Step, { kind: 'effects' }> => x.kind === 'effects');
+      if (plan.disposition !== 'commit' || result.timers.length === 0) {
+        assert.equal(set, undefined, `${plan.disposition}: sets no timer`);
+        continue;
+      }
+      if (!s.keepsState) {
+        assert.equal(set, undefined);
+        assert.equal(early!.timers.length, result.timers.length, 'no commit record to carry them: set before the commit point');
+        continue;
+      }
+      assert.ok(early === undefined || early.timers.length === 0, 'no timer is set before the commit point');
+      const commit = indexOf(plan.steps, isCommitPoint);
+      assert.ok(commit >= 0 && commit < indexOf(plan.steps, (x) => x.kind === 'set-timers'), 'set after the commit point');
+      const recorded = (plan.steps[commit] as unknown as { state: { key: string; value: string | null }[] }).state.filter((w) => w.value !== null && timerIdOfSetKey(w.key) !== undefined);
+      assert.deepEqual(recorded.map((w) => w.key), set!.timers.map((t) => timerSetStateKey(t.id)), 'each timer set is recorded in the commit point, under its id');
     }
   }), { numRuns: 500 });
 });
@@ -132,7 +159,7 @@ test('per agent, nothing commits or sends after an item that did not complete; c
       if (stopped.has(plan.agent)) assert.equal(plan.disposition, 'requeue', 'stays queued behind the item that did not complete');
       if (plan.disposition !== 'commit') {
         stopped.add(plan.agent);
-        assert.ok(!plan.steps.some((x) => x.kind === 'send' || x.kind === 'effects' || isCommitPoint(x) || x.kind === 'release-http'), `${plan.disposition}: no effects`);
+        assert.ok(!plan.steps.some((x) => x.kind === 'send' || x.kind === 'effects' || x.kind === 'set-timers' || isCommitPoint(x) || x.kind === 'release-http'), `${plan.disposition}: no effects`);
       }
     }
   }), { numRuns: 500 });

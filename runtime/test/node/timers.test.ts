@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
 import { AgentTimers, type TimerStore } from '../../src/node/timers.js';
 import { AdvanceTooLongError, VirtualClock } from '../../src/node/virtual-clock.js';
+import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import { timerIntentWrite } from '../../src/bus/plan/timer-intents.js';
+import { timerDoneStateKey, timerIdOfSetKey } from '@caxton/core';
 import { eventually, sleep, tempDir } from '../registry/helpers/tmp.js';
 
 let root: { path: string; remove: () => Promise<void> };
@@ -269,6 +272,42 @@ test('forgetFired (a timer left for its partition\'s next owner, decision 2060):
   assert.equal(await a.timers.resume('kind/key'), 2, 'the left one is armed again by whoever resumes the instance');
   await eventually(() => a.fired.length === 2 || undefined, 5000, 'it fires again (its done marker, if committed, makes the bus forget it)');
   await a.close();
+});
+
+test('timers a committed handling recorded (issue 55): set in the registry after the commit, their records removed; at a start, a record the registry lacks is set, one whose timer is there or fired is only removed', async () => {
+  const dir = join(root.path, `n${n++}`);
+  const registry = new EmbeddedRegistry({ dir });
+  await registry.open();
+  const state = new MemoryMessageLog();
+  const fired: string[] = [];
+  const warnings: string[] = [];
+  const make = () => new AgentTimers({ store: registry, state, maxPerAgent: 10, fire: (_a, _t, id) => fired.push(id), warn: (_a, m) => warnings.push(m) });
+  const records = async () => [...(await state.readState('a')).keys()].map(timerIdOfSetKey).filter((id) => id !== undefined).sort();
+  const first = make();
+  first.start();
+  // The commit point recorded X; the step after it writes the timer and removes the record.
+  await state.commitState('a', [timerIntentWrite({ id: 'X', token: 'tick', delayMs: 60_000 })]);
+  await first.setCommitted('a', [{ id: 'X', token: 'tick', delayMs: 60_000 }]);
+  assert.deepEqual((await registry.listTimers('a')).map((t) => t.id), ['X']);
+  assert.deepEqual(await records(), [], 'the record is removed once the timer is in the registry');
+  first.clearAll();
+  // A node stopped after three commits: Y's registry write never happened, X's did, Z fired and committed (its done marker).
+  await state.commitState('a', [
+    timerIntentWrite({ id: 'X', token: 'tick', delayMs: 60_000 }),
+    timerIntentWrite({ id: 'Y', token: 'soon', delayMs: 10 }),
+    timerIntentWrite({ id: 'Z', token: 'gone', delayMs: 10 }),
+    { key: timerDoneStateKey('Z'), value: '1' },
+  ]);
+  const next = make();
+  next.start();
+  assert.equal(await next.resume('a'), 2, 'X re-armed from the registry, Y set from its record');
+  assert.deepEqual((await registry.listTimers('a')).map((t) => t.id).sort(), ['X', 'Y']);
+  assert.deepEqual(await records(), [], 'every record found is removed');
+  await eventually(() => fired.includes('Y') || undefined, 5000, 'Y fires');
+  assert.ok(!fired.includes('Z'), 'a timer whose firing committed is not set again');
+  assert.deepEqual(warnings, []);
+  next.clearAll();
+  await registry.close();
 });
 
 /**

@@ -11,7 +11,8 @@
  * - every outbox message and effect of an item comes before its commit point;
  * - state is written only by a commit point (a delivery's completion, or a durable timer's commit
  *   together with its done marker), never on its own;
- * - HTTP calls are released, and a fired timer forgotten, only after the commit point;
+ * - HTTP calls are released, timers a handling set are put in the registry (recorded in its commit
+ *   point where the log keeps state), and a fired timer forgotten, only after the commit point;
  * - per agent, once an item does not complete, nothing after it in the batch commits;
  * - an item whose commit point the log would refuse sends and sets nothing, nor do its agent's later
  *   items in the batch (run on its writes): no reply computed on a write that never counts leaves;
@@ -20,6 +21,7 @@
 import { httpPendingStateKey, isReplicaUnitName, ReplicaUnitEffectError, timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
 import type { DirectoryEffect, ExecutionResult, WorkItem } from '../executor.js';
 import { derivedMessageId } from '../ids.js';
+import { timerIntentRemoval, timerIntentWrite, type TimerIntent } from './timer-intents.js';
 
 /** One message of an outbox, with the id it is sent under (derived: a re-handling re-sends the same ids). */
 export interface PlannedSend {
@@ -35,8 +37,16 @@ export type Step =
   | { kind: 'reply-failure'; reason: string }
   /** The agent (re)started: re-arm its pending timers and recover its lost HTTP calls (before its own effects). */
   | { kind: 'resume' }
-  /** Timers set and directory changes asked for (registry writes). */
+  /**
+   * Timers set and directory changes asked for (registry writes), before the commit point. Timers
+   * only where the log keeps no state (nothing to record them in) and for init (no commit point).
+   */
   | { kind: 'effects'; timers: readonly { delayMs: number; token: string; id?: string }[]; directory: readonly DirectoryEffect[] }
+  /**
+   * After the commit point that recorded them (issue 55): put the handling's timers in the registry
+   * and arm them, then remove their records. A killed handling that never committed set nothing.
+   */
+  | { kind: 'set-timers'; timers: readonly TimerIntent[] }
   /** Cluster: may this node still commit work taken under the ownership it held? */
   | { kind: 'fence' }
   /** THE commit point of a delivery: its completion, with the handling's state writes, in one durable step. */
@@ -151,7 +161,7 @@ function planItem(index: number, item: WorkItem, result: ExecutionResult, s: Pla
       if (result.stateWrites.length > 0 && isReplicaUnitName(item.agent)) return planUnitWithState(index, item, result, s);
       const steps = completedSteps(item, result, s);
       // Only a handling that commits state can be refused (a message without writes is not asked).
-      if ((result.stateWrites.length > 0 || item.kind === 'timer') && s.commitRefusal !== undefined) {
+      if ((result.stateWrites.length > 0 || result.timers.length > 0 || item.kind === 'timer') && s.commitRefusal !== undefined) {
         const refusal = commitRefusalOf(item, steps, s.commitRefusal);
         if (refusal !== undefined) return { index, agent: item.agent, item, steps: s.fenced ? [{ kind: 'fence' }] : [], disposition: 'refused', refusal };
       }
@@ -242,22 +252,34 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
     steps.push({ kind: 'send', messages: plannedSends(result.outbox, sendParent) });
   }
   if (result.outcome.status === 'rejected') steps.push({ kind: 'reply-failure', reason: result.outcome.reason });
+  // Timers recorded in the commit point and put in the registry after it (issue 55): where the log
+  // keeps state, and not for a replica unit (its timers are refused when applied, decision 2093).
+  let committedTimers: TimerIntent[] | undefined;
   if (result.timers.length > 0 || result.directory.length > 0) {
     // Timers get ids derived from the work, like sends: a handling run again (after a crash before
     // its commit point, or a rewind) sets the same timers, not a second copy of each.
     const parent = `${sendParent ?? sendParentOf(item, s.wallNow)}#timer`;
     const timers = result.timers.map((t, i) => ({ ...t, id: derivedMessageId(parent, i) }));
-    steps.push({ kind: 'effects', timers, directory: result.directory });
-  }
-  if (s.fenced) steps.push({ kind: 'fence' });
-  if (item.kind === 'delivery') {
-    steps.push({ kind: 'complete', deliveryId: item.delivery.id, state: result.stateWrites });
-  } else {
-    const marker = item.timerId !== undefined && s.keepsState ? [{ key: timerDoneStateKey(item.timerId), value: '1' }] : [];
-    if (marker.length > 0 || result.stateWrites.length > 0) {
-      steps.push({ kind: 'commit-timer', timerId: item.timerId, state: [...result.stateWrites, ...marker] });
+    if (timers.length > 0 && s.keepsState && !isReplicaUnitName(item.agent)) {
+      committedTimers = timers;
+      if (result.directory.length > 0) steps.push({ kind: 'effects', timers: [], directory: result.directory });
+    } else {
+      steps.push({ kind: 'effects', timers, directory: result.directory });
     }
   }
+  const intents = committedTimers === undefined ? [] : committedTimers.map(timerIntentWrite);
+  if (s.fenced) steps.push({ kind: 'fence' });
+  if (item.kind === 'delivery') {
+    steps.push({ kind: 'complete', deliveryId: item.delivery.id, state: intents.length === 0 ? result.stateWrites : [...result.stateWrites, ...intents] });
+  } else {
+    // A firing's commit also removes its own timer's record, should it still be there (its removal
+    // after the registry write failed): a record left behind would set the timer again at a start.
+    const marker = item.timerId !== undefined && s.keepsState ? [{ key: timerDoneStateKey(item.timerId), value: '1' }, timerIntentRemoval(item.timerId)] : [];
+    if (marker.length > 0 || result.stateWrites.length > 0 || intents.length > 0) {
+      steps.push({ kind: 'commit-timer', timerId: item.timerId, state: [...result.stateWrites, ...marker, ...intents] });
+    }
+  }
+  if (committedTimers !== undefined) steps.push({ kind: 'set-timers', timers: committedTimers });
   if (result.http.length > 0) steps.push({ kind: 'release-http', key: httpKeyOf(item) });
   if (item.kind === 'timer' && item.timerId !== undefined) steps.push({ kind: 'forget-timer', timerId: item.timerId });
   return steps;
