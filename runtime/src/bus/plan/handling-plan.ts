@@ -252,15 +252,16 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
     steps.push({ kind: 'send', messages: plannedSends(result.outbox, sendParent) });
   }
   if (result.outcome.status === 'rejected') steps.push({ kind: 'reply-failure', reason: result.outcome.reason });
-  // Timers recorded in the commit point and put in the registry after it (issue 55): where the log
-  // keeps state, and not for a replica unit (its timers are refused when applied, decision 2093).
+  // Timers recorded in the commit point and put in the registry after it (decision 2161): where the
+  // log keeps state. A worker's (replica unit's) too: its records are the runtime's, like its
+  // pending calls and done markers (keptForUnit), kept under its own name (decision 2163).
   let committedTimers: TimerIntent[] | undefined;
   if (result.timers.length > 0 || result.directory.length > 0) {
     // Timers get ids derived from the work, like sends: a handling run again (after a crash before
     // its commit point, or a rewind) sets the same timers, not a second copy of each.
     const parent = `${sendParent ?? sendParentOf(item, s.wallNow)}#timer`;
     const timers = result.timers.map((t, i) => ({ ...t, id: derivedMessageId(parent, i) }));
-    if (timers.length > 0 && s.keepsState && !isReplicaUnitName(item.agent)) {
+    if (timers.length > 0 && s.keepsState) {
       committedTimers = timers;
       if (result.directory.length > 0) steps.push({ kind: 'effects', timers: [], directory: result.directory });
     } else {
