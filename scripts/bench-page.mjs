@@ -138,8 +138,6 @@ export function renderBench(bench, runs, notes) {
     out.push('', `Rows this partial run did not measure are kept from earlier runs: ${earlierRuns.map((d, i) => `[${i + 1}] the run of ${d}`).join(', ')}.`);
   }
   if (notes && notes.trim() !== '') out.push('', notes.trim());
-  const earlier = runs.length - 1;
-  if (earlier > 0) out.push('', `${earlier} earlier run${earlier === 1 ? '' : 's'} in bench/results/${bench}.jsonl.`);
   return out.join('\n');
 }
 

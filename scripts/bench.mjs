@@ -90,7 +90,8 @@ function recordRun(exitCode) {
     machine: `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
     node: runtime.version.replace(/^v/, ''),
     commit: head.status === 0 ? head.stdout.trim() : null,
-    dirty: git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '',
+    // Uncommitted changes to the build; earlier recorded runs not yet committed do not count.
+    dirty: git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results', ':!docs/benchmarks.md').stdout.trim() !== '',
     // A run that stopped early measured only some phases, as `--only` does.
     partial: exitCode !== 0 || args.some((a) => a === '--only' || a.startsWith('--only=')),
   });
