@@ -132,7 +132,7 @@ for (const withKeys of MODE === 'both' ? [false, true] : [MODE === 'keys']) {
   const r = await run(withKeys);
   const mode = withKeys ? 'keys' : 'none';
   const note = `${N} logical requests, ${W} at a time, ${K} SIGKILLs, ${r.retries} retried calls, ${r.seconds.toFixed(1)} s; counted ${r.count}`;
-  // One JSON line per figure (scripts/bench.mjs collects them into docs/benchmarks.md).
+  // One JSON line per figure (`npm run bench -- idempotent-retries --record` keeps them in bench/results/).
   report({ bench: 'idempotent-retries', metric: `${mode}_counted_twice`, value: r.count - N, unit: 'requests', ...(withKeys ? { target: '= 0' } : {}), note });
   report({ bench: 'idempotent-retries', metric: `${mode}_retried_calls`, value: r.retries, unit: 'calls' });
   report({ bench: 'idempotent-retries', metric: `${mode}_seconds`, value: r.seconds, unit: 's' });

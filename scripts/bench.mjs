@@ -1,24 +1,28 @@
 #!/usr/bin/env node
-// `npm run bench -- <name> [args]`: runs bench/dist/<name>.js in a child process, passes its JSON
-// lines through to stdout, and rewrites that benchmark's section of docs/benchmarks.md with the
-// figures and the machine they came from.
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+// `npm run bench -- <name> [--record] [args]`: runs bench/dist/<name>.js in a child process and passes
+// its JSON lines through to stdout. With --record it also appends the run (its figures, the machine,
+// Node and commit) to bench/results/<name>.jsonl and regenerates docs/benchmarks.md from the results
+// (scripts/bench-record.mjs, scripts/bench-page.mjs). Without it nothing is written: trial runs, A/B
+// alternations and runs on a busy machine should not become the page's figures by default.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sectionsOf, updateBenchSection } from './bench-doc.mjs';
+import { appendRuns, runRecords } from './bench-record.mjs';
 import { productNode } from './infra/node-lts.mjs';
 // Built by `npm run bench`'s build step before this script runs: the flag only where V8 needs it.
 const { wasmFeatureNodeFlags } = await import('../sandbox/dist/src/wasm-features.js');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const [name, ...args] = process.argv.slice(2);
+const [name, ...rest] = process.argv.slice(2);
+const record = rest.includes('--record');
+const args = rest.filter((a) => a !== '--record');
 const available = readdirSync(path.join(root, 'bench'))
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('lib-'))
   .map((f) => f.replace(/\.ts$/, ''));
 if (!name) {
-  console.error(`usage: npm run bench -- <name>   (available: ${available.join(', ')})`);
+  console.error(`usage: npm run bench -- <name> [--record] [args]   (available: ${available.join(', ')})`);
   process.exit(64);
 }
 const script = path.join(root, 'bench', 'dist', `${name}.js`);
@@ -68,13 +72,31 @@ child.stdout.on('data', (chunk) => {
   }
 });
 const code = await new Promise((resolve) => child.on('close', resolve));
-for (const [section, rows] of sectionsOf(name, results)) updateDoc(section, rows);
+if (!record) {
+  process.stderr.write(`not recorded: add --record to keep this run in bench/results/ and docs/benchmarks.md\n`);
+} else if (results.length === 0) {
+  process.stderr.write('nothing recorded: the benchmark printed no figures\n');
+} else {
+  recordRun(code);
+}
 process.exit(code ?? 1);
 
-function updateDoc(bench, rows) {
-  const file = path.join(root, 'docs', 'benchmarks.md');
-  const doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures written by `npm run bench -- <name>`; each section is rewritten by its latest run.\n';
+function recordRun(exitCode) {
+  const git = (...a) => spawnSync('git', a, { cwd: root, encoding: 'utf8' });
+  const head = git('rev-parse', '--short=8', 'HEAD');
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${runtime.version}`;
-  writeFileSync(file, updateBenchSection(doc, bench, rows, { machine, now: new Date().toISOString(), partial: args.some((a) => a === '--only' || a.startsWith('--only=')) }));
+  const records = runRecords(name, results, {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
+    node: runtime.version.replace(/^v/, ''),
+    commit: head.status === 0 ? head.stdout.trim() : null,
+    // Uncommitted changes to the build; earlier recorded runs not yet committed do not count.
+    dirty: git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results', ':!docs/benchmarks.md').stdout.trim() !== '',
+    // A run that stopped early measured only some phases, as `--only` does.
+    partial: exitCode !== 0 || args.some((a) => a === '--only' || a.startsWith('--only=')),
+  });
+  appendRuns(path.join(root, 'bench', 'results'), records);
+  process.stderr.write(`recorded ${records.map((r) => `bench/results/${r.bench}.jsonl`).join(', ')}\n`);
+  const page = spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-page.mjs')], { cwd: root, stdio: 'inherit' });
+  if (page.status !== 0) process.stderr.write('docs/benchmarks.md: see above (the run is recorded; shorten bench/notes/ if the page is too large)\n');
 }
