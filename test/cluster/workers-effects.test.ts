@@ -121,6 +121,14 @@ test('workers across nodes: a timer fires to the worker that set it, an HTTP ans
   await send(0, 'subscribe cluster.work', subscriber);
   await answered(['subscribed cluster.work'], 30_000);
   assert.equal(once(['subscribed cluster.work']).get('subscribed cluster.work')!.replica, 2);
+  // The reply is sent before the subscription is in the registry, and each node reads a topic's
+  // subscribers from its own watched copy: publish only once every node lists it.
+  await waitFor('every node to list the subscription', async () => {
+    for (const c of clients) {
+      if (!(await c.listSubscriptions('cluster.work')).some((s) => s.agent === agent || s.agent.startsWith(`${agent}@`))) return undefined;
+    }
+    return true;
+  }, 30_000, 100);
   const publications = Array.from({ length: 12 }, (_, i) => `p-${i}`);
   await Promise.all(publications.map((c, i) => clients[i % clients.length]!.send({
     structured: { performative: 'inform', receivers: [{ name: 'topic:cluster.work' }], content: `pub ${c}`, conversationId: c },

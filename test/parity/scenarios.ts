@@ -342,6 +342,12 @@ function priorityScenario(): Scenario {
         if (priority !== undefined) m.structured.userParams = { [PRIORITY_PARAM]: priority };
         await via(t, i).send(m);
       }
+      // In a cluster the resume travels through etcd and the notes through Kafka: resume only once
+      // the node holding the queue has all six, or the last could arrive after the first is handled.
+      await waitFor(`the ${sent.length} notes queued for ${agent}`, async () => {
+        for (const c of t.clients) if ((await c.getAgent(agent)).absentQueue?.queued === sent.length) return true;
+        return false;
+      }, WAIT_MS, 100);
       await via(t, 2).resume(agent);
       let notes: string | undefined;
       await waitFor('every note to be handled', async () => (notes = await stateOf(t, agent, 'notes'))?.split(';').length === sent.length + 1, WAIT_MS, 250)

@@ -94,14 +94,22 @@ export class AgentTimers {
    * nothing changes. Without `id` (init) a new id is drawn.
    */
   async set(agent: string, delayMs: number, token: string, id?: string): Promise<boolean> {
+    return (await this.place(agent, delayMs, token, id)) !== 'dropped';
+  }
+
+  /**
+   * `set`, saying what became of the timer: dropped (the bound), armed but not persisted (the
+   * registry refused the write), or persisted (in the registry, or already known here).
+   */
+  private async place(agent: string, delayMs: number, token: string, id?: string): Promise<'dropped' | 'unpersisted' | 'persisted'> {
     const mine = this.live(agent);
-    if (id !== undefined && mine.has(id)) return true;
+    if (id !== undefined && mine.has(id)) return 'persisted';
     let waiting: Live | undefined;
     for (const e of mine.values()) if (!e.fired && e.record.token === token) waiting = e;
     const max = isInstanceName(agent) ? (this.o.maxPerInstance ?? this.o.maxPerAgent) : this.o.maxPerAgent;
     if (!waiting && mine.size >= max) {
       this.o.warn(agent, `timer dropped: ${max} timers already pending${max < this.o.maxPerAgent ? ' (the bound of a kind instance)' : ''}`);
-      return false;
+      return 'dropped';
     }
     if (waiting) clearTimeout(waiting.handle);
     const timerId = waiting?.record.id ?? id ?? randomUUID();
@@ -115,23 +123,28 @@ export class AgentTimers {
       else release(waiting);
     }
     mine.set(timerId, entry); // counted against the bound (and found by a reschedule) while the write is in flight
+    let persisted = true;
     entry.written = this.o.store.putTimer(record).catch((err: unknown) => {
+      persisted = false;
       this.o.warn(agent, `timer ${timerId} is armed but not persisted (${(err as Error).message}): a restart would lose it`);
     });
     await entry.written;
-    if (this.byAgent.get(agent)?.get(timerId) !== entry) return true; // forgotten or rescheduled meanwhile
+    const outcome = persisted ? 'persisted' : 'unpersisted';
+    if (this.byAgent.get(agent)?.get(timerId) !== entry) return outcome; // forgotten or rescheduled meanwhile
     this.arm(entry);
-    return true;
+    return outcome;
   }
 
   /**
    * The timers a committed handling recorded (issue 55), in the registry and armed (as `set`, under
    * their derived ids); then their records are removed. A timer that cannot be set (the agent's
-   * bound) is reported by `set`; its record goes too.
+   * bound) is reported by `set`; its record goes too. One the registry refused stays armed here and
+   * keeps its record: the record is then its only durable copy (set again at the next start).
    */
   async setCommitted(agent: string, timers: readonly TimerIntent[]): Promise<void> {
-    for (const t of timers) await this.set(agent, t.delayMs, t.token, t.id);
-    await this.commitReserved(agent, timers.map((t) => timerIntentRemoval(t.id)), `record(s) of timer(s) ${timers.map((t) => t.id).join(', ')} not removed`);
+    const done: string[] = [];
+    for (const t of timers) if ((await this.place(agent, t.delayMs, t.token, t.id)) !== 'unpersisted') done.push(t.id);
+    await this.commitReserved(agent, done.map(timerIntentRemoval), `record(s) of timer(s) ${done.join(', ')} not removed`);
   }
 
   /**
@@ -285,7 +298,10 @@ export class AgentTimers {
         continue;
       }
       if (inRegistry.has(id) || view.has(timerDoneStateKey(id))) continue;
-      if (await this.set(agent, intent.delayMs, intent.token, intent.id)) set += 1;
+      const placed = await this.place(agent, intent.delayMs, intent.token, intent.id);
+      if (placed !== 'dropped') set += 1;
+      // Not in the registry yet: the record stays its only durable copy.
+      if (placed === 'unpersisted') found.pop();
     }
     if (found.length > 0) await this.commitReserved(agent, found.map(timerIntentRemoval), `record(s) of timer(s) ${found.join(', ')} not removed`);
     return set;

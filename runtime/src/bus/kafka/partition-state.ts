@@ -177,11 +177,13 @@ export class PartitionState {
   }
 
   /**
-   * At most `max` records of sweeping, from the view (our pending writes included), to be written
-   * under the current claim: tombstones for keys whose newest record is a delete or ignored (and
-   * that the view lacks); when more than `maxClaims` claims are kept, re-writes of keys and markers
-   * whose newest record is tagged with an older claim; and once no key's newest record is anything
-   * but untagged or of the current claim, the older claims and their headers to retire.
+   * At most `max` records of sweeping, to be written under the current claim: tombstones for keys
+   * whose newest record is a delete or ignored (and that the view, our pending writes included,
+   * lacks); when more than `maxClaims` claims are kept, re-writes of keys and markers whose newest
+   * record is tagged with an older claim — with their values as read, and none of a key or marker
+   * one of our commits is still writing (its commit may fail: a re-write must not make it durable;
+   * once read, that write is of the current claim anyway); and once no key's newest record is
+   * anything but untagged or of the current claim, the older claims and their headers to retire.
    */
   sweepPlan(maxClaims: number, max: number): SweepPlan {
     const plan: SweepPlan = { tombstones: [], rewrites: [], retire: { claims: [], headers: [] } };
@@ -194,6 +196,9 @@ export class PartitionState {
       if (records >= max) break;
       const view = this.view(agent);
       const marker = this.marker(agent);
+      const read = this.entries.get(agent);
+      const readMarker = this.markers.get(agent) ?? [];
+      const { keys: inFlight, marker: markerInFlight } = this.pendingOf(agent);
       const writes: StateWrite[] = [];
       let rewriteMarker = false;
       for (const [key, n] of keys) {
@@ -208,12 +213,19 @@ export class PartitionState {
           plan.tombstones.push({ agent, key: key === STALE_MARKER ? null : key });
           records += 1;
         } else if (retiring && held) {
-          if (key === STALE_MARKER) rewriteMarker = true;
-          else writes.push({ key, value: view.get(key)! });
+          if (key === STALE_MARKER ? markerInFlight : inFlight.has(key)) continue;
+          if (key === STALE_MARKER) {
+            if (readMarker.length === 0) continue;
+            rewriteMarker = true;
+          } else {
+            const value = read?.get(key);
+            if (value === undefined) continue;
+            writes.push({ key, value });
+          }
           records += 1;
         }
       }
-      if (writes.length > 0 || rewriteMarker) plan.rewrites.push({ agent, writes, ...(rewriteMarker ? { marker } : {}) });
+      if (writes.length > 0 || rewriteMarker) plan.rewrites.push({ agent, writes, ...(rewriteMarker ? { marker: readMarker } : {}) });
     }
     if (retiring && settled) {
       // Nothing else in this plan: every key's newest record is untagged or of the current claim.
@@ -288,6 +300,18 @@ export class PartitionState {
       }
     }
     return view;
+  }
+
+  /** The keys our commits not read back yet are writing for `agent`, and whether one writes its marker. */
+  private pendingOf(agent: string): { keys: Set<string>; marker: boolean } {
+    const keys = new Set<string>();
+    let marker = false;
+    for (const p of this.pending) {
+      if (p.agent !== agent) continue;
+      for (const w of p.writes) keys.add(w.key);
+      if (p.marker !== undefined) marker = true;
+    }
+    return { keys, marker };
   }
 
   /** The agent's entries as read from the log (without our writes not read yet): every one counts for every reader. */

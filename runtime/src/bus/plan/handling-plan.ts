@@ -18,7 +18,7 @@
  *   items in the batch (run on its writes): no reply computed on a write that never counts leaves;
  * - a crash the agent did not cause (its shard was reset for another agent) is no attempt.
  */
-import { httpPendingStateKey, isReplicaUnitName, ReplicaUnitEffectError, timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
+import { httpPendingStateKey, isInstanceName, isReplicaUnitName, ReplicaUnitEffectError, timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
 import type { DirectoryEffect, ExecutionResult, WorkItem } from '../executor.js';
 import { derivedMessageId } from '../ids.js';
 import { timerIntentRemoval, timerIntentWrite, type TimerIntent } from './timer-intents.js';
@@ -253,15 +253,17 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
   }
   if (result.outcome.status === 'rejected') steps.push({ kind: 'reply-failure', reason: result.outcome.reason });
   // Timers recorded in the commit point and put in the registry after it (decision 2161): where the
-  // log keeps state. A worker's (replica unit's) too: its records are the runtime's, like its
-  // pending calls and done markers (keptForUnit), kept under its own name (decision 2163).
+  // log keeps state, for a named agent. Not for a kind's instance or a worker (X#r<k>): a record
+  // left by a crash between the commit and the registry write is set at the agent's start, and
+  // those start on mail, not when their partition arrives, so the timer would wait for mail. Theirs
+  // go to the registry before the commit point, as before: at least once, maybe twice after a crash.
   let committedTimers: TimerIntent[] | undefined;
   if (result.timers.length > 0 || result.directory.length > 0) {
     // Timers get ids derived from the work, like sends: a handling run again (after a crash before
     // its commit point, or a rewind) sets the same timers, not a second copy of each.
     const parent = `${sendParent ?? sendParentOf(item, s.wallNow)}#timer`;
     const timers = result.timers.map((t, i) => ({ ...t, id: derivedMessageId(parent, i) }));
-    if (timers.length > 0 && s.keepsState) {
+    if (timers.length > 0 && s.keepsState && !isInstanceName(item.agent) && !isReplicaUnitName(item.agent)) {
       committedTimers = timers;
       if (result.directory.length > 0) steps.push({ kind: 'effects', timers: [], directory: result.directory });
     } else {

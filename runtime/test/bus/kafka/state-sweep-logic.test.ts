@@ -102,6 +102,21 @@ describe('PartitionState: the sweep plan', () => {
     assert.deepEqual(s.sweepPlan(64, 500).tombstones, []);
   });
 
+  it('a retiring sweep re-writes values as read, never one of our commits still in flight (it may fail)', () => {
+    const log = new Log();
+    log.append(encodeClaim('a/1', 'a'), put('x', 'k', 'v1', 'a/1'), put('x', 'j', 'j1', 'a/1'), encodeMarker('x', ['d1'], 'a/1'));
+    log.append(encodeClaim('b/1', 'b'));
+    const s = log.read();
+    // b's commit of k and of the marker, not read back yet.
+    const inFlight = { agent: 'x', writes: [{ key: 'k', value: 'uncommitted' }], marker: ['d2'], claim: 'b/1' };
+    s.addPending(inFlight);
+    const plan = s.sweepPlan(1, 500);
+    assert.deepEqual(plan.rewrites, [{ agent: 'x', writes: [{ key: 'j', value: 'j1' }] }], 'j as read; k and the marker left to the commit writing them');
+    assert.deepEqual(plan.retire, { claims: [], headers: [] }, 'nothing retired while a key still waits');
+    s.dropPending(inFlight); // the commit failed
+    assert.deepEqual(s.sweepPlan(1, 500).rewrites, [{ agent: 'x', writes: [{ key: 'k', value: 'v1' }, { key: 'j', value: 'j1' }], marker: ['d1'] }]);
+  });
+
   it('a sweep that lands after another claim deletes nothing: the new owner\'s value stays, listed for its repair', () => {
     const log = new Log();
     log.append(encodeClaim('a/1', 'a'), put('x', 'k', null, 'a/1'));
