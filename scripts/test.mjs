@@ -11,8 +11,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { installNodeLts, NODE_LTS_VERSION, startEtcdAndKafka } from './infra/index.mjs';
+import { cacheDir, installNodeLts, NODE_LTS_VERSION, startEtcdAndKafka } from './infra/index.mjs';
 import { caxtonTempEntries, leftoverWarning, leftTempEntries } from './test-run/temp-leftovers.mjs';
+import { fileTimes } from './test-run/file-times.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const selected = process.argv.slice(2);
@@ -34,27 +35,39 @@ function testFiles(target) {
 }
 const files = targets.flatMap(testFiles);
 
+// Files start longest first (decision 2166): the runner starts them in the order given, and in
+// path order the last file to start could be a two-minute one, running alone while the other slot
+// sat idle. Each file's time is what a whole run measured (scripts/test-run/file-times.json,
+// rewritten by `CAXTON_TEST_RECORD_TIMES=1 npm test`); a file the record does not know yet is taken
+// as long, so a new heavy file never lands at the tail.
+const { recordFileTimes, longestFirst } = fileTimes(path.join(root, 'scripts', 'test-run', 'file-times.json'));
+
 // A file whose header says `@test-runs-alone` (a soak under SIGKILL, a three-node cluster under
 // load) needs the machine's cores to itself: it runs after the others, one such file at a time.
 // Everything else runs `concurrency` files side by side (decision 1740).
 const RUNS_ALONE = '@test-runs-alone';
 const runsAlone = (file) => readFileSync(path.join(root, file), 'utf8').slice(0, 4096).includes(RUNS_ALONE);
 const aloneFiles = files.filter(runsAlone);
-const sharedFiles = files.filter((f) => !aloneFiles.includes(f));
+const sharedFiles = longestFirst(files.filter((f) => !aloneFiles.includes(f)));
 
-// The pure-logic unit suite runs a second time on the current Node LTS (issue 28): the machine's
-// Node 20 is past its end of life, and a V8 change can break what pure logic relies on (Node 24's
-// JSON.parse key bug did, decision 1820). On by default in a whole run; CAXTON_TEST_NODE_LTS=0 skips,
-// =1 adds it to a selected run. The sandbox suite runs there too: V8 is what it sandboxes with
-// (memory reservation, traps, wasm feature flags all changed in V8 13.6) — all of it but the
-// CPython file, whose 18 MB components alone would cost the phase minutes (decision 1820).
-const LTS_SUITES = ['core/dist/test', 'sandbox/dist/test'];
-const LTS_LEFT_OUT = [path.join('sandbox', 'dist', 'test', 'python-agents.test.js')];
-const ltsWanted = (process.env['CAXTON_TEST_NODE_LTS'] ?? (selected.length === 0 ? '1' : '0')) !== '0';
-const ltsFiles = ltsWanted
-  ? files.filter((f) => LTS_SUITES.some((s) => f.startsWith(s + path.sep)) && !LTS_LEFT_OUT.includes(f) && !aloneFiles.includes(f))
+// The suite runs on the current Node LTS (decision 2166): Node 20, the machine's, is past its end
+// of life, and on 24 the same files take about a third less CPU. Every process a test starts as
+// `node` (the `caxton` bin, crash children, `caxton serve`) runs on it too: its folder goes first on
+// PATH. A Node 24 that cannot be fetched fails the run with the reason; CAXTON_TEST_NODE=machine
+// runs everything on this process's Node instead (another platform, no registry).
+// What users on Node 20 run is checked there too: the pure-logic unit suite and the sandbox suite
+// run a second time on the machine's Node (V8 is what the sandbox sandboxes with: memory
+// reservation, traps and wasm feature flags differ between V8 11.3 and 13.6) — all of it but the
+// CPython file, whose 18 MB components alone would cost the phase minutes (decision 1820). On by
+// default in a whole run; CAXTON_TEST_MACHINE_NODE=0 skips it, =1 adds it to a selected run.
+const onMachineNode = process.env['CAXTON_TEST_NODE'] === 'machine' || Number(process.versions.node.split('.')[0]) >= Number(NODE_LTS_VERSION.split('.')[0]);
+const MACHINE_NODE_SUITES = ['core/dist/test', 'sandbox/dist/test'];
+const MACHINE_NODE_LEFT_OUT = [path.join('sandbox', 'dist', 'test', 'python-agents.test.js')];
+const machineNodeWanted = !onMachineNode && (process.env['CAXTON_TEST_MACHINE_NODE'] ?? (selected.length === 0 ? '1' : '0')) !== '0';
+const machineNodeFiles = machineNodeWanted
+  ? longestFirst(files.filter((f) => MACHINE_NODE_SUITES.some((s) => f.startsWith(s + path.sep)) && !MACHINE_NODE_LEFT_OUT.includes(f) && !aloneFiles.includes(f)))
   : [];
-let ltsRan = false;
+let machineNodeRan = false;
 
 // A hung test must fail the run with a clear message, not eat CI's whole time budget. Each file's
 // process is bounded by the file watchdog (a file that does not exit within minutes of its tests'
@@ -131,34 +144,33 @@ try {
     CAXTON_TEST_ETCD: etcd.endpoint,
   };
   const deadlineAt = Date.now() + deadlineMin * 60_000;
-  const ltsNode = ltsFiles.length === 0 ? undefined : await installNodeLts().catch((err) => {
-    process.stderr.write(`  note: the unit and sandbox suites will not run on Node ${NODE_LTS_VERSION}: ${err?.message ?? err}${err?.hint ? `\n  hint: ${err.hint}` : ''}\n`);
-    return undefined;
-  });
   // QuickJS-based components need extended-const on Node 20 (V8 refuses it in NODE_OPTIONS; the
   // test runner passes its own flags on to each test file's process). Node 24 has it on by default
   // and refuses the flag.
   const { wasmFeatureNodeFlags } = await import('../sandbox/dist/src/wasm-features.js');
-  const machineNode = { node: process.execPath, flags: wasmFeatureNodeFlags() };
+  const machineNode = { node: process.execPath, flags: wasmFeatureNodeFlags(), env };
+  const ltsNode = onMachineNode ? undefined : await installNodeLts().catch((err) => {
+    throw Object.assign(err, { hint: `${err?.hint ? `${err.hint}\n` : ''}or run the whole suite on this machine's Node ${process.versions.node}: CAXTON_TEST_NODE=machine npm test` });
+  });
+  const suiteNode = ltsNode === undefined ? machineNode : { node: ltsNode, flags: [], env: ltsEnv(env, ltsNode) };
+  const suiteNodeName = onMachineNode ? `Node ${process.versions.node}` : `Node ${NODE_LTS_VERSION}`;
   const phases = [
-    { files: sharedFiles, concurrency, what: `${concurrency} at a time`, ...machineNode },
-    { files: ltsNode === undefined ? [] : ltsFiles, concurrency, what: `the unit and sandbox suites again on Node ${NODE_LTS_VERSION}, ${concurrency} at a time`, node: ltsNode, flags: [], lts: true },
-    { files: aloneFiles, concurrency: 1, what: `one at a time, each alone on the machine (${RUNS_ALONE})`, ...machineNode },
+    { files: sharedFiles, concurrency, what: `${concurrency} at a time, on ${suiteNodeName}`, ...suiteNode },
+    { files: machineNodeFiles, concurrency, what: `the unit and sandbox suites again on this machine's Node ${process.versions.node}, ${concurrency} at a time`, ...machineNode, again: true },
+    { files: aloneFiles, concurrency: 1, what: `one at a time, each alone on the machine (${RUNS_ALONE}), on ${suiteNodeName}`, ...suiteNode },
   ].filter((p) => p.files.length > 0);
   exitCode = 0;
   for (const [i, phase] of phases.entries()) {
     step(`running ${phase.files.length} of ${files.length} test files from ${targets.join(' ')}, ${phase.what}`);
-    if (phase.lts) ltsRan = true;
+    if (phase.again) machineNodeRan = true;
     // Not --test-force-exit: on Node 20 it can end a file's process before its last results reach
     // the runner (a clean-clone run lost 17 reported tests that way). A file that cannot exit is
     // stopped by the file watchdog instead (decision 2130), and servers are started as pairs that
     // clean up.
     // Two reporters: the usual one on stdout and the summary one into a file, read back below.
     const code = await run(phase.node,
-      [...phase.flags, ...watchdogFlags, '--test', `--test-concurrency=${phase.concurrency}`,
-        '--test-reporter=spec', '--test-reporter-destination=stdout',
-        `--test-reporter=${path.join(root, 'scripts/test-run/summary-reporter.mjs')}`,
-        `--test-reporter-destination=${path.join(summaryDir, `totals-${i}.json`)}`, ...phase.files], env,
+      [...phase.flags, ...watchdogFlags, path.join(root, 'scripts', 'test-run', 'run-files.mjs'), String(phase.concurrency),
+        path.join(summaryDir, `totals-${i}${phase.again ? '-again' : ''}.json`), ...phase.files], phase.env,
       { deadlineMs: Math.max(1000, deadlineAt - Date.now()) });
     if (code !== 0) exitCode = code;
   }
@@ -176,8 +188,14 @@ process.exit(exitCode);
 /** The run's closing line, the same whichever directory the clone is in (CI checks the count). */
 function printTotals() {
   const parts = [];
+  // Each file's time in the suite's own phases (the machine-Node phase runs some of the same files again).
+  const sharedPhaseTimes = [];
   for (const name of existsSync(summaryDir) ? readdirSync(summaryDir) : []) {
-    try { parts.push(JSON.parse(readFileSync(path.join(summaryDir, name), 'utf8'))); } catch { /* a phase that never finished */ }
+    try {
+      const part = JSON.parse(readFileSync(path.join(summaryDir, name), 'utf8'));
+      parts.push(part);
+      if (!name.endsWith('-again.json')) sharedPhaseTimes.push(...(part.files ?? []));
+    } catch { /* a phase that never finished */ }
   }
   rmSync(summaryDir, { recursive: true, force: true });
   const totals = parts.length === 0 || parts.some((p) => p.tests === undefined) ? undefined : sumTotals(parts);
@@ -186,9 +204,14 @@ function printTotals() {
     if (exitCode === 0) exitCode = 1;
     return;
   }
+  if (process.env['CAXTON_TEST_RECORD_TIMES'] === '1' && selected.length === 0) {
+    const shared = new Set([...sharedFiles, ...aloneFiles]);
+    const written = recordFileTimes(sharedPhaseTimes.filter((f) => shared.has(path.relative(root, f.file))).map((f) => ({ file: path.relative(root, f.file), ms: f.ms })));
+    console.log(`\nfile times of ${written} files recorded in scripts/test-run/file-times.json`);
+  }
   const skipped = (totals.skipped ?? 0) + (totals.todo ?? 0);
   const failed = (totals.fail ?? 0) + (totals.cancelled ?? 0);
-  const lts = ltsRan ? ` (${ltsFiles.length} of them run again on Node ${NODE_LTS_VERSION})` : '';
+  const lts = machineNodeRan ? ` (${machineNodeFiles.length} of them run again on Node ${process.versions.node})` : '';
   console.log(`\n${totals.tests} tests in ${files.length} files${lts}`);
   const slowest = (totals.files ?? []).slice(0, 12);
   if (slowest.length > 0 && selected.length === 0) {
@@ -218,4 +241,13 @@ function sumTotals(parts) {
   }
   sum.files.sort((a, b) => b.ms - a.ms);
   return sum;
+}
+
+/**
+ * The environment of the phases on the LTS: its folder first on PATH, so that what a test starts
+ * as `node` runs on it as well, and V8's compile cache on (Node 22+: the ~1,000 modules a node
+ * loads are compiled once per run, not once per process).
+ */
+function ltsEnv(env, node) {
+  return { ...env, PATH: `${path.dirname(node)}${path.delimiter}${env.PATH ?? ''}`, NODE_COMPILE_CACHE: path.join(cacheDir(), 'node-compile-cache') };
 }

@@ -51,10 +51,18 @@ export function completionsByNode(js: Journal[]): Map<string, Map<string, number
  * node and the routing between nodes works.
  */
 export async function warmUp(client: CaxtonClient, agents: string[], js: Journal[], timeoutMs = 60_000): Promise<void> {
-  for (const a of agents) await client.send({ structured: { performative: 'request', receivers: [{ name: a }], content: `${a}:0` } });
+  const ids: string[] = [];
+  for (const a of agents) ids.push(`${(await client.send({ structured: { performative: 'request', receivers: [{ name: a }], content: `${a}:0` } })).messageId}>${a}`);
   await waitFor('every probe to answer its warm-up request', () => {
     const seen = new Set(allObservations(js).filter((o) => o.seq === 0).map((o) => o.agent));
     return agents.every((a) => seen.has(a));
+  }, timeoutMs, 250);
+  // And its completion committed: a probe reports while handling, before the commit point, so a
+  // stop or a kill right after an answer could still find the warm-up pending (it would be queued
+  // for the absent agent, or handled again elsewhere) — a test's counts start after it, not during.
+  await waitFor('every warm-up request\'s completion committed', () => {
+    const done = new Set(js.flatMap((j) => [...j.refresh().completions.keys()]));
+    return ids.every((id) => done.has(id));
   }, timeoutMs, 250);
 }
 

@@ -7,6 +7,7 @@ import type { Kafka, logCreator, RetryOptions, SASLOptions } from 'kafkajs';
 import type { KafkaLogLevel, ResolvedKafkaOptions } from './options.js';
 import { partitionFor } from './partitioner.js';
 import { KafkaLogStateError } from './errors.js';
+import { dropKafkajsNegativeTimeoutWarnings } from './negative-timeout-warning.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
@@ -18,6 +19,7 @@ function levelName(l: number): KafkaLogLevel {
 }
 
 export function createKafka(o: ResolvedKafkaOptions): Kafka {
+  dropKafkajsNegativeTimeoutWarnings();
   const bridge: logCreator = () => ({ namespace, level, log }) => {
     const { message, timestamp: _t, logger: _l, ...extra } = log;
     o.logger({ level: levelName(level), namespace, message: String(message), extra });
