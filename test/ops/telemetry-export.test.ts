@@ -13,7 +13,9 @@
  *    that conversation's trace id;
  *  - the collector holds that same line as an OTLP log record (decision 1850): the agent's name,
  *    its severity and body, the node's resource, and the trace and span ids of the handle span
- *    that wrote it — the span the collector received in the conversation's trace.
+ *    that wrote it — the span the collector received in the conversation's trace;
+ *  - the node's own lines (its notes, "serving the API on …") reach the collector as log records
+ *    too, under their own scope (caxton.node.logs), never mixed with the agents'.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -168,6 +170,22 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
     assert.ok(sendTrace !== '', 'the trace test ran first');
     assert.equal(award['trace_id'], sendTrace, 'the line links to the conversation\'s trace');
     assert.match(String(award['span_id']), /^[\da-f]{16}$/);
+  });
+
+  it('the collector receives the node\'s own lines as OTLP log records of their own scope, not the agents\'', async () => {
+    const serving = `caxton: node ${NODE_ID} serving the API on`;
+    const exports = await col.waitFor('logs', (reqs) => lib.otlpLogRecords(reqs).some((l) => String((l.record['body'] as { stringValue?: string } | undefined)?.stringValue ?? '').startsWith(serving)), { timeoutMs: 30_000 });
+    const nodeRecords = lib.otlpLogRecords(exports).filter((l) => l.scope['name'] === 'caxton.node.logs');
+    const found = nodeRecords.filter((l) => String((l.record['body'] as { stringValue: string }).stringValue).startsWith(serving));
+    assert.equal(found.length, 1, 'the line is exported once');
+    const { record, resource } = found[0]!;
+    assert.equal(record['severityText'], 'INFO');
+    assert.equal(attrsOf(resource)['service.instance.id'], NODE_ID);
+    // The same text the node printed (as the msg of its --log-format json line).
+    const printed = node.jsonLines('stderr').map((o) => String(o['msg']));
+    assert.ok(printed.includes((record['body'] as { stringValue: string }).stringValue), 'the record is the line the node printed');
+    // An agent's line is an agent's record only (printed on stdout, under caxton.agent.logs).
+    assert.ok(!nodeRecords.some((l) => String((l.record['body'] as { stringValue?: string } | undefined)?.stringValue ?? '').startsWith('awarding "parcel 9"')), 'no agent line among the node\'s');
   });
 
   it('the collector receives the agent\'s log line as an OTLP log record in the handling\'s trace', async () => {

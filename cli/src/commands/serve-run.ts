@@ -24,7 +24,7 @@ import type { MtpArgs } from './serve-mtp-options.js';
 import { listenerSecurity, type ListenerArgs } from './serve-listener-options.js';
 import type { TelemetryArgs } from './serve-telemetry-options.js';
 import { telemetryFromArgs } from './serve-telemetry-config.js';
-import { installJsonLogs, replicasAcrossNodesFromEnv } from '@caxton/runtime';
+import { exportNodeLines, installJsonLogs, replicasAcrossNodesFromEnv } from '@caxton/runtime';
 import type { TrustArgs } from './serve-trust-options.js';
 import { trustNodeOptions } from './serve-trust-policy.js';
 import { noAuthApiWarning, plaintextApiWarning } from './serve-plaintext-warning.js';
@@ -223,6 +223,9 @@ export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<nu
       throw err;
     });
     nodeIdForLogs = node.nodeId;
+    // The node's own lines over OTLP too, beside its agents' (when logs are exported): from here on,
+    // every line it writes to stderr, this command's notes included.
+    if (node.telemetry?.nodeLogger !== undefined) exportNodeLines(process.stderr as unknown as Parameters<typeof exportNodeLines>[0], node.telemetry.nodeLogger);
     const where = `${options.apiHost}:${node.apiPort}`;
     ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
     if (node.trust.mode !== 'off') ctx.note(`caxton: agent signatures: ${node.trust.mode}; trusted keys: ${node.trust.keyIds.join(', ') || '(none)'}`);

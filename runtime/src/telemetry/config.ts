@@ -253,6 +253,6 @@ export function describeTelemetry(config: TelemetryConfig, prometheusAddress?: s
   if (config.metrics) lines.push(`telemetry: metrics → ${config.metrics.url} (OTLP ${config.metrics.protocol}, every ${config.metricExportIntervalMs} ms)`);
   if (config.prometheus) lines.push(`telemetry: metrics → Prometheus at http://${prometheusAddress ?? `${config.prometheus.host}:${config.prometheus.port}`}/metrics`);
   if (!config.metrics && !config.prometheus) lines.push('telemetry: metrics not exported');
-  if (config.logs) lines.push(`telemetry: agent logs → ${config.logs.url} (OTLP ${config.logs.protocol}, with the trace ids of their handling)`);
+  if (config.logs) lines.push(`telemetry: agent logs → ${config.logs.url} (OTLP ${config.logs.protocol}, with the trace ids of their handling), and the node's own lines`);
   return lines;
 }

@@ -4,4 +4,5 @@ export { startTelemetry, DEFAULT_SHUTDOWN_TIMEOUT_MS, type RunningTelemetry, typ
 export { boundedAgentLabel, setMaxAgentLabels, OTHER_AGENT_LABEL, DEFAULT_MAX_AGENT_LABELS } from './cardinality.js';
 export { TelemetryError, TELEMETRY_ERROR_KINDS, type TelemetryErrorCode } from './errors.js';
 export { installJsonLogs, formatJsonLogLine, levelOf } from './json-log.js';
+export { exportNodeLines, nodeLineRecord, MAX_NODE_LINE_BYTES } from './node-log-export.js';
 export { resourceAttributes, type NodeIdentity } from './resource.js';

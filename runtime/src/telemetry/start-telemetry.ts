@@ -26,6 +26,8 @@ import { markParentBasedSampling } from './trace-context.js';
 
 /** The instrumentation scope of the node's log records. */
 export const LOG_SCOPE = 'caxton.agent.logs';
+/** The instrumentation scope of the node's own lines (its notes, warnings, its libraries' lines). */
+export const NODE_LOG_SCOPE = 'caxton.node.logs';
 
 /** How long stop waits for the last spans and metrics to leave (a dead collector must not hold it). */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 3000;
@@ -43,8 +45,10 @@ export interface RunningTelemetry {
   drops: DropCounter;
   /** Spans delivered to the OTLP endpoint so far (0 when traces are not exported). */
   spansExported(): number;
-  /** Where log records go over OTLP; undefined when logs are not exported. */
+  /** Where agents' log records go over OTLP; undefined when logs are not exported. */
   logger: Logger | undefined;
+  /** Where the node's own lines go over OTLP (scope `caxton.node.logs`, node-log-export.ts); undefined when logs are not exported. */
+  nodeLogger: Logger | undefined;
   /** Log records delivered to the OTLP endpoint so far (0 when logs are not exported). */
   logsExported(): number;
   /** Export what is buffered now (tests; the periodic reader does it on its own). */
@@ -140,6 +144,7 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
     drops,
     spansExported: () => spanProcessor?.exported ?? 0,
     logger: loggerProvider?.getLogger(LOG_SCOPE),
+    nodeLogger: loggerProvider?.getLogger(NODE_LOG_SCOPE),
     logsExported: () => logProcessor?.exported ?? 0,
     async flush() {
       await Promise.all([tracerProvider?.forceFlush(), loggerProvider?.forceFlush(), meterProvider.forceFlush()]);
