@@ -22,9 +22,24 @@ const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] ?? 5)
 const as = (name: string) => new ServerCallContext({ user: { isAuthenticated: true, userName: name } });
 const owner = (ctx: ServerCallContext): string => ctx.user?.userName ?? '';
 const task = (id: string, text: string): Task => ({
-  id, contextId: 'c', history: [], metadata: undefined,
+  id,
+  contextId: 'c',
+  history: [],
+  metadata: undefined,
   status: { state: TaskState.TASK_STATE_COMPLETED, message: undefined, timestamp: new Date().toISOString() },
-  artifacts: text === '' ? [] : [{ artifactId: 'a', name: '', description: '', metadata: undefined, extensions: [], parts: [{ content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' }] }],
+  artifacts:
+    text === ''
+      ? []
+      : [
+          {
+            artifactId: 'a',
+            name: '',
+            description: '',
+            metadata: undefined,
+            extensions: [],
+            parts: [{ content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
+          },
+        ],
 });
 const big = 'y'.repeat(1024 * 1024 - 400);
 const bench = 'a2a-task-file';
@@ -50,9 +65,21 @@ try {
   }
   await tf.flush();
   lag.disable();
-  report({ bench, metric: 'bytes written per tiny change', value: (tf.bytesWritten - before) / changes, unit: 'B', note: `${changes} saves, one per 50 ms, 250 ms interval (before: the whole ~64 MiB per write)` });
+  report({
+    bench,
+    metric: 'bytes written per tiny change',
+    value: (tf.bytesWritten - before) / changes,
+    unit: 'B',
+    note: `${changes} saves, one per 50 ms, 250 ms interval (before: the whole ~64 MiB per write)`,
+  });
   report({ bench, metric: 'compactions during tiny changes', value: tf.compactions - compactionsBefore, unit: '' });
-  report({ bench, metric: 'event-loop delay max, tiny changes', value: lag.max / 1e6, unit: 'ms', note: 'before: up to 739 ms (review 29 #3)' });
+  report({
+    bench,
+    metric: 'event-loop delay max, tiny changes',
+    value: lag.max / 1e6,
+    unit: 'ms',
+    note: 'before: up to 739 ms (review 29 #3)',
+  });
   report({ bench, metric: 'event-loop delay p99, tiny changes', value: lag.percentile(99) / 1e6, unit: 'ms' });
 
   const compactLag = monitorEventLoopDelay({ resolution: 5 });
@@ -67,16 +94,40 @@ try {
   }
   await tf.flush();
   compactLag.disable();
-  report({ bench, metric: 'big re-saves before a compaction', value: resaves, unit: 'saves', note: '~1 MiB each: a compaction is paid by as many bytes appended' });
-  report({ bench, metric: 'event-loop delay max, with a 64 MiB compaction', value: compactLag.max / 1e6, unit: 'ms', note: `over ${((performance.now() - t0) / 1000).toFixed(1)} s of 1 MiB saves (each stringified and cloned on the loop); written in 1 MiB chunks` });
+  report({
+    bench,
+    metric: 'big re-saves before a compaction',
+    value: resaves,
+    unit: 'saves',
+    note: '~1 MiB each: a compaction is paid by as many bytes appended',
+  });
+  report({
+    bench,
+    metric: 'event-loop delay max, with a 64 MiB compaction',
+    value: compactLag.max / 1e6,
+    unit: 'ms',
+    note: `over ${((performance.now() - t0) / 1000).toFixed(1)} s of 1 MiB saves (each stringified and cloned on the loop); written in 1 MiB chunks`,
+  });
   report({ bench, metric: 'event-loop delay p99, with a 64 MiB compaction', value: compactLag.percentile(99) / 1e6, unit: 'ms' });
-  report({ bench, metric: 'file size', value: (await stat(file)).size / 2 ** 20, unit: 'MiB', note: `read limit ${(tf.readLimit / 2 ** 20).toFixed(0)} MiB` });
+  report({
+    bench,
+    metric: 'file size',
+    value: (await stat(file)).size / 2 ** 20,
+    unit: 'MiB',
+    note: `read limit ${(tf.readLimit / 2 ** 20).toFixed(0)} MiB`,
+  });
   await tf.close();
 
   const t1 = performance.now();
   const again = new BoundedTaskStore(owner);
   await (await TaskFile.open(file, again, (m) => process.stderr.write(`${m}\n`))).close();
-  report({ bench, metric: 'open a full task file (read, restore, compact)', value: performance.now() - t1, unit: 'ms', note: `${again.size} tasks` });
+  report({
+    bench,
+    metric: 'open a full task file (read, restore, compact)',
+    value: performance.now() - t1,
+    unit: 'ms',
+    note: `${again.size} tasks`,
+  });
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

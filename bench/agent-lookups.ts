@@ -30,7 +30,9 @@ const CACHED = process.argv.includes('--cached-names');
 
 // Qualified names shaped like the bench's agents (bench/bus.ts: pinger/echo pairs).
 const names = Array.from({ length: AGENTS }, (_, i) => `${i % 2 === 0 ? 'pinger' : 'echo'}-${i >> 1}@caxton-bench-node`);
-interface Entry { n: number }
+interface Entry {
+  n: number;
+}
 const byName = Array.from({ length: TABLES }, (_, t) => new Map(names.map((n, i) => [n, { n: i + t }] as [string, Entry])));
 const slotOf = new Map(names.map((n, i) => [n, i]));
 const bySlot = Array.from({ length: TABLES }, (_, t) => names.map((_n, i): Entry => ({ n: i + t })));
@@ -90,9 +92,21 @@ for (let r = 0; r < ROUNDS + 1; r++) {
   samples.names.push(n);
   samples.slots.push(s);
 }
-const note = `median of ${ROUNDS} rounds × ${OPS.toLocaleString('en-US')} messages; ${LOOKUPS} lookups per message by receiver or sender name over ${TABLES} tables, ${AGENTS} agents, names ${CACHED ? 'the tables\' own strings (hash cached)' : 'fresh per message'}; CPU time`;
+const note = `median of ${ROUNDS} rounds × ${OPS.toLocaleString('en-US')} messages; ${LOOKUPS} lookups per message by receiver or sender name over ${TABLES} tables, ${AGENTS} agents, names ${CACHED ? "the tables' own strings (hash cached)" : 'fresh per message'}; CPU time`;
 const names_ = median(samples.names);
 const slots = median(samples.slots);
 report({ bench: 'agent-lookups', metric: 'by_name_ns_per_message', value: Math.round(names_), unit: 'ns', note });
-report({ bench: 'agent-lookups', metric: 'by_slot_ns_per_message', value: Math.round(slots), unit: 'ns', note: 'the same lookups with each name interned once per message, then arrays indexed by the slot' });
-report({ bench: 'agent-lookups', metric: 'slots_save_ns_per_message', value: Math.round(names_ - slots), unit: 'ns', note: 'what slot numbers save per message at this count of lookups, tables warm in cache (the bus\'s own profile bounds the cold case, decision 2080)' });
+report({
+  bench: 'agent-lookups',
+  metric: 'by_slot_ns_per_message',
+  value: Math.round(slots),
+  unit: 'ns',
+  note: 'the same lookups with each name interned once per message, then arrays indexed by the slot',
+});
+report({
+  bench: 'agent-lookups',
+  metric: 'slots_save_ns_per_message',
+  value: Math.round(names_ - slots),
+  unit: 'ns',
+  note: "what slot numbers save per message at this count of lookups, tables warm in cache (the bus's own profile bounds the cold case, decision 2080)",
+});

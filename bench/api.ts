@@ -87,7 +87,9 @@ interface Node {
 async function startNode(work: string): Promise<Node> {
   const dataDir = await mkdtemp(path.join(work, 'node-'));
   const child = spawn(process.execPath, [CAXTON, 'serve', '--json', '--data-dir', dataDir, '--api-port', '0'], {
-    cwd: work, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: work,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
@@ -150,18 +152,34 @@ async function deployBench(work: string, lang: 'as' | 'js', example: string): Pr
       const r = await must(['deploy', project, '--name', `${lang}-first`, '-q', ...node.conn], work);
       if (/up to date/.test(r.stderr)) throw new Error('the first deploy reused a build; the project copy was not fresh');
       first.push(r.ms);
-      for (let k = 0; k < CACHED_PER_NODE; k++) cached.push((await must(['deploy', project, '--name', `${lang}-cached-${k}`, '-q', ...node.conn], work)).ms);
+      for (let k = 0; k < CACHED_PER_NODE; k++)
+        cached.push((await must(['deploy', project, '--name', `${lang}-cached-${k}`, '-q', ...node.conn], work)).ms);
     } finally {
       await node.stop();
     }
   }
   const what = lang === 'as' ? 'AssemblyScript echo' : 'JavaScript (QuickJS) echo';
-  report({ bench: 'api', metric: `deploy_ms_${lang}_first`, value: round(median(first)), unit: 'ms',
-    note: `${what}: caxton deploy <dir>, spawn to exit; build from source + node prepares the component (${spread(first)})` });
-  report({ bench: 'api', metric: `deploy_ms_${lang}_prebuilt_first`, value: round(median(prebuilt)), unit: 'ms',
-    note: `${what}: caxton deploy <built .wasm> on a fresh node; no build, node prepares the component (${spread(prebuilt)})` });
-  report({ bench: 'api', metric: `deploy_ms_${lang}_cached`, value: round(median(cached)), unit: 'ms',
-    note: `${what}: same project again; build reused, artifact prepared already (${spread(cached)})` });
+  report({
+    bench: 'api',
+    metric: `deploy_ms_${lang}_first`,
+    value: round(median(first)),
+    unit: 'ms',
+    note: `${what}: caxton deploy <dir>, spawn to exit; build from source + node prepares the component (${spread(first)})`,
+  });
+  report({
+    bench: 'api',
+    metric: `deploy_ms_${lang}_prebuilt_first`,
+    value: round(median(prebuilt)),
+    unit: 'ms',
+    note: `${what}: caxton deploy <built .wasm> on a fresh node; no build, node prepares the component (${spread(prebuilt)})`,
+  });
+  report({
+    bench: 'api',
+    metric: `deploy_ms_${lang}_cached`,
+    value: round(median(cached)),
+    unit: 'ms',
+    note: `${what}: same project again; build reused, artifact prepared already (${spread(cached)})`,
+  });
 }
 
 /**
@@ -216,7 +234,8 @@ async function sendBench(work: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000)); // warm-up: connections, JIT, the log's first segment
     phase = 'paused';
     const echo = async () => admin.getAgent('echo');
-    for (let depth = (await echo()).mailboxDepth; depth > 0; depth = (await echo()).mailboxDepth) await new Promise((r) => setTimeout(r, 100));
+    for (let depth = (await echo()).mailboxDepth; depth > 0; depth = (await echo()).mailboxDepth)
+      await new Promise((r) => setTimeout(r, 100));
 
     const handledBefore = (await echo()).messagesHandled;
     const t0 = performance.now();
@@ -245,19 +264,42 @@ async function sendBench(work: string): Promise<void> {
     }
     const drainSeconds = (performance.now() - drainStart) / 1000;
 
-    const window = `${round(elapsed, 1)} s${cutByFullMailbox ? ' (cut short: echo\'s mailbox filled up)' : ''}`;
+    const window = `${round(elapsed, 1)} s${cutByFullMailbox ? " (cut short: echo's mailbox filled up)" : ''}`;
     const refusals = account.refused > 0 ? `, ${account.refused} refused${cutByFullMailbox ? ' (mailbox full)' : ''}` : '';
-    const note = `${CLIENTS} clients, ${window}; calls: ${accountSummary(account)}${refusals} (drain ${Math.round(drainMs)} ms)`
-      + `${otherErrors.length ? `, ${otherErrors.length} errors other than a full mailbox (${otherErrors[0]})` : ''}; node, echo and clients share the machine`;
+    const note =
+      `${CLIENTS} clients, ${window}; calls: ${accountSummary(account)}${refusals} (drain ${Math.round(drainMs)} ms)` +
+      `${otherErrors.length ? `, ${otherErrors.length} errors other than a full mailbox (${otherErrors[0]})` : ''}; node, echo and clients share the machine`;
     report(percentileResult(account, { bench: 'api', metric: 'send_rpc_p50_ms', p: 50, unit: 'ms', digits: 2, note }));
     report(percentileResult(account, { bench: 'api', metric: 'send_rpc_p99_ms', p: 99, unit: 'ms', digits: 2, note }));
-    for (const r of accountingResults('api', 'send_rpc_', account, `SendMessage calls started in the ${round(elapsed, 1)} s window by ${CLIENTS} closed-loop clients`)) report(r);
-    report({ bench: 'api', metric: 'send_rpc_msgs_per_s', value: round(account.answered / elapsed), unit: 'msg/s', note: 'SendMessage calls acknowledged within the window, per second' });
-    report({ bench: 'api', metric: 'send_rpc_echo_handled_per_s', value: round((after.messagesHandled - handledBefore) / elapsed), unit: 'msg/s',
-      note: `what the echo agent handled (and answered) per second in that window; ${after.mailboxDepth} still queued at its end` });
+    for (const r of accountingResults(
+      'api',
+      'send_rpc_',
+      account,
+      `SendMessage calls started in the ${round(elapsed, 1)} s window by ${CLIENTS} closed-loop clients`,
+    ))
+      report(r);
+    report({
+      bench: 'api',
+      metric: 'send_rpc_msgs_per_s',
+      value: round(account.answered / elapsed),
+      unit: 'msg/s',
+      note: 'SendMessage calls acknowledged within the window, per second',
+    });
+    report({
+      bench: 'api',
+      metric: 'send_rpc_echo_handled_per_s',
+      value: round((after.messagesHandled - handledBefore) / elapsed),
+      unit: 'msg/s',
+      note: `what the echo agent handled (and answered) per second in that window; ${after.mailboxDepth} still queued at its end`,
+    });
     if (after.mailboxDepth >= 1000) {
-      report({ bench: 'api', metric: 'send_rpc_echo_drain_per_s', value: round((drained.messagesHandled - after.messagesHandled) / drainSeconds), unit: 'msg/s',
-        note: `echo working off the ${after.mailboxDepth} left over once the senders stopped (${round(drainSeconds, 1)} s)` });
+      report({
+        bench: 'api',
+        metric: 'send_rpc_echo_drain_per_s',
+        value: round((drained.messagesHandled - after.messagesHandled) / drainSeconds),
+        unit: 'msg/s',
+        note: `echo working off the ${after.mailboxDepth} left over once the senders stopped (${round(drainSeconds, 1)} s)`,
+      });
     }
   } finally {
     for (const c of clients) c.close();

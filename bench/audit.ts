@@ -21,7 +21,12 @@ const RECORDS = Number(arg('records', '400'));
 
 function entry(i: number): AuditEntry {
   return {
-    time: new Date().toISOString(), node: 'bench', method: 'SendMessage', role: 'admin', token: 'feedfacecafebeef', peer: '127.0.0.1:50000',
+    time: new Date().toISOString(),
+    node: 'bench',
+    method: 'SendMessage',
+    role: 'admin',
+    token: 'feedfacecafebeef',
+    peer: '127.0.0.1:50000',
     args: { sha256: sha256Hex(Buffer.from(String(i))), bytes: 120, fields: { performative: 'request', receivers: `agent-${i % 50}` } },
     result: { code: 'OK', error: '' },
   };
@@ -32,20 +37,28 @@ async function measure(trails: AuditTrail[], records: number, callers: number): 
   const latencies: number[] = [];
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: callers }, async (_, c) => {
-    const trail = trails[c % trails.length]!;
-    for (let i = next++; i < records; i = next++) {
-      const s = performance.now();
-      await trail.append(entry(i));
-      latencies.push(performance.now() - s);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: callers }, async (_, c) => {
+      const trail = trails[c % trails.length]!;
+      for (let i = next++; i < records; i = next++) {
+        const s = performance.now();
+        await trail.append(entry(i));
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   return { perSecond: records / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 function print(adapter: string, shape: string, r: { perSecond: number; p50: number; p99: number }): void {
-  report({ bench: 'audit', metric: `${adapter}_${shape}_appends_per_s`, value: Math.round(r.perSecond), unit: 'appends/s', note: `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms` });
+  report({
+    bench: 'audit',
+    metric: `${adapter}_${shape}_appends_per_s`,
+    value: Math.round(r.perSecond),
+    unit: 'appends/s',
+    note: `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`,
+  });
 }
 
 async function main(): Promise<void> {

@@ -161,7 +161,14 @@ async function rate(node: BenchNode, seconds: number): Promise<Rate> {
   const busy = performance.eventLoopUtilization(elu).utilization;
   const n = node.handledOk - before;
   const wallS = (performance.now() - t0) / 1000;
-  return { perSecond: n / wallS, cpuUs: (used.user + used.system) / Math.max(1, n), stealPct: stealPercent(host, readHostCpuTicks()), cores: (used.user + used.system) / 1e6 / wallS, busThreadBusy: busy, busAllocBytes: allocated.bytes / Math.max(1, n) };
+  return {
+    perSecond: n / wallS,
+    cpuUs: (used.user + used.system) / Math.max(1, n),
+    stealPct: stealPercent(host, readHostCpuTicks()),
+    cores: (used.user + used.system) / 1e6 / wallS,
+    busThreadBusy: busy,
+    busAllocBytes: allocated.bytes / Math.max(1, n),
+  };
 }
 
 /**
@@ -169,15 +176,24 @@ async function rate(node: BenchNode, seconds: number): Promise<Rate> {
  * variant reads a live stream meanwhile, so the node serves a console); `telemetry` registers the
  * SDK; `onRate` reads the node after the window.
  */
-async function pingPong(persistence: 'disk' | 'memory', o: { during?: (node: BenchNode) => Promise<Rate>; telemetry?: TelemetryConfig; onRate?: (node: BenchNode) => void } = {}): Promise<Rate> {
+async function pingPong(
+  persistence: 'disk' | 'memory',
+  o: { during?: (node: BenchNode) => Promise<Rate>; telemetry?: TelemetryConfig; onRate?: (node: BenchNode) => void } = {},
+): Promise<Rate> {
   const { during, telemetry, onRate } = o;
-  const node = await BenchNode.start({ persistence, fsync: 'always', ...(during ? { console: { host: '127.0.0.1', port: 0 } } : {}), ...(telemetry ? { telemetry } : {}) });
+  const node = await BenchNode.start({
+    persistence,
+    fsync: 'always',
+    ...(during ? { console: { host: '127.0.0.1', port: 0 } } : {}),
+    ...(telemetry ? { telemetry } : {}),
+  });
   try {
     for (let i = 0; i < PAIRS; i++) {
       await node.deploy(`echo-${i}`, 'as-echo');
       await node.deploy(`ping-${i}`, 'conformance/pinger', { peer: `echo-${i}`, rounds: '1000000000' });
     }
-    for (let i = 0; i < PAIRS; i++) await node.sendRetrying({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
+    for (let i = 0; i < PAIRS; i++)
+      await node.sendRetrying({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
     const r = during ? await during(node) : await rate(node, SECONDS);
     if (node.handledOther > 0) progress(`${node.handledOther} deliveries not ok`);
     onRate?.(node);
@@ -223,7 +239,9 @@ async function latency(persistence: 'disk' | 'memory'): Promise<LatencyRun> {
     let maxRequestsPerS: number | undefined;
     let messagesPerSecond = LATENCY_RATE;
     if (!Number.isFinite(messagesPerSecond)) {
-      progress(`latency (${persistence}): measuring the maximum of outside requests (closed loop, ${2 * echoes} outstanding, ${SECONDS} s)`);
+      progress(
+        `latency (${persistence}): measuring the maximum of outside requests (closed loop, ${2 * echoes} outstanding, ${SECONDS} s)`,
+      );
       maxRequestsPerS = await closedLoopMax(node, echoes, 2 * echoes, SECONDS);
       messagesPerSecond = maxRequestsPerS; // half the requests' maximum, two messages each
     }
@@ -234,22 +252,28 @@ async function latency(persistence: 'disk' | 'memory'): Promise<LatencyRun> {
     // --stages: the measured requests' marks, and the request's message id -> its key (for 'handled').
     let stages: RequestStages<string> | undefined;
     const keyOfMessage = new Map<string, string>();
-    node.on((e) => {
-      if (e.type !== 'accepted' || e.message.performative !== 'inform' || e.message.inReplyTo === undefined) return;
-      ledger?.answer(e.message.inReplyTo, nowUs());
-      stages?.note(e.message.inReplyTo, 'reply durable', nowUs());
-    }, ['accepted']);
+    node.on(
+      (e) => {
+        if (e.type !== 'accepted' || e.message.performative !== 'inform' || e.message.inReplyTo === undefined) return;
+        ledger?.answer(e.message.inReplyTo, nowUs());
+        stages?.note(e.message.inReplyTo, 'reply durable', nowUs());
+      },
+      ['accepted'],
+    );
     if (STAGES) {
-      node.on((e) => {
-        if (stages === undefined) return;
-        if (e.type === 'accepted' && e.message.performative === 'request' && e.message.replyWith !== undefined) {
-          keyOfMessage.set(e.messageId, e.message.replyWith);
-          stages.note(e.message.replyWith, 'request durable', nowUs());
-        } else if (e.type === 'handled') {
-          const key = keyOfMessage.get(e.messageId);
-          if (key !== undefined) stages.note(key, 'handled', nowUs());
-        }
-      }, ['accepted', 'handled']);
+      node.on(
+        (e) => {
+          if (stages === undefined) return;
+          if (e.type === 'accepted' && e.message.performative === 'request' && e.message.replyWith !== undefined) {
+            keyOfMessage.set(e.messageId, e.message.replyWith);
+            stages.note(e.message.replyWith, 'request durable', nowUs());
+          } else if (e.type === 'handled') {
+            const key = keyOfMessage.get(e.messageId);
+            if (key !== undefined) stages.note(key, 'handled', nowUs());
+          }
+        },
+        ['accepted', 'handled'],
+      );
     }
     const requestsPerSecond = messagesPerSecond / 2;
     let sent = 0;
@@ -264,7 +288,14 @@ async function latency(persistence: 'disk' | 'memory'): Promise<LatencyRun> {
           const pair = sent % echoes;
           track?.send(key, nowUs());
           if (track) stages?.note(key, 'sent', nowUs());
-          node.control.send({ performative: 'request', receivers: [{ name: `echo-${pair}` }], replyTo: [{ name: `sink-${pair}` }], replyWith: key, content: key })
+          node.control
+            .send({
+              performative: 'request',
+              receivers: [{ name: `echo-${pair}` }],
+              replyTo: [{ name: `sink-${pair}` }],
+              replyWith: key,
+              content: key,
+            })
             .catch(() => (track ? track.refuse(key) : refusedInWarmUp++));
         }
         await sleep(1);
@@ -289,14 +320,29 @@ async function latency(persistence: 'disk' | 'memory'): Promise<LatencyRun> {
     if (stages !== undefined && loopDelay !== undefined) {
       const s = stages.summary();
       const ms = (us: number): string => (us / 1000).toFixed(2);
-      progress(`stages (${persistence}, ${Math.round(messagesPerSecond / 2)} requests/s, ${s.complete} requests, load ${loadavg()[0]!.toFixed(1)}): stage p50 / p99 / mean over the slowest 1 %, ms`);
+      progress(
+        `stages (${persistence}, ${Math.round(messagesPerSecond / 2)} requests/s, ${s.complete} requests, load ${loadavg()[0]!.toFixed(1)}): stage p50 / p99 / mean over the slowest 1 %, ms`,
+      );
       for (const st of s.stages) progress(`  ${st.stage.padEnd(32)} ${ms(st.p50)} / ${ms(st.p99)} / ${ms(st.tailMean)}`);
       progress(`  ${'total'.padEnd(32)} ${ms(s.total.p50)} / ${ms(s.total.p99)} / ${ms(s.total.tailMean)}`);
-      const wait = sched0 && sched1 ? `, waited ${((sched1.waitNs - sched0.waitNs) / 1e6).toFixed(0)} ms for a core over the ${windowS.toFixed(1)} s window` : '';
-      progress(`  bus thread: event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms${wait}`);
+      const wait =
+        sched0 && sched1
+          ? `, waited ${((sched1.waitNs - sched0.waitNs) / 1e6).toFixed(0)} ms for a core over the ${windowS.toFixed(1)} s window`
+          : '';
+      progress(
+        `  bus thread: event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms${wait}`,
+      );
     }
     const achieved = ((account.answered + account.late) * 2) / windowS;
-    return { account, achieved, windowS, drainMs, messagesPerSecond, ...(maxRequestsPerS !== undefined ? { maxRequestsPerS } : {}), ...(fdatasync ? { fdatasync } : {}) };
+    return {
+      account,
+      achieved,
+      windowS,
+      drainMs,
+      messagesPerSecond,
+      ...(maxRequestsPerS !== undefined ? { maxRequestsPerS } : {}),
+      ...(fdatasync ? { fdatasync } : {}),
+    };
   } finally {
     await node.stop();
   }
@@ -327,7 +373,13 @@ async function fanout(split: boolean, topic?: string): Promise<Rate> {
     const perCommand = count * FANOUT;
     let commands = 0;
     let stop = false;
-    const content = [`to=${topic === undefined ? names.join(',') : `topic:${topic}`}`, 'performative=inform', 'content=news', `count=${count}`, `split=${split}`].join('\n');
+    const content = [
+      `to=${topic === undefined ? names.join(',') : `topic:${topic}`}`,
+      'performative=inform',
+      'content=news',
+      `count=${count}`,
+      `split=${split}`,
+    ].join('\n');
     const feeder = (async () => {
       while (!stop) {
         // A command the sender could not carry out (its handling rejected) delivers nothing: count
@@ -419,11 +471,18 @@ const loadAtStart = loadavg()[0]!;
 process.on('beforeExit', () => {
   if (reported) return;
   reported = true;
-  report({ bench: 'bus', metric: 'host_load_avg_1m', value: Number(((loadAtStart + loadavg()[0]!) / 2).toFixed(1)), unit: 'runnable', note: `1-minute load average on ${cpus().length} cores, mean of start and end of this run (other work on the machine competes for the same cores)` });
+  report({
+    bench: 'bus',
+    metric: 'host_load_avg_1m',
+    value: Number(((loadAtStart + loadavg()[0]!) / 2).toFixed(1)),
+    unit: 'runnable',
+    note: `1-minute load average on ${cpus().length} cores, mean of start and end of this run (other work on the machine competes for the same cores)`,
+  });
 });
 let reported = false;
 
-const below = (measured: number, target: number, higherIsBetter = true): boolean => (higherIsBetter ? measured < target : measured > target);
+const below = (measured: number, target: number, higherIsBetter = true): boolean =>
+  higherIsBetter ? measured < target : measured > target;
 
 let persisted = Number.NaN;
 if (ONLY.includes('persisted')) {
@@ -432,9 +491,29 @@ if (ONLY.includes('persisted')) {
   persisted = r.perSecond;
   gc();
   const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, embedded log, fsync always; host CPU steal ${r.stealPct.toFixed(0)}% during the window`;
-  report({ bench: 'bus', metric: 'persisted_msgs_per_s', value: Math.round(persisted), unit: 'msg/s', target: '>= 160000 (0.6x JADE)', note: `${how}${below(persisted, 160_000) ? '; below target' : ''}` });
-  report({ bench: 'bus', metric: 'persisted_cpu_us_per_msg', value: Number(r.cpuUs.toFixed(1)), unit: 'us', target: '<= 10', note: `process CPU (all threads) per handled message, same run${below(r.cpuUs, 10, false) ? '; above target' : ''}` });
-  report({ bench: 'bus', metric: 'persisted_bus_alloc_bytes_per_msg', value: Math.round(r.busAllocBytes), unit: 'B', note: `bytes the bus thread's heap allocated per handled message, same run (heap growth plus what its collections freed, decision 2125)` });
+  report({
+    bench: 'bus',
+    metric: 'persisted_msgs_per_s',
+    value: Math.round(persisted),
+    unit: 'msg/s',
+    target: '>= 160000 (0.6x JADE)',
+    note: `${how}${below(persisted, 160_000) ? '; below target' : ''}`,
+  });
+  report({
+    bench: 'bus',
+    metric: 'persisted_cpu_us_per_msg',
+    value: Number(r.cpuUs.toFixed(1)),
+    unit: 'us',
+    target: '<= 10',
+    note: `process CPU (all threads) per handled message, same run${below(r.cpuUs, 10, false) ? '; above target' : ''}`,
+  });
+  report({
+    bench: 'bus',
+    metric: 'persisted_bus_alloc_bytes_per_msg',
+    value: Math.round(r.busAllocBytes),
+    unit: 'B',
+    note: `bytes the bus thread's heap allocated per handled message, same run (heap growth plus what its collections freed, decision 2125)`,
+  });
 }
 let memory = Number.NaN;
 if (ONLY.includes('memory')) {
@@ -443,9 +522,29 @@ if (ONLY.includes('memory')) {
   memory = r.perSecond;
   gc();
   const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, persistence memory; host CPU steal ${r.stealPct.toFixed(0)}% during the window`;
-  report({ bench: 'bus', metric: 'memory_msgs_per_s', value: Math.round(memory), unit: 'msg/s', target: '>= 270000 (1.0x JADE)', note: `${how}${below(memory, 270_000) ? '; below target' : ''}` });
-  report({ bench: 'bus', metric: 'memory_cpu_us_per_msg', value: Number(r.cpuUs.toFixed(1)), unit: 'us', target: '<= 7', note: `process CPU (all threads) per handled message, same run${below(r.cpuUs, 7, false) ? '; above target' : ''}` });
-  report({ bench: 'bus', metric: 'memory_bus_alloc_bytes_per_msg', value: Math.round(r.busAllocBytes), unit: 'B', note: `bytes the bus thread's heap allocated per handled message, same run (heap growth plus what its collections freed, decision 2125)` });
+  report({
+    bench: 'bus',
+    metric: 'memory_msgs_per_s',
+    value: Math.round(memory),
+    unit: 'msg/s',
+    target: '>= 270000 (1.0x JADE)',
+    note: `${how}${below(memory, 270_000) ? '; below target' : ''}`,
+  });
+  report({
+    bench: 'bus',
+    metric: 'memory_cpu_us_per_msg',
+    value: Number(r.cpuUs.toFixed(1)),
+    unit: 'us',
+    target: '<= 7',
+    note: `process CPU (all threads) per handled message, same run${below(r.cpuUs, 7, false) ? '; above target' : ''}`,
+  });
+  report({
+    bench: 'bus',
+    metric: 'memory_bus_alloc_bytes_per_msg',
+    value: Math.round(r.busAllocBytes),
+    unit: 'B',
+    note: `bytes the bus thread's heap allocated per handled message, same run (heap growth plus what its collections freed, decision 2125)`,
+  });
 }
 if (ONLY.includes('jade')) {
   // The peer in the same run (issue 25): JADE on the same cores, same shape, no sandbox, no disk.
@@ -457,19 +556,47 @@ if (ONLY.includes('jade')) {
     const jade = j.run.msgsPerSecond;
     const how = `JADE ${path.basename(j.run.jar)} in one JVM (bench/jade/JadePingPong.java): ${PAIRS} pinger/ponger pairs x ${CHAINS} chains, request + reply counted, no sandbox, no persistence; ${j.run.cores.toFixed(2)} cores`;
     report({ bench: 'bus', metric: 'jade_memory_msgs_per_s', value: Math.round(jade), unit: 'msg/s', note: how });
-    report({ bench: 'bus', metric: 'jade_cpu_us_per_msg', value: Number(j.run.cpuUsPerMessage.toFixed(1)), unit: 'us', note: 'the JVM\'s process CPU (all threads) per received message, same window' });
-    if (Number.isFinite(memory)) report({ bench: 'bus', metric: 'memory_msgs_per_s_vs_jade', value: Number((memory / jade).toFixed(3)), unit: 'x', target: '>= 1.0', note: `memory_msgs_per_s / jade_memory_msgs_per_s, same run${memory / jade < 1 ? '; below target' : ''}` });
-    if (Number.isFinite(persisted)) report({ bench: 'bus', metric: 'persisted_msgs_per_s_vs_jade', value: Number((persisted / jade).toFixed(3)), unit: 'x', target: '>= 0.6', note: `persisted_msgs_per_s (fsync, group commit) / jade_memory_msgs_per_s, same run${persisted / jade < 0.6 ? '; below target' : ''}` });
+    report({
+      bench: 'bus',
+      metric: 'jade_cpu_us_per_msg',
+      value: Number(j.run.cpuUsPerMessage.toFixed(1)),
+      unit: 'us',
+      note: "the JVM's process CPU (all threads) per received message, same window",
+    });
+    if (Number.isFinite(memory))
+      report({
+        bench: 'bus',
+        metric: 'memory_msgs_per_s_vs_jade',
+        value: Number((memory / jade).toFixed(3)),
+        unit: 'x',
+        target: '>= 1.0',
+        note: `memory_msgs_per_s / jade_memory_msgs_per_s, same run${memory / jade < 1 ? '; below target' : ''}`,
+      });
+    if (Number.isFinite(persisted))
+      report({
+        bench: 'bus',
+        metric: 'persisted_msgs_per_s_vs_jade',
+        value: Number((persisted / jade).toFixed(3)),
+        unit: 'x',
+        target: '>= 0.6',
+        note: `persisted_msgs_per_s (fsync, group commit) / jade_memory_msgs_per_s, same run${persisted / jade < 0.6 ? '; below target' : ''}`,
+      });
   }
 }
 if (ONLY.includes('latency')) {
-  for (const [persistence, prefix] of [['disk', ''], ['memory', 'memory_']] as const) {
+  for (const [persistence, prefix] of [
+    ['disk', ''],
+    ['memory', 'memory_'],
+  ] as const) {
     const l = await latency(persistence);
     gc();
-    const rateHow = l.maxRequestsPerS === undefined ? '--latency-rate'
-      : `half the maximum of outside requests, ${Math.round(l.maxRequestsPerS)} requests/s measured closed loop on this node`;
-    const how = `${persistence === 'disk' ? 'embedded log, fsync always' : 'persistence memory'}; open loop at ${Math.round(l.messagesPerSecond)} msg/s = ${Math.round(l.messagesPerSecond / 2)} requests/s (${rateHow}), achieved ${Math.round(l.achieved)} msg/s; `
-      + `${accountSummary(l.account)} (drain ${Math.round(l.drainMs)} ms, at most ${DRAIN_MS})`;
+    const rateHow =
+      l.maxRequestsPerS === undefined
+        ? '--latency-rate'
+        : `half the maximum of outside requests, ${Math.round(l.maxRequestsPerS)} requests/s measured closed loop on this node`;
+    const how =
+      `${persistence === 'disk' ? 'embedded log, fsync always' : 'persistence memory'}; open loop at ${Math.round(l.messagesPerSecond)} msg/s = ${Math.round(l.messagesPerSecond / 2)} requests/s (${rateHow}), achieved ${Math.round(l.achieved)} msg/s; ` +
+      `${accountSummary(l.account)} (drain ${Math.round(l.drainMs)} ms, at most ${DRAIN_MS})`;
     /** One percentile line; `limitUs`: its "<=" target, if it has one. */
     const line = (p: number, name: string, limitUs?: number): void => {
       const target = limitUs === undefined ? {} : { target: `<= ${limitUs}` };
@@ -483,17 +610,32 @@ if (ONLY.includes('latency')) {
       const fdP99 = percentile(fd.samplesUs, 99);
       const fdHow = `${fd.samplesUs.length} x (write ${fd.recordBytes} B + fdatasync) on the node's data directory, same run, node idle, ${Math.round(fd.elapsedMs)} ms`;
       report({ bench: 'bus', metric: 'fdatasync_p50_us', value: Math.round(percentile(fd.samplesUs, 50)), unit: 'us', note: fdHow });
-      report({ bench: 'bus', metric: 'fdatasync_p99_us', value: Math.round(fdP99), unit: 'us', note: `${fdHow}; the floor under p99_us, whose target is this + 2000 us` });
+      report({
+        bench: 'bus',
+        metric: 'fdatasync_p99_us',
+        value: Math.round(fdP99),
+        unit: 'us',
+        note: `${fdHow}; the floor under p99_us, whose target is this + 2000 us`,
+      });
       p99LimitUs = Math.round(fdP99 + 2000);
     }
     line(50, 'p50_us', persistence === 'memory' ? 500 : undefined);
     line(99, 'p99_us', p99LimitUs);
     line(99.9, 'p999_us');
-    for (const r of accountingResults('bus', prefix, l.account, `open-loop requests, ${persistence === 'disk' ? 'embedded log' : 'persistence memory'}, ${l.windowS.toFixed(1)} s window`)) report(r);
+    for (const r of accountingResults(
+      'bus',
+      prefix,
+      l.account,
+      `open-loop requests, ${persistence === 'disk' ? 'embedded log' : 'persistence memory'}, ${l.windowS.toFixed(1)} s window`,
+    ))
+      report(r);
   }
 }
 if (ONLY.includes('idle_request')) {
-  for (const [persistence, prefix] of [['disk', ''], ['memory', 'memory_']] as const) {
+  for (const [persistence, prefix] of [
+    ['disk', ''],
+    ['memory', 'memory_'],
+  ] as const) {
     const node = await BenchNode.start({ persistence, fsync: 'always' });
     try {
       await node.deploy('echo', 'as-echo');
@@ -501,16 +643,42 @@ if (ONLY.includes('idle_request')) {
       progress(`idle_request (${persistence}): ${IDLE_REQUESTS} requests one at a time, ${IDLE_GAP_MS} ms apart`);
       const r = await idleRequests(node, 'echo', 'sink', IDLE_REQUESTS, 50, IDLE_GAP_MS);
       const fd = persistence === 'disk' ? probeFdatasync(node.dir) : undefined;
-      const fdHow = fd ? `; this disk's write + fdatasync p50 ${Math.round(percentile(fd.samplesUs, 50))} us, p99 ${Math.round(percentile(fd.samplesUs, 99))} us (same run, node idle)` : '';
+      const fdHow = fd
+        ? `; this disk's write + fdatasync p50 ${Math.round(percentile(fd.samplesUs, 50))} us, p99 ${Math.round(percentile(fd.samplesUs, 99))} us (same run, node idle)`
+        : '';
       const how = `${persistence === 'disk' ? 'embedded log, fsync always' : 'persistence memory'}; one outside request at a time to an echo replying to a sink, ${IDLE_GAP_MS} ms idle before each, ${IDLE_REQUESTS} measured; load ${loadavg()[0]!.toFixed(1)}${fdHow}`;
       const reply = idleSummary(r.replyUs);
       const send = idleSummary(r.sendUs);
-      report({ bench: 'bus', metric: `${prefix}idle_request_p50_us`, value: reply.p50, unit: 'us', note: `send -> reply accepted; ${how}` });
-      report({ bench: 'bus', metric: `${prefix}idle_request_p99_us`, value: reply.p99, unit: 'us', note: `send -> reply accepted; ${how}` });
-      report({ bench: 'bus', metric: `${prefix}idle_send_p50_us`, value: send.p50, unit: 'us', note: `send -> the send resolved (its audit outcome durable and anchored); ${how}` });
+      report({
+        bench: 'bus',
+        metric: `${prefix}idle_request_p50_us`,
+        value: reply.p50,
+        unit: 'us',
+        note: `send -> reply accepted; ${how}`,
+      });
+      report({
+        bench: 'bus',
+        metric: `${prefix}idle_request_p99_us`,
+        value: reply.p99,
+        unit: 'us',
+        note: `send -> reply accepted; ${how}`,
+      });
+      report({
+        bench: 'bus',
+        metric: `${prefix}idle_send_p50_us`,
+        value: send.p50,
+        unit: 'us',
+        note: `send -> the send resolved (its audit outcome durable and anchored); ${how}`,
+      });
       report({ bench: 'bus', metric: `${prefix}idle_send_p99_us`, value: send.p99, unit: 'us', note: `send -> the send resolved; ${how}` });
       if (r.busThreadCpuUs.length > 0) {
-        report({ bench: 'bus', metric: `${prefix}idle_request_bus_cpu_p50_us`, value: idleSummary(r.busThreadCpuUs).p50, unit: 'us', note: `the bus thread's CPU time from send to reply accepted (schedstat, updated at context switches: approximate); ${how}` });
+        report({
+          bench: 'bus',
+          metric: `${prefix}idle_request_bus_cpu_p50_us`,
+          value: idleSummary(r.busThreadCpuUs).p50,
+          unit: 'us',
+          note: `the bus thread's CPU time from send to reply accepted (schedstat, updated at context switches: approximate); ${how}`,
+        });
       }
     } finally {
       await node.stop();
@@ -521,13 +689,17 @@ if (ONLY.includes('idle_request')) {
 if (ONLY.includes('overload')) {
   // Off: the limit fixed at a million in flight (the in-flight row's most, decision 2149; 1e9 before
   // it), its floor and serving floor there too, so it never adapts and no run here comes near it.
-  const edgeOff = OVERLOAD_EDGE === 'off' ? { edgeAdmission: { minLimit: 1_000_000, servingMinLimit: 1_000_000, maxLimit: 1_000_000 } }
-    : { edgeAdmission: {
-      ...(Number.isFinite(OVERLOAD_TARGET_MS) ? { targetDelayMs: OVERLOAD_TARGET_MS } : {}),
-      ...(Number.isFinite(OVERLOAD_SERVING_FLOOR) ? { servingMinLimit: OVERLOAD_SERVING_FLOOR } : {}),
-      ...(Number.isFinite(OVERLOAD_STANDING_MS) ? { standingQueueMs: OVERLOAD_STANDING_MS } : {}),
-      ...(Number.isFinite(OVERLOAD_STALLED_MS) ? { stalledMs: OVERLOAD_STALLED_MS } : {}),
-    } };
+  const edgeOff =
+    OVERLOAD_EDGE === 'off'
+      ? { edgeAdmission: { minLimit: 1_000_000, servingMinLimit: 1_000_000, maxLimit: 1_000_000 } }
+      : {
+          edgeAdmission: {
+            ...(Number.isFinite(OVERLOAD_TARGET_MS) ? { targetDelayMs: OVERLOAD_TARGET_MS } : {}),
+            ...(Number.isFinite(OVERLOAD_SERVING_FLOOR) ? { servingMinLimit: OVERLOAD_SERVING_FLOOR } : {}),
+            ...(Number.isFinite(OVERLOAD_STANDING_MS) ? { standingQueueMs: OVERLOAD_STANDING_MS } : {}),
+            ...(Number.isFinite(OVERLOAD_STALLED_MS) ? { stalledMs: OVERLOAD_STALLED_MS } : {}),
+          },
+        };
   const node = await BenchNode.start({ persistence: 'disk', fsync: 'always', ...edgeOff });
   let o: OverloadRun;
   let maxPerS = 0;
@@ -540,12 +712,23 @@ if (ONLY.includes('overload')) {
     }
     // The maximum of this traffic (outside requests, each written ahead to the audit trail), measured
     // on this node: the agents' ping-pong maximum (persisted_msgs_per_s) is not its maximum.
-    if (!Number.isFinite(OVERLOAD_MAX)) progress(`overload: measuring the maximum of outside requests (closed loop, ${2 * PAIRS} outstanding, ${SECONDS} s)`);
+    if (!Number.isFinite(OVERLOAD_MAX))
+      progress(`overload: measuring the maximum of outside requests (closed loop, ${2 * PAIRS} outstanding, ${SECONDS} s)`);
     maxPerS = Number.isFinite(OVERLOAD_MAX) ? OVERLOAD_MAX : await closedLoopMax(node, PAIRS, 2 * PAIRS, SECONDS);
     overloadPerS = OVERLOAD_FACTOR * maxPerS;
     recoveryPerS = maxPerS;
-    progress(`overload: ${Math.round(overloadPerS)} requests/s (${OVERLOAD_FACTOR}x the measured ${Math.round(maxPerS)}) for ${OVERLOAD_SECONDS} s, then ${Math.round(recoveryPerS)} requests/s`);
-    o = await overloadRun(node, { overloadPerS, seconds: OVERLOAD_SECONDS, recoveryPerS, recoveryWindowMs: 250, recoveryMaxS: 10, pairs: PAIRS, drainMs: DRAIN_MS });
+    progress(
+      `overload: ${Math.round(overloadPerS)} requests/s (${OVERLOAD_FACTOR}x the measured ${Math.round(maxPerS)}) for ${OVERLOAD_SECONDS} s, then ${Math.round(recoveryPerS)} requests/s`,
+    );
+    o = await overloadRun(node, {
+      overloadPerS,
+      seconds: OVERLOAD_SECONDS,
+      recoveryPerS,
+      recoveryWindowMs: 250,
+      recoveryMaxS: 10,
+      pairs: PAIRS,
+      drainMs: DRAIN_MS,
+    });
   } finally {
     await node.stop();
   }
@@ -553,30 +736,64 @@ if (ONLY.includes('overload')) {
   const refused = o.sent - o.accepted;
   const p99 = acceptedPercentile(o, 99);
   const sortedRetry = [...o.retryAfterMs].sort((a, b) => a - b);
-  const how = `embedded log, fsync always, edge admission ${OVERLOAD_EDGE}${Number.isFinite(OVERLOAD_TARGET_MS) ? ` (target ${OVERLOAD_TARGET_MS} ms)` : ''}${Number.isFinite(OVERLOAD_SERVING_FLOOR) ? ` (serving floor ${OVERLOAD_SERVING_FLOOR})` : ''}${Number.isFinite(OVERLOAD_STANDING_MS) ? ` (standing queue ${OVERLOAD_STANDING_MS} ms)` : ''}${Number.isFinite(OVERLOAD_STALLED_MS) ? ` (stalled ${OVERLOAD_STALLED_MS} ms)` : ''}; open loop at ${Math.round(overloadPerS)} requests/s (${OVERLOAD_FACTOR}x the maximum of outside requests, ${Math.round(maxPerS)}/s ${Number.isFinite(OVERLOAD_MAX) ? 'given by --overload-max' : 'measured closed loop'}) for ${o.windowS.toFixed(1)} s to ${PAIRS} echo agents; `
-    + `${o.sent} sent, ${o.accepted} accepted, ${refused} refused (${[...o.refusedBy].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}), ${o.lost} lost; replies ${Math.round(o.answeredPerS)}/s during the window`;
-  report({ bench: 'bus', metric: 'overload_accepted_p99_ms', value: Number.isFinite(p99) ? Number(p99.toFixed(1)) : -1, unit: 'ms', target: '<= 50',
-    note: `${Number.isFinite(p99) ? '' : 'LOST: more than 1 % of the accepted requests never answered; '}send -> reply of accepted requests; p50 ${acceptedPercentile(o, 50).toFixed(1)} ms, p99.9 ${acceptedPercentile(o, 99.9).toFixed(1)} ms; ${how}${below(p99, 50, false) ? '; above target' : ''}` });
-  report({ bench: 'bus', metric: 'overload_refused_fraction', value: Number((refused / Math.max(1, o.sent)).toFixed(3)), unit: 'ratio',
-    note: `refused at the edge; retry-after suggested: min ${sortedRetry[0] ?? '-'} ms, median ${sortedRetry[sortedRetry.length >> 1] ?? '-'} ms, max ${sortedRetry[sortedRetry.length - 1] ?? '-'} ms` });
-  report({ bench: 'bus', metric: 'overload_refused_untyped', value: o.refusedUntyped, unit: 'requests', target: '= 0', note: 'refusals without a retry-after' });
-  report({ bench: 'bus', metric: 'overload_lost', value: o.lost, unit: 'requests', target: '= 0', note: `accepted in the window and not answered within the ${DRAIN_MS} ms drain` });
-  report({ bench: 'bus', metric: 'overload_recovery_s', value: o.recoveryS === undefined ? -1 : Number(o.recoveryS.toFixed(2)), unit: 's', target: '<= 2',
-    note: `${o.recoveryS === undefined ? 'NOT RECOVERED within 10 s; ' : ''}after the drop to ${Math.round(recoveryPerS)} requests/s (the maximum): 250 ms windows [refused, replies/s]: ${o.recoveryWindows.map(([r, s]) => `[${r}, ${s}]`).join(' ')}${o.recoveryS !== undefined && o.recoveryS > 2 ? '; above target' : ''}` });
+  const how =
+    `embedded log, fsync always, edge admission ${OVERLOAD_EDGE}${Number.isFinite(OVERLOAD_TARGET_MS) ? ` (target ${OVERLOAD_TARGET_MS} ms)` : ''}${Number.isFinite(OVERLOAD_SERVING_FLOOR) ? ` (serving floor ${OVERLOAD_SERVING_FLOOR})` : ''}${Number.isFinite(OVERLOAD_STANDING_MS) ? ` (standing queue ${OVERLOAD_STANDING_MS} ms)` : ''}${Number.isFinite(OVERLOAD_STALLED_MS) ? ` (stalled ${OVERLOAD_STALLED_MS} ms)` : ''}; open loop at ${Math.round(overloadPerS)} requests/s (${OVERLOAD_FACTOR}x the maximum of outside requests, ${Math.round(maxPerS)}/s ${Number.isFinite(OVERLOAD_MAX) ? 'given by --overload-max' : 'measured closed loop'}) for ${o.windowS.toFixed(1)} s to ${PAIRS} echo agents; ` +
+    `${o.sent} sent, ${o.accepted} accepted, ${refused} refused (${[...o.refusedBy].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}), ${o.lost} lost; replies ${Math.round(o.answeredPerS)}/s during the window`;
+  report({
+    bench: 'bus',
+    metric: 'overload_accepted_p99_ms',
+    value: Number.isFinite(p99) ? Number(p99.toFixed(1)) : -1,
+    unit: 'ms',
+    target: '<= 50',
+    note: `${Number.isFinite(p99) ? '' : 'LOST: more than 1 % of the accepted requests never answered; '}send -> reply of accepted requests; p50 ${acceptedPercentile(o, 50).toFixed(1)} ms, p99.9 ${acceptedPercentile(o, 99.9).toFixed(1)} ms; ${how}${below(p99, 50, false) ? '; above target' : ''}`,
+  });
+  report({
+    bench: 'bus',
+    metric: 'overload_refused_fraction',
+    value: Number((refused / Math.max(1, o.sent)).toFixed(3)),
+    unit: 'ratio',
+    note: `refused at the edge; retry-after suggested: min ${sortedRetry[0] ?? '-'} ms, median ${sortedRetry[sortedRetry.length >> 1] ?? '-'} ms, max ${sortedRetry[sortedRetry.length - 1] ?? '-'} ms`,
+  });
+  report({
+    bench: 'bus',
+    metric: 'overload_refused_untyped',
+    value: o.refusedUntyped,
+    unit: 'requests',
+    target: '= 0',
+    note: 'refusals without a retry-after',
+  });
+  report({
+    bench: 'bus',
+    metric: 'overload_lost',
+    value: o.lost,
+    unit: 'requests',
+    target: '= 0',
+    note: `accepted in the window and not answered within the ${DRAIN_MS} ms drain`,
+  });
+  report({
+    bench: 'bus',
+    metric: 'overload_recovery_s',
+    value: o.recoveryS === undefined ? -1 : Number(o.recoveryS.toFixed(2)),
+    unit: 's',
+    target: '<= 2',
+    note: `${o.recoveryS === undefined ? 'NOT RECOVERED within 10 s; ' : ''}after the drop to ${Math.round(recoveryPerS)} requests/s (the maximum): 250 ms windows [refused, replies/s]: ${o.recoveryWindows.map(([r, s]) => `[${r}, ${s}]`).join(' ')}${o.recoveryS !== undefined && o.recoveryS > 2 ? '; above target' : ''}`,
+  });
 }
 if (ONLY.includes('console')) {
   progress(`console: ${PAIRS} pairs × ${CHAINS} chains, ${SECONDS} s windows, none / one live stream, alternating`);
   const windows: { streaming: boolean; rate: Rate; received: number; dropped: number }[] = [];
-  await pingPong('disk', { during: async (node) => {
-    const url = node.node.consoleUrl!;
-    for (const streaming of [false, true, false, true]) {
-      const reader = streaming ? openStream(url) : undefined;
-      const r = await rate(node, SECONDS);
-      const counts = reader ? await reader.close() : { received: 0, dropped: 0 };
-      windows.push({ streaming, rate: r, ...counts });
-    }
-    return windows[0]!.rate;
-  } });
+  await pingPong('disk', {
+    during: async (node) => {
+      const url = node.node.consoleUrl!;
+      for (const streaming of [false, true, false, true]) {
+        const reader = streaming ? openStream(url) : undefined;
+        const r = await rate(node, SECONDS);
+        const counts = reader ? await reader.close() : { received: 0, dropped: 0 };
+        windows.push({ streaming, rate: r, ...counts });
+      }
+      return windows[0]!.rate;
+    },
+  });
   const median = (xs: number[]): number => {
     const sorted = [...xs].sort((a, b) => a - b);
     return (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2;
@@ -587,44 +804,92 @@ if (ONLY.includes('console')) {
   const each = windows.map((w) => `${w.streaming ? 'stream' : 'none'} ${Math.round(w.rate.perSecond)}`).join(', ');
   const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, embedded log, fsync always, console on; windows of ${SECONDS} s in order: ${each}`;
   report({ bench: 'bus', metric: 'console_none_msgs_per_s', value: Math.round(none), unit: 'msg/s', note: `${how}; no browser connected` });
-  report({ bench: 'bus', metric: 'console_stream_msgs_per_s', value: Math.round(withStream), unit: 'msg/s', note: `${how}; one /api/stream reader, no filter: it received ${streamed.map((w) => w.received).join(' and ')} messages, the server sampled away ${streamed.map((w) => w.dropped).join(' and ')}` });
+  report({
+    bench: 'bus',
+    metric: 'console_stream_msgs_per_s',
+    value: Math.round(withStream),
+    unit: 'msg/s',
+    note: `${how}; one /api/stream reader, no filter: it received ${streamed.map((w) => w.received).join(' and ')} messages, the server sampled away ${streamed.map((w) => w.dropped).join(' and ')}`,
+  });
   const ratio = withStream / none;
-  report({ bench: 'bus', metric: 'console_stream_ratio', value: Number(ratio.toFixed(3)), unit: 'x', target: '>= 0.9', note: `median with a live stream / median without${below(ratio, 0.9) ? '; below target' : ''}` });
+  report({
+    bench: 'bus',
+    metric: 'console_stream_ratio',
+    value: Number(ratio.toFixed(3)),
+    unit: 'x',
+    target: '>= 0.9',
+    note: `median with a live stream / median without${below(ratio, 0.9) ? '; below target' : ''}`,
+  });
 }
 // `--only fanout` runs the three fan-out phases; `fanout_split`, `fanout_multi` or `topic_fanout`
 // runs one (each deploys its own 1,000 sinks, which takes longer than the window on a loaded machine).
 /** Where a fan-out phase's time went (decision 2095): the cores it used, how busy the bus thread was. */
-const cpuUse = (r: Rate): string => `${r.cores.toFixed(2)} cores used, bus thread busy ${Math.round(r.busThreadBusy * 100)} % of the window`;
+const cpuUse = (r: Rate): string =>
+  `${r.cores.toFixed(2)} cores used, bus thread busy ${Math.round(r.busThreadBusy * 100)} % of the window`;
 const fanoutPhase = (name: string): boolean => ONLY.includes('fanout') || ONLY.includes(name);
 if (fanoutPhase('fanout_split')) {
   progress(`fanout: 1 sender, ${FANOUT} receivers, one message per receiver, ${SECONDS} s`);
   const f = await fanout(true);
   gc();
-  report({ bench: 'bus', metric: 'fanout_msgs_per_s', value: Math.round(f.perSecond), unit: 'msg/s', target: '>= 30000', note: `one sender, one message per receiver (one delivery each) to ${FANOUT} sink agents (publisher style), embedded log, fsync always; ${f.cpuUs.toFixed(1)} us CPU per message${below(f.perSecond, 30_000) ? '; below target' : ''}` });
+  report({
+    bench: 'bus',
+    metric: 'fanout_msgs_per_s',
+    value: Math.round(f.perSecond),
+    unit: 'msg/s',
+    target: '>= 30000',
+    note: `one sender, one message per receiver (one delivery each) to ${FANOUT} sink agents (publisher style), embedded log, fsync always; ${f.cpuUs.toFixed(1)} us CPU per message${below(f.perSecond, 30_000) ? '; below target' : ''}`,
+  });
 }
 if (fanoutPhase('fanout_multi')) {
   progress(`fanout: 1 sender, one message addressed to all ${FANOUT} receivers, ${SECONDS} s`);
   const m = await fanout(false);
-  report({ bench: 'bus', metric: 'fanout_multi_receiver_deliveries_per_s', value: Math.round(m.perSecond), unit: 'deliveries/s', target: '>= 30000', note: `one sender, each message addressed to all ${FANOUT} sinks (the message is stored once, decision 1202; each delivery carries only its agent's id and the count, the list is paged on demand through caxton:agent/message-info, decision 2001), embedded log, fsync always; ${m.cpuUs.toFixed(1)} us CPU per delivery; ${cpuUse(m)}${below(m.perSecond, 30_000) ? '; below target' : ''}` });
+  report({
+    bench: 'bus',
+    metric: 'fanout_multi_receiver_deliveries_per_s',
+    value: Math.round(m.perSecond),
+    unit: 'deliveries/s',
+    target: '>= 30000',
+    note: `one sender, each message addressed to all ${FANOUT} sinks (the message is stored once, decision 1202; each delivery carries only its agent's id and the count, the list is paged on demand through caxton:agent/message-info, decision 2001), embedded log, fsync always; ${m.cpuUs.toFixed(1)} us CPU per delivery; ${cpuUse(m)}${below(m.perSecond, 30_000) ? '; below target' : ''}`,
+  });
 }
 if (fanoutPhase('topic_fanout')) {
   progress(`fanout: 1 sender publishing to one topic ${FANOUT} sinks subscribe to, ${SECONDS} s`);
   const tp = await fanout(false, 'bench.news');
-  report({ bench: 'bus', metric: 'topic_fanout_deliveries_per_s', value: Math.round(tp.perSecond), unit: 'deliveries/s', target: '>= 100000', note: `one sender, each message published to topic:bench.news with ${FANOUT} subscribed sinks (resolved at send time, stored once as one multi-receiver send, decision 1960), embedded log, fsync always; ${tp.cpuUs.toFixed(1)} us CPU per delivery; ${cpuUse(tp)}${below(tp.perSecond, 100_000) ? '; below target' : ''}` });
+  report({
+    bench: 'bus',
+    metric: 'topic_fanout_deliveries_per_s',
+    value: Math.round(tp.perSecond),
+    unit: 'deliveries/s',
+    target: '>= 100000',
+    note: `one sender, each message published to topic:bench.news with ${FANOUT} subscribed sinks (resolved at send time, stored once as one multi-receiver send, decision 1960), embedded log, fsync always; ${tp.cpuUs.toFixed(1)} us CPU per delivery; ${cpuUse(tp)}${below(tp.perSecond, 100_000) ? '; below target' : ''}`,
+  });
 }
 if (ONLY.includes('replicas')) {
   const rates = new Map<number, Rate>();
   for (const n of [1, 2, 4]) {
-    progress(`replicas: a CPU-bound agent (${REPLICA_SPIN_MS} ms per message) as ${n} replica${n === 1 ? '' : 's'} on ${n} shard${n === 1 ? '' : 's'}, ${SECONDS} s`);
+    progress(
+      `replicas: a CPU-bound agent (${REPLICA_SPIN_MS} ms per message) as ${n} replica${n === 1 ? '' : 's'} on ${n} shard${n === 1 ? '' : 's'}, ${SECONDS} s`,
+    );
     rates.set(n, await replicaRate(n));
     gc();
   }
   for (const [n, r] of rates) {
-    report({ bench: 'bus', metric: `replicas_${n}_msgs_per_s`, value: Math.round(r.perSecond), unit: 'msg/s', note: `conformance puppet busy-waiting ${REPLICA_SPIN_MS} ms per message, ${n} replica(s) on ${n} shard(s), 32 outstanding over 64 conversations from ${FEEDERS} sending loop(s), persistence memory; ${r.cpuUs.toFixed(0)} us CPU per message, steal ${r.stealPct.toFixed(1)} %; this machine has ${cpus().length} cores` });
+    report({
+      bench: 'bus',
+      metric: `replicas_${n}_msgs_per_s`,
+      value: Math.round(r.perSecond),
+      unit: 'msg/s',
+      note: `conformance puppet busy-waiting ${REPLICA_SPIN_MS} ms per message, ${n} replica(s) on ${n} shard(s), 32 outstanding over 64 conversations from ${FEEDERS} sending loop(s), persistence memory; ${r.cpuUs.toFixed(0)} us CPU per message, steal ${r.stealPct.toFixed(1)} %; this machine has ${cpus().length} cores`,
+    });
   }
   const one = rates.get(1)!.perSecond;
-  report({ bench: 'bus', metric: 'replicas_scaling', value: Number((rates.get(4)!.perSecond / Math.max(1, one)).toFixed(2)), unit: 'x',
-    note: `msg/s with 1, 2, 4 replicas: ${[1, 2, 4].map((n) => Math.round(rates.get(n)!.perSecond)).join(', ')} (4 over 1; bounded by the cores the shards get: ${cpus().length} here, shared)` });
+  report({
+    bench: 'bus',
+    metric: 'replicas_scaling',
+    value: Number((rates.get(4)!.perSecond / Math.max(1, one)).toFixed(2)),
+    unit: 'x',
+    note: `msg/s with 1, 2, 4 replicas: ${[1, 2, 4].map((n) => Math.round(rates.get(n)!.perSecond)).join(', ')} (4 over 1; bounded by the cores the shards get: ${cpus().length} here, shared)`,
+  });
 }
 if (ONLY.includes('telemetry')) {
   const receivers = await startTelemetryReceivers();
@@ -645,10 +910,17 @@ if (ONLY.includes('telemetry')) {
       keep(await pingPong('disk'), off, cpu.off);
       gc();
       progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: on (every span exported, metrics over OTLP and scraped)`);
-      keep(await pingPong('disk', { telemetry: receivers.config(1), onRate: (n) => {
-        spans += n.node.telemetry?.spansExported() ?? 0;
-        dropped += n.node.telemetry?.drops.total('traces') ?? 0;
-      } }), on, cpu.on);
+      keep(
+        await pingPong('disk', {
+          telemetry: receivers.config(1),
+          onRate: (n) => {
+            spans += n.node.telemetry?.spansExported() ?? 0;
+            dropped += n.node.telemetry?.drops.total('traces') ?? 0;
+          },
+        }),
+        on,
+        cpu.on,
+      );
       gc();
       progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: on, --trace-sample 0.01`);
       keep(await pingPong('disk', { telemetry: receivers.config(0.01) }), sampled, cpu.sampled);
@@ -657,17 +929,68 @@ if (ONLY.includes('telemetry')) {
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
     const scrapes = await receivers.scrapes();
     const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, embedded log, fsync always, ${TELEMETRY_ROUNDS} alternated rounds of ${SECONDS} s`;
-    report({ bench: 'bus', metric: 'telemetry_off_msgs_per_s', value: Math.round(mean(off)), unit: 'msg/s', note: `${how}; runs ${off.map(Math.round).join(', ')}` });
-    report({ bench: 'bus', metric: 'telemetry_on_msgs_per_s', value: Math.round(mean(on)), unit: 'msg/s', note: `every span exported over OTLP http/protobuf to a real collector (${spans} spans delivered, ${dropped} dropped by the bounded queue), metrics over OTLP every 1 s and scraped by a real Prometheus (${scrapes} scrapes); runs ${on.map(Math.round).join(', ')}` });
-    report({ bench: 'bus', metric: 'telemetry_sampled_msgs_per_s', value: Math.round(mean(sampled)), unit: 'msg/s', note: `as telemetry_on with --trace-sample 0.01 (parent-based); runs ${sampled.map(Math.round).join(', ')}` });
-    const cpuHow = 'CPU time of the node process (all its threads) per handled message; the collector and Prometheus are other processes and not counted';
-    report({ bench: 'bus', metric: 'telemetry_off_cpu_us_per_msg', value: Number(mean(cpu.off).toFixed(1)), unit: 'us', note: `${cpuHow}; runs ${cpu.off.map((c) => c.toFixed(1)).join(', ')}` });
-    report({ bench: 'bus', metric: 'telemetry_on_cpu_us_per_msg', value: Number(mean(cpu.on).toFixed(1)), unit: 'us', note: `${cpuHow}, every span exported; runs ${cpu.on.map((c) => c.toFixed(1)).join(', ')}` });
-    report({ bench: 'bus', metric: 'telemetry_sampled_cpu_us_per_msg', value: Number(mean(cpu.sampled).toFixed(1)), unit: 'us', note: `${cpuHow}, --trace-sample 0.01; runs ${cpu.sampled.map((c) => c.toFixed(1)).join(', ')}` });
+    report({
+      bench: 'bus',
+      metric: 'telemetry_off_msgs_per_s',
+      value: Math.round(mean(off)),
+      unit: 'msg/s',
+      note: `${how}; runs ${off.map(Math.round).join(', ')}`,
+    });
+    report({
+      bench: 'bus',
+      metric: 'telemetry_on_msgs_per_s',
+      value: Math.round(mean(on)),
+      unit: 'msg/s',
+      note: `every span exported over OTLP http/protobuf to a real collector (${spans} spans delivered, ${dropped} dropped by the bounded queue), metrics over OTLP every 1 s and scraped by a real Prometheus (${scrapes} scrapes); runs ${on.map(Math.round).join(', ')}`,
+    });
+    report({
+      bench: 'bus',
+      metric: 'telemetry_sampled_msgs_per_s',
+      value: Math.round(mean(sampled)),
+      unit: 'msg/s',
+      note: `as telemetry_on with --trace-sample 0.01 (parent-based); runs ${sampled.map(Math.round).join(', ')}`,
+    });
+    const cpuHow =
+      'CPU time of the node process (all its threads) per handled message; the collector and Prometheus are other processes and not counted';
+    report({
+      bench: 'bus',
+      metric: 'telemetry_off_cpu_us_per_msg',
+      value: Number(mean(cpu.off).toFixed(1)),
+      unit: 'us',
+      note: `${cpuHow}; runs ${cpu.off.map((c) => c.toFixed(1)).join(', ')}`,
+    });
+    report({
+      bench: 'bus',
+      metric: 'telemetry_on_cpu_us_per_msg',
+      value: Number(mean(cpu.on).toFixed(1)),
+      unit: 'us',
+      note: `${cpuHow}, every span exported; runs ${cpu.on.map((c) => c.toFixed(1)).join(', ')}`,
+    });
+    report({
+      bench: 'bus',
+      metric: 'telemetry_sampled_cpu_us_per_msg',
+      value: Number(mean(cpu.sampled).toFixed(1)),
+      unit: 'us',
+      note: `${cpuHow}, --trace-sample 0.01; runs ${cpu.sampled.map((c) => c.toFixed(1)).join(', ')}`,
+    });
     const cpuRatio = mean(cpu.off) / mean(cpu.on);
-    report({ bench: 'bus', metric: 'telemetry_cpu_off_on_ratio', value: Number(cpuRatio.toFixed(3)), unit: 'ratio', target: '>= 0.9', note: `telemetry_off_cpu_us_per_msg / telemetry_on_cpu_us_per_msg (the node's own overhead, whatever the collector costs); sampled 0.01: ${(mean(cpu.off) / mean(cpu.sampled)).toFixed(3)}${cpuRatio < 0.9 ? '; below target' : ''}` });
+    report({
+      bench: 'bus',
+      metric: 'telemetry_cpu_off_on_ratio',
+      value: Number(cpuRatio.toFixed(3)),
+      unit: 'ratio',
+      target: '>= 0.9',
+      note: `telemetry_off_cpu_us_per_msg / telemetry_on_cpu_us_per_msg (the node's own overhead, whatever the collector costs); sampled 0.01: ${(mean(cpu.off) / mean(cpu.sampled)).toFixed(3)}${cpuRatio < 0.9 ? '; below target' : ''}`,
+    });
     const ratio = mean(on) / mean(off);
-    report({ bench: 'bus', metric: 'telemetry_on_off_ratio', value: Number(ratio.toFixed(3)), unit: 'ratio', target: '>= 0.9', note: `telemetry_on / telemetry_off; sampled 0.01: ${(mean(sampled) / mean(off)).toFixed(3)}; collector and Prometheus share this machine's cores${ratio < 0.9 ? '; below target' : ''}` });
+    report({
+      bench: 'bus',
+      metric: 'telemetry_on_off_ratio',
+      value: Number(ratio.toFixed(3)),
+      unit: 'ratio',
+      target: '>= 0.9',
+      note: `telemetry_on / telemetry_off; sampled 0.01: ${(mean(sampled) / mean(off)).toFixed(3)}; collector and Prometheus share this machine's cores${ratio < 0.9 ? '; below target' : ''}`,
+    });
   } finally {
     await receivers.stop();
   }

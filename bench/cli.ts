@@ -36,7 +36,9 @@ function timeRuns(label: string, args: string[]): number {
 
 /** `caxton serve` on a free loopback port in a fresh data dir; resolves once it serves. */
 async function startNode(dataDir: string): Promise<{ address: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CAXTON, 'serve', '--data-dir', dataDir, '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CAXTON, 'serve', '--data-dir', dataDir, '--addr', '127.0.0.1:0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   const address = await new Promise<string>((resolve, reject) => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => {

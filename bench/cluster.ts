@@ -48,7 +48,7 @@ function argText(name: string): string | undefined {
   const i = process.argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
   if (i < 0) return undefined;
   const a = process.argv[i]!;
-  return a === flag ? process.argv[i + 1] ?? '' : a.slice(flag.length + 1);
+  return a === flag ? (process.argv[i + 1] ?? '') : a.slice(flag.length + 1);
 }
 
 /** A numeric option; one that is not a number is refused (NaN would silently skip a warm-up or a phase). */
@@ -68,7 +68,9 @@ const WARMUP = arg('warmup', 1);
 const ROUNDS = arg('rounds', 200);
 const LATENCY_RATE = arg('rate', 200);
 const ONLY = new Set((argText('only') ?? 'throughput,latency,failover,registry,workers').split(','));
-for (const phase of ONLY) if (!['throughput', 'latency', 'failover', 'registry', 'workers'].includes(phase)) throw new Error(`--only: no phase named "${phase}" (throughput, latency, failover, registry, workers)`);
+for (const phase of ONLY)
+  if (!['throughput', 'latency', 'failover', 'registry', 'workers'].includes(phase))
+    throw new Error(`--only: no phase named "${phase}" (throughput, latency, failover, registry, workers)`);
 /** Busy-wait per message of the workers phase's CPU-bound agent, ms. */
 const WORKER_SPIN_MS = arg('worker-spin-ms', 2);
 /** The workers phase's measured window per worker count, s (after a 5 s warm-up). */
@@ -82,23 +84,32 @@ const IDS = ['n1', 'n2', 'n3'];
 const bench = 'cluster';
 const say = (line: string): void => void process.stderr.write(`[bench cluster] ${line}\n`);
 
-async function deployMany(client: CaxtonClient, specs: { name: string; bytes: Uint8Array; config: Record<string, string> }[]): Promise<void> {
+async function deployMany(
+  client: CaxtonClient,
+  specs: { name: string; bytes: Uint8Array; config: Record<string, string> }[],
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: 4 }, async () => { // a node takes at most 4 uploads at once
-    for (let i = next++; i < specs.length; i = next++) await client.deploy({ name: specs[i]!.name, config: specs[i]!.config }, specs[i]!.bytes);
-  }));
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      // a node takes at most 4 uploads at once
+      for (let i = next++; i < specs.length; i = next++)
+        await client.deploy({ name: specs[i]!.name, config: specs[i]!.config }, specs[i]!.bytes);
+    }),
+  );
 }
 
 async function handledTotal(nodes: ServeNode[]): Promise<number> {
   // The nodes asked together: the steady-state window reads this while traffic flows, and three
   // calls in a row would let the count move between the first node's answer and the last one's.
-  const counts = await Promise.all(nodes.map(async (n) => {
-    if (!n.client) return 0;
-    // Live figures come from the node running the agent; other nodes report zeros for it.
-    let total = 0;
-    for (const a of await n.client.listAgents()) total += a.messagesHandled;
-    return total;
-  }));
+  const counts = await Promise.all(
+    nodes.map(async (n) => {
+      if (!n.client) return 0;
+      // Live figures come from the node running the agent; other nodes report zeros for it.
+      let total = 0;
+      for (const a of await n.client.listAgents()) total += a.messagesHandled;
+      return total;
+    }),
+  );
   return counts.reduce((sum, c) => sum + c, 0);
 }
 
@@ -115,8 +126,14 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
   const pinger = (await artifact('conformance/pinger')).bytes;
   const echo = (await artifact('as-echo')).bytes;
   const c = nodes[0]!.client!;
-  await deployMany(c, pairs.map((p) => ({ name: p.pong, bytes: echo, config: {} })));
-  await deployMany(c, pairs.map((p) => ({ name: p.ping, bytes: pinger, config: { peer: p.pong, rounds: String(ROUNDS), report: 'operator' } })));
+  await deployMany(
+    c,
+    pairs.map((p) => ({ name: p.pong, bytes: echo, config: {} })),
+  );
+  await deployMany(
+    c,
+    pairs.map((p) => ({ name: p.ping, bytes: pinger, config: { peer: p.pong, rounds: String(ROUNDS), report: 'operator' } })),
+  );
   await waitUntil('every pair to be placed', async () => (await claims(c)).size >= PAIRS * 2, 120_000);
   const placed = await claims(c);
   const crossing = pairs.filter((p) => placed.get(p.ping) !== placed.get(p.pong)).length;
@@ -129,18 +146,24 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
   // Only the pingers' "done" reports, filtered on the node: a tail of every inform would make each
   // node stream half of the measured messages to this process over gRPC, and that streaming was
   // counted in the nodes' CPU per message (decision 2094).
-  const tails: StreamHandle[] = nodes.map((n) => n.client!.tail({ agent: 'operator', performatives: ['inform'] }, (e) => {
-    if (!e.message.content?.startsWith('done ') || !e.message.receivers.some((r) => r.name.startsWith('operator'))) return;
-    done += 1;
-    if (done === PAIRS * CHAINS) onAllDone?.();
-  }));
+  const tails: StreamHandle[] = nodes.map((n) =>
+    n.client!.tail({ agent: 'operator', performatives: ['inform'] }, (e) => {
+      if (!e.message.content?.startsWith('done ') || !e.message.receivers.some((r) => r.name.startsWith('operator'))) return;
+      done += 1;
+      if (done === PAIRS * CHAINS) onAllDone?.();
+    }),
+  );
   await new Promise((r) => setTimeout(r, 500));
   if (WARMUP > 0) {
     // The same traffic, unmeasured, so V8 has compiled the message path before the window opens:
     // without it the optimising compiler's threads took up to half of a node's CPU in the first
     // seconds of the window (decision 2094). One chain of ROUNDS round trips per pair is ~8 s of
     // traffic at the default 200, about the nodes' ramp (decision 2155).
-    await Promise.all(pairs.map((p, i) => nodes[i % 3]!.client!.send({ structured: { performative: 'request', receivers: [{ name: p.ping }], content: String(WARMUP) } })));
+    await Promise.all(
+      pairs.map((p, i) =>
+        nodes[i % 3]!.client!.send({ structured: { performative: 'request', receivers: [{ name: p.ping }], content: String(WARMUP) } }),
+      ),
+    );
     await waitUntil('every warm-up chain to finish', () => done >= PAIRS * WARMUP, 600_000);
     done = 0;
     say(`warm-up done: ${WARMUP} chain(s) x ${ROUNDS} round trips per pair`);
@@ -158,7 +181,11 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
       resolve();
     };
   });
-  await Promise.all(pairs.map((p, i) => nodes[i % 3]!.client!.send({ structured: { performative: 'request', receivers: [{ name: p.ping }], content: String(CHAINS) } })));
+  await Promise.all(
+    pairs.map((p, i) =>
+      nodes[i % 3]!.client!.send({ structured: { performative: 'request', receivers: [{ name: p.ping }], content: String(CHAINS) } }),
+    ),
+  );
   // The steady-state window (decision 2155), from the counters read every second while the chains
   // run; each reading is also said, so the ramp and the tail show.
   const steady = new SteadyWindow(expected);
@@ -179,7 +206,9 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
       continue;
     }
     const n = at.handled - previous.handled;
-    say(`${(at.ms / 1000).toFixed(1)} s: ${at.handled} of ${expected} handled, ${at.finished} chains ended; ${Math.round(n / ((at.ms - previous.ms) / 1000))} msgs/s, ${((at.cpuSeconds - previous.cpuSeconds) * 1e6 / Math.max(1, n)).toFixed(0)} µs CPU a message over the last reading`);
+    say(
+      `${(at.ms / 1000).toFixed(1)} s: ${at.handled} of ${expected} handled, ${at.finished} chains ended; ${Math.round(n / ((at.ms - previous.ms) / 1000))} msgs/s, ${(((at.cpuSeconds - previous.cpuSeconds) * 1e6) / Math.max(1, n)).toFixed(0)} µs CPU a message over the last reading`,
+    );
     previous = at;
     steady.add(at);
   }
@@ -189,7 +218,8 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
   const handled = (await handledTotal(nodes)) - before;
   const cpuUsPerMsg = (cpuSeconds * 1e6) / Math.max(1, handled);
   const short = shortCountNote(handled, expected);
-  if (short !== '') say(`throughput window: ${expected - handled} of ${expected} chain messages not counted: agents moved during it (decision 2120)`);
+  if (short !== '')
+    say(`throughput window: ${expected - handled} of ${expected} chain messages not counted: agents moved during it (decision 2120)`);
   const shape = `; ${PAIRS} pinger/echo pairs on 3 nodes, every message appended acks=-1, consumed on the receiver's node, handled in the sandbox, committed; after a warm-up of ${WARMUP} chain(s) of ${ROUNDS} round trips per pair; nodes on Node ${NODE_VERSION}; broker, etcd and the 3 nodes share the machine`;
   const window = steady.result();
   if (window !== undefined) {
@@ -198,11 +228,19 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
     const steadyCpu = window.until.cpuSeconds - window.from.cpuSeconds;
     const span = `from ${window.from.handled} to ${window.until.handled} of the run's ${expected} chain messages, ${window.until.finished} of ${PAIRS * CHAINS} chains ended by its close`;
     report({
-      bench, metric: 'kafka_msgs_per_s', value: Math.round(window.msgsPerS), unit: 'msgs/s', target: '>= 50000 (stretch 100000)',
+      bench,
+      metric: 'kafka_msgs_per_s',
+      value: Math.round(window.msgsPerS),
+      unit: 'msgs/s',
+      target: '>= 50000 (stretch 100000)',
       note: `steady state (decision 2155): ${steadyHandled} agent messages in ${steadySeconds.toFixed(1)} s, ${span}${shape}${short}`,
     });
     report({
-      bench, metric: 'kafka_cpu_us_per_msg', value: Number(window.cpuUsPerMsg.toFixed(1)), unit: 'us', target: '<= 40',
+      bench,
+      metric: 'kafka_cpu_us_per_msg',
+      value: Number(window.cpuUsPerMsg.toFixed(1)),
+      unit: 'us',
+      target: '<= 40',
       note: `steady state: ${steadyCpu.toFixed(1)} s CPU (user + system, all threads, from /proc/<pid>/stat) of the 3 node processes over the same window / ${steadyHandled} handled messages (the counters' reads, one a second, included); the broker's and etcd's CPU not included${window.cpuUsPerMsg > 40 ? '; above target' : ''}${short}`,
     });
   } else {
@@ -210,20 +248,34 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
     const why = steady.whyNone;
     say(`no steady-state window: ${why}`);
     report({
-      bench, metric: 'kafka_msgs_per_s', value: Math.round(handled / seconds), unit: 'msgs/s', target: '>= 50000 (stretch 100000)',
+      bench,
+      metric: 'kafka_msgs_per_s',
+      value: Math.round(handled / seconds),
+      unit: 'msgs/s',
+      target: '>= 50000 (stretch 100000)',
       note: `NO steady-state window (${why}): the whole run instead, ${handled} agent messages in ${seconds.toFixed(1)} s${shape}${short}`,
     });
     report({
-      bench, metric: 'kafka_cpu_us_per_msg', value: Number(cpuUsPerMsg.toFixed(1)), unit: 'us', target: '<= 40',
+      bench,
+      metric: 'kafka_cpu_us_per_msg',
+      value: Number(cpuUsPerMsg.toFixed(1)),
+      unit: 'us',
+      target: '<= 40',
       note: `NO steady-state window: the whole run's ${cpuSeconds.toFixed(1)} s CPU of the 3 node processes / ${handled} handled messages${cpuUsPerMsg > 40 ? '; above target' : ''}${short}`,
     });
   }
   report({
-    bench, metric: 'kafka_run_msgs_per_s', value: Math.round(handled / seconds), unit: 'msgs/s',
+    bench,
+    metric: 'kafka_run_msgs_per_s',
+    value: Math.round(handled / seconds),
+    unit: 'msgs/s',
     note: `the whole run, from the chains' start to the last one's end, their start burst and tail included (kafka_msgs_per_s's method before decision 2155, then with 40 round trips a chain): ${handled} agent messages (${expected} chain messages expected) in ${seconds.toFixed(1)} s${shape}${short}`,
   });
   report({
-    bench, metric: 'kafka_run_cpu_us_per_msg', value: Number(cpuUsPerMsg.toFixed(1)), unit: 'us',
+    bench,
+    metric: 'kafka_run_cpu_us_per_msg',
+    value: Number(cpuUsPerMsg.toFixed(1)),
+    unit: 'us',
     note: `the whole run: ${cpuSeconds.toFixed(1)} s CPU of the 3 node processes / ${handled} handled messages (the counters' reads included)${short}`,
   });
 }
@@ -239,17 +291,26 @@ async function latency(nodes: ServeNode[]): Promise<void> {
   const probes = Array.from({ length: 48 }, (_, i) => nameOn(`lat${i}`, IDS[1 + (i % 2)]!, IDS, 12, taken));
   const c = nodes[0]!.client!;
   const bytes = (await artifact('cluster/probe')).bytes;
-  await deployMany(c, probes.map((name) => ({ name, bytes, config: {} })));
-  await waitUntil('the probes to be placed', async () => {
-    const now = await claims(c);
-    return probes.every((p) => now.has(p));
-  }, 60_000);
+  await deployMany(
+    c,
+    probes.map((name) => ({ name, bytes, config: {} })),
+  );
+  await waitUntil(
+    'the probes to be placed',
+    async () => {
+      const now = await claims(c);
+      return probes.every((p) => now.has(p));
+    },
+    60_000,
+  );
   // undefined during the warm-up, whose answers are not measured.
   let ledger: RequestLedger<string> | undefined;
-  const tails = nodes.map((n) => n.client!.tail({ performatives: ['inform'] }, (e) => {
-    const [key, , , , at] = (e.message.content ?? '').split('|');
-    if (key !== undefined && at !== undefined) ledger?.answer(key, Number(at));
-  }));
+  const tails = nodes.map((n) =>
+    n.client!.tail({ performatives: ['inform'] }, (e) => {
+      const [key, , , , at] = (e.message.content ?? '').split('|');
+      if (key !== undefined && at !== undefined) ledger?.answer(key, Number(at));
+    }),
+  );
   // Warm up: every probe answers once before timing starts.
   for (const p of probes) await c.send({ structured: { performative: 'request', receivers: [{ name: p }], content: `${p}:warm` } });
   await new Promise((r) => setTimeout(r, 2000));
@@ -265,7 +326,9 @@ async function latency(nodes: ServeNode[]): Promise<void> {
     const probe = probes[i % probes.length]!;
     const key = `${probe}:${i}`;
     measured.send(key, Date.now());
-    sends.push(c.send({ structured: { performative: 'request', receivers: [{ name: probe }], content: key } }).catch(() => measured.refuse(key)));
+    sends.push(
+      c.send({ structured: { performative: 'request', receivers: [{ name: probe }], content: key } }).catch(() => measured.refuse(key)),
+    );
   }
   measured.closeWindow(Date.now());
   await Promise.all(sends); // every refusal is in the ledger before it settles
@@ -287,22 +350,34 @@ async function failover(nodes: ServeNode[], metric: string, target: string | und
   const taken = new Set<string>();
   const probes = Array.from({ length: 12 }, (_, i) => nameOn(`fo-${metric}-${i}`, IDS[1 + (i % 2)]!, IDS, 12, taken));
   const bytes = (await artifact('cluster/probe')).bytes;
-  await deployMany(c, probes.map((name) => ({ name, bytes, config: {} })));
-  await waitUntil('the probes to be placed', async () => {
-    const now = await claims(c);
-    return probes.every((p) => now.has(p));
-  }, 60_000);
+  await deployMany(
+    c,
+    probes.map((name) => ({ name, bytes, config: {} })),
+  );
+  await waitUntil(
+    'the probes to be placed',
+    async () => {
+      const now = await claims(c);
+      return probes.every((p) => now.has(p));
+    },
+    60_000,
+  );
   const victim = nodes.find((n) => n.id === 'n3')!;
   const before = await claims(c);
   const moved = new Set(probes.filter((p) => before.get(p) === victim.id));
   /** Moved agent → when it first handled a request on another node after the kill (its clock). */
   const recovered = new Map<string, number>();
   let killedAt = Infinity;
-  const tails = nodes.filter((n) => n !== victim).map((n) => n.client!.tail({ performatives: ['inform'] }, (e) => {
-    const [key, node, , , at] = (e.message.content ?? '').split('|');
-    const agent = key?.slice(0, key.lastIndexOf(':'));
-    if (agent && moved.has(agent) && !recovered.has(agent) && node !== `caxton://${victim.id}` && Number(at) > killedAt) recovered.set(agent, Number(at));
-  }));
+  const tails = nodes
+    .filter((n) => n !== victim)
+    .map((n) =>
+      n.client!.tail({ performatives: ['inform'] }, (e) => {
+        const [key, node, , , at] = (e.message.content ?? '').split('|');
+        const agent = key?.slice(0, key.lastIndexOf(':'));
+        if (agent && moved.has(agent) && !recovered.has(agent) && node !== `caxton://${victim.id}` && Number(at) > killedAt)
+          recovered.set(agent, Number(at));
+      }),
+    );
   let sending = true;
   const load = (async () => {
     for (let i = 0; sending; i++) {
@@ -314,29 +389,56 @@ async function failover(nodes: ServeNode[], metric: string, target: string | und
   await new Promise((r) => setTimeout(r, 3000));
   killedAt = Date.now();
   victim.kill();
-  const everyMovedAnswered = await waitUntil('every moved agent to handle a request on its new node', () => recovered.size >= moved.size, FAILOVER_MAX_MS)
-    .then(() => true, () => false);
+  const everyMovedAnswered = await waitUntil(
+    'every moved agent to handle a request on its new node',
+    () => recovered.size >= moved.size,
+    FAILOVER_MAX_MS,
+  ).then(
+    () => true,
+    () => false,
+  );
   sending = false;
   await load;
   for (const t of tails) t.cancel();
   const times = [...recovered.values()].map((at) => (at - killedAt) / 1000);
   const how = `${moved.size} probes on the killed node, ${recovered.size} answered on their new node; ${note}`;
-  if (times.length > 0) report({ bench, metric: metric.replace(/_s$/, '_first_s'), value: Number(Math.min(...times).toFixed(2)), unit: 's', note: `kill -9 → the FIRST moved agent handles a request on its new node; ${how}` });
+  if (times.length > 0)
+    report({
+      bench,
+      metric: metric.replace(/_s$/, '_first_s'),
+      value: Number(Math.min(...times).toFixed(2)),
+      unit: 's',
+      note: `kill -9 → the FIRST moved agent handles a request on its new node; ${how}`,
+    });
   if (everyMovedAnswered) {
     const last = Math.max(...times);
-    report({ bench, metric, value: Number(last.toFixed(2)), unit: 's', ...(target ? { target: `<= ${target}` } : {}),
-      note: `kill -9 → EVERY moved agent has handled a request on its new node; ${how}${target && last > Number(target) ? '; above target' : ''}` });
+    report({
+      bench,
+      metric,
+      value: Number(last.toFixed(2)),
+      unit: 's',
+      ...(target ? { target: `<= ${target}` } : {}),
+      note: `kill -9 → EVERY moved agent has handled a request on its new node; ${how}${target && last > Number(target) ? '; above target' : ''}`,
+    });
   } else {
     // Same rule as a lost request: the value is a lower bound (how long the bench waited), which fails any target.
     const unanswered = [...moved].filter((a) => !recovered.has(a));
-    report({ bench, metric, value: FAILOVER_MAX_MS / 1000, unit: 's', ...(target ? { target: `<= ${target}` } : {}),
-      note: `LOST: ${unanswered.length} moved agents (${unanswered.join(', ')}) never answered within ${FAILOVER_MAX_MS / 1000} s, so failover is unbounded; the value is a lower bound; ${how}` });
+    report({
+      bench,
+      metric,
+      value: FAILOVER_MAX_MS / 1000,
+      unit: 's',
+      ...(target ? { target: `<= ${target}` } : {}),
+      note: `LOST: ${unanswered.length} moved agents (${unanswered.join(', ')}) never answered within ${FAILOVER_MAX_MS / 1000} s, so failover is unbounded; the value is a lower bound; ${how}`,
+    });
   }
 }
 
 function registryBench(etcd: string): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'dist', 'registry.js'), '--etcd', etcd, '--seconds', '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'dist', 'registry.js'), '--etcd', etcd, '--seconds', '5'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let buf = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (buf += d));
     child.on('close', () => {
@@ -369,25 +471,45 @@ async function main(): Promise<void> {
     nodes = [];
     if (ONLY.has('failover')) {
       nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench-tuned', leaseTtl: 2, sessionTimeoutMs: 2000 });
-      await failover(nodes, 'failover_tuned_s', undefined, 'lease 2 s, Kafka session 2 s (broker group.min.session.timeout.ms lowered to 1 s)');
+      await failover(
+        nodes,
+        'failover_tuned_s',
+        undefined,
+        'lease 2 s, Kafka session 2 s (broker group.min.session.timeout.ms lowered to 1 s)',
+      );
       await Promise.all(nodes.map((n) => n.stop()));
       nodes = [];
     }
     if (ONLY.has('registry')) await registryBench(servers.etcd);
     if (ONLY.has('workers')) {
-      const w = await workersAcrossNodes(IDS, servers.kafka, servers.etcd, { spinMs: WORKER_SPIN_MS, seconds: WORKER_SECONDS, warmupSeconds: 5, say });
+      const w = await workersAcrossNodes(IDS, servers.kafka, servers.etcd, {
+        spinMs: WORKER_SPIN_MS,
+        seconds: WORKER_SECONDS,
+        warmupSeconds: 5,
+        say,
+      });
       const note = `conformance puppet busy-waiting ${WORKER_SPIN_MS} ms per message, fed by a feeder agent on each node over Kafka, workers placed on ${w.placed.join(', ')}; this machine has ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`;
       report({ bench, metric: 'workers_across_nodes_1_msgs_per_s', value: Math.round(w.one), unit: 'msg/s', note });
       report({ bench, metric: 'workers_across_nodes_3_msgs_per_s', value: Math.round(w.three), unit: 'msg/s', note });
-      report({ bench, metric: 'workers_across_nodes_scaling', value: Number((w.three / Math.max(1, w.one)).toFixed(2)), unit: 'x',
-        note: `msg/s with 1 and 3 workers across nodes: ${Math.round(w.one)}, ${Math.round(w.three)} (3 over 1; ${note})` });
+      report({
+        bench,
+        metric: 'workers_across_nodes_scaling',
+        value: Number((w.three / Math.max(1, w.one)).toFixed(2)),
+        unit: 'x',
+        note: `msg/s with 1 and 3 workers across nodes: ${Math.round(w.one)}, ${Math.round(w.three)} (3 over 1; ${note})`,
+      });
     }
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await servers.stop();
   }
-  report({ bench, metric: 'host_load_avg_1m', value: Number(((loadAtStart + loadavg()[0]!) / 2).toFixed(1)), unit: 'runnable',
-    note: `1-minute load average on ${cpus().length} cores, mean of start and end of this run (the broker, etcd, the nodes and any other work share them)` });
+  report({
+    bench,
+    metric: 'host_load_avg_1m',
+    value: Number(((loadAtStart + loadavg()[0]!) / 2).toFixed(1)),
+    unit: 'runnable',
+    note: `1-minute load average on ${cpus().length} cores, mean of start and end of this run (the broker, etcd, the nodes and any other work share them)`,
+  });
 }
 
 await main();

@@ -51,7 +51,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 // The compiled window of this build, beside this bench's output (bench/dist → runtime/dist).
 const { IdWindow } = (await import(new URL('../../runtime/dist/src/bus/id-window.js', import.meta.url).href)) as { IdWindow: WindowClass };
 const baselinePath = process.env.CAXTON_DEDUP_BASELINE;
-const Baseline = baselinePath ? ((await import(new URL(baselinePath, 'file://').href)) as { DedupWindow: WindowClass }).DedupWindow : undefined;
+const Baseline = baselinePath
+  ? ((await import(new URL(baselinePath, 'file://').href)) as { DedupWindow: WindowClass }).DedupWindow
+  : undefined;
 
 const samples = { window: [] as number[], baseline: [] as number[] };
 for (let r = 0; r < ROUNDS + 1; r++) {
@@ -67,5 +69,11 @@ for (let r = 0; r < ROUNDS + 1; r++) {
 const note = `median of ${ROUNDS} rounds × ${OPS.toLocaleString('en-US')} messages; a full window of ${WINDOW.toLocaleString('en-US')} ids; has (a miss) + add (evicting the oldest)`;
 report({ bench: 'dedup-window', metric: 'dedup_window_ns_per_message', value: Math.round(median(samples.window)), unit: 'ns', note });
 if (Baseline) {
-  report({ bench: 'dedup-window', metric: 'dedup_window_baseline_ns_per_message', value: Math.round(median(samples.baseline)), unit: 'ns', note: 'CAXTON_DEDUP_BASELINE, measured interleaved with dedup_window_ns_per_message' });
+  report({
+    bench: 'dedup-window',
+    metric: 'dedup_window_baseline_ns_per_message',
+    value: Math.round(median(samples.baseline)),
+    unit: 'ns',
+    note: 'CAXTON_DEDUP_BASELINE, measured interleaved with dedup_window_ns_per_message',
+  });
 }

@@ -66,13 +66,16 @@ function dirBytes(dir: string): number {
 class Answers {
   private readonly waiting = new Map<string, (content: string) => void>();
   constructor(node: RunningNode) {
-    node.events.on((e) => {
-      if (e.type !== 'external' || e.message.inReplyTo === undefined) return;
-      const w = this.waiting.get(e.message.inReplyTo);
-      if (w === undefined) return;
-      this.waiting.delete(e.message.inReplyTo);
-      w(e.message.content ?? '');
-    }, ['external']);
+    node.events.on(
+      (e) => {
+        if (e.type !== 'external' || e.message.inReplyTo === undefined) return;
+        const w = this.waiting.get(e.message.inReplyTo);
+        if (w === undefined) return;
+        this.waiting.delete(e.message.inReplyTo);
+        w(e.message.content ?? '');
+      },
+      ['external'],
+    );
   }
   expect(id: string): Promise<string> {
     return new Promise((resolve) => this.waiting.set(id, resolve));
@@ -112,7 +115,12 @@ async function ask(key: string, id: string, receiver = `counter/${key}`): Promis
 }
 
 /** Keys 0..count-1 (of `kind`), CONCURRENCY at a time; the latencies and answers in key order. */
-async function phase(label: string, count: number, round: number, kind = 'counter'): Promise<{ us: number[]; answers: string[]; seconds: number }> {
+async function phase(
+  label: string,
+  count: number,
+  round: number,
+  kind = 'counter',
+): Promise<{ us: number[]; answers: string[]; seconds: number }> {
   const us = new Array<number>(count);
   const got = new Array<string>(count);
   let next = 0;
@@ -158,8 +166,12 @@ try {
   let active: { idleP99: number; busyP99: number; idleP50: number; busyP50: number; inMemory: number; seconds: number } | undefined;
   if (ACTIVE > 0) {
     await node.control.deploy({ name: 'bystander', config: {}, limits: {} }, await artifact('as-echo'));
-    await node.control.deploy({ name: 'resident', config: {}, limits: {}, kind: { idleMs: 3_600_000 } }, await artifact('as-state-counter'));
-    for (;;) { // the phase 2 instances passivate first: the idle figure is taken with none in memory
+    await node.control.deploy(
+      { name: 'resident', config: {}, limits: {}, kind: { idleMs: 3_600_000 } },
+      await artifact('as-state-counter'),
+    );
+    for (;;) {
+      // the phase 2 instances passivate first: the idle figure is taken with none in memory
       if (((await node.control.getAgent('counter'))?.kind?.active ?? 0) === 0) break;
       await sleep(50);
     }
@@ -169,7 +181,14 @@ try {
     const activated = await phase('resident activations', ACTIVE, 3, 'resident');
     const inMemory = (await node.control.getAgent('resident'))?.kind?.active ?? 0;
     const busy = await bystander(2);
-    active = { idleP99: percentile(idle, 99), busyP99: percentile(busy, 99), idleP50: percentile(idle, 50), busyP50: percentile(busy, 50), inMemory, seconds: activated.seconds };
+    active = {
+      idleP99: percentile(idle, 99),
+      busyP99: percentile(busy, 99),
+      idleP50: percentile(idle, 50),
+      busyP50: percentile(busy, 50),
+      inMemory,
+      seconds: activated.seconds,
+    };
     progress(`bystander with ${inMemory} instances in memory: p99 ${(active.busyP99 / 1000).toFixed(2)} ms`);
   }
   clearInterval(sampler);
@@ -179,16 +198,38 @@ try {
     report({ bench: BENCH, metric, value, unit, ...(note !== undefined ? { note } : {}), ...(target !== undefined ? { target } : {}) });
   out('keys', KEYS, 'keys', `${setup}; ${firstWrong} first answers other than 1`);
   out('msgs_per_s', KEYS / first.seconds, 'msg/s', 'first requests answered per second over phase 1 (each one an activation)');
-  out('activation_p50_us', percentile(first.us, 50), 'us', 'request -> answer of a key\'s first message: activation + handling + durable commit');
+  out(
+    'activation_p50_us',
+    percentile(first.us, 50),
+    'us',
+    "request -> answer of a key's first message: activation + handling + durable commit",
+  );
   out('activation_p99_us', percentile(first.us, 99), 'us');
   out('node_rss_peak_mib', rssPeak / 2 ** 20, 'MiB', 'process RSS, sampled every 100 ms over every phase', '<= 4096');
-  out('disk_bytes_per_key', diskBytes / KEYS, 'B', 'data directory over keys after phase 1: log (request, answer, state frames) + registry');
+  out(
+    'disk_bytes_per_key',
+    diskBytes / KEYS,
+    'B',
+    'data directory over keys after phase 1: log (request, answer, state frames) + registry',
+  );
   out('reactivation_p50_us', percentile(again.us, 50), 'us', `${again.answers.length} passivated keys, a second request each`);
   out('reactivation_p99_us', percentile(again.us, 99), 'us');
   out('reactivated_counts_exact', exact, 'bool', 'every second answer is exactly 2', '= 1');
-  out('active_concurrent', activePeak, 'instances', `most instances in memory at one 100 ms sample (phase 3 holds --active ${ACTIVE}); counter: ${counts?.activations ?? 0} activations, ${counts?.passivated ?? 0} passivations, ${counts?.failed ?? 0} failed`, ACTIVE > 0 ? '>= 10000' : undefined);
+  out(
+    'active_concurrent',
+    activePeak,
+    'instances',
+    `most instances in memory at one 100 ms sample (phase 3 holds --active ${ACTIVE}); counter: ${counts?.activations ?? 0} activations, ${counts?.passivated ?? 0} passivations, ${counts?.failed ?? 0} failed`,
+    ACTIVE > 0 ? '>= 10000' : undefined,
+  );
   if (active !== undefined) {
-    out('bystander_p99_vs_idle', active.busyP99 / active.idleP99, 'ratio', `a resident agent's request -> answer p99 with ${active.inMemory} instances in memory (${(active.busyP99 / 1000).toFixed(2)} ms, p50 ${(active.busyP50 / 1000).toFixed(2)} ms) over the same with none (${(active.idleP99 / 1000).toFixed(2)} ms, p50 ${(active.idleP50 / 1000).toFixed(2)} ms); ${BYSTANDER} sequential requests each; ${ACTIVE} activations took ${active.seconds.toFixed(1)} s`, '<= 2');
+    out(
+      'bystander_p99_vs_idle',
+      active.busyP99 / active.idleP99,
+      'ratio',
+      `a resident agent's request -> answer p99 with ${active.inMemory} instances in memory (${(active.busyP99 / 1000).toFixed(2)} ms, p50 ${(active.busyP50 / 1000).toFixed(2)} ms) over the same with none (${(active.idleP99 / 1000).toFixed(2)} ms, p50 ${(active.idleP50 / 1000).toFixed(2)} ms); ${BYSTANDER} sequential requests each; ${ACTIVE} activations took ${active.seconds.toFixed(1)} s`,
+      '<= 2',
+    );
   }
   out('refusals_retried', refusalsRetried, 'sends', 'activation-limit or overloaded refusals, each retried after its retry-after');
 } finally {

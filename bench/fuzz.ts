@@ -14,8 +14,16 @@ import { report } from './lib-output.js';
 interface FuzzModule {
   Smith: new (wasmTools: string, scratch: string) => { agentModule(seed: number): Promise<Uint8Array> };
   asAgentComponent(core: Uint8Array): Promise<Uint8Array>;
-  runAgentCase(sandbox: Sandbox, name: string, component: Uint8Array): Promise<{ stage: string; outcome: string; code?: string; results?: string[] }>;
-  prepareCase(engine: Engine, label: string, bytes: Uint8Array): Promise<{ stage: string; outcome: string; code?: string; results?: string[] }>;
+  runAgentCase(
+    sandbox: Sandbox,
+    name: string,
+    component: Uint8Array,
+  ): Promise<{ stage: string; outcome: string; code?: string; results?: string[] }>;
+  prepareCase(
+    engine: Engine,
+    label: string,
+    bytes: Uint8Array,
+  ): Promise<{ stage: string; outcome: string; code?: string; results?: string[] }>;
   mutate(bytes: Uint8Array, seed: number, flips: number): Uint8Array;
   FuzzFinding: new (...args: never[]) => Error;
 }
@@ -65,7 +73,9 @@ async function mutations(): Promise<{ seen: Map<string, number>; findings: strin
   for (let seed = FIRST; seed < FIRST + CASES; seed++) {
     let key: string;
     try {
-      key = keyOf(await fuzz.prepareCase(engine, `mutation ${seed}`, fuzz.mutate(originals[seed % originals.length]!, seed, 1 + (seed % 8))));
+      key = keyOf(
+        await fuzz.prepareCase(engine, `mutation ${seed}`, fuzz.mutate(originals[seed % originals.length]!, seed, 1 + (seed % 8))),
+      );
     } catch (err) {
       findings.push(`seed ${seed}: ${(err as Error).message}`);
       key = 'finding';
@@ -76,11 +86,23 @@ async function mutations(): Promise<{ seen: Map<string, number>; findings: strin
   return { seen, findings, ms: performance.now() - t0 };
 }
 
-for (const [kind, run] of [['agents', agents], ['mutations', mutations]] as const) {
+for (const [kind, run] of [
+  ['agents', agents],
+  ['mutations', mutations],
+] as const) {
   const { seen, findings, ms } = await run();
   for (const f of findings) progress(`FINDING ${f}`);
-  const outcomes = [...seen].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join('; ');
-  report({ bench: 'fuzz', metric: `${kind}_findings`, value: findings.length, unit: 'cases', target: '= 0',
-    note: `${CASES} cases (seeds ${FIRST}-${FIRST + CASES - 1}): ${outcomes}` });
+  const outcomes = [...seen]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join('; ');
+  report({
+    bench: 'fuzz',
+    metric: `${kind}_findings`,
+    value: findings.length,
+    unit: 'cases',
+    target: '= 0',
+    note: `${CASES} cases (seeds ${FIRST}-${FIRST + CASES - 1}): ${outcomes}`,
+  });
   report({ bench: 'fuzz', metric: `${kind}_cases_per_s`, value: Number((CASES / (ms / 1000)).toFixed(1)), unit: 'cases/s' });
 }

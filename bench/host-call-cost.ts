@@ -66,8 +66,12 @@ const CALLS: readonly Call[] = [
   { call: 'message-info.receiver-count' },
 ];
 
-interface Fixtures { asHostCalls(): Promise<Uint8Array>; TEST_ENGINE_CACHE: string }
-const fixtures = (): Promise<Fixtures> => import(new URL('../../sandbox/dist/test/fixtures/build.js', import.meta.url).href) as Promise<Fixtures>;
+interface Fixtures {
+  asHostCalls(): Promise<Uint8Array>;
+  TEST_ENGINE_CACHE: string;
+}
+const fixtures = (): Promise<Fixtures> =>
+  import(new URL('../../sandbox/dist/test/fixtures/build.js', import.meta.url).href) as Promise<Fixtures>;
 
 type CpuUsage = () => { user: number; system: number };
 const threadCpuUsage = (process as unknown as { threadCpuUsage?: CpuUsage }).threadCpuUsage?.bind(process);
@@ -75,7 +79,12 @@ const threadCpuUsage = (process as unknown as { threadCpuUsage?: CpuUsage }).thr
  * This thread's CPU time, ns: Linux schedstat where there is one (the sandbox runs on the main
  * thread here), else `threadCpuUsage`, else the process's (the same thread, nothing else runs).
  */
-const cpuClock = readMainThreadSched() !== undefined ? 'thread CPU (schedstat)' : threadCpuUsage !== undefined ? 'thread CPU (threadCpuUsage)' : 'process CPU';
+const cpuClock =
+  readMainThreadSched() !== undefined
+    ? 'thread CPU (schedstat)'
+    : threadCpuUsage !== undefined
+      ? 'thread CPU (threadCpuUsage)'
+      : 'process CPU';
 function cpuNs(): number {
   const sched = readMainThreadSched();
   if (sched !== undefined) return sched.runNs;
@@ -83,16 +92,25 @@ function cpuNs(): number {
   return (u.user + u.system) * 1000;
 }
 
-
 const median = (xs: number[]): number => percentile(xs, 50);
 const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 const agentName = (i: number): string => `calls-${i % AGENTS}@bench`;
 
 /** One message, checked: it must end ok and (for a call with effects) every call must have taken effect. */
-function runChecked(sandbox: Sandbox, agent: string, content: string, effect: ((r: WorkResult) => number) | undefined, calls: number): WorkResult {
+function runChecked(
+  sandbox: Sandbox,
+  agent: string,
+  content: string,
+  effect: ((r: WorkResult) => number) | undefined,
+  calls: number,
+): WorkResult {
   const r = sandbox.run(messageWork(agent, content));
-  if (r.status !== 'ok') throw new Error(`${content}: ended ${r.status}${r.status === 'crashed' ? ` (${r.kind}: ${r.message})` : r.status === 'rejected' ? ` (${r.reason})` : ''}`);
-  if (effect !== undefined && effect(r) !== calls) throw new Error(`${content}: ${effect(r)} effects, expected ${calls} (a call was refused: raise the bench agents' limits)`);
+  if (r.status !== 'ok')
+    throw new Error(
+      `${content}: ended ${r.status}${r.status === 'crashed' ? ` (${r.kind}: ${r.message})` : r.status === 'rejected' ? ` (${r.reason})` : ''}`,
+    );
+  if (effect !== undefined && effect(r) !== calls)
+    throw new Error(`${content}: ${effect(r)} effects, expected ${calls} (a call was refused: raise the bench agents' limits)`);
   return r;
 }
 
@@ -100,7 +118,12 @@ function runChecked(sandbox: Sandbox, agent: string, content: string, effect: ((
  * Messages `content` until BATCH_CPU_NS of CPU is used: CPU ns and fuel per message (an average:
  * the AssemblyScript runtime's collector runs at different points in different instances).
  */
-function batch(sandbox: Sandbox, content: string, effect: ((r: WorkResult) => number) | undefined, calls: number): { ns: number; fuel: number } {
+function batch(
+  sandbox: Sandbox,
+  content: string,
+  effect: ((r: WorkResult) => number) | undefined,
+  calls: number,
+): { ns: number; fuel: number } {
   let messages = 0;
   let fuel = 0;
   const t0 = cpuNs();
@@ -122,10 +145,16 @@ async function main(): Promise<void> {
   // Limits high enough that no call of a batch is refused (refusals are a cheaper path).
   for (let i = 0; i < AGENTS; i++) {
     await sandbox.deploy({
-      name: agentName(i), artifact,
+      name: agentName(i),
+      artifact,
       limits: {
-        fuelPerMessage: 10_000_000_000, maxOutbox: 100_000, sendsPerSecond: 1_000_000, maxTimers: 10_000, maxLogLines: 100_000,
-        maxDirectoryOps: 10_000, directoryChangesPerSecond: 10_000,
+        fuelPerMessage: 10_000_000_000,
+        maxOutbox: 100_000,
+        sendsPerSecond: 1_000_000,
+        maxTimers: 10_000,
+        maxLogLines: 100_000,
+        maxDirectoryOps: 10_000,
+        directoryChangesPerSecond: 10_000,
       },
     });
   }
@@ -133,7 +162,8 @@ async function main(): Promise<void> {
   // Warm-up: every path compiled and its caches filled before anything is timed.
   for (let i = 0; i < 2 * AGENTS; i++) {
     runChecked(sandbox, agentName(i), `fib:${FIB}`, undefined, 0);
-    for (const c of [{ call: 'none' }, ...CALLS]) runChecked(sandbox, agentName(i), content(c.call, c.n ?? CALLS_PER_MESSAGE), c.effect, c.n ?? CALLS_PER_MESSAGE);
+    for (const c of [{ call: 'none' }, ...CALLS])
+      runChecked(sandbox, agentName(i), content(c.call, c.n ?? CALLS_PER_MESSAGE), c.effect, c.n ?? CALLS_PER_MESSAGE);
   }
   const nsPerFuel: number[] = [];
   const samples = new Map<string, { ns: number[]; fuel: number[] }>(CALLS.map((c) => [c.call, { ns: [], fuel: [] }]));
@@ -146,7 +176,13 @@ async function main(): Promise<void> {
       const runBase = (): { ns: number; fuel: number } => batch(sandbox, content('none', calls), undefined, calls);
       const runCall = (): { ns: number; fuel: number } => batch(sandbox, content(c.call, calls), c.effect, calls);
       let base, withCall;
-      if (round % 2 === 0) { base = runBase(); withCall = runCall(); } else { withCall = runCall(); base = runBase(); }
+      if (round % 2 === 0) {
+        base = runBase();
+        withCall = runCall();
+      } else {
+        withCall = runCall();
+        base = runBase();
+      }
       const s = samples.get(c.call)!;
       s.ns.push((withCall.ns - base.ns) / calls);
       s.fuel.push((withCall.fuel - base.fuel) / calls);
@@ -154,7 +190,13 @@ async function main(): Promise<void> {
   }
   const computeNsPerFuel = median(nsPerFuel);
   const how = `in-thread sandbox, direct path (AssemblyScript), ${cpuClock}, median of ${ROUNDS} rounds of ${BATCH_CPU_NS / 1e6} ms batches, ${CALLS_PER_MESSAGE} calls a message (directory changes ${DIRECTORY_CALLS_PER_MESSAGE})`;
-  report({ bench: 'host-call-cost', metric: 'compute_ns_per_fuel', value: Number(computeNsPerFuel.toFixed(3)), unit: 'ns/fuel', note: `fib(${FIB}); range ${range(nsPerFuel, 3)}; ${how}` });
+  report({
+    bench: 'host-call-cost',
+    metric: 'compute_ns_per_fuel',
+    value: Number(computeNsPerFuel.toFixed(3)),
+    unit: 'ns/fuel',
+    note: `fib(${FIB}); range ${range(nsPerFuel, 3)}; ${how}`,
+  });
   for (const c of CALLS) {
     const s = samples.get(c.call)!;
     const fuel = median(s.fuel);
@@ -162,7 +204,11 @@ async function main(): Promise<void> {
     // Each round's own ratio (its call time over its fib's time per fuel), for the range.
     const ratios = s.ns.map((x, i) => x / nsPerFuel[i]! / s.fuel[i]!);
     report({
-      bench: 'host-call-cost', metric: `${c.call}_undercharge`, value: Number((ns / computeNsPerFuel / fuel).toFixed(2)), unit: 'x', target: '<= 2',
+      bench: 'host-call-cost',
+      metric: `${c.call}_undercharge`,
+      value: Number((ns / computeNsPerFuel / fuel).toFixed(2)),
+      unit: 'x',
+      target: '<= 2',
       note: `${ns.toFixed(0)} ns CPU per call (range ${range(s.ns, 0)}) = ${(ns / computeNsPerFuel).toFixed(0)} fuel of compute; charged ${fuel.toFixed(1)} fuel per call (guest loop included); rounds' ratios ${range(ratios, 1)}`,
     });
   }

@@ -47,10 +47,19 @@ const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt >= 0 ? new Set(process.argv[onlyAt + 1]?.split(',') ?? []) : undefined;
 const wanted = (kind: string): boolean => ONLY === undefined || ONLY.has(kind);
 
-interface LiftBombs { liftBombComponent(): Promise<Uint8Array>; ATTACKS: Record<string, string>; MEMORY_CAP_PAGES: number }
-interface FuelCatchers { fuelCatcherComponent(name: string): Promise<Uint8Array> }
-interface Fixtures { jsProbe(name?: string): Promise<Uint8Array> }
-const fixture = <T>(file: string): Promise<T> => import(new URL(`../../sandbox/dist/test/fixtures/${file}`, import.meta.url).href) as Promise<T>;
+interface LiftBombs {
+  liftBombComponent(): Promise<Uint8Array>;
+  ATTACKS: Record<string, string>;
+  MEMORY_CAP_PAGES: number;
+}
+interface FuelCatchers {
+  fuelCatcherComponent(name: string): Promise<Uint8Array>;
+}
+interface Fixtures {
+  jsProbe(name?: string): Promise<Uint8Array>;
+}
+const fixture = <T>(file: string): Promise<T> =>
+  import(new URL(`../../sandbox/dist/test/fixtures/${file}`, import.meta.url).href) as Promise<T>;
 
 const verified = (bytes: Uint8Array): VerifiedArtifact => ({ bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
 const progress = (text: string): void => void process.stderr.write(`hostile: ${text}\n`);
@@ -65,12 +74,31 @@ async function hostiles(): Promise<Hostile[]> {
     // method itself reads when the agent costs the neighbours nothing measurable (decision 2139).
     { kind: 'control', artifact: () => artifact('as-echo'), content: 'ping', reference: true },
     { kind: 'infinite_loop', artifact: () => artifact('hostile/as-infinite-loop'), content: 'spin' },
-    { kind: 'fuel_catch_all', artifact: async () => verified(await fuel.fuelCatcherComponent('catch-all-around-host-call')), content: 'spin' },
+    {
+      kind: 'fuel_catch_all',
+      artifact: async () => verified(await fuel.fuelCatcherComponent('catch-all-around-host-call')),
+      content: 'spin',
+    },
     { kind: 'memory_bomb', artifact: () => artifact('hostile/as-memory-bomb'), content: 'bomb' },
-    { kind: 'alias_bomb', artifact: () => liftBytes, content: lift.ATTACKS['aliasHugeReceivers']!, limits: { memoryPages: lift.MEMORY_CAP_PAGES } },
+    {
+      kind: 'alias_bomb',
+      artifact: () => liftBytes,
+      content: lift.ATTACKS['aliasHugeReceivers']!,
+      limits: { memoryPages: lift.MEMORY_CAP_PAGES },
+    },
     { kind: 'send_flood', artifact: () => liftBytes, content: lift.ATTACKS['sendFlood']!, limits: { memoryPages: lift.MEMORY_CAP_PAGES } },
-    { kind: 'timer_storm', artifact: () => liftBytes, content: lift.ATTACKS['timerStorm']!, limits: { memoryPages: lift.MEMORY_CAP_PAGES } },
-    { kind: 'stdout_flood', artifact: async () => verified(await build.jsProbe('flood')), content: 'flood:500', limits: { fuelPerMessage: 200_000_000, memoryPages: 160 } },
+    {
+      kind: 'timer_storm',
+      artifact: () => liftBytes,
+      content: lift.ATTACKS['timerStorm']!,
+      limits: { memoryPages: lift.MEMORY_CAP_PAGES },
+    },
+    {
+      kind: 'stdout_flood',
+      artifact: async () => verified(await build.jsProbe('flood')),
+      content: 'flood:500',
+      limits: { fuelPerMessage: 200_000_000, memoryPages: 160 },
+    },
   ];
 }
 
@@ -86,7 +114,8 @@ async function run(): Promise<BenchResult[]> {
       await node.deploy(`echo-${i}`, 'as-echo');
       await node.deploy(`ping-${i}`, 'conformance/pinger', { peer: `echo-${i}`, rounds: '1000000000' });
     }
-    for (let i = 0; i < PAIRS; i++) await node.sendRetrying({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
+    for (let i = 0; i < PAIRS; i++)
+      await node.sendRetrying({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
     await sleep(1500);
     const ratioCases = (await hostiles()).filter((x) => wanted(x.kind));
     // One more window, discarded: at a third of the machine's speed the neighbours still warmed up
@@ -107,7 +136,13 @@ async function run(): Promise<BenchResult[]> {
         const attacked = await attackedWindow(node, tally, h, bytes, r, plan);
         const after = await quietWindow(tally, plan);
         const { load, ...rest } = attacked;
-        rounds.push({ ...rest, without: [before.rate, after.rate], withoutPerCpuS: [before.perCpuS, after.perCpuS], loads: [before.load, load, after.load], grewWithoutMiB: [before.grewMiB, after.grewMiB] });
+        rounds.push({
+          ...rest,
+          without: [before.rate, after.rate],
+          withoutPerCpuS: [before.perCpuS, after.perCpuS],
+          loads: [before.load, load, after.load],
+          grewWithoutMiB: [before.grewMiB, after.grewMiB],
+        });
         before = after;
       }
       const { ratio, range, perCpu, cpuRange } = summarizeRounds(rounds);
@@ -116,16 +151,31 @@ async function run(): Promise<BenchResult[]> {
       const shardFuel = hostileFuel + sum((x) => x.neighbourFuel);
       const hostileShare = hostileFuel / Math.max(1, shardFuel);
       const perGFuel = sum((x) => x.neighbourHandled) / Math.max(1, shardFuel / 1e9);
-      const busyShare = sum((x) => x.hostileBusyMs) / Math.max(1, sum((x) => x.windowMs));
+      const busyShare =
+        sum((x) => x.hostileBusyMs) /
+        Math.max(
+          1,
+          sum((x) => x.windowMs),
+        );
       for (const x of rounds) {
-        progress(`${h.kind}: neighbours ${x.withIt.toFixed(0)}/s with, ${x.without[0].toFixed(0)} and ${x.without[1].toFixed(0)}/s without (ratio ${wallRatio(x).toFixed(3)}); per CPU s ${x.withItPerCpuS.toFixed(0)} with, ${x.withoutPerCpuS[0].toFixed(0)} and ${x.withoutPerCpuS[1].toFixed(0)} without (ratio ${cpuRatio(x).toFixed(3)}); load ${x.loads.map((l) => l.toFixed(1)).join('/')}; hostile fed ${x.fed} (${x.refused} refused), state ${x.state}, restarts ${x.restarts}, ${x.hostileHandled} handlings (${x.hostileCrashed} crashed) using ${(x.hostileFuel / 1e6).toFixed(0)} M fuel, ${x.hostileBusyMs.toFixed(0)} ms of handling`);
+        progress(
+          `${h.kind}: neighbours ${x.withIt.toFixed(0)}/s with, ${x.without[0].toFixed(0)} and ${x.without[1].toFixed(0)}/s without (ratio ${wallRatio(x).toFixed(3)}); per CPU s ${x.withItPerCpuS.toFixed(0)} with, ${x.withoutPerCpuS[0].toFixed(0)} and ${x.withoutPerCpuS[1].toFixed(0)} without (ratio ${cpuRatio(x).toFixed(3)}); load ${x.loads.map((l) => l.toFixed(1)).join('/')}; hostile fed ${x.fed} (${x.refused} refused), state ${x.state}, restarts ${x.restarts}, ${x.hostileHandled} handlings (${x.hostileCrashed} crashed) using ${(x.hostileFuel / 1e6).toFixed(0)} M fuel, ${x.hostileBusyMs.toFixed(0)} ms of handling`,
+        );
       }
-      progress(`${h.kind}: ratio ${ratio.toFixed(3)} (median of ${ROUNDS}, range ${range}), per CPU s ${perCpu.toFixed(3)} (range ${cpuRange}); in its windows it used ${(hostileShare * 100).toFixed(1)}% of the shard's fuel and ${(busyShare * 100).toFixed(1)}% of the time in handlings (${sum((x) => x.hostileHandled)} handlings, ${sum((x) => x.hostileCrashed)} crashed), neighbours handled ${perGFuel.toFixed(0)} per G fuel`);
+      progress(
+        `${h.kind}: ratio ${ratio.toFixed(3)} (median of ${ROUNDS}, range ${range}), per CPU s ${perCpu.toFixed(3)} (range ${cpuRange}); in its windows it used ${(hostileShare * 100).toFixed(1)}% of the shard's fuel and ${(busyShare * 100).toFixed(1)}% of the time in handlings (${sum((x) => x.hostileHandled)} handlings, ${sum((x) => x.hostileCrashed)} crashed), neighbours handled ${perGFuel.toFixed(0)} per G fuel`,
+      );
       const last = rounds[rounds.length - 1]!;
       // The control is the reference the hostile cases are read against, not held to a target.
       const target = h.reference === true ? {} : { target: '>= 0.9' };
-      out.push({ bench: 'hostile', metric: `neighbour_throughput_ratio_${h.kind}`, value: Number(ratio.toFixed(3)), unit: 'ratio', ...target,
-        note: `100 neighbours, median of ${ROUNDS} ${WINDOW_S} s windows with the agent (fed ${FEED_PER_S}/s; ended ${last.state}, ${last.restarts} restarts; a window includes any time after the restart policy failed the agent) each against the mean of the windows without it before and after, all after ${SETTLE_MS} ms of settling; range ${range}; handlings per CPU second of the node's process: ${perCpu.toFixed(3)} (range ${cpuRange})` });
+      out.push({
+        bench: 'hostile',
+        metric: `neighbour_throughput_ratio_${h.kind}`,
+        value: Number(ratio.toFixed(3)),
+        unit: 'ratio',
+        ...target,
+        note: `100 neighbours, median of ${ROUNDS} ${WINDOW_S} s windows with the agent (fed ${FEED_PER_S}/s; ended ${last.state}, ${last.restarts} restarts; a window includes any time after the restart policy failed the agent) each against the mean of the windows without it before and after, all after ${SETTLE_MS} ms of settling; range ${range}; handlings per CPU second of the node's process: ${perCpu.toFixed(3)} (range ${cpuRange})`,
+      });
       if (h.kind === 'alias_bomb') {
         const capMiB = ((h.limits?.memoryPages ?? 256) * 65536) / 2 ** 20;
         // Below zero (the window without grew more: GC timing) reads as no growth of the bomb's own.
@@ -135,15 +185,26 @@ async function run(): Promise<BenchResult[]> {
         const grown = rounds.map((x) => Math.max(0, x.grewWithMiB - Math.min(...x.grewWithoutMiB)));
         const worst = grown.indexOf(Math.max(...grown));
         const w = rounds[worst]!;
-        for (const x of rounds) progress(`alias_bomb: host RSS peak growth ${x.grewWithMiB.toFixed(1)} MiB in its window, ${x.grewWithoutMiB[0].toFixed(1)} and ${x.grewWithoutMiB[1].toFixed(1)} MiB in the windows before and after it without the bomb`);
-        out.push({ bench: 'hostile', metric: 'alias_bomb_rss_growth_mib', value: Number(grown[worst]!.toFixed(1)), unit: 'MiB', target: `<= ${2 * capMiB}`,
-          note: `the bomb's share of the host's peak RSS growth, the worst of ${ROUNDS} rounds: ${w.grewWithMiB.toFixed(1)} MiB in ${WINDOW_S} s while 64 aliases of a 4 MiB string were sent ${FEED_PER_S}/s, less ${Math.min(...w.grewWithoutMiB).toFixed(1)} MiB, the lesser of the ${WINDOW_S} s windows before and after it without the bomb (same neighbours: ${w.grewWithoutMiB[0].toFixed(1)} and ${w.grewWithoutMiB[1].toFixed(1)} MiB; 0 when that was more); the agent's cap is ${capMiB} MiB` });
+        for (const x of rounds)
+          progress(
+            `alias_bomb: host RSS peak growth ${x.grewWithMiB.toFixed(1)} MiB in its window, ${x.grewWithoutMiB[0].toFixed(1)} and ${x.grewWithoutMiB[1].toFixed(1)} MiB in the windows before and after it without the bomb`,
+          );
+        out.push({
+          bench: 'hostile',
+          metric: 'alias_bomb_rss_growth_mib',
+          value: Number(grown[worst]!.toFixed(1)),
+          unit: 'MiB',
+          target: `<= ${2 * capMiB}`,
+          note: `the bomb's share of the host's peak RSS growth, the worst of ${ROUNDS} rounds: ${w.grewWithMiB.toFixed(1)} MiB in ${WINDOW_S} s while 64 aliases of a 4 MiB string were sent ${FEED_PER_S}/s, less ${Math.min(...w.grewWithoutMiB).toFixed(1)} MiB, the lesser of the ${WINDOW_S} s windows before and after it without the bomb (same neighbours: ${w.grewWithoutMiB[0].toFixed(1)} and ${w.grewWithoutMiB[1].toFixed(1)} MiB; 0 when that was more); the agent's cap is ${capMiB} MiB`,
+        });
       }
     }
 
     if (wanted('send_storm')) {
       progress('send_storm: operator probes to a neighbour and a bystander, without and with a storming agent');
-      out.push(...await sendStorm(node, { windowS: WINDOW_S, feedPerS: FEED_PER_S, probesPerS: STORM_PROBES_PER_S, perCall: 1000 }, progress));
+      out.push(
+        ...(await sendStorm(node, { windowS: WINDOW_S, feedPerS: FEED_PER_S, probesPerS: STORM_PROBES_PER_S, perCall: 1000 }, progress)),
+      );
     }
 
     if (!wanted('preparing')) return finish(out);
@@ -154,13 +215,23 @@ async function run(): Promise<BenchResult[]> {
     for (let k = 0; k < 6; k++) {
       let types = '(type $t0 (tuple u8 u8))';
       for (let i = 1; i <= 60 + k; i++) types += ` (type $t${i} (tuple $t${i - 1} $t${i - 1}))`;
-      const bomb = await jco.parse(`(component (import "caxton:agent/host@0.1.0" (instance ${types} (export "send" (func (param "message" $t${60 + k}))))))`);
+      const bomb = await jco.parse(
+        `(component (import "caxton:agent/host@0.1.0" (instance ${types} (export "send" (func (param "message" $t${60 + k}))))))`,
+      );
       await node.control.deploy({ name: `bomb-${k}`, config: {}, limits: {} }, verified(bomb)).catch(() => undefined);
-      await node.control.deploy({ name: `js-${k}`, config: {}, limits: {} }, verified(await (await fixture<Fixtures>('build.js')).jsProbe('probe'))).catch(() => undefined);
+      await node.control
+        .deploy({ name: `js-${k}`, config: {}, limits: {} }, verified(await (await fixture<Fixtures>('build.js')).jsProbe('probe')))
+        .catch(() => undefined);
     }
     delay.disable();
-    out.push({ bench: 'hostile', metric: 'event_loop_delay_p99_ms_while_preparing', value: Number((delay.percentile(99) / 1e6).toFixed(1)), unit: 'ms', target: '<= 50',
-      note: `6 type-bomb components (60-65 levels of tuple<t, t>) and 6 deploys of a JS agent prepared while 100 agents run; max ${(delay.max / 1e6).toFixed(1)} ms` });
+    out.push({
+      bench: 'hostile',
+      metric: 'event_loop_delay_p99_ms_while_preparing',
+      value: Number((delay.percentile(99) / 1e6).toFixed(1)),
+      unit: 'ms',
+      target: '<= 50',
+      note: `6 type-bomb components (60-65 levels of tuple<t, t>) and 6 deploys of a JS agent prepared while 100 agents run; max ${(delay.max / 1e6).toFixed(1)} ms`,
+    });
   } finally {
     await node.stop();
   }

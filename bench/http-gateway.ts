@@ -37,7 +37,10 @@ function direct(): Promise<void> {
     const req = request(url, { agent: directAgent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => { Buffer.concat(chunks); resolve(); });
+      res.on('end', () => {
+        Buffer.concat(chunks);
+        resolve();
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -49,14 +52,29 @@ const state = new Map<string, string>();
 let answered: ((m: AclMessage) => void) | undefined;
 const gateway = new HttpGateway({
   platform: 'bench',
-  policyOf: () => ({ ...nodeDefaultHttpPolicy(), allow: [{ host: 'localhost', ports: [port], allowPrivate: true }, { host: '127.0.0.1', ports: [port], allowPrivate: true }] }),
+  policyOf: () => ({
+    ...nodeDefaultHttpPolicy(),
+    allow: [
+      { host: 'localhost', ports: [port], allowPrivate: true },
+      { host: '127.0.0.1', ports: [port], allowPrivate: true },
+    ],
+  }),
   state: {
     readState: async () => new Map(state),
-    commitState: async (_agent: string, writes: readonly StateWrite[]) => { for (const w of writes) { if (w.value === null) state.delete(w.key); else state.set(w.key, w.value); } },
-    clearState: async () => { state.clear(); },
+    commitState: async (_agent: string, writes: readonly StateWrite[]) => {
+      for (const w of writes) {
+        if (w.value === null) state.delete(w.key);
+        else state.set(w.key, w.value);
+      }
+    },
+    clearState: async () => {
+      state.clear();
+    },
   },
   log: () => {},
-  send: async (message) => { answered?.(message); },
+  send: async (message) => {
+    answered?.(message);
+  },
 });
 let n = 0;
 function viaGateway(target = url): Promise<void> {
@@ -64,7 +82,11 @@ function viaGateway(target = url): Promise<void> {
   const done = new Promise<AclMessage>((r) => (answered = r));
   const record = { key: `\u0000http/${id}`, value: JSON.stringify({ method: 'GET', url: target, at: Date.now() }) };
   state.set(record.key, record.value);
-  gateway.apply({ agent: 'bench', http: [{ id, request: { method: 'GET', url: target, headers: [['accept', 'application/json']] } }], stateWrites: [record] });
+  gateway.apply({
+    agent: 'bench',
+    http: [{ id, request: { method: 'GET', url: target, headers: [['accept', 'application/json']] } }],
+    stateWrites: [record],
+  });
   return done.then((m) => {
     if (m.performative !== 'inform') throw new Error(`gateway call failed: ${m.content ?? ''}`);
   });
@@ -91,10 +113,23 @@ for (let b = 0; b < BLOCKS; b++) {
 }
 const d50 = percentile(directMs, 50);
 const g50 = percentile(gatewayMs, 50);
-report({ bench: 'http-gateway', metric: 'http_gateway_overhead_p50_ms', value: g50 - d50, unit: 'ms', target: '<= 1', note: `p50 gateway ${g50.toFixed(3)} ms - direct ${d50.toFixed(3)} ms, ${CALLS} calls each, local server, keep-alive` });
+report({
+  bench: 'http-gateway',
+  metric: 'http_gateway_overhead_p50_ms',
+  value: g50 - d50,
+  unit: 'ms',
+  target: '<= 1',
+  note: `p50 gateway ${g50.toFixed(3)} ms - direct ${d50.toFixed(3)} ms, ${CALLS} calls each, local server, keep-alive`,
+});
 report({ bench: 'http-gateway', metric: 'http_direct_p50_ms', value: d50, unit: 'ms' });
 report({ bench: 'http-gateway', metric: 'http_gateway_p50_ms', value: g50, unit: 'ms' });
-report({ bench: 'http-gateway', metric: 'http_gateway_ip_literal_p50_ms', value: percentile(literalMs, 50), unit: 'ms', note: 'the same call to 127.0.0.1: no name resolution' });
+report({
+  bench: 'http-gateway',
+  metric: 'http_gateway_ip_literal_p50_ms',
+  value: percentile(literalMs, 50),
+  unit: 'ms',
+  note: 'the same call to 127.0.0.1: no name resolution',
+});
 report({ bench: 'http-gateway', metric: 'http_direct_p99_ms', value: percentile(directMs, 99), unit: 'ms' });
 report({ bench: 'http-gateway', metric: 'http_gateway_p99_ms', value: percentile(gatewayMs, 99), unit: 'ms' });
 await gateway.close();

@@ -46,7 +46,9 @@ async function freePort(): Promise<number> {
 }
 
 function serve(dataDir: string, port: number): ChildProcess {
-  return spawn(process.execPath, [CAXTON, 'serve', '--data-dir', dataDir, '--api-port', String(port), '--shards', '1'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  return spawn(process.execPath, [CAXTON, 'serve', '--data-dir', dataDir, '--api-port', String(port), '--shards', '1'], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
 }
 
 async function untilServing(client: CaxtonClient): Promise<void> {
@@ -68,8 +70,14 @@ async function run(withKeys: boolean): Promise<{ count: number; retries: number;
   try {
     let token: string | undefined;
     while (token === undefined) {
-      token = await readFile(path.join(dataDir, 'auth-token'), 'utf8').then((t) => t.trim(), () => undefined);
-      if (token === undefined || token === '') { token = undefined; await sleep(50); }
+      token = await readFile(path.join(dataDir, 'auth-token'), 'utf8').then(
+        (t) => t.trim(),
+        () => undefined,
+      );
+      if (token === undefined || token === '') {
+        token = undefined;
+        await sleep(50);
+      }
     }
     const client = await CaxtonClient.connect({ address: `127.0.0.1:${port}`, token, timeoutMs: 3000 });
     await untilServing(client);
@@ -85,8 +93,10 @@ async function run(withKeys: boolean): Promise<{ count: number; retries: number;
         if (i >= N) return;
         for (;;) {
           try {
-            await client.send({ structured: { performative: 'request', receivers: [{ name: 'counter' }], content: `req-${i}` } },
-              withKeys ? { idempotencyKey: `req-${i}` } : {});
+            await client.send(
+              { structured: { performative: 'request', receivers: [{ name: 'counter' }], content: `req-${i}` } },
+              withKeys ? { idempotencyKey: `req-${i}` } : {},
+            );
             acknowledged += 1;
             break;
           } catch {
@@ -112,7 +122,7 @@ async function run(withKeys: boolean): Promise<{ count: number; retries: number;
     await untilServing(client);
     // Everything accepted is handled eventually: wait until the count stops moving.
     let count = -1;
-    for (let stable = 0; stable < 10;) {
+    for (let stable = 0; stable < 10; ) {
       await sleep(200);
       const agent = await client.getAgent('counter').catch(() => undefined);
       const now = Number((await client.getState('counter', 'count').catch(() => ({ value: '-1' }))).value ?? -1);
@@ -133,7 +143,14 @@ for (const withKeys of MODE === 'both' ? [false, true] : [MODE === 'keys']) {
   const mode = withKeys ? 'keys' : 'none';
   const note = `${N} logical requests, ${W} at a time, ${K} SIGKILLs, ${r.retries} retried calls, ${r.seconds.toFixed(1)} s; counted ${r.count}`;
   // One JSON line per figure (`npm run bench -- idempotent-retries --record` keeps them in bench/results/).
-  report({ bench: 'idempotent-retries', metric: `${mode}_counted_twice`, value: r.count - N, unit: 'requests', ...(withKeys ? { target: '= 0' } : {}), note });
+  report({
+    bench: 'idempotent-retries',
+    metric: `${mode}_counted_twice`,
+    value: r.count - N,
+    unit: 'requests',
+    ...(withKeys ? { target: '= 0' } : {}),
+    note,
+  });
   report({ bench: 'idempotent-retries', metric: `${mode}_retried_calls`, value: r.retries, unit: 'calls' });
   report({ bench: 'idempotent-retries', metric: `${mode}_seconds`, value: r.seconds, unit: 's' });
 }

@@ -41,7 +41,9 @@ const SOURCE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'ja
 const withJade = JAR !== undefined && existsSync(JAR);
 
 if (!withJade) {
-  console.error('interop: the JADE part (mtp_jade_*) is skipped: set CAXTON_JADE_JAR to a JADE 4.6.x jade.jar (https://jade.tilab.com, LGPL; or built from github.com/EnFlexIT/JADE) and have Java 17 on PATH');
+  console.error(
+    'interop: the JADE part (mtp_jade_*) is skipped: set CAXTON_JADE_JAR to a JADE 4.6.x jade.jar (https://jade.tilab.com, LGPL; or built from github.com/EnFlexIT/JADE) and have Java 17 on PATH',
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -64,28 +66,56 @@ async function measureClients(node: RunningNode, token: string): Promise<void> {
   const upper: RoundTrips = { ...same, expect: (t) => t.toUpperCase() };
   const card = (agent: string): string => `${node.a2aUrl!}/a2a/${agent}/.well-known/agent-card.json`;
   const tail = `on loopback, embedded log, ${SAMPLES} sequential calls after ${WARM_UP} untimed`;
-  reportLatencies('a2a', await a2aRoundTrips(card('echo'), token, same),
-    `@a2a-js/sdk client, blocking message/send (JSON-RPC) → task → FIPA request to as-echo → inform → completed task, ${tail}`);
+  reportLatencies(
+    'a2a',
+    await a2aRoundTrips(card('echo'), token, same),
+    `@a2a-js/sdk client, blocking message/send (JSON-RPC) → task → FIPA request to as-echo → inform → completed task, ${tail}`,
+  );
   reportLatencies('a2a_js', await a2aRoundTrips(card('js-echo'), token, same), `the same to js-echo (JavaScript), ${tail}`);
-  reportLatencies('mcp', await mcpRoundTrips(node.mcpUrl!, token, 'shouter.shout', upper),
-    `@modelcontextprotocol/sdk client, tools/call (streamable HTTP) → FIPA request to as-service → inform → tool result, ${tail}`);
-  reportLatencies('mcp_js', await mcpRoundTrips(node.mcpUrl!, token, 'js-shouter.shout', upper), `the same to js-service (JavaScript), ${tail}`);
-  reportLatencies('grpc', await grpcRoundTrips(`127.0.0.1:${node.apiPort}`, token, 'echo', same),
-    `beside them, the gRPC API as caxton send --wait uses it: TailMessages on a fresh conversation, ready, SendMessage (fipa-request) to as-echo, its inform on the tail, ${tail}`);
+  reportLatencies(
+    'mcp',
+    await mcpRoundTrips(node.mcpUrl!, token, 'shouter.shout', upper),
+    `@modelcontextprotocol/sdk client, tools/call (streamable HTTP) → FIPA request to as-service → inform → tool result, ${tail}`,
+  );
+  reportLatencies(
+    'mcp_js',
+    await mcpRoundTrips(node.mcpUrl!, token, 'js-shouter.shout', upper),
+    `the same to js-service (JavaScript), ${tail}`,
+  );
+  reportLatencies(
+    'grpc',
+    await grpcRoundTrips(`127.0.0.1:${node.apiPort}`, token, 'echo', same),
+    `beside them, the gRPC API as caxton send --wait uses it: TailMessages on a fresh conversation, ready, SendMessage (fipa-request) to as-echo, its inform on the tail, ${tail}`,
+  );
 }
 
 /** A JADE agent's requests to the AssemblyScript echo over the FIPA HTTP MTP, timed by JADE. */
 async function measureJade(node: RunningNode, dir: string, jadeMtpPort: number, secret: string): Promise<void> {
   execFileSync('javac', ['-cp', JAR!, '-d', dir, SOURCE], { stdio: ['ignore', 'ignore', 'inherit'] });
   const jadeIntraPort = await freePort();
-  const jade = spawn('java', [
-    '-cp', `${JAR!}${path.delimiter}${dir}`, 'jade.Boot', '-mtps', `jade.mtp.http.MessageTransportProtocol(http://127.0.0.1:${jadeMtpPort}/acc)`,
-    '-port', String(jadeIntraPort), '-local-host', '127.0.0.1', '-platform-id', 'jade-bench',
-    // JADE 4.6.5 batches 4+ messages queued for one receiver into a delivery its HTTP MTP cannot
-    // send (decision 1951): off, so `--window` above 3 measures instead of stalling on failures.
-    '-jade_core_messaging_MessageManager_enablemultipledelivery', 'false',
-    '-agents', `b:MtpBenchPinger(echo@caxton,${node.mtpUrl!}/${secret},${WARM_UP},${SAMPLES},${WINDOW},${SECONDS})`,
-  ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const jade = spawn(
+    'java',
+    [
+      '-cp',
+      `${JAR!}${path.delimiter}${dir}`,
+      'jade.Boot',
+      '-mtps',
+      `jade.mtp.http.MessageTransportProtocol(http://127.0.0.1:${jadeMtpPort}/acc)`,
+      '-port',
+      String(jadeIntraPort),
+      '-local-host',
+      '127.0.0.1',
+      '-platform-id',
+      'jade-bench',
+      // JADE 4.6.5 batches 4+ messages queued for one receiver into a delivery its HTTP MTP cannot
+      // send (decision 1951): off, so `--window` above 3 measures instead of stalling on failures.
+      '-jade_core_messaging_MessageManager_enablemultipledelivery',
+      'false',
+      '-agents',
+      `b:MtpBenchPinger(echo@caxton,${node.mtpUrl!}/${secret},${WARM_UP},${SAMPLES},${WINDOW},${SECONDS})`,
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   try {
     let out = '';
     const line = await new Promise<string>((resolve, reject) => {
@@ -105,7 +135,13 @@ async function measureJade(node: RunningNode, dir: string, jadeMtpPort: number, 
     const how = `JADE 4.6.5 agent → Caxton as-echo → JADE over the FIPA HTTP MTP on loopback, embedded log, ${SAMPLES} sequential round trips`;
     report({ bench: 'interop', metric: 'mtp_jade_p50_ms', value: value('p50_ms'), unit: 'ms', note: how });
     report({ bench: 'interop', metric: 'mtp_jade_p99_ms', value: value('p99_ms'), unit: 'ms', note: how });
-    report({ bench: 'interop', metric: 'mtp_jade_msgs_per_s', value: Math.round(value('msgs_per_s')), unit: 'msg/s', note: `requests + informs, ${WINDOW} requests outstanding for ${SECONDS} s, one JADE agent, one Caxton echo` });
+    report({
+      bench: 'interop',
+      metric: 'mtp_jade_msgs_per_s',
+      value: Math.round(value('msgs_per_s')),
+      unit: 'msg/s',
+      note: `requests + informs, ${WINDOW} requests outstanding for ${SECONDS} s, one JADE agent, one Caxton echo`,
+    });
   } finally {
     jade.kill('SIGTERM');
   }
@@ -117,16 +153,33 @@ try {
   const secret = randomBytes(32).toString('base64url');
   const dataDir = path.join(dir, 'data');
   const node = await startNode({
-    dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' },
-    a2a: { host: '127.0.0.1', port: 0 }, mcp: { host: '127.0.0.1', port: 0 },
-    ...(withJade ? { mtp: { host: '127.0.0.1', port: 0, peers: [{ platform: 'jade-bench', secret, acc: `http://127.0.0.1:${jadeMtpPort}/acc`, ratePerSecond: 100_000 }] } } : {}),
+    dataDir,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'token' },
+    a2a: { host: '127.0.0.1', port: 0 },
+    mcp: { host: '127.0.0.1', port: 0 },
+    ...(withJade
+      ? {
+          mtp: {
+            host: '127.0.0.1',
+            port: 0,
+            peers: [{ platform: 'jade-bench', secret, acc: `http://127.0.0.1:${jadeMtpPort}/acc`, ratePerSecond: 100_000 }],
+          },
+        }
+      : {}),
   });
   try {
     const token = await readTokenFile(tokenFilePath(dataDir));
-    await node.control.deploy({
-      name: 'echo', config: {}, limits: {},
-      http: resolveHttpPolicy({ allow: [{ host: '127.0.0.1', ports: [jadeMtpPort], allowPrivate: true }] }, 'http'),
-    }, await artifact('as-echo'));
+    await node.control.deploy(
+      {
+        name: 'echo',
+        config: {},
+        limits: {},
+        http: resolveHttpPolicy({ allow: [{ host: '127.0.0.1', ports: [jadeMtpPort], allowPrivate: true }] }, 'http'),
+      },
+      await artifact('as-echo'),
+    );
     await node.control.deploy({ name: 'js-echo', config: {}, limits: {} }, await artifact('js-echo'));
     await node.control.deploy({ name: 'shouter', config: {}, limits: {} }, await artifact('as-service'));
     await node.control.deploy({ name: 'js-shouter', config: {}, limits: {} }, await artifact('js-service'));

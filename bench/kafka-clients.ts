@@ -37,7 +37,12 @@ const bench = 'kafka-clients';
 const say = (line: string): void => void process.stderr.write(`[bench kafka-clients] ${line}\n`);
 
 type Shape = 'compact' | 'headers';
-interface Rec { key: string; value: Buffer; partition: number; headers?: Record<string, string> }
+interface Rec {
+  key: string;
+  value: Buffer;
+  partition: number;
+  headers?: Record<string, string>;
+}
 
 /** Records shaped like the log's deliveries between 300 receivers (sizes as in codec.ts). */
 function records(shape: Shape): Rec[] {
@@ -48,13 +53,20 @@ function records(shape: Shape): Rec[] {
     if (shape === 'compact') return { key, partition, value: randomBytes(220) };
     const id = randomBytes(16).toString('hex');
     return {
-      key, partition, value: Buffer.from(`{"performative":"request","sender":{"name":"ping${i % 300}"},"receiver":[{"name":"${key}"}],"content":"ping ${i}","conversation-id":"c-${i}","X-traceparent":"00-${id}-b7ad6b7169203331-01"}`),
+      key,
+      partition,
+      value: Buffer.from(
+        `{"performative":"request","sender":{"name":"ping${i % 300}"},"receiver":[{"name":"${key}"}],"content":"ping ${i}","conversation-id":"c-${i}","X-traceparent":"00-${id}-b7ad6b7169203331-01"}`,
+      ),
       headers: { 'caxton-v': '1', 'caxton-delivery-id': `${id}/${key}`, 'caxton-message-id': id, 'caxton-accepted-at': String(Date.now()) },
     };
   });
 }
 
-interface Measured { seconds: number; cpuUs: number }
+interface Measured {
+  seconds: number;
+  cpuUs: number;
+}
 
 function meter(): () => Measured {
   const t0 = performance.now();
@@ -152,7 +164,10 @@ function platformaticClient(brokers: string[]): ClientUnderTest {
         // Without serializers it takes Buffers; the conversions below are what kafkajs does inside.
         await producer.send({
           messages: recs.slice(i, i + BATCH).map((r) => ({
-            topic, key: Buffer.from(r.key), value: r.value, partition: r.partition,
+            topic,
+            key: Buffer.from(r.key),
+            value: r.value,
+            partition: r.partition,
             ...(r.headers ? { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])) } : {}),
           })),
         });
@@ -163,16 +178,30 @@ function platformaticClient(brokers: string[]): ClientUnderTest {
     },
     async consume(topic, groupId, expected) {
       const done = meter(); // from joining the group to the last commit acknowledged
-      const consumer = new PConsumer({ clientId: 'bench-platformatic', bootstrapBrokers: brokers, groupId, autocommit: false, maxWaitTime: 100 });
+      const consumer = new PConsumer({
+        clientId: 'bench-platformatic',
+        bootstrapBrokers: brokers,
+        groupId,
+        autocommit: false,
+        maxWaitTime: 100,
+      });
       const committer = new Committer(async (offsets) => {
         const coordinator = await consumer.findGroupCoordinator();
         const metadata = await consumer.metadata({ topics: [topic] });
         const connection = await consumer.connections.get(metadata.brokers.get(coordinator)!);
-        const response = await offsetCommitV8.api.async(connection, groupId, consumer.generationId, consumer.memberId, null, [{
-          name: topic,
-          partitions: [...offsets].map(([partitionIndex, o]) => ({ partitionIndex, committedOffset: o, committedLeaderEpoch: -1, committedMetadata: METADATA })),
-        }]);
-        for (const t of response.topics) for (const p of t.partitions) if (p.errorCode !== 0) throw new Error(`commit failed: error ${p.errorCode}`);
+        const response = await offsetCommitV8.api.async(connection, groupId, consumer.generationId, consumer.memberId, null, [
+          {
+            name: topic,
+            partitions: [...offsets].map(([partitionIndex, o]) => ({
+              partitionIndex,
+              committedOffset: o,
+              committedLeaderEpoch: -1,
+              committedMetadata: METADATA,
+            })),
+          },
+        ]);
+        for (const t of response.topics)
+          for (const p of t.partitions) if (p.errorCode !== 0) throw new Error(`commit failed: error ${p.errorCode}`);
       });
       const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100 });
       let seen = 0;
@@ -201,11 +230,17 @@ function platformaticClient(brokers: string[]): ClientUnderTest {
  */
 interface CkjsModule {
   KafkaJS: {
-    Kafka: new (config: unknown) => {
+    Kafka: new (
+      config: unknown,
+    ) => {
       producer(config: unknown): { connect(): Promise<void>; disconnect(): Promise<void>; send(r: unknown): Promise<unknown> };
       consumer(config: unknown): {
-        connect(): Promise<void>; disconnect(): Promise<void>; subscribe(s: unknown): Promise<void>;
-        run(r: { eachBatch: (p: { batch: { partition: number; messages: unknown[]; lastOffset(): string } }) => Promise<void> }): Promise<void>;
+        connect(): Promise<void>;
+        disconnect(): Promise<void>;
+        subscribe(s: unknown): Promise<void>;
+        run(r: {
+          eachBatch: (p: { batch: { partition: number; messages: unknown[]; lastOffset(): string } }) => Promise<void>;
+        }): Promise<void>;
         commitOffsets(o: unknown[]): Promise<void>;
       };
     };
@@ -223,7 +258,8 @@ async function confluentClient(brokers: string[]): Promise<ClientUnderTest> {
       await producer.connect();
       const done = meter();
       // It writes into the message objects it is given (headers set to null), so it gets copies.
-      for (let i = 0; i < recs.length; i += BATCH) await producer.send({ topic, messages: recs.slice(i, i + BATCH).map((r) => ({ ...r })) });
+      for (let i = 0; i < recs.length; i += BATCH)
+        await producer.send({ topic, messages: recs.slice(i, i + BATCH).map((r) => ({ ...r })) });
       const m = done();
       await producer.disconnect();
       return m;
@@ -263,12 +299,16 @@ interface Infra {
 
 async function main(): Promise<void> {
   const given = arg('brokers', '');
-  const infra = given ? undefined : (await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as Infra;
+  const infra = given ? undefined : ((await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as Infra);
   const kafka = infra ? await infra.startKafka({ heap: '512m' }) : undefined;
   const brokers = given ? given.split(',') : [kafka!.bootstrap];
   const admin = new kafkajs.Kafka({ clientId: 'bench-admin', brokers, logLevel: kafkajs.logLevel.ERROR }).admin();
   await admin.connect();
-  const makers: Record<string, (b: string[]) => ClientUnderTest | Promise<ClientUnderTest>> = { kafkajs: kafkajsClient, platformatic: platformaticClient, confluent: confluentClient };
+  const makers: Record<string, (b: string[]) => ClientUnderTest | Promise<ClientUnderTest>> = {
+    kafkajs: kafkajsClient,
+    platformatic: platformaticClient,
+    confluent: confluentClient,
+  };
   const samples = new Map<string, { produce: Measured[]; consume: Measured[] }>();
   try {
     // Round -1 warms the JIT on a tenth of the records and is not counted.
@@ -290,7 +330,9 @@ async function main(): Promise<void> {
           s.produce.push(p);
           s.consume.push(c);
           samples.set(key, s);
-          say(`round ${round} ${key}: produce ${(recs.length / p.seconds).toFixed(0)}/s ${(p.cpuUs / recs.length).toFixed(1)} µs/rec, consume+commit ${(recs.length / c.seconds).toFixed(0)}/s ${(c.cpuUs / recs.length).toFixed(1)} µs/rec; load ${loadavg()[0]!.toFixed(2)}`);
+          say(
+            `round ${round} ${key}: produce ${(recs.length / p.seconds).toFixed(0)}/s ${(p.cpuUs / recs.length).toFixed(1)} µs/rec, consume+commit ${(recs.length / c.seconds).toFixed(0)}/s ${(c.cpuUs / recs.length).toFixed(1)} µs/rec; load ${loadavg()[0]!.toFixed(2)}`,
+          );
         }
       }
     }
@@ -305,10 +347,25 @@ async function main(): Promise<void> {
       const seconds = list.reduce((n, m) => n + m.seconds, 0);
       const cpu = list.reduce((n, m) => n + m.cpuUs, 0);
       const total = RECORDS * list.length;
-      const what = phase === 'produce' ? `idempotent acks=-1, ${BATCH} records per request, one in flight` : 'join the group, read from the beginning, offset+metadata commit per fetched batch with one in flight; time and CPU from joining to the last commit';
+      const what =
+        phase === 'produce'
+          ? `idempotent acks=-1, ${BATCH} records per request, one in flight`
+          : 'join the group, read from the beginning, offset+metadata commit per fetched batch with one in flight; time and CPU from joining to the last commit';
       const note = `${key}: ${total} records in ${list.length} rounds (${what}); CPU of this process only; load average ${load}`;
-      report({ bench, metric: `${key.replace('/', '_')}_${phase}_records_per_s`, value: Math.round(total / seconds), unit: 'records/s', note });
-      report({ bench, metric: `${key.replace('/', '_')}_${phase}_cpu_us_per_record`, value: Number((cpu / total).toFixed(2)), unit: 'µs', note });
+      report({
+        bench,
+        metric: `${key.replace('/', '_')}_${phase}_records_per_s`,
+        value: Math.round(total / seconds),
+        unit: 'records/s',
+        note,
+      });
+      report({
+        bench,
+        metric: `${key.replace('/', '_')}_${phase}_cpu_us_per_record`,
+        value: Number((cpu / total).toFixed(2)),
+        unit: 'µs',
+        note,
+      });
     }
   }
 }

@@ -51,7 +51,9 @@ async function main(): Promise<void> {
   // Back-to-back transactions of one transactional.id meet CONCURRENT_TRANSACTIONS while the
   // broker still writes the previous one's markers; kafkajs retries after `initialRetryTime`.
   const txn = kafka.producer({
-    idempotent: true, maxInFlightRequests: 1, transactionalId: `${topic}.p0`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionalId: `${topic}.p0`,
     retry: { initialRetryTime: TXN_RETRY_MS, maxRetryTime: Math.max(TXN_RETRY_MS * 10, 1000), retries: 10 },
   });
   await plain.connect();
@@ -90,12 +92,16 @@ async function main(): Promise<void> {
     }
     const load = loadavg()[0]!.toFixed(2);
     for (const mode of ['plain', 'txn'] as Mode[]) {
-      const note = `${samples[mode].length} commits one at a time (${ROUNDS} alternating blocks), ${mode === 'txn'
-        ? `transaction: begin, entry + marker produced, offsets sent to the transaction, commit; kafkajs first retry after ${TXN_RETRY_MS} ms`
-        : 'entry + marker produced by the idempotent producer, acks=-1 (the offset commit comes on top)'}; one broker on loopback; load average ${load}`;
+      const note = `${samples[mode].length} commits one at a time (${ROUNDS} alternating blocks), ${
+        mode === 'txn'
+          ? `transaction: begin, entry + marker produced, offsets sent to the transaction, commit; kafkajs first retry after ${TXN_RETRY_MS} ms`
+          : 'entry + marker produced by the idempotent producer, acks=-1 (the offset commit comes on top)'
+      }; one broker on loopback; load average ${load}`;
       report({ bench, metric: `kafka_fence_${mode}_p50_ms`, value: Number(percentile(samples[mode], 50).toFixed(2)), unit: 'ms', note });
       report({ bench, metric: `kafka_fence_${mode}_p99_ms`, value: Number(percentile(samples[mode], 99).toFixed(2)), unit: 'ms', note });
-      say(`${mode}: p50 ${percentile(samples[mode], 50).toFixed(2)} ms, p99 ${percentile(samples[mode], 99).toFixed(2)} ms (n=${samples[mode].length})`);
+      say(
+        `${mode}: p50 ${percentile(samples[mode], 50).toFixed(2)} ms, p99 ${percentile(samples[mode], 99).toFixed(2)} ms (n=${samples[mode].length})`,
+      );
     }
   } finally {
     await Promise.allSettled([plain.disconnect(), txn.disconnect()]);

@@ -35,10 +35,17 @@ function delivery(i: number): Delivery {
   const n = seq++;
   const receiver = `pong${i % 300}`;
   return {
-    id: `m${n}/${receiver}`, messageId: `m${n}`, receiver, acceptedAt: Date.now(),
+    id: `m${n}/${receiver}`,
+    messageId: `m${n}`,
+    receiver,
+    acceptedAt: Date.now(),
     message: {
-      performative: 'request', sender: { name: `ping${i % 300}` }, receivers: [{ name: receiver }], content: `ping ${n}`,
-      conversationId: `c-${i % 300}`, replyWith: `r${n}`,
+      performative: 'request',
+      sender: { name: `ping${i % 300}` },
+      receivers: [{ name: receiver }],
+      content: `ping ${n}`,
+      conversationId: `c-${i % 300}`,
+      replyWith: `r${n}`,
       userParams: { 'X-traceparent': '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
     },
   };
@@ -82,7 +89,9 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     const rate = MESSAGES / seconds;
     const cpuPer = (cpu.user + cpu.system) / MESSAGES;
-    say(`${MESSAGES} messages in ${seconds.toFixed(1)} s: ${rate.toFixed(0)}/s, ${cpuPer.toFixed(1)} µs CPU each; load ${loadavg()[0]!.toFixed(2)}`);
+    say(
+      `${MESSAGES} messages in ${seconds.toFixed(1)} s: ${rate.toFixed(0)}/s, ${cpuPer.toFixed(1)} µs CPU each; load ${loadavg()[0]!.toFixed(2)}`,
+    );
     const note = `${MESSAGES} deliveries to 300 receivers, ${WINDOW} in flight: append (acks=-1) → consumed → completed (commit with pending-set metadata); one node, 12 partitions; CPU of this process only; load average ${loadavg()[0]!.toFixed(2)}`;
     report({ bench, metric: 'kafka_log_msgs_per_s', value: Math.round(rate), unit: 'msgs/s', note });
     report({ bench, metric: 'kafka_log_cpu_us_per_msg', value: Number(cpuPer.toFixed(1)), unit: 'µs', note });

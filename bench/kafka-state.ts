@@ -33,8 +33,17 @@ let seq = 0;
 function delivery(receiver: string): Delivery {
   const n = seq++;
   return {
-    id: `m${n}/${receiver}`, messageId: `m${n}`, receiver, acceptedAt: Date.now(),
-    message: { performative: 'request', sender: { name: 'bench' }, receivers: [{ name: receiver }], content: `ping ${n}`, conversationId: `c-${n}` },
+    id: `m${n}/${receiver}`,
+    messageId: `m${n}`,
+    receiver,
+    acceptedAt: Date.now(),
+    message: {
+      performative: 'request',
+      sender: { name: 'bench' },
+      receivers: [{ name: receiver }],
+      content: `ping ${n}`,
+      conversationId: `c-${n}`,
+    },
   };
 }
 
@@ -48,7 +57,13 @@ type Mode = 'none' | 'state';
 async function main(): Promise<void> {
   const infra = (await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as Infra;
   const kafka = await infra.startKafka({ heap: '512m' });
-  const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], topicPrefix: `bench${process.pid}`, partitions: 12, nodeId: 'n1', maxPendingPerPartition: 100_000 });
+  const log = new KafkaMessageLog({
+    brokers: [kafka.bootstrap],
+    topicPrefix: `bench${process.pid}`,
+    partitions: 12,
+    nodeId: 'n1',
+    maxPendingPerPartition: 100_000,
+  });
   try {
     await log.open();
     const handed: Delivery[] = [];
@@ -65,12 +80,16 @@ async function main(): Promise<void> {
       const deadline = Date.now() + 60_000;
       while (handed.filter((d) => ids.has(d.id)).length < n) {
         if (Date.now() > deadline) throw new Error('deliveries not handed out within 60 s');
-        await new Promise<void>((r) => { waiting = r; setTimeout(r, 50); });
+        await new Promise<void>((r) => {
+          waiting = r;
+          setTimeout(r, 50);
+        });
       }
       return list;
     };
     const record = (d: Delivery, mode: Mode) => ({
-      id: d.id, receiver: d.receiver,
+      id: d.id,
+      receiver: d.receiver,
       ...(mode === 'state' ? { state: [{ key: 'count', value: String(seq) }] } : {}),
     });
 
@@ -91,9 +110,23 @@ async function main(): Promise<void> {
     const load1 = loadavg()[0]!.toFixed(2);
     for (const mode of ['none', 'state'] as Mode[]) {
       const note = `${samples[mode].length} completions one at a time (${ROUNDS} alternating blocks), ${mode === 'state' ? 'each with one state write (entry + marker produced before the offset commit)' : 'offset commit only'}; one broker on loopback, 12 partitions; load average ${load1}`;
-      report({ bench, metric: `kafka_state_complete_${mode}_p50_ms`, value: Number(percentile(samples[mode], 50).toFixed(2)), unit: 'ms', note });
-      report({ bench, metric: `kafka_state_complete_${mode}_p99_ms`, value: Number(percentile(samples[mode], 99).toFixed(2)), unit: 'ms', note });
-      say(`${mode}: p50 ${percentile(samples[mode], 50).toFixed(2)} ms, p99 ${percentile(samples[mode], 99).toFixed(2)} ms (n=${samples[mode].length})`);
+      report({
+        bench,
+        metric: `kafka_state_complete_${mode}_p50_ms`,
+        value: Number(percentile(samples[mode], 50).toFixed(2)),
+        unit: 'ms',
+        note,
+      });
+      report({
+        bench,
+        metric: `kafka_state_complete_${mode}_p99_ms`,
+        value: Number(percentile(samples[mode], 99).toFixed(2)),
+        unit: 'ms',
+        note,
+      });
+      say(
+        `${mode}: p50 ${percentile(samples[mode], 50).toFixed(2)} ms, p99 ${percentile(samples[mode], 99).toFixed(2)} ms (n=${samples[mode].length})`,
+      );
     }
 
     // Bursts: everything at once, alternating twice.
@@ -111,7 +144,10 @@ async function main(): Promise<void> {
     for (const mode of ['none', 'state'] as Mode[]) {
       const mean = rates[mode].reduce((a, b) => a + b, 0) / rates[mode].length;
       report({
-        bench, metric: `kafka_state_burst_${mode}_per_s`, value: Math.round(mean), unit: 'completions/s',
+        bench,
+        metric: `kafka_state_burst_${mode}_per_s`,
+        value: Math.round(mean),
+        unit: 'completions/s',
         note: `${BURST} completions issued at once over 300 receivers, mean of ${rates[mode].length} bursts (${rates[mode].map((r) => r.toFixed(0)).join(', ')}); ${mode === 'state' ? 'one state write each' : 'no state'}; load average ${load2}`,
       });
     }
@@ -132,7 +168,10 @@ async function etcdTxn(infra: Infra): Promise<void> {
     const samples: number[] = [];
     for (let i = 0; i < 1200; i++) {
       const t = performance.now();
-      await client.if('bench/state/marker', 'Version', '>', -1).then(client.put('bench/state/count').value(String(i))).commit();
+      await client
+        .if('bench/state/marker', 'Version', '>', -1)
+        .then(client.put('bench/state/count').value(String(i)))
+        .commit();
       if (i >= 200) samples.push(performance.now() - t);
     }
     const note = `${samples.length} transactions (compare + put) one at a time after 200 warm-up, single etcd member on loopback; load average ${loadavg()[0]!.toFixed(2)}`;
@@ -142,12 +181,21 @@ async function etcdTxn(infra: Infra): Promise<void> {
     const rates: number[] = [];
     for (let round = 0; round < 2; round++) {
       const t = performance.now();
-      await Promise.all(Array.from({ length: BURST }, (_, i) =>
-        client.if(`bench/state/a${i % 300}/marker`, 'Version', '>', -1).then(client.put(`bench/state/a${i % 300}/count`).value(String(i))).commit()));
+      await Promise.all(
+        Array.from({ length: BURST }, (_, i) =>
+          client
+            .if(`bench/state/a${i % 300}/marker`, 'Version', '>', -1)
+            .then(client.put(`bench/state/a${i % 300}/count`).value(String(i)))
+            .commit(),
+        ),
+      );
       rates.push(BURST / ((performance.now() - t) / 1000));
     }
     report({
-      bench: 'kafka-state', metric: 'etcd_txn_burst_per_s', value: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), unit: 'txns/s',
+      bench: 'kafka-state',
+      metric: 'etcd_txn_burst_per_s',
+      value: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length),
+      unit: 'txns/s',
       note: `${BURST} transactions issued at once over 300 agents' keys, mean of 2 bursts (${rates.map((r) => r.toFixed(0)).join(', ')}); load average ${loadavg()[0]!.toFixed(2)}`,
     });
   } finally {

@@ -82,14 +82,24 @@ async function measure(language: string, example: string, artifactPath: string):
   const rows: BenchResult[] = [];
   const row = (metric: string, value: number, unit: string, note?: string): void => {
     const target = TARGETS[language]?.[metric];
-    rows.push({ bench: 'languages', metric: `${language}.${metric}`, value, unit, ...(target ? { target } : {}), ...(note ? { note } : {}) });
+    rows.push({
+      bench: 'languages',
+      metric: `${language}.${metric}`,
+      value,
+      unit,
+      ...(target ? { target } : {}),
+      ...(note ? { note } : {}),
+    });
   };
   const bytes = new Uint8Array(readFileSync(artifactPath));
   row('component_bytes', bytes.length, 'B', `examples/${example}`);
 
   const copy = mkdtempSync(join(tmpdir(), `caxton-bench-lang-${language}-`));
   try {
-    cpSync(join(ROOT, 'examples', example), join(copy, example), { recursive: true, filter: (s) => !/[/\\](build|node_modules|target|\.caxton)$/.test(s) });
+    cpSync(join(ROOT, 'examples', example), join(copy, example), {
+      recursive: true,
+      filter: (s) => !/[/\\](build|node_modules|target|\.caxton)$/.test(s),
+    });
     const t = performance.now();
     await buildAgent(join(copy, example), { reuse: false });
     row('cold_build_ms', Math.round(performance.now() - t), 'ms', 'a fresh copy of the project, toolchain installed, no reuse');
@@ -112,7 +122,12 @@ async function measure(language: string, example: string, artifactPath: string):
       samples.push((performance.now() - t) * 1000);
       a.stop();
     }
-    row('instantiate_p50_us', Number(percentile(samples.slice(Math.floor(n / 10)), 50).toFixed(1)), 'us', 'instance + init from the cached artifact');
+    row(
+      'instantiate_p50_us',
+      Number(percentile(samples.slice(Math.floor(n / 10)), 50).toFixed(1)),
+      'us',
+      'instance + init from the cached artifact',
+    );
 
     const sandbox = new Sandbox({ engine });
     // The loop calls the echo back to back, far faster than real time: at the default quota (10,000
@@ -129,7 +144,12 @@ async function measure(language: string, example: string, artifactPath: string):
       if (r.status !== 'ok') throw new Error(`${language} echo answered ${r.status}: ${JSON.stringify(r).slice(0, 300)}`);
       fuel.push(r.fuelUsed);
     }
-    row('handle_p50_us', Number(percentile(handle, 50).toFixed(2)), 'us', `metered echo, in-thread; p99 ${percentile(handle, 99).toFixed(1)} us`);
+    row(
+      'handle_p50_us',
+      Number(percentile(handle, 50).toFixed(2)),
+      'us',
+      `metered echo, in-thread; p99 ${percentile(handle, 99).toFixed(1)} us`,
+    );
     // Per message, fuel is deterministic across runs (tests prove it); within one instance it
     // varies with the guest's own housekeeping (a GC every so many messages), hence p50 and max.
     row('fuel_per_message_p50', percentile(fuel, 50), 'fuel', `max ${Math.max(...fuel)} (the guest's periodic housekeeping)`);
@@ -138,7 +158,12 @@ async function measure(language: string, example: string, artifactPath: string):
   }
   const count = bytes.length > 4_000_000 ? 20 : bytes.length > 500_000 ? 200 : 2000;
   const r = await childResult(SELF, ['--child', 'rss', artifactPath, String(count)], 300_000);
-  row('rss_per_agent_kib', Number(Number(r['rssKiB']).toFixed(1)), 'KiB', `slope from ${count} to ${2 * count} idle agents in one process; the last answers: ${r['ok']}`);
+  row(
+    'rss_per_agent_kib',
+    Number(Number(r['rssKiB']).toFixed(1)),
+    'KiB',
+    `slope from ${count} to ${2 * count} idle agents in one process; the last answers: ${r['ok']}`,
+  );
   return rows;
 }
 

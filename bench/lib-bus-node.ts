@@ -17,13 +17,19 @@ export class BenchNode {
   handledOk = 0;
   handledOther = 0;
   /** `dir`: the node's temporary data directory (its embedded log lives under it). */
-  private constructor(readonly node: RunningNode, readonly dir: string) {
+  private constructor(
+    readonly node: RunningNode,
+    readonly dir: string,
+  ) {
     // Only 'handled': like a node without an open tail, the bus then builds no 'accepted' events.
-    node.events.on((e) => {
-      if (e.type !== 'handled') return;
-      if (e.outcome.status === 'ok') this.handledOk++;
-      else this.handledOther++;
-    }, ['handled']);
+    node.events.on(
+      (e) => {
+        if (e.type !== 'handled') return;
+        if (e.outcome.status === 'ok') this.handledOk++;
+        else this.handledOther++;
+      },
+      ['handled'],
+    );
   }
 
   static async start(options: Partial<StartNodeOptions>): Promise<BenchNode> {

@@ -11,7 +11,9 @@ export type ChildResult = Record<string, number | string>;
 
 export function childResult(script: string, args: string[], timeoutMs: number): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', ...wasmFeatureNodeFlags(), script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--expose-gc', ...wasmFeatureNodeFlags(), script, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let buf = '';
     p.stdout.on('data', (d) => (buf += d));
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);

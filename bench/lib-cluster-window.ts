@@ -10,8 +10,10 @@
 /** The words to add to the window's notes; '' when every chain message was counted. */
 export function shortCountNote(handled: number, expected: number): string {
   if (handled >= expected) return '';
-  return `; ${expected - handled} fewer messages counted than the chains make: agents moved during the window ` +
-    `(an agent's messagesHandled starts again on its new node), so the CPU of the moves is in this window and its divisor is short — not the message path's cost (decision 2120)`;
+  return (
+    `; ${expected - handled} fewer messages counted than the chains make: agents moved during the window ` +
+    `(an agent's messagesHandled starts again on its new node), so the CPU of the moves is in this window and its divisor is short — not the message path's cost (decision 2120)`
+  );
 }
 
 /** A reading of the throughput run: messages handled since its chains started, when, and the nodes' CPU since then. */
@@ -50,7 +52,11 @@ export class SteadyWindow {
   /** Why there is no window, once that is known ('' while there may still be one). */
   private spoiled = '';
 
-  constructor(readonly expected: number, readonly fromShare = 0.2, readonly untilShare = 0.8) {
+  constructor(
+    readonly expected: number,
+    readonly fromShare = 0.2,
+    readonly untilShare = 0.8,
+  ) {
     if (!(expected > 0) || !(fromShare >= 0 && fromShare < untilShare && untilShare <= 1)) {
       throw new RangeError(`a steady window needs expected > 0 and 0 <= from < until <= 1 (got ${expected}, ${fromShare}, ${untilShare})`);
     }
@@ -67,7 +73,8 @@ export class SteadyWindow {
     this.last = point;
     if (this.from === undefined) {
       // A chain already ended before the window opened: the run is too short for the shares.
-      if (point.finished > 0) this.spoiled = `a chain ended (${point.finished} by ${point.handled} of ${this.expected} messages) before ${this.fromShare * 100} % of the run: a longer run (--rounds)`;
+      if (point.finished > 0)
+        this.spoiled = `a chain ended (${point.finished} by ${point.handled} of ${this.expected} messages) before ${this.fromShare * 100} % of the run: a longer run (--rounds)`;
       else if (point.handled >= this.fromShare * this.expected) this.from = point;
     } else if ((point.handled >= this.untilShare * this.expected || point.finished > 0) && point.ms > this.from.ms) {
       this.until = point;
@@ -78,7 +85,8 @@ export class SteadyWindow {
   /** Why there is no window ('' when there is one, or the run may still give one). */
   get whyNone(): string {
     if (this.spoiled !== '') return this.spoiled;
-    if (this.until === undefined) return `the run ended before the readings passed ${this.untilShare * 100} % of its messages: a longer run (--rounds)`;
+    if (this.until === undefined)
+      return `the run ended before the readings passed ${this.untilShare * 100} % of its messages: a longer run (--rounds)`;
     return '';
   }
 
@@ -88,7 +96,8 @@ export class SteadyWindow {
     if (from === undefined || until === undefined || this.spoiled !== '') return undefined;
     const handled = until.handled - from.handled;
     return {
-      from, until,
+      from,
+      until,
       msgsPerS: handled / ((until.ms - from.ms) / 1000),
       cpuUsPerMsg: ((until.cpuSeconds - from.cpuSeconds) * 1e6) / Math.max(1, handled),
     };

@@ -42,17 +42,26 @@ function spreadName(ids: readonly string[]): string {
 
 /** Messages `agent` has handled so far, summed over its workers, each counted by the node running it. */
 async function handled(clients: CaxtonClient[], agent: string): Promise<number> {
-  const counts = await Promise.all(clients.map(async (c) => {
-    const status = await c.getAgent(agent);
-    const units = status.replicas?.units;
-    if (units === undefined) return status.messagesHandled;
-    return units.reduce((sum, u) => sum + (u.handled ?? 0), 0);
-  }));
+  const counts = await Promise.all(
+    clients.map(async (c) => {
+      const status = await c.getAgent(agent);
+      const units = status.replicas?.units;
+      if (units === undefined) return status.messagesHandled;
+      return units.reduce((sum, u) => sum + (u.handled ?? 0), 0);
+    }),
+  );
   return counts.reduce((a, b) => a + b, 0);
 }
 
 /** Handled messages per second over `seconds`, after `warmupSeconds`, with the feeders running. */
-async function measure(clients: CaxtonClient[], feeders: readonly string[], agent: string, seconds: number, warmupSeconds: number, say: (line: string) => void): Promise<number> {
+async function measure(
+  clients: CaxtonClient[],
+  feeders: readonly string[],
+  agent: string,
+  seconds: number,
+  warmupSeconds: number,
+  say: (line: string) => void,
+): Promise<number> {
   let sent = 0;
   let done = await handled(clients, agent);
   const base = done;
@@ -71,8 +80,11 @@ async function measure(clients: CaxtonClient[], feeders: readonly string[], agen
         continue;
       }
       sent += BURST;
-      await clients[f]!.send({ structured: { performative: 'request', receivers: [{ name: feeders[f]! }], content: command, userParams: { 'X-puppet': 'do' } } })
-        .catch(() => { sent -= BURST; }); // refused (a full mailbox under load): not in flight
+      await clients[f]!.send({
+        structured: { performative: 'request', receivers: [{ name: feeders[f]! }], content: command, userParams: { 'X-puppet': 'do' } },
+      }).catch(() => {
+        sent -= BURST;
+      }); // refused (a full mailbox under load): not in flight
     }
   };
   const loops = feeders.map((_, f) => feed(f));
@@ -91,7 +103,12 @@ async function measure(clients: CaxtonClient[], feeders: readonly string[], agen
   return rate;
 }
 
-export async function workersAcrossNodes(ids: readonly string[], kafka: string, etcd: string, o: { spinMs: number; seconds: number; warmupSeconds: number; say: (line: string) => void }): Promise<WorkerRates> {
+export async function workersAcrossNodes(
+  ids: readonly string[],
+  kafka: string,
+  etcd: string,
+  o: { spinMs: number; seconds: number; warmupSeconds: number; say: (line: string) => void },
+): Promise<WorkerRates> {
   const nodes: ServeNode[] = await startNodes([...ids], kafka, etcd, { cluster: 'bench-workers', replicasAcrossNodes: true });
   try {
     const clients = nodes.map((n) => n.client!);
@@ -102,11 +119,13 @@ export async function workersAcrossNodes(ids: readonly string[], kafka: string, 
     // One feeder per node, each fed through its own node.
     const feeders = ids.map((id) => nameOn('feed', id, [...ids]));
     for (const f of feeders) await clients[0]!.deploy({ name: f, config: {} }, puppet);
-    for (const a of [agent, ...feeders]) await waitUntil(`${a} to run`, async () => (await clients[0]!.getAgent(a)).state === 'running', 60_000);
+    for (const a of [agent, ...feeders])
+      await waitUntil(`${a} to run`, async () => (await clients[0]!.getAgent(a)).state === 'running', 60_000);
     o.say(`workers: ${agent} (puppet busy ${o.spinMs} ms per message) as 1 worker on ${placed[0]}`);
     const one = await measure(clients, feeders, agent, o.seconds, o.warmupSeconds, o.say);
     await clients[1]!.scale(agent, 3);
-    for (const c of clients) await waitUntil('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, 30_000);
+    for (const c of clients)
+      await waitUntil('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, 30_000);
     o.say(`workers: ${agent} as 3 workers on ${placed.join(', ')}`);
     const three = await measure(clients, feeders, agent, o.seconds, o.warmupSeconds, o.say);
     return { one, three, placed };

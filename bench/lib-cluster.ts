@@ -22,8 +22,9 @@ export interface ServerHandle {
 
 interface Infra {
   productNode(note: (line: string) => void): Promise<{ node: string; version: string; lts: boolean }>;
-  startEtcdAndKafka(o?: { kafka?: { heap?: string; brokerConfig?: Record<string, string> } }):
-    Promise<{ etcd: ServerHandle & { endpoint: string }; kafka: ServerHandle & { bootstrap: string } }>;
+  startEtcdAndKafka(o?: {
+    kafka?: { heap?: string; brokerConfig?: Record<string, string> };
+  }): Promise<{ etcd: ServerHandle & { endpoint: string }; kafka: ServerHandle & { bootstrap: string } }>;
 }
 
 const infra = (): Promise<Infra> => import(new URL('../../scripts/infra/index.mjs', import.meta.url).href) as Promise<Infra>;
@@ -71,13 +72,34 @@ export class ServeNode {
   private err = '';
   readonly exited: Promise<void>;
 
-  constructor(readonly id: string, kafka: string, etcd: string, flags: NodeFlags) {
+  constructor(
+    readonly id: string,
+    kafka: string,
+    etcd: string,
+    flags: NodeFlags,
+  ) {
     this.dataDir = mkdtempSync(path.join(tmpdir(), `caxton-bench-cluster-${id}-`));
     // CAXTON_BENCH_NODE_ARGS: extra node flags for the nodes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const extra = (process.env['CAXTON_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
     const args = [
-      ...extra, ...PRODUCT_NODE_FLAGS, CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dataDir,
-      '--node-id', id, '--kafka', kafka, '--etcd', etcd, '--cluster', flags.cluster,
+      ...extra,
+      ...PRODUCT_NODE_FLAGS,
+      CAXTON,
+      'serve',
+      '--json',
+      '--no-auth',
+      '--api-port',
+      '0',
+      '--data-dir',
+      this.dataDir,
+      '--node-id',
+      id,
+      '--kafka',
+      kafka,
+      '--etcd',
+      etcd,
+      '--cluster',
+      flags.cluster,
       ...(flags.leaseTtl ? ['--lease-ttl', String(flags.leaseTtl)] : []),
       ...(flags.sessionTimeoutMs ? ['--kafka-session-timeout', String(flags.sessionTimeoutMs)] : []),
       ...(flags.replicasAcrossNodes === true ? ['--replicas-across-nodes'] : []),

@@ -52,7 +52,10 @@ const progress = (text: string): void => void process.stderr.write(`density --cl
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** `at`: when the answer was journalled, for one found in a journal rather than seen on stdout. */
-type Outcome = { kind: 'answer'; content: string; at?: number } | { kind: 'failure'; failure: string; reason: string } | { kind: 'timeout' };
+type Outcome =
+  | { kind: 'answer'; content: string; at?: number }
+  | { kind: 'failure'; failure: string; reason: string }
+  | { kind: 'timeout' };
 
 /** One node child: its journal, its API client, the answers and failures it prints as they happen. */
 class KindsNode {
@@ -66,14 +69,28 @@ class KindsNode {
   private err = '';
   private address = '';
 
-  constructor(readonly id: string, kafka: string, etcd: string, cluster: string, onLine: (line: string) => void) {
+  constructor(
+    readonly id: string,
+    kafka: string,
+    etcd: string,
+    cluster: string,
+    onLine: (line: string) => void,
+  ) {
     this.dataDir = mkdtempSync(path.join(tmpdir(), `caxton-bench-density-${id}-`));
     this.journal = path.join(this.dataDir, 'journal.log');
     const options = {
-      dataDir: this.dataDir, apiHost: '127.0.0.1', apiPort: 0, nodeId: id, auth: { mode: 'none' },
-      kafka: { brokers: [kafka] }, etcd: { endpoints: [etcd] }, cluster: { name: cluster, partitions: PARTITIONS },
+      dataDir: this.dataDir,
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      nodeId: id,
+      auth: { mode: 'none' },
+      kafka: { brokers: [kafka] },
+      etcd: { endpoints: [etcd] },
+      cluster: { name: cluster, partitions: PARTITIONS },
     };
-    this.child = spawn(PRODUCT_NODE, [...PRODUCT_NODE_FLAGS, CHILD, JSON.stringify(options), this.journal], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(PRODUCT_NODE, [...PRODUCT_NODE_FLAGS, CHILD, JSON.stringify(options), this.journal], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       this.out += d;
       let nl: number;
@@ -179,11 +196,21 @@ export async function densityCluster(argv: string[]): Promise<void> {
     for (const id of IDS) nodes.push(new KindsNode(id, servers.kafka, servers.etcd, cluster, onLine));
     await Promise.all(nodes.map((n) => n.ready()));
     const started = Date.now();
-    const deployed = await nodes[0]!.client!.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: IDLE_MS } }, (await artifact('as-state-counter')).bytes);
+    const deployed = await nodes[0]!.client!.deploy(
+      { name: 'counter', config: {}, limits: {}, kind: { idleMs: IDLE_MS } },
+      (await artifact('as-state-counter')).bytes,
+    );
     if (!deployed.kind) throw new Error('counter was not deployed as a kind');
-    for (const n of nodes.slice(1)) await waitUntil(`the kind to be known on ${n.id}`, async () => (await n.client!.getAgent('counter').catch(() => undefined))?.kind !== undefined, 30_000);
+    for (const n of nodes.slice(1))
+      await waitUntil(
+        `the kind to be known on ${n.id}`,
+        async () => (await n.client!.getAgent('counter').catch(() => undefined))?.kind !== undefined,
+        30_000,
+      );
     const known = Date.now();
-    progress(`3 nodes serving in ${((started - t0) / 1000).toFixed(1)} s (Kafka and etcd included), kind known everywhere ${((known - started) / 1000).toFixed(1)} s later; ${KEYS} keys, ${CONCURRENCY} in flight, idle ${IDLE_MS} ms`);
+    progress(
+      `3 nodes serving in ${((started - t0) / 1000).toFixed(1)} s (Kafka and etcd included), kind known everywhere ${((known - started) / 1000).toFixed(1)} s later; ${KEYS} keys, ${CONCURRENCY} in flight, idle ${IDLE_MS} ms`,
+    );
 
     let sendsRetried = 0;
     let resentAfterTimeout = 0;
@@ -205,7 +232,14 @@ export async function densityCluster(argv: string[]): Promise<void> {
           resolve({ kind: 'timeout' });
         }, ANSWER_TIMEOUT_MS);
       }).finally(() => clearTimeout(timer));
-      return { outcome, settled: () => came, cancel: () => { waiting.delete(id); clearTimeout(timer); } };
+      return {
+        outcome,
+        settled: () => came,
+        cancel: () => {
+          waiting.delete(id);
+          clearTimeout(timer);
+        },
+      };
     };
 
     /** One request to `counter/k<i>`, retried as the header says; its answer and µs send → answer. */
@@ -219,7 +253,10 @@ export async function densityCluster(argv: string[]): Promise<void> {
         const node = nodesNow[via % nodesNow.length]!;
         const pending = expect(id);
         try {
-          await node.client!.send({ structured: { performative: 'request', receivers: [{ name: `counter/k${i}` }], content: 'count', replyWith: id } }, { idempotencyKey: key });
+          await node.client!.send(
+            { structured: { performative: 'request', receivers: [{ name: `counter/k${i}` }], content: 'count', replyWith: id } },
+            { idempotencyKey: key },
+          );
         } catch (err) {
           pending.cancel();
           const e = err as { code?: string; context?: { retryAfterMs?: unknown } };
@@ -297,18 +334,22 @@ export async function densityCluster(argv: string[]): Promise<void> {
       let last = { at: start, answered: 0 };
       const ticker = setInterval(() => {
         const now = performance.now();
-        progress(`${name}: ${answered}/${KEYS} answered, ${((answered - last.answered) / ((now - last.at) / 1000)).toFixed(0)}/s; ${sendsRetried} sends retried after the kill, ${resentAfterTimeout} after a timeout, ${foundInJournal} found in a journal, ${refusalsRetried} refusals retried; load ${loadavg()[0]!.toFixed(1)}`);
+        progress(
+          `${name}: ${answered}/${KEYS} answered, ${((answered - last.answered) / ((now - last.at) / 1000)).toFixed(0)}/s; ${sendsRetried} sends retried after the kill, ${resentAfterTimeout} after a timeout, ${foundInJournal} found in a journal, ${refusalsRetried} refusals retried; load ${loadavg()[0]!.toFixed(1)}`,
+        );
         last = { at: now, answered };
       }, 5000);
       try {
-        await Promise.all(Array.from({ length: Math.min(CONCURRENCY, KEYS) }, async () => {
-          for (let i = next++; i < KEYS; i = next++) {
-            // what it answered is checked from the journals afterwards, every answer of it
-            us[i] = (await ask(i, i % viaCount()))[1];
-            answered++;
-            onAnswer();
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: Math.min(CONCURRENCY, KEYS) }, async () => {
+            for (let i = next++; i < KEYS; i = next++) {
+              // what it answered is checked from the journals afterwards, every answer of it
+              us[i] = (await ask(i, i % viaCount()))[1];
+              answered++;
+              onAnswer();
+            }
+          }),
+        );
       } finally {
         clearInterval(ticker);
       }
@@ -318,14 +359,26 @@ export async function densityCluster(argv: string[]): Promise<void> {
     // Settled, never rejected while round 1 runs (an unhandled rejection would end the process
     // before the finally below stops Kafka, etcd and the nodes); its error is thrown after the round.
     let kill: Promise<unknown> | undefined;
-    const first = await runRound('r1', () => 3, () => {
-      if (kill === undefined && answered >= Math.floor(KEYS / 3)) kill = killN3().then(() => undefined, (err: unknown) => err);
-    });
+    const first = await runRound(
+      'r1',
+      () => 3,
+      () => {
+        if (kill === undefined && answered >= Math.floor(KEYS / 3))
+          kill = killN3().then(
+            () => undefined,
+            (err: unknown) => err,
+          );
+      },
+    );
     const killFailed = await kill;
     if (killFailed !== undefined) throw killFailed;
     if (killedAt === undefined) throw new Error('n3 was not killed during round 1');
     progress(`round 1: ${KEYS} keys in ${first.seconds.toFixed(1)} s`);
-    const second = await runRound('r2', () => 2, () => {});
+    const second = await runRound(
+      'r2',
+      () => 2,
+      () => {},
+    );
     progress(`round 2: ${KEYS} keys in ${second.seconds.toFixed(1)} s; stopping the survivors and reading the journals`);
     clearInterval(rss);
     for (const n of nodes) n.sampleRss();
@@ -363,7 +416,16 @@ export async function densityCluster(argv: string[]): Promise<void> {
         moved++;
       }
     }
-    const failedOver = killedAt === undefined ? undefined : firstAnswerAfterMove(js, KILLED, killedAt, (key) => partitionFor(key, PARTITIONS), (id) => `counter/${id.slice(id.indexOf(':') + 1)}`);
+    const failedOver =
+      killedAt === undefined
+        ? undefined
+        : firstAnswerAfterMove(
+            js,
+            KILLED,
+            killedAt,
+            (key) => partitionFor(key, PARTITIONS),
+            (id) => `counter/${id.slice(id.indexOf(':') + 1)}`,
+          );
     const activations = js.map((j) => [...j.residency.values()].reduce((n, l) => n + l.length, 0));
     const exact = wrongFirst === 0 && wrongSecond === 0 ? 1 : 0;
     if (examples.length > 0) progress(`examples: ${examples.join('; ')}`);
@@ -371,18 +433,71 @@ export async function densityCluster(argv: string[]): Promise<void> {
     const out = (metric: string, value: number, unit: string, note?: string, target?: string): void =>
       report({ bench: BENCH, metric, value, unit, ...(note !== undefined ? { note } : {}), ...(target !== undefined ? { target } : {}) });
     const setup = `${KEYS} keys of the AssemblyScript state counter kind (idle ${IDLE_MS} ms) on 3 cluster nodes (child processes) sharing one Kafka broker and one etcd on loopback, all on this machine (${cpus().length} cores, load average ${load0.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end); ${CONCURRENCY} requests in flight (closed loop); n3 SIGKILLed once ${Math.floor(KEYS / 3)} keys had answered`;
-    out('cluster_keys', KEYS, 'keys', `${setup}; round 1 (kill included) ${first.seconds.toFixed(1)} s, round 2 ${second.seconds.toFixed(1)} s (${(KEYS / second.seconds).toFixed(0)} msg/s); activations per node ${IDS.map((id, i) => `${id}=${activations[i]}`).join(' ')}`);
-    out('cluster_msgs_per_s', KEYS / first.seconds, 'msg/s', 'first requests answered per second over round 1 (each one an activation; the failover pause included)');
-    out('cluster_activation_p50_us', percentile(first.us, 50), 'us', 'request -> answer of a key\'s first message (activation + handling + state and completion committed to Kafka), as the bench saw it; keys stalled by the failover included');
+    out(
+      'cluster_keys',
+      KEYS,
+      'keys',
+      `${setup}; round 1 (kill included) ${first.seconds.toFixed(1)} s, round 2 ${second.seconds.toFixed(1)} s (${(KEYS / second.seconds).toFixed(0)} msg/s); activations per node ${IDS.map((id, i) => `${id}=${activations[i]}`).join(' ')}`,
+    );
+    out(
+      'cluster_msgs_per_s',
+      KEYS / first.seconds,
+      'msg/s',
+      'first requests answered per second over round 1 (each one an activation; the failover pause included)',
+    );
+    out(
+      'cluster_activation_p50_us',
+      percentile(first.us, 50),
+      'us',
+      "request -> answer of a key's first message (activation + handling + state and completion committed to Kafka), as the bench saw it; keys stalled by the failover included",
+    );
     out('cluster_activation_p99_us', percentile(first.us, 99), 'us');
-    out('cluster_keys_answered_after_kill', answeredAfter, 'keys', `keys whose second request (sent after the kill, through n1 and n2) was answered; ${unanswered.length} requests given up after ${MAX_ATTEMPTS} attempts`, `= ${KEYS}`);
-    out('cluster_counts_exact', exact, 'bool', `every answer delivered to every first request is 1 and to every second exactly 2, from all three journals (${wrongFirst} keys wrong or unanswered on the first, ${wrongSecond} on the second; ${repeated} requests answered more than once — a handling re-done on the committed count after a move answers again with the same count; a double count would show as 2 on a first or 3 on a second request)`, '= 1');
-    out('cluster_keys_active_on_two_nodes', overlapping, 'keys', 'keys whose in-memory intervals (journalled by each node as instances come into and leave memory; the killed node\'s open ones ending at its death) overlap across two nodes', '= 0');
+    out(
+      'cluster_keys_answered_after_kill',
+      answeredAfter,
+      'keys',
+      `keys whose second request (sent after the kill, through n1 and n2) was answered; ${unanswered.length} requests given up after ${MAX_ATTEMPTS} attempts`,
+      `= ${KEYS}`,
+    );
+    out(
+      'cluster_counts_exact',
+      exact,
+      'bool',
+      `every answer delivered to every first request is 1 and to every second exactly 2, from all three journals (${wrongFirst} keys wrong or unanswered on the first, ${wrongSecond} on the second; ${repeated} requests answered more than once — a handling re-done on the committed count after a move answers again with the same count; a double count would show as 2 on a first or 3 on a second request)`,
+      '= 1',
+    );
+    out(
+      'cluster_keys_active_on_two_nodes',
+      overlapping,
+      'keys',
+      "keys whose in-memory intervals (journalled by each node as instances come into and leave memory; the killed node's open ones ending at its death) overlap across two nodes",
+      '= 0',
+    );
     out('cluster_keys_moved', moved, 'keys', 'keys in memory on n3 before the kill and brought into memory on a survivor after it');
-    out('cluster_failover_s', failedOver !== undefined && killedAt !== undefined ? (failedOver - killedAt) / 1000 : -1, 's', 'kill -> first answer from a survivor for a key of a partition n3 held, handled there (brought into memory after the kill); default 6 s Kafka session timeout, 5 s lease');
-    out('node_rss_peak_mib', Math.max(...nodes.map((n) => n.rssPeak)) / 2 ** 20, 'MiB', `highest node process RSS (sampled every 1 s from /proc): ${nodes.map((n) => `${n.id} ${(n.rssPeak / 2 ** 20).toFixed(0)}`).join(', ')} MiB`);
-    out('cluster_refusals_retried', refusalsRetried, 'requests', 'bus.overloaded send refusals and activation-limit failures, each waited (its retry-after) and sent again');
-    out('cluster_sends_retried', sendsRetried + resentAfterTimeout, 'requests', `${sendsRetried} sends through n3 failed by its kill, sent again through a survivor with the same idempotency key; ${resentAfterTimeout} requests unanswered after ${ANSWER_TIMEOUT_MS / 1000} s and not in any journal, sent again with the same key; ${foundInJournal} answers found in a journal rather than on the nodes' stdout (delivered by n3 just before its death), not sent again`);
+    out(
+      'cluster_failover_s',
+      failedOver !== undefined && killedAt !== undefined ? (failedOver - killedAt) / 1000 : -1,
+      's',
+      'kill -> first answer from a survivor for a key of a partition n3 held, handled there (brought into memory after the kill); default 6 s Kafka session timeout, 5 s lease',
+    );
+    out(
+      'node_rss_peak_mib',
+      Math.max(...nodes.map((n) => n.rssPeak)) / 2 ** 20,
+      'MiB',
+      `highest node process RSS (sampled every 1 s from /proc): ${nodes.map((n) => `${n.id} ${(n.rssPeak / 2 ** 20).toFixed(0)}`).join(', ')} MiB`,
+    );
+    out(
+      'cluster_refusals_retried',
+      refusalsRetried,
+      'requests',
+      'bus.overloaded send refusals and activation-limit failures, each waited (its retry-after) and sent again',
+    );
+    out(
+      'cluster_sends_retried',
+      sendsRetried + resentAfterTimeout,
+      'requests',
+      `${sendsRetried} sends through n3 failed by its kill, sent again through a survivor with the same idempotency key; ${resentAfterTimeout} requests unanswered after ${ANSWER_TIMEOUT_MS / 1000} s and not in any journal, sent again with the same key; ${foundInJournal} answers found in a journal rather than on the nodes' stdout (delivered by n3 just before its death), not sent again`,
+    );
   } finally {
     clearInterval(rss);
     await Promise.allSettled(nodes.map((n) => n.stop()));

@@ -6,4 +6,6 @@
  */
 type EchoWorkModule = typeof import('../sandbox/test/fixtures/echo-work.js');
 
-export const { echoWork } = (await import(new URL('../../sandbox/dist/test/fixtures/echo-work.js', import.meta.url).href)) as EchoWorkModule;
+export const { echoWork } = (await import(
+  new URL('../../sandbox/dist/test/fixtures/echo-work.js', import.meta.url).href
+)) as EchoWorkModule;

@@ -90,7 +90,8 @@ export function measureFuelOverhead(core: Uint8Array, workloads: readonly Overhe
       for (const side of sequence) {
         const { ms, result, fuel } = runs[side]();
         if (expected === null) expected = result;
-        else if (result !== expected) throw new Error(`${w.fn}(${w.arg}): ${side} returned ${result}, expected ${expected}: the pass changed what the code computes`);
+        else if (result !== expected)
+          throw new Error(`${w.fn}(${w.arg}): ${side} returned ${result}, expected ${expected}: the pass changed what the code computes`);
         if (fuel !== null) charged.add(fuel);
         if (round >= opts.warmup) best[side] = Math.min(best[side], ms);
       }

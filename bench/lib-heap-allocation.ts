@@ -38,7 +38,10 @@ export function countAllocation(): () => { bytes: number; collections: number } 
   return () => {
     const usedAtEnd = getHeapStatistics().used_heap_size;
     const stats = (profiler.stop()?.statistics ?? []) as ProfiledCollection[];
-    const collections = stats.map((s) => ({ before: s.beforeGC.heapStatistics.usedHeapSize, after: s.afterGC.heapStatistics.usedHeapSize }));
+    const collections = stats.map((s) => ({
+      before: s.beforeGC.heapStatistics.usedHeapSize,
+      after: s.afterGC.heapStatistics.usedHeapSize,
+    }));
     return { bytes: allocatedBytes(usedAtStart, usedAtEnd, collections), collections: collections.length };
   };
 }

@@ -13,7 +13,8 @@ import { percentile } from './lib-output.js';
 export class HostileRoundsInvalid extends CaxtonError {
   constructor(text: string) {
     super('bench.hostile-rounds', `CAXTON_BENCH_HOSTILE_ROUNDS must be a positive odd integer, got '${text}'`, {
-      kind: 'invalid-argument', context: { text },
+      kind: 'invalid-argument',
+      context: { text },
       hint: 'use an odd count (5 by default): the median is then one of the rounds',
     });
   }

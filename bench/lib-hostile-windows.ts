@@ -33,22 +33,32 @@ export interface ShardTally {
   hostileBusyUs: number;
 }
 
-export const newTally = (): ShardTally => ({ neighbourHandled: 0, neighbourFuel: 0, hostileFuel: 0, hostileHandled: 0, hostileCrashed: 0, hostileBusyUs: 0 });
+export const newTally = (): ShardTally => ({
+  neighbourHandled: 0,
+  neighbourFuel: 0,
+  hostileFuel: 0,
+  hostileHandled: 0,
+  hostileCrashed: 0,
+  hostileBusyUs: 0,
+});
 
 /** Keeps `tally` current: neighbours are `ping-`/`echo-` agents, the hostile one `hostile-`. */
 export function tallyHandlings(node: BenchNode, tally: ShardTally): void {
-  node.on((e) => {
-    if (e.type !== 'handled') return;
-    if (e.agent.startsWith('ping-') || e.agent.startsWith('echo-')) {
-      tally.neighbourFuel += e.fuelUsed;
-      if (e.outcome.status === 'ok') tally.neighbourHandled++;
-    } else if (e.agent.startsWith('hostile-')) {
-      tally.hostileFuel += e.fuelUsed;
-      tally.hostileHandled++;
-      tally.hostileBusyUs += e.durationUs ?? 0;
-      if (e.outcome.status === 'crashed') tally.hostileCrashed++;
-    }
-  }, ['handled']);
+  node.on(
+    (e) => {
+      if (e.type !== 'handled') return;
+      if (e.agent.startsWith('ping-') || e.agent.startsWith('echo-')) {
+        tally.neighbourFuel += e.fuelUsed;
+        if (e.outcome.status === 'ok') tally.neighbourHandled++;
+      } else if (e.agent.startsWith('hostile-')) {
+        tally.hostileFuel += e.fuelUsed;
+        tally.hostileHandled++;
+        tally.hostileBusyUs += e.durationUs ?? 0;
+        if (e.outcome.status === 'crashed') tally.hostileCrashed++;
+      }
+    },
+    ['handled'],
+  );
 }
 
 /** One window without the hostile agent. */
@@ -102,7 +112,9 @@ export interface WindowPlan {
 function rssGrowth(): { stop(): number } {
   const before = process.memoryUsage().rss;
   let peak = before;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 10);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 10);
   return {
     stop() {
       clearInterval(sampler);
@@ -135,13 +147,23 @@ export async function quietWindow(tally: ShardTally, plan: WindowPlan): Promise<
  * crash-looper goes through its restart policy in every window alike), feeds it, measures one window
  * after the plan's settling and stops it (force).
  */
-export async function attackedWindow(node: BenchNode, tally: ShardTally, h: Hostile, bytes: VerifiedArtifact, round: number, plan: WindowPlan): Promise<Omit<Round, 'without' | 'withoutPerCpuS' | 'loads' | 'grewWithoutMiB'> & { load: number }> {
+export async function attackedWindow(
+  node: BenchNode,
+  tally: ShardTally,
+  h: Hostile,
+  bytes: VerifiedArtifact,
+  round: number,
+  plan: WindowPlan,
+): Promise<Omit<Round, 'without' | 'withoutPerCpuS' | 'loads' | 'grewWithoutMiB'> & { load: number }> {
   const name = `hostile-${h.kind}-${round}`;
   await node.control.deploy({ name, config: {}, limits: h.limits ?? {} }, bytes);
   let fed = 0;
   let refused = 0;
   const feeder = setInterval(() => {
-    node.control.send({ performative: 'request', receivers: [{ name }], content: h.content }).then(() => fed++, () => refused++);
+    node.control.send({ performative: 'request', receivers: [{ name }], content: h.content }).then(
+      () => fed++,
+      () => refused++,
+    );
   }, 1000 / plan.feedPerS);
   await sleep(plan.settleMs);
   const rss = rssGrowth();
@@ -158,8 +180,20 @@ export async function attackedWindow(node: BenchNode, tally: ShardTally, h: Host
   const status = await node.control.getAgent(name);
   await node.control.stop(name, { force: true });
   return {
-    withIt: d('neighbourHandled') / (windowMs / 1000), withItPerCpuS: d('neighbourHandled') / Math.max(1e-3, cpuS), load, grewWithMiB, fed, refused, state: status?.state, restarts: status?.restarts ?? 0, windowMs,
-    neighbourHandled: d('neighbourHandled'), neighbourFuel: d('neighbourFuel'), hostileFuel: d('hostileFuel'), hostileHandled: d('hostileHandled'),
-    hostileCrashed: d('hostileCrashed'), hostileBusyMs: d('hostileBusyUs') / 1000,
+    withIt: d('neighbourHandled') / (windowMs / 1000),
+    withItPerCpuS: d('neighbourHandled') / Math.max(1e-3, cpuS),
+    load,
+    grewWithMiB,
+    fed,
+    refused,
+    state: status?.state,
+    restarts: status?.restarts ?? 0,
+    windowMs,
+    neighbourHandled: d('neighbourHandled'),
+    neighbourFuel: d('neighbourFuel'),
+    hostileFuel: d('hostileFuel'),
+    hostileHandled: d('hostileHandled'),
+    hostileCrashed: d('hostileCrashed'),
+    hostileBusyMs: d('hostileBusyUs') / 1000,
   };
 }

@@ -20,21 +20,35 @@ export interface IdleRequestRun {
 }
 
 /** `requests` measured after `warmUp` unmeasured ones, each alone; the node has `echo` and `sink` deployed. */
-export async function idleRequests(node: BenchNode, echo: string, sink: string, requests: number, warmUp: number, gapMs: number): Promise<IdleRequestRun> {
+export async function idleRequests(
+  node: BenchNode,
+  echo: string,
+  sink: string,
+  requests: number,
+  warmUp: number,
+  gapMs: number,
+): Promise<IdleRequestRun> {
   const run: IdleRequestRun = { replyUs: [], sendUs: [], busThreadCpuUs: [] };
   let replied: ((atUs: number) => void) | undefined;
   let expected = '';
-  const off = node.on((e) => {
-    if (e.type === 'accepted' && e.message.performative === 'inform' && e.message.inReplyTo === expected) replied?.(performance.now() * 1000);
-  }, ['accepted']);
+  const off = node.on(
+    (e) => {
+      if (e.type === 'accepted' && e.message.performative === 'inform' && e.message.inReplyTo === expected)
+        replied?.(performance.now() * 1000);
+    },
+    ['accepted'],
+  );
   try {
     for (let i = 0; i < warmUp + requests; i++) {
       await sleep(gapMs);
       expected = `idle-${i}`;
-      const reply = new Promise<number>((resolve) => { replied = resolve; });
+      const reply = new Promise<number>((resolve) => {
+        replied = resolve;
+      });
       const cpu0 = readMainThreadSched();
       const t0 = performance.now() * 1000;
-      const sent = node.control.send({ performative: 'request', receivers: [{ name: echo }], replyTo: [{ name: sink }], replyWith: expected, content: expected })
+      const sent = node.control
+        .send({ performative: 'request', receivers: [{ name: echo }], replyTo: [{ name: sink }], replyWith: expected, content: expected })
         .then(() => performance.now() * 1000);
       const replyAt = await reply;
       const cpu1 = readMainThreadSched();

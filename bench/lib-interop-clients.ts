@@ -42,7 +42,8 @@ async function timed(r: RoundTrips, call: (text: string) => Promise<string>): Pr
     const t0 = performance.now();
     const answer = await call(text);
     const ms = performance.now() - t0;
-    if (answer !== r.expect(text)) throw new Error(`call ${i} was answered ${JSON.stringify(answer.slice(0, 200))}, not ${JSON.stringify(r.expect(text))}`);
+    if (answer !== r.expect(text))
+      throw new Error(`call ${i} was answered ${JSON.stringify(answer.slice(0, 200))}, not ${JSON.stringify(r.expect(text))}`);
     if (i >= r.warmUp) out.push(ms);
   }
   return out;
@@ -51,19 +52,28 @@ async function timed(r: RoundTrips, call: (text: string) => Promise<string>): Pr
 /** A2A `message/send` (blocking, JSON-RPC binding) to the agent whose card is at `cardUrl`: one task, one FIPA request. */
 export async function a2aRoundTrips(cardUrl: string, token: string, r: RoundTrips): Promise<number[]> {
   const fetchImpl = bearer(token);
-  const factory = new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-    transports: [new JsonRpcTransportFactory({ fetchImpl })],
-    cardResolver: new DefaultAgentCardResolver({ fetchImpl }),
-    preferredTransports: ['JSONRPC'],
-  }));
+  const factory = new ClientFactory(
+    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+      transports: [new JsonRpcTransportFactory({ fetchImpl })],
+      cardResolver: new DefaultAgentCardResolver({ fetchImpl }),
+      preferredTransports: ['JSONRPC'],
+    }),
+  );
   const client = await factory.createFromUrl(cardUrl, '');
   return timed(r, async (text) => {
     const message: Message = {
-      messageId: randomUUID(), contextId: '', taskId: '', role: Role.ROLE_USER, metadata: undefined, extensions: [], referenceTaskIds: [],
+      messageId: randomUUID(),
+      contextId: '',
+      taskId: '',
+      role: Role.ROLE_USER,
+      metadata: undefined,
+      extensions: [],
+      referenceTaskIds: [],
       parts: [{ content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
     };
-    const task = await client.sendMessage({ tenant: '', message, configuration: undefined, metadata: undefined }) as Task;
-    if (task.status?.state !== TaskState.TASK_STATE_COMPLETED) throw new Error(`the A2A task ended ${String(task.status?.state)}, not completed`);
+    const task = (await client.sendMessage({ tenant: '', message, configuration: undefined, metadata: undefined })) as Task;
+    if (task.status?.state !== TaskState.TASK_STATE_COMPLETED)
+      throw new Error(`the A2A task ended ${String(task.status?.state)}, not completed`);
     return textOf(task);
   });
 }
@@ -106,7 +116,9 @@ export async function grpcRoundTrips(address: string, token: string, agent: stri
       });
       try {
         await tail.ready;
-        const sent = await client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content: text, conversationId, protocol: 'fipa-request' } });
+        const sent = await client.send({
+          structured: { performative: 'request', receivers: [{ name: agent }], content: text, conversationId, protocol: 'fipa-request' },
+        });
         if (sent.accepted.length !== 1) throw new Error(`the node did not accept the request: ${JSON.stringify(sent.refused)}`);
         return await answer;
       } finally {

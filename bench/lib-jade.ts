@@ -22,7 +22,8 @@ export interface JadeRun {
 export type JadeOutcome = { ran: true; run: JadeRun } | { ran: false; why: string };
 
 const SOURCE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'jade', 'JadePingPong.java');
-const HOW_TO_GET = 'set CAXTON_JADE_JAR to a JADE 4.6.x jade.jar (https://jade.tilab.com, LGPL; or built from github.com/EnFlexIT/JADE) and have Java 17 (java, javac) on PATH';
+const HOW_TO_GET =
+  'set CAXTON_JADE_JAR to a JADE 4.6.x jade.jar (https://jade.tilab.com, LGPL; or built from github.com/EnFlexIT/JADE) and have Java 17 (java, javac) on PATH';
 
 function run(cmd: string, args: string[], timeoutMs: number, cwd?: string): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -48,7 +49,13 @@ async function compiled(jar: string): Promise<string> {
 export function parseJadeResult(stdout: string): Omit<JadeRun, 'jar'> | undefined {
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) return undefined;
-  const fields = new Map(line.slice('RESULT '.length).trim().split(/\s+/).map((kv) => kv.split('=', 2) as [string, string]));
+  const fields = new Map(
+    line
+      .slice('RESULT '.length)
+      .trim()
+      .split(/\s+/)
+      .map((kv) => kv.split('=', 2) as [string, string]),
+  );
   const msgsPerSecond = Number(fields.get('msgs_per_s'));
   const cpuUsPerMessage = Number(fields.get('cpu_us_per_msg'));
   const cores = Number(fields.get('cores'));
@@ -73,17 +80,37 @@ export async function runJadePingPong(o: { pairs: number; chains: number; second
   try {
     classes = await compiled(jar);
   } catch (err) {
-    return { ran: false, why: `compiling bench/jade/JadePingPong.java failed (${(err as { stderr?: string }).stderr?.trim() || String(err)}); ${HOW_TO_GET}` };
+    return {
+      ran: false,
+      why: `compiling bench/jade/JadePingPong.java failed (${(err as { stderr?: string }).stderr?.trim() || String(err)}); ${HOW_TO_GET}`,
+    };
   }
-  const args = ['-Xms1g', '-Xmx1g', '-XX:+UseG1GC', '-cp', `${jar}${path.delimiter}${classes}`, 'JadePingPong',
-    `pairs=${o.pairs}`, `chains=${o.chains}`, 'warm=2', `seconds=${Math.max(1, Math.round(o.seconds))}`];
+  const args = [
+    '-Xms1g',
+    '-Xmx1g',
+    '-XX:+UseG1GC',
+    '-cp',
+    `${jar}${path.delimiter}${classes}`,
+    'JadePingPong',
+    `pairs=${o.pairs}`,
+    `chains=${o.chains}`,
+    'warm=2',
+    `seconds=${Math.max(1, Math.round(o.seconds))}`,
+  ];
   try {
     // In the classes directory: a JADE main container writes APDescription.txt into its cwd.
     const { stdout, stderr } = await run('java', args, (o.seconds + 60) * 1000, classes);
     const parsed = parseJadeResult(stdout);
-    if (!parsed) return { ran: false, why: `JADE ran but printed no RESULT line; its stderr ends: ${stderr.trim().split('\n').slice(-3).join(' | ')}` };
+    if (!parsed)
+      return {
+        ran: false,
+        why: `JADE ran but printed no RESULT line; its stderr ends: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      };
     return { ran: true, run: { ...parsed, jar } };
   } catch (err) {
-    return { ran: false, why: `JADE's run failed: ${(err as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' | ') || String(err)}` };
+    return {
+      ran: false,
+      why: `JADE's run failed: ${(err as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' | ') || String(err)}`,
+    };
   }
 }

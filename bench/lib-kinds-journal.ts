@@ -79,7 +79,13 @@ export function movedOff(journals: Journal[], killed: number, killedAt: number, 
  * there, not an answer in transit from the dead node). `keyOf` maps a request id to its key.
  * Undefined when no such answer exists.
  */
-export function firstAnswerAfterMove(journals: Journal[], killed: number, killedAt: number, partitionOf: (key: string) => number, keyOf: (id: string) => string): number | undefined {
+export function firstAnswerAfterMove(
+  journals: Journal[],
+  killed: number,
+  killedAt: number,
+  partitionOf: (key: string) => number,
+  keyOf: (id: string) => string,
+): number | undefined {
   const held = new Set<number>();
   for (const [key, list] of journals[killed]!.residency) if (list.some(([a]) => a < killedAt)) held.add(partitionOf(key));
   let first: number | undefined;
@@ -88,7 +94,10 @@ export function firstAnswerAfterMove(journals: Journal[], killed: number, killed
     for (const [id, answers] of j.answers) {
       const key = keyOf(id);
       if (!held.has(partitionOf(key))) continue;
-      const arrived = journals.filter((_, x) => x !== killed).flatMap((s) => (s.residency.get(key) ?? []).map(([a]) => a)).filter((a) => a >= killedAt);
+      const arrived = journals
+        .filter((_, x) => x !== killed)
+        .flatMap((s) => (s.residency.get(key) ?? []).map(([a]) => a))
+        .filter((a) => a >= killedAt);
       if (arrived.length === 0) continue;
       const since = Math.min(...arrived);
       for (const a of answers) if (a.at >= since && (first === undefined || a.at < first)) first = a.at;

@@ -29,32 +29,39 @@ const node = await startNode({
   ...options,
   kinds: { ...options.kinds, onResidency: (name, change) => write(`${change === 'activated' ? 'A' : 'D'} ${Date.now()} ${name}`) },
 });
-node.events.on((e) => {
-  if (e.type !== 'external') return;
-  const m = e.message;
-  // Contents are single-line here (counts, reasons); a newline is flattened so one answer stays one line.
-  const content = (m.content ?? '').replace(/\n/g, ' ');
-  let line: string | undefined;
-  if (m.performative === 'inform') line = `R ${Date.now()} ${m.inReplyTo ?? '-'} ${content}`;
-  else if (m.performative === 'failure') line = `F ${Date.now()} ${m.inReplyTo ?? '-'} ${m.userParams?.['X-caxton-failure'] ?? '-'} ${content}`;
-  if (line === undefined) return;
-  write(line);
-  process.stdout.write(`${line}\n`); // synchronous on a Linux pipe
-}, ['external']);
+node.events.on(
+  (e) => {
+    if (e.type !== 'external') return;
+    const m = e.message;
+    // Contents are single-line here (counts, reasons); a newline is flattened so one answer stays one line.
+    const content = (m.content ?? '').replace(/\n/g, ' ');
+    let line: string | undefined;
+    if (m.performative === 'inform') line = `R ${Date.now()} ${m.inReplyTo ?? '-'} ${content}`;
+    else if (m.performative === 'failure')
+      line = `F ${Date.now()} ${m.inReplyTo ?? '-'} ${m.userParams?.['X-caxton-failure'] ?? '-'} ${content}`;
+    if (line === undefined) return;
+    write(line);
+    process.stdout.write(`${line}\n`); // synchronous on a Linux pipe
+  },
+  ['external'],
+);
 process.stdout.write(`${JSON.stringify({ event: 'serving', address: `${options.apiHost}:${node.apiPort}`, nodeId: node.nodeId })}\n`);
 
 let stopping = false;
 const stop = (): void => {
   if (stopping) return;
   stopping = true;
-  void node.stop().then(() => {
-    write(`E ${Date.now()}`);
-    closeSync(fd);
-    process.exit(0);
-  }, (err: unknown) => {
-    process.stderr.write(`stop failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  });
+  void node.stop().then(
+    () => {
+      write(`E ${Date.now()}`);
+      closeSync(fd);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`stop failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -131,14 +131,19 @@ export class RequestLedger<Id = string> {
   }
 
   private assertOpen(what: string): void {
-    if (this.settled) throw new LedgerMisuse(`${what} after the ledger was settled`, { what }, 'settle a ledger only once the run and its drain are over');
+    if (this.settled)
+      throw new LedgerMisuse(`${what} after the ledger was settled`, { what }, 'settle a ledger only once the run and its drain are over');
   }
 }
 
 /** Nearest-rank percentile over every sent request, a lost request counting as infinitely slow. */
 export function percentileOf(account: LatencyAccount, p: number): Percentile {
   if (account.sent === 0) {
-    throw new LedgerMisuse('no requests were sent', { p }, 'a latency run that sends nothing measured nothing: check its rate and duration');
+    throw new LedgerMisuse(
+      'no requests were sent',
+      { p },
+      'a latency run that sends nothing measured nothing: check its rate and duration',
+    );
   }
   if (!(p > 0 && p <= 100)) throw new LedgerMisuse('percentile out of range', { p }, 'pass p in (0, 100]');
   const rank = Math.max(1, Math.ceil((p / 100) * account.sent));
@@ -168,19 +173,37 @@ export function percentileResult(account: LatencyAccount, line: PercentileLine):
   const note = q.lost
     ? `LOST: ${account.lost} of ${account.sent} requests (${fraction(account.lost, account.sent)}) never answered, so p${line.p} is unbounded; the value is a lower bound (the slowest answer or the shortest wait of a lost request, whichever is longer); ${line.note}`
     : line.note;
-  return { bench: line.bench, metric: line.metric, value, unit: line.unit, ...(line.target === undefined ? {} : { target: line.target }), note };
+  return {
+    bench: line.bench,
+    metric: line.metric,
+    value,
+    unit: line.unit,
+    ...(line.target === undefined ? {} : { target: line.target }),
+    note,
+  };
 }
 
 /** requests_sent / answered / late / lost lines for one latency measurement (`prefix` names it). */
 export function accountingResults(bench: string, prefix: string, account: LatencyAccount, what: string): BenchResult[] {
-  const line = (name: string, value: number, note: string, target?: string): BenchResult =>
-    ({ bench, metric: `${prefix}requests_${name}`, value, unit: 'requests', ...(target === undefined ? {} : { target }), note });
+  const line = (name: string, value: number, note: string, target?: string): BenchResult => ({
+    bench,
+    metric: `${prefix}requests_${name}`,
+    value,
+    unit: 'requests',
+    ...(target === undefined ? {} : { target }),
+    note,
+  });
   return [
     line('sent', account.sent, `${what}: every request sent in the run window, each tracked by id`),
     line('answered', account.answered, 'answered before the run window closed'),
     line('late', account.late, 'answered after the window closed, during the drain; included in the percentiles with their real latency'),
-    line('lost', account.lost, `never answered by the end of the drain${account.refused > 0 ? ` (${account.refused} of them refused at send)` : ''}; counted as infinitely slow in the percentiles`
-      + `${account.duplicates > 0 ? `; ${account.duplicates} duplicate answers ignored` : ''}`, '= 0'),
+    line(
+      'lost',
+      account.lost,
+      `never answered by the end of the drain${account.refused > 0 ? ` (${account.refused} of them refused at send)` : ''}; counted as infinitely slow in the percentiles` +
+        `${account.duplicates > 0 ? `; ${account.duplicates} duplicate answers ignored` : ''}`,
+      '= 0',
+    ),
   ];
 }
 

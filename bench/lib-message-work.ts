@@ -10,9 +10,13 @@ let seq = 0;
 export function messageWork(agent: string, content: string): Work {
   seq++;
   return {
-    kind: 'message', agent,
+    kind: 'message',
+    agent,
     delivery: {
-      id: `d-${seq}`, messageId: `m-${seq}`, receiver: agent, acceptedAt: 0,
+      id: `d-${seq}`,
+      messageId: `m-${seq}`,
+      receiver: agent,
+      acceptedAt: 0,
       message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content },
     },
   };

@@ -69,21 +69,30 @@ export async function closedLoopMax(node: BenchNode, pairs: number, outstanding:
   let replies = 0;
   let stop = false;
   const waiting = new Map<string, () => void>();
-  const off = node.on((e) => {
-    if (e.type !== 'accepted' || e.message.performative !== 'inform' || e.message.inReplyTo === undefined) return;
-    const done = waiting.get(e.message.inReplyTo);
-    if (done === undefined) return;
-    waiting.delete(e.message.inReplyTo);
-    replies++;
-    done();
-  }, ['accepted']);
+  const off = node.on(
+    (e) => {
+      if (e.type !== 'accepted' || e.message.performative !== 'inform' || e.message.inReplyTo === undefined) return;
+      const done = waiting.get(e.message.inReplyTo);
+      if (done === undefined) return;
+      waiting.delete(e.message.inReplyTo);
+      replies++;
+      done();
+    },
+    ['accepted'],
+  );
   let seq = 0;
   const worker = async (): Promise<void> => {
     while (!stop) {
       const key = `m${seq++}`;
       const pair = seq % pairs;
       const answered = new Promise<void>((resolve) => waiting.set(key, resolve));
-      await node.sendRetrying({ performative: 'request', receivers: [{ name: `echo-${pair}` }], replyTo: [{ name: `sink-${pair}` }], replyWith: key, content: key });
+      await node.sendRetrying({
+        performative: 'request',
+        receivers: [{ name: `echo-${pair}` }],
+        replyTo: [{ name: `sink-${pair}` }],
+        replyWith: key,
+        content: key,
+      });
       await Promise.race([answered, sleep(5000)]);
     }
   };
@@ -110,36 +119,48 @@ export async function overloadRun(node: BenchNode, o: OverloadOptions): Promise<
   let replies = 0;
   let windowRefused = 0;
   let inOverload = true;
-  const off = node.on((e) => {
-    if (e.type !== 'accepted' || e.message.performative !== 'inform' || e.message.inReplyTo === undefined) return;
-    replies++;
-    const at = pending.get(e.message.inReplyTo);
-    if (at === undefined) return;
-    pending.delete(e.message.inReplyTo);
-    latenciesMs.push(performance.now() - at);
-  }, ['accepted']);
+  const off = node.on(
+    (e) => {
+      if (e.type !== 'accepted' || e.message.performative !== 'inform' || e.message.inReplyTo === undefined) return;
+      replies++;
+      const at = pending.get(e.message.inReplyTo);
+      if (at === undefined) return;
+      pending.delete(e.message.inReplyTo);
+      latenciesMs.push(performance.now() - at);
+    },
+    ['accepted'],
+  );
   let seq = 0;
   const issue = (track: boolean): void => {
     const key = `o${seq++}`;
     const pair = seq % o.pairs;
     const at = performance.now();
-    const message: AclMessage = { performative: 'request', receivers: [{ name: `echo-${pair}` }], replyTo: [{ name: `sink-${pair}` }], replyWith: key, content: key };
+    const message: AclMessage = {
+      performative: 'request',
+      receivers: [{ name: `echo-${pair}` }],
+      replyTo: [{ name: `sink-${pair}` }],
+      replyWith: key,
+      content: key,
+    };
     if (track) {
       sent++;
       pending.set(key, at);
     }
-    node.control.send(message).then(() => {
-      if (track) accepted++;
-    }, (err: unknown) => {
-      if (track) pending.delete(key);
-      if (!inOverload) windowRefused++;
-      if (!track) return;
-      const e = err as { code?: string; context?: { retryAfterMs?: unknown } };
-      const code = e.code ?? 'untyped';
-      refusedBy.set(code, (refusedBy.get(code) ?? 0) + 1);
-      if (typeof e.context?.retryAfterMs === 'number') retryAfterMs.push(e.context.retryAfterMs);
-      else refusedUntyped++;
-    });
+    node.control.send(message).then(
+      () => {
+        if (track) accepted++;
+      },
+      (err: unknown) => {
+        if (track) pending.delete(key);
+        if (!inOverload) windowRefused++;
+        if (!track) return;
+        const e = err as { code?: string; context?: { retryAfterMs?: unknown } };
+        const code = e.code ?? 'untyped';
+        refusedBy.set(code, (refusedBy.get(code) ?? 0) + 1);
+        if (typeof e.context?.retryAfterMs === 'number') retryAfterMs.push(e.context.retryAfterMs);
+        else refusedUntyped++;
+      },
+    );
   };
   /** Open loop at `perS` for `ms`: each millisecond, the sends that fell due. */
   const openLoop = async (perS: number, ms: number, track: boolean): Promise<void> => {
@@ -178,5 +199,17 @@ export async function overloadRun(node: BenchNode, o: OverloadOptions): Promise<
   while (pending.size > 0 && performance.now() - drainStart < o.drainMs) await sleep(20);
   off();
   latenciesMs.sort((a, b) => a - b);
-  return { sent, accepted, refusedBy, refusedUntyped, retryAfterMs, latenciesMs, lost: pending.size, answeredPerS, recoveryS, recoveryWindows, windowS };
+  return {
+    sent,
+    accepted,
+    refusedBy,
+    refusedUntyped,
+    retryAfterMs,
+    latenciesMs,
+    lost: pending.size,
+    answeredPerS,
+    recoveryS,
+    recoveryWindows,
+    windowS,
+  };
 }

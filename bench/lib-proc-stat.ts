@@ -8,7 +8,11 @@ import { CaxtonError } from '@caxton/core';
 
 export class ProcStatUnreadable extends CaxtonError {
   constructor(message: string, context: Record<string, unknown>) {
-    super('bench.proc-stat', message, { kind: 'failed-precondition', context, hint: 'CPU per message of child processes needs Linux /proc' });
+    super('bench.proc-stat', message, {
+      kind: 'failed-precondition',
+      context,
+      hint: 'CPU per message of child processes needs Linux /proc',
+    });
   }
 }
 
@@ -19,10 +23,17 @@ export class ProcStatUnreadable extends CaxtonError {
  */
 export function cpuTicksFromStat(text: string): number {
   const close = text.lastIndexOf(')');
-  const fields = close < 0 ? [] : text.slice(close + 1).trim().split(/\s+/);
+  const fields =
+    close < 0
+      ? []
+      : text
+          .slice(close + 1)
+          .trim()
+          .split(/\s+/);
   const utime = Number(fields[14 - 3]);
   const stime = Number(fields[15 - 3]);
-  if (!Number.isInteger(utime) || !Number.isInteger(stime)) throw new ProcStatUnreadable('unexpected /proc/<pid>/stat format', { text: text.slice(0, 200) });
+  if (!Number.isInteger(utime) || !Number.isInteger(stime))
+    throw new ProcStatUnreadable('unexpected /proc/<pid>/stat format', { text: text.slice(0, 200) });
   return utime + stime;
 }
 
@@ -84,7 +95,8 @@ export interface ThreadSchedTimes {
 /** Parses schedstat's `<on-cpu ns> <run-queue wait ns> <timeslices>` (sched-stats.rst). */
 export function threadSchedFromSchedstat(text: string): ThreadSchedTimes {
   const [run, wait] = text.trim().split(/\s+/).map(Number);
-  if (!Number.isSafeInteger(run) || !Number.isSafeInteger(wait)) throw new ProcStatUnreadable('unexpected schedstat format', { text: text.slice(0, 200) });
+  if (!Number.isSafeInteger(run) || !Number.isSafeInteger(wait))
+    throw new ProcStatUnreadable('unexpected schedstat format', { text: text.slice(0, 200) });
   return { runNs: run!, waitNs: wait! };
 }
 

@@ -57,9 +57,18 @@ export class RequestStages<Id = string> {
     const stages: StageSummary[] = [];
     for (let i = 1; i < n; i++) {
       const d = rows.map((r) => r[i]! - r[i - 1]!);
-      stages.push({ stage: `${this.marks[i - 1]} -> ${this.marks[i]}`, p50: nearestRank(d, 50), p99: nearestRank(d, 99), tailMean: mean(tail.map((r) => r[i]! - r[i - 1]!)) });
+      stages.push({
+        stage: `${this.marks[i - 1]} -> ${this.marks[i]}`,
+        p50: nearestRank(d, 50),
+        p99: nearestRank(d, 99),
+        tailMean: mean(tail.map((r) => r[i]! - r[i - 1]!)),
+      });
     }
-    return { complete: rows.length, stages, total: { p50: nearestRank(totals, 50), p99: p99Total, tailMean: mean(tail.map((r) => r[n - 1]! - r[0]!)) } };
+    return {
+      complete: rows.length,
+      stages,
+      total: { p50: nearestRank(totals, 50), p99: p99Total, tailMean: mean(tail.map((r) => r[n - 1]! - r[0]!)) },
+    };
   }
 }
 

@@ -56,47 +56,63 @@ const p99 = (xs: number[]): number => percentile(xs, 99);
 
 /** Probe both echo agents for `seconds`, counting what the storming agent sends meanwhile. */
 async function probe(node: BenchNode, seconds: number, probesPerS: number): Promise<ProbeWindow> {
-  interface Waiting { key: string; at: number; into: number[]; stages: RequestStages }
+  interface Waiting {
+    key: string;
+    at: number;
+    into: number[];
+    stages: RequestStages;
+  }
   const waiting = new Map<string, Waiting>();
   const byMessageId = new Map<string, Waiting>();
   const w: ProbeWindow = {
-    neighbourMs: [], bystanderMs: [], neighbourStages: new RequestStages(PROBE_MARKS), bystanderStages: new RequestStages(PROBE_MARKS),
-    refused: 0, refusedBy: new Map(), unanswered: 0,
-    loopDelayP99Ms: 0, stormAcceptedPerS: 0, stormRefusedPerS: 0, stormCommandsHandledPerS: 0,
+    neighbourMs: [],
+    bystanderMs: [],
+    neighbourStages: new RequestStages(PROBE_MARKS),
+    bystanderStages: new RequestStages(PROBE_MARKS),
+    refused: 0,
+    refusedBy: new Map(),
+    unanswered: 0,
+    loopDelayP99Ms: 0,
+    stormAcceptedPerS: 0,
+    stormRefusedPerS: 0,
+    stormCommandsHandledPerS: 0,
   };
   let stormAccepted = 0;
   let stormRefused = 0;
   let stormHandled = 0;
-  const off = node.on((e) => {
-    if (e.type === 'handled') {
-      if (e.agent === HOSTILE) stormHandled++; // its commands and the failures for its refused sends
-      const p = byMessageId.get(e.messageId);
-      if (p !== undefined) {
-        p.stages.note(p.key, 'handled', performance.now());
-        byMessageId.delete(e.messageId);
+  const off = node.on(
+    (e) => {
+      if (e.type === 'handled') {
+        if (e.agent === HOSTILE) stormHandled++; // its commands and the failures for its refused sends
+        const p = byMessageId.get(e.messageId);
+        if (p !== undefined) {
+          p.stages.note(p.key, 'handled', performance.now());
+          byMessageId.delete(e.messageId);
+        }
+        return;
       }
-      return;
-    }
-    if (e.type !== 'accepted') return;
-    if (e.message.sender?.name.startsWith(HOSTILE) === true) {
-      stormAccepted += e.receivers.length;
-      stormRefused += e.refused.length;
-      return;
-    }
-    const asked = e.message.replyWith === undefined ? undefined : waiting.get(e.message.replyWith);
-    if (asked !== undefined && e.message.inReplyTo === undefined) {
-      asked.stages.note(asked.key, 'accepted', performance.now());
-      byMessageId.set(e.messageId, asked);
-      return;
-    }
-    if (e.message.inReplyTo === undefined) return;
-    const p = waiting.get(e.message.inReplyTo);
-    if (p === undefined) return;
-    waiting.delete(e.message.inReplyTo);
-    const now = performance.now();
-    p.into.push(now - p.at);
-    p.stages.note(p.key, 'replied', now);
-  }, ['accepted', 'handled']);
+      if (e.type !== 'accepted') return;
+      if (e.message.sender?.name.startsWith(HOSTILE) === true) {
+        stormAccepted += e.receivers.length;
+        stormRefused += e.refused.length;
+        return;
+      }
+      const asked = e.message.replyWith === undefined ? undefined : waiting.get(e.message.replyWith);
+      if (asked !== undefined && e.message.inReplyTo === undefined) {
+        asked.stages.note(asked.key, 'accepted', performance.now());
+        byMessageId.set(e.messageId, asked);
+        return;
+      }
+      if (e.message.inReplyTo === undefined) return;
+      const p = waiting.get(e.message.inReplyTo);
+      if (p === undefined) return;
+      waiting.delete(e.message.inReplyTo);
+      const now = performance.now();
+      p.into.push(now - p.at);
+      p.stages.note(p.key, 'replied', now);
+    },
+    ['accepted', 'handled'],
+  );
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
   let seq = 0;
@@ -105,12 +121,19 @@ async function probe(node: BenchNode, seconds: number, probesPerS: number): Prom
   while (performance.now() - start < seconds * 1000) {
     const due = Math.floor(((performance.now() - start) / 1000) * probesPerS);
     for (; issued < due; issued++) {
-      for (const [to, into, stages] of [[NEIGHBOUR, w.neighbourMs, w.neighbourStages], [BYSTANDER, w.bystanderMs, w.bystanderStages]] as const) {
+      for (const [to, into, stages] of [
+        [NEIGHBOUR, w.neighbourMs, w.neighbourStages],
+        [BYSTANDER, w.bystanderMs, w.bystanderStages],
+      ] as const) {
         const key = `probe-${to}-${seq++}`;
         const at = performance.now();
         stages.note(key, 'sent', at);
         waiting.set(key, { key, at, into, stages });
-        node.control.send({ performative: 'request', receivers: [{ name: to }], replyTo: [{ name: SINK }], replyWith: key, content: key }, { lane: 'operator' })
+        node.control
+          .send(
+            { performative: 'request', receivers: [{ name: to }], replyTo: [{ name: SINK }], replyWith: key, content: key },
+            { lane: 'operator' },
+          )
           .catch((err: unknown) => {
             waiting.delete(key);
             w.refused++;
@@ -155,8 +178,10 @@ export async function sendStorm(node: BenchNode, o: SendStormOptions, progress: 
   let fed = 0;
   let feedRefused = 0;
   const feeder = setInterval(() => {
-    node.control.send({ performative: 'request', receivers: [{ name: HOSTILE }], content: command, userParams: { 'X-puppet': 'do' } })
-      .then(() => fed++, () => feedRefused++);
+    node.control.send({ performative: 'request', receivers: [{ name: HOSTILE }], content: command, userParams: { 'X-puppet': 'do' } }).then(
+      () => fed++,
+      () => feedRefused++,
+    );
   }, 1000 / o.feedPerS);
   await sleep(500);
   const storm = await probe(node, o.windowS, o.probesPerS);
@@ -167,20 +192,43 @@ export async function sendStorm(node: BenchNode, o: SendStormOptions, progress: 
   const stopMs = performance.now() - t0;
   progress(`send_storm idle: ${describe(idle)}`);
   progress(`send_storm storm: ${describe(storm)}`);
-  progress(`send_storm: neighbour p99 ${p99(storm.neighbourMs).toFixed(1)} ms (idle ${p99(idle.neighbourMs).toFixed(1)}), bystander ${p99(storm.bystanderMs).toFixed(1)} ms (idle ${p99(idle.bystanderMs).toFixed(1)}); probes refused ${idle.refused + storm.refused}, unanswered ${idle.unanswered + storm.unanswered}; hostile fed ${fed} (${feedRefused} refused), state ${status?.state}, its mailbox ${status?.mailboxDepth} deep; stop --force ${stopMs.toFixed(0)} ms`);
+  progress(
+    `send_storm: neighbour p99 ${p99(storm.neighbourMs).toFixed(1)} ms (idle ${p99(idle.neighbourMs).toFixed(1)}), bystander ${p99(storm.bystanderMs).toFixed(1)} ms (idle ${p99(idle.bystanderMs).toFixed(1)}); probes refused ${idle.refused + storm.refused}, unanswered ${idle.unanswered + storm.unanswered}; hostile fed ${fed} (${feedRefused} refused), state ${status?.state}, its mailbox ${status?.mailboxDepth} deep; stop --force ${stopMs.toFixed(0)} ms`,
+  );
 
   const ratio = (k: 'neighbourMs' | 'bystanderMs'): number => p99(storm[k]) / p99(idle[k]);
   const how = `${o.probesPerS} operator probes/s to each, request -> reply; the storm: a puppet sending ${o.perCall} informs to the neighbour per command, fed ${o.feedPerS}/s (${fed} commands accepted, ${feedRefused} refused)`;
   const out: BenchResult[] = [];
-  for (const [k, who] of [['neighbourMs', 'neighbour'], ['bystanderMs', 'bystander']] as const) {
+  for (const [k, who] of [
+    ['neighbourMs', 'neighbour'],
+    ['bystanderMs', 'bystander'],
+  ] as const) {
     const r = ratio(k);
-    out.push({ bench: 'hostile', metric: `send_storm_${who}_p99_vs_idle`, value: Number(r.toFixed(2)), unit: 'ratio', target: '<= 2',
-      note: `${who} probe p99 ${p99(storm[k]).toFixed(1)} ms during the storm (${storm[k].length} answered) vs ${p99(idle[k]).toFixed(1)} ms idle (${idle[k].length}); ${how}${r > 2 ? '; above target' : ''}` });
+    out.push({
+      bench: 'hostile',
+      metric: `send_storm_${who}_p99_vs_idle`,
+      value: Number(r.toFixed(2)),
+      unit: 'ratio',
+      target: '<= 2',
+      note: `${who} probe p99 ${p99(storm[k]).toFixed(1)} ms during the storm (${storm[k].length} answered) vs ${p99(idle[k]).toFixed(1)} ms idle (${idle[k].length}); ${how}${r > 2 ? '; above target' : ''}`,
+    });
   }
   const refused = idle.refused + storm.refused;
-  out.push({ bench: 'hostile', metric: 'send_storm_operator_probes_refused', value: refused, unit: 'probes', target: '= 0',
-    note: `idle: ${[...idle.refusedBy].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}; storm: ${[...storm.refusedBy].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}; of ${idle.neighbourMs.length + idle.bystanderMs.length + storm.neighbourMs.length + storm.bystanderMs.length + refused + idle.unanswered + storm.unanswered} probes; ${idle.unanswered + storm.unanswered} accepted but not answered within 10 s after the window` });
-  out.push({ bench: 'hostile', metric: 'send_storm_stop_force_ms', value: Math.round(stopMs), unit: 'ms', target: '<= 1000',
-    note: `stop --force of the storming agent (state before: ${status?.state}, ${status?.restarts ?? 0} restarts)${stopMs > 1000 ? '; above target' : ''}` });
+  out.push({
+    bench: 'hostile',
+    metric: 'send_storm_operator_probes_refused',
+    value: refused,
+    unit: 'probes',
+    target: '= 0',
+    note: `idle: ${[...idle.refusedBy].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}; storm: ${[...storm.refusedBy].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}; of ${idle.neighbourMs.length + idle.bystanderMs.length + storm.neighbourMs.length + storm.bystanderMs.length + refused + idle.unanswered + storm.unanswered} probes; ${idle.unanswered + storm.unanswered} accepted but not answered within 10 s after the window`,
+  });
+  out.push({
+    bench: 'hostile',
+    metric: 'send_storm_stop_force_ms',
+    value: Math.round(stopMs),
+    unit: 'ms',
+    target: '<= 1000',
+    note: `stop --force of the storming agent (state before: ${status?.state}, ${status?.restarts ?? 0} restarts)${stopMs > 1000 ? '; above target' : ''}`,
+  });
   return out;
 }

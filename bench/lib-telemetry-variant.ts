@@ -8,9 +8,15 @@
  */
 import { parseTelemetryConfig, type TelemetryConfig } from '@caxton/runtime';
 
-interface Handle { stop(): Promise<void> }
-interface Collector extends Handle { otlpHttpEndpoint: string }
-interface Prometheus extends Handle { query(q: string): Promise<{ result: unknown[] }> }
+interface Handle {
+  stop(): Promise<void>;
+}
+interface Collector extends Handle {
+  otlpHttpEndpoint: string;
+}
+interface Prometheus extends Handle {
+  query(q: string): Promise<{ result: unknown[] }>;
+}
 interface Infra {
   startOtelCollector(opts?: { batchTimeoutMs?: number }): Promise<Collector>;
   startPrometheus(opts: { scrapeTargets: string[]; scrapeIntervalS?: number }): Promise<Prometheus>;
@@ -32,15 +38,18 @@ export async function startTelemetryReceivers(): Promise<TelemetryReceivers> {
   const port = await infra.freePort();
   const prometheus = await infra.startPrometheus({ scrapeTargets: [`127.0.0.1:${port}`], scrapeIntervalS: 1 });
   return {
-    config: (sampleRatio) => parseTelemetryConfig(
-      { otlpEndpoint: collector.otlpHttpEndpoint, metricsAddr: `127.0.0.1:${port}`, traceSample: sampleRatio },
-      { OTEL_METRIC_EXPORT_INTERVAL: '1000' },
-    ),
+    config: (sampleRatio) =>
+      parseTelemetryConfig(
+        { otlpEndpoint: collector.otlpHttpEndpoint, metricsAddr: `127.0.0.1:${port}`, traceSample: sampleRatio },
+        { OTEL_METRIC_EXPORT_INTERVAL: '1000' },
+      ),
     scrapes: async () => {
       const r = await prometheus.query('sum_over_time(up[1h])');
       const v = (r.result[0] as { value?: [number, string] } | undefined)?.value?.[1];
       return v === undefined ? 0 : Number(v);
     },
-    stop: async () => { await Promise.allSettled([prometheus.stop(), collector.stop()]); },
+    stop: async () => {
+      await Promise.allSettled([prometheus.stop(), collector.stop()]);
+    },
   };
 }

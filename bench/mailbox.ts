@@ -36,9 +36,15 @@ function pool(mixed: boolean): Delivery[] {
   return Array.from({ length: 1024 }, (_, i) => {
     const priority = !mixed ? undefined : i % 10 === 0 ? 'high' : i % 10 === 5 ? 'low' : undefined;
     return {
-      id: `m${i}#echo`, messageId: `m${i}`, receiver: 'echo@caxton', acceptedAt: 0,
+      id: `m${i}#echo`,
+      messageId: `m${i}`,
+      receiver: 'echo@caxton',
+      acceptedAt: 0,
       message: {
-        performative: 'request', sender: { name: SENDERS[i % SENDERS.length]! }, receivers: [{ name: 'echo@caxton' }], content: `${i}`,
+        performative: 'request',
+        sender: { name: SENDERS[i % SENDERS.length]! },
+        receivers: [{ name: 'echo@caxton' }],
+        content: `${i}`,
         ...(priority === undefined ? {} : { userParams: { [PRIORITY_PARAM]: priority } }),
       },
     } satisfies Delivery;
@@ -89,7 +95,19 @@ for (let r = 0; r < ROUNDS + 1; r++) {
 }
 const note = `median of ${ROUNDS} rounds × ${OPS.toLocaleString('en-US')} deliveries; 64 waiting over 4 senders; push + peekAt(0) + handOff + settle`;
 report({ bench: 'mailbox', metric: 'mailbox_normal_only_ns_per_delivery', value: median(samples.normal), unit: 'ns', note });
-report({ bench: 'mailbox', metric: 'mailbox_mixed_priorities_ns_per_delivery', value: median(samples.mixed), unit: 'ns', note: 'a tenth high, a tenth low; the rest as normal_only' });
+report({
+  bench: 'mailbox',
+  metric: 'mailbox_mixed_priorities_ns_per_delivery',
+  value: median(samples.mixed),
+  unit: 'ns',
+  note: 'a tenth high, a tenth low; the rest as normal_only',
+});
 if (Baseline) {
-  report({ bench: 'mailbox', metric: 'mailbox_baseline_normal_only_ns_per_delivery', value: median(samples.baseline), unit: 'ns', note: 'CAXTON_MAILBOX_BASELINE, measured interleaved with normal_only' });
+  report({
+    bench: 'mailbox',
+    metric: 'mailbox_baseline_normal_only_ns_per_delivery',
+    value: median(samples.baseline),
+    unit: 'ns',
+    note: 'CAXTON_MAILBOX_BASELINE, measured interleaved with normal_only',
+  });
 }

@@ -26,7 +26,14 @@ function describe(i: number, generation = 0): DfAgentDescription {
   return {
     name: { name: `agent-${i}@bench` },
     services: [
-      { name: `svc-${i}`, type: `type-${i % TYPES}`, protocols: ['fipa-request'], ontologies: ['bench'], languages: ['fipa-sl'], properties: { region: i % 2 ? 'eu' : 'us', generation: String(generation) } },
+      {
+        name: `svc-${i}`,
+        type: `type-${i % TYPES}`,
+        protocols: ['fipa-request'],
+        ontologies: ['bench'],
+        languages: ['fipa-sl'],
+        properties: { region: i % 2 ? 'eu' : 'us', generation: String(generation) },
+      },
       { name: `aux-${i}`, type: 'aux', protocols: ['fipa-query'], ontologies: [], languages: [], properties: {} },
     ],
     protocols: [],
@@ -74,9 +81,11 @@ async function main(): Promise<void> {
     // Load: AGENTS registrations, 32 in flight.
     const loadStart = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 32 }, async () => {
-      for (let i = next++; i < AGENTS; i = next++) await writer.registerDf(describe(i));
-    }));
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let i = next++; i < AGENTS; i = next++) await writer.registerDf(describe(i));
+      }),
+    );
     const loadSeconds = (performance.now() - loadStart) / 1000;
     while ((await searcher.searchDf({ protocols: ['fipa-request'] })).length < AGENTS) await new Promise((r) => setTimeout(r, 20));
     for (let i = 0; i < AGENTS; i++) await embedded.registerDf(describe(i));
@@ -114,11 +123,35 @@ async function main(): Promise<void> {
 
     const note = `${AGENTS} agents x 2 services, 4 templates, limit 100, while the other node modified ${(writes / writeSeconds).toFixed(0)} entries/s`;
     report({ bench: 'cluster', metric: 'etcd_registry_ops_per_s', value: Math.round(cluster.perSecond), unit: 'ops/s', note });
-    report({ bench: 'cluster', metric: 'etcd_registry_df_modify_per_s', value: Math.round(writes / writeSeconds), unit: 'ops/s', note: 'sequential CAS modifies (read + txn), during the search load' });
-    report({ bench: 'cluster', metric: 'etcd_registry_df_register_per_s', value: Math.round(AGENTS / loadSeconds), unit: 'ops/s', note: '32 registrations in flight, idle cluster' });
-    report({ bench: 'cluster', metric: 'etcd_registry_watch_lag_p50_ms', value: Number(percentile(lags, 50).toFixed(2)), unit: 'ms', note: `write sent -> visible on the other node, ${lags.length} samples` });
+    report({
+      bench: 'cluster',
+      metric: 'etcd_registry_df_modify_per_s',
+      value: Math.round(writes / writeSeconds),
+      unit: 'ops/s',
+      note: 'sequential CAS modifies (read + txn), during the search load',
+    });
+    report({
+      bench: 'cluster',
+      metric: 'etcd_registry_df_register_per_s',
+      value: Math.round(AGENTS / loadSeconds),
+      unit: 'ops/s',
+      note: '32 registrations in flight, idle cluster',
+    });
+    report({
+      bench: 'cluster',
+      metric: 'etcd_registry_watch_lag_p50_ms',
+      value: Number(percentile(lags, 50).toFixed(2)),
+      unit: 'ms',
+      note: `write sent -> visible on the other node, ${lags.length} samples`,
+    });
     report({ bench: 'cluster', metric: 'etcd_registry_watch_lag_p99_ms', value: Number(percentile(lags, 99).toFixed(2)), unit: 'ms' });
-    report({ bench: 'embedded', metric: 'embedded_registry_search_ops_per_s', value: Math.round(local.perSecond), unit: 'ops/s', note: `same data and templates, no write load` });
+    report({
+      bench: 'embedded',
+      metric: 'embedded_registry_search_ops_per_s',
+      value: Math.round(local.perSecond),
+      unit: 'ops/s',
+      note: `same data and templates, no write load`,
+    });
   } finally {
     await writer.close().catch(() => undefined);
     await searcher.close().catch(() => undefined);

@@ -23,9 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Artifact, Work } from '@caxton/sandbox';
-import {
-  AgentSandbox, Engine, Sandbox, ShardPool, HostBridge, messageToWit, resolveLimits, createDenyWasi,
-} from '@caxton/sandbox';
+import { AgentSandbox, Engine, Sandbox, ShardPool, HostBridge, messageToWit, resolveLimits, createDenyWasi } from '@caxton/sandbox';
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
 import { measureFuelOverhead } from './lib-fuel-overhead.js';
@@ -52,7 +50,9 @@ async function agentBytes(kind: 'as' | 'js'): Promise<{ bytes: Uint8Array; sourc
   const example = join(ROOT, 'examples', kind === 'as' ? 'as-echo/build/as-echo.wasm' : 'js-echo/build/js-echo.wasm');
   if (existsSync(example)) return { bytes: new Uint8Array(readFileSync(example)), source: `examples/${kind}-echo` };
   const f = await fixtures();
-  return kind === 'as' ? { bytes: await f.asProbe(), source: 'sandbox fixture as/probe (echo verb)' } : { bytes: await f.jsProbe(), source: 'sandbox fixture js/probe' };
+  return kind === 'as'
+    ? { bytes: await f.asProbe(), source: 'sandbox fixture as/probe (echo verb)' }
+    : { bytes: await f.jsProbe(), source: 'sandbox fixture js/probe' };
 }
 
 const env = { directory: () => ({ version: 0, byType: {} }), clock: Date.now, newId: () => 'bench-id' };
@@ -62,7 +62,11 @@ function instantiateP50(artifact: Artifact, n: number): number {
   const live: AgentSandbox[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    const agent = new AgentSandbox({ name: `inst-${i}@bench`, artifact: { digest: artifact.digest }, limits: { memoryPages: 64 } }, artifact, env);
+    const agent = new AgentSandbox(
+      { name: `inst-${i}@bench`, artifact: { digest: artifact.digest }, limits: { memoryPages: 64 } },
+      artifact,
+      env,
+    );
     agent.start();
     samples.push((performance.now() - t) * 1000);
     live.push(agent);
@@ -121,7 +125,12 @@ async function fuelOverhead(out: BenchResult[]): Promise<void> {
       core,
       [
         { fn: 'fib', arg: 30, metric: 'fuel_overhead_ratio', description: 'AS fib(30), call-heavy' },
-        { fn: 'sieve', arg: 3_000_000, metric: 'fuel_overhead_ratio_tight_loop', description: 'AS sieve(3,000,000), a 3-instruction inner loop charged every iteration' },
+        {
+          fn: 'sieve',
+          arg: 3_000_000,
+          metric: 'fuel_overhead_ratio_tight_loop',
+          description: 'AS sieve(3,000,000), a 3-instruction inner loop charged every iteration',
+        },
       ],
       { warmup: 10, rounds: 40 },
     ),
@@ -132,13 +141,28 @@ async function fuelOverhead(out: BenchResult[]): Promise<void> {
  * The JS agent's handle() through the same jco glue and host functions, once with the original
  * core modules (no fuel, no caps) and once as the sandbox runs it: the cost of metering QuickJS.
  */
-async function jsHandleOverhead(out: BenchResult[], js: Uint8Array, artifact: Artifact, meteredSandbox: Sandbox, agent: string, content: string): Promise<void> {
+async function jsHandleOverhead(
+  out: BenchResult[],
+  js: Uint8Array,
+  artifact: Artifact,
+  meteredSandbox: Sandbox,
+  agent: string,
+  content: string,
+): Promise<void> {
   const jco = await import('@bytecodealliance/jco');
   const { files } = await jco.transpile(js, { name: 'agent', instantiation: 'sync', noTypescript: true, quiet: true, base64Cutoff: 0 });
-  const originals = new Map(Object.entries(files).filter(([n]) => n.endsWith('.wasm')).map(([n, b]) => [n, new WebAssembly.Module(b)]));
+  const originals = new Map(
+    Object.entries(files)
+      .filter(([n]) => n.endsWith('.wasm'))
+      .map(([n, b]) => [n, new WebAssembly.Module(b)]),
+  );
   const bridge = new HostBridge({ agent: 'plain@bench', limits: resolveLimits(), ...env });
   const wasi = createDenyWasi({ charge: () => undefined, output: () => undefined });
-  const exports = artifact.glue!((n) => originals.get(n)!, { 'caxton:agent/host': bridge.jcoImports(), ...wasi.imports }, (m, i) => new WebAssembly.Instance(m, i));
+  const exports = artifact.glue!(
+    (n) => originals.get(n)!,
+    { 'caxton:agent/host': bridge.jcoImports(), ...wasi.imports },
+    (m, i) => new WebAssembly.Instance(m, i),
+  );
   const guest = exports['caxton:agent/guest@0.1.0'] as { init(c: unknown): void; handle(m: unknown): void };
   guest.init({ self: { name: 'plain@bench', addresses: [] }, config: [] });
   const rounds = 3000;
@@ -160,7 +184,13 @@ async function jsHandleOverhead(out: BenchResult[], js: Uint8Array, artifact: Ar
     p = Math.min(p, best(plainRun, 1));
     m = Math.min(m, best(meteredRun, 1));
   }
-  out.push({ bench: 'sandbox', metric: 'fuel_overhead_ratio_js_handle', value: Number((m / p).toFixed(3)), unit: 'ratio', note: `QuickJS echo handle(), instrumented vs original core modules, same glue and host: ${((m / rounds) * 1000).toFixed(1)} / ${((p / rounds) * 1000).toFixed(1)} us` });
+  out.push({
+    bench: 'sandbox',
+    metric: 'fuel_overhead_ratio_js_handle',
+    value: Number((m / p).toFixed(3)),
+    unit: 'ratio',
+    note: `QuickJS echo handle(), instrumented vs original core modules, same glue and host: ${((m / rounds) * 1000).toFixed(1)} / ${((p / rounds) * 1000).toFixed(1)} us`,
+  });
 }
 
 async function transpileInstrument(out: BenchResult[], js: Uint8Array): Promise<void> {
@@ -173,8 +203,20 @@ async function transpileInstrument(out: BenchResult[], js: Uint8Array): Promise<
     await new Engine({ cacheDir: dir }).loadArtifact(js);
     const cached = performance.now() - t;
     const ms = a.manifest.prepareMs;
-    out.push({ bench: 'sandbox', metric: 'transpile_instrument_ms_cold', value: Math.round(cold), unit: 'ms', note: `JS agent ${(js.length / 1e6).toFixed(1)} MB: decode ${ms.decode}, check ${ms.check}, transpile ${ms.transpile}, instrument ${ms.instrument} ms, then compile` });
-    out.push({ bench: 'sandbox', metric: 'transpile_instrument_ms_cached', value: Math.round(cached), unit: 'ms', note: 'a new Engine on the same cache directory: read + compile only' });
+    out.push({
+      bench: 'sandbox',
+      metric: 'transpile_instrument_ms_cold',
+      value: Math.round(cold),
+      unit: 'ms',
+      note: `JS agent ${(js.length / 1e6).toFixed(1)} MB: decode ${ms.decode}, check ${ms.check}, transpile ${ms.transpile}, instrument ${ms.instrument} ms, then compile`,
+    });
+    out.push({
+      bench: 'sandbox',
+      metric: 'transpile_instrument_ms_cached',
+      value: Math.round(cached),
+      unit: 'ms',
+      note: 'a new Engine on the same cache directory: read + compile only',
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -197,8 +239,20 @@ async function poolThroughput(out: BenchResult[], asBytes: Uint8Array): Promise<
       await pool.deliver([echoWork('pool-0@bench', k, 'one')]);
       one.push((performance.now() - s) * 1000);
     }
-    out.push({ bench: 'sandbox', metric: 'pool_item_us', value: Number(us.toFixed(2)), unit: 'us', note: `batches of ${agents} echo items over 2 shards (2 cores), thread hops included` });
-    out.push({ bench: 'sandbox', metric: 'pool_single_item_roundtrip_p50_us', value: Math.round(percentile(one, 50)), unit: 'us', note: 'one item per batch: the thread hop that batching amortises' });
+    out.push({
+      bench: 'sandbox',
+      metric: 'pool_item_us',
+      value: Number(us.toFixed(2)),
+      unit: 'us',
+      note: `batches of ${agents} echo items over 2 shards (2 cores), thread hops included`,
+    });
+    out.push({
+      bench: 'sandbox',
+      metric: 'pool_single_item_roundtrip_p50_us',
+      value: Math.round(percentile(one, 50)),
+      unit: 'us',
+      note: 'one item per batch: the thread hop that batching amortises',
+    });
   } finally {
     await pool.close();
   }
@@ -219,7 +273,9 @@ async function densityChild(count: number): Promise<void> {
   const after = process.memoryUsage().rss;
   // every agent must still answer
   const probe = sandbox.run(echoWork(`idle-${count - 1}@bench`, 1, 'still here'));
-  process.stdout.write(`${JSON.stringify({ rssKiB: (after - before) / count / 1024, deployUs: (deployMs * 1000) / count, ok: probe.status, totalMiB: after / 2 ** 20 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ rssKiB: (after - before) / count / 1024, deployUs: (deployMs * 1000) / count, ok: probe.status, totalMiB: after / 2 ** 20 })}\n`,
+  );
 }
 
 /** Child: deploy until something gives (or the time/count bound). */
@@ -230,7 +286,8 @@ async function maxChild(seconds: number, cap: number): Promise<void> {
   let n = 0;
   let stop = 'bound reached';
   try {
-    for (; n < cap && performance.now() - t < seconds * 1000; n++) await sandbox.deploy({ name: `max-${n}@bench`, artifact: bytes, limits: { memoryPages: 16 } });
+    for (; n < cap && performance.now() - t < seconds * 1000; n++)
+      await sandbox.deploy({ name: `max-${n}@bench`, artifact: bytes, limits: { memoryPages: 16 } });
     if (n < cap) stop = `time bound (${seconds} s)`;
   } catch (err) {
     const e = err as Error & { code?: string };
@@ -249,9 +306,28 @@ export async function run(opts: { density?: number; maxSeconds?: number; maxAgen
   const asViaJco = await jcoEngine.loadArtifact(as.bytes);
   const jsArtifact = await engine.loadArtifact(js.bytes);
 
-  out.push({ bench: 'sandbox', metric: 'instantiate_p50_us', value: Number(instantiateP50(asArtifact, 3000).toFixed(1)), unit: 'us', target: '<= 200', note: `${as.source}, ${asArtifact.manifest.path} path: instance + _initialize + init(), artifact cached` });
-  out.push({ bench: 'sandbox', metric: 'instantiate_p50_us_as_via_jco', value: Number(instantiateP50(asViaJco, 300).toFixed(1)), unit: 'us', note: 'the same AS artifact through jco glue (decision 0402)' });
-  out.push({ bench: 'sandbox', metric: 'instantiate_p50_us_js', value: Number(instantiateP50(jsArtifact, 40).toFixed(0)), unit: 'us', note: `${js.source} (QuickJS), jco path` });
+  out.push({
+    bench: 'sandbox',
+    metric: 'instantiate_p50_us',
+    value: Number(instantiateP50(asArtifact, 3000).toFixed(1)),
+    unit: 'us',
+    target: '<= 200',
+    note: `${as.source}, ${asArtifact.manifest.path} path: instance + _initialize + init(), artifact cached`,
+  });
+  out.push({
+    bench: 'sandbox',
+    metric: 'instantiate_p50_us_as_via_jco',
+    value: Number(instantiateP50(asViaJco, 300).toFixed(1)),
+    unit: 'us',
+    note: 'the same AS artifact through jco glue (decision 0402)',
+  });
+  out.push({
+    bench: 'sandbox',
+    metric: 'instantiate_p50_us_js',
+    value: Number(instantiateP50(jsArtifact, 40).toFixed(0)),
+    unit: 'us',
+    note: `${js.source} (QuickJS), jco path`,
+  });
 
   const sandbox = new Sandbox({ engine });
   // One reply per handling, faster than the default 10,000 sends/s: without the ceiling most timed
@@ -263,12 +339,31 @@ export async function run(opts: { density?: number; maxSeconds?: number; maxAgen
   await jcoSandbox.deploy({ name: 'asjco@bench', artifact: as.bytes, limits: unthrottled });
   const content = as.source.startsWith('examples') ? 'hello' : 'echo:hello';
   const asH = handleP50(sandbox, 'as@bench', content, 50_000);
-  out.push({ bench: 'sandbox', metric: 'handle_p50_us', value: Number(asH.p50.toFixed(2)), unit: 'us', target: '<= 5', note: `metered AS echo, direct path, in-thread; p99 ${asH.p99.toFixed(1)} us, ${asH.fuel}` });
+  out.push({
+    bench: 'sandbox',
+    metric: 'handle_p50_us',
+    value: Number(asH.p50.toFixed(2)),
+    unit: 'us',
+    target: '<= 5',
+    note: `metered AS echo, direct path, in-thread; p99 ${asH.p99.toFixed(1)} us, ${asH.fuel}`,
+  });
   const viaJco = handleP50(jcoSandbox, 'asjco@bench', content, 20_000);
-  out.push({ bench: 'sandbox', metric: 'handle_p50_us_as_via_jco', value: Number(viaJco.p50.toFixed(2)), unit: 'us', note: `the same AS echo through jco glue; p99 ${viaJco.p99.toFixed(1)} us` });
+  out.push({
+    bench: 'sandbox',
+    metric: 'handle_p50_us_as_via_jco',
+    value: Number(viaJco.p50.toFixed(2)),
+    unit: 'us',
+    note: `the same AS echo through jco glue; p99 ${viaJco.p99.toFixed(1)} us`,
+  });
   const jsContent = js.source.startsWith('examples') ? 'hello' : 'echo:hello';
   const jsH = handleP50(sandbox, 'js@bench', jsContent, 5_000);
-  out.push({ bench: 'sandbox', metric: 'handle_p50_us_js', value: Number(jsH.p50.toFixed(1)), unit: 'us', note: `metered JS (QuickJS) echo, jco path; p99 ${jsH.p99.toFixed(1)} us, ${jsH.fuel}` });
+  out.push({
+    bench: 'sandbox',
+    metric: 'handle_p50_us_js',
+    value: Number(jsH.p50.toFixed(1)),
+    unit: 'us',
+    note: `metered JS (QuickJS) echo, jco path; p99 ${jsH.p99.toFixed(1)} us, ${jsH.fuel}`,
+  });
 
   await fuelOverhead(out);
   await jsHandleOverhead(out, js.bytes, jsArtifact, sandbox, 'js@bench', jsContent);
@@ -277,9 +372,26 @@ export async function run(opts: { density?: number; maxSeconds?: number; maxAgen
 
   const density = opts.density ?? 10_000;
   const d = await childResult(SELF, ['--child', 'density', String(density)], 300_000);
-  out.push({ bench: 'sandbox', metric: 'rss_per_agent_kib', value: Number(Number(d['rssKiB']).toFixed(1)), unit: 'KiB', target: '<= 64', note: `${density} idle AS agents (${as.source}) in one process, ${Number(d['deployUs']).toFixed(0)} us/deploy, total RSS ${Number(d['totalMiB']).toFixed(0)} MiB, last agent answers: ${d['ok']}` });
-  const m = await childResult(SELF, ['--child', 'max', String(opts.maxSeconds ?? 90), String(opts.maxAgents ?? 60_000)], ((opts.maxSeconds ?? 90) + 60) * 1000);
-  out.push({ bench: 'sandbox', metric: 'agents_max', value: Number(m['agents']), unit: 'agents', note: `one process, default V8 flags (trap handler on), stopped by: ${m['stop']}; RSS ${Number(m['rssMiB']).toFixed(0)} MiB` });
+  out.push({
+    bench: 'sandbox',
+    metric: 'rss_per_agent_kib',
+    value: Number(Number(d['rssKiB']).toFixed(1)),
+    unit: 'KiB',
+    target: '<= 64',
+    note: `${density} idle AS agents (${as.source}) in one process, ${Number(d['deployUs']).toFixed(0)} us/deploy, total RSS ${Number(d['totalMiB']).toFixed(0)} MiB, last agent answers: ${d['ok']}`,
+  });
+  const m = await childResult(
+    SELF,
+    ['--child', 'max', String(opts.maxSeconds ?? 90), String(opts.maxAgents ?? 60_000)],
+    ((opts.maxSeconds ?? 90) + 60) * 1000,
+  );
+  out.push({
+    bench: 'sandbox',
+    metric: 'agents_max',
+    value: Number(m['agents']),
+    unit: 'agents',
+    note: `one process, default V8 flags (trap handler on), stopped by: ${m['stop']}; RSS ${Number(m['rssMiB']).toFixed(0)} MiB`,
+  });
 
   for (const r of out) report(r);
   return out;
@@ -291,7 +403,13 @@ async function handleOnly(): Promise<void> {
   const sandbox = new Sandbox({ engine: new Engine({ cacheDir: CACHE }) });
   await sandbox.deploy({ name: 'as@bench', artifact: as.bytes, limits: { sendsPerSecond: AGENT_LIMIT_TABLE.sendsPerSecond.ceiling } });
   const asH = handleP50(sandbox, 'as@bench', as.source.startsWith('examples') ? 'hello' : 'echo:hello', 50_000);
-  report({ bench: 'sandbox', metric: 'handle_p50_us', value: Number(asH.p50.toFixed(2)), unit: 'us', note: `${as.source}, handle phase only; p99 ${asH.p99.toFixed(1)} us, ${asH.fuel}` });
+  report({
+    bench: 'sandbox',
+    metric: 'handle_p50_us',
+    value: Number(asH.p50.toFixed(2)),
+    unit: 'us',
+    note: `${as.source}, handle phase only; p99 ${asH.p99.toFixed(1)} us, ${asH.fuel}`,
+  });
 }
 
 const [flag, mode, a1, a2] = process.argv.slice(2);
@@ -301,8 +419,7 @@ if (process.argv[1] === SELF) {
     const out: BenchResult[] = [];
     await fuelOverhead(out);
     for (const r of out) report(r);
-  }
-  else if (flag === 'handle') await handleOnly();
+  } else if (flag === 'handle') await handleOnly();
   else if (flag === '--child' && mode === 'max') await maxChild(Number(a1), Number(a2));
   else await run();
 }

@@ -56,8 +56,18 @@ class Node {
   private err = '';
 
   constructor(cluster: { kafka: string; etcd: string; name: string } | undefined) {
-    const args = [...PRODUCT_NODE_FLAGS, CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dir,
-      ...(cluster ? ['--kafka', cluster.kafka, '--etcd', cluster.etcd, '--cluster', cluster.name, '--node-id', 'sizing'] : [])];
+    const args = [
+      ...PRODUCT_NODE_FLAGS,
+      CAXTON,
+      'serve',
+      '--json',
+      '--no-auth',
+      '--api-port',
+      '0',
+      '--data-dir',
+      this.dir,
+      ...(cluster ? ['--kafka', cluster.kafka, '--etcd', cluster.etcd, '--cluster', cluster.name, '--node-id', 'sizing'] : []),
+    ];
     this.child = spawn(PRODUCT_NODE, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err = (this.err + d).slice(-10_000)));
@@ -104,7 +114,14 @@ async function main(): Promise<void> {
         const client = await node.client();
         const pid = node.child.pid!;
         const base = await settledRss(pid);
-        if (i === 0) report({ bench, metric: 'base_rss_mib', value: base / 2 ** 20, unit: 'MiB', note: `caxton serve (${mode}), serving, no agent; whole process` });
+        if (i === 0)
+          report({
+            bench,
+            metric: 'base_rss_mib',
+            value: base / 2 ** 20,
+            unit: 'MiB',
+            note: `caxton serve (${mode}), serving, no agent; whole process`,
+          });
         const deploy = async (from: number, to: number) => {
           for (let k = from; k < to; k++) await client.deploy({ name: `${example}-${k}` }, artifact);
         };
@@ -113,9 +130,27 @@ async function main(): Promise<void> {
         await deploy(n, 2 * n);
         const at2N = await settledRss(pid);
         const answered = (await client.listAgents()).filter((a) => a.state === 'running').length;
-        report({ bench, metric: `${language}.first_agents_mib`, value: (atN - base) / 2 ** 20, unit: 'MiB', note: `base to ${n} agents: compiled component, prepare leftovers, heap growth` });
-        report({ bench, metric: `${language}.rss_per_agent_kib`, value: (at2N - atN) / n / 1024, unit: 'KiB', note: `slope from ${n} to ${2 * n} idle agents in caxton serve (${mode}); ${answered} running` });
-        report({ bench, metric: `${language}.peak_rss_mib`, value: procStatus(pid, 'VmHWM') / 2 ** 20, unit: 'MiB', note: `VmHWM with ${2 * n} agents, preparation included` });
+        report({
+          bench,
+          metric: `${language}.first_agents_mib`,
+          value: (atN - base) / 2 ** 20,
+          unit: 'MiB',
+          note: `base to ${n} agents: compiled component, prepare leftovers, heap growth`,
+        });
+        report({
+          bench,
+          metric: `${language}.rss_per_agent_kib`,
+          value: (at2N - atN) / n / 1024,
+          unit: 'KiB',
+          note: `slope from ${n} to ${2 * n} idle agents in caxton serve (${mode}); ${answered} running`,
+        });
+        report({
+          bench,
+          metric: `${language}.peak_rss_mib`,
+          value: procStatus(pid, 'VmHWM') / 2 ** 20,
+          unit: 'MiB',
+          note: `VmHWM with ${2 * n} agents, preparation included`,
+        });
         client.close();
       } finally {
         await node.stop();

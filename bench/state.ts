@@ -44,7 +44,11 @@ const progress = (text: string): void => void process.stderr.write(`state bench:
 type Variant = 'stateless' | 'state';
 const writeFlag = (v: Variant): string => (v === 'state' ? '1' : '0');
 
-interface Rate { perSecond: number; cpuUs: number; stealPct: number }
+interface Rate {
+  perSecond: number;
+  cpuUs: number;
+  stealPct: number;
+}
 
 async function throughput(variant: Variant): Promise<Rate> {
   const node = await BenchNode.start({ persistence: 'disk', fsync: 'always' });
@@ -53,7 +57,8 @@ async function throughput(variant: Variant): Promise<Rate> {
       await node.deploy(`echo-${i}`, AGENT, { write: writeFlag(variant) });
       await node.deploy(`ping-${i}`, 'conformance/pinger', { peer: `echo-${i}`, rounds: '1000000000' });
     }
-    for (let i = 0; i < PAIRS; i++) await node.sendRetrying({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
+    for (let i = 0; i < PAIRS; i++)
+      await node.sendRetrying({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
     await sleep(1000);
     const before = node.handledOk;
     const cpu = process.cpuUsage();
@@ -63,7 +68,11 @@ async function throughput(variant: Variant): Promise<Rate> {
     const used = process.cpuUsage(cpu);
     const n = node.handledOk - before;
     if (node.handledOther > 0) progress(`${node.handledOther} deliveries not ok (${variant})`);
-    return { perSecond: n / ((performance.now() - t0) / 1000), cpuUs: (used.user + used.system) / Math.max(1, n), stealPct: stealPercent(host, readHostCpuTicks()) };
+    return {
+      perSecond: n / ((performance.now() - t0) / 1000),
+      cpuUs: (used.user + used.system) / Math.max(1, n),
+      stealPct: stealPercent(host, readHostCpuTicks()),
+    };
   } finally {
     await node.stop();
   }
@@ -78,10 +87,13 @@ async function latency(variant: Variant, messagesPerSecond: number) {
     }
     const nowUs = (): number => performance.now() * 1000;
     let ledger: RequestLedger<string> | undefined;
-    node.on((e) => {
-      if (e.type !== 'accepted' || e.message.performative !== 'inform' || e.message.inReplyTo === undefined) return;
-      ledger?.answer(e.message.inReplyTo, nowUs());
-    }, ['accepted']);
+    node.on(
+      (e) => {
+        if (e.type !== 'accepted' || e.message.performative !== 'inform' || e.message.inReplyTo === undefined) return;
+        ledger?.answer(e.message.inReplyTo, nowUs());
+      },
+      ['accepted'],
+    );
     let sent = 0;
     const run = async (seconds: number, track: RequestLedger<string> | undefined): Promise<void> => {
       const start = performance.now();
@@ -92,7 +104,14 @@ async function latency(variant: Variant, messagesPerSecond: number) {
           const key = `r${sent++}`;
           const pair = sent % PAIRS;
           track?.send(key, nowUs());
-          node.control.send({ performative: 'request', receivers: [{ name: `echo-${pair}` }], replyTo: [{ name: `sink-${pair}` }], replyWith: key, content: key })
+          node.control
+            .send({
+              performative: 'request',
+              receivers: [{ name: `echo-${pair}` }],
+              replyTo: [{ name: `sink-${pair}` }],
+              replyWith: key,
+              content: key,
+            })
             .catch(() => track?.refuse(key));
         }
         await sleep(1);
@@ -131,10 +150,29 @@ if (ONLY.includes('throughput') || ONLY.includes('latency')) {
   stateless = a.perSecond;
   if (ONLY.includes('throughput')) {
     const how = `${PAIRS} pinger/state-echo pairs x ${CHAINS} chains, embedded log, fsync always; best of ${ROUNDS} alternating windows of ${SECONDS} s`;
-    report({ bench: 'state', metric: 'stateless_msgs_per_s', value: Math.round(a.perSecond), unit: 'msg/s', note: `${how}; write=0 (no state); ${a.cpuUs.toFixed(1)} us CPU/msg; steal ${a.stealPct.toFixed(0)}%` });
-    report({ bench: 'state', metric: 'state_msgs_per_s', value: Math.round(b.perSecond), unit: 'msg/s', note: `${how}; write=1 (get + set of one key per request, committed with the completion); ${b.cpuUs.toFixed(1)} us CPU/msg; steal ${b.stealPct.toFixed(0)}%` });
+    report({
+      bench: 'state',
+      metric: 'stateless_msgs_per_s',
+      value: Math.round(a.perSecond),
+      unit: 'msg/s',
+      note: `${how}; write=0 (no state); ${a.cpuUs.toFixed(1)} us CPU/msg; steal ${a.stealPct.toFixed(0)}%`,
+    });
+    report({
+      bench: 'state',
+      metric: 'state_msgs_per_s',
+      value: Math.round(b.perSecond),
+      unit: 'msg/s',
+      note: `${how}; write=1 (get + set of one key per request, committed with the completion); ${b.cpuUs.toFixed(1)} us CPU/msg; steal ${b.stealPct.toFixed(0)}%`,
+    });
     const ratio = b.perSecond / a.perSecond;
-    report({ bench: 'state', metric: 'state_to_stateless_ratio', value: Number(ratio.toFixed(3)), unit: 'ratio', target: '>= 0.8', note: `state_msgs_per_s / stateless_msgs_per_s, same run${ratio < 0.8 ? '; below target' : ''}` });
+    report({
+      bench: 'state',
+      metric: 'state_to_stateless_ratio',
+      value: Number(ratio.toFixed(3)),
+      unit: 'ratio',
+      target: '>= 0.8',
+      note: `state_msgs_per_s / stateless_msgs_per_s, same run${ratio < 0.8 ? '; below target' : ''}`,
+    });
   }
 }
 if (ONLY.includes('latency')) {
@@ -144,7 +182,10 @@ if (ONLY.includes('latency')) {
     const l = await latency(variant, rate);
     gc();
     const how = `open loop at ${Math.round(rate)} msg/s (${Number.isFinite(LATENCY_RATE) ? '--latency-rate' : 'half the stateless max'}), ${PAIRS} state-echo agents write=${writeFlag(variant)}, embedded log, fsync always; ${accountSummary(l.account)} (drain ${Math.round(l.drainMs)} ms)`;
-    for (const [p, name] of [[50, 'p50_us'], [99, 'p99_us']] as const) {
+    for (const [p, name] of [
+      [50, 'p50_us'],
+      [99, 'p99_us'],
+    ] as const) {
       report(percentileResult(l.account, { bench: 'state', metric: `${variant}_${name}`, p, unit: 'us', digits: 0, note: how }));
     }
     for (const r of accountingResults('state', `${variant}_`, l.account, `open-loop requests, ${l.windowS.toFixed(1)} s window`)) report(r);
@@ -157,7 +198,13 @@ if (ONLY.includes('http')) {
   for (const r of await runChildBench('http-gateway.js')) report({ ...r, bench: 'state' });
 }
 
-report({ bench: 'state', metric: 'host_load_avg_1m', value: Number(((loadAtStart + loadavg()[0]!) / 2).toFixed(1)), unit: 'runnable', note: `1-minute load average on ${cpus().length} cores, mean of start and end of this run` });
+report({
+  bench: 'state',
+  metric: 'host_load_avg_1m',
+  value: Number(((loadAtStart + loadavg()[0]!) / 2).toFixed(1)),
+  unit: 'runnable',
+  note: `1-minute load average on ${cpus().length} cores, mean of start and end of this run`,
+});
 
 /** Runs another benchmark of bench/dist in a child process and collects its result lines. */
 function runChildBench(script: string): Promise<BenchResult[]> {
@@ -169,7 +216,12 @@ function runChildBench(script: string): Promise<BenchResult[]> {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`${script} exited with ${code}`));
-      resolve(out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as BenchResult));
+      resolve(
+        out
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as BenchResult),
+      );
     });
   });
 }

@@ -19,9 +19,12 @@ const FLOOD_CHUNKS = 500;
 const CHUNK_BYTES = 64 * 1024;
 const LOOP_FUEL = 200_000_000;
 
-interface Fixtures { jsProbe(name?: string): Promise<Uint8Array>; TEST_ENGINE_CACHE: string }
-const fixtures = (): Promise<Fixtures> => import(new URL('../../sandbox/dist/test/fixtures/build.js', import.meta.url).href) as Promise<Fixtures>;
-
+interface Fixtures {
+  jsProbe(name?: string): Promise<Uint8Array>;
+  TEST_ENGINE_CACHE: string;
+}
+const fixtures = (): Promise<Fixtures> =>
+  import(new URL('../../sandbox/dist/test/fixtures/build.js', import.meta.url).href) as Promise<Fixtures>;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -35,9 +38,18 @@ async function main(): Promise<void> {
   const fx = await fixtures();
   let n = 0;
   const sandbox = new Sandbox({ engine: new Engine({ cacheDir: fx.TEST_ENGINE_CACHE }), newId: () => `id-${++n}` });
-  await sandbox.deploy({ name: 'loop@bench', artifact: (await artifact('hostile/js-infinite-loop')).bytes, limits: { fuelPerMessage: LOOP_FUEL, memoryPages: 160 }, restartPolicy: { maxRestarts: 1000, windowMs: 60_000 } });
+  await sandbox.deploy({
+    name: 'loop@bench',
+    artifact: (await artifact('hostile/js-infinite-loop')).bytes,
+    limits: { fuelPerMessage: LOOP_FUEL, memoryPages: 160 },
+    restartPolicy: { maxRestarts: 1000, windowMs: 60_000 },
+  });
   // Fuel enough for the flood at any price this bench compares: it must finish, not run out.
-  await sandbox.deploy({ name: 'flood@bench', artifact: await fx.jsProbe('flood'), limits: { fuelPerMessage: 50_000_000_000, memoryPages: 160 } });
+  await sandbox.deploy({
+    name: 'flood@bench',
+    artifact: await fx.jsProbe('flood'),
+    limits: { fuelPerMessage: 50_000_000_000, memoryPages: 160 },
+  });
 
   timed(sandbox, 'loop@bench', 'spin');
   timed(sandbox, 'flood@bench', `flood:${FLOOD_CHUNKS}`);
@@ -60,11 +72,36 @@ async function main(): Promise<void> {
   const stdoutNsPerFuel = median(flood);
   const nsPerByte = (median(floodMsPerRound) * 1e6) / bytes;
   const machine = `in-thread sandbox, jco path, median of ${ROUNDS}`;
-  report({ bench: 'stdout-cost', metric: 'compute_ns_per_fuel', value: Number(computeNsPerFuel.toFixed(3)), unit: 'ns/fuel', note: `hostile js-infinite-loop to out-of-fuel at ${LOOP_FUEL} fuel; ${machine}` });
-  report({ bench: 'stdout-cost', metric: 'stdout_ns_per_byte', value: Number(nsPerByte.toFixed(3)), unit: 'ns/byte', note: `${FLOOD_CHUNKS} × 64 KiB written without a newline (guest and host together)` });
-  report({ bench: 'stdout-cost', metric: 'stdout_fuel_per_byte', value: Number((floodFuel / bytes).toFixed(3)), unit: 'fuel/byte', note: 'what the flood was charged, per byte written' });
+  report({
+    bench: 'stdout-cost',
+    metric: 'compute_ns_per_fuel',
+    value: Number(computeNsPerFuel.toFixed(3)),
+    unit: 'ns/fuel',
+    note: `hostile js-infinite-loop to out-of-fuel at ${LOOP_FUEL} fuel; ${machine}`,
+  });
+  report({
+    bench: 'stdout-cost',
+    metric: 'stdout_ns_per_byte',
+    value: Number(nsPerByte.toFixed(3)),
+    unit: 'ns/byte',
+    note: `${FLOOD_CHUNKS} × 64 KiB written without a newline (guest and host together)`,
+  });
+  report({
+    bench: 'stdout-cost',
+    metric: 'stdout_fuel_per_byte',
+    value: Number((floodFuel / bytes).toFixed(3)),
+    unit: 'fuel/byte',
+    note: 'what the flood was charged, per byte written',
+  });
   report({ bench: 'stdout-cost', metric: 'stdout_ns_per_fuel', value: Number(stdoutNsPerFuel.toFixed(3)), unit: 'ns/fuel', note: machine });
-  report({ bench: 'stdout-cost', metric: 'stdout_undercharge', value: Number((stdoutNsPerFuel / computeNsPerFuel).toFixed(2)), unit: 'x', target: '<= 1.5', note: 'host time per fuel flooding stdout ÷ while computing (1 = fuel means the same time)' });
+  report({
+    bench: 'stdout-cost',
+    metric: 'stdout_undercharge',
+    value: Number((stdoutNsPerFuel / computeNsPerFuel).toFixed(2)),
+    unit: 'x',
+    target: '<= 1.5',
+    note: 'host time per fuel flooding stdout ÷ while computing (1 = fuel means the same time)',
+  });
 }
 
 await main();

@@ -38,7 +38,12 @@ async function fill(r: EtcdRegistry, n: number, withWakes = true): Promise<void>
       ops.push(client.put(r.keys.timerKey(agent, 't')).value(JSON.stringify({ agent, id: 't', token: 'x', dueAt })));
       if (withWakes) ops.push(client.put(wakeKey(r.keys, PARTITIONS, partitionFor(agent, PARTITIONS), agent, 't', dueAt)).value(''));
     }
-    writes.push(client.if(r.keys.timerKey('counter/k0', 't'), 'Version', '>', -1).then(...ops).commit());
+    writes.push(
+      client
+        .if(r.keys.timerKey('counter/k0', 't'), 'Version', '>', -1)
+        .then(...ops)
+        .commit(),
+    );
     if (writes.length >= 8) await Promise.all(writes.splice(0));
   }
   await Promise.all(writes);
@@ -73,11 +78,30 @@ async function main(): Promise<void> {
           for (let p = 0; p < PARTITIONS; p++) total += await count(r.partitionWakesDue(p, 'counter', PAGE));
           return total;
         });
-        if (table.result !== n || all.result !== n) throw new Error(`walks read ${table.result} (table) and ${all.result} (index) of ${n} keys`);
+        if (table.result !== n || all.result !== n)
+          throw new Error(`walks read ${table.result} (table) and ${all.result} (index) of ${n} keys`);
         const note = `${n} instance timers, ${PARTITIONS} partitions (partition 0: ${one.result} wakes), pages of ${PAGE}; filled in ${filled.s.toFixed(1)} s`;
-        report({ bench: 'wake-index', metric: `table_walk_s_${n}`, value: Number(table.s.toFixed(2)), unit: 's', note: `before: kindTimersDue over the whole table; ${note}` });
-        report({ bench: 'wake-index', metric: `partition_walk_s_${n}`, value: Number(one.s.toFixed(3)), unit: 's', note: `after: one assigned partition's wakes; ${note}` });
-        report({ bench: 'wake-index', metric: `all_partitions_walk_s_${n}`, value: Number(all.s.toFixed(2)), unit: 's', note: `after: every partition's wakes, one after the other; ${note}` });
+        report({
+          bench: 'wake-index',
+          metric: `table_walk_s_${n}`,
+          value: Number(table.s.toFixed(2)),
+          unit: 's',
+          note: `before: kindTimersDue over the whole table; ${note}`,
+        });
+        report({
+          bench: 'wake-index',
+          metric: `partition_walk_s_${n}`,
+          value: Number(one.s.toFixed(3)),
+          unit: 's',
+          note: `after: one assigned partition's wakes; ${note}`,
+        });
+        report({
+          bench: 'wake-index',
+          metric: `all_partitions_walk_s_${n}`,
+          value: Number(all.s.toFixed(2)),
+          unit: 's',
+          note: `after: every partition's wakes, one after the other; ${note}`,
+        });
         await r.connection.client.delete().prefix(r.keys.prefix).exec();
       } finally {
         await r.close();
@@ -90,7 +114,13 @@ async function main(): Promise<void> {
         await s.connection.client.put(wakeIndexEnabledKey(s.keys)).value(String(PARTITIONS));
         const sweep = await timed(() => s.indexWakes({ partitions: PARTITIONS, partitionOf: (a) => partitionFor(a, PARTITIONS) }));
         if (sweep.result.swept !== n) throw new Error(`the sweep indexed ${sweep.result.swept} of ${n} timers`);
-        report({ bench: 'wake-index', metric: `sweep_s_${n}`, value: Number(sweep.s.toFixed(2)), unit: 's', note: `the one-time sweep of ${n} instance timers stored without wakes into the index of ${PARTITIONS} partitions (pages of ${PAGE}, 100 compare-and-puts a transaction)` });
+        report({
+          bench: 'wake-index',
+          metric: `sweep_s_${n}`,
+          value: Number(sweep.s.toFixed(2)),
+          unit: 's',
+          note: `the one-time sweep of ${n} instance timers stored without wakes into the index of ${PARTITIONS} partitions (pages of ${PAGE}, 100 compare-and-puts a transaction)`,
+        });
         await s.connection.client.delete().prefix(s.keys.prefix).exec();
       } finally {
         await s.close();

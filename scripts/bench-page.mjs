@@ -50,13 +50,15 @@ export function parseRuns(text, file) {
 /** What makes `run` no run record, or undefined. */
 export function runProblem(run) {
   if (typeof run !== 'object' || run === null) return 'not an object';
-  for (const k of ['bench', 'date', 'machine', 'node']) if (typeof run[k] !== 'string' || run[k] === '') return `"${k}" is not a non-empty string`;
+  for (const k of ['bench', 'date', 'machine', 'node'])
+    if (typeof run[k] !== 'string' || run[k] === '') return `"${k}" is not a non-empty string`;
   if (!BENCH_NAME.test(run.bench)) return `"bench" ${JSON.stringify(run.bench)} is not a benchmark's name`;
   if (run.commit !== null && typeof run.commit !== 'string') return '"commit" is neither a string nor null';
   if (typeof run.partial !== 'boolean') return '"partial" is not a boolean';
   if (!Array.isArray(run.rows) || run.rows.length === 0) return '"rows" is not a non-empty list';
   for (const r of run.rows) {
-    if (typeof r?.metric !== 'string' || typeof r.value !== 'number') return `a row without a string "metric" and a number "value": ${JSON.stringify(r)}`;
+    if (typeof r?.metric !== 'string' || typeof r.value !== 'number')
+      return `a row without a string "metric" and a number "value": ${JSON.stringify(r)}`;
   }
   return undefined;
 }
@@ -99,7 +101,8 @@ function shortNote(note) {
   const clause = note.split('; ')[0];
   const head = clause.slice(0, NOTE_MAX_CHARS);
   const space = head.lastIndexOf(' ');
-  const cut = clause.length <= NOTE_MAX_CHARS ? clause : `${(space > NOTE_MAX_CHARS / 2 ? head.slice(0, space) : head).replace(/[\s,;:(]+$/, '')}…`;
+  const cut =
+    clause.length <= NOTE_MAX_CHARS ? clause : `${(space > NOTE_MAX_CHARS / 2 ? head.slice(0, space) : head).replace(/[\s,;:(]+$/, '')}…`;
   return cut.length < note.length && !cut.endsWith('…') ? `${cut} …` : cut;
 }
 
@@ -122,7 +125,10 @@ export function renderBench(bench, runs, notes) {
   if (run.note) out.push(run.note);
   const jade = rows.filter((r) => /_vs_jade$/.test(r.metric));
   if (jade.length > 0) {
-    out.push('', `Against JADE in the same run: ${jade.map((r) => `${r.metric} **${formatValue(r.value)}${r.unit === 'x' ? '×' : ` ${r.unit ?? ''}`}**${r.target ? ` (target ${r.target})` : ''}`).join(', ')}.`);
+    out.push(
+      '',
+      `Against JADE in the same run: ${jade.map((r) => `${r.metric} **${formatValue(r.value)}${r.unit === 'x' ? '×' : ` ${r.unit ?? ''}`}**${r.target ? ` (target ${r.target})` : ''}`).join(', ')}.`,
+    );
   }
   out.push('', '| metric | value | unit | target | note |', '|---|---|---|---|---|');
   const earlierRuns = [...new Set(rows.flatMap((r) => (r.from ? [r.from] : [])))];
@@ -135,7 +141,10 @@ export function renderBench(bench, runs, notes) {
     out.push(`| ${cell(r.metric)}${mark} | ${formatValue(r.value)} | ${cell(r.unit ?? '')} | ${cell(r.target ?? '')} | ${cell(shown)} |`);
   }
   if (earlierRuns.length > 0) {
-    out.push('', `Rows this partial run did not measure are kept from earlier runs: ${earlierRuns.map((d, i) => `[${i + 1}] the run of ${d}`).join(', ')}.`);
+    out.push(
+      '',
+      `Rows this partial run did not measure are kept from earlier runs: ${earlierRuns.map((d, i) => `[${i + 1}] the run of ${d}`).join(', ')}.`,
+    );
   }
   if (notes && notes.trim() !== '') out.push('', notes.trim());
   return out.join('\n');
@@ -178,7 +187,9 @@ export function compareRuns(before, after) {
     const x = b.get(m);
     const y = a.get(m);
     const ratio = x && y && x.value !== 0 ? `${(y.value / x.value).toFixed(2)}×` : '';
-    lines.push(`| ${cell(m)} | ${x ? formatValue(x.value) : '—'} | ${y ? formatValue(y.value) : '—'} | ${ratio} | ${cell((y ?? x)?.unit ?? '')} |`);
+    lines.push(
+      `| ${cell(m)} | ${x ? formatValue(x.value) : '—'} | ${y ? formatValue(y.value) : '—'} | ${ratio} | ${cell((y ?? x)?.unit ?? '')} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -210,7 +221,8 @@ export function readInputs(root) {
   const names = new Set(benches.map((b) => b.name));
   for (const f of readdirSync(p.notes).filter((n) => n.endsWith('.md') && n !== 'README.md')) {
     const lines = readFileSync(path.join(p.notes, f), 'utf8').trimEnd().split('\n').length;
-    if (lines > NOTES_MAX_LINES) problems.push(`bench/notes/${f} has ${lines} lines; at most ${NOTES_MAX_LINES}: keep what explains the figures, git keeps the rest`);
+    if (lines > NOTES_MAX_LINES)
+      problems.push(`bench/notes/${f} has ${lines} lines; at most ${NOTES_MAX_LINES}: keep what explains the figures, git keeps the rest`);
     if (!names.has(f.slice(0, -3))) problems.push(`bench/notes/${f} is the note of no recorded benchmark`);
   }
   return { intro: readFileSync(p.intro, 'utf8'), benches: benches.filter((b) => b.runs.length > 0), problems };
@@ -230,7 +242,9 @@ function main(argv) {
   const root = path.resolve(valueOf('--root') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
   const p = pagePaths(root);
   if (flag('--compare')) {
-    const [bench, before = '-2', after = '-1'] = argv.slice(argv.indexOf('--compare') + 1).filter((a) => a !== '--root' && a !== valueOf('--root'));
+    const [bench, before = '-2', after = '-1'] = argv
+      .slice(argv.indexOf('--compare') + 1)
+      .filter((a) => a !== '--root' && a !== valueOf('--root'));
     const file = path.join(p.results, `${bench}.jsonl`);
     if (!bench || !existsSync(file)) {
       console.error(`usage: --compare <bench> [<before> <after>]; no results file bench/results/${bench ?? '?'}.jsonl`);
@@ -246,7 +260,8 @@ function main(argv) {
   if (bytes > PAGE_MAX_BYTES) problems.push(`the page would be ${bytes} bytes; at most ${PAGE_MAX_BYTES}: shorten the notes`);
   if (flag('--check')) {
     const current = existsSync(p.page) ? readFileSync(p.page, 'utf8') : '';
-    if (current !== page) problems.push('docs/benchmarks.md is out of date with bench/results and bench/notes: run `node scripts/bench-page.mjs`');
+    if (current !== page)
+      problems.push('docs/benchmarks.md is out of date with bench/results and bench/notes: run `node scripts/bench-page.mjs`');
     for (const problem of problems) console.error(problem);
     return problems.length > 0 ? 1 : 0;
   }

@@ -36,7 +36,10 @@ if (!existsSync(script)) {
 // cluster, api and hostile also build the agents they deploy themselves, via bench/lib-artifacts,
 // so `node bench/dist/<name>.js` works on a fresh clone too.)
 const built = await new Promise((resolve) => {
-  const b = spawn(process.execPath, [path.join(root, 'scripts', 'build-examples.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const b = spawn(process.execPath, [path.join(root, 'scripts', 'build-examples.mjs')], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   b.on('close', resolve);
 });
 if (built !== 0) {
@@ -98,5 +101,6 @@ function recordRun(exitCode) {
   appendRuns(path.join(root, 'bench', 'results'), records);
   process.stderr.write(`recorded ${records.map((r) => `bench/results/${r.bench}.jsonl`).join(', ')}\n`);
   const page = spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-page.mjs')], { cwd: root, stdio: 'inherit' });
-  if (page.status !== 0) process.stderr.write('docs/benchmarks.md: see above (the run is recorded; shorten bench/notes/ if the page is too large)\n');
+  if (page.status !== 0)
+    process.stderr.write('docs/benchmarks.md: see above (the run is recorded; shorten bench/notes/ if the page is too large)\n');
 }

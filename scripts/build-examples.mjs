@@ -37,13 +37,23 @@ export function findExamples(dir = defaultExamplesDir, depth = 0) {
 }
 
 /** Builds the examples; returns the index written to examples/build/index.json. */
-export async function buildExamples({ force = false, filters = [], examplesDir = defaultExamplesDir, log = (line) => process.stderr.write(`${line}\n`) } = {}) {
+export async function buildExamples({
+  force = false,
+  filters = [],
+  examplesDir = defaultExamplesDir,
+  log = (line) => process.stderr.write(`${line}\n`),
+} = {}) {
   if (!existsSync(buildLib)) {
-    throw Object.assign(new Error(`${path.relative(root, buildLib)} is missing`), { hint: 'compile the runtime first: npx tsc -b toolchain' });
+    throw Object.assign(new Error(`${path.relative(root, buildLib)} is missing`), {
+      hint: 'compile the runtime first: npx tsc -b toolchain',
+    });
   }
   const jobs = buildJobs();
   const { buildAgent, detectProject, ensureToolchain } = await import(pathToFileURL(buildLib).href);
-  const selected = findExamples(examplesDir).filter((d) => filters.length === 0 || filters.some((f) => [path.relative(root, d), path.relative(examplesDir, d)].some((rel) => rel.includes(f))));
+  const selected = findExamples(examplesDir).filter(
+    (d) =>
+      filters.length === 0 || filters.some((f) => [path.relative(root, d), path.relative(examplesDir, d)].some((rel) => rel.includes(f))),
+  );
   // Install (once, cached) the toolchain of every language among the selected examples first, so
   // a fresh machine builds them all; a toolchain that cannot be installed fails the build here.
   const languageOf = new Map(selected.map((d) => [d, detectProject(d).language]));
@@ -51,7 +61,11 @@ export async function buildExamples({ force = false, filters = [], examplesDir =
   for (const language of languages) {
     const status = await ensureToolchain(language, (line) => log(`toolchain ${language}: ${line}`));
     if (!['assemblyscript', 'javascript'].includes(language)) {
-      log(`toolchain   ${language.padEnd(14)} ${Object.entries(status.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      log(
+        `toolchain   ${language.padEnd(14)} ${Object.entries(status.versions)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     }
   }
   const built = new Map();
@@ -72,7 +86,10 @@ export async function buildExamples({ force = false, filters = [], examplesDir =
   const inLane = (dir, build) => {
     if (!IN_PROCESS_LANGUAGES.has(languageOf.get(dir))) return build();
     const run = inProcessLane.then(build);
-    inProcessLane = run.then(() => undefined, () => undefined);
+    inProcessLane = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   };
   const worker = async () => {
@@ -81,10 +98,12 @@ export async function buildExamples({ force = false, filters = [], examplesDir =
       try {
         const r = await inLane(dir, () => buildAgent(dir, { reuse: !force }));
         built.set(dir, { artifact: path.relative(root, r.artifactPath), sha256: r.sha256, language: r.language, bytes: r.bytes });
-        log(`${r.reused ? 'up to date' : 'built     '}  ${rel.padEnd(44)} ${r.language.padEnd(14)} ${String(r.bytes).padStart(9)} B ${r.reused ? '' : `${Math.round(r.durationMs)} ms`}`);
+        log(
+          `${r.reused ? 'up to date' : 'built     '}  ${rel.padEnd(44)} ${r.language.padEnd(14)} ${String(r.bytes).padStart(9)} B ${r.reused ? '' : `${Math.round(r.durationMs)} ms`}`,
+        );
       } catch (err) {
         failures.push(rel);
-        log(`FAILED      ${rel}: ${typeof err?.describe === 'function' ? err.describe() : err?.stack ?? err}`);
+        log(`FAILED      ${rel}: ${typeof err?.describe === 'function' ? err.describe() : (err?.stack ?? err)}`);
       }
     }
   };
@@ -111,7 +130,9 @@ export function buildJobs(given = process.env['CAXTON_BUILD_JOBS']) {
   if (given === undefined || given === '') return Math.min(2, availableParallelism());
   const n = /^[0-9]{1,2}$/.test(given) ? Number(given) : NaN;
   if (!(n >= 1 && n <= 64)) {
-    throw Object.assign(new Error(`CAXTON_BUILD_JOBS=${given} is not a whole number from 1 to 64`), { hint: 'unset it for two builds at a time, or give e.g. CAXTON_BUILD_JOBS=1 to build one after another' });
+    throw Object.assign(new Error(`CAXTON_BUILD_JOBS=${given} is not a whole number from 1 to 64`), {
+      hint: 'unset it for two builds at a time, or give e.g. CAXTON_BUILD_JOBS=1 to build one after another',
+    });
   }
   return n;
 }

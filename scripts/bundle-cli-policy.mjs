@@ -89,7 +89,8 @@ export function chunksToPrune({ names, current, staleSince, now, graceMs = CHUNK
   const next = {};
   for (const name of names) {
     if (!name.endsWith('.js') || current.has(name)) continue;
-    const since = typeof staleSince[name] === 'number' && Number.isFinite(staleSince[name]) && staleSince[name] <= now ? staleSince[name] : now;
+    const since =
+      typeof staleSince[name] === 'number' && Number.isFinite(staleSince[name]) && staleSince[name] <= now ? staleSince[name] : now;
     if (now - since >= graceMs) remove.push(name);
     else next[name] = since;
   }

@@ -41,7 +41,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'cli', 'dist', 'bundle');
 const LOCK = path.join(root, 'cli', 'dist', 'bundle.lock');
 const SUPERSEDED = path.join(outdir, 'superseded.json');
-const BUNDLED_PACKAGES = /^(@caxton\/|yargs(-parser)?(\/|$)|cliui(\/|$)|y18n(\/|$)|escalade(\/|$)|get-caller-file(\/|$)|string-width(\/|$)|strip-ansi(\/|$)|ansi-regex(\/|$)|wrap-ansi(\/|$)|emoji-regex(\/|$)|get-east-asian-width(\/|$)|ansi-styles(\/|$)|@grpc\/grpc-js(\/|$)|@js-sdsl\/ordered-map(\/|$)|protobufjs\/light\.js$|@protobufjs\/[^/]+$|long$)/;
+const BUNDLED_PACKAGES =
+  /^(@caxton\/|yargs(-parser)?(\/|$)|cliui(\/|$)|y18n(\/|$)|escalade(\/|$)|get-caller-file(\/|$)|string-width(\/|$)|strip-ansi(\/|$)|ansi-regex(\/|$)|wrap-ansi(\/|$)|emoji-regex(\/|$)|get-east-asian-width(\/|$)|ansi-styles(\/|$)|@grpc\/grpc-js(\/|$)|@js-sdsl\/ordered-map(\/|$)|protobufjs\/light\.js$|@protobufjs\/[^/]+$|long$)/;
 const FAST_WIDTH = 'caxton-fast-string-width';
 const FAST_NET = 'caxton-fast-net';
 const GRPC_JS_FILE = /[/\\]node_modules[/\\]@grpc[/\\]grpc-js[/\\]/;
@@ -61,7 +62,9 @@ const cliBundle = {
       resolveDir: path.dirname(args.path),
     }));
     // grpc-js asks net.isIPv6 of every address it resolves or connects to (FAST_NET_MODULE).
-    b.onResolve({ filter: /^(node:)?net$/ }, (args) => (GRPC_JS_FILE.test(args.importer) ? { path: 'net', namespace: FAST_NET } : undefined));
+    b.onResolve({ filter: /^(node:)?net$/ }, (args) =>
+      GRPC_JS_FILE.test(args.importer) ? { path: 'net', namespace: FAST_NET } : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: FAST_NET }, () => ({
       contents: FAST_NET_MODULE,
       loader: 'js',
@@ -73,17 +76,26 @@ const cliBundle = {
     });
     b.onLoad({ filter: /[/\\]node_modules[/\\]wrap-ansi[/\\]index\.js$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
-      if (!text.includes(WRAP_ANSI_ANCHOR)) throw new Error(`${args.path}: no "${WRAP_ANSI_ANCHOR}" to put the ASCII fast path after; see scripts/bundle-cli.mjs`);
+      if (!text.includes(WRAP_ANSI_ANCHOR))
+        throw new Error(`${args.path}: no "${WRAP_ANSI_ANCHOR}" to put the ASCII fast path after; see scripts/bundle-cli.mjs`);
       // What follows the anchor only copies each character and re-opens escape codes and links
       // across line breaks: with no escape character (\x1b, \x9b) in the text, it returns the text.
-      return { contents: text.replace(WRAP_ANSI_ANCHOR, `${WRAP_ANSI_ANCHOR}\n\tif (/^[\\x20-\\x7e\\n]*$/.test(preString)) return preString;`), loader: 'js', resolveDir: path.dirname(args.path) };
+      return {
+        contents: text.replace(WRAP_ANSI_ANCHOR, `${WRAP_ANSI_ANCHOR}\n\tif (/^[\\x20-\\x7e\\n]*$/.test(preString)) return preString;`),
+        loader: 'js',
+        resolveDir: path.dirname(args.path),
+      };
     });
     // .mjs too: yargs finds its locales/ folder from import.meta.url in lib/platform-shims/esm.mjs.
     b.onLoad({ filter: /\.m?js$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return undefined;
       const own = path.relative(outdir, args.path).split(path.sep).join('/');
-      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(own)}, import.meta.url).href`), loader: 'js', resolveDir: path.dirname(args.path) };
+      return {
+        contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(own)}, import.meta.url).href`),
+        loader: 'js',
+        resolveDir: path.dirname(args.path),
+      };
     });
   },
 };
@@ -94,7 +106,10 @@ export async function bundleStamp(metafile) {
   for (const ws of bundledWorkspaces(metafile.inputs)) {
     const rel = `${ws}/dist/tsconfig.tsbuildinfo`;
     const s = await stat(path.join(root, rel)).catch(() => undefined);
-    if (!s) throw new Error(`the bundle holds ${ws}/ but ${rel} does not exist: build it with tsc -b (a bundled package must have build info for the stamp to cover it)`);
+    if (!s)
+      throw new Error(
+        `the bundle holds ${ws}/ but ${rel} does not exist: build it with tsc -b (a bundled package must have build info for the stamp to cover it)`,
+      );
     stamp[rel] = stampOf(s);
   }
   // A bundled package (yargs, grpc-js…) moved by `npm install` makes the bundle stale too.
@@ -138,7 +153,8 @@ async function lockBuild() {
       await rm(LOCK, { force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`another bundle build (pid ${holder}) has held ${LOCK} for 10 minutes; remove it if that process is not a build`);
+    if (Date.now() > deadline)
+      throw new Error(`another bundle build (pid ${holder}) has held ${LOCK} for 10 minutes; remove it if that process is not a build`);
     await sleep(250);
   }
 }
@@ -168,7 +184,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       target: 'node20',
       // grpc-js and yargs' helpers are CommonJS: their require() of Node's modules needs a require.
       // The flag tells cli/bin/caxton.js that bundle code ran, so a missing chunk is no longer retried unbundled.
-      banner: { js: "import { createRequire as __caxtonCreateRequire } from 'node:module'; const require = __caxtonCreateRequire(import.meta.url); globalThis[Symbol.for('caxton.cli.bundle-evaluated')] = true;" },
+      banner: {
+        js: "import { createRequire as __caxtonCreateRequire } from 'node:module'; const require = __caxtonCreateRequire(import.meta.url); globalThis[Symbol.for('caxton.cli.bundle-evaluated')] = true;",
+      },
       plugins: [cliBundle],
       legalComments: 'none',
       logLevel: 'warning',

@@ -20,7 +20,8 @@ const KEPT_BYTES = 256 * 1024;
 export function failureLines(stderr, max = FAILURE_LINES) {
   const lines = stderr.split('\n');
   const failed = lines.findIndex((l) => l.startsWith('FAILED'));
-  return lines.slice(failed < 0 ? 0 : failed + 1)
+  return lines
+    .slice(failed < 0 ? 0 : failed + 1)
     .filter((l) => l.trim() !== '' && !/^\d+ example\(s\) failed to build: /.test(l))
     .slice(-max)
     .map((l) => (l.length > LINE_CHARS ? `${l.slice(0, LINE_CHARS)}…` : l));
@@ -37,15 +38,25 @@ export function buildExample(example, timeoutMs, { examplesDir } = {}) {
     const args = ['scripts/build-examples.mjs', ...(examplesDir !== undefined ? ['--examples-dir', examplesDir] : []), example];
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let err = '';
-    child.stderr.on('data', (d) => { err = (err + d).slice(-KEPT_BYTES); });
+    child.stderr.on('data', (d) => {
+      err = (err + d).slice(-KEPT_BYTES);
+    });
     const timer = setTimeout(() => {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       reject(Object.assign(new Error(`did not finish within ${timeoutMs / 1000} s`), { lines: failureLines(err) }));
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) return resolve(err);
-      const first = err.split('\n').find((l) => l.startsWith('FAILED') || /failed|error/i.test(l))?.slice(0, LINE_CHARS) ?? `exited with ${code}`;
+      const first =
+        err
+          .split('\n')
+          .find((l) => l.startsWith('FAILED') || /failed|error/i.test(l))
+          ?.slice(0, LINE_CHARS) ?? `exited with ${code}`;
       reject(Object.assign(new Error(first), { lines: failureLines(err) }));
     });
   });

@@ -15,5 +15,8 @@ if (!re.test(text)) {
   console.error('docs/sandbox.md has no limits-table markers');
   process.exit(1);
 }
-writeFileSync(doc, text.replace(re, (_m, start, end) => `${start}${renderLimitsTable()}${end}`));
+writeFileSync(
+  doc,
+  text.replace(re, (_m, start, end) => `${start}${renderLimitsTable()}${end}`),
+);
 console.log('docs/sandbox.md: limits table regenerated');

@@ -34,12 +34,22 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
-    if (a === '--rounds') { out.rounds = Number(v); i++; }
-    else if (a === '--port') { out.port = Number(v); i++; }
-    else if (a === '--http-port') { out.httpPort = Number(v); i++; }
-    else if (a === '--interval-ms') { out.intervalMs = Number(v); i++; }
-    else if (a === '--build-timeout') { out.buildTimeoutS = Number(v); i++; }
-    else if (a === '--help' || a === '-h') {
+    if (a === '--rounds') {
+      out.rounds = Number(v);
+      i++;
+    } else if (a === '--port') {
+      out.port = Number(v);
+      i++;
+    } else if (a === '--http-port') {
+      out.httpPort = Number(v);
+      i++;
+    } else if (a === '--interval-ms') {
+      out.intervalMs = Number(v);
+      i++;
+    } else if (a === '--build-timeout') {
+      out.buildTimeoutS = Number(v);
+      i++;
+    } else if (a === '--help' || a === '-h') {
       say('usage: npm start [-- --rounds N] [--port P] [--http-port P] [--interval-ms MS] [--build-timeout S]');
       process.exit(0);
     } else {
@@ -57,14 +67,49 @@ function parseArgs(argv) {
 
 // The initiator, and a courier per language: name, example, artifact, config. The configs make the
 // auction visible: one courier names a low price, one declines, the rest bid a price of their own.
-const initiator = { name: 'broker', example: 'contract-net/js-initiator', artifact: 'examples/contract-net/js-initiator/build/cnet-initiator.wasm', config: { 'service-type': 'delivery', 'deadline-ms': '1500' } };
+const initiator = {
+  name: 'broker',
+  example: 'contract-net/js-initiator',
+  artifact: 'examples/contract-net/js-initiator/build/cnet-initiator.wasm',
+  config: { 'service-type': 'delivery', 'deadline-ms': '1500' },
+};
 const couriers = [
-  { name: 'courier-as', example: 'contract-net/as-contractor', artifact: 'examples/contract-net/as-contractor/build/cnet-contractor.wasm', config: {} },
-  { name: 'courier-rs', example: 'contract-net/rust-contractor', artifact: 'examples/contract-net/rust-contractor/build/rust-contractor.wasm', config: { price: '42' } },
-  { name: 'courier-c', example: 'contract-net/c-contractor', artifact: 'examples/contract-net/c-contractor/build/c-contractor.wasm', config: { decline: 'true' } },
-  { name: 'courier-go', example: 'contract-net/go-contractor', artifact: 'examples/contract-net/go-contractor/build/go-contractor.wasm', config: {} },
-  { name: 'courier-py', example: 'contract-net/py-contractor', artifact: 'examples/contract-net/py-contractor/build/py-contractor.wasm', config: {} },
-  { name: 'courier-js', example: 'contract-net/js-contractor', artifact: 'examples/contract-net/js-contractor/build/cnet-js-contractor.wasm', config: {} },
+  {
+    name: 'courier-as',
+    example: 'contract-net/as-contractor',
+    artifact: 'examples/contract-net/as-contractor/build/cnet-contractor.wasm',
+    config: {},
+  },
+  {
+    name: 'courier-rs',
+    example: 'contract-net/rust-contractor',
+    artifact: 'examples/contract-net/rust-contractor/build/rust-contractor.wasm',
+    config: { price: '42' },
+  },
+  {
+    name: 'courier-c',
+    example: 'contract-net/c-contractor',
+    artifact: 'examples/contract-net/c-contractor/build/c-contractor.wasm',
+    config: { decline: 'true' },
+  },
+  {
+    name: 'courier-go',
+    example: 'contract-net/go-contractor',
+    artifact: 'examples/contract-net/go-contractor/build/go-contractor.wasm',
+    config: {},
+  },
+  {
+    name: 'courier-py',
+    example: 'contract-net/py-contractor',
+    artifact: 'examples/contract-net/py-contractor/build/py-contractor.wasm',
+    config: {},
+  },
+  {
+    name: 'courier-js',
+    example: 'contract-net/js-contractor',
+    artifact: 'examples/contract-net/js-contractor/build/cnet-js-contractor.wasm',
+    config: {},
+  },
 ];
 
 say(c('1', 'Caxton main job') + ` — building the contract net's agents in six languages (first run installs their toolchains)…`);
@@ -76,25 +121,32 @@ const built = new Set();
 // The runtime runs on the current Node LTS (installed into the cache on first use, beside the builds).
 const runtimeNode = productNode((line) => say(c('33', `note        ${line}`)));
 const byName = new Map([initiator, ...couriers].map((a) => [a.name, a]));
-const lanes = [['broker', 'courier-rs', 'courier-c', 'courier-py'], ['courier-as', 'courier-go', 'courier-js']];
-await Promise.all(lanes.map(async (lane) => {
-  for (const agent of lane.map((name) => byName.get(name))) {
-    const t0 = Date.now();
-    try {
-      await buildExample(agent.example, args.buildTimeoutS * 1000);
-      built.add(agent.name);
-      say(`built       ${agent.example.padEnd(30)} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    } catch (err) {
-      say(c('33', `left out    ${agent.example.padEnd(30)} ${err.message}`));
-      // The compiler's (or toolchain installer's) own last lines, so a fresh machine's log says why.
-      for (const line of err.lines ?? []) say(c('33', `            │ ${line}`));
-      say(c('33', `            build it alone for all its output: node scripts/build-examples.mjs ${agent.example}`));
+const lanes = [
+  ['broker', 'courier-rs', 'courier-c', 'courier-py'],
+  ['courier-as', 'courier-go', 'courier-js'],
+];
+await Promise.all(
+  lanes.map(async (lane) => {
+    for (const agent of lane.map((name) => byName.get(name))) {
+      const t0 = Date.now();
+      try {
+        await buildExample(agent.example, args.buildTimeoutS * 1000);
+        built.add(agent.name);
+        say(`built       ${agent.example.padEnd(30)} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      } catch (err) {
+        say(c('33', `left out    ${agent.example.padEnd(30)} ${err.message}`));
+        // The compiler's (or toolchain installer's) own last lines, so a fresh machine's log says why.
+        for (const line of err.lines ?? []) say(c('33', `            │ ${line}`));
+        say(c('33', `            build it alone for all its output: node scripts/build-examples.mjs ${agent.example}`));
+      }
     }
-  }
-}));
+  }),
+);
 const deployable = couriers.filter((x) => built.has(x.name));
 if (!built.has(initiator.name) || deployable.length === 0) {
-  console.error(`the demo needs the initiator and at least one courier: ${!built.has(initiator.name) ? 'the initiator' : 'no courier'} could not be built (see above)`);
+  console.error(
+    `the demo needs the initiator and at least one courier: ${!built.has(initiator.name) ? 'the initiator' : 'no courier'} could not be built (see above)`,
+  );
   process.exit(1);
 }
 say(`${deployable.length + 1} agents ready in ${((Date.now() - buildStarted) / 1000).toFixed(1)} s`);
@@ -106,22 +158,30 @@ for (const entry of existsSync(dataDir) ? readdirSync(dataDir) : []) {
 }
 const runtime = await runtimeNode;
 say(`runtime     caxton serve on Node ${runtime.version}`);
-const serve = spawn(runtime.node, ['cli/bin/caxton.js', 'serve', '--json', '--data-dir', dataDir, '--api-port', String(args.port), '--http', `127.0.0.1:${args.httpPort}`], {
-  cwd: root,
-  stdio: ['ignore', 'pipe', 'pipe'],
-  // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops the
-  // runtime with exactly one SIGINT (a second one would make `caxton serve` exit without cleanup).
-  detached: true,
-});
+const serve = spawn(
+  runtime.node,
+  ['cli/bin/caxton.js', 'serve', '--json', '--data-dir', dataDir, '--api-port', String(args.port), '--http', `127.0.0.1:${args.httpPort}`],
+  {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops the
+    // runtime with exactly one SIGINT (a second one would make `caxton serve` exit without cleanup).
+    detached: true,
+  },
+);
 // Never leave the runtime behind, however this script ends.
 process.on('exit', () => {
   if (serve.exitCode === null && serve.signalCode === null) serve.kill('SIGKILL');
 });
 // The runtime's stderr, kept (last 64 KiB) to show when something fails; how it exited, if it did.
 let serveErr = '';
-serve.stderr.on('data', (d) => { serveErr = (serveErr + d).slice(-65_536); });
+serve.stderr.on('data', (d) => {
+  serveErr = (serveErr + d).slice(-65_536);
+});
 let serveExit;
-serve.on('exit', (code, signal) => { serveExit = signal ? `killed by ${signal}` : `exited with ${code}`; });
+serve.on('exit', (code, signal) => {
+  serveExit = signal ? `killed by ${signal}` : `exited with ${code}`;
+});
 // Declared before anything that may call shutdown(): a failure during deploy ends the job early.
 let shuttingDown = false;
 let ticker;
@@ -135,12 +195,24 @@ const address = await new Promise((resolve, reject) => {
     for (const line of buf.split('\n')) {
       try {
         const e = JSON.parse(line);
-        if (e.event === 'serving') { clearTimeout(timer); consoleUrl = e.console; resolve(e.address); }
-      } catch { /* partial line */ }
+        if (e.event === 'serving') {
+          clearTimeout(timer);
+          consoleUrl = e.console;
+          resolve(e.address);
+        }
+      } catch {
+        /* partial line */
+      }
     }
   });
-  serve.on('exit', (code) => { clearTimeout(timer); reject(new Error(`caxton serve exited (${code}):\n${serveErr}`)); });
-}).catch((err) => { console.error(err.message); process.exit(1); });
+  serve.on('exit', (code) => {
+    clearTimeout(timer);
+    reject(new Error(`caxton serve exited (${code}):\n${serveErr}`));
+  });
+}).catch((err) => {
+  console.error(err.message);
+  process.exit(1);
+});
 
 const { CaxtonClient } = await import(pathToFileURL(path.join(root, 'runtime/dist/src/index.js')).href);
 const token = readFileSync(path.join(dataDir, 'auth-token'), 'utf8').trim();
@@ -181,7 +253,13 @@ async function deploy({ name, artifact, config }) {
     }
   }
   if (language) languages.set(name, language);
-  say(`deployed ${c('1', name.padEnd(10))} ${path.basename(artifact).padEnd(24)} ${`${(bytes.byteLength / 1024).toFixed(0)} KiB`.padStart(9)}  ${(language ?? '').padEnd(14)} ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  say(
+    `deployed ${c('1', name.padEnd(10))} ${path.basename(artifact).padEnd(24)} ${`${(bytes.byteLength / 1024).toFixed(0)} KiB`.padStart(9)}  ${(language ?? '').padEnd(14)} ${Object.entries(
+      config,
+    )
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
 }
 
 try {
@@ -191,11 +269,25 @@ try {
   console.error(`deploy failed: ${err.message}${err.hint ? ` — ${err.hint}` : ''}`);
   // Give the runtime a moment to finish dying, if it is: its exit and last words say why.
   if (!serveExit) await new Promise((resolve) => setTimeout(resolve, 500));
-  console.error(`the runtime ${serveExit ?? 'is still running'}; the last lines it wrote to stderr:\n${serveErr.trim().split('\n').slice(-40).join('\n') || '(none)'}`);
+  console.error(
+    `the runtime ${serveExit ?? 'is still running'}; the last lines it wrote to stderr:\n${serveErr.trim().split('\n').slice(-40).join('\n') || '(none)'}`,
+  );
   await shutdown(1);
 }
 
-const colours = { request: 33, agree: 32, cfp: 35, propose: 36, refuse: 31, 'accept-proposal': 32, 'reject-proposal': 90, 'inform-result': 34, inform: 34, failure: 31, 'not-understood': 31 };
+const colours = {
+  request: 33,
+  agree: 32,
+  cfp: 35,
+  propose: 36,
+  refuse: 31,
+  'accept-proposal': 32,
+  'reject-proposal': 90,
+  'inform-result': 34,
+  inform: 34,
+  failure: 31,
+  'not-understood': 31,
+};
 const local = (id) => (id?.name ?? '?').replace(/@caxton$/, '');
 let completed = 0;
 let waitingSince = Date.now();
@@ -207,7 +299,9 @@ tail = client.tail({}, (event) => {
   const content = (m.content ?? '').length > 60 ? `${m.content.slice(0, 57)}…` : (m.content ?? '');
   const from = local(m.sender);
   const language = c('90', (languages.has(from) ? `[${languages.get(from)}]` : '').padEnd(16));
-  say(`${c('90', time)} ${from.padEnd(10)} ${language} → ${to.padEnd(10)} ${c(String(colours[m.performative] ?? 0), m.performative.padEnd(16))} ${JSON.stringify(content)} ${c('90', m.conversationId ?? '')}`);
+  say(
+    `${c('90', time)} ${from.padEnd(10)} ${language} → ${to.padEnd(10)} ${c(String(colours[m.performative] ?? 0), m.performative.padEnd(16))} ${JSON.stringify(content)} ${c('90', m.conversationId ?? '')}`,
+  );
   if (to === 'operator' && (m.performative === 'inform' || m.performative === 'failure')) {
     completed += 1;
     waitingSince = Date.now();
@@ -220,10 +314,16 @@ let round = 0;
 async function ask() {
   round += 1;
   try {
-    await client.send({ structured: {
-      performative: 'request', receivers: [{ name: 'broker' }], content: `deliver parcel #${round}`,
-      protocol: 'fipa-request', conversationId: `parcel-${round}`, replyWith: `parcel-${round}-req`,
-    } });
+    await client.send({
+      structured: {
+        performative: 'request',
+        receivers: [{ name: 'broker' }],
+        content: `deliver parcel #${round}`,
+        protocol: 'fipa-request',
+        conversationId: `parcel-${round}`,
+        replyWith: `parcel-${round}-req`,
+      },
+    });
   } catch (err) {
     say(c('31', `send failed: ${err.message}`));
   }
@@ -231,7 +331,7 @@ async function ask() {
 await ask();
 ticker = setInterval(() => {
   if (Date.now() - waitingSince > 30_000) {
-    say(c('31', 'no conversation finished in 30 s: something is wrong (see the agents\' logs below)'));
+    say(c('31', "no conversation finished in 30 s: something is wrong (see the agents' logs below)"));
     void shutdown(1);
     return;
   }
@@ -257,10 +357,12 @@ async function shutdown(code) {
   client.close();
   say('stopping the runtime…');
   if (!serveExit) serve.kill('SIGINT');
-  const exited = serveExit !== undefined || await Promise.race([
-    new Promise((resolve) => serve.on('exit', () => resolve(true))),
-    new Promise((resolve) => setTimeout(() => resolve(false), 15_000)),
-  ]);
+  const exited =
+    serveExit !== undefined ||
+    (await Promise.race([
+      new Promise((resolve) => serve.on('exit', () => resolve(true))),
+      new Promise((resolve) => setTimeout(() => resolve(false), 15_000)),
+    ]));
   if (!exited) serve.kill('SIGKILL');
   say(code === 0 ? `done: ${completed} conversation(s) completed.` : 'main job failed.');
   process.exit(code);

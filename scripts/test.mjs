@@ -17,7 +17,15 @@ import { fileTimes } from './test-run/file-times.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const selected = process.argv.slice(2);
-const defaultTargets = ['core/dist/test', 'toolchain/dist/test', 'sandbox/dist/test', 'runtime/dist/test', 'cli/dist/test', 'console/out/test', 'test/dist'];
+const defaultTargets = [
+  'core/dist/test',
+  'toolchain/dist/test',
+  'sandbox/dist/test',
+  'runtime/dist/test',
+  'cli/dist/test',
+  'console/out/test',
+  'test/dist',
+];
 const targets = (selected.length > 0 ? selected : defaultTargets).filter((t) => existsSync(path.join(root, t)));
 
 // Explicit *.test.js files: given a directory, node's runner would also execute every other .js
@@ -60,12 +68,17 @@ const sharedFiles = longestFirst(files.filter((f) => !aloneFiles.includes(f)));
 // reservation, traps and wasm feature flags differ between V8 11.3 and 13.6) — all of it but the
 // CPython file, whose 18 MB components alone would cost the phase minutes (decision 1820). On by
 // default in a whole run; CAXTON_TEST_MACHINE_NODE=0 skips it, =1 adds it to a selected run.
-const onMachineNode = process.env['CAXTON_TEST_NODE'] === 'machine' || Number(process.versions.node.split('.')[0]) >= Number(NODE_LTS_VERSION.split('.')[0]);
+const onMachineNode =
+  process.env['CAXTON_TEST_NODE'] === 'machine' || Number(process.versions.node.split('.')[0]) >= Number(NODE_LTS_VERSION.split('.')[0]);
 const MACHINE_NODE_SUITES = ['core/dist/test', 'sandbox/dist/test'];
 const MACHINE_NODE_LEFT_OUT = [path.join('sandbox', 'dist', 'test', 'python-agents.test.js')];
 const machineNodeWanted = !onMachineNode && (process.env['CAXTON_TEST_MACHINE_NODE'] ?? (selected.length === 0 ? '1' : '0')) !== '0';
 const machineNodeFiles = machineNodeWanted
-  ? longestFirst(files.filter((f) => MACHINE_NODE_SUITES.some((s) => f.startsWith(s + path.sep)) && !MACHINE_NODE_LEFT_OUT.includes(f) && !aloneFiles.includes(f)))
+  ? longestFirst(
+      files.filter(
+        (f) => MACHINE_NODE_SUITES.some((s) => f.startsWith(s + path.sep)) && !MACHINE_NODE_LEFT_OUT.includes(f) && !aloneFiles.includes(f),
+      ),
+    )
   : [];
 let machineNodeRan = false;
 
@@ -87,16 +100,27 @@ const concurrency = Math.max(1, Number(process.env['CAXTON_TEST_CONCURRENCY'] ??
 function run(cmd, args, env = process.env, { deadlineMs } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env, detached: true });
-    const killTree = (signal) => { try { process.kill(-child.pid, signal); } catch { /* already gone */ } };
+    const killTree = (signal) => {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        /* already gone */
+      }
+    };
     const onSignal = (signal) => killTree(signal);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const timer = deadlineMs === undefined ? undefined : setTimeout(() => {
-      console.error(`\n✖ the test run passed its ${deadlineMin}-minute deadline and was stopped; the last file above ` +
-        'is the one that hung (raise CAXTON_TEST_DEADLINE_MIN if this machine is simply slow)');
-      killTree('SIGTERM');
-      setTimeout(() => killTree('SIGKILL'), 10_000).unref();
-    }, deadlineMs);
+    const timer =
+      deadlineMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            console.error(
+              `\n✖ the test run passed its ${deadlineMin}-minute deadline and was stopped; the last file above ` +
+                'is the one that hung (raise CAXTON_TEST_DEADLINE_MIN if this machine is simply slow)',
+            );
+            killTree('SIGTERM');
+            setTimeout(() => killTree('SIGKILL'), 10_000).unref();
+          }, deadlineMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       process.off('SIGINT', onSignal);
@@ -111,7 +135,10 @@ function run(cmd, args, env = process.env, { deadlineMs } = {}) {
 // Each step says when it began (seconds since the run started, and the UTC time), so a slow run's
 // log shows which phase took the time without anyone re-running it.
 const runStarted = Date.now();
-const step = (text) => process.stderr.write(`\n▶ ${text}  [+${Math.round((Date.now() - runStarted) / 1000)} s, ${new Date().toISOString().slice(11, 19)} UTC]\n`);
+const step = (text) =>
+  process.stderr.write(
+    `\n▶ ${text}  [+${Math.round((Date.now() - runStarted) / 1000)} s, ${new Date().toISOString().slice(11, 19)} UTC]\n`,
+  );
 
 step('building example agents');
 if ((await run(process.execPath, ['scripts/build-examples.mjs'])) !== 0) {
@@ -149,15 +176,30 @@ try {
   // and refuses the flag.
   const { wasmFeatureNodeFlags } = await import('../sandbox/dist/src/wasm-features.js');
   const machineNode = { node: process.execPath, flags: wasmFeatureNodeFlags(), env };
-  const ltsNode = onMachineNode ? undefined : await installNodeLts().catch((err) => {
-    throw Object.assign(err, { hint: `${err?.hint ? `${err.hint}\n` : ''}or run the whole suite on this machine's Node ${process.versions.node}: CAXTON_TEST_NODE=machine npm test` });
-  });
+  const ltsNode = onMachineNode
+    ? undefined
+    : await installNodeLts().catch((err) => {
+        throw Object.assign(err, {
+          hint: `${err?.hint ? `${err.hint}\n` : ''}or run the whole suite on this machine's Node ${process.versions.node}: CAXTON_TEST_NODE=machine npm test`,
+        });
+      });
   const suiteNode = ltsNode === undefined ? machineNode : { node: ltsNode, flags: [], env: ltsEnv(env, ltsNode) };
   const suiteNodeName = onMachineNode ? `Node ${process.versions.node}` : `Node ${NODE_LTS_VERSION}`;
   const phases = [
     { files: sharedFiles, concurrency, what: `${concurrency} at a time, on ${suiteNodeName}`, ...suiteNode },
-    { files: machineNodeFiles, concurrency, what: `the unit and sandbox suites again on this machine's Node ${process.versions.node}, ${concurrency} at a time`, ...machineNode, again: true },
-    { files: aloneFiles, concurrency: 1, what: `one at a time, each alone on the machine (${RUNS_ALONE}), on ${suiteNodeName}`, ...suiteNode },
+    {
+      files: machineNodeFiles,
+      concurrency,
+      what: `the unit and sandbox suites again on this machine's Node ${process.versions.node}, ${concurrency} at a time`,
+      ...machineNode,
+      again: true,
+    },
+    {
+      files: aloneFiles,
+      concurrency: 1,
+      what: `one at a time, each alone on the machine (${RUNS_ALONE}), on ${suiteNodeName}`,
+      ...suiteNode,
+    },
   ].filter((p) => p.files.length > 0);
   exitCode = 0;
   for (const [i, phase] of phases.entries()) {
@@ -168,10 +210,19 @@ try {
     // stopped by the file watchdog instead (decision 2130), and servers are started as pairs that
     // clean up.
     // Two reporters: the usual one on stdout and the summary one into a file, read back below.
-    const code = await run(phase.node,
-      [...phase.flags, ...watchdogFlags, path.join(root, 'scripts', 'test-run', 'run-files.mjs'), String(phase.concurrency),
-        path.join(summaryDir, `totals-${i}${phase.again ? '-again' : ''}.json`), ...phase.files], phase.env,
-      { deadlineMs: Math.max(1000, deadlineAt - Date.now()) });
+    const code = await run(
+      phase.node,
+      [
+        ...phase.flags,
+        ...watchdogFlags,
+        path.join(root, 'scripts', 'test-run', 'run-files.mjs'),
+        String(phase.concurrency),
+        path.join(summaryDir, `totals-${i}${phase.again ? '-again' : ''}.json`),
+        ...phase.files,
+      ],
+      phase.env,
+      { deadlineMs: Math.max(1000, deadlineAt - Date.now()) },
+    );
     if (code !== 0) exitCode = code;
   }
 } catch (err) {
@@ -195,7 +246,9 @@ function printTotals() {
       const part = JSON.parse(readFileSync(path.join(summaryDir, name), 'utf8'));
       parts.push(part);
       if (!name.endsWith('-again.json')) sharedPhaseTimes.push(...(part.files ?? []));
-    } catch { /* a phase that never finished */ }
+    } catch {
+      /* a phase that never finished */
+    }
   }
   rmSync(summaryDir, { recursive: true, force: true });
   const totals = parts.length === 0 || parts.some((p) => p.tests === undefined) ? undefined : sumTotals(parts);
@@ -206,7 +259,9 @@ function printTotals() {
   }
   if (process.env['CAXTON_TEST_RECORD_TIMES'] === '1' && selected.length === 0) {
     const shared = new Set([...sharedFiles, ...aloneFiles]);
-    const written = recordFileTimes(sharedPhaseTimes.filter((f) => shared.has(path.relative(root, f.file))).map((f) => ({ file: path.relative(root, f.file), ms: f.ms })));
+    const written = recordFileTimes(
+      sharedPhaseTimes.filter((f) => shared.has(path.relative(root, f.file))).map((f) => ({ file: path.relative(root, f.file), ms: f.ms })),
+    );
     console.log(`\nfile times of ${written} files recorded in scripts/test-run/file-times.json`);
   }
   const skipped = (totals.skipped ?? 0) + (totals.todo ?? 0);
@@ -249,5 +304,9 @@ function sumTotals(parts) {
  * loads are compiled once per run, not once per process).
  */
 function ltsEnv(env, node) {
-  return { ...env, PATH: `${path.dirname(node)}${path.delimiter}${env.PATH ?? ''}`, NODE_COMPILE_CACHE: path.join(cacheDir(), 'node-compile-cache') };
+  return {
+    ...env,
+    PATH: `${path.dirname(node)}${path.delimiter}${env.PATH ?? ''}`,
+    NODE_COMPILE_CACHE: path.join(cacheDir(), 'node-compile-cache'),
+  };
 }

@@ -29,7 +29,9 @@ if (process.env.CAXTON_CLI_UNBUNDLED !== '1' && bundleIsCurrent(ROOT)) {
     await import('../dist/bundle/main.js');
   } catch (err) {
     if (!isMissingBundleFile(err)) throw err;
-    process.stderr.write(`caxton: the bundled CLI is incomplete (${err.url ?? err.message}); running the compiled modules (\`npm run build\` remakes the bundle)\n`);
+    process.stderr.write(
+      `caxton: the bundled CLI is incomplete (${err.url ?? err.message}); running the compiled modules (\`npm run build\` remakes the bundle)\n`,
+    );
     await import('../dist/src/main.js');
   }
 } else {

@@ -21,10 +21,13 @@ export async function a2aCardFromFlag(file: string | undefined, cwd: string): Pr
   try {
     const st = await handle.stat();
     // A device or FIFO has no size to check (0): refused, not read without end.
-    if (!st.isFile()) throw new UsageError(`${flag} is not a regular file`, 'give the path of the card\'s JSON file');
+    if (!st.isFile()) throw new UsageError(`${flag} is not a regular file`, "give the path of the card's JSON file");
     const { size } = st;
     if (size > A2A_CARD_LIMITS.maxCardBytes) {
-      throw new UsageError(`${flag} is ${size} bytes, more than the ${A2A_CARD_LIMITS.maxCardBytes} a card may have`, 'shorten descriptions and examples');
+      throw new UsageError(
+        `${flag} is ${size} bytes, more than the ${A2A_CARD_LIMITS.maxCardBytes} a card may have`,
+        'shorten descriptions and examples',
+      );
     }
     text = await handle.readFile('utf8');
   } finally {

@@ -28,7 +28,11 @@ export interface ActionOptions {
  * Wraps a command body: decides its connection settings from flags, environment and named contexts
  * (connection-precedence.ts), builds its context and records its exit code.
  */
-export function action<A extends GlobalArgs>(env: AppEnv, body: (ctx: CommandContext, argv: A) => Promise<number | void>, options: ActionOptions = {}): (argv: A) => Promise<void> {
+export function action<A extends GlobalArgs>(
+  env: AppEnv,
+  body: (ctx: CommandContext, argv: A) => Promise<number | void>,
+  options: ActionOptions = {},
+): (argv: A) => Promise<void> {
   return async (argv) => {
     // The context brings the API client (@caxton/client, gRPC): loaded when a command runs, never
     // for --help or a usage error (decision 1780).
@@ -41,6 +45,9 @@ export function action<A extends GlobalArgs>(env: AppEnv, body: (ctx: CommandCon
 }
 
 /** `action` for a command that never talks to a node (see ActionOptions.connects). */
-export function localAction<A extends GlobalArgs>(env: AppEnv, body: (ctx: CommandContext, argv: A) => Promise<number | void>): (argv: A) => Promise<void> {
+export function localAction<A extends GlobalArgs>(
+  env: AppEnv,
+  body: (ctx: CommandContext, argv: A) => Promise<number | void>,
+): (argv: A) => Promise<void> {
   return action(env, body, { connects: false });
 }

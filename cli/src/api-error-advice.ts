@@ -11,20 +11,29 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 
 export function exitCodeForStatus(code: status): ExitCode {
   switch (code) {
-    case status.OK: return EXIT.OK;
+    case status.OK:
+      return EXIT.OK;
     case status.INVALID_ARGUMENT:
-    case status.OUT_OF_RANGE: return EXIT.USAGE;
-    case status.NOT_FOUND: return EXIT.NOT_FOUND;
+    case status.OUT_OF_RANGE:
+      return EXIT.USAGE;
+    case status.NOT_FOUND:
+      return EXIT.NOT_FOUND;
     case status.UNAVAILABLE:
-    case status.DEADLINE_EXCEEDED: return EXIT.UNAVAILABLE;
+    case status.DEADLINE_EXCEEDED:
+      return EXIT.UNAVAILABLE;
     case status.UNAUTHENTICATED:
-    case status.PERMISSION_DENIED: return EXIT.AUTH;
+    case status.PERMISSION_DENIED:
+      return EXIT.AUTH;
     case status.ALREADY_EXISTS:
     case status.FAILED_PRECONDITION:
-    case status.ABORTED: return EXIT.CONFLICT;
-    case status.RESOURCE_EXHAUSTED: return EXIT.EXHAUSTED;
-    case status.CANCELLED: return EXIT.INTERRUPTED;
-    default: return EXIT.FAILURE;
+    case status.ABORTED:
+      return EXIT.CONFLICT;
+    case status.RESOURCE_EXHAUSTED:
+      return EXIT.EXHAUSTED;
+    case status.CANCELLED:
+      return EXIT.INTERRUPTED;
+    default:
+      return EXIT.FAILURE;
   }
 }
 
@@ -62,7 +71,10 @@ function flagFor(field: string): string | undefined {
 
 /** grpc-js wraps the socket error in prose; `connect ECONNREFUSED 127.0.0.1:1` is the useful part. */
 export function transportReason(message: string): string {
-  const m = /(connect E[A-Z]+|getaddrinfo E[A-Z]+ \S+|Name resolution failed for target \S+|\bE[A-Z]{4,}\b|certificate[^.]*|handshake[^.]*)/.exec(message);
+  const m =
+    /(connect E[A-Z]+|getaddrinfo E[A-Z]+ \S+|Name resolution failed for target \S+|\bE[A-Z]{4,}\b|certificate[^.]*|handshake[^.]*)/.exec(
+      message,
+    );
   return (m?.[1] ?? message).replace(/[.:\s]+$/, '');
 }
 
@@ -78,13 +90,13 @@ function apiAdvice(err: ApiCallError, facts: ConnectionFacts | undefined): { mes
     const reason = transportReason(err.message);
     return facts.contextName === undefined
       ? {
-        message: `no runtime at ${facts.address} (${reason})`,
-        hint: 'start one with `caxton serve`, or point --addr / CAXTON_ADDR at a running node (add --tls-ca if it uses TLS)',
-      }
+          message: `no runtime at ${facts.address} (${reason})`,
+          hint: 'start one with `caxton serve`, or point --addr / CAXTON_ADDR at a running node (add --tls-ca if it uses TLS)',
+        }
       : {
-        message: `could not reach ${target(facts)}: ${reason}`,
-        hint: `is the node running? \`caxton context show ${facts.contextName}\` shows the saved connection; fix it with \`caxton context add ${facts.contextName} … --force\`, or choose another with --context / \`caxton context use\``,
-      };
+          message: `could not reach ${target(facts)}: ${reason}`,
+          hint: `is the node running? \`caxton context show ${facts.contextName}\` shows the saved connection; fix it with \`caxton context add ${facts.contextName} … --force\`, or choose another with --context / \`caxton context use\``,
+        };
   }
   if (facts && fromTransport && err.grpcCode === status.DEADLINE_EXCEEDED) {
     return {
@@ -94,7 +106,10 @@ function apiAdvice(err: ApiCallError, facts: ConnectionFacts | undefined): { mes
   }
   if (facts && err.grpcCode === status.UNAUTHENTICATED && (err.code === 'api.token-expired' || err.code === 'api.token-revoked')) {
     // An issued token that ended (decision 1760): the node says which and since when.
-    return { message: `the runtime at ${target(facts)} rejected the token from ${facts.tokenSource ?? 'the command line'}: ${err.message}`, ...(err.hint ? { hint: err.hint } : {}) };
+    return {
+      message: `the runtime at ${target(facts)} rejected the token from ${facts.tokenSource ?? 'the command line'}: ${err.message}`,
+      ...(err.hint ? { hint: err.hint } : {}),
+    };
   }
   if (facts && err.grpcCode === status.UNAUTHENTICATED) {
     if (facts.tokenSource) {
@@ -118,12 +133,16 @@ function apiAdvice(err: ApiCallError, facts: ConnectionFacts | undefined): { mes
     const flag = flagFor(v.field);
     return flag ? `${v.field} (${flag})` : v.field;
   });
-  const message = violations.length > 0 && !err.message.includes(violations[0]!) ? `${err.message} [${violations.join(', ')}]` : err.message;
+  const message =
+    violations.length > 0 && !err.message.includes(violations[0]!) ? `${err.message} [${violations.join(', ')}]` : err.message;
   return err.hint ? { message, hint: err.hint } : { message };
 }
 
 /** An API error → exit code, message and hint; undefined for any other error. */
-export function adviseApiError(err: CaxtonError, facts: ConnectionFacts | undefined): { exitCode: ExitCode; message: string; hint?: string } | undefined {
+export function adviseApiError(
+  err: CaxtonError,
+  facts: ConnectionFacts | undefined,
+): { exitCode: ExitCode; message: string; hint?: string } | undefined {
   if (!(err instanceof ApiCallError)) return undefined;
   return { exitCode: exitCodeForStatus(err.grpcCode), ...apiAdvice(err, facts) };
 }

@@ -39,35 +39,95 @@ import { signCommand } from './commands/sign.js';
 import { tokenCommand } from './commands/token.js';
 import { contextCommand } from './commands/context.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 export function globalOptions(y: Argv, io: Io): Argv<GlobalArgs> {
-  return y
-    // The settings a named context can supply have no yargs default, so connection-precedence.ts
-    // can tell a flag from nothing: flag > environment > --context > current context > default.
-    .option('addr', {
-      type: 'string', defaultDescription: `$CAXTON_ADDR, else the context's, else ${DEFAULT_ADDR}`,
-      describe: 'Address of the runtime API (host:port)', global: true,
-    })
-    .option('context', { type: 'string', describe: 'Talk to the node of this named context, for this call (see `caxton context`)', global: true })
-    .option('token', {
-      type: 'string', default: io.env.CAXTON_TOKEN, defaultDescription: '$CAXTON_TOKEN, else the context\'s token file, else <data-dir>/auth-token',
-      describe: 'Bearer token for the API (discouraged: visible in ps and shell history; use --token-file or CAXTON_TOKEN)', global: true,
-    })
-    .option('token-file', { type: 'string', describe: 'Read the bearer token from this file (0600); default: the context\'s token file', global: true })
-    .option('insecure', { type: 'boolean', default: false, describe: 'Allow sending the token without TLS to a non-loopback address', global: true })
-    .option('data-dir', {
-      type: 'string', defaultDescription: `$CAXTON_DATA_DIR or ./${DEFAULT_DATA_DIR}`,
-      describe: "The node's data directory (where serve keeps its state and auth-token)", global: true,
-    })
-    .option('tls', { type: 'boolean', defaultDescription: 'the context\'s, else off', describe: 'Connect with TLS (implied by --tls-ca/--tls-cert)', global: true })
-    .option('tls-ca', { type: 'string', describe: 'CA certificate that signed the server certificate; default: the context\'s', global: true })
-    .option('tls-cert', { type: 'string', describe: 'Client certificate, for mutual TLS', global: true, implies: 'tls-key' })
-    .option('tls-key', { type: 'string', describe: 'Client private key, for mutual TLS', global: true, implies: 'tls-cert' })
-    .option('tls-server-name', { type: 'string', describe: 'Expected name in the server certificate, if not the --addr host; default: the context\'s', global: true })
-    .option('timeout', { type: 'number', default: 30, describe: 'Seconds to wait for an answer', global: true })
-    .option('json', { type: 'boolean', defaultDescription: 'the context\'s output, else off', describe: 'Print machine-readable JSON (NDJSON for streams); --no-json for text', global: true })
-    .group(['addr', 'context', 'token', 'token-file', 'insecure', 'data-dir', 'tls', 'tls-ca', 'tls-cert', 'tls-key', 'tls-server-name', 'timeout', 'json', 'help', 'version'], 'Global options:') as unknown as Argv<GlobalArgs>;
+  return (
+    y
+      // The settings a named context can supply have no yargs default, so connection-precedence.ts
+      // can tell a flag from nothing: flag > environment > --context > current context > default.
+      .option('addr', {
+        type: 'string',
+        defaultDescription: `$CAXTON_ADDR, else the context's, else ${DEFAULT_ADDR}`,
+        describe: 'Address of the runtime API (host:port)',
+        global: true,
+      })
+      .option('context', {
+        type: 'string',
+        describe: 'Talk to the node of this named context, for this call (see `caxton context`)',
+        global: true,
+      })
+      .option('token', {
+        type: 'string',
+        default: io.env.CAXTON_TOKEN,
+        defaultDescription: "$CAXTON_TOKEN, else the context's token file, else <data-dir>/auth-token",
+        describe: 'Bearer token for the API (discouraged: visible in ps and shell history; use --token-file or CAXTON_TOKEN)',
+        global: true,
+      })
+      .option('token-file', {
+        type: 'string',
+        describe: "Read the bearer token from this file (0600); default: the context's token file",
+        global: true,
+      })
+      .option('insecure', {
+        type: 'boolean',
+        default: false,
+        describe: 'Allow sending the token without TLS to a non-loopback address',
+        global: true,
+      })
+      .option('data-dir', {
+        type: 'string',
+        defaultDescription: `$CAXTON_DATA_DIR or ./${DEFAULT_DATA_DIR}`,
+        describe: "The node's data directory (where serve keeps its state and auth-token)",
+        global: true,
+      })
+      .option('tls', {
+        type: 'boolean',
+        defaultDescription: "the context's, else off",
+        describe: 'Connect with TLS (implied by --tls-ca/--tls-cert)',
+        global: true,
+      })
+      .option('tls-ca', {
+        type: 'string',
+        describe: "CA certificate that signed the server certificate; default: the context's",
+        global: true,
+      })
+      .option('tls-cert', { type: 'string', describe: 'Client certificate, for mutual TLS', global: true, implies: 'tls-key' })
+      .option('tls-key', { type: 'string', describe: 'Client private key, for mutual TLS', global: true, implies: 'tls-cert' })
+      .option('tls-server-name', {
+        type: 'string',
+        describe: "Expected name in the server certificate, if not the --addr host; default: the context's",
+        global: true,
+      })
+      .option('timeout', { type: 'number', default: 30, describe: 'Seconds to wait for an answer', global: true })
+      .option('json', {
+        type: 'boolean',
+        defaultDescription: "the context's output, else off",
+        describe: 'Print machine-readable JSON (NDJSON for streams); --no-json for text',
+        global: true,
+      })
+      .group(
+        [
+          'addr',
+          'context',
+          'token',
+          'token-file',
+          'insecure',
+          'data-dir',
+          'tls',
+          'tls-ca',
+          'tls-cert',
+          'tls-key',
+          'tls-server-name',
+          'timeout',
+          'json',
+          'help',
+          'version',
+        ],
+        'Global options:',
+      ) as unknown as Argv<GlobalArgs>
+  );
 }
 
 export function buildParser(env: AppEnv): Argv {
@@ -109,7 +169,9 @@ export function buildParser(env: AppEnv): Argv {
     .example('$0 tail --agent echo', 'watch its conversations')
     .example('$0 dev examples/as-echo', 'edit-run loop: rebuild and upgrade on every save')
     .example('$0 --context staging agents', 'the agents of the node saved as context staging')
-    .epilogue('Exit codes: 0 ok, 1 failure, 2 usage/invalid argument, 3 not found, 4 runtime unreachable, 5 authentication, 6 conflict, 7 too large/busy, 130 interrupted. See docs/cli.md.')
+    .epilogue(
+      'Exit codes: 0 ok, 1 failure, 2 usage/invalid argument, 3 not found, 4 runtime unreachable, 5 authentication, 6 conflict, 7 too large/busy, 130 interrupted. See docs/cli.md.',
+    )
     .demandCommand(1, 'give a command (see caxton --help)')
     .strict()
     .version(VERSION)

@@ -34,7 +34,11 @@ async function buildLibrary(): Promise<BuildModule> {
   return import('@caxton/toolchain');
 }
 
-export async function buildProject(ctx: CommandContext, dir: string, opts: { optimize?: boolean; outDir?: string; language?: string } = {}) {
+export async function buildProject(
+  ctx: CommandContext,
+  dir: string,
+  opts: { optimize?: boolean; outDir?: string; language?: string } = {},
+) {
   const { buildAgent, AGENT_LANGUAGES } = await buildLibrary();
   const language = opts.language === undefined ? undefined : AGENT_LANGUAGES.find((l) => l === opts.language);
   if (opts.language !== undefined && language === undefined) {
@@ -62,14 +66,20 @@ export async function loadArtifact(ctx: CommandContext, source: string): Promise
   let builtLanguage: string | undefined;
   if (info.isDirectory()) {
     const built = await buildProject(ctx, full);
-    ctx.note(`built ${displayPath(ctx.io.cwd, built.artifactPath)} (${built.language}, ${built.bytes} bytes${built.reused ? ', up to date' : ''})`);
+    ctx.note(
+      `built ${displayPath(ctx.io.cwd, built.artifactPath)} (${built.language}, ${built.bytes} bytes${built.reused ? ', up to date' : ''})`,
+    );
     file = built.artifactPath;
     builtLanguage = built.language;
   }
   const bytes = await readFile(file);
   if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new CliError(EXIT.USAGE, `${source} is not a WebAssembly file`, 'build the agent first (`caxton build <dir>`) or pass its project directory');
+    throw new CliError(
+      EXIT.USAGE,
+      `${source} is not a WebAssembly file`,
+      'build the agent first (`caxton build <dir>`) or pass its project directory',
+    );
   }
-  const language = builtLanguage ?? await recordedLanguage(file, bytes);
+  const language = builtLanguage ?? (await recordedLanguage(file, bytes));
   return { bytes, path: file, suggestedName: path.basename(file).replace(/\.wasm$/i, ''), ...(language ? { language } : {}) };
 }

@@ -39,7 +39,10 @@ export interface Explained {
  * code and its exit code, since `instanceof` holds only within one copy (see isCaxtonError).
  */
 export function isCliError(err: unknown): err is CliError {
-  return err instanceof CliError || (isCaxtonError(err) && err.code === 'cli.error' && typeof (err as { exitCode?: unknown }).exitCode === 'number');
+  return (
+    err instanceof CliError ||
+    (isCaxtonError(err) && err.code === 'cli.error' && typeof (err as { exitCode?: unknown }).exitCode === 'number')
+  );
 }
 
 /** One error → the text for stderr and the exit code. */

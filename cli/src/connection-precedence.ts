@@ -46,7 +46,10 @@ export function needsContextConfig(given: GivenGlobalArgs, env: Env): boolean {
 /** Settings of a command that never talks to a node (serve, build…): no context applies. */
 export function localConnectionArgs(given: GivenGlobalArgs, env: Env, command: string): Pick<GlobalArgs, 'dataDir' | 'tls' | 'json'> {
   if (given.context !== undefined) {
-    throw new UsageError(`\`caxton ${command}\` does not talk to a node, so --context ${given.context} does not apply to it`, 'drop --context; it selects the node for commands such as agents, deploy, send');
+    throw new UsageError(
+      `\`caxton ${command}\` does not talk to a node, so --context ${given.context} does not apply to it`,
+      'drop --context; it selects the node for commands such as agents, deploy, send',
+    );
   }
   return { dataDir: given.dataDir ?? env.CAXTON_DATA_DIR ?? DEFAULT_DATA_DIR, tls: given.tls ?? false, json: given.json ?? false };
 }

@@ -9,7 +9,13 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Io } from './io.js';
 import {
-  configFilePath, ContextConfigError, EMPTY_CONTEXT_CONFIG, MAX_CONFIG_BYTES, parseContextConfig, serializeContextConfig, type ContextConfig,
+  configFilePath,
+  ContextConfigError,
+  EMPTY_CONTEXT_CONFIG,
+  MAX_CONFIG_BYTES,
+  parseContextConfig,
+  serializeContextConfig,
+  type ContextConfig,
 } from './context-config.js';
 
 /** The file this invocation reads and writes (CAXTON_CONFIG, XDG_CONFIG_HOME, or the home directory). */
@@ -26,13 +32,20 @@ export async function loadContextConfig(file: string): Promise<ContextConfig> {
   let size: number;
   try {
     const s = await stat(file);
-    if (!s.isFile()) throw new ContextConfigError(file, undefined, 'is not a regular file', 'point CAXTON_CONFIG at a file, or remove what is there');
+    if (!s.isFile())
+      throw new ContextConfigError(file, undefined, 'is not a regular file', 'point CAXTON_CONFIG at a file, or remove what is there');
     size = s.size;
   } catch (err) {
     if (isMissing(err)) return EMPTY_CONTEXT_CONFIG;
     throw err;
   }
-  if (size > MAX_CONFIG_BYTES) throw new ContextConfigError(file, undefined, `is ${size} bytes, more than a contexts file can be (${MAX_CONFIG_BYTES})`, 'is CAXTON_CONFIG pointing at the right file?');
+  if (size > MAX_CONFIG_BYTES)
+    throw new ContextConfigError(
+      file,
+      undefined,
+      `is ${size} bytes, more than a contexts file can be (${MAX_CONFIG_BYTES})`,
+      'is CAXTON_CONFIG pointing at the right file?',
+    );
   return parseContextConfig(await readFile(file, 'utf8'), file);
 }
 

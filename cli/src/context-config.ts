@@ -40,7 +40,12 @@ export const EMPTY_CONTEXT_CONFIG: ContextConfig = { contexts: new Map() };
 
 /** The config file is wrong: names the file and the field, exit 2 like any other bad input. */
 export class ContextConfigError extends CliError {
-  constructor(readonly file: string, readonly field: string | undefined, problem: string, hint: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string | undefined,
+    problem: string,
+    hint: string,
+  ) {
     super(EXIT.USAGE, `${file}: ${field === undefined ? '' : `${field}: `}${problem}`, hint);
   }
 }
@@ -48,9 +53,13 @@ export class ContextConfigError extends CliError {
 /** A command named a context the file does not hold (exit 3, like a missing agent). */
 export class UnknownContextError extends CliError {
   constructor(name: string, known: readonly string[]) {
-    super(EXIT.NOT_FOUND, `no context named "${name}"`, known.length === 0
-      ? 'there are none yet: add one with `caxton context add <name> --address host:port`'
-      : `known contexts: ${known.join(', ')} (\`caxton context list\`)`);
+    super(
+      EXIT.NOT_FOUND,
+      `no context named "${name}"`,
+      known.length === 0
+        ? 'there are none yet: add one with `caxton context add <name> --address host:port`'
+        : `known contexts: ${known.join(', ')} (\`caxton context list\`)`,
+    );
   }
 }
 
@@ -94,24 +103,44 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function parseContext(file: string, name: string, raw: unknown): NamedContext {
   const at = `contexts.${name}`;
-  const bad = (field: string, problem: string, hint = REPAIR): ContextConfigError => new ContextConfigError(file, `${at}.${field}`, problem, hint);
+  const bad = (field: string, problem: string, hint = REPAIR): ContextConfigError =>
+    new ContextConfigError(file, `${at}.${field}`, problem, hint);
   if (!isRecord(raw)) throw new ContextConfigError(file, at, 'is not an object', REPAIR);
   for (const key of Object.keys(raw)) {
-    if (key === 'token') throw bad(key, 'a token is stored in the file itself', 'delete it: a context keeps only the path of a token file (tokenFile, mode 0600), so the token is not copied along with the config');
+    if (key === 'token')
+      throw bad(
+        key,
+        'a token is stored in the file itself',
+        'delete it: a context keeps only the path of a token file (tokenFile, mode 0600), so the token is not copied along with the config',
+      );
     if (!CONTEXT_KEYS.has(key)) throw bad(key, 'is not a context field', `the fields are ${[...CONTEXT_KEYS].join(', ')}`);
   }
   if (typeof raw.address !== 'string' || !isApiAddress(raw.address)) {
-    throw bad('address', raw.address === undefined ? 'is missing' : `${JSON.stringify(raw.address)} is not host:port`, 'e.g. "address": "staging.example.com:50051"');
+    throw bad(
+      'address',
+      raw.address === undefined ? 'is missing' : `${JSON.stringify(raw.address)} is not host:port`,
+      'e.g. "address": "staging.example.com:50051"',
+    );
   }
   const out: NamedContext = { address: raw.address, tls: false };
   for (const field of ['tokenFile', 'caFile'] as const) {
     const v = raw[field];
     if (v === undefined) continue;
-    if (typeof v !== 'string' || !isStorablePath(v)) throw bad(field, `${JSON.stringify(v)} is not an absolute path`, 'paths in contexts are absolute, so the context works from any directory');
+    if (typeof v !== 'string' || !isStorablePath(v))
+      throw bad(
+        field,
+        `${JSON.stringify(v)} is not an absolute path`,
+        'paths in contexts are absolute, so the context works from any directory',
+      );
     out[field] = v;
   }
   if (raw.serverName !== undefined) {
-    if (typeof raw.serverName !== 'string' || !isServerName(raw.serverName)) throw bad('serverName', `${JSON.stringify(raw.serverName)} is not a host name`, 'the name in the server certificate, e.g. "caxton.internal"');
+    if (typeof raw.serverName !== 'string' || !isServerName(raw.serverName))
+      throw bad(
+        'serverName',
+        `${JSON.stringify(raw.serverName)} is not a host name`,
+        'the name in the server certificate, e.g. "caxton.internal"',
+      );
     out.serverName = raw.serverName;
   }
   if (raw.tls !== undefined) {
@@ -139,25 +168,40 @@ export function parseContextConfig(text: string, file: string): ContextConfig {
   }
   if (!isRecord(raw)) throw new ContextConfigError(file, undefined, 'is not a JSON object', REPAIR);
   for (const key of Object.keys(raw)) {
-    if (!TOP_KEYS.has(key)) throw new ContextConfigError(file, key, 'is not a field of the config file', `the fields are ${[...TOP_KEYS].join(', ')}`);
+    if (!TOP_KEYS.has(key))
+      throw new ContextConfigError(file, key, 'is not a field of the config file', `the fields are ${[...TOP_KEYS].join(', ')}`);
   }
   if (raw.version !== CONTEXT_CONFIG_VERSION) {
-    throw new ContextConfigError(file, 'version', `${JSON.stringify(raw.version)} is not a version this caxton reads (${CONTEXT_CONFIG_VERSION})`,
-      'a newer caxton may have written it; upgrade, or ' + REPAIR);
+    throw new ContextConfigError(
+      file,
+      'version',
+      `${JSON.stringify(raw.version)} is not a version this caxton reads (${CONTEXT_CONFIG_VERSION})`,
+      'a newer caxton may have written it; upgrade, or ' + REPAIR,
+    );
   }
   const contexts = new Map<string, NamedContext>();
   if (raw.contexts !== undefined) {
     if (!isRecord(raw.contexts)) throw new ContextConfigError(file, 'contexts', 'is not an object of named contexts', REPAIR);
     for (const [name, value] of Object.entries(raw.contexts)) {
-      if (!isContextName(name)) throw new ContextConfigError(file, `contexts.${JSON.stringify(name)}`, 'is not a context name', 'names are letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63');
+      if (!isContextName(name))
+        throw new ContextConfigError(
+          file,
+          `contexts.${JSON.stringify(name)}`,
+          'is not a context name',
+          'names are letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63',
+        );
       contexts.set(name, parseContext(file, name, value));
     }
   }
   const config: ContextConfig = { contexts };
   if (raw.current !== undefined) {
     if (typeof raw.current !== 'string' || !contexts.has(raw.current)) {
-      throw new ContextConfigError(file, 'current', `${JSON.stringify(raw.current)} names no context in the file`,
-        `set it to one of: ${[...contexts.keys()].join(', ') || '(none: remove "current")'}, or run \`caxton context use <name>\``);
+      throw new ContextConfigError(
+        file,
+        'current',
+        `${JSON.stringify(raw.current)} names no context in the file`,
+        `set it to one of: ${[...contexts.keys()].join(', ') || '(none: remove "current")'}, or run \`caxton context use <name>\``,
+      );
     }
     config.current = raw.current;
   }

@@ -40,7 +40,11 @@ export class CommandContext {
   private opened: CaxtonClient | undefined;
   readonly facts: ConnectionFacts;
 
-  constructor(readonly io: Io, readonly args: GlobalArgs, private readonly connection?: Connection) {
+  constructor(
+    readonly io: Io,
+    readonly args: GlobalArgs,
+    private readonly connection?: Connection,
+  ) {
     this.facts = {
       address: args.addr,
       tokenFile: tokenFilePath(path.resolve(io.cwd, args.dataDir)),
@@ -52,7 +56,9 @@ export class CommandContext {
   private async discoverToken(): Promise<string | undefined> {
     const fromEnv = this.args.token !== undefined && this.io.env.CAXTON_TOKEN === this.args.token;
     if (this.args.token && !fromEnv) {
-      this.note('caxton: warning: --token puts the token on the command line, where other users (ps) and shell history see it; use --token-file or CAXTON_TOKEN');
+      this.note(
+        'caxton: warning: --token puts the token on the command line, where other users (ps) and shell history see it; use --token-file or CAXTON_TOKEN',
+      );
       this.facts.tokenSource = '--token';
       return this.args.token;
     }
@@ -72,8 +78,11 @@ export class CommandContext {
       this.facts.tokenFile = fromContext;
       const token = await readTokenFile(fromContext, { onWarning: (m) => this.note(`caxton: warning: ${m}`) }).catch((err: unknown) => {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        throw new CliError(EXIT.AUTH, `the token file of context ${this.facts.contextName} (${fromContext}) does not exist`,
-          `put the node's token there (chmod 600), or save another path: \`caxton context add ${this.facts.contextName} --address ${this.args.addr} --token-file <file> --force\``);
+        throw new CliError(
+          EXIT.AUTH,
+          `the token file of context ${this.facts.contextName} (${fromContext}) does not exist`,
+          `put the node's token there (chmod 600), or save another path: \`caxton context add ${this.facts.contextName} --address ${this.args.addr} --token-file <file> --force\``,
+        );
       });
       this.facts.tokenSource = `the token file of context ${this.facts.contextName} (${fromContext})`;
       return token;
@@ -102,11 +111,11 @@ export class CommandContext {
     checkTokenTransport({ address, tls: useTls, hasToken: token !== undefined, insecure: this.args.insecure === true });
     const tls = useTls
       ? {
-        ...(this.args.tlsCa ? { caFile: this.args.tlsCa } : {}),
-        ...(this.args.tlsCert ? { certFile: this.args.tlsCert } : {}),
-        ...(this.args.tlsKey ? { keyFile: this.args.tlsKey } : {}),
-        ...(this.args.tlsServerName ? { serverName: this.args.tlsServerName } : {}),
-      }
+          ...(this.args.tlsCa ? { caFile: this.args.tlsCa } : {}),
+          ...(this.args.tlsCert ? { certFile: this.args.tlsCert } : {}),
+          ...(this.args.tlsKey ? { keyFile: this.args.tlsKey } : {}),
+          ...(this.args.tlsServerName ? { serverName: this.args.tlsServerName } : {}),
+        }
       : undefined;
     this.opened = await CaxtonClient.connect({
       address,

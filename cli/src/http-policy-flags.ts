@@ -28,13 +28,31 @@ export interface HttpPolicyArgs {
 
 export function httpPolicyOptions<T>(y: Argv<T>): Argv<T & HttpPolicyArgs> {
   return y
-    .option('allow-http', { type: 'string', array: true, default: [] as string[], describe: 'Outbound HTTP the agent may make: host[:port][/pathprefix] (repeatable; *.example.com for subdomains)' })
-    .option('allow-http-method', { type: 'string', array: true, default: [] as string[], describe: 'Only these methods for the --allow-http hosts (repeatable; default: all)' })
-    .option('allow-private-http', { type: 'string', array: true, default: [] as string[], describe: 'This --allow-http host may resolve to loopback/private addresses (repeatable)' })
+    .option('allow-http', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'Outbound HTTP the agent may make: host[:port][/pathprefix] (repeatable; *.example.com for subdomains)',
+    })
+    .option('allow-http-method', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'Only these methods for the --allow-http hosts (repeatable; default: all)',
+    })
+    .option('allow-private-http', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'This --allow-http host may resolve to loopback/private addresses (repeatable)',
+    })
     .option('http-timeout', { type: 'string', describe: 'Per-call HTTP timeout (e.g. 5s); default: the node default' })
     .option('http-max-response', { type: 'string', describe: 'Largest HTTP response body (e.g. 128KiB); default: the node default' })
     .option('http-ca', { type: 'string', describe: 'PEM file of extra CA certificates to trust for HTTPS calls' })
-    .option('http-policy', { type: 'string', describe: 'The whole HTTP policy as a JSON file (instead of the flags above)' }) as unknown as Argv<T & HttpPolicyArgs>;
+    .option('http-policy', {
+      type: 'string',
+      describe: 'The whole HTTP policy as a JSON file (instead of the flags above)',
+    }) as unknown as Argv<T & HttpPolicyArgs>;
 }
 
 const SIZES: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2 };
@@ -49,10 +67,16 @@ export function parseSize(text: string, flag: string): number {
 
 /** The policy the flags describe, or undefined when none was given (deploy: no HTTP; upgrade: keep). */
 export async function httpPolicyFromArgs(argv: HttpPolicyArgs, cwd: string): Promise<UploadHeader['http'] | undefined> {
-  const flagsUsed = argv.allowHttp.length > 0 || argv.allowHttpMethod.length > 0 || argv.allowPrivateHttp.length > 0
-    || argv.httpTimeout !== undefined || argv.httpMaxResponse !== undefined || argv.httpCa !== undefined;
+  const flagsUsed =
+    argv.allowHttp.length > 0 ||
+    argv.allowHttpMethod.length > 0 ||
+    argv.allowPrivateHttp.length > 0 ||
+    argv.httpTimeout !== undefined ||
+    argv.httpMaxResponse !== undefined ||
+    argv.httpCa !== undefined;
   if (argv.httpPolicy !== undefined) {
-    if (flagsUsed) throw new UsageError('--http-policy replaces the other HTTP flags', 'put everything in the JSON file, or use only flags');
+    if (flagsUsed)
+      throw new UsageError('--http-policy replaces the other HTTP flags', 'put everything in the JSON file, or use only flags');
     const text = await readFile(path.resolve(cwd, argv.httpPolicy), 'utf8').catch((err: Error) => {
       throw new UsageError(`--http-policy ${argv.httpPolicy}: ${err.message}`);
     });
@@ -63,12 +87,16 @@ export async function httpPolicyFromArgs(argv: HttpPolicyArgs, cwd: string): Pro
       throw new UsageError(`--http-policy ${argv.httpPolicy} is not JSON: ${(err as Error).message}`);
     }
     if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { allow?: unknown }).allow)) {
-      throw new UsageError(`--http-policy ${argv.httpPolicy} needs an "allow" array`, 'e.g. {"allow":[{"host":"api.example.com","methods":["GET"]}],"timeoutMs":5000}');
+      throw new UsageError(
+        `--http-policy ${argv.httpPolicy} needs an "allow" array`,
+        'e.g. {"allow":[{"host":"api.example.com","methods":["GET"]}],"timeoutMs":5000}',
+      );
     }
     return parsed as UploadHeader['http'];
   }
   if (!flagsUsed) return undefined;
-  if (argv.allowHttp.length === 0) throw new UsageError('HTTP options need at least one --allow-http host', 'e.g. --allow-http api.example.com');
+  if (argv.allowHttp.length === 0)
+    throw new UsageError('HTTP options need at least one --allow-http host', 'e.g. --allow-http api.example.com');
   const { parseAllowHttpFlag } = await runtimeLibrary();
   const rules: HttpAllowRule[] = argv.allowHttp.map((flag) => usage(() => parseAllowHttpFlag(flag)));
   if (argv.allowHttpMethod.length > 0) for (const r of rules) r.methods = argv.allowHttpMethod.map((m) => m.toUpperCase());
@@ -80,7 +108,8 @@ export async function httpPolicyFromArgs(argv: HttpPolicyArgs, cwd: string): Pro
   const policy: NonNullable<UploadHeader['http']> = { allow: rules };
   if (argv.httpTimeout !== undefined) {
     const ms = parseDuration(argv.httpTimeout);
-    if (ms === undefined || ms < 1) throw new UsageError(`--http-timeout "${argv.httpTimeout}" is not a duration`, 'e.g. --http-timeout 5s');
+    if (ms === undefined || ms < 1)
+      throw new UsageError(`--http-timeout "${argv.httpTimeout}" is not a duration`, 'e.g. --http-timeout 5s');
     policy.timeoutMs = ms;
   }
   if (argv.httpMaxResponse !== undefined) policy.maxResponseBytes = parseSize(argv.httpMaxResponse, '--http-max-response');

@@ -6,10 +6,51 @@
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable, checkClusterTable, checkKafkaRequestTable, checkKindTable, checkLimits, checkNodeTable, checkReplicaTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
-  inFlagUnit, KAFKA_REQUEST_LIMIT_TABLE, KIND_LIMIT_TABLE, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, REPLICA_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveRolloutThresholds, resolveTrafficLimits,
-  ROLLOUT_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE,
-  type AgentLimitsSpec, type ArtifactLimits, type AuditSegmentLimitName, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type KafkaRequestLimits, type KindLimitName, type LimitRow, type NodeLimits, type PrepareCacheLimits, type RolloutThresholds, type TrafficLimits,
+  AGENT_LIMIT_TABLE,
+  ARTIFACT_LIMIT_TABLE,
+  AUDIT_SEGMENT_LIMIT_TABLE,
+  checkAuditSegmentTable,
+  checkClusterTable,
+  checkKafkaRequestTable,
+  checkKindTable,
+  checkLimits,
+  checkNodeTable,
+  checkReplicaTable,
+  CLUSTER_LIMIT_TABLE,
+  defaultText,
+  DEPLOYABLE_LIMITS,
+  EDGE_LIMIT_TABLE,
+  flagTakesDigitsOnly,
+  flagUnit,
+  fromFlagUnit,
+  inFlagUnit,
+  KAFKA_REQUEST_LIMIT_TABLE,
+  KIND_LIMIT_TABLE,
+  LimitOutOfRangeError,
+  NODE_LIMIT_TABLE,
+  PREPARE_CACHE_LIMIT_TABLE,
+  REPLICA_LIMIT_TABLE,
+  resolveArtifactLimits,
+  resolveEdgeLimits,
+  resolvePrepareCacheLimits,
+  resolveRolloutThresholds,
+  resolveTrafficLimits,
+  ROLLOUT_LIMIT_TABLE,
+  rowFloor,
+  TRAFFIC_LIMIT_TABLE,
+  type AgentLimitsSpec,
+  type ArtifactLimits,
+  type AuditSegmentLimitName,
+  type ClusterLimits,
+  type EdgeLimits,
+  type DeployableLimitName,
+  type KafkaRequestLimits,
+  type KindLimitName,
+  type LimitRow,
+  type NodeLimits,
+  type PrepareCacheLimits,
+  type RolloutThresholds,
+  type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -21,7 +62,8 @@ export type LimitFlagArgs = { [flag: string]: unknown };
 const number = (n: number): string => n.toLocaleString('en-US');
 
 /** What a row's value looks like in the table's unit, for help and hints ("1,000 ms", "10,000,000 fuel"). */
-const withUnit = (n: number, unit: string): string => (unit === 'ms' ? `${number(n)} ms` : unit === 'percent' ? `${number(n)}%` : number(n));
+const withUnit = (n: number, unit: string): string =>
+  unit === 'ms' ? `${number(n)} ms` : unit === 'percent' ? `${number(n)}%` : number(n);
 
 /**
  * `ms` as the duration a flag takes (`7d`, `10m`) when that says it exactly, else undefined:
@@ -58,10 +100,14 @@ function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: stri
     const inFlag = (n: number): string => number(inFlagUnit(row, n));
     return `Value: a whole number of ${flagUnit(row)} (${defaultIs(defaultText(row, inFlag))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
   }
-  const forms = row.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)'
-    : row.unit === 'percent' ? 'a whole percent (5 or 5%)'
-    : row.unit === 'ms' ? `a duration, e.g. ${durationExamples(row).join(', ')}`
-      : `${row.unit}, e.g. ${number(row.default ?? rowFloor(row))}${countExample === undefined ? '' : ` or ${countExample}`}`;
+  const forms =
+    row.unit === 'pages'
+      ? '64 KiB pages (256) or a size (16MiB)'
+      : row.unit === 'percent'
+        ? 'a whole percent (5 or 5%)'
+        : row.unit === 'ms'
+          ? `a duration, e.g. ${durationExamples(row).join(', ')}`
+          : `${row.unit}, e.g. ${number(row.default ?? rowFloor(row))}${countExample === undefined ? '' : ` or ${countExample}`}`;
   // A duration row's default as the durations the flag takes ("5m", not "300,000 ms"), as its examples.
   const sayDefault = (d: number): string => (row.unit === 'ms' ? formatDuration(d) : withUnit(d, row.unit));
   // A duration row's ceiling as a duration too, where one says it exactly ("at most 7d", not 604,800,000 ms).
@@ -80,12 +126,17 @@ function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: stri
 function flagText(argv: LimitFlagArgs, flag: string): string | undefined {
   const text = argv[flag];
   if (text === undefined || typeof text === 'string') return text;
-  if (Array.isArray(text) && text.every((t) => typeof t === 'string')) throw new UsageError(`--${flag} is given ${text.length} times`, `give --${flag} once`);
-  throw new UsageError(`--${flag} is ${describeArg(text)}, not the flag's text`, `give --${flag} as the text typed on the command line (e.g. '${flag}': '3'), as yargs passes a string option`);
+  if (Array.isArray(text) && text.every((t) => typeof t === 'string'))
+    throw new UsageError(`--${flag} is given ${text.length} times`, `give --${flag} once`);
+  throw new UsageError(
+    `--${flag} is ${describeArg(text)}, not the flag's text`,
+    `give --${flag} as the text typed on the command line (e.g. '${flag}': '3'), as yargs passes a string option`,
+  );
 }
 
 /** A non-text flag value, said briefly for the refusal. */
-const describeArg = (value: unknown): string => (Array.isArray(value) ? 'a list that is not all text' : `${typeof value} ${String(value).slice(0, 40)}`);
+const describeArg = (value: unknown): string =>
+  Array.isArray(value) ? 'a list that is not all text' : `${typeof value} ${String(value).slice(0, 40)}`;
 
 /** Adds `--fuel`, `--memory`, `--max-sends-per-s`, `--max-sends-per-call` (whatever the table marks deployable). */
 export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
@@ -113,7 +164,10 @@ function parseByUnit(row: LimitRow, flag: string, text: string): number {
     const ms = parseDuration(text);
     if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1) {
       const [low, high] = durationExamples(row);
-      throw new UsageError(`${flag} "${text}" is not a duration`, `e.g. ${flag} ${low} (the default) or ${flag} ${high} (the most it takes)`);
+      throw new UsageError(
+        `${flag} "${text}" is not a duration`,
+        `e.g. ${flag} ${low} (the default) or ${flag} ${high} (the most it takes)`,
+      );
     }
     return ms;
   }
@@ -122,7 +176,11 @@ function parseByUnit(row: LimitRow, flag: string, text: string): number {
 
 /** The limits the flags set (none given: undefined, i.e. the node's defaults / keep on upgrade). */
 export function limitsFromFlags(argv: LimitFlagArgs): Partial<AgentLimitsSpec> | undefined {
-  return tableFlags(argv, DEPLOYABLE_LIMITS.map((name) => rowFlag(name, AGENT_LIMIT_TABLE[name], AGENT_LIMIT_TABLE[name].deploy.flag)), (given) => checkLimits(given, { field: 'flags' }));
+  return tableFlags(
+    argv,
+    DEPLOYABLE_LIMITS.map((name) => rowFlag(name, AGENT_LIMIT_TABLE[name], AGENT_LIMIT_TABLE[name].deploy.flag)),
+    (given) => checkLimits(given, { field: 'flags' }),
+  );
 }
 
 /**
@@ -239,7 +297,11 @@ export function kindLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 /** The kind settings the deploy flags set (none given: undefined, i.e. the node's default idle period and no cap of its own). */
 export function kindLimitsFromFlags(argv: LimitFlagArgs): Partial<Record<KindLimitName, number>> | undefined {
   const names = Object.keys(KIND_LIMIT_TABLE) as KindLimitName[];
-  return tableFlags(argv, names.map((name) => rowFlag(name, KIND_LIMIT_TABLE[name], KIND_LIMIT_TABLE[name].deploy.flag)), (given) => checkKindTable(given, 'flags'));
+  return tableFlags(
+    argv,
+    names.map((name) => rowFlag(name, KIND_LIMIT_TABLE[name], KIND_LIMIT_TABLE[name].deploy.flag)),
+    (given) => checkKindTable(given, 'flags'),
+  );
 }
 
 /**
@@ -301,7 +363,10 @@ export function rolloutThresholdsFromFlags(argv: LimitFlagArgs): Partial<Rollout
 export const ROLLOUT_THRESHOLD_FLAGS: readonly string[] = Object.freeze(flagRows(ROLLOUT_LIMIT_TABLE, 'flag').map((r) => r.flag));
 
 /** A table's rows that a command sets (those with `serve`, an upgrade `flag` or a `scale` flag), in table order, with their names and flags. */
-function flagRows<N extends string>(table: Readonly<Record<N, LimitRow>>, how: 'serve' | 'flag' | 'scale' = 'serve'): { name: N; row: LimitRow; flag: string }[] {
+function flagRows<N extends string>(
+  table: Readonly<Record<N, LimitRow>>,
+  how: 'serve' | 'flag' | 'scale' = 'serve',
+): { name: N; row: LimitRow; flag: string }[] {
   return (Object.keys(table) as N[]).flatMap((name) => {
     const row = table[name];
     const flag = row[how];
@@ -310,10 +375,21 @@ function flagRows<N extends string>(table: Readonly<Record<N, LimitRow>>, how: '
 }
 
 /** A flag per row of `table` that has one, its help the row's description and its "Value: …" (forms, range, default). */
-function rowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, how: 'serve' | 'flag' | 'scale', prefix = '', countExample?: string): Argv<T & LimitFlagArgs> {
+function rowOptions<T>(
+  y: Argv<T>,
+  table: Readonly<Record<string, LimitRow>>,
+  how: 'serve' | 'flag' | 'scale',
+  prefix = '',
+  countExample?: string,
+): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
   // A required row's flag is demanded (yargs refuses it missing); its help says so (valueHelp).
-  for (const { row, flag } of flagRows(table, how)) out = out.option(flag, { type: 'string', demandOption: row.required === true, describe: `${prefix}${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
+  for (const { row, flag } of flagRows(table, how))
+    out = out.option(flag, {
+      type: 'string',
+      demandOption: row.required === true,
+      describe: `${prefix}${row.description} ${valueHelp(row, countExample)}`,
+    }) as Argv<T & LimitFlagArgs>;
   return out;
 }
 
@@ -328,9 +404,16 @@ function serveRowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>
  * `flags` in its errors).
  */
 function commandTableFlags<N extends string>(
-  argv: LimitFlagArgs, table: Readonly<Record<N, LimitRow>>, resolve: (given: Partial<Record<N, number>>, field: string) => unknown, how: 'serve' | 'flag' | 'scale' = 'serve',
+  argv: LimitFlagArgs,
+  table: Readonly<Record<N, LimitRow>>,
+  resolve: (given: Partial<Record<N, number>>, field: string) => unknown,
+  how: 'serve' | 'flag' | 'scale' = 'serve',
 ): Partial<Record<N, number>> | undefined {
-  return tableFlags(argv, flagRows(table, how).map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolve(given, 'flags'));
+  return tableFlags(
+    argv,
+    flagRows(table, how).map(({ name, row, flag }) => rowFlag(name, row, flag)),
+    (given) => resolve(given, 'flags'),
+  );
 }
 
 /**
@@ -346,10 +429,13 @@ function parseDigits(row: LimitRow, flag: string, text: string): number {
     // (the most, 256 worker threads for --shards, is no value to suggest).
     const least = `${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`;
     // A required row (`--replicas`) is never left out; a default that is the least is said once.
-    const hint = row.required ? `e.g. ${least} or ${flag} ${inFlagUnit(row, row.ceiling)} (the most it takes)`
-      : row.default === undefined ? `e.g. ${least}; omit it for the default, ${defaultText(row, String)}`
-        : row.default === rowFloor(row) && row.defaultWhen === undefined ? `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default and the least it takes)`
-        : `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}) or ${least}`;
+    const hint = row.required
+      ? `e.g. ${least} or ${flag} ${inFlagUnit(row, row.ceiling)} (the most it takes)`
+      : row.default === undefined
+        ? `e.g. ${least}; omit it for the default, ${defaultText(row, String)}`
+        : row.default === rowFloor(row) && row.defaultWhen === undefined
+          ? `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default and the least it takes)`
+          : `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}) or ${least}`;
     throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, hint);
   }
   return fromFlagUnit(row, Number(text));
@@ -359,7 +445,11 @@ function parseDigits(row: LimitRow, flag: string, text: string): number {
 function parsePercent(row: LimitRow, flag: string, text: string): number {
   const m = /^\s*(\d+)\s*%?\s*$/.exec(text);
   // The default and the least, in the two forms taken: the most (100%: never roll back) is no value to suggest.
-  if (!m) throw new UsageError(`${flag} "${text}" is not a whole percent`, `e.g. ${flag} ${defaultText(row, (d) => `${d}%`)} (the default) or ${flag} ${rowFloor(row)} (the least it takes)`);
+  if (!m)
+    throw new UsageError(
+      `${flag} "${text}" is not a whole percent`,
+      `e.g. ${flag} ${defaultText(row, (d) => `${d}%`)} (the default) or ${flag} ${rowFloor(row)} (the least it takes)`,
+    );
   return Number(m[1]);
 }
 
@@ -401,7 +491,11 @@ function rowFlag<N extends string>(name: N, row: LimitRow, flag: string): TableF
  * a usage error naming the flag and the range that applied in the flag's unit, with the row's hint
  * (how it is set, its default and description).
  */
-function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly TableFlag<N>[], check: (given: Partial<Record<N, number>>) => unknown): Partial<Record<N, number>> | undefined {
+function tableFlags<N extends string>(
+  argv: LimitFlagArgs,
+  flags: readonly TableFlag<N>[],
+  check: (given: Partial<Record<N, number>>) => unknown,
+): Partial<Record<N, number>> | undefined {
   const given: Partial<Record<N, number>> = {};
   const typed: Partial<Record<N, string>> = {};
   for (const f of flags) {
@@ -421,6 +515,9 @@ function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly Table
     if (f === undefined) throw err;
     const range = flagRange(f.row, err.min, err.ceiling);
     // The text as typed ("61s", "10"), not the parsed value: what the operator wrote is what they look for.
-    throw new UsageError(`--${f.flag} ${typed[f.name]!} is out of range: it must be ${range}`, isDurationFlag(f.row) ? durationHint(f.row, f.flag, err.min, err.ceiling) : err.hint);
+    throw new UsageError(
+      `--${f.flag} ${typed[f.name]!} is out of range: it must be ${range}`,
+      isDurationFlag(f.row) ? durationHint(f.row, f.flag, err.min, err.ceiling) : err.hint,
+    );
   }
 }

@@ -26,8 +26,15 @@ export interface LocalNode {
  * moves only by `advance` (runtime's VirtualClock: through the due timers in due order), so a timer
  * fires when a scenario says, never by the real time a slow machine took.
  */
-export async function startLocalNode(opts: { apiPort: number; dataDir?: string; timeoutMs: number; prefix: string; virtualClock?: boolean }): Promise<LocalNode> {
-  if (!Number.isInteger(opts.apiPort) || opts.apiPort < 0 || opts.apiPort > 65535) throw new UsageError(`--api-port ${opts.apiPort} is not a port`);
+export async function startLocalNode(opts: {
+  apiPort: number;
+  dataDir?: string;
+  timeoutMs: number;
+  prefix: string;
+  virtualClock?: boolean;
+}): Promise<LocalNode> {
+  if (!Number.isInteger(opts.apiPort) || opts.apiPort < 0 || opts.apiPort > 65535)
+    throw new UsageError(`--api-port ${opts.apiPort} is not a port`);
   const temporary = opts.dataDir === undefined ? await mkdtemp(path.join(tmpdir(), opts.prefix)) : undefined;
   const dataDir = temporary ?? opts.dataDir!;
   const removeTemporary = async (): Promise<void> => {
@@ -38,7 +45,13 @@ export async function startLocalNode(opts: { apiPort: number; dataDir?: string; 
   // Loaded once startNode was: the same package, present.
   const clock = opts.virtualClock ? new (await import('@caxton/runtime')).VirtualClock(Date.now()) : undefined;
   try {
-    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: opts.apiPort, auth: { mode: 'token' }, ...(clock ? { busClock: clock.now } : {}) });
+    node = await startNode({
+      dataDir,
+      apiHost: '127.0.0.1',
+      apiPort: opts.apiPort,
+      auth: { mode: 'token' },
+      ...(clock ? { busClock: clock.now } : {}),
+    });
   } catch (err) {
     await removeTemporary();
     throw err;
@@ -54,7 +67,9 @@ export async function startLocalNode(opts: { apiPort: number; dataDir?: string; 
   }
   const running = node;
   return {
-    client, address, dataDir,
+    client,
+    address,
+    dataDir,
     ...(clock ? { advance: (ms: number) => clock.advance(ms, running) } : {}),
     async stop() {
       client.close();

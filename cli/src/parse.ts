@@ -23,7 +23,16 @@ export function parseConfigPairs(pairs: readonly string[], flag = '--config'): R
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
 };
 
 /**
@@ -104,7 +113,8 @@ export function parsePerformative(text: string): Performative {
 export function parseUserParams(pairs: readonly string[]): Record<string, string> {
   const params = parseConfigPairs(pairs, '--param');
   for (const key of Object.keys(params)) {
-    if (!/^x-/i.test(key)) throw new UsageError(`--param "${key}" must start with X-`, 'FIPA user-defined parameters are named X-something');
+    if (!/^x-/i.test(key))
+      throw new UsageError(`--param "${key}" must start with X-`, 'FIPA user-defined parameters are named X-something');
   }
   return params;
 }
@@ -114,8 +124,10 @@ export function parseRawMessage(text: string): { json: string } | { fipa: string
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) return { json: trimmed };
   if (trimmed.startsWith('(')) return { fipa: trimmed };
-  throw new UsageError('--raw must be an ACL message as JSON ({…}) or in the FIPA string form ((inform …))',
-    `e.g. --raw '(inform :receiver (set (agent-identifier :name echo)) :content "hi")'`);
+  throw new UsageError(
+    '--raw must be an ACL message as JSON ({…}) or in the FIPA string form ((inform …))',
+    `e.g. --raw '(inform :receiver (set (agent-identifier :name echo)) :content "hi")'`,
+  );
 }
 
 /** `host:port`, `[v6]:port` or `dns:`/`unix:` targets grpc-js understands (also a saved context's address). */

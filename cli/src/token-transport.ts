@@ -24,8 +24,11 @@ export function isLoopbackHost(host: string): boolean {
 
 export class PlaintextTokenError extends CliError {
   constructor(address: string) {
-    super(EXIT.USAGE, `refusing to send the API token in plaintext to ${address}`,
-      'connect with TLS (--tls, --tls-ca <ca.pem>) so the token is encrypted; or, on a network you trust, pass --insecure');
+    super(
+      EXIT.USAGE,
+      `refusing to send the API token in plaintext to ${address}`,
+      'connect with TLS (--tls, --tls-ca <ca.pem>) so the token is encrypted; or, on a network you trust, pass --insecure',
+    );
   }
 }
 

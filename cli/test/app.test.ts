@@ -56,7 +56,10 @@ describe('caxton command line', () => {
   });
 
   it('checks --topics before anything is built or sent (decision 2050)', async () => {
-    for (const [bad, why] of [['or*ders', /"or\*ders" is not a topic pattern/], ['a,,b', /--topics\[1\]: "" is not a topic pattern/]] as const) {
+    for (const [bad, why] of [
+      ['or*ders', /"or\*ders" is not a topic pattern/],
+      ['a,,b', /--topics\[1\]: "" is not a topic pattern/],
+    ] as const) {
       const io = captureIo();
       assert.equal(await run(['deploy', 'missing.wasm', '--topics', bad, '--addr', '127.0.0.1:1'], io), 2, bad);
       assert.match(io.err, why);
@@ -86,13 +89,24 @@ describe('caxton command line', () => {
 describe('flags → requests', () => {
   it('builds a structured message from send flags', () => {
     const argv: SendArgs = {
-      ...globals, agent: 'seller, other@p2', performative: 'CFP', content: '(price ?p)', conversationId: 'deal-1',
-      protocol: 'fipa-contract-net', replyBy: '10s', param: ['X-trace=t1'],
+      ...globals,
+      agent: 'seller, other@p2',
+      performative: 'CFP',
+      content: '(price ?p)',
+      conversationId: 'deal-1',
+      protocol: 'fipa-contract-net',
+      replyBy: '10s',
+      param: ['X-trace=t1'],
     };
     assert.deepEqual(sendInput(argv, NOW), {
       structured: {
-        performative: 'cfp', receivers: [{ name: 'seller' }, { name: 'other@p2' }], content: '(price ?p)', conversationId: 'deal-1',
-        protocol: 'fipa-contract-net', replyBy: NOW + 10_000, userParams: { 'X-trace': 't1' },
+        performative: 'cfp',
+        receivers: [{ name: 'seller' }, { name: 'other@p2' }],
+        content: '(price ?p)',
+        conversationId: 'deal-1',
+        protocol: 'fipa-contract-net',
+        replyBy: NOW + 10_000,
+        userParams: { 'X-trace': 't1' },
       },
     });
   });
@@ -100,18 +114,40 @@ describe('flags → requests', () => {
   it('--priority sets X-caxton-priority, refuses what is not a priority, and does not fight --param or --raw', () => {
     const base: SendArgs = { ...globals, agent: 'worker', performative: 'request', content: 'drain', param: [] };
     assert.deepEqual(sendInput({ ...base, priority: 'high' }, NOW), {
-      structured: { performative: 'request', receivers: [{ name: 'worker' }], content: 'drain', userParams: { 'X-caxton-priority': 'high' } },
+      structured: {
+        performative: 'request',
+        receivers: [{ name: 'worker' }],
+        content: 'drain',
+        userParams: { 'X-caxton-priority': 'high' },
+      },
     });
-    assert.deepEqual(sendInput({ ...base, priority: 'normal' }, NOW), { structured: { performative: 'request', receivers: [{ name: 'worker' }], content: 'drain' } });
-    assert.throws(() => sendInput({ ...base, priority: 'urgent' }, NOW), (e: unknown) => e instanceof UsageError && /--priority takes high, normal, low, got "urgent"/.test(e.message));
-    assert.throws(() => sendInput({ ...base, priority: 'low', param: ['X-caxton-priority=high'] }, NOW), (e: unknown) => e instanceof UsageError && /both set the priority/.test(e.message));
-    assert.throws(() => sendInput({ ...globals, param: [], raw: '{}', priority: 'high' }, NOW), (e: unknown) => e instanceof UsageError && /drop --priority/.test(e.message));
+    assert.deepEqual(sendInput({ ...base, priority: 'normal' }, NOW), {
+      structured: { performative: 'request', receivers: [{ name: 'worker' }], content: 'drain' },
+    });
+    assert.throws(
+      () => sendInput({ ...base, priority: 'urgent' }, NOW),
+      (e: unknown) => e instanceof UsageError && /--priority takes high, normal, low, got "urgent"/.test(e.message),
+    );
+    assert.throws(
+      () => sendInput({ ...base, priority: 'low', param: ['X-caxton-priority=high'] }, NOW),
+      (e: unknown) => e instanceof UsageError && /both set the priority/.test(e.message),
+    );
+    assert.throws(
+      () => sendInput({ ...globals, param: [], raw: '{}', priority: 'high' }, NOW),
+      (e: unknown) => e instanceof UsageError && /drop --priority/.test(e.message),
+    );
   });
 
   it('keeps --raw and positional messages apart', () => {
     assert.deepEqual(sendInput({ ...globals, param: [], raw: '(inform :content "x")' }, NOW), { fipa: '(inform :content "x")' });
-    assert.throws(() => sendInput({ ...globals, param: [], raw: '{}', agent: 'echo' }, NOW), (e: unknown) => e instanceof UsageError && /drop <agent>/.test(e.message));
-    assert.throws(() => sendInput({ ...globals, param: [], agent: 'echo' }, NOW), (e: unknown) => e instanceof UsageError && /missing <performative> <content>/.test(e.message));
+    assert.throws(
+      () => sendInput({ ...globals, param: [], raw: '{}', agent: 'echo' }, NOW),
+      (e: unknown) => e instanceof UsageError && /drop <agent>/.test(e.message),
+    );
+    assert.throws(
+      () => sendInput({ ...globals, param: [], agent: 'echo' }, NOW),
+      (e: unknown) => e instanceof UsageError && /missing <performative> <content>/.test(e.message),
+    );
   });
 
   it('builds tail filters and log queries', () => {
@@ -126,12 +162,40 @@ describe('flags → requests', () => {
   it('turns serve flags into node options', () => {
     // serve declares --addr without a default, so an unset one is undefined (the global default
     // is where a client connects, not where serve listens).
-    const base = { ...globals, addr: undefined, apiHost: '0.0.0.0', apiPort: 7000, auth: true, requireClientCert: false } as unknown as Parameters<typeof nodeOptions>[0];
-    assert.deepEqual(nodeOptions({ ...base, dataDir: 'state', kafka: 'k1:9092, k2:9092', etcd: 'e1:2379', nodeId: 'n1', cert: 'c.pem', key: 'k.pem', clientCa: 'ca.pem', requireClientCert: true }, '/srv'), {
-      dataDir: '/srv/state', apiHost: '0.0.0.0', apiPort: 7000, auth: { mode: 'token' }, nodeId: 'n1',
-      kafka: { brokers: ['k1:9092', 'k2:9092'] }, etcd: { endpoints: ['e1:2379'] },
-      tls: { certFile: '/srv/c.pem', keyFile: '/srv/k.pem', caFile: '/srv/ca.pem', requireClientCert: true },
-    });
+    const base = {
+      ...globals,
+      addr: undefined,
+      apiHost: '0.0.0.0',
+      apiPort: 7000,
+      auth: true,
+      requireClientCert: false,
+    } as unknown as Parameters<typeof nodeOptions>[0];
+    assert.deepEqual(
+      nodeOptions(
+        {
+          ...base,
+          dataDir: 'state',
+          kafka: 'k1:9092, k2:9092',
+          etcd: 'e1:2379',
+          nodeId: 'n1',
+          cert: 'c.pem',
+          key: 'k.pem',
+          clientCa: 'ca.pem',
+          requireClientCert: true,
+        },
+        '/srv',
+      ),
+      {
+        dataDir: '/srv/state',
+        apiHost: '0.0.0.0',
+        apiPort: 7000,
+        auth: { mode: 'token' },
+        nodeId: 'n1',
+        kafka: { brokers: ['k1:9092', 'k2:9092'] },
+        etcd: { endpoints: ['e1:2379'] },
+        tls: { certFile: '/srv/c.pem', keyFile: '/srv/k.pem', caFile: '/srv/ca.pem', requireClientCert: true },
+      },
+    );
     assert.deepEqual(nodeOptions({ ...base, auth: false }, '/srv').auth, { mode: 'none' });
     assert.throws(() => nodeOptions({ ...base, cert: 'c.pem' }, '/srv'), /--cert and --key go together/);
     assert.throws(() => nodeOptions({ ...base, requireClientCert: true }, '/srv'), /needs --client-ca/);
@@ -145,7 +209,10 @@ describe('flags → requests', () => {
     assert.equal(nodeOptions({ ...base, auditReads: false }, '/srv').audit, undefined, 'reads unrecorded unless asked');
     // Decision 2100: the Kafka request shape goes to the cluster options (rows of core's KAFKA_REQUEST_LIMIT_TABLE, decision 2153); cluster mode only.
     const cluster = { ...base, kafka: 'k1:9092', etcd: 'e1:2379' };
-    assert.deepEqual(nodeOptions({ ...cluster, 'kafka-linger-ms': '2', 'kafka-fetch-min-bytes': '16384' } as typeof base, '/srv').cluster?.kafkaRequests, { lingerMs: 2, fetchMinBytes: 16_384 });
+    assert.deepEqual(
+      nodeOptions({ ...cluster, 'kafka-linger-ms': '2', 'kafka-fetch-min-bytes': '16384' } as typeof base, '/srv').cluster?.kafkaRequests,
+      { lingerMs: 2, fetchMinBytes: 16_384 },
+    );
     assert.equal(nodeOptions({ ...cluster, 'kafka-session-timeout': '9000' } as typeof base, '/srv').cluster?.sessionTimeoutMs, 9000);
     assert.equal(nodeOptions({ ...cluster }, '/srv').cluster, undefined, 'the node defaults unless asked');
     assert.throws(() => nodeOptions({ ...base, 'kafka-fetch-max-wait-ms': '5' } as typeof base, '/srv'), /need cluster mode/);
@@ -158,7 +225,10 @@ describe('flags → requests', () => {
     assert.equal(listen(nodeOptions(bare, '/srv')), '127.0.0.1:50051');
     assert.equal(listen(nodeOptions({ ...bare, addr: '127.0.0.1:50777' } as typeof bare, '/srv')), '127.0.0.1:50777');
     assert.equal(listen(nodeOptions({ ...bare, addr: '[::1]:7000' } as typeof bare, '/srv')), '::1:7000');
-    assert.throws(() => nodeOptions({ ...bare, addr: '127.0.0.1:50777', apiPort: 1 } as typeof bare, '/srv'), /either as --addr host:port or as --api-host\/--api-port, not both/);
+    assert.throws(
+      () => nodeOptions({ ...bare, addr: '127.0.0.1:50777', apiPort: 1 } as typeof bare, '/srv'),
+      /either as --addr host:port or as --api-host\/--api-port, not both/,
+    );
     assert.throws(() => nodeOptions({ ...bare, addr: 'nope' } as typeof bare, '/srv'), /--addr nope is not host:port/);
   });
 
@@ -169,6 +239,9 @@ describe('flags → requests', () => {
     // Its range and refusals are its row's (decision 2149): serve-node-cluster-options.test.ts.
     assert.throws(() => nodeOptions({ ...bare, shards: '0' } as typeof bare, '/srv'), /--shards 0 is out of range/);
     const { defaultShards } = await import('@caxton/runtime');
-    assert.deepEqual([1, 2, 3, 8].map((cores) => defaultShards(cores)), [1, 1, 2, 7]);
+    assert.deepEqual(
+      [1, 2, 3, 8].map((cores) => defaultShards(cores)),
+      [1, 1, 2, 7],
+    );
   });
 });

@@ -53,8 +53,13 @@ describe('bundled caxton = unbundled caxton', () => {
     assert.match(r.stdout, /Kommandos:/);
   });
 
-  it('the Japanese run lays out wide characters (else cliui\'s and wrap-ansi\'s string-width went unchecked off ASCII)', { timeout: 60_000 }, async () => {
-    const r = await caxton(['deploy', '--help'], { cwd: work, env: { LANG: 'ja_JP.UTF-8', LC_ALL: 'ja_JP.UTF-8', LC_MESSAGES: 'ja_JP.UTF-8' } });
+  it("the Japanese run lays out wide characters (else cliui's and wrap-ansi's string-width went unchecked off ASCII)", {
+    timeout: 60_000,
+  }, async () => {
+    const r = await caxton(['deploy', '--help'], {
+      cwd: work,
+      env: { LANG: 'ja_JP.UTF-8', LC_ALL: 'ja_JP.UTF-8', LC_MESSAGES: 'ja_JP.UTF-8' },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /位置:/);
     assert.match(r.stdout, /\[文字列\] \[必須\]/);

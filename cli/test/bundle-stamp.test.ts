@@ -24,13 +24,17 @@ interface PolicyModule {
   fastStringWidthSource(realPath: string): string;
   bundledWorkspaces(inputs: Record<string, unknown>): string[];
   bundledPackageDirs(inputs: Record<string, unknown>): string[];
-  chunksToPrune(args: { names: string[]; current: Set<string>; staleSince: Record<string, unknown>; now: number; graceMs?: number }): { remove: string[]; staleSince: Record<string, number> };
+  chunksToPrune(args: { names: string[]; current: Set<string>; staleSince: Record<string, unknown>; now: number; graceMs?: number }): {
+    remove: string[];
+    staleSince: Record<string, number>;
+  };
 }
 
 // Compiled to cli/dist/test/: the bin is ../../bin, the scripts ../../../scripts.
 const BIN_DIR = fileURLToPath(new URL('../../bin/', import.meta.url));
 const stampModule = (): Promise<StampModule> => import(new URL('../../bin/bundle-stamp.js', import.meta.url).href) as Promise<StampModule>;
-const policyModule = (): Promise<PolicyModule> => import(new URL('../../../scripts/bundle-cli-policy.mjs', import.meta.url).href) as Promise<PolicyModule>;
+const policyModule = (): Promise<PolicyModule> =>
+  import(new URL('../../../scripts/bundle-cli-policy.mjs', import.meta.url).href) as Promise<PolicyModule>;
 
 let work: string;
 let trees = 0;
@@ -54,7 +58,8 @@ async function tree(bundleMain: string): Promise<string> {
 async function writeStamp(root: string): Promise<void> {
   const { stampOf, STAMP_PATH } = await stampModule();
   const stamp: Record<string, string> = {};
-  for (const rel of ['cli/dist/tsconfig.tsbuildinfo', 'core/dist/tsconfig.tsbuildinfo']) stamp[rel] = stampOf(await stat(path.join(root, rel)));
+  for (const rel of ['cli/dist/tsconfig.tsbuildinfo', 'core/dist/tsconfig.tsbuildinfo'])
+    stamp[rel] = stampOf(await stat(path.join(root, rel)));
   await writeFile(path.join(root, STAMP_PATH), JSON.stringify(stamp));
 }
 
@@ -95,7 +100,10 @@ describe('the bundled CLI runs only when it is whole and current', () => {
     await writeFile(path.join(root, STAMP_PATH), '["core/dist/tsconfig.tsbuildinfo"]');
     assert.equal(bundleIsCurrent(root), false, 'a stamp that is not an object');
     const outside = await stat(path.join(root, 'core', 'dist', 'tsconfig.tsbuildinfo'));
-    await writeFile(path.join(root, STAMP_PATH), JSON.stringify({ '../tree-0/core/dist/tsconfig.tsbuildinfo': `${outside.size}:${outside.mtimeMs}` }));
+    await writeFile(
+      path.join(root, STAMP_PATH),
+      JSON.stringify({ '../tree-0/core/dist/tsconfig.tsbuildinfo': `${outside.size}:${outside.mtimeMs}` }),
+    );
     assert.equal(bundleIsCurrent(root), false, 'a path that leaves the root');
     await rm(path.join(root, STAMP_PATH));
     assert.equal(bundleIsCurrent(root), false, 'no stamp');
@@ -116,7 +124,9 @@ describe('the bundled CLI runs only when it is whole and current', () => {
     assert.match(r.stderr, /the bundled CLI is incomplete .*chunk-GONE\.js.*running the compiled modules/);
   });
 
-  it('a chunk missing after bundle code ran (a command\'s lazy import) fails: the command is not run twice', { timeout: 30_000 }, async () => {
+  it("a chunk missing after bundle code ran (a command's lazy import) fails: the command is not run twice", {
+    timeout: 30_000,
+  }, async () => {
     const root = await tree(`${BUNDLE_OK}await import('./chunk-GONE.js');\n`);
     const r = await runBin(root);
     assert.notEqual(r.code, 0);
@@ -157,7 +167,11 @@ describe('bundle build policy', () => {
       'node_modules/cliui/node_modules/string-width/index.js': {},
       'caxton-fast-string-width:/repo/node_modules/string-width/index.js': {},
     };
-    assert.deepEqual(bundledPackageDirs(inputs), ['node_modules/@grpc/grpc-js', 'node_modules/cliui/node_modules/string-width', 'node_modules/yargs']);
+    assert.deepEqual(bundledPackageDirs(inputs), [
+      'node_modules/@grpc/grpc-js',
+      'node_modules/cliui/node_modules/string-width',
+      'node_modules/yargs',
+    ]);
   });
 
   it('chunksToPrune: a superseded chunk is kept a day from when a build first found it stale, whatever its mtime', async () => {
@@ -167,7 +181,12 @@ describe('bundle build policy', () => {
     const t0 = 1_000_000_000_000;
     const first = chunksToPrune({ names, current, staleSince: {}, now: t0 });
     assert.deepEqual(first, { remove: [], staleSince: { 'chunk-OLD.js': t0, 'chunk-OLDER.js': t0 } });
-    const later = chunksToPrune({ names, current, staleSince: { ...first.staleSince, 'chunk-OLDER.js': t0 - CHUNK_GRACE_MS, 'chunk-VANISHED.js': t0 }, now: t0 + 1 });
+    const later = chunksToPrune({
+      names,
+      current,
+      staleSince: { ...first.staleSince, 'chunk-OLDER.js': t0 - CHUNK_GRACE_MS, 'chunk-VANISHED.js': t0 },
+      now: t0 + 1,
+    });
     assert.deepEqual(later, { remove: ['chunk-OLDER.js'], staleSince: { 'chunk-OLD.js': t0 } });
     const dayOn = chunksToPrune({ names: ['main.js', 'chunk-OLD.js'], current, staleSince: later.staleSince, now: t0 + CHUNK_GRACE_MS });
     assert.deepEqual(dayOn, { remove: ['chunk-OLD.js'], staleSince: {} });
@@ -176,7 +195,12 @@ describe('bundle build policy', () => {
   it('chunksToPrune: a record that is not a past time (corrupt, in the future) restarts the day instead of removing', async () => {
     const { chunksToPrune } = await policyModule();
     const now = 2_000_000_000_000;
-    const r = chunksToPrune({ names: ['a.js', 'b.js', 'c.js'], current: new Set(), staleSince: { 'a.js': 'yesterday', 'b.js': now + 10 ** 9, 'c.js': Number.NaN }, now });
+    const r = chunksToPrune({
+      names: ['a.js', 'b.js', 'c.js'],
+      current: new Set(),
+      staleSince: { 'a.js': 'yesterday', 'b.js': now + 10 ** 9, 'c.js': Number.NaN },
+      now,
+    });
     assert.deepEqual(r, { remove: [], staleSince: { 'a.js': now, 'b.js': now, 'c.js': now } });
   });
 
@@ -186,14 +210,30 @@ describe('bundle build policy', () => {
     assert.deepEqual(r, { remove: [], staleSince: {} });
   });
 
-  it('FAST_NET_MODULE: isIPv6 and isIP answer as Node\'s for addresses, names and non-strings; the rest is Node\'s net', async () => {
+  it("FAST_NET_MODULE: isIPv6 and isIP answer as Node's for addresses, names and non-strings; the rest is Node's net", async () => {
     const { FAST_NET_MODULE } = await policyModule();
     const mod: { exports: typeof net } = { exports: {} as typeof net };
     new Function('require', 'module', FAST_NET_MODULE)(createRequire(import.meta.url), mod);
     const fast = mod.exports;
     const inputs: unknown[] = [
-      '127.0.0.1', '::1', '::', '[::1]', 'fe80::1%eth0', '::ffff:10.0.0.1', '2001:db8::8a2e:370:7334',
-      '1:2:3:4:5:6:7:8', '1:2', ':', 'localhost', 'caxton.example', '', ' ::1', '256.0.0.1', 123, undefined, null,
+      '127.0.0.1',
+      '::1',
+      '::',
+      '[::1]',
+      'fe80::1%eth0',
+      '::ffff:10.0.0.1',
+      '2001:db8::8a2e:370:7334',
+      '1:2:3:4:5:6:7:8',
+      '1:2',
+      ':',
+      'localhost',
+      'caxton.example',
+      '',
+      ' ::1',
+      '256.0.0.1',
+      123,
+      undefined,
+      null,
     ];
     for (const input of inputs) {
       assert.equal(fast.isIPv6(input as string), net.isIPv6(input as string), `isIPv6(${String(input)})`);
@@ -204,18 +244,52 @@ describe('bundle build policy', () => {
     assert.equal(fast.isIPv4, net.isIPv4);
   });
 
-  it('fastStringWidthSource: as each real string-width the bundle wraps (yargs\', cliui\'s, wrap-ansi\'s copy) on every kind of text and option', { timeout: 30_000 }, async () => {
+  it("fastStringWidthSource: as each real string-width the bundle wraps (yargs', cliui's, wrap-ansi's copy) on every kind of text and option", {
+    timeout: 30_000,
+  }, async () => {
     const { fastStringWidthSource } = await policyModule();
     const { build } = await import('esbuild');
     const require = createRequire(import.meta.url);
     const texts: unknown[] = [
-      '', 'caxton', '--no-such-flag [string] [required]', '~!@#$%^&*()_+{}|:"<>?`-=[]\\;\',./ ',
-      '位置:', '[文字列] [必須]', 'ｶﾀｶﾅ', '한국어', 'é', 'e\u0301', '±§¡', '👨‍👩‍👧‍👦', '🏳️‍🌈', '👍🏽', '☺️',
-      '\u001b[31mred\u001b[39m', '\u001b]8;;https://caxton.dev\u0007link\u001b]8;;\u0007', '\u009b31m',
-      'a\tb', '\n', 'a\u0000b', '\u007f', '\u200b', '\ud800', 'x'.repeat(500),
-      undefined, null, 42, ['ab'], new String('ab'),
+      '',
+      'caxton',
+      '--no-such-flag [string] [required]',
+      '~!@#$%^&*()_+{}|:"<>?`-=[]\\;\',./ ',
+      '位置:',
+      '[文字列] [必須]',
+      'ｶﾀｶﾅ',
+      '한국어',
+      'é',
+      'e\u0301',
+      '±§¡',
+      '👨‍👩‍👧‍👦',
+      '🏳️‍🌈',
+      '👍🏽',
+      '☺️',
+      '\u001b[31mred\u001b[39m',
+      '\u001b]8;;https://caxton.dev\u0007link\u001b]8;;\u0007',
+      '\u009b31m',
+      'a\tb',
+      '\n',
+      'a\u0000b',
+      '\u007f',
+      '\u200b',
+      '\ud800',
+      'x'.repeat(500),
+      undefined,
+      null,
+      42,
+      ['ab'],
+      new String('ab'),
     ];
-    const optionSets = [undefined, {}, { ambiguousIsNarrow: false }, { ambiguousIsNarrow: true }, { countAnsiEscapeCodes: true }, { ambiguousIsNarrow: false, countAnsiEscapeCodes: true }];
+    const optionSets = [
+      undefined,
+      {},
+      { ambiguousIsNarrow: false },
+      { ambiguousIsNarrow: true },
+      { countAnsiEscapeCodes: true },
+      { ambiguousIsNarrow: false, countAnsiEscapeCodes: true },
+    ];
     const copies = [
       require.resolve('string-width', { paths: [path.dirname(require.resolve('yargs'))] }),
       require.resolve('string-width', { paths: [path.dirname(require.resolve('cliui'))] }),
@@ -226,7 +300,14 @@ describe('bundle build policy', () => {
     try {
       for (const [i, real] of copies.entries()) {
         // Bundled as scripts/bundle-cli.mjs bundles it: the require becomes the real module, evaluated lazily.
-        const out = await build({ stdin: { contents: fastStringWidthSource(real), resolveDir: path.dirname(real), loader: 'js' }, bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent' });
+        const out = await build({
+          stdin: { contents: fastStringWidthSource(real), resolveDir: path.dirname(real), loader: 'js' },
+          bundle: true,
+          format: 'esm',
+          platform: 'node',
+          write: false,
+          logLevel: 'silent',
+        });
         const file = path.join(dir, `width-${i}.mjs`);
         await writeFile(file, out.outputFiles[0]!.text);
         const fast = ((await import(pathToFileURL(file).href)) as { default: (text: unknown, options?: object) => number }).default;

@@ -35,9 +35,15 @@ interface ClientSide {
 
 /** The bundle file (relative to the repository) that holds the client's proto.js, from esbuild's metafile. */
 async function clientChunk(): Promise<string> {
-  const meta = JSON.parse(await readFile(path.join(BUNDLE, 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  const meta = JSON.parse(await readFile(path.join(BUNDLE, 'meta.json'), 'utf8')) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
   const found = Object.entries(meta.outputs).filter(([, out]) => Object.keys(out.inputs).includes('client/dist/src/proto.js'));
-  assert.equal(found.length, 1, `expected one bundle output holding client/dist/src/proto.js, found ${found.map(([p]) => p).join(', ') || 'none'}`);
+  assert.equal(
+    found.length,
+    1,
+    `expected one bundle output holding client/dist/src/proto.js, found ${found.map(([p]) => p).join(', ') || 'none'}`,
+  );
   return found[0]![0];
 }
 
@@ -63,13 +69,30 @@ function sample(type: protobuf.Type, depth = 0, variant = 0): Record<string, unk
     else if (rt !== null) v = depth > 3 ? {} : sample(rt, depth + 1);
     else {
       switch (field.type) {
-        case 'string': v = `x${field.name} é日本🙂`; break;
-        case 'bool': v = true; break;
-        case 'bytes': v = Buffer.from([0, 1, 2, 255]); break;
-        case 'int64': case 'sint64': case 'sfixed64': v = -(2 ** 40) - 3; break;
-        case 'uint64': case 'fixed64': v = '18446744073709551615'; break;
-        case 'double': case 'float': v = 1.5; break;
-        default: v = 7;
+        case 'string':
+          v = `x${field.name} é日本🙂`;
+          break;
+        case 'bool':
+          v = true;
+          break;
+        case 'bytes':
+          v = Buffer.from([0, 1, 2, 255]);
+          break;
+        case 'int64':
+        case 'sint64':
+        case 'sfixed64':
+          v = -(2 ** 40) - 3;
+          break;
+        case 'uint64':
+        case 'fixed64':
+          v = '18446744073709551615';
+          break;
+        case 'double':
+        case 'float':
+          v = 1.5;
+          break;
+        default:
+          v = 7;
       }
     }
     if (field.map) v = { k1: v };
@@ -85,9 +108,15 @@ function sample(type: protobuf.Type, depth = 0, variant = 0): Record<string, unk
 
 /** Every value's own class (Buffer, Uint8Array, Object…) too: deepStrictEqual checks prototypes, this says which one differed. */
 const withClasses = (x: unknown): string =>
-  JSON.stringify(x, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? { __class: Object.getPrototypeOf(v)?.constructor?.name, ...v } : v));
+  JSON.stringify(x, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? { __class: Object.getPrototypeOf(v)?.constructor?.name, ...v } : v,
+  );
 
-const ERROR = new CaxtonError('agent.not-found', 'no agent 日本 a', { kind: 'not-found', context: { agent: 'a', n: 3 }, hint: 'list them with caxton agents' });
+const ERROR = new CaxtonError('agent.not-found', 'no agent 日本 a', {
+  kind: 'not-found',
+  context: { agent: 'a', n: 3 },
+  hint: 'list them with caxton agents',
+});
 
 /** Compares `bundled` with the compiled client; returns how many type/direction pairs it compared. */
 function assertSameWire(bundled: ClientSide): number {
@@ -136,7 +165,8 @@ function assertSameWire(bundled: ClientSide): number {
 }
 
 /** Whether node_modules' full protobufjs build (its .proto parser) has been loaded in this process. */
-const parserLoaded = (): boolean => Object.keys(createRequire(import.meta.url).cache).some((f) => /[/\\]node_modules[/\\]protobufjs[/\\]src[/\\]parse\.js$/.test(f));
+const parserLoaded = (): boolean =>
+  Object.keys(createRequire(import.meta.url).cache).some((f) => /[/\\]node_modules[/\\]protobufjs[/\\]src[/\\]parse\.js$/.test(f));
 
 let tree: string;
 

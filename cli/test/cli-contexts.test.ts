@@ -176,11 +176,33 @@ describe('caxton context against a running API', () => {
       const tlsToken = path.join(work, 'tls.token');
       await writeFile(tlsToken, `${tls.token}\n`, { mode: 0o600 });
       // Relative paths, as typed in the certificate directory: stored absolute.
-      const add = await caxton(['context', 'add', 'secure', '--address', tls.address, '--ca-file', 'ca.pem', '--server-name', 'localhost', '--token-file', tlsToken],
-        { cwd: certDir, env: { CAXTON_CONFIG: configFile } });
+      const add = await caxton(
+        [
+          'context',
+          'add',
+          'secure',
+          '--address',
+          tls.address,
+          '--ca-file',
+          'ca.pem',
+          '--server-name',
+          'localhost',
+          '--token-file',
+          tlsToken,
+        ],
+        { cwd: certDir, env: { CAXTON_CONFIG: configFile } },
+      );
       assert.equal(add.code, 0, show(add));
       const saved = await run(['context', 'show', 'secure', '--json']);
-      assert.deepEqual(JSON.parse(saved.stdout), { name: 'secure', current: false, address: tls.address, tls: true, caFile: certs.ca, serverName: 'localhost', tokenFile: tlsToken });
+      assert.deepEqual(JSON.parse(saved.stdout), {
+        name: 'secure',
+        current: false,
+        address: tls.address,
+        tls: true,
+        caFile: certs.ca,
+        serverName: 'localhost',
+        tokenFile: tlsToken,
+      });
 
       const r = await run(['--context', 'secure', 'agents', '--json']);
       assert.equal(r.code, 0, show(r));

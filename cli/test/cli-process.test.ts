@@ -42,7 +42,9 @@ describe('caxton CLI against a running API', () => {
   });
 
   it('deploys a .wasm, naming the agent after the file', async () => {
-    const r = await caxton(['deploy', 'build/echo.wasm', '--fuel', '2M', '--memory', '2MiB', '--config', 'greeting=hi', ...dataDirArg], { cwd: work });
+    const r = await caxton(['deploy', 'build/echo.wasm', '--fuel', '2M', '--memory', '2MiB', '--config', 'greeting=hi', ...dataDirArg], {
+      cwd: work,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^deployed echo from build\/echo\.wasm$/m);
     assert.match(r.stdout, /^fuel\/message\s+2,000,000$/m);
@@ -75,7 +77,10 @@ describe('caxton CLI against a running API', () => {
     assert.match(row!, /^echo\s+running\s+-\s+1\s+-\s+node-test\s+0\s+0\s+0\s+64 KiB\/2\.0 MiB\s+-$/);
     const json = await caxton(['agents', '--json', ...dataDirArg]);
     const agents = JSON.parse(json.stdout) as { name: string; limits: { fuelPerMessage: number } }[];
-    assert.deepEqual(agents.map((a) => [a.name, a.limits.fuelPerMessage]), [['echo', 2_000_000]]);
+    assert.deepEqual(
+      agents.map((a) => [a.name, a.limits.fuelPerMessage]),
+      [['echo', 2_000_000]],
+    );
   });
 
   it('shows one agent, or exits 3 when there is none', async () => {
@@ -88,11 +93,26 @@ describe('caxton CLI against a running API', () => {
   });
 
   it('sends a message and prints its id', async () => {
-    const r = await caxton(['send', 'echo', 'request', 'hello there', '-c', 'conv-9', '-p', 'fipa-request', '--param', 'X-trace=abc', ...dataDirArg]);
+    const r = await caxton([
+      'send',
+      'echo',
+      'request',
+      'hello there',
+      '-c',
+      'conv-9',
+      '-p',
+      'fipa-request',
+      '--param',
+      'X-trace=abc',
+      ...dataDirArg,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^m-\d+\n$/);
     const sent = h.node.accepted.at(-1)!.message;
-    assert.deepEqual([sent.performative, sent.content, sent.conversationId, sent.protocol, sent.userParams], ['request', 'hello there', 'conv-9', 'fipa-request', { 'X-trace': 'abc' }]);
+    assert.deepEqual(
+      [sent.performative, sent.content, sent.conversationId, sent.protocol, sent.userParams],
+      ['request', 'hello there', 'conv-9', 'fipa-request', { 'X-trace': 'abc' }],
+    );
   });
 
   it('sends a raw message as JSON or FIPA string', async () => {
@@ -100,7 +120,12 @@ describe('caxton CLI against a running API', () => {
     const r = await caxton(['send', '--raw', raw, '--json', ...dataDirArg]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual((JSON.parse(r.stdout) as { accepted: string[] }).accepted, ['echo']);
-    const fipa = await caxton(['send', '--raw', '(inform :receiver (set (agent-identifier :name echo)) :content "in FIPA")', ...dataDirArg]);
+    const fipa = await caxton([
+      'send',
+      '--raw',
+      '(inform :receiver (set (agent-identifier :name echo)) :content "in FIPA")',
+      ...dataDirArg,
+    ]);
     assert.equal(fipa.code, 0, fipa.stderr);
     assert.equal(h.node.accepted.at(-1)!.message.content, 'in FIPA');
   });
@@ -116,13 +141,21 @@ describe('caxton CLI against a running API', () => {
     const { eventually } = await harnessModule();
     await eventually(() => h.node.activeSubscriptions === 1, 'the CLI to subscribe', 10_000);
     for (const content of ['one', 'skip me']) {
-      await h.client.send({ structured: { performative: content === 'skip me' ? 'request' : 'inform', receivers: [{ name: 'echo' }], content } });
+      await h.client.send({
+        structured: { performative: content === 'skip me' ? 'request' : 'inform', receivers: [{ name: 'echo' }], content },
+      });
     }
     await h.client.send({ structured: { performative: 'inform', receivers: [{ name: 'echo' }], content: 'two' } });
     const r = await tail;
     assert.equal(r.code, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { message: { content: string } });
-    assert.deepEqual(events.map((e) => e.message.content), ['one', 'two']);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { message: { content: string } });
+    assert.deepEqual(
+      events.map((e) => e.message.content),
+      ['one', 'two'],
+    );
   });
 
   it('follows logs until Ctrl-C, then exits 0', async () => {
@@ -154,7 +187,7 @@ describe('caxton CLI against a running API', () => {
     assert.match(r.stdout, /^node-test \*\s+127\.0\.0\.1:0\s+.+\s+1: echo$/m);
   });
 
-  it('imports, lists, gets and exports an agent\'s state; export | import round-trips', async () => {
+  it("imports, lists, gets and exports an agent's state; export | import round-trips", async () => {
     const lines = [
       JSON.stringify({ key: 'count', value: '41' }),
       JSON.stringify({ key: 'session/a', value: 'line one\nline two' }),
@@ -180,7 +213,16 @@ describe('caxton CLI against a running API', () => {
 
     const exported = await caxton(['state', 'counter', 'export', ...dataDirArg]);
     assert.equal(exported.code, 0, exported.stderr);
-    assert.deepEqual(exported.stdout.trim().split('\n').map((l) => JSON.parse(l)), lines.trim().split('\n').map((l) => JSON.parse(l)));
+    assert.deepEqual(
+      exported.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      lines
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
     await writeFile(path.join(work, 'copy.jsonl'), exported.stdout);
     const copy = await caxton(['state', 'copy', 'import', 'copy.jsonl', '--json', ...dataDirArg], { cwd: work });
     assert.deepEqual(JSON.parse(copy.stdout), { written: 3, deleted: 0 });

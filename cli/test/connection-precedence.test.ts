@@ -12,21 +12,37 @@ import { DEFAULT_ADDR, DEFAULT_DATA_DIR } from '../src/global-args.js';
 
 const STAGING_TOKEN = path.resolve('tokens', 'staging.token');
 const STAGING_CA = path.resolve('tls', 'staging-ca.pem');
-const config = parseContextConfig(JSON.stringify({
-  version: 1,
-  current: 'staging',
-  contexts: {
-    staging: { address: 'staging.example.com:50051', tokenFile: STAGING_TOKEN, caFile: STAGING_CA, serverName: 'caxton.internal', output: 'json' },
-    prod: { address: 'prod.example.com:50051', tls: true },
-  },
-}), path.resolve('config.json'));
+const config = parseContextConfig(
+  JSON.stringify({
+    version: 1,
+    current: 'staging',
+    contexts: {
+      staging: {
+        address: 'staging.example.com:50051',
+        tokenFile: STAGING_TOKEN,
+        caFile: STAGING_CA,
+        serverName: 'caxton.internal',
+        output: 'json',
+      },
+      prod: { address: 'prod.example.com:50051', tls: true },
+    },
+  }),
+  path.resolve('config.json'),
+);
 const noCurrent = { contexts: config.contexts };
 
 describe('connection precedence', () => {
   it('takes everything from the current context when nothing else is given', () => {
     const c = resolveConnection({ timeout: 30 }, {}, config);
     assert.deepEqual(c.context, { name: 'staging', chosenBy: 'current context' });
-    assert.deepEqual(c.args, { addr: 'staging.example.com:50051', dataDir: DEFAULT_DATA_DIR, tls: true, json: true, tlsCa: STAGING_CA, tlsServerName: 'caxton.internal' });
+    assert.deepEqual(c.args, {
+      addr: 'staging.example.com:50051',
+      dataDir: DEFAULT_DATA_DIR,
+      tls: true,
+      json: true,
+      tlsCa: STAGING_CA,
+      tlsServerName: 'caxton.internal',
+    });
     assert.equal(c.contextTokenFile, STAGING_TOKEN);
     assert.equal(c.dataDirToken, false, "a dev node's ./.caxton token is not sent to a named runtime");
     assert.deepEqual(c.notes, []);
@@ -40,8 +56,19 @@ describe('connection precedence', () => {
   });
 
   it('flags beat the chosen context, setting by setting', () => {
-    const c = resolveConnection({ timeout: 30, context: 'staging', addr: '10.0.0.9:50051', json: false, tlsCa: 'other-ca.pem', tlsServerName: 'n9', tls: false }, {}, config);
-    assert.deepEqual(c.args, { addr: '10.0.0.9:50051', dataDir: DEFAULT_DATA_DIR, tls: false, json: false, tlsCa: 'other-ca.pem', tlsServerName: 'n9' });
+    const c = resolveConnection(
+      { timeout: 30, context: 'staging', addr: '10.0.0.9:50051', json: false, tlsCa: 'other-ca.pem', tlsServerName: 'n9', tls: false },
+      {},
+      config,
+    );
+    assert.deepEqual(c.args, {
+      addr: '10.0.0.9:50051',
+      dataDir: DEFAULT_DATA_DIR,
+      tls: false,
+      json: false,
+      tlsCa: 'other-ca.pem',
+      tlsServerName: 'n9',
+    });
     assert.equal(c.contextTokenFile, STAGING_TOKEN, 'what no flag set still comes from the context');
     assert.deepEqual(c.notes, [], 'flags were typed for this call: no note');
   });
@@ -54,12 +81,19 @@ describe('connection precedence', () => {
       'caxton: note: CAXTON_ADDR overrides the address of context staging',
       'caxton: note: CAXTON_TOKEN overrides the token file of context staging',
     ]);
-    const typed = resolveConnection({ timeout: 30, context: 'staging', token: 'typed', tokenFile: 'f' }, { CAXTON_TOKEN: 'from-env' }, config);
+    const typed = resolveConnection(
+      { timeout: 30, context: 'staging', token: 'typed', tokenFile: 'f' },
+      { CAXTON_TOKEN: 'from-env' },
+      config,
+    );
     assert.deepEqual(typed.notes, [], '--token-file given: the environment token overrides nothing');
   });
 
   it('an address from a flag or CAXTON_ADDR means no current context', () => {
-    for (const [given, env] of [[{ addr: '127.0.0.1:7000' }, {}], [{}, { CAXTON_ADDR: '127.0.0.1:7000' }]] as const) {
+    for (const [given, env] of [
+      [{ addr: '127.0.0.1:7000' }, {}],
+      [{}, { CAXTON_ADDR: '127.0.0.1:7000' }],
+    ] as const) {
       const c = resolveConnection({ timeout: 30, ...given }, env, config);
       assert.equal(c.context, undefined);
       assert.deepEqual(c.args, { addr: '127.0.0.1:7000', dataDir: DEFAULT_DATA_DIR, tls: false, json: false });
@@ -88,12 +122,17 @@ describe('connection precedence', () => {
   });
 
   it('an unknown --context is an error that lists the known ones', () => {
-    assert.throws(() => resolveConnection({ timeout: 30, context: 'qa' }, {}, config),
-      (e: unknown) => e instanceof UnknownContextError && /known contexts: prod, staging/.test(e.hint ?? ''));
+    assert.throws(
+      () => resolveConnection({ timeout: 30, context: 'qa' }, {}, config),
+      (e: unknown) => e instanceof UnknownContextError && /known contexts: prod, staging/.test(e.hint ?? ''),
+    );
   });
 
   it('a local command refuses --context instead of ignoring it, and takes its defaults', () => {
-    assert.throws(() => localConnectionArgs({ timeout: 30, context: 'prod' }, {}, 'build'), (e: unknown) => e instanceof UsageError && /caxton build` does not talk to a node/.test(e.message));
+    assert.throws(
+      () => localConnectionArgs({ timeout: 30, context: 'prod' }, {}, 'build'),
+      (e: unknown) => e instanceof UsageError && /caxton build` does not talk to a node/.test(e.message),
+    );
     assert.deepEqual(localConnectionArgs({ timeout: 30 }, { CAXTON_DATA_DIR: 'd' }, 'serve'), { dataDir: 'd', tls: false, json: false });
   });
 });

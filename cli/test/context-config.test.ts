@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  configFilePath, ContextConfigError, lookupContext, parseContextConfig, serializeContextConfig, UnknownContextError,
+  configFilePath,
+  ContextConfigError,
+  lookupContext,
+  parseContextConfig,
+  serializeContextConfig,
+  UnknownContextError,
 } from '../src/context-config.js';
 import { EXIT } from '../src/exit-codes.js';
 
@@ -16,35 +21,58 @@ function configText(contexts: Record<string, unknown>, extra: Record<string, unk
 }
 
 function rejects(text: string, field: string | undefined, problem: RegExp): void {
-  assert.throws(() => parseContextConfig(text, FILE), (e: unknown) => {
-    assert.ok(e instanceof ContextConfigError, String(e));
-    assert.equal(e.exitCode, EXIT.USAGE);
-    assert.equal(e.file, FILE);
-    assert.equal(e.field, field);
-    assert.ok(e.message.startsWith(`${FILE}: `), e.message);
-    assert.match(e.message, problem);
-    assert.ok(e.hint && e.hint.length > 10, 'a hint says what to do');
-    return true;
-  });
+  assert.throws(
+    () => parseContextConfig(text, FILE),
+    (e: unknown) => {
+      assert.ok(e instanceof ContextConfigError, String(e));
+      assert.equal(e.exitCode, EXIT.USAGE);
+      assert.equal(e.file, FILE);
+      assert.equal(e.field, field);
+      assert.ok(e.message.startsWith(`${FILE}: `), e.message);
+      assert.match(e.message, problem);
+      assert.ok(e.hint && e.hint.length > 10, 'a hint says what to do');
+      return true;
+    },
+  );
 }
 
 describe('contexts file', () => {
   it('reads contexts into typed values; a CA file implies TLS', () => {
-    const config = parseContextConfig(configText({
-      staging: { address: 'staging.example.com:50051', tokenFile: ABS_TOKEN, caFile: ABS_CA, serverName: 'caxton.internal', output: 'json' },
-      local: { address: '127.0.0.1:50051' },
-      cloud: { address: 'dns:///caxton.example.com:443', tls: true },
-    }, { current: 'staging' }), FILE);
+    const config = parseContextConfig(
+      configText(
+        {
+          staging: {
+            address: 'staging.example.com:50051',
+            tokenFile: ABS_TOKEN,
+            caFile: ABS_CA,
+            serverName: 'caxton.internal',
+            output: 'json',
+          },
+          local: { address: '127.0.0.1:50051' },
+          cloud: { address: 'dns:///caxton.example.com:443', tls: true },
+        },
+        { current: 'staging' },
+      ),
+      FILE,
+    );
     assert.equal(config.current, 'staging');
     assert.deepEqual(lookupContext(config, 'staging'), {
-      address: 'staging.example.com:50051', tokenFile: ABS_TOKEN, caFile: ABS_CA, serverName: 'caxton.internal', output: 'json', tls: true,
+      address: 'staging.example.com:50051',
+      tokenFile: ABS_TOKEN,
+      caFile: ABS_CA,
+      serverName: 'caxton.internal',
+      output: 'json',
+      tls: true,
     });
     assert.deepEqual(lookupContext(config, 'local'), { address: '127.0.0.1:50051', tls: false });
     assert.deepEqual(lookupContext(config, 'cloud'), { address: 'dns:///caxton.example.com:443', tls: true });
   });
 
   it('round-trips through its own serialization, names sorted', () => {
-    const text = configText({ zeta: { address: 'z:1', tls: false }, alpha: { address: 'a:2', tokenFile: ABS_TOKEN, tls: false } }, { current: 'zeta' });
+    const text = configText(
+      { zeta: { address: 'z:1', tls: false }, alpha: { address: 'a:2', tokenFile: ABS_TOKEN, tls: false } },
+      { current: 'zeta' },
+    );
     const once = serializeContextConfig(parseContextConfig(text, FILE));
     assert.deepEqual(Object.keys((JSON.parse(once) as { contexts: object }).contexts), ['alpha', 'zeta']);
     assert.equal(serializeContextConfig(parseContextConfig(once, FILE)), once);
@@ -74,7 +102,11 @@ describe('contexts file', () => {
   });
 
   it('refuses a token stored in the file itself', () => {
-    rejects(configText({ s: { address: 'a:1', token: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA' } }), 'contexts.s.token', /a token is stored in the file itself/);
+    rejects(
+      configText({ s: { address: 'a:1', token: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA' } }),
+      'contexts.s.token',
+      /a token is stored in the file itself/,
+    );
   });
 
   it('reads a name written with escapes as what it says', () => {
@@ -90,10 +122,19 @@ describe('contexts file', () => {
 
   it('lists the known contexts when a name is unknown', () => {
     const config = parseContextConfig(configText({ prod: { address: 'p:1' }, dev: { address: 'd:1' } }), FILE);
-    assert.throws(() => lookupContext(config, 'staging'), (e: unknown) => e instanceof UnknownContextError
-      && e.exitCode === EXIT.NOT_FOUND && e.message === 'no context named "staging"' && /known contexts: dev, prod/.test(e.hint ?? ''));
+    assert.throws(
+      () => lookupContext(config, 'staging'),
+      (e: unknown) =>
+        e instanceof UnknownContextError &&
+        e.exitCode === EXIT.NOT_FOUND &&
+        e.message === 'no context named "staging"' &&
+        /known contexts: dev, prod/.test(e.hint ?? ''),
+    );
     const empty = parseContextConfig('{"version":1}', FILE);
-    assert.throws(() => lookupContext(empty, 'x'), (e: unknown) => e instanceof UnknownContextError && /caxton context add/.test(e.hint ?? ''));
+    assert.throws(
+      () => lookupContext(empty, 'x'),
+      (e: unknown) => e instanceof UnknownContextError && /caxton context add/.test(e.hint ?? ''),
+    );
   });
 });
 
@@ -102,10 +143,16 @@ describe('contexts file location', () => {
   const cwd = path.resolve('work');
   it('is $CAXTON_CONFIG (relative to the working directory), else $XDG_CONFIG_HOME/caxton, else ~/.config/caxton', () => {
     assert.equal(configFilePath({ CAXTON_CONFIG: 'my.json', XDG_CONFIG_HOME: path.resolve('xdg') }, home, cwd), path.join(cwd, 'my.json'));
-    assert.equal(configFilePath({ XDG_CONFIG_HOME: path.resolve('xdg') }, home, cwd), path.join(path.resolve('xdg'), 'caxton', 'config.json'));
+    assert.equal(
+      configFilePath({ XDG_CONFIG_HOME: path.resolve('xdg') }, home, cwd),
+      path.join(path.resolve('xdg'), 'caxton', 'config.json'),
+    );
     assert.equal(configFilePath({}, home, cwd), path.join(home, '.config', 'caxton', 'config.json'));
   });
   it('ignores an empty CAXTON_CONFIG and a relative XDG_CONFIG_HOME (the XDG spec says so)', () => {
-    assert.equal(configFilePath({ CAXTON_CONFIG: '', XDG_CONFIG_HOME: 'rel' }, home, cwd), path.join(home, '.config', 'caxton', 'config.json'));
+    assert.equal(
+      configFilePath({ CAXTON_CONFIG: '', XDG_CONFIG_HOME: 'rel' }, home, cwd),
+      path.join(home, '.config', 'caxton', 'config.json'),
+    );
   });
 });

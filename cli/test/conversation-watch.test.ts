@@ -9,11 +9,20 @@ import { type MessageEvent } from '@caxton/core';
 
 let n = 0;
 function ev(from: string, to: string[], performative: Performative): MessageEvent {
-  return { messageId: `m${++n}`, acceptedAt: n, message: { performative, sender: { name: `${from}@caxton` }, receivers: to.map((name) => ({ name: `${name}@caxton` })), conversationId: 'c' } };
+  return {
+    messageId: `m${++n}`,
+    acceptedAt: n,
+    message: {
+      performative,
+      sender: { name: `${from}@caxton` },
+      receivers: to.map((name) => ({ name: `${name}@caxton` })),
+      conversationId: 'c',
+    },
+  };
 }
 
 describe('ConversationWatch', () => {
-  it('without a protocol: ends at each receiver\'s first answer to the operator', () => {
+  it("without a protocol: ends at each receiver's first answer to the operator", () => {
     const w = new ConversationWatch('operator', ['echo'], undefined, 'request');
     assert.equal(w.finished, false);
     assert.equal(w.observe(ev('other', ['operator'], 'inform')), false, 'not a receiver of ours');
@@ -34,12 +43,12 @@ describe('ConversationWatch', () => {
     assert.equal(w.finished, true);
   });
 
-  it('fipa-contract-net: proposals wait for the operator\'s accept/reject, then the result', () => {
+  it("fipa-contract-net: proposals wait for the operator's accept/reject, then the result", () => {
     const w = new ConversationWatch('operator', ['s1', 's2'], 'fipa-contract-net', 'cfp');
     w.observe(ev('s1', ['operator'], 'propose'));
     w.observe(ev('s2', ['operator'], 'refuse'));
     assert.deepEqual(w.pending(), ['s1'], 'a proposal is not the end');
-    assert.equal(w.observe(ev('operator', ['s1'], 'accept-proposal')), false, 'the operator\'s own follow-up is not shown');
+    assert.equal(w.observe(ev('operator', ['s1'], 'accept-proposal')), false, "the operator's own follow-up is not shown");
     w.observe(ev('s1', ['operator'], 'inform'));
     assert.equal(w.finished, true);
   });
@@ -66,8 +75,10 @@ describe('withConversation', () => {
     assert.equal(kept.message.conversationId, 'mine');
   });
 
-  it('reads a raw message\'s conversation and refuses one without', () => {
-    const raw = withConversation({ fipa: '(request :receiver (set (agent-identifier :name echo)) :conversation-id c9 :protocol fipa-request)' });
+  it("reads a raw message's conversation and refuses one without", () => {
+    const raw = withConversation({
+      fipa: '(request :receiver (set (agent-identifier :name echo)) :conversation-id c9 :protocol fipa-request)',
+    });
     assert.equal(raw.message.conversationId, 'c9');
     assert.equal(raw.message.protocol, 'fipa-request');
     assert.throws(() => withConversation({ json: '{"performative":"request","receiver":[{"name":"echo"}]}' }), /has no conversation-id/);

@@ -18,13 +18,13 @@ async function refused(args: string[]): Promise<string> {
 }
 
 describe('deploy --idle and --max-active from their rows (decision 2153)', () => {
-  it('read each row\'s least and most, and nothing when not given', () => {
+  it("read each row's least and most, and nothing when not given", () => {
     assert.deepEqual(kindLimitsFromFlags({ idle: '100ms', 'max-active': '1' }), { idleMs: 100, maxActive: 1 });
     assert.deepEqual(kindLimitsFromFlags({ idle: '1d', 'max-active': '12000' }), { idleMs: 86_400_000, maxActive: 12_000 });
     assert.equal(kindLimitsFromFlags({}), undefined);
   });
 
-  it('refuse one past either end in the flag\'s unit, with the row\'s hint', async () => {
+  it("refuse one past either end in the flag's unit, with the row's hint", async () => {
     for (const [flag, text, range, row] of [
       ['--idle', '99ms', 'from 100ms to 1d', KIND_LIMIT_TABLE.idleMs],
       ['--idle', '25h', 'from 100ms to 1d', KIND_LIMIT_TABLE.idleMs],
@@ -38,7 +38,9 @@ describe('deploy --idle and --max-active from their rows (decision 2153)', () =>
   });
 
   it('refuse a cap that is not digits and an idle period that is not a duration', async () => {
-    assert.ok((await refused(['--kind', 'counter', '--max-active', '1e3'])).includes('--max-active "1e3" is not a whole number of instances'));
+    assert.ok(
+      (await refused(['--kind', 'counter', '--max-active', '1e3'])).includes('--max-active "1e3" is not a whole number of instances'),
+    );
     assert.ok((await refused(['--kind', 'counter', '--idle', 'soon'])).includes('--idle "soon" is not a duration'));
   });
 
@@ -55,9 +57,15 @@ describe('deploy --idle and --max-active from their rows (decision 2153)', () =>
     assert.equal(await run(['deploy', '--help'], io), 0);
     const help = io.out.replace(/\s+/g, ' ');
     const at = (flag: string): number => help.indexOf(`--${flag} `);
-    assert.ok(at('kind') < at('idle') && at('idle') < at('max-active') && at('max-active') < at('fuel'), 'kind, idle, max-active, then the limits');
+    assert.ok(
+      at('kind') < at('idle') && at('idle') < at('max-active') && at('max-active') < at('fuel'),
+      'kind, idle, max-active, then the limits',
+    );
     assert.ok(help.includes('With --kind: an instance of the kind idle this long is passivated'), help);
     assert.ok(help.includes('at least 100ms; at most 1d; default 30s'), help);
-    assert.ok(help.includes('a whole number of instances (default none: only the node\'s bound of 12,000 instances, from 1 to 12,000)'), help);
+    assert.ok(
+      help.includes("a whole number of instances (default none: only the node's bound of 12,000 instances, from 1 to 12,000)"),
+      help,
+    );
   });
 });

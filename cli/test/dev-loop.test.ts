@@ -80,14 +80,17 @@ describe('caxton dev: one rebuild at a time', () => {
     let overlapping = 0;
     let active = 0;
     const errors: unknown[] = [];
-    const serial = new SerialRuns(async () => {
-      runs++;
-      active++;
-      overlapping = Math.max(overlapping, active);
-      await new Promise<void>((resolve) => releases.push(resolve));
-      active--;
-      if (runs === 2) throw new Error('build exploded');
-    }, (err) => errors.push(err));
+    const serial = new SerialRuns(
+      async () => {
+        runs++;
+        active++;
+        overlapping = Math.max(overlapping, active);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        active--;
+        if (runs === 2) throw new Error('build exploded');
+      },
+      (err) => errors.push(err),
+    );
     serial.request();
     serial.request();
     serial.request();
@@ -110,9 +113,22 @@ describe('caxton dev: one rebuild at a time', () => {
 
 describe('caxton dev: what is watched', () => {
   it('counts source files and ignores build outputs, dependencies and hidden files', () => {
-    for (const p of ['assembly/index.ts', 'package.json', 'src/lib.rs', 'Cargo.toml', 'app.py', 'src\\agent.c', 'assembly']) assert.equal(isSourcePath(p), true, p);
-    for (const p of ['build', 'build/echo.wasm', 'node_modules/x/index.js', 'target/wasm32/debug/a.wasm', '.git/index', 'assembly/.index.ts.swp',
-      '__pycache__/app.cpython-312.pyc', 'dist/a.js', '', '.', '../outside.ts']) assert.equal(isSourcePath(p), false, p);
+    for (const p of ['assembly/index.ts', 'package.json', 'src/lib.rs', 'Cargo.toml', 'app.py', 'src\\agent.c', 'assembly'])
+      assert.equal(isSourcePath(p), true, p);
+    for (const p of [
+      'build',
+      'build/echo.wasm',
+      'node_modules/x/index.js',
+      'target/wasm32/debug/a.wasm',
+      '.git/index',
+      'assembly/.index.ts.swp',
+      '__pycache__/app.cpython-312.pyc',
+      'dist/a.js',
+      '',
+      '.',
+      '../outside.ts',
+    ])
+      assert.equal(isSourcePath(p), false, p);
   });
 });
 
@@ -120,19 +136,41 @@ const AT = Date.parse('2026-11-24T07:00:00Z');
 
 describe('caxton dev: events', () => {
   it('marks every text line with where it comes from', () => {
-    const lines = (e: DevEvent): string[] => formatDevEvent(e).split('\n').filter((l) => l !== '');
+    const lines = (e: DevEvent): string[] =>
+      formatDevEvent(e)
+        .split('\n')
+        .filter((l) => l !== '');
     assert.deepEqual(lines({ event: 'deployed', agent: 'counter', version: 1 }), ['[deploy] deployed counter (version 1)']);
-    assert.deepEqual(lines({ event: 'upgraded', agent: 'counter', version: 3, previousVersion: 2 }), ['[deploy] upgraded counter: version 2 -> 3, state kept']);
-    const msg = lines({ event: 'message', messageId: 'm1', acceptedAt: AT, message: { performative: 'inform', sender: { name: 'counter@caxton' }, receivers: [{ name: 'cli@caxton' }], content: 'v2 2' } } as DevEvent);
+    assert.deepEqual(lines({ event: 'upgraded', agent: 'counter', version: 3, previousVersion: 2 }), [
+      '[deploy] upgraded counter: version 2 -> 3, state kept',
+    ]);
+    const msg = lines({
+      event: 'message',
+      messageId: 'm1',
+      acceptedAt: AT,
+      message: { performative: 'inform', sender: { name: 'counter@caxton' }, receivers: [{ name: 'cli@caxton' }], content: 'v2 2' },
+    } as DevEvent);
     assert.equal(msg.length, 1);
     assert.match(msg[0]!, /^\[msg\] +.*inform.*counter@caxton -> cli@caxton.*"v2 2"$/);
-    assert.match(lines({ event: 'log', agent: 'counter', at: AT, level: 'info', message: 'resuming at count 1', nodeId: 'n1' })[0]!, /^\[log\] +.*INFO.*resuming at count 1$/);
-    const failed = lines({ event: 'build-failed', agent: 'counter', error: 'assemblyscript compilation failed:\nERROR TS1109: Expression expected.\n   in assembly/index.ts(21,45)', code: 'build.compile-failed', hint: 'fix the errors above' });
+    assert.match(
+      lines({ event: 'log', agent: 'counter', at: AT, level: 'info', message: 'resuming at count 1', nodeId: 'n1' })[0]!,
+      /^\[log\] +.*INFO.*resuming at count 1$/,
+    );
+    const failed = lines({
+      event: 'build-failed',
+      agent: 'counter',
+      error: 'assemblyscript compilation failed:\nERROR TS1109: Expression expected.\n   in assembly/index.ts(21,45)',
+      code: 'build.compile-failed',
+      hint: 'fix the errors above',
+    });
     assert.equal(failed.length, 5);
     for (const l of failed) assert.match(l, /^\[build\] /, 'each line of the compiler output is marked');
     assert.match(failed.join('\n'), /the running version stays/);
     assert.equal(failed.at(-1), '[build]  hint: fix the errors above');
-    assert.match(lines({ event: 'node', address: '127.0.0.1:4000', started: true, dataDir: '/tmp/d' })[1]!, /caxton --addr 127\.0\.0\.1:4000 --data-dir \/tmp\/d <command>/);
+    assert.match(
+      lines({ event: 'node', address: '127.0.0.1:4000', started: true, dataDir: '/tmp/d' })[1]!,
+      /caxton --addr 127\.0\.0\.1:4000 --data-dir \/tmp\/d <command>/,
+    );
     assert.match(lines({ event: 'node', address: '10.0.0.1:50051', started: false })[0]!, /attached .* Ctrl-C leaves it running/);
   });
 

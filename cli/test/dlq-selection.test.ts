@@ -8,7 +8,14 @@ test('an id, or --agent --all; --agent alone, both, or neither are usage errors 
   assert.deepEqual(selectionOf({ id: 'm-1>a', all: false }, 'redrive'), { ids: ['m-1>a'] });
   assert.deepEqual(selectionOf({ agent: 'a', all: true }, 'purge'), { agent: 'a' });
   for (const argv of [{ agent: 'a', all: false }, { id: 'm-1>a', agent: 'a', all: true }, { all: true }, { all: false }]) {
-    assert.throws(() => selectionOf(argv, 'redrive'), (err) => err instanceof UsageError, JSON.stringify(argv));
+    assert.throws(
+      () => selectionOf(argv, 'redrive'),
+      (err) => err instanceof UsageError,
+      JSON.stringify(argv),
+    );
   }
-  assert.throws(() => selectionOf({ agent: 'a', all: false }, 'purge'), (err) => err instanceof UsageError && /--all/.test(err.hint ?? ''));
+  assert.throws(
+    () => selectionOf({ agent: 'a', all: false }, 'purge'),
+    (err) => err instanceof UsageError && /--all/.test(err.hint ?? ''),
+  );
 });

@@ -17,19 +17,38 @@ const NOW = Date.parse('2026-11-21T12:00:00Z');
 
 function agent(over: Partial<AgentView> = {}): AgentView {
   return {
-    name: 'echo', state: 'running', nodeId: 'n1', version: 2, artifactDigest: 'ab'.repeat(32), artifactSize: 12_345,
-    limits: { fuelPerMessage: 1_000_000, memoryPages: 16 }, config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1,
-    mailboxDepth: 0, messagesHandled: 0, createdAt: NOW - 3_600_000, updatedAt: NOW - 60_000, ...over,
+    name: 'echo',
+    state: 'running',
+    nodeId: 'n1',
+    version: 2,
+    artifactDigest: 'ab'.repeat(32),
+    artifactSize: 12_345,
+    limits: { fuelPerMessage: 1_000_000, memoryPages: 16 },
+    config: {},
+    restarts: 0,
+    fuelUsed: 0,
+    memoryPages: 1,
+    mailboxDepth: 0,
+    messagesHandled: 0,
+    createdAt: NOW - 3_600_000,
+    updatedAt: NOW - 60_000,
+    ...over,
   };
 }
 
 describe('output formatting', () => {
   it('aligns table columns, right-aligning numbers, without trailing spaces', () => {
-    const out = renderTable([
-      { header: 'NAME', value: (r: [string, number]) => r[0] },
-      { header: 'N', value: (r) => String(r[1]), right: true },
-      { header: 'NOTE', value: () => '' },
-    ], [['a', 1], ['longer', 100]]);
+    const out = renderTable(
+      [
+        { header: 'NAME', value: (r: [string, number]) => r[0] },
+        { header: 'N', value: (r) => String(r[1]), right: true },
+        { header: 'NOTE', value: () => '' },
+      ],
+      [
+        ['a', 1],
+        ['longer', 100],
+      ],
+    );
     assert.equal(out, 'NAME      N  NOTE\na         1\nlonger  100\n');
   });
 
@@ -53,18 +72,28 @@ describe('output formatting', () => {
 
   it('lists agents, with a hint when there are none', () => {
     assert.match(formatAgentTable([]), /No agents deployed\. Deploy one with `caxton deploy/);
-    const table = formatAgentTable([agent(), agent({ name: 'counter', state: 'failed', restarts: 5, mailboxDepth: 1234, lastError: { message: 'out of fuel', at: NOW } })]);
+    const table = formatAgentTable([
+      agent(),
+      agent({ name: 'counter', state: 'failed', restarts: 5, mailboxDepth: 1234, lastError: { message: 'out of fuel', at: NOW } }),
+    ]);
     const lines = table.trimEnd().split('\n');
     assert.equal(lines.length, 3);
     assert.match(lines[0]!, /^NAME\s+STATE\s+LANG\s+VERSION\s/);
     assert.match(lines[2]!, /^counter\s+failed\s+-\s+2\s+-\s+n1\s+1,234\s+0\s+5\s+64 KiB\/1\.0 MiB\s+-\s+out of fuel$/);
     const signed = formatAgentTable([agent({ signerKeyId: '0123456789abcdef' })]);
     assert.match(signed.split('\n')[1]!, /\s0123456789abcdef\s*$/, 'the SIGNER column shows the key id');
-    assert.match(formatAgentTable([agent({ language: 'assemblyscript' })]).split('\n')[1]!, /^echo\s+running\s+assemblyscript\s+2\s/, 'the LANG column');
+    assert.match(
+      formatAgentTable([agent({ language: 'assemblyscript' })]).split('\n')[1]!,
+      /^echo\s+running\s+assemblyscript\s+2\s/,
+      'the LANG column',
+    );
   });
 
   it('shows one agent in detail', () => {
-    const out = formatAgentDetail(agent({ config: { a: '1', b: '2' }, lastError: { message: 'trap', code: 'sandbox.trap', at: NOW - 1000 } }), NOW);
+    const out = formatAgentDetail(
+      agent({ config: { a: '1', b: '2' }, lastError: { message: 'trap', code: 'sandbox.trap', at: NOW - 1000 } }),
+      NOW,
+    );
     assert.match(out, /^artifact\s+sha256:(ab){32} \(12 KiB\)$/m);
     assert.match(out, /^last error\s+trap \[sandbox\.trap\] at 2026-11-21T11:59:59\.000Z$/m);
     assert.match(out, /^config\s+a=1, b=2$/m);
@@ -72,8 +101,15 @@ describe('output formatting', () => {
     assert.match(out, /^language\s+\(not stated\)$/m);
     assert.match(formatAgentDetail(agent({ language: 'rust' }), NOW), /^language\s+rust$/m);
     assert.match(formatAgentDetail(agent(), NOW), /^rollback to\s+\(none: never upgraded\)$/m);
-    assert.match(formatAgentDetail(agent({ version: 3, previous: { version: 2, artifactDigest: 'ab'.repeat(32), language: 'rust' } }), NOW), new RegExp(`^rollback to\\s+version 2, sha256:${'ab'.repeat(32)} \\(rust\\)$`, 'm'));
-    assert.match(formatAgentTable([agent({ version: 3, previous: { version: 2, artifactDigest: 'ab'.repeat(32) } })]).split('\n')[1]!, /\s3 \(2\)\s/, 'the VERSION column names the version a rollback restores');
+    assert.match(
+      formatAgentDetail(agent({ version: 3, previous: { version: 2, artifactDigest: 'ab'.repeat(32), language: 'rust' } }), NOW),
+      new RegExp(`^rollback to\\s+version 2, sha256:${'ab'.repeat(32)} \\(rust\\)$`, 'm'),
+    );
+    assert.match(
+      formatAgentTable([agent({ version: 3, previous: { version: 2, artifactDigest: 'ab'.repeat(32) } })]).split('\n')[1]!,
+      /\s3 \(2\)\s/,
+      'the VERSION column names the version a rollback restores',
+    );
     assert.match(formatAgentDetail(agent({ signerKeyId: '0123456789abcdef' }), NOW), /^signed by\s+key 0123456789abcdef$/m);
     assert.match(out, /^deployed\s+2026-11-21T11:00:00\.000Z \(1h ago\)$/m);
     // The topic allow-list (decision 2050): none given is every topic; an empty list is none.
@@ -84,14 +120,25 @@ describe('output formatting', () => {
 
   it('shows a rollout in the table and in detail (decision 1871)', () => {
     const rollout = {
-      strategy: { kind: 'canary', percent: 10 } as const, phase: 'baking' as const, candidateVersion: 3, candidateDigest: 'cd'.repeat(32),
-      startedAt: NOW - 60_000, bakeUntil: NOW + 240_000, thresholds: { maxCrashRatePercent: 1, maxFailureRatePercent: 5, maxP99Ms: 1000, bakeMs: 300_000 },
+      strategy: { kind: 'canary', percent: 10 } as const,
+      phase: 'baking' as const,
+      candidateVersion: 3,
+      candidateDigest: 'cd'.repeat(32),
+      startedAt: NOW - 60_000,
+      bakeUntil: NOW + 240_000,
+      thresholds: { maxCrashRatePercent: 1, maxFailureRatePercent: 5, maxP99Ms: 1000, bakeMs: 300_000 },
       counts: { handled: 120, crashes: 0, failures: 1, p99Ms: 3.2 },
     };
     assert.match(formatAgentTable([agent({ rollout })]).split('\n')[1]!, /\s2\s+canary:10 baking v3\s+n1\s/, 'the ROLLOUT column');
-    assert.match(formatAgentDetail(agent({ rollout }), NOW), /^rollout\s+canary:10, baking version 3 \(sha256:cdcdcdcdcdcd…\) until 2026-11-21T12:04:00\.000Z \(in 240 s\); 120 handled, 0 crashed, 1 failed, p99 3\.2 ms; thresholds crash 1%, failure 5%, p99 1000 ms, bake 300 s$/m);
+    assert.match(
+      formatAgentDetail(agent({ rollout }), NOW),
+      /^rollout\s+canary:10, baking version 3 \(sha256:cdcdcdcdcdcd…\) until 2026-11-21T12:04:00\.000Z \(in 240 s\); 120 handled, 0 crashed, 1 failed, p99 3\.2 ms; thresholds crash 1%, failure 5%, p99 1000 ms, bake 300 s$/m,
+    );
     const ended = { ...rollout, phase: 'rolled-back' as const, reason: 'crash rate 2/5 above 1%' };
-    assert.match(formatAgentDetail(agent({ rollout: ended }), NOW), /^rollout\s+canary:10, rolled-back version 3 .*; crash rate 2\/5 above 1%$/m);
+    assert.match(
+      formatAgentDetail(agent({ rollout: ended }), NOW),
+      /^rollout\s+canary:10, rolled-back version 3 .*; crash rate 2\/5 above 1%$/m,
+    );
     assert.match(formatAgentDetail(agent(), NOW), /^rollout\s+\(none\)$/m);
   });
 
@@ -100,23 +147,38 @@ describe('output formatting', () => {
     const open = agent({ breaker: { state: 'open', failures: 5, retryAfterMs: 8_200 } });
     assert.match(formatAgentTable([open]).split('\n')[1]!, /^echo\s+running \(breaker open\)\s/);
     assert.match(formatAgentDetail(open, NOW), /^breaker\s+open: 5 failed in a row, new sends refused; probe in 8\.2 s$/m);
-    assert.match(formatAgentDetail(agent({ breaker: { state: 'half-open', failures: 5 } }), NOW), /^breaker\s+half-open: 5 failed in a row, a probe message is being handled/m);
+    assert.match(
+      formatAgentDetail(agent({ breaker: { state: 'half-open', failures: 5 } }), NOW),
+      /^breaker\s+half-open: 5 failed in a row, a probe message is being handled/m,
+    );
   });
 
-  it('shows an absent agent\'s queue with the state, and in detail (decision 1990)', () => {
-    assert.match(formatAgentDetail(agent(), NOW), /^absent queue\s+\(present\) keeps node default messages for node default while stopped/m);
+  it("shows an absent agent's queue with the state, and in detail (decision 1990)", () => {
+    assert.match(
+      formatAgentDetail(agent(), NOW),
+      /^absent queue\s+\(present\) keeps node default messages for node default while stopped/m,
+    );
     const stopped = agent({ state: 'stopped', absentQueue: { queued: 3, limit: 1_000, ttlMs: 86_400_000 } });
     assert.match(formatAgentTable([stopped]).split('\n')[1]!, /^echo\s+stopped \(3 queued\)\s/);
-    assert.match(formatAgentDetail(stopped, NOW), /^absent queue\s+3 of 1,000 waiting, each kept 1d before it is dead-lettered \(absent-ttl\)$/m);
+    assert.match(
+      formatAgentDetail(stopped, NOW),
+      /^absent queue\s+3 of 1,000 waiting, each kept 1d before it is dead-lettered \(absent-ttl\)$/m,
+    );
   });
 
   it('shows an agent scaled across nodes replica by replica: node, active or passive, handled where known (decision 2097)', () => {
-    const across = agent({ replicas: { replicas: 3, draining: 0, units: [
-      { replica: 1, node: 'n1', activeOn: ['n1'], handled: 40 },
-      { replica: 2, node: 'n2', activeOn: ['n2'] },
-      { replica: 3, node: 'n3', activeOn: [] },
-      { replica: 4, node: 'n2', activeOn: ['n1'] },
-    ] } });
+    const across = agent({
+      replicas: {
+        replicas: 3,
+        draining: 0,
+        units: [
+          { replica: 1, node: 'n1', activeOn: ['n1'], handled: 40 },
+          { replica: 2, node: 'n2', activeOn: ['n2'] },
+          { replica: 3, node: 'n3', activeOn: [] },
+          { replica: 4, node: 'n2', activeOn: ['n1'] },
+        ],
+      },
+    });
     assert.match(formatAgentTable([across]).split('\n')[1]!, /^echo\s+running \(3 replicas, 3 active\)\s/);
     const detail = formatAgentDetail(across, NOW);
     assert.match(detail, /^replicas\s+3 replicas, 3 active \(conversations stay on one replica; decision 2093\)$/m);
@@ -142,18 +204,29 @@ describe('output formatting', () => {
   it('shows where an instance another node holds is, not a state (decision 2060)', () => {
     const there = agent({ name: 'counter/alice', state: 'unknown', nodeId: 'n2', elsewhere: { partition: 7 } });
     assert.match(formatAgentTable([there]).split('\n')[1]!, /^counter\/alice\s+on n2 \(partition 7\)\s/);
-    assert.match(formatAgentDetail(there, NOW), /^state\s+on n2 \(partition 7\): its live state is known there; ask that node \(caxton --addr <its address> agents counter\/alice\)$/m);
+    assert.match(
+      formatAgentDetail(there, NOW),
+      /^state\s+on n2 \(partition 7\): its live state is known there; ask that node \(caxton --addr <its address> agents counter\/alice\)$/m,
+    );
     assert.match(formatAgentTable([{ ...there, nodeId: '' }]).split('\n')[1]!, /^counter\/alice\s+partition 7, no live node\s/);
   });
 
   it('shows the node status with the cluster', () => {
     const status: Parameters<typeof formatStatus>[0] = {
-      nodeId: 'n1', version: '0.1.0', startedAt: NOW - 7_200_000, uptimeMs: 7_200_000, agentsTotal: 3, agentsRunning: 2,
+      nodeId: 'n1',
+      version: '0.1.0',
+      startedAt: NOW - 7_200_000,
+      uptimeMs: 7_200_000,
+      agentsTotal: 3,
+      agentsRunning: 2,
       nodes: [
         { id: 'n1', address: '10.0.0.1:50051', startedAt: NOW - 7_200_000, lastSeen: NOW - 1000, agents: ['a', 'b'], self: true },
         { id: 'n2', address: '10.0.0.2:50051', startedAt: NOW - 60_000, lastSeen: NOW - 2000, agents: [], self: false },
       ],
-      storage: [{ role: 'bus', kind: 'kafka', location: 'k1:9092' }, { role: 'registry', kind: 'etcd', location: 'e1:2379' }],
+      storage: [
+        { role: 'bus', kind: 'kafka', location: 'k1:9092' },
+        { role: 'registry', kind: 'etcd', location: 'e1:2379' },
+      ],
     };
     const out = formatStatus(status, NOW);
     assert.match(out, /^uptime\s+2h$/m);
@@ -166,22 +239,44 @@ describe('output formatting', () => {
 
   it('shows the kill switch in the node status: thawed, or frozen with its scope and the suspended agents', () => {
     const base = {
-      nodeId: 'n1', version: '0.1.0', startedAt: NOW - 1000, uptimeMs: 1000, agentsTotal: 2, agentsRunning: 1,
-      nodes: [], storage: [],
+      nodeId: 'n1',
+      version: '0.1.0',
+      startedAt: NOW - 1000,
+      uptimeMs: 1000,
+      agentsTotal: 2,
+      agentsRunning: 1,
+      nodes: [],
+      storage: [],
     };
-    assert.match(formatStatus({ ...base, killSwitch: { frozen: false, nodeFrozen: false, clusterFrozen: false, suspended: [] } }, NOW), /^kill switch\s+thawed$/m);
-    const frozen = formatStatus({ ...base, killSwitch: { frozen: true, nodeFrozen: true, clusterFrozen: true, suspended: ['spammer'] } }, NOW);
+    assert.match(
+      formatStatus({ ...base, killSwitch: { frozen: false, nodeFrozen: false, clusterFrozen: false, suspended: [] } }, NOW),
+      /^kill switch\s+thawed$/m,
+    );
+    const frozen = formatStatus(
+      { ...base, killSwitch: { frozen: true, nodeFrozen: true, clusterFrozen: true, suspended: ['spammer'] } },
+      NOW,
+    );
     assert.match(frozen, /^kill switch\s+FROZEN \(this node \+ cluster\): no agent code runs; suspended: spammer$/m);
     assert.doesNotMatch(formatStatus(base, NOW), /kill switch/, 'a node without the switch shows no line');
   });
 
   it('prints one line per message and log entry', () => {
     const line = formatMessageLine({
-      messageId: 'm1', acceptedAt: NOW,
-      message: { performative: 'request', sender: { name: 'buyer@p' }, receivers: [{ name: 'seller@p' }, { name: 'other@p' }], conversationId: 'c1', content: 'say "hi"\nnow' },
+      messageId: 'm1',
+      acceptedAt: NOW,
+      message: {
+        performative: 'request',
+        sender: { name: 'buyer@p' },
+        receivers: [{ name: 'seller@p' }, { name: 'other@p' }],
+        conversationId: 'c1',
+        content: 'say "hi"\nnow',
+      },
     });
     assert.equal(line, '2026-11-21T12:00:00.000Z  request          buyer@p -> seller@p,other@p  conv=c1  "say \\"hi\\"\\nnow"\n');
-    assert.equal(formatLogLine({ agent: 'echo', at: NOW, level: 'warn', message: 'careful', nodeId: 'n1' }, true), '2026-11-21T12:00:00.000Z  WARN   echo  careful\n');
+    assert.equal(
+      formatLogLine({ agent: 'echo', at: NOW, level: 'warn', message: 'careful', nodeId: 'n1' }, true),
+      '2026-11-21T12:00:00.000Z  WARN   echo  careful\n',
+    );
   });
 
   it('draws the upload progress bar', () => {
@@ -214,13 +309,21 @@ describe('errors and exit codes', () => {
   });
 
   it('explains an unreachable runtime with the next step', async () => {
-    const err = new ApiCallError(status.UNAVAILABLE, 'grpc.unavailable', 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:50051. Resolution note: ', {});
+    const err = new ApiCallError(
+      status.UNAVAILABLE,
+      'grpc.unavailable',
+      'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:50051. Resolution note: ',
+      {},
+    );
     const e = await explain(err, facts);
     assert.equal(e.exitCode, EXIT.UNAVAILABLE);
-    assert.equal(e.text, 'caxton: no runtime at 127.0.0.1:50051 (connect ECONNREFUSED)\n  hint: start one with `caxton serve`, or point --addr / CAXTON_ADDR at a running node (add --tls-ca if it uses TLS)\n');
+    assert.equal(
+      e.text,
+      'caxton: no runtime at 127.0.0.1:50051 (connect ECONNREFUSED)\n  hint: start one with `caxton serve`, or point --addr / CAXTON_ADDR at a running node (add --tls-ca if it uses TLS)\n',
+    );
   });
 
-  it('keeps the node\'s own message for a Caxton UNAVAILABLE (e.g. shutting down)', async () => {
+  it("keeps the node's own message for a Caxton UNAVAILABLE (e.g. shutting down)", async () => {
     const err = new ApiCallError(status.UNAVAILABLE, 'node.unavailable', 'the node is shutting down', { hint: 'reconnect later' });
     assert.equal((await explain(err, facts)).text, 'caxton: the node is shutting down\n  hint: reconnect later\n');
   });
@@ -242,11 +345,17 @@ describe('errors and exit codes', () => {
     const err = new ApiCallError(status.INVALID_ARGUMENT, 'api.invalid', 'limits.fuelPerMessage: must be between 1 and 1000', {
       fieldViolations: [{ field: 'limits.fuelPerMessage', description: 'x' }],
     });
-    assert.equal((await explain(err, facts)).text, 'caxton: limits.fuelPerMessage: must be between 1 and 1000 [limits.fuelPerMessage (--fuel)]\n');
+    assert.equal(
+      (await explain(err, facts)).text,
+      'caxton: limits.fuelPerMessage: must be between 1 and 1000 [limits.fuelPerMessage (--fuel)]\n',
+    );
   });
 
   it('passes CLI errors through with their exit code', async () => {
-    assert.deepEqual(await explain(new CliError(EXIT.NOT_FOUND, 'gone', 'look elsewhere')), { exitCode: 3, text: 'caxton: gone\n  hint: look elsewhere\n' });
+    assert.deepEqual(await explain(new CliError(EXIT.NOT_FOUND, 'gone', 'look elsewhere')), {
+      exitCode: 3,
+      text: 'caxton: gone\n  hint: look elsewhere\n',
+    });
     assert.equal((await explain(new Error('boom'))).exitCode, EXIT.FAILURE);
   });
 
@@ -260,7 +369,17 @@ describe('topic subscriptions (caxton topics)', () => {
   it('shows topic, agent and the filter in one line; "-" for none; a note when empty', () => {
     const table = formatTopicTable([
       { topic: 'market.prices', agent: 'all-news' },
-      { topic: 'market.prices', agent: 'eu-prices', filter: { all: [{ field: 'performative', match: { in: ['inform', 'propose'] } }, { field: 'X-region', match: { prefix: 'eu-' } }, { field: 'ontology', match: { equals: 'fx' } }] } },
+      {
+        topic: 'market.prices',
+        agent: 'eu-prices',
+        filter: {
+          all: [
+            { field: 'performative', match: { in: ['inform', 'propose'] } },
+            { field: 'X-region', match: { prefix: 'eu-' } },
+            { field: 'ontology', match: { equals: 'fx' } },
+          ],
+        },
+      },
     ]);
     const lines = table.trimEnd().split('\n');
     assert.match(lines[0]!, /^TOPIC\s+AGENT\s+FILTER$/);

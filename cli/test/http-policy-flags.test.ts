@@ -19,16 +19,26 @@ describe('HTTP policy flags', () => {
 
   it('rules, methods, private hosts, timeout, size and CA file', async () => {
     writeFileSync(path.join(dir, 'ca.pem'), 'PEM TEXT');
-    const p = await httpPolicyFromArgs({
-      ...none, allowHttp: ['api.example.com/v1/', 'Internal.corp:8443'], allowHttpMethod: ['get', 'POST'],
-      allowPrivateHttp: ['internal.corp'], httpTimeout: '5s', httpMaxResponse: '128KiB', httpCa: 'ca.pem',
-    }, dir);
+    const p = await httpPolicyFromArgs(
+      {
+        ...none,
+        allowHttp: ['api.example.com/v1/', 'Internal.corp:8443'],
+        allowHttpMethod: ['get', 'POST'],
+        allowPrivateHttp: ['internal.corp'],
+        httpTimeout: '5s',
+        httpMaxResponse: '128KiB',
+        httpCa: 'ca.pem',
+      },
+      dir,
+    );
     assert.deepEqual(p, {
       allow: [
         { host: 'api.example.com', pathPrefixes: ['/v1/'], methods: ['GET', 'POST'] },
         { host: 'internal.corp', ports: [8443], methods: ['GET', 'POST'], allowPrivate: true },
       ],
-      timeoutMs: 5000, maxResponseBytes: 128 * 1024, extraCaPem: 'PEM TEXT',
+      timeoutMs: 5000,
+      maxResponseBytes: 128 * 1024,
+      extraCaPem: 'PEM TEXT',
     });
   });
 
@@ -47,7 +57,10 @@ describe('HTTP policy flags', () => {
 
   it('--http-policy reads the JSON file', async () => {
     writeFileSync(path.join(dir, 'p.json'), JSON.stringify({ allow: [{ host: 'api.example.com' }], maxRedirects: 0 }));
-    assert.deepEqual(await httpPolicyFromArgs({ ...none, httpPolicy: 'p.json' }, dir), { allow: [{ host: 'api.example.com' }], maxRedirects: 0 });
+    assert.deepEqual(await httpPolicyFromArgs({ ...none, httpPolicy: 'p.json' }, dir), {
+      allow: [{ host: 'api.example.com' }],
+      maxRedirects: 0,
+    });
     writeFileSync(path.join(dir, 'bad.json'), '{"hosts":[]}');
     await assert.rejects(httpPolicyFromArgs({ ...none, httpPolicy: 'bad.json' }, dir), /needs an "allow" array/);
   });

@@ -23,8 +23,15 @@ describe('send options', () => {
   it('passes a valid key, refuses an empty, over-long or control-character key with the rule as hint', () => {
     assert.deepEqual(sendOptions({}), {});
     assert.deepEqual(sendOptions({ idempotencyKey: 'order-1' }), { idempotencyKey: 'order-1' });
-    for (const [key, why] of [['', /is empty/], ['k'.repeat(129), /129 bytes/], ['a\tb', /U\+0009/]] as const) {
-      assert.throws(() => sendOptions({ idempotencyKey: key }), (e: unknown) => e instanceof UsageError && why.test(e.message) && /128 bytes/.test(e.hint ?? ''));
+    for (const [key, why] of [
+      ['', /is empty/],
+      ['k'.repeat(129), /129 bytes/],
+      ['a\tb', /U\+0009/],
+    ] as const) {
+      assert.throws(
+        () => sendOptions({ idempotencyKey: key }),
+        (e: unknown) => e instanceof UsageError && why.test(e.message) && /128 bytes/.test(e.hint ?? ''),
+      );
     }
   });
 

@@ -15,8 +15,8 @@ async function stderrOf(script: string, flags: string[] = []): Promise<string> {
   return (await run(process.execPath, [...flags, '-e', script])).stderr;
 }
 
-describe('a child\'s stderr without Node\'s own warnings', () => {
-  it('leaves out a deprecation of Node\'s API and its trace hint', async () => {
+describe("a child's stderr without Node's own warnings", () => {
+  it("leaves out a deprecation of Node's API and its trace hint", async () => {
     const stderr = await stderrOf('new Buffer(1)');
     assert.match(stderr, /\[DEP0005\] DeprecationWarning/, 'this Node printed no deprecation: the case proves nothing');
     assert.equal(withoutNodeWarnings(stderr), '');
@@ -39,6 +39,10 @@ describe('a child\'s stderr without Node\'s own warnings', () => {
     const own = await stderrOf("process.emitWarning('cluster clients loaded early', 'CaxtonWarning')");
     assert.match(withoutNodeWarnings(own), /^\(node:\d+\) CaxtonWarning: cluster clients loaded early$/m);
     const ownDeprecation = await stderrOf("process.emitWarning('old option', 'DeprecationWarning')");
-    assert.match(withoutNodeWarnings(ownDeprecation), /DeprecationWarning: old option/, 'a deprecation without Node\'s DEP code is not Node\'s');
+    assert.match(
+      withoutNodeWarnings(ownDeprecation),
+      /DeprecationWarning: old option/,
+      "a deprecation without Node's DEP code is not Node's",
+    );
   });
 });

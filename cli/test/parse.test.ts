@@ -2,12 +2,23 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../src/cli-error.js';
 import {
-  parseAddress, parseConfigPairs, parseDuration, parseFuel, parseMemory, parsePerformative, parseRawMessage, parseReplyBy,
-  parseSince, parseUserParams,
+  parseAddress,
+  parseConfigPairs,
+  parseDuration,
+  parseFuel,
+  parseMemory,
+  parsePerformative,
+  parseRawMessage,
+  parseReplyBy,
+  parseSince,
+  parseUserParams,
 } from '../src/parse.js';
 
 const usage = (fn: () => unknown, pattern: RegExp, hint?: RegExp): void => {
-  assert.throws(fn, (err: unknown) => err instanceof UsageError && pattern.test(err.message) && (hint === undefined || hint.test(err.hint ?? '')));
+  assert.throws(
+    fn,
+    (err: unknown) => err instanceof UsageError && pattern.test(err.message) && (hint === undefined || hint.test(err.hint ?? '')),
+  );
 };
 
 describe('flag parsing', () => {
@@ -66,7 +77,10 @@ describe('flag parsing', () => {
   it('accepts the 22 FIPA performatives in any case', () => {
     assert.equal(parsePerformative('QUERY-REF'), 'query-ref');
     assert.equal(parsePerformative('cfp'), 'cfp');
-    assert.throws(() => parsePerformative('shout'), (err: unknown) => err instanceof UsageError && /accept-proposal, agree/.test(err.hint ?? ''));
+    assert.throws(
+      () => parsePerformative('shout'),
+      (err: unknown) => err instanceof UsageError && /accept-proposal, agree/.test(err.hint ?? ''),
+    );
   });
 
   it('requires X- on user parameters', () => {
@@ -81,7 +95,8 @@ describe('flag parsing', () => {
   });
 
   it('checks --addr', () => {
-    for (const ok of ['127.0.0.1:50051', 'localhost:1', '[::1]:50051', 'dns:///caxton.svc:443', 'unix:/tmp/caxton.sock']) assert.equal(parseAddress(ok), ok);
+    for (const ok of ['127.0.0.1:50051', 'localhost:1', '[::1]:50051', 'dns:///caxton.svc:443', 'unix:/tmp/caxton.sock'])
+      assert.equal(parseAddress(ok), ok);
     for (const bad of ['localhost', '127.0.0.1:99999', 'http://x:1', ':50051']) usage(() => parseAddress(bad), /is not host:port/);
   });
 });

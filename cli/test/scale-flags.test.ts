@@ -24,11 +24,16 @@ describe('scale --replicas from its row (decision 2154)', () => {
     assert.equal(replicasFromFlags({ replicas: ` ${REPLICA_LIMIT_TABLE.replicas.ceiling} ` }), REPLICA_LIMIT_TABLE.replicas.ceiling);
   });
 
-  it('refuses one past either end in its unit, with the row\'s hint (no default to omit it for)', async () => {
+  it("refuses one past either end in its unit, with the row's hint (no default to omit it for)", async () => {
     for (const text of ['0', String(REPLICA_LIMIT_TABLE.replicas.ceiling + 1)]) {
       const said = await refused(['--replicas', text]);
       assert.ok(said.includes(`--replicas ${text} is out of range: it must be 1..16 (instances)`), said);
-      assert.ok(said.includes('replicas (caxton scale --replicas) accepts 1..16 instances; it is always given (1 until the agent is first scaled).'), said);
+      assert.ok(
+        said.includes(
+          'replicas (caxton scale --replicas) accepts 1..16 instances; it is always given (1 until the agent is first scaled).',
+        ),
+        said,
+      );
       assert.ok(!said.includes('omit it'), said);
     }
   });
@@ -39,7 +44,10 @@ describe('scale --replicas from its row (decision 2154)', () => {
       assert.ok(said.includes(`--replicas "${text}" is not a whole number of instances`), said);
       assert.ok(said.includes('e.g. --replicas 1 (the least it takes) or --replicas 16 (the most it takes)'), said);
     }
-    assert.throws(() => replicasFromFlags({ replicas: ['2', '3'] }), (e: unknown) => e instanceof UsageError && e.message === '--replicas is given 2 times');
+    assert.throws(
+      () => replicasFromFlags({ replicas: ['2', '3'] }),
+      (e: unknown) => e instanceof UsageError && e.message === '--replicas is given 2 times',
+    );
   });
 
   it('is required, and described from its row', async () => {
@@ -49,6 +57,9 @@ describe('scale --replicas from its row (decision 2154)', () => {
     const io = captureIo();
     assert.equal(await run(['scale', '--help'], io), 0);
     const help = io.out.replace(/\s+/g, ' ');
-    assert.ok(help.includes(`${REPLICA_LIMIT_TABLE.replicas.description} Value: a whole number of instances (required, from 1 to 16)`), help);
+    assert.ok(
+      help.includes(`${REPLICA_LIMIT_TABLE.replicas.description} Value: a whole number of instances (required, from 1 to 16)`),
+      help,
+    );
   });
 });

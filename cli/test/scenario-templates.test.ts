@@ -21,7 +21,7 @@ describe('caxton new: a scenario in every template', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('every language has a template, and each template\'s scenarios parse and name only the agent', async () => {
+  it("every language has a template, and each template's scenarios parse and name only the agent", async () => {
     assert.deepEqual([...scaffoldLanguages()].sort(), [...AGENT_LANGUAGES].sort());
     for (const language of scaffoldLanguages()) {
       const dir = path.join(work, `new-${language}`);

@@ -14,28 +14,61 @@ writeFileSync(path.join(dir, 'empty'), '\n');
 
 describe('serve: cluster security flags', () => {
   it('no flags: plain specs, nothing added', () => {
-    assert.deepEqual(clusterSecurityOptions({}, {}, dir, ['k:9092'], ['e:2379']), { kafka: { brokers: ['k:9092'] }, etcd: { endpoints: ['e:2379'] } });
+    assert.deepEqual(clusterSecurityOptions({}, {}, dir, ['k:9092'], ['e:2379']), {
+      kafka: { brokers: ['k:9092'] },
+      etcd: { endpoints: ['e:2379'] },
+    });
   });
 
   it('flags become TLS files (resolved against the working directory), SASL and etcd auth; passwords from files without the trailing newline', () => {
-    const o = clusterSecurityOptions({
-      kafkaCa: 'ca.pem', kafkaCert: 'c.pem', kafkaKey: 'k.pem', kafkaSaslMechanism: 'scram-sha-256', kafkaSaslUsername: 'caxton', kafkaSaslPasswordFile: 'kafka-pw',
-      etcdCa: 'ca.pem', etcdUsername: 'node', etcdPasswordFile: 'etcd-pw',
-    }, {}, dir, ['k:9093'], ['e:2379']);
+    const o = clusterSecurityOptions(
+      {
+        kafkaCa: 'ca.pem',
+        kafkaCert: 'c.pem',
+        kafkaKey: 'k.pem',
+        kafkaSaslMechanism: 'scram-sha-256',
+        kafkaSaslUsername: 'caxton',
+        kafkaSaslPasswordFile: 'kafka-pw',
+        etcdCa: 'ca.pem',
+        etcdUsername: 'node',
+        etcdPasswordFile: 'etcd-pw',
+      },
+      {},
+      dir,
+      ['k:9093'],
+      ['e:2379'],
+    );
     assert.deepEqual(o, {
-      kafka: { brokers: ['k:9093'], tls: { caFile: path.join(dir, 'ca.pem'), certFile: path.join(dir, 'c.pem'), keyFile: path.join(dir, 'k.pem') }, sasl: { mechanism: 'scram-sha-256', username: 'caxton', password: 'k-secret' } },
+      kafka: {
+        brokers: ['k:9093'],
+        tls: { caFile: path.join(dir, 'ca.pem'), certFile: path.join(dir, 'c.pem'), keyFile: path.join(dir, 'k.pem') },
+        sasl: { mechanism: 'scram-sha-256', username: 'caxton', password: 'k-secret' },
+      },
       etcd: { endpoints: ['e:2379'], tls: { caFile: path.join(dir, 'ca.pem') }, auth: { username: 'node', password: 'e-secret' } },
     });
   });
 
   it('every flag has a variable; a flag wins over its variable; passwords may come from variables', () => {
     const env = {
-      CAXTON_KAFKA_TLS: 'true', CAXTON_KAFKA_SASL_USERNAME: 'env-user', CAXTON_KAFKA_SASL_PASSWORD: 'env-pw',
-      CAXTON_ETCD_CA: '/etc/ca.pem', CAXTON_ETCD_USERNAME: 'env-etcd', CAXTON_ETCD_PASSWORD: 'env-etcd-pw', CAXTON_INSECURE_CLUSTER: '1',
+      CAXTON_KAFKA_TLS: 'true',
+      CAXTON_KAFKA_SASL_USERNAME: 'env-user',
+      CAXTON_KAFKA_SASL_PASSWORD: 'env-pw',
+      CAXTON_ETCD_CA: '/etc/ca.pem',
+      CAXTON_ETCD_USERNAME: 'env-etcd',
+      CAXTON_ETCD_PASSWORD: 'env-etcd-pw',
+      CAXTON_INSECURE_CLUSTER: '1',
     };
     const o = clusterSecurityOptions({ kafkaSaslUsername: 'flag-user' }, env, dir, ['k:9093'], ['e:2379']);
-    assert.deepEqual(o.kafka, { brokers: ['k:9093'], tls: {}, sasl: { mechanism: 'scram-sha-512', username: 'flag-user', password: 'env-pw' } });
-    assert.deepEqual(o.etcd, { endpoints: ['e:2379'], tls: { caFile: '/etc/ca.pem' }, auth: { username: 'env-etcd', password: 'env-etcd-pw' } });
+    assert.deepEqual(o.kafka, {
+      brokers: ['k:9093'],
+      tls: {},
+      sasl: { mechanism: 'scram-sha-512', username: 'flag-user', password: 'env-pw' },
+    });
+    assert.deepEqual(o.etcd, {
+      endpoints: ['e:2379'],
+      tls: { caFile: '/etc/ca.pem' },
+      auth: { username: 'env-etcd', password: 'env-etcd-pw' },
+    });
     assert.equal(o.insecureCluster, true);
   });
 
@@ -44,7 +77,10 @@ describe('serve: cluster security flags', () => {
       [{ kafkaSaslUsername: 'u' }, /Kafka SASL needs a user and a password/],
       [{ kafkaSaslPasswordFile: 'kafka-pw' }, /Kafka SASL needs a user and a password/],
       [{ kafkaSaslMechanism: 'gssapi' }, /not one of scram-sha-256, scram-sha-512, plain/],
-      [{ kafkaSaslMechanism: 'plain', kafkaSaslUsername: 'u', kafkaSaslPasswordFile: 'kafka-pw' }, /SASL PLAIN sends the password as it is: it needs TLS/],
+      [
+        { kafkaSaslMechanism: 'plain', kafkaSaslUsername: 'u', kafkaSaslPasswordFile: 'kafka-pw' },
+        /SASL PLAIN sends the password as it is: it needs TLS/,
+      ],
       [{ kafkaCert: 'c.pem' }, /--kafka-cert and --kafka-key go together/],
       [{ etcdUsername: 'u' }, /etcd authentication needs a user and a password/],
       [{ etcdUsername: 'u', etcdPasswordFile: 'missing' }, /cannot read the etcd password file missing/],
@@ -52,6 +88,9 @@ describe('serve: cluster security flags', () => {
     ];
     for (const [argv, re] of cases) assert.throws(() => clusterSecurityOptions(argv, {}, dir, ['k:9092'], ['e:2379']), re);
     assert.throws(() => clusterSecurityOptions({ kafkaCa: 'ca.pem' }, {}, dir, undefined, undefined), /Kafka TLS\/SASL flags need --kafka/);
-    assert.throws(() => clusterSecurityOptions({}, { CAXTON_INSECURE_CLUSTER: 'maybe' }, dir, ['k:9092'], ['e:2379']), /CAXTON_INSECURE_CLUSTER=maybe is not true or false/);
+    assert.throws(
+      () => clusterSecurityOptions({}, { CAXTON_INSECURE_CLUSTER: 'maybe' }, dir, ['k:9092'], ['e:2379']),
+      /CAXTON_INSECURE_CLUSTER=maybe is not true or false/,
+    );
   });
 });

@@ -8,10 +8,16 @@ import { captureIo } from './support/capture-io.js';
 describe('serve --auth-token-file/--read-token-file/--health-addr', () => {
   it('turns the flags into node options, paths resolved against the working directory', () => {
     assert.deepEqual(k8sNodeOptions({ auth: true }, '/srv'), {}, 'nothing given, nothing set: the node keeps its own token files');
-    assert.deepEqual(k8sNodeOptions({ auth: true, authTokenFile: 'tok/admin', readTokenFile: '/etc/caxton/tokens/auth-token.read', healthAddr: '0.0.0.0:50052' }, '/srv'), {
-      auth: { mode: 'token', tokenFile: '/srv/tok/admin', readTokenFile: '/etc/caxton/tokens/auth-token.read' },
-      health: { host: '0.0.0.0', port: 50052 },
-    });
+    assert.deepEqual(
+      k8sNodeOptions(
+        { auth: true, authTokenFile: 'tok/admin', readTokenFile: '/etc/caxton/tokens/auth-token.read', healthAddr: '0.0.0.0:50052' },
+        '/srv',
+      ),
+      {
+        auth: { mode: 'token', tokenFile: '/srv/tok/admin', readTokenFile: '/etc/caxton/tokens/auth-token.read' },
+        health: { host: '0.0.0.0', port: 50052 },
+      },
+    );
     assert.deepEqual(k8sNodeOptions({ auth: true, healthAddr: '[::]:0' }, '/srv').health, { host: '::', port: 0 });
     assert.deepEqual(k8sNodeOptions({ auth: true, readTokenFile: 'r' }, '/srv').auth, { mode: 'token', readTokenFile: '/srv/r' });
   });
@@ -34,6 +40,7 @@ describe('serve --auth-token-file/--read-token-file/--health-addr', () => {
   it('lists the flags and their variables in serve --help', async () => {
     const io = captureIo();
     assert.equal(await run(['serve', '--help'], io), 0);
-    for (const text of ['--auth-token-file', '--read-token-file', '--health-addr', '$CAXTON_AUTH_TOKEN_FILE', '$CAXTON_HEALTH_ADDR']) assert.ok(io.out.includes(text), text);
+    for (const text of ['--auth-token-file', '--read-token-file', '--health-addr', '$CAXTON_AUTH_TOKEN_FILE', '$CAXTON_HEALTH_ADDR'])
+      assert.ok(io.out.includes(text), text);
   });
 });

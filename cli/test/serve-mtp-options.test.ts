@@ -15,7 +15,9 @@ test('--mtp-http is off by default, needs --mtp-peers, and reads the peers file 
     const secret = 'a'.repeat(40);
     writeFileSync(path.join(dir, 'peers.json'), JSON.stringify({ peers: [{ platform: 'jade-1', secret }] }));
     assert.deepEqual(mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json' }, dir), {
-      host: '127.0.0.1', port: 7780, peers: [{ platform: 'jade-1', secret, ratePerSecond: 200 }],
+      host: '127.0.0.1',
+      port: 7780,
+      peers: [{ platform: 'jade-1', secret, ratePerSecond: 200 }],
     });
     assert.throws(() => mtpNodeOptions({ mtpHttp: '7780', mtpPeers: 'peers.json' }, dir), /--mtp-http 7780 is not host:port/);
     assert.throws(() => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'missing.json' }, dir), /--mtp-peers missing\.json/);
@@ -30,12 +32,24 @@ test('--mtp-ca is read relative to the working directory, bounded before it is r
   try {
     writeFileSync(path.join(dir, 'peers.json'), JSON.stringify({ peers: [{ platform: 'jade-1', secret: 'b'.repeat(40) }] }));
     writeFileSync(path.join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-    assert.equal(mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'ca.pem' }, dir)?.caPem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    assert.equal(
+      mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'ca.pem' }, dir)?.caPem,
+      '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    );
     writeFileSync(path.join(dir, 'huge.pem'), Buffer.alloc(300 * 1024, 0x41));
-    assert.throws(() => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'huge.pem' }, dir), /--mtp-ca huge\.pem: .*is 307200 bytes, more than/);
+    assert.throws(
+      () => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'huge.pem' }, dir),
+      /--mtp-ca huge\.pem: .*is 307200 bytes, more than/,
+    );
     // A device passes a size check by path (size 0) and reads without end: refused as not a regular file.
-    assert.throws(() => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: '/dev/zero' }, dir), /--mtp-ca \/dev\/zero: .*not a regular file/);
-    assert.throws(() => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'missing.pem' }, dir), /--mtp-ca missing\.pem/);
+    assert.throws(
+      () => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: '/dev/zero' }, dir),
+      /--mtp-ca \/dev\/zero: .*not a regular file/,
+    );
+    assert.throws(
+      () => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'missing.pem' }, dir),
+      /--mtp-ca missing\.pem/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -47,20 +61,27 @@ test('--listener-cert/--listener-key protect the MCP, A2A and MTP listeners toge
     tls: { certFile: '/etc/caxton/c.pem', keyFile: '/etc/caxton/k.pem' },
   });
   assert.deepEqual(listenerSecurity({ a2a: '0.0.0.0:8091', listenerInsecure: true }, '/'), { insecure: true });
-  assert.throws(() => listenerSecurity({ mtpHttp: '0.0.0.0:7780', listenerCert: 'c.pem' }, '/'), /--listener-cert and --listener-key go together/);
+  assert.throws(
+    () => listenerSecurity({ mtpHttp: '0.0.0.0:7780', listenerCert: 'c.pem' }, '/'),
+    /--listener-cert and --listener-key go together/,
+  );
   assert.throws(() => listenerSecurity({ listenerInsecure: true }, '/'), /need --mcp, --a2a or --mtp-http/);
 });
 
-test('--platform is checked as a peer\'s platform name is: a usage error with the grammar as its hint', () => {
+test("--platform is checked as a peer's platform name is: a usage error with the grammar as its hint", () => {
   assert.equal(platformOption(undefined), undefined);
   assert.equal(platformOption('caxton-a'), 'caxton-a');
   assert.equal(platformOption('host:1099/JADE'), 'host:1099/JADE');
   for (const bad of ['relay@caxton', 'two words', '', '-leading', 'x'.repeat(129), 'tab\there']) {
-    assert.throws(() => platformOption(bad), (err: Error & { hint?: string; exitCode?: number }) => {
-      assert.match(err.message, /--platform ".*" is not a platform name/);
-      assert.match(err.hint ?? '', /A-Z a-z 0-9 \. _ : \/ -/);
-      return true;
-    }, bad);
+    assert.throws(
+      () => platformOption(bad),
+      (err: Error & { hint?: string; exitCode?: number }) => {
+        assert.match(err.message, /--platform ".*" is not a platform name/);
+        assert.match(err.hint ?? '', /A-Z a-z 0-9 \. _ : \/ -/);
+        return true;
+      },
+      bad,
+    );
   }
 });
 
@@ -73,23 +94,48 @@ test('--mtp-advertise: an http(s) URL without credentials, query or wildcard hos
     const base = { mtpPeers: 'peers.json' };
     // Bound to one address: that address is given to peers unless another is named.
     assert.equal(mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780' }, dir, 'caxton-a')?.advertise, undefined);
-    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '0.0.0.0:7780', mtpAdvertise: 'https://caxton-a.example.com/fipa/acc/' }, dir, 'caxton-a')?.advertise, 'https://caxton-a.example.com/fipa/acc');
-    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '[::]:7780', mtpAdvertise: 'http://[fd00::5]:7780/acc' }, dir, 'caxton-a', { insecure: true })?.advertise, 'http://[fd00::5]:7780/acc');
-    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '0.0.0.0:7780', mtpAdvertise: 'http://127.0.0.1:7780/acc' }, dir, 'caxton-a')?.advertise, 'http://127.0.0.1:7780/acc');
+    assert.equal(
+      mtpNodeOptions({ ...base, mtpHttp: '0.0.0.0:7780', mtpAdvertise: 'https://caxton-a.example.com/fipa/acc/' }, dir, 'caxton-a')
+        ?.advertise,
+      'https://caxton-a.example.com/fipa/acc',
+    );
+    assert.equal(
+      mtpNodeOptions({ ...base, mtpHttp: '[::]:7780', mtpAdvertise: 'http://[fd00::5]:7780/acc' }, dir, 'caxton-a', { insecure: true })
+        ?.advertise,
+      'http://[fd00::5]:7780/acc',
+    );
+    assert.equal(
+      mtpNodeOptions({ ...base, mtpHttp: '0.0.0.0:7780', mtpAdvertise: 'http://127.0.0.1:7780/acc' }, dir, 'caxton-a')?.advertise,
+      'http://127.0.0.1:7780/acc',
+    );
     // Plain HTTP off loopback: --listener-insecure accepts it; a certificate on the ACC does not (it does not cover the advertised hop).
-    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780', mtpAdvertise: 'http://10.0.0.5:7780/acc' }, dir, 'caxton-a', { insecure: true })?.advertise, 'http://10.0.0.5:7780/acc');
-    assert.throws(() => mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780', mtpAdvertise: 'http://10.0.0.5:7780/acc' }, dir, 'caxton-a', { tls: { certFile: '/c.pem', keyFile: '/k.pem' } }), (err: Error & { hint?: string; exitCode?: number }) => {
-      assert.match(err.message, /--mtp-advertise "http:\/\/10\.0\.0\.5:7780\/acc" is plain HTTP off loopback/);
-      assert.match(err.hint ?? '', /advertise an https:\/\/ URL.*--listener-insecure/);
-      assert.equal(err.exitCode, 2);
-      return true;
-    });
-    for (const wildcard of ['0.0.0.0:7780', '[::]:7780', '[0:0:0:0:0:0:0:0]:7780', '0:7780', '0x0:7780', '[::ffff:0.0.0.0]:7780']) {
-      assert.throws(() => mtpNodeOptions({ ...base, mtpHttp: wildcard }, dir, 'caxton-a'), (err: Error & { hint?: string }) => {
-        assert.match(err.message, /listens on every interface, so it has no address to give peers/);
-        assert.match(err.hint ?? '', /add --mtp-advertise/);
+    assert.equal(
+      mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780', mtpAdvertise: 'http://10.0.0.5:7780/acc' }, dir, 'caxton-a', { insecure: true })
+        ?.advertise,
+      'http://10.0.0.5:7780/acc',
+    );
+    assert.throws(
+      () =>
+        mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780', mtpAdvertise: 'http://10.0.0.5:7780/acc' }, dir, 'caxton-a', {
+          tls: { certFile: '/c.pem', keyFile: '/k.pem' },
+        }),
+      (err: Error & { hint?: string; exitCode?: number }) => {
+        assert.match(err.message, /--mtp-advertise "http:\/\/10\.0\.0\.5:7780\/acc" is plain HTTP off loopback/);
+        assert.match(err.hint ?? '', /advertise an https:\/\/ URL.*--listener-insecure/);
+        assert.equal(err.exitCode, 2);
         return true;
-      }, wildcard);
+      },
+    );
+    for (const wildcard of ['0.0.0.0:7780', '[::]:7780', '[0:0:0:0:0:0:0:0]:7780', '0:7780', '0x0:7780', '[::ffff:0.0.0.0]:7780']) {
+      assert.throws(
+        () => mtpNodeOptions({ ...base, mtpHttp: wildcard }, dir, 'caxton-a'),
+        (err: Error & { hint?: string }) => {
+          assert.match(err.message, /listens on every interface, so it has no address to give peers/);
+          assert.match(err.hint ?? '', /add --mtp-advertise/);
+          return true;
+        },
+        wildcard,
+      );
     }
     const refused: [string, RegExp][] = [
       ['ftp://10.0.0.5/acc', /is not an http:\/\/ or https:\/\/ URL/],

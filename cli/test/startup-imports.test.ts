@@ -60,12 +60,13 @@ const THE_NODE: readonly { name: string; test: (p: string) => boolean }[] = [
   ...NODE_SIDE.filter((r) => r.name !== '@caxton/runtime'),
 ];
 /** The MCP SDK, loaded by a node only when it serves MCP. */
-const MCP_SDK: readonly { name: string; test: (p: string) => boolean }[] = [
-  packageRule('@modelcontextprotocol'),
-];
+const MCP_SDK: readonly { name: string; test: (p: string) => boolean }[] = [packageRule('@modelcontextprotocol')];
 /** The OTLP exporters, loaded by a node only when its telemetry config exports that signal. */
 const OTLP_EXPORTERS: readonly { name: string; test: (p: string) => boolean }[] = [
-  { name: 'an OTLP exporter', test: (p) => /[/\\]node_modules[/\\]@opentelemetry[/\\]exporter-(trace|metrics|logs)-otlp-proto[/\\]/.test(p) },
+  {
+    name: 'an OTLP exporter',
+    test: (p) => /[/\\]node_modules[/\\]@opentelemetry[/\\]exporter-(trace|metrics|logs)-otlp-proto[/\\]/.test(p),
+  },
 ];
 /** The offline entry itself: a run that did not load it proves nothing about what it loads. */
 const OFFLINE_ENTRY = path.join(ROOT, 'runtime', 'dist', 'src', 'offline', 'public.js');
@@ -132,8 +133,14 @@ function offenders(loaded: readonly string[], rules: readonly { name: string; te
 
 /** The recorder saw the CLI start: its entry point and yargs are in the log (else the test would prove nothing). */
 function assertRecorded(loaded: readonly string[]): void {
-  assert.ok(loaded.some((p) => p === path.join(ROOT, 'cli', 'dist', 'src', 'app.js')), 'the recorder did not see cli/dist/src/app.js');
-  assert.ok(loaded.some((p) => p.includes(`${path.sep}node_modules${path.sep}yargs${path.sep}`)), 'the recorder did not see yargs');
+  assert.ok(
+    loaded.some((p) => p === path.join(ROOT, 'cli', 'dist', 'src', 'app.js')),
+    'the recorder did not see cli/dist/src/app.js',
+  );
+  assert.ok(
+    loaded.some((p) => p.includes(`${path.sep}node_modules${path.sep}yargs${path.sep}`)),
+    'the recorder did not see yargs',
+  );
 }
 
 describe('caxton start-up loads only what the command needs', () => {
@@ -147,7 +154,10 @@ describe('caxton start-up loads only what the command needs', () => {
   it('the bin runs the bundle `npm run build` made (the start-up issue 28 measures)', { timeout: 60_000 }, async () => {
     const { result, files } = await recorded(['--version']);
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')), 'caxton did not run cli/dist/bundle/main.js (run `npm run build`: a bare tsc -b leaves the bundle stale)');
+    assert.ok(
+      files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')),
+      'caxton did not run cli/dist/bundle/main.js (run `npm run build`: a bare tsc -b leaves the bundle stale)',
+    );
     const compiled = files.filter((p) => ['cli', 'core'].some((ws) => p.startsWith(path.join(ROOT, ws, 'dist', 'src') + path.sep)));
     assert.deepEqual(compiled, [], 'compiled modules were loaded beside the bundle');
   });
@@ -165,7 +175,8 @@ describe('caxton start-up loads only what the command needs', () => {
     const help = (await caxton(['--help'], { cwd: work })).stdout;
     // The command list: "  caxton <name> …" lines of the help text.
     const commands = [...new Set([...help.matchAll(/^\s+caxton ([a-z][a-z-]*)/gm)].map((m) => m[1]!))];
-    for (const expected of ['serve', 'deploy', 'agents', 'send', 'audit', 'token', 'build', 'toolchain']) assert.ok(commands.includes(expected), `--help lists no ${expected}: ${commands.join(', ')}`);
+    for (const expected of ['serve', 'deploy', 'agents', 'send', 'audit', 'token', 'build', 'toolchain'])
+      assert.ok(commands.includes(expected), `--help lists no ${expected}: ${commands.join(', ')}`);
     const found: string[] = [];
     for (const command of commands) {
       const { result, loaded } = await recorded([command, '--help']);
@@ -176,22 +187,41 @@ describe('caxton start-up loads only what the command needs', () => {
     assert.deepEqual(found, []);
   });
 
-  it('a bundled `serve` runs the node from the bundle: no second copy of the runtime or client from their compiled modules', { timeout: 60_000 }, async () => {
+  it('a bundled `serve` runs the node from the bundle: no second copy of the runtime or client from their compiled modules', {
+    timeout: 60_000,
+  }, async () => {
     // A busy API port makes the node refuse at once, after it has been loaded and started.
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     try {
       const port = (busy.address() as { port: number }).port;
-      const { result, files, loaded } = await recorded(['serve', '--api-host', '127.0.0.1', '--api-port', String(port), '--data-dir', path.join(work, 'serve-data')]);
+      const { result, files, loaded } = await recorded([
+        'serve',
+        '--api-host',
+        '127.0.0.1',
+        '--api-port',
+        String(port),
+        '--data-dir',
+        path.join(work, 'serve-data'),
+      ]);
       assert.notEqual(result.code, 0, 'serve on a busy port must fail');
       // The recording sees the node when a command does load it (else the rules above prove nothing).
-      assert.ok(loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')), 'serve loads @caxton/runtime and the recording must show it');
-      assert.ok(offenders(loaded, THE_NODE).some((o) => o.startsWith("@caxton/runtime's main entry")), 'the rules do not see the node that serve loaded');
+      assert.ok(
+        loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')),
+        'serve loads @caxton/runtime and the recording must show it',
+      );
+      assert.ok(
+        offenders(loaded, THE_NODE).some((o) => o.startsWith("@caxton/runtime's main entry")),
+        'the rules do not see the node that serve loaded',
+      );
       // A node that does not serve MCP or export OTLP loads neither library (decision 2138); one on
       // the embedded log and registry loads neither Kafka's nor etcd's client (decision 2146).
       assert.deepEqual(offenders(loaded, [...MCP_SDK, ...OTLP_EXPORTERS, ...CLUSTER_CLIENTS]), []);
-      assert.match(result.stderr, /hint: .*--api-port/, 'the node\'s refusal lost its hint');
-      assert.ok(files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')), 'caxton did not run cli/dist/bundle/main.js (run `npm run build`)');
+      assert.match(result.stderr, /hint: .*--api-port/, "the node's refusal lost its hint");
+      assert.ok(
+        files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')),
+        'caxton did not run cli/dist/bundle/main.js (run `npm run build`)',
+      );
       // The node's shard, prepare and instrument workers load the compiled sandbox and core, each in
       // its own thread (rightly), and the recorder sees every thread: so core is not counted here.
       // The runtime and the client are loaded by the main thread only: any of their compiled
@@ -209,7 +239,17 @@ describe('caxton start-up loads only what the command needs', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     try {
       const port = (busy.address() as { port: number }).port;
-      const { result, loaded } = await recorded(['serve', '--api-host', '127.0.0.1', '--api-port', '0', '--mcp', `127.0.0.1:${port}`, '--data-dir', path.join(work, 'serve-mcp-data')]);
+      const { result, loaded } = await recorded([
+        'serve',
+        '--api-host',
+        '127.0.0.1',
+        '--api-port',
+        '0',
+        '--mcp',
+        `127.0.0.1:${port}`,
+        '--data-dir',
+        path.join(work, 'serve-mcp-data'),
+      ]);
       assert.notEqual(result.code, 0, 'serve with --mcp on a busy port must fail');
       assert.match(result.stderr, /hint: /, 'the refusal lost its hint');
       assert.ok(offenders(loaded, MCP_SDK).length > 0, 'serve --mcp did not load the MCP SDK, or the recording does not see it');
@@ -218,37 +258,70 @@ describe('caxton start-up loads only what the command needs', () => {
     }
   });
 
-  it('a `serve --kafka --etcd` loads both clients when it opens the cluster topology, and the recording sees them', { timeout: 120_000 }, async () => {
+  it('a `serve --kafka --etcd` loads both clients when it opens the cluster topology, and the recording sees them', {
+    timeout: 120_000,
+  }, async () => {
     // Ports free a moment ago: both clients are loaded, fail to connect, and the node refuses with a hint.
     const [kafka, etcd] = [await freePort(), await freePort()];
-    const { result, loaded } = await recorded(['serve', '--api-host', '127.0.0.1', '--api-port', '0', '--kafka', `127.0.0.1:${kafka}`, '--etcd', `127.0.0.1:${etcd}`, '--data-dir', path.join(work, 'serve-cluster-data')]);
+    const { result, loaded } = await recorded([
+      'serve',
+      '--api-host',
+      '127.0.0.1',
+      '--api-port',
+      '0',
+      '--kafka',
+      `127.0.0.1:${kafka}`,
+      '--etcd',
+      `127.0.0.1:${etcd}`,
+      '--data-dir',
+      path.join(work, 'serve-cluster-data'),
+    ]);
     assert.notEqual(result.code, 0, 'serve with unreachable Kafka and etcd must fail');
     // The cluster topology's own refusal (etcd's is reported first when both fail; Kafka's if a
     // stranger took etcd's port meanwhile), not one from some other stage of the start.
-    assert.match(result.stderr, new RegExp(`caxton: (etcd at http://127\\.0\\.0\\.1:${etcd}|Kafka at 127\\.0\\.0\\.1:${kafka}) unreachable`), 'serve did not refuse for the unreachable cluster');
+    assert.match(
+      result.stderr,
+      new RegExp(`caxton: (etcd at http://127\\.0\\.0\\.1:${etcd}|Kafka at 127\\.0\\.0\\.1:${kafka}) unreachable`),
+      'serve did not refuse for the unreachable cluster',
+    );
     assert.match(result.stderr, /hint: start one with `npm run infra:up[^`]*` or pass --(etcd|kafka)/, 'the refusal lost its hint');
-    assert.deepEqual(CLUSTER_CLIENTS.filter((r) => !loaded.some((p) => r.test(p))).map((r) => r.name), [], 'serve --kafka --etcd did not load a cluster client, or the recording does not see it');
+    assert.deepEqual(
+      CLUSTER_CLIENTS.filter((r) => !loaded.some((p) => r.test(p))).map((r) => r.name),
+      [],
+      'serve --kafka --etcd did not load a cluster client, or the recording does not see it',
+    );
   });
 
-  it('import(\'@caxton/runtime\') unbundled, as test children and embedders load it, loads no cluster client', { timeout: 120_000 }, async () => {
+  it("import('@caxton/runtime') unbundled, as test children and embedders load it, loads no cluster client", {
+    timeout: 120_000,
+  }, async () => {
     const loaded = await recordedImport('@caxton/runtime');
-    assert.ok(loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')), 'the recording does not show the runtime\'s compiled entry');
+    assert.ok(
+      loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')),
+      "the recording does not show the runtime's compiled entry",
+    );
     assert.deepEqual(offenders(loaded, CLUSTER_CLIENTS), []);
   });
 
-  it('import(\'@caxton/runtime/cluster\') loads every cluster client, and the recording sees them', { timeout: 120_000 }, async () => {
+  it("import('@caxton/runtime/cluster') loads every cluster client, and the recording sees them", { timeout: 120_000 }, async () => {
     const loaded = await recordedImport('@caxton/runtime/cluster');
-    assert.deepEqual(CLUSTER_CLIENTS.filter((r) => !loaded.some((p) => r.test(p))).map((r) => r.name), [], '@caxton/runtime/cluster did not load a cluster client, or the recording does not see it');
+    assert.deepEqual(
+      CLUSTER_CLIENTS.filter((r) => !loaded.some((p) => r.test(p))).map((r) => r.name),
+      [],
+      '@caxton/runtime/cluster did not load a cluster client, or the recording does not see it',
+    );
   });
 
-  it('keygen makes its keys with the runtime\'s offline entry, without loading the node', { timeout: 120_000 }, async () => {
+  it("keygen makes its keys with the runtime's offline entry, without loading the node", { timeout: 120_000 }, async () => {
     const { result, loaded } = await recorded(['keygen', '--out', path.join(work, 'keys')]);
     assert.equal(result.code, 0, result.stderr);
     assert.ok(loaded.includes(OFFLINE_ENTRY), 'keygen did not load @caxton/runtime/offline');
     assert.deepEqual(offenders(loaded, THE_NODE), []);
   });
 
-  it('audit verify checks an export\'s signed anchor with the runtime\'s offline entry, without loading the node', { timeout: 120_000 }, async () => {
+  it("audit verify checks an export's signed anchor with the runtime's offline entry, without loading the node", {
+    timeout: 120_000,
+  }, async () => {
     const exported = await writeSignedAuditExport(path.join(work, 'audit-export'));
     const { result, loaded } = await recorded(['audit', 'verify', '--input', exported.file, '--trust-key', exported.publicKey]);
     assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);

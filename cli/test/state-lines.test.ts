@@ -7,7 +7,11 @@ import { UsageError } from '../src/cli-error.js';
 describe('caxton state import file', () => {
   it('reads JSON lines; null deletes; blank lines are skipped', () => {
     const text = '{"key":"a","value":"1"}\n\n  {"key":"b","value":null}  \n{"key":"ü\\n","value":"x\\ty"}';
-    assert.deepEqual(parseStateLines(text, 'f.jsonl'), [{ key: 'a', value: '1' }, { key: 'b', value: null }, { key: 'ü\n', value: 'x\ty' }]);
+    assert.deepEqual(parseStateLines(text, 'f.jsonl'), [
+      { key: 'a', value: '1' },
+      { key: 'b', value: null },
+      { key: 'ü\n', value: 'x\ty' },
+    ]);
   });
 
   it('names the line of what is wrong, with a hint', () => {
@@ -19,7 +23,11 @@ describe('caxton state import file', () => {
       ['{"key":"a","value":{"n":1}}', /^f\.jsonl:1: "value" of "a" must be a string or null/],
     ];
     for (const [text, message] of cases) {
-      assert.throws(() => parseStateLines(text, 'f.jsonl'), (e: unknown) => e instanceof UsageError && message.test(e.message), text);
+      assert.throws(
+        () => parseStateLines(text, 'f.jsonl'),
+        (e: unknown) => e instanceof UsageError && message.test(e.message),
+        text,
+      );
     }
   });
 

@@ -22,11 +22,16 @@ describe('token transport', () => {
 
   it('counts loopback names, 127/8, ::1 and unix sockets as loopback, nothing else', () => {
     for (const h of ['localhost', '127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1', 'unix']) assert.ok(isLoopbackHost(h), h);
-    for (const h of ['0.0.0.0', '10.0.0.5', '192.168.1.2', 'caxton.example.com', '::', 'localhost.example.com', '127.0.0.1.nip.io']) assert.ok(!isLoopbackHost(h), h);
+    for (const h of ['0.0.0.0', '10.0.0.5', '192.168.1.2', 'caxton.example.com', '::', 'localhost.example.com', '127.0.0.1.nip.io'])
+      assert.ok(!isLoopbackHost(h), h);
   });
 
   it('refuses a plaintext token to a non-loopback address unless TLS or --insecure', () => {
-    const refused = (e: unknown): boolean => e instanceof PlaintextTokenError && e.exitCode === EXIT.USAGE && /--insecure/.test(e.hint ?? '') && /10\.0\.0\.5:50051/.test(e.message);
+    const refused = (e: unknown): boolean =>
+      e instanceof PlaintextTokenError &&
+      e.exitCode === EXIT.USAGE &&
+      /--insecure/.test(e.hint ?? '') &&
+      /10\.0\.0\.5:50051/.test(e.message);
     assert.throws(() => checkTokenTransport({ address: '10.0.0.5:50051', tls: false, hasToken: true, insecure: false }), refused);
     checkTokenTransport({ address: '10.0.0.5:50051', tls: true, hasToken: true, insecure: false });
     checkTokenTransport({ address: '10.0.0.5:50051', tls: false, hasToken: true, insecure: true });
@@ -42,12 +47,16 @@ describe('token transport', () => {
     assert.equal(plaintextApiWarning({ apiHost: '0.0.0.0', tls: { certFile: 'c', keyFile: 'k' } }), undefined);
   });
 
-  it('uses core\'s one loopback predicate: a DNS name starting with 127. is not loopback (issue 26)', () => {
+  it("uses core's one loopback predicate: a DNS name starting with 127. is not loopback (issue 26)", () => {
     for (const h of ['127.example.com', 'localhost.evil.com', '0x7f.1']) {
       assert.equal(isLoopbackHost(h), false, h);
       assert.match(plaintextApiWarning({ apiHost: h }) ?? '', /PLAINTEXT/, h);
       assert.match(noAuthApiWarning({ apiHost: h, auth: { mode: 'none' } }) ?? '', /accepts calls from anyone/, h);
-      assert.throws(() => checkTokenTransport({ address: `${h}:50051`, tls: false, hasToken: true, insecure: false }), PlaintextTokenError, h);
+      assert.throws(
+        () => checkTokenTransport({ address: `${h}:50051`, tls: false, hasToken: true, insecure: false }),
+        PlaintextTokenError,
+        h,
+      );
     }
     for (const h of ['127.0.0.1', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) {
       assert.equal(plaintextApiWarning({ apiHost: h }), undefined, h);

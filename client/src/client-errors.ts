@@ -13,7 +13,12 @@ export class ApiCallError extends CaxtonError {
   readonly grpcCode: status;
   readonly fieldViolations: FieldViolation[];
 
-  constructor(grpcCode: status, code: string, message: string, opts: { context?: ErrorContext; hint?: string; fieldViolations?: FieldViolation[]; cause?: unknown }) {
+  constructor(
+    grpcCode: status,
+    code: string,
+    message: string,
+    opts: { context?: ErrorContext; hint?: string; fieldViolations?: FieldViolation[]; cause?: unknown },
+  ) {
     super(code, message, { ...opts, kind: errorKindForGrpcStatus(grpcCode) });
     this.grpcCode = grpcCode;
     this.fieldViolations = opts.fieldViolations ?? [];
@@ -40,15 +45,22 @@ export function toApiCallError(err: unknown): ApiCallError {
       const metadata = { ...(details.errorInfo?.metadata ?? {}) };
       const hint = metadata.hint;
       delete metadata.hint;
-      return new ApiCallError(err.code, details.errorInfo?.reason || `grpc.${status[err.code] ?? err.code}`, details.message || err.details, {
-        context: metadata,
-        ...(hint ? { hint } : {}),
-        ...(details.fieldViolations ? { fieldViolations: details.fieldViolations } : {}),
-        cause: err,
-      });
+      return new ApiCallError(
+        err.code,
+        details.errorInfo?.reason || `grpc.${status[err.code] ?? err.code}`,
+        details.message || err.details,
+        {
+          context: metadata,
+          ...(hint ? { hint } : {}),
+          ...(details.fieldViolations ? { fieldViolations: details.fieldViolations } : {}),
+          cause: err,
+        },
+      );
     } catch {
       // Undecodable details (a proxy or another server): fall back to the plain status below.
     }
   }
-  return new ApiCallError(err.code, `grpc.${(status[err.code] ?? String(err.code)).toLowerCase()}`, err.details || err.message, { cause: err });
+  return new ApiCallError(err.code, `grpc.${(status[err.code] ?? String(err.code)).toLowerCase()}`, err.details || err.message, {
+    cause: err,
+  });
 }

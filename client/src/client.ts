@@ -6,22 +6,60 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import {
-  ChannelCredentials, Metadata, makeGenericClientConstructor, type CallOptions, type Client, type ClientReadableStream,
-  type ClientWritableStream, type ServiceError,
+  ChannelCredentials,
+  Metadata,
+  makeGenericClientConstructor,
+  type CallOptions,
+  type Client,
+  type ClientReadableStream,
+  type ClientWritableStream,
+  type ServiceError,
 } from '@grpc/grpc-js';
 import type {
-  AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter, DfAgentDescription, DfSearchTemplate,
+  AclMessage,
+  DeploySpec,
+  LogEntry,
+  LogQuery,
+  MessageEvent,
+  SendResult,
+  TailFilter,
+  DfAgentDescription,
+  DfSearchTemplate,
   StoredAuditRecord,
-  HttpAllowRule, HttpPolicy, KillSwitchStatus, StateEntry, StateImportResult, StatePage, StateWrite,
-  DeadLetterSelection, DeadLetterView, PurgeResult, RedriveResult,
+  HttpAllowRule,
+  HttpPolicy,
+  KillSwitchStatus,
+  StateEntry,
+  StateImportResult,
+  StatePage,
+  StateWrite,
+  DeadLetterSelection,
+  DeadLetterView,
+  PurgeResult,
+  RedriveResult,
 } from '@caxton/core';
-import { CaxtonError, formatStrategy, parseTopicSubscription, type KindSpec, type RolloutStrategy, type RolloutThresholds, type TopicSubscription } from '@caxton/core';
+import {
+  CaxtonError,
+  formatStrategy,
+  parseTopicSubscription,
+  type KindSpec,
+  type RolloutStrategy,
+  type RolloutThresholds,
+  type TopicSubscription,
+} from '@caxton/core';
 import { deadLetterFromWire } from './convert-dead-letter.js';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
 import { agentFromWire, type AgentView } from './convert-agent.js';
 import { httpPolicyToWire } from './convert-http.js';
-import { dfFromWire, killSwitchFromWire, logFromWire, messageEventFromWire, nodeStatusFromWire, type NodeStatusView } from './convert-node.js';
+import {
+  dfFromWire,
+  killSwitchFromWire,
+  logFromWire,
+  messageEventFromWire,
+  nodeStatusFromWire,
+  type NodeStatusView,
+} from './convert-node.js';
 import { issuedFromWire, type IssuedTokenView } from './convert-token.js';
 import { DEFAULT_OVERLOAD_RETRY_MS, nextOverloadRetry } from './overload-retry.js';
 import { caxtonService } from './proto.js';
@@ -55,26 +93,27 @@ export interface CaxtonClientOptions {
  * (absent limits = the node's defaults; on upgrade absent config = keep the current one). Not a
  * shape of its own: `upload` turns it straight into the wire header.
  */
-export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, 'limits' | 'config'>> & {
-  /** Outbound HTTP policy (decision 1601): omitted fields take the node defaults. */
-  http?: Partial<HttpPolicy> & { allow: HttpAllowRule[] };
-  /** Upgrade only: replace the config even with an empty one. */
-  replaceConfig?: boolean;
-  /** Deploy only: keep the state an earlier deployment of the name left (decision 1600). */
-  keepState?: boolean;
-  /** The artifact's detached signature, a DSSE envelope as JSON (decision 1400). */
-  signatureEnvelope?: string;
-  /** The artifact's source language label (from `<artifact>.build.json`); absent: not stated. */
-  language?: string;
-  /** Upgrade only: roll out beside the running version (decision 1871); absent thresholds take the defaults. */
-  rollout?: { strategy: RolloutStrategy; thresholds?: Partial<RolloutThresholds> };
-  /** The operator's A2A Agent Card as JSON text (decision 1951); the node validates it. Absent: none (deploy) / keep (upgrade). */
-  a2aCard?: string;
-  /** Deploy only: an agent kind (decision 1980); idleMs absent = the node's default; maxActive absent = no cap of its own. */
-  kind?: KindSpec;
-  /** The topic patterns the agent may subscribe to (decision 2050); the node validates them. Absent: every topic (deploy) / keep (upgrade). */
-  topics?: readonly string[];
-};
+export type UploadHeader = Pick<DeploySpec, 'name'> &
+  Partial<Pick<DeploySpec, 'limits' | 'config'>> & {
+    /** Outbound HTTP policy (decision 1601): omitted fields take the node defaults. */
+    http?: Partial<HttpPolicy> & { allow: HttpAllowRule[] };
+    /** Upgrade only: replace the config even with an empty one. */
+    replaceConfig?: boolean;
+    /** Deploy only: keep the state an earlier deployment of the name left (decision 1600). */
+    keepState?: boolean;
+    /** The artifact's detached signature, a DSSE envelope as JSON (decision 1400). */
+    signatureEnvelope?: string;
+    /** The artifact's source language label (from `<artifact>.build.json`); absent: not stated. */
+    language?: string;
+    /** Upgrade only: roll out beside the running version (decision 1871); absent thresholds take the defaults. */
+    rollout?: { strategy: RolloutStrategy; thresholds?: Partial<RolloutThresholds> };
+    /** The operator's A2A Agent Card as JSON text (decision 1951); the node validates it. Absent: none (deploy) / keep (upgrade). */
+    a2aCard?: string;
+    /** Deploy only: an agent kind (decision 1980); idleMs absent = the node's default; maxActive absent = no cap of its own. */
+    kind?: KindSpec;
+    /** The topic patterns the agent may subscribe to (decision 2050); the node validates them. Absent: every topic (deploy) / keep (upgrade). */
+    topics?: readonly string[];
+  };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
 
@@ -162,8 +201,12 @@ export class CaxtonClient {
     });
   }
 
-  private upload<Res>(method: 'DeployAgent' | 'UpgradeAgent', header: UploadHeader, bytes: Uint8Array,
-    onProgress?: (sent: number, total: number) => void): Promise<Res> {
+  private upload<Res>(
+    method: 'DeployAgent' | 'UpgradeAgent',
+    header: UploadHeader,
+    bytes: Uint8Array,
+    onProgress?: (sent: number, total: number) => void,
+  ): Promise<Res> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const wireHeader: W.WireArtifactHeader = {
       name: header.name,
@@ -189,7 +232,10 @@ export class CaxtonClient {
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {
       let settled = false;
-      const fn = this.raw[method] as unknown as (md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => ClientWritableStream<W.WireArtifactUpload>;
+      const fn = this.raw[method] as unknown as (
+        md: Metadata,
+        cb: (err: ServiceError | null, res: unknown) => void,
+      ) => ClientWritableStream<W.WireArtifactUpload>;
       const call = fn.call(this.raw, this.metadata(), (err, res) => {
         settled = true;
         if (err) reject(toApiCallError(err));
@@ -220,7 +266,11 @@ export class CaxtonClient {
     return agentFromWire(res.agent);
   }
 
-  async upgrade(header: UploadHeader, artifact: Uint8Array, onProgress?: (sent: number, total: number) => void): Promise<{ agent: AgentView; previousVersion: number }> {
+  async upgrade(
+    header: UploadHeader,
+    artifact: Uint8Array,
+    onProgress?: (sent: number, total: number) => void,
+  ): Promise<{ agent: AgentView; previousVersion: number }> {
     const res = await this.upload<W.WireUpgradeAgentResponse>('UpgradeAgent', header, artifact, onProgress);
     return { agent: agentFromWire(res.agent), previousVersion: res.previousVersion };
   }
@@ -260,7 +310,11 @@ export class CaxtonClient {
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await this.unary<W.WireSendMessageResponse>('SendMessage', req);
-        return { messageId: res.messageId, accepted: res.accepted, refused: res.refused.map((r) => ({ receiver: r.receiver, reason: r.reason })) };
+        return {
+          messageId: res.messageId,
+          accepted: res.accepted,
+          refused: res.refused.map((r) => ({ receiver: r.receiver, reason: r.reason })),
+        };
       } catch (err) {
         const delay = nextOverloadRetry(err, Date.now() - started, budget, Math.random());
         if (delay === undefined) throw err;
@@ -272,8 +326,12 @@ export class CaxtonClient {
 
   async searchDirectory(template: DfSearchTemplate, limit = 0): Promise<DfAgentDescription[]> {
     const wire: Partial<W.WireDfTemplate> = {
-      agentName: template.agentName ?? '', serviceName: template.serviceName ?? '', serviceType: template.serviceType ?? '',
-      protocols: template.protocols ?? [], ontologies: template.ontologies ?? [], languages: template.languages ?? [],
+      agentName: template.agentName ?? '',
+      serviceName: template.serviceName ?? '',
+      serviceType: template.serviceType ?? '',
+      protocols: template.protocols ?? [],
+      ontologies: template.ontologies ?? [],
+      languages: template.languages ?? [],
       properties: template.properties ?? {},
     };
     const res = await this.unary<W.WireSearchDirectoryResponse>('SearchDirectory', { template: wire, limit });
@@ -283,29 +341,49 @@ export class CaxtonClient {
   /** Topic subscriptions (decision 1960), by topic then agent; only `topic`'s when given. */
   async listSubscriptions(topic?: string): Promise<TopicSubscription[]> {
     const res = await this.unary<W.WireListTopicsResponse>('ListTopics', { topic: topic ?? '' } satisfies W.WireListTopicsRequest);
-    return res.subscriptions.map((s, i) => parseTopicSubscription({ agent: s.agent, topic: s.topic, ...(s.filterJson === '' ? {} : { filter: JSON.parse(s.filterJson) as unknown }) }, `subscriptions[${i}]`));
+    return res.subscriptions.map((s, i) =>
+      parseTopicSubscription(
+        { agent: s.agent, topic: s.topic, ...(s.filterJson === '' ? {} : { filter: JSON.parse(s.filterJson) as unknown }) },
+        `subscriptions[${i}]`,
+      ),
+    );
   }
 
   /** Dead letters (decision 1860), newest last. */
   async listDeadLetters(query: { agent?: string; includePurged?: boolean; limit?: number } = {}): Promise<DeadLetterView[]> {
-    const req: W.WireListDeadLettersRequest = { agent: query.agent ?? '', includePurged: query.includePurged ?? false, limit: query.limit ?? 0 };
+    const req: W.WireListDeadLettersRequest = {
+      agent: query.agent ?? '',
+      includePurged: query.includePurged ?? false,
+      limit: query.limit ?? 0,
+    };
     return (await this.unary<W.WireListDeadLettersResponse>('ListDeadLetters', req)).letters.map(deadLetterFromWire);
   }
 
   async getDeadLetter(id: string): Promise<DeadLetterView> {
     const res = await this.unary<W.WireGetDeadLetterResponse>('GetDeadLetter', { id } satisfies W.WireGetDeadLetterRequest);
-    if (!res.letter) throw new CaxtonError('api.bad-response', `the node answered GetDeadLetter ${id} without a letter`, { kind: 'invalid-argument', hint: 'the node and the CLI may be different Caxton versions' });
+    if (!res.letter)
+      throw new CaxtonError('api.bad-response', `the node answered GetDeadLetter ${id} without a letter`, {
+        kind: 'invalid-argument',
+        hint: 'the node and the CLI may be different Caxton versions',
+      });
     return deadLetterFromWire(res.letter);
   }
 
   /** Idempotent: a repeat names the same deliveries and sends nothing again. */
   async redriveDeadLetters(select: DeadLetterSelection, to?: string): Promise<RedriveResult> {
-    const req: W.WireRedriveDeadLettersRequest = { ids: 'ids' in select ? [...select.ids] : [], agent: 'agent' in select ? select.agent : '', to: to ?? '' };
+    const req: W.WireRedriveDeadLettersRequest = {
+      ids: 'ids' in select ? [...select.ids] : [],
+      agent: 'agent' in select ? select.agent : '',
+      to: to ?? '',
+    };
     return { redriven: (await this.unary<W.WireRedriveDeadLettersResponse>('RedriveDeadLetters', req)).redriven };
   }
 
   async purgeDeadLetters(select: DeadLetterSelection): Promise<PurgeResult> {
-    const req: W.WirePurgeDeadLettersRequest = { ids: 'ids' in select ? [...select.ids] : [], agent: 'agent' in select ? select.agent : '' };
+    const req: W.WirePurgeDeadLettersRequest = {
+      ids: 'ids' in select ? [...select.ids] : [],
+      agent: 'agent' in select ? select.agent : '',
+    };
     return { purged: (await this.unary<W.WirePurgeDeadLettersResponse>('PurgeDeadLetters', req)).purged };
   }
 
@@ -338,14 +416,24 @@ export class CaxtonClient {
 
   /** New admin and read tokens (decision 1401); the current ones keep working for `overlapMs`. */
   async rotateTokens(overlapMs: number): Promise<{ adminToken: string; readToken: string; previousValidUntil: number }> {
-    const res = await this.unary<W.WireRotateTokensResponse>('RotateTokens', { overlapSeconds: Math.ceil(overlapMs / 1000) } satisfies W.WireRotateTokensRequest);
+    const res = await this.unary<W.WireRotateTokensResponse>('RotateTokens', {
+      overlapSeconds: Math.ceil(overlapMs / 1000),
+    } satisfies W.WireRotateTokensRequest);
     return { adminToken: res.adminToken, readToken: res.readToken, previousValidUntil: res.previousValidUntilUnixMs };
   }
 
   /** A new token with a role (decision 1760), shown this once; the node keeps its sha256. */
-  async issueToken(req: { role: string; agents?: string; ttlMs: number; label?: string }): Promise<{ token: string; issued: IssuedTokenView }> {
+  async issueToken(req: {
+    role: string;
+    agents?: string;
+    ttlMs: number;
+    label?: string;
+  }): Promise<{ token: string; issued: IssuedTokenView }> {
     const res = await this.unary<W.WireIssueTokenResponse>('IssueToken', {
-      role: req.role, agents: req.agents ?? '', ttlSeconds: Math.ceil(req.ttlMs / 1000), label: req.label ?? '',
+      role: req.role,
+      agents: req.agents ?? '',
+      ttlSeconds: Math.ceil(req.ttlMs / 1000),
+      label: req.label ?? '',
     } satisfies W.WireIssueTokenRequest);
     return { token: res.token, issued: issuedFromWire(res.issued) };
   }
@@ -378,18 +466,30 @@ export class CaxtonClient {
   }
 
   exportState(agent: string, onEntry: (entry: StateEntry) => void): StreamHandle {
-    return this.stream('ExportState', { agent } satisfies W.WireExportStateRequest, (w: W.WireStateEntry): StateEntry => ({ key: w.key, value: w.value }), onEntry);
+    return this.stream(
+      'ExportState',
+      { agent } satisfies W.WireExportStateRequest,
+      (w: W.WireStateEntry): StateEntry => ({ key: w.key, value: w.value }),
+      onEntry,
+    );
   }
 
   /**
    * Import `writes` (null deletes) in one commit: sent in batches of about `batchBytes` over one
    * client stream; the node commits once the stream ends. `onProgress` counts entries sent.
    */
-  importState(agent: string, writes: readonly StateWrite[], options: { replace?: boolean; batchBytes?: number; onProgress?: (sent: number, total: number) => void } = {}): Promise<StateImportResult> {
+  importState(
+    agent: string,
+    writes: readonly StateWrite[],
+    options: { replace?: boolean; batchBytes?: number; onProgress?: (sent: number, total: number) => void } = {},
+  ): Promise<StateImportResult> {
     const batchBytes = options.batchBytes ?? 64 * 1024;
     return new Promise<StateImportResult>((resolve, reject) => {
       let settled = false;
-      const fn = this.raw['ImportState'] as unknown as (md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => ClientWritableStream<W.WireImportStateRequest>;
+      const fn = this.raw['ImportState'] as unknown as (
+        md: Metadata,
+        cb: (err: ServiceError | null, res: unknown) => void,
+      ) => ClientWritableStream<W.WireImportStateRequest>;
       const call = fn.call(this.raw, this.metadata(), (err, res) => {
         settled = true;
         if (err) reject(toApiCallError(err));
@@ -458,7 +558,9 @@ export class CaxtonClient {
 
   tail(filter: TailFilter, onEvent: (event: MessageEvent) => void): StreamHandle {
     const req: W.WireTailMessagesRequest = {
-      agent: filter.agent ?? '', conversationId: filter.conversationId ?? '', performatives: filter.performatives ?? [],
+      agent: filter.agent ?? '',
+      conversationId: filter.conversationId ?? '',
+      performatives: filter.performatives ?? [],
     };
     return this.stream('TailMessages', req, messageEventFromWire, onEvent);
   }
@@ -469,7 +571,12 @@ export class CaxtonClient {
    */
   listAudit(query: { from?: number; limit?: number; follow?: boolean }, onRecord: (record: StoredAuditRecord) => void): StreamHandle {
     const req: W.WireListAuditRequest = { from: query.from ?? 0, limit: query.limit ?? 0, follow: query.follow ?? false };
-    return this.stream('ListAudit', req, (w: W.WireAuditRecordEntry): StoredAuditRecord => ({ position: Number(w.position), bytes: w.record }), onRecord);
+    return this.stream(
+      'ListAudit',
+      req,
+      (w: W.WireAuditRecordEntry): StoredAuditRecord => ({ position: Number(w.position), bytes: w.record }),
+      onRecord,
+    );
   }
 
   /** The node's audit public key and the trail's signed anchor (decision 1750); read before listAudit. */
@@ -479,7 +586,12 @@ export class CaxtonClient {
   }
 
   logs(query: LogQuery, onEntry: (entry: LogEntry) => void): StreamHandle {
-    const req: W.WireStreamLogsRequest = { agent: query.agent, follow: query.follow, sinceUnixMs: query.since ?? 0, limit: query.limit ?? 0 };
+    const req: W.WireStreamLogsRequest = {
+      agent: query.agent,
+      follow: query.follow,
+      sinceUnixMs: query.since ?? 0,
+      limit: query.limit ?? 0,
+    };
     return this.stream('StreamLogs', req, logFromWire, onEntry);
   }
 }

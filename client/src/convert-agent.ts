@@ -2,7 +2,17 @@
  * Agent status between the NodeControl model and caxton.v1 `AgentInfo`. The server uses the `to`
  * direction, the client (CLI) the `from` direction; keeping both here keeps them symmetric.
  */
-import { CaxtonError, AGENT_STATES, formatStrategy, parseStrategy, type AgentState, type AgentStatus, type RolloutPhase, type RolloutView, type ReplicaUnitView } from '@caxton/core';
+import {
+  CaxtonError,
+  AGENT_STATES,
+  formatStrategy,
+  parseStrategy,
+  type AgentState,
+  type AgentStatus,
+  type RolloutPhase,
+  type RolloutView,
+  type ReplicaUnitView,
+} from '@caxton/core';
 import type { WireAgentInfo, WireAgentRollout, WireAgentState, WireReplicaUnit } from './wire.js';
 import { httpPolicyFromWire, httpPolicyToWire } from './convert-http.js';
 
@@ -28,9 +38,12 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     artifactSha256: a.artifactDigest,
     artifactSize: a.artifactSize,
     limits: {
-      fuelPerMessage: a.limits.fuelPerMessage, memoryPages: a.limits.memoryPages,
-      maxSendsPerS: a.limits.sendsPerSecond ?? 0, maxSendsPerCall: a.limits.maxOutbox ?? 0,
-      absentQueue: a.limits.absentQueue ?? 0, absentTtlMs: a.limits.absentTtlMs ?? 0,
+      fuelPerMessage: a.limits.fuelPerMessage,
+      memoryPages: a.limits.memoryPages,
+      maxSendsPerS: a.limits.sendsPerSecond ?? 0,
+      maxSendsPerCall: a.limits.maxOutbox ?? 0,
+      absentQueue: a.limits.absentQueue ?? 0,
+      absentTtlMs: a.limits.absentTtlMs ?? 0,
     },
     config: a.config,
     restarts: a.restarts,
@@ -44,12 +57,21 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     http: a.http ? httpPolicyToWire(a.http) : null,
     signerKeyId: a.signerKeyId ?? '',
     language: a.language ?? '',
-    previous: a.previous ? { version: a.previous.version, artifactSha256: a.previous.artifactDigest, language: a.previous.language ?? '' } : null,
+    previous: a.previous
+      ? { version: a.previous.version, artifactSha256: a.previous.artifactDigest, language: a.previous.language ?? '' }
+      : null,
     breaker: a.breaker ? { state: a.breaker.state, failures: a.breaker.failures, retryAfterMs: a.breaker.retryAfterMs ?? 0 } : null,
     rollout: a.rollout ? rolloutToWire(a.rollout) : null,
     absentQueue: a.absentQueue ? { queued: a.absentQueue.queued, limit: a.absentQueue.limit, ttlMs: a.absentQueue.ttlMs } : null,
     kind: a.kind ? { ...a.kind } : null,
-    replicas: a.replicas ? { replicas: a.replicas.replicas, draining: a.replicas.draining, recorded: a.replicas.recorded ?? 0, units: (a.replicas.units ?? []).map(replicaUnitToWire) } : null,
+    replicas: a.replicas
+      ? {
+          replicas: a.replicas.replicas,
+          draining: a.replicas.draining,
+          recorded: a.replicas.recorded ?? 0,
+          units: (a.replicas.units ?? []).map(replicaUnitToWire),
+        }
+      : null,
     topics: a.topics !== undefined ? { patterns: [...a.topics] } : null,
     elsewhere: a.elsewhere ? { partition: a.elsewhere.partition } : null,
   };
@@ -59,7 +81,11 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
 export type AgentView = Omit<AgentStatus, 'state'> & { state: AgentState | 'unknown' };
 
 export function agentFromWire(w: WireAgentInfo | null): AgentView {
-  if (!w) throw new CaxtonError('api.bad-response', 'the node answered without agent information', { kind: 'invalid-argument', hint: 'the node and the CLI may be different Caxton versions' });
+  if (!w)
+    throw new CaxtonError('api.bad-response', 'the node answered without agent information', {
+      kind: 'invalid-argument',
+      hint: 'the node and the CLI may be different Caxton versions',
+    });
   const view: AgentView = {
     name: w.name,
     state: stateFromWire(w.state),
@@ -68,7 +94,8 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
     artifactDigest: w.artifactSha256,
     artifactSize: w.artifactSize,
     limits: {
-      fuelPerMessage: w.limits?.fuelPerMessage ?? 0, memoryPages: w.limits?.memoryPages ?? 0,
+      fuelPerMessage: w.limits?.fuelPerMessage ?? 0,
+      memoryPages: w.limits?.memoryPages ?? 0,
       ...(w.limits?.maxSendsPerS ? { sendsPerSecond: w.limits.maxSendsPerS } : {}),
       ...(w.limits?.maxSendsPerCall ? { maxOutbox: w.limits.maxSendsPerCall } : {}),
       ...(w.limits?.absentQueue ? { absentQueue: w.limits.absentQueue } : {}),
@@ -86,21 +113,39 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   if (w.http) view.http = httpPolicyFromWire(w.http);
   if (w.signerKeyId) view.signerKeyId = w.signerKeyId;
   if (w.language) view.language = w.language;
-  if (w.previous) view.previous = { version: w.previous.version, artifactDigest: w.previous.artifactSha256, ...(w.previous.language ? { language: w.previous.language } : {}) };
+  if (w.previous)
+    view.previous = {
+      version: w.previous.version,
+      artifactDigest: w.previous.artifactSha256,
+      ...(w.previous.language ? { language: w.previous.language } : {}),
+    };
   if (w.breaker && (w.breaker.state === 'open' || w.breaker.state === 'half-open')) {
-    view.breaker = { state: w.breaker.state, failures: w.breaker.failures, ...(w.breaker.state === 'open' ? { retryAfterMs: Number(w.breaker.retryAfterMs) } : {}) };
+    view.breaker = {
+      state: w.breaker.state,
+      failures: w.breaker.failures,
+      ...(w.breaker.state === 'open' ? { retryAfterMs: Number(w.breaker.retryAfterMs) } : {}),
+    };
   }
   if (w.rollout) view.rollout = rolloutFromWire(w.rollout);
   if (w.absentQueue) view.absentQueue = { queued: w.absentQueue.queued, limit: w.absentQueue.limit, ttlMs: Number(w.absentQueue.ttlMs) };
   if (w.kind) {
     view.kind = {
-      idleMs: w.kind.idleMs, active: Number(w.kind.active), passivated: Number(w.kind.passivated), activations: Number(w.kind.activations), failed: Number(w.kind.failed),
+      idleMs: w.kind.idleMs,
+      active: Number(w.kind.active),
+      passivated: Number(w.kind.passivated),
+      activations: Number(w.kind.activations),
+      failed: Number(w.kind.failed),
       ...(w.kind.maxActive ? { maxActive: w.kind.maxActive, evicted: Number(w.kind.evicted ?? 0) } : {}),
     };
   }
   if (w.replicas && w.replicas.replicas > 0) {
     const units = (w.replicas.units ?? []).map(replicaUnitFromWire);
-    view.replicas = { replicas: w.replicas.replicas, draining: w.replicas.draining, ...(w.replicas.recorded ? { recorded: w.replicas.recorded } : {}), ...(units.length > 0 ? { units } : {}) };
+    view.replicas = {
+      replicas: w.replicas.replicas,
+      draining: w.replicas.draining,
+      ...(w.replicas.recorded ? { recorded: w.replicas.recorded } : {}),
+      ...(units.length > 0 ? { units } : {}),
+    };
   }
   // Shown as the node holds it; a client only displays the list, the node is what enforces it.
   if (w.topics) view.topics = [...w.topics.patterns];
@@ -116,10 +161,21 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
 export function rolloutToWire(r: RolloutView): WireAgentRollout {
   const t = r.thresholds;
   return {
-    strategy: formatStrategy(r.strategy), phase: r.phase, candidateVersion: r.candidateVersion, candidateSha256: r.candidateDigest,
-    startedAtUnixMs: r.startedAt, bakeUntilUnixMs: r.bakeUntil,
-    maxCrashRatePercent: t.maxCrashRatePercent, maxFailureRatePercent: t.maxFailureRatePercent, maxP99Ms: t.maxP99Ms, bakeMs: t.bakeMs,
-    handled: r.counts.handled, crashes: r.counts.crashes, failures: r.counts.failures, p99Ms: r.counts.p99Ms ?? 0, reason: r.reason ?? '',
+    strategy: formatStrategy(r.strategy),
+    phase: r.phase,
+    candidateVersion: r.candidateVersion,
+    candidateSha256: r.candidateDigest,
+    startedAtUnixMs: r.startedAt,
+    bakeUntilUnixMs: r.bakeUntil,
+    maxCrashRatePercent: t.maxCrashRatePercent,
+    maxFailureRatePercent: t.maxFailureRatePercent,
+    maxP99Ms: t.maxP99Ms,
+    bakeMs: t.bakeMs,
+    handled: r.counts.handled,
+    crashes: r.counts.crashes,
+    failures: r.counts.failures,
+    p99Ms: r.counts.p99Ms ?? 0,
+    reason: r.reason ?? '',
   };
 }
 
@@ -134,11 +190,24 @@ export function rolloutFromWire(w: WireAgentRollout): RolloutView {
     strategy = { kind: 'blue-green' };
   }
   return {
-    strategy, phase: (PHASES as readonly string[]).includes(w.phase) ? (w.phase as RolloutPhase) : 'aborted',
-    candidateVersion: Number(w.candidateVersion), candidateDigest: w.candidateSha256,
-    startedAt: Number(w.startedAtUnixMs), bakeUntil: Number(w.bakeUntilUnixMs),
-    thresholds: { maxCrashRatePercent: w.maxCrashRatePercent, maxFailureRatePercent: w.maxFailureRatePercent, maxP99Ms: w.maxP99Ms, bakeMs: Number(w.bakeMs) },
-    counts: { handled: Number(w.handled), crashes: Number(w.crashes), failures: Number(w.failures), ...(w.p99Ms > 0 ? { p99Ms: w.p99Ms } : {}) },
+    strategy,
+    phase: (PHASES as readonly string[]).includes(w.phase) ? (w.phase as RolloutPhase) : 'aborted',
+    candidateVersion: Number(w.candidateVersion),
+    candidateDigest: w.candidateSha256,
+    startedAt: Number(w.startedAtUnixMs),
+    bakeUntil: Number(w.bakeUntilUnixMs),
+    thresholds: {
+      maxCrashRatePercent: w.maxCrashRatePercent,
+      maxFailureRatePercent: w.maxFailureRatePercent,
+      maxP99Ms: w.maxP99Ms,
+      bakeMs: Number(w.bakeMs),
+    },
+    counts: {
+      handled: Number(w.handled),
+      crashes: Number(w.crashes),
+      failures: Number(w.failures),
+      ...(w.p99Ms > 0 ? { p99Ms: w.p99Ms } : {}),
+    },
     ...(w.reason ? { reason: w.reason } : {}),
   };
 }

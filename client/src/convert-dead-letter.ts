@@ -5,9 +5,17 @@ import type { WireDeadLetter } from './wire.js';
 
 export function deadLetterToWire(v: DeadLetterView): WireDeadLetter {
   return {
-    id: v.id, receiver: v.delivery.receiver, messageId: v.delivery.messageId, message: aclToWire(v.delivery.message),
-    reason: v.reason, attempts: v.attempts, deadLetteredUnixMs: v.at, state: v.state,
-    redriveDeliveryId: v.redrive?.deliveryId ?? '', redriveReceiver: v.redrive?.receiver ?? '', redrivenUnixMs: v.redrive?.at ?? 0,
+    id: v.id,
+    receiver: v.delivery.receiver,
+    messageId: v.delivery.messageId,
+    message: aclToWire(v.delivery.message),
+    reason: v.reason,
+    attempts: v.attempts,
+    deadLetteredUnixMs: v.at,
+    state: v.state,
+    redriveDeliveryId: v.redrive?.deliveryId ?? '',
+    redriveReceiver: v.redrive?.receiver ?? '',
+    redrivenUnixMs: v.redrive?.at ?? 0,
     purgedUnixMs: v.purgedAt ?? 0,
   };
 }
@@ -21,10 +29,15 @@ export function deadLetterFromWire(w: WireDeadLetter): DeadLetterView {
   }
   const at = Number(w.deadLetteredUnixMs);
   const view: DeadLetterView = {
-    id: w.id, reason: w.reason, attempts: w.attempts, at, state: w.state as DeadLetterState,
+    id: w.id,
+    reason: w.reason,
+    attempts: w.attempts,
+    at,
+    state: w.state as DeadLetterState,
     delivery: { id: w.id, messageId: w.messageId, receiver: w.receiver, message: aclFromWire(w.message), acceptedAt: at },
   };
-  if (w.redriveDeliveryId !== '') view.redrive = { deliveryId: w.redriveDeliveryId, receiver: w.redriveReceiver, at: Number(w.redrivenUnixMs) };
+  if (w.redriveDeliveryId !== '')
+    view.redrive = { deliveryId: w.redriveDeliveryId, receiver: w.redriveReceiver, at: Number(w.redrivenUnixMs) };
   if (w.state === 'purged') view.purgedAt = Number(w.purgedUnixMs);
   return view;
 }

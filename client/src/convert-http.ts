@@ -9,7 +9,11 @@ import type { WireHttpPolicy } from './wire.js';
 export function httpPolicyToWire(p: Partial<HttpPolicy> & { allow: HttpAllowRule[] }): WireHttpPolicy {
   return {
     allow: p.allow.map((r) => ({
-      host: r.host, ports: r.ports ?? [], methods: r.methods ?? [], pathPrefixes: r.pathPrefixes ?? [], allowPrivate: r.allowPrivate === true,
+      host: r.host,
+      ports: r.ports ?? [],
+      methods: r.methods ?? [],
+      pathPrefixes: r.pathPrefixes ?? [],
+      allowPrivate: r.allowPrivate === true,
     })),
     timeoutMs: p.timeoutMs ?? 0,
     maxResponseBytes: p.maxResponseBytes ?? 0,
@@ -50,8 +54,12 @@ export function httpPolicyFromWire(w: WireHttpPolicy): HttpPolicy {
   const input = httpPolicyInputFromWire(w);
   const policy: HttpPolicy = {
     allow: (input.allow ?? []) as HttpAllowRule[],
-    timeoutMs: w.timeoutMs, maxResponseBytes: w.maxResponseBytes, maxRequestBytes: w.maxRequestBytes,
-    maxInFlight: w.maxInFlight, maxCallsPerHandling: w.maxCallsPerHandling, maxRedirects: w.noRedirects ? 0 : w.maxRedirects,
+    timeoutMs: w.timeoutMs,
+    maxResponseBytes: w.maxResponseBytes,
+    maxRequestBytes: w.maxRequestBytes,
+    maxInFlight: w.maxInFlight,
+    maxCallsPerHandling: w.maxCallsPerHandling,
+    maxRedirects: w.noRedirects ? 0 : w.maxRedirects,
   };
   if (w.extraCaPem !== '') policy.extraCaPem = w.extraCaPem;
   return policy;

@@ -3,26 +3,47 @@
  * caxton.v1, in both directions (server: to wire, client: from wire).
  */
 import {
-  CaxtonError, LOG_LEVELS, type LogEntry, type LogLevel, type MessageEvent, type NodeStatus, type KillSwitchStatus,
+  CaxtonError,
+  LOG_LEVELS,
+  type LogEntry,
+  type LogLevel,
+  type MessageEvent,
+  type NodeStatus,
+  type KillSwitchStatus,
 } from '@caxton/core';
 import type { DfAgentDescription, ServiceDescription } from '@caxton/core';
 import { aclFromWire, aclToWire, agentIdFromWire, agentIdToWire } from './convert-acl.js';
 import type {
-  WireDfAgentDescription, WireLogEntry, WireLogLevel, WireMessageEvent, WireNodeStatusResponse, WireServiceDescription, WireKillSwitchStatus,
+  WireDfAgentDescription,
+  WireLogEntry,
+  WireLogLevel,
+  WireMessageEvent,
+  WireNodeStatusResponse,
+  WireServiceDescription,
+  WireKillSwitchStatus,
 } from './wire.js';
 
 // ---- directory ----
 
 function serviceToWire(s: ServiceDescription): WireServiceDescription {
   return {
-    name: s.name, type: s.type, ownership: s.ownership ?? '', protocols: s.protocols, ontologies: s.ontologies,
-    languages: s.languages, properties: s.properties,
+    name: s.name,
+    type: s.type,
+    ownership: s.ownership ?? '',
+    protocols: s.protocols,
+    ontologies: s.ontologies,
+    languages: s.languages,
+    properties: s.properties,
   };
 }
 
 function serviceFromWire(s: WireServiceDescription): ServiceDescription {
   const out: ServiceDescription = {
-    name: s.name, type: s.type, protocols: [...s.protocols], ontologies: [...s.ontologies], languages: [...s.languages],
+    name: s.name,
+    type: s.type,
+    protocols: [...s.protocols],
+    ontologies: [...s.ontologies],
+    languages: [...s.languages],
     properties: { ...s.properties },
   };
   if (s.ownership) out.ownership = s.ownership;
@@ -67,7 +88,12 @@ export function nodeStatusToWire(s: NodeStatus, now: number): WireNodeStatusResp
     agentsTotal: s.agentsTotal,
     agentsRunning: s.agentsRunning,
     nodes: s.nodes.map((n) => ({
-      id: n.id, address: n.address, startedAtUnixMs: n.startedAt, lastSeenUnixMs: n.lastSeen, agents: n.agents, self: n.self,
+      id: n.id,
+      address: n.address,
+      startedAtUnixMs: n.startedAt,
+      lastSeenUnixMs: n.lastSeen,
+      agents: n.agents,
+      self: n.self,
     })),
     storage: s.storage.map((b) => ({ role: b.role, kind: b.kind, location: b.location })),
     ...(s.killSwitch ? { killSwitch: s.killSwitch } : {}),
@@ -84,7 +110,12 @@ export function nodeStatusFromWire(w: WireNodeStatusResponse): NodeStatusView {
     agentsTotal: w.agentsTotal,
     agentsRunning: w.agentsRunning,
     nodes: w.nodes.map((n) => ({
-      id: n.id, address: n.address, startedAt: n.startedAtUnixMs, lastSeen: n.lastSeenUnixMs, agents: [...n.agents], self: n.self,
+      id: n.id,
+      address: n.address,
+      startedAt: n.startedAtUnixMs,
+      lastSeen: n.lastSeenUnixMs,
+      agents: [...n.agents],
+      self: n.self,
     })),
     storage: w.storage.map((b) => ({ role: b.role, kind: b.kind, location: b.location })),
     ...(w.killSwitch ? { killSwitch: killSwitchFromWire(w.killSwitch) } : {}),
@@ -94,7 +125,12 @@ export function nodeStatusFromWire(w: WireNodeStatusResponse): NodeStatusView {
 
 /** The kill switch as the node reported it (a missing message: nothing held). */
 export function killSwitchFromWire(w: WireKillSwitchStatus | null | undefined): KillSwitchStatus {
-  return { frozen: w?.frozen ?? false, nodeFrozen: w?.nodeFrozen ?? false, clusterFrozen: w?.clusterFrozen ?? false, suspended: [...(w?.suspended ?? [])] };
+  return {
+    frozen: w?.frozen ?? false,
+    nodeFrozen: w?.nodeFrozen ?? false,
+    clusterFrozen: w?.clusterFrozen ?? false,
+    suspended: [...(w?.suspended ?? [])],
+  };
 }
 
 // ---- logs ----

@@ -17,15 +17,25 @@ export interface IssuedTokenView {
 /** The node passes its own records (issued-tokens.ts); they carry everything a view does. */
 export function issuedToWire(r: IssuedTokenView): W.WireIssuedToken {
   return {
-    id: r.id, label: r.label, role: r.role, agents: r.agents ?? '',
-    createdUnixMs: r.createdAt, expiresUnixMs: r.expiresAt, revokedUnixMs: r.revokedAt ?? 0,
+    id: r.id,
+    label: r.label,
+    role: r.role,
+    agents: r.agents ?? '',
+    createdUnixMs: r.createdAt,
+    expiresUnixMs: r.expiresAt,
+    revokedUnixMs: r.revokedAt ?? 0,
   };
 }
 
 export function issuedFromWire(w: W.WireIssuedToken | undefined): IssuedTokenView {
   const t = w ?? { id: '', label: '', role: '', agents: '', createdUnixMs: 0, expiresUnixMs: 0, revokedUnixMs: 0 };
   return {
-    id: t.id, label: t.label, role: t.role, ...(t.agents !== '' ? { agents: t.agents } : {}),
-    createdAt: t.createdUnixMs, expiresAt: t.expiresUnixMs, ...(t.revokedUnixMs > 0 ? { revokedAt: t.revokedUnixMs } : {}),
+    id: t.id,
+    label: t.label,
+    role: t.role,
+    ...(t.agents !== '' ? { agents: t.agents } : {}),
+    createdAt: t.createdUnixMs,
+    expiresAt: t.expiresUnixMs,
+    ...(t.revokedUnixMs > 0 ? { revokedAt: t.revokedUnixMs } : {}),
   };
 }

@@ -5,9 +5,7 @@
  * details. See docs/decisions/1105-error-kinds.md.
  */
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
-import {
-  CaxtonError, ERROR_KINDS, type ErrorKind, AlreadyExistsError, InvalidArgumentError, NotFoundError,
-} from '@caxton/core';
+import { CaxtonError, ERROR_KINDS, type ErrorKind, AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@caxton/core';
 import { ERROR_DOMAIN, STATUS_DETAILS_KEY, encodeStatusDetails, type StatusDetails } from './status-details.js';
 
 /** The only place that knows how an error kind looks on the wire. */
@@ -59,7 +57,7 @@ export function statusFromCaxtonError(err: CaxtonError): Partial<StatusObject> &
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(err.context)) {
     if (value === undefined || Object.keys(metadata).length >= MAX_META_ENTRIES) continue;
-    metadata[key] = clip(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value), MAX_META_VALUE);
+    metadata[key] = clip(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)), MAX_META_VALUE);
   }
   if (err.hint) metadata.hint = clip(err.hint, MAX_META_VALUE);
   const message = clip(err.message, MAX_TEXT);
@@ -87,7 +85,11 @@ export function statusFromCaxtonError(err: CaxtonError): Partial<StatusObject> &
  * the full error goes to `report` (the node's log), because stack traces and internal messages
  * are not for remote callers.
  */
-export function toGrpcStatus(err: unknown, method: string, report: (err: unknown, method: string) => void): Partial<StatusObject> & { code: status; details: string } {
+export function toGrpcStatus(
+  err: unknown,
+  method: string,
+  report: (err: unknown, method: string) => void,
+): Partial<StatusObject> & { code: status; details: string } {
   if (err instanceof CaxtonError) {
     const s = statusFromCaxtonError(err);
     if (err.kind === 'internal') report(err, method);
@@ -95,6 +97,9 @@ export function toGrpcStatus(err: unknown, method: string, report: (err: unknown
   }
   report(err, method);
   return statusFromCaxtonError(
-    new CaxtonError('api.internal', `internal error in ${method}`, { kind: 'internal', hint: "this is a bug in Caxton; the node's log has the details" }),
+    new CaxtonError('api.internal', `internal error in ${method}`, {
+      kind: 'internal',
+      hint: "this is a bug in Caxton; the node's log has the details",
+    }),
   );
 }

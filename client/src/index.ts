@@ -7,7 +7,13 @@
  * conversions and the proto from here, so each exists once.
  */
 export {
-  CaxtonClient, type CaxtonClientOptions, type ClientTlsOptions, type SendCallOptions, type SendInput, type StreamHandle, type UploadHeader,
+  CaxtonClient,
+  type CaxtonClientOptions,
+  type ClientTlsOptions,
+  type SendCallOptions,
+  type SendInput,
+  type StreamHandle,
+  type UploadHeader,
 } from './client.js';
 export { ApiCallError, toApiCallError } from './client-errors.js';
 export * from './convert-acl.js';
@@ -21,5 +27,13 @@ export * from './overload-retry.js';
 export * from './status-details.js';
 export * from './token-file.js';
 export * from './proto.js';
-export { CLIENT_PROTO_FILES, CLIENT_PROTO_JSON, clientProtoRoot, loadClientProtoRoot, parseClientProtos, protoSourcesSha256, writeClientProtoDescriptor } from './proto-root.js';
+export {
+  CLIENT_PROTO_FILES,
+  CLIENT_PROTO_JSON,
+  clientProtoRoot,
+  loadClientProtoRoot,
+  parseClientProtos,
+  protoSourcesSha256,
+  writeClientProtoDescriptor,
+} from './proto-root.js';
 export type * from './wire.js';

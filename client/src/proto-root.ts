@@ -19,7 +19,11 @@ export const PROTO_ROOT = fileURLToPath(new URL('../../proto/', import.meta.url)
 /** The generated descriptor: client/dist/proto/caxton.v1.json. */
 export const CLIENT_PROTO_JSON = new URL('../proto/caxton.v1.json', import.meta.url);
 /** What the client needs: the service, and the status details the server sends with errors. */
-export const CLIENT_PROTO_FILES: readonly string[] = Object.freeze(['caxton/v1/caxton.proto', 'google/rpc/status.proto', 'google/rpc/error_details.proto']);
+export const CLIENT_PROTO_FILES: readonly string[] = Object.freeze([
+  'caxton/v1/caxton.proto',
+  'google/rpc/status.proto',
+  'google/rpc/error_details.proto',
+]);
 
 /** Parses the .proto files with protobufjs' full build (the generator's path, and the fallback). */
 export function parseClientProtos(): protobuf.Root {
@@ -44,7 +48,12 @@ interface ClientProtoDescriptor {
  */
 export function protoSourcesSha256(): string {
   const hash = createHash('sha256');
-  for (const f of CLIENT_PROTO_FILES) hash.update(f).update('\0').update(readFileSync(path.join(PROTO_ROOT, f))).update('\0');
+  for (const f of CLIENT_PROTO_FILES)
+    hash
+      .update(f)
+      .update('\0')
+      .update(readFileSync(path.join(PROTO_ROOT, f)))
+      .update('\0');
   return hash.digest('hex');
 }
 
@@ -72,7 +81,9 @@ export function loadClientProtoRoot(file: string = fileURLToPath(CLIENT_PROTO_JS
         return fromJson;
       }
     } catch (err) {
-      process.stderr.write(`caxton: the generated proto descriptor ${file} cannot be read (${(err as Error).message}); parsing the .proto files instead (run \`npm run build\` to regenerate it)\n`);
+      process.stderr.write(
+        `caxton: the generated proto descriptor ${file} cannot be read (${(err as Error).message}); parsing the .proto files instead (run \`npm run build\` to regenerate it)\n`,
+      );
     }
   }
   const parsed = parseClientProtos();

@@ -88,7 +88,10 @@ export function decodeStatusDetails(bytes: Uint8Array): StatusDetails {
       const br = t.badRequest.toObject(t.badRequest.decode(detail.value), { defaults: true }) as { fieldViolations: FieldViolation[] };
       out.fieldViolations = br.fieldViolations;
     } else if (name === RESOURCE_INFO) {
-      const ri = t.resourceInfo.toObject(t.resourceInfo.decode(detail.value), { defaults: true }) as { resourceType: string; resourceName: string };
+      const ri = t.resourceInfo.toObject(t.resourceInfo.decode(detail.value), { defaults: true }) as {
+        resourceType: string;
+        resourceName: string;
+      };
       out.resource = { resourceType: ri.resourceType, resourceName: ri.resourceName };
     }
   }

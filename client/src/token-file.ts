@@ -44,8 +44,12 @@ function octal(mode: number): string {
 export async function readTokenFile(file: string, opts: TokenFileOptions = {}): Promise<string> {
   const stat = await fs.stat(file);
   if (!stat.isFile()) {
-    throw new TokenFileError('api.token-file-invalid', `${file} is not a regular file`, file,
-      'remove it; the node creates a fresh token file on its next start');
+    throw new TokenFileError(
+      'api.token-file-invalid',
+      `${file} is not a regular file`,
+      file,
+      'remove it; the node creates a fresh token file on its next start',
+    );
   }
   if (process.platform !== 'win32') {
     if ((stat.mode & 0o007) !== 0) {
@@ -58,8 +62,12 @@ export async function readTokenFile(file: string, opts: TokenFileOptions = {}): 
     }
     const uid = process.getuid?.();
     if (uid !== undefined && uid !== 0 && stat.uid !== uid) {
-      throw new TokenFileError('api.token-file-exposed', `auth token file ${file} belongs to uid ${stat.uid}, not to this user (${uid})`, file,
-        'run the node as the owner of its data directory, or delete the file to generate a new token');
+      throw new TokenFileError(
+        'api.token-file-exposed',
+        `auth token file ${file} belongs to uid ${stat.uid}, not to this user (${uid})`,
+        file,
+        'run the node as the owner of its data directory, or delete the file to generate a new token',
+      );
     }
     if ((stat.mode & 0o070) !== 0) {
       if (opts.repairGroupAccess) {
@@ -72,9 +80,12 @@ export async function readTokenFile(file: string, opts: TokenFileOptions = {}): 
   }
   const token = (await fs.readFile(file, 'utf8')).trim();
   if (!TOKEN_PATTERN.test(token)) {
-    throw new TokenFileError('api.token-file-invalid', `auth token file ${file} does not hold a valid token`, file,
-      'delete it so the node generates a new one; tokens are 32-512 characters of base64/URL-safe text');
+    throw new TokenFileError(
+      'api.token-file-invalid',
+      `auth token file ${file} does not hold a valid token`,
+      file,
+      'delete it so the node generates a new one; tokens are 32-512 characters of base64/URL-safe text',
+    );
   }
   return token;
 }
-

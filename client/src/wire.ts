@@ -93,8 +93,15 @@ export type WireArtifactUpload =
   | { part?: 'chunk'; chunk: Uint8Array; header?: undefined | null };
 
 export type WireAgentState =
-  | 'AGENT_STATE_UNSPECIFIED' | 'AGENT_STATE_STARTING' | 'AGENT_STATE_RUNNING' | 'AGENT_STATE_UPGRADING'
-  | 'AGENT_STATE_RESTARTING' | 'AGENT_STATE_STOPPING' | 'AGENT_STATE_STOPPED' | 'AGENT_STATE_FAILED' | 'AGENT_STATE_SUSPENDED';
+  | 'AGENT_STATE_UNSPECIFIED'
+  | 'AGENT_STATE_STARTING'
+  | 'AGENT_STATE_RUNNING'
+  | 'AGENT_STATE_UPGRADING'
+  | 'AGENT_STATE_RESTARTING'
+  | 'AGENT_STATE_STOPPING'
+  | 'AGENT_STATE_STOPPED'
+  | 'AGENT_STATE_FAILED'
+  | 'AGENT_STATE_SUSPENDED';
 
 export interface WireAgentLimits {
   fuelPerMessage: Wire64;
@@ -150,7 +157,15 @@ export interface WireAgentInfo {
   /** Messages waiting for the absent agent (decision 1990); null (or absent) while it is present. */
   absentQueue?: WireAbsentQueue | null;
   /** A kind's instances' counts (decision 1980); null or absent for an agent or an instance. */
-  kind?: { idleMs: number; active: Wire64; passivated: Wire64; activations: Wire64; failed: Wire64; maxActive?: number; evicted?: Wire64 } | null;
+  kind?: {
+    idleMs: number;
+    active: Wire64;
+    passivated: Wire64;
+    activations: Wire64;
+    failed: Wire64;
+    maxActive?: number;
+    evicted?: Wire64;
+  } | null;
   /** Replicas behind the name (decision 2010); null or absent while the agent runs as one. */
   replicas?: { replicas: number; draining: number; recorded?: number; units?: WireReplicaUnit[] } | null;
   /** The topic allow-list (decision 2050); null (or absent, from old senders): every topic. */
@@ -267,7 +282,12 @@ export interface WireMessageEvent {
 }
 
 export type WireLogLevel =
-  | 'LOG_LEVEL_UNSPECIFIED' | 'LOG_LEVEL_TRACE' | 'LOG_LEVEL_DEBUG' | 'LOG_LEVEL_INFO' | 'LOG_LEVEL_WARN' | 'LOG_LEVEL_ERROR';
+  | 'LOG_LEVEL_UNSPECIFIED'
+  | 'LOG_LEVEL_TRACE'
+  | 'LOG_LEVEL_DEBUG'
+  | 'LOG_LEVEL_INFO'
+  | 'LOG_LEVEL_WARN'
+  | 'LOG_LEVEL_ERROR';
 
 export interface WireStreamLogsRequest {
   agent: string;

@@ -3,8 +3,15 @@
  * the URL, never a cookie) and every refusal becomes an ApiError with the server's code and hint.
  */
 import type {
-  AgentDetailResponse, AgentLogsResponse, AgentResponse, AgentsResponse, ConsoleErrorBody, ConsoleMessageFilter,
-  MessagesResponse, NodesResponse, WhoAmI,
+  AgentDetailResponse,
+  AgentLogsResponse,
+  AgentResponse,
+  AgentsResponse,
+  ConsoleErrorBody,
+  ConsoleMessageFilter,
+  MessagesResponse,
+  NodesResponse,
+  WhoAmI,
 } from '@caxton/core';
 import { CONSOLE_FILTER_PARAMS } from '@caxton/core';
 
@@ -21,7 +28,12 @@ export function forgetToken(): void {
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly hint?: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -35,7 +47,10 @@ async function errorOf(res: Response): Promise<ApiError> {
 
 export function filterQuery(filter: ConsoleMessageFilter, extra: Record<string, string | undefined> = {}): string {
   const q = new URLSearchParams();
-  for (const k of CONSOLE_FILTER_PARAMS) { const v = filter[k]; if (v) q.set(k, v); }
+  for (const k of CONSOLE_FILTER_PARAMS) {
+    const v = filter[k];
+    if (v) q.set(k, v);
+  }
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) q.set(k, v);
   const s = q.toString();
   return s ? `?${s}` : '';
@@ -54,11 +69,21 @@ export class Api {
     return (await res.json()) as T;
   }
 
-  whoami(): Promise<WhoAmI> { return this.call('/api/whoami'); }
-  agents(): Promise<AgentsResponse> { return this.call('/api/agents'); }
-  agent(name: string): Promise<AgentDetailResponse> { return this.call(`/api/agents/${encodeURIComponent(name)}`); }
-  logs(name: string, limit = 100): Promise<AgentLogsResponse> { return this.call(`/api/agents/${encodeURIComponent(name)}/logs?limit=${limit}`); }
-  nodes(): Promise<NodesResponse> { return this.call('/api/nodes'); }
+  whoami(): Promise<WhoAmI> {
+    return this.call('/api/whoami');
+  }
+  agents(): Promise<AgentsResponse> {
+    return this.call('/api/agents');
+  }
+  agent(name: string): Promise<AgentDetailResponse> {
+    return this.call(`/api/agents/${encodeURIComponent(name)}`);
+  }
+  logs(name: string, limit = 100): Promise<AgentLogsResponse> {
+    return this.call(`/api/agents/${encodeURIComponent(name)}/logs?limit=${limit}`);
+  }
+  nodes(): Promise<NodesResponse> {
+    return this.call('/api/nodes');
+  }
   messages(filter: ConsoleMessageFilter, before?: string, limit = 200): Promise<MessagesResponse> {
     return this.call(`/api/messages${filterQuery(filter, { before, limit: String(limit) })}`);
   }
@@ -77,6 +102,10 @@ export class Api {
     if (language) q.set('language', language);
     for (const kv of config) q.append('config', kv);
     const s = q.toString();
-    return this.call(`/api/agents/${encodeURIComponent(name)}/upgrade${s ? `?${s}` : ''}`, { method: 'POST', body: component, headers: { 'content-type': 'application/wasm' } });
+    return this.call(`/api/agents/${encodeURIComponent(name)}/upgrade${s ? `?${s}` : ''}`, {
+      method: 'POST',
+      body: component,
+      headers: { 'content-type': 'application/wasm' },
+    });
   }
 }

@@ -61,17 +61,31 @@ export function App() {
   useEffect(() => {
     if (!token) return;
     let cancelled = false;
-    new Api(token).whoami().then((w) => { if (!cancelled) setMe(w); }).catch((e: unknown) => {
-      if (cancelled) return;
-      logOut(e instanceof ApiError && e.status === 401 ? 'The server refused that token.' : `Could not reach the node: ${(e as Error).message}`);
-    });
-    return () => { cancelled = true; };
+    new Api(token)
+      .whoami()
+      .then((w) => {
+        if (!cancelled) setMe(w);
+      })
+      .catch((e: unknown) => {
+        if (cancelled) return;
+        logOut(
+          e instanceof ApiError && e.status === 401
+            ? 'The server refused that token.'
+            : `Could not reach the node: ${(e as Error).message}`,
+        );
+      });
+    return () => {
+      cancelled = true;
+    };
   }, [token, logOut]);
 
   // The first table before the stream's first agents event (2 s later).
   useEffect(() => {
     if (!token || !me) return;
-    new Api(token).agents().then((r) => setLive((s) => ({ ...s, agents: r.agents }))).catch(() => undefined);
+    new Api(token)
+      .agents()
+      .then((r) => setLive((s) => ({ ...s, agents: r.agents })))
+      .catch(() => undefined);
   }, [token, me]);
 
   // One live stream, re-opened when the sniffer's filter changes.
@@ -85,7 +99,10 @@ export function App() {
         else if (e.kind === 'sampled') setLive((s) => ({ ...s, sampled: { ...e.data, at: Date.now() } }));
         else if (e.kind === 'message') {
           incoming.current.push(e.data);
-          if (!flushScheduled.current) { flushScheduled.current = true; requestAnimationFrame(flush); }
+          if (!flushScheduled.current) {
+            flushScheduled.current = true;
+            requestAnimationFrame(flush);
+          }
         }
       },
     });
@@ -112,7 +129,17 @@ export function App() {
   }, []);
 
   if (!token || !me) {
-    return <LoginPage checking={token !== null} error={loginError} onLogin={(t) => { saveToken(t); setLoginError(undefined); setToken(t); }} />;
+    return (
+      <LoginPage
+        checking={token !== null}
+        error={loginError}
+        onLogin={(t) => {
+          saveToken(t);
+          setLoginError(undefined);
+          setToken(t);
+        }}
+      />
+    );
   }
   const api = new Api(token);
   const nav: { route: Route; label: string }[] = [
@@ -123,26 +150,45 @@ export function App() {
   const current = route.page === 'agent' ? 'agents' : route.page;
   return (
     <div class="shell">
-      <a class="skip" href="#content">Skip to content</a>
+      <a class="skip" href="#content">
+        Skip to content
+      </a>
       <header class="topbar">
         <span class="brand">Caxton console</span>
         <nav aria-label="Pages">
           {nav.map((n) => (
-            <a key={n.label} href={hrefOf(n.route)} aria-current={current === n.route.page ? 'page' : undefined}>{n.label}</a>
+            <a key={n.label} href={hrefOf(n.route)} aria-current={current === n.route.page ? 'page' : undefined}>
+              {n.label}
+            </a>
           ))}
         </nav>
         <span class="who" data-testid="whoami">
-          node <strong>{me.node.id}</strong>{me.node.cluster ? ` · cluster ${me.node.cluster}` : ''} · role <strong data-testid="role">{me.role}</strong>
-          {' '}· <span class={`status status-${live.status}`} role="status">{live.status}</span>
+          node <strong>{me.node.id}</strong>
+          {me.node.cluster ? ` · cluster ${me.node.cluster}` : ''} · role <strong data-testid="role">{me.role}</strong> ·{' '}
+          <span class={`status status-${live.status}`} role="status">
+            {live.status}
+          </span>
         </span>
-        <button type="button" onClick={() => logOut()}>Log out</button>
+        <button type="button" onClick={() => logOut()}>
+          Log out
+        </button>
       </header>
       <main id="content" tabIndex={-1}>
         {route.page === 'agents' && <AgentsPage api={api} permissions={me.permissions} agents={live.agents} />}
-        {route.page === 'agent' && <AgentPage api={api} permissions={me.permissions} name={route.name} row={live.agents.find((a) => a.name === route.name)} />}
+        {route.page === 'agent' && (
+          <AgentPage api={api} permissions={me.permissions} name={route.name} row={live.agents.find((a) => a.name === route.name)} />
+        )}
         {route.page === 'sniffer' && (
-          <SnifferPage api={api} live={live} agents={live.agents} filter={filter} onFilter={changeFilter}
-            paused={paused} onPause={setPaused} onOlder={addOlder} />
+          <SnifferPage
+            api={api}
+            live={live}
+            agents={live.agents}
+            filter={filter}
+            onFilter={changeFilter}
+            paused={paused}
+            onPause={setPaused}
+            onOlder={addOlder}
+          />
         )}
         {route.page === 'nodes' && <NodesPage api={api} agents={live.agents} live={live.nodes} />}
       </main>

@@ -1,12 +1,12 @@
 /** Hash routes (#/agents, #/agents/<name>, #/sniffer, #/nodes): the server serves one page for all. */
-export type Route =
-  | { page: 'agents' }
-  | { page: 'agent'; name: string }
-  | { page: 'sniffer' }
-  | { page: 'nodes' };
+export type Route = { page: 'agents' } | { page: 'agent'; name: string } | { page: 'sniffer' } | { page: 'nodes' };
 
 export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  const parts = hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter((p) => p.length > 0)
+    .map(decodeURIComponent);
   if (parts[0] === 'agents' && parts[1]) return { page: 'agent', name: parts[1] };
   if (parts[0] === 'sniffer') return { page: 'sniffer' };
   if (parts[0] === 'nodes') return { page: 'nodes' };

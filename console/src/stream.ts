@@ -19,7 +19,10 @@ export function openStream(token: string, filter: ConsoleMessageFilter, handlers
     while (!abort.signal.aborted) {
       handlers.onStatus('connecting');
       try {
-        const res = await fetch(`/api/stream${filterQuery(filter)}`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+        const res = await fetch(`/api/stream${filterQuery(filter)}`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: abort.signal,
+        });
         if (res.status === 401 || res.status === 403) {
           handlers.onStatus('refused', `HTTP ${res.status}`);
           return;

@@ -4,7 +4,12 @@ import { hrefOf, parseRoute } from '../src/route.js';
 
 describe('hash routes', () => {
   it('round-trip every page, with agent names that need escaping', () => {
-    for (const r of [{ page: 'agents' }, { page: 'sniffer' }, { page: 'nodes' }, { page: 'agent', name: 'cnet/initiator@node 1' }] as const) {
+    for (const r of [
+      { page: 'agents' },
+      { page: 'sniffer' },
+      { page: 'nodes' },
+      { page: 'agent', name: 'cnet/initiator@node 1' },
+    ] as const) {
       assert.deepEqual(parseRoute(hrefOf(r)), r);
     }
   });

@@ -2,8 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { performativeKind } from '../src/model/kinds.js';
 import {
-  BAND_HEIGHT, HEADER_HEIGHT, LANE_WIDTH, MARGIN_X, MIN_LANE_WIDTH, ROW_HEIGHT, conversationsOf, layoutSequence, toJsonLines, visibleItems,
-  type ArrowItem, type BandItem,
+  BAND_HEIGHT,
+  HEADER_HEIGHT,
+  LANE_WIDTH,
+  MARGIN_X,
+  MIN_LANE_WIDTH,
+  ROW_HEIGHT,
+  conversationsOf,
+  layoutSequence,
+  toJsonLines,
+  visibleItems,
+  type ArrowItem,
+  type BandItem,
 } from '../src/model/sequence.js';
 import { contractNet, msg } from './fixtures.js';
 
@@ -11,31 +21,50 @@ const arrows = (items: { type: string }[]): ArrowItem[] => items.filter((i): i i
 
 describe('performative kinds', () => {
   it('groups performatives by what they do in a conversation', () => {
-    assert.deepEqual(['cfp', 'propose', 'accept-proposal', 'reject-proposal', 'refuse', 'failure', 'inform', 'INFORM', 'made-up']
-      .map(performativeKind), ['request', 'proposal', 'accept', 'reject', 'reject', 'reject', 'inform', 'inform', 'other']);
+    assert.deepEqual(
+      ['cfp', 'propose', 'accept-proposal', 'reject-proposal', 'refuse', 'failure', 'inform', 'INFORM', 'made-up'].map(performativeKind),
+      ['request', 'proposal', 'accept', 'reject', 'reject', 'reject', 'inform', 'inform', 'other'],
+    );
   });
 });
 
 describe('sequence layout', () => {
   it('gives every agent taking part a lifeline, in order of first appearance', () => {
     const d = layoutSequence(contractNet());
-    assert.deepEqual(d.lifelines.map((l) => l.label), ['init', 'a', 'b', 'c']);
-    assert.deepEqual(d.lifelines.map((l) => l.x), [0, 1, 2, 3].map((i) => MARGIN_X + i * LANE_WIDTH));
+    assert.deepEqual(
+      d.lifelines.map((l) => l.label),
+      ['init', 'a', 'b', 'c'],
+    );
+    assert.deepEqual(
+      d.lifelines.map((l) => l.x),
+      [0, 1, 2, 3].map((i) => MARGIN_X + i * LANE_WIDTH),
+    );
   });
 
   it('draws one arrow per message, in time order, under a band naming the conversation', () => {
     const d = layoutSequence(contractNet());
     const band = d.items[0] as BandItem;
     assert.equal(band.type, 'band');
-    assert.deepEqual({ c: band.conversationId, p: band.protocol, s: band.protocolState, r: band.replyBy, n: band.messages },
-      { c: 'c1', p: 'fipa-contract-net', s: 'done', r: '2026-01-01T00:00:05.000Z', n: 7 });
+    assert.deepEqual(
+      { c: band.conversationId, p: band.protocol, s: band.protocolState, r: band.replyBy, n: band.messages },
+      { c: 'c1', p: 'fipa-contract-net', s: 'done', r: '2026-01-01T00:00:05.000Z', n: 7 },
+    );
     const a = arrows(d.items);
-    assert.deepEqual(a.map((x) => x.message.performative), ['cfp', 'propose', 'propose', 'refuse', 'accept-proposal', 'reject-proposal', 'inform']);
+    assert.deepEqual(
+      a.map((x) => x.message.performative),
+      ['cfp', 'propose', 'propose', 'refuse', 'accept-proposal', 'reject-proposal', 'inform'],
+    );
     assert.equal(a[0]!.y, HEADER_HEIGHT + BAND_HEIGHT + ROW_HEIGHT / 2);
-    assert.ok(a.every((x, i) => i === 0 || x.y > a[i - 1]!.y), 'rows go down the page');
+    assert.ok(
+      a.every((x, i) => i === 0 || x.y > a[i - 1]!.y),
+      'rows go down the page',
+    );
     // The cfp goes from the initiator to all three contractors.
     assert.equal(a[0]!.fromX, MARGIN_X);
-    assert.deepEqual(a[0]!.toXs, [1, 2, 3].map((i) => MARGIN_X + i * LANE_WIDTH));
+    assert.deepEqual(
+      a[0]!.toXs,
+      [1, 2, 3].map((i) => MARGIN_X + i * LANE_WIDTH),
+    );
     assert.equal(a[3]!.kind, 'reject');
   });
 
@@ -50,8 +79,14 @@ describe('sequence layout', () => {
 
   it('with chosen agents, draws only their lifelines and the messages between them', () => {
     const d = layoutSequence(contractNet(), ['init@n', 'a@n']);
-    assert.deepEqual(d.lifelines.map((l) => l.name), ['init@n', 'a@n']);
-    assert.deepEqual(arrows(d.items).map((a) => a.message.performative), ['cfp', 'propose', 'accept-proposal', 'inform']);
+    assert.deepEqual(
+      d.lifelines.map((l) => l.name),
+      ['init@n', 'a@n'],
+    );
+    assert.deepEqual(
+      arrows(d.items).map((a) => a.message.performative),
+      ['cfp', 'propose', 'accept-proposal', 'inform'],
+    );
     assert.deepEqual(arrows(d.items)[0]!.toXs, [MARGIN_X + LANE_WIDTH], 'the cfp is drawn to the chosen receiver only');
   });
 
@@ -89,12 +124,21 @@ describe('export and conversation list', () => {
     const net = contractNet();
     const text = toJsonLines(net);
     assert.equal(text.endsWith('\n'), true);
-    assert.deepEqual(text.trimEnd().split('\n').map((l) => JSON.parse(l)), net);
+    assert.deepEqual(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      net,
+    );
     assert.equal(toJsonLines([]), '');
   });
 
   it('lists conversations newest activity first with their counts', () => {
     const list = conversationsOf([...contractNet('old'), ...contractNet('new')]);
-    assert.deepEqual(list, [{ id: 'new', protocol: 'fipa-contract-net', count: 7 }, { id: 'old', protocol: 'fipa-contract-net', count: 7 }]);
+    assert.deepEqual(list, [
+      { id: 'new', protocol: 'fipa-contract-net', count: 7 },
+      { id: 'old', protocol: 'fipa-contract-net', count: 7 },
+    ]);
   });
 });

@@ -4,8 +4,17 @@ import type { AgentRow } from '@caxton/core';
 import { formatBytes, nextSort, visibleRows } from '../src/model/table.js';
 
 const row = (name: string, over: Partial<AgentRow> = {}): AgentRow => ({
-  name, language: 'rust', state: 'Running', node: 'n1', version: 1, handled: 0, fuelPerMessage: 0,
-  memoryBytes: 65536, mailboxDepth: 0, restarts: 0, ...over,
+  name,
+  language: 'rust',
+  state: 'Running',
+  node: 'n1',
+  version: 1,
+  handled: 0,
+  fuelPerMessage: 0,
+  memoryBytes: 65536,
+  mailboxDepth: 0,
+  restarts: 0,
+  ...over,
 });
 
 describe('agents table model', () => {
@@ -16,12 +25,20 @@ describe('agents table model', () => {
   ];
 
   it('sorts by name ascending first, numbers numerically, and flips on a second click', () => {
-    assert.deepEqual(visibleRows(rows, '', { column: 'name', descending: false }).map((r) => r.name),
-      ['contractor-1@n1', 'contractor-2@n1', 'initiator@n1']);
+    assert.deepEqual(
+      visibleRows(rows, '', { column: 'name', descending: false }).map((r) => r.name),
+      ['contractor-1@n1', 'contractor-2@n1', 'initiator@n1'],
+    );
     const byHandled = nextSort({ column: 'name', descending: false }, 'handled');
     assert.deepEqual(byHandled, { column: 'handled', descending: false });
-    assert.deepEqual(visibleRows(rows, '', byHandled).map((r) => r.handled), [5, 12, 30]);
-    assert.deepEqual(visibleRows(rows, '', nextSort(byHandled, 'handled')).map((r) => r.handled), [30, 12, 5]);
+    assert.deepEqual(
+      visibleRows(rows, '', byHandled).map((r) => r.handled),
+      [5, 12, 30],
+    );
+    assert.deepEqual(
+      visibleRows(rows, '', nextSort(byHandled, 'handled')).map((r) => r.handled),
+      [30, 12, 5],
+    );
   });
 
   it('puts rows without a value (no signer yet) last in either direction', () => {
@@ -30,8 +47,14 @@ describe('agents table model', () => {
   });
 
   it('filters by every word, in any column, ignoring case', () => {
-    assert.deepEqual(visibleRows(rows, 'CONTRACTOR stopped', { column: 'name', descending: false }).map((r) => r.name), ['contractor-1@n1']);
-    assert.deepEqual(visibleRows(rows, 'javascript', { column: 'name', descending: false }).map((r) => r.name), ['initiator@n1']);
+    assert.deepEqual(
+      visibleRows(rows, 'CONTRACTOR stopped', { column: 'name', descending: false }).map((r) => r.name),
+      ['contractor-1@n1'],
+    );
+    assert.deepEqual(
+      visibleRows(rows, 'javascript', { column: 'name', descending: false }).map((r) => r.name),
+      ['initiator@n1'],
+    );
     assert.equal(visibleRows(rows, 'nothing-like-this', { column: 'name', descending: false }).length, 0);
   });
 

@@ -34,8 +34,19 @@ export type ErrorKind =
   | 'internal';
 
 export const ERROR_KINDS: readonly ErrorKind[] = Object.freeze([
-  'invalid-argument', 'not-found', 'already-exists', 'resource-exhausted', 'failed-precondition', 'unavailable',
-  'deadline-exceeded', 'unauthenticated', 'permission-denied', 'unimplemented', 'cancelled', 'data-loss', 'internal',
+  'invalid-argument',
+  'not-found',
+  'already-exists',
+  'resource-exhausted',
+  'failed-precondition',
+  'unavailable',
+  'deadline-exceeded',
+  'unauthenticated',
+  'permission-denied',
+  'unimplemented',
+  'cancelled',
+  'data-loss',
+  'internal',
 ]);
 
 export function isErrorKind(value: unknown): value is ErrorKind {
@@ -66,7 +77,12 @@ export const CAXTON_ERROR_BRAND: unique symbol = Symbol.for('caxton.error') as n
 
 /** Is `err` a CaxtonError from this or any other copy of @caxton/core? */
 export function isCaxtonError(err: unknown): err is CaxtonError {
-  return err instanceof CaxtonError || (err instanceof Error && (err as unknown as Record<symbol, unknown>)[CAXTON_ERROR_BRAND] === true && typeof (err as { code?: unknown }).code === 'string');
+  return (
+    err instanceof CaxtonError ||
+    (err instanceof Error &&
+      (err as unknown as Record<symbol, unknown>)[CAXTON_ERROR_BRAND] === true &&
+      typeof (err as { code?: unknown }).code === 'string')
+  );
 }
 
 export class CaxtonError extends Error {

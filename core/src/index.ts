@@ -26,7 +26,16 @@ export * from './net/loopback-host.js';
 export { encodeU32, encodeS32, encodeName } from './wasm/encode.js';
 export * from './control/http-headers.js';
 export * from './control/errors.js';
-export { AGENT_NAME, AGENT_NAME_HINT, INSTANCE_KEY, INSTANCE_NAME_HINT, isInstanceName, parseInstanceName, instanceName, type InstanceName } from './control/agent-name.js';
+export {
+  AGENT_NAME,
+  AGENT_NAME_HINT,
+  INSTANCE_KEY,
+  INSTANCE_NAME_HINT,
+  isInstanceName,
+  parseInstanceName,
+  instanceName,
+  type InstanceName,
+} from './control/agent-name.js';
 export { LANGUAGE_LABEL, LANGUAGE_LABEL_HINT } from './control/language-label.js';
 export * from './control/idempotency-key.js';
 export * from './control/topics.js';

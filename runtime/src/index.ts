@@ -13,7 +13,16 @@ export { VirtualClock, AdvanceTooLongError, MAX_ADVANCE_ROUNDS, type ClockedTime
 export type { ClusterOptions } from './topology/cluster/options.js';
 export { replicasAcrossNodesFromEnv } from './topology/cluster/options.js';
 export { assignmentLine, parseAssignmentLine } from './topology/cluster/assignment-line.js';
-export { insecureLinks, describeInsecureLink, isLoopbackHost, type KafkaConnectionSpec, type EtcdConnectionSpec, type TlsFiles, type KafkaSaslMechanism, type InsecureLink } from './topology/cluster/transport-security.js';
+export {
+  insecureLinks,
+  describeInsecureLink,
+  isLoopbackHost,
+  type KafkaConnectionSpec,
+  type EtcdConnectionSpec,
+  type TlsFiles,
+  type KafkaSaslMechanism,
+  type InsecureLink,
+} from './topology/cluster/transport-security.js';
 export * from './api/index.js';
 export { readTokenFilePath } from './api/auth.js';
 export { BusEvents, type BusEvent, type BusEventType, type BusListener } from './bus/events.js';
@@ -29,14 +38,30 @@ export { partitionOwner } from './bus/kafka/partition-placement.js';
 export type { KafkaMessageLog, KafkaMessageLogOptions } from './bus/kafka/index.js';
 export type { RegistryStore } from './registry/registry-store.js';
 export type { TimerRecord, AgentRecord } from './storage/records.js';
-export type { AgentStateStore, AgentStore, DirectoryStore, MembershipStore, RegistryWatch, TimerStore, TopicStore } from './storage/ports.js';
+export type {
+  AgentStateStore,
+  AgentStore,
+  DirectoryStore,
+  MembershipStore,
+  RegistryWatch,
+  TimerStore,
+  TopicStore,
+} from './storage/ports.js';
 export type { NodeTopics } from './node/topics.js';
 export type { StoragePorts } from './topology/topology.js';
 export { StateUnsupportedError, stateStoreOf } from './storage/state-store.js';
 export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';
 export type { EtcdRegistry } from './registry/etcd/etcd-registry.js';
 export { wakeIndexEnabledKey, wakeKey } from './registry/etcd/keys.js';
-export { HttpGateway, parseAllowHttpFlag, resolveHttpPolicy, nodeDefaultHttpPolicy, HTTP_POLICY_MAXIMA, type HttpPolicyInput, type HttpGatewayOptions } from './http/index.js';
+export {
+  HttpGateway,
+  parseAllowHttpFlag,
+  resolveHttpPolicy,
+  nodeDefaultHttpPolicy,
+  HTTP_POLICY_MAXIMA,
+  type HttpPolicyInput,
+  type HttpGatewayOptions,
+} from './http/index.js';
 export { type AuditTrail, sha256Hex } from './audit/audit-trail.js';
 export { FileAuditTrail } from './audit/file-audit-trail.js';
 export { verifyEd25519, ensureAuditKey, AUDIT_KEY_FILE_NAME, type AuditKey } from './audit/audit-key.js';
@@ -48,6 +73,14 @@ export { AuditError, AUDIT_ERROR_KINDS, type AuditErrorCode } from './audit/erro
 export type { EtcdConnection } from './registry/etcd/connection.js';
 export * from './telemetry/index.js';
 export * from './signing/index.js';
-export { parseMtpPeers, MtpConfigError, checkPlatformName, parseAccAdvertise, checkAccAdvertise, type MtpPeer, type MtpRetry } from './mtp/index.js';
+export {
+  parseMtpPeers,
+  MtpConfigError,
+  checkPlatformName,
+  parseAccAdvertise,
+  checkAccAdvertise,
+  type MtpPeer,
+  type MtpRetry,
+} from './mtp/index.js';
 export { BoundedTaskStore, TaskFile, A2A_TASK_FILE_NAME, type TaskStoreBounds } from './a2a/index.js';
 export { readBoundedFile, readBoundedFileSync, BoundedFileError } from './listener/index.js';

@@ -145,9 +145,28 @@ export const TOPIC_ERROR_KINDS = ['invalid-name', 'invalid-filter', 'quota-excee
 export const MESSAGE_INFO_ERROR_KINDS = ['no-message', 'invalid-range'] as const;
 
 export const PERFORMATIVE_CASES = [
-  'accept-proposal', 'agree', 'cancel', 'cfp', 'confirm', 'disconfirm', 'failure', 'inform',
-  'inform-if', 'inform-ref', 'not-understood', 'propagate', 'propose', 'proxy', 'query-if',
-  'query-ref', 'refuse', 'reject-proposal', 'request', 'request-when', 'request-whenever', 'subscribe',
+  'accept-proposal',
+  'agree',
+  'cancel',
+  'cfp',
+  'confirm',
+  'disconfirm',
+  'failure',
+  'inform',
+  'inform-if',
+  'inform-ref',
+  'not-understood',
+  'propagate',
+  'propose',
+  'proxy',
+  'query-if',
+  'query-ref',
+  'refuse',
+  'reject-proposal',
+  'request',
+  'request-when',
+  'request-whenever',
+  'subscribe',
 ] as const;
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;

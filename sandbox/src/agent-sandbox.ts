@@ -111,7 +111,12 @@ export class AgentSandbox {
    * `artifact` is the prepared artifact `spec.artifact` refers to; `carried` the crash record of an
    * earlier instance of this agent (after a shard reset), so the restart policy keeps counting.
    */
-  constructor(spec: AgentSpec, artifact: Artifact, private readonly env: AgentEnv, carried?: RestartCarryOver) {
+  constructor(
+    spec: AgentSpec,
+    artifact: Artifact,
+    private readonly env: AgentEnv,
+    carried?: RestartCarryOver,
+  ) {
     this.name = spec.name;
     this.artifact = artifact;
     this.limits = resolveLimits(spec.limits);
@@ -128,7 +133,11 @@ export class AgentSandbox {
     };
     const at = this.ctx.self.name.lastIndexOf('@');
     this.platform = at < 0 ? undefined : this.ctx.self.name.slice(at + 1);
-    this.tracker = new RestartTracker({ ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy }, carried?.restartHistory ?? [], carried?.restarts);
+    this.tracker = new RestartTracker(
+      { ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy },
+      carried?.restartHistory ?? [],
+      carried?.restarts,
+    );
     this.stateView = new StateView(spec.state?.entries ?? [], spec.state?.limits);
     this.unknownReceivers = env.routing === undefined ? undefined : new UnknownReceivers(env.routing);
     this.bridge = new HostBridge({
@@ -207,7 +216,10 @@ export class AgentSandbox {
       this.release();
       throw new SandboxError('sandbox.agent.init-failed', `agent ${this.name} failed to start: ${crash.message}`, {
         context: { agent: this.name, digest: this.artifact.digest, kind: crash.kind, fuelUsed },
-        hint: crash.kind === 'trap' && crash.message.startsWith('init returned') ? 'Fix the agent\'s config or its init().' : (crash.error.hint ?? undefined),
+        hint:
+          crash.kind === 'trap' && crash.message.startsWith('init returned')
+            ? "Fix the agent's config or its init()."
+            : (crash.error.hint ?? undefined),
         cause: crash.error,
       });
     }
@@ -309,7 +321,12 @@ export class AgentSandbox {
       const fuel = meter.used();
       this.fuelUsedTotal += fuel;
       this.handled++;
-      const context = { agent: this.name, messageId: messageId ?? undefined, timer: work.kind === 'timer' ? work.token : undefined, fuelUsed: fuel };
+      const context = {
+        agent: this.name,
+        messageId: messageId ?? undefined,
+        timer: work.kind === 'timer' ? work.token : undefined,
+        fuelUsed: fuel,
+      };
       return this.crashed(work, classifyCrash(err, meter, this.limits.memoryPages, context), t0, fuel, initFuelUsed, clock);
     }
     const fuelUsed = meter.used();

@@ -53,7 +53,6 @@ export const DEFAULT_MAX_COMPONENT_BYTES = 64 * 1024 * 1024;
 
 export const DEFAULT_TABLE_CAP = 100_000;
 
-
 function jcoVersion(): string {
   try {
     const pkg = new URL('../../../node_modules/@bytecodealliance/jco/package.json', import.meta.url);
@@ -103,9 +102,14 @@ export class Engine {
         componentLimits: COMPONENT_LIMIT_NAMES.map((name) => this.componentLimits[name]),
       }),
     ).slice(0, 16);
-    const report = opts.onCacheEntryRefused ?? ((err: SandboxError) => process.emitWarning(err.message, { code: err.code, detail: err.hint }));
+    const report =
+      opts.onCacheEntryRefused ?? ((err: SandboxError) => process.emitWarning(err.message, { code: err.code, detail: err.hint }));
     const maxBytes = opts.cacheMaxBytes === undefined ? DEFAULT_PREPARE_CACHE_LIMITS.maxBytes : opts.cacheMaxBytes;
-    this.cache = new ArtifactCache(this.cacheDir, report, maxBytes === null ? null : { maxBytes, onEvicted: opts.onCacheEvicted ?? (() => undefined) });
+    this.cache = new ArtifactCache(
+      this.cacheDir,
+      report,
+      maxBytes === null ? null : { maxBytes, onEvicted: opts.onCacheEvicted ?? (() => undefined) },
+    );
     this.prepareLimits = {
       deadlineMs: opts.prepareDeadlineMs ?? ARTIFACT_LIMIT_TABLE.prepareDeadlineMs.default,
       maxHeapMb: opts.prepareMaxHeapMb ?? inFlagUnit(ARTIFACT_LIMIT_TABLE.prepareHeapBytes, ARTIFACT_LIMIT_TABLE.prepareHeapBytes.default),
@@ -116,8 +120,12 @@ export class Engine {
   /** What a shard worker's engine is built from: the same settings, so the same cache key (protocol.ts). */
   shardSettings(): EngineSettings {
     return {
-      cacheDir: this.cacheDir, tableCap: this.tableCap, contractWit: this.witSource, binding: this.binding,
-      maxComponentBytes: this.maxComponentBytes, componentLimits: this.componentLimits,
+      cacheDir: this.cacheDir,
+      tableCap: this.tableCap,
+      contractWit: this.witSource,
+      binding: this.binding,
+      maxComponentBytes: this.maxComponentBytes,
+      componentLimits: this.componentLimits,
     };
   }
 
@@ -132,9 +140,14 @@ export class Engine {
    */
   loadArtifact(bytes: Uint8Array): Promise<Artifact> {
     if (bytes.length > this.maxComponentBytes) {
-      return Promise.reject(artifactError('too-large', `the component is ${bytes.length} bytes; this node accepts at most ${this.maxComponentBytes}`,
-        { bytes: bytes.length, maxComponentBytes: this.maxComponentBytes },
-        'Make the agent smaller, or raise the engine\'s maxComponentBytes (caxton serve --max-artifact-mib).'));
+      return Promise.reject(
+        artifactError(
+          'too-large',
+          `the component is ${bytes.length} bytes; this node accepts at most ${this.maxComponentBytes}`,
+          { bytes: bytes.length, maxComponentBytes: this.maxComponentBytes },
+          "Make the agent smaller, or raise the engine's maxComponentBytes (caxton serve --max-artifact-mib).",
+        ),
+      );
     }
     const digest = Engine.digest(bytes);
     let p = this.loaded.get(digest);
@@ -176,18 +189,29 @@ export class Engine {
     let entry = await this.cache.read(digest, this.cacheKey);
     if (!entry) {
       if (!bytes) {
-        throw artifactError('not-cached', `no prepared artifact with digest ${digest} in ${this.cacheDir}`, { digest },
-          'Load the artifact bytes with Engine.loadArtifact first (the pool does this on deploy).');
+        throw artifactError(
+          'not-cached',
+          `no prepared artifact with digest ${digest} in ${this.cacheDir}`,
+          { digest },
+          'Load the artifact bytes with Engine.loadArtifact first (the pool does this on deploy).',
+        );
       }
       // Off the main thread, bounded in time and memory, one at a time (prepare-worker.ts).
-      const prepared = await this.prepares.run(() => prepareInWorker(bytes, digest, {
-        witSource: this.witSource,
-        tableCap: this.tableCap,
-        cacheKey: this.cacheKey,
-        binding: this.binding,
-        componentLimits: this.componentLimits,
-        moduleCacheDir: join(this.cacheDir, MODULE_CACHE_DIR),
-      }, this.prepareLimits));
+      const prepared = await this.prepares.run(() =>
+        prepareInWorker(
+          bytes,
+          digest,
+          {
+            witSource: this.witSource,
+            tableCap: this.tableCap,
+            cacheKey: this.cacheKey,
+            binding: this.binding,
+            componentLimits: this.componentLimits,
+            moduleCacheDir: join(this.cacheDir, MODULE_CACHE_DIR),
+          },
+          this.prepareLimits,
+        ),
+      );
       // Best-effort: what was prepared is used from memory whether or not it reached the disk.
       await this.cache.write(prepared.manifest, prepared.modules, prepared.glue);
       entry = { manifest: prepared.manifest, modules: prepared.modules, glue: prepared.glue };
@@ -218,10 +242,12 @@ export class Engine {
     let p = this.loaded.get(manifest.digest);
     if (!p) {
       if (manifest.cacheKey !== this.cacheKey) {
-        return Promise.reject(new SandboxError('sandbox.artifact.cache-key-mismatch', 'the artifact was prepared with other engine settings', {
-          context: { digest: manifest.digest, expected: this.cacheKey, got: manifest.cacheKey },
-          hint: 'Give the pool and its shards the same engine options.',
-        }));
+        return Promise.reject(
+          new SandboxError('sandbox.artifact.cache-key-mismatch', 'the artifact was prepared with other engine settings', {
+            context: { digest: manifest.digest, expected: this.cacheKey, got: manifest.cacheKey },
+            hint: 'Give the pool and its shards the same engine options.',
+          }),
+        );
       }
       p = this.assemble(manifest, modules, glueSource);
       this.loaded.set(manifest.digest, p);
@@ -238,9 +264,13 @@ export class Engine {
       checkGlue(manifest, glueSource);
       // The checked text itself, never the file again: nothing can change between the hash and the
       // import (decision 2135, review mends). jco's glue imports nothing, which a data: URL allows.
-      const mod = (await import(`data:text/javascript;base64,${Buffer.from(glueSource!, 'utf8').toString('base64')}`)) as { instantiate?: GlueInstantiate };
+      const mod = (await import(`data:text/javascript;base64,${Buffer.from(glueSource!, 'utf8').toString('base64')}`)) as {
+        instantiate?: GlueInstantiate;
+      };
       if (typeof mod.instantiate !== 'function') {
-        throw new SandboxError('sandbox.artifact.glue-invalid', 'the cached jco glue has no instantiate()', { context: { digest: manifest.digest } });
+        throw new SandboxError('sandbox.artifact.glue-invalid', 'the cached jco glue has no instantiate()', {
+          context: { digest: manifest.digest },
+        });
       }
       glue = mod.instantiate;
     }
@@ -256,7 +286,12 @@ export class Engine {
  * check keeps that true for whatever reaches assemble (a shard's adopt message included).
  */
 function checkGlue(manifest: ArtifactManifest, glueSource: string | null): void {
-  const problem = glueSource === null ? 'it was not given' : sha256(Buffer.from(glueSource, 'utf8')) !== manifest.glueSha256 ? 'it does not match the sha256 its manifest records' : null;
+  const problem =
+    glueSource === null
+      ? 'it was not given'
+      : sha256(Buffer.from(glueSource, 'utf8')) !== manifest.glueSha256
+        ? 'it does not match the sha256 its manifest records'
+        : null;
   if (problem === null) return;
   throw new SandboxError('sandbox.artifact.cache-entry-refused', `the jco glue of ${manifest.digest} was not imported: ${problem}`, {
     context: { digest: manifest.digest },

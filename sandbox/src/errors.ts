@@ -9,19 +9,39 @@ import { CaxtonError } from '@caxton/core';
 
 /** The last part of `sandbox.artifact.<code>`: why an artifact cannot be deployed. */
 export type ArtifactErrorCode =
-  | 'not-wasm' | 'core-module' | 'wrong-world' | 'unsupported' | 'invalid' | 'over-limit' | 'too-large'
-  | 'too-complex' | 'prepare-timeout' | 'not-cached' | 'cache-key-mismatch' | 'compile-failed' | 'glue-invalid'
-  | 'cache-unsafe' | 'cache-entry-refused' | 'cache-write-failed';
+  | 'not-wasm'
+  | 'core-module'
+  | 'wrong-world'
+  | 'unsupported'
+  | 'invalid'
+  | 'over-limit'
+  | 'too-large'
+  | 'too-complex'
+  | 'prepare-timeout'
+  | 'not-cached'
+  | 'cache-key-mismatch'
+  | 'compile-failed'
+  | 'glue-invalid'
+  | 'cache-unsafe'
+  | 'cache-entry-refused'
+  | 'cache-write-failed';
 
 /** Every code the sandbox raises. Crashes are `sandbox.<crash kind>` (see traps.ts). */
 export type SandboxErrorCode =
   | `sandbox.artifact.${ArtifactErrorCode}`
   | `sandbox.${CrashKind}`
   | 'sandbox.guest-exit'
-  | 'sandbox.agent.exists' | 'sandbox.agent.init-failed' | 'sandbox.agent.init-timeout'
+  | 'sandbox.agent.exists'
+  | 'sandbox.agent.init-failed'
+  | 'sandbox.agent.init-timeout'
   | 'sandbox.limits.memory-below-initial'
-  | 'sandbox.host.lift-limit' | 'sandbox.host.argument-refused' | 'sandbox.quota-exceeded'
-  | 'sandbox.pool.closed' | 'sandbox.shard.closed' | 'sandbox.shard.reset' | 'sandbox.shard.internal'
+  | 'sandbox.host.lift-limit'
+  | 'sandbox.host.argument-refused'
+  | 'sandbox.quota-exceeded'
+  | 'sandbox.pool.closed'
+  | 'sandbox.shard.closed'
+  | 'sandbox.shard.reset'
+  | 'sandbox.shard.internal'
   | 'sandbox.shard.hand-off';
 
 /**
@@ -111,7 +131,7 @@ export class OutOfFuel extends SandboxError {
   constructor(readonly budget: number) {
     super('sandbox.out-of-fuel', `the agent spent its fuel budget of ${budget}`, {
       context: { budget },
-      hint: 'Raise the agent\'s fuel limit if the work is legitimate, otherwise fix the agent (an infinite loop?).',
+      hint: "Raise the agent's fuel limit if the work is legitimate, otherwise fix the agent (an infinite loop?).",
     });
   }
 }

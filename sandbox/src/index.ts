@@ -24,10 +24,26 @@ export type { DirectorySnapshot } from './host/directory.js';
 export { RoutingEpoch, UnknownReceivers, MAX_UNKNOWN_RECEIVERS } from './host/unknown-receivers.js';
 // CrashKind, LogLevel, ServiceDescription and Delivery are @caxton/core's: one definition each.
 export type {
-  DirectoryOp, Effects, ErrorInfo, InstanceState, LogLine, Outcome, TimerRequest, Work, WorkResult,
+  DirectoryOp,
+  Effects,
+  ErrorInfo,
+  InstanceState,
+  LogLine,
+  Outcome,
+  TimerRequest,
+  Work,
+  WorkResult,
 } from './results.js';
 export { NONE, messageIdOf, workIdOf } from './results.js';
-export { SandboxError, ArtifactError, OutOfFuel, SANDBOX_ERROR_KINDS, sandboxErrorKind, type SandboxErrorCode, type ArtifactErrorCode } from './errors.js';
+export {
+  SandboxError,
+  ArtifactError,
+  OutOfFuel,
+  SANDBOX_ERROR_KINDS,
+  sandboxErrorKind,
+  type SandboxErrorCode,
+  type ArtifactErrorCode,
+} from './errors.js';
 export { parseComponentLimit } from './binary/component-limits.js';
 // Lower-level pieces, public for tools and benchmarks that measure them on their own. The fuel pass
 // itself is '@caxton/sandbox/fuel' (fuel/public.ts), not here: it loads binaryen (15 MB of JS,

@@ -48,14 +48,22 @@ export interface InstanceEnv {
 export class InstanceMemories {
   readonly all: WebAssembly.Memory[] = [];
 
-  constructor(private readonly capPages: number, private readonly agent = '') {}
+  constructor(
+    private readonly capPages: number,
+    private readonly agent = '',
+  ) {}
 
   create(initialPages: number, declaredMaxPages: number | null): WebAssembly.Memory {
     const left = this.capPages - this.pages();
     if (initialPages > left) {
-      throw new SandboxError('sandbox.limits.memory-below-initial',
+      throw new SandboxError(
+        'sandbox.limits.memory-below-initial',
         `the agent's memories start with more than its memory cap of ${this.capPages} pages (${this.pages()} in use, ${initialPages} more asked)`,
-        { context: { agent: this.agent }, hint: `Raise memoryPages above ${this.pages() + initialPages}, or build the agent with less initial memory.` });
+        {
+          context: { agent: this.agent },
+          hint: `Raise memoryPages above ${this.pages() + initialPages}, or build the agent with less initial memory.`,
+        },
+      );
     }
     const maximum = Math.min(left, declaredMaxPages ?? left);
     const memory = new WebAssembly.Memory({ initial: initialPages, maximum: Math.max(maximum, initialPages) });

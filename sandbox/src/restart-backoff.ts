@@ -35,7 +35,12 @@ export class RestartBackoff {
     readonly policy: RestartBackoffPolicy = DEFAULT_RESTART_BACKOFF,
     private readonly random: () => number = Math.random,
   ) {
-    if (!(policy.initialMs >= 0) || !(policy.maxMs >= policy.initialMs) || !(policy.jitter >= 0 && policy.jitter < 1) || !(policy.resetAfterMs > 0)) {
+    if (
+      !(policy.initialMs >= 0) ||
+      !(policy.maxMs >= policy.initialMs) ||
+      !(policy.jitter >= 0 && policy.jitter < 1) ||
+      !(policy.resetAfterMs > 0)
+    ) {
       throw new RangeError('restart backoff needs 0 <= initialMs <= maxMs, 0 <= jitter < 1 and resetAfterMs > 0');
     }
   }

@@ -21,7 +21,8 @@ export class RestartTracker {
     history: readonly number[] = [],
     totalRestarts = history.length,
   ) {
-    if (!(policy.maxRestarts >= 0) || !(policy.windowMs > 0)) throw new RangeError('restart policy needs maxRestarts >= 0 and windowMs > 0');
+    if (!(policy.maxRestarts >= 0) || !(policy.windowMs > 0))
+      throw new RangeError('restart policy needs maxRestarts >= 0 and windowMs > 0');
     this.crashes = [...history];
     this.total = totalRestarts;
   }

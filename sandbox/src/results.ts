@@ -53,9 +53,7 @@ export interface Effects {
  * A piece of work for an agent: a message delivery or a timer firing. `agent` is the identity the
  * sandbox knows the agent by (`local@platform`); a delivery is the bus's own record, passed as is.
  */
-export type Work =
-  | { kind: 'message'; agent: string; delivery: Delivery }
-  | { kind: 'timer'; id: string; agent: string; token: string };
+export type Work = { kind: 'message'; agent: string; delivery: Delivery } | { kind: 'timer'; id: string; agent: string; token: string };
 
 /** The id a result answers to: the delivery id, or the caller's id for a timer firing. */
 export function workIdOf(work: Work): string {

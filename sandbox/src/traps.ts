@@ -47,7 +47,8 @@ export function classifyCrash(err: unknown, meter: FuelMeter | null, memoryCapPa
   if (err instanceof GuestExit) return make('trap', err.message);
   const text = describe(err);
   if (err instanceof RangeError && /call stack/i.test(text)) return make('stack-overflow', `stack overflow: ${text}`);
-  if (err instanceof RangeError && /(allocate|out of memory)/i.test(text)) return make('out-of-memory', `the host could not allocate the agent's memory: ${text}`);
+  if (err instanceof RangeError && /(allocate|out of memory)/i.test(text))
+    return make('out-of-memory', `the host could not allocate the agent's memory: ${text}`);
   const refused = meter?.growRefused();
   if (refused) {
     return make(
@@ -56,7 +57,8 @@ export function classifyCrash(err: unknown, meter: FuelMeter | null, memoryCapPa
     );
   }
   if (err instanceof WebAssembly.RuntimeError) return make('trap', text);
-  if (err instanceof TypeError || err instanceof RangeError) return make('malformed-result', `the agent's values could not be lifted: ${text}`);
+  if (err instanceof TypeError || err instanceof RangeError)
+    return make('malformed-result', `the agent's values could not be lifted: ${text}`);
   if (err instanceof SandboxError) return make('trap', text);
   return make('trap', text);
 }

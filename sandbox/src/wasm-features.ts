@@ -13,9 +13,25 @@ const EXTENDED_CONST_FLAG = '--experimental-wasm-extended-const';
 
 /** A module whose one global is initialised by `i32.const 1; i32.const 2; i32.add` (extended-const). */
 const EXTENDED_CONST_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-  0x06, 0x09, 0x01, 0x7f, 0x00, // global section: one immutable i32
-  0x41, 0x01, 0x41, 0x02, 0x6a, 0x0b, // i32.const 1, i32.const 2, i32.add, end
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version 1
+  0x06,
+  0x09,
+  0x01,
+  0x7f,
+  0x00, // global section: one immutable i32
+  0x41,
+  0x01,
+  0x41,
+  0x02,
+  0x6a,
+  0x0b, // i32.const 1, i32.const 2, i32.add, end
 ]);
 
 /** Whether this V8 compiles extended-const initialisers as things stand now. */

@@ -87,7 +87,10 @@ describe('Engine.loadArtifact prepares agents once', () => {
     assert.equal(a.manifest.stringEncoding, 'utf16');
     assert.equal(a.modules.length, 1);
     assert.ok(a.manifest.modules[0]!.fuel.chargePoints > 0);
-    assert.deepEqual(a.manifest.modules[0]!.memories.map((m) => m.field), ['memory0']);
+    assert.deepEqual(
+      a.manifest.modules[0]!.memories.map((m) => m.field),
+      ['memory0'],
+    );
     assert.equal(await cold.loadArtifact(bytes), a, 'the same process reuses the compiled artifact');
 
     // A second engine (another process, say) finds the prepared entry: no decode/instrument again.
@@ -112,6 +115,9 @@ describe('Engine.loadArtifact prepares agents once', () => {
   });
 
   it('reports an artifact that was never prepared', async () => {
-    await assert.rejects(new Engine({ cacheDir: dir }).loadCached('0'.repeat(64)), (err: ArtifactError) => err.code === 'sandbox.artifact.not-cached');
+    await assert.rejects(
+      new Engine({ cacheDir: dir }).loadCached('0'.repeat(64)),
+      (err: ArtifactError) => err.code === 'sandbox.artifact.not-cached',
+    );
   });
 });

@@ -31,11 +31,17 @@ const MESSAGES = 10_000;
 
 describe('as-echo fuel per handling (skipped when not built)', () => {
   const bytes = example('as-echo/build/as-echo.wasm');
-  it(`costs at most ${MEAN_FUEL_BOUND} fuel per message on average`, { skip: bytes === null ? 'examples/as-echo is not built' : false }, async () => {
+  it(`costs at most ${MEAN_FUEL_BOUND} fuel per message on average`, {
+    skip: bytes === null ? 'examples/as-echo is not built' : false,
+  }, async () => {
     const sandbox = testSandbox();
     // Every handling must send its reply: at the default send quota most of these would be
     // refused, and a refused reply is a different (cheaper) path.
-    await sandbox.deploy({ name: 'echo-fuel@test', artifact: bytes!, limits: { sendsPerSecond: AGENT_LIMIT_TABLE.sendsPerSecond.ceiling } });
+    await sandbox.deploy({
+      name: 'echo-fuel@test',
+      artifact: bytes!,
+      limits: { sendsPerSecond: AGENT_LIMIT_TABLE.sendsPerSecond.ceiling },
+    });
     const pagesAtStart = sandbox.metrics('echo-fuel@test')?.memoryPages;
     assert.ok(pagesAtStart !== undefined && pagesAtStart > 0, 'the agent reports its memory pages');
     let sum = 0;

@@ -58,7 +58,7 @@ describe('as-echo idle memory (skipped when not built)', () => {
     assert.ok(pages <= IDLE_PAGES_BOUND, `an idle as-echo holds data in ${pages} pages of 4 KiB`);
   });
 
-  it('echoes contents larger than the arena\'s first chunk, before and after it grows', { skip }, async () => {
+  it("echoes contents larger than the arena's first chunk, before and after it grows", { skip }, async () => {
     const sandbox = testSandbox();
     await deployCapturingMemory(sandbox, 'big-echo@test', bytes!);
     const big = 'x'.repeat(3_000);

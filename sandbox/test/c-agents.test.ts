@@ -32,7 +32,11 @@ const artifacts: Partial<Record<keyof typeof PROJECTS, Uint8Array>> = {};
 let sandbox: Sandbox;
 let n = 0;
 
-async function deploy(which: keyof typeof PROJECTS, limits: Record<string, number> = {}, config: Record<string, string> = {}): Promise<string> {
+async function deploy(
+  which: keyof typeof PROJECTS,
+  limits: Record<string, number> = {},
+  config: Record<string, string> = {},
+): Promise<string> {
   const name = `c-${which}-${++n}@test`;
   await sandbox.deploy({ name, artifact: artifacts[which]!, limits: { fuelPerMessage: 5_000_000, memoryPages: 32, ...limits }, config });
   return name;
@@ -64,8 +68,10 @@ describe('C agents on the direct path', () => {
     assert.equal(sandbox.agent(agent)!.artifact.manifest.path, 'direct');
     const r = run(agent, 'héllo wörld ✓');
     assert.equal(r.status, 'ok');
-    assert.deepEqual(r.outbox.map((m) => [m.performative, m.content, m.conversationId, m.inReplyTo, m.receivers[0]?.name]),
-      [['inform', 'héllo wörld ✓', 'conv-1', 'rw-1', 'tester@test']]);
+    assert.deepEqual(
+      r.outbox.map((m) => [m.performative, m.content, m.conversationId, m.inReplyTo, m.receivers[0]?.name]),
+      [['inform', 'héllo wörld ✓', 'conv-1', 'rw-1', 'tester@test']],
+    );
   });
 
   it('memory stays flat: what the host allocates for a message is freed after it (post-return)', async () => {
@@ -77,7 +83,7 @@ describe('C agents on the direct path', () => {
     assert.equal(sandbox.metrics(agent)!.memoryPages, pages);
   });
 
-  it('the C SDK\'s own tests (sdk-c/test, C) pass inside the sandbox', async () => {
+  it("the C SDK's own tests (sdk-c/test, C) pass inside the sandbox", async () => {
     // 8 MiB (the default is 16): the A2A checks read a 180 KB hostile answer, whose token list
     // alone is about 1 MB; this file's 2 MiB default is for the small agents.
     const agent = await deploy('sdkTest', { fuelPerMessage: 50_000_000, memoryPages: 128 });
@@ -89,12 +95,21 @@ describe('C agents on the direct path', () => {
 
   it('the contractor proposes its configured price, refuses when told to, performs when accepted', async () => {
     const priced = await deploy('contractor', {}, { price: '42' });
-    assert.deepEqual(run(priced, 'carry a box', { performative: 'cfp' }).outbox.map((m) => [m.performative, m.content]), [['propose', '42']]);
+    assert.deepEqual(
+      run(priced, 'carry a box', { performative: 'cfp' }).outbox.map((m) => [m.performative, m.content]),
+      [['propose', '42']],
+    );
     const done = run(priced, 'carry a box', { performative: 'accept-proposal' });
-    assert.deepEqual(done.outbox.map((m) => m.performative), ['inform']);
+    assert.deepEqual(
+      done.outbox.map((m) => m.performative),
+      ['inform'],
+    );
     assert.match(done.outbox[0]!.content ?? '', /^done: carry a box by c-contractor-\d+@test for 42$/);
     const declining = await deploy('contractor', {}, { decline: 'true' });
-    assert.deepEqual(run(declining, 'x', { performative: 'cfp' }).outbox.map((m) => [m.performative, m.content]), [['refuse', 'not taking work']]);
+    assert.deepEqual(
+      run(declining, 'x', { performative: 'cfp' }).outbox.map((m) => [m.performative, m.content]),
+      [['refuse', 'not taking work']],
+    );
     const expired = run(priced, 'late', { performative: 'cfp', replyBy: 1 });
     assert.deepEqual(expired.outbox, [], 'an expired cfp gets no bid');
     const stable = await deploy('contractor');
@@ -148,11 +163,19 @@ describe('hostile C agents are contained', () => {
 
   it('the same messages cost identical fuel, message by message, across fresh instances', async () => {
     const script: Array<[keyof typeof PROJECTS, string, Record<string, unknown>]> = [
-      ['echo', 'one', {}], ['echo', 'two two', {}], ['contractor', 'job', { performative: 'cfp' }],
-      ['contractor', 'job', { performative: 'accept-proposal' }], ['trap', 'count', {}], ['trap', 'count', {}],
+      ['echo', 'one', {}],
+      ['echo', 'two two', {}],
+      ['contractor', 'job', { performative: 'cfp' }],
+      ['contractor', 'job', { performative: 'accept-proposal' }],
+      ['trap', 'count', {}],
+      ['trap', 'count', {}],
     ];
     const trace = async (): Promise<number[]> => {
-      const agents = { echo: await deploy('echo'), contractor: await deploy('contractor', {}, { price: '7' }), trap: await deploy('trap') } as Record<string, string>;
+      const agents = {
+        echo: await deploy('echo'),
+        contractor: await deploy('contractor', {}, { price: '7' }),
+        trap: await deploy('trap'),
+      } as Record<string, string>;
       return script.map(([a, c, extra]) => run(agents[a]!, c, extra).fuelUsed);
     };
     const first = await trace();
@@ -179,17 +202,23 @@ describe('hostile C agents are contained', () => {
     const r = run(agent, 'probe');
     if (r.status === 'ok') assert.match(r.outbox[0]?.content ?? '', /sock=errno:\d+$/);
     else assert.equal(r.status === 'crashed' && r.kind, 'trap');
-    assert.deepEqual(r.outbox.filter((m) => /sock=ok/.test(m.content ?? '')), []);
+    assert.deepEqual(
+      r.outbox.filter((m) => /sock=ok/.test(m.content ?? '')),
+      [],
+    );
   });
 });
 
 describe('building C agents', () => {
-  it('a compile error keeps clang\'s message, with file and line', async () => {
+  it("a compile error keeps clang's message, with file and line", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'caxton-c-broken-'));
     try {
       await mkdir(join(dir, 'src'));
       await writeFile(join(dir, 'caxton.json'), '{ "language": "c" }\n');
-      await writeFile(join(dir, 'src', 'agent.c'), '#include <caxton.h>\nvoid caxton_on_message(const caxton_message *m) {\n  int x = ;\n}\n');
+      await writeFile(
+        join(dir, 'src', 'agent.c'),
+        '#include <caxton.h>\nvoid caxton_on_message(const caxton_message *m) {\n  int x = ;\n}\n',
+      );
       await assert.rejects(buildAgent(dir), (err: unknown) => {
         assert.ok(err instanceof CompileError, String(err));
         assert.match(err.message, /src\/agent\.c:3:11: error: expected expression/);
@@ -205,7 +234,10 @@ describe('building C agents', () => {
     try {
       await mkdir(join(dir, 'src'));
       await writeFile(join(dir, 'caxton.json'), '{ "language": "c" }\n');
-      await writeFile(join(dir, 'src', 'agent.c'), '#include <caxton.h>\n#include <stdlib.h>\nvoid caxton_on_message(const caxton_message *m) {\n  caxton_info(getenv("HOME"));\n}\n');
+      await writeFile(
+        join(dir, 'src', 'agent.c'),
+        '#include <caxton.h>\n#include <stdlib.h>\nvoid caxton_on_message(const caxton_message *m) {\n  caxton_info(getenv("HOME"));\n}\n',
+      );
       await assert.rejects(buildAgent(dir), /imports wasi_snapshot_preview1\.environ/);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -93,7 +93,10 @@ describe('memory is capped per agent', () => {
   });
 
   it('refuses a cap below what the artifact starts with', async () => {
-    await assert.rejects(deploy({ memoryPages: 1 }).then(() => deploy({ memoryPages: 0 })), /memoryPages: 0 is not a valid memoryPages; it must be a whole number in 1\.\.65,536 \(pages\)/);
+    await assert.rejects(
+      deploy({ memoryPages: 1 }).then(() => deploy({ memoryPages: 0 })),
+      /memoryPages: 0 is not a valid memoryPages; it must be a whole number in 1\.\.65,536 \(pages\)/,
+    );
   });
 });
 
@@ -139,7 +142,10 @@ describe('fuel is deterministic', () => {
     const crashed = run(agent, 'trap');
     assert.equal(crashed.status, 'crashed');
     const results = script.map((c) => run(agent, c));
-    assert.deepEqual(results.map((r) => r.fuelUsed), first);
+    assert.deepEqual(
+      results.map((r) => r.fuelUsed),
+      first,
+    );
     assert.ok(results[0]!.initFuelUsed > 0, 'the restart paid for instantiation and init');
     assert.ok(results.slice(1).every((r) => r.initFuelUsed === 0));
   });

@@ -50,7 +50,14 @@ describe('narrowed deliveries (decision 2001)', () => {
     const m = message(MESSAGE_INFO_LIMITS.inlineReceivers + 1);
     const a = messageToWit(m, self);
     assert.deepEqual(a.receivers, [{ name: 'sink-7@p', addresses: [] }]);
-    assert.deepEqual(a.userParams, [[RECEIVER_COUNT_PARAM, '17'], ['X-a', 'b']], 'the runtime pair first');
+    assert.deepEqual(
+      a.userParams,
+      [
+        [RECEIVER_COUNT_PARAM, '17'],
+        ['X-a', 'b'],
+      ],
+      'the runtime pair first',
+    );
     assert.equal(a.content, 'news');
     const other = Object.freeze([{ name: 'sink-3@p', addresses: [] }]);
     const b = messageToWit(m, other);
@@ -71,7 +78,14 @@ describe('narrowed deliveries (decision 2001)', () => {
     }
     // Look-alike keys: long s (U+017F, Go's strings.EqualFold takes it for s), dotless i (U+0131).
     const folded = { 'X-caxton-receiver\u017f': '7', 'X-caxton-rece\u0131vers': '8', 'X-b': 'c' };
-    assert.deepEqual(messageToWit({ ...message(40), userParams: folded }, self).userParams, [[RECEIVER_COUNT_PARAM, '40'], ['X-b', 'c']], 'runtime pair first, look-alikes dropped');
+    assert.deepEqual(
+      messageToWit({ ...message(40), userParams: folded }, self).userParams,
+      [
+        [RECEIVER_COUNT_PARAM, '40'],
+        ['X-b', 'c'],
+      ],
+      'runtime pair first, look-alikes dropped',
+    );
     assert.deepEqual(messageToWit({ ...message(3), userParams: folded }, self).userParams, [['X-b', 'c']]);
   });
 
@@ -80,13 +94,23 @@ describe('narrowed deliveries (decision 2001)', () => {
     const seven = narrowedReceiver(m, 'sink-7', 'p');
     assert.deepEqual(seven, [{ name: 'sink-7@p', addresses: [] }]);
     assert.equal(narrowedReceiver(m, 'sink-7', 'p'), seven, 'one entry per receiver, shared by its deliveries');
-    assert.deepEqual(narrowedReceiver(m, 'sink-1', 'p'), [{ name: 'sink-1@p', addresses: ['mtp://x'] }], 'the stored entry, addresses and all');
+    assert.deepEqual(
+      narrowedReceiver(m, 'sink-1', 'p'),
+      [{ name: 'sink-1@p', addresses: ['mtp://x'] }],
+      'the stored entry, addresses and all',
+    );
     assert.equal(narrowedReceiver(m, 'sink-7#r2', 'p'), undefined, 'no entry names a replica key');
     assert.equal(narrowedReceiver(message(40), 'sink-7', undefined), undefined, 'without the platform only exact names match');
   });
 
   it('the bridge pages the message being handled and refuses bad ranges and calls outside handle, typed', () => {
-    const b = new HostBridge({ agent: 'sink-7@p', limits: resolveLimits({}), directory: () => ({ version: 0, byType: {} }), clock: () => 0, newId: () => 'id' });
+    const b = new HostBridge({
+      agent: 'sink-7@p',
+      limits: resolveLimits({}),
+      directory: () => ({ version: 0, byType: {} }),
+      clock: () => 0,
+      newId: () => 'id',
+    });
     b.begin();
     assert.equal(b.receiverCount(), 0);
     assert.equal((b.receiversPage(0, 1) as { val: { kind: string } }).val.kind, 'no-message');
@@ -98,7 +122,12 @@ describe('narrowed deliveries (decision 2001)', () => {
     assert.equal((page.val as unknown[]).length, 256);
     assert.equal((b.receiversPage(512, 256).val as unknown[]).length, 88, 'the last page is short');
     assert.deepEqual(b.receiversPage(600, 1), { tag: 'ok', val: [] }, 'offset = count: an empty page');
-    for (const [o, l] of [[0, 0], [0, MESSAGE_INFO_LIMITS.maxReceiversPage + 1], [601, 1], [2 ** 32 - 1, 2 ** 32 - 1]] as const) {
+    for (const [o, l] of [
+      [0, 0],
+      [0, MESSAGE_INFO_LIMITS.maxReceiversPage + 1],
+      [601, 1],
+      [2 ** 32 - 1, 2 ** 32 - 1],
+    ] as const) {
       const r = b.receiversPage(o, l);
       assert.equal(r.tag, 'err', `${o} ${l}`);
       assert.equal((r.val as { kind: string }).kind, 'invalid-range');

@@ -2,8 +2,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  BULK_BYTES_SHIFT, CLASS_COST, COALESCE_ARM_LIMIT, DEBT_FLUSH, GROW_PAGE_COST, HOST_BYTES_PER_FUEL, HOST_CALL_COST,
-  bulkMemoryFuel, debtRoom, growFuel, hostCallFuel, planIf, siteCharge, siteChecks,
+  BULK_BYTES_SHIFT,
+  CLASS_COST,
+  COALESCE_ARM_LIMIT,
+  DEBT_FLUSH,
+  GROW_PAGE_COST,
+  HOST_BYTES_PER_FUEL,
+  HOST_CALL_COST,
+  bulkMemoryFuel,
+  debtRoom,
+  growFuel,
+  hostCallFuel,
+  planIf,
+  siteCharge,
+  siteChecks,
 } from '../src/fuel/cost-model.js';
 
 /**
@@ -54,12 +66,18 @@ describe('cost model', () => {
   });
 
   it('coalesces small branch-free if arms into the enclosing charge, paying the costlier arm', () => {
-    assert.deepEqual(planIf({ cost: 3, hasChargePoints: false }, { cost: 7, hasChargePoints: false }), { coalesce: true, parentCost: CLASS_COST.branch + 7 });
+    assert.deepEqual(planIf({ cost: 3, hasChargePoints: false }, { cost: 7, hasChargePoints: false }), {
+      coalesce: true,
+      parentCost: CLASS_COST.branch + 7,
+    });
     assert.deepEqual(planIf({ cost: 5, hasChargePoints: false }, null), { coalesce: true, parentCost: CLASS_COST.branch + 5 });
   });
 
   it('charges arms in place when one is big or has its own charge points', () => {
-    assert.deepEqual(planIf({ cost: COALESCE_ARM_LIMIT + 1, hasChargePoints: false }, { cost: 1, hasChargePoints: false }), { coalesce: false, parentCost: CLASS_COST.branch });
+    assert.deepEqual(planIf({ cost: COALESCE_ARM_LIMIT + 1, hasChargePoints: false }, { cost: 1, hasChargePoints: false }), {
+      coalesce: false,
+      parentCost: CLASS_COST.branch,
+    });
     assert.deepEqual(planIf({ cost: 1, hasChargePoints: true }, null), { coalesce: false, parentCost: CLASS_COST.branch });
   });
 

@@ -92,11 +92,14 @@ describe('fuel bounds (decision 1941)', () => {
       it('stops deep recursion through a function whose loop keeps a debt, within one room of the budget', async () => {
         // Each frame runs ~700 fuel of loop (under one room) before recursing: frames that held
         // their debt across the call would do ~700 unpaid fuel each until the stack overflowed.
-        const g = load(await parse(`(module ${WORK}
+        const g = load(
+          await parse(`(module ${WORK}
           (func $deep (param $n i32) (local $i i32) ${LOOP('(local.get $n)')} (call $deep (local.get $n)))
           (func $once (param $n i32) (local $i i32) ${LOOP('(local.get $n)')})
           (func (export "deep") (param $n i32) (call $deep (local.get $n)))
-          (func (export "once") (param $n i32) (call $once (local.get $n))))`), catches);
+          (func (export "once") (param $n i32) (call $once (local.get $n))))`),
+          catches,
+        );
         const unit = fuelPerUnit(g, (n) => g.exports['once']!(n), 1000);
         const budget = 200_000n;
         const done = [0, 1, 2].map(() => runDry(g, () => g.exports['deep']!(100), budget));
@@ -108,11 +111,14 @@ describe('fuel bounds (decision 1941)', () => {
       it('stops a stack that unwinds through loops, within one room of the budget', async () => {
         // Cheap on the way down (a few fuel a frame), ~900 fuel of loop per frame on the way back:
         // exits that settled without a check would let the whole stack unwind past the budget.
-        const g = load(await parse(`(module ${WORK}
+        const g = load(
+          await parse(`(module ${WORK}
           (func $up (param $d i32) (param $n i32) (local $i i32)
             (if (local.get $d) (then (call $up (i32.sub (local.get $d) (i32.const 1)) (local.get $n))))
             ${LOOP('(local.get $n)')})
-          (func (export "up") (param $d i32) (param $n i32) (call $up (local.get $d) (local.get $n))))`), catches);
+          (func (export "up") (param $d i32) (param $n i32) (call $up (local.get $d) (local.get $n))))`),
+          catches,
+        );
         const unit = fuelPerUnit(g, (n) => g.exports['up']!(0, n), 1000);
         const budget = 300_000n;
         const done = [0, 1, 2].map(() => runDry(g, () => g.exports['up']!(3000, 128), budget));
@@ -123,11 +129,14 @@ describe('fuel bounds (decision 1941)', () => {
       it('stops a stack that unwinds through `if` arms charged in place, within one stretch of the budget', async () => {
         // No loop at all: the work after the call is an arm too big to coalesce (40 units).
         const arm = Array.from({ length: 40 }, () => TICK).join(' ');
-        const g = load(await parse(`(module ${WORK}
+        const g = load(
+          await parse(`(module ${WORK}
           (func $up (param $d i32) (param $k i32)
             (if (local.get $d) (then (call $up (i32.sub (local.get $d) (i32.const 1)) (local.get $k))))
             (if (local.get $k) (then ${arm})))
-          (func (export "up") (param $d i32) (param $k i32) (call $up (local.get $d) (local.get $k))))`), catches);
+          (func (export "up") (param $d i32) (param $k i32) (call $up (local.get $d) (local.get $k))))`),
+          catches,
+        );
         const unit = fuelPerUnit(g, (k) => g.exports['up']!(k, 1), 1000) / 40n; // ≥ 3 fuel per unit
         const budget = 100_000n;
         const done = runDry(g, () => g.exports['up']!(8000, 1), budget);
@@ -135,11 +144,14 @@ describe('fuel bounds (decision 1941)', () => {
       });
 
       it('stops endless mutual recursion between looping functions whose calls sit in `if` arms', async () => {
-        const g = load(await parse(`(module ${WORK}
+        const g = load(
+          await parse(`(module ${WORK}
           (func $a (param $n i32) (local $i i32) ${LOOP('(i32.const 50)')} (if (local.get $n) (then (call $b (local.get $n)))))
           (func $b (param $n i32) (local $i i32) ${LOOP('(i32.const 60)')} (if (local.get $n) (then (call $a (local.get $n)))))
           (func (export "once") (param $n i32) (local $i i32) ${LOOP('(local.get $n)')})
-          (func (export "ping") (param $n i32) (call $a (local.get $n))))`), catches);
+          (func (export "ping") (param $n i32) (call $a (local.get $n))))`),
+          catches,
+        );
         // Units cost the same in $a, $b and once (the same loop body).
         const unit = fuelPerUnit(g, (n) => g.exports['once']!(n), 1000);
         const budget = 150_000n;
@@ -153,9 +165,12 @@ describe('fuel bounds (decision 1941)', () => {
   it('stops an endless loop whose every iteration settles before calling a leaf that does not check', async () => {
     // Settling before a call does not refill the room (decision 1941): were it refilled, this
     // loop's header would never find it empty, and nothing else on the loop's path checks.
-    const g = load(await parse(`(module ${WORK}
+    const g = load(
+      await parse(`(module ${WORK}
       (func $leaf (param $x i32) (result i32) (i32.add (local.get $x) (i32.const 1)))
-      (func (export "spin") (local $i i32) (loop $l (local.set $i (call $leaf (local.get $i))) ${TICK} (br $l))))`), false);
+      (func (export "spin") (local $i i32) (loop $l (local.set $i (call $leaf (local.get $i))) ${TICK} (br $l))))`),
+      false,
+    );
     const done = [0, 1, 2].map(() => runDry(g, () => g.exports['spin']!(), 100_000n));
     assert.equal(new Set(done).size, 1);
     assert.ok(done[0]! > 0n && done[0]! * 5n <= 100_000n + BOUND, `${done[0]} iterations of at least 5 fuel`);

@@ -72,7 +72,11 @@ describe('fuel pass', () => {
     assert.ok(perIteration > 0n);
     assert.equal(costs[3]! - costs[2]!, perIteration);
     assert.equal(costs[4]! - costs[0]!, perIteration * 100n);
-    assert.equal(spend(m, () => m.exports['sum']!(1000)), costs[4], 'deterministic');
+    assert.equal(
+      spend(m, () => m.exports['sum']!(1000)),
+      costs[4],
+      'deterministic',
+    );
     assert.equal(m.exports['sum']!(4), 0 + 1 + 4 + 9, 'semantics unchanged');
   });
 
@@ -98,7 +102,11 @@ describe('fuel pass', () => {
     const one = spend(m, () => m.exports['dispatch']!(3));
     assert.equal(m.exports['dispatch']!(3), 80);
     assert.ok(one < 2n * 8n * 20n, `one case cost ${one}, far below the sum of all eight`);
-    assert.equal(spend(m, () => m.exports['dispatch']!(5)), one, 'cases of equal size cost the same');
+    assert.equal(
+      spend(m, () => m.exports['dispatch']!(5)),
+      one,
+      'cases of equal size cost the same',
+    );
   });
 
   it('charges bulk memory by length, before the copy runs', async () => {
@@ -116,7 +124,10 @@ describe('fuel pass', () => {
       (func (export "grow") (param $n i32) (result i32) (memory.grow (local.get $n))))`);
     const one = spend(m, () => m.exports['grow']!(1));
     const refused = spend(m, () => m.exports['grow']!(5));
-    assert.deepEqual(m.grows, [[1, 1], [5, 2]]);
+    assert.deepEqual(m.grows, [
+      [1, 1],
+      [5, 2],
+    ]);
     assert.equal(m.exports['grow']!(5), -1, 'growth past the declared maximum still fails in the guest');
     assert.equal(refused - one, BigInt(4 * GROW_PAGE_COST));
   });
@@ -292,7 +303,11 @@ describe('caller-paid entries (decision 1941)', () => {
     // "looping" recurses from inside a loop whose header charges a debt the frame never settles:
     // only the entry check of the function stops it.
     for (const f of ['self', 'mutual', 'looping']) {
-      for (let run = 0; run < 3; run++) assert.ok(exhausts(m, () => m.exports[f]!(), 5_000n), `${f} ran dry`);
+      for (let run = 0; run < 3; run++)
+        assert.ok(
+          exhausts(m, () => m.exports[f]!(), 5_000n),
+          `${f} ran dry`,
+        );
       assert.ok(m.fuel.value < 0n && m.fuel.value > -100n, `${f}: stopped at the first check past the budget (${m.fuel.value})`);
     }
   });
@@ -301,7 +316,7 @@ describe('caller-paid entries (decision 1941)', () => {
     const m = await meter(`(module (type $t (func)) (table 1 funcref) (elem (i32.const 0) $r)
       (func $r (call_indirect (type $t) (i32.const 0)))
       (func (export "go") (call $r)))`);
-    assert.ok(exhausts(m, () => m.exports["go"]!(), 5_000n));
+    assert.ok(exhausts(m, () => m.exports['go']!(), 5_000n));
   });
 
   it('charges a recursion the same on every run, its base case nothing itself, and an export its entry', async () => {
@@ -320,7 +335,11 @@ describe('caller-paid entries (decision 1941)', () => {
     assert.ok(charged[1]! > charged[0]! * 10n, `fib(20) ${charged[1]} vs fib(15) ${charged[0]}`);
     assert.ok(charged[1]! >= 21_891n * 2n, 'every call pays at least its entry');
     assert.ok(spend(m, () => m.exports['leaf']!(1)) > 0n, 'an exported leaf pays through its wrapper');
-    assert.equal(spend(m, () => m.exports['fib']!(0)), spend(m, () => m.exports['fib']!(1)), 'both base cases cost the same');
+    assert.equal(
+      spend(m, () => m.exports['fib']!(0)),
+      spend(m, () => m.exports['fib']!(1)),
+      'both base cases cost the same',
+    );
   });
 
   it('leaves functions the host or a table can enter charging their own entry', async () => {
@@ -334,7 +353,9 @@ describe('caller-paid entries (decision 1941)', () => {
     // is entered by nothing (it keeps its own charge).
     assert.equal(stats.exportWrappers, 1, 'the export of the caller-paid function is wrapped');
     assert.equal(stats.chargePoints, 4, 'e, $t and $dead charge at entry; the wrapper of i charges');
-    const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name).sort();
+    const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes))
+      .map((e) => e.name)
+      .sort();
     assert.deepEqual(names, [FUEL_EXPORT, 'e', 'i'].sort(), 'exports keep their names');
     const m = meterModule(core);
     assert.ok(spend(m, () => m.exports['i']!()) > 0n, 'the host entering i pays its entry');
@@ -342,7 +363,7 @@ describe('caller-paid entries (decision 1941)', () => {
   });
 });
 
-describe('the checks\' out-of-line slow path (decision 2116)', () => {
+describe("the checks' out-of-line slow path (decision 2116)", () => {
   /** The instrumented module as text, one entry per function: its name and body. */
   function functionsOf(bytes: Uint8Array): { name: string; body: string }[] {
     const m = binaryen.readBinary(bytes);
@@ -387,7 +408,10 @@ describe('the checks\' out-of-line slow path (decision 2116)', () => {
     const checks = functions.reduce((n, f) => n + callsTo(f.body, slow.name), 0);
     assert.equal(checks, stats.checks, 'every check calls the slow path, once');
     assert.ok(!text.includes(`(elem`) && !text.includes(`ref.func ${slow.name}`), 'no table or ref.func can reach it');
-    const exported = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).filter((e) => e.kind === 'function').map((e) => e.name).sort();
+    const exported = WebAssembly.Module.exports(new WebAssembly.Module(bytes))
+      .filter((e) => e.kind === 'function')
+      .map((e) => e.name)
+      .sort();
     assert.deepEqual(exported, ['fib', 'grow', 'loop'], 'it is not exported');
     // And it still stops the guest: out of fuel in a loop of calls, and at a recursion's entry.
     const m = meterModule(core);
@@ -399,15 +423,23 @@ describe('the checks\' out-of-line slow path (decision 2116)', () => {
     assert.throws(() => m.exports['fib']!(30), Exhausted);
   });
 
-  it('leaves the counter at refill\'s answer when it traps, so the meter sees the whole deficit with several counters', async () => {
+  it("leaves the counter at refill's answer when it traps, so the meter sees the whole deficit with several counters", async () => {
     // A real meter with two counters (a component's core modules): the other module holds the whole
     // budget when this one runs dry, refill moves it over and answers the deficit; the slow path
     // must store that answer before it traps (review of decision 2116: the caller's store never runs).
-    const { bytes } = instrumentFuel(await parse(`(module (memory 1)
-      (func (export "fill") (param $n i32) (memory.fill (i32.const 0) (i32.const 0) (local.get $n))))`), 1);
+    const { bytes } = instrumentFuel(
+      await parse(`(module (memory 1)
+      (func (export "fill") (param $n i32) (memory.fill (i32.const 0) (i32.const 0) (local.get $n))))`),
+      1,
+    );
     const meter = new FuelMeter();
     const other = new WebAssembly.Global({ value: 'i64', mutable: true }, 0n);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { 'caxton:fuel': meter.importsFor(() => null, () => true) });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      'caxton:fuel': meter.importsFor(
+        () => null,
+        () => true,
+      ),
+    });
     const counter = instance.exports[FUEL_EXPORT] as unknown as { value: bigint };
     meter.attach(other);
     meter.attach(counter as unknown as WebAssembly.Global);
@@ -491,7 +523,7 @@ describe('entry checks only where a caller may not have checked (decision 2137)'
     const m = meterModule(core);
     for (let run = 0; run < 3; run++) {
       m.fuel.value = 5_000n;
-      assert.throws(() => m.exports['mutual']!(), Exhausted, 'each frame passes its caller\'s check');
+      assert.throws(() => m.exports['mutual']!(), Exhausted, "each frame passes its caller's check");
       assert.ok(m.fuel.value < 0n && m.fuel.value > -100n, `stopped at the first check past the budget (${m.fuel.value})`);
     }
   });

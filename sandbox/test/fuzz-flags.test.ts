@@ -12,7 +12,9 @@ import { describe, it } from 'node:test';
 import { SMITH_FLAGS, Smith } from './fixtures/fuzz.js';
 import { tempDirRemovedAtExit } from './fixtures/temp-dir.js';
 
-interface InfraModule { installWasmTools(): Promise<string> }
+interface InfraModule {
+  installWasmTools(): Promise<string>;
+}
 const infra = (): Promise<InfraModule> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<InfraModule>;
 
 function flagValue(name: string): string | undefined {

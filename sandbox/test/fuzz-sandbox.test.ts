@@ -15,12 +15,13 @@ import { fuelCatcherComponent } from './fixtures/fuel-catchers.js';
 import { tempDirRemovedAtExit } from './fixtures/temp-dir.js';
 import { Smith, asAgentComponent, mutate, prepareCase, runAgentCase, type CaseOutcome } from './fixtures/fuzz.js';
 
-interface InfraModule { installWasmTools(): Promise<string> }
+interface InfraModule {
+  installWasmTools(): Promise<string>;
+}
 const infra = (): Promise<InfraModule> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<InfraModule>;
 
 const AGENT_CASES = Number(process.env['CAXTON_FUZZ_CASES'] ?? 24);
 const MUTATION_CASES = Number(process.env['CAXTON_FUZZ_CASES'] ?? 24);
-
 
 function tally(outcomes: CaseOutcome[]): Map<string, number> {
   const out = new Map<string, number>();
@@ -52,7 +53,10 @@ describe('fuzzing the sandbox (wasm-smith agents, mutated components)', { timeou
     }
     const seen = tally(outcomes);
     const stages = new Set(outcomes.map((o) => o.stage));
-    assert.ok(stages.has('deploy') && stages.has('run'), `the cases reach instantiation and calls, not just refusals: ${JSON.stringify([...seen])}`);
+    assert.ok(
+      stages.has('deploy') && stages.has('run'),
+      `the cases reach instantiation and calls, not just refusals: ${JSON.stringify([...seen])}`,
+    );
   });
 
   it(`${MUTATION_CASES} mutated real components: each is prepared or refused with a typed error`, async () => {
@@ -67,6 +71,9 @@ describe('fuzzing the sandbox (wasm-smith agents, mutated components)', { timeou
       outcomes.push(await prepareCase(engine, `mutation ${seed}`, mutate(original, seed, 1 + (seed % 8))));
     }
     const seen = tally(outcomes);
-    assert.ok([...seen.keys()].some((k) => k.startsWith('prepare:')), `some mutations are refused: ${JSON.stringify([...seen])}`);
+    assert.ok(
+      [...seen.keys()].some((k) => k.startsWith('prepare:')),
+      `some mutations are refused: ${JSON.stringify([...seen])}`,
+    );
   });
 });

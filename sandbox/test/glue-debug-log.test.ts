@@ -11,9 +11,22 @@ import { jsProbe } from './fixtures/build.js';
 describe('glue debug log', () => {
   it('the glue jco generates reads JCO_DEBUG on every host call; the prepared one does not', async () => {
     const jco = await import('@bytecodealliance/jco');
-    const out = await jco.transpile(await jsProbe('flood'), { name: 'agent', instantiation: 'sync', noTypescript: true, quiet: true, nodejsCompat: false, tlaCompat: false, optimize: false, minify: false, base64Cutoff: 0 });
+    const out = await jco.transpile(await jsProbe('flood'), {
+      name: 'agent',
+      instantiation: 'sync',
+      noTypescript: true,
+      quiet: true,
+      nodejsCompat: false,
+      tlaCompat: false,
+      optimize: false,
+      minify: false,
+      base64Cutoff: 0,
+    });
     const glue = new TextDecoder().decode(out.files['agent.js']!);
-    assert.ok(glue.includes('process?.env?.JCO_DEBUG'), 'jco\'s glue has the debug log this patch removes (a new jco version: check the patch)');
+    assert.ok(
+      glue.includes('process?.env?.JCO_DEBUG'),
+      "jco's glue has the debug log this patch removes (a new jco version: check the patch)",
+    );
     const patched = withoutDebugLog(glue);
     assert.ok(!patched.includes('JCO_DEBUG'));
     assert.ok(patched.includes('const _debugLog = () => {};'));

@@ -89,11 +89,11 @@ describe('a Go memory bomb stops at the cap', () => {
     assert.equal(r.status, 'crashed');
     assert.equal(r.status === 'crashed' && r.kind, 'out-of-memory');
     assert.match(r.status === 'crashed' ? r.message : '', /refused by the cap of 96 pages/);
-    assert.match(logText(r), /out of memory/, 'Go\'s own report reaches the log');
+    assert.match(logText(r), /out of memory/, "Go's own report reaches the log");
     assert.deepEqual(contents(run(agent, 'count')), ['1']);
   });
 
-  it('memory that fits is usable: Go\'s heap grows past the WASI adapter\'s state without corrupting it', async () => {
+  it("memory that fits is usable: Go's heap grows past the WASI adapter's state without corrupting it", async () => {
     const agent = await deploy({ memoryPages: 512 });
     assert.deepEqual(contents(run(agent, 'grow:8')), [String(8 << 20)]);
     // Every WASI call goes through the adapter: its state must have survived the heap growth.
@@ -107,7 +107,7 @@ describe('a Go memory bomb stops at the cap', () => {
 });
 
 describe('Go panics are contained', () => {
-  it('a panic is a trap with Go\'s message in the log; the next message gets a fresh instance', async () => {
+  it("a panic is a trap with Go's message in the log; the next message gets a fresh instance", async () => {
     const agent = await deploy();
     assert.deepEqual(contents(run(agent, 'count')), ['1']);
     const r = run(agent, 'panic');
@@ -148,7 +148,7 @@ describe('Go fuel is deterministic', () => {
   });
 });
 
-describe('Go\'s runtime and standard library reach nothing of the host', () => {
+describe("Go's runtime and standard library reach nothing of the host", () => {
   it('os.Open / os.WriteFile find no file system', async () => {
     const agent = await deploy();
     assert.deepEqual(contents(run(agent, 'fs')), ['/etc/passwd=denied /=denied .=denied /proc/self/environ=denied write=denied']);
@@ -159,20 +159,23 @@ describe('Go\'s runtime and standard library reach nothing of the host', () => {
     assert.deepEqual(contents(run(agent, 'env')), ['environ=0 args=0 home=""']);
   });
 
-  it('net.Dial and name lookups fail (net.Listen is Go\'s in-process fake network on wasip1, no host socket)', async () => {
+  it("net.Dial and name lookups fail (net.Listen is Go's in-process fake network on wasip1, no host socket)", async () => {
     const agent = await deploy();
     const [answer] = contents(run(agent, 'socket'));
     assert.match(answer ?? '', /^dial=denied listen=\S+ lookup=denied$/);
   });
 
-  it('stdout becomes the agent\'s log', async () => {
+  it("stdout becomes the agent's log", async () => {
     const agent = await deploy();
     const r = run(agent, 'print:hello');
-    assert.ok(r.logs.some((l) => l.message === 'probe says hello' && l.source === 'stdout'), JSON.stringify(r.logs));
+    assert.ok(
+      r.logs.some((l) => l.message === 'probe says hello' && l.source === 'stdout'),
+      JSON.stringify(r.logs),
+    );
   });
 });
 
-describe('examples/contract-net/go-contractor (the SDK\'s participant helpers, through the sandbox)', () => {
+describe("examples/contract-net/go-contractor (the SDK's participant helpers, through the sandbox)", () => {
   let contractor: Uint8Array;
   before(async () => {
     const built = await buildAgent(join(REPO, 'examples', 'contract-net', 'go-contractor'), { reuse: true });
@@ -189,18 +192,30 @@ describe('examples/contract-net/go-contractor (the SDK\'s participant helpers, t
   it('proposes its configured price, performs when accepted, and registered its service', async () => {
     const agent = await deployContractor('go-contractor-1@test', { price: '42' });
     const r = sandbox.run(work(agent, 'deliver', cfp));
-    assert.deepEqual(r.outbox.map((m) => [m.performative, m.content, m.inReplyTo, m.conversationId]), [['propose', '42', 'cfp-1', 'conv-1']]);
+    assert.deepEqual(
+      r.outbox.map((m) => [m.performative, m.content, m.inReplyTo, m.conversationId]),
+      [['propose', '42', 'cfp-1', 'conv-1']],
+    );
     const accepted = sandbox.run(work(agent, 'deliver', { performative: 'accept-proposal', protocol: 'fipa-contract-net' }));
-    assert.deepEqual(accepted.outbox.map((m) => [m.performative, m.content]), [['inform', 'done: deliver by go-contractor-1@test for 42']]);
+    assert.deepEqual(
+      accepted.outbox.map((m) => [m.performative, m.content]),
+      [['inform', 'done: deliver by go-contractor-1@test for 42']],
+    );
   });
 
   it('refuses when configured to decline, and answers other performatives with not-understood', async () => {
     const agent = await deployContractor('go-contractor-2@test', { decline: 'true' });
-    assert.deepEqual(sandbox.run(work(agent, 'deliver', cfp)).outbox.map((m) => [m.performative, m.content]), [['refuse', 'not taking work']]);
-    assert.deepEqual(sandbox.run(work(agent, 'x')).outbox.map((m) => m.performative), ['not-understood']);
+    assert.deepEqual(
+      sandbox.run(work(agent, 'deliver', cfp)).outbox.map((m) => [m.performative, m.content]),
+      [['refuse', 'not taking work']],
+    );
+    assert.deepEqual(
+      sandbox.run(work(agent, 'x')).outbox.map((m) => m.performative),
+      ['not-understood'],
+    );
   });
 
-  it('an invalid price fails the deployment with the agent\'s own error', async () => {
+  it("an invalid price fails the deployment with the agent's own error", async () => {
     await assert.rejects(deployContractor('go-contractor-3@test', { price: 'cheap' }), /config price must be a non-negative number/);
   });
 });

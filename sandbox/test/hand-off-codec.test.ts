@@ -22,90 +22,184 @@ const agentId: fc.Arbitrary<AgentId> = fc.oneof(
 const message: fc.Arbitrary<AclMessage> = fc.record(
   {
     performative: fc.constantFrom('inform', 'request', 'cfp', 'propose'),
-    sender: agentId, receivers: fc.array(agentId, { maxLength: 4 }), replyTo: fc.array(agentId, { maxLength: 2 }),
-    content: text, language: text, encoding: text, ontology: text, protocol: text, conversationId: text,
-    replyWith: text, inReplyTo: text, replyBy: fc.integer({ min: 0, max: 2 ** 40 }),
-    userParams: fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }).map((k) => `X-${k}`), text, { maxKeys: 3, noNullPrototype: true }),
+    sender: agentId,
+    receivers: fc.array(agentId, { maxLength: 4 }),
+    replyTo: fc.array(agentId, { maxLength: 2 }),
+    content: text,
+    language: text,
+    encoding: text,
+    ontology: text,
+    protocol: text,
+    conversationId: text,
+    replyWith: text,
+    inReplyTo: text,
+    replyBy: fc.integer({ min: 0, max: 2 ** 40 }),
+    userParams: fc.dictionary(
+      fc.string({ minLength: 1, maxLength: 6 }).map((k) => `X-${k}`),
+      text,
+      { maxKeys: 3, noNullPrototype: true },
+    ),
   },
   { requiredKeys: ['performative', 'receivers'], noNullPrototype: true },
 ) as fc.Arbitrary<AclMessage>;
 
 // Keys and values of any text (reserved keys begin with U+0000), deletes as null.
-const stateWrite: fc.Arbitrary<StateWrite> = fc.record({ key: fc.string({ maxLength: 10 }), value: fc.option(fc.string({ maxLength: 20 }), { nil: null }) }, { noNullPrototype: true });
-const httpCall: fc.Arbitrary<HttpCall> = fc.record({
-  id: text,
-  request: fc.record({
-    method: fc.constantFrom('GET', 'POST', 'DELETE'), url: text, headers: fc.array(fc.tuple(text, text), { maxLength: 3 }),
-    body: text, timeoutMs: fc.integer({ min: 1, max: 60_000 }), context: text,
-  }, { requiredKeys: ['method', 'url', 'headers'], noNullPrototype: true }),
-}, { noNullPrototype: true });
+const stateWrite: fc.Arbitrary<StateWrite> = fc.record(
+  { key: fc.string({ maxLength: 10 }), value: fc.option(fc.string({ maxLength: 20 }), { nil: null }) },
+  { noNullPrototype: true },
+);
+const httpCall: fc.Arbitrary<HttpCall> = fc.record(
+  {
+    id: text,
+    request: fc.record(
+      {
+        method: fc.constantFrom('GET', 'POST', 'DELETE'),
+        url: text,
+        headers: fc.array(fc.tuple(text, text), { maxLength: 3 }),
+        body: text,
+        timeoutMs: fc.integer({ min: 1, max: 60_000 }),
+        context: text,
+      },
+      { requiredKeys: ['method', 'url', 'headers'], noNullPrototype: true },
+    ),
+  },
+  { noNullPrototype: true },
+);
 
 const delivery = (m: AclMessage, receiver: string, i: number): Work => ({
-  kind: 'message', agent: `${receiver}@caxton`,
+  kind: 'message',
+  agent: `${receiver}@caxton`,
   delivery: { id: `m${i}>${receiver}`, messageId: `m${i}`, receiver, message: m, acceptedAt: 1_700_000_000_000 + i },
 });
 
 function result(extra: Partial<WorkResult> & Pick<WorkResult, 'status'>): WorkResult {
   return {
-    agent: 'echo@caxton', workId: 'm1>echo', messageId: 'm1', fuelUsed: 1234, initFuelUsed: 0, durationUs: 17, state: 'running', restarts: 0,
-    outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [], droppedLogLines: 0, ...extra,
+    agent: 'echo@caxton',
+    workId: 'm1>echo',
+    messageId: 'm1',
+    fuelUsed: 1234,
+    initFuelUsed: 0,
+    durationUs: 17,
+    state: 'running',
+    restarts: 0,
+    outbox: [],
+    timers: [],
+    directory: [],
+    stateWrites: [],
+    http: [],
+    logs: [],
+    droppedLogLines: 0,
+    ...extra,
   } as WorkResult;
 }
 
 describe('hand-off codec', () => {
   it('round-trips any batch of deliveries and timers exactly', () => {
-    fc.assert(fc.property(fc.array(message, { maxLength: 6 }), fc.boolean(), (messages, withTimer) => {
-      const batch: Work[] = messages.map((m, i) => delivery(m, `r${i}`, i));
-      if (withTimer) batch.push({ kind: 'timer', agent: 'clock@caxton', id: 'timer:t1', token: 'tok' });
-      assert.deepStrictEqual(decodeWork(encodeWork(batch)), batch);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 6 }), fc.boolean(), (messages, withTimer) => {
+        const batch: Work[] = messages.map((m, i) => delivery(m, `r${i}`, i));
+        if (withTimer) batch.push({ kind: 'timer', agent: 'clock@caxton', id: 'timer:t1', token: 'tok' });
+        assert.deepStrictEqual(decodeWork(encodeWork(batch)), batch);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('round-trips results of every status, with outbox, timers, logs and directory operations', () => {
-    fc.assert(fc.property(fc.array(message, { maxLength: 3 }), (outbox) => {
-      const results: WorkResult[] = [
-        result({ status: 'ok', outbox, timers: [{ delayMs: 250, token: 'again' }], logs: [{ level: 'info', message: 'hi', source: 'agent', at: 5 }] }),
-        result({ status: 'ok', directory: [{ kind: 'register-service', service: { name: 'quotes', type: 'pricing', protocols: [], ontologies: [], languages: [], properties: {} } }, { kind: 'deregister-service', serviceName: 'old' }] }),
-        result({ status: 'rejected', reason: 'bad request', outbox, droppedLogLines: 3 }),
-        result({ status: 'crashed', kind: 'out-of-fuel', message: 'fuel exhausted', restartHistory: [1, 2], state: 'idle', restarts: 2,
-          error: { code: 'sandbox.agent.out-of-fuel', message: 'fuel exhausted', hint: 'raise fuelPerMessage', context: { agent: 'echo', fuel: 10 } } }),
-        result({ status: 'not-running', reason: 'agent is failed', state: 'failed', messageId: null, workId: 'timer:x' }),
-        result({ status: 'skipped', reason: 'not run: an earlier item crashed' }),
-      ];
-      assert.deepStrictEqual(decodeResults(encodeResults(results)), results);
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 3 }), (outbox) => {
+        const results: WorkResult[] = [
+          result({
+            status: 'ok',
+            outbox,
+            timers: [{ delayMs: 250, token: 'again' }],
+            logs: [{ level: 'info', message: 'hi', source: 'agent', at: 5 }],
+          }),
+          result({
+            status: 'ok',
+            directory: [
+              {
+                kind: 'register-service',
+                service: { name: 'quotes', type: 'pricing', protocols: [], ontologies: [], languages: [], properties: {} },
+              },
+              { kind: 'deregister-service', serviceName: 'old' },
+            ],
+          }),
+          result({ status: 'rejected', reason: 'bad request', outbox, droppedLogLines: 3 }),
+          result({
+            status: 'crashed',
+            kind: 'out-of-fuel',
+            message: 'fuel exhausted',
+            restartHistory: [1, 2],
+            state: 'idle',
+            restarts: 2,
+            error: {
+              code: 'sandbox.agent.out-of-fuel',
+              message: 'fuel exhausted',
+              hint: 'raise fuelPerMessage',
+              context: { agent: 'echo', fuel: 10 },
+            },
+          }),
+          result({ status: 'not-running', reason: 'agent is failed', state: 'failed', messageId: null, workId: 'timer:x' }),
+          result({ status: 'skipped', reason: 'not run: an earlier item crashed' }),
+        ];
+        assert.deepStrictEqual(decodeResults(encodeResults(results)), results);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('round-trips the state writes and HTTP calls of results exactly (deletes, reserved keys, optional request fields)', () => {
-    fc.assert(fc.property(fc.array(stateWrite, { maxLength: 5 }), fc.array(httpCall, { maxLength: 3 }), fc.array(message, { maxLength: 2 }), (stateWrites, http, outbox) => {
-      const results: WorkResult[] = [
-        result({ status: 'ok', stateWrites, http, outbox }),
-        result({ status: 'rejected', reason: 'no', stateWrites, http }),
-        result({ status: 'ok' }),
-      ];
-      assert.deepStrictEqual(decodeResults(encodeResults(results)), results);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(stateWrite, { maxLength: 5 }),
+        fc.array(httpCall, { maxLength: 3 }),
+        fc.array(message, { maxLength: 2 }),
+        (stateWrites, http, outbox) => {
+          const results: WorkResult[] = [
+            result({ status: 'ok', stateWrites, http, outbox }),
+            result({ status: 'rejected', reason: 'no', stateWrites, http }),
+            result({ status: 'ok' }),
+          ];
+          assert.deepStrictEqual(decodeResults(encodeResults(results)), results);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('names a result by its work item when it answers that item, and carries none of its three strings (decision 2108)', () => {
-    fc.assert(fc.property(fc.array(message, { minLength: 1, maxLength: 4 }), fc.array(message, { maxLength: 2 }), (messages, outbox) => {
-      const batch: Work[] = messages.map((m, i) => delivery(m, `echo-${i}`, i));
-      batch.push({ kind: 'timer', agent: 'clock@caxton', id: 'timer:tick-7', token: 'tick' });
-      const results = batch.map((w, i): WorkResult => result({
-        status: i % 2 === 0 ? 'ok' : 'rejected', ...(i % 2 === 0 ? {} : { reason: 'no' }), outbox,
-        agent: w.agent, workId: w.kind === 'message' ? w.delivery.id : w.id, messageId: w.kind === 'message' ? w.delivery.messageId : null,
-      } as Partial<WorkResult> & Pick<WorkResult, 'status'>));
-      const flat = encodeResults(results, batch);
-      for (const w of batch) {
-        assert.ok(!flat.includes(w.agent), `the agent ${w.agent} crossed`);
-        assert.ok(!flat.includes(w.kind === 'message' ? w.delivery.id : w.id), 'a work id crossed');
-      }
-      assert.deepStrictEqual(decodeResults(flat, batch), results);
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 4 }), fc.array(message, { maxLength: 2 }), (messages, outbox) => {
+        const batch: Work[] = messages.map((m, i) => delivery(m, `echo-${i}`, i));
+        batch.push({ kind: 'timer', agent: 'clock@caxton', id: 'timer:tick-7', token: 'tick' });
+        const results = batch.map(
+          (w, i): WorkResult =>
+            result({
+              status: i % 2 === 0 ? 'ok' : 'rejected',
+              ...(i % 2 === 0 ? {} : { reason: 'no' }),
+              outbox,
+              agent: w.agent,
+              workId: w.kind === 'message' ? w.delivery.id : w.id,
+              messageId: w.kind === 'message' ? w.delivery.messageId : null,
+            } as Partial<WorkResult> & Pick<WorkResult, 'status'>),
+        );
+        const flat = encodeResults(results, batch);
+        for (const w of batch) {
+          assert.ok(!flat.includes(w.agent), `the agent ${w.agent} crossed`);
+          assert.ok(!flat.includes(w.kind === 'message' ? w.delivery.id : w.id), 'a work id crossed');
+        }
+        assert.deepStrictEqual(decodeResults(flat, batch), results);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('carries the names of a result that does not answer the item at its index, and refuses an item it cannot see', () => {
-    const batch: Work[] = [delivery({ performative: 'inform', receivers: [{ name: 'a' }] }, 'a', 1), delivery({ performative: 'inform', receivers: [{ name: 'b' }] }, 'b', 2)];
+    const batch: Work[] = [
+      delivery({ performative: 'inform', receivers: [{ name: 'a' }] }, 'a', 1),
+      delivery({ performative: 'inform', receivers: [{ name: 'b' }] }, 'b', 2),
+    ];
     // Swapped, another agent's name, a message id that differs, and one result more than the batch has.
     const results: WorkResult[] = [
       result({ status: 'ok', agent: 'b@caxton', workId: 'm2>b', messageId: 'm2' }),
@@ -145,9 +239,13 @@ describe('hand-off codec', () => {
   it('encodes a message shared by many deliveries once, and the decoded deliveries share it', () => {
     const receivers = Array.from({ length: 1000 }, (_, i) => ({ name: `sink-${i}@caxton` }));
     const shared: AclMessage = { performative: 'inform', sender: { name: 'boss@caxton' }, receivers, content: 'news' };
-    const batch = receivers.map((r, i): Work => ({
-      kind: 'message', agent: r.name, delivery: { id: `m>${i}`, messageId: 'm', receiver: `sink-${i}`, message: shared, acceptedAt: 1 },
-    }));
+    const batch = receivers.map(
+      (r, i): Work => ({
+        kind: 'message',
+        agent: r.name,
+        delivery: { id: `m>${i}`, messageId: 'm', receiver: `sink-${i}`, message: shared, acceptedAt: 1 },
+      }),
+    );
     const flat = encodeWork(batch);
     // One message (~1,000 names) plus 7 slots per delivery: linear, not 1,000 × 1,000.
     assert.ok(flat.length < 1_000 + 7 * 1_000 + 20, `flat length ${flat.length}`);
@@ -159,12 +257,31 @@ describe('hand-off codec', () => {
   });
 
   it('shares a message published to a topic across its deliveries; one to a single agent is written with its delivery (decision 2150)', () => {
-    const published: AclMessage = { performative: 'inform', sender: { name: 'boss@caxton' }, receivers: [{ name: 'topic:news' }], content: 'n' };
-    const direct: AclMessage = { performative: 'request', sender: { name: 'boss@caxton' }, receivers: [{ name: 'echo@caxton' }], content: 'd' };
-    const subscribers = Array.from({ length: 50 }, (_, i): Work => ({
-      kind: 'message', agent: `sub-${i}@caxton`, delivery: { id: `t>${i}`, messageId: 't', receiver: `sub-${i}`, message: published, acceptedAt: 1 },
-    }));
-    const one: Work = { kind: 'message', agent: 'echo@caxton', delivery: { id: 'd>echo', messageId: 'd', receiver: 'echo', message: direct, acceptedAt: 2 } };
+    const published: AclMessage = {
+      performative: 'inform',
+      sender: { name: 'boss@caxton' },
+      receivers: [{ name: 'topic:news' }],
+      content: 'n',
+    };
+    const direct: AclMessage = {
+      performative: 'request',
+      sender: { name: 'boss@caxton' },
+      receivers: [{ name: 'echo@caxton' }],
+      content: 'd',
+    };
+    const subscribers = Array.from(
+      { length: 50 },
+      (_, i): Work => ({
+        kind: 'message',
+        agent: `sub-${i}@caxton`,
+        delivery: { id: `t>${i}`, messageId: 't', receiver: `sub-${i}`, message: published, acceptedAt: 1 },
+      }),
+    );
+    const one: Work = {
+      kind: 'message',
+      agent: 'echo@caxton',
+      delivery: { id: 'd>echo', messageId: 'd', receiver: 'echo', message: direct, acceptedAt: 2 },
+    };
     const batch = [...subscribers.slice(0, 25), one, ...subscribers.slice(25)];
     const flat = encodeWork(batch);
     assert.equal(flat[1], 2, 'two messages in the table: the published one once, the direct one');
@@ -197,7 +314,11 @@ describe('hand-off codec', () => {
     assert.match(String(inner), /begun while another was being encoded/);
     const [w] = decodeWork(flat);
     assert.equal(w!.kind === 'message' && w!.delivery.message.content, 'outer');
-    assert.equal(decodeWork(encodeWork([delivery({ performative: 'inform', receivers: [{ name: 'c@caxton' }] }, 'c', 3)])).length, 1, 'and encoding goes on after it');
+    assert.equal(
+      decodeWork(encodeWork([delivery({ performative: 'inform', receivers: [{ name: 'c@caxton' }] }, 'c', 3)])).length,
+      1,
+      'and encoding goes on after it',
+    );
   });
 
   it('keeps a user parameter named __proto__ as data, never as the prototype', () => {
@@ -211,11 +332,13 @@ describe('hand-off codec', () => {
 
   it('decodes a list the call left empty as the shared frozen NONE, and a filled one as a list of its own (decision 2119)', () => {
     const m: AclMessage = { performative: 'inform', receivers: [{ name: 'a' }], content: 'x' };
-    const [echo, logger, other] = decodeResults(encodeResults([
-      result({ status: 'ok', outbox: [m] }),
-      result({ status: 'ok', logs: [{ level: 'info', message: 'hi', source: 'agent', at: 5 }], timers: [{ delayMs: 1, token: 't' }] }),
-      result({ status: 'ok', outbox: [m] }),
-    ]));
+    const [echo, logger, other] = decodeResults(
+      encodeResults([
+        result({ status: 'ok', outbox: [m] }),
+        result({ status: 'ok', logs: [{ level: 'info', message: 'hi', source: 'agent', at: 5 }], timers: [{ delayMs: 1, token: 't' }] }),
+        result({ status: 'ok', outbox: [m] }),
+      ]),
+    );
     for (const list of [echo!.timers, echo!.logs, echo!.stateWrites, echo!.http, echo!.directory, logger!.outbox]) {
       assert.equal(list, NONE);
       assert.ok(Object.isFrozen(list));
@@ -243,11 +366,19 @@ describe('hand-off codec', () => {
 
   describe('wide messages kept across batches (decision 2003)', () => {
     const wide = (tag: string, n = 1000): AclMessage => ({
-      performative: 'inform', sender: { name: 'boss@caxton' }, receivers: Array.from({ length: n }, (_, i) => ({ name: `sink-${i}@caxton` })), content: tag,
+      performative: 'inform',
+      sender: { name: 'boss@caxton' },
+      receivers: Array.from({ length: n }, (_, i) => ({ name: `sink-${i}@caxton` })),
+      content: tag,
     });
-    const slice = (m: AclMessage, from: number, to: number, tag = m.content!): Work[] => m.receivers.slice(from, to).map((r, i): Work => ({
-      kind: 'message', agent: r.name, delivery: { id: `${tag}>${from + i}`, messageId: tag, receiver: r.name, message: m, acceptedAt: 1 },
-    }));
+    const slice = (m: AclMessage, from: number, to: number, tag = m.content!): Work[] =>
+      m.receivers.slice(from, to).map(
+        (r, i): Work => ({
+          kind: 'message',
+          agent: r.name,
+          delivery: { id: `${tag}>${from + i}`, messageId: tag, receiver: r.name, message: m, acceptedAt: 1 },
+        }),
+      );
 
     it('sends a wide message to a shard once: later batches carry its key and decode to the same object', () => {
       const sent = new WideMessagesSent();
@@ -296,15 +427,22 @@ describe('hand-off codec', () => {
 
     it('agrees with the worker over any sequence of batches (model check against the messages sent)', () => {
       const pool = Array.from({ length: 6 }, (_, i) => wide(`p${i}`, 17 + i));
-      fc.assert(fc.property(fc.array(fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 5 }), { maxLength: 20 }), fc.integer({ min: 1, max: 4 }), (batches, cap) => {
-        const sent = new WideMessagesSent({ capacity: cap });
-        const kept = new WideMessagesKept({ capacity: cap });
-        for (const picks of batches) {
-          const batch = picks.flatMap((p, j) => slice(pool[p]!, j, j + 1));
-          assert.deepStrictEqual(decodeWork(encodeWork(batch, sent), kept), batch);
-          assert.ok(kept.size <= cap && sent.size <= cap);
-        }
-      }), { numRuns: 200 });
+      fc.assert(
+        fc.property(
+          fc.array(fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 5 }), { maxLength: 20 }),
+          fc.integer({ min: 1, max: 4 }),
+          (batches, cap) => {
+            const sent = new WideMessagesSent({ capacity: cap });
+            const kept = new WideMessagesKept({ capacity: cap });
+            for (const picks of batches) {
+              const batch = picks.flatMap((p, j) => slice(pool[p]!, j, j + 1));
+              assert.deepStrictEqual(decodeWork(encodeWork(batch, sent), kept), batch);
+              assert.ok(kept.size <= cap && sent.size <= cap);
+            }
+          },
+        ),
+        { numRuns: 200 },
+      );
     });
 
     it('after a failed batch both sides start over: the next batch tells the worker to forget all and carries the list again', () => {
@@ -326,14 +464,17 @@ describe('hand-off codec', () => {
       const m = wide('news');
       encodeWork(slice(m, 0, 1), sent);
       const later = encodeWork(slice(m, 1, 2), sent);
-      assert.throws(() => decodeWork(later, new WideMessagesKept({ shard: 3 })), (err: unknown) => {
-        assert.ok(err instanceof SandboxError);
-        assert.equal(err.code, 'sandbox.shard.hand-off');
-        assert.match(err.message, /does not keep/);
-        assert.deepEqual(err.context, { shard: 3, key: 1 });
-        assert.match(err.hint ?? '', /disagreed about kept wide messages/);
-        return true;
-      });
+      assert.throws(
+        () => decodeWork(later, new WideMessagesKept({ shard: 3 })),
+        (err: unknown) => {
+          assert.ok(err instanceof SandboxError);
+          assert.equal(err.code, 'sandbox.shard.hand-off');
+          assert.match(err.message, /does not keep/);
+          assert.deepEqual(err.context, { shard: 3, key: 1 });
+          assert.match(err.hint ?? '', /disagreed about kept wide messages/);
+          return true;
+        },
+      );
       assert.throws(() => decodeWork(later), /neither inline nor kept/);
       const bad = [...later];
       bad[0] = 2;
@@ -377,12 +518,18 @@ describe('hand-off codec', () => {
     it('the worker refuses, typed, to keep past twice the count or the size', () => {
       const byCount = new WideMessagesKept({ capacity: 2, shard: 1 });
       for (let k = 1; k <= 4; k++) byCount.keep(k, wide(`c${k}`, 17));
-      assert.throws(() => byCount.keep(5, wide('c5', 17)), (err: unknown) => err instanceof SandboxError && err.code === 'sandbox.shard.hand-off' && err.context.key === 5);
+      assert.throws(
+        () => byCount.keep(5, wide('c5', 17)),
+        (err: unknown) => err instanceof SandboxError && err.code === 'sandbox.shard.hand-off' && err.context.key === 5,
+      );
       const m = wide('s', 17);
       const bySize = new WideMessagesKept({ codeUnits: wideMessageUnits(m), shard: 1 });
       bySize.keep(1, m);
       bySize.keep(2, m);
-      assert.throws(() => bySize.keep(3, m), (err: unknown) => err instanceof SandboxError && err.code === 'sandbox.shard.hand-off');
+      assert.throws(
+        () => bySize.keep(3, m),
+        (err: unknown) => err instanceof SandboxError && err.code === 'sandbox.shard.hand-off',
+      );
       bySize.forget(1);
       bySize.keep(3, m);
       assert.equal(bySize.units, 2 * wideMessageUnits(m));
@@ -406,9 +553,17 @@ describe('hand-off codec', () => {
     it('model check: batches in flight, failures, drops, resets, narrow messages and timers never misread, and a key names one message', () => {
       // Narrow (3 receivers) and wide messages of several sizes; pick 8 is a timer.
       const pool = [3, 3, 17, 20, 30, 45, 60, 80].map((n, i) => wide(`p${i}`, n));
-      const work = (picks: number[]): Work[] => picks.map((p, j): Work => p === 8
-        ? { kind: 'timer', agent: `a${j}`, id: `t${j}`, token: 'tok' }
-        : { kind: 'message', agent: `a${j}`, delivery: { id: `${p}/${j}`, messageId: `m${p}`, receiver: `r${j}`, message: pool[p]!, acceptedAt: 1 } });
+      const work = (picks: number[]): Work[] =>
+        picks.map(
+          (p, j): Work =>
+            p === 8
+              ? { kind: 'timer', agent: `a${j}`, id: `t${j}`, token: 'tok' }
+              : {
+                  kind: 'message',
+                  agent: `a${j}`,
+                  delivery: { id: `${p}/${j}`, messageId: `m${p}`, receiver: `r${j}`, message: pool[p]!, acceptedAt: 1 },
+                },
+        );
       const picks = fc.array(fc.nat({ max: 8 }), { minLength: 1, maxLength: 6 });
       const action = fc.oneof(
         { weight: 4, arbitrary: fc.record({ t: fc.constant('encode' as const), picks }) },
@@ -417,73 +572,85 @@ describe('hand-off codec', () => {
         { weight: 1, arbitrary: fc.record({ t: fc.constant('reset' as const) }) },
         { weight: 1, arbitrary: fc.record({ t: fc.constant('drop' as const), picks }) },
       );
-      fc.assert(fc.property(fc.array(action, { maxLength: 80 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 600, max: 3_000 }), (acts, capacity, codeUnits) => {
-        // Every key either side ever binds, over the whole run (resets included): to one message only.
-        const owner = new Map<number, AclMessage>();
-        const bind = (key: number, m: AclMessage): void => {
-          const o = owner.get(key);
-          assert.ok(o === undefined || o === m || JSON.stringify(o) === JSON.stringify(m), `key ${key} names two messages`);
-          owner.set(key, m);
-        };
-        class Watched extends WideMessagesKept {
-          override keep(key: number, m: AclMessage): void {
-            bind(key, m);
-            super.keep(key, m);
-          }
-        }
-        const sent = new WideMessagesSent({ capacity, codeUnits });
-        let kept = new Watched({ capacity, codeUnits });
-        // What Shard does: post in encode order, the worker takes them in that order; a batch whose
-        // post throws ("drop") resynchronises at once; an error reply resynchronises; a reset
-        // starts both sides empty and answers everything in flight.
-        let toWorker: Array<{ id: number; flat: unknown[]; batch: Work[]; epoch: number }> = [];
-        let replies: Array<{ id: number; ok: boolean }> = [];
-        const pending = new Set<number>();
-        let id = 0;
-        // Bumped by every resynchronise: a batch encoded in the current epoch was encoded against what the worker will hold.
-        let epoch = 0;
-        const encode = (batch: Work[]): unknown[] => {
-          const flat = encodeWork(batch, sent);
-          for (const w of batch) {
-            const key = w.kind === 'message' ? sent.keyOf(w.delivery.message) : undefined;
-            if (key !== undefined && w.kind === 'message') bind(key, w.delivery.message);
-          }
-          assert.ok(sent.size <= capacity && sent.units <= codeUnits);
-          return flat;
-        };
-        for (const a of acts) {
-          if (a.t === 'encode') {
-            const batch = work(a.picks);
-            toWorker.push({ id: ++id, flat: encode(batch), batch, epoch });
-            pending.add(id);
-          } else if (a.t === 'drop') {
-            encode(work(a.picks));
-            sent.resynchronise();
-            epoch++;
-          } else if (a.t === 'work' && toWorker.length > 0) {
-            const { id: bid, flat, batch, epoch: encodedIn } = toWorker.shift()!;
-            // With the resync at once on a failed post, the worker never refuses: every batch decodes whole.
-            assert.deepStrictEqual(decodeWork(flat, kept), batch);
-            assert.ok(kept.size <= 2 * capacity && kept.units <= 2 * codeUnits);
-            // Nothing else in flight and no resync since: the worker holds exactly what the bus side believes.
-            if (toWorker.length === 0 && encodedIn === epoch) assert.ok(kept.size === sent.size && kept.units === sent.units, `worker ${kept.size}/${kept.units}, bus ${sent.size}/${sent.units}`);
-            replies.push({ id: bid, ok: !a.fail });
-          } else if (a.t === 'reply' && replies.length > 0) {
-            const r = replies.shift()!;
-            if (pending.delete(r.id) && !r.ok) {
-              sent.resynchronise();
-              epoch++;
+      fc.assert(
+        fc.property(
+          fc.array(action, { maxLength: 80 }),
+          fc.integer({ min: 1, max: 4 }),
+          fc.integer({ min: 600, max: 3_000 }),
+          (acts, capacity, codeUnits) => {
+            // Every key either side ever binds, over the whole run (resets included): to one message only.
+            const owner = new Map<number, AclMessage>();
+            const bind = (key: number, m: AclMessage): void => {
+              const o = owner.get(key);
+              assert.ok(o === undefined || o === m || JSON.stringify(o) === JSON.stringify(m), `key ${key} names two messages`);
+              owner.set(key, m);
+            };
+            class Watched extends WideMessagesKept {
+              override keep(key: number, m: AclMessage): void {
+                bind(key, m);
+                super.keep(key, m);
+              }
             }
-          } else if (a.t === 'reset') {
-            kept = new Watched({ capacity, codeUnits });
-            toWorker = [];
-            replies = [];
-            pending.clear();
-            sent.clear();
-            epoch++;
-          }
-        }
-      }), { numRuns: 2_000 });
+            const sent = new WideMessagesSent({ capacity, codeUnits });
+            let kept = new Watched({ capacity, codeUnits });
+            // What Shard does: post in encode order, the worker takes them in that order; a batch whose
+            // post throws ("drop") resynchronises at once; an error reply resynchronises; a reset
+            // starts both sides empty and answers everything in flight.
+            let toWorker: Array<{ id: number; flat: unknown[]; batch: Work[]; epoch: number }> = [];
+            let replies: Array<{ id: number; ok: boolean }> = [];
+            const pending = new Set<number>();
+            let id = 0;
+            // Bumped by every resynchronise: a batch encoded in the current epoch was encoded against what the worker will hold.
+            let epoch = 0;
+            const encode = (batch: Work[]): unknown[] => {
+              const flat = encodeWork(batch, sent);
+              for (const w of batch) {
+                const key = w.kind === 'message' ? sent.keyOf(w.delivery.message) : undefined;
+                if (key !== undefined && w.kind === 'message') bind(key, w.delivery.message);
+              }
+              assert.ok(sent.size <= capacity && sent.units <= codeUnits);
+              return flat;
+            };
+            for (const a of acts) {
+              if (a.t === 'encode') {
+                const batch = work(a.picks);
+                toWorker.push({ id: ++id, flat: encode(batch), batch, epoch });
+                pending.add(id);
+              } else if (a.t === 'drop') {
+                encode(work(a.picks));
+                sent.resynchronise();
+                epoch++;
+              } else if (a.t === 'work' && toWorker.length > 0) {
+                const { id: bid, flat, batch, epoch: encodedIn } = toWorker.shift()!;
+                // With the resync at once on a failed post, the worker never refuses: every batch decodes whole.
+                assert.deepStrictEqual(decodeWork(flat, kept), batch);
+                assert.ok(kept.size <= 2 * capacity && kept.units <= 2 * codeUnits);
+                // Nothing else in flight and no resync since: the worker holds exactly what the bus side believes.
+                if (toWorker.length === 0 && encodedIn === epoch)
+                  assert.ok(
+                    kept.size === sent.size && kept.units === sent.units,
+                    `worker ${kept.size}/${kept.units}, bus ${sent.size}/${sent.units}`,
+                  );
+                replies.push({ id: bid, ok: !a.fail });
+              } else if (a.t === 'reply' && replies.length > 0) {
+                const r = replies.shift()!;
+                if (pending.delete(r.id) && !r.ok) {
+                  sent.resynchronise();
+                  epoch++;
+                }
+              } else if (a.t === 'reset') {
+                kept = new Watched({ capacity, codeUnits });
+                toWorker = [];
+                replies = [];
+                pending.clear();
+                sent.clear();
+                epoch++;
+              }
+            }
+          },
+        ),
+        { numRuns: 2_000 },
+      );
     });
   });
 });

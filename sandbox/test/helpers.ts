@@ -29,7 +29,11 @@ export function message(to: string, content: string, extra: Partial<AclMessage> 
 let seq = 0;
 export function work(agent: string, content: string, extra: Partial<AclMessage> = {}): Work {
   seq++;
-  return { kind: 'message', agent, delivery: { id: `d-${seq}`, messageId: `m-${seq}`, receiver: agent, message: message(agent, content, extra), acceptedAt: 0 } };
+  return {
+    kind: 'message',
+    agent,
+    delivery: { id: `d-${seq}`, messageId: `m-${seq}`, receiver: agent, message: message(agent, content, extra), acceptedAt: 0 },
+  };
 }
 
 export function timer(agent: string, token: string): Work {

@@ -39,7 +39,14 @@ describe('HostBridge', () => {
     const meter = new FuelMeter();
     meter.begin(1_000_000);
     const acl = { ...DEFAULT_ACL_LIMITS, maxMessageBytes: 200 };
-    const b = new HostBridge({ agent: 'a@p', acl, limits: resolveLimits({}), directory: () => ({ version: 0, byType: {} }), clock: () => 0, newId: () => 'id' });
+    const b = new HostBridge({
+      agent: 'a@p',
+      acl,
+      limits: resolveLimits({}),
+      directory: () => ({ version: 0, byType: {} }),
+      clock: () => 0,
+      newId: () => 'id',
+    });
     b.meter = meter;
     b.begin();
     // Room: 200 − 3 (the sender 'a@p' the bus stamps) − 10 × 2 (each bare name becomes `x@p`) = 177.
@@ -53,7 +60,7 @@ describe('HostBridge', () => {
     assert.equal(b.send(sized('x'.repeat(161), qualified)), undefined, 'names already qualified need no room');
   });
 
-  it('collects sends into the outbox, dropping the guest\'s claimed sender', () => {
+  it("collects sends into the outbox, dropping the guest's claimed sender", () => {
     const { b } = bridge();
     assert.equal(b.send(msg()), undefined);
     const e = b.take();
@@ -65,7 +72,10 @@ describe('HostBridge', () => {
 
   it('rejects invalid messages and a full outbox with an error the guest sees', () => {
     const { b } = bridge({ maxOutbox: 2, maxMessageBytes: 100 });
-    assert.deepEqual(b.send(msg({ receivers: [] })), { tag: 'err', val: 'invalid ACL message: receivers: a message being sent needs at least one receiver' });
+    assert.deepEqual(b.send(msg({ receivers: [] })), {
+      tag: 'err',
+      val: 'invalid ACL message: receivers: a message being sent needs at least one receiver',
+    });
     assert.match((b.send(msg({ content: 'x'.repeat(200) })) as { val: string }).val, /too large/);
     b.send(msg());
     b.send(msg());
@@ -76,18 +86,31 @@ describe('HostBridge', () => {
   it('collects timers, directory changes and logs, within limits', () => {
     const { b } = bridge({ maxTimers: 1, maxLogLines: 2, maxLogLineLength: 5 });
     b.setTimer(50, 'a');
-    assert.deepEqual(b.registerService({ name: 'svc', type: 'shop', protocols: [], ontologies: [], languages: ['sl'], properties: [['k', 'v']] }), undefined);
-    assert.deepEqual(b.registerService({ name: '', type: 'shop', protocols: [], ontologies: [], languages: [], properties: [] }), { tag: 'err', val: 'the service has no name' });
+    assert.deepEqual(
+      b.registerService({ name: 'svc', type: 'shop', protocols: [], ontologies: [], languages: ['sl'], properties: [['k', 'v']] }),
+      undefined,
+    );
+    assert.deepEqual(b.registerService({ name: '', type: 'shop', protocols: [], ontologies: [], languages: [], properties: [] }), {
+      tag: 'err',
+      val: 'the service has no name',
+    });
     b.deregisterService('old');
     b.log('info', 'a long line');
     b.log('debug', 'two');
     const e = b.take();
     assert.deepEqual(e.timers, [{ delayMs: 50, token: 'a' }]);
     assert.deepEqual(e.directory, [
-      { kind: 'register-service', service: { name: 'svc', type: 'shop', protocols: [], ontologies: [], languages: ['sl'], properties: { k: 'v' } } },
+      {
+        kind: 'register-service',
+        service: { name: 'svc', type: 'shop', protocols: [], ontologies: [], languages: ['sl'], properties: { k: 'v' } },
+      },
       { kind: 'deregister-service', serviceName: 'old' },
     ]);
-    assert.deepEqual(e.logs.map((l) => l.message), ['a lon…', 'two'], 'lines are truncated');
+    assert.deepEqual(
+      e.logs.map((l) => l.message),
+      ['a lon…', 'two'],
+      'lines are truncated',
+    );
     assert.equal(e.droppedLogLines, 0);
   });
 
@@ -95,7 +118,10 @@ describe('HostBridge', () => {
     const { b } = bridge();
     assert.equal(b.now(), 1234n);
     assert.equal(b.newId(), 'fixed-id');
-    assert.deepEqual(b.searchServices('shop'), [{ name: 's1@p', addresses: [] }, { name: 's2@p', addresses: ['x'] }]);
+    assert.deepEqual(b.searchServices('shop'), [
+      { name: 's1@p', addresses: [] },
+      { name: 's2@p', addresses: ['x'] },
+    ]);
     assert.deepEqual(b.searchServices('toString'), [], 'no prototype lookups');
   });
 

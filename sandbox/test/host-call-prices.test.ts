@@ -16,9 +16,12 @@ function bridge(http?: HttpPolicy) {
   meter.begin(1_000_000);
   const state = new StateView();
   const b = new HostBridge({
-    agent: 'a@p', limits: resolveLimits({}), state,
+    agent: 'a@p',
+    limits: resolveLimits({}),
+    state,
     directory: () => ({ version: 1, byType: { shop: [{ name: 's1@p' }] } }),
-    clock: () => 1234, newId: () => 'id-1',
+    clock: () => 1234,
+    newId: () => 'id-1',
     ...(http ? { http } : {}),
   });
   b.meter = meter;
@@ -61,7 +64,9 @@ describe('host call prices', () => {
   });
 
   it('prices the calls it measured above the flat price', () => {
-    const measured = Object.entries(HOST_CALL_PRICE).filter(([, price]) => price !== HOST_CALL_COST).map(([fn]) => fn);
+    const measured = Object.entries(HOST_CALL_PRICE)
+      .filter(([, price]) => price !== HOST_CALL_COST)
+      .map(([fn]) => fn);
     assert.ok(measured.length >= 10, `only ${measured.join(', ')} priced`);
     for (const fn of measured) assert.ok(HOST_CALL_PRICE[fn as HostFunction] > HOST_CALL_COST, fn);
   });
@@ -87,7 +92,13 @@ describe('host call prices', () => {
   it('charges a fetch its price once: the id it makes pays only its bytes', () => {
     const policy: HttpPolicy = { ...DEFAULT_HTTP_POLICY, allow: [{ host: 'api.example.com', methods: ['GET'] }] };
     const { b, meter } = bridge(policy);
-    const request = { method: 'GET', url: 'https://api.example.com/x', headers: [] as [string, string][], body: undefined, context: undefined };
+    const request = {
+      method: 'GET',
+      url: 'https://api.example.com/x',
+      headers: [] as [string, string][],
+      body: undefined,
+      context: undefined,
+    };
     const r = b.fetch(request);
     assert.deepEqual(r, { tag: 'ok', val: 'id-1' });
     const size = request.method.length + request.url.length;

@@ -37,8 +37,10 @@ describe('an init that hangs only on restart', () => {
     // a second for three deploys).
     const spinAfter = Date.now() + 1_000;
     await pool.deploy({
-      name: 'brittle@test', artifact: puppet,
-      limits: { fuelPerInit: 1e12, wallClockMs: 100 }, config: { 'spin-init-after': String(spinAfter) },
+      name: 'brittle@test',
+      artifact: puppet,
+      limits: { fuelPerInit: 1e12, wallClockMs: 100 },
+      config: { 'spin-init-after': String(spinAfter) },
     });
     await new Promise((r) => setTimeout(r, Math.max(0, spinAfter - Date.now()) + 50));
 
@@ -51,7 +53,10 @@ describe('an init that hangs only on restart', () => {
     assert.equal(pool.state('brittle@test'), 'failed', 'the agent that hangs on restart is failed');
     const [m] = await pool.metrics('brittle@test');
     assert.equal(m?.lastError?.code, 'sandbox.agent.init-timeout');
-    assert.ok(events.some((e) => e.type === 'shard-reset' && e.agent === 'brittle@test'), 'the stuck shard was replaced again');
+    assert.ok(
+      events.some((e) => e.type === 'shard-reset' && e.agent === 'brittle@test'),
+      'the stuck shard was replaced again',
+    );
 
     const [echo] = await pool.deliver([work('neighbour@test', 'echo:still here')]);
     assert.equal(echo!.status, 'ok', `the neighbour runs: ${JSON.stringify(echo).slice(0, 300)}`);

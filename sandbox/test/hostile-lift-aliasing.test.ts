@@ -51,11 +51,14 @@ for (const binding of ['auto', 'jco'] as const) {
       assert.equal(sandbox.metrics(agent)!.path, path);
     };
 
-    it('a valid send goes out; one the bus would refuse fails in the agent with the bus\'s reason', async () => {
+    it("a valid send goes out; one the bus would refuse fails in the agent with the bus's reason", async () => {
       await deploy();
       const ok = run(ATTACKS.valid);
       assert.equal(ok.status, 'ok');
-      assert.deepEqual(ok.outbox.map((m) => [m.receivers[0]!.name, m.content]), [['b@p', 'hi']]);
+      assert.deepEqual(
+        ok.outbox.map((m) => [m.receivers[0]!.name, m.content]),
+        [['b@p', 'hi']],
+      );
       assert.match(rejected(run(ATTACKS.badName)), /receivers\[0\]\.name: "b p" contains whitespace/);
       assert.match(rejected(run(ATTACKS.tooManyReceivers)), /receivers: has 1100 entries, the limit is 1024/);
       assert.equal(run(ATTACKS.valid).status, 'ok', 'the instance lives on after refusals');
@@ -86,7 +89,7 @@ for (const binding of ['auto', 'jco'] as const) {
       assert.equal(r.directory.length, 0);
     });
 
-    it('log with a 4 MiB message lifts one log line\'s worth of it', async () => {
+    it("log with a 4 MiB message lifts one log line's worth of it", async () => {
       await deploy();
       const r = run(ATTACKS.hugeLog);
       assert.equal(r.status, 'ok');
@@ -121,7 +124,11 @@ for (const binding of ['auto', 'jco'] as const) {
 describe('host functions wired to core imports the guard does not know', () => {
   it('end the call at the first use (the lift guard is required on the jco path)', async () => {
     const sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE }), newId: () => 'id' });
-    await sandbox.deploy({ name: 'rewired@test', artifact: await renamedHostImportsComponent(), limits: { memoryPages: MEMORY_CAP_PAGES } });
+    await sandbox.deploy({
+      name: 'rewired@test',
+      artifact: await renamedHostImportsComponent(),
+      limits: { memoryPages: MEMORY_CAP_PAGES },
+    });
     assert.equal(sandbox.metrics('rewired@test')!.path, 'jco');
     for (const attack of [ATTACKS.valid, ATTACKS.aliasReceivers]) {
       const c = crashed(sandbox.run(work('rewired@test', attack)));
@@ -135,7 +142,11 @@ const CHILD = fileURLToPath(new URL('./fixtures/lift-bomb-child.js', import.meta
 describe('host memory during an aliasing bomb (fresh process)', () => {
   for (const binding of ['auto', 'jco'] as const) {
     it(`64 receivers × one 4 MiB string (${binding === 'auto' ? 'direct' : 'jco'} path): peak RSS grows by less than 2 × the agent's memory cap`, async () => {
-      const { stdout } = await promisify(execFile)(process.execPath, [...wasmFeatureNodeFlags(), CHILD, binding, ATTACKS.aliasHugeReceivers], { maxBuffer: 1 << 20 });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [...wasmFeatureNodeFlags(), CHILD, binding, ATTACKS.aliasHugeReceivers],
+        { maxBuffer: 1 << 20 },
+      );
       const out = JSON.parse(stdout) as { status: string; reason: string; path: string; beforeKb: number; afterKb: number };
       assert.equal(out.path, binding === 'auto' ? 'direct' : 'jco');
       const growth = (out.afterKb - out.beforeKb) * 1024;

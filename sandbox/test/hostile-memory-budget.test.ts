@@ -24,7 +24,10 @@ const GROWER = `(module (memory 2)
 
 type Grower = { grow(n: number): number; pages(): number };
 
-async function instantiateAll(count: number, capPages: number): Promise<{ modules: Grower[]; memories: InstanceMemories; meter: FuelMeter }> {
+async function instantiateAll(
+  count: number,
+  capPages: number,
+): Promise<{ modules: Grower[]; memories: InstanceMemories; meter: FuelMeter }> {
   const instrumented = instrumentModule(await parse(GROWER), { tableCap: 1000 });
   const compiled = new WebAssembly.Module(instrumented.bytes);
   const memories = new InstanceMemories(capPages, 'memory-spreader');
@@ -34,7 +37,10 @@ async function instantiateAll(count: number, capPages: number): Promise<{ module
     const own = instrumented.memories.map((m) => memories.create(m.initialPages, m.declaredMaxPages));
     const instance = new WebAssembly.Instance(compiled, {
       [MEMORY_IMPORT_MODULE]: Object.fromEntries(instrumented.memories.map((m, k) => [m.field, own[k]!])),
-      [FUEL_IMPORT_MODULE]: meter.importsFor(() => own[0] ?? null, (pages) => memories.admits(pages)) as Record<string, WebAssembly.ImportValue>,
+      [FUEL_IMPORT_MODULE]: meter.importsFor(
+        () => own[0] ?? null,
+        (pages) => memories.admits(pages),
+      ) as Record<string, WebAssembly.ImportValue>,
     });
     meter.attach(instance.exports[FUEL_EXPORT] as WebAssembly.Global);
     modules.push(instance.exports as unknown as Grower);
@@ -52,7 +58,10 @@ describe('one memory budget per agent', () => {
     for (let round = 0; round < 100; round++) for (const m of modules) m.grow(1);
     assert.equal(memories.pages(), cap, 'exactly the cap, shared by all four');
     for (const m of modules) assert.equal(m.grow(1), -1, 'every module now sees memory.grow fail');
-    assert.equal(modules.reduce((s, m) => s + m.pages(), 0), cap);
+    assert.equal(
+      modules.reduce((s, m) => s + m.pages(), 0),
+      cap,
+    );
   });
 
   it('a single large request that would pass the cap fails in the guest before anything is allocated', async () => {

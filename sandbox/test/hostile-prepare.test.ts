@@ -18,7 +18,9 @@ async function typeBomb(levels: number): Promise<Uint8Array> {
   const jco = await import('@bytecodealliance/jco');
   let types = '(type $t0 (tuple u8 u8))';
   for (let i = 1; i <= levels; i++) types += ` (type $t${i} (tuple $t${i - 1} $t${i - 1}))`;
-  return jco.parse(`(component (import "caxton:agent/host@0.1.0" (instance ${types} (export "send" (func (param "message" $t${levels}))))))`);
+  return jco.parse(
+    `(component (import "caxton:agent/host@0.1.0" (instance ${types} (export "send" (func (param "message" $t${levels}))))))`,
+  );
 }
 
 /** Counts 5 ms ticks of the main thread's event loop while `fn` runs. */
@@ -38,12 +40,14 @@ async function countTicks<T>(fn: () => Promise<T>): Promise<{ value: T | Error; 
  * stop the ticks outright; a machine shared with other work slows both counts alike (at a load of
  * 30 on two cores a 5 ms timer fires a few times in 200 ms, whatever runs beside it).
  */
-async function whileTicking<T>(fn: () => Promise<T>): Promise<{ value: T | Error; ticks: number; ms: number; kept: boolean; quiet: string }> {
+async function whileTicking<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T | Error; ticks: number; ms: number; kept: boolean; quiet: string }> {
   const { value, ticks, ms } = await countTicks(fn);
   const quietMs = Math.min(Math.max(ms, 50), 500);
   const quiet = await countTicks(() => new Promise((r) => setTimeout(r, quietMs)));
   // Whole ticks: a call shorter than the ticks it is owed in quarters owes none.
-  const kept = ticks >= Math.floor((quiet.ticks / quiet.ms) * ms / 4);
+  const kept = ticks >= Math.floor(((quiet.ticks / quiet.ms) * ms) / 4);
   return { value, ticks, ms, kept, quiet: `${quiet.ticks} in ${Math.round(quiet.ms)} ms when idle` };
 }
 
@@ -62,7 +66,9 @@ describe('preparing hostile components', () => {
 
   it('stops a preparation past its deadline, naming the flag; the main thread never stalls', async () => {
     const bytes = await jsProbe();
-    const { value, ticks, ms, kept, quiet } = await whileTicking(() => new Engine({ cacheDir: freshCache(), prepareDeadlineMs: 150 }).loadArtifact(bytes));
+    const { value, ticks, ms, kept, quiet } = await whileTicking(() =>
+      new Engine({ cacheDir: freshCache(), prepareDeadlineMs: 150 }).loadArtifact(bytes),
+    );
     const err = value as Error & { code?: string; hint?: string };
     assert.equal(err.code, 'sandbox.artifact.prepare-timeout');
     assert.match(err.hint ?? '', /--prepare-timeout-s/);
@@ -70,18 +76,27 @@ describe('preparing hostile components', () => {
   });
 
   it('stops a preparation past its heap cap, naming the flag', async () => {
-    const err = await new Engine({ cacheDir: freshCache(), prepareMaxHeapMb: 16 }).loadArtifact(await jsProbe()).then(() => undefined, (e: Error & { code?: string; hint?: string }) => e);
+    const err = await new Engine({ cacheDir: freshCache(), prepareMaxHeapMb: 16 }).loadArtifact(await jsProbe()).then(
+      () => undefined,
+      (e: Error & { code?: string; hint?: string }) => e,
+    );
     assert.equal(err?.code, 'sandbox.artifact.too-complex');
     assert.match(err?.hint ?? '', /--prepare-heap-mib/);
   });
 
   it('refuses a component over the size cap before reading it', async () => {
     const small = new Engine({ cacheDir: freshCache(), maxComponentBytes: 1_000 });
-    const err = await small.loadArtifact(await asProbe()).then(() => undefined, (e: Error & { code?: string; hint?: string }) => e);
+    const err = await small.loadArtifact(await asProbe()).then(
+      () => undefined,
+      (e: Error & { code?: string; hint?: string }) => e,
+    );
     assert.equal(err?.code, 'sandbox.artifact.too-large');
     assert.match(err?.hint ?? '', /--max-artifact-mib/);
     const huge = new Uint8Array(64 * 1024 * 1024 + 1);
-    const big = await new Engine({ cacheDir: freshCache() }).loadArtifact(huge).then(() => undefined, (e: Error & { code?: string }) => e);
+    const big = await new Engine({ cacheDir: freshCache() }).loadArtifact(huge).then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    );
     assert.equal(big?.code, 'sandbox.artifact.too-large', 'the default cap is 64 MiB');
   });
 
@@ -97,7 +112,9 @@ describe('preparing hostile components', () => {
     ];
     for (const [limit, wat, limits] of bombs) {
       const bytes = await jco.parse(wat);
-      const { value, ticks, ms, kept, quiet } = await whileTicking(() => new Engine({ cacheDir: freshCache(), componentLimits: limits }).loadArtifact(bytes));
+      const { value, ticks, ms, kept, quiet } = await whileTicking(() =>
+        new Engine({ cacheDir: freshCache(), componentLimits: limits }).loadArtifact(bytes),
+      );
       const err = value as Error & { code?: string; hint?: string; context?: Record<string, unknown> };
       assert.equal(err.code, 'sandbox.artifact.over-limit', `${limit}: ${err.message}`);
       assert.equal(err.context?.['limit'], limit);
@@ -109,16 +126,20 @@ describe('preparing hostile components', () => {
   it('32 MiB of empty sections is walked in a small heap, not held as 16 million section objects', async () => {
     const bytes = new Uint8Array(32 * 1024 * 1024);
     bytes.set([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]);
-    const err = await new Engine({ cacheDir: freshCache(), prepareMaxHeapMb: 64 }).loadArtifact(bytes)
-      .then(() => undefined, (e: Error & { code?: string }) => e);
+    const err = await new Engine({ cacheDir: freshCache(), prepareMaxHeapMb: 64 }).loadArtifact(bytes).then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    );
     assert.equal(err?.code, 'sandbox.artifact.wrong-world', `refused for what it is, not for the heap it took: ${err?.message}`);
   });
 
   it('raising a count cap lets the same component through to the next check', async () => {
     const jco = await import('@bytecodealliance/jco');
     const bytes = await jco.parse(`(component ${'(instance) '.repeat(5_000)})`);
-    const err = await new Engine({ cacheDir: freshCache(), componentLimits: { instances: 10_000 } }).loadArtifact(bytes)
-      .then(() => undefined, (e: Error & { code?: string }) => e);
+    const err = await new Engine({ cacheDir: freshCache(), componentLimits: { instances: 10_000 } }).loadArtifact(bytes).then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    );
     assert.equal(err?.code, 'sandbox.artifact.wrong-world', 'past the cap, it is refused for not being an agent');
   });
 
@@ -135,15 +156,16 @@ describe('PrepareQueue', () => {
     const order: string[] = [];
     let running = 0;
     let most = 0;
-    const job = (name: string, ms: number) => q.run(async () => {
-      running++;
-      most = Math.max(most, running);
-      order.push(`start ${name}`);
-      await new Promise((r) => setTimeout(r, ms));
-      order.push(`end ${name}`);
-      running--;
-      return name;
-    });
+    const job = (name: string, ms: number) =>
+      q.run(async () => {
+        running++;
+        most = Math.max(most, running);
+        order.push(`start ${name}`);
+        await new Promise((r) => setTimeout(r, ms));
+        order.push(`end ${name}`);
+        running--;
+        return name;
+      });
     const results = await Promise.all([job('a', 30), job('b', 5), job('c', 1)]);
     assert.deepEqual(results, ['a', 'b', 'c']);
     assert.equal(most, 1);

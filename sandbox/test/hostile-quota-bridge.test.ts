@@ -19,7 +19,11 @@ function bridge(limits: Partial<AgentLimits> = {}) {
   const meter = new FuelMeter();
   meter.begin(100_000_000);
   const b = new HostBridge({
-    agent: 'a@p', limits: resolveLimits(limits), directory: () => ({ version: 1, byType: {} }), clock: () => clock.now, newId: () => 'id',
+    agent: 'a@p',
+    limits: resolveLimits(limits),
+    directory: () => ({ version: 1, byType: {} }),
+    clock: () => clock.now,
+    newId: () => 'id',
   });
   b.meter = meter;
   b.begin();
@@ -27,19 +31,37 @@ function bridge(limits: Partial<AgentLimits> = {}) {
 }
 
 const msg = (over: Partial<WitAclMessage> = {}): WitAclMessage => ({
-  performative: 'inform', receivers: [{ name: 'b@p', addresses: [] }], replyTo: [], content: 'hi', userParams: [], ...over,
+  performative: 'inform',
+  receivers: [{ name: 'b@p', addresses: [] }],
+  replyTo: [],
+  content: 'hi',
+  userParams: [],
+  ...over,
 });
-const service = (name: string): WitServiceDescription => ({ name, type: 'shop', protocols: [], ontologies: [], languages: [], properties: [] });
+const service = (name: string): WitServiceDescription => ({
+  name,
+  type: 'shop',
+  protocols: [],
+  ontologies: [],
+  languages: [],
+  properties: [],
+});
 const err = (r: unknown): string => (r as { tag: 'err'; val: string }).val;
 
-describe('the bus\'s rules, applied at send', () => {
+describe("the bus's rules, applied at send", () => {
   it('refuses in the agent what the bus would drop, naming the rule', () => {
     const { b } = bridge();
     assert.match(err(b.send(msg({ receivers: [{ name: 'b p', addresses: [] }] }))), /receivers\[0\]\.name: "b p" contains whitespace/);
-    assert.match(err(b.send(msg({ content: 'x'.repeat(DEFAULT_ACL_LIMITS.maxContentBytes + 1) }))), /content: is \d+ bytes, the limit is 262144/);
+    assert.match(
+      err(b.send(msg({ content: 'x'.repeat(DEFAULT_ACL_LIMITS.maxContentBytes + 1) }))),
+      /content: is \d+ bytes, the limit is 262144/,
+    );
     assert.match(err(b.send(msg({ protocol: 'not a word' }))), /protocol: "not a word" is not a FIPA word/);
     assert.match(err(b.send(msg({ userParams: [['Y-k', 'v']] }))), /must start with "X-"/);
-    assert.match(err(b.send(msg({ receivers: Array.from({ length: 1025 }, (_, i) => ({ name: `r${i}@p`, addresses: [] })) }))), /1025 entries, the limit is 1024/);
+    assert.match(
+      err(b.send(msg({ receivers: Array.from({ length: 1025 }, (_, i) => ({ name: `r${i}@p`, addresses: [] })) }))),
+      /1025 entries, the limit is 1024/,
+    );
     assert.match(err(b.send(msg({ replyBy: 2n ** 60n }))), /replyBy: .* is not a whole number of milliseconds/);
     assert.equal(b.counters.invalidMessage, 6);
     assert.equal(b.take().outbox.length, 0);
@@ -68,10 +90,13 @@ describe('excerpts of hostile input in error messages', () => {
       { performative: 'inform', receivers: [], protocol: huge },
       { performative: 'inform', receivers: [], userParams: { [huge]: 'v' } },
     ]) {
-      assert.throws(() => parseAclMessage(value, { ...DEFAULT_ACL_LIMITS, maxFieldBytes: 4 << 20, maxMessageBytes: 8 << 20, maxContentBytes: 1 }), (e: Error) => {
-        assert.ok(e.message.length < 400, `${e.message.length} characters: ${e.message.slice(0, 120)}`);
-        return true;
-      });
+      assert.throws(
+        () => parseAclMessage(value, { ...DEFAULT_ACL_LIMITS, maxFieldBytes: 4 << 20, maxMessageBytes: 8 << 20, maxContentBytes: 1 }),
+        (e: Error) => {
+          assert.ok(e.message.length < 400, `${e.message.length} characters: ${e.message.slice(0, 120)}`);
+          return true;
+        },
+      );
     }
   });
 });
@@ -102,7 +127,10 @@ describe('per-agent quotas', () => {
     assert.equal(b.registerService(service('s1')), undefined);
     assert.equal(b.registerService(service('s2')), undefined);
     assert.equal(err(b.registerService(service('s3'))), 'quota exceeded: at most 2 directory changes per call');
-    assert.throws(() => b.deregisterService('s1'), (e: unknown) => e instanceof QuotaExceeded && /2 directory changes per call/.test(e.message));
+    assert.throws(
+      () => b.deregisterService('s1'),
+      (e: unknown) => e instanceof QuotaExceeded && /2 directory changes per call/.test(e.message),
+    );
     b.take();
     b.begin();
     assert.equal(b.registerService(service('s4')), undefined);
@@ -121,7 +149,10 @@ describe('per-agent quotas', () => {
     const refused = b.subscribe('jobs', filter);
     assert.equal(refused?.tag, 'err');
     assert.equal(refused?.val.kind, 'quota-exceeded');
-    assert.equal(refused?.val.message, `quota exceeded: at most 1000 code units of directory changes per second (this one is ${4 + filter.length})`);
+    assert.equal(
+      refused?.val.message,
+      `quota exceeded: at most 1000 code units of directory changes per second (this one is ${4 + filter.length})`,
+    );
     assert.equal(b.unsubscribe('jobs'), undefined, 'a short change still fits what is left');
     assert.equal(b.counters.directoryChanges, 1);
     clock.now += 1000;
@@ -133,8 +164,14 @@ describe('per-agent quotas', () => {
     const { b } = bridge({ maxTimers: 2, minTimerDelayMs: 25 });
     b.setTimer(0, 'a');
     b.setTimer(100, 'b');
-    assert.throws(() => b.setTimer(5, 'c'), (e: unknown) => e instanceof QuotaExceeded && e.code === 'sandbox.quota-exceeded');
-    assert.deepEqual(b.take().timers, [{ delayMs: 25, token: 'a' }, { delayMs: 100, token: 'b' }]);
+    assert.throws(
+      () => b.setTimer(5, 'c'),
+      (e: unknown) => e instanceof QuotaExceeded && e.code === 'sandbox.quota-exceeded',
+    );
+    assert.deepEqual(b.take().timers, [
+      { delayMs: 25, token: 'a' },
+      { delayMs: 100, token: 'b' },
+    ]);
     assert.equal(b.counters.timers, 1);
     assert.throws(() => b.setTimer(5, 'x'.repeat(1025)), HostArgumentRefused);
   });
@@ -159,7 +196,10 @@ describe('per-agent quotas', () => {
     b.log('info', 'y'.repeat(60));
     b.output('stdout', 'short');
     const e = b.take();
-    assert.deepEqual(e.logs.map((l) => l.message.length), [60, 5]);
+    assert.deepEqual(
+      e.logs.map((l) => l.message.length),
+      [60, 5],
+    );
     assert.equal(e.droppedLogLines, 1);
     assert.equal(b.counters.logLinesDropped, 1);
   });

@@ -28,20 +28,31 @@ before(async () => {
 
 describe('stdout floods', () => {
   it('500 × 64 KiB without a newline keeps one truncated line, then the next lines', async () => {
-    await sandbox.deploy({ name: 'flood-1@test', artifact: bytes, limits: { fuelPerMessage: 1_000_000_000, memoryPages: 160, ...READ_ALL } });
+    await sandbox.deploy({
+      name: 'flood-1@test',
+      artifact: bytes,
+      limits: { fuelPerMessage: 1_000_000_000, memoryPages: 160, ...READ_ALL },
+    });
     const r = sandbox.run(work('flood-1@test', 'flood:500'));
     assert.equal(r.status, 'ok', r.status === 'crashed' ? r.message : '');
-    assert.deepEqual(r.logs.map((l) => [l.source, l.message.length]), [
-      ['stdout', DEFAULT_LIMITS.maxLogLineLength + 1],
-      ['stdout', 'after the flood'.length],
-    ]);
+    assert.deepEqual(
+      r.logs.map((l) => [l.source, l.message.length]),
+      [
+        ['stdout', DEFAULT_LIMITS.maxLogLineLength + 1],
+        ['stdout', 'after the flood'.length],
+      ],
+    );
     assert.ok(r.logs[0]!.message.endsWith('…') && /^a+…$/.test(r.logs[0]!.message));
     // Every byte written was paid for at the output price: 500 × 64 KiB.
     assert.ok(r.fuelUsed > 500 * 65536 * OUTPUT_FUEL_PER_BYTE, `fuel ${r.fuelUsed}`);
   });
 
   it('charges each byte written at the output price: fuel grows with the bytes, and bounds the flood', async () => {
-    await sandbox.deploy({ name: 'flood-4@test', artifact: bytes, limits: { fuelPerMessage: 1_000_000_000, memoryPages: 160, ...READ_ALL } });
+    await sandbox.deploy({
+      name: 'flood-4@test',
+      artifact: bytes,
+      limits: { fuelPerMessage: 1_000_000_000, memoryPages: 160, ...READ_ALL },
+    });
     const fuel = (chunks: number): number => {
       const r = sandbox.run(work('flood-4@test', `flood:${chunks}`));
       assert.equal(r.status, 'ok', r.status === 'crashed' ? r.message : '');
@@ -63,7 +74,11 @@ describe('stdout floods', () => {
   });
 
   it('many short lines: the call keeps at most its line and byte budget, and counts the rest', async () => {
-    await sandbox.deploy({ name: 'flood-2@test', artifact: bytes, limits: { fuelPerMessage: 200_000_000, memoryPages: 160, maxLogLines: 50 } });
+    await sandbox.deploy({
+      name: 'flood-2@test',
+      artifact: bytes,
+      limits: { fuelPerMessage: 200_000_000, memoryPages: 160, maxLogLines: 50 },
+    });
     const r = sandbox.run(work('flood-2@test', 'lines:300'));
     assert.equal(r.status, 'ok');
     assert.equal(r.logs.length, 50);
@@ -77,7 +92,7 @@ describe('stdout floods', () => {
     assert.equal(r.status === 'crashed' && r.kind, 'out-of-fuel');
   });
 
-  it('past maxOutputBytes a call\'s writes are dropped unread: charged per byte offered, counted and told, and the next call starts afresh', async () => {
+  it("past maxOutputBytes a call's writes are dropped unread: charged per byte offered, counted and told, and the next call starts afresh", async () => {
     // The hostile bench's grant (decision 2129: 500 × 64 KiB offered now cost ≈ 108 M fuel).
     await sandbox.deploy({ name: 'flood-6@test', artifact: bytes, limits: { fuelPerMessage: 200_000_000, memoryPages: 160 } });
     const limit = DEFAULT_LIMITS.maxOutputBytes;
@@ -88,13 +103,23 @@ describe('stdout floods', () => {
     // producing it costs the guest's shard, decision 2129); not the read price.
     const floor = limit * OUTPUT_FUEL_PER_BYTE + (written - limit) * DROPPED_OUTPUT_FUEL_PER_BYTE;
     assert.ok(r.fuelUsed >= floor && r.fuelUsed < floor + written / 2, `fuel ${r.fuelUsed}, floor ${floor}`);
-    assert.deepEqual(r.logs.map((l) => [l.source, l.level, l.source === 'stdout' ? l.message.length : l.message]), [
-      ['stdout', 'info', DEFAULT_LIMITS.maxLogLineLength + 1],
-      ['stderr', 'warn', `[caxton] ${written - limit} bytes written to stdout/stderr past the per-call limit of ${limit} were dropped unread`],
-    ]);
+    assert.deepEqual(
+      r.logs.map((l) => [l.source, l.level, l.source === 'stdout' ? l.message.length : l.message]),
+      [
+        ['stdout', 'info', DEFAULT_LIMITS.maxLogLineLength + 1],
+        [
+          'stderr',
+          'warn',
+          `[caxton] ${written - limit} bytes written to stdout/stderr past the per-call limit of ${limit} were dropped unread`,
+        ],
+      ],
+    );
     assert.equal(sandbox.agent('flood-6@test')!.refusals().outputDropped, 1);
     const next = sandbox.run(work('flood-6@test', 'lines:3'));
-    assert.deepEqual(next.logs.map((l) => l.message), ['line 0', 'line 1', 'line 2']);
+    assert.deepEqual(
+      next.logs.map((l) => l.message),
+      ['line 0', 'line 1', 'line 2'],
+    );
     assert.equal(sandbox.agent('flood-6@test')!.refusals().outputDropped, 1);
   });
 

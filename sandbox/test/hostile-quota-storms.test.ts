@@ -25,7 +25,11 @@ for (const binding of ['auto', 'jco'] as const) {
     before(() => {
       // A clock that stands still: the per-second buckets refill by the sandbox's clock, so on a
       // loaded machine a real one lets a 50-per-second bucket take a 51st send mid-flood.
-      sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }), newId: () => 'id', clock: () => 1_700_000_000_000 });
+      sandbox = new Sandbox({
+        engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }),
+        newId: () => 'id',
+        clock: () => 1_700_000_000_000,
+      });
     });
     const deploy = async (limits: Partial<AgentLimits> = {}): Promise<string> => {
       const agent = `storm-${binding}-${++n}@test`;
@@ -53,7 +57,7 @@ for (const binding of ['auto', 'jco'] as const) {
       assert.equal(r.timers.length, 0);
     });
 
-    it('a directory storm gets the per-call quota as register-service\'s error', async () => {
+    it("a directory storm gets the per-call quota as register-service's error", async () => {
       const agent = await deploy({ directoryChangesPerSecond: 1000 });
       const r = sandbox.run(work(agent, ATTACKS.directoryStorm));
       assert.equal(reason(r), 'quota exceeded: at most 100 directory changes per call');

@@ -10,16 +10,29 @@ import type { HttpPolicy } from '@caxton/core';
 import { checkHttpRequest } from '../src/host/http-request.js';
 import type { WitHttpRequest } from '../src/host/http-request.js';
 
-const policy: HttpPolicy = { ...DEFAULT_HTTP_POLICY, allow: [{ host: 'api.example.com', methods: ['GET', 'POST'], pathPrefixes: ['/v1/'] }], maxRequestBytes: 200 };
-const req = (extra: Partial<WitHttpRequest> = {}): WitHttpRequest => ({ method: 'get', url: 'https://API.example.com/v1/quote?x=1', headers: [], ...extra });
+const policy: HttpPolicy = {
+  ...DEFAULT_HTTP_POLICY,
+  allow: [{ host: 'api.example.com', methods: ['GET', 'POST'], pathPrefixes: ['/v1/'] }],
+  maxRequestBytes: 200,
+};
+const req = (extra: Partial<WitHttpRequest> = {}): WitHttpRequest => ({
+  method: 'get',
+  url: 'https://API.example.com/v1/quote?x=1',
+  headers: [],
+  ...extra,
+});
 const refusal = (r: ReturnType<typeof checkHttpRequest>): [string, string] => (r.ok ? ['ok', ''] : [r.refusal.kind, r.refusal.message]);
 
 describe('fetch request checks', () => {
-  it('accepts an allowed request, normalised (method upper case, URL as parsed, timeout at most the policy\'s)', () => {
+  it("accepts an allowed request, normalised (method upper case, URL as parsed, timeout at most the policy's)", () => {
     const r = checkHttpRequest(req({ headers: [['Accept', 'text/plain']], timeoutMs: 99_999, context: 'ctx' }), policy, 8192);
     assert.ok(r.ok);
     assert.deepEqual(r.request, {
-      method: 'GET', url: 'https://api.example.com/v1/quote?x=1', headers: [['Accept', 'text/plain']], timeoutMs: DEFAULT_HTTP_POLICY.timeoutMs, context: 'ctx',
+      method: 'GET',
+      url: 'https://api.example.com/v1/quote?x=1',
+      headers: [['Accept', 'text/plain']],
+      timeoutMs: DEFAULT_HTTP_POLICY.timeoutMs,
+      context: 'ctx',
     });
   });
 

@@ -49,11 +49,17 @@ describe('a JavaScript agent through jco glue', () => {
     assert.equal(r.status, 'rejected');
     assert.equal(r.status === 'rejected' && r.reason, 'not today');
     const logged = run(agent, 'log:hello log');
-    assert.deepEqual(logged.logs.map((l) => [l.level, l.message, l.source]), [['info', 'hello log', 'agent']]);
+    assert.deepEqual(
+      logged.logs.map((l) => [l.level, l.message, l.source]),
+      [['info', 'hello log', 'agent']],
+    );
     const fired = sandbox.run(timer(agent, 'tick'));
     assert.equal(fired.status, 'ok');
     assert.equal(fired.messageId, null);
-    assert.deepEqual(fired.logs.map((l) => l.message), ['timer tick']);
+    assert.deepEqual(
+      fired.logs.map((l) => l.message),
+      ['timer tick'],
+    );
   });
 
   it('an infinite loop runs out of fuel, and the next message gets a fresh instance', async () => {
@@ -108,7 +114,7 @@ describe('WASI is deny-by-default', () => {
     assert.equal(reply(run(agent, 'dns')), 'denied:access-denied');
   });
 
-  it('stdout lines become the agent\'s log lines', async () => {
+  it("stdout lines become the agent's log lines", async () => {
     const agent = await deploy();
     const r = run(agent, 'print:hi');
     assert.equal(r.status, 'ok');

@@ -9,7 +9,7 @@ before(async () => {
 });
 
 describe('memory rewrite', () => {
-  it('turns a defined memory into a host-provided import with the module\'s own limits', async () => {
+  it("turns a defined memory into a host-provided import with the module's own limits", async () => {
     const src = await parse(`(module (memory (export "memory") 2 10) (data (i32.const 16) "hi")
       (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`);
     const { bytes, memories } = rewriteLimits(src, 1000);
@@ -22,7 +22,7 @@ describe('memory rewrite', () => {
     assert.equal(new TextDecoder().decode(new Uint8Array(memory.buffer, 16, 2)), 'hi', 'data segments land in it');
     const grow = inst.exports['grow'] as unknown as (n: number) => number;
     assert.equal(grow(2), 2);
-    assert.equal(grow(1), -1, 'the host memory\'s maximum is the cap');
+    assert.equal(grow(1), -1, "the host memory's maximum is the cap");
   });
 
   it('keeps other imports and their indices, appending the memory last', async () => {
@@ -30,9 +30,15 @@ describe('memory rewrite', () => {
       (func (export "g") (call $f (i32.load (i32.const 0)))))`);
     const { bytes } = rewriteLimits(src, 1000);
     const mod = new WebAssembly.Module(bytes);
-    assert.deepEqual(WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name}`), ['env.f', `${MEMORY_IMPORT_MODULE}.memory0`]);
+    assert.deepEqual(
+      WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name}`),
+      ['env.f', `${MEMORY_IMPORT_MODULE}.memory0`],
+    );
     let seen = -1;
-    const inst = new WebAssembly.Instance(mod, { env: { f: (v: number) => void (seen = v) }, [MEMORY_IMPORT_MODULE]: { memory0: new WebAssembly.Memory({ initial: 1 }) } });
+    const inst = new WebAssembly.Instance(mod, {
+      env: { f: (v: number) => void (seen = v) },
+      [MEMORY_IMPORT_MODULE]: { memory0: new WebAssembly.Memory({ initial: 1 }) },
+    });
     (inst.exports['g'] as unknown as () => void)();
     assert.equal(seen, 0);
   });
@@ -51,7 +57,7 @@ describe('memory rewrite', () => {
 });
 
 describe('table rewrite', () => {
-  it('caps a table\'s declared maximum so table.grow fails past it', async () => {
+  it("caps a table's declared maximum so table.grow fails past it", async () => {
     const src = await parse(`(module (table (export "t") 2 funcref)
       (func (export "grow") (param i32) (result i32) (table.grow (ref.null func) (local.get 0))))`);
     const { bytes, tables } = rewriteLimits(src, 5);

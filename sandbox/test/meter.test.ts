@@ -54,7 +54,7 @@ describe('FuelMeter', () => {
     assert.throws(() => m.charge(400), OutOfFuel);
   });
 
-  it('counts a module\'s unspent start-up fuel as part of the budget', () => {
+  it("counts a module's unspent start-up fuel as part of the budget", () => {
     const m = new FuelMeter();
     m.begin(100);
     const g = counter();

@@ -85,7 +85,7 @@ describe('the module cache', () => {
     ];
     await instrumentHere([other], withCache(dir));
     const otherEntry = readFileSync(cache.entryPath({ kind: 'instrumented', module: sha256(other), catches: false }));
-    spoilings.push(['another module\'s sound entry', otherEntry]);
+    spoilings.push(["another module's sound entry", otherEntry]);
     for (const [how, bytes] of spoilings) {
       writeFileSync(entry, bytes);
       const again = await instrumentHere([shared], withCache(dir));
@@ -94,7 +94,11 @@ describe('the module cache', () => {
       assert.deepEqual(readFileSync(entry), sound, `${how}: the entry is rewritten`);
     }
     assert.deepEqual(reusedOf(await instrumentHere([shared], withCache(dir))), [true]);
-    assert.equal(new ModuleCache(dir, 'another-engine-key').readInstrumented(sha256(shared), false), null, 'an entry of other engine settings is not found');
+    assert.equal(
+      new ModuleCache(dir, 'another-engine-key').readInstrumented(sha256(shared), false),
+      null,
+      'an entry of other engine settings is not found',
+    );
   });
 
   it('is used by the engine: an artifact sharing a module with one prepared before reuses it, and the results match a cold engine', async () => {
@@ -106,8 +110,14 @@ describe('the module cache', () => {
     const first = await warm.loadArtifact(a);
     const second = await warm.loadArtifact(b);
     assert.notEqual(first.digest, second.digest);
-    assert.ok(first.manifest.modules.every((m) => !m.reused), 'the first artifact instruments its module');
-    assert.ok(second.manifest.modules.every((m) => m.reused === true), 'the second takes it from the module cache');
+    assert.ok(
+      first.manifest.modules.every((m) => !m.reused),
+      'the first artifact instruments its module',
+    );
+    assert.ok(
+      second.manifest.modules.every((m) => m.reused === true),
+      'the second takes it from the module cache',
+    );
     assert.ok(readdirSync(join(warm.cacheDir, MODULE_CACHE_DIR)).length > 0);
 
     const fresh = new Engine({ cacheDir: freshDir() });

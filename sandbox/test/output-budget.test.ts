@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DROPPED_OUTPUT_FUEL_PER_BYTE, HOST_CALL_COST, OUTPUT_FUEL_PER_BYTE, droppedOutputFuel, outputFuel } from '../src/fuel/cost-model.js';
+import {
+  DROPPED_OUTPUT_FUEL_PER_BYTE,
+  HOST_CALL_COST,
+  OUTPUT_FUEL_PER_BYTE,
+  droppedOutputFuel,
+  outputFuel,
+} from '../src/fuel/cost-model.js';
 import { guardStreamImports } from '../src/jco/lift-guard.js';
 import { createDenyWasi } from '../src/wasi/deny-wasi.js';
 import { OutputBudget } from '../src/wasi/output-budget.js';
@@ -29,7 +35,9 @@ describe('bytes offered past the budget are charged (decision 2129)', () => {
   function wasiWithBudget(): { wasi: ReturnType<typeof createDenyWasi>; charged: Array<[number, number]> } {
     const charged: Array<[number, number]> = [];
     const wasi = createDenyWasi({
-      charge: () => {}, output: () => {}, maxOutputBytes: 100,
+      charge: () => {},
+      output: () => {},
+      maxOutputBytes: 100,
       chargeOutput: (bytes, dropped) => charged.push([bytes, dropped]),
       chargeDropped: (bytes) => charged.push([0, bytes]),
     });
@@ -42,14 +50,21 @@ describe('bytes offered past the budget are charged (decision 2129)', () => {
     stdout.blockingWriteAndFlush(new Uint8Array(60));
     stdout.blockingWriteAndFlush(new Uint8Array(70));
     stdout.blockingWriteAndFlush(new Uint8Array(5));
-    assert.deepEqual(charged, [[60, 0], [40, 30], [0, 5]]);
+    assert.deepEqual(charged, [
+      [60, 0],
+      [40, 30],
+      [0, 5],
+    ]);
   });
 
-  it('the guard\'s cut and whole drops pay their bytes, the whole drop one host call too', () => {
+  it("the guard's cut and whole drops pay their bytes, the whole drop one host call too", () => {
     const { wasi, charged } = wasiWithBudget();
     wasi.output.drop(30);
     wasi.output.dropWrite(65536);
-    assert.deepEqual(charged, [[0, 30], [0, 65536]]);
+    assert.deepEqual(charged, [
+      [0, 30],
+      [0, 65536],
+    ]);
   });
 
   it('the price: a host call, 8 a byte read, 3 a byte dropped', () => {
@@ -57,7 +72,10 @@ describe('bytes offered past the budget are charged (decision 2129)', () => {
     assert.equal(outputFuel(40, 30), HOST_CALL_COST + 40 * OUTPUT_FUEL_PER_BYTE + 30 * DROPPED_OUTPUT_FUEL_PER_BYTE);
     assert.equal(droppedOutputFuel(30), 30 * DROPPED_OUTPUT_FUEL_PER_BYTE);
     assert.equal(droppedOutputFuel(-1), 0);
-    assert.ok(DROPPED_OUTPUT_FUEL_PER_BYTE > 0 && DROPPED_OUTPUT_FUEL_PER_BYTE < OUTPUT_FUEL_PER_BYTE, 'a dropped byte costs the host less than a byte read');
+    assert.ok(
+      DROPPED_OUTPUT_FUEL_PER_BYTE > 0 && DROPPED_OUTPUT_FUEL_PER_BYTE < OUTPUT_FUEL_PER_BYTE,
+      'a dropped byte costs the host less than a byte read',
+    );
   });
 });
 
@@ -115,7 +133,7 @@ describe('stream lift guard', () => {
     const guarded = guardStreamImports({ '[method]output-stream.write': glue }, output, () => [engine, adapter]);
     const write = guarded['[method]output-stream.write'] as (...a: number[]) => void;
     write(3, 64, 100, 8); // within the budget: through the glue, which shows where results go
-    assert.equal(new Uint8Array(engine.buffer)[8], 7, 'the other memory\'s byte is restored');
+    assert.equal(new Uint8Array(engine.buffer)[8], 7, "the other memory's byte is restored");
     new Uint8Array(adapter.buffer)[8] = 9;
     write(3, 64, 100, 8); // past it: answered here, in the learnt memory
     assert.deepEqual(lifted, [100]);
@@ -160,7 +178,11 @@ describe('stream lift guard', () => {
       b.admit(len); // the write that the glue calls reads what it was handed
     };
     // No memory known: every write goes through the glue, cut to what is left.
-    const guarded = guardStreamImports({ '[method]output-stream.blocking-write-and-flush': glue, '[method]output-stream.write': glue, other: 1 }, guardOutput(b), () => []);
+    const guarded = guardStreamImports(
+      { '[method]output-stream.blocking-write-and-flush': glue, '[method]output-stream.write': glue, other: 1 },
+      guardOutput(b),
+      () => [],
+    );
     const write = guarded['[method]output-stream.blocking-write-and-flush'] as typeof glue;
     write(3, 64, 600, 8);
     write(3, 64, 600, 8);

@@ -41,22 +41,39 @@ describe('per-call bookkeeping (decision 2112)', () => {
     assert.equal(echo.status, 'ok');
     assert.deepEqual(shared(echo), ['timers', 'directory', 'stateWrites', 'http', 'logs']);
     assert.equal(echo.outbox.length, 1);
-    assert.ok(!Object.isFrozen(echo.outbox), 'a filled list is the result\'s own');
+    assert.ok(!Object.isFrozen(echo.outbox), "a filled list is the result's own");
     assert.equal(echo.timers, echo.logs, 'one list for all the unused effects');
     assert.throws(() => (echo.logs as unknown[]).push('x'), TypeError, 'nothing can add to the shared list');
     const logged = sandbox.run(work(agent, 'log:hello'));
     assert.deepEqual(shared(logged), ['outbox', 'timers', 'directory', 'stateWrites', 'http']);
-    assert.deepEqual(logged.logs.map((l) => l.message), ['hello']);
+    assert.deepEqual(
+      logged.logs.map((l) => l.message),
+      ['hello'],
+    );
   });
 
   it('no later call adds to a list an earlier result holds', async () => {
     const agent = await deploy();
-    const results = ['echo:first', 'log:a', 'echo:second', 'timer:50', 'register:x', 'log:b', 'echo:third'].map((c) => sandbox.run(work(agent, c)));
+    const results = ['echo:first', 'log:a', 'echo:second', 'timer:50', 'register:x', 'log:b', 'echo:third'].map((c) =>
+      sandbox.run(work(agent, c)),
+    );
     for (const r of results) assert.equal(r.status, 'ok', JSON.stringify(r));
-    assert.deepEqual(results.map((r) => r.outbox.map((m) => m.content)), [['first'], [], ['second'], [], [], [], ['third']]);
-    assert.deepEqual(results.map((r) => r.logs.map((l) => l.message)), [[], ['a'], [], [], [], ['b'], []]);
-    assert.deepEqual(results.map((r) => r.timers.map((t) => t.token)), [[], [], [], ['t-50'], [], [], []]);
-    assert.deepEqual(results.map((r) => r.directory.length), [0, 0, 0, 0, 1, 0, 0]);
+    assert.deepEqual(
+      results.map((r) => r.outbox.map((m) => m.content)),
+      [['first'], [], ['second'], [], [], [], ['third']],
+    );
+    assert.deepEqual(
+      results.map((r) => r.logs.map((l) => l.message)),
+      [[], ['a'], [], [], [], ['b'], []],
+    );
+    assert.deepEqual(
+      results.map((r) => r.timers.map((t) => t.token)),
+      [[], [], [], ['t-50'], [], [], []],
+    );
+    assert.deepEqual(
+      results.map((r) => r.directory.length),
+      [0, 0, 0, 0, 1, 0, 0],
+    );
   });
 
   it('with a clock, a call starts at its reading and leaves its own end there for the next item', async () => {
@@ -67,7 +84,7 @@ describe('per-call bookkeeping (decision 2112)', () => {
     const after = performance.now();
     assert.equal(r.status, 'ok');
     assert.ok(r.durationUs >= 50_000, `timed from the clock's reading 50 ms ago: ${r.durationUs} us`);
-    assert.ok(clock.at >= before && clock.at <= after, 'the call\'s end is the next item\'s start');
+    assert.ok(clock.at >= before && clock.at <= after, "the call's end is the next item's start");
     // A crash is timed and hands on its end the same way.
     const start = performance.now() - 20;
     clock.at = start;

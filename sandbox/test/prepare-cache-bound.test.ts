@@ -5,7 +5,21 @@
  * error or a wrong module), and a root under a directory others could rename it from is refused.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -104,21 +118,26 @@ describe('evicting past the bound', () => {
     const asked: string[] = [];
     // Between the scan and each removal: a hit touches the first two (as cache.ts and
     // module-cache.ts do), another writer renames a new entry in under the third's name (its old mtime kept).
-    const report = await evictPastBound(root, MODULE_CACHE_DIR, 4000, new Set(), { beforeRecheck: (path) => {
-      asked.push(path);
-      if (path === read || path === readModule) at(path, Date.now() / 1000);
-      if (path === replaced) {
-        // As a rewrite does: the new entry written aside first (its own inode), then renamed in
-        // once the old one is moved away; an inode freed first could be handed to it again.
-        const aside = entry(join(root, 'aside'), 'c', 1000, 3_000);
-        renameSync(replaced, `${replaced}.tmp-refused-1-00000000`);
-        renameSync(aside, replaced);
-        at(replaced, 3_000);
-      }
-    } });
-    assert.deepEqual(asked, [read, readModule, replaced, next], 'tried in order of the scan\'s recency');
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 4000, new Set(), {
+      beforeRecheck: (path) => {
+        asked.push(path);
+        if (path === read || path === readModule) at(path, Date.now() / 1000);
+        if (path === replaced) {
+          // As a rewrite does: the new entry written aside first (its own inode), then renamed in
+          // once the old one is moved away; an inode freed first could be handed to it again.
+          const aside = entry(join(root, 'aside'), 'c', 1000, 3_000);
+          renameSync(replaced, `${replaced}.tmp-refused-1-00000000`);
+          renameSync(aside, replaced);
+          at(replaced, 3_000);
+        }
+      },
+    });
+    assert.deepEqual(asked, [read, readModule, replaced, next], "tried in order of the scan's recency");
     assert.deepEqual(report, { entries: 1, modules: 0, bytes: 1000, totalBytes: 5000, maxBytes: 4000 });
-    assert.deepEqual([read, readModule, replaced, next, fresh].map((p) => existsSync(p)), [true, true, true, false, true]);
+    assert.deepEqual(
+      [read, readModule, replaced, next, fresh].map((p) => existsSync(p)),
+      [true, true, true, false, true],
+    );
   });
 
   it('counts an item another node removed after the scan as freed, and removes no more than the bound needs', async () => {
@@ -128,11 +147,17 @@ describe('evicting past the bound', () => {
     const next = entry(root, 'c', 1000, 3_000);
     const fresh = entry(root, 'd', 1000, 4_000);
     // Another node sharing the directory evicts the two oldest between this pass's scan and their turn.
-    const report = await evictPastBound(root, MODULE_CACHE_DIR, 2000, new Set(), { beforeRecheck: (path) => {
-      if (path === taken || path === takenModule) rmSync(path, { recursive: true });
-    } });
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 2000, new Set(), {
+      beforeRecheck: (path) => {
+        if (path === taken || path === takenModule) rmSync(path, { recursive: true });
+      },
+    });
     assert.equal(report, null, 'this pass removed nothing: the other node did');
-    assert.deepEqual([taken, takenModule, next, fresh].map((p) => existsSync(p)), [false, false, true, true], 'within the bound once they were gone');
+    assert.deepEqual(
+      [taken, takenModule, next, fresh].map((p) => existsSync(p)),
+      [false, false, true, true],
+      'within the bound once they were gone',
+    );
   });
 
   it('reports an item another node removed between the re-check and the removal as freed, not as removed by this pass', async () => {
@@ -143,15 +168,20 @@ describe('evicting past the bound', () => {
     const fresh = entry(root, 'd', 1000, 4_000);
     const vanished: string[] = [];
     // The re-check finds the two oldest unused; another node evicts them before this pass removes them.
-    const report = await evictPastBound(root, MODULE_CACHE_DIR, 1500, new Set(), { beforeRemoval: (path) => {
-      if (path !== taken && path !== takenModule) return;
-      rmSync(path, { recursive: true });
-      vanished.push(path);
-    } });
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 1500, new Set(), {
+      beforeRemoval: (path) => {
+        if (path !== taken && path !== takenModule) return;
+        rmSync(path, { recursive: true });
+        vanished.push(path);
+      },
+    });
     assert.deepEqual(vanished, [taken, takenModule], 'both vanished in that window');
     // Their 2,000 bytes count towards the bound (so only one more goes), but the report is this pass's own removal.
     assert.deepEqual(report, { entries: 1, modules: 0, bytes: 1000, totalBytes: 4000, maxBytes: 1500 });
-    assert.deepEqual([taken, takenModule, next, fresh].map((p) => existsSync(p)), [false, false, false, true]);
+    assert.deepEqual(
+      [taken, takenModule, next, fresh].map((p) => existsSync(p)),
+      [false, false, false, true],
+    );
   });
 
   it('runs the pass a write asked for even when the reporter of the one before throws', async () => {
@@ -214,7 +244,10 @@ describe('evicting past the bound', () => {
       await reader.openCache();
       // The eviction starts i turns of the event loop after the read: some land before it, some
       // between its manifest and its modules (the entry renamed away under it), some after.
-      const read = reader.loadCached(digest).then((a) => a, (e: unknown) => e);
+      const read = reader.loadCached(digest).then(
+        (a) => a,
+        (e: unknown) => e,
+      );
       const evicted = turns(i).then(() => evictPastBound(root, MODULE_CACHE_DIR, 1, new Set()));
       const [got] = await Promise.all([read, evicted]);
       if (got instanceof SandboxError) {
@@ -225,16 +258,28 @@ describe('evicting past the bound', () => {
         assert.equal((got as { digest: string }).digest, digest, 'the artifact asked for');
         outcomes.hit++;
       }
-      assert.deepEqual(refusals.map((r) => r.message), [], 'an eviction is not a refused entry');
+      assert.deepEqual(
+        refusals.map((r) => r.message),
+        [],
+        'an eviction is not a refused entry',
+      );
       // A miss found it gone; a hit touched it, and if that landed after the scan the pass left it (a use since).
-      if (got instanceof SandboxError) assert.deepEqual(readdirSync(root).filter((n) => n.includes(digest) && !n.includes('.tmp-')), [], 'evicted');
+      if (got instanceof SandboxError)
+        assert.deepEqual(
+          readdirSync(root).filter((n) => n.includes(digest) && !n.includes('.tmp-')),
+          [],
+          'evicted',
+        );
     }
     assert.equal(outcomes.hit + outcomes.miss, tries);
     // Which of the staggered tries hit depends on timing (both outcomes under no load, not always
     // under load), so each outcome is also forced once: evicted before the read, then after it.
     const before = await copiedCache(bytes);
     await evictPastBound(before.root, MODULE_CACHE_DIR, 1, new Set());
-    const missed = await new Engine({ cacheDir: before.root }).loadCached(digest).then(() => null, (e: SandboxError) => e);
+    const missed = await new Engine({ cacheDir: before.root }).loadCached(digest).then(
+      () => null,
+      (e: SandboxError) => e,
+    );
     assert.equal(missed?.code, 'sandbox.artifact.not-cached', 'evicted first: a miss');
     const afterRead = await copiedCache(bytes);
     const hit = await new Engine({ cacheDir: afterRead.root }).loadCached(digest);
@@ -244,17 +289,27 @@ describe('evicting past the bound', () => {
   });
 });
 
-describe('the root\'s ancestors', () => {
+describe("the root's ancestors", () => {
   // A group-writable ancestor is refused when the group is not the node's own (chgrp to another: root only).
   const asRoot = process.getuid?.() === 0;
-  for (const [what, mode, otherGroup] of [['its group and every user', 0o777, asRoot], ['every user', 0o707, false], ['every user', 0o777, false], ['its group', 0o770, true]] as const) {
-    it(`refuses a root under a directory writable by ${what} without the sticky bit, naming it (mode ${mode.toString(8)}${otherGroup ? ', another group' : ''})`, { skip: otherGroup && !asRoot && 'only root can give a directory to another group' }, async () => {
+  for (const [what, mode, otherGroup] of [
+    ['its group and every user', 0o777, asRoot],
+    ['every user', 0o707, false],
+    ['every user', 0o777, false],
+    ['its group', 0o770, true],
+  ] as const) {
+    it(`refuses a root under a directory writable by ${what} without the sticky bit, naming it (mode ${mode.toString(8)}${otherGroup ? ', another group' : ''})`, {
+      skip: otherGroup && !asRoot && 'only root can give a directory to another group',
+    }, async () => {
       const open = join(freshRoot(), 'open');
       mkdirSync(open);
       chmodSync(open, mode);
       if (otherGroup) chownSync(open, process.getuid!(), 4242);
       const root = join(open, 'cache');
-      const err = await new Engine({ cacheDir: root }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+      const err = await new Engine({ cacheDir: root }).openCache().then(
+        () => assert.fail('accepted'),
+        (e: SandboxError) => e,
+      );
       assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
       assert.match(err.message, new RegExp(`lies under ${open}, which is writable by ${what} without the sticky bit`));
       assert.match(err.hint!, new RegExp(`chmod go-w '${open}'`));
@@ -267,16 +322,24 @@ describe('the root\'s ancestors', () => {
     const open = join(freshRoot(), 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
-    const err = await new Engine({ cacheDir: join(open, 'a', 'b', 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    const err = await new Engine({ cacheDir: join(open, 'a', 'b', 'cache') }).openCache().then(
+      () => assert.fail('accepted'),
+      (e: SandboxError) => e,
+    );
     assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
     assert.deepEqual(readdirSync(open), [], 'not even the first missing directory');
   });
 
-  it('refuses a root under a directory another user owns, with the hint for an owner (not chmod)', { skip: process.getuid?.() !== 0 && 'only root can give a directory away' }, async () => {
+  it('refuses a root under a directory another user owns, with the hint for an owner (not chmod)', {
+    skip: process.getuid?.() !== 0 && 'only root can give a directory away',
+  }, async () => {
     const theirs = join(freshRoot(), 'theirs');
     mkdirSync(theirs, { mode: 0o755 });
     chownSync(theirs, 4242, 4242);
-    const err = await new Engine({ cacheDir: join(theirs, 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    const err = await new Engine({ cacheDir: join(theirs, 'cache') }).openCache().then(
+      () => assert.fail('accepted'),
+      (e: SandboxError) => e,
+    );
     assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
     assert.match(err.message, new RegExp(`lies under ${theirs}, which is owned by uid 4242`));
     assert.match(err.hint!, /owned by uid 4242: have root chown it .*--prepare-cache-dir elsewhere/);
@@ -285,7 +348,7 @@ describe('the root\'s ancestors', () => {
     assert.deepEqual({ ancestor, failure, uid, gid, mode }, { ancestor: theirs, failure: 'owner', uid: 4242, gid: 4242, mode: '755' });
   });
 
-  it('accepts a root under a directory writable by the node\'s own group (Kubernetes\' fsGroup volumes: 2775)', async () => {
+  it("accepts a root under a directory writable by the node's own group (Kubernetes' fsGroup volumes: 2775)", async () => {
     const shared = join(freshRoot(), 'volume');
     mkdirSync(shared);
     chmodSync(shared, 0o2775);
@@ -307,7 +370,10 @@ describe('the root\'s ancestors', () => {
     mkdirSync(open);
     chmodSync(open, 0o777);
     symlinkSync(open, join(base, 'link'));
-    const err = await new Engine({ cacheDir: join(base, 'link', 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    const err = await new Engine({ cacheDir: join(base, 'link', 'cache') }).openCache().then(
+      () => assert.fail('accepted'),
+      (e: SandboxError) => e,
+    );
     assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
     assert.match(err.message, new RegExp(`lies under ${open},`));
   });
@@ -320,7 +386,10 @@ describe('the root\'s ancestors', () => {
     chmodSync(open, 0o777);
     mkdirSync(safe, { mode: 0o700 });
     symlinkSync(safe, join(open, 'link')); // Anyone could re-point it: open is theirs to write.
-    const err = await new Engine({ cacheDir: join(open, 'link', 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    const err = await new Engine({ cacheDir: join(open, 'link', 'cache') }).openCache().then(
+      () => assert.fail('accepted'),
+      (e: SandboxError) => e,
+    );
     assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
     assert.match(err.message, new RegExp(`lies under ${open}, which is writable by`));
     assert.equal(existsSync(join(safe, 'cache')), false, 'nothing created');
@@ -331,7 +400,10 @@ describe('the root\'s ancestors', () => {
     mkdirSync(join(base, 'safe', 'open'), { recursive: true, mode: 0o700 });
     chmodSync(join(base, 'safe', 'open'), 0o777);
     symlinkSync('safe/open', join(base, 'rel'));
-    const err = await new Engine({ cacheDir: join(base, 'rel', 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    const err = await new Engine({ cacheDir: join(base, 'rel', 'cache') }).openCache().then(
+      () => assert.fail('accepted'),
+      (e: SandboxError) => e,
+    );
     assert.match(err.message, new RegExp(`lies under ${join(base, 'safe', 'open')}, which is writable by`));
     symlinkSync('safe', join(base, 'fine'));
     await new Engine({ cacheDir: join(base, 'fine', 'cache') }).openCache();
@@ -342,15 +414,21 @@ describe('the root\'s ancestors', () => {
     const base = freshRoot();
     const gone = join(base, 'gone', 'cache');
     assert.equal(await ancestorProblem(gone), null, 'before mkdir: what is missing the node creates');
-    assert.deepEqual(await ancestorProblem(gone, { mustExist: true }).then((p) => p && [p.kind, p.ancestor]), ['changed', join(base, 'gone')]);
+    assert.deepEqual(await ancestorProblem(gone, { mustExist: true }).then((p) => p && [p.kind, p.ancestor]), [
+      'changed',
+      join(base, 'gone'),
+    ]);
     writeFileSync(join(base, 'file'), '');
     assert.equal(await ancestorProblem(join(base, 'file', 'cache')), null, 'before mkdir: mkdir fails and says so');
-    assert.deepEqual(await ancestorProblem(join(base, 'file', 'cache'), { mustExist: true }).then((p) => p && [p.kind, p.ancestor]), ['changed', join(base, 'file')]);
+    assert.deepEqual(await ancestorProblem(join(base, 'file', 'cache'), { mustExist: true }).then((p) => p && [p.kind, p.ancestor]), [
+      'changed',
+      join(base, 'file'),
+    ]);
     mkdirSync(join(base, 'here'));
     assert.equal(await ancestorProblem(join(base, 'here', 'cache'), { mustExist: true }), null, 'all there and sound');
   });
 
-  it('checks and uses one normalised path: a trailing slash on a link or a \'..\' after one cannot slip past the walk', async () => {
+  it("checks and uses one normalised path: a trailing slash on a link or a '..' after one cannot slip past the walk", async () => {
     const base = freshRoot();
     const open = join(base, 'open');
     mkdirSync(open);
@@ -358,7 +436,10 @@ describe('the root\'s ancestors', () => {
     mkdirSync(join(open, 'real'));
     symlinkSync(join(open, 'real'), join(base, 'cache'));
     // '<base>/cache/' names the link; the kernel would follow it into the open directory.
-    const slash = await new Engine({ cacheDir: `${join(base, 'cache')}/` }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    const slash = await new Engine({ cacheDir: `${join(base, 'cache')}/` }).openCache().then(
+      () => assert.fail('accepted'),
+      (e: SandboxError) => e,
+    );
     assert.equal(slash.code, 'sandbox.artifact.cache-unsafe');
     assert.match(slash.message, /symbolic link/);
     assert.equal(new ArtifactCache(`${base}/x/../c/`, () => undefined).root, join(base, 'c'));
@@ -368,7 +449,10 @@ describe('the root\'s ancestors', () => {
     const base = freshRoot();
     symlinkSync(join(base, 'b'), join(base, 'a'));
     symlinkSync(join(base, 'a'), join(base, 'b'));
-    const err = await new Engine({ cacheDir: join(base, 'a', 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    const err = await new Engine({ cacheDir: join(base, 'a', 'cache') }).openCache().then(
+      () => assert.fail('accepted'),
+      (e: SandboxError) => e,
+    );
     assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
     assert.match(err.message, /more than 40 symbolic links/);
   });

@@ -6,7 +6,22 @@
  * it was prepared under, and temporaries left by dead writers are swept when the cache opens.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, symlinkSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  symlinkSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -28,7 +43,9 @@ function freshRoot(): string {
 }
 
 /** A private cache holding a copy of the shared test cache's entry for `bytes` (prepared there if need be). */
-async function copiedEntry(bytes: Uint8Array): Promise<{ root: string; dir: string; manifest: ArtifactManifest; refusals: SandboxError[]; engine: Engine }> {
+async function copiedEntry(
+  bytes: Uint8Array,
+): Promise<{ root: string; dir: string; manifest: ArtifactManifest; refusals: SandboxError[]; engine: Engine }> {
   const shared = testEngine();
   await shared.loadArtifact(bytes);
   const root = freshRoot();
@@ -86,8 +103,11 @@ describe('the prepare cache checks what it reads', () => {
     // Unique text: a data: URL no earlier import in this process could have cached.
     const marker = `caxtonAdoptedGlue${process.pid}${Date.now()}`;
     const shard = new Engine({ cacheDir: root });
-    await assert.rejects(shard.adopt(artifact.manifest, artifact.modules, `globalThis.${marker} = true;\nexport function instantiate() { return {}; }\n`), (err: SandboxError) =>
-      err.code === 'sandbox.artifact.cache-entry-refused' && /glue of [0-9a-f]{64} was not imported/.test(err.message));
+    await assert.rejects(
+      shard.adopt(artifact.manifest, artifact.modules, `globalThis.${marker} = true;\nexport function instantiate() { return {}; }\n`),
+      (err: SandboxError) =>
+        err.code === 'sandbox.artifact.cache-entry-refused' && /glue of [0-9a-f]{64} was not imported/.test(err.message),
+    );
     assert.equal((globalThis as Record<string, unknown>)[marker], undefined, 'the glue never ran');
     // The same shard adopts the real text, even with the entry gone from disk: it reads nothing there.
     rmSync(root, { recursive: true, force: true });
@@ -114,18 +134,27 @@ describe('the prepare cache checks what it reads', () => {
   });
 });
 
-describe('the prepare cache root must be this user\'s alone', () => {
+describe("the prepare cache root must be this user's alone", () => {
   it('creates a missing root readable by this user only', async () => {
     const root = join(freshRoot(), 'made');
-    await assert.rejects(new Engine({ cacheDir: root }).loadCached('0'.repeat(64)), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
+    await assert.rejects(
+      new Engine({ cacheDir: root }).loadCached('0'.repeat(64)),
+      (err: SandboxError) => err.code === 'sandbox.artifact.not-cached',
+    );
     assert.equal(statSync(root).mode & 0o777, 0o700);
   });
 
-  for (const [what, mode] of [['every user', 0o757], ['its group', 0o775]] as const) {
+  for (const [what, mode] of [
+    ['every user', 0o757],
+    ['its group', 0o775],
+  ] as const) {
     it(`refuses a root writable by ${what}, with a hint saying to remove it (not chmod: what is in it is not to be trusted)`, async () => {
       const root = freshRoot();
       chmodSync(root, mode);
-      const err = await new Engine({ cacheDir: root }).loadArtifact(await asProbe()).then(() => assert.fail('accepted'), (e: SandboxError) => e);
+      const err = await new Engine({ cacheDir: root }).loadArtifact(await asProbe()).then(
+        () => assert.fail('accepted'),
+        (e: SandboxError) => e,
+      );
       assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
       assert.match(err.message, new RegExp(`is writable by ${what}`));
       assert.match(err.hint!, /Remove the directory and let the node recreate it/);
@@ -137,7 +166,10 @@ describe('the prepare cache root must be this user\'s alone', () => {
   it('refuses a root another user owns', { skip: process.getuid?.() !== 0 && 'only root can give a directory away' }, async () => {
     const root = freshRoot();
     chownSync(root, 4242, 4242);
-    const err = await new Engine({ cacheDir: root }).loadCached('0'.repeat(64)).then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    const err = await new Engine({ cacheDir: root }).loadCached('0'.repeat(64)).then(
+      () => assert.fail('accepted'),
+      (e: SandboxError) => e,
+    );
     assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
     assert.match(err.message, /owned by uid 4242/);
     assert.match(err.hint!, /Remove the directory/);
@@ -148,7 +180,10 @@ describe('the prepare cache root must be this user\'s alone', () => {
     chmodSync(target, 0o700);
     const link = join(freshRoot(), 'link');
     symlinkSync(target, link);
-    const err = await new Engine({ cacheDir: link }).loadCached('0'.repeat(64)).then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    const err = await new Engine({ cacheDir: link }).loadCached('0'.repeat(64)).then(
+      () => assert.fail('accepted'),
+      (e: SandboxError) => e,
+    );
     assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
     assert.match(err.message, /is a symbolic link/);
   });
@@ -156,7 +191,10 @@ describe('the prepare cache root must be this user\'s alone', () => {
   it('says cache-unsafe, with the hint, when the root cannot be made (a file is in the way)', async () => {
     const file = join(freshRoot(), 'file');
     writeFileSync(file, 'x');
-    const err = await new Engine({ cacheDir: file }).loadCached('0'.repeat(64)).then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    const err = await new Engine({ cacheDir: file }).loadCached('0'.repeat(64)).then(
+      () => assert.fail('accepted'),
+      (e: SandboxError) => e,
+    );
     assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
     assert.match(err.message, /cannot be created or examined \(EEXIST\)/);
     assert.match(err.hint!, /Remove the directory/);
@@ -171,7 +209,7 @@ describe('what the cache key holds', () => {
     await assert.rejects(strict.loadArtifact(bytes), (err: SandboxError) => err.code === 'sandbox.artifact.over-limit');
   });
 
-  it('gives shard engines the pool engine\'s key, whatever its caps', () => {
+  it("gives shard engines the pool engine's key, whatever its caps", () => {
     const pool = new Engine({ cacheDir: freshRoot(), componentLimits: { functions: 3 }, maxComponentBytes: 1024 });
     assert.equal(new Engine(pool.shardSettings()).cacheKey, pool.cacheKey);
     assert.notEqual(pool.cacheKey, new Engine({ cacheDir: pool.cacheDir }).cacheKey);
@@ -179,7 +217,7 @@ describe('what the cache key holds', () => {
 });
 
 describe('temporaries left by writers that died', () => {
-  it('are removed when the cache opens, once older than ten minutes; younger ones are a live writer\'s', async () => {
+  it("are removed when the cache opens, once older than ten minutes; younger ones are a live writer's", async () => {
     const root = freshRoot();
     const hourAgo = new Date(Date.now() - 3_600_000);
     const stale = join(root, `${'a'.repeat(64)}-0123456789abcdef.tmp-1-aaaaaaaa`);
@@ -217,7 +255,9 @@ describe('what is inside a private root is checked too (made while the root was 
     assert.equal(statSync(dir).mode & 0o777, 0o700, 'prepared again into a fresh, private entry');
   });
 
-  it('refuses an entry directory another user owns', { skip: process.getuid?.() !== 0 && 'only root can give a directory away' }, async () => {
+  it('refuses an entry directory another user owns', {
+    skip: process.getuid?.() !== 0 && 'only root can give a directory away',
+  }, async () => {
     const bytes = await asProbe();
     const { dir, refusals, engine } = await copiedEntry(bytes);
     chownSync(dir, 4242, 4242);
@@ -237,7 +277,11 @@ describe('what is inside a private root is checked too (made while the root was 
         symlinkSync(join(root, 'elsewhere.wasm'), file);
       } else chmodSync(file, 0o666);
       await assert.rejects(engine.loadCached(manifest.digest), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
-      assert.match(refusals[0]!.message, spoil === 'link' ? /guest\.wasm is a symbolic link/ : /guest\.wasm is writable by its group and every user/, spoil);
+      assert.match(
+        refusals[0]!.message,
+        spoil === 'link' ? /guest\.wasm is a symbolic link/ : /guest\.wasm is writable by its group and every user/,
+        spoil,
+      );
       assert.equal(existsSync(dir), false, `${spoil}: discarded`);
     }
   });
@@ -247,11 +291,16 @@ describe('what is inside a private root is checked too (made while the root was 
     mkdirSync(join(root, 'modules'));
     writeFileSync(join(root, 'modules', 'planted.entry'), 'x');
     chmodSync(join(root, 'modules'), 0o777);
-    await assert.rejects(new Engine({ cacheDir: root }).loadCached('0'.repeat(64)), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
+    await assert.rejects(
+      new Engine({ cacheDir: root }).loadCached('0'.repeat(64)),
+      (err: SandboxError) => err.code === 'sandbox.artifact.not-cached',
+    );
     assert.equal(existsSync(join(root, 'modules')), false);
   });
 
-  it('treats a file that cannot be read now as a miss and leaves the entry alone', { skip: process.getuid?.() === 0 && 'root reads a 0000 file anyway' }, async () => {
+  it('treats a file that cannot be read now as a miss and leaves the entry alone', {
+    skip: process.getuid?.() === 0 && 'root reads a 0000 file anyway',
+  }, async () => {
     const bytes = await asProbe();
     const { dir, manifest, refusals, engine } = await copiedEntry(bytes);
     chmodSync(join(dir, manifest.modules[0]!.file), 0o000); // EACCES: says nothing of the file's worth (a missing one does: decision 2141)
@@ -269,7 +318,11 @@ describe('what is inside a private root is checked too (made while the root was 
     assert.equal(refusals[0]!.code, 'sandbox.artifact.cache-entry-refused');
     assert.match(refusals[0]!.message, /guest\.wasm its manifest names is missing/);
     assert.notEqual(a.manifest.createdAt, manifest.createdAt, 'prepared again');
-    assert.equal(existsSync(join(dir, manifest.modules[0]!.file)), true, 'and written again: the next load is a hit, not another preparation');
+    assert.equal(
+      existsSync(join(dir, manifest.modules[0]!.file)),
+      true,
+      'and written again: the next load is a hit, not another preparation',
+    );
   });
 
   it('leaves an entry of another manifest format alone (a rolling upgrade sharing the directory)', async () => {

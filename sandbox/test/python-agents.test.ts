@@ -62,10 +62,15 @@ describe('Python agents in the sandbox', { timeout: 30 * 60_000 }, () => {
     assert.equal(sandbox.agent(agent)!.artifact.manifest.path, 'jco');
     const r = run(agent, 'hello');
     assert.equal(r.status, 'ok');
-    assert.deepEqual(r.outbox.map((m) => [m.performative, m.content, m.inReplyTo]), [['inform', 'hello', 'rw-1']]);
+    assert.deepEqual(
+      r.outbox.map((m) => [m.performative, m.content, m.inReplyTo]),
+      [['inform', 'hello', 'rw-1']],
+    );
     const again = run(agent, 'hello');
     const pages = sandbox.metrics(agent)!.memoryPages;
-    t.diagnostic(`py-echo: ${artifacts.get('echo')!.byteLength} bytes, init fuel ${r.initFuelUsed}, handle fuel ${again.fuelUsed}, memory ${pages} pages`);
+    t.diagnostic(
+      `py-echo: ${artifacts.get('echo')!.byteLength} bytes, init fuel ${r.initFuelUsed}, handle fuel ${again.fuelUsed}, memory ${pages} pages`,
+    );
     assert.ok(pages <= 256, `a Python echo must fit the 16 MiB default (uses ${pages} pages)`);
   });
 
@@ -101,14 +106,24 @@ describe('Python agents in the sandbox', { timeout: 30 * 60_000 }, () => {
 
   it('an uncaught exception is a trap: logged, effects discarded, the next message gets a fresh instance', async () => {
     const agent = await deploy('poison', {}, { poison: 'TOXIC' });
-    assert.deepEqual(run(agent, 'one').outbox.map((m) => m.content), ['one #1']);
+    assert.deepEqual(
+      run(agent, 'one').outbox.map((m) => m.content),
+      ['one #1'],
+    );
     const r = run(agent, 'a TOXIC payload');
     assert.equal(crashKind(r), 'trap');
     assert.deepEqual(r.outbox, []);
-    assert.ok(r.logs.some((l) => l.level === 'error' && /RuntimeError: py-poison: swallowed TOXIC/.test(l.message)), 'the traceback is logged');
+    assert.ok(
+      r.logs.some((l) => l.level === 'error' && /RuntimeError: py-poison: swallowed TOXIC/.test(l.message)),
+      'the traceback is logged',
+    );
     const next = run(agent, 'two');
     assert.equal(next.status, 'ok');
-    assert.deepEqual(next.outbox.map((m) => m.content), ['two #1'], 'a fresh instance: its counter starts again');
+    assert.deepEqual(
+      next.outbox.map((m) => m.content),
+      ['two #1'],
+      'a fresh instance: its counter starts again',
+    );
     assert.ok(next.initFuelUsed > 0);
   });
 
@@ -149,40 +164,71 @@ describe('Python agents in the sandbox', { timeout: 30 * 60_000 }, () => {
       const agent = await deploy('contractor', {}, { price: '42' });
       const cfp = run(agent, 'haul 3 crates');
       assert.equal(cfp.status, 'ok');
-      const cfpWork = work(agent, 'haul 3 crates', { performative: 'cfp', protocol: 'fipa-contract-net', replyBy: far(), conversationId: 'cn-1' });
+      const cfpWork = work(agent, 'haul 3 crates', {
+        performative: 'cfp',
+        protocol: 'fipa-contract-net',
+        replyBy: far(),
+        conversationId: 'cn-1',
+      });
       const proposed = sandbox.run(cfpWork);
-      assert.deepEqual(proposed.outbox.map((m) => [m.performative, m.content, m.conversationId, m.protocol]), [['propose', '42', 'cn-1', 'fipa-contract-net']]);
+      assert.deepEqual(
+        proposed.outbox.map((m) => [m.performative, m.content, m.conversationId, m.protocol]),
+        [['propose', '42', 'cn-1', 'fipa-contract-net']],
+      );
       const accepted = sandbox.run(work(agent, 'haul 3 crates', { performative: 'accept-proposal', conversationId: 'cn-1' }));
-      assert.deepEqual(accepted.outbox.map((m) => [m.performative, m.content]), [['inform', `done: haul 3 crates by ${agent} for 42`]]);
+      assert.deepEqual(
+        accepted.outbox.map((m) => [m.performative, m.content]),
+        [['inform', `done: haul 3 crates by ${agent} for 42`]],
+      );
       const expired = sandbox.run(work(agent, 'late', { performative: 'cfp', replyBy: 1000, conversationId: 'cn-2' }));
       assert.deepEqual(expired.outbox, [], 'an expired cfp gets no proposal');
 
       const decliner = await deploy('contractor', {}, { decline: 'true' });
       const refused = sandbox.run(work(decliner, 'haul', { performative: 'cfp', replyBy: far() }));
-      assert.deepEqual(refused.outbox.map((m) => [m.performative, m.content]), [['refuse', 'not taking work']]);
+      assert.deepEqual(
+        refused.outbox.map((m) => [m.performative, m.content]),
+        [['refuse', 'not taking work']],
+      );
     });
 
     it('the initiator calls for proposals, accepts the cheapest, rejects the rest and reports the result', async () => {
       const agent = await deploy('initiator', {}, { contractors: 'c1,c2,c3', 'deadline-ms': '5000' });
       const started = run(agent, 'move the piano');
       assert.equal(started.status, 'ok');
-      assert.deepEqual(started.outbox.map((m) => m.performative), ['agree', 'cfp']);
+      assert.deepEqual(
+        started.outbox.map((m) => m.performative),
+        ['agree', 'cfp'],
+      );
       const cfp = started.outbox[1]!;
-      assert.deepEqual(cfp.receivers.map((r) => r.name), ['c1@caxton', 'c2@caxton', 'c3@caxton']);
+      assert.deepEqual(
+        cfp.receivers.map((r) => r.name),
+        ['c1@caxton', 'c2@caxton', 'c3@caxton'],
+      );
       assert.equal(cfp.protocol, 'fipa-contract-net');
       assert.ok((cfp.replyBy ?? 0) > Date.now() - 60_000, 'the cfp carries reply-by');
       assert.equal(started.timers.length, 1, 'a timer for the deadline');
-      const answer = (from: string, performative: string, content: string) => sandbox.run(work(agent, content, {
-        performative: performative as 'propose', sender: { name: from }, conversationId: cfp.conversationId!, inReplyTo: cfp.replyWith!,
-      }));
+      const answer = (from: string, performative: string, content: string) =>
+        sandbox.run(
+          work(agent, content, {
+            performative: performative as 'propose',
+            sender: { name: from },
+            conversationId: cfp.conversationId!,
+            inReplyTo: cfp.replyWith!,
+          }),
+        );
       assert.deepEqual(answer('c1@caxton', 'propose', '30').outbox, []);
       assert.deepEqual(answer('c3@caxton', 'refuse', 'busy').outbox, []);
       const decided = answer('c2@caxton', 'propose', '20');
-      assert.deepEqual(decided.outbox.map((m) => [m.performative, m.receivers[0]?.name]).sort(),
-        [['accept-proposal', 'c2@caxton'], ['reject-proposal', 'c1@caxton']]);
+      assert.deepEqual(decided.outbox.map((m) => [m.performative, m.receivers[0]?.name]).sort(), [
+        ['accept-proposal', 'c2@caxton'],
+        ['reject-proposal', 'c1@caxton'],
+      ]);
       assert.ok(decided.logs.some((l) => /awarding "move the piano" to c2@caxton at 20/.test(l.message)));
       const done = answer('c2@caxton', 'inform', 'done: move the piano');
-      assert.deepEqual(done.outbox.map((m) => [m.performative, m.content, m.receivers[0]?.name]), [['inform', 'done: move the piano', 'tester@test']]);
+      assert.deepEqual(
+        done.outbox.map((m) => [m.performative, m.content, m.receivers[0]?.name]),
+        [['inform', 'done: move the piano', 'tester@test']],
+      );
     });
 
     it('the initiator closes the round at the deadline timer and fails when nobody bid', async () => {
@@ -190,9 +236,17 @@ describe('Python agents in the sandbox', { timeout: 30 * 60_000 }, () => {
       const started = run(agent, 'paint the fence');
       const token = started.timers[0]!.token;
       const closed = sandbox.run({ kind: 'timer', id: 'tm-1', agent, token });
-      assert.deepEqual(closed.outbox.map((m) => [m.performative, m.content]), [['failure', 'no proposals for: paint the fence']]);
-      const late = sandbox.run(work(agent, '10', { performative: 'propose', sender: { name: 'c1@caxton' }, conversationId: started.outbox[1]!.conversationId! }));
-      assert.deepEqual(late.outbox.map((m) => [m.performative, m.content]), [['reject-proposal', 'too late']]);
+      assert.deepEqual(
+        closed.outbox.map((m) => [m.performative, m.content]),
+        [['failure', 'no proposals for: paint the fence']],
+      );
+      const late = sandbox.run(
+        work(agent, '10', { performative: 'propose', sender: { name: 'c1@caxton' }, conversationId: started.outbox[1]!.conversationId! }),
+      );
+      assert.deepEqual(
+        late.outbox.map((m) => [m.performative, m.content]),
+        [['reject-proposal', 'too late']],
+      );
     });
   });
 });

@@ -49,7 +49,10 @@ describe('as-reminder example', { skip }, () => {
     assert.equal(r.outbox.length, 1);
     const [agree] = r.outbox;
     assert.equal(agree!.performative, 'agree');
-    assert.deepEqual(agree!.receivers.map((a) => a.name), ['tester@test']);
+    assert.deepEqual(
+      agree!.receivers.map((a) => a.name),
+      ['tester@test'],
+    );
     assert.equal(agree!.conversationId, 'conv-1');
     assert.equal(agree!.inReplyTo, 'rw-1');
     assert.equal(agree!.protocol, 'fipa-request');
@@ -70,7 +73,10 @@ describe('as-reminder example', { skip }, () => {
     assert.equal(fired.outbox.length, 1);
     const [inform] = fired.outbox;
     assert.equal(inform!.performative, 'inform');
-    assert.deepEqual(inform!.receivers.map((a) => a.name), ['tester@test']);
+    assert.deepEqual(
+      inform!.receivers.map((a) => a.name),
+      ['tester@test'],
+    );
     assert.equal(inform!.content, 'reminder: water the plants');
     assert.equal(inform!.conversationId, 'conv-plants');
     assert.equal(inform!.inReplyTo, 'rw-plants');
@@ -79,41 +85,74 @@ describe('as-reminder example', { skip }, () => {
   });
 
   it('keeps newlines and backslashes in the conversation parameters and the text through the token; answers reply-to', async () => {
-    const set = sandbox.run(request('10 line one\nline \\two', {
-      conversationId: 'conv\nwith\\odd', replyWith: 'rw\\n', replyTo: [{ name: 'inbox@test' }],
-    }));
+    const set = sandbox.run(
+      request('10 line one\nline \\two', {
+        conversationId: 'conv\nwith\\odd',
+        replyWith: 'rw\\n',
+        replyTo: [{ name: 'inbox@test' }],
+      }),
+    );
     assert.equal(set.outbox[0]!.performative, 'agree');
-    assert.deepEqual(set.outbox[0]!.receivers.map((a) => a.name), ['inbox@test']);
+    assert.deepEqual(
+      set.outbox[0]!.receivers.map((a) => a.name),
+      ['inbox@test'],
+    );
     assert.equal(set.timers[0]!.delayMs, 10);
     const pool = await freshPool();
     const fired = await pool.fireTimer(NAME, set.timers[0]!.token);
     const [inform] = fired.outbox;
-    assert.deepEqual(inform!.receivers.map((a) => a.name), ['inbox@test']);
+    assert.deepEqual(
+      inform!.receivers.map((a) => a.name),
+      ['inbox@test'],
+    );
     assert.equal(inform!.content, 'reminder: line one\nline \\two');
     assert.equal(inform!.conversationId, 'conv\nwith\\odd');
     assert.equal(inform!.inReplyTo, 'rw\\n');
   });
 
   it('refuses malformed content with a reason giving the expected format, and sets no timer', () => {
-    for (const content of ['water the plants', '-5 water the plants', '1.5 water', '86400001 too late', '99999999999999999999999 overflow', '1500', '']) {
+    for (const content of [
+      'water the plants',
+      '-5 water the plants',
+      '1.5 water',
+      '86400001 too late',
+      '99999999999999999999999 overflow',
+      '1500',
+      '',
+    ]) {
       const r = sandbox.run(request(content));
       assert.equal(r.status, 'ok', content);
-      assert.deepEqual(r.outbox.map((m) => m.performative), ['refuse'], content);
+      assert.deepEqual(
+        r.outbox.map((m) => m.performative),
+        ['refuse'],
+        content,
+      );
       assert.match(r.outbox[0]!.content ?? '', /expected "<delay-ms> <text>"/, content);
       assert.equal(r.outbox[0]!.inReplyTo, 'rw-1', content);
       assert.equal(r.timers.length, 0, content);
     }
     const long = sandbox.run(request(`10 ${'x'.repeat(1100)}`));
-    assert.deepEqual(long.outbox.map((m) => m.performative), ['refuse'], 'a token over the host limit is refused, not dropped');
+    assert.deepEqual(
+      long.outbox.map((m) => m.performative),
+      ['refuse'],
+      'a token over the host limit is refused, not dropped',
+    );
     assert.match(long.outbox[0]!.content ?? '', /too long/);
     assert.equal(long.timers.length, 0);
     const day = sandbox.run(request('86400000 tomorrow'));
-    assert.deepEqual(day.outbox.map((m) => m.performative), ['agree'], '24 h exactly is accepted');
+    assert.deepEqual(
+      day.outbox.map((m) => m.performative),
+      ['agree'],
+      '24 h exactly is accepted',
+    );
   });
 
   it('answers other performatives with not-understood, and never a not-understood', () => {
     const r = sandbox.run(work(NAME, '1500 water the plants', { performative: 'inform' }));
-    assert.deepEqual(r.outbox.map((m) => m.performative), ['not-understood']);
+    assert.deepEqual(
+      r.outbox.map((m) => m.performative),
+      ['not-understood'],
+    );
     assert.equal(r.timers.length, 0);
     assert.deepEqual(sandbox.run(work(NAME, 'huh', { performative: 'not-understood' })).outbox, []);
   });

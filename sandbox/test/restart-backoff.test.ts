@@ -51,7 +51,9 @@ describe('the restart backoff schedule', () => {
 const unreachable = example('hostile/as-unreachable/build/hostile-as-unreachable.wasm');
 const echo = example('as-echo/build/as-echo.wasm');
 
-describe('a crash-looping agent in a shard pool', { skip: unreachable ? false : 'examples/hostile/as-unreachable is not built (scripts/build-examples.mjs)' }, () => {
+describe('a crash-looping agent in a shard pool', {
+  skip: unreachable ? false : 'examples/hostile/as-unreachable is not built (scripts/build-examples.mjs)',
+}, () => {
   let pool: ShardPool;
   before(() => {
     pool = new ShardPool({ shards: 1, engine: { cacheDir: TEST_ENGINE_CACHE } });
@@ -65,9 +67,12 @@ describe('a crash-looping agent in a shard pool', { skip: unreachable ? false : 
     const maxRestarts = 6;
     await pool.deploy({ name: agent, artifact: unreachable!, restartPolicy: { maxRestarts, windowMs: 60_000 } });
     const delays: number[] = [];
-    const off = pool.events.on((e: PoolEvent) => {
-      if (e.type === 'restart-delayed' && e.agent === agent) delays.push(e.delayMs);
-    }, ['restart-delayed']);
+    const off = pool.events.on(
+      (e: PoolEvent) => {
+        if (e.type === 'restart-delayed' && e.agent === agent) delays.push(e.delayMs);
+      },
+      ['restart-delayed'],
+    );
     const statuses: string[] = [];
     // The caller does not wait: each message is handed over as soon as the last one came back.
     for (let i = 0; i < maxRestarts + 3 && pool.state(agent) !== 'failed'; i++) {
@@ -93,7 +98,9 @@ describe('a crash-looping agent in a shard pool', { skip: unreachable ? false : 
     assert.ok(delays[0]! >= 40 && delays[0]! <= 60, `first delay ~50 ms: ${delays[0]}`);
   });
 
-  it('holds only the crashed agent: a neighbour on the same shard runs meanwhile', { skip: echo ? false : 'examples/as-echo is not built' }, async () => {
+  it('holds only the crashed agent: a neighbour on the same shard runs meanwhile', {
+    skip: echo ? false : 'examples/as-echo is not built',
+  }, async () => {
     await pool.deploy({ name: 'crasher-2@test', artifact: unreachable! });
     await pool.deploy({ name: 'neighbour@test', artifact: echo! });
     for (let i = 0; i < 3; i++) await pool.deliver([work('crasher-2@test', 'boom')]); // third crash: ~200 ms delay
@@ -105,7 +112,7 @@ describe('a crash-looping agent in a shard pool', { skip: unreachable ? false : 
     });
     const [n] = await pool.deliver([work('neighbour@test', 'hello')]);
     assert.equal(n!.status, 'ok', 'the neighbour ran without waiting');
-    assert.equal(heldBack, false, 'while the crashed agent\'s work was still held');
+    assert.equal(heldBack, false, "while the crashed agent's work was still held");
     const [held] = await waiting;
     assert.equal(held!.status, 'crashed');
   });

@@ -6,7 +6,10 @@ import { RestartTracker } from '../src/restart-policy.js';
 describe('restart policy', () => {
   it('grants K restarts within the window and fails the agent on the next crash', () => {
     const t = new RestartTracker({ maxRestarts: 3, windowMs: 1000 });
-    assert.deepEqual([0, 10, 20].map((at) => t.recordCrash(at)), ['restart', 'restart', 'restart']);
+    assert.deepEqual(
+      [0, 10, 20].map((at) => t.recordCrash(at)),
+      ['restart', 'restart', 'restart'],
+    );
     assert.equal(t.recordCrash(30), 'fail');
     assert.equal(t.restarts, 3);
   });

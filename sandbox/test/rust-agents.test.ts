@@ -43,12 +43,15 @@ function contents(r: WorkResult): (string | undefined)[] {
   return r.outbox.map((m) => m.content);
 }
 
-before(async () => {
-  sandbox = testSandbox();
-  artifacts['probe'] = await build('hostile/rust-probe');
-  artifacts['echo'] = await build('rust-echo');
-  artifacts['contractor'] = await build('contract-net/rust-contractor');
-}, { timeout: BUILD_TIMEOUT });
+before(
+  async () => {
+    sandbox = testSandbox();
+    artifacts['probe'] = await build('hostile/rust-probe');
+    artifacts['echo'] = await build('rust-echo');
+    artifacts['contractor'] = await build('contract-net/rust-contractor');
+  },
+  { timeout: BUILD_TIMEOUT },
+);
 
 describe('Rust agents answer through the real sandbox', () => {
   it('rust-echo answers a request with an inform echoing the content', async () => {
@@ -60,20 +63,32 @@ describe('Rust agents answer through the real sandbox', () => {
     assert.equal(r.outbox[0]!.content, 'héllo wörld ✓', 'UTF-8 round-trips');
     assert.equal(r.outbox[0]!.conversationId, 'conv-1');
     assert.equal(r.outbox[0]!.inReplyTo, 'rw-1');
-    assert.deepEqual(r.outbox[0]!.receivers.map((a) => a.name), ['tester@test']);
+    assert.deepEqual(
+      r.outbox[0]!.receivers.map((a) => a.name),
+      ['tester@test'],
+    );
   });
 
   it('rust-contractor proposes its configured price, performs when accepted, refuses when told to', async () => {
     const c = await deploy('contractor', {}, { price: '42' });
     const cfp = run(c, 'deliver parcel', { performative: 'cfp', protocol: 'fipa-contract-net' });
     assert.equal(cfp.status, 'ok');
-    assert.deepEqual(cfp.outbox.map((m) => [m.performative, m.content, m.protocol]), [['propose', '42', 'fipa-contract-net']]);
+    assert.deepEqual(
+      cfp.outbox.map((m) => [m.performative, m.content, m.protocol]),
+      [['propose', '42', 'fipa-contract-net']],
+    );
     const award = run(c, 'deliver parcel', { performative: 'accept-proposal', protocol: 'fipa-contract-net' });
-    assert.deepEqual(award.outbox.map((m) => m.performative), ['inform']);
+    assert.deepEqual(
+      award.outbox.map((m) => m.performative),
+      ['inform'],
+    );
     assert.match(award.outbox[0]!.content ?? '', /^done: deliver parcel by rust-contractor-\d+@test for 42$/);
     const decliner = await deploy('contractor', {}, { decline: 'true' });
     const refused = run(decliner, 'x', { performative: 'cfp', protocol: 'fipa-contract-net' });
-    assert.deepEqual(refused.outbox.map((m) => [m.performative, m.content]), [['refuse', 'not taking work']]);
+    assert.deepEqual(
+      refused.outbox.map((m) => [m.performative, m.content]),
+      [['refuse', 'not taking work']],
+    );
     await assert.rejects(deploy('contractor', {}, { price: 'cheap' }), /price/);
   });
 });
@@ -123,7 +138,10 @@ describe('Rust agents are contained', () => {
     const agent = await deploy('probe', { fuelPerMessage: 500_000_000 });
     const r = run(agent, 'recurse');
     assert.equal(r.status, 'crashed');
-    assert.ok(r.status === 'crashed' && ['stack-overflow', 'out-of-memory', 'trap'].includes(r.kind), `kind ${r.status === 'crashed' ? r.kind : ''}`);
+    assert.ok(
+      r.status === 'crashed' && ['stack-overflow', 'out-of-memory', 'trap'].includes(r.kind),
+      `kind ${r.status === 'crashed' ? r.kind : ''}`,
+    );
     assert.deepEqual(contents(run(agent, 'echo:after')), ['after']);
   });
 
@@ -145,7 +163,7 @@ describe('Rust agents are contained', () => {
     assert.ok(first.every((f) => f > 0));
   });
 
-  it('Rust\'s standard library cannot open a host file, read the environment or open a socket', async () => {
+  it("Rust's standard library cannot open a host file, read the environment or open a socket", async () => {
     const agent = await deploy('probe');
     const [fs] = contents(run(agent, 'fs'));
     const [env] = contents(run(agent, 'env'));

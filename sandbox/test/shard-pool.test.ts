@@ -39,11 +39,22 @@ describe('ShardPool', () => {
     for (const name of ['p1@test', 'p2@test', 'p3@test']) reports.push(await pool.deploy({ name, artifact: probe, limits }));
     assert.deepEqual(reports.map((r) => r.shard).sort(), [0, 0, 1]);
     assert.ok(reports.every((r) => r.path === 'direct' && r.state === 'running'));
-    const results = await pool.deliver([work('p1@test', 'count'), work('p2@test', 'echo:hi'), work('p1@test', 'count'), work('p3@test', 'count')]);
-    assert.deepEqual(results.map((r) => r.agent), ['p1@test', 'p2@test', 'p1@test', 'p3@test']);
+    const results = await pool.deliver([
+      work('p1@test', 'count'),
+      work('p2@test', 'echo:hi'),
+      work('p1@test', 'count'),
+      work('p3@test', 'count'),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.agent),
+      ['p1@test', 'p2@test', 'p1@test', 'p3@test'],
+    );
     assert.deepEqual(results.map(content), [['1'], ['hi'], ['2'], ['1']]);
     const t = await pool.fireTimer('p2@test', 'wake');
-    assert.deepEqual(t.logs.map((l) => l.message), ['timer wake']);
+    assert.deepEqual(
+      t.logs.map((l) => l.message),
+      ['timer wake'],
+    );
     const unknown = await pool.deliver([work('nobody@test', 'count')]);
     assert.equal(unknown[0]!.status, 'not-running');
   });
@@ -52,10 +63,17 @@ describe('ShardPool', () => {
     await pool.deploy({ name: 'run@test', artifact: probe, limits });
     const before = (await pool.metrics('run@test'))[0]!.completed;
     const results = await pool.deliver([
-      work('run@test', 'count'), work('p2@test', 'echo:a'), work('run@test', 'trap'),
-      work('run@test', 'count'), work('p2@test', 'echo:b'), work('run@test', 'count'),
+      work('run@test', 'count'),
+      work('p2@test', 'echo:a'),
+      work('run@test', 'trap'),
+      work('run@test', 'count'),
+      work('p2@test', 'echo:b'),
+      work('run@test', 'count'),
     ]);
-    assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'crashed', 'skipped', 'ok', 'skipped']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['ok', 'ok', 'crashed', 'skipped', 'ok', 'skipped'],
+    );
     assert.deepEqual(results.map(content), [['1'], ['a'], [], [], ['b'], []]);
     assert.ok(results.filter((r) => r.status === 'skipped').every((r) => r.fuelUsed === 0 && r.outbox.length === 0));
     assert.equal((await pool.metrics('run@test'))[0]!.completed, before + 2, 'skipped items are not counted as handled');
@@ -92,7 +110,10 @@ describe('ShardPool', () => {
 
   it('refuses a bad artifact on deploy and keeps nothing', async () => {
     const { otherWorld } = await otherWorldComponents();
-    await assert.rejects(pool.deploy({ name: 'bad@test', artifact: otherWorld }), (e: unknown) => e instanceof ArtifactError && e.code === 'sandbox.artifact.wrong-world');
+    await assert.rejects(
+      pool.deploy({ name: 'bad@test', artifact: otherWorld }),
+      (e: unknown) => e instanceof ArtifactError && e.code === 'sandbox.artifact.wrong-world',
+    );
     assert.equal(pool.state('bad@test'), undefined);
   });
 
@@ -116,8 +137,15 @@ describe('ShardPool', () => {
     // A wide message (40 receivers, one shared object: decision 2003) reaches the shard once, kept
     // by key; a second delivery of it carries the key only. After the reset below the same object
     // must arrive whole again (the bus side starts over with the new worker).
-    const wideMessage: AclMessage = { ...message(sameShard[0]!, 'params'), receivers: Array.from({ length: 40 }, (_, i) => ({ name: i === 0 ? sameShard[0]! : `r${i}@test` })) };
-    const wideWork = (n: number): Work => ({ kind: 'message', agent: sameShard[0]!, delivery: { id: `wide>${n}`, messageId: 'wide', receiver: sameShard[0]!, message: wideMessage, acceptedAt: 0 } });
+    const wideMessage: AclMessage = {
+      ...message(sameShard[0]!, 'params'),
+      receivers: Array.from({ length: 40 }, (_, i) => ({ name: i === 0 ? sameShard[0]! : `r${i}@test` })),
+    };
+    const wideWork = (n: number): Work => ({
+      kind: 'message',
+      agent: sameShard[0]!,
+      delivery: { id: `wide>${n}`, messageId: 'wide', receiver: sameShard[0]!, message: wideMessage, acceptedAt: 0 },
+    });
     const seesForty = (r: WorkResult, what: string): void => {
       assert.equal(r.status, 'ok', what);
       assert.match(content(r)[0] ?? '', new RegExp(`${RECEIVER_COUNT_PARAM}.40`), `${what}: the agent sees 40 receivers`);
@@ -139,7 +167,10 @@ describe('ShardPool', () => {
 
     // The recreated shard runs its agents again (fresh instances: in-memory state is gone).
     const again = await pool.deliver([work(sameShard[0]!, 'count'), work('spinner@test', 'echo:back'), work(otherShard[0]!, 'count')]);
-    assert.deepEqual(again.map((r) => r.status), ['ok', 'ok', 'ok']);
+    assert.deepEqual(
+      again.map((r) => r.status),
+      ['ok', 'ok', 'ok'],
+    );
     assert.deepEqual(content(again[0]!), ['1']);
     assert.deepEqual(content(again[1]!), ['back']);
     seesForty((await pool.deliver([wideWork(3)]))[0]!, 'the same wide message after the reset');
@@ -160,7 +191,10 @@ describe('ShardPool', () => {
     assert.equal(r!.status === 'crashed' && r!.kind, 'unavailable', 'answered for a retry, never lost');
     assert.equal(pool.handOffResyncs, before + 1);
     assert.equal(resyncs.length, 1);
-    assert.ok(resyncs[0]!.type === 'hand-off-resync' && resyncs[0]!.code === 'sandbox.shard.internal' && /clone/i.test(resyncs[0]!.message), JSON.stringify(resyncs[0]));
+    assert.ok(
+      resyncs[0]!.type === 'hand-off-resync' && resyncs[0]!.code === 'sandbox.shard.internal' && /clone/i.test(resyncs[0]!.message),
+      JSON.stringify(resyncs[0]),
+    );
     assert.deepEqual(content((await pool.deliver([work(target, 'echo:after')]))[0]!), ['after']);
   });
 
@@ -168,7 +202,12 @@ describe('ShardPool', () => {
     const victim = (await pool.metrics()).find((m) => m.state === 'running')!;
     const t0 = performance.now();
     await assert.rejects(
-      pool.deploy({ name: 'slow-init@test', artifact: probe, limits: { ...limits, fuelPerInit: 1e12, wallClockMs: 100 }, config: { 'spin-init': '1' } }),
+      pool.deploy({
+        name: 'slow-init@test',
+        artifact: probe,
+        limits: { ...limits, fuelPerInit: 1e12, wallClockMs: 100 },
+        config: { 'spin-init': '1' },
+      }),
       (e: { code?: string }) => e.code === 'sandbox.agent.init-timeout',
     );
     assert.ok(performance.now() - t0 < 5_000);
@@ -178,7 +217,12 @@ describe('ShardPool', () => {
   });
 
   it('timeouts count against the restart policy: a looping agent ends failed and stops costing anything', async () => {
-    await pool.deploy({ name: 'looper@test', artifact: probe, limits: { ...limits, fuelPerMessage: 1e11, wallClockMs: 200 }, restartPolicy: { maxRestarts: 1, windowMs: 60_000 } });
+    await pool.deploy({
+      name: 'looper@test',
+      artifact: probe,
+      limits: { ...limits, fuelPerMessage: 1e11, wallClockMs: 200 },
+      restartPolicy: { maxRestarts: 1, windowMs: 60_000 },
+    });
     const first = await pool.deliver([work('looper@test', 'spin')]);
     assert.equal(first[0]!.status === 'crashed' && first[0]!.kind, 'timeout');
     const second = await pool.deliver([work('looper@test', 'spin')]);
@@ -186,7 +230,10 @@ describe('ShardPool', () => {
     assert.equal(pool.state('looper@test'), 'failed');
     assert.ok(events.some((e) => e.type === 'agent-failed' && e.agent === 'looper@test'));
     const third = await pool.deliver([work('looper@test', 'spin'), timer('looper@test', 'x')]);
-    assert.deepEqual(third.map((r) => r.status), ['not-running', 'not-running']);
+    assert.deepEqual(
+      third.map((r) => r.status),
+      ['not-running', 'not-running'],
+    );
     const [m] = await pool.metrics('looper@test');
     assert.equal(m!.memoryPages, 0);
     assert.equal(m!.state, 'failed');
@@ -194,9 +241,16 @@ describe('ShardPool', () => {
 });
 
 describe('Shard: wide messages kept across batches, on the real worker (decision 2003)', () => {
-  const wide = (tag: string): AclMessage => ({ ...message('nobody@test', tag), receivers: Array.from({ length: 40 }, (_, i) => ({ name: `r${i}@test` })) });
+  const wide = (tag: string): AclMessage => ({
+    ...message('nobody@test', tag),
+    receivers: Array.from({ length: 40 }, (_, i) => ({ name: `r${i}@test` })),
+  });
   // One agent per item (none deployed): a not-running agent's later items in a batch would be skipped.
-  const to = (m: AclMessage, n: number): Work => ({ kind: 'message', agent: `nobody-${n}@test`, delivery: { id: `${m.content}>${n}`, messageId: m.content!, receiver: `nobody-${n}@test`, message: m, acceptedAt: 0 } });
+  const to = (m: AclMessage, n: number): Work => ({
+    kind: 'message',
+    agent: `nobody-${n}@test`,
+    delivery: { id: `${m.content}>${n}`, messageId: m.content!, receiver: `nobody-${n}@test`, message: m, acceptedAt: 0 },
+  });
   let shard: Shard;
   const resyncs: Error[] = [];
 
@@ -204,12 +258,19 @@ describe('Shard: wide messages kept across batches, on the real worker (decision
     // The settings a pool gives its shards (shard-pool.ts), from a real engine.
     const engine = testEngine();
     const settings = engine.shardSettings();
-    shard = new Shard(7, settings, {
-      wallClockMs: () => 10_000,
-      onStuck: () => assert.fail('nothing runs here'),
-      onWorkerFailure: (_s, err) => assert.fail(err),
-      onHandOffResync: (_s, err) => void resyncs.push(err),
-    }, 50, undefined, new SharedArrayBuffer(4));
+    shard = new Shard(
+      7,
+      settings,
+      {
+        wallClockMs: () => 10_000,
+        onStuck: () => assert.fail('nothing runs here'),
+        onWorkerFailure: (_s, err) => assert.fail(err),
+        onHandOffResync: (_s, err) => void resyncs.push(err),
+      },
+      50,
+      undefined,
+      new SharedArrayBuffer(4),
+    );
   });
 
   after(async () => {
@@ -219,25 +280,43 @@ describe('Shard: wide messages kept across batches, on the real worker (decision
   it('resynchronises synchronously when a batch cannot be posted, so the next batch defines its wide message again', async () => {
     const first = wide('first');
     // No agent is deployed: every item comes back not-running, but only after the worker decoded the whole batch.
-    assert.deepEqual((await shard.deliver([to(first, 1)])).map((r) => r.status), ['not-running']);
-    assert.deepEqual((await shard.deliver([to(first, 2)])).map((r) => r.status), ['not-running']);
+    assert.deepEqual(
+      (await shard.deliver([to(first, 1)])).map((r) => r.status),
+      ['not-running'],
+    );
+    assert.deepEqual(
+      (await shard.deliver([to(first, 2)])).map((r) => r.status),
+      ['not-running'],
+    );
     // This batch defines `second` (a new key) but never reaches the worker.
     const second = wide('second');
     const bad = { ...to(wide('bad'), 0) } as Work & { kind: 'message' };
-    bad.delivery = { ...bad.delivery, message: { ...bad.delivery.message, sender: { name: 'odd@test', userParams: { 'X-f': (() => 1) as unknown as string } } } };
+    bad.delivery = {
+      ...bad.delivery,
+      message: { ...bad.delivery.message, sender: { name: 'odd@test', userParams: { 'X-f': (() => 1) as unknown as string } } },
+    };
     const dropped = shard.deliver([to(second, 1), bad]);
     assert.equal(resyncs.length, 1, 'resynchronised before deliver returned');
     // Queued before the drop's rejection is seen: it must not refer to `second` by a key the worker never got.
     const next = shard.deliver([to(second, 2), to(first, 3)]);
     await assert.rejects(dropped, /clone/i);
-    assert.deepEqual((await next).map((r) => r.status), ['not-running', 'not-running']);
-    assert.deepEqual((await shard.deliver([to(second, 3), to(first, 4)])).map((r) => r.status), ['not-running', 'not-running']);
+    assert.deepEqual(
+      (await next).map((r) => r.status),
+      ['not-running', 'not-running'],
+    );
+    assert.deepEqual(
+      (await shard.deliver([to(second, 3), to(first, 4)])).map((r) => r.status),
+      ['not-running', 'not-running'],
+    );
     assert.equal(resyncs.length, 1);
   });
 
   it('a batch the worker refuses (the sides disagree) resynchronises: typed code to the hook, and the next batch decodes', async () => {
     const m = wide('kept');
-    assert.deepEqual((await shard.deliver([to(m, 1)])).map((r) => r.status), ['not-running']);
+    assert.deepEqual(
+      (await shard.deliver([to(m, 1)])).map((r) => r.status),
+      ['not-running'],
+    );
     // Behind the bus side's back, a batch with only a forget-all header empties the worker's store.
     await shard.request({ op: 'deliver', batchId: 515_151, batch: [1, 0, 0, 0] });
     const before = resyncs.length;
@@ -245,8 +324,14 @@ describe('Shard: wide messages kept across batches, on the real worker (decision
     assert.equal(resyncs.length, before + 1);
     assert.ok(resyncs.at(-1) instanceof SandboxError && (resyncs.at(-1) as SandboxError).code === 'sandbox.shard.hand-off');
     // Both sides started over: the message is defined again and every later batch decodes.
-    assert.deepEqual((await shard.deliver([to(m, 3)])).map((r) => r.status), ['not-running']);
-    assert.deepEqual((await shard.deliver([to(m, 4)])).map((r) => r.status), ['not-running']);
+    assert.deepEqual(
+      (await shard.deliver([to(m, 3)])).map((r) => r.status),
+      ['not-running'],
+    );
+    assert.deepEqual(
+      (await shard.deliver([to(m, 4)])).map((r) => r.status),
+      ['not-running'],
+    );
     assert.equal(resyncs.length, before + 1);
   });
 

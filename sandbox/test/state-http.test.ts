@@ -44,20 +44,27 @@ for (const binding of ['auto', 'jco'] as const) {
 
     before(() => {
       let ids = 0;
-      sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }), newId: () => `id-${++ids}`, clock: () => 1_700_000_000_000 });
+      sandbox = new Sandbox({
+        engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }),
+        newId: () => `id-${++ids}`,
+        clock: () => 1_700_000_000_000,
+      });
     });
 
     it('reads its own writes in the same call, hands them back, and sees them committed in the next call', async () => {
       const a = await deploy({ state: { entries: [['seed', 'from-store']] } });
       const r = run(a, 'get:seed;set:x=1;get:x;set:x=2;get:x;del:seed;get:seed;keys:');
       assert.deepEqual(answer(r), ['from-store', 'ok', '1', 'ok', '2', 'ok', 'none', '[x]']);
-      assert.deepEqual(r.stateWrites, [{ key: 'x', value: '2' }, { key: 'seed', value: null }]);
+      assert.deepEqual(r.stateWrites, [
+        { key: 'x', value: '2' },
+        { key: 'seed', value: null },
+      ]);
       const next = run(a, 'get:x;get:seed;keys:');
       assert.deepEqual(answer(next), ['2', 'none', '[x]']);
       assert.deepEqual(next.stateWrites, []);
     });
 
-    it('a crash discards the call\'s writes: the retry on a fresh instance sees the old value', async () => {
+    it("a crash discards the call's writes: the retry on a fresh instance sees the old value", async () => {
       const a = await deploy();
       answer(run(a, 'set:k=old'));
       const crashed = run(a, 'set:k=new;get:k;trap');
@@ -80,17 +87,41 @@ for (const binding of ['auto', 'jco'] as const) {
 
     it('refuses over its limits with typed errors the agent sees, counted as state refusals', async () => {
       const a = await deploy({ state: { entries: [], limits: { maxKeyBytes: 8, maxValueBytes: 10, maxTotalBytes: 30, maxKeys: 3 } } });
-      const got = answer(run(a, 'set:much-too-long=1;set:k=12345678901;set:k1=1234567890;set:k2=1234567890;set:k3=1234567890;set:k3=1;set:k4=1;set:tab\tkey=1;set:=1'));
-      assert.deepEqual(got.map((g) => g.split(':').slice(0, 2).join(':')), [
-        'err:invalid-key', 'err:value-too-large', 'ok', 'ok', 'err:quota-exceeded', 'ok', 'err:quota-exceeded', 'err:invalid-key', 'err:invalid-key',
-      ]);
+      const got = answer(
+        run(
+          a,
+          'set:much-too-long=1;set:k=12345678901;set:k1=1234567890;set:k2=1234567890;set:k3=1234567890;set:k3=1;set:k4=1;set:tab\tkey=1;set:=1',
+        ),
+      );
+      assert.deepEqual(
+        got.map((g) => g.split(':').slice(0, 2).join(':')),
+        [
+          'err:invalid-key',
+          'err:value-too-large',
+          'ok',
+          'ok',
+          'err:quota-exceeded',
+          'ok',
+          'err:quota-exceeded',
+          'err:invalid-key',
+          'err:invalid-key',
+        ],
+      );
       assert.match(got[4]!, /36 bytes, more than its 30/);
       assert.match(got[6]!, /4 keys, more than its 3/);
       assert.equal(sandbox.agent(a)!.refusals().state, 6);
     });
 
-    it('keeps the runtime\'s reserved keys invisible and unwritable, and out of the agent\'s quotas', async () => {
-      const a = await deploy({ state: { entries: [['\u0000http/old', 'x'.repeat(100)], ['a', '1']], limits: { maxTotalBytes: 10 } } });
+    it("keeps the runtime's reserved keys invisible and unwritable, and out of the agent's quotas", async () => {
+      const a = await deploy({
+        state: {
+          entries: [
+            ['\u0000http/old', 'x'.repeat(100)],
+            ['a', '1'],
+          ],
+          limits: { maxTotalBytes: 10 },
+        },
+      });
       const got = answer(run(a, 'keys:;get:\u0000http/old;set:\u0000http/old=mine;del:\u0000http/old;set:b=2'));
       assert.equal(got[0], '[a]');
       assert.equal(got[1], 'none');
@@ -100,16 +131,30 @@ for (const binding of ['auto', 'jco'] as const) {
       assert.deepEqual(new Map(sandbox.agent(a)!.stateEntries()).get('\u0000http/old'), 'x'.repeat(100));
     });
 
-    it('turns an allowed fetch into an HttpCall with its pending-call record in the same call\'s state writes', async () => {
+    it("turns an allowed fetch into an HttpCall with its pending-call record in the same call's state writes", async () => {
       const a = await deploy({ http: policy });
       const r = run(a, 'fetch:get https://API.example.com/v1/q ctx-7;set:after=1');
       const [id, ok] = answer(r);
       assert.match(id!, /^id:id-\d+$/);
       assert.equal(ok, 'ok');
       const callId = id!.slice(3);
-      assert.deepEqual(r.http, [{ id: callId, request: { method: 'GET', url: 'https://api.example.com/v1/q', headers: [['Accept', 'text/plain']], context: 'ctx-7' } }]);
+      assert.deepEqual(r.http, [
+        {
+          id: callId,
+          request: { method: 'GET', url: 'https://api.example.com/v1/q', headers: [['Accept', 'text/plain']], context: 'ctx-7' },
+        },
+      ]);
       assert.deepEqual(r.stateWrites, [
-        { key: `\u0000http/${callId}`, value: JSON.stringify({ method: 'GET', url: 'https://api.example.com/v1/q', context: 'ctx-7', conversationId: 'conv-1', at: 1_700_000_000_000 }) },
+        {
+          key: `\u0000http/${callId}`,
+          value: JSON.stringify({
+            method: 'GET',
+            url: 'https://api.example.com/v1/q',
+            context: 'ctx-7',
+            conversationId: 'conv-1',
+            at: 1_700_000_000_000,
+          }),
+        },
         { key: 'after', value: '1' },
       ]);
       assert.deepEqual(answer(run(a, 'keys:')), ['[after]'], 'the pending record is committed but hidden');
@@ -120,12 +165,29 @@ for (const binding of ['auto', 'jco'] as const) {
 
     it('refuses fetches with typed errors: denied, invalid request, calls per handling', async () => {
       const none = await deploy();
-      assert.match(answer(run(none, 'fetch:GET https://api.example.com/'))[0]!, /^err:denied:this agent may not make HTTP calls: its deployment has no HTTP policy/);
+      assert.match(
+        answer(run(none, 'fetch:GET https://api.example.com/'))[0]!,
+        /^err:denied:this agent may not make HTTP calls: its deployment has no HTTP policy/,
+      );
       const a = await deploy({ http: policy });
-      const got = answer(run(a, 'fetch:GET https://other.example.com/;fetch:POST https://api.example.com/;fetch:TRACE https://api.example.com/;fetch:GET notaurl;fetch:GET https://api.example.com/1;fetch:GET https://api.example.com/2;fetch:GET https://api.example.com/3'));
-      assert.deepEqual(got.map((g) => g.split(':').slice(0, 2).join(':')), [
-        'err:denied', 'err:denied', 'err:invalid-request', 'err:invalid-request', 'id:id-' + got[4]!.slice(6), 'id:id-' + got[5]!.slice(6), 'err:quota-exceeded',
-      ]);
+      const got = answer(
+        run(
+          a,
+          'fetch:GET https://other.example.com/;fetch:POST https://api.example.com/;fetch:TRACE https://api.example.com/;fetch:GET notaurl;fetch:GET https://api.example.com/1;fetch:GET https://api.example.com/2;fetch:GET https://api.example.com/3',
+        ),
+      );
+      assert.deepEqual(
+        got.map((g) => g.split(':').slice(0, 2).join(':')),
+        [
+          'err:denied',
+          'err:denied',
+          'err:invalid-request',
+          'err:invalid-request',
+          'id:id-' + got[4]!.slice(6),
+          'id:id-' + got[5]!.slice(6),
+          'err:quota-exceeded',
+        ],
+      );
       assert.match(got[0]!, /host other\.example\.com is not on the agent's allow-list/);
       assert.match(got[6]!, /at most 2 HTTP calls per handling/);
       assert.equal(sandbox.agent(a)!.refusals().http, 5);
@@ -160,10 +222,17 @@ for (const binding of ['auto', 'jco'] as const) {
       const name = `rewired-${path}@test`;
       await sandbox.deploy({ name, artifact: await rewiredStatefulComponent(), limits: { memoryPages: 64 }, http: policy });
       assert.equal(sandbox.metrics(name)!.path, 'jco', 'a rewired component is not the canonical encoding: never direct');
-      for (const [command, fn] of [['set:a=1', 'state.set'], ['get:a', 'state.get'], ['fetch:GET https://api.example.com/', 'http.fetch']] as const) {
+      for (const [command, fn] of [
+        ['set:a=1', 'state.set'],
+        ['get:a', 'state.get'],
+        ['fetch:GET https://api.example.com/', 'http.fetch'],
+      ] as const) {
         const r = run(name, command);
         assert.equal(r.status, 'crashed');
-        assert.match(r.status === 'crashed' ? r.message : '', new RegExp(`^${fn.replace('.', '\\.')}: reached through a core import the sandbox does not guard`));
+        assert.match(
+          r.status === 'crashed' ? r.message : '',
+          new RegExp(`^${fn.replace('.', '\\.')}: reached through a core import the sandbox does not guard`),
+        );
         assert.deepEqual([r.stateWrites, r.http], [[], []]);
       }
     });
@@ -195,19 +264,41 @@ describe('state and http from a JavaScript agent (jco path)', () => {
   before(async () => {
     js = await jsProbe('stateful');
     let ids = 0;
-    sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE }), newId: () => `id-${++ids}`, clock: () => 1_700_000_000_000 });
+    sandbox = new Sandbox({
+      engine: new Engine({ cacheDir: TEST_ENGINE_CACHE }),
+      newId: () => `id-${++ids}`,
+      clock: () => 1_700_000_000_000,
+    });
   });
 
   it('buffers, commits, discards on a crash, and refuses with typed errors', async () => {
-    const a = await deploy({ state: { entries: [['seed', 's'], ['\u0000http/old', '{}']], limits: { maxKeyBytes: 8 } }, config: { read: 'seed' }, http: policy });
-    assert.deepEqual(answer(run(a, 'init')), ['get=s,set=err:read-only:state cannot be written during init (it is only read there): write it while handling a message or a timer']);
-    const r = run(a, 'set:x=1;get:x;keys:;set:much-too-long=1;fetch:GET https://api.example.com/v1 c;fetch:GET https://elsewhere.example.com/');
+    const a = await deploy({
+      state: {
+        entries: [
+          ['seed', 's'],
+          ['\u0000http/old', '{}'],
+        ],
+        limits: { maxKeyBytes: 8 },
+      },
+      config: { read: 'seed' },
+      http: policy,
+    });
+    assert.deepEqual(answer(run(a, 'init')), [
+      'get=s,set=err:read-only:state cannot be written during init (it is only read there): write it while handling a message or a timer',
+    ]);
+    const r = run(
+      a,
+      'set:x=1;get:x;keys:;set:much-too-long=1;fetch:GET https://api.example.com/v1 c;fetch:GET https://elsewhere.example.com/',
+    );
     const got = answer(r);
     assert.deepEqual(got.slice(0, 3), ['ok', '1', '[seed,x]']);
     assert.match(got[3]!, /^err:invalid-key:/);
     assert.match(got[4]!, /^id:id-\d+$/);
     assert.match(got[5]!, /^err:denied:host elsewhere\.example\.com/);
-    assert.deepEqual(r.stateWrites.map((w) => w.key), ['x', `\u0000http/${got[4]!.slice(3)}`]);
+    assert.deepEqual(
+      r.stateWrites.map((w) => w.key),
+      ['x', `\u0000http/${got[4]!.slice(3)}`],
+    );
     assert.equal(r.http.length, 1);
     const crashed = run(a, 'set:x=2;trap');
     assert.equal(crashed.status, 'crashed');

@@ -33,12 +33,24 @@ after(async () => {
 describe('state through the ShardPool', () => {
   it('hands back state writes and HTTP calls from the shard, and keeps the committed view across a shard reset', async () => {
     const name = 'pooled@test';
-    await pool.deploy({ name, artifact: bytes, limits, state: { entries: [['a', 'deployed']] }, http: { ...DEFAULT_HTTP_POLICY, allow: [{ host: 'api.example.com' }] } });
+    await pool.deploy({
+      name,
+      artifact: bytes,
+      limits,
+      state: { entries: [['a', 'deployed']] },
+      http: { ...DEFAULT_HTTP_POLICY, allow: [{ host: 'api.example.com' }] },
+    });
     const [r] = await pool.deliver([work(name, 'set:a=committed;fetch:GET https://api.example.com/x')]);
     const [, id] = answer(r!);
     const callId = id!.slice(3);
-    assert.deepEqual(r!.http.map((c) => [c.id, c.request.url]), [[callId, 'https://api.example.com/x']]);
-    assert.deepEqual(r!.stateWrites.map((w) => w.key), ['a', `\u0000http/${callId}`]);
+    assert.deepEqual(
+      r!.http.map((c) => [c.id, c.request.url]),
+      [[callId, 'https://api.example.com/x']],
+    );
+    assert.deepEqual(
+      r!.stateWrites.map((w) => w.key),
+      ['a', `\u0000http/${callId}`],
+    );
 
     const [stuck] = await pool.deliver([work(name, 'set:a=lost;spin')]);
     assert.equal(stuck!.status, 'crashed');
@@ -54,7 +66,13 @@ describe('state through the ShardPool', () => {
     const name = 'reset@test';
     await pool.deploy({ name, artifact: bytes, limits });
     answer((await pool.deliver([work(name, 'set:v=1')]))[0]!);
-    assert.equal(await pool.resetState(name, [['v', 'from-store'], ['w', '2']]), true);
+    assert.equal(
+      await pool.resetState(name, [
+        ['v', 'from-store'],
+        ['w', '2'],
+      ]),
+      true,
+    );
     assert.deepEqual(answer((await pool.deliver([work(name, 'get:v;keys:')]))[0]!), ['from-store', '[v,w]']);
     // Work in flight when the upgrade is asked for: its writes reach the new version too.
     const inFlight = pool.deliver([work(name, 'set:w=3')]);
@@ -66,7 +84,7 @@ describe('state through the ShardPool', () => {
     assert.equal(m.refusals.state, 0);
   });
 
-  it('resetState answers false for an agent undeployed while the reset is in flight (the shard\'s answer, not the pool\'s copy)', async () => {
+  it("resetState answers false for an agent undeployed while the reset is in flight (the shard's answer, not the pool's copy)", async () => {
     const name = 'gone@test';
     await pool.deploy({ name, artifact: bytes, limits });
     const resetting = pool.resetState(name, [['v', 'rewound']]);

@@ -18,7 +18,10 @@ describe('state view', () => {
     assert.equal(v.delete('a'), null);
     assert.equal(v.get('b'), '2');
     assert.equal(v.get('a'), undefined);
-    assert.deepEqual(v.commit(), [{ key: 'b', value: '2' }, { key: 'a', value: null }]);
+    assert.deepEqual(v.commit(), [
+      { key: 'b', value: '2' },
+      { key: 'a', value: null },
+    ]);
     assert.deepEqual(v.entries(), [['b', '2']]);
     v.begin(false);
     v.set('b', 'changed');
@@ -74,7 +77,13 @@ describe('state view', () => {
 
   it('keeps reserved keys in the view but hides them from get and keys and leaves them out of the quotas', () => {
     const big = 'r'.repeat(100);
-    const v = new StateView([['\u0000http/1', big], ['a', '1']], { maxTotalBytes: 10, maxKeys: 2 });
+    const v = new StateView(
+      [
+        ['\u0000http/1', big],
+        ['a', '1'],
+      ],
+      { maxTotalBytes: 10, maxKeys: 2 },
+    );
     v.begin(false);
     assert.equal(v.get('\u0000http/1'), undefined);
     assert.deepEqual(v.keys('', undefined, 10).keys, ['a']);
@@ -82,13 +91,25 @@ describe('state view', () => {
     assert.equal(v.set('b', '2'), null, 'the 100-byte reserved entry does not count');
     v.putReserved('\u0000http/2', 'pending');
     assert.throws(() => v.putReserved('plain', 'x'), TypeError);
-    assert.deepEqual(v.commit(), [{ key: 'b', value: '2' }, { key: '\u0000http/2', value: 'pending' }]);
+    assert.deepEqual(v.commit(), [
+      { key: 'b', value: '2' },
+      { key: '\u0000http/2', value: 'pending' },
+    ]);
     assert.deepEqual(new Map(v.entries()).get('\u0000http/2'), 'pending');
     assert.deepEqual(v.usage(), { bytes: 4, keys: 2 });
   });
 
   it('lists keys in UTF-8 byte order, by prefix, paged with start-after, capped by maxListLimit', () => {
-    const v = new StateView([['b', '1'], ['a/2', '1'], ['a/1', '1'], ['\uffff', '1'], ['😀', '1']], { maxListLimit: 2 });
+    const v = new StateView(
+      [
+        ['b', '1'],
+        ['a/2', '1'],
+        ['a/1', '1'],
+        ['\uffff', '1'],
+        ['😀', '1'],
+      ],
+      { maxListLimit: 2 },
+    );
     v.begin(false);
     v.set('a/0', 'new');
     v.delete('a/2');
@@ -106,43 +127,49 @@ describe('state view', () => {
       fc.record({ t: fc.constant('commit' as const) }),
       fc.record({ t: fc.constant('discard' as const) }),
     );
-    fc.assert(fc.property(fc.array(op, { maxLength: 40 }), fc.constantFrom('', 'b', 'a'), (ops, prefix) => {
-      const v = new StateView();
-      v.begin(false);
-      let committed = new Map<string, string>();
-      let current = new Map<string, string>();
-      for (const o of ops) {
-        if (o.t === 'set') {
-          assert.equal(v.set(o.k, o.v), null);
-          current.set(o.k, o.v);
-        } else if (o.t === 'del') {
-          assert.equal(v.delete(o.k), null);
-          current.delete(o.k);
-        } else if (o.t === 'commit') {
-          const writes = v.commit();
-          for (const w of writes) assert.notEqual(committed.get(w.key) ?? null, w.value, 'no write that changes nothing');
-          committed = new Map(current);
-        } else {
-          v.discard();
-          current = new Map(committed);
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), fc.constantFrom('', 'b', 'a'), (ops, prefix) => {
+        const v = new StateView();
+        v.begin(false);
+        let committed = new Map<string, string>();
+        let current = new Map<string, string>();
+        for (const o of ops) {
+          if (o.t === 'set') {
+            assert.equal(v.set(o.k, o.v), null);
+            current.set(o.k, o.v);
+          } else if (o.t === 'del') {
+            assert.equal(v.delete(o.k), null);
+            current.delete(o.k);
+          } else if (o.t === 'commit') {
+            const writes = v.commit();
+            for (const w of writes) assert.notEqual(committed.get(w.key) ?? null, w.value, 'no write that changes nothing');
+            committed = new Map(current);
+          } else {
+            v.discard();
+            current = new Map(committed);
+          }
+          for (const k of ['a', 'b', 'é', 'z']) assert.equal(v.get(k), current.get(k));
+          const want = [...current.keys()].filter((k) => k.startsWith(prefix)).sort(utf8Compare);
+          assert.deepEqual(v.keys(prefix, undefined, 100).keys, want);
+          if (want.length > 1) assert.deepEqual(v.keys(prefix, want[0], 100).keys, want.slice(1));
         }
-        for (const k of ['a', 'b', 'é', 'z']) assert.equal(v.get(k), current.get(k));
-        const want = [...current.keys()].filter((k) => k.startsWith(prefix)).sort(utf8Compare);
-        assert.deepEqual(v.keys(prefix, undefined, 100).keys, want);
-        if (want.length > 1) assert.deepEqual(v.keys(prefix, want[0], 100).keys, want.slice(1));
-      }
-      v.commit();
-      assert.deepEqual(new Map(v.entries()), current);
-      let bytes = 0;
-      for (const [k, val] of current) bytes += Buffer.byteLength(k) + Buffer.byteLength(val);
-      assert.deepEqual(v.usage(), { bytes, keys: current.size });
-    }), { numRuns: 300 });
+        v.commit();
+        assert.deepEqual(new Map(v.entries()), current);
+        let bytes = 0;
+        for (const [k, val] of current) bytes += Buffer.byteLength(k) + Buffer.byteLength(val);
+        assert.deepEqual(v.usage(), { bytes, keys: current.size });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('compares strings in UTF-8 byte order and validates keys', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (a, b) => {
-      assert.equal(Math.sign(compareUtf8Order(a, b)), Math.sign(utf8Compare(a, b)));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (a, b) => {
+        assert.equal(Math.sign(compareUtf8Order(a, b)), Math.sign(utf8Compare(a, b)));
+      }),
+      { numRuns: 500 },
+    );
     assert.equal(invalidKeyReason('ok', 256), null);
     assert.match(invalidKeyReason('x'.repeat(257), 256)!, /longer than 256/);
   });

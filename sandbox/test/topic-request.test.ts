@@ -8,12 +8,14 @@ describe('checkSubscribe', () => {
   it('accepts a name alone, or with a filter parsed into its typed form', () => {
     assert.deepEqual(checkSubscribe('market.prices', undefined), { ok: true, topic: 'market.prices' });
     assert.deepEqual(checkSubscribe('alerts/eu', '{"all":[{"field":"X-region","match":{"prefix":"eu-"}}]}'), {
-      ok: true, topic: 'alerts/eu', filter: { all: [{ field: 'X-region', match: { prefix: 'eu-' } }] },
+      ok: true,
+      topic: 'alerts/eu',
+      filter: { all: [{ field: 'X-region', match: { prefix: 'eu-' } }] },
     });
     assert.deepEqual(checkSubscribe('t', '{"all":[]}'), { ok: true, topic: 't', filter: { all: [] } });
   });
 
-  it('refuses a topic outside the deployment\'s allow-list before reading the filter, marked as such (decision 2050)', () => {
+  it("refuses a topic outside the deployment's allow-list before reading the filter, marked as such (decision 2050)", () => {
     const allowed = parseTopicPatterns(['jobs.*', 'alerts']);
     assert.deepEqual(checkSubscribe('jobs.eu', undefined, allowed), { ok: true, topic: 'jobs.eu' });
     assert.deepEqual(checkSubscribe('alerts', undefined, allowed), { ok: true, topic: 'alerts' });
@@ -22,7 +24,10 @@ describe('checkSubscribe', () => {
     if (!r.ok) {
       assert.equal(r.refusal.kind, 'invalid-name');
       assert.equal(r.refusal.notAllowed, true);
-      assert.match(r.refusal.message, /^topic: this agent may not subscribe to "payments": its deployment allows jobs\.\*,alerts \(.*--topics/);
+      assert.match(
+        r.refusal.message,
+        /^topic: this agent may not subscribe to "payments": its deployment allows jobs\.\*,alerts \(.*--topics/,
+      );
     }
     const none = checkSubscribe('alerts', undefined, parseTopicPatterns([]));
     assert.ok(!none.ok && /allows no topic/.test(none.refusal.message));

@@ -42,7 +42,12 @@ for (const binding of ['auto', 'jco'] as const) {
 
     before(async () => {
       sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }), newId: () => 'id' });
-      await sandbox.deploy({ name: agent, artifact, limits: { fuelPerMessage: 20_000_000, memoryPages: 32 }, config: { subscribe: 'boot' } });
+      await sandbox.deploy({
+        name: agent,
+        artifact,
+        limits: { fuelPerMessage: 20_000_000, memoryPages: 32 },
+        config: { subscribe: 'boot' },
+      });
     });
 
     it(`runs on the ${path} path; its calls return typed errors and hand back the accepted changes in order`, () => {
@@ -57,16 +62,23 @@ for (const binding of ['auto', 'jco'] as const) {
       assert.equal(logs[4], 'unsub jobs: ok');
       assert.equal(logs[5], 'sub plain: ok');
       assert.deepEqual(r.directory, [
-        { kind: 'subscribe-topic', topic: 'jobs', filter: { all: [
-          { field: 'performative', match: { in: ['cfp', 'propose'] } }, { field: 'X-region', match: { prefix: 'eu-' } },
-        ] } },
+        {
+          kind: 'subscribe-topic',
+          topic: 'jobs',
+          filter: {
+            all: [
+              { field: 'performative', match: { in: ['cfp', 'propose'] } },
+              { field: 'X-region', match: { prefix: 'eu-' } },
+            ],
+          },
+        },
         { kind: 'unsubscribe-topic', topic: 'jobs' },
         { kind: 'subscribe-topic', topic: 'plain' },
       ]);
       outcomes[path] = { logs, directory: r.directory };
     });
 
-    it('a trap hands back none of the call\'s changes', () => {
+    it("a trap hands back none of the call's changes", () => {
       const r = sandbox.run(work(agent, 'sub lost\ncrash'));
       assert.equal(r.status, 'crashed');
       assert.deepEqual(r.directory, []);

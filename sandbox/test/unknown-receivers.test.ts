@@ -78,7 +78,12 @@ for (const binding of ['auto', 'jco'] as const) {
 
     it('is refused at its second send while the epoch holds, and sent again once it moves', async () => {
       const routing = new RoutingEpoch();
-      const sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }), newId: () => 'id', clock: () => 1_700_000_000_000, routing });
+      const sandbox = new Sandbox({
+        engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }),
+        newId: () => 'id',
+        clock: () => 1_700_000_000_000,
+        routing,
+      });
       const agent = `flood-${binding}@test`;
       await sandbox.deploy({ name: agent, artifact: bytes, limits: { memoryPages: MEMORY_CAP_PAGES, maxOutbox: 20 } });
       const first = sandbox.run(work(agent, ATTACKS.sendFlood));
@@ -98,7 +103,11 @@ for (const binding of ['auto', 'jco'] as const) {
     });
 
     it('refuses nothing without a routing epoch (a sandbox the bus tells nothing)', async () => {
-      const sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }), newId: () => 'id', clock: () => 1_700_000_000_000 });
+      const sandbox = new Sandbox({
+        engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }),
+        newId: () => 'id',
+        clock: () => 1_700_000_000_000,
+      });
       const agent = `plain-${binding}@test`;
       await sandbox.deploy({ name: agent, artifact: bytes, limits: { memoryPages: MEMORY_CAP_PAGES, maxOutbox: 20 } });
       sandbox.noteUnknownReceiver(agent, 'b@p', 0);

@@ -24,7 +24,7 @@ function withImports(extra: [string, Extern][]): DecodedComponent {
 }
 
 describe('decoder', () => {
-  it('reads a wit-component encoding: top-level modules, utf16 lifts, the contract\'s interfaces', () => {
+  it("reads a wit-component encoding: top-level modules, utf16 lifts, the contract's interfaces", () => {
     assert.equal(asDecoded.coreModules.length, 3);
     assert.ok(asDecoded.canon.filter((c) => c.op === 'lift').every((c) => c.stringEncoding === 'utf16' && c.realloc));
     assert.ok(asDecoded.imports.has(HOST_INTERFACE));
@@ -61,7 +61,10 @@ describe('checkWorld', () => {
       contract,
       WASI_SUPPORT,
     );
-    assert.deepEqual(report.issues.map((i) => i.subject), ['acme:db/query@1.0.0', 'wasi:http/outgoing-handler@0.2.3', 'wasi:cli/environment@0.3.0']);
+    assert.deepEqual(
+      report.issues.map((i) => i.subject),
+      ['acme:db/query@1.0.0', 'wasi:http/outgoing-handler@0.2.3', 'wasi:cli/environment@0.3.0'],
+    );
     assert.match(report.issues[1]!.problem, /does not provide/);
     assert.match(report.issues[2]!.problem, /WASI 0\.3\.0; the sandbox provides WASI 0\.2\.x/);
     assert.deepEqual(report.wasiImports, ['wasi:cli/environment@0.2.1']);
@@ -80,6 +83,9 @@ describe('checkWorld', () => {
       exports: new Map([[GUEST_INTERFACE, { sort: 'instance', type: { k: 'instance', exports } }]]),
     };
     const subjects = checkWorld(d, contract, WASI_SUPPORT).issues.map((i) => `${i.subject} ${i.problem}`);
-    assert.deepEqual(subjects, [`${HOST_INTERFACE}#spawn-process is not part of the contract`, `${GUEST_INTERFACE}#on-timer is not exported`]);
+    assert.deepEqual(subjects, [
+      `${HOST_INTERFACE}#spawn-process is not part of the contract`,
+      `${GUEST_INTERFACE}#on-timer is not exported`,
+    ]);
   });
 });

@@ -16,7 +16,8 @@ async function openssl(args, cwd) {
   const r = await run('openssl', args, { cwd }).catch((e) => ({ code: -1, output: e.message }));
   if (r.code !== 0) {
     throw new InfraError('infra.certs.openssl-failed', `openssl ${args[0]} failed`, {
-      context: { args: args.join(' ') }, hint: r.output.split('\n').slice(-8).join('\n') || 'is openssl installed? (Debian: apt-get install openssl)',
+      context: { args: args.join(' ') },
+      hint: r.output.split('\n').slice(-8).join('\n') || 'is openssl installed? (Debian: apt-get install openssl)',
     });
   }
 }
@@ -29,7 +30,10 @@ async function issue(dir, name, cn, extensions) {
   const ext = `${name}.ext`;
   await fs.writeFile(path.join(dir, ext), extensions);
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${cn}`], dir);
-  await openssl(['x509', '-req', '-in', csr, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', crt, '-days', '2', '-extfile', ext], dir);
+  await openssl(
+    ['x509', '-req', '-in', csr, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', crt, '-days', '2', '-extfile', ext],
+    dir,
+  );
   // Kafka's PEM key store: the private key and its certificate chain in one file.
   const pem = `${name}.pem`;
   const [k, c] = await Promise.all([fs.readFile(path.join(dir, key), 'utf8'), fs.readFile(path.join(dir, crt), 'utf8')]);
@@ -44,10 +48,34 @@ async function issue(dir, name, cn, extensions) {
  */
 export async function makeTestPki(dir, opts = {}) {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2',
-    '-subj', `/CN=caxton-test-ca-${path.basename(dir)}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  const server = await issue(dir, 'server', '127.0.0.1',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n');
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=caxton-test-ca-${path.basename(dir)}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
+  const server = await issue(
+    dir,
+    'server',
+    '127.0.0.1',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n',
+  );
   const clients = {};
   for (const cn of opts.clients ?? ['caxton-node']) {
     clients[cn] = await issue(dir, `client-${cn}`, cn, 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n');

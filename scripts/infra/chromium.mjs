@@ -43,7 +43,10 @@ async function missingPackages(env) {
   const r = await run('apt-get', ['install', '-s', '--no-install-recommends', 'chromium'], { env });
   if (r.code !== 0) return { ok: false, output: r.output, packages: [] };
   // Simulation lines look like: "Inst libopus0 (1.3.1-3 Debian:12.11/stable [amd64])"
-  const packages = r.output.split('\n').filter((l) => l.startsWith('Inst ')).map((l) => l.split(' ')[1]);
+  const packages = r.output
+    .split('\n')
+    .filter((l) => l.startsWith('Inst '))
+    .map((l) => l.split(' ')[1]);
   return { ok: true, output: r.output, packages };
 }
 
@@ -54,7 +57,10 @@ async function missingPackages(env) {
 export async function installChromium() {
   const own = process.env.CAXTON_CHROMIUM;
   if (own) {
-    if (!existsSync(own)) throw new InfraError('infra.chromium.not-found', `CAXTON_CHROMIUM names no file: ${own}`, { hint: 'unset it to use Debian\'s chromium from the cache' });
+    if (!existsSync(own))
+      throw new InfraError('infra.chromium.not-found', `CAXTON_CHROMIUM names no file: ${own}`, {
+        hint: "unset it to use Debian's chromium from the cache",
+      });
     return { version: 'CAXTON_CHROMIUM', root: path.dirname(own), executablePath: own, env: {} };
   }
   const tools = path.join(cacheDir(), 'tools');
@@ -71,9 +77,10 @@ export async function installChromium() {
     const again = await installed();
     if (again) return again;
     for (const tool of ['apt-get', 'dpkg-deb']) {
-      if (!await which(tool)) {
-        throw new InfraError('infra.chromium.no-apt', `${tool} is not on PATH: the test browser comes from Debian's archive`,
-          { hint: 'run on Debian or Ubuntu (the chromium package), or set CAXTON_CHROMIUM to a Chromium binary' });
+      if (!(await which(tool))) {
+        throw new InfraError('infra.chromium.no-apt', `${tool} is not on PATH: the test browser comes from Debian's archive`, {
+          hint: 'run on Debian or Ubuntu (the chromium package), or set CAXTON_CHROMIUM to a Chromium binary',
+        });
       }
     }
     const started = Date.now();
@@ -85,15 +92,17 @@ export async function installChromium() {
       plan = await missingPackages(env);
     }
     if (!plan.ok) {
-      throw new InfraError('infra.chromium.resolve-failed', 'apt-get could not resolve the chromium package',
-        { hint: `${tail(plan.output)}\n(the package lists may be missing or stale: run \`sudo apt-get update\`, then retry)` });
+      throw new InfraError('infra.chromium.resolve-failed', 'apt-get could not resolve the chromium package', {
+        hint: `${tail(plan.output)}\n(the package lists may be missing or stale: run \`sudo apt-get update\`, then retry)`,
+      });
     }
     if (!plan.packages.includes('chromium')) {
       // Already installed system-wide: use it rather than a second copy.
       const system = '/usr/lib/chromium/chromium';
       if (existsSync(system)) return { version: 'system', root: '/', executablePath: system, env: {} };
-      throw new InfraError('infra.chromium.resolve-failed', 'apt plans no chromium install, yet no chromium binary was found',
-        { hint: tail(plan.output) });
+      throw new InfraError('infra.chromium.resolve-failed', 'apt plans no chromium install, yet no chromium binary was found', {
+        hint: tail(plan.output),
+      });
     }
     progress(`downloading Debian's chromium and ${plan.packages.length - 1} libraries it needs (once, ~120 MB)…`);
     await fs.mkdir(tools, { recursive: true });
@@ -104,8 +113,10 @@ export async function installChromium() {
       const d = await run('apt-get', [...sandbox, 'download', ...plan.packages], { cwd: work, env });
       const debs = (await fs.readdir(work)).filter((f) => f.endsWith('.deb'));
       if (d.code !== 0 || debs.length !== plan.packages.length) {
-        throw new InfraError('infra.chromium.download-failed', 'apt-get download of chromium and its libraries failed',
-          { context: { wanted: plan.packages.length, got: debs.length }, hint: tail(d.output) });
+        throw new InfraError('infra.chromium.download-failed', 'apt-get download of chromium and its libraries failed', {
+          context: { wanted: plan.packages.length, got: debs.length },
+          hint: tail(d.output),
+        });
       }
       const unpacked = path.join(work, 'root');
       for (const deb of debs) {
@@ -118,8 +129,9 @@ export async function installChromium() {
       const l = layout(unpacked);
       const v = await run(l.executablePath, ['--version'], { env: l.env });
       if (v.code !== 0 || !/Chromium/.test(v.output)) {
-        throw new InfraError('infra.chromium.unpack-failed', 'the unpacked chromium does not run (a library missing?)',
-          { hint: tail(v.output) });
+        throw new InfraError('infra.chromium.unpack-failed', 'the unpacked chromium does not run (a library missing?)', {
+          hint: tail(v.output),
+        });
       }
       const dest = path.join(tools, `chromium-${version}`);
       await fs.rm(dest, { recursive: true, force: true });
@@ -135,6 +147,12 @@ export async function installChromium() {
 
 /** Flags for a quiet, reproducible headless browser that calls nobody (see test/console). */
 export const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];

@@ -20,19 +20,21 @@ const HOST = '127.0.0.1';
 
 /** Ensure an `etcd` binary exists (apt-get install etcd-server); returns its path. */
 export async function installEtcd() {
-  const found = process.env.CAXTON_ETCD_BIN || await which('etcd');
+  const found = process.env.CAXTON_ETCD_BIN || (await which('etcd'));
   if (found) return found;
   return withLock(path.join(cacheDir(), 'etcd-apt'), 'installing etcd-server', async () => {
     const again = await which('etcd');
     if (again) return again;
     if (process.getuid?.() !== 0) {
-      throw new InfraError('infra.etcd.missing', 'etcd is not installed and installing it needs root',
-        { hint: 'run `sudo apt-get install -y etcd-server`, or set CAXTON_ETCD_BIN to an etcd binary' });
+      throw new InfraError('infra.etcd.missing', 'etcd is not installed and installing it needs root', {
+        hint: 'run `sudo apt-get install -y etcd-server`, or set CAXTON_ETCD_BIN to an etcd binary',
+      });
     }
     const started = Date.now();
     progress('installing etcd-server with apt-get (once)…');
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
-    const install = () => run('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'etcd-server'], { env });
+    const install = () =>
+      run('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'etcd-server'], { env });
     const r = await withAptLock(async () => {
       const first = await install();
       if (first.code === 0) return first;
@@ -43,8 +45,9 @@ export async function installEtcd() {
     });
     const bin = await which('etcd');
     if (r.code !== 0 || !bin) {
-      throw new InfraError('infra.etcd.install-failed', 'apt-get could not install etcd-server',
-        { hint: r.output.split('\n').slice(-10).join('\n') });
+      throw new InfraError('infra.etcd.install-failed', 'apt-get could not install etcd-server', {
+        hint: r.output.split('\n').slice(-10).join('\n'),
+      });
     }
     progress(`etcd-server installed in ${((Date.now() - started) / 1000).toFixed(1)} s (${bin})`);
     return bin;
@@ -57,8 +60,16 @@ async function healthOverTls(endpoint, tls) {
   return new Promise((resolve, reject) => {
     const req = https.get(`${endpoint}/health`, { ca, cert, key, timeout: 1000 }, (res) => {
       let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => { try { resolve(JSON.parse(body)); } catch (e) { reject(e); } });
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch (e) {
+          reject(e);
+        }
+      });
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
@@ -98,8 +109,10 @@ async function waitHealthy({ endpoint, child, logFile, timeoutMs, tls }) {
   let last = '';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new InfraError('infra.etcd.exited', `etcd exited during start-up (code ${child.exitCode ?? child.signalCode})`,
-        { context: { endpoint, log: logFile }, hint: `etcd log tail:\n${await tailFile(logFile)}` });
+      throw new InfraError('infra.etcd.exited', `etcd exited during start-up (code ${child.exitCode ?? child.signalCode})`, {
+        context: { endpoint, log: logFile },
+        hint: `etcd log tail:\n${await tailFile(logFile)}`,
+      });
     }
     try {
       const body = await health(endpoint, tls);
@@ -110,8 +123,10 @@ async function waitHealthy({ endpoint, child, logFile, timeoutMs, tls }) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new InfraError('infra.etcd.start-timeout', `etcd did not report healthy within ${timeoutMs} ms`,
-    { context: { endpoint, log: logFile, last }, hint: `etcd log tail:\n${await tailFile(logFile)}` });
+  throw new InfraError('infra.etcd.start-timeout', `etcd did not report healthy within ${timeoutMs} ms`, {
+    context: { endpoint, log: logFile, last },
+    hint: `etcd log tail:\n${await tailFile(logFile)}`,
+  });
 }
 
 /**
@@ -128,44 +143,82 @@ async function waitHealthy({ endpoint, child, logFile, timeoutMs, tls }) {
  */
 export async function startEtcd(opts = {}) {
   const bin = await installEtcd();
-  const clientPort = opts.clientPort ?? await freePort();
-  const peerPort = opts.peerPort ?? await freePort();
+  const clientPort = opts.clientPort ?? (await freePort());
+  const peerPort = opts.peerPort ?? (await freePort());
   const ownsDataDir = !opts.dataDir;
-  const dataDir = opts.dataDir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-etcd-'));
+  const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-etcd-')));
   await fs.mkdir(dataDir, { recursive: true });
   const logFile = path.join(dataDir, 'etcd.log');
   const security = opts.security;
   const endpoint = `${security ? 'https' : 'http'}://${HOST}:${clientPort}`;
-  const tls = security ? { caFile: security.pki.caFile, certFile: security.pki.client.certFile, keyFile: security.pki.client.keyFile } : undefined;
-  const tlsArgs = security ? [
-    '--cert-file', security.pki.server.certFile, '--key-file', security.pki.server.keyFile,
-    '--trusted-ca-file', security.pki.caFile, ...(security.requireClientCert ? ['--client-cert-auth'] : []),
-  ] : [];
+  const tls = security
+    ? { caFile: security.pki.caFile, certFile: security.pki.client.certFile, keyFile: security.pki.client.keyFile }
+    : undefined;
+  const tlsArgs = security
+    ? [
+        '--cert-file',
+        security.pki.server.certFile,
+        '--key-file',
+        security.pki.server.keyFile,
+        '--trusted-ca-file',
+        security.pki.caFile,
+        ...(security.requireClientCert ? ['--client-cert-auth'] : []),
+      ]
+    : [];
   const peer = `http://${HOST}:${peerPort}`;
   const args = [
-    '--name', 'caxton', '--data-dir', path.join(dataDir, 'data'),
-    '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--name',
+    'caxton',
+    '--data-dir',
+    path.join(dataDir, 'data'),
+    '--listen-client-urls',
+    endpoint,
+    '--advertise-client-urls',
+    endpoint,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
     // Ignored by etcd once the data dir exists, so restarting on the same dir keeps the cluster.
-    '--initial-cluster', `caxton=${peer}`, '--initial-cluster-state', 'new',
-    '--initial-cluster-token', `caxton-${clientPort}`,
-    '--log-level', 'warn', '--logger', 'zap',
+    '--initial-cluster',
+    `caxton=${peer}`,
+    '--initial-cluster-state',
+    'new',
+    '--initial-cluster-token',
+    `caxton-${clientPort}`,
+    '--log-level',
+    'warn',
+    '--logger',
+    'zap',
     ...tlsArgs,
   ];
   return startServer({
-    name: 'etcd', host: HOST, ports: [clientPort, peerPort], dataDir, ownsDataDir, logFile, graceMs: 10_000,
+    name: 'etcd',
+    host: HOST,
+    ports: [clientPort, peerPort],
+    dataDir,
+    ownsDataDir,
+    logFile,
+    graceMs: 10_000,
     // ETCD_UNSUPPORTED_ARCH is only read on non-amd64/arm64 hosts; harmless elsewhere.
     spawn: () => spawnServer(bin, args, { logFile, detached: opts.detached, env: { ETCD_UNSUPPORTED_ARCH: process.arch } }),
     waitReady: async (child) => {
       await waitHealthy({ endpoint, child, logFile, timeoutMs: opts.startTimeoutMs ?? 20_000, tls });
       // Once per data dir: after that etcd refuses the unauthenticated calls that enable it.
       const marker = path.join(dataDir, 'auth-enabled');
-      if (security?.users?.length && !(await fs.access(marker).then(() => true, () => false))) {
+      if (
+        security?.users?.length &&
+        !(await fs.access(marker).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         await enableAuth({ endpoint, tls, users: security.users });
         await fs.writeFile(marker, '');
       }
     },
-    describe: (pid, ms) => `etcd serving at ${endpoint}${security ? ` (TLS${security.users?.length ? ', auth' : ''})` : ''} (pid ${pid}, healthy in ${ms} ms)`,
+    describe: (pid, ms) =>
+      `etcd serving at ${endpoint}${security ? ` (TLS${security.users?.length ? ', auth' : ''})` : ''} (pid ${pid}, healthy in ${ms} ms)`,
     fields: { endpoint, host: HOST, clientPort, peerPort, security },
   });
 }

@@ -22,8 +22,9 @@ export async function installGrpcurl() {
     if (existsSync(bin)) return bin;
     const go = await which('go');
     if (!go) {
-      throw new InfraError('infra.grpcurl.no-go', 'grpcurl is built with Go, which is not on PATH',
-        { hint: 'install Go ≥ 1.21 (it is on this kind of machine: /usr/local/go/bin), then retry' });
+      throw new InfraError('infra.grpcurl.no-go', 'grpcurl is built with Go, which is not on PATH', {
+        hint: 'install Go ≥ 1.21 (it is on this kind of machine: /usr/local/go/bin), then retry',
+      });
     }
     const started = Date.now();
     progress(`building grpcurl ${GRPCURL_VERSION} with go install (once, ~2 min)…`);
@@ -31,8 +32,9 @@ export async function installGrpcurl() {
       env: { GOBIN: binDir, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
     });
     if (r.code !== 0 || !existsSync(bin)) {
-      throw new InfraError('infra.grpcurl.install-failed', `go install grpcurl@${GRPCURL_VERSION} failed`,
-        { hint: r.output.split('\n').slice(-10).join('\n') });
+      throw new InfraError('infra.grpcurl.install-failed', `go install grpcurl@${GRPCURL_VERSION} failed`, {
+        hint: r.output.split('\n').slice(-10).join('\n'),
+      });
     }
     progress(`grpcurl installed in ${((Date.now() - started) / 1000).toFixed(0)} s (${bin})`);
     return bin;

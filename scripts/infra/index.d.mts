@@ -57,7 +57,10 @@ export interface EtcdSecurity {
 }
 
 /** kafkajs `ssl` and `sasl` settings that reach a broker started with `security`. */
-export declare function kafkaClientSecurity(security: KafkaSecurity, user?: { name: string; password: string }): Promise<{ ssl: object; sasl: object }>;
+export declare function kafkaClientSecurity(
+  security: KafkaSecurity,
+  user?: { name: string; password: string },
+): Promise<{ ssl: object; sasl: object }>;
 
 export interface StartKafkaOptions {
   security?: KafkaSecurity;
@@ -81,7 +84,12 @@ export interface StartEtcdOptions {
   startTimeoutMs?: number;
 }
 
-export interface KafkaInstall { version: string; home: string; libsDir: string; classpath: string }
+export interface KafkaInstall {
+  version: string;
+  home: string;
+  libsDir: string;
+  classpath: string;
+}
 
 /** A fresh KRaft cluster id in Kafka's Uuid form, never starting with '-' (the storage tool would take it for an option). */
 export declare function clusterId(): string;
@@ -93,7 +101,10 @@ export declare const DEFAULT_KAFKA_VERSION: string;
 export declare function startEtcd(opts?: StartEtcdOptions): Promise<EtcdHandle>;
 export declare function installEtcd(): Promise<string>;
 /** Both servers, or neither: if one fails to start the other is stopped before the error is thrown. */
-export declare function startEtcdAndKafka(opts?: { etcd?: StartEtcdOptions; kafka?: StartKafkaOptions }): Promise<{ etcd: EtcdHandle; kafka: KafkaHandle }>;
+export declare function startEtcdAndKafka(opts?: {
+  etcd?: StartEtcdOptions;
+  kafka?: StartKafkaOptions;
+}): Promise<{ etcd: EtcdHandle; kafka: KafkaHandle }>;
 /** A port free a moment ago on `host` (default 127.0.0.1), below the kernel's ephemeral range. */
 export declare function freePort(host?: string): Promise<number>;
 /** Bind `port` on `host` and keep it bound (null when taken); `release` closes it. */
@@ -178,7 +189,10 @@ export interface PromQueryData {
   resultType: 'vector' | 'matrix' | 'scalar' | 'string';
   result: any;
 }
-export interface PromVectorSample { metric: Record<string, string>; value: [number, string] }
+export interface PromVectorSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
 
 export interface PrometheusHandle extends ServerHandle {
   /** http://127.0.0.1:port */

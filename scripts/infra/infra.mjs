@@ -22,7 +22,8 @@ const SERVICES = {
       const h = await startKafka({
         port: Number(process.env.CAXTON_KAFKA_PORT ?? 9092),
         controllerPort: Number(process.env.CAXTON_KAFKA_CONTROLLER_PORT ?? 9093),
-        dataDir, detached: true,
+        dataDir,
+        detached: true,
       });
       return { pid: h.pid, address: h.bootstrap, logFile: h.logFile, startMs: h.lastStartMs };
     },
@@ -33,7 +34,8 @@ const SERVICES = {
       const h = await startEtcd({
         clientPort: Number(process.env.CAXTON_ETCD_PORT ?? 2379),
         peerPort: Number(process.env.CAXTON_ETCD_PEER_PORT ?? 2380),
-        dataDir, detached: true,
+        dataDir,
+        detached: true,
       });
       return { pid: h.pid, address: h.endpoint, logFile: h.logFile, startMs: h.lastStartMs };
     },
@@ -91,12 +93,15 @@ async function main() {
     else results.push(await status(name));
   }
   if (flags.has('--json')) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
-  else for (const r of results) {
-    process.stdout.write(`${r.name}: ${r.status}${r.address ? ` at ${r.address}` : ''}${r.pid ? ` (pid ${r.pid})` : ''}${r.note ? ` — ${r.note}` : ''}\n`);
-  }
+  else
+    for (const r of results) {
+      process.stdout.write(
+        `${r.name}: ${r.status}${r.address ? ` at ${r.address}` : ''}${r.pid ? ` (pid ${r.pid})` : ''}${r.note ? ` — ${r.note}` : ''}\n`,
+      );
+    }
 }
 
 main().catch((e) => {
-  process.stderr.write(`${e instanceof InfraError ? e.describe() : e.stack ?? e}\n`);
+  process.stderr.write(`${e instanceof InfraError ? e.describe() : (e.stack ?? e)}\n`);
   process.exit(1);
 });

@@ -25,12 +25,13 @@ const HOST = '127.0.0.1';
 function secureListenerProps({ port, internalPort, controllerPort, security }) {
   const mechanism = security.scram.mechanism;
   return {
-    'listeners': `SASL_SSL://${HOST}:${port},INTERNAL://${HOST}:${internalPort},CONTROLLER://${HOST}:${controllerPort}`,
+    listeners: `SASL_SSL://${HOST}:${port},INTERNAL://${HOST}:${internalPort},CONTROLLER://${HOST}:${controllerPort}`,
     'advertised.listeners': `SASL_SSL://${HOST}:${port},INTERNAL://${HOST}:${internalPort}`,
     'inter.broker.listener.name': 'INTERNAL',
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,SASL_SSL:SASL_SSL',
     'sasl.enabled.mechanisms': mechanism,
-    [`listener.name.sasl_ssl.${mechanism.toLowerCase()}.sasl.jaas.config`]: 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    [`listener.name.sasl_ssl.${mechanism.toLowerCase()}.sasl.jaas.config`]:
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
     'ssl.keystore.type': 'PEM',
     'ssl.keystore.location': security.pki.server.pemFile,
     'ssl.truststore.type': 'PEM',
@@ -56,7 +57,7 @@ function serverProperties({ port, controllerPort, logDirs, overrides }) {
     'process.roles': 'broker,controller',
     'node.id': '1',
     'controller.quorum.voters': `1@${HOST}:${controllerPort}`,
-    'listeners': `PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
+    listeners: `PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
     'advertised.listeners': `PLAINTEXT://${HOST}:${port}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
@@ -87,7 +88,11 @@ function serverProperties({ port, controllerPort, logDirs, overrides }) {
     'auto.create.topics.enable': 'false',
     ...overrides,
   };
-  return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  return (
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n'
+  );
 }
 
 function log4jProperties(level) {
@@ -120,7 +125,10 @@ export function clusterId() {
 }
 
 async function exists(p) {
-  return fs.access(p).then(() => true, () => false);
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Resolve once a metadata request succeeds; throw if the process dies or time runs out. */
@@ -131,12 +139,19 @@ async function waitReady({ bootstrap, child, logFile, timeoutMs, security }) {
   let lastError;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new InfraError('infra.kafka.exited', `Kafka broker exited during start-up (code ${child.exitCode ?? child.signalCode})`,
-        { context: { bootstrap, log: logFile }, hint: `broker log tail:\n${await tailFile(logFile)}` });
+      throw new InfraError('infra.kafka.exited', `Kafka broker exited during start-up (code ${child.exitCode ?? child.signalCode})`, {
+        context: { bootstrap, log: logFile },
+        hint: `broker log tail:\n${await tailFile(logFile)}`,
+      });
     }
     const admin = new Kafka({
-      clientId: 'caxton-infra-probe', brokers: [bootstrap], logLevel: logLevel.NOTHING,
-      connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 }, ...secured,
+      clientId: 'caxton-infra-probe',
+      brokers: [bootstrap],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 1000,
+      requestTimeout: 3000,
+      retry: { retries: 0 },
+      ...secured,
     }).admin();
     try {
       await admin.connect();
@@ -149,9 +164,11 @@ async function waitReady({ bootstrap, child, logFile, timeoutMs, security }) {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new InfraError('infra.kafka.start-timeout', `Kafka broker did not answer a metadata request within ${timeoutMs} ms`,
-    { context: { bootstrap, log: logFile, lastError: lastError?.message },
-      hint: `broker log tail:\n${await tailFile(logFile)}`, cause: lastError });
+  throw new InfraError('infra.kafka.start-timeout', `Kafka broker did not answer a metadata request within ${timeoutMs} ms`, {
+    context: { bootstrap, log: logFile, lastError: lastError?.message },
+    hint: `broker log tail:\n${await tailFile(logFile)}`,
+    cause: lastError,
+  });
 }
 
 /**
@@ -173,13 +190,13 @@ async function waitReady({ bootstrap, child, logFile, timeoutMs, security }) {
 export async function startKafka(opts = {}) {
   const install = await installKafka({ version: opts.version });
   const java = await requireJava();
-  const port = opts.port ?? await freePort();
-  const controllerPort = opts.controllerPort ?? await freePort();
+  const port = opts.port ?? (await freePort());
+  const controllerPort = opts.controllerPort ?? (await freePort());
   const security = opts.security;
   const internalPort = security ? await freePort() : undefined;
   const listenerProps = security ? secureListenerProps({ port, internalPort, controllerPort, security }) : {};
   const ownsDataDir = !opts.dataDir;
-  const dataDir = opts.dataDir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-kafka-'));
+  const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-kafka-')));
   await fs.mkdir(dataDir, { recursive: true });
   const logFile = path.join(dataDir, 'broker.log');
   const logDirs = path.join(dataDir, 'kraft-logs');
@@ -188,33 +205,54 @@ export async function startKafka(opts = {}) {
   const bootstrap = `${HOST}:${port}`;
   const heap = opts.heap ?? '512m';
   const jvm = [
-    `-Xmx${heap}`, '-Xms64m', '-XX:+UseSerialGC', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', install.classpath,
+    `-Xmx${heap}`,
+    '-Xms64m',
+    '-XX:+UseSerialGC',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4jFile}`,
+    '-cp',
+    install.classpath,
   ];
 
   return startServer({
-    name: 'kafka', host: HOST, ports: [port, controllerPort, ...(internalPort ? [internalPort] : [])], dataDir, ownsDataDir, logFile, graceMs: 20_000,
+    name: 'kafka',
+    host: HOST,
+    ports: [port, controllerPort, ...(internalPort ? [internalPort] : [])],
+    dataDir,
+    ownsDataDir,
+    logFile,
+    graceMs: 20_000,
     async prepare() {
       // Rewritten on every start so a restart after a config change takes effect; ports stay fixed
       // because the static controller quorum (controller.quorum.voters) names them.
-      await fs.writeFile(configFile, serverProperties({ port, controllerPort, logDirs, overrides: { ...listenerProps, ...opts.brokerConfig } }));
+      await fs.writeFile(
+        configFile,
+        serverProperties({ port, controllerPort, logDirs, overrides: { ...listenerProps, ...opts.brokerConfig } }),
+      );
       await fs.writeFile(log4jFile, log4jProperties(opts.logLevel ?? 'INFO'));
       if (!(await exists(path.join(logDirs, 'meta.properties')))) {
         const id = clusterId();
         // SCRAM credentials live in the cluster metadata: KRaft takes them at format time.
-        const scram = (security?.scram.users ?? []).flatMap((u) => ['--add-scram', `${security.scram.mechanism}=[name=${u.name},password=${u.password}]`]);
+        const scram = (security?.scram.users ?? []).flatMap((u) => [
+          '--add-scram',
+          `${security.scram.mechanism}=[name=${u.name},password=${u.password}]`,
+        ]);
         const r = await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', configFile, ...scram]);
         if (r.code !== 0) {
           const lines = r.output.split('\n').filter((l) => l.trim() !== '');
-          throw new InfraError('infra.kafka.format-failed',
+          throw new InfraError(
+            'infra.kafka.format-failed',
             `formatting the KRaft storage directory failed: ${lines.at(-1) ?? `exit code ${r.code}`}`,
-            { context: { dataDir: logDirs, clusterId: id }, hint: lines.slice(-15).join('\n') });
+            { context: { dataDir: logDirs, clusterId: id }, hint: lines.slice(-15).join('\n') },
+          );
         }
       }
     },
     spawn: () => spawnServer(java, [...jvm, 'kafka.Kafka', configFile], { logFile, detached: opts.detached }),
     waitReady: (child) => waitReady({ bootstrap, child, logFile, timeoutMs: opts.startTimeoutMs ?? 60_000, security }),
-    describe: (pid, ms) => `Kafka ${install.version} serving at ${bootstrap}${security ? ' (SASL_SSL)' : ''} (pid ${pid}, ready in ${ms} ms)`,
+    describe: (pid, ms) =>
+      `Kafka ${install.version} serving at ${bootstrap}${security ? ' (SASL_SSL)' : ''} (pid ${pid}, ready in ${ms} ms)`,
     fields: { bootstrap, host: HOST, port, controllerPort, version: install.version, security },
   });
 }

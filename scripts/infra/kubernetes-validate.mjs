@@ -55,8 +55,9 @@ export async function installKubernetesValidate() {
     if (await ready()) return bin;
     const python = await which('python3');
     if (!python) {
-      throw new InfraError('infra.kubernetes-validate.no-python', 'kubernetes-validate needs python3, which is not on PATH',
-        { hint: 'install Python >= 3.9 with its venv module (Debian: python3 python3-venv), then retry' });
+      throw new InfraError('infra.kubernetes-validate.no-python', 'kubernetes-validate needs python3, which is not on PATH', {
+        hint: 'install Python >= 3.9 with its venv module (Debian: python3 python3-venv), then retry',
+      });
     }
     const started = Date.now();
     progress(`installing kubernetes-validate ${KUBERNETES_VALIDATE_VERSION} into a venv (once, ~15 s)…`);
@@ -64,15 +65,26 @@ export async function installKubernetesValidate() {
     const mk = await run(python, ['-m', 'venv', venv]);
     if (mk.code !== 0) {
       await fs.rm(venv, { recursive: true, force: true });
-      throw new InfraError('infra.kubernetes-validate.install-failed', 'python3 -m venv failed',
-        { hint: `${mk.output.trim().split('\n').slice(-5).join('\n')}\n(on Debian: apt-get install python3-venv)` });
+      throw new InfraError('infra.kubernetes-validate.install-failed', 'python3 -m venv failed', {
+        hint: `${mk.output.trim().split('\n').slice(-5).join('\n')}\n(on Debian: apt-get install python3-venv)`,
+      });
     }
-    const r = await run(path.join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet',
-      '--disable-pip-version-check', '--no-input', ...REQUIREMENTS]);
+    const r = await run(path.join(venv, 'bin', 'python'), [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-input',
+      ...REQUIREMENTS,
+    ]);
     if (r.code !== 0 || !existsSync(bin)) {
       await fs.rm(venv, { recursive: true, force: true });
-      throw new InfraError('infra.kubernetes-validate.install-failed', `pip install kubernetes-validate==${KUBERNETES_VALIDATE_VERSION} failed`,
-        { hint: r.output.trim().split('\n').slice(-10).join('\n') });
+      throw new InfraError(
+        'infra.kubernetes-validate.install-failed',
+        `pip install kubernetes-validate==${KUBERNETES_VALIDATE_VERSION} failed`,
+        { hint: r.output.trim().split('\n').slice(-10).join('\n') },
+      );
     }
     await fs.writeFile(marker, wanted);
     progress(`kubernetes-validate installed in ${((Date.now() - started) / 1000).toFixed(1)} s (${bin})`);

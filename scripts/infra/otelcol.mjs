@@ -63,14 +63,23 @@ function manifest() {
     '  description: OpenTelemetry Collector for Caxton tests (OTLP in, JSON-lines files out)',
     `  version: ${OTELCOL_VERSION.slice(1)}-caxton`,
     '  output_path: ./src',
-    list('receivers', RECEIVERS), list('processors', PROCESSORS), list('exporters', EXPORTERS), list('providers', PROVIDERS),
+    list('receivers', RECEIVERS),
+    list('processors', PROCESSORS),
+    list('exporters', EXPORTERS),
+    list('providers', PROVIDERS),
   ].join('\n');
 }
 
 /** The go.mod ocb itself writes (its template), which it skips with --skip-get-modules. */
 function goMod() {
-  const requires = [...PROVIDERS, ...RECEIVERS, ...EXPORTERS, ...PROCESSORS,
-    `go.opentelemetry.io/collector/service ${OTELCOL_VERSION}`, `go.opentelemetry.io/collector/otelcol ${OTELCOL_VERSION}`];
+  const requires = [
+    ...PROVIDERS,
+    ...RECEIVERS,
+    ...EXPORTERS,
+    ...PROCESSORS,
+    `go.opentelemetry.io/collector/service ${OTELCOL_VERSION}`,
+    `go.opentelemetry.io/collector/otelcol ${OTELCOL_VERSION}`,
+  ];
   return `module caxton.invalid/${BINARY}\n\ngo 1.25\n\nrequire (\n${requires.map((r) => `\t${r}\n`).join('')})\n`;
 }
 
@@ -87,8 +96,9 @@ export async function installOtelCollector() {
     if (existsSync(bin)) return bin;
     const go = await which('go');
     if (!go) {
-      throw new InfraError('infra.otelcol.no-go', 'the OpenTelemetry Collector is built with Go, which is not on PATH',
-        { hint: 'install Go ≥ 1.24 (this kind of machine has it in /usr/local/go/bin), then retry' });
+      throw new InfraError('infra.otelcol.no-go', 'the OpenTelemetry Collector is built with Go, which is not on PATH', {
+        hint: 'install Go ≥ 1.24 (this kind of machine has it in /usr/local/go/bin), then retry',
+      });
     }
     const started = Date.now();
     progress(`building the OpenTelemetry Collector ${OTELCOL_VERSION} with ocb (once, ~2.5 min cold on 2 cores)…`);
@@ -100,17 +110,24 @@ export async function installOtelCollector() {
     const step = async (what, cmd, args, cwd, { tolerate = false } = {}) => {
       const r = await run(cmd, args, { cwd, env });
       if (r.code !== 0 && !tolerate) {
-        throw new InfraError('infra.otelcol.install-failed', `building the OpenTelemetry Collector failed at: ${what}`,
-          { context: { dir: work }, hint: lastLines(r.output) });
+        throw new InfraError('infra.otelcol.install-failed', `building the OpenTelemetry Collector failed at: ${what}`, {
+          context: { dir: work },
+          hint: lastLines(r.output),
+        });
       }
       return r;
     };
     const ocb = path.join(work, 'bin', 'builder');
-    const inst = await run(go, ['install', `go.opentelemetry.io/collector/cmd/builder@${OTELCOL_VERSION}`],
-      { cwd: work, env: { ...env, GOBIN: path.join(work, 'bin') } });
+    const inst = await run(go, ['install', `go.opentelemetry.io/collector/cmd/builder@${OTELCOL_VERSION}`], {
+      cwd: work,
+      env: { ...env, GOBIN: path.join(work, 'bin') },
+    });
     if (inst.code !== 0 || !existsSync(ocb)) {
-      throw new InfraError('infra.otelcol.install-failed', `go install go.opentelemetry.io/collector/cmd/builder@${OTELCOL_VERSION} failed`,
-        { hint: lastLines(inst.output) });
+      throw new InfraError(
+        'infra.otelcol.install-failed',
+        `go install go.opentelemetry.io/collector/cmd/builder@${OTELCOL_VERSION} failed`,
+        { hint: lastLines(inst.output) },
+      );
     }
     await fs.writeFile(path.join(work, 'manifest.yaml'), manifest());
     await step('generate the sources (ocb)', ocb, ['--config', 'manifest.yaml', '--skip-get-modules', '--skip-compilation'], work);
@@ -120,14 +137,17 @@ export async function installOtelCollector() {
     const tidy = await step('go mod tidy -e', go, ['mod', 'tidy', '-e'], src, { tolerate: true });
     const build = await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', BINARY, '.'], { cwd: src, env });
     if (build.code !== 0 || !existsSync(path.join(src, BINARY))) {
-      throw new InfraError('infra.otelcol.install-failed', 'go build of the OpenTelemetry Collector failed',
-        { context: { dir: src }, hint: `${lastLines(build.output)}\n(go mod tidy -e said:)\n${lastLines(tidy.output, 8)}` });
+      throw new InfraError('infra.otelcol.install-failed', 'go build of the OpenTelemetry Collector failed', {
+        context: { dir: src },
+        hint: `${lastLines(build.output)}\n(go mod tidy -e said:)\n${lastLines(tidy.output, 8)}`,
+      });
     }
     const check = await run(path.join(src, BINARY), ['components']);
     for (const want of ['name: otlp', 'name: file', 'name: batch']) {
       if (check.code !== 0 || !check.output.includes(want)) {
-        throw new InfraError('infra.otelcol.install-failed', `the built collector lacks a component (${want})`,
-          { hint: lastLines(check.output) });
+        throw new InfraError('infra.otelcol.install-failed', `the built collector lacks a component (${want})`, {
+          hint: lastLines(check.output),
+        });
       }
     }
     await fs.mkdir(dir, { recursive: true });
@@ -144,18 +164,28 @@ export async function installOtelCollector() {
 /** The collector's configuration (JSON is YAML): OTLP in, one file per signal out. */
 function collectorConfig({ grpcPort, httpPort, files, batchTimeoutMs }) {
   const signals = ['traces', 'metrics', 'logs'];
-  const exporters = Object.fromEntries(signals.map((s) => [`file/${s}`, {
-    path: files[s],
-    format: 'json',
-    // The default is 1 s; tests poll the files, so flush soon after each export.
-    flush_interval: '100ms',
-  }]));
+  const exporters = Object.fromEntries(
+    signals.map((s) => [
+      `file/${s}`,
+      {
+        path: files[s],
+        format: 'json',
+        // The default is 1 s; tests poll the files, so flush soon after each export.
+        flush_interval: '100ms',
+      },
+    ]),
+  );
   const processors = batchTimeoutMs === undefined ? {} : { batch: { timeout: `${batchTimeoutMs}ms` } };
-  const pipelines = Object.fromEntries(signals.map((s) => [s, {
-    receivers: ['otlp'],
-    processors: Object.keys(processors),
-    exporters: [`file/${s}`],
-  }]));
+  const pipelines = Object.fromEntries(
+    signals.map((s) => [
+      s,
+      {
+        receivers: ['otlp'],
+        processors: Object.keys(processors),
+        exporters: [`file/${s}`],
+      },
+    ]),
+  );
   return {
     receivers: {
       otlp: {
@@ -178,14 +208,25 @@ function collectorConfig({ grpcPort, httpPort, files, batchTimeoutMs }) {
 /** Complete lines of a JSON-lines file as objects ([] before the first export). */
 async function readJsonLines(file) {
   let text;
-  try { text = await fs.readFile(file, 'utf8'); } catch (e) { if (e.code === 'ENOENT') return []; throw e; }
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  }
   const end = text.lastIndexOf('\n'); // a line still being written has no newline yet
   if (end < 0) return [];
-  return text.slice(0, end).split('\n').filter((l) => l.trim() !== '').map((l, i) => {
-    try { return JSON.parse(l); } catch (e) {
-      throw new InfraError('infra.otelcol.bad-output', `line ${i + 1} of ${file} is not JSON`, { cause: e, hint: l.slice(0, 200) });
-    }
-  });
+  return text
+    .slice(0, end)
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => {
+      try {
+        return JSON.parse(l);
+      } catch (e) {
+        throw new InfraError('infra.otelcol.bad-output', `line ${i + 1} of ${file} is not JSON`, { cause: e, hint: l.slice(0, 200) });
+      }
+    });
 }
 
 /**
@@ -201,11 +242,11 @@ async function readJsonLines(file) {
  */
 export async function startOtelCollector(opts = {}) {
   const bin = await installOtelCollector();
-  const httpPort = opts.httpPort ?? await freePort();
-  let grpcPort = opts.grpcPort ?? await freePort();
+  const httpPort = opts.httpPort ?? (await freePort());
+  let grpcPort = opts.grpcPort ?? (await freePort());
   while (grpcPort === httpPort) grpcPort = await freePort();
   const ownsDataDir = !opts.dataDir;
-  const dataDir = opts.dataDir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-otelcol-'));
+  const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-otelcol-')));
   await fs.mkdir(dataDir, { recursive: true });
   const files = {
     traces: path.join(dataDir, 'traces.jsonl'),
@@ -220,42 +261,66 @@ export async function startOtelCollector(opts = {}) {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new InfraError('infra.otelcol.exited', `the collector exited during start-up (code ${child.exitCode ?? child.signalCode})`,
-          { context: { log: logFile }, hint: `collector log tail:\n${await tailFile(logFile)}` });
+        throw new InfraError('infra.otelcol.exited', `the collector exited during start-up (code ${child.exitCode ?? child.signalCode})`, {
+          context: { log: logFile },
+          hint: `collector log tail:\n${await tailFile(logFile)}`,
+        });
       }
-      if (await portInUse(httpPort) && await portInUse(grpcPort)) return;
+      if ((await portInUse(httpPort)) && (await portInUse(grpcPort))) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new InfraError('infra.otelcol.start-timeout', `the collector did not listen on ${httpPort} and ${grpcPort} within ${timeoutMs} ms`,
-      { context: { log: logFile }, hint: `collector log tail:\n${await tailFile(logFile)}` });
+    throw new InfraError(
+      'infra.otelcol.start-timeout',
+      `the collector did not listen on ${httpPort} and ${grpcPort} within ${timeoutMs} ms`,
+      { context: { log: logFile }, hint: `collector log tail:\n${await tailFile(logFile)}` },
+    );
   }
 
   const read = (signal) => readJsonLines(files[signal]);
   async function waitFor(signal, predicate, { timeoutMs: waitMs = 10_000 } = {}) {
-    if (!(signal in files)) throw new InfraError('infra.otelcol.bad-signal', `no such signal: ${signal}`, { hint: 'traces, metrics or logs' });
+    if (!(signal in files))
+      throw new InfraError('infra.otelcol.bad-signal', `no such signal: ${signal}`, { hint: 'traces, metrics or logs' });
     const deadline = Date.now() + waitMs;
     for (;;) {
       const exports = await read(signal);
       if (predicate(exports)) return exports;
       if (Date.now() > deadline) {
-        throw new InfraError('infra.otelcol.wait-timeout', `the collector's ${signal} file did not match within ${waitMs} ms`,
-          { context: { file: files[signal], exports: exports.length }, hint: `collector log tail:\n${await tailFile(logFile)}` });
+        throw new InfraError('infra.otelcol.wait-timeout', `the collector's ${signal} file did not match within ${waitMs} ms`, {
+          context: { file: files[signal], exports: exports.length },
+          hint: `collector log tail:\n${await tailFile(logFile)}`,
+        });
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   return startServer({
-    name: 'otelcol', host: HOST, ports: [httpPort, grpcPort], dataDir, ownsDataDir, logFile, graceMs: 10_000,
-    prepare: () => fs.writeFile(configFile, `${JSON.stringify(collectorConfig({ grpcPort, httpPort, files, batchTimeoutMs: opts.batchTimeoutMs }), null, 2)}\n`),
+    name: 'otelcol',
+    host: HOST,
+    ports: [httpPort, grpcPort],
+    dataDir,
+    ownsDataDir,
+    logFile,
+    graceMs: 10_000,
+    prepare: () =>
+      fs.writeFile(
+        configFile,
+        `${JSON.stringify(collectorConfig({ grpcPort, httpPort, files, batchTimeoutMs: opts.batchTimeoutMs }), null, 2)}\n`,
+      ),
     spawn: () => spawnServer(bin, ['--config', `file:${configFile}`], { logFile, detached: opts.detached }),
     waitReady,
-    describe: (pid, ms) => `OpenTelemetry Collector receiving OTLP at http://${HOST}:${httpPort} and ${HOST}:${grpcPort} (pid ${pid}, ready in ${ms} ms)`,
+    describe: (pid, ms) =>
+      `OpenTelemetry Collector receiving OTLP at http://${HOST}:${httpPort} and ${HOST}:${grpcPort} (pid ${pid}, ready in ${ms} ms)`,
     fields: {
-      host: HOST, httpPort, grpcPort, configFile,
+      host: HOST,
+      httpPort,
+      grpcPort,
+      configFile,
       otlpHttpEndpoint: `http://${HOST}:${httpPort}`,
       otlpGrpcEndpoint: `http://${HOST}:${grpcPort}`,
-      tracesFile: files.traces, metricsFile: files.metrics, logsFile: files.logs,
+      tracesFile: files.traces,
+      metricsFile: files.metrics,
+      logsFile: files.logs,
       readTraces: () => read('traces'),
       readMetrics: () => read('metrics'),
       readLogs: () => read('logs'),
@@ -266,18 +331,31 @@ export async function startOtelCollector(opts = {}) {
 
 /** Every span in a list of trace export requests, with its resource and scope. */
 export function otlpSpans(exports) {
-  return exports.flatMap((req) => (req.resourceSpans ?? []).flatMap((rs) => (rs.scopeSpans ?? [])
-    .flatMap((ss) => (ss.spans ?? []).map((span) => ({ resource: rs.resource ?? {}, scope: ss.scope ?? {}, span })))));
+  return exports.flatMap((req) =>
+    (req.resourceSpans ?? []).flatMap((rs) =>
+      (rs.scopeSpans ?? []).flatMap((ss) => (ss.spans ?? []).map((span) => ({ resource: rs.resource ?? {}, scope: ss.scope ?? {}, span }))),
+    ),
+  );
 }
 
 /** Every metric in a list of metrics export requests, with its resource and scope. */
 export function otlpMetrics(exports) {
-  return exports.flatMap((req) => (req.resourceMetrics ?? []).flatMap((rm) => (rm.scopeMetrics ?? [])
-    .flatMap((sm) => (sm.metrics ?? []).map((metric) => ({ resource: rm.resource ?? {}, scope: sm.scope ?? {}, metric })))));
+  return exports.flatMap((req) =>
+    (req.resourceMetrics ?? []).flatMap((rm) =>
+      (rm.scopeMetrics ?? []).flatMap((sm) =>
+        (sm.metrics ?? []).map((metric) => ({ resource: rm.resource ?? {}, scope: sm.scope ?? {}, metric })),
+      ),
+    ),
+  );
 }
 
 /** Every log record in a list of logs export requests, with its resource and scope. */
 export function otlpLogRecords(exports) {
-  return exports.flatMap((req) => (req.resourceLogs ?? []).flatMap((rl) => (rl.scopeLogs ?? [])
-    .flatMap((sl) => (sl.logRecords ?? []).map((record) => ({ resource: rl.resource ?? {}, scope: sl.scope ?? {}, record })))));
+  return exports.flatMap((req) =>
+    (req.resourceLogs ?? []).flatMap((rl) =>
+      (rl.scopeLogs ?? []).flatMap((sl) =>
+        (sl.logRecords ?? []).map((record) => ({ resource: rl.resource ?? {}, scope: sl.scope ?? {}, record })),
+      ),
+    ),
+  );
 }

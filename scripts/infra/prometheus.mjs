@@ -64,9 +64,10 @@ export async function installPrometheus() {
     const again = await installed();
     if (again) return again;
     for (const tool of ['apt-get', 'dpkg-deb']) {
-      if (!await which(tool)) {
-        throw new InfraError('infra.prometheus.no-apt', `${tool} is not on PATH: Prometheus comes from Debian's archive`,
-          { hint: 'run on Debian or Ubuntu, or unpack a prometheus .deb yourself' });
+      if (!(await which(tool))) {
+        throw new InfraError('infra.prometheus.no-apt', `${tool} is not on PATH: Prometheus comes from Debian's archive`, {
+          hint: 'run on Debian or Ubuntu, or unpack a prometheus .deb yourself',
+        });
       }
     }
     const started = Date.now();
@@ -85,8 +86,9 @@ export async function installPrometheus() {
       }
       if (r.code !== 0) {
         if (process.getuid?.() !== 0) {
-          throw new InfraError('infra.prometheus.download-failed', 'apt-get download prometheus failed',
-            { hint: `${tail(r.output)}\n(the package lists may be missing or stale: run \`sudo apt-get update\`, then retry)` });
+          throw new InfraError('infra.prometheus.download-failed', 'apt-get download prometheus failed', {
+            hint: `${tail(r.output)}\n(the package lists may be missing or stale: run \`sudo apt-get update\`, then retry)`,
+          });
         }
         progress('apt-get download failed; running apt-get update (package lists missing or stale) and retrying…');
         const u = await withAptLock(() => run('apt-get', ['update'], { env }));
@@ -124,10 +126,14 @@ export async function installPrometheus() {
 
 function prometheusYml({ scrapeTargets, scrapeIntervalS, metricsPath, jobName }) {
   // JSON is YAML. The scrape timeout may not exceed the interval.
-  return `${JSON.stringify({
-    global: { scrape_interval: `${scrapeIntervalS}s`, scrape_timeout: `${scrapeIntervalS}s`, evaluation_interval: `${scrapeIntervalS}s` },
-    scrape_configs: [{ job_name: jobName, metrics_path: metricsPath, static_configs: [{ targets: scrapeTargets }] }],
-  }, null, 2)}\n`;
+  return `${JSON.stringify(
+    {
+      global: { scrape_interval: `${scrapeIntervalS}s`, scrape_timeout: `${scrapeIntervalS}s`, evaluation_interval: `${scrapeIntervalS}s` },
+      scrape_configs: [{ job_name: jobName, metrics_path: metricsPath, static_configs: [{ targets: scrapeTargets }] }],
+    },
+    null,
+    2,
+  )}\n`;
 }
 
 /**
@@ -157,16 +163,20 @@ export async function promtool(args, { cwd } = {}) {
 export async function startPrometheus(opts) {
   const { scrapeTargets, scrapeIntervalS = 1, metricsPath = '/metrics', jobName = 'caxton' } = opts ?? {};
   if (!Array.isArray(scrapeTargets) || scrapeTargets.some((t) => typeof t !== 'string' || !/^[^\s/]+:\d+$/.test(t))) {
-    throw new InfraError('infra.prometheus.bad-targets', 'scrapeTargets must be a list of host:port strings',
-      { context: { scrapeTargets }, hint: "e.g. startPrometheus({ scrapeTargets: ['127.0.0.1:9464'] })" });
+    throw new InfraError('infra.prometheus.bad-targets', 'scrapeTargets must be a list of host:port strings', {
+      context: { scrapeTargets },
+      hint: "e.g. startPrometheus({ scrapeTargets: ['127.0.0.1:9464'] })",
+    });
   }
   if (!(scrapeIntervalS > 0)) {
-    throw new InfraError('infra.prometheus.bad-interval', 'scrapeIntervalS must be a positive number of seconds', { context: { scrapeIntervalS } });
+    throw new InfraError('infra.prometheus.bad-interval', 'scrapeIntervalS must be a positive number of seconds', {
+      context: { scrapeIntervalS },
+    });
   }
   const prom = await installPrometheus();
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? (await freePort());
   const ownsDataDir = !opts.dataDir;
-  const dataDir = opts.dataDir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-prometheus-'));
+  const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-prometheus-')));
   await fs.mkdir(dataDir, { recursive: true });
   const configFile = path.join(dataDir, 'prometheus.yml');
   const logFile = path.join(dataDir, 'prometheus.log');
@@ -187,18 +197,24 @@ export async function startPrometheus(opts) {
     let last = '';
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new InfraError('infra.prometheus.exited', `prometheus exited during start-up (code ${child.exitCode ?? child.signalCode})`,
-          { context: { url, log: logFile }, hint: `prometheus log tail:\n${await tailFile(logFile)}` });
+        throw new InfraError('infra.prometheus.exited', `prometheus exited during start-up (code ${child.exitCode ?? child.signalCode})`, {
+          context: { url, log: logFile },
+          hint: `prometheus log tail:\n${await tailFile(logFile)}`,
+        });
       }
       try {
         const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
         if (res.ok) return;
         last = `HTTP ${res.status}`;
-      } catch (e) { last = e.message; }
+      } catch (e) {
+        last = e.message;
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new InfraError('infra.prometheus.start-timeout', `prometheus was not ready within ${timeoutMs} ms`,
-      { context: { url, log: logFile, last }, hint: `prometheus log tail:\n${await tailFile(logFile)}` });
+    throw new InfraError('infra.prometheus.start-timeout', `prometheus was not ready within ${timeoutMs} ms`, {
+      context: { url, log: logFile, last },
+      hint: `prometheus log tail:\n${await tailFile(logFile)}`,
+    });
   }
 
   async function api(pathAndQuery) {
@@ -210,8 +226,11 @@ export async function startPrometheus(opts) {
     }
     const body = await res.json().catch(() => null);
     if (!body || body.status !== 'success') {
-      throw new InfraError('infra.prometheus.query-failed', `prometheus refused ${pathAndQuery.split('?')[0]}: ${body?.error ?? `HTTP ${res.status}`}`,
-        { context: { errorType: body?.errorType }, hint: 'check the PromQL syntax' });
+      throw new InfraError(
+        'infra.prometheus.query-failed',
+        `prometheus refused ${pathAndQuery.split('?')[0]}: ${body?.error ?? `HTTP ${res.status}`}`,
+        { context: { errorType: body?.errorType }, hint: 'check the PromQL syntax' },
+      );
     }
     return body.data;
   }
@@ -228,21 +247,33 @@ export async function startPrometheus(opts) {
       if (Date.now() > deadline) {
         const targets = await api('/api/v1/targets').catch(() => null);
         const health = targets?.activeTargets?.map((t) => `${t.scrapeUrl} ${t.health}${t.lastError ? `: ${t.lastError}` : ''}`).join('; ');
-        throw new InfraError('infra.prometheus.wait-timeout', `"${promql}" did not match within ${waitMs} ms`,
-          { context: { last: JSON.stringify(data.result).slice(0, 300) }, hint: `targets: ${health ?? 'unknown'}` });
+        throw new InfraError('infra.prometheus.wait-timeout', `"${promql}" did not match within ${waitMs} ms`, {
+          context: { last: JSON.stringify(data.result).slice(0, 300) },
+          hint: `targets: ${health ?? 'unknown'}`,
+        });
       }
       await new Promise((r) => setTimeout(r, 250));
     }
   }
 
   return startServer({
-    name: 'prometheus', host: HOST, ports: [port], dataDir, ownsDataDir, logFile, graceMs: 10_000,
+    name: 'prometheus',
+    host: HOST,
+    ports: [port],
+    dataDir,
+    ownsDataDir,
+    logFile,
+    graceMs: 10_000,
     prepare: () => fs.writeFile(configFile, prometheusYml({ scrapeTargets, scrapeIntervalS, metricsPath, jobName })),
     spawn: () => spawnServer(prom.bin, args, { logFile, detached: opts.detached }),
     waitReady,
     describe: (pid, ms) => `prometheus ${prom.version} at ${url} scraping ${scrapeTargets.join(', ')} (pid ${pid}, ready in ${ms} ms)`,
     fields: {
-      url, host: HOST, port, configFile, version: prom.version,
+      url,
+      host: HOST,
+      port,
+      configFile,
+      version: prom.version,
       query,
       waitFor,
       targets: () => api('/api/v1/targets'),

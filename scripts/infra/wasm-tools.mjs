@@ -23,16 +23,32 @@ export async function installWasmTools() {
     if (existsSync(bin)) return bin;
     const cargo = await which('cargo');
     if (!cargo) {
-      throw new InfraError('infra.wasm-tools.no-cargo', 'wasm-tools is built with cargo, which is not on PATH',
-        { hint: `install Rust (rustup, cargo ≥ 1.88), then retry; or put a wasm-tools ${WASM_TOOLS_VERSION} binary at ${bin}` });
+      throw new InfraError('infra.wasm-tools.no-cargo', 'wasm-tools is built with cargo, which is not on PATH', {
+        hint: `install Rust (rustup, cargo ≥ 1.88), then retry; or put a wasm-tools ${WASM_TOOLS_VERSION} binary at ${bin}`,
+      });
     }
     const started = Date.now();
     progress(`building wasm-tools ${WASM_TOOLS_VERSION} (smith) with cargo install (once, ~3 min)…`);
-    const r = await run(cargo, ['install', 'wasm-tools', '--version', WASM_TOOLS_VERSION, '--locked', '--no-default-features',
-      '--features', 'smith,parse,print', '--root', root], { env: { CARGO_TARGET_DIR: path.join(cacheDir(), 'build', 'wasm-tools') } });
+    const r = await run(
+      cargo,
+      [
+        'install',
+        'wasm-tools',
+        '--version',
+        WASM_TOOLS_VERSION,
+        '--locked',
+        '--no-default-features',
+        '--features',
+        'smith,parse,print',
+        '--root',
+        root,
+      ],
+      { env: { CARGO_TARGET_DIR: path.join(cacheDir(), 'build', 'wasm-tools') } },
+    );
     if (r.code !== 0 || !existsSync(bin)) {
-      throw new InfraError('infra.wasm-tools.install-failed', `cargo install wasm-tools@${WASM_TOOLS_VERSION} failed`,
-        { hint: r.output.split('\n').slice(-10).join('\n') });
+      throw new InfraError('infra.wasm-tools.install-failed', `cargo install wasm-tools@${WASM_TOOLS_VERSION} failed`, {
+        hint: r.output.split('\n').slice(-10).join('\n'),
+      });
     }
     progress(`wasm-tools installed in ${((Date.now() - started) / 1000).toFixed(0)} s (${bin})`);
     return bin;

@@ -11,7 +11,9 @@ export function fileTimes(file) {
   let known = {};
   try {
     if (existsSync(file)) known = JSON.parse(readFileSync(file, 'utf8'));
-  } catch { /* a damaged record: fall back to path order, never fail the run for it */ }
+  } catch {
+    /* a damaged record: fall back to path order, never fail the run for it */
+  }
   const secondsOf = (f) => (typeof known[f] === 'number' ? known[f] : UNKNOWN_FILE_S);
   return {
     /** `files` longest first; equal times keep path order (a stable sort of the sorted list). */
@@ -19,7 +21,8 @@ export function fileTimes(file) {
     /** Replaces the record with the times measured now (`{ file, ms }[]`); returns how many. */
     recordFileTimes(measured) {
       // One file per line, slowest first: a diff of the record reads as which files got slower.
-      const lines = [...measured].sort((a, b) => b.ms - a.ms || a.file.localeCompare(b.file))
+      const lines = [...measured]
+        .sort((a, b) => b.ms - a.ms || a.file.localeCompare(b.file))
         .map(({ file: f, ms }) => `${JSON.stringify(f)}:${Math.round(ms / 100) / 10}`);
       writeFileSync(file, `{\n${lines.join(',\n')}\n}\n`);
       return lines.length;

@@ -28,10 +28,12 @@ function setting(name, fallback) {
 
 function stop(why) {
   const open = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
-  process.stderr.write(`\n✖ test watchdog: ${path.relative(process.cwd(), file)} ${why}; ` +
-    `still open: ${open.length === 0 ? 'nothing reported' : open.join(', ')}. ` +
-    'It is stopped and reported failed; look for a timer, socket or child process the file leaves alive ' +
-    '(raise CAXTON_TEST_EXIT_GRACE_S / CAXTON_TEST_FILE_DEADLINE_MIN only if the machine is simply slow)\n');
+  process.stderr.write(
+    `\n✖ test watchdog: ${path.relative(process.cwd(), file)} ${why}; ` +
+      `still open: ${open.length === 0 ? 'nothing reported' : open.join(', ')}. ` +
+      'It is stopped and reported failed; look for a timer, socket or child process the file leaves alive ' +
+      '(raise CAXTON_TEST_EXIT_GRACE_S / CAXTON_TEST_FILE_DEADLINE_MIN only if the machine is simply slow)\n',
+  );
   process.exit(1);
 }
 
@@ -44,13 +46,21 @@ if (isTestFile) {
   // and never reached 0 again).
   const running = new Set();
   let lastActivity = Date.now();
-  beforeEach((t) => { running.add(t); lastActivity = Date.now(); });
-  afterEach((t) => { running.delete(t); lastActivity = Date.now(); });
+  beforeEach((t) => {
+    running.add(t);
+    lastActivity = Date.now();
+  });
+  afterEach((t) => {
+    running.delete(t);
+    lastActivity = Date.now();
+  });
   const check = () => {
     const quietMs = Date.now() - lastActivity;
     if (running.size === 0 && quietMs >= graceS * 1000) stop(`finished its tests ${graceS} s ago but its process has not exited`);
     else setTimeout(check, Math.max(1000, graceS * 1000 - quietMs)).unref();
   };
   // Registered first, so it runs before the file's own root `after` hooks: the grace covers them.
-  after(() => { setTimeout(check, graceS * 1000).unref(); });
+  after(() => {
+    setTimeout(check, graceS * 1000).unref();
+  });
 }

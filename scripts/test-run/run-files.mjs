@@ -22,7 +22,9 @@ if (!concurrency || !summaryFile || files.length === 0) {
 
 const events = run({ files: files.map((f) => path.resolve(f)), concurrency: Number(concurrency) });
 let failed = false;
-events.on('test:fail', (data) => { if (!data.todo) failed = true; });
+events.on('test:fail', (data) => {
+  if (!data.todo) failed = true;
+});
 // Both reporters read every event: one stream piped into two.
 const toSpec = new PassThrough({ objectMode: true });
 const toSummary = new PassThrough({ objectMode: true });

@@ -38,5 +38,11 @@ function isParentFailure(data) {
 function firstLine(error) {
   const inner = error?.cause ?? error;
   const text = String(inner?.message ?? inner ?? '');
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(0, 3).join(' / ').slice(0, 300);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .slice(0, 3)
+    .join(' / ')
+    .slice(0, 300);
 }

@@ -7,8 +7,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-interface Row { metric: string; value: number; unit?: string; target?: string; note?: string }
-interface Run { bench: string; date: string; machine: string; node: string; commit: string | null; partial: boolean; rows: Row[]; seeded?: boolean; dirty?: boolean; note?: string }
+interface Row {
+  metric: string;
+  value: number;
+  unit?: string;
+  target?: string;
+  note?: string;
+}
+interface Run {
+  bench: string;
+  date: string;
+  machine: string;
+  node: string;
+  commit: string | null;
+  partial: boolean;
+  rows: Row[];
+  seeded?: boolean;
+  dirty?: boolean;
+  note?: string;
+}
 interface BenchPage {
   parseRuns(text: string, file: string): Run[];
   tableOf(runs: Run[]): { run: Run; rows: (Row & { from?: string })[] };
@@ -27,14 +44,21 @@ const rec = (await import(new URL('bench-record.mjs', scripts).href)) as BenchRe
 
 const meta = { machine: '2 × test cpu', node: '24.21.0', commit: 'abc12345' };
 const whole: Run = {
-  bench: 'bus', date: '2026-11-01T00:00:00.000Z', ...meta, partial: false,
+  bench: 'bus',
+  date: '2026-11-01T00:00:00.000Z',
+  ...meta,
+  partial: false,
   rows: [
     { metric: 'memory_msgs_per_s', value: 100, unit: 'msg/s', note: 'memory' },
     { metric: 'fanout_deliveries_per_s', value: 5, unit: 'deliveries/s', target: '>= 30000', note: 'fan | out' },
   ],
 };
 const partial = (date: string, value: number): Run => ({
-  bench: 'bus', date, ...meta, partial: true, rows: [{ metric: 'fanout_deliveries_per_s', value, unit: 'deliveries/s' }],
+  bench: 'bus',
+  date,
+  ...meta,
+  partial: true,
+  rows: [{ metric: 'fanout_deliveries_per_s', value, unit: 'deliveries/s' }],
 });
 
 describe('the table of a benchmark', () => {
@@ -42,16 +66,22 @@ describe('the table of a benchmark', () => {
     const later: Run = { ...whole, date: '2026-11-04T00:00:00.000Z', rows: [{ metric: 'memory_msgs_per_s', value: 120, unit: 'msg/s' }] };
     const { run, rows } = page.tableOf([whole, later]);
     assert.equal(run, later);
-    assert.deepEqual(rows.map((r) => [r.metric, r.value, r.from]), [['memory_msgs_per_s', 120, undefined]]);
+    assert.deepEqual(
+      rows.map((r) => [r.metric, r.value, r.from]),
+      [['memory_msgs_per_s', 120, undefined]],
+    );
   });
 
   it('a partial run shows what it measured and keeps the rest from the run that measured it last', () => {
     const runs = [whole, partial('2026-11-02T00:00:00.000Z', 7), partial('2026-11-03T00:00:00.000Z', 8)];
     const { rows } = page.tableOf(runs);
-    assert.deepEqual(rows.map((r) => [r.metric, r.value, r.from]), [
-      ['fanout_deliveries_per_s', 8, undefined],
-      ['memory_msgs_per_s', 100, '2026-11-01T00:00:00.000Z'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.metric, r.value, r.from]),
+      [
+        ['fanout_deliveries_per_s', 8, undefined],
+        ['memory_msgs_per_s', 100, '2026-11-01T00:00:00.000Z'],
+      ],
+    );
     const section = page.renderBench('bus', runs);
     assert.match(section, /\| fanout_deliveries_per_s \| 8 \| deliveries\/s \|/);
     assert.match(section, /\| memory_msgs_per_s \[1\] \| 100 \| msg\/s \|  \| memory \|/);
@@ -60,10 +90,14 @@ describe('the table of a benchmark', () => {
   });
 });
 
-describe('a benchmark\'s section', () => {
+describe("a benchmark's section", () => {
   it('names the run, escapes pipes, cuts a long note at its first clause, marks repeated notes', () => {
     const run: Run = {
-      bench: 'bus', date: '2026-11-01T00:00:00.000Z', ...meta, dirty: true, partial: false,
+      bench: 'bus',
+      date: '2026-11-01T00:00:00.000Z',
+      ...meta,
+      dirty: true,
+      partial: false,
       rows: [
         { metric: 'a', value: 1.23456, note: 'fan | out' },
         { metric: 'b', value: 2, note: 'first clause; the rest of the details' },
@@ -72,7 +106,10 @@ describe('a benchmark\'s section', () => {
       ],
     };
     const section = page.renderBench('bus', [run], 'What the figures mean.\n');
-    assert.match(section, /^## bus\n\nRun 2026-11-01T00:00:00\.000Z, commit abc12345 with uncommitted changes, Node 24\.21\.0, on 2 × test cpu\./);
+    assert.match(
+      section,
+      /^## bus\n\nRun 2026-11-01T00:00:00\.000Z, commit abc12345 with uncommitted changes, Node 24\.21\.0, on 2 × test cpu\./,
+    );
     assert.match(section, /\| a \| 1\.235 \|  \|  \| fan \\\| out \|/);
     assert.match(section, /\| b \| 2 \|  \|  \| first clause … \|/);
     assert.match(section, /\| c \| 3 \|  \|  \| ″ \|/);
@@ -83,7 +120,10 @@ describe('a benchmark\'s section', () => {
   it('the page sorts benchmarks, links each, and says it is generated', () => {
     const text = page.renderPage({
       intro: '# Benchmarks\n\nIntro.',
-      benches: [{ name: 'sandbox', runs: [{ ...whole, bench: 'sandbox' }] }, { name: 'bus', runs: [whole] }],
+      benches: [
+        { name: 'sandbox', runs: [{ ...whole, bench: 'sandbox' }] },
+        { name: 'bus', runs: [whole] },
+      ],
     });
     assert.match(text, /^<!-- Generated by scripts\/bench-page\.mjs/);
     assert.match(text, /Benchmarks: \[bus\]\(#bus\) · \[sandbox\]\(#sandbox\)\./);
@@ -97,12 +137,22 @@ describe('results files', () => {
     const text = `${JSON.stringify(whole)}\n\n${JSON.stringify(partial('2026-11-02T00:00:00.000Z', 7))}\n`;
     assert.equal(page.parseRuns(text, 'bus.jsonl').length, 2);
     assert.throws(() => page.parseRuns(`${JSON.stringify(whole)}\n{"bench":"bus"`, 'bus.jsonl'), /bus\.jsonl:2: not JSON/);
-    assert.throws(() => page.parseRuns(JSON.stringify({ ...whole, partial: 'no' }), 'bus.jsonl'), /bus\.jsonl:1: "partial" is not a boolean/);
+    assert.throws(
+      () => page.parseRuns(JSON.stringify({ ...whole, partial: 'no' }), 'bus.jsonl'),
+      /bus\.jsonl:1: "partial" is not a boolean/,
+    );
     assert.throws(() => page.parseRuns(JSON.stringify({ ...whole, rows: [{ metric: 'x', value: '1' }] }), 'f'), /a row without/);
   });
 
-  it('a before/after table compares two runs\' own rows only', () => {
-    const after: Run = { ...whole, date: '2026-11-05T00:00:00.000Z', rows: [{ metric: 'memory_msgs_per_s', value: 150, unit: 'msg/s' }, { metric: 'new_metric', value: 1 }] };
+  it("a before/after table compares two runs' own rows only", () => {
+    const after: Run = {
+      ...whole,
+      date: '2026-11-05T00:00:00.000Z',
+      rows: [
+        { metric: 'memory_msgs_per_s', value: 150, unit: 'msg/s' },
+        { metric: 'new_metric', value: 1 },
+      ],
+    };
     const table = page.compareRuns(whole, after);
     assert.match(table, /\| memory_msgs_per_s \| 100 \| 150 \| 1\.50× \| msg\/s \|/);
     assert.match(table, /\| fanout_deliveries_per_s \| 5 \| — \|  \| deliveries\/s \|/);
@@ -112,7 +162,7 @@ describe('results files', () => {
 });
 
 describe('recording a run', () => {
-  it('a mode of a benchmark (<name>-<mode>) gets its own section; other names stay in the benchmark\'s', () => {
+  it("a mode of a benchmark (<name>-<mode>) gets its own section; other names stay in the benchmark's", () => {
     const rows = [
       { bench: 'density-cluster', metric: 'cluster_keys', value: 1 },
       { bench: 'density', metric: 'keys', value: 2 },
@@ -120,8 +170,14 @@ describe('recording a run', () => {
     ];
     const bySection = rec.sectionsOf('density', rows);
     assert.deepEqual([...bySection.keys()], ['density-cluster', 'density']);
-    assert.deepEqual(bySection.get('density-cluster')!.map((r) => r.metric), ['cluster_keys']);
-    assert.deepEqual(bySection.get('density')!.map((r) => r.metric), ['keys', 'etcd_registry_ops_per_s']);
+    assert.deepEqual(
+      bySection.get('density-cluster')!.map((r) => r.metric),
+      ['cluster_keys'],
+    );
+    assert.deepEqual(
+      bySection.get('density')!.map((r) => r.metric),
+      ['keys', 'etcd_registry_ops_per_s'],
+    );
     // registry.ts prints `cluster` and `embedded` rows: they stay in the registry section.
     assert.deepEqual([...rec.sectionsOf('registry', rows).keys()], ['registry']);
   });
@@ -132,7 +188,10 @@ describe('recording a run', () => {
       { bench: 'density', metric: 'keys', value: 2, unit: 'keys', target: '>= 1', note: 'n' },
     ];
     const records = rec.runRecords('density', printed, { date: '2026-11-06T00:00:00.000Z', ...meta, partial: false });
-    assert.deepEqual(records.map((r) => r.bench), ['density-cluster', 'density']);
+    assert.deepEqual(
+      records.map((r) => r.bench),
+      ['density-cluster', 'density'],
+    );
     assert.deepEqual(records[0]!.rows, [{ metric: 'cluster_keys', value: 1, unit: 'keys' }]);
     assert.deepEqual(records[1]!.rows, [{ metric: 'keys', value: 2, unit: 'keys', target: '>= 1', note: 'n' }]);
     assert.equal('dirty' in records[0]!, false);

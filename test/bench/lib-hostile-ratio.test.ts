@@ -9,10 +9,16 @@ import type * as HostileRatio from '../../bench/lib-hostile-ratio.js';
 
 // Compiled to test/dist/bench/; the benchmarks compile to bench/dist/.
 const bench = new URL('../../../bench/dist/', import.meta.url);
-const { summarizeRounds, wallRatio, cpuRatio, roundsFrom, HostileRoundsInvalid } = (await import(new URL('lib-hostile-ratio.js', bench).href)) as typeof HostileRatio;
+const { summarizeRounds, wallRatio, cpuRatio, roundsFrom, HostileRoundsInvalid } = (await import(
+  new URL('lib-hostile-ratio.js', bench).href
+)) as typeof HostileRatio;
 
-const round = (withIt: number, before: number, after: number, perCpu: [number, number, number] = [withIt, before, after]): HostileRatio.RoundRates =>
-  ({ withIt, without: [before, after], withItPerCpuS: perCpu[0], withoutPerCpuS: [perCpu[1], perCpu[2]] });
+const round = (
+  withIt: number,
+  before: number,
+  after: number,
+  perCpu: [number, number, number] = [withIt, before, after],
+): HostileRatio.RoundRates => ({ withIt, without: [before, after], withItPerCpuS: perCpu[0], withoutPerCpuS: [perCpu[1], perCpu[2]] });
 
 describe('hostile ratio over rounds', () => {
   it('a round compares its window with the agent to the mean of the two without it', () => {
@@ -49,7 +55,11 @@ describe('CAXTON_BENCH_HOSTILE_ROUNDS', () => {
 
   it('refuses an even, non-positive, fractional or non-numeric count with a typed error and a hint', () => {
     for (const text of ['4', '0', '-3', '2.5', 'five', '', ' ']) {
-      assert.throws(() => roundsFrom(text), (e: unknown) => e instanceof HostileRoundsInvalid && e.kind === 'invalid-argument' && /odd/.test(e.hint ?? ''), text);
+      assert.throws(
+        () => roundsFrom(text),
+        (e: unknown) => e instanceof HostileRoundsInvalid && e.kind === 'invalid-argument' && /odd/.test(e.hint ?? ''),
+        text,
+      );
     }
   });
 });

@@ -10,9 +10,12 @@ import type * as ProcStat from '../../bench/lib-proc-stat.js';
 
 // Compiled to test/dist/bench/; the benchmarks compile to bench/dist/.
 const bench = new URL('../../../bench/dist/', import.meta.url);
-const { RequestLedger, percentileOf, percentileResult, accountingResults, LedgerMisuse } =
-  (await import(new URL('lib-latency.js', bench).href)) as typeof Latency;
-const { cpuTicksFromStat, processCpuSeconds, hostCpuTicksFromStat, stealPercent } = (await import(new URL('lib-proc-stat.js', bench).href)) as typeof ProcStat;
+const { RequestLedger, percentileOf, percentileResult, accountingResults, LedgerMisuse } = (await import(
+  new URL('lib-latency.js', bench).href
+)) as typeof Latency;
+const { cpuTicksFromStat, processCpuSeconds, hostCpuTicksFromStat, stealPercent } = (await import(
+  new URL('lib-proc-stat.js', bench).href
+)) as typeof ProcStat;
 
 /** A ledger with `n` requests sent at t = 0..n-1, request i answered after latency(i) or never. */
 function ledgerOf(n: number, latency: (i: number) => number | undefined, windowEnd = Infinity): Latency.RequestLedger<number> {
@@ -39,7 +42,7 @@ describe('RequestLedger', () => {
     assert.equal(account.shortestLostWait, 100 - 7);
   });
 
-  it('keeps a late answer\'s real latency in the samples', () => {
+  it("keeps a late answer's real latency in the samples", () => {
     const ledger = new RequestLedger<string>();
     ledger.send('a', 0);
     ledger.send('b', 1);
@@ -78,7 +81,10 @@ describe('RequestLedger', () => {
     ledger.send('a', 0);
     assert.throws(() => ledger.send('a', 1), LedgerMisuse);
     ledger.settle(1);
-    assert.throws(() => ledger.send('b', 2), (err: unknown) => err instanceof LedgerMisuse && /settled/.test(err.message) && err.hint !== undefined);
+    assert.throws(
+      () => ledger.send('b', 2),
+      (err: unknown) => err instanceof LedgerMisuse && /settled/.test(err.message) && err.hint !== undefined,
+    );
   });
 
   it('after the settle, an answer or a refusal changes nothing: the request stays lost', () => {
@@ -143,9 +149,24 @@ describe('percentileOf (lost requests are infinitely slow)', () => {
 
 describe('JSON lines', () => {
   it('a measurable percentile is its value; a lost one says LOST and carries its lower bound', () => {
-    const ok = percentileResult(ledgerOf(10, () => 1.234).settle(20), { bench: 'b', metric: 'p99_ms', p: 99, unit: 'ms', digits: 1, target: '<= 25', note: 'how' });
+    const ok = percentileResult(ledgerOf(10, () => 1.234).settle(20), {
+      bench: 'b',
+      metric: 'p99_ms',
+      p: 99,
+      unit: 'ms',
+      digits: 1,
+      target: '<= 25',
+      note: 'how',
+    });
     assert.deepEqual(ok, { bench: 'b', metric: 'p99_ms', value: 1.2, unit: 'ms', target: '<= 25', note: 'how' });
-    const lost = percentileResult(ledgerOf(10, (i) => (i < 2 ? undefined : 1)).settle(30_000), { bench: 'b', metric: 'p99_ms', p: 99, unit: 'ms', digits: 1, note: 'how' });
+    const lost = percentileResult(ledgerOf(10, (i) => (i < 2 ? undefined : 1)).settle(30_000), {
+      bench: 'b',
+      metric: 'p99_ms',
+      p: 99,
+      unit: 'ms',
+      digits: 1,
+      note: 'how',
+    });
     assert.equal(lost.value, 30_000 - 1);
     assert.match(lost.note ?? '', /^LOST: 2 of 10 requests \(20\.00 %\) never answered, so p99 is unbounded/);
     assert.equal('target' in lost, false);
@@ -156,12 +177,15 @@ describe('JSON lines', () => {
     ledger.send(99, 0);
     ledger.refuse(99);
     const lines = accountingResults('bus', 'memory_', ledger.settle(10), 'open loop');
-    assert.deepEqual(lines.map((l) => [l.metric, l.value, l.unit]), [
-      ['memory_requests_sent', 5, 'requests'],
-      ['memory_requests_answered', 1, 'requests'], // #1 at 2
-      ['memory_requests_late', 2, 'requests'], // #2 at 4, #3 at 6
-      ['memory_requests_lost', 2, 'requests'],
-    ]);
+    assert.deepEqual(
+      lines.map((l) => [l.metric, l.value, l.unit]),
+      [
+        ['memory_requests_sent', 5, 'requests'],
+        ['memory_requests_answered', 1, 'requests'], // #1 at 2
+        ['memory_requests_late', 2, 'requests'], // #2 at 4, #3 at 6
+        ['memory_requests_lost', 2, 'requests'],
+      ],
+    );
     assert.equal(lines[3]!.target, '= 0');
     assert.match(lines[3]!.note ?? '', /1 of them refused at send/);
     for (const l of lines) assert.deepEqual(JSON.parse(JSON.stringify(l)), l, 'one plain JSON object per line');
@@ -182,7 +206,9 @@ describe('cpuTicksFromStat', () => {
   it('reads this very process: CPU seconds grow with work', { skip: process.platform !== 'linux' }, () => {
     const before = processCpuSeconds(process.pid);
     const until = performance.now() + 150;
-    while (performance.now() < until) { /* spin */ }
+    while (performance.now() < until) {
+      /* spin */
+    }
     assert.ok(processCpuSeconds(process.pid) > before);
   });
 });
@@ -192,7 +218,7 @@ describe('hostCpuTicksFromStat / stealPercent', () => {
     const a = hostCpuTicksFromStat('cpu  100 0 50 800 10 0 5 35 0 0\ncpu0 50 0 25 400 5 0 2 18 0 0\n');
     assert.deepEqual(a, { total: 1000, steal: 35 });
     const b = hostCpuTicksFromStat('cpu  200 0 100 1500 20 0 10 170 0 0\n');
-    assert.equal(stealPercent(a, b), 100 * 135 / 1000);
+    assert.equal(stealPercent(a, b), (100 * 135) / 1000);
     assert.equal(stealPercent(a, a), 0);
   });
 

@@ -37,7 +37,14 @@ describe('RequestStages', () => {
   it('splits each request into the stages between its marks, with p50 and p99', () => {
     const s = timeline(0, 0).summary();
     assert.equal(s.complete, 100);
-    assert.deepEqual(s.stages.map((st) => [st.stage, st.p50, st.p99]), [['sent -> durable', 1, 1], ['durable -> handled', 2, 2], ['handled -> replied', 3, 3]]);
+    assert.deepEqual(
+      s.stages.map((st) => [st.stage, st.p50, st.p99]),
+      [
+        ['sent -> durable', 1, 1],
+        ['durable -> handled', 2, 2],
+        ['handled -> replied', 3, 3],
+      ],
+    );
     assert.deepEqual(s.total, { p50: 6, p99: 6, tailMean: 6 });
   });
 
@@ -45,9 +52,19 @@ describe('RequestStages', () => {
     const s = timeline(2, 1).summary();
     assert.equal(s.total.p99, 106);
     assert.equal(s.total.tailMean, 106);
-    assert.deepEqual(s.stages.map((st) => st.tailMean), [1, 102, 3]);
+    assert.deepEqual(
+      s.stages.map((st) => st.tailMean),
+      [1, 102, 3],
+    );
     // Two slow requests in 100 make the p99 (nearest rank: the 99th smallest), not the p50.
-    assert.deepEqual(s.stages.map((st) => [st.p50, st.p99]), [[1, 1], [2, 102], [3, 3]]);
+    assert.deepEqual(
+      s.stages.map((st) => [st.p50, st.p99]),
+      [
+        [1, 1],
+        [2, 102],
+        [3, 3],
+      ],
+    );
   });
 
   it('leaves out requests that missed a mark, ignores marks of requests never started, keeps the first time of a mark', () => {

@@ -35,7 +35,10 @@ test('a stopped agent keeps its queue: bounded, durable across a restart, delive
   await deploy(t, 'echo', { absentQueue: 3 });
   await t.deploy('asker', 'conformance/puppet');
   // A name never deployed has no queue: anyone could otherwise fill the disk with queues for made-up names.
-  await assert.rejects(t.send({ performative: 'inform', receivers: [{ name: 'nobody' }], content: 'x' }), (err) => codeOf(err) === 'bus.unknown-receiver');
+  await assert.rejects(
+    t.send({ performative: 'inform', receivers: [{ name: 'nobody' }], content: 'x' }),
+    (err) => codeOf(err) === 'bus.unknown-receiver',
+  );
 
   const stopped = await t.control.stop('echo', { force: false, keepQueue: true });
   assert.equal(stopped.state, 'stopped');
@@ -61,13 +64,18 @@ test('a stopped agent keeps its queue: bounded, durable across a restart, delive
   });
   // An agent cannot catch a refusal: it gets a failure saying why.
   await t.puppet('asker', { performative: 'request', to: 'echo', content: 'from-asker', count: 1 });
-  await t.waitFor('the asker told its send was refused', () => t.logs('asker').some((l) => l.startsWith('got failure from ams@caxton') && l.includes('is absent (stopped or suspended)')));
+  await t.waitFor('the asker told its send was refused', () =>
+    t.logs('asker').some((l) => l.startsWith('got failure from ams@caxton') && l.includes('is absent (stopped or suspended)')),
+  );
   const shown = await t.control.getAgent('echo');
   assert.equal(shown?.state, 'stopped');
   assert.deepEqual(shown?.absentQueue, { queued: 3, limit: 3, ttlMs: 86_400_000 });
   assert.equal(t.handled.filter((h) => h.agent === 'echo').length, 0, 'nothing handled while stopped');
   // A stopped name is not deployed: an upgrade is refused, naming the way back.
-  await assert.rejects(t.control.upgrade({ name: 'echo', limits: {} }, await agentArtifact('as-echo')), (err) => codeOf(err) === 'agent.conflict');
+  await assert.rejects(
+    t.control.upgrade({ name: 'echo', limits: {} }, await agentArtifact('as-echo')),
+    (err) => codeOf(err) === 'agent.conflict',
+  );
 
   // The node restarts: the name is still stopped, its queue still there (pending in the log).
   await t.stop();
@@ -81,8 +89,15 @@ test('a stopped agent keeps its queue: bounded, durable across a restart, delive
   await again.waitFor('the queue to be handled', () => sent.every((id) => again.completed.has(id)));
   await again.settle();
   const handled = again.handled.filter((h) => h.agent === 'echo');
-  assert.deepEqual(handled.map((h) => h.deliveryId), sent, 'each once, in order');
-  assert.deepEqual(again.external.filter((e) => e.message.performative === 'inform').map((e) => e.message.content), ['one', 'two', 'three']);
+  assert.deepEqual(
+    handled.map((h) => h.deliveryId),
+    sent,
+    'each once, in order',
+  );
+  assert.deepEqual(
+    again.external.filter((e) => e.message.performative === 'inform').map((e) => e.message.content),
+    ['one', 'two', 'three'],
+  );
   const back = await again.control.getAgent('echo');
   assert.equal(back?.state, 'running');
   assert.equal(back?.absentQueue, undefined);
@@ -120,7 +135,10 @@ test('messages past the TTL are dead-lettered absent-ttl (stopped or suspended);
   const fresh = await t.send({ performative: 'request', receivers: [{ name: 'napping' }], content: 'awake' });
   await t.waitFor('the fresh one', () => t.completed.has(`${fresh.messageId}>napping`));
   await t.settle();
-  assert.deepEqual(t.handled.filter((h) => h.agent === 'napping').map((h) => h.deliveryId), [`${fresh.messageId}>napping`]);
+  assert.deepEqual(
+    t.handled.filter((h) => h.agent === 'napping').map((h) => h.deliveryId),
+    [`${fresh.messageId}>napping`],
+  );
 
   // A stop without --keep-queue of a stopped name dead-letters what waits and frees the name.
   const waiting = await t.send({ performative: 'request', receivers: [{ name: 'late' }], content: 'left behind' });
@@ -128,7 +146,10 @@ test('messages past the TTL are dead-lettered absent-ttl (stopped or suspended);
   const left = await t.control.getDeadLetter(`${waiting.messageId}>late`);
   assert.match(left.reason, /was stopped before handling it/);
   assert.equal(await t.control.getAgent('late'), undefined);
-  await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'late' }], content: 'gone' }), (err) => codeOf(err) === 'bus.unknown-receiver');
+  await assert.rejects(
+    t.send({ performative: 'request', receivers: [{ name: 'late' }], content: 'gone' }),
+    (err) => codeOf(err) === 'bus.unknown-receiver',
+  );
 });
 
 test('a message waits an hour of (injected) time for a redeploy and is handled; one past the TTL is dead-lettered', async () => {
@@ -148,9 +169,15 @@ test('a message waits an hour of (injected) time for a redeploy and is handled; 
   await t.waitFor('the hour-old message handled', () => t.completed.has(`${waits.messageId}>slow-return`));
 
   skew = 3 * 3_600_000; // past the TTL of what still waits
-  await t.waitFor('the three-hour-old message dead-lettered', () => t.deadLettered.some((d) => d.deliveryId === `${expires.messageId}>never-back`));
+  await t.waitFor('the three-hour-old message dead-lettered', () =>
+    t.deadLettered.some((d) => d.deliveryId === `${expires.messageId}>never-back`),
+  );
   await t.settle();
-  assert.deepEqual(t.handled.filter((h) => h.agent === 'slow-return').map((h) => h.deliveryId), [`${waits.messageId}>slow-return`], 'handled once');
+  assert.deepEqual(
+    t.handled.filter((h) => h.agent === 'slow-return').map((h) => h.deliveryId),
+    [`${waits.messageId}>slow-return`],
+    'handled once',
+  );
   assert.equal(t.deadLettered.length, 1);
   assert.match((await t.control.getDeadLetter(`${expires.messageId}>never-back`)).reason, /^absent-ttl: never-back was absent/);
 });
@@ -180,7 +207,9 @@ test('an absent queue does not hold outside clients off the node: its deliveries
   await t.waitFor('the suspended backlog handled', () => t.handled.filter((h) => h.agent === 'here').length === 5);
   await t.settle();
   // Everything finished: the edge holds nothing, four more are admitted at once.
-  const again = await Promise.all([0, 1, 2, 3].map((i) => t.send({ performative: 'request', receivers: [{ name: 'here' }], content: `after ${i}` })));
+  const again = await Promise.all(
+    [0, 1, 2, 3].map((i) => t.send({ performative: 'request', receivers: [{ name: 'here' }], content: `after ${i}` })),
+  );
   assert.equal(again.length, 4);
   assert.equal(t.deadLettered.length, 0);
 });
@@ -188,7 +217,10 @@ test('an absent queue does not hold outside clients off the node: its deliveries
 test('a batch running when its agent is suspended is handled, never also dead-lettered by the absent TTL', async () => {
   const t = await start();
   // A slow agent with a TTL far shorter than one handling (review of issue 27, finding 1).
-  await t.control.deploy({ name: 'slowpoke', config: { 'spin-ms': '800' }, limits: { absentTtlMs: 100, fuelPerMessage: 50_000_000_000 } }, await agentArtifact('conformance/puppet'));
+  await t.control.deploy(
+    { name: 'slowpoke', config: { 'spin-ms': '800' }, limits: { absentTtlMs: 100, fuelPerMessage: 50_000_000_000 } },
+    await agentArtifact('conformance/puppet'),
+  );
   const running = await t.send({ performative: 'inform', receivers: [{ name: 'slowpoke' }], content: 'takes a while' });
   // No event marks the start of a handling: 150 ms is well inside the 800 ms spin and well past
   // the dispatch of an idle agent's only message.
@@ -208,7 +240,10 @@ test('while its receiver is absent an agent sender gets a share of the absent qu
   await t.deploy('asker', 'conformance/puppet');
   await t.control.stop('echo', { force: false, keepQueue: true });
   await t.puppet('asker', { performative: 'request', to: 'echo', content: 'storm', count: 5 });
-  await t.waitFor('three sends refused to the asker', () => t.logs('asker').filter((l) => l.startsWith('got failure from ams@caxton')).length === 3);
+  await t.waitFor(
+    'three sends refused to the asker',
+    () => t.logs('asker').filter((l) => l.startsWith('got failure from ams@caxton')).length === 3,
+  );
   assert.equal((await t.control.getAgent('echo'))?.absentQueue?.queued, 2);
   // The operator still gets in.
   const r = await t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'operator' });

@@ -37,17 +37,33 @@ async function passivated(t: TestNode, n: number): Promise<void> {
 test('three keys of one kind each count their own, see their key, passivate when idle and reactivate on their count; an upgrade reaches a passivated instance', async () => {
   const t = await TestNode.start();
   nodes.push(t);
-  const deployed = await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 200 } }, await agentArtifact('as-state-counter'));
+  const deployed = await t.control.deploy(
+    { name: 'counter', config: {}, limits: {}, kind: { idleMs: 200 } },
+    await agentArtifact('as-state-counter'),
+  );
   assert.deepEqual(deployed.kind, { idleMs: 200, active: 0, passivated: 0, activations: 0, failed: 0 }, 'a kind starts nothing');
 
-  assert.deepEqual([await ask(t, 'counter/alice'), await ask(t, 'counter/bob'), await ask(t, 'counter/alice'), await ask(t, 'counter/carol@caxton'), await ask(t, 'counter/alice')],
-    ['1', '1', '2', '1', '3'], 'one count per key');
+  assert.deepEqual(
+    [
+      await ask(t, 'counter/alice'),
+      await ask(t, 'counter/bob'),
+      await ask(t, 'counter/alice'),
+      await ask(t, 'counter/carol@caxton'),
+      await ask(t, 'counter/alice'),
+    ],
+    ['1', '1', '2', '1', '3'],
+    'one count per key',
+  );
   // At least one activation per key (a loaded machine may passivate one between its messages).
   assert.ok((await counts(t)).activations >= 3);
   assert.equal(await t.control.getState('counter/alice', 'count'), '3', 'state keyed by the instance name');
   assert.equal(await t.control.getState('counter/bob', 'count'), '1');
   const init = (await t.storedLogs('counter/bob')).filter((l) => l.includes('resuming at count'));
-  assert.deepEqual(init, ['[bob] resuming at count 0 (key bob)'], 'the key is in the init config; the line is in the kind\'s log, marked with it');
+  assert.deepEqual(
+    init,
+    ['[bob] resuming at count 0 (key bob)'],
+    "the key is in the init config; the line is in the kind's log, marked with it",
+  );
 
   await passivated(t, 3);
   const idle = await t.control.getAgent('counter/alice');
@@ -66,14 +82,26 @@ test('three keys of one kind each count their own, see their key, passivate when
   assert.equal(await t.control.getState('counter/carol', 'count'), '1', 'its state is kept');
 
   // A kind takes no mail itself; a kind that does not exist is an unknown receiver; a bad key is refused with the rule.
-  await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'counter' }] }), (e: CaxtonError) => e.code === 'bus.unknown-receiver');
-  await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'nokind/alice' }] }), (e: CaxtonError) => e.code === 'bus.unknown-receiver');
-  await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'counter/bad key' }] }), (e: CaxtonError) => e.code === 'api.invalid' && /<kind>\/<key>/.test(e.hint ?? ''));
+  await assert.rejects(
+    t.send({ performative: 'request', receivers: [{ name: 'counter' }] }),
+    (e: CaxtonError) => e.code === 'bus.unknown-receiver',
+  );
+  await assert.rejects(
+    t.send({ performative: 'request', receivers: [{ name: 'nokind/alice' }] }),
+    (e: CaxtonError) => e.code === 'bus.unknown-receiver',
+  );
+  await assert.rejects(
+    t.send({ performative: 'request', receivers: [{ name: 'counter/bad key' }] }),
+    (e: CaxtonError) => e.code === 'api.invalid' && /<kind>\/<key>/.test(e.hint ?? ''),
+  );
 
   const stopped = await t.control.stop('counter', { force: false });
   assert.equal(stopped.state, 'stopped');
   assert.equal(await t.control.getAgent('counter'), undefined);
-  await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'counter/alice' }] }), (e: CaxtonError) => e.code === 'bus.unknown-receiver');
+  await assert.rejects(
+    t.send({ performative: 'request', receivers: [{ name: 'counter/alice' }] }),
+    (e: CaxtonError) => e.code === 'bus.unknown-receiver',
+  );
 });
 
 test('a shard at its activation bound refuses a new key typed (nothing accepted), and takes it once an instance passivates', async () => {
@@ -144,11 +172,18 @@ test('resuming a suspended kind wakes its instances in memory; stopping the node
     await t.send({ performative: 'request', receivers: [{ name: 'counter/b' }], content: 'count', replyWith: idB });
     await mailWaiting(t, 'counter/a');
     await mailWaiting(t, 'counter/b');
-    assert.equal(t.external.find((e) => e.message.inReplyTo === idA), undefined, 'nothing runs while the kind is suspended');
+    assert.equal(
+      t.external.find((e) => e.message.inReplyTo === idA),
+      undefined,
+      'nothing runs while the kind is suspended',
+    );
     await t.control.resume('counter');
-    const answerA = await t.waitFor('a\'s answer after the resume', () => t.external.find((e) => e.message.inReplyTo === idA));
-    assert.equal(answerA.message.content, '2', 'the instance in memory was woken by the kind\'s resume');
-    assert.equal((await t.waitFor('b\'s answer after the resume', () => t.external.find((e) => e.message.inReplyTo === idB))).message.content, '1');
+    const answerA = await t.waitFor("a's answer after the resume", () => t.external.find((e) => e.message.inReplyTo === idA));
+    assert.equal(answerA.message.content, '2', "the instance in memory was woken by the kind's resume");
+    assert.equal(
+      (await t.waitFor("b's answer after the resume", () => t.external.find((e) => e.message.inReplyTo === idB))).message.content,
+      '1',
+    );
 
     // Suspended again, mail for `c` waits on its activation when the node stops: kept in the log.
     await t.control.suspend('counter');
@@ -158,11 +193,15 @@ test('resuming a suspended kind wakes its instances in memory; stopping the node
 
     const again = await TestNode.start({ dataDir });
     nodes.push(again);
-    assert.deepEqual(await again.control.listDeadLetters({ agent: 'counter/c', includePurged: true, limit: 10 }), [], 'a stopping node dead-letters no mail of a kind');
+    assert.deepEqual(
+      await again.control.listDeadLetters({ agent: 'counter/c', includePurged: true, limit: 10 }),
+      [],
+      'a stopping node dead-letters no mail of a kind',
+    );
     await again.control.resume('counter');
     const deadline = Date.now() + 15_000;
     while ((await again.control.getState('counter/c', 'count')) !== '1') {
-      if (Date.now() > deadline) assert.fail('c\'s mail was not handled after the restart');
+      if (Date.now() > deadline) assert.fail("c's mail was not handled after the restart");
       await new Promise((r) => setTimeout(r, 10));
     }
   } finally {

@@ -26,14 +26,24 @@ test('state imported into a running agent: the agent keeps answering, and the st
   const first = await TestNode.start();
   nodes.push(first);
   await first.deploy('echo', 'as-echo');
-  const result = await first.control.importState({ agent: 'echo', writes: [{ key: 'greeting', value: 'hello' }, { key: 'n', value: '1' }], replace: false });
+  const result = await first.control.importState({
+    agent: 'echo',
+    writes: [
+      { key: 'greeting', value: 'hello' },
+      { key: 'n', value: '1' },
+    ],
+    replace: false,
+  });
   assert.deepEqual(result, { written: 2, deleted: 0 });
   assert.equal((await first.control.getAgent('echo'))?.state, 'running');
   await first.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'after-import' });
   await first.waitFor('the echo', () => first.external.find((e) => e.message.content === 'after-import'));
   const lines: string[] = [];
   await new Promise<void>((resolve, reject) => {
-    first.control.logs({ agent: 'echo', follow: false }, { next: (l) => lines.push(l.message), end: (error) => (error ? reject(error) : resolve()) });
+    first.control.logs(
+      { agent: 'echo', follow: false },
+      { next: (l) => lines.push(l.message), end: (error) => (error ? reject(error) : resolve()) },
+    );
   });
   assert.ok(lines.includes('[caxton] state imported (2 entries)'), lines.join('\n'));
   await first.stop();
@@ -41,7 +51,10 @@ test('state imported into a running agent: the agent keeps answering, and the st
   const second = await TestNode.start({ dataDir: first.dataDir });
   nodes.push(second);
   assert.equal(await second.control.getState('echo', 'greeting'), 'hello', 'recovered from the log');
-  assert.deepEqual(await exported(second, 'echo'), [{ key: 'greeting', value: 'hello' }, { key: 'n', value: '1' }]);
+  assert.deepEqual(await exported(second, 'echo'), [
+    { key: 'greeting', value: 'hello' },
+    { key: 'n', value: '1' },
+  ]);
   assert.deepEqual(await second.control.listState('echo', { prefix: 'n', limit: 10 }), { entries: [{ key: 'n', value: '1' }] });
 });
 

@@ -59,11 +59,14 @@ test('API calls are counted by method and status code, with their durations', as
   assert.ok(s.filter((x) => x.name === 'caxton_api_calls_total').every((x) => !x.labels['method']!.includes('/')));
 });
 
-test('a SendMessage continues the client\'s trace into the send and the handling', async () => {
+test("a SendMessage continues the client's trace into the send and the handling", async () => {
   spans.reset();
   const root = trace.getTracer('test').startSpan('operator script');
   const sent = await context.with(trace.setSpan(context.active(), root), () =>
-    client.send({ structured: { performative: 'request', receivers: [{ name: 'echo' }], content: 'traced', conversationId: 'api-trace-1' } }));
+    client.send({
+      structured: { performative: 'request', receivers: [{ name: 'echo' }], content: 'traced', conversationId: 'api-trace-1' },
+    }),
+  );
   root.end();
   await t.waitFor('echo to handle it', () => t.handled.some((h) => h.messageId === sent.messageId));
   await t.settle();
@@ -73,7 +76,7 @@ test('a SendMessage continues the client\'s trace into the send and the handling
   const call = finished.find((s) => s.name === 'caxton.v1.Caxton/SendMessage');
   assert.ok(call, finished.map((s) => s.name).join(', '));
   assert.equal(call.kind, SpanKind.SERVER);
-  assert.equal(call.spanContext().traceId, traceId, 'the call continues the client\'s trace');
+  assert.equal(call.spanContext().traceId, traceId, "the call continues the client's trace");
   assert.equal(call.parentSpanContext?.spanId, root.spanContext().spanId);
   assert.equal(call.attributes['rpc.method'], 'SendMessage');
   assert.equal(call.attributes['caxton.code'], 'OK');

@@ -21,9 +21,12 @@ before(async () => {
   // Two attempts per message and two failures to open: the restart policy (5 per minute) never
   // fails the agent during the test.
   t = await TestNode.start({ maxAttempts: 2, traffic: { breakerFailures: 2, breakerCoolDownMs: COOL_DOWN_MS } });
-  t.node.events.on((e: BusEvent) => {
-    if (e.type === 'breaker') transitions.push(`${e.agent}:${e.from}>${e.to}:${e.reason}`);
-  }, ['breaker']);
+  t.node.events.on(
+    (e: BusEvent) => {
+      if (e.type === 'breaker') transitions.push(`${e.agent}:${e.from}>${e.to}:${e.reason}`);
+    },
+    ['breaker'],
+  );
   await t.deploy('fragile', 'hostile/as-poison', { poison: 'boom' });
   await t.deploy('asker', 'conformance/puppet');
 });
@@ -66,7 +69,10 @@ test('a receiver that crashes on every message: open (fast typed refusals), half
   assert.equal((await t.control.getAgent('fragile'))?.breaker, undefined);
   assert.ok(transitions.some((x) => x.endsWith(':open>half-open:cool-down')));
   const log = await t.storedLogs('fragile');
-  assert.ok(log.some((l) => l.includes('circuit breaker closed -> open')), 'the opening is in the agent\'s log');
+  assert.ok(
+    log.some((l) => l.includes('circuit breaker closed -> open')),
+    "the opening is in the agent's log",
+  );
   assert.ok(log.some((l) => l.includes('circuit breaker half-open -> closed')));
   assert.equal(local((await to('after')).accepted[0]), 'fragile');
   // Handled before the next test counts the agent's handlings (it once counted this one late: 6, not 5).
@@ -79,7 +85,9 @@ test('an upgrade that fixes the agent closes an open breaker at once', { timeout
   await assert.rejects(to('still broken?'), (err: Refusal) => err.code === 'bus.circuit-open');
   // An agent sending to it gets a failure (it cannot catch an exception).
   await t.puppet('asker', { performative: 'request', to: 'fragile', content: 'from-asker', count: 1 });
-  await t.waitFor('the asker told its send was refused', () => t.logs('asker').some((l) => l.startsWith('got failure from ams@caxton') && l.includes('keep failing')));
+  await t.waitFor('the asker told its send was refused', () =>
+    t.logs('asker').some((l) => l.startsWith('got failure from ams@caxton') && l.includes('keep failing')),
+  );
   assert.equal(t.handled.filter((h) => h.agent === 'fragile').length, handledBefore + 2, 'nothing new reached the agent while it was open');
   await t.control.upgrade({ name: 'fragile', limits: {}, config: { poison: 'never-sent' } }, await agentArtifact('hostile/as-poison'));
   assert.ok(transitions.at(-1)?.endsWith(':open>closed:reset'), transitions.join(', '));

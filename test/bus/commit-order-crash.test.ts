@@ -40,7 +40,11 @@ const byOrder = (a: string, b: string): number => {
 const noteOf = (id: string): string => order(id).join('.');
 
 /** The committed notes, and the sequence they must be a prefix of (every request known, in send order). */
-async function check(nodeDir: string, records: string, final: boolean): Promise<{ notes: string[]; ids: string[]; state: Map<string, string>; timers: number }> {
+async function check(
+  nodeDir: string,
+  records: string,
+  final: boolean,
+): Promise<{ notes: string[]; ids: string[]; state: Map<string, string>; timers: number }> {
   const r = await readRecords(records);
   const { state, timers } = await committed(nodeDir);
   const notes = (state.get('notes') ?? '').split(';').slice(0, -1);
@@ -52,13 +56,19 @@ async function check(nodeDir: string, records: string, final: boolean): Promise<
   }
   const ids = [...known].sort(byOrder);
   const expected = ids.map(noteOf);
-  assert.deepEqual(notes, expected.slice(0, notes.length), `the committed notes are not a prefix of the send order${final ? ' (final)' : ''}`);
+  assert.deepEqual(
+    notes,
+    expected.slice(0, notes.length),
+    `the committed notes are not a prefix of the send order${final ? ' (final)' : ''}`,
+  );
   const ticks = ids.slice(0, notes.length).filter((id) => id.endsWith('t')).length;
   assert.equal(state.get('armed') ?? '0', String(ticks), 'armed is not the ticks among the committed notes');
   return { notes, ids, state, timers };
 }
 
-test(`SIGKILL at before-commit, ${KILLS} lives: a timer-setting request and a state-only one alternate; the committed notes are always a prefix of the send order`, { timeout: 120_000 }, async () => {
+test(`SIGKILL at before-commit, ${KILLS} lives: a timer-setting request and a state-only one alternate; the committed notes are always a prefix of the send order`, {
+  timeout: 120_000,
+}, async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-commit-order-'));
   const records = path.join(dataDir, 'records.txt');
   const nodeDir = path.join(dataDir, 'node');
@@ -81,7 +91,9 @@ test(`SIGKILL at before-commit, ${KILLS} lives: a timer-setting request and a st
     assert.equal(state.get('armed'), String(ticks));
     assert.equal(state.get('count'), String(ticks), 'each timer counted once');
     assert.equal(timers, 0, 'timers left in the registry');
-    process.stdout.write(`# commit order: ${ids.length} requests over ${lives.length} lives; committed prefixes after the kills: ${prefixes.join(', ')}\n`);
+    process.stdout.write(
+      `# commit order: ${ids.length} requests over ${lives.length} lives; committed prefixes after the kills: ${prefixes.join(', ')}\n`,
+    );
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -33,13 +33,19 @@ after(async () => {
 
 test('a contract net with ten contractors: refusals, a late proposal rejected by the runtime, award and result', async () => {
   await t.send({
-    performative: 'request', receivers: [{ name: 'broker' }], content: 'parcel 1',
-    protocol: 'fipa-request', conversationId: 'parcel-1', replyWith: 'parcel-1-req',
+    performative: 'request',
+    receivers: [{ name: 'broker' }],
+    content: 'parcel 1',
+    protocol: 'fipa-request',
+    conversationId: 'parcel-1',
+    replyWith: 'parcel-1-req',
   });
   await t.waitFor('the late proposal to be answered by the platform', () =>
-    t.accepted.find((a) => a.message.performative === 'reject-proposal' && a.message.sender?.name === AMS));
+    t.accepted.find((a) => a.message.performative === 'reject-proposal' && a.message.sender?.name === AMS),
+  );
   await t.waitFor('the result to reach the operator', () =>
-    t.accepted.find((a) => a.message.conversationId === 'parcel-1' && a.message.performative === 'inform'));
+    t.accepted.find((a) => a.message.conversationId === 'parcel-1' && a.message.performative === 'inform'),
+  );
   await t.settle();
 
   const cfp = t.accepted.find((a) => a.message.performative === 'cfp');
@@ -48,7 +54,14 @@ test('a contract net with ten contractors: refusals, a late proposal rejected by
   assert.ok(cfp.message.replyBy !== undefined, 'the cfp has a reply-by');
   const flow = t.accepted.filter((a) => a.message.conversationId === 'parcel-1' || a.message.conversationId === cfpCid);
   // Nothing else happened on the bus.
-  assert.equal(flow.length, t.accepted.length, `unexpected messages:\n${t.accepted.filter((a) => !flow.includes(a)).map(arrow).join('\n')}`);
+  assert.equal(
+    flow.length,
+    t.accepted.length,
+    `unexpected messages:\n${t.accepted
+      .filter((a) => !flow.includes(a))
+      .map(arrow)
+      .join('\n')}`,
+  );
 
   const contractors = [...Object.keys(ON_TIME), ...DECLINERS, LATE].sort().join(',');
   const losers = Object.keys(ON_TIME).filter((c) => c !== 'c3');
@@ -74,13 +87,18 @@ test('a contract net with ten contractors: refusals, a late proposal rejected by
   // Causal order.
   const at = (what: string, pred: (a: Accepted) => boolean): number => indexOf(flow, what, pred);
   const is = (from: string, perf: string, to?: string) => (a: Accepted) =>
-    local(a.message.sender) === from && a.message.performative === perf && (to === undefined || a.message.receivers.some((r) => local(r) === to));
+    local(a.message.sender) === from &&
+    a.message.performative === perf &&
+    (to === undefined || a.message.receivers.some((r) => local(r) === to));
   const request = at('request', is('operator', 'request'));
   const cfpAt = at('cfp', is('broker', 'cfp'));
   assert.equal(request, 0);
   assert.ok(at('agree', is('broker', 'agree')) > request && cfpAt > request);
   const answers = flow.filter((a) => a.message.performative === 'propose' || a.message.performative === 'refuse');
-  assert.ok(answers.every((a) => a.seq > cfp.seq), 'answers follow the cfp');
+  assert.ok(
+    answers.every((a) => a.seq > cfp.seq),
+    'answers follow the cfp',
+  );
   const accept = at('accept-proposal', is('broker', 'accept-proposal'));
   const lastProposal = Math.max(...Object.keys(ON_TIME).map((c) => at(`${c} propose`, is(c, 'propose'))));
   assert.ok(accept > lastProposal, 'the award follows every on-time proposal');
@@ -114,6 +132,9 @@ test('a contract net with ten contractors: refusals, a late proposal rejected by
   assert.equal(flow[toOperator]!.message.content, 'done: parcel 1 by c3@caxton for 12');
   assert.equal(flow[toOperator]!.message.inReplyTo, 'parcel-1-req');
   // Every delivery was handled successfully and completed.
-  assert.ok(t.handled.every((h) => h.outcome.status === 'ok'), JSON.stringify(t.handled.filter((h) => h.outcome.status !== 'ok')));
+  assert.ok(
+    t.handled.every((h) => h.outcome.status === 'ok'),
+    JSON.stringify(t.handled.filter((h) => h.outcome.status !== 'ok')),
+  );
   await t.waitFor('every handled delivery to be completed', () => t.handled.every((h) => t.completed.has(h.deliveryId)));
 });

@@ -25,9 +25,18 @@ const CHAINS = 25;
 const ROUNDS = 500;
 /** Requests + informs: 2 × 4 × 25 × 500 = 100,000 (plus one start message per pinger). */
 const MESSAGES = 2 * PAIRS * CHAINS * ROUNDS;
-const childArgs = (mode: 'start' | 'resume', dataDir: string, records: string): string[] => [mode, dataDir, records, String(PAIRS), String(CHAINS), String(ROUNDS)];
+const childArgs = (mode: 'start' | 'resume', dataDir: string, records: string): string[] => [
+  mode,
+  dataDir,
+  records,
+  String(PAIRS),
+  String(CHAINS),
+  String(ROUNDS),
+];
 
-test('kill -9 mid-run: nothing accepted is lost, nothing completed is redone, the run reaches its total', { timeout: 110_000 }, async () => {
+test('kill -9 mid-run: nothing accepted is lost, nothing completed is redone, the run reaches its total', {
+  timeout: 110_000,
+}, async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-crash-'));
   const records = path.join(dataDir, 'records.txt');
   const started = Date.now();
@@ -92,7 +101,7 @@ test('kill -9 mid-run: nothing accepted is lost, nothing completed is redone, th
     const secondsAfter = (finishedAt - killedAt) / 1000;
     process.stdout.write(
       `# crash test: ${MESSAGES} messages; life 1 handled ${one.handled.length} in ${secondsBeforeKill.toFixed(1)} s, killed; ` +
-      `life 2 handled ${two.handled.length} (${replayed.length} replayed) in ${secondsAfter.toFixed(1)} s\n`,
+        `life 2 handled ${two.handled.length} (${replayed.length} replayed) in ${secondsAfter.toFixed(1)} s\n`,
     );
   } finally {
     await reapChildren(children);

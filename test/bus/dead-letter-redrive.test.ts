@@ -55,18 +55,27 @@ test('a dead letter is listed with its reason, redriven exactly once, purged, an
   const redriven = first.redriven[0]!;
   assert.equal(redriven.receiver, 'steady');
   assert.deepEqual(second.redriven, first.redriven);
-  await t.waitFor('the redriven pill to be handled', () => t.handled.some((h) => h.deliveryId === redriven.deliveryId && h.outcome.status === 'ok'));
+  await t.waitFor('the redriven pill to be handled', () =>
+    t.handled.some((h) => h.deliveryId === redriven.deliveryId && h.outcome.status === 'ok'),
+  );
   const retry = await t.control.redriveDeadLetters({ select: { ids: [id] }, to: 'steady' });
   assert.deepEqual(retry.redriven, first.redriven);
   await t.settle();
   assert.equal(t.handled.filter((h) => h.deliveryId === redriven.deliveryId).length, 1, 'the redrive was handled exactly once');
-  assert.deepEqual(t.handled.filter((h) => h.agent === 'steady').map((h) => h.deliveryId), [redriven.deliveryId], 'steady got nothing else');
+  assert.deepEqual(
+    t.handled.filter((h) => h.agent === 'steady').map((h) => h.deliveryId),
+    [redriven.deliveryId],
+    'steady got nothing else',
+  );
   const answers = t.external.filter((e) => e.message.performative === 'inform' && e.message.content === 'poison pill');
   assert.equal(answers.length, 1, 'the original sender got one answer');
 
   const shown = await t.control.getDeadLetter(id);
   assert.equal(shown.state, 'redriven');
-  assert.deepEqual(shown.redrive && { deliveryId: shown.redrive.deliveryId, receiver: shown.redrive.receiver }, { deliveryId: redriven.deliveryId, receiver: 'steady' });
+  assert.deepEqual(shown.redrive && { deliveryId: shown.redrive.deliveryId, receiver: shown.redrive.receiver }, {
+    deliveryId: redriven.deliveryId,
+    receiver: 'steady',
+  });
 
   await assert.rejects(t.control.redriveDeadLetters({ select: { ids: [id, 'no-such-letter'] } }), (err) => kindOf(err) === 'not-found');
   await assert.rejects(t.control.redriveDeadLetters({ select: { ids: [id] }, to: 'nobody' }), (err) => kindOf(err) === 'not-found');
@@ -74,8 +83,14 @@ test('a dead letter is listed with its reason, redriven exactly once, purged, an
   const purged = await t.control.purgeDeadLetters({ agent: 'fragile' });
   assert.deepEqual(purged.purged, [id]);
   assert.deepEqual(await t.control.listDeadLetters({ includePurged: false, limit: 10 }), []);
-  assert.deepEqual((await t.control.listDeadLetters({ includePurged: true, limit: 10 })).map((l) => l.state), ['purged']);
-  await assert.rejects(t.control.redriveDeadLetters({ select: { ids: [id] } }), (err) => err instanceof CaxtonError && err.code === 'dead-letters.purged');
+  assert.deepEqual(
+    (await t.control.listDeadLetters({ includePurged: true, limit: 10 })).map((l) => l.state),
+    ['purged'],
+  );
+  await assert.rejects(
+    t.control.redriveDeadLetters({ select: { ids: [id] } }),
+    (err) => err instanceof CaxtonError && err.code === 'dead-letters.purged',
+  );
   assert.deepEqual((await t.control.purgeDeadLetters({ ids: [id] })).purged, [], 'purging again purges nothing');
 
   // Durable: after a restart the letter is still purged, and nothing was handed out again.
@@ -83,7 +98,10 @@ test('a dead letter is listed with its reason, redriven exactly once, purged, an
   const again = await TestNode.start({ dataDir: t.dataDir, maxAttempts: ATTEMPTS });
   try {
     const all = await again.control.listDeadLetters({ includePurged: true, limit: 10 });
-    assert.deepEqual(all.map((l) => [l.id, l.state]), [[id, 'purged']]);
+    assert.deepEqual(
+      all.map((l) => [l.id, l.state]),
+      [[id, 'purged']],
+    );
     await again.settle();
     assert.deepEqual(again.handled, []);
   } finally {
@@ -98,10 +116,16 @@ test('a dead letter is listed with its reason, redriven exactly once, purged, an
     // Three that succeeded, two refused (unknown id, unknown target), one refused (purged): each an intent and an outcome.
     assert.equal(redrives.filter((e) => e.kind === 'intent').length, 6);
     const outcomes = redrives.filter((e) => e.kind === 'outcome').map((e) => e.result!);
-    assert.deepEqual(outcomes.map((o) => o.code), ['OK', 'OK', 'OK', 'NOT_FOUND', 'NOT_FOUND', 'FAILED_PRECONDITION']);
+    assert.deepEqual(
+      outcomes.map((o) => o.code),
+      ['OK', 'OK', 'OK', 'NOT_FOUND', 'NOT_FOUND', 'FAILED_PRECONDITION'],
+    );
     for (const o of outcomes.slice(0, 3)) assert.equal(o.fields?.['deliveries'], `${id}=>${redriven.deliveryId}`);
     const purges = entries.filter((e) => e.method === 'PurgeDeadLetters');
-    assert.deepEqual(purges.map((e) => e.kind), ['intent', 'outcome', 'intent', 'outcome']);
+    assert.deepEqual(
+      purges.map((e) => e.kind),
+      ['intent', 'outcome', 'intent', 'outcome'],
+    );
     assert.equal(purges[1]!.result?.fields?.['ids'], id);
   } finally {
     await trail.close();

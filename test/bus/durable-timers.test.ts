@@ -15,8 +15,12 @@ import { TestNode, OPERATOR } from './support/test-node.js';
 
 function remind(node: TestNode, delayMs: number, text: string, cid: string) {
   return node.send({
-    performative: 'request', receivers: [{ name: 'reminder' }], protocol: 'fipa-request',
-    conversationId: cid, replyWith: `${cid}-q`, content: `${delayMs} ${text}`,
+    performative: 'request',
+    receivers: [{ name: 'reminder' }],
+    protocol: 'fipa-request',
+    conversationId: cid,
+    replyWith: `${cid}-q`,
+    content: `${delayMs} ${text}`,
   });
 }
 

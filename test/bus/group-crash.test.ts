@@ -30,7 +30,9 @@ const MESSAGES = 2 * PAIRS * CHAINS * ROUNDS;
 /** One fault point per life, counted from the life's start (past the first life's deploys). */
 const FAULTS = ['group-torn:200', 'group-written:150', 'before-commit:400', 'group-torn:120'];
 
-test(`SIGKILL in commit groups holding sends and the completions queued behind them (${FAULTS.join(', ')}): nothing accepted is lost, nothing completed is redone`, { timeout: 240_000 }, async () => {
+test(`SIGKILL in commit groups holding sends and the completions queued behind them (${FAULTS.join(', ')}): nothing accepted is lost, nothing completed is redone`, {
+  timeout: 240_000,
+}, async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-group-crash-'));
   const records = path.join(dataDir, 'records.txt');
   const nodeDir = path.join(dataDir, 'node');
@@ -44,9 +46,12 @@ test(`SIGKILL in commit groups holding sends and the completions queued behind t
         if (last !== undefined && last.fault.startsWith('group-torn') && last.signal === 'SIGKILL') {
           // The torn group is cut as recovery opens the log (what the next life would do first).
           const log = new EmbeddedMessageLog({ dir: path.join(nodeDir, 'log'), dedupWindow: 10 * MESSAGES });
-          log.events.on((e) => {
-            if (e.type === 'warning') torn.push(e.warning.code);
-          }, ['warning']);
+          log.events.on(
+            (e) => {
+              if (e.type === 'warning') torn.push(e.warning.code);
+            },
+            ['warning'],
+          );
           await log.open();
           await log.close();
         }
@@ -56,8 +61,16 @@ test(`SIGKILL in commit groups holding sends and the completions queued behind t
       lifeTimeoutMs: 90_000,
     });
     const killed = lives.filter((l) => l.signal === 'SIGKILL').map((l) => l.fault);
-    assert.deepEqual(killed, FAULTS, `every armed life was killed at its point: ${lives.map((l) => `${l.fault}:${l.signal ?? l.code}`).join(', ')}`);
-    assert.equal(torn.filter((c) => c === 'log.torn-tail-truncated').length, FAULTS.filter((f) => f.startsWith('group-torn')).length, `a torn tail cut after each torn group: ${torn.join(', ')}`);
+    assert.deepEqual(
+      killed,
+      FAULTS,
+      `every armed life was killed at its point: ${lives.map((l) => `${l.fault}:${l.signal ?? l.code}`).join(', ')}`,
+    );
+    assert.equal(
+      torn.filter((c) => c === 'log.torn-tail-truncated').length,
+      FAULTS.filter((f) => f.startsWith('group-torn')).length,
+      `a torn tail cut after each torn group: ${torn.join(', ')}`,
+    );
 
     const parsed = parseNodeLives(await readFile(records, 'utf8'));
     assert.equal(parsed.length, lives.length);
@@ -88,7 +101,9 @@ test(`SIGKILL in commit groups holding sends and the completions queued behind t
     for (const life of parsed) assert.equal(new Set(life.handled).size, life.handled.length, 'a delivery handled twice in one life');
     assert.equal(handled.size, MESSAGES + PAIRS, 'distinct deliveries handled: every request and inform once, plus the start messages');
     assert.equal(new Set(parsed.flatMap((l) => [...l.done])).size, PAIRS * CHAINS, 'every chain finished');
-    process.stdout.write(`# group crash: ${MESSAGES} messages over ${lives.length} lives (${killed.join(', ')}); handled per life ${parsed.map((l) => l.handled.length).join(', ')}\n`);
+    process.stdout.write(
+      `# group crash: ${MESSAGES} messages over ${lives.length} lives (${killed.join(', ')}); handled per life ${parsed.map((l) => l.handled.length).join(', ')}\n`,
+    );
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }

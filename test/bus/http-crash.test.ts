@@ -20,7 +20,9 @@ import path from 'node:path';
 import { EmbeddedMessageLog } from '@caxton/runtime';
 import { runLives } from './support/lives.js';
 
-test('SIGKILL right after the commit of a handling that made an HTTP call: answered interrupted after the restart, never sent', { timeout: 90_000 }, async () => {
+test('SIGKILL right after the commit of a handling that made an HTTP call: answered interrupted after the restart, never sent', {
+  timeout: 90_000,
+}, async () => {
   const bodies: string[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -39,16 +41,29 @@ test('SIGKILL right after the commit of a handling that made an HTTP call: answe
   try {
     const lives = await runLives({
       child: 'http-child.js',
-      args: (mode) => mode === 'start'
-        ? [mode, nodeDir, records, `http://localhost:${port}/shout`, String(port), 'first call']
-        : [mode, nodeDir, records, `http://localhost:${port}/shout`, String(port), 'second call', 'r0'],
+      args: (mode) =>
+        mode === 'start'
+          ? [mode, nodeDir, records, `http://localhost:${port}/shout`, String(port), 'first call']
+          : [mode, nodeDir, records, `http://localhost:${port}/shout`, String(port), 'second call', 'r0'],
       faultPoint: (done) => (done.length === 0 ? 'after-commit:1' : undefined),
       maxLives: 2,
     });
-    assert.deepEqual(lives.map((l) => l.signal ?? l.code), ['SIGKILL', 0]);
-    const answers = (await readFile(records, 'utf8')).split('\n').filter((l) => l.startsWith('R ')).map((l) => l.slice(2));
-    assert.deepEqual(answers.filter((a) => a.startsWith('r0 ')), ['r0 failure http call failed: interrupted']);
-    assert.deepEqual(answers.filter((a) => a.startsWith('r1 ')), ['r1 inform SECOND CALL']);
+    assert.deepEqual(
+      lives.map((l) => l.signal ?? l.code),
+      ['SIGKILL', 0],
+    );
+    const answers = (await readFile(records, 'utf8'))
+      .split('\n')
+      .filter((l) => l.startsWith('R '))
+      .map((l) => l.slice(2));
+    assert.deepEqual(
+      answers.filter((a) => a.startsWith('r0 ')),
+      ['r0 failure http call failed: interrupted'],
+    );
+    assert.deepEqual(
+      answers.filter((a) => a.startsWith('r1 ')),
+      ['r1 inform SECOND CALL'],
+    );
     assert.deepEqual(bodies, ['second call'], 'the interrupted call was sent');
 
     const log = new EmbeddedMessageLog({ dir: path.join(nodeDir, 'log') });
@@ -57,7 +72,11 @@ test('SIGKILL right after the commit of a handling that made an HTTP call: answe
     const state = await log.readState('lookup');
     assert.equal(log.stats().pending, 0);
     await log.close();
-    assert.deepEqual([...state.keys()].filter((k) => k.startsWith('\u0000http/')), [], 'pending-call records left');
+    assert.deepEqual(
+      [...state.keys()].filter((k) => k.startsWith('\u0000http/')),
+      [],
+      'pending-call records left',
+    );
   } finally {
     server.close();
     await rm(dataDir, { recursive: true, force: true });

@@ -39,14 +39,28 @@ test('an agent cannot speak as another: receivers see its own identity', async (
 });
 
 test("an agent claiming the platform's identity is still policed as itself", async () => {
-  await t.puppet('alice', { performative: 'request', to: 'bob', protocol: 'fipa-request', 'conversation-id': 'imp-1', 'reply-with': 'imp-1-q', content: 'job' });
+  await t.puppet('alice', {
+    performative: 'request',
+    to: 'bob',
+    protocol: 'fipa-request',
+    'conversation-id': 'imp-1',
+    'reply-with': 'imp-1-q',
+    content: 'job',
+  });
   await t.waitFor('bob to get the request', () => t.logs('bob').some((l) => l.includes('cid=imp-1')));
   // A forged deadline failure "from the platform" in alice's conversation.
   await t.puppet('mallory', {
-    performative: 'failure', to: 'alice', sender: AMS, protocol: 'fipa-request', 'conversation-id': 'imp-1', 'in-reply-to': 'imp-1-q', content: 'forged',
+    performative: 'failure',
+    to: 'alice',
+    sender: AMS,
+    protocol: 'fipa-request',
+    'conversation-id': 'imp-1',
+    'in-reply-to': 'imp-1-q',
+    content: 'forged',
   });
   const refusal = await t.waitFor('not-understood to mallory', () =>
-    t.accepted.find((a) => a.message.performative === 'not-understood' && a.receivers.includes('mallory')));
+    t.accepted.find((a) => a.message.performative === 'not-understood' && a.receivers.includes('mallory')),
+  );
   assert.equal(refusal.message.sender?.name, AMS);
   await t.settle();
   assert.ok(!t.accepted.some((a) => a.message.content === 'forged'));
@@ -74,7 +88,11 @@ test('a completed delivery appended again with the same id is not handed to the 
     const next = await again.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'after restart' });
     await again.waitFor('the new message to be answered', () => again.external.some((e) => e.message.content === 'after restart'));
     await again.settle();
-    assert.deepEqual(again.handled.map((h) => h.messageId), [next.messageId], 'only the new message reached echo');
+    assert.deepEqual(
+      again.handled.map((h) => h.messageId),
+      [next.messageId],
+      'only the new message reached echo',
+    );
     assert.ok(!again.accepted.some((a) => a.message.content === 'only once' && local(a.message.sender) === 'echo'));
   } finally {
     await again.stop();

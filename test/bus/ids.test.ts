@@ -29,16 +29,22 @@ function reference(parent: string, index: number): string {
 test('derivedMessageId equals the original definition', () => {
   // Ids recorded by the first version of the bus, kept literally.
   assert.equal(derivedMessageId('d-1a8e6sr2z17clvhqkmqws>pong-0', 0), 'd-1dsu7wj8d1buwhyyemooj');
-  fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.nat(2000), (parent, index) => {
-    assert.equal(derivedMessageId(parent, index), reference(parent, index));
-  }), { numRuns: 5000 });
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.nat(2000), (parent, index) => {
+      assert.equal(derivedMessageId(parent, index), reference(parent, index));
+    }),
+    { numRuns: 5000 },
+  );
 });
 
 test('base36 equals Number#toString(36) on every safe integer range', () => {
   for (const n of [0, 1, 35, 36, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 52, 2 ** 53 - 1, 2 ** 53 - 2, 1e15 + 7]) {
     assert.equal(base36(n), n.toString(36), String(n));
   }
-  fc.assert(fc.property(fc.maxSafeNat(), (n) => assert.equal(base36(n), n.toString(36))), { numRuns: 20000 });
+  fc.assert(
+    fc.property(fc.maxSafeNat(), (n) => assert.equal(base36(n), n.toString(36))),
+    { numRuns: 20000 },
+  );
 });
 
 test('generated message ids are unique and carry the time in base 36', () => {

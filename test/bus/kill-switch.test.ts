@@ -38,8 +38,12 @@ async function request(node: TestNode, agent: string, prefix: string, n: number,
   const accepted: string[] = [];
   for (let i = 0; i < n; i += window) {
     const ids = Array.from({ length: Math.min(window, n - i) }, (_, k) => `${prefix}-${i + k}`);
-    const results = await Promise.all(ids.map((id) => node.send({ performative: 'request', receivers: [{ name: agent }], replyWith: id, content: 'count' })));
-    results.forEach((r, k) => { if (r.accepted.includes(agent)) accepted.push(ids[k]!); });
+    const results = await Promise.all(
+      ids.map((id) => node.send({ performative: 'request', receivers: [{ name: agent }], replyWith: id, content: 'count' })),
+    );
+    results.forEach((r, k) => {
+      if (r.accepted.includes(agent)) accepted.push(ids[k]!);
+    });
   }
   return accepted;
 }
@@ -56,20 +60,28 @@ function assertExactlyOnce(node: TestNode, byAgent: Map<string, string[]>): void
       counts.push(Number(a[0]));
     }
     counts.sort((x, y) => x - y);
-    assert.deepEqual(counts, Array.from({ length: ids.length }, (_, i) => i + 1), `${agent}: the counts are not exactly 1..${ids.length}`);
+    assert.deepEqual(
+      counts,
+      Array.from({ length: ids.length }, (_, i) => i + 1),
+      `${agent}: the counts are not exactly 1..${ids.length}`,
+    );
   }
 }
 
-test('freeze under load: nothing is handled while frozen, every request accepted before and during it is answered exactly once after the thaw', { timeout: 180_000 }, async () => {
+test('freeze under load: nothing is handled while frozen, every request accepted before and during it is answered exactly once after the thaw', {
+  timeout: 180_000,
+}, async () => {
   const node = await TestNode.start();
   try {
     for (const c of COUNTERS) await node.deploy(c, 'as-state-counter');
     const accepted = new Map<string, string[]>(COUNTERS.map((c) => [c, []]));
     // Load before the freeze, still flowing when it is pulled.
     let stopLoad = false;
-    const before = Promise.all(COUNTERS.map(async (c) => {
-      for (let round = 0; !stopLoad; round++) accepted.get(c)!.push(...(await request(node, c, `${c}-before-${round}`, 64)));
-    }));
+    const before = Promise.all(
+      COUNTERS.map(async (c) => {
+        for (let round = 0; !stopLoad; round++) accepted.get(c)!.push(...(await request(node, c, `${c}-before-${round}`, 64)));
+      }),
+    );
     await node.waitFor('200 answers before the freeze', () => answers(node).size >= 200, 60_000);
     const result = await node.control.freeze('node');
     stopLoad = true;
@@ -79,7 +91,9 @@ test('freeze under load: nothing is handled while frozen, every request accepted
     const answeredAtFreeze = answers(node).size;
     const countsAtFreeze = await Promise.all(COUNTERS.map((c) => storedCount(node, c)));
     const handledAtFreeze = node.handled.length;
-    process.stdout.write(`# freeze returned after ${result.drainedMs} ms draining (${answeredAtFreeze} answered, stored counts ${countsAtFreeze.join(', ')})\n`);
+    process.stdout.write(
+      `# freeze returned after ${result.drainedMs} ms draining (${answeredAtFreeze} answered, stored counts ${countsAtFreeze.join(', ')})\n`,
+    );
 
     // During the freeze: requests keep being accepted, nothing runs.
     for (const c of COUNTERS) accepted.get(c)!.push(...(await request(node, c, `${c}-frozen`, 300)));
@@ -100,7 +114,9 @@ test('freeze under load: nothing is handled while frozen, every request accepted
     assertExactlyOnce(node, accepted);
     for (const c of COUNTERS) assert.equal(await storedCount(node, c), accepted.get(c)!.length, `${c}: stored count`);
     assert.deepEqual(node.deadLettered, [], 'nothing is dead-lettered');
-    process.stdout.write(`# ${total} requests (${COUNTERS.map((c) => accepted.get(c)!.length).join(' + ')}), each answered once after the thaw\n`);
+    process.stdout.write(
+      `# ${total} requests (${COUNTERS.map((c) => accepted.get(c)!.length).join(' + ')}), each answered once after the thaw\n`,
+    );
   } finally {
     await node.dispose();
   }
@@ -110,9 +126,19 @@ test('a timer that falls due while frozen waits and fires after the thaw', { tim
   const node = await TestNode.start();
   try {
     await node.deploy('reminder', 'as-reminder');
-    await node.send({ performative: 'request', receivers: [{ name: 'reminder' }], protocol: 'fipa-request', conversationId: 't1', replyWith: 't1-q', content: '300 wake up' });
-    const informed = () => node.external.find((e) => e.to === OPERATOR && e.message.conversationId === 't1' && e.message.performative === 'inform');
-    await node.waitFor('the agree', () => node.external.find((e) => e.message.conversationId === 't1' && e.message.performative === 'agree'));
+    await node.send({
+      performative: 'request',
+      receivers: [{ name: 'reminder' }],
+      protocol: 'fipa-request',
+      conversationId: 't1',
+      replyWith: 't1-q',
+      content: '300 wake up',
+    });
+    const informed = () =>
+      node.external.find((e) => e.to === OPERATOR && e.message.conversationId === 't1' && e.message.performative === 'inform');
+    await node.waitFor('the agree', () =>
+      node.external.find((e) => e.message.conversationId === 't1' && e.message.performative === 'agree'),
+    );
     await node.control.freeze('node');
     await new Promise((r) => setTimeout(r, 1200)); // due after 300 ms
     assert.equal(informed(), undefined, 'the timer fired while frozen');
@@ -126,7 +152,9 @@ test('a timer that falls due while frozen waits and fires after the thaw', { tim
   }
 });
 
-test('suspend holds one agent while its neighbour keeps answering; it stays suspended across a restart; resume hands out what waited', { timeout: 120_000 }, async () => {
+test('suspend holds one agent while its neighbour keeps answering; it stays suspended across a restart; resume hands out what waited', {
+  timeout: 120_000,
+}, async () => {
   const first = await TestNode.start();
   const dataDir = first.dataDir;
   let second: TestNode | undefined;
@@ -151,7 +179,7 @@ test('suspend holds one agent while its neighbour keeps answering; it stays susp
     assert.equal((await restarted.control.getAgent('counter-a'))?.state, 'suspended', 'still suspended after the restart');
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await storedCount(restarted, 'counter-a'), 0, 'the suspended agent handled its replayed mail');
-    assert.ok(!(restarted.logs('counter-a').some((l) => l.includes('resuming at count'))), 'the suspended agent ran init');
+    assert.ok(!restarted.logs('counter-a').some((l) => l.includes('resuming at count')), 'the suspended agent ran init');
     const resumed = await restarted.control.resume('counter-a');
     assert.notEqual(resumed.state, 'suspended');
     await restarted.waitFor('the 50 waiting requests answered', () => a.every((id) => answers(restarted).has(id)), 30_000);
@@ -164,7 +192,9 @@ test('suspend holds one agent while its neighbour keeps answering; it stays susp
   }
 });
 
-test('a frozen node restarts frozen: no init, no handling until the thaw; deploy is refused while frozen', { timeout: 120_000 }, async () => {
+test('a frozen node restarts frozen: no init, no handling until the thaw; deploy is refused while frozen', {
+  timeout: 120_000,
+}, async () => {
   const first = await TestNode.start();
   const dataDir = first.dataDir;
   let second: TestNode | undefined;

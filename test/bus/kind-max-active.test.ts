@@ -19,7 +19,10 @@ after(async () => {
 test('at its cap a kind passivates its least recently used idle instance early; the passivated key keeps its count', async () => {
   const t = await TestNode.start();
   nodes.push(t);
-  const deployed = await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 60_000, maxActive: 2 } }, await agentArtifact('as-state-counter'));
+  const deployed = await t.control.deploy(
+    { name: 'counter', config: {}, limits: {}, kind: { idleMs: 60_000, maxActive: 2 } },
+    await agentArtifact('as-state-counter'),
+  );
   assert.deepEqual(deployed.kind, { idleMs: 60_000, maxActive: 2, evicted: 0, active: 0, passivated: 0, activations: 0, failed: 0 });
   assert.equal(await ask(t, 'counter/a'), '1');
   assert.equal(await ask(t, 'counter/b'), '1');
@@ -38,7 +41,10 @@ test('at its cap a kind passivates its least recently used idle instance early; 
 test('at its cap with no idle instance, a send to a new key is refused typed and nothing is accepted; a bad cap is refused at deploy', async () => {
   const t = await TestNode.start();
   nodes.push(t);
-  await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 60_000, maxActive: 1 } }, await agentArtifact('as-state-counter'));
+  await t.control.deploy(
+    { name: 'counter', config: {}, limits: {}, kind: { idleMs: 60_000, maxActive: 1 } },
+    await agentArtifact('as-state-counter'),
+  );
   // Suspending the kind holds its instance with its mail: in memory, not idle.
   assert.equal(await ask(t, 'counter/a'), '1');
   await t.control.suspend('counter');
@@ -52,12 +58,18 @@ test('at its cap with no idle instance, a send to a new key is refused typed and
   assert.equal(t.accepted.length, before, 'nothing of the refused send was accepted');
   assert.equal((await counts(t)).evicted, 0, 'an instance with mail waiting is not idle');
   await t.control.resume('counter');
-  await t.waitFor('the held request\'s answer', () => t.external.find((e) => e.message.inReplyTo === 'held'));
+  await t.waitFor("the held request's answer", () => t.external.find((e) => e.message.inReplyTo === 'held'));
   assert.equal(await ask(t, 'counter/b'), '1', 'with a idle again, b is taken');
 
-  await assert.rejects(t.control.deploy({ name: 'big', config: {}, limits: {}, kind: { maxActive: 12_001 } }, await agentArtifact('as-state-counter')),
+  await assert.rejects(
+    t.control.deploy({ name: 'big', config: {}, limits: {}, kind: { maxActive: 12_001 } }, await agentArtifact('as-state-counter')),
     // A row of core's KIND_LIMIT_TABLE (decision 2153): the tables' one refusal, named by the wire field.
-    (e: CaxtonError) => e.code === 'limits.out-of-range' && e.message.startsWith('header.kind.max_active: ') && /1\.\.12,000/.test(e.hint ?? ''));
-  await assert.rejects(t.control.deploy({ name: 'lazy', config: {}, limits: {}, kind: { idleMs: 99 } }, await agentArtifact('as-state-counter')),
-    (e: CaxtonError) => e.code === 'limits.out-of-range' && e.message.startsWith('header.kind.idle_ms: ') && /100\.\.86,400,000/.test(e.hint ?? ''));
+    (e: CaxtonError) =>
+      e.code === 'limits.out-of-range' && e.message.startsWith('header.kind.max_active: ') && /1\.\.12,000/.test(e.hint ?? ''),
+  );
+  await assert.rejects(
+    t.control.deploy({ name: 'lazy', config: {}, limits: {}, kind: { idleMs: 99 } }, await agentArtifact('as-state-counter')),
+    (e: CaxtonError) =>
+      e.code === 'limits.out-of-range' && e.message.startsWith('header.kind.idle_ms: ') && /100\.\.86,400,000/.test(e.hint ?? ''),
+  );
 });

@@ -54,7 +54,7 @@ test('a passivated instance is activated when its timer is due, and handles it o
   assert.equal((await t.control.getAgent('ticker/alice'))?.state, 'stopped');
   assert.equal((await counts(t)).activations, 1);
 
-  const inform = await t.waitFor('the timer\'s inform from ticker/alice', () => informOf(t, id));
+  const inform = await t.waitFor("the timer's inform from ticker/alice", () => informOf(t, id));
   assert.equal(inform.message.content, '1', 'the on-timer handling counted once');
   assert.equal((await counts(t)).activations, 2, 'the timer activated it, no message did');
   assert.equal(await t.control.getState('ticker/alice', 'count'), '1');
@@ -65,7 +65,7 @@ test('a passivated instance is activated when its timer is due, and handles it o
   assert.equal((await counts(t)).activations, 2);
 });
 
-test('after a restart, the registry\'s timers wake passivated instances when due', async () => {
+test("after a restart, the registry's timers wake passivated instances when due", async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-kind-timers-'));
   try {
     const first = await TestNode.start({ dataDir });
@@ -77,7 +77,7 @@ test('after a restart, the registry\'s timers wake passivated instances when due
     const t = await TestNode.start({ dataDir });
     nodes.push(t);
     assert.equal((await counts(t)).active, 0, 'nothing activated at start');
-    const inform = await t.waitFor('the timer\'s inform from ticker/bob', () => informOf(t, id));
+    const inform = await t.waitFor("the timer's inform from ticker/bob", () => informOf(t, id));
     assert.equal(inform.message.content, '1');
     assert.equal((await counts(t)).activations, 1, 'woken by its timer on the new node');
     assert.equal(await t.control.getState('ticker/bob', 'count'), '1');
@@ -86,7 +86,7 @@ test('after a restart, the registry\'s timers wake passivated instances when due
   }
 });
 
-test('stopping a kind deletes its passivated instances\' timers: a kind redeployed under its name is not woken for them, after a restart either', async () => {
+test("stopping a kind deletes its passivated instances' timers: a kind redeployed under its name is not woken for them, after a restart either", async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-kind-timers-'));
   try {
     const first = await TestNode.start({ dataDir });
@@ -101,7 +101,7 @@ test('stopping a kind deletes its passivated instances\' timers: a kind redeploy
     nodes.push(t);
     // Past the old timer's due time (and a refill): nothing of the stopped deployment fires.
     await new Promise((r) => setTimeout(r, 2_000));
-    assert.equal(informOf(t, id), undefined, 'the stopped kind\'s timer did not fire');
+    assert.equal(informOf(t, id), undefined, "the stopped kind's timer did not fire");
     assert.equal(informOf(first, id), undefined);
     assert.equal((await counts(t)).activations, 0, 'no instance of the new deployment was woken');
     assert.equal(await t.control.getState('ticker/carol', 'count'), undefined, 'nothing counted');

@@ -45,10 +45,13 @@ async function deliver(receivers: string[], content: string): Promise<Map<string
   for (const r of sent.refused) assert.equal(r.reason, 'unknown-receiver');
   const out = new Map<string, string[]>();
   for (const p of PROBES) {
-    out.set(p, await t.waitFor(`${p} to page the list`, () => {
-      const lines = t.logs(p).slice(before.get(p));
-      return lines.filter((l) => l.startsWith('page ')).length >= 6 ? lines : undefined;
-    }));
+    out.set(
+      p,
+      await t.waitFor(`${p} to page the list`, () => {
+        const lines = t.logs(p).slice(before.get(p));
+        return lines.filter((l) => l.startsWith('page ')).length >= 6 ? lines : undefined;
+      }),
+    );
   }
   return out;
 }
@@ -108,7 +111,12 @@ test('a sender cannot forge the count: its own X-caxton-receivers is replaced on
     const before = new Map(PROBES.map((p) => [p, t.logs(p).length]));
     await t.send({ performative: 'inform', receivers: receivers.map((name) => ({ name })), content: 'forged', userParams: forged });
     for (const p of PROBES) {
-      const got = await t.waitFor(`${p} to log it`, () => t.logs(p).slice(before.get(p)).find((l) => l.startsWith('got ')));
+      const got = await t.waitFor(`${p} to log it`, () =>
+        t
+          .logs(p)
+          .slice(before.get(p))
+          .find((l) => l.startsWith('got ')),
+      );
       assert.ok(got.replace(/@[^,\s]+/g, '').endsWith(expected(p)), `${p}: ${got}`);
     }
   }
@@ -121,20 +129,33 @@ test('every replica of a scaled agent sees its receiver entry, not its instance 
     const before = t.logs('js-probe').length;
     const SENDS = 8;
     // Concurrent, each its own conversation: the least loaded replica takes each, so both work.
-    await Promise.all(Array.from({ length: SENDS }, (_, i) =>
-      t.send({ performative: 'inform', receivers: receivers.map((name) => ({ name })), content: 'scaled', conversationId: `scaled-${i}` })));
+    await Promise.all(
+      Array.from({ length: SENDS }, (_, i) =>
+        t.send({
+          performative: 'inform',
+          receivers: receivers.map((name) => ({ name })),
+          content: 'scaled',
+          conversationId: `scaled-${i}`,
+        }),
+      ),
+    );
     // Replica 1 is the agent as deployed (no replica number in its config): it logs `got `, the others `replica <n>`.
     const seen = await t.waitFor('the replicas to log every delivery', () => {
-      const lines = t.logs('js-probe').slice(before).filter((l) => l.startsWith('got '));
+      const lines = t
+        .logs('js-probe')
+        .slice(before)
+        .filter((l) => l.startsWith('got '));
       return lines.length >= SENDS ? t.logs('js-probe').slice(before) : undefined;
     });
     const self = (l: string): string => /self=(\S+)/.exec(l)?.[1] ?? l;
     for (const l of seen.filter((x) => x.startsWith('got ') || x.startsWith('replica '))) {
       assert.equal(self(l).replace(/@[^,\s]+$/, ''), 'js-probe', `the entry as sent, never js-probe#r2: ${l}`);
     }
-    assert.ok(seen.some((l) => l.startsWith('replica 2 ')), `replica 2 handled one: ${seen.join(' | ')}`);
+    assert.ok(
+      seen.some((l) => l.startsWith('replica 2 ')),
+      `replica 2 handled one: ${seen.join(' | ')}`,
+    );
   } finally {
     await t.control.scale('js-probe', 1);
   }
 });
-

@@ -34,7 +34,10 @@ after(async () => {
 });
 
 const handledBy = (agent: string, status?: string) =>
-  t.handled.filter((h) => h.agent === agent && (status === undefined ? ['ok', 'rejected', 'crashed'].includes(h.outcome.status) : h.outcome.status === status)).length;
+  t.handled.filter(
+    (h) =>
+      h.agent === agent && (status === undefined ? ['ok', 'rejected', 'crashed'].includes(h.outcome.status) : h.outcome.status === status),
+  ).length;
 
 test('handled counts, durations, fuel, crashes and restarts match what the agents did', async () => {
   for (let i = 0; i < 20; i++) await t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: `m${i}` });
@@ -56,7 +59,10 @@ test('handled counts, durations, fuel, crashes and restarts match what the agent
   assert.equal(crashes, ATTEMPTS, 'the poison crashed the agent on every attempt');
   assert.equal(total(s, 'caxton_agent_crashes_total', { agent: 'fragile' }), crashes);
   const kinds = s.filter((x) => x.name === 'caxton_agent_crashes_total' && x.labels['agent'] === 'fragile').map((x) => x.labels['kind']);
-  assert.ok(kinds.every((k) => k !== undefined && k.length > 0), `crash kinds: ${kinds.join(', ')}`);
+  assert.ok(
+    kinds.every((k) => k !== undefined && k.length > 0),
+    `crash kinds: ${kinds.join(', ')}`,
+  );
   assert.equal(total(s, 'caxton_agent_messages_handled_total', { agent: 'fragile', outcome: 'crashed' }), crashes);
   const restarts = (await t.control.getAgent('fragile'))!.restarts;
   assert.ok(restarts >= 1, 'the pool restarted the crashed instance');
@@ -98,7 +104,9 @@ async function sendHonouringRetryAfter(message: Parameters<TestNode['send']>[0])
 }
 
 test('the mailbox gauge follows a burst and goes back to zero', async () => {
-  const burst = Array.from({ length: 2000 }, (_, i) => sendHonouringRetryAfter({ performative: 'inform', receivers: [{ name: 'echo' }], content: `burst ${i}` }));
+  const burst = Array.from({ length: 2000 }, (_, i) =>
+    sendHonouringRetryAfter({ performative: 'inform', receivers: [{ name: 'echo' }], content: `burst ${i}` }),
+  );
   let peak = 0;
   const seen: number[] = [];
   while (seen.length < 200) {
@@ -125,7 +133,10 @@ test('the embedded log reports group commits, append latency and its bytes', asy
   const groups = total(s, 'caxton_bus_group_commit_size_count');
   assert.ok(groups > 0, 'commit groups were observed');
   // Every accepted delivery is a record of some group: the groups' sizes add up to at least those.
-  assert.ok(total(s, 'caxton_bus_group_commit_size_sum') >= t.accepted.length, `${total(s, 'caxton_bus_group_commit_size_sum')} records for ${t.accepted.length} accepted`);
+  assert.ok(
+    total(s, 'caxton_bus_group_commit_size_sum') >= t.accepted.length,
+    `${total(s, 'caxton_bus_group_commit_size_sum')} records for ${t.accepted.length} accepted`,
+  );
   assert.equal(total(s, 'caxton_bus_append_duration_seconds_count'), groups);
   assert.ok(total(s, 'caxton_bus_log_bytes') > 0);
 });
@@ -133,18 +144,34 @@ test('the embedded log reports group commits, append latency and its bytes', asy
 test('the names are exactly those of the dashboard for agents and the bus', async () => {
   const names = metricNames(await telemetry.samples());
   for (const name of [
-    'caxton_agent_messages_handled_total', 'caxton_agent_handle_duration_seconds', 'caxton_agent_fuel_used_total',
-    'caxton_agent_memory_bytes', 'caxton_agent_crashes_total', 'caxton_agent_restarts_total', 'caxton_agent_mailbox_depth',
-    'caxton_agent_timers_pending', 'caxton_agent_quota_refusals_total', 'caxton_bus_append_duration_seconds',
-    'caxton_bus_group_commit_size', 'caxton_bus_log_bytes', 'caxton_bus_dead_letters_total', 'caxton_bus_redeliveries_total',
-  ]) assert.ok(names.has(name), `${name} is produced (got ${[...names].sort().join(', ')})`);
+    'caxton_agent_messages_handled_total',
+    'caxton_agent_handle_duration_seconds',
+    'caxton_agent_fuel_used_total',
+    'caxton_agent_memory_bytes',
+    'caxton_agent_crashes_total',
+    'caxton_agent_restarts_total',
+    'caxton_agent_mailbox_depth',
+    'caxton_agent_timers_pending',
+    'caxton_agent_quota_refusals_total',
+    'caxton_bus_append_duration_seconds',
+    'caxton_bus_group_commit_size',
+    'caxton_bus_log_bytes',
+    'caxton_bus_dead_letters_total',
+    'caxton_bus_redeliveries_total',
+  ])
+    assert.ok(names.has(name), `${name} is produced (got ${[...names].sort().join(', ')})`);
 });
 
 test('every metric the node produces is one the dashboard or the alert rules know', async () => {
   // Some series exist for alerting only (commit failures, mailbox capacity: decision 1850).
-  const operatorFiles = await Promise.all(['deploy/grafana/caxton-dashboard.json', 'deploy/prometheus/alerts.yaml'].map((f) => readFile(path.join(repoRoot, f), 'utf8')));
-  const known = new Set(operatorFiles.flatMap((text) => [...text.matchAll(/caxton_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''))));
+  const operatorFiles = await Promise.all(
+    ['deploy/grafana/caxton-dashboard.json', 'deploy/prometheus/alerts.yaml'].map((f) => readFile(path.join(repoRoot, f), 'utf8')),
+  );
+  const known = new Set(
+    operatorFiles.flatMap((text) => [...text.matchAll(/caxton_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''))),
+  );
   const produced = [...metricNames(await telemetry.samples())].filter((n) => n.startsWith('caxton_'));
   assert.ok(produced.length >= 16);
-  for (const name of produced) assert.ok(known.has(name), `${name} is in neither deploy/grafana/caxton-dashboard.json nor deploy/prometheus/alerts.yaml`);
+  for (const name of produced)
+    assert.ok(known.has(name), `${name} is in neither deploy/grafana/caxton-dashboard.json nor deploy/prometheus/alerts.yaml`);
 });

@@ -28,20 +28,53 @@ const numbers = (list: (string | undefined)[], prefix: string): number[] =>
 test('a burst from the operator is handled and answered in order, each message once', async () => {
   const sends = Array.from({ length: N }, (_, i) => t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: `op#${i}` }));
   const ids = (await Promise.all(sends)).map((r) => r.messageId);
-  await t.waitFor('every answer', () => numbers(t.external.map((e) => e.message.content), 'op#').length === N, 30_000);
+  await t.waitFor(
+    'every answer',
+    () =>
+      numbers(
+        t.external.map((e) => e.message.content),
+        'op#',
+      ).length === N,
+    30_000,
+  );
   const expected = Array.from({ length: N }, (_, i) => i);
-  assert.deepEqual(numbers(t.external.map((e) => e.message.content), 'op#'), expected, 'answers in order');
+  assert.deepEqual(
+    numbers(
+      t.external.map((e) => e.message.content),
+      'op#',
+    ),
+    expected,
+    'answers in order',
+  );
   const handled = t.handled.filter((h) => h.agent === 'echo').map((h) => h.messageId);
   assert.deepEqual(handled, ids, 'handled in acceptance order, once each');
 });
 
 test('a burst from an agent reaches its receiver in order and the answers come back in order', async () => {
   await t.puppet('asker', { performative: 'request', to: 'echo', content: 'ag', count: N });
-  await t.waitFor('every answer in the asker', () => t.logs('asker').filter((l) => l.startsWith('got inform from echo@caxton')).length === N, 30_000);
+  await t.waitFor(
+    'every answer in the asker',
+    () => t.logs('asker').filter((l) => l.startsWith('got inform from echo@caxton')).length === N,
+    30_000,
+  );
   const toEcho = t.accepted.filter((a) => local(a.message.sender) === 'asker' && a.message.content?.startsWith('ag#'));
-  assert.deepEqual(numbers(toEcho.map((a) => a.message.content), 'ag#'), Array.from({ length: N }, (_, i) => i), 'accepted in the order sent');
-  const answers = t.logs('asker').filter((l) => l.startsWith('got inform from echo@caxton')).map((l) => l.slice(l.indexOf('content=') + 8));
-  assert.deepEqual(numbers(answers, 'ag#'), Array.from({ length: N }, (_, i) => i), 'answers handled in order');
+  assert.deepEqual(
+    numbers(
+      toEcho.map((a) => a.message.content),
+      'ag#',
+    ),
+    Array.from({ length: N }, (_, i) => i),
+    'accepted in the order sent',
+  );
+  const answers = t
+    .logs('asker')
+    .filter((l) => l.startsWith('got inform from echo@caxton'))
+    .map((l) => l.slice(l.indexOf('content=') + 8));
+  assert.deepEqual(
+    numbers(answers, 'ag#'),
+    Array.from({ length: N }, (_, i) => i),
+    'answers handled in order',
+  );
   await t.waitFor('every delivery completed', () => t.handled.every((h) => t.completed.has(h.deliveryId)));
   assert.equal((await t.control.getAgent('echo'))?.mailboxDepth, 0);
 });

@@ -31,11 +31,18 @@ test('a poison message is dead-lettered after N crashes and the agent carries on
   }
   // The dead letter and the sender's failure are written in the background (decision 0900) while
   // the agent goes on with b and c, which may be handled in the same batch round trip: wait for both.
-  await t.waitFor('c to be answered and the poison dead-lettered', () => informs(t).includes('c') && t.external.some((e) => e.message.performative === 'failure'), 20_000);
+  await t.waitFor(
+    'c to be answered and the poison dead-lettered',
+    () => informs(t).includes('c') && t.external.some((e) => e.message.performative === 'failure'),
+    20_000,
+  );
 
   const poisonDelivery = `${ids['poison pill']}>fragile`;
   const attempts = t.handled.filter((h) => h.deliveryId === poisonDelivery);
-  assert.deepEqual(attempts.map((h) => h.attempt), [1, 2, 3, 4]);
+  assert.deepEqual(
+    attempts.map((h) => h.attempt),
+    [1, 2, 3, 4],
+  );
   for (const h of attempts) {
     assert.equal(h.outcome.status, 'crashed');
     assert.equal(h.outcome.status === 'crashed' && h.outcome.kind, 'trap');
@@ -65,7 +72,10 @@ test('a poison message is dead-lettered after N crashes and the agent carries on
   assert.equal(status?.state, 'running');
   assert.equal(status?.restarts, ATTEMPTS);
   const stored = await t.storedLogs('fragile');
-  assert.ok(stored.some((l) => l.startsWith(`[caxton] message ${poisonDelivery} dead-lettered: handler crashed 4 times`)), stored.join('\n'));
+  assert.ok(
+    stored.some((l) => l.startsWith(`[caxton] message ${poisonDelivery} dead-lettered: handler crashed 4 times`)),
+    stored.join('\n'),
+  );
 
   // Durable: the dead letter is on disk with its reason, and a restart does not hand it out again.
   await t.stop();
@@ -85,7 +95,11 @@ test('a poison message is dead-lettered after N crashes and the agent carries on
     await again.send({ performative: 'request', receivers: [{ name: 'fragile' }], content: 'd' });
     await again.waitFor('d to be answered', () => informs(again).includes('d'));
     await again.settle();
-    assert.deepEqual(again.handled.map((h) => h.outcome.status), ['ok'], 'only d was handed to the agent');
+    assert.deepEqual(
+      again.handled.map((h) => h.outcome.status),
+      ['ok'],
+      'only d was handed to the agent',
+    );
   } finally {
     await again.stop();
   }

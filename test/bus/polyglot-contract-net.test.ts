@@ -37,26 +37,57 @@ after(async () => {
 
 test('a Python initiator, contractors in Rust, C, Go, AssemblyScript and JavaScript: proposals, a refusal, the award and the result', async () => {
   await t.send({
-    performative: 'request', receivers: [{ name: 'broker' }], content: 'parcel 6',
-    protocol: 'fipa-request', conversationId: 'parcel-6', replyWith: 'parcel-6-req',
+    performative: 'request',
+    receivers: [{ name: 'broker' }],
+    content: 'parcel 6',
+    protocol: 'fipa-request',
+    conversationId: 'parcel-6',
+    replyWith: 'parcel-6-req',
   });
-  const result = await t.waitFor('the result to reach the operator', () =>
-    t.accepted.find((a) => a.message.conversationId === 'parcel-6' && (a.message.performative === 'inform' || a.message.performative === 'failure')), 60_000);
+  const result = await t.waitFor(
+    'the result to reach the operator',
+    () =>
+      t.accepted.find(
+        (a) => a.message.conversationId === 'parcel-6' && (a.message.performative === 'inform' || a.message.performative === 'failure'),
+      ),
+    60_000,
+  );
   await t.settle();
   const flow = t.accepted.map(arrow);
 
   assert.equal(result.message.performative, 'inform', `flow:\n${flow.join('\n')}`);
-  assert.match(result.message.content ?? '', /^done: parcel 6 by c@\S+ for 23$/, 'the cheapest (C, 23) did the work, and its result reached the operator');
+  assert.match(
+    result.message.content ?? '',
+    /^done: parcel 6 by c@\S+ for 23$/,
+    'the cheapest (C, 23) did the work, and its result reached the operator',
+  );
   const cfp = t.accepted.find((a) => a.message.performative === 'cfp');
   assert.ok(cfp, 'the broker called for proposals');
   assert.deepEqual(cfp.message.receivers.map(local).sort(), Object.keys(CONTRACTORS).sort(), 'to every contractor, found in the directory');
   for (const name of ['rust', 'c', 'go', 'as']) {
-    assert.ok(t.accepted.some((a) => local(a.message.sender) === name && a.message.performative === 'propose'), `${name} proposed\n${flow.join('\n')}`);
+    assert.ok(
+      t.accepted.some((a) => local(a.message.sender) === name && a.message.performative === 'propose'),
+      `${name} proposed\n${flow.join('\n')}`,
+    );
   }
-  assert.ok(t.accepted.some((a) => local(a.message.sender) === 'js' && a.message.performative === 'refuse'), 'js refused');
-  assert.ok(t.accepted.some((a) => local(a.message.sender) === 'broker' && a.message.performative === 'accept-proposal' && local(a.message.receivers[0]) === 'c'), 'C was awarded');
+  assert.ok(
+    t.accepted.some((a) => local(a.message.sender) === 'js' && a.message.performative === 'refuse'),
+    'js refused',
+  );
+  assert.ok(
+    t.accepted.some(
+      (a) => local(a.message.sender) === 'broker' && a.message.performative === 'accept-proposal' && local(a.message.receivers[0]) === 'c',
+    ),
+    'C was awarded',
+  );
   for (const loser of ['rust', 'go', 'as']) {
-    assert.ok(t.accepted.some((a) => a.message.performative === 'reject-proposal' && local(a.message.receivers[0]) === loser), `${loser} was rejected`);
+    assert.ok(
+      t.accepted.some((a) => a.message.performative === 'reject-proposal' && local(a.message.receivers[0]) === loser),
+      `${loser} was rejected`,
+    );
   }
-  assert.ok(t.accepted.some((a) => local(a.message.sender) === 'c' && a.message.performative === 'inform'), 'the winner reported its result');
+  assert.ok(
+    t.accepted.some((a) => local(a.message.sender) === 'c' && a.message.performative === 'inform'),
+    'the winner reported its result',
+  );
 });

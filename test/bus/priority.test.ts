@@ -49,14 +49,19 @@ test('high messages overtake a queue of low ones, and the low ones are still ser
   while (l < LOW) expected.push(`low#${l++}`);
   assert.deepEqual(order, expected);
   assert.equal(new Set(order).size, LOW + HIGH, 'each message handled once');
-  await t.waitFor('every answer', () => t.external.filter((e) => e.message.content?.startsWith('low#') || e.message.content?.startsWith('high#')).length === LOW + HIGH, 30_000);
+  await t.waitFor(
+    'every answer',
+    () => t.external.filter((e) => e.message.content?.startsWith('low#') || e.message.content?.startsWith('high#')).length === LOW + HIGH,
+    30_000,
+  );
 });
 
 test('a malformed priority is refused at the boundary with a typed error, nothing accepted', async () => {
   const before = t.accepted.length;
   await assert.rejects(
     t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'x', userParams: { [PRIORITY_PARAM]: 'urgent' } }),
-    (err: { code?: string; rule?: string; hint?: string }) => err.code === 'acl.invalid' && err.rule === 'priority.invalid' && /high, normal or low/.test(err.hint ?? ''),
+    (err: { code?: string; rule?: string; hint?: string }) =>
+      err.code === 'acl.invalid' && err.rule === 'priority.invalid' && /high, normal or low/.test(err.hint ?? ''),
   );
   await assert.rejects(
     t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'x', userParams: { 'x-caxton-priority': 'high' } }),
@@ -66,5 +71,8 @@ test('a malformed priority is refused at the boundary with a typed error, nothin
 });
 
 test('the node refuses a traffic limit out of range before it starts', async () => {
-  await assert.rejects(TestNode.start({ traffic: { priorityAgingDispatches: 0 } }), (err: { code?: string }) => err.code === 'limits.out-of-range');
+  await assert.rejects(
+    TestNode.start({ traffic: { priorityAgingDispatches: 0 } }),
+    (err: { code?: string }) => err.code === 'limits.out-of-range',
+  );
 });

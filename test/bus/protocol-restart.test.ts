@@ -16,15 +16,31 @@ test('a reply to a conversation opened before a restart is delivered after it', 
     await first.deploy('alice', 'conformance/puppet');
     await first.deploy('bob', 'conformance/puppet');
     const cid = 'across-restart';
-    await first.puppet('alice', { performative: 'request', to: 'bob', protocol: 'fipa-request', 'conversation-id': cid, 'reply-with': 'ar-q', content: 'work' });
+    await first.puppet('alice', {
+      performative: 'request',
+      to: 'bob',
+      protocol: 'fipa-request',
+      'conversation-id': cid,
+      'reply-with': 'ar-q',
+      content: 'work',
+    });
     await first.waitFor('bob to get the request', () => first.logs('bob').some((l) => l.includes(`cid=${cid}`)));
     await first.settle();
     await first.stop();
 
     const second = await TestNode.start({ dataDir });
     try {
-      await second.puppet('bob', { performative: 'inform', to: 'alice', protocol: 'fipa-request', 'conversation-id': cid, 'in-reply-to': 'ar-q', content: 'done after restart' });
-      await second.waitFor('alice to get the inform', () => second.logs('alice').some((l) => l.includes(`cid=${cid}`) && l.includes('content=done after restart')));
+      await second.puppet('bob', {
+        performative: 'inform',
+        to: 'alice',
+        protocol: 'fipa-request',
+        'conversation-id': cid,
+        'in-reply-to': 'ar-q',
+        content: 'done after restart',
+      });
+      await second.waitFor('alice to get the inform', () =>
+        second.logs('alice').some((l) => l.includes(`cid=${cid}`) && l.includes('content=done after restart')),
+      );
       await second.settle();
       const refusals = second.accepted.filter((a) => a.message.performative === 'not-understood' && a.message.conversationId === cid);
       assert.deepEqual(refusals, [], 'no not-understood: the conversation was known after the restart');

@@ -17,7 +17,9 @@ import { TestNode } from './support/test-node.js';
 
 const ATTEMPTS = 3;
 
-test('a commit refused by the log is retried, then dead-lettered; the messages after it commit on the committed state, in order', { timeout: 60_000 }, async () => {
+test('a commit refused by the log is retried, then dead-lettered; the messages after it commit on the committed state, in order', {
+  timeout: 60_000,
+}, async () => {
   const t = await TestNode.start({ fsync: 'always', maxAttempts: ATTEMPTS, embeddedLog: { maxRecordBytes: 16 * 1024 } });
   try {
     await t.deploy('tc', 'as-timer-counter');
@@ -38,20 +40,43 @@ test('a commit refused by the log is retried, then dead-lettered; the messages a
     await t.waitFor('the query of big', () => answer('q-big', 'inform'), 30_000);
     await t.waitFor('both timers to fire', () => answer('r1', 'inform') && answer('r4', 'inform'), 30_000);
     await t.settle();
-    const seen = (): string => `${JSON.stringify(t.external.map((e) => [e.message.inReplyTo, e.message.performative, (e.message.content ?? '').slice(0, 12)]))} ${JSON.stringify(t.handled.map((h) => [h.messageId.slice(-2), h.outcome.status, h.attempt]))}`;
+    const seen = (): string =>
+      `${JSON.stringify(t.external.map((e) => [e.message.inReplyTo, e.message.performative, (e.message.content ?? '').slice(0, 12)]))} ${JSON.stringify(t.handled.map((h) => [h.messageId.slice(-2), h.outcome.status, h.attempt]))}`;
     // Every reply that left, in order (a send made again under its derived id would show again).
-    const replies = (rw: string): string[] => t.external.filter((e) => e.message.inReplyTo === rw).map((e) => `${e.message.performative} ${e.message.content ?? ''}`);
+    const replies = (rw: string): string[] =>
+      t.external.filter((e) => e.message.inReplyTo === rw).map((e) => `${e.message.performative} ${e.message.content ?? ''}`);
     // Every answer to the query came from a handling on the committed state: an answer computed on
     // the refused write ('20000') never left, and neither did the refused handling's own 'agree'.
     assert.deepEqual(replies('q-big'), ['inform 0'], `an answer computed on the refused write left: ${seen()}`);
-    assert.deepEqual(replies('r2').map((a) => a.split(' ')[0]), ['failure'], `the refused request got more than its failure: ${seen()}`);
+    assert.deepEqual(
+      replies('r2').map((a) => a.split(' ')[0]),
+      ['failure'],
+      `the refused request got more than its failure: ${seen()}`,
+    );
     // The others: each note agreed once, each tick agreed once and told its count once (1 and 2).
-    for (const rw of ['r0', 'r3', 'r5']) assert.deepEqual(replies(rw).map((a) => a.split(' ')[0]), ['agree'], `note ${rw}: ${seen()}`);
-    for (const rw of ['r1', 'r4']) assert.deepEqual(replies(rw).map((a) => a.split(' ')[0]), ['agree', 'inform'], `tick ${rw}: ${seen()}`);
-    assert.deepEqual([answer('r1', 'inform')!.message.content, answer('r4', 'inform')!.message.content].sort(), ['1', '2'], `the timers' counts: ${seen()}`);
+    for (const rw of ['r0', 'r3', 'r5'])
+      assert.deepEqual(
+        replies(rw).map((a) => a.split(' ')[0]),
+        ['agree'],
+        `note ${rw}: ${seen()}`,
+      );
+    for (const rw of ['r1', 'r4'])
+      assert.deepEqual(
+        replies(rw).map((a) => a.split(' ')[0]),
+        ['agree', 'inform'],
+        `tick ${rw}: ${seen()}`,
+      );
+    assert.deepEqual(
+      [answer('r1', 'inform')!.message.content, answer('r4', 'inform')!.message.content].sort(),
+      ['1', '2'],
+      `the timers' counts: ${seen()}`,
+    );
     const handledBig = t.handled.filter((h) => h.messageId === ids[2]);
     assert.equal(handledBig.length, ATTEMPTS, `the refused request was handled ${handledBig.length} times`);
-    assert.deepEqual(t.deadLettered.map((d) => d.deliveryId), [handledBig[0]!.deliveryId]);
+    assert.deepEqual(
+      t.deadLettered.map((d) => d.deliveryId),
+      [handledBig[0]!.deliveryId],
+    );
     await t.stop();
 
     const log = new EmbeddedMessageLog({ dir: path.join(t.dataDir, 'log') });

@@ -24,16 +24,28 @@ after(async () => {
 
 test('a request nobody answers by its reply-by: the initiator gets failure from the platform at the deadline', async () => {
   await t.puppet('asker', {
-    performative: 'request', to: 'silent', protocol: 'fipa-request', 'conversation-id': 'slow-1', 'reply-with': 'slow-1-q',
-    'reply-by-in': REPLY_BY_MS, content: 'please hurry',
+    performative: 'request',
+    to: 'silent',
+    protocol: 'fipa-request',
+    'conversation-id': 'slow-1',
+    'reply-with': 'slow-1-q',
+    'reply-by-in': REPLY_BY_MS,
+    content: 'please hurry',
   });
-  const request = await t.waitFor('the request', () => t.accepted.find((a) => a.message.performative === 'request' && local(a.message.sender) === 'asker'));
+  const request = await t.waitFor('the request', () =>
+    t.accepted.find((a) => a.message.performative === 'request' && local(a.message.sender) === 'asker'),
+  );
   const replyBy = request.message.replyBy!;
   assert.ok(replyBy > request.at - 50 && replyBy <= request.at + REPLY_BY_MS, 'the puppet set reply-by from its clock');
-  await t.waitFor('the responder to receive the request', () => t.logs('silent').some((l) => l.startsWith('got request from asker@caxton cid=slow-1')));
+  await t.waitFor('the responder to receive the request', () =>
+    t.logs('silent').some((l) => l.startsWith('got request from asker@caxton cid=slow-1')),
+  );
 
-  const failure = await t.waitFor('failure to the initiator', () =>
-    t.accepted.find((a) => a.message.performative === 'failure' && a.receivers.includes('asker')), 5_000);
+  const failure = await t.waitFor(
+    'failure to the initiator',
+    () => t.accepted.find((a) => a.message.performative === 'failure' && a.receivers.includes('asker')),
+    5_000,
+  );
   const m = failure.message;
   assert.equal(m.sender?.name, AMS, 'the platform speaks, not the silent participant');
   assert.ok(failure.at >= replyBy, `failure accepted at ${failure.at}, before the reply-by ${replyBy}`);
@@ -44,15 +56,23 @@ test('a request nobody answers by its reply-by: the initiator gets failure from 
   assert.equal(m.userParams?.['X-caxton-deadline'], 'reply');
   assert.equal(local(m.userParams?.['X-caxton-participant']), 'silent');
   // The initiator's sandbox really got it.
-  await t.waitFor('the initiator to handle the failure', () => t.logs('asker').some((l) => l.startsWith(`got failure from ${AMS} cid=slow-1 irt=slow-1-q`)));
+  await t.waitFor('the initiator to handle the failure', () =>
+    t.logs('asker').some((l) => l.startsWith(`got failure from ${AMS} cid=slow-1 irt=slow-1-q`)),
+  );
 
   // An answer after the deadline is refused and never reaches the initiator.
   const before = t.deliveredTo('asker').length;
   await t.puppet('silent', {
-    performative: 'inform', to: 'asker', protocol: 'fipa-request', 'conversation-id': 'slow-1', 'in-reply-to': 'slow-1-q', content: 'done, late',
+    performative: 'inform',
+    to: 'asker',
+    protocol: 'fipa-request',
+    'conversation-id': 'slow-1',
+    'in-reply-to': 'slow-1-q',
+    content: 'done, late',
   });
   const refused = await t.waitFor('not-understood to the late responder', () =>
-    t.accepted.find((a) => a.message.performative === 'not-understood' && a.receivers.includes('silent')));
+    t.accepted.find((a) => a.message.performative === 'not-understood' && a.receivers.includes('silent')),
+  );
   assert.equal(refused.message.sender?.name, AMS);
   assert.equal(refused.message.userParams?.['X-caxton-code'], 'protocol.conversation-ended');
   await t.settle();
@@ -64,11 +84,19 @@ test('a request nobody answers by its reply-by: the initiator gets failure from 
 
 test('an operator request with a reply-by: the operator gets the deadline failure too', async () => {
   await t.send({
-    performative: 'request', receivers: [{ name: 'silent' }], protocol: 'fipa-request',
-    conversationId: 'slow-2', replyWith: 'slow-2-q', replyBy: Date.now() + 300, content: 'anyone?',
+    performative: 'request',
+    receivers: [{ name: 'silent' }],
+    protocol: 'fipa-request',
+    conversationId: 'slow-2',
+    replyWith: 'slow-2-q',
+    replyBy: Date.now() + 300,
+    content: 'anyone?',
   });
-  const failure = await t.waitFor('failure to the operator', () =>
-    t.external.find((e) => e.message.performative === 'failure' && e.message.conversationId === 'slow-2'), 5_000);
+  const failure = await t.waitFor(
+    'failure to the operator',
+    () => t.external.find((e) => e.message.performative === 'failure' && e.message.conversationId === 'slow-2'),
+    5_000,
+  );
   assert.equal(failure.message.sender?.name, AMS);
   assert.equal(local(failure.to), 'operator');
   assert.equal(failure.message.userParams?.['X-caxton-deadline'], 'reply');
@@ -76,13 +104,35 @@ test('an operator request with a reply-by: the operator gets the deadline failur
 
 test('a later request with an earlier reply-by is failed at its own deadline, not the earlier-scheduled one', async () => {
   const started = Date.now();
-  await t.send({ performative: 'request', receivers: [{ name: 'silent' }], protocol: 'fipa-request', conversationId: 'late-dl', replyWith: 'late-dl-q', replyBy: started + 3_000, content: 'whenever' });
-  await t.send({ performative: 'request', receivers: [{ name: 'silent' }], protocol: 'fipa-request', conversationId: 'soon-dl', replyWith: 'soon-dl-q', replyBy: started + 300, content: 'soon' });
-  const soon = await t.waitFor('the earlier deadline', () =>
-    t.external.find((e) => e.message.performative === 'failure' && e.message.conversationId === 'soon-dl'), 5_000);
+  await t.send({
+    performative: 'request',
+    receivers: [{ name: 'silent' }],
+    protocol: 'fipa-request',
+    conversationId: 'late-dl',
+    replyWith: 'late-dl-q',
+    replyBy: started + 3_000,
+    content: 'whenever',
+  });
+  await t.send({
+    performative: 'request',
+    receivers: [{ name: 'silent' }],
+    protocol: 'fipa-request',
+    conversationId: 'soon-dl',
+    replyWith: 'soon-dl-q',
+    replyBy: started + 300,
+    content: 'soon',
+  });
+  const soon = await t.waitFor(
+    'the earlier deadline',
+    () => t.external.find((e) => e.message.performative === 'failure' && e.message.conversationId === 'soon-dl'),
+    5_000,
+  );
   assert.ok(soon.at >= started + 300);
   assert.ok(!t.external.some((e) => e.message.conversationId === 'late-dl'), 'the later deadline has not fired yet');
-  const late = await t.waitFor('the later deadline', () =>
-    t.external.find((e) => e.message.performative === 'failure' && e.message.conversationId === 'late-dl'), 8_000);
+  const late = await t.waitFor(
+    'the later deadline',
+    () => t.external.find((e) => e.message.performative === 'failure' && e.message.conversationId === 'late-dl'),
+    8_000,
+  );
   assert.ok(late.at >= started + 3_000);
 });

@@ -40,12 +40,15 @@ test('no amplification: 64 unknown receivers with 64 reply-to addresses make one
   const victims = Array.from({ length: 64 }, () => 'bob').join(',');
   await t.puppet('sender', { performative: 'inform', to: unknown, 'reply-to': victims, content: 'boom', 'conversation-id': 'amplify-1' });
   const failure = await t.waitFor('the failure to the sender', () =>
-    t.accepted.slice(acceptedBefore).find((a) => a.message.performative === 'failure' && a.message.conversationId === 'amplify-1'));
+    t.accepted.slice(acceptedBefore).find((a) => a.message.performative === 'failure' && a.message.conversationId === 'amplify-1'),
+  );
   assert.deepEqual(failure.receivers, ['sender'], 'to the stamped sender, never to the reply-to list');
   assert.match(failure.message.content ?? '', /^no agent named ghost-0@caxton, .* \(and 56 more\)$/, 'names a bounded list');
   // Give any further platform messages time to appear, then count: exactly one, and bob got none.
   await new Promise((r) => setTimeout(r, 500));
-  const platform = t.accepted.slice(acceptedBefore).filter((a) => a.message.sender?.name === AMS && a.message.conversationId === 'amplify-1');
+  const platform = t.accepted
+    .slice(acceptedBefore)
+    .filter((a) => a.message.sender?.name === AMS && a.message.conversationId === 'amplify-1');
   assert.equal(platform.length, 1, `platform messages for one send: ${platform.length}`);
   assert.ok(!platform.some((a) => a.receivers.includes('bob')), 'nothing reached the reply-to victim');
 });
@@ -58,13 +61,16 @@ test('unknown receiver: the API gets UnknownReceiverError, an agent gets failure
 
   await t.puppet('sender', { performative: 'inform', to: 'bob,nobody', content: 'half lost', 'conversation-id': 'lost-1' });
   const failure = await t.waitFor('failure to the sender', () =>
-    t.accepted.find((a) => a.message.performative === 'failure' && a.receivers.includes('sender') && a.message.conversationId === 'lost-1'));
+    t.accepted.find((a) => a.message.performative === 'failure' && a.receivers.includes('sender') && a.message.conversationId === 'lost-1'),
+  );
   assert.equal(failure.message.sender?.name, AMS);
   assert.equal(failure.message.userParams?.['X-caxton-failure'], 'unknown-receiver');
   assert.equal(failure.message.content, 'no agent named nobody@caxton');
   // The known receiver still got its copy, and the sender's sandbox got the failure.
   await t.waitFor('bob to get his copy', () => t.logs('bob').some((l) => l.includes('content=half lost')));
-  await t.waitFor('the sender to handle the failure', () => t.logs('sender').some((l) => l.startsWith(`got failure from ${AMS} cid=lost-1`)));
+  await t.waitFor('the sender to handle the failure', () =>
+    t.logs('sender').some((l) => l.startsWith(`got failure from ${AMS} cid=lost-1`)),
+  );
   const sent = t.accepted.find((a) => a.message.content === 'half lost')!;
   assert.deepEqual(sent.receivers, ['bob']);
   assert.deepEqual(sent.refused, [{ receiver: 'nobody@caxton', reason: 'unknown-receiver' }]);
@@ -92,7 +98,10 @@ test('full mailbox, API: the free slots are accepted, the rest get MailboxFullEr
     assert.equal((r.reason as MailboxFullError).code, 'bus.mailbox-full');
   }
   // First come, first served: the first CAPACITY sends are accepted whatever else is.
-  assert.deepEqual(results.slice(0, CAPACITY).map((r) => r.status), Array.from({ length: CAPACITY }, () => 'fulfilled'));
+  assert.deepEqual(
+    results.slice(0, CAPACITY).map((r) => r.status),
+    Array.from({ length: CAPACITY }, () => 'fulfilled'),
+  );
   await drained('slow');
   assert.equal(t.logs('slow').filter((l) => l.includes('content=api ')).length, accepted.length, 'every accepted message was handled');
 });
@@ -105,21 +114,28 @@ test('full mailbox, agent: an agent takes at most its share of a mailbox; the se
   const FLOOD = CAPACITY;
   await t.puppet('sender', { performative: 'inform', to: 'slow', content: 'flood', count: FLOOD, 'conversation-id': 'flood-1' });
   const failures = await t.waitFor(`${FLOOD - SHARE} failures to the sender`, () => {
-    const f = t.accepted.filter((a) => a.message.performative === 'failure' && a.receivers.includes('sender') && a.message.conversationId === 'flood-1');
+    const f = t.accepted.filter(
+      (a) => a.message.performative === 'failure' && a.receivers.includes('sender') && a.message.conversationId === 'flood-1',
+    );
     return f.length >= FLOOD - SHARE ? f : undefined;
   });
   assert.equal(failures.length, FLOOD - SHARE);
   for (const f of failures) {
     assert.equal(f.message.sender?.name, AMS);
     assert.equal(f.message.userParams?.['X-caxton-failure'], 'mailbox-share');
-    assert.equal(f.message.content, `this agent already holds its share (${SHARE} messages) of the mailbox of slow@caxton; retry once the receiver has handled some`);
+    assert.equal(
+      f.message.content,
+      `this agent already holds its share (${SHARE} messages) of the mailbox of slow@caxton; retry once the receiver has handled some`,
+    );
   }
   const floods = t.accepted.filter((a) => local(a.message.sender) === 'sender' && a.message.conversationId === 'flood-1');
   assert.equal(floods.filter((a) => a.receivers.includes('slow')).length, SHARE);
   assert.equal(floods.filter((a) => a.refused.some((r) => r.reason === 'mailbox-share')).length, FLOOD - SHARE);
   await drained('slow');
-  await t.waitFor('the sender to handle every failure', () =>
-    t.logs('sender').filter((l) => l.startsWith(`got failure from ${AMS} cid=flood-1`)).length === FLOOD - SHARE);
+  await t.waitFor(
+    'the sender to handle every failure',
+    () => t.logs('sender').filter((l) => l.startsWith(`got failure from ${AMS} cid=flood-1`)).length === FLOOD - SHARE,
+  );
 });
 
 test('sustained overload: what the node holds for a slow agent never exceeds its mailbox', async () => {
@@ -166,7 +182,10 @@ test('after a restart the bound holds from the first burst (an idle agent has no
     const accepted = results.filter((r) => r.status === 'fulfilled').length;
     assert.ok(accepted >= CAPACITY, `accepted ${accepted} of a free mailbox of ${CAPACITY}`);
     assert.ok(accepted - CAPACITY <= freed, `accepted ${accepted}: more than ${CAPACITY} + ${freed} freed during the burst`);
-    assert.deepEqual(results.slice(0, CAPACITY).map((r) => r.status), Array.from({ length: CAPACITY }, () => 'fulfilled'));
+    assert.deepEqual(
+      results.slice(0, CAPACITY).map((r) => r.status),
+      Array.from({ length: CAPACITY }, () => 'fulfilled'),
+    );
     assert.ok(results.every((r) => r.status === 'fulfilled' || r.reason instanceof MailboxFullError));
   } finally {
     await again.stop();

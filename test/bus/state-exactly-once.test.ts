@@ -27,9 +27,17 @@ import { childExit, reapChildren, spawnCrashChild, untilChild, type CrashChild }
 const TOTAL = 20_000;
 const WINDOW = 256;
 const KILLS_AT = [0.15, 0.4, 0.65];
-const childArgs = (mode: 'start' | 'resume', dataDir: string, records: string): string[] => [mode, dataDir, records, String(TOTAL), String(WINDOW)];
+const childArgs = (mode: 'start' | 'resume', dataDir: string, records: string): string[] => [
+  mode,
+  dataDir,
+  records,
+  String(TOTAL),
+  String(WINDOW),
+];
 
-test('kill -9 three times during 20,000 counted requests: the stored count equals the answered requests, every answer a distinct count', { timeout: 300_000 }, async () => {
+test('kill -9 three times during 20,000 counted requests: the stored count equals the answered requests, every answer a distinct count', {
+  timeout: 300_000,
+}, async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-state-crash-'));
   const records = path.join(dataDir, 'records.txt');
   const nodeDir = path.join(dataDir, 'node');
@@ -78,7 +86,11 @@ test('kill -9 three times during 20,000 counted requests: the stored count equal
     assert.deepEqual(unanswered.slice(0, 5), [], `${unanswered.length} accepted requests were never answered`);
     // A request answered twice (a re-handled delivery re-sending its reply) must carry the same count.
     const twoCounts = [...counts].filter(([, seen]) => seen.size !== 1);
-    assert.deepEqual(twoCounts.slice(0, 5).map(([id, seen]) => `${id}: ${[...seen].join(',')}`), [], 'a request answered with two different counts');
+    assert.deepEqual(
+      twoCounts.slice(0, 5).map(([id, seen]) => `${id}: ${[...seen].join(',')}`),
+      [],
+      'a request answered with two different counts',
+    );
     // Answered requests: those the driver saw accepted, plus any accepted just before a kill
     // (durable, but its A line not yet written) — replayed and answered in the next life.
     const answered = counts.size;
@@ -94,7 +106,9 @@ test('kill -9 three times during 20,000 counted requests: the stored count equal
     const state = await log.readState('counter');
     await log.close();
     assert.equal(state.get('count'), String(answered), 'the stored count is not the number of answered requests');
-    process.stdout.write(`# state crash test: ${answered} requests answered over ${lives} lives (${KILLS_AT.length} kill -9, ${redoneAfterKill.join('/')} accepted before and answered after them), stored count ${state.get('count')}\n`);
+    process.stdout.write(
+      `# state crash test: ${answered} requests answered over ${lives} lives (${KILLS_AT.length} kill -9, ${redoneAfterKill.join('/')} accepted before and answered after them), stored count ${state.get('count')}\n`,
+    );
   } finally {
     await reapChildren(children);
     await rm(dataDir, { recursive: true, force: true });

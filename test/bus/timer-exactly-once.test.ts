@@ -48,7 +48,9 @@ async function openWindows(nodeDir: string): Promise<number> {
 }
 
 for (const point of ['after-commit', 'before-commit']) {
-  test(`SIGKILL at ${point}, ${KILLS}+ lives: ${TOTAL} requests each arm one timer; the committed count equals the requests accepted, no timer left`, { timeout: 120_000 }, async () => {
+  test(`SIGKILL at ${point}, ${KILLS}+ lives: ${TOTAL} requests each arm one timer; the committed count equals the requests accepted, no timer left`, {
+    timeout: 120_000,
+  }, async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), `caxton-timer-crash-${point}-`));
     const records = path.join(dataDir, 'records.txt');
     const nodeDir = path.join(dataDir, 'node');
@@ -69,7 +71,8 @@ for (const point of ['after-commit', 'before-commit']) {
       });
       const kills = lives.filter((l) => l.signal === 'SIGKILL').length;
       assert.ok(kills >= KILLS, `only ${kills} lives ended at ${point}: ${lives.map((l) => l.fault).join(', ')}`);
-      if (point === 'after-commit') assert.ok(windows > 0, `no life died between a timer's commit and its deletion: ${lives.map((l) => l.fault).join(', ')}`);
+      if (point === 'after-commit')
+        assert.ok(windows > 0, `no life died between a timer's commit and its deletion: ${lives.map((l) => l.fault).join(', ')}`);
 
       const r = await readRecords(records);
       // Requests the node accepted: those seen accepted, plus any accepted just before a kill
@@ -87,9 +90,11 @@ for (const point of ['after-commit', 'before-commit']) {
       assert.deepEqual(markers, [], 'done markers left in the state');
       assert.equal(state.get('armed'), String(ids.size), 'each request armed one timer, once');
       assert.equal(state.get('count'), String(ids.size), `the committed count is not the ${ids.size} timers armed`);
-      process.stdout.write(`# ${point}: ${ids.size} requests over ${lives.length} lives (${kills} SIGKILL, ${windows} timer windows hit), committed count ${state.get('count')}, armed ${state.get('armed')}\n`);
+      process.stdout.write(
+        `# ${point}: ${ids.size} requests over ${lives.length} lives (${kills} SIGKILL, ${windows} timer windows hit), committed count ${state.get('count')}, armed ${state.get('armed')}\n`,
+      );
     } finally {
-      if (process.env["CAXTON_KEEP_TEST_DIR"] === undefined) await rm(dataDir, { recursive: true, force: true });
+      if (process.env['CAXTON_KEEP_TEST_DIR'] === undefined) await rm(dataDir, { recursive: true, force: true });
       else process.stdout.write(`# kept ${dataDir}\n`);
     }
   });

@@ -31,14 +31,20 @@ async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs
 }
 
 async function topicsOf(t: TestNode, agent: string): Promise<string[]> {
-  return (await t.node.topics.list()).filter((s) => s.agent === agent).map((s) => s.topic).sort();
+  return (await t.node.topics.list())
+    .filter((s) => s.agent === agent)
+    .map((s) => s.topic)
+    .sort();
 }
 
 test('a subscription outside the current list, found in the registry, is skipped when a publish is resolved', async () => {
   const first = await TestNode.start();
   nodes.push(first);
   const dataDir = first.dataDir;
-  await first.control.deploy({ name: 'narrow', config: {}, limits: FUEL, topics: parseTopicPatterns(['jobs.*']) }, await agentArtifact('conformance/topic-probe'));
+  await first.control.deploy(
+    { name: 'narrow', config: {}, limits: FUEL, topics: parseTopicPatterns(['jobs.*']) },
+    await agentArtifact('conformance/topic-probe'),
+  );
   await first.node.topics.subscribe('narrow', 'jobs.a');
   await first.stop();
 
@@ -72,7 +78,10 @@ test('a rollout that promotes a narrower list removes the subscriptions outside 
   // The six handlings below must land within the bake (the rollout's minimum sample is five): at
   // 300 ms a loaded machine (load 20-25) handled 0-4 and the rollout was rolled back, on the branch
   // point as well (decision 2132). The bake's length is not what this test is about.
-  await t.control.upgrade({ name: 'ro', limits: {}, topics: parseTopicPatterns(['jobs.*']), strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 5_000 } }, artifact);
+  await t.control.upgrade(
+    { name: 'ro', limits: {}, topics: parseTopicPatterns(['jobs.*']), strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 5_000 } },
+    artifact,
+  );
   // Enough handlings on the new version (the rollout's minimum sample) for a promotion, not a roll-back.
   for (let i = 0; i < 6; i++) {
     const sent = await t.send({ performative: 'request', receivers: [{ name: 'ro' }], content: 'unsub nothing' });
@@ -98,13 +107,22 @@ test('a publish is not refused for one absent subscriber whose queue is full: it
   const second = await t.send({ performative: 'inform', receivers: [{ name: 'topic:news' }], content: '2' });
   assert.deepEqual(second.accepted, [], 'not thrown: the publish reached no one with room');
   assert.deepEqual(second.refused, [{ receiver: 'away@caxton', reason: 'absent-queue-full' }]);
-  assert.ok(t.dropped.some((d) => d.message.content === '2' && /away is absent and its queue is full/.test(d.reason)), 'reported as dropped');
+  assert.ok(
+    t.dropped.some((d) => d.message.content === '2' && /away is absent and its queue is full/.test(d.reason)),
+    'reported as dropped',
+  );
 
   await t.node.topics.subscribe('here', 'news');
   const third = await t.send({ performative: 'inform', receivers: [{ name: 'topic:news' }], content: '3' });
   assert.deepEqual(third.accepted, ['here'], 'the other subscriber gets it');
-  assert.deepEqual(third.refused.map((r) => r.receiver), ['away@caxton']);
+  assert.deepEqual(
+    third.refused.map((r) => r.receiver),
+    ['away@caxton'],
+  );
   // Named outright, the full absent queue is still a refusal (decision 1990).
-  await assert.rejects(t.send({ performative: 'inform', receivers: [{ name: 'away' }], content: '4' }), (err) => err instanceof CaxtonError && err.code === 'bus.absent-queue-full');
+  await assert.rejects(
+    t.send({ performative: 'inform', receivers: [{ name: 'away' }], content: '4' }),
+    (err) => err instanceof CaxtonError && err.code === 'bus.absent-queue-full',
+  );
   assert.equal((await t.control.getAgent('away'))?.absentQueue?.queued, 1);
 });

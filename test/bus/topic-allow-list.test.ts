@@ -24,14 +24,20 @@ async function script(agent: string, lines: string[]): Promise<void> {
 }
 
 async function topicsOf(agent: string): Promise<string[]> {
-  return (await t.node.topics.list()).filter((s) => s.agent === agent).map((s) => s.topic).sort();
+  return (await t.node.topics.list())
+    .filter((s) => s.agent === agent)
+    .map((s) => s.topic)
+    .sort();
 }
 
 const line = (agent: string, prefix: string): string => t.logs(agent).findLast((l) => l.startsWith(prefix)) ?? `(no line ${prefix})`;
 
 before(async () => {
   t = await TestNode.start();
-  await t.control.deploy({ name: 'worker', config: {}, limits: FUEL, topics: parseTopicPatterns(['jobs.*', 'alerts']) }, await agentArtifact('conformance/topic-probe'));
+  await t.control.deploy(
+    { name: 'worker', config: {}, limits: FUEL, topics: parseTopicPatterns(['jobs.*', 'alerts']) },
+    await agentArtifact('conformance/topic-probe'),
+  );
   await t.control.deploy({ name: 'open', config: {}, limits: FUEL }, await agentArtifact('conformance/topic-probe'));
 });
 
@@ -45,7 +51,12 @@ test('the agent subscribes to what its list allows; anything else is refused at 
   assert.equal(line('worker', 'sub jobs.delivery:'), 'sub jobs.delivery: ok');
   assert.equal(line('worker', 'sub alerts:'), 'sub alerts: ok');
   for (const refused of ['jobs', 'alerts.eu', 'payments']) {
-    assert.match(line('worker', `sub ${refused}:`), new RegExp(`^sub ${refused.replace('.', '\\.')}: invalid-name: topic: this agent may not subscribe to "${refused.replace('.', '\\.')}": its deployment allows jobs\\.\\*,alerts \\(.*--topics`));
+    assert.match(
+      line('worker', `sub ${refused}:`),
+      new RegExp(
+        `^sub ${refused.replace('.', '\\.')}: invalid-name: topic: this agent may not subscribe to "${refused.replace('.', '\\.')}": its deployment allows jobs\\.\\*,alerts \\(.*--topics`,
+      ),
+    );
   }
   assert.equal(line('worker', 'unsub payments:'), 'unsub payments: ok', 'unsubscribing is never refused by the list');
   assert.deepEqual(await topicsOf('worker'), ['alerts', 'jobs.delivery']);
@@ -89,7 +100,7 @@ test('an upgrade keeps the list unless it names one; an empty list allows no top
   assert.match(line('worker', 'sub alerts:'), /^sub alerts: invalid-name: .*its deployment allows no topic/);
 });
 
-test('an upgrade that widens the list lets the new version\'s init subscribe to the newly allowed topics', async () => {
+test("an upgrade that widens the list lets the new version's init subscribe to the newly allowed topics", async () => {
   const artifact = await agentArtifact('conformance/topic-probe');
   await t.control.deploy({ name: 'widen', config: { subscribe: 'a' }, limits: FUEL, topics: parseTopicPatterns(['a']) }, artifact);
   assert.deepEqual(await topicsOf('widen'), ['a']);
@@ -99,8 +110,11 @@ test('an upgrade that widens the list lets the new version\'s init subscribe to 
   assert.ok(!(await t.storedLogs('widen')).some((l) => l.includes('refused')), 'no refused effect on its log');
 });
 
-test('a kind\'s instances subscribe under the kind\'s list', async () => {
-  await t.control.deploy({ name: 'pk', config: {}, limits: FUEL, kind: {}, topics: parseTopicPatterns(['k.*']) }, await agentArtifact('conformance/topic-probe'));
+test("a kind's instances subscribe under the kind's list", async () => {
+  await t.control.deploy(
+    { name: 'pk', config: {}, limits: FUEL, kind: {}, topics: parseTopicPatterns(['k.*']) },
+    await agentArtifact('conformance/topic-probe'),
+  );
   assert.deepEqual((await t.control.getAgent('pk'))?.topics, ['k.*']);
   await script('pk/one', ['sub k.one', 'sub other']);
   assert.equal(line('pk/one', 'sub k.one:'), 'sub k.one: ok');
@@ -121,7 +135,9 @@ test('stop --keep-queue keeps the subscriptions: a publish while it is absent wa
   assert.ok(!t.logs('away').some((l) => l.includes('while-away')), 'nothing handled while it is stopped');
 
   await t.control.deploy({ name: 'away', config: {}, limits: FUEL }, await agentArtifact('conformance/topic-probe'));
-  await t.waitFor('the queued publish to be handled on return', () => t.logs('away').includes('got inform via topic:news content=while-away'));
+  await t.waitFor('the queued publish to be handled on return', () =>
+    t.logs('away').includes('got inform via topic:news content=while-away'),
+  );
   assert.deepEqual(await topicsOf('away'), ['news'], 'still subscribed after the redeploy');
 
   await t.control.stop('away', { force: false });
@@ -135,7 +151,10 @@ test('a redeploy over a name stopped with its queue kept, with a narrower list, 
   await t.node.topics.subscribe('away3', 'news3');
   await t.node.topics.subscribe('away3', 'jobs.3');
   await t.control.stop('away3', { force: false, keepQueue: true });
-  await t.control.deploy({ name: 'away3', config: {}, limits: FUEL, topics: parseTopicPatterns(['jobs.*']) }, await agentArtifact('conformance/topic-probe'));
+  await t.control.deploy(
+    { name: 'away3', config: {}, limits: FUEL, topics: parseTopicPatterns(['jobs.*']) },
+    await agentArtifact('conformance/topic-probe'),
+  );
   assert.deepEqual(await topicsOf('away3'), ['jobs.3']);
 });
 
@@ -146,5 +165,8 @@ test('a plain stop of an agent stopped with its queue kept drops its subscriptio
   assert.deepEqual(await topicsOf('away2'), ['news2']);
   await t.control.stop('away2', { force: false });
   assert.deepEqual(await topicsOf('away2'), []);
-  await assert.rejects(t.send({ performative: 'inform', receivers: [{ name: 'away2' }], content: 'x' }), (err) => err instanceof CaxtonError && err.code === 'bus.unknown-receiver');
+  await assert.rejects(
+    t.send({ performative: 'inform', receivers: [{ name: 'away2' }], content: 'x' }),
+    (err) => err instanceof CaxtonError && err.code === 'bus.unknown-receiver',
+  );
 });

@@ -45,26 +45,52 @@ test('each contractor subscribed from its own init: the registry holds their sub
 
 test('a cfp to topic:jobs.delivery reaches the three subscribers, each proposes, the cheapest is awarded', async () => {
   await t.send({
-    performative: 'request', receivers: [{ name: 'broker' }], content: 'parcel 9',
-    protocol: 'fipa-request', conversationId: 'parcel-9', replyWith: 'parcel-9-req',
+    performative: 'request',
+    receivers: [{ name: 'broker' }],
+    content: 'parcel 9',
+    protocol: 'fipa-request',
+    conversationId: 'parcel-9',
+    replyWith: 'parcel-9-req',
   });
-  const result = await t.waitFor('the result to reach the operator', () =>
-    t.accepted.find((a) => a.message.conversationId === 'parcel-9' && (a.message.performative === 'inform' || a.message.performative === 'failure')), 30_000);
+  const result = await t.waitFor(
+    'the result to reach the operator',
+    () =>
+      t.accepted.find(
+        (a) => a.message.conversationId === 'parcel-9' && (a.message.performative === 'inform' || a.message.performative === 'failure'),
+      ),
+    30_000,
+  );
   await t.settle();
   const flow = t.accepted.map(arrow).join('\n');
 
   const cfps = t.accepted.filter((a) => a.message.performative === 'cfp');
   assert.equal(cfps.length, 1, `one cfp, stored once\n${flow}`);
-  assert.deepEqual(cfps[0]!.message.receivers.map((r) => r.name), [`topic:${TOPIC}`], 'addressed to the topic only');
+  assert.deepEqual(
+    cfps[0]!.message.receivers.map((r) => r.name),
+    [`topic:${TOPIC}`],
+    'addressed to the topic only',
+  );
   assert.deepEqual([...cfps[0]!.receivers].sort(), ['as', 'js', 'rust'], 'delivered to each subscriber, not to the outsider');
   for (const name of Object.keys(SUBSCRIBED)) {
-    assert.equal(t.accepted.filter((a) => local(a.message.sender) === name && a.message.performative === 'propose').length, 1, `${name} proposed once\n${flow}`);
+    assert.equal(
+      t.accepted.filter((a) => local(a.message.sender) === name && a.message.performative === 'propose').length,
+      1,
+      `${name} proposed once\n${flow}`,
+    );
   }
   assert.ok(!t.accepted.some((a) => local(a.message.sender) === 'outsider'), 'the outsider never heard of it');
   const accepts = t.accepted.filter((a) => local(a.message.sender) === 'broker' && a.message.performative === 'accept-proposal');
-  assert.deepEqual(accepts.map((a) => local(a.message.receivers[0])), ['js'], 'the cheapest (JavaScript, 23) was awarded');
   assert.deepEqual(
-    t.accepted.filter((a) => a.message.performative === 'reject-proposal').map((a) => local(a.message.receivers[0])).sort(), ['as', 'rust'],
+    accepts.map((a) => local(a.message.receivers[0])),
+    ['js'],
+    'the cheapest (JavaScript, 23) was awarded',
+  );
+  assert.deepEqual(
+    t.accepted
+      .filter((a) => a.message.performative === 'reject-proposal')
+      .map((a) => local(a.message.receivers[0]))
+      .sort(),
+    ['as', 'rust'],
   );
   assert.equal(result.message.performative, 'inform', flow);
   assert.match(result.message.content ?? '', /^done: parcel 9 by js@\S+ for 23$/);

@@ -48,7 +48,6 @@ function parse(text: string): LifeRecords[] {
   return lives;
 }
 
-
 /** Two lives of the child, the first killed at `fault`; what each recorded. */
 async function run(fault: string, check: (one: LifeRecords, two: LifeRecords) => Promise<void>): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-topic-crash-'));
@@ -61,7 +60,10 @@ async function run(fault: string, check: (one: LifeRecords, two: LifeRecords) =>
       faultPoint: (done) => (done.length === 0 ? fault : undefined),
       maxLives: 2,
     });
-    assert.deepEqual(lives.map((l) => l.signal ?? l.code), ['SIGKILL', 0]);
+    assert.deepEqual(
+      lives.map((l) => l.signal ?? l.code),
+      ['SIGKILL', 0],
+    );
     const [one, two, ...extra] = parse(await readFile(records, 'utf8'));
     assert.ok(one && two && extra.length === 0, 'two lives recorded');
     await check(one, two);
@@ -75,7 +77,8 @@ async function run(fault: string, check: (one: LifeRecords, two: LifeRecords) =>
     for (const a of accepted.filter((x) => /^n-\d+$/.test(x.tag))) {
       publishes.set(a.tag, (publishes.get(a.tag) ?? new Set()).add(a.id));
       for (const r of a.receivers) deliveriesAccepted.push(`${a.id}>${r}`);
-      if (a.receivers.length > 0) assert.deepEqual([...a.receivers].sort(), [...subscribers].sort(), `${a.tag} reaches every subscriber in one append`);
+      if (a.receivers.length > 0)
+        assert.deepEqual([...a.receivers].sort(), [...subscribers].sort(), `${a.tag} reaches every subscriber in one append`);
     }
     assert.deepEqual([...publishes.keys()].sort(), [...commands].sort(), 'one publish per accepted command, no other');
     for (const [tag, ids] of publishes) assert.equal(ids.size, 1, `${tag} was published under ${ids.size} message ids`);
@@ -85,7 +88,11 @@ async function run(fault: string, check: (one: LifeRecords, two: LifeRecords) =>
     // Every subscriber handled every publish; nothing completed before the kill was handled again.
     const handledBySubs = new Set([...one.handled, ...two.handled].filter((h) => h.agent.startsWith('sub-')).map((h) => h.delivery));
     const expected = [...publishes.values()].flatMap((ids) => subscribers.map((s) => `${[...ids][0]}>${s}`));
-    assert.deepEqual(expected.filter((d) => !handledBySubs.has(d)), [], 'deliveries of a publish never handled');
+    assert.deepEqual(
+      expected.filter((d) => !handledBySubs.has(d)),
+      [],
+      'deliveries of a publish never handled',
+    );
     assert.equal(handledBySubs.size, expected.length, 'subscribers handled something besides the publishes');
     const redone = two.handled.filter((h) => one.completed.has(h.delivery));
     assert.deepEqual(redone, [], 'completed before the kill, handled again after it');
@@ -103,7 +110,9 @@ async function run(fault: string, check: (one: LifeRecords, two: LifeRecords) =>
     } finally {
       await log.close();
     }
-    process.stdout.write(`# topic fan-out crash at ${fault}: ${commands.size} publishes to ${SUBSCRIBERS} subscribers; life 1 handled ${one.handled.length}, life 2 ${two.handled.length}\n`);
+    process.stdout.write(
+      `# topic fan-out crash at ${fault}: ${commands.size} publishes to ${SUBSCRIBERS} subscribers; life 1 handled ${one.handled.length}, life 2 ${two.handled.length}\n`,
+    );
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
@@ -120,21 +129,34 @@ function firstCommand(one: LifeRecords): { delivery: string; publish: { id: stri
 }
 
 // The first handling to reach its commit point is pub's first command (the subscribers have nothing yet).
-test('SIGKILL at the commit point of a publishing handling: the fan-out is redone, each subscriber handles each publish once', { timeout: 120_000 }, async () => {
+test('SIGKILL at the commit point of a publishing handling: the fan-out is redone, each subscriber handles each publish once', {
+  timeout: 120_000,
+}, async () => {
   await run('before-commit:1', async (one, two) => {
     const first = firstCommand(one);
-    assert.ok(one.handled.some((h) => h.delivery === first.delivery), 'pub handled the first command before the kill');
+    assert.ok(
+      one.handled.some((h) => h.delivery === first.delivery),
+      'pub handled the first command before the kill',
+    );
     assert.ok(!one.completed.has(first.delivery), 'the first command was not completed before the kill');
     // ...and the fan-out was redone: the second life handled the command again, and its publish
     // came back under the same id with no delivery accepted again (all eight were duplicates).
-    assert.ok(two.handled.some((h) => h.delivery === first.delivery), 'the second life handled the first command again');
-    assert.deepEqual(two.accepted.filter((a) => a.tag === 'n-0').map((a) => [a.id, a.receivers]), [[first.publish.id, []]],
-      'the redone publish: the same message id, every delivery a duplicate');
+    assert.ok(
+      two.handled.some((h) => h.delivery === first.delivery),
+      'the second life handled the first command again',
+    );
+    assert.deepEqual(
+      two.accepted.filter((a) => a.tag === 'n-0').map((a) => [a.id, a.receivers]),
+      [[first.publish.id, []]],
+      'the redone publish: the same message id, every delivery a duplicate',
+    );
   });
 });
 
 // The second: the subscribers' first batch, after they handled the first publish.
-test('SIGKILL at the subscribers\' commit point: their handled, uncommitted deliveries are handled again, each once per life, none lost', { timeout: 120_000 }, async () => {
+test("SIGKILL at the subscribers' commit point: their handled, uncommitted deliveries are handled again, each once per life, none lost", {
+  timeout: 120_000,
+}, async () => {
   await run('before-commit:2', async (one, two) => {
     const first = firstCommand(one);
     const handledBefore = one.handled.filter((h) => h.agent.startsWith('sub-') && h.delivery.startsWith(`${first.publish.id}>`));
@@ -142,6 +164,10 @@ test('SIGKILL at the subscribers\' commit point: their handled, uncommitted deli
     const uncommitted = handledBefore.filter((h) => !one.completed.has(h.delivery));
     assert.ok(uncommitted.length > 0, 'the kill came before some of those handlings committed');
     const again = new Set(two.handled.map((h) => h.delivery));
-    assert.deepEqual(uncommitted.filter((h) => !again.has(h.delivery)), [], 'handled but not committed before the kill, and not handled again');
+    assert.deepEqual(
+      uncommitted.filter((h) => !again.has(h.delivery)),
+      [],
+      'handled but not committed before the kill, and not handled again',
+    );
   });
 });

@@ -22,7 +22,10 @@ async function script(lines: string[]): Promise<void> {
 }
 
 async function topicsOf(agent: string): Promise<string[]> {
-  return (await t.node.topics.list()).filter((s) => s.agent === agent).map((s) => s.topic).sort();
+  return (await t.node.topics.list())
+    .filter((s) => s.agent === agent)
+    .map((s) => s.topic)
+    .sort();
 }
 
 before(async () => {
@@ -55,7 +58,10 @@ test('each refusal is the typed WIT error; accepted calls are applied with the h
   const logs = t.logs('probe');
   const line = (prefix: string): string => logs.find((l) => l.startsWith(prefix)) ?? `(no line ${prefix})`;
   assert.equal(line('sub jobs:'), 'sub jobs: ok');
-  assert.match(line('sub bad!name:'), /^sub bad!name: invalid-name: topic: "bad!name" is not a valid topic name \(a topic name is 1\.\.200 characters/);
+  assert.match(
+    line('sub bad!name:'),
+    /^sub bad!name: invalid-name: topic: "bad!name" is not a valid topic name \(a topic name is 1\.\.200 characters/,
+  );
   assert.match(line('sub topic:jobs:'), /^sub topic:jobs: invalid-name: .*not a valid topic name/);
   assert.match(line('sub jobs2:'), /^sub jobs2: invalid-filter: filter\.all\[0\]\.field: "content" is not a filterable field/);
   assert.match(line('sub jobs3:'), /^sub jobs3: invalid-filter: the filter is not JSON/);
@@ -63,10 +69,14 @@ test('each refusal is the typed WIT error; accepted calls are applied with the h
   assert.equal(line('unsub boot.b:'), 'unsub boot.b: ok');
   assert.match(line('unsub no@such:'), /^unsub no@such: invalid-name: /);
   const subs = await t.node.topics.list();
-  assert.deepEqual(subs.filter((s) => s.agent === 'probe').map((s) => [s.topic, s.filter]), [
-    ['boot.a', undefined],
-    ['jobs', { all: [{ field: 'performative', match: { equals: 'cfp' } }] }],
-  ], 'the one valid subscribe and the unsubscribe were applied; nothing refused was');
+  assert.deepEqual(
+    subs.filter((s) => s.agent === 'probe').map((s) => [s.topic, s.filter]),
+    [
+      ['boot.a', undefined],
+      ['jobs', { all: [{ field: 'performative', match: { equals: 'cfp' } }] }],
+    ],
+    'the one valid subscribe and the unsubscribe were applied; nothing refused was',
+  );
 });
 
 test('a handling that crashes applies none of its subscriptions', async () => {
@@ -79,13 +89,17 @@ test('a handling that crashes applies none of its subscriptions', async () => {
 
 test('the registry bound of 100 subscriptions is applied with the handling and reported in the agent log, not dropped', async () => {
   // Filled up to the bound through the embedder's API (the same registry path the agent's calls take).
-  for (let i = 0; (await topicsOf('probe')).length < TOPIC_LIMITS.maxSubscriptionsPerAgent; i++) await t.node.topics.subscribe('probe', `fill${i}`);
+  for (let i = 0; (await topicsOf('probe')).length < TOPIC_LIMITS.maxSubscriptionsPerAgent; i++)
+    await t.node.topics.subscribe('probe', `fill${i}`);
   await script(['sub one.more']);
   assert.ok(t.logs('probe').includes('sub one.more: ok'), 'the call itself cannot see the bound');
   const refusal = await t.waitFor('the refusal in the agent log', () => t.logs('probe').find((l) => l.includes('topic changes refused')));
   // (The probe's instance was replaced after the crash above: its init ran again and re-subscribed
   // to boot.b with this handling, which the full registry refuses too.)
-  assert.match(refusal, /^\[caxton\] effects not applied: topic changes refused: .*subscribe one\.more: topic: probe already has 100 subscriptions$/);
+  assert.match(
+    refusal,
+    /^\[caxton\] effects not applied: topic changes refused: .*subscribe one\.more: topic: probe already has 100 subscriptions$/,
+  );
   assert.ok(!(await topicsOf('probe')).includes('one.more'));
 });
 

@@ -22,19 +22,33 @@ after(async () => {
 });
 
 test('a Python agent subscribes at init with a filter; only what passes the filter reaches it', async () => {
-  assert.deepEqual(await t.node.topics.list(TOPIC), [{
-    agent: 'py', topic: TOPIC,
-    filter: { all: [{ field: 'protocol', match: { equals: 'fipa-contract-net' } }, { field: 'performative', match: { in: ['cfp'] } }] },
-  }]);
+  assert.deepEqual(await t.node.topics.list(TOPIC), [
+    {
+      agent: 'py',
+      topic: TOPIC,
+      filter: {
+        all: [
+          { field: 'protocol', match: { equals: 'fipa-contract-net' } },
+          { field: 'performative', match: { in: ['cfp'] } },
+        ],
+      },
+    },
+  ]);
   const news = await t.send({ performative: 'inform', receivers: [{ name: `topic:${TOPIC}` }], content: 'not a cfp' });
   assert.deepEqual(news.accepted, [], 'the filter keeps an inform away');
 
   const cfp = await t.send({
-    performative: 'cfp', receivers: [{ name: `topic:${TOPIC}` }], content: 'parcel 3', protocol: 'fipa-contract-net',
-    conversationId: 'py-topic-1', replyBy: Date.now() + 60_000,
+    performative: 'cfp',
+    receivers: [{ name: `topic:${TOPIC}` }],
+    content: 'parcel 3',
+    protocol: 'fipa-contract-net',
+    conversationId: 'py-topic-1',
+    replyBy: Date.now() + 60_000,
   });
   assert.deepEqual(cfp.accepted, ['py']);
-  const proposal = await t.waitFor('the proposal', () => t.external.find((e) => e.message.performative === 'propose' && e.message.conversationId === 'py-topic-1'));
+  const proposal = await t.waitFor('the proposal', () =>
+    t.external.find((e) => e.message.performative === 'propose' && e.message.conversationId === 'py-topic-1'),
+  );
   assert.equal(local(proposal.message.sender), 'py');
   assert.equal(proposal.message.content, '17');
 });
@@ -44,5 +58,9 @@ test('an invalid topic name is a TopicError in the agent: its init fails, and th
     assert.match(err.message, /invalid-name/);
     return true;
   });
-  assert.deepEqual((await t.node.topics.list()).map((s) => s.agent), ['py'], 'nothing was subscribed');
+  assert.deepEqual(
+    (await t.node.topics.list()).map((s) => s.agent),
+    ['py'],
+    'nothing was subscribed',
+  );
 });

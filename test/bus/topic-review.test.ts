@@ -29,7 +29,9 @@ const got = (agent: string, performative: string, cid: string) =>
 const platformAnswersTo = (agent: string, cid: string) =>
   t.accepted.filter((a) => a.receivers.includes(agent) && a.message.conversationId === cid && a.message.sender?.name === 'ams@caxton');
 const acceptedOf = (performative: string, cid: string) =>
-  t.accepted.filter((a) => a.message.performative === performative && a.message.conversationId === cid && a.message.sender?.name === 'boss@caxton');
+  t.accepted.filter(
+    (a) => a.message.performative === performative && a.message.conversationId === cid && a.message.sender?.name === 'boss@caxton',
+  );
 
 test('an initiator subscribed to its own topic opens a policed conversation: its cfp does not come back to it', async () => {
   const cid = 'cn-self';
@@ -42,12 +44,21 @@ test('an initiator subscribed to its own topic opens a policed conversation: its
   // as "unknown conversation".
   await t.puppet('w1', { performative: 'propose', to: 'boss', ...cnet, content: 'w1 bids 5' });
   await t.puppet('w2', { performative: 'refuse', to: 'boss', ...cnet, content: 'w2 is busy' });
-  await t.waitFor('boss to get the propose and the refuse', () => got('boss', 'propose', cid).length === 1 && got('boss', 'refuse', cid).length === 1);
+  await t.waitFor(
+    'boss to get the propose and the refuse',
+    () => got('boss', 'propose', cid).length === 1 && got('boss', 'refuse', cid).length === 1,
+  );
   await t.puppet('boss', { performative: 'accept-proposal', to: 'w1', ...cnet, content: 'w1 wins' });
   await t.waitFor('w1 to be awarded', () => got('w1', 'accept-proposal', cid).length === 1);
   await t.settle();
   assert.equal(got('boss', 'cfp', cid).length, 0);
-  assert.deepEqual(platformAnswersTo('w1', cid).concat(platformAnswersTo('w2', cid), platformAnswersTo('boss', cid)).map((a) => a.message.content), [], 'nothing refused');
+  assert.deepEqual(
+    platformAnswersTo('w1', cid)
+      .concat(platformAnswersTo('w2', cid), platformAnswersTo('boss', cid))
+      .map((a) => a.message.content),
+    [],
+    'nothing refused',
+  );
 });
 
 test('a follow-up to the topic reaches the participants; one who subscribed since is left out, not a cause of refusal', async () => {
@@ -68,7 +79,10 @@ test('a follow-up to the topic reaches the participants; one who subscribed sinc
 
     // Through the topic, the newcomer is left out and the follow-up goes to the participants.
     await t.puppet('boss', { performative: 'reject-proposal', to: 'topic:jobs', ...cnet, content: 'nobody wins' });
-    await t.waitFor('both workers to get the rejection', () => got('w1', 'reject-proposal', cid).length === 1 && got('w2', 'reject-proposal', cid).length === 1);
+    await t.waitFor(
+      'both workers to get the rejection',
+      () => got('w1', 'reject-proposal', cid).length === 1 && got('w2', 'reject-proposal', cid).length === 1,
+    );
     await t.settle();
     assert.deepEqual([...acceptedOf('reject-proposal', cid)[0]!.receivers].sort(), ['w1', 'w2'], 'the participants among the subscribers');
     assert.equal(got('late', 'reject-proposal', cid).length, 0, 'the newcomer is not part of the conversation');
@@ -91,20 +105,29 @@ test('edge admission counts a publish as the deliveries it makes, not as the one
     }
     for (const name of subscribers.slice(0, 4)) await small.node.topics.subscribe(name, 'narrow');
     await small.settle();
-    const publish = (topic: string, content: string): AclMessage => ({ performative: 'inform', receivers: [{ name: `topic:${topic}` }], content });
+    const publish = (topic: string, content: string): AclMessage => ({
+      performative: 'inform',
+      receivers: [{ name: `topic:${topic}` }],
+      content,
+    });
 
-    await assert.rejects(small.send(publish('wide', 'five')), (err: unknown) => {
-      assert.ok(err instanceof CaxtonError);
-      assert.equal(err.code, 'bus.overloaded');
-      return true;
-    }, 'five deliveries do not fit a limit of four');
+    await assert.rejects(
+      small.send(publish('wide', 'five')),
+      (err: unknown) => {
+        assert.ok(err instanceof CaxtonError);
+        assert.equal(err.code, 'bus.overloaded');
+        return true;
+      },
+      'five deliveries do not fit a limit of four',
+    );
     assert.equal(small.accepted.filter((a) => a.message.content === 'five').length, 0, 'a refusal leaves no trace');
 
     const ok = await small.send(publish('narrow', 'four'));
     assert.equal(ok.accepted.length, 4, 'four deliveries fit a limit of four');
-    await small.waitFor('s1 to s4 to handle "four"', () => subscribers.slice(0, 4).every((s) => small.logs(s).some((l) => l.endsWith('content=four'))));
+    await small.waitFor('s1 to s4 to handle "four"', () =>
+      subscribers.slice(0, 4).every((s) => small.logs(s).some((l) => l.endsWith('content=four'))),
+    );
     await small.settle();
-
   } finally {
     await small.dispose();
   }

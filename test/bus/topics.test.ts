@@ -33,7 +33,10 @@ before(async () => {
   await t.deploy('bystander', 'conformance/puppet');
   await t.node.topics.subscribe('all-news', 'market.prices');
   await t.node.topics.subscribe('eu-prices', 'market.prices', {
-    all: [{ field: 'performative', match: { in: ['inform', 'propose'] } }, { field: 'X-region', match: { prefix: 'eu-' } }],
+    all: [
+      { field: 'performative', match: { in: ['inform', 'propose'] } },
+      { field: 'X-region', match: { prefix: 'eu-' } },
+    ],
   });
 });
 
@@ -50,21 +53,46 @@ test('a publish reaches each subscriber once, filters applied, as one multi-rece
   const first = acceptedWith(node, 'eu-1');
   assert.equal(first.length, 1, 'one accepted send');
   assert.deepEqual(first[0]!.receivers, ['all-news']);
-  assert.deepEqual(first[0]!.message.receivers.map((r) => r.name), ['topic:market.prices'], 'the subscriber sees the topic it was published to');
+  assert.deepEqual(
+    first[0]!.message.receivers.map((r) => r.name),
+    ['topic:market.prices'],
+    'the subscriber sees the topic it was published to',
+  );
 
-  await node.send({ performative: 'inform', receivers: [{ name: 'topic:market.prices' }], content: 'eu-2', userParams: { 'X-region': 'eu-west' } });
-  await node.waitFor('both subscribers to handle eu-2', () => handledContent(node, 'all-news', 'eu-2') === 1 && handledContent(node, 'eu-prices', 'eu-2') === 1);
+  await node.send({
+    performative: 'inform',
+    receivers: [{ name: 'topic:market.prices' }],
+    content: 'eu-2',
+    userParams: { 'X-region': 'eu-west' },
+  });
+  await node.waitFor(
+    'both subscribers to handle eu-2',
+    () => handledContent(node, 'all-news', 'eu-2') === 1 && handledContent(node, 'eu-prices', 'eu-2') === 1,
+  );
   const second = acceptedWith(node, 'eu-2');
   assert.equal(second.length, 1, 'one append for both subscribers (decision 1202)');
   assert.deepEqual([...second[0]!.receivers].sort(), ['all-news', 'eu-prices']);
 
   // A performative the filter refuses, with the right region: only the unfiltered subscriber.
-  await node.send({ performative: 'request', receivers: [{ name: 'topic:market.prices' }], content: 'eu-3', userParams: { 'X-region': 'eu-west' } });
+  await node.send({
+    performative: 'request',
+    receivers: [{ name: 'topic:market.prices' }],
+    content: 'eu-3',
+    userParams: { 'X-region': 'eu-west' },
+  });
   await node.waitFor('all-news to handle eu-3', () => handledContent(node, 'all-news', 'eu-3') === 1);
 
   // Named directly and through the topic: still handled once.
-  await node.send({ performative: 'inform', receivers: [{ name: 'all-news' }, { name: 'topic:market.prices' }], content: 'eu-4', userParams: { 'X-region': 'eu-north' } });
-  await node.waitFor('eu-4 handled', () => handledContent(node, 'all-news', 'eu-4') === 1 && handledContent(node, 'eu-prices', 'eu-4') === 1);
+  await node.send({
+    performative: 'inform',
+    receivers: [{ name: 'all-news' }, { name: 'topic:market.prices' }],
+    content: 'eu-4',
+    userParams: { 'X-region': 'eu-north' },
+  });
+  await node.waitFor(
+    'eu-4 handled',
+    () => handledContent(node, 'all-news', 'eu-4') === 1 && handledContent(node, 'eu-prices', 'eu-4') === 1,
+  );
 
   await node.settle();
   for (const c of ['eu-1', 'eu-2', 'eu-3', 'eu-4']) {
@@ -88,7 +116,9 @@ test('a topic nobody subscribes to is accepted with no deliveries; a malformed t
     assert.ok(err.hint);
     return true;
   });
-  await assert.rejects(node.node.topics.subscribe('all-news', 'market.prices', { all: [{ field: 'content', match: { equals: 'x' } }] }), { code: 'topic.invalid-filter' });
+  await assert.rejects(node.node.topics.subscribe('all-news', 'market.prices', { all: [{ field: 'content', match: { equals: 'x' } }] }), {
+    code: 'topic.invalid-filter',
+  });
   await assert.rejects(node.node.topics.subscribe('ghost', 'market.prices'), { code: 'agent.not-found' });
 });
 
@@ -96,10 +126,10 @@ test('subscriptions survive a node restart on the embedded registry; unsubscribe
   await t!.stop();
   t = await TestNode.start({ dataDir, api: true, auth: { mode: 'none' } });
   const node = t;
-  assert.deepEqual((await node.node.topics.list()).map((s) => `${s.topic} ${s.agent} ${s.filter ? 'filtered' : 'all'}`), [
-    'market.prices all-news all',
-    'market.prices eu-prices filtered',
-  ]);
+  assert.deepEqual(
+    (await node.node.topics.list()).map((s) => `${s.topic} ${s.agent} ${s.filter ? 'filtered' : 'all'}`),
+    ['market.prices all-news all', 'market.prices eu-prices filtered'],
+  );
   // The same through the gRPC API (ListTopics, what `caxton topics` shows), filters intact.
   const client = await CaxtonClient.connect({ address: `127.0.0.1:${node.node.apiPort}` });
   try {
@@ -109,11 +139,19 @@ test('subscriptions survive a node restart on the embedded registry; unsubscribe
   } finally {
     client.close();
   }
-  await node.send({ performative: 'propose', receivers: [{ name: 'topic:market.prices' }], content: 'after-restart', userParams: { 'X-region': 'eu-south' } });
-  await node.waitFor('both subscribers to handle after-restart', () => handledContent(node, 'all-news', 'after-restart') === 1 && handledContent(node, 'eu-prices', 'after-restart') === 1);
+  await node.send({
+    performative: 'propose',
+    receivers: [{ name: 'topic:market.prices' }],
+    content: 'after-restart',
+    userParams: { 'X-region': 'eu-south' },
+  });
+  await node.waitFor(
+    'both subscribers to handle after-restart',
+    () => handledContent(node, 'all-news', 'after-restart') === 1 && handledContent(node, 'eu-prices', 'after-restart') === 1,
+  );
 
   await node.node.topics.unsubscribe('eu-prices', 'market.prices');
   assert.deepEqual(await node.node.topics.list('market.prices'), [{ agent: 'all-news', topic: 'market.prices' }]);
   await node.control.stop('all-news', { force: false });
-  assert.deepEqual(await node.node.topics.list(), [], 'an undeployed agent\'s subscriptions go with it');
+  assert.deepEqual(await node.node.topics.list(), [], "an undeployed agent's subscriptions go with it");
 });

@@ -27,25 +27,37 @@ function traceIdOf(param: string | undefined): string | undefined {
 }
 
 test('an incoming traceparent reaches the messages sent while handling it; none is invented', async () => {
-  const command = (cid: string) => ['performative=request', 'to=echo', 'protocol=fipa-request', `conversation-id=${cid}`, `reply-with=${cid}-q`, 'content=ping'].join('\n');
+  const command = (cid: string) =>
+    ['performative=request', 'to=echo', 'protocol=fipa-request', `conversation-id=${cid}`, `reply-with=${cid}-q`, 'content=ping'].join(
+      '\n',
+    );
   await t.send({
-    performative: 'request', receivers: [{ name: 'alice' }], conversationId: 'traced-cmd', content: command('traced'),
+    performative: 'request',
+    receivers: [{ name: 'alice' }],
+    conversationId: 'traced-cmd',
+    content: command('traced'),
     userParams: { 'X-puppet': 'do', 'X-traceparent': `00-${TRACE_ID}-00f067aa0ba902b7-01` },
   });
   await t.send({
-    performative: 'request', receivers: [{ name: 'alice' }], conversationId: 'plain-cmd', content: command('plain'), userParams: { 'X-puppet': 'do' },
+    performative: 'request',
+    receivers: [{ name: 'alice' }],
+    conversationId: 'plain-cmd',
+    content: command('plain'),
+    userParams: { 'X-puppet': 'do' },
   });
-  await t.waitFor('both replies', () => ['traced', 'plain'].every((cid) => t.logs('alice').some((l) => l.startsWith(`got inform from echo@caxton cid=${cid}`))));
+  await t.waitFor('both replies', () =>
+    ['traced', 'plain'].every((cid) => t.logs('alice').some((l) => l.startsWith(`got inform from echo@caxton cid=${cid}`))),
+  );
 
   const toEcho = t.deliveredTo('echo');
   const traced = toEcho.find((a) => a.message.conversationId === 'traced');
   const plain = toEcho.find((a) => a.message.conversationId === 'plain');
   assert.ok(traced && plain, 'alice sent both requests');
-  assert.equal(traceIdOf(traced.message.userParams?.['X-traceparent']), TRACE_ID, 'alice\'s request continues the operator\'s trace');
+  assert.equal(traceIdOf(traced.message.userParams?.['X-traceparent']), TRACE_ID, "alice's request continues the operator's trace");
   assert.equal(plain.message.userParams?.['X-traceparent'], undefined, 'no trace context is invented');
 
   const replies = t.deliveredTo('alice').filter((a) => a.message.performative === 'inform');
   const tracedReply = replies.find((a) => a.message.conversationId === 'traced');
-  assert.equal(traceIdOf(tracedReply?.message.userParams?.['X-traceparent']), TRACE_ID, 'echo\'s reply is in the same trace');
+  assert.equal(traceIdOf(tracedReply?.message.userParams?.['X-traceparent']), TRACE_ID, "echo's reply is in the same trace");
   assert.equal(replies.find((a) => a.message.conversationId === 'plain')?.message.userParams?.['X-traceparent'], undefined);
 });

@@ -37,10 +37,22 @@ const parentOf = (s: ReadableSpan): string | undefined => s.parentSpanContext?.s
 
 test('a request → reply conversation started by an operator is one trace with parent/child links', async () => {
   const sent = await t.send({
-    performative: 'request', receivers: [{ name: 'alice' }], conversationId: 'trace-cmd', userParams: { 'X-puppet': 'do' },
-    content: ['performative=request', 'to=echo', 'protocol=fipa-request', 'conversation-id=trace-1', 'reply-with=trace-1-q', 'content=ping'].join('\n'),
+    performative: 'request',
+    receivers: [{ name: 'alice' }],
+    conversationId: 'trace-cmd',
+    userParams: { 'X-puppet': 'do' },
+    content: [
+      'performative=request',
+      'to=echo',
+      'protocol=fipa-request',
+      'conversation-id=trace-1',
+      'reply-with=trace-1-q',
+      'content=ping',
+    ].join('\n'),
   });
-  await t.waitFor('alice to get the reply', () => t.logs('alice').some((l) => l.startsWith('got inform from echo@caxton cid=trace-1 irt=trace-1-q content=ping')));
+  await t.waitFor('alice to get the reply', () =>
+    t.logs('alice').some((l) => l.startsWith('got inform from echo@caxton cid=trace-1 irt=trace-1-q content=ping')),
+  );
   await t.settle();
   const spans = exporter.getFinishedSpans();
 
@@ -83,6 +95,9 @@ test('a request → reply conversation started by an operator is one trace with 
   assert.equal(request.attributes['caxton.message_id'], echoRequest.messageId);
   assert.equal(reply.attributes['caxton.message_id'], echoReply.messageId);
   // …and those messages carry the W3C context of the span that sent them.
-  assert.match(echoRequest.message.userParams?.['X-traceparent'] ?? '', new RegExp(`^00-${traceId}-${command.spanContext().spanId}-0[01]$`));
+  assert.match(
+    echoRequest.message.userParams?.['X-traceparent'] ?? '',
+    new RegExp(`^00-${traceId}-${command.spanContext().spanId}-0[01]$`),
+  );
   assert.match(echoReply.message.userParams?.['X-traceparent'] ?? '', new RegExp(`^00-${traceId}-${request.spanContext().spanId}-0[01]$`));
 });

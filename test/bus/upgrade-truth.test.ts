@@ -34,6 +34,8 @@ test('neither the new nor the rolled-back version starts: the upgrade fails and 
 test('a failed new version with a healthy old one rolls back and keeps running', async () => {
   await t.deploy('sturdy', 'conformance/puppet');
   // The new version's config makes its init fail at once; the old config still starts.
-  await assert.rejects(t.control.upgrade({ name: 'sturdy', limits: {}, config: { 'fail-init-after': '0' } }, await agentArtifact('conformance/puppet')));
+  await assert.rejects(
+    t.control.upgrade({ name: 'sturdy', limits: {}, config: { 'fail-init-after': '0' } }, await agentArtifact('conformance/puppet')),
+  );
   assert.equal((await t.control.getAgent('sturdy'))?.state, 'running');
 });

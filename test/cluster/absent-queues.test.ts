@@ -58,14 +58,18 @@ const clients = new Map<string, CaxtonClient>();
 let js: Journal[];
 let c1: CaxtonClient;
 
-const request = (agent: string, seq: number) => ({ structured: { performative: 'request' as const, receivers: [{ name: agent }], content: `${agent}:${seq}` } });
+const request = (agent: string, seq: number) => ({
+  structured: { performative: 'request' as const, receivers: [{ name: agent }], content: `${agent}:${seq}` },
+});
 const at = async (agent: string): Promise<{ id: string; client: CaxtonClient }> => {
   const id = (await placement(c1)).get(agent)!;
   return { id, client: clients.get(id)! };
 };
-const awayFrom = (id: string): CaxtonClient => clients.get(['n1', 'n2', 'n3'].find((n) => n !== id && nodes.find((x) => x.id === n)!.alive)!)!;
+const awayFrom = (id: string): CaxtonClient =>
+  clients.get(['n1', 'n2', 'n3'].find((n) => n !== id && nodes.find((x) => x.id === n)!.alive)!)!;
 /** Letters written for `deliveryId` by every node so far (the raw count: two nodes writing one show 2). */
-const lettersWritten = (deliveryId: string): number => js.reduce((n, j) => n + j.refresh().deadLetters.filter((id) => id === deliveryId).length, 0);
+const lettersWritten = (deliveryId: string): number =>
+  js.reduce((n, j) => n + j.refresh().deadLetters.filter((id) => id === deliveryId).length, 0);
 
 before(async () => {
   infra = await servers();
@@ -117,19 +121,35 @@ function absentQueueFull(agent: string, hint: RegExp, limit: number): (err: unkn
   };
 }
 
-test('stop --keep-queue through another node: queued on the holder up to its bound, refused at the send past it through either node, nothing dead-lettered', { timeout: 60_000 }, async () => {
+test('stop --keep-queue through another node: queued on the holder up to its bound, refused at the send past it through either node, nothing dead-lettered', {
+  timeout: 60_000,
+}, async () => {
   const holder = await at(KEEPER);
   const away = awayFrom(holder.id);
   const stopped = await away.stop(KEEPER, false, true);
   assert.equal(stopped.state, 'stopped');
   await waitFor('the holder to keep the queue', async () => (await holder.client.getAgent(KEEPER)).absentQueue !== undefined, 15_000, 100);
   // The warm-up request may still be completing there on a loaded machine (it counts until its commit): wait for it to leave.
-  await waitFor('the warm-up request to leave the queue', async () => (await holder.client.getAgent(KEEPER)).absentQueue?.queued === 0, 30_000, 100);
+  await waitFor(
+    'the warm-up request to leave the queue',
+    async () => (await holder.client.getAgent(KEEPER)).absentQueue?.queued === 0,
+    30_000,
+    100,
+  );
   for (const c of clients.values()) assert.equal((await c.getAgent(KEEPER)).state, 'stopped', 'shown stopped on every node');
-  await assert.rejects(away.stop(KEEPER, false, true), (err: { code?: string }) => err.code === 'agent.conflict', 'a second --keep-queue stop is refused');
+  await assert.rejects(
+    away.stop(KEEPER, false, true),
+    (err: { code?: string }) => err.code === 'agent.conflict',
+    'a second --keep-queue stop is refused',
+  );
 
   for (let seq = 1; seq <= QUEUE; seq++) kept.push(`${(await away.send(request(KEEPER, seq))).messageId}>${KEEPER}`);
-  await waitFor(`${QUEUE} messages queued on the holder`, async () => (await holder.client.getAgent(KEEPER)).absentQueue?.queued === QUEUE, 15_000, 100);
+  await waitFor(
+    `${QUEUE} messages queued on the holder`,
+    async () => (await holder.client.getAgent(KEEPER)).absentQueue?.queued === QUEUE,
+    15_000,
+    100,
+  );
   await assert.rejects(holder.client.send(request(KEEPER, 90)), absentQueueFull(KEEPER, /--absent-queue/, QUEUE));
   // Through a node that does not hold the queue: refused at the send as well, the same error (decision 2157).
   await assert.rejects(away.send(request(KEEPER, 91)), absentQueueFull(KEEPER, /--absent-queue/, QUEUE));
@@ -153,22 +173,44 @@ test('a suspended agent is absent on its holder: bounded there, refused typed', 
   const holder = await at(DOZING);
   const away = awayFrom(holder.id);
   await away.suspend(DOZING);
-  await waitFor('the suspended agent to be absent on its holder', async () => (await holder.client.getAgent(DOZING)).absentQueue !== undefined, 15_000, 100);
-  await waitFor('the warm-up request to leave the queue', async () => (await holder.client.getAgent(DOZING)).absentQueue?.queued === 0, 30_000, 100);
+  await waitFor(
+    'the suspended agent to be absent on its holder',
+    async () => (await holder.client.getAgent(DOZING)).absentQueue !== undefined,
+    15_000,
+    100,
+  );
+  await waitFor(
+    'the warm-up request to leave the queue',
+    async () => (await holder.client.getAgent(DOZING)).absentQueue?.queued === 0,
+    30_000,
+    100,
+  );
   for (let seq = 1; seq <= 2; seq++) await away.send(request(DOZING, seq));
-  await waitFor('two queued for the suspended agent', async () => (await holder.client.getAgent(DOZING)).absentQueue?.queued === 2, 15_000, 100);
+  await waitFor(
+    'two queued for the suspended agent',
+    async () => (await holder.client.getAgent(DOZING)).absentQueue?.queued === 2,
+    15_000,
+    100,
+  );
   await assert.rejects(holder.client.send(request(DOZING, 3)), absentQueueFull(DOZING, /--absent-queue/, 2));
   await assert.rejects(away.send(request(DOZING, 4)), absentQueueFull(DOZING, /--absent-queue/, 2));
   assert.equal((await holder.client.getAgent(DOZING)).absentQueue?.queued, 2);
 });
 
-test('a flood for one absent agent through another node is held to its partition\'s budget at the send, and its partition\'s other agents still get their messages', { timeout: 90_000 }, async () => {
+test("a flood for one absent agent through another node is held to its partition's budget at the send, and its partition's other agents still get their messages", {
+  timeout: 90_000,
+}, async () => {
   const holder = await at(FLOOD);
   const away = awayFrom(holder.id);
   await away.stop(FLOOD, false, true);
   await waitFor('the holder to keep the queue', async () => (await holder.client.getAgent(FLOOD)).absentQueue !== undefined, 15_000, 100);
   // As for KEEPER: a warm-up still completing on the holder counts there until its commit.
-  await waitFor('the warm-up request to leave the queue', async () => (await holder.client.getAgent(FLOOD)).absentQueue?.queued === 0, 30_000, 100);
+  await waitFor(
+    'the warm-up request to leave the queue',
+    async () => (await holder.client.getAgent(FLOOD)).absentQueue?.queued === 0,
+    30_000,
+    100,
+  );
   // FLOOD's own bound is 20, more than the consumer's window (16): its partition's budget (8) holds
   // it down, at the send, through the node that does not hold the queue.
   const sent: string[] = [];
@@ -178,10 +220,20 @@ test('a flood for one absent agent through another node is held to its partition
   }
   assert.equal(refusedAt.get(FLOOD)?.length, FLOOD_QUEUE - BUDGET);
   await away.send(request(NEIGHBOUR, 1));
-  await waitFor(`${NEIGHBOUR} (same partition) to handle its message`, () => allObservations(js).some((o) => o.key === `${NEIGHBOUR}:1`), 20_000, 100);
-  await waitFor(`the budget's ${BUDGET} queued on the holder`, async () => (await holder.client.getAgent(FLOOD)).absentQueue?.queued === BUDGET, 15_000, 100);
+  await waitFor(
+    `${NEIGHBOUR} (same partition) to handle its message`,
+    () => allObservations(js).some((o) => o.key === `${NEIGHBOUR}:1`),
+    20_000,
+    100,
+  );
+  await waitFor(
+    `the budget's ${BUDGET} queued on the holder`,
+    async () => (await holder.client.getAgent(FLOOD)).absentQueue?.queued === BUDGET,
+    15_000,
+    100,
+  );
   const shown = (await holder.client.getAgent(FLOOD)).absentQueue;
-  assert.equal(shown?.limit, BUDGET, 'the bound shown is the budget, not the deployment\'s 20');
+  assert.equal(shown?.limit, BUDGET, "the bound shown is the budget, not the deployment's 20");
   await assert.rejects(holder.client.send(request(FLOOD, 99)), absentQueueFull(FLOOD, /partition/, BUDGET));
   for (const id of [...sent, ...refusedAt.get(FLOOD)!]) assert.equal(lettersWritten(id), 0, `${id}: nothing dead-lettered`);
   assert.equal((await c1.listDeadLetters({ agent: FLOOD })).length, 0, 'no letter for the flood at all');
@@ -195,31 +247,51 @@ test('a deploy right after stop --keep-queue, without waiting: the new deploymen
   await away.deploy({ name: SWAPPER, config: { state: '1' }, limits: {} }, PROBE());
   await away.send(request(SWAPPER, 2));
   // The new deployment's probe reports its durable count (config state=1); the old one's did not.
-  await waitFor('the new deployment to handle a message', () => allObservations(js).some((o) => o.key === `${SWAPPER}:2` && o.count !== undefined), 30_000, 100);
+  await waitFor(
+    'the new deployment to handle a message',
+    () => allObservations(js).some((o) => o.key === `${SWAPPER}:2` && o.count !== undefined),
+    30_000,
+    100,
+  );
   await waitFor('the first message handled', () => allObservations(js).some((o) => o.key === `${SWAPPER}:1`), 30_000, 100);
   assert.equal((await holder.client.getAgent(SWAPPER)).state, 'running');
 });
 
-test('an absent TTL past the deliveries topic\'s retention is refused typed', { timeout: 30_000 }, async () => {
+test("an absent TTL past the deliveries topic's retention is refused typed", { timeout: 30_000 }, async () => {
   // Kafka would delete such a message before it expires: lost at a failover, without a dead letter.
-  await assert.rejects(c1.deploy({ name: 'long-wait', config: {}, limits: { absentTtlMs: 7 * 24 * 3_600_000 } }, PROBE()), (err: { code?: string; message?: string; hint?: string }) => {
-    assert.equal(err.code, 'api.invalid');
-    assert.match(err.message ?? '', /absent_ttl_ms.*retention/);
-    assert.match(err.hint ?? '', /--absent-ttl of at most 167h/);
-    return true;
-  });
+  await assert.rejects(
+    c1.deploy({ name: 'long-wait', config: {}, limits: { absentTtlMs: 7 * 24 * 3_600_000 } }, PROBE()),
+    (err: { code?: string; message?: string; hint?: string }) => {
+      assert.equal(err.code, 'api.invalid');
+      assert.match(err.message ?? '', /absent_ttl_ms.*retention/);
+      assert.match(err.hint ?? '', /--absent-ttl of at most 167h/);
+      return true;
+    },
+  );
 });
 
-test('the holder killed while the agent is absent: a survivor holds the same queue, a deploy delivers each once', { timeout: 90_000 }, async (t) => {
+test('the holder killed while the agent is absent: a survivor holds the same queue, a deploy delivers each once', {
+  timeout: 90_000,
+}, async (t) => {
   const holder = await at(KEEPER);
   const killedAt = Date.now();
   await nodes.find((n) => n.id === holder.id)!.kill();
   const survivor = awayFrom(holder.id);
-  const newHolder = await waitFor(`${KEEPER}'s claim to move off ${holder.id}`, async () => {
-    const id = (await placement(survivor)).get(KEEPER);
-    return id !== undefined && id !== holder.id && id;
-  }, 45_000, 200);
-  await waitFor(`the ${QUEUE} queued messages held on ${newHolder}`, async () => (await clients.get(newHolder)!.getAgent(KEEPER)).absentQueue?.queued === QUEUE, 45_000, 200);
+  const newHolder = await waitFor(
+    `${KEEPER}'s claim to move off ${holder.id}`,
+    async () => {
+      const id = (await placement(survivor)).get(KEEPER);
+      return id !== undefined && id !== holder.id && id;
+    },
+    45_000,
+    200,
+  );
+  await waitFor(
+    `the ${QUEUE} queued messages held on ${newHolder}`,
+    async () => (await clients.get(newHolder)!.getAgent(KEEPER)).absentQueue?.queued === QUEUE,
+    45_000,
+    200,
+  );
   const failoverMs = Date.now() - killedAt;
 
   // A deploy of the name (through the node that does not hold it) delivers each once.
@@ -227,16 +299,30 @@ test('the holder killed while the agent is absent: a survivor holds the same que
   await through.deploy({ name: KEEPER, config: { state: '1' }, limits: { absentQueue: QUEUE } }, PROBE());
   const keys = Array.from({ length: QUEUE }, (_, i) => `${KEEPER}:${i + 1}`);
   // Each completion committed: nothing of the queue is handed out again after that.
-  await waitFor('every queued message handled and its completion committed', () => {
-    const done = new Set(js.flatMap((j) => [...j.refresh().completions.keys()]));
-    const seen = new Set(allObservations(js).map((o) => o.key));
-    return kept.every((id) => done.has(id)) && keys.every((k) => seen.has(k));
-  }, 30_000, 100);
-  const handled = allObservations(js).filter((o) => o.agent === KEEPER && o.seq > 0).map((o) => o.key).sort();
+  await waitFor(
+    'every queued message handled and its completion committed',
+    () => {
+      const done = new Set(js.flatMap((j) => [...j.refresh().completions.keys()]));
+      const seen = new Set(allObservations(js).map((o) => o.key));
+      return kept.every((id) => done.has(id)) && keys.every((k) => seen.has(k));
+    },
+    30_000,
+    100,
+  );
+  const handled = allObservations(js)
+    .filter((o) => o.agent === KEEPER && o.seq > 0)
+    .map((o) => o.key)
+    .sort();
   assert.deepEqual(handled, keys, 'each queued message handled exactly once; neither refused one handled');
   assert.equal((await clients.get(newHolder)!.getAgent(KEEPER)).state, 'running');
   // Many sweeps later, on three nodes (the killed one's journal included): the refused were never dead-lettered.
   for (const id of refusedIds) assert.equal(lettersWritten(id), 0, `${id}: refused at the send, never dead-lettered`);
-  assert.deepEqual((await clients.get(newHolder)!.listDeadLetters({ agent: KEEPER })).map((l) => l.reason), [], 'no letter for the keeper at all');
-  t.diagnostic(`holder ${holder.id} killed; the queue of ${QUEUE} held on ${newHolder} ${failoverMs} ms later and delivered once on redeploy`);
+  assert.deepEqual(
+    (await clients.get(newHolder)!.listDeadLetters({ agent: KEEPER })).map((l) => l.reason),
+    [],
+    'no letter for the keeper at all',
+  );
+  t.diagnostic(
+    `holder ${holder.id} killed; the queue of ${QUEUE} held on ${newHolder} ${failoverMs} ms later and delivered once on redeploy`,
+  );
 });

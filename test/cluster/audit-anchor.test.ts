@@ -37,7 +37,9 @@ after(async () => {
 
 const show = (r: { code: number; stdout: string; stderr: string }): string => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 
-test('verify through each node names truncation, a re-sealed rewrite, a swapped or altered anchor and a duplicated key', { timeout: 240_000 }, async () => {
+test('verify through each node names truncation, a re-sealed rewrite, a swapped or altered anchor and a duplicated key', {
+  timeout: 240_000,
+}, async () => {
   const [n1, n2] = nodes as [NodeProcess, NodeProcess];
   // Records 0-1 through n1, 2-3 through n2 (stops of agents that do not exist: intent, outcome).
   await assert.rejects((await n1.client()).stop('ghost-1'));
@@ -60,7 +62,12 @@ test('verify through each node names truncation, a re-sealed rewrite, a swapped 
 
     // Calls that only read the same stored state run side by side (decision 2131): each is its own
     // CLI process, and a verify with an anchor spends seconds loading the node's library.
-    const [v1, v2, keyOut1, keyOut2] = await Promise.all([audit(n1, ['verify']), audit(n2, ['verify']), audit(n1, ['key', '--json']), audit(n2, ['key', '--json'])]);
+    const [v1, v2, keyOut1, keyOut2] = await Promise.all([
+      audit(n1, ['verify']),
+      audit(n2, ['verify']),
+      audit(n1, ['key', '--json']),
+      audit(n2, ['key', '--json']),
+    ]);
     assert.equal(v1.code, 0, show(v1));
     assert.match(v1.stdout, /intact: 4 records, head #3 .*\nanchor: #1 [0-9a-f]{64} signed \S+ by node n1/);
     assert.equal(v2.code, 0, show(v2));
@@ -75,9 +82,15 @@ test('verify through each node names truncation, a re-sealed rewrite, a swapped 
     const r1 = decodeRecord(original[1]!);
     await etcd.put(`${prefix}head`).value(JSON.stringify({ index: 1, hash: r1.hash }));
     // A head the operator kept (`kept`) catches it through any node.
-    const [cut, kept] = await Promise.all([audit(n2, ['verify']), audit(n1, ['verify', '--expect-head', `3:${decodeRecord(original[3]!).hash}`])]);
+    const [cut, kept] = await Promise.all([
+      audit(n2, ['verify']),
+      audit(n1, ['verify', '--expect-head', `3:${decodeRecord(original[3]!).hash}`]),
+    ]);
     assert.equal(cut.code, 9, show(cut));
-    assert.match(cut.stdout, /BROKEN at record 2: truncated — the trail ends at record 1, but the signed anchor covers records up to 3 .*2 records were cut off its end/);
+    assert.match(
+      cut.stdout,
+      /BROKEN at record 2: truncated — the trail ends at record 1, but the signed anchor covers records up to 3 .*2 records were cut off its end/,
+    );
     assert.match(cut.stdout, /hint: records acknowledged earlier are gone/);
     assert.equal(kept.code, 9, show(kept));
     assert.match(kept.stdout, /the head given with --expect-head covers records up to 3/);
@@ -102,7 +115,10 @@ test('verify through each node names truncation, a re-sealed rewrite, a swapped 
     await etcd.put(`${prefix}anchors/n2`).value(anchors.n1);
     const swapped = await audit(n2, ['verify']);
     assert.equal(swapped.code, 11, show(swapped));
-    assert.match(swapped.stdout, /anchor not genuine — the anchor \(record 1\) cannot be trusted: it is signed by key \S+, which is not a trusted audit key/);
+    assert.match(
+      swapped.stdout,
+      /anchor not genuine — the anchor \(record 1\) cannot be trusted: it is signed by key \S+, which is not a trusted audit key/,
+    );
     // Altered: n2's own anchor moved back to record 1 (which would hide a cut), signature kept.
     const moved = JSON.parse(anchors.n2) as { checkpoint: { index: number; hash: string } };
     moved.checkpoint.index = 1;

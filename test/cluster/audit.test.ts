@@ -14,7 +14,6 @@ import { NodeProcess, startAll } from './support/node-process.js';
 import { auditThrough as audit } from './support/audit-cli.js';
 import { PROBE, waitFor } from './support/cluster.js';
 
-
 let infra: Servers;
 const nodes: NodeProcess[] = [];
 let clusterName = '';
@@ -22,7 +21,8 @@ let clusterName = '';
 before(async () => {
   infra = await servers();
   clusterName = uniqueCluster('audit');
-  for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.cli({ id, kafka: infra.kafka, etcd: infra.etcd, cluster: { name: clusterName } }));
+  for (const id of ['n1', 'n2', 'n3'])
+    nodes.push(NodeProcess.cli({ id, kafka: infra.kafka, etcd: infra.etcd, cluster: { name: clusterName } }));
   await startAll(nodes);
 });
 
@@ -32,7 +32,9 @@ after(async () => {
   await infra?.stop();
 });
 
-test('the trail written through node 1 is listed and verified through node 2 after node 1 is killed; a changed record is named', { timeout: 180_000 }, async () => {
+test('the trail written through node 1 is listed and verified through node 2 after node 1 is killed; a changed record is named', {
+  timeout: 180_000,
+}, async () => {
   const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];
   const c1 = await n1.client();
   await c1.deploy({ name: 'audited' }, PROBE());
@@ -44,18 +46,27 @@ test('the trail written through node 1 is listed and verified through node 2 aft
   await n1.kill();
   const listed = await audit(n2, ['--json']);
   assert.equal(listed.code, 0, listed.stderr);
-  const records = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+  const records = listed.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AuditRecord);
   // Each change is written ahead: its intent, then its outcome pointing back at it (decision 1701).
-  assert.deepEqual(records.map((r) => `${r.index} ${r.node} ${r.kind ?? 'call'} ${r.method} ${r.kind === 'intent' ? r.args.fields.agent : `${r.result.code} of ${r.kind === 'outcome' ? r.intent.index : '-'}`}`), [
-    '0 n1 intent DeployAgent audited',
-    '1 n1 outcome DeployAgent OK of 0',
-    '2 n1 intent StopAgent audited',
-    '3 n1 outcome StopAgent OK of 2',
-    '4 n1 intent StopAgent ghost',
-    '5 n1 outcome StopAgent NOT_FOUND of 4',
-    '6 n2 intent StopAgent ghost-2',
-    '7 n2 outcome StopAgent NOT_FOUND of 6',
-  ]);
+  assert.deepEqual(
+    records.map(
+      (r) =>
+        `${r.index} ${r.node} ${r.kind ?? 'call'} ${r.method} ${r.kind === 'intent' ? r.args.fields.agent : `${r.result.code} of ${r.kind === 'outcome' ? r.intent.index : '-'}`}`,
+    ),
+    [
+      '0 n1 intent DeployAgent audited',
+      '1 n1 outcome DeployAgent OK of 0',
+      '2 n1 intent StopAgent audited',
+      '3 n1 outcome StopAgent OK of 2',
+      '4 n1 intent StopAgent ghost',
+      '5 n1 outcome StopAgent NOT_FOUND of 4',
+      '6 n2 intent StopAgent ghost-2',
+      '7 n2 outcome StopAgent NOT_FOUND of 6',
+    ],
+  );
   const verified = await audit(n2, ['verify']);
   assert.equal(verified.code, 0, verified.stderr + verified.stdout);
   assert.match(verified.stdout, /intact: 8 records, head #7/);

@@ -54,7 +54,9 @@ after(async () => {
   await infra?.stop();
 });
 
-test('a contract net across three nodes: the initiator and its contractors on different nodes converse through Kafka', { timeout: 150_000 }, async (t) => {
+test('a contract net across three nodes: the initiator and its contractors on different nodes converse through Kafka', {
+  timeout: 150_000,
+}, async (t) => {
   const all = [...clients.values()];
   await deployAll(all, COURIERS, CONTRACTOR());
   await waitFor('every courier to be claimed by a node', async () => (await placement(all[0]!)).size === COURIERS.length, 30_000);
@@ -77,39 +79,68 @@ test('a contract net across three nodes: the initiator and its contractors on di
   assert.equal(upgraded.previousVersion, 1);
   // The owner swaps it in; its own API shows the running version.
   const owner = clients.get(placed.get(cheapest)!)!;
-  await waitFor(`${cheapest} to run version 2 on its node`, async () => {
-    const a = await owner.getAgent(cheapest);
-    return a.version === 2 && a.state === 'running' && a.config['price'] === '1';
-  }, 30_000);
+  await waitFor(
+    `${cheapest} to run version 2 on its node`,
+    async () => {
+      const a = await owner.getAgent(cheapest);
+      return a.version === 2 && a.state === 'running' && a.config['price'] === '1';
+    },
+    30_000,
+  );
   // Its re-registration (price 1) has reached the broker's node's directory.
-  await waitFor('the new price in the directory', async () => {
-    const found = await clients.get(brokerNode)!.searchDirectory({ agentName: `${cheapest}@caxton` });
-    return found[0]?.services[0]?.properties['price'] === '1';
-  }, 30_000);
+  await waitFor(
+    'the new price in the directory',
+    async () => {
+      const found = await clients.get(brokerNode)!.searchDirectory({ agentName: `${cheapest}@caxton` });
+      return found[0]?.services[0]?.properties['price'] === '1';
+    },
+    30_000,
+  );
 
   // The broker calls for proposals from the couriers its node's directory lists when the request comes:
   // every courier's registration must have reached that node (a run read 11 of 12 and the broker,
   // answered by all it called, decided without the twelfth).
-  await waitFor('every courier in the broker\'s node\'s directory', async () =>
-    (await clients.get(brokerNode)!.searchDirectory({ serviceType: 'delivery' })).length === COURIERS.length, 30_000);
+  await waitFor(
+    "every courier in the broker's node's directory",
+    async () => (await clients.get(brokerNode)!.searchDirectory({ serviceType: 'delivery' })).length === COURIERS.length,
+    30_000,
+  );
 
   // Ask through a node that runs neither the broker nor the winner.
   const askVia = [...clients.keys()].find((id) => id !== brokerNode) ?? brokerNode;
-  await clients.get(askVia)!.send({ structured: {
-    performative: 'request', receivers: [{ name: 'broker' }], content: 'parcel 7', protocol: 'fipa-request',
-    conversationId: 'parcel-7', replyWith: 'parcel-7-req',
-  } });
-  const result = await waitFor('the result to reach the operator', () => seen.get(brokerNode)!.find((e) =>
-    local(e.message.sender?.name) === 'broker' && e.message.receivers.some((r) => local(r.name) === 'operator') && e.message.performative === 'inform'), 60_000)
-    .catch((err: Error) => {
-      // What the conversation got to, node by node, makes a stall diagnosable.
-      for (const [id, events] of seen) {
-        for (const e of events.filter((x) => x.message.conversationId === 'parcel-7')) {
-          t.diagnostic(`${id}: ${local(e.message.sender?.name)} -> ${e.message.receivers.map((r) => local(r.name)).join(',')} ${e.message.performative} ${e.message.content ?? ''}`);
-        }
+  await clients.get(askVia)!.send({
+    structured: {
+      performative: 'request',
+      receivers: [{ name: 'broker' }],
+      content: 'parcel 7',
+      protocol: 'fipa-request',
+      conversationId: 'parcel-7',
+      replyWith: 'parcel-7-req',
+    },
+  });
+  const result = await waitFor(
+    'the result to reach the operator',
+    () =>
+      seen
+        .get(brokerNode)!
+        .find(
+          (e) =>
+            local(e.message.sender?.name) === 'broker' &&
+            e.message.receivers.some((r) => local(r.name) === 'operator') &&
+            e.message.performative === 'inform',
+        ),
+    60_000,
+  ).catch((err: Error) => {
+    // What the conversation got to, node by node, makes a stall diagnosable.
+    for (const [id, events] of seen) {
+      for (const e of events.filter((x) => x.message.conversationId === 'parcel-7')) {
+        t.diagnostic(
+          `${id}: ${local(e.message.sender?.name)} -> ${e.message.receivers.map((r) => local(r.name)).join(',')} ${e.message.performative} ${e.message.content ?? ''}`,
+        );
       }
-      throw err;
-    });
+    }
+    throw err;
+  });
   assert.match(result.message.content ?? '', new RegExp(`done: parcel 7 by ${cheapest}@caxton for 1`));
 
   // The contract net (the broker's own conversation, opened by its cfp for this task) crossed
@@ -117,31 +148,64 @@ test('a contract net across three nodes: the initiator and its contractors on di
   const cfp = [...seen.values()].flat().find((e) => e.message.performative === 'cfp' && e.message.content === 'parcel 7');
   assert.ok(cfp?.message.conversationId, 'the broker called for proposals');
   const cnet = cfp.message.conversationId;
-  const where = (performative: string, from: string): string[] => [...seen].filter(([, events]) => events.some((e) =>
-    e.message.conversationId === cnet && e.message.performative === performative && local(e.message.sender?.name) === from)).map(([id]) => id);
+  const where = (performative: string, from: string): string[] =>
+    [...seen]
+      .filter(([, events]) =>
+        events.some(
+          (e) => e.message.conversationId === cnet && e.message.performative === performative && local(e.message.sender?.name) === from,
+        ),
+      )
+      .map(([id]) => id);
   // Each node's tail streams on its own: the operator's result, seen on the broker's node, can come
   // before a courier's own node has streamed that courier's messages (a CI run read n1's inform late).
-  const proposersOf = () => new Set([...seen.values()].flat().filter((e) => e.message.conversationId === cnet && e.message.performative === 'propose').map((e) => local(e.message.sender?.name)));
-  await waitFor('every node\'s tail to show its part of the contract net', () =>
-    where('inform', cheapest).length > 0 && where('accept-proposal', 'broker').length > 0 && proposersOf().size === COURIERS.length, 15_000).catch(() => undefined);
+  const proposersOf = () =>
+    new Set(
+      [...seen.values()]
+        .flat()
+        .filter((e) => e.message.conversationId === cnet && e.message.performative === 'propose')
+        .map((e) => local(e.message.sender?.name)),
+    );
+  await waitFor(
+    "every node's tail to show its part of the contract net",
+    () => where('inform', cheapest).length > 0 && where('accept-proposal', 'broker').length > 0 && proposersOf().size === COURIERS.length,
+    15_000,
+  ).catch(() => undefined);
   assert.deepEqual(where('cfp', 'broker'), [brokerNode], 'the broker sent its cfp from its node');
   assert.deepEqual(where('propose', cheapest), [placed.get(cheapest)], `${cheapest} proposed from its own node`);
   assert.deepEqual(where('accept-proposal', 'broker'), [brokerNode]);
   assert.deepEqual(where('inform', cheapest), [placed.get(cheapest)], `${cheapest} reported the result from its own node`);
   const silent = COURIERS.filter((c) => !proposersOf().has(c));
-  assert.deepEqual(silent, [], `every courier, on every node, answered the cfp (silent: ${silent.map((c) => `${c}@${placed.get(c)}`).join(' ')})`);
-  const rejected = [...seen.values()].flat().filter((e) => e.message.conversationId === cnet && e.message.performative === 'reject-proposal');
+  assert.deepEqual(
+    silent,
+    [],
+    `every courier, on every node, answered the cfp (silent: ${silent.map((c) => `${c}@${placed.get(c)}`).join(' ')})`,
+  );
+  const rejected = [...seen.values()]
+    .flat()
+    .filter((e) => e.message.conversationId === cnet && e.message.performative === 'reject-proposal');
   assert.equal(rejected.flatMap((e) => e.message.receivers).length, COURIERS.length - 1, 'the other bids were rejected');
   assert.ok(![...seen.values()].flat().some((e) => e.message.performative === 'not-understood'), 'no protocol violation anywhere');
 
   // `caxton status`, as an operator runs it, lists the three nodes with what each runs.
   const { stdout } = await promisify(execFile)(process.execPath, [CAXTON_BIN, 'status', '--json', '--addr', nodes[0]!.address]);
-  const status = JSON.parse(stdout) as { nodes: { id: string; agents: string[]; self: boolean }[]; storage: { role: string; kind: string }[] };
-  assert.deepEqual(status.nodes.map((n) => n.id), ['n1', 'n2', 'n3']);
-  assert.deepEqual(status.nodes.map((n) => n.self), [true, false, false]);
+  const status = JSON.parse(stdout) as {
+    nodes: { id: string; agents: string[]; self: boolean }[];
+    storage: { role: string; kind: string }[];
+  };
+  assert.deepEqual(
+    status.nodes.map((n) => n.id),
+    ['n1', 'n2', 'n3'],
+  );
+  assert.deepEqual(
+    status.nodes.map((n) => n.self),
+    [true, false, false],
+  );
   assert.equal(status.nodes.flatMap((n) => n.agents).length, COURIERS.length + 1);
   assert.ok(status.nodes.find((n) => n.id === brokerNode)!.agents.includes('broker'));
-  assert.deepEqual(status.storage.map((s) => `${s.role}:${s.kind}`), ['bus:kafka', 'registry:etcd', 'artifacts:etcd+file', 'audit:etcd']);
+  assert.deepEqual(
+    status.storage.map((s) => `${s.role}:${s.kind}`),
+    ['bus:kafka', 'registry:etcd', 'artifacts:etcd+file', 'audit:etcd'],
+  );
 });
 
 test('stop through a node that does not run the agent: its owner drains it, it is gone everywhere', { timeout: 60_000 }, async () => {
@@ -158,7 +222,10 @@ test('stop through a node that does not run the agent: its owner drains it, it i
   await waitFor('the claim to go', async () => !(await placement(all[0]!)).has(victim), 20_000);
   // Sending to it is refused as an unknown receiver on every node.
   for (const c of all) {
-    await assert.rejects(c.send({ structured: { performative: 'request', receivers: [{ name: victim }], content: 'anyone?' } }), /unknown|no agent/i);
+    await assert.rejects(
+      c.send({ structured: { performative: 'request', receivers: [{ name: victim }], content: 'anyone?' } }),
+      /unknown|no agent/i,
+    );
   }
 });
 
@@ -166,28 +233,49 @@ test('a timer follows its agent: the node running it stops and the reminder fire
   const all = [...clients.values()];
   await all[0]!.deploy({ name: 'reminder' }, readFileSync(example('as-reminder', 'as-reminder.wasm')));
   const ownerId = await waitFor('the reminder to be placed', async () => (await placement(all[0]!)).get('reminder'), 30_000);
-  const owner = await waitFor('the reminder to run', async () => {
-    const a = await clients.get(ownerId)!.getAgent('reminder');
-    return a.state === 'running' ? ownerId : undefined;
-  }, 30_000);
+  const owner = await waitFor(
+    'the reminder to run',
+    async () => {
+      const a = await clients.get(ownerId)!.getAgent('reminder');
+      return a.state === 'running' ? ownerId : undefined;
+    },
+    30_000,
+  );
   const survivors = nodes.filter((n) => n.id !== owner);
   const survivorClient = clients.get(survivors[0]!.id)!;
-  await clients.get(owner)!.send({ structured: {
-    performative: 'request', receivers: [{ name: 'reminder' }], content: '6000 across nodes', protocol: 'fipa-request',
-    conversationId: 'timer-moves', replyWith: 'timer-moves-q',
-  } });
-  await waitFor('the agree', () => seen.get(owner)!.some((e) => e.message.conversationId === 'timer-moves' && e.message.performative === 'agree'), 20_000);
+  await clients.get(owner)!.send({
+    structured: {
+      performative: 'request',
+      receivers: [{ name: 'reminder' }],
+      content: '6000 across nodes',
+      protocol: 'fipa-request',
+      conversationId: 'timer-moves',
+      replyWith: 'timer-moves-q',
+    },
+  });
+  await waitFor(
+    'the agree',
+    () => seen.get(owner)!.some((e) => e.message.conversationId === 'timer-moves' && e.message.performative === 'agree'),
+    20_000,
+  );
   // Its tail would end with "shutting down": stop following it first.
   const ownerIndex = nodes.findIndex((n) => n.id === owner);
   tails[ownerIndex]!.cancel();
   const exit = await nodes[ownerIndex]!.stop(15_000);
   t.diagnostic(`reminder ran on ${owner}, which stopped (${exit.code ?? exit.signal}); survivors ${survivors.map((n) => n.id).join(', ')}`);
-  const newOwner = await waitFor('the reminder to run elsewhere', async () => {
-    const id = (await placement(survivorClient)).get('reminder');
-    return id !== undefined && id !== owner ? id : undefined;
-  }, 40_000);
-  const inform = await waitFor('the reminder to fire on its new node', () => seen.get(newOwner)!.find((e) =>
-    e.message.conversationId === 'timer-moves' && e.message.performative === 'inform'), 40_000);
+  const newOwner = await waitFor(
+    'the reminder to run elsewhere',
+    async () => {
+      const id = (await placement(survivorClient)).get('reminder');
+      return id !== undefined && id !== owner ? id : undefined;
+    },
+    40_000,
+  );
+  const inform = await waitFor(
+    'the reminder to fire on its new node',
+    () => seen.get(newOwner)!.find((e) => e.message.conversationId === 'timer-moves' && e.message.performative === 'inform'),
+    40_000,
+  );
   assert.equal(inform.message.content, 'reminder: across nodes');
   assert.equal(local(inform.message.sender?.name), 'reminder');
   assert.equal(inform.message.inReplyTo, 'timer-moves-q');

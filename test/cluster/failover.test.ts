@@ -86,7 +86,9 @@ async function settledCount(clients: CaxtonClient[], agent: string, expected: nu
   return last;
 }
 
-test('kill -9 of a node under a sustained load of counted requests: all handled, nothing completed is redone, never two owners, each durable count exact and moved with its agent', { timeout: 300_000 }, async (t) => {
+test('kill -9 of a node under a sustained load of counted requests: all handled, nothing completed is redone, never two owners, each durable count exact and moved with its agent', {
+  timeout: 300_000,
+}, async (t) => {
   const cluster = { name: uniqueCluster('failover') };
   const nodes = await fixture.start(['n1', 'n2', 'n3'], cluster);
   const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];
@@ -95,23 +97,37 @@ test('kill -9 of a node under a sustained load of counted requests: all handled,
 
   const all3 = [c1, c2, await n3.client()];
   await deployAll(all3, STATEFUL, PROBE(), { state: '1' });
-  await deployAll(all3, AGENTS.filter((a) => !stateful.has(a)), PROBE());
+  await deployAll(
+    all3,
+    AGENTS.filter((a) => !stateful.has(a)),
+    PROBE(),
+  );
   await warmUp(c1, AGENTS, js);
   const before = await placement(c2);
   const onVictim = AGENTS.filter((a) => before.get(a) === VICTIM);
-  assert.ok(onVictim.some((a) => stateful.has(a)) && onVictim.some((a) => !stateful.has(a)), `the victim runs stateful and stateless probes: ${onVictim.join(' ')}`);
+  assert.ok(
+    onVictim.some((a) => stateful.has(a)) && onVictim.some((a) => !stateful.has(a)),
+    `the victim runs stateful and stateless probes: ${onVictim.join(' ')}`,
+  );
   const perNode = ['n1', 'n2', 'n3'].map((id) => AGENTS.filter((a) => before.get(a) === id).length);
   t.diagnostic(`placement before the kill: n1 ${perNode[0]}, n2 ${perNode[1]}, n3 ${perNode[2]} probes`);
-  assert.ok(perNode.every((n) => n > 0), 'the probes spread over all three nodes');
+  assert.ok(
+    perNode.every((n) => n > 0),
+    'the probes spread over all three nodes',
+  );
   // The probes' own view agrees with the registry's claims.
-  for (const o of allObservations(js).filter((x) => x.seq === 0)) assert.equal(o.node, before.get(o.agent), `${o.agent} answered from ${o.node}`);
+  for (const o of allObservations(js).filter((x) => x.seq === 0))
+    assert.equal(o.node, before.get(o.agent), `${o.agent} answered from ${o.node}`);
 
   let killedAt = 0;
   let killing: Promise<unknown> | undefined;
   let takeoverAt = 0;
   let stopTimer: NodeJS.Timeout | undefined;
   const load = new Load({
-    clients: [c1, c2], agents: AGENTS, perAgent: PER_AGENT, workers: AGENTS.length,
+    clients: [c1, c2],
+    agents: AGENTS,
+    perAgent: PER_AGENT,
+    workers: AGENTS.length,
     onAccepted: (count) => {
       if (killedAt === 0 && count >= KILL_AT) {
         killedAt = Date.now();
@@ -140,18 +156,28 @@ test('kill -9 of a node under a sustained load of counted requests: all handled,
   }
   await killing;
   assert.ok(killedAt > 0, 'the node was killed during the load');
-  t.diagnostic(`load: ${load.accepted.length} accepted, ${load.refused.length} refused in ${((load.finishedAt - load.startedAt) / 1000).toFixed(1)} s; killed at ${((killedAt - load.startedAt) / 1000).toFixed(1)} s, taken over ${takeoverAt === 0 ? 'not during the load' : `${((takeoverAt - killedAt) / 1000).toFixed(1)} s after the kill`}`);
+  t.diagnostic(
+    `load: ${load.accepted.length} accepted, ${load.refused.length} refused in ${((load.finishedAt - load.startedAt) / 1000).toFixed(1)} s; killed at ${((killedAt - load.startedAt) / 1000).toFixed(1)} s, taken over ${takeoverAt === 0 ? 'not during the load' : `${((takeoverAt - killedAt) / 1000).toFixed(1)} s after the kill`}`,
+  );
   assert.equal(load.refused.length, 0, `sends through the surviving nodes are accepted: ${JSON.stringify(load.refused.slice(0, 3))}`);
-  assert.ok(takeoverAt > 0, `a survivor took over the victim's agents while the load still flowed (none within ${NO_TAKEOVER_MS / 1000} s of the kill, or the whole load of ${load.accepted.length} was sent before)`);
+  assert.ok(
+    takeoverAt > 0,
+    `a survivor took over the victim's agents while the load still flowed (none within ${NO_TAKEOVER_MS / 1000} s of the kill, or the whole load of ${load.accepted.length} was sent before)`,
+  );
   assert.ok(load.accepted.length > KILL_AT, 'requests were accepted after the kill');
 
   const accepted = new Set(load.accepted.map((a) => a.key));
-  await waitFor('every accepted request to be handled', () => {
-    const seen = new Set(allObservations(js).map((o) => o.key));
-    let missing = 0;
-    for (const k of accepted) if (!seen.has(k)) missing += 1;
-    return missing === 0;
-  }, 150_000, 500);
+  await waitFor(
+    'every accepted request to be handled',
+    () => {
+      const seen = new Set(allObservations(js).map((o) => o.key));
+      let missing = 0;
+      for (const k of accepted) if (!seen.has(k)) missing += 1;
+      return missing === 0;
+    },
+    150_000,
+    500,
+  );
 
   const obs = allObservations(js);
   const report = check(load.accepted, obs, completionsByNode(js));
@@ -164,8 +190,12 @@ test('kill -9 of a node under a sustained load of counted requests: all handled,
   assert.deepEqual(report.outOfOrder, [], 'each instance handled its requests in send order');
 
   // Exactly-once state: the counts, and what each agent's state holds, read through the API.
-  const handled = exactCounts(obs.filter((o) => stateful.has(o.agent)), STATEFUL);
-  for (const agent of STATEFUL) assert.equal(await settledCount([c1, c2], agent, handled.get(agent)!), handled.get(agent), `${agent}'s stored count`);
+  const handled = exactCounts(
+    obs.filter((o) => stateful.has(o.agent)),
+    STATEFUL,
+  );
+  for (const agent of STATEFUL)
+    assert.equal(await settledCount([c1, c2], agent, handled.get(agent)!), handled.get(agent), `${agent}'s stored count`);
 
   // The victim's agents moved to the survivors; nothing else moved.
   for (const agent of AGENTS) {
@@ -182,50 +212,77 @@ test('kill -9 of a node under a sustained load of counted requests: all handled,
   assert.deepEqual([...new Set(after.values())].sort(), ['n1', 'n2'], 'status shows only the survivors running agents');
   assert.equal(after.size, AGENTS.length);
   const status = await c1.status();
-  assert.deepEqual(status.nodes.map((n) => n.id), ['n1', 'n2'], 'the killed node left the membership');
+  assert.deepEqual(
+    status.nodes.map((n) => n.id),
+    ['n1', 'n2'],
+    'the killed node left the membership',
+  );
 
   // What the victim had handled without recording the completion is exactly what may run twice.
   const victimDone = completionsByNode(js).get(VICTIM)!;
   const idOf = new Map(load.accepted.map((a) => [a.key, a.deliveryId]));
   const unrecorded = obs.filter((o) => o.node === VICTIM && o.seq > 0 && !victimDone.has(idOf.get(o.key)!));
   const redone = unrecorded.filter((o) => obs.some((x) => x.key === o.key && x.node !== VICTIM));
-  t.diagnostic(`${VICTIM} handled ${unrecorded.length} requests whose completion it had not recorded when it died; ${redone.length} of them were handled again by their new owner`);
+  t.diagnostic(
+    `${VICTIM} handled ${unrecorded.length} requests whose completion it had not recorded when it died; ${redone.length} of them were handled again by their new owner`,
+  );
   const firstByNewOwner = Math.min(...obs.filter((o) => onVictim.includes(o.agent) && o.node !== VICTIM && o.seq > 0).map((o) => o.at));
   const lastOnVictim = Math.max(...obs.filter((o) => o.node === VICTIM).map((o) => o.at));
-  t.diagnostic(`failover: last handled on ${VICTIM} ${lastOnVictim - killedAt} ms after the kill signal; first handled by a new owner ${((firstByNewOwner - killedAt) / 1000).toFixed(2)} s after the kill; ${report.duplicates} requests handled twice (uncompleted when ${VICTIM} died)`);
+  t.diagnostic(
+    `failover: last handled on ${VICTIM} ${lastOnVictim - killedAt} ms after the kill signal; first handled by a new owner ${((firstByNewOwner - killedAt) / 1000).toFixed(2)} s after the kill; ${report.duplicates} requests handled twice (uncompleted when ${VICTIM} died)`,
+  );
   assert.ok(firstByNewOwner > killedAt);
 
   // The killed node comes back with the same id: rendezvous gives it its partitions again, and its
   // agents move back from the survivors (drained there, then claimed here).
   const back = fixture.spawn({ id: VICTIM, cluster, dataDir: n3.spec.dataDir });
   await back.ready();
-  await waitFor(`${VICTIM} to run its agents again`, async () => {
-    const p = await placement(c1);
-    return onVictim.every((a) => p.get(a) === VICTIM) ? p : undefined;
-  }, 90_000);
+  await waitFor(
+    `${VICTIM} to run its agents again`,
+    async () => {
+      const p = await placement(c1);
+      return onVictim.every((a) => p.get(a) === VICTIM) ? p : undefined;
+    },
+    90_000,
+  );
   const extra: typeof load.accepted = [];
   for (const agent of onVictim) {
     const key = `${agent}:${PER_AGENT + 1}`;
     const r = await c2.send({ structured: { performative: 'request', receivers: [{ name: agent }], content: key } });
     extra.push({ key, agent, deliveryId: `${r.messageId}>${agent}` });
   }
-  await waitFor('the moved-back agents to answer', () => {
-    const seen = new Set(allObservations(js).map((o) => o.key));
-    return extra.every((e) => seen.has(e.key));
-  }, 60_000, 250);
+  await waitFor(
+    'the moved-back agents to answer',
+    () => {
+      const seen = new Set(allObservations(js).map((o) => o.key));
+      return extra.every((e) => seen.has(e.key));
+    },
+    60_000,
+    250,
+  );
   const final = check([...load.accepted, ...extra], allObservations(js), completionsByNode(js));
   for (const line of summary(final).split('\n')) t.diagnostic(`after the return: ${line}`);
-  assert.deepEqual([final.missing, final.completedThenRedone, final.overlaps, final.countGaps, final.wrongNode, final.outOfOrder], [[], [], [], [], [], []]);
+  assert.deepEqual(
+    [final.missing, final.completedThenRedone, final.overlaps, final.countGaps, final.wrongNode, final.outOfOrder],
+    [[], [], [], [], [], []],
+  );
   for (const agent of onVictim) {
     const ran = final.placements.get(agent)!;
     assert.equal(ran.length, 3, `${agent} ran on ${ran.join(' → ')}`);
     assert.equal(ran[2], VICTIM, `${agent} is back on ${VICTIM}`);
   }
   // Their state came back with them: one more count each, held where they now run.
-  const backCounts = exactCounts(allObservations(js).filter((o) => stateful.has(o.agent)), STATEFUL);
+  const backCounts = exactCounts(
+    allObservations(js).filter((o) => stateful.has(o.agent)),
+    STATEFUL,
+  );
   const c3 = await back.client();
   for (const agent of onVictim.filter((a) => stateful.has(a))) {
     assert.equal(backCounts.get(agent), handled.get(agent)! + 1, `${agent} counted its request after the return once`);
-    assert.equal(await settledCount([c3], agent, backCounts.get(agent)!), backCounts.get(agent), `${agent}'s state on ${VICTIM} after the return`);
+    assert.equal(
+      await settledCount([c3], agent, backCounts.get(agent)!),
+      backCounts.get(agent),
+      `${agent}'s state on ${VICTIM} after the return`,
+    );
   }
 });

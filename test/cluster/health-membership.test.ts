@@ -15,8 +15,9 @@ import { infra, servers, uniqueCluster, type Servers } from './support/servers.j
 import { NodeProcess } from './support/node-process.js';
 
 type HealthClient = grpc.Client & { Check(r: { service: string }, cb: (e: grpc.ServiceError | null, r: { status: string }) => void): void };
-const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { keepCase: false, enums: String })) as unknown as
-  { grpc: { health: { v1: { Health: new (address: string, creds: grpc.ChannelCredentials) => HealthClient } } } };
+const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { keepCase: false, enums: String })) as unknown as {
+  grpc: { health: { v1: { Health: new (address: string, creds: grpc.ChannelCredentials) => HealthClient } } };
+};
 
 let shared: Servers;
 let etcd: EtcdHandle;
@@ -46,13 +47,17 @@ async function until(check: () => Promise<string>, want: string, what: string, t
 }
 
 test('health follows the membership: lost with etcd, back after rejoining, NOT_SERVING while stopping', { timeout: 180_000 }, async () => {
-  node = NodeProcess.cli({ id: 'hm1', kafka: shared.kafka, etcd: etcd.endpoint, cluster: { name: uniqueCluster('health'), leaseTtlSeconds: 2 } },
-    ['--health-addr', '127.0.0.1:0']);
+  node = NodeProcess.cli(
+    { id: 'hm1', kafka: shared.kafka, etcd: etcd.endpoint, cluster: { name: uniqueCluster('health'), leaseTtlSeconds: 2 } },
+    ['--health-addr', '127.0.0.1:0'],
+  );
   await node.ready(90_000);
   const serving = JSON.parse(node.stdout.split('\n').find((l) => l.includes('"serving"'))!) as { health: string };
   const client = new pkg.grpc.health.v1.Health(serving.health, grpc.credentials.createInsecure());
-  const check = (): Promise<string> => new Promise((resolve) =>
-    client.Check({ service: 'caxton.v1.Caxton' }, (err, r) => resolve(err ? `error ${grpc.status[err.code]}` : r.status)));
+  const check = (): Promise<string> =>
+    new Promise((resolve) =>
+      client.Check({ service: 'caxton.v1.Caxton' }, (err, r) => resolve(err ? `error ${grpc.status[err.code]}` : r.status)),
+    );
   try {
     assert.equal(await check(), 'SERVING', 'a member that has joined');
     await etcd.stop({ keepData: true });
@@ -62,7 +67,15 @@ test('health follows the membership: lost with etcd, back after rejoining, NOT_S
     await until(check, 'SERVING', 'rejoined once etcd is back', 60_000);
     // SIGTERM: from then on a probe fails, whether it gets NOT_SERVING (draining) or no answer (closed).
     node.child.kill('SIGTERM');
-    await until(async () => { const s = await check(); return s === 'SERVING' ? s : 'NOT_SERVING'; }, 'NOT_SERVING', 'stopping', 15_000);
+    await until(
+      async () => {
+        const s = await check();
+        return s === 'SERVING' ? s : 'NOT_SERVING';
+      },
+      'NOT_SERVING',
+      'stopping',
+      15_000,
+    );
     const exit = await node.exited;
     assert.equal(exit.code, 0);
   } finally {

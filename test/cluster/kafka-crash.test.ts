@@ -83,13 +83,19 @@ async function timersSettled(c: CrashCluster, agent: string, replyWith: string):
   const armed = await c.ask(agent, 'query-ref', 'armed', `${replyWith}-armed`);
   await waitFor(`${agent}'s timers to be gone from the registry`, async () => (await c.timersInRegistry(agent)) === 0, 90_000, 200);
   const owner = await c.ownerOf(agent);
-  await waitFor(`${agent}'s done markers to be cleared`, async () => (await owner.listState(agent, { prefix: '\u0000timer/' })).entries.length === 0, 60_000, 200);
+  await waitFor(
+    `${agent}'s done markers to be cleared`,
+    async () => (await owner.listState(agent, { prefix: '\u0000timer/' })).entries.length === 0,
+    60_000,
+    200,
+  );
   const count = await c.ask(agent, 'query-ref', 'count', `${replyWith}-count`);
   return { count, armed };
 }
 
 /** Informs answering `replyWith` (a timer's firing) accepted on a survivor's node; asked after timersSettled, any second firing's is among them. */
-const firedBySurvivors = (c: CrashCluster, replyWith: string): number => c.replies(replyWith, 'inform').filter((s) => s.node !== VICTIM).length;
+const firedBySurvivors = (c: CrashCluster, replyWith: string): number =>
+  c.replies(replyWith, 'inform').filter((s) => s.node !== VICTIM).length;
 
 const SCENARIOS: Scenario[] = [
   {
@@ -98,20 +104,30 @@ const SCENARIOS: Scenario[] = [
     agents: [PUB, ...PROBES_ON_N3],
     async trigger(c) {
       for (let i = 0; i < FANS; i++) {
-        await c.client('n1').send({ structured: {
-          performative: 'request', receivers: [{ name: PUB }], userParams: { 'X-puppet': 'do' },
-          content: `performative=request\nto=${PROBES.join(',')}\ncontent=fan-${i}`,
-        } });
+        await c.client('n1').send({
+          structured: {
+            performative: 'request',
+            receivers: [{ name: PUB }],
+            userParams: { 'X-puppet': 'do' },
+            content: `performative=request\nto=${PROBES.join(',')}\ncontent=fan-${i}`,
+          },
+        });
       }
     },
     async check(c, t) {
       const fans = Array.from({ length: FANS }, (_, i) => `fan-${i}`);
-      await waitFor('every probe to report every request', () => {
-        const counts = probeCounts(c);
-        return PROBES.every((p) => fans.every((f) => counts.get(p)?.has(f)));
-      }, 90_000, 200);
+      await waitFor(
+        'every probe to report every request',
+        () => {
+          const counts = probeCounts(c);
+          return PROBES.every((p) => fans.every((f) => counts.get(p)?.has(f)));
+        },
+        90_000,
+        200,
+      );
       // Each command's send left under one id (the redone one a duplicate of the first).
-      const sends = (f: string) => c.seen.filter((s) => (s.event.message.sender?.name ?? '').startsWith(`${PUB}@`) && s.event.message.content === f);
+      const sends = (f: string) =>
+        c.seen.filter((s) => (s.event.message.sender?.name ?? '').startsWith(`${PUB}@`) && s.event.message.content === f);
       for (const f of fans) assert.equal(ids(sends(f)).size, 1, `${f} was sent under ${ids(sends(f)).size} message ids`);
       const counts = probeCounts(c);
       for (const p of PROBES) {
@@ -124,12 +140,14 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'after-commit of a timer\'s firing (its count and done marker committed, the timer not deleted): the new owner fires it again and only forgets it',
+    name: "after-commit of a timer's firing (its count and done marker committed, the timer not deleted): the new owner fires it again and only forgets it",
     // 1: the request that arms it; 2: the firing.
     fault: 'after-commit:2',
     agents: [TC_FIRE],
     async trigger(c) {
-      await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: TC_FIRE }], content: 'tick 1', replyWith: 'fire' } });
+      await c
+        .client('n1')
+        .send({ structured: { performative: 'request', receivers: [{ name: TC_FIRE }], content: 'tick 1', replyWith: 'fire' } });
     },
     async check(c, t) {
       const r = await timersSettled(c, TC_FIRE, 'fire');
@@ -144,7 +162,9 @@ const SCENARIOS: Scenario[] = [
     fault: 'after-forget-timer:1',
     agents: [TC_FORGET],
     async trigger(c) {
-      await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: TC_FORGET }], content: 'tick 1', replyWith: 'forget' } });
+      await c
+        .client('n1')
+        .send({ structured: { performative: 'request', receivers: [{ name: TC_FORGET }], content: 'tick 1', replyWith: 'forget' } });
     },
     async check(c) {
       const r = await timersSettled(c, TC_FORGET, 'forget');
@@ -163,13 +183,20 @@ const SCENARIOS: Scenario[] = [
       // One after another, so the agent's mailbox order is the send order.
       for (let i = 0; i < ORDER_REQUESTS; i++) {
         const content = i % 2 === 0 ? `tick 1 o${i}` : `note o${i}`;
-        await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: TC_ORDER }], content, replyWith: `order-${i}` } });
+        await c
+          .client('n1')
+          .send({ structured: { performative: 'request', receivers: [{ name: TC_ORDER }], content, replyWith: `order-${i}` } });
       }
     },
     async check(c) {
       const expected = Array.from({ length: ORDER_REQUESTS }, (_, i) => `o${i};`).join('');
       let notes = '';
-      await waitFor('every note to be committed', async () => (notes = await c.ask(TC_ORDER, 'query-ref', 'notes', `order-notes-${Date.now()}`)).length >= expected.length, 90_000, 500);
+      await waitFor(
+        'every note to be committed',
+        async () => (notes = await c.ask(TC_ORDER, 'query-ref', 'notes', `order-notes-${Date.now()}`)).length >= expected.length,
+        90_000,
+        500,
+      );
       assert.equal(notes, expected, 'each note once, in send order');
       const r = await timersSettled(c, TC_ORDER, 'order');
       const ticks = String(ORDER_REQUESTS / 2);
@@ -186,7 +213,9 @@ const SCENARIOS: Scenario[] = [
     fault: 'before-commit:1',
     agents: [TC_REDO],
     async trigger(c) {
-      await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: TC_REDO }], content: 'tick 1', replyWith: 'redo' } });
+      await c
+        .client('n1')
+        .send({ structured: { performative: 'request', receivers: [{ name: TC_REDO }], content: 'tick 1', replyWith: 'redo' } });
     },
     async check(c) {
       const r = await timersSettled(c, TC_REDO, 'redo');
@@ -198,11 +227,13 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'after-commit of a request that set a timer (its record committed with it, the timer not written to the registry yet): the new owner writes it at the agent\'s start; it fires and counts once',
+    name: "after-commit of a request that set a timer (its record committed with it, the timer not written to the registry yet): the new owner writes it at the agent's start; it fires and counts once",
     fault: 'after-commit:1',
     agents: [TC_LATE],
     async trigger(c) {
-      await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: TC_LATE }], content: 'tick 1', replyWith: 'late' } });
+      await c
+        .client('n1')
+        .send({ structured: { performative: 'request', receivers: [{ name: TC_LATE }], content: 'tick 1', replyWith: 'late' } });
     },
     async check(c) {
       const r = await timersSettled(c, TC_LATE, 'late');
@@ -214,14 +245,21 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'after-commit of a handling that made an HTTP call (the call\'s pending record committed, the call not released): the new owner answers it interrupted and never sends it',
+    name: "after-commit of a handling that made an HTTP call (the call's pending record committed, the call not released): the new owner answers it interrupted and never sends it",
     fault: 'after-commit:1',
     agents: [LOOKUP],
     async trigger(c) {
-      await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: LOOKUP }], content: 'first call', replyWith: 'call-1' } });
+      await c
+        .client('n1')
+        .send({ structured: { performative: 'request', receivers: [{ name: LOOKUP }], content: 'first call', replyWith: 'call-1' } });
     },
     async check(c) {
-      const first = await waitFor('the interrupted call to be answered', () => c.replies('call-1').find((s) => s.node !== VICTIM), 90_000, 100);
+      const first = await waitFor(
+        'the interrupted call to be answered',
+        () => c.replies('call-1').find((s) => s.node !== VICTIM),
+        90_000,
+        100,
+      );
       assert.equal(first.event.message.performative, 'failure');
       assert.equal(first.event.message.content, 'http call failed: interrupted');
       assert.equal(await c.ask(LOOKUP, 'request', 'second call', 'call-2'), 'SECOND CALL');
@@ -237,21 +275,39 @@ const SCENARIOS: Scenario[] = [
     fault: `after-commit:${KEYS.length + 1}`,
     agents: [],
     async trigger(c) {
-      for (const key of KEYS) await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: key }], content: 'count', replyWith: `r1:${key}` } });
+      for (const key of KEYS)
+        await c
+          .client('n1')
+          .send({ structured: { performative: 'request', receivers: [{ name: key }], content: 'count', replyWith: `r1:${key}` } });
       await waitFor('the first round answered', () => KEYS.every((k) => c.replies(`r1:${k}`).length > 0), 90_000, 100);
       const firsts = KEYS.map((k) => c.replies(`r1:${k}`)[0]!);
-      assert.deepEqual(firsts.map((s) => [s.node, s.event.message.content]), KEYS.map(() => [VICTIM, '1']), 'n3 answered the first round, each key 1');
-      await waitFor('every key passivated on n3', async () => {
-        const kind = (await c.client(VICTIM).getAgent(KIND)).kind;
-        return kind !== undefined && kind.active === 0 && kind.passivated >= KEYS.length;
-      }, 60_000, 100);
-      for (const key of KEYS) await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: key }], content: 'count', replyWith: `r2:${key}` } });
+      assert.deepEqual(
+        firsts.map((s) => [s.node, s.event.message.content]),
+        KEYS.map(() => [VICTIM, '1']),
+        'n3 answered the first round, each key 1',
+      );
+      await waitFor(
+        'every key passivated on n3',
+        async () => {
+          const kind = (await c.client(VICTIM).getAgent(KIND)).kind;
+          return kind !== undefined && kind.active === 0 && kind.passivated >= KEYS.length;
+        },
+        60_000,
+        100,
+      );
+      for (const key of KEYS)
+        await c
+          .client('n1')
+          .send({ structured: { performative: 'request', receivers: [{ name: key }], content: 'count', replyWith: `r2:${key}` } });
     },
     async check(c) {
       // A third round after the move: each key's answer is exactly 3 (the second counted once, whether it committed on n3 or was handled again).
       for (const key of KEYS) assert.equal(await c.ask(key, 'request', 'count', `r3:${key}`), '3', `${key}'s third request`);
       const second = KEYS.flatMap((k) => c.replies(`r2:${k}`).map((s) => s.event.message.content));
-      assert.ok(second.every((a) => a === '2'), `every answer seen to a second request is 2: ${second.join(' ')}`);
+      assert.ok(
+        second.every((a) => a === '2'),
+        `every answer seen to a second request is 2: ${second.join(' ')}`,
+      );
     },
   },
 ];
@@ -273,14 +329,30 @@ before(async () => {
   const bytes = async (example: string) => (await agentArtifact(example)).bytes;
   await n1.deploy({ name: PUB, config: {} }, await bytes('conformance/puppet'));
   for (const p of PROBES) await n1.deploy({ name: p, config: { state: '1' } }, await bytes('cluster/probe'));
-  for (const tc of [TC_FIRE, TC_FORGET, TC_ORDER, TC_REDO, TC_LATE]) await n1.deploy({ name: tc, config: {} }, await bytes('as-timer-counter'));
+  for (const tc of [TC_FIRE, TC_FORGET, TC_ORDER, TC_REDO, TC_LATE])
+    await n1.deploy({ name: tc, config: {} }, await bytes('as-timer-counter'));
   const port = (http.address() as AddressInfo).port;
-  await n1.deploy({
-    name: LOOKUP, config: { 'service-url': `http://localhost:${port}/shout` },
-    http: { timeoutMs: 20_000, allow: [{ host: 'localhost', ports: [port], allowPrivate: true }] },
-  }, await bytes('js-http-agent'));
+  await n1.deploy(
+    {
+      name: LOOKUP,
+      config: { 'service-url': `http://localhost:${port}/shout` },
+      http: { timeoutMs: 20_000, allow: [{ host: 'localhost', ports: [port], allowPrivate: true }] },
+    },
+    await bytes('js-http-agent'),
+  );
   await n1.deploy({ name: KIND, config: {}, kind: { idleMs: 300 } }, await bytes('as-state-counter'));
-  await waitFor('the kind to be known on n3', async () => (await c.client(VICTIM).getAgent(KIND).catch(() => undefined))?.kind, 30_000, 100);
+  await waitFor(
+    'the kind to be known on n3',
+    async () =>
+      (
+        await c
+          .client(VICTIM)
+          .getAgent(KIND)
+          .catch(() => undefined)
+      )?.kind,
+    30_000,
+    100,
+  );
 });
 
 after(async () => {
@@ -300,6 +372,8 @@ for (const [i, s] of SCENARIOS.entries()) {
     assert.deepEqual(exit, { code: null, signal: 'SIGKILL' }, `n3 died at ${s.fault}`);
     const killed = Date.now();
     await s.check(c, t);
-    t.diagnostic(`${s.fault}: armed and triggered in ${((killed - started) / 1000).toFixed(1)} s (n3 killed, survivors settled), checked in ${((Date.now() - killed) / 1000).toFixed(1)} s`);
+    t.diagnostic(
+      `${s.fault}: armed and triggered in ${((killed - started) / 1000).toFixed(1)} s (n3 killed, survivors settled), checked in ${((Date.now() - killed) / 1000).toFixed(1)} s`,
+    );
   });
 }

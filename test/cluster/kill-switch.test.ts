@@ -28,20 +28,22 @@ const PER_AGENT = 60;
 
 const fixture = useCluster();
 
-test('freeze --cluster through one node stops all three; what was accepted meanwhile is handled exactly once after the thaw', { timeout: 300_000 }, async (t) => {
+test('freeze --cluster through one node stops all three; what was accepted meanwhile is handled exactly once after the thaw', {
+  timeout: 300_000,
+}, async (t) => {
   // The suspended agent gets all PER_AGENT (60) requests while absent: a window of 512 gives its
   // partition an absent budget of 256 (decision 1990, *Cluster*: half the window; 128 by default).
   const cluster = { name: uniqueCluster('kill-switch'), maxPendingPerPartition: 512 };
   const nodes = await fixture.start(['n1', 'n2', 'n3'], cluster);
   const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];
   const clients = [await n1.client(), await n2.client(), await n3.client()];
-  const [c1, c2, c3] = clients as [typeof clients[0], typeof clients[0], typeof clients[0]];
+  const [c1, c2, c3] = clients as [(typeof clients)[0], (typeof clients)[0], (typeof clients)[0]];
   const js = journals(nodes);
   await deployAll(clients, AGENTS, PROBE(), { state: '1' });
   await warmUp(c1, AGENTS, js);
   const placementBefore = await placement(c1);
   // One agent of n3 is suspended through n1 before the load: it must stay held through its moves.
-  const held = AGENTS.find((a) => (placementBefore.get(a)) === 'n3');
+  const held = AGENTS.find((a) => placementBefore.get(a) === 'n3');
   assert.ok(held, 'an agent runs on n3');
   assert.equal((await c1.suspend(held)).state, 'suspended');
   assert.equal((await c2.getAgent(held)).state, 'suspended', 'every node shows it suspended');
@@ -49,7 +51,10 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
   let freezing: Promise<{ drainedMs: number }> | undefined;
   let frozenReturnedAt = 0;
   const load = new Load({
-    clients, agents: AGENTS, perAgent: PER_AGENT, workers: AGENTS.length,
+    clients,
+    agents: AGENTS,
+    perAgent: PER_AGENT,
+    workers: AGENTS.length,
     onAccepted: (count) => {
       if (freezing === undefined && count >= AGENTS.length * PER_AGENT * 0.3) {
         freezing = c1.freeze(true).then((r) => {
@@ -63,10 +68,17 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
   await waitFor('the freeze to be pulled', () => freezing, 120_000, 50);
   const frozen = await freezing!;
   // Every node holds the freeze once it saw the etcd key; its batch in flight then finishes.
-  const seenAt = await Promise.all(clients.map(async (c, i) => {
-    await waitFor(`n${i + 1} to report the cluster frozen`, async () => (await c.status()).killSwitch?.clusterFrozen === true, 10_000, 20);
-    return Date.now() - frozenReturnedAt;
-  }));
+  const seenAt = await Promise.all(
+    clients.map(async (c, i) => {
+      await waitFor(
+        `n${i + 1} to report the cluster frozen`,
+        async () => (await c.status()).killSwitch?.clusterFrozen === true,
+        10_000,
+        20,
+      );
+      return Date.now() - frozenReturnedAt;
+    }),
+  );
   const quietFrom = Date.now() + 500; // a batch that was in flight on n2 or n3 when the key arrived
   await new Promise((r) => setTimeout(r, 500));
   const handledWhenQuiet = allObservations(js).length;
@@ -75,7 +87,11 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
   assert.equal(load.refused.length, 0, `sends are accepted while frozen: ${JSON.stringify(load.refused.slice(0, 3))}`);
   await new Promise((r) => setTimeout(r, 1500));
   const whileFrozen = allObservations(js).filter((o) => o.at >= quietFrom);
-  assert.deepEqual(whileFrozen.slice(0, 5).map((o) => `${o.key} on ${o.node}`), [], `${whileFrozen.length} requests handled while the cluster was frozen`);
+  assert.deepEqual(
+    whileFrozen.slice(0, 5).map((o) => `${o.key} on ${o.node}`),
+    [],
+    `${whileFrozen.length} requests handled while the cluster was frozen`,
+  );
   assert.equal(allObservations(js).length, handledWhenQuiet);
   const lastBefore = new Map<string, number>();
   for (const o of allObservations(js)) lastBefore.set(o.node, Math.max(lastBefore.get(o.node) ?? 0, o.at));
@@ -83,15 +99,26 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
   // they would make this hold even if the load had ended before the freeze took hold.
   const observed = new Set(allObservations(js).map((o) => o.key));
   const waiting = load.accepted.filter((a) => a.agent !== held && !observed.has(a.key)).length;
-  assert.deepEqual(allObservations(js).filter((o) => o.agent === held && o.seq > 0).map((o) => o.key), [], 'the suspended agent handled nothing');
+  assert.deepEqual(
+    allObservations(js)
+      .filter((o) => o.agent === held && o.seq > 0)
+      .map((o) => o.key),
+    [],
+    'the suspended agent handled nothing',
+  );
   assert.ok(waiting > 0, 'requests accepted during the freeze are waiting');
 
   // A node restarted while frozen comes back frozen: the switch is in etcd, not in the node.
   await n3.stop(30_000);
-  const movedTo = await waitFor(`${held} to move off n3`, async () => {
-    const at = (await placement(c1)).get(held);
-    return at !== undefined && at !== 'n3' && at;
-  }, 60_000, 200);
+  const movedTo = await waitFor(
+    `${held} to move off n3`,
+    async () => {
+      const at = (await placement(c1)).get(held);
+      return at !== undefined && at !== 'n3' && at;
+    },
+    60_000,
+    200,
+  );
   assert.equal((await c1.getAgent(held)).state, 'suspended', `suspended on ${movedTo} too`);
   const n3again = fixture.spawn({ id: n3.id, cluster, dataDir: n3.spec.dataDir });
   await n3again.ready();
@@ -110,15 +137,28 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
   };
   await waitFor('every accepted request of the running agents to be handled after the thaw', allHandled(accepted), 150_000, 500);
   await new Promise((r) => setTimeout(r, 1000));
-  assert.deepEqual(allObservations(allJs).filter((o) => o.agent === held && o.seq > 0).map((o) => o.key), [], 'the suspended agent ran after the thaw, or after its moves');
+  assert.deepEqual(
+    allObservations(allJs)
+      .filter((o) => o.agent === held && o.seq > 0)
+      .map((o) => o.key),
+    [],
+    'the suspended agent ran after the thaw, or after its moves',
+  );
   assert.equal((await c3again.getAgent(held)).state, 'suspended', 'still suspended after the moves and the restart');
   const resumedAt = Date.now();
   await c3again.resume(held);
-  await waitFor(`${held}'s ${PER_AGENT} waiting requests to be handled after resume`, allHandled(new Set(load.accepted.filter((a) => a.agent === held).map((a) => a.key))), 60_000, 250);
+  await waitFor(
+    `${held}'s ${PER_AGENT} waiting requests to be handled after resume`,
+    allHandled(new Set(load.accepted.filter((a) => a.agent === held).map((a) => a.key))),
+    60_000,
+    250,
+  );
   const resumeMs = Date.now() - resumedAt;
 
   const handled = exactCounts(allObservations(allJs), AGENTS);
   for (const agent of AGENTS) assert.equal(handled.get(agent), PER_AGENT + 1, `${agent}: every accepted request and the warm-up handled`);
   const lastHandled = [...lastBefore].map(([node, at]) => `${node} ${at - frozenReturnedAt} ms`).join(', ');
-  t.diagnostic(`freeze through n1 drained in ${frozen.drainedMs} ms; nodes reported frozen ${seenAt.join('/')} ms after it returned; last handling before the thaw relative to the return: ${lastHandled}; ${waiting} requests waited and were handled once after the thaw; suspended ${held} handled its ${PER_AGENT} within ${resumeMs} ms of resume`);
+  t.diagnostic(
+    `freeze through n1 drained in ${frozen.drainedMs} ms; nodes reported frozen ${seenAt.join('/')} ms after it returned; last handling before the thaw relative to the return: ${lastHandled}; ${waiting} requests waited and were handled once after the thaw; suspended ${held} handled its ${PER_AGENT} within ${resumeMs} ms of resume`,
+  );
 });

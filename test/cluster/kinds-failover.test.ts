@@ -59,16 +59,22 @@ function answersOf(js: Journal[], id: string): string[] {
 async function sendAll(clients: CaxtonClient[], round: string, onSent: (n: number) => Promise<void> = async () => {}): Promise<void> {
   let next = 0;
   let sent = 0;
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    for (let i = next++; i < KEYS.length; i = next++) {
-      const key = KEYS[i]!;
-      await clients[i % clients.length]!.send({ structured: { performative: 'request', receivers: [{ name: key }], content: 'count', replyWith: `${round}:${key}` } });
-      await onSent(++sent);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      for (let i = next++; i < KEYS.length; i = next++) {
+        const key = KEYS[i]!;
+        await clients[i % clients.length]!.send({
+          structured: { performative: 'request', receivers: [{ name: key }], content: 'count', replyWith: `${round}:${key}` },
+        });
+        await onSent(++sent);
+      }
+    }),
+  );
 }
 
-test('kill -9 of one of three Kafka nodes while 300 keys of a kind take requests: every key answers after, counts are exact, no key is in memory on two nodes at once', { timeout: 120_000 }, async (t) => {
+test('kill -9 of one of three Kafka nodes while 300 keys of a kind take requests: every key answers after, counts are exact, no key is in memory on two nodes at once', {
+  timeout: 120_000,
+}, async (t) => {
   const cluster = { name: uniqueCluster('kinds-failover') };
   const t0 = Date.now();
   const nodes = await fixture.start(['n1', 'n2', 'n3'], cluster);
@@ -80,7 +86,13 @@ test('kill -9 of one of three Kafka nodes while 300 keys of a kind take requests
   const deployed = await c1.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 2_000 } }, bytes);
   assert.ok(deployed.kind, 'deployed as a kind');
   // Every node learns the kind from the registry's watch.
-  for (const c of [c2, c3]) await waitFor('the kind to be known on every node', async () => (await c.getAgent('counter').catch(() => undefined))?.kind, 15_000, 100);
+  for (const c of [c2, c3])
+    await waitFor(
+      'the kind to be known on every node',
+      async () => (await c.getAgent('counter').catch(() => undefined))?.kind,
+      15_000,
+      100,
+    );
 
   const known = Date.now();
   let killedAt: number | undefined;
@@ -97,12 +109,19 @@ test('kill -9 of one of three Kafka nodes while 300 keys of a kind take requests
   const explain = (round: string): string => {
     const js = survivors();
     const missing = KEYS.filter((k) => answersOf(js, `${round}:${k}`).length === 0);
-    const active = js.map((j, i) => `${nodes[i]!.id}: ${j.residency.size} keys activated, ${[...j.answers.keys()].length} answers`).join('; ');
+    const active = js
+      .map((j, i) => `${nodes[i]!.id}: ${j.residency.size} keys activated, ${[...j.answers.keys()].length} answers`)
+      .join('; ');
     return `${missing.length} keys unanswered (${missing.slice(0, 5).join(' ')}); ${active}\n${nodes.map((n) => `${n.id} stderr: ${n.stderr.slice(-1500)}`).join('\n')}`;
   };
   const answered = async (round: string): Promise<void> => {
     try {
-      await waitFor(`every key to answer its ${round} request`, () => KEYS.every((k) => answersOf(survivors(), `${round}:${k}`).length > 0), 60_000, 250);
+      await waitFor(
+        `every key to answer its ${round} request`,
+        () => KEYS.every((k) => answersOf(survivors(), `${round}:${k}`).length > 0),
+        60_000,
+        250,
+      );
     } catch (err) {
       throw new Error(`${(err as Error).message}: ${explain(round)}`);
     }
@@ -130,18 +149,23 @@ test('kill -9 of one of three Kafka nodes while 300 keys of a kind take requests
     const per = js.map((j) => j.residency.get(k) ?? []);
     for (let x = 0; x < per.length; x++) {
       for (let y = x + 1; y < per.length; y++) {
-        for (const [a1, d1] of per[x]!) for (const [a2, d2] of per[y]!) {
-          const end1 = d1 ?? Infinity;
-          const end2 = d2 ?? Infinity;
-          if (a1 < end2 && a2 < end1) overlaps.push(`${k}: ${ids[x]} ${a1}..${d1 ?? 'now'} and ${ids[y]} ${a2}..${d2 ?? 'now'}`);
-        }
+        for (const [a1, d1] of per[x]!)
+          for (const [a2, d2] of per[y]!) {
+            const end1 = d1 ?? Infinity;
+            const end2 = d2 ?? Infinity;
+            if (a1 < end2 && a2 < end1) overlaps.push(`${k}: ${ids[x]} ${a1}..${d1 ?? 'now'} and ${ids[y]} ${a2}..${d2 ?? 'now'}`);
+          }
       }
     }
     if (per[2]!.length > 0 && (per[0]!.some(([a]) => a >= killedAt!) || per[1]!.some(([a]) => a >= killedAt!))) moved++;
   }
   const activations = js.map((j) => [...j.residency.values()].reduce((n, l) => n + l.length, 0));
-  t.diagnostic(`nodes serving ${started - t0} ms, kind deployed and known everywhere ${known - started} ms, first round (kill included) ${first - known} ms, second round ${second - first} ms`);
-  t.diagnostic(`activations per node ${ids.map((id, i) => `${id}=${activations[i]}`).join(' ')}; ${moved} keys moved off n3 with their count`);
+  t.diagnostic(
+    `nodes serving ${started - t0} ms, kind deployed and known everywhere ${known - started} ms, first round (kill included) ${first - known} ms, second round ${second - first} ms`,
+  );
+  t.diagnostic(
+    `activations per node ${ids.map((id, i) => `${id}=${activations[i]}`).join(' ')}; ${moved} keys moved off n3 with their count`,
+  );
   assert.deepEqual(overlaps.slice(0, 5), [], 'a key was in memory on two nodes at once');
   assert.ok(moved > 0, 'some keys active on the killed node were activated on a survivor afterwards');
 
@@ -154,7 +178,10 @@ test('kill -9 of one of three Kafka nodes while 300 keys of a kind take requests
   // (n3's membership lease may not have ended yet: until then its partitions are still counted as its.)
   await waitFor(`n1 to show ${onN2} as held on n2`, async () => (seen = await c1.getAgent(onN2)).nodeId === 'n2', 20_000, 200);
   assert.equal(seen.state, 'unknown', 'n1 does not tell a state it cannot know');
-  assert.ok(seen.elsewhere !== undefined && Number.isInteger(seen.elsewhere.partition) && seen.elsewhere.partition >= 0, 'n1 shows the partition');
+  assert.ok(
+    seen.elsewhere !== undefined && Number.isInteger(seen.elsewhere.partition) && seen.elsewhere.partition >= 0,
+    'n1 shows the partition',
+  );
   const own = await c2.getAgent(onN2);
   assert.equal(own.elsewhere, undefined, 'the owner shows its own instance');
   assert.ok(own.state === 'running' || own.state === 'stopped', `the owner tells its live state (${own.state})`);

@@ -48,11 +48,13 @@ function read(node: NodeProcess): Journal {
   return j;
 }
 
-test('a passivated instance whose partition moved to another node is woken there for its timer, and its firing counts once', { timeout: 90_000 }, async (t) => {
+test('a passivated instance whose partition moved to another node is woken there for its timer, and its firing counts once', {
+  timeout: 90_000,
+}, async (t) => {
   await movedTimersFire(t, false);
 });
 
-test('the same with the wake index switched on: the survivor reads the moved partitions\' wakes', { timeout: 90_000 }, async (t) => {
+test("the same with the wake index switched on: the survivor reads the moved partitions' wakes", { timeout: 90_000 }, async (t) => {
   await movedTimersFire(t, true);
 });
 
@@ -70,27 +72,42 @@ async function movedTimersFire(t: { diagnostic(message: string): void }, wakeInd
   const t0 = Date.now();
   const mine = await fixture.start(['n1', 'n2'], cluster);
   const [n1, n2] = mine as [NodeProcess, NodeProcess];
-  if (wakeIndex) await waitFor('the wake index to be marked complete', async () => {
-    const etcd = new Etcd3({ hosts: fixture.servers.etcd });
-    try {
-      return (await etcd.get(`/caxton/${cluster.name}/store/wake-index/p12`).string()) !== null;
-    } finally {
-      etcd.close();
-    }
-  }, 15_000, 100);
+  if (wakeIndex)
+    await waitFor(
+      'the wake index to be marked complete',
+      async () => {
+        const etcd = new Etcd3({ hosts: fixture.servers.etcd });
+        try {
+          return (await etcd.get(`/caxton/${cluster.name}/store/wake-index/p12`).string()) !== null;
+        } finally {
+          etcd.close();
+        }
+      },
+      15_000,
+      100,
+    );
   const [c1, c2] = [await n1.client(), await n2.client()];
   const bytes = readFileSync(example('as-timer-counter', 'as-timer-counter.wasm'));
   await c1.deploy({ name: 'ticker', config: {}, limits: {}, kind: { idleMs: 300 } }, bytes);
   await waitFor('the kind to be known on n2', async () => (await c2.getAgent('ticker').catch(() => undefined))?.kind, 15_000, 100);
 
   const ticked = Date.now();
-  for (const key of KEYS) await c1.send({ structured: { performative: 'request', receivers: [{ name: key }], content: `tick ${DELAY_MS}`, replyWith: `t:${key}` } });
+  for (const key of KEYS)
+    await c1.send({
+      structured: { performative: 'request', receivers: [{ name: key }], content: `tick ${DELAY_MS}`, replyWith: `t:${key}` },
+    });
   // Each instance took its tick (activated somewhere) and was passivated, idle, with its timer pending.
   const where = (key: string): NodeProcess | undefined => mine.find((n) => (read(n).activated.get(key)?.length ?? 0) > 0);
-  await waitFor('every key activated and passivated', () => KEYS.every((k) => {
-    const n = where(k);
-    return n !== undefined && (read(n).dropped.get(k)?.length ?? 0) > 0;
-  }), 30_000, 50);
+  await waitFor(
+    'every key activated and passivated',
+    () =>
+      KEYS.every((k) => {
+        const n = where(k);
+        return n !== undefined && (read(n).dropped.get(k)?.length ?? 0) > 0;
+      }),
+    30_000,
+    50,
+  );
   // The kind is suspended cluster-wide (decision 1403): no timer of it fires anywhere until it is
   // resumed, so how long the stop below takes on a loaded machine does not matter.
   await c1.suspend('ticker');
@@ -101,12 +118,21 @@ async function movedTimersFire(t: { diagnostic(message: string): void }, wakeInd
   // A key whose timer fired on the holder before the suspension reached it proves nothing: left out.
   const firedOnHolder = read(holder).answers;
   const moving = KEYS.filter((k) => where(k) === holder && !firedOnHolder.has(`t:${k}`));
-  assert.ok(moving.length > 0, `keys moved off ${holder.id} with their timers pending (${firedOnHolder.size} fired there before the suspension)`);
+  assert.ok(
+    moving.length > 0,
+    `keys moved off ${holder.id} with their timers pending (${firedOnHolder.size} fired there before the suspension)`,
+  );
   await (survivor === n1 ? c1 : c2).resume('ticker');
 
   // No mail goes to the moved keys: only their timer can bring them into memory on the survivor.
-  await waitFor(`the ${moving.length} moved keys' timers to fire on ${survivor.id}`, () => moving.every((k) => (read(survivor).answers.get(`t:${k}`)?.length ?? 0) > 0), 45_000, 100)
-    .catch((err: unknown) => { throw new Error(`${(err as Error).message}\n${survivor.id} stderr: ${survivor.stderr.slice(-2000)}`); });
+  await waitFor(
+    `the ${moving.length} moved keys' timers to fire on ${survivor.id}`,
+    () => moving.every((k) => (read(survivor).answers.get(`t:${k}`)?.length ?? 0) > 0),
+    45_000,
+    100,
+  ).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}\n${survivor.id} stderr: ${survivor.stderr.slice(-2000)}`);
+  });
   // With the switch on, the survivor trusted the index (its walks of the moved partitions read their
   // wakes, not the timer table): the line it says once the index is complete for its partition count.
   // Without it, the same line must be absent (the assertion tells the two walks apart).
@@ -115,15 +141,22 @@ async function movedTimersFire(t: { diagnostic(message: string): void }, wakeInd
   else assert.doesNotMatch(survivor.stderr, trusted);
   const j = read(survivor);
   for (const k of moving) {
-    assert.ok((j.activated.get(k) ?? []).some((at) => at >= stoppedAt), `${k} was activated on ${survivor.id} after the move`);
+    assert.ok(
+      (j.activated.get(k) ?? []).some((at) => at >= stoppedAt),
+      `${k} was activated on ${survivor.id} after the move`,
+    );
     assert.deepEqual(j.answers.get(`t:${k}`), ['1'], `${k}'s timer fired once, and the count it committed is 1`);
   }
   // The state the firing committed, read back through the instance.
   const probe = moving[0]!;
   const survivorClient = survivor === n1 ? c1 : c2;
-  await survivorClient.send({ structured: { performative: 'query-ref', receivers: [{ name: probe }], content: 'count', replyWith: `q:${probe}` } });
+  await survivorClient.send({
+    structured: { performative: 'query-ref', receivers: [{ name: probe }], content: 'count', replyWith: `q:${probe}` },
+  });
   await waitFor('the count query to be answered', () => (read(survivor).answers.get(`q:${probe}`)?.length ?? 0) > 0, 15_000, 50);
   assert.deepEqual(read(survivor).answers.get(`q:${probe}`), ['1']);
-  t.diagnostic(`${wakeIndex ? 'wake index: ' : 'timer table: '}${moving.length} of ${KEYS.length} keys moved from ${holder.id} to ${survivor.id}; ticks at +${ticked - t0} ms, holder stopped +${stoppedAt - ticked} ms after, timers fired by +${Date.now() - ticked} ms`);
+  t.diagnostic(
+    `${wakeIndex ? 'wake index: ' : 'timer table: '}${moving.length} of ${KEYS.length} keys moved from ${holder.id} to ${survivor.id}; ticks at +${ticked - t0} ms, holder stopped +${stoppedAt - ticked} ms after, timers fired by +${Date.now() - ticked} ms`,
+  );
   await survivor.stop(15_000);
 }

@@ -29,9 +29,11 @@ before(async () => {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   infra = await servers();
   t = await TestNode.start({
-    kafka: { brokers: [infra.kafka] }, etcd: { endpoints: [infra.etcd] },
+    kafka: { brokers: [infra.kafka] },
+    etcd: { endpoints: [infra.etcd] },
     cluster: { name: `metrics-${randomBytes(3).toString('hex')}`, partitions: 4 },
-    api: true, apiPort: 0,
+    api: true,
+    apiPort: 0,
   });
   await t.deploy('echo', 'as-echo');
 });
@@ -49,7 +51,11 @@ test('Kafka produce latency, consumer lag, etcd requests and the lease are measu
   // Placement activates echo after the node joined: wait until it runs here.
   await waitFor('echo to be placed here', async () => (await t.control.getAgent('echo'))?.state === 'running', 30_000);
   for (let i = 0; i < 10; i++) await t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: `k${i}` });
-  await t.waitFor('echo to handle all ten', () => t.handled.filter((h) => h.agent === 'echo' && h.outcome.status === 'ok').length >= 10, 30_000);
+  await t.waitFor(
+    'echo to handle all ten',
+    () => t.handled.filter((h) => h.agent === 'echo' && h.outcome.status === 'ok').length >= 10,
+    30_000,
+  );
   await t.settle();
 
   const s = await telemetry.samples();
@@ -66,7 +72,12 @@ test('Kafka produce latency, consumer lag, etcd requests and the lease are measu
   assert.ok(!ops.has('other'), `every etcd call has a known op: ${[...ops].join(', ')}`);
   assert.equal(total(s, 'caxton_etcd_lease_up'), 1);
   const names = metricNames(s);
-  for (const n of ['caxton_kafka_produce_duration_seconds', 'caxton_kafka_consumer_lag', 'caxton_etcd_request_duration_seconds', 'caxton_etcd_lease_up']) {
+  for (const n of [
+    'caxton_kafka_produce_duration_seconds',
+    'caxton_kafka_consumer_lag',
+    'caxton_etcd_request_duration_seconds',
+    'caxton_etcd_lease_up',
+  ]) {
     assert.ok(names.has(n), n);
   }
 });
@@ -75,15 +86,25 @@ test('produce and consume spans: the consumed batch links to the traced message'
   spans.reset();
   const root = trace.getTracer('test').startSpan('operator');
   const traceparent = `00-${root.spanContext().traceId}-${root.spanContext().spanId}-01`;
-  const sent = await t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'traced', userParams: { 'X-traceparent': traceparent } });
+  const sent = await t.send({
+    performative: 'request',
+    receivers: [{ name: 'echo' }],
+    content: 'traced',
+    userParams: { 'X-traceparent': traceparent },
+  });
   root.end();
   await t.waitFor('echo to handle it', () => t.handled.some((h) => h.messageId === sent.messageId), 30_000);
   await t.settle();
   const finished = spans.getFinishedSpans();
-  assert.ok(finished.some((x) => x.name === 'kafka produce' && Number(x.attributes['caxton.records']) >= 1), finished.map((x) => x.name).join(', '));
+  assert.ok(
+    finished.some((x) => x.name === 'kafka produce' && Number(x.attributes['caxton.records']) >= 1),
+    finished.map((x) => x.name).join(', '),
+  );
   const send = finished.find((x) => x.name === 'send request' && x.spanContext().traceId === root.spanContext().traceId);
-  assert.ok(send, 'the send continues the message\'s trace');
-  const consume = finished.find((x) => x.name.startsWith('kafka consume') && x.links.some((l) => l.context.spanId === send.spanContext().spanId));
+  assert.ok(send, "the send continues the message's trace");
+  const consume = finished.find(
+    (x) => x.name.startsWith('kafka consume') && x.links.some((l) => l.context.spanId === send.spanContext().spanId),
+  );
   assert.ok(consume, `a consume span links to the message's send span (${finished.map((x) => `${x.name}[${x.links.length}]`).join(', ')})`);
   assert.ok(Number.isInteger(Number(consume.attributes['messaging.destination.partition.id'])));
 });

@@ -27,11 +27,19 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('a node started with another platform name than its cluster\'s is refused before it joins', async () => {
+test("a node started with another platform name than its cluster's is refused before it joins", async () => {
   const cluster = { name: `platform-${randomBytes(3).toString('hex')}`, partitions: 2 };
   const options = (nodeId: string, platform: string): StartNodeOptions => ({
-    dataDir: path.join(dir, nodeId), nodeId, platform, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false,
-    kafka: { brokers: [infra.kafka] }, etcd: { endpoints: [infra.etcd] }, cluster,
+    dataDir: path.join(dir, nodeId),
+    nodeId,
+    platform,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'none' },
+    api: false,
+    kafka: { brokers: [infra.kafka] },
+    etcd: { endpoints: [infra.etcd] },
+    cluster,
   });
   running.push(await startNode(options('n1', 'caxton-x')));
   await assert.rejects(startNode(options('n2', 'caxton-y')), (err: Error & { code?: string; hint?: string }) => {

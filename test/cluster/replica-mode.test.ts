@@ -28,11 +28,18 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('a node started with another replica mode than its cluster\'s is refused; a stopped cluster takes a new one', async () => {
+test("a node started with another replica mode than its cluster's is refused; a stopped cluster takes a new one", async () => {
   const name = `mode-${randomBytes(3).toString('hex')}`;
   const options = (nodeId: string, replicasAcrossNodes: boolean): StartNodeOptions => ({
-    dataDir: path.join(dir, nodeId), nodeId, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false,
-    kafka: { brokers: [infra.kafka] }, etcd: { endpoints: [infra.etcd] }, cluster: { name, partitions: 2, replicasAcrossNodes },
+    dataDir: path.join(dir, nodeId),
+    nodeId,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'none' },
+    api: false,
+    kafka: { brokers: [infra.kafka] },
+    etcd: { endpoints: [infra.etcd] },
+    cluster: { name, partitions: 2, replicasAcrossNodes },
   });
   const start = async (nodeId: string, across: boolean): Promise<RunningNode> => {
     const node = await startNode(options(nodeId, across));
@@ -46,7 +53,10 @@ test('a node started with another replica mode than its cluster\'s is refused; a
     return true;
   };
   const n1 = await start('n1', true);
-  await assert.rejects(startNode(options('n2', false)), refused(/runs replicas across nodes, this node was started with replicas on the owner/, '--replicas-across-nodes'));
+  await assert.rejects(
+    startNode(options('n2', false)),
+    refused(/runs replicas across nodes, this node was started with replicas on the owner/, '--replicas-across-nodes'),
+  );
   const n3 = await start('n3', true);
   // The whole cluster stopped, then started with the other setting.
   for (const n of [n1, n3]) {
@@ -54,5 +64,8 @@ test('a node started with another replica mode than its cluster\'s is refused; a
     running.delete(n);
   }
   await start('n2', false);
-  await assert.rejects(startNode(options('n1', true)), refused(/runs replicas on their agent's owner, this node was started with replicas across nodes/, '--no-replicas-across-nodes'));
+  await assert.rejects(
+    startNode(options('n1', true)),
+    refused(/runs replicas on their agent's owner, this node was started with replicas across nodes/, '--no-replicas-across-nodes'),
+  );
 });

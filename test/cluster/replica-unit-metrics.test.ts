@@ -23,9 +23,11 @@ before(async () => {
   telemetry.register();
   infra = await servers();
   t = await TestNode.start({
-    kafka: { brokers: [infra.kafka] }, etcd: { endpoints: [infra.etcd] },
+    kafka: { brokers: [infra.kafka] },
+    etcd: { endpoints: [infra.etcd] },
     cluster: { name: clusterName, partitions: 4, replicasAcrossNodes: true },
-    api: true, apiPort: 0,
+    api: true,
+    apiPort: 0,
   });
   await t.deploy('echo', 'as-echo');
 });
@@ -44,13 +46,20 @@ test('the units a node runs are counted per agent, and the status shows each rep
   const unitsUsed = new Set(conversations.map(replicaOf).filter((k) => k > 1));
   assert.ok(unitsUsed.size > 0, 'some conversation goes to a unit');
   for (const c of conversations) await t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: c, conversationId: c });
-  await t.waitFor('every message handled', () => t.handled.filter((h) => h.agent.startsWith('echo') && h.outcome.status === 'ok').length >= conversations.length, 60_000);
+  await t.waitFor(
+    'every message handled',
+    () => t.handled.filter((h) => h.agent.startsWith('echo') && h.outcome.status === 'ok').length >= conversations.length,
+    60_000,
+  );
 
   const s = await telemetry.samples();
   assert.equal(total(s, 'caxton_replica_units_active', { agent: 'echo' }), unitsUsed.size, 'each unit that took a conversation runs here');
   const status = await t.control.getAgent('echo');
   const units = status?.replicas?.units ?? [];
-  assert.deepEqual(units.map((u) => u.replica), [1, 2, 3]);
+  assert.deepEqual(
+    units.map((u) => u.replica),
+    [1, 2, 3],
+  );
   for (const u of units) {
     assert.equal(u.node, status!.nodeId, `replica ${u.replica} is placed on the only node`);
     const took = conversations.filter((c) => replicaOf(c) === u.replica).length;
@@ -72,14 +81,22 @@ test('the units a node runs are counted per agent, and the status shows each rep
     const old = await leaseOf();
     assert.ok(old !== undefined && old !== '0', 'the node is a member under a lease');
     await etcd.leaseClient.leaseRevoke({ ID: old });
-    await waitFor('the node to rejoin under a new lease', async () => {
-      const now = await leaseOf();
-      return now !== undefined && now !== old;
-    }, 30_000);
-    await waitFor('the running units shown active again after the rejoin', async () => {
-      const again = (await t.control.getAgent('echo'))?.replicas?.units ?? [];
-      return [...unitsUsed].every((k) => again.find((u) => u.replica === k)?.activeOn.includes(status!.nodeId) === true);
-    }, 20_000);
+    await waitFor(
+      'the node to rejoin under a new lease',
+      async () => {
+        const now = await leaseOf();
+        return now !== undefined && now !== old;
+      },
+      30_000,
+    );
+    await waitFor(
+      'the running units shown active again after the rejoin',
+      async () => {
+        const again = (await t.control.getAgent('echo'))?.replicas?.units ?? [];
+        return [...unitsUsed].every((k) => again.find((u) => u.replica === k)?.activeOn.includes(status!.nodeId) === true);
+      },
+      20_000,
+    );
   } finally {
     etcd.close();
   }

@@ -51,7 +51,14 @@ function answeredOnce(seen: Map<string, Answer[]>, contents: readonly string[]):
 }
 
 function deadLetters(): number {
-  return nodes.reduce((sum, n) => sum + readFileSync(n.journal!, 'utf8').split('\n').filter((l) => l.startsWith('D ')).length, 0);
+  return nodes.reduce(
+    (sum, n) =>
+      sum +
+      readFileSync(n.journal!, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('D ')).length,
+    0,
+  );
 }
 
 /** The node each of an agent's 3 replica units is placed on while all three nodes live. */
@@ -59,7 +66,9 @@ function unitNodes(agent: string): string[] {
   return [1, 2, 3].map((k) => partitionOwner(partitionFor(replicaUnitName(agent, k), PARTITIONS), NODE_IDS)!);
 }
 
-test('replicas across nodes: spread over nodes, conversations sticky through any node, a scale-down under load and a killed node lose nothing', { timeout: 180_000 }, async (t) => {
+test('replicas across nodes: spread over nodes, conversations sticky through any node, a scale-down under load and a killed node lose nothing', {
+  timeout: 180_000,
+}, async (t) => {
   // A name whose three replica units land on three different nodes (placement is by hash: about 2 in
   // 9 names do), so "more than one node" is what this run must show, not luck.
   const agent = Array.from({ length: 200 }, (_, i) => `svc${i}`).find((a) => new Set(unitNodes(a)).size === 3)!;
@@ -80,14 +89,19 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
 
   const written = await clients.get('n2')!.scale(agent, 3);
   assert.deepEqual([written.replicas?.replicas, written.replicas?.draining], [3, 0]);
-  for (const c of clients.values()) await waitFor('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, 15_000);
+  for (const c of clients.values())
+    await waitFor('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, 15_000);
   // Decision 2096: the owner runs one replica here (its units run where their partitions are), yet an
   // import of the agent's state is refused as for any scaled agent — by the recorded count.
-  await assert.rejects(clients.get(owner)!.importState(agent, [{ key: 'k', value: 'v' }]), (err: { code?: string; hint?: string }) => {
-    assert.equal(err.code, 'agent.replicas-scaled');
-    assert.match(err.hint ?? '', /--replicas 1/);
-    return true;
-  }, 'ImportState on the owner is refused while the record says 3');
+  await assert.rejects(
+    clients.get(owner)!.importState(agent, [{ key: 'k', value: 'v' }]),
+    (err: { code?: string; hint?: string }) => {
+      assert.equal(err.code, 'agent.replicas-scaled');
+      assert.match(err.hint ?? '', /--replicas 1/);
+      return true;
+    },
+    'ImportState on the owner is refused while the record says 3',
+  );
 
   // Sent before the group settles, a conversation can be handled where its unit will not stay, or
   // twice across the move (one answer id, two notices): the rounds below assume where units stay.
@@ -96,29 +110,50 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
 
   const send = (client: CaxtonClient, conversation: string, content: string): Promise<unknown> =>
     client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content, conversationId: conversation } });
-  const allAnswered = (contents: string[], timeoutMs: number): Promise<Map<string, Answer[]>> => waitFor(`${contents.length} answers`, () => {
-    const seen = answers();
-    return contents.every((c) => seen.has(c)) ? seen : undefined;
-  }, timeoutMs, 100);
-  const round = (r: string, cs: string[], through: CaxtonClient[]): Promise<unknown[]> => Promise.all(cs.map((c, i) => send(through[(i + Number(r)) % through.length]!, c, `${c}:${r}`)));
+  const allAnswered = (contents: string[], timeoutMs: number): Promise<Map<string, Answer[]>> =>
+    waitFor(
+      `${contents.length} answers`,
+      () => {
+        const seen = answers();
+        return contents.every((c) => seen.has(c)) ? seen : undefined;
+      },
+      timeoutMs,
+      100,
+    );
+  const round = (r: string, cs: string[], through: CaxtonClient[]): Promise<unknown[]> =>
+    Promise.all(cs.map((c, i) => send(through[(i + Number(r)) % through.length]!, c, `${c}:${r}`)));
 
   // Two rounds of 16 conversations, each round through a different node per conversation (c-13..15
   // hash to replica 1, so every replica is in the set).
   const conversations = Array.from({ length: 16 }, (_, i) => `c-${i}`);
   const all = [...clients.values()];
   await round('1', conversations, all);
-  let seen = await allAnswered(conversations.map((c) => `${c}:1`), 30_000);
+  let seen = await allAnswered(
+    conversations.map((c) => `${c}:1`),
+    30_000,
+  );
   const first = new Map(conversations.map((c) => [c, seen.get(`${c}:1`)![0]!]));
-  answeredOnce(seen, conversations.map((c) => `${c}:1`));
+  answeredOnce(
+    seen,
+    conversations.map((c) => `${c}:1`),
+  );
   for (const c of conversations) {
-    assert.equal(first.get(c)!.replica, replicaFor({ conversationId: c, messageId: '' }, 3), `${c} went to the replica its conversation hashes to`);
+    assert.equal(
+      first.get(c)!.replica,
+      replicaFor({ conversationId: c, messageId: '' }, 3),
+      `${c} went to the replica its conversation hashes to`,
+    );
   }
   const handledOn = new Set([...first.values()].map((a) => `${a.replica}@${a.node}`));
   assert.deepEqual([...new Set([...first.values()].map((a) => a.replica))].sort(), [1, 2, 3], 'every replica took conversations');
   assert.ok(new Set([...first.values()].map((a) => a.node)).size > 1, `replicas ran on more than one node: ${[...handledOn].join(' ')}`);
   await round('2', conversations, all);
-  seen = await allAnswered(conversations.map((c) => `${c}:2`), 30_000);
-  for (const c of conversations) assert.deepEqual(seen.get(`${c}:2`), [first.get(c)], `${c} stays on replica ${first.get(c)!.replica} on ${first.get(c)!.node}`);
+  seen = await allAnswered(
+    conversations.map((c) => `${c}:2`),
+    30_000,
+  );
+  for (const c of conversations)
+    assert.deepEqual(seen.get(`${c}:2`), [first.get(c)], `${c} stays on replica ${first.get(c)!.replica} on ${first.get(c)!.node}`);
   lap(`two rounds of 16 conversations, handled as ${[...handledOn].sort().join(' ')}`);
 
   // What an operator sees (decision 2097): through every node, each replica on its placed node, the
@@ -126,11 +161,19 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
   const placed = [owner, ...unitNodes(agent).slice(1)];
   const handledBy = (replica: number): number => 2 * conversations.filter((c) => first.get(c)!.replica === replica).length;
   for (const [id, c] of clients) {
-    const units = await waitFor(`${id} to show the active units`, async () => {
-      const u = (await c.getAgent(agent)).replicas?.units;
-      return u !== undefined && u.slice(1).every((x) => x.activeOn.length > 0) ? u : undefined;
-    }, 15_000);
-    assert.deepEqual(units.map((u) => [u.replica, u.node, [...u.activeOn]]), placed.map((n, i) => [i + 1, n, [n]]), `${id}: each replica on its node, active there`);
+    const units = await waitFor(
+      `${id} to show the active units`,
+      async () => {
+        const u = (await c.getAgent(agent)).replicas?.units;
+        return u !== undefined && u.slice(1).every((x) => x.activeOn.length > 0) ? u : undefined;
+      },
+      15_000,
+    );
+    assert.deepEqual(
+      units.map((u) => [u.replica, u.node, [...u.activeOn]]),
+      placed.map((n, i) => [i + 1, n, [n]]),
+      `${id}: each replica on its node, active there`,
+    );
     for (const u of units.slice(1)) {
       if (u.node === id) assert.equal(u.handled, handledBy(u.replica), `${id} runs replica ${u.replica}: what it handled`);
       else assert.equal(u.handled, undefined, `${id} does not run replica ${u.replica}: its count is not known here`);
@@ -147,7 +190,8 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
   answeredOnce(seen, loadContents);
   const byRemoved = loadContents.filter((c) => seen.get(c)![0]!.replica !== 1).length;
   t.diagnostic(`scale-down under load: ${loadContents.length} messages, ${byRemoved} answered by replicas 2 and 3, the rest by replica 1`);
-  for (const c of clients.values()) await waitFor('every node to see one replica', async () => (await c.getAgent(agent)).replicas === undefined, 15_000);
+  for (const c of clients.values())
+    await waitFor('every node to see one replica', async () => (await c.getAgent(agent)).replicas === undefined, 15_000);
   await send(clients.get('n1')!, 'after', 'after:1');
   seen = await allAnswered(['after:1'], 15_000);
   assert.equal(seen.get('after:1')![0]!.replica, 1, 'replica 1 answers after the scale-down');
@@ -157,28 +201,47 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
   // Scaled to 3 again, then a node that holds a replica unit (not the one running replica 1, whose
   // failover is any agent's) is SIGKILLed; every message sent after the kill is answered exactly once.
   await clients.get('n1')!.scale(agent, 3);
-  for (const c of clients.values()) await waitFor('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, 15_000);
-  const victimId = unitNodes(agent).slice(1).find((n) => n !== owner)!;
+  for (const c of clients.values())
+    await waitFor('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, 15_000);
+  const victimId = unitNodes(agent)
+    .slice(1)
+    .find((n) => n !== owner)!;
   const victim = nodes.find((n) => n.id === victimId)!;
   clients.delete(victimId);
   await victim.kill();
   const killedAt = Date.now();
   const survivors = [...clients.values()];
   await round('7', conversations, survivors);
-  seen = await allAnswered(conversations.map((c) => `${c}:7`), 60_000).catch((err: unknown) => {
+  seen = await allAnswered(
+    conversations.map((c) => `${c}:7`),
+    60_000,
+  ).catch((err: unknown) => {
     const now = answers();
-    const missing = conversations.filter((c) => !now.has(`${c}:7`)).map((c) => `${c} (replica ${first.get(c)!.replica} on ${first.get(c)!.node})`);
-    for (const n of nodes.filter((x) => x.id !== victimId)) t.diagnostic(`${n.id} stderr tail:\n${n.stderr.split('\n').slice(-30).join('\n')}`);
+    const missing = conversations
+      .filter((c) => !now.has(`${c}:7`))
+      .map((c) => `${c} (replica ${first.get(c)!.replica} on ${first.get(c)!.node})`);
+    for (const n of nodes.filter((x) => x.id !== victimId))
+      t.diagnostic(`${n.id} stderr tail:\n${n.stderr.split('\n').slice(-30).join('\n')}`);
     throw new Error(`${(err as Error).message}; unanswered after the kill of ${victimId}: ${missing.join(', ')}`);
   });
-  answeredOnce(seen, conversations.map((c) => `${c}:7`));
+  answeredOnce(
+    seen,
+    conversations.map((c) => `${c}:7`),
+  );
   const moved = conversations.filter((c) => first.get(c)!.node === victimId);
   for (const n of nodes.filter((x) => x.id !== victimId)) {
-    const times = readFileSync(n.journal!, 'utf8').split('\n').map((l) => /^R (\d+) \S+ replica=(\d+) count=\d+ (c-\d+):7$/.exec(l)).filter((m) => m !== null).map((m) => `${m[3]}@r${m[2]}+${((Number(m[1]) - killedAt) / 1000).toFixed(1)}s`);
+    const times = readFileSync(n.journal!, 'utf8')
+      .split('\n')
+      .map((l) => /^R (\d+) \S+ replica=(\d+) count=\d+ (c-\d+):7$/.exec(l))
+      .filter((m) => m !== null)
+      .map((m) => `${m[3]}@r${m[2]}+${((Number(m[1]) - killedAt) / 1000).toFixed(1)}s`);
     t.diagnostic(`answered on ${n.id} after the kill: ${times.join(' ')}`);
   }
-  for (const c of conversations) assert.equal(seen.get(`${c}:7`)![0]!.replica, first.get(c)!.replica, `${c} stays on replica ${first.get(c)!.replica} after the kill`);
-  t.diagnostic(`${victimId} killed: the ${conversations.length} messages sent after it answered in ${((Date.now() - killedAt) / 1000).toFixed(1)} s; ${moved.length} of them on replicas that moved to ${[...new Set(moved.map((c) => seen.get(`${c}:7`)![0]!.node))].join(', ')}`);
+  for (const c of conversations)
+    assert.equal(seen.get(`${c}:7`)![0]!.replica, first.get(c)!.replica, `${c} stays on replica ${first.get(c)!.replica} after the kill`);
+  t.diagnostic(
+    `${victimId} killed: the ${conversations.length} messages sent after it answered in ${((Date.now() - killedAt) / 1000).toFixed(1)} s; ${moved.length} of them on replicas that moved to ${[...new Set(moved.map((c) => seen.get(`${c}:7`)![0]!.node))].join(', ')}`,
+  );
   assert.equal(deadLetters(), 0, 'nothing was dead-lettered');
-  lap('a killed node\'s replicas answered elsewhere');
+  lap("a killed node's replicas answered elsewhere");
 });

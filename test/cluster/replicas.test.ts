@@ -50,10 +50,19 @@ function answeredOnce(seen: Map<string, number[]>, contents: readonly string[]):
 
 /** Dead letters any node wrote. */
 function deadLetters(): number {
-  return nodes.reduce((sum, n) => sum + readFileSync(n.journal!, 'utf8').split('\n').filter((l) => l.startsWith('D ')).length, 0);
+  return nodes.reduce(
+    (sum, n) =>
+      sum +
+      readFileSync(n.journal!, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('D ')).length,
+    0,
+  );
 }
 
-test('replicas in a cluster: scaled through any node, conversations sticky, restored by the new owner after a kill, drained on scale-down', { timeout: 180_000 }, async (t) => {
+test('replicas in a cluster: scaled through any node, conversations sticky, restored by the new owner after a kill, drained on scale-down', {
+  timeout: 180_000,
+}, async (t) => {
   const cluster = { name: uniqueCluster('replicas') };
   await fixture.start(['n1', 'n2', 'n3'], cluster);
   await groupSettled(nodes);
@@ -74,29 +83,46 @@ test('replicas in a cluster: scaled through any node, conversations sticky, rest
   // Scaled through a node that does not run it: the record says 3, the owner runs 3.
   const written = await via.scale('svc', 3);
   assert.deepEqual(written.replicas, { replicas: 3, draining: 0 }, 'the status on the asking node shows the recorded count');
-  await waitFor(`${owner} to run svc as 3 replicas`, async () => {
-    const s = await clients.get(owner)!.getAgent('svc');
-    return s.replicas?.replicas === 3 && s.replicas.draining === 0;
-  }, 30_000);
+  await waitFor(
+    `${owner} to run svc as 3 replicas`,
+    async () => {
+      const s = await clients.get(owner)!.getAgent('svc');
+      return s.replicas?.replicas === 3 && s.replicas.draining === 0;
+    },
+    30_000,
+  );
   lap('scaled to 3');
 
   const send = (client: CaxtonClient, conversation: string, content: string): Promise<unknown> =>
     client.send({ structured: { performative: 'request', receivers: [{ name: 'svc' }], content, conversationId: conversation } });
-  const allAnswered = (contents: string[], timeoutMs: number): Promise<Map<string, number[]>> => waitFor(`${contents.length} answers`, () => {
-    const seen = answers();
-    return contents.every((c) => seen.has(c)) ? seen : undefined;
-  }, timeoutMs, 100);
+  const allAnswered = (contents: string[], timeoutMs: number): Promise<Map<string, number[]>> =>
+    waitFor(
+      `${contents.length} answers`,
+      () => {
+        const seen = answers();
+        return contents.every((c) => seen.has(c)) ? seen : undefined;
+      },
+      timeoutMs,
+      100,
+    );
 
   // Twelve conversations opened side by side, through both nodes that do not run svc, then a second round.
   const conversations = Array.from({ length: 12 }, (_, i) => `c-${i}`);
-  const round = (r: string, cs: string[], through: CaxtonClient[]): Promise<unknown[]> => Promise.all(cs.map((c, i) => send(through[i % through.length]!, c, `${c}:${r}`)));
+  const round = (r: string, cs: string[], through: CaxtonClient[]): Promise<unknown[]> =>
+    Promise.all(cs.map((c, i) => send(through[i % through.length]!, c, `${c}:${r}`)));
   const survivors = others.map((id) => clients.get(id)!);
   await round('1', conversations, survivors);
-  let seen = await allAnswered(conversations.map((c) => `${c}:1`), 30_000);
+  let seen = await allAnswered(
+    conversations.map((c) => `${c}:1`),
+    30_000,
+  );
   const first = new Map(conversations.map((c) => [c, seen.get(`${c}:1`)![0]!]));
   assert.deepEqual([...new Set(first.values())].sort(), [1, 2, 3], `every replica took conversations: ${JSON.stringify([...first])}`);
   await round('2', conversations, survivors);
-  seen = await allAnswered(conversations.map((c) => `${c}:2`), 30_000);
+  seen = await allAnswered(
+    conversations.map((c) => `${c}:2`),
+    30_000,
+  );
   for (const c of conversations) assert.deepEqual(seen.get(`${c}:2`), [first.get(c)], `${c} stays on replica ${first.get(c)}`);
   lap('two rounds of 12 conversations');
 
@@ -106,29 +132,54 @@ test('replicas in a cluster: scaled through any node, conversations sticky, rest
   await victim.kill();
   const killedAt = Date.now();
   await round('3', conversations, survivors);
-  seen = await allAnswered(conversations.map((c) => `${c}:3`), 90_000);
-  answeredOnce(seen, conversations.map((c) => `${c}:3`));
-  const moved = await waitFor('svc to run on a survivor', async () => {
-    const p = (await placement(survivors[0]!)).get('svc');
-    return p !== undefined && p !== owner ? p : undefined;
-  }, 30_000);
+  seen = await allAnswered(
+    conversations.map((c) => `${c}:3`),
+    90_000,
+  );
+  answeredOnce(
+    seen,
+    conversations.map((c) => `${c}:3`),
+  );
+  const moved = await waitFor(
+    'svc to run on a survivor',
+    async () => {
+      const p = (await placement(survivors[0]!)).get('svc');
+      return p !== undefined && p !== owner ? p : undefined;
+    },
+    30_000,
+  );
   const newOwner = clients.get(moved)!;
   await waitFor(`${moved} to run svc as 3 replicas`, async () => (await newOwner.getAgent('svc')).replicas?.replicas === 3, 30_000);
-  t.diagnostic(`failover: ${owner} killed, svc on ${moved} with 3 replicas; the 12 messages sent after the kill answered in ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
+  t.diagnostic(
+    `failover: ${owner} killed, svc on ${moved} with 3 replicas; the 12 messages sent after the kill answered in ${((Date.now() - killedAt) / 1000).toFixed(1)} s`,
+  );
   // New conversations on the new owner spread over its replicas and stay.
   const fresh = Array.from({ length: 9 }, (_, i) => `f-${i}`);
   await round('1', fresh, survivors);
-  seen = await allAnswered(fresh.map((c) => `${c}:1`), 30_000);
+  seen = await allAnswered(
+    fresh.map((c) => `${c}:1`),
+    30_000,
+  );
   const onNew = new Map(fresh.map((c) => [c, seen.get(`${c}:1`)![0]!]));
-  assert.deepEqual([...new Set(onNew.values())].sort(), [1, 2, 3], `the new owner's replicas took conversations: ${JSON.stringify([...onNew])}`);
+  assert.deepEqual(
+    [...new Set(onNew.values())].sort(),
+    [1, 2, 3],
+    `the new owner's replicas took conversations: ${JSON.stringify([...onNew])}`,
+  );
   await round('2', fresh, survivors);
-  seen = await allAnswered(fresh.map((c) => `${c}:2`), 30_000);
+  seen = await allAnswered(
+    fresh.map((c) => `${c}:2`),
+    30_000,
+  );
   for (const c of fresh) assert.deepEqual(seen.get(`${c}:2`), [onNew.get(c)], `${c} stays on replica ${onNew.get(c)}`);
   lap('restored after the kill');
 
   // An upgrade through a node that does not run it is refused while the record says scaled.
   const nonOwner = survivors.find((c) => c !== newOwner)!;
-  const upgrade = await nonOwner.upgrade({ name: 'svc' }, ECHO()).then(() => undefined, (e: unknown) => e);
+  const upgrade = await nonOwner.upgrade({ name: 'svc' }, ECHO()).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(upgrade instanceof ApiCallError && upgrade.code === 'agent.replicas-scaled', String(upgrade));
 
   // Scale down to 1 (through the node that does not run it) while 10 conversations, pinned over the
@@ -136,8 +187,15 @@ test('replicas in a cluster: scaled through any node, conversations sticky, rest
   const load = Array.from({ length: 10 }, (_, i) => `d-${i}`);
   const asker = nonOwner;
   await round('0', load, survivors);
-  seen = await allAnswered(load.map((c) => `${c}:0`), 30_000);
-  assert.deepEqual([...new Set(load.map((c) => seen.get(`${c}:0`)![0]!))].sort(), [1, 2, 3], 'the load\'s conversations are pinned over the three replicas');
+  seen = await allAnswered(
+    load.map((c) => `${c}:0`),
+    30_000,
+  );
+  assert.deepEqual(
+    [...new Set(load.map((c) => seen.get(`${c}:0`)![0]!))].sort(),
+    [1, 2, 3],
+    "the load's conversations are pinned over the three replicas",
+  );
   // Three rounds accepted by the bus, then the scale-down asked while two more are sent.
   for (let k = 1; k <= 3; k++) await round(`${k}`, load, survivors);
   await Promise.all([asker.scale('svc', 1), round('4', load, survivors), round('5', load, survivors)]);
@@ -145,7 +203,9 @@ test('replicas in a cluster: scaled through any node, conversations sticky, rest
   seen = await allAnswered(loadContents, 30_000);
   answeredOnce(seen, loadContents);
   const byLeaving = loadContents.filter((c) => seen.get(c)![0] !== 1).length;
-  t.diagnostic(`scale-down under load: ${loadContents.length} messages, ${byLeaving} answered by the leaving replicas 2 and 3 before they drained, the rest by replica 1`);
+  t.diagnostic(
+    `scale-down under load: ${loadContents.length} messages, ${byLeaving} answered by the leaving replicas 2 and 3 before they drained, the rest by replica 1`,
+  );
   await waitFor('svc to run as one', async () => (await newOwner.getAgent('svc')).replicas === undefined, 30_000);
   assert.equal((await asker.getAgent('svc')).replicas, undefined, 'the record says one');
   await send(asker, 'after', 'after:1');
@@ -161,24 +221,36 @@ test('replicas in a cluster: scaled through any node, conversations sticky, rest
   // (replica inits are agent code) and follows it on its thaw (review finding 4).
   await newOwner.freeze();
   await asker.scale('svc', 3);
-  await waitFor('the frozen owner to show 3 recorded, 1 running', async () => {
-    const r = (await newOwner.getAgent('svc')).replicas;
-    return r?.replicas === 1 && r.recorded === 3;
-  }, 15_000);
+  await waitFor(
+    'the frozen owner to show 3 recorded, 1 running',
+    async () => {
+      const r = (await newOwner.getAgent('svc')).replicas;
+      return r?.replicas === 1 && r.recorded === 3;
+    },
+    15_000,
+  );
   await newOwner.thaw();
-  await waitFor('svc to run as 3 after the thaw', async () => {
-    const r = (await newOwner.getAgent('svc')).replicas;
-    return r?.replicas === 3 && r.recorded === undefined;
-  }, 30_000);
+  await waitFor(
+    'svc to run as 3 after the thaw',
+    async () => {
+      const r = (await newOwner.getAgent('svc')).replicas;
+      return r?.replicas === 3 && r.recorded === undefined;
+    },
+    30_000,
+  );
   lap('a scale-up recorded while the owner was frozen followed on its thaw');
   await asker.suspend('svc');
   await waitFor('the owner to see svc suspended', async () => (await newOwner.getAgent('svc')).state === 'suspended', 15_000);
   const down = await asker.scale('svc', 2);
   assert.equal(down.replicas?.replicas, 2, 'a scale-down through a non-owner while suspended is accepted and recorded');
-  await waitFor('the owner to drain svc to 2 while suspended', async () => {
-    const r = (await newOwner.getAgent('svc')).replicas;
-    return r?.replicas === 2 && r.draining === 0;
-  }, 30_000);
+  await waitFor(
+    'the owner to drain svc to 2 while suspended',
+    async () => {
+      const r = (await newOwner.getAgent('svc')).replicas;
+      return r?.replicas === 2 && r.draining === 0;
+    },
+    30_000,
+  );
   await asker.resume('svc');
   await asker.scale('svc', 1);
   await waitFor('svc to run as one again', async () => (await newOwner.getAgent('svc')).replicas === undefined, 30_000);
@@ -187,12 +259,28 @@ test('replicas in a cluster: scaled through any node, conversations sticky, rest
   // A stateful agent: refused through a node that does not run it, as on one node.
   await newOwner.deploy({ name: 'stateful' }, COUNTER());
   await waitFor('the counter to run', async () => (await placement(newOwner)).get('stateful'), 30_000);
-  await survivors[0]!.send({ structured: { performative: 'request', receivers: [{ name: 'stateful' }], content: 'increment', conversationId: 's-1' } });
+  await survivors[0]!.send({
+    structured: { performative: 'request', receivers: [{ name: 'stateful' }], content: 'increment', conversationId: 's-1' },
+  });
   const counterOwner = clients.get((await placement(newOwner)).get('stateful')!)!;
-  await waitFor('the counter to hold state', async () => (await counterOwner.getState('stateful', 'count').then((e) => e.value, () => undefined)) === '1', 30_000);
+  await waitFor(
+    'the counter to hold state',
+    async () =>
+      (await counterOwner.getState('stateful', 'count').then(
+        (e) => e.value,
+        () => undefined,
+      )) === '1',
+    30_000,
+  );
   const elsewhere = survivors.find((c) => c !== counterOwner)!;
-  const refused = await elsewhere.scale('stateful', 2).then(() => undefined, (e: unknown) => e);
-  assert.ok(refused instanceof ApiCallError && refused.code === 'agent.replicas-stateful' && refused.statusName === 'FAILED_PRECONDITION', String(refused));
+  const refused = await elsewhere.scale('stateful', 2).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(
+    refused instanceof ApiCallError && refused.code === 'agent.replicas-stateful' && refused.statusName === 'FAILED_PRECONDITION',
+    String(refused),
+  );
   assert.equal((await counterOwner.getAgent('stateful')).replicas, undefined, 'nothing recorded');
   lap('stateful refused');
 });

@@ -23,7 +23,6 @@ import { NodeProcess, startAll } from './support/node-process.js';
 import { deployAll, placement, waitFor } from './support/cluster.js';
 import { CAXTON_BIN, INFRA, ROOT, example } from './support/paths.js';
 
-
 const CONTRACTOR = (): Uint8Array => readFileSync(example('contract-net/as-contractor', 'cnet-contractor.wasm'));
 const INITIATOR = (): Uint8Array => readFileSync(example('contract-net/js-initiator', 'cnet-initiator.wasm'));
 const COURIERS = Array.from({ length: 6 }, (_, i) => `courier-${i}`);
@@ -41,16 +40,34 @@ const tails: StreamHandle[] = [];
 /** Every flag a node needs to reach the secured servers, with the given CA and password files. */
 function securityFlags(o: { ca?: string; kafkaPassword?: string; etcdPassword?: string } = {}): string[] {
   return [
-    '--kafka-ca', o.ca ?? pki.caFile, '--kafka-cert', pki.client.certFile, '--kafka-key', pki.client.keyFile,
-    '--kafka-sasl-mechanism', 'scram-sha-256', '--kafka-sasl-username', 'caxton', '--kafka-sasl-password-file', o.kafkaPassword ?? files.kafkaPassword,
-    '--etcd-ca', o.ca ?? pki.caFile, '--etcd-cert', pki.client.certFile, '--etcd-key', pki.client.keyFile,
-    '--etcd-username', 'caxton', '--etcd-password-file', o.etcdPassword ?? files.etcdPassword,
+    '--kafka-ca',
+    o.ca ?? pki.caFile,
+    '--kafka-cert',
+    pki.client.certFile,
+    '--kafka-key',
+    pki.client.keyFile,
+    '--kafka-sasl-mechanism',
+    'scram-sha-256',
+    '--kafka-sasl-username',
+    'caxton',
+    '--kafka-sasl-password-file',
+    o.kafkaPassword ?? files.kafkaPassword,
+    '--etcd-ca',
+    o.ca ?? pki.caFile,
+    '--etcd-cert',
+    pki.client.certFile,
+    '--etcd-key',
+    pki.client.keyFile,
+    '--etcd-username',
+    'caxton',
+    '--etcd-password-file',
+    o.etcdPassword ?? files.etcdPassword,
   ];
 }
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'caxton-secure-cluster-'));
-  const api = await import(pathToFileURL(INFRA).href) as typeof Infra;
+  const api = (await import(pathToFileURL(INFRA).href)) as typeof Infra;
   pki = await api.makeTestPki(path.join(dir, 'pki'));
   otherPki = await api.makeTestPki(path.join(dir, 'other-pki'));
   files.kafkaPassword = path.join(dir, 'kafka-password');
@@ -60,7 +77,14 @@ before(async () => {
   await writeFile(files.etcdPassword, 'etcd-secret-1\n', { mode: 0o600 });
   await writeFile(files.wrongPassword, 'not-the-password\n', { mode: 0o600 });
   [kafka, etcd] = await Promise.all([
-    api.startKafka({ heap: TEST_KAFKA_HEAP, security: { pki, requireClientCert: true, scram: { mechanism: 'SCRAM-SHA-256', users: [{ name: 'caxton', password: 'kafka-secret-1' }] } } }),
+    api.startKafka({
+      heap: TEST_KAFKA_HEAP,
+      security: {
+        pki,
+        requireClientCert: true,
+        scram: { mechanism: 'SCRAM-SHA-256', users: [{ name: 'caxton', password: 'kafka-secret-1' }] },
+      },
+    }),
     api.startEtcd({ security: { pki, requireClientCert: true, users: [{ name: 'caxton', password: 'etcd-secret-1' }] } }),
   ]);
 });
@@ -73,12 +97,34 @@ after(async () => {
 });
 
 /** `caxton serve` that is expected to refuse to start: its exit code and what it said. */
-async function serveRefused(extra: string[], kafkaAddr = kafka.bootstrap, etcdAddr = etcd.endpoint): Promise<{ code: number | null; stderr: string }> {
+async function serveRefused(
+  extra: string[],
+  kafkaAddr = kafka.bootstrap,
+  etcdAddr = etcd.endpoint,
+): Promise<{ code: number | null; stderr: string }> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [
-    CAXTON_BIN, 'serve', '--no-auth', '--api-port', '0', '--data-dir', path.join(dir, `refused-${t0}`), '--node-id', 'r1',
-    '--kafka', kafkaAddr, '--etcd', etcdAddr, '--cluster', uniqueCluster('refused'), ...extra,
-  ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      CAXTON_BIN,
+      'serve',
+      '--no-auth',
+      '--api-port',
+      '0',
+      '--data-dir',
+      path.join(dir, `refused-${t0}`),
+      '--node-id',
+      'r1',
+      '--kafka',
+      kafkaAddr,
+      '--etcd',
+      etcdAddr,
+      '--cluster',
+      uniqueCluster('refused'),
+      ...extra,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
@@ -87,10 +133,13 @@ async function serveRefused(extra: string[], kafkaAddr = kafka.bootstrap, etcdAd
   return { code, stderr };
 }
 
-test('three nodes over SASL_SSL Kafka and TLS etcd with auth form a cluster and carry a contract net across nodes', { timeout: 240_000 }, async (t) => {
+test('three nodes over SASL_SSL Kafka and TLS etcd with auth form a cluster and carry a contract net across nodes', {
+  timeout: 240_000,
+}, async (t) => {
   assert.match(etcd.endpoint, /^https:\/\//);
   const cluster = { name: uniqueCluster('secure') };
-  for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.cli({ id, kafka: kafka.bootstrap, etcd: etcd.endpoint, cluster }, securityFlags()));
+  for (const id of ['n1', 'n2', 'n3'])
+    nodes.push(NodeProcess.cli({ id, kafka: kafka.bootstrap, etcd: etcd.endpoint, cluster }, securityFlags()));
   await startAll(nodes);
   const clients: CaxtonClient[] = [];
   const seen: MessageEvent[] = [];
@@ -113,19 +162,38 @@ test('three nodes over SASL_SSL Kafka and TLS etcd with auth form a cluster and 
   // comes: every courier's registration must have reached that node first (a run's broker, answered
   // by the 4 it called, decided without the other two; contract-net.test.ts waits the same way).
   const brokerClient = clients[nodes.findIndex((n) => n.id === placed.get('broker'))]!;
-  await waitFor('every courier in the broker\'s node\'s directory', async () =>
-    (await brokerClient.searchDirectory({ serviceType: 'delivery' })).length === COURIERS.length, 30_000);
+  await waitFor(
+    "every courier in the broker's node's directory",
+    async () => (await brokerClient.searchDirectory({ serviceType: 'delivery' })).length === COURIERS.length,
+    30_000,
+  );
 
-  await clients[2]!.send({ structured: {
-    performative: 'request', receivers: [{ name: 'broker' }], content: 'parcel 9', protocol: 'fipa-request',
-    conversationId: 'parcel-9', replyWith: 'parcel-9-req',
-  } });
-  const result = await waitFor('the contract net to finish', () => seen.find((e) =>
-    local(e.message.sender?.name) === 'broker' && e.message.performative === 'inform' && e.message.receivers.some((r) => local(r.name) === 'operator')), 90_000);
+  await clients[2]!.send({
+    structured: {
+      performative: 'request',
+      receivers: [{ name: 'broker' }],
+      content: 'parcel 9',
+      protocol: 'fipa-request',
+      conversationId: 'parcel-9',
+      replyWith: 'parcel-9-req',
+    },
+  });
+  const result = await waitFor(
+    'the contract net to finish',
+    () =>
+      seen.find(
+        (e) =>
+          local(e.message.sender?.name) === 'broker' &&
+          e.message.performative === 'inform' &&
+          e.message.receivers.some((r) => local(r.name) === 'operator'),
+      ),
+    90_000,
+  );
   assert.match(result.message.content ?? '', /done: parcel 9 by courier-\d@caxton/);
   // Each proposal is streamed by the tail of the node that accepted it: a tail may be a moment behind the broker's.
-  const proposersNow = (): Set<string | undefined> => new Set(seen.filter((e) => e.message.performative === 'propose').map((e) => local(e.message.sender?.name)));
-  await waitFor('every node\'s tail to stream its proposals', () => proposersNow().size >= COURIERS.length, 10_000).catch(() => undefined);
+  const proposersNow = (): Set<string | undefined> =>
+    new Set(seen.filter((e) => e.message.performative === 'propose').map((e) => local(e.message.sender?.name)));
+  await waitFor("every node's tail to stream its proposals", () => proposersNow().size >= COURIERS.length, 10_000).catch(() => undefined);
   assert.equal(proposersNow().size, COURIERS.length, 'every courier, whichever node runs it, answered the cfp');
 
   const status = await clients[0]!.status();
@@ -158,18 +226,23 @@ test('no etcd credentials where etcd requires them: refused, naming the missing 
   assert.match(r.stderr, /pass --etcd-username/);
 });
 
-test('a CA that did not sign the servers\' certificates: refused as a TLS failure, naming the CA flag', { timeout: 60_000 }, async () => {
+test("a CA that did not sign the servers' certificates: refused as a TLS failure, naming the CA flag", { timeout: 60_000 }, async () => {
   const r = await serveRefused(securityFlags({ ca: otherPki.caFile }));
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /TLS with (Kafka|etcd) at .* failed/);
   assert.match(r.stderr, /--(kafka|etcd)-ca/);
 });
 
-test('plaintext cluster links beyond loopback are refused before anything is contacted, unless --insecure-cluster', { timeout: 60_000 }, async () => {
+test('plaintext cluster links beyond loopback are refused before anything is contacted, unless --insecure-cluster', {
+  timeout: 60_000,
+}, async () => {
   // 192.0.2.0/24 is TEST-NET-1: never routed, so nothing is contacted even if the check failed open.
   const r = await serveRefused([], '192.0.2.10:9092', 'http://192.0.2.11:2379');
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /refusing to join a cluster in plaintext beyond this machine: kafka at 192\.0\.2\.10:9092 without tls or authentication; etcd at http:\/\/192\.0\.2\.11:2379 without tls or authentication/);
+  assert.match(
+    r.stderr,
+    /refusing to join a cluster in plaintext beyond this machine: kafka at 192\.0\.2\.10:9092 without tls or authentication; etcd at http:\/\/192\.0\.2\.11:2379 without tls or authentication/,
+  );
   assert.match(r.stderr, /--insecure-cluster/);
   // Refused by the check, not by a failed connection: an attempt on TEST-NET would end in an
   // unreachable/timeout error instead (no wall-clock bound here: a loaded machine starts slowly).

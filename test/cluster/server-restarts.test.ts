@@ -42,7 +42,9 @@ after(async () => {
   await infra?.stop();
 });
 
-test('a Kafka broker restart, an etcd restart and an etcd outage longer than the lease, under load: nothing lost, nothing completed redone', { timeout: 420_000 }, async (t) => {
+test('a Kafka broker restart, an etcd restart and an etcd outage longer than the lease, under load: nothing lost, nothing completed redone', {
+  timeout: 420_000,
+}, async (t) => {
   const began = Date.now();
   const phases: string[] = [];
   const phase = (what: string): void => void phases.push(`${what} at ${((Date.now() - began) / 1000).toFixed(1)} s`);
@@ -75,7 +77,10 @@ test('a Kafka broker restart, an etcd restart and an etcd outage longer than the
   };
   let step = 0;
   const load = new Load({
-    clients, agents: AGENTS, perAgent: PER_AGENT, workers: AGENTS.length,
+    clients,
+    agents: AGENTS,
+    perAgent: PER_AGENT,
+    workers: AGENTS.length,
     onAccepted: (count) => {
       if (step === 0 && count >= total * FAULTS_AT.kafkaRestart) {
         step = 1;
@@ -98,18 +103,32 @@ test('a Kafka broker restart, an etcd restart and an etcd outage longer than the
   phase('load sent, faults over');
   for (const line of timeline) t.diagnostic(line);
   assert.equal(step, 3, 'all three faults happened during the load');
-  assert.ok(acceptedWhenFaultsOver < total, `the load went on after the last fault was over (${acceptedWhenFaultsOver} of ${total} accepted by then)`);
-  t.diagnostic(`load: ${load.accepted.length} accepted, ${load.refused.length} refused, ${load.overloadRetries} sent again after bus.overloaded, in ${((load.finishedAt - load.startedAt) / 1000).toFixed(1)} s`);
+  assert.ok(
+    acceptedWhenFaultsOver < total,
+    `the load went on after the last fault was over (${acceptedWhenFaultsOver} of ${total} accepted by then)`,
+  );
+  t.diagnostic(
+    `load: ${load.accepted.length} accepted, ${load.refused.length} refused, ${load.overloadRetries} sent again after bus.overloaded, in ${((load.finishedAt - load.startedAt) / 1000).toFixed(1)} s`,
+  );
   // A send may fail while the broker is down (appends give up after 30 s); the broker restarts
   // faster than that, so none should — but what matters below is that the ACCEPTED ones survive.
-  assert.equal(load.refused.length, 0, `sends during the restarts were accepted once the servers were back: ${JSON.stringify(load.refused.slice(0, 3))}`);
+  assert.equal(
+    load.refused.length,
+    0,
+    `sends during the restarts were accepted once the servers were back: ${JSON.stringify(load.refused.slice(0, 3))}`,
+  );
 
   const accepted = new Set(load.accepted.map((a) => a.key));
-  await waitFor('every accepted request to be handled', () => {
-    const seen = new Set(allObservations(js).map((o) => o.key));
-    for (const k of accepted) if (!seen.has(k)) return false;
-    return true;
-  }, 120_000, 500);
+  await waitFor(
+    'every accepted request to be handled',
+    () => {
+      const seen = new Set(allObservations(js).map((o) => o.key));
+      for (const k of accepted) if (!seen.has(k)) return false;
+      return true;
+    },
+    120_000,
+    500,
+  );
   phase('every accepted request handled');
   for (const line of phases) t.diagnostic(line);
 
@@ -124,7 +143,10 @@ test('a Kafka broker restart, an etcd restart and an etcd outage longer than the
 
   // Still one cluster of three with every agent placed, and it still works end to end.
   const status = await clients[1]!.status();
-  assert.deepEqual(status.nodes.map((n) => n.id), ['n1', 'n2', 'n3']);
+  assert.deepEqual(
+    status.nodes.map((n) => n.id),
+    ['n1', 'n2', 'n3'],
+  );
   assert.equal((await placement(clients[2]!)).size, AGENTS.length);
   for (const n of nodes) assert.ok(n.alive, `node ${n.id} survived`);
   const lost = nodes.filter((n) => /lost its cluster membership/.test(n.stderr)).map((n) => n.id);

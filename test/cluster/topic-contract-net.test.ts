@@ -54,34 +54,68 @@ after(async () => {
 
 test('contractors subscribed from their own init on three nodes answer a cfp sent to the topic', { timeout: 150_000 }, async (t) => {
   let i = 0;
-  for (const [name, [bytes, price]] of Object.entries(CONTRACTORS)) await clients[i++ % 3]!.deploy({ name, config: { price, topic: TOPIC } }, bytes());
+  for (const [name, [bytes, price]] of Object.entries(CONTRACTORS))
+    await clients[i++ % 3]!.deploy({ name, config: { price, topic: TOPIC } }, bytes());
   // A topic's broker cannot know how many will answer: it always waits its deadline. 8 s rather than
   // 4: a subscriber on a loaded node whose propose came past 4 s would fail the assertion below
   // (as the cluster contract net's and secure-cluster's did at 4 s), for 4 s more per run.
   await clients[2]!.deploy({ name: 'broker', config: { topic: TOPIC, 'deadline-ms': '8000' } }, INITIATOR());
   const names = [...Object.keys(CONTRACTORS), 'broker'];
-  const placed = await waitFor('every agent placed', async () => {
-    const p = await placement(clients[0]!);
-    return names.every((n) => p.has(n)) ? p : undefined;
-  }, 60_000);
+  const placed = await waitFor(
+    'every agent placed',
+    async () => {
+      const p = await placement(clients[0]!);
+      return names.every((n) => p.has(n)) ? p : undefined;
+    },
+    60_000,
+  );
   t.diagnostic(names.map((n) => `${n}@${placed.get(n)}`).join(' '));
-  await waitFor('the four subscriptions in etcd, seen from every node', async () => {
-    for (const c of clients) if ((await c.listSubscriptions(TOPIC)).length !== 4) return false;
-    return true;
-  }, 30_000);
+  await waitFor(
+    'the four subscriptions in etcd, seen from every node',
+    async () => {
+      for (const c of clients) if ((await c.listSubscriptions(TOPIC)).length !== 4) return false;
+      return true;
+    },
+    30_000,
+  );
 
-  await clients[0]!.send({ structured: {
-    performative: 'request', receivers: [{ name: 'broker' }], content: 'parcel 11', protocol: 'fipa-request',
-    conversationId: 'parcel-11', replyWith: 'parcel-11-req',
-  } });
-  const result = await waitFor('the result to reach the operator', () => seen.find((e) =>
-    local(e.message.sender?.name) === 'broker' && e.message.conversationId === 'parcel-11' && (e.message.performative === 'inform' || e.message.performative === 'failure')), 60_000);
-  const flow = seen.map((e) => `${local(e.message.sender?.name)} -> ${e.message.receivers.map((r) => local(r.name)).join(',')} ${e.message.performative}`).join('\n');
+  await clients[0]!.send({
+    structured: {
+      performative: 'request',
+      receivers: [{ name: 'broker' }],
+      content: 'parcel 11',
+      protocol: 'fipa-request',
+      conversationId: 'parcel-11',
+      replyWith: 'parcel-11-req',
+    },
+  });
+  const result = await waitFor(
+    'the result to reach the operator',
+    () =>
+      seen.find(
+        (e) =>
+          local(e.message.sender?.name) === 'broker' &&
+          e.message.conversationId === 'parcel-11' &&
+          (e.message.performative === 'inform' || e.message.performative === 'failure'),
+      ),
+    60_000,
+  );
+  const flow = seen
+    .map((e) => `${local(e.message.sender?.name)} -> ${e.message.receivers.map((r) => local(r.name)).join(',')} ${e.message.performative}`)
+    .join('\n');
   assert.equal(result.message.performative, 'inform', flow);
   assert.match(result.message.content ?? '', /^done: parcel 11 by rust@caxton for 18$/, 'the cheapest (Rust, 18) did the work');
   const cfp = seen.find((e) => e.message.performative === 'cfp' && e.message.content === 'parcel 11');
-  assert.deepEqual(cfp?.message.receivers.map((r) => r.name), [`topic:${TOPIC}`], 'the broker named only the topic');
-  const proposers = new Set(seen.filter((e) => e.message.conversationId === cfp!.message.conversationId && e.message.performative === 'propose').map((e) => local(e.message.sender?.name)));
+  assert.deepEqual(
+    cfp?.message.receivers.map((r) => r.name),
+    [`topic:${TOPIC}`],
+    'the broker named only the topic',
+  );
+  const proposers = new Set(
+    seen
+      .filter((e) => e.message.conversationId === cfp!.message.conversationId && e.message.performative === 'propose')
+      .map((e) => local(e.message.sender?.name)),
+  );
   assert.deepEqual([...proposers].sort(), Object.keys(CONTRACTORS).sort(), `every subscriber, on every node, proposed\n${flow}`);
   assert.ok(new Set(Object.keys(CONTRACTORS).map((n) => placed.get(n))).size >= 2, 'the subscribers ran on more than one node');
   assert.ok(!seen.some((e) => e.message.performative === 'not-understood'), `no protocol violation anywhere\n${flow}`);

@@ -26,10 +26,14 @@ before(async () => {
     nodes.push(await TestNode.start({ nodeId, kafka: { brokers: [infra.kafka] }, etcd: { endpoints: [infra.etcd] }, cluster }));
   }
   for (const name of [...SUBSCRIBERS, 't-none']) await nodes[0]!.deploy(name, 'conformance/sink');
-  await waitFor('the agents to run', async () => {
-    const agents = await nodes[0]!.control.listAgents();
-    return agents.filter((a) => a.state === 'running').length === 3;
-  }, 60_000);
+  await waitFor(
+    'the agents to run',
+    async () => {
+      const agents = await nodes[0]!.control.listAgents();
+      return agents.filter((a) => a.state === 'running').length === 3;
+    },
+    60_000,
+  );
 });
 
 after(async () => {
@@ -41,14 +45,33 @@ test('a publish through one node reaches the subscribers made through the other,
   const [a, b] = nodes as [TestNode, TestNode];
   await a.node.topics.subscribe('t-all', 'cluster.news');
   await a.node.topics.subscribe('t-eu', 'cluster.news', { all: [{ field: 'X-region', match: { prefix: 'eu-' } }] });
-  assert.deepEqual((await b.node.topics.list('cluster.news')).map((s) => s.agent), SUBSCRIBERS, 'the other node reads them from etcd at once');
+  assert.deepEqual(
+    (await b.node.topics.list('cluster.news')).map((s) => s.agent),
+    SUBSCRIBERS,
+    'the other node reads them from etcd at once',
+  );
 
-  const both = await b.send({ performative: 'inform', receivers: [{ name: 'topic:cluster.news' }], content: 'both', userParams: { 'X-region': 'eu-west' } });
+  const both = await b.send({
+    performative: 'inform',
+    receivers: [{ name: 'topic:cluster.news' }],
+    content: 'both',
+    userParams: { 'X-region': 'eu-west' },
+  });
   assert.deepEqual([...both.accepted].sort(), SUBSCRIBERS);
-  const one = await b.send({ performative: 'inform', receivers: [{ name: 'topic:cluster.news' }], content: 'one', userParams: { 'X-region': 'us-east' } });
+  const one = await b.send({
+    performative: 'inform',
+    receivers: [{ name: 'topic:cluster.news' }],
+    content: 'one',
+    userParams: { 'X-region': 'us-east' },
+  });
   assert.deepEqual(one.accepted, ['t-all']);
 
-  await waitFor('every delivery to be handled', () => handledOk('t-all', both.messageId) >= 1 && handledOk('t-eu', both.messageId) >= 1 && handledOk('t-all', one.messageId) >= 1, 30_000, 25);
+  await waitFor(
+    'every delivery to be handled',
+    () => handledOk('t-all', both.messageId) >= 1 && handledOk('t-eu', both.messageId) >= 1 && handledOk('t-all', one.messageId) >= 1,
+    30_000,
+    25,
+  );
   for (const n of nodes) await n.settle();
   assert.equal(handledOk('t-all', both.messageId), 1);
   assert.equal(handledOk('t-eu', both.messageId), 1);

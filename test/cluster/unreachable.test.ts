@@ -48,10 +48,27 @@ after(async () => {
  */
 async function serve(kafka: string, etcd: string, limitMs: number): Promise<{ code: number | null; stderr: string; ms: number }> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [
-    CAXTON_BIN, 'serve', '--no-auth', '--api-port', '0', '--data-dir', path.join(dir, `n-${t0}`), '--node-id', 'n1',
-    '--kafka', kafka, '--etcd', etcd, '--cluster', uniqueCluster('unreachable'),
-  ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      CAXTON_BIN,
+      'serve',
+      '--no-auth',
+      '--api-port',
+      '0',
+      '--data-dir',
+      path.join(dir, `n-${t0}`),
+      '--node-id',
+      'n1',
+      '--kafka',
+      kafka,
+      '--etcd',
+      etcd,
+      '--cluster',
+      uniqueCluster('unreachable'),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
@@ -76,7 +93,9 @@ test('etcd refusing connections: registry.unavailable with a hint, exit 1 within
   assert.match(r.stderr, /hint: start one with `npm run infra:up` or pass --etcd/);
 });
 
-test('a Kafka that accepts connections and never answers: the same error once the open timeout (10 s) passes', { timeout: 60_000 }, async (t) => {
+test('a Kafka that accepts connections and never answers: the same error once the open timeout (10 s) passes', {
+  timeout: 60_000,
+}, async (t) => {
   const r = await serve(`127.0.0.1:${holePort}`, infra.etcd, 40_000);
   t.diagnostic(`exit ${r.code} after ${r.ms} ms`);
   assert.equal(r.code, 1, r.stderr);

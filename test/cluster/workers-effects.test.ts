@@ -55,32 +55,54 @@ function once(contents: readonly string[]): Map<string, ReplicaAnswer> {
 
 /** Waits until every one of `contents` has at least one answer. */
 function answered(contents: readonly string[], timeoutMs: number): Promise<unknown> {
-  return waitFor(`${contents.length} answers`, () => {
-    const { byContent } = replicaAnswers(nodes);
-    return contents.every((c) => byContent.has(c)) || undefined;
-  }, timeoutMs, 100);
+  return waitFor(
+    `${contents.length} answers`,
+    () => {
+      const { byContent } = replicaAnswers(nodes);
+      return contents.every((c) => byContent.has(c)) || undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 let http: Server | undefined;
 
-test('workers across nodes: a timer fires to the worker that set it, an HTTP answer comes back to the caller, a publication goes to one worker', { timeout: 240_000 }, async (t) => {
-  http = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(`ok ${req.url}`); });
+test('workers across nodes: a timer fires to the worker that set it, an HTTP answer comes back to the caller, a publication goes to one worker', {
+  timeout: 240_000,
+}, async (t) => {
+  http = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`ok ${req.url}`);
+  });
   await new Promise<void>((resolve) => http!.listen(0, '127.0.0.1', resolve));
-  t.after(() => { http?.close(); });
+  t.after(() => {
+    http?.close();
+  });
   const port = (http.address() as AddressInfo).port;
   const agent = Array.from({ length: 200 }, (_, i) => `wk${i}`).find((a) => new Set(unitNodes(a)).size === 3)!;
   await fixture.start(NODE_IDS, { name: uniqueCluster('xworkers'), replicasAcrossNodes: true });
   const clients: CaxtonClient[] = [];
   for (const n of nodes) clients.push(await n.client());
-  await clients[0]!.deploy({ name: agent, http: { timeoutMs: 20_000, allow: [{ host: 'localhost', ports: [port], allowPrivate: true }] } }, WORKER());
+  await clients[0]!.deploy(
+    { name: agent, http: { timeoutMs: 20_000, allow: [{ host: 'localhost', ports: [port], allowPrivate: true }] } },
+    WORKER(),
+  );
   await waitFor(`${agent} to run on a node`, async () => (await placement(clients[0]!)).get(agent), 60_000);
   await clients[1]!.scale(agent, 3);
-  for (const c of clients) await waitFor('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, 15_000);
+  for (const c of clients)
+    await waitFor('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, 15_000);
   await groupSettled(nodes);
   t.diagnostic(`${agent}'s workers are placed on ${unitNodes(agent).join(', ')}`);
-  const send = (i: number, content: string, conversationId?: string): Promise<unknown> => clients[i % clients.length]!.send({
-    structured: { performative: 'request', receivers: [{ name: agent }], content, ...(conversationId !== undefined ? { conversationId } : {}) },
-  });
+  const send = (i: number, content: string, conversationId?: string): Promise<unknown> =>
+    clients[i % clients.length]!.send({
+      structured: {
+        performative: 'request',
+        receivers: [{ name: agent }],
+        content,
+        ...(conversationId !== undefined ? { conversationId } : {}),
+      },
+    });
 
   // Timers: conversations covering every worker (by the jump hash every node computes).
   const timerConversations = Array.from({ length: 12 }, (_, i) => `t-${i}`);
@@ -93,14 +115,19 @@ test('workers across nodes: a timer fires to the worker that set it, an HTTP ans
     const set = timers.get(`set ${c}`)!;
     const fired = timers.get(`timer ${c}`)!;
     assert.equal(set.replica, replicaFor({ conversationId: c, messageId: '' }, 3), `${c} set on the worker its conversation hashes to`);
-    assert.deepEqual([fired.replica, fired.node], [set.replica, set.node], `${c}: the timer fired to worker ${set.replica} on ${set.node}, which set it`);
+    assert.deepEqual(
+      [fired.replica, fired.node],
+      [set.replica, set.node],
+      `${c}: the timer fired to worker ${set.replica} on ${set.node}, which set it`,
+    );
   }
 
   // HTTP: calls without a conversation, spread by message id; each answer back to its caller.
   const calls = Array.from({ length: 12 }, (_, i) => `/call-${i}`);
   await Promise.all(calls.map((path, i) => send(i, `http http://localhost:${port}${path}`)));
   // Two calls by one worker give one content ("http from=<k> 200"): counted by answer messages.
-  const httpAnswers = (): number => [...replicaAnswers(nodes).byContent].reduce((n, [c, list]) => n + (c.startsWith('http from=') ? list.length : 0), 0);
+  const httpAnswers = (): number =>
+    [...replicaAnswers(nodes).byContent].reduce((n, [c, list]) => n + (c.startsWith('http from=') ? list.length : 0), 0);
   await waitFor(`${calls.length} http answers`, () => httpAnswers() >= calls.length || undefined, 60_000, 100);
   const byCaller = new Map<number, number>();
   for (const [content, list] of replicaAnswers(nodes).byContent) {
@@ -112,8 +139,15 @@ test('workers across nodes: a timer fires to the worker that set it, an HTTP ans
       byCaller.set(a.replica, (byCaller.get(a.replica) ?? 0) + 1);
     }
   }
-  assert.equal([...byCaller.values()].reduce((a, b) => a + b, 0), calls.length, `one answer per call: ${JSON.stringify([...byCaller])}`);
-  assert.ok([...byCaller.keys()].some((k) => k >= 2), `workers 2 and 3 made calls too: ${JSON.stringify([...byCaller])}`);
+  assert.equal(
+    [...byCaller.values()].reduce((a, b) => a + b, 0),
+    calls.length,
+    `one answer per call: ${JSON.stringify([...byCaller])}`,
+  );
+  assert.ok(
+    [...byCaller.keys()].some((k) => k >= 2),
+    `workers 2 and 3 made calls too: ${JSON.stringify([...byCaller])}`,
+  );
   t.diagnostic(`http calls answered per worker: ${JSON.stringify([...byCaller])}`);
 
   // Topics: worker 2 subscribes; the subscription is the deployment's, each publication goes to one worker.
@@ -123,19 +157,37 @@ test('workers across nodes: a timer fires to the worker that set it, an HTTP ans
   assert.equal(once(['subscribed cluster.work']).get('subscribed cluster.work')!.replica, 2);
   // The reply is sent before the subscription is in the registry, and each node reads a topic's
   // subscribers from its own watched copy: publish only once every node lists it.
-  await waitFor('every node to list the subscription', async () => {
-    for (const c of clients) {
-      if (!(await c.listSubscriptions('cluster.work')).some((s) => s.agent === agent || s.agent.startsWith(`${agent}@`))) return undefined;
-    }
-    return true;
-  }, 30_000, 100);
+  await waitFor(
+    'every node to list the subscription',
+    async () => {
+      for (const c of clients) {
+        if (!(await c.listSubscriptions('cluster.work')).some((s) => s.agent === agent || s.agent.startsWith(`${agent}@`)))
+          return undefined;
+      }
+      return true;
+    },
+    30_000,
+    100,
+  );
   const publications = Array.from({ length: 12 }, (_, i) => `p-${i}`);
-  await Promise.all(publications.map((c, i) => clients[i % clients.length]!.send({
-    structured: { performative: 'inform', receivers: [{ name: 'topic:cluster.work' }], content: `pub ${c}`, conversationId: c },
-  })));
-  await answered(publications.map((c) => `pub ${c}`), 60_000);
+  await Promise.all(
+    publications.map((c, i) =>
+      clients[i % clients.length]!.send({
+        structured: { performative: 'inform', receivers: [{ name: 'topic:cluster.work' }], content: `pub ${c}`, conversationId: c },
+      }),
+    ),
+  );
+  await answered(
+    publications.map((c) => `pub ${c}`),
+    60_000,
+  );
   const pubs = once(publications.map((c) => `pub ${c}`));
-  for (const c of publications) assert.equal(pubs.get(`pub ${c}`)!.replica, replicaFor({ conversationId: c, messageId: '' }, 3), `pub ${c}: handled by the one worker its conversation hashes to`);
+  for (const c of publications)
+    assert.equal(
+      pubs.get(`pub ${c}`)!.replica,
+      replicaFor({ conversationId: c, messageId: '' }, 3),
+      `pub ${c}: handled by the one worker its conversation hashes to`,
+    );
   assert.ok(new Set([...pubs.values()].map((a) => a.replica)).size > 1, 'publications went to more than one worker');
 
   // State: refused when scaled, not when a unit first writes.

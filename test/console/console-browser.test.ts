@@ -16,7 +16,10 @@ import { CONTRACTORS, startConsoleNode, type ConsoleNode } from './support/conso
 
 // The few DOM calls the page functions below make, typed here: they run in the browser, and the
 // test project's lib has no DOM (adding it would clash with Node's fetch types elsewhere).
-interface PageElement { getAttribute(name: string): string | null; textContent: string | null }
+interface PageElement {
+  getAttribute(name: string): string | null;
+  textContent: string | null;
+}
 declare const document: { querySelectorAll(selector: string): ArrayLike<PageElement>; querySelector(selector: string): PageElement | null };
 declare const location: { hash: string };
 
@@ -48,10 +51,16 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
 
   /** Names in the agents table, once every one of `expected` is there. */
   async function tableNames(page: Page, expected: readonly string[]): Promise<string[]> {
-    await page.waitForFunction((want: string[]) => {
-      const names = Array.from(document.querySelectorAll('[data-testid="agents-table"] tbody tr[data-agent]')).map((r) => (r.getAttribute('data-agent') ?? '').split('@')[0]);
-      return want.every((w) => names.includes(w));
-    }, { timeout: 20_000 }, [...expected]);
+    await page.waitForFunction(
+      (want: string[]) => {
+        const names = Array.from(document.querySelectorAll('[data-testid="agents-table"] tbody tr[data-agent]')).map(
+          (r) => (r.getAttribute('data-agent') ?? '').split('@')[0],
+        );
+        return want.every((w) => names.includes(w));
+      },
+      { timeout: 20_000 },
+      [...expected],
+    );
     return page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]', (rows) => rows.map((r) => r.getAttribute('data-agent') ?? ''));
   }
 
@@ -72,18 +81,24 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     await screenshot(page, '01-login');
   });
 
-  it('logs in with the admin token and shows the main job\'s agents in the table, sortable and filterable', async () => {
+  it("logs in with the admin token and shows the main job's agents in the table, sortable and filterable", async () => {
     const { page, problems } = await logIn(node.adminToken);
     assert.equal(await page.$eval('[data-testid="role"]', (e) => e.textContent), 'admin');
     const names = await tableNames(page, AGENTS);
     assert.deepEqual(names.map(local).sort(), [...AGENTS].sort(), problems());
     // Each row shows the source language its deployment stated (from the example's build.json).
-    const languages = await page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]',
-      (rows) => rows.map((r) => [(r.getAttribute('data-agent') ?? '').split('@')[0], r.querySelector('td.col-language')?.textContent ?? '']));
-    assert.deepEqual(Object.fromEntries(languages), Object.fromEntries(AGENTS.map((a) => [a, a === 'broker' ? 'javascript' : 'assemblyscript'])));
+    const languages = await page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]', (rows) =>
+      rows.map((r) => [(r.getAttribute('data-agent') ?? '').split('@')[0], r.querySelector('td.col-language')?.textContent ?? '']),
+    );
+    assert.deepEqual(
+      Object.fromEntries(languages),
+      Object.fromEntries(AGENTS.map((a) => [a, a === 'broker' ? 'javascript' : 'assemblyscript'])),
+    );
     // The table starts sorted by name, ascending: one click on the header reverses it.
     await page.click('th button[aria-label="Sort by Name"]');
-    const sorted = await page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]', (rows) => rows.map((r) => r.getAttribute('data-agent') ?? ''));
+    const sorted = await page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]', (rows) =>
+      rows.map((r) => r.getAttribute('data-agent') ?? ''),
+    );
     assert.deepEqual(sorted.map(local), [...AGENTS].sort().reverse());
     // Rows are reachable from the keyboard: Enter on a focused row opens the agent.
     await page.$eval('tr[data-agent^="courier-b"]', (e) => (e as unknown as { focus(): void }).focus());
@@ -99,7 +114,9 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     await page.waitForSelector('[data-testid="deploy-form"]');
     // Deploy a sixth courier by uploading its component through the form.
     const file = await page.$('#deploy-file');
-    await (file as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(builtExample('contract-net/as-contractor', 'cnet-contractor.wasm'));
+    await (file as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(
+      builtExample('contract-net/as-contractor', 'cnet-contractor.wasm'),
+    );
     await page.type('#deploy-name', 'courier-f');
     await page.type('#deploy-language', 'assemblyscript');
     await page.click('[data-testid="deploy-form"] button[type="submit"]');
@@ -118,22 +135,37 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'live', { timeout: 15_000 });
     await node.ask(1);
     const arrowsNow = async (): Promise<{ p: string; c: string; label: string }[]> =>
-      page.$$eval('g.arrow', (gs) => gs.map((g) => ({ p: g.getAttribute('data-performative') ?? '', c: g.getAttribute('data-conversation') ?? '', label: g.getAttribute('aria-label') ?? '' })));
+      page.$$eval('g.arrow', (gs) =>
+        gs.map((g) => ({
+          p: g.getAttribute('data-performative') ?? '',
+          c: g.getAttribute('data-conversation') ?? '',
+          label: g.getAttribute('aria-label') ?? '',
+        })),
+      );
     // The operator's request is conversation parcel-1; the broker runs its contract net as a
     // conversation of its own (the cfp's), and answers the operator when that net is done.
-    const net = await until(async () => {
-      const all = await arrowsNow();
-      const conversation = all.find((x) => x.p === 'cfp')?.c;
-      const done = all.some((x) => x.p === 'inform' && / to operator$/.test(x.label));
-      return conversation && done ? { conversation, seen: all.filter((x) => x.c === conversation).map((x) => x.p) } : undefined;
-    }, `the contract net in the sniffer\n${problems()}`, 30_000);
+    const net = await until(
+      async () => {
+        const all = await arrowsNow();
+        const conversation = all.find((x) => x.p === 'cfp')?.c;
+        const done = all.some((x) => x.p === 'inform' && / to operator$/.test(x.label));
+        return conversation && done ? { conversation, seen: all.filter((x) => x.c === conversation).map((x) => x.p) } : undefined;
+      },
+      `the contract net in the sniffer\n${problems()}`,
+      30_000,
+    );
     const { conversation, seen } = net;
     const first = (p: string): number => seen.indexOf(p);
     const last = (p: string): number => seen.lastIndexOf(p);
-    for (const p of ['cfp', 'propose', 'refuse', 'accept-proposal', 'reject-proposal', 'inform']) assert.ok(first(p) >= 0, `${p} in ${seen.join(' ')}`);
+    for (const p of ['cfp', 'propose', 'refuse', 'accept-proposal', 'reject-proposal', 'inform'])
+      assert.ok(first(p) >= 0, `${p} in ${seen.join(' ')}`);
     assert.equal(first('cfp'), 0, `the cfp comes first: ${seen.join(' ')}`);
-    assert.ok(last('propose') < first('accept-proposal') && last('propose') < first('reject-proposal') && first('refuse') < first('accept-proposal'),
-      `every answer before the award: ${seen.join(' ')}`);
+    assert.ok(
+      last('propose') < first('accept-proposal') &&
+        last('propose') < first('reject-proposal') &&
+        first('refuse') < first('accept-proposal'),
+      `every answer before the award: ${seen.join(' ')}`,
+    );
     assert.equal(last('inform'), seen.length - 1, `the winner's inform ends it: ${seen.join(' ')}`);
     assert.ok(first('accept-proposal') < last('inform') && last('reject-proposal') < last('inform'), `inform last: ${seen.join(' ')}`);
     assert.equal(seen.filter((p) => p === 'propose').length, 4, 'four couriers propose, courier-d refuses');
@@ -143,16 +175,30 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     // Pause: a second net runs, its messages wait (counted) and nothing new is drawn until resumed.
     await page.click('[data-testid="pause"]');
     await node.ask(2);
-    await page.waitForFunction(() => /Resume \(\d+ waiting\)/.test(document.querySelector('[data-testid="pause"]')?.textContent ?? ''), { timeout: 20_000 });
-    assert.equal((await arrowsNow()).some((x) => x.p === 'cfp' && x.c !== conversation), false, 'nothing new drawn while paused');
+    await page.waitForFunction(() => /Resume \(\d+ waiting\)/.test(document.querySelector('[data-testid="pause"]')?.textContent ?? ''), {
+      timeout: 20_000,
+    });
+    assert.equal(
+      (await arrowsNow()).some((x) => x.p === 'cfp' && x.c !== conversation),
+      false,
+      'nothing new drawn while paused',
+    );
     await page.click('[data-testid="pause"]');
     // Filter to one conversation: only the chosen one stays drawn.
-    await until(async () => ((await arrowsNow()).some((x) => x.p === 'cfp' && x.c !== conversation) ? true : undefined), `the second contract net\n${problems()}`, 30_000);
+    await until(
+      async () => ((await arrowsNow()).some((x) => x.p === 'cfp' && x.c !== conversation) ? true : undefined),
+      `the second contract net\n${problems()}`,
+      30_000,
+    );
     await page.select('[data-testid="filter-conversation"]', conversation);
-    await until(async () => {
-      const ps = await arrowsNow();
-      return ps.length > 0 && ps.every((x) => x.c === conversation) && ps.some((x) => x.p === 'inform') ? ps : undefined;
-    }, `only ${conversation} after filtering\n${problems()}`, 20_000);
+    await until(
+      async () => {
+        const ps = await arrowsNow();
+        return ps.length > 0 && ps.every((x) => x.c === conversation) && ps.some((x) => x.p === 'inform') ? ps : undefined;
+      },
+      `only ${conversation} after filtering\n${problems()}`,
+      20_000,
+    );
     const bands = await page.$$eval('g.band', (gs) => gs.map((g) => g.textContent ?? ''));
     assert.equal(bands.length, 1, `one conversation band: ${bands.join(' | ')}`);
     assert.match(bands[0]!, new RegExp(`conversation ${conversation}`));
@@ -175,7 +221,10 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     // (page.focus() takes HTML elements only; an SVG <g tabindex="0"> is focusable all the same.)
     await page.$eval('g.arrow[data-performative="accept-proposal"]', (e) => (e as unknown as { focus(): void }).focus());
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => /^\(accept-proposal\b/.test(document.querySelector('[data-testid="message-fipa"]')?.textContent ?? ''), { timeout: 5_000 });
+    await page.waitForFunction(
+      () => /^\(accept-proposal\b/.test(document.querySelector('[data-testid="message-fipa"]')?.textContent ?? ''),
+      { timeout: 5_000 },
+    );
 
     // Export as JSON lines: the download is the conversation's messages.
     const downloads = path.join(ROOT, 'test-artifacts', 'console', 'downloads');
@@ -183,22 +232,38 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     mkdirSync(downloads, { recursive: true });
     const cdp = await chrome.browser.target().createCDPSession();
     const browserContextId = page.browserContext().id;
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads, eventsEnabled: true, ...(browserContextId ? { browserContextId } : {}) });
+    await cdp.send('Browser.setDownloadBehavior', {
+      behavior: 'allow',
+      downloadPath: downloads,
+      eventsEnabled: true,
+      ...(browserContextId ? { browserContextId } : {}),
+    });
     const jsonl = await downloadOf(cdp, downloads, () => page.click('[data-testid="export-jsonl"]'));
     assert.equal(jsonl.name, `${conversation}.jsonl`);
-    const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l) as { conversationId: string; performative: string });
+    const lines = jsonl.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { conversationId: string; performative: string });
     assert.ok(lines.length >= 7 && lines.every((l) => l.conversationId === conversation), `${lines.length} lines of ${conversation}`);
     const svg = await downloadOf(cdp, downloads, () => page.click('[data-testid="export-svg"]'));
     assert.equal(svg.name, `${conversation}.svg`);
     assert.match(svg.text, /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*accept-proposal/);
 
     // Narrow further to one agent: courier-d's part of that net is the cfp it got and its refusal.
-    await page.select('[data-testid="filter-agent"]', (await page.$$eval('[data-testid="filter-agent"] option', (os) => os.map((o) => (o as unknown as { value: string }).value)))
-      .find((v) => local(v) === 'courier-d')!);
-    const courierD = await until(async () => {
-      const ps = await arrowsNow();
-      return ps.length === 2 ? ps.map((x) => x.p) : undefined;
-    }, `courier-d's messages only\n${problems()}`, 20_000);
+    await page.select(
+      '[data-testid="filter-agent"]',
+      (await page.$$eval('[data-testid="filter-agent"] option', (os) => os.map((o) => (o as unknown as { value: string }).value))).find(
+        (v) => local(v) === 'courier-d',
+      )!,
+    );
+    const courierD = await until(
+      async () => {
+        const ps = await arrowsNow();
+        return ps.length === 2 ? ps.map((x) => x.p) : undefined;
+      },
+      `courier-d's messages only\n${problems()}`,
+      20_000,
+    );
     assert.deepEqual(courierD, ['cfp', 'refuse']);
     await page.close();
   });
@@ -210,22 +275,37 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     const before = await page.$eval('[data-testid="agent-state"]', (e) => e.textContent ?? '');
     assert.match(before, /running/i);
     await page.click('[data-testid="stop"]');
-    await page.waitForFunction(() => /stopped/i.test(document.querySelector('[data-testid="agent-state"]')?.textContent ?? ''), { timeout: 20_000 })
-      .catch((e: unknown) => { throw new Error(`${(e as Error).message}\n${problems()}`); });
+    await page
+      .waitForFunction(() => /stopped/i.test(document.querySelector('[data-testid="agent-state"]')?.textContent ?? ''), { timeout: 20_000 })
+      .catch((e: unknown) => {
+        throw new Error(`${(e as Error).message}\n${problems()}`);
+      });
     await screenshot(page, '06-agent-stopped');
     // A stopped agent leaves the node: the node no longer lists it, nor does the live table.
     const agents = await node.client.listAgents();
-    assert.equal(agents.find((a) => local(a.name) === 'courier-e' && a.state === 'running'), undefined, 'the node stopped it');
+    assert.equal(
+      agents.find((a) => local(a.name) === 'courier-e' && a.state === 'running'),
+      undefined,
+      'the node stopped it',
+    );
     await page.goto(`${node.url}#/agents`);
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="agents-table"] tbody tr[data-agent]'))
-      .every((r) => !/^courier-e(@|$)/.test(r.getAttribute('data-agent') ?? '')), { timeout: 10_000 });
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('[data-testid="agents-table"] tbody tr[data-agent]')).every(
+          (r) => !/^courier-e(@|$)/.test(r.getAttribute('data-agent') ?? ''),
+        ),
+      { timeout: 10_000 },
+    );
     await page.close();
   });
 
   it('the read-only token sees no deploy or stop controls, config is redacted, and the server refuses its POSTs', async () => {
     const { page } = await logIn(node.readToken);
     assert.equal(await page.$eval('[data-testid="role"]', (e) => e.textContent), 'read');
-    await tableNames(page, AGENTS.filter((a) => a !== 'courier-e')); // stopped by the test before
+    await tableNames(
+      page,
+      AGENTS.filter((a) => a !== 'courier-e'),
+    ); // stopped by the test before
     assert.equal(await page.$('[data-testid="deploy-form"]'), null, 'no deploy form');
     await page.goto(`${node.url}#/agents/broker`);
     await page.waitForSelector('[data-testid="agent-state"]');
@@ -237,7 +317,9 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     assert.match(config, /api-key/);
     assert.match(config, /••••/);
     const statuses = await page.evaluate(async (token: string) => {
-      const post = async (url: string): Promise<number> => (await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: new Uint8Array([0, 97, 115, 109]) })).status;
+      const post = async (url: string): Promise<number> =>
+        (await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: new Uint8Array([0, 97, 115, 109]) }))
+          .status;
       return [await post('/api/agents/courier-a/stop'), await post('/api/agents?name=intruder'), await post('/api/agents/broker/upgrade')];
     }, node.readToken);
     assert.deepEqual(statuses, [403, 403, 403]);

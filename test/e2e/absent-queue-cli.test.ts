@@ -11,7 +11,14 @@ import { builtExample } from './support/paths.js';
 import { stopStragglers } from './support/processes.js';
 import { startServe, type Serve } from './support/serve.js';
 
-interface Agent { name: string; state: string; mailboxDepth: number; messagesHandled: number; limits: Record<string, number>; absentQueue?: { queued: number; limit: number; ttlMs: number } }
+interface Agent {
+  name: string;
+  state: string;
+  mailboxDepth: number;
+  messagesHandled: number;
+  limits: Record<string, number>;
+  absentQueue?: { queued: number; limit: number; ttlMs: number };
+}
 
 describe('absent queues, against a real caxton serve', () => {
   let serve: Serve;
@@ -31,7 +38,7 @@ describe('absent queues, against a real caxton serve', () => {
     return JSON.parse(r.stdout) as Agent;
   }
 
-  it('keeps a stopped agent\'s queue, refuses past it, and delivers it on redeploy', async () => {
+  it("keeps a stopped agent's queue, refuses past it, and delivers it on redeploy", async () => {
     const deployed = await caxton(['deploy', wasm, '--name', 'echo', ...serve.conn]);
     assert.equal(deployed.code, 0, show(deployed));
     const fresh = await agent('echo');

@@ -16,7 +16,11 @@ import { stopStragglers } from './support/processes.js';
 import { startServe, type Serve } from './support/serve.js';
 
 function records(stdout: string): AuditRecord[] {
-  return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditRecord);
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditRecord);
 }
 
 /** Four records: Freeze and Thaw, each an intent and an outcome. */
@@ -76,7 +80,11 @@ describe('the anchored audit trail, against a real caxton serve', () => {
     const refused = await caxton(['serve', '--json', '--data-dir', serve.dataDir, '--api-port', '0']);
     assert.equal(refused.code, 1, show(refused));
     const said = refused.stderr;
-    assert.match(said, /ends at record 1, but its anchor \(signed \S+ by node \S+\) covers records up to 3: 2 records were cut off its end/, show(refused));
+    assert.match(
+      said,
+      /ends at record 1, but its anchor \(signed \S+ by node \S+\) covers records up to 3: 2 records were cut off its end/,
+      show(refused),
+    );
     assert.match(said, /--accept-audit-truncation/, show(refused));
     assert.equal((await readFile(trailFile(serve.dataDir), 'utf8')).split('\n').filter(Boolean).length, 2, 'nothing was appended');
 
@@ -90,7 +98,12 @@ describe('the anchored audit trail, against a real caxton serve', () => {
     assert.equal(acceptance.method, 'AcceptAuditTruncation');
     assert.ok(acceptance.kind === undefined && acceptance.result.code === 'OK');
     assert.deepEqual(
-      acceptance.kind === undefined && [acceptance.args.fields.problem, acceptance.args.fields.anchoredIndex, acceptance.args.fields.trailEnd, acceptance.args.fields.trailEndHash],
+      acceptance.kind === undefined && [
+        acceptance.args.fields.problem,
+        acceptance.args.fields.anchoredIndex,
+        acceptance.args.fields.trailEnd,
+        acceptance.args.fields.trailEndHash,
+      ],
       ['audit.truncated', '3', '1', trail[1]!.hash],
     );
     const after = await caxton(['audit', 'verify', ...accepted.conn]);
@@ -127,7 +140,10 @@ describe('the anchored audit trail, against a real caxton serve', () => {
     assert.match(bad.stdout, /hint: the stored bytes were edited/);
     const json = await caxton(['audit', 'verify', '--json', ...again.conn]);
     const verdict = JSON.parse(json.stdout) as { ok: boolean; verified: number; fault: { position: number; reason: string } };
-    assert.deepEqual([json.code, verdict.ok, verdict.verified, verdict.fault.position, verdict.fault.reason], [1, false, 1, 1, 'not-canonical']);
+    assert.deepEqual(
+      [json.code, verdict.ok, verdict.verified, verdict.fault.position, verdict.fault.reason],
+      [1, false, 1, 1, 'not-canonical'],
+    );
     await again.stop();
   });
 });

@@ -47,9 +47,12 @@ describe('console changes in the audit trail, against a real caxton serve --http
     const admin = serve.token();
     const reader = (await readFile(path.join(serve.dataDir, 'auth-token.read'), 'utf8')).trim();
     const wasm = await readFile(builtExample('as-echo', 'as-echo.wasm'));
-    const post = (route: string, token: string, body?: Buffer): Promise<Response> => fetch(new URL(route, base), {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/wasm' } : {}) }, ...(body ? { body } : {}),
-    });
+    const post = (route: string, token: string, body?: Buffer): Promise<Response> =>
+      fetch(new URL(route, base), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/wasm' } : {}) },
+        ...(body ? { body } : {}),
+      });
 
     const deployed = await post('/api/agents?name=echo&language=assemblyscript', admin, wasm);
     assert.equal(deployed.status, 200, await deployed.text());
@@ -64,27 +67,45 @@ describe('console changes in the audit trail, against a real caxton serve --http
 
     const listed = await caxton(['audit', '--json', ...serve.conn]);
     assert.equal(listed.code, 0, show(listed));
-    const trail = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
-    assert.deepEqual(trail.map((r) => `${r.index} ${r.kind ?? 'call'} ${r.method} ${r.role} ${r.kind === 'intent' ? r.args.fields.agent : `${r.result.code} ${r.result.error}`}`), [
-      '0 intent DeployAgent admin echo',
-      '1 outcome DeployAgent admin OK ',
-      '2 intent UpgradeAgent admin echo',
-      '3 outcome UpgradeAgent admin OK ',
-      '4 call StopAgent read PERMISSION_DENIED api.permission-denied',
-      '5 intent StopAgent admin echo',
-      '6 outcome StopAgent admin OK ',
-      '7 intent StopAgent admin echo',
-      '8 outcome StopAgent admin NOT_FOUND agent.not-found',
-    ]);
-    assert.deepEqual(trail.map((r) => r.token), trail.map((r) => fingerprint(r.role === 'read' ? reader : admin)));
-    assert.ok(trail.every((r) => /^console 127\.0\.0\.1:\d+$/.test(r.peer) && r.node === serve.nodeId), trail.map((r) => r.peer).join(', '));
+    const trail = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditRecord);
+    assert.deepEqual(
+      trail.map(
+        (r) =>
+          `${r.index} ${r.kind ?? 'call'} ${r.method} ${r.role} ${r.kind === 'intent' ? r.args.fields.agent : `${r.result.code} ${r.result.error}`}`,
+      ),
+      [
+        '0 intent DeployAgent admin echo',
+        '1 outcome DeployAgent admin OK ',
+        '2 intent UpgradeAgent admin echo',
+        '3 outcome UpgradeAgent admin OK ',
+        '4 call StopAgent read PERMISSION_DENIED api.permission-denied',
+        '5 intent StopAgent admin echo',
+        '6 outcome StopAgent admin OK ',
+        '7 intent StopAgent admin echo',
+        '8 outcome StopAgent admin NOT_FOUND agent.not-found',
+      ],
+    );
+    assert.deepEqual(
+      trail.map((r) => r.token),
+      trail.map((r) => fingerprint(r.role === 'read' ? reader : admin)),
+    );
+    assert.ok(
+      trail.every((r) => /^console 127\.0\.0\.1:\d+$/.test(r.peer) && r.node === serve.nodeId),
+      trail.map((r) => r.peer).join(', '),
+    );
     const [deployIntent] = trail;
     assert.ok(deployIntent?.kind === 'intent');
     assert.equal(deployIntent.args.fields.artifact, createHash('sha256').update(wasm).digest('hex'));
 
     const human = await caxton(['audit', ...serve.conn]);
     assert.equal(human.code, 0, show(human));
-    assert.match(human.stdout, /^#0 {2}\S+Z {2}\S+ {2}DeployAgent {2}admin [0-9a-f]{8} {2}console 127\.0\.0\.1:\d+ {2}agent=echo artifact=[0-9a-f]{64} {2}OK \(#1\)$/m);
+    assert.match(
+      human.stdout,
+      /^#0 {2}\S+Z {2}\S+ {2}DeployAgent {2}admin [0-9a-f]{8} {2}console 127\.0\.0\.1:\d+ {2}agent=echo artifact=[0-9a-f]{64} {2}OK \(#1\)$/m,
+    );
     assert.match(human.stdout, /^#7 .* StopAgent .* NOT_FOUND agent\.not-found \(#8\)$/m);
     const verify = await caxton(['audit', 'verify', ...serve.conn]);
     assert.equal(verify.code, 0, show(verify));

@@ -21,10 +21,12 @@ async function changes(serve: Serve, pairs: number): Promise<void> {
   const client = await serve.client();
   try {
     for (let i = 0; i < pairs; i += 25) {
-      const burst = Array.from({ length: Math.min(25, pairs - i) }, (_, k) => client.stop(`ghost-${i + k}`).then(
-        () => assert.fail('a ghost agent was stopped'),
-        (err: { grpcCode?: number }) => assert.equal(err.grpcCode, 5), // NOT_FOUND, recorded all the same
-      ));
+      const burst = Array.from({ length: Math.min(25, pairs - i) }, (_, k) =>
+        client.stop(`ghost-${i + k}`).then(
+          () => assert.fail('a ghost agent was stopped'),
+          (err: { grpcCode?: number }) => assert.equal(err.grpcCode, 5), // NOT_FOUND, recorded all the same
+        ),
+      );
       await Promise.all(burst);
     }
   } finally {
@@ -61,14 +63,26 @@ describe('the audit trail in segments, against a real caxton serve', () => {
     assert.match(good.stdout, /intact: 700 records, head #699 /);
     const exported = await caxton(['audit', 'export', ...serve.conn]);
     assert.equal(exported.code, 0, show(exported));
-    const lines = exported.stdout.trim().split('\n').slice(1).map((l) => (JSON.parse(l) as { position: number }).position);
-    assert.deepEqual(lines, Array.from({ length: 700 }, (_, i) => i));
+    const lines = exported.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => (JSON.parse(l) as { position: number }).position);
+    assert.deepEqual(
+      lines,
+      Array.from({ length: 700 }, (_, i) => i),
+    );
 
     await rm(path.join(serve.dataDir, 'audit', files[2]!));
     const cut = await caxton(['audit', 'verify', ...serve.conn]);
     assert.equal(cut.code, EXIT_SEGMENT_MISSING, show(cut));
     const first = firstOf(files[2]!);
-    assert.match(cut.stdout, new RegExp(`BROKEN at record \\d+: records missing — records ${first}\\.\\.\\d+ are missing from storage, between records that are there`));
+    assert.match(
+      cut.stdout,
+      new RegExp(
+        `BROKEN at record \\d+: records missing — records ${first}\\.\\.\\d+ are missing from storage, between records that are there`,
+      ),
+    );
     assert.match(cut.stdout, /hint: records the node did not delete by retention are gone/);
   });
 
@@ -82,13 +96,23 @@ describe('the audit trail in segments, against a real caxton serve', () => {
     const from = firstOf(files[0]!);
     const pruned = await caxton(['audit', 'verify', ...serve.conn]);
     assert.equal(pruned.code, 0, show(pruned));
-    assert.match(pruned.stdout, new RegExp(`intact: ${900 - from} records from #${from} \\(records before it deleted by retention, as the signed anchor says\\), head #899 `));
+    assert.match(
+      pruned.stdout,
+      new RegExp(
+        `intact: ${900 - from} records from #${from} \\(records before it deleted by retention, as the signed anchor says\\), head #899 `,
+      ),
+    );
 
     // An attacker deleting the oldest kept segment: not what the signed anchor says was pruned.
     await rm(path.join(serve.dataDir, 'audit', files[0]!));
     const cut = await caxton(['audit', 'verify', ...serve.conn]);
     assert.equal(cut.code, EXIT_SEGMENT_MISSING, show(cut));
-    assert.match(cut.stdout, new RegExp(`records missing — records ${from}\\.\\.\\d+ are missing from storage: the signed anchor says retention kept the trail from record ${from}, so the oldest kept segment was deleted outside retention`));
+    assert.match(
+      cut.stdout,
+      new RegExp(
+        `records missing — records ${from}\\.\\.\\d+ are missing from storage: the signed anchor says retention kept the trail from record ${from}, so the oldest kept segment was deleted outside retention`,
+      ),
+    );
     const json = await caxton(['audit', 'verify', '--json', ...serve.conn]);
     assert.equal(json.code, EXIT_SEGMENT_MISSING, show(json));
     assert.equal((JSON.parse(json.stdout) as { fault: { reason: string } }).fault.reason, 'segment-missing');

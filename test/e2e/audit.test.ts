@@ -17,13 +17,17 @@ import { stopStragglers } from './support/processes.js';
 import { startServe, type Serve } from './support/serve.js';
 
 function records(stdout: string): AuditRecord[] {
-  return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditRecord);
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditRecord);
 }
 
 /** `index kind method role code error agent` (an intent has no result, an outcome no arguments). */
 function summary(r: AuditRecord): string {
   const result = r.kind === 'intent' ? ' ' : `${r.result.code} ${r.result.error}`;
-  return `${r.index} ${r.kind ?? 'call'} ${r.method} ${r.role} ${result} ${r.kind === 'outcome' ? `of ${r.intent.index}` : r.args.fields.agent ?? ''}`.trimEnd();
+  return `${r.index} ${r.kind ?? 'call'} ${r.method} ${r.role} ${result} ${r.kind === 'outcome' ? `of ${r.intent.index}` : (r.args.fields.agent ?? '')}`.trimEnd();
 }
 
 function fingerprint(token: string): string {
@@ -73,7 +77,10 @@ describe('caxton audit, against a real caxton serve', () => {
     ]);
     assert.equal(trail[2]!.kind === 'intent' && trail[2]!.args.fields.receivers, 'echo');
     const admin = fingerprint(serve.token());
-    assert.deepEqual(trail.map((r) => r.token), [...Array(6).fill(admin), fingerprint('w'.repeat(43)), ...Array(4).fill(admin)]);
+    assert.deepEqual(
+      trail.map((r) => r.token),
+      [...Array(6).fill(admin), fingerprint('w'.repeat(43)), ...Array(4).fill(admin)],
+    );
     assert.ok(trail.every((r) => r.node === serve.nodeId && /127\.0\.0\.1:\d+$/.test(r.peer)));
 
     // One line per change, with its outcome.
@@ -95,7 +102,10 @@ describe('caxton audit, against a real caxton serve', () => {
     assert.match(bad.stdout, /audit trail BROKEN at record 4: hash mismatch — record 4 was altered/);
     const json = await caxton(['audit', 'verify', '--json', ...serve.conn]);
     const verdict = JSON.parse(json.stdout) as { ok: boolean; verified: number; fault: { position: number; reason: string } };
-    assert.deepEqual([json.code, verdict.ok, verdict.verified, verdict.fault.position, verdict.fault.reason], [1, false, 4, 4, 'hash-mismatch']);
+    assert.deepEqual(
+      [json.code, verdict.ok, verdict.verified, verdict.fault.position, verdict.fault.reason],
+      [1, false, 4, 4, 'hash-mismatch'],
+    );
   });
 
   it('keeps every record acknowledged before a kill -9, and continues the chain after the restart', async () => {
@@ -107,7 +117,9 @@ describe('caxton audit, against a real caxton serve', () => {
     let acknowledged = 0;
     let stop = false;
     let enough!: () => void;
-    const twenty = new Promise<void>((r) => { enough = r; });
+    const twenty = new Promise<void>((r) => {
+      enough = r;
+    });
     const callers = Array.from({ length: 4 }, async (_, w) => {
       for (let i = 0; !stop; i += 1) {
         try {

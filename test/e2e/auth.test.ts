@@ -35,7 +35,10 @@ describe('API authentication through the CLI, against a real caxton serve', () =
     assert.equal((info.mode & 0o777).toString(8), '600');
     assert.equal(info.uid, process.getuid!());
     assert.match(token, /^cxt_[A-Za-z0-9_-]{43}$/, '256 random bits, base64url');
-    assert.match(serve.proc.stderr, new RegExp(`clients authenticate with the token in ${path.join(serve.dataDir, 'auth-token').replace(/[.]/g, '\\.')}`));
+    assert.match(
+      serve.proc.stderr,
+      new RegExp(`clients authenticate with the token in ${path.join(serve.dataDir, 'auth-token').replace(/[.]/g, '\\.')}`),
+    );
   });
 
   it('needs no flag next to the node: ./.caxton/auth-token is found', async () => {
@@ -69,7 +72,10 @@ describe('API authentication through the CLI, against a real caxton serve', () =
     const elsewhere = await tempDir('caxton-e2e-viewer-');
     try {
       const env = { CAXTON_TOKEN: readToken };
-      for (const args of [['agents', '--json'], ['status', '--json']]) {
+      for (const args of [
+        ['agents', '--json'],
+        ['status', '--json'],
+      ]) {
         const r = await caxton([...args, '--addr', serve.address], { cwd: elsewhere, env });
         assert.equal(r.code, 0, `${args.join(' ')}: ${show(r)}`);
       }
@@ -88,7 +94,13 @@ describe('API authentication through the CLI, against a real caxton serve', () =
       const r = await caxton(['agents', '--addr', serve.address], { cwd: empty });
       assert.equal(r.code, 5, show(r));
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, new RegExp(`^caxton: the runtime at ${serve.address} requires a token and none was found \\(looked in ${path.join(empty, '.caxton', 'auth-token').replace(/[.]/g, '\\.')}\\)$`, 'm'));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^caxton: the runtime at ${serve.address} requires a token and none was found \\(looked in ${path.join(empty, '.caxton', 'auth-token').replace(/[.]/g, '\\.')}\\)$`,
+          'm',
+        ),
+      );
       assert.match(r.stderr, /^ {2}hint: pass --token, set CAXTON_TOKEN, or point --data-dir/m);
     } finally {
       await rm(empty, { recursive: true, force: true });
@@ -132,7 +144,10 @@ describe('API authentication through the CLI, against a real caxton serve', () =
     try {
       const r = await caxton(['status', '--addr', serve.address], { cwd: home });
       assert.equal(r.code, 0, show(r));
-      assert.match(r.stderr, /^caxton: warning: auth token file .*auth-token is group-accessible \(mode 0640\); members of its group can use the API$/m);
+      assert.match(
+        r.stderr,
+        /^caxton: warning: auth token file .*auth-token is group-accessible \(mode 0640\); members of its group can use the API$/m,
+      );
     } finally {
       await chmod(file, 0o600);
     }

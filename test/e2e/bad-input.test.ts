@@ -115,10 +115,19 @@ describe('bad input to a real caxton serve', () => {
 
   it('rejects malformed ACL from caxton send --raw (exit 2, saying where)', async () => {
     const cases: [string, RegExp][] = [
-      ['(request :receiver (set (agent-identifier :name echo)) :content "hi"', /^caxton: fipa: malformed ACL string at line 1, column \d+: message is missing its closing '\)'$/m],
-      ['(request :content "to no one")', /^caxton: fipa: invalid ACL message: receivers: a message being sent needs at least one receiver$/m],
+      [
+        '(request :receiver (set (agent-identifier :name echo)) :content "hi"',
+        /^caxton: fipa: malformed ACL string at line 1, column \d+: message is missing its closing '\)'$/m,
+      ],
+      [
+        '(request :content "to no one")',
+        /^caxton: fipa: invalid ACL message: receivers: a message being sent needs at least one receiver$/m,
+      ],
       ['{"performative":"request","receiver":[{"name":"echo"}]', /^caxton: json: malformed ACL JSON at line 1, column \d+: /m],
-      ['{"performative":"shout","receiver":[{"name":"echo"}]}', /^caxton: json: invalid ACL message: performative: "shout" is not a FIPA communicative act$/m],
+      [
+        '{"performative":"shout","receiver":[{"name":"echo"}]}',
+        /^caxton: json: invalid ACL message: performative: "shout" is not a FIPA communicative act$/m,
+      ],
       ['hello', /^caxton: --raw must be an ACL message as JSON \(\{…\}\) or in the FIPA string form/m],
     ];
     for (const [raw, message] of cases) {
@@ -127,27 +136,43 @@ describe('bad input to a real caxton serve', () => {
       assert.match(r.stderr, message, raw);
       assert.equal(r.stdout, '', 'no message id for a message that was not sent');
     }
-    const good = await caxton(['send', '--raw', '(request :receiver (set (agent-identifier :name echo)) :content "well-formed")', ...serve.conn]);
+    const good = await caxton([
+      'send',
+      '--raw',
+      '(request :receiver (set (agent-identifier :name echo)) :content "well-formed")',
+      ...serve.conn,
+    ]);
     assert.equal(good.code, 0, show(good));
     followUps++;
     await stillServing('malformed ACL');
   });
 
-  it('drops the upload of a CLI killed with SIGKILL mid-upload, and frees its slot', { skip: !hasScript() && 'needs util-linux `script` for a terminal' }, async () => {
+  it('drops the upload of a CLI killed with SIGKILL mid-upload, and frees its slot', {
+    skip: !hasScript() && 'needs util-linux `script` for a terminal',
+  }, async () => {
     // Big enough that the upload takes a while, under the limit so the node accepts the header.
     await writeFile(path.join(work, 'big.wasm'), withHeader(COMPONENT_HEADER, 48 * 1024 * 1024, 'zero'));
     const seenAt: number[] = [];
     // One more kill than the node has upload slots: a slot kept by a dead client would make the
     // deploy after the loop fail with RESOURCE_EXHAUSTED.
     for (let i = 0; i <= UPLOAD_SLOTS; i++) {
-      const run = new PtyRun([process.execPath, CAXTON_BIN, 'deploy', 'big.wasm', '--name', `killed-${i}`, ...serve.conn], cleanEnv(), work);
+      const run = new PtyRun(
+        [process.execPath, CAXTON_BIN, 'deploy', 'big.wasm', '--name', `killed-${i}`, ...serve.conn],
+        cleanEnv(),
+        work,
+      );
       const pid = await run.pid();
       let percent = -1;
-      await run.proc.waitFor(() => run.screenLines().some((l) => {
-        const m = /deploying killed-\d+ \[[#-]+\]\s+(\d+)%/.exec(l);
-        if (m && Number(m[1]) >= 5 && Number(m[1]) < 90) percent = Number(m[1]);
-        return percent >= 0;
-      }), 'the progress bar part-way', 60_000);
+      await run.proc.waitFor(
+        () =>
+          run.screenLines().some((l) => {
+            const m = /deploying killed-\d+ \[[#-]+\]\s+(\d+)%/.exec(l);
+            if (m && Number(m[1]) >= 5 && Number(m[1]) < 90) percent = Number(m[1]);
+            return percent >= 0;
+          }),
+        'the progress bar part-way',
+        60_000,
+      );
       process.kill(pid, 'SIGKILL');
       await run.proc.done;
       assert.doesNotMatch(run.proc.stdout, /deployed killed/);
@@ -158,7 +183,11 @@ describe('bad input to a real caxton serve', () => {
     const r = await caxton(['deploy', builtExample('as-echo', 'as-echo.wasm'), '--name', 'after-kills', '--json', ...serve.conn]);
     assert.equal(r.code, 0, `after ${seenAt.length} killed uploads (at ${seenAt.join('%, ')}%): ${show(r)}`);
     const list = await caxton(['agents', '--json', ...serve.conn]);
-    assert.deepEqual((JSON.parse(list.stdout) as { name: string }[]).map((a) => a.name), ['after-kills', 'echo'], 'no killed upload was deployed');
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as { name: string }[]).map((a) => a.name),
+      ['after-kills', 'echo'],
+      'no killed upload was deployed',
+    );
     await stillServing('killed uploads');
   });
 

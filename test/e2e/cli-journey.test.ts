@@ -19,7 +19,9 @@ import { until } from './support/wait.js';
 const COMPONENT_HEADER = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]);
 
 async function sha256(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 interface AgentJson {
@@ -100,7 +102,10 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
 
     const twice = await caxton(['deploy', 'as-echo/build/as-echo.wasm', '--name', 'echo', ...serve.conn], { cwd: work });
     assert.equal(twice.code, 6, show(twice));
-    assert.match(twice.stderr, /^caxton: an agent named echo already exists\n {2}hint: upgrade it with `caxton upgrade`, or stop it first$/m);
+    assert.match(
+      twice.stderr,
+      /^caxton: an agent named echo already exists\n {2}hint: upgrade it with `caxton upgrade`, or stop it first$/m,
+    );
   });
 
   it('shows the replies to caxton send in a background caxton tail', async () => {
@@ -117,17 +122,24 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
     const sent = await caxton(['send', 'echo', 'request', 'hello from a new user', '-c', 'conv-e2e', '--reply-with', 'q1', ...serve.conn]);
     assert.equal(sent.code, 0, show(sent));
     assert.match(sent.stdout, /^\S+\n$/, 'send prints just the message id');
-    await tail.waitFor((t) => t.lines().some((l) => /\binform\s+echo@caxton -> operator@caxton\s+conv=conv-e2e\s+re=q1\s+"hello from a new user"$/.test(l)),
-      'the echo reply on the tail');
-    assert.ok(tail.lines().some((l) => /\brequest\s+operator@caxton -> echo@caxton\s+conv=conv-e2e\s+"hello from a new user"$/.test(l)), tail.proc.stdout);
+    await tail.waitFor(
+      (t) => t.lines().some((l) => /\binform\s+echo@caxton -> operator@caxton\s+conv=conv-e2e\s+re=q1\s+"hello from a new user"$/.test(l)),
+      'the echo reply on the tail',
+    );
+    assert.ok(
+      tail.lines().some((l) => /\brequest\s+operator@caxton -> echo@caxton\s+conv=conv-e2e\s+"hello from a new user"$/.test(l)),
+      tail.proc.stdout,
+    );
 
     const js = await caxton(['send', 'js-echo', 'query-ref', 'hi from the CLI', '--json', ...serve.conn]);
     assert.equal(js.code, 0, show(js));
     const result = JSON.parse(js.stdout) as { messageId: string; accepted: string[]; refused: unknown[] };
     assert.deepEqual(result.accepted, ['js-echo']);
     assert.deepEqual(result.refused, []);
-    await tail.waitFor((t) => t.lines().some((l) => /\binform\s+js-echo@caxton -> operator@caxton\s+"hi from the CLI"$/.test(l)),
-      'the JavaScript echo reply on the tail');
+    await tail.waitFor(
+      (t) => t.lines().some((l) => /\binform\s+js-echo@caxton -> operator@caxton\s+"hi from the CLI"$/.test(l)),
+      'the JavaScript echo reply on the tail',
+    );
   });
 
   it('lists agents and the node with --json, and one agent in detail', async () => {
@@ -139,7 +151,10 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
       const all = JSON.parse(list.stdout) as AgentJson[];
       return all.every((a) => a.mailboxDepth === 0) ? all : undefined;
     }, 'empty mailboxes');
-    assert.deepEqual(agents.map((a) => a.name), ['echo', 'js-echo']);
+    assert.deepEqual(
+      agents.map((a) => a.name),
+      ['echo', 'js-echo'],
+    );
     for (const a of agents) {
       assert.equal(a.state, 'running');
       assert.equal(a.version, 1);
@@ -153,13 +168,19 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
     assert.match(one.stdout, /^handled\s+\d+$/m);
 
     const table = await caxton(['agents', ...serve.conn]);
-    assert.match(table.stdout, /^NAME\s+STATE\s+LANG\s+VERSION\s+ROLLOUT\s+NODE\s+MAILBOX\s+HANDLED\s+RESTARTS\s+MEMORY\s+SIGNER\s+LAST ERROR$/m);
+    assert.match(
+      table.stdout,
+      /^NAME\s+STATE\s+LANG\s+VERSION\s+ROLLOUT\s+NODE\s+MAILBOX\s+HANDLED\s+RESTARTS\s+MEMORY\s+SIGNER\s+LAST ERROR$/m,
+    );
     assert.match(table.stdout, /^js-echo\s+running\s+javascript\s+1\s/m);
 
     const status = await caxton(['status', '--json', ...serve.conn]);
     assert.equal(status.code, 0, show(status));
     const node = JSON.parse(status.stdout) as {
-      nodeId: string; version: string; agentsTotal: number; agentsRunning: number;
+      nodeId: string;
+      version: string;
+      agentsTotal: number;
+      agentsRunning: number;
       nodes: { id: string; address: string; self: boolean; agents: string[] }[];
       storage: { role: string; kind: string; location: string }[];
     };
@@ -169,7 +190,10 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
     const self = node.nodes.find((n) => n.self);
     assert.equal(self?.address, serve.address, 'the address this node really listens on (not :0)');
     assert.deepEqual([...self!.agents].sort(), ['echo', 'js-echo']);
-    assert.deepEqual(node.storage.map((s) => `${s.role}:${s.kind}`), ['bus:embedded', 'registry:embedded', 'artifacts:embedded', 'audit:embedded']);
+    assert.deepEqual(
+      node.storage.map((s) => `${s.role}:${s.kind}`),
+      ['bus:embedded', 'registry:embedded', 'artifacts:embedded', 'audit:embedded'],
+    );
     for (const s of node.storage) assert.ok(s.location.startsWith(serve.dataDir), s.location);
   });
 
@@ -181,7 +205,10 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
     const table = await caxton(['agents', ...serve.conn]);
     assert.match(table.stdout, /^js-echo\s+running \(2 replicas\)\s+javascript\s+1\s/m, show(table));
     const json = await caxton(['agents', '--json', ...serve.conn]);
-    assert.deepEqual((JSON.parse(json.stdout) as (AgentJson & { replicas?: unknown })[]).find((a) => a.name === 'js-echo')?.replicas, { replicas: 2, draining: 0 });
+    assert.deepEqual((JSON.parse(json.stdout) as (AgentJson & { replicas?: unknown })[]).find((a) => a.name === 'js-echo')?.replicas, {
+      replicas: 2,
+      draining: 0,
+    });
     const bad = await caxton(['scale', 'js-echo', '--replicas', '0', ...serve.conn]);
     assert.equal(bad.code, 2, show(bad));
     assert.match(bad.stderr, /--replicas/);
@@ -198,7 +225,10 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
 
     const json = await caxton(['logs', 'js-echo', '--json', '-n', '1', ...serve.conn]);
     assert.equal(json.code, 0, show(json));
-    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { agent: string; level: string; message: string });
+    const lines = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { agent: string; level: string; message: string });
     assert.equal(lines.length, 1);
     assert.match(lines[0]!.agent, /^js-echo/);
   });
@@ -209,7 +239,10 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
     assert.match(stop.stdout, /^stopped echo \(version 1, \d+ messages handled\)$/m);
 
     const list = await caxton(['agents', '--json', ...serve.conn]);
-    assert.deepEqual((JSON.parse(list.stdout) as AgentJson[]).map((a) => a.name), ['js-echo']);
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as AgentJson[]).map((a) => a.name),
+      ['js-echo'],
+    );
 
     const send = await caxton(['send', 'echo', 'request', 'anyone there?', ...serve.conn]);
     assert.equal(send.code, 3, show(send));

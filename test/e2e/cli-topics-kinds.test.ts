@@ -15,8 +15,15 @@ import { until } from './support/wait.js';
 const COURIER = builtExample('contract-net/js-contractor', 'cnet-js-contractor.wasm');
 const COUNTER = builtExample('as-state-counter', 'as-state-counter.wasm');
 
-interface TopicJson { topic: string; agent: string; filter?: { all: { field: string; match: { equals?: string } }[] } }
-interface AgentJson { name: string; kind?: { active: number; passivated: number; activations: number; idleMs: number } }
+interface TopicJson {
+  topic: string;
+  agent: string;
+  filter?: { all: { field: string; match: { equals?: string } }[] };
+}
+interface AgentJson {
+  name: string;
+  kind?: { active: number; passivated: number; activations: number; idleMs: number };
+}
 
 describe('caxton topics, deploy --kind and agents <kind> against a real caxton serve', () => {
   let serve: Serve;
@@ -33,29 +40,41 @@ describe('caxton topics, deploy --kind and agents <kind> against a real caxton s
     const deployed = await caxton(['deploy', COURIER, '--name', 'courier', '--config', 'topic=market.deliveries', ...serve.conn]);
     assert.equal(deployed.code, 0, show(deployed));
     // The courier subscribes in its init, after the deploy returns (its JavaScript component is prepared first: generous on a shared machine).
-    const table = await until(async () => {
-      const r = await caxton(['topics', ...serve.conn]);
-      assert.equal(r.code, 0, show(r));
-      return /market\.deliveries/.test(r.stdout) ? r.stdout : undefined;
-    }, 'the courier\'s subscription in caxton topics', 180_000, 250);
+    const table = await until(
+      async () => {
+        const r = await caxton(['topics', ...serve.conn]);
+        assert.equal(r.code, 0, show(r));
+        return /market\.deliveries/.test(r.stdout) ? r.stdout : undefined;
+      },
+      "the courier's subscription in caxton topics",
+      180_000,
+      250,
+    );
     assert.match(table, /^TOPIC\s+AGENT\s+FILTER\s*$/m);
     assert.match(table, /^market\.deliveries\s+courier\s+performative=cfp\s*$/m);
 
     const json = await caxton(['topics', '--topic', 'market.deliveries', '--json', ...serve.conn]);
     assert.equal(json.code, 0, show(json));
     const subs = JSON.parse(json.stdout) as TopicJson[];
-    assert.deepEqual(subs.map((s) => [s.topic, s.agent, s.filter?.all.map((c) => [c.field, c.match.equals])]), [['market.deliveries', 'courier', [['performative', 'cfp']]]]);
+    assert.deepEqual(
+      subs.map((s) => [s.topic, s.agent, s.filter?.all.map((c) => [c.field, c.match.equals])]),
+      [['market.deliveries', 'courier', [['performative', 'cfp']]]],
+    );
 
     const other = await caxton(['topics', '--topic', 'market.prices', ...serve.conn]);
     assert.equal(other.code, 0, show(other));
     assert.equal(other.stdout, 'no subscriptions\n');
   });
 
-  it('deploys a kind; a message to kind/key activates that key\'s instance, which `caxton agents <kind>` counts', async () => {
+  it("deploys a kind; a message to kind/key activates that key's instance, which `caxton agents <kind>` counts", async () => {
     const deployed = await caxton(['deploy', COUNTER, '--kind', 'counter', '--idle', '10m', ...serve.conn]);
     assert.equal(deployed.code, 0, show(deployed));
 
-    for (const [key, expected] of [['alice', '1'], ['alice', '2'], ['bob', '1']] as const) {
+    for (const [key, expected] of [
+      ['alice', '1'],
+      ['alice', '2'],
+      ['bob', '1'],
+    ] as const) {
       const sent = await caxton(['send', `counter/${key}`, 'request', 'count', '--wait', ...serve.conn]);
       assert.equal(sent.code, 0, show(sent));
       // Each key has its own instance, and so its own durable count.
@@ -85,6 +104,10 @@ describe('caxton topics, deploy --kind and agents <kind> against a real caxton s
     assert.equal(idle.code, 2, show(idle));
     assert.match(idle.stderr, /--idle applies to a kind: give --kind <name> too/);
     const agents = await caxton(['agents', '--json', ...serve.conn]);
-    assert.deepEqual((JSON.parse(agents.stdout) as AgentJson[]).map((a) => a.name).sort(), ['counter', 'courier'], 'neither refused deploy made an agent');
+    assert.deepEqual(
+      (JSON.parse(agents.stdout) as AgentJson[]).map((a) => a.name).sort(),
+      ['counter', 'courier'],
+      'neither refused deploy made an agent',
+    );
   });
 });

@@ -60,7 +60,21 @@ describe('shell completion', { skip: !hasBash && 'bash is not installed' }, () =
     assert.deepEqual(complete('caxton', 'de').sort(), ['deploy', 'dev']);
     assert.deepEqual(complete('caxton', 's').sort(), ['scale', 'sdk', 'send', 'serve', 'sign', 'state', 'status', 'stop', 'suspend']);
     const all = complete('caxton', '');
-    for (const command of ['serve', 'build', 'deploy', 'upgrade', 'dev', 'test', 'agents', 'send', 'tail', 'logs', 'stop', 'status', 'completion']) {
+    for (const command of [
+      'serve',
+      'build',
+      'deploy',
+      'upgrade',
+      'dev',
+      'test',
+      'agents',
+      'send',
+      'tail',
+      'logs',
+      'stop',
+      'status',
+      'completion',
+    ]) {
       assert.ok(all.includes(command), `${command} in ${all.join(' ')}`);
     }
   });

@@ -21,7 +21,10 @@ interface DevEvent {
 }
 
 function events(proc: Proc): DevEvent[] {
-  return proc.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as DevEvent);
+  return proc.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as DevEvent);
 }
 
 /** Waits for the `n`th event named `name` (1-based) and returns it. */
@@ -54,7 +57,10 @@ describe('caxton dev: the edit-run loop', () => {
     const ask = async (): Promise<string> => {
       const r = await caxton(['send', 'counter', 'request', 'tick', '--wait', '--json', '--timeout', '20', ...conn]);
       assert.equal(r.code, 0, show(r));
-      const replies = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { message?: { performative: string; content: string } })
+      const replies = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { message?: { performative: string; content: string } })
         .filter((l) => l.message?.performative === 'inform');
       assert.equal(replies.length, 1, r.stdout);
       return replies[0]!.message!.content;
@@ -62,10 +68,18 @@ describe('caxton dev: the edit-run loop', () => {
 
     assert.equal(await ask(), '1');
     // The loop's own stream shows the conversation and the agent's log, each marked as such.
-    await dev.waitFor((p) => events(p).some((e) => e.event === 'message' && (e.message as { content?: string }).content === '1'), 'the reply on the message stream');
-    await dev.waitFor((p) => events(p).some((e) => e.event === 'log' && String(e.message).includes('resuming at count 0')), 'the agent log line');
+    await dev.waitFor(
+      (p) => events(p).some((e) => e.event === 'message' && (e.message as { content?: string }).content === '1'),
+      'the reply on the message stream',
+    );
+    await dev.waitFor(
+      (p) => events(p).some((e) => e.event === 'log' && String(e.message).includes('resuming at count 0')),
+      'the agent log line',
+    );
 
-    await editFile(source, (t) => t.replace('reply(msg, Performative.Inform, next.toString());', 'reply(msg, Performative.Inform, "v2 " + next.toString());'));
+    await editFile(source, (t) =>
+      t.replace('reply(msg, Performative.Inform, next.toString());', 'reply(msg, Performative.Inform, "v2 " + next.toString());'),
+    );
     const upgraded = await nth(dev, 'upgraded', 1);
     assert.equal(upgraded.previousVersion, 1);
     assert.equal(await ask(), 'v2 2', 'the new version answers, from the count the old one left');
@@ -102,6 +116,5 @@ describe('caxton dev: the edit-run loop', () => {
     assert.deepEqual(events(dev).at(-1), { event: 'stopped', nodeStopped: true });
     const gone = await caxton(['agents', ...conn, '--timeout', '3']);
     assert.equal(gone.code, 4, `the node dev started is gone: ${show(gone)}`);
-
   });
 });

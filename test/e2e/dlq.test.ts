@@ -12,7 +12,14 @@ import { builtExample } from './support/paths.js';
 import { stopStragglers } from './support/processes.js';
 import { startServe, type Serve } from './support/serve.js';
 
-interface Letter { id: string; state: string; reason: string; attempts: number; delivery: { receiver: string }; redrive?: { deliveryId: string; receiver: string } }
+interface Letter {
+  id: string;
+  state: string;
+  reason: string;
+  attempts: number;
+  delivery: { receiver: string };
+  redrive?: { deliveryId: string; receiver: string };
+}
 
 describe('caxton dlq, against a real caxton serve', () => {
   let serve: Serve;
@@ -20,7 +27,10 @@ describe('caxton dlq, against a real caxton serve', () => {
   before(async () => {
     serve = await startServe();
     const wasm = builtExample('hostile/as-poison', 'hostile-as-poison.wasm');
-    for (const args of [['--name', 'fragile'], ['--name', 'steady', '--config', 'poison=a string nobody sends']]) {
+    for (const args of [
+      ['--name', 'fragile'],
+      ['--name', 'steady', '--config', 'poison=a string nobody sends'],
+    ]) {
       const r = await caxton(['deploy', wasm, ...args, ...serve.conn]);
       assert.equal(r.code, 0, show(r));
     }
@@ -84,7 +94,8 @@ describe('caxton dlq, against a real caxton serve', () => {
     const again = await json<Redriven>(['dlq', 'redrive', letter.id, '--to', 'steady']);
     assert.deepEqual(again, first);
     assert.equal(first.redriven[0]!.receiver, 'steady');
-    const handled = async () => (await json<{ name: string; messagesHandled: number }[]>(['agents'])).find((a) => a.name === 'steady')!.messagesHandled;
+    const handled = async () =>
+      (await json<{ name: string; messagesHandled: number }[]>(['agents'])).find((a) => a.name === 'steady')!.messagesHandled;
     await until('steady to handle the redriven pill', async () => ((await handled()) >= 1 ? true : undefined));
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(await handled(), 1, 'handled exactly once');
@@ -96,7 +107,10 @@ describe('caxton dlq, against a real caxton serve', () => {
     assert.equal(purged.code, 0, show(purged));
     assert.equal(purged.stdout, `purged ${letter.id}\n`);
     assert.deepEqual(await json<Letter[]>(['dlq', 'list']), []);
-    assert.deepEqual((await json<Letter[]>(['dlq', 'list', '--all'])).map((l) => [l.id, l.state]), [[letter.id, 'purged']]);
+    assert.deepEqual(
+      (await json<Letter[]>(['dlq', 'list', '--all'])).map((l) => [l.id, l.state]),
+      [[letter.id, 'purged']],
+    );
     const all = await caxton(['dlq', 'purge', '--agent', 'fragile', '--all', ...serve.conn]);
     assert.equal(all.code, 2, `--all without --yes is refused: ${show(all)}`);
   });

@@ -49,12 +49,18 @@ describe('reflection and health on a real caxton serve (what grpcurl uses)', () 
 
   it('calls NodeStatus from the fetched descriptors: refused without the token, answered with it', async () => {
     const files = await reflection.filesFor('caxton.v1.Caxton');
-    assert.ok([...files.keys()].some((f) => f.includes('caxton')), [...files.keys()].join(', '));
+    assert.ok(
+      [...files.keys()].some((f) => f.includes('caxton')),
+      [...files.keys()].join(', '),
+    );
     const Caxton = lookupService(packageFromDescriptors(files), 'caxton.v1.Caxton');
     assert.ok('NodeStatus' in Caxton.service && 'DeployAgent' in Caxton.service);
     const client = new Caxton(serve.address, grpc.credentials.createInsecure());
     try {
-      const refused = await callUnary(client, 'NodeStatus', {}).then(() => undefined, (err: grpc.ServiceError) => err);
+      const refused = await callUnary(client, 'NodeStatus', {}).then(
+        () => undefined,
+        (err: grpc.ServiceError) => err,
+      );
       assert.equal(refused?.code, grpc.status.UNAUTHENTICATED);
       assert.match(refused.details, /missing credentials/);
       // The rich error grpcurl prints: a google.rpc.Status in the grpc-status-details-bin trailer.
@@ -65,7 +71,11 @@ describe('reflection and health on a real caxton serve (what grpcurl uses)', () 
       assert.equal(details.code, grpc.status.UNAUTHENTICATED);
       const info = details.details.find((d) => d.type_url.endsWith('google.rpc.ErrorInfo'));
       assert.ok(info, 'an ErrorInfo detail');
-      const errorInfo = rpc.lookupType('google.rpc.ErrorInfo').decode(info.value) as unknown as { reason: string; domain: string; metadata: Record<string, string> };
+      const errorInfo = rpc.lookupType('google.rpc.ErrorInfo').decode(info.value) as unknown as {
+        reason: string;
+        domain: string;
+        metadata: Record<string, string>;
+      };
       assert.deepEqual([errorInfo.reason, errorInfo.domain], ['api.unauthenticated', 'caxton.dev']);
       assert.match(errorInfo.metadata.hint ?? '', /auth-token/, 'the hint says where the token is, not what it is');
 
@@ -79,7 +89,10 @@ describe('reflection and health on a real caxton serve (what grpcurl uses)', () 
       assert.ok(Number(status.uptime_ms) > 0);
       assert.equal(status.agents_total, 0);
       const nodes = status.nodes as { id: string; address: string; self: boolean }[];
-      assert.deepEqual(nodes.map((n) => [n.id, n.address, n.self]), [[serve.nodeId, serve.address, true]]);
+      assert.deepEqual(
+        nodes.map((n) => [n.id, n.address, n.self]),
+        [[serve.nodeId, serve.address, true]],
+      );
     } finally {
       client.close();
     }
@@ -98,11 +111,16 @@ describe('reflection and health on a real caxton serve (what grpcurl uses)', () 
       for (const service of ['', 'caxton.v1.Caxton']) {
         assert.deepEqual(await callUnary(health, 'Check', { service }), { status: 'SERVING' }, `service "${service}"`);
       }
-      const unknown = await callUnary(health, 'Check', { service: 'nope' }).then(() => undefined, (err: grpc.ServiceError) => err);
+      const unknown = await callUnary(health, 'Check', { service: 'nope' }).then(
+        () => undefined,
+        (err: grpc.ServiceError) => err,
+      );
       assert.equal(unknown?.code, grpc.status.NOT_FOUND);
 
       // A watcher (what a load balancer keeps open) learns that the node is going away.
-      const watch = (health as unknown as { Watch(req: object): grpc.ClientReadableStream<{ status: string }> }).Watch({ service: 'caxton.v1.Caxton' });
+      const watch = (health as unknown as { Watch(req: object): grpc.ClientReadableStream<{ status: string }> }).Watch({
+        service: 'caxton.v1.Caxton',
+      });
       const seen: string[] = [];
       const ended = new Promise<void>((resolve) => {
         watch.on('data', (r: { status: string }) => {

@@ -13,7 +13,9 @@ import { builtExample } from './support/paths.js';
 import { Proc, stopStragglers, type Finished } from './support/processes.js';
 import { startServe, type Serve } from './support/serve.js';
 
-interface InfraModule { installGrpcurl(): Promise<string> }
+interface InfraModule {
+  installGrpcurl(): Promise<string>;
+}
 const infra = (): Promise<InfraModule> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<InfraModule>;
 
 /** Every RPC the .proto declares: the test must keep up with the service, not with a list. */
@@ -52,7 +54,13 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     const service = await call([serve.address, 'describe', 'caxton.v1.Caxton']);
     assert.equal(service.code, 0, service.stderr);
     for (const rpc of RPCS) assert.match(service.stdout, new RegExp(`rpc ${rpc} \\(`), rpc);
-    for (const message of ['caxton.v1.ArtifactHeader', 'caxton.v1.AclMessage', 'caxton.v1.AgentInfo', 'caxton.v1.ServiceDescription', 'grpc.health.v1.HealthListResponse']) {
+    for (const message of [
+      'caxton.v1.ArtifactHeader',
+      'caxton.v1.AclMessage',
+      'caxton.v1.AgentInfo',
+      'caxton.v1.ServiceDescription',
+      'grpc.health.v1.HealthListResponse',
+    ]) {
       const d = await call([serve.address, 'describe', message]);
       assert.equal(d.code, 0, `${message}: ${d.stderr}`);
       assert.match(d.stdout, /is a message/);
@@ -91,11 +99,32 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
 
     // Follow the bus while a message goes through: the tail shows the request and the echo's reply.
     called.add('TailMessages');
-    const tail = new Proc(grpcurl, ['-plaintext', '-H', `authorization: Bearer ${serve.token()}`, '-max-time', '20', '-d', '{}', serve.address, 'caxton.v1.Caxton/TailMessages'], { timeoutMs: 60_000 });
+    const tail = new Proc(
+      grpcurl,
+      [
+        '-plaintext',
+        '-H',
+        `authorization: Bearer ${serve.token()}`,
+        '-max-time',
+        '20',
+        '-d',
+        '{}',
+        serve.address,
+        'caxton.v1.Caxton/TailMessages',
+      ],
+      { timeoutMs: 60_000 },
+    );
     let sent: Record<string, unknown> = {};
     // The stream has no "subscribed" signal: send until the tail shows one (500 ms apart).
     for (let i = 0; i < 20 && !/through grpcurl/.test(tail.stdout); i++) {
-      sent = json(await authed('SendMessage', JSON.stringify({ structured: { performative: 'request', receivers: [{ name: 'grpcurl-echo' }], content: `through grpcurl ${i}` } })));
+      sent = json(
+        await authed(
+          'SendMessage',
+          JSON.stringify({
+            structured: { performative: 'request', receivers: [{ name: 'grpcurl-echo' }], content: `through grpcurl ${i}` },
+          }),
+        ),
+      );
       await new Promise((r) => setTimeout(r, 500));
     }
     assert.ok(Object.keys(sent).length > 0, 'SendMessage answered');
@@ -117,7 +146,9 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     assert.ok(typeof json(await authed('RedriveDeadLetters', JSON.stringify({ agent: 'grpcurl-echo' }))) === 'object');
     assert.deepEqual(json(await authed('PurgeDeadLetters', JSON.stringify({ agent: 'grpcurl-echo' })))['purged'] ?? [], []);
     // State (decision 1600): import one entry (client stream), read it back three ways.
-    const imported = json(await authed('ImportState', JSON.stringify({ agent: 'grpcurl-echo', replace: true, entries: [{ key: 'greeting', value: 'hello' }] })));
+    const imported = json(
+      await authed('ImportState', JSON.stringify({ agent: 'grpcurl-echo', replace: true, entries: [{ key: 'greeting', value: 'hello' }] })),
+    );
     assert.ok(typeof imported === 'object');
     const entry = json(await authed('GetState', JSON.stringify({ agent: 'grpcurl-echo', key: 'greeting' })));
     assert.equal((entry['entry'] as Record<string, unknown>)['key'], 'greeting');
@@ -128,9 +159,15 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
 
     // The kill switch (decision 1403): suspend and resume the agent, freeze and thaw the node.
     assert.match(JSON.stringify(json(await authed('SuspendAgent', JSON.stringify({ name: 'grpcurl-echo' })))), /SUSPENDED/);
-    assert.equal((json(await authed('ResumeAgent', JSON.stringify({ name: 'grpcurl-echo' })))['agent'] as Record<string, unknown>)['name'], 'grpcurl-echo');
+    assert.equal(
+      (json(await authed('ResumeAgent', JSON.stringify({ name: 'grpcurl-echo' })))['agent'] as Record<string, unknown>)['name'],
+      'grpcurl-echo',
+    );
     // Replicas (decision 2010): the agent holds state now (imported above), so only one replica is allowed.
-    assert.equal((json(await authed('ScaleAgent', JSON.stringify({ name: 'grpcurl-echo', replicas: 1 })))['agent'] as Record<string, unknown>)['name'], 'grpcurl-echo');
+    assert.equal(
+      (json(await authed('ScaleAgent', JSON.stringify({ name: 'grpcurl-echo', replicas: 1 })))['agent'] as Record<string, unknown>)['name'],
+      'grpcurl-echo',
+    );
     const frozen = json(await authed('Freeze', '{}'));
     assert.ok(frozen['status'], JSON.stringify(frozen));
     json(await authed('Thaw', '{}'));
@@ -156,7 +193,10 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     assert.match(String(issued['token']), /^cxt_[A-Za-z0-9_-]{43}$/);
     const issuedId = (issued['issued'] as Record<string, unknown>)['id'];
     const listedTokens = await authed('ListTokens', '{}');
-    assert.deepEqual((json(listedTokens)['tokens'] as Record<string, unknown>[]).map((t) => t['id']), [issuedId]);
+    assert.deepEqual(
+      (json(listedTokens)['tokens'] as Record<string, unknown>[]).map((t) => t['id']),
+      [issuedId],
+    );
     assert.ok(!listedTokens.stdout.includes(String(issued['token'])), 'ListTokens never answers a token');
     assert.equal((json(await authed('RevokeToken', JSON.stringify({ id: issuedId })))['token'] as Record<string, unknown>)['id'], issuedId);
 
@@ -164,6 +204,10 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     // for the overlap, so the test's own clean-up still authenticates.
     const rotated = json(await authed('RotateTokens', JSON.stringify({ overlap_seconds: 600 })));
     assert.match(String(rotated['admin_token'] ?? rotated['adminToken']), /^[A-Za-z0-9_-]{32,}$/);
-    assert.deepEqual(RPCS.filter((rpc) => !called.has(rpc)), [], 'every RPC of the .proto was called');
+    assert.deepEqual(
+      RPCS.filter((rpc) => !called.has(rpc)),
+      [],
+      'every RPC of the .proto was called',
+    );
   });
 });

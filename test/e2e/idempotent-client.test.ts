@@ -36,7 +36,9 @@ after(async () => {
   for (const s of servers) if (s.proc.running) await s.stop();
 });
 
-test(`${N} keyed increments, retried on every error, across three SIGKILLs: counted exactly once, and the audit trail matches`, { timeout: 90_000 }, async (t) => {
+test(`${N} keyed increments, retried on every error, across three SIGKILLs: counted exactly once, and the audit trail matches`, {
+  timeout: 90_000,
+}, async (t) => {
   const started = Date.now();
   let serve = await startServe();
   servers.push(serve);
@@ -56,7 +58,10 @@ test(`${N} keyed increments, retried on every error, across three SIGKILLs: coun
       for (;;) {
         attempts[i]! += 1;
         try {
-          const r = await client.send({ structured: { performative: 'request', receivers: [{ name: 'counter' }], content: `inc-${i}` } }, { idempotencyKey: `inc-${i}` });
+          const r = await client.send(
+            { structured: { performative: 'request', receivers: [{ name: 'counter' }], content: `inc-${i}` } },
+            { idempotencyKey: `inc-${i}` },
+          );
           acks.set(i, { messageId: r.messageId, accepted: r.accepted, refused: r.refused });
           break;
         } catch (err) {
@@ -96,7 +101,7 @@ test(`${N} keyed increments, retried on every error, across three SIGKILLs: coun
 
   // 1. Everything accepted is handled eventually: wait until the mailbox is empty and the count holds.
   let count = -1;
-  for (let stable = 0, until = Date.now() + 20_000; stable < 5 && Date.now() < until;) {
+  for (let stable = 0, until = Date.now() + 20_000; stable < 5 && Date.now() < until; ) {
     await sleep(200);
     const agent = await client.getAgent('counter').catch(() => undefined);
     const now = Number((await client.getState('counter', 'count').catch(() => ({ value: '-1' }))).value);
@@ -111,7 +116,11 @@ test(`${N} keyed increments, retried on every error, across three SIGKILLs: coun
   // 2 and 3: the audit trail, as an operator reads it.
   const listed = await caxton(['audit', '--json', ...serve.conn]);
   assert.equal(listed.code, 0, show(listed));
-  const trail = listed.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditRecord);
+  const trail = listed.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditRecord);
   const outcomes = new Map<number, AuditRecord & { kind: 'outcome' }>();
   for (const r of trail) if (r.kind === 'outcome' && r.method === 'SendMessage') outcomes.set(r.intent.index, r);
   const intents = trail.filter((r): r is AuditRecord & { kind: 'intent' } => r.kind === 'intent' && r.method === 'SendMessage');
@@ -138,7 +147,8 @@ test(`${N} keyed increments, retried on every error, across three SIGKILLs: coun
     const outcome = outcomes.get(intent.index);
     const key = intent.args.fields.idempotencyKey ?? '';
     const ack = acks.get(Number(key.slice(4)));
-    if (outcome?.result.code === 'OK' && ack !== undefined && outcome.result.fields?.messageId !== ack.messageId) wrongIds.push(`${key}: ${outcome.result.fields?.messageId} ≠ ${ack.messageId}`);
+    if (outcome?.result.code === 'OK' && ack !== undefined && outcome.result.fields?.messageId !== ack.messageId)
+      wrongIds.push(`${key}: ${outcome.result.fields?.messageId} ≠ ${ack.messageId}`);
   }
   assert.deepEqual(wrongIds.slice(0, 10), [], 'OK outcomes that do not name the acknowledged message id');
   // 3. No recorded change that did not happen: every done SendMessage is one of the N counted keys.

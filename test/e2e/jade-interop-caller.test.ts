@@ -39,17 +39,47 @@ describe('the jade-interop caller with a peer that never answers', () => {
     const port = (acc.address() as { port: number }).port;
     const peers = path.join(dir, 'peers.json');
     const secret = (): string => randomBytes(32).toString('base64url');
-    writeFileSync(peers, JSON.stringify({ peers: [
-      { platform: 'silent', secret: secret(), acc: `http://127.0.0.1:${port}/acc` },
-      { platform: 'rejecting', secret: secret(), acc: `http://127.0.0.1:${port}/reject` },
-    ] }));
+    writeFileSync(
+      peers,
+      JSON.stringify({
+        peers: [
+          { platform: 'silent', secret: secret(), acc: `http://127.0.0.1:${port}/acc` },
+          { platform: 'rejecting', secret: secret(), acc: `http://127.0.0.1:${port}/reject` },
+        ],
+      }),
+    );
     serve = await startServe({ dataDir: path.join(dir, 'data'), args: ['--mtp-http', '127.0.0.1:0', '--mtp-peers', peers] });
-    const deployed = await caxton(['deploy', builtExample('jade-interop/caller', 'jade-interop-caller.wasm'), '--name', 'caller',
-      '--config', 'peer=mute@silent', '--config', 'max-waiting=2', '--config', 'answer-timeout-ms=1500',
-      '--allow-http', `127.0.0.1:${port}`, '--allow-private-http', '127.0.0.1', ...serve.conn]);
+    const deployed = await caxton([
+      'deploy',
+      builtExample('jade-interop/caller', 'jade-interop-caller.wasm'),
+      '--name',
+      'caller',
+      '--config',
+      'peer=mute@silent',
+      '--config',
+      'max-waiting=2',
+      '--config',
+      'answer-timeout-ms=1500',
+      '--allow-http',
+      `127.0.0.1:${port}`,
+      '--allow-private-http',
+      '127.0.0.1',
+      ...serve.conn,
+    ]);
     assert.equal(deployed.code, 0, show(deployed));
-    const second = await caxton(['deploy', builtExample('jade-interop/caller', 'jade-interop-caller.wasm'), '--name', 'caller2',
-      '--config', 'peer=nobody@rejecting', '--allow-http', `127.0.0.1:${port}`, '--allow-private-http', '127.0.0.1', ...serve.conn]);
+    const second = await caxton([
+      'deploy',
+      builtExample('jade-interop/caller', 'jade-interop-caller.wasm'),
+      '--name',
+      'caller2',
+      '--config',
+      'peer=nobody@rejecting',
+      '--allow-http',
+      `127.0.0.1:${port}`,
+      '--allow-private-http',
+      '127.0.0.1',
+      ...serve.conn,
+    ]);
     assert.equal(second.code, 0, show(second));
   });
   after(async () => {
@@ -60,7 +90,8 @@ describe('the jade-interop caller with a peer that never answers', () => {
   });
 
   it('refuses a request beyond max-waiting and answers every waiting one with failure at the timeout', async () => {
-    const ask = (n: number) => caxton(['send', 'caller', 'request', `question ${n}`, '--wait', '--timeout', '20', ...serve!.conn], { timeoutMs: 40_000 });
+    const ask = (n: number) =>
+      caxton(['send', 'caller', 'request', `question ${n}`, '--wait', '--timeout', '20', ...serve!.conn], { timeoutMs: 40_000 });
     const answers = await Promise.all([ask(1), ask(2), ask(3)]);
     for (const r of answers) assert.equal(r.code, 0, show(r));
     const refused = answers.filter((r) => /\brefuse\b.*"too many requests waiting for mute@silent \(2\); ask again later"/.test(r.stdout));
@@ -74,9 +105,15 @@ describe('the jade-interop caller with a peer that never answers', () => {
     assert.match(again.stdout, /\bfailure\b.*"mute@silent did not answer within 1500 ms"/, show(again));
   });
 
-  it('passes the node\'s delivery failure (from ams@caxton) on to the asker as failure', async () => {
-    const r = await caxton(['send', 'caller2', 'request', 'anyone there?', '--wait', '--timeout', '20', ...serve!.conn], { timeoutMs: 40_000 });
+  it("passes the node's delivery failure (from ams@caxton) on to the asker as failure", async () => {
+    const r = await caxton(['send', 'caller2', 'request', 'anyone there?', '--wait', '--timeout', '20', ...serve!.conn], {
+      timeoutMs: 40_000,
+    });
     assert.equal(r.code, 0, show(r));
-    assert.match(r.stdout, /\bfailure\s+caller2@caxton -> operator@caxton .*"ams@caxton answered failure: message \S+ could not be delivered to nobody@rejecting/, show(r));
+    assert.match(
+      r.stdout,
+      /\bfailure\s+caller2@caxton -> operator@caxton .*"ams@caxton answered failure: message \S+ could not be delivered to nobody@rejecting/,
+      show(r),
+    );
   });
 });

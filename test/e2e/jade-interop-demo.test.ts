@@ -20,9 +20,10 @@ import { until } from './support/wait.js';
 
 const DEMO = path.join(ROOT, 'examples', 'jade-interop', 'run.mjs');
 const JADE_JAR = process.env['CAXTON_JADE_JAR'];
-const SKIP = JADE_JAR === undefined || !existsSync(JADE_JAR)
-  ? 'CAXTON_JADE_JAR is not set to a jade.jar: get JADE 4.6.5 (docs/interop.md, "Testing against JADE") and set CAXTON_JADE_JAR to its jade.jar'
-  : false;
+const SKIP =
+  JADE_JAR === undefined || !existsSync(JADE_JAR)
+    ? 'CAXTON_JADE_JAR is not set to a jade.jar: get JADE 4.6.5 (docs/interop.md, "Testing against JADE") and set CAXTON_JADE_JAR to its jade.jar'
+    : false;
 if (SKIP) console.log(`# skipped (the full run): ${SKIP}`);
 
 function demo(env: Record<string, string | undefined>): Proc {
@@ -82,12 +83,24 @@ describe('the JADE-interop demo (examples/jade-interop)', () => {
     assert.equal(r.code, 0, show(r));
     const lines = r.stdout.split('\n').map((l) => l.trim());
     // JADE → Caxton: JADE's asker prints the echo's inform, a reply to its request.
-    assert.ok(lines.includes('[jade] ASK-CAXTON-GOT INFORM from echo@caxton conversation=jade-asks-caxton in-reply-to=jade-request-1 content=hello from JADE'), show(r));
+    assert.ok(
+      lines.includes(
+        '[jade] ASK-CAXTON-GOT INFORM from echo@caxton conversation=jade-asks-caxton in-reply-to=jade-request-1 content=hello from JADE',
+      ),
+      show(r),
+    );
     assert.ok(lines.includes('round trip 1 (JADE asker → echo@caxton → inform back): OK'), show(r));
     // Caxton → JADE: JADE's pong gets the caller's request; its inform comes back to the caller,
     // which passes it to the operator's `caxton send --wait`.
     assert.ok(lines.includes('[jade] PONG-GOT REQUEST from caller@caxton content=hello from Caxton'), show(r));
-    assert.ok(lines.some((l) => /^\[caxton send\] \S+\s+inform\s+caller@caxton -> operator@caxton .*"pong@jade-demo answered inform: pong: hello from Caxton"$/.test(l)), show(r));
+    assert.ok(
+      lines.some((l) =>
+        /^\[caxton send\] \S+\s+inform\s+caller@caxton -> operator@caxton .*"pong@jade-demo answered inform: pong: hello from Caxton"$/.test(
+          l,
+        ),
+      ),
+      show(r),
+    );
     // (The `caxton tail` lines it also prints are for the eye: they may come after the demo has
     // seen the round trip and stopped the tail, so they are not asserted.)
     assert.ok(lines.includes('both round trips seen'), show(r));

@@ -32,23 +32,48 @@ describe('a node whose message log fails', () => {
   /** The plaintext health-only port (serve --health-addr), where the kubelet's probes go. */
   let healthPort: grpc.Client;
 
-  const check = (on: grpc.Client = health): Promise<string> => new Promise((resolve, reject) =>
-    (on as unknown as { Check(r: object, cb: (e: grpc.ServiceError | null, r: { status: string }) => void): void })
-      .Check({ service: 'caxton.v1.Caxton' }, (e, r) => (e ? reject(e) : resolve(r.status))));
+  const check = (on: grpc.Client = health): Promise<string> =>
+    new Promise((resolve, reject) =>
+      (on as unknown as { Check(r: object, cb: (e: grpc.ServiceError | null, r: { status: string }) => void): void }).Check(
+        { service: 'caxton.v1.Caxton' },
+        (e, r) => (e ? reject(e) : resolve(r.status)),
+      ),
+    );
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'caxton-e2e-logfail-'));
     const dataDir = path.join(dir, 'data');
     // bash: ignore SIGXFSZ (so a too-big write fails with EFBIG instead of killing the process;
     // ignored signals stay ignored across exec) and cap file sizes, then exec the real serve.
-    proc = new Proc('bash', ['-c', `trap '' XFSZ; ulimit -f ${FILE_LIMIT_KIB}; exec "$@"`, 'serve-under-ulimit',
-      process.execPath, CAXTON_BIN, 'serve', '--json', '--data-dir', dataDir, '--api-port', '0', '--health-addr', '127.0.0.1:0'], { env: cleanEnv(), timeoutMs: 10 * 60_000 });
+    proc = new Proc(
+      'bash',
+      [
+        '-c',
+        `trap '' XFSZ; ulimit -f ${FILE_LIMIT_KIB}; exec "$@"`,
+        'serve-under-ulimit',
+        process.execPath,
+        CAXTON_BIN,
+        'serve',
+        '--json',
+        '--data-dir',
+        dataDir,
+        '--api-port',
+        '0',
+        '--health-addr',
+        '127.0.0.1:0',
+      ],
+      { env: cleanEnv(), timeoutMs: 10 * 60_000 },
+    );
     let healthAddress = '';
-    await proc.waitFor((p) => {
-      const line = p.stdout.split('\n').find((l) => l.includes('"serving"'));
-      if (line) ({ address, health: healthAddress } = JSON.parse(line) as { address: string; health: string });
-      return address !== '';
-    }, 'caxton serve: the serving event', 60_000);
+    await proc.waitFor(
+      (p) => {
+        const line = p.stdout.split('\n').find((l) => l.includes('"serving"'));
+        if (line) ({ address, health: healthAddress } = JSON.parse(line) as { address: string; health: string });
+        return address !== '';
+      },
+      'caxton serve: the serving event',
+      60_000,
+    );
     client = await CaxtonClient.connect({ address, token: readFileSync(path.join(dataDir, 'auth-token'), 'utf8').trim() });
     const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { keepCase: false, enums: String }));
     const Health = lookupService(pkg, 'grpc.health.v1.Health');
@@ -94,8 +119,10 @@ describe('a node whose message log fails', () => {
       if (probed !== 'NOT_SERVING') await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(probed, 'NOT_SERVING', 'the health-only port reports the stopped log too');
-    const next = await client.send({ structured: { performative: 'inform', receivers: [{ name: 'echo' }], content: 'more' } })
-      .then(() => undefined, (err: unknown) => err as Error & { grpcCode?: number; hint?: string });
+    const next = await client.send({ structured: { performative: 'inform', receivers: [{ name: 'echo' }], content: 'more' } }).then(
+      () => undefined,
+      (err: unknown) => err as Error & { grpcCode?: number; hint?: string },
+    );
     assert.ok(next, 'a send after the failure is refused');
     assert.equal(next.grpcCode, grpc.status.UNAVAILABLE);
     assert.match(next.message, /message log has stopped/);

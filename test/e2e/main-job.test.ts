@@ -15,7 +15,11 @@ describe('the main job (npm start)', () => {
   after(stopStragglers);
 
   it('runs two contract-net conversations to the end and exits 0', async () => {
-    const job = new Proc(process.execPath, [path.join(ROOT, 'scripts', 'main-job.mjs'), '--rounds', '2', '--port', '0', '--http-port', '0'], { cwd: ROOT, timeoutMs: 240_000 });
+    const job = new Proc(
+      process.execPath,
+      [path.join(ROOT, 'scripts', 'main-job.mjs'), '--rounds', '2', '--port', '0', '--http-port', '0'],
+      { cwd: ROOT, timeoutMs: 240_000 },
+    );
     const r = await job.done;
     assert.equal(r.code, 0, show(r));
 
@@ -25,7 +29,14 @@ describe('the main job (npm start)', () => {
     ]);
     assert.match(r.stdout, /^done: 2 conversation\(s\) completed\.$/m);
     // Each agent was deployed with the language its build recorded (shown by the console and `caxton agents`).
-    const couriers = { 'courier-as': 'assemblyscript', 'courier-rs': 'rust', 'courier-c': 'c', 'courier-go': 'go', 'courier-py': 'python', 'courier-js': 'javascript' };
+    const couriers = {
+      'courier-as': 'assemblyscript',
+      'courier-rs': 'rust',
+      'courier-c': 'c',
+      'courier-go': 'go',
+      'courier-py': 'python',
+      'courier-js': 'javascript',
+    };
     for (const [name, language] of [...Object.entries(couriers), ['broker', 'javascript']]) {
       assert.match(r.stdout, new RegExp(`^deployed ${name}\\s+\\S+\\.wasm\\s+\\d+ KiB\\s+${language}\\b`, 'm'), `${name} in ${language}`);
     }
@@ -38,14 +49,21 @@ describe('the main job (npm start)', () => {
       const request = r.stdout.indexOf(`"deliver parcel #${parcel}" parcel-${parcel}`);
       assert.ok(request > 0, `parcel ${parcel} was requested`);
       const conversation = r.stdout.slice(r.stdout.lastIndexOf('\n', request) + 1);
-      const steps = [/operator\s+→ broker\s+request/, /broker\s+\[javascript\]\s+→ courier-as,courier-c,courier-go,courier-js,courier-py,courier-rs cfp/,
-        /courier-c\s+\[c\]\s+→ broker\s+refuse/, /broker\s+\[javascript\]\s+→ courier-\w+\s+accept-proposal/,
-        new RegExp(`broker\\s+\\[javascript\\]\\s+→ operator\\s+inform\\s+"done: deliver parcel #${parcel} by courier-\\w+@caxton for \\d+" parcel-${parcel}`)];
+      const steps = [
+        /operator\s+→ broker\s+request/,
+        /broker\s+\[javascript\]\s+→ courier-as,courier-c,courier-go,courier-js,courier-py,courier-rs cfp/,
+        /courier-c\s+\[c\]\s+→ broker\s+refuse/,
+        /broker\s+\[javascript\]\s+→ courier-\w+\s+accept-proposal/,
+        new RegExp(
+          `broker\\s+\\[javascript\\]\\s+→ operator\\s+inform\\s+"done: deliver parcel #${parcel} by courier-\\w+@caxton for \\d+" parcel-${parcel}`,
+        ),
+      ];
       for (const step of steps) assert.match(conversation, step, `parcel ${parcel}`);
     }
     // Every language but C's bid (in either conversation: a loaded machine may make one bid late).
     for (const [name, language] of Object.entries(couriers)) {
-      if (name !== 'courier-c') assert.match(r.stdout, new RegExp(`${name}\\s+\\[${language}\\]\\s+→ broker\\s+propose`), `${name} proposed`);
+      if (name !== 'courier-c')
+        assert.match(r.stdout, new RegExp(`${name}\\s+\\[${language}\\]\\s+→ broker\\s+propose`), `${name} proposed`);
     }
 
     // The node it started is gone: nothing answers at its address any more.

@@ -45,8 +45,14 @@ describe('two caxton serve platforms over the FIPA HTTP MTP', () => {
     [aPort, bPort] = (await freePorts(['0.0.0.0', '127.0.0.1'])) as [number, number];
     const aToB = secret(); // what caxton-a posts to caxton-b with
     const bToA = secret(); // what caxton-b posts to caxton-a with
-    writeFileSync(path.join(dir, 'a-peers.json'), JSON.stringify({ peers: [{ platform: 'caxton-b', secret: bToA, acc: `http://127.0.0.1:${bPort}/acc/${aToB}` }] }));
-    writeFileSync(path.join(dir, 'b-peers.json'), JSON.stringify({ peers: [{ platform: 'caxton-a', secret: aToB, acc: `http://127.0.0.1:${aPort}/acc/${bToA}` }] }));
+    writeFileSync(
+      path.join(dir, 'a-peers.json'),
+      JSON.stringify({ peers: [{ platform: 'caxton-b', secret: bToA, acc: `http://127.0.0.1:${bPort}/acc/${aToB}` }] }),
+    );
+    writeFileSync(
+      path.join(dir, 'b-peers.json'),
+      JSON.stringify({ peers: [{ platform: 'caxton-a', secret: aToB, acc: `http://127.0.0.1:${aPort}/acc/${bToA}` }] }),
+    );
   });
   after(async () => {
     await stopStragglers();
@@ -56,7 +62,23 @@ describe('two caxton serve platforms over the FIPA HTTP MTP', () => {
   });
 
   it('refuses an ACC on every interface without --mtp-advertise (the other refusals: cli/test/serve-mtp-options.test.ts)', async () => {
-    const wildcard = await caxton(['serve', '--data-dir', path.join(dir, 'refused'), '--api-port', '0', '--platform', 'caxton-a', '--mtp-http', '0.0.0.0:0', '--mtp-peers', path.join(dir, 'a-peers.json'), '--listener-insecure'], { timeoutMs: 20_000 });
+    const wildcard = await caxton(
+      [
+        'serve',
+        '--data-dir',
+        path.join(dir, 'refused'),
+        '--api-port',
+        '0',
+        '--platform',
+        'caxton-a',
+        '--mtp-http',
+        '0.0.0.0:0',
+        '--mtp-peers',
+        path.join(dir, 'a-peers.json'),
+        '--listener-insecure',
+      ],
+      { timeoutMs: 20_000 },
+    );
     assert.equal(wildcard.code, 2, show(wildcard));
     assert.match(wildcard.stderr, /--mtp-http 0\.0\.0\.0:0 listens on every interface, so it has no address to give peers/);
     assert.match(wildcard.stderr, /--mtp-advertise <the URL peers reach this ACC at>/);
@@ -64,17 +86,57 @@ describe('two caxton serve platforms over the FIPA HTTP MTP', () => {
 
   it('an agent on caxton-a asks echo@caxton-b and gets its inform back at the advertised address', async () => {
     [a, b] = await Promise.all([
-      startServe({ args: ['--platform', 'caxton-a', '--mtp-http', `0.0.0.0:${aPort}`, '--listener-insecure', '--mtp-advertise', `http://127.0.0.1:${aPort}/acc/`, '--mtp-peers', path.join(dir, 'a-peers.json')] }),
+      startServe({
+        args: [
+          '--platform',
+          'caxton-a',
+          '--mtp-http',
+          `0.0.0.0:${aPort}`,
+          '--listener-insecure',
+          '--mtp-advertise',
+          `http://127.0.0.1:${aPort}/acc/`,
+          '--mtp-peers',
+          path.join(dir, 'a-peers.json'),
+        ],
+      }),
       startServe({ args: ['--platform', 'caxton-b', '--mtp-http', `127.0.0.1:${bPort}`, '--mtp-peers', path.join(dir, 'b-peers.json')] }),
     ]);
     // Each node tells who it is and where peers reach its ACC, in serve's `serving` event, and its
     // platform in `caxton status` (below; the text form: cli/test/format.test.ts).
-    assert.deepEqual(servingIdentity(a.proc), { platform: 'caxton-a', mtp: `http://0.0.0.0:${aPort}/acc`, mtpAdvertised: `http://127.0.0.1:${aPort}/acc` });
-    assert.deepEqual(servingIdentity(b.proc), { platform: 'caxton-b', mtp: `http://127.0.0.1:${bPort}/acc`, mtpAdvertised: `http://127.0.0.1:${bPort}/acc` });
+    assert.deepEqual(servingIdentity(a.proc), {
+      platform: 'caxton-a',
+      mtp: `http://0.0.0.0:${aPort}/acc`,
+      mtpAdvertised: `http://127.0.0.1:${aPort}/acc`,
+    });
+    assert.deepEqual(servingIdentity(b.proc), {
+      platform: 'caxton-b',
+      mtp: `http://127.0.0.1:${bPort}/acc`,
+      mtpAdvertised: `http://127.0.0.1:${bPort}/acc`,
+    });
     // Each agent may post only to the other platform's ACC (loopback: --allow-private-http).
     const [echo, relay, statusB] = await Promise.all([
-      caxton(['deploy', builtExample('as-echo', 'as-echo.wasm'), '--name', 'echo', '--allow-http', `127.0.0.1:${aPort}`, '--allow-private-http', '127.0.0.1', ...b.conn]),
-      caxton(['deploy', builtExample('conformance/puppet', 'conformance-puppet.wasm'), '--name', 'relay', '--allow-http', `127.0.0.1:${bPort}`, '--allow-private-http', '127.0.0.1', ...a.conn]),
+      caxton([
+        'deploy',
+        builtExample('as-echo', 'as-echo.wasm'),
+        '--name',
+        'echo',
+        '--allow-http',
+        `127.0.0.1:${aPort}`,
+        '--allow-private-http',
+        '127.0.0.1',
+        ...b.conn,
+      ]),
+      caxton([
+        'deploy',
+        builtExample('conformance/puppet', 'conformance-puppet.wasm'),
+        '--name',
+        'relay',
+        '--allow-http',
+        `127.0.0.1:${bPort}`,
+        '--allow-private-http',
+        '127.0.0.1',
+        ...a.conn,
+      ]),
       caxton(['status', '--json', ...b.conn]),
     ]);
     assert.equal(echo.code, 0, show(echo));
@@ -83,11 +145,23 @@ describe('two caxton serve platforms over the FIPA HTTP MTP', () => {
     assert.equal((JSON.parse(statusB.stdout) as { platform?: string }).platform, 'caxton-b');
     const logs = spawnCaxton(['logs', 'relay', '-f', ...a.conn]);
 
-    const sent = await caxton(['send', 'relay', 'request', 'performative=request\nto=echo@caxton-b\nconversation-id=across\ncontent=hello from caxton-a', '--param', 'X-puppet=do', ...a.conn]);
+    const sent = await caxton([
+      'send',
+      'relay',
+      'request',
+      'performative=request\nto=echo@caxton-b\nconversation-id=across\ncontent=hello from caxton-a',
+      '--param',
+      'X-puppet=do',
+      ...a.conn,
+    ]);
     assert.equal(sent.code, 0, show(sent));
     // The echo answered relay@caxton-a at the address caxton-a advertised: had it written its
     // wildcard bind (http://0.0.0.0:…), caxton-b would have refused to post there.
-    await logs.waitFor((p) => /got inform from echo@caxton-b cid=across irt=\S+ content=hello from caxton-a/.test(p.stdout), 'the inform from echo@caxton-b in relay\'s log', 20_000);
+    await logs.waitFor(
+      (p) => /got inform from echo@caxton-b cid=across irt=\S+ content=hello from caxton-a/.test(p.stdout),
+      "the inform from echo@caxton-b in relay's log",
+      20_000,
+    );
     await logs.stop();
   });
 });

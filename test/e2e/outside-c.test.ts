@@ -67,12 +67,14 @@ describe('C agent projects outside the repository', () => {
     assert.match(tested.stdout, /^# pass 2\n# fail 0$/m);
   });
 
-  it('a compile error fails the build with clang\'s own message (file, line, diagnostic)', async () => {
+  it("a compile error fails the build with clang's own message (file, line, diagnostic)", async () => {
     const dir = path.join(work, 'broken-c');
     const created = await caxton(['new', 'c', dir, '--json']);
     assert.equal(created.code, 0, show(created));
-    await writeFile(path.join(dir, 'src', 'agent.c'),
-      '#include <caxton.h>\nvoid caxton_on_message(const caxton_message *msg) {\n  caxton_reply(msg, CAXTON_INFORM, undeclared_thing);\n}\n');
+    await writeFile(
+      path.join(dir, 'src', 'agent.c'),
+      '#include <caxton.h>\nvoid caxton_on_message(const caxton_message *msg) {\n  caxton_reply(msg, CAXTON_INFORM, undeclared_thing);\n}\n',
+    );
     const built = await caxton(['build', dir]);
     assert.notEqual(built.code, 0, show(built));
     const out = built.stdout + built.stderr;

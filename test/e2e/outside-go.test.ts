@@ -41,7 +41,13 @@ describe('Go agent projects outside the repository', () => {
     assert.equal(result.language, 'go');
     assert.equal(result.artifactPath, path.join(dir, 'build', 'outside-go.wasm'));
     assert.equal(readFileSync(`${result.artifactPath}.sha256`, 'utf8').split(/\s+/)[0], result.sha256);
-    assert.deepEqual(readdirSync(dir).filter((f) => f !== 'build').sort(), before, 'nothing but build/ is written into the project');
+    assert.deepEqual(
+      readdirSync(dir)
+        .filter((f) => f !== 'build')
+        .sort(),
+      before,
+      'nothing but build/ is written into the project',
+    );
 
     const again = await caxton(['build', dir, '--json']);
     assert.equal(again.code, 0, show(again));
@@ -66,12 +72,14 @@ describe('Go agent projects outside the repository', () => {
     await expectEcho(tail, serve, 'new-go-agent', 'hello from Go');
   });
 
-  it('a compile error fails the build with the Go compiler\'s own message (file, line, diagnostic)', async () => {
+  it("a compile error fails the build with the Go compiler's own message (file, line, diagnostic)", async () => {
     const dir = path.join(work, 'broken-go');
     const created = await caxton(['new', 'go', dir, '--json']);
     assert.equal(created.code, 0, show(created));
-    await writeFile(path.join(dir, 'main.go'),
-      'package main\n\nimport "caxton.dev/caxton"\n\ntype a struct{ caxton.BaseAgent }\n\nfunc init() { caxton.Register(a{}); undeclaredThing() }\n\nfunc main() {}\n');
+    await writeFile(
+      path.join(dir, 'main.go'),
+      'package main\n\nimport "caxton.dev/caxton"\n\ntype a struct{ caxton.BaseAgent }\n\nfunc init() { caxton.Register(a{}); undeclaredThing() }\n\nfunc main() {}\n',
+    );
     const built = await caxton(['build', dir]);
     assert.notEqual(built.code, 0, show(built));
     const out = built.stdout + built.stderr;

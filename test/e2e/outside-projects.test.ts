@@ -27,7 +27,10 @@ const LANGUAGES = [
  * every template is covered, here or there.
  */
 const SCAFFOLDED_ELSEWHERE: Readonly<Record<string, string>> = {
-  c: 'outside-c.test.ts', go: 'outside-go.test.ts', python: 'outside-python.test.ts', rust: 'outside-rust.test.ts',
+  c: 'outside-c.test.ts',
+  go: 'outside-go.test.ts',
+  python: 'outside-python.test.ts',
+  rust: 'outside-rust.test.ts',
 };
 
 describe('agent projects outside the repository', () => {
@@ -50,7 +53,8 @@ describe('agent projects outside the repository', () => {
     const { scaffoldLanguages } = await import('@caxton/toolchain');
     const languages = scaffoldLanguages();
     for (const expected of LANGUAGES.map((l) => l.language)) assert.ok(languages.includes(expected), `a template for ${expected}`);
-    for (const language of Object.keys(SCAFFOLDED_ELSEWHERE)) assert.ok((languages as readonly string[]).includes(language), `a template for ${language}`);
+    for (const language of Object.keys(SCAFFOLDED_ELSEWHERE))
+      assert.ok((languages as readonly string[]).includes(language), `a template for ${language}`);
     const here = languages.filter((l) => !Object.hasOwn(SCAFFOLDED_ELSEWHERE, l));
     assert.ok(here.length >= LANGUAGES.length, `templates left to check here: ${here.join(', ')}`);
     for (const language of here) {
@@ -90,8 +94,8 @@ describe('agent projects outside the repository', () => {
       assert.equal(installed.language, language);
       assert.equal(installed.replaced, false);
       assert.equal(installed.installedAt, path.join(dir, 'node_modules', ...installed.package.split('/')));
-      assert.ok(existsSync(path.join(installed.installedAt, 'package.json')), 'the SDK\'s files are in the project');
-      assert.equal(existsSync(path.join(installed.installedAt, 'test')), false, 'without the SDK\'s own tests');
+      assert.ok(existsSync(path.join(installed.installedAt, 'package.json')), "the SDK's files are in the project");
+      assert.equal(existsSync(path.join(installed.installedAt, 'test')), false, "without the SDK's own tests");
       const again = await caxton(['sdk', 'install', dir, '--json']);
       assert.equal((JSON.parse(again.stdout) as { replaced: boolean }).replaced, true);
       const built = await caxton(['build', dir, '--json']);

@@ -65,16 +65,19 @@ describe('Python agent projects outside the repository', { timeout: 3 * BUILD_TI
     await expectEcho(tail, serve, 'new-python');
   });
 
-  it('a Python error in the project fails the build with Python\'s own message', { timeout: BUILD_TIMEOUT }, async () => {
+  it("a Python error in the project fails the build with Python's own message", { timeout: BUILD_TIMEOUT }, async () => {
     const dir = await copyExample('py-echo', work, 'broken-py');
-    await writeFile(path.join(dir, 'app.py'), 'from caxton import Agent, register\n\nclass Broken(Agent):\n    def on_message(self, msg)\n        pass\n');
+    await writeFile(
+      path.join(dir, 'app.py'),
+      'from caxton import Agent, register\n\nclass Broken(Agent):\n    def on_message(self, msg)\n        pass\n',
+    );
     const built = await caxton(['build', dir]);
     assert.notEqual(built.code, 0, show(built));
     const text = `${built.stdout}\n${built.stderr}`;
     assert.match(text, /SyntaxError/, show(built));
     assert.match(text, /app\.py/, 'the message names the file');
-    assert.doesNotMatch(text, /Stack backtrace/, 'without componentize-py\'s Rust backtrace');
-    assert.doesNotMatch(text, /File "<string>"/, 'without the frame of componentize-py\'s own CLI');
+    assert.doesNotMatch(text, /Stack backtrace/, "without componentize-py's Rust backtrace");
+    assert.doesNotMatch(text, /File "<string>"/, "without the frame of componentize-py's own CLI");
 
     await writeFile(path.join(dir, 'app.py'), 'from caxton import Agent, register\n\nregister(Agent())\nundefined_name_here()\n');
     const failed = await caxton(['build', dir]);

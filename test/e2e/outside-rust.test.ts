@@ -44,7 +44,13 @@ describe('Rust agent projects outside the repository', { timeout: 4 * BUILD_TIME
     assert.equal(result.language, 'rust');
     assert.equal(result.artifactPath, path.join(dir, 'build', 'outside-rust.wasm'));
     assert.ok(existsSync(`${result.artifactPath}.sha256`), 'the artifact has its .sha256');
-    assert.deepEqual(readdirSync(dir).filter((f) => f !== 'build').sort(), before, 'cargo wrote nothing into the project (no Cargo.lock, no target/)');
+    assert.deepEqual(
+      readdirSync(dir)
+        .filter((f) => f !== 'build')
+        .sort(),
+      before,
+      'cargo wrote nothing into the project (no Cargo.lock, no target/)',
+    );
 
     const again = await caxton(['build', dir, '--json']);
     assert.equal(again.code, 0, show(again));
@@ -69,22 +75,25 @@ describe('Rust agent projects outside the repository', { timeout: 4 * BUILD_TIME
     assert.match(tested.stdout, /^# pass 2\n# fail 0$/m);
   });
 
-  it('a Rust compile error fails the build with rustc\'s own message', { timeout: BUILD_TIMEOUT }, async () => {
+  it("a Rust compile error fails the build with rustc's own message", { timeout: BUILD_TIMEOUT }, async () => {
     const dir = await copyExample('rust-echo', work, 'broken-rust');
-    await writeFile(path.join(dir, 'src', 'lib.rs'), [
-      'use caxton_sdk::*;',
-      'struct Broken;',
-      'impl Agent for Broken {',
-      '    fn init(_ctx: &InitContext) -> Result<Self, String> { let n: u32 = "not a number"; Ok(Broken) }',
-      '}',
-      'export_agent!(Broken);',
-      '',
-    ].join('\n'));
+    await writeFile(
+      path.join(dir, 'src', 'lib.rs'),
+      [
+        'use caxton_sdk::*;',
+        'struct Broken;',
+        'impl Agent for Broken {',
+        '    fn init(_ctx: &InitContext) -> Result<Self, String> { let n: u32 = "not a number"; Ok(Broken) }',
+        '}',
+        'export_agent!(Broken);',
+        '',
+      ].join('\n'),
+    );
     const built = await caxton(['build', dir]);
     assert.notEqual(built.code, 0, show(built));
     const out = built.stdout + built.stderr;
     assert.match(out, /error\[E0308\]: mismatched types/, show(built));
-    assert.match(out, /src[/\\]lib\.rs:4/, 'the compiler\'s file and line');
+    assert.match(out, /src[/\\]lib\.rs:4/, "the compiler's file and line");
     assert.match(out, /build\.compile-failed|compilation of/, show(built));
     assert.equal(existsSync(path.join(dir, 'build', 'broken-rust.wasm')), false);
   });

@@ -44,7 +44,9 @@ async function until(check: () => boolean, what: string, timeoutMs = 60_000): Pr
   }
 }
 
-test('past its edge limit a node refuses clients typed with a retry-after, keeps every accepted message, lets the operator in, and recovers', { timeout: 180_000 }, async () => {
+test('past its edge limit a node refuses clients typed with a retry-after, keeps every accepted message, lets the operator in, and recovers', {
+  timeout: 180_000,
+}, async () => {
   serve = await startServe({ args: ['--edge-max-in-flight', String(LIMIT), '--edge-target-ms', '60000'] });
   const admin = await serve.client();
   await admin.deploy({ name: 'counter' }, new Uint8Array(await readFile(builtExample('as-state-counter', 'as-state-counter.wasm'))));
@@ -57,13 +59,20 @@ test('past its edge limit a node refuses clients typed with a retry-after, keeps
   await tail.ready;
 
   await admin.freeze();
-  const request = (key: string): { structured: { performative: 'request'; receivers: { name: string }[]; replyWith: string; content: string } } =>
-    ({ structured: { performative: 'request', receivers: [{ name: 'counter' }], replyWith: key, content: key } });
+  const request = (
+    key: string,
+  ): { structured: { performative: 'request'; receivers: { name: string }[]; replyWith: string; content: string } } => ({
+    structured: { performative: 'request', receivers: [{ name: 'counter' }], replyWith: key, content: key },
+  });
   // overloadRetryMs 0: this client wants each refusal back at once (by default it would wait them out).
-  const outcomes = await Promise.all(Array.from({ length: FLOOD }, (_, i) => client.send(request(`c${i}`), { overloadRetryMs: 0 }).then(
-    (r) => ({ key: `c${i}`, accepted: r.accepted }),
-    (err: unknown) => ({ key: `c${i}`, err }),
-  )));
+  const outcomes = await Promise.all(
+    Array.from({ length: FLOOD }, (_, i) =>
+      client.send(request(`c${i}`), { overloadRetryMs: 0 }).then(
+        (r) => ({ key: `c${i}`, accepted: r.accepted }),
+        (err: unknown) => ({ key: `c${i}`, err }),
+      ),
+    ),
+  );
   const accepted = outcomes.filter((o) => 'accepted' in o);
   const refused = outcomes.filter((o) => 'err' in o).map((o) => (o as { err: unknown }).err);
   assert.equal(accepted.length, LIMIT, 'exactly the limit is accepted while nothing is handled');
@@ -89,12 +98,20 @@ test('past its edge limit a node refuses clients typed with a retry-after, keeps
 
   // The operator's probes use the reserve above the limit.
   for (let i = 0; i < RESERVE; i++) assert.deepEqual((await admin.send(request(`probe${i}`))).accepted, ['counter']);
-  await assert.rejects(admin.send(request('probe-past-reserve'), { overloadRetryMs: 0 }), (err: unknown) => err instanceof ApiCallError && err.code === 'bus.overloaded');
+  await assert.rejects(
+    admin.send(request('probe-past-reserve'), { overloadRetryMs: 0 }),
+    (err: unknown) => err instanceof ApiCallError && err.code === 'bus.overloaded',
+  );
 
   // A client left to its default waits the refusals out: refused while the node is frozen,
   // accepted once the thawed agent has worked off the backlog — and counted once.
   let waits = 0;
-  const patient = client.send(request('patient'), { overloadRetryMs: 60_000, onOverloadRetry: () => { waits += 1; } });
+  const patient = client.send(request('patient'), {
+    overloadRetryMs: 60_000,
+    onOverloadRetry: () => {
+      waits += 1;
+    },
+  });
   await until(() => waits >= 2, 'the patient send to be refused and sent again');
 
   // Thaw: every accepted message is handled exactly once; nothing refused ever is.
@@ -107,7 +124,11 @@ test('past its edge limit a node refuses clients typed with a retry-after, keeps
   assert.deepEqual(new Set(answered), expected, 'a reply to each accepted request and to nothing else');
   assert.equal(answered.length, expected.size, 'one reply each');
   const counts = replies.map((e) => Number(e.message.content)).sort((a, b) => a - b);
-  assert.deepEqual(counts, Array.from({ length: expected.size }, (_, i) => i + 1), 'counted once each, no gap, no repeat');
+  assert.deepEqual(
+    counts,
+    Array.from({ length: expected.size }, (_, i) => i + 1),
+    'counted once each, no gap, no repeat',
+  );
 
   // Recovery needs no operator: with that work done, the client is accepted again.
   const again = await client.send(request('after'));

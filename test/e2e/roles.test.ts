@@ -66,13 +66,20 @@ describe('roles and issued tokens through the CLI, against a real caxton serve',
     const tokens = JSON.parse(list.stdout) as Issued['issued'][];
     assert.deepEqual(tokens.map((t) => t.id).sort(), [deployer, operator, observer, teamA].map((t) => t.issued.id).sort());
     for (const t of [deployer, operator, observer, teamA]) assert.ok(!list.stdout.includes(t.token.slice(4)), 'list never shows a token');
-    assert.deepEqual(tokens.find((t) => t.id === teamA.issued.id), teamA.issued);
+    assert.deepEqual(
+      tokens.find((t) => t.id === teamA.issued.id),
+      teamA.issued,
+    );
     const human = await admin(['token', 'list']);
     assert.match(human.stdout, new RegExp(`^${teamA.issued.id} +team-a +deployer +team-a-\\* +\\S+ +valid$`, 'm'));
   });
 
   it('only tokens.manage (admin) may issue, list or revoke', async () => {
-    for (const args of [['token', 'issue', '--role', 'admin'], ['token', 'list'], ['token', 'revoke', deployer.issued.id]]) {
+    for (const args of [
+      ['token', 'issue', '--role', 'admin'],
+      ['token', 'list'],
+      ['token', 'revoke', deployer.issued.id],
+    ]) {
       const r = await as(operator.token, args);
       assert.equal(r.code, 5, show(r));
       assert.match(r.stderr, /hint: it needs permission tokens\.manage, which roles admin hold/);
@@ -101,7 +108,10 @@ describe('roles and issued tokens through the CLI, against a real caxton serve',
     const detail = await as(observer.token, ['agents', 'echo', '--json']);
     assert.equal(detail.code, 0, show(detail));
     assert.deepEqual((JSON.parse(detail.stdout) as { config: Record<string, string> }).config, { apiKey: '<redacted>' });
-    for (const args of [['state', 'echo', 'list'], ['state', 'echo', 'get', 'count']]) {
+    for (const args of [
+      ['state', 'echo', 'list'],
+      ['state', 'echo', 'get', 'count'],
+    ]) {
       const r = await as(observer.token, args);
       assert.equal(r.code, 5, show(r));
       assert.match(r.stderr, /may not call (ListState|GetState)\n.*hint: it needs permission state\.read/);
@@ -119,7 +129,10 @@ describe('roles and issued tokens through the CLI, against a real caxton serve',
     const inside = await as(teamA.token, ['deploy', wasm, '--name', 'team-a-echo', '-q']);
     assert.equal(inside.code, 0, show(inside));
     const listed = await as(teamA.token, ['agents', '--json']);
-    assert.deepEqual((JSON.parse(listed.stdout) as { name: string }[]).map((a) => a.name), ['team-a-echo']);
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as { name: string }[]).map((a) => a.name),
+      ['team-a-echo'],
+    );
     const stopEcho = await as(teamA.token, ['stop', 'echo']);
     assert.equal(stopEcho.code, 5, show(stopEcho));
     const tail = await as(teamA.token, ['logs', 'team-a-echo']);
@@ -154,8 +167,13 @@ describe('roles and issued tokens through the CLI, against a real caxton serve',
   it('every refusal, issue and revocation is in the audit trail, with the role and the token id', async () => {
     const listed = await admin(['audit', '--json']);
     assert.equal(listed.code, 0, show(listed));
-    const trail = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
-    const calls = trail.filter((r) => r.kind === undefined).map((r) => `${r.method} ${r.role} ${r.token} ${r.kind === undefined ? `${r.result.code} ${r.result.error}` : ''}`);
+    const trail = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditRecord);
+    const calls = trail
+      .filter((r) => r.kind === undefined)
+      .map((r) => `${r.method} ${r.role} ${r.token} ${r.kind === undefined ? `${r.result.code} ${r.result.error}` : ''}`);
     const expect = (line: string): void => assert.ok(calls.includes(line), `${line} is not among the recorded calls:\n${calls.join('\n')}`);
     expect(`Freeze deployer ${deployer.issued.id} PERMISSION_DENIED api.permission-denied`);
     expect(`DeployAgent operator ${operator.issued.id} PERMISSION_DENIED api.permission-denied`);
@@ -164,16 +182,24 @@ describe('roles and issued tokens through the CLI, against a real caxton serve',
     expect(`DeployAgent deployer ${teamA.issued.id} PERMISSION_DENIED api.permission-denied`);
     expect(`IssueToken operator ${operator.issued.id} PERMISSION_DENIED api.permission-denied`);
     expect(`ListAgents none ${observer.issued.id} UNAUTHENTICATED api.token-revoked`);
-    assert.ok(calls.some((c) => /^ListAgents none [0-9a-f]{16} UNAUTHENTICATED api\.token-expired$/.test(c)), calls.join('\n'));
+    assert.ok(
+      calls.some((c) => /^ListAgents none [0-9a-f]{16} UNAUTHENTICATED api\.token-expired$/.test(c)),
+      calls.join('\n'),
+    );
     // Issues and revocations are changes: written ahead (intent, then outcome), by admin.
     const intents = trail.filter((r) => r.kind === 'intent' && (r.method === 'IssueToken' || r.method === 'RevokeToken'));
-    assert.deepEqual(intents.filter((r) => r.method === 'IssueToken').map((r) => r.kind === 'intent' && r.args.fields.role),
-      ['deployer', 'operator', 'observer', 'deployer', 'observer']);
+    assert.deepEqual(
+      intents.filter((r) => r.method === 'IssueToken').map((r) => r.kind === 'intent' && r.args.fields.role),
+      ['deployer', 'operator', 'observer', 'deployer', 'observer'],
+    );
     // Each issue's intent names the new token by its id, written before the token existed (never the secret).
     const issuedIds = intents.filter((r) => r.method === 'IssueToken').map((r) => r.kind === 'intent' && r.args.fields.tokenId);
     assert.deepEqual(issuedIds.slice(0, 4), [deployer.issued.id, operator.issued.id, observer.issued.id, teamA.issued.id]);
     assert.match(String(issuedIds[4]), /^[0-9a-f]{16}$/);
-    assert.deepEqual(intents.filter((r) => r.method === 'RevokeToken').map((r) => r.kind === 'intent' && r.args.fields.tokenId), [observer.issued.id]);
+    assert.deepEqual(
+      intents.filter((r) => r.method === 'RevokeToken').map((r) => r.kind === 'intent' && r.args.fields.tokenId),
+      [observer.issued.id],
+    );
     assert.ok(intents.every((r) => r.role === 'admin'));
     assert.ok(!listed.stdout.includes(deployer.token.slice(4)), 'no token in the trail');
     // Changes made with an issued token are recorded as its role and id.

@@ -26,7 +26,17 @@ describe('caxton upgrade --strategy', () => {
   });
 
   it('rolls back a new version that crashes on one message in five, and loses none', async () => {
-    const up = await caxton(['upgrade', 'svc', builtExample('hostile/as-poison', 'hostile-as-poison.wasm'), '--strategy', 'blue-green', '--bake', '2m', '-q', ...serve.conn]);
+    const up = await caxton([
+      'upgrade',
+      'svc',
+      builtExample('hostile/as-poison', 'hostile-as-poison.wasm'),
+      '--strategy',
+      'blue-green',
+      '--bake',
+      '2m',
+      '-q',
+      ...serve.conn,
+    ]);
     assert.equal(up.code, 0, show(up));
     assert.match(up.stdout, /^rolling out svc: version 2 beside version 1, blue-green, baking version 2 /m);
 
@@ -35,10 +45,16 @@ describe('caxton upgrade --strategy', () => {
 
     // Five conversations at once (each new, so each to the new version): one of them is poison.
     const contents = ['one', 'two', 'poison three', 'four', 'five'];
-    const sent = await Promise.all(contents.map((content) => caxton(['send', 'svc', 'request', content, '--wait', '--timeout', '15', ...serve.conn])));
+    const sent = await Promise.all(
+      contents.map((content) => caxton(['send', 'svc', 'request', content, '--wait', '--timeout', '15', ...serve.conn])),
+    );
     sent.forEach((r, i) => {
       assert.equal(r.code, 0, show(r));
-      assert.match(r.stdout, new RegExp(`inform\\s+svc@\\S+ -> operator@\\S+.*"${contents[i]}"$`, 'm'), 'answered, also the one the new version crashed on');
+      assert.match(
+        r.stdout,
+        new RegExp(`inform\\s+svc@\\S+ -> operator@\\S+.*"${contents[i]}"$`, 'm'),
+        'answered, also the one the new version crashed on',
+      );
     });
 
     type Shown = { version: number; rollout: { phase: string; counts: { handled: number; crashes: number }; reason: string } };
@@ -56,7 +72,11 @@ describe('caxton upgrade --strategy', () => {
     const { agent, text } = await shown();
     assert.equal(agent.version, 1, 'the running version stays');
     assert.ok(agent.rollout.phase === 'rolling-back' || agent.rollout.phase === 'rolled-back', text);
-    assert.deepEqual([agent.rollout.counts.handled, agent.rollout.counts.crashes], [5, 1], 'judged at 5 handlings (minSamples), one of them the crash');
+    assert.deepEqual(
+      [agent.rollout.counts.handled, agent.rollout.counts.crashes],
+      [5, 1],
+      'judged at 5 handlings (minSamples), one of them the crash',
+    );
     assert.match(agent.rollout.reason, /crash rate 1\/5 above 1%/);
 
     const dlq = await caxton(['dlq', 'list', '--agent', 'svc', '--json', ...serve.conn]);

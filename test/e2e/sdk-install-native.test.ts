@@ -13,7 +13,13 @@ import { caxton, show } from './support/cli.js';
 import { tempDir } from './support/serve.js';
 
 const NATIVE = [
-  { language: 'c', pinnedAt: ['caxton', 'sdk-c'], marker: ['include', 'caxton.h'], edit: ['include', 'caxton.h'], comment: '\n/* pinned */\n' },
+  {
+    language: 'c',
+    pinnedAt: ['caxton', 'sdk-c'],
+    marker: ['include', 'caxton.h'],
+    edit: ['include', 'caxton.h'],
+    comment: '\n/* pinned */\n',
+  },
   { language: 'rust', pinnedAt: ['caxton-sdk'], marker: ['Cargo.toml'], edit: ['src', 'lib.rs'], comment: '\n// pinned\n' },
   { language: 'python', pinnedAt: ['caxton'], marker: ['__init__.py'], edit: ['__init__.py'], comment: '\n# pinned\n' },
 ] as const;
@@ -41,14 +47,18 @@ describe('caxton sdk install for C, Rust and Python projects outside the reposit
       assert.equal(installed.language, language);
       assert.equal(installed.installedAt, path.join(dir, ...pinnedAt));
       assert.equal(installed.replaced, false);
-      assert.ok(existsSync(path.join(installed.installedAt, ...marker)), 'the SDK\'s files are in the project');
-      assert.equal(existsSync(path.join(installed.installedAt, 'test')), false, 'without the SDK\'s own tests');
+      assert.ok(existsSync(path.join(installed.installedAt, ...marker)), "the SDK's files are in the project");
+      assert.equal(existsSync(path.join(installed.installedAt, 'test')), false, "without the SDK's own tests");
 
       // The pinned copy is what the build reads: changing it makes the next build a new one.
       await appendFile(path.join(installed.installedAt, ...edit), comment);
       const second = await caxton(['build', dir, '--json']);
       assert.equal(second.code, 0, show(second));
-      assert.notEqual((JSON.parse(second.stdout) as { reused?: boolean }).reused, true, `a change in the pinned SDK is seen by the build: ${second.stdout}`);
+      assert.notEqual(
+        (JSON.parse(second.stdout) as { reused?: boolean }).reused,
+        true,
+        `a change in the pinned SDK is seen by the build: ${second.stdout}`,
+      );
 
       const again = await caxton(['sdk', 'install', dir, '--json']);
       assert.equal((JSON.parse(again.stdout) as { replaced: boolean }).replaced, true);

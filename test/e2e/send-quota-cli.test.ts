@@ -12,8 +12,13 @@ import { caxton, show } from './support/cli.js';
 import { stopStragglers } from './support/processes.js';
 import { startServe, tempDir, type Serve } from './support/serve.js';
 
-interface LiftBombs { liftBombComponent(): Promise<Uint8Array>; ATTACKS: Record<string, string>; MEMORY_CAP_PAGES: number }
-const liftBombs = (): Promise<LiftBombs> => import(new URL('../../../sandbox/dist/test/fixtures/lift-bombs.js', import.meta.url).href) as Promise<LiftBombs>;
+interface LiftBombs {
+  liftBombComponent(): Promise<Uint8Array>;
+  ATTACKS: Record<string, string>;
+  MEMORY_CAP_PAGES: number;
+}
+const liftBombs = (): Promise<LiftBombs> =>
+  import(new URL('../../../sandbox/dist/test/fixtures/lift-bombs.js', import.meta.url).href) as Promise<LiftBombs>;
 
 describe('caxton deploy --max-sends-per-s', () => {
   let serve: Serve;
@@ -35,7 +40,19 @@ describe('caxton deploy --max-sends-per-s', () => {
   });
 
   it('stores the quota with the deployment and shows it', async () => {
-    const d = await caxton(['deploy', wasm, '--name', 'flood', '--memory', String(bombs.MEMORY_CAP_PAGES), '--max-sends-per-s', '50', '--max-sends-per-call', '20', ...serve.conn]);
+    const d = await caxton([
+      'deploy',
+      wasm,
+      '--name',
+      'flood',
+      '--memory',
+      String(bombs.MEMORY_CAP_PAGES),
+      '--max-sends-per-s',
+      '50',
+      '--max-sends-per-call',
+      '20',
+      ...serve.conn,
+    ]);
     assert.equal(d.code, 0, show(d));
     assert.match(d.stdout, /^sends\s+50\/s, 20 per message$/m);
     const got = await caxton(['agents', 'flood', '--json', ...serve.conn]);

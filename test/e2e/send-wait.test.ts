@@ -31,9 +31,24 @@ describe('caxton send --wait', () => {
   });
 
   it('follows a protocol to its end, with --json for scripts', async () => {
-    const r = await caxton(['send', 'echo', 'request', 'by the book', '-p', 'fipa-request', '-c', 'conv-wait-json', '--wait', '--json', ...serve.conn]);
+    const r = await caxton([
+      'send',
+      'echo',
+      'request',
+      'by the book',
+      '-p',
+      'fipa-request',
+      '-c',
+      'conv-wait-json',
+      '--wait',
+      '--json',
+      ...serve.conn,
+    ]);
     assert.equal(r.code, 0, show(r));
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.ok('sent' in lines[0]!, r.stdout);
     const reply = lines[1] as { message: { performative: string; conversationId: string; content: string } };
     assert.equal(reply.message.performative, 'inform');

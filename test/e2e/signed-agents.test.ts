@@ -19,7 +19,12 @@ import { startServe, tempDir, type Serve } from './support/serve.js';
 /** A custom section (id 0, name "edit"): the component stays valid, only its bytes differ. */
 const CUSTOM_SECTION = Buffer.from([0x00, 0x05, 0x04, 0x65, 0x64, 0x69, 0x74]);
 
-interface AgentJson { name: string; version: number; signerKeyId?: string; artifactDigest: string }
+interface AgentJson {
+  name: string;
+  version: number;
+  signerKeyId?: string;
+  artifactDigest: string;
+}
 
 describe('signed agents through the CLI, against a real caxton serve', () => {
   let work: string;
@@ -31,15 +36,25 @@ describe('signed agents through the CLI, against a real caxton serve', () => {
 
   before(async () => {
     work = await tempDir('caxton-e2e-signed-');
-    for (const [out, set] of [['trusted', (id: string) => (trustedKeyId = id)], ['stranger', (id: string) => (strangerKeyId = id)]] as const) {
+    for (const [out, set] of [
+      ['trusted', (id: string) => (trustedKeyId = id)],
+      ['stranger', (id: string) => (strangerKeyId = id)],
+    ] as const) {
       const r = await caxton(['keygen', '--out', file(out), '--json'], { cwd: work });
       assert.equal(r.code, 0, show(r));
       set((JSON.parse(r.stdout) as { keyId: string }).keyId);
     }
     // The four artifacts: signed by the trusted key; unsigned; signed by the stranger; changed after signing.
-    for (const name of ['good', 'unsigned', 'stranger', 'changed']) await copyFile(builtExample('as-echo', 'as-echo.wasm'), file(`${name}.wasm`));
-    for (const [name, key] of [['good', 'trusted'], ['stranger', 'stranger'], ['changed', 'trusted']]) {
-      const r = await caxton(['sign', `${name}.wasm`, '--key', path.join(key!, 'agent-signing.key'), '--agent-version', '1.0.0'], { cwd: work });
+    for (const name of ['good', 'unsigned', 'stranger', 'changed'])
+      await copyFile(builtExample('as-echo', 'as-echo.wasm'), file(`${name}.wasm`));
+    for (const [name, key] of [
+      ['good', 'trusted'],
+      ['stranger', 'stranger'],
+      ['changed', 'trusted'],
+    ]) {
+      const r = await caxton(['sign', `${name}.wasm`, '--key', path.join(key!, 'agent-signing.key'), '--agent-version', '1.0.0'], {
+        cwd: work,
+      });
       assert.equal(r.code, 0, show(r));
     }
     await appendFile(file('changed.wasm'), CUSTOM_SECTION);
@@ -97,7 +112,10 @@ describe('signed agents through the CLI, against a real caxton serve', () => {
       caxton(['send', 'echo', 'request', 'signed hello', '--wait', '--json', ...strict.conn]),
     ]);
     const json = JSON.parse(list.stdout) as AgentJson[];
-    assert.deepEqual(json.map((a) => [a.name, a.signerKeyId]), [['echo', trustedKeyId]]);
+    assert.deepEqual(
+      json.map((a) => [a.name, a.signerKeyId]),
+      [['echo', trustedKeyId]],
+    );
     const table = tableRun.stdout;
     assert.match(table, /SIGNER/);
     assert.match(table, new RegExp(`echo .* ${trustedKeyId}`));
@@ -108,7 +126,9 @@ describe('signed agents through the CLI, against a real caxton serve', () => {
 
   it('require: the same refusals on upgrade leave version 1 running; a signed new version upgrades', async () => {
     const refusals = ['unsigned', 'stranger', 'changed'];
-    const results = await Promise.all(refusals.map((name) => caxton(['upgrade', 'echo', `${name}.wasm`, '-q', ...strict.conn], { cwd: work })));
+    const results = await Promise.all(
+      refusals.map((name) => caxton(['upgrade', 'echo', `${name}.wasm`, '-q', ...strict.conn], { cwd: work })),
+    );
     for (const [i, name] of refusals.entries()) {
       const r = results[i]!;
       assert.equal(r.code, 5, `${name}: ${show(r)}`);
@@ -125,25 +145,41 @@ describe('signed agents through the CLI, against a real caxton serve', () => {
     echo = (JSON.parse(up.stdout) as { agent: AgentJson }).agent;
     assert.equal(echo.version, 2);
     assert.equal(echo.signerKeyId, trustedKeyId);
-    assert.notEqual(echo.artifactDigest, JSON.parse((await caxton(['sign', 'good.wasm', '--key', 'trusted/agent-signing.key', '--json'], { cwd: work })).stdout).statement.sha256);
+    assert.notEqual(
+      echo.artifactDigest,
+      JSON.parse((await caxton(['sign', 'good.wasm', '--key', 'trusted/agent-signing.key', '--json'], { cwd: work })).stdout).statement
+        .sha256,
+    );
   });
 
   it('build --sign writes the signature next to the artifact it built', async () => {
     const out = file('built');
-    const r = await caxton(['build', builtExample('as-echo', '..'), '--out-dir', out, '--sign', 'trusted/agent-signing.key', '--json'], { cwd: work });
+    const r = await caxton(['build', builtExample('as-echo', '..'), '--out-dir', out, '--sign', 'trusted/agent-signing.key', '--json'], {
+      cwd: work,
+    });
     assert.equal(r.code, 0, show(r));
     const built = JSON.parse(r.stdout) as { artifactPath: string; signature: string; signerKeyId: string; sha256: string };
     assert.equal(built.signature, `${built.artifactPath}.dsse.json`);
     assert.equal(built.signerKeyId, trustedKeyId);
-    const envelope = JSON.parse(await readFile(built.signature, 'utf8')) as { payloadType: string; payload: string; signatures: { keyid: string }[] };
+    const envelope = JSON.parse(await readFile(built.signature, 'utf8')) as {
+      payloadType: string;
+      payload: string;
+      signatures: { keyid: string }[];
+    };
     assert.equal(envelope.payloadType, 'application/vnd.in-toto+json');
-    assert.deepEqual(envelope.signatures.map((s) => s.keyid), [trustedKeyId]);
-    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString()) as { subject: { digest: { sha256: string } }[]; predicate: { name: string; language: string } };
+    assert.deepEqual(
+      envelope.signatures.map((s) => s.keyid),
+      [trustedKeyId],
+    );
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString()) as {
+      subject: { digest: { sha256: string } }[];
+      predicate: { name: string; language: string };
+    };
     assert.equal(statement.subject[0]!.digest.sha256, built.sha256);
     assert.deepEqual(statement.predicate, { name: 'as-echo', language: 'assemblyscript' });
   });
 
-  it('warn: unsigned and changed artifacts deploy, with a warning in the agent\'s log and no signer', async () => {
+  it("warn: unsigned and changed artifacts deploy, with a warning in the agent's log and no signer", async () => {
     const [good] = await Promise.all([
       caxton(['deploy', 'good.wasm', '-q', '--json', ...lenient.conn], { cwd: work }),
       ...['unsigned', 'changed'].map(async (name) => {
@@ -159,7 +195,9 @@ describe('signed agents through the CLI, against a real caxton serve', () => {
 
   it('an explicit --signature that does not match is sent as given and refused', async () => {
     await writeFile(file('other.dsse.json'), await readFile(file('stranger.wasm.dsse.json')));
-    const r = await caxton(['deploy', 'good.wasm', '--name', 'echo2', '--signature', 'other.dsse.json', '-q', ...strict.conn], { cwd: work });
+    const r = await caxton(['deploy', 'good.wasm', '--name', 'echo2', '--signature', 'other.dsse.json', '-q', ...strict.conn], {
+      cwd: work,
+    });
     assert.equal(r.code, 5, show(r));
     assert.match(r.stderr, new RegExp(`signed by ${strangerKeyId}`));
   });

@@ -21,14 +21,20 @@ const N = 5;
 async function count(serve: Serve, agent: string, i: number): Promise<string> {
   const r = await caxton(['send', agent, 'request', `tick ${i}`, '--wait', '--json', '--timeout', '20', ...serve.conn]);
   assert.equal(r.code, 0, show(r));
-  const replies = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { message?: { performative: string; content: string } })
+  const replies = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { message?: { performative: string; content: string } })
     .filter((l) => l.message !== undefined);
   assert.equal(replies.length, 1, r.stdout);
   assert.equal(replies[0]!.message!.performative, 'inform', r.stdout);
   return replies[0]!.message!.content;
 }
 
-for (const [example, file] of [['as-state-counter', 'as-state-counter.wasm'], ['js-state-counter', 'js-state-counter.wasm']] as const) {
+for (const [example, file] of [
+  ['as-state-counter', 'as-state-counter.wasm'],
+  ['js-state-counter', 'js-state-counter.wasm'],
+] as const) {
   describe(`${example}: a count in durable state`, () => {
     let serve: Serve | undefined;
     after(async () => {
@@ -42,7 +48,10 @@ for (const [example, file] of [['as-state-counter', 'as-state-counter.wasm'], ['
       assert.equal(deployed.code, 0, show(deployed));
       const replies: string[] = [];
       for (let i = 1; i <= N; i++) replies.push(await count(serve, 'counter', i));
-      assert.deepEqual(replies, Array.from({ length: N }, (_, i) => String(i + 1)));
+      assert.deepEqual(
+        replies,
+        Array.from({ length: N }, (_, i) => String(i + 1)),
+      );
 
       const dataDir = serve.dataDir;
       const stopped = await serve.stop({ keepData: true });

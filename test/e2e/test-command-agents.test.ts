@@ -23,39 +23,70 @@ describe('caxton test: agents beside the one under test', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('deploys the scenario\'s agents and checks the messages between them, the deadline passed on the virtual clock', async () => {
+  it("deploys the scenario's agents and checks the messages between them, the deadline passed on the virtual clock", async () => {
     work = await tempDir('caxton-test-agents-');
     const dir = await copyExample('contract-net/js-initiator', work, 'broker');
     await mkdir(path.join(dir, 'scenarios'));
     const contractor = builtExample('contract-net/as-contractor', 'cnet-contractor.wasm');
-    await writeFile(path.join(dir, 'scenarios', 'auction.json'), JSON.stringify({
-      description: 'the cheaper bid wins at the deadline',
-      config: { topic: 'parcels', 'deadline-ms': '60000' },
-      agents: [
-        { name: 'courier-a', path: contractor, config: { price: '7', topic: 'parcels' } },
-        { name: 'courier-b', path: contractor, config: { price: '4', topic: 'parcels' } },
-      ],
-      steps: [
-        { send: { performative: 'request', content: 'parcel to Leeds' }, expect: [
-          { performative: 'agree' },
-          { from: 'courier-a', to: 'broker', performative: 'propose', contentIncludes: '7' },
-          { from: 'courier-b', to: 'broker', performative: 'propose', contentIncludes: '4' },
-        ] },
-        { advance: '1m', expect: [
-          { from: 'broker', to: 'courier-b', performative: 'accept-proposal' },
-          { from: 'broker', to: 'courier-a', performative: 'reject-proposal' },
-          { from: 'courier-b', to: 'broker', performative: 'inform', contentIncludes: 'by courier-b' },
-          { from: 'broker', performative: 'inform', contentIncludes: 'done: parcel to Leeds by courier-b' },
-        ] },
-      ],
-    }, null, 2));
+    await writeFile(
+      path.join(dir, 'scenarios', 'auction.json'),
+      JSON.stringify(
+        {
+          description: 'the cheaper bid wins at the deadline',
+          config: { topic: 'parcels', 'deadline-ms': '60000' },
+          agents: [
+            { name: 'courier-a', path: contractor, config: { price: '7', topic: 'parcels' } },
+            { name: 'courier-b', path: contractor, config: { price: '4', topic: 'parcels' } },
+          ],
+          steps: [
+            {
+              send: { performative: 'request', content: 'parcel to Leeds' },
+              expect: [
+                { performative: 'agree' },
+                { from: 'courier-a', to: 'broker', performative: 'propose', contentIncludes: '7' },
+                { from: 'courier-b', to: 'broker', performative: 'propose', contentIncludes: '4' },
+              ],
+            },
+            {
+              advance: '1m',
+              expect: [
+                { from: 'broker', to: 'courier-b', performative: 'accept-proposal' },
+                { from: 'broker', to: 'courier-a', performative: 'reject-proposal' },
+                { from: 'courier-b', to: 'broker', performative: 'inform', contentIncludes: 'by courier-b' },
+                { from: 'broker', performative: 'inform', contentIncludes: 'done: parcel to Leeds by courier-b' },
+              ],
+            },
+          ],
+        },
+        null,
+        2,
+      ),
+    );
 
     const run = await caxton(['test', dir, '--name', 'broker', '--timeout', '20'], { cwd: work, timeoutMs: 90_000 });
     assert.equal(run.code, 0, show(run));
-    assert.match(run.stdout, /^TAP version 13\n1\.\.2\nok 1 - broker\/scenarios\/auction\.json \(the cheaper bid wins at the deadline\): step 1: request "parcel to Leeds"\nok 2 - broker\/scenarios\/auction\.json \(the cheaper bid wins at the deadline\): step 2: advance 1m\n# pass 2\n# fail 0\n$/, show(run));
+    assert.match(
+      run.stdout,
+      /^TAP version 13\n1\.\.2\nok 1 - broker\/scenarios\/auction\.json \(the cheaper bid wins at the deadline\): step 1: request "parcel to Leeds"\nok 2 - broker\/scenarios\/auction\.json \(the cheaper bid wins at the deadline\): step 2: advance 1m\n# pass 2\n# fail 0\n$/,
+      show(run),
+    );
 
     const typo = path.join(work, 'typo.json');
-    await writeFile(typo, JSON.stringify({ steps: [{ send: { performative: 'request', content: 'x' }, expect: [{ performative: 'agree' }, { from: 'courier-z', contentIncludes: '1' }] }] }, null, 2));
+    await writeFile(
+      typo,
+      JSON.stringify(
+        {
+          steps: [
+            {
+              send: { performative: 'request', content: 'x' },
+              expect: [{ performative: 'agree' }, { from: 'courier-z', contentIncludes: '1' }],
+            },
+          ],
+        },
+        null,
+        2,
+      ),
+    );
     const refused = await caxton(['test', dir, '--name', 'broker', '--scenario', typo], { cwd: work, timeoutMs: 60_000 });
     assert.equal(refused.code, 2, show(refused));
     assert.match(refused.stderr, /typo\.json:12: step 1 expects a message of courier-z, which the scenario does not deploy/);

@@ -27,36 +27,56 @@ describe('caxton test: a virtual clock, expect.state and JUnit', () => {
     const dir = await copyExample('as-timer-counter', work, 'ticker');
     await mkdir(path.join(dir, 'scenarios'));
     const ask = (performative: string, content: string, expect: unknown) => ({ send: { performative, content }, expect });
-    await writeFile(path.join(dir, 'scenarios', 'timer.json'), JSON.stringify({
-      description: 'a 30 s timer',
-      steps: [
-        // On a real clock this timer would fire before the next step's reply: on the virtual one it waits.
-        ask('request', 'tick 10', { performative: 'agree' }),
-        ask('query-ref', 'count', { performative: 'inform', content: '0' }),
-        { advance: '10ms', expect: { from: 'ticker', performative: 'inform', content: '1' } },
-        ask('request', 'tick 30000', { performative: 'agree' }),
-        { advance: '29s' },
-        ask('query-ref', 'count', { performative: 'inform', content: '1' }),
-        { advance: '1s', expect: { from: 'ticker', performative: 'inform', content: '2' } },
-        ask('query-ref', 'count', { content: '2' }),
-      ],
-      expect: { state: { count: '2', armed: '2', notes: null } },
-    }, null, 2));
-    await writeFile(path.join(dir, 'scenarios', 'wrong.json'), JSON.stringify({
-      steps: [
-        ask('request', 'tick 1000', { performative: 'agree' }),
-        { advance: '1s' },
-        ask('query-ref', 'count', { content: '5' }),
-      ],
-      expect: { state: { count: '2' } },
-    }, null, 2));
+    await writeFile(
+      path.join(dir, 'scenarios', 'timer.json'),
+      JSON.stringify(
+        {
+          description: 'a 30 s timer',
+          steps: [
+            // On a real clock this timer would fire before the next step's reply: on the virtual one it waits.
+            ask('request', 'tick 10', { performative: 'agree' }),
+            ask('query-ref', 'count', { performative: 'inform', content: '0' }),
+            { advance: '10ms', expect: { from: 'ticker', performative: 'inform', content: '1' } },
+            ask('request', 'tick 30000', { performative: 'agree' }),
+            { advance: '29s' },
+            ask('query-ref', 'count', { performative: 'inform', content: '1' }),
+            { advance: '1s', expect: { from: 'ticker', performative: 'inform', content: '2' } },
+            ask('query-ref', 'count', { content: '2' }),
+          ],
+          expect: { state: { count: '2', armed: '2', notes: null } },
+        },
+        null,
+        2,
+      ),
+    );
+    await writeFile(
+      path.join(dir, 'scenarios', 'wrong.json'),
+      JSON.stringify(
+        {
+          steps: [ask('request', 'tick 1000', { performative: 'agree' }), { advance: '1s' }, ask('query-ref', 'count', { content: '5' })],
+          expect: { state: { count: '2' } },
+        },
+        null,
+        2,
+      ),
+    );
 
     const run = await caxton(['test', dir, '--name', 'ticker', '--reporter', 'junit', '--timeout', '20'], { cwd: work, timeoutMs: 90_000 });
     assert.equal(run.code, 1, show(run));
     const xml = run.stdout;
-    assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="caxton test" tests="2" failures="1" errors="0" time="[\d.]+">\n {2}<testsuite name="ticker" tests="2" failures="1" /);
-    assert.match(xml, /^ {4}<testcase name="ticker\/scenarios\/timer\.json \(a 30 s timer\)" classname="ticker" time="[\d.]+"\/>$/m, 'the clock scenario passes');
-    const failure = /^ {4}<testcase name="ticker\/scenarios\/wrong\.json" classname="ticker" time="[\d.]+">\n {6}<failure message="([^"]*)" type="caxton.scenario">([^<]*)<\/failure>\n {4}<\/testcase>$/m.exec(xml);
+    assert.match(
+      xml,
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="caxton test" tests="2" failures="1" errors="0" time="[\d.]+">\n {2}<testsuite name="ticker" tests="2" failures="1" /,
+    );
+    assert.match(
+      xml,
+      /^ {4}<testcase name="ticker\/scenarios\/timer\.json \(a 30 s timer\)" classname="ticker" time="[\d.]+"\/>$/m,
+      'the clock scenario passes',
+    );
+    const failure =
+      /^ {4}<testcase name="ticker\/scenarios\/wrong\.json" classname="ticker" time="[\d.]+">\n {6}<failure message="([^"]*)" type="caxton.scenario">([^<]*)<\/failure>\n {4}<\/testcase>$/m.exec(
+        xml,
+      );
     assert.ok(failure, xml);
     assert.match(failure[1]!, /step 3: query-ref &quot;count&quot;: content: expected &quot;5&quot;, got &quot;1&quot;/);
     assert.match(failure[1]!, /expect\.state: state &quot;count&quot;: expected &quot;2&quot;, got &quot;1&quot;/);

@@ -26,27 +26,50 @@ describe('caxton test: scenario files', () => {
     work = await tempDir('caxton-test-e2e-');
     const dir = await copyExample('as-state-counter', work, 'counter');
     await mkdir(path.join(dir, 'scenarios'));
-    await writeFile(path.join(dir, 'scenarios', 'counts.json'), JSON.stringify({
-      description: 'counts requests',
-      steps: [step('request', 'tick', { performative: 'inform', content: '1' }), step('request', 'tick', { content: '2' }), step('query-ref', 'count', { performative: 'inform', contentIncludes: '2' })],
-    }));
+    await writeFile(
+      path.join(dir, 'scenarios', 'counts.json'),
+      JSON.stringify({
+        description: 'counts requests',
+        steps: [
+          step('request', 'tick', { performative: 'inform', content: '1' }),
+          step('request', 'tick', { content: '2' }),
+          step('query-ref', 'count', { performative: 'inform', contentIncludes: '2' }),
+        ],
+      }),
+    );
     await writeFile(path.join(dir, 'scenarios', 'fresh.json'), JSON.stringify({ steps: [step('request', 'tick', { content: '1' })] }));
     const wrong = path.join(work, 'wrong.json');
-    await writeFile(wrong, JSON.stringify({ steps: [step('request', 'tick', { content: '1' }), step('request', 'tick', { performative: 'inform', content: '5' })] }));
+    await writeFile(
+      wrong,
+      JSON.stringify({
+        steps: [step('request', 'tick', { content: '1' }), step('request', 'tick', { performative: 'inform', content: '5' })],
+      }),
+    );
 
     const good = await caxton(['test', dir, '--timeout', '20'], { cwd: work, timeoutMs: 90_000 });
     assert.equal(good.code, 0, show(good));
     const lines = good.stdout.trim().split('\n');
     assert.deepEqual(lines.slice(0, 2), ['TAP version 13', '1..4']);
     assert.equal(lines.filter((l) => l.startsWith('ok ')).length, 4, good.stdout);
-    assert.match(good.stdout, /^ok 4 - counter\/scenarios\/fresh\.json: step 1: request "tick"$/m, 'the second scenario counts from 1 again');
+    assert.match(
+      good.stdout,
+      /^ok 4 - counter\/scenarios\/fresh\.json: step 1: request "tick"$/m,
+      'the second scenario counts from 1 again',
+    );
     assert.match(good.stdout, /^# pass 4\n# fail 0$/m);
 
     const bad = await caxton(['test', dir, '--scenario', wrong, '--timeout', '20'], { cwd: work, timeoutMs: 90_000 });
     assert.equal(bad.code, 1, show(bad));
     assert.match(bad.stdout, /^ok 1 - /m);
-    assert.match(bad.stdout, /^not ok 2 - wrong\.json: step 2: request "tick"\n {2}---\n {2}problems:\n {4}- "content: expected \\"5\\", got \\"2\\""$/m, bad.stdout);
-    assert.match(bad.stdout, /^ {2}at: "wrong\.json:1"\n {2}expected: \[\{"performative":"inform","content":"5"\}\]\n {2}actual: \[\{"performative":"inform","content":"2"\}\]$/m);
+    assert.match(
+      bad.stdout,
+      /^not ok 2 - wrong\.json: step 2: request "tick"\n {2}---\n {2}problems:\n {4}- "content: expected \\"5\\", got \\"2\\""$/m,
+      bad.stdout,
+    );
+    assert.match(
+      bad.stdout,
+      /^ {2}at: "wrong\.json:1"\n {2}expected: \[\{"performative":"inform","content":"5"\}\]\n {2}actual: \[\{"performative":"inform","content":"2"\}\]$/m,
+    );
     assert.match(bad.stdout, /^# pass 1\n# fail 1$/m);
 
     const invalid = path.join(work, 'invalid.json');

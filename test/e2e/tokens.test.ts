@@ -17,7 +17,9 @@ import { stopStragglers } from './support/processes.js';
 import { startServe, tempDir, type Serve } from './support/serve.js';
 
 /** A non-loopback IPv4 address of this machine, if it has one. */
-const externalIp = Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+const externalIp = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
 /** `token rotate --overlap` tried in turn: a short one, then (only if the checks ran past it) a generous one. */
 const ROTATE_OVERLAPS = ['20s', '45s'];
 
@@ -40,7 +42,17 @@ describe('tokens through the CLI, against a real caxton serve on 0.0.0.0', () =>
     serve = await startServe({ args: ['--api-host', '0.0.0.0'] });
     local = `127.0.0.1:${serve.address.split(':').pop()}`;
     ({ admin: adminToken, read: readToken } = await readTokens());
-    const d = await as(adminToken, ['deploy', builtExample('as-echo', 'as-echo.wasm'), '--name', 'echo', '--config', 'apiKey=sk-secret-123', '--config', 'region=eu', '-q']);
+    const d = await as(adminToken, [
+      'deploy',
+      builtExample('as-echo', 'as-echo.wasm'),
+      '--name',
+      'echo',
+      '--config',
+      'apiKey=sk-secret-123',
+      '--config',
+      'region=eu',
+      '-q',
+    ]);
     assert.equal(d.code, 0, show(d));
   });
   after(async () => {
@@ -67,7 +79,9 @@ describe('tokens through the CLI, against a real caxton serve on 0.0.0.0', () =>
     for (const r of [file, env]) assert.doesNotMatch(r.stderr, /warning/);
   });
 
-  it('refuses to send a token in plaintext to a non-loopback address unless --insecure', { skip: externalIp === undefined && 'this machine has no non-loopback IPv4 address (the unit test covers the decision)' }, async () => {
+  it('refuses to send a token in plaintext to a non-loopback address unless --insecure', {
+    skip: externalIp === undefined && 'this machine has no non-loopback IPv4 address (the unit test covers the decision)',
+  }, async () => {
     const remote = `${externalIp}:${serve.address.split(':').pop()}`;
     const refused = await caxton(['status', '--addr', remote], { cwd: work, env: { CAXTON_TOKEN: adminToken } });
     assert.equal(refused.code, 2, show(refused));
@@ -81,7 +95,10 @@ describe('tokens through the CLI, against a real caxton serve on 0.0.0.0', () =>
   it('the read-only token sees agent config redacted (keys kept) in list and detail; admin sees the values', async () => {
     const list = await as(readToken, ['agents', '--json']);
     assert.equal(list.code, 0, show(list));
-    assert.deepEqual((JSON.parse(list.stdout) as { config: Record<string, string> }[])[0]!.config, { apiKey: '<redacted>', region: '<redacted>' });
+    assert.deepEqual((JSON.parse(list.stdout) as { config: Record<string, string> }[])[0]!.config, {
+      apiKey: '<redacted>',
+      region: '<redacted>',
+    });
     const detail = await as(readToken, ['agents', 'echo']);
     assert.match(detail.stdout, /config +apiKey=<redacted>, region=<redacted>/);
     assert.doesNotMatch(detail.stdout + list.stdout, /sk-secret-123/);
@@ -90,9 +107,15 @@ describe('tokens through the CLI, against a real caxton serve on 0.0.0.0', () =>
   });
 
   it('an operator may not send as a platform identity or a deployed agent, and may as its own identity', async () => {
-    const raw = (sender: string): string => JSON.stringify({ performative: 'inform', sender: { name: sender }, receiver: [{ name: 'echo@caxton' }], content: 'hi' });
+    const raw = (sender: string): string =>
+      JSON.stringify({ performative: 'inform', sender: { name: sender }, receiver: [{ name: 'echo@caxton' }], content: 'hi' });
     // Side by side: each is its own CLI process, seconds apiece on a loaded machine.
-    const refused = [['ams@caxton', 'platform identity'], ['df@caxton', 'platform identity'], ['echo', 'deployed agent'], ['echo@caxton', 'deployed agent']] as const;
+    const refused = [
+      ['ams@caxton', 'platform identity'],
+      ['df@caxton', 'platform identity'],
+      ['echo', 'deployed agent'],
+      ['echo@caxton', 'deployed agent'],
+    ] as const;
     const [ok, ...results] = await Promise.all([
       as(adminToken, ['send', '--raw', raw('ops-alice@caxton')]),
       ...refused.map(([sender]) => as(adminToken, ['send', '--raw', raw(sender)])),

@@ -34,13 +34,29 @@ describe('priorities and circuit breakers, against a real caxton serve', () => {
   }
 
   it('send --priority: high is handled; a value that is not a priority exits 2 before sending', async () => {
-    const ok = await caxton(['send', 'fragile', 'request', 'urgent hello', '--priority', 'high', '--wait', '--timeout', '20', ...serve.conn]);
+    const ok = await caxton([
+      'send',
+      'fragile',
+      'request',
+      'urgent hello',
+      '--priority',
+      'high',
+      '--wait',
+      '--timeout',
+      '20',
+      ...serve.conn,
+    ]);
     assert.equal(ok.code, 0, show(ok));
     assert.match(ok.stdout, /"urgent hello"/);
     const bad = await caxton(['send', 'fragile', 'request', 'x', '--priority', 'urgent', ...serve.conn]);
     assert.equal(bad.code, 2, show(bad));
     assert.match(bad.stderr, /--priority takes high, normal, low/);
-    const raw = await caxton(['send', '--raw', '{"performative":"inform","receiver":[{"name":"fragile"}],"content":"x","X-caxton-priority":"soon"}', ...serve.conn]);
+    const raw = await caxton([
+      'send',
+      '--raw',
+      '{"performative":"inform","receiver":[{"name":"fragile"}],"content":"x","X-caxton-priority":"soon"}',
+      ...serve.conn,
+    ]);
     assert.equal(raw.code, 2, show(raw));
     assert.match(raw.stderr, /priority/);
   });

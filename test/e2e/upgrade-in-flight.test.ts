@@ -42,7 +42,11 @@ describe('caxton upgrade with messages in flight', () => {
     await copyExample('as-echo', work, 'echo-v1');
     const v2 = await copyExample('as-echo', work, 'echo-v2');
     await editFile(path.join(v2, 'assembly', 'index.ts'), (src) =>
-      src.replace('reply(msg, Performative.Inform, msg.content);', 'reply(msg, Performative.Inform, "v2:" + (msg.content !== null ? msg.content! : ""));'));
+      src.replace(
+        'reply(msg, Performative.Inform, msg.content);',
+        'reply(msg, Performative.Inform, "v2:" + (msg.content !== null ? msg.content! : ""));',
+      ),
+    );
     const build = await caxton(['build', 'echo-v2', '--json'], { cwd: work });
     assert.equal(build.code, 0, show(build));
     v2Digest = (JSON.parse(build.stdout) as { sha256: string }).sha256;
@@ -60,15 +64,24 @@ describe('caxton upgrade with messages in flight', () => {
     const client: CaxtonClient = await serve.client();
     const tail = new Tail(serve, ['--agent', 'operator', '--performative', 'inform'], true);
     await tail.ready(
-      async (n) => void (await client.send({ structured: { performative: 'request', receivers: [{ name: 'echo' }], content: `probe-${n}`, conversationId: `probe-${n}` } })),
+      async (n) =>
+        void (await client.send({
+          structured: { performative: 'request', receivers: [{ name: 'echo' }], content: `probe-${n}`, conversationId: `probe-${n}` },
+        })),
       (t, n) => t.events().some((e) => e.message.conversationId === `probe-${n}`),
     );
 
     const acked = new Map<string, Acked>(); // conversation id → what the node acknowledged
     const send = async (conversationId: string, content: string): Promise<void> => {
-      const res = await client.send({ structured: {
-        performative: 'request', receivers: [{ name: 'echo' }], content, conversationId, replyWith: `rw-${conversationId}`,
-      } });
+      const res = await client.send({
+        structured: {
+          performative: 'request',
+          receivers: [{ name: 'echo' }],
+          content,
+          conversationId,
+          replyWith: `rw-${conversationId}`,
+        },
+      });
       assert.deepEqual(res.accepted, ['echo'], `refused: ${JSON.stringify(res.refused)}`);
       acked.set(conversationId, { messageId: res.messageId, content, ackedAt: Date.now() });
     };
@@ -88,7 +101,18 @@ describe('caxton upgrade with messages in flight', () => {
     // Users send with the CLI too while the upgrade runs.
     let cliSent = 0;
     for (let j = 0; upgrade.running; j++, cliSent++) {
-      const r = await caxton(['send', 'echo', 'request', `cli-${j}`, '-c', `cli-${j}`, '--reply-with', `rw-cli-${j}`, '--json', ...serve.conn]);
+      const r = await caxton([
+        'send',
+        'echo',
+        'request',
+        `cli-${j}`,
+        '-c',
+        `cli-${j}`,
+        '--reply-with',
+        `rw-cli-${j}`,
+        '--json',
+        ...serve.conn,
+      ]);
       assert.equal(r.code, 0, show(r));
       const res = JSON.parse(r.stdout) as { messageId: string; accepted: string[] };
       assert.deepEqual(res.accepted, ['echo']);
@@ -144,13 +168,18 @@ describe('caxton upgrade with messages in flight', () => {
       const a = JSON.parse(agent.stdout) as { version: number; artifactDigest: string; state: string; mailboxDepth: number };
       return a.mailboxDepth === 0 ? a : undefined;
     }, 'an empty mailbox once every reply was seen');
-    assert.deepEqual({ version: info.version, digest: info.artifactDigest, state: info.state }, { version: 2, digest: v2Digest, state: 'running' });
+    assert.deepEqual(
+      { version: info.version, digest: info.artifactDigest, state: info.state },
+      { version: 2, digest: v2Digest, state: 'running' },
+    );
     const logs = await caxton(['logs', 'echo', ...serve.conn]);
     assert.match(logs.stdout, new RegExp(`\\[caxton\\] upgraded to version 2 \\(${v2Digest.slice(0, 12)}\\)`));
 
     const stopped = await tail.stop();
     assert.equal(stopped.code, 0, show(stopped));
-    t.diagnostic(`${acked.size} acknowledged (${cliSent} by caxton send), ${during} while the upgrade ran; v1 answered ${v1}, v2 ${v2}, `
-      + `${waitedThroughSwap} of them accepted before the upgrade returned`);
+    t.diagnostic(
+      `${acked.size} acknowledged (${cliSent} by caxton send), ${during} while the upgrade ran; v1 answered ${v1}, v2 ${v2}, ` +
+        `${waitedThroughSwap} of them accepted before the upgrade returned`,
+    );
   });
 });

@@ -33,11 +33,15 @@ describe('CAXTON_BUILD_JOBS', () => {
   it('refuses anything else with a hint, naming what it was given', async () => {
     const { buildJobs } = await load();
     for (const given of ['0', '65', '2.5', '-1', 'two', ' 2', '0x2', '1e1']) {
-      assert.throws(() => buildJobs(given), (err: Error & { hint?: string }) => {
-        assert.match(err.message, new RegExp(`CAXTON_BUILD_JOBS=${given.replace(/[.+]/g, '\\$&')} is not a whole number from 1 to 64`));
-        assert.match(err.hint ?? '', /CAXTON_BUILD_JOBS=1/);
-        return true;
-      }, given);
+      assert.throws(
+        () => buildJobs(given),
+        (err: Error & { hint?: string }) => {
+          assert.match(err.message, new RegExp(`CAXTON_BUILD_JOBS=${given.replace(/[.+]/g, '\\$&')} is not a whole number from 1 to 64`));
+          assert.match(err.hint ?? '', /CAXTON_BUILD_JOBS=1/);
+          return true;
+        },
+        given,
+      );
     }
   });
 });

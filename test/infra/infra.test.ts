@@ -37,9 +37,17 @@ function listenOnFreePort(): Promise<net.Server> {
 /** Command lines of this process's live children (Linux /proc). */
 async function childCommands(): Promise<string[]> {
   const tasks = await readdir(`/proc/${process.pid}/task`);
-  const pids = (await Promise.all(tasks.map((t) => readFile(`/proc/${process.pid}/task/${t}/children`, 'utf8').catch(() => ''))))
-    .flatMap((s) => s.split(' ').filter(Boolean));
-  return Promise.all(pids.map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').then((c) => c.split('\0').join(' '), () => '')));
+  const pids = (await Promise.all(tasks.map((t) => readFile(`/proc/${process.pid}/task/${t}/children`, 'utf8').catch(() => '')))).flatMap(
+    (s) => s.split(' ').filter(Boolean),
+  );
+  return Promise.all(
+    pids.map((pid) =>
+      readFile(`/proc/${pid}/cmdline`, 'utf8').then(
+        (c) => c.split('\0').join(' '),
+        () => '',
+      ),
+    ),
+  );
 }
 
 test('when Kafka cannot start, the etcd started beside it is stopped and the error names the cause', async () => {
@@ -64,7 +72,7 @@ test('when Kafka cannot start, the etcd started beside it is stopped and the err
   }
 });
 
-test('ports handed to test servers come from below the kernel\'s ephemeral range, where no client\'s source port can take them', async () => {
+test("ports handed to test servers come from below the kernel's ephemeral range, where no client's source port can take them", async () => {
   const { freePort, ephemeralLow } = await infra();
   const low = ephemeralLow();
   for (let i = 0; i < 50; i++) {

@@ -23,8 +23,12 @@ describe('what a test run left in the temp dir', () => {
     const { leftTempEntries } = await load();
     const before = ['caxton-e2e-old123'];
     const after = [
-      'caxton-e2e-old123', 'caxton-prepare-test-Ab12Cd', 'caxton-sandbox-test-cache-0', 'caxton-sandbox-fixtures-0',
-      'caxton-bench-0123456789abcdef', 'caxton-cluster-n1-xY9zQ1',
+      'caxton-e2e-old123',
+      'caxton-prepare-test-Ab12Cd',
+      'caxton-sandbox-test-cache-0',
+      'caxton-sandbox-fixtures-0',
+      'caxton-bench-0123456789abcdef',
+      'caxton-cluster-n1-xY9zQ1',
     ];
     assert.deepEqual(leftTempEntries(before, after), ['caxton-cluster-n1-xY9zQ1', 'caxton-prepare-test-Ab12Cd']);
   });

@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import type * as Infra from '../../scripts/infra/index.d.mts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const infra = (): Promise<typeof Infra> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
+const infra = (): Promise<typeof Infra> =>
+  import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 /** The metrics the runtime will export (deploy/k8s/README.md); every series also has node and cluster. */
@@ -52,7 +53,10 @@ function labelSets(labels: Record<string, string[]>): Array<Record<string, strin
   for (const [name, values] of Object.entries(labels)) sets = sets.flatMap((s) => values.map((v) => ({ ...s, [name]: v })));
   return sets;
 }
-const fmt = (l: Record<string, string>): string => `{${Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+const fmt = (l: Record<string, string>): string =>
+  `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`;
 
 /** Exposition text at the n-th scrape: counters and histograms grow, so rates and quantiles exist. */
 function exposition(n: number): string {
@@ -63,7 +67,12 @@ function exposition(n: number): string {
       if (kind === 'counter') out.push(`${name}${fmt(l)} ${n * (i + 1)}`);
       else if (kind === 'gauge') out.push(`${name}${fmt(l)} ${name === 'caxton_etcd_lease_up' ? 1 : 10 + i + n}`);
       else {
-        const buckets: Array<[string, number]> = [['0.001', n], ['0.01', 2 * n], ['0.1', 3 * n], ['+Inf', 3 * n]];
+        const buckets: Array<[string, number]> = [
+          ['0.001', n],
+          ['0.01', 2 * n],
+          ['0.1', 3 * n],
+          ['+Inf', 3 * n],
+        ];
         for (const [le, c] of buckets) out.push(`${name}_bucket${fmt({ ...l, le })} ${c}`);
         out.push(`${name}_sum${fmt(l)} ${(n * 0.02).toFixed(3)}`, `${name}_count${fmt(l)} ${3 * n}`);
       }
@@ -72,18 +81,36 @@ function exposition(n: number): string {
   return `${out.join('\n')}\n`;
 }
 
-interface Target { expr: string; refId: string }
-interface Panel { id: number; type: string; title: string; gridPos: { x: number; y: number; w: number; h: number }; targets?: Target[]; datasource?: { uid: string } }
-interface Variable { name: string; type: string; query: string | { query: string } }
-interface Dashboard { uid: string; title: string; panels: Panel[]; templating: { list: Variable[] } }
+interface Target {
+  expr: string;
+  refId: string;
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  targets?: Target[];
+  datasource?: { uid: string };
+}
+interface Variable {
+  name: string;
+  type: string;
+  query: string | { query: string };
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: Variable[] };
+}
 
 /** What Grafana sends for "All" of every variable and a 1 m $__rate_interval. */
-const expand = (expr: string): string => expr
-  .replaceAll('$__rate_interval', '1m')
-  .replace(/\$(cluster|node|agent)\b/g, '.*');
+const expand = (expr: string): string => expr.replaceAll('$__rate_interval', '1m').replace(/\$(cluster|node|agent)\b/g, '.*');
 
 const SUFFIXES = /_(bucket|sum|count)$/;
-const histogramBase = (m: string): string => (METRICS.some(([n, k]) => k === 'histogram' && n === m.replace(SUFFIXES, '')) ? m.replace(SUFFIXES, '') : m);
+const histogramBase = (m: string): string =>
+  METRICS.some(([n, k]) => k === 'histogram' && n === m.replace(SUFFIXES, '')) ? m.replace(SUFFIXES, '') : m;
 
 describe('Grafana dashboard deploy/grafana/caxton-dashboard.json', { timeout: 5 * 60_000 }, () => {
   let dash: Dashboard;
@@ -94,7 +121,10 @@ describe('Grafana dashboard deploy/grafana/caxton-dashboard.json', { timeout: 5 
   before(async () => {
     dash = JSON.parse(await readFile(path.join(ROOT, 'deploy', 'grafana', 'caxton-dashboard.json'), 'utf8')) as Dashboard;
     server = http.createServer((req, res) => {
-      if (req.url !== '/metrics') { res.writeHead(404).end(); return; }
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition(++scrapes));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -127,24 +157,36 @@ describe('Grafana dashboard deploy/grafana/caxton-dashboard.json', { timeout: 5 
         }
       }
     }
-    assert.deepEqual(dash.templating.list.map((v) => v.name), ['datasource', 'cluster', 'node', 'agent']);
+    assert.deepEqual(
+      dash.templating.list.map((v) => v.name),
+      ['datasource', 'cluster', 'node', 'agent'],
+    );
   });
 
   it('uses exactly the agreed metric names', () => {
-    const used = new Set(exprs().flatMap((e) => e.match(/\bcaxton_[a-z_]+/g) ?? []).map(histogramBase));
+    const used = new Set(
+      exprs()
+        .flatMap((e) => e.match(/\bcaxton_[a-z_]+/g) ?? [])
+        .map(histogramBase),
+    );
     assert.deepEqual([...used].sort(), METRICS.map(([n]) => n).sort());
   });
 
   it('every panel query parses in real Prometheus and returns finite data', async () => {
     // Rates need two samples in the window, and the counters must have grown between them.
-    await prom.waitFor('count_over_time(up[1m])', (d) => Number((d.result as Infra.PromVectorSample[])[0]?.value[1] ?? 0) >= 3, { timeoutMs: 20_000 });
+    await prom.waitFor('count_over_time(up[1m])', (d) => Number((d.result as Infra.PromVectorSample[])[0]?.value[1] ?? 0) >= 3, {
+      timeoutMs: 20_000,
+    });
     for (const p of panels()) {
       for (const t of p.targets!) {
         const data = await prom.query(expand(t.expr));
         assert.equal(data.resultType, 'vector', `${p.title} ${t.refId}`);
         const values = (data.result as Infra.PromVectorSample[]).map((s) => Number(s.value[1]));
         assert.ok(values.length > 0, `${p.title} ${t.refId} returns series: ${expand(t.expr)}`);
-        assert.ok(values.some((v) => Number.isFinite(v)), `${p.title} ${t.refId} returns finite values: ${values.join(', ')}`);
+        assert.ok(
+          values.some((v) => Number.isFinite(v)),
+          `${p.title} ${t.refId} returns finite values: ${values.join(', ')}`,
+        );
       }
     }
   });
@@ -155,7 +197,7 @@ describe('Grafana dashboard deploy/grafana/caxton-dashboard.json', { timeout: 5 
       const m = /^label_values\((.+),\s*([a-z_]+)\)$/.exec(q);
       assert.ok(m, `${v.name}: ${q} is label_values(selector, label)`);
       const res = await fetch(`${prom.url}/api/v1/label/${m[2]}/values?match[]=${encodeURIComponent(expand(m[1]!))}`);
-      const body = await res.json() as { status: string; data: string[] };
+      const body = (await res.json()) as { status: string; data: string[] };
       assert.equal(body.status, 'success');
       assert.ok(body.data.length > 0, `${v.name} has values`);
     }

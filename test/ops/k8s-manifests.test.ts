@@ -19,7 +19,8 @@ import type * as Infra from '../../scripts/infra/index.d.mts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const K8S = path.join(ROOT, 'deploy', 'k8s');
-const infra = (): Promise<typeof Infra> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
+const infra = (): Promise<typeof Infra> =>
+  import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
 
 /** Kinds kubernetes-validate has no schema for: checked structurally below instead. */
 const NO_SCHEMA: Record<string, string> = {
@@ -27,11 +28,18 @@ const NO_SCHEMA: Record<string, string> = {
   'caxton-servicemonitor.yaml': 'ServiceMonitor',
 };
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 function exec(cmd: string, args: string[], cwd = ROOT): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { cwd, maxBuffer: 32 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') { reject(err); return; }
+      if (err && typeof err.code !== 'number') {
+        reject(err);
+        return;
+      }
       resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
     });
   });
@@ -42,9 +50,11 @@ function exec(cmd: string, args: string[], cwd = ROOT): Promise<Run> {
 // (0440 is octal).
 type Doc = Record<string, any>;
 async function loadYaml(python: string, files: string[]): Promise<Doc[][]> {
-  const r = await exec(python, ['-c',
+  const r = await exec(python, [
+    '-c',
     'import json, sys, yaml\njson.dump([[d for d in yaml.safe_load_all(open(f)) if d is not None] for f in sys.argv[1:]], sys.stdout)',
-    ...files]);
+    ...files,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as Doc[][];
 }
@@ -96,11 +106,16 @@ describe('deploy/k8s', { timeout: 10 * 60_000 }, () => {
     kv = await installKubernetesValidate();
     python = path.join(path.dirname(kv), 'python');
     files = (await readdir(K8S)).filter((f) => f.endsWith('.yaml')).sort();
-    const parsed = await loadYaml(python, files.map((f) => path.join(K8S, f)));
+    const parsed = await loadYaml(
+      python,
+      files.map((f) => path.join(K8S, f)),
+    );
     files.forEach((f, i) => docs.set(f, parsed[i]!));
     tmp = await mkdtemp(path.join(os.tmpdir(), 'caxton-k8s-test-'));
   });
-  after(async () => { if (tmp) await rm(tmp, { recursive: true, force: true }); });
+  after(async () => {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
 
   it('has the manifests kustomization.yaml lists, and the optional ServiceMonitor outside it', async () => {
     const k = docs.get('kustomization.yaml')?.[0];
@@ -124,10 +139,16 @@ describe('deploy/k8s', { timeout: 10 * 60_000 }, () => {
         const minor = version.split('.').slice(0, 2).join('.');
         if (NO_SCHEMA[f]) {
           // No schema exists for this kind, so the tool can only say so; its content is checked below.
-          assert.deepEqual(lines.map((l) => l.startsWith('WARN') && l.includes(`Couldn't find schema for kind ${NO_SCHEMA[f]}`)), [true], out);
+          assert.deepEqual(
+            lines.map((l) => l.startsWith('WARN') && l.includes(`Couldn't find schema for kind ${NO_SCHEMA[f]}`)),
+            [true],
+            out,
+          );
           continue;
         }
-        const passed = lines.filter((l) => l.startsWith('INFO') && l.includes('passed for resource') && l.endsWith(`against version ${minor}`));
+        const passed = lines.filter(
+          (l) => l.startsWith('INFO') && l.includes('passed for resource') && l.endsWith(`against version ${minor}`),
+        );
         assert.equal(passed.length, docs.get(f)!.length, `every document of ${f} passed against ${version}:\n${out}`);
         assert.equal(passed.length, lines.length, `nothing but passes for ${f}:\n${out}`);
       }
@@ -159,7 +180,7 @@ describe('deploy/k8s', { timeout: 10 * 60_000 }, () => {
     assert.equal(vr['secret']?.secretName, secret['secretName'], 'both tokens come from the same Secret');
     assert.equal(va['readOnly'], true);
     // Every replica is stamped from this one template, and no volumeClaimTemplate holds the tokens.
-    const claims = (statefulSet()['spec'].volumeClaimTemplates as Doc[] ?? []).map((t) => t['metadata'].name);
+    const claims = ((statefulSet()['spec'].volumeClaimTemplates as Doc[]) ?? []).map((t) => t['metadata'].name);
     assert.equal(claims.includes(va['name']), false);
     // serve refuses token files that other users can read (runtime/src/api/auth.ts).
     const mode = Number(secret['defaultMode']);
@@ -169,7 +190,9 @@ describe('deploy/k8s', { timeout: 10 * 60_000 }, () => {
   });
 
   it('no container serves the API in plaintext beyond loopback', () => {
-    const pods = all().filter((d) => d['spec']?.template?.spec?.containers).map((d) => d['spec'].template.spec as Doc);
+    const pods = all()
+      .filter((d) => d['spec']?.template?.spec?.containers)
+      .map((d) => d['spec'].template.spec as Doc);
     assert.ok(pods.length > 0);
     for (const pod of pods) {
       for (const c of pod['containers'] as Doc[]) {
@@ -196,7 +219,10 @@ describe('deploy/k8s', { timeout: 10 * 60_000 }, () => {
     for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
       const port = c[probe]?.grpc?.port;
       assert.ok(port, `${probe} is a gRPC health probe`);
-      assert.ok(ports.some((p) => p['containerPort'] === port), `${probe} port ${port} is declared`);
+      assert.ok(
+        ports.some((p) => p['containerPort'] === port),
+        `${probe} port ${port} is declared`,
+      );
       // The kubelet's gRPC probe has no TLS: it cannot check the TLS API port.
       assert.notEqual(port, api['containerPort'], `${probe} does not probe the TLS API port`);
     }
@@ -218,10 +244,18 @@ describe('deploy/k8s', { timeout: 10 * 60_000 }, () => {
     assert.ok((headless['spec'].ports as Doc[]).some((p) => p['name'] === 'metrics' && p['targetPort'] === 'metrics'));
     const sm = one('ServiceMonitor', 'caxton');
     const want = sm['spec'].selector.matchLabels as Record<string, string>;
-    const selected = all().filter((d) => d['kind'] === 'Service'
-      && Object.entries(want).every(([k, v]) => d['metadata'].labels?.[k] === v));
-    assert.deepEqual(selected.map((s) => s['metadata'].name), ['caxton-nodes'], 'the ServiceMonitor selects the per-pod headless Service only');
-    assert.deepEqual((sm['spec'].endpoints as Doc[]).map((e) => [e['port'], e['path']]), [['metrics', '/metrics']]);
+    const selected = all().filter(
+      (d) => d['kind'] === 'Service' && Object.entries(want).every(([k, v]) => d['metadata'].labels?.[k] === v),
+    );
+    assert.deepEqual(
+      selected.map((s) => s['metadata'].name),
+      ['caxton-nodes'],
+      'the ServiceMonitor selects the per-pod headless Service only',
+    );
+    assert.deepEqual(
+      (sm['spec'].endpoints as Doc[]).map((e) => [e['port'], e['path']]),
+      [['metrics', '/metrics']],
+    );
   });
 
   it('sends telemetry to the OTLP endpoint of the ConfigMap the pods read', () => {
@@ -246,9 +280,15 @@ describe('deploy/k8s', { timeout: 10 * 60_000 }, () => {
     const prepareHeap = Number(flag(c['args'] as string[], 'prepare-heap-mib') ?? 1024);
     const capMiB = (DEFAULT_LIMITS.memoryPages * 64) / 1024;
     const designPoint = 200 + prepareHeap + 5 * 150 + 100 * capMiB;
-    assert.ok(limit >= designPoint, `limit ${limit} MiB holds 100 agents at the default ${capMiB} MiB cap from 5 components (${designPoint} MiB)`);
+    assert.ok(
+      limit >= designPoint,
+      `limit ${limit} MiB holds 100 agents at the default ${capMiB} MiB cap from 5 components (${designPoint} MiB)`,
+    );
     assert.ok(limit <= designPoint * 1.25, `limit ${limit} MiB is not far above what the design point needs (${designPoint} MiB)`);
-    assert.ok(request >= 200 + 5 * 150 && request <= limit, `request ${request} MiB: at least the idle node with its components, at most the limit`);
+    assert.ok(
+      request >= 200 + 5 * 150 && request <= limit,
+      `request ${request} MiB: at least the idle node with its components, at most the limit`,
+    );
   });
 
   it('sets resource requests and limits and keeps the securityContext strict', () => {
@@ -274,26 +314,36 @@ describe('deploy/k8s', { timeout: 10 * 60_000 }, () => {
 // filepath.Match plus `**`); a match on a directory excludes everything under it; `!` re-includes;
 // the last matching line wins.
 function dockerignore(text: string): (file: string) => boolean {
-  const rules = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((line) => {
-    const negate = line.startsWith('!');
-    const pattern = path.posix.normalize((negate ? line.slice(1) : line).replace(/^\/+/, ''));
-    let re = '';
-    for (let i = 0; i < pattern.length; i++) {
-      const ch = pattern[i]!;
-      if (ch === '*' && pattern[i + 1] === '*') { re += '.*'; i++; if (pattern[i + 1] === '/') i++; }
-      else if (ch === '*') re += '[^/]*';
-      else if (ch === '?') re += '[^/]';
-      else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }
-    return { negate, re: new RegExp(`^${re}$`) };
-  });
+  const rules = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((line) => {
+      const negate = line.startsWith('!');
+      const pattern = path.posix.normalize((negate ? line.slice(1) : line).replace(/^\/+/, ''));
+      let re = '';
+      for (let i = 0; i < pattern.length; i++) {
+        const ch = pattern[i]!;
+        if (ch === '*' && pattern[i + 1] === '*') {
+          re += '.*';
+          i++;
+          if (pattern[i + 1] === '/') i++;
+        } else if (ch === '*') re += '[^/]*';
+        else if (ch === '?') re += '[^/]';
+        else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+      }
+      return { negate, re: new RegExp(`^${re}$`) };
+    });
   return (file) => {
     const parts = file.split('/');
     let excluded = false;
     for (const rule of rules) {
       // The file itself or any directory above it.
       for (let n = 1; n <= parts.length; n++) {
-        if (rule.re.test(parts.slice(0, n).join('/'))) { excluded = !rule.negate; break; }
+        if (rule.re.test(parts.slice(0, n).join('/'))) {
+          excluded = !rule.negate;
+          break;
+        }
       }
     }
     return excluded;
@@ -304,19 +354,42 @@ describe('.dockerignore (build context of deploy/k8s/Dockerfile)', () => {
   it('excludes dependencies, build outputs, .git and test artifacts', async () => {
     const excluded = dockerignore(await readFile(path.join(ROOT, '.dockerignore'), 'utf8'));
     for (const f of [
-      'node_modules/typescript/package.json', 'runtime/node_modules/x/index.js',
-      'runtime/dist/index.js', 'cli/dist/src/main.js', 'core/dist/test/a.test.js', 'runtime/tsconfig.tsbuildinfo',
-      '.git/HEAD', '.git/objects/ab/cdef',
-      'test/dist/ops/k8s-manifests.test.js', 'test-results/junit.xml', 'coverage/lcov.info',
-      '.caxton/auth-token', 'runtime/.caxton/cache/x', '.cache/caxton/x', 'examples/as-echo/build/echo.wasm',
-      'sdk-rust/target/debug/x', 'npm-debug.log', 'bench/run.log',
-    ]) assert.equal(excluded(f), true, `${f} is excluded`);
+      'node_modules/typescript/package.json',
+      'runtime/node_modules/x/index.js',
+      'runtime/dist/index.js',
+      'cli/dist/src/main.js',
+      'core/dist/test/a.test.js',
+      'runtime/tsconfig.tsbuildinfo',
+      '.git/HEAD',
+      '.git/objects/ab/cdef',
+      'test/dist/ops/k8s-manifests.test.js',
+      'test-results/junit.xml',
+      'coverage/lcov.info',
+      '.caxton/auth-token',
+      'runtime/.caxton/cache/x',
+      '.cache/caxton/x',
+      'examples/as-echo/build/echo.wasm',
+      'sdk-rust/target/debug/x',
+      'npm-debug.log',
+      'bench/run.log',
+    ])
+      assert.equal(excluded(f), true, `${f} is excluded`);
   });
 
   it('keeps every file the image build reads (npm ci, tsc -b, the runtime)', async () => {
     const excluded = dockerignore(await readFile(path.join(ROOT, '.dockerignore'), 'utf8'));
-    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'runtime/package.json',
-      'runtime/src/api/auth.ts', 'wit/agent.wit', 'cli/bin/caxton.js', 'test/ops/k8s-manifests.test.ts', 'deploy/k8s/Dockerfile']) {
+    for (const f of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.base.json',
+      'runtime/package.json',
+      'runtime/src/api/auth.ts',
+      'wit/agent.wit',
+      'cli/bin/caxton.js',
+      'test/ops/k8s-manifests.test.ts',
+      'deploy/k8s/Dockerfile',
+    ]) {
       assert.equal(excluded(f), false, `${f} stays in the build context`);
     }
     // Every tracked source the build or the running node may read, not just the samples above.

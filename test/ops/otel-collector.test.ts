@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type * as Infra from '../../scripts/infra/index.d.mts';
 
-const infra = (): Promise<typeof Infra> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
+const infra = (): Promise<typeof Infra> =>
+  import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
 
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 const nowNs = (): string => `${BigInt(Date.now()) * 1_000_000n}`;
@@ -23,14 +24,17 @@ const attrOf = (attrs: Attrs | undefined, key: string): string | undefined => at
 async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) as unknown : undefined };
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
 // --- a minimal protobuf writer: varints, length-delimited fields, fixed64 --------------------------
 function varint(n: number | bigint): Buffer {
   let v = BigInt(n);
   const out: number[] = [];
-  while (v >= 0x80n) { out.push(Number((v & 0x7fn) | 0x80n)); v >>= 7n; }
+  while (v >= 0x80n) {
+    out.push(Number((v & 0x7fn) | 0x80n));
+    v >>= 7n;
+  }
   out.push(Number(v));
   return Buffer.from(out);
 }
@@ -89,17 +93,28 @@ describe('OpenTelemetry Collector (real, from scripts/infra)', { timeout: 15 * 6
     const traceId = hex(16);
     const spanId = hex(8);
     const r = await postJson(`${col.otlpHttpEndpoint}/v1/traces`, {
-      resourceSpans: [{
-        resource: { attributes: [attr('service.name', 'caxton'), attr('service.instance.id', 'n1')] },
-        scopeSpans: [{
-          scope: { name: 'caxton-ops-test', version: '1' },
-          spans: [{
-            traceId, spanId, name: 'deliver echo@caxton', kind: 4, startTimeUnixNano: nowNs(), endTimeUnixNano: nowNs(),
-            attributes: [attr('caxton.agent', 'echo'), attr('fipa.performative', 'request')],
-            status: { code: 1 },
-          }],
-        }],
-      }],
+      resourceSpans: [
+        {
+          resource: { attributes: [attr('service.name', 'caxton'), attr('service.instance.id', 'n1')] },
+          scopeSpans: [
+            {
+              scope: { name: 'caxton-ops-test', version: '1' },
+              spans: [
+                {
+                  traceId,
+                  spanId,
+                  name: 'deliver echo@caxton',
+                  kind: 4,
+                  startTimeUnixNano: nowNs(),
+                  endTimeUnixNano: nowNs(),
+                  attributes: [attr('caxton.agent', 'echo'), attr('fipa.performative', 'request')],
+                  status: { code: 1 },
+                },
+              ],
+            },
+          ],
+        },
+      ],
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const exports = await col.waitFor('traces', (reqs) => lib.otlpSpans(reqs).some((s) => s.span['traceId'] === traceId));
@@ -117,22 +132,47 @@ describe('OpenTelemetry Collector (real, from scripts/infra)', { timeout: 15 * 6
     const run = hex(4);
     const t = nowNs();
     const r = await postJson(`${col.otlpHttpEndpoint}/v1/metrics`, {
-      resourceMetrics: [{
-        resource: { attributes: [attr('service.name', 'caxton'), attr('caxton.test.run', run)] },
-        scopeMetrics: [{
-          scope: { name: 'caxton-ops-test' },
-          metrics: [
+      resourceMetrics: [
+        {
+          resource: { attributes: [attr('service.name', 'caxton'), attr('caxton.test.run', run)] },
+          scopeMetrics: [
             {
-              name: 'caxton.agent.messages_handled', unit: '{message}',
-              sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asInt: '42', startTimeUnixNano: t, timeUnixNano: t, attributes: [attr('agent', 'echo'), attr('outcome', 'ok')] }] },
-            },
-            {
-              name: 'caxton.agent.handle_duration', unit: 's',
-              histogram: { aggregationTemporality: 2, dataPoints: [{ startTimeUnixNano: t, timeUnixNano: t, count: '3', sum: 0.006, bucketCounts: ['1', '2', '0'], explicitBounds: [0.001, 0.01], attributes: [attr('agent', 'echo')] }] },
+              scope: { name: 'caxton-ops-test' },
+              metrics: [
+                {
+                  name: 'caxton.agent.messages_handled',
+                  unit: '{message}',
+                  sum: {
+                    aggregationTemporality: 2,
+                    isMonotonic: true,
+                    dataPoints: [
+                      { asInt: '42', startTimeUnixNano: t, timeUnixNano: t, attributes: [attr('agent', 'echo'), attr('outcome', 'ok')] },
+                    ],
+                  },
+                },
+                {
+                  name: 'caxton.agent.handle_duration',
+                  unit: 's',
+                  histogram: {
+                    aggregationTemporality: 2,
+                    dataPoints: [
+                      {
+                        startTimeUnixNano: t,
+                        timeUnixNano: t,
+                        count: '3',
+                        sum: 0.006,
+                        bucketCounts: ['1', '2', '0'],
+                        explicitBounds: [0.001, 0.01],
+                        attributes: [attr('agent', 'echo')],
+                      },
+                    ],
+                  },
+                },
+              ],
             },
           ],
-        }],
-      }],
+        },
+      ],
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const mine = (reqs: Infra.OtlpExport[]): ReturnType<typeof lib.otlpMetrics> =>
@@ -151,10 +191,17 @@ describe('OpenTelemetry Collector (real, from scripts/infra)', { timeout: 15 * 6
   it('an OTLP/HTTP JSON logs export comes back from the logs file', async () => {
     const body = `agent echo restarted ${hex(4)}`;
     const r = await postJson(`${col.otlpHttpEndpoint}/v1/logs`, {
-      resourceLogs: [{
-        resource: { attributes: [attr('service.name', 'caxton')] },
-        scopeLogs: [{ scope: { name: 'caxton-ops-test' }, logRecords: [{ timeUnixNano: nowNs(), severityNumber: 13, severityText: 'WARN', body: { stringValue: body } }] }],
-      }],
+      resourceLogs: [
+        {
+          resource: { attributes: [attr('service.name', 'caxton')] },
+          scopeLogs: [
+            {
+              scope: { name: 'caxton-ops-test' },
+              logRecords: [{ timeUnixNano: nowNs(), severityNumber: 13, severityText: 'WARN', body: { stringValue: body } }],
+            },
+          ],
+        },
+      ],
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const exports = await col.waitFor('logs', (reqs) => lib.otlpLogRecords(reqs).some((l) => l.record['body']?.stringValue === body));
@@ -166,7 +213,8 @@ describe('OpenTelemetry Collector (real, from scripts/infra)', { timeout: 15 * 6
     const traceId = hex(16);
     const spanId = hex(8);
     const res = await fetch(`${col.otlpHttpEndpoint}/v1/traces`, {
-      method: 'POST', headers: { 'content-type': 'application/x-protobuf' },
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
       body: traceRequestProto(traceId, spanId, 'protobuf span', 'caxton-proto'),
     });
     assert.equal(res.status, 200, await res.text());
@@ -187,13 +235,21 @@ describe('OpenTelemetry Collector (real, from scripts/infra)', { timeout: 15 * 6
     try {
       const status = await new Promise<string | undefined>((resolve, reject) => {
         const req = session.request({
-          ':method': 'POST', ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-          'content-type': 'application/grpc', te: 'trailers',
+          ':method': 'POST',
+          ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+          'content-type': 'application/grpc',
+          te: 'trailers',
         });
         let grpcStatus: string | undefined;
-        req.on('response', (h) => { if (h['grpc-status'] !== undefined) grpcStatus = String(h['grpc-status']); });
-        req.on('trailers', (t) => { grpcStatus = String(t['grpc-status']); });
-        req.on('data', () => { /* an empty ExportTraceServiceResponse */ });
+        req.on('response', (h) => {
+          if (h['grpc-status'] !== undefined) grpcStatus = String(h['grpc-status']);
+        });
+        req.on('trailers', (t) => {
+          grpcStatus = String(t['grpc-status']);
+        });
+        req.on('data', () => {
+          /* an empty ExportTraceServiceResponse */
+        });
         req.on('end', () => resolve(grpcStatus));
         req.on('error', reject);
         req.end(frame);
@@ -208,8 +264,15 @@ describe('OpenTelemetry Collector (real, from scripts/infra)', { timeout: 15 * 6
   });
 
   it('refuses what is not OTLP, and says so', async () => {
-    const res = await fetch(`${col.otlpHttpEndpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans": 7}' });
+    const res = await fetch(`${col.otlpHttpEndpoint}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"resourceSpans": 7}',
+    });
     assert.equal(res.status, 400);
-    await assert.rejects(col.waitFor('traces', () => false, { timeoutMs: 300 }), (e: Error & { code?: string }) => e.code === 'infra.otelcol.wait-timeout');
+    await assert.rejects(
+      col.waitFor('traces', () => false, { timeoutMs: 300 }),
+      (e: Error & { code?: string }) => e.code === 'infra.otelcol.wait-timeout',
+    );
   });
 });

@@ -16,7 +16,8 @@ import { before, describe, it, type TestContext } from 'node:test';
 import type * as Infra from '../../scripts/infra/index.d.mts';
 import { ROOT } from '../cluster/support/paths.js';
 
-const infra = (): Promise<typeof Infra> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
+const infra = (): Promise<typeof Infra> =>
+  import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
 
 const DIR = path.join(ROOT, 'deploy', 'prometheus');
 const RULES = readFileSync(path.join(DIR, 'alerts.yaml'), 'utf8');
@@ -69,7 +70,10 @@ describe('deploy/prometheus/alerts.yaml (real promtool)', { timeout: 5 * 60_000 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'caxton-alerts-'));
     try {
       // Mailbox saturation at 95 % instead of 80 %: "busy" (90 %) must then be missing.
-      const loosened = RULES.replace('group_left () max by (cluster, node) (caxton_bus_mailbox_capacity) > 0.8', 'group_left () max by (cluster, node) (caxton_bus_mailbox_capacity) > 0.95');
+      const loosened = RULES.replace(
+        'group_left () max by (cluster, node) (caxton_bus_mailbox_capacity) > 0.8',
+        'group_left () max by (cluster, node) (caxton_bus_mailbox_capacity) > 0.95',
+      );
       assert.notEqual(loosened, RULES, 'the saturation threshold is where this test expects it');
       writeFileSync(path.join(dir, 'alerts.yaml'), loosened);
       writeFileSync(path.join(dir, 'alerts.test.yaml'), TESTS);

@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type * as Infra from '../../scripts/infra/index.d.mts';
 
-const infra = (): Promise<typeof Infra> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
+const infra = (): Promise<typeof Infra> =>
+  import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
 
 // Text exposition format 0.0.4, written by hand.
 const EXPOSITION = `# HELP ops_test_requests_total Requests served.
@@ -29,7 +30,7 @@ ops_test_latency_seconds_count 5
 `;
 
 type Sample = Infra.PromVectorSample;
-const vector = (data: Infra.PromQueryData): Sample[] => (data.resultType === 'vector' ? data.result as Sample[] : []);
+const vector = (data: Infra.PromQueryData): Sample[] => (data.resultType === 'vector' ? (data.result as Sample[]) : []);
 
 describe('Prometheus (real, Debian package via scripts/infra)', { timeout: 5 * 60_000 }, () => {
   let server: http.Server;
@@ -39,7 +40,10 @@ describe('Prometheus (real, Debian package via scripts/infra)', { timeout: 5 * 6
 
   before(async () => {
     server = http.createServer((req, res) => {
-      if (req.url !== '/metrics') { res.writeHead(404).end(); return; }
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
       scrapes++;
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(EXPOSITION);
     });

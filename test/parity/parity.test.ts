@@ -21,13 +21,24 @@ function record(scenario: string, topology: TopologyName, cell: string): void {
 function check(scenario: string, topology: TopologyName, outcome: Outcome): void {
   const expected = REFUSED[scenario]?.[topology];
   if ('holds' in outcome) {
-    assert.equal(expected, undefined, `${scenario} held on ${topology}, where docs/routing.md lists it refused ${expected}: update the list`);
+    assert.equal(
+      expected,
+      undefined,
+      `${scenario} held on ${topology}, where docs/routing.md lists it refused ${expected}: update the list`,
+    );
     return;
   }
-  assert.equal(outcome.refused, expected, `${scenario} was refused on ${topology} (${outcome.refused}: ${outcome.message}), which the list does not name`);
+  assert.equal(
+    outcome.refused,
+    expected,
+    `${scenario} was refused on ${topology} (${outcome.refused}: ${outcome.message}), which the list does not name`,
+  );
 }
 
-for (const [name, start] of [['one node', oneNode], ['three Kafka nodes', threeKafkaNodes]] as const) {
+for (const [name, start] of [
+  ['one node', oneNode],
+  ['three Kafka nodes', threeKafkaNodes],
+] as const) {
   test(`parity on ${name}`, { timeout: 15 * 60_000 }, async (t) => {
     const topology: Topology = await start();
     try {
@@ -50,6 +61,8 @@ for (const [name, start] of [['one node', oneNode], ['three Kafka nodes', threeK
 }
 
 after(() => {
-  const rows = SCENARIOS.map((s) => `| ${s.name} | ${results.get(s.name)?.['one node'] ?? 'not run'} | ${results.get(s.name)?.['three Kafka nodes'] ?? 'not run'} |`);
+  const rows = SCENARIOS.map(
+    (s) => `| ${s.name} | ${results.get(s.name)?.['one node'] ?? 'not run'} | ${results.get(s.name)?.['three Kafka nodes'] ?? 'not run'} |`,
+  );
   console.log(['', 'Parity matrix (issue 55):', '| scenario | one node | three Kafka nodes |', '|---|---|---|', ...rows, ''].join('\n'));
 });

@@ -24,7 +24,10 @@ export interface Scenario {
 /** What a topology refuses, by scenario, as docs/routing.md lists it. Absent: it must hold. */
 export const REFUSED: Record<string, Partial<Record<TopologyName, string>>> = {
   'canary rollout of a stateful agent, then rollback': { 'one node': 'rollout.stateful-agent', 'three Kafka nodes': 'rollout.unsupported' },
-  'blue-green rollout of a stateful agent, then rollback': { 'one node': 'rollout.stateful-agent', 'three Kafka nodes': 'rollout.unsupported' },
+  'blue-green rollout of a stateful agent, then rollback': {
+    'one node': 'rollout.stateful-agent',
+    'three Kafka nodes': 'rollout.unsupported',
+  },
 };
 
 const WAIT_MS = 90_000;
@@ -37,8 +40,9 @@ const HOLDS: Outcome = { holds: true };
 
 let requests = 0;
 /** A request with its own reply-with (agents key what they remember of a request by it). */
-const request = (to: string, content: string): { structured: AclMessage } =>
-  ({ structured: { performative: 'request', receivers: [{ name: to }], content, replyWith: `parity-${++requests}` } });
+const request = (to: string, content: string): { structured: AclMessage } => ({
+  structured: { performative: 'request', receivers: [{ name: to }], content, replyWith: `parity-${++requests}` },
+});
 
 /** Client `i` of the topology, round robin: a scenario's sends enter through every node in turn. */
 const via = (t: Topology, i: number): CaxtonClient => t.clients[i % t.clients.length]!;
@@ -60,8 +64,11 @@ async function stateOf(t: Topology, agent: string, key: string): Promise<string 
 
 async function untilState(t: Topology, agent: string, key: string, want: string): Promise<void> {
   let last: string | undefined;
-  await waitFor(`${agent}'s ${key} to read ${want}`, async () => (last = await stateOf(t, agent, key)) === want, WAIT_MS, 250)
-    .catch((err: Error) => { throw new Error(`${err.message} (last read: ${last ?? 'nothing'})`); });
+  await waitFor(`${agent}'s ${key} to read ${want}`, async () => (last = await stateOf(t, agent, key)) === want, WAIT_MS, 250).catch(
+    (err: Error) => {
+      throw new Error(`${err.message} (last read: ${last ?? 'nothing'})`);
+    },
+  );
 }
 
 /** A kind's counts summed over every node (each node reports the instances it holds). */
@@ -96,17 +103,25 @@ export const SCENARIOS: readonly Scenario[] = [
       // Passivated when idle (500 ms): on a slow machine an instance may also be passivated between
       // two of its requests, and in a cluster one may leave a node that loses its partition without
       // a passivation; so the counts are bounds, and the state counts the exact figures.
-      const idle = await waitFor('both instances to be passivated', async () => {
-        const k = await kindTotals(t, kind);
-        return k.active === 0 && k.passivated >= 2 ? k : undefined;
-      }, WAIT_MS, 250);
+      const idle = await waitFor(
+        'both instances to be passivated',
+        async () => {
+          const k = await kindTotals(t, kind);
+          return k.active === 0 && k.passivated >= 2 ? k : undefined;
+        },
+        WAIT_MS,
+        250,
+      );
       assert.ok(idle.passivated <= idle.activations, `no passivation without its activation: ${JSON.stringify(idle)}`);
       for (let i = 0; i < 2; i++) await via(t, i + 2).send(request(`${kind}/a`, 'inc'));
       await untilState(t, `${kind}/a`, 'count', '7');
       await untilState(t, `${kind}/b`, 'count', '3');
       const k = await kindTotals(t, kind);
       assert.ok(k.activations > idle.activations, `a was activated again: ${JSON.stringify(k)}`);
-      assert.ok(k.passivated + k.active <= k.activations, `each activation is in memory or was passivated at most once: ${JSON.stringify(k)}`);
+      assert.ok(
+        k.passivated + k.active <= k.activations,
+        `each activation is in memory or was passivated at most once: ${JSON.stringify(k)}`,
+      );
       return HOLDS;
     },
   },
@@ -151,10 +166,15 @@ export const SCENARIOS: readonly Scenario[] = [
       await via(t, 1).stop(agent, false, true);
       // Every node counts a send to an absent agent once its registry watch has shown it the
       // absence (a node that has not yet seen it counts nothing: decision 2157's window).
-      await waitFor(`${agent} to show stopped on every node`, async () => {
-        for (const c of t.clients) if ((await c.getAgent(agent)).state !== 'stopped') return false;
-        return true;
-      }, WAIT_MS, 100);
+      await waitFor(
+        `${agent} to show stopped on every node`,
+        async () => {
+          for (const c of t.clients) if ((await c.getAgent(agent)).state !== 'stopped') return false;
+          return true;
+        },
+        WAIT_MS,
+        100,
+      );
       for (let i = 0; i < bound; i++) await via(t, i).send(request(agent, 'inc'));
       for (const c of t.clients) {
         await assert.rejects(c.send(request(agent, 'one too many')), (err: { code?: string; hint?: string }) => {
@@ -166,7 +186,11 @@ export const SCENARIOS: readonly Scenario[] = [
       // Back again, it handles exactly what its queue kept.
       await via(t, 0).deploy({ name: agent, config: {}, keepState: true }, STATE_COUNTER());
       await untilState(t, agent, 'count', String(bound));
-      assert.deepEqual((await via(t, 0).listDeadLetters({ agent })).map((d) => d.reason), [], 'nothing was accepted and then dead-lettered');
+      assert.deepEqual(
+        (await via(t, 0).listDeadLetters({ agent })).map((d) => d.reason),
+        [],
+        'nothing was accepted and then dead-lettered',
+      );
       return HOLDS;
     },
   },
@@ -178,10 +202,15 @@ export const SCENARIOS: readonly Scenario[] = [
       await via(t, 0).deploy({ name: poisoned, config: {} }, POISON());
       await via(t, 1).deploy({ name: rescue, config: {} }, STATE_COUNTER());
       await via(t, 2).send(request(poisoned, 'poison pill'));
-      const letters = await waitFor('the poison message to be dead-lettered', async () => {
-        const l = await via(t, 0).listDeadLetters({ agent: poisoned });
-        return l.length > 0 ? l : undefined;
-      }, WAIT_MS, 250);
+      const letters = await waitFor(
+        'the poison message to be dead-lettered',
+        async () => {
+          const l = await via(t, 0).listDeadLetters({ agent: poisoned });
+          return l.length > 0 ? l : undefined;
+        },
+        WAIT_MS,
+        250,
+      );
       assert.equal(letters.length, 1, 'one letter');
       assert.equal(letters[0]!.attempts, 3, 'after its three attempts');
       const redriven = await via(t, 1).redriveDeadLetters({ agent: poisoned }, rescue);
@@ -243,8 +272,9 @@ async function logOf(t: Topology, agent: string): Promise<string[]> {
 async function deadLetters(t: Topology, receiver: string, want: number): Promise<void> {
   const count = async (): Promise<number> => (await via(t, 0).listDeadLetters({})).filter((d) => d.id.endsWith(`>${receiver}`)).length;
   let last = 0;
-  await waitFor(`${want} dead letters of ${receiver}`, async () => (last = await count()) >= want, WAIT_MS, 250)
-    .catch((err: Error) => { throw new Error(`${err.message} (last count: ${last})`); });
+  await waitFor(`${want} dead letters of ${receiver}`, async () => (last = await count()) >= want, WAIT_MS, 250).catch((err: Error) => {
+    throw new Error(`${err.message} (last count: ${last})`);
+  });
   assert.equal(await count(), want, `exactly ${want} dead letters of ${receiver}`);
 }
 
@@ -282,10 +312,15 @@ function breakerScenario(): Scenario {
       // Two poison messages, three attempts each: the fifth crash opens the breaker, and the
       // second message's last attempt, already accepted, still runs (and crashes).
       for (let i = 0; i < 2; i++) await via(t, i).send(request(instance, `poison ${i}`));
-      const runner = await waitFor('the breaker to open where the instance runs', async () => {
-        for (const c of t.clients) if ((await breakerMoves(c, kind)).includes(opened)) return c;
-        return undefined;
-      }, WAIT_MS, 100);
+      const runner = await waitFor(
+        'the breaker to open where the instance runs',
+        async () => {
+          for (const c of t.clients) if ((await breakerMoves(c, kind)).includes(opened)) return c;
+          return undefined;
+        },
+        WAIT_MS,
+        100,
+      );
       // Refused while open. On a slow machine the 10 s cool-down may be over before this send (the
       // log is read over the API): then this send is the probe, let through only after the move to
       // half-open, which the log shows before it.
@@ -295,18 +330,27 @@ function breakerScenario(): Scenario {
       } catch (err) {
         refusedWhileOpen = isCircuitOpen(err);
       }
-      if (!refusedWhileOpen) assert.ok((await breakerMoves(runner, kind)).some((m) => m.startsWith('open -> half-open')), 'let through only once the cool-down was over');
+      if (!refusedWhileOpen)
+        assert.ok(
+          (await breakerMoves(runner, kind)).some((m) => m.startsWith('open -> half-open')),
+          'let through only once the cool-down was over',
+        );
       await deadLetters(t, instance, 2);
       // Every send is refused until the cool-down is over; the first one let through is the probe.
       if (refusedWhileOpen) {
-        await waitFor('the cool-down to let a probe through', async () => {
-          try {
-            await runner.send(request(instance, 'probe'));
-            return true;
-          } catch (err) {
-            return !isCircuitOpen(err);
-          }
-        }, WAIT_MS, 250);
+        await waitFor(
+          'the cool-down to let a probe through',
+          async () => {
+            try {
+              await runner.send(request(instance, 'probe'));
+              return true;
+            } catch (err) {
+              return !isCircuitOpen(err);
+            }
+          },
+          WAIT_MS,
+          250,
+        );
       }
       await waitFor('the probe to close the breaker', async () => (await breakerMoves(runner, kind)).length >= 3, WAIT_MS, 100);
       assert.deepEqual(await breakerMoves(runner, kind), [
@@ -326,17 +370,29 @@ function breakerScenario(): Scenario {
  * first, then normal (also the default), then low, each priority in the order sent (routing.md §3).
  */
 function priorityScenario(): Scenario {
-  const sent: [string, Priority | undefined][] = [['l1', 'low'], ['n1', undefined], ['h1', 'high'], ['l2', 'low'], ['n2', 'normal'], ['h2', 'high']];
+  const sent: [string, Priority | undefined][] = [
+    ['l1', 'low'],
+    ['n1', undefined],
+    ['h1', 'high'],
+    ['l2', 'low'],
+    ['n2', 'normal'],
+    ['h2', 'high'],
+  ];
   return {
-    name: 'priorities: a suspended agent\'s queue is handled high, normal, low, each in send order',
+    name: "priorities: a suspended agent's queue is handled high, normal, low, each in send order",
     async run(t, prefix) {
       const agent = `${prefix}prio`;
       await via(t, 0).deploy({ name: agent, config: {} }, TIMER_COUNTER());
       await via(t, 1).suspend(agent);
-      await waitFor(`${agent} to show suspended on every node`, async () => {
-        for (const c of t.clients) if ((await c.getAgent(agent)).state !== 'suspended') return false;
-        return true;
-      }, WAIT_MS, 100);
+      await waitFor(
+        `${agent} to show suspended on every node`,
+        async () => {
+          for (const c of t.clients) if ((await c.getAgent(agent)).state !== 'suspended') return false;
+          return true;
+        },
+        WAIT_MS,
+        100,
+      );
       for (const [i, [note, priority]] of sent.entries()) {
         const m = request(agent, `note ${note}`);
         if (priority !== undefined) m.structured.userParams = { [PRIORITY_PARAM]: priority };
@@ -344,14 +400,25 @@ function priorityScenario(): Scenario {
       }
       // In a cluster the resume travels through etcd and the notes through Kafka: resume only once
       // the node holding the queue has all six, or the last could arrive after the first is handled.
-      await waitFor(`the ${sent.length} notes queued for ${agent}`, async () => {
-        for (const c of t.clients) if ((await c.getAgent(agent)).absentQueue?.queued === sent.length) return true;
-        return false;
-      }, WAIT_MS, 100);
+      await waitFor(
+        `the ${sent.length} notes queued for ${agent}`,
+        async () => {
+          for (const c of t.clients) if ((await c.getAgent(agent)).absentQueue?.queued === sent.length) return true;
+          return false;
+        },
+        WAIT_MS,
+        100,
+      );
       await via(t, 2).resume(agent);
       let notes: string | undefined;
-      await waitFor('every note to be handled', async () => (notes = await stateOf(t, agent, 'notes'))?.split(';').length === sent.length + 1, WAIT_MS, 250)
-        .catch((err: Error) => { throw new Error(`${err.message} (last read: ${notes ?? 'nothing'})`); });
+      await waitFor(
+        'every note to be handled',
+        async () => (notes = await stateOf(t, agent, 'notes'))?.split(';').length === sent.length + 1,
+        WAIT_MS,
+        250,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message} (last read: ${notes ?? 'nothing'})`);
+      });
       assert.equal(notes, 'h1;h2;n1;n2;l1;l2;');
       return HOLDS;
     },
@@ -372,14 +439,16 @@ function topicScenario(): Scenario {
       const readers = [0, 1, 2].map((i) => `${prefix}reader${i}`);
       for (const [i, r] of readers.entries()) await via(t, i).deploy({ name: r, config: { subscribe: topic } }, TOPIC_PROBE());
       await untilSubscribers(t, topic, readers);
-      const publish = (content: string): { structured: AclMessage } =>
-        ({ structured: { performative: 'inform', receivers: [{ name: `topic:${topic}` }], content } });
+      const publish = (content: string): { structured: AclMessage } => ({
+        structured: { performative: 'inform', receivers: [{ name: `topic:${topic}` }], content },
+      });
       for (let i = 0; i < 3; i++) await via(t, i).send(publish(`p${i}`));
       // Each reader logs what it gets as "got <performative> via <first receiver> content=<content>".
-      const received = async (r: string): Promise<string[]> => (await logOf(t, r)).flatMap((l) => {
-        const m = /^got inform via (\S+) content=(.*)$/.exec(l);
-        return m === null ? [] : [`${m[1] === `topic:${topic}` ? 'topic' : 'direct'} ${m[2]}`];
-      });
+      const received = async (r: string): Promise<string[]> =>
+        (await logOf(t, r)).flatMap((l) => {
+          const m = /^got inform via (\S+) content=(.*)$/.exec(l);
+          return m === null ? [] : [`${m[1] === `topic:${topic}` ? 'topic' : 'direct'} ${m[2]}`];
+        });
       const until = (r: string, line: string): Promise<unknown> =>
         waitFor(`${r} to get ${line}`, async () => (await received(r)).includes(line), WAIT_MS, 200);
       for (const r of readers) await until(r, 'topic p2');
@@ -402,11 +471,21 @@ function topicScenario(): Scenario {
 async function untilSubscribers(t: Topology, topic: string, agents: readonly string[]): Promise<void> {
   const want = [...agents].sort().join(',');
   let last = '';
-  await waitFor(`${topic}'s subscribers to be ${want} on every node`, async () => {
-    for (const c of t.clients) {
-      last = (await c.listSubscriptions(topic)).map((s) => s.agent).sort().join(',');
-      if (last !== want) return false;
-    }
-    return true;
-  }, WAIT_MS, 100).catch((err: Error) => { throw new Error(`${err.message} (last listed: ${last || 'none'})`); });
+  await waitFor(
+    `${topic}'s subscribers to be ${want} on every node`,
+    async () => {
+      for (const c of t.clients) {
+        last = (await c.listSubscriptions(topic))
+          .map((s) => s.agent)
+          .sort()
+          .join(',');
+        if (last !== want) return false;
+      }
+      return true;
+    },
+    WAIT_MS,
+    100,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message} (last listed: ${last || 'none'})`);
+  });
 }

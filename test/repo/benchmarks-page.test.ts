@@ -48,9 +48,14 @@ describe('the benchmarks page', () => {
       const page = path.join(dir, 'docs', 'benchmarks.md');
       writeFileSync(page, readFileSync(page, 'utf8').replace('## bus', '## bus, edited by hand'));
       refused('the page edited by hand', /docs\/benchmarks\.md is out of date/);
-      const busRuns = readFileSync(path.join(dir, 'bench', 'results', 'bus.jsonl'), 'utf8').trimEnd().split('\n');
+      const busRuns = readFileSync(path.join(dir, 'bench', 'results', 'bus.jsonl'), 'utf8')
+        .trimEnd()
+        .split('\n');
       const latest = JSON.parse(busRuns[busRuns.length - 1]!) as { date: string; seeded?: boolean };
-      appendFileSync(path.join(dir, 'bench', 'results', 'bus.jsonl'), `${JSON.stringify({ ...latest, date: '2099-01-01T00:00:00.000Z', seeded: undefined })}\n`);
+      appendFileSync(
+        path.join(dir, 'bench', 'results', 'bus.jsonl'),
+        `${JSON.stringify({ ...latest, date: '2099-01-01T00:00:00.000Z', seeded: undefined })}\n`,
+      );
       refused('a run recorded without regenerating the page', /out of date/);
       appendFileSync(path.join(dir, 'bench', 'results', 'bus.jsonl'), '{"bench":"bus"}\n');
       refused('a malformed run', /bench\/results\/bus\.jsonl:\d+: "date" is not a non-empty string/);

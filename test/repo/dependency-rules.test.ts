@@ -21,14 +21,21 @@ const depcruise = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', '
 const config = path.join(root, '.dependency-cruiser.cjs');
 const SOURCES = ['core/src', 'client/src', 'sandbox/src', 'toolchain/src', 'runtime/src', 'cli/src', 'console/src'];
 
-interface Violation { rule: { name: string }; from: string; to: string }
+interface Violation {
+  rule: { name: string };
+  from: string;
+  to: string;
+}
 
 /** Cruises `dirs` under `cwd` with the repository's rules; returns the violations. */
 function cruise(cwd: string, dirs: string[]): Violation[] {
   let out: string;
   try {
     out = execFileSync(process.execPath, [depcruise, '--config', config, '--output-type', 'json', ...dirs], {
-      cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
     // depcruise exits non-zero when it finds violations; its JSON report is still on stdout.
@@ -41,7 +48,11 @@ function cruise(cwd: string, dirs: string[]): Violation[] {
 describe('the dependency rule', () => {
   it('holds for every package: no deep imports, no layer reaching around another', { timeout: 120_000 }, () => {
     const violations = cruise(root, SOURCES).map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
-    assert.deepEqual(violations, [], `fix the import or move the code; the rules and why are in .dependency-cruiser.cjs:\n${violations.join('\n')}`);
+    assert.deepEqual(
+      violations,
+      [],
+      `fix the import or move the code; the rules and why are in .dependency-cruiser.cjs:\n${violations.join('\n')}`,
+    );
   });
 
   it('bites: each kind of offending import in a scratch tree is refused by its rule', { timeout: 120_000 }, () => {
@@ -58,22 +69,42 @@ describe('the dependency rule', () => {
       file('runtime/src/api/errors.ts', 'export class NotFound extends Error {}\n');
       file('runtime/src/node/lifecycle.ts', "import { NotFound } from '../api/errors.js';\nexport const e = NotFound;\n");
       file('core/src/index.ts', "import { readFileSync } from 'node:fs';\nexport const core = readFileSync;\n");
-      file('sandbox/src/index.ts', "import { connect } from 'node:net';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const s = [connect, bus];\n");
+      file(
+        'sandbox/src/index.ts',
+        "import { connect } from 'node:net';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const s = [connect, bus];\n",
+      );
       file('cli/src/main.ts', "import { node } from '../../runtime/src/node/node.js';\nexport const m = node;\n");
       // A subpath entry runtime/package.json exports (offline) may be reached; one it does not, not.
       file('runtime/src/offline/public.ts', 'export const offline = 1;\n');
       file('runtime/src/node/public.ts', 'export const hidden = 1;\n');
       file('cli/src/offline-use.ts', "import { offline } from '../../runtime/src/offline/public.js';\nexport const o = offline;\n");
       file('cli/src/undeclared-use.ts', "import { hidden } from '../../runtime/src/node/public.js';\nexport const h = hidden;\n");
-      file('console/src/main.tsx', "import { readFileSync } from 'node:fs';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const c = [readFileSync, bus];\n");
+      file(
+        'console/src/main.tsx',
+        "import { readFileSync } from 'node:fs';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const c = [readFileSync, bus];\n",
+      );
       // A cycle of type-only imports between two folders (storage ↔ registry, as it was before decision 1702)…
-      file('runtime/src/storage/ports.ts', "import type { AgentRecord } from '../registry/registry-store.js';\nexport interface AgentStore { putAgent(agent: AgentRecord): void }\n");
-      file('runtime/src/registry/registry-store.ts', "import type { AgentStore } from '../storage/ports.js';\nexport interface AgentRecord { name: string }\nexport type RegistryStore = AgentStore;\n");
+      file(
+        'runtime/src/storage/ports.ts',
+        "import type { AgentRecord } from '../registry/registry-store.js';\nexport interface AgentStore { putAgent(agent: AgentRecord): void }\n",
+      );
+      file(
+        'runtime/src/registry/registry-store.ts',
+        "import type { AgentStore } from '../storage/ports.js';\nexport interface AgentRecord { name: string }\nexport type RegistryStore = AgentStore;\n",
+      );
       // …and one between folders only, through different files (telemetry → node → telemetry).
       file('runtime/src/telemetry/meters.ts', 'export const meter = 1;\n');
-      file('runtime/src/telemetry/node-metrics.ts', "import type { AgentRunSample } from '../node/agent-host.js';\nexport type Sample = AgentRunSample;\n");
-      file('runtime/src/node/agent-host.ts', "import { meter } from '../telemetry/meters.js';\nexport interface AgentRunSample { pages: typeof meter }\n");
-      const found = new Set(cruise(dir, ['core/src', 'sandbox/src', 'runtime/src', 'cli/src', 'console/src']).map((v) => `${v.rule.name} ${v.from}`));
+      file(
+        'runtime/src/telemetry/node-metrics.ts',
+        "import type { AgentRunSample } from '../node/agent-host.js';\nexport type Sample = AgentRunSample;\n",
+      );
+      file(
+        'runtime/src/node/agent-host.ts',
+        "import { meter } from '../telemetry/meters.js';\nexport interface AgentRunSample { pages: typeof meter }\n",
+      );
+      const found = new Set(
+        cruise(dir, ['core/src', 'sandbox/src', 'runtime/src', 'cli/src', 'console/src']).map((v) => `${v.rule.name} ${v.from}`),
+      );
       for (const expected of [
         'bus-knows-nothing-above-it runtime/src/bus/bus.ts',
         'the-domain-does-not-reach-into-the-api runtime/src/node/lifecycle.ts',
@@ -89,12 +120,19 @@ describe('the dependency rule', () => {
         'no-circular-folders runtime/src/registry',
         'no-circular-folders runtime/src/telemetry',
         'no-circular-folders runtime/src/node',
-      ]) assert.ok(found.has(expected), `expected "${expected}" among:\n${[...found].join('\n')}`);
+      ])
+        assert.ok(found.has(expected), `expected "${expected}" among:\n${[...found].join('\n')}`);
       assert.ok(![...found].some((f) => f.endsWith(' cli/src/offline-use.ts')), [...found].join('\n'));
       // A module cycle is reported once, from whichever of its modules the cruise met first.
-      assert.ok(found.has('no-circular runtime/src/storage/ports.ts') || found.has('no-circular runtime/src/registry/registry-store.ts'), [...found].join('\n'));
+      assert.ok(
+        found.has('no-circular runtime/src/storage/ports.ts') || found.has('no-circular runtime/src/registry/registry-store.ts'),
+        [...found].join('\n'),
+      );
       // The folder cycle runs through different files: no module is in a cycle.
-      assert.ok(![...found].some((f) => f.startsWith('no-circular runtime/src/telemetry/') || f.startsWith('no-circular runtime/src/node/')), [...found].join('\n'));
+      assert.ok(
+        ![...found].some((f) => f.startsWith('no-circular runtime/src/telemetry/') || f.startsWith('no-circular runtime/src/node/')),
+        [...found].join('\n'),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -17,7 +17,10 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 /** Regular files git tracks (mode 100644/100755): symlinks and binaries are not read. */
 function trackedTextFiles(): string[] {
   const out = execFileSync('git', ['ls-files', '-s', '-z'], { cwd: root, encoding: 'utf8' });
-  return out.split('\0').filter((row) => /^1006[0-9]{2} /.test(row)).map((row) => row.slice(row.indexOf('\t') + 1))
+  return out
+    .split('\0')
+    .filter((row) => /^1006[0-9]{2} /.test(row))
+    .map((row) => row.slice(row.indexOf('\t') + 1))
     .filter((f) => f !== 'package-lock.json' && !/\.(wasm|png|jpg|gz)$/.test(f));
 }
 
@@ -29,7 +32,7 @@ const OUTSIDE = [
 ];
 
 describe('the repository is self-contained', () => {
-  it('no tracked file reads from beside the repository or names a machine\'s absolute path', () => {
+  it("no tracked file reads from beside the repository or names a machine's absolute path", () => {
     const offenders: string[] = [];
     for (const file of trackedTextFiles()) {
       const text = readFileSync(path.join(root, file), 'utf8');

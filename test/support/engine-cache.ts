@@ -8,4 +8,4 @@
  * nodes in parallel test files may share it. A test may still give a node its own.
  */
 const fixtures = new URL('../../../sandbox/dist/test/fixtures/build.js', import.meta.url).href;
-export const { TEST_ENGINE_CACHE } = await import(fixtures) as { TEST_ENGINE_CACHE: string };
+export const { TEST_ENGINE_CACHE } = (await import(fixtures)) as { TEST_ENGINE_CACHE: string };

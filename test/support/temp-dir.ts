@@ -12,6 +12,9 @@ const made: string[] = [];
 
 export function tempDirRemovedAtExit(prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  if (made.push(dir) === 1) process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 3 }); });
+  if (made.push(dir) === 1)
+    process.on('exit', () => {
+      for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+    });
   return dir;
 }

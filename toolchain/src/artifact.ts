@@ -34,7 +34,11 @@ async function writeAtomic(file: string, data: Uint8Array | string): Promise<voi
   await rename(tmp, file);
 }
 
-export async function writeArtifact(outDir: string, manifest: Omit<BuildManifest, 'sha256' | 'bytes' | 'builtAt'>, component: Uint8Array): Promise<BuildManifest> {
+export async function writeArtifact(
+  outDir: string,
+  manifest: Omit<BuildManifest, 'sha256' | 'bytes' | 'builtAt'>,
+  component: Uint8Array,
+): Promise<BuildManifest> {
   await mkdir(outDir, { recursive: true });
   const paths = artifactPaths(outDir, manifest.name);
   const full: BuildManifest = { ...manifest, sha256: sha256Hex(component), bytes: component.byteLength, builtAt: new Date().toISOString() };

@@ -12,12 +12,18 @@ import { importSubpath, requirePackage, type ResolvedPackage } from './toolchain
 export const ASSEMBLYSCRIPT_VERSION = '0.28.20';
 export const AS_SDK_PACKAGE = '@caxton/sdk-assemblyscript';
 
-interface OutputStream { toString(): string }
+interface OutputStream {
+  toString(): string;
+}
 interface AscApi {
-  main(argv: string[], options?: {
-    stdout?: OutputStream; stderr?: OutputStream;
-    writeFile?: (filename: string, contents: Uint8Array | string, baseDir: string) => void;
-  }): Promise<{ error: Error | null; stdout: OutputStream; stderr: OutputStream }>;
+  main(
+    argv: string[],
+    options?: {
+      stdout?: OutputStream;
+      stderr?: OutputStream;
+      writeFile?: (filename: string, contents: Uint8Array | string, baseDir: string) => void;
+    },
+  ): Promise<{ error: Error | null; stdout: OutputStream; stderr: OutputStream }>;
   createMemoryStream(): OutputStream;
 }
 interface SdkToolchain {
@@ -51,7 +57,10 @@ export async function loadAssemblyScript(dirs: readonly string[]): Promise<Assem
   const toolchain = await importSubpath<SdkToolchain>(sdk, './toolchain/index.mjs');
   const names = await importSubpath<SdkAbiNames>(sdk, './toolchain/abi-names.mjs');
   return {
-    asc, sdk, compiler, toolchain,
+    asc,
+    sdk,
+    compiler,
+    toolchain,
     requiredExports: [...names.REQUIRED_PLAIN_EXPORTS, ...Object.values(names.ABI_EXPORT_NAMES)],
   };
 }
@@ -74,12 +83,15 @@ export async function compileAssemblyScript(
   const outName = `${project.name}.core.wasm`;
   const args = [
     ...project.entries,
-    '--baseDir', project.dir,
+    '--baseDir',
+    project.dir,
     ...(project.asconfig ? ['--config', path.basename(project.asconfig)] : []),
     ...tc.toolchain.ascArgs({ runtime: chooseRuntime(project), optimize: opts.optimize }),
     // Lets projects outside the SDK's node_modules tree still resolve the SDK.
-    '--path', tc.sdk.nodeModulesDir,
-    '--outFile', outName,
+    '--path',
+    tc.sdk.nodeModulesDir,
+    '--outFile',
+    outName,
     '--noColors',
   ];
   let binary: Uint8Array | undefined;

@@ -15,12 +15,24 @@ export const HTTP_IMPORT_MODULE = 'caxton:agent/http@0.1.0';
 export const TOPICS_IMPORT_MODULE = 'caxton:agent/topics@0.1.0';
 export const MESSAGE_INFO_IMPORT_MODULE = 'caxton:agent/message-info@0.1.0';
 /** The interfaces of the agent world an agent may import besides `host`, when it uses them (decisions 1600, 1601, 1961, 2001). */
-export const AGENT_IMPORT_MODULES = [HOST_IMPORT_MODULE, STATE_IMPORT_MODULE, HTTP_IMPORT_MODULE, TOPICS_IMPORT_MODULE, MESSAGE_INFO_IMPORT_MODULE] as const;
+export const AGENT_IMPORT_MODULES = [
+  HOST_IMPORT_MODULE,
+  STATE_IMPORT_MODULE,
+  HTTP_IMPORT_MODULE,
+  TOPICS_IMPORT_MODULE,
+  MESSAGE_INFO_IMPORT_MODULE,
+] as const;
 export const WASI_PREVIEW1_MODULE = 'wasi_snapshot_preview1';
 export const JCO_VERSION = '1.35.0';
 
 export interface JcoApi {
-  componentEmbed(opts: { binary?: Uint8Array; witSource?: string; witPath?: string; stringEncoding?: 'utf8' | 'utf16' | 'compact-utf16'; world?: string }): Promise<Uint8Array>;
+  componentEmbed(opts: {
+    binary?: Uint8Array;
+    witSource?: string;
+    witPath?: string;
+    stringEncoding?: 'utf8' | 'utf16' | 'compact-utf16';
+    world?: string;
+  }): Promise<Uint8Array>;
   componentNew(binary: Uint8Array, adapters?: Array<[string, Uint8Array]>): Promise<Uint8Array>;
   componentWit(binary: Uint8Array): Promise<string>;
   preview1AdapterReactorPath(): URL;
@@ -48,9 +60,15 @@ export interface CoreModuleRules {
 }
 
 // The compiler's lib settings (ES2023, no DOM) do not declare the WebAssembly global; Node has it.
-interface WasmDescriptor { module?: string; name: string; kind: string }
+interface WasmDescriptor {
+  module?: string;
+  name: string;
+  kind: string;
+}
 interface WasmModuleApi {
-  Module: (new (bytes: Uint8Array) => object) & {
+  Module: (new (
+    bytes: Uint8Array,
+  ) => object) & {
     imports(m: object): Array<Required<WasmDescriptor>>;
     exports(m: object): WasmDescriptor[];
   };
@@ -98,9 +116,7 @@ export async function makeComponent(
 ): Promise<Uint8Array> {
   // A single file goes in as source (no filesystem access needed inside jco's wasm-tools); a WIT
   // directory with deps/ has to be read by path.
-  const wit = statSync(opts.witPath).isDirectory()
-    ? { witPath: opts.witPath }
-    : { witSource: await readFile(opts.witPath, 'utf8') };
+  const wit = statSync(opts.witPath).isDirectory() ? { witPath: opts.witPath } : { witSource: await readFile(opts.witPath, 'utf8') };
   let embedded: Uint8Array;
   try {
     embedded = await jco.componentEmbed({ binary: core, ...wit, stringEncoding: opts.stringEncoding, world: opts.world });

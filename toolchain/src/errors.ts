@@ -5,11 +5,24 @@
 import { CaxtonError, type ErrorContext, type ErrorKind } from '@caxton/core';
 
 export type BuildErrorCode =
-  | 'build.bad-agent-name' | 'build.bad-manifest' | 'build.compile-failed' | 'build.componentize-failed'
-  | 'build.invalid-agent' | 'build.language-unsupported' | 'build.no-template' | 'build.not-a-directory'
-  | 'build.rust-not-cdylib' | 'build.sdk-install-unsupported' | 'build.sdk-missing' | 'build.target-not-empty'
-  | 'build.toolchain-install-failed' | 'build.toolchain-install-needs-root' | 'build.toolchain-missing'
-  | 'build.toolchain-unknown' | 'build.unknown-layout' | 'build.wit-missing';
+  | 'build.bad-agent-name'
+  | 'build.bad-manifest'
+  | 'build.compile-failed'
+  | 'build.componentize-failed'
+  | 'build.invalid-agent'
+  | 'build.language-unsupported'
+  | 'build.no-template'
+  | 'build.not-a-directory'
+  | 'build.rust-not-cdylib'
+  | 'build.sdk-install-unsupported'
+  | 'build.sdk-missing'
+  | 'build.target-not-empty'
+  | 'build.toolchain-install-failed'
+  | 'build.toolchain-install-needs-root'
+  | 'build.toolchain-missing'
+  | 'build.toolchain-unknown'
+  | 'build.unknown-layout'
+  | 'build.wit-missing';
 
 /**
  * Build errors are raised in the CLI's process and never cross the API today; their kinds keep the

@@ -18,8 +18,15 @@ import { AGENT_WORLD, defaultWitPath } from './wit.js';
 export { detectProject, AGENT_LANGUAGES } from './project.js';
 export type { AgentLanguage, AgentProject, CaxtonManifest } from './project.js';
 export {
-  BuildError, UnknownProjectLayoutError, ToolchainMissingError, CompileError, InvalidAgentError, ComponentizeError,
-  LanguageNotBuildableError, BUILD_ERROR_KINDS, type BuildErrorCode,
+  BuildError,
+  UnknownProjectLayoutError,
+  ToolchainMissingError,
+  CompileError,
+  InvalidAgentError,
+  ComponentizeError,
+  LanguageNotBuildableError,
+  BUILD_ERROR_KINDS,
+  type BuildErrorCode,
 } from './errors.js';
 export { artifactPaths, sha256Hex } from './artifact.js';
 export { isSourcePath } from './source-hash.js';
@@ -71,22 +78,24 @@ export interface BuildResult {
 
 export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<BuildResult> {
   const started = performance.now();
-  const progress = (step: BuildStep, message: string): void =>
-    opts.onProgress?.({ step, message, elapsedMs: performance.now() - started });
+  const progress = (step: BuildStep, message: string): void => opts.onProgress?.({ step, message, elapsedMs: performance.now() - started });
 
   progress('detect', `inspecting ${dir}`);
   const project = detectProject(dir, opts.language);
   const builder = LANGUAGE_BUILDERS[project.language];
   if (builder === undefined) throw new LanguageNotBuildableError(project.dir, project.language);
   const outDir = path.resolve(opts.outDir ?? path.join(project.dir, 'build'));
-  const witPath = project.manifest.wit
-    ? path.resolve(project.dir, project.manifest.wit)
-    : path.resolve(opts.witPath ?? defaultWitPath());
+  const witPath = project.manifest.wit ? path.resolve(project.dir, project.manifest.wit) : path.resolve(opts.witPath ?? defaultWitPath());
   const world = project.manifest.world ?? AGENT_WORLD;
   const optimize = opts.optimize ?? true;
   const scratch: string[] = [];
   const ctx: BuildContext = {
-    project, witPath, world, optimize, outDir, progress,
+    project,
+    witPath,
+    world,
+    optimize,
+    outDir,
+    progress,
     wasi: project.manifest.wasi === true,
     toolchainDirs: opts.toolchainDirs ?? defaultToolchainDirs(project.dir),
     scratchDir: async () => {
@@ -109,7 +118,11 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
     }
     const component = await plan.compile();
     progress('write', `writing ${project.name}.wasm (${component.byteLength} bytes)`);
-    const m = await writeArtifact(outDir, { name: project.name, language: project.language, sourceHash: hash, toolchain: plan.toolchain }, component);
+    const m = await writeArtifact(
+      outDir,
+      { name: project.name, language: project.language, sourceHash: hash, toolchain: plan.toolchain },
+      component,
+    );
     return result(project, outDir, m.sha256, m.bytes, started, false);
   } finally {
     await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
@@ -126,7 +139,10 @@ function witFiles(witPath: string): string[] {
 }
 
 function reuse(
-  project: AgentProject, outDir: string, hash: string, started: number,
+  project: AgentProject,
+  outDir: string,
+  hash: string,
+  started: number,
   progress: (step: BuildStep, message: string) => void,
 ): BuildResult | undefined {
   const m = reusableArtifact(outDir, project.name, hash);

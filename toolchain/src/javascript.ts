@@ -21,8 +21,14 @@ export const JS_SDK_PACKAGE = '@caxton/sdk-js';
 
 interface ComponentizeQjs {
   componentize(opts: {
-    witPath: string; jsSource: string; jsPath?: string; moduleRoot?: string; world?: string;
-    stubWasi?: boolean; sync?: boolean; optSize?: boolean;
+    witPath: string;
+    jsSource: string;
+    jsPath?: string;
+    moduleRoot?: string;
+    world?: string;
+    stubWasi?: boolean;
+    sync?: boolean;
+    optSize?: boolean;
   }): Promise<{ component: Uint8Array }>;
 }
 
@@ -97,6 +103,8 @@ export function missingImportHint(compilerText: string, projectDir: string): str
   if (pkg.startsWith('@caxton/')) {
     return `${pkg} is not a Caxton package for JavaScript agents; the SDK is '${JS_SDK_PACKAGE}', which caxton build provides`;
   }
-  return `install ${pkg} into the project's own node_modules (the build sees only the project directory): ` +
-    `cd ${projectDir} && npm install --save-exact ${pkg}`;
+  return (
+    `install ${pkg} into the project's own node_modules (the build sees only the project directory): ` +
+    `cd ${projectDir} && npm install --save-exact ${pkg}`
+  );
 }

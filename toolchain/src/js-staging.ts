@@ -50,7 +50,9 @@ export async function stageJavaScriptProject(projectDir: string, entry: string, 
     });
     // The SDK the author's `import … from '@caxton/sdk-js'` will resolve to, and whose prelude we load.
     const pinned = isInside(sdk.dir, projectDir);
-    const sdkInStage = pinned ? path.join(projectCopy, path.relative(projectDir, sdk.dir)) : path.join(root, 'node_modules', ...sdk.name.split('/'));
+    const sdkInStage = pinned
+      ? path.join(projectCopy, path.relative(projectDir, sdk.dir))
+      : path.join(root, 'node_modules', ...sdk.name.split('/'));
     if (!pinned) {
       const sdkSource = realpathSync(sdk.dir);
       await cp(sdkSource, sdkInStage, {

@@ -116,7 +116,10 @@ export function detectProject(dirArg: string, language?: AgentLanguage): AgentPr
     else if (hasAsconfig) entries = readJson<{ entries?: string[] }>(asconfig).entries ?? [];
     if (entries.length === 0 && existsSync(asIndex)) entries = ['assembly/index.ts'];
     if (entries.length === 0) {
-      throw new UnknownProjectLayoutError(dir, 'an AssemblyScript project needs an entry: asconfig.json "entries", "caxton.entry" or assembly/index.ts');
+      throw new UnknownProjectLayoutError(
+        dir,
+        'an AssemblyScript project needs an entry: asconfig.json "entries", "caxton.entry" or assembly/index.ts',
+      );
     }
     for (const e of entries) requireFile(dir, e);
     return { dir, language: 'assemblyscript', name, entries, ...(hasAsconfig ? { asconfig } : {}), manifest };
@@ -126,14 +129,19 @@ export function detectProject(dirArg: string, language?: AgentLanguage): AgentPr
     const declared = manifest.entry ?? pkg?.main ?? pkg?.module;
     const entry = declared ?? JS_ENTRY_CANDIDATES.find((c) => existsSync(path.join(dir, c)));
     if (entry === undefined) {
-      throw new UnknownProjectLayoutError(dir, `package.json names no JavaScript entry and none of ${JS_ENTRY_CANDIDATES.join(', ')} exists`);
+      throw new UnknownProjectLayoutError(
+        dir,
+        `package.json names no JavaScript entry and none of ${JS_ENTRY_CANDIDATES.join(', ')} exists`,
+      );
     }
     requireFile(dir, entry);
     return { dir, language: 'javascript', name, entries: [entry], manifest };
   }
 
-  throw new UnknownProjectLayoutError(dir,
-    'found no project file: package.json, asconfig.json, assembly/index.ts, Cargo.toml, go.mod, pyproject.toml, app.py or caxton.json');
+  throw new UnknownProjectLayoutError(
+    dir,
+    'found no project file: package.json, asconfig.json, assembly/index.ts, Cargo.toml, go.mod, pyproject.toml, app.py or caxton.json',
+  );
 }
 
 /** Rust, C, Go and Python projects: explicit language first, then the language's marker file. */
@@ -178,7 +186,10 @@ function nativeEntries(dir: string, language: AgentLanguage, manifest: CaxtonMan
 function listCSources(dir: string): string[] {
   const src = path.join(dir, 'src');
   if (!existsSync(src)) return [];
-  return readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.c')).sort().map((f) => path.join('src', f));
+  return readdirSync(src, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.c'))
+    .sort()
+    .map((f) => path.join('src', f));
 }
 
 function requireFile(dir: string, rel: string): void {

@@ -47,7 +47,13 @@ function targetName(rel: string): string {
 
 export async function scaffoldAgent(language: AgentLanguage, dirArg: string, opts: { name?: string } = {}): Promise<ScaffoldResult> {
   const dir = path.resolve(dirArg);
-  const name = opts.name ?? path.basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '');
+  const name =
+    opts.name ??
+    path
+      .basename(dir)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^[^a-z]+/, '');
   if (!NAME.test(name)) {
     throw new BuildError('build.bad-agent-name', `"${name.slice(0, 80)}" cannot name an agent project`, {
       context: { dir, name: name.slice(0, 80) },

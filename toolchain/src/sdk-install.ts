@@ -47,10 +47,14 @@ export async function installSdk(dir: string): Promise<SdkInstallResult> {
   if (native) return installNativeSdk(project.dir, project.language, native);
   const name = SDK_PACKAGES[project.language];
   if (name === undefined) {
-    throw new BuildError('build.sdk-install-unsupported', `caxton sdk install does not know where a ${project.language} project keeps its SDK`, {
-      context: { dir: project.dir, language: project.language },
-      hint: 'caxton build provides the SDK itself; see docs/writing-agents.md for this language',
-    });
+    throw new BuildError(
+      'build.sdk-install-unsupported',
+      `caxton sdk install does not know where a ${project.language} project keeps its SDK`,
+      {
+        context: { dir: project.dir, language: project.language },
+        hint: 'caxton build provides the SDK itself; see docs/writing-agents.md for this language',
+      },
+    );
   }
   const sdk = requirePackage(name, [toolchainPackageDir()], `installing the ${project.language} SDK`);
   const source = realpathSync(sdk.dir);
@@ -69,7 +73,11 @@ export async function installSdk(dir: string): Promise<SdkInstallResult> {
   return { language: project.language, package: name, version: sdk.version, installedAt: target, replaced };
 }
 
-async function installNativeSdk(projectDir: string, language: AgentLanguage, sdk: { name: string; from: string[]; to: string[] }): Promise<SdkInstallResult> {
+async function installNativeSdk(
+  projectDir: string,
+  language: AgentLanguage,
+  sdk: { name: string; from: string[]; to: string[] },
+): Promise<SdkInstallResult> {
   const source = path.resolve(toolchainPackageDir(), '..', ...sdk.from);
   if (!existsSync(source)) {
     throw new BuildError('build.sdk-missing', `the ${language} SDK (${sdk.from.join('/')}) is missing from this caxton install`, {
@@ -81,7 +89,13 @@ async function installNativeSdk(projectDir: string, language: AgentLanguage, sdk
   const replaced = existsSync(target);
   await rm(target, { recursive: true, force: true });
   await cp(source, target, { recursive: true, dereference: true, filter: (src) => !SKIPPED.has(path.basename(src)) || src === source });
-  return { language, package: sdk.name, version: sdkVersion(path.resolve(toolchainPackageDir(), '..', sdk.name)), installedAt: target, replaced };
+  return {
+    language,
+    package: sdk.name,
+    version: sdkVersion(path.resolve(toolchainPackageDir(), '..', sdk.name)),
+    installedAt: target,
+    replaced,
+  };
 }
 
 /** The version a native SDK declares (Cargo.toml, or the runtime's own version for the others). */

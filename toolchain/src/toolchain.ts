@@ -107,7 +107,8 @@ export function resolveSubpath(pkg: ResolvedPackage, subpath: string): string {
   const exportsField = pkg.manifest.exports;
   if (exportsField !== undefined) {
     const map =
-      typeof exportsField === 'string' || Array.isArray(exportsField) ||
+      typeof exportsField === 'string' ||
+      Array.isArray(exportsField) ||
       (exportsField && typeof exportsField === 'object' && !Object.keys(exportsField).some((k) => k.startsWith('.')))
         ? { '.': exportsField }
         : (exportsField as Record<string, unknown>);

@@ -15,11 +15,17 @@ stateHttpCases('AssemblyScript (incremental runtime)', async () => (await buildA
 stateHttpCases('AssemblyScript (minimal runtime)', async () => {
   const dir = tempOutDir('as-state-http-minimal');
   cpSync(path.join(asStateHttpDir, 'assembly'), path.join(dir, 'assembly'), { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'sdk-as-state-http-minimal', caxton: { language: 'assemblyscript', runtime: 'minimal' } }));
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'sdk-as-state-http-minimal', caxton: { language: 'assemblyscript', runtime: 'minimal' } }),
+  );
   return (await buildAgent(dir)).artifactPath;
 });
 
 it('an AssemblyScript agent that uses neither state nor http imports only caxton:agent/host', async () => {
   const mirror = await loadAgent((await buildAgent(asMirrorDir, { reuse: true })).artifactPath);
-  assert.deepEqual(mirror.imports.filter((i) => i.startsWith('caxton:')), ['caxton:agent/host']);
+  assert.deepEqual(
+    mirror.imports.filter((i) => i.startsWith('caxton:')),
+    ['caxton:agent/host'],
+  );
 });

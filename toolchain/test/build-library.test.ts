@@ -11,8 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  buildAgent, detectProject, readRecordedSha256, CompileError, InvalidAgentError, ToolchainMissingError,
-  UnknownProjectLayoutError, type BuildProgress,
+  buildAgent,
+  detectProject,
+  readRecordedSha256,
+  CompileError,
+  InvalidAgentError,
+  ToolchainMissingError,
+  UnknownProjectLayoutError,
+  type BuildProgress,
 } from '../src/index.js';
 import { CaxtonError } from '@caxton/core';
 import { blankMessage, loadAgent, TestHost } from './harness.js';
@@ -58,7 +64,10 @@ describe('detectProject', () => {
     assert.deepEqual([detectProject(a).language, detectProject(a).entries], ['assemblyscript', ['src/main.ts']]);
     const b = project({ 'assembly/index.ts': '', 'package.json': '{"name": "@acme/b-agent", "main": "x.js"}' });
     assert.deepEqual([detectProject(b).language, detectProject(b).name], ['assemblyscript', 'b-agent']);
-    const c = project({ 'package.json': '{"caxton": {"language": "assemblyscript", "entry": "agent.ts", "name": "custom"}}', 'agent.ts': '' });
+    const c = project({
+      'package.json': '{"caxton": {"language": "assemblyscript", "entry": "agent.ts", "name": "custom"}}',
+      'agent.ts': '',
+    });
     assert.deepEqual([detectProject(c).entries, detectProject(c).name], [['agent.ts'], 'custom']);
   });
 
@@ -78,14 +87,20 @@ describe('detectProject', () => {
       project({ 'asconfig.json': '{"entries": []}' }),
     ];
     for (const dir of cases) {
-      assert.throws(() => detectProject(dir), (e) => {
-        assert.ok(e instanceof UnknownProjectLayoutError && e instanceof CaxtonError);
-        assert.equal(e.code, 'build.unknown-layout');
-        assert.match(e.hint ?? '', /asconfig\.json|package\.json/);
-        return true;
-      });
+      assert.throws(
+        () => detectProject(dir),
+        (e) => {
+          assert.ok(e instanceof UnknownProjectLayoutError && e instanceof CaxtonError);
+          assert.equal(e.code, 'build.unknown-layout');
+          assert.match(e.hint ?? '', /asconfig\.json|package\.json/);
+          return true;
+        },
+      );
     }
-    assert.throws(() => detectProject(path.join(os.tmpdir(), 'no-such-dir-caxton')), (e) => (e as CaxtonError).code === 'build.not-a-directory');
+    assert.throws(
+      () => detectProject(path.join(os.tmpdir(), 'no-such-dir-caxton')),
+      (e) => (e as CaxtonError).code === 'build.not-a-directory',
+    );
   });
 });
 
@@ -105,7 +120,10 @@ describe('buildAgent', () => {
     const manifest = JSON.parse(readFileSync(path.join(dir, 'build', 'upper.build.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(manifest.sha256, r.sha256);
     assert.deepEqual(Object.keys(manifest.toolchain as object).sort(), ['assemblyscript', 'jco', 'sdk']);
-    assert.deepEqual(events.map((e) => e.step), ['detect', 'toolchain', 'compile', 'componentize', 'write']);
+    assert.deepEqual(
+      events.map((e) => e.step),
+      ['detect', 'toolchain', 'compile', 'componentize', 'write'],
+    );
     assert.ok(events.every((e, i) => i === 0 || e.elapsedMs >= (events[i - 1] as BuildProgress).elapsedMs));
 
     // And it is a working agent.
@@ -176,16 +194,22 @@ describe('buildAgent', () => {
     const js = project({ 'package.json': '{"main": "agent.js"}', 'agent.js': `import pad from 'left-pad';\n${JS_AGENT}` });
     await assert.rejects(buildAgent(js), (e) => {
       assert.ok(e instanceof CompileError);
-      assert.match(e.diagnostics, /left-pad/, 'the compiler\'s own message is kept');
-      assert.doesNotMatch(e.diagnostics, /caxton-js-build-/, 'paths name the author\'s files, not the build stage');
-      assert.equal(e.hint, `install left-pad into the project's own node_modules (the build sees only the project directory): cd ${js} && npm install --save-exact left-pad`);
+      assert.match(e.diagnostics, /left-pad/, "the compiler's own message is kept");
+      assert.doesNotMatch(e.diagnostics, /caxton-js-build-/, "paths name the author's files, not the build stage");
+      assert.equal(
+        e.hint,
+        `install left-pad into the project's own node_modules (the build sees only the project directory): cd ${js} && npm install --save-exact left-pad`,
+      );
       return true;
     });
     // Caxton's own packages are never `npm install`ed: the hint names the SDK the build provides.
     const wrong = project({ 'package.json': '{"main": "agent.js"}', 'agent.js': `import '@caxton/sdk-javascript';\n${JS_AGENT}` });
     await assert.rejects(buildAgent(wrong), (e) => {
       assert.ok(e instanceof CompileError);
-      assert.equal(e.hint, "@caxton/sdk-javascript is not a Caxton package for JavaScript agents; the SDK is '@caxton/sdk-js', which caxton build provides");
+      assert.equal(
+        e.hint,
+        "@caxton/sdk-javascript is not a Caxton package for JavaScript agents; the SDK is '@caxton/sdk-js', which caxton build provides",
+      );
       return true;
     });
   });
@@ -208,11 +232,18 @@ export const guest = defineAgent({ onMessage(msg) { reply(msg, 'inform', PINNED_
 
   it('rejects AssemblyScript agents that do not fit the world, saying how to fix them', async () => {
     const noExports = project({ 'assembly/index.ts': AS_AGENT.replace('export * from "@caxton/sdk-assemblyscript/exports";', '') });
-    await assert.rejects(buildAgent(noExports), (e) =>
-      e instanceof InvalidAgentError && e.code === 'build.invalid-agent' && /export \* from "@caxton\/sdk-assemblyscript\/exports"/.test(e.hint ?? ''));
+    await assert.rejects(
+      buildAgent(noExports),
+      (e) =>
+        e instanceof InvalidAgentError &&
+        e.code === 'build.invalid-agent' &&
+        /export \* from "@caxton\/sdk-assemblyscript\/exports"/.test(e.hint ?? ''),
+    );
     const strayExport = project({ 'assembly/index.ts': `${AS_AGENT}\nexport function helper(): i32 { return 1; }\n` });
     await assert.rejects(buildAgent(strayExport), (e) => e instanceof InvalidAgentError && /exports helper/.test(e.message));
-    const envImport = project({ 'assembly/index.ts': `${AS_AGENT}\n@external("env", "sneaky") declare function sneaky(): void;\nsneaky();\n` });
+    const envImport = project({
+      'assembly/index.ts': `${AS_AGENT}\n@external("env", "sneaky") declare function sneaky(): void;\nsneaky();\n`,
+    });
     await assert.rejects(buildAgent(envImport), (e) => e instanceof InvalidAgentError && /imports env\.sneaky/.test(e.message));
   });
 });

@@ -18,7 +18,10 @@ const REQUESTER = 'customer@test';
 function request(task: string) {
   return blankMessage('request', {
     receivers: [{ name: 'initiator@test', addresses: [] }],
-    content: task, protocol: 'fipa-request', conversationId: 'order-1', replyWith: 'order-1-rw',
+    content: task,
+    protocol: 'fipa-request',
+    conversationId: 'order-1',
+    replyWith: 'order-1-rw',
   });
 }
 
@@ -39,14 +42,17 @@ describe('contract-net example agents', () => {
     [initiator, contractor] = await Promise.all([loadAgent(i.artifactPath), loadAgent(c.artifactPath)]);
   });
 
-  it('awards the cheapest proposal and reports the winner\'s result to the requester', async () => {
+  it("awards the cheapest proposal and reports the winner's result to the requester", async () => {
     const bus = await market(['42', '17.5', null, '30']);
     assert.equal(bus.directory.get('delivery')?.length, 4, 'every contractor registered its service');
     bus.post(REQUESTER, request('parcel 7 from A to B'));
     bus.pump();
 
     const toCustomer = bus.outside.filter((o) => o.to === REQUESTER).map((o) => o.msg);
-    assert.deepEqual(toCustomer.map((m) => m.performative), ['agree', 'inform']);
+    assert.deepEqual(
+      toCustomer.map((m) => m.performative),
+      ['agree', 'inform'],
+    );
     assert.equal(toCustomer[1]?.content, 'done: parcel 7 from A to B by contractor-1@test for 17.5');
     assert.equal(toCustomer[1]?.conversationId, 'order-1');
     assert.equal(toCustomer[1]?.inReplyTo, 'order-1-rw');
@@ -57,8 +63,9 @@ describe('contract-net example agents', () => {
     assert.equal(cfps[0]?.replyBy, bus.must('initiator@test').host.clock + 500n);
     assert.equal(cfps[0]?.protocol, 'fipa-contract-net');
 
-    const verdicts = bus.must('initiator@test').host.sent
-      .filter((m) => m.performative === 'accept-proposal' || m.performative === 'reject-proposal')
+    const verdicts = bus
+      .must('initiator@test')
+      .host.sent.filter((m) => m.performative === 'accept-proposal' || m.performative === 'reject-proposal')
       .map((m) => [m.performative, m.receivers[0]?.name]);
     assert.deepEqual(verdicts.sort(), [
       ['accept-proposal', 'contractor-1@test'],
@@ -92,7 +99,10 @@ describe('contract-net example agents', () => {
     const late = sent.find((m) => m.performative === 'reject-proposal' && m.receivers[0]?.name === 'contractor-1@test');
     assert.equal(late?.content, 'too late');
     const toCustomer = bus.outside.filter((o) => o.to === REQUESTER).map((o) => o.msg);
-    assert.deepEqual(toCustomer.map((m) => m.performative), ['agree', 'inform']);
+    assert.deepEqual(
+      toCustomer.map((m) => m.performative),
+      ['agree', 'inform'],
+    );
     assert.match(toCustomer[1]?.content ?? '', /by contractor-0@test for 50$/);
   });
 
@@ -101,21 +111,30 @@ describe('contract-net example agents', () => {
     bus.post(REQUESTER, request('parcel 9'));
     bus.pump();
     const toCustomer = bus.outside.filter((o) => o.to === REQUESTER).map((o) => o.msg);
-    assert.deepEqual(toCustomer.map((m) => [m.performative, m.content]), [
-      ['agree', 'calling for proposals from 2 contractors'],
-      ['failure', 'no proposals for: parcel 9'],
-    ]);
+    assert.deepEqual(
+      toCustomer.map((m) => [m.performative, m.content]),
+      [
+        ['agree', 'calling for proposals from 2 contractors'],
+        ['failure', 'no proposals for: parcel 9'],
+      ],
+    );
 
     const empty = await market([]);
     empty.post(REQUESTER, request('parcel 10'));
     empty.pump();
-    assert.deepEqual(empty.outside.map((o) => [o.msg.performative, o.msg.content]), [['refuse', 'no delivery contractors registered']]);
+    assert.deepEqual(
+      empty.outside.map((o) => [o.msg.performative, o.msg.content]),
+      [['refuse', 'no delivery contractors registered']],
+    );
   });
 
   it('passes a contractor failure on to the requester', async () => {
     const bus = new MiniBus();
     await bus.spawn('initiator@test', initiator, [['deadline-ms', '500']]);
-    await bus.spawn('contractor-0@test', contractor, [['price', '10'], ['fail-on-award', 'true']]);
+    await bus.spawn('contractor-0@test', contractor, [
+      ['price', '10'],
+      ['fail-on-award', 'true'],
+    ]);
     bus.post(REQUESTER, request('parcel 11'));
     bus.pump();
     const last = bus.outside.at(-1)?.msg;

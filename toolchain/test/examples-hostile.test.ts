@@ -14,14 +14,28 @@ import { examplesDir, tempOutDir } from './fixtures.js';
 import { blankMessage, errPayload, loadAgent, TestHost, type AgentFactory, type Guest } from './harness.js';
 
 const HOSTILE = [
-  'as-infinite-loop', 'as-memory-bomb', 'as-deep-recursion', 'as-abort', 'as-unreachable', 'as-poison', 'as-wasi-probe',
-  'js-infinite-loop', 'js-memory-bomb', 'js-deep-recursion', 'js-poison', 'js-wasi-probe',
+  'as-infinite-loop',
+  'as-memory-bomb',
+  'as-deep-recursion',
+  'as-abort',
+  'as-unreachable',
+  'as-poison',
+  'as-wasi-probe',
+  'js-infinite-loop',
+  'js-memory-bomb',
+  'js-deep-recursion',
+  'js-poison',
+  'js-wasi-probe',
 ] as const;
 type Hostile = (typeof HOSTILE)[number];
 const artifacts = new Map<Hostile, string>();
 const factories = new Map<Hostile, AgentFactory>();
 
-async function agent(name: Hostile, config: Array<[string, string]> = [], extra: Record<string, unknown> = {}): Promise<{ host: TestHost; guest: Guest }> {
+async function agent(
+  name: Hostile,
+  config: Array<[string, string]> = [],
+  extra: Record<string, unknown> = {},
+): Promise<{ host: TestHost; guest: Guest }> {
   const host = new TestHost();
   const guest = await (factories.get(name) as AgentFactory).instantiate(host, extra);
   guest.init({ self: { name: `${name}@test`, addresses: [] }, config });
@@ -61,8 +75,14 @@ describe('hostile test agents', () => {
     for (const name of HOSTILE) {
       const imports = (factories.get(name) as AgentFactory).imports;
       if (name.endsWith('wasi-probe')) {
-        assert.ok(imports.some((i) => i.startsWith('wasi:filesystem/')), `${name} imports wasi:filesystem`);
-        assert.ok(imports.some((i) => i.startsWith('wasi:cli/environment')), `${name} imports wasi:cli/environment`);
+        assert.ok(
+          imports.some((i) => i.startsWith('wasi:filesystem/')),
+          `${name} imports wasi:filesystem`,
+        );
+        assert.ok(
+          imports.some((i) => i.startsWith('wasi:cli/environment')),
+          `${name} imports wasi:cli/environment`,
+        );
       } else {
         assert.deepEqual(imports, ['caxton:agent/host'], name);
       }
@@ -82,14 +102,21 @@ describe('hostile test agents', () => {
     for (const name of ['as-memory-bomb', 'js-memory-bomb'] as const) {
       const { host, guest } = await agent(name, [['leak-kb-per-message', '512']]);
       for (let i = 0; i < 4; i++) guest.handle(msg('more'));
-      assert.deepEqual(host.sent.map((m) => m.content), ['512', '1024', '1536', '2048'], name);
+      assert.deepEqual(
+        host.sent.map((m) => m.content),
+        ['512', '1024', '1536', '2048'],
+        name,
+      );
     }
   });
 
   for (const name of ['as-deep-recursion', 'js-deep-recursion'] as const) {
     it(`${name} overflows the engine stack (a trap, not an error result)`, async () => {
       const { guest } = await agent(name);
-      assert.throws(() => guest.handle(msg('x')), (e) => e instanceof RangeError && /call stack/i.test(e.message) && errPayload(e) === undefined);
+      assert.throws(
+        () => guest.handle(msg('x')),
+        (e) => e instanceof RangeError && /call stack/i.test(e.message) && errPayload(e) === undefined,
+      );
     });
   }
 
@@ -129,7 +156,10 @@ describe('hostile test agents', () => {
       mkdirSync(path.join(root, 'etc'));
       writeFileSync(path.join(root, 'etc', 'passwd'), DECOY);
     });
-    const permissive = (network = false) => new shimModule.WASIShim({ sandbox: { preopens: { '/': root }, env: { CAXTON_PROBE_SECRET: 's3cret' }, enableNetwork: network } }).getImportObject();
+    const permissive = (network = false) =>
+      new shimModule.WASIShim({
+        sandbox: { preopens: { '/': root }, env: { CAXTON_PROBE_SECRET: 's3cret' }, enableNetwork: network },
+      }).getImportObject();
     const locked = () => new shimModule.WASIShim({ sandbox: { preopens: {}, env: {}, enableNetwork: false } }).getImportObject();
 
     it('as-wasi-probe reads env and files when a host grants WASI', async () => {

@@ -23,6 +23,9 @@ const made: string[] = [];
  */
 export function tempOutDir(label: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `caxton-${label}-`));
-  if (made.push(dir) === 1) process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 3 }); });
+  if (made.push(dir) === 1)
+    process.on('exit', () => {
+      for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+    });
   return dir;
 }

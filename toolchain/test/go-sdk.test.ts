@@ -19,7 +19,11 @@ describe('the Go SDK', { timeout: TIMEOUT }, () => {
     const work = await mkdtemp(path.join(tmpdir(), 'caxton-sdk-go-test-'));
     try {
       await cp(goSdkDir(), path.join(work, 'sdk-go'), { recursive: true });
-      const r = await runTool(go, ['test', '-count=1', '-v', './...'], { cwd: path.join(work, 'sdk-go'), env: goEnv(), timeoutMs: TIMEOUT });
+      const r = await runTool(go, ['test', '-count=1', '-v', './...'], {
+        cwd: path.join(work, 'sdk-go'),
+        env: goEnv(),
+        timeoutMs: TIMEOUT,
+      });
       assert.equal(r.code, 0, r.stdout + r.stderr);
       const passed = [...r.stdout.matchAll(/^--- PASS: /gm)].length;
       assert.ok(passed >= 1, `${passed} go tests passed:\n${r.stdout}`);

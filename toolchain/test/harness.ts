@@ -14,7 +14,10 @@ import v8 from 'node:v8';
 // the flag when it compiles a module, so setting it here (before any agent is compiled) is enough.
 v8.setFlagsFromString('--experimental-wasm-extended-const');
 
-export interface WitAgentId { name: string; addresses: string[] }
+export interface WitAgentId {
+  name: string;
+  addresses: string[];
+}
 /** acl-message as jco presents it: camelCase fields, options as undefined, u64 as bigint. */
 export interface WitMessage {
   performative: string;
@@ -33,16 +36,27 @@ export interface WitMessage {
   userParams: Array<[string, string]>;
 }
 export interface WitService {
-  name: string; type: string; protocols: string[]; ontologies: string[]; languages: string[];
+  name: string;
+  type: string;
+  protocols: string[];
+  ontologies: string[];
+  languages: string[];
   properties: Array<[string, string]>;
 }
 /** The WIT `request` of caxton:agent/http as jco presents it. */
 export interface WitHttpRequest {
-  method: string; url: string; headers: Array<[string, string]>; body?: string | undefined;
-  timeoutMs?: number | undefined; context?: string | undefined;
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body?: string | undefined;
+  timeoutMs?: number | undefined;
+  context?: string | undefined;
 }
 /** state-error / http-error: what a host implementation throws to return result::err. */
-export interface WitKindError { kind: string; message: string }
+export interface WitKindError {
+  kind: string;
+  message: string;
+}
 export interface Guest {
   init(ctx: { self: WitAgentId; config: Array<[string, string]> }): void;
   handle(message: WitMessage): void;
@@ -111,7 +125,10 @@ export class TestHost {
           this.state.delete(key);
         },
         keys: (prefix: string, startAfter: string | undefined, limit: number) =>
-          [...this.state.keys()].filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter)).sort().slice(0, limit),
+          [...this.state.keys()]
+            .filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter))
+            .sort()
+            .slice(0, limit),
       },
       'caxton:agent/http': {
         fetch: (r: WitHttpRequest) => {
@@ -190,7 +207,10 @@ async function load(wasmPath: string): Promise<AgentFactory> {
     let m = modules.get(p);
     if (!m) {
       const core = out.files[p];
-      m = core === undefined ? Promise.reject(new Error(`jco's output has no core module ${p} (it has ${Object.keys(out.files).join(', ')})`)) : WasmGlobal.compile(core);
+      m =
+        core === undefined
+          ? Promise.reject(new Error(`jco's output has no core module ${p} (it has ${Object.keys(out.files).join(', ')})`))
+          : WasmGlobal.compile(core);
       modules.set(p, m);
     }
     return m;

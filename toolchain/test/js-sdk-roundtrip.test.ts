@@ -31,14 +31,25 @@ describe('JavaScript SDK on QuickJS', () => {
     const full: WitMessage = {
       performative: 'request-whenever',
       sender: { name: 'sénder@plat', addresses: ['a1', ''] },
-      receivers: [{ name: 'r1@p', addresses: [] }, { name: '🤖@p', addresses: ['tcp://[::1]:99'] }],
+      receivers: [
+        { name: 'r1@p', addresses: [] },
+        { name: '🤖@p', addresses: ['tcp://[::1]:99'] },
+      ],
       replyTo: [{ name: 'reply@p', addresses: ['m'] }],
       content: '(action (deliver "παράδειγμα" 😀))',
-      language: 'fipa-sl', encoding: 'utf-8', ontology: 'logistics', protocol: 'fipa-request',
-      conversationId: 'conv-1', replyWith: 'rw-1', inReplyTo: 'irt-0',
+      language: 'fipa-sl',
+      encoding: 'utf-8',
+      ontology: 'logistics',
+      protocol: 'fipa-request',
+      conversationId: 'conv-1',
+      replyWith: 'rw-1',
+      inReplyTo: 'irt-0',
       // QuickJS maps u64 to a JS number: exact up to 2^53, which covers any epoch-milliseconds.
       replyBy: 1_750_000_123_456n,
-      userParams: [['X-traceparent', '00-abc-def-01'], ['X-empty', '']],
+      userParams: [
+        ['X-traceparent', '00-abc-def-01'],
+        ['X-empty', ''],
+      ],
     };
     const { host, guest } = await started();
     guest.handle(full);
@@ -58,7 +69,10 @@ describe('JavaScript SDK on QuickJS', () => {
   it('maps all 22 performatives', async () => {
     const { host, guest } = await started();
     for (const p of PERFORMATIVES) guest.handle(blankMessage(p));
-    assert.deepEqual(host.sent.map((m) => m.performative), [...PERFORMATIVES]);
+    assert.deepEqual(
+      host.sent.map((m) => m.performative),
+      [...PERFORMATIVES],
+    );
   });
 
   it('sees init-context and keeps state across calls', async () => {
@@ -74,20 +88,35 @@ describe('JavaScript SDK on QuickJS', () => {
 
   it('turns thrown errors into result::err and stays usable', async () => {
     const guest0 = await factory.instantiate(new TestHost());
-    assert.throws(() => guest0.init({ self: SELF, config: [['fail-init', 'missing setting']] }), (e) => errPayload(e) === 'missing setting');
+    assert.throws(
+      () => guest0.init({ self: SELF, config: [['fail-init', 'missing setting']] }),
+      (e) => errPayload(e) === 'missing setting',
+    );
     const { host, guest } = await started();
-    assert.throws(() => guest.handle(probe('fail', [['X-arg', 'cannot do that']])), (e) => errPayload(e) === 'cannot do that');
-    assert.throws(() => guest.handle(probe('throw-string', [['X-arg', 'plain string']])), (e) => errPayload(e) === 'plain string');
+    assert.throws(
+      () => guest.handle(probe('fail', [['X-arg', 'cannot do that']])),
+      (e) => errPayload(e) === 'cannot do that',
+    );
+    assert.throws(
+      () => guest.handle(probe('throw-string', [['X-arg', 'plain string']])),
+      (e) => errPayload(e) === 'plain string',
+    );
     guest.handle(probe('count'));
     assert.equal(host.sent.at(-1)?.content, '3');
-    assert.throws(() => guest.onTimer('fail'), (e) => errPayload(e) === 'timer failed');
+    assert.throws(
+      () => guest.onTimer('fail'),
+      (e) => errPayload(e) === 'timer failed',
+    );
   });
 
   it('reports a refused send as an error with the host reason', async () => {
     const host = new TestHost();
     host.rejectSend = () => 'mailbox full';
     const { guest } = await started(host);
-    assert.throws(() => guest.handle(blankMessage('inform')), (e) => errPayload(e) === 'send: mailbox full');
+    assert.throws(
+      () => guest.handle(blankMessage('inform')),
+      (e) => errPayload(e) === 'send: mailbox full',
+    );
   });
 
   it('routes console and Date through the host (no WASI in the component)', async () => {
@@ -106,7 +135,12 @@ describe('JavaScript SDK on QuickJS', () => {
     host.clock = 42n;
     guest.handle(probe('now'));
     assert.equal(host.sent[1]?.content, '42');
-    guest.handle(probe('timer', [['X-arg', 'tick'], ['X-delay', '250']]));
+    guest.handle(
+      probe('timer', [
+        ['X-arg', 'tick'],
+        ['X-delay', '250'],
+      ]),
+    );
     assert.deepEqual(host.timers, [{ delayMs: 250, token: 'tick' }]);
     guest.onTimer('tick');
     assert.equal(host.sent[2]?.content, 'timer tick');

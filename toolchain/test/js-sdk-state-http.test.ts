@@ -13,5 +13,8 @@ stateHttpCases('JavaScript', async () => (await buildAgent(jsStateHttpDir, { reu
 
 it('a JavaScript agent that uses neither state nor http imports only caxton:agent/host', async () => {
   const mirror = await loadAgent((await buildAgent(jsMirrorDir, { reuse: true })).artifactPath);
-  assert.deepEqual(mirror.imports.filter((i) => i.startsWith('caxton:')), ['caxton:agent/host']);
+  assert.deepEqual(
+    mirror.imports.filter((i) => i.startsWith('caxton:')),
+    ['caxton:agent/host'],
+  );
 });

@@ -31,7 +31,8 @@ describe('JavaScript agent world narrowing', () => {
   });
 
   it('recognises QuickJS failing to resolve an optional interface, and nothing else', () => {
-    const text = (spec: string): string => `Error resolving module '${spec}' from '/e.js': filesystem module not found: failed to resolve JavaScript import "${spec}" from /p/e.js`;
+    const text = (spec: string): string =>
+      `Error resolving module '${spec}' from '/e.js': filesystem module not found: failed to resolve JavaScript import "${spec}" from /p/e.js`;
     assert.equal(unresolvedAgentInterface(text('caxton:agent/state@0.1.0'), ['state', 'http']), 'state');
     assert.equal(unresolvedAgentInterface(text('caxton:agent/http@0.1.0'), ['state', 'http']), 'http');
     assert.equal(unresolvedAgentInterface(text('caxton:agent/http@0.1.0'), ['state']), undefined);

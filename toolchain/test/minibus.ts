@@ -5,7 +5,12 @@
  */
 import { TestHost, type AgentFactory, type Guest, type WitAgentId, type WitMessage } from './harness.js';
 
-interface Hosted { id: WitAgentId; host: TestHost; guest: Guest; drained: number }
+interface Hosted {
+  id: WitAgentId;
+  host: TestHost;
+  guest: Guest;
+  drained: number;
+}
 
 export class MiniBus {
   readonly directory = new Map<string, WitAgentId[]>();

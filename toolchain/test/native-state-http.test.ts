@@ -16,10 +16,17 @@ import { blankMessage, errPayload, loadAgent, TestHost, type AgentFactory, type 
 const BUILD_TIMEOUT = 10 * 60_000;
 
 interface WitRequest {
-  method: string; url: string; headers: Array<[string, string]>;
-  body?: string | undefined; timeoutMs?: number | undefined; context?: string | undefined;
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body?: string | undefined;
+  timeoutMs?: number | undefined;
+  context?: string | undefined;
 }
-interface KindError { kind: string; message: string }
+interface KindError {
+  kind: string;
+  message: string;
+}
 
 /** The state interface as a host serves it: a sorted map, or a refusal for every write. */
 class RecordingStore {
@@ -35,7 +42,10 @@ class RecordingStore {
       set: (key: string, value: string) => write(() => this.entries.set(key, value)),
       delete: (key: string) => write(() => this.entries.delete(key)),
       keys: (prefix: string, startAfter: string | undefined, limit: number) =>
-        [...this.entries.keys()].filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter)).sort().slice(0, limit),
+        [...this.entries.keys()]
+          .filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter))
+          .sort()
+          .slice(0, limit),
     };
   }
 }
@@ -54,7 +64,12 @@ class RecordingFetcher {
   }
 }
 
-interface Running { guest: Guest; host: TestHost; store: RecordingStore; fetcher: RecordingFetcher }
+interface Running {
+  guest: Guest;
+  host: TestHost;
+  store: RecordingStore;
+  fetcher: RecordingFetcher;
+}
 
 async function start(factory: AgentFactory, config: Array<[string, string]> = []): Promise<Running> {
   const host = new TestHost();
@@ -72,8 +87,12 @@ async function start(factory: AgentFactory, config: Array<[string, string]> = []
 
 function request(content: string, extra: Partial<WitMessage> = {}): WitMessage {
   return blankMessage('request', {
-    sender: { name: 'tester@test', addresses: [] }, receivers: [{ name: 'probe@test', addresses: [] }],
-    content, conversationId: 'conv-1', replyWith: 'rw-1', ...extra,
+    sender: { name: 'tester@test', addresses: [] },
+    receivers: [{ name: 'probe@test', addresses: [] }],
+    content,
+    conversationId: 'conv-1',
+    replyWith: 'rw-1',
+    ...extra,
   });
 }
 
@@ -86,21 +105,27 @@ function ask(r: Running, content: string): string | undefined {
 }
 
 const PROBES = {
-  rust: 'rust', c: 'c', go: 'go', python: 'python',
+  rust: 'rust',
+  c: 'c',
+  go: 'go',
+  python: 'python',
 } as const;
 const factories = new Map<string, AgentFactory>();
 
-before(async () => {
-  const out = tempOutDir('native-probes');
-  for (const [lang, dir] of Object.entries(PROBES)) {
-    const r = await buildAgent(path.join(repoRoot, 'toolchain/test/native-probes', dir), { reuse: true, outDir: path.join(out, lang) });
-    factories.set(lang, await loadAgent(r.artifactPath));
-  }
-  for (const example of ['rust-state-counter', 'go-http-agent']) {
-    const r = await buildAgent(path.join(examplesDir, example), { reuse: true });
-    factories.set(example, await loadAgent(r.artifactPath));
-  }
-}, { timeout: BUILD_TIMEOUT });
+before(
+  async () => {
+    const out = tempOutDir('native-probes');
+    for (const [lang, dir] of Object.entries(PROBES)) {
+      const r = await buildAgent(path.join(repoRoot, 'toolchain/test/native-probes', dir), { reuse: true, outDir: path.join(out, lang) });
+      factories.set(lang, await loadAgent(r.artifactPath));
+    }
+    for (const example of ['rust-state-counter', 'go-http-agent']) {
+      const r = await buildAgent(path.join(examplesDir, example), { reuse: true });
+      factories.set(example, await loadAgent(r.artifactPath));
+    }
+  },
+  { timeout: BUILD_TIMEOUT },
+);
 
 describe('state and http through each native SDK', () => {
   for (const lang of Object.keys(PROBES)) {
@@ -127,11 +152,25 @@ describe('state and http through each native SDK', () => {
       const r = await start(factories.get(lang)!);
       assert.equal(ask(r, 'fetch'), 'id:call-1');
       assert.deepEqual(r.fetcher.calls[0], {
-        method: 'POST', url: 'https://api.example.com/x?y=1', headers: [['a', '1'], ['b', '2']],
-        body: '{"q":"é"}', timeoutMs: 2500, context: 'ctx ✓',
+        method: 'POST',
+        url: 'https://api.example.com/x?y=1',
+        headers: [
+          ['a', '1'],
+          ['b', '2'],
+        ],
+        body: '{"q":"é"}',
+        timeoutMs: 2500,
+        context: 'ctx ✓',
       });
       assert.equal(ask(r, 'fetch-min'), 'id:call-2');
-      assert.deepEqual(r.fetcher.calls[1], { method: 'GET', url: 'http://h.example/', headers: [], body: undefined, timeoutMs: undefined, context: undefined });
+      assert.deepEqual(r.fetcher.calls[1], {
+        method: 'GET',
+        url: 'http://h.example/',
+        headers: [],
+        body: undefined,
+        timeoutMs: undefined,
+        context: undefined,
+      });
       r.fetcher.refuse = { kind: 'invalid-request', message: 'bad header' };
       assert.equal(ask(r, 'fetch'), 'err:invalid-request:bad header');
       r.fetcher.refuse = { kind: 'quota-exceeded', message: '8 in flight' };
@@ -145,9 +184,15 @@ describe('state and http through each native SDK', () => {
       assert.ok(imports.some((i) => i.startsWith('caxton:agent/state')) && imports.some((i) => i.startsWith('caxton:agent/http')), lang);
     }
     const counter = factories.get('rust-state-counter')!.imports.filter((i) => i.startsWith('caxton:'));
-    assert.ok(counter.some((i) => i.startsWith('caxton:agent/state')) && !counter.some((i) => i.startsWith('caxton:agent/http')), counter.join());
+    assert.ok(
+      counter.some((i) => i.startsWith('caxton:agent/state')) && !counter.some((i) => i.startsWith('caxton:agent/http')),
+      counter.join(),
+    );
     const gateway = factories.get('go-http-agent')!.imports.filter((i) => i.startsWith('caxton:'));
-    assert.ok(gateway.some((i) => i.startsWith('caxton:agent/http')) && !gateway.some((i) => i.startsWith('caxton:agent/state')), gateway.join());
+    assert.ok(
+      gateway.some((i) => i.startsWith('caxton:agent/http')) && !gateway.some((i) => i.startsWith('caxton:agent/state')),
+      gateway.join(),
+    );
   });
 });
 
@@ -162,7 +207,10 @@ describe('examples/rust-state-counter', () => {
     assert.equal(ask(r, 'reset'), '0');
     assert.equal(r.store.entries.size, 0);
     r.store.refuse = { kind: 'quota-exceeded', message: 'keys quota 0' };
-    assert.throws(() => r.guest.handle(request('hello')), (e) => errPayload(e) === 'state quota-exceeded: keys quota 0');
+    assert.throws(
+      () => r.guest.handle(request('hello')),
+      (e) => errPayload(e) === 'state quota-exceeded: keys quota 0',
+    );
     const again = await start(factories.get('rust-state-counter')!);
     again.store.entries.set('count', '41');
     assert.equal(ask(again, 'hello'), '42', 'a fresh instance continues from the stored count');
@@ -170,26 +218,58 @@ describe('examples/rust-state-counter', () => {
 });
 
 describe('examples/go-http-agent', () => {
-  const gateway = (performative: string, userParams: Array<[string, string]>, content = '{"eur":1}'): WitMessage => blankMessage(performative, {
-    sender: { name: 'http@platform', addresses: [] }, receivers: [{ name: 'probe@test', addresses: [] }],
-    content, inReplyTo: 'call-1', conversationId: 'conv-1', userParams,
-  });
+  const gateway = (performative: string, userParams: Array<[string, string]>, content = '{"eur":1}'): WitMessage =>
+    blankMessage(performative, {
+      sender: { name: 'http@platform', addresses: [] },
+      receivers: [{ name: 'probe@test', addresses: [] }],
+      content,
+      inReplyTo: 'call-1',
+      conversationId: 'conv-1',
+      userParams,
+    });
 
   it('fetches the path, agrees, and forwards the answer to the asker in its conversation', async () => {
     const r = await start(factories.get('go-http-agent')!, [['base-url', 'https://api.example.com/']]);
     r.guest.handle(request('/v1/rates?base=EUR'));
-    assert.deepEqual(r.fetcher.calls, [{
-      method: 'GET', url: 'https://api.example.com/v1/rates?base=EUR', headers: [['accept', 'application/json']],
-      body: undefined, timeoutMs: undefined, context: 'tester@test\nrw-1',
-    }]);
+    assert.deepEqual(r.fetcher.calls, [
+      {
+        method: 'GET',
+        url: 'https://api.example.com/v1/rates?base=EUR',
+        headers: [['accept', 'application/json']],
+        body: undefined,
+        timeoutMs: undefined,
+        context: 'tester@test\nrw-1',
+      },
+    ]);
     assert.equal(r.host.sent[0]?.performative, 'agree');
-    r.guest.handle(gateway('inform', [['X-caxton-http-status', '200'], ['X-caxton-http-context', 'tester@test\nrw-1']]));
+    r.guest.handle(
+      gateway('inform', [
+        ['X-caxton-http-status', '200'],
+        ['X-caxton-http-context', 'tester@test\nrw-1'],
+      ]),
+    );
     const answer = r.host.sent[1]!;
-    assert.deepEqual([answer.performative, answer.content, answer.receivers[0]?.name, answer.inReplyTo, answer.conversationId],
-      ['inform', '{"eur":1}', 'tester@test', 'rw-1', 'conv-1']);
-    r.guest.handle(gateway('inform', [['X-caxton-http-status', '503'], ['X-caxton-http-context', 'tester@test\nrw-1']]));
+    assert.deepEqual(
+      [answer.performative, answer.content, answer.receivers[0]?.name, answer.inReplyTo, answer.conversationId],
+      ['inform', '{"eur":1}', 'tester@test', 'rw-1', 'conv-1'],
+    );
+    r.guest.handle(
+      gateway('inform', [
+        ['X-caxton-http-status', '503'],
+        ['X-caxton-http-context', 'tester@test\nrw-1'],
+      ]),
+    );
     assert.deepEqual([r.host.sent[2]?.performative, r.host.sent[2]?.content], ['failure', 'HTTP 503']);
-    r.guest.handle(gateway('failure', [['X-caxton-failure', 'timeout'], ['X-caxton-http-context', 'tester@test\nrw-1']], 'no answer in 10 s'));
+    r.guest.handle(
+      gateway(
+        'failure',
+        [
+          ['X-caxton-failure', 'timeout'],
+          ['X-caxton-http-context', 'tester@test\nrw-1'],
+        ],
+        'no answer in 10 s',
+      ),
+    );
     assert.deepEqual([r.host.sent[3]?.performative, r.host.sent[3]?.content], ['failure', 'no response: timeout']);
   });
 

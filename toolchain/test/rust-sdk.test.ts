@@ -25,7 +25,10 @@ describe('the Rust SDK and toolchain', { timeout: 2 * TIMEOUT }, () => {
     assert.match(status.versions['rustc'] ?? '', /^1\.\d+/);
     const work = await mkdtemp(path.join(tmpdir(), 'caxton-sdk-rust-test-'));
     try {
-      await cp(path.join(REPO, 'sdk-rust'), path.join(work, 'sdk-rust'), { recursive: true, filter: (s) => !/[/\\](target|Cargo\.lock)$/.test(s) });
+      await cp(path.join(REPO, 'sdk-rust'), path.join(work, 'sdk-rust'), {
+        recursive: true,
+        filter: (s) => !/[/\\](target|Cargo\.lock)$/.test(s),
+      });
       const r = await runTool(DEBIAN_CARGO, ['test', '--offline', '--color', 'never'], {
         cwd: path.join(work, 'sdk-rust'),
         env: { ...process.env, RUSTC: DEBIAN_RUSTC, CARGO_TARGET_DIR: path.join(cacheRoot(), 'rust-target', 'sdk-rust-tests') },
@@ -44,8 +47,11 @@ describe('the Rust SDK and toolchain', { timeout: 2 * TIMEOUT }, () => {
     try {
       await cp(path.join(REPO, 'examples', 'rust-echo'), work, { recursive: true, filter: (s) => !/[/\\]build$/.test(s) });
       await writeFile(path.join(work, 'src', 'lib.rs'), 'pub fn nothing() {}\n');
-      await assert.rejects(buildAgent(work), (err: { code: string; message: string; hint?: string }) =>
-        err.code === 'build.invalid-agent' && /does not export/.test(err.message) && /export_agent!/.test(err.hint ?? ''));
+      await assert.rejects(
+        buildAgent(work),
+        (err: { code: string; message: string; hint?: string }) =>
+          err.code === 'build.invalid-agent' && /does not export/.test(err.message) && /export_agent!/.test(err.hint ?? ''),
+      );
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -5,7 +5,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { blankMessage, loadAgent, TestHost } from './harness.js';
 
-interface Job { wasm: string; config: Array<[string, string]>; call: 'init' | 'handle' | 'on-timer' }
+interface Job {
+  wasm: string;
+  config: Array<[string, string]>;
+  call: 'init' | 'handle' | 'on-timer';
+}
 const job = workerData as Job;
 const factory = await loadAgent(job.wasm);
 const guest = await factory.instantiate(new TestHost());

@@ -11,11 +11,12 @@ export function agentsCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
     command: 'agents [name]',
     aliases: ['agent', 'ls'],
     describe: 'List deployed agents, or show one in detail',
-    builder: (y) => y
-      .positional('name', { type: 'string', describe: 'Show only this agent, with all its details' })
-      .example('$0 agents', 'table of all agents')
-      .example('$0 agents echo', 'state, limits, fuel, mailbox and last error of echo')
-      .example('$0 agents --json | jq ".[].name"', 'names, for scripts'),
+    builder: (y) =>
+      y
+        .positional('name', { type: 'string', describe: 'Show only this agent, with all its details' })
+        .example('$0 agents', 'table of all agents')
+        .example('$0 agents echo', 'state, limits, fuel, mailbox and last error of echo')
+        .example('$0 agents --json | jq ".[].name"', 'names, for scripts'),
     handler: action<Args>(env, async (ctx, argv) => {
       const client = await ctx.client();
       if (argv.name !== undefined) {

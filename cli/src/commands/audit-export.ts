@@ -24,7 +24,13 @@ interface ExportHeader {
 /** The lines of an export, header first. */
 export async function* exportLines(source: AuditSource, now: () => Date = () => new Date()): AsyncGenerator<string> {
   const info = await source.anchor();
-  const header: ExportHeader = { format: EXPORT_FORMAT, version: 1, publicKey: info.publicKey, anchor: info.anchor ?? null, exportedAt: now().toISOString() };
+  const header: ExportHeader = {
+    format: EXPORT_FORMAT,
+    version: 1,
+    publicKey: info.publicKey,
+    anchor: info.anchor ?? null,
+    exportedAt: now().toISOString(),
+  };
   yield JSON.stringify(header);
   const lines: string[] = [];
   await source.records((stored) => {
@@ -52,7 +58,8 @@ export async function exportSource(file: string): Promise<AuditSource> {
   } catch {
     throw bad(1, 'the first line is not JSON');
   }
-  if (header.format !== EXPORT_FORMAT || header.version !== 1 || typeof header.publicKey !== 'string') throw bad(1, `the header is not {"format":"${EXPORT_FORMAT}","version":1,…}`);
+  if (header.format !== EXPORT_FORMAT || header.version !== 1 || typeof header.publicKey !== 'string')
+    throw bad(1, `the header is not {"format":"${EXPORT_FORMAT}","version":1,…}`);
   const records: StoredAuditRecord[] = lines.slice(1).map((line, i) => {
     let r: { position?: unknown; record?: unknown; recordBase64?: unknown };
     try {

@@ -49,14 +49,33 @@ type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; na
 type UpgradeArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & RolloutFlagArgs & { agent: string; source: string; replaceConfig: boolean };
 
 function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
-  return limitFlagOptions(httpPolicyOptions(y))
-    .option('config', { type: 'string', array: true, default: [] as string[], describe: 'key=value passed to the agent init (repeatable)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' })
-    .option('signature', { type: 'string', describe: 'Detached signature (DSSE) to send; default: <artifact>.dsse.json when it exists' })
-    .option('language', { type: 'string', describe: 'Source language label shown by `caxton agents` and the console; default: the one in <artifact>.build.json' })
-    .option('a2a-card', { type: 'string', describe: 'The A2A Agent Card (JSON) `caxton serve --a2a` serves for the agent, in place of the one built from its directory services; upgrade: default keep' })
-    // nargs 1: a bare `--topics` is a usage error, not "" (= no topic); none is said `--topics ''`.
-    .option('topics', { type: 'string', nargs: 1, describe: 'Topics the agent may subscribe to, comma-separated: names or prefixes ending in * ("orders.*,alerts"; "" = none); default: every topic (deploy) / keep (upgrade)' }) as unknown as Argv<T & LimitArgs & HttpPolicyArgs>;
+  return (
+    limitFlagOptions(httpPolicyOptions(y))
+      .option('config', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'key=value passed to the agent init (repeatable)',
+      })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' })
+      .option('signature', { type: 'string', describe: 'Detached signature (DSSE) to send; default: <artifact>.dsse.json when it exists' })
+      .option('language', {
+        type: 'string',
+        describe: 'Source language label shown by `caxton agents` and the console; default: the one in <artifact>.build.json',
+      })
+      .option('a2a-card', {
+        type: 'string',
+        describe:
+          'The A2A Agent Card (JSON) `caxton serve --a2a` serves for the agent, in place of the one built from its directory services; upgrade: default keep',
+      })
+      // nargs 1: a bare `--topics` is a usage error, not "" (= no topic); none is said `--topics ''`.
+      .option('topics', {
+        type: 'string',
+        nargs: 1,
+        describe:
+          'Topics the agent may subscribe to, comma-separated: names or prefixes ending in * ("orders.*,alerts"; "" = none); default: every topic (deploy) / keep (upgrade)',
+      }) as unknown as Argv<T & LimitArgs & HttpPolicyArgs>
+  );
 }
 
 /** Flags are checked before anything is built or read, so a typo fails fast. */
@@ -73,18 +92,27 @@ function header(name: string, argv: LimitArgs): UploadHeader {
 /** `--topics 'orders.*,alerts'`, checked by core's parser here so a typo fails before the upload (decision 2050). */
 function topicsFromFlag(text: string | readonly string[]): readonly string[] {
   // Repeated, yargs hands over an array: one list is asked for, so a second flag is not a silent merge or override.
-  if (typeof text !== 'string') throw new UsageError('--topics is given more than once', 'give one comma-separated list, e.g. --topics \'orders.*,alerts\'');
+  if (typeof text !== 'string')
+    throw new UsageError('--topics is given more than once', "give one comma-separated list, e.g. --topics 'orders.*,alerts'");
   try {
     return parseTopicPatternText(text, '--topics');
   } catch (err) {
-    if (err instanceof TopicError) throw new UsageError(err.message, err.hint ?? 'e.g. --topics \'orders.*,alerts\'');
+    if (err instanceof TopicError) throw new UsageError(err.message, err.hint ?? "e.g. --topics 'orders.*,alerts'");
     throw err;
   }
 }
 
 /** Runs an upload with a progress bar. (Ctrl-C kills the process; the runtime discards the partial upload.) */
-async function withProgress<T>(ctx: CommandContext, label: string, total: number, upload: (onProgress: (sent: number) => void) => Promise<T>, quiet: boolean): Promise<T> {
-  const bar = ProgressBar.enabled(ctx.io.stderr, quiet || ctx.args.json) ? new ProgressBar(ctx.io.stderr, label, total, ctx.io.now) : undefined;
+async function withProgress<T>(
+  ctx: CommandContext,
+  label: string,
+  total: number,
+  upload: (onProgress: (sent: number) => void) => Promise<T>,
+  quiet: boolean,
+): Promise<T> {
+  const bar = ProgressBar.enabled(ctx.io.stderr, quiet || ctx.args.json)
+    ? new ProgressBar(ctx.io.stderr, label, total, ctx.io.now)
+    : undefined;
   try {
     return await upload((sent) => bar?.update(sent));
   } finally {
@@ -96,28 +124,52 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
   return {
     command: 'deploy <source>',
     describe: 'Deploy an agent from a .wasm component or a project directory (built first)',
-    builder: (y) => limitOptions(kindLimitOptions(y
-      .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
-      .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' })
-      .option('keep-state', { type: 'boolean', default: false, describe: 'Keep the state an earlier deployment of this name left (default: start empty)' })
-      .option('kind', { type: 'string', describe: 'Deploy an agent kind of this name: a message to <kind>/<key> activates the instance for that key (decision 1980)' }),
-    // --idle and --max-active, right after --kind: rows of core's KIND_LIMIT_TABLE (decision 2153), help and parsing from the rows.
-    ))
-      .example('$0 deploy examples/as-state-counter --kind counter --idle 10s', 'a kind: `caxton send counter/alice request hi` activates alice\'s counter')
-      .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
-      .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
-      .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init')
-      .example('$0 deploy relay.wasm --max-sends-per-s 500 --max-sends-per-call 20', 'bind its send rate (see docs/sandbox.md, limits)')
-      .example('$0 deploy weather.wasm --allow-http api.weather.example/v1/ --allow-http-method GET', 'outbound HTTP: GET under /v1/ of one host')
-      .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had')
-      .example('$0 deploy worker.wasm --topics \'jobs.*,alerts\'', 'it may subscribe to alerts and to topics under jobs. only')
-      .example('$0 deploy weather.wasm --a2a-card weather-card.json', 'the A2A Agent Card it is served with (docs/interop.md)') as unknown as Argv<DeployArgs>,
+    builder: (y) =>
+      limitOptions(
+        kindLimitOptions(
+          y
+            .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
+            .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' })
+            .option('keep-state', {
+              type: 'boolean',
+              default: false,
+              describe: 'Keep the state an earlier deployment of this name left (default: start empty)',
+            })
+            .option('kind', {
+              type: 'string',
+              describe: 'Deploy an agent kind of this name: a message to <kind>/<key> activates the instance for that key (decision 1980)',
+            }),
+          // --idle and --max-active, right after --kind: rows of core's KIND_LIMIT_TABLE (decision 2153), help and parsing from the rows.
+        ),
+      )
+        .example(
+          '$0 deploy examples/as-state-counter --kind counter --idle 10s',
+          "a kind: `caxton send counter/alice request hi` activates alice's counter",
+        )
+        .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
+        .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
+        .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init')
+        .example('$0 deploy relay.wasm --max-sends-per-s 500 --max-sends-per-call 20', 'bind its send rate (see docs/sandbox.md, limits)')
+        .example(
+          '$0 deploy weather.wasm --allow-http api.weather.example/v1/ --allow-http-method GET',
+          'outbound HTTP: GET under /v1/ of one host',
+        )
+        .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had')
+        .example("$0 deploy worker.wasm --topics 'jobs.*,alerts'", 'it may subscribe to alerts and to topics under jobs. only')
+        .example(
+          '$0 deploy weather.wasm --a2a-card weather-card.json',
+          'the A2A Agent Card it is served with (docs/interop.md)',
+        ) as unknown as Argv<DeployArgs>,
     handler: action<DeployArgs>(env, async (ctx, argv) => {
-      if (argv.kind !== undefined && argv.name !== undefined) throw new UsageError('--kind names the kind: give --kind or --name, not both', 'caxton deploy <source> --kind counter');
+      if (argv.kind !== undefined && argv.name !== undefined)
+        throw new UsageError('--kind names the kind: give --kind or --name, not both', 'caxton deploy <source> --kind counter');
       // Either flag without --kind is that mistake, whatever its value: said before the value is read.
       const kindFlag = (['idle', 'max-active'] as const).find((flag) => (argv as unknown as LimitFlagArgs)[flag] !== undefined);
       if (kindFlag !== undefined && argv.kind === undefined) {
-        throw new UsageError(`--${kindFlag} applies to a kind: give --kind <name> too`, `caxton deploy <source> --kind counter --${kindFlag} ${kindFlag === 'idle' ? '30s' : '1000'}`);
+        throw new UsageError(
+          `--${kindFlag} applies to a kind: give --kind <name> too`,
+          `caxton deploy <source> --kind counter --${kindFlag} ${kindFlag === 'idle' ? '30s' : '1000'}`,
+        );
       }
       const kind = kindLimitsFromFlags(argv as unknown as LimitFlagArgs);
       const h = header(argv.kind ?? argv.name ?? '', argv);
@@ -132,8 +184,13 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       attachLanguage(h, artifact, argv.language);
       await attachSignature(ctx, h, artifact.path, argv.signature);
       const client = await ctx.client();
-      const agent = await withProgress(ctx, `deploying ${h.name}`, artifact.bytes.length,
-        (onProgress) => client.deploy(h, artifact.bytes, onProgress), argv.quiet);
+      const agent = await withProgress(
+        ctx,
+        `deploying ${h.name}`,
+        artifact.bytes.length,
+        (onProgress) => client.deploy(h, artifact.bytes, onProgress),
+        argv.quiet,
+      );
       if (ctx.args.json) ctx.printJson(agent);
       else ctx.print(`deployed ${agent.name} from ${displayPath(ctx.io.cwd, artifact.path)}\n${formatAgentDetail(agent, ctx.io.now())}`);
       return EXIT.OK;
@@ -144,15 +201,31 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
 export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeArgs> {
   return {
     command: 'upgrade <agent> <source>',
-    describe: 'Replace a running agent with a new build: drain, swap, resume (or roll it out beside the old with --strategy); no accepted message is lost',
-    builder: (y) => rolloutFlagOptions(limitOptions(y
-      .positional('agent', { type: 'string', demandOption: true, describe: 'Name of the deployed agent' })
-      .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
-      .option('replace-config', { type: 'boolean', default: false, describe: 'Replace the config even with an empty one (default: keep it unless --config is given)' })))
-      .example('$0 upgrade echo examples/as-echo', 'rebuild and swap in the new version')
-      .example('$0 upgrade pricing pricing-v2.wasm --strategy canary:10 --bake 15m', '10% of new conversations to v2 for 15 min, then all, unless it misbehaves')
-      .example('$0 upgrade pricing pricing-v2.wasm --strategy blue-green --max-p99-ms 200', 'new conversations to v2 at once; rolled back if its p99 passes 200 ms')
-      .example('$0 upgrade echo echo-v2.wasm --memory 32MiB', 'new version with a larger memory cap') as unknown as Argv<UpgradeArgs>,
+    describe:
+      'Replace a running agent with a new build: drain, swap, resume (or roll it out beside the old with --strategy); no accepted message is lost',
+    builder: (y) =>
+      rolloutFlagOptions(
+        limitOptions(
+          y
+            .positional('agent', { type: 'string', demandOption: true, describe: 'Name of the deployed agent' })
+            .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
+            .option('replace-config', {
+              type: 'boolean',
+              default: false,
+              describe: 'Replace the config even with an empty one (default: keep it unless --config is given)',
+            }),
+        ),
+      )
+        .example('$0 upgrade echo examples/as-echo', 'rebuild and swap in the new version')
+        .example(
+          '$0 upgrade pricing pricing-v2.wasm --strategy canary:10 --bake 15m',
+          '10% of new conversations to v2 for 15 min, then all, unless it misbehaves',
+        )
+        .example(
+          '$0 upgrade pricing pricing-v2.wasm --strategy blue-green --max-p99-ms 200',
+          'new conversations to v2 at once; rolled back if its p99 passes 200 ms',
+        )
+        .example('$0 upgrade echo echo-v2.wasm --memory 32MiB', 'new version with a larger memory cap') as unknown as Argv<UpgradeArgs>,
     handler: action<UpgradeArgs>(env, async (ctx, argv) => {
       const h = header(argv.agent, argv);
       if (argv.replaceConfig) h.replaceConfig = true;
@@ -166,13 +239,23 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
       attachLanguage(h, artifact, argv.language);
       await attachSignature(ctx, h, artifact.path, argv.signature);
       const client = await ctx.client();
-      const result = await withProgress(ctx, `upgrading ${h.name}`, artifact.bytes.length,
-        (onProgress) => client.upgrade(h, artifact.bytes, onProgress), argv.quiet);
+      const result = await withProgress(
+        ctx,
+        `upgrading ${h.name}`,
+        artifact.bytes.length,
+        (onProgress) => client.upgrade(h, artifact.bytes, onProgress),
+        argv.quiet,
+      );
       if (ctx.args.json) ctx.printJson(result);
       else if (rollout && result.agent.rollout) {
-        ctx.print(`rolling out ${result.agent.name}: version ${result.agent.rollout.candidateVersion} beside version ${result.agent.version}, ${formatRollout(result.agent.rollout, ctx.io.now())}\n`
-          + `watch it with \`caxton agents ${result.agent.name}\`; abort it with \`caxton rollback ${result.agent.name}\`\n`);
-      } else ctx.print(`upgraded ${result.agent.name}: version ${result.previousVersion} -> ${result.agent.version}\n${formatAgentDetail(result.agent, ctx.io.now())}`);
+        ctx.print(
+          `rolling out ${result.agent.name}: version ${result.agent.rollout.candidateVersion} beside version ${result.agent.version}, ${formatRollout(result.agent.rollout, ctx.io.now())}\n` +
+            `watch it with \`caxton agents ${result.agent.name}\`; abort it with \`caxton rollback ${result.agent.name}\`\n`,
+        );
+      } else
+        ctx.print(
+          `upgraded ${result.agent.name}: version ${result.previousVersion} -> ${result.agent.version}\n${formatAgentDetail(result.agent, ctx.io.now())}`,
+        );
     }),
   };
 }

@@ -38,7 +38,9 @@ interface Target {
 
 async function startOwnNode(ctx: CommandContext, argv: DevArgs, mode: DevMode): Promise<Target> {
   const node = await startLocalNode({
-    apiPort: argv.apiPort, timeoutMs: ctx.facts.timeoutMs, prefix: 'caxton-dev-',
+    apiPort: argv.apiPort,
+    timeoutMs: ctx.facts.timeoutMs,
+    prefix: 'caxton-dev-',
     ...(mode.dataDirGiven ? { dataDir: path.resolve(ctx.io.cwd, argv.dataDir) } : {}),
   });
   return { client: node.client, address: node.address, dataDir: node.dataDir, release: async () => (await node.stop(), true) };
@@ -58,8 +60,10 @@ async function deployedAlready(client: CaxtonClient, name: string): Promise<bool
 
 export async function runDev(ctx: CommandContext, argv: DevArgs, mode: DevMode): Promise<number> {
   const dir = path.resolve(ctx.io.cwd, argv.dir);
-  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UsageError(`${argv.dir} is not a directory`, 'give the agent project directory (default: the current one)');
-  if (!(argv.quietMs >= 0 && argv.quietMs <= 60_000)) throw new UsageError(`--quiet-ms ${argv.quietMs} is not a number of milliseconds from 0 to 60000`);
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory())
+    throw new UsageError(`${argv.dir} is not a directory`, 'give the agent project directory (default: the current one)');
+  if (!(argv.quietMs >= 0 && argv.quietMs <= 60_000))
+    throw new UsageError(`--quiet-ms ${argv.quietMs} is not a number of milliseconds from 0 to 60000`);
   const config = parseConfigPairs(argv.config);
   const { detectProject, isSourcePath } = await import('@caxton/toolchain');
   // The project's layout is checked once, up front: without one there is nothing to loop on.
@@ -110,11 +114,17 @@ async function loop(ctx: CommandContext, argv: DevArgs, mode: DevMode, setup: Lo
   const openLogs = async (): Promise<void> => {
     if (logsOpen) return;
     logsOpen = true;
-    await follow('logs', client.logs({ agent: name, follow: true, since: startedAt }, (l) => emit({ event: 'log', ...l })));
+    await follow(
+      'logs',
+      client.logs({ agent: name, follow: true, since: startedAt }, (l) => emit({ event: 'log', ...l })),
+    );
   };
-  await follow('messages', client.tail({ agent: name }, (m) => emit({ event: 'message', ...m })));
+  await follow(
+    'messages',
+    client.tail({ agent: name }, (m) => emit({ event: 'message', ...m })),
+  );
 
-  let deployed = mode.attach && await deployedAlready(client, name);
+  let deployed = mode.attach && (await deployedAlready(client, name));
   if (deployed) await openLogs();
   let deployedSha: string | undefined;
 
@@ -127,7 +137,16 @@ async function loop(ctx: CommandContext, argv: DevArgs, mode: DevMode, setup: Lo
       emit({ event: 'build-failed', agent: name, ...shownError(err) });
       return;
     }
-    emit({ event: 'built', agent: name, artifact: displayPath(ctx.io.cwd, built.artifactPath), sha256: built.sha256, language: built.language, bytes: built.bytes, durationMs: Math.round(built.durationMs), reused: built.reused });
+    emit({
+      event: 'built',
+      agent: name,
+      artifact: displayPath(ctx.io.cwd, built.artifactPath),
+      sha256: built.sha256,
+      language: built.language,
+      bytes: built.bytes,
+      durationMs: Math.round(built.durationMs),
+      reused: built.reused,
+    });
     if (built.sha256 === deployedSha) {
       emit({ event: 'unchanged', agent: name, sha256: built.sha256 });
       return;

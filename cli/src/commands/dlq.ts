@@ -22,8 +22,12 @@ export function selectionOf(argv: { id?: string; agent?: string; all: boolean },
   if (argv.id !== undefined && argv.agent !== undefined) throw new UsageError(`give a dead letter id or --agent, not both`);
   if (argv.id !== undefined) return { ids: [argv.id] };
   if (argv.agent !== undefined && argv.all) return { agent: argv.agent };
-  if (argv.agent !== undefined) throw new UsageError(`${verb} every letter of ${argv.agent}? say so with --all`, `caxton dlq ${verb} --agent ${argv.agent} --all`);
-  throw new UsageError(`name the dead letter to ${verb}`, `caxton dlq ${verb} <id>, or --agent <name> --all; ids are in \`caxton dlq list\``);
+  if (argv.agent !== undefined)
+    throw new UsageError(`${verb} every letter of ${argv.agent}? say so with --all`, `caxton dlq ${verb} --agent ${argv.agent} --all`);
+  throw new UsageError(
+    `name the dead letter to ${verb}`,
+    `caxton dlq ${verb} <id>, or --agent <name> --all; ids are in \`caxton dlq list\``,
+  );
 }
 
 function selectOptions<T>(y: Argv<T>): Argv<T & { id: string | undefined; agent: string | undefined; all: boolean }> {
@@ -37,12 +41,13 @@ export function dlqCommand(env: AppEnv): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'dlq <command>',
     describe: 'Dead letters: list, show, redrive or purge messages their agent could not handle',
-    builder: (y) => y
-      .command(listCommand(env))
-      .command(showCommand(env))
-      .command(redriveCommand(env))
-      .command(purgeCommand(env))
-      .demandCommand(1, 'name a dlq command: list, show, redrive or purge'),
+    builder: (y) =>
+      y
+        .command(listCommand(env))
+        .command(showCommand(env))
+        .command(redriveCommand(env))
+        .command(purgeCommand(env))
+        .demandCommand(1, 'name a dlq command: list, show, redrive or purge'),
     handler: () => {},
   };
 }
@@ -51,13 +56,18 @@ function listCommand(env: AppEnv): CommandModule<GlobalArgs, ListArgs> {
   return {
     command: 'list',
     describe: 'Dead letters, newest last: receiver, performative, attempts, time, state and why',
-    builder: (y) => y
-      .option('agent', { type: 'string', describe: 'Only letters to this agent' })
-      .option('all', { type: 'boolean', default: false, describe: 'Purged letters too' })
-      .option('limit', { type: 'number', default: 100, describe: 'At most this many, the newest (at most 500)' })
-      .example('$0 dlq list --agent billing', ''),
+    builder: (y) =>
+      y
+        .option('agent', { type: 'string', describe: 'Only letters to this agent' })
+        .option('all', { type: 'boolean', default: false, describe: 'Purged letters too' })
+        .option('limit', { type: 'number', default: 100, describe: 'At most this many, the newest (at most 500)' })
+        .example('$0 dlq list --agent billing', ''),
     handler: action<ListArgs>(env, async (ctx, argv) => {
-      const letters = await (await ctx.client()).listDeadLetters({ ...(argv.agent !== undefined ? { agent: argv.agent } : {}), includePurged: argv.all, limit: argv.limit });
+      const letters = await (await ctx.client()).listDeadLetters({
+        ...(argv.agent !== undefined ? { agent: argv.agent } : {}),
+        includePurged: argv.all,
+        limit: argv.limit,
+      });
       if (ctx.args.json) ctx.printJson(letters);
       else ctx.print(formatDeadLetterTable(letters));
     }),
@@ -81,10 +91,11 @@ function redriveCommand(env: AppEnv): CommandModule<GlobalArgs, RedriveArgs> {
   return {
     command: 'redrive [id]',
     describe: 'Send dead letters again, to their receiver or --to another agent; repeating it sends nothing twice',
-    builder: (y) => selectOptions(y)
-      .option('to', { type: 'string', describe: 'Send to this agent instead (e.g. a fixed version)' })
-      .example('$0 dlq redrive "m-1>billing" --to billing-v2', '')
-      .example('$0 dlq redrive --agent billing --all', 'every letter of billing not redriven yet'),
+    builder: (y) =>
+      selectOptions(y)
+        .option('to', { type: 'string', describe: 'Send to this agent instead (e.g. a fixed version)' })
+        .example('$0 dlq redrive "m-1>billing" --to billing-v2', '')
+        .example('$0 dlq redrive --agent billing --all', 'every letter of billing not redriven yet'),
     handler: action<RedriveArgs>(env, async (ctx, argv) => {
       const select = selectionOf(argv, 'redrive');
       const result = await (await ctx.client()).redriveDeadLetters(select, argv.to);
@@ -99,13 +110,18 @@ function purgeCommand(env: AppEnv): CommandModule<GlobalArgs, PurgeArgs> {
   return {
     command: 'purge [id]',
     describe: 'Hide dead letters for good (they stay in the store, shown by `dlq list --all`, never redriven)',
-    builder: (y) => selectOptions(y)
-      .option('yes', { type: 'boolean', default: false, describe: 'Required with --agent --all: confirms purging them all' })
-      .example('$0 dlq purge "m-1>billing"', '')
-      .example('$0 dlq purge --agent billing --all --yes', ''),
+    builder: (y) =>
+      selectOptions(y)
+        .option('yes', { type: 'boolean', default: false, describe: 'Required with --agent --all: confirms purging them all' })
+        .example('$0 dlq purge "m-1>billing"', '')
+        .example('$0 dlq purge --agent billing --all --yes', ''),
     handler: action<PurgeArgs>(env, async (ctx, argv) => {
       const select = selectionOf(argv, 'purge');
-      if ('agent' in select && !argv.yes) throw new UsageError(`purging every dead letter of ${select.agent} needs --yes`, `caxton dlq list --agent ${select.agent} shows them first`);
+      if ('agent' in select && !argv.yes)
+        throw new UsageError(
+          `purging every dead letter of ${select.agent} needs --yes`,
+          `caxton dlq list --agent ${select.agent} shows them first`,
+        );
       const result = await (await ctx.client()).purgeDeadLetters(select);
       if (ctx.args.json) ctx.printJson(result);
       else ctx.print(result.purged.length === 0 ? 'nothing to purge\n' : result.purged.map((id) => `purged ${id}\n`).join(''));

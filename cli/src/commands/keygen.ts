@@ -21,11 +21,15 @@ export function keygenCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'keygen',
     describe: 'Make an Ed25519 key pair for signing agents (private .key 0600, public .pub)',
-    builder: (y) => y
-      .option('out', { type: 'string', default: '.', describe: 'Directory to write the key pair to' })
-      .option('name', { type: 'string', default: 'agent-signing', describe: 'Base name of the files: <name>.key and <name>.pub' })
-      .example('$0 keygen --out ~/.caxton-keys', 'writes agent-signing.key and agent-signing.pub')
-      .example('$0 serve --trust ~/.caxton-keys/agent-signing.pub --trust-policy require', 'a node that runs only what that key signed') as unknown as Argv<Args>,
+    builder: (y) =>
+      y
+        .option('out', { type: 'string', default: '.', describe: 'Directory to write the key pair to' })
+        .option('name', { type: 'string', default: 'agent-signing', describe: 'Base name of the files: <name>.key and <name>.pub' })
+        .example('$0 keygen --out ~/.caxton-keys', 'writes agent-signing.key and agent-signing.pub')
+        .example(
+          '$0 serve --trust ~/.caxton-keys/agent-signing.pub --trust-policy require',
+          'a node that runs only what that key signed',
+        ) as unknown as Argv<Args>,
     handler: localAction<Args>(env, async (ctx, argv) => {
       const dir = path.resolve(ctx.io.cwd, argv.out);
       await mkdir(dir, { recursive: true });
@@ -39,7 +43,11 @@ export function keygenCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         handle = await open(keyFile, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-          throw new CliError(EXIT.CONFLICT, `${displayPath(ctx.io.cwd, keyFile)} already exists`, 'keep it (agents it signed stay verifiable), or choose another --name or --out');
+          throw new CliError(
+            EXIT.CONFLICT,
+            `${displayPath(ctx.io.cwd, keyFile)} already exists`,
+            'keep it (agents it signed stay verifiable), or choose another --name or --out',
+          );
         }
         throw err;
       }
@@ -52,7 +60,14 @@ export function keygenCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       await writeFile(pubFile, pair.publicPem, { mode: 0o644 });
       const result = { keyId: pair.keyId, privateKey: keyFile, publicKey: pubFile };
       if (ctx.args.json) ctx.printJson(result);
-      else ctx.print(renderFields([['key id', pair.keyId], ['private key', displayPath(ctx.io.cwd, keyFile)], ['public key', displayPath(ctx.io.cwd, pubFile)]]));
+      else
+        ctx.print(
+          renderFields([
+            ['key id', pair.keyId],
+            ['private key', displayPath(ctx.io.cwd, keyFile)],
+            ['public key', displayPath(ctx.io.cwd, pubFile)],
+          ]),
+        );
     }),
   };
 }

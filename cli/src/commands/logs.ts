@@ -25,18 +25,22 @@ export function logsCommand(env: AppEnv): CommandModule<GlobalArgs, LogsArgs> {
   return {
     command: 'logs <agent>',
     describe: "Print an agent's log; -f keeps following it",
-    builder: (y) => y
-      .positional('agent', { type: 'string', demandOption: true, describe: 'Name of the agent' })
-      .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'Keep printing new lines (Ctrl-C to stop)' })
-      .option('since', { type: 'string', describe: 'Only lines since a duration ago (10m) or a date' })
-      .option('lines', { alias: 'n', type: 'number', describe: 'Only the last N stored lines' })
-      .example('$0 logs echo', 'stored lines')
-      .example('$0 logs echo -f --since 5m', 'the last five minutes, then follow'),
+    builder: (y) =>
+      y
+        .positional('agent', { type: 'string', demandOption: true, describe: 'Name of the agent' })
+        .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'Keep printing new lines (Ctrl-C to stop)' })
+        .option('since', { type: 'string', describe: 'Only lines since a duration ago (10m) or a date' })
+        .option('lines', { alias: 'n', type: 'number', describe: 'Only the last N stored lines' })
+        .example('$0 logs echo', 'stored lines')
+        .example('$0 logs echo -f --since 5m', 'the last five minutes, then follow'),
     handler: action<LogsArgs>(env, async (ctx, argv) => {
       const query = logQuery(argv, ctx.io.now());
       const client = await ctx.client();
-      await follow<LogEntry>(ctx, (onValue) => client.logs(query, onValue),
-        (line) => (ctx.args.json ? ctx.printJsonLine(line) : ctx.print(formatLogLine(line, false))));
+      await follow<LogEntry>(
+        ctx,
+        (onValue) => client.logs(query, onValue),
+        (line) => (ctx.args.json ? ctx.printJsonLine(line) : ctx.print(formatLogLine(line, false))),
+      );
     }),
   };
 }

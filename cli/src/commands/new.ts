@@ -12,11 +12,12 @@ export function newCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'new <language> <dir>',
     describe: 'Create a new agent project (an echo agent to start from) in an empty directory',
-    builder: (y) => y
-      .positional('language', { type: 'string', demandOption: true, describe: 'assemblyscript, javascript, rust, c, go or python' })
-      .positional('dir', { type: 'string', demandOption: true, describe: 'A new or empty directory, anywhere on disk' })
-      .option('name', { type: 'string', describe: 'Agent name; default: the directory name' })
-      .example('$0 new rust ~/agents/pricer', 'then: caxton deploy ~/agents/pricer --name pricer'),
+    builder: (y) =>
+      y
+        .positional('language', { type: 'string', demandOption: true, describe: 'assemblyscript, javascript, rust, c, go or python' })
+        .positional('dir', { type: 'string', demandOption: true, describe: 'A new or empty directory, anywhere on disk' })
+        .option('name', { type: 'string', describe: 'Agent name; default: the directory name' })
+        .example('$0 new rust ~/agents/pricer', 'then: caxton deploy ~/agents/pricer --name pricer'),
     handler: localAction<Args>(env, async (ctx, argv) => {
       const { scaffoldAgent, scaffoldLanguages, AGENT_LANGUAGES } = await import('@caxton/toolchain');
       const language = AGENT_LANGUAGES.find((l) => l === argv.language);
@@ -29,8 +30,10 @@ export function newCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         return;
       }
       const shown = displayPath(ctx.io.cwd, r.dir);
-      ctx.print(`created ${r.language} agent ${r.name} in ${shown}: ${r.files.join(', ')}\n` +
-        `next:\n  caxton build ${shown}\n  caxton deploy ${shown} --name ${r.name}\n  caxton send ${r.name} request hello --wait\n`);
+      ctx.print(
+        `created ${r.language} agent ${r.name} in ${shown}: ${r.files.join(', ')}\n` +
+          `next:\n  caxton build ${shown}\n  caxton deploy ${shown} --name ${r.name}\n  caxton send ${r.name} request hello --wait\n`,
+      );
     }),
   };
 }

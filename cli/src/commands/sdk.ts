@@ -20,11 +20,13 @@ export function sdkCommand(env: AppEnv): CommandModule<GlobalArgs, GlobalArgs> {
 function sdkInstallCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'install [dir]',
-    describe: "Copy this caxton's SDK for the project's language into its node_modules (for editors, or to pin it); " +
+    describe:
+      "Copy this caxton's SDK for the project's language into its node_modules (for editors, or to pin it); " +
       'caxton build does not need it',
-    builder: (y) => y
-      .positional('dir', { type: 'string', default: '.', describe: 'The agent project directory' })
-      .example('$0 sdk install my-agent', 'copies @caxton/sdk-js (or -assemblyscript) into my-agent/node_modules'),
+    builder: (y) =>
+      y
+        .positional('dir', { type: 'string', default: '.', describe: 'The agent project directory' })
+        .example('$0 sdk install my-agent', 'copies @caxton/sdk-js (or -assemblyscript) into my-agent/node_modules'),
     handler: localAction<Args>(env, async (ctx, argv) => {
       const { installSdk } = await import('@caxton/toolchain');
       const r = await installSdk(path.resolve(ctx.io.cwd, argv.dir));
@@ -32,11 +34,13 @@ function sdkInstallCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         ctx.printJson(r);
         return;
       }
-      ctx.print(renderFields([
-        ['installed', `${r.package}@${r.version}${r.replaced ? ' (replaced the copy that was there)' : ''}`],
-        ['language', r.language],
-        ['into', displayPath(ctx.io.cwd, r.installedAt)],
-      ]));
+      ctx.print(
+        renderFields([
+          ['installed', `${r.package}@${r.version}${r.replaced ? ' (replaced the copy that was there)' : ''}`],
+          ['language', r.language],
+          ['into', displayPath(ctx.io.cwd, r.installedAt)],
+        ]),
+      );
     }),
   };
 }

@@ -18,13 +18,18 @@ export interface ServeAuditArgs {
 }
 
 export function serveAuditOptions<T>(y: Argv<T>): Argv<T & ServeAuditArgs> {
-  const withFlags = y.option('audit-reads', {
-    type: 'boolean', default: false,
-    describe: 'Record read-only calls in the audit trail too (changes and refused credentials always are)',
-  }).option('accept-audit-truncation', {
-    type: 'boolean', default: false,
-    describe: 'Continue an audit trail that lost records since its signed anchor (recorded in the trail); without it the node refuses to start',
-  });
+  const withFlags = y
+    .option('audit-reads', {
+      type: 'boolean',
+      default: false,
+      describe: 'Record read-only calls in the audit trail too (changes and refused credentials always are)',
+    })
+    .option('accept-audit-truncation', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'Continue an audit trail that lost records since its signed anchor (recorded in the trail); without it the node refuses to start',
+    });
   // The segment flags are rows of core's AUDIT_SEGMENT_LIMIT_TABLE (decision 2153): help, parsing and range from the rows.
   return auditSegmentLimitOptions(withFlags) as unknown as Argv<T & ServeAuditArgs>;
 }

@@ -49,19 +49,43 @@ export const CLUSTER_SECURITY_ENV = {
 
 export function clusterSecurityFlags<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('kafka-tls', { type: 'boolean', describe: 'TLS to Kafka with the system\'s trusted CAs (implied by --kafka-ca) [CAXTON_KAFKA_TLS]' })
-    .option('kafka-ca', { type: 'string', describe: 'CA certificate (PEM) that signed the brokers\' certificates; turns TLS on [CAXTON_KAFKA_CA]' })
+    .option('kafka-tls', {
+      type: 'boolean',
+      describe: "TLS to Kafka with the system's trusted CAs (implied by --kafka-ca) [CAXTON_KAFKA_TLS]",
+    })
+    .option('kafka-ca', {
+      type: 'string',
+      describe: "CA certificate (PEM) that signed the brokers' certificates; turns TLS on [CAXTON_KAFKA_CA]",
+    })
     .option('kafka-cert', { type: 'string', describe: 'Client certificate (PEM) for brokers that require one [CAXTON_KAFKA_CERT]' })
     .option('kafka-key', { type: 'string', describe: 'Private key (PEM) of --kafka-cert [CAXTON_KAFKA_KEY]' })
-    .option('kafka-sasl-mechanism', { type: 'string', describe: `SASL mechanism: ${MECHANISMS.join(', ')} (default scram-sha-512) [CAXTON_KAFKA_SASL_MECHANISM]` })
-    .option('kafka-sasl-username', { type: 'string', describe: 'SASL user; the password comes from --kafka-sasl-password-file or CAXTON_KAFKA_SASL_PASSWORD [CAXTON_KAFKA_SASL_USERNAME]' })
+    .option('kafka-sasl-mechanism', {
+      type: 'string',
+      describe: `SASL mechanism: ${MECHANISMS.join(', ')} (default scram-sha-512) [CAXTON_KAFKA_SASL_MECHANISM]`,
+    })
+    .option('kafka-sasl-username', {
+      type: 'string',
+      describe: 'SASL user; the password comes from --kafka-sasl-password-file or CAXTON_KAFKA_SASL_PASSWORD [CAXTON_KAFKA_SASL_USERNAME]',
+    })
     .option('kafka-sasl-password-file', { type: 'string', describe: 'File holding the SASL password [CAXTON_KAFKA_SASL_PASSWORD_FILE]' })
-    .option('etcd-ca', { type: 'string', describe: 'CA certificate (PEM) that signed etcd\'s certificate; endpoints become https:// [CAXTON_ETCD_CA]' })
-    .option('etcd-cert', { type: 'string', describe: 'Client certificate (PEM) for an etcd run with --client-cert-auth [CAXTON_ETCD_CERT]' })
+    .option('etcd-ca', {
+      type: 'string',
+      describe: "CA certificate (PEM) that signed etcd's certificate; endpoints become https:// [CAXTON_ETCD_CA]",
+    })
+    .option('etcd-cert', {
+      type: 'string',
+      describe: 'Client certificate (PEM) for an etcd run with --client-cert-auth [CAXTON_ETCD_CERT]',
+    })
     .option('etcd-key', { type: 'string', describe: 'Private key (PEM) of --etcd-cert [CAXTON_ETCD_KEY]' })
-    .option('etcd-username', { type: 'string', describe: 'etcd user; the password comes from --etcd-password-file or CAXTON_ETCD_PASSWORD [CAXTON_ETCD_USERNAME]' })
+    .option('etcd-username', {
+      type: 'string',
+      describe: 'etcd user; the password comes from --etcd-password-file or CAXTON_ETCD_PASSWORD [CAXTON_ETCD_USERNAME]',
+    })
     .option('etcd-password-file', { type: 'string', describe: 'File holding the etcd password [CAXTON_ETCD_PASSWORD_FILE]' })
-    .option('insecure-cluster', { type: 'boolean', describe: 'Allow Kafka/etcd beyond loopback without TLS or authentication (refused otherwise) [CAXTON_INSECURE_CLUSTER]' });
+    .option('insecure-cluster', {
+      type: 'boolean',
+      describe: 'Allow Kafka/etcd beyond loopback without TLS or authentication (refused otherwise) [CAXTON_INSECURE_CLUSTER]',
+    });
 }
 
 function pick(argv: ClusterSecurityArgs, env: Env, key: keyof ClusterSecurityArgs): string | undefined {
@@ -101,7 +125,8 @@ function secret(file: string | undefined, variable: string, env: Env, cwd: strin
 }
 
 function tlsFiles(argv: ClusterSecurityArgs, env: Env, cwd: string, service: 'kafka' | 'etcd'): TlsFiles | undefined {
-  const [caKey, certKey, keyKey] = service === 'kafka' ? ['kafkaCa', 'kafkaCert', 'kafkaKey'] as const : ['etcdCa', 'etcdCert', 'etcdKey'] as const;
+  const [caKey, certKey, keyKey] =
+    service === 'kafka' ? (['kafkaCa', 'kafkaCert', 'kafkaKey'] as const) : (['etcdCa', 'etcdCert', 'etcdKey'] as const);
   const ca = pick(argv, env, caKey);
   const cert = pick(argv, env, certKey);
   const key = pick(argv, env, keyKey);
@@ -115,7 +140,11 @@ function tlsFiles(argv: ClusterSecurityArgs, env: Env, cwd: string, service: 'ka
 
 /** The Kafka and etcd specs for `brokers`/`endpoints` with the security flags applied; throws UsageError. */
 export function clusterSecurityOptions(
-  argv: ClusterSecurityArgs, env: Env, cwd: string, brokers: string[] | undefined, endpoints: string[] | undefined,
+  argv: ClusterSecurityArgs,
+  env: Env,
+  cwd: string,
+  brokers: string[] | undefined,
+  endpoints: string[] | undefined,
 ): Pick<StartNodeOptions, 'kafka' | 'etcd' | 'insecureCluster'> {
   const out: Pick<StartNodeOptions, 'kafka' | 'etcd' | 'insecureCluster'> = {};
   const kafkaTls = tlsFiles(argv, env, cwd, 'kafka') ?? (bool(argv, env, 'kafkaTls') ? {} : undefined);
@@ -126,7 +155,10 @@ export function clusterSecurityOptions(
     throw new UsageError(`--kafka-sasl-mechanism ${mechanism} is not one of ${MECHANISMS.join(', ')}`);
   }
   if ((kafkaUser === undefined) !== (kafkaPassword === undefined)) {
-    throw new UsageError('Kafka SASL needs a user and a password', 'pass --kafka-sasl-username with --kafka-sasl-password-file (or CAXTON_KAFKA_SASL_PASSWORD)');
+    throw new UsageError(
+      'Kafka SASL needs a user and a password',
+      'pass --kafka-sasl-username with --kafka-sasl-password-file (or CAXTON_KAFKA_SASL_PASSWORD)',
+    );
   }
   if (mechanism === 'plain' && !kafkaTls) {
     throw new UsageError('SASL PLAIN sends the password as it is: it needs TLS', 'add --kafka-ca (or --kafka-tls), or use scram-sha-512');
@@ -135,7 +167,11 @@ export function clusterSecurityOptions(
     const kafka: KafkaConnectionSpec = { brokers };
     if (kafkaTls) kafka.tls = kafkaTls;
     if (kafkaUser !== undefined && kafkaPassword !== undefined) {
-      kafka.sasl = { mechanism: (mechanism as KafkaSaslMechanism | undefined) ?? 'scram-sha-512', username: kafkaUser, password: kafkaPassword };
+      kafka.sasl = {
+        mechanism: (mechanism as KafkaSaslMechanism | undefined) ?? 'scram-sha-512',
+        username: kafkaUser,
+        password: kafkaPassword,
+      };
     }
     out.kafka = kafka;
   } else if (kafkaTls || kafkaUser !== undefined || mechanism !== undefined) {
@@ -145,7 +181,10 @@ export function clusterSecurityOptions(
   const etcdUser = pick(argv, env, 'etcdUsername');
   const etcdPassword = secret(pick(argv, env, 'etcdPasswordFile'), 'CAXTON_ETCD_PASSWORD', env, cwd, 'etcd password');
   if ((etcdUser === undefined) !== (etcdPassword === undefined)) {
-    throw new UsageError('etcd authentication needs a user and a password', 'pass --etcd-username with --etcd-password-file (or CAXTON_ETCD_PASSWORD)');
+    throw new UsageError(
+      'etcd authentication needs a user and a password',
+      'pass --etcd-username with --etcd-password-file (or CAXTON_ETCD_PASSWORD)',
+    );
   }
   if (endpoints) {
     const etcd: EtcdConnectionSpec = { endpoints };

@@ -26,11 +26,20 @@ type ConsoleNodeOptions = NonNullable<StartNodeOptions['console']>;
 
 export function withConsoleOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('http', { type: 'string', describe: 'Serve the web console and its HTTP API on host:port (off by default; e.g. 127.0.0.1:8080)' })
-    .option('http-cert', { type: 'string', describe: 'TLS certificate for the console (default: the API\'s --cert)' })
-    .option('http-key', { type: 'string', describe: 'TLS private key for the console (default: the API\'s --key)' })
-    .option('http-insecure', { type: 'boolean', describe: 'Allow the console on a non-loopback address without TLS (tokens cross the network in clear)' })
-    .option('http-budget', { type: 'number', describe: 'Messages per second the console\'s live stream sends each browser before it samples (default 50)' }) as unknown as Argv<T>;
+    .option('http', {
+      type: 'string',
+      describe: 'Serve the web console and its HTTP API on host:port (off by default; e.g. 127.0.0.1:8080)',
+    })
+    .option('http-cert', { type: 'string', describe: "TLS certificate for the console (default: the API's --cert)" })
+    .option('http-key', { type: 'string', describe: "TLS private key for the console (default: the API's --key)" })
+    .option('http-insecure', {
+      type: 'boolean',
+      describe: 'Allow the console on a non-loopback address without TLS (tokens cross the network in clear)',
+    })
+    .option('http-budget', {
+      type: 'number',
+      describe: "Messages per second the console's live stream sends each browser before it samples (default 50)",
+    }) as unknown as Argv<T>;
 }
 
 /** The console package's built page, if it is installed and built. */
@@ -48,14 +57,24 @@ export function consoleBundleDir(): string | undefined {
 export function parseListenFlag(flag: string, text: string, examplePort: number): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new UsageError(`--${flag} ${text} is not host:port`, `e.g. --${flag} 127.0.0.1:${examplePort} ([::1]:${examplePort} for IPv6; port 0 = any free port)`);
+  if (!m || !(port >= 0 && port <= 65535))
+    throw new UsageError(
+      `--${flag} ${text} is not host:port`,
+      `e.g. --${flag} 127.0.0.1:${examplePort} ([::1]:${examplePort} for IPv6; port 0 = any free port)`,
+    );
   return { host: (m[1] ?? m[2])!, port };
 }
 
 /** Flags → the node's console options; undefined without --http. */
-export function consoleNodeOptions(argv: ConsoleArgs, cwd: string, apiTls: StartNodeOptions['tls'], findBundle: () => string | undefined = consoleBundleDir): ConsoleNodeOptions | undefined {
+export function consoleNodeOptions(
+  argv: ConsoleArgs,
+  cwd: string,
+  apiTls: StartNodeOptions['tls'],
+  findBundle: () => string | undefined = consoleBundleDir,
+): ConsoleNodeOptions | undefined {
   if (argv.http === undefined) {
-    if (argv.httpCert || argv.httpKey || argv.httpInsecure || argv.httpBudget !== undefined) throw new UsageError('--http-cert, --http-key, --http-insecure and --http-budget need --http host:port');
+    if (argv.httpCert || argv.httpKey || argv.httpInsecure || argv.httpBudget !== undefined)
+      throw new UsageError('--http-cert, --http-key, --http-insecure and --http-budget need --http host:port');
     return undefined;
   }
   const { host, port } = parseListenFlag('http', argv.http, 8080);
@@ -65,7 +84,8 @@ export function consoleNodeOptions(argv: ConsoleArgs, cwd: string, apiTls: Start
   else if (apiTls) out.tls = { certFile: apiTls.certFile, keyFile: apiTls.keyFile };
   if (argv.httpInsecure) out.insecure = true;
   if (argv.httpBudget !== undefined) {
-    if (!Number.isInteger(argv.httpBudget) || argv.httpBudget < 1 || argv.httpBudget > 100_000) throw new UsageError(`--http-budget ${argv.httpBudget} is not a whole number from 1 to 100000`);
+    if (!Number.isInteger(argv.httpBudget) || argv.httpBudget < 1 || argv.httpBudget > 100_000)
+      throw new UsageError(`--http-budget ${argv.httpBudget} is not a whole number from 1 to 100000`);
     out.stream = { budget: argv.httpBudget };
   }
   const bundleDir = findBundle();

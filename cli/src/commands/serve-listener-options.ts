@@ -20,9 +20,16 @@ type ListenerSecurity = Pick<NonNullable<StartNodeOptions['mcp']>, 'tls' | 'inse
 
 export function withListenerOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('listener-cert', { type: 'string', describe: 'TLS certificate (PEM chain) for the --mcp, --a2a and --mtp-http listeners: they serve HTTPS' })
+    .option('listener-cert', {
+      type: 'string',
+      describe: 'TLS certificate (PEM chain) for the --mcp, --a2a and --mtp-http listeners: they serve HTTPS',
+    })
     .option('listener-key', { type: 'string', describe: 'TLS private key for --listener-cert' })
-    .option('listener-insecure', { type: 'boolean', describe: 'Allow --mcp, --a2a and --mtp-http on a non-loopback address without TLS (tokens and peer secrets cross the network in clear)' }) as unknown as Argv<T>;
+    .option('listener-insecure', {
+      type: 'boolean',
+      describe:
+        'Allow --mcp, --a2a and --mtp-http on a non-loopback address without TLS (tokens and peer secrets cross the network in clear)',
+    }) as unknown as Argv<T>;
 }
 
 /** Flags → what each listener gets; usage errors for flags that would do nothing or half a pair. */
@@ -31,9 +38,11 @@ export function listenerSecurity(argv: ListenerArgs & { mcp?: string; a2a?: stri
   if (any && argv.mcp === undefined && argv.a2a === undefined && argv.mtpHttp === undefined) {
     throw new UsageError('--listener-cert, --listener-key and --listener-insecure need --mcp, --a2a or --mtp-http');
   }
-  if ((argv.listenerCert === undefined) !== (argv.listenerKey === undefined)) throw new UsageError('--listener-cert and --listener-key go together');
+  if ((argv.listenerCert === undefined) !== (argv.listenerKey === undefined))
+    throw new UsageError('--listener-cert and --listener-key go together');
   const out: ListenerSecurity = {};
-  if (argv.listenerCert !== undefined && argv.listenerKey !== undefined) out.tls = { certFile: path.resolve(cwd, argv.listenerCert), keyFile: path.resolve(cwd, argv.listenerKey) };
+  if (argv.listenerCert !== undefined && argv.listenerKey !== undefined)
+    out.tls = { certFile: path.resolve(cwd, argv.listenerCert), keyFile: path.resolve(cwd, argv.listenerKey) };
   if (argv.listenerInsecure === true) out.insecure = true;
   return out;
 }

@@ -5,7 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { checkAccAdvertise, checkPlatformName, HTTP_POLICY_MAXIMA, MtpConfigError, parseAccAdvertise, parseMtpPeers, readBoundedFileSync, type StartNodeOptions } from '@caxton/runtime';
+import {
+  checkAccAdvertise,
+  checkPlatformName,
+  HTTP_POLICY_MAXIMA,
+  MtpConfigError,
+  parseAccAdvertise,
+  parseMtpPeers,
+  readBoundedFileSync,
+  type StartNodeOptions,
+} from '@caxton/runtime';
 import { UsageError } from '../cli-error.js';
 import { parseListenFlag } from './serve-console-options.js';
 import type { MtpArgs } from './serve-mtp-options.js';
@@ -24,7 +33,8 @@ export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton', 
     if (argv.mtpAdvertise !== undefined) throw new UsageError('--mtp-advertise needs --mtp-http host:port');
     return undefined;
   }
-  if (argv.mtpPeers === undefined) throw new UsageError('--mtp-http needs --mtp-peers <file>: the platforms allowed to post, each with its secret (docs/interop.md)');
+  if (argv.mtpPeers === undefined)
+    throw new UsageError('--mtp-http needs --mtp-peers <file>: the platforms allowed to post, each with its secret (docs/interop.md)');
   const file = path.resolve(cwd, argv.mtpPeers);
   let text: string;
   try {
@@ -32,7 +42,11 @@ export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton', 
   } catch (err) {
     throw new UsageError(`--mtp-peers ${argv.mtpPeers}: ${(err as Error).message}`);
   }
-  const out: NonNullable<StartNodeOptions['mtp']> = { ...parseListenFlag('mtp-http', argv.mtpHttp, 7780), peers: parseMtpPeers(text, platform), ...listeners };
+  const out: NonNullable<StartNodeOptions['mtp']> = {
+    ...parseListenFlag('mtp-http', argv.mtpHttp, 7780),
+    peers: parseMtpPeers(text, platform),
+    ...listeners,
+  };
   if (argv.mtpCa !== undefined) out.caPem = readCaFile(path.resolve(cwd, argv.mtpCa), argv.mtpCa);
   if (argv.mtpAdvertise !== undefined) out.advertise = usage(() => parseAccAdvertise(argv.mtpAdvertise!));
   // A wildcard bind needs --mtp-advertise, and a plain-HTTP one off loopback --listener-insecure: refused here, before the node starts.
@@ -61,6 +75,9 @@ function readCaFile(file: string, given: string): string {
     return readBoundedFileSync(file, HTTP_POLICY_MAXIMA.extraCaPemBytes).toString('utf8');
   } catch (err) {
     const tooBig = /more than the \d+ allowed/.test((err as Error).message);
-    throw new UsageError(`--mtp-ca ${given}: ${(err as Error).message}`, tooBig ? 'give only the CA certificates of the peer platforms' : undefined);
+    throw new UsageError(
+      `--mtp-ca ${given}: ${(err as Error).message}`,
+      tooBig ? 'give only the CA certificates of the peer platforms' : undefined,
+    );
   }
 }

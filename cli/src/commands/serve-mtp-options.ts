@@ -16,9 +16,23 @@ export interface MtpArgs {
 
 export function withMtpOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('mtp-http', { type: 'string', describe: 'Serve a FIPA ACC (HTTP MTP, SC00084) on host:port (HTTPS with --listener-cert), so JADE and other FIPA platforms exchange messages with agents here (off by default; needs --mtp-peers; e.g. 127.0.0.1:7780)' })
-    .option('mtp-peers', { type: 'string', describe: 'JSON file of the peer platforms allowed to post: {"peers":[{"platform":"jade-1","secret":"…","acc":"<its ACC URL>"}]}; each posts to http(s)://<mtp-http>/acc/<its secret> (docs/interop.md)' })
-    .option('mtp-advertise', { type: 'string', describe: 'The URL peers reach this ACC at, without the secret (e.g. https://10.0.0.5:7780/acc; plain http:// off loopback needs --listener-insecure): written into outgoing envelopes and the agents\' addresses; default the --mtp-http address, required when that is 0.0.0.0 or [::]' })
-    .option('mtp-ca', { type: 'string', describe: 'PEM file of CA certificates trusted, besides the system\'s, for posts to peers\' https:// ACCs' }) as unknown as Argv<T>;
+    .option('mtp-http', {
+      type: 'string',
+      describe:
+        'Serve a FIPA ACC (HTTP MTP, SC00084) on host:port (HTTPS with --listener-cert), so JADE and other FIPA platforms exchange messages with agents here (off by default; needs --mtp-peers; e.g. 127.0.0.1:7780)',
+    })
+    .option('mtp-peers', {
+      type: 'string',
+      describe:
+        'JSON file of the peer platforms allowed to post: {"peers":[{"platform":"jade-1","secret":"…","acc":"<its ACC URL>"}]}; each posts to http(s)://<mtp-http>/acc/<its secret> (docs/interop.md)',
+    })
+    .option('mtp-advertise', {
+      type: 'string',
+      describe:
+        "The URL peers reach this ACC at, without the secret (e.g. https://10.0.0.5:7780/acc; plain http:// off loopback needs --listener-insecure): written into outgoing envelopes and the agents' addresses; default the --mtp-http address, required when that is 0.0.0.0 or [::]",
+    })
+    .option('mtp-ca', {
+      type: 'string',
+      describe: "PEM file of CA certificates trusted, besides the system's, for posts to peers' https:// ACCs",
+    }) as unknown as Argv<T>;
 }
-

@@ -9,7 +9,9 @@ import { isLoopbackHost } from '@caxton/core';
  * serve --no-auth off loopback: anyone who reaches the port may call the API. The loopback test is
  * core's one predicate: `127.example.com` is a DNS name, not loopback (issue 26).
  */
-export function noAuthApiWarning(options: Pick<StartNodeOptions, 'apiHost'> & { auth?: Pick<StartNodeOptions['auth'], 'mode'> }): string | undefined {
+export function noAuthApiWarning(
+  options: Pick<StartNodeOptions, 'apiHost'> & { auth?: Pick<StartNodeOptions['auth'], 'mode'> },
+): string | undefined {
   if (options.auth?.mode !== 'none' || isLoopbackHost(options.apiHost)) return undefined;
   return `caxton: WARNING: the API on ${options.apiHost} accepts calls from anyone who can reach it (--no-auth)`;
 }

@@ -4,7 +4,17 @@
  * Ctrl-C / SIGTERM. The node itself is @caxton/runtime's startNode; this module is imported only
  * when serve runs, so the node's library, the sandbox and their dependencies load only then.
  */
-import { artifactLimitsFromFlags, clusterLimitsFromFlags, edgeLimitsFromFlags, kafkaRequestLimitsFromFlags, nodeDefaultLimitsFromFlags, nodeLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
+import {
+  artifactLimitsFromFlags,
+  clusterLimitsFromFlags,
+  edgeLimitsFromFlags,
+  kafkaRequestLimitsFromFlags,
+  nodeDefaultLimitsFromFlags,
+  nodeLimitsFromFlags,
+  prepareCacheLimitsFromFlags,
+  trafficLimitsFromFlags,
+  type LimitFlagArgs,
+} from '../limit-flags.js';
 import path from 'node:path';
 import { readTokenFilePath, tokenFilePath } from '@caxton/client';
 import { CliError, UsageError } from '../cli-error.js';
@@ -46,7 +56,11 @@ export async function loadStartNode(): Promise<StartNode> {
     mod = (await import('@caxton/runtime')) as { startNode?: StartNode };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new CliError(EXIT.FAILURE, `this Caxton build has no node (${NODE_MODULE} is missing)`, 'build everything with `npm run build` (tsc -b) and retry');
+      throw new CliError(
+        EXIT.FAILURE,
+        `this Caxton build has no node (${NODE_MODULE} is missing)`,
+        'build everything with `npm run build` (tsc -b) and retry',
+      );
     }
     throw err;
   }
@@ -54,27 +68,40 @@ export async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & A2aArgs & MtpArgs & ListenerArgs & TelemetryArgs & TrustArgs & {
-  prepareCacheDir?: string;
-  componentLimit?: string[];
-  apiHost?: string;
-  apiPort?: number;
-  nodeId?: string;
-  platform?: string;
-  kafka?: string;
-  etcd?: string;
-  cluster?: string;
-  replicasAcrossNodes?: boolean;
-  auth: boolean;
-  cert?: string;
-  key?: string;
-  clientCa?: string;
-  requireClientCert: boolean;
-} & Partial<ServeAuditArgs>;
+export type ServeArgs = GlobalArgs &
+  ClusterSecurityArgs &
+  K8sArgs &
+  ServeAuditArgs &
+  ConsoleArgs &
+  McpArgs &
+  A2aArgs &
+  MtpArgs &
+  ListenerArgs &
+  TelemetryArgs &
+  TrustArgs & {
+    prepareCacheDir?: string;
+    componentLimit?: string[];
+    apiHost?: string;
+    apiPort?: number;
+    nodeId?: string;
+    platform?: string;
+    kafka?: string;
+    etcd?: string;
+    cluster?: string;
+    replicasAcrossNodes?: boolean;
+    auth: boolean;
+    cert?: string;
+    key?: string;
+    clientCa?: string;
+    requireClientCert: boolean;
+  } & Partial<ServeAuditArgs>;
 
 function list(text: string | undefined, flag: string): string[] | undefined {
   if (text === undefined) return undefined;
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) throw new UsageError(`${flag} needs at least one host:port`);
   return items;
 }
@@ -101,7 +128,11 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   Object.assign(options, clusterSecurityOptions(argv, env, cwd, brokers, endpoints));
   const cluster = clusterOptions(argv);
   if (cluster) {
-    if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout, --kafka-open-timeout, --kafka-linger-ms, --kafka-fetch-* and --partitions need cluster mode', 'pass --kafka and --etcd too');
+    if (!brokers || !endpoints)
+      throw new UsageError(
+        '--cluster, --lease-ttl, --kafka-session-timeout, --kafka-open-timeout, --kafka-linger-ms, --kafka-fetch-* and --partitions need cluster mode',
+        'pass --kafka and --etcd too',
+      );
     options.cluster = cluster;
   }
   const replicasAcrossNodes = replicasAcrossNodesOption(argv, env, brokers !== undefined && endpoints !== undefined);
@@ -110,9 +141,11 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   const prepare: NonNullable<StartNodeOptions['prepare']> = {};
   if (artifact?.prepareDeadlineMs !== undefined) prepare.deadlineMs = artifact.prepareDeadlineMs;
   // The preparing worker's heap is set in MiB (V8's maxOldGenerationSizeMb): the row's flag unit.
-  if (artifact?.prepareHeapBytes !== undefined) prepare.maxHeapMb = inFlagUnit(ARTIFACT_LIMIT_TABLE.prepareHeapBytes, artifact.prepareHeapBytes);
+  if (artifact?.prepareHeapBytes !== undefined)
+    prepare.maxHeapMb = inFlagUnit(ARTIFACT_LIMIT_TABLE.prepareHeapBytes, artifact.prepareHeapBytes);
   if (argv.prepareCacheDir !== undefined) {
-    if (argv.prepareCacheDir.trim() === '') throw new UsageError('--prepare-cache-dir is empty', 'give a directory, or leave the flag out for <data-dir>/cache');
+    if (argv.prepareCacheDir.trim() === '')
+      throw new UsageError('--prepare-cache-dir is empty', 'give a directory, or leave the flag out for <data-dir>/cache');
     prepare.cacheDir = path.resolve(cwd, argv.prepareCacheDir);
   }
   const cacheMaxBytes = prepareCacheLimitsFromFlags(argv as unknown as LimitFlagArgs)?.maxBytes;
@@ -191,8 +224,13 @@ function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster'
  * value other than 1 or 0 refused), and only in cluster mode (a single node has no nodes to spread
  * over). Undefined leaves the node's default. Switching it on for a single node is a usage error; an explicit off is harmless anywhere.
  */
-function replicasAcrossNodesOption(argv: ServeArgs, env: Readonly<Record<string, string | undefined>>, clustered: boolean): boolean | undefined {
-  if (argv.replicasAcrossNodes === true && !clustered) throw new UsageError('--replicas-across-nodes needs cluster mode', 'pass --kafka and --etcd too');
+function replicasAcrossNodesOption(
+  argv: ServeArgs,
+  env: Readonly<Record<string, string | undefined>>,
+  clustered: boolean,
+): boolean | undefined {
+  if (argv.replicasAcrossNodes === true && !clustered)
+    throw new UsageError('--replicas-across-nodes needs cluster mode', 'pass --kafka and --etcd too');
   if (!clustered) return undefined;
   if (argv.replicasAcrossNodes !== undefined) return argv.replicasAcrossNodes;
   try {
@@ -205,61 +243,82 @@ function replicasAcrossNodesOption(argv: ServeArgs, env: Readonly<Record<string,
 
 /** The body of `caxton serve` (serve.ts holds its flags): start the node, report where it serves, wait for Ctrl-C. */
 export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<number> {
-    const options = nodeOptions(argv, ctx.io.cwd, ctx.io.env);
-    // JSON lines from here on: every later note, warning and library line is one object.
-    // The node id is known once the node has read (or made) it in its data dir; until then, --node-id.
-    let nodeIdForLogs = options.nodeId;
-    if (options.telemetry?.logFormat === 'json') installJsonLogs(() => nodeIdForLogs);
-    const open = noAuthApiWarning(options);
-    if (open) ctx.note(open);
-    const plaintext = plaintextApiWarning(options);
-    if (plaintext) ctx.note(plaintext);
-    const startNode = await loadStartNode();
-    const node = await startNode(options).catch((err: unknown) => {
-      // The error is reported at once; a connection attempt a client library abandoned (e.g. to a
-      // Kafka broker that accepts and never answers) may keep the process alive until its own
-      // timeout. A node that failed to start has nothing to flush: do not wait for that.
-      setTimeout(() => process.exit(process.exitCode ?? EXIT.FAILURE), 1000).unref();
-      throw err;
+  const options = nodeOptions(argv, ctx.io.cwd, ctx.io.env);
+  // JSON lines from here on: every later note, warning and library line is one object.
+  // The node id is known once the node has read (or made) it in its data dir; until then, --node-id.
+  let nodeIdForLogs = options.nodeId;
+  if (options.telemetry?.logFormat === 'json') installJsonLogs(() => nodeIdForLogs);
+  const open = noAuthApiWarning(options);
+  if (open) ctx.note(open);
+  const plaintext = plaintextApiWarning(options);
+  if (plaintext) ctx.note(plaintext);
+  const startNode = await loadStartNode();
+  const node = await startNode(options).catch((err: unknown) => {
+    // The error is reported at once; a connection attempt a client library abandoned (e.g. to a
+    // Kafka broker that accepts and never answers) may keep the process alive until its own
+    // timeout. A node that failed to start has nothing to flush: do not wait for that.
+    setTimeout(() => process.exit(process.exitCode ?? EXIT.FAILURE), 1000).unref();
+    throw err;
+  });
+  nodeIdForLogs = node.nodeId;
+  // The node's own lines over OTLP too, beside its agents' (when logs are exported): from here on,
+  // every line it writes to stderr, this command's notes included.
+  if (node.telemetry?.nodeLogger !== undefined)
+    exportNodeLines(process.stderr as unknown as Parameters<typeof exportNodeLines>[0], node.telemetry.nodeLogger);
+  const where = `${options.apiHost}:${node.apiPort}`;
+  ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
+  if (node.trust.mode !== 'off')
+    ctx.note(`caxton: agent signatures: ${node.trust.mode}; trusted keys: ${node.trust.keyIds.join(', ') || '(none)'}`);
+  if (options.auth.mode === 'token') {
+    ctx.note(
+      `caxton: clients authenticate with the token in ${options.auth.tokenFile ?? tokenFilePath(options.dataDir)} (read-only: ${options.auth.readTokenFile ?? readTokenFilePath(options.dataDir)})`,
+    );
+  }
+  for (const line of node.telemetry?.describe() ?? ['telemetry: off (see --otlp-endpoint, --metrics-addr)']) ctx.note(`caxton: ${line}`);
+  const health = options.health && node.healthPort !== undefined ? `${options.health.host}:${node.healthPort}` : undefined;
+  if (health) ctx.note(`caxton: grpc.health.v1 (plaintext, no token) on ${health}`);
+  if (node.consoleUrl) ctx.note(`caxton: console on ${node.consoleUrl}`);
+  if (node.mcpUrl) ctx.note(`caxton: MCP on ${node.mcpUrl}`);
+  if (node.a2aUrl) ctx.note(`caxton: A2A on ${node.a2aUrl}/a2a/<agent> (card: ${node.a2aUrl}/a2a/<agent>/.well-known/agent-card.json)`);
+  if (node.mtpUrl)
+    ctx.note(
+      `caxton: FIPA HTTP MTP (ACC) on ${node.mtpUrl}/<peer secret>, platform ${node.platform}${node.mtpAdvertised !== node.mtpUrl ? `, given to peers as ${node.mtpAdvertised}/<peer secret>` : ''}`,
+    );
+  if (ctx.args.json)
+    ctx.printJsonLine({
+      event: 'serving',
+      address: where,
+      nodeId: node.nodeId ?? null,
+      platform: node.platform,
+      ...(health ? { health } : {}),
+      ...(node.consoleUrl ? { console: node.consoleUrl } : {}),
+      ...(node.mcpUrl ? { mcp: node.mcpUrl } : {}),
+      ...(node.a2aUrl ? { a2a: node.a2aUrl } : {}),
+      ...(node.mtpUrl ? { mtp: node.mtpUrl, mtpAdvertised: node.mtpAdvertised } : {}),
     });
-    nodeIdForLogs = node.nodeId;
-    // The node's own lines over OTLP too, beside its agents' (when logs are exported): from here on,
-    // every line it writes to stderr, this command's notes included.
-    if (node.telemetry?.nodeLogger !== undefined) exportNodeLines(process.stderr as unknown as Parameters<typeof exportNodeLines>[0], node.telemetry.nodeLogger);
-    const where = `${options.apiHost}:${node.apiPort}`;
-    ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
-    if (node.trust.mode !== 'off') ctx.note(`caxton: agent signatures: ${node.trust.mode}; trusted keys: ${node.trust.keyIds.join(', ') || '(none)'}`);
-    if (options.auth.mode === 'token') {
-      ctx.note(`caxton: clients authenticate with the token in ${options.auth.tokenFile ?? tokenFilePath(options.dataDir)} (read-only: ${options.auth.readTokenFile ?? readTokenFilePath(options.dataDir)})`);
-    }
-    for (const line of node.telemetry?.describe() ?? ['telemetry: off (see --otlp-endpoint, --metrics-addr)']) ctx.note(`caxton: ${line}`);
-    const health = options.health && node.healthPort !== undefined ? `${options.health.host}:${node.healthPort}` : undefined;
-    if (health) ctx.note(`caxton: grpc.health.v1 (plaintext, no token) on ${health}`);
-    if (node.consoleUrl) ctx.note(`caxton: console on ${node.consoleUrl}`);
-    if (node.mcpUrl) ctx.note(`caxton: MCP on ${node.mcpUrl}`);
-    if (node.a2aUrl) ctx.note(`caxton: A2A on ${node.a2aUrl}/a2a/<agent> (card: ${node.a2aUrl}/a2a/<agent>/.well-known/agent-card.json)`);
-    if (node.mtpUrl) ctx.note(`caxton: FIPA HTTP MTP (ACC) on ${node.mtpUrl}/<peer secret>, platform ${node.platform}${node.mtpAdvertised !== node.mtpUrl ? `, given to peers as ${node.mtpAdvertised}/<peer secret>` : ''}`);
-    if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, platform: node.platform, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}), ...(node.mcpUrl ? { mcp: node.mcpUrl } : {}), ...(node.a2aUrl ? { a2a: node.a2aUrl } : {}), ...(node.mtpUrl ? { mtp: node.mtpUrl, mtpAdvertised: node.mtpAdvertised } : {}) });
-    const exitCode = await new Promise<number>((resolve) => {
-      let interrupts = 0;
-      const stopListening = ctx.io.onInterrupt(() => {
-        interrupts++;
-        if (interrupts > 1) {
-          // The node did not stop in time and the user insists: leave without cleaning up.
-          ctx.note('caxton: stopping immediately');
-          process.exit(EXIT.INTERRUPTED);
-        }
-        ctx.note('caxton: stopping (Ctrl-C again to force)…');
-        node.stop().then(() => {
+  const exitCode = await new Promise<number>((resolve) => {
+    let interrupts = 0;
+    const stopListening = ctx.io.onInterrupt(() => {
+      interrupts++;
+      if (interrupts > 1) {
+        // The node did not stop in time and the user insists: leave without cleaning up.
+        ctx.note('caxton: stopping immediately');
+        process.exit(EXIT.INTERRUPTED);
+      }
+      ctx.note('caxton: stopping (Ctrl-C again to force)…');
+      node.stop().then(
+        () => {
           stopListening();
           resolve(EXIT.OK);
-        }, (err: unknown) => {
+        },
+        (err: unknown) => {
           ctx.note(`caxton: error while stopping: ${err instanceof Error ? err.message : String(err)}`);
           stopListening();
           resolve(EXIT.FAILURE);
-        });
-      });
+        },
+      );
     });
-    ctx.note('caxton: stopped');
-    return exitCode;
+  });
+  ctx.note('caxton: stopped');
+  return exitCode;
 }

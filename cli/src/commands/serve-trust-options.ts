@@ -12,6 +12,14 @@ export interface TrustArgs {
 
 export function trustOptions<T>(y: Argv<T>): Argv<T & TrustArgs> {
   return y
-    .option('trust', { type: 'string', array: true, describe: 'Public keys whose agent signatures this node trusts: .pub/.pem files or directories of them (repeatable)' })
-    .option('trust-policy', { type: 'string', describe: 'Unsigned or untrusted artifacts: off (ignore signatures), warn (deploy, warn in the agent\'s log), require (refuse). Default: warn with --trust, else off' }) as Argv<T & TrustArgs>;
+    .option('trust', {
+      type: 'string',
+      array: true,
+      describe: 'Public keys whose agent signatures this node trusts: .pub/.pem files or directories of them (repeatable)',
+    })
+    .option('trust-policy', {
+      type: 'string',
+      describe:
+        "Unsigned or untrusted artifacts: off (ignore signatures), warn (deploy, warn in the agent's log), require (refuse). Default: warn with --trust, else off",
+    }) as Argv<T & TrustArgs>;
 }

@@ -14,7 +14,10 @@ export function trustNodeOptions(argv: TrustArgs, cwd: string): StartNodeOptions
     mode = TRUST_MODES.find((m) => m === argv.trustPolicy);
     if (mode === undefined) throw new UsageError(`--trust-policy ${argv.trustPolicy} is not one of ${TRUST_MODES.join(', ')}`);
     if (mode === 'require' && keyPaths.length === 0) {
-      throw new UsageError('--trust-policy require needs --trust <public keys>', 'without a trusted key every deploy would be refused; make a key pair with `caxton keygen`');
+      throw new UsageError(
+        '--trust-policy require needs --trust <public keys>',
+        'without a trusted key every deploy would be refused; make a key pair with `caxton keygen`',
+      );
     }
   }
   if (keyPaths.length === 0 && mode === undefined) return undefined;

@@ -15,7 +15,10 @@ export function tailFilter(argv: TailArgs): TailFilter {
   const filter: TailFilter = {};
   if (argv.agent) filter.agent = argv.agent;
   if (argv.conversation) filter.conversationId = argv.conversation;
-  const performatives: Performative[] = argv.performative.flatMap((p) => p.split(',')).filter((p) => p !== '').map(parsePerformative);
+  const performatives: Performative[] = argv.performative
+    .flatMap((p) => p.split(','))
+    .filter((p) => p !== '')
+    .map(parsePerformative);
   if (performatives.length > 0) filter.performatives = performatives;
   return filter;
 }
@@ -24,19 +27,29 @@ export function tailCommand(env: AppEnv): CommandModule<GlobalArgs, TailArgs> {
   return {
     command: 'tail',
     describe: 'Follow messages as the bus accepts them (Ctrl-C to stop)',
-    builder: (y) => y
-      .option('agent', { alias: 'a', type: 'string', describe: 'Only messages from or to this agent' })
-      .option('conversation', { alias: 'c', type: 'string', describe: 'Only this conversation id' })
-      .option('performative', { type: 'string', array: true, default: [] as string[], describe: 'Only these performatives (repeatable or comma-separated)' })
-      .option('count', { alias: 'n', type: 'number', describe: 'Stop after this many messages' })
-      .example('$0 tail', 'everything')
-      .example('$0 tail --agent seller --performative propose,refuse', "a seller's answers in a contract net")
-      .example('$0 tail --json -n 10 | jq .message.content', 'ten messages as NDJSON'),
+    builder: (y) =>
+      y
+        .option('agent', { alias: 'a', type: 'string', describe: 'Only messages from or to this agent' })
+        .option('conversation', { alias: 'c', type: 'string', describe: 'Only this conversation id' })
+        .option('performative', {
+          type: 'string',
+          array: true,
+          default: [] as string[],
+          describe: 'Only these performatives (repeatable or comma-separated)',
+        })
+        .option('count', { alias: 'n', type: 'number', describe: 'Stop after this many messages' })
+        .example('$0 tail', 'everything')
+        .example('$0 tail --agent seller --performative propose,refuse', "a seller's answers in a contract net")
+        .example('$0 tail --json -n 10 | jq .message.content', 'ten messages as NDJSON'),
     handler: action<TailArgs>(env, async (ctx, argv) => {
       const filter = tailFilter(argv);
       const client = await ctx.client();
-      await follow<MessageEvent>(ctx, (onValue) => client.tail(filter, onValue),
-        (event) => (ctx.args.json ? ctx.printJsonLine(event) : ctx.print(formatMessageLine(event))), argv.count);
+      await follow<MessageEvent>(
+        ctx,
+        (onValue) => client.tail(filter, onValue),
+        (event) => (ctx.args.json ? ctx.printJsonLine(event) : ctx.print(formatMessageLine(event))),
+        argv.count,
+      );
     }),
   };
 }

@@ -30,8 +30,15 @@ async function scenarioFiles(ctx: CommandContext, dir: string, given: string[] |
   if (given !== undefined && given.length > 0) return given.map((f) => path.resolve(ctx.io.cwd, f));
   const folder = path.join(dir, 'scenarios');
   const names = await readdir(folder).catch(() => [] as string[]);
-  const files = names.filter((n) => n.endsWith('.json')).sort().map((n) => path.join(folder, n));
-  if (files.length === 0) throw new UsageError(`no scenarios in ${displayPath(ctx.io.cwd, folder)}`, 'add a scenarios/<name>.json (see docs/writing-agents.md, "Scenario tests"), or name files with --scenario');
+  const files = names
+    .filter((n) => n.endsWith('.json'))
+    .sort()
+    .map((n) => path.join(folder, n));
+  if (files.length === 0)
+    throw new UsageError(
+      `no scenarios in ${displayPath(ctx.io.cwd, folder)}`,
+      'add a scenarios/<name>.json (see docs/writing-agents.md, "Scenario tests"), or name files with --scenario',
+    );
   return files;
 }
 
@@ -39,7 +46,8 @@ async function loadScenario(ctx: CommandContext, file: string): Promise<LoadedSc
   const shown = displayPath(ctx.io.cwd, file);
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new UsageError(`scenario ${shown} does not exist`);
-  if (info.size > MAX_SCENARIO_BYTES) throw new UsageError(`scenario ${shown} is larger than ${MAX_SCENARIO_BYTES} bytes`, 'a scenario is a list of messages; split it');
+  if (info.size > MAX_SCENARIO_BYTES)
+    throw new UsageError(`scenario ${shown} is larger than ${MAX_SCENARIO_BYTES} bytes`, 'a scenario is a list of messages; split it');
   return { scenario: parseScenario(shown, await readFile(file, 'utf8')), dir: path.dirname(file) };
 }
 
@@ -57,7 +65,10 @@ async function loadCompanions(ctx: CommandContext, loaded: readonly LoadedScenar
           artifact = { bytes: a.bytes, ...(a.language ? { language: a.language } : {}) };
         } catch (err) {
           if (err instanceof Error && err.message.includes('\n')) ctx.note(err.message); // a compiler's whole output
-          throw new UsageError(`${scenario.file}:${c.line}: agent ${c.name} (${c.path}): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 'agents[].path is a project directory or a built .wasm, relative to the scenario file');
+          throw new UsageError(
+            `${scenario.file}:${c.line}: agent ${c.name} (${c.path}): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+            'agents[].path is a project directory or a built .wasm, relative to the scenario file',
+          );
         }
         byPath.set(where, artifact);
       }
@@ -74,14 +85,23 @@ function junitCase(s: Scenario, agent: string, r: ScenarioResult): JUnitCase {
     classname: agent,
     timeMs: r.timeMs,
     failures: failed.map((p) => `${p.description}: ${p.problems.join('; ')}`),
-    details: failed.map((p) => [p.description, ...p.problems.map((x) => `  ${x}`), ...p.details.map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)].join('\n')).join('\n\n'),
+    details: failed
+      .map((p) =>
+        [p.description, ...p.problems.map((x) => `  ${x}`), ...p.details.map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)].join('\n'),
+      )
+      .join('\n\n'),
   };
 }
 
 export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<number> {
-  if (ctx.args.json) throw new UsageError('caxton test prints TAP or JUnit XML, which CI systems read as they are; it has no --json form', 'drop --json; --reporter junit gives XML');
+  if (ctx.args.json)
+    throw new UsageError(
+      'caxton test prints TAP or JUnit XML, which CI systems read as they are; it has no --json form',
+      'drop --json; --reporter junit gives XML',
+    );
   const dir = path.resolve(ctx.io.cwd, argv.dir);
-  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UsageError(`${argv.dir} is not a directory`, 'give the agent project directory (default: the current one)');
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory())
+    throw new UsageError(`${argv.dir} is not a directory`, 'give the agent project directory (default: the current one)');
   const loaded: LoadedScenario[] = [];
   for (const file of await scenarioFiles(ctx, dir, argv.scenario)) loaded.push(await loadScenario(ctx, file));
   const scenarios = loaded.map((l) => l.scenario);
@@ -96,7 +116,23 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
     built = await buildProject(ctx, dir);
   } catch (err) {
     const reason = `the build failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-    out(junit ? junitReport(suite, [{ name: 'build', classname: suite, timeMs: 0, failures: [], error: `the build failed: ${err instanceof Error ? err.message : String(err)}` }], { timestamp: startedAt }) : `${plan}${tapBailOut(reason)}`);
+    out(
+      junit
+        ? junitReport(
+            suite,
+            [
+              {
+                name: 'build',
+                classname: suite,
+                timeMs: 0,
+                failures: [],
+                error: `the build failed: ${err instanceof Error ? err.message : String(err)}`,
+              },
+            ],
+            { timestamp: startedAt },
+          )
+        : `${plan}${tapBailOut(reason)}`,
+    );
     ctx.note(err instanceof Error ? err.message : String(err));
     return EXIT.FAILURE;
   }
@@ -122,7 +158,9 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
       if (interrupted) break;
       const mine = new Map(s.agents.map((c) => [c.name, companions.get(`${s.file}#${c.name}`)!]));
       const result = await runScenario({ client: node.client, advance }, s, { name: agent, artifact }, mine, {
-        timeoutMs: ctx.facts.timeoutMs, interrupted: () => interrupted, note: (line) => ctx.note(line),
+        timeoutMs: ctx.facts.timeoutMs,
+        interrupted: () => interrupted,
+        note: (line) => ctx.note(line),
       });
       for (const p of result.points) {
         if (p.problems.length > 0) failed++;
@@ -137,7 +175,9 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
   }
   if (interrupted) {
     // The scenarios not run show as skipped, so the report says the run was cut short and where.
-    const notRun = scenarios.slice(cases.length).map((s): JUnitCase => ({ name: scenarioTitle(s), classname: agent, timeMs: 0, failures: [], skipped: 'interrupted' }));
+    const notRun = scenarios
+      .slice(cases.length)
+      .map((s): JUnitCase => ({ name: scenarioTitle(s), classname: agent, timeMs: 0, failures: [], skipped: 'interrupted' }));
     out(junit ? junitReport(suite, [...cases, ...notRun], { timestamp: startedAt }) : tapBailOut('interrupted'));
     return EXIT.INTERRUPTED;
   }

@@ -10,8 +10,16 @@ import type { CaxtonClient } from '@caxton/client';
 import { isCaxtonError, type MessageEvent } from '@caxton/core';
 import { localName } from '../send/conversation-watch.js';
 import {
-  addressing, assignMessages, MAX_SEEN_PER_STEP, scenarioTitle, stateProblems, stepProblems,
-  type Addressing, type Scenario, type ScenarioStep, type SeenMessage,
+  addressing,
+  assignMessages,
+  MAX_SEEN_PER_STEP,
+  scenarioTitle,
+  stateProblems,
+  stepProblems,
+  type Addressing,
+  type Scenario,
+  type ScenarioStep,
+  type SeenMessage,
 } from '../scenario/scenario.js';
 
 /** A built component ready to deploy. */
@@ -59,14 +67,20 @@ function seenOf(e: MessageEvent): SeenMessage {
 
 function stepTitle(s: Scenario, i: number, step: ScenarioStep): string {
   const title = scenarioTitle(s);
-  const what = step.kind === 'send'
-    ? `${step.send.performative} ${JSON.stringify(step.send.content)}${step.send.to ? ` to ${step.send.to}` : ''}`
-    : `advance ${step.advance.text}`;
+  const what =
+    step.kind === 'send'
+      ? `${step.send.performative} ${JSON.stringify(step.send.content)}${step.send.to ? ` to ${step.send.to}` : ''}`
+      : `advance ${step.advance.text}`;
   return `${title}: step ${i + 1}: ${what}`;
 }
 
 /** Runs one step: watch, act, then wait until every expectation found its message or time is up. */
-async function runStep(node: ScenarioNode, agent: string, step: ScenarioStep, timeoutMs: number): Promise<{ problems: string[]; actual: unknown[] }> {
+async function runStep(
+  node: ScenarioNode,
+  agent: string,
+  step: ScenarioStep,
+  timeoutMs: number,
+): Promise<{ problems: string[]; actual: unknown[] }> {
   const seen: SeenMessage[] = [];
   const ids: string[] = [];
   let overflow = false;
@@ -89,15 +103,29 @@ async function runStep(node: ScenarioNode, agent: string, step: ScenarioStep, ti
     await tail.ready;
     if (step.kind === 'send') {
       const to = step.send.to ?? agent;
-      const res = await node.client.send({ structured: { performative: step.send.performative, receivers: [{ name: to }], content: step.send.content, conversationId } });
-      if (res.refused.length > 0) return { problems: [`the send was refused: ${res.refused.map((r) => `${r.receiver}: ${r.reason}`).join(', ')}`], actual: [] };
+      const res = await node.client.send({
+        structured: { performative: step.send.performative, receivers: [{ name: to }], content: step.send.content, conversationId },
+      });
+      if (res.refused.length > 0)
+        return { problems: [`the send was refused: ${res.refused.map((r) => `${r.receiver}: ${r.reason}`).join(', ')}`], actual: [] };
       sentId = res.messageId;
     } else {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
-      const moved = await Promise.race([node.advance(step.advance.ms).then(() => 'done' as const, (err: unknown) => err as Error), late]).finally(() => clearTimeout(timer));
-      if (moved instanceof Error) return { problems: [`advance ${step.advance.text} failed: ${isCaxtonError(moved) ? moved.describe() : moved.message}`], actual: [] };
-      if (moved === 'late') return { problems: [`the timers due after advance ${step.advance.text} were not handled within ${timeoutMs} ms`], actual: [] };
+      const moved = await Promise.race([
+        node.advance(step.advance.ms).then(
+          () => 'done' as const,
+          (err: unknown) => err as Error,
+        ),
+        late,
+      ]).finally(() => clearTimeout(timer));
+      if (moved instanceof Error)
+        return {
+          problems: [`advance ${step.advance.text} failed: ${isCaxtonError(moved) ? moved.describe() : moved.message}`],
+          actual: [],
+        };
+      if (moved === 'late')
+        return { problems: [`the timers due after advance ${step.advance.text} were not handled within ${timeoutMs} ms`], actual: [] };
     }
     // Who "the scenario" is on the node: the sender the node gave the message just sent.
     const tester = (): string | undefined => (sentId === undefined ? '' : seen[ids.indexOf(sentId)]?.from);
@@ -122,12 +150,15 @@ async function runStep(node: ScenarioNode, agent: string, step: ScenarioStep, ti
     for (const [i, a] of addressed.entries()) {
       const found = assigned[i];
       const who = { from: a.from, ...(a.to === undefined ? {} : { to: a.to === t && t !== '' ? '(the scenario)' : a.to }) };
-      const outcome = found ? { reply: { performative: found.performative, content: found.content } } : { noReply: { waitedMs: timeoutMs, ...who } };
+      const outcome = found
+        ? { reply: { performative: found.performative, content: found.content } }
+        : { noReply: { waitedMs: timeoutMs, ...who } };
       const mine = stepProblems(step.expect[i]!, outcome);
       problems.push(...mine.map((p) => (step.expect.length > 1 ? `expect[${i + 1}] ${p}` : p)));
       actual.push(found ? { performative: found.performative, content: found.content } : null);
     }
-    if (overflow && problems.length > 0) problems.push(`more than ${MAX_SEEN_PER_STEP} messages during the step: only the first ${MAX_SEEN_PER_STEP} were looked at`);
+    if (overflow && problems.length > 0)
+      problems.push(`more than ${MAX_SEEN_PER_STEP} messages during the step: only the first ${MAX_SEEN_PER_STEP} were looked at`);
     return { problems, actual };
   } catch (err) {
     return { problems: [`the step failed: ${errorText(err)}`], actual: [] };
@@ -147,7 +178,13 @@ async function readState(client: CaxtonClient, agent: string): Promise<Map<strin
   return state;
 }
 
-export async function runScenario(node: ScenarioNode, s: Scenario, agent: { name: string; artifact: Deployable }, companions: ReadonlyMap<string, Deployable>, opts: { timeoutMs: number; interrupted: () => boolean; note: (line: string) => void }): Promise<ScenarioResult> {
+export async function runScenario(
+  node: ScenarioNode,
+  s: Scenario,
+  agent: { name: string; artifact: Deployable },
+  companions: ReadonlyMap<string, Deployable>,
+  opts: { timeoutMs: number; interrupted: () => boolean; note: (line: string) => void },
+): Promise<ScenarioResult> {
   const { timeoutMs, interrupted } = opts;
   const started = Date.now();
   const points: PointResult[] = [];
@@ -157,10 +194,24 @@ export async function runScenario(node: ScenarioNode, s: Scenario, agent: { name
     // Its company first, so the agent's init may already address them; all fresh (empty state).
     for (const c of s.agents) {
       const artifact = companions.get(c.name)!;
-      await node.client.deploy({ name: c.name, ...(artifact.language ? { language: artifact.language } : {}), ...(Object.keys(c.config).length > 0 ? { config: c.config } : {}) }, artifact.bytes);
+      await node.client.deploy(
+        {
+          name: c.name,
+          ...(artifact.language ? { language: artifact.language } : {}),
+          ...(Object.keys(c.config).length > 0 ? { config: c.config } : {}),
+        },
+        artifact.bytes,
+      );
       deployed.push(c.name);
     }
-    await node.client.deploy({ name: agent.name, ...(agent.artifact.language ? { language: agent.artifact.language } : {}), ...(Object.keys(s.config).length > 0 ? { config: s.config } : {}) }, agent.artifact.bytes);
+    await node.client.deploy(
+      {
+        name: agent.name,
+        ...(agent.artifact.language ? { language: agent.artifact.language } : {}),
+        ...(Object.keys(s.config).length > 0 ? { config: s.config } : {}),
+      },
+      agent.artifact.bytes,
+    );
     deployed.push(agent.name);
   } catch (err) {
     deployError = `deploy refused: ${errorText(err)}`;
@@ -168,10 +219,16 @@ export async function runScenario(node: ScenarioNode, s: Scenario, agent: { name
   try {
     for (const [i, step] of s.steps.entries()) {
       if (interrupted()) break;
-      const { problems, actual } = deployError !== undefined ? { problems: [deployError], actual: [] } : await runStep(node, agent.name, step, timeoutMs);
+      const { problems, actual } =
+        deployError !== undefined ? { problems: [deployError], actual: [] } : await runStep(node, agent.name, step, timeoutMs);
       points.push({
-        description: stepTitle(s, i, step), problems,
-        details: [['at', `${s.file}:${step.line}`], ['expected', step.expect.map(({ line: _line, ...e }) => e)], ['actual', actual]],
+        description: stepTitle(s, i, step),
+        problems,
+        details: [
+          ['at', `${s.file}:${step.line}`],
+          ['expected', step.expect.map(({ line: _line, ...e }) => e)],
+          ['actual', actual],
+        ],
       });
     }
     if (s.state && !interrupted()) {
@@ -188,8 +245,13 @@ export async function runScenario(node: ScenarioNode, s: Scenario, agent: { name
         }
       }
       points.push({
-        description: `${scenarioTitle(s)}: expect.state`, problems,
-        details: [['at', `${s.file}:${s.state.line}`], ['expected', s.state.entries], ['actual', actual]],
+        description: `${scenarioTitle(s)}: expect.state`,
+        problems,
+        details: [
+          ['at', `${s.file}:${s.state.line}`],
+          ['expected', s.state.entries],
+          ['actual', actual],
+        ],
       });
     }
   } finally {

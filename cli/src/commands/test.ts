@@ -12,15 +12,29 @@ import type { TestArgs } from './test-run.js';
 export function testCommand(env: AppEnv): CommandModule<GlobalArgs, TestArgs> {
   return {
     command: 'test [dir]',
-    describe: 'Build the project and run its scenarios (scenarios/*.json: messages to send, replies and state expected, agents beside it, a virtual clock) on a node of its own; TAP or JUnit output, exit 1 on a failure',
-    builder: (y) => y
-      .positional('dir', { type: 'string', default: '.', describe: 'The agent project directory' })
-      .option('scenario', { type: 'string', array: true, describe: 'Run these scenario files instead of <dir>/scenarios/*.json (repeatable)' })
-      .option('name', { type: 'string', describe: 'Agent name to deploy under; default: the project\'s artifact name' })
-      .option('reporter', { type: 'string', choices: REPORTERS, default: 'tap', describe: 'tap: TAP 13, a line per step; junit: JUnit XML, a testcase per scenario' })
-      .example('$0 test', 'every scenario of the project in this directory')
-      .example('$0 test --reporter junit > caxton-test.xml', 'JUnit XML for a CI system')
-      .example('$0 test my-agent --scenario my-agent/scenarios/counts.json --timeout 5', 'one scenario, 5 s for each reply') as unknown as Argv<TestArgs>,
+    describe:
+      'Build the project and run its scenarios (scenarios/*.json: messages to send, replies and state expected, agents beside it, a virtual clock) on a node of its own; TAP or JUnit output, exit 1 on a failure',
+    builder: (y) =>
+      y
+        .positional('dir', { type: 'string', default: '.', describe: 'The agent project directory' })
+        .option('scenario', {
+          type: 'string',
+          array: true,
+          describe: 'Run these scenario files instead of <dir>/scenarios/*.json (repeatable)',
+        })
+        .option('name', { type: 'string', describe: "Agent name to deploy under; default: the project's artifact name" })
+        .option('reporter', {
+          type: 'string',
+          choices: REPORTERS,
+          default: 'tap',
+          describe: 'tap: TAP 13, a line per step; junit: JUnit XML, a testcase per scenario',
+        })
+        .example('$0 test', 'every scenario of the project in this directory')
+        .example('$0 test --reporter junit > caxton-test.xml', 'JUnit XML for a CI system')
+        .example(
+          '$0 test my-agent --scenario my-agent/scenarios/counts.json --timeout 5',
+          'one scenario, 5 s for each reply',
+        ) as unknown as Argv<TestArgs>,
     handler: localAction<TestArgs>(env, async (ctx, argv) => (await import('./test-run.js')).runTest(ctx, argv)),
   };
 }

@@ -42,45 +42,64 @@ function issuedFields(t: IssuedTokenView, now: number): [string, string][] {
 export function tokenCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'token <action> [id]',
-    describe: 'Manage API tokens: rotate the node\'s own; issue, list and revoke tokens with a role',
-    builder: (y) => y
-      .positional('action', {
-        type: 'string', choices: ['rotate', 'issue', 'list', 'revoke'], demandOption: true,
-        describe: 'rotate: new node tokens (old ones work for --overlap) · issue: a token with --role · list: issued tokens · revoke <id>',
-      })
-      .positional('id', { type: 'string', describe: 'revoke: the token id `token list` shows' })
-      .option('overlap', { type: 'string', default: '10m', describe: 'rotate: how long the old tokens stay valid (0s to 24h)' })
-      .option('role', { type: 'string', choices: ROLE_NAMES, describe: 'issue: what the token may do (docs/security.md)' })
-      .option('agents', { type: 'string', describe: 'issue: confine the token to agents matching these patterns (`*` = any run of name characters, comma-separated)' })
-      .option('ttl', { type: 'string', default: '24h', describe: 'issue: how long the token works (1s to 366d)' })
-      .option('name', { type: 'string', describe: 'issue: a label to recognise the token by in `token list`' })
-      .example('$0 token rotate', 'new node tokens; the old ones work for 10 more minutes')
-      .example('$0 token issue --role deployer --agents \'team-a-*\' --ttl 30d --name ci-team-a', 'a deployer token for team A\'s agents, valid 30 days')
-      .example('$0 token list --json', 'issued tokens (never their values)')
-      .example('$0 token revoke 3f9c2a1b7d4e5f60', 'that token is refused from now on') as unknown as Argv<Args>,
+    describe: "Manage API tokens: rotate the node's own; issue, list and revoke tokens with a role",
+    builder: (y) =>
+      y
+        .positional('action', {
+          type: 'string',
+          choices: ['rotate', 'issue', 'list', 'revoke'],
+          demandOption: true,
+          describe:
+            'rotate: new node tokens (old ones work for --overlap) · issue: a token with --role · list: issued tokens · revoke <id>',
+        })
+        .positional('id', { type: 'string', describe: 'revoke: the token id `token list` shows' })
+        .option('overlap', { type: 'string', default: '10m', describe: 'rotate: how long the old tokens stay valid (0s to 24h)' })
+        .option('role', { type: 'string', choices: ROLE_NAMES, describe: 'issue: what the token may do (docs/security.md)' })
+        .option('agents', {
+          type: 'string',
+          describe: 'issue: confine the token to agents matching these patterns (`*` = any run of name characters, comma-separated)',
+        })
+        .option('ttl', { type: 'string', default: '24h', describe: 'issue: how long the token works (1s to 366d)' })
+        .option('name', { type: 'string', describe: 'issue: a label to recognise the token by in `token list`' })
+        .example('$0 token rotate', 'new node tokens; the old ones work for 10 more minutes')
+        .example(
+          "$0 token issue --role deployer --agents 'team-a-*' --ttl 30d --name ci-team-a",
+          "a deployer token for team A's agents, valid 30 days",
+        )
+        .example('$0 token list --json', 'issued tokens (never their values)')
+        .example('$0 token revoke 3f9c2a1b7d4e5f60', 'that token is refused from now on') as unknown as Argv<Args>,
     handler: action<Args>(env, async (ctx, argv) => {
       if (argv.action === 'rotate') {
         const overlapMs = parseDuration(argv.overlap);
-        if (overlapMs === undefined || overlapMs > 24 * 3_600_000) throw new UsageError(`--overlap ${argv.overlap} is not a duration up to 24h`, 'e.g. --overlap 10m, 1h, 0s');
+        if (overlapMs === undefined || overlapMs > 24 * 3_600_000)
+          throw new UsageError(`--overlap ${argv.overlap} is not a duration up to 24h`, 'e.g. --overlap 10m, 1h, 0s');
         const rotated = await (await ctx.client()).rotateTokens(overlapMs);
         if (ctx.args.json) {
           ctx.printJson(rotated);
           return;
         }
-        ctx.print(renderFields([
-          ['admin token', rotated.adminToken],
-          ['read token', rotated.readToken],
-          ['old tokens valid until', formatTime(rotated.previousValidUntil)],
-        ]));
-        ctx.note('caxton: the new tokens are shown only this once; they are also in the node\'s data directory (auth-token, auth-token.read)');
+        ctx.print(
+          renderFields([
+            ['admin token', rotated.adminToken],
+            ['read token', rotated.readToken],
+            ['old tokens valid until', formatTime(rotated.previousValidUntil)],
+          ]),
+        );
+        ctx.note(
+          "caxton: the new tokens are shown only this once; they are also in the node's data directory (auth-token, auth-token.read)",
+        );
         return;
       }
       if (argv.action === 'issue') {
         if (argv.role === undefined) throw new UsageError('token issue needs --role', `one of ${ROLE_NAMES.join(', ')}`);
         const ttlMs = parseDuration(argv.ttl);
-        if (ttlMs === undefined || ttlMs < 1000 || ttlMs > MAX_TTL_MS) throw new UsageError(`--ttl ${argv.ttl} is not a duration from 1s to 366d`, 'e.g. --ttl 24h, 30d');
+        if (ttlMs === undefined || ttlMs < 1000 || ttlMs > MAX_TTL_MS)
+          throw new UsageError(`--ttl ${argv.ttl} is not a duration from 1s to 366d`, 'e.g. --ttl 24h, 30d');
         const issued = await (await ctx.client()).issueToken({
-          role: argv.role, ttlMs, ...(argv.agents !== undefined ? { agents: argv.agents } : {}), ...(argv.name !== undefined ? { label: argv.name } : {}),
+          role: argv.role,
+          ttlMs,
+          ...(argv.agents !== undefined ? { agents: argv.agents } : {}),
+          ...(argv.name !== undefined ? { label: argv.name } : {}),
         });
         if (ctx.args.json) {
           ctx.printJson(issued);
@@ -97,14 +116,19 @@ export function tokenCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
           return;
         }
         const now = Date.now();
-        ctx.print(renderTable<IssuedTokenView>([
-          { header: 'ID', value: (t) => t.id },
-          { header: 'LABEL', value: (t) => t.label || '-' },
-          { header: 'ROLE', value: (t) => t.role },
-          { header: 'AGENTS', value: (t) => t.agents ?? '(all)' },
-          { header: 'EXPIRES', value: (t) => formatTime(t.expiresAt) },
-          { header: 'STATUS', value: (t) => statusOf(t, now) },
-        ], tokens));
+        ctx.print(
+          renderTable<IssuedTokenView>(
+            [
+              { header: 'ID', value: (t) => t.id },
+              { header: 'LABEL', value: (t) => t.label || '-' },
+              { header: 'ROLE', value: (t) => t.role },
+              { header: 'AGENTS', value: (t) => t.agents ?? '(all)' },
+              { header: 'EXPIRES', value: (t) => formatTime(t.expiresAt) },
+              { header: 'STATUS', value: (t) => statusOf(t, now) },
+            ],
+            tokens,
+          ),
+        );
         return;
       }
       if (argv.id === undefined) throw new UsageError('token revoke needs the token id', 'see the ids with `caxton token list`');

@@ -11,10 +11,11 @@ export function toolchainCommand(env: AppEnv): CommandModule<GlobalArgs, GlobalA
   return {
     command: 'toolchain <command>',
     describe: 'Show or install the toolchains agent languages need',
-    builder: (y) => y
-      .command(listCommand(env))
-      .command(installCommand(env))
-      .demandCommand(1, 'give a subcommand: caxton toolchain list | install <language…>'),
+    builder: (y) =>
+      y
+        .command(listCommand(env))
+        .command(installCommand(env))
+        .demandCommand(1, 'give a subcommand: caxton toolchain list | install <language…>'),
     handler: () => undefined,
   };
 }
@@ -31,12 +32,23 @@ function listCommand(env: AppEnv): CommandModule<GlobalArgs, GlobalArgs> {
         return;
       }
       type Row = (typeof rows)[number];
-      ctx.print(renderTable<Row>([
-        { header: 'LANGUAGE', value: (r) => r.language },
-        { header: 'READY', value: (r) => (r.ready ? 'yes' : `no: ${r.problem ?? ''}`) },
-        { header: 'VERSIONS', value: (r) => Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ') || '-' },
-        { header: 'TO INSTALL', value: (r) => (r.ready ? '-' : r.install) },
-      ], rows));
+      ctx.print(
+        renderTable<Row>(
+          [
+            { header: 'LANGUAGE', value: (r) => r.language },
+            { header: 'READY', value: (r) => (r.ready ? 'yes' : `no: ${r.problem ?? ''}`) },
+            {
+              header: 'VERSIONS',
+              value: (r) =>
+                Object.entries(r.versions)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(', ') || '-',
+            },
+            { header: 'TO INSTALL', value: (r) => (r.ready ? '-' : r.install) },
+          ],
+          rows,
+        ),
+      );
     }),
   };
 }
@@ -45,11 +57,12 @@ function installCommand(env: AppEnv): CommandModule<GlobalArgs, InstallArgs> {
   return {
     command: 'install [languages..]',
     describe: 'Install the toolchain of each language (cached; does nothing when ready)',
-    builder: (y) => y
-      .positional('languages', { type: 'string', array: true, default: [], describe: 'rust, c, go, python, assemblyscript, javascript' })
-      .option('all', { type: 'boolean', default: false, describe: 'Every language' })
-      .example('$0 toolchain install rust', 'Debian rustc/cargo with the wasm32 standard library')
-      .example('$0 toolchain install --all --json', 'everything, with a status per language'),
+    builder: (y) =>
+      y
+        .positional('languages', { type: 'string', array: true, default: [], describe: 'rust, c, go, python, assemblyscript, javascript' })
+        .option('all', { type: 'boolean', default: false, describe: 'Every language' })
+        .example('$0 toolchain install rust', 'Debian rustc/cargo with the wasm32 standard library')
+        .example('$0 toolchain install --all --json', 'everything, with a status per language'),
     handler: localAction<InstallArgs>(env, async (ctx, argv) => {
       const { TOOLCHAINS, ensureToolchain, AGENT_LANGUAGES } = await import('@caxton/toolchain');
       const wanted = argv.all ? Object.keys(TOOLCHAINS) : argv.languages;
@@ -59,9 +72,16 @@ function installCommand(env: AppEnv): CommandModule<GlobalArgs, InstallArgs> {
         if (!(AGENT_LANGUAGES as readonly string[]).includes(lang)) {
           throw new UsageError(`unknown language ${lang}`, `choose from ${AGENT_LANGUAGES.join(', ')}`);
         }
-        const status = await ensureToolchain(lang as (typeof AGENT_LANGUAGES)[number], (line) => ctx.io.stderr.write(`toolchain ${lang}: ${line}\n`));
+        const status = await ensureToolchain(lang as (typeof AGENT_LANGUAGES)[number], (line) =>
+          ctx.io.stderr.write(`toolchain ${lang}: ${line}\n`),
+        );
         results.push(status);
-        if (!ctx.args.json) ctx.print(`${lang}: ready (${Object.entries(status.versions).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+        if (!ctx.args.json)
+          ctx.print(
+            `${lang}: ready (${Object.entries(status.versions)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')})`,
+          );
       }
       if (ctx.args.json) ctx.printJson(results);
     }),

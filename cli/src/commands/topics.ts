@@ -10,9 +10,10 @@ export function topicsCommand(env: AppEnv): CommandModule<GlobalArgs, TopicsArgs
   return {
     command: 'topics',
     describe: 'List topic subscriptions: topic, subscribing agent and its content filter',
-    builder: (y) => y
-      .option('topic', { type: 'string', describe: 'Only this topic\'s subscribers' })
-      .example('$0 topics --topic market.prices', 'who receives messages sent to topic:market.prices'),
+    builder: (y) =>
+      y
+        .option('topic', { type: 'string', describe: "Only this topic's subscribers" })
+        .example('$0 topics --topic market.prices', 'who receives messages sent to topic:market.prices'),
     handler: action<TopicsArgs>(env, async (ctx, argv) => {
       const subs = await (await ctx.client()).listSubscriptions(argv.topic);
       if (ctx.args.json) ctx.printJson(subs);

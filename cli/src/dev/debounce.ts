@@ -54,7 +54,10 @@ export class SerialRuns {
   private running: Promise<void> | undefined;
   private again = false;
 
-  constructor(private readonly job: () => Promise<void>, private readonly onError: (err: unknown) => void) {}
+  constructor(
+    private readonly job: () => Promise<void>,
+    private readonly onError: (err: unknown) => void,
+  ) {}
 
   request(): void {
     if (this.running) {

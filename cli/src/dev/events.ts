@@ -18,7 +18,16 @@ export interface ShownError {
 export type DevEvent =
   | { event: 'node'; address: string; started: boolean; dataDir?: string }
   | { event: 'watching'; dir: string; agent: string }
-  | { event: 'built'; agent: string; artifact: string; sha256: string; language: string; bytes: number; durationMs: number; reused: boolean }
+  | {
+      event: 'built';
+      agent: string;
+      artifact: string;
+      sha256: string;
+      language: string;
+      bytes: number;
+      durationMs: number;
+      reused: boolean;
+    }
   | ({ event: 'build-failed'; agent: string } & ShownError)
   | { event: 'deployed'; agent: string; version: number }
   | { event: 'upgraded'; agent: string; version: number; previousVersion: number }
@@ -47,7 +56,11 @@ const STREAM_MARKS = { messages: 'msg', logs: 'log', watch: 'watch' } as const;
 
 function marked(mark: string, text: string): string {
   const prefix = `[${mark}]`.padEnd(MARK_WIDTH);
-  return text.replace(/\n$/, '').split('\n').map((line) => `${prefix}${line}\n`).join('');
+  return text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => `${prefix}${line}\n`)
+    .join('');
 }
 
 function errorLines(e: ShownError): string {
@@ -58,14 +71,20 @@ function errorLines(e: ShownError): string {
 export function formatDevEvent(e: DevEvent): string {
   switch (e.event) {
     case 'node':
-      return marked('node', e.started
-        ? `started a node on ${e.address} (data dir ${e.dataDir ?? '?'}); Ctrl-C stops it\n` +
-          `other terminals: caxton --addr ${e.address}${e.dataDir ? ` --data-dir ${e.dataDir}` : ''} <command>`
-        : `attached to the node on ${e.address}; Ctrl-C leaves it running`);
+      return marked(
+        'node',
+        e.started
+          ? `started a node on ${e.address} (data dir ${e.dataDir ?? '?'}); Ctrl-C stops it\n` +
+              `other terminals: caxton --addr ${e.address}${e.dataDir ? ` --data-dir ${e.dataDir}` : ''} <command>`
+          : `attached to the node on ${e.address}; Ctrl-C leaves it running`,
+      );
     case 'watching':
       return marked('watch', `watching ${e.dir} for changes to ${e.agent}'s sources`);
     case 'built':
-      return marked('build', `built ${e.artifact} (${e.language}, ${formatBytes(e.bytes)}, ${e.reused ? 'up to date' : formatDuration(e.durationMs)})`);
+      return marked(
+        'build',
+        `built ${e.artifact} (${e.language}, ${formatBytes(e.bytes)}, ${e.reused ? 'up to date' : formatDuration(e.durationMs)})`,
+      );
     case 'build-failed':
       return marked('build', `build of ${e.agent} failed; the running version stays:\n${errorLines(e)}`);
     case 'deployed':
@@ -73,7 +92,10 @@ export function formatDevEvent(e: DevEvent): string {
     case 'upgraded':
       return marked('deploy', `upgraded ${e.agent}: version ${e.previousVersion} -> ${e.version}, state kept`);
     case 'deploy-failed':
-      return marked('deploy', `${e.upgrade ? 'upgrade' : 'deploy'} of ${e.agent} refused${e.upgrade ? '; the running version stays' : ''}:\n${errorLines(e)}`);
+      return marked(
+        'deploy',
+        `${e.upgrade ? 'upgrade' : 'deploy'} of ${e.agent} refused${e.upgrade ? '; the running version stays' : ''}:\n${errorLines(e)}`,
+      );
     case 'unchanged':
       return marked('build', `${e.agent} is unchanged (sha256 ${e.sha256.slice(0, 12)}): nothing to upgrade`);
     case 'message':

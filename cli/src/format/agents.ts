@@ -15,7 +15,10 @@ const COLUMNS: Column<AgentView>[] = [
   // `3 (2)`: version 3 running, version 2 what `caxton rollback` would put back.
   { header: 'VERSION', value: (a) => (a.previous ? `${a.version} (${a.previous.version})` : String(a.version)), right: true },
   // `canary:10 baking v4`: a rollout in progress (or the last one, with how it ended).
-  { header: 'ROLLOUT', value: (a) => (a.rollout ? `${formatStrategy(a.rollout.strategy)} ${a.rollout.phase} v${a.rollout.candidateVersion}` : '-') },
+  {
+    header: 'ROLLOUT',
+    value: (a) => (a.rollout ? `${formatStrategy(a.rollout.strategy)} ${a.rollout.phase} v${a.rollout.candidateVersion}` : '-'),
+  },
   { header: 'NODE', value: (a) => a.nodeId },
   { header: 'MAILBOX', value: (a) => formatCount(a.mailboxDepth), right: true },
   { header: 'HANDLED', value: (a) => formatCount(a.messagesHandled), right: true },
@@ -53,8 +56,12 @@ function formatReplicas(r: NonNullable<AgentView['replicas']>): string {
 function replicaUnitLines(a: AgentView): [string, string][] {
   return (a.replicas?.units ?? []).map((u) => {
     const placed = u.node === '' ? 'no live node' : `on ${u.node}`;
-    const where = u.activeOn.length === 0 ? 'passive (activated by its next message)'
-      : u.activeOn.length === 1 && u.activeOn[0] === u.node ? 'active' : `active on ${u.activeOn.join(', ')}`;
+    const where =
+      u.activeOn.length === 0
+        ? 'passive (activated by its next message)'
+        : u.activeOn.length === 1 && u.activeOn[0] === u.node
+          ? 'active'
+          : `active on ${u.activeOn.join(', ')}`;
     const above = u.replica > (a.replicas?.replicas ?? 0) ? ', above the count: draining' : '';
     return [`replica ${u.replica}`, `${placed}: ${where}${above}${u.handled !== undefined ? ` (handled ${formatCount(u.handled)})` : ''}`];
   });
@@ -66,22 +73,53 @@ export function formatAgentTable(agents: readonly AgentView[]): string {
 }
 
 export function formatAgentDetail(a: AgentView, now: number): string {
-  const config = Object.entries(a.config).map(([k, v]) => `${k}=${v}`).join(', ');
+  const config = Object.entries(a.config)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   const fields: [string, string][] = [
     ['name', a.name],
-    ['state', a.kind ? 'kind' : a.elsewhere ? `${elsewhereState(a, a.elsewhere)}: its live state is known there; ask that node (caxton --addr <its address> agents ${a.name})` : a.state],
-    ...(a.kind ? [['instances', `${formatInstances(a.kind)}, ${formatCount(a.kind.activations)} activations, ${formatCount(a.kind.failed)} failed; passivated after ${a.kind.idleMs} ms idle${a.kind.maxActive !== undefined ? `; at most ${formatCount(a.kind.maxActive)} active (${formatCount(a.kind.evicted ?? 0)} passivated early)` : ''}`] as [string, string]] : []),
-    ...(a.replicas ? [['replicas', `${formatReplicas(a.replicas)} (conversations stay on one replica; decision ${a.replicas.units ? '2093' : '2010'})`] as [string, string]] : []),
+    [
+      'state',
+      a.kind
+        ? 'kind'
+        : a.elsewhere
+          ? `${elsewhereState(a, a.elsewhere)}: its live state is known there; ask that node (caxton --addr <its address> agents ${a.name})`
+          : a.state,
+    ],
+    ...(a.kind
+      ? [
+          [
+            'instances',
+            `${formatInstances(a.kind)}, ${formatCount(a.kind.activations)} activations, ${formatCount(a.kind.failed)} failed; passivated after ${a.kind.idleMs} ms idle${a.kind.maxActive !== undefined ? `; at most ${formatCount(a.kind.maxActive)} active (${formatCount(a.kind.evicted ?? 0)} passivated early)` : ''}`,
+          ] as [string, string],
+        ]
+      : []),
+    ...(a.replicas
+      ? [
+          [
+            'replicas',
+            `${formatReplicas(a.replicas)} (conversations stay on one replica; decision ${a.replicas.units ? '2093' : '2010'})`,
+          ] as [string, string],
+        ]
+      : []),
     ...replicaUnitLines(a),
     ['node', a.nodeId],
     ['version', String(a.version)],
     ['rollout', a.rollout ? formatRollout(a.rollout, now) : '(none)'],
-    ['rollback to', a.previous ? `version ${a.previous.version}, sha256:${a.previous.artifactDigest}${a.previous.language ? ` (${a.previous.language})` : ''}` : '(none: never upgraded)'],
+    [
+      'rollback to',
+      a.previous
+        ? `version ${a.previous.version}, sha256:${a.previous.artifactDigest}${a.previous.language ? ` (${a.previous.language})` : ''}`
+        : '(none: never upgraded)',
+    ],
     ['language', a.language ?? '(not stated)'],
     ['artifact', `sha256:${a.artifactDigest} (${formatBytes(a.artifactSize)})`],
     ['fuel/message', formatCount(a.limits.fuelPerMessage)],
     ['memory limit', `${formatPages(a.limits.memoryPages)} (${a.limits.memoryPages} pages)`],
-    ['sends', `${a.limits.sendsPerSecond !== undefined ? `${formatCount(a.limits.sendsPerSecond)}/s` : 'node default /s'}, ${a.limits.maxOutbox !== undefined ? formatCount(a.limits.maxOutbox) : 'node default'} per message`],
+    [
+      'sends',
+      `${a.limits.sendsPerSecond !== undefined ? `${formatCount(a.limits.sendsPerSecond)}/s` : 'node default /s'}, ${a.limits.maxOutbox !== undefined ? formatCount(a.limits.maxOutbox) : 'node default'} per message`,
+    ],
     ['memory now', `${formatPages(a.memoryPages)} (${a.memoryPages} pages)`],
     ['fuel used', formatCount(a.fuelUsed)],
     ['mailbox', `${formatCount(a.mailboxDepth)} pending`],
@@ -89,7 +127,10 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['absent queue', formatAbsentQueue(a)],
     ['handled', formatCount(a.messagesHandled)],
     ['restarts', String(a.restarts)],
-    ['last error', a.lastError ? `${a.lastError.message}${a.lastError.code ? ` [${a.lastError.code}]` : ''} at ${formatTime(a.lastError.at)}` : 'none'],
+    [
+      'last error',
+      a.lastError ? `${a.lastError.message}${a.lastError.code ? ` [${a.lastError.code}]` : ''} at ${formatTime(a.lastError.at)}` : 'none',
+    ],
     ['config', config || '(none)'],
     ['http', a.http ? formatHttpPolicy(a.http) : '(none)'],
     ['topics', a.topics === undefined ? '(any)' : a.topics.length === 0 ? '(none)' : a.topics.join(',')],
@@ -115,7 +156,8 @@ function formatHttpPolicy(p: NonNullable<AgentView['http']>): string {
 /** `open: 5 failed in a row, probe in 8.2 s` / `closed` (decision 1921). */
 function formatBreaker(b: AgentView['breaker']): string {
   if (b === undefined) return 'closed';
-  if (b.state === 'half-open') return `half-open: ${b.failures} failed in a row, a probe message is being handled; new sends refused until it is`;
+  if (b.state === 'half-open')
+    return `half-open: ${b.failures} failed in a row, a probe message is being handled; new sends refused until it is`;
   return `open: ${b.failures} failed in a row, new sends refused; probe in ${((b.retryAfterMs ?? 0) / 1000).toFixed(1)} s`;
 }
 
@@ -126,17 +168,23 @@ function formatBreaker(b: AgentView['breaker']): string {
 export function formatRollout(r: RolloutView, now: number): string {
   const c = r.counts;
   const t = r.thresholds;
-  const when = r.phase === 'baking' ? ` until ${formatTime(r.bakeUntil)} (${r.bakeUntil > now ? `in ${Math.ceil((r.bakeUntil - now) / 1000)} s` : 'now'})` : '';
-  return `${formatStrategy(r.strategy)}, ${r.phase} version ${r.candidateVersion} (sha256:${r.candidateDigest.slice(0, 12)}…)${when}; `
-    + `${c.handled} handled, ${c.crashes} crashed, ${c.failures} failed${c.p99Ms !== undefined ? `, p99 ${c.p99Ms} ms` : ''}; `
-    + `thresholds crash ${t.maxCrashRatePercent}%, failure ${t.maxFailureRatePercent}%, p99 ${t.maxP99Ms} ms, bake ${t.bakeMs / 1000} s`
-    + (r.reason ? `; ${r.reason}` : '');
+  const when =
+    r.phase === 'baking'
+      ? ` until ${formatTime(r.bakeUntil)} (${r.bakeUntil > now ? `in ${Math.ceil((r.bakeUntil - now) / 1000)} s` : 'now'})`
+      : '';
+  return (
+    `${formatStrategy(r.strategy)}, ${r.phase} version ${r.candidateVersion} (sha256:${r.candidateDigest.slice(0, 12)}…)${when}; ` +
+    `${c.handled} handled, ${c.crashes} crashed, ${c.failures} failed${c.p99Ms !== undefined ? `, p99 ${c.p99Ms} ms` : ''}; ` +
+    `thresholds crash ${t.maxCrashRatePercent}%, failure ${t.maxFailureRatePercent}%, p99 ${t.maxP99Ms} ms, bake ${t.bakeMs / 1000} s` +
+    (r.reason ? `; ${r.reason}` : '')
+  );
 }
 
 /** `3 of 1,000 waiting, each kept 1d` while absent; the deployment's limits otherwise (decision 1990). */
 function formatAbsentQueue(a: AgentView): string {
   const q = a.absentQueue;
-  if (q !== undefined) return `${formatCount(q.queued)} of ${formatCount(q.limit)} waiting, each kept ${formatDuration(q.ttlMs)} before it is dead-lettered (absent-ttl)`;
+  if (q !== undefined)
+    return `${formatCount(q.queued)} of ${formatCount(q.limit)} waiting, each kept ${formatDuration(q.ttlMs)} before it is dead-lettered (absent-ttl)`;
   const limit = a.limits.absentQueue !== undefined ? formatCount(a.limits.absentQueue) : 'node default';
   const ttl = a.limits.absentTtlMs !== undefined ? formatDuration(a.limits.absentTtlMs) : 'node default';
   return `(present) keeps ${limit} messages for ${ttl} while stopped with --keep-queue or suspended`;

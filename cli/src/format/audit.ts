@@ -1,6 +1,13 @@
 /** How `caxton audit` shows records and what `caxton audit verify` found (pure). */
 import {
-  decodeRecord, type AuditArgs, type AuditChainFault, type AuditChainHead, type AuditLine, type AuditRecord, type AuditResult, type AuditRetainedFrom,
+  decodeRecord,
+  type AuditArgs,
+  type AuditChainFault,
+  type AuditChainHead,
+  type AuditLine,
+  type AuditRecord,
+  type AuditResult,
+  type AuditRetainedFrom,
   type StoredAuditRecord,
 } from '@caxton/core';
 
@@ -18,12 +25,16 @@ function who(r: AuditRecord): string {
 }
 
 function fieldsOf(args: AuditArgs): string {
-  const fields = Object.entries(args.fields).map(([k, v]) => `${k}=${v}`).join(' ');
+  const fields = Object.entries(args.fields)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return fields ? `  ${fields}` : '';
 }
 
 function resultText(result: AuditResult): string {
-  const produced = Object.entries(result.fields ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
+  const produced = Object.entries(result.fields ?? {})
+    .map(([k, v]) => ` ${k}=${v}`)
+    .join('');
   return result.code === 'OK' ? `OK${produced}` : `${result.code}${result.error ? ` ${result.error}` : ''}`;
 }
 
@@ -52,9 +63,12 @@ export function formatAuditLine(stored: StoredAuditRecord): string {
  */
 export function formatAuditChange(line: AuditLine): string {
   switch (line.type) {
-    case 'unreadable': return `#${line.position}  (unreadable: ${line.reason})\n`;
-    case 'call': return `${head(line.record)}${fieldsOf(line.record.args)}  ${resultText(line.record.result)}\n`;
-    case 'outcome': return `${head(line.outcome)}  ${resultText(line.outcome.result)} (outcome of #${line.outcome.intent.index})\n`;
+    case 'unreadable':
+      return `#${line.position}  (unreadable: ${line.reason})\n`;
+    case 'call':
+      return `${head(line.record)}${fieldsOf(line.record.args)}  ${resultText(line.record.result)}\n`;
+    case 'outcome':
+      return `${head(line.outcome)}  ${resultText(line.outcome.result)} (outcome of #${line.outcome.intent.index})\n`;
     case 'change': {
       const { intent, outcome } = line;
       const ended = outcome ? `${resultText(outcome.result)} (#${outcome.index})` : 'outcome unknown';
@@ -75,12 +89,19 @@ const REASONS: Record<AuditChainFault['reason'], string> = {
   'anchor-invalid': 'anchor not genuine',
 };
 
-export function formatVerdict(result: { fault: AuditChainFault | undefined; verified: number; head: AuditChainHead | undefined; retained?: AuditRetainedFrom | undefined }): string {
+export function formatVerdict(result: {
+  fault: AuditChainFault | undefined;
+  verified: number;
+  head: AuditChainHead | undefined;
+  retained?: AuditRetainedFrom | undefined;
+}): string {
   if (result.fault) {
     return `audit trail BROKEN at record ${result.fault.position}: ${REASONS[result.fault.reason]} — ${result.fault.detail} (${result.verified} records before it are intact)\n`;
   }
   if (!result.head) return 'audit trail intact: no records yet\n';
   // Pruned records are not vouched for by this check: say so, and by whom they were pruned.
-  const pruned = result.retained ? ` from #${result.retained.from} (records before it deleted by retention, as the signed anchor says)` : '';
+  const pruned = result.retained
+    ? ` from #${result.retained.from} (records before it deleted by retention, as the signed anchor says)`
+    : '';
   return `audit trail intact: ${result.verified} records${pruned}, head #${result.head.index} ${result.head.hash}\n`;
 }

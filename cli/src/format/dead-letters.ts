@@ -10,15 +10,18 @@ export function formatLetterState(v: DeadLetterView): string {
 
 export function formatDeadLetterTable(letters: readonly DeadLetterView[]): string {
   if (letters.length === 0) return 'no dead letters\n';
-  return renderTable<DeadLetterView>([
-    { header: 'ID', value: (v) => v.id },
-    { header: 'RECEIVER', value: (v) => v.delivery.receiver },
-    { header: 'PERFORMATIVE', value: (v) => v.delivery.message.performative },
-    { header: 'ATTEMPTS', value: (v) => String(v.attempts), right: true },
-    { header: 'DEAD-LETTERED', value: (v) => formatTime(v.at) },
-    { header: 'STATE', value: formatLetterState },
-    { header: 'REASON', value: (v) => truncate(v.reason, 80) },
-  ], letters);
+  return renderTable<DeadLetterView>(
+    [
+      { header: 'ID', value: (v) => v.id },
+      { header: 'RECEIVER', value: (v) => v.delivery.receiver },
+      { header: 'PERFORMATIVE', value: (v) => v.delivery.message.performative },
+      { header: 'ATTEMPTS', value: (v) => String(v.attempts), right: true },
+      { header: 'DEAD-LETTERED', value: (v) => formatTime(v.at) },
+      { header: 'STATE', value: formatLetterState },
+      { header: 'REASON', value: (v) => truncate(v.reason, 80) },
+    ],
+    letters,
+  );
 }
 
 export function formatDeadLetter(v: DeadLetterView): string {

@@ -17,9 +17,12 @@ export function formatTopicFilter(filter: TopicFilter | undefined): string {
 
 export function formatTopicTable(subs: readonly TopicSubscription[]): string {
   if (subs.length === 0) return 'no subscriptions\n';
-  return renderTable<TopicSubscription>([
-    { header: 'TOPIC', value: (s) => s.topic },
-    { header: 'AGENT', value: (s) => s.agent },
-    { header: 'FILTER', value: (s) => truncate(formatTopicFilter(s.filter), 100) },
-  ], subs);
+  return renderTable<TopicSubscription>(
+    [
+      { header: 'TOPIC', value: (s) => s.topic },
+      { header: 'AGENT', value: (s) => s.agent },
+      { header: 'FILTER', value: (s) => truncate(formatTopicFilter(s.filter), 100) },
+    ],
+    subs,
+  );
 }

@@ -22,11 +22,20 @@ export interface JUnitCase {
 
 /** XML 1.0 text: escape the five specials, drop what XML cannot carry at all (control characters, lone surrogates). */
 export function xmlEscape(text: string): string {
-  return text
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
-    // A parser turns a raw CR (a CR LF) into LF: kept as a reference, it reads back as written.
-    .replace(/\r/g, '&#13;');
+  return (
+    text
+      .replace(
+        /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+        '\uFFFD',
+      )
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+      // A parser turns a raw CR (a CR LF) into LF: kept as a reference, it reads back as written.
+      .replace(/\r/g, '&#13;')
+  );
 }
 
 /** An attribute value: a parser turns raw newlines and tabs there into spaces, so they go as references. */
@@ -54,9 +63,13 @@ export function junitReport(suite: string, cases: readonly JUnitCase[], opts: { 
   for (const c of cases) {
     const head = `    <testcase name="${xmlAttr(c.name)}" classname="${xmlAttr(c.classname)}" time="${seconds(c.timeMs)}"`;
     const inner: string[] = [];
-    if (c.error !== undefined) inner.push(`      <error message="${xmlAttr(c.error.split('\n')[0]!)}" type="caxton.run">${xmlEscape(c.error)}</error>`);
+    if (c.error !== undefined)
+      inner.push(`      <error message="${xmlAttr(c.error.split('\n')[0]!)}" type="caxton.run">${xmlEscape(c.error)}</error>`);
     if (c.skipped !== undefined) inner.push(`      <skipped message="${xmlAttr(c.skipped)}"/>`);
-    if (c.failures.length > 0) inner.push(`      <failure message="${xmlAttr(c.failures.join('; '))}" type="caxton.scenario">${xmlEscape(c.details ?? c.failures.join('\n'))}</failure>`);
+    if (c.failures.length > 0)
+      inner.push(
+        `      <failure message="${xmlAttr(c.failures.join('; '))}" type="caxton.scenario">${xmlEscape(c.details ?? c.failures.join('\n'))}</failure>`,
+      );
     if (inner.length === 0) {
       out.push(`${head}/>`);
       continue;

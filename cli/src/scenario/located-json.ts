@@ -26,7 +26,10 @@ interface Location {
 }
 
 export class JsonSyntaxError extends Error {
-  constructor(message: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
     super(message);
   }
 }
@@ -109,7 +112,12 @@ export function parseLocatedJson(text: string): LocatedJson {
         }
         skipSpace();
         expectChar(':');
-        Object.defineProperty(out, key, { value: value(childOf(here, key), depth + 1), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, key, {
+          value: value(childOf(here, key), depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         skipSpace();
         if (text[pos] === ',') {
           pos++;
@@ -139,7 +147,11 @@ export function parseLocatedJson(text: string): LocatedJson {
       }
     }
     if (c === '"') return string();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, pos)) {
         pos += word.length;
         return v;

@@ -83,7 +83,8 @@ export interface Scenario {
  */
 const PLATFORM_NAMES: ReadonlySet<string> = new Set(['ams', 'df', 'http']);
 
-const HINT = 'see docs/writing-agents.md, "Scenario tests": {"steps": [{"send": {"performative": "request", "content": "…"}, "expect": {"performative": "inform", "content": "…"}}]}';
+const HINT =
+  'see docs/writing-agents.md, "Scenario tests": {"steps": [{"send": {"performative": "request", "content": "…"}, "expect": {"performative": "inform", "content": "…"}}]}';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -91,7 +92,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** One file's checks: every refusal names `file:line` of the value at fault. */
 class Checker {
-  constructor(readonly file: string, private readonly lineOf: (path: JsonPath) => number) {}
+  constructor(
+    readonly file: string,
+    private readonly lineOf: (path: JsonPath) => number,
+  ) {}
 
   line(path: JsonPath): number {
     return this.lineOf(path);
@@ -103,7 +107,12 @@ class Checker {
 
   onlyKeys(path: JsonPath, where: string, v: Record<string, unknown>, allowed: readonly string[]): void {
     const extra = Object.keys(v).filter((k) => !allowed.includes(k));
-    if (extra.length > 0) this.refuse([...path, extra[0]!], where, `has unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (allowed: ${allowed.join(', ')})`);
+    if (extra.length > 0)
+      this.refuse(
+        [...path, extra[0]!],
+        where,
+        `has unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (allowed: ${allowed.join(', ')})`,
+      );
   }
 
   text(path: JsonPath, where: string, v: unknown): string {
@@ -112,22 +121,31 @@ class Checker {
   }
 
   performative(path: JsonPath, where: string, v: unknown): Performative {
-    if (typeof v !== 'string' || !(PERFORMATIVES as readonly string[]).includes(v)) this.refuse(path, where, `is not a FIPA performative: ${JSON.stringify(v)?.slice(0, 40)}`);
+    if (typeof v !== 'string' || !(PERFORMATIVES as readonly string[]).includes(v))
+      this.refuse(path, where, `is not a FIPA performative: ${JSON.stringify(v)?.slice(0, 40)}`);
     return v as Performative;
   }
 
   /** An agent name as the node takes them: core's one rule, less the platform's own names. */
   agentName(path: JsonPath, where: string, v: unknown): string {
     const name = this.text(path, where, v);
-    if (!AGENT_NAME.test(name)) this.refuse(path, where, `is not an agent name: ${JSON.stringify(name.slice(0, 140))} (${AGENT_NAME_HINT})`);
-    if (PLATFORM_NAMES.has(name.toLowerCase())) this.refuse(path, where, `names the node's own ${name} service, which no agent can be deployed as`);
+    if (!AGENT_NAME.test(name))
+      this.refuse(path, where, `is not an agent name: ${JSON.stringify(name.slice(0, 140))} (${AGENT_NAME_HINT})`);
+    if (PLATFORM_NAMES.has(name.toLowerCase()))
+      this.refuse(path, where, `names the node's own ${name} service, which no agent can be deployed as`);
     return name;
   }
 
   strings(path: JsonPath, where: string, v: unknown): Record<string, string> {
     if (!isObject(v)) this.refuse(path, where, 'must be an object of strings');
     const out: Record<string, string> = {};
-    for (const [k, value] of Object.entries(v)) Object.defineProperty(out, k, { value: this.text([...path, k], `${where}.${k}`, value), enumerable: true, writable: true, configurable: true });
+    for (const [k, value] of Object.entries(v))
+      Object.defineProperty(out, k, {
+        value: this.text([...path, k], `${where}.${k}`, value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   }
 
@@ -145,8 +163,10 @@ class Checker {
       if (raw.to !== undefined) e.to = this.agentName([...p, 'to'], `${w}.to`, raw.to);
       if (raw.performative !== undefined) e.performative = this.performative([...p, 'performative'], `${w}.performative`, raw.performative);
       if (raw.content !== undefined) e.content = this.text([...p, 'content'], `${w}.content`, raw.content);
-      if (raw.contentIncludes !== undefined) e.contentIncludes = this.text([...p, 'contentIncludes'], `${w}.contentIncludes`, raw.contentIncludes);
-      if (e.performative === undefined && e.content === undefined && e.contentIncludes === undefined) this.refuse(p, w, 'names nothing to check (performative, content or contentIncludes)');
+      if (raw.contentIncludes !== undefined)
+        e.contentIncludes = this.text([...p, 'contentIncludes'], `${w}.contentIncludes`, raw.contentIncludes);
+      if (e.performative === undefined && e.content === undefined && e.contentIncludes === undefined)
+        this.refuse(p, w, 'names nothing to check (performative, content or contentIncludes)');
       return e;
     });
   }
@@ -160,13 +180,23 @@ class Checker {
       this.onlyKeys(path, at, raw, ['advance', 'expect']);
       const text = this.text([...path, 'advance'], `${at} advance`, raw.advance);
       const ms = parseDuration(text);
-      if (ms === undefined || ms <= 0) this.refuse([...path, 'advance'], `${at} advance`, `is not a duration: ${JSON.stringify(text.slice(0, 40))} (e.g. "30s", "500ms", "2m", "1h30m")`);
+      if (ms === undefined || ms <= 0)
+        this.refuse(
+          [...path, 'advance'],
+          `${at} advance`,
+          `is not a duration: ${JSON.stringify(text.slice(0, 40))} (e.g. "30s", "500ms", "2m", "1h30m")`,
+        );
       if (ms > MAX_ADVANCE_MS) this.refuse([...path, 'advance'], `${at} advance`, `moves the clock more than a year (${text})`);
       const expect = raw.expect === undefined ? [] : this.expectations([...path, 'expect'], `${at} expect`, raw.expect);
       return { kind: 'advance', line, advance: { ms, text }, expect };
     }
     this.onlyKeys(path, at, raw, ['send', 'expect']);
-    if (!isObject(raw.send)) this.refuse(raw.send === undefined ? path : [...path, 'send'], `${at}${raw.send === undefined ? '' : ' send'}`, raw.send === undefined ? 'has neither send nor advance' : 'must be an object {performative, content, to?}');
+    if (!isObject(raw.send))
+      this.refuse(
+        raw.send === undefined ? path : [...path, 'send'],
+        `${at}${raw.send === undefined ? '' : ' send'}`,
+        raw.send === undefined ? 'has neither send nor advance' : 'must be an object {performative, content, to?}',
+      );
     this.onlyKeys([...path, 'send'], `${at} send`, raw.send, ['to', 'performative', 'content']);
     if (raw.expect === undefined) this.refuse(path, at, 'sends without expect: say what must come back, so the step knows when it is over');
     const send: { to?: string; performative: Performative; content: string } = {
@@ -185,13 +215,19 @@ class Checker {
     const name = this.agentName([...path, 'name'], `${at}.name`, raw.name);
     const where = this.text([...path, 'path'], `${at}.path`, raw.path);
     if (where === '') this.refuse([...path, 'path'], `${at}.path`, 'is empty');
-    return { name, path: where, config: raw.config === undefined ? {} : this.strings([...path, 'config'], `${at}.config`, raw.config), line: this.line(path) };
+    return {
+      name,
+      path: where,
+      config: raw.config === undefined ? {} : this.strings([...path, 'config'], `${at}.config`, raw.config),
+      line: this.line(path),
+    };
   }
 }
 
 /** One scenario file's text → a Scenario, or a UsageError naming `file:line`, what is wrong and where. */
 export function parseScenario(file: string, source: string): Scenario {
-  if (Buffer.byteLength(source, 'utf8') > MAX_SCENARIO_BYTES) throw new UsageError(`${file}: is larger than ${MAX_SCENARIO_BYTES} bytes`, `a scenario is a list of messages; split it (${HINT})`);
+  if (Buffer.byteLength(source, 'utf8') > MAX_SCENARIO_BYTES)
+    throw new UsageError(`${file}: is larger than ${MAX_SCENARIO_BYTES} bytes`, `a scenario is a list of messages; split it (${HINT})`);
   let located;
   try {
     located = parseLocatedJson(source);
@@ -211,7 +247,8 @@ export function parseScenario(file: string, source: string): Scenario {
     if (raw.agents.length > MAX_COMPANIONS) c.refuse(['agents'], 'agents', `has ${raw.agents.length} agents, more than ${MAX_COMPANIONS}`);
     raw.agents.forEach((a: unknown, i: number) => {
       const agent = c.companion(i, a);
-      if (scenario.agents.some((b) => b.name === agent.name)) c.refuse(['agents', i, 'name'], `agents[${i + 1}].name`, `${agent.name} is deployed twice`);
+      if (scenario.agents.some((b) => b.name === agent.name))
+        c.refuse(['agents', i, 'name'], `agents[${i + 1}].name`, `${agent.name} is deployed twice`);
       scenario.agents.push(agent);
     });
   }
@@ -225,11 +262,13 @@ export function parseScenario(file: string, source: string): Scenario {
     if (!isObject(state)) c.refuse(['expect', 'state'], 'expect.state', 'must be an object of keys to values (null: the key is absent)');
     const keys = Object.keys(state);
     if (keys.length === 0) c.refuse(['expect', 'state'], 'expect.state', 'names no key');
-    if (keys.length > MAX_EXPECTATIONS) c.refuse(['expect', 'state'], 'expect.state', `names ${keys.length} keys, more than ${MAX_EXPECTATIONS}`);
+    if (keys.length > MAX_EXPECTATIONS)
+      c.refuse(['expect', 'state'], 'expect.state', `names ${keys.length} keys, more than ${MAX_EXPECTATIONS}`);
     const entries: Record<string, string | null> = {};
     for (const k of keys) {
       const v = state[k];
-      if (v !== null && typeof v !== 'string') c.refuse(['expect', 'state', k], `expect.state.${k}`, 'must be a string, or null for a key that must be absent');
+      if (v !== null && typeof v !== 'string')
+        c.refuse(['expect', 'state', k], `expect.state.${k}`, 'must be a string, or null for a key that must be absent');
       Object.defineProperty(entries, k, { value: v, enumerable: true, writable: true, configurable: true });
     }
     scenario.state = { entries, line: c.line(['expect', 'state']) };
@@ -250,13 +289,19 @@ export function scenarioTitle(s: Pick<Scenario, 'file' | 'description'>): string
 export function checkNames(s: Scenario, agent: string): void {
   const known = new Set([agent, ...s.agents.map((a) => a.name)]);
   const refuse = (line: number, problem: string): never => {
-    throw new UsageError(`${s.file}:${line}: ${problem}`, `the agent under test is ${agent}; the scenario's agents: ${s.agents.map((a) => a.name).join(', ') || 'none'}`);
+    throw new UsageError(
+      `${s.file}:${line}: ${problem}`,
+      `the agent under test is ${agent}; the scenario's agents: ${s.agents.map((a) => a.name).join(', ') || 'none'}`,
+    );
   };
   for (const a of s.agents) if (a.name === agent) refuse(a.line, `agents: ${a.name} is the agent under test`);
   for (const [i, step] of s.steps.entries()) {
-    if (step.kind === 'send' && step.send.to !== undefined && !known.has(step.send.to)) refuse(step.line, `step ${i + 1} sends to ${step.send.to}, which the scenario does not deploy`);
+    if (step.kind === 'send' && step.send.to !== undefined && !known.has(step.send.to))
+      refuse(step.line, `step ${i + 1} sends to ${step.send.to}, which the scenario does not deploy`);
     for (const e of step.expect) {
-      for (const name of [e.from, e.to]) if (name !== undefined && !known.has(name)) refuse(e.line, `step ${i + 1} expects a message of ${name}, which the scenario does not deploy`);
+      for (const name of [e.from, e.to])
+        if (name !== undefined && !known.has(name))
+          refuse(e.line, `step ${i + 1} expects a message of ${name}, which the scenario does not deploy`);
     }
   }
 }
@@ -294,7 +339,13 @@ export function addressing(step: ScenarioStep, e: MessageExpectation, agent: str
 export function assignMessages(seen: readonly SeenMessage[], wanted: readonly Addressing[]): Array<SeenMessage | undefined> {
   const taken = new Set<number>();
   return wanted.map((a) => {
-    const i = seen.findIndex((m, j) => !taken.has(j) && m.from === a.from && (a.to === undefined || m.to.includes(a.to)) && (a.conversationId === undefined || m.conversationId === a.conversationId));
+    const i = seen.findIndex(
+      (m, j) =>
+        !taken.has(j) &&
+        m.from === a.from &&
+        (a.to === undefined || m.to.includes(a.to)) &&
+        (a.conversationId === undefined || m.conversationId === a.conversationId),
+    );
     if (i < 0) return undefined;
     taken.add(i);
     return seen[i];
@@ -302,7 +353,10 @@ export function assignMessages(seen: readonly SeenMessage[], wanted: readonly Ad
 }
 
 /** What came back for one expectation: the message that fits it, nothing, or the step failed. */
-export type StepOutcome = { reply: { performative: string; content: string } } | { noReply: { waitedMs: number; from: string; to?: string } } | { error: string };
+export type StepOutcome =
+  | { reply: { performative: string; content: string } }
+  | { noReply: { waitedMs: number; from: string; to?: string } }
+  | { error: string };
 
 /** The differences between what an expectation wants and what came back; empty: it holds. */
 export function stepProblems(expect: Omit<MessageExpectation, 'line'>, outcome: StepOutcome): string[] {
@@ -313,9 +367,12 @@ export function stepProblems(expect: Omit<MessageExpectation, 'line'>, outcome: 
   }
   const { reply } = outcome;
   const problems: string[] = [];
-  if (expect.performative !== undefined && reply.performative !== expect.performative) problems.push(`performative: expected ${expect.performative}, got ${reply.performative}`);
-  if (expect.content !== undefined && reply.content !== expect.content) problems.push(`content: expected ${JSON.stringify(expect.content)}, got ${JSON.stringify(reply.content)}`);
-  if (expect.contentIncludes !== undefined && !reply.content.includes(expect.contentIncludes)) problems.push(`content: expected to include ${JSON.stringify(expect.contentIncludes)}, got ${JSON.stringify(reply.content)}`);
+  if (expect.performative !== undefined && reply.performative !== expect.performative)
+    problems.push(`performative: expected ${expect.performative}, got ${reply.performative}`);
+  if (expect.content !== undefined && reply.content !== expect.content)
+    problems.push(`content: expected ${JSON.stringify(expect.content)}, got ${JSON.stringify(reply.content)}`);
+  if (expect.contentIncludes !== undefined && !reply.content.includes(expect.contentIncludes))
+    problems.push(`content: expected to include ${JSON.stringify(expect.contentIncludes)}, got ${JSON.stringify(reply.content)}`);
   return problems;
 }
 
@@ -325,8 +382,10 @@ export function stateProblems(expected: Record<string, string | null>, actual: R
   for (const [key, want] of Object.entries(expected)) {
     const got = actual.get(key);
     if (want === null && got !== undefined) problems.push(`state ${JSON.stringify(key)}: expected absent, got ${JSON.stringify(got)}`);
-    else if (want !== null && got === undefined) problems.push(`state ${JSON.stringify(key)}: expected ${JSON.stringify(want)}, got nothing (no such key)`);
-    else if (want !== null && got !== want) problems.push(`state ${JSON.stringify(key)}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+    else if (want !== null && got === undefined)
+      problems.push(`state ${JSON.stringify(key)}: expected ${JSON.stringify(want)}, got nothing (no such key)`);
+    else if (want !== null && got !== want)
+      problems.push(`state ${JSON.stringify(key)}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
   }
   return problems;
 }

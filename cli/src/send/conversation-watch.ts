@@ -7,7 +7,14 @@
  */
 
 import {
-  INITIAL_STATE, isFinal, PROTOCOL_MACHINES, step, toProtocolName, type BranchState, type ProtocolMachine, type MessageEvent,
+  INITIAL_STATE,
+  isFinal,
+  PROTOCOL_MACHINES,
+  step,
+  toProtocolName,
+  type BranchState,
+  type ProtocolMachine,
+  type MessageEvent,
 } from '@caxton/core';
 import type { Performative } from '@caxton/core';
 

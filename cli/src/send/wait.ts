@@ -24,11 +24,17 @@ function decoded(input: SendInput): AclMessage {
 }
 
 /** Gives a structured message a conversation id when it has none; a raw one must carry its own. */
-export function withConversation(input: SendInput, random = () => randomBytes(6).toString('hex')): { input: SendInput; message: AclMessage } {
+export function withConversation(
+  input: SendInput,
+  random = () => randomBytes(6).toString('hex'),
+): { input: SendInput; message: AclMessage } {
   const message = decoded(input);
   if (message.conversationId !== undefined) return { input, message };
   if (!('structured' in input)) {
-    throw new UsageError('--wait follows the message\'s conversation, and this --raw message has no conversation-id', 'add :conversation-id (FIPA) or "conversation-id" (JSON) to it');
+    throw new UsageError(
+      "--wait follows the message's conversation, and this --raw message has no conversation-id",
+      'add :conversation-id (FIPA) or "conversation-id" (JSON) to it',
+    );
   }
   const structured = { ...message, conversationId: `cli-${random()}` };
   return { input: { structured }, message: structured };
@@ -76,9 +82,11 @@ export async function sendAndWait(ctx: CommandContext, original: SendInput, opti
     clearTimeout(timer);
     if (outcome === 'ended') return EXIT.OK;
     const open = watch.pending().join(', ');
-    ctx.note(outcome === 'timeout'
-      ? `caxton: the conversation had not ended after ${ctx.args.timeout} s; still waiting on: ${open}`
-      : `caxton: the node closed the stream before the conversation ended; still waiting on: ${open}`);
+    ctx.note(
+      outcome === 'timeout'
+        ? `caxton: the conversation had not ended after ${ctx.args.timeout} s; still waiting on: ${open}`
+        : `caxton: the node closed the stream before the conversation ended; still waiting on: ${open}`,
+    );
     ctx.note('  hint: raise --timeout, or follow it with `caxton tail -c <conversation-id>`');
     return EXIT.TIMEOUT;
   } finally {

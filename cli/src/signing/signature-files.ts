@@ -21,7 +21,10 @@ export function signatureFileFor(artifactPath: string): string {
 async function buildFacts(artifactPath: string): Promise<{ name: string; language?: string }> {
   const base = path.basename(artifactPath).replace(/\.wasm$/i, '');
   try {
-    const manifest = JSON.parse(await readFile(path.join(path.dirname(artifactPath), `${base}.build.json`), 'utf8')) as { name?: unknown; language?: unknown };
+    const manifest = JSON.parse(await readFile(path.join(path.dirname(artifactPath), `${base}.build.json`), 'utf8')) as {
+      name?: unknown;
+      language?: unknown;
+    };
     return {
       name: typeof manifest.name === 'string' ? manifest.name : base,
       ...(typeof manifest.language === 'string' ? { language: manifest.language } : {}),
@@ -72,12 +75,16 @@ export async function signArtifactFile(artifactPath: string, keyFile: string, op
 }
 
 /** The envelope to send with an artifact: `--signature <file>`, else `<artifact>.dsse.json` if present. */
-export async function signatureToSend(artifactPath: string, given: string | undefined): Promise<{ envelope: string; file: string } | undefined> {
+export async function signatureToSend(
+  artifactPath: string,
+  given: string | undefined,
+): Promise<{ envelope: string; file: string } | undefined> {
   const file = given ?? signatureFileFor(artifactPath);
   try {
     return { envelope: (await readFile(file, 'utf8')).trim(), file };
   } catch {
-    if (given !== undefined) throw new UsageError(`signature ${given} cannot be read`, 'sign the artifact with `caxton sign <artifact> --key <key>`');
+    if (given !== undefined)
+      throw new UsageError(`signature ${given} cannot be read`, 'sign the artifact with `caxton sign <artifact> --key <key>`');
     return undefined;
   }
 }

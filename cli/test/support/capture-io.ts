@@ -10,10 +10,14 @@ export type CapturedIo = Io & { out: string; err: string };
 
 export function captureIo(env: Record<string, string> = {}, now = 0): CapturedIo {
   const io = {
-    out: '', err: '',
+    out: '',
+    err: '',
     stdout: { write: (s: string) => (io.out += s) },
     stderr: { write: (s: string) => (io.err += s) },
-    env, cwd: '/nonexistent-cwd', now: () => now, onInterrupt: () => () => {},
+    env,
+    cwd: '/nonexistent-cwd',
+    now: () => now,
+    onInterrupt: () => () => {},
   };
   return io;
 }

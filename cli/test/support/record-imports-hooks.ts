@@ -7,7 +7,9 @@ export function initialize(data: { file: string }): void {
   file = data.file;
 }
 
-interface Resolved { url: string }
+interface Resolved {
+  url: string;
+}
 type NextResolve = (specifier: string, context: unknown) => Promise<Resolved>;
 
 export async function resolve(specifier: string, context: unknown, next: NextResolve): Promise<Resolved> {

@@ -34,15 +34,17 @@ export function caxton(args: string[], opts: { cwd?: string; env?: Record<string
   const waiters: { text: string; resolve: () => void }[] = [];
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     stdout += d;
-    for (const w of [...waiters]) if (stdout.includes(w.text)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
+    for (const w of [...waiters])
+      if (stdout.includes(w.text)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   return Object.assign(done, {
-    waitFor: (text: string) => (stdout.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve }))),
+    waitFor: (text: string) =>
+      stdout.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve })),
     kill: (signal: NodeJS.Signals = 'SIGINT') => void child.kill(signal),
   });
 }

@@ -17,5 +17,7 @@ type CertificatesModule = typeof import('../../../runtime/test/api/support/test-
 
 /** Throwaway CA and server certificates made with openssl (runtime/test/api/support/test-certificates.ts). */
 export async function certificatesModule(): Promise<CertificatesModule> {
-  return (await import(new URL('../../../../runtime/dist/test/api/support/test-certificates.js', import.meta.url).href)) as CertificatesModule;
+  return (await import(
+    new URL('../../../../runtime/dist/test/api/support/test-certificates.js', import.meta.url).href
+  )) as CertificatesModule;
 }

@@ -6,7 +6,16 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkpointPayload, encodeRecord, encodeSignedCheckpoint, GENESIS_HASH, sealRecord, type AuditCheckpoint, type AuditEntry, type AuditRecord } from '@caxton/core';
+import {
+  checkpointPayload,
+  encodeRecord,
+  encodeSignedCheckpoint,
+  GENESIS_HASH,
+  sealRecord,
+  type AuditCheckpoint,
+  type AuditEntry,
+  type AuditRecord,
+} from '@caxton/core';
 import { ensureAuditKey } from '@caxton/runtime';
 import { EXPORT_FORMAT } from '../../src/commands/audit-export.js';
 
@@ -24,7 +33,14 @@ export interface SignedAuditExport {
 export async function writeSignedAuditExport(dir: string): Promise<SignedAuditExport> {
   await mkdir(dir, { recursive: true });
   const key = await ensureAuditKey(dir);
-  const common = { time: '2026-01-01T00:00:00.000Z', node: 'node-test', method: 'Freeze', role: 'admin', token: 'eb5693fc3335a98e', peer: '127.0.0.1:1' } as const;
+  const common = {
+    time: '2026-01-01T00:00:00.000Z',
+    node: 'node-test',
+    method: 'Freeze',
+    role: 'admin',
+    token: 'eb5693fc3335a98e',
+    peer: '127.0.0.1:1',
+  } as const;
   const entries: AuditEntry[] = [
     { ...common, kind: 'intent', args: { sha256: sha256(Buffer.from('{}')), bytes: 2, fields: { scope: 'node' } } },
     { ...common, kind: 'outcome', intent: { index: 0, hash: '' }, result: { code: 'OK', error: '' } },
@@ -38,10 +54,17 @@ export async function writeSignedAuditExport(dir: string): Promise<SignedAuditEx
   const last = records.at(-1)!;
   const checkpoint: AuditCheckpoint = { trail: records[0]!.hash, index: last.index, hash: last.hash, time: common.time, node: common.node };
   const sig = key.sign(checkpointPayload(checkpoint));
-  const lines = (anchorSig: string): string => [
-    JSON.stringify({ format: EXPORT_FORMAT, version: 1, publicKey: key.publicKey, anchor: encodeSignedCheckpoint({ checkpoint, key: key.publicKey, sig: anchorSig }), exportedAt: common.time }),
-    ...records.map((r, position) => JSON.stringify({ position, record: Buffer.from(encodeRecord(r)).toString('utf8') })),
-  ].join('\n') + '\n';
+  const lines = (anchorSig: string): string =>
+    [
+      JSON.stringify({
+        format: EXPORT_FORMAT,
+        version: 1,
+        publicKey: key.publicKey,
+        anchor: encodeSignedCheckpoint({ checkpoint, key: key.publicKey, sig: anchorSig }),
+        exportedAt: common.time,
+      }),
+      ...records.map((r, position) => JSON.stringify({ position, record: Buffer.from(encodeRecord(r)).toString('utf8') })),
+    ].join('\n') + '\n';
   const file = path.join(dir, 'trail.jsonl');
   const forgedFile = path.join(dir, 'forged.jsonl');
   await writeFile(file, lines(sig));

@@ -6,7 +6,10 @@ import { useState } from 'preact/hooks';
 import { ApiError, type Api } from '../api.js';
 
 function configLines(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 export function DeployForm(props: { api: Api; upgradeOf?: string }) {
@@ -30,7 +33,10 @@ export function DeployForm(props: { api: Api; upgradeOf?: string }) {
       const r = upgrade
         ? await props.api.upgrade(props.upgradeOf!, bytes, configLines(config), language.trim())
         : await props.api.deploy(bytes, name.trim(), version.trim(), configLines(config), language.trim());
-      setOutcome({ ok: true, text: `${r.agent.name} ${upgrade ? 'upgraded to' : 'deployed,'} version ${r.agent.version} (${r.agent.state})` });
+      setOutcome({
+        ok: true,
+        text: `${r.agent.name} ${upgrade ? 'upgraded to' : 'deployed,'} version ${r.agent.version} (${r.agent.state})`,
+      });
     } catch (err) {
       const text = err instanceof ApiError ? `${err.message}${err.hint ? ` — ${err.hint}` : ''} (${err.code})` : String(err);
       setOutcome({ ok: false, text });
@@ -40,11 +46,20 @@ export function DeployForm(props: { api: Api; upgradeOf?: string }) {
   };
 
   return (
-    <form class="deploy" aria-label={upgrade ? `Upgrade ${props.upgradeOf}` : 'Deploy an agent'} onSubmit={submit} data-testid={`${id}-form`}>
+    <form
+      class="deploy"
+      aria-label={upgrade ? `Upgrade ${props.upgradeOf}` : 'Deploy an agent'}
+      onSubmit={submit}
+      data-testid={`${id}-form`}
+    >
       <h2>{upgrade ? 'Upgrade' : 'Deploy an agent'}</h2>
       <label for={`${id}-file`}>Component (.wasm)</label>
-      <input id={`${id}-file`} type="file" accept=".wasm,application/wasm"
-        onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0] ?? null)} />
+      <input
+        id={`${id}-file`}
+        type="file"
+        accept=".wasm,application/wasm"
+        onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0] ?? null)}
+      />
       {!upgrade && (
         <>
           <label for={`${id}-name`}>Name</label>
@@ -57,8 +72,14 @@ export function DeployForm(props: { api: Api; upgradeOf?: string }) {
       <input id={`${id}-language`} value={language} onInput={(e) => setLanguage((e.target as HTMLInputElement).value)} />
       <label for={`${id}-config`}>Config, one key=value a line (optional)</label>
       <textarea id={`${id}-config`} rows={2} value={config} onInput={(e) => setConfig((e.target as HTMLTextAreaElement).value)} />
-      <button type="submit" disabled={busy || !file}>{busy ? 'Working…' : upgrade ? 'Upgrade' : 'Deploy'}</button>
-      {outcome && <p class={outcome.ok ? 'ok' : 'error'} role={outcome.ok ? 'status' : 'alert'}>{outcome.text}</p>}
+      <button type="submit" disabled={busy || !file}>
+        {busy ? 'Working…' : upgrade ? 'Upgrade' : 'Deploy'}
+      </button>
+      {outcome && (
+        <p class={outcome.ok ? 'ok' : 'error'} role={outcome.ok ? 'status' : 'alert'}>
+          {outcome.text}
+        </p>
+      )}
     </form>
   );
 }

@@ -36,7 +36,9 @@ function Band(props: { band: BandItem; width: number }) {
   return (
     <g class="band" data-conversation={b.conversationId}>
       <rect x={0} y={b.y + 4} width={props.width} height={BAND_HEIGHT - 8} fill="#eef2f7" stroke="#c5cfdc" rx={4} />
-      <text x={10} y={b.y + BAND_HEIGHT / 2 + 4} font-size="12" font-family={FONT} fill="#1d2733">{parts.join(' · ')}</text>
+      <text x={10} y={b.y + BAND_HEIGHT / 2 + 4} font-size="12" font-family={FONT} fill="#1d2733">
+        {parts.join(' · ')}
+      </text>
     </g>
   );
 }
@@ -51,22 +53,45 @@ function Arrow(props: { arrow: ArrowItem; selected: boolean; onSelect(a: ArrowIt
   const maxX = Math.max(a.fromX, ...a.toXs);
   const textX = a.selfMessage ? a.fromX + 30 : (a.fromX + (a.toXs[0] ?? a.fromX)) / 2;
   return (
-    <g class={`arrow kind-${a.kind}${props.selected ? ' selected' : ''}`} tabindex={0} role="button" aria-label={label}
-      data-performative={m.performative} data-message-id={m.id} data-conversation={m.conversationId ?? ''}
+    <g
+      class={`arrow kind-${a.kind}${props.selected ? ' selected' : ''}`}
+      tabindex={0}
+      role="button"
+      aria-label={label}
+      data-performative={m.performative}
+      data-message-id={m.id}
+      data-conversation={m.conversationId ?? ''}
       onClick={() => props.onSelect(a)}
-      onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); props.onSelect(a); } }}>
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          props.onSelect(a);
+        }
+      }}
+    >
       <title>{label}</title>
       {/* A wide transparent hit area: a 1.5 px line is hard to click. */}
       <rect x={minX - 4} y={y - 14} width={Math.max(maxX - minX, 40) + 8} height={20} fill="transparent" />
-      {a.selfMessage
-        ? <path d={`M${a.fromX},${y - 6} h24 v12 h-22`} fill="none" stroke={colour} stroke-width={props.selected ? 3 : 1.5} />
-        : <line x1={a.fromX} y1={y} x2={a.fromX < maxX ? maxX : minX} y2={y} stroke={colour} stroke-width={props.selected ? 3 : 1.5} />}
+      {a.selfMessage ? (
+        <path d={`M${a.fromX},${y - 6} h24 v12 h-22`} fill="none" stroke={colour} stroke-width={props.selected ? 3 : 1.5} />
+      ) : (
+        <line x1={a.fromX} y1={y} x2={a.fromX < maxX ? maxX : minX} y2={y} stroke={colour} stroke-width={props.selected ? 3 : 1.5} />
+      )}
       {a.selfMessage ? head(a.fromX, y + 6, false, colour) : a.toXs.map((x) => head(x, y, x > a.fromX, colour))}
       {a.toXs.some((x) => x < a.fromX) && a.toXs.some((x) => x > a.fromX) && (
         <line x1={a.fromX} y1={y} x2={minX} y2={y} stroke={colour} stroke-width={props.selected ? 3 : 1.5} />
       )}
-      <text x={textX} y={y - 5} text-anchor={a.selfMessage ? 'start' : 'middle'} font-size="12" font-family={FONT} fill={colour}
-        font-weight={props.selected ? 'bold' : 'normal'}>{m.performative}</text>
+      <text
+        x={textX}
+        y={y - 5}
+        text-anchor={a.selfMessage ? 'start' : 'middle'}
+        font-size="12"
+        font-family={FONT}
+        fill={colour}
+        font-weight={props.selected ? 'bold' : 'normal'}
+      >
+        {m.performative}
+      </text>
     </g>
   );
 }
@@ -78,8 +103,12 @@ function Arrow(props: { arrow: ArrowItem; selected: boolean; onSelect(a: ArrowIt
  * rows); an export draws the 'whole'.
  */
 export function SequenceSvg(props: {
-  diagram: Diagram; items: DiagramItem[]; part?: 'whole' | 'header' | 'body';
-  selectedId?: string | undefined; onSelect?(a: ArrowItem): void; title?: string;
+  diagram: Diagram;
+  items: DiagramItem[];
+  part?: 'whole' | 'header' | 'body';
+  selectedId?: string | undefined;
+  onSelect?(a: ArrowItem): void;
+  title?: string;
 }) {
   const d = props.diagram;
   const part = props.part ?? 'whole';
@@ -88,26 +117,50 @@ export function SequenceSvg(props: {
   const bottom = part === 'header' ? HEADER_HEIGHT : d.height;
   const height = bottom - top;
   return (
-    <svg xmlns="http://www.w3.org/2000/svg" width={d.width} height={height} viewBox={`0 ${top} ${d.width} ${height}`}
-      role={part === 'header' ? 'img' : 'group'} class={`sequence sequence-${part}`}
-      aria-label={part === 'header' ? `Lifelines: ${d.lifelines.map((l) => l.label).join(', ')}` : (props.title ?? 'Sequence diagram of the sniffed messages')}>
+    <svg
+      xmlns="http://www.w3.org/2000/svg"
+      width={d.width}
+      height={height}
+      viewBox={`0 ${top} ${d.width} ${height}`}
+      role={part === 'header' ? 'img' : 'group'}
+      class={`sequence sequence-${part}`}
+      aria-label={
+        part === 'header'
+          ? `Lifelines: ${d.lifelines.map((l) => l.label).join(', ')}`
+          : (props.title ?? 'Sequence diagram of the sniffed messages')
+      }
+    >
       <rect x={0} y={top} width={d.width} height={height} fill="#ffffff" />
       {d.lifelines.map((l) => (
         <g key={l.name} class="lifeline" data-agent={l.name}>
           {part !== 'header' && <line x1={l.x} y1={HEADER_HEIGHT - 8} x2={l.x} y2={d.height} stroke="#9aa5b1" stroke-dasharray="4 4" />}
           {part !== 'body' && (
             <>
-              <rect x={l.x - (d.laneWidth - 10) / 2} y={8} width={d.laneWidth - 10} height={HEADER_HEIGHT - 18} rx={4} fill="#ffffff" stroke="#5b6673" />
+              <rect
+                x={l.x - (d.laneWidth - 10) / 2}
+                y={8}
+                width={d.laneWidth - 10}
+                height={HEADER_HEIGHT - 18}
+                rx={4}
+                fill="#ffffff"
+                stroke="#5b6673"
+              />
               <text x={l.x} y={HEADER_HEIGHT / 2 + 4} text-anchor="middle" font-size="12" font-family={FONT} fill="#1d2733">
-                <title>{l.name}</title>{fitLabel(l.label, d.laneWidth)}
+                <title>{l.name}</title>
+                {fitLabel(l.label, d.laneWidth)}
               </text>
             </>
           )}
         </g>
       ))}
-      {part !== 'header' && props.items.map((it) => (it.type === 'band'
-        ? <Band key={`band:${it.conversationId}`} band={it} width={d.width} />
-        : <Arrow key={it.message.id} arrow={it} selected={it.message.id === props.selectedId} onSelect={select} />))}
+      {part !== 'header' &&
+        props.items.map((it) =>
+          it.type === 'band' ? (
+            <Band key={`band:${it.conversationId}`} band={it} width={d.width} />
+          ) : (
+            <Arrow key={it.message.id} arrow={it} selected={it.message.id === props.selectedId} onSelect={select} />
+          ),
+        )}
     </svg>
   );
 }

@@ -13,7 +13,9 @@ export function Sparkline(props: { values: number[]; label: string; unit: string
       <svg width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={text}>
         <polyline points={points} fill="none" stroke="#1f5fbf" stroke-width="1.5" />
       </svg>
-      <figcaption>{props.label}: <strong>{last.toFixed(last < 10 ? 1 : 0)}</strong> {props.unit}</figcaption>
+      <figcaption>
+        {props.label}: <strong>{last.toFixed(last < 10 ? 1 : 0)}</strong> {props.unit}
+      </figcaption>
     </figure>
   );
 }

@@ -28,7 +28,8 @@ export function addMessages(h: History, incoming: readonly SniffedMessage[], cap
   let messages: SniffedMessage[];
   const last = h.messages[h.messages.length - 1];
   const sortedFresh = [...fresh].sort(byTime);
-  if (last === undefined || byTime(last, sortedFresh[0]!) <= 0) messages = [...h.messages, ...sortedFresh]; // the live case: appended
+  if (last === undefined || byTime(last, sortedFresh[0]!) <= 0)
+    messages = [...h.messages, ...sortedFresh]; // the live case: appended
   else messages = [...h.messages, ...sortedFresh].sort(byTime); // a stable sort keeps arrival order of equal times
   let evicted = h.evicted;
   if (messages.length > cap) {

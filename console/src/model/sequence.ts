@@ -13,7 +13,11 @@ export const HEADER_HEIGHT = 48;
 export const ROW_HEIGHT = 30;
 export const BAND_HEIGHT = 34;
 
-export interface Lifeline { name: string; label: string; x: number }
+export interface Lifeline {
+  name: string;
+  label: string;
+  x: number;
+}
 
 /** Narrowest lane that still fits a name like `courier-a`; wider diagrams scroll sideways. */
 export const MIN_LANE_WIDTH = 110;
@@ -41,7 +45,13 @@ export interface ArrowItem {
 
 export type DiagramItem = BandItem | ArrowItem;
 
-export interface Diagram { lifelines: Lifeline[]; items: DiagramItem[]; width: number; height: number; laneWidth: number }
+export interface Diagram {
+  lifelines: Lifeline[];
+  items: DiagramItem[];
+  width: number;
+  height: number;
+  laneWidth: number;
+}
 
 /** The name before `@`: what a person calls the agent. */
 export function shortName(name: string): string {
@@ -64,7 +74,11 @@ export function layoutSequence(messages: readonly SniffedMessage[], agents?: rea
   const drawn = messages.filter((m) => !chosen || (chosen.has(m.sender) && m.receivers.some((r) => chosen.has(r))));
   if (!chosen) {
     for (const m of drawn) {
-      for (const n of [m.sender, ...m.receivers]) if (!seen.has(n)) { seen.add(n); names.push(n); }
+      for (const n of [m.sender, ...m.receivers])
+        if (!seen.has(n)) {
+          seen.add(n);
+          names.push(n);
+        }
     }
   }
   const fitted = fitWidth !== undefined && names.length > 1 ? Math.floor((fitWidth - 2 * MARGIN_X) / (names.length - 1)) : LANE_WIDTH;
@@ -77,7 +91,10 @@ export function layoutSequence(messages: readonly SniffedMessage[], agents?: rea
   for (const m of drawn) {
     const key = m.conversationId ?? NO_CONVERSATION;
     let g = groups.get(key);
-    if (!g) { g = []; groups.set(key, g); }
+    if (!g) {
+      g = [];
+      groups.set(key, g);
+    }
     g.push(m);
   }
 
@@ -97,7 +114,15 @@ export function layoutSequence(messages: readonly SniffedMessage[], agents?: rea
       const fromX = xOf.get(message.sender) ?? MARGIN_X;
       const toXs = message.receivers.map((r) => xOf.get(r)).filter((x): x is number => x !== undefined);
       const selfMessage = toXs.length === 0 || toXs.every((x) => x === fromX);
-      items.push({ type: 'arrow', y: y + ROW_HEIGHT / 2, message, kind: performativeKind(message.performative), fromX, toXs: selfMessage ? [fromX] : toXs, selfMessage });
+      items.push({
+        type: 'arrow',
+        y: y + ROW_HEIGHT / 2,
+        message,
+        kind: performativeKind(message.performative),
+        fromX,
+        toXs: selfMessage ? [fromX] : toXs,
+        selfMessage,
+      });
       y += ROW_HEIGHT;
     }
   }
@@ -146,6 +171,5 @@ export function conversationsOf(messages: readonly SniffedMessage[]): { id: stri
     if (m.protocol !== undefined) c.protocol = m.protocol;
     out.set(m.conversationId, c);
   }
-  return [...out.values()].sort((a, b) => (a.last < b.last ? 1 : a.last > b.last ? -1 : 0))
-    .map(({ last: _last, ...rest }) => rest);
+  return [...out.values()].sort((a, b) => (a.last < b.last ? 1 : a.last > b.last ? -1 : 0)).map(({ last: _last, ...rest }) => rest);
 }

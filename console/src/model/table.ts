@@ -1,10 +1,15 @@
 /** Sorting and filtering of the agents table: pure, so the order a user sees is unit-tested. */
 import type { AgentRow } from '@caxton/core';
 
-export type AgentColumn = keyof Pick<AgentRow,
-  'name' | 'language' | 'state' | 'node' | 'version' | 'signer' | 'handled' | 'fuelPerMessage' | 'memoryBytes' | 'mailboxDepth' | 'restarts'>;
+export type AgentColumn = keyof Pick<
+  AgentRow,
+  'name' | 'language' | 'state' | 'node' | 'version' | 'signer' | 'handled' | 'fuelPerMessage' | 'memoryBytes' | 'mailboxDepth' | 'restarts'
+>;
 
-export interface SortOrder { column: AgentColumn; descending: boolean }
+export interface SortOrder {
+  column: AgentColumn;
+  descending: boolean;
+}
 
 export const AGENT_COLUMNS: readonly { column: AgentColumn; label: string; numeric: boolean }[] = [
   { column: 'name', label: 'Name', numeric: false },
@@ -37,9 +42,14 @@ function compare(a: AgentRow, b: AgentRow, column: AgentColumn): number {
 
 /** Rows whose text (any column) contains every word of `filter`, case-insensitive, in `order` (ties by name). */
 export function visibleRows(rows: readonly AgentRow[], filter: string, order: SortOrder): AgentRow[] {
-  const words = filter.toLowerCase().split(/\s+/).filter((w) => w.length > 0);
+  const words = filter
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
   const kept = rows.filter((r) => {
-    const text = AGENT_COLUMNS.map((c) => String(r[c.column] ?? '')).join(' ').toLowerCase();
+    const text = AGENT_COLUMNS.map((c) => String(r[c.column] ?? ''))
+      .join(' ')
+      .toLowerCase();
     return words.every((w) => text.includes(w));
   });
   return kept.sort((a, b) => {
@@ -54,6 +64,9 @@ export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return i === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
 }

@@ -14,7 +14,22 @@ import { KIND_COLOUR, KIND_LABEL, type PerformativeKind } from '../model/kinds.j
 import { SequenceSvg } from '../components/sequence.js';
 import { MessageView } from '../components/message-view.js';
 
-const PERFORMATIVES = ['cfp', 'propose', 'accept-proposal', 'reject-proposal', 'refuse', 'inform', 'failure', 'request', 'agree', 'not-understood', 'query-ref', 'query-if', 'subscribe', 'cancel'];
+const PERFORMATIVES = [
+  'cfp',
+  'propose',
+  'accept-proposal',
+  'reject-proposal',
+  'refuse',
+  'inform',
+  'failure',
+  'request',
+  'agree',
+  'not-understood',
+  'query-ref',
+  'query-if',
+  'subscribe',
+  'cancel',
+];
 
 function download(name: string, type: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -43,8 +58,14 @@ function fileSafe(id: string): string {
 }
 
 export function SnifferPage(props: {
-  api: Api; live: LiveState; agents: AgentRow[]; filter: ConsoleMessageFilter; onFilter(f: ConsoleMessageFilter): void;
-  paused: boolean; onPause(p: boolean): void; onOlder(messages: SniffedMessage[]): void;
+  api: Api;
+  live: LiveState;
+  agents: AgentRow[];
+  filter: ConsoleMessageFilter;
+  onFilter(f: ConsoleMessageFilter): void;
+  paused: boolean;
+  onPause(p: boolean): void;
+  onOlder(messages: SniffedMessage[]): void;
 }) {
   const { live, filter } = props;
   const [lifelines, setLifelines] = useState<string[]>([]);
@@ -71,7 +92,10 @@ export function SnifferPage(props: {
   };
 
   // A new filter starts from the newest page of history.
-  useEffect(() => { setCursor(undefined); void loadOlder(); }, [JSON.stringify(filter)]);
+  useEffect(() => {
+    setCursor(undefined);
+    void loadOlder();
+  }, [JSON.stringify(filter)]);
 
   const shown = useMemo(() => live.history.messages.filter((m) => matchesConsoleFilter(filter, m)), [live.history, filter]);
   const diagram = useMemo(() => layoutSequence(shown, lifelines, view.width), [shown, lifelines, view.width]);
@@ -109,52 +133,109 @@ export function SnifferPage(props: {
     <section aria-labelledby="sniffer-title" class="sniffer">
       <h1 id="sniffer-title">Sniffer</h1>
       <form class="toolbar filters" aria-label="Sniffer filters" onSubmit={(e) => e.preventDefault()}>
-        <label>Agent
-          <select value={filter.agent ?? ''} onChange={(e) => set({ agent: (e.target as HTMLSelectElement).value })} data-testid="filter-agent">
+        <label>
+          Agent
+          <select
+            value={filter.agent ?? ''}
+            onChange={(e) => set({ agent: (e.target as HTMLSelectElement).value })}
+            data-testid="filter-agent"
+          >
             <option value="">any</option>
-            {agentNames.map((n) => <option key={n} value={n}>{n}</option>)}
+            {agentNames.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Conversation
-          <select value={filter.conversation ?? ''} onChange={(e) => set({ conversation: (e.target as HTMLSelectElement).value })} data-testid="filter-conversation">
+        <label>
+          Conversation
+          <select
+            value={filter.conversation ?? ''}
+            onChange={(e) => set({ conversation: (e.target as HTMLSelectElement).value })}
+            data-testid="filter-conversation"
+          >
             <option value="">any</option>
-            {filter.conversation && !conversations.some((c) => c.id === filter.conversation) && <option value={filter.conversation}>{filter.conversation}</option>}
-            {conversations.map((c) => <option key={c.id} value={c.id}>{c.id}{c.protocol ? ` (${c.protocol})` : ''} · {c.count}</option>)}
+            {filter.conversation && !conversations.some((c) => c.id === filter.conversation) && (
+              <option value={filter.conversation}>{filter.conversation}</option>
+            )}
+            {conversations.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.id}
+                {c.protocol ? ` (${c.protocol})` : ''} · {c.count}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Performative
-          <select value={filter.performative ?? ''} onChange={(e) => set({ performative: (e.target as HTMLSelectElement).value })} data-testid="filter-performative">
+        <label>
+          Performative
+          <select
+            value={filter.performative ?? ''}
+            onChange={(e) => set({ performative: (e.target as HTMLSelectElement).value })}
+            data-testid="filter-performative"
+          >
             <option value="">any</option>
-            {PERFORMATIVES.map((p) => <option key={p} value={p}>{p}</option>)}
+            {PERFORMATIVES.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Protocol
-          <input value={filter.protocol ?? ''} placeholder="fipa-contract-net" data-testid="filter-protocol"
-            onChange={(e) => set({ protocol: (e.target as HTMLInputElement).value.trim() })} />
+        <label>
+          Protocol
+          <input
+            value={filter.protocol ?? ''}
+            placeholder="fipa-contract-net"
+            data-testid="filter-protocol"
+            onChange={(e) => set({ protocol: (e.target as HTMLInputElement).value.trim() })}
+          />
         </label>
         <button type="button" onClick={() => props.onPause(!props.paused)} aria-pressed={props.paused} data-testid="pause">
           {props.paused ? `Resume${live.pending ? ` (${live.pending} waiting)` : ''}` : 'Pause'}
         </button>
-        <button type="button" disabled={loading || cursor === null} onClick={() => void loadOlder(cursor ?? undefined)} data-testid="load-older">
+        <button
+          type="button"
+          disabled={loading || cursor === null}
+          onClick={() => void loadOlder(cursor ?? undefined)}
+          data-testid="load-older"
+        >
           {loading ? 'Loading…' : cursor === null ? 'No older messages' : 'Load older'}
         </button>
-        <button type="button" disabled={!filter.conversation || conversationMessages.length === 0} data-testid="export-svg"
-          onClick={() => download(`${fileSafe(filter.conversation!)}.svg`, 'image/svg+xml', conversationSvg(conversationMessages, filter.conversation!))}>
+        <button
+          type="button"
+          disabled={!filter.conversation || conversationMessages.length === 0}
+          data-testid="export-svg"
+          onClick={() =>
+            download(`${fileSafe(filter.conversation!)}.svg`, 'image/svg+xml', conversationSvg(conversationMessages, filter.conversation!))
+          }
+        >
           Export SVG
         </button>
-        <button type="button" disabled={!filter.conversation || conversationMessages.length === 0} data-testid="export-jsonl"
-          onClick={() => download(`${fileSafe(filter.conversation!)}.jsonl`, 'application/x-ndjson', toJsonLines(conversationMessages))}>
+        <button
+          type="button"
+          disabled={!filter.conversation || conversationMessages.length === 0}
+          data-testid="export-jsonl"
+          onClick={() => download(`${fileSafe(filter.conversation!)}.jsonl`, 'application/x-ndjson', toJsonLines(conversationMessages))}
+        >
           Export JSON lines
         </button>
       </form>
       <details class="lifelines">
-        <summary>Lifelines: {lifelines.length === 0 ? 'every agent taking part' : lifelines.map((n) => n.split('@')[0]).join(', ')}</summary>
+        <summary>
+          Lifelines: {lifelines.length === 0 ? 'every agent taking part' : lifelines.map((n) => n.split('@')[0]).join(', ')}
+        </summary>
         <fieldset>
           <legend>Draw only these agents (none ticked: all that take part)</legend>
           {agentNames.map((n) => (
             <label key={n} class="check">
-              <input type="checkbox" checked={lifelines.includes(n)}
-                onChange={(e) => setLifelines((e.target as HTMLInputElement).checked ? [...lifelines, n] : lifelines.filter((x) => x !== n))} />
+              <input
+                type="checkbox"
+                checked={lifelines.includes(n)}
+                onChange={(e) =>
+                  setLifelines((e.target as HTMLInputElement).checked ? [...lifelines, n] : lifelines.filter((x) => x !== n))
+                }
+              />
               {n}
             </label>
           ))}
@@ -162,36 +243,64 @@ export function SnifferPage(props: {
       </details>
       <p class="legend" aria-label="Arrow colours">
         {(Object.keys(KIND_COLOUR) as PerformativeKind[]).map((k) => (
-          <span key={k}><svg width="14" height="10" aria-hidden="true"><rect width="14" height="10" rx="2" fill={KIND_COLOUR[k]} /></svg>{KIND_LABEL[k]}</span>
+          <span key={k}>
+            <svg width="14" height="10" aria-hidden="true">
+              <rect width="14" height="10" rx="2" fill={KIND_COLOUR[k]} />
+            </svg>
+            {KIND_LABEL[k]}
+          </span>
         ))}
       </p>
       <div aria-live="polite" class="notices">
         {sampledRecently && (
           <p class="sampled" data-testid="sampled">
-            The bus is faster than a screen: the server showed {sampledRecently.shown} and skipped {sampledRecently.dropped} messages
-            in the last {(sampledRecently.windowMs / 1000).toFixed(0)} s. Filter to a conversation to see all of it.
+            The bus is faster than a screen: the server showed {sampledRecently.shown} and skipped {sampledRecently.dropped} messages in the
+            last {(sampledRecently.windowMs / 1000).toFixed(0)} s. Filter to a conversation to see all of it.
           </p>
         )}
         {live.history.evicted > 0 && <p class="muted">The oldest {live.history.evicted} messages were let go to keep the page fast.</p>}
-        {props.paused && <p class="paused">Paused: {live.pending} new message{live.pending === 1 ? '' : 's'} waiting.</p>}
-        {loadError && <p class="error" role="alert">Could not load history: {loadError}</p>}
+        {props.paused && (
+          <p class="paused">
+            Paused: {live.pending} new message{live.pending === 1 ? '' : 's'} waiting.
+          </p>
+        )}
+        {loadError && (
+          <p class="error" role="alert">
+            Could not load history: {loadError}
+          </p>
+        )}
       </div>
       <div class="sniffer-body">
-        <div class="diagram" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label="Sequence diagram, scrollable" data-testid="diagram">
-          {shown.length === 0
-            ? <p class="muted empty">No messages yet{Object.keys(filter).length ? ' for this filter' : ''}.</p>
-            : (
-              <>
-                <div class="diagram-header"><SequenceSvg diagram={diagram} items={[]} part="header" /></div>
-                <SequenceSvg diagram={diagram} items={items} part="body" selectedId={selected?.id} onSelect={(a) => setSelected(a.message)} />
-              </>
-            )}
+        <div
+          class="diagram"
+          ref={scroller}
+          onScroll={onScroll}
+          tabIndex={0}
+          aria-label="Sequence diagram, scrollable"
+          data-testid="diagram"
+        >
+          {shown.length === 0 ? (
+            <p class="muted empty">No messages yet{Object.keys(filter).length ? ' for this filter' : ''}.</p>
+          ) : (
+            <>
+              <div class="diagram-header">
+                <SequenceSvg diagram={diagram} items={[]} part="header" />
+              </div>
+              <SequenceSvg diagram={diagram} items={items} part="body" selectedId={selected?.id} onSelect={(a) => setSelected(a.message)} />
+            </>
+          )}
         </div>
         <aside class="message-panel" aria-label="Selected message">
-          {selected ? <MessageView message={selected} onClose={() => setSelected(null)} /> : <p class="muted">Click an arrow (or focus it and press Enter) to see the whole message.</p>}
+          {selected ? (
+            <MessageView message={selected} onClose={() => setSelected(null)} />
+          ) : (
+            <p class="muted">Click an arrow (or focus it and press Enter) to see the whole message.</p>
+          )}
         </aside>
       </div>
-      <p class="muted small">{shown.length} messages held, {arrows} drawn in view · stream {live.status}</p>
+      <p class="muted small">
+        {shown.length} messages held, {arrows} drawn in view · stream {live.status}
+      </p>
     </section>
   );
 }

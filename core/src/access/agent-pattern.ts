@@ -11,7 +11,8 @@
 
 const PATTERN = /^[A-Za-z0-9._*-]{1,128}(\/[A-Za-z0-9._*-]{1,128})?$/;
 
-export const AGENT_PATTERN_HINT = 'agent-name characters (A-Z a-z 0-9 . _ -) with * for any run of them, comma-separated, and <kind>/<key> for instances of a kind: e.g. team-a-*,shared-echo,counter/*';
+export const AGENT_PATTERN_HINT =
+  'agent-name characters (A-Z a-z 0-9 . _ -) with * for any run of them, comma-separated, and <kind>/<key> for instances of a kind: e.g. team-a-*,shared-echo,counter/*';
 
 /** The patterns in `text`, or undefined when one is not a pattern. */
 export function parseAgentPatterns(text: string): string[] | undefined {
@@ -23,9 +24,11 @@ export function parseAgentPatterns(text: string): string[] | undefined {
 function matchesOne(pattern: string, name: string): boolean {
   const slash = pattern.indexOf('/');
   const nameSlash = name.indexOf('/');
-  if ((slash < 0) !== (nameSlash < 0)) return false; // an instance pattern matches instances only, and only those
+  if (slash < 0 !== nameSlash < 0) return false; // an instance pattern matches instances only, and only those
   if (slash < 0) return matchesSegment(pattern, name);
-  return matchesSegment(pattern.slice(0, slash), name.slice(0, nameSlash)) && matchesSegment(pattern.slice(slash + 1), name.slice(nameSlash + 1));
+  return (
+    matchesSegment(pattern.slice(0, slash), name.slice(0, nameSlash)) && matchesSegment(pattern.slice(slash + 1), name.slice(nameSlash + 1))
+  );
 }
 
 function matchesSegment(pattern: string, name: string): boolean {

@@ -50,7 +50,8 @@ function hasEveryPermission(role: RoleName): boolean {
  */
 export function authorize(principal: Principal, method: string, agents?: readonly string[]): Denial | undefined {
   const access = rpcAccess(method);
-  if (access === undefined) return hasEveryPermission(principal.role) && principal.agents === undefined ? undefined : { reason: 'unknown-method', method };
+  if (access === undefined)
+    return hasEveryPermission(principal.role) && principal.agents === undefined ? undefined : { reason: 'unknown-method', method };
   const { permission, target } = access;
   if (!roleHas(principal.role, permission)) return { reason: 'permission-missing', method, permission };
   if (principal.agents === undefined) return undefined;

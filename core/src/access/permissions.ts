@@ -7,16 +7,31 @@
  */
 
 export const PERMISSIONS = [
-  'agents.read', 'config.read', 'agents.deploy', 'agents.scale', 'agents.stop', 'agents.suspend',
-  'messages.send', 'messages.read', 'logs.read', 'directory.read', 'node.status', 'node.freeze',
-  'state.read', 'state.write', 'audit.read', 'tokens.manage', 'deadletters.read', 'deadletters.manage',
+  'agents.read',
+  'config.read',
+  'agents.deploy',
+  'agents.scale',
+  'agents.stop',
+  'agents.suspend',
+  'messages.send',
+  'messages.read',
+  'logs.read',
+  'directory.read',
+  'node.status',
+  'node.freeze',
+  'state.read',
+  'state.write',
+  'audit.read',
+  'tokens.manage',
+  'deadletters.read',
+  'deadletters.manage',
 ] as const;
 
-export type Permission = typeof PERMISSIONS[number];
+export type Permission = (typeof PERMISSIONS)[number];
 
 /** One line each, for `caxton token` help and docs/security.md. */
 export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
-  'agents.read': 'list agents and read one agent\'s status (config values redacted without config.read)',
+  'agents.read': "list agents and read one agent's status (config values redacted without config.read)",
   'config.read': 'see agent config values (API keys often live there) instead of `<redacted>`',
   'agents.deploy': 'deploy, upgrade and roll back agents',
   'agents.scale': 'run an agent as several replicas (each a whole instance with its own memory and rate budgets)',
@@ -24,14 +39,14 @@ export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
   'agents.suspend': 'suspend and resume single agents',
   'messages.send': 'send ACL messages to agents as the operator',
   'messages.read': 'follow the message tail',
-  'logs.read': 'read agents\' logs',
+  'logs.read': "read agents' logs",
   'directory.read': 'search the directory facilitator and list topic subscriptions',
-  'node.status': 'read the node\'s status',
+  'node.status': "read the node's status",
   'node.freeze': 'freeze and thaw the node or the cluster (kill switch)',
   'state.read': 'read, list and export agent state',
   'state.write': 'import (replace) agent state',
   'audit.read': 'read the audit trail and its anchor',
-  'tokens.manage': 'rotate the node\'s tokens; issue, list and revoke issued tokens',
+  'tokens.manage': "rotate the node's tokens; issue, list and revoke issued tokens",
   'deadletters.read': 'list dead letters and read one, with its message and why it was dead-lettered',
   'deadletters.manage': 'redrive dead letters (send them again, optionally to another agent) and purge them',
 };
@@ -47,7 +62,12 @@ export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
  * - `node-info`: facts about the node itself (its id, version, health), no agent's: a scoped token
  *   may ask (the console needs it to start).
  */
-export type RpcTarget = { kind: 'agent'; field: string } | { kind: 'receivers' } | { kind: 'list' } | { kind: 'node' } | { kind: 'node-info' };
+export type RpcTarget =
+  | { kind: 'agent'; field: string }
+  | { kind: 'receivers' }
+  | { kind: 'list' }
+  | { kind: 'node' }
+  | { kind: 'node-info' };
 
 export interface RpcAccess {
   permission: Permission;

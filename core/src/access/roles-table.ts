@@ -16,7 +16,9 @@ export function rolesTableMarkdown(): string {
 /** A Markdown table: each permission, the RPCs (and console routes standing for them) it gates, what it allows. */
 export function permissionsTableMarkdown(): string {
   const rows = PERMISSIONS.map((p) => {
-    const rpcs = Object.entries(RPC_ACCESS).filter(([, a]) => a.permission === p).map(([m]) => `\`${m}\``);
+    const rpcs = Object.entries(RPC_ACCESS)
+      .filter(([, a]) => a.permission === p)
+      .map(([m]) => `\`${m}\``);
     return `| \`${p}\` | ${rpcs.length > 0 ? rpcs.join(', ') : '(agent config values in `ListAgents`, `GetAgent`)'} | ${PERMISSION_MEANING[p]} |`;
   });
   return ['| permission | RPCs | allows |', '|---|---|---|', ...rows].join('\n');

@@ -21,8 +21,19 @@ export const ROLES = {
     purpose: 'CI and teams shipping agents: deploy, upgrade, stop, talk to and seed their agents; no kill switch, audit or tokens',
   },
   operator: {
-    permissions: [...LOOK, 'config.read', 'agents.stop', 'agents.suspend', 'agents.scale', 'node.freeze', 'state.read', 'audit.read', 'deadletters.manage'],
-    purpose: 'on-call: stop, suspend, scale, freeze and thaw, redrive and purge dead letters, read the audit trail; cannot put code on the node or speak as the operator',
+    permissions: [
+      ...LOOK,
+      'config.read',
+      'agents.stop',
+      'agents.suspend',
+      'agents.scale',
+      'node.freeze',
+      'state.read',
+      'audit.read',
+      'deadletters.manage',
+    ],
+    purpose:
+      'on-call: stop, suspend, scale, freeze and thaw, redrive and purge dead letters, read the audit trail; cannot put code on the node or speak as the operator',
   },
   observer: {
     permissions: LOOK,

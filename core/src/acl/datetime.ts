@@ -62,8 +62,7 @@ export function tryParseFipaDateTime(text: string, opts: FipaDateTimeOptions = {
 
   if (sign !== undefined) {
     // Relative time: the fields are a duration, so calendar ranges do not apply.
-    const duration =
-      ((((year * 365 + month * 30 + day) * 24 + hour) * 60 + minute) * 60 + second) * 1000 + milli;
+    const duration = ((((year * 365 + month * 30 + day) * 24 + hour) * 60 + minute) * 60 + second) * 1000 + milli;
     const now = opts.now ?? Date.now();
     return { ok: true, epochMs: sign === '-' ? now - duration : now + duration };
   }
@@ -83,7 +82,12 @@ export function tryParseFipaDateTime(text: string, opts: FipaDateTimeOptions = {
 export function parseFipaDateTime(text: string, opts: FipaDateTimeOptions = {}): number {
   const r = tryParseFipaDateTime(text, opts);
   if (!r.ok) {
-    throw new AclValidationError('replyBy', 'reply-by.invalid', r.problem, 'write reply-by as YYYYMMDDTHHMMSSmmmZ (UTC), e.g. 20231114T221320000Z');
+    throw new AclValidationError(
+      'replyBy',
+      'reply-by.invalid',
+      r.problem,
+      'write reply-by as YYYYMMDDTHHMMSSmmmZ (UTC), e.g. 20231114T221320000Z',
+    );
   }
   return r.epochMs;
 }
@@ -92,8 +96,12 @@ export function parseFipaDateTime(text: string, opts: FipaDateTimeOptions = {}):
 export function formatReplyBy(epochMs: number): string {
   // Same range as validateAclMessage (reply-by is a u64 for guests): never write what we refuse to read.
   if (Number.isSafeInteger(epochMs) && epochMs >= 0 && epochMs <= MAX_FIPA_EPOCH_MS) return formatFipaDateTime(epochMs);
-  throw new AclValidationError('replyBy', 'reply-by.out-of-range', `${String(epochMs)} cannot be written as a reply-by`,
-    'reply-by is whole milliseconds since the Unix epoch (UTC), between 1970 and 9999');
+  throw new AclValidationError(
+    'replyBy',
+    'reply-by.out-of-range',
+    `${String(epochMs)} cannot be written as a reply-by`,
+    'reply-by is whole milliseconds since the Unix epoch (UTC), between 1970 and 9999',
+  );
 }
 
 /** Epoch ms -> `YYYYMMDDTHHMMSSmmmZ`. Throws RangeError outside years 0000–9999 or for non-integers. */

@@ -6,10 +6,23 @@ export { messageUtf8Bytes, parseAclMessage, requireReceivers, validateAclMessage
 export { decodeAclJson, encodeAclJson } from './json-codec.js';
 export { decodeAclString, encodeAclString, type AclStringDecodeOptions } from './sl-codec.js';
 export {
-  formatFipaDateTime, parseFipaDateTime, tryParseFipaDateTime, MAX_FIPA_EPOCH_MS, MIN_FIPA_EPOCH_MS,
-  type FipaDateTimeOptions, type FipaDateTimeResult,
+  formatFipaDateTime,
+  parseFipaDateTime,
+  tryParseFipaDateTime,
+  MAX_FIPA_EPOCH_MS,
+  MIN_FIPA_EPOCH_MS,
+  type FipaDateTimeOptions,
+  type FipaDateTimeResult,
 } from './datetime.js';
 export {
-  checkPriorityParam, isPriority, parsePriority, priorityOf, priorityRank, NORMAL_RANK, PRIORITIES, PRIORITY_PARAM,
-  type Priority, type PriorityRank,
+  checkPriorityParam,
+  isPriority,
+  parsePriority,
+  priorityOf,
+  priorityRank,
+  NORMAL_RANK,
+  PRIORITIES,
+  PRIORITY_PARAM,
+  type Priority,
+  type PriorityRank,
 } from './priority.js';

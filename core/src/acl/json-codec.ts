@@ -25,8 +25,15 @@ import { hasUserParamPrefix } from './lexical.js';
 import { DEFAULT_ACL_LIMITS, type AclLimits } from './limits.js';
 import { isPerformative, type AclMessage, type AgentId } from './message.js';
 import {
-  checkUserParamKey, readArray, readObject, readPerformative, readString, readStringArray, tooManyUserParams,
-  unknownField, wrongType,
+  checkUserParamKey,
+  readArray,
+  readObject,
+  readPerformative,
+  readString,
+  readStringArray,
+  tooManyUserParams,
+  unknownField,
+  wrongType,
 } from './shape.js';
 import { checkEncodedSize, validateAclMessage } from './validate.js';
 
@@ -98,17 +105,21 @@ function userParamsJson(params: Record<string, string>, field: string): string {
 
 // ---- decoding ------------------------------------------------------------------------------
 
-
 function jsonParseError(text: string, cause: unknown): AclParseError {
   const found = locateJsonSyntaxError(text);
   const problem = found?.problem ?? (cause instanceof Error ? cause.message : 'not valid JSON');
   return new AclParseError({
-    format: 'json', rule: 'json.syntax', message: problem, position: found?.position ?? 0, input: text,
+    format: 'json',
+    rule: 'json.syntax',
+    message: problem,
+    position: found?.position ?? 0,
+    input: text,
     hint: 'the JSON representation of an ACL message is one JSON object, see docs/acl.md',
   });
 }
 
-const WIRE_KEYS = 'performative, sender, receiver, reply-to, content, language, encoding, ontology, protocol, conversation-id, reply-with, in-reply-to, reply-by and X-… user parameters';
+const WIRE_KEYS =
+  'performative, sender, receiver, reply-to, content, language, encoding, ontology, protocol, conversation-id, reply-with, in-reply-to, reply-by and X-… user parameters';
 
 function fromWire(raw: unknown, limits: AclLimits): AclMessage {
   const obj = readObject(raw, 'message');
@@ -118,19 +129,44 @@ function fromWire(raw: unknown, limits: AclLimits): AclMessage {
   for (const key in obj) {
     const v = obj[key];
     switch (key) {
-      case 'performative': break;
-      case 'sender': msg.sender = agentFromWire(v, 'sender', 0, limits); break;
-      case 'receiver': msg.receivers = agentsFromWire(v, 'receivers', 'receivers.too-many', limits); break;
-      case 'reply-to': msg.replyTo = agentsFromWire(v, 'replyTo', 'reply-to.too-many', limits); break;
-      case 'content': msg.content = readString(v, 'content'); break;
-      case 'language': msg.language = readString(v, 'language'); break;
-      case 'encoding': msg.encoding = readString(v, 'encoding'); break;
-      case 'ontology': msg.ontology = readString(v, 'ontology'); break;
-      case 'protocol': msg.protocol = readString(v, 'protocol'); break;
-      case 'conversation-id': msg.conversationId = readString(v, 'conversationId'); break;
-      case 'reply-with': msg.replyWith = readString(v, 'replyWith'); break;
-      case 'in-reply-to': msg.inReplyTo = readString(v, 'inReplyTo'); break;
-      case 'reply-by': msg.replyBy = replyByFromWire(v); break;
+      case 'performative':
+        break;
+      case 'sender':
+        msg.sender = agentFromWire(v, 'sender', 0, limits);
+        break;
+      case 'receiver':
+        msg.receivers = agentsFromWire(v, 'receivers', 'receivers.too-many', limits);
+        break;
+      case 'reply-to':
+        msg.replyTo = agentsFromWire(v, 'replyTo', 'reply-to.too-many', limits);
+        break;
+      case 'content':
+        msg.content = readString(v, 'content');
+        break;
+      case 'language':
+        msg.language = readString(v, 'language');
+        break;
+      case 'encoding':
+        msg.encoding = readString(v, 'encoding');
+        break;
+      case 'ontology':
+        msg.ontology = readString(v, 'ontology');
+        break;
+      case 'protocol':
+        msg.protocol = readString(v, 'protocol');
+        break;
+      case 'conversation-id':
+        msg.conversationId = readString(v, 'conversationId');
+        break;
+      case 'reply-with':
+        msg.replyWith = readString(v, 'replyWith');
+        break;
+      case 'in-reply-to':
+        msg.inReplyTo = readString(v, 'inReplyTo');
+        break;
+      case 'reply-by':
+        msg.replyBy = replyByFromWire(v);
+        break;
       default:
         if (!hasUserParamPrefix(key)) throw unknownField(key, `JSON message keys are ${WIRE_KEYS}`);
         checkUserParamKey(key, 'userParams');
@@ -148,9 +184,12 @@ function replyByFromWire(v: unknown): number {
   const c = text.charCodeAt(0);
   const r = c === 0x2b || c === 0x2d ? undefined : tryParseFipaDateTime(text);
   if (r === undefined || !r.ok) {
-    throw new AclValidationError('replyBy', 'reply-by.invalid',
+    throw new AclValidationError(
+      'replyBy',
+      'reply-by.invalid',
       r === undefined ? 'relative times are not accepted in JSON' : r.problem,
-      'write reply-by as an absolute UTC DateTime such as "20231114T221320000Z", or as epoch milliseconds');
+      'write reply-by as an absolute UTC DateTime such as "20231114T221320000Z", or as epoch milliseconds',
+    );
   }
   return r.epochMs;
 }
@@ -170,13 +209,22 @@ function agentFromWire(v: unknown, field: string, depth: number, limits: AclLimi
   for (const key in obj) {
     const value = obj[key];
     switch (key) {
-      case 'name': aid.name = readString(value, `${field}.name`); hasName = true; break;
-      case 'addresses': aid.addresses = readStringArray(value, `${field}.addresses`, limits.maxAddresses, 'addresses.too-many'); break;
+      case 'name':
+        aid.name = readString(value, `${field}.name`);
+        hasName = true;
+        break;
+      case 'addresses':
+        aid.addresses = readStringArray(value, `${field}.addresses`, limits.maxAddresses, 'addresses.too-many');
+        break;
       case 'resolvers': {
         const list = readArray(value, `${field}.resolvers`, limits.maxAddresses, 'resolvers.too-many');
         // Checked before recursing, so hostile nesting cannot exhaust the stack.
         if (list.length > 0 && depth >= limits.maxResolverDepth) {
-          throw new AclValidationError(`${field}.resolvers`, 'resolvers.too-deep', `resolvers nest deeper than ${limits.maxResolverDepth} levels`);
+          throw new AclValidationError(
+            `${field}.resolvers`,
+            'resolvers.too-deep',
+            `resolvers nest deeper than ${limits.maxResolverDepth} levels`,
+          );
         }
         const out = new Array<AgentId>(list.length);
         for (let i = 0; i < list.length; i++) out[i] = agentFromWire(list[i], `${field}.resolvers[${i}]`, depth + 1, limits);
@@ -185,7 +233,8 @@ function agentFromWire(v: unknown, field: string, depth: number, limits: AclLimi
       }
       default: {
         const paramsField = `${field}.userParams`;
-        if (!hasUserParamPrefix(key)) throw unknownField(`${field}.${key}`, 'agent identifier keys are name, addresses, resolvers and X-… user parameters');
+        if (!hasUserParamPrefix(key))
+          throw unknownField(`${field}.${key}`, 'agent identifier keys are name, addresses, resolvers and X-… user parameters');
         checkUserParamKey(key, paramsField);
         if (++userParamCount > limits.maxUserParams) throw tooManyUserParams(paramsField, userParamCount, limits.maxUserParams);
         (aid.userParams ??= {})[key] = readString(value, `${paramsField}.${key}`);

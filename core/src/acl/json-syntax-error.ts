@@ -35,7 +35,10 @@ export function locateJsonSyntaxError(text: string): JsonSyntaxProblem | undefin
         stack.pop();
         i++;
       } else {
-        return { position: i, problem: i >= n ? 'unexpected end of input' : top === OBJECT ? "expected ',' or '}'" : "expected ',' or ']'" };
+        return {
+          position: i,
+          problem: i >= n ? 'unexpected end of input' : top === OBJECT ? "expected ',' or '}'" : "expected ',' or ']'",
+        };
       }
       continue;
     }

@@ -50,7 +50,8 @@ export function isFipaWord(s: string, allowAtStart = false): boolean {
   const n = s.length;
   if (n === 0) return false;
   const first = s.charCodeAt(0);
-  if (first <= 0x20 || first === CH_LPAREN || first === CH_RPAREN || first === CH_HASH || first === CH_MINUS || first === 0x22) return false;
+  if (first <= 0x20 || first === CH_LPAREN || first === CH_RPAREN || first === CH_HASH || first === CH_MINUS || first === 0x22)
+    return false;
   if (first >= CH_0 && first <= CH_9) return false;
   if (first === CH_AT && !allowAtStart) return false;
   for (let i = 1; i < n; i++) {

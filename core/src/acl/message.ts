@@ -5,9 +5,28 @@
 
 /** The 22 communicative acts of SC00037, in the FIPA spelling (lower case). */
 export const PERFORMATIVES = [
-  'accept-proposal', 'agree', 'cancel', 'cfp', 'confirm', 'disconfirm', 'failure', 'inform',
-  'inform-if', 'inform-ref', 'not-understood', 'propagate', 'propose', 'proxy', 'query-if',
-  'query-ref', 'refuse', 'reject-proposal', 'request', 'request-when', 'request-whenever', 'subscribe',
+  'accept-proposal',
+  'agree',
+  'cancel',
+  'cfp',
+  'confirm',
+  'disconfirm',
+  'failure',
+  'inform',
+  'inform-if',
+  'inform-ref',
+  'not-understood',
+  'propagate',
+  'propose',
+  'proxy',
+  'query-if',
+  'query-ref',
+  'refuse',
+  'reject-proposal',
+  'request',
+  'request-when',
+  'request-whenever',
+  'subscribe',
 ] as const;
 
 export type Performative = (typeof PERFORMATIVES)[number];

@@ -31,8 +31,12 @@ export function isPriority(value: unknown): value is Priority {
 export function parsePriority(value: unknown, field = `userParams.${PRIORITY_PARAM}`): Priority {
   if (isPriority(value)) return value;
   const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
-  throw new AclValidationError(field, 'priority.invalid', `${shown} is not a priority; it is one of ${PRIORITIES.join(', ')}`,
-    `set ${PRIORITY_PARAM} to high, normal or low (lower case), or leave it out for normal`);
+  throw new AclValidationError(
+    field,
+    'priority.invalid',
+    `${shown} is not a priority; it is one of ${PRIORITIES.join(', ')}`,
+    `set ${PRIORITY_PARAM} to high, normal or low (lower case), or leave it out for normal`,
+  );
 }
 
 /**
@@ -46,8 +50,12 @@ export function checkPriorityParam(key: string, value: unknown, field: string): 
     return;
   }
   if (key.toLowerCase() === PRIORITY_PARAM_LOWER) {
-    throw new AclValidationError(`${field}.${key}`, 'priority.spelling', `the priority parameter is spelt ${PRIORITY_PARAM}`,
-      `rename ${key} to ${PRIORITY_PARAM}; a differently spelt priority would be ignored`);
+    throw new AclValidationError(
+      `${field}.${key}`,
+      'priority.spelling',
+      `the priority parameter is spelt ${PRIORITY_PARAM}`,
+      `rename ${key} to ${PRIORITY_PARAM}; a differently spelt priority would be ignored`,
+    );
   }
 }
 

@@ -43,8 +43,12 @@ export function readObject(value: unknown, field: string): Record<string, unknow
 export function readArray(value: unknown, field: string, max: number, rule: string): unknown[] {
   if (!Array.isArray(value)) throw wrongType(field, 'an array', value);
   if (value.length > max) {
-    throw new AclValidationError(field, rule, `has ${value.length} entries, the limit is ${max}`,
-      'split the message or raise the limit in the ACL limits configuration');
+    throw new AclValidationError(
+      field,
+      rule,
+      `has ${value.length} entries, the limit is ${max}`,
+      'split the message or raise the limit in the ACL limits configuration',
+    );
   }
   return value;
 }
@@ -58,16 +62,24 @@ export function readStringArray(value: unknown, field: string, max: number, rule
 
 export function readPerformative(value: unknown, field = 'performative'): Performative {
   if (value === undefined) {
-    throw new AclValidationError(field, 'performative.missing', 'every ACL message needs a performative',
-      'set performative to one of the 22 FIPA communicative acts, e.g. "inform"');
+    throw new AclValidationError(
+      field,
+      'performative.missing',
+      'every ACL message needs a performative',
+      'set performative to one of the 22 FIPA communicative acts, e.g. "inform"',
+    );
   }
   if (typeof value !== 'string') throw wrongType(field, 'a string', value);
   if (!isPerformative(value)) {
     const lower = value.toLowerCase();
-    throw new AclValidationError(field, 'performative.unknown', `"${excerpt(value)}" is not a FIPA communicative act`,
+    throw new AclValidationError(
+      field,
+      'performative.unknown',
+      `"${excerpt(value)}" is not a FIPA communicative act`,
       isPerformative(lower)
         ? `performatives are lower case in this representation: use "${lower}"`
-        : 'use one of the 22 acts of SC00037 (inform, request, agree, cfp, …)');
+        : 'use one of the 22 acts of SC00037 (inform, request, agree, cfp, …)',
+    );
   }
   return value;
 }
@@ -79,11 +91,18 @@ export function readPerformative(value: unknown, field = 'performative'): Perfor
 export function checkUserParamKey(key: string, field: string): void {
   if (isUserParamKey(key)) return;
   if (!hasUserParamPrefix(key)) {
-    throw new AclValidationError(`${field}.${excerpt(key)}`, 'user-param.key-prefix',
-      'user-defined parameter names must start with "X-"', `rename it to "X-${excerpt(key)}"`);
+    throw new AclValidationError(
+      `${field}.${excerpt(key)}`,
+      'user-param.key-prefix',
+      'user-defined parameter names must start with "X-"',
+      `rename it to "X-${excerpt(key)}"`,
+    );
   }
-  throw new AclValidationError(`${field}.${excerpt(key)}`, 'user-param.key-invalid',
-    'a user-defined parameter name needs at least one character after "X-" and no whitespace, control characters or parentheses');
+  throw new AclValidationError(
+    `${field}.${excerpt(key)}`,
+    'user-param.key-invalid',
+    'a user-defined parameter name needs at least one character after "X-" and no whitespace, control characters or parentheses',
+  );
 }
 
 /** Copies `X-` string entries into a fresh object, bounding the count before anything else. */
@@ -100,6 +119,10 @@ export function readUserParams(value: unknown, field: string, max: number): Reco
 }
 
 export function tooManyUserParams(field: string, count: number, max: number): AclValidationError {
-  return new AclValidationError(field, 'user-params.too-many', `has ${count} entries, the limit is ${max}`,
-    'send fewer X- parameters or raise maxUserParams');
+  return new AclValidationError(
+    field,
+    'user-params.too-many',
+    `has ${count} entries, the limit is ${max}`,
+    'send fewer X- parameters or raise maxUserParams',
+  );
 }

@@ -46,7 +46,8 @@ export class SlLexer {
     let i = this.pos;
     for (;;) {
       const c = text.charCodeAt(i);
-      if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) i++; // space, \t \n \v \f \r
+      if (c === 0x20 || (c >= 0x09 && c <= 0x0d))
+        i++; // space, \t \n \v \f \r
       else break;
     }
     this.start = i;
@@ -63,8 +64,12 @@ export class SlLexer {
       return;
     }
     if (c < 0x20 || c === 0x7f) {
-      throw this.error('lex.control-character', `control character U+${c.toString(16).padStart(4, '0')} outside a string`, i,
-        'control characters may only appear inside quoted strings');
+      throw this.error(
+        'lex.control-character',
+        `control character U+${c.toString(16).padStart(4, '0')} outside a string`,
+        i,
+        'control characters may only appear inside quoted strings',
+      );
     }
     if (c === 0x22) return this.quotedString(i);
     if (c === 0x23 /* # */ && this.byteLengthString(i)) return;
@@ -95,8 +100,12 @@ export class SlLexer {
     for (;;) {
       const q = text.indexOf('"', from);
       if (q < 0) {
-        throw this.error('string.unterminated', 'string is never closed', open,
-          'close it with a double quote; a quote inside a string is written \\"');
+        throw this.error(
+          'string.unterminated',
+          'string is never closed',
+          open,
+          'close it with a double quote; a quote inside a string is written \\"',
+        );
       }
       // A quote right after a backslash is an escaped quote; the backslash is dropped, nothing else.
       if (text.charCodeAt(q - 1) === 0x5c && q - 1 >= chunk) {
@@ -124,8 +133,7 @@ export class SlLexer {
     let j = start;
     while (remaining > 0) {
       if (j >= text.length) {
-        throw this.error('string.unterminated', `byte-length string ends ${remaining} byte(s) early`, hash,
-          'N in #N"… counts UTF-8 bytes');
+        throw this.error('string.unterminated', `byte-length string ends ${remaining} byte(s) early`, hash, 'N in #N"… counts UTF-8 bytes');
       }
       const c = text.charCodeAt(j);
       let bytes: number;
@@ -139,8 +147,12 @@ export class SlLexer {
         throw this.error('string.ill-formed', 'lone UTF-16 surrogate inside a byte-length string', j);
       } else bytes = 3;
       if (bytes > remaining) {
-        throw this.error('string.bad-length', 'byte-length string ends in the middle of a character', hash,
-          'N in #N"… counts UTF-8 bytes, not characters');
+        throw this.error(
+          'string.bad-length',
+          'byte-length string ends in the middle of a character',
+          hash,
+          'N in #N"… counts UTF-8 bytes, not characters',
+        );
       }
       remaining -= bytes;
       j += units;

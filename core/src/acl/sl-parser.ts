@@ -43,7 +43,10 @@ export function parseAclString(text: string, opts: SlParseOptions): AclMessage {
 class SlParser {
   private readonly lex: SlLexer;
 
-  constructor(text: string, private readonly opts: SlParseOptions) {
+  constructor(
+    text: string,
+    private readonly opts: SlParseOptions,
+  ) {
     this.lex = new SlLexer(text);
   }
 
@@ -55,8 +58,12 @@ class SlParser {
     if (lex.tok() !== Tok.Atom) throw lex.error('performative.missing', 'expected the performative after "("');
     const performative = lex.value.toLowerCase();
     if (!isPerformative(performative)) {
-      throw lex.error('performative.unknown', `"${excerpt(lex.value)}" is not a FIPA communicative act`, lex.start,
-        'use one of the 22 acts of SC00037 and separate it from the parameters with a space');
+      throw lex.error(
+        'performative.unknown',
+        `"${excerpt(lex.value)}" is not a FIPA communicative act`,
+        lex.start,
+        'use one of the 22 acts of SC00037 and separate it from the parameters with a space',
+      );
     }
     const msg: AclMessage = { performative, receivers: [] };
     const seen = new Set<string>();
@@ -64,8 +71,10 @@ class SlParser {
     lex.next();
     while (lex.tok() !== Tok.RParen) {
       if (lex.tok() !== Tok.Atom || lex.value.charCodeAt(0) !== 0x3a /* : */) {
-        throw lex.error(lex.tok() === Tok.End ? 'message.unterminated' : 'param.expected-keyword',
-          lex.tok() === Tok.End ? "message is missing its closing ')'" : 'expected a :parameter');
+        throw lex.error(
+          lex.tok() === Tok.End ? 'message.unterminated' : 'param.expected-keyword',
+          lex.tok() === Tok.End ? "message is missing its closing ')'" : 'expected a :parameter',
+        );
       }
       const keyword = lex.value;
       const lower = keyword.toLowerCase();
@@ -74,18 +83,42 @@ class SlParser {
       seen.add(lower);
       lex.next();
       switch (lower) {
-        case ':sender': msg.sender = this.agentId('sender', 0); break;
-        case ':receiver': msg.receivers = this.agentSet('receivers', 'receivers.too-many'); break;
-        case ':reply-to': msg.replyTo = this.agentSet('replyTo', 'reply-to.too-many'); break;
-        case ':content': msg.content = this.content(); break;
-        case ':language': msg.language = this.expression(); break;
-        case ':encoding': msg.encoding = this.expression(); break;
-        case ':ontology': msg.ontology = this.expression(); break;
-        case ':protocol': msg.protocol = this.protocol(); break;
-        case ':conversation-id': msg.conversationId = this.expression(); break;
-        case ':reply-with': msg.replyWith = this.expression(); break;
-        case ':in-reply-to': msg.inReplyTo = this.expression(); break;
-        case ':reply-by': msg.replyBy = this.replyBy(); break;
+        case ':sender':
+          msg.sender = this.agentId('sender', 0);
+          break;
+        case ':receiver':
+          msg.receivers = this.agentSet('receivers', 'receivers.too-many');
+          break;
+        case ':reply-to':
+          msg.replyTo = this.agentSet('replyTo', 'reply-to.too-many');
+          break;
+        case ':content':
+          msg.content = this.content();
+          break;
+        case ':language':
+          msg.language = this.expression();
+          break;
+        case ':encoding':
+          msg.encoding = this.expression();
+          break;
+        case ':ontology':
+          msg.ontology = this.expression();
+          break;
+        case ':protocol':
+          msg.protocol = this.protocol();
+          break;
+        case ':conversation-id':
+          msg.conversationId = this.expression();
+          break;
+        case ':reply-with':
+          msg.replyWith = this.expression();
+          break;
+        case ':in-reply-to':
+          msg.inReplyTo = this.expression();
+          break;
+        case ':reply-by':
+          msg.replyBy = this.replyBy();
+          break;
         default: {
           const key = this.userParamKey(keyword, at, 'param.unknown');
           if (++userParamCount > this.opts.limits.maxUserParams) throw tooMany('userParams', this.opts.limits.maxUserParams);
@@ -101,8 +134,12 @@ class SlParser {
   private userParamKey(keyword: string, at: number, rule: string): string {
     const key = keyword.slice(1);
     if (isUserParamKey(key)) return key;
-    throw this.lex.error(rule, `unknown parameter ${keyword}`, at,
-      hasUserParamPrefix(key) ? 'a user-defined parameter needs a name after X-' : 'user-defined parameters start with :X-');
+    throw this.lex.error(
+      rule,
+      `unknown parameter ${keyword}`,
+      at,
+      hasUserParamPrefix(key) ? 'a user-defined parameter needs a name after X-' : 'user-defined parameters start with :X-',
+    );
   }
 
   private agentSet(field: string, rule: string): AgentId[] {
@@ -127,7 +164,10 @@ class SlParser {
     let userParamCount = 0;
     while (lex.tok() !== Tok.RParen) {
       if (lex.tok() !== Tok.Atom || lex.value.charCodeAt(0) !== 0x3a) {
-        throw lex.error(lex.tok() === Tok.End ? 'agent-id.unterminated' : 'agent-id.expected-slot', 'expected :name, :addresses, :resolvers or :X-… in an agent identifier');
+        throw lex.error(
+          lex.tok() === Tok.End ? 'agent-id.unterminated' : 'agent-id.expected-slot',
+          'expected :name, :addresses, :resolvers or :X-… in an agent identifier',
+        );
       }
       const keyword = lex.value;
       const lower = keyword.toLowerCase();
@@ -152,7 +192,11 @@ class SlParser {
         while (lex.tok() === Tok.LParen) {
           // Bounded before recursing: nesting cannot exhaust the stack.
           if (depth >= limits.maxResolverDepth) {
-            throw new AclValidationError(`${field}.resolvers`, 'resolvers.too-deep', `resolvers nest deeper than ${limits.maxResolverDepth} levels`);
+            throw new AclValidationError(
+              `${field}.resolvers`,
+              'resolvers.too-deep',
+              `resolvers nest deeper than ${limits.maxResolverDepth} levels`,
+            );
           }
           if (resolvers.length === limits.maxAddresses) throw tooMany(`${field}.resolvers`, limits.maxAddresses, 'resolvers.too-many');
           resolvers.push(this.agentId(`${field}.resolvers[${resolvers.length}]`, depth + 1));
@@ -178,8 +222,12 @@ class SlParser {
       lex.next();
       return value;
     }
-    throw lex.error('content.not-a-string', 'content must be a quoted string', lex.start,
-      'quote the content: :content "…", writing a quote inside it as \\"');
+    throw lex.error(
+      'content.not-a-string',
+      'content must be a quoted string',
+      lex.start,
+      'quote the content: :content "…", writing a quote inside it as \\"',
+    );
   }
 
   private protocol(): string {
@@ -240,8 +288,12 @@ class SlParser {
   private checkAtom(): void {
     const v = this.lex.value;
     if (isFipaWord(v, this.opts.lenient) || isFipaNumber(v) || looksLikeFipaDateTime(v)) return;
-    throw this.lex.error('expression.bad-token', `"${excerpt(v)}" is not a word, number or date`, this.lex.start,
-      'quote values that start with a digit, "-", "#" or "@"');
+    throw this.lex.error(
+      'expression.bad-token',
+      `"${excerpt(v)}" is not a word, number or date`,
+      this.lex.start,
+      'quote values that start with a digit, "-", "#" or "@"',
+    );
   }
 
   private expectOpenWith(word: string, rule: string, hint: string): void {

@@ -16,8 +16,17 @@ import { hasSpaceOrControl, isProtocolWord, isWellFormedUnicode, utf8ByteLength 
 import { DEFAULT_ACL_LIMITS, type AclLimits } from './limits.js';
 import { isPerformative, type AclMessage, type AgentId } from './message.js';
 import {
-  checkUserParamKey, isPlainObject, readArray, readObject, readPerformative, readString, readStringArray,
-  readUserParams, tooManyUserParams, unknownField, wrongType,
+  checkUserParamKey,
+  isPlainObject,
+  readArray,
+  readObject,
+  readPerformative,
+  readString,
+  readStringArray,
+  readUserParams,
+  tooManyUserParams,
+  unknownField,
+  wrongType,
 } from './shape.js';
 
 /** Throws `AclValidationError` naming the first field that breaks a rule. */
@@ -45,9 +54,12 @@ export function validateAclMessage(msg: AclMessage, limits: AclLimits = DEFAULT_
   if (units * 3 > limits.maxMessageBytes) {
     const bytes = units > limits.maxMessageBytes ? units : messageUtf8Bytes(msg);
     if (bytes > limits.maxMessageBytes) {
-      throw new AclValidationError('message', 'message.too-large',
+      throw new AclValidationError(
+        'message',
+        'message.too-large',
         `holds at least ${bytes} bytes of text, the limit is ${limits.maxMessageBytes}`,
-        'send large payloads by reference (e.g. a URL in the content) or raise maxMessageBytes');
+        'send large payloads by reference (e.g. a URL in the content) or raise maxMessageBytes',
+      );
     }
   }
 }
@@ -55,8 +67,12 @@ export function validateAclMessage(msg: AclMessage, limits: AclLimits = DEFAULT_
 /** The rule for messages being sent: at least one receiver. */
 export function requireReceivers(msg: AclMessage): void {
   if (!Array.isArray(msg.receivers) || msg.receivers.length === 0) {
-    throw new AclValidationError('receivers', 'receivers.empty', 'a message being sent needs at least one receiver',
-      'add the intended agent(s) to receivers');
+    throw new AclValidationError(
+      'receivers',
+      'receivers.empty',
+      'a message being sent needs at least one receiver',
+      'add the intended agent(s) to receivers',
+    );
   }
 }
 
@@ -68,24 +84,53 @@ export function parseAclMessage(value: unknown, limits: AclLimits = DEFAULT_ACL_
     const v = obj[key];
     if (v === undefined) continue; // an absent optional field, as TypeScript allows
     switch (key) {
-      case 'performative': break;
-      case 'sender': msg.sender = copyAgentId(v, 'sender', 0, limits); break;
-      case 'receivers': msg.receivers = copyAgentIds(v, 'receivers', 'receivers.too-many', limits); break;
-      case 'replyTo': msg.replyTo = copyAgentIds(v, 'replyTo', 'reply-to.too-many', limits); break;
-      case 'content': msg.content = readString(v, key); break;
-      case 'language': msg.language = readString(v, key); break;
-      case 'encoding': msg.encoding = readString(v, key); break;
-      case 'ontology': msg.ontology = readString(v, key); break;
-      case 'protocol': msg.protocol = readString(v, key); break;
-      case 'conversationId': msg.conversationId = readString(v, key); break;
-      case 'replyWith': msg.replyWith = readString(v, key); break;
-      case 'inReplyTo': msg.inReplyTo = readString(v, key); break;
+      case 'performative':
+        break;
+      case 'sender':
+        msg.sender = copyAgentId(v, 'sender', 0, limits);
+        break;
+      case 'receivers':
+        msg.receivers = copyAgentIds(v, 'receivers', 'receivers.too-many', limits);
+        break;
+      case 'replyTo':
+        msg.replyTo = copyAgentIds(v, 'replyTo', 'reply-to.too-many', limits);
+        break;
+      case 'content':
+        msg.content = readString(v, key);
+        break;
+      case 'language':
+        msg.language = readString(v, key);
+        break;
+      case 'encoding':
+        msg.encoding = readString(v, key);
+        break;
+      case 'ontology':
+        msg.ontology = readString(v, key);
+        break;
+      case 'protocol':
+        msg.protocol = readString(v, key);
+        break;
+      case 'conversationId':
+        msg.conversationId = readString(v, key);
+        break;
+      case 'replyWith':
+        msg.replyWith = readString(v, key);
+        break;
+      case 'inReplyTo':
+        msg.inReplyTo = readString(v, key);
+        break;
       case 'replyBy':
         if (typeof v !== 'number') throw wrongType(key, 'a number (epoch milliseconds)', v);
         msg.replyBy = v;
         break;
-      case 'userParams': msg.userParams = readUserParams(v, key, limits.maxUserParams); break;
-      default: throw unknownField(key, 'model fields are performative, sender, receivers, replyTo, content, language, encoding, ontology, protocol, conversationId, replyWith, inReplyTo, replyBy, userParams');
+      case 'userParams':
+        msg.userParams = readUserParams(v, key, limits.maxUserParams);
+        break;
+      default:
+        throw unknownField(
+          key,
+          'model fields are performative, sender, receivers, replyTo, content, language, encoding, ontology, protocol, conversationId, replyWith, inReplyTo, replyBy, userParams',
+        );
     }
   }
   validateAclMessage(msg, limits);
@@ -97,8 +142,12 @@ export function checkEncodedSize(text: string, limits: AclLimits): void {
   const n = text.length;
   // UTF-8 takes 1–3 bytes per UTF-16 unit: only count exactly when the bound is inconclusive.
   if (n > limits.maxMessageBytes || (n * 3 > limits.maxMessageBytes && utf8ByteLength(text) > limits.maxMessageBytes)) {
-    throw new AclValidationError('message', 'message.too-large', `is ${utf8ByteLength(text)} bytes, the limit is ${limits.maxMessageBytes}`,
-      'send large payloads by reference or raise maxMessageBytes');
+    throw new AclValidationError(
+      'message',
+      'message.too-large',
+      `is ${utf8ByteLength(text)} bytes, the limit is ${limits.maxMessageBytes}`,
+      'send large payloads by reference or raise maxMessageBytes',
+    );
   }
 }
 
@@ -142,12 +191,20 @@ function checkString(value: unknown, field: string, maxBytes: number, rule: stri
   if (typeof value !== 'string') throw wrongType(field, 'a string', value);
   const n = value.length;
   if (n > maxBytes || (n * 3 > maxBytes && utf8ByteLength(value) > maxBytes)) {
-    throw new AclValidationError(field, rule, `is ${utf8ByteLength(value)} bytes, the limit is ${maxBytes}`,
-      field === 'content' ? 'send large payloads by reference or raise maxContentBytes' : 'shorten it or raise maxFieldBytes');
+    throw new AclValidationError(
+      field,
+      rule,
+      `is ${utf8ByteLength(value)} bytes, the limit is ${maxBytes}`,
+      field === 'content' ? 'send large payloads by reference or raise maxContentBytes' : 'shorten it or raise maxFieldBytes',
+    );
   }
   if (!isWellFormedUnicode(value)) {
-    throw new AclValidationError(field, 'string.ill-formed', 'contains a lone UTF-16 surrogate (not valid Unicode)',
-      'encode binary data as Base64 text');
+    throw new AclValidationError(
+      field,
+      'string.ill-formed',
+      'contains a lone UTF-16 surrogate (not valid Unicode)',
+      'encode binary data as Base64 text',
+    );
   }
   return n;
 }
@@ -160,8 +217,12 @@ function checkProtocol(value: unknown, limits: AclLimits): number {
   const n = checkField(value, 'protocol', limits);
   const protocol = value as string;
   if (!isProtocolWord(protocol)) {
-    throw new AclValidationError('protocol', 'protocol.not-a-word', `"${excerpt(protocol)}" is not a FIPA word of printable ASCII`,
-      'protocol names are single words of printable ASCII such as fipa-request: no spaces or parentheses, not starting with a digit or any of - # @ : "');
+    throw new AclValidationError(
+      'protocol',
+      'protocol.not-a-word',
+      `"${excerpt(protocol)}" is not a FIPA word of printable ASCII`,
+      'protocol names are single words of printable ASCII such as fipa-request: no spaces or parentheses, not starting with a digit or any of - # @ : "',
+    );
   }
   return n;
 }
@@ -169,9 +230,12 @@ function checkProtocol(value: unknown, limits: AclLimits): number {
 function checkReplyBy(value: unknown): void {
   if (typeof value !== 'number') throw wrongType('replyBy', 'a number (epoch milliseconds)', value);
   if (!Number.isSafeInteger(value) || value < 0 || value > MAX_FIPA_EPOCH_MS) {
-    throw new AclValidationError('replyBy', 'reply-by.out-of-range',
+    throw new AclValidationError(
+      'replyBy',
+      'reply-by.out-of-range',
       `${String(value)} is not a whole number of milliseconds between 1970 and 9999`,
-      'reply-by is milliseconds since the Unix epoch, UTC');
+      'reply-by is milliseconds since the Unix epoch, UTC',
+    );
   }
 }
 
@@ -183,8 +247,12 @@ function checkAgentName(value: unknown, field: string, limits: AclLimits): numbe
   const name = value as string;
   if (n === 0) throw new AclValidationError(field, 'agent-name.empty', 'an agent name cannot be empty', 'names look like local@platform');
   if (hasSpaceOrControl(name)) {
-    throw new AclValidationError(field, 'agent-name.invalid', `"${excerpt(name)}" contains whitespace or control characters`,
-      'names look like local@platform, without spaces');
+    throw new AclValidationError(
+      field,
+      'agent-name.invalid',
+      `"${excerpt(name)}" contains whitespace or control characters`,
+      'names look like local@platform, without spaces',
+    );
   }
   return n;
 }
@@ -193,8 +261,12 @@ function checkAddress(value: unknown, field: string, limits: AclLimits): number 
   const n = checkString(value, field, limits.maxFieldBytes, 'address.too-long');
   const address = value as string;
   if (n === 0 || hasSpaceOrControl(address)) {
-    throw new AclValidationError(field, 'address.invalid', `"${excerpt(address)}" is not a transport address`,
-      'addresses are URLs such as http://host:7778/acc, without spaces');
+    throw new AclValidationError(
+      field,
+      'address.invalid',
+      `"${excerpt(address)}" is not a transport address`,
+      'addresses are URLs such as http://host:7778/acc, without spaces',
+    );
   }
   return n;
 }
@@ -239,8 +311,12 @@ function checkUserParams(value: unknown, field: string, limits: AclLimits): numb
     for (const key of keys) {
       const lower = key.toLowerCase();
       if (seen.has(lower)) {
-        throw new AclValidationError(`${field}.${excerpt(key)}`, 'user-param.duplicate',
-          'differs from another user-defined parameter only by letter case', 'parameter names are case-insensitive in FIPA ACL');
+        throw new AclValidationError(
+          `${field}.${excerpt(key)}`,
+          'user-param.duplicate',
+          'differs from another user-defined parameter only by letter case',
+          'parameter names are case-insensitive in FIPA ACL',
+        );
       }
       seen.add(lower);
     }
@@ -249,8 +325,12 @@ function checkUserParams(value: unknown, field: string, limits: AclLimits): numb
 }
 
 function resolversTooDeep(field: string, limits: AclLimits): AclValidationError {
-  return new AclValidationError(`${field}.resolvers`, 'resolvers.too-deep',
-    `resolvers nest deeper than ${limits.maxResolverDepth} levels`, 'flatten the resolver chain or raise maxResolverDepth');
+  return new AclValidationError(
+    `${field}.resolvers`,
+    'resolvers.too-deep',
+    `resolvers nest deeper than ${limits.maxResolverDepth} levels`,
+    'flatten the resolver chain or raise maxResolverDepth',
+  );
 }
 
 // ---- copying untyped agent identifiers (parseAclMessage) -----------------------------------
@@ -270,8 +350,13 @@ function copyAgentId(value: unknown, field: string, depth: number, limits: AclLi
     const v = obj[key];
     if (v === undefined) continue;
     switch (key) {
-      case 'name': aid.name = readString(v, `${field}.name`); hasName = true; break;
-      case 'addresses': aid.addresses = readStringArray(v, `${field}.addresses`, limits.maxAddresses, 'addresses.too-many'); break;
+      case 'name':
+        aid.name = readString(v, `${field}.name`);
+        hasName = true;
+        break;
+      case 'addresses':
+        aid.addresses = readStringArray(v, `${field}.addresses`, limits.maxAddresses, 'addresses.too-many');
+        break;
       case 'resolvers': {
         const list = readArray(v, `${field}.resolvers`, limits.maxAddresses, 'resolvers.too-many');
         // Depth is checked before recursing: a hostile value must not be able to exhaust the stack.
@@ -279,8 +364,11 @@ function copyAgentId(value: unknown, field: string, depth: number, limits: AclLi
         aid.resolvers = list.map((r, i) => copyAgentId(r, `${field}.resolvers[${i}]`, depth + 1, limits));
         break;
       }
-      case 'userParams': aid.userParams = readUserParams(v, `${field}.userParams`, limits.maxUserParams); break;
-      default: throw unknownField(`${field}.${key}`, 'agent identifier fields are name, addresses, resolvers, userParams');
+      case 'userParams':
+        aid.userParams = readUserParams(v, `${field}.userParams`, limits.maxUserParams);
+        break;
+      default:
+        throw unknownField(`${field}.${key}`, 'agent identifier fields are name, addresses, resolvers, userParams');
     }
   }
   if (!hasName) throw new AclValidationError(`${field}.name`, 'agent-name.missing', 'an agent identifier needs a name');

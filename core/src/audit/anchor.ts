@@ -86,7 +86,14 @@ export function decodeSignedCheckpoint(text: string): SignedAuditCheckpoint {
   const checkpoint: AuditCheckpoint = { trail: c.trail, index: c.index as number, hash: c.hash, time: c.time, node: c.node };
   if (c.retained !== undefined) {
     const r = c.retained as Partial<AuditRetainedFrom> | null;
-    if (!r || typeof r !== 'object' || !Number.isSafeInteger(r.from) || (r.from as number) < 1 || typeof r.prev !== 'string' || !HEX64.test(r.prev)) {
+    if (
+      !r ||
+      typeof r !== 'object' ||
+      !Number.isSafeInteger(r.from) ||
+      (r.from as number) < 1 ||
+      typeof r.prev !== 'string' ||
+      !HEX64.test(r.prev)
+    ) {
       throw new TypeError('checkpoint.retained is not {from ≥ 1, prev: sha256}');
     }
     if ((r.from as number) > (c.index as number)) throw new TypeError('checkpoint.retained.from is past the anchored record');
@@ -99,7 +106,11 @@ export function decodeSignedCheckpoint(text: string): SignedAuditCheckpoint {
  * Whether a signed checkpoint is genuine for a verifier that trusts `trusted` keys: signed by one
  * of them, and the signature holds. Returns what is wrong, or undefined.
  */
-export function checkSignedCheckpoint(signed: SignedAuditCheckpoint, trusted: readonly string[], verify: VerifySignature): string | undefined {
+export function checkSignedCheckpoint(
+  signed: SignedAuditCheckpoint,
+  trusted: readonly string[],
+  verify: VerifySignature,
+): string | undefined {
   if (!trusted.includes(signed.key)) {
     return `it is signed by key ${keyFingerprint(signed.key)}, which is not a trusted audit key (trusted: ${trusted.map(keyFingerprint).join(', ') || 'none'})`;
   }

@@ -45,7 +45,11 @@ export class AuditChangeReader {
     try {
       record = decodeRecord(stored.bytes);
     } catch (err) {
-      this.queue.push({ position: stored.position, line: { type: 'unreadable', position: stored.position, reason: (err as Error).message }, ready: true });
+      this.queue.push({
+        position: stored.position,
+        line: { type: 'unreadable', position: stored.position, reason: (err as Error).message },
+        ready: true,
+      });
       return this.flush(false);
     }
     if (record.kind === 'intent') {

@@ -218,16 +218,25 @@ export function decodeRecord(bytes: Uint8Array): AuditRecord {
     if (!isText(r[field])) throw new TypeError(`${field} is not a string`);
   }
   const kind = r.kind;
-  if (kind !== undefined && kind !== 'intent' && kind !== 'outcome') throw new TypeError(`kind ${JSON.stringify(kind)} is not intent or outcome`);
+  if (kind !== undefined && kind !== 'intent' && kind !== 'outcome')
+    throw new TypeError(`kind ${JSON.stringify(kind)} is not intent or outcome`);
   if (kind !== 'outcome') {
     const args = r.args as Partial<AuditArgs> | undefined;
-    if (!args || typeof args !== 'object' || !isText(args.sha256) || !Number.isSafeInteger(args.bytes) || typeof args.fields !== 'object' || args.fields === null) {
+    if (
+      !args ||
+      typeof args !== 'object' ||
+      !isText(args.sha256) ||
+      !Number.isSafeInteger(args.bytes) ||
+      typeof args.fields !== 'object' ||
+      args.fields === null
+    ) {
       throw new TypeError('args is not {sha256, bytes, fields}');
     }
   }
   if (kind !== 'intent') {
     const result = r.result as Partial<AuditResult> | undefined;
-    if (!result || typeof result !== 'object' || !isText(result.code) || !isText(result.error)) throw new TypeError('result is not {code, error}');
+    if (!result || typeof result !== 'object' || !isText(result.code) || !isText(result.error))
+      throw new TypeError('result is not {code, error}');
     if (result.fields !== undefined && !isTextRecord(result.fields)) throw new TypeError('result.fields is not an object of strings');
   }
   if (kind === 'outcome') {

@@ -72,11 +72,19 @@ export class UnendedRollouts {
       const startedAt = Date.parse(intent.time);
       if ((code === undefined || code === 'OK') && !Number.isNaN(startedAt) && this.mine(intent.node)) {
         this.forgetPendingEnds(agent);
-        this.open.set(agent, { agent, strategy: fields['strategy'], artifact: fields['artifact'] ?? '', startedAt, node: intent.node, intentIndex: intent.index, fields: { ...fields } });
+        this.open.set(agent, {
+          agent,
+          strategy: fields['strategy'],
+          artifact: fields['artifact'] ?? '',
+          startedAt,
+          node: intent.node,
+          intentIndex: intent.index,
+          fields: { ...fields },
+        });
       }
     } else if (ENDS_WHEN_OK.has(intent.method)) {
       const ended = this.open.get(agent);
-      if (ended === undefined || code !== undefined && code !== 'OK') return;
+      if (ended === undefined || (code !== undefined && code !== 'OK')) return;
       this.open.delete(agent);
       // No outcome yet: taken as done (a node that went down during a stop came back without the
       // rollout either way); a refused outcome on its own line later puts it back.

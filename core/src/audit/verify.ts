@@ -28,7 +28,16 @@ import { Buffer } from 'node:buffer';
 import type { AuditRetainedFrom } from './anchor.js';
 import { canonicalJson, decodeRecord, GENESIS_HASH, recordHash, type AuditRecord, type Sha256Hex } from './record.js';
 
-export type AuditBreak = 'unreadable' | 'not-canonical' | 'hash-mismatch' | 'segment-missing' | 'gap' | 'broken-link' | 'rewritten' | 'truncated' | 'anchor-invalid';
+export type AuditBreak =
+  | 'unreadable'
+  | 'not-canonical'
+  | 'hash-mismatch'
+  | 'segment-missing'
+  | 'gap'
+  | 'broken-link'
+  | 'rewritten'
+  | 'truncated'
+  | 'anchor-invalid';
 
 /** A head the trail must reach and hold: the signed anchor's, or one the operator kept. */
 export interface AuditExpectedHead {
@@ -74,7 +83,12 @@ export class AuditChainVerifier {
    * without it the first record must be record 0 and link to the genesis hash — or, given the
    * signed anchor's `retained`, record `retained.from` linking to `retained.prev`.
    */
-  constructor(private readonly sha256: Sha256Hex, after?: AuditChainHead, private readonly expectations: readonly AuditExpectedHead[] = [], private readonly retained?: AuditRetainedFrom) {
+  constructor(
+    private readonly sha256: Sha256Hex,
+    after?: AuditChainHead,
+    private readonly expectations: readonly AuditExpectedHead[] = [],
+    private readonly retained?: AuditRetainedFrom,
+  ) {
     if (!after && retained) after = { index: retained.from - 1, hash: retained.prev };
     this.previous = after;
     this.expected = after ? after.index + 1 : 0;
@@ -122,29 +136,50 @@ export class AuditChainVerifier {
     }
     // The hash covers the parsed fields; only canonical bytes make it cover the stored bytes too.
     if (!sameBytes(stored.bytes, canonicalJson(record))) {
-      return fail('not-canonical', `record ${position} is not stored in its canonical encoding (a duplicated or reordered key, or added whitespace): its bytes are not what its hash covers`);
+      return fail(
+        'not-canonical',
+        `record ${position} is not stored in its canonical encoding (a duplicated or reordered key, or added whitespace): its bytes are not what its hash covers`,
+      );
     }
     const computed = recordHash(record, this.sha256);
     if (computed !== record.hash) {
-      return fail('hash-mismatch', `record ${position} was altered: it says hash ${record.hash.slice(0, 16)}…, its fields hash to ${computed.slice(0, 16)}…`);
+      return fail(
+        'hash-mismatch',
+        `record ${position} was altered: it says hash ${record.hash.slice(0, 16)}…, its fields hash to ${computed.slice(0, 16)}…`,
+      );
     }
     if (record.index !== position) {
-      return fail('gap', `the record at position ${position} says it is record ${record.index}: records were removed, inserted or reordered`);
+      return fail(
+        'gap',
+        `the record at position ${position} says it is record ${record.index}: records were removed, inserted or reordered`,
+      );
     }
     const prev = this.previous?.hash ?? GENESIS_HASH;
     if (this.retained && this.count === 0 && record.prev !== prev) {
-      return fail('rewritten', `record ${position} links to ${record.prev.slice(0, 16)}…, but the signed anchor says retention kept the trail from record ${position} after a record hashing to ${prev.slice(0, 16)}…: the trail was rewritten from there`);
+      return fail(
+        'rewritten',
+        `record ${position} links to ${record.prev.slice(0, 16)}…, but the signed anchor says retention kept the trail from record ${position} after a record hashing to ${prev.slice(0, 16)}…: the trail was rewritten from there`,
+      );
     }
     if (record.prev !== prev) {
-      return fail('broken-link', `record ${position} links to ${record.prev.slice(0, 16)}…, but record ${position - 1} hashes to ${prev.slice(0, 16)}…`);
+      return fail(
+        'broken-link',
+        `record ${position} links to ${record.prev.slice(0, 16)}…, but record ${position - 1} hashes to ${prev.slice(0, 16)}…`,
+      );
     }
     for (const e of this.expectations) {
       const what = e.source === 'anchor' ? 'the signed anchor' : 'the head given with --expect-head';
       if (e.index === record.index && e.hash !== record.hash) {
-        return fail('rewritten', `record ${position} hashes to ${record.hash.slice(0, 16)}…, but ${what} says ${e.hash.slice(0, 16)}…: the trail was rewritten and re-sealed up to or past it`);
+        return fail(
+          'rewritten',
+          `record ${position} hashes to ${record.hash.slice(0, 16)}…, but ${what} says ${e.hash.slice(0, 16)}…: the trail was rewritten and re-sealed up to or past it`,
+        );
       }
       if (record.index === 0 && e.trail !== undefined && e.trail !== record.hash) {
-        return fail('rewritten', `record 0 hashes to ${record.hash.slice(0, 16)}…, but ${what} is of trail ${e.trail.slice(0, 16)}…: the trail was rewritten from its start, or the anchor is another trail's`);
+        return fail(
+          'rewritten',
+          `record 0 hashes to ${record.hash.slice(0, 16)}…, but ${what} is of trail ${e.trail.slice(0, 16)}…: the trail was rewritten from its start, or the anchor is another trail's`,
+        );
       }
     }
     this.previous = { index: record.index, hash: record.hash };
@@ -174,7 +209,8 @@ export class AuditChainVerifier {
       if (e.index > reached) {
         const what = e.source === 'anchor' ? 'the signed anchor' : 'the head given with --expect-head';
         this.faultFound = {
-          position: reached + 1, reason: 'truncated',
+          position: reached + 1,
+          reason: 'truncated',
           detail: `the trail ends at record ${reached}, but ${what} covers records up to ${e.index} (${e.hash.slice(0, 16)}…): ${e.index - reached} records were cut off its end`,
         };
         break;
@@ -189,8 +225,16 @@ function sameBytes(stored: Uint8Array, canonical: string): boolean {
 }
 
 /** Verifies a whole trail given in order. */
-export function verifyAuditChain(records: Iterable<StoredAuditRecord>, sha256: Sha256Hex, after?: AuditChainHead, expect: readonly AuditExpectedHead[] = [], retained?: AuditRetainedFrom): {
-  fault: AuditChainFault | undefined; verified: number; head: AuditChainHead | undefined;
+export function verifyAuditChain(
+  records: Iterable<StoredAuditRecord>,
+  sha256: Sha256Hex,
+  after?: AuditChainHead,
+  expect: readonly AuditExpectedHead[] = [],
+  retained?: AuditRetainedFrom,
+): {
+  fault: AuditChainFault | undefined;
+  verified: number;
+  head: AuditChainHead | undefined;
 } {
   const verifier = new AuditChainVerifier(sha256, after, expect, retained);
   for (const stored of records) if (verifier.push(stored)) break;

@@ -234,7 +234,10 @@ export function matchesConsoleFilter(filter: ConsoleMessageFilter, msg: Filterab
   if (filter.conversation && msg.conversationId !== filter.conversation) return false;
   if (filter.protocol && msg.protocol !== filter.protocol) return false;
   if (filter.performative) {
-    const wanted = filter.performative.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+    const wanted = filter.performative
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0);
     if (wanted.length > 0 && !wanted.includes(msg.performative)) return false;
   }
   if (filter.agent) {

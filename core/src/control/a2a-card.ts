@@ -51,9 +51,20 @@ const NODE_OWNED: Readonly<Record<string, string>> = {
   signatures: 'the node serves the card with its own bindings, so a signature over the file would not match',
 };
 
-const CARD_FIELDS = new Set(['name', 'description', 'version', 'provider', 'documentationUrl', 'iconUrl', 'defaultInputModes', 'defaultOutputModes', 'skills']);
+const CARD_FIELDS = new Set([
+  'name',
+  'description',
+  'version',
+  'provider',
+  'documentationUrl',
+  'iconUrl',
+  'defaultInputModes',
+  'defaultOutputModes',
+  'skills',
+]);
 const SKILL_FIELDS = new Set(['id', 'name', 'description', 'tags', 'examples', 'inputModes', 'outputModes']);
-const HINT = 'an A2A 1.0 Agent Card as JSON with name, description and skills (id, name, description, tags); docs/interop.md lists the fields a card may set';
+const HINT =
+  'an A2A 1.0 Agent Card as JSON with name, description and skills (id, name, description, tags); docs/interop.md lists the fields a card may set';
 
 type Json = Record<string, unknown>;
 
@@ -65,7 +76,11 @@ export function parseA2aCard(text: string, field = 'a2aCard'): A2aCardSpec {
   // Every code unit is at least one UTF-8 byte: a text longer than the bound is not encoded to learn so.
   const bytes = text.length > A2A_CARD_LIMITS.maxCardBytes ? text.length : new TextEncoder().encode(text).byteLength;
   if (bytes > A2A_CARD_LIMITS.maxCardBytes) {
-    throw new InvalidArgumentError(field, `the card is at least ${bytes} bytes, more than ${A2A_CARD_LIMITS.maxCardBytes}`, 'shorten descriptions and examples: the card is served on every card request');
+    throw new InvalidArgumentError(
+      field,
+      `the card is at least ${bytes} bytes, more than ${A2A_CARD_LIMITS.maxCardBytes}`,
+      'shorten descriptions and examples: the card is served on every card request',
+    );
   }
   let raw: unknown;
   try {
@@ -84,8 +99,10 @@ export function checkA2aCard(raw: unknown, field = 'a2aCard'): A2aCardSpec {
   if (!isObject(raw)) throw new InvalidArgumentError(field, 'must be a JSON object', HINT);
   for (const key of Object.keys(raw)) {
     const why = NODE_OWNED[key];
-    if (why !== undefined) throw new InvalidArgumentError(`${field}.${key}`, `is set by the node, not by the card: ${why}`, 'remove it from the card');
-    if (!CARD_FIELDS.has(key)) throw new InvalidArgumentError(`${field}.${key}`, 'is not a field of an A2A Agent Card a deployment may set', HINT);
+    if (why !== undefined)
+      throw new InvalidArgumentError(`${field}.${key}`, `is set by the node, not by the card: ${why}`, 'remove it from the card');
+    if (!CARD_FIELDS.has(key))
+      throw new InvalidArgumentError(`${field}.${key}`, 'is not a field of an A2A Agent Card a deployment may set', HINT);
   }
   const card: A2aCardSpec = {
     name: text(raw, 'name', field, A2A_CARD_LIMITS.maxShortText, true)!,
@@ -105,7 +122,9 @@ export function checkA2aCard(raw: unknown, field = 'a2aCard'): A2aCardSpec {
     const p = raw['provider'];
     const at = `${field}.provider`;
     if (!isObject(p)) throw new InvalidArgumentError(at, 'must be an object with organization and url', HINT);
-    for (const key of Object.keys(p)) if (key !== 'organization' && key !== 'url') throw new InvalidArgumentError(`${at}.${key}`, 'is not a field of an A2A provider (organization, url)', HINT);
+    for (const key of Object.keys(p))
+      if (key !== 'organization' && key !== 'url')
+        throw new InvalidArgumentError(`${at}.${key}`, 'is not a field of an A2A provider (organization, url)', HINT);
     card.provider = {
       organization: text(p, 'organization', at, A2A_CARD_LIMITS.maxShortText, true)!,
       url: httpUrl(text(p, 'url', at, A2A_CARD_LIMITS.maxShortText, true)!, `${at}.url`),
@@ -124,7 +143,8 @@ function text(o: Json, key: string, at: string, max: number, required: boolean):
   if (required && v.trim() === '') throw new InvalidArgumentError(`${at}.${key}`, 'must not be empty', HINT);
   if (v.length > max) throw new InvalidArgumentError(`${at}.${key}`, `is ${v.length} characters, more than ${max}`, 'shorten it');
   // Served to every client and shown by their tools: no control characters that rewrite a terminal.
-  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(v)) throw new InvalidArgumentError(`${at}.${key}`, 'contains control characters', 'use plain text (newlines and tabs are fine)');
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(v))
+    throw new InvalidArgumentError(`${at}.${key}`, 'contains control characters', 'use plain text (newlines and tabs are fine)');
   return v;
 }
 
@@ -135,27 +155,33 @@ function httpUrl(v: string, at: string): string {
   } catch {
     throw new InvalidArgumentError(at, `${JSON.stringify(v.slice(0, 80))} is not a URL`, 'an absolute https:// (or http://) URL');
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new InvalidArgumentError(at, `is a ${u.protocol} URL`, 'an absolute https:// (or http://) URL: clients open it');
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new InvalidArgumentError(at, `is a ${u.protocol} URL`, 'an absolute https:// (or http://) URL: clients open it');
   return v;
 }
 
 function list(v: unknown, at: string, max: number, nonEmptyEntries: boolean): string[] {
   if (!Array.isArray(v)) throw new InvalidArgumentError(at, 'must be a list of strings', HINT);
-  if (v.length > A2A_CARD_LIMITS.maxListEntries) throw new InvalidArgumentError(at, `lists ${v.length} entries, more than ${A2A_CARD_LIMITS.maxListEntries}`, 'list fewer');
+  if (v.length > A2A_CARD_LIMITS.maxListEntries)
+    throw new InvalidArgumentError(at, `lists ${v.length} entries, more than ${A2A_CARD_LIMITS.maxListEntries}`, 'list fewer');
   return v.map((e, i) => {
-    if (typeof e !== 'string' || (nonEmptyEntries && e.trim() === '')) throw new InvalidArgumentError(`${at}[${i}]`, 'must be a non-empty string', HINT);
+    if (typeof e !== 'string' || (nonEmptyEntries && e.trim() === ''))
+      throw new InvalidArgumentError(`${at}[${i}]`, 'must be a non-empty string', HINT);
     return text({ e }, 'e', `${at}[${i}]`, max, false)!;
   });
 }
 
 function skills(v: unknown, at: string): A2aCardSkill[] {
   if (!Array.isArray(v) || v.length === 0) throw new InvalidArgumentError(at, 'must list at least one skill', HINT);
-  if (v.length > A2A_CARD_LIMITS.maxSkills) throw new InvalidArgumentError(at, `lists ${v.length} skills, more than ${A2A_CARD_LIMITS.maxSkills}`, 'list fewer');
+  if (v.length > A2A_CARD_LIMITS.maxSkills)
+    throw new InvalidArgumentError(at, `lists ${v.length} skills, more than ${A2A_CARD_LIMITS.maxSkills}`, 'list fewer');
   const ids = new Set<string>();
   return v.map((s, i) => {
     const here = `${at}[${i}]`;
     if (!isObject(s)) throw new InvalidArgumentError(here, 'must be an object', HINT);
-    for (const key of Object.keys(s)) if (!SKILL_FIELDS.has(key)) throw new InvalidArgumentError(`${here}.${key}`, 'is not a field of an A2A skill a deployment may set', HINT);
+    for (const key of Object.keys(s))
+      if (!SKILL_FIELDS.has(key))
+        throw new InvalidArgumentError(`${here}.${key}`, 'is not a field of an A2A skill a deployment may set', HINT);
     const id = text(s, 'id', here, A2A_CARD_LIMITS.maxShortText, true)!;
     if (ids.has(id)) throw new InvalidArgumentError(`${here}.id`, `${JSON.stringify(id)} is listed twice`, 'give each skill its own id');
     ids.add(id);

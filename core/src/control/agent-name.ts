@@ -14,7 +14,8 @@ export const AGENT_NAME_HINT = 'names are 1-128 characters of letters, digits, "
  * since a sender chooses it and every distinct key can cost an activation.
  */
 export const INSTANCE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-export const INSTANCE_NAME_HINT = 'address an instance of a kind as <kind>/<key>, e.g. counter/alice; the key is 1-128 characters of letters, digits, ".", "_" and "-", starting with a letter or digit';
+export const INSTANCE_NAME_HINT =
+  'address an instance of a kind as <kind>/<key>, e.g. counter/alice; the key is 1-128 characters of letters, digits, ".", "_" and "-", starting with a letter or digit';
 
 /** A keyed instance's name taken apart. */
 export interface InstanceName {

@@ -14,7 +14,11 @@ export class InvalidArgumentError extends CaxtonError {
   readonly field: string;
 
   constructor(field: string, message: string, hint?: string) {
-    super('api.invalid', `${field}: ${message}`, hint === undefined ? { kind: 'invalid-argument', context: { field } } : { kind: 'invalid-argument', context: { field }, hint });
+    super(
+      'api.invalid',
+      `${field}: ${message}`,
+      hint === undefined ? { kind: 'invalid-argument', context: { field } } : { kind: 'invalid-argument', context: { field }, hint },
+    );
     this.field = field;
   }
 }
@@ -40,11 +44,15 @@ export class AlreadyExistsError extends CaxtonError {
   readonly resourceName: string;
 
   constructor(resourceType: string, resourceName: string, hint?: string) {
-    super(`${resourceType}.already-exists`, `${/^[aeiou]/i.test(resourceType) ? 'an' : 'a'} ${resourceType} named ${resourceName} already exists`, {
-      kind: 'already-exists',
-      context: resourceType === 'agent' ? { agent: resourceName } : { [resourceType]: resourceName },
-      hint: hint ?? (resourceType === 'agent' ? 'upgrade it with `caxton upgrade`, or stop it first' : undefined),
-    });
+    super(
+      `${resourceType}.already-exists`,
+      `${/^[aeiou]/i.test(resourceType) ? 'an' : 'a'} ${resourceType} named ${resourceName} already exists`,
+      {
+        kind: 'already-exists',
+        context: resourceType === 'agent' ? { agent: resourceName } : { [resourceType]: resourceName },
+        hint: hint ?? (resourceType === 'agent' ? 'upgrade it with `caxton upgrade`, or stop it first' : undefined),
+      },
+    );
     this.resourceType = resourceType;
     this.resourceName = resourceName;
   }
@@ -95,11 +103,15 @@ export class AgentSuspendedError extends CaxtonError {
  */
 export class KeepQueueUnsupportedError extends CaxtonError {
   constructor(agent: string) {
-    super('agent.keep-queue-unsupported', `cannot stop ${agent} with its queue kept: a cluster node does not keep queues for stopped agents`, {
-      kind: 'failed-precondition',
-      context: { agent },
-      hint: `stop it without --keep-queue (its waiting messages are dead-lettered), or \`caxton suspend ${agent}\`: a suspended agent's messages wait for \`caxton resume\``,
-    });
+    super(
+      'agent.keep-queue-unsupported',
+      `cannot stop ${agent} with its queue kept: a cluster node does not keep queues for stopped agents`,
+      {
+        kind: 'failed-precondition',
+        context: { agent },
+        hint: `stop it without --keep-queue (its waiting messages are dead-lettered), or \`caxton suspend ${agent}\`: a suspended agent's messages wait for \`caxton resume\``,
+      },
+    );
   }
 }
 

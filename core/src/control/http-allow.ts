@@ -33,7 +33,8 @@ export function parseHttpTarget(url: string): HttpTargetResult {
   }
   const scheme = parsed.protocol === 'http:' ? 'http' : parsed.protocol === 'https:' ? 'https' : undefined;
   if (scheme === undefined) return { ok: false, reason: `scheme ${parsed.protocol} is not allowed (http: or https: only)` };
-  if (parsed.username !== '' || parsed.password !== '') return { ok: false, reason: 'credentials in the URL are not allowed (send an Authorization header)' };
+  if (parsed.username !== '' || parsed.password !== '')
+    return { ok: false, reason: 'credentials in the URL are not allowed (send an Authorization header)' };
   let host = parsed.hostname.toLowerCase();
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (host.endsWith('.')) host = host.slice(0, -1);
@@ -52,12 +53,21 @@ export function decideHttpAllow(policy: Pick<HttpPolicy, 'allow'>, method: strin
   for (const rule of policy.allow) {
     if (!hostMatches(rule.host, target.host)) continue;
     const ports = rule.ports ?? [target.scheme === 'https' ? 443 : 80];
-    if (!ports.includes(target.port)) { nearest ??= `port ${target.port} of ${target.host} is not allowed (allowed: ${ports.join(', ')})`; continue; }
-    if (rule.methods !== undefined && !rule.methods.includes(m)) { nearest ??= `${m} to ${target.host} is not allowed (allowed: ${rule.methods.join(', ')})`; continue; }
+    if (!ports.includes(target.port)) {
+      nearest ??= `port ${target.port} of ${target.host} is not allowed (allowed: ${ports.join(', ')})`;
+      continue;
+    }
+    if (rule.methods !== undefined && !rule.methods.includes(m)) {
+      nearest ??= `${m} to ${target.host} is not allowed (allowed: ${rule.methods.join(', ')})`;
+      continue;
+    }
     if (rule.pathPrefixes !== undefined) {
       // Prefixes are matched on segment boundaries, and only on a path every server reads alike.
       const refusal = pathPrefixRefusal(target.path);
-      if (refusal !== undefined) { nearest ??= `${refusal}; ${target.host} allows only the prefixes ${rule.pathPrefixes.join(', ')}`; continue; }
+      if (refusal !== undefined) {
+        nearest ??= `${refusal}; ${target.host} allows only the prefixes ${rule.pathPrefixes.join(', ')}`;
+        continue;
+      }
       if (!rule.pathPrefixes.some((p) => pathUnderPrefix(target.path, p))) {
         nearest ??= `path ${clip(target.path)} on ${target.host} is not allowed (allowed prefixes: ${rule.pathPrefixes.join(', ')})`;
         continue;
@@ -66,7 +76,13 @@ export function decideHttpAllow(policy: Pick<HttpPolicy, 'allow'>, method: strin
     return { allowed: true, rule };
   }
   if (nearest !== undefined) return { allowed: false, reason: nearest };
-  return { allowed: false, reason: policy.allow.length === 0 ? 'this agent may not make HTTP calls (its deployment allows no hosts)' : `host ${target.host} is not on the agent's allow-list` };
+  return {
+    allowed: false,
+    reason:
+      policy.allow.length === 0
+        ? 'this agent may not make HTTP calls (its deployment allows no hosts)'
+        : `host ${target.host} is not on the agent's allow-list`,
+  };
 }
 
 /**

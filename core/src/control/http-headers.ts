@@ -7,7 +7,14 @@
 
 /** Exact names (lower case). `proxy-*` is matched by prefix in `isForbiddenRequestHeader`. */
 export const FORBIDDEN_REQUEST_HEADERS: readonly string[] = Object.freeze([
-  'host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'keep-alive', 'te', 'trailer',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'upgrade',
+  'keep-alive',
+  'te',
+  'trailer',
 ]);
 
 export function isForbiddenRequestHeader(name: string): boolean {

@@ -14,7 +14,8 @@
 export function pathPrefixRefusal(path: string): string | undefined {
   if (/%(25)*(2f|5c)/i.test(path)) return `path ${clipPath(path)} has an encoded / or \\ (a server may decode it and route elsewhere)`;
   if (path.includes('//')) return `path ${clipPath(path)} has an empty segment (//)`;
-  if (path.split('/').some((segment) => /^(\.|%2e){1,2};/i.test(segment))) return `path ${clipPath(path)} has a dot segment with parameters (..;)`;
+  if (path.split('/').some((segment) => /^(\.|%2e){1,2};/i.test(segment)))
+    return `path ${clipPath(path)} has a dot segment with parameters (..;)`;
   return undefined;
 }
 

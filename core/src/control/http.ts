@@ -79,7 +79,15 @@ export type HttpErrorKind = 'denied' | 'invalid-request' | 'quota-exceeded';
  * since the service may have acted on it.
  */
 export type HttpFailureKind =
-  | 'timeout' | 'too-large' | 'redirect-denied' | 'address-denied' | 'connect-failed' | 'tls' | 'protocol' | 'quota-exceeded' | 'interrupted';
+  | 'timeout'
+  | 'too-large'
+  | 'redirect-denied'
+  | 'address-denied'
+  | 'connect-failed'
+  | 'tls'
+  | 'protocol'
+  | 'quota-exceeded'
+  | 'interrupted';
 
 /**
  * The node's instrumentation event for one outbound call, when its answer was sent to the agent

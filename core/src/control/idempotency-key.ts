@@ -11,8 +11,7 @@ import { InvalidArgumentError } from './errors.js';
 export type IdempotencyKey = string & { readonly __idempotencyKey: unique symbol };
 
 export const IDEMPOTENCY_KEY_MAX_BYTES = 128;
-export const IDEMPOTENCY_KEY_HINT =
-  `use 1-${IDEMPOTENCY_KEY_MAX_BYTES} bytes of UTF-8 without control characters, e.g. a UUID generated once per logical message and reused on every retry`;
+export const IDEMPOTENCY_KEY_HINT = `use 1-${IDEMPOTENCY_KEY_MAX_BYTES} bytes of UTF-8 without control characters, e.g. a UUID generated once per logical message and reused on every retry`;
 
 // C0 controls, DEL and C1 controls.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
@@ -25,7 +24,8 @@ export function idempotencyKeyProblem(text: string): string | undefined {
   const bytes = UTF8.encode(text).length;
   if (bytes > IDEMPOTENCY_KEY_MAX_BYTES) return `is ${bytes} bytes of UTF-8; at most ${IDEMPOTENCY_KEY_MAX_BYTES} are allowed`;
   const control = CONTROL.exec(text);
-  if (control) return `contains the control character U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at index ${control.index}`;
+  if (control)
+    return `contains the control character U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at index ${control.index}`;
   // A lone surrogate cannot be encoded as UTF-8: the bytes a retry sends would differ.
   if (LONE_SURROGATE.test(text)) return 'is not well-formed Unicode (a lone surrogate)';
   return undefined;
@@ -49,10 +49,14 @@ export function parseIdempotencyKey(text: string | undefined, field = 'idempoten
  */
 export class IdempotencyKeyReusedError extends CaxtonError {
   constructor(key: string, firstMessageId: string, windowMs: number) {
-    super('node.idempotency-key-reused', `idempotency key ${JSON.stringify(key)} was already used for a different message (${firstMessageId})`, {
-      kind: 'already-exists',
-      context: { idempotencyKey: key, messageId: firstMessageId },
-      hint: `a retry must repeat the same message (receivers, content, every parameter); give a new message a new key — a key is remembered for ${Math.round(windowMs / 60_000)} minutes`,
-    });
+    super(
+      'node.idempotency-key-reused',
+      `idempotency key ${JSON.stringify(key)} was already used for a different message (${firstMessageId})`,
+      {
+        kind: 'already-exists',
+        context: { idempotencyKey: key, messageId: firstMessageId },
+        hint: `a retry must repeat the same message (receivers, content, every parameter); give a new message a new key — a key is remembered for ${Math.round(windowMs / 60_000)} minutes`,
+      },
+    );
   }
 }

@@ -4,4 +4,5 @@
  * shape is checked — short and plain enough to put in a table cell or a log line.
  */
 export const LANGUAGE_LABEL = /^[a-z][a-z0-9+-]{0,31}$/;
-export const LANGUAGE_LABEL_HINT = 'use a lowercase name of 1-32 characters of a-z, 0-9, + and -, starting with a letter (e.g. assemblyscript, rust, tinygo), or leave it empty';
+export const LANGUAGE_LABEL_HINT =
+  'use a lowercase name of 1-32 characters of a-z, 0-9, + and -, starting with a letter (e.g. assemblyscript, rust, tinygo), or leave it empty';

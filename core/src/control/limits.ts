@@ -101,89 +101,134 @@ const number = (n: number): string => n.toLocaleString('en-US');
  */
 export const AGENT_LIMIT_TABLE = {
   fuelPerMessage: {
-    unit: 'fuel', default: 20_000_000, ceiling: 100_000_000_000,
+    unit: 'fuel',
+    default: 20_000_000,
+    ceiling: 100_000_000_000,
     description: 'Fuel for one handle() or on-timer() call, host calls included; past it the call ends out-of-fuel.',
     deploy: { flag: 'fuel', wire: 'fuel_per_message' },
   },
   fuelPerInit: {
-    unit: 'fuel', default: 200_000_000, ceiling: 1_000_000_000_000,
+    unit: 'fuel',
+    default: 200_000_000,
+    ceiling: 1_000_000_000_000,
     description: 'Fuel for instantiating the agent and running its init().',
   },
   memoryPages: {
-    unit: 'pages', default: 256, ceiling: MAX_MEMORY32_PAGES,
-    description: 'One budget, in 64 KiB pages, for all the agent\'s memories together (256 = 16 MiB; 65,536 = 4 GiB); growth past it fails inside the guest.',
+    unit: 'pages',
+    default: 256,
+    ceiling: MAX_MEMORY32_PAGES,
+    description:
+      "One budget, in 64 KiB pages, for all the agent's memories together (256 = 16 MiB; 65,536 = 4 GiB); growth past it fails inside the guest.",
     deploy: { flag: 'memory', wire: 'memory_pages' },
   },
   wallClockMs: {
-    unit: 'ms', default: 2_000, ceiling: 600_000,
+    unit: 'ms',
+    default: 2_000,
+    ceiling: 600_000,
     description: 'Wall-clock backstop for one delivery (the shard watchdog resets a shard stuck past it).',
   },
   maxOutbox: {
-    unit: 'count', default: 1_000, ceiling: 100_000,
+    unit: 'count',
+    default: 1_000,
+    ceiling: 100_000,
     description: 'Messages one call may send; beyond, send returns `outbox full`.',
     deploy: { flag: 'max-sends-per-call', wire: 'max_sends_per_call' },
   },
   sendsPerSecond: {
-    unit: 'per second', default: 10_000, ceiling: 1_000_000,
-    description: 'Sustained sends per second (token bucket, burst of one second\'s worth); beyond, send returns `quota exceeded`.',
+    unit: 'per second',
+    default: 10_000,
+    ceiling: 1_000_000,
+    description: "Sustained sends per second (token bucket, burst of one second's worth); beyond, send returns `quota exceeded`.",
     deploy: { flag: 'max-sends-per-s', wire: 'max_sends_per_s' },
   },
   sendBytesPerSecond: {
-    unit: 'code units per second', default: 32 * 1024 * 1024, ceiling: 1024 * 1024 * 1024,
+    unit: 'code units per second',
+    default: 32 * 1024 * 1024,
+    ceiling: 1024 * 1024 * 1024,
     description: 'Sustained message text sent per second (token bucket).',
   },
   maxMessageBytes: {
-    unit: 'code units', default: 1 << 20, ceiling: 1 << 20,
+    unit: 'code units',
+    default: 1 << 20,
+    ceiling: 1 << 20,
     description: 'Largest message one send may carry (sum of its strings); the bus refuses larger ones anyway.',
   },
   maxTimers: {
-    unit: 'count', default: 100, ceiling: 10_000,
+    unit: 'count',
+    default: 100,
+    ceiling: 10_000,
     description: 'Timers one call may set; one more ends the call as `sandbox.quota-exceeded`.',
   },
   minTimerDelayMs: {
-    unit: 'ms', default: 10, ceiling: 86_400_000,
+    unit: 'ms',
+    default: 10,
+    ceiling: 86_400_000,
     description: 'Shortest timer delay; shorter requests are raised to it (a 0 ms timer storm cannot spin the node).',
   },
   maxLogLines: {
-    unit: 'count', default: 200, ceiling: 100_000,
+    unit: 'count',
+    default: 200,
+    ceiling: 100_000,
     description: 'Log lines (log, stdout, stderr) one call may keep; beyond: dropped and counted.',
   },
   maxLogLineLength: {
-    unit: 'code units', default: 4_096, ceiling: 1 << 20,
+    unit: 'code units',
+    default: 4_096,
+    ceiling: 1 << 20,
     description: 'Longest log line kept; beyond: truncated.',
   },
   maxLogBytes: {
-    unit: 'code units', default: 256 * 1024, ceiling: 64 * 1024 * 1024,
+    unit: 'code units',
+    default: 256 * 1024,
+    ceiling: 64 * 1024 * 1024,
     description: 'Log text one call may keep; beyond: dropped and counted.',
   },
   maxOutputBytes: {
-    unit: 'bytes', default: 256 * 1024, ceiling: 64 * 1024 * 1024,
-    description: 'Bytes one call may write to stdout and stderr together; the rest of a write past it is not read from the agent\'s memory: dropped, counted (decision 2114) and charged 3 fuel a byte (decision 2129).',
+    unit: 'bytes',
+    default: 256 * 1024,
+    ceiling: 64 * 1024 * 1024,
+    description:
+      "Bytes one call may write to stdout and stderr together; the rest of a write past it is not read from the agent's memory: dropped, counted (decision 2114) and charged 3 fuel a byte (decision 2129).",
   },
   maxDirectoryOps: {
-    unit: 'count', default: 100, ceiling: 10_000,
+    unit: 'count',
+    default: 100,
+    ceiling: 10_000,
     description: 'Directory registrations/deregistrations and topic subscribe/unsubscribe calls one call may make.',
   },
   directoryChangesPerSecond: {
-    unit: 'per second', default: 100, ceiling: 10_000,
+    unit: 'per second',
+    default: 100,
+    ceiling: 10_000,
     description: 'Sustained directory and topic changes per second (token bucket).',
   },
   directoryBytesPerSecond: {
-    unit: 'code units per second', default: 64 * 1024, ceiling: 64 * 1024 * 1024,
-    description: 'Sustained text of directory and topic changes per second (service descriptions, topic names and filters; token bucket): what one agent may write to the registry.',
+    unit: 'code units per second',
+    default: 64 * 1024,
+    ceiling: 64 * 1024 * 1024,
+    description:
+      'Sustained text of directory and topic changes per second (service descriptions, topic names and filters; token bucket): what one agent may write to the registry.',
   },
   maxServiceBytes: {
-    unit: 'code units', default: 64 * 1024, ceiling: 1 << 20,
+    unit: 'code units',
+    default: 64 * 1024,
+    ceiling: 1 << 20,
     description: 'Longest service description register-service accepts (sum of its strings).',
   },
   absentQueue: {
-    unit: 'count', default: 1_000, ceiling: 10_000,
-    description: 'Messages kept for the agent while it is absent (stopped with `--keep-queue`, or suspended); one more is refused `bus.absent-queue-full`. Kept by the bus, not the sandbox; the node\'s mailbox capacity bounds it too (decision 1990).',
+    unit: 'count',
+    default: 1_000,
+    ceiling: 10_000,
+    description:
+      "Messages kept for the agent while it is absent (stopped with `--keep-queue`, or suspended); one more is refused `bus.absent-queue-full`. Kept by the bus, not the sandbox; the node's mailbox capacity bounds it too (decision 1990).",
     deploy: { flag: 'absent-queue', wire: 'absent_queue' },
   },
   absentTtlMs: {
-    unit: 'ms', default: 86_400_000, ceiling: 2_592_000_000,
-    description: 'How long a message waits for an absent agent (from its acceptance) before it is dead-lettered with reason `absent-ttl` (decision 1990).',
+    unit: 'ms',
+    default: 86_400_000,
+    ceiling: 2_592_000_000,
+    description:
+      'How long a message waits for an absent agent (from its acceptance) before it is dead-lettered with reason `absent-ttl` (decision 1990).',
     deploy: { flag: 'absent-ttl', wire: 'absent_ttl_ms' },
   },
 } as const satisfies Record<string, LimitDefinition>;
@@ -276,25 +321,44 @@ export const RECEIVER_COUNT_PARAM = 'X-caxton-receivers';
  */
 export const ROLLOUT_LIMIT_TABLE = {
   maxCrashRatePercent: {
-    unit: 'percent', default: 1, min: 0, ceiling: 100,
-    description: 'Crashes (trap, out of fuel or memory, wall-clock) of the new version above this share of its handlings roll the rollout back.',
-    flag: 'max-crash-rate', wire: 'max_crash_rate_percent',
+    unit: 'percent',
+    default: 1,
+    min: 0,
+    ceiling: 100,
+    description:
+      'Crashes (trap, out of fuel or memory, wall-clock) of the new version above this share of its handlings roll the rollout back.',
+    flag: 'max-crash-rate',
+    wire: 'max_crash_rate_percent',
   },
   maxFailureRatePercent: {
-    unit: 'percent', default: 5, min: 0, ceiling: 100,
-    description: 'Handlings of the new version that end in a `failure` reply (its handler returned an error) above this share roll it back.',
-    flag: 'max-failure-rate', wire: 'max_failure_rate_percent',
+    unit: 'percent',
+    default: 5,
+    min: 0,
+    ceiling: 100,
+    description:
+      'Handlings of the new version that end in a `failure` reply (its handler returned an error) above this share roll it back.',
+    flag: 'max-failure-rate',
+    wire: 'max_failure_rate_percent',
   },
   maxP99Ms: {
-    unit: 'ms', default: 1_000, min: 1, ceiling: 600_000,
-    description: 'The 99th percentile of the new version\'s handle time above this rolls it back.',
+    unit: 'ms',
+    default: 1_000,
+    min: 1,
+    ceiling: 600_000,
+    description: "The 99th percentile of the new version's handle time above this rolls it back.",
     // Whole ms in digits, as the flag always took them (its name says the unit; `250ms` never parsed).
-    flag: 'max-p99-ms', wire: 'max_p99_ms', flagDigitsOnly: true,
+    flag: 'max-p99-ms',
+    wire: 'max_p99_ms',
+    flagDigitsOnly: true,
   },
   bakeMs: {
-    unit: 'ms', default: 300_000, min: 1, ceiling: 604_800_000,
+    unit: 'ms',
+    default: 300_000,
+    min: 1,
+    ceiling: 604_800_000,
     description: 'How long the new version runs beside the old one, within the thresholds, before it is promoted.',
-    flag: 'bake', wire: 'bake_ms',
+    flag: 'bake',
+    wire: 'bake_ms',
   },
 } as const satisfies Record<string, LimitRow & { default: number; min: number; flag: string; wire: string }>;
 
@@ -436,21 +500,30 @@ export const KIND_LIMITS = Object.freeze({
  */
 export const KIND_LIMIT_TABLE = {
   idleMs: {
-    unit: 'ms', default: KIND_LIMITS.defaultIdleMs, min: 100, ceiling: 86_400_000,
+    unit: 'ms',
+    default: KIND_LIMITS.defaultIdleMs,
+    min: 100,
+    ceiling: 86_400_000,
     description: 'An instance of the kind idle this long is passivated: its state kept, its next message activates it again.',
     deploy: { flag: 'idle', wire: 'kind.idle_ms' },
   },
   maxActive: {
-    unit: 'instances', computedDefault: `none: only the node's bound of ${KIND_LIMITS.maxActiveInstances.toLocaleString('en-US')} instances`, ceiling: KIND_LIMITS.maxActiveInstances,
+    unit: 'instances',
+    computedDefault: `none: only the node's bound of ${KIND_LIMITS.maxActiveInstances.toLocaleString('en-US')} instances`,
+    ceiling: KIND_LIMITS.maxActiveInstances,
     description: 'At most this many instances of the kind in memory at once; past it the least recently used idle one is passivated early.',
-    deploy: { flag: 'max-active', wire: 'kind.max_active' }, flagDigitsOnly: true,
+    deploy: { flag: 'max-active', wire: 'kind.max_active' },
+    flagDigitsOnly: true,
   },
 } as const satisfies Record<string, LimitRow & { deploy: LimitDeployment }>;
 
 export type KindLimitName = keyof typeof KIND_LIMIT_TABLE;
 
 /** A kind's settings given, each a whole number in its row (`field` `header`: named by their wire fields, `header.kind.idle_ms`). */
-export function checkKindTable(given: Partial<Record<KindLimitName, unknown>> = {}, field = 'header'): Partial<Record<KindLimitName, number>> {
+export function checkKindTable(
+  given: Partial<Record<KindLimitName, unknown>> = {},
+  field = 'header',
+): Partial<Record<KindLimitName, number>> {
   return checkTable(KIND_LIMIT_TABLE, given, { field, what: 'kind setting' });
 }
 
@@ -516,20 +589,32 @@ export const REPLICA_LIMITS = Object.freeze({
  */
 export const REPLICA_LIMIT_TABLE = {
   replicas: {
-    unit: 'instances', default: 1, defaultWhen: 'until the agent is first scaled', min: 1, ceiling: REPLICA_LIMITS.maxReplicas,
+    unit: 'instances',
+    default: 1,
+    defaultWhen: 'until the agent is first scaled',
+    min: 1,
+    ceiling: REPLICA_LIMITS.maxReplicas,
     description: 'Instances of the agent behind its one name (1: the agent alone); a conversation stays on one replica.',
-    scale: 'replicas', flagDigitsOnly: true, required: true,
+    scale: 'replicas',
+    flagDigitsOnly: true,
+    required: true,
   },
   maxReplicaInstances: {
-    unit: 'instances', computedDefault: `the ceiling, ${REPLICA_LIMITS.maxReplicaInstances}`, ceiling: REPLICA_LIMITS.maxReplicaInstances,
-    description: 'Replica instances beyond the agents\' own one node runs at once (replicas 2..N of every scaled agent, draining ones included); a scale past it is refused.',
+    unit: 'instances',
+    computedDefault: `the ceiling, ${REPLICA_LIMITS.maxReplicaInstances}`,
+    ceiling: REPLICA_LIMITS.maxReplicaInstances,
+    description:
+      "Replica instances beyond the agents' own one node runs at once (replicas 2..N of every scaled agent, draining ones included); a scale past it is refused.",
   },
 } as const satisfies Record<string, LimitRow>;
 
 export type ReplicaLimitName = keyof typeof REPLICA_LIMIT_TABLE;
 
 /** Replica settings given, each a whole number in its row (`field`: where they came from, `scale`, `node`, `flags`). */
-export function checkReplicaTable(given: Partial<Record<ReplicaLimitName, unknown>> = {}, field = 'scale'): Partial<Record<ReplicaLimitName, number>> {
+export function checkReplicaTable(
+  given: Partial<Record<ReplicaLimitName, unknown>> = {},
+  field = 'scale',
+): Partial<Record<ReplicaLimitName, number>> {
   return checkTable(REPLICA_LIMIT_TABLE, given, { field, what: 'replica setting' });
 }
 
@@ -540,12 +625,10 @@ export const LIMIT_NAMES = Object.freeze(Object.keys(AGENT_LIMIT_TABLE) as Limit
 
 /** The limits an operator may set per deployment, in table order. */
 export type DeployableLimitName = {
-  [K in LimitName]: (typeof AGENT_LIMIT_TABLE)[K] extends { deploy: LimitDeployment } ? K : never
+  [K in LimitName]: (typeof AGENT_LIMIT_TABLE)[K] extends { deploy: LimitDeployment } ? K : never;
 }[LimitName];
 
-export const DEPLOYABLE_LIMITS = Object.freeze(
-  LIMIT_NAMES.filter((n) => 'deploy' in AGENT_LIMIT_TABLE[n]) as DeployableLimitName[],
-);
+export const DEPLOYABLE_LIMITS = Object.freeze(LIMIT_NAMES.filter((n) => 'deploy' in AGENT_LIMIT_TABLE[n]) as DeployableLimitName[]);
 
 export const limitDefinition = (name: LimitName): LimitDefinition => AGENT_LIMIT_TABLE[name];
 
@@ -565,7 +648,9 @@ function tableDefaults<T extends Record<string, LimitRow & { default: number }>>
 
 /** A row's default in words: `say` of its number (and when it applies, `defaultWhen`), or how the node computes it (`computedDefault`). */
 export const defaultText = (row: LimitRow, say: (value: number) => string): string =>
-  (row.default === undefined ? row.computedDefault ?? 'none' : `${say(row.default)}${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}`);
+  row.default === undefined
+    ? (row.computedDefault ?? 'none')
+    : `${say(row.default)}${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}`;
 
 /** The least value a row takes: its `min`, else 1. */
 export const rowFloor = (row: LimitRow): number => row.min ?? 1;
@@ -583,7 +668,13 @@ export const fromFlagUnit = (row: LimitRow, flagValue: number): number => flagVa
  */
 export function rowInFlagUnit(row: LimitRow): LimitRow {
   if (row.flagScale === undefined) return row;
-  const inUnit: LimitRow = { ...row, unit: row.flagScale.unit, min: inFlagUnit(row, rowFloor(row)), ceiling: inFlagUnit(row, row.ceiling), flagScale: undefined };
+  const inUnit: LimitRow = {
+    ...row,
+    unit: row.flagScale.unit,
+    min: inFlagUnit(row, rowFloor(row)),
+    ceiling: inFlagUnit(row, row.ceiling),
+    flagScale: undefined,
+  };
   return row.default === undefined ? inUnit : { ...inUnit, default: inFlagUnit(row, row.default) };
 }
 
@@ -612,16 +703,27 @@ function howSet(row: LimitRow): string {
 export class LimitOutOfRangeError extends CaxtonError {
   readonly min: number;
   readonly ceiling: number;
-  constructor(readonly limit: string, readonly value: unknown, readonly field: string, row: LimitRow, ceiling: number = row.ceiling) {
+  constructor(
+    readonly limit: string,
+    readonly value: unknown,
+    readonly field: string,
+    row: LimitRow,
+    ceiling: number = row.ceiling,
+  ) {
     const min = rowFloor(row);
     // A row whose flag takes another unit says its range and default in that unit too: the operator
     // reads them as the flag's. A flag in the row's own unit needs no second rendering.
-    const inFlag = (...values: number[]): string => (flagUnit(row) === row.unit ? '' : ` (${values.map((v) => number(inFlagUnit(row, v))).join('..')} ${flagUnit(row)})`);
-    super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${number(min)}..${number(ceiling)} (${row.unit})`, {
-      kind: 'invalid-argument',
-      context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), min, ceiling, unit: row.unit },
-      hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; ${row.required ? `it is always given (${defaultText(row, number)})` : `omit it for the default, ${defaultText(row, (d) => `${number(d)} ${row.unit}${inFlag(d)}`)}`}. ${row.description}`,
-    });
+    const inFlag = (...values: number[]): string =>
+      flagUnit(row) === row.unit ? '' : ` (${values.map((v) => number(inFlagUnit(row, v))).join('..')} ${flagUnit(row)})`;
+    super(
+      'limits.out-of-range',
+      `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${number(min)}..${number(ceiling)} (${row.unit})`,
+      {
+        kind: 'invalid-argument',
+        context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), min, ceiling, unit: row.unit },
+        hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; ${row.required ? `it is always given (${defaultText(row, number)})` : `omit it for the default, ${defaultText(row, (d) => `${number(d)} ${row.unit}${inFlag(d)}`)}`}. ${row.description}`,
+      },
+    );
     this.min = min;
     this.ceiling = ceiling;
   }
@@ -642,7 +744,9 @@ function describeValue(value: unknown): string {
  * what one row is called in the unknown-name error ("traffic limit").
  */
 export function checkTable<R extends Record<string, LimitRow>, T extends Partial<Record<keyof R, unknown>>>(
-  table: R, given: T, opts: { field: string; what: string; ceilings?: Partial<Record<keyof R, number>> },
+  table: R,
+  given: T,
+  opts: { field: string; what: string; ceilings?: Partial<Record<keyof R, number>> },
 ): { [K in keyof T]: number } {
   const out: Partial<Record<keyof R, number>> = {};
   for (const [key, value] of Object.entries(given)) {
@@ -674,7 +778,11 @@ export function checkLimits<T extends Partial<Record<LimitName, unknown>>>(
   given: T,
   opts: { field?: 'header' | 'limits' | string; ceilings?: Partial<AgentLimits> } = {},
 ): { [K in keyof T]: number } {
-  return checkTable(AGENT_LIMIT_TABLE, given, { field: opts.field ?? 'limits', what: 'limit', ...(opts.ceilings ? { ceilings: opts.ceilings } : {}) });
+  return checkTable(AGENT_LIMIT_TABLE, given, {
+    field: opts.field ?? 'limits',
+    what: 'limit',
+    ...(opts.ceilings ? { ceilings: opts.ceilings } : {}),
+  });
 }
 
 /** Where a limit is named in an error: the proto field under `header`, else `<prefix>.<name>`. */
@@ -697,7 +805,11 @@ export function renderLimitsTable(): string {
     const set = d.deploy ? `\`--${d.deploy.flag}\` / \`${d.deploy.wire}\`` : 'embedder only';
     return `| \`${n}\` | ${d.unit} | ${number(d.default)} | ${number(d.ceiling)} | ${set} | ${d.description} |`;
   });
-  return ['| Limit | Unit | Default | Ceiling | Set per deployment | What it bounds |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return [
+    '| Limit | Unit | Default | Ceiling | Set per deployment | What it bounds |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 /**
@@ -707,35 +819,56 @@ export function renderLimitsTable(): string {
  */
 export const TRAFFIC_LIMIT_TABLE = {
   priorityAgingDispatches: {
-    unit: 'count', default: 16, ceiling: 1_000_000,
-    description: 'A priority level passed over for this many dispatches in a row while it has messages waiting is served next, so higher priorities never starve lower ones (decision 1920).',
+    unit: 'count',
+    default: 16,
+    ceiling: 1_000_000,
+    description:
+      'A priority level passed over for this many dispatches in a row while it has messages waiting is served next, so higher priorities never starve lower ones (decision 1920).',
   },
   breakerFailures: {
-    unit: 'count', default: 5, ceiling: 1_000_000,
-    description: 'Deliveries to one agent that fail in a row (crash, out of fuel or memory, wall-clock timeout) before its circuit breaker opens and new sends to it are refused fast (decision 1921).',
+    unit: 'count',
+    default: 5,
+    ceiling: 1_000_000,
+    description:
+      'Deliveries to one agent that fail in a row (crash, out of fuel or memory, wall-clock timeout) before its circuit breaker opens and new sends to it are refused fast (decision 1921).',
   },
   breakerCoolDownMs: {
-    unit: 'ms', default: 10_000, ceiling: 3_600_000,
-    description: 'How long an open circuit breaker refuses new sends before it lets one probe through (half-open); a probe that fails opens it again for as long (decision 1921).',
+    unit: 'ms',
+    default: 10_000,
+    ceiling: 3_600_000,
+    description:
+      'How long an open circuit breaker refuses new sends before it lets one probe through (half-open); a probe that fails opens it again for as long (decision 1921).',
   },
   sendsPerTurn: {
-    unit: 'count', default: 64, ceiling: 100_000,
-    description: 'Messages of one agent\'s outbox the bus starts sending in one turn of its event loop; a larger outbox is sent over several turns, behind the other agents\' and the operator\'s work, and the agent gets no new work until all of it is started (decision 2099).',
+    unit: 'count',
+    default: 64,
+    ceiling: 100_000,
+    description:
+      "Messages of one agent's outbox the bus starts sending in one turn of its event loop; a larger outbox is sent over several turns, behind the other agents' and the operator's work, and the agent gets no new work until all of it is started (decision 2099).",
   },
   // Fuel-fair sharing of a shard (decisions 2136, 2140): runtime/src/bus/shard-fairness.ts reads these.
   fairQuantumFuel: {
-    unit: 'fuel', default: 10_000_000, ceiling: AGENT_LIMIT_TABLE.fuelPerMessage.ceiling,
-    description: 'Fuel per delivery past which a run makes its agent a debtor of its shard: while its share of the shard\'s fuel over the window is above 1 / the agents with work, it is skipped whenever another agent can run, and it runs one delivery at a time (decision 2136). Ordinary handlings use thousands to a few million; at the ceiling no run is ever past it.',
+    unit: 'fuel',
+    default: 10_000_000,
+    ceiling: AGENT_LIMIT_TABLE.fuelPerMessage.ceiling,
+    description:
+      "Fuel per delivery past which a run makes its agent a debtor of its shard: while its share of the shard's fuel over the window is above 1 / the agents with work, it is skipped whenever another agent can run, and it runs one delivery at a time (decision 2136). Ordinary handlings use thousands to a few million; at the ceiling no run is ever past it.",
     serve: 'fair-quantum-fuel',
   },
   fairWindowMs: {
-    unit: 'ms', default: 1_000, ceiling: 60_000,
-    description: 'One bucket of the sliding window (the current bucket and the previous one, weighed) over which the shard\'s fuel, each debtor\'s fuel and the agents with work are counted; a debtor that spends nothing for a whole bucket is forgiven (decision 2136).',
+    unit: 'ms',
+    default: 1_000,
+    ceiling: 60_000,
+    description:
+      "One bucket of the sliding window (the current bucket and the previous one, weighed) over which the shard's fuel, each debtor's fuel and the agents with work are counted; a debtor that spends nothing for a whole bucket is forgiven (decision 2136).",
     serve: 'fair-window',
   },
   fairIdleMs: {
-    unit: 'ms', default: 50, ceiling: 10_000,
-    description: 'How long the shard stays idle, only skipped debtors ready, before one runs anyway; and how long the other agents must have run nothing for a debtor to run at once (decision 2136). Not zero: a debtor run in the instant between other agents\' batches holds the shard for its whole handling.',
+    unit: 'ms',
+    default: 50,
+    ceiling: 10_000,
+    description:
+      "How long the shard stays idle, only skipped debtors ready, before one runs anyway; and how long the other agents must have run nothing for a debtor to run at once (decision 2136). Not zero: a debtor run in the instant between other agents' batches holds the shard for its whole handling.",
     serve: 'fair-idle',
   },
 } as const satisfies Record<string, LimitDefinition>;
@@ -747,7 +880,7 @@ export const DEFAULT_TRAFFIC_LIMITS: Readonly<TrafficLimits> = tableDefaults(TRA
 
 /** The traffic limits an operator sets per node with `caxton serve --<flag>` (rows with `serve`), in table order. */
 export type ServeTrafficLimitName = {
-  [K in TrafficLimitName]: (typeof TRAFFIC_LIMIT_TABLE)[K] extends { serve: string } ? K : never
+  [K in TrafficLimitName]: (typeof TRAFFIC_LIMIT_TABLE)[K] extends { serve: string } ? K : never;
 }[TrafficLimitName];
 
 export const SERVE_TRAFFIC_LIMITS = Object.freeze(
@@ -770,9 +903,14 @@ const MIB: FlagScale = { unit: 'MiB', per: 1024 ** 2 };
  */
 export const PREPARE_CACHE_LIMIT_TABLE = {
   maxBytes: {
-    unit: 'bytes', default: 4 * 1024 ** 3, min: 64 * 1024 ** 2, ceiling: 1024 ** 4,
-    description: 'Bytes the prepare cache directory may hold (prepared components and instrumented core modules); past it, after each write, the least recently used are removed (decision 2141). Nodes sharing the directory each keep it to their own bound.',
-    serve: 'prepare-cache-max-mib', flagScale: MIB,
+    unit: 'bytes',
+    default: 4 * 1024 ** 3,
+    min: 64 * 1024 ** 2,
+    ceiling: 1024 ** 4,
+    description:
+      'Bytes the prepare cache directory may hold (prepared components and instrumented core modules); past it, after each write, the least recently used are removed (decision 2141). Nodes sharing the directory each keep it to their own bound.',
+    serve: 'prepare-cache-max-mib',
+    flagScale: MIB,
   },
 } as const satisfies Record<string, LimitDefinition & { min: number; serve: string; flagScale: FlagScale }>;
 
@@ -782,7 +920,10 @@ export type PrepareCacheLimits = { [K in PrepareCacheLimitName]: number };
 export const DEFAULT_PREPARE_CACHE_LIMITS: Readonly<PrepareCacheLimits> = tableDefaults(PREPARE_CACHE_LIMIT_TABLE);
 
 /** The prepare cache's limits: the defaults, overridden by `given`, each a whole number in its row's min..ceiling. */
-export function resolvePrepareCacheLimits(given: Partial<Record<PrepareCacheLimitName, unknown>> = {}, field = 'prepareCache'): PrepareCacheLimits {
+export function resolvePrepareCacheLimits(
+  given: Partial<Record<PrepareCacheLimitName, unknown>> = {},
+  field = 'prepareCache',
+): PrepareCacheLimits {
   return { ...DEFAULT_PREPARE_CACHE_LIMITS, ...checkTable(PREPARE_CACHE_LIMIT_TABLE, given, { field, what: 'prepare cache limit' }) };
 }
 
@@ -796,19 +937,33 @@ export function resolvePrepareCacheLimits(given: Partial<Record<PrepareCacheLimi
  */
 export const ARTIFACT_LIMIT_TABLE = {
   maxArtifactBytes: {
-    unit: 'bytes', default: 64 * 1024 ** 2, min: 1024 ** 2, ceiling: 1024 ** 3,
-    description: 'Largest component deploy and upgrade accept; an upload is held in memory while it arrives (up to 4 at once), so keep it sane (the default fits every example).',
-    serve: 'max-artifact-mib', flagScale: MIB,
+    unit: 'bytes',
+    default: 64 * 1024 ** 2,
+    min: 1024 ** 2,
+    ceiling: 1024 ** 3,
+    description:
+      'Largest component deploy and upgrade accept; an upload is held in memory while it arrives (up to 4 at once), so keep it sane (the default fits every example).',
+    serve: 'max-artifact-mib',
+    flagScale: MIB,
   },
   prepareDeadlineMs: {
-    unit: 'ms', default: 120_000, min: 1_000, ceiling: 3_600_000,
+    unit: 'ms',
+    default: 120_000,
+    min: 1_000,
+    ceiling: 3_600_000,
     description: 'Longest a component may take to be checked and prepared; past it the preparation is stopped and the deploy refused.',
-    serve: 'prepare-timeout-s', flagScale: { unit: 'seconds', per: 1_000 },
+    serve: 'prepare-timeout-s',
+    flagScale: { unit: 'seconds', per: 1_000 },
   },
   prepareHeapBytes: {
-    unit: 'bytes', default: 1024 ** 3, min: 64 * 1024 ** 2, ceiling: 16 * 1024 ** 3,
-    description: 'Memory (the preparing worker\'s heap) the preparation of one component may use; past it the deploy is refused as too complex.',
-    serve: 'prepare-heap-mib', flagScale: MIB,
+    unit: 'bytes',
+    default: 1024 ** 3,
+    min: 64 * 1024 ** 2,
+    ceiling: 16 * 1024 ** 3,
+    description:
+      "Memory (the preparing worker's heap) the preparation of one component may use; past it the deploy is refused as too complex.",
+    serve: 'prepare-heap-mib',
+    flagScale: MIB,
   },
 } as const satisfies Record<string, LimitRow & { min: number; serve: string; flagScale: FlagScale }>;
 
@@ -831,19 +986,31 @@ export function resolveArtifactLimits(given: Partial<Record<ArtifactLimitName, u
  */
 export const EDGE_LIMIT_TABLE = {
   maxLimit: {
-    unit: 'messages', default: 10_000, min: 4, ceiling: 1_000_000,
-    description: 'Most outside-client messages accepted and not yet handled, node-wide, before SendMessage is refused RESOURCE_EXHAUSTED (the limit adapts below it to the delay target).',
-    serve: 'edge-max-in-flight', flagDigitsOnly: true,
+    unit: 'messages',
+    default: 10_000,
+    min: 4,
+    ceiling: 1_000_000,
+    description:
+      'Most outside-client messages accepted and not yet handled, node-wide, before SendMessage is refused RESOURCE_EXHAUSTED (the limit adapts below it to the delay target).',
+    serve: 'edge-max-in-flight',
+    flagDigitsOnly: true,
   },
   targetDelayMs: {
-    unit: 'ms', default: 20, ceiling: 60_000,
-    description: 'Delay target of outside clients\' messages (accepted to handled): past it the edge limit drops.',
-    serve: 'edge-target-ms', flagDigitsOnly: true,
+    unit: 'ms',
+    default: 20,
+    ceiling: 60_000,
+    description: "Delay target of outside clients' messages (accepted to handled): past it the edge limit drops.",
+    serve: 'edge-target-ms',
+    flagDigitsOnly: true,
   },
   servingMinLimit: {
-    unit: 'messages', default: 1_000, ceiling: 1_000,
-    description: 'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103); at most the floor of 1,000 (the default: off) and at most --edge-max-in-flight; e.g. 128 trades throughput for the accepted requests\' latency.',
-    serve: 'edge-serving-floor', flagDigitsOnly: true,
+    unit: 'messages',
+    default: 1_000,
+    ceiling: 1_000,
+    description:
+      "Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103); at most the floor of 1,000 (the default: off) and at most --edge-max-in-flight; e.g. 128 trades throughput for the accepted requests' latency.",
+    serve: 'edge-serving-floor',
+    flagDigitsOnly: true,
   },
 } as const satisfies Record<string, LimitRow & { serve: string; flagDigitsOnly: true }>;
 
@@ -855,7 +1022,14 @@ export const DEFAULT_EDGE_LIMITS: Readonly<EdgeLimits> = tableDefaults(EDGE_LIMI
 /** The edge limits serve sets: the defaults, overridden by `given`, each in its row; the serving floor at most the in-flight limit given. */
 export function resolveEdgeLimits(given: Partial<Record<EdgeLimitName, unknown>> = {}, field = 'edgeAdmission'): EdgeLimits {
   const maxLimit = typeof given.maxLimit === 'number' ? given.maxLimit : undefined;
-  return { ...DEFAULT_EDGE_LIMITS, ...checkTable(EDGE_LIMIT_TABLE, given, { field, what: 'edge limit', ...(maxLimit === undefined ? {} : { ceilings: { servingMinLimit: maxLimit } }) }) };
+  return {
+    ...DEFAULT_EDGE_LIMITS,
+    ...checkTable(EDGE_LIMIT_TABLE, given, {
+      field,
+      what: 'edge limit',
+      ...(maxLimit === undefined ? {} : { ceilings: { servingMinLimit: maxLimit } }),
+    }),
+  };
 }
 
 /**
@@ -869,9 +1043,12 @@ const MAX_SHARDS = 256;
 
 export const NODE_LIMIT_TABLE = {
   shards: {
-    unit: 'shards', computedDefault: `computed from the cores (1 on up to 2, else cores − 1, at most ${MAX_SHARDS})`, ceiling: MAX_SHARDS,
+    unit: 'shards',
+    computedDefault: `computed from the cores (1 on up to 2, else cores − 1, at most ${MAX_SHARDS})`,
+    ceiling: MAX_SHARDS,
     description: 'Worker threads running agents; a stuck agent resets only its own shard.',
-    serve: 'shards', flagDigitsOnly: true,
+    serve: 'shards',
+    flagDigitsOnly: true,
   },
 } as const satisfies Record<string, LimitRow & { serve: string; flagDigitsOnly: true }>;
 
@@ -898,37 +1075,65 @@ export function checkNodeTable(given: Partial<Record<NodeLimitName, unknown>> = 
  */
 export const CLUSTER_LIMIT_TABLE = {
   leaseTtlSeconds: {
-    unit: 'seconds', default: 5, ceiling: 86_400,
-    description: 'Cluster membership lease: how long a dead node\'s agents wait for a new owner (etcd leases are whole seconds).',
-    serve: 'lease-ttl', flagDigitsOnly: true,
+    unit: 'seconds',
+    default: 5,
+    ceiling: 86_400,
+    description: "Cluster membership lease: how long a dead node's agents wait for a new owner (etcd leases are whole seconds).",
+    serve: 'lease-ttl',
+    flagDigitsOnly: true,
   },
   partitions: {
-    unit: 'partitions', default: 12, defaultWhen: 'when the node creates the topic; else the topic\'s own count', ceiling: 4_096,
-    description: 'Partitions of the deliveries topic when the node creates it (a topic that exists keeps its count; a flag that differs from it is refused at start); all nodes must agree.',
-    serve: 'partitions', flagDigitsOnly: true,
+    unit: 'partitions',
+    default: 12,
+    defaultWhen: "when the node creates the topic; else the topic's own count",
+    ceiling: 4_096,
+    description:
+      'Partitions of the deliveries topic when the node creates it (a topic that exists keeps its count; a flag that differs from it is refused at start); all nodes must agree.',
+    serve: 'partitions',
+    flagDigitsOnly: true,
   },
   sessionTimeoutMs: {
-    unit: 'ms', default: 6_000, min: 1_000, ceiling: 1_800_000,
-    description: 'Kafka consumer session: a dead node\'s partitions move after this. It must also lie within the broker\'s group.min/max.session.timeout.ms (6,000..1,800,000 by default): the ceiling is the broker\'s default maximum.',
-    serve: 'kafka-session-timeout', flagDigitsOnly: true,
+    unit: 'ms',
+    default: 6_000,
+    min: 1_000,
+    ceiling: 1_800_000,
+    description:
+      "Kafka consumer session: a dead node's partitions move after this. It must also lie within the broker's group.min/max.session.timeout.ms (6,000..1,800,000 by default): the ceiling is the broker's default maximum.",
+    serve: 'kafka-session-timeout',
+    flagDigitsOnly: true,
   },
   // Rows without a flag (drainTimeoutMs, completionWithinMs, maxPendingPerPartition): an embedder sets them (`startNode({ cluster })`), checked by the same check.
   drainTimeoutMs: {
-    unit: 'ms', default: 5_000, min: 0, ceiling: 600_000,
-    description: 'How long a hand-off lets an agent\'s in-flight work finish before it moves; the agent takes nothing new meanwhile.',
+    unit: 'ms',
+    default: 5_000,
+    min: 0,
+    ceiling: 600_000,
+    description: "How long a hand-off lets an agent's in-flight work finish before it moves; the agent takes nothing new meanwhile.",
   },
   kafkaOpenTimeoutMs: {
-    unit: 'ms', default: 10_000, min: 500, ceiling: 600_000,
-    description: 'How long start-up waits for Kafka (the broker\'s answer, the topics\' leaders, the first consumer-group assignment) before it fails, typed.',
-    serve: 'kafka-open-timeout', flagDigitsOnly: true,
+    unit: 'ms',
+    default: 10_000,
+    min: 500,
+    ceiling: 600_000,
+    description:
+      "How long start-up waits for Kafka (the broker's answer, the topics' leaders, the first consumer-group assignment) before it fails, typed.",
+    serve: 'kafka-open-timeout',
+    flagDigitsOnly: true,
   },
   completionWithinMs: {
-    unit: 'ms', default: 1_000, min: 0, ceiling: 600_000,
+    unit: 'ms',
+    default: 1_000,
+    min: 0,
+    ceiling: 600_000,
     description: 'Margin a completion must be recorded within before the membership lease runs out; keep it well below the lease.',
   },
   maxPendingPerPartition: {
-    unit: 'count', default: 256, min: 2, ceiling: 65_536,
-    description: 'Deliveries the consumer hands out per partition before it pauses that partition; half of it is what absent agents\' queues hold per partition (decision 1990).',
+    unit: 'count',
+    default: 256,
+    min: 2,
+    ceiling: 65_536,
+    description:
+      "Deliveries the consumer hands out per partition before it pauses that partition; half of it is what absent agents' queues hold per partition (decision 1990).",
   },
 } as const satisfies Record<string, LimitRow & { default: number; serve?: string; flagDigitsOnly?: true }>;
 
@@ -963,21 +1168,32 @@ export function checkClusterTable(given: Partial<Record<ClusterLimitName, unknow
  */
 export const AUDIT_SEGMENT_LIMIT_TABLE = {
   segmentBytes: {
-    unit: 'bytes', default: 4 * 1024 * 1024, min: 64 * 1024, ceiling: 1024 * 1024 * 1024,
+    unit: 'bytes',
+    default: 4 * 1024 * 1024,
+    min: 64 * 1024,
+    ceiling: 1024 * 1024 * 1024,
     description: 'Start a new segment of the embedded audit trail once the current one holds this many bytes.',
-    serve: 'audit-segment-bytes', flagDigitsOnly: true,
+    serve: 'audit-segment-bytes',
+    flagDigitsOnly: true,
   },
   retainSegments: {
-    unit: 'closed segments', computedDefault: 'none, every closed segment kept', ceiling: 1_000_000,
-    description: 'Keep this many closed audit segments and delete older ones, recorded in the signed anchor (verification then tells pruning from deletion).',
-    serve: 'audit-retain-segments', flagDigitsOnly: true,
+    unit: 'closed segments',
+    computedDefault: 'none, every closed segment kept',
+    ceiling: 1_000_000,
+    description:
+      'Keep this many closed audit segments and delete older ones, recorded in the signed anchor (verification then tells pruning from deletion).',
+    serve: 'audit-retain-segments',
+    flagDigitsOnly: true,
   },
 } as const satisfies Record<string, LimitRow & { serve: string; flagDigitsOnly: true }>;
 
 export type AuditSegmentLimitName = keyof typeof AUDIT_SEGMENT_LIMIT_TABLE;
 
 /** The segment settings given, each a whole number in its row (nothing filled in: the trail defaults the size). */
-export function checkAuditSegmentTable(given: Partial<Record<AuditSegmentLimitName, unknown>> = {}, field = 'auditSegments'): Partial<Record<AuditSegmentLimitName, number>> {
+export function checkAuditSegmentTable(
+  given: Partial<Record<AuditSegmentLimitName, unknown>> = {},
+  field = 'auditSegments',
+): Partial<Record<AuditSegmentLimitName, number>> {
   return checkTable(AUDIT_SEGMENT_LIMIT_TABLE, given, { field, what: 'audit segment setting' });
 }
 
@@ -989,22 +1205,37 @@ export function checkAuditSegmentTable(given: Partial<Record<AuditSegmentLimitNa
  */
 export const KAFKA_REQUEST_LIMIT_TABLE = {
   lingerMs: {
-    unit: 'ms', default: 0, min: 0, ceiling: 100,
-    description: 'Wait before an idle producer or commit queue sends, so that more appends share one request; adds up to that much to every hop.',
-    serve: 'kafka-linger-ms', flagDigitsOnly: true,
+    unit: 'ms',
+    default: 0,
+    min: 0,
+    ceiling: 100,
+    description:
+      'Wait before an idle producer or commit queue sends, so that more appends share one request; adds up to that much to every hop.',
+    serve: 'kafka-linger-ms',
+    flagDigitsOnly: true,
   },
   fetchMinBytes: {
-    unit: 'bytes', default: 1, ceiling: 16 * 1024 * 1024,
-    description: 'Bytes the broker gathers before answering a fetch of deliveries (or the fetch\'s longest wait passes).',
-    serve: 'kafka-fetch-min-bytes', flagDigitsOnly: true,
+    unit: 'bytes',
+    default: 1,
+    ceiling: 16 * 1024 * 1024,
+    description: "Bytes the broker gathers before answering a fetch of deliveries (or the fetch's longest wait passes).",
+    serve: 'kafka-fetch-min-bytes',
+    flagDigitsOnly: true,
   },
   fetchMaxWaitMs: {
-    unit: 'ms', default: 1_000, min: 0, ceiling: 30_000,
-    description: 'Longest the broker holds a fetch of deliveries waiting for its minimum bytes; with 1 byte, only how long a resumed partition waits.',
-    serve: 'kafka-fetch-max-wait-ms', flagDigitsOnly: true,
+    unit: 'ms',
+    default: 1_000,
+    min: 0,
+    ceiling: 30_000,
+    description:
+      'Longest the broker holds a fetch of deliveries waiting for its minimum bytes; with 1 byte, only how long a resumed partition waits.',
+    serve: 'kafka-fetch-max-wait-ms',
+    flagDigitsOnly: true,
   },
   fetchMaxBytesPerPartition: {
-    unit: 'bytes', default: 1024 * 1024, ceiling: 64 * 1024 * 1024,
+    unit: 'bytes',
+    default: 1024 * 1024,
+    ceiling: 64 * 1024 * 1024,
     description: 'Largest slice of one partition a fetch returns (a larger record still comes whole).',
   },
 } as const satisfies Record<string, LimitRow & { default: number }>;
@@ -1015,7 +1246,10 @@ export type KafkaRequestLimits = { [K in KafkaRequestLimitName]: number };
 export const DEFAULT_KAFKA_REQUEST_LIMITS: Readonly<KafkaRequestLimits> = tableDefaults(KAFKA_REQUEST_LIMIT_TABLE);
 
 /** The Kafka request shape given: each a whole number in its row (the values not given are left out, for the log's defaults). */
-export function checkKafkaRequestTable(given: Partial<Record<KafkaRequestLimitName, unknown>> = {}, field = 'kafkaRequests'): Partial<KafkaRequestLimits> {
+export function checkKafkaRequestTable(
+  given: Partial<Record<KafkaRequestLimitName, unknown>> = {},
+  field = 'kafkaRequests',
+): Partial<KafkaRequestLimits> {
   return checkTable(KAFKA_REQUEST_LIMIT_TABLE, given, { field, what: 'Kafka request setting' });
 }
 
@@ -1025,15 +1259,25 @@ export function checkKafkaRequestTable(given: Partial<Record<KafkaRequestLimitNa
  */
 export const STATE_SWEEP_LIMIT_TABLE = {
   maxClaims: {
-    unit: 'claims', default: 64, ceiling: 1_000_000,
-    description: 'Owner claims a state partition keeps (one per takeover, read by every load) before its owner re-writes what older claims tagged and retires them.',
+    unit: 'claims',
+    default: 64,
+    ceiling: 1_000_000,
+    description:
+      'Owner claims a state partition keeps (one per takeover, read by every load) before its owner re-writes what older claims tagged and retires them.',
   },
   batch: {
-    unit: 'records', default: 500, min: 2, ceiling: 10_000,
-    description: 'Records one sweep run of a partition writes at most (tombstones and their header, re-writes, retired claims); the rest waits for the next run.',
+    unit: 'records',
+    default: 500,
+    min: 2,
+    ceiling: 10_000,
+    description:
+      'Records one sweep run of a partition writes at most (tombstones and their header, re-writes, retired claims); the rest waits for the next run.',
   },
   intervalMs: {
-    unit: 'ms', default: 5_000, min: 10, ceiling: 3_600_000,
+    unit: 'ms',
+    default: 5_000,
+    min: 10,
+    ceiling: 3_600_000,
     description: 'Least time between two sweep runs of one partition (and from its load to the first).',
   },
 } as const satisfies Record<string, LimitRow & { default: number }>;
@@ -1043,7 +1287,10 @@ export type StateSweepLimits = { [K in StateSweepLimitName]: number };
 
 /** The sweep settings given, checked by the one check, the rest the rows' defaults. */
 export function resolveStateSweepLimits(given: Partial<Record<StateSweepLimitName, unknown>> = {}, field = 'stateSweep'): StateSweepLimits {
-  return { ...tableDefaults(STATE_SWEEP_LIMIT_TABLE), ...checkTable(STATE_SWEEP_LIMIT_TABLE, given, { field, what: 'state sweep setting' }) };
+  return {
+    ...tableDefaults(STATE_SWEEP_LIMIT_TABLE),
+    ...checkTable(STATE_SWEEP_LIMIT_TABLE, given, { field, what: 'state sweep setting' }),
+  };
 }
 
 /**
@@ -1063,7 +1310,8 @@ export const STATE_CLAIM_READ_POLL_MS = 20;
 export function stateCommitBytes(agent: string, writes: readonly { key: string; value: string | null }[]): number {
   let n = 0;
   const agentBytes = utf8ByteLength(agent);
-  for (const w of writes) n += agentBytes + utf8ByteLength(w.key) + (w.value === null ? 0 : utf8ByteLength(w.value)) + STATE_RECORD_OVERHEAD_BYTES;
+  for (const w of writes)
+    n += agentBytes + utf8ByteLength(w.key) + (w.value === null ? 0 : utf8ByteLength(w.value)) + STATE_RECORD_OVERHEAD_BYTES;
   return n;
 }
 
@@ -1120,7 +1368,11 @@ export interface MtpRetry {
 }
 
 /** The MTP outbox's retry schedule: 4 quick attempts (0.25, 1, 4 s apart), then 6 on a timer 30 s, 1, 2, 4, 8, 10 min apart: ~25 min before the sender's failure. */
-export const DEFAULT_MTP_RETRY: MtpRetry = Object.freeze({ attempts: 4, firstDelayMs: 250, later: Object.freeze({ attempts: 6, firstDelayMs: 30_000, maxDelayMs: 600_000 }) });
+export const DEFAULT_MTP_RETRY: MtpRetry = Object.freeze({
+  attempts: 4,
+  firstDelayMs: 250,
+  later: Object.freeze({ attempts: 6, firstDelayMs: 30_000, maxDelayMs: 600_000 }),
+});
 
 /**
  * The MTP sender's outbox (decision 1910): posts not yet settled (waiting, on the network, or

@@ -26,7 +26,14 @@ import type { DeadLetterControl } from './dead-letters.js';
 export type AgentState = 'starting' | 'running' | 'upgrading' | 'restarting' | 'stopping' | 'stopped' | 'failed' | 'suspended';
 
 export const AGENT_STATES: readonly AgentState[] = [
-  'starting', 'running', 'upgrading', 'restarting', 'stopping', 'stopped', 'failed', 'suspended',
+  'starting',
+  'running',
+  'upgrading',
+  'restarting',
+  'stopping',
+  'stopped',
+  'failed',
+  'suspended',
 ];
 
 /**

@@ -87,7 +87,10 @@ export function replicaUnitName(agent: string, k: number): string {
  * `maxReplica`: the highest number that parses — a node numbers its own replicas' sandbox keys
  * (the same `X#r<k>` shape, decision 2010) up to maxReplicaInstances + 1, above those still draining.
  */
-export function parseReplicaUnit(name: string, maxReplica: number = REPLICA_LIMITS.maxReplicas): { agent: string; replica: number } | undefined {
+export function parseReplicaUnit(
+  name: string,
+  maxReplica: number = REPLICA_LIMITS.maxReplicas,
+): { agent: string; replica: number } | undefined {
   const m = /^([^#/]+)#r([1-9]\d{0,2})$/.exec(name);
   if (m === null) return undefined;
   const replica = Number(m[2]);
@@ -122,10 +125,14 @@ export function replicaOwner(name: string): string {
  */
 export class ReplicaUnitEffectError extends CaxtonError {
   constructor(unit: string, effects: readonly string[]) {
-    super('agent.replica-effect-unsupported', `${unit} asked for ${effects.join(', ')}: workers across nodes are stateless and do not write state`, {
-      kind: 'failed-precondition',
-      context: { unit, effects: effects.join(',') },
-      hint: 'keep state in an agent that is not scaled (caxton scale <agent> --replicas 1, then redrive its dead letters), or deploy it as an agent kind (one instance per key, each with its own state)',
-    });
+    super(
+      'agent.replica-effect-unsupported',
+      `${unit} asked for ${effects.join(', ')}: workers across nodes are stateless and do not write state`,
+      {
+        kind: 'failed-precondition',
+        context: { unit, effects: effects.join(',') },
+        hint: 'keep state in an agent that is not scaled (caxton scale <agent> --replicas 1, then redrive its dead letters), or deploy it as an agent kind (one instance per key, each with its own state)',
+      },
+    );
   }
 }

@@ -269,11 +269,15 @@ export class ReplicaRewindError extends CaxtonError {
 /** A scale-up past the node's budget of replica instances (`REPLICA_LIMITS.maxReplicaInstances`). */
 export class ReplicasBudgetError extends CaxtonError {
   constructor(agent: string, wanted: number, running: number, max: number) {
-    super('agent.replicas-budget', `cannot scale ${agent}: ${wanted} more replica instance${wanted === 1 ? '' : 's'} would pass the node's ${max} (${running} run now)`, {
-      kind: 'resource-exhausted',
-      context: { agent, wanted, running, max },
-      hint: `each replica is a whole sandbox instance with its own memory and rate budgets; the node runs at most ${max} beyond the agents' own: scale this or another agent down, or run the agent on another node`,
-    });
+    super(
+      'agent.replicas-budget',
+      `cannot scale ${agent}: ${wanted} more replica instance${wanted === 1 ? '' : 's'} would pass the node's ${max} (${running} run now)`,
+      {
+        kind: 'resource-exhausted',
+        context: { agent, wanted, running, max },
+        hint: `each replica is a whole sandbox instance with its own memory and rate budgets; the node runs at most ${max} beyond the agents' own: scale this or another agent down, or run the agent on another node`,
+      },
+    );
   }
 }
 

@@ -59,7 +59,11 @@ export function parseStrategy(text: string, field = 'strategy'): RolloutStrategy
   const m = /^canary:(\d{1,3})%?$/.exec(t);
   const percent = m ? Number(m[1]) : NaN;
   if (!m || percent < 1 || percent > 100) {
-    throw new InvalidArgumentError(field, `"${text.slice(0, 40)}" is not a rollout strategy`, 'use blue-green, or canary:<percent> with a whole percent in 1..100 (e.g. canary:10)');
+    throw new InvalidArgumentError(
+      field,
+      `"${text.slice(0, 40)}" is not a rollout strategy`,
+      'use blue-green, or canary:<percent> with a whole percent in 1..100 (e.g. canary:10)',
+    );
   }
   return { kind: 'canary', percent };
 }
@@ -107,7 +111,11 @@ export interface SplitMessage {
 export class ConversationSplit {
   private readonly pinned = new Map<string, RolloutSide>();
 
-  constructor(private readonly salt: string, private percent: number, private readonly maxPinned: number = ROLLOUT_BOUNDS.maxPinnedConversations) {}
+  constructor(
+    private readonly salt: string,
+    private percent: number,
+    private readonly maxPinned: number = ROLLOUT_BOUNDS.maxPinnedConversations,
+  ) {}
 
   route(message: SplitMessage): RolloutSide {
     const conversation = message.conversationId;
@@ -155,10 +163,7 @@ export interface RolloutSample {
 }
 
 /** What the controller wants done now. */
-export type RolloutVerdict =
-  | { kind: 'wait'; until: number }
-  | { kind: 'promote' }
-  | { kind: 'rollback'; reason: string };
+export type RolloutVerdict = { kind: 'wait'; until: number } | { kind: 'promote' } | { kind: 'rollback'; reason: string };
 
 /**
  * The rollout's state machine: fed the new version's handlings and the time, it answers wait,
@@ -228,7 +233,10 @@ export class RolloutController {
     if (baked && !held) {
       // Too little seen to judge: never promoted blindly (an idle bake says nothing about the new version).
       if (this.handled < this.bounds.minSamples) {
-        return this.decide({ kind: 'rollback', reason: `only ${this.handled} handling(s) of the new version during the bake, fewer than the ${this.bounds.minSamples} needed to judge it` });
+        return this.decide({
+          kind: 'rollback',
+          reason: `only ${this.handled} handling(s) of the new version during the bake, fewer than the ${this.bounds.minSamples} needed to judge it`,
+        });
       }
       return this.decide({ kind: 'promote' });
     }

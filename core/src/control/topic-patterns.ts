@@ -16,8 +16,9 @@ import { TopicError } from './topics.js';
 export type TopicPatterns = readonly string[];
 
 const PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9._\-/]*\*?|\*)$/;
-const PATTERN_HINT = 'a topic pattern is a topic name ("alerts") or a prefix of one ending in * ("orders.*"; * alone allows every topic), '
-  + `at most ${TOPIC_LIMITS.maxTopicNameLength} characters; at most ${TOPIC_LIMITS.maxTopicPatterns} patterns, comma-separated on the command line`;
+const PATTERN_HINT =
+  'a topic pattern is a topic name ("alerts") or a prefix of one ending in * ("orders.*"; * alone allows every topic), ' +
+  `at most ${TOPIC_LIMITS.maxTopicNameLength} characters; at most ${TOPIC_LIMITS.maxTopicPatterns} patterns, comma-separated on the command line`;
 
 function badPattern(field: string, message: string): TopicError {
   return new TopicError('topic.invalid-pattern', field, message, PATTERN_HINT);
@@ -29,7 +30,8 @@ function badPattern(field: string, message: string): TopicError {
  */
 export function parseTopicPatterns(input: unknown, field = 'topics'): TopicPatterns {
   if (!Array.isArray(input)) throw badPattern(field, 'must be a list of topic patterns');
-  if (input.length > TOPIC_LIMITS.maxTopicPatterns) throw badPattern(field, `has ${input.length} patterns; at most ${TOPIC_LIMITS.maxTopicPatterns}`);
+  if (input.length > TOPIC_LIMITS.maxTopicPatterns)
+    throw badPattern(field, `has ${input.length} patterns; at most ${TOPIC_LIMITS.maxTopicPatterns}`);
   const out: string[] = [];
   input.forEach((p: unknown, i) => {
     if (typeof p !== 'string' || p.length === 0 || p.length > TOPIC_LIMITS.maxTopicNameLength || !PATTERN.test(p)) {
@@ -50,7 +52,10 @@ export function parseTopicPatternText(text: string, field = 'topics'): TopicPatt
   const max = TOPIC_LIMITS.maxTopicPatterns * (TOPIC_LIMITS.maxTopicNameLength + 2);
   if (text.length > max) throw badPattern(field, `is ${text.length} characters; at most ${max}`);
   if (text.trim() === '') return Object.freeze([]);
-  return parseTopicPatterns(text.split(',').map((p) => p.trim()), field);
+  return parseTopicPatterns(
+    text.split(',').map((p) => p.trim()),
+    field,
+  );
 }
 
 /** Does `pattern` allow `topic` (a checked topic name)? */
@@ -70,8 +75,12 @@ export function topicAllowed(patterns: TopicPatterns | undefined, topic: string)
 /** The refusal of `topic` for `agent`, whose deployment allows `patterns` only. */
 export function topicNotAllowed(agent: string, topic: string, patterns: TopicPatterns): TopicError {
   const list = patterns.length === 0 ? 'no topic' : patterns.join(',');
-  return new TopicError('topic.not-allowed', 'topic', `${agent} may not subscribe to ${JSON.stringify(topic)}: its deployment allows ${list}`,
-    'the operator gives a deployment its topics with `caxton deploy|upgrade --topics \'<pattern>,…\'` (decision 2050)');
+  return new TopicError(
+    'topic.not-allowed',
+    'topic',
+    `${agent} may not subscribe to ${JSON.stringify(topic)}: its deployment allows ${list}`,
+    "the operator gives a deployment its topics with `caxton deploy|upgrade --topics '<pattern>,…'` (decision 2050)",
+  );
 }
 
 /** The allow-list as the command line and `caxton agents` write it. */

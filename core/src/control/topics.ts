@@ -14,12 +14,17 @@ import { TOPIC_LIMITS } from './limits.js';
 /** The receiver prefix that addresses a topic instead of an agent. */
 export const TOPIC_PREFIX = 'topic:';
 
-
 /** Topic names: letters, digits and `.-_/`, starting with a letter or digit. No `@`, no spaces. */
 const TOPIC_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]*$/;
-const TOPIC_NAME_HINT = 'a topic name is 1..200 characters of letters, digits and ". - _ /", starting with a letter or digit (e.g. "market.prices")';
+const TOPIC_NAME_HINT =
+  'a topic name is 1..200 characters of letters, digits and ". - _ /", starting with a letter or digit (e.g. "market.prices")';
 
-export type TopicErrorCode = 'topic.invalid-name' | 'topic.invalid-filter' | 'topic.too-many-subscriptions' | 'topic.invalid-pattern' | 'topic.not-allowed';
+export type TopicErrorCode =
+  | 'topic.invalid-name'
+  | 'topic.invalid-filter'
+  | 'topic.too-many-subscriptions'
+  | 'topic.invalid-pattern'
+  | 'topic.not-allowed';
 
 /** What sort of failure each refusal is for a caller (decision 1105). */
 const TOPIC_ERROR_KINDS: Readonly<Record<TopicErrorCode, ErrorKind>> = Object.freeze({
@@ -91,13 +96,18 @@ export interface TopicSubscription {
 }
 
 function badFilter(field: string, message: string): TopicError {
-  return new TopicError('topic.invalid-filter', field, message,
-    `a filter is {"all":[{"field":"performative|ontology|language|protocol|sender|conversation-id|X-<param>","match":{"equals":"v"}|{"prefix":"p"}|{"in":["a","b"]}}]}, at most ${TOPIC_LIMITS.maxFilterClauses} clauses of at most ${TOPIC_LIMITS.maxFilterValues} values of ${TOPIC_LIMITS.maxFilterValueLength} characters`);
+  return new TopicError(
+    'topic.invalid-filter',
+    field,
+    message,
+    `a filter is {"all":[{"field":"performative|ontology|language|protocol|sender|conversation-id|X-<param>","match":{"equals":"v"}|{"prefix":"p"}|{"in":["a","b"]}}]}, at most ${TOPIC_LIMITS.maxFilterClauses} clauses of at most ${TOPIC_LIMITS.maxFilterValues} values of ${TOPIC_LIMITS.maxFilterValueLength} characters`,
+  );
 }
 
 function checkValue(value: unknown, field: string): string {
   if (typeof value !== 'string') throw badFilter(field, 'must be a string');
-  if (value.length > TOPIC_LIMITS.maxFilterValueLength) throw badFilter(field, `is ${value.length} characters; at most ${TOPIC_LIMITS.maxFilterValueLength}`);
+  if (value.length > TOPIC_LIMITS.maxFilterValueLength)
+    throw badFilter(field, `is ${value.length} characters; at most ${TOPIC_LIMITS.maxFilterValueLength}`);
   return value;
 }
 
@@ -115,7 +125,8 @@ export function parseTopicFilter(input: unknown, field = 'filter'): TopicFilter 
   if (extra.length > 0) throw badFilter(`${field}.${extra[0]}`, 'is not a filter key');
   const all = input.all;
   if (!Array.isArray(all)) throw badFilter(`${field}.all`, 'must be a list of clauses');
-  if (all.length > TOPIC_LIMITS.maxFilterClauses) throw badFilter(`${field}.all`, `has ${all.length} clauses; at most ${TOPIC_LIMITS.maxFilterClauses}`);
+  if (all.length > TOPIC_LIMITS.maxFilterClauses)
+    throw badFilter(`${field}.all`, `has ${all.length} clauses; at most ${TOPIC_LIMITS.maxFilterClauses}`);
   const filter = { all: all.map((c, i) => parseClause(c, `${field}.all[${i}]`)) };
   const total = filterLength(filter);
   if (total > TOPIC_LIMITS.maxFilterTotalLength) {
@@ -151,7 +162,8 @@ function parseClause(input: unknown, at: string): FilterClause {
   else if ('in' in m) {
     const values = m.in;
     if (!Array.isArray(values) || values.length === 0) throw badFilter(`${at}.match.in`, 'must be a non-empty list of strings');
-    if (values.length > TOPIC_LIMITS.maxFilterValues) throw badFilter(`${at}.match.in`, `has ${values.length} values; at most ${TOPIC_LIMITS.maxFilterValues}`);
+    if (values.length > TOPIC_LIMITS.maxFilterValues)
+      throw badFilter(`${at}.match.in`, `has ${values.length} values; at most ${TOPIC_LIMITS.maxFilterValues}`);
     match = { in: values.map((v, i) => checkValue(v, `${at}.match.in[${i}]`)) };
   } else {
     throw badFilter(`${at}.match`, `${JSON.stringify(Object.keys(m)[0]!.slice(0, 40))} is not a match (equals, prefix, in)`);
@@ -161,13 +173,20 @@ function parseClause(input: unknown, at: string): FilterClause {
 
 function fieldValue(msg: AclMessage, field: FilterClause['field']): string | undefined {
   switch (field) {
-    case 'performative': return msg.performative;
-    case 'ontology': return msg.ontology;
-    case 'language': return msg.language;
-    case 'protocol': return msg.protocol;
-    case 'sender': return msg.sender?.name;
-    case 'conversation-id': return msg.conversationId;
-    default: return msg.userParams?.[field];
+    case 'performative':
+      return msg.performative;
+    case 'ontology':
+      return msg.ontology;
+    case 'language':
+      return msg.language;
+    case 'protocol':
+      return msg.protocol;
+    case 'sender':
+      return msg.sender?.name;
+    case 'conversation-id':
+      return msg.conversationId;
+    default:
+      return msg.userParams?.[field];
   }
 }
 
@@ -187,7 +206,8 @@ export function matchesTopicFilter(filter: TopicFilter | undefined, msg: AclMess
 
 /** Parses a whole subscription record (registry, API); agent names are checked by their owners. */
 export function parseTopicSubscription(input: unknown, field = 'subscription'): TopicSubscription {
-  if (!isRecord(input) || typeof input.agent !== 'string' || input.agent === '') throw badFilter(`${field}.agent`, 'must be a non-empty agent name');
+  if (!isRecord(input) || typeof input.agent !== 'string' || input.agent === '')
+    throw badFilter(`${field}.agent`, 'must be a non-empty agent name');
   const out: TopicSubscription = { agent: input.agent, topic: checkTopicName(input.topic, `${field}.topic`) };
   if (input.filter !== undefined) out.filter = parseTopicFilter(input.filter, `${field}.filter`);
   return out;

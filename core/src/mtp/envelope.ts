@@ -42,10 +42,19 @@ export interface EnvelopeLimits {
   maxFieldBytes: number;
 }
 
-export const DEFAULT_ENVELOPE_LIMITS: EnvelopeLimits = Object.freeze({ maxReceivers: 64, maxAddresses: 8, maxStamps: 32, maxFieldBytes: 2048 });
+export const DEFAULT_ENVELOPE_LIMITS: EnvelopeLimits = Object.freeze({
+  maxReceivers: 64,
+  maxAddresses: 8,
+  maxStamps: 32,
+  maxFieldBytes: 2048,
+});
 
 function bad(rule: string, message: string): never {
-  throw new MtpFormatError(rule, `envelope: ${message}`, 'send an SC00085 envelope: <envelope><params index="1"><to>…</to><from>…</from><acl-representation>…');
+  throw new MtpFormatError(
+    rule,
+    `envelope: ${message}`,
+    'send an SC00085 envelope: <envelope><params index="1"><to>…</to><from>…</from><acl-representation>…',
+  );
 }
 
 function field(value: string, what: string, limits: EnvelopeLimits): string {
@@ -98,16 +107,22 @@ export function parseMtpEnvelope(xml: string, limits: EnvelopeLimits = DEFAULT_E
   if (params.length === 0) bad('envelope.params', 'no <params>');
   const indexOf = (p: XmlElement): number => {
     const n = Number(p.attributes['index'] ?? '1');
-    if (!Number.isSafeInteger(n) || n < 1) bad('envelope.params', `<params index="${String(p.attributes['index']).slice(0, 20)}"> is not a positive integer`);
+    if (!Number.isSafeInteger(n) || n < 1)
+      bad('envelope.params', `<params index="${String(p.attributes['index']).slice(0, 20)}"> is not a positive integer`);
     return n;
   };
-  const ordered = params.map((p) => ({ p, n: indexOf(p) })).sort((a, b) => a.n - b.n).map((x) => x.p);
+  const ordered = params
+    .map((p) => ({ p, n: indexOf(p) }))
+    .sort((a, b) => a.n - b.n)
+    .map((x) => x.p);
   let to: AgentId[] | undefined;
   const env: Omit<MtpEnvelope, 'to'> = { aclRepresentation: '', received: [] };
   for (const p of ordered) {
     for (const c of p.children) {
       switch (c.name) {
-        case 'to': to = agentIds(c, 'to', limits); break;
+        case 'to':
+          to = agentIds(c, 'to', limits);
+          break;
         case 'from': {
           const ids = agentIds(c, 'from', limits);
           if (ids.length !== 1) bad('envelope.from', `from names ${ids.length} agents, not one`);
@@ -117,17 +132,27 @@ export function parseMtpEnvelope(xml: string, limits: EnvelopeLimits = DEFAULT_E
         case 'intended-receiver': {
           // SC00085 writes each intended receiver as its own element; several elements add up.
           env.intendedReceivers = [...(env.intendedReceivers ?? []), ...agentIds(c, 'intended-receiver', limits)];
-          if (env.intendedReceivers.length > limits.maxReceivers) bad('envelope.receivers', `more than ${limits.maxReceivers} intended receivers`);
+          if (env.intendedReceivers.length > limits.maxReceivers)
+            bad('envelope.receivers', `more than ${limits.maxReceivers} intended receivers`);
           break;
         }
-        case 'comments': env.comments = field(c.text, 'comments', limits); break;
-        case 'acl-representation': env.aclRepresentation = field(c.text, 'acl-representation', limits); break;
-        case 'payload-encoding': env.payloadEncoding = field(c.text, 'payload-encoding', limits); break;
-        case 'date': env.date = field(c.text, 'date', limits); break;
+        case 'comments':
+          env.comments = field(c.text, 'comments', limits);
+          break;
+        case 'acl-representation':
+          env.aclRepresentation = field(c.text, 'acl-representation', limits);
+          break;
+        case 'payload-encoding':
+          env.payloadEncoding = field(c.text, 'payload-encoding', limits);
+          break;
+        case 'date':
+          env.date = field(c.text, 'date', limits);
+          break;
         case 'payload-length': {
           const t = field(c.text, 'payload-length', limits);
           const n = Number(t);
-          if (!/^\d{1,12}$/.test(t) || !Number.isSafeInteger(n)) bad('envelope.payload-length', `payload-length ${JSON.stringify(t.slice(0, 20))} is not a byte count`);
+          if (!/^\d{1,12}$/.test(t) || !Number.isSafeInteger(n))
+            bad('envelope.payload-length', `payload-length ${JSON.stringify(t.slice(0, 20))} is not a byte count`);
           env.payloadLength = n;
           break;
         }
@@ -135,7 +160,8 @@ export function parseMtpEnvelope(xml: string, limits: EnvelopeLimits = DEFAULT_E
           if (env.received.length >= limits.maxStamps) bad('envelope.received', `more than ${limits.maxStamps} received stamps`);
           env.received.push(stampOf(c, limits));
           break;
-        default: break; // user-defined (X-…) and future parameters: not Caxton's to interpret
+        default:
+          break; // user-defined (X-…) and future parameters: not Caxton's to interpret
       }
     }
   }
@@ -145,7 +171,10 @@ export function parseMtpEnvelope(xml: string, limits: EnvelopeLimits = DEFAULT_E
 }
 
 function agentIdXml(id: AgentId): string {
-  const addresses = id.addresses && id.addresses.length > 0 ? `<addresses>${id.addresses.map((a) => `<url>${escapeXml(a)}</url>`).join('')}</addresses>` : '';
+  const addresses =
+    id.addresses && id.addresses.length > 0
+      ? `<addresses>${id.addresses.map((a) => `<url>${escapeXml(a)}</url>`).join('')}</addresses>`
+      : '';
   return `<agent-identifier><name>${escapeXml(id.name)}</name>${addresses}</agent-identifier>`;
 }
 
@@ -161,7 +190,9 @@ export function encodeMtpEnvelope(env: MtpEnvelope): string {
   for (const r of env.intendedReceivers ?? []) parts.push(`<intended-receiver>${agentIdXml(r)}</intended-receiver>`);
   for (const s of env.received) {
     const v = (name: string, value: string | undefined): string => (value === undefined ? '' : `<${name} value="${escapeXml(value)}"/>`);
-    parts.push(`<received>${v('received-by', s.by)}${v('received-from', s.from)}${v('received-date', s.date)}${v('received-id', s.id)}${v('received-via', s.via)}</received>`);
+    parts.push(
+      `<received>${v('received-by', s.by)}${v('received-from', s.from)}${v('received-date', s.date)}${v('received-id', s.id)}${v('received-via', s.via)}</received>`,
+    );
   }
   return `<?xml version="1.0"?>\n<envelope><params index="1">${parts.join('')}</params></envelope>`;
 }

@@ -16,21 +16,27 @@ const MAX_PARTS = 4;
 const MAX_PART_HEADER_BYTES = 4096;
 
 function bad(rule: string, message: string): never {
-  throw new MtpFormatError(rule, `multipart body: ${message}`, 'post multipart/mixed with two parts: the XML envelope (application/xml), then the ACL message (application/text)');
+  throw new MtpFormatError(
+    rule,
+    `multipart body: ${message}`,
+    'post multipart/mixed with two parts: the XML envelope (application/xml), then the ACL message (application/text)',
+  );
 }
 
 /** The boundary of a `multipart/mixed` Content-Type; throws when the type is another. */
 export function multipartBoundary(contentType: string | undefined): string {
   if (contentType === undefined) bad('multipart.content-type', 'no Content-Type');
   const [type, ...params] = contentType.split(';');
-  if (type!.trim().toLowerCase() !== 'multipart/mixed') bad('multipart.content-type', `Content-Type is ${JSON.stringify(type!.trim().slice(0, 60))}, not multipart/mixed`);
+  if (type!.trim().toLowerCase() !== 'multipart/mixed')
+    bad('multipart.content-type', `Content-Type is ${JSON.stringify(type!.trim().slice(0, 60))}, not multipart/mixed`);
   for (const p of params) {
     const eq = p.indexOf('=');
     if (eq < 0 || p.slice(0, eq).trim().toLowerCase() !== 'boundary') continue;
     let b = p.slice(eq + 1).trim();
     if (b.startsWith('"') && b.endsWith('"') && b.length >= 2) b = b.slice(1, -1);
     // RFC 2046: 1..70 characters from a small set.
-    if (!/^[0-9A-Za-z'()+_,./:=? -]{1,70}$/.test(b) || b.endsWith(' ')) bad('multipart.boundary', 'the boundary is not an RFC 2046 boundary');
+    if (!/^[0-9A-Za-z'()+_,./:=? -]{1,70}$/.test(b) || b.endsWith(' '))
+      bad('multipart.boundary', 'the boundary is not an RFC 2046 boundary');
     return b;
   }
   return bad('multipart.boundary', 'Content-Type has no boundary');
@@ -93,7 +99,8 @@ function part(raw: Buffer, n: number): MimePart {
 export function encodeMultipart(parts: readonly { contentType: string; body: Buffer }[], boundary: string): Buffer {
   const chunks: Buffer[] = [Buffer.from('This is not part of the MIME multipart encoded message.\r\n', 'latin1')];
   for (const p of parts) {
-    if (p.body.includes(`--${boundary}`)) throw new MtpFormatError('multipart.boundary', 'the boundary occurs in a part', 'pick another boundary', 'internal');
+    if (p.body.includes(`--${boundary}`))
+      throw new MtpFormatError('multipart.boundary', 'the boundary occurs in a part', 'pick another boundary', 'internal');
     chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${p.contentType}\r\n\r\n`, 'latin1'), p.body, Buffer.from('\r\n', 'latin1'));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`, 'latin1'));

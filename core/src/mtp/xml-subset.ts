@@ -29,7 +29,11 @@ const NAME = /[A-Za-z_][A-Za-z0-9._:-]*/y;
 const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 function fail(rule: string, message: string): never {
-  throw new MtpFormatError(rule, `envelope XML: ${message}`, 'send an SC00085 envelope: plain elements, no DTD, no entities beyond &lt; &gt; &amp; &quot; &apos;');
+  throw new MtpFormatError(
+    rule,
+    `envelope XML: ${message}`,
+    'send an SC00085 envelope: plain elements, no DTD, no entities beyond &lt; &gt; &amp; &quot; &apos;',
+  );
 }
 
 /** Replace the predefined entities and character references; anything else is refused. */
@@ -73,7 +77,10 @@ export function parseXml(input: string, limits: XmlLimits = DEFAULT_XML_LIMITS):
         if (end < 0) fail('xml.comment', 'an unterminated comment');
         i = end + 3;
       } else if (input.startsWith('<!', i)) {
-        fail(input.startsWith('<!DOCTYPE', i) ? 'xml.dtd' : 'xml.declaration', `a document type or markup declaration at offset ${i} (DTDs and entities are refused)`);
+        fail(
+          input.startsWith('<!DOCTYPE', i) ? 'xml.dtd' : 'xml.declaration',
+          `a document type or markup declaration at offset ${i} (DTDs and entities are refused)`,
+        );
       } else if (input.startsWith('<?', i)) {
         fail('xml.pi', `a processing instruction at offset ${i}`);
       } else return;
@@ -136,7 +143,8 @@ export function parseXml(input: string, limits: XmlLimits = DEFAULT_XML_LIMITS):
         i = end + 3;
         continue;
       }
-      if (input.startsWith('<!', i)) fail(input.startsWith('<![CDATA[', i) ? 'xml.cdata' : 'xml.declaration', `markup declaration or CDATA at offset ${i}`);
+      if (input.startsWith('<!', i))
+        fail(input.startsWith('<![CDATA[', i) ? 'xml.cdata' : 'xml.declaration', `markup declaration or CDATA at offset ${i}`);
       if (input.startsWith('<?', i)) fail('xml.pi', `a processing instruction at offset ${i}`);
       children.push(element(depth + 1));
     }
@@ -149,7 +157,8 @@ export function parseXml(input: string, limits: XmlLimits = DEFAULT_XML_LIMITS):
     if (end < 0) fail('xml.syntax', 'the XML declaration is not terminated');
     const decl = input.slice(i, end);
     const enc = /encoding\s*=\s*["']([^"']*)["']/.exec(decl);
-    if (enc && !/^utf-?8$/i.test(enc[1]!) && !/^us-ascii$/i.test(enc[1]!)) fail('xml.encoding', `encoding ${enc[1]!.slice(0, 20)} (only UTF-8 is read)`);
+    if (enc && !/^utf-?8$/i.test(enc[1]!) && !/^us-ascii$/i.test(enc[1]!))
+      fail('xml.encoding', `encoding ${enc[1]!.slice(0, 20)} (only UTF-8 is read)`);
     i = end + 2;
   }
   skipMisc();

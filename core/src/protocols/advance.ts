@@ -32,14 +32,14 @@ export function evaluate(conversation: Conversation, role: Role, message: AclMes
       answersCancel: answersPendingCancel(branch, message),
     });
     if (outcome.kind === 'violation') violations.push({ name, code: outcome.code, reason: outcome.reason });
-    else if (outcome.kind === 'answer') return { kind: 'answer', step: { branch, next: outcome.next, arms: undefined }, answer: outcome.answer };
+    else if (outcome.kind === 'answer')
+      return { kind: 'answer', step: { branch, next: outcome.next, arms: undefined }, answer: outcome.answer };
     else steps.push({ branch, next: outcome.next, arms: outcome.arms });
   }
   const first = violations[0];
   if (first === undefined) return { kind: 'advance', steps };
-  const reason = role === 'initiator' && names.length > 1
-    ? violations.map((v) => `towards ${v.name}: ${v.reason}`).join('; ')
-    : first.reason;
+  const reason =
+    role === 'initiator' && names.length > 1 ? violations.map((v) => `towards ${v.name}: ${v.reason}`).join('; ') : first.reason;
   return { kind: 'violation', code: first.code, reason };
 }
 
@@ -54,7 +54,14 @@ function answersPendingCancel(branch: Branch, message: AclMessage): boolean | un
 }
 
 /** `joinCall`: a cfp to new participants joins the open call with the same reply-by, if any. */
-export function commit(conversation: Conversation, steps: readonly BranchStep[], role: Role, message: AclMessage, now: number, how: { joinCall?: boolean } = {}): void {
+export function commit(
+  conversation: Conversation,
+  steps: readonly BranchStep[],
+  role: Role,
+  message: AclMessage,
+  now: number,
+  how: { joinCall?: boolean } = {},
+): void {
   const origin = originOf(message);
   let round: number | undefined = how.joinCall === true ? conversation.callClosingAt(message.replyBy) : undefined;
   for (const { branch, next, arms } of steps) {

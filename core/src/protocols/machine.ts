@@ -148,5 +148,8 @@ export function defineMachine(definition: MachineDefinition): ProtocolMachine {
 }
 
 function invalidMachine(name: string, detail: string): ProtocolConfigError {
-  return new ProtocolConfigError(`protocol machine ${name} is inconsistent: ${detail}`, 'fix the rule table in core/src/protocols/machines/');
+  return new ProtocolConfigError(
+    `protocol machine ${name} is inconsistent: ${detail}`,
+    'fix the rule table in core/src/protocols/machines/',
+  );
 }

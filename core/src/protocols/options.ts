@@ -65,7 +65,10 @@ export function resolveTrackerOptions(options: TrackerOptions): ResolvedTrackerO
   requireDuration('idleTimeoutMs', resolved.idleTimeoutMs, true);
   requireDuration('endedRetentionMs', resolved.endedRetentionMs, false);
   if (resolved.unknownProtocol !== 'deliver' && resolved.unknownProtocol !== 'reject') {
-    throw new ProtocolConfigError(`unknownProtocol must be 'deliver' or 'reject', not ${String(resolved.unknownProtocol)}`, 'use deliver unless every agent speaks only FIPA protocols');
+    throw new ProtocolConfigError(
+      `unknownProtocol must be 'deliver' or 'reject', not ${String(resolved.unknownProtocol)}`,
+      'use deliver unless every agent speaks only FIPA protocols',
+    );
   }
   return resolved;
 }
@@ -83,6 +86,9 @@ function requireCount(name: string, value: number): void {
 function requireDuration(name: string, value: number, infinityAllowed: boolean): void {
   const ok = value === Infinity ? infinityAllowed : Number.isFinite(value) && value > 0;
   if (!ok) {
-    throw new ProtocolConfigError(`${name} must be a positive number of milliseconds${infinityAllowed ? ' or Infinity' : ''}, not ${value}`, `set ${name} in milliseconds`);
+    throw new ProtocolConfigError(
+      `${name} must be a positive number of milliseconds${infinityAllowed ? ' or Infinity' : ''}, not ${value}`,
+      `set ${name} in milliseconds`,
+    );
   }
 }

@@ -60,8 +60,21 @@ export function answerTo(
   });
 }
 
-export function violationReply(message: AclMessage, platform: AgentId, code: ProtocolErrorCode, reason: string, protocol?: string): AclMessage {
-  return answerTo(message, platform, 'not-understood', reason, { [CAXTON_EVENT_PARAM]: 'violation', [CAXTON_CODE_PARAM]: code }, protocol ?? message.protocol);
+export function violationReply(
+  message: AclMessage,
+  platform: AgentId,
+  code: ProtocolErrorCode,
+  reason: string,
+  protocol?: string,
+): AclMessage {
+  return answerTo(
+    message,
+    platform,
+    'not-understood',
+    reason,
+    { [CAXTON_EVENT_PARAM]: 'violation', [CAXTON_CODE_PARAM]: code },
+    protocol ?? message.protocol,
+  );
 }
 
 /** Failure sent to the initiator side of a conversation (deadline passed, idle abandon). */
@@ -85,10 +98,17 @@ export function callClosedInform(
   origin: MessageOrigin,
   summary: CallClosedSummary,
 ): AclMessage {
-  const message = build(platform, [conversation.initiator], 'inform', JSON.stringify(summary), {
-    [CAXTON_EVENT_PARAM]: 'deadline',
-    [CAXTON_DEADLINE_PARAM]: 'call',
-  }, { protocol: conversation.machine.name, conversationId: conversation.conversationId, origin });
+  const message = build(
+    platform,
+    [conversation.initiator],
+    'inform',
+    JSON.stringify(summary),
+    {
+      [CAXTON_EVENT_PARAM]: 'deadline',
+      [CAXTON_DEADLINE_PARAM]: 'call',
+    },
+    { protocol: conversation.machine.name, conversationId: conversation.conversationId, origin },
+  );
   return { ...message, language: CALL_SUMMARY_LANGUAGE };
 }
 

@@ -12,8 +12,12 @@ import type { AclMessage, AgentId } from '../acl/message.js';
 import type { Branch, CallRound, Conversation } from './conversation.js';
 import { ABANDONED, CANCELLING } from './machine.js';
 import {
-  CAXTON_DEADLINE_PARAM, CAXTON_EVENT_PARAM, CAXTON_PARTICIPANT_PARAM,
-  callClosedInform, failureToInitiator, type CallClosedSummary,
+  CAXTON_DEADLINE_PARAM,
+  CAXTON_EVENT_PARAM,
+  CAXTON_PARTICIPANT_PARAM,
+  callClosedInform,
+  failureToInitiator,
+  type CallClosedSummary,
 } from './replies.js';
 import { isFinal, timedOut } from './step.js';
 
@@ -21,7 +25,9 @@ export function settleDue(conversation: Conversation, now: number, platform: Age
   if (conversation.ended) return [];
   const notices: AclMessage[] = [];
   for (const branch of expiredReplies(conversation, now)) notices.push(timeOutBranch(conversation, branch, platform));
-  const closing = [...conversation.rounds.values()].filter((r) => r.closesAt <= now).sort((a, b) => a.closesAt - b.closesAt || a.number - b.number);
+  const closing = [...conversation.rounds.values()]
+    .filter((r) => r.closesAt <= now)
+    .sort((a, b) => a.closesAt - b.closesAt || a.number - b.number);
   for (const round of closing) {
     const notice = closeRound(conversation, round, platform);
     if (notice !== undefined) notices.push(notice);

@@ -58,15 +58,17 @@ export function snapshotConversation(conversation: Conversation, links: readonly
     lastActivity: conversation.lastActivity,
     endedAt: conversation.endedAt,
     roundsOpened: conversation.roundsOpened,
-    branches: [...conversation.branches.values()].map((b) => withoutUndefined({
-      participant: b.participant,
-      phase: b.state.phase,
-      resume: b.state.resume,
-      replyDeadline: b.replyDeadline,
-      armedBy: b.armedBy,
-      round: b.round,
-      cancelReplyWith: b.cancelReplyWith,
-    })),
+    branches: [...conversation.branches.values()].map((b) =>
+      withoutUndefined({
+        participant: b.participant,
+        phase: b.state.phase,
+        resume: b.state.resume,
+        replyDeadline: b.replyDeadline,
+        armedBy: b.armedBy,
+        round: b.round,
+        cancelReplyWith: b.cancelReplyWith,
+      }),
+    ),
     rounds: [...conversation.rounds.values()],
     links: [...links],
   });
@@ -79,9 +81,21 @@ export function restoreConversation(snapshot: ConversationSnapshot): Conversatio
   const protocol = typeof snapshot.protocol === 'string' ? toProtocolName(snapshot.protocol) : undefined;
   check(protocol !== undefined, `${where}: unknown protocol ${String(snapshot.protocol)}`);
   const machine = PROTOCOL_MACHINES[protocol];
-  check(isAgent(snapshot.initiator) && Array.isArray(snapshot.replyTargets) && snapshot.replyTargets.every(isAgent) && snapshot.replyTargets.length > 0, `${where}: bad initiator or reply targets`);
-  check(Array.isArray(snapshot.branches) && snapshot.branches.length > 0 && snapshot.branches.every((b) => isAgent(b?.participant)), `${where}: bad branches`);
-  check(isTime(snapshot.lastActivity) && optional(snapshot.endedAt, isTime) && Number.isSafeInteger(snapshot.roundsOpened), `${where}: bad times`);
+  check(
+    isAgent(snapshot.initiator) &&
+      Array.isArray(snapshot.replyTargets) &&
+      snapshot.replyTargets.every(isAgent) &&
+      snapshot.replyTargets.length > 0,
+    `${where}: bad initiator or reply targets`,
+  );
+  check(
+    Array.isArray(snapshot.branches) && snapshot.branches.length > 0 && snapshot.branches.every((b) => isAgent(b?.participant)),
+    `${where}: bad branches`,
+  );
+  check(
+    isTime(snapshot.lastActivity) && optional(snapshot.endedAt, isTime) && Number.isSafeInteger(snapshot.roundsOpened),
+    `${where}: bad times`,
+  );
   check(optional(snapshot.conversationId, isString), `${where}: bad conversation-id`);
   const conversation = new ConversationClass({
     key: snapshot.key,
@@ -96,8 +110,14 @@ export function restoreConversation(snapshot: ConversationSnapshot): Conversatio
   conversation.roundsOpened = snapshot.roundsOpened;
   for (const saved of snapshot.branches) {
     const state: BranchState = saved.phase === CANCELLING ? { phase: saved.phase, resume: saved.resume ?? '' } : { phase: saved.phase };
-    check(machine.phases.has(state.phase) && (state.resume === undefined || machine.phases.has(state.resume)), `${where}: ${machine.name} has no phase ${saved.phase}/${String(saved.resume)}`);
-    check(optional(saved.replyDeadline, isTime) && optional(saved.round, Number.isSafeInteger) && optional(saved.cancelReplyWith, isString), `${where}: bad branch of ${saved.participant.name}`);
+    check(
+      machine.phases.has(state.phase) && (state.resume === undefined || machine.phases.has(state.resume)),
+      `${where}: ${machine.name} has no phase ${saved.phase}/${String(saved.resume)}`,
+    );
+    check(
+      optional(saved.replyDeadline, isTime) && optional(saved.round, Number.isSafeInteger) && optional(saved.cancelReplyWith, isString),
+      `${where}: bad branch of ${saved.participant.name}`,
+    );
     const branch = conversation.branches.get(saved.participant.name)!;
     branch.state = state;
     branch.replyDeadline = saved.replyDeadline;
@@ -105,9 +125,16 @@ export function restoreConversation(snapshot: ConversationSnapshot): Conversatio
     branch.round = saved.round;
     branch.cancelReplyWith = saved.cancelReplyWith;
   }
-  check(Array.isArray(snapshot.rounds) && snapshot.rounds.every((r) => Number.isSafeInteger(r?.number) && isTime(r.closesAt)), `${where}: bad rounds`);
-  for (const round of snapshot.rounds) conversation.rounds.set(round.number, { number: round.number, closesAt: round.closesAt, origin: round.origin });
-  check(Array.isArray(snapshot.links) && snapshot.links.every((l) => isString(l?.setter) && isString(l.replyWith)), `${where}: bad reply links`);
+  check(
+    Array.isArray(snapshot.rounds) && snapshot.rounds.every((r) => Number.isSafeInteger(r?.number) && isTime(r.closesAt)),
+    `${where}: bad rounds`,
+  );
+  for (const round of snapshot.rounds)
+    conversation.rounds.set(round.number, { number: round.number, closesAt: round.closesAt, origin: round.origin });
+  check(
+    Array.isArray(snapshot.links) && snapshot.links.every((l) => isString(l?.setter) && isString(l.replyWith)),
+    `${where}: bad reply links`,
+  );
   return conversation;
 }
 

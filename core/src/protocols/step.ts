@@ -16,8 +16,16 @@ import type { Performative } from '../acl/message.js';
 import { PERFORMATIVES } from '../acl/message.js';
 import { PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from './errors.js';
 import {
-  CANCEL_FAILED, CANCELLED, CANCELLING, NOT_UNDERSTOOD, START, TIMED_OUT,
-  type AutoAnswer, type DeadlineKind, type ProtocolMachine, type Role,
+  CANCEL_FAILED,
+  CANCELLED,
+  CANCELLING,
+  NOT_UNDERSTOOD,
+  START,
+  TIMED_OUT,
+  type AutoAnswer,
+  type DeadlineKind,
+  type ProtocolMachine,
+  type Role,
 } from './machine.js';
 
 export interface BranchState {
@@ -45,13 +53,7 @@ export function isFinal(machine: ProtocolMachine, state: BranchState): boolean {
   return machine.phases.get(state.phase)?.final ?? false;
 }
 
-export function step(
-  machine: ProtocolMachine,
-  state: BranchState,
-  role: Role,
-  act: Performative,
-  context: StepContext = {},
-): StepOutcome {
+export function step(machine: ProtocolMachine, state: BranchState, role: Role, act: Performative, context: StepContext = {}): StepOutcome {
   return permitted(machine, state, role, act, context) ?? violation(machine, state, role, act);
 }
 
@@ -79,7 +81,9 @@ function permitted(
   const rule = machine.rule(state.phase, role, act);
   if (rule?.answer !== undefined) return { kind: 'answer', next: { phase: rule.to }, answer: rule.answer };
   if (rule === undefined) return undefined;
-  return rule.arms === undefined ? { kind: 'advance', next: { phase: rule.to } } : { kind: 'advance', next: { phase: rule.to }, arms: rule.arms };
+  return rule.arms === undefined
+    ? { kind: 'advance', next: { phase: rule.to } }
+    : { kind: 'advance', next: { phase: rule.to }, arms: rule.arms };
 }
 
 function stepWhileCancelling(
@@ -119,7 +123,8 @@ function violation(machine: ProtocolMachine, state: BranchState, role: Role, act
   const info = machine.phases.get(state.phase);
   const where = state.phase === CANCELLING ? `while cancelling (from '${state.resume ?? START}')` : `in phase '${state.phase}'`;
   const meaning = info === undefined ? 'unknown phase' : info.meaning;
-  const expected = allowed.length === 0 ? `the ${role} may send nothing more but not-understood` : `the ${role} may send ${allowed.join(', ')}`;
+  const expected =
+    allowed.length === 0 ? `the ${role} may send nothing more but not-understood` : `the ${role} may send ${allowed.join(', ')}`;
   const ended = info?.final === true;
   return {
     kind: 'violation',

@@ -19,13 +19,9 @@ import type { Role } from './machine.js';
 import { PROTOCOL_MACHINES } from './machines/index.js';
 import { toProtocolName, type ProtocolName } from './names.js';
 import { resolveTrackerOptions, type ResolvedTrackerOptions, type TrackerOptions } from './options.js';
-import {
-  CAXTON_CODE_PARAM, CAXTON_EVENT_PARAM, CAXTON_ON_BEHALF_OF_PARAM, answerTo, violationReply,
-} from './replies.js';
+import { CAXTON_CODE_PARAM, CAXTON_EVENT_PARAM, CAXTON_ON_BEHALF_OF_PARAM, answerTo, violationReply } from './replies.js';
 import { settleDue } from './settle.js';
-import {
-  TRACKER_SNAPSHOT_VERSION, check, restoreConversation, snapshotConversation, type TrackerSnapshot,
-} from './snapshot.js';
+import { TRACKER_SNAPSHOT_VERSION, check, restoreConversation, snapshotConversation, type TrackerSnapshot } from './snapshot.js';
 import type { ConversationStatus, ProtocolVerdict } from './verdict.js';
 
 const DELIVER: ProtocolVerdict = Object.freeze({ kind: 'deliver' });
@@ -73,9 +69,13 @@ export class ConversationTracker {
     if (correlation.kind === 'outsiders' && message.protocol !== undefined) {
       const joined = this.join(correlation.conversation, correlation.outsiders, message, now);
       if (joined !== undefined) return joined;
-      return this.reject(message, PROTOCOL_ERROR_CODES.notParticipant,
+      return this.reject(
+        message,
+        PROTOCOL_ERROR_CODES.notParticipant,
         `${correlation.outsiders.join(', ')} ${correlation.outsiders.length === 1 ? 'is not a participant' : 'are not participants'} of ${correlation.conversation.machine.name} conversation ${describeId(message)}; only the agents addressed by the opening ${[...correlation.conversation.machine.openers].join('/')} take part`,
-        'start a new conversation (with a fresh conversation-id) to involve other agents', status(correlation.conversation));
+        'start a new conversation (with a fresh conversation-id) to involve other agents',
+        status(correlation.conversation),
+      );
     }
     return this.startOrPass(message, sender, now);
   }
@@ -141,7 +141,9 @@ export class ConversationTracker {
   snapshot(): TrackerSnapshot {
     const active = [...this.conversations.values()].filter((c) => !c.ended);
     // A deep copy: the caller may keep or mutate it without touching live state.
-    const conversations = structuredClone([...active, ...this.endedOrder.values()].map((c) => snapshotConversation(c, this.index.links(c))));
+    const conversations = structuredClone(
+      [...active, ...this.endedOrder.values()].map((c) => snapshotConversation(c, this.index.links(c))),
+    );
     const pending = structuredClone(this.outbox);
     return this.outboxDueAt === undefined
       ? { version: TRACKER_SNAPSHOT_VERSION, conversations, pending }
@@ -193,9 +195,13 @@ export class ConversationTracker {
       return this.startOrPass(message, message.sender!, now);
     }
     if (message.protocol !== undefined && named !== conversation.machine.name && message.performative !== 'not-understood') {
-      return this.reject(message, PROTOCOL_ERROR_CODES.protocolMismatch,
+      return this.reject(
+        message,
+        PROTOCOL_ERROR_CODES.protocolMismatch,
         `conversation ${describeId(message)} follows ${conversation.machine.name}, but the message says :protocol ${message.protocol}`,
-        `keep :protocol ${conversation.machine.name} for the whole conversation, or use a fresh conversation-id`, status(conversation));
+        `keep :protocol ${conversation.machine.name} for the whole conversation, or use a fresh conversation-id`,
+        status(conversation),
+      );
     }
     const evaluation = evaluate(conversation, role, message, message.sender!.name);
     if (evaluation.kind === 'violation') {
@@ -204,13 +210,21 @@ export class ConversationTracker {
     if (evaluation.kind === 'answer') {
       commit(conversation, [evaluation.step], role, message, now);
       this.afterChange(conversation, now);
-      const reply = answerTo(message, this.options.platformAgent, evaluation.answer.performative, evaluation.answer.reason, {
-        [CAXTON_EVENT_PARAM]: 'late-proposal',
-        [CAXTON_CODE_PARAM]: evaluation.answer.code,
-        [CAXTON_ON_BEHALF_OF_PARAM]: conversation.initiator.name,
-      }, conversation.machine.name);
+      const reply = answerTo(
+        message,
+        this.options.platformAgent,
+        evaluation.answer.performative,
+        evaluation.answer.reason,
+        {
+          [CAXTON_EVENT_PARAM]: 'late-proposal',
+          [CAXTON_CODE_PARAM]: evaluation.answer.code,
+          [CAXTON_ON_BEHALF_OF_PARAM]: conversation.initiator.name,
+        },
+        conversation.machine.name,
+      );
       const error = new ProtocolViolation(evaluation.answer.code, evaluation.answer.reason, {
-        context: conversationContext(message), hint: 'answer a call for proposals before its reply-by',
+        context: conversationContext(message),
+        hint: 'answer a call for proposals before its reply-by',
       });
       return { kind: 'reject', reply, reason: evaluation.answer.reason, error, conversation: status(conversation) };
     }
@@ -239,8 +253,14 @@ export class ConversationTracker {
     if (conversation.branches.size + receivers.length > this.options.maxParticipants) {
       const reason = `${conversation.machine.name} conversation ${describeId(message)} of ${conversation.initiator.name} already has ${conversation.branches.size} participants; ${receivers.length} more would pass the ${this.options.maxParticipants} one conversation may have`;
       const code = PROTOCOL_ERROR_CODES.capacity;
-      const reply = answerTo(message, this.options.platformAgent, 'failure', reason, { [CAXTON_EVENT_PARAM]: 'capacity', [CAXTON_CODE_PARAM]: code });
-      const error = new ProtocolViolation(code, reason, { context: conversationContext(message), hint: 'open a new conversation for the other participants' });
+      const reply = answerTo(message, this.options.platformAgent, 'failure', reason, {
+        [CAXTON_EVENT_PARAM]: 'capacity',
+        [CAXTON_CODE_PARAM]: code,
+      });
+      const error = new ProtocolViolation(code, reason, {
+        context: conversationContext(message),
+        hint: 'open a new conversation for the other participants',
+      });
       return { kind: 'reject', reply, reason, error, conversation: status(conversation) };
     }
     conversation.addParticipants(receivers);
@@ -259,8 +279,13 @@ export class ConversationTracker {
     const named = toProtocolName(message.protocol);
     if (named === undefined) {
       if (this.options.unknownProtocol === 'deliver') return DELIVER;
-      return this.reject(message, PROTOCOL_ERROR_CODES.unknownProtocol, `this runtime does not implement the interaction protocol ${message.protocol}`,
-        `use one of ${Object.keys(PROTOCOL_MACHINES).join(', ')}, or omit :protocol for a free conversation`, undefined);
+      return this.reject(
+        message,
+        PROTOCOL_ERROR_CODES.unknownProtocol,
+        `this runtime does not implement the interaction protocol ${message.protocol}`,
+        `use one of ${Object.keys(PROTOCOL_MACHINES).join(', ')}, or omit :protocol for a free conversation`,
+        undefined,
+      );
     }
     if (message.performative === 'not-understood') return DELIVER;
     const machine = PROTOCOL_MACHINES[named];
@@ -269,21 +294,30 @@ export class ConversationTracker {
     const handle = message.conversationId ?? (isOpener ? message.replyWith : message.inReplyTo);
     if (handle === undefined) return DELIVER;
     if (!isOpener) {
-      return this.reject(message, PROTOCOL_ERROR_CODES.unknownConversation,
+      return this.reject(
+        message,
+        PROTOCOL_ERROR_CODES.unknownConversation,
         `${message.performative} does not open a ${named} conversation, and no ${named} conversation ${describeId(message)} is open between ${sender.name} and ${message.receivers.map((r) => r.name).join(', ')}`,
-        `open the conversation with ${[...machine.openers].join(' or ')} first (it may also have ended or been forgotten)`, undefined);
+        `open the conversation with ${[...machine.openers].join(' or ')} first (it may also have ended or been forgotten)`,
+        undefined,
+      );
     }
     return this.open(named, message, sender, now);
   }
 
   private open(protocol: ProtocolName, message: AclMessage, sender: AgentId, now: number): ProtocolVerdict {
     const machine = PROTOCOL_MACHINES[protocol];
-    const key = message.conversationId !== undefined ? idKey(sender.name, message.conversationId) : replyWithKey(sender.name, message.replyWith!);
+    const key =
+      message.conversationId !== undefined ? idKey(sender.name, message.conversationId) : replyWithKey(sender.name, message.replyWith!);
     const existing = this.conversations.get(key);
     if (existing !== undefined && !existing.ended) {
-      return this.reject(message, PROTOCOL_ERROR_CODES.conversationInUse,
+      return this.reject(
+        message,
+        PROTOCOL_ERROR_CODES.conversationInUse,
         `${sender.name} already has an open ${existing.machine.name} conversation ${describeId(message)}`,
-        'use a fresh conversation-id (host new-id) for every new conversation', status(existing));
+        'use a fresh conversation-id (host new-id) for every new conversation',
+        status(existing),
+      );
     }
     const participants = uniqueAgents(message.receivers);
     const initiatorSide = new Set([sender.name, ...(message.replyTo ?? []).map((a) => a.name)]);
@@ -321,7 +355,10 @@ export class ConversationTracker {
     }
     if (reason === undefined) return undefined;
     const code = PROTOCOL_ERROR_CODES.capacity;
-    const reply = answerTo(message, this.options.platformAgent, 'failure', reason, { [CAXTON_EVENT_PARAM]: 'capacity', [CAXTON_CODE_PARAM]: code });
+    const reply = answerTo(message, this.options.platformAgent, 'failure', reason, {
+      [CAXTON_EVENT_PARAM]: 'capacity',
+      [CAXTON_CODE_PARAM]: code,
+    });
     const error = new ProtocolViolation(code, reason, {
       context: conversationContext(message),
       hint: 'let conversations finish (or cancel them) before opening more; operators can raise maxConversations',
@@ -371,7 +408,13 @@ export class ConversationTracker {
     }
   }
 
-  private reject(message: AclMessage, code: ProtocolErrorCode, reason: string, hint: string, conversation: ConversationStatus | undefined): ProtocolVerdict {
+  private reject(
+    message: AclMessage,
+    code: ProtocolErrorCode,
+    reason: string,
+    hint: string,
+    conversation: ConversationStatus | undefined,
+  ): ProtocolVerdict {
     const reply = violationReply(message, this.options.platformAgent, code, reason, conversation?.protocol);
     const error = new ProtocolViolation(code, reason, { context: conversationContext(message), hint });
     return conversation === undefined ? { kind: 'reject', reply, reason, error } : { kind: 'reject', reply, reason, error, conversation };

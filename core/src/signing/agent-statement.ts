@@ -52,7 +52,8 @@ function text(value: unknown, field: string, required: boolean): string | undefi
 
 /** Reads a statement back from a (verified) payload; throws SignatureFormatError naming the field. */
 export function parseStatement(payloadType: string, payload: Uint8Array): AgentStatement {
-  if (payloadType !== STATEMENT_PAYLOAD_TYPE) throw new SignatureFormatError(`payloadType is ${payloadType}, expected ${STATEMENT_PAYLOAD_TYPE}`, 'payloadType');
+  if (payloadType !== STATEMENT_PAYLOAD_TYPE)
+    throw new SignatureFormatError(`payloadType is ${payloadType}, expected ${STATEMENT_PAYLOAD_TYPE}`, 'payloadType');
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(payload).toString('utf8'));
@@ -61,10 +62,13 @@ export function parseStatement(payloadType: string, payload: Uint8Array): AgentS
   }
   const s = (value ?? {}) as Record<string, unknown>;
   if (s._type !== STATEMENT_TYPE) throw new SignatureFormatError(`_type must be ${STATEMENT_TYPE}`, '_type');
-  if (s.predicateType !== AGENT_PREDICATE_TYPE) throw new SignatureFormatError(`predicateType must be ${AGENT_PREDICATE_TYPE}`, 'predicateType');
-  if (!Array.isArray(s.subject) || s.subject.length !== 1) throw new SignatureFormatError('subject must list exactly one component', 'subject');
+  if (s.predicateType !== AGENT_PREDICATE_TYPE)
+    throw new SignatureFormatError(`predicateType must be ${AGENT_PREDICATE_TYPE}`, 'predicateType');
+  if (!Array.isArray(s.subject) || s.subject.length !== 1)
+    throw new SignatureFormatError('subject must list exactly one component', 'subject');
   const digest = ((s.subject[0] ?? {}) as { digest?: { sha256?: unknown } }).digest?.sha256;
-  if (typeof digest !== 'string' || !SHA256_HEX.test(digest)) throw new SignatureFormatError('subject[0].digest.sha256 must be 64 lowercase hex characters', 'subject[0].digest.sha256');
+  if (typeof digest !== 'string' || !SHA256_HEX.test(digest))
+    throw new SignatureFormatError('subject[0].digest.sha256 must be 64 lowercase hex characters', 'subject[0].digest.sha256');
   const p = (s.predicate ?? {}) as Record<string, unknown>;
   const statement: AgentStatement = { sha256: digest, name: text(p.name, 'predicate.name', true)! };
   const version = text(p.version, 'predicate.version', false);

@@ -70,18 +70,22 @@ export interface DecodedEnvelope {
 
 /** Parses and checks the JSON of an envelope; throws SignatureFormatError naming the bad field. */
 export function parseEnvelope(json: string): DecodedEnvelope {
-  if (json.length > MAX_ENVELOPE_BYTES) throw new SignatureFormatError(`the envelope is longer than ${MAX_ENVELOPE_BYTES} bytes`, 'envelope');
+  if (json.length > MAX_ENVELOPE_BYTES)
+    throw new SignatureFormatError(`the envelope is longer than ${MAX_ENVELOPE_BYTES} bytes`, 'envelope');
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch {
     throw new SignatureFormatError('the envelope is not JSON', 'envelope');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SignatureFormatError('the envelope is not a JSON object', 'envelope');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SignatureFormatError('the envelope is not a JSON object', 'envelope');
   const e = value as Record<string, unknown>;
-  if (typeof e.payloadType !== 'string' || e.payloadType === '') throw new SignatureFormatError('payloadType must be a non-empty string', 'payloadType');
+  if (typeof e.payloadType !== 'string' || e.payloadType === '')
+    throw new SignatureFormatError('payloadType must be a non-empty string', 'payloadType');
   if (typeof e.payload !== 'string') throw new SignatureFormatError('payload must be a base64 string', 'payload');
-  if (!Array.isArray(e.signatures) || e.signatures.length === 0) throw new SignatureFormatError('signatures must be a non-empty array', 'signatures');
+  if (!Array.isArray(e.signatures) || e.signatures.length === 0)
+    throw new SignatureFormatError('signatures must be a non-empty array', 'signatures');
   if (e.signatures.length > MAX_SIGNATURES) throw new SignatureFormatError(`more than ${MAX_SIGNATURES} signatures`, 'signatures');
   const signatures = e.signatures.map((s: unknown, i) => {
     const field = `signatures[${i}]`;

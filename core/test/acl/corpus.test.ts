@@ -4,9 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  AclError, decodeAclJson, decodeAclString, encodeAclJson, encodeAclString, type AclMessage,
-} from '../../src/acl/index.js';
+import { AclError, decodeAclJson, decodeAclString, encodeAclJson, encodeAclString, type AclMessage } from '../../src/acl/index.js';
 import { loadInvalid, loadValid } from './corpus.js';
 
 const valid = loadValid();
@@ -22,20 +20,34 @@ function expectedEpoch(dateTime: string): number {
 
 function actualField(msg: AclMessage, key: string): unknown {
   switch (key) {
-    case 'performative': return msg.performative;
-    case 'sender': return msg.sender?.name;
-    case 'sender-addresses': return msg.sender?.addresses;
-    case 'receivers': return msg.receivers.map((r) => r.name);
-    case 'reply-to': return msg.replyTo?.map((r) => r.name);
-    case 'content': return msg.content;
-    case 'language': return msg.language;
-    case 'encoding': return msg.encoding;
-    case 'ontology': return msg.ontology;
-    case 'protocol': return msg.protocol;
-    case 'conversation-id': return msg.conversationId;
-    case 'reply-with': return msg.replyWith;
-    case 'in-reply-to': return msg.inReplyTo;
-    case 'reply-by': return msg.replyBy;
+    case 'performative':
+      return msg.performative;
+    case 'sender':
+      return msg.sender?.name;
+    case 'sender-addresses':
+      return msg.sender?.addresses;
+    case 'receivers':
+      return msg.receivers.map((r) => r.name);
+    case 'reply-to':
+      return msg.replyTo?.map((r) => r.name);
+    case 'content':
+      return msg.content;
+    case 'language':
+      return msg.language;
+    case 'encoding':
+      return msg.encoding;
+    case 'ontology':
+      return msg.ontology;
+    case 'protocol':
+      return msg.protocol;
+    case 'conversation-id':
+      return msg.conversationId;
+    case 'reply-with':
+      return msg.replyWith;
+    case 'in-reply-to':
+      return msg.inReplyTo;
+    case 'reply-by':
+      return msg.replyBy;
     default:
       if (key.startsWith('X-')) return msg.userParams?.[key];
       throw new Error(`the corpus expects a field this test does not know how to check: ${key}`);
@@ -90,12 +102,15 @@ const LENIENT_ACCEPTS = new Set(['hlc-informif', 'microgrid-request']);
 describe('FIPA corpus: invalid.jsonl', () => {
   for (const entry of invalid) {
     it(`${entry.id} is rejected in strict mode with a typed error`, () => {
-      assert.throws(() => decodeAclString(entry.text), (e: unknown) => {
-        assert.ok(e instanceof AclError, `expected an AclError, got ${String(e)}`);
-        const rule = STRICT_RULES[entry.id];
-        if (rule !== undefined) assert.equal(e.rule, rule, `${entry.id} rejected for: ${e.message}`);
-        return true;
-      });
+      assert.throws(
+        () => decodeAclString(entry.text),
+        (e: unknown) => {
+          assert.ok(e instanceof AclError, `expected an AclError, got ${String(e)}`);
+          const rule = STRICT_RULES[entry.id];
+          if (rule !== undefined) assert.equal(e.rule, rule, `${entry.id} rejected for: ${e.message}`);
+          return true;
+        },
+      );
     });
 
     it(`${entry.id} is ${LENIENT_ACCEPTS.has(entry.id) ? 'accepted' : 'still rejected'} in lenient mode`, () => {
@@ -113,6 +128,9 @@ describe('FIPA corpus: invalid.jsonl', () => {
     assert.equal(hlc.encoding, 'fipa.acl.rep.string.std');
     const grid = decodeAclString(byId.get('microgrid-request')!.text, { lenient: true });
     assert.equal(grid.content, "'23/08/2022_10:41:48.40601,4118,20000,0,0'");
-    assert.deepEqual(grid.receivers.map((r) => r.name), ['MF_Vn@Microrede-UFJF:1099']);
+    assert.deepEqual(
+      grid.receivers.map((r) => r.name),
+      ['MF_Vn@Microrede-UFJF:1099'],
+    );
   });
 });

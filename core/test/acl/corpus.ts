@@ -27,10 +27,15 @@ export const corpusDir = path.resolve(repoRoot, 'core/test/fixtures/fipa-corpus'
 function readJsonl<T>(file: string): T[] {
   const full = path.join(corpusDir, file);
   if (!existsSync(full)) {
-    throw new Error(`FIPA corpus not found at ${full}. The ACL tests need core/test/fixtures/fipa-corpus ` +
-      'from the repository; restore it (git checkout -- core/test/fixtures) rather than skipping these tests.');
+    throw new Error(
+      `FIPA corpus not found at ${full}. The ACL tests need core/test/fixtures/fipa-corpus ` +
+        'from the repository; restore it (git checkout -- core/test/fixtures) rather than skipping these tests.',
+    );
   }
-  const entries = readFileSync(full, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as T);
+  const entries = readFileSync(full, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
   if (entries.length === 0) throw new Error(`${full} is empty`);
   return entries;
 }

@@ -2,13 +2,28 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  AclValidationError, formatFipaDateTime, MAX_FIPA_EPOCH_MS, MIN_FIPA_EPOCH_MS, parseFipaDateTime, tryParseFipaDateTime,
+  AclValidationError,
+  formatFipaDateTime,
+  MAX_FIPA_EPOCH_MS,
+  MIN_FIPA_EPOCH_MS,
+  parseFipaDateTime,
+  tryParseFipaDateTime,
 } from '../../src/acl/index.js';
 
 // Independent oracle: the FIPA form is the ISO 8601 basic form of Date#toISOString.
 function viaIso(ms: number): string {
   const iso = new Date(ms).toISOString(); // 2023-11-14T22:13:20.000Z (years 0000–9999)
-  return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + 'T' + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + iso.slice(20, 23) + 'Z';
+  return (
+    iso.slice(0, 4) +
+    iso.slice(5, 7) +
+    iso.slice(8, 10) +
+    'T' +
+    iso.slice(11, 13) +
+    iso.slice(14, 16) +
+    iso.slice(17, 19) +
+    iso.slice(20, 23) +
+    'Z'
+  );
 }
 
 describe('FIPA DateTime', () => {
@@ -19,11 +34,14 @@ describe('FIPA DateTime', () => {
   });
 
   it('agrees with Date#toISOString over the whole 0000–9999 range, both ways', () => {
-    fc.assert(fc.property(fc.integer({ min: MIN_FIPA_EPOCH_MS, max: MAX_FIPA_EPOCH_MS }), (ms) => {
-      const text = formatFipaDateTime(ms);
-      assert.equal(text, viaIso(ms));
-      assert.equal(parseFipaDateTime(text), ms);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.integer({ min: MIN_FIPA_EPOCH_MS, max: MAX_FIPA_EPOCH_MS }), (ms) => {
+        const text = formatFipaDateTime(ms);
+        assert.equal(text, viaIso(ms));
+        assert.equal(parseFipaDateTime(text), ms);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('does not shift years 0000–0099 into the 1900s', () => {
@@ -64,11 +82,17 @@ describe('FIPA DateTime', () => {
       '20230101T000000000A', // designator without a defined meaning
       '20021212T10101010', // 8 time digits
       '2021-03-28T23:06:48.487Z', // ISO 8601 extended form
-      '', 'T', '20231114221320000Z',
+      '',
+      'T',
+      '20231114221320000Z',
     ]) {
       const r = tryParseFipaDateTime(bad);
       assert.equal(r.ok, false, bad);
-      assert.throws(() => parseFipaDateTime(bad), (e: unknown) => e instanceof AclValidationError && e.rule === 'reply-by.invalid', bad);
+      assert.throws(
+        () => parseFipaDateTime(bad),
+        (e: unknown) => e instanceof AclValidationError && e.rule === 'reply-by.invalid',
+        bad,
+      );
     }
     assert.equal(parseFipaDateTime('20240229T000000000Z'), Date.UTC(2024, 1, 29));
     assert.equal(parseFipaDateTime('20000229T000000000Z'), Date.UTC(2000, 1, 29));

@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  AclError, decodeAclJson, decodeAclString, encodeAclJson, encodeAclString, validateAclMessage, type AclMessage,
+  AclError,
+  decodeAclJson,
+  decodeAclString,
+  encodeAclJson,
+  encodeAclString,
+  validateAclMessage,
+  type AclMessage,
 } from '../../src/acl/index.js';
 import { aclMessage } from './arbitraries.js';
 import { loadValid } from './corpus.js';
@@ -38,28 +44,102 @@ function decodeOrTypedError(input: string): void {
 }
 
 const slPieces = fc.constantFrom(
-  '(', ')', '(', ')', '"', '\\', '\\"', '#', '#3"', '#0"', '7', ' ', ' ', '\n', '\t', '\u0000', 'é', '🎉', '\ud800',
-  'inform', 'INFORM', 'request', ':sender', ':receiver', ':reply-to', ':content', ':language', ':protocol', ':reply-by',
-  ':conversation-id', ':X-a', ':x-A', ':X-', ':name', ':addresses', ':resolvers', 'agent-identifier', 'set', 'sequence',
-  '20231114T221320000Z', '+00000000T010000000', '2023', 'T', '+', '-', '@', 'a@p', 'http://h:1/acc', '0x1F', '.5e3',
+  '(',
+  ')',
+  '(',
+  ')',
+  '"',
+  '\\',
+  '\\"',
+  '#',
+  '#3"',
+  '#0"',
+  '7',
+  ' ',
+  ' ',
+  '\n',
+  '\t',
+  '\u0000',
+  'é',
+  '🎉',
+  '\ud800',
+  'inform',
+  'INFORM',
+  'request',
+  ':sender',
+  ':receiver',
+  ':reply-to',
+  ':content',
+  ':language',
+  ':protocol',
+  ':reply-by',
+  ':conversation-id',
+  ':X-a',
+  ':x-A',
+  ':X-',
+  ':name',
+  ':addresses',
+  ':resolvers',
+  'agent-identifier',
+  'set',
+  'sequence',
+  '20231114T221320000Z',
+  '+00000000T010000000',
+  '2023',
+  'T',
+  '+',
+  '-',
+  '@',
+  'a@p',
+  'http://h:1/acc',
+  '0x1F',
+  '.5e3',
 );
 const jsonPieces = fc.constantFrom(
-  '{', '}', '[', ']', ',', ':', '"', '\\', '\\u00', 'null', 'true', '1', '-0.5e9', ' ', '"performative"', '"inform"',
-  '"receiver"', '"sender"', '"name"', '"a@p"', '"resolvers"', '"addresses"', '"X-a"', '"reply-by"', '"20231114T221320000Z"',
-  '"content"', '"__proto__"', '\ud800',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '"',
+  '\\',
+  '\\u00',
+  'null',
+  'true',
+  '1',
+  '-0.5e9',
+  ' ',
+  '"performative"',
+  '"inform"',
+  '"receiver"',
+  '"sender"',
+  '"name"',
+  '"a@p"',
+  '"resolvers"',
+  '"addresses"',
+  '"X-a"',
+  '"reply-by"',
+  '"20231114T221320000Z"',
+  '"content"',
+  '"__proto__"',
+  '\ud800',
 );
 
-const mutate = (text: string): fc.Arbitrary<string> => fc.array(
-  fc.tuple(fc.nat(), fc.nat(8), fc.oneof(slPieces, jsonPieces, fc.string({ unit: 'binary', maxLength: 3 }))),
-  { minLength: 1, maxLength: 4 },
-).map((edits) => {
-  let out = text;
-  for (const [at, len, insert] of edits) {
-    const i = out.length === 0 ? 0 : at % (out.length + 1);
-    out = out.slice(0, i) + insert + out.slice(i + len);
-  }
-  return out;
-});
+const mutate = (text: string): fc.Arbitrary<string> =>
+  fc
+    .array(fc.tuple(fc.nat(), fc.nat(8), fc.oneof(slPieces, jsonPieces, fc.string({ unit: 'binary', maxLength: 3 }))), {
+      minLength: 1,
+      maxLength: 4,
+    })
+    .map((edits) => {
+      let out = text;
+      for (const [at, len, insert] of edits) {
+        const i = out.length === 0 ? 0 : at % (out.length + 1);
+        out = out.slice(0, i) + insert + out.slice(i + len);
+      }
+      return out;
+    });
 
 describe('fuzz: decoders only ever return a message or throw an AclError', () => {
   it('random text (any Unicode, ASCII with controls, SL and JSON token soup)', hangGuard, () => {
@@ -75,10 +155,13 @@ describe('fuzz: decoders only ever return a message or throw an AclError', () =>
 
   it('random bytes read as UTF-8 and as Latin-1', hangGuard, () => {
     const utf8 = new TextDecoder('utf-8', { fatal: false });
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-      decodeOrTypedError(utf8.decode(bytes));
-      decodeOrTypedError(Buffer.from(bytes).toString('latin1'));
-    }), { numRuns: 1500 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        decodeOrTypedError(utf8.decode(bytes));
+        decodeOrTypedError(Buffer.from(bytes).toString('latin1'));
+      }),
+      { numRuns: 1500 },
+    );
   });
 
   it('mutations of real JADE messages', hangGuard, () => {

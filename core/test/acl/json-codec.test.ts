@@ -20,12 +20,14 @@ const sample: AclMessage = {
 
 describe('JSON codec', () => {
   it('writes FIPA parameter names, reply-by as a UTC DateTime and X- keys inline', () => {
-    assert.equal(encodeAclJson(sample),
+    assert.equal(
+      encodeAclJson(sample),
       '{"performative":"request",' +
-      '"sender":{"name":"a@p","addresses":["http://h:7778/acc"],"X-JADE-agent-classname":"Dummy"},' +
-      '"receiver":[{"name":"b@p","resolvers":[{"name":"r@p"}]}],"reply-to":[{"name":"c@p"}],' +
-      '"content":"say \\"hi\\" \\\\ ✓","language":"fipa-sl0","protocol":"fipa-request","conversation-id":"c-1",' +
-      '"reply-by":"20231114T221320000Z","X-traceparent":"00-1-2-01"}');
+        '"sender":{"name":"a@p","addresses":["http://h:7778/acc"],"X-JADE-agent-classname":"Dummy"},' +
+        '"receiver":[{"name":"b@p","resolvers":[{"name":"r@p"}]}],"reply-to":[{"name":"c@p"}],' +
+        '"content":"say \\"hi\\" \\\\ ✓","language":"fipa-sl0","protocol":"fipa-request","conversation-id":"c-1",' +
+        '"reply-by":"20231114T221320000Z","X-traceparent":"00-1-2-01"}',
+    );
   });
 
   it('round-trips', () => {
@@ -64,7 +66,10 @@ describe('JSON codec', () => {
     const limits = aclLimits({ maxReceivers: 1, maxUserParams: 1 });
     throwsInvalid(() => decodeAclJson('{"performative":"inform","receiver":[{"name":"a"},{"name":"b"}]}', limits), 'receivers.too-many');
     throwsInvalid(() => decodeAclJson('{"performative":"inform","X-a":"1","X-b":"2"}', limits), 'user-params.too-many');
-    throwsInvalid(() => decodeAclJson('{"performative":"inform","sender":{"name":"a","X-a":"1","X-b":"2"}}', limits), 'user-params.too-many');
+    throwsInvalid(
+      () => decodeAclJson('{"performative":"inform","sender":{"name":"a","X-a":"1","X-b":"2"}}', limits),
+      'user-params.too-many',
+    );
     let deep = '{"name":"leaf"}';
     for (let i = 0; i < 10_000; i++) deep = `{"name":"x","resolvers":[${deep}]}`;
     throwsInvalid(() => decodeAclJson(`{"performative":"inform","sender":${deep}}`), 'resolvers.too-deep');
@@ -102,21 +107,29 @@ describe('JSON syntax error locator', () => {
   it('finds an error exactly when JSON.parse fails', () => {
     const jsonish = fc.oneof(
       fc.json(),
-      fc.json().chain((j) => fc.tuple(fc.nat(j.length), fc.constantFrom('', '"', ',', '}', ']', '\\', ':', 'x', '\u0001', '-', '.', 'e'))
-        .map(([at, insert]) => j.slice(0, at) + insert + j.slice(at + 1))),
+      fc
+        .json()
+        .chain((j) =>
+          fc
+            .tuple(fc.nat(j.length), fc.constantFrom('', '"', ',', '}', ']', '\\', ':', 'x', '\u0001', '-', '.', 'e'))
+            .map(([at, insert]) => j.slice(0, at) + insert + j.slice(at + 1)),
+        ),
       fc.string({ unit: 'binary-ascii', maxLength: 20 }),
     );
-    fc.assert(fc.property(jsonish, (text) => {
-      let parses = true;
-      try {
-        JSON.parse(text);
-      } catch {
-        parses = false;
-      }
-      const found = locateJsonSyntaxError(text);
-      assert.equal(found === undefined, parses, `${JSON.stringify(text)} -> ${JSON.stringify(found)}`);
-      if (found) assert.ok(found.position >= 0 && found.position <= text.length);
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(jsonish, (text) => {
+        let parses = true;
+        try {
+          JSON.parse(text);
+        } catch {
+          parses = false;
+        }
+        const found = locateJsonSyntaxError(text);
+        assert.equal(found === undefined, parses, `${JSON.stringify(text)} -> ${JSON.stringify(found)}`);
+        if (found) assert.ok(found.position >= 0 && found.position <= text.length);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('survives nesting far deeper than the call stack', () => {

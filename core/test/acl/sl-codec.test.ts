@@ -32,7 +32,9 @@ describe('FIPA string codec: reading', () => {
   });
 
   it('is case-insensitive for the performative, keywords, set, sequence and agent-identifier', () => {
-    const m = decode('(Query-REF :SENDER ( AGENT-IDENTIFIER :NAME a@p :ADDRESSES (SEQUENCE http://x ) ) :Receiver (SET (agent-identifier :name b)) :reply-With r1)');
+    const m = decode(
+      '(Query-REF :SENDER ( AGENT-IDENTIFIER :NAME a@p :ADDRESSES (SEQUENCE http://x ) ) :Receiver (SET (agent-identifier :name b)) :reply-With r1)',
+    );
     assert.equal(m.performative, 'query-ref');
     assert.deepEqual(m.sender, { name: 'a@p', addresses: ['http://x'] });
     assert.deepEqual(m.receivers, [{ name: 'b' }]);
@@ -60,7 +62,9 @@ describe('FIPA string codec: reading', () => {
   });
 
   it('reads resolvers and empty sequences and sets', () => {
-    const m = decode('(inform :receiver (set (agent-identifier :name z :resolvers (sequence (agent-identifier :name p :addresses (sequence))))) :reply-to (set))');
+    const m = decode(
+      '(inform :receiver (set (agent-identifier :name z :resolvers (sequence (agent-identifier :name p :addresses (sequence))))) :reply-to (set))',
+    );
     assert.deepEqual(m.receivers, [{ name: 'z', resolvers: [{ name: 'p', addresses: [] }] }]);
     assert.deepEqual(m.replyTo, []);
     const deep = '(agent-identifier :name a :resolvers (sequence '.repeat(5) + '(agent-identifier :name leaf)' + ')))'.repeat(5);
@@ -69,7 +73,10 @@ describe('FIPA string codec: reading', () => {
 
   it('reads reply-by as UTC, with the configured local offset when there is no Z, and relative to now', () => {
     assert.equal(decode('(inform :reply-by 20231114T221320000Z)').replyBy, 1_700_000_000_000);
-    assert.equal(decodeAclString('(inform :reply-by 20231114T221320000)', { localTimeOffsetMinutes: -60 }).replyBy, 1_700_000_000_000 + 3_600_000);
+    assert.equal(
+      decodeAclString('(inform :reply-by 20231114T221320000)', { localTimeOffsetMinutes: -60 }).replyBy,
+      1_700_000_000_000 + 3_600_000,
+    );
     assert.equal(decode('(inform :reply-by +00000000T000100000)').replyBy, 1_000_000_000_000 + 60_000);
     throwsMalformed(() => decode('(inform\n :reply-by 2024-12-20T18:00:00Z)'), 'reply-by.invalid', { line: 2, column: 12 });
     throwsMalformed(() => decode('(inform :reply-by "20231114T221320000Z")'), 'reply-by.invalid');
@@ -99,7 +106,10 @@ describe('FIPA string codec: reading', () => {
     throwsMalformed(() => decode('(inform :receiver (set (agent-identifier :addresses (sequence))))'), 'agent-name.missing');
     throwsMalformed(() => decode('(inform :sender (agent-identifier :name a :nick b))'), 'agent-id.unknown-slot');
     throwsMalformed(() => decode('(inform \u0001)'), 'lex.control-character', { line: 1, column: 9 });
-    const e = throwsMalformed(() => decode('(request\n  :sender (agent-identifier :name 9lives))'), 'agent-name.invalid', { line: 2, column: 35 });
+    const e = throwsMalformed(() => decode('(request\n  :sender (agent-identifier :name 9lives))'), 'agent-name.invalid', {
+      line: 2,
+      column: 35,
+    });
     assert.match(e.describe(), /line 2, column 35/);
   });
 
@@ -107,7 +117,11 @@ describe('FIPA string codec: reading', () => {
     throwsInvalid(() => decode('(inform :sender (agent-identifier :name "a b"))'), 'agent-name.invalid', 'sender.name');
     throwsInvalid(() => decode(`(inform :language ${'x'.repeat(9000)})`), 'field.too-long', 'language');
     const limits = aclLimits({ maxReceivers: 1, maxUserParams: 1, maxMessageBytes: 200, maxContentBytes: 100 });
-    throwsInvalid(() => decodeAclString('(inform :receiver (set (agent-identifier :name a) (agent-identifier :name b)))', { limits }), 'receivers.too-many', 'receivers');
+    throwsInvalid(
+      () => decodeAclString('(inform :receiver (set (agent-identifier :name a) (agent-identifier :name b)))', { limits }),
+      'receivers.too-many',
+      'receivers',
+    );
     throwsInvalid(() => decodeAclString('(inform :X-a 1 :X-b 2)', { limits }), 'user-params.too-many');
     throwsInvalid(() => decodeAclString(`(inform :content "${'x'.repeat(300)}")`, { limits }), 'message.too-large');
   });
@@ -136,11 +150,13 @@ describe('FIPA string codec: writing', () => {
       replyBy: 1_700_000_000_000,
       userParams: { 'X-empty': '', 'X-colon': ':x' },
     };
-    assert.equal(encodeAclString(msg),
+    assert.equal(
+      encodeAclString(msg),
       '(inform :sender (agent-identifier :name a@p :addresses (sequence http://h:7778/acc))' +
-      ' :receiver (set (agent-identifier :name b@p) (agent-identifier :name "31dcff23"))' +
-      ' :content "say \\"hi\\"" :language fipa-sl :protocol fipa-request :conversation-id "two words"' +
-      ' :reply-by 20231114T221320000Z :X-empty "" :X-colon ":x")');
+        ' :receiver (set (agent-identifier :name b@p) (agent-identifier :name "31dcff23"))' +
+        ' :content "say \\"hi\\"" :language fipa-sl :protocol fipa-request :conversation-id "two words"' +
+        ' :reply-by 20231114T221320000Z :X-empty "" :X-colon ":x")',
+    );
     assert.deepEqual(decode(encodeAclString(msg)), msg);
   });
 
@@ -152,13 +168,24 @@ describe('FIPA string codec: writing', () => {
   });
 
   it('quotes values JADE would not read back as bare words', () => {
-    const text = encodeAclString({ performative: 'inform', receivers: [], language: 'sl-ü', ontology: '(x)', encoding: '-1', replyWith: '#1', inReplyTo: '@a' });
+    const text = encodeAclString({
+      performative: 'inform',
+      receivers: [],
+      language: 'sl-ü',
+      ontology: '(x)',
+      encoding: '-1',
+      replyWith: '#1',
+      inReplyTo: '@a',
+    });
     assert.equal(text, '(inform :language "sl-ü" :encoding "-1" :ontology "(x)" :reply-with "#1" :in-reply-to "@a")');
   });
 
   it('preserves empty lists it was given', () => {
     const msg: AclMessage = { performative: 'agree', sender: { name: 'a', addresses: [], resolvers: [] }, receivers: [], replyTo: [] };
-    assert.equal(encodeAclString(msg), '(agree :sender (agent-identifier :name a :addresses (sequence) :resolvers (sequence)) :reply-to (set))');
+    assert.equal(
+      encodeAclString(msg),
+      '(agree :sender (agent-identifier :name a :addresses (sequence) :resolvers (sequence)) :reply-to (set))',
+    );
     assert.deepEqual(decode(encodeAclString(msg)), msg);
   });
 

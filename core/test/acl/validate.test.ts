@@ -2,8 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CaxtonError } from '../../src/errors.js';
 import {
-  aclLimits, AclValidationError, DEFAULT_ACL_LIMITS, MAX_FIPA_EPOCH_MS, messageUtf8Bytes, parseAclMessage, PERFORMATIVES,
-  requireReceivers, validateAclMessage, type AclMessage, parsePriority, priorityOf, PRIORITIES, PRIORITY_PARAM,
+  aclLimits,
+  AclValidationError,
+  DEFAULT_ACL_LIMITS,
+  MAX_FIPA_EPOCH_MS,
+  messageUtf8Bytes,
+  parseAclMessage,
+  PERFORMATIVES,
+  requireReceivers,
+  validateAclMessage,
+  type AclMessage,
+  parsePriority,
+  priorityOf,
+  PRIORITIES,
+  PRIORITY_PARAM,
 } from '../../src/acl/index.js';
 import { throwsInvalid } from './helpers.js';
 
@@ -17,8 +29,15 @@ describe('validateAclMessage / parseAclMessage', () => {
       sender: { name: 'a@p', addresses: ['http://h:7778/acc'], resolvers: [{ name: 'r@p' }], userParams: { 'X-k': 'v' } },
       receivers: [{ name: 'b@p' }, { name: '31dcff23-3a66-42ac-8e69-3ac7aae07bc0' }],
       replyTo: [{ name: 'c@p' }],
-      content: 'héllo "world" \\ ✓ 🎉', language: 'fipa-sl', encoding: 'utf-8', ontology: 'books', protocol: 'fipa-contract-net',
-      conversationId: 'c1', replyWith: 'r1', inReplyTo: 'r0', replyBy: 1_700_000_000_000,
+      content: 'héllo "world" \\ ✓ 🎉',
+      language: 'fipa-sl',
+      encoding: 'utf-8',
+      ontology: 'books',
+      protocol: 'fipa-contract-net',
+      conversationId: 'c1',
+      replyWith: 'r1',
+      inReplyTo: 'r0',
+      replyBy: 1_700_000_000_000,
       userParams: { 'X-traceparent': '00-abc-def-01', 'x-lower': '' },
     };
     validateAclMessage(full);
@@ -55,7 +74,7 @@ describe('validateAclMessage / parseAclMessage', () => {
     assert.equal(parseAclMessage(withMsg({ content: undefined })).content, undefined);
   });
 
-  it('returns a fresh copy, not the caller\'s objects', () => {
+  it("returns a fresh copy, not the caller's objects", () => {
     const input = base();
     const out = parseAclMessage(input);
     input.receivers[0]!.name = 'changed later';
@@ -74,10 +93,18 @@ describe('validateAclMessage / parseAclMessage', () => {
   });
 
   it('addresses and resolvers', () => {
-    throwsInvalid(() => validateAclMessage({ ...base(), sender: { name: 'a', addresses: [''] } }), 'address.invalid', 'sender.addresses[0]');
+    throwsInvalid(
+      () => validateAclMessage({ ...base(), sender: { name: 'a', addresses: [''] } }),
+      'address.invalid',
+      'sender.addresses[0]',
+    );
     throwsInvalid(() => validateAclMessage({ ...base(), sender: { name: 'a', addresses: ['http://a b'] } }), 'address.invalid');
     const many = Array.from({ length: DEFAULT_ACL_LIMITS.maxAddresses + 1 }, (_, i) => `http://h${i}`);
-    throwsInvalid(() => validateAclMessage({ ...base(), sender: { name: 'a', addresses: many } }), 'addresses.too-many', 'sender.addresses');
+    throwsInvalid(
+      () => validateAclMessage({ ...base(), sender: { name: 'a', addresses: many } }),
+      'addresses.too-many',
+      'sender.addresses',
+    );
     const resolvers = Array.from({ length: DEFAULT_ACL_LIMITS.maxAddresses + 1 }, (_, i) => ({ name: `r${i}` }));
     throwsInvalid(() => validateAclMessage({ ...base(), sender: { name: 'a', resolvers } }), 'resolvers.too-many');
 
@@ -143,7 +170,11 @@ describe('validateAclMessage / parseAclMessage', () => {
     throwsInvalid(() => validateAclMessage({ ...base(), userParams: { 'X-a b': 'v' } }), 'user-param.key-invalid');
     throwsInvalid(() => validateAclMessage({ ...base(), userParams: { 'X-a(': 'v' } }), 'user-param.key-invalid');
     throwsInvalid(() => validateAclMessage({ ...base(), userParams: { 'X-a': '1', 'x-A': '2' } }), 'user-param.duplicate');
-    throwsInvalid(() => validateAclMessage({ ...base(), sender: { name: 'a', userParams: { bad: 'v' } } }), 'user-param.key-prefix', 'sender.userParams.bad');
+    throwsInvalid(
+      () => validateAclMessage({ ...base(), sender: { name: 'a', userParams: { bad: 'v' } } }),
+      'user-param.key-prefix',
+      'sender.userParams.bad',
+    );
     const many = Object.fromEntries(Array.from({ length: DEFAULT_ACL_LIMITS.maxUserParams + 1 }, (_, i) => [`X-p${i}`, 'v']));
     throwsInvalid(() => validateAclMessage({ ...base(), userParams: many }), 'user-params.too-many', 'userParams');
     throwsInvalid(() => parseAclMessage(withMsg({ userParams: many })), 'user-params.too-many');
@@ -178,9 +209,18 @@ describe('validateAclMessage / parseAclMessage', () => {
   it('aclLimits fills defaults and rejects nonsense', () => {
     assert.equal(aclLimits({ maxReceivers: 5 }).maxContentBytes, DEFAULT_ACL_LIMITS.maxContentBytes);
     assert.ok(Object.isFrozen(aclLimits()));
-    for (const bad of [{ maxReceivers: 0 }, { maxContentBytes: -1 }, { maxFieldBytes: 1.5 }, { maxAddresses: Number.NaN },
-      { maxContentBytes: 2_000_000, maxMessageBytes: 1_000_000 }]) {
-      assert.throws(() => aclLimits(bad), (e: unknown) => e instanceof CaxtonError && e.code === 'acl.bad-limits', JSON.stringify(bad));
+    for (const bad of [
+      { maxReceivers: 0 },
+      { maxContentBytes: -1 },
+      { maxFieldBytes: 1.5 },
+      { maxAddresses: Number.NaN },
+      { maxContentBytes: 2_000_000, maxMessageBytes: 1_000_000 },
+    ]) {
+      assert.throws(
+        () => aclLimits(bad),
+        (e: unknown) => e instanceof CaxtonError && e.code === 'acl.bad-limits',
+        JSON.stringify(bad),
+      );
     }
     assert.equal(aclLimits({ maxResolverDepth: 0 }).maxResolverDepth, 0);
   });
@@ -196,13 +236,24 @@ describe('priority parameter (decision 1920)', () => {
   });
   it('refuses any other value with a typed error naming the field', () => {
     for (const bad of ['urgent', 'HIGH', '', ' high', '1']) {
-      assert.throws(() => validateAclMessage({ ...base, userParams: { [PRIORITY_PARAM]: bad } }),
-        (e: unknown) => e instanceof AclValidationError && e.rule === 'priority.invalid' && e.field === `userParams.${PRIORITY_PARAM}` && e.code === 'acl.invalid');
+      assert.throws(
+        () => validateAclMessage({ ...base, userParams: { [PRIORITY_PARAM]: bad } }),
+        (e: unknown) =>
+          e instanceof AclValidationError &&
+          e.rule === 'priority.invalid' &&
+          e.field === `userParams.${PRIORITY_PARAM}` &&
+          e.code === 'acl.invalid',
+      );
     }
-    assert.throws(() => parsePriority(7), (e: unknown) => e instanceof AclValidationError && e.rule === 'priority.invalid');
+    assert.throws(
+      () => parsePriority(7),
+      (e: unknown) => e instanceof AclValidationError && e.rule === 'priority.invalid',
+    );
   });
   it('refuses the parameter spelt in another letter case (it would be a priority nobody reads)', () => {
-    assert.throws(() => validateAclMessage({ ...base, userParams: { 'x-caxton-priority': 'high' } }),
-      (e: unknown) => e instanceof AclValidationError && e.rule === 'priority.spelling');
+    assert.throws(
+      () => validateAclMessage({ ...base, userParams: { 'x-caxton-priority': 'high' } }),
+      (e: unknown) => e instanceof AclValidationError && e.rule === 'priority.spelling',
+    );
   });
 });

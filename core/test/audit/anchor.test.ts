@@ -9,8 +9,16 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, verify, createPublicKey } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
-  canonicalJson, checkpointPayload, checkSignedCheckpoint, decodeSignedCheckpoint, encodeRecord, encodeSignedCheckpoint,
-  verifyAuditChain, type AuditCheckpoint, type AuditExpectedHead, type AuditRecord,
+  canonicalJson,
+  checkpointPayload,
+  checkSignedCheckpoint,
+  decodeSignedCheckpoint,
+  encodeRecord,
+  encodeSignedCheckpoint,
+  verifyAuditChain,
+  type AuditCheckpoint,
+  type AuditExpectedHead,
+  type AuditRecord,
   type SignedAuditCheckpoint,
 } from '../../src/index.js';
 import { chain, sha256, stored } from './records.js';
@@ -102,13 +110,31 @@ describe('signed checkpoints', () => {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const raw = (key: typeof publicKey): string => key.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
   const pub = raw(publicKey);
-  const verifyRaw = (payload: Uint8Array, sig: Uint8Array, key: string): boolean => verify(null, payload, createPublicKey({
-    key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(key, 'base64')]), format: 'der', type: 'spki',
-  }), sig);
-  const checkpoint: AuditCheckpoint = { trail: 'a'.repeat(64), index: 7, hash: 'b'.repeat(64), time: '2026-01-02T03:04:05.678Z', node: 'node-a' };
-  const signed: SignedAuditCheckpoint = { checkpoint, key: pub, sig: sign(null, checkpointPayload(checkpoint), privateKey).toString('base64') };
+  const verifyRaw = (payload: Uint8Array, sig: Uint8Array, key: string): boolean =>
+    verify(
+      null,
+      payload,
+      createPublicKey({
+        key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(key, 'base64')]),
+        format: 'der',
+        type: 'spki',
+      }),
+      sig,
+    );
+  const checkpoint: AuditCheckpoint = {
+    trail: 'a'.repeat(64),
+    index: 7,
+    hash: 'b'.repeat(64),
+    time: '2026-01-02T03:04:05.678Z',
+    node: 'node-a',
+  };
+  const signed: SignedAuditCheckpoint = {
+    checkpoint,
+    key: pub,
+    sig: sign(null, checkpointPayload(checkpoint), privateKey).toString('base64'),
+  };
 
-  it('round-trips through its canonical stored form and verifies with the signer\'s key', () => {
+  it("round-trips through its canonical stored form and verifies with the signer's key", () => {
     const text = encodeSignedCheckpoint(signed);
     assert.equal(text, canonicalJson(signed));
     assert.deepEqual(decodeSignedCheckpoint(text), signed);

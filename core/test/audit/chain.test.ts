@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  AuditChainVerifier, canonicalJson, decodeRecord, encodeRecord, GENESIS_HASH, recordHash, sealAndEncodeRecord, sealRecord, verifyAuditChain,
+  AuditChainVerifier,
+  canonicalJson,
+  decodeRecord,
+  encodeRecord,
+  GENESIS_HASH,
+  recordHash,
+  sealAndEncodeRecord,
+  sealRecord,
+  verifyAuditChain,
   type AuditEntry,
 } from '../../src/index.js';
 import { chain, entry, sha256, stored } from './records.js';
@@ -36,8 +44,15 @@ describe('canonical encoding', () => {
     const call = entry('DeployAgent');
     const intent: AuditEntry = { ...call, kind: 'intent', result: undefined } as unknown as AuditEntry;
     const outcome: AuditEntry = {
-      time: call.time, node: call.node, method: 'SendMessage', role: 'operator', token: '', peer: 'in-process',
-      kind: 'outcome', intent: { index: 6, hash: 'c'.repeat(64) }, result: { code: 'OK', error: '', fields: { messageId: 'm-1' } },
+      time: call.time,
+      node: call.node,
+      method: 'SendMessage',
+      role: 'operator',
+      token: '',
+      peer: 'in-process',
+      kind: 'outcome',
+      intent: { index: 6, hash: 'c'.repeat(64) },
+      result: { code: 'OK', error: '', fields: { messageId: 'm-1' } },
     };
     // Keys on both sides of `hash` in order ("args" before it; "index", "intent" after), a member
     // left undefined (dropped), and unicode, which must be encoded once and hashed as stored.

@@ -6,12 +6,26 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
-  AuditChangeReader, decodeRecord, encodeRecord, GENESIS_HASH, sealRecord, verifyAuditChain,
-  type AuditEntry, type AuditLine, type AuditRecord, type StoredAuditRecord,
+  AuditChangeReader,
+  decodeRecord,
+  encodeRecord,
+  GENESIS_HASH,
+  sealRecord,
+  verifyAuditChain,
+  type AuditEntry,
+  type AuditLine,
+  type AuditRecord,
+  type StoredAuditRecord,
 } from '../../src/index.js';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
-const who = { time: '2026-01-02T03:04:05.678Z', node: 'node-a', role: 'admin', token: 'a1b2c3d4e5f60718', peer: '127.0.0.1:40000' } as const;
+const who = {
+  time: '2026-01-02T03:04:05.678Z',
+  node: 'node-a',
+  role: 'admin',
+  token: 'a1b2c3d4e5f60718',
+  peer: '127.0.0.1:40000',
+} as const;
 const args = (agent: string) => ({ sha256: sha256(Buffer.from(agent)), bytes: agent.length, fields: { agent } });
 
 /** Seals entries in order; `outcome(i)` entries point at the record `i` sealed before. */
@@ -20,11 +34,19 @@ function chain(entries: ((sealed: AuditRecord[]) => AuditEntry)[]): AuditRecord[
   for (const make of entries) out.push(sealRecord(make(out), out.length, out.at(-1)?.hash ?? GENESIS_HASH, sha256));
   return out;
 }
-const call = (method: string, code = 'OK') => (): AuditEntry => ({ ...who, method, args: args('x'), result: { code, error: code === 'OK' ? '' : 'api.unauthenticated' } });
+const call =
+  (method: string, code = 'OK') =>
+  (): AuditEntry => ({ ...who, method, args: args('x'), result: { code, error: code === 'OK' ? '' : 'api.unauthenticated' } });
 const intent = (method: string, agent: string) => (): AuditEntry => ({ ...who, kind: 'intent', method, args: args(agent) });
-const outcome = (of: number, code = 'OK', error = '') => (sealed: AuditRecord[]): AuditEntry => ({
-  ...who, kind: 'outcome', method: sealed[of]!.method, intent: { index: of, hash: sealed[of]!.hash }, result: { code, error },
-});
+const outcome =
+  (of: number, code = 'OK', error = '') =>
+  (sealed: AuditRecord[]): AuditEntry => ({
+    ...who,
+    kind: 'outcome',
+    method: sealed[of]!.method,
+    intent: { index: of, hash: sealed[of]!.hash },
+    result: { code, error },
+  });
 
 function stored(records: AuditRecord[]): StoredAuditRecord[] {
   return records.map((r, position) => ({ position, bytes: encodeRecord(r) }));
@@ -37,10 +59,14 @@ function lines(records: StoredAuditRecord[], window?: number): string[] {
   out.push(...reader.end());
   return out.map((l) => {
     switch (l.type) {
-      case 'call': return `call #${l.record.index} ${l.record.method} ${l.record.result.code}`;
-      case 'change': return `change #${l.intent.index} ${l.intent.method} ${l.outcome ? `${l.outcome.result.code} #${l.outcome.index}` : 'unknown'}`;
-      case 'outcome': return `outcome #${l.outcome.index} of #${l.outcome.intent.index} ${l.outcome.result.code}`;
-      case 'unreadable': return `unreadable #${l.position}`;
+      case 'call':
+        return `call #${l.record.index} ${l.record.method} ${l.record.result.code}`;
+      case 'change':
+        return `change #${l.intent.index} ${l.intent.method} ${l.outcome ? `${l.outcome.result.code} #${l.outcome.index}` : 'unknown'}`;
+      case 'outcome':
+        return `outcome #${l.outcome.index} of #${l.outcome.intent.index} ${l.outcome.result.code}`;
+      case 'unreadable':
+        return `unreadable #${l.position}`;
     }
   });
 }
@@ -48,8 +74,12 @@ function lines(records: StoredAuditRecord[], window?: number): string[] {
 describe('write-ahead record kinds', () => {
   // An old trail's calls, then interleaved changes (two in flight at once), one cut by a crash.
   const mixed = chain([
-    call('DeployAgent'), call('ListAgents', 'UNAUTHENTICATED'),
-    intent('DeployAgent', 'a'), intent('StopAgent', 'b'), outcome(3, 'NOT_FOUND', 'agent.not-found'), outcome(2),
+    call('DeployAgent'),
+    call('ListAgents', 'UNAUTHENTICATED'),
+    intent('DeployAgent', 'a'),
+    intent('StopAgent', 'b'),
+    outcome(3, 'NOT_FOUND', 'agent.not-found'),
+    outcome(2),
     intent('UpgradeAgent', 'a'),
   ]);
 
@@ -63,8 +93,12 @@ describe('write-ahead record kinds', () => {
 
   it('editing where an outcome points, or its result, breaks the chain at that record', () => {
     for (const edit of [
-      (r: Record<string, unknown>) => { (r.intent as { index: number }).index = 2; },
-      (r: Record<string, unknown>) => { (r.result as { code: string }).code = 'OK'; },
+      (r: Record<string, unknown>) => {
+        (r.intent as { index: number }).index = 2;
+      },
+      (r: Record<string, unknown>) => {
+        (r.result as { code: string }).code = 'OK';
+      },
     ]) {
       const copy = stored(mixed);
       const value = JSON.parse(Buffer.from(copy[4]!.bytes).toString()) as Record<string, unknown>;
@@ -75,21 +109,90 @@ describe('write-ahead record kinds', () => {
     }
   });
 
-  it('checks each kind\'s shape', () => {
+  it("checks each kind's shape", () => {
     const bytes = (r: AuditRecord, change: (v: Record<string, unknown>) => void): Buffer => {
       const v = JSON.parse(Buffer.from(encodeRecord(r)).toString()) as Record<string, unknown>;
       change(v);
       return Buffer.from(JSON.stringify(v));
     };
-    assert.throws(() => decodeRecord(bytes(mixed[2]!, (v) => { v.kind = 'guess'; })), /kind "guess" is not intent or outcome/);
-    assert.throws(() => decodeRecord(bytes(mixed[2]!, (v) => { delete v.args; })), /args is not/);
-    assert.throws(() => decodeRecord(bytes(mixed[4]!, (v) => { delete v.intent; })), /intent is not \{index, hash\}/);
-    assert.throws(() => decodeRecord(bytes(mixed[4]!, (v) => { (v.intent as { index: number }).index = 9; })), /not before it/);
-    assert.throws(() => decodeRecord(bytes(mixed[4]!, (v) => { delete v.result; })), /result is not/);
-    assert.throws(() => decodeRecord(bytes(mixed[0]!, (v) => { delete v.result; })), /result is not/, 'a call record needs its result');
-    assert.throws(() => decodeRecord(bytes(mixed[4]!, (v) => { (v.result as Record<string, unknown>).fields = { messageId: 7 }; })), /result.fields is not an object of strings/);
-    assert.throws(() => decodeRecord(bytes(mixed[4]!, (v) => { (v.result as Record<string, unknown>).fields = ['m-1']; })), /result.fields is not/);
-    const named = decodeRecord(bytes(mixed[4]!, (v) => { (v.result as Record<string, unknown>).fields = { messageId: 'm-1' }; }));
+    assert.throws(
+      () =>
+        decodeRecord(
+          bytes(mixed[2]!, (v) => {
+            v.kind = 'guess';
+          }),
+        ),
+      /kind "guess" is not intent or outcome/,
+    );
+    assert.throws(
+      () =>
+        decodeRecord(
+          bytes(mixed[2]!, (v) => {
+            delete v.args;
+          }),
+        ),
+      /args is not/,
+    );
+    assert.throws(
+      () =>
+        decodeRecord(
+          bytes(mixed[4]!, (v) => {
+            delete v.intent;
+          }),
+        ),
+      /intent is not \{index, hash\}/,
+    );
+    assert.throws(
+      () =>
+        decodeRecord(
+          bytes(mixed[4]!, (v) => {
+            (v.intent as { index: number }).index = 9;
+          }),
+        ),
+      /not before it/,
+    );
+    assert.throws(
+      () =>
+        decodeRecord(
+          bytes(mixed[4]!, (v) => {
+            delete v.result;
+          }),
+        ),
+      /result is not/,
+    );
+    assert.throws(
+      () =>
+        decodeRecord(
+          bytes(mixed[0]!, (v) => {
+            delete v.result;
+          }),
+        ),
+      /result is not/,
+      'a call record needs its result',
+    );
+    assert.throws(
+      () =>
+        decodeRecord(
+          bytes(mixed[4]!, (v) => {
+            (v.result as Record<string, unknown>).fields = { messageId: 7 };
+          }),
+        ),
+      /result.fields is not an object of strings/,
+    );
+    assert.throws(
+      () =>
+        decodeRecord(
+          bytes(mixed[4]!, (v) => {
+            (v.result as Record<string, unknown>).fields = ['m-1'];
+          }),
+        ),
+      /result.fields is not/,
+    );
+    const named = decodeRecord(
+      bytes(mixed[4]!, (v) => {
+        (v.result as Record<string, unknown>).fields = { messageId: 'm-1' };
+      }),
+    );
     assert.ok(named.kind === 'outcome');
     assert.deepEqual(named.result.fields, { messageId: 'm-1' });
   });

@@ -6,7 +6,12 @@ export const sha256 = (data: Uint8Array): string => createHash('sha256').update(
 
 export function entry(method: string, agent = 'echo'): AuditEntry {
   return {
-    time: '2026-01-02T03:04:05.678Z', node: 'node-a', method, role: 'admin', token: 'a1b2c3d4e5f60718', peer: '127.0.0.1:40000',
+    time: '2026-01-02T03:04:05.678Z',
+    node: 'node-a',
+    method,
+    role: 'admin',
+    token: 'a1b2c3d4e5f60718',
+    peer: '127.0.0.1:40000',
     args: { sha256: sha256(Buffer.from(method)), bytes: method.length, fields: { agent } },
     result: { code: 'OK', error: '' },
   };

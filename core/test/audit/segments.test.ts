@@ -6,7 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AuditChainVerifier, checkAuditSegmentSettings, AUDIT_SEGMENT_LIMIT_TABLE, LimitOutOfRangeError, decodeSignedCheckpoint, encodeSignedCheckpoint, verifyAuditChain } from '../../src/index.js';
+import {
+  AuditChainVerifier,
+  checkAuditSegmentSettings,
+  AUDIT_SEGMENT_LIMIT_TABLE,
+  LimitOutOfRangeError,
+  decodeSignedCheckpoint,
+  encodeSignedCheckpoint,
+  verifyAuditChain,
+} from '../../src/index.js';
 import { chain, sha256, stored } from './records.js';
 
 const methods = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? 'DeployAgent' : 'StopAgent'));
@@ -73,8 +81,15 @@ describe('the retention record in the signed anchor', () => {
   });
 
   it('refuses a malformed one: from 0, from past the anchored record, prev not a sha256', () => {
-    for (const retained of [{ from: 0, prev: 'c'.repeat(64) }, { from: 12, prev: 'c'.repeat(64) }, { from: 4, prev: 'xyz' }]) {
-      assert.throws(() => decodeSignedCheckpoint(JSON.stringify({ checkpoint: { ...base, retained }, key: 'AAAA', sig: 'BBBB' })), /retained/);
+    for (const retained of [
+      { from: 0, prev: 'c'.repeat(64) },
+      { from: 12, prev: 'c'.repeat(64) },
+      { from: 4, prev: 'xyz' },
+    ]) {
+      assert.throws(
+        () => decodeSignedCheckpoint(JSON.stringify({ checkpoint: { ...base, retained }, key: 'AAAA', sig: 'BBBB' })),
+        /retained/,
+      );
     }
   });
 });
@@ -83,11 +98,28 @@ describe('segment settings', () => {
   it('fills the default size and checks each bound, naming the flag', () => {
     assert.deepEqual(checkAuditSegmentSettings({}), { segmentBytes: AUDIT_SEGMENT_LIMIT_TABLE.segmentBytes.default });
     assert.deepEqual(checkAuditSegmentSettings({ segmentBytes: 65536, retainSegments: 3 }), { segmentBytes: 65536, retainSegments: 3 });
-    assert.deepEqual(checkAuditSegmentSettings({ segmentBytes: 2 ** 30, retainSegments: 1_000_000 }), { segmentBytes: 2 ** 30, retainSegments: 1_000_000 }, 'each ceiling itself');
+    assert.deepEqual(
+      checkAuditSegmentSettings({ segmentBytes: 2 ** 30, retainSegments: 1_000_000 }),
+      { segmentBytes: 2 ** 30, retainSegments: 1_000_000 },
+      'each ceiling itself',
+    );
     // Rows of core's AUDIT_SEGMENT_LIMIT_TABLE (decision 2153): the tables' one refusal, its hint naming the flag.
-    for (const bad of [{ segmentBytes: 65535 }, { segmentBytes: 2 ** 30 + 1 }, { segmentBytes: 65536.5 }, { retainSegments: 0 }, { retainSegments: 1_000_001 }, { retainSegments: '3' }]) {
-      assert.throws(() => checkAuditSegmentSettings(bad), (err: unknown) => err instanceof LimitOutOfRangeError && err.code === 'limits.out-of-range'
-        && /caxton serve --audit-(segment-bytes|retain-segments)/.test(err.hint ?? ''), JSON.stringify(bad));
+    for (const bad of [
+      { segmentBytes: 65535 },
+      { segmentBytes: 2 ** 30 + 1 },
+      { segmentBytes: 65536.5 },
+      { retainSegments: 0 },
+      { retainSegments: 1_000_001 },
+      { retainSegments: '3' },
+    ]) {
+      assert.throws(
+        () => checkAuditSegmentSettings(bad),
+        (err: unknown) =>
+          err instanceof LimitOutOfRangeError &&
+          err.code === 'limits.out-of-range' &&
+          /caxton serve --audit-(segment-bytes|retain-segments)/.test(err.hint ?? ''),
+        JSON.stringify(bad),
+      );
     }
   });
 });

@@ -1,8 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  REDACTED_VALUE, encodeAclJson, encodeAclString, formatStreamEvent, matchesConsoleFilter, parseStreamEvents, redactConfig,
-  toSniffedMessage, type AclMessage, type SniffedMessage,
+  REDACTED_VALUE,
+  encodeAclJson,
+  encodeAclString,
+  formatStreamEvent,
+  matchesConsoleFilter,
+  parseStreamEvents,
+  redactConfig,
+  toSniffedMessage,
+  type AclMessage,
+  type SniffedMessage,
 } from '../../src/index.js';
 
 const cfp: AclMessage = {
@@ -16,7 +24,13 @@ const cfp: AclMessage = {
 };
 
 function sniff(message: AclMessage, id = 'm1'): SniffedMessage {
-  return toSniffedMessage({ id, acceptedAt: Date.UTC(2026, 0, 1), message, aclJson: encodeAclJson(message), fipa: encodeAclString(message) });
+  return toSniffedMessage({
+    id,
+    acceptedAt: Date.UTC(2026, 0, 1),
+    message,
+    aclJson: encodeAclJson(message),
+    fipa: encodeAclString(message),
+  });
 }
 
 test('toSniffedMessage: names, ISO times, both encodings, optional fields only when present', () => {
@@ -60,7 +74,10 @@ test('stream events round-trip through format and parse, across chunk boundaries
   assert.equal(first.events.length, 0);
   const second = parseStreamEvents(first.rest + text.slice(cut));
   assert.equal(second.rest, '');
-  assert.deepEqual(second.events.map((e) => e.kind), ['message', 'sampled']);
+  assert.deepEqual(
+    second.events.map((e) => e.kind),
+    ['message', 'sampled'],
+  );
   assert.deepEqual(second.events[1]!.data, { shown: 50, dropped: 7, windowMs: 1000 });
   assert.equal((second.events[0]!.data as SniffedMessage).conversationId, 'c-1');
 });

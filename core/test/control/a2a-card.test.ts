@@ -8,8 +8,13 @@ import { describe, it } from 'node:test';
 import { A2A_CARD_LIMITS, CaxtonError, InvalidArgumentError, checkA2aCard, parseA2aCard } from '../../src/index.js';
 
 const GOOD = {
-  name: 'Weather', description: 'Forecasts for a city.', version: '2.1', provider: { organization: 'Example', url: 'https://example.com' },
-  documentationUrl: 'https://example.com/docs', defaultInputModes: ['text/plain'], defaultOutputModes: ['text/plain', 'application/json'],
+  name: 'Weather',
+  description: 'Forecasts for a city.',
+  version: '2.1',
+  provider: { organization: 'Example', url: 'https://example.com' },
+  documentationUrl: 'https://example.com/docs',
+  defaultInputModes: ['text/plain'],
+  defaultOutputModes: ['text/plain', 'application/json'],
   skills: [{ id: 'forecast', name: 'Forecast', description: 'The forecast for a city', tags: ['weather'], examples: ['Paris tomorrow'] }],
 };
 
@@ -33,7 +38,17 @@ describe('A2A card of a deployment: parsed strictly, bounded, the node keeps its
     const card = parseA2aCard(JSON.stringify(GOOD));
     assert.equal(card.name, 'Weather');
     assert.deepEqual(card.provider, { organization: 'Example', url: 'https://example.com' });
-    assert.deepEqual(card.skills, [{ id: 'forecast', name: 'Forecast', description: 'The forecast for a city', tags: ['weather'], examples: ['Paris tomorrow'], inputModes: [], outputModes: [] }]);
+    assert.deepEqual(card.skills, [
+      {
+        id: 'forecast',
+        name: 'Forecast',
+        description: 'The forecast for a city',
+        tags: ['weather'],
+        examples: ['Paris tomorrow'],
+        inputModes: [],
+        outputModes: [],
+      },
+    ]);
     assert.deepEqual(checkA2aCard(card), card, 'a stored card reads back as itself');
   });
 
@@ -64,8 +79,14 @@ describe('A2A card of a deployment: parsed strictly, bounded, the node keeps its
     assert.match(big.message, /more than 16384/);
     // Multi-byte characters count as their UTF-8 bytes.
     refusal(JSON.stringify({ ...GOOD, description: 'é'.repeat(A2A_CARD_LIMITS.maxCardBytes / 2) }), /^card$/);
-    refusal({ ...GOOD, skills: Array.from({ length: A2A_CARD_LIMITS.maxSkills + 1 }, (_, i) => ({ ...GOOD.skills[0], id: `s${i}` })) }, /^card\.skills$/);
-    refusal({ ...GOOD, defaultInputModes: Array.from({ length: A2A_CARD_LIMITS.maxListEntries + 1 }, () => 'text/plain') }, /^card\.defaultInputModes$/);
+    refusal(
+      { ...GOOD, skills: Array.from({ length: A2A_CARD_LIMITS.maxSkills + 1 }, (_, i) => ({ ...GOOD.skills[0], id: `s${i}` })) },
+      /^card\.skills$/,
+    );
+    refusal(
+      { ...GOOD, defaultInputModes: Array.from({ length: A2A_CARD_LIMITS.maxListEntries + 1 }, () => 'text/plain') },
+      /^card\.defaultInputModes$/,
+    );
     refusal({ ...GOOD, name: 'n'.repeat(A2A_CARD_LIMITS.maxShortText + 1) }, /^card\.name$/);
   });
 });

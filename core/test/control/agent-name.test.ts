@@ -27,12 +27,25 @@ test('<kind>/<key> is taken apart, and put together again', () => {
 });
 
 test('a bad kind or key is refused with the rule, naming the field', () => {
-  for (const bad of ['counter/', '/alice', 'counter/a/b', 'counter/bad key', 'counter/-lead', `counter/${'k'.repeat(129)}`, 'count er/alice', 'counter/ünï']) {
-    assert.throws(() => parseInstanceName(bad, 'message.receivers'), (e: InvalidArgumentError) => {
-      assert.ok(e instanceof InvalidArgumentError, bad);
-      assert.equal(e.field, 'message.receivers');
-      assert.match(e.hint ?? '', /<kind>\/<key>/);
-      return true;
-    }, bad);
+  for (const bad of [
+    'counter/',
+    '/alice',
+    'counter/a/b',
+    'counter/bad key',
+    'counter/-lead',
+    `counter/${'k'.repeat(129)}`,
+    'count er/alice',
+    'counter/ünï',
+  ]) {
+    assert.throws(
+      () => parseInstanceName(bad, 'message.receivers'),
+      (e: InvalidArgumentError) => {
+        assert.ok(e instanceof InvalidArgumentError, bad);
+        assert.equal(e.field, 'message.receivers');
+        assert.match(e.hint ?? '', /<kind>\/<key>/);
+        return true;
+      },
+      bad,
+    );
   }
 });

@@ -9,7 +9,13 @@ function target(url: string): HttpTarget {
 }
 
 test('URLs: only absolute http(s), no credentials; host normalised, default ports', () => {
-  assert.deepEqual(target('https://API.Example.com./v1/x?q=1'), { scheme: 'https', host: 'api.example.com', port: 443, path: '/v1/x', href: 'https://api.example.com./v1/x?q=1' });
+  assert.deepEqual(target('https://API.Example.com./v1/x?q=1'), {
+    scheme: 'https',
+    host: 'api.example.com',
+    port: 443,
+    path: '/v1/x',
+    href: 'https://api.example.com./v1/x?q=1',
+  });
   assert.equal(target('http://[::1]:8080/').host, '::1');
   assert.equal(target('http://[::1]:8080/').port, 8080);
   for (const bad of ['ftp://x/', 'file:///etc/passwd', '/relative', 'http://user:pw@x/', 'javascript:alert(1)', 'not a url']) {
@@ -27,7 +33,12 @@ test('hosts: exact names, case-insensitive; wildcards match subdomains only', ()
 });
 
 test('the first rule that allows the method, port and path wins; the refusal names the nearest reason', () => {
-  const policy = { allow: [{ host: 'api.example.com', methods: ['GET'], pathPrefixes: ['/v1/'] }, { host: 'localhost', ports: [8080], allowPrivate: true }] };
+  const policy = {
+    allow: [
+      { host: 'api.example.com', methods: ['GET'], pathPrefixes: ['/v1/'] },
+      { host: 'localhost', ports: [8080], allowPrivate: true },
+    ],
+  };
   assert.equal(decideHttpAllow(policy, 'get', target('https://api.example.com/v1/items')).allowed, true);
   const post = decideHttpAllow(policy, 'POST', target('https://api.example.com/v1/items'));
   assert.ok(!post.allowed && /POST to api.example.com is not allowed/.test(post.reason));

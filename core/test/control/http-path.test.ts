@@ -13,14 +13,31 @@ function target(url: string): HttpTarget {
   return t.target;
 }
 
-const policy = { allow: [{ host: 'svc.example', pathPrefixes: ['/api'] }, { host: 'v1.example', pathPrefixes: ['/v1/'] }] };
+const policy = {
+  allow: [
+    { host: 'svc.example', pathPrefixes: ['/api'] },
+    { host: 'v1.example', pathPrefixes: ['/v1/'] },
+  ],
+};
 const allowed = (url: string): boolean => decideHttpAllow(policy, 'GET', target(url)).allowed;
 
 test('/api admits /api and below it, on segment boundaries only', () => {
-  for (const url of ['https://svc.example/api', 'https://svc.example/api/', 'https://svc.example/api/x', 'https://svc.example/api/x/y?q=1', 'https://svc.example/api/a-b']) {
+  for (const url of [
+    'https://svc.example/api',
+    'https://svc.example/api/',
+    'https://svc.example/api/x',
+    'https://svc.example/api/x/y?q=1',
+    'https://svc.example/api/a-b',
+  ]) {
     assert.ok(allowed(url), url);
   }
-  for (const url of ['https://svc.example/api-admin', 'https://svc.example/apix', 'https://svc.example/ap', 'https://svc.example/', 'https://svc.example/admin/api']) {
+  for (const url of [
+    'https://svc.example/api-admin',
+    'https://svc.example/apix',
+    'https://svc.example/ap',
+    'https://svc.example/',
+    'https://svc.example/admin/api',
+  ]) {
     const d = decideHttpAllow(policy, 'GET', target(url));
     assert.ok(!d.allowed && /not allowed \(allowed prefixes: \/api\)/.test(d.reason), url);
   }
@@ -34,7 +51,13 @@ test('a prefix written with a trailing slash admits the directory itself and bel
 });
 
 test('dot segments are resolved by the URL parser before matching (in every spelling)', () => {
-  for (const url of ['https://svc.example/api/../admin', 'https://svc.example/api/%2e%2e/admin', 'https://svc.example/api/.%2E/admin', 'https://svc.example/api/x/../../admin', 'https://svc.example/api\\..\\admin']) {
+  for (const url of [
+    'https://svc.example/api/../admin',
+    'https://svc.example/api/%2e%2e/admin',
+    'https://svc.example/api/.%2E/admin',
+    'https://svc.example/api/x/../../admin',
+    'https://svc.example/api\\..\\admin',
+  ]) {
     assert.equal(target(url).path, '/admin', url);
     assert.ok(!allowed(url), url);
   }

@@ -6,7 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CaxtonError, IDEMPOTENCY_KEY_HINT, IDEMPOTENCY_KEY_MAX_BYTES, IdempotencyKeyReusedError, InvalidArgumentError, idempotencyKeyProblem, parseIdempotencyKey,
+  CaxtonError,
+  IDEMPOTENCY_KEY_HINT,
+  IDEMPOTENCY_KEY_MAX_BYTES,
+  IdempotencyKeyReusedError,
+  InvalidArgumentError,
+  idempotencyKeyProblem,
+  parseIdempotencyKey,
 } from '../../src/index.js';
 
 test('empty or absent is no key', () => {
@@ -41,13 +47,22 @@ test('refuses lone surrogates: they have no UTF-8 encoding', () => {
 });
 
 test('a bad key is InvalidArgumentError on the given field, with the rule as hint', () => {
-  const err = (() => { try { parseIdempotencyKey('a\nb'); } catch (e) { return e; } })();
+  const err = (() => {
+    try {
+      parseIdempotencyKey('a\nb');
+    } catch (e) {
+      return e;
+    }
+  })();
   assert.ok(err instanceof InvalidArgumentError);
   assert.equal(err.field, 'idempotency_key');
   assert.equal(err.kind, 'invalid-argument');
   assert.equal(err.hint, IDEMPOTENCY_KEY_HINT);
   assert.match(err.message, /^idempotency_key: contains the control character U\+000A/);
-  assert.throws(() => parseIdempotencyKey('x'.repeat(200), 'key'), (e: unknown) => e instanceof InvalidArgumentError && e.field === 'key');
+  assert.throws(
+    () => parseIdempotencyKey('x'.repeat(200), 'key'),
+    (e: unknown) => e instanceof InvalidArgumentError && e.field === 'key',
+  );
 });
 
 test('reuse for another message: already-exists, naming the key and the first message, with a hint', () => {

@@ -33,7 +33,7 @@ describe('the replica a sender chooses (jump consistent hash)', () => {
     }
   });
 
-  it('moves only the removed replica\'s conversations on a scale-down, spread over the others', () => {
+  it("moves only the removed replica's conversations on a scale-down, spread over the others", () => {
     for (let n = 2; n <= REPLICA_LIMITS.maxReplicas; n++) {
       const moved = new Array<number>(n).fill(0);
       for (const c of conversations) {
@@ -43,11 +43,16 @@ describe('the replica a sender chooses (jump consistent hash)', () => {
         else moved[after]! += 1;
       }
       const total = moved.reduce((a, b) => a + b, 0);
-      if (n > 2) for (let k = 1; k < n; k++) assert.ok(moved[k]! > total / (n - 1) / 2, `${n} → ${n - 1}: replica ${k} takes its share of the moved conversations (${moved.join(',')})`);
+      if (n > 2)
+        for (let k = 1; k < n; k++)
+          assert.ok(
+            moved[k]! > total / (n - 1) / 2,
+            `${n} → ${n - 1}: replica ${k} takes its share of the moved conversations (${moved.join(',')})`,
+          );
     }
   });
 
-  it('moves only the new replica\'s share on a scale-up, all of it to the new replica', () => {
+  it("moves only the new replica's share on a scale-up, all of it to the new replica", () => {
     const n = 3;
     let moved = 0;
     for (const c of conversations) {
@@ -73,12 +78,16 @@ describe('the replica a sender chooses (jump consistent hash)', () => {
   });
 
   it('answers replica 1 for a count of one or one out of range', () => {
-    for (const n of [1, 0, -2, 2.5, Number.NaN, REPLICA_LIMITS.maxReplicas + 1]) assert.equal(replicaFor({ conversationId: 'c', messageId: 'm' }, n), 1, String(n));
+    for (const n of [1, 0, -2, 2.5, Number.NaN, REPLICA_LIMITS.maxReplicas + 1])
+      assert.equal(replicaFor({ conversationId: 'c', messageId: 'm' }, n), 1, String(n));
   });
 
   it('is pinned: a change of the hash would move every conversation of every scaled agent across a mixed-version cluster', () => {
     assert.deepEqual([replicaHash(''), replicaHash('conv-1')], [2872998923, 3762078916]);
-    assert.deepEqual(['conv-1', 'conv-2', 'conv-3', 'conv-4', 'x'].map((c) => replicaFor({ conversationId: c, messageId: '' }, 4)), [1, 2, 2, 4, 4]);
+    assert.deepEqual(
+      ['conv-1', 'conv-2', 'conv-3', 'conv-4', 'x'].map((c) => replicaFor({ conversationId: c, messageId: '' }, 4)),
+      [1, 2, 2, 4, 4],
+    );
     assert.equal(jumpHash(0, 1), 0);
     assert.equal(jumpHash(0xffffffff, 1), 0);
   });
@@ -90,10 +99,24 @@ describe('replica unit names', () => {
     assert.equal(replicaUnitName('svc', 3), 'svc#r3');
     assert.equal(AGENT_NAME.test('svc#r3'), false);
     assert.deepEqual(parseReplicaUnit('svc#r3'), { agent: 'svc', replica: 3 });
-    assert.deepEqual(parseReplicaUnit(replicaUnitName('a-b_c', REPLICA_LIMITS.maxReplicas)), { agent: 'a-b_c', replica: REPLICA_LIMITS.maxReplicas });
+    assert.deepEqual(parseReplicaUnit(replicaUnitName('a-b_c', REPLICA_LIMITS.maxReplicas)), {
+      agent: 'a-b_c',
+      replica: REPLICA_LIMITS.maxReplicas,
+    });
   });
 
   it('refuse what no replica unit is', () => {
-    for (const name of ['svc', 'svc#r1', 'svc#r0', 'svc#r02', `svc#r${REPLICA_LIMITS.maxReplicas + 1}`, '#r2', 'svc#r2x', 'k/key#r2', 'svc#r2#r3']) assert.equal(parseReplicaUnit(name), undefined, name);
+    for (const name of [
+      'svc',
+      'svc#r1',
+      'svc#r0',
+      'svc#r02',
+      `svc#r${REPLICA_LIMITS.maxReplicas + 1}`,
+      '#r2',
+      'svc#r2x',
+      'k/key#r2',
+      'svc#r2#r3',
+    ])
+      assert.equal(parseReplicaUnit(name), undefined, name);
   });
 });

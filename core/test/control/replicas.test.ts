@@ -7,7 +7,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  conversationDigest, countOwnStateKeys, LimitOutOfRangeError, REPLICA_LIMIT_TABLE, httpPendingStateKey, ownStateWrites, parseReplicaCount, parseReplicaInstanceCap, REPLICA_LIMITS, ReplicaRewindError, ReplicaStartError, ReplicaBalancer, timerDoneStateKey, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, type ReplicaLoad,
+  conversationDigest,
+  countOwnStateKeys,
+  LimitOutOfRangeError,
+  REPLICA_LIMIT_TABLE,
+  httpPendingStateKey,
+  ownStateWrites,
+  parseReplicaCount,
+  parseReplicaInstanceCap,
+  REPLICA_LIMITS,
+  ReplicaRewindError,
+  ReplicaStartError,
+  ReplicaBalancer,
+  timerDoneStateKey,
+  ReplicasScaledError,
+  ReplicasStatefulError,
+  ReplicasUnsupportedError,
+  type ReplicaLoad,
 } from '../../src/index.js';
 
 const idle: ReplicaLoad = { inHand: () => 0, available: () => true };
@@ -21,13 +37,20 @@ describe('the replica balancer', () => {
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 9; i++) assert.equal(b.choose({ conversationId: `c${i}` }, idle), first[i], `c${i} stays`);
     }
-    assert.deepEqual([1, 2, 3].map((n) => b.conversationsOf(n)), [3, 3, 3]);
+    assert.deepEqual(
+      [1, 2, 3].map((n) => b.conversationsOf(n)),
+      [3, 3, 3],
+    );
   });
 
   it('gives a new conversation and a message without one to the replica with the fewest items in hand', () => {
     const b = new ReplicaBalancer();
     b.setActive([1, 2, 3]);
-    const inHand = new Map([[1, 4], [2, 1], [3, 2]]);
+    const inHand = new Map([
+      [1, 4],
+      [2, 1],
+      [3, 2],
+    ]);
     const load: ReplicaLoad = { inHand: (n) => inHand.get(n) ?? 0, available: () => true };
     assert.equal(b.choose({ conversationId: 'new' }, load), 2);
     assert.equal(b.choose({}, load), 2, 'no conversation id: least loaded');
@@ -94,25 +117,38 @@ describe('the replica balancer', () => {
     assert.equal(conversationDigest(long(1)).length, 22, '16 bytes, base64');
     assert.equal(conversationDigest('a').length, 22);
     assert.notEqual(conversationDigest(long(1)), conversationDigest(long(2)));
-    assert.ok(REPLICA_LIMITS.maxPinnedConversations <= 10_000, 'the default bound keeps a scaled agent\'s pins near 1 MB');
+    assert.ok(REPLICA_LIMITS.maxPinnedConversations <= 10_000, "the default bound keeps a scaled agent's pins near 1 MB");
     const b = new ReplicaBalancer(50);
     b.setActive([1, 2]);
     const first = new Map<number, number>();
     for (let i = 0; i < 500; i++) first.set(i, b.choose({ conversationId: long(i) }, idle)!);
     assert.equal(b.size, 50, 'unique long ids past the bound: the least recently used are forgotten');
     assert.equal(b.conversationsOf(1) + b.conversationsOf(2), 50);
-    for (let i = 450; i < 500; i++) assert.equal(b.choose({ conversationId: long(i) }, idle), first.get(i), 'a remembered long id keeps its replica');
+    for (let i = 450; i < 500; i++)
+      assert.equal(b.choose({ conversationId: long(i) }, idle), first.get(i), 'a remembered long id keeps its replica');
     b.started(long(9999), 2);
     b.moveOff(long(9999), 2, idle);
     assert.equal(b.choose({ conversationId: long(9999) }, idle), 1, 'sends and crashes find the conversation by the same digest');
   });
 
-  it('counts only the agent\'s own state keys, not the runtime\'s records (pending HTTP calls, timer-done markers)', () => {
-    const writes = [{ key: httpPendingStateKey('c1'), value: '{}' }, { key: timerDoneStateKey('t1'), value: '1' }, { key: 'count', value: '3' }];
+  it("counts only the agent's own state keys, not the runtime's records (pending HTTP calls, timer-done markers)", () => {
+    const writes = [
+      { key: httpPendingStateKey('c1'), value: '{}' },
+      { key: timerDoneStateKey('t1'), value: '1' },
+      { key: 'count', value: '3' },
+    ];
     assert.deepEqual(ownStateWrites(writes), [{ key: 'count', value: '3' }]);
     assert.deepEqual(ownStateWrites(writes.slice(0, 2)), [], 'an HTTP call and a timer firing write no state of the agent');
     assert.equal(countOwnStateKeys([httpPendingStateKey('c2'), timerDoneStateKey('t2')]), 0);
-    assert.equal(countOwnStateKeys(new Map([['a', '1'], [httpPendingStateKey('c3'), '{}']]).keys()), 1);
+    assert.equal(
+      countOwnStateKeys(
+        new Map([
+          ['a', '1'],
+          [httpPendingStateKey('c3'), '{}'],
+        ]).keys(),
+      ),
+      1,
+    );
   });
 
   it('refuses an empty set of replicas', () => {
@@ -126,9 +162,20 @@ describe('replica counts and refusals', () => {
     assert.equal(parseReplicaCount(REPLICA_LIMITS.maxReplicas), REPLICA_LIMITS.maxReplicas);
     assert.equal(parseReplicaCount(' 3 '), 3);
     for (const bad of [0, -1, 2.5, REPLICA_LIMITS.maxReplicas + 1, '3x', '', null, undefined, Number.NaN]) {
-      assert.throws(() => parseReplicaCount(bad), (e: unknown) => e instanceof LimitOutOfRangeError && e.code === 'limits.out-of-range' && e.kind === 'invalid-argument'
-        && e.limit === 'replicas' && e.ceiling === REPLICA_LIMIT_TABLE.replicas.ceiling && e.message.startsWith('scale.replicas: ')
-        && e.hint?.startsWith('replicas (caxton scale --replicas) accepts 1..16 instances; it is always given (1 until the agent is first scaled).') === true, String(bad));
+      assert.throws(
+        () => parseReplicaCount(bad),
+        (e: unknown) =>
+          e instanceof LimitOutOfRangeError &&
+          e.code === 'limits.out-of-range' &&
+          e.kind === 'invalid-argument' &&
+          e.limit === 'replicas' &&
+          e.ceiling === REPLICA_LIMIT_TABLE.replicas.ceiling &&
+          e.message.startsWith('scale.replicas: ') &&
+          e.hint?.startsWith(
+            'replicas (caxton scale --replicas) accepts 1..16 instances; it is always given (1 until the agent is first scaled).',
+          ) === true,
+        String(bad),
+      );
     }
   });
 
@@ -166,8 +213,15 @@ describe('replica counts and refusals', () => {
     assert.equal(parseReplicaInstanceCap(1), 1);
     assert.equal(parseReplicaInstanceCap(REPLICA_LIMITS.maxReplicaInstances), REPLICA_LIMITS.maxReplicaInstances);
     for (const bad of [0, -1, 2.5, REPLICA_LIMITS.maxReplicaInstances + 1, Number.NaN, Number.POSITIVE_INFINITY, '4', null]) {
-      assert.throws(() => parseReplicaInstanceCap(bad), (e: unknown) => e instanceof LimitOutOfRangeError && e.code === 'limits.out-of-range'
-        && e.message.startsWith('node.maxReplicaInstances: ') && e.ceiling === REPLICA_LIMITS.maxReplicaInstances, String(bad));
+      assert.throws(
+        () => parseReplicaInstanceCap(bad),
+        (e: unknown) =>
+          e instanceof LimitOutOfRangeError &&
+          e.code === 'limits.out-of-range' &&
+          e.message.startsWith('node.maxReplicaInstances: ') &&
+          e.ceiling === REPLICA_LIMITS.maxReplicaInstances,
+        String(bad),
+      );
     }
   });
 });

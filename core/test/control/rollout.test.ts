@@ -7,8 +7,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  CaxtonError, ConversationSplit, conversationToCandidate, DEFAULT_ROLLOUT_THRESHOLDS, formatStrategy, parseStrategy,
-  resolveRolloutThresholds, RolloutController, ROLLOUT_LIMIT_TABLE, type RolloutThresholds,
+  CaxtonError,
+  ConversationSplit,
+  conversationToCandidate,
+  DEFAULT_ROLLOUT_THRESHOLDS,
+  formatStrategy,
+  parseStrategy,
+  resolveRolloutThresholds,
+  RolloutController,
+  ROLLOUT_LIMIT_TABLE,
+  type RolloutThresholds,
 } from '../../src/index.js';
 
 describe('rollout strategy', () => {
@@ -20,7 +28,11 @@ describe('rollout strategy', () => {
   });
   it('refuses anything else with a typed error and a hint', () => {
     for (const bad of ['canary', 'canary:0', 'canary:101', 'canary:-3', 'canary:2.5', 'red-black', '']) {
-      assert.throws(() => parseStrategy(bad), (e: unknown) => e instanceof CaxtonError && e.kind === 'invalid-argument' && /canary:<percent>/.test(e.hint ?? ''), bad);
+      assert.throws(
+        () => parseStrategy(bad),
+        (e: unknown) => e instanceof CaxtonError && e.kind === 'invalid-argument' && /canary:<percent>/.test(e.hint ?? ''),
+        bad,
+      );
     }
   });
 });
@@ -31,11 +43,22 @@ describe('rollout thresholds', () => {
     assert.equal(resolveRolloutThresholds({ maxCrashRatePercent: 0 }).maxCrashRatePercent, 0, 'zero: any crash rolls back');
     for (const [name, def] of Object.entries(ROLLOUT_LIMIT_TABLE)) {
       assert.equal(resolveRolloutThresholds({ [name]: def.ceiling })[name as keyof RolloutThresholds], def.ceiling);
-      assert.throws(() => resolveRolloutThresholds({ [name]: def.ceiling + 1 }), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.out-of-range', name);
-      assert.throws(() => resolveRolloutThresholds({ [name]: def.min - 1 }), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.out-of-range', name);
+      assert.throws(
+        () => resolveRolloutThresholds({ [name]: def.ceiling + 1 }),
+        (e: unknown) => e instanceof CaxtonError && e.code === 'limits.out-of-range',
+        name,
+      );
+      assert.throws(
+        () => resolveRolloutThresholds({ [name]: def.min - 1 }),
+        (e: unknown) => e instanceof CaxtonError && e.code === 'limits.out-of-range',
+        name,
+      );
     }
     assert.throws(() => resolveRolloutThresholds({ bakeMs: 1.5 }), /whole number/);
-    assert.throws(() => resolveRolloutThresholds({ nope: 1 } as never), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.unknown');
+    assert.throws(
+      () => resolveRolloutThresholds({ nope: 1 } as never),
+      (e: unknown) => e instanceof CaxtonError && e.code === 'limits.unknown',
+    );
   });
 });
 
@@ -124,10 +147,13 @@ describe('rollout controller', () => {
 
   it('rolls back, never promotes, a bake that ended with fewer than minSamples handlings', () => {
     const c = new RolloutController(thresholds, 0, bounds);
-    assert.deepEqual(c.verdict(1_000), { kind: 'rollback', reason: 'only 0 handling(s) of the new version during the bake, fewer than the 5 needed to judge it' });
+    assert.deepEqual(c.verdict(1_000), {
+      kind: 'rollback',
+      reason: 'only 0 handling(s) of the new version during the bake, fewer than the 5 needed to judge it',
+    });
     const few = new RolloutController(thresholds, 0, bounds);
     for (let i = 0; i < 4; i++) few.observe({ outcome: 'ok', durationMs: 1 }, 1);
-    assert.equal(few.verdict(1_000, true).kind, 'wait', 'held (the agent got no work): the bake\'s end waits for the brake');
+    assert.equal(few.verdict(1_000, true).kind, 'wait', "held (the agent got no work): the bake's end waits for the brake");
     assert.equal(few.verdict(1_000).kind, 'rollback');
   });
 

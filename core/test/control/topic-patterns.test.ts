@@ -4,16 +4,26 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseTopicPatterns, parseTopicPatternText, TOPIC_LIMITS, topicAllowed, topicMatchesPattern, topicNotAllowed, TopicError } from '../../src/index.js';
+import {
+  parseTopicPatterns,
+  parseTopicPatternText,
+  TOPIC_LIMITS,
+  topicAllowed,
+  topicMatchesPattern,
+  topicNotAllowed,
+  TopicError,
+} from '../../src/index.js';
 
-const refusedWith = (field: RegExp) => (err: unknown): boolean => {
-  assert.ok(err instanceof TopicError, String(err));
-  assert.equal(err.code, 'topic.invalid-pattern');
-  assert.equal(err.kind, 'invalid-argument');
-  assert.match(err.field, field);
-  assert.match(err.hint ?? '', /ending in \*/);
-  return true;
-};
+const refusedWith =
+  (field: RegExp) =>
+  (err: unknown): boolean => {
+    assert.ok(err instanceof TopicError, String(err));
+    assert.equal(err.code, 'topic.invalid-pattern');
+    assert.equal(err.kind, 'invalid-argument');
+    assert.match(err.field, field);
+    assert.match(err.hint ?? '', /ending in \*/);
+    return true;
+  };
 
 describe('topic patterns: what they allow', () => {
   it('a name allows that topic only', () => {
@@ -74,9 +84,15 @@ describe('topic patterns: parsing', () => {
     const many = Array.from({ length: TOPIC_LIMITS.maxTopicPatterns }, (_, i) => `t${i}`);
     assert.equal(parseTopicPatterns(many).length, TOPIC_LIMITS.maxTopicPatterns);
     // One more, and the extra entry is not a string: the count is what is refused.
-    assert.throws(() => parseTopicPatterns([...many, 42]), (err: unknown) => err instanceof TopicError && /has 33 patterns; at most 32/.test(err.message));
+    assert.throws(
+      () => parseTopicPatterns([...many, 42]),
+      (err: unknown) => err instanceof TopicError && /has 33 patterns; at most 32/.test(err.message),
+    );
     const text = 'x'.repeat(TOPIC_LIMITS.maxTopicPatterns * (TOPIC_LIMITS.maxTopicNameLength + 2) + 1);
-    assert.throws(() => parseTopicPatternText(text), (err: unknown) => err instanceof TopicError && /characters; at most/.test(err.message));
+    assert.throws(
+      () => parseTopicPatternText(text),
+      (err: unknown) => err instanceof TopicError && /characters; at most/.test(err.message),
+    );
   });
 
   it('a topic outside the list is refused as permission-denied, naming the list and how to change it', () => {

@@ -5,7 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CaxtonError, TOPIC_LIMITS, TopicError, checkTopicName, matchesTopicFilter, parseTopicFilter, parseTopicSubscription, topicAddress, topicOfReceiver,
+  CaxtonError,
+  TOPIC_LIMITS,
+  TopicError,
+  checkTopicName,
+  matchesTopicFilter,
+  parseTopicFilter,
+  parseTopicSubscription,
+  topicAddress,
+  topicOfReceiver,
   type AclMessage,
 } from '../../src/index.js';
 
@@ -39,7 +47,13 @@ test('a receiver "topic:<name>" addresses a topic; any other name an agent', () 
 });
 
 test('a malformed topic address is refused, not taken for an agent name', () => {
-  for (const bad of ['topic:', 'topic:news@caxton', 'topic: news', 'topic:.hidden', `topic:${'a'.repeat(TOPIC_LIMITS.maxTopicNameLength + 1)}`]) {
+  for (const bad of [
+    'topic:',
+    'topic:news@caxton',
+    'topic: news',
+    'topic:.hidden',
+    `topic:${'a'.repeat(TOPIC_LIMITS.maxTopicNameLength + 1)}`,
+  ]) {
     refused(() => topicOfReceiver(bad, 'receivers[0]'), 'topic.invalid-name', /^receivers\[0\]$/);
   }
   refused(() => checkTopicName(42), 'topic.invalid-name', /^topic$/);
@@ -56,7 +70,17 @@ test('exact, prefix and set matches over ACL fields and user parameters', () => 
   assert.equal(matchesTopicFilter(f([{ field: 'ontology', match: { in: ['weather', 'market'] } }]), msg), true);
   assert.equal(matchesTopicFilter(f([{ field: 'language', match: { in: ['sl', 'xml'] } }]), msg), false);
   assert.equal(matchesTopicFilter(f([{ field: 'X-region', match: { prefix: 'eu-' } }]), msg), true);
-  assert.equal(matchesTopicFilter(f([{ field: 'protocol', match: { equals: 'fipa-subscribe' } }, { field: 'conversation-id', match: { equals: 'c-2' } }]), msg), false, 'every clause must hold');
+  assert.equal(
+    matchesTopicFilter(
+      f([
+        { field: 'protocol', match: { equals: 'fipa-subscribe' } },
+        { field: 'conversation-id', match: { equals: 'c-2' } },
+      ]),
+      msg,
+    ),
+    false,
+    'every clause must hold',
+  );
   // An absent field matches nothing, not even an empty prefix.
   assert.equal(matchesTopicFilter(f([{ field: 'X-absent', match: { prefix: '' } }]), msg), false);
   assert.equal(matchesTopicFilter(f([{ field: 'ontology', match: { prefix: '' } }]), { ...msg, ontology: undefined }), false);
@@ -67,14 +91,46 @@ test('malformed filters are refused with the path of the fault', () => {
   refused(() => parseTopicFilter([]), 'topic.invalid-filter', /^filter$/);
   refused(() => parseTopicFilter({ all: [], any: [] }), 'topic.invalid-filter', /^filter\.any$/);
   refused(() => parseTopicFilter({ all: {} }), 'topic.invalid-filter', /^filter\.all$/);
-  refused(() => parseTopicFilter({ all: [{ field: 'content', match: { equals: 'x' } }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.field$/);
-  refused(() => parseTopicFilter({ all: [{ field: 'x-lower', match: { equals: 'x' } }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.field$/);
-  refused(() => parseTopicFilter({ all: [{ field: 'ontology', match: { regex: '.*' } }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.match$/);
-  refused(() => parseTopicFilter({ all: [{ field: 'ontology', match: { equals: 'a', prefix: 'b' } }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.match$/);
-  refused(() => parseTopicFilter({ all: [{ field: 'ontology', match: { equals: 7 } }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.match\.equals$/);
-  refused(() => parseTopicFilter({ all: [{ field: 'ontology', match: { in: [] } }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.match\.in$/);
-  refused(() => parseTopicFilter({ all: [{ field: 'ontology', match: { in: ['a', 3] } }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.match\.in\[1\]$/);
-  refused(() => parseTopicFilter({ all: [{ field: 'ontology', match: { equals: 'x' }, extra: 1 }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.extra$/);
+  refused(
+    () => parseTopicFilter({ all: [{ field: 'content', match: { equals: 'x' } }] }),
+    'topic.invalid-filter',
+    /^filter\.all\[0\]\.field$/,
+  );
+  refused(
+    () => parseTopicFilter({ all: [{ field: 'x-lower', match: { equals: 'x' } }] }),
+    'topic.invalid-filter',
+    /^filter\.all\[0\]\.field$/,
+  );
+  refused(
+    () => parseTopicFilter({ all: [{ field: 'ontology', match: { regex: '.*' } }] }),
+    'topic.invalid-filter',
+    /^filter\.all\[0\]\.match$/,
+  );
+  refused(
+    () => parseTopicFilter({ all: [{ field: 'ontology', match: { equals: 'a', prefix: 'b' } }] }),
+    'topic.invalid-filter',
+    /^filter\.all\[0\]\.match$/,
+  );
+  refused(
+    () => parseTopicFilter({ all: [{ field: 'ontology', match: { equals: 7 } }] }),
+    'topic.invalid-filter',
+    /^filter\.all\[0\]\.match\.equals$/,
+  );
+  refused(
+    () => parseTopicFilter({ all: [{ field: 'ontology', match: { in: [] } }] }),
+    'topic.invalid-filter',
+    /^filter\.all\[0\]\.match\.in$/,
+  );
+  refused(
+    () => parseTopicFilter({ all: [{ field: 'ontology', match: { in: ['a', 3] } }] }),
+    'topic.invalid-filter',
+    /^filter\.all\[0\]\.match\.in\[1\]$/,
+  );
+  refused(
+    () => parseTopicFilter({ all: [{ field: 'ontology', match: { equals: 'x' }, extra: 1 }] }),
+    'topic.invalid-filter',
+    /^filter\.all\[0\]\.extra$/,
+  );
 });
 
 test('filters are bounded in clauses, set sizes and value lengths (so evaluation cost is bounded)', () => {
@@ -82,14 +138,24 @@ test('filters are bounded in clauses, set sizes and value lengths (so evaluation
   assert.equal(parseTopicFilter({ all: Array(TOPIC_LIMITS.maxFilterClauses).fill(clause) }).all.length, TOPIC_LIMITS.maxFilterClauses);
   refused(() => parseTopicFilter({ all: Array(TOPIC_LIMITS.maxFilterClauses + 1).fill(clause) }), 'topic.invalid-filter', /^filter\.all$/);
   const values = Array.from({ length: TOPIC_LIMITS.maxFilterValues + 1 }, (_, i) => `v${i}`);
-  refused(() => parseTopicFilter({ all: [{ field: 'ontology', match: { in: values } }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.match\.in$/);
-  refused(() => parseTopicFilter({ all: [{ field: 'ontology', match: { prefix: 'p'.repeat(TOPIC_LIMITS.maxFilterValueLength + 1) } }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.match\.prefix$/);
+  refused(
+    () => parseTopicFilter({ all: [{ field: 'ontology', match: { in: values } }] }),
+    'topic.invalid-filter',
+    /^filter\.all\[0\]\.match\.in$/,
+  );
+  refused(
+    () => parseTopicFilter({ all: [{ field: 'ontology', match: { prefix: 'p'.repeat(TOPIC_LIMITS.maxFilterValueLength + 1) } }] }),
+    'topic.invalid-filter',
+    /^filter\.all\[0\]\.match\.prefix$/,
+  );
 });
 
 test('a filter is bounded in all: its values summed stay within maxFilterTotalLength (a subscription is a registry record)', () => {
   const value = 'v'.repeat(TOPIC_LIMITS.maxFilterValueLength);
   const perClause = TOPIC_LIMITS.maxFilterTotalLength / TOPIC_LIMITS.maxFilterClauses / TOPIC_LIMITS.maxFilterValueLength;
-  const atCap = { all: Array.from({ length: TOPIC_LIMITS.maxFilterClauses }, () => ({ field: 'ontology', match: { in: Array(perClause).fill(value) } })) };
+  const atCap = {
+    all: Array.from({ length: TOPIC_LIMITS.maxFilterClauses }, () => ({ field: 'ontology', match: { in: Array(perClause).fill(value) } })),
+  };
   assert.equal(parseTopicFilter(atCap).all.length, TOPIC_LIMITS.maxFilterClauses);
   // Written plainly, a filter at the cap fits in the text a guest may pass.
   assert.ok(JSON.stringify(atCap).length <= TOPIC_LIMITS.maxFilterTextLength);
@@ -99,7 +165,11 @@ test('a filter is bounded in all: its values summed stay within maxFilterTotalLe
 });
 
 test('a subscription record round-trips through JSON and is re-validated on the way in', () => {
-  const sub = { agent: 'buyer', topic: 'market.prices', filter: { all: [{ field: 'performative', match: { in: ['inform', 'propose'] } }] } };
+  const sub = {
+    agent: 'buyer',
+    topic: 'market.prices',
+    filter: { all: [{ field: 'performative', match: { in: ['inform', 'propose'] } }] },
+  };
   assert.deepEqual(parseTopicSubscription(JSON.parse(JSON.stringify(sub))), sub);
   assert.deepEqual(parseTopicSubscription({ agent: 'buyer', topic: 'news' }), { agent: 'buyer', topic: 'news' });
   refused(() => parseTopicSubscription({ agent: 'buyer', topic: 'bad topic' }), 'topic.invalid-name', /^subscription\.topic$/);

@@ -29,7 +29,7 @@ describe('parseJson', () => {
     assert.throws(() => parseJson('{"a":'), SyntaxError);
   });
 
-  it('keeps JSON.parse\'s own-property semantics: __proto__ is data, the last duplicate wins in place', () => {
+  it("keeps JSON.parse's own-property semantics: __proto__ is data, the last duplicate wins in place", () => {
     const v = parseJson('{"\\u005f_proto__":{"polluted":1},"k\\"":1,"b":2,"k\\"":3}') as Record<string, unknown>;
     assert.equal(Object.getPrototypeOf(v), Object.prototype);
     assert.deepStrictEqual(Object.keys(v), ['__proto__', 'k"', 'b']);
@@ -44,16 +44,24 @@ describe('parseJson', () => {
   });
 
   it('property: the exact parser reads back any JSON value JSON.stringify wrote', () => {
-    const keyish = fc.string({ unit: fc.constantFrom('"', '\\', 'a', '\n', '\u0000', 'é', '🎉', '/', 'u') , maxLength: 6 });
+    const keyish = fc.string({ unit: fc.constantFrom('"', '\\', 'a', '\n', '\u0000', 'é', '🎉', '/', 'u'), maxLength: 6 });
     const value = fc.letrec<{ v: unknown }>((tie) => ({
-      v: fc.oneof({ depthSize: 'small' },
-        fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null),
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.boolean(),
+        fc.constant(null),
         fc.array(tie('v'), { maxLength: 4 }),
-        fc.dictionary(fc.oneof(keyish, fc.string()), tie('v'), { maxKeys: 4, noNullPrototype: true })),
+        fc.dictionary(fc.oneof(keyish, fc.string()), tie('v'), { maxKeys: 4, noNullPrototype: true }),
+      ),
     })).v;
-    fc.assert(fc.property(value, fc.constantFrom('', ' ', '\n\t '), (v, blank) => {
-      const text = JSON.stringify(v, null, blank);
-      assert.equal(JSON.stringify(parseValidJson(text)), JSON.stringify(v));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(value, fc.constantFrom('', ' ', '\n\t '), (v, blank) => {
+        const text = JSON.stringify(v, null, blank);
+        assert.equal(JSON.stringify(parseValidJson(text)), JSON.stringify(v));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

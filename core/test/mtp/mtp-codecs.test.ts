@@ -5,7 +5,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  decodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, MtpFormatError, multipartBoundary, parseMtpEnvelope, parseMultipart, parseXml,
+  decodeAclString,
+  encodeMtpEnvelope,
+  encodeMultipart,
+  envelopeDate,
+  MtpFormatError,
+  multipartBoundary,
+  parseMtpEnvelope,
+  parseMultipart,
+  parseXml,
   STRING_REPRESENTATION,
 } from '../../src/index.js';
 
@@ -31,7 +39,10 @@ const JADE_BODY = [
 ].join('\r\n');
 
 function rule(fn: () => unknown, expected: string): void {
-  assert.throws(fn, (err: unknown) => err instanceof MtpFormatError && err.rule === expected && err.code === 'mtp.malformed' && err.hint !== undefined);
+  assert.throws(
+    fn,
+    (err: unknown) => err instanceof MtpFormatError && err.rule === expected && err.code === 'mtp.malformed' && err.hint !== undefined,
+  );
 }
 
 describe('HTTP MTP codecs', () => {
@@ -53,25 +64,44 @@ describe('HTTP MTP codecs', () => {
 
   it('writes what it reads: envelope with a received stamp, multipart with two parts', () => {
     const env = {
-      to: [{ name: 'pong@jadep', addresses: ['http://127.0.0.1:7779/acc'] }], from: { name: 'echo@caxton', addresses: ['http://127.0.0.1:7780/acc/k<&>'] },
-      aclRepresentation: STRING_REPRESENTATION, payloadLength: 12, date: envelopeDate(Date.UTC(2026, 10, 24, 6, 18, 48, 405)),
+      to: [{ name: 'pong@jadep', addresses: ['http://127.0.0.1:7779/acc'] }],
+      from: { name: 'echo@caxton', addresses: ['http://127.0.0.1:7780/acc/k<&>'] },
+      aclRepresentation: STRING_REPRESENTATION,
+      payloadLength: 12,
+      date: envelopeDate(Date.UTC(2026, 10, 24, 6, 18, 48, 405)),
       intendedReceivers: [{ name: 'pong@jadep', addresses: ['http://127.0.0.1:7779/acc'] }],
       received: [{ by: 'http://127.0.0.1:7780/acc', date: '20261124Z061848405', id: 'm-1' }],
     };
     assert.equal(env.date, '20261124Z061848405');
     const xml = encodeMtpEnvelope(env);
     assert.deepEqual(parseMtpEnvelope(xml), env);
-    const body = encodeMultipart([{ contentType: 'application/xml', body: Buffer.from(xml) }, { contentType: 'application/text', body: Buffer.from('(inform )') }], 'b0undary');
+    const body = encodeMultipart(
+      [
+        { contentType: 'application/xml', body: Buffer.from(xml) },
+        { contentType: 'application/text', body: Buffer.from('(inform )') },
+      ],
+      'b0undary',
+    );
     const parts = parseMultipart(body, 'b0undary');
-    assert.deepEqual(parts.map((p) => [p.headers['content-type'], p.body.toString()]), [['application/xml', xml], ['application/text', '(inform )']]);
+    assert.deepEqual(
+      parts.map((p) => [p.headers['content-type'], p.body.toString()]),
+      [
+        ['application/xml', xml],
+        ['application/text', '(inform )'],
+      ],
+    );
   });
 
   it('merges params blocks in index order, later fields winning, stamps adding up', () => {
-    const xml = '<envelope><params index="2"><to><agent-identifier><name>b@x</name></agent-identifier></to><received><received-by value="u2"/><received-date value="d2"/></received></params>'
-      + '<params index="1"><to><agent-identifier><name>a@x</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation><received><received-by value="u1"/><received-date value="d1"/></received></params></envelope>';
+    const xml =
+      '<envelope><params index="2"><to><agent-identifier><name>b@x</name></agent-identifier></to><received><received-by value="u2"/><received-date value="d2"/></received></params>' +
+      '<params index="1"><to><agent-identifier><name>a@x</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation><received><received-by value="u1"/><received-date value="d1"/></received></params></envelope>';
     const env = parseMtpEnvelope(xml);
     assert.deepEqual(env.to, [{ name: 'b@x' }]);
-    assert.deepEqual(env.received.map((s) => s.by), ['u1', 'u2']);
+    assert.deepEqual(
+      env.received.map((s) => s.by),
+      ['u1', 'u2'],
+    );
   });
 
   it('refuses DTDs, entities, CDATA, processing instructions, deep or wide documents', () => {
@@ -89,8 +119,15 @@ describe('HTTP MTP codecs', () => {
   });
 
   it('refuses envelopes without receivers or representation, and multipart bodies that are not two delimited parts', () => {
-    rule(() => parseMtpEnvelope('<envelope><params index="1"><acl-representation>x</acl-representation></params></envelope>'), 'envelope.to');
-    rule(() => parseMtpEnvelope('<envelope><params index="1"><to><agent-identifier><name>a@x</name></agent-identifier></to></params></envelope>'), 'envelope.acl-representation');
+    rule(
+      () => parseMtpEnvelope('<envelope><params index="1"><acl-representation>x</acl-representation></params></envelope>'),
+      'envelope.to',
+    );
+    rule(
+      () =>
+        parseMtpEnvelope('<envelope><params index="1"><to><agent-identifier><name>a@x</name></agent-identifier></to></params></envelope>'),
+      'envelope.acl-representation',
+    );
     rule(() => parseMtpEnvelope('<nope/>'), 'envelope.root');
     rule(() => multipartBoundary('application/json'), 'multipart.content-type');
     rule(() => multipartBoundary('multipart/mixed'), 'multipart.boundary');

@@ -38,7 +38,7 @@ const table: [string, boolean, string][] = [
   ['[::1', false, 'an unbalanced bracket'],
   ['1::1::1', false, 'two ::'],
   ['', false, 'empty'],
-  ['unix', false, 'a unix socket is the CLI\'s own case, not a host'],
+  ['unix', false, "a unix socket is the CLI's own case, not a host"],
 ];
 
 for (const [host, expected, why] of table) {

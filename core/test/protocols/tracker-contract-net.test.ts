@@ -4,7 +4,10 @@ import { describe, it } from 'node:test';
 import type { Performative } from '../../src/acl/message.js';
 import { PROTOCOL_ERROR_CODES } from '../../src/protocols/errors.js';
 import {
-  CALL_SUMMARY_LANGUAGE, CAXTON_DEADLINE_PARAM, CAXTON_ON_BEHALF_OF_PARAM, type CallClosedSummary,
+  CALL_SUMMARY_LANGUAGE,
+  CAXTON_DEADLINE_PARAM,
+  CAXTON_ON_BEHALF_OF_PARAM,
+  type CallClosedSummary,
 } from '../../src/protocols/replies.js';
 import { PLATFORM, assertDelivered, assertRejected, eventOf, msg, names, newTracker } from './helpers.js';
 
@@ -14,7 +17,13 @@ const contractors = Array.from({ length: 10 }, (_, i) => `c${i}@p`);
 const fromManager = (performative: Performative, to: string | string[], extra = {}) =>
   msg(performative, MANAGER, to, { protocol: 'fipa-contract-net', conversationId: 'job-1', ...extra });
 const fromContractor = (performative: Performative, who: string, extra = {}) =>
-  msg(performative, who, MANAGER, { protocol: 'fipa-contract-net', conversationId: 'job-1', inReplyTo: 'cfp-1', replyWith: `${who}-${performative}`, ...extra });
+  msg(performative, who, MANAGER, {
+    protocol: 'fipa-contract-net',
+    conversationId: 'job-1',
+    inReplyTo: 'cfp-1',
+    replyWith: `${who}-${performative}`,
+    ...extra,
+  });
 
 describe('tracker: fipa-contract-net with ten contractors', () => {
   it('refusals, one late proposal auto-rejected, one award, the rest rejected, the winner informs', () => {
@@ -41,22 +50,41 @@ describe('tracker: fipa-contract-net with ten contractors', () => {
     assert.equal(closed.language, CALL_SUMMARY_LANGUAGE);
     const summary = JSON.parse(closed.content ?? '') as CallClosedSummary;
     assert.deepEqual(summary, {
-      event: 'call-closed', round: 1, closedAt: 1_000, proposed: [...bidders].sort(), refused: [...refusers].sort(), silent: [late],
+      event: 'call-closed',
+      round: 1,
+      closedAt: 1_000,
+      proposed: [...bidders].sort(),
+      refused: [...refusers].sort(),
+      silent: [late],
     });
 
     // The late proposal never reaches the manager: the runtime rejects it on the manager's behalf.
-    const rejection = assertRejected(tracker.observe(fromContractor('propose', late), 1_200), 'reject-proposal', PROTOCOL_ERROR_CODES.lateProposal);
+    const rejection = assertRejected(
+      tracker.observe(fromContractor('propose', late), 1_200),
+      'reject-proposal',
+      PROTOCOL_ERROR_CODES.lateProposal,
+    );
     assert.deepEqual(names(rejection.receivers), [late]);
     assert.equal(rejection.inReplyTo, `${late}-propose`);
     assert.equal(rejection.conversationId, 'job-1');
     assert.equal(eventOf(rejection), 'late-proposal');
     assert.equal(rejection.userParams?.[CAXTON_ON_BEHALF_OF_PARAM], MANAGER);
-    assertRejected(tracker.observe(fromContractor('propose', late), 1_201), 'not-understood', PROTOCOL_ERROR_CODES.conversationEnded, 'only once');
+    assertRejected(
+      tracker.observe(fromContractor('propose', late), 1_201),
+      'not-understood',
+      PROTOCOL_ERROR_CODES.conversationEnded,
+      'only once',
+    );
 
     const [winner, ...losers] = bidders as [string, ...string[]];
     assertDelivered(tracker.observe(fromManager('accept-proposal', winner, { inReplyTo: `${winner}-propose` }), 1_300));
     assertDelivered(tracker.observe(fromManager('reject-proposal', losers, { inReplyTo: 'bids' }), 1_301));
-    assertRejected(tracker.observe(fromContractor('inform', losers[0]!), 1_302), 'not-understood', PROTOCOL_ERROR_CODES.conversationEnded, 'a rejected bidder has nothing to report');
+    assertRejected(
+      tracker.observe(fromContractor('inform', losers[0]!), 1_302),
+      'not-understood',
+      PROTOCOL_ERROR_CODES.conversationEnded,
+      'a rejected bidder has nothing to report',
+    );
 
     const result = tracker.observe(fromContractor('inform', winner), 1_400);
     assertDelivered(result);
@@ -84,7 +112,12 @@ describe('tracker: fipa-contract-net with ten contractors', () => {
     tracker.observe(fromManager('cfp', ['c0@p', 'c1@p'], { replyBy: 1_000 }), 0);
     tracker.observe(fromContractor('propose', 'c0@p'), 10);
     assertDelivered(tracker.observe(fromManager('accept-proposal', 'c0@p'), 20));
-    assertRejected(tracker.observe(fromManager('accept-proposal', 'c1@p'), 21), 'not-understood', PROTOCOL_ERROR_CODES.outOfSequence, 'c1 has not proposed');
+    assertRejected(
+      tracker.observe(fromManager('accept-proposal', 'c1@p'), 21),
+      'not-understood',
+      PROTOCOL_ERROR_CODES.outOfSequence,
+      'c1 has not proposed',
+    );
     const [notice] = tracker.expire(1_000);
     const summary = JSON.parse(notice?.content ?? '') as CallClosedSummary;
     assert.deepEqual([summary.proposed, summary.silent], [[], ['c1@p']]);
@@ -98,7 +131,12 @@ describe('tracker: fipa-contract-net with ten contractors', () => {
     assert.equal(failure?.userParams?.[CAXTON_DEADLINE_PARAM], 'call');
     assert.match(failure?.content ?? '', /no participant answered/);
     assert.deepEqual(tracker.stats().active, 0, 'every branch closed: the conversation ended');
-    assertRejected(tracker.observe(fromContractor('propose', 'c0@p'), 600), 'reject-proposal', PROTOCOL_ERROR_CODES.lateProposal, 'late even after the end');
+    assertRejected(
+      tracker.observe(fromContractor('propose', 'c0@p'), 600),
+      'reject-proposal',
+      PROTOCOL_ERROR_CODES.lateProposal,
+      'late even after the end',
+    );
   });
 
   it('sends nothing at the deadline when everyone refused before it (the conversation already ended)', () => {
@@ -148,7 +186,12 @@ describe('tracker: fipa-iterated-contract-net', () => {
 
     assertDelivered(tracker.observe(iterated('reject-proposal', MANAGER, 'c@p'), 110));
     assertDelivered(tracker.observe(iterated('cfp', MANAGER, ['a@p', 'b@p'], { replyWith: 'round-2', replyBy: 200 }), 111));
-    assertRejected(tracker.observe(iterated('cfp', MANAGER, 'c@p'), 112), 'not-understood', PROTOCOL_ERROR_CODES.conversationEnded, 'c was rejected');
+    assertRejected(
+      tracker.observe(iterated('cfp', MANAGER, 'c@p'), 112),
+      'not-understood',
+      PROTOCOL_ERROR_CODES.conversationEnded,
+      'c was rejected',
+    );
     assertDelivered(tracker.observe(iterated('propose', 'a@p', MANAGER), 150));
 
     const [second] = tracker.expire(200);

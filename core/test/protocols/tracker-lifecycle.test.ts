@@ -5,7 +5,8 @@ import { PROTOCOL_ERROR_CODES, ProtocolConfigError } from '../../src/protocols/e
 import { TRACKER_DEFAULTS, resolveTrackerOptions } from '../../src/protocols/options.js';
 import { PLATFORM, assertDelivered, assertRejected, eventOf, msg, newTracker } from './helpers.js';
 
-const open = (from: string, id: string, extra = {}) => msg('request', from, 'worker@p', { protocol: 'fipa-request', conversationId: id, ...extra });
+const open = (from: string, id: string, extra = {}) =>
+  msg('request', from, 'worker@p', { protocol: 'fipa-request', conversationId: id, ...extra });
 const finish = (to: string, id: string) => msg('inform', 'worker@p', to, { protocol: 'fipa-request', conversationId: id });
 
 describe('tracker: bounded memory', () => {
@@ -101,7 +102,11 @@ describe('tracker options', () => {
     ['an unknown policy', { platformAgent: PLATFORM, unknownProtocol: 'drop' as 'deliver' }],
   ] as const) {
     it(`rejects ${label}`, () => {
-      assert.throws(() => resolveTrackerOptions(options), (error: unknown) => error instanceof ProtocolConfigError && error.code === PROTOCOL_ERROR_CODES.configInvalid && error.hint !== undefined);
+      assert.throws(
+        () => resolveTrackerOptions(options),
+        (error: unknown) =>
+          error instanceof ProtocolConfigError && error.code === PROTOCOL_ERROR_CODES.configInvalid && error.hint !== undefined,
+      );
     });
   }
 });

@@ -58,7 +58,11 @@ describe('tracker: fipa-request', () => {
     const tracker = newTracker();
     tracker.observe(request({ replyBy: 1_000 }), 0);
     tracker.expire(1_000);
-    const answer = assertRejected(tracker.observe(reply('inform', { replyWith: 'b1' }), 1_500), 'not-understood', PROTOCOL_ERROR_CODES.conversationEnded);
+    const answer = assertRejected(
+      tracker.observe(reply('inform', { replyWith: 'b1' }), 1_500),
+      'not-understood',
+      PROTOCOL_ERROR_CODES.conversationEnded,
+    );
     assert.deepEqual(names(answer.receivers), ['bob@p']);
     assert.equal(answer.inReplyTo, 'b1');
     assert.match(answer.content ?? '', /timed-out/);
@@ -67,10 +71,18 @@ describe('tracker: fipa-request', () => {
   it('judges a reply arriving after reply-by as late even if expire() has not run yet', () => {
     const tracker = newTracker();
     tracker.observe(request({ replyBy: 1_000 }), 0);
-    assertRejected(tracker.observe(reply('agree'), 1_000), 'not-understood', PROTOCOL_ERROR_CODES.conversationEnded, 'reply-by is exclusive');
+    assertRejected(
+      tracker.observe(reply('agree'), 1_000),
+      'not-understood',
+      PROTOCOL_ERROR_CODES.conversationEnded,
+      'reply-by is exclusive',
+    );
     assert.equal(tracker.nextDeadline(), 1_000, 'the queued failure is due at once');
     const injected = tracker.expire(1_001);
-    assert.deepEqual(injected.map((m) => m.performative), ['failure']);
+    assert.deepEqual(
+      injected.map((m) => m.performative),
+      ['failure'],
+    );
     assert.equal(tracker.nextDeadline(), undefined);
   });
 
@@ -89,14 +101,24 @@ describe('tracker: fipa-request', () => {
     const injected = tracker.expire(100);
     assert.equal(injected.length, 1);
     assert.equal(injected[0]?.userParams?.[CAXTON_PARTICIPANT_PARAM], 'carol@p');
-    assert.deepEqual(tracker.inspect('alice@p', 'c2')?.participants.map((p) => [p.name, p.phase]), [['bob@p', 'refused'], ['carol@p', 'timed-out']]);
+    assert.deepEqual(
+      tracker.inspect('alice@p', 'c2')?.participants.map((p) => [p.name, p.phase]),
+      [
+        ['bob@p', 'refused'],
+        ['carol@p', 'timed-out'],
+      ],
+    );
   });
 
   it('rejects an out-of-sequence reply with not-understood carrying the reason and in-reply-to', () => {
     const tracker = newTracker();
     tracker.observe(request(), 0);
     tracker.observe(reply('agree'), 1);
-    const answer = assertRejected(tracker.observe(reply('agree', { replyWith: 'b2' }), 2), 'not-understood', PROTOCOL_ERROR_CODES.outOfSequence);
+    const answer = assertRejected(
+      tracker.observe(reply('agree', { replyWith: 'b2' }), 2),
+      'not-understood',
+      PROTOCOL_ERROR_CODES.outOfSequence,
+    );
     assert.equal(answer.inReplyTo, 'b2');
     assert.equal(answer.conversationId, 'c1');
     assert.equal(answer.protocol, 'fipa-request');
@@ -115,7 +137,12 @@ describe('tracker: fipa-request', () => {
     const tracker = newTracker();
     tracker.observe(request(), 0);
     tracker.observe(reply('agree'), 1);
-    assertDelivered(tracker.observe(msg('cancel', 'alice@p', 'bob@p', { protocol: 'fipa-request', conversationId: 'c1', replyWith: 'x1', replyBy: 50 }), 2));
+    assertDelivered(
+      tracker.observe(
+        msg('cancel', 'alice@p', 'bob@p', { protocol: 'fipa-request', conversationId: 'c1', replyWith: 'x1', replyBy: 50 }),
+        2,
+      ),
+    );
     const [failure] = tracker.expire(50);
     assert.equal(failure?.performative, 'failure');
     assert.equal(failure?.inReplyTo, 'x1');
@@ -127,15 +154,25 @@ describe('tracker: fipa-query, fipa-request-when, fipa-propose', () => {
   it('query-ref → inform', () => {
     const tracker = newTracker();
     assertDelivered(tracker.observe(msg('query-ref', 'a@p', 'b@p', { protocol: 'fipa-query', conversationId: 'q' }), 0));
-    assert.equal(tracker.observe(msg('inform', 'b@p', 'a@p', { protocol: 'fipa-query', conversationId: 'q' }), 1).conversation?.ended, true);
+    assert.equal(
+      tracker.observe(msg('inform', 'b@p', 'a@p', { protocol: 'fipa-query', conversationId: 'q' }), 1).conversation?.ended,
+      true,
+    );
   });
 
   it('request-when needs an agree before the result', () => {
     const tracker = newTracker();
     tracker.observe(msg('request-when', 'a@p', 'b@p', { protocol: 'fipa-request-when', conversationId: 'w' }), 0);
-    assertRejected(tracker.observe(msg('inform', 'b@p', 'a@p', { protocol: 'fipa-request-when', conversationId: 'w' }), 1), 'not-understood', PROTOCOL_ERROR_CODES.outOfSequence);
+    assertRejected(
+      tracker.observe(msg('inform', 'b@p', 'a@p', { protocol: 'fipa-request-when', conversationId: 'w' }), 1),
+      'not-understood',
+      PROTOCOL_ERROR_CODES.outOfSequence,
+    );
     assertDelivered(tracker.observe(msg('agree', 'b@p', 'a@p', { protocol: 'fipa-request-when', conversationId: 'w' }), 2));
-    assert.equal(tracker.observe(msg('inform', 'b@p', 'a@p', { protocol: 'fipa-request-when', conversationId: 'w' }), 3).conversation?.ended, true);
+    assert.equal(
+      tracker.observe(msg('inform', 'b@p', 'a@p', { protocol: 'fipa-request-when', conversationId: 'w' }), 3).conversation?.ended,
+      true,
+    );
   });
 
   it('propose left unanswered past reply-by fails towards the proposer', () => {

@@ -15,11 +15,21 @@ describe('tracker: fipa-subscribe', () => {
     assertDelivered(tracker.observe(sub('agree', 'feed@p', 'fan@p'), 1));
     for (let i = 0; i < 50; i++) assertDelivered(tracker.observe(sub('inform', 'feed@p', 'fan@p', { content: `tick ${i}` }), 2 + i));
     assertDelivered(tracker.observe(sub('cancel', 'fan@p', 'feed@p', { replyWith: 'stop' }), 100));
-    assertRejected(tracker.observe(sub('subscribe', 'fan@p', 'feed@p'), 101), 'not-understood', PROTOCOL_ERROR_CODES.outOfSequence, 'cancel pending');
+    assertRejected(
+      tracker.observe(sub('subscribe', 'fan@p', 'feed@p'), 101),
+      'not-understood',
+      PROTOCOL_ERROR_CODES.outOfSequence,
+      'cancel pending',
+    );
     const done = tracker.observe(sub('inform', 'feed@p', 'fan@p', { inReplyTo: 'stop', content: 'done' }), 102);
     assertDelivered(done);
     assert.equal(done.conversation?.ended, true);
-    assertRejected(tracker.observe(sub('inform', 'feed@p', 'fan@p'), 103), 'not-understood', PROTOCOL_ERROR_CODES.conversationEnded, 'no informs after the cancel');
+    assertRejected(
+      tracker.observe(sub('inform', 'feed@p', 'fan@p'), 103),
+      'not-understood',
+      PROTOCOL_ERROR_CODES.conversationEnded,
+      'no informs after the cancel',
+    );
   });
 
   it('an inform that crossed the cancel in flight is delivered and the cancel still awaits its answer', () => {
@@ -30,7 +40,12 @@ describe('tracker: fipa-subscribe', () => {
     const crossing = tracker.observe(sub('inform', 'feed@p', 'fan@p', { inReplyTo: 's1' }), 3);
     assertDelivered(crossing);
     assert.equal(crossing.conversation?.ended, false);
-    assert.deepEqual(tracker.inspect('fan@p', 'prices')?.participants[0], { name: 'feed@p', phase: 'cancelling', resume: 'subscribed', replyDeadline: undefined });
+    assert.deepEqual(tracker.inspect('fan@p', 'prices')?.participants[0], {
+      name: 'feed@p',
+      phase: 'cancelling',
+      resume: 'subscribed',
+      replyDeadline: undefined,
+    });
     const failed = tracker.observe(sub('failure', 'feed@p', 'fan@p', { inReplyTo: 'stop' }), 4);
     assert.equal(failed.conversation?.ended, true);
     assert.equal(tracker.inspect('fan@p', 'prices')?.participants[0]?.phase, 'cancel-failed');

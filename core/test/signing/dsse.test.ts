@@ -6,15 +6,24 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { describe, it } from 'node:test';
 import { envelope, pae, parseEnvelope, SignatureFormatError } from '../../src/signing/dsse.js';
-import { AGENT_PREDICATE_TYPE, parseStatement, statementPayload, STATEMENT_PAYLOAD_TYPE, STATEMENT_TYPE } from '../../src/signing/agent-statement.js';
+import {
+  AGENT_PREDICATE_TYPE,
+  parseStatement,
+  statementPayload,
+  STATEMENT_PAYLOAD_TYPE,
+  STATEMENT_TYPE,
+} from '../../src/signing/agent-statement.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 const SHA = 'a'.repeat(64);
 
 describe('DSSE pre-authentication encoding', () => {
-  it('matches the protocol document\'s example byte for byte', () => {
+  it("matches the protocol document's example byte for byte", () => {
     // secure-systems-lab/dsse protocol.md, "Test vectors": PAE of this type and body.
-    assert.equal(text(pae('http://example.com/HelloWorld', Buffer.from('hello world'))), 'DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+    assert.equal(
+      text(pae('http://example.com/HelloWorld', Buffer.from('hello world'))),
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
   });
 
   it('counts bytes, not characters, so a multi-byte type or body cannot shift the boundary', () => {
@@ -24,7 +33,7 @@ describe('DSSE pre-authentication encoding', () => {
 });
 
 describe('DSSE envelopes', () => {
-  it('round-trip payload, type and signatures through JSON with the spec\'s field names', () => {
+  it("round-trip payload, type and signatures through JSON with the spec's field names", () => {
     const e = envelope('application/x', Buffer.from('{"a":1}'), [{ keyid: 'k1', sig: new Uint8Array([1, 2, 3]) }]);
     assert.deepEqual(Object.keys(e).sort(), ['payload', 'payloadType', 'signatures']);
     assert.deepEqual(e.signatures, [{ keyid: 'k1', sig: 'AQID' }]);
@@ -51,7 +60,11 @@ describe('DSSE envelopes', () => {
       ['x'.repeat(70_000), 'envelope'],
     ];
     for (const [json, field] of cases) {
-      assert.throws(() => parseEnvelope(json), (err: unknown) => err instanceof SignatureFormatError && err.context.field === field && err.kind === 'invalid-argument', json.slice(0, 60));
+      assert.throws(
+        () => parseEnvelope(json),
+        (err: unknown) => err instanceof SignatureFormatError && err.context.field === field && err.kind === 'invalid-argument',
+        json.slice(0, 60),
+      );
     }
   });
 });
@@ -65,17 +78,31 @@ describe('the agent statement', () => {
       predicateType: AGENT_PREDICATE_TYPE,
       predicate: { name: 'echo', version: '1.2.0', language: 'assemblyscript' },
     });
-    assert.deepEqual(parseStatement(STATEMENT_PAYLOAD_TYPE, payload), { sha256: SHA, name: 'echo', version: '1.2.0', language: 'assemblyscript' });
-    assert.deepEqual(parseStatement(STATEMENT_PAYLOAD_TYPE, statementPayload({ sha256: SHA, name: 'echo' })), { sha256: SHA, name: 'echo' });
+    assert.deepEqual(parseStatement(STATEMENT_PAYLOAD_TYPE, payload), {
+      sha256: SHA,
+      name: 'echo',
+      version: '1.2.0',
+      language: 'assemblyscript',
+    });
+    assert.deepEqual(parseStatement(STATEMENT_PAYLOAD_TYPE, statementPayload({ sha256: SHA, name: 'echo' })), {
+      sha256: SHA,
+      name: 'echo',
+    });
   });
 
   it('refuses other payload types, other predicates, a bad digest and missing names', () => {
     const good = JSON.parse(text(statementPayload({ sha256: SHA, name: 'echo' }))) as Record<string, unknown>;
     const bytes = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));
-    const field = (f: string) => (err: unknown): boolean => err instanceof SignatureFormatError && err.context.field === f;
+    const field =
+      (f: string) =>
+      (err: unknown): boolean =>
+        err instanceof SignatureFormatError && err.context.field === f;
     assert.throws(() => parseStatement('text/plain', bytes(good)), field('payloadType'));
     assert.throws(() => parseStatement(STATEMENT_PAYLOAD_TYPE, bytes({ ...good, predicateType: 'x' })), field('predicateType'));
-    assert.throws(() => parseStatement(STATEMENT_PAYLOAD_TYPE, bytes({ ...good, subject: [{ name: 'e', digest: { sha256: 'ABC' } }] })), field('subject[0].digest.sha256'));
+    assert.throws(
+      () => parseStatement(STATEMENT_PAYLOAD_TYPE, bytes({ ...good, subject: [{ name: 'e', digest: { sha256: 'ABC' } }] })),
+      field('subject[0].digest.sha256'),
+    );
     assert.throws(() => parseStatement(STATEMENT_PAYLOAD_TYPE, bytes({ ...good, predicate: {} })), field('predicate.name'));
     assert.throws(() => statementPayload({ sha256: 'short', name: 'e' }), field('subject.digest.sha256'));
   });

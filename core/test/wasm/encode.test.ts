@@ -42,7 +42,14 @@ function constModule(immediate: number[]): Uint8Array {
   const body = [0x00, 0x41, ...immediate, 0x0b];
   const section = (id: number, content: number[]): number[] => [id, ...encodeU32(content.length), ...content];
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 0, 1, 0x7f]),
     ...section(3, [1, 0]),
     ...section(7, [1, ...encodeName('f'), 0x00, 0]),

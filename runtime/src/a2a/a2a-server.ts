@@ -72,8 +72,10 @@ const READING_METHODS = new Set(['GetTask', 'ListTasks', 'tasks/get', 'tasks/lis
  * second message would be published on the running task's event bus and end its stream: refused.
  */
 export function namesATask(body: unknown): boolean {
-  const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[k] : undefined);
-  const named = (m: unknown): boolean => [field(m, 'taskId'), field(m, 'task_id')].some((v) => v !== undefined && v !== null && String(v) !== '');
+  const field = (o: unknown, k: string): unknown =>
+    typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[k] : undefined;
+  const named = (m: unknown): boolean =>
+    [field(m, 'taskId'), field(m, 'task_id')].some((v) => v !== undefined && v !== null && String(v) !== '');
   return named(field(field(body, 'params'), 'message')) || named(field(body, 'message'));
 }
 
@@ -87,7 +89,8 @@ const REST_ROUTE_HEADS = ['/extendedAgentCard', '/message:', '/tasks'];
  * the SDK reads the call, so a task is never started for a call whose task could not be kept.
  */
 export function namesATenant(subPath: string, body: unknown, query: unknown): boolean {
-  const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[k] : undefined);
+  const field = (o: unknown, k: string): unknown =>
+    typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[k] : undefined;
   const given = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
   if (subPath.startsWith(`${REST_PATH}/`)) {
     const rest = subPath.slice(REST_PATH.length);
@@ -121,7 +124,15 @@ export function checkA2aBinding(o: { host: string; port: number } & ListenerSecu
 }
 
 /** A refusal in the shape the binding's clients read: JSON-RPC's error object, or a plain JSON body; Caxton's code and hint in `data`. */
-function refuse(req: Request, res: Response, status: number, code: string, message: string, hint: string, extra: Record<string, string> = {}): void {
+function refuse(
+  req: Request,
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+  hint: string,
+  extra: Record<string, string> = {},
+): void {
   res.status(status).set({ 'cache-control': 'no-store', ...extra });
   const data = { code, hint };
   if (req.method === 'POST' && req.path.endsWith(JSONRPC_PATH)) {
@@ -142,19 +153,32 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   const callerOf = (req: Request, role: AuditRole): AuditCaller => {
     const header = req.headers.authorization;
     const presented = presentedToken(header === undefined ? [] : [header]);
-    return { role, token: presented ? tokenFingerprint(presented.token) : '', peer: `a2a ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}` };
+    return {
+      role,
+      token: presented ? tokenFingerprint(presented.token) : '',
+      peer: `a2a ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`,
+    };
   };
 
   // Tasks and their event buses are kept per agent and per token (CaxtonA2aUser.userName).
   const owner = (ctx: ServerCallContext): string => ctx.user?.userName ?? '';
   const executor = new FipaTaskExecutor({ control: o.control, timeoutMs });
   // The handler reads only its card's capabilities; each agent's own card is served by the route below.
-  const store = new BoundedTaskStore(owner, o.maxTasksKept ?? A2A_TASK_LIMITS.maxTasks, o.taskTtlMs !== undefined ? { ttlMs: o.taskTtlMs } : {});
+  const store = new BoundedTaskStore(
+    owner,
+    o.maxTasksKept ?? A2A_TASK_LIMITS.maxTasks,
+    o.taskTtlMs !== undefined ? { ttlMs: o.taskTtlMs } : {},
+  );
   // Filled from the file before the first request, so tasks/get after a restart answers with the task's last state.
-  const taskFile = o.taskFile !== undefined ? await TaskFile.open(o.taskFile, store, o.warn ?? ((m) => process.stderr.write(`caxton a2a: ${m}\n`))) : undefined;
+  const taskFile =
+    o.taskFile !== undefined
+      ? await TaskFile.open(o.taskFile, store, o.warn ?? ((m) => process.stderr.write(`caxton a2a: ${m}\n`)))
+      : undefined;
   const handler = new DefaultRequestHandler(
     agentCard({ agent: 'caxton', version: 0, services: [], origin: 'http://localhost' }),
-    store, executor, new DefaultExecutionEventBusManager(owner),
+    store,
+    executor,
+    new DefaultExecutionEventBusManager(owner),
   );
   const users = new WeakMap<Request, CaxtonA2aUser>();
   const userBuilder = async (req: Request): Promise<CaxtonA2aUser> => {
@@ -166,7 +190,10 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   const principals = new WeakMap<Request, { principal: Principal; agent: string }>();
   const auditRefusal = async (req: Request, principal: Principal | undefined, agent: string, err: unknown): Promise<void> => {
     const path = req.path.slice(0, 200);
-    if (o.audited) await o.audited.refused(callerOf(req, principal?.role ?? 'none'), { method: 'A2a', args: auditArgs({ agent, path }, { agent, path }) }, err).catch(report);
+    if (o.audited)
+      await o.audited
+        .refused(callerOf(req, principal?.role ?? 'none'), { method: 'A2a', args: auditArgs({ agent, path }, { agent, path }) }, err)
+        .catch(report);
   };
 
   /** Who calls, and which agent: before a byte of the body is read. */
@@ -183,11 +210,25 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
       await auditRefusal(req, principal, agent, err);
       const e = err instanceof CaxtonError ? err : undefined;
       const status = e?.kind === 'unauthenticated' ? 401 : 403;
-      return refuse(req, res, status, e?.code ?? 'api.permission-denied', e?.message ?? 'refused', e?.hint ?? 'present a Caxton token: Authorization: Bearer <token>',
-        status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+      return refuse(
+        req,
+        res,
+        status,
+        e?.code ?? 'api.permission-denied',
+        e?.message ?? 'refused',
+        e?.hint ?? 'present a Caxton token: Authorization: Bearer <token>',
+        status === 401 ? { 'www-authenticate': 'Bearer' } : {},
+      );
     }
     if (!principalSees(principal, agent) || !(await o.control.getAgent(agent))) {
-      return refuse(req, res, 404, 'a2a.no-agent', `no agent ${JSON.stringify(agent.slice(0, 128))} here`, `each deployed agent the token may see is at ${A2A_BASE_PATH}/<name>: caxton agents lists them`);
+      return refuse(
+        req,
+        res,
+        404,
+        'a2a.no-agent',
+        `no agent ${JSON.stringify(agent.slice(0, 128))} here`,
+        `each deployed agent the token may see is at ${A2A_BASE_PATH}/<name>: caxton agents lists them`,
+      );
     }
     principals.set(req, { principal, agent });
     next();
@@ -212,12 +253,22 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     const { principal, agent } = principals.get(req)!;
     const sub = req.path;
     const body: unknown = req.body;
-    const rpcMethod = typeof body === 'object' && body !== null && !Array.isArray(body) && typeof (body as { method?: unknown }).method === 'string' ? (body as { method: string }).method : '';
+    const rpcMethod =
+      typeof body === 'object' && body !== null && !Array.isArray(body) && typeof (body as { method?: unknown }).method === 'string'
+        ? (body as { method: string }).method
+        : '';
     // Strict by default: anything but a read (GET, or a reading JSON-RPC method at the exact path) may send.
     const reads = req.method === 'GET' || req.method === 'HEAD' || (sub === JSONRPC_PATH && READING_METHODS.has(rpcMethod));
     const sends = !reads;
     if (namesATenant(sub, body, req.query)) {
-      return refuse(req, res, 400, 'a2a.no-tenant', 'the call names a tenant: this node serves none', "leave params.tenant out or empty, as the agent's card says");
+      return refuse(
+        req,
+        res,
+        400,
+        'a2a.no-tenant',
+        'the call names a tenant: this node serves none',
+        "leave params.tenant out or empty, as the agent's card says",
+      );
     }
     let slot: InFlightSlot | undefined;
     if (sends) {
@@ -230,13 +281,26 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
         return refuse(req, res, 403, e.code, e.message, e.hint ?? '');
       }
       if (namesATask(body)) {
-        return refuse(req, res, 400, 'a2a.one-request-per-task', 'the message names a task: each Caxton task is one FIPA request and takes no further message',
-          'send a new message without taskId; follow a task with GetTask or SubscribeToTask');
+        return refuse(
+          req,
+          res,
+          400,
+          'a2a.one-request-per-task',
+          'the message names a task: each Caxton task is one FIPA request and takes no further message',
+          'send a new message without taskId; follow a task with GetTask or SubscribeToTask',
+        );
       }
       // Taken here, before the SDK reads the call (it awaits before the executor runs): a burst cannot pass a count of running tasks.
       slot = slots.tryReserve();
       if (!slot) {
-        return refuse(req, res, 503, 'a2a.busy', `${slots.inUse} tasks are waiting for their agents' answers, the most this node takes`, 'retry in a moment');
+        return refuse(
+          req,
+          res,
+          503,
+          'a2a.busy',
+          `${slots.inUse} tasks are waiting for their agents' answers, the most this node takes`,
+          'retry in a moment',
+        );
       }
       // Back when the request fails or its response ends or is cut, unless the task's execution claimed it (then at its end).
       const reserved = slot;
@@ -245,7 +309,17 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     }
     const sender = o.audited ? o.audited.as(callerOf(req, principal.role)) : o.control;
     const presented = presentedToken(req.headers.authorization === undefined ? [] : [req.headers.authorization]);
-    users.set(req, new CaxtonA2aUser(principal, agent, sender, principal.role === 'admin' ? 'operator' : 'client', presented ? tokenFingerprint(presented.token) : '', slot));
+    users.set(
+      req,
+      new CaxtonA2aUser(
+        principal,
+        agent,
+        sender,
+        principal.role === 'admin' ? 'operator' : 'client',
+        presented ? tokenFingerprint(presented.token) : '',
+        slot,
+      ),
+    );
     next();
   };
 
@@ -253,24 +327,45 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   app.disable('x-powered-by');
   const base = `${A2A_BASE_PATH}/:agent`;
   // The body's declared size is checked before a byte of it is read; the parser's limit bounds a chunked one.
-  app.use(base, (req, res, next) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (!Number.isSafeInteger(declared) || declared > MAX_BODY_BYTES) {
-      return refuse(req, res, 413, 'a2a.body-too-large', `the request declares ${String(req.headers['content-length']).slice(0, 32)} bytes, more than ${MAX_BODY_BYTES}`, 'send less in one request');
-    }
-    next();
-  }, (req, res, next) => { authenticate(req, res, next).catch(next); },
-  // Every body, whatever its content type, is read here within the bound, decoded as UTF-8 only and
-  // its shape scanned before it is parsed (decision 1910, "JSON shape before parsing"); the SDK's
-  // own parsers then see a finished request and keep req.body (review of outboxfix4, 4) — and the
-  // tenant check below sees every body, a2a+json too.
-  (req, res, next) => { readJson(req, res, next).catch(next); }, (req, res, next) => { authorize(req, res, next).catch(next); });
+  app.use(
+    base,
+    (req, res, next) => {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (!Number.isSafeInteger(declared) || declared > MAX_BODY_BYTES) {
+        return refuse(
+          req,
+          res,
+          413,
+          'a2a.body-too-large',
+          `the request declares ${String(req.headers['content-length']).slice(0, 32)} bytes, more than ${MAX_BODY_BYTES}`,
+          'send less in one request',
+        );
+      }
+      next();
+    },
+    (req, res, next) => {
+      authenticate(req, res, next).catch(next);
+    },
+    // Every body, whatever its content type, is read here within the bound, decoded as UTF-8 only and
+    // its shape scanned before it is parsed (decision 1910, "JSON shape before parsing"); the SDK's
+    // own parsers then see a finished request and keep req.body (review of outboxfix4, 4) — and the
+    // tenant check below sees every body, a2a+json too.
+    (req, res, next) => {
+      readJson(req, res, next).catch(next);
+    },
+    (req, res, next) => {
+      authorize(req, res, next).catch(next);
+    },
+  );
   app.get(`${base}${CARD_PATH}`, async (req, res, next) => {
     try {
       const user = users.get(req)!;
       const [status, directory] = await Promise.all([o.control.getAgent(user.agent), o.control.searchDirectory({}, DIRECTORY_LIMIT)]);
       const card = agentCard({
-        agent: user.agent, version: status?.version ?? 0, services: servicesByAgent(directory).get(user.agent) ?? [], origin,
+        agent: user.agent,
+        version: status?.version ?? 0,
+        services: servicesByAgent(directory).get(user.agent) ?? [],
+        origin,
         ...(status?.a2aCard !== undefined ? { operator: status.a2aCard } : {}),
       });
       // Per agent and never cached (the directory changes); as A2A JSON, not as the SDK's
@@ -282,12 +377,28 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   });
   app.use(`${base}${JSONRPC_PATH}`, jsonRpcHandler({ requestHandler: handler, userBuilder, legacyCompat: { enabled: true } }));
   app.use(`${base}${REST_PATH}`, restHandler({ requestHandler: handler, userBuilder }));
-  app.use((req: Request, res: Response) => refuse(req, res, 404, 'a2a.no-route', `no A2A route at ${req.method} ${req.path.slice(0, 200)}`,
-    `an agent's card is at ${A2A_BASE_PATH}/<name>${CARD_PATH}; its bindings at ${A2A_BASE_PATH}/<name>${JSONRPC_PATH} and ${A2A_BASE_PATH}/<name>${REST_PATH}`));
+  app.use((req: Request, res: Response) =>
+    refuse(
+      req,
+      res,
+      404,
+      'a2a.no-route',
+      `no A2A route at ${req.method} ${req.path.slice(0, 200)}`,
+      `an agent's card is at ${A2A_BASE_PATH}/<name>${CARD_PATH}; its bindings at ${A2A_BASE_PATH}/<name>${JSONRPC_PATH} and ${A2A_BASE_PATH}/<name>${REST_PATH}`,
+    ),
+  );
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const declared = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
     const status = typeof declared === 'number' ? declared : 500;
-    if (status === 413) return refuse(req, res, 413, 'a2a.body-too-large', `the request body is larger than ${MAX_BODY_BYTES} bytes`, 'send less in one request');
+    if (status === 413)
+      return refuse(
+        req,
+        res,
+        413,
+        'a2a.body-too-large',
+        `the request body is larger than ${MAX_BODY_BYTES} bytes`,
+        'send less in one request',
+      );
     if (status === 400) return refuse(req, res, 400, 'a2a.bad-body', 'the request body is not JSON', 'send application/json');
     report(err);
     if (res.headersSent) return void res.destroy();
@@ -295,7 +406,11 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   });
 
   const listener = await listenHttp({
-    host: o.host, port: o.port, ...(o.tls ? { tls: o.tls } : {}), listenFlag: '--a2a', certFlags: LISTENER_CERT_FLAGS,
+    host: o.host,
+    port: o.port,
+    ...(o.tls ? { tls: o.tls } : {}),
+    listenFlag: '--a2a',
+    certFlags: LISTENER_CERT_FLAGS,
     fail: (message, hint) => new A2aConfigError(message, hint),
     handler: app,
     tune: (server) => {

@@ -56,7 +56,8 @@ function skill(s: ServiceDescription): AgentSkill {
 const PLAIN_REQUEST: AgentSkill = {
   id: 'fipa-request',
   name: 'FIPA request',
-  description: 'The agent advertises no service in the directory: the message text is sent as a FIPA request\'s content and its answer comes back.',
+  description:
+    "The agent advertises no service in the directory: the message text is sent as a FIPA request's content and its answer comes back.",
   tags: ['fipa-request'],
   examples: [],
   inputModes: [TEXT],
@@ -76,7 +77,16 @@ export interface CardInput {
 }
 
 function operatorSkill(s: A2aCardSkill): AgentSkill {
-  return { id: s.id, name: s.name, description: s.description, tags: s.tags, examples: s.examples, inputModes: s.inputModes, outputModes: s.outputModes, securityRequirements: [] };
+  return {
+    id: s.id,
+    name: s.name,
+    description: s.description,
+    tags: s.tags,
+    examples: s.examples,
+    inputModes: s.inputModes,
+    outputModes: s.outputModes,
+    securityRequirements: [],
+  };
 }
 
 /** The operator's words over the built card; what the node serves and how it is reached are never theirs. */
@@ -126,7 +136,16 @@ function builtCard(c: CardInput): AgentCard {
     version: String(c.version),
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
     securitySchemes: {
-      [SECURITY_SCHEME]: { scheme: { $case: 'httpAuthSecurityScheme', value: { scheme: 'Bearer', bearerFormat: 'Caxton API token', description: 'A Caxton token (caxton token issue): the same tokens, roles and scopes as the gRPC API.' } } },
+      [SECURITY_SCHEME]: {
+        scheme: {
+          $case: 'httpAuthSecurityScheme',
+          value: {
+            scheme: 'Bearer',
+            bearerFormat: 'Caxton API token',
+            description: 'A Caxton token (caxton token issue): the same tokens, roles and scopes as the gRPC API.',
+          },
+        },
+      },
     },
     securityRequirements: [{ schemes: { [SECURITY_SCHEME]: { list: [] } } }],
     defaultInputModes: [TEXT],

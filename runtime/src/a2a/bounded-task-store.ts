@@ -21,7 +21,12 @@ import { InMemoryTaskStore, type OwnerResolver, type ServerCallContext, type Tas
 import { A2A_TASK_LIMITS, CaxtonError } from '@caxton/core';
 import { agentMessage } from './fipa-task-executor.js';
 
-const ENDED = new Set<TaskState>([TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED]);
+const ENDED = new Set<TaskState>([
+  TaskState.TASK_STATE_COMPLETED,
+  TaskState.TASK_STATE_FAILED,
+  TaskState.TASK_STATE_CANCELED,
+  TaskState.TASK_STATE_REJECTED,
+]);
 
 export interface TaskStoreBounds {
   /** Tasks kept. Default A2A_TASK_LIMITS.maxTasks. */
@@ -92,7 +97,11 @@ export class BoundedTaskStore implements TaskStore {
   /** Set by the file once it is ready to write (the store is filled from the file first). */
   onChange: (() => void) | undefined;
 
-  constructor(private readonly owner: OwnerResolver, maxTasks: number = A2A_TASK_LIMITS.maxTasks, bounds: TaskStoreBounds = {}) {
+  constructor(
+    private readonly owner: OwnerResolver,
+    maxTasks: number = A2A_TASK_LIMITS.maxTasks,
+    bounds: TaskStoreBounds = {},
+  ) {
     this.maxTasks = maxTasks;
     this.ttlMs = bounds.ttlMs ?? A2A_TASK_LIMITS.ttlMs;
     this.maxBytes = bounds.maxBytes ?? A2A_TASK_LIMITS.maxBytes;
@@ -179,7 +188,14 @@ export class BoundedTaskStore implements TaskStore {
       let task = s.task;
       if (!task.status || !ENDED.has(task.status.state)) {
         const words = `the node stopped before the agent answered this task; nothing follows its conversation a2a-${task.id} any more: send the message again`;
-        task = { ...task, status: { state: TaskState.TASK_STATE_FAILED, message: agentMessage(task.id, task.contextId, words), timestamp: new Date(this.now()).toISOString() } };
+        task = {
+          ...task,
+          status: {
+            state: TaskState.TASK_STATE_FAILED,
+            message: agentMessage(task.id, task.contextId, words),
+            timestamp: new Date(this.now()).toISOString(),
+          },
+        };
       }
       this.put(s.tenant, s.owner, task, s.savedAt);
     }
@@ -192,7 +208,15 @@ export class BoundedTaskStore implements TaskStore {
     const known = this.tasks.get(key);
     if (known) this.drop(key, known);
     const line = JSON.stringify({ tenant, owner, savedAt, task: Task.toJSON(task) });
-    const entry: Entry = { task: structuredClone(task), tenant, owner, savedAt, ended: task.status !== undefined && ENDED.has(task.status.state), line, bytes: Buffer.byteLength(line, 'utf8') };
+    const entry: Entry = {
+      task: structuredClone(task),
+      tenant,
+      owner,
+      savedAt,
+      ended: task.status !== undefined && ENDED.has(task.status.state),
+      line,
+      bytes: Buffer.byteLength(line, 'utf8'),
+    };
     this.tasks.set(key, entry);
     this.changed.add(key);
     this.bytes += entry.bytes;
@@ -202,8 +226,12 @@ export class BoundedTaskStore implements TaskStore {
     this.shares.set(ownerKey, share);
     this.expire();
     // The saver's own share first (its oldest ended task goes), then the node's bound (the oldest ended task of anyone).
-    while ((share.count > this.maxTasksPerOwner || share.bytes > this.maxBytesPerOwner) && this.forgetOldestEnded(key, ownerKey)) { /* until within its share or none left to forget */ }
-    while ((this.tasks.size > this.maxTasks || this.bytes > this.maxBytes) && this.forgetOldestEnded(key, '')) { /* until within bounds or none left to forget */ }
+    while ((share.count > this.maxTasksPerOwner || share.bytes > this.maxBytesPerOwner) && this.forgetOldestEnded(key, ownerKey)) {
+      /* until within its share or none left to forget */
+    }
+    while ((this.tasks.size > this.maxTasks || this.bytes > this.maxBytes) && this.forgetOldestEnded(key, '')) {
+      /* until within bounds or none left to forget */
+    }
   }
 
   /** Ended tasks past their time go; the map is in save order, so they are at its front. */

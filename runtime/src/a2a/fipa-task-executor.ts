@@ -30,8 +30,12 @@ export class CaxtonA2aUser implements User {
     /** A send's in-flight slot, taken when it was authorized; its execution claims it and releases it at its end. */
     readonly slot?: InFlightSlot,
   ) {}
-  get isAuthenticated(): boolean { return true; }
-  get userName(): string { return `${this.agent} ${this.tokenFingerprint}`; }
+  get isAuthenticated(): boolean {
+    return true;
+  }
+  get userName(): string {
+    return `${this.agent} ${this.tokenFingerprint}`;
+  }
 }
 
 interface RunningTask {
@@ -50,7 +54,16 @@ function textPart(text: string): Part {
 }
 
 export function agentMessage(taskId: string, contextId: string, text: string): Message {
-  return { messageId: randomUUID(), contextId, taskId, role: 2 /* ROLE_AGENT */, parts: [textPart(text)], metadata: undefined, extensions: [], referenceTaskIds: [] };
+  return {
+    messageId: randomUUID(),
+    contextId,
+    taskId,
+    role: 2 /* ROLE_AGENT */,
+    parts: [textPart(text)],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
 }
 
 /** The message's text parts, joined; undefined when it has none (files and data are not FIPA content here). */
@@ -79,7 +92,9 @@ export class FipaTaskExecutor implements AgentExecutor {
     const slot = user.slot;
     if (slot && !slot.claim()) {
       // The request failed or was cut while the SDK prepared it: its slot is back, so nothing is sent.
-      bus.publish(AgentEvent.message(agentMessage(taskId, contextId, `the request ended before its task began: nothing was sent to ${user.agent}`)));
+      bus.publish(
+        AgentEvent.message(agentMessage(taskId, contextId, `the request ended before its task began: nothing was sent to ${user.agent}`)),
+      );
       return;
     }
     try {
@@ -91,39 +106,76 @@ export class FipaTaskExecutor implements AgentExecutor {
 
   private async run(ctx: RequestContext, bus: ExecutionEventBus, user: CaxtonA2aUser): Promise<void> {
     const { taskId, contextId } = ctx;
-    const status = (state: TaskState, text?: string) => AgentEvent.statusUpdate({
-      taskId, contextId, metadata: undefined,
-      status: { state, message: text === undefined ? undefined : agentMessage(taskId, contextId, text), timestamp: new Date().toISOString() },
-    });
+    const status = (state: TaskState, text?: string) =>
+      AgentEvent.statusUpdate({
+        taskId,
+        contextId,
+        metadata: undefined,
+        status: {
+          state,
+          message: text === undefined ? undefined : agentMessage(taskId, contextId, text),
+          timestamp: new Date().toISOString(),
+        },
+      });
     if (ctx.task) {
       // A Caxton task is one FIPA request: it takes no second message (its states never ask for
       // input). The endpoint refuses such a send before the SDK sees it (namesATask); this answers
       // one that got here anyway, without touching the task.
-      bus.publish(AgentEvent.message(agentMessage(taskId, contextId,
-        `task ${taskId} is already ${ctx.task.status?.state === TaskState.TASK_STATE_WORKING ? 'working' : 'under way'}: each task is one FIPA request to ${user.agent}; send a new message without a taskId for another`)));
+      bus.publish(
+        AgentEvent.message(
+          agentMessage(
+            taskId,
+            contextId,
+            `task ${taskId} is already ${ctx.task.status?.state === TaskState.TASK_STATE_WORKING ? 'working' : 'under way'}: each task is one FIPA request to ${user.agent}; send a new message without a taskId for another`,
+          ),
+        ),
+      );
       return;
     }
     const conversationId = `a2a-${taskId}`;
-    bus.publish(AgentEvent.task({
-      id: taskId, contextId, artifacts: [], history: [ctx.userMessage],
-      status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
-      metadata: { caxton: { agent: user.agent, conversationId } },
-    }));
+    bus.publish(
+      AgentEvent.task({
+        id: taskId,
+        contextId,
+        artifacts: [],
+        history: [ctx.userMessage],
+        status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+        metadata: { caxton: { agent: user.agent, conversationId } },
+      }),
+    );
     const content = messageText(ctx.userMessage);
     if (content === undefined) {
-      bus.publish(status(TaskState.TASK_STATE_REJECTED, 'the message has no text part: its text is the FIPA request\'s content'));
+      bus.publish(status(TaskState.TASK_STATE_REJECTED, "the message has no text part: its text is the FIPA request's content"));
       return;
     }
     if (Buffer.byteLength(content) > DEFAULT_ACL_LIMITS.maxContentBytes) {
-      bus.publish(status(TaskState.TASK_STATE_REJECTED, `the message's text is larger than ${DEFAULT_ACL_LIMITS.maxContentBytes} bytes, the most a FIPA message's content may hold: send less in one message`));
+      bus.publish(
+        status(
+          TaskState.TASK_STATE_REJECTED,
+          `the message's text is larger than ${DEFAULT_ACL_LIMITS.maxContentBytes} bytes, the most a FIPA message's content may hold: send less in one message`,
+        ),
+      );
       return;
     }
-    const run: RunningTask = { agent: user.agent, contextId, conversationId, sender: user.sender, lane: user.lane, stop: new AbortController() };
+    const run: RunningTask = {
+      agent: user.agent,
+      contextId,
+      conversationId,
+      sender: user.sender,
+      lane: user.lane,
+      stop: new AbortController(),
+    };
     this.running.set(taskId, run);
     try {
       const outcome = await requestAndFollow({
-        control: this.o.control, sender: user.sender, lane: user.lane, agent: user.agent, content, conversationId,
-        timeoutMs: this.o.timeoutMs, signal: run.stop.signal,
+        control: this.o.control,
+        sender: user.sender,
+        lane: user.lane,
+        agent: user.agent,
+        content,
+        conversationId,
+        timeoutMs: this.o.timeoutMs,
+        signal: run.stop.signal,
         onStep: (e) => {
           if (taskStateFor(e.message.performative) === TaskState.TASK_STATE_WORKING) {
             bus.publish(status(TaskState.TASK_STATE_WORKING, e.message.content || `${user.agent} agreed`));
@@ -132,19 +184,34 @@ export class FipaTaskExecutor implements AgentExecutor {
       });
       if (outcome.kind === 'stopped') return; // canceled: cancelTask published the final state
       // The agent may answer the cancel (or the request) while the cancel is being sent: the cancel wins once sent.
-      if (run.canceling && await run.canceling) return;
+      if (run.canceling && (await run.canceling)) return;
       if (outcome.kind !== 'answered') {
-        bus.publish(status(TaskState.TASK_STATE_FAILED, unansweredText(outcome, { agent: user.agent, conversationId, timeoutMs: this.o.timeoutMs })));
+        bus.publish(
+          status(TaskState.TASK_STATE_FAILED, unansweredText(outcome, { agent: user.agent, conversationId, timeoutMs: this.o.timeoutMs })),
+        );
         return;
       }
       const m = outcome.event.message;
       const state = taskStateFor(m.performative) ?? TaskState.TASK_STATE_FAILED;
       const text = m.content ?? '';
       if (state === TaskState.TASK_STATE_COMPLETED) {
-        bus.publish(AgentEvent.artifactUpdate({
-          taskId, contextId, append: false, lastChunk: true, metadata: undefined,
-          artifact: { artifactId: outcome.event.messageId, name: 'reply', description: `${user.agent}'s ${m.performative}`, parts: [textPart(text)], metadata: { performative: m.performative, conversationId }, extensions: [] },
-        }));
+        bus.publish(
+          AgentEvent.artifactUpdate({
+            taskId,
+            contextId,
+            append: false,
+            lastChunk: true,
+            metadata: undefined,
+            artifact: {
+              artifactId: outcome.event.messageId,
+              name: 'reply',
+              description: `${user.agent}'s ${m.performative}`,
+              parts: [textPart(text)],
+              metadata: { performative: m.performative, conversationId },
+              extensions: [],
+            },
+          }),
+        );
         bus.publish(status(state, text));
       } else {
         bus.publish(status(state, text !== '' ? text : `${user.agent} answered ${m.performative}`));
@@ -162,12 +229,24 @@ export class FipaTaskExecutor implements AgentExecutor {
     const run = this.running.get(taskId);
     if (!run) throw new TaskNotCancelableError(`task ${taskId} is not waiting for its agent any more`);
     // Sent first: if the node refuses it, the agent is still at work and the task is not canceled.
-    const sending = run.sender.send({
-      performative: 'cancel', receivers: [{ name: run.agent }], protocol: 'fipa-request',
-      conversationId: run.conversationId, inReplyTo: `${run.conversationId}-req`,
-    }, { lane: run.lane });
+    const sending = run.sender.send(
+      {
+        performative: 'cancel',
+        receivers: [{ name: run.agent }],
+        protocol: 'fipa-request',
+        conversationId: run.conversationId,
+        inReplyTo: `${run.conversationId}-req`,
+      },
+      { lane: run.lane },
+    );
     let refused: unknown;
-    run.canceling = sending.then(() => true, (err: unknown) => { refused = err; return false; });
+    run.canceling = sending.then(
+      () => true,
+      (err: unknown) => {
+        refused = err;
+        return false;
+      },
+    );
     // Awaited here before execute can await it (it does so only once an answer came), so the
     // canceled state is published before execute returns and the handler closes the task's bus.
     if (!(await run.canceling)) {
@@ -175,13 +254,18 @@ export class FipaTaskExecutor implements AgentExecutor {
       throw refused;
     }
     this.running.delete(taskId);
-    bus.publish(AgentEvent.statusUpdate({
-      taskId, contextId: run.contextId, metadata: undefined,
-      status: {
-        state: TaskState.TASK_STATE_CANCELED, timestamp: new Date().toISOString(),
-        message: agentMessage(taskId, run.contextId, `canceled: FIPA cancel sent to ${run.agent} in conversation ${run.conversationId}`),
-      },
-    }));
+    bus.publish(
+      AgentEvent.statusUpdate({
+        taskId,
+        contextId: run.contextId,
+        metadata: undefined,
+        status: {
+          state: TaskState.TASK_STATE_CANCELED,
+          timestamp: new Date().toISOString(),
+          message: agentMessage(taskId, run.contextId, `canceled: FIPA cancel sent to ${run.agent} in conversation ${run.conversationId}`),
+        },
+      }),
+    );
     run.stop.abort();
   };
 }

@@ -43,6 +43,8 @@ export class InFlightSlots {
   tryReserve(): InFlightSlot | undefined {
     if (this.used >= this.max) return undefined;
     this.used += 1;
-    return new InFlightSlot(() => { this.used -= 1; });
+    return new InFlightSlot(() => {
+      this.used -= 1;
+    });
   }
 }

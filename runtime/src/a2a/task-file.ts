@@ -44,7 +44,12 @@ export class TaskFile {
   bytesWritten = 0;
   compactions = 0;
 
-  private constructor(private readonly file: string, private readonly store: BoundedTaskStore, private readonly intervalMs: number, private readonly warn: (message: string) => void) {}
+  private constructor(
+    private readonly file: string,
+    private readonly store: BoundedTaskStore,
+    private readonly intervalMs: number,
+    private readonly warn: (message: string) => void,
+  ) {}
 
   /** The most the file may hold: a compaction happens before an append would pass it. */
   get readLimit(): number {
@@ -73,7 +78,10 @@ export class TaskFile {
     try {
       const content = readTaskFile(text);
       this.store.restore(content.tasks);
-      if (content.skipped > 0) this.warn(`${content.skipped} A2A task line(s) in ${this.file} could not be read and were left out (${content.firstProblem}); the others were kept`);
+      if (content.skipped > 0)
+        this.warn(
+          `${content.skipped} A2A task line(s) in ${this.file} could not be read and were left out (${content.firstProblem}); the others were kept`,
+        );
     } catch (err) {
       await this.setAside(err as Error);
     }
@@ -101,13 +109,15 @@ export class TaskFile {
     while (this.writing) await this.writing;
     if (!this.dirty) return;
     this.dirty = false;
-    this.writing = this.writeChanges().catch((err: unknown) => {
-      this.dirty = true;
-      this.compactNext = true; // the journal may hold half an append: the next write starts it afresh
-      this.warn(`A2A tasks could not be written to ${this.file}: ${(err as Error).message}`);
-    }).finally(() => {
-      this.writing = undefined;
-    });
+    this.writing = this.writeChanges()
+      .catch((err: unknown) => {
+        this.dirty = true;
+        this.compactNext = true; // the journal may hold half an append: the next write starts it afresh
+        this.warn(`A2A tasks could not be written to ${this.file}: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        this.writing = undefined;
+      });
     await this.writing;
   }
 
@@ -135,7 +145,9 @@ export class TaskFile {
     const lines = this.store.lines();
     const tmp = `${this.file}.tmp`;
     // A leftover (or planted) .tmp goes first; O_EXCL|O_NOFOLLOW then refuses anything put there since, a symlink included.
-    await unlink(tmp).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; });
+    await unlink(tmp).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
     const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     let written = 0;
     try {

@@ -19,7 +19,13 @@ function who(principal: Principal): string {
 
 /** The refusal for `denial`: message, typed reason in the context, hint naming what is missing. */
 export function permissionDenied(principal: Principal, denial: Denial): PermissionDeniedError {
-  const context = { method: denial.method, reason: denial.reason, role: principal.role, ...(denial.permission ? { permission: denial.permission } : {}), ...(denial.agent ? { agent: denial.agent } : {}) };
+  const context = {
+    method: denial.method,
+    reason: denial.reason,
+    role: principal.role,
+    ...(denial.permission ? { permission: denial.permission } : {}),
+    ...(denial.agent ? { agent: denial.agent } : {}),
+  };
   switch (denial.reason) {
     case 'permission-missing': {
       const holders = ROLE_NAMES.filter((r) => roleHas(r, denial.permission!)).join(', ');
@@ -29,15 +35,21 @@ export function permissionDenied(principal: Principal, denial: Denial): Permissi
       });
     }
     case 'agent-out-of-scope':
-      return new PermissionDeniedError(`${who(principal)} is confined to agents ${principal.agents}: ${denial.method} on ${denial.agent} is outside them`, {
-        context,
-        hint: `use a token whose --agents pattern covers ${denial.agent}, or one not confined to agents`,
-      });
+      return new PermissionDeniedError(
+        `${who(principal)} is confined to agents ${principal.agents}: ${denial.method} on ${denial.agent} is outside them`,
+        {
+          context,
+          hint: `use a token whose --agents pattern covers ${denial.agent}, or one not confined to agents`,
+        },
+      );
     case 'node-wide-call':
-      return new PermissionDeniedError(`${who(principal)} is confined to agents ${principal.agents}: ${denial.method} acts on the whole node`, {
-        context,
-        hint: `node-wide calls need a token not confined with --agents (permission ${denial.permission})`,
-      });
+      return new PermissionDeniedError(
+        `${who(principal)} is confined to agents ${principal.agents}: ${denial.method} acts on the whole node`,
+        {
+          context,
+          hint: `node-wide calls need a token not confined with --agents (permission ${denial.permission})`,
+        },
+      );
     case 'unknown-method':
       return new PermissionDeniedError(`${denial.method} is not in the node's permission table`, {
         context,

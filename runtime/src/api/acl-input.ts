@@ -5,7 +5,15 @@
  * what the client actually sent (`structured.reply_to[0].name`, `json`).
  */
 import {
-  AclError, AclParseError, AclValidationError, decodeAclJson, decodeAclString, requireReceivers, validateAclMessage, type AclMessage, InvalidArgumentError,
+  AclError,
+  AclParseError,
+  AclValidationError,
+  decodeAclJson,
+  decodeAclString,
+  requireReceivers,
+  validateAclMessage,
+  type AclMessage,
+  InvalidArgumentError,
 } from '@caxton/core';
 import { aclFromWire } from '@caxton/client';
 import type { WireSendMessageRequest } from '@caxton/client';

@@ -21,7 +21,9 @@ function parseRequest(req: W.WireListAuditRequest): { from: number; limit: numbe
   const from = Number(req.from ?? 0);
   const limit = Number(req.limit ?? 0);
   if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(limit) || limit < 0) {
-    throw new AuditError('audit.invalid', `cannot list audit records from ${req.from}, limit ${req.limit}`, { hint: 'from and limit are whole numbers ≥ 0 (limit 0: all)' });
+    throw new AuditError('audit.invalid', `cannot list audit records from ${req.from}, limit ${req.limit}`, {
+      hint: 'from and limit are whole numbers ≥ 0 (limit 0: all)',
+    });
   }
   return { from, limit: limit === 0 ? Number.POSITIVE_INFINITY : limit, follow: req.follow === true };
 }
@@ -33,7 +35,10 @@ function toWire(record: StoredAuditRecord): W.WireAuditRecordEntry {
 export function auditHandlers(ctx: CallContext, trail: AuditTrail | undefined): UntypedServiceImplementation {
   return {
     GetAuditAnchor: unary(ctx, 'GetAuditAnchor', async (): Promise<W.WireGetAuditAnchorResponse> => {
-      if (!trail?.anchorInfo) throw new AuditError('audit.unavailable', 'this node keeps no anchored audit trail', { hint: 'the node was started without one (an embedder passed a bare trail)' });
+      if (!trail?.anchorInfo)
+        throw new AuditError('audit.unavailable', 'this node keeps no anchored audit trail', {
+          hint: 'the node was started without one (an embedder passed a bare trail)',
+        });
       const info = await trail.anchorInfo();
       return { publicKey: info.key, anchor: info.anchor ?? '' };
     }),
@@ -60,12 +65,24 @@ export function auditHandlers(ctx: CallContext, trail: AuditTrail | undefined): 
       void (async () => {
         try {
           ctx.authenticate(call.metadata, 'ListAudit');
-          if (!trail) throw new AuditError('audit.unavailable', 'this node keeps no audit trail', { hint: 'the node was started without one (an embedder passed no trail)' });
+          if (!trail)
+            throw new AuditError('audit.unavailable', 'this node keeps no audit trail', {
+              hint: 'the node was started without one (an embedder passed no trail)',
+            });
           const { from, limit, follow } = parseRequest(call.request);
           ctx.streams.add(finish);
           call.sendMetadata(new Metadata());
           if (follow) {
-            stopFollowing = trail.follow(from, { next: (r) => { if (!done) call.write(toWire(r)); }, end: (err) => finish(err) }, { ready });
+            stopFollowing = trail.follow(
+              from,
+              {
+                next: (r) => {
+                  if (!done) call.write(toWire(r));
+                },
+                end: (err) => finish(err),
+              },
+              { ready },
+            );
             return;
           }
           let next = from;

@@ -14,7 +14,15 @@
  * The status goes to the client only after its record is durable. If the record cannot be written
  * the caller gets UNAVAILABLE `audit.unavailable` instead: never an answer the trail does not hold.
  */
-import { status as Status, ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type Metadata, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
+import {
+  status as Status,
+  ResponderBuilder,
+  ServerInterceptingCall,
+  ServerListenerBuilder,
+  type Metadata,
+  type ServerInterceptor,
+  type StatusObject,
+} from '@grpc/grpc-js';
 import type { AuditEntry } from '@caxton/core';
 import { changesNothing } from './access.js';
 import { aclFromSendRequest } from './acl-input.js';
@@ -68,7 +76,10 @@ export function safeFields(method: string, message: unknown): Record<string, str
     try {
       const acl = aclFromSendRequest(m as unknown as WireSendMessageRequest);
       out.performative = acl.performative;
-      out.receivers = acl.receivers.map((r) => r.name).join(',').slice(0, 512);
+      out.receivers = acl.receivers
+        .map((r) => r.name)
+        .join(',')
+        .slice(0, 512);
     } catch {
       // Unparseable: the call fails with INVALID_ARGUMENT, which the record says.
     }
@@ -106,14 +117,19 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
     let finished = false;
 
     const entry = (code: string, error: string): AuditEntry => ({
-      time: new Date(now()).toISOString(), node: o.nodeId, method, role: caller.role, token: caller.token, peer: call.getPeer(),
+      time: new Date(now()).toISOString(),
+      node: o.nodeId,
+      method,
+      role: caller.role,
+      token: caller.token,
+      peer: call.getPeer(),
       // A copy of the running digest: a cancelled call is recorded before its last message may arrive.
       args: { sha256: hash.copy().digest('hex'), bytes, fields: fields ?? {} },
       result: { code, error },
     });
     // A change that reached AuditedControl is recorded there (intent, outcome), whatever its outcome.
-    const wanted = (code: number): boolean => REFUSED_CREDENTIALS.has(code)
-      || (changesNothing(method) ? o.recordReads : !(seen !== undefined && o.recordedAhead(seen)));
+    const wanted = (code: number): boolean =>
+      REFUSED_CREDENTIALS.has(code) || (changesNothing(method) ? o.recordReads : !(seen !== undefined && o.recordedAhead(seen)));
 
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
@@ -156,11 +172,15 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
           (err: unknown) => {
             o.report(err, `${method} (audit: record)`);
             const outcome = status.code === Status.OK ? 'it succeeded' : `it failed with ${statusName(status.code)}`;
-            const refusal = new AuditError('audit.unavailable', `the ${method} call was not recorded in the audit trail (${outcome}): ${(err as Error).message}`, {
-              context: { method },
-              hint: "the node's audit trail cannot be written: see the node's log, fix its disk or etcd, then check the call's effect",
-              cause: err,
-            });
+            const refusal = new AuditError(
+              'audit.unavailable',
+              `the ${method} call was not recorded in the audit trail (${outcome}): ${(err as Error).message}`,
+              {
+                context: { method },
+                hint: "the node's audit trail cannot be written: see the node's log, fix its disk or etcd, then check the call's effect",
+                cause: err,
+              },
+            );
             next(statusFromCaxtonError(refusal) as StatusObject);
           },
         );

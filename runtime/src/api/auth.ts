@@ -11,7 +11,15 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { Metadata } from '@grpc/grpc-js';
-import { READ_TOKEN_FILE_NAME, TOKEN_FILE_NAME, TokenFileError, readTokenFile, readTokenFilePath, tokenFilePath, type TokenFileOptions } from '@caxton/client';
+import {
+  READ_TOKEN_FILE_NAME,
+  TOKEN_FILE_NAME,
+  TokenFileError,
+  readTokenFile,
+  readTokenFilePath,
+  tokenFilePath,
+  type TokenFileOptions,
+} from '@caxton/client';
 import { UnauthenticatedError } from './errors.js';
 import { requireAllowed, type Principal } from './access.js';
 import type { IssuedTokens } from './issued-tokens.js';
@@ -28,7 +36,9 @@ export { mintToken, TOKEN_PREFIX } from './mint-token.js';
  * the data directory) on first start.
  */
 export async function ensureAuthToken(
-  dataDir: string, onWarning?: (message: string) => void, name: string = TOKEN_FILE_NAME,
+  dataDir: string,
+  onWarning?: (message: string) => void,
+  name: string = TOKEN_FILE_NAME,
 ): Promise<{ token: string; file: string; created: boolean }> {
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, name);
@@ -59,13 +69,17 @@ export async function ensureAuthToken(
  * hint. Given a TokenSet, rotations made on it apply at once; issued tokens likewise.
  */
 export function bearerPrincipalResolver(
-  tokens: { admin: string; read?: string } | TokenSet, issued?: IssuedTokens, now: () => number = Date.now,
+  tokens: { admin: string; read?: string } | TokenSet,
+  issued?: IssuedTokens,
+  now: () => number = Date.now,
 ): (values: readonly unknown[]) => Principal {
   const accepted = tokens instanceof TokenSet ? tokens : new TokenSet(tokens);
   return (values) => {
     if (values.length === 0) {
-      throw new UnauthenticatedError('missing credentials: this node requires a bearer token',
-        "send `authorization: Bearer <token>` metadata; the token is in the node's data directory, file auth-token (the CLI finds it with --data-dir or CAXTON_TOKEN)");
+      throw new UnauthenticatedError(
+        'missing credentials: this node requires a bearer token',
+        "send `authorization: Bearer <token>` metadata; the token is in the node's data directory, file auth-token (the CLI finds it with --data-dir or CAXTON_TOKEN)",
+      );
     }
     const header = values[0];
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -78,21 +92,31 @@ export function bearerPrincipalResolver(
     const found = issued?.lookup(match[1], at);
     if (found?.status === 'valid') return found.principal;
     if (found?.status === 'expired') {
-      throw new UnauthenticatedError(`token ${found.record.id}${found.record.label ? ` (${found.record.label})` : ''} expired at ${new Date(found.record.expiresAt).toISOString()}`,
-        'ask an admin for a new one: `caxton token issue --role <role> --ttl <duration>`', 'api.token-expired');
+      throw new UnauthenticatedError(
+        `token ${found.record.id}${found.record.label ? ` (${found.record.label})` : ''} expired at ${new Date(found.record.expiresAt).toISOString()}`,
+        'ask an admin for a new one: `caxton token issue --role <role> --ttl <duration>`',
+        'api.token-expired',
+      );
     }
     if (found?.status === 'revoked') {
-      throw new UnauthenticatedError(`token ${found.record.id}${found.record.label ? ` (${found.record.label})` : ''} was revoked at ${new Date(found.record.revokedAt!).toISOString()}`,
-        'it no longer works: ask an admin for a new one (`caxton token issue`)', 'api.token-revoked');
+      throw new UnauthenticatedError(
+        `token ${found.record.id}${found.record.label ? ` (${found.record.label})` : ''} was revoked at ${new Date(found.record.revokedAt!).toISOString()}`,
+        'it no longer works: ask an admin for a new one (`caxton token issue`)',
+        'api.token-revoked',
+      );
     }
-    throw new UnauthenticatedError('invalid bearer token',
-      "use the token from the node's auth-token file (or auth-token.read to only look), or one issued with `caxton token issue`; the files change with `caxton token rotate`, or when they are deleted and the node restarted");
+    throw new UnauthenticatedError(
+      'invalid bearer token',
+      "use the token from the node's auth-token file (or auth-token.read to only look), or one issued with `caxton token issue`; the files change with `caxton token rotate`, or when they are deleted and the node restarted",
+    );
   };
 }
 
 /** A checker for `authorization: Bearer <token>` metadata: whose token is it, and may they call `method` (access.ts)? */
 export function bearerTokenChecker(
-  tokens: { admin: string; read?: string } | TokenSet, issued?: IssuedTokens, now: () => number = Date.now,
+  tokens: { admin: string; read?: string } | TokenSet,
+  issued?: IssuedTokens,
+  now: () => number = Date.now,
 ): (metadata: Metadata, method: string) => Principal {
   const resolve = bearerPrincipalResolver(tokens, issued, now);
   return (metadata, method) => {

@@ -102,9 +102,11 @@ export function serverStream<Req, Res, T>(
       next(value) {
         if (done) return;
         if (call.writableLength >= ctx.maxStreamBuffer) {
-          finish(new ResourceExhaustedError(`the client fell ${ctx.maxStreamBuffer} responses behind; stream closed`, {
-            hint: 'read the stream faster, or narrow it with filters',
-          }));
+          finish(
+            new ResourceExhaustedError(`the client fell ${ctx.maxStreamBuffer} responses behind; stream closed`, {
+              hint: 'read the stream faster, or narrow it with filters',
+            }),
+          );
           return;
         }
         try {

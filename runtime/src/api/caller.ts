@@ -45,7 +45,11 @@ export function presentedToken(values: readonly (string | Buffer)[]): { token: s
  * without tokens (auth off) every caller is `none`. A malformed or repeated authorization entry is
  * fingerprinted as sent, so the record still tells attempts apart.
  */
-export function callerIdentifier(tokens: TokenSet | undefined, issued?: IssuedTokens, now: () => number = Date.now): (metadata: Metadata) => Caller {
+export function callerIdentifier(
+  tokens: TokenSet | undefined,
+  issued?: IssuedTokens,
+  now: () => number = Date.now,
+): (metadata: Metadata) => Caller {
   return (metadata) => {
     const presented = presentedToken(metadata.get('authorization'));
     if (!presented) return { role: 'none', token: '' };

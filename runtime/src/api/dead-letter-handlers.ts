@@ -12,20 +12,36 @@ import { parseLetterId, parseListDeadLetters, parseRedrive, parseSelection } fro
 
 export function deadLetterHandlers(ctx: CallContext, node: NodeControl): UntypedServiceImplementation {
   return {
-    ListDeadLetters: unary(ctx, 'ListDeadLetters', async (req: W.WireListDeadLettersRequest): Promise<W.WireListDeadLettersResponse> => ({
-      letters: (await node.listDeadLetters(parseListDeadLetters(req))).map(deadLetterToWire),
-    })),
+    ListDeadLetters: unary(
+      ctx,
+      'ListDeadLetters',
+      async (req: W.WireListDeadLettersRequest): Promise<W.WireListDeadLettersResponse> => ({
+        letters: (await node.listDeadLetters(parseListDeadLetters(req))).map(deadLetterToWire),
+      }),
+    ),
 
-    GetDeadLetter: unary(ctx, 'GetDeadLetter', async (req: W.WireGetDeadLetterRequest): Promise<W.WireGetDeadLetterResponse> => ({
-      letter: deadLetterToWire(await node.getDeadLetter(parseLetterId(req.id))),
-    })),
+    GetDeadLetter: unary(
+      ctx,
+      'GetDeadLetter',
+      async (req: W.WireGetDeadLetterRequest): Promise<W.WireGetDeadLetterResponse> => ({
+        letter: deadLetterToWire(await node.getDeadLetter(parseLetterId(req.id))),
+      }),
+    ),
 
-    RedriveDeadLetters: unary(ctx, 'RedriveDeadLetters', async (req: W.WireRedriveDeadLettersRequest, call): Promise<W.WireRedriveDeadLettersResponse> => ({
-      redriven: (await ctx.node(call).redriveDeadLetters(parseRedrive(req))).redriven,
-    })),
+    RedriveDeadLetters: unary(
+      ctx,
+      'RedriveDeadLetters',
+      async (req: W.WireRedriveDeadLettersRequest, call): Promise<W.WireRedriveDeadLettersResponse> => ({
+        redriven: (await ctx.node(call).redriveDeadLetters(parseRedrive(req))).redriven,
+      }),
+    ),
 
-    PurgeDeadLetters: unary(ctx, 'PurgeDeadLetters', async (req: W.WirePurgeDeadLettersRequest, call): Promise<W.WirePurgeDeadLettersResponse> => ({
-      purged: (await ctx.node(call).purgeDeadLetters(parseSelection(req))).purged,
-    })),
+    PurgeDeadLetters: unary(
+      ctx,
+      'PurgeDeadLetters',
+      async (req: W.WirePurgeDeadLettersRequest, call): Promise<W.WirePurgeDeadLettersResponse> => ({
+        purged: (await ctx.node(call).purgeDeadLetters(parseSelection(req))).purged,
+      }),
+    ),
   };
 }

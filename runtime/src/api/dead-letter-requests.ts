@@ -2,7 +2,13 @@
  * Validation of the dead-letter RPCs' requests (decision 1860): every field bounded before the node
  * sees it. Letter ids are delivery ids (`<message id>><agent>`), at most 512 characters here.
  */
-import { InvalidArgumentError, MAX_DEAD_LETTERS_PER_CALL, type DeadLetterQuery, type DeadLetterSelection, type RedriveRequest } from '@caxton/core';
+import {
+  InvalidArgumentError,
+  MAX_DEAD_LETTERS_PER_CALL,
+  type DeadLetterQuery,
+  type DeadLetterSelection,
+  type RedriveRequest,
+} from '@caxton/core';
 import type * as W from '@caxton/client';
 import { parseAgentName } from './request-parsing.js';
 
@@ -10,7 +16,8 @@ const MAX_LETTER_ID_CHARS = 512;
 const DEFAULT_LIST_LIMIT = 100;
 
 export function parseLetterId(value: unknown, field = 'id'): string {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidArgumentError(field, 'a dead letter id is required', 'take one from `caxton dlq list`');
+  if (typeof value !== 'string' || value.length === 0)
+    throw new InvalidArgumentError(field, 'a dead letter id is required', 'take one from `caxton dlq list`');
   if (value.length > MAX_LETTER_ID_CHARS) throw new InvalidArgumentError(field, `longer than ${MAX_LETTER_ID_CHARS} characters`);
   return value;
 }
@@ -31,7 +38,12 @@ export function parseSelection(req: { ids?: string[]; agent?: string }): DeadLet
   const hasAgent = typeof req.agent === 'string' && req.agent !== '';
   if (ids.length > 0 && hasAgent) throw new InvalidArgumentError('ids', 'give either ids or agent, not both');
   if (hasAgent) return { agent: parseAgentName(req.agent, 'agent') };
-  if (ids.length === 0) throw new InvalidArgumentError('ids', 'name the dead letters (ids) or an agent whose letters all are meant', 'e.g. `caxton dlq redrive <id>` or `--agent <name> --all`');
+  if (ids.length === 0)
+    throw new InvalidArgumentError(
+      'ids',
+      'name the dead letters (ids) or an agent whose letters all are meant',
+      'e.g. `caxton dlq redrive <id>` or `--agent <name> --all`',
+    );
   if (ids.length > MAX_DEAD_LETTERS_PER_CALL) throw new InvalidArgumentError('ids', `at most ${MAX_DEAD_LETTERS_PER_CALL} per call`);
   return { ids: ids.map((id, i) => parseLetterId(id, `ids[${i}]`)) };
 }

@@ -13,7 +13,11 @@ export class ResourceExhaustedError extends CaxtonError {
 
 /** No valid credentials: none, a wrong token, or an issued one that expired or was revoked (decision 1760). */
 export class UnauthenticatedError extends CaxtonError {
-  constructor(message: string, hint: string, code: 'api.unauthenticated' | 'api.token-expired' | 'api.token-revoked' = 'api.unauthenticated') {
+  constructor(
+    message: string,
+    hint: string,
+    code: 'api.unauthenticated' | 'api.token-expired' | 'api.token-revoked' = 'api.unauthenticated',
+  ) {
     super(code, message, { kind: 'unauthenticated', hint });
   }
 }

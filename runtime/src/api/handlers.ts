@@ -13,7 +13,16 @@ import { requestAgents } from './request-agents.js';
 import type { Caller } from './caller.js';
 import { toGrpcStatus } from '@caxton/client';
 import type { NodeControl } from '@caxton/core';
-import { parseAgentName, parseAgentOrInstanceName, parseDeployHeader, parseLogsRequest, parseSearchRequest, parseTailRequest, parseUpgradeHeader, type ParsedHeader } from './request-parsing.js';
+import {
+  parseAgentName,
+  parseAgentOrInstanceName,
+  parseDeployHeader,
+  parseLogsRequest,
+  parseSearchRequest,
+  parseTailRequest,
+  parseUpgradeHeader,
+  type ParsedHeader,
+} from './request-parsing.js';
 import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.js';
 import type * as W from '@caxton/client';
 import { stateHandlers } from './state-handlers.js';
@@ -55,13 +64,17 @@ function upload<S, Res>(
       try {
         const principal = ctx.authenticate(call.metadata, method);
         // A token confined to some agents is refused on the header, before the artifact is received.
-        const { spec, artifact } = await receiveUpload(call, (h) => {
-          if (principal.agents !== undefined) requireAllowed(principal, method, requestAgents(method, h));
-          return parseHeader(h, opts.maxArtifactBytes);
-        }, {
-          slots: opts.slots,
-          idleTimeoutMs: opts.uploadIdleTimeoutMs,
-        });
+        const { spec, artifact } = await receiveUpload(
+          call,
+          (h) => {
+            if (principal.agents !== undefined) requireAllowed(principal, method, requestAgents(method, h));
+            return parseHeader(h, opts.maxArtifactBytes);
+          },
+          {
+            slots: opts.slots,
+            idleTimeoutMs: opts.uploadIdleTimeoutMs,
+          },
+        );
         callback(null, await apply(spec, artifact, ctx.node(call)));
       } catch (err) {
         // A vanished client gets no answer; answering would only log a grpc-js warning.
@@ -76,14 +89,24 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
   // Reads only: every change takes the node from ctx.node(call), which records it (decision 1701).
   const { node } = opts;
   return {
-    DeployAgent: upload(ctx, 'DeployAgent', opts, parseDeployHeader,
-      async (spec, artifact, audited): Promise<W.WireDeployAgentResponse> => ({ agent: agentToWire(await audited.deploy(spec, artifact)) })),
+    DeployAgent: upload(
+      ctx,
+      'DeployAgent',
+      opts,
+      parseDeployHeader,
+      async (spec, artifact, audited): Promise<W.WireDeployAgentResponse> => ({ agent: agentToWire(await audited.deploy(spec, artifact)) }),
+    ),
 
-    UpgradeAgent: upload(ctx, 'UpgradeAgent', opts, parseUpgradeHeader,
+    UpgradeAgent: upload(
+      ctx,
+      'UpgradeAgent',
+      opts,
+      parseUpgradeHeader,
       async (spec, artifact, audited): Promise<W.WireUpgradeAgentResponse> => {
         const result = await audited.upgrade(spec, artifact);
         return { agent: agentToWire(result.agent), previousVersion: result.previousVersion };
-      }),
+      },
+    ),
 
     RollbackAgent: unary(ctx, 'RollbackAgent', async (req: W.WireRollbackAgentRequest, call): Promise<W.WireUpgradeAgentResponse> => {
       const result = await ctx.node(call).rollback(parseAgentName(req.name));
@@ -103,9 +126,15 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
 
     // Read RPCs answer callers without config.read with config values redacted (decisions 1401,
     // 1760); a token confined to some agents sees only those.
-    ListAgents: unary(ctx, 'ListAgents', async (_req: W.WireListAgentsRequest, _call, principal): Promise<W.WireListAgentsResponse> => ({
-      agents: (await node.listAgents()).filter((a) => principalSees(principal, a.name)).map((a) => agentToWire(agentForPrincipal(a, principal))),
-    })),
+    ListAgents: unary(
+      ctx,
+      'ListAgents',
+      async (_req: W.WireListAgentsRequest, _call, principal): Promise<W.WireListAgentsResponse> => ({
+        agents: (await node.listAgents())
+          .filter((a) => principalSees(principal, a.name))
+          .map((a) => agentToWire(agentForPrincipal(a, principal))),
+      }),
+    ),
 
     GetAgent: unary(ctx, 'GetAgent', async (req: W.WireGetAgentRequest, _call, principal): Promise<W.WireGetAgentResponse> => {
       const name = parseAgentOrInstanceName(req.name);
@@ -124,19 +153,31 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       // The admin token is the operator's: its probes may use the reserve above the edge limit
       // (decision 1810); every other caller — and every caller of a node without auth — is a client.
       const lane = caller.role === 'admin' ? 'operator' : 'client';
-      const result = await ctx.node(call).send(message, key === undefined ? { lane } : { lane, idempotency: { caller: caller.token, key } });
+      const result = await ctx
+        .node(call)
+        .send(message, key === undefined ? { lane } : { lane, idempotency: { caller: caller.token, key } });
       return { messageId: result.messageId, accepted: result.accepted, refused: result.refused };
     }),
 
-    TailMessages: serverStream(ctx, 'TailMessages', (req: W.WireTailMessagesRequest) => {
-      const filter = parseTailRequest(req);
-      return (sink) => node.tail(filter, sink);
-    }, messageEventToWire),
+    TailMessages: serverStream(
+      ctx,
+      'TailMessages',
+      (req: W.WireTailMessagesRequest) => {
+        const filter = parseTailRequest(req);
+        return (sink) => node.tail(filter, sink);
+      },
+      messageEventToWire,
+    ),
 
-    StreamLogs: serverStream(ctx, 'StreamLogs', (req: W.WireStreamLogsRequest) => {
-      const query = parseLogsRequest(req);
-      return (sink) => node.logs(query, sink);
-    }, logToWire),
+    StreamLogs: serverStream(
+      ctx,
+      'StreamLogs',
+      (req: W.WireStreamLogsRequest) => {
+        const query = parseLogsRequest(req);
+        return (sink) => node.logs(query, sink);
+      },
+      logToWire,
+    ),
 
     SearchDirectory: unary(ctx, 'SearchDirectory', async (req: W.WireSearchDirectoryRequest): Promise<W.WireSearchDirectoryResponse> => {
       const { template, limit } = parseSearchRequest(req, opts.searchDefaultLimit);
@@ -145,7 +186,13 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
 
     ListTopics: unary(ctx, 'ListTopics', async (req: W.WireListTopicsRequest): Promise<W.WireListTopicsResponse> => {
       const subs = await node.listSubscriptions(req.topic === '' ? undefined : req.topic);
-      return { subscriptions: subs.map((s) => ({ topic: s.topic, agent: s.agent, filterJson: s.filter === undefined ? '' : JSON.stringify(s.filter) })) };
+      return {
+        subscriptions: subs.map((s) => ({
+          topic: s.topic,
+          agent: s.agent,
+          filterJson: s.filter === undefined ? '' : JSON.stringify(s.filter),
+        })),
+      };
     }),
 
     NodeStatus: unary(ctx, 'NodeStatus', async (): Promise<W.WireNodeStatusResponse> => nodeStatusToWire(await node.status(), Date.now())),

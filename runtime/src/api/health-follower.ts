@@ -15,7 +15,11 @@ export class HealthFollower {
   private stopped = false;
 
   /** `services`: the names reported ('' = the server as a whole, then each service). */
-  constructor(private readonly impl: HealthImplementation, private readonly services: readonly string[], private readonly health: () => NodeHealth) {
+  constructor(
+    private readonly impl: HealthImplementation,
+    private readonly services: readonly string[],
+    private readonly health: () => NodeHealth,
+  ) {
     this.refresh();
     this.timer = setInterval(() => this.refresh(), HEALTH_POLL_MS);
     this.timer.unref();

@@ -20,7 +20,10 @@ export interface HealthServer {
 
 export async function startHealthServer(o: { host: string; port: number; health: () => NodeHealth }): Promise<HealthServer> {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) {
-    throw new CaxtonError('api.bad-config', `health port ${o.port} is not a port number`, { kind: 'invalid-argument', hint: 'use 0-65535 (0 = any free port)' });
+    throw new CaxtonError('api.bad-config', `health port ${o.port} is not a port number`, {
+      kind: 'invalid-argument',
+      hint: 'use 0-65535 (0 = any free port)',
+    });
   }
   // Probes are tiny: refuse anything bigger than a health request could be.
   const server = new Server({ 'grpc.max_receive_message_length': 4096 });
@@ -32,9 +35,13 @@ export async function startHealthServer(o: { host: string; port: number; health:
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
       if (err) {
         follower.stop();
-        reject(new CaxtonError('api.unavailable', `cannot listen for health checks on ${address}: ${err.message}`, {
-          kind: 'unavailable', hint: 'is another program using that port? pick another with --health-addr', cause: err,
-        }));
+        reject(
+          new CaxtonError('api.unavailable', `cannot listen for health checks on ${address}: ${err.message}`, {
+            kind: 'unavailable',
+            hint: 'is another program using that port? pick another with --health-addr',
+            cause: err,
+          }),
+        );
       } else resolve(bound);
     });
   });
@@ -45,8 +52,14 @@ export async function startHealthServer(o: { host: string; port: number; health:
     close() {
       closing ??= new Promise<void>((resolve) => {
         follower.stop();
-        const timer = setTimeout(() => { server.forceShutdown(); resolve(); }, 1000);
-        server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
       return closing;
     },

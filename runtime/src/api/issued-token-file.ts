@@ -19,10 +19,18 @@ const HEX = /^[0-9a-f]{64}$/;
 function recordFrom(value: unknown): IssuedTokenRecord | undefined {
   const r = value as Partial<IssuedTokenRecord> | null;
   if (r === null || typeof r !== 'object') return undefined;
-  const ok = typeof r.id === 'string' && typeof r.label === 'string' && typeof r.role === 'string' && isRoleName(r.role)
-    && typeof r.sha256 === 'string' && HEX.test(r.sha256) && r.id === r.sha256.slice(0, 16)
-    && Number.isSafeInteger(r.createdAt) && Number.isSafeInteger(r.expiresAt)
-    && (r.agents === undefined || typeof r.agents === 'string') && (r.revokedAt === undefined || Number.isSafeInteger(r.revokedAt));
+  const ok =
+    typeof r.id === 'string' &&
+    typeof r.label === 'string' &&
+    typeof r.role === 'string' &&
+    isRoleName(r.role) &&
+    typeof r.sha256 === 'string' &&
+    HEX.test(r.sha256) &&
+    r.id === r.sha256.slice(0, 16) &&
+    Number.isSafeInteger(r.createdAt) &&
+    Number.isSafeInteger(r.expiresAt) &&
+    (r.agents === undefined || typeof r.agents === 'string') &&
+    (r.revokedAt === undefined || Number.isSafeInteger(r.revokedAt));
   return ok ? (r as IssuedTokenRecord) : undefined;
 }
 
@@ -34,8 +42,12 @@ export async function loadIssuedTokens(file: string): Promise<IssuedTokens> {
     if (process.platform !== 'win32') {
       const uid = process.getuid?.();
       if ((st.mode & 0o022) !== 0 || (uid !== undefined && uid !== 0 && st.uid !== uid)) {
-        throw new TokenFileError('api.token-file-exposed', `issued-token file ${file} may be changed by other users (mode ${(st.mode & 0o777).toString(8)}, uid ${st.uid})`, file,
-          `whoever can write it can add an admin token: check who changed it, then \`chmod 600 ${file}\` (or delete it to revoke every issued token)`);
+        throw new TokenFileError(
+          'api.token-file-exposed',
+          `issued-token file ${file} may be changed by other users (mode ${(st.mode & 0o777).toString(8)}, uid ${st.uid})`,
+          file,
+          `whoever can write it can add an admin token: check who changed it, then \`chmod 600 ${file}\` (or delete it to revoke every issued token)`,
+        );
       }
     }
     text = await fs.readFile(file, 'utf8');
@@ -51,8 +63,12 @@ export async function loadIssuedTokens(file: string): Promise<IssuedTokens> {
   }
   const records = Array.isArray(parsed.tokens) ? parsed.tokens.map(recordFrom) : undefined;
   if (!records || records.some((r) => r === undefined)) {
-    throw new TokenFileError('api.token-file-invalid', `issued-token file ${file} is not a list of issued tokens`, file,
-      'restore it from a backup, or delete it: every issued token then stops working (the node\'s own token files are unaffected)');
+    throw new TokenFileError(
+      'api.token-file-invalid',
+      `issued-token file ${file} is not a list of issued tokens`,
+      file,
+      "restore it from a backup, or delete it: every issued token then stops working (the node's own token files are unaffected)",
+    );
   }
   return new IssuedTokens(records as IssuedTokenRecord[]);
 }
@@ -75,29 +91,35 @@ export function fileTokenIssuer(dataDir: string, tokens: IssuedTokens, now: () =
     return run;
   };
   return {
-    issue: (req) => serial(async () => {
-      const issued = tokens.issue(req, now());
-      try {
-        await save();
-      } catch (err) {
-        tokens.forget(issued.record.sha256); // not on disk: it must not work now and vanish at restart
-        throw err;
-      }
-      return issued;
-    }),
+    issue: (req) =>
+      serial(async () => {
+        const issued = tokens.issue(req, now());
+        try {
+          await save();
+        } catch (err) {
+          tokens.forget(issued.record.sha256); // not on disk: it must not work now and vanish at restart
+          throw err;
+        }
+        return issued;
+      }),
     list: async () => tokens.list(),
-    revoke: (id) => serial(async () => {
-      const record = tokens.revoke(id, now()); // refused at once, even if the write below fails
-      await save();
-      return record;
-    }),
+    revoke: (id) =>
+      serial(async () => {
+        const record = tokens.revoke(id, now()); // refused at once, even if the write below fails
+        await save();
+        return record;
+      }),
   };
 }
 
 /** For a node serving without tokens (--no-auth): a token it would never check is refused. */
 export function refusingIssuer(): TokenIssuer {
   const refuse = async (): Promise<never> => {
-    throw new TokenRotationRefusedError('api.auth-disabled', 'this node serves without tokens (--no-auth): it checks no token, issued or not', 'restart it without --no-auth to require tokens');
+    throw new TokenRotationRefusedError(
+      'api.auth-disabled',
+      'this node serves without tokens (--no-auth): it checks no token, issued or not',
+      'restart it without --no-auth to require tokens',
+    );
   };
   return { issue: refuse, list: refuse, revoke: refuse };
 }

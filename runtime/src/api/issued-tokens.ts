@@ -9,7 +9,16 @@
  * the clock is passed in.
  */
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError, isRoleName, NotFoundError, parseAgentPatterns, AGENT_PATTERN_HINT, ROLE_NAMES, type Principal, type RoleName } from '@caxton/core';
+import {
+  InvalidArgumentError,
+  isRoleName,
+  NotFoundError,
+  parseAgentPatterns,
+  AGENT_PATTERN_HINT,
+  ROLE_NAMES,
+  type Principal,
+  type RoleName,
+} from '@caxton/core';
 import { mintToken } from './mint-token.js';
 
 /** What the node keeps of an issued token (never the token). */
@@ -69,9 +78,11 @@ export function sha256Hex(token: string): string {
 
 /** Checks an issue request's fields; throws INVALID_ARGUMENT naming the bad one. */
 export function checkIssueRequest(req: IssueRequest): { role: RoleName; agents: string | undefined; ttlMs: number; label: string } {
-  if (!isRoleName(req.role)) throw new InvalidArgumentError('role', `${JSON.stringify(req.role.slice(0, 40))} is not a role`, `one of ${ROLE_NAMES.join(', ')}`);
+  if (!isRoleName(req.role))
+    throw new InvalidArgumentError('role', `${JSON.stringify(req.role.slice(0, 40))} is not a role`, `one of ${ROLE_NAMES.join(', ')}`);
   const agents = req.agents === undefined || req.agents === '' ? undefined : req.agents;
-  if (agents !== undefined && parseAgentPatterns(agents) === undefined) throw new InvalidArgumentError('agents', `${JSON.stringify(agents.slice(0, 80))} is not an agent-name pattern`, AGENT_PATTERN_HINT);
+  if (agents !== undefined && parseAgentPatterns(agents) === undefined)
+    throw new InvalidArgumentError('agents', `${JSON.stringify(agents.slice(0, 80))} is not an agent-name pattern`, AGENT_PATTERN_HINT);
   if (!Number.isSafeInteger(req.ttlMs) || req.ttlMs < 1000 || req.ttlMs > MAX_ISSUED_TTL_MS) {
     throw new InvalidArgumentError('ttl_seconds', 'must be 1 second to 366 days', 'e.g. --ttl 24h, 30d');
   }
@@ -95,7 +106,11 @@ export class IssuedTokens {
     if (!record) return undefined;
     if (record.revokedAt !== undefined) return { status: 'revoked', record };
     if (now >= record.expiresAt) return { status: 'expired', record };
-    return { status: 'valid', record, principal: { role: record.role, tokenId: record.id, ...(record.agents !== undefined ? { agents: record.agents } : {}) } };
+    return {
+      status: 'valid',
+      record,
+      principal: { role: record.role, tokenId: record.id, ...(record.agents !== undefined ? { agents: record.agents } : {}) },
+    };
   }
 
   /** The records, newest first, without the hashes. */
@@ -112,13 +127,22 @@ export class IssuedTokens {
     const checked = checkIssueRequest(req);
     this.forgetEnded(now);
     if (this.byHash.size >= MAX_ISSUED_TOKENS) {
-      throw new InvalidArgumentError('role', `this node already keeps ${MAX_ISSUED_TOKENS} issued tokens`, 'revoke tokens no longer used (`caxton token list`, `caxton token revoke <id>`); ended ones are forgotten 30 days after they end');
+      throw new InvalidArgumentError(
+        'role',
+        `this node already keeps ${MAX_ISSUED_TOKENS} issued tokens`,
+        'revoke tokens no longer used (`caxton token list`, `caxton token revoke <id>`); ended ones are forgotten 30 days after they end',
+      );
     }
     const token = req.minted?.token ?? mintToken();
     const sha256 = sha256Hex(token);
     const record: IssuedTokenRecord = {
-      id: sha256.slice(0, 16), label: checked.label, role: checked.role, ...(checked.agents !== undefined ? { agents: checked.agents } : {}),
-      sha256, createdAt: now, expiresAt: now + checked.ttlMs,
+      id: sha256.slice(0, 16),
+      label: checked.label,
+      role: checked.role,
+      ...(checked.agents !== undefined ? { agents: checked.agents } : {}),
+      sha256,
+      createdAt: now,
+      expiresAt: now + checked.ttlMs,
     };
     this.byHash.set(sha256, record);
     return { token, record };

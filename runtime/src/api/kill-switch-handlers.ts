@@ -26,16 +26,28 @@ export function killSwitchHandlers(ctx: CallContext): UntypedServiceImplementati
       return { status: statusToWire(result), drainedMs: result.drainedMs };
     }),
 
-    Thaw: unary(ctx, 'Thaw', async (req: W.WireThawRequest, call): Promise<W.WireThawResponse> => ({
-      status: statusToWire(await ctx.node(call).thaw(scopeOf(req))),
-    })),
+    Thaw: unary(
+      ctx,
+      'Thaw',
+      async (req: W.WireThawRequest, call): Promise<W.WireThawResponse> => ({
+        status: statusToWire(await ctx.node(call).thaw(scopeOf(req))),
+      }),
+    ),
 
-    SuspendAgent: unary(ctx, 'SuspendAgent', async (req: W.WireSuspendAgentRequest, call): Promise<W.WireSuspendAgentResponse> => ({
-      agent: agentToWire(await ctx.node(call).suspend(parseAgentName(req.name))),
-    })),
+    SuspendAgent: unary(
+      ctx,
+      'SuspendAgent',
+      async (req: W.WireSuspendAgentRequest, call): Promise<W.WireSuspendAgentResponse> => ({
+        agent: agentToWire(await ctx.node(call).suspend(parseAgentName(req.name))),
+      }),
+    ),
 
-    ResumeAgent: unary(ctx, 'ResumeAgent', async (req: W.WireSuspendAgentRequest, call): Promise<W.WireSuspendAgentResponse> => ({
-      agent: agentToWire(await ctx.node(call).resume(parseAgentName(req.name))),
-    })),
+    ResumeAgent: unary(
+      ctx,
+      'ResumeAgent',
+      async (req: W.WireSuspendAgentRequest, call): Promise<W.WireSuspendAgentResponse> => ({
+        agent: agentToWire(await ctx.node(call).resume(parseAgentName(req.name))),
+      }),
+    ),
   };
 }

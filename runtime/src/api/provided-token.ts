@@ -34,16 +34,23 @@ export interface ProvidedFileFacts {
  * The verdict on a provided token file's permissions, as a message and hint, or undefined when it
  * may be used. Pure, so every case of the rule is unit-tested without chown.
  */
-export function providedFileProblem(file: string, f: ProvidedFileFacts): { code: 'api.token-file-invalid' | 'api.token-file-exposed'; message: string; hint: string } | undefined {
+export function providedFileProblem(
+  file: string,
+  f: ProvidedFileFacts,
+): { code: 'api.token-file-invalid' | 'api.token-file-exposed'; message: string; hint: string } | undefined {
   if (!f.isFile) {
-    return { code: 'api.token-file-invalid', message: `${file} is not a regular file`, hint: 'point the flag at the token file itself (a Secret volume item), not at its directory' };
+    return {
+      code: 'api.token-file-invalid',
+      message: `${file} is not a regular file`,
+      hint: 'point the flag at the token file itself (a Secret volume item), not at its directory',
+    };
   }
   if (f.processUid === undefined) return undefined;
   if ((f.mode & 0o007) !== 0) {
     return {
       code: 'api.token-file-exposed',
       message: `token file ${file} is accessible by all users (mode ${octal(f.mode)})`,
-      hint: 'give the Secret volume `defaultMode: 0440` (group = the pod\'s fsGroup) or chmod the file to 0600/0640; rotate the token if it may have leaked',
+      hint: "give the Secret volume `defaultMode: 0440` (group = the pod's fsGroup) or chmod the file to 0600/0640; rotate the token if it may have leaked",
     };
   }
   if (f.uid !== 0 && f.uid !== f.processUid) {
@@ -62,17 +69,28 @@ export async function readProvidedTokenFile(file: string): Promise<string> {
   try {
     st = await fs.stat(file);
   } catch (err) {
-    throw new TokenFileError('api.token-file-invalid', `cannot read token file ${file}: ${(err as Error).message}`, file,
-      'the node does not create token files given with --auth-token-file/--read-token-file: mount the Secret (or write the file) first');
+    throw new TokenFileError(
+      'api.token-file-invalid',
+      `cannot read token file ${file}: ${(err as Error).message}`,
+      file,
+      'the node does not create token files given with --auth-token-file/--read-token-file: mount the Secret (or write the file) first',
+    );
   }
   const problem = providedFileProblem(file, {
-    mode: st.mode, uid: st.uid, isFile: st.isFile(), processUid: process.platform === 'win32' ? undefined : process.getuid?.(),
+    mode: st.mode,
+    uid: st.uid,
+    isFile: st.isFile(),
+    processUid: process.platform === 'win32' ? undefined : process.getuid?.(),
   });
   if (problem) throw new TokenFileError(problem.code, problem.message, file, problem.hint);
   const token = (await fs.readFile(file, 'utf8')).trim();
   if (!TOKEN_PATTERN.test(token)) {
-    throw new TokenFileError('api.token-file-invalid', `token file ${file} does not hold a valid token`, file,
-      'tokens are 32-512 characters of A-Z a-z 0-9 . _ ~ + / = - (e.g. `openssl rand -base64 32`)');
+    throw new TokenFileError(
+      'api.token-file-invalid',
+      `token file ${file} does not hold a valid token`,
+      file,
+      'tokens are 32-512 characters of A-Z a-z 0-9 . _ ~ + / = - (e.g. `openssl rand -base64 32`)',
+    );
   }
   return token;
 }

@@ -19,6 +19,7 @@ let reflectionDefinition: protoLoader.PackageDefinition | undefined;
  */
 export function reflectedPackage(): protoLoader.PackageDefinition {
   reflectionDefinition ??= fixReflectionDescriptors(
-    protoLoader.loadSync([CAXTON_PROTO_FILE, healthProtoPath], { ...LOADER_OPTIONS, keepCase: true }));
+    protoLoader.loadSync([CAXTON_PROTO_FILE, healthProtoPath], { ...LOADER_OPTIONS, keepCase: true }),
+  );
   return reflectionDefinition;
 }

@@ -9,14 +9,20 @@
 import type * as protoLoader from '@grpc/proto-loader';
 import descriptorModule from 'protobufjs/ext/descriptor/index.js';
 
-interface FieldDescriptor { name?: string; typeName?: string }
+interface FieldDescriptor {
+  name?: string;
+  typeName?: string;
+}
 interface MessageDescriptor {
   name?: string;
   field?: FieldDescriptor[];
   nestedType?: MessageDescriptor[];
   options?: { mapEntry?: boolean } | null;
 }
-interface FileDescriptor { package?: string; messageType?: MessageDescriptor[] }
+interface FileDescriptor {
+  package?: string;
+  messageType?: MessageDescriptor[];
+}
 interface Codec<T> {
   decode(bytes: Uint8Array): T;
   encode(message: T): { finish(): Uint8Array };

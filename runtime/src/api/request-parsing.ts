@@ -3,14 +3,40 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseA2aCard, parseTopicPatterns, isInstanceName, parseInstanceName, parseStrategy, resolveRolloutThresholds, type DeployableLimitName, type RolloutThresholds } from '@caxton/core';
-import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
+import {
+  AGENT_LIMIT_TABLE,
+  checkLimits,
+  DEPLOYABLE_LIMITS,
+  parseA2aCard,
+  parseTopicPatterns,
+  isInstanceName,
+  parseInstanceName,
+  parseStrategy,
+  resolveRolloutThresholds,
+  type DeployableLimitName,
+  type RolloutThresholds,
+} from '@caxton/core';
+import {
+  AGENT_NAME,
+  AGENT_NAME_HINT,
+  InvalidArgumentError,
+  LANGUAGE_LABEL,
+  LANGUAGE_LABEL_HINT,
+  isPerformative,
+  MAX_ENVELOPE_BYTES,
+  type Performative,
+} from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
 import { httpPolicyInputFromWire } from '@caxton/client';
 import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec, DfSearchTemplate } from '@caxton/core';
 import type {
-  WireArtifactHeader, WireDfTemplate, WireRolloutRequest, WireSearchDirectoryRequest, WireStreamLogsRequest, WireTailMessagesRequest,
+  WireArtifactHeader,
+  WireDfTemplate,
+  WireRolloutRequest,
+  WireSearchDirectoryRequest,
+  WireStreamLogsRequest,
+  WireTailMessagesRequest,
 } from '@caxton/client';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -24,8 +50,7 @@ export const MAX_SEARCH_LIMIT = 10_000;
 export function parseAgentName(value: unknown, field = 'name'): string {
   if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(field, 'an agent name is required');
   if (!AGENT_NAME.test(value)) {
-    throw new InvalidArgumentError(field, `"${value.slice(0, 140)}" is not a valid agent name`,
-      AGENT_NAME_HINT);
+    throw new InvalidArgumentError(field, `"${value.slice(0, 140)}" is not a valid agent name`, AGENT_NAME_HINT);
   }
   return value;
 }
@@ -41,12 +66,15 @@ export function parseAgentOrInstanceName(value: unknown, field = 'name'): string
 
 function parseConfig(config: Record<string, string>, field: string): Record<string, string> {
   const keys = Object.keys(config);
-  if (keys.length > MAX_CONFIG_ENTRIES) throw new InvalidArgumentError(field, `has ${keys.length} entries, the limit is ${MAX_CONFIG_ENTRIES}`);
+  if (keys.length > MAX_CONFIG_ENTRIES)
+    throw new InvalidArgumentError(field, `has ${keys.length} entries, the limit is ${MAX_CONFIG_ENTRIES}`);
   const out: Record<string, string> = {};
   for (const key of keys) {
     const value = config[key] ?? '';
-    if (key === '' || key.length > MAX_CONFIG_KEY) throw new InvalidArgumentError(`${field}`, `key "${key.slice(0, 40)}" must be 1-${MAX_CONFIG_KEY} characters`);
-    if (value.length > MAX_CONFIG_VALUE) throw new InvalidArgumentError(`${field}.${key}`, `value is longer than ${MAX_CONFIG_VALUE} characters`);
+    if (key === '' || key.length > MAX_CONFIG_KEY)
+      throw new InvalidArgumentError(`${field}`, `key "${key.slice(0, 40)}" must be 1-${MAX_CONFIG_KEY} characters`);
+    if (value.length > MAX_CONFIG_VALUE)
+      throw new InvalidArgumentError(`${field}.${key}`, `value is longer than ${MAX_CONFIG_VALUE} characters`);
     out[key] = value;
   }
   return out;
@@ -65,7 +93,11 @@ function parseSignature(h: WireArtifactHeader): { signature?: string } {
   const envelope = h.signatureEnvelope ?? '';
   if (envelope === '') return {};
   if (envelope.length > MAX_ENVELOPE_BYTES) {
-    throw new InvalidArgumentError('header.signature_envelope', `is longer than ${MAX_ENVELOPE_BYTES} characters`, 'send the DSSE envelope `caxton sign` wrote, unchanged');
+    throw new InvalidArgumentError(
+      'header.signature_envelope',
+      `is longer than ${MAX_ENVELOPE_BYTES} characters`,
+      'send the DSSE envelope `caxton sign` wrote, unchanged',
+    );
   }
   return { signature: envelope };
 }
@@ -82,12 +114,18 @@ export function parseLanguage(value: string | undefined, field = 'header.languag
   return { language: value };
 }
 
-function parseHeaderCommon(h: WireArtifactHeader, maxArtifactBytes: number): { name: string; limits: DeploySpec['limits']; sha256: string; totalSize: number } {
+function parseHeaderCommon(
+  h: WireArtifactHeader,
+  maxArtifactBytes: number,
+): { name: string; limits: DeploySpec['limits']; sha256: string; totalSize: number } {
   const name = parseAgentName(h.name, 'header.name');
   const sha256 = h.sha256.toLowerCase();
   if (!SHA256_HEX.test(sha256)) {
-    throw new InvalidArgumentError('header.sha256', 'must be the sha256 of the artifact as 64 hex characters',
-      'compute it with `sha256sum <artifact>`');
+    throw new InvalidArgumentError(
+      'header.sha256',
+      'must be the sha256 of the artifact as 64 hex characters',
+      'compute it with `sha256sum <artifact>`',
+    );
   }
   if (!Number.isSafeInteger(h.totalSize) || h.totalSize <= 0) {
     throw new InvalidArgumentError('header.total_size', 'must be the artifact size in bytes, greater than 0');
@@ -138,10 +176,12 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   if (h.replaceConfig) throw new InvalidArgumentError('header.replace_config', 'only applies to UpgradeAgent');
   const spec: DeploySpec = { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') };
   if (h.keepState) spec.keepState = true;
-  if (h.rollout) throw new InvalidArgumentError('header.rollout', 'only applies to UpgradeAgent', 'deploy first, then `caxton upgrade --strategy`');
+  if (h.rollout)
+    throw new InvalidArgumentError('header.rollout', 'only applies to UpgradeAgent', 'deploy first, then `caxton upgrade --strategy`');
   Object.assign(spec, parseLanguage(h.language));
   // An agent kind (decision 1980): 0 = the node's default idle period / no cap of its own; the lifecycle checks the ranges.
-  if (h.kind) spec.kind = { ...(h.kind.idleMs ? { idleMs: h.kind.idleMs } : {}), ...(h.kind.maxActive ? { maxActive: h.kind.maxActive } : {}) };
+  if (h.kind)
+    spec.kind = { ...(h.kind.idleMs ? { idleMs: h.kind.idleMs } : {}), ...(h.kind.maxActive ? { maxActive: h.kind.maxActive } : {}) };
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
   if (h.topics) spec.topics = parseTopicPatterns(h.topics.patterns, 'header.topics.patterns');
@@ -151,7 +191,12 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
 export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<UpgradeSpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.keepState) throw new InvalidArgumentError('header.keep_state', 'only applies to DeployAgent', 'an upgrade always keeps state');
-  if (h.kind) throw new InvalidArgumentError('header.kind', 'only applies to DeployAgent', 'an upgrade of a kind names the kind; its idle period is kept');
+  if (h.kind)
+    throw new InvalidArgumentError(
+      'header.kind',
+      'only applies to DeployAgent',
+      'an upgrade of a kind names the kind; its idle period is kept',
+    );
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
   if (h.rollout) Object.assign(spec, parseRollout(h.rollout));
   Object.assign(spec, parseLanguage(h.language));
@@ -173,8 +218,11 @@ function parsePerformatives(values: string[], field: string): Performative[] {
   return values.map((raw, i) => {
     const p = raw.toLowerCase();
     if (!isPerformative(p)) {
-      throw new InvalidArgumentError(`${field}[${i}]`, `"${raw.slice(0, 40)}" is not a FIPA performative`,
-        'use one of the 22 FIPA acts in FIPA spelling, e.g. inform, request, query-ref, cfp');
+      throw new InvalidArgumentError(
+        `${field}[${i}]`,
+        `"${raw.slice(0, 40)}" is not a FIPA performative`,
+        'use one of the 22 FIPA acts in FIPA spelling, e.g. inform, request, query-ref, cfp',
+      );
     }
     return p;
   });
@@ -221,7 +269,8 @@ function parseTemplate(t: WireDfTemplate | null): DfSearchTemplate {
   set('ontologies', parseList(t.ontologies, 'template.ontologies'));
   set('languages', parseList(t.languages, 'template.languages'));
   const keys = Object.keys(t.properties);
-  if (keys.length > MAX_TEMPLATE_ITEMS) throw new InvalidArgumentError('template.properties', `has more than ${MAX_TEMPLATE_ITEMS} entries`);
+  if (keys.length > MAX_TEMPLATE_ITEMS)
+    throw new InvalidArgumentError('template.properties', `has more than ${MAX_TEMPLATE_ITEMS} entries`);
   if (keys.length > 0) template.properties = { ...t.properties };
   return template;
 }

@@ -132,10 +132,14 @@ function checkOptions(options: ApiServerOptions): CheckedOptions {
     maxArtifactBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   };
-  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw configError(`API port ${o.port} is not a port number`, 'use 0-65535 (0 = any free port)');
-  if (!Number.isSafeInteger(o.maxArtifactBytes) || o.maxArtifactBytes <= 0) throw configError('maxArtifactBytes must be a positive integer', 'e.g. 67108864 (64 MiB)');
-  if (!Number.isSafeInteger(o.maxMessageBytes) || o.maxMessageBytes < 1024) throw configError('maxMessageBytes must be an integer ≥ 1024', 'e.g. 4194304 (4 MiB)');
-  if (o.tls?.requireClientCert && !o.tls.caFile) throw configError('requireClientCert needs caFile', 'give the CA that signs client certificates');
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
+    throw configError(`API port ${o.port} is not a port number`, 'use 0-65535 (0 = any free port)');
+  if (!Number.isSafeInteger(o.maxArtifactBytes) || o.maxArtifactBytes <= 0)
+    throw configError('maxArtifactBytes must be a positive integer', 'e.g. 67108864 (64 MiB)');
+  if (!Number.isSafeInteger(o.maxMessageBytes) || o.maxMessageBytes < 1024)
+    throw configError('maxMessageBytes must be an integer ≥ 1024', 'e.g. 4194304 (4 MiB)');
+  if (o.tls?.requireClientCert && !o.tls.caFile)
+    throw configError('requireClientCert needs caFile', 'give the CA that signs client certificates');
   return o;
 }
 
@@ -145,7 +149,11 @@ async function credentials(tls: ApiTlsOptions | undefined): Promise<ServerCreden
     try {
       return await fs.readFile(file);
     } catch (err) {
-      throw new CaxtonError('api.bad-config', `cannot read TLS ${what} ${file}: ${(err as Error).message}`, { kind: 'invalid-argument', hint: 'check the path and its permissions', cause: err });
+      throw new CaxtonError('api.bad-config', `cannot read TLS ${what} ${file}: ${(err as Error).message}`, {
+        kind: 'invalid-argument',
+        hint: 'check the path and its permissions',
+        cause: err,
+      });
     }
   };
   const [cert, key, ca] = await Promise.all([
@@ -173,11 +181,17 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   if (options.auth.mode === 'token') {
     const warn = options.onWarning ?? ((m: string) => console.error(`caxton api: ${m}`));
     const { tokenFile: givenAdmin, readTokenFile: givenRead } = options.auth;
-    const admin = givenAdmin ? { token: await readProvidedTokenFile(givenAdmin), file: givenAdmin } : await ensureAuthToken(options.dataDir, warn);
-    const read = givenRead ? { token: await readProvidedTokenFile(givenRead), file: givenRead } : await ensureAuthToken(options.dataDir, warn, READ_TOKEN_FILE_NAME);
+    const admin = givenAdmin
+      ? { token: await readProvidedTokenFile(givenAdmin), file: givenAdmin }
+      : await ensureAuthToken(options.dataDir, warn);
+    const read = givenRead
+      ? { token: await readProvidedTokenFile(givenRead), file: givenRead }
+      : await ensureAuthToken(options.dataDir, warn, READ_TOKEN_FILE_NAME);
     if (admin.token === read.token) {
-      throw configError(`the admin and read-only tokens are the same (${admin.file}, ${read.file})`,
-        'give the read-only token its own value, or anyone holding it could deploy');
+      throw configError(
+        `the admin and read-only tokens are the same (${admin.file}, ${read.file})`,
+        'give the read-only token its own value, or anyone holding it could deploy',
+      );
     }
     accepted = new TokenSet({ admin: admin.token, read: read.token });
     // Issued tokens live in the data directory whichever way the node's own tokens come (decision 1760).
@@ -190,10 +204,12 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     tokenFile = admin.file;
     readTokenFile = read.file;
   }
-  const report = options.onInternalError ?? ((err: unknown, method: string) => console.error(`caxton api: internal error in ${method}:`, err));
+  const report =
+    options.onInternalError ?? ((err: unknown, method: string) => console.error(`caxton api: internal error in ${method}:`, err));
   const identify = callerIdentifier(accepted, issued);
   const audited = options.audit
-    ? options.audit.control ?? new AuditedControl({ control: options.node, trail: options.audit.trail, nodeId: options.audit.nodeId, report })
+    ? (options.audit.control ??
+      new AuditedControl({ control: options.node, trail: options.audit.trail, nodeId: options.audit.nodeId, report }))
     : undefined;
   // Calls whose change went through `audited` (so the interceptor need not record them), by the
   // metadata object the interceptor passed on to the handler.
@@ -203,7 +219,10 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     return { ...identify(call.metadata), peer: call.getPeer() };
   };
   const ctx: CallContext = {
-    authenticate, report, streams: new Set(), maxStreamBuffer: options.maxStreamBuffer ?? 1024,
+    authenticate,
+    report,
+    streams: new Set(),
+    maxStreamBuffer: options.maxStreamBuffer ?? 1024,
     node: (call) => (audited ? audited.as(callerOf(call)) : options.node),
     change: (call, what, effect) => (audited ? audited.change(callerOf(call), what, effect) : effect()),
   };
@@ -213,16 +232,20 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   const telemetry = apiTelemetryInterceptor();
   const interceptors: ServerInterceptor[] = [
     ...(telemetry ? [telemetry] : []),
-    ...(options.audit ? [auditInterceptor({
-      append: (entry) => options.audit!.trail.append(entry),
-      nodeId: options.audit.nodeId,
-      service: CAXTON_SERVICE_NAME,
-      serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
-      identify,
-      recordedAhead: (metadata) => recordedAhead.has(metadata),
-      recordReads: options.audit.recordReads ?? false,
-      report,
-    })] : []),
+    ...(options.audit
+      ? [
+          auditInterceptor({
+            append: (entry) => options.audit!.trail.append(entry),
+            nodeId: options.audit.nodeId,
+            service: CAXTON_SERVICE_NAME,
+            serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
+            identify,
+            recordedAhead: (metadata) => recordedAhead.has(metadata),
+            recordReads: options.audit.recordReads ?? false,
+            report,
+          }),
+        ]
+      : []),
   ];
   const server = new Server({
     ...(interceptors.length > 0 ? { interceptors } : {}),
@@ -232,17 +255,20 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
   });
-  server.addService(caxtonService(), caxtonHandlers(ctx, {
-    node: options.node,
-    maxArtifactBytes: options.maxArtifactBytes,
-    slots,
-    uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
-    searchDefaultLimit: options.searchDefaultLimit ?? 100,
-    ...(options.audit ? { audit: options.audit.trail } : {}),
-    tokens,
-    issuer,
-    identify,
-  }));
+  server.addService(
+    caxtonService(),
+    caxtonHandlers(ctx, {
+      node: options.node,
+      maxArtifactBytes: options.maxArtifactBytes,
+      slots,
+      uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
+      searchDefaultLimit: options.searchDefaultLimit ?? 100,
+      ...(options.audit ? { audit: options.audit.trail } : {}),
+      tokens,
+      issuer,
+      identify,
+    }),
+  );
   const health = new HealthImplementation({ '': 'NOT_SERVING', [CAXTON_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   // Health follows the node (starting, its message log stopped for good — ENOSPC, EIO —, cluster
@@ -254,11 +280,13 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(bindAddress(options.host, options.port), creds, (err, bound) => {
       if (err) {
-        reject(new CaxtonError('api.unavailable', `cannot listen on ${bindAddress(options.host, options.port)}: ${err.message}`, {
-          kind: 'unavailable',
-          hint: 'is another Caxton node (or another program) using that port? pick another with --api-port',
-          cause: err,
-        }));
+        reject(
+          new CaxtonError('api.unavailable', `cannot listen on ${bindAddress(options.host, options.port)}: ${err.message}`, {
+            kind: 'unavailable',
+            hint: 'is another Caxton node (or another program) using that port? pick another with --api-port',
+            cause: err,
+          }),
+        );
       } else resolve(bound);
     });
   });

@@ -27,12 +27,20 @@ export function stateHandlers(ctx: CallContext, node: NodeControl, idleTimeoutMs
       return { entries: page.entries, nextPageToken: page.next ?? '' };
     }),
 
-    ExportState: serverStream(ctx, 'ExportState', (req: W.WireExportStateRequest) => {
-      const agent = parseStateAgent(req.agent);
-      return (sink) => node.exportState(agent, sink);
-    }, (entry: StateEntry): W.WireStateEntry => entry),
+    ExportState: serverStream(
+      ctx,
+      'ExportState',
+      (req: W.WireExportStateRequest) => {
+        const agent = parseStateAgent(req.agent);
+        return (sink) => node.exportState(agent, sink);
+      },
+      (entry: StateEntry): W.WireStateEntry => entry,
+    ),
 
-    ImportState: (call: ServerReadableStream<W.WireImportStateRequest, W.WireImportStateResponse>, callback: sendUnaryData<W.WireImportStateResponse>) => {
+    ImportState: (
+      call: ServerReadableStream<W.WireImportStateRequest, W.WireImportStateResponse>,
+      callback: sendUnaryData<W.WireImportStateResponse>,
+    ) => {
       void (async () => {
         try {
           const principal = ctx.authenticate(call.metadata, 'ImportState');
@@ -50,7 +58,10 @@ export function stateHandlers(ctx: CallContext, node: NodeControl, idleTimeoutMs
   };
 }
 
-function receiveImport(call: ServerReadableStream<W.WireImportStateRequest, unknown>, idleTimeoutMs: number): Promise<{ agent: string; replace: boolean; writes: ImportAccumulator['writes'] }> {
+function receiveImport(
+  call: ServerReadableStream<W.WireImportStateRequest, unknown>,
+  idleTimeoutMs: number,
+): Promise<{ agent: string; replace: boolean; writes: ImportAccumulator['writes'] }> {
   return new Promise((resolve, reject) => {
     let agent: string | undefined;
     let replace = false;
@@ -68,7 +79,21 @@ function receiveImport(call: ServerReadableStream<W.WireImportStateRequest, unkn
     };
     const arm = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => settle(new CaxtonError('api.import-timeout', `no state entries received for ${idleTimeoutMs} ms; import abandoned (nothing was changed)`, { kind: 'deadline-exceeded', context: { idleMs: idleTimeoutMs }, hint: 'check the network between client and node, then run the import again' })), idleTimeoutMs);
+      timer = setTimeout(
+        () =>
+          settle(
+            new CaxtonError(
+              'api.import-timeout',
+              `no state entries received for ${idleTimeoutMs} ms; import abandoned (nothing was changed)`,
+              {
+                kind: 'deadline-exceeded',
+                context: { idleMs: idleTimeoutMs },
+                hint: 'check the network between client and node, then run the import again',
+              },
+            ),
+          ),
+        idleTimeoutMs,
+      );
       timer.unref();
     };
     arm();
@@ -85,7 +110,8 @@ function receiveImport(call: ServerReadableStream<W.WireImportStateRequest, unkn
       }
     });
     call.on('end', () => {
-      if (agent === undefined) settle(new InvalidArgumentError('agent', 'the import stream was empty: its first message must name the agent'));
+      if (agent === undefined)
+        settle(new InvalidArgumentError('agent', 'the import stream was empty: its first message must name the agent'));
       else settle(undefined, { agent, replace, writes: entries.writes });
     });
     call.on('error', (error) => settle(error));

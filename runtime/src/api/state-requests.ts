@@ -23,16 +23,23 @@ export function parseStateAgent(value: unknown): string {
 export function parseStateKey(value: unknown, field = 'key'): string {
   if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(field, 'a state key is required');
   const bytes = Buffer.byteLength(value);
-  if (bytes > DEFAULT_STATE_LIMITS.maxKeyBytes) throw new InvalidArgumentError(field, `is ${bytes} bytes, the limit is ${DEFAULT_STATE_LIMITS.maxKeyBytes}`);
+  if (bytes > DEFAULT_STATE_LIMITS.maxKeyBytes)
+    throw new InvalidArgumentError(field, `is ${bytes} bytes, the limit is ${DEFAULT_STATE_LIMITS.maxKeyBytes}`);
   const rest = value.startsWith('\u0000') ? value.slice(1) : value;
-  if (CONTROL.test(rest)) throw new InvalidArgumentError(field, 'contains a control character', 'state keys are printable text (JSON-escape them in import files)');
+  if (CONTROL.test(rest))
+    throw new InvalidArgumentError(
+      field,
+      'contains a control character',
+      'state keys are printable text (JSON-escape them in import files)',
+    );
   return value;
 }
 
 export function parseListState(req: WireListStateRequest): { agent: string; query: StateListQuery } {
   const agent = parseStateAgent(req.agent);
   const limit = req.pageSize === 0 ? DEFAULT_STATE_PAGE : req.pageSize;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_STATE_PAGE) throw new InvalidArgumentError('page_size', `must be 1-${MAX_STATE_PAGE} (0 = ${DEFAULT_STATE_PAGE})`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_STATE_PAGE)
+    throw new InvalidArgumentError('page_size', `must be 1-${MAX_STATE_PAGE} (0 = ${DEFAULT_STATE_PAGE})`);
   const query: StateListQuery = { limit };
   if (req.prefix !== '') query.prefix = req.prefix;
   if (req.pageToken !== '') query.after = req.pageToken;
@@ -49,13 +56,16 @@ export class ImportAccumulator {
       const key = parseStateKey(entry.key, `entries[${i}].key`);
       const value = entry.value ?? null;
       if (value !== null && Buffer.byteLength(value) > DEFAULT_STATE_LIMITS.maxValueBytes) {
-        throw new InvalidArgumentError(`entries[${i}].value`, `of key ${JSON.stringify(key.slice(0, 64))} is longer than ${DEFAULT_STATE_LIMITS.maxValueBytes} bytes`);
+        throw new InvalidArgumentError(
+          `entries[${i}].value`,
+          `of key ${JSON.stringify(key.slice(0, 64))} is longer than ${DEFAULT_STATE_LIMITS.maxValueBytes} bytes`,
+        );
       }
       this.bytes += Buffer.byteLength(key) + (value === null ? 0 : Buffer.byteLength(value));
       if (this.bytes > MAX_IMPORT_BYTES) {
         throw new ResourceExhaustedError(`the import is larger than ${MAX_IMPORT_BYTES} bytes`, {
           context: { limit: MAX_IMPORT_BYTES },
-          hint: 'an agent\'s state is bounded by its quota; split the file only if the agent\'s limits allow that much state',
+          hint: "an agent's state is bounded by its quota; split the file only if the agent's limits allow that much state",
         });
       }
       this.writes.push({ key, value });

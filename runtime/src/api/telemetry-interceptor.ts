@@ -15,7 +15,9 @@ import { metricsRegistered, runtimeMeter } from '../telemetry/meters.js';
 import { tracerRegistered } from '../telemetry/trace-context.js';
 
 const CODE_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(GrpcStatus).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v as number, k]),
+  Object.entries(GrpcStatus)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => [v as number, k]),
 );
 
 /** `/caxton.v1.Caxton/ListAgents` → [`caxton.v1.Caxton`, `ListAgents`]; other services: undefined. */
@@ -54,16 +56,17 @@ export function apiTelemetryInterceptor(): ServerInterceptor | undefined {
       if (span !== undefined) endApiSpan(span, code, name, details);
     };
     return new ServerInterceptingCall(call, {
-      start: (next) => next({
-        onReceiveMetadata: (metadata, nextMetadata) => {
-          if (tracing) ({ span, ctx } = startApiSpan(service, method, metadata, metadata.getMap()));
-          inCall(() => nextMetadata(metadata));
-        },
-        onReceiveMessage: (message, nextMessage) => inCall(() => nextMessage(message)),
-        onReceiveHalfClose: (nextHalfClose) => inCall(() => nextHalfClose()),
-        // A client that goes away (a tail closed with ^C) gets no status: counted as CANCELLED.
-        onCancel: () => finish(GrpcStatus.CANCELLED, 'the client cancelled the call'),
-      }),
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, nextMetadata) => {
+            if (tracing) ({ span, ctx } = startApiSpan(service, method, metadata, metadata.getMap()));
+            inCall(() => nextMetadata(metadata));
+          },
+          onReceiveMessage: (message, nextMessage) => inCall(() => nextMessage(message)),
+          onReceiveHalfClose: (nextHalfClose) => inCall(() => nextHalfClose()),
+          // A client that goes away (a tail closed with ^C) gets no status: counted as CANCELLED.
+          onCancel: () => finish(GrpcStatus.CANCELLED, 'the client cancelled the call'),
+        }),
       sendStatus: (status, next) => {
         finish(status.code ?? GrpcStatus.OK, status.details);
         next(status);

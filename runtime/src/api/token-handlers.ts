@@ -17,7 +17,9 @@ export function tokenHandlers(ctx: CallContext, rotator: TokenRotator, issuer: T
   return {
     RotateTokens: unary(ctx, 'RotateTokens', async (req: W.WireRotateTokensRequest, call): Promise<W.WireRotateTokensResponse> => {
       const overlapMs = req.overlapSeconds * 1000;
-      const rotated = await ctx.change(call, { method: 'RotateTokens', args: auditArgs({ overlapMs }, {}) }, () => rotator.rotate(overlapMs));
+      const rotated = await ctx.change(call, { method: 'RotateTokens', args: auditArgs({ overlapMs }, {}) }, () =>
+        rotator.rotate(overlapMs),
+      );
       return { adminToken: rotated.admin, readToken: rotated.read, previousValidUntilUnixMs: rotated.previousValidUntil };
     }),
 
@@ -25,12 +27,22 @@ export function tokenHandlers(ctx: CallContext, rotator: TokenRotator, issuer: T
       const request = { role: req.role, agents: req.agents, ttlMs: req.ttlSeconds * 1000, label: req.label };
       // Minted before the intent so the record can name the token by its id (never the secret).
       const minted = mintIssuedToken();
-      const args = auditArgs(request, { role: req.role.slice(0, 40), agents: req.agents.slice(0, 256), label: req.label.slice(0, 64), ttlSeconds: String(req.ttlSeconds), tokenId: minted.id });
+      const args = auditArgs(request, {
+        role: req.role.slice(0, 40),
+        agents: req.agents.slice(0, 256),
+        label: req.label.slice(0, 64),
+        ttlSeconds: String(req.ttlSeconds),
+        tokenId: minted.id,
+      });
       const { token, record } = await ctx.change(call, { method: 'IssueToken', args }, () => issuer.issue({ ...request, minted }));
       return { token, issued: issuedToWire(record) };
     }),
 
-    ListTokens: unary(ctx, 'ListTokens', async (): Promise<W.WireListTokensResponse> => ({ tokens: (await issuer.list()).map(issuedToWire) })),
+    ListTokens: unary(
+      ctx,
+      'ListTokens',
+      async (): Promise<W.WireListTokensResponse> => ({ tokens: (await issuer.list()).map(issuedToWire) }),
+    ),
 
     RevokeToken: unary(ctx, 'RevokeToken', async (req: W.WireRevokeTokenRequest, call): Promise<W.WireRevokeTokenResponse> => {
       const id = req.id.slice(0, 64);

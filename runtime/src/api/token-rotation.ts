@@ -33,10 +33,17 @@ export function refusingRotator(why: 'auth-disabled' | 'tokens-provided'): Token
   return {
     rotate: async () => {
       if (why === 'auth-disabled') {
-        throw new TokenRotationRefusedError('api.auth-disabled', 'this node serves without tokens (--no-auth): there is nothing to rotate', 'restart it without --no-auth to require tokens');
+        throw new TokenRotationRefusedError(
+          'api.auth-disabled',
+          'this node serves without tokens (--no-auth): there is nothing to rotate',
+          'restart it without --no-auth to require tokens',
+        );
       }
-      throw new TokenRotationRefusedError('api.tokens-provided', 'this node reads its tokens from provided files: they are not its to rewrite',
-        'rotate them where they come from: replace the Kubernetes Secret (or the files) and restart or roll the pods');
+      throw new TokenRotationRefusedError(
+        'api.tokens-provided',
+        'this node reads its tokens from provided files: they are not its to rewrite',
+        'rotate them where they come from: replace the Kubernetes Secret (or the files) and restart or roll the pods',
+      );
     },
   };
 }
@@ -45,7 +52,11 @@ export function dataDirRotator(dataDir: string, tokens: TokenSet, now: () => num
   let busy: Promise<unknown> = Promise.resolve();
   const rotate = async (overlapMs: number): Promise<RotatedTokens> => {
     if (!Number.isSafeInteger(overlapMs) || overlapMs < 0 || overlapMs > MAX_TOKEN_OVERLAP_MS) {
-      throw new InvalidArgumentError('overlap_seconds', `must be 0 to ${MAX_TOKEN_OVERLAP_MS / 1000} seconds (24 h)`, 'long enough for every client to re-read the token files, e.g. 10m');
+      throw new InvalidArgumentError(
+        'overlap_seconds',
+        `must be 0 to ${MAX_TOKEN_OVERLAP_MS / 1000} seconds (24 h)`,
+        'long enough for every client to re-read the token files, e.g. 10m',
+      );
     }
     const next = { admin: mintToken(), read: mintToken() };
     await writeFileAtomically(path.join(dataDir, TOKEN_FILE_NAME), `${next.admin}\n`);

@@ -93,7 +93,11 @@ export function receiveUpload<S>(
         armIdleTimer();
         if (!header) {
           if (msg.part !== 'header' || !msg.header) {
-            throw new InvalidArgumentError('header', 'the first message of an upload must be the header', 'send ArtifactUpload{header} before any chunk');
+            throw new InvalidArgumentError(
+              'header',
+              'the first message of an upload must be the header',
+              'send ArtifactUpload{header} before any chunk',
+            );
           }
           header = parseHeader(msg.header);
           return;
@@ -102,8 +106,11 @@ export function receiveUpload<S>(
         if (msg.part !== 'chunk' || !msg.chunk) throw new InvalidArgumentError('part', 'an upload message must set header or chunk');
         received += msg.chunk.length;
         if (received > header.totalSize) {
-          throw new InvalidArgumentError('chunk', `received more bytes than header.total_size (${header.totalSize})`,
-            'total_size must be the exact artifact size');
+          throw new InvalidArgumentError(
+            'chunk',
+            `received more bytes than header.total_size (${header.totalSize})`,
+            'total_size must be the exact artifact size',
+          );
         }
         hash.update(msg.chunk);
         chunks.push(Buffer.from(msg.chunk.buffer, msg.chunk.byteOffset, msg.chunk.byteLength));
@@ -116,13 +123,19 @@ export function receiveUpload<S>(
       try {
         if (!header) throw new InvalidArgumentError('header', 'the upload ended before its header', 'send ArtifactUpload{header} first');
         if (received !== header.totalSize) {
-          throw new InvalidArgumentError('header.total_size', `announced ${header.totalSize} bytes but ${received} arrived`,
-            'the upload was cut short; retry it');
+          throw new InvalidArgumentError(
+            'header.total_size',
+            `announced ${header.totalSize} bytes but ${received} arrived`,
+            'the upload was cut short; retry it',
+          );
         }
         const digest = hash.digest('hex');
         if (digest !== header.sha256) {
-          throw new InvalidArgumentError('header.sha256', `the artifact's sha256 is ${digest}, the header says ${header.sha256}`,
-            'the artifact changed or was corrupted in transit; retry the upload');
+          throw new InvalidArgumentError(
+            'header.sha256',
+            `the artifact's sha256 is ${digest}, the header says ${header.sha256}`,
+            'the artifact changed or was corrupted in transit; retry the upload',
+          );
         }
         const artifact: VerifiedArtifact = { bytes: Buffer.concat(chunks, received), sha256: digest };
         if (header.signature !== undefined) artifact.signature = header.signature;

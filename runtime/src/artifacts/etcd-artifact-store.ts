@@ -70,11 +70,22 @@ export class EtcdArtifactStore implements ArtifactStore {
       chunks[i] = sha256Hex(part);
       await this.conn.call('store an artifact chunk', () => this.conn.client.put(this.chunkKey(digest, i)).value(part).exec());
     });
-    const manifest: Manifest = { format: 'caxton-artifact', version: 1, digest, size: buf.length, chunkBytes: this.chunkBytes, chunks, storedAt: Date.now() };
+    const manifest: Manifest = {
+      format: 'caxton-artifact',
+      version: 1,
+      digest,
+      size: buf.length,
+      chunkBytes: this.chunkBytes,
+      chunks,
+      storedAt: Date.now(),
+    };
     const key = this.manifestKey(digest);
     // Create-if-absent: a concurrent put of the same bytes by another node wrote equal chunks.
     await this.conn.call('store an artifact manifest', () =>
-      this.conn.client.if(key, 'Create', '==', 0).then(this.conn.client.put(key).value(JSON.stringify(manifest))).commit(),
+      this.conn.client
+        .if(key, 'Create', '==', 0)
+        .then(this.conn.client.put(key).value(JSON.stringify(manifest)))
+        .commit(),
     );
     return digest;
   }
@@ -86,10 +97,14 @@ export class EtcdArtifactStore implements ArtifactStore {
     await this.inParallel(manifest.chunks.length, async (i) => {
       const part = await this.conn.call('read an artifact chunk', () => this.conn.client.get(this.chunkKey(digest, i)).buffer());
       if (!part || sha256Hex(part) !== manifest.chunks[i]) {
-        throw new ArtifactError('artifact.corrupt', `artifact ${digest}: chunk ${i} of ${manifest.chunks.length} is ${part ? 'damaged' : 'missing'}`, {
-          context: { digest, chunk: i, key: this.chunkKey(digest, i) },
-          hint: 'delete the artifact and put the component again (put alone keeps an existing manifest)',
-        });
+        throw new ArtifactError(
+          'artifact.corrupt',
+          `artifact ${digest}: chunk ${i} of ${manifest.chunks.length} is ${part ? 'damaged' : 'missing'}`,
+          {
+            context: { digest, chunk: i, key: this.chunkKey(digest, i) },
+            hint: 'delete the artifact and put the component again (put alone keeps an existing manifest)',
+          },
+        );
       }
       parts[i] = part;
     });
@@ -112,7 +127,10 @@ export class EtcdArtifactStore implements ArtifactStore {
   async list(): Promise<string[]> {
     const root = this.keys.artifactsRoot();
     const keys = await this.conn.call('list artifacts', () => this.conn.client.getAll().prefix(root).keys());
-    return keys.filter((k) => k.endsWith('/manifest')).map((k) => k.slice(root.length, root.length + 64)).sort();
+    return keys
+      .filter((k) => k.endsWith('/manifest'))
+      .map((k) => k.slice(root.length, root.length + 64))
+      .sort();
   }
 
   private async manifest(digest: string): Promise<Manifest | undefined> {

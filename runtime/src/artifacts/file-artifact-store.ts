@@ -50,7 +50,10 @@ export class FileArtifactStore implements ArtifactStore {
 
   async has(digest: string): Promise<boolean> {
     const path = this.pathOf(digest);
-    return stat(path).then((s) => s.isFile(), () => false);
+    return stat(path).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   }
 
   async delete(digest: string): Promise<void> {

@@ -19,8 +19,20 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  checkpointPayload, decodeRecord, decodeSignedCheckpoint, encodeSignedCheckpoint, keyFingerprint,
-  type AuditChainHead, type AuditCheckpoint, type AuditEntry, type AuditRecord, type AuditRetainedFrom, type SignedAuditCheckpoint, type Sink, type StoredAuditRecord, type Unsubscribe,
+  checkpointPayload,
+  decodeRecord,
+  decodeSignedCheckpoint,
+  encodeSignedCheckpoint,
+  keyFingerprint,
+  type AuditChainHead,
+  type AuditCheckpoint,
+  type AuditEntry,
+  type AuditRecord,
+  type AuditRetainedFrom,
+  type SignedAuditCheckpoint,
+  type Sink,
+  type StoredAuditRecord,
+  type Unsubscribe,
 } from '@caxton/core';
 import type { AuditAnchorInfo, AuditTrail } from './audit-trail.js';
 import type { AuditAnchorStore } from './anchor-store.js';
@@ -53,7 +65,10 @@ export class AnchoredAuditTrail implements AuditTrail {
   private retained: AuditRetainedFrom | undefined;
   private retaining: Promise<void> | undefined;
 
-  private constructor(private readonly inner: AuditTrail, private readonly options: AnchoredAuditTrailOptions) {}
+  private constructor(
+    private readonly inner: AuditTrail,
+    private readonly options: AnchoredAuditTrailOptions,
+  ) {}
 
   static async open(options: AnchoredAuditTrailOptions): Promise<AnchoredAuditTrail> {
     const trail = new AnchoredAuditTrail(options.trail, options);
@@ -79,10 +94,15 @@ export class AnchoredAuditTrail implements AuditTrail {
       try {
         anchor = decodeSignedCheckpoint(stored);
       } catch (err) {
-        throw new AuditError('audit.anchor-mismatch', `the audit trail's anchor in the registry cannot be read: ${(err as Error).message}`, {
-          context: { trail: trail.location }, cause: err,
-          hint: 'the registry was damaged or tampered with; keep it as evidence, run `caxton audit verify` on a copy, and start with --accept-audit-truncation to re-anchor the trail as it is (recorded in the trail)',
-        });
+        throw new AuditError(
+          'audit.anchor-mismatch',
+          `the audit trail's anchor in the registry cannot be read: ${(err as Error).message}`,
+          {
+            context: { trail: trail.location },
+            cause: err,
+            hint: 'the registry was damaged or tampered with; keep it as evidence, run `caxton audit verify` on a copy, and start with --accept-audit-truncation to re-anchor the trail as it is (recorded in the trail)',
+          },
+        );
       }
     }
     this.retained = anchor?.checkpoint.retained;
@@ -93,8 +113,9 @@ export class AnchoredAuditTrail implements AuditTrail {
       if (!this.options.acceptTruncation) {
         throw new AuditError(problem.code, problem.message, {
           context: { trail: trail.location, anchoredIndex: anchor.checkpoint.index, trailEnd: head?.index ?? -1 },
-          hint: 'the node will not continue a trail that lost records silently. Keep a copy of the trail and the registry as evidence; '
-            + 'to continue anyway, start once with --accept-audit-truncation: the node records the acceptance (what was anchored, where the trail ends) as an audit record and re-anchors',
+          hint:
+            'the node will not continue a trail that lost records silently. Keep a copy of the trail and the registry as evidence; ' +
+            'to continue anyway, start once with --accept-audit-truncation: the node records the acceptance (what was anchored, where the trail ends) as an audit record and re-anchors',
         });
       }
       await this.append(acceptance(anchor, stored!, head, problem, nodeId));
@@ -161,11 +182,17 @@ export class AnchoredAuditTrail implements AuditTrail {
         const head = await this.inner.currentHead();
         if (head && (!this.wanted || head.index > this.wanted.index)) this.wanted = head;
         while (this.writing) await this.writing.catch(() => undefined);
-        this.writing = this.writeWanted().finally(() => { this.writing = undefined; });
+        this.writing = this.writeWanted().finally(() => {
+          this.writing = undefined;
+        });
         await this.writing;
       }
       await retention.prune(due.from);
-    })().catch((err: unknown) => this.options.report(err, 'deleting audit segments past retention')).finally(() => { this.retaining = undefined; });
+    })()
+      .catch((err: unknown) => this.options.report(err, 'deleting audit segments past retention'))
+      .finally(() => {
+        this.retaining = undefined;
+      });
     await this.retaining;
   }
 
@@ -177,7 +204,9 @@ export class AnchoredAuditTrail implements AuditTrail {
     if (!this.wanted || head.index > this.wanted.index) this.wanted = head;
     try {
       while (this.anchoredIndex < head.index) {
-        this.writing ??= this.writeWanted().finally(() => { this.writing = undefined; });
+        this.writing ??= this.writeWanted().finally(() => {
+          this.writing = undefined;
+        });
         await this.writing;
       }
     } catch (err) {
@@ -189,10 +218,23 @@ export class AnchoredAuditTrail implements AuditTrail {
   private async writeWanted(): Promise<void> {
     const head = this.wanted!;
     if (this.trailId === undefined) this.trailId = head.index === 0 ? head.hash : await this.recordHashAt(0);
-    if (this.trailId === undefined) throw new AuditError('audit.corrupt', `record 0 of the audit trail ${this.location} cannot be read`, { hint: 'run `caxton audit verify`' });
-    const checkpoint: AuditCheckpoint = { trail: this.trailId, index: head.index, hash: head.hash, time: new Date().toISOString(), node: this.options.nodeId };
+    if (this.trailId === undefined)
+      throw new AuditError('audit.corrupt', `record 0 of the audit trail ${this.location} cannot be read`, {
+        hint: 'run `caxton audit verify`',
+      });
+    const checkpoint: AuditCheckpoint = {
+      trail: this.trailId,
+      index: head.index,
+      hash: head.hash,
+      time: new Date().toISOString(),
+      node: this.options.nodeId,
+    };
     if (this.retained) checkpoint.retained = this.retained;
-    const signed: SignedAuditCheckpoint = { checkpoint, key: this.options.key.publicKey, sig: this.options.key.sign(checkpointPayload(checkpoint)) };
+    const signed: SignedAuditCheckpoint = {
+      checkpoint,
+      key: this.options.key.publicKey,
+      sig: this.options.key.sign(checkpointPayload(checkpoint)),
+    };
     await this.options.anchors.writeAuditAnchor(encodeSignedCheckpoint(signed), head.index);
     this.anchoredIndex = Math.max(this.anchoredIndex, head.index);
   }
@@ -221,7 +263,13 @@ export class AnchoredAuditTrail implements AuditTrail {
 }
 
 /** The record of an accepted truncation: what was anchored, where the trail ended. */
-function acceptance(anchor: SignedAuditCheckpoint, stored: string, head: AuditChainHead | undefined, problem: AnchorProblem, nodeId: string): AuditEntry {
+function acceptance(
+  anchor: SignedAuditCheckpoint,
+  stored: string,
+  head: AuditChainHead | undefined,
+  problem: AnchorProblem,
+  nodeId: string,
+): AuditEntry {
   return startUpRecord('AcceptAuditTruncation', nodeId, stored, {
     problem: problem.code,
     anchoredIndex: String(anchor.checkpoint.index),
@@ -240,7 +288,12 @@ function keyChange(previous: string, key: string, nodeId: string): AuditEntry {
 function startUpRecord(method: string, nodeId: string, args: string, fields: Record<string, string>): AuditEntry {
   const bytes = Buffer.from(args, 'utf8');
   return {
-    time: new Date().toISOString(), node: nodeId, method, role: 'admin', token: '', peer: 'in-process start-up',
+    time: new Date().toISOString(),
+    node: nodeId,
+    method,
+    role: 'admin',
+    token: '',
+    peer: 'in-process start-up',
     args: { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, fields },
     result: { code: 'OK', error: '' },
   };

@@ -66,7 +66,8 @@ export async function ensureAuditKey(dataDir: string): Promise<AuditKey> {
     if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`a ${privateKey.asymmetricKeyType} key, not ed25519`);
   } catch (err) {
     throw new AuditError('audit.key-invalid', `the audit key ${file} cannot be read: ${(err as Error).message}`, {
-      context: { file }, cause: err,
+      context: { file },
+      cause: err,
       hint: `move ${file} aside so the node makes a new key on its next start`,
     });
   }

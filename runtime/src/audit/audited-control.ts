@@ -16,9 +16,29 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  CaxtonError, formatStrategy, type AclMessage, type AgentStatus, type AuditArgs, type AuditResult, type AuditRole, type DeploySpec, type FreezeResult,
-  type FreezeScope, type NodeControl, type SendOptions, type SendResult, type StateImport, type StateImportResult, type UpgradeResult, type UpgradeSpec,
-  type VerifiedArtifact, type EdgeTicket, type DeadLetterSelection, type PurgeResult, type RedriveRequest, type RedriveResult,
+  CaxtonError,
+  formatStrategy,
+  type AclMessage,
+  type AgentStatus,
+  type AuditArgs,
+  type AuditResult,
+  type AuditRole,
+  type DeploySpec,
+  type FreezeResult,
+  type FreezeScope,
+  type NodeControl,
+  type SendOptions,
+  type SendResult,
+  type StateImport,
+  type StateImportResult,
+  type UpgradeResult,
+  type UpgradeSpec,
+  type VerifiedArtifact,
+  type EdgeTicket,
+  type DeadLetterSelection,
+  type PurgeResult,
+  type RedriveRequest,
+  type RedriveResult,
 } from '@caxton/core';
 import type { AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
@@ -68,7 +88,10 @@ export function resultOf(err: unknown): AuditResult {
 
 /** Bytes in, or JSON of, the arguments; Uint8Arrays as base64 so payloads count as what they are. */
 function argsBytes(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)) ?? '', 'utf8');
+  return Buffer.from(
+    JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)) ?? '',
+    'utf8',
+  );
 }
 
 /** The arguments' digest and size, and the few fields safe to show (names, never config or payloads). */
@@ -124,7 +147,13 @@ export class AuditedControl {
     const result = resultOf(failure);
     if (failure === undefined && call.produced !== undefined) result.fields = call.produced(value as T);
     try {
-      await this.trail.append({ kind: 'outcome', time: this.time(), ...common, intent: { index: intent.index, hash: intent.hash }, result });
+      await this.trail.append({
+        kind: 'outcome',
+        time: this.time(),
+        ...common,
+        intent: { index: intent.index, hash: intent.hash },
+        result,
+      });
     } catch (err) {
       this.o.report(err, `${call.method} (audit: outcome of record ${intent.index})`);
     }
@@ -138,8 +167,14 @@ export class AuditedControl {
    */
   async refused(caller: AuditCaller, call: AuditedCall, err: unknown): Promise<void> {
     await this.trail.append({
-      time: this.time(), node: this.o.nodeId, method: call.method, role: caller.role, token: caller.token, peer: caller.peer,
-      args: call.args, result: resultOf(err),
+      time: this.time(),
+      node: this.o.nodeId,
+      method: call.method,
+      role: caller.role,
+      token: caller.token,
+      peer: caller.peer,
+      args: call.args,
+      result: resultOf(err),
     });
   }
 
@@ -175,43 +210,79 @@ function purgedLetters(result: PurgeResult): Record<string, string> {
 
 /** NodeControl for one caller: reads pass through, each change goes through AuditedControl.change. */
 class CallerControl implements NodeControl {
-  constructor(private readonly audit: AuditedControl, private readonly inner: NodeControl, private readonly caller: AuditCaller) {}
+  constructor(
+    private readonly audit: AuditedControl,
+    private readonly inner: NodeControl,
+    private readonly caller: AuditCaller,
+  ) {}
 
-  private change<T>(method: string, args: AuditArgs, effect: () => Promise<T>, produced?: (value: T) => Record<string, string>): Promise<T> {
+  private change<T>(
+    method: string,
+    args: AuditArgs,
+    effect: () => Promise<T>,
+    produced?: (value: T) => Record<string, string>,
+  ): Promise<T> {
     return this.audit.change(this.caller, { method, args, ...(produced !== undefined ? { produced } : {}) }, effect);
   }
 
   deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
-    const args = auditArgs({ spec, artifact: { sha256: artifact.sha256, size: artifact.bytes.length, signed: artifact.signature !== undefined } },
-      { agent: spec.name, artifact: artifact.sha256 });
+    const args = auditArgs(
+      { spec, artifact: { sha256: artifact.sha256, size: artifact.bytes.length, signed: artifact.signature !== undefined } },
+      { agent: spec.name, artifact: artifact.sha256 },
+    );
     return this.change('DeployAgent', { ...args, bytes: artifact.bytes.length }, () => this.inner.deploy(spec, artifact));
   }
 
   upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<UpgradeResult> {
-    const args = auditArgs({ spec, artifact: { sha256: artifact.sha256, size: artifact.bytes.length, signed: artifact.signature !== undefined } },
-      { agent: spec.name, artifact: artifact.sha256, ...(spec.strategy !== undefined ? { strategy: formatStrategy(spec.strategy), ...thresholdFields(spec.thresholds) } : {}) });
+    const args = auditArgs(
+      { spec, artifact: { sha256: artifact.sha256, size: artifact.bytes.length, signed: artifact.signature !== undefined } },
+      {
+        agent: spec.name,
+        artifact: artifact.sha256,
+        ...(spec.strategy !== undefined ? { strategy: formatStrategy(spec.strategy), ...thresholdFields(spec.thresholds) } : {}),
+      },
+    );
     return this.change('UpgradeAgent', { ...args, bytes: artifact.bytes.length }, () => this.inner.upgrade(spec, artifact));
   }
 
   rollback(name: string): Promise<UpgradeResult> {
-    return this.change('RollbackAgent', auditArgs({ name }, { agent: name }), () => this.inner.rollback(name),
-      (r) => ({ version: String(r.agent.version), previousVersion: String(r.previousVersion) }));
+    return this.change(
+      'RollbackAgent',
+      auditArgs({ name }, { agent: name }),
+      () => this.inner.rollback(name),
+      (r) => ({ version: String(r.agent.version), previousVersion: String(r.previousVersion) }),
+    );
   }
 
   stop(name: string, options: { force: boolean; keepQueue?: boolean }): Promise<AgentStatus> {
-    return this.change('StopAgent', auditArgs({ name, options }, { agent: name, force: options.force, ...(options.keepQueue === true ? { keepQueue: true } : {}) }), () => this.inner.stop(name, options));
+    return this.change(
+      'StopAgent',
+      auditArgs({ name, options }, { agent: name, force: options.force, ...(options.keepQueue === true ? { keepQueue: true } : {}) }),
+      () => this.inner.stop(name, options),
+    );
   }
 
   async send(message: AclMessage, options?: SendOptions): Promise<SendResult> {
     const key = options?.idempotency?.key;
-    const fields = { performative: message.performative, receivers: message.receivers.map((r) => r.name).join(','), sender: message.sender?.name, ...(key !== undefined ? { idempotencyKey: key } : {}) };
+    const fields = {
+      performative: message.performative,
+      receivers: message.receivers.map((r) => r.name).join(','),
+      sender: message.sender?.name,
+      ...(key !== undefined ? { idempotencyKey: key } : {}),
+    };
     const admit = this.audit.admitSend;
-    if (admit === undefined) return this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, options), sentMessage);
+    if (admit === undefined)
+      return this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, options), sentMessage);
     // Refused at the edge: nothing was attempted and nothing changed, so nothing is recorded — an
     // overloaded node must not spend an audit write on every message it turns away.
     const admitted = admit(message, options?.lane ?? 'client');
     try {
-      return await this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, { ...options, admitted }), sentMessage);
+      return await this.change(
+        'SendMessage',
+        auditArgs(message, fields),
+        () => this.inner.send(message, { ...options, admitted }),
+        sentMessage,
+      );
     } finally {
       admitted.release();
     }
@@ -239,7 +310,9 @@ class CallerControl implements NodeControl {
   }
 
   scale(name: string, replicas: number): Promise<AgentStatus> {
-    return this.change('ScaleAgent', auditArgs({ name, replicas }, { agent: name, replicas: String(replicas) }), () => this.inner.scale(name, replicas));
+    return this.change('ScaleAgent', auditArgs({ name, replicas }, { agent: name, replicas: String(replicas) }), () =>
+      this.inner.scale(name, replicas),
+    );
   }
 
   redriveDeadLetters(request: RedriveRequest): Promise<RedriveResult> {
@@ -248,7 +321,12 @@ class CallerControl implements NodeControl {
   }
 
   purgeDeadLetters(select: DeadLetterSelection): Promise<PurgeResult> {
-    return this.change('PurgeDeadLetters', auditArgs(select, selectionFields(select)), () => this.inner.purgeDeadLetters(select), purgedLetters);
+    return this.change(
+      'PurgeDeadLetters',
+      auditArgs(select, selectionFields(select)),
+      () => this.inner.purgeDeadLetters(select),
+      purgedLetters,
+    );
   }
 
   // Reads: nothing changes, nothing is recorded here (the API records reads when asked to).

@@ -13,7 +13,11 @@ import { AuditError } from './errors.js';
 export class EtcdAuditAnchorStore implements AuditAnchorStore {
   readonly key: string;
 
-  constructor(private readonly conn: EtcdConnection, prefix: string, nodeId: string) {
+  constructor(
+    private readonly conn: EtcdConnection,
+    prefix: string,
+    nodeId: string,
+  ) {
     this.key = `${prefix}store/audit/anchors/${nodeId}`;
   }
 

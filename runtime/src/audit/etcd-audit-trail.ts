@@ -13,8 +13,14 @@
  * the appends it holds once etcd has committed it (etcd commits to a quorum's disks).
  */
 import {
-  GENESIS_HASH, sealAndEncodeRecord, type AuditChainHead, type AuditEntry, type AuditRecord, type Sink,
-  type StoredAuditRecord, type Unsubscribe,
+  GENESIS_HASH,
+  sealAndEncodeRecord,
+  type AuditChainHead,
+  type AuditEntry,
+  type AuditRecord,
+  type Sink,
+  type StoredAuditRecord,
+  type Unsubscribe,
 } from '@caxton/core';
 import type { EtcdConnection } from '../registry/etcd/connection.js';
 import { sha256Hex, type AuditTrail } from './audit-trail.js';
@@ -86,7 +92,8 @@ export class EtcdAuditTrail implements AuditTrail {
   }
 
   append(entry: AuditEntry): Promise<AuditRecord> {
-    if (this.closed) return Promise.reject(new AuditError('audit.unavailable', 'the audit trail is closed', { hint: 'the node is shutting down' }));
+    if (this.closed)
+      return Promise.reject(new AuditError('audit.unavailable', 'the audit trail is closed', { hint: 'the node is shutting down' }));
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
       if (!this.writing) void this.flush();
@@ -103,10 +110,13 @@ export class EtcdAuditTrail implements AuditTrail {
         for (const listener of this.listeners) listener();
       } catch (err) {
         // Unlike a file, a failed transaction changed nothing: later appends may still succeed.
-        const failure = err instanceof AuditError ? err : new AuditError('audit.unavailable', `appending to the audit trail in etcd failed: ${(err as Error).message}`, {
-          hint: 'check that etcd is reachable; management calls are answered UNAVAILABLE until it is',
-          cause: err,
-        });
+        const failure =
+          err instanceof AuditError
+            ? err
+            : new AuditError('audit.unavailable', `appending to the audit trail in etcd failed: ${(err as Error).message}`, {
+                hint: 'check that etcd is reachable; management calls are answered UNAVAILABLE until it is',
+                cause: err,
+              });
         this.head = null; // re-read: a timed-out transaction may have committed
         for (const pending of batch) pending.reject(failure);
       }
@@ -163,7 +173,12 @@ export class EtcdAuditTrail implements AuditTrail {
         ? client.if(this.headKey, 'Value', '==', JSON.stringify({ index: head.index, hash: head.hash }))
         : client.if(this.headKey, 'Create', '==', 0);
       this.inDoubt = records;
-      const res = await this.conn.call('append to the audit trail', () => txn.then(...writes).else(client.get(this.headKey)).commit());
+      const res = await this.conn.call('append to the audit trail', () =>
+        txn
+          .then(...writes)
+          .else(client.get(this.headKey))
+          .commit(),
+      );
       this.inDoubt = undefined; // a definite answer: committed, or refused because the head moved
       if (res.succeeded) {
         this.head = { index: last.index, hash: last.hash };
@@ -172,9 +187,13 @@ export class EtcdAuditTrail implements AuditTrail {
       const current = res.responses[0]?.response_range?.kvs[0]?.value;
       this.head = current ? parseHead(current.toString('utf8'), this.headKey) : undefined;
     }
-    throw new AuditError('audit.unavailable', `the audit trail's head kept moving: ${this.maxConflicts} appends in a row lost to other nodes`, {
-      hint: 'the cluster is appending faster than this node can follow; retry the call',
-    });
+    throw new AuditError(
+      'audit.unavailable',
+      `the audit trail's head kept moving: ${this.maxConflicts} appends in a row lost to other nodes`,
+      {
+        hint: 'the cluster is appending faster than this node can follow; retry the call',
+      },
+    );
   }
 
   /** Read from etcd each time: other nodes append too. */
@@ -191,7 +210,13 @@ export class EtcdAuditTrail implements AuditTrail {
     checkRange(from, limit);
     const end = from + limit > 10 ** INDEX_DIGITS ? `${this.recordsPrefix}:` : this.recordKey(from + limit);
     const res = await this.conn.call('read the audit trail', () =>
-      this.conn.client.getAll().inRange({ start: this.recordKey(from), end }).sort('Key', 'Ascend').limit(limit).exec());
+      this.conn.client
+        .getAll()
+        .inRange({ start: this.recordKey(from), end })
+        .sort('Key', 'Ascend')
+        .limit(limit)
+        .exec(),
+    );
     return res.kvs.map((kv) => ({ position: Number(kv.key.toString('utf8').slice(this.recordsPrefix.length)), bytes: kv.value }));
   }
 

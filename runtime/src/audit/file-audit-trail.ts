@@ -23,8 +23,17 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import {
-  checkAuditSegmentSettings, decodeRecord, GENESIS_HASH, sealAndEncodeRecord,
-  type AuditChainHead, type AuditEntry, type AuditRecord, type AuditRetainedFrom, type Sink, type StoredAuditRecord, type Unsubscribe,
+  checkAuditSegmentSettings,
+  decodeRecord,
+  GENESIS_HASH,
+  sealAndEncodeRecord,
+  type AuditChainHead,
+  type AuditEntry,
+  type AuditRecord,
+  type AuditRetainedFrom,
+  type Sink,
+  type StoredAuditRecord,
+  type Unsubscribe,
 } from '@caxton/core';
 import { sha256Hex, type AuditRetention, type AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
@@ -100,7 +109,10 @@ export class FileAuditTrail implements AuditTrail {
     checkAuditSegmentSettings({ segmentBytes: options.segmentBytes, retainSegments: options.retainSegments });
     const dir = options.dir;
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const segments = (await fs.readdir(dir)).map(parseSegmentFileName).filter((f): f is number => f !== undefined).sort((a, b) => a - b);
+    const segments = (await fs.readdir(dir))
+      .map(parseSegmentFileName)
+      .filter((f): f is number => f !== undefined)
+      .sort((a, b) => a - b);
     if (segments.length === 0) segments.push(0);
     for (;;) {
       const first = segments[segments.length - 1]!;
@@ -147,7 +159,8 @@ export class FileAuditTrail implements AuditTrail {
 
   append(entry: AuditEntry): Promise<AuditRecord> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new AuditError('audit.unavailable', 'the audit trail is closed', { hint: 'the node is shutting down' }));
+    if (this.closed)
+      return Promise.reject(new AuditError('audit.unavailable', 'the audit trail is closed', { hint: 'the node is shutting down' }));
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
       if (!this.writing) void this.flush();
@@ -262,7 +275,10 @@ export class FileAuditTrail implements AuditTrail {
       }
       for (let k = local; k < to; k += 1) {
         // Without the newline: the stored record is its canonical encoding.
-        out.push({ position: first + k, bytes: bytes.subarray(offsets![k]! - start, Math.min(bytes.length, offsets![k + 1]! - start - 1)) });
+        out.push({
+          position: first + k,
+          bytes: bytes.subarray(offsets![k]! - start, Math.min(bytes.length, offsets![k + 1]! - start - 1)),
+        });
       }
     }
     return out;
@@ -279,7 +295,8 @@ export class FileAuditTrail implements AuditTrail {
     }
     try {
       const size = (await handle.stat()).size;
-      if (this.cached?.first !== first || this.cached.size !== size) this.cached = { first, size, offsets: await indexSegment(handle, size, false) };
+      if (this.cached?.first !== first || this.cached.size !== size)
+        this.cached = { first, size, offsets: await indexSegment(handle, size, false) };
       return this.cached.offsets;
     } finally {
       await handle.close();
@@ -339,9 +356,14 @@ async function lastHash(handle: fs.FileHandle, file: string, first: number, offs
   const lines = offsets.length - 1;
   if (lines === 0) {
     if (first === 0) return GENESIS_HASH;
-    throw new AuditError('audit.corrupt', `the audit trail's last segment ${file} holds no record, and nothing before it to continue from`, {
-      context: { file }, hint: 'keep the directory as evidence (move it aside) and start the node with a fresh trail, then compare with `caxton audit verify` output',
-    });
+    throw new AuditError(
+      'audit.corrupt',
+      `the audit trail's last segment ${file} holds no record, and nothing before it to continue from`,
+      {
+        context: { file },
+        hint: 'keep the directory as evidence (move it aside) and start the node with a fresh trail, then compare with `caxton audit verify` output',
+      },
+    );
   }
   const index = first + lines - 1;
   const start = offsets[lines - 1]!;
@@ -349,17 +371,25 @@ async function lastHash(handle: fs.FileHandle, file: string, first: number, offs
   try {
     record = decodeRecord(await readRange(handle, start, offsets[lines]! - 1 - start));
   } catch (err) {
-    throw new AuditError('audit.corrupt', `the last record of the audit trail ${file} (record ${index}) cannot be read: ${(err as Error).message}`, {
-      context: { file, record: index },
-      hint: 'the trail was damaged; keep the file as evidence (move it aside) and start the node with a fresh trail, then compare with `caxton audit verify` output',
-      cause: err,
-    });
+    throw new AuditError(
+      'audit.corrupt',
+      `the last record of the audit trail ${file} (record ${index}) cannot be read: ${(err as Error).message}`,
+      {
+        context: { file, record: index },
+        hint: 'the trail was damaged; keep the file as evidence (move it aside) and start the node with a fresh trail, then compare with `caxton audit verify` output',
+        cause: err,
+      },
+    );
   }
   if (record.index !== index) {
-    throw new AuditError('audit.corrupt', `the last record of the audit trail ${file} says it is record ${record.index}, but its place in the segment makes it record ${index}`, {
-      context: { file, record: index },
-      hint: 'a segment was renamed, cut or extended; keep the directory as evidence and run `caxton audit verify` on it before starting with a fresh trail',
-    });
+    throw new AuditError(
+      'audit.corrupt',
+      `the last record of the audit trail ${file} says it is record ${record.index}, but its place in the segment makes it record ${index}`,
+      {
+        context: { file, record: index },
+        hint: 'a segment was renamed, cut or extended; keep the directory as evidence and run `caxton audit verify` on it before starting with a fresh trail',
+      },
+    );
   }
   return record.hash;
 }

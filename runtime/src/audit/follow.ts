@@ -30,16 +30,17 @@ export function followTrail(trail: Followable, from: number, sink: Sink<StoredAu
     pending = true;
     wake?.();
   });
-  const waitForMore = (): Promise<void> => new Promise((resolve) => {
-    if (pending || stopped) return resolve();
-    const timer = setTimeout(done, options.pollMs);
-    function done(): void {
-      clearTimeout(timer);
-      wake = undefined;
-      resolve();
-    }
-    wake = done;
-  });
+  const waitForMore = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (pending || stopped) return resolve();
+      const timer = setTimeout(done, options.pollMs);
+      function done(): void {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
   void (async () => {
     try {
       while (!stopped) {

@@ -66,7 +66,7 @@ export function scanTrail(bytes: Uint8Array): { starts: number[]; end: number } 
 export async function indexSegment(handle: fs.FileHandle, size: number, cutTorn: boolean): Promise<number[]> {
   const offsets: number[] = [0];
   const chunk = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(size, 1)));
-  for (let pos = 0; pos < size;) {
+  for (let pos = 0; pos < size; ) {
     const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - pos), pos);
     if (bytesRead === 0) break;
     const got = chunk.subarray(0, bytesRead);

@@ -5,13 +5,22 @@
  * (`AbortRollout`, outcome `aborted`) and is shown ended in `caxton agents`.
  */
 import {
-  AuditChangeReader, parseStrategy, resolveRolloutThresholds, ROLLOUT_BOUNDS, ROLLOUT_LIMIT_TABLE, UnendedRollouts,
-  type RolloutThresholdName, type RolloutThresholds, type RolloutView, type UnendedRollout,
+  AuditChangeReader,
+  parseStrategy,
+  resolveRolloutThresholds,
+  ROLLOUT_BOUNDS,
+  ROLLOUT_LIMIT_TABLE,
+  UnendedRollouts,
+  type RolloutThresholdName,
+  type RolloutThresholds,
+  type RolloutView,
+  type UnendedRollout,
 } from '@caxton/core';
 import type { AuditTrail } from './audit-trail.js';
 
 /** The reason an ended-by-restart rollout shows and its closing record names: what the node knows. */
-export const RESTART_REASON = 'the node started with this rollout open (no end was recorded before it stopped): it came back on the running version (the counts were not kept)';
+export const RESTART_REASON =
+  'the node started with this rollout open (no end was recorded before it stopped): it came back on the running version (the counts were not kept)';
 
 /** What the start-up scan found. */
 export interface UnendedScan {
@@ -35,7 +44,7 @@ export async function findUnendedRollouts(trail: AuditTrail, options: { node?: s
   const reader = new AuditChangeReader();
   const open = new UnendedRollouts(options.node !== undefined ? { node: options.node } : {});
   const start = Math.max(0, head.index + 1 - window);
-  for (let from = start; from <= head.index;) {
+  for (let from = start; from <= head.index; ) {
     const page = await trail.read(from, Math.min(ROLLOUT_BOUNDS.unendedScanPage, head.index + 1 - from));
     if (page.length === 0) break;
     for (const stored of page) for (const line of reader.push(stored)) open.take(line);
@@ -68,8 +77,14 @@ export function endedByRestart(u: UnendedRollout, candidateVersion: number): Rol
     thresholds = resolveRolloutThresholds({}); // fields that do not validate (a tampered or foreign record): the defaults
   }
   return {
-    strategy: parseStrategy(u.strategy), phase: 'aborted', candidateVersion, candidateDigest: u.artifact,
-    startedAt: u.startedAt, bakeUntil: u.startedAt + thresholds.bakeMs, thresholds, counts: { handled: 0, crashes: 0, failures: 0 },
+    strategy: parseStrategy(u.strategy),
+    phase: 'aborted',
+    candidateVersion,
+    candidateDigest: u.artifact,
+    startedAt: u.startedAt,
+    bakeUntil: u.startedAt + thresholds.bakeMs,
+    thresholds,
+    counts: { handled: 0, crashes: 0, failures: 0 },
     reason: RESTART_REASON,
   };
 }

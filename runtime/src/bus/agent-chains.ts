@@ -20,7 +20,10 @@ export class AgentChains {
    * settlement of the agent may go on with that outcome (its commit is queued in a log that commits
    * in call order); otherwise the next one waits for this one's end. Registered synchronously.
    */
-  extend(agent: string, settle: (previous: Promise<ChainOutcome>, submitted: (outcome: ChainOutcome) => void) => Promise<ChainOutcome>): Promise<ChainOutcome> {
+  extend(
+    agent: string,
+    settle: (previous: Promise<ChainOutcome>, submitted: (outcome: ChainOutcome) => void) => Promise<ChainOutcome>,
+  ): Promise<ChainOutcome> {
     const entry = this.tails.get(agent) ?? { tail: COMMITTED, pending: 0 };
     const previous = entry.tail;
     let signal!: (outcome: ChainOutcome) => void;
@@ -44,6 +47,6 @@ export class AgentChains {
 
   /** Settlements not finished: of one agent, or of all. */
   pending(agent?: string): number {
-    return agent === undefined ? this.total : this.tails.get(agent)?.pending ?? 0;
+    return agent === undefined ? this.total : (this.tails.get(agent)?.pending ?? 0);
   }
 }

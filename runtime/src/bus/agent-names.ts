@@ -25,7 +25,10 @@ export class AgentNames {
   private readonly localNames = new Map<string, string>();
   private readonly suffix: string;
 
-  constructor(private readonly platform: string, private readonly topicPrefix: string) {
+  constructor(
+    private readonly platform: string,
+    private readonly topicPrefix: string,
+  ) {
     // `localName` splits at the last `@`: a platform name holding one would split differently
     // depending on what the table holds (the node's start refuses such names; so does this).
     if (platform.includes('@')) throw new RangeError(`platform name ${JSON.stringify(platform)} holds an '@'`);
@@ -57,7 +60,8 @@ export class AgentNames {
   qualify(id: AgentId): AgentId {
     const name = id.name;
     if (name.includes('@') || name.startsWith(this.topicPrefix)) return id;
-    if (id.addresses !== undefined || id.resolvers !== undefined || id.userParams !== undefined) return { ...id, name: `${name}${this.suffix}` };
+    if (id.addresses !== undefined || id.resolvers !== undefined || id.userParams !== undefined)
+      return { ...id, name: `${name}${this.suffix}` };
     return this.qualifiedId(name);
   }
 

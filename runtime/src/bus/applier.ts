@@ -73,7 +73,6 @@ interface Rewind {
   finishing?: true;
 }
 
-
 /** How long a rewound agent waits before it runs again (a failing log must not be hammered). */
 const REWIND_RETRY_MS = 25;
 
@@ -161,7 +160,11 @@ export class PlanApplier {
     const runs: Promise<unknown>[] = [];
     // forEach, not for…of: iterating a map's entries made a [key, value] pair per agent of the batch.
     byAgent.forEach((list, agent) => {
-      runs.push(this.chains.extend(agent, (previous, submitted) => this.applyAgent(agent, list, previous, submitted, opts)).finally(() => this.maybeFinishRewind(agent)));
+      runs.push(
+        this.chains
+          .extend(agent, (previous, submitted) => this.applyAgent(agent, list, previous, submitted, opts))
+          .finally(() => this.maybeFinishRewind(agent)),
+      );
     });
     return Promise.all(runs).then(() => undefined);
   }
@@ -174,21 +177,27 @@ export class PlanApplier {
   async applyInit(plan: { agent: string; steps: readonly Step[] }): Promise<void> {
     for (const step of plan.steps) {
       if (step.kind === 'send') {
-        await Promise.all(step.messages.map(({ message, id }) => this.d.sender.send(message, { agent: plan.agent }, id).catch(async (err: unknown) => {
-          this.warn(plan.agent, `[caxton] init send not accepted: ${(err as Error).message}`);
-          // An init is not re-run: a failure that knows how to answer its sender (a forwarding to a
-          // peer platform that could not be made durable, decision 1910) does so now, not silently.
-          const answer = (err as { answerSender?: unknown }).answerSender;
-          if (typeof answer === 'function') await (answer as () => Promise<void>)().catch(() => undefined);
-        })));
+        await Promise.all(
+          step.messages.map(({ message, id }) =>
+            this.d.sender.send(message, { agent: plan.agent }, id).catch(async (err: unknown) => {
+              this.warn(plan.agent, `[caxton] init send not accepted: ${(err as Error).message}`);
+              // An init is not re-run: a failure that knows how to answer its sender (a forwarding to a
+              // peer platform that could not be made durable, decision 1910) does so now, not silently.
+              const answer = (err as { answerSender?: unknown }).answerSender;
+              if (typeof answer === 'function') await (answer as () => Promise<void>)().catch(() => undefined);
+            }),
+          ),
+        );
       } else if (step.kind === 'resume') {
         await this.d.port.resumeAgent?.(plan.agent).catch((err: unknown) => {
           this.warn(plan.agent, `[caxton] pending timers or http calls could not be read: ${(err as Error).message}`);
         });
       } else if (step.kind === 'effects') {
-        await this.d.port.applyEffects({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] }).catch((err: unknown) => {
-          this.warn(plan.agent, `[caxton] effects not applied: ${(err as Error).message}`);
-        });
+        await this.d.port
+          .applyEffects({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] })
+          .catch((err: unknown) => {
+            this.warn(plan.agent, `[caxton] effects not applied: ${(err as Error).message}`);
+          });
       }
     }
   }
@@ -198,7 +207,13 @@ export class PlanApplier {
     this.maybeFinishRewind(agent);
   }
 
-  private async applyAgent(agent: string, plans: readonly WorkPlan[], previous: Promise<Settled>, submitted: (outcome: Settled) => void, opts: ApplyOptions): Promise<Settled> {
+  private async applyAgent(
+    agent: string,
+    plans: readonly WorkPlan[],
+    previous: Promise<Settled>,
+    submitted: (outcome: Settled) => void,
+    opts: ApplyOptions,
+  ): Promise<Settled> {
     // Nothing this batch produced leaves before the agent's previous commit is known to be in the
     // log (queued, on a log that commits in call order; durable otherwise): it was computed on that
     // commit's writes, and if that commit fails this batch is rewound and handled again — what it
@@ -255,14 +270,21 @@ export class PlanApplier {
       if (plan.disposition === 'commit' && plan.item.kind === 'delivery') {
         // A run of the agent's completions goes to the log in one call (one group commit).
         let end = k + 1;
-        while (end < plans.length && durable[end] && plans[end]!.disposition === 'commit' && plans[end]!.item.kind === 'delivery'
-          && !plans[end]!.steps.some((s) => s.kind === 'fence')) end += 1;
+        while (
+          end < plans.length &&
+          durable[end] &&
+          plans[end]!.disposition === 'commit' &&
+          plans[end]!.item.kind === 'delivery' &&
+          !plans[end]!.steps.some((s) => s.kind === 'fence')
+        )
+          end += 1;
         const run = plans.slice(k, end);
         // The last run of the batch on a log that commits in call order: the rest of the batch runs
         // in the log's callback (decision 2111). Nothing of the loop is left after it, and `state`
         // is 'committed' here (a failed state never reaches a commit), so its outcome is the batch's.
         // Not a run that sets timers: what its agent does next waits until they are in the registry.
-        if (end === plans.length && this.d.log.completeInOrder !== undefined && !run.some(setsTimers)) return this.completeLastRun(run, submitted);
+        if (end === plans.length && this.d.log.completeInOrder !== undefined && !run.some(setsTimers))
+          return this.completeLastRun(run, submitted);
         const committed = await this.completeRun(run, undefined);
         faultPoint('after-commit');
         const after = this.afterRun(run, committed);
@@ -350,7 +372,8 @@ export class PlanApplier {
         records.length = j;
         break;
       }
-      records[j] = pt.state.length === 0 ? { id: pt.deliveryId, receiver: plan.agent } : { id: pt.deliveryId, receiver: plan.agent, state: pt.state };
+      records[j] =
+        pt.state.length === 0 ? { id: pt.deliveryId, receiver: plan.agent } : { id: pt.deliveryId, receiver: plan.agent, state: pt.state };
     }
     return { records, limit };
   }
@@ -373,7 +396,10 @@ export class PlanApplier {
       if (after !== undefined) return after.then(() => this.afterRun(run, committed, j + 1));
     }
     if (committed > 0 && this.d.events.wants('completed')) {
-      this.d.events.emit({ type: 'completed', deliveryIds: run.slice(0, committed).map((p) => (p.item as { delivery: Delivery }).delivery.id) });
+      this.d.events.emit({
+        type: 'completed',
+        deliveryIds: run.slice(0, committed).map((p) => (p.item as { delivery: Delivery }).delivery.id),
+      });
     }
     return undefined;
   }
@@ -384,7 +410,11 @@ export class PlanApplier {
    * queued, so the agent's next commit need not wait for this one's fsync: if this one fails after
    * all, that one fails too (decision 1703).
    */
-  private async completeRecords(run: readonly WorkPlan[], records: readonly CompletionRecord[], submitted?: (outcome: Settled) => void): Promise<number> {
+  private async completeRecords(
+    run: readonly WorkPlan[],
+    records: readonly CompletionRecord[],
+    submitted?: (outcome: Settled) => void,
+  ): Promise<number> {
     if (records.length === 0) return 0;
     const log = this.d.log;
     try {
@@ -466,7 +496,8 @@ export class PlanApplier {
       for (const step of plan.steps) {
         if (step.kind !== 'send') continue;
         for (const { message, id } of step.messages) {
-          const pending = sender.sendInOrder === undefined ? sender.send(message, origin, id) : sender.sendInOrder(message, origin, id, this.notDurable);
+          const pending =
+            sender.sendInOrder === undefined ? sender.send(message, origin, id) : sender.sendInOrder(message, origin, id, this.notDurable);
           if (pending === undefined) continue;
           (sends ??= []).push(this.sendOutcome(plan, message, pending));
           (of ??= []).push(k);
@@ -476,11 +507,12 @@ export class PlanApplier {
     if (sends === undefined || of === undefined) return undefined;
     const awaited = sends;
     const at = of;
-    return () => Promise.all(awaited).then((ok) => {
-      const durable = new Array<boolean>(plans.length).fill(true);
-      for (let i = 0; i < ok.length; i++) if (!ok[i]) durable[at[i]!] = false;
-      return durable;
-    });
+    return () =>
+      Promise.all(awaited).then((ok) => {
+        const durable = new Array<boolean>(plans.length).fill(true);
+        for (let i = 0; i < ok.length; i++) if (!ok[i]) durable[at[i]!] = false;
+        return durable;
+      });
   }
 
   /**
@@ -556,9 +588,10 @@ export class PlanApplier {
         for (const { message, id } of step.messages) {
           const turn = paced ? this.pacer.take(plan.agent) : undefined;
           if (turn !== undefined) started = turn;
-          const send = (): Promise<void> => this.sendFromOutbox(plan, message, id, opts).then((ok) => {
-            if (!ok) durable = false;
-          });
+          const send = (): Promise<void> =>
+            this.sendFromOutbox(plan, message, id, opts).then((ok) => {
+              if (!ok) durable = false;
+            });
           pending.push(turn === undefined ? send() : turn.then(send));
         }
       } else if (step.kind === 'reply-failure' && plan.item.kind === 'delivery') {
@@ -566,9 +599,15 @@ export class PlanApplier {
         pending.push(after(() => this.d.sender.sendPlatformReplies([this.d.sender.failureFor(delivery, step.reason, 'rejected')])));
       } else if (step.kind === 'effects') {
         // A failed effect (e.g. the registry unreachable for a DF change) is reported, not retried.
-        pending.push(after(() => this.d.port.applyEffects({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] }).catch((err: unknown) => {
-          this.warn(plan.agent, `[caxton] effects not applied: ${(err as Error).message}`);
-        })));
+        pending.push(
+          after(() =>
+            this.d.port
+              .applyEffects({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] })
+              .catch((err: unknown) => {
+                this.warn(plan.agent, `[caxton] effects not applied: ${(err as Error).message}`);
+              }),
+          ),
+        );
       }
     }
     await Promise.all(pending);
@@ -589,20 +628,27 @@ export class PlanApplier {
    * not be made durable (the work will be handled again).
    */
   private sendFromOutbox(plan: WorkPlan, message: AclMessage, id: string | undefined, opts: ApplyOptions): Promise<boolean> {
-    return this.sendOutcome(plan, message, this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id));
+    return this.sendOutcome(
+      plan,
+      message,
+      this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id),
+    );
   }
 
   /** What a send's promise means for its handling (`sendFromOutbox`). */
   private sendOutcome(plan: WorkPlan, message: AclMessage, send: Promise<unknown>): Promise<boolean> {
-    return send.then(() => true, (err: unknown) => {
-      const text = (err as Error).message;
-      if (isRefusal(err)) {
-        this.warn(plan.agent, `send refused: ${text}`);
-        return this.d.sender.sendPlatformReplies([this.d.sender.refusalFor(plan.agent, message, text)]).then(() => true);
-      }
-      this.warn(plan.agent, `${OUTBOX_NOT_DURABLE}: ${text}`);
-      return false;
-    });
+    return send.then(
+      () => true,
+      (err: unknown) => {
+        const text = (err as Error).message;
+        if (isRefusal(err)) {
+          this.warn(plan.agent, `send refused: ${text}`);
+          return this.d.sender.sendPlatformReplies([this.d.sender.refusalFor(plan.agent, message, text)]).then(() => true);
+        }
+        this.warn(plan.agent, `${OUTBOX_NOT_DURABLE}: ${text}`);
+        return false;
+      },
+    );
   }
 
   /** The commit point (a timer's) or the other ways out, for one item that is not a delivery's completion. */
@@ -674,9 +720,14 @@ export class PlanApplier {
       const agent = plan.agent;
       const timerId = forget.timerId;
       this.startCounting(agent, timerId);
-      void this.forgetWhenCounted(agent, timerId, claimed).catch((err: unknown) => {
-        this.warn(agent, `[caxton] timer ${timerId} fired and committed here, but whether its commit counts could not be learnt (${(err as Error).message}): left in the registry`);
-      }).finally(() => this.endCounting(agent, timerId));
+      void this.forgetWhenCounted(agent, timerId, claimed)
+        .catch((err: unknown) => {
+          this.warn(
+            agent,
+            `[caxton] timer ${timerId} fired and committed here, but whether its commit counts could not be learnt (${(err as Error).message}): left in the registry`,
+          );
+        })
+        .finally(() => this.endCounting(agent, timerId));
       await this.afterCommit(withoutForget(plan));
       return 'committed';
     }
@@ -721,13 +772,21 @@ export class PlanApplier {
   private async forgetWhenCounted(agent: string, timerId: string, claimed: ClaimedCommit): Promise<void> {
     const counted = await this.d.state!.counted!(claimed, KIND_LIMITS.countedWithinMs).catch(() => false);
     if (counted) await this.forgetTimer(agent, timerId);
-    else this.leaveTimer(agent, timerId, `its commit is not known to count (partition ${claimed.partition} claimed by another node, released here, or not read within ${KIND_LIMITS.countedWithinMs} ms)`);
+    else
+      this.leaveTimer(
+        agent,
+        timerId,
+        `its commit is not known to count (partition ${claimed.partition} claimed by another node, released here, or not read within ${KIND_LIMITS.countedWithinMs} ms)`,
+      );
   }
 
   /** A fired timer stays in the registry for its partition's next owner; this node stops tracking it. */
   private leaveTimer(agent: string, timerId: string, why: string): void {
     this.d.port.leaveTimer?.(agent, timerId);
-    this.warn(agent, `[caxton] timer ${timerId} fired and committed here, but ${why}: left in the registry for its partition's owner, which forgets it if the commit counted and fires it if not`);
+    this.warn(
+      agent,
+      `[caxton] timer ${timerId} fired and committed here, but ${why}: left in the registry for its partition's owner, which forgets it if the commit counted and fires it if not`,
+    );
   }
 
   /**
@@ -756,9 +815,10 @@ export class PlanApplier {
   /** The timers a committed handling set: into the registry, armed, their records removed (a failure is reported). */
   private async setTimers(agent: string, timers: readonly TimerIntent[]): Promise<void> {
     const port = this.d.port;
-    const set = port.setCommittedTimers !== undefined
-      ? port.setCommittedTimers(agent, timers)
-      : port.applyEffects({ agent, timers: timers.map((t) => ({ ...t })), directory: [] });
+    const set =
+      port.setCommittedTimers !== undefined
+        ? port.setCommittedTimers(agent, timers)
+        : port.applyEffects({ agent, timers: timers.map((t) => ({ ...t })), directory: [] });
     await set.catch((err: unknown) => {
       this.warn(agent, `[caxton] timers not set: ${(err as Error).message}`);
     });
@@ -769,7 +829,10 @@ export class PlanApplier {
     try {
       await this.d.port.forgetTimer(agent, timerId);
     } catch (err) {
-      this.warn(agent, `[caxton] timer ${timerId} fired but could not be removed (${(err as Error).message}): its done marker keeps it from being handled again`);
+      this.warn(
+        agent,
+        `[caxton] timer ${timerId} fired but could not be removed (${(err as Error).message}): its done marker keeps it from being handled again`,
+      );
     }
   }
 
@@ -802,7 +865,14 @@ export class PlanApplier {
     const refused = code === 'log.invalid-state' || code === 'state.unsupported' || code === 'bus.kafka.state-key';
     const id = workId(plan);
     const message = e.message ?? String(err);
-    this.d.events.emit({ type: 'state-not-committed', agent: plan.agent, workId: id, code, message, hint: e.hint ?? 'the work was not completed; the agent is rewound to its committed state and handles it again' });
+    this.d.events.emit({
+      type: 'state-not-committed',
+      agent: plan.agent,
+      workId: id,
+      code,
+      message,
+      hint: e.hint ?? 'the work was not completed; the agent is rewound to its committed state and handles it again',
+    });
     this.startRewind(plan.agent);
     if (plan.item.kind === 'delivery') {
       const attempt = plan.item.attempt;
@@ -815,15 +885,24 @@ export class PlanApplier {
         return;
       }
       if (refused) this.d.attempts.set(plan.item.delivery.id, attempt);
-      this.warn(plan.agent, `[caxton] ${id} not committed (${code}: ${message}); the agent is rewound to its committed state and handles it again`);
+      this.warn(
+        plan.agent,
+        `[caxton] ${id} not committed (${code}: ${message}); the agent is rewound to its committed state and handles it again`,
+      );
       this.abort(plan);
     } else if (refused) {
       // The writes of this firing can never be stored here: the timer stays persisted (it fires
       // again after a restart) and is not retried meanwhile.
       this.d.port.dropHttp?.(httpKeyOf(plan.item));
-      this.warn(plan.agent, `[caxton] ${id} not committed (${code}: ${message}); the timer stays persisted and fires again after a restart`);
+      this.warn(
+        plan.agent,
+        `[caxton] ${id} not committed (${code}: ${message}); the timer stays persisted and fires again after a restart`,
+      );
     } else {
-      this.warn(plan.agent, `[caxton] ${id} not committed (${code}: ${message}); the agent is rewound to its committed state and handles it again`);
+      this.warn(
+        plan.agent,
+        `[caxton] ${id} not committed (${code}: ${message}); the agent is rewound to its committed state and handles it again`,
+      );
       this.abort(plan);
     }
   }
@@ -838,7 +917,8 @@ export class PlanApplier {
     } else if (r !== undefined && plan.disposition !== 'forget') {
       this.d.port.dropHttp?.(httpKeyOf(plan.item));
       // One planned requeue or park the loop puts back itself (first in line): not twice.
-      if (plan.disposition !== 'requeue' && plan.disposition !== 'park') r.timers.push({ token: plan.item.token, timerId: plan.item.timerId });
+      if (plan.disposition !== 'requeue' && plan.disposition !== 'park')
+        r.timers.push({ token: plan.item.token, timerId: plan.item.timerId });
     } else if (o.keepInPlace && plan.disposition === 'forget' && plan.item.timerId !== undefined) {
       // A crashed firing withheld (fenced, named agents too): the timer stays in the registry for
       // the agent's next owner; this node stops tracking it, so it holds no slot nor a past due time.
@@ -870,7 +950,10 @@ export class PlanApplier {
       try {
         await this.d.port.resetState?.(agent);
       } catch (err) {
-        this.warn(agent, `[caxton] state view of ${agent} could not be reset (${(err as Error).message}); it is restarted on its committed state`);
+        this.warn(
+          agent,
+          `[caxton] state view of ${agent} could not be reset (${(err as Error).message}); it is restarted on its committed state`,
+        );
       }
       // A log stopped for good takes nothing more: the work is handed out again after a restart.
       if (stopped === undefined) {
@@ -908,7 +991,11 @@ export class PlanApplier {
       const reason = `agent ${d.receiver} was stopped before handling it`;
       void this.d.log.deadLetter({ delivery: d, reason, attempts: 0, at: Date.now() }).then(
         () => this.d.events.emit({ type: 'dead-lettered', agent: d.receiver, deliveryId: d.id, reason, attempts: 0 }),
-        (err: unknown) => this.warn(d.receiver, `[caxton] ${d.id} (rewound after ${d.receiver} stopped) could not be dead-lettered: ${(err as Error).message}; it stays pending in the log`),
+        (err: unknown) =>
+          this.warn(
+            d.receiver,
+            `[caxton] ${d.id} (rewound after ${d.receiver} stopped) could not be dead-lettered: ${(err as Error).message}; it stays pending in the log`,
+          ),
       );
     }
   }
@@ -920,7 +1007,10 @@ export class PlanApplier {
 
   private stillOwner(plan: WorkPlan, opts: ApplyOptions): boolean {
     if (this.stillHere(plan, opts)) return true;
-    this.warn(plan.agent, `[caxton] completion of ${workId(plan)} withheld: this node no longer owns ${plan.agent} (its next owner handles it again)`);
+    this.warn(
+      plan.agent,
+      `[caxton] completion of ${workId(plan)} withheld: this node no longer owns ${plan.agent} (its next owner handles it again)`,
+    );
     return false;
   }
 

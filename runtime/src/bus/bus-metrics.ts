@@ -13,26 +13,47 @@ import { COUNT_BUCKETS, SECONDS_BUCKETS } from '../telemetry/meters.js';
  * Dead letters, deliveries handed to their agent again after a crash, state changes the log failed
  * to commit, and the mailbox capacity (the denominator of deploy/prometheus's saturation alert).
  */
-export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapacity: number, breakersOpen: () => number = () => 0, absentQueued: () => number = () => 0): () => void {
-  const deadLetters = meter.createCounter('caxton.bus.dead.letters', { description: 'Deliveries dead-lettered (crashed or refused maxAttempts times, an absent queue expired or over its bound, a stop)' });
-  const redeliveries = meter.createCounter('caxton.bus.redeliveries', { description: 'Deliveries handed to their agent again after a crashed attempt' });
-  const notCommitted = meter.createCounter('caxton.bus.commit.failures', { description: 'Handlings whose state changes the message log failed or refused to commit (handled again later)' });
-  const capacity = meter.createObservableGauge('caxton.bus.mailbox.capacity', { description: 'Deliveries one agent\'s mailbox holds before sends to it are refused' });
-  const breakers = meter.createObservableGauge('caxton.bus.breakers.open', { description: 'Agents on this node whose circuit breaker is open or half-open: new sends to them are refused (decision 1921)' });
+export function installBusMetrics(
+  meter: Meter,
+  events: BusEvents,
+  mailboxCapacity: number,
+  breakersOpen: () => number = () => 0,
+  absentQueued: () => number = () => 0,
+): () => void {
+  const deadLetters = meter.createCounter('caxton.bus.dead.letters', {
+    description: 'Deliveries dead-lettered (crashed or refused maxAttempts times, an absent queue expired or over its bound, a stop)',
+  });
+  const redeliveries = meter.createCounter('caxton.bus.redeliveries', {
+    description: 'Deliveries handed to their agent again after a crashed attempt',
+  });
+  const notCommitted = meter.createCounter('caxton.bus.commit.failures', {
+    description: 'Handlings whose state changes the message log failed or refused to commit (handled again later)',
+  });
+  const capacity = meter.createObservableGauge('caxton.bus.mailbox.capacity', {
+    description: "Deliveries one agent's mailbox holds before sends to it are refused",
+  });
+  const breakers = meter.createObservableGauge('caxton.bus.breakers.open', {
+    description: 'Agents on this node whose circuit breaker is open or half-open: new sends to them are refused (decision 1921)',
+  });
   const observeBreakers = (r: { observe(value: number): void }): void => r.observe(breakersOpen());
   breakers.addCallback(observeBreakers);
-  const absent = meter.createObservableGauge('caxton.bus.absent.queued', { description: 'Messages waiting for absent agents (stopped with their queue kept, or suspended) on this node (decision 1990)' });
+  const absent = meter.createObservableGauge('caxton.bus.absent.queued', {
+    description: 'Messages waiting for absent agents (stopped with their queue kept, or suspended) on this node (decision 1990)',
+  });
   const observeAbsent = (r: { observe(value: number): void }): void => r.observe(absentQueued());
   absent.addCallback(observeAbsent);
   // Created at zero: "no failures" is a visible 0 an alert's rate() can read, not an absent series.
   notCommitted.add(0);
   const observeCapacity = (r: { observe(value: number): void }): void => r.observe(mailboxCapacity);
   capacity.addCallback(observeCapacity);
-  const off = events.on((e) => {
-    if (e.type === 'dead-lettered') deadLetters.add(1);
-    else if (e.type === 'handled' && e.attempt > 1) redeliveries.add(1);
-    else if (e.type === 'state-not-committed') notCommitted.add(1);
-  }, ['dead-lettered', 'handled', 'state-not-committed']);
+  const off = events.on(
+    (e) => {
+      if (e.type === 'dead-lettered') deadLetters.add(1);
+      else if (e.type === 'handled' && e.attempt > 1) redeliveries.add(1);
+      else if (e.type === 'state-not-committed') notCommitted.add(1);
+    },
+    ['dead-lettered', 'handled', 'state-not-committed'],
+  );
   return () => {
     off();
     capacity.removeCallback(observeCapacity);
@@ -42,7 +63,10 @@ export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapaci
 }
 
 /** The log-side histograms and gauge, shared by the embedded log and Kafka (same names, one per node). */
-export function logInstruments(meter: Meter): { append: ReturnType<Meter['createHistogram']>; groupSize: ReturnType<Meter['createHistogram']> } {
+export function logInstruments(meter: Meter): {
+  append: ReturnType<Meter['createHistogram']>;
+  groupSize: ReturnType<Meter['createHistogram']>;
+} {
   return {
     append: meter.createHistogram('caxton.bus.append.duration.seconds', {
       description: 'Time to make one group of appended records durable: write and fsync (embedded), produce acknowledged (Kafka)',
@@ -60,7 +84,10 @@ export function logInstruments(meter: Meter): { append: ReturnType<Meter['create
 /** The embedded log: one observation per commit group, and its size on disk at collection. */
 export function installEmbeddedLogMetrics(meter: Meter, log: EmbeddedMessageLog): () => void {
   const { append, groupSize } = logInstruments(meter);
-  const bytes = meter.createObservableGauge('caxton.bus.log.bytes', { description: 'Bytes of the message log on disk (segment files retention keeps)', unit: 'By' });
+  const bytes = meter.createObservableGauge('caxton.bus.log.bytes', {
+    description: 'Bytes of the message log on disk (segment files retention keeps)',
+    unit: 'By',
+  });
   const off = log.events.onType('group-committed', (g) => {
     append.record(g.seconds);
     groupSize.record(g.frames);

@@ -10,7 +10,19 @@
  */
 import type { AgentStateStore } from '../storage/ports.js';
 import type { Delivery } from '@caxton/core';
-import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, replicaOwner, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
+import {
+  CaxtonError,
+  DEFAULT_TRAFFIC_LIMITS,
+  TOPIC_PREFIX,
+  replicaOwner,
+  matchesTopicFilter,
+  topicOfReceiver,
+  validateAclMessage,
+  type AclMessage,
+  type AgentId,
+  type EdgeTicket,
+  type SendResult,
+} from '@caxton/core';
 import type { DeadLetter, MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { shareLimits, type SenderShare } from './mailbox-shares.js';
@@ -20,7 +32,18 @@ import type { NoActivation } from './resolution.js';
 import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
-import { AbsentQueueFullError, ActivationLimitError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError, mailboxFullReason } from './errors.js';
+import {
+  AbsentQueueFullError,
+  ActivationLimitError,
+  BusNotOpenError,
+  BusOverloadedError,
+  CircuitOpenError,
+  InvalidSendError,
+  InvalidTopicAddressError,
+  MailboxFullError,
+  UnknownReceiverError,
+  mailboxFullReason,
+} from './errors.js';
 import { CircuitBreakers, type BreakerLimits, type BreakerView } from './circuit-breaker.js';
 import type { EdgeAdmission, EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
@@ -88,17 +111,24 @@ export class Bus implements OutboxSender {
     this.names = new AgentNames(opts.platform, TOPIC_PREFIX);
     this.ids = new MessageIdGenerator(opts.nodeId);
     this.now = opts.now ?? Date.now;
-    this.breakers = new CircuitBreakers(opts.breaker ?? {
-      failures: DEFAULT_TRAFFIC_LIMITS.breakerFailures, coolDownMs: DEFAULT_TRAFFIC_LIMITS.breakerCoolDownMs,
-    }, (t) => this.opts.events.emit({ type: 'breaker', ...t }));
+    this.breakers = new CircuitBreakers(
+      opts.breaker ?? {
+        failures: DEFAULT_TRAFFIC_LIMITS.breakerFailures,
+        coolDownMs: DEFAULT_TRAFFIC_LIMITS.breakerCoolDownMs,
+      },
+      (t) => this.opts.events.emit({ type: 'breaker', ...t }),
+    );
     // Every handled delivery is an outcome for its receiver's breaker: a crash of any kind (trap,
     // fuel, memory, the wall-clock watchdog) a failure, a handling (ok or rejected) a success.
-    opts.events.on((e) => {
-      if (e.type !== 'handled') return;
-      const status = e.outcome.status;
-      if (status === 'crashed') this.breakers.record(e.agent, false, this.now());
-      else if (status === 'ok' || status === 'rejected') this.breakers.record(e.agent, true, this.now());
-    }, ['handled']);
+    opts.events.on(
+      (e) => {
+        if (e.type !== 'handled') return;
+        const status = e.outcome.status;
+        if (status === 'crashed') this.breakers.record(e.agent, false, this.now());
+        else if (status === 'ok' || status === 'rejected') this.breakers.record(e.agent, true, this.now());
+      },
+      ['handled'],
+    );
     this.mailboxes = new Mailboxes(opts.mailboxCapacity, {
       isAgent: (sender) => {
         const port = this.port;
@@ -122,7 +152,15 @@ export class Bus implements OutboxSender {
   async open(port: BusPort): Promise<void> {
     if (this.port === undefined) {
       this.port = port;
-      this.loop = new DispatchLoop({ ...this.opts.dispatch, mailboxes: this.mailboxes, sender: this, port, log: this.opts.log, ...(this.opts.state ? { state: this.opts.state } : {}), events: this.opts.events });
+      this.loop = new DispatchLoop({
+        ...this.opts.dispatch,
+        mailboxes: this.mailboxes,
+        sender: this,
+        port,
+        log: this.opts.log,
+        ...(this.opts.state ? { state: this.opts.state } : {}),
+        events: this.opts.events,
+      });
       if (this.frozen) void this.loop.freeze(); // nothing in flight yet: takes effect at once
     }
     this.opening ??= this.opts.log.open();
@@ -302,7 +340,14 @@ export class Bus implements OutboxSender {
    * log still; the next sweep tries again). What goes back goes where it was taken from: the
    * oldest (`expire`) at the front of their senders' queues, the newest (`overflow`) at the end.
    */
-  private async deadLetterAbsent(agent: string, taken: Delivery[], reason: string, kind: string, stillHeld?: () => boolean, from: 'front' | 'end' = 'front'): Promise<number> {
+  private async deadLetterAbsent(
+    agent: string,
+    taken: Delivery[],
+    reason: string,
+    kind: string,
+    stillHeld?: () => boolean,
+    from: 'front' | 'end' = 'front',
+  ): Promise<number> {
     const putBack = (rest: Delivery[]): void => {
       if (from === 'front') this.mailboxes.restore(rest);
       else for (const d of rest) this.mailboxes.putBack(d);
@@ -389,7 +434,12 @@ export class Bus implements OutboxSender {
    * such log, a topic to resolve, a refusal with a failure reply owed, a receiver on another
    * platform, nothing to append) is `send`'s promise, as if `send` had been called.
    */
-  sendInOrder(message: AclMessage, origin: Extract<Origin, { agent: string }>, messageId: string | undefined, done: (error: unknown, agent: string) => void): Promise<SendResult> | undefined {
+  sendInOrder(
+    message: AclMessage,
+    origin: Extract<Origin, { agent: string }>,
+    messageId: string | undefined,
+    done: (error: unknown, agent: string) => void,
+  ): Promise<SendResult> | undefined {
     const port = this.port;
     const log = this.opts.log;
     if (port === undefined || log.appendInOrder === undefined) return this.send(message, origin, messageId);
@@ -402,7 +452,13 @@ export class Bus implements OutboxSender {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (routing.rejected !== undefined || routing.refused.length > 0 || routing.remote !== undefined || routing.deliveries.length === 0 || routing.shared !== undefined) {
+    if (
+      routing.rejected !== undefined ||
+      routing.refused.length > 0 ||
+      routing.remote !== undefined ||
+      routing.deliveries.length === 0 ||
+      routing.shared !== undefined
+    ) {
       return this.appendRouted(port, routing);
     }
     try {
@@ -442,11 +498,16 @@ export class Bus implements OutboxSender {
       this.appendEnded(r, appended);
     }
     // Durable before the send counts as done (the MTP outbox, decision 1910): the completion waits for it.
-    if (r.remote !== undefined && 'agent' in r.origin) await port.transport!.forward({ messageId: id, message: msg, receivers: r.remote, agent: r.origin.agent });
+    if (r.remote !== undefined && 'agent' in r.origin)
+      await port.transport!.forward({ messageId: id, message: msg, receivers: r.remote, agent: r.origin.agent });
     this.acceptedEnd(r);
     if ('agent' in r.origin && refused.length > 0) await this.sendPlatformReplies(this.refusalReplies(port, r));
     const accepted = receiversOf(r.deliveries);
-    return { messageId: id, accepted: r.duplicates === undefined ? accepted : [...accepted, ...r.duplicates], refused: r.passedOver === undefined ? refused : [...refused, ...r.passedOver] };
+    return {
+      messageId: id,
+      accepted: r.duplicates === undefined ? accepted : [...accepted, ...r.duplicates],
+      refused: r.passedOver === undefined ? refused : [...refused, ...r.passedOver],
+    };
   }
 
   /**
@@ -469,7 +530,7 @@ export class Bus implements OutboxSender {
     // the subscribers beyond them must fit as well.
     const beyondTicket = admittedAhead ? receivers.length - msg.receivers.length : 0;
     if (edge !== undefined || beyondTicket > 0) {
-      const lane: EdgeLane = 'external' in origin ? origin.lane ?? 'client' : 'client';
+      const lane: EdgeLane = 'external' in origin ? (origin.lane ?? 'client') : 'client';
       const admitted = this.mailboxes.edge.admit(lane, edge !== undefined ? receivers.length : beyondTicket, this.now());
       if (!admitted.admitted) throw new BusOverloadedError(admitted, { messageId: id });
     }
@@ -478,7 +539,8 @@ export class Bus implements OutboxSender {
     const refused = r.refused;
     const verdict = isPlatform ? undefined : port.gate?.observe(receivers === msg.receivers ? msg : { ...msg, receivers }, this.now());
     if (verdict?.kind === 'reject') {
-      if (!fromAgent) throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
+      if (!fromAgent)
+        throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
       r.rejected = verdict.reply;
       refused.push({ receiver: '*', reason: verdict.reason });
       return r;
@@ -521,7 +583,10 @@ export class Bus implements OutboxSender {
       const absent = port.absence?.(name);
       // One handle per (receiver, sender): admitted, reserved and released without looking it up again.
       const share = fromAgent ? this.mailboxes.shares.senderSlot(name, senderName) : undefined;
-      const admitted = share !== undefined ? this.mailboxes.shares.admitSlot(share, 1, absent === undefined ? undefined : shareLimits(absent.queue)) : 'ok';
+      const admitted =
+        share !== undefined
+          ? this.mailboxes.shares.admitSlot(share, 1, absent === undefined ? undefined : shareLimits(absent.queue))
+          : 'ok';
       if (admitted !== 'ok') {
         const full = absent === undefined ? 'mailbox-full' : 'absent-queue-full';
         refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : full });
@@ -554,12 +619,20 @@ export class Bus implements OutboxSender {
           // A publish is not refused for one absent subscriber (decision 2050): that subscriber
           // misses it — listed in the result, typed, and reported as dropped — and the rest get it.
           (r.passedOver ??= []).push({ receiver: receiver.name, reason: 'absent-queue-full' });
-          this.opts.events.emit({ type: 'dropped', message: msg, reason: `${name} is absent and its queue is full (${absent.queue} messages): this publish is not queued for it` });
+          this.opts.events.emit({
+            type: 'dropped',
+            message: msg,
+            reason: `${name} is absent and its queue is full (${absent.queue} messages): this publish is not queued for it`,
+          });
           (r.unreached ??= []).push(name);
           continue;
         }
         refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
-        (r.absentFull ??= []).push({ agent: name, limit: absent.queue, ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}) });
+        (r.absentFull ??= []).push({
+          agent: name,
+          limit: absent.queue,
+          ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}),
+        });
         (r.unreached ??= []).push(name);
         continue;
       }
@@ -571,7 +644,12 @@ export class Bus implements OutboxSender {
       }
       r.deliveries = added(r.deliveries, { id: did, messageId: id, receiver: name, message: msg, acceptedAt });
       // Absent somewhere in the cluster: its place in the shared count is taken before the append (decision 2157).
-      if (port.sharedAbsent?.counts(name) === true) (r.shared ??= []).push({ delivery: r.deliveries.length - 1, receiver: receiver.name, viaTopic: resolved !== undefined && i >= resolved.named && name === local });
+      if (port.sharedAbsent?.counts(name) === true)
+        (r.shared ??= []).push({
+          delivery: r.deliveries.length - 1,
+          receiver: receiver.name,
+          viaTopic: resolved !== undefined && i >= resolved.named && name === local,
+        });
     }
 
     if (refusedOutright(r)) {
@@ -588,7 +666,13 @@ export class Bus implements OutboxSender {
     const first = r.refused[0]!;
     if (first.reason === 'mailbox-full') return new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
     if (first.reason === 'circuit-open') return new CircuitOpenError(r.circuitOpen![0]!, { messageId: id });
-    if (first.reason === 'absent-queue-full') return new AbsentQueueFullError(r.absentFull![0]!.agent, r.absentFull![0]!.limit, { messageId: id }, r.absentFull![0]!.partitionBudget);
+    if (first.reason === 'absent-queue-full')
+      return new AbsentQueueFullError(
+        r.absentFull![0]!.agent,
+        r.absentFull![0]!.limit,
+        { messageId: id },
+        r.absentFull![0]!.partitionBudget,
+      );
     if (first.reason === 'activation-limit') {
       const { limit, retryAfterMs } = r.activationLimit!;
       return new ActivationLimitError({ agent: first.receiver, limit, retryAfterMs }, { messageId: id });
@@ -616,11 +700,19 @@ export class Bus implements OutboxSender {
       if (s.viaTopic) {
         // As in `route`: a publish is not refused for one absent subscriber (decision 2050).
         (r.passedOver ??= []).push({ receiver: s.receiver, reason: 'absent-queue-full' });
-        this.opts.events.emit({ type: 'dropped', message: r.msg, reason: `${d.receiver} is absent and its queue is full (${bound.limit} messages): this publish is not queued for it` });
+        this.opts.events.emit({
+          type: 'dropped',
+          message: r.msg,
+          reason: `${d.receiver} is absent and its queue is full (${bound.limit} messages): this publish is not queued for it`,
+        });
         continue;
       }
       r.refused.push({ receiver: s.receiver, reason: 'absent-queue-full' });
-      (r.absentFull ??= []).push({ agent: d.receiver, limit: bound.limit, ...(bound.partitionBudget !== undefined ? { partitionBudget: bound.partitionBudget } : {}) });
+      (r.absentFull ??= []).push({
+        agent: d.receiver,
+        limit: bound.limit,
+        ...(bound.partitionBudget !== undefined ? { partitionBudget: bound.partitionBudget } : {}),
+      });
     }
     const shares = r.reservedShares.length === r.deliveries.length ? r.reservedShares : undefined;
     const deliveries: Delivery[] = [];
@@ -676,7 +768,14 @@ export class Bus implements OutboxSender {
 
   /** The deliveries are durable (and forwarded): `accepted` is told; the receivers that got one. */
   private acceptedEnd(r: Routing): void {
-    if (this.opts.events.wants('accepted')) this.opts.events.emit({ type: 'accepted', messageId: r.id, message: r.msg, receivers: receiversOf(r.deliveries), refused: r.refused });
+    if (this.opts.events.wants('accepted'))
+      this.opts.events.emit({
+        type: 'accepted',
+        messageId: r.id,
+        message: r.msg,
+        receivers: receiversOf(r.deliveries),
+        refused: r.refused,
+      });
     this.scheduleDeadlines();
   }
 
@@ -709,10 +808,13 @@ export class Bus implements OutboxSender {
     // An agent answering one of the platform's own messages (an echo answering a failure) is not
     // told that `ams@<platform>` is no agent: that failure would be answered again, for ever.
     const unknownAgents = unknown.filter((name) => name !== this.platformId.name);
-    if (unknownAgents.length < unknown.length) this.opts.events.emit({ type: 'dropped', message: msg, reason: `${this.platformId.name} takes no messages` });
-    if (unknownAgents.length > 0) replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknownAgents)}`, 'unknown-receiver'));
+    if (unknownAgents.length < unknown.length)
+      this.opts.events.emit({ type: 'dropped', message: msg, reason: `${this.platformId.name} takes no messages` });
+    if (unknownAgents.length > 0)
+      replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknownAgents)}`, 'unknown-receiver'));
     if (full.length > 0) {
-      const why = full.length === 1 ? `mailbox of ${full[0]} is full; retry later` : `mailboxes of ${receiverList(full)} are full; retry later`;
+      const why =
+        full.length === 1 ? `mailbox of ${full[0]} is full; retry later` : `mailboxes of ${receiverList(full)} are full; retry later`;
       replies.push(failureReply(msg, this.platformId, why, 'mailbox-full'));
     }
     return replies;
@@ -749,7 +851,11 @@ export class Bus implements OutboxSender {
    * a reply the log could not take (not a refusal: the append failed) rejects instead of being
    * dropped, so a caller whose work is done only once its reply is durable can run it again.
    */
-  async sendPlatformReplies(replies: AclMessage[], messageIds?: readonly (string | undefined)[], opts: { throwIfNotDurable?: boolean } = {}): Promise<void> {
+  async sendPlatformReplies(
+    replies: AclMessage[],
+    messageIds?: readonly (string | undefined)[],
+    opts: { throwIfNotDurable?: boolean } = {},
+  ): Promise<void> {
     for (const [i, reply] of replies.entries()) {
       if (reply.receivers.length === 0) continue;
       // A failure owed to an agent whose mailbox is full is dropped before any of the send's work
@@ -759,7 +865,8 @@ export class Bus implements OutboxSender {
       // largest share of what the flood cost the bus thread.
       const full = this.fullAgentReceiver(reply);
       if (full !== undefined) {
-        if (this.opts.events.wants('dropped')) this.opts.events.emit({ type: 'dropped', message: reply, reason: mailboxFullReason(full, this.opts.mailboxCapacity) });
+        if (this.opts.events.wants('dropped'))
+          this.opts.events.emit({ type: 'dropped', message: reply, reason: mailboxFullReason(full, this.opts.mailboxCapacity) });
         continue;
       }
       // A platform message to an unknown or full receiver is dropped with an event: replying to a
@@ -879,7 +986,12 @@ export class Bus implements OutboxSender {
     if (message.replyTo) stamped.replyTo = qualifyAll(message.replyTo, this);
     if ('agent' in origin && origin.checked === true) {
       // Qualifying names adds `@<platform>`: only those fields can have changed since the check.
-      validateAclMessage({ performative: stamped.performative, sender: stamped.sender, receivers: stamped.receivers, replyTo: stamped.replyTo });
+      validateAclMessage({
+        performative: stamped.performative,
+        sender: stamped.sender,
+        receivers: stamped.receivers,
+        replyTo: stamped.replyTo,
+      });
     } else {
       validateAclMessage(stamped);
     }
@@ -891,7 +1003,8 @@ export class Bus implements OutboxSender {
         throw err instanceof CaxtonError ? new InvalidTopicAddressError(err, { agent: 'agent' in origin ? origin.agent : undefined }) : err;
       }
     }
-    if (msg.receivers.length === 0) throw new InvalidSendError('message has no receivers', { agent: 'agent' in origin ? origin.agent : undefined });
+    if (msg.receivers.length === 0)
+      throw new InvalidSendError('message has no receivers', { agent: 'agent' in origin ? origin.agent : undefined });
     return msg;
   }
 
@@ -933,11 +1046,14 @@ export class Bus implements OutboxSender {
       clearTimeout(this.deadlineTimer);
     }
     this.deadlineAt = next;
-    this.deadlineTimer = setTimeout(() => {
-      this.deadlineTimer = undefined;
-      const due = gate.expire(this.now());
-      void this.sendPlatformReplies(due).finally(() => this.scheduleDeadlines());
-    }, Math.max(0, next - this.now()));
+    this.deadlineTimer = setTimeout(
+      () => {
+        this.deadlineTimer = undefined;
+        const due = gate.expire(this.now());
+        void this.sendPlatformReplies(due).finally(() => this.scheduleDeadlines());
+      },
+      Math.max(0, next - this.now()),
+    );
     this.deadlineTimer.unref();
   }
 }

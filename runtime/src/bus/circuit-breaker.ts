@@ -24,7 +24,9 @@ export interface BreakerLimits {
 }
 
 /** What `admit` says: let the send through (perhaps as the probe), or refuse it for `retryAfterMs`. */
-export type BreakerVerdict = { admitted: true; probe: boolean } | { admitted: false; state: 'open' | 'half-open'; retryAfterMs: number; failures: number };
+export type BreakerVerdict =
+  | { admitted: true; probe: boolean }
+  | { admitted: false; state: 'open' | 'half-open'; retryAfterMs: number; failures: number };
 
 /** A change of state, for the event stream, the agent's log and metrics. */
 export interface BreakerTransition {
@@ -56,7 +58,10 @@ export class CircuitBreaker {
   /** Half-open: when the probe was let through (undefined: none yet). */
   private probeAt: number | undefined;
 
-  constructor(readonly agent: string, private readonly limits: BreakerLimits) {}
+  constructor(
+    readonly agent: string,
+    private readonly limits: BreakerLimits,
+  ) {}
 
   get state(): BreakerState {
     return this.current;
@@ -79,7 +84,12 @@ export class CircuitBreaker {
       this.probeAt = now;
       return PROBE;
     }
-    return { admitted: false, state: 'half-open', retryAfterMs: Math.max(1, this.probeAt + this.limits.coolDownMs - now), failures: this.failuresInARow };
+    return {
+      admitted: false,
+      state: 'half-open',
+      retryAfterMs: Math.max(1, this.probeAt + this.limits.coolDownMs - now),
+      failures: this.failuresInARow,
+    };
   }
 
   /** A delivery to this agent was handled (`ok`) or failed; returns the transition it caused, if any. */
@@ -101,11 +111,17 @@ export class CircuitBreaker {
   }
 
   view(now: number): BreakerView {
-    if (this.current === 'open') return { state: 'open', failures: this.failuresInARow, retryAfterMs: Math.max(0, this.openedAt + this.limits.coolDownMs - now) };
+    if (this.current === 'open')
+      return { state: 'open', failures: this.failuresInARow, retryAfterMs: Math.max(0, this.openedAt + this.limits.coolDownMs - now) };
     return { state: this.current, failures: this.failuresInARow };
   }
 
-  private move(to: BreakerState, now: number, reason: BreakerTransition['reason'], hear?: (t: BreakerTransition) => void): BreakerTransition {
+  private move(
+    to: BreakerState,
+    now: number,
+    reason: BreakerTransition['reason'],
+    hear?: (t: BreakerTransition) => void,
+  ): BreakerTransition {
     const t: BreakerTransition = { agent: this.agent, from: this.current, to, failures: this.failuresInARow, at: now, reason };
     this.current = to;
     if (to === 'open') this.openedAt = now;
@@ -122,7 +138,10 @@ export class CircuitBreaker {
 export class CircuitBreakers {
   private readonly breakers = new Map<string, CircuitBreaker>();
 
-  constructor(readonly limits: BreakerLimits, private readonly heard: (t: BreakerTransition) => void = () => {}) {}
+  constructor(
+    readonly limits: BreakerLimits,
+    private readonly heard: (t: BreakerTransition) => void = () => {},
+  ) {}
 
   admit(agent: string, now: number): BreakerVerdict {
     const b = this.breakers.get(agent);

@@ -33,7 +33,17 @@ import { fairnessLimits, ShardFairness, type FairnessLimits } from './shard-fair
 import { MONOTONIC_CLOCK, type FairnessClock, type FairnessTimer } from './fairness-clock.js';
 import { planBatch, planInit, type PlanSettings, type WorkPlan } from './plan/handling-plan.js';
 import { uniqueWallClock } from './plan/unique-wall-clock.js';
-import { startHandleSpan, endSpan, injectMessageContext, tracerRegistered, carriesTraceContext, unsampledContextPolicy, unsampledTraceparent, copyTraceContext, traceIdsOf } from '../telemetry/trace-context.js';
+import {
+  startHandleSpan,
+  endSpan,
+  injectMessageContext,
+  tracerRegistered,
+  carriesTraceContext,
+  unsampledContextPolicy,
+  unsampledTraceparent,
+  copyTraceContext,
+  traceIdsOf,
+} from '../telemetry/trace-context.js';
 
 export type { OutboxSender } from './outbox-sender.js';
 
@@ -121,10 +131,18 @@ export class DispatchLoop {
     this.fairness = opts.fairness === false ? undefined : new ShardFairness(fairnessLimits(opts.fairness));
     this.clock = opts.fairnessClock ?? MONOTONIC_CLOCK;
     const state = opts.state;
-    this.commitRefusal = state?.commitRefusal === undefined ? undefined : (agent, writes, completes) => state.commitRefusal!(agent, writes, completes);
+    this.commitRefusal =
+      state?.commitRefusal === undefined ? undefined : (agent, writes, completes) => state.commitRefusal!(agent, writes, completes);
     this.applier = new PlanApplier({
-      sender: opts.sender, log: opts.log, state: opts.state, port: opts.port, mailboxes: opts.mailboxes,
-      events: opts.events, attempts: this.attempts, maxAttempts: opts.maxAttempts, sendsPerTurn: opts.sendsPerTurn,
+      sender: opts.sender,
+      log: opts.log,
+      state: opts.state,
+      port: opts.port,
+      mailboxes: opts.mailboxes,
+      events: opts.events,
+      attempts: this.attempts,
+      maxAttempts: opts.maxAttempts,
+      sendsPerTurn: opts.sendsPerTurn,
       loop: {
         requeueTimer: (agent, token, timerId) => this.requeueTimer(agent, token, timerId),
         isBusy: (agent) => this.busy.has(agent),
@@ -183,7 +201,10 @@ export class DispatchLoop {
    */
   private droppedWhileCounting(agent: string, timerId: string): boolean {
     if (!this.applier.isCounting(agent, timerId)) return false;
-    this.warn(agent, `[caxton] timer ${timerId} fired again while its last firing's commit is not yet known to count: this firing is dropped (that firing's outcome deletes the timer or leaves it for the partition's owner)`);
+    this.warn(
+      agent,
+      `[caxton] timer ${timerId} fired again while its last firing's commit is not yet known to count: this firing is dropped (that firing's outcome deletes the timer or leaves it for the partition's owner)`,
+    );
     return true;
   }
 
@@ -200,7 +221,10 @@ export class DispatchLoop {
       const read = await state.readCounted(agent).catch(() => undefined);
       if (read === undefined || !read.has(timerDoneStateKey(timerId))) {
         this.opts.port.leaveTimer?.(agent, timerId);
-        this.warn(agent, `[caxton] timer ${timerId} already handled here, but its commit is not yet read back from the log: left in the registry for its partition's owner, which forgets it if the commit counted and fires it if not`);
+        this.warn(
+          agent,
+          `[caxton] timer ${timerId} already handled here, but its commit is not yet read back from the log: left in the registry for its partition's owner, which forgets it if the commit counted and fires it if not`,
+        );
         return;
       }
     }
@@ -269,9 +293,11 @@ export class DispatchLoop {
    * when every batch and every plan is done (shutdown).
    */
   async idle(agent?: string): Promise<void> {
-    while (agent === undefined
-      ? this.inFlight > 0 || this.applier.isSettling()
-      : this.busy.has(agent) || this.applier.isSettling(agent) || this.applier.isRewinding(agent)) {
+    while (
+      agent === undefined
+        ? this.inFlight > 0 || this.applier.isSettling()
+        : this.busy.has(agent) || this.applier.isSettling(agent) || this.applier.isRewinding(agent)
+    ) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
   }
@@ -376,21 +402,32 @@ export class DispatchLoop {
     // A rewinding agent gets nothing until its uncommitted work is back in place (issue 24).
     // Nor does one whose last outbox still waits for turns to be sent (decision 2099): it is woken
     // when all of it started, so its sends go at the pace the bus gets through them.
-    if (this.busy.has(agent) || this.applier.isRewinding(agent) || this.applier.isPacing(agent) || !this.opts.port.isRunnable(agent)) return;
+    if (this.busy.has(agent) || this.applier.isRewinding(agent) || this.applier.isPacing(agent) || !this.opts.port.isRunnable(agent))
+      return;
     const queued = this.opts.mailboxes.queued(agent);
     if (queued > 0) {
       const box = this.opts.mailboxes.of(agent);
       // A heavy sender (2099) or a fuel debtor (2136) gets one delivery: its run is what others wait for.
-      const single = this.heavySenders.has(agent) || (this.fairness !== undefined && this.fairness.hasDebtors() && this.fairness.runsSingly(agent));
+      const single =
+        this.heavySenders.has(agent) || (this.fairness !== undefined && this.fairness.hasDebtors() && this.fairness.runsSingly(agent));
       const n = Math.min(single ? 1 : perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
       for (let k = 0; k < n; k++) {
         const delivery = box.peekAt(k)!;
-        batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.size === 0 ? 0 : this.attempts.get(delivery.id) ?? 0) + 1 });
+        batch.push({
+          kind: 'delivery',
+          agent,
+          delivery,
+          attempt: (this.attempts.size === 0 ? 0 : (this.attempts.get(delivery.id) ?? 0)) + 1,
+        });
       }
     } else {
       const fired = this.timers.get(agent)?.shift();
       if (fired === undefined) return;
-      batch.push(fired.timerId === undefined ? { kind: 'timer', agent, token: fired.token } : { kind: 'timer', agent, token: fired.token, timerId: fired.timerId });
+      batch.push(
+        fired.timerId === undefined
+          ? { kind: 'timer', agent, token: fired.token }
+          : { kind: 'timer', agent, token: fired.token, timerId: fired.timerId },
+      );
     }
     this.busy.add(agent);
   }
@@ -400,8 +437,9 @@ export class DispatchLoop {
     // An unsampled context is copied to what the handling sends rather than spanned (decision 1303).
     const copyUnsampled = unsampledContextPolicy() === 'copy';
     const spans = batch.map((item) =>
-      item.kind === 'delivery' && (recording || carriesTraceContext(item.delivery.message))
-        && !(copyUnsampled && unsampledTraceparent(item.delivery.message) !== undefined)
+      item.kind === 'delivery' &&
+      (recording || carriesTraceContext(item.delivery.message)) &&
+      !(copyUnsampled && unsampledTraceparent(item.delivery.message) !== undefined)
         ? startHandleSpan(item.delivery.message, {
             agent: item.agent,
             performative: item.delivery.message.performative,
@@ -417,12 +455,19 @@ export class DispatchLoop {
 
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
     const early = this.opts.port.ownership === undefined;
-    const plans = planBatch(batch, results, { maxAttempts: this.opts.maxAttempts, fenced: !early, keepsState: this.keepsState(), wallNow: this.handFiredNow, commitRefusal: this.commitRefusal });
+    const plans = planBatch(batch, results, {
+      maxAttempts: this.opts.maxAttempts,
+      fenced: !early,
+      keepsState: this.keepsState(),
+      wallNow: this.handFiredNow,
+      commitRefusal: this.commitRefusal,
+    });
     const unchecked = this.observe(plans, results, spans);
     if (early) {
       for (const p of plans) {
         // A refused one too: it goes on as a commit the log refused (put back by its rewind, or dead-lettered).
-        if (p.item.kind === 'delivery' && (p.disposition === 'commit' || p.disposition === 'dead-letter' || p.disposition === 'refused')) this.opts.mailboxes.handOff(p.item.delivery);
+        if (p.item.kind === 'delivery' && (p.disposition === 'commit' || p.disposition === 'dead-letter' || p.disposition === 'refused'))
+          this.opts.mailboxes.handOff(p.item.delivery);
       }
     }
     // The agents' chains are extended synchronously inside apply(): releasing them right after
@@ -442,7 +487,11 @@ export class DispatchLoop {
    * the trace context every message it sent carries. Returns the items whose outbox changed after
    * the sandbox checked it (trace context added): the bus validates those again, whole.
    */
-  private observe(plans: readonly WorkPlan[], results: readonly ExecutionResult[], spans: readonly (ReturnType<typeof startHandleSpan> | undefined)[]): Set<number> {
+  private observe(
+    plans: readonly WorkPlan[],
+    results: readonly ExecutionResult[],
+    spans: readonly (ReturnType<typeof startHandleSpan> | undefined)[],
+  ): Set<number> {
     const unchecked = new Set<number>();
     const stopped = new Set<string>();
     for (const plan of plans) {
@@ -452,14 +501,23 @@ export class DispatchLoop {
       const handle = spans[i];
       const outcome = result.outcome;
       if (stopped.has(item.agent) || outcome.status === 'skipped') {
-        if (handle) endSpan(handle.span, { kind: 'skipped', message: outcome.status === 'skipped' ? outcome.reason : 'not run: an earlier message of the agent did not complete' });
+        if (handle)
+          endSpan(handle.span, {
+            kind: 'skipped',
+            message: outcome.status === 'skipped' ? outcome.reason : 'not run: an earlier message of the agent did not complete',
+          });
         continue;
       }
       if (outcome.status !== 'ok' && outcome.status !== 'rejected') stopped.add(item.agent);
       // Log lines of a handling without a span (an unsampled context) still name its trace.
-      const trace = result.logs.length === 0 ? undefined
-        : handle ? handle.span.spanContext()
-          : item.kind === 'delivery' ? traceIdsOf(item.delivery.message) : undefined;
+      const trace =
+        result.logs.length === 0
+          ? undefined
+          : handle
+            ? handle.span.spanContext()
+            : item.kind === 'delivery'
+              ? traceIdsOf(item.delivery.message)
+              : undefined;
       for (const line of result.logs) this.opts.events.emit({ type: 'log', agent: item.agent, line, trace });
       if (handle) {
         handle.span.setAttribute('caxton.fuel_used', result.fuelUsed);
@@ -468,15 +526,23 @@ export class DispatchLoop {
       }
       if (item.kind === 'delivery') {
         this.opts.events.emit({
-          type: 'handled', agent: item.agent, deliveryId: item.delivery.id, messageId: item.delivery.messageId,
-          outcome, fuelUsed: result.fuelUsed, attempt: item.attempt, durationUs: result.durationUs,
+          type: 'handled',
+          agent: item.agent,
+          deliveryId: item.delivery.id,
+          messageId: item.delivery.messageId,
+          outcome,
+          fuelUsed: result.fuelUsed,
+          attempt: item.attempt,
+          durationUs: result.durationUs,
         });
-      } else if (this.opts.events.wants('timer-handled')) { // a node always listens (its handled counter, decision 2101): one event object per timer handling
+      } else if (this.opts.events.wants('timer-handled')) {
+        // a node always listens (its handled counter, decision 2101): one event object per timer handling
         this.opts.events.emit({ type: 'timer-handled', agent: item.agent, timerId: item.timerId, outcome, fuelUsed: result.fuelUsed });
       }
       if (result.outbox.length === 0 || plan.disposition !== 'commit') continue;
       // No span but a received context (an unsampled one): the sends carry it on unchanged.
-      const carried = handle === undefined && item.kind === 'delivery' && carriesTraceContext(item.delivery.message) ? item.delivery.message : undefined;
+      const carried =
+        handle === undefined && item.kind === 'delivery' && carriesTraceContext(item.delivery.message) ? item.delivery.message : undefined;
       if (handle === undefined && carried === undefined) continue;
       for (const msg of result.outbox) {
         if (handle) injectMessageContext(msg, handle.ctx);
@@ -538,7 +604,8 @@ export class DispatchLoop {
       if (p.disposition === 'park') parked.add(p.agent);
       if (p.lostToReset === true) later.add(p.agent);
       // A timer not run (or lost to a reset) waits, first in line, until the agent runs again.
-      if (p.item.kind === 'timer' && (p.disposition === 'park' || p.disposition === 'requeue')) this.requeueTimer(p.agent, p.item.token, p.item.timerId);
+      if (p.item.kind === 'timer' && (p.disposition === 'park' || p.disposition === 'requeue'))
+        this.requeueTimer(p.agent, p.item.token, p.item.timerId);
     }
     for (const p of plans) {
       const agent = p.agent;
@@ -584,6 +651,12 @@ function crashedBatch(batch: readonly WorkItem[], err: unknown): ExecutionResult
     agent: item.agent,
     workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
     outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error).message) },
-    fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [],
+    fuelUsed: 0,
+    outbox: [],
+    timers: [],
+    directory: [],
+    stateWrites: [],
+    http: [],
+    logs: [],
   }));
 }

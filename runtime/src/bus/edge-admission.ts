@@ -113,9 +113,7 @@ export const MAX_RETRY_AFTER_MS = 5_000;
 /** Who is sending from outside: operators' probes may use the reserve, clients may not. */
 export type EdgeLane = 'client' | 'operator';
 
-export type EdgeVerdict =
-  | { admitted: true }
-  | { admitted: false; inFlight: number; limit: number; retryAfterMs: number };
+export type EdgeVerdict = { admitted: true } | { admitted: false; inFlight: number; limit: number; retryAfterMs: number };
 
 const ADMITTED: EdgeVerdict = Object.freeze({ admitted: true });
 
@@ -156,7 +154,10 @@ export class EdgeAdmission {
   /** Dispatch frozen (the kill switch): nothing will finish, and that is no queue to adapt to. */
   private frozen = false;
 
-  constructor(readonly limits: EdgeAdmissionLimits = DEFAULT_EDGE_ADMISSION, now = 0) {
+  constructor(
+    readonly limits: EdgeAdmissionLimits = DEFAULT_EDGE_ADMISSION,
+    now = 0,
+  ) {
     checkEdgeAdmissionLimits(limits);
     this.limitNow = limits.maxLimit;
     this.intervalStart = now;
@@ -278,7 +279,8 @@ export class EdgeAdmission {
       const low = this.peakInInterval <= this.limits.servingMinLimit;
       if (!low) this.lowSince = undefined;
       else this.lowSince ??= this.intervalStart;
-      if (this.finishedInInterval > 0 && this.lowSince !== undefined && sojourn <= now - this.lowSince) this.unqueued = Math.min(this.unqueued * 1.01, sojourn);
+      if (this.finishedInInterval > 0 && this.lowSince !== undefined && sojourn <= now - this.lowSince)
+        this.unqueued = Math.min(this.unqueued * 1.01, sojourn);
       const target = Math.max(targetDelayMs, Number.isFinite(this.unqueued) ? 2 * this.unqueued : 0);
       const fits = Math.floor((Math.max(this.inFlight, this.peakInInterval) * target) / sojourn);
       if (this.finishedInInterval === 0) {
@@ -310,7 +312,8 @@ export class EdgeAdmission {
         this.limitNow = Math.min(this.limitNow, Math.max(minLimit, fits));
       } else {
         this.standingSince = undefined;
-        if (this.peakInInterval * 2 >= this.limitNow) this.limitNow = Math.min(maxLimit, this.limitNow + Math.max(1, Math.floor(this.limitNow / 8)));
+        if (this.peakInInterval * 2 >= this.limitNow)
+          this.limitNow = Math.min(maxLimit, this.limitNow + Math.max(1, Math.floor(this.limitNow / 8)));
       }
     }
     if (this.frozen) this.limitNow = Math.max(this.limitNow, minLimit);
@@ -339,10 +342,25 @@ export class EdgeAdmission {
  * (decision 2149); the constructor again, for anyone who builds one directly.
  */
 export function checkEdgeAdmissionLimits(l: EdgeAdmissionLimits, field = 'edgeAdmission'): void {
-  const ok = l.targetDelayMs > 0 && l.intervalMs > 0 && Number.isSafeInteger(l.minLimit) && l.minLimit >= 1
-    && Number.isSafeInteger(l.servingMinLimit) && l.servingMinLimit >= 1 && l.servingMinLimit <= l.minLimit
-    && l.standingQueueMs >= 0 && (l.stalledMs === undefined || l.stalledMs >= 0)
-    && Number.isSafeInteger(l.maxLimit) && l.maxLimit >= l.minLimit && l.operatorReserve >= 0
-    && Number.isSafeInteger(l.operatorMinSlots) && l.operatorMinSlots >= 0;
-  if (!ok) throw new InvalidArgumentError(field, `limits out of range: ${JSON.stringify(l)}`, 'targetDelayMs and intervalMs > 0, 1 <= servingMinLimit <= minLimit <= maxLimit (integers), standingQueueMs and stalledMs >= 0, operatorReserve >= 0, operatorMinSlots a whole number >= 0');
+  const ok =
+    l.targetDelayMs > 0 &&
+    l.intervalMs > 0 &&
+    Number.isSafeInteger(l.minLimit) &&
+    l.minLimit >= 1 &&
+    Number.isSafeInteger(l.servingMinLimit) &&
+    l.servingMinLimit >= 1 &&
+    l.servingMinLimit <= l.minLimit &&
+    l.standingQueueMs >= 0 &&
+    (l.stalledMs === undefined || l.stalledMs >= 0) &&
+    Number.isSafeInteger(l.maxLimit) &&
+    l.maxLimit >= l.minLimit &&
+    l.operatorReserve >= 0 &&
+    Number.isSafeInteger(l.operatorMinSlots) &&
+    l.operatorMinSlots >= 0;
+  if (!ok)
+    throw new InvalidArgumentError(
+      field,
+      `limits out of range: ${JSON.stringify(l)}`,
+      'targetDelayMs and intervalMs > 0, 1 <= servingMinLimit <= minLimit <= maxLimit (integers), standingQueueMs and stalledMs >= 0, operatorReserve >= 0, operatorMinSlots a whole number >= 0',
+    );
 }

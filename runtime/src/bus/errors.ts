@@ -23,9 +23,10 @@ export class MailboxFullError extends CaxtonError {
  */
 export class CircuitOpenError extends CaxtonError {
   constructor(details: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }, context: ErrorContext = {}) {
-    const why = details.state === 'open'
-      ? `its last ${details.failures} deliveries failed`
-      : 'a probe message is being handled to see whether it recovered';
+    const why =
+      details.state === 'open'
+        ? `its last ${details.failures} deliveries failed`
+        : 'a probe message is being handled to see whether it recovered';
     super('bus.circuit-open', `agent ${details.agent} is refusing new messages: ${why}; retry after ${details.retryAfterMs} ms`, {
       // Backpressure with a retry-after, like a full mailbox (RESOURCE_EXHAUSTED, exit 7), not
       // UNAVAILABLE: the node is there, this receiver is what refuses.
@@ -46,9 +47,10 @@ export class AbsentQueueFullError extends CaxtonError {
     super('bus.absent-queue-full', `agent ${agent} is absent and already has ${limit} messages waiting for it (its absent queue is full)`, {
       kind: 'resource-exhausted',
       context: { agent, limit, ...(partitionBudget !== undefined ? { partitionBudget } : {}), ...context },
-      hint: partitionBudget === undefined
-        ? `nothing was accepted; retry once ${agent} is deployed or resumed again (\`caxton agents ${agent}\` shows its queue), or deploy it with a larger --absent-queue`
-        : `nothing was accepted; in a cluster the absent agents of one bus partition keep ${partitionBudget} messages together (half the partition's window of pending deliveries, so the partition's other agents keep getting theirs); retry once ${agent} is deployed or resumed again (\`caxton agents ${agent}\` shows its queue)`,
+      hint:
+        partitionBudget === undefined
+          ? `nothing was accepted; retry once ${agent} is deployed or resumed again (\`caxton agents ${agent}\` shows its queue), or deploy it with a larger --absent-queue`
+          : `nothing was accepted; in a cluster the absent agents of one bus partition keep ${partitionBudget} messages together (half the partition's window of pending deliveries, so the partition's other agents keep getting theirs); retry once ${agent} is deployed or resumed again (\`caxton agents ${agent}\` shows its queue)`,
     });
   }
 }
@@ -61,11 +63,15 @@ export class AbsentQueueFullError extends CaxtonError {
  */
 export class ActivationLimitError extends CaxtonError {
   constructor(details: { agent: string; limit: number; retryAfterMs: number }, context: ErrorContext = {}) {
-    super('bus.activation-limit', `instance ${details.agent} cannot be activated now: its shard holds ${details.limit} active instances; retry after ${details.retryAfterMs} ms`, {
-      kind: 'resource-exhausted',
-      context: { ...context, agent: details.agent, limit: details.limit, retryAfterMs: details.retryAfterMs },
-      hint: `nothing was accepted; retry after ${details.retryAfterMs} ms (idle instances are passivated after the kind's idle period; a shorter --idle or a node with more shards holds more keys at once)`,
-    });
+    super(
+      'bus.activation-limit',
+      `instance ${details.agent} cannot be activated now: its shard holds ${details.limit} active instances; retry after ${details.retryAfterMs} ms`,
+      {
+        kind: 'resource-exhausted',
+        context: { ...context, agent: details.agent, limit: details.limit, retryAfterMs: details.retryAfterMs },
+        hint: `nothing was accepted; retry after ${details.retryAfterMs} ms (idle instances are passivated after the kind's idle period; a shorter --idle or a node with more shards holds more keys at once)`,
+      },
+    );
   }
 }
 
@@ -82,7 +88,11 @@ export class UnknownReceiverError extends CaxtonError {
 
 export class InvalidSendError extends CaxtonError {
   constructor(message: string, context: ErrorContext = {}) {
-    super('bus.invalid-send', message, { kind: 'invalid-argument', context, hint: 'a message needs a performative and at least one receiver' });
+    super('bus.invalid-send', message, {
+      kind: 'invalid-argument',
+      context,
+      hint: 'a message needs a performative and at least one receiver',
+    });
   }
 }
 
@@ -92,7 +102,12 @@ export class InvalidSendError extends CaxtonError {
  */
 export class InvalidTopicAddressError extends CaxtonError {
   constructor(cause: CaxtonError, context: ErrorContext = {}) {
-    super('bus.invalid-topic', cause.message, { kind: 'invalid-argument', context, ...(cause.hint !== undefined ? { hint: cause.hint } : {}), cause });
+    super('bus.invalid-topic', cause.message, {
+      kind: 'invalid-argument',
+      context,
+      ...(cause.hint !== undefined ? { hint: cause.hint } : {}),
+      cause,
+    });
   }
 }
 
@@ -113,18 +128,22 @@ export class BusNotOpenError extends CaxtonError {
  */
 export class BusOverloadedError extends CaxtonError {
   constructor(details: { inFlight: number; limit: number; retryAfterMs: number }, context: ErrorContext = {}) {
-    super('bus.overloaded', `node is overloaded: ${details.inFlight} outside messages in flight, limit ${details.limit}; retry after ${details.retryAfterMs} ms`, {
-      kind: 'resource-exhausted',
-      context: { ...context, inFlight: details.inFlight, limit: details.limit, retryAfterMs: details.retryAfterMs },
-      hint: `nothing was accepted; retry after ${details.retryAfterMs} ms (the node refuses at the edge while what it accepted already waits longer than its delay target; it recovers by itself as that work is handled)`,
-    });
+    super(
+      'bus.overloaded',
+      `node is overloaded: ${details.inFlight} outside messages in flight, limit ${details.limit}; retry after ${details.retryAfterMs} ms`,
+      {
+        kind: 'resource-exhausted',
+        context: { ...context, inFlight: details.inFlight, limit: details.limit, retryAfterMs: details.retryAfterMs },
+        hint: `nothing was accepted; retry after ${details.retryAfterMs} ms (the node refuses at the edge while what it accepted already waits longer than its delay target; it recovers by itself as that work is handled)`,
+      },
+    );
   }
 }
 
 /** The message log keeps dead letters but cannot record what became of them (no marks). */
 export class DeadLettersUnsupportedError extends CaxtonError {
   constructor() {
-    super('dead-letters.unsupported', 'this node\'s message log cannot redrive or purge dead letters', {
+    super('dead-letters.unsupported', "this node's message log cannot redrive or purge dead letters", {
       kind: 'unimplemented',
       hint: 'the embedded and Kafka logs support it; list the letters with `caxton dlq list` and resend them by hand',
     });

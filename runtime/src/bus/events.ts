@@ -15,7 +15,16 @@ import type { BreakerTransition } from './circuit-breaker.js';
 export type BusEvent =
   | { type: 'accepted'; messageId: string; message: AclMessage; receivers: string[]; refused: { receiver: string; reason: string }[] }
   | { type: 'external'; messageId: string; to: string; message: AclMessage }
-  | { type: 'handled'; agent: string; deliveryId: string; messageId: string; outcome: ExecutionOutcome; fuelUsed: number; attempt: number; durationUs?: number | undefined }
+  | {
+      type: 'handled';
+      agent: string;
+      deliveryId: string;
+      messageId: string;
+      outcome: ExecutionOutcome;
+      fuelUsed: number;
+      attempt: number;
+      durationUs?: number | undefined;
+    }
   /**
    * A timer of the agent was handled (decision 2101): what `handled` says of a delivery. Its own
    * type, so the listeners of `handled` (message metrics, breakers, redeliveries) stay about messages.

@@ -30,7 +30,10 @@ export class IdWindow {
    * `capacity`: how many ids the window keeps (the oldest falls out first); 0 keeps none.
    * `hash`: the id's 32-bit hash; the default is seeded per process (tests pass a colliding one).
    */
-  constructor(readonly capacity: number, private readonly hash: (id: string) => number = hashOf) {
+  constructor(
+    readonly capacity: number,
+    private readonly hash: (id: string) => number = hashOf,
+  ) {
     const kept = Math.max(0, Math.floor(capacity));
     this.ring = new Array<string | undefined>(kept);
     this.hashes = new Int32Array(kept);

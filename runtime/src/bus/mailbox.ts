@@ -187,7 +187,10 @@ export class Mailbox {
    * `aging`: a lane passed over this many dispatches in a row while it has something waiting is
    * served next (TRAFFIC_LIMIT_TABLE.priorityAgingDispatches).
    */
-  constructor(readonly capacity: number, readonly aging: number = DEFAULT_TRAFFIC_LIMITS.priorityAgingDispatches) {}
+  constructor(
+    readonly capacity: number,
+    readonly aging: number = DEFAULT_TRAFFIC_LIMITS.priorityAgingDispatches,
+  ) {}
 
   /** Accepted and not completed yet: waiting, plus handed off and still completing. */
   get depth(): number {
@@ -268,8 +271,17 @@ export class Mailbox {
     }
     for (let i = 0; ; i++) {
       let pick = -1;
-      for (let r = LANES - 1; r >= 0; r--) if (this.lanes[r]!.count > s[r]! && s[LANES + r]! >= this.aging) { pick = r; break; }
-      if (pick < 0) for (let r = 0; r < LANES; r++) if (this.lanes[r]!.count > s[r]!) { pick = r; break; }
+      for (let r = LANES - 1; r >= 0; r--)
+        if (this.lanes[r]!.count > s[r]! && s[LANES + r]! >= this.aging) {
+          pick = r;
+          break;
+        }
+      if (pick < 0)
+        for (let r = 0; r < LANES; r++)
+          if (this.lanes[r]!.count > s[r]!) {
+            pick = r;
+            break;
+          }
       if (i === index) return this.lanes[pick]!.peekAt(s[pick]!);
       s[pick] = s[pick]! + 1;
       for (let r = 0; r < LANES; r++) {

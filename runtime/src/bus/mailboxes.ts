@@ -72,7 +72,10 @@ export class Mailboxes {
    * agents' part of a mailbox; the rest (operator, platform) may use the reserve. Deliveries from
    * neither an agent nor the platform are outside clients' and count against edge admission.
    */
-  constructor(readonly capacity: number, options: MailboxesOptions = {}) {
+  constructor(
+    readonly capacity: number,
+    options: MailboxesOptions = {},
+  ) {
     this.isAgent = options.isAgent ?? (() => false);
     this.platformSender = options.platformSender;
     this.now = options.now ?? Date.now;

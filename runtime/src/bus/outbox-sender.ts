@@ -19,7 +19,9 @@ import type { EdgeLane } from './edge-admission.js';
  * Who sends. `toActivation` (the platform's own answers, e.g. an HTTP call's, decision 2163): the
  * receivers are activation ids, a worker's `X#r<k>` included, written to as named, not chosen again.
  */
-export type Origin = { agent: string; checked?: boolean } | { external: AgentId; lane?: EdgeLane; admitted?: boolean; toActivation?: boolean };
+export type Origin =
+  | { agent: string; checked?: boolean }
+  | { external: AgentId; lane?: EdgeLane; admitted?: boolean; toActivation?: boolean };
 
 export interface OutboxSender {
   /**
@@ -38,7 +40,12 @@ export interface OutboxSender {
    * error) and the sending agent, after the send's own bookkeeping. Otherwise it returns what `send`
    * would, and `done` is never called. `done` must not throw.
    */
-  sendInOrder?(message: AclMessage, origin: { agent: string; checked?: boolean }, messageId: string | undefined, done: (error: unknown, agent: string) => void): Promise<SendResult> | undefined;
+  sendInOrder?(
+    message: AclMessage,
+    origin: { agent: string; checked?: boolean },
+    messageId: string | undefined,
+    done: (error: unknown, agent: string) => void,
+  ): Promise<SendResult> | undefined;
   /** Messages the platform sends (failures, not-understood, deadline failures). */
   sendPlatformReplies(replies: AclMessage[]): Promise<void>;
   /** The failure the platform sends when handling `delivery` failed for good. */

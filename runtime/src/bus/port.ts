@@ -46,7 +46,6 @@ export interface SharedAbsentCount {
   take(deliveries: readonly Pick<Delivery, 'id' | 'receiver'>[]): Promise<Map<string, { limit: number; partitionBudget?: number }>>;
 }
 
-
 /** Conversation protocols as the bus sees them: a verdict per send, and deadlines that expire. */
 export interface ProtocolGate {
   observe(msg: AclMessage, now: number): { kind: 'deliver' } | { kind: 'reject'; reply: AclMessage; reason: string };

@@ -8,9 +8,33 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
-  AclError, DEFAULT_ACL_LIMITS, JSON_BODY_LIMITS, decodeAclJson, requireReceivers, validateAclMessage, type SendOptions, type SendResponse,
-  NotFoundError, matchesConsoleFilter, type AclMessage, type FilterableMessage, type AgentDetailResponse, type AgentLogsResponse, type AgentResponse, type AgentsResponse,
-  type ConsoleMessageFilter, PERMISSIONS, principalMay, principalSees, type Principal, type LogEntry, type MessagesResponse, type NodeControl, type NodeStats, type NodesResponse, type WhoAmI,
+  AclError,
+  DEFAULT_ACL_LIMITS,
+  JSON_BODY_LIMITS,
+  decodeAclJson,
+  requireReceivers,
+  validateAclMessage,
+  type SendOptions,
+  type SendResponse,
+  NotFoundError,
+  matchesConsoleFilter,
+  type AclMessage,
+  type FilterableMessage,
+  type AgentDetailResponse,
+  type AgentLogsResponse,
+  type AgentResponse,
+  type AgentsResponse,
+  type ConsoleMessageFilter,
+  PERMISSIONS,
+  principalMay,
+  principalSees,
+  type Principal,
+  type LogEntry,
+  type MessagesResponse,
+  type NodeControl,
+  type NodeStats,
+  type NodesResponse,
+  type WhoAmI,
 } from '@caxton/core';
 import type { MessageLog } from '../bus/message-log.js';
 import type { UploadSlots } from '../api/upload.js';
@@ -61,7 +85,8 @@ export function parseMessageToSend(text: string): AclMessage {
     requireReceivers(message);
     return message;
   } catch (err) {
-    if (err instanceof AclError) throw new ConsoleError('console.bad-request', `the message: ${err.message}`, err.hint ?? 'see docs/acl.md for a message\'s JSON form');
+    if (err instanceof AclError)
+      throw new ConsoleError('console.bad-request', `the message: ${err.message}`, err.hint ?? "see docs/acl.md for a message's JSON form");
     throw err;
   }
 }
@@ -75,7 +100,13 @@ export class ConsoleApi {
   async whoami(principal: Principal): Promise<WhoAmI> {
     const status = await this.d.control.status();
     const permissions = PERMISSIONS.filter((p) => principalMay(principal, p));
-    return { role: principal.role, permissions, ...(principal.agents !== undefined ? { agents: principal.agents } : {}), node: { id: status.nodeId, ...(this.d.cluster !== undefined ? { cluster: this.d.cluster } : {}) }, version: status.version };
+    return {
+      role: principal.role,
+      permissions,
+      ...(principal.agents !== undefined ? { agents: principal.agents } : {}),
+      node: { id: status.nodeId, ...(this.d.cluster !== undefined ? { cluster: this.d.cluster } : {}) },
+      version: status.version,
+    };
   }
 
   /** The agents `principal` may see (a token confined to some agents sees those); all without one (live stream). */
@@ -100,10 +131,16 @@ export class ConsoleApi {
     const limit = limitParam(params, 200, MAX_LOG_LINES);
     return new Promise((resolve, reject) => {
       const lines: LogEntry[] = [];
-      this.d.control.logs({ agent: name, limit, follow: false }, {
-        next: (e) => lines.push(e),
-        end: (err) => (err ? reject(err) : resolve({ lines: lines.map((e) => ({ time: new Date(e.at).toISOString(), level: e.level, message: e.message })) })),
-      });
+      this.d.control.logs(
+        { agent: name, limit, follow: false },
+        {
+          next: (e) => lines.push(e),
+          end: (err) =>
+            err
+              ? reject(err)
+              : resolve({ lines: lines.map((e) => ({ time: new Date(e.at).toISOString(), level: e.level, message: e.message })) }),
+        },
+      );
     });
   }
 
@@ -128,13 +165,21 @@ export class ConsoleApi {
   async readMessage(req: IncomingMessage): Promise<AclMessage> {
     const type = req.headers['content-type'];
     if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
-      throw new ConsoleError('console.bad-request', `the message is sent as ${JSON.stringify(type.slice(0, 80))}`, 'send the ACL message as JSON with Content-Type: application/json');
+      throw new ConsoleError(
+        'console.bad-request',
+        `the message is sent as ${JSON.stringify(type.slice(0, 80))}`,
+        'send the ACL message as JSON with Content-Type: application/json',
+      );
     }
     // Bounded in size and shape before the parser builds anything (decision 1910, "JSON shape before parsing").
     const read = await readJsonText(req, MESSAGE_BODY, this.d.uploadIdleTimeoutMs);
     if (!('text' in read)) {
       if (read.refused === 'too-large' || read.refused === 'unreadable') throw read.cause;
-      if (read.refused === 'too-complex') throw new ConsoleError('console.json-too-complex', read.message, read.hint, { maxDepth: JSON_BODY_LIMITS.maxDepth, maxValues: JSON_BODY_LIMITS.maxValues });
+      if (read.refused === 'too-complex')
+        throw new ConsoleError('console.json-too-complex', read.message, read.hint, {
+          maxDepth: JSON_BODY_LIMITS.maxDepth,
+          maxValues: JSON_BODY_LIMITS.maxValues,
+        });
       throw new ConsoleError('console.bad-request', read.message, read.hint);
     }
     return parseMessageToSend(read.text);
@@ -167,8 +212,11 @@ export class ConsoleApi {
   private async history(filter: ConsoleMessageFilter, before: string | undefined, limit: number): Promise<MessagesResponse> {
     const log = this.d.log;
     if (!log.history) {
-      throw new ConsoleError('console.history-unavailable', "this node's message log cannot be read back (cluster mode on Kafka, or the in-memory bus)",
-        'the live stream (/api/stream) works; history needs the embedded log (a node without --kafka)');
+      throw new ConsoleError(
+        'console.history-unavailable',
+        "this node's message log cannot be read back (cluster mode on Kafka, or the in-memory bus)",
+        'the live stream (/api/stream) works; history needs the embedded log (a node without --kafka)',
+      );
     }
     const page = await log.history({
       ...(before !== undefined ? { before } : {}),
@@ -176,14 +224,18 @@ export class ConsoleApi {
       maxScanBytes: this.d.historyScanBytes,
       match: (m) => matchesConsoleFilter(filter, filterable(m.message)),
     });
-    return { messages: page.messages.map((m) => sniffed(m.messageId, m.acceptedAt, m.message)), ...(page.nextBefore !== undefined ? { nextBefore: page.nextBefore } : {}) };
+    return {
+      messages: page.messages.map((m) => sniffed(m.messageId, m.acceptedAt, m.message)),
+      ...(page.nextBefore !== undefined ? { nextBefore: page.nextBefore } : {}),
+    };
   }
 
   private async upload(req: IncomingMessage): Promise<{ bytes: Uint8Array; sha256: string }> {
     const release = this.d.slots.acquire();
     try {
       const bytes = await readBody(req, ARTIFACT_BODY(this.d.maxArtifactBytes), this.d.uploadIdleTimeoutMs);
-      if (bytes.length === 0) throw new ConsoleError('console.bad-request', 'the request body is empty', 'send the component (.wasm) bytes as the body');
+      if (bytes.length === 0)
+        throw new ConsoleError('console.bad-request', 'the request body is empty', 'send the component (.wasm) bytes as the body');
       return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
     } finally {
       release();

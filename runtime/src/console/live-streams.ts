@@ -7,7 +7,15 @@
  * `: ping` every 15 s.
  */
 import type { ServerResponse } from 'node:http';
-import { formatStreamEvent, type AgentsResponse, type ConsoleMessageFilter, type NodeControl, type NodeStats, type SampledNotice, type Unsubscribe } from '@caxton/core';
+import {
+  formatStreamEvent,
+  type AgentsResponse,
+  type ConsoleMessageFilter,
+  type NodeControl,
+  type NodeStats,
+  type SampledNotice,
+  type Unsubscribe,
+} from '@caxton/core';
 import { ConsoleError } from './errors.js';
 import { protocolMatches, tailFilter } from './query.js';
 import { Sampler } from './sampler.js';
@@ -26,7 +34,14 @@ export interface LiveStreamOptions {
   pingMs: number;
 }
 
-export const LIVE_STREAM_DEFAULTS: LiveStreamOptions = { budget: 50, windowMs: 1000, maxClients: 32, maxQueued: 256, periodicMs: 2000, pingMs: 15_000 };
+export const LIVE_STREAM_DEFAULTS: LiveStreamOptions = {
+  budget: 50,
+  windowMs: 1000,
+  maxClients: 32,
+  maxQueued: 256,
+  periodicMs: 2000,
+  pingMs: 15_000,
+};
 
 interface Stream {
   client: SseClient;
@@ -55,7 +70,12 @@ export class LiveStreams {
   /** Start streaming to `res`; throws a typed refusal when the cap is reached (nothing written yet). */
   start(res: ServerResponse, filter: ConsoleMessageFilter): void {
     if (this.streams.size >= this.options.maxClients) {
-      throw new ConsoleError('console.too-many-streams', `this node already serves ${this.options.maxClients} live streams`, 'close another console tab, or retry in a moment', { limit: this.options.maxClients });
+      throw new ConsoleError(
+        'console.too-many-streams',
+        `this node already serves ${this.options.maxClients} live streams`,
+        'close another console tab, or retry in a moment',
+        { limit: this.options.maxClients },
+      );
     }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     res.flushHeaders();
@@ -84,7 +104,9 @@ export class LiveStreams {
     const queueDrops = stream.client.unreportedDrops;
     if (!notice && queueDrops === 0) return;
     stream.client.unreportedDrops = 0;
-    const data = notice ? { ...notice, dropped: notice.dropped + queueDrops } : { shown: 0, dropped: queueDrops, windowMs: this.options.windowMs };
+    const data = notice
+      ? { ...notice, dropped: notice.dropped + queueDrops }
+      : { shown: 0, dropped: queueDrops, windowMs: this.options.windowMs };
     stream.client.write(formatStreamEvent({ kind: 'sampled', data }));
   }
 

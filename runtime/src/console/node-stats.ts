@@ -16,7 +16,11 @@ export class NodeStatsCollector {
   private readonly acceptedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly events: BusEvents, private readonly leaseMs = 60_000, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly events: BusEvents,
+    private readonly leaseMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {
     this.ring = new StatsRing(60, 256, now());
   }
 
@@ -25,19 +29,22 @@ export class NodeStatsCollector {
     this.leaseUntil = this.now() + this.leaseMs;
     if (this.detach) return;
     this.ring = new StatsRing(60, 256, this.now());
-    this.detach = this.events.on((e) => {
-      const t = performance.now();
-      if (e.type === 'accepted') {
-        this.ring.accepted(this.now());
-        if (this.acceptedAt.size >= MAX_IN_FLIGHT) this.acceptedAt.delete(this.acceptedAt.keys().next().value!);
-        this.acceptedAt.set(e.messageId, t);
-      } else if (e.type === 'handled') {
-        const at = this.acceptedAt.get(e.messageId);
-        if (at === undefined) return;
-        this.acceptedAt.delete(e.messageId);
-        this.ring.latency(this.now(), t - at);
-      }
-    }, ['accepted', 'handled']);
+    this.detach = this.events.on(
+      (e) => {
+        const t = performance.now();
+        if (e.type === 'accepted') {
+          this.ring.accepted(this.now());
+          if (this.acceptedAt.size >= MAX_IN_FLIGHT) this.acceptedAt.delete(this.acceptedAt.keys().next().value!);
+          this.acceptedAt.set(e.messageId, t);
+        } else if (e.type === 'handled') {
+          const at = this.acceptedAt.get(e.messageId);
+          if (at === undefined) return;
+          this.acceptedAt.delete(e.messageId);
+          this.ring.latency(this.now(), t - at);
+        }
+      },
+      ['accepted', 'handled'],
+    );
     this.timer = setInterval(() => {
       if (this.now() >= this.leaseUntil) this.stop();
     }, 1000);

@@ -2,7 +2,17 @@
  * Query parameters of the console API, checked (pure). Each value is bounded; unknown filter
  * values are refused rather than silently matching nothing.
  */
-import { AGENT_NAME, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, CONSOLE_FILTER_PARAMS, isPerformative, type ConsoleMessageFilter, type MessageEvent, type TailFilter, type Performative } from '@caxton/core';
+import {
+  AGENT_NAME,
+  LANGUAGE_LABEL,
+  LANGUAGE_LABEL_HINT,
+  CONSOLE_FILTER_PARAMS,
+  isPerformative,
+  type ConsoleMessageFilter,
+  type MessageEvent,
+  type TailFilter,
+  type Performative,
+} from '@caxton/core';
 import { ConsoleError } from './errors.js';
 
 /** Longest accepted URL (path and query): more is refused before anything is parsed. */
@@ -14,7 +24,12 @@ function value(params: URLSearchParams, name: string): string | undefined {
   if (all.length > 1) throw new ConsoleError('console.bad-request', `${name} is given ${all.length} times`, `give ${name} once`);
   const v = all[0];
   if (v === undefined || v === '') return undefined;
-  if (v.length > MAX_VALUE) throw new ConsoleError('console.bad-request', `${name} is longer than ${MAX_VALUE} characters`, 'filters are names and ids, not documents');
+  if (v.length > MAX_VALUE)
+    throw new ConsoleError(
+      'console.bad-request',
+      `${name} is longer than ${MAX_VALUE} characters`,
+      'filters are names and ids, not documents',
+    );
   return v;
 }
 
@@ -25,8 +40,16 @@ export function messageFilter(params: URLSearchParams): ConsoleMessageFilter {
     if (v !== undefined) out[name] = v;
   }
   if (out.performative) {
-    for (const p of out.performative.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-      if (!isPerformative(p)) throw new ConsoleError('console.bad-request', `performative ${JSON.stringify(p.slice(0, 40))} is not a FIPA performative`, 'e.g. cfp, propose, inform (comma-separated for several)');
+    for (const p of out.performative
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')) {
+      if (!isPerformative(p))
+        throw new ConsoleError(
+          'console.bad-request',
+          `performative ${JSON.stringify(p.slice(0, 40))} is not a FIPA performative`,
+          'e.g. cfp, propose, inform (comma-separated for several)',
+        );
     }
   }
   return out;
@@ -37,7 +60,11 @@ export function tailFilter(filter: ConsoleMessageFilter): TailFilter {
   const out: TailFilter = {};
   if (filter.agent) out.agent = filter.agent;
   if (filter.conversation) out.conversationId = filter.conversation;
-  if (filter.performative) out.performatives = filter.performative.split(',').map((s) => s.trim()).filter((s) => s !== '') as Performative[];
+  if (filter.performative)
+    out.performatives = filter.performative
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '') as Performative[];
   return out;
 }
 
@@ -50,14 +77,24 @@ export function limitParam(params: URLSearchParams, fallback: number, max: numbe
   const v = value(params, 'limit');
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new ConsoleError('console.bad-request', `limit ${JSON.stringify(v.slice(0, 20))} is not a whole number from 1 to ${max}`, `ask for at most ${max}`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new ConsoleError(
+      'console.bad-request',
+      `limit ${JSON.stringify(v.slice(0, 20))} is not a whole number from 1 to ${max}`,
+      `ask for at most ${max}`,
+    );
   return n;
 }
 
 /** `?name=` of a deployment. */
 export function deployName(params: URLSearchParams): string {
   const name = value(params, 'name');
-  if (name === undefined || !AGENT_NAME.test(name)) throw new ConsoleError('console.bad-request', name === undefined ? 'name is missing' : `${JSON.stringify(name.slice(0, 80))} is not an agent name`, 'give ?name=<agent>: letters, digits, . _ -, starting with a letter or digit');
+  if (name === undefined || !AGENT_NAME.test(name))
+    throw new ConsoleError(
+      'console.bad-request',
+      name === undefined ? 'name is missing' : `${JSON.stringify(name.slice(0, 80))} is not an agent name`,
+      'give ?name=<agent>: letters, digits, . _ -, starting with a letter or digit',
+    );
   return name;
 }
 
@@ -65,7 +102,8 @@ export function deployName(params: URLSearchParams): string {
 export function languageParam(params: URLSearchParams): { language?: string } {
   const language = value(params, 'language');
   if (language === undefined || language === '') return {};
-  if (!LANGUAGE_LABEL.test(language)) throw new ConsoleError('console.bad-request', `${JSON.stringify(language.slice(0, 40))} is not a language label`, LANGUAGE_LABEL_HINT);
+  if (!LANGUAGE_LABEL.test(language))
+    throw new ConsoleError('console.bad-request', `${JSON.stringify(language.slice(0, 40))} is not a language label`, LANGUAGE_LABEL_HINT);
   return { language };
 }
 
@@ -77,7 +115,12 @@ export function configParams(params: URLSearchParams): Record<string, string> | 
   const out: Record<string, string> = {};
   for (const entry of entries) {
     const eq = entry.indexOf('=');
-    if (eq <= 0 || entry.length > 4096) throw new ConsoleError('console.bad-request', `config ${JSON.stringify(entry.slice(0, 40))} is not key=value`, 'give ?config=key=value, once per key');
+    if (eq <= 0 || entry.length > 4096)
+      throw new ConsoleError(
+        'console.bad-request',
+        `config ${JSON.stringify(entry.slice(0, 40))} is not key=value`,
+        'give ?config=key=value, once per key',
+      );
     out[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return out;

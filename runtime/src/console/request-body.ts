@@ -23,11 +23,19 @@ export interface BodyLimit {
  */
 export const ONE_MESSAGE_BODY_BYTES = DEFAULT_ACL_LIMITS.maxMessageBytes + 64 * 1024;
 
-export const ARTIFACT_BODY = (max: number): BodyLimit => ({ max, name: "the node's artifact limit", hint: 'build a smaller component, or start the node with a larger --max-artifact-mib' });
+export const ARTIFACT_BODY = (max: number): BodyLimit => ({
+  max,
+  name: "the node's artifact limit",
+  hint: 'build a smaller component, or start the node with a larger --max-artifact-mib',
+});
 
 function tooLarge(limit: BodyLimit, declared?: number): ConsoleError {
-  return new ConsoleError('console.body-too-large', `${declared !== undefined ? `the body declares ${declared} bytes, ` : 'the body is '}more than ${limit.name} of ${limit.max} bytes`,
-    limit.hint, { limit: limit.max });
+  return new ConsoleError(
+    'console.body-too-large',
+    `${declared !== undefined ? `the body declares ${declared} bytes, ` : 'the body is '}more than ${limit.name} of ${limit.max} bytes`,
+    limit.hint,
+    { limit: limit.max },
+  );
 }
 
 /** Refuse a declared size above `max` without reading (call before anything else). */
@@ -35,7 +43,12 @@ export function checkDeclaredLength(req: IncomingMessage, limit: BodyLimit): voi
   const header = req.headers['content-length'];
   if (header === undefined) return;
   const declared = Number(header);
-  if (!Number.isSafeInteger(declared) || declared < 0) throw new ConsoleError('console.bad-request', 'Content-Length is not a byte count', 'give the body\'s length in bytes, or send it chunked');
+  if (!Number.isSafeInteger(declared) || declared < 0)
+    throw new ConsoleError(
+      'console.bad-request',
+      'Content-Length is not a byte count',
+      "give the body's length in bytes, or send it chunked",
+    );
   if (declared > limit.max) throw tooLarge(limit, declared);
 }
 
@@ -57,7 +70,12 @@ export function readBody(req: IncomingMessage, limit: BodyLimit, idleMs: number)
       } else resolve(Buffer.concat(chunks, received));
     };
     let timer = setTimeout(() => finish(idle()), idleMs);
-    const idle = (): ConsoleError => new ConsoleError('console.bad-request', `no body data for ${idleMs} ms; request abandoned`, 'check the network and send the request again');
+    const idle = (): ConsoleError =>
+      new ConsoleError(
+        'console.bad-request',
+        `no body data for ${idleMs} ms; request abandoned`,
+        'check the network and send the request again',
+      );
     const onData = (chunk: Buffer): void => {
       clearTimeout(timer);
       timer = setTimeout(() => finish(idle()), idleMs);
@@ -98,7 +116,11 @@ export function declaredCharset(contentType: string | undefined): string | undef
     const eq = param.indexOf('=');
     if (eq < 0) continue;
     if (param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
-    return param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    return param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
   }
   return undefined;
 }
@@ -109,7 +131,11 @@ const UTF8 = new Set(['utf-8', 'utf8']);
 export function jsonBodyText(bytes: Buffer, contentType: string | undefined): { text: string } | JsonBodyRefusal {
   const charset = declaredCharset(contentType);
   if (charset !== undefined && !UTF8.has(charset)) {
-    return { refused: 'unsupported-charset', message: `the body's charset is ${JSON.stringify(charset.slice(0, 40))}; JSON bodies are taken in UTF-8`, hint: 'send the body as UTF-8 (charset=utf-8, or no charset)' };
+    return {
+      refused: 'unsupported-charset',
+      message: `the body's charset is ${JSON.stringify(charset.slice(0, 40))}; JSON bodies are taken in UTF-8`,
+      hint: 'send the body as UTF-8 (charset=utf-8, or no charset)',
+    };
   }
   let text: string;
   try {
@@ -130,7 +156,11 @@ export function jsonBodyText(bytes: Buffer, contentType: string | undefined): { 
 export async function readJsonText(req: IncomingMessage, limit: BodyLimit, idleMs: number): Promise<{ text: string } | JsonBodyRefusal> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') {
-    return { refused: 'unsupported-encoding', message: `the body's content-encoding is ${JSON.stringify(encoding.slice(0, 40))}; bodies are taken uncompressed`, hint: 'send the body uncompressed (no Content-Encoding)' };
+    return {
+      refused: 'unsupported-encoding',
+      message: `the body's content-encoding is ${JSON.stringify(encoding.slice(0, 40))}; bodies are taken uncompressed`,
+      hint: 'send the body uncompressed (no Content-Encoding)',
+    };
   }
   let bytes: Buffer;
   try {

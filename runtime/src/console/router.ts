@@ -45,7 +45,12 @@ function agentName(segment: string): string {
   } catch {
     name = segment;
   }
-  if (!AGENT_NAME.test(name)) throw new ConsoleError('console.bad-request', `${JSON.stringify(name.slice(0, 80))} is not an agent name`, 'agent names are what `caxton agents` lists');
+  if (!AGENT_NAME.test(name))
+    throw new ConsoleError(
+      'console.bad-request',
+      `${JSON.stringify(name.slice(0, 80))} is not an agent name`,
+      'agent names are what `caxton agents` lists',
+    );
   return name;
 }
 
@@ -68,19 +73,32 @@ function apiRoute(parts: string[]): ApiRoute | undefined {
 /** `method` and the URL's pathname (not decoded) → the route, or a typed refusal. */
 export function route(method: string, pathname: string): Route {
   if (pathname === '/api' || pathname.startsWith('/api/')) {
-    const parts = pathname.slice('/api/'.length).split('/').filter((p, i, all) => p !== '' || i < all.length - 1);
+    const parts = pathname
+      .slice('/api/'.length)
+      .split('/')
+      .filter((p, i, all) => p !== '' || i < all.length - 1);
     const found = apiRoute(parts);
-    if (!found) throw new ConsoleError('console.no-route', `no console API at ${pathname.slice(0, 200)}`, 'see docs/console.md for the routes');
+    if (!found)
+      throw new ConsoleError('console.no-route', `no console API at ${pathname.slice(0, 200)}`, 'see docs/console.md for the routes');
     // `POST /api/agents` deploys, `GET` lists; `POST /api/messages` sends, `GET` pages back through
     // history: same path, the method decides.
-    const api = method === 'POST' && found.name === 'agents' ? { name: 'deploy' as const }
-      : method === 'POST' && found.name === 'messages' ? { name: 'send' as const } : found;
+    const api =
+      method === 'POST' && found.name === 'agents'
+        ? { name: 'deploy' as const }
+        : method === 'POST' && found.name === 'messages'
+          ? { name: 'send' as const }
+          : found;
     const wants = POST_ROUTES.has(api.name) ? 'POST' : 'GET';
     if (method !== wants && !(wants === 'GET' && method === 'HEAD')) {
       throw new ConsoleError('console.method-not-allowed', `${method} is not allowed on ${pathname.slice(0, 200)}`, `use ${wants}`);
     }
     return { api, method: ROUTE_METHOD[api.name] };
   }
-  if (method !== 'GET' && method !== 'HEAD') throw new ConsoleError('console.method-not-allowed', `${method} is not allowed on ${pathname.slice(0, 200)}`, 'the console page is read with GET');
+  if (method !== 'GET' && method !== 'HEAD')
+    throw new ConsoleError(
+      'console.method-not-allowed',
+      `${method} is not allowed on ${pathname.slice(0, 200)}`,
+      'the console page is read with GET',
+    );
   return { static: pathname };
 }

@@ -13,7 +13,11 @@ export class Sampler {
   /** Dropped over the stream's life. */
   totalDropped = 0;
 
-  constructor(readonly budget: number, readonly windowMs: number, now: number) {
+  constructor(
+    readonly budget: number,
+    readonly windowMs: number,
+    now: number,
+  ) {
     this.windowStart = now;
   }
 

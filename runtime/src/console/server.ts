@@ -74,7 +74,10 @@ export interface ConsoleServerOptions {
 }
 
 /** What a node is told about its console (StartNodeOptions.console); the node adds the rest. */
-export type ConsoleNodeOptions = Pick<ConsoleServerOptions, 'host' | 'port' | 'tls' | 'insecure' | 'bundleDir' | 'stream' | 'ws' | 'historyScanBytes'>;
+export type ConsoleNodeOptions = Pick<
+  ConsoleServerOptions,
+  'host' | 'port' | 'tls' | 'insecure' | 'bundleDir' | 'stream' | 'ws' | 'historyScanBytes'
+>;
 
 export interface ConsoleServer {
   readonly port: number;
@@ -96,7 +99,12 @@ const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy
 
 function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...extra,
+  });
   res.end(text);
 }
 
@@ -107,7 +115,12 @@ export const consoleFailure: ListenerFailure = (message, hint) => new ConsoleErr
 
 /** Refuse plain HTTP off loopback (tokens in clear) unless told; the node checks this before it starts anything. */
 export function checkConsoleBinding(options: Pick<ConsoleServerOptions, 'host' | 'port' | 'tls' | 'insecure'>): void {
-  checkPlaintextBinding(options, { flag: '--http', exposes: 'bearer tokens', fail: consoleFailure, hint: plaintextHint(CONSOLE_CERT_FLAGS, '--http-insecure') });
+  checkPlaintextBinding(options, {
+    flag: '--http',
+    exposes: 'bearer tokens',
+    fail: consoleFailure,
+    hint: plaintextHint(CONSOLE_CERT_FLAGS, '--http-insecure'),
+  });
 }
 
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
@@ -115,24 +128,47 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   let resolvePrincipal: (values: readonly unknown[]) => Principal = () => UNCHECKED_PRINCIPAL;
   if (options.resolvePrincipal) resolvePrincipal = options.resolvePrincipal;
   else if (options.auth.mode === 'token') {
-    const admin = options.auth.tokenFile ? await readProvidedTokenFile(options.auth.tokenFile) : (await ensureAuthToken(options.dataDir)).token;
-    const read = options.auth.readTokenFile ? await readProvidedTokenFile(options.auth.readTokenFile) : (await ensureAuthToken(options.dataDir, undefined, READ_TOKEN_FILE_NAME)).token;
-    resolvePrincipal = bearerPrincipalResolver({ admin, read }, await loadIssuedTokens(path.join(options.dataDir, ISSUED_TOKENS_FILE_NAME)));
+    const admin = options.auth.tokenFile
+      ? await readProvidedTokenFile(options.auth.tokenFile)
+      : (await ensureAuthToken(options.dataDir)).token;
+    const read = options.auth.readTokenFile
+      ? await readProvidedTokenFile(options.auth.readTokenFile)
+      : (await ensureAuthToken(options.dataDir, undefined, READ_TOKEN_FILE_NAME)).token;
+    resolvePrincipal = bearerPrincipalResolver(
+      { admin, read },
+      await loadIssuedTokens(path.join(options.dataDir, ISSUED_TOKENS_FILE_NAME)),
+    );
   }
   const stats = new NodeStatsCollector(options.events);
   const api = new ConsoleApi({
-    control: options.control, log: options.log, stats, platform: options.platform, ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
-    maxArtifactBytes: options.maxArtifactBytes, uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
-    slots: new UploadSlots(options.maxConcurrentUploads ?? 2), historyScanBytes: options.historyScanBytes ?? 256 * 1024 * 1024,
+    control: options.control,
+    log: options.log,
+    stats,
+    platform: options.platform,
+    ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
+    maxArtifactBytes: options.maxArtifactBytes,
+    uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
+    slots: new UploadSlots(options.maxConcurrentUploads ?? 2),
+    historyScanBytes: options.historyScanBytes ?? 256 * 1024 * 1024,
   });
-  const live = new LiveStreams(options.control, async () => ({ agents: await api.agents(), node: await api.nodeStats() }), { ...LIVE_STREAM_DEFAULTS, ...options.stream }, options.conversations);
+  const live = new LiveStreams(
+    options.control,
+    async () => ({ agents: await api.agents(), node: await api.nodeStats() }),
+    { ...LIVE_STREAM_DEFAULTS, ...options.stream },
+    options.conversations,
+  );
   const files = new StaticFiles(options.bundleDir);
   const report = options.onInternalError ?? ((err: unknown) => console.error('caxton console: internal error:', err));
 
   const fail = (res: ServerResponse, err: unknown): void => {
     const known = err instanceof CaxtonError ? err : undefined;
     if (!known) report(err);
-    const e = known ?? new CaxtonError('console.internal', 'the console failed to answer', { kind: 'internal', hint: "see the node's output for the cause" });
+    const e =
+      known ??
+      new CaxtonError('console.internal', 'the console failed to answer', {
+        kind: 'internal',
+        hint: "see the node's output for the cause",
+      });
     if (res.headersSent) {
       res.destroy();
       return;
@@ -157,20 +193,32 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const callerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => {
     const header = req.headers.authorization;
     const presented = presentedToken(header === undefined ? [] : [header]);
-    return { role, token: presented ? tokenFingerprint(presented.token) : '', peer: `console ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}` };
+    return {
+      role,
+      token: presented ? tokenFingerprint(presented.token) : '',
+      peer: `console ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`,
+    };
   };
   const audited = options.audited;
 
-  const serveApi = async (req: IncomingMessage, res: ServerResponse, api_: ApiRoute, method: string, params: URLSearchParams): Promise<void> => {
+  const serveApi = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    api_: ApiRoute,
+    method: string,
+    params: URLSearchParams,
+  ): Promise<void> => {
     const header = req.headers.authorization;
     let principal: Principal | undefined;
     // The agent a route names (the deploy form gives it as ?name=): a token confined to some agents is checked against it.
-    const named = 'agent' in api_ ? api_.agent : api_.name === 'deploy' ? params.get('name') ?? '' : undefined;
+    const named = 'agent' in api_ ? api_.agent : api_.name === 'deploy' ? (params.get('name') ?? '') : undefined;
     // Refused for its credentials: recorded (before the answer) as the API records such calls.
     const refusedFor = async (err: unknown): Promise<never> => {
       if (audited) {
         const args = auditArgs({ route: api_ }, { agent: 'agent' in api_ ? api_.agent : undefined });
-        await audited.refused(callerOf(req, principal?.role ?? 'none'), { method, args }, err).catch((auditErr: unknown) => report(auditErr));
+        await audited
+          .refused(callerOf(req, principal?.role ?? 'none'), { method, args }, err)
+          .catch((auditErr: unknown) => report(auditErr));
       }
       throw err;
     };
@@ -186,20 +234,31 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     const role = principal.role;
     const changer = (): NodeControl => (audited ? audited.as(callerOf(req, role)) : options.control);
     switch (api_.name) {
-      case 'whoami': return sendJson(res, 200, await api.whoami(principal));
-      case 'agents': return sendJson(res, 200, await api.agents(principal));
-      case 'agent': return sendJson(res, 200, await api.agent(api_.agent, principal));
-      case 'agent-logs': return sendJson(res, 200, await api.agentLogs(api_.agent, params));
-      case 'deploy': return sendJson(res, 200, await api.deploy(changer(), req, params));
-      case 'upgrade': return sendJson(res, 200, await api.upgrade(changer(), api_.agent, req, params));
-      case 'stop': return sendJson(res, 200, await api.stop(changer(), api_.agent));
+      case 'whoami':
+        return sendJson(res, 200, await api.whoami(principal));
+      case 'agents':
+        return sendJson(res, 200, await api.agents(principal));
+      case 'agent':
+        return sendJson(res, 200, await api.agent(api_.agent, principal));
+      case 'agent-logs':
+        return sendJson(res, 200, await api.agentLogs(api_.agent, params));
+      case 'deploy':
+        return sendJson(res, 200, await api.deploy(changer(), req, params));
+      case 'upgrade':
+        return sendJson(res, 200, await api.upgrade(changer(), api_.agent, req, params));
+      case 'stop':
+        return sendJson(res, 200, await api.stop(changer(), api_.agent));
       case 'send': {
         // Read only once the caller may send at all; then, as the API does, a token confined to
         // some agents may send to those only (api/request-agents.ts).
         const key = parseIdempotencyKey(singleHeader(req, 'idempotency-key'), 'Idempotency-Key');
         const message = await api.readMessage(req);
         try {
-          requireAllowed(principal, method, message.receivers.map((r) => localName(r.name)));
+          requireAllowed(
+            principal,
+            method,
+            message.receivers.map((r) => localName(r.name)),
+          );
         } catch (err) {
           return refusedFor(err);
         }
@@ -208,11 +267,18 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         // key is one message whichever of the two it came through.
         const lane = role === 'admin' ? 'operator' : 'client';
         const caller = callerOf(req, role).token;
-        return sendJson(res, 200, await api.send(changer(), message, key === undefined ? { lane } : { lane, idempotency: { caller, key } }));
+        return sendJson(
+          res,
+          200,
+          await api.send(changer(), message, key === undefined ? { lane } : { lane, idempotency: { caller, key } }),
+        );
       }
-      case 'messages': return sendJson(res, 200, await api.messages(params));
-      case 'nodes': return sendJson(res, 200, await api.nodes());
-      case 'stream': return live.start(res, messageFilter(params));
+      case 'messages':
+        return sendJson(res, 200, await api.messages(params));
+      case 'nodes':
+        return sendJson(res, 200, await api.nodes());
+      case 'stream':
+        return live.start(res, messageFilter(params));
     }
   };
 
@@ -225,14 +291,24 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       res.end(missing ? MISSING_BUNDLE_PAGE : '<!doctype html><title>Not found</title><p>Not found.</p>\n');
       return;
     }
-    res.writeHead(200, { ...headers, 'content-type': file.contentType, 'content-length': file.body.length, ...(file.immutable ? { 'cache-control': 'public, max-age=31536000, immutable' } : {}) });
+    res.writeHead(200, {
+      ...headers,
+      'content-type': file.contentType,
+      'content-length': file.body.length,
+      ...(file.immutable ? { 'cache-control': 'public, max-age=31536000, immutable' } : {}),
+    });
     res.end(file.body);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       const raw = req.url ?? '/';
-      if (Buffer.byteLength(raw) > MAX_URL_BYTES) throw new ConsoleError('console.bad-request', `the URL is longer than ${MAX_URL_BYTES} bytes`, 'filters are short: an agent, a conversation id, performatives');
+      if (Buffer.byteLength(raw) > MAX_URL_BYTES)
+        throw new ConsoleError(
+          'console.bad-request',
+          `the URL is longer than ${MAX_URL_BYTES} bytes`,
+          'filters are short: an agent, a conversation id, performatives',
+        );
       const url = new URL(raw, 'http://console.invalid');
       const found = route(req.method ?? 'GET', url.pathname);
       if ('static' in found) await serveStatic(res, found.static);
@@ -247,19 +323,39 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   // A WebSocket's token may come as a subprotocol (browsers): its caller is that token's fingerprint.
   const wsCallerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => {
     const presented = presentedToken(presentedAuthorization(req));
-    return { role, token: presented ? tokenFingerprint(presented.token) : '', peer: `console websocket ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}` };
+    return {
+      role,
+      token: presented ? tokenFingerprint(presented.token) : '',
+      peer: `console websocket ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`,
+    };
   };
-  const ws = new WsGateway({
-    control: options.control, api, resolvePrincipal, report, ...(options.conversations ? { conversations: options.conversations } : {}),
-    changer: (req, principal) => (audited ? audited.as(wsCallerOf(req, principal.role)) : options.control),
-    callerToken: (req) => wsCallerOf(req, 'none').token,
-    refused: async (req, principal, method, err) => {
-      if (audited) await audited.refused(wsCallerOf(req, principal?.role ?? 'none'), { method, args: auditArgs({ websocket: req.url ?? '' }, { via: 'websocket' }) }, err);
+  const ws = new WsGateway(
+    {
+      control: options.control,
+      api,
+      resolvePrincipal,
+      report,
+      ...(options.conversations ? { conversations: options.conversations } : {}),
+      changer: (req, principal) => (audited ? audited.as(wsCallerOf(req, principal.role)) : options.control),
+      callerToken: (req) => wsCallerOf(req, 'none').token,
+      refused: async (req, principal, method, err) => {
+        if (audited)
+          await audited.refused(
+            wsCallerOf(req, principal?.role ?? 'none'),
+            { method, args: auditArgs({ websocket: req.url ?? '' }, { via: 'websocket' }) },
+            err,
+          );
+      },
     },
-  }, { ...WS_GATEWAY_DEFAULTS, ...options.ws, maxFrameBytes: MAX_MESSAGE_JSON_BYTES + 4096 });
+    { ...WS_GATEWAY_DEFAULTS, ...options.ws, maxFrameBytes: MAX_MESSAGE_JSON_BYTES + 4096 },
+  );
 
   const listener = await listenHttp({
-    host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}), listenFlag: '--http', certFlags: CONSOLE_CERT_FLAGS,
+    host: options.host,
+    port: options.port,
+    ...(options.tls ? { tls: options.tls } : {}),
+    listenFlag: '--http',
+    certFlags: CONSOLE_CERT_FLAGS,
     fail: consoleFailure,
     handler: (req, res) => void handle(req, res),
     tune: (server) => {

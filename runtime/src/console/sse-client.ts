@@ -14,7 +14,10 @@ export class SseClient {
   /** Events dropped because the queue was full, over the stream's life. */
   totalQueueDrops = 0;
 
-  constructor(private readonly res: ServerResponse, private readonly maxQueued: number) {
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly maxQueued: number,
+  ) {
     res.on('drain', () => this.flush());
   }
 

@@ -11,8 +11,15 @@ import { ConsoleError } from './errors.js';
 
 /** No inline script or style, nothing from elsewhere: the page talks only to this origin. */
 export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
-  "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 const TYPES: Readonly<Record<string, string>> = {
@@ -69,7 +76,11 @@ export class StaticFiles {
       }
       const body = await fs.readFile(file);
       const ext = path.extname(file).toLowerCase();
-      return { body, contentType: TYPES[ext] ?? 'application/octet-stream', immutable: relative !== 'index.html' && /[.-][0-9A-Za-z]{8,}\.[a-z0-9]+$/.test(relative) };
+      return {
+        body,
+        contentType: TYPES[ext] ?? 'application/octet-stream',
+        immutable: relative !== 'index.html' && /[.-][0-9A-Za-z]{8,}\.[a-z0-9]+$/.test(relative),
+      };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;

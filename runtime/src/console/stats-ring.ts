@@ -10,7 +10,11 @@ export class StatsRing {
   private head = 0;
   private headSecond: number;
 
-  constructor(readonly seconds: number, readonly samplesPerSecond: number, nowMs: number) {
+  constructor(
+    readonly seconds: number,
+    readonly samplesPerSecond: number,
+    nowMs: number,
+  ) {
     this.counts = new Array<number>(seconds).fill(0);
     this.samples = Array.from({ length: seconds }, () => []);
     this.headSecond = Math.floor(nowMs / 1000);

@@ -3,8 +3,22 @@
  * sniffed messages from bus messages, conversation summaries from a page of history.
  */
 import {
-  encodeAclJson, encodeAclString, redactConfig, toSniffedMessage, type AgentDetail, type AgentRow, type AgentStatus, type AclMessage,
-  principalMay, type Principal, type ConversationSummary, type DfAgentDescription, type SniffedMessage, WASM_PAGE_BYTES, formatStrategy, type RolloutView,
+  encodeAclJson,
+  encodeAclString,
+  redactConfig,
+  toSniffedMessage,
+  type AgentDetail,
+  type AgentRow,
+  type AgentStatus,
+  type AclMessage,
+  principalMay,
+  type Principal,
+  type ConversationSummary,
+  type DfAgentDescription,
+  type SniffedMessage,
+  WASM_PAGE_BYTES,
+  formatStrategy,
+  type RolloutView,
 } from '@caxton/core';
 
 export function agentRow(status: AgentStatus): AgentRow {
@@ -13,7 +27,12 @@ export function agentRow(status: AgentStatus): AgentRow {
     // The deployer's label for the artifact's source language; older deployments have none.
     language: status.language ?? 'unknown',
     // An instance another node holds: its state is known there only (decision 2060), so say where.
-    state: status.elsewhere !== undefined ? (status.nodeId !== '' ? `on ${status.nodeId} (partition ${status.elsewhere.partition})` : `partition ${status.elsewhere.partition}, no live node`) : status.state,
+    state:
+      status.elsewhere !== undefined
+        ? status.nodeId !== ''
+          ? `on ${status.nodeId} (partition ${status.elsewhere.partition})`
+          : `partition ${status.elsewhere.partition}, no live node`
+        : status.state,
     node: status.nodeId,
     version: status.version,
     handled: status.messagesHandled,
@@ -40,7 +59,14 @@ export function agentDetail(status: AgentStatus, principal: Principal, directory
 }
 
 export function sniffed(messageId: string, acceptedAt: number, message: AclMessage, protocolState?: string): SniffedMessage {
-  return toSniffedMessage({ id: messageId, acceptedAt, message, aclJson: encodeAclJson(message), fipa: encodeAclString(message), ...(protocolState !== undefined ? { protocolState } : {}) });
+  return toSniffedMessage({
+    id: messageId,
+    acceptedAt,
+    message,
+    aclJson: encodeAclJson(message),
+    fipa: encodeAclString(message),
+    ...(protocolState !== undefined ? { protocolState } : {}),
+  });
 }
 
 /** Conversations in `messages` (oldest first), newest conversation first. */
@@ -50,7 +76,14 @@ export function conversationSummaries(messages: readonly SniffedMessage[]): Conv
     if (m.conversationId === undefined) continue;
     let c = byId.get(m.conversationId);
     if (!c) {
-      c = { conversationId: m.conversationId, participants: [], messages: 0, lastPerformative: m.performative, lastAt: m.time, seen: new Set() };
+      c = {
+        conversationId: m.conversationId,
+        participants: [],
+        messages: 0,
+        lastPerformative: m.performative,
+        lastAt: m.time,
+        seen: new Set(),
+      };
       byId.set(m.conversationId, c);
     }
     c.messages++;

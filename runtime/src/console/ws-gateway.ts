@@ -45,7 +45,13 @@ export interface WsGatewayOptions {
 }
 
 export const WS_GATEWAY_DEFAULTS: Omit<WsGatewayOptions, 'maxFrameBytes'> = {
-  maxSockets: 32, maxFollows: 8, maxSendsInFlight: 16, maxBufferedBytes: 1 << 20, budget: 50, windowMs: 1000, pingMs: 15_000,
+  maxSockets: 32,
+  maxFollows: 8,
+  maxSendsInFlight: 16,
+  maxBufferedBytes: 1 << 20,
+  budget: 50,
+  windowMs: 1000,
+  pingMs: 15_000,
 };
 
 export interface WsGatewayDeps {
@@ -89,7 +95,10 @@ export class WsGateway {
   private timer: NodeJS.Timeout | undefined;
   private lastPing = 0;
 
-  constructor(private readonly deps: WsGatewayDeps, private readonly options: WsGatewayOptions) {
+  constructor(
+    private readonly deps: WsGatewayDeps,
+    private readonly options: WsGatewayOptions,
+  ) {
     this.server = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -108,14 +117,22 @@ export class WsGateway {
     let principal: Principal | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://console.invalid');
-      if (url.pathname !== WS_PATH) throw new ConsoleError('console.no-route', `no WebSocket at ${url.pathname.slice(0, 200)}`, `connect to ${WS_PATH}`);
+      if (url.pathname !== WS_PATH)
+        throw new ConsoleError('console.no-route', `no WebSocket at ${url.pathname.slice(0, 200)}`, `connect to ${WS_PATH}`);
       principal = this.deps.resolvePrincipal(presentedAuthorization(req));
       if (this.sessions.size >= this.options.maxSockets) {
-        throw new ConsoleError('console.too-many-streams', `this node already serves ${this.options.maxSockets} WebSocket clients`, 'close another connection, or retry in a moment', { limit: this.options.maxSockets });
+        throw new ConsoleError(
+          'console.too-many-streams',
+          `this node already serves ${this.options.maxSockets} WebSocket clients`,
+          'close another connection, or retry in a moment',
+          { limit: this.options.maxSockets },
+        );
       }
     } catch (err) {
-      const refusal = err instanceof CaxtonError ? err : new ConsoleError('console.bad-request', 'the upgrade could not be read', HINT_CONNECT);
-      if (refusal.kind === 'unauthenticated') void this.deps.refused(req, principal, 'ConnectWebSocket', refusal).catch((e: unknown) => this.deps.report(e));
+      const refusal =
+        err instanceof CaxtonError ? err : new ConsoleError('console.bad-request', 'the upgrade could not be read', HINT_CONNECT);
+      if (refusal.kind === 'unauthenticated')
+        void this.deps.refused(req, principal, 'ConnectWebSocket', refusal).catch((e: unknown) => this.deps.report(e));
       refuseUpgrade(socket, refusal);
       return;
     }
@@ -135,7 +152,12 @@ export class WsGateway {
     ws.on('pong', () => (session.alive = true));
     ws.on('close', () => this.close(session));
     ws.on('error', () => ws.terminate());
-    const limits: WsLimits = { maxFrameBytes: this.options.maxFrameBytes, maxFollows: this.options.maxFollows, budget: this.options.budget, windowMs: this.options.windowMs };
+    const limits: WsLimits = {
+      maxFrameBytes: this.options.maxFrameBytes,
+      maxFollows: this.options.maxFollows,
+      budget: this.options.budget,
+      windowMs: this.options.windowMs,
+    };
     this.reply(session, { type: 'ready', role: principal.role, limits });
     this.ensureTimer();
   }
@@ -167,9 +189,12 @@ export class WsGateway {
       return;
     }
     switch (request.op) {
-      case 'send': return void this.send(session, request);
-      case 'follow': return this.follow(session, request.id, request);
-      case 'unfollow': return this.unfollow(session, request.id);
+      case 'send':
+        return void this.send(session, request);
+      case 'follow':
+        return this.follow(session, request.id, request);
+      case 'unfollow':
+        return this.unfollow(session, request.id);
     }
   }
 
@@ -177,11 +202,20 @@ export class WsGateway {
     const { req, principal } = session;
     try {
       if (session.sendsInFlight >= this.options.maxSendsInFlight) {
-        throw new ConsoleError('console.too-many-streams', `this connection already has ${this.options.maxSendsInFlight} sends in flight`, 'wait for their "sent" replies before sending more', { limit: this.options.maxSendsInFlight });
+        throw new ConsoleError(
+          'console.too-many-streams',
+          `this connection already has ${this.options.maxSendsInFlight} sends in flight`,
+          'wait for their "sent" replies before sending more',
+          { limit: this.options.maxSendsInFlight },
+        );
       }
       const message = parseMessageToSend(request.messageJson);
       try {
-        requireAllowed(principal, 'SendMessage', message.receivers.map((r) => localName(r.name)));
+        requireAllowed(
+          principal,
+          'SendMessage',
+          message.receivers.map((r) => localName(r.name)),
+        );
       } catch (err) {
         this.audit(session, principal, 'SendMessage', err);
         throw err;
@@ -191,7 +225,11 @@ export class WsGateway {
         // As POST /api/messages: the admin token is the operator's lane (decision 1810).
         const lane = principal.role === 'admin' ? 'operator' : 'client';
         const key = request.idempotencyKey;
-        const sent = await this.deps.api.send(this.deps.changer(req, principal), message, key === undefined ? { lane } : { lane, idempotency: { caller: this.deps.callerToken(req), key } });
+        const sent = await this.deps.api.send(
+          this.deps.changer(req, principal),
+          message,
+          key === undefined ? { lane } : { lane, idempotency: { caller: this.deps.callerToken(req), key } },
+        );
         this.reply(session, { type: 'sent', id: request.id, messageId: sent.messageId, accepted: sent.accepted, refused: sent.refused });
       } finally {
         session.sendsInFlight--;
@@ -209,18 +247,33 @@ export class WsGateway {
         this.audit(session, session.principal, 'TailMessages', err);
         throw err;
       }
-      if (session.follows.has(id)) throw new ConsoleError('console.bad-request', `a follow named ${id} is open already`, 'give each follow its own id, or unfollow it first');
+      if (session.follows.has(id))
+        throw new ConsoleError(
+          'console.bad-request',
+          `a follow named ${id} is open already`,
+          'give each follow its own id, or unfollow it first',
+        );
       if (session.follows.size >= this.options.maxFollows) {
-        throw new ConsoleError('console.too-many-streams', `this connection already follows ${this.options.maxFollows} filters`, 'unfollow one first', { limit: this.options.maxFollows });
+        throw new ConsoleError(
+          'console.too-many-streams',
+          `this connection already follows ${this.options.maxFollows} filters`,
+          'unfollow one first',
+          { limit: this.options.maxFollows },
+        );
       }
       const { filter } = request;
-      const follow: Follow = { sampler: new Sampler(this.options.budget, this.options.windowMs, Date.now()), unsubscribe: () => {}, queueDrops: 0 };
+      const follow: Follow = {
+        sampler: new Sampler(this.options.budget, this.options.windowMs, Date.now()),
+        unsubscribe: () => {},
+        queueDrops: 0,
+      };
       session.follows.set(id, follow);
       follow.unsubscribe = this.deps.control.tail(tailFilter(filter), {
         next: (event) => {
           if (!protocolMatches(filter, event)) return;
           const verdict = follow.sampler.offer(Date.now());
-          if (verdict.notice && !this.reply(session, { type: 'sampled', follow: id, data: verdict.notice }, true)) follow.queueDrops += verdict.notice.dropped;
+          if (verdict.notice && !this.reply(session, { type: 'sampled', follow: id, data: verdict.notice }, true))
+            follow.queueDrops += verdict.notice.dropped;
           if (!verdict.send) return;
           // A reader that does not keep up loses messages (counted in the next notice), not memory.
           if (session.ws.bufferedAmount > this.options.maxBufferedBytes) {
@@ -228,7 +281,14 @@ export class WsGateway {
             return;
           }
           const state = this.deps.conversations ? protocolStateOf(this.deps.conversations, event.message) : undefined;
-          if (!this.reply(session, { type: 'message', follow: id, data: sniffed(event.messageId, event.acceptedAt, event.message, state) }, true)) follow.queueDrops++;
+          if (
+            !this.reply(
+              session,
+              { type: 'message', follow: id, data: sniffed(event.messageId, event.acceptedAt, event.message, state) },
+              true,
+            )
+          )
+            follow.queueDrops++;
         },
         end: () => this.unfollow(session, id, true),
       });
@@ -241,7 +301,12 @@ export class WsGateway {
   private unfollow(session: Session, id: string, ended = false): void {
     const follow = session.follows.get(id);
     if (follow === undefined) {
-      if (!ended) this.fail(session, id, new ConsoleError('console.bad-request', `no follow named ${id} is open`, 'unfollow the id you followed with'));
+      if (!ended)
+        this.fail(
+          session,
+          id,
+          new ConsoleError('console.bad-request', `no follow named ${id} is open`, 'unfollow the id you followed with'),
+        );
       return;
     }
     session.follows.delete(id);
@@ -263,7 +328,8 @@ export class WsGateway {
       return;
     }
     session.auditsPending++;
-    void this.deps.refused(session.req, principal, method, err)
+    void this.deps
+      .refused(session.req, principal, method, err)
       .catch((e: unknown) => this.deps.report(e))
       .finally(() => session.auditsPending--);
   }
@@ -271,9 +337,19 @@ export class WsGateway {
   private fail(session: Session, id: string | undefined, err: unknown): void {
     const known = err instanceof CaxtonError ? err : undefined;
     if (!known) this.deps.report(err);
-    const e = known ?? new CaxtonError('console.internal', 'the console failed to answer', { kind: 'internal', hint: "see the node's output for the cause" });
+    const e =
+      known ??
+      new CaxtonError('console.internal', 'the console failed to answer', {
+        kind: 'internal',
+        hint: "see the node's output for the cause",
+      });
     const retryAfterMs = e.context?.['retryAfterMs'];
-    this.reply(session, { type: 'error', ...(id !== undefined ? { id } : {}), ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}), ...errorBody(e) });
+    this.reply(session, {
+      type: 'error',
+      ...(id !== undefined ? { id } : {}),
+      ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
+      ...errorBody(e),
+    });
   }
 
   /**
@@ -312,7 +388,9 @@ export class WsGateway {
         const drops = follow.queueDrops;
         if (notice === undefined && drops === 0) continue;
         follow.queueDrops = 0;
-        const data = notice ? { ...notice, dropped: notice.dropped + drops } : { shown: 0, dropped: drops, windowMs: this.options.windowMs };
+        const data = notice
+          ? { ...notice, dropped: notice.dropped + drops }
+          : { shown: 0, dropped: drops, windowMs: this.options.windowMs };
         // Still unread: the count waits for the next tick rather than being lost.
         if (!this.reply(session, { type: 'sampled', follow: id, data }, true)) follow.queueDrops = data.dropped;
       }
@@ -337,7 +415,10 @@ export function presentedAuthorization(req: IncomingMessage): string[] {
   if (req.headers.authorization !== undefined) return [req.headers.authorization];
   const offered = req.headers['sec-websocket-protocol'];
   if (offered === undefined) return [];
-  const bearer = offered.split(',').map((p) => p.trim()).filter((p) => p.startsWith(BEARER_SUBPROTOCOL));
+  const bearer = offered
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith(BEARER_SUBPROTOCOL));
   return bearer.map((p) => `Bearer ${p.slice(BEARER_SUBPROTOCOL.length)}`);
 }
 
@@ -355,7 +436,16 @@ function refuseUpgrade(socket: Duplex, err: CaxtonError): void {
   const body = JSON.stringify(errorBody(err));
   const status = httpStatusFor(err);
   const extra = err.kind === 'unauthenticated' ? 'www-authenticate: Bearer\r\n' : '';
-  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Refused'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Refused'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`,
+  );
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error' };
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+};

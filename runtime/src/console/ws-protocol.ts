@@ -12,7 +12,19 @@
  * The message itself is decoded by the same function as POST /api/messages (api-handlers.ts), so a
  * WebSocket send and an HTTP send accept exactly the same messages.
  */
-import { CONSOLE_FILTER_PARAMS, JSON_BODY_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, parseIdempotencyKey, parseJson, type ConsoleErrorBody, type ConsoleMessageFilter, type IdempotencyKey, type SampledNotice, type SniffedMessage } from '@caxton/core';
+import {
+  CONSOLE_FILTER_PARAMS,
+  JSON_BODY_LIMITS,
+  JSON_SHAPE_HINT,
+  jsonShapeRefusal,
+  parseIdempotencyKey,
+  parseJson,
+  type ConsoleErrorBody,
+  type ConsoleMessageFilter,
+  type IdempotencyKey,
+  type SampledNotice,
+  type SniffedMessage,
+} from '@caxton/core';
 import { ConsoleError } from './errors.js';
 import { messageFilter } from './query.js';
 
@@ -73,7 +85,11 @@ export function frameId(text: string): string | undefined {
 export function parseWsRequest(text: string): WsRequest {
   // Bounded before the parser builds anything (decision 1910, "JSON shape before parsing").
   const tooComplex = jsonShapeRefusal(text);
-  if (tooComplex !== undefined) throw new ConsoleError('console.json-too-complex', tooComplex, JSON_SHAPE_HINT, { maxDepth: JSON_BODY_LIMITS.maxDepth, maxValues: JSON_BODY_LIMITS.maxValues });
+  if (tooComplex !== undefined)
+    throw new ConsoleError('console.json-too-complex', tooComplex, JSON_SHAPE_HINT, {
+      maxDepth: JSON_BODY_LIMITS.maxDepth,
+      maxValues: JSON_BODY_LIMITS.maxValues,
+    });
   let raw: unknown;
   try {
     raw = parseJson(text);
@@ -82,13 +98,15 @@ export function parseWsRequest(text: string): WsRequest {
   }
   if (!isObject(raw)) throw bad('the frame is not a JSON object');
   const op = raw['op'];
-  if (typeof op !== 'string' || !(OPS as readonly string[]).includes(op)) throw bad(`op ${JSON.stringify(String(op).slice(0, 40))} is not one of ${OPS.join(', ')}`);
+  if (typeof op !== 'string' || !(OPS as readonly string[]).includes(op))
+    throw bad(`op ${JSON.stringify(String(op).slice(0, 40))} is not one of ${OPS.join(', ')}`);
   const known = FIELDS[op as WsRequest['op']];
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) throw bad(`${op} has no field ${JSON.stringify(key.slice(0, 40))}`, `a ${op} frame has ${known.join(', ')}`);
   }
   const id = raw['id'];
-  if (typeof id !== 'string' || !REQUEST_ID.test(id)) throw bad('id must be 1-64 letters, digits, . _ : -', 'give every frame an id of your own; replies and errors echo it');
+  if (typeof id !== 'string' || !REQUEST_ID.test(id))
+    throw bad('id must be 1-64 letters, digits, . _ : -', 'give every frame an id of your own; replies and errors echo it');
   switch (op) {
     case 'send': {
       const message = raw['message'];
@@ -103,7 +121,8 @@ export function parseWsRequest(text: string): WsRequest {
       if (!isObject(filter)) throw bad('filter must be an object', `filter fields: ${CONSOLE_FILTER_PARAMS.join(', ')}`);
       const params = new URLSearchParams();
       for (const [key, value] of Object.entries(filter)) {
-        if (!(CONSOLE_FILTER_PARAMS as readonly string[]).includes(key)) throw bad(`filter has no field ${JSON.stringify(key.slice(0, 40))}`, `filter fields: ${CONSOLE_FILTER_PARAMS.join(', ')}`);
+        if (!(CONSOLE_FILTER_PARAMS as readonly string[]).includes(key))
+          throw bad(`filter has no field ${JSON.stringify(key.slice(0, 40))}`, `filter fields: ${CONSOLE_FILTER_PARAMS.join(', ')}`);
         if (typeof value !== 'string' || value.length > 256) throw bad(`filter.${key} must be a string of at most 256 characters`);
         params.set(key, value);
       }

@@ -36,24 +36,36 @@ export type FollowedOutcome =
 export async function requestAndFollow(r: FollowedRequest): Promise<FollowedOutcome> {
   const call = { conversationId: r.conversationId, agent: r.agent };
   let settle!: (o: FollowedOutcome) => void;
-  const outcome = new Promise<FollowedOutcome>((resolve) => { settle = resolve; });
-  const stop = r.control.tail({ conversationId: r.conversationId }, {
-    next: (e) => {
-      const verdict = replyVerdict(e.message, call);
-      if (verdict !== 'not-yet') settle({ kind: 'answered', verdict, event: e });
-      else if (isFromAgent(e.message, call)) r.onStep?.(e);
-    },
-    end: (err) => settle({ kind: 'tail-ended', reason: err?.message ?? 'ended' }),
+  const outcome = new Promise<FollowedOutcome>((resolve) => {
+    settle = resolve;
   });
+  const stop = r.control.tail(
+    { conversationId: r.conversationId },
+    {
+      next: (e) => {
+        const verdict = replyVerdict(e.message, call);
+        if (verdict !== 'not-yet') settle({ kind: 'answered', verdict, event: e });
+        else if (isFromAgent(e.message, call)) r.onStep?.(e);
+      },
+      end: (err) => settle({ kind: 'tail-ended', reason: err?.message ?? 'ended' }),
+    },
+  );
   const timer = setTimeout(() => settle({ kind: 'timed-out' }), r.timeoutMs);
   const onAbort = (): void => settle({ kind: 'stopped' });
   r.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (r.signal?.aborted) return { kind: 'stopped' };
-    const sent = await r.sender.send({
-      performative: 'request', receivers: [{ name: r.agent }], content: r.content, protocol: 'fipa-request',
-      conversationId: r.conversationId, replyWith: `${r.conversationId}-req`,
-    }, { lane: r.lane });
+    const sent = await r.sender.send(
+      {
+        performative: 'request',
+        receivers: [{ name: r.agent }],
+        content: r.content,
+        protocol: 'fipa-request',
+        conversationId: r.conversationId,
+        replyWith: `${r.conversationId}-req`,
+      },
+      { lane: r.lane },
+    );
     if (sent.accepted.length === 0) {
       return { kind: 'not-accepted', reason: sent.refused.map((x) => `${x.receiver}: ${x.reason}`).join('; ') };
     }
@@ -66,11 +78,18 @@ export async function requestAndFollow(r: FollowedRequest): Promise<FollowedOutc
 }
 
 /** What a client reads when the agent gave no answer: the same words on every endpoint. */
-export function unansweredText(o: Exclude<FollowedOutcome, { kind: 'answered' }>, r: { agent: string; conversationId: string; timeoutMs: number }): string {
+export function unansweredText(
+  o: Exclude<FollowedOutcome, { kind: 'answered' }>,
+  r: { agent: string; conversationId: string; timeoutMs: number },
+): string {
   switch (o.kind) {
-    case 'not-accepted': return `the request was not accepted: ${o.reason}`;
-    case 'timed-out': return `${r.agent} did not answer within ${r.timeoutMs / 1000} s (conversation ${r.conversationId}); it may still answer later: caxton tail --conversation ${r.conversationId}`;
-    case 'tail-ended': return `the node stopped following the conversation: ${o.reason}`;
-    case 'stopped': return `the node stopped following conversation ${r.conversationId} at the client's request`;
+    case 'not-accepted':
+      return `the request was not accepted: ${o.reason}`;
+    case 'timed-out':
+      return `${r.agent} did not answer within ${r.timeoutMs / 1000} s (conversation ${r.conversationId}); it may still answer later: caxton tail --conversation ${r.conversationId}`;
+    case 'tail-ended':
+      return `the node stopped following the conversation: ${o.reason}`;
+    case 'stopped':
+      return `the node stopped following conversation ${r.conversationId} at the client's request`;
   }
 }

@@ -9,7 +9,11 @@ import { normalisePathPrefix, normaliseRuleHost } from './policy.js';
 export function parseAllowHttpFlag(flag: string, field = '--allow-http'): HttpAllowRule {
   let rest = flag.trim();
   if (/^[a-z]+:\/\//i.test(rest)) {
-    throw new InvalidArgumentError(field, `"${flag}" has a scheme`, 'give host[:port][/pathprefix]; both http and https are allowed to the host');
+    throw new InvalidArgumentError(
+      field,
+      `"${flag}" has a scheme`,
+      'give host[:port][/pathprefix]; both http and https are allowed to the host',
+    );
   }
   let path: string | undefined;
   const slash = rest.indexOf('/');
@@ -25,7 +29,8 @@ export function parseAllowHttpFlag(flag: string, field = '--allow-http'): HttpAl
     host = rest.slice(0, colon);
     const p = rest.slice(colon + 1);
     port = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(field, `"${p}" in "${flag}" is not a port (1..65535)`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new InvalidArgumentError(field, `"${p}" in "${flag}" is not a port (1..65535)`);
   }
   const rule: HttpAllowRule = { host: normaliseRuleHost(host, field) };
   if (port !== undefined) rule.ports = [port];

@@ -6,28 +6,42 @@
 import { CaxtonError, type HttpFailureKind } from '@caxton/core';
 
 export class HttpCallFailure extends CaxtonError {
-  constructor(readonly failure: HttpFailureKind, message: string, context: Record<string, unknown> = {}) {
+  constructor(
+    readonly failure: HttpFailureKind,
+    message: string,
+    context: Record<string, unknown> = {},
+  ) {
     super(`http.${failure}`, message, { kind: 'failed-precondition', context: { failure, ...context }, hint: HINTS[failure] });
   }
 }
 
 const HINTS: Record<HttpFailureKind, string> = {
-  'timeout': 'the service did not answer within the policy timeout; raise --http-timeout or call a faster endpoint',
+  timeout: 'the service did not answer within the policy timeout; raise --http-timeout or call a faster endpoint',
   'too-large': 'the response exceeded the policy maxResponseBytes; ask for less (paging, ranges) or raise --http-max-response',
   'redirect-denied': 'the service redirected to a target the allow-list does not cover; add it with --allow-http',
   'address-denied': 'the name resolved to an address agents may not reach; use a public name, or --allow-private-http for a host you trust',
   'connect-failed': 'no connection could be made (name unknown, refused, unreachable); check the URL and that the service runs',
-  'tls': 'the TLS handshake failed (untrusted or mismatched certificate); for a private CA deploy with --http-ca',
-  'protocol': 'the service sent something that is not valid HTTP/1.1',
+  tls: 'the TLS handshake failed (untrusted or mismatched certificate); for a private CA deploy with --http-ca',
+  protocol: 'the service sent something that is not valid HTTP/1.1',
   'quota-exceeded': 'the agent has too many calls waiting; wait for answers before starting more',
-  'interrupted': 'the node stopped while the call was in flight; it was not repeated (the service may have acted on it)',
+  interrupted: 'the node stopped while the call was in flight; it was not repeated (the service may have acted on it)',
 };
 
 const TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE', 'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED',
-  'HOSTNAME_MISMATCH', 'EPROTO',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'EPROTO',
 ]);
 
 /** Is this Node/OpenSSL error about the TLS handshake or the peer's certificate? */

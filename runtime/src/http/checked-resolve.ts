@@ -38,7 +38,8 @@ export async function resolveChecked(host: string, allowPrivate: boolean, resolv
   if (addresses.length === 0) throw new HttpCallFailure('connect-failed', `${host} has no address`, { host });
   for (const a of addresses) {
     const decision = decideAddress(a.address, allowPrivate);
-    if (!decision.allowed) throw new HttpCallFailure('address-denied', `${host} resolved to ${decision.reason}`, { host, address: a.address });
+    if (!decision.allowed)
+      throw new HttpCallFailure('address-denied', `${host} resolved to ${decision.reason}`, { host, address: a.address });
   }
   const first = addresses[0]!;
   return { address: first.address, family: first.family === 6 ? 6 : 4 };

@@ -21,9 +21,10 @@ export class ConnectionPools {
     let agent = this.pools.get(key);
     if (agent === undefined) {
       const common = { keepAlive: true, maxSockets: this.maxSocketsPerPool, maxFreeSockets: 16, scheduling: 'lifo' as const };
-      agent = scheme === 'http'
-        ? new HttpAgent(common)
-        : new HttpsAgent({ ...common, ...(extraCaPem === undefined ? {} : { ca: [...rootCertificates, extraCaPem] }) });
+      agent =
+        scheme === 'http'
+          ? new HttpAgent(common)
+          : new HttpsAgent({ ...common, ...(extraCaPem === undefined ? {} : { ca: [...rootCertificates, extraCaPem] }) });
       this.pools.set(key, agent);
     }
     return agent;

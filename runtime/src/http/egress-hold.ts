@@ -47,7 +47,12 @@ export class EgressGate {
     const controller = new AbortController();
     this.attempts.set(controller, agent);
     if (this.isHeld(agent)) controller.abort(heldFailure(agent));
-    return { signal: controller.signal, done: () => { this.attempts.delete(controller); } };
+    return {
+      signal: controller.signal,
+      done: () => {
+        this.attempts.delete(controller);
+      },
+    };
   }
 
   /** Held agents held no more: their waiters go (the gateway's close decides what they do). */

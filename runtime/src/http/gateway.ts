@@ -105,7 +105,12 @@ export class HttpGateway {
       if (callId === undefined || this.inFlight.has(flightKey(agent, callId))) continue;
       const record = parsePendingCall(value);
       const started = this.now();
-      await this.finish(agent, callId, record, started, { failure: new HttpCallFailure('interrupted', `the node stopped while ${record.method} ${record.url.slice(0, 200)} was in flight; it was not repeated`) });
+      await this.finish(agent, callId, record, started, {
+        failure: new HttpCallFailure(
+          'interrupted',
+          `the node stopped while ${record.method} ${record.url.slice(0, 200)} was in flight; it was not repeated`,
+        ),
+      });
       answered += 1;
     }
     return answered;
@@ -135,7 +140,11 @@ export class HttpGateway {
     this.inFlight.add(key);
     if (this.events.wants('http-request')) {
       this.events.emit({
-        type: 'http-request', agent, callId: call.id, method: call.request.method, url: call.request.url,
+        type: 'http-request',
+        agent,
+        callId: call.id,
+        method: call.request.method,
+        url: call.request.url,
         ...(record.conversationId !== undefined ? { conversationId: record.conversationId } : {}),
         ...(record.context !== undefined ? { context: record.context } : {}),
       });
@@ -150,7 +159,14 @@ export class HttpGateway {
     });
     if (admitted === 'refused') {
       const max = policy?.maxInFlight ?? 1;
-      this.track(this.finish(agent, call.id, record, this.now(), { failure: new HttpCallFailure('quota-exceeded', `${agent} has ${max} calls in flight and ${max * 4} waiting; this one was not sent`) }));
+      this.track(
+        this.finish(agent, call.id, record, this.now(), {
+          failure: new HttpCallFailure(
+            'quota-exceeded',
+            `${agent} has ${max} calls in flight and ${max * 4} waiting; this one was not sent`,
+          ),
+        }),
+      );
     }
   }
 
@@ -162,21 +178,29 @@ export class HttpGateway {
   private async run(agent: string, call: HttpCall, record: PendingCallRecord, policy: HttpPolicy | undefined): Promise<void> {
     const started = this.now();
     if (policy === undefined) {
-      await this.finish(agent, call.id, record, started, { failure: new HttpCallFailure('address-denied', `${agent}'s deployment allows no HTTP calls (any more)`) });
+      await this.finish(agent, call.id, record, started, {
+        failure: new HttpCallFailure('address-denied', `${agent}'s deployment allows no HTTP calls (any more)`),
+      });
       return;
     }
     const { headers, dropped } = sanitizeRequestHeaders(call.request.headers);
-    if (dropped.length > 0) this.o.log(agent, 'warn', `[caxton] http call ${call.id}: dropped request headers the node sets itself: ${dropped.join(', ')}`);
+    if (dropped.length > 0)
+      this.o.log(agent, 'warn', `[caxton] http call ${call.id}: dropped request headers the node sets itself: ${dropped.join(', ')}`);
     for (;;) {
       // Held (frozen node, suspended agent): the call keeps its slot and waits; nothing resolves or connects.
       let waited = false;
-      while (this.gate.isHeld(agent)) { waited = true; await this.gate.released(agent); }
+      while (this.gate.isHeld(agent)) {
+        waited = true;
+        await this.gate.released(agent);
+      }
       if (this.closed) return; // the record stays: the next activation answers it `interrupted`
       if (waited) {
         // The deployment may have changed while the call was held (an upgrade of a suspended agent).
         const now = this.o.policyOf(agent);
         if (now === undefined) {
-          await this.finish(agent, call.id, record, started, { failure: new HttpCallFailure('address-denied', `${agent}'s deployment allows no HTTP calls (any more)`) });
+          await this.finish(agent, call.id, record, started, {
+            failure: new HttpCallFailure('address-denied', `${agent}'s deployment allows no HTTP calls (any more)`),
+          });
           return;
         }
         policy = now;
@@ -185,11 +209,24 @@ export class HttpGateway {
       let reached = false;
       let outcome: { response: HttpResponseData } | { failure: HttpCallFailure };
       try {
-        const response = await performHttpCall(policy, {
-          method: call.request.method, url: call.request.url, headers,
-          ...(call.request.body !== undefined ? { body: call.request.body } : {}),
-          ...(call.request.timeoutMs !== undefined ? { timeoutMs: call.request.timeoutMs } : {}),
-        }, { pools: this.pools, signal: attempt.signal, onConnected: () => { reached = true; }, ...(this.o.resolve ? { resolve: this.o.resolve } : {}) });
+        const response = await performHttpCall(
+          policy,
+          {
+            method: call.request.method,
+            url: call.request.url,
+            headers,
+            ...(call.request.body !== undefined ? { body: call.request.body } : {}),
+            ...(call.request.timeoutMs !== undefined ? { timeoutMs: call.request.timeoutMs } : {}),
+          },
+          {
+            pools: this.pools,
+            signal: attempt.signal,
+            onConnected: () => {
+              reached = true;
+            },
+            ...(this.o.resolve ? { resolve: this.o.resolve } : {}),
+          },
+        );
         outcome = { response };
       } catch (err) {
         outcome = { failure: err instanceof HttpCallFailure ? err : new HttpCallFailure('protocol', (err as Error).message) };
@@ -200,12 +237,21 @@ export class HttpGateway {
         if (!reached) {
           // No connection was made: the service cannot have seen it, so sending it on release
           // repeats nothing (the pending record stays meanwhile, as for any call in flight).
-          this.o.log(agent, 'info', `[caxton] http call ${call.id}: held by the kill switch before it reached the service; it is sent when released`);
+          this.o.log(
+            agent,
+            'info',
+            `[caxton] http call ${call.id}: held by the kill switch before it reached the service; it is sent when released`,
+          );
           continue;
         }
         // It may have reached the service, which may have acted: as after a node stop, answered
         // `interrupted`, never repeated (decision 1601).
-        outcome = { failure: new HttpCallFailure('interrupted', `the node was frozen or ${agent} suspended while ${call.request.method} ${call.request.url.slice(0, 200)} was in flight; it was not repeated`) };
+        outcome = {
+          failure: new HttpCallFailure(
+            'interrupted',
+            `the node was frozen or ${agent} suspended while ${call.request.method} ${call.request.url.slice(0, 200)} was in flight; it was not repeated`,
+          ),
+        };
       }
       await this.finish(agent, call.id, record, started, outcome);
       return;
@@ -214,30 +260,45 @@ export class HttpGateway {
 
   /** Send the answer (durably), then drop the record; report the call. */
   private async finish(
-    agent: string, callId: string, record: PendingCallRecord, started: number,
+    agent: string,
+    callId: string,
+    record: PendingCallRecord,
+    started: number,
     outcome: { response: { status: number; headers: [string, string][]; body: Buffer } } | { failure: HttpCallFailure },
   ): Promise<void> {
     const key = flightKey(agent, callId);
     try {
       if (this.closed) return; // the record stays: the next activation answers it `interrupted`
       const addressing: AnswerAddressing = {
-        from: this.sender, to: { name: `${agent}@${this.o.platform}` }, callId,
+        from: this.sender,
+        to: { name: `${agent}@${this.o.platform}` },
+        callId,
         ...(record.conversationId !== undefined ? { conversationId: record.conversationId } : {}),
         ...(record.context !== undefined ? { context: record.context } : {}),
       };
-      const message = 'response' in outcome
-        ? responseAnswer(addressing, outcome.response.status, outcome.response.headers, outcome.response.body)
-        : failureAnswer(addressing, outcome.failure.failure, outcome.failure.message);
+      const message =
+        'response' in outcome
+          ? responseAnswer(addressing, outcome.response.status, outcome.response.headers, outcome.response.body)
+          : failureAnswer(addressing, outcome.failure.failure, outcome.failure.message);
       // Derived from the call alone: an answer sent twice (a crash before the record was removed,
       // then `interrupted` at recovery) has one id, and the bus drops the second.
       const delivered = await this.deliver(agent, message, answerMessageId(agent, callId));
       if (delivered && this.o.state !== undefined) {
         await this.o.state.commitState(agent, [clearPendingCall(callId)]).catch((err: unknown) => {
-          this.o.log(agent, 'warn', `[caxton] http call ${callId}: answered, but its pending record could not be removed (${(err as Error).message}); a restart may answer it again, with the same message id`);
+          this.o.log(
+            agent,
+            'warn',
+            `[caxton] http call ${callId}: answered, but its pending record could not be removed (${(err as Error).message}); a restart may answer it again, with the same message id`,
+          );
         });
       }
       const event: HttpCallEvent = {
-        type: 'http-call', agent, callId, method: record.method, host: hostOf(record.url), durationMs: this.now() - started,
+        type: 'http-call',
+        agent,
+        callId,
+        method: record.method,
+        host: hostOf(record.url),
+        durationMs: this.now() - started,
         bytes: 'response' in outcome ? outcome.response.body.length : 0,
         ...('response' in outcome ? { status: outcome.response.status } : { failure: outcome.failure.failure }),
       };
@@ -259,7 +320,11 @@ export class HttpGateway {
       } catch (err) {
         const code = (err as { code?: string }).code ?? '';
         if (this.closed || FINAL_SEND_ERRORS.has(code) || code.startsWith('acl.') || this.now() + wait > giveUpAt) {
-          this.o.log(agent, 'warn', `[caxton] the answer to http call ${message.inReplyTo ?? '?'} could not be delivered: ${(err as Error).message}`);
+          this.o.log(
+            agent,
+            'warn',
+            `[caxton] the answer to http call ${message.inReplyTo ?? '?'} could not be delivered: ${(err as Error).message}`,
+          );
           return false;
         }
         await new Promise((r) => setTimeout(r, wait).unref());

@@ -14,7 +14,10 @@ export class HttpMetrics {
   constructor() {
     const meter = metrics.getMeter('caxton.runtime.http');
     this.calls = meter.createCounter('caxton.agent.http.calls', { description: 'Outbound HTTP calls answered, by agent and outcome' });
-    this.duration = meter.createHistogram('caxton.agent.http.duration', { description: 'Outbound HTTP call duration, from sending to the answer', unit: 'ms' });
+    this.duration = meter.createHistogram('caxton.agent.http.duration', {
+      description: 'Outbound HTTP call duration, from sending to the answer',
+      unit: 'ms',
+    });
   }
 
   record(e: HttpCallEvent): void {

@@ -55,16 +55,26 @@ export async function performHttpCall(policy: HttpPolicy, call: OutboundCall, de
   // The sandbox asked the same question when the agent called; the deployment may have been
   // upgraded to a narrower policy since, and the gateway does not take the sandbox's word for it.
   const allowed = decideHttpAllow(policy, method, parsed.target);
-  if (!allowed.allowed) throw new HttpCallFailure('address-denied', `not allowed by the agent's policy: ${allowed.reason}`, { url: parsed.target.href });
+  if (!allowed.allowed)
+    throw new HttpCallFailure('address-denied', `not allowed by the agent's policy: ${allowed.reason}`, { url: parsed.target.href });
 
   const timeoutMs = Math.max(1, Math.min(call.timeoutMs ?? policy.timeoutMs, policy.timeoutMs));
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new HttpCallFailure('timeout', `no complete response within ${timeoutMs} ms`, { timeoutMs })), timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new HttpCallFailure('timeout', `no complete response within ${timeoutMs} ms`, { timeoutMs })),
+    timeoutMs,
+  );
   const outer = deps.signal;
   const onOuterAbort = (): void => controller.abort(outer!.reason);
   if (outer?.aborted === true) onOuterAbort();
   else outer?.addEventListener('abort', onOuterAbort, { once: true });
-  let current: OutboundRequest = { method, target: parsed.target, headers: call.headers, rule: allowed.rule, ...(call.body !== undefined ? { body: call.body } : {}) };
+  let current: OutboundRequest = {
+    method,
+    target: parsed.target,
+    headers: call.headers,
+    rule: allowed.rule,
+    ...(call.body !== undefined ? { body: call.body } : {}),
+  };
   try {
     for (let followed = 0; ; followed++) {
       const hop = await sendHop(current, policy, deps, controller.signal);

@@ -16,9 +16,7 @@ export interface OutboundRequest {
   rule: HttpAllowRule;
 }
 
-export type RedirectStep =
-  | { kind: 'follow'; request: OutboundRequest }
-  | { kind: 'denied'; reason: string };
+export type RedirectStep = { kind: 'follow'; request: OutboundRequest } | { kind: 'denied'; reason: string };
 
 /** Headers that carry credentials: not forwarded to another origin. */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
@@ -30,7 +28,13 @@ const BODY_HEADERS = new Set(['content-type', 'content-encoding', 'content-langu
  * handles non-redirect statuses and a missing Location (both are answers the agent gets as is).
  * `followed`: redirects already followed in this call.
  */
-export function planRedirect(policy: Pick<HttpPolicy, 'allow' | 'maxRedirects'>, current: OutboundRequest, status: number, location: string, followed: number): RedirectStep {
+export function planRedirect(
+  policy: Pick<HttpPolicy, 'allow' | 'maxRedirects'>,
+  current: OutboundRequest,
+  status: number,
+  location: string,
+  followed: number,
+): RedirectStep {
   if (followed >= policy.maxRedirects) return { kind: 'denied', reason: `more than ${policy.maxRedirects} redirects` };
   let href: string;
   try {

@@ -11,7 +11,10 @@ import { open } from 'node:fs/promises';
 
 /** Why a file was refused; `code` `ENOENT` etc. is kept from the system's error when it is one. */
 export class BoundedFileError extends Error {
-  constructor(message: string, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'BoundedFileError';
   }

@@ -70,8 +70,10 @@ export interface PlaintextBinding {
  */
 export function checkPlaintextBinding(o: { host: string; port: number } & ListenerSecurity, b: PlaintextBinding): void {
   if (plaintextRefused(o.host, o)) {
-    throw b.fail(`${b.flag} ${o.host}:${o.port} would serve plain HTTP beyond loopback: ${b.exposes} would cross the network in clear`,
-      b.hint ?? plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG));
+    throw b.fail(
+      `${b.flag} ${o.host}:${o.port} would serve plain HTTP beyond loopback: ${b.exposes} would cross the network in clear`,
+      b.hint ?? plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG),
+    );
   }
 }
 
@@ -80,19 +82,31 @@ export function checkPlaintextBinding(o: { host: string; port: number } & Listen
  * was checked on) and checks them as a pair; a failure becomes the listener's own typed error
  * naming `certFlags`, never Node's raw `ERR_OSSL_…` after half the node has started.
  */
-export async function readListenerTls(files: ListenerTls, fail: ListenerFailure, certFlags: string): Promise<{ cert: Buffer; key: Buffer }> {
+export async function readListenerTls(
+  files: ListenerTls,
+  fail: ListenerFailure,
+  certFlags: string,
+): Promise<{ cert: Buffer; key: Buffer }> {
   let cert: Buffer;
   let key: Buffer;
   try {
-    [cert, key] = await Promise.all([readBoundedFile(files.certFile, MAX_LISTENER_PEM_BYTES), readBoundedFile(files.keyFile, MAX_LISTENER_PEM_BYTES)]);
+    [cert, key] = await Promise.all([
+      readBoundedFile(files.certFile, MAX_LISTENER_PEM_BYTES),
+      readBoundedFile(files.keyFile, MAX_LISTENER_PEM_BYTES),
+    ]);
   } catch (err) {
-    throw fail(`cannot read the TLS certificate or key: ${(err as Error).message}`, `check ${certFlags}: regular files of at most ${MAX_LISTENER_PEM_BYTES} bytes the node may read`);
+    throw fail(
+      `cannot read the TLS certificate or key: ${(err as Error).message}`,
+      `check ${certFlags}: regular files of at most ${MAX_LISTENER_PEM_BYTES} bytes the node may read`,
+    );
   }
   try {
     tls.createSecureContext({ cert, key });
   } catch (err) {
-    throw fail(`the TLS certificate and key are not a usable pair: ${(err as Error).message}`,
-      `${certFlags} take a PEM certificate chain and its unencrypted PEM private key (openssl x509 -noout -modulus and openssl rsa -noout -modulus must match)`);
+    throw fail(
+      `the TLS certificate and key are not a usable pair: ${(err as Error).message}`,
+      `${certFlags} take a PEM certificate chain and its unencrypted PEM private key (openssl x509 -noout -modulus and openssl rsa -noout -modulus must match)`,
+    );
   }
   return { cert, key };
 }
@@ -130,17 +144,25 @@ export interface HttpListenerOptions extends ListenerSecurity {
 export async function listenHttp(o: HttpListenerOptions): Promise<HttpListener> {
   let server: http.Server;
   // https.Server is a tls.Server with http.Server's request handling and timeouts: the same knobs.
-  if (o.tls) server = https.createServer({ ...await readListenerTls(o.tls, o.fail, o.certFlags), handshakeTimeout: LISTENER_HANDSHAKE_TIMEOUT_MS }, o.handler) as unknown as http.Server;
+  if (o.tls)
+    server = https.createServer(
+      { ...(await readListenerTls(o.tls, o.fail, o.certFlags)), handshakeTimeout: LISTENER_HANDSHAKE_TIMEOUT_MS },
+      o.handler,
+    ) as unknown as http.Server;
   else server = http.createServer(o.handler);
   server.maxConnections = LISTENER_MAX_CONNECTIONS;
   o.tune?.(server);
   const port = await new Promise<number>((resolve, reject) => {
-    const refused = (err: Error): void => reject(o.fail(`cannot listen on ${o.host}:${o.port}: ${err.message}`, `pick another port with ${o.listenFlag} host:port`));
+    const refused = (err: Error): void =>
+      reject(o.fail(`cannot listen on ${o.host}:${o.port}: ${err.message}`, `pick another port with ${o.listenFlag} host:port`));
     server.once('error', refused);
     server.listen(o.port, o.host.replace(/^\[|\]$/g, ''), () => {
       // Listening: later errors are reported, not handed to a promise already settled.
       server.off('error', refused);
-      server.on('error', o.onError ?? ((err) => process.stderr.write(`caxton: the listener on ${o.host}:${o.port} (${o.listenFlag}): ${String(err)}\n`)));
+      server.on(
+        'error',
+        o.onError ?? ((err) => process.stderr.write(`caxton: the listener on ${o.host}:${o.port} (${o.listenFlag}): ${String(err)}\n`)),
+      );
       resolve((server.address() as AddressInfo).port);
     });
   });
@@ -148,9 +170,10 @@ export async function listenHttp(o: HttpListenerOptions): Promise<HttpListener> 
     server,
     port,
     origin: `${o.tls ? 'https' : 'http'}://${urlHost(o.host)}:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -17,10 +17,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
-  CallToolRequestSchema, ErrorCode, ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema,
+  CallToolRequestSchema,
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { BODY_IDLE_MS, CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import {
+  BODY_IDLE_MS,
+  CaxtonError,
+  DEFAULT_ACL_LIMITS,
+  principalSees,
+  type AuditRole,
+  type NodeControl,
+  type Principal,
+} from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { ONE_MESSAGE_BODY_BYTES, readJsonBody, type BodyLimit, type JsonBodyRefusal } from '../console/request-body.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
@@ -46,7 +59,14 @@ const BODY_REFUSALS: Readonly<Record<JsonBodyRefusal['refused'], { status: numbe
 const NOT_JSON_HINT = 'send one JSON-RPC message as application/json';
 const DIRECTORY_LIMIT = 1000;
 
-function jsonError(res: ServerResponse, status: number, code: string, message: string, hint: string, extra: Record<string, string> = {}): void {
+function jsonError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  hint: string,
+  extra: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.InvalidRequest, message, data: { code, hint } } });
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...extra });
   res.end(body);
@@ -70,7 +90,11 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
   const callerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => {
     const header = req.headers.authorization;
     const presented = presentedToken(header === undefined ? [] : [header]);
-    return { role, token: presented ? tokenFingerprint(presented.token) : '', peer: `mcp ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}` };
+    return {
+      role,
+      token: presented ? tokenFingerprint(presented.token) : '',
+      peer: `mcp ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`,
+    };
   };
 
   const catalog = async (principal: Principal): Promise<McpTool[]> =>
@@ -79,9 +103,20 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
   /** Sends the request and waits for the answer (the shared follower: tail open before the send). */
   const call = async (tool: McpTool, content: string, sender: NodeControl, lane: 'operator' | 'client'): Promise<CallToolResult> => {
     const conversationId = `mcp-${randomUUID()}`;
-    const outcome = await requestAndFollow({ control: o.control, sender, lane, agent: tool.agent, content, conversationId, timeoutMs: callTimeoutMs });
+    const outcome = await requestAndFollow({
+      control: o.control,
+      sender,
+      lane,
+      agent: tool.agent,
+      content,
+      conversationId,
+      timeoutMs: callTimeoutMs,
+    });
     if (outcome.kind !== 'answered') {
-      return { content: [{ type: 'text', text: unansweredText(outcome, { agent: tool.agent, conversationId, timeoutMs: callTimeoutMs }) }], isError: true };
+      return {
+        content: [{ type: 'text', text: unansweredText(outcome, { agent: tool.agent, conversationId, timeoutMs: callTimeoutMs }) }],
+        isError: true,
+      };
     }
     const e = outcome.event;
     return {
@@ -94,21 +129,36 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
   const protocolServer = (req: IncomingMessage, principal: Principal): Server => {
     const server = new Server({ name: 'caxton', version: o.version }, { capabilities: { tools: {}, resources: {} } });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({
-      tools: (await catalog(principal)).map((t) => ({ name: t.name, description: t.description, inputSchema: { ...TOOL_INPUT_SCHEMA, properties: { ...TOOL_INPUT_SCHEMA.properties }, required: [...TOOL_INPUT_SCHEMA.required] } })),
+      tools: (await catalog(principal)).map((t) => ({
+        name: t.name,
+        description: t.description,
+        inputSchema: { ...TOOL_INPUT_SCHEMA, properties: { ...TOOL_INPUT_SCHEMA.properties }, required: [...TOOL_INPUT_SCHEMA.required] },
+      })),
     }));
     server.setRequestHandler(CallToolRequestSchema, async (request) => {
       try {
         const tool = (await catalog(principal)).find((t) => t.name === request.params.name);
-        if (!tool) throw new McpError(ErrorCode.InvalidParams, `no tool ${JSON.stringify(request.params.name.slice(0, 128))}`, { hint: 'list the tools: each is a service an agent advertises in the directory' });
+        if (!tool)
+          throw new McpError(ErrorCode.InvalidParams, `no tool ${JSON.stringify(request.params.name.slice(0, 128))}`, {
+            hint: 'list the tools: each is a service an agent advertises in the directory',
+          });
         const content = request.params.arguments?.['content'];
-        if (typeof content !== 'string') throw new McpError(ErrorCode.InvalidParams, 'content is missing or not a string', { hint: 'give {"content": "…"}: the request\'s content' });
+        if (typeof content !== 'string')
+          throw new McpError(ErrorCode.InvalidParams, 'content is missing or not a string', {
+            hint: 'give {"content": "…"}: the request\'s content',
+          });
         if (Buffer.byteLength(content) > DEFAULT_ACL_LIMITS.maxContentBytes) {
-          throw new McpError(ErrorCode.InvalidParams, `content is larger than ${DEFAULT_ACL_LIMITS.maxContentBytes} bytes`, { hint: 'send less in one call' });
+          throw new McpError(ErrorCode.InvalidParams, `content is larger than ${DEFAULT_ACL_LIMITS.maxContentBytes} bytes`, {
+            hint: 'send less in one call',
+          });
         }
         // The same check as SendMessage's: messages.send, on the agent the tool names.
         requireAllowed(principal, 'SendMessage', [tool.agent]);
         if (callsInFlight >= maxCalls) {
-          throw new McpError(ErrorCode.InvalidRequest, `${callsInFlight} tool calls are waiting for answers, the most this node takes`, { code: 'mcp.busy', hint: 'retry in a moment' });
+          throw new McpError(ErrorCode.InvalidRequest, `${callsInFlight} tool calls are waiting for answers, the most this node takes`, {
+            code: 'mcp.busy',
+            hint: 'retry in a moment',
+          });
         }
         callsInFlight += 1;
         try {
@@ -123,18 +173,31 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
       }
     });
     server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-      resources: (await o.control.listAgents()).filter((a) => principalSees(principal, a.name)).map((a) => ({
-        uri: `caxton://agents/${encodeURIComponent(a.name)}`, name: a.name, mimeType: 'application/json',
-        description: `Caxton agent ${a.name}: state, version and the services it advertises`,
-      })),
+      resources: (await o.control.listAgents())
+        .filter((a) => principalSees(principal, a.name))
+        .map((a) => ({
+          uri: `caxton://agents/${encodeURIComponent(a.name)}`,
+          name: a.name,
+          mimeType: 'application/json',
+          description: `Caxton agent ${a.name}: state, version and the services it advertises`,
+        })),
     }));
     server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
       const m = /^caxton:\/\/agents\/([^/]+)$/.exec(request.params.uri);
       const name = m ? decodeURIComponent(m[1]!) : undefined;
       const agent = name !== undefined && principalSees(principal, name) ? await o.control.getAgent(name) : undefined;
-      if (!agent) throw new McpError(ErrorCode.InvalidParams, `no resource ${JSON.stringify(request.params.uri.slice(0, 200))}`, { hint: 'list the resources: caxton://agents/<name>' });
+      if (!agent)
+        throw new McpError(ErrorCode.InvalidParams, `no resource ${JSON.stringify(request.params.uri.slice(0, 200))}`, {
+          hint: 'list the resources: caxton://agents/<name>',
+        });
       const services = (await catalog(principal)).filter((t) => t.agent === agent.name).map((t) => ({ tool: t.name, ...t.service }));
-      const view = { name: agent.name, state: agent.state, version: agent.version, ...(agent.language ? { language: agent.language } : {}), services };
+      const view = {
+        name: agent.name,
+        state: agent.state,
+        version: agent.version,
+        ...(agent.language ? { language: agent.language } : {}),
+        services,
+      };
       return { contents: [{ uri: request.params.uri, mimeType: 'application/json', text: JSON.stringify(view) }] };
     });
     return server;
@@ -145,7 +208,13 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
     if (path !== '/mcp') return jsonError(res, 404, 'mcp.no-route', `no MCP endpoint at ${path!.slice(0, 200)}`, 'the endpoint is /mcp');
     const declared = Number(req.headers['content-length'] ?? 0);
     if (!Number.isSafeInteger(declared) || declared > MAX_BODY_BYTES) {
-      return jsonError(res, 413, 'mcp.body-too-large', `the request declares ${req.headers['content-length']} bytes, more than ${MAX_BODY_BYTES}`, 'send less in one request');
+      return jsonError(
+        res,
+        413,
+        'mcp.body-too-large',
+        `the request declares ${req.headers['content-length']} bytes, more than ${MAX_BODY_BYTES}`,
+        'send less in one request',
+      );
     }
     let principal: Principal | undefined;
     try {
@@ -154,11 +223,20 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
       // Every MCP request reads the directory (tools, resources): directory.read, which every role holds.
       requireAllowed(principal, 'SearchDirectory');
     } catch (err) {
-      if (o.audited) await o.audited.refused(callerOf(req, principal?.role ?? 'none'), { method: 'Mcp', args: auditArgs({ path }, { path }) }, err).catch(report);
+      if (o.audited)
+        await o.audited
+          .refused(callerOf(req, principal?.role ?? 'none'), { method: 'Mcp', args: auditArgs({ path }, { path }) }, err)
+          .catch(report);
       const e = err instanceof CaxtonError ? err : undefined;
       const status = e?.kind === 'unauthenticated' ? 401 : 403;
-      return jsonError(res, status, e?.code ?? 'api.permission-denied', e?.message ?? 'refused', e?.hint ?? 'present a Caxton token: Authorization: Bearer <token>',
-        status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+      return jsonError(
+        res,
+        status,
+        e?.code ?? 'api.permission-denied',
+        e?.message ?? 'refused',
+        e?.hint ?? 'present a Caxton token: Authorization: Bearer <token>',
+        status === 401 ? { 'www-authenticate': 'Bearer' } : {},
+      );
     }
     const server = protocolServer(req, principal);
     // Stateless (no session id) with plain JSON answers: one request, one response.
@@ -174,7 +252,13 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
       const read = await readJsonBody(req, MCP_BODY, BODY_IDLE_MS);
       if (!('body' in read)) {
         const as = BODY_REFUSALS[read.refused];
-        return jsonError(res, as.status, as.code, read.message, read.refused === 'too-large' ? 'send less in one request' : read.refused === 'not-json' ? NOT_JSON_HINT : read.hint);
+        return jsonError(
+          res,
+          as.status,
+          as.code,
+          read.message,
+          read.refused === 'too-large' ? 'send less in one request' : read.refused === 'not-json' ? NOT_JSON_HINT : read.hint,
+        );
       }
       // An empty POST carries no JSON-RPC message.
       if (read.body === undefined) return jsonError(res, 400, 'mcp.bad-body', 'the request body is not JSON', NOT_JSON_HINT);
@@ -185,12 +269,17 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
   };
 
   const listener = await listenHttp({
-    host: o.host, port: o.port, ...(o.tls ? { tls: o.tls } : {}), listenFlag: '--mcp', certFlags: LISTENER_CERT_FLAGS,
+    host: o.host,
+    port: o.port,
+    ...(o.tls ? { tls: o.tls } : {}),
+    listenFlag: '--mcp',
+    certFlags: LISTENER_CERT_FLAGS,
     fail: (message, hint) => new McpConfigError(message, hint),
     handler: (req, res) => {
       handle(req, res).catch((err: unknown) => {
         report(err);
-        if (!res.headersSent) jsonError(res, 500, 'mcp.internal', 'the MCP endpoint failed to answer', "see the node's output for the cause");
+        if (!res.headersSent)
+          jsonError(res, 500, 'mcp.internal', 'the MCP endpoint failed to answer', "see the node's output for the cause");
         else res.destroy();
       });
     },

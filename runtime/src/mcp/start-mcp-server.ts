@@ -13,8 +13,10 @@ export async function startMcpServer(o: McpServerOptions): Promise<McpEndpoint> 
   } catch (err) {
     // A missing library is the operator's to fix; any other failure is a bug, raised as it is.
     if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    throw new McpConfigError(`--mcp: the MCP server could not be loaded: ${(err as Error).message}`,
-      'its library (@modelcontextprotocol/sdk) is missing or broken: reinstall caxton\'s dependencies (`npm ci`), or start the node without --mcp');
+    throw new McpConfigError(
+      `--mcp: the MCP server could not be loaded: ${(err as Error).message}`,
+      "its library (@modelcontextprotocol/sdk) is missing or broken: reinstall caxton's dependencies (`npm ci`), or start the node without --mcp",
+    );
   }
   return server.serveMcp(o);
 }

@@ -14,13 +14,32 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  CaxtonError, DEFAULT_ACL_LIMITS, decodeAclString, parseIdempotencyKey, type IdempotencyKey, multipartBoundary, parseMtpEnvelope, parseMultipart, STRING_REPRESENTATION,
-  type AclMessage, type AgentId, type NodeControl, type ReceivedStamp, type SendResult,
+  CaxtonError,
+  DEFAULT_ACL_LIMITS,
+  decodeAclString,
+  parseIdempotencyKey,
+  type IdempotencyKey,
+  multipartBoundary,
+  parseMtpEnvelope,
+  parseMultipart,
+  STRING_REPRESENTATION,
+  type AclMessage,
+  type AgentId,
+  type NodeControl,
+  type ReceivedStamp,
+  type SendResult,
 } from '@caxton/core';
 import { tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { readBody } from '../console/request-body.js';
-import { checkPlaintextBinding, LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, type ListenerSecurity } from '../listener/index.js';
+import {
+  checkPlaintextBinding,
+  LISTENER_CERT_FLAGS,
+  LISTENER_INSECURE_FLAG,
+  listenHttp,
+  plaintextHint,
+  type ListenerSecurity,
+} from '../listener/index.js';
 import { MtpConfigError, MtpRefusal } from './errors.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { InFlight, TokenBuckets } from './rate-limit.js';
@@ -64,20 +83,57 @@ export const MTP_REQUEST_TIMEOUT_MS = 20_000;
 /** Plain HTTP carries the capability in its path: off loopback only with TLS or by the operator's explicit choice; checked before the node starts anything. */
 export function checkAccBinding(o: { host: string; port: number } & ListenerSecurity): void {
   checkPlaintextBinding(o, {
-    flag: '--mtp-http', exposes: "the peers' secrets (in the URL path)", fail: (message, hint) => new MtpConfigError(message, hint),
+    flag: '--mtp-http',
+    exposes: "the peers' secrets (in the URL path)",
+    fail: (message, hint) => new MtpConfigError(message, hint),
     hint: `${plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG)} (docs/interop.md)`,
   });
 }
 
 const refusal = {
-  unauthenticated: () => new MtpRefusal('mtp.unauthenticated', 401, 'the ACC path names no peer platform of this node',
-    "post to the URL this node gave your platform: http(s)://<host>:<port>/acc/<your peer secret> (the node's --mtp-peers file)", 'unauthenticated'),
-  method: (m: string) => new MtpRefusal('mtp.method', 405, `${m.slice(0, 16)} is not how messages are delivered`, 'POST the message (SC00084)', 'invalid-argument'),
-  busy: (peer: string) => new MtpRefusal('mtp.busy', 429, `platform ${peer} (or all peers together) has as many posts in flight as this ACC takes (${MAX_MTP_POSTS_IN_FLIGHT_PER_PEER} per peer, ${MAX_MTP_POSTS_IN_FLIGHT} in all)`,
-    'retry after a post in flight is answered', 'resource-exhausted', { retryAfterMs: 1000 }),
-  rate: (peer: string, ms: number) => new MtpRefusal('mtp.rate-limited', 429, `platform ${peer} posts faster than its rate`, `retry in ${ms} ms, or raise its ratePerSecond in --mtp-peers`, 'resource-exhausted', { retryAfterMs: ms }),
-  tooLarge: (declared: string, max: number) => new MtpRefusal('mtp.body-too-large', 413, `the post ${declared === '' ? 'is' : `declares ${declared} bytes,`} more than the ${max} bytes this ACC reads`,
-    'send a smaller message (docs/acl.md for the limits)', 'resource-exhausted', { limit: max }),
+  unauthenticated: () =>
+    new MtpRefusal(
+      'mtp.unauthenticated',
+      401,
+      'the ACC path names no peer platform of this node',
+      "post to the URL this node gave your platform: http(s)://<host>:<port>/acc/<your peer secret> (the node's --mtp-peers file)",
+      'unauthenticated',
+    ),
+  method: (m: string) =>
+    new MtpRefusal(
+      'mtp.method',
+      405,
+      `${m.slice(0, 16)} is not how messages are delivered`,
+      'POST the message (SC00084)',
+      'invalid-argument',
+    ),
+  busy: (peer: string) =>
+    new MtpRefusal(
+      'mtp.busy',
+      429,
+      `platform ${peer} (or all peers together) has as many posts in flight as this ACC takes (${MAX_MTP_POSTS_IN_FLIGHT_PER_PEER} per peer, ${MAX_MTP_POSTS_IN_FLIGHT} in all)`,
+      'retry after a post in flight is answered',
+      'resource-exhausted',
+      { retryAfterMs: 1000 },
+    ),
+  rate: (peer: string, ms: number) =>
+    new MtpRefusal(
+      'mtp.rate-limited',
+      429,
+      `platform ${peer} posts faster than its rate`,
+      `retry in ${ms} ms, or raise its ratePerSecond in --mtp-peers`,
+      'resource-exhausted',
+      { retryAfterMs: ms },
+    ),
+  tooLarge: (declared: string, max: number) =>
+    new MtpRefusal(
+      'mtp.body-too-large',
+      413,
+      `the post ${declared === '' ? 'is' : `declares ${declared} bytes,`} more than the ${max} bytes this ACC reads`,
+      'send a smaller message (docs/acl.md for the limits)',
+      'resource-exhausted',
+      { limit: max },
+    ),
   forbidden: (message: string, hint: string) => new MtpRefusal('mtp.forbidden', 403, message, hint, 'permission-denied'),
   bad: (message: string, hint: string) => new MtpRefusal('mtp.bad-request', 400, message, hint, 'invalid-argument'),
 };
@@ -86,15 +142,22 @@ const refusal = {
 function statusOf(err: CaxtonError): number {
   if (err instanceof MtpRefusal) return err.status;
   switch (err.kind) {
-    case 'invalid-argument': return 400;
-    case 'unauthenticated': return 401;
-    case 'permission-denied': return 403;
-    case 'not-found': return 404;
+    case 'invalid-argument':
+      return 400;
+    case 'unauthenticated':
+      return 401;
+    case 'permission-denied':
+      return 403;
+    case 'not-found':
+      return 404;
     case 'failed-precondition':
-    case 'already-exists': return 409;
+    case 'already-exists':
+      return 409;
     case 'resource-exhausted':
-    case 'unavailable': return 503;
-    default: return 500;
+    case 'unavailable':
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -116,8 +179,13 @@ function localReceivers(env: { to: AgentId[]; intendedReceivers?: AgentId[] }, m
   const named = env.intendedReceivers && env.intendedReceivers.length > 0 ? env.intendedReceivers : env.to;
   const foreign = named.filter((r) => platformOf(r.name) !== platform);
   if (foreign.length > 0) {
-    throw refusal.forbidden(`the envelope names ${foreign.slice(0, 4).map((r) => r.name).join(', ')}, not agents of platform ${platform}; this ACC relays nothing`,
-      `address this node's agents as <name>@${platform}`);
+    throw refusal.forbidden(
+      `the envelope names ${foreign
+        .slice(0, 4)
+        .map((r) => r.name)
+        .join(', ')}, not agents of platform ${platform}; this ACC relays nothing`,
+      `address this node's agents as <name>@${platform}`,
+    );
   }
   // Names only: the addresses given for this node's own agents are the peer's business.
   const names = new Set([...named, ...msg.receivers.filter((r) => platformOf(r.name) === platform)].map((r) => r.name));
@@ -126,11 +194,17 @@ function localReceivers(env: { to: AgentId[]; intendedReceivers?: AgentId[] }, m
 }
 
 /** The post as a message for the bus: parsed, then checked against the peer it came from. */
-export function messageFromPost(body: Buffer, contentType: string | undefined, peer: MtpPeer, platform: string): { message: AclMessage; payload: Buffer; received: ReceivedStamp[] } {
+export function messageFromPost(
+  body: Buffer,
+  contentType: string | undefined,
+  peer: MtpPeer,
+  platform: string,
+): { message: AclMessage; payload: Buffer; received: ReceivedStamp[] } {
   const parts = parseMultipart(body, multipartBoundary(contentType));
   if (parts.length !== 2) throw refusal.bad(`the post has ${parts.length} parts`, 'send two: the XML envelope, then the ACL message');
-  const [envPart, payload] = parts as [typeof parts[0], typeof parts[0]];
-  if (envPart.body.length > MAX_ENVELOPE_BYTES) throw refusal.bad(`the envelope is larger than ${MAX_ENVELOPE_BYTES} bytes`, 'send a smaller envelope');
+  const [envPart, payload] = parts as [(typeof parts)[0], (typeof parts)[0]];
+  if (envPart.body.length > MAX_ENVELOPE_BYTES)
+    throw refusal.bad(`the envelope is larger than ${MAX_ENVELOPE_BYTES} bytes`, 'send a smaller envelope');
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   let envText: string;
   let aclText: string;
@@ -142,24 +216,34 @@ export function messageFromPost(body: Buffer, contentType: string | undefined, p
   }
   const env = parseMtpEnvelope(envText);
   if (env.aclRepresentation !== STRING_REPRESENTATION) {
-    throw refusal.bad(`acl-representation ${env.aclRepresentation.slice(0, 60)} is not read here`, `write the message in the string encoding: ${STRING_REPRESENTATION}`);
+    throw refusal.bad(
+      `acl-representation ${env.aclRepresentation.slice(0, 60)} is not read here`,
+      `write the message in the string encoding: ${STRING_REPRESENTATION}`,
+    );
   }
   // JADE writes a little outside SC00070 (decision 1910): read it as JADE's own parser would.
   const msg = decodeAclString(aclText, { lenient: true });
   const sender = msg.sender;
   if (sender === undefined) throw refusal.bad('the message has no :sender', 'name the sending agent: <name>@<your platform>');
-  for (const [what, id] of [['the message\'s :sender', sender], ['the envelope\'s from', env.from]] as const) {
+  for (const [what, id] of [
+    ["the message's :sender", sender],
+    ["the envelope's from", env.from],
+  ] as const) {
     if (id !== undefined && platformOf(id.name) !== peer.platform) {
-      throw refusal.forbidden(`${what} ${id.name.slice(0, 200)} is not an agent of platform ${peer.platform}, whose secret this post carries`,
-        `a peer speaks for its own agents only: name them <name>@${peer.platform}`);
+      throw refusal.forbidden(
+        `${what} ${id.name.slice(0, 200)} is not an agent of platform ${peer.platform}, whose secret this post carries`,
+        `a peer speaks for its own agents only: name them <name>@${peer.platform}`,
+      );
     }
   }
   // A reply goes to the :reply-to and carries the secret of its platform: a peer may name only its
   // own agents there, or it could have another peer's secret posted to an address it controls.
   for (const r of msg.replyTo ?? []) {
     if (platformOf(r.name) !== peer.platform) {
-      throw refusal.forbidden(`the message's :reply-to ${r.name.slice(0, 200)} is not an agent of platform ${peer.platform}, whose secret this post carries`,
-        `name only your own agents in :reply-to: <name>@${peer.platform}`);
+      throw refusal.forbidden(
+        `the message's :reply-to ${r.name.slice(0, 200)} is not an agent of platform ${peer.platform}, whose secret this post carries`,
+        `name only your own agents in :reply-to: <name>@${peer.platform}`,
+      );
     }
   }
   return { message: { ...msg, receivers: localReceivers(env, msg, platform) }, payload: payload.body, received: env.received };
@@ -218,7 +302,11 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
     const key = sameSendKey(message, payload, received);
     const sender = o.audited ? o.audited.as(callerOf(req, peer)) : o.control;
     state.sending = true;
-    return sender.send(message, { lane: 'client', viaAcc: peer.platform, ...(key ? { idempotency: { caller: `mtp ${peer.platform}`, key } } : {}) });
+    return sender.send(message, {
+      lane: 'client',
+      viaAcc: peer.platform,
+      ...(key ? { idempotency: { caller: `mtp ${peer.platform}`, key } } : {}),
+    });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -245,23 +333,38 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
       // The path carries the secret: it is never shown, only which peer it named.
       const shown = { path: path.startsWith('/acc/') ? '/acc/<secret>' : path.slice(0, 200), ...(peer ? { platform: peer.platform } : {}) };
       // Sends refused by the bus were recorded by the audited surface already; the rest are recorded here.
-      if (o.audited && !state.sending) await o.audited.refused(callerOf(req, peer), { method: 'MtpPost', args: auditArgs(shown, shown) }, err).catch(report);
+      if (o.audited && !state.sending)
+        await o.audited.refused(callerOf(req, peer), { method: 'MtpPost', args: auditArgs(shown, shown) }, err).catch(report);
       const retry = (err.context as { retryAfterMs?: number } | undefined)?.retryAfterMs;
-      answer(res, statusOf(err), { code: err.code, message: err.message, hint: err.hint ?? '' }, {
-        ...(retry !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(retry / 1000))) } : {}),
-        // An unread body is not drained: the connection closes instead.
-        ...(req.complete ? {} : { connection: 'close' }),
-      });
+      answer(
+        res,
+        statusOf(err),
+        { code: err.code, message: err.message, hint: err.hint ?? '' },
+        {
+          ...(retry !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(retry / 1000))) } : {}),
+          // An unread body is not drained: the connection closes instead.
+          ...(req.complete ? {} : { connection: 'close' }),
+        },
+      );
     }
   };
 
   const listener = await listenHttp({
-    host: o.host, port: o.port, ...(o.tls ? { tls: o.tls } : {}), listenFlag: '--mtp-http', certFlags: LISTENER_CERT_FLAGS,
+    host: o.host,
+    port: o.port,
+    ...(o.tls ? { tls: o.tls } : {}),
+    listenFlag: '--mtp-http',
+    certFlags: LISTENER_CERT_FLAGS,
     fail: (message, hint) => new MtpConfigError(message, hint),
     handler: (req, res) => {
       handle(req, res).catch((err: unknown) => {
         report(err);
-        if (!res.headersSent) answer(res, 500, { code: 'mtp.internal', message: 'the ACC failed to take the message', hint: "see the node's output for the cause" });
+        if (!res.headersSent)
+          answer(res, 500, {
+            code: 'mtp.internal',
+            message: 'the ACC failed to take the message',
+            hint: "see the node's output for the cause",
+          });
         else res.destroy();
       });
     },

@@ -18,7 +18,8 @@ const PLATFORM_HINT = 'a platform name is 1 to 128 characters of A-Z a-z 0-9 . _
 
 /** The node's platform name, checked; the default is `caxton`. */
 export function checkPlatformName(name: string, flag = '--platform'): string {
-  if (!PLATFORM_NAME.test(name)) throw new MtpConfigError(`${flag} ${JSON.stringify(name.slice(0, 140))} is not a platform name`, PLATFORM_HINT);
+  if (!PLATFORM_NAME.test(name))
+    throw new MtpConfigError(`${flag} ${JSON.stringify(name.slice(0, 140))} is not a platform name`, PLATFORM_HINT);
   return name;
 }
 
@@ -36,7 +37,8 @@ export function isWildcardHost(host: string): boolean {
   return h === '0.0.0.0' || h === '[::]' || h === '[::ffff:0:0]';
 }
 
-const ADVERTISE_HINT = 'give the URL peers reach this ACC at, without the peer secret: e.g. --mtp-advertise https://10.0.0.5:7780/acc (plain http:// off loopback needs --listener-insecure)';
+const ADVERTISE_HINT =
+  'give the URL peers reach this ACC at, without the peer secret: e.g. --mtp-advertise https://10.0.0.5:7780/acc (plain http:// off loopback needs --listener-insecure)';
 
 /**
  * `--mtp-advertise`: an absolute http(s) URL without credentials, query or fragment; a trailing
@@ -47,10 +49,20 @@ export function parseAccAdvertise(text: string, flag = '--mtp-advertise'): strin
   const shown = JSON.stringify(text.slice(0, 200));
   if (text.length > 2000 || !URL.canParse(text)) throw new MtpConfigError(`${flag} ${shown} is not a URL`, ADVERTISE_HINT);
   const url = new URL(text);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MtpConfigError(`${flag} ${shown} is not an http:// or https:// URL`, ADVERTISE_HINT);
-  if (url.username !== '' || url.password !== '') throw new MtpConfigError(`${flag} ${shown} carries credentials`, 'peers authenticate with the secret in the path; leave user:password out');
-  if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) throw new MtpConfigError(`${flag} ${shown} has a query or fragment`, `${ADVERTISE_HINT}; the peer secret is appended as a path segment`);
-  if (isWildcardHost(url.hostname)) throw new MtpConfigError(`${flag} ${shown} names every interface, which no peer can reach`, ADVERTISE_HINT);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new MtpConfigError(`${flag} ${shown} is not an http:// or https:// URL`, ADVERTISE_HINT);
+  if (url.username !== '' || url.password !== '')
+    throw new MtpConfigError(
+      `${flag} ${shown} carries credentials`,
+      'peers authenticate with the secret in the path; leave user:password out',
+    );
+  if (url.search !== '' || url.hash !== '' || /[?#]/.test(text))
+    throw new MtpConfigError(
+      `${flag} ${shown} has a query or fragment`,
+      `${ADVERTISE_HINT}; the peer secret is appended as a path segment`,
+    );
+  if (isWildcardHost(url.hostname))
+    throw new MtpConfigError(`${flag} ${shown} names every interface, which no peer can reach`, ADVERTISE_HINT);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
@@ -62,19 +74,25 @@ export function parseAccAdvertise(text: string, flag = '--mtp-advertise'): strin
  * operator accepted the risk (`insecure`). A certificate on the ACC does not count: it protects
  * the bound listener, not a plain-HTTP hop the advertised URL names.
  */
-export function checkAccAdvertise(o: { host: string; port: number; advertise?: string | undefined } & ListenerSecurity): string | undefined {
+export function checkAccAdvertise(
+  o: { host: string; port: number; advertise?: string | undefined } & ListenerSecurity,
+): string | undefined {
   if (o.advertise !== undefined) {
     const url = parseAccAdvertise(o.advertise);
     const { protocol, hostname } = new URL(url);
     if (protocol === 'http:' && plaintextRefused(hostname, { insecure: o.insecure === true })) {
-      throw new MtpConfigError(`--mtp-advertise ${JSON.stringify(url)} is plain HTTP off loopback: peers would post their secrets to it in clear`,
-        `advertise an https:// URL (the ACC with ${LISTENER_CERT_FLAGS}, or a TLS proxy in front of it) or a loopback one, or accept the risk with ${LISTENER_INSECURE_FLAG} (docs/interop.md)`);
+      throw new MtpConfigError(
+        `--mtp-advertise ${JSON.stringify(url)} is plain HTTP off loopback: peers would post their secrets to it in clear`,
+        `advertise an https:// URL (the ACC with ${LISTENER_CERT_FLAGS}, or a TLS proxy in front of it) or a loopback one, or accept the risk with ${LISTENER_INSECURE_FLAG} (docs/interop.md)`,
+      );
     }
     return url;
   }
   if (isWildcardHost(o.host)) {
-    throw new MtpConfigError(`--mtp-http ${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port} listens on every interface, so it has no address to give peers (it would write http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}/acc into its agents' addresses)`,
-      'add --mtp-advertise <the URL peers reach this ACC at>, e.g. --mtp-advertise https://10.0.0.5:7780/acc (docs/interop.md)');
+    throw new MtpConfigError(
+      `--mtp-http ${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port} listens on every interface, so it has no address to give peers (it would write http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}/acc into its agents' addresses)`,
+      'add --mtp-advertise <the URL peers reach this ACC at>, e.g. --mtp-advertise https://10.0.0.5:7780/acc (docs/interop.md)',
+    );
   }
   return undefined;
 }

@@ -9,7 +9,14 @@ export class MtpConfigError extends CaxtonError {
 
 /** A post the ACC refuses: `code` (`mtp.unauthenticated`, `mtp.body-too-large`, …) and its HTTP status. */
 export class MtpRefusal extends CaxtonError {
-  constructor(code: string, readonly status: number, message: string, hint: string, kind: ErrorKind, context: Record<string, unknown> = {}) {
+  constructor(
+    code: string,
+    readonly status: number,
+    message: string,
+    hint: string,
+    kind: ErrorKind,
+    context: Record<string, unknown> = {},
+  ) {
     super(code, message, { kind, hint, context });
   }
 }
@@ -20,12 +27,21 @@ export class MtpRefusal extends CaxtonError {
  * applier calls `answerSender` — the agent gets a FIPA `failure` instead of a post silently lost.
  */
 export class MtpOutboxNotDurable extends CaxtonError {
-  constructor(agent: string, messageId: string, cause: unknown, readonly answerSender: () => Promise<void>) {
-    super('mtp.outbox-not-durable', `${agent}'s message ${messageId} to a peer platform was not forwarded: its outbox record could not be committed (${(cause as Error)?.message ?? String(cause)})`, {
-      kind: 'unavailable',
-      hint: 'the node\'s state store refused the write; the message is not posted — send it again once the store is healthy',
-      context: { agent, messageId },
-    });
+  constructor(
+    agent: string,
+    messageId: string,
+    cause: unknown,
+    readonly answerSender: () => Promise<void>,
+  ) {
+    super(
+      'mtp.outbox-not-durable',
+      `${agent}'s message ${messageId} to a peer platform was not forwarded: its outbox record could not be committed (${(cause as Error)?.message ?? String(cause)})`,
+      {
+        kind: 'unavailable',
+        hint: "the node's state store refused the write; the message is not posted — send it again once the store is healthy",
+        context: { agent, messageId },
+      },
+    );
   }
 }
 
@@ -37,11 +53,20 @@ export class MtpOutboxNotDurable extends CaxtonError {
  * once more through `answerSender`.
  */
 export class MtpFailureNotDurable extends CaxtonError {
-  constructor(agent: string, messageId: string, reason: string, readonly answerSender: () => Promise<void>) {
-    super('mtp.failure-not-durable', `${agent}'s message ${messageId} to a peer platform was refused (${reason.slice(0, 300)}) and that failure could not be returned to ${agent}`, {
-      kind: 'unavailable',
-      hint: 'the node\'s message log refused the failure\'s append; the handling runs again and returns it then',
-      context: { agent, messageId },
-    });
+  constructor(
+    agent: string,
+    messageId: string,
+    reason: string,
+    readonly answerSender: () => Promise<void>,
+  ) {
+    super(
+      'mtp.failure-not-durable',
+      `${agent}'s message ${messageId} to a peer platform was refused (${reason.slice(0, 300)}) and that failure could not be returned to ${agent}`,
+      {
+        kind: 'unavailable',
+        hint: "the node's message log refused the failure's append; the handling runs again and returns it then",
+        context: { agent, messageId },
+      },
+    );
   }
 }

@@ -21,8 +21,20 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  DEFAULT_MTP_RETRY, encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, MTP_OUTBOX_LIMITS, STATE_COMMIT_MAX_BYTES, stateCommitBytes, STRING_REPRESENTATION,
-  type AclMessage, type AgentId, type HttpPolicy, type MtpRetry, type StateWrite,
+  DEFAULT_MTP_RETRY,
+  encodeAclString,
+  encodeMtpEnvelope,
+  encodeMultipart,
+  envelopeDate,
+  MTP_OUTBOX_LIMITS,
+  STATE_COMMIT_MAX_BYTES,
+  stateCommitBytes,
+  STRING_REPRESENTATION,
+  type AclMessage,
+  type AgentId,
+  type HttpPolicy,
+  type MtpRetry,
+  type StateWrite,
 } from '@caxton/core';
 import type { RemoteTransport } from '../bus/port.js';
 import type { AgentStateStore } from '../storage/ports.js';
@@ -111,14 +123,18 @@ export interface MtpSenderOptions {
  */
 export function destinationOf(receiver: AgentId, peer: MtpPeer): { url: string } | { refused: string } {
   if (peer.acc === undefined) {
-    return { refused: `${receiver.name} is on platform ${peer.platform}, which has no acc in the MTP peers file (posts go only to a peer's configured ACC)` };
+    return {
+      refused: `${receiver.name} is on platform ${peer.platform}, which has no acc in the MTP peers file (posts go only to a peer's configured ACC)`,
+    };
   }
   const origin = new URL(peer.acc).origin;
   const http = (receiver.addresses ?? []).filter((a) => /^https?:\/\//i.test(a));
   if (http.length === 0) return { url: peer.acc };
   const same = http.find((a) => URL.canParse(a) && new URL(a).origin === origin);
   if (same !== undefined) return { url: same };
-  return { refused: `${receiver.name}'s addresses (${http.join(' ').slice(0, 200)}) are not at ${origin}, platform ${peer.platform}'s configured acc; not sent there (it would carry the platform's secret)` };
+  return {
+    refused: `${receiver.name}'s addresses (${http.join(' ').slice(0, 200)}) are not at ${origin}, platform ${peer.platform}'s configured acc; not sent there (it would carry the platform's secret)`,
+  };
 }
 
 /** The agent's egress rules, trusting the MTP's CA as well: the rules decide where a post may go, the CA only whom it believes there. */
@@ -146,7 +162,13 @@ type Send = { messageId: string; message: AclMessage; agent: string };
  * `mtp.peer-backlogged` — the node has the most posts to that peer platform in flight it takes
  * (it is not answering): send to it again later; sends to other peers still go.
  */
-export type MtpFailureKind = 'mtp-delivery' | 'mtp.outbox-full' | 'mtp.node-stopping' | 'mtp.outbox-not-durable' | 'mtp.outbox-too-large' | 'mtp.peer-backlogged';
+export type MtpFailureKind =
+  | 'mtp-delivery'
+  | 'mtp.outbox-full'
+  | 'mtp.node-stopping'
+  | 'mtp.outbox-not-durable'
+  | 'mtp.outbox-too-large'
+  | 'mtp.peer-backlogged';
 
 /**
  * The id of the `failure` for one outcome (`kind`) of one send to one destination: the same for
@@ -188,10 +210,14 @@ export class MtpSender implements RemoteTransport {
   private drainAgain = false;
   private accListening!: () => void;
   /** Resolves once the ACC listens (the return address exists) or the sender closes. */
-  private readonly accReady = new Promise<void>((resolve) => { this.accListening = resolve; });
+  private readonly accReady = new Promise<void>((resolve) => {
+    this.accListening = resolve;
+  });
   private stop!: () => void;
   /** Resolves when the sender closes: a post waiting out its backoff stops waiting (its record stays). */
-  private readonly stopped = new Promise<void>((resolve) => { this.stop = resolve; });
+  private readonly stopped = new Promise<void>((resolve) => {
+    this.stop = resolve;
+  });
 
   constructor(private readonly o: MtpSenderOptions) {
     this.gate = new EgressGate(o.hold);
@@ -280,17 +306,23 @@ export class MtpSender implements RemoteTransport {
       if (this.backlog.get(send.agent)?.has(mtpOutboxKey(send.messageId, url))) continue;
       const names = g.receivers.map((r) => r.name).join(', ');
       if (this.closed) {
-        refusals.push({ reason: `mtp.node-stopping: the node is stopping; ${names} not reached (send again later)`, kind: 'mtp.node-stopping', destination: url });
+        refusals.push({
+          reason: `mtp.node-stopping: the node is stopping; ${names} not reached (send again later)`,
+          kind: 'mtp.node-stopping',
+          destination: url,
+        });
         continue;
       }
       // While a drain pass takes the records `recover` left (the node was full), freed slots are
       // theirs: the oldest posts, inherited on failover, do not starve behind new sends.
       if (this.posting.size >= this.maxInFlight || this.draining) {
         refusals.push({
-          reason: this.posting.size >= this.maxInFlight
-            ? `mtp.outbox-full: the node has ${this.posting.size} MTP posts not yet answered, the most it takes (${this.maxInFlight}); ${names} not reached (send again later)`
-            : `mtp.outbox-full: the node is posting the outbox records it took over (it was full), which go first; ${names} not reached (send again later)`,
-          kind: 'mtp.outbox-full', destination: url,
+          reason:
+            this.posting.size >= this.maxInFlight
+              ? `mtp.outbox-full: the node has ${this.posting.size} MTP posts not yet answered, the most it takes (${this.maxInFlight}); ${names} not reached (send again later)`
+              : `mtp.outbox-full: the node is posting the outbox records it took over (it was full), which go first; ${names} not reached (send again later)`,
+          kind: 'mtp.outbox-full',
+          destination: url,
         });
         continue;
       }
@@ -298,7 +330,8 @@ export class MtpSender implements RemoteTransport {
       if (this.peerFull(g.peer.platform)) {
         refusals.push({
           reason: `mtp.peer-backlogged: the node has ${this.perPeer.get(g.peer.platform) ?? 0} MTP posts to platform ${g.peer.platform} not yet answered, the most it takes for one peer (${this.maxPerPeer}); ${names} not reached (send again later: that platform is not answering; sends to other platforms still go)`,
-          kind: 'mtp.peer-backlogged', destination: url,
+          kind: 'mtp.peer-backlogged',
+          destination: url,
         });
         continue;
       }
@@ -312,9 +345,17 @@ export class MtpSender implements RemoteTransport {
     if (admitted.length > 0 && this.o.state !== undefined) {
       const at = this.o.now?.() ?? Date.now();
       try {
-        records = admitted.map(([url, g]) => encodeMtpOutboxRecord({
-          messageId: send.messageId, agent: send.agent, url, platform: g.peer.platform, receivers: g.receivers, message: send.message, at,
-        }));
+        records = admitted.map(([url, g]) =>
+          encodeMtpOutboxRecord({
+            messageId: send.messageId,
+            agent: send.agent,
+            url,
+            platform: g.peer.platform,
+            receivers: g.receivers,
+            message: send.message,
+            at,
+          }),
+        );
       } catch (err) {
         // An encoder that throws fails the send as a failed commit does: the slots taken above are given back (review of outboxfix2).
         for (const [url] of admitted) this.release(postKey(send.agent, send.messageId, url));
@@ -331,7 +372,8 @@ export class MtpSender implements RemoteTransport {
         const names = admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', ');
         refusals.push({
           reason: `mtp.outbox-too-large: the outbox records of message ${send.messageId} (one per destination ACC, ${admitted.length}) take ${bytes} bytes, more than one state commit takes (${STATE_COMMIT_MAX_BYTES}); ${names} not reached, nothing posted (send a smaller message, or to fewer peer ACCs at once)`,
-          kind: 'mtp.outbox-too-large', destination: '',
+          kind: 'mtp.outbox-too-large',
+          destination: '',
         });
         admitted.length = 0;
         records = undefined;
@@ -379,7 +421,12 @@ export class MtpSender implements RemoteTransport {
   private notDurable(send: Send, refusals: readonly Refusal[], names: string, err: unknown): MtpOutboxNotDurable {
     return new MtpOutboxNotDurable(send.agent, send.messageId, err, async () => {
       await Promise.all([
-        this.failed(send, `mtp.outbox-not-durable: ${names} not reached: the outbox record could not be committed (${(err as Error)?.message ?? String(err)}); send again`, 'mtp.outbox-not-durable', ''),
+        this.failed(
+          send,
+          `mtp.outbox-not-durable: ${names} not reached: the outbox record could not be committed (${(err as Error)?.message ?? String(err)}); send again`,
+          'mtp.outbox-not-durable',
+          '',
+        ),
         ...refusals.map((r) => this.failed(send, r.reason, r.kind, r.destination)),
       ]);
     });
@@ -440,7 +487,12 @@ export class MtpSender implements RemoteTransport {
       if (this.posting.size >= this.maxInFlight) {
         // Checked before the record is read: a record this pass does not take stays for the next.
         // Once, when the agent starts waiting: not once per freed slot.
-        if (!waiting) this.o.log(agent, 'info', `[caxton] mtp: ${this.posting.size} MTP posts are unsettled, the most the node takes (${this.maxInFlight}); ${agent}'s other outbox records are posted as those settle`);
+        if (!waiting)
+          this.o.log(
+            agent,
+            'info',
+            `[caxton] mtp: ${this.posting.size} MTP posts are unsettled, the most the node takes (${this.maxInFlight}); ${agent}'s other outbox records are posted as those settle`,
+          );
         return replayed;
       }
       let record;
@@ -448,7 +500,11 @@ export class MtpSender implements RemoteTransport {
         record = parseMtpOutboxRecord(value);
       } catch (err) {
         queue.delete(key);
-        this.o.log(agent, 'error', `[caxton] mtp: an outbox record (${JSON.stringify(key.slice(1, 120))}) could not be read and is removed: ${(err as Error).message}`);
+        this.o.log(
+          agent,
+          'error',
+          `[caxton] mtp: an outbox record (${JSON.stringify(key.slice(1, 120))}) could not be read and is removed: ${(err as Error).message}`,
+        );
         await this.removeRecord(agent, key);
         continue;
       }
@@ -458,7 +514,11 @@ export class MtpSender implements RemoteTransport {
       const ownSender = `${agent}@${this.o.platform}`;
       if (record.agent !== agent || (record.message.sender !== undefined && record.message.sender.name !== ownSender)) {
         queue.delete(key);
-        this.o.log(agent, 'error', `[caxton] mtp: an outbox record for ${JSON.stringify(record.agent.slice(0, 120))} sent as ${JSON.stringify((record.message.sender?.name ?? '').slice(0, 120))} is not ${agent}'s and is removed, not posted`);
+        this.o.log(
+          agent,
+          'error',
+          `[caxton] mtp: an outbox record for ${JSON.stringify(record.agent.slice(0, 120))} sent as ${JSON.stringify((record.message.sender?.name ?? '').slice(0, 120))} is not ${agent}'s and is removed, not posted`,
+        );
         await this.removeRecord(agent, key);
         continue;
       }
@@ -471,16 +531,36 @@ export class MtpSender implements RemoteTransport {
       queue.delete(key);
       const send: Send = { messageId: record.messageId, message: record.message, agent };
       const peer = this.o.peers.byName(record.platform);
-      const moved = peer === undefined
-        ? `platform ${record.platform} is no longer in the MTP peers file`
-        : record.receivers.map((r) => destinationOf(r, peer)).map((d) => ('refused' in d ? d.refused : d.url !== record.url ? `the destination is now ${new URL(d.url).origin}, not ${new URL(record.url).origin}` : undefined)).find((d) => d !== undefined);
+      const moved =
+        peer === undefined
+          ? `platform ${record.platform} is no longer in the MTP peers file`
+          : record.receivers
+              .map((r) => destinationOf(r, peer))
+              .map((d) =>
+                'refused' in d
+                  ? d.refused
+                  : d.url !== record.url
+                    ? `the destination is now ${new URL(d.url).origin}, not ${new URL(record.url).origin}`
+                    : undefined,
+              )
+              .find((d) => d !== undefined);
       this.occupy(pk, record.platform);
       replayed += 1;
       if (moved !== undefined) {
-        this.track(this.settle(send, record.url, this.failed(send, `message ${record.messageId} (kept across a restart) not posted: ${moved}`, 'mtp-delivery', record.url)));
+        this.track(
+          this.settle(
+            send,
+            record.url,
+            this.failed(send, `message ${record.messageId} (kept across a restart) not posted: ${moved}`, 'mtp-delivery', record.url),
+          ),
+        );
         continue;
       }
-      this.o.log(agent, 'info', `[caxton] mtp: message ${record.messageId} to ${record.receivers.map((r) => r.name).join(', ')} was not answered before the node stopped; posting it again`);
+      this.o.log(
+        agent,
+        'info',
+        `[caxton] mtp: message ${record.messageId} to ${record.receivers.map((r) => r.name).join(', ')} was not answered before the node stopped; posting it again`,
+      );
       this.track(this.deliver(send, record.url, peer!, record.receivers));
     }
     if (this.backlog.get(agent) === queue && queue.size === 0) this.backlog.delete(agent);
@@ -497,7 +577,11 @@ export class MtpSender implements RemoteTransport {
       await this.o.state!.commitState(agent, [{ key, value: null }]);
       this.unqueue(agent, key);
     } catch (err) {
-      this.o.log(agent, 'warn', `[caxton] mtp: an outbox record (key ${JSON.stringify(key.slice(1, 120))}) could not be removed (it is met again at the next activation): ${(err as Error)?.message ?? String(err)}`);
+      this.o.log(
+        agent,
+        'warn',
+        `[caxton] mtp: an outbox record (key ${JSON.stringify(key.slice(1, 120))}) could not be removed (it is met again at the next activation): ${(err as Error)?.message ?? String(err)}`,
+      );
     }
   }
 
@@ -519,28 +603,50 @@ export class MtpSender implements RemoteTransport {
   /** Return `failure` to the sender; true once it is durable (false: it could not be, so any record stays). */
   private failed(send: Send, reason: string, kind: MtpFailureKind, destination: string): Promise<boolean> {
     this.o.log(send.agent, 'warn', `[caxton] mtp: ${reason}`);
-    return this.o.fail(send.message, reason, kind, mtpFailureId(send.agent, send.messageId, kind, destination)).then(() => true, (err: unknown) => {
-      this.o.log(send.agent, 'error', `[caxton] mtp: the failure could not be returned: ${(err as Error).message}`);
-      return false;
-    });
+    return this.o.fail(send.message, reason, kind, mtpFailureId(send.agent, send.messageId, kind, destination)).then(
+      () => true,
+      (err: unknown) => {
+        this.o.log(send.agent, 'error', `[caxton] mtp: the failure could not be returned: ${(err as Error).message}`);
+        return false;
+      },
+    );
   }
 
   /** The post's body: envelope and ACL message, the sender (and this platform's reply-to) given this node's ACC for `peer`. */
-  private post(send: { messageId: string; message: AclMessage; agent: string }, peer: MtpPeer, receivers: AgentId[], accBase: string): { body: string; boundary: string } {
+  private post(
+    send: { messageId: string; message: AclMessage; agent: string },
+    peer: MtpPeer,
+    receivers: AgentId[],
+    accBase: string,
+  ): { body: string; boundary: string } {
     const returnAddress = `${accBase}/${peer.secret}`;
     const withAddress = (id: AgentId): AgentId => (platformOf(id.name) === this.o.platform ? { ...id, addresses: [returnAddress] } : id);
-    const message: AclMessage = { ...send.message, sender: withAddress(send.message.sender ?? { name: `${send.agent}@${this.o.platform}` }) };
+    const message: AclMessage = {
+      ...send.message,
+      sender: withAddress(send.message.sender ?? { name: `${send.agent}@${this.o.platform}` }),
+    };
     if (message.replyTo) message.replyTo = message.replyTo.map(withAddress);
     const payload = Buffer.from(encodeAclString(message), 'utf8');
     const now = this.o.now?.() ?? Date.now();
     const envelope = encodeMtpEnvelope({
-      to: receivers, from: message.sender!, aclRepresentation: STRING_REPRESENTATION, payloadLength: payload.length, payloadEncoding: 'UTF-8',
-      date: envelopeDate(now), intendedReceivers: receivers,
+      to: receivers,
+      from: message.sender!,
+      aclRepresentation: STRING_REPRESENTATION,
+      payloadLength: payload.length,
+      payloadEncoding: 'UTF-8',
+      date: envelopeDate(now),
+      intendedReceivers: receivers,
       received: [{ by: accBase, date: envelopeDate(now), id: send.messageId }],
     });
     let boundary = randomBytes(16).toString('hex');
     while (payload.includes(boundary)) boundary = randomBytes(16).toString('hex');
-    const body = encodeMultipart([{ contentType: 'application/xml', body: Buffer.from(envelope, 'utf8') }, { contentType: 'application/text', body: payload }], boundary);
+    const body = encodeMultipart(
+      [
+        { contentType: 'application/xml', body: Buffer.from(envelope, 'utf8') },
+        { contentType: 'application/text', body: payload },
+      ],
+      boundary,
+    );
     return { body: body.toString('utf8'), boundary };
   }
 
@@ -555,7 +661,11 @@ export class MtpSender implements RemoteTransport {
       const done = await outcome;
       if (done === false || this.closed || this.o.state === undefined) return;
       await this.o.state.commitState(send.agent, [clearMtpOutboxRecord(send.messageId, url)]).catch((err: unknown) => {
-        this.o.log(send.agent, 'warn', `[caxton] mtp: the outbox record of message ${send.messageId} could not be removed (it is posted again at the next start): ${(err as Error).message}`);
+        this.o.log(
+          send.agent,
+          'warn',
+          `[caxton] mtp: the outbox record of message ${send.messageId} could not be removed (it is posted again at the next start): ${(err as Error).message}`,
+        );
       });
     } finally {
       this.release(postKey(send.agent, send.messageId, url));
@@ -593,7 +703,9 @@ export class MtpSender implements RemoteTransport {
           await this.take(agent, queue, true);
         }
       } while (this.drainAgain && !this.closed && this.backlog.size > 0 && this.posting.size < this.maxInFlight);
-    })().finally(() => { this.draining = false; });
+    })().finally(() => {
+      this.draining = false;
+    });
     this.track(pass);
   }
 
@@ -603,7 +715,8 @@ export class MtpSender implements RemoteTransport {
     if (this.o.accUrl() === undefined) await this.accReady;
     if (this.closed) return false;
     const accBase = this.o.accUrl();
-    if (accBase === undefined) return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`, 'mtp-delivery', url);
+    if (accBase === undefined)
+      return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`, 'mtp-delivery', url);
     const { body, boundary } = this.post(send, peer, receivers, accBase);
     let last = '';
     /** The peer's last `Retry-After` (429, 503), honoured by the later attempts within their cap. */
@@ -614,9 +727,20 @@ export class MtpSender implements RemoteTransport {
       if (attempt > 1) {
         let timer: NodeJS.Timeout | undefined;
         let delay = mtpRetryDelayMs(this.retry, attempt);
-        if (attempt > this.retry.attempts && peerWait !== undefined) delay = Math.min(Math.max(delay, peerWait), this.retry.later?.maxDelayMs ?? Number.POSITIVE_INFINITY);
-        if (attempt === this.retry.attempts + 1) this.o.log(send.agent, 'info', `[caxton] mtp: message ${send.messageId} to ${names} is kept and tried again in ${Math.round(delay / 1000)} s (${attempts - attempt + 1} more attempts before the sender's failure)`);
-        await Promise.race([new Promise((r) => { timer = setTimeout(r, delay); }), this.stopped]);
+        if (attempt > this.retry.attempts && peerWait !== undefined)
+          delay = Math.min(Math.max(delay, peerWait), this.retry.later?.maxDelayMs ?? Number.POSITIVE_INFINITY);
+        if (attempt === this.retry.attempts + 1)
+          this.o.log(
+            send.agent,
+            'info',
+            `[caxton] mtp: message ${send.messageId} to ${names} is kept and tried again in ${Math.round(delay / 1000)} s (${attempts - attempt + 1} more attempts before the sender's failure)`,
+          );
+        await Promise.race([
+          new Promise((r) => {
+            timer = setTimeout(r, delay);
+          }),
+          this.stopped,
+        ]);
         clearTimeout(timer);
       }
       while (this.gate.isHeld(send.agent)) await this.gate.released(send.agent);
@@ -624,24 +748,48 @@ export class MtpSender implements RemoteTransport {
       // Moved (a rebalance) or stopped while this post waited: its new owner's activation posts the
       // record, which stays; no outcome here — no failure to the sender, nothing removed (review of outboxfix4, 2).
       if (attempt > 1 && this.o.isLocal?.(send.agent) === false) {
-        this.o.log(send.agent, 'info', `[caxton] mtp: ${send.agent} is no longer on this node; message ${send.messageId} to ${names} is left to its new owner`);
+        this.o.log(
+          send.agent,
+          'info',
+          `[caxton] mtp: ${send.agent} is no longer on this node; message ${send.messageId} to ${names} is left to its new owner`,
+        );
         return false;
       }
       // Read each attempt: an upgrade may have narrowed the agent's egress rules meanwhile.
       const policy = withMtpCa(this.o.policyOf(send.agent), this.o.caPem);
-      if (policy === undefined) return this.failed(send, `${send.agent}'s deployment allows no HTTP, so no MTP post to ${url} (deploy it with --allow-http for that ACC)`, 'mtp-delivery', url);
+      if (policy === undefined)
+        return this.failed(
+          send,
+          `${send.agent}'s deployment allows no HTTP, so no MTP post to ${url} (deploy it with --allow-http for that ACC)`,
+          'mtp-delivery',
+          url,
+        );
       const held = this.gate.attempt(send.agent);
       let outcome: { status: number } | { failure: HttpCallFailure };
       try {
-        const res = await performHttpCall(policy, {
-          method: 'POST', url, body,
-          // One connection per post: JADE 4.6.5's HTTP MTP delivers a post that arrives on a
-          // keep-alive connection but holds its answer until the connection closes (measured), so
-          // a kept-alive post would time out after being delivered, and be retried: a duplicate.
-          headers: [['content-type', `multipart/mixed ; boundary="${boundary}"`], ['mime-version', '1.0'], ['cache-control', 'no-cache'], ['connection', 'close']],
-        }, { pools: this.pools, signal: held.signal });
+        const res = await performHttpCall(
+          policy,
+          {
+            method: 'POST',
+            url,
+            body,
+            // One connection per post: JADE 4.6.5's HTTP MTP delivers a post that arrives on a
+            // keep-alive connection but holds its answer until the connection closes (measured), so
+            // a kept-alive post would time out after being delivered, and be retried: a duplicate.
+            headers: [
+              ['content-type', `multipart/mixed ; boundary="${boundary}"`],
+              ['mime-version', '1.0'],
+              ['cache-control', 'no-cache'],
+              ['connection', 'close'],
+            ],
+          },
+          { pools: this.pools, signal: held.signal },
+        );
         outcome = { status: res.status };
-        peerWait = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.find(([k]) => k === 'retry-after')?.[1], this.o.now?.() ?? Date.now()) : undefined;
+        peerWait =
+          res.status === 429 || res.status === 503
+            ? retryAfterMs(res.headers.find(([k]) => k === 'retry-after')?.[1], this.o.now?.() ?? Date.now())
+            : undefined;
       } catch (err) {
         outcome = { failure: err instanceof HttpCallFailure ? err : new HttpCallFailure('protocol', (err as Error).message) };
       } finally {
@@ -652,9 +800,15 @@ export class MtpSender implements RemoteTransport {
       if ('status' in outcome && outcome.status === 200) return true;
       last = 'status' in outcome ? `${url} answered HTTP ${outcome.status}` : `${outcome.failure.failure}: ${outcome.failure.message}`;
       if (!retryable(outcome)) break;
-      if (attempt < attempts) this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
+      if (attempt < attempts)
+        this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
     }
-    return this.failed(send, `message ${send.messageId} could not be delivered to ${names} over the FIPA HTTP MTP: ${last}`, 'mtp-delivery', url);
+    return this.failed(
+      send,
+      `message ${send.messageId} could not be delivered to ${names} over the FIPA HTTP MTP: ${last}`,
+      'mtp-delivery',
+      url,
+    );
   }
 }
 

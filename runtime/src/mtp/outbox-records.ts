@@ -7,7 +7,16 @@
  * Pure: the key format, the record's shape, and its strict reading back.
  */
 import { createHash } from 'node:crypto';
-import { CaxtonError, decodeAclJson, encodeAclJson, isReservedStateKey, mtpOutboxStateKey, type AclMessage, type AgentId, type StateWrite } from '@caxton/core';
+import {
+  CaxtonError,
+  decodeAclJson,
+  encodeAclJson,
+  isReservedStateKey,
+  mtpOutboxStateKey,
+  type AclMessage,
+  type AgentId,
+  type StateWrite,
+} from '@caxton/core';
 
 /** One definition of the key prefix (core's mtpOutboxStateKey). */
 export const MTP_OUTBOX_PREFIX = mtpOutboxStateKey('');
@@ -36,7 +45,16 @@ export function isMtpOutboxKey(key: string): boolean {
 }
 
 export function encodeMtpOutboxRecord(r: MtpOutboxRecord): StateWrite {
-  const value = JSON.stringify({ v: 1, messageId: r.messageId, agent: r.agent, url: r.url, platform: r.platform, receivers: r.receivers, message: encodeAclJson(r.message), at: r.at });
+  const value = JSON.stringify({
+    v: 1,
+    messageId: r.messageId,
+    agent: r.agent,
+    url: r.url,
+    platform: r.platform,
+    receivers: r.receivers,
+    message: encodeAclJson(r.message),
+    at: r.at,
+  });
   return { key: mtpOutboxKey(r.messageId, r.url), value };
 }
 
@@ -77,7 +95,11 @@ export function parseMtpOutboxRecord(value: string): MtpOutboxRecord {
   const o = raw as Record<string, unknown>;
   if (o['v'] !== 1) throw new MtpOutboxRecordError(`unknown version ${String(o['v'])}`);
   const receivers = o['receivers'];
-  if (!Array.isArray(receivers) || receivers.length === 0 || receivers.some((r) => typeof r !== 'object' || r === null || typeof (r as AgentId).name !== 'string')) {
+  if (
+    !Array.isArray(receivers) ||
+    receivers.length === 0 ||
+    receivers.some((r) => typeof r !== 'object' || r === null || typeof (r as AgentId).name !== 'string')
+  ) {
     throw new MtpOutboxRecordError('receivers is not a list of agent ids');
   }
   const at = o['at'];
@@ -89,8 +111,15 @@ export function parseMtpOutboxRecord(value: string): MtpOutboxRecord {
     throw new MtpOutboxRecordError(`message: ${(err as Error).message}`);
   }
   return {
-    messageId: text(o, 'messageId'), agent: text(o, 'agent'), url: text(o, 'url'), platform: text(o, 'platform'),
-    receivers: receivers.map((r: AgentId) => ({ name: r.name, ...(Array.isArray(r.addresses) ? { addresses: r.addresses.filter((a) => typeof a === 'string') } : {}) })),
-    message, at,
+    messageId: text(o, 'messageId'),
+    agent: text(o, 'agent'),
+    url: text(o, 'url'),
+    platform: text(o, 'platform'),
+    receivers: receivers.map((r: AgentId) => ({
+      name: r.name,
+      ...(Array.isArray(r.addresses) ? { addresses: r.addresses.filter((a) => typeof a === 'string') } : {}),
+    })),
+    message,
+    at,
   };
 }

@@ -23,7 +23,8 @@ export const DEFAULT_PEER_RATE = 200;
 const SECRET = /^[A-Za-z0-9_-]{32,256}$/;
 const MAX_PEERS = 256;
 
-const HINT = 'give --mtp-peers a JSON file: {"peers":[{"platform":"jade-1","secret":"<32+ characters of A-Z a-z 0-9 _ ->","acc":"http://127.0.0.1:7778/acc"}]} (docs/interop.md)';
+const HINT =
+  'give --mtp-peers a JSON file: {"peers":[{"platform":"jade-1","secret":"<32+ characters of A-Z a-z 0-9 _ ->","acc":"http://127.0.0.1:7778/acc"}]} (docs/interop.md)';
 
 /** Check the peers file's JSON; `localPlatform` may not be a peer (its names are this node's agents). */
 export function parseMtpPeers(text: string, localPlatform: string): MtpPeer[] {
@@ -40,14 +41,25 @@ export function parseMtpPeers(text: string, localPlatform: string): MtpPeer[] {
   for (const [i, p] of list.entries()) {
     const e = p as Record<string, unknown>;
     const at = `peers[${i}]`;
-    if (typeof e.platform !== 'string' || !PLATFORM_NAME.test(e.platform)) throw new MtpConfigError(`${at}.platform is not a platform name`, HINT);
-    if (e.platform === localPlatform) throw new MtpConfigError(`${at}.platform is this node's own platform (${localPlatform})`, 'name the other platform, e.g. the JADE -platform-id');
-    if (typeof e.secret !== 'string' || !SECRET.test(e.secret)) throw new MtpConfigError(`${at}.secret must be 32 to 256 characters of A-Z a-z 0-9 _ -`, 'generate one: openssl rand -base64 32 | tr "+/" "-_" | tr -d "="');
+    if (typeof e.platform !== 'string' || !PLATFORM_NAME.test(e.platform))
+      throw new MtpConfigError(`${at}.platform is not a platform name`, HINT);
+    if (e.platform === localPlatform)
+      throw new MtpConfigError(
+        `${at}.platform is this node's own platform (${localPlatform})`,
+        'name the other platform, e.g. the JADE -platform-id',
+      );
+    if (typeof e.secret !== 'string' || !SECRET.test(e.secret))
+      throw new MtpConfigError(
+        `${at}.secret must be 32 to 256 characters of A-Z a-z 0-9 _ -`,
+        'generate one: openssl rand -base64 32 | tr "+/" "-_" | tr -d "="',
+      );
     if (peers.some((q) => q.platform === e.platform)) throw new MtpConfigError(`${at}.platform ${e.platform} is listed twice`, HINT);
-    if (peers.some((q) => q.secret === e.secret)) throw new MtpConfigError(`${at}.secret is the secret of another peer`, 'give each peer its own secret: it tells them apart');
+    if (peers.some((q) => q.secret === e.secret))
+      throw new MtpConfigError(`${at}.secret is the secret of another peer`, 'give each peer its own secret: it tells them apart');
     const peer: MtpPeer = { platform: e.platform, secret: e.secret, ratePerSecond: DEFAULT_PEER_RATE };
     if (e.acc !== undefined) {
-      if (typeof e.acc !== 'string' || !/^https?:\/\//.test(e.acc) || !URL.canParse(e.acc)) throw new MtpConfigError(`${at}.acc is not an http(s) URL`, HINT);
+      if (typeof e.acc !== 'string' || !/^https?:\/\//.test(e.acc) || !URL.canParse(e.acc))
+        throw new MtpConfigError(`${at}.acc is not an http(s) URL`, HINT);
       peer.acc = e.acc;
     }
     if (e.ratePerSecond !== undefined) {

@@ -24,7 +24,10 @@ export class InFlight {
   private readonly byKey = new Map<string, number>();
   private total = 0;
 
-  constructor(private readonly perKey: number, private readonly max: number) {}
+  constructor(
+    private readonly perKey: number,
+    private readonly max: number,
+  ) {}
 
   /** Take a place for `key`; false (and nothing taken) past either cap. */
   enter(key: string): boolean {

@@ -44,7 +44,9 @@ export class AbsentQueueSweeper {
 
   /** One pass over the absent agents (not overlapping a pass in progress); resolves to the messages dead-lettered. */
   sweep(): Promise<number> {
-    this.running ??= this.pass().finally(() => { this.running = undefined; });
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 

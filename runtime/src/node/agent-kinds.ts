@@ -187,7 +187,15 @@ export class AgentKinds {
   /** The walk of the instance timer table in progress (one at a time per node: decision 2060). */
   private walking: Promise<void> | undefined;
   /** Partitions (and kinds) that arrived during that walk: folded into one next walk. */
-  private nextWalk: { matchers: Array<(name: string) => boolean>; kinds: Set<string>; partitions: Set<number> | undefined; done: Promise<number>; resolve: (added: number) => void } | undefined;
+  private nextWalk:
+    | {
+        matchers: Array<(name: string) => boolean>;
+        kinds: Set<string>;
+        partitions: Set<number> | undefined;
+        done: Promise<number>;
+        resolve: (added: number) => void;
+      }
+    | undefined;
   private refilling = false;
   /** When the wake index was last rebuilt from the registry (rebuilds are spaced, never back to back). */
   private lastRefill = -Infinity;
@@ -261,7 +269,12 @@ export class AgentKinds {
   async deploy(record: AgentRecord): Promise<void> {
     await this.o.store?.putAgent(record);
     this.add(record);
-    agentLog(this.o.events, record.name, 'info', `deployed kind version ${record.version} (${record.artifactDigest.slice(0, 12)}, idle ${record.kind?.idleMs} ms, fuel ${record.limits.fuelPerMessage}/message, ${record.limits.memoryPages} pages per instance)`);
+    agentLog(
+      this.o.events,
+      record.name,
+      'info',
+      `deployed kind version ${record.version} (${record.artifactDigest.slice(0, 12)}, idle ${record.kind?.idleMs} ms, fuel ${record.limits.fuelPerMessage}/message, ${record.limits.memoryPages} pages per instance)`,
+    );
   }
 
   /**
@@ -276,7 +289,12 @@ export class AgentKinds {
     // A new version starts with fresh breakers, as an upgraded agent's do (decision 1921).
     for (const i of kind.instances.values()) this.o.messaging.replaced?.(i.name);
     await Promise.all([...kind.instances.values()].map((i) => this.passivate(kind, i, 'swap')));
-    agentLog(this.o.events, next.name, 'info', `kind upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)}); instances run it from their next activation`);
+    agentLog(
+      this.o.events,
+      next.name,
+      'info',
+      `kind upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)}); instances run it from their next activation`,
+    );
   }
 
   /**
@@ -306,7 +324,12 @@ export class AgentKinds {
         await this.o.host.stop(i.name, true).catch(() => {});
       }
       for (const d of this.o.messaging.forget(i.name)) {
-        await this.o.messaging.deadLetter({ delivery: d, reason: `kind ${name} was stopped before instance ${i.name} handled it`, attempts: 0, at: this.now() });
+        await this.o.messaging.deadLetter({
+          delivery: d,
+          reason: `kind ${name} was stopped before instance ${i.name} handled it`,
+          attempts: 0,
+          at: this.now(),
+        });
       }
       this.drop(kind, i);
       await this.o.onDropped(i.name, true).catch(() => {});
@@ -315,7 +338,12 @@ export class AgentKinds {
       if (parseInstanceName(w)?.kind !== name) continue;
       this.waiting.delete(w);
       for (const d of this.o.messaging.forget(w)) {
-        await this.o.messaging.deadLetter({ delivery: d, reason: `kind ${name} was stopped before instance ${w} was activated`, attempts: 0, at: this.now() });
+        await this.o.messaging.deadLetter({
+          delivery: d,
+          reason: `kind ${name} was stopped before instance ${w} was activated`,
+          attempts: 0,
+          at: this.now(),
+        });
       }
     }
     // Passivated instances' timers are deleted with them: a kind deployed later under the same name must not get them.
@@ -324,7 +352,9 @@ export class AgentKinds {
     if (deleteRecord) {
       const timers = this.o.timers;
       const deleted = timers?.deleteKind !== undefined ? timers.deleteKind(name) : timers?.deleteWhere?.(mine);
-      await deleted?.catch((err: unknown) => agentLog(this.o.events, name, 'warn', `timers of passivated instances not deleted: ${(err as Error).message}`));
+      await deleted?.catch((err: unknown) =>
+        agentLog(this.o.events, name, 'warn', `timers of passivated instances not deleted: ${(err as Error).message}`),
+      );
       await this.o.store?.deleteAgent(name);
     }
     const status = { ...this.status(name)!, state: 'stopped' as const };
@@ -472,7 +502,12 @@ export class AgentKinds {
     void refuse.call(this.o.messaging, name, room, reason, 'activation-limit').then(
       () => this.rewait(name),
       (err: unknown) => {
-        agentLog(this.o.events, name.slice(0, name.indexOf('/')), 'warn', `deliveries for ${name} past the activation wait cap were not refused: ${(err as Error).message}`);
+        agentLog(
+          this.o.events,
+          name.slice(0, name.indexOf('/')),
+          'warn',
+          `deliveries for ${name} past the activation wait cap were not refused: ${(err as Error).message}`,
+        );
         this.rewait(name);
       },
     );
@@ -529,7 +564,9 @@ export class AgentKinds {
     if (this.placed?.tenureOf !== undefined && this.placed.tenureOf(name) !== instance.tenure) {
       // Its partition left and came back (or left) since it was activated: its sandbox's state may
       // be stale. It runs nothing more and goes; its next activation loads the committed state.
-      void this.retire(kind!, instance).catch((err: unknown) => agentLog(this.o.events, kind!.record.name, 'warn', `instance ${name} of an earlier tenure not dropped: ${(err as Error).message}`));
+      void this.retire(kind!, instance).catch((err: unknown) =>
+        agentLog(this.o.events, kind!.record.name, 'warn', `instance ${name} of an earlier tenure not dropped: ${(err as Error).message}`),
+      );
       return false;
     }
     if (this.o.held(kind!.record.name) || this.o.held(name)) return false;
@@ -607,7 +644,9 @@ export class AgentKinds {
     }
     if (lru === undefined) return undefined;
     kind.evicted += 1;
-    void this.passivate(kind, lru, 'evict').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${lru.name} not passivated: ${(err as Error).message}`));
+    void this.passivate(kind, lru, 'evict').catch((err: unknown) =>
+      agentLog(this.o.events, kind.record.name, 'warn', `instance ${lru.name} not passivated: ${(err as Error).message}`),
+    );
     return 'evicting';
   }
 
@@ -629,7 +668,9 @@ export class AgentKinds {
     if (lru === undefined) return false;
     const { kind, instance } = lru;
     kind.evicted += 1;
-    void this.passivate(kind, instance, 'evict').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not passivated: ${(err as Error).message}`));
+    void this.passivate(kind, instance, 'evict').catch((err: unknown) =>
+      agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not passivated: ${(err as Error).message}`),
+    );
     return true;
   }
 
@@ -651,8 +692,17 @@ export class AgentKinds {
       }
       instance.version = kind.record.version;
       if (this.placed !== undefined) await this.placed.prepare(kind.record); // (no extra turn on one node)
-      await this.o.local.startInstance(instanceRecord(kind.record, instance.name, instance.key), this.o.messaging.agentId(instance.name), instance.shard);
-      if (kind.instances.get(instance.name) !== instance || kind.stopping || this.kinds.get(kind.record.name) !== kind || instance.state !== 'activating') {
+      await this.o.local.startInstance(
+        instanceRecord(kind.record, instance.name, instance.key),
+        this.o.messaging.agentId(instance.name),
+        instance.shard,
+      );
+      if (
+        kind.instances.get(instance.name) !== instance ||
+        kind.stopping ||
+        this.kinds.get(kind.record.name) !== kind ||
+        instance.state !== 'activating'
+      ) {
         // Dropped while it started (its kind stopped), or being dropped (its partition left, `leave`):
         // the sandbox must not run on, untracked, nor take work.
         await this.o.host.stop(instance.name, true).catch(() => {});
@@ -672,7 +722,12 @@ export class AgentKinds {
         await this.o.host.stop(instance.name, true).catch(() => {});
         this.drop(kind, instance);
         if (!this.closed) {
-          agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} could not be activated now (${errorSummary(err).message}); its mail waits and the activation is retried`);
+          agentLog(
+            this.o.events,
+            kind.record.name,
+            'warn',
+            `instance ${instance.name} could not be activated now (${errorSummary(err).message}); its mail waits and the activation is retried`,
+          );
           this.retryLater(instance.name);
         }
         return;
@@ -682,7 +737,12 @@ export class AgentKinds {
       agentLog(this.o.events, kind.record.name, 'error', `instance ${instance.name} could not be activated: ${why.message}`);
       // Its mail would otherwise wait for an activation that keeps failing: dead-lettered, with why.
       for (const d of this.o.messaging.forget(instance.name)) {
-        await this.o.messaging.deadLetter({ delivery: d, reason: `instance ${instance.name} could not be activated: ${why.message}`, attempts: 1, at: this.now() });
+        await this.o.messaging.deadLetter({
+          delivery: d,
+          reason: `instance ${instance.name} could not be activated: ${why.message}`,
+          attempts: 1,
+          at: this.now(),
+        });
       }
       await this.o.host.stop(instance.name, true).catch(() => {});
       this.drop(kind, instance);
@@ -692,8 +752,21 @@ export class AgentKinds {
       const del = this.o.timers?.deleteOf;
       if (del !== undefined) {
         await del(instance.name).then(
-          () => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: its pending timers were deleted (its activation failed)`),
-          (e: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: pending timers not deleted: ${(e as Error).message}`));
+          () =>
+            agentLog(
+              this.o.events,
+              kind.record.name,
+              'warn',
+              `instance ${instance.name}: its pending timers were deleted (its activation failed)`,
+            ),
+          (e: unknown) =>
+            agentLog(
+              this.o.events,
+              kind.record.name,
+              'warn',
+              `instance ${instance.name}: pending timers not deleted: ${(e as Error).message}`,
+            ),
+        );
       }
     }
   }
@@ -745,7 +818,11 @@ export class AgentKinds {
         const due = this.o.timers?.nextDue(instance.name);
         this.drop(kind, instance);
         if (due !== undefined) this.addWake(instance.name, due);
-        await this.o.onDropped(instance.name, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`));
+        await this.o
+          .onDropped(instance.name, false)
+          .catch((err: unknown) =>
+            agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`),
+          );
         this.noticeMail(instance.name);
         return;
       }
@@ -761,7 +838,9 @@ export class AgentKinds {
     const due = this.o.timers?.nextDue(instance.name);
     this.drop(kind, instance);
     if (due !== undefined) this.addWake(instance.name, due);
-    await this.o.onDropped(instance.name, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`));
+    await this.o
+      .onDropped(instance.name, false)
+      .catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`));
   }
 
   /**
@@ -777,7 +856,12 @@ export class AgentKinds {
     await this.o.host.stop(instance.name, true).catch(() => {});
     if (kind.instances.get(instance.name) !== instance) return;
     kind.failed += 1;
-    agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} failed (crashed past its restart budget): dropped from memory; its ${this.o.messaging.mailboxDepth(instance.name)} waiting message(s) are kept and retried in ${idleMs} ms`);
+    agentLog(
+      this.o.events,
+      kind.record.name,
+      'warn',
+      `instance ${instance.name} failed (crashed past its restart budget): dropped from memory; its ${this.o.messaging.mailboxDepth(instance.name)} waiting message(s) are kept and retried in ${idleMs} ms`,
+    );
     this.drop(kind, instance);
     await this.o.onDropped(instance.name, false).catch(() => {});
     this.retryLater(instance.name, idleMs);
@@ -853,16 +937,27 @@ export class AgentKinds {
           continue;
         }
         if (i.state === 'running' && i.version !== kind.record.version) {
-          void this.passivate(kind, i, 'swap').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not moved to version ${kind.record.version}: ${(err as Error).message}`));
+          void this.passivate(kind, i, 'swap').catch((err: unknown) =>
+            agentLog(
+              this.o.events,
+              kind.record.name,
+              'warn',
+              `instance ${i.name} not moved to version ${kind.record.version}: ${(err as Error).message}`,
+            ),
+          );
           continue;
         }
         if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) > 0) {
           // Mail, yet no work taken for a whole idle period: perhaps failed (a crash loop).
-          void this.evictIfFailed(kind, i, idleMs).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not checked: ${(err as Error).message}`));
+          void this.evictIfFailed(kind, i, idleMs).catch((err: unknown) =>
+            agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not checked: ${(err as Error).message}`),
+          );
           continue;
         }
         if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) === 0) {
-          void this.passivate(kind, i, 'idle').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not passivated: ${(err as Error).message}`));
+          void this.passivate(kind, i, 'idle').catch((err: unknown) =>
+            agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not passivated: ${(err as Error).message}`),
+          );
         }
       }
     }
@@ -874,7 +969,11 @@ export class AgentKinds {
     if (kind === undefined) return undefined;
     const cap = kind.record.kind?.maxActive;
     return {
-      idleMs: kind.record.kind?.idleMs ?? this.defaultIdleMs, active: kind.instances.size, passivated: kind.passivated, activations: kind.activations, failed: kind.failed,
+      idleMs: kind.record.kind?.idleMs ?? this.defaultIdleMs,
+      active: kind.instances.size,
+      passivated: kind.passivated,
+      activations: kind.activations,
+      failed: kind.failed,
       ...(cap !== undefined ? { maxActive: cap, evicted: kind.evicted } : {}),
     };
   }
@@ -892,9 +991,21 @@ export class AgentKinds {
     if (kind === undefined) return undefined;
     const r = kind.record;
     return {
-      name: r.name, state: 'running', nodeId: '', version: r.version, artifactDigest: r.artifactDigest, artifactSize: 0,
-      limits: r.limits, config: r.config, restarts: 0, fuelUsed: 0, memoryPages: 0, mailboxDepth: 0, messagesHandled: 0,
-      createdAt: r.createdAt, updatedAt: r.updatedAt,
+      name: r.name,
+      state: 'running',
+      nodeId: '',
+      version: r.version,
+      artifactDigest: r.artifactDigest,
+      artifactSize: 0,
+      limits: r.limits,
+      config: r.config,
+      restarts: 0,
+      fuelUsed: 0,
+      memoryPages: 0,
+      mailboxDepth: 0,
+      messagesHandled: 0,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
       ...(r.http !== undefined ? { http: r.http } : {}),
       ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
       ...(r.language !== undefined ? { language: r.language } : {}),
@@ -919,22 +1030,54 @@ export class AgentKinds {
     if (instance === undefined && placed !== undefined && !placed.isHere(name) && placed.partitionOf !== undefined) {
       // Another node consumes its partition: not `stopped` (it may be running there), but where it is.
       return {
-        name, state: 'stopped', nodeId: (await placed.ownerOf?.(name)) ?? '', version: r.version, artifactDigest: r.artifactDigest, artifactSize: 0,
-        limits: r.limits, config: instanceRecord(r, name, parsed.key).config,
-        restarts: 0, fuelUsed: 0, memoryPages: 0, mailboxDepth: this.o.messaging.mailboxDepth(name), messagesHandled: 0,
-        createdAt: r.createdAt, updatedAt: r.updatedAt,
+        name,
+        state: 'stopped',
+        nodeId: (await placed.ownerOf?.(name)) ?? '',
+        version: r.version,
+        artifactDigest: r.artifactDigest,
+        artifactSize: 0,
+        limits: r.limits,
+        config: instanceRecord(r, name, parsed.key).config,
+        restarts: 0,
+        fuelUsed: 0,
+        memoryPages: 0,
+        mailboxDepth: this.o.messaging.mailboxDepth(name),
+        messagesHandled: 0,
+        createdAt: r.createdAt,
+        updatedAt: r.updatedAt,
         elsewhere: { partition: placed.partitionOf(name) },
       };
     }
     const stats = instance === undefined ? undefined : await this.o.host.stats(name);
-    const state = instance === undefined ? 'stopped' : instance.state === 'running' ? (stats?.state === 'failed' ? 'failed' : stats?.state === 'restarting' ? 'restarting' : 'running') : instance.state === 'activating' || instance.state === 'reserved' ? 'starting' : 'stopping';
+    const state =
+      instance === undefined
+        ? 'stopped'
+        : instance.state === 'running'
+          ? stats?.state === 'failed'
+            ? 'failed'
+            : stats?.state === 'restarting'
+              ? 'restarting'
+              : 'running'
+          : instance.state === 'activating' || instance.state === 'reserved'
+            ? 'starting'
+            : 'stopping';
     return {
-      name, state, nodeId: '', version: instance?.version ?? r.version, artifactDigest: r.artifactDigest, artifactSize: 0,
-      limits: r.limits, config: instanceRecord(r, name, parsed.key).config,
-      restarts: stats?.restarts ?? 0, fuelUsed: stats?.fuelUsed ?? 0, memoryPages: stats?.memoryPages ?? 0,
-      mailboxDepth: this.o.messaging.mailboxDepth(name), messagesHandled: stats?.messagesHandled ?? 0,
+      name,
+      state,
+      nodeId: '',
+      version: instance?.version ?? r.version,
+      artifactDigest: r.artifactDigest,
+      artifactSize: 0,
+      limits: r.limits,
+      config: instanceRecord(r, name, parsed.key).config,
+      restarts: stats?.restarts ?? 0,
+      fuelUsed: stats?.fuelUsed ?? 0,
+      memoryPages: stats?.memoryPages ?? 0,
+      mailboxDepth: this.o.messaging.mailboxDepth(name),
+      messagesHandled: stats?.messagesHandled ?? 0,
       ...(stats?.lastError ? { lastError: stats.lastError } : {}),
-      createdAt: r.createdAt, updatedAt: r.updatedAt,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
     };
   }
 
@@ -985,7 +1128,13 @@ export class AgentKinds {
     this.addedDuringRefill = added;
     const wanted = (name: string): boolean => {
       const slash = name.indexOf('/');
-      return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name) && (this.placed === undefined || this.placed.isHere(name));
+      return (
+        slash > 0 &&
+        this.kinds.has(name.slice(0, slash)) &&
+        !this.isActive(name) &&
+        !this.waiting.has(name) &&
+        (this.placed === undefined || this.placed.isHere(name))
+      );
     };
     let entries: DueEntry[];
     let leftOut = Infinity;
@@ -1004,7 +1153,10 @@ export class AgentKinds {
    * The wake index's worth of the soonest wakes of every kind, read page by page: at most twice
    * the index's capacity is held at once, and `leftOut` is the earliest due time dropped.
    */
-  private async soonestOfKinds(ofKind: NonNullable<NonNullable<AgentKindsOptions['timers']>['ofKind']>, wanted: (name: string) => boolean): Promise<{ kept: DueEntry[]; leftOut: number }> {
+  private async soonestOfKinds(
+    ofKind: NonNullable<NonNullable<AgentKindsOptions['timers']>['ofKind']>,
+    wanted: (name: string) => boolean,
+  ): Promise<{ kept: DueEntry[]; leftOut: number }> {
     const cap = this.wakes.capacity;
     let kept: DueEntry[] = [];
     let leftOut = Infinity;
@@ -1019,7 +1171,12 @@ export class AgentKinds {
       for await (const page of ofKind(kind, KIND_LIMITS.timerPageSize)) {
         if (visited >= budget) {
           // Bounded as an assignment's walk: what was not read wakes with its mail or at the next assignment.
-          agentLog(this.o.events, kind, 'warn', `the rebuild of the wake index stopped at ${budget} registry keys (maxTimerKeysPerWalk): instances of kind ${kind} past those read, and of the kinds after it, were not walked; their timers fire when mail reaches the instance or at the next assignment of their partition`);
+          agentLog(
+            this.o.events,
+            kind,
+            'warn',
+            `the rebuild of the wake index stopped at ${budget} registry keys (maxTimerKeysPerWalk): instances of kind ${kind} past those read, and of the kinds after it, were not walked; their timers fire when mail reaches the instance or at the next assignment of their partition`,
+          );
           break walk;
         }
         visited += KIND_LIMITS.timerPageSize;
@@ -1040,7 +1197,11 @@ export class AgentKinds {
    * it is folded into one next walk (a rolling restart's rebalances do not stack walks). Resolves
    * with the wakes added by the walk that covered this request.
    */
-  arrived(matches: (name: string) => boolean, kinds: readonly string[] = [...this.kinds.keys()], partitions?: readonly number[]): Promise<number> {
+  arrived(
+    matches: (name: string) => boolean,
+    kinds: readonly string[] = [...this.kinds.keys()],
+    partitions?: readonly number[],
+  ): Promise<number> {
     if (this.o.timers?.ofKind === undefined) return Promise.resolve(0);
     let next = this.nextWalk;
     if (next === undefined) {
@@ -1067,7 +1228,11 @@ export class AgentKinds {
     }
     const { matchers } = next;
     const matches = matchers.length === 1 ? matchers[0]! : (name: string): boolean => matchers.some((m) => m(name));
-    this.walking = this.walk(matches, [...next.kinds], next.partitions === undefined ? undefined : [...next.partitions].sort((a, b) => a - b))
+    this.walking = this.walk(
+      matches,
+      [...next.kinds],
+      next.partitions === undefined ? undefined : [...next.partitions].sort((a, b) => a - b),
+    )
       .then(next.resolve, () => next.resolve(0))
       .finally(() => this.startWalk());
   }
@@ -1081,7 +1246,8 @@ export class AgentKinds {
     const ofKind = this.o.timers?.ofKind;
     if (ofKind === undefined) return 0;
     const ofPartition = this.o.timers?.ofPartition;
-    if (partitions !== undefined && ofPartition !== undefined && this.o.timers?.indexed?.() === true) return this.walkPartitions(matches, kinds, partitions, ofPartition);
+    if (partitions !== undefined && ofPartition !== undefined && this.o.timers?.indexed?.() === true)
+      return this.walkPartitions(matches, kinds, partitions, ofPartition);
     const budget = this.o.maxTimerKeysPerWalk ?? KIND_LIMITS.maxTimerKeysPerWalk;
     const pageSize = KIND_LIMITS.timerPageSize;
     let visited = 0;
@@ -1099,7 +1265,15 @@ export class AgentKinds {
             if (gone()) break attempts;
             if (visited >= budget) {
               const rest = kinds.slice(i + 1).filter((x) => this.kinds.has(x));
-              agentLog(this.o.events, kind, 'warn', `the walk of pending timers for partitions assigned here stopped at ${budget} registry keys (maxTimerKeysPerWalk): instances of kind ${kind} ${last !== undefined ? `after ${last}` : ''}${rest.length > 0 ? ` and of kinds ${rest.join(', ')}` : ''} were not walked; their timers fire when mail reaches the instance or at the next assignment of their partition`.replace(/\s+/g, ' '));
+              agentLog(
+                this.o.events,
+                kind,
+                'warn',
+                `the walk of pending timers for partitions assigned here stopped at ${budget} registry keys (maxTimerKeysPerWalk): instances of kind ${kind} ${last !== undefined ? `after ${last}` : ''}${rest.length > 0 ? ` and of kinds ${rest.join(', ')}` : ''} were not walked; their timers fire when mail reaches the instance or at the next assignment of their partition`.replace(
+                  /\s+/g,
+                  ' ',
+                ),
+              );
               return added;
             }
             visited += pageSize;
@@ -1114,7 +1288,12 @@ export class AgentKinds {
           break;
         } catch (err) {
           const retry = attempt < 5;
-          agentLog(this.o.events, kind, 'warn', `pending timers of passivated instances on partitions assigned here could not be read (${(err as Error).message})${retry ? `; tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : '; they wake with their next mail, or at the next rebuild of the wake index'}`);
+          agentLog(
+            this.o.events,
+            kind,
+            'warn',
+            `pending timers of passivated instances on partitions assigned here could not be read (${(err as Error).message})${retry ? `; tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : '; they wake with their next mail, or at the next rebuild of the wake index'}`,
+          );
           if (!retry) break;
           await new Promise((r) => setTimeout(r, KIND_LIMITS.activationRetryAfterMs).unref());
         }
@@ -1129,7 +1308,12 @@ export class AgentKinds {
    * counts about a page per read, so no bound on the keys read is needed: every wake is walked.
    * An instance's first wake in due order is its earliest; later ones do not replace it.
    */
-  private async walkPartitions(matches: (name: string) => boolean, kinds: readonly string[], partitions: readonly number[], ofPartition: NonNullable<NonNullable<AgentKindsOptions['timers']>['ofPartition']>): Promise<number> {
+  private async walkPartitions(
+    matches: (name: string) => boolean,
+    kinds: readonly string[],
+    partitions: readonly number[],
+    ofPartition: NonNullable<NonNullable<AgentKindsOptions['timers']>['ofPartition']>,
+  ): Promise<number> {
     let added = 0;
     // A kind stopped (or replaced) during the walk is left, not the walk: the other kinds' wakes still come.
     kindLoop: for (const kind of kinds) {
@@ -1156,7 +1340,12 @@ export class AgentKinds {
             break;
           } catch (err) {
             const retry = attempt < 5;
-            agentLog(this.o.events, kind, 'warn', `wakes of passivated instances on partition ${partition} could not be read (${(err as Error).message})${retry ? `; tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : '; they wake with their next mail, or at the next assignment of the partition'}`);
+            agentLog(
+              this.o.events,
+              kind,
+              'warn',
+              `wakes of passivated instances on partition ${partition} could not be read (${(err as Error).message})${retry ? `; tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : '; they wake with their next mail, or at the next assignment of the partition'}`,
+            );
             if (!retry) break;
             await new Promise((r) => setTimeout(r, KIND_LIMITS.activationRetryAfterMs).unref());
           }
@@ -1200,7 +1389,13 @@ export class AgentKinds {
       try {
         await this.refillWakes();
       } catch (err) {
-        for (const k of this.kinds.keys()) agentLog(this.o.events, k, 'warn', `pending timers of passivated instances could not be read (${(err as Error).message}); tried again in ${KIND_LIMITS.activationRetryAfterMs} ms`);
+        for (const k of this.kinds.keys())
+          agentLog(
+            this.o.events,
+            k,
+            'warn',
+            `pending timers of passivated instances could not be read (${(err as Error).message}); tried again in ${KIND_LIMITS.activationRetryAfterMs} ms`,
+          );
         this.refilling = false;
         this.wakeTimer = setTimeout(() => void this.fireWakes(), KIND_LIMITS.activationRetryAfterMs);
         this.wakeTimer.unref();
@@ -1277,7 +1472,8 @@ export class AgentKinds {
       this.add(record);
       // Its passivated instances whose partitions this node consumes already wake here for their timers.
       const placed = this.placed;
-      if (placed !== undefined && this.wakesStarted) void this.arrived((name) => placed.isHere(name), [record.name], placed.partitionsHere?.());
+      if (placed !== undefined && this.wakesStarted)
+        void this.arrived((name) => placed.isHere(name), [record.name], placed.partitionsHere?.());
       return;
     }
     if (kind.stopping) {
@@ -1416,4 +1612,3 @@ export function shardOf(name: string, shards: number): number {
   }
   return (h >>> 0) % shards;
 }
-

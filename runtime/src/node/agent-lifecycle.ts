@@ -4,7 +4,16 @@
  * the registry record, and leaves where the agent runs to the residency the topology gave it
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
  */
-import type { AclMessage, AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec, ReplicasView, TopicPatterns } from '@caxton/core';
+import type {
+  AclMessage,
+  AgentStatus,
+  DeploySpec,
+  UpgradeSpec,
+  VerifiedArtifact,
+  AgentLimitsSpec,
+  ReplicasView,
+  TopicPatterns,
+} from '@caxton/core';
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind, SharedAbsentCount } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
@@ -12,7 +21,30 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkKindTable, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, NoPreviousVersionError, NotFoundError, isInstanceName, isReplicaUnitName, parseInstanceName, parseReplicaInstanceCap, REPLICA_LIMITS, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
+import {
+  AGENT_NAME,
+  AGENT_NAME_HINT,
+  AlreadyExistsError,
+  checkKindTable,
+  checkLimits,
+  ConflictError,
+  DEPLOYABLE_LIMITS,
+  InvalidArgumentError,
+  Instrumentation,
+  NoPreviousVersionError,
+  NotFoundError,
+  isInstanceName,
+  isReplicaUnitName,
+  parseInstanceName,
+  parseReplicaInstanceCap,
+  REPLICA_LIMITS,
+  replicaOwner,
+  ReplicasScaledError,
+  ReplicasUnsupportedError,
+  RolloutInProgressError,
+  RolloutUnsupportedError,
+  UnavailableError,
+} from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
 import { countHandlings } from './handled-counts.js';
@@ -35,7 +67,11 @@ export const RESERVED_AGENT_NAMES: ReadonlySet<string> = new Set(['http']);
 
 export class ReservedAgentNameError extends InvalidArgumentError {
   constructor(name: string) {
-    super('header.name', `"${name}" is reserved: the platform sends as ${name}@<platform>`, 'choose another name, e.g. http-client or my-http');
+    super(
+      'header.name',
+      `"${name}" is reserved: the platform sends as ${name}@<platform>`,
+      'choose another name, e.g. http-client or my-http',
+    );
   }
 }
 
@@ -63,7 +99,13 @@ export interface AgentLifecycleOptions {
   /** Agents' durable state: a fresh deploy clears what an earlier deployment of the name left. */
   state?: AgentStateStore;
   /** The kill switch (decision 1403); absent: nothing is ever held. */
-  killSwitch?: { isHeld(agent: string): boolean; isSuspended?(agent: string): boolean; suspendedSince?(agent: string): number | undefined; untilRunnable(agent: string): Promise<void>; onChange?(listener: () => void): () => void };
+  killSwitch?: {
+    isHeld(agent: string): boolean;
+    isSuspended?(agent: string): boolean;
+    suspendedSince?(agent: string): number | undefined;
+    untilRunnable(agent: string): Promise<void>;
+    onChange?(listener: () => void): () => void;
+  };
   /** Which signed artifacts this node accepts (decision 1400); absent: signatures are not looked at. */
   trust?: TrustPolicy;
   /** Where agent kinds are stored (decision 1980); absent: kinds are refused (a cluster, for now). */
@@ -101,7 +143,11 @@ export class AgentLifecycle {
     // For the node's life (the lifecycle is the node's): nothing to unsubscribe.
     countHandlings(o.busEvents, this.local);
     this.kinds = new AgentKinds({
-      local: this.local, host: o.host, messaging: o.messaging, store: o.kindStore, events: this.events,
+      local: this.local,
+      host: o.host,
+      messaging: o.messaging,
+      store: o.kindStore,
+      events: this.events,
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
       untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
       onHoldChange: (listener) => o.killSwitch?.onChange?.(listener) ?? (() => {}),
@@ -113,22 +159,42 @@ export class AgentLifecycle {
       ...(o.onKindResidency !== undefined ? { onResidency: o.onKindResidency } : {}),
     });
     this.residency = o.residency({
-      nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
-      identity: (name) => o.messaging.agentId(name), events: this.events, onStopped: o.onStopped ?? (async () => {}), kinds: this.kinds,
-      onStarted: o.onStarted, ...(o.kindTimers !== undefined ? { timerDue: (name: string) => o.kindTimers!.nextDue(name) } : {}),
+      nodeId: o.nodeId,
+      local: this.local,
+      host: o.host,
+      artifacts: o.artifacts,
+      messaging: o.messaging,
+      bus: o.bus,
+      log: o.log,
+      identity: (name) => o.messaging.agentId(name),
+      events: this.events,
+      onStopped: o.onStopped ?? (async () => {}),
+      kinds: this.kinds,
+      onStarted: o.onStarted,
+      ...(o.kindTimers !== undefined ? { timerDue: (name: string) => o.kindTimers!.nextDue(name) } : {}),
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
       suspended: (name) => o.killSwitch?.isSuspended?.(name) ?? false,
       absentQueueOf: (record) => this.absentQueueOf(record),
       untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
       // (Called once placement acts, after this constructor has built `replicas`.)
-      replicas: { follow: (record) => this.clusterReplicas.followReplicas(record), leave: (name, force) => this.replicas.removeAll(name, force), instances: () => this.replicas.instances(),
+      replicas: {
+        follow: (record) => this.clusterReplicas.followReplicas(record),
+        leave: (name, force) => this.replicas.removeAll(name, force),
+        instances: () => this.replicas.instances(),
         // The residency is made before AgentReplicas (below): the cap is parsed here, and the units'
         // count is handed to AgentReplicas once it exists.
-        budget: () => (o.maxReplicaInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxReplicaInstances)),
-        shareBudgetWith: (units) => { this.unitsHeld = units; } },
+        budget: () =>
+          o.maxReplicaInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxReplicaInstances),
+        shareBudgetWith: (units) => {
+          this.unitsHeld = units;
+        },
+      },
     });
     this.rollouts = new Rollouts({
-      host: o.host, messaging: o.messaging, events: this.events, state: o.state,
+      host: o.host,
+      messaging: o.messaging,
+      events: this.events,
+      state: o.state,
       promote: (candidate, size, beside, cancel) => this.promote(candidate, size, beside, cancel),
       current: (name) => {
         const local = this.local.get(name);
@@ -137,7 +203,10 @@ export class AgentLifecycle {
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
     });
     this.replicas = new AgentReplicas({
-      host: o.host, messaging: o.messaging, events: this.events, state: o.state,
+      host: o.host,
+      messaging: o.messaging,
+      events: this.events,
+      state: o.state,
       ...(o.maxReplicaInstances !== undefined ? { maxInstances: o.maxReplicaInstances } : {}),
       current: (name) => this.local.get(name)?.record,
       // Replica 1's view could not be rewound: the agent's own instance is the agent, failed as a
@@ -162,7 +231,10 @@ export class AgentLifecycle {
           // settling must not reach the record (and the new owner) either. Refused, typed: the
           // audit around this write records the failure.
           if (this.residency.holdsQueue?.(name) === false) {
-            throw new UnavailableError(`node ${o.nodeId} no longer holds agent ${name}'s claim: its count ${n} is not recorded`, { context: { agent: name, node: o.nodeId }, hint: 'the node that holds the agent now runs the count its registry record says; scale through any node' });
+            throw new UnavailableError(`node ${o.nodeId} no longer holds agent ${name}'s claim: its count ${n} is not recorded`, {
+              context: { agent: name, node: o.nodeId },
+              hint: 'the node that holds the agent now runs the count its registry record says; scale through any node',
+            });
           }
           await this.residency.recordReplicas(name, n);
         } else await o.kindStore!.putAgent(record);
@@ -172,9 +244,15 @@ export class AgentLifecycle {
     });
     this.replicas.shareBudgetWith(() => this.unitsHeld());
     this.clusterReplicas = new ClusterReplicaCounts({
-      nodeId: o.nodeId, events: this.events, local: this.local, replicas: this.replicas, residency: this.residency,
+      nodeId: o.nodeId,
+      events: this.events,
+      local: this.local,
+      replicas: this.replicas,
+      residency: this.residency,
       ...(o.killSwitch !== undefined ? { killSwitch: o.killSwitch } : {}),
-      scalable: (name) => this.scalable(name), refuseKindScale: (name) => this.refuseKindScale(name), status: (name) => this.status(name),
+      scalable: (name) => this.scalable(name),
+      refuseKindScale: (name) => this.refuseKindScale(name),
+      status: (name) => this.status(name),
     });
     this.clusterReplicas.followOnRelease();
   }
@@ -189,8 +267,10 @@ export class AgentLifecycle {
     // and its owner runs that many when it sees the write.
     // Replicas across nodes (decision 2093): the owner runs no replicas itself either; the count steers
     // the senders. A rollout running here still refuses it, as it does on the owner of decision 2091.
-    if (this.residency.recordReplicas !== undefined && this.residency.replicasAcrossNodes === true && this.local.isRunning(name)) this.refuseDuringRollout(name);
-    if (this.residency.recordReplicas !== undefined && (!this.local.isRunning(name) || this.residency.replicasAcrossNodes === true)) return this.clusterReplicas.scaleElsewhere(name, replicas);
+    if (this.residency.recordReplicas !== undefined && this.residency.replicasAcrossNodes === true && this.local.isRunning(name))
+      this.refuseDuringRollout(name);
+    if (this.residency.recordReplicas !== undefined && (!this.local.isRunning(name) || this.residency.replicasAcrossNodes === true))
+      return this.clusterReplicas.scaleElsewhere(name, replicas);
     // In the agent's operation lock (with upgrade, rollback, rollout start, state import and the
     // node's own scale-back): the checks and the version read see no change half done.
     await this.replicas.exclusive(name, () => this.replicas.scaleNow(this.scalable(name).record, replicas));
@@ -219,7 +299,10 @@ export class AgentLifecycle {
     const local = this.local.get(name);
     if (local === undefined) throw new NotFoundError('agent', name);
     if (local.state !== 'running') {
-      throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name, state: local.state }, hint: 'scale it once it is running (caxton agents shows its state)' });
+      throw new ConflictError(`agent ${name} is ${local.state}`, {
+        context: { agent: name, state: local.state },
+        hint: 'scale it once it is running (caxton agents shows its state)',
+      });
     }
     this.refuseDuringRollout(name);
     return local;
@@ -227,7 +310,11 @@ export class AgentLifecycle {
 
   private refuseKindScale(name: string): void {
     if (this.kinds.isKind(name) || isInstanceName(name)) {
-      throw new ReplicasUnsupportedError(name, 'it is an agent kind (or an instance of one), whose keys are its instances already (decision 1980)', 'a kind spreads its keys over the shards by itself; scale named agents only');
+      throw new ReplicasUnsupportedError(
+        name,
+        'it is an agent kind (or an instance of one), whose keys are its instances already (decision 1980)',
+        'a kind spreads its keys over the shards by itself; scale named agents only',
+      );
     }
   }
 
@@ -238,7 +325,8 @@ export class AgentLifecycle {
    */
   async replicaBaseline(name: string): Promise<number> {
     // Replicas across nodes (decision 2093): the owner runs none itself either; the recorded count is the baseline everywhere.
-    if (this.residency.recordReplicas === undefined || (this.local.isRunning(name) && this.residency.replicasAcrossNodes !== true)) return this.replicas.count(name);
+    if (this.residency.recordReplicas === undefined || (this.local.isRunning(name) && this.residency.replicasAcrossNodes !== true))
+      return this.replicas.count(name);
     return (await this.status(name))?.replicas?.replicas ?? 1;
   }
 
@@ -290,7 +378,9 @@ export class AgentLifecycle {
     const slash = name.indexOf('/');
     // Passivated but owned here reads its kind's rules too, without activating it: its MTP post
     // waiting on a timer is tried under them (review of outboxfix4, round 2).
-    return slash > 0 && (this.kinds.isActive(name) || this.kinds.ownsHere(name)) ? this.kinds.record(name.slice(0, slash))?.http : undefined;
+    return slash > 0 && (this.kinds.isActive(name) || this.kinds.ownsHere(name))
+      ? this.kinds.record(name.slice(0, slash))?.http
+      : undefined;
   }
 
   /**
@@ -337,8 +427,12 @@ export class AgentLifecycle {
     if (unit !== undefined) return unit && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(replicaOwner(name)) ?? false);
     // In a cluster an instance also needs its partition's fence to hold (decision 2060).
     if (isInstanceName(name)) return this.kinds.isRunnable(name) && this.residency.mayRun(name);
-    return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false)
-      && !((this.o.host.restartDelay?.(name) ?? 0) > 0);
+    return (
+      this.local.isRunning(name) &&
+      this.residency.mayRun(name) &&
+      !(this.o.killSwitch?.isHeld(name) ?? false) &&
+      !((this.o.host.restartDelay?.(name) ?? 0) > 0)
+    );
   }
 
   /**
@@ -373,8 +467,11 @@ export class AgentLifecycle {
   private refuseAbsentTtlPastRetention(ttlMs: number): void {
     const max = this.residency.maxAbsentTtlMs;
     if (max === undefined || ttlMs <= max) return;
-    throw new InvalidArgumentError('limits.absent_ttl_ms', `an absent TTL of ${ttlMs} ms is longer than this cluster keeps a message (${max} ms: the deliveries topic's retention less an hour)`,
-      `deploy with --absent-ttl of at most ${Math.floor(max / 3_600_000)}h (a node's default --absent-ttl counts when the deploy gives none)`);
+    throw new InvalidArgumentError(
+      'limits.absent_ttl_ms',
+      `an absent TTL of ${ttlMs} ms is longer than this cluster keeps a message (${max} ms: the deliveries topic's retention less an hour)`,
+      `deploy with --absent-ttl of at most ${Math.floor(max / 3_600_000)}h (a node's default --absent-ttl counts when the deploy gives none)`,
+    );
   }
 
   /**
@@ -424,7 +521,13 @@ export class AgentLifecycle {
     try {
       await shared.publish(held);
     } catch (err) {
-      for (const h of held) agentLog(this.events, h.agent, 'warn', `[caxton] what this node holds of the absent queue could not be published to the cluster's count (${(err as Error).message}); tried again at the next sweep`);
+      for (const h of held)
+        agentLog(
+          this.events,
+          h.agent,
+          'warn',
+          `[caxton] what this node holds of the absent queue could not be published to the cluster's count (${(err as Error).message}); tried again at the next sweep`,
+        );
     }
   }
 
@@ -487,7 +590,12 @@ export class AgentLifecycle {
       if (recorded <= 1) continue;
       if (this.o.killSwitch?.isHeld(name) ?? false) {
         // Starting replicas runs agent code: not while held. The count stays in the record for the next start.
-        agentLog(this.events, name, 'warn', `held by the kill switch at start-up: runs as one replica, not ${recorded}, until the next start or a scale`);
+        agentLog(
+          this.events,
+          name,
+          'warn',
+          `held by the kill switch at start-up: runs as one replica, not ${recorded}, until the next start or a scale`,
+        );
         continue;
       }
       try {
@@ -521,7 +629,13 @@ export class AgentLifecycle {
     await this.o.artifacts.put(artifact.bytes); // cluster: etcd first, every node can fetch it once this resolves
     const now = Date.now();
     const record: AgentRecord = {
-      name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now,
+      name: spec.name,
+      artifactDigest: digest,
+      limits,
+      config: spec.config,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
       ...(writesState === true ? { writesState } : {}),
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
@@ -549,7 +663,10 @@ export class AgentLifecycle {
    */
   private async deployKind(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
     if (this.o.kindStore === undefined) {
-      throw new KindUnsupportedError('agent kinds are not available in cluster mode yet (decision 1980)', 'deploy the kind on a node of the embedded topology, or deploy named agents');
+      throw new KindUnsupportedError(
+        'agent kinds are not available in cluster mode yet (decision 1980)',
+        'deploy the kind on a node of the embedded topology, or deploy named agents',
+      );
     }
     // The rows of core's KIND_LIMIT_TABLE (decision 2153), named by their wire fields (header.kind.idle_ms).
     const asked = checkKindTable({ idleMs: spec.kind?.idleMs, maxActive: spec.kind?.maxActive });
@@ -561,7 +678,14 @@ export class AgentLifecycle {
     await this.o.artifacts.put(artifact.bytes);
     const now = Date.now();
     const record: AgentRecord = {
-      name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now, kind: { idleMs, ...(maxActive !== undefined ? { maxActive } : {}) },
+      name: spec.name,
+      artifactDigest: digest,
+      limits,
+      config: spec.config,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      kind: { idleMs, ...(maxActive !== undefined ? { maxActive } : {}) },
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
       ...(spec.language !== undefined ? { language: spec.language } : {}),
@@ -580,7 +704,12 @@ export class AgentLifecycle {
     const { digest } = await this.o.host.prepare(artifact.bytes);
     await this.o.artifacts.put(artifact.bytes);
     const next: AgentRecord = {
-      ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
+      ...previous,
+      artifactDigest: digest,
+      limits,
+      config: spec.config ?? previous.config,
+      version: previous.version + 1,
+      updatedAt: Date.now(),
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
       previous: previousVersionOf(previous),
@@ -596,7 +725,11 @@ export class AgentLifecycle {
 
   async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
     if (this.kinds.isKind(spec.name)) {
-      if (spec.strategy !== undefined) throw new RolloutUnsupportedError(spec.name, 'an agent kind is upgraded whole: its instances take the new version at their next activation (decision 1980)');
+      if (spec.strategy !== undefined)
+        throw new RolloutUnsupportedError(
+          spec.name,
+          'an agent kind is upgraded whole: its instances take the new version at their next activation (decision 1980)',
+        );
       return this.upgradeKind(spec, artifact);
     }
     // The agent's operation lock: no scale starts replicas of the old version meanwhile (decision 2010).
@@ -621,7 +754,12 @@ export class AgentLifecycle {
     const { digest, writesState } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
     await this.o.artifacts.put(artifact.bytes);
     const next: AgentRecord = {
-      ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
+      ...previous,
+      artifactDigest: digest,
+      limits,
+      config: spec.config ?? previous.config,
+      version: previous.version + 1,
+      updatedAt: Date.now(),
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       // The card describes the deployment, not the artifact: kept unless the upgrade names a new one.
       ...(spec.a2aCard !== undefined ? { a2aCard: spec.a2aCard } : {}),
@@ -658,7 +796,11 @@ export class AgentLifecycle {
    * as an upload would be. State is kept, as in an upgrade.
    */
   async rollback(name: string): Promise<{ agent: AgentStatus; previousVersion: number }> {
-    if (this.kinds.isKind(name)) throw new KindUnsupportedError(`rollback of kind ${name} is not available yet (decision 1980)`, 'upgrade the kind to the previous artifact instead');
+    if (this.kinds.isKind(name))
+      throw new KindUnsupportedError(
+        `rollback of kind ${name} is not available yet (decision 1980)`,
+        'upgrade the kind to the previous artifact instead',
+      );
     return this.replicas.exclusive(name, () => this.rollbackNamed(name));
   }
 
@@ -674,9 +816,14 @@ export class AgentLifecycle {
     const bytes = await this.o.artifacts.get(back.artifactDigest);
     const { writesState } = await this.o.host.prepare(bytes); // cached by digest: the version ran here before
     const next: AgentRecord = {
-      name: current.name, createdAt: current.createdAt, version: current.version + 1, updatedAt: Date.now(),
+      name: current.name,
+      createdAt: current.createdAt,
+      version: current.version + 1,
+      updatedAt: Date.now(),
       ...(writesState === true ? { writesState } : {}),
-      artifactDigest: back.artifactDigest, limits: back.limits, config: back.config,
+      artifactDigest: back.artifactDigest,
+      limits: back.limits,
+      config: back.config,
       ...(back.http !== undefined ? { http: back.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
       ...(back.language !== undefined ? { language: back.language } : {}),
@@ -717,7 +864,8 @@ export class AgentLifecycle {
     if (this.o.pruneTopics === undefined) return;
     try {
       const removed = await this.o.pruneTopics(name, patterns);
-      if (removed > 0) agentLog(this.events, name, 'info', `${removed} topic subscription${removed === 1 ? '' : 's'} outside its allowed topics removed`);
+      if (removed > 0)
+        agentLog(this.events, name, 'info', `${removed} topic subscription${removed === 1 ? '' : 's'} outside its allowed topics removed`);
     } catch (err) {
       agentLog(this.events, name, 'warn', `subscriptions outside its allowed topics not removed: ${(err as Error).message}`);
     }
@@ -739,11 +887,20 @@ export class AgentLifecycle {
 
   async stop(name: string, force: boolean, keepQueue = false): Promise<AgentStatus> {
     if (this.kinds.isKind(name)) {
-      if (keepQueue) throw new InvalidArgumentError('keep_queue', `${name} is an agent kind: its instances keep no absent queue`, 'stop the kind without --keep-queue; messages to its keys are refused while it is gone (decision 1990)');
+      if (keepQueue)
+        throw new InvalidArgumentError(
+          'keep_queue',
+          `${name} is an agent kind: its instances keep no absent queue`,
+          'stop the kind without --keep-queue; messages to its keys are refused while it is gone (decision 1990)',
+        );
       return this.kinds.stop(name, force);
     }
     if (isInstanceName(name)) {
-      throw new InvalidArgumentError('name', `${name} is an instance of a kind: it is stopped with its kind`, 'stop the kind (caxton stop <kind>); an idle instance is passivated by itself');
+      throw new InvalidArgumentError(
+        'name',
+        `${name} is an instance of a kind: it is stopped with its kind`,
+        'stop the kind (caxton stop <kind>); an idle instance is passivated by itself',
+      );
     }
     const starting = this.rollouts.isStarting(name) ? this.rollouts.busy(name) : undefined;
     if (starting !== undefined) throw new RolloutInProgressError(name, starting); // its init is running; stop once it is baking
@@ -763,7 +920,9 @@ export class AgentLifecycle {
 
   /** Agents and kinds (not instances: a kind's status counts them). */
   async list(): Promise<AgentStatus[]> {
-    const agents = await Promise.all((await this.residency.list()).map((s) => this.withReplicas(this.withAbsentQueue(this.withRollout(s)))));
+    const agents = await Promise.all(
+      (await this.residency.list()).map((s) => this.withReplicas(this.withAbsentQueue(this.withRollout(s)))),
+    );
     const kinds = this.kinds.names().map((n) => this.kinds.status(n)!);
     return kinds.length === 0 ? agents : [...agents, ...kinds].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
@@ -788,15 +947,28 @@ export class AgentLifecycle {
     // Replicas across nodes (decision 2093): the owner runs none itself; the count is what the senders spread over.
     if (this.residency.replicasAcrossNodes === true) {
       // Through a node that does not run X the count is the record's, as the residency read it.
-      const count = this.local.get(status.name) !== undefined ? recorded : status.replicas?.replicas ?? 1;
+      const count = this.local.get(status.name) !== undefined ? recorded : (status.replicas?.replicas ?? 1);
       if (count <= 1) return status;
       // Each unit where it is placed and whether it runs (decision 2097); the count alone if etcd does
       // not answer, said in X's log so "no unit lines" is not read as "no units" (review finding 4).
       const running = status.state === 'running' || status.state === 'upgrading';
-      const units = await this.residency.replicaUnitViews?.(status.name, count, status.nodeId, running, this.local.isRunning(status.name) ? status.messagesHandled : undefined).catch((err: unknown) => {
-        agentLog(this.events, status.name, 'warn', `its replica units are not shown (only the count, ${count}): etcd did not answer the read of where they run: ${(err as Error).message}`);
-        return undefined;
-      });
+      const units = await this.residency
+        .replicaUnitViews?.(
+          status.name,
+          count,
+          status.nodeId,
+          running,
+          this.local.isRunning(status.name) ? status.messagesHandled : undefined,
+        )
+        .catch((err: unknown) => {
+          agentLog(
+            this.events,
+            status.name,
+            'warn',
+            `its replica units are not shown (only the count, ${count}): etcd did not answer the read of where they run: ${(err as Error).message}`,
+          );
+          return undefined;
+        });
       return { ...status, replicas: { replicas: count, draining: 0, ...(units ? { units } : {}) } };
     }
     const live = status.state !== 'stopped' && status.state !== 'stopping' && status.state !== 'failed';
@@ -857,19 +1029,29 @@ export class AgentLifecycle {
     this.refuseWhileScaled(name, 'import the state of'); // replicas keep no state (decision 2010)
     const local = this.local.get(name);
     if (local === undefined && this.kinds.isActive(name)) {
-      throw new ConflictError(`instance ${name} is active`, { context: { agent: name }, hint: 'retry once it is passivated (after its kind\'s idle period); a passivated instance reads its state when next activated' });
+      throw new ConflictError(`instance ${name} is active`, {
+        context: { agent: name },
+        hint: "retry once it is passivated (after its kind's idle period); a passivated instance reads its state when next activated",
+      });
     }
     if (local === undefined) {
       if (this.residency.isDeployedAnywhere(name)) {
-        throw new ConflictError(`agent ${name} runs on another node`, { context: { agent: name }, hint: 'import through the API of the node that runs it (`caxton status` names it)' });
+        throw new ConflictError(`agent ${name} runs on another node`, {
+          context: { agent: name },
+          hint: 'import through the API of the node that runs it (`caxton status` names it)',
+        });
       }
       return commit(); // not deployed: read when it is next deployed with --keep-state
     }
     // Cluster (decision 2096): the owner runs one replica when they are spread across nodes (its own
     // count says 1), so the recorded count is asked too — the registry's, read now, not the copy here.
-    if (this.residency.recordReplicas !== undefined) this.clusterReplicas.refuseRecordedScaled(await this.residency.upgradeBase(name), 'import the state of');
+    if (this.residency.recordReplicas !== undefined)
+      this.clusterReplicas.refuseRecordedScaled(await this.residency.upgradeBase(name), 'import the state of');
     if (local.state !== 'running' && local.state !== 'failed') {
-      throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name, state: local.state }, hint: 'retry once it is running' });
+      throw new ConflictError(`agent ${name} is ${local.state}`, {
+        context: { agent: name, state: local.state },
+        hint: 'retry once it is running',
+      });
     }
     const before = local.state;
     let after = before;

@@ -10,21 +10,34 @@ import type { AgentLifecycleEvent } from './local-agents.js';
 import { formatJsonLogLine, type LogLevel } from '../telemetry/json-log.js';
 
 function level(l: CoreLogLevel | string): LogLevel {
-  return l === 'trace' ? 'debug' : (l === 'debug' || l === 'info' || l === 'warn' || l === 'error') ? l : 'info';
+  return l === 'trace' ? 'debug' : l === 'debug' || l === 'info' || l === 'warn' || l === 'error' ? l : 'info';
 }
 
 export function printAgentLogsAsJson(
-  bus: Instrumentation<BusEvent>, lifecycle: Instrumentation<AgentLifecycleEvent>, node: string,
-  write: (line: string) => void = (line) => { process.stdout.write(line); },
+  bus: Instrumentation<BusEvent>,
+  lifecycle: Instrumentation<AgentLifecycleEvent>,
+  node: string,
+  write: (line: string) => void = (line) => {
+    process.stdout.write(line);
+  },
 ): () => void {
   const offBus = bus.onType('log', (e) => {
-    write(formatJsonLogLine({
-      time: new Date(e.line.at).toISOString(), level: level(e.line.level), msg: e.line.message, node, agent: e.agent,
-      ...(e.trace ? { trace_id: e.trace.traceId, span_id: e.trace.spanId } : {}),
-    }));
+    write(
+      formatJsonLogLine({
+        time: new Date(e.line.at).toISOString(),
+        level: level(e.line.level),
+        msg: e.line.message,
+        node,
+        agent: e.agent,
+        ...(e.trace ? { trace_id: e.trace.traceId, span_id: e.trace.spanId } : {}),
+      }),
+    );
   });
   const offLifecycle = lifecycle.onType('agent-log', (e) => {
     write(formatJsonLogLine({ time: new Date().toISOString(), level: level(e.level), msg: `[caxton] ${e.message}`, node, agent: e.agent }));
   });
-  return () => { offBus(); offLifecycle(); };
+  return () => {
+    offBus();
+    offLifecycle();
+  };
 }

@@ -72,10 +72,15 @@ export class AgentLogs {
       // One instance: its kind's lines marked with its key.
       const mark = instanceMark(given.agent.slice(slash + 1));
       const { limit: _limit, ...rest } = given; // the limit counts this instance's lines, not the kind's: applied by the caller's view
-      const inner = this.query({ ...rest, agent: given.agent.slice(0, slash) }, {
-        next: (e) => { if (e.message.startsWith(mark)) sink.next(e); },
-        end: (error) => sink.end(error),
-      });
+      const inner = this.query(
+        { ...rest, agent: given.agent.slice(0, slash) },
+        {
+          next: (e) => {
+            if (e.message.startsWith(mark)) sink.next(e);
+          },
+          end: (error) => sink.end(error),
+        },
+      );
       return inner;
     }
     const query = given;
@@ -124,7 +129,8 @@ export class AgentLogs {
     for (const [agent, lines] of this.pendingWrites) {
       const file = path.join(dir, `${agent.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
       try {
-        if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > (this.opts.maxFileBytes ?? 16 * 2 ** 20)) renameSync(file, `${file}.1`);
+        if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > (this.opts.maxFileBytes ?? 16 * 2 ** 20))
+          renameSync(file, `${file}.1`);
         appendFileSync(file, lines.join(''));
       } catch {
         // Log files are a convenience; the ring still holds the lines. Never fail handling over them.

@@ -44,7 +44,19 @@ export { WASM_PAGE_BYTES };
  * The sandbox's refusal counters that are quotas (an agent asking for more than its limits allow);
  * `invalidMessage` and `badArgument` are malformed calls, not quotas, and are left out.
  */
-export const QUOTA_LABELS = ['outboxFull', 'sendsPerSecond', 'sendBytesPerSecond', 'directoryChanges', 'timers', 'logLinesDropped', 'outputDropped', 'liftLimit', 'state', 'http', 'topics'] as const;
+export const QUOTA_LABELS = [
+  'outboxFull',
+  'sendsPerSecond',
+  'sendBytesPerSecond',
+  'directoryChanges',
+  'timers',
+  'logLinesDropped',
+  'outputDropped',
+  'liftLimit',
+  'state',
+  'http',
+  'topics',
+] as const;
 
 type Outcome = 'ok' | 'rejected' | 'crashed';
 
@@ -64,19 +76,35 @@ interface LabelTotals {
 }
 
 export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): () => void {
-  const handled = meter.createObservableCounter('caxton.agent.messages.handled', { description: 'Messages an agent handled, by outcome (ok, rejected: its handler returned an error, crashed)' });
+  const handled = meter.createObservableCounter('caxton.agent.messages.handled', {
+    description: 'Messages an agent handled, by outcome (ok, rejected: its handler returned an error, crashed)',
+  });
   const duration = meter.createHistogram('caxton.agent.handle.duration.seconds', {
     description: 'Wall time of one handling in the sandbox (instantiation included when it happened)',
     unit: 's',
     advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
   });
-  const fuel = meter.createObservableCounter('caxton.agent.fuel.used', { description: 'Fuel (wasm instructions, host calls included) agents used handling messages', unit: '{fuel}' });
+  const fuel = meter.createObservableCounter('caxton.agent.fuel.used', {
+    description: 'Fuel (wasm instructions, host calls included) agents used handling messages',
+    unit: '{fuel}',
+  });
   const crashes = meter.createCounter('caxton.agent.crashes', { description: 'Handlings that crashed the agent instance, by crash kind' });
-  const memory = meter.createObservableGauge('caxton.agent.memory.bytes', { description: 'Linear memory of the agent instance (pages × 64 KiB); 0 when it is failed', unit: 'By' });
-  const restarts = meter.createObservableCounter('caxton.agent.restarts', { description: 'Restarts of the agent instance after crashes, since it was deployed on this node' });
-  const refusals = meter.createObservableCounter('caxton.agent.quota.refusals', { description: 'Host calls refused because they exceeded a quota, since the agent was deployed on this node' });
-  const mailbox = meter.createObservableGauge('caxton.agent.mailbox.depth', { description: 'Deliveries accepted for the agent and not completed yet' });
-  const timers = meter.createObservableGauge('caxton.agent.timers.pending', { description: 'Timers the agent set that have not fired yet' });
+  const memory = meter.createObservableGauge('caxton.agent.memory.bytes', {
+    description: 'Linear memory of the agent instance (pages × 64 KiB); 0 when it is failed',
+    unit: 'By',
+  });
+  const restarts = meter.createObservableCounter('caxton.agent.restarts', {
+    description: 'Restarts of the agent instance after crashes, since it was deployed on this node',
+  });
+  const refusals = meter.createObservableCounter('caxton.agent.quota.refusals', {
+    description: 'Host calls refused because they exceeded a quota, since the agent was deployed on this node',
+  });
+  const mailbox = meter.createObservableGauge('caxton.agent.mailbox.depth', {
+    description: 'Deliveries accepted for the agent and not completed yet',
+  });
+  const timers = meter.createObservableGauge('caxton.agent.timers.pending', {
+    description: 'Timers the agent set that have not fired yet',
+  });
 
   const labels = new Map<string, AgentLabels>();
   /** By bounded label value; kept when the per-agent cache is cleared (they are cumulative). */
@@ -84,7 +112,11 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
   const totalsOf = (a: string): LabelTotals => {
     let t = totals.get(a);
     if (t === undefined) {
-      const outcome = { ok: { agent: a, outcome: 'ok' }, rejected: { agent: a, outcome: 'rejected' }, crashed: { agent: a, outcome: 'crashed' } };
+      const outcome = {
+        ok: { agent: a, outcome: 'ok' },
+        rejected: { agent: a, outcome: 'rejected' },
+        crashed: { agent: a, outcome: 'crashed' },
+      };
       totals.set(a, (t = { labels: { agent: { agent: a }, outcome }, handled: { ok: 0, rejected: 0, crashed: 0 }, fuel: 0 }));
     }
     return t;
@@ -132,7 +164,10 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     // A replica's series is its agent's label plus `replica` (2..MAX_REPLICA_NUMBER, node-chosen: parseReplicaKey parses no other):
     // it takes no agent-label slot, and summing by agent counts every replica.
     // A rollout's candidate likewise, with `candidate="true"` (decision 2101).
-    const sums = new Map<string, { attrs: Attributes; own: boolean; memory: number; restarts: number; mailbox: number; timers: number; quota: Map<string, number> }>();
+    const sums = new Map<
+      string,
+      { attrs: Attributes; own: boolean; memory: number; restarts: number; mailbox: number; timers: number; quota: Map<string, number> }
+    >();
     for (const s of samples) {
       const label = labelsOf(s.agent).agent;
       const replica = s.replica === undefined ? undefined : String(s.replica);
@@ -140,7 +175,18 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
       let sum = sums.get(key);
       if (sum === undefined) {
         const attrs = { ...label, ...(replica !== undefined ? { replica } : {}), ...(s.candidate === true ? { candidate: 'true' } : {}) };
-        sums.set(key, (sum = { attrs, own: replica === undefined && s.candidate !== true, memory: 0, restarts: 0, mailbox: 0, timers: 0, quota: new Map() }));
+        sums.set(
+          key,
+          (sum = {
+            attrs,
+            own: replica === undefined && s.candidate !== true,
+            memory: 0,
+            restarts: 0,
+            mailbox: 0,
+            timers: 0,
+            quota: new Map(),
+          }),
+        );
       }
       sum.memory += s.memoryPages * WASM_PAGE_BYTES;
       sum.restarts += s.restarts;

@@ -51,7 +51,9 @@ export interface AgentResidency {
    * the claim holder publishes into it, each sweep, what it holds. Absent (embedded): the one node
    * counts every send itself.
    */
-  readonly sharedAbsent?: SharedAbsentCount & { publish(held: readonly { agent: string; queue: number; ids: readonly string[] }[]): Promise<void> };
+  readonly sharedAbsent?: SharedAbsentCount & {
+    publish(held: readonly { agent: string; queue: number; ids: readonly string[] }[]): Promise<void>;
+  };
   /**
    * Cluster: the longest absent TTL a message may wait (decision 1990): below the log's retention,
    * so Kafka never deletes a waiting message before the holder expires it with a dead letter.
@@ -79,7 +81,13 @@ export interface AgentResidency {
    * Replicas across nodes (decision 2097): each replica's placed node, where it is active, and what
    * it handled when this node runs it; undefined when replicas are not spread or `count` < 2.
    */
-  replicaUnitViews?(agent: string, count: number, agentNode: string, agentActive: boolean, agentHandled?: number): Promise<readonly ReplicaUnitView[] | undefined>;
+  replicaUnitViews?(
+    agent: string,
+    count: number,
+    agentNode: string,
+    agentActive: boolean,
+    agentHandled?: number,
+  ): Promise<readonly ReplicaUnitView[] | undefined>;
   /** A replica unit may take work here now; undefined for a name that is no replica unit. */
   replicaUnitRunnable?(name: string): boolean | undefined;
   /** Throws AlreadyExistsError when `name` is deployed already. */

@@ -3,7 +3,16 @@
  * `Bus.open`, so the bus is created before the agents without any forward reference between them.
  * Each answer delegates to the object that owns it; nothing here keeps state.
  */
-import type { UnknownReceiverSink, AbsentQueueLimits, BusPort, SharedAbsentCount, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../bus/port.js';
+import type {
+  UnknownReceiverSink,
+  AbsentQueueLimits,
+  BusPort,
+  SharedAbsentCount,
+  DispatchOwnership,
+  ProtocolGate,
+  ReceiverKind,
+  RemoteTransport,
+} from '../bus/port.js';
 import { resolutionOf, spreadTarget, RESOLVED_UNKNOWN, type NoActivation, type ReplicaChoice, type Resolution } from '../bus/resolution.js';
 import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
@@ -57,7 +66,11 @@ export class NodeBusPort implements BusPort {
     this.sharedAbsent = parts.agents.sharedAbsent;
     const agents = parts.agents;
     this.unitOf = agents.replicasAcrossNodes ? (name, message, messageId) => agents.replicaUnit(name, message, messageId) : undefined;
-    this.atActivationLimit = Object.freeze({ kind: 'activation-limit', limit: parts.agents.kinds.activationLimit, retryAfterMs: KIND_LIMITS.activationRetryAfterMs });
+    this.atActivationLimit = Object.freeze({
+      kind: 'activation-limit',
+      limit: parts.agents.kinds.activationLimit,
+      retryAfterMs: KIND_LIMITS.activationRetryAfterMs,
+    });
   }
 
   /**
@@ -93,8 +106,9 @@ export class NodeBusPort implements BusPort {
   async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {
     // Agents in a blue-green or canary rollout have each item run on the version its conversation goes to (decision 1871).
     // Agents running as several replicas have their items split over them by conversation (decision 2010).
-    const results = await this.parts.agents.rollouts.execute(batch,
-      (items) => this.parts.agents.replicas.execute(items, (run) => this.parts.executor.execute(run)));
+    const results = await this.parts.agents.rollouts.execute(batch, (items) =>
+      this.parts.agents.replicas.execute(items, (run) => this.parts.executor.execute(run)),
+    );
     // Calls are taken here, not in applyEffects: they must wait for the completion (durable
     // after applyEffects ran), and the bus reports that by delivery id (http-effects.ts).
     this.parts.http?.hold(batch, results);

@@ -66,9 +66,12 @@ export class ClusterReplicaCounts {
     this.o.killSwitch?.onChange?.(() => {
       for (const name of this.local.names()) {
         const local = this.local.get(name);
-        if (local === undefined || local.state !== 'running' || (this.o.killSwitch?.isHeld(name) ?? false) || this.replicas.busy(name)) continue;
+        if (local === undefined || local.state !== 'running' || (this.o.killSwitch?.isHeld(name) ?? false) || this.replicas.busy(name))
+          continue;
         if ((local.record.replicas ?? 1) === this.replicas.count(name)) continue;
-        this.followReplicas(local.record).catch((err: unknown) => agentLog(this.events, name, 'warn', `its recorded count not followed on release: ${(err as Error).message}`));
+        this.followReplicas(local.record).catch((err: unknown) =>
+          agentLog(this.events, name, 'warn', `its recorded count not followed on release: ${(err as Error).message}`),
+        );
       }
     });
   }
@@ -91,7 +94,10 @@ export class ClusterReplicaCounts {
       // Workers across nodes are stateless (decision 2163): one whose component may write state is
       // refused here, at the scale, not at its first write as a unit.
       if (n > 1 && this.residency.replicasAcrossNodes === true && record.writesState === true) {
-        throw new ReplicasStatefulError(name, 'its component imports durable state writes (caxton:agent/state set or delete), and workers across nodes are stateless: each would write its own copy');
+        throw new ReplicasStatefulError(
+          name,
+          'its component imports durable state writes (caxton:agent/state set or delete), and workers across nodes are stateless: each would write its own copy',
+        );
       }
       if (n > 1) await this.replicas.refuseStateful(name, true); // its partition is read here: bounded
       await this.residency.recordReplicas!(name, n);
@@ -122,7 +128,12 @@ export class ClusterReplicaCounts {
     // A scale-up starts replicas (their init is agent code): not while held. A scale-down runs no
     // agent code (the removed replicas drain), so it proceeds (review finding 4).
     if (recorded > this.replicas.count(name) && (this.o.killSwitch?.isHeld(name) ?? false)) {
-      agentLog(this.events, name, 'warn', `held by the kill switch: runs as ${this.replicas.count(name)}, not the ${recorded} replicas its record says, until it is released (thaw, resume), its next activation or a scale`);
+      agentLog(
+        this.events,
+        name,
+        'warn',
+        `held by the kill switch: runs as ${this.replicas.count(name)}, not the ${recorded} replicas its record says, until it is released (thaw, resume), its next activation or a scale`,
+      );
       return;
     }
     try {
@@ -138,6 +149,7 @@ export class ClusterReplicaCounts {
    * its rule: a count recorded but not running — held at start-up — does not refuse.)
    */
   refuseRecordedScaled(record: AgentRecord, operation: string): void {
-    if (this.residency.recordReplicas !== undefined && (record.replicas ?? 1) > 1) throw new ReplicasScaledError(record.name, record.replicas!, operation);
+    if (this.residency.recordReplicas !== undefined && (record.replicas ?? 1) > 1)
+      throw new ReplicasScaledError(record.name, record.replicas!, operation);
   }
 }

@@ -10,8 +10,18 @@
  * all. So the message is handled once, even after a crash between the send and the mark.
  */
 import {
-  MAX_DEAD_LETTERS_PER_CALL, NotFoundError, replicaOwner, type AclMessage, type DeadLetterControl, type DeadLetterQuery, type DeadLetterSelection,
-  type DeadLetterView, type PurgeResult, type RedriveRequest, type RedriveResult, type SendResult,
+  MAX_DEAD_LETTERS_PER_CALL,
+  NotFoundError,
+  replicaOwner,
+  type AclMessage,
+  type DeadLetterControl,
+  type DeadLetterQuery,
+  type DeadLetterSelection,
+  type DeadLetterView,
+  type PurgeResult,
+  type RedriveRequest,
+  type RedriveResult,
+  type SendResult,
 } from '@caxton/core';
 import type { DeadLetter, DeadLetterMark, MessageLog } from '../bus/message-log.js';
 import { deliveryId, redriveMessageId } from '../bus/ids.js';
@@ -35,7 +45,14 @@ export interface DeadLetterOperationsDeps {
 
 /** A letter with the newest mark applied. */
 export function viewOf(letter: DeadLetter, mark: DeadLetterMark | undefined): DeadLetterView {
-  const view: DeadLetterView = { id: letter.delivery.id, delivery: letter.delivery, reason: letter.reason, attempts: letter.attempts, at: letter.at, state: 'dead' };
+  const view: DeadLetterView = {
+    id: letter.delivery.id,
+    delivery: letter.delivery,
+    reason: letter.reason,
+    attempts: letter.attempts,
+    at: letter.at,
+    state: 'dead',
+  };
   if (mark?.state === 'redriven') {
     view.state = 'redriven';
     view.redrive = { deliveryId: mark.deliveryId, receiver: mark.receiver, at: mark.at };
@@ -57,7 +74,9 @@ export class DeadLetterOperations implements DeadLetterControl {
     const agent = query.agent === undefined ? undefined : this.d.agentName(query.agent);
     // A letter for a replica unit `X#r<k>` (decision 2093) is X's: listed, selected and redriven as X's,
     // so the redrive's sender picks a replica again.
-    const views = (await this.views()).filter((v) => (agent === undefined || replicaOwner(v.delivery.receiver) === agent) && (query.includePurged || v.state !== 'purged'));
+    const views = (await this.views()).filter(
+      (v) => (agent === undefined || replicaOwner(v.delivery.receiver) === agent) && (query.includePurged || v.state !== 'purged'),
+    );
     return views.slice(-Math.min(Math.max(query.limit, 1), MAX_DEAD_LETTERS_PER_CALL));
   }
 
@@ -119,7 +138,10 @@ export class DeadLetterOperations implements DeadLetterControl {
 
   /** The newest letters with their marks, oldest first; a letter written twice (a retried dead-letter) once. */
   private async views(): Promise<DeadLetterView[]> {
-    const [letters, marks] = await Promise.all([this.d.log.deadLetters(DEAD_LETTER_SCAN_LIMIT), this.d.log.deadLetterMarks?.() ?? new Map<string, DeadLetterMark>()]);
+    const [letters, marks] = await Promise.all([
+      this.d.log.deadLetters(DEAD_LETTER_SCAN_LIMIT),
+      this.d.log.deadLetterMarks?.() ?? new Map<string, DeadLetterMark>(),
+    ]);
     const byId = new Map<string, DeadLetter>();
     for (const letter of letters) {
       byId.delete(letter.delivery.id);
@@ -130,5 +152,9 @@ export class DeadLetterOperations implements DeadLetterControl {
 }
 
 function unknownLetter(id: string): NotFoundError {
-  return new NotFoundError('dead-letter', id, 'list dead letters with `caxton dlq list --all`; ids are the delivery ids they were dead-lettered under');
+  return new NotFoundError(
+    'dead-letter',
+    id,
+    'list dead letters with `caxton dlq list --all`; ids are the delivery ids they were dead-lettered under',
+  );
 }

@@ -11,7 +11,10 @@ export class DirectorySync {
   private refreshQueued = false;
   private unwatch: (() => void) | undefined;
 
-  constructor(private readonly registry: WatchedDirectory, private readonly host: AgentHost) {}
+  constructor(
+    private readonly registry: WatchedDirectory,
+    private readonly host: AgentHost,
+  ) {}
 
   async start(): Promise<void> {
     this.unwatch = this.registry.watch((e) => {

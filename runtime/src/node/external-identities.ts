@@ -9,7 +9,11 @@ export class ExternalIdentities {
   private readonly operatorLocal: string;
 
   /** `onNew`: a name not known before was remembered (it routes now, decision 2123). */
-  constructor(readonly operator: string, private readonly capacity = 1024, private readonly onNew?: () => void) {
+  constructor(
+    readonly operator: string,
+    private readonly capacity = 1024,
+    private readonly onNew?: () => void,
+  ) {
     this.operatorLocal = operator.split('@')[0]!;
   }
 

@@ -27,7 +27,10 @@ export interface HandledCounter {
 
 /** Feeds `counter` from the bus's events; returns the unsubscribe. One map lookup per handling. */
 export function countHandlings(events: BusEvents, counter: HandledCounter): () => void {
-  return events.on((e) => {
-    if ((e.type === 'handled' || e.type === 'timer-handled') && countsAsHandled(e.outcome)) counter.countHandled(e.agent);
-  }, ['handled', 'timer-handled']);
+  return events.on(
+    (e) => {
+      if ((e.type === 'handled' || e.type === 'timer-handled') && countsAsHandled(e.outcome)) counter.countHandled(e.agent);
+    },
+    ['handled', 'timer-handled'],
+  );
 }

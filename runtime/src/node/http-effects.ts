@@ -71,7 +71,10 @@ export class HttpEffects {
     for (const [key, entry] of this.held) {
       if (entry.at > limit) break;
       this.held.delete(key);
-      this.warn(entry.agent, `[caxton] ${entry.http.length} http call(s) of ${key} not sent: the handling did not complete within ${this.holdLimitMs} ms (it is handled again)`);
+      this.warn(
+        entry.agent,
+        `[caxton] ${entry.http.length} http call(s) of ${key} not sent: the handling did not complete within ${this.holdLimitMs} ms (it is handled again)`,
+      );
     }
   }
 }

@@ -12,7 +12,16 @@
  * completed window) keeps it from being accepted twice.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson, IdempotencyKeyReusedError, InvalidArgumentError, TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage, type IdempotencyKey, type SendResult } from '@caxton/core';
+import {
+  canonicalJson,
+  IdempotencyKeyReusedError,
+  InvalidArgumentError,
+  TRACEPARENT_PARAM,
+  TRACESTATE_PARAM,
+  type AclMessage,
+  type IdempotencyKey,
+  type SendResult,
+} from '@caxton/core';
 import { idempotentMessageId } from '../bus/ids.js';
 
 export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 15 * 60_000;
@@ -57,8 +66,10 @@ export class IdempotentSends {
     this.windowMs = opts.windowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS;
     this.maxKeys = opts.maxKeys ?? DEFAULT_IDEMPOTENCY_MAX_KEYS;
     this.now = opts.now ?? Date.now;
-    if (!(Number.isSafeInteger(this.windowMs) && this.windowMs > 0)) throw new InvalidArgumentError('idempotency.windowMs', `must be a positive integer (ms), got ${this.windowMs}`);
-    if (!(Number.isSafeInteger(this.maxKeys) && this.maxKeys > 0)) throw new InvalidArgumentError('idempotency.maxKeys', `must be a positive integer, got ${this.maxKeys}`);
+    if (!(Number.isSafeInteger(this.windowMs) && this.windowMs > 0))
+      throw new InvalidArgumentError('idempotency.windowMs', `must be a positive integer (ms), got ${this.windowMs}`);
+    if (!(Number.isSafeInteger(this.maxKeys) && this.maxKeys > 0))
+      throw new InvalidArgumentError('idempotency.maxKeys', `must be a positive integer, got ${this.maxKeys}`);
   }
 
   get size(): number {
@@ -70,7 +81,12 @@ export class IdempotentSends {
    * (caller, key): `send` gets the derived message id and is called only for a first send, or
    * again after a failed one (same id: a failure may have been a lost acknowledgement).
    */
-  async run(caller: string, key: IdempotencyKey, message: AclMessage, send: (messageId: string) => Promise<SendResult>): Promise<SendResult> {
+  async run(
+    caller: string,
+    key: IdempotencyKey,
+    message: AclMessage,
+    send: (messageId: string) => Promise<SendResult>,
+  ): Promise<SendResult> {
     const now = this.now();
     this.expire(now);
     const digest = requestDigest(message);

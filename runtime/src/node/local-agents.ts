@@ -111,7 +111,7 @@ export class LocalAgents {
     else if (state === 'running' && stats?.state === 'restarting') state = 'restarting';
     // Failed by the node (a start, or a replica's rewind, decision 2010): why is the node's; an
     // older crash the sandbox recovered from would hide it.
-    const lastError = local.state === 'failed' ? local.lastError ?? stats?.lastError : stats?.lastError ?? local.lastError;
+    const lastError = local.state === 'failed' ? (local.lastError ?? stats?.lastError) : (stats?.lastError ?? local.lastError);
     return {
       name: r.name,
       state,

@@ -9,7 +9,29 @@ import type { KillSwitch } from './kill-switch/kill-switch.js';
 import { ForbiddenSenderError, senderRefusal } from './sender-policy.js';
 import { IdempotentSends, type IdempotentSendsOptions } from './idempotent-sends.js';
 import { RESERVED_AGENT_NAMES } from './agent-lifecycle.js';
-import type { AclMessage, AgentStatus, DeploySpec, EdgeTicket, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, SendOptions, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate, TopicSubscription } from '@caxton/core';
+import type {
+  AclMessage,
+  AgentStatus,
+  DeploySpec,
+  EdgeTicket,
+  LogEntry,
+  LogQuery,
+  MessageEvent,
+  NodeControl,
+  NodeHealth,
+  SendOptions,
+  NodeStatus,
+  SendResult,
+  Sink,
+  TailFilter,
+  Unsubscribe,
+  UpgradeResult,
+  UpgradeSpec,
+  VerifiedArtifact,
+  DfAgentDescription,
+  DfSearchTemplate,
+  TopicSubscription,
+} from '@caxton/core';
 import { NotFoundError, UnavailableError } from '@caxton/core';
 import type { AgentStateStore, DirectoryStore } from '../storage/ports.js';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
@@ -69,9 +91,14 @@ export class LocalNodeControl implements NodeControl {
       log: d.log,
       agentName: (name) => d.bus.agentName(name),
       // As its original sender (replies go where they went the first time), on the operator's lane.
-      send: (message, messageId) => this.sendNow({ ...message, sender: message.sender ?? { name: d.externals.operator } }, 'operator', false, messageId),
+      send: (message, messageId) =>
+        this.sendNow({ ...message, sender: message.sender ?? { name: d.externals.operator } }, 'operator', false, messageId),
     });
-    this.stateControl = new NodeStateControl({ state: d.state, changeState: (agent, commit) => d.agents.changeState(agent, commit), live: () => this.live() });
+    this.stateControl = new NodeStateControl({
+      state: d.state,
+      changeState: (agent, commit) => d.agents.changeState(agent, commit),
+      live: () => this.live(),
+    });
   }
 
   getState(agent: string, key: string): Promise<string | undefined> {
@@ -138,7 +165,7 @@ export class LocalNodeControl implements NodeControl {
   async scale(name: string, replicas: number): Promise<AgentStatus> {
     this.live();
     // A new replica runs its init (agent code): not while held. Draining runs none, so a scale-down may.
-    if (replicas > await this.d.agents.replicaBaseline(name)) {
+    if (replicas > (await this.d.agents.replicaBaseline(name))) {
       this.notFrozen(`scale ${name} up`);
       if (this.d.killSwitch.isSuspended(name)) throw new AgentSuspendedError(name, 'scale up');
     }
@@ -163,12 +190,15 @@ export class LocalNodeControl implements NodeControl {
 
   /** A suspended agent shows as `suspended` wherever it runs, unless it is failing or leaving. */
   private shown(status: AgentStatus): AgentStatus {
-    const held = this.d.killSwitch.isSuspended(status.name) && (status.state === 'running' || status.state === 'starting' || status.state === 'restarting');
+    const held =
+      this.d.killSwitch.isSuspended(status.name) &&
+      (status.state === 'running' || status.state === 'starting' || status.state === 'restarting');
     return held ? { ...status, state: 'suspended' } : status;
   }
 
   private live(): void {
-    if (this.d.isStopping()) throw new UnavailableError('the node is shutting down', { hint: 'retry against another node, or after it restarts' });
+    if (this.d.isStopping())
+      throw new UnavailableError('the node is shutting down', { hint: 'retry against another node, or after it restarts' });
     const stopped = this.d.logStoppedBy();
     if (stopped) {
       throw new UnavailableError(`this node's message log has stopped, so it accepts no work: ${stopped.message.slice(0, 300)}`, {
@@ -252,8 +282,10 @@ export class LocalNodeControl implements NodeControl {
     const sender = message.sender ?? { name: this.d.externals.operator };
     if (message.sender !== undefined) {
       const local = this.d.bus.agentName(sender);
-      const why = senderRefusal(sender.name, local, RESERVED_AGENT_NAMES, (name) => this.d.agents.has(name),
-        { isPeer: this.d.isPeerPlatform ?? (() => false), ...(options.viaAcc !== undefined ? { viaAcc: options.viaAcc } : {}) });
+      const why = senderRefusal(sender.name, local, RESERVED_AGENT_NAMES, (name) => this.d.agents.has(name), {
+        isPeer: this.d.isPeerPlatform ?? (() => false),
+        ...(options.viaAcc !== undefined ? { viaAcc: options.viaAcc } : {}),
+      });
       if (why !== undefined) throw new ForbiddenSenderError(sender.name, why);
     }
     this.d.externals.remember(this.d.bus.agentName(sender));
@@ -263,7 +295,9 @@ export class LocalNodeControl implements NodeControl {
     if (idempotency === undefined) return this.sendNow({ ...message, sender }, lane, admitted);
     // The digest is taken over the message as the client gave it, before trace context is stamped
     // into it: a retry carries a different traceparent but is the same message.
-    return this.idempotentSends.run(idempotency.caller, idempotency.key, message, (messageId) => this.sendNow({ ...message, sender }, lane, admitted, messageId));
+    return this.idempotentSends.run(idempotency.caller, idempotency.key, message, (messageId) =>
+      this.sendNow({ ...message, sender }, lane, admitted, messageId),
+    );
   }
 
   private async sendNow(msg: AclMessage, lane: 'client' | 'operator', admitted: boolean, messageId?: string): Promise<SendResult> {

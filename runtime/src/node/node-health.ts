@@ -26,7 +26,11 @@ export interface HealthFacts {
 
 export function nodeHealth(f: HealthFacts): NodeHealth {
   if (f.phase === 'starting') return { serving: false, reason: 'the node is starting' };
-  if (f.phase === 'stopping' || f.phase === 'stopped') return { serving: false, reason: `the node is ${f.phase === 'stopping' ? 'shutting down' : 'stopped'}: its message log is closing or closed` };
+  if (f.phase === 'stopping' || f.phase === 'stopped')
+    return {
+      serving: false,
+      reason: `the node is ${f.phase === 'stopping' ? 'shutting down' : 'stopped'}: its message log is closing or closed`,
+    };
   if (f.logStoppedBy) return { serving: false, reason: `message log stopped: ${f.logStoppedBy.message.slice(0, 300)}` };
   return f.topology;
 }

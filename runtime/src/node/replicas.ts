@@ -15,8 +15,23 @@
  * is scaled back to one.
  */
 import {
-  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaRewindError, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap, parseReplicaUnit, replicaUnitName,
-  type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
+  ConflictError,
+  countOwnStateKeys,
+  ownStateWrites,
+  parseReplicaCount,
+  REPLICA_LIMITS,
+  ReplicaBalancer,
+  ReplicaRewindError,
+  ReplicaStartError,
+  ReplicasBudgetError,
+  ReplicasStatefulError,
+  parseReplicaInstanceCap,
+  parseReplicaUnit,
+  replicaUnitName,
+  type Instrumentation,
+  type ReplicaLoad,
+  type ReplicasView,
+  type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { AgentRecord } from '../storage/records.js';
@@ -162,7 +177,12 @@ export class AgentReplicas {
   settleAt(name: string, recorded: number, reason: string): void {
     const audit = this.audit;
     if (audit === undefined) {
-      agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as ${this.count(name)}: no audit trail to record the change in`);
+      agentLog(
+        this.o.events,
+        name,
+        'error',
+        `its record still says ${recorded} replicas, it runs as ${this.count(name)}: no audit trail to record the change in`,
+      );
       return;
     }
     const at = this.count(name);
@@ -175,15 +195,25 @@ export class AgentReplicas {
       // count: the trail would tell a settle that did not happen.
       if (this.o.writes?.(name, running) === false) {
         const now = this.o.current?.(name);
-        const why = now === undefined ? 'stopped: nothing to settle'
-          : (now.replicas ?? 1) === running ? `its record already says ${running}: nothing to settle`
-          : 'this node keeps no replica count: nothing to settle';
+        const why =
+          now === undefined
+            ? 'stopped: nothing to settle'
+            : (now.replicas ?? 1) === running
+              ? `its record already says ${running}: nothing to settle`
+              : 'this node keeps no replica count: nothing to settle';
         agentLog(this.o.events, name, 'info', `its record said ${recorded} replicas, ${why}`);
         return;
       }
       const fields = { replicas: String(running), recorded: String(recorded), reason };
       await audit(name, fields, async () => this.o.persist?.(name, running));
-    }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as ${this.count(name)}: ${(err as Error).message}`));
+    }).catch((err: unknown) =>
+      agentLog(
+        this.o.events,
+        name,
+        'error',
+        `its record still says ${recorded} replicas, it runs as ${this.count(name)}: ${(err as Error).message}`,
+      ),
+    );
   }
 
   /** The node's budget of replica instances (decision 2010), the operator's cap parsed once. */
@@ -271,7 +301,14 @@ export class AgentReplicas {
       this.reserved += held;
       let inFlight: Promise<void>[] = [];
       if (s === undefined) {
-        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false };
+        s = {
+          name,
+          replicas: new Map([[1, { n: 1, key: name, draining: false }]]),
+          balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations),
+          inHand: new Map(),
+          settled: new Set(),
+          wrote: false,
+        };
         this.agents.set(name, s);
         // From here on its batches run through `runScaled` (where `s.wrote` sees their writes); the
         // ones already running do not, so the re-check below waits for them to come back.
@@ -288,7 +325,16 @@ export class AgentReplicas {
             // All or nothing: the replicas this call started go (they have taken no work: the
             // balancer does not know them yet), so the record and what runs stay the same count.
             const before = this.count(name) - started.length;
-            await this.stopDraining(s, started.map((k) => { const r = s!.replicas.get(k)!; r.draining = true; return r; }), `replica ${i} did not start`, true);
+            await this.stopDraining(
+              s,
+              started.map((k) => {
+                const r = s!.replicas.get(k)!;
+                r.draining = true;
+                return r;
+              }),
+              `replica ${i} did not start`,
+              true,
+            );
             throw new ReplicaStartError(name, i, started.length, before, err);
           }
           this.reserved--;
@@ -300,7 +346,10 @@ export class AgentReplicas {
         try {
           const now = this.o.current?.(name);
           if (now !== undefined && now.version !== record.version) {
-            throw new ConflictError(`agent ${name} changed to version ${now.version} while its replicas started`, { context: { agent: name }, hint: 'scale it again: the replicas run the version running now' });
+            throw new ConflictError(`agent ${name} changed to version ${now.version} while its replicas started`, {
+              context: { agent: name },
+              hint: 'scale it again: the replicas run the version running now',
+            });
           }
           // A handling that began before the scale (not yet in the view when it was first checked)
           // has come back before the view is read again: its writes are in it.
@@ -329,7 +378,10 @@ export class AgentReplicas {
 
   /** Replicas above `n` take nothing new, then stop once what they hold is finished. */
   private async drainTo(s: Scaled, n: number, why: string, force = false): Promise<void> {
-    const leaving = [...s.replicas.values()].filter((r) => !r.draining).sort((a, b) => a.n - b.n).slice(n);
+    const leaving = [...s.replicas.values()]
+      .filter((r) => !r.draining)
+      .sort((a, b) => a.n - b.n)
+      .slice(n);
     for (const r of leaving) r.draining = true;
     s.balancer.setActive(this.activeNumbers(s));
     await this.stopDraining(s, leaving, why, force);
@@ -380,9 +432,21 @@ export class AgentReplicas {
     });
     const runs: Promise<void>[] = [];
     if (plain.length > 0) {
-      runs.push(this.runPlain(plain.map((i) => batch[i]!), run).then(
-        (rs) => rs.forEach((r, k) => { results[plain[k]!] = r; }),
-        (err: unknown) => plain.forEach((i) => { results[i] = crashed(batch[i]!, err); })));
+      runs.push(
+        this.runPlain(
+          plain.map((i) => batch[i]!),
+          run,
+        ).then(
+          (rs) =>
+            rs.forEach((r, k) => {
+              results[plain[k]!] = r;
+            }),
+          (err: unknown) =>
+            plain.forEach((i) => {
+              results[i] = crashed(batch[i]!, err);
+            }),
+        ),
+      );
     }
     for (const [agent, indexes] of scaled) runs.push(this.runScaled(this.agents.get(agent)!, batch, indexes, results, run));
     // Nothing here rejects: every run has ended before the batch is answered.
@@ -391,20 +455,33 @@ export class AgentReplicas {
   }
 
   /** Runs work of agents not scaled as one batch, known to `plainRuns` until it came back. */
-  private runPlain(items: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
+  private runPlain(
+    items: readonly WorkItem[],
+    run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>,
+  ): Promise<ExecutionResult[]> {
     const running = run(items);
-    const ended: Promise<void> = running.then(() => void this.plainRuns.delete(ended), () => void this.plainRuns.delete(ended));
+    const ended: Promise<void> = running.then(
+      () => void this.plainRuns.delete(ended),
+      () => void this.plainRuns.delete(ended),
+    );
     this.plainRuns.add(ended);
     return running;
   }
 
-  private async runScaled(s: Scaled, batch: readonly WorkItem[], indexes: number[], results: ExecutionResult[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<void> {
+  private async runScaled(
+    s: Scaled,
+    batch: readonly WorkItem[],
+    indexes: number[],
+    results: ExecutionResult[],
+    run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>,
+  ): Promise<void> {
     const byReplica = new Map<number, number[]>();
     const chosen = new Map<number, number>();
     for (const i of indexes) {
       const item = batch[i]!;
       // Timers were set by the agent's own instance (its init and its handlings' effects run there first).
-      const n = item.kind === 'timer' ? 1 : s.balancer.choose({ conversationId: item.delivery.message.conversationId }, this.load(s)) ?? 1;
+      const n =
+        item.kind === 'timer' ? 1 : (s.balancer.choose({ conversationId: item.delivery.message.conversationId }, this.load(s)) ?? 1);
       chosen.set(i, n);
       byReplica.set(n, [...(byReplica.get(n) ?? []), i]);
       s.inHand.set(n, (s.inHand.get(n) ?? 0) + 1);
@@ -415,18 +492,22 @@ export class AgentReplicas {
     // replica 1 runs keeps a wrong guess here from failing the agent; a scaled agent's view is
     // small — own keys scale it back to one — so the copy is cheap.)
     const viewBefore = byReplica.has(1) ? this.o.host.stateView?.(s.name) : undefined;
-    await Promise.allSettled([...byReplica].map(async ([n, group]) => {
-      const key = s.replicas.get(n)?.key ?? s.name;
-      try {
-        const rs = await run(group.map((i) => (key === s.name ? batch[i]! : { ...batch[i]!, agent: key })));
-        rs.forEach((r, k) => { results[group[k]!] = { ...r, agent: s.name }; });
-      } catch (err) {
-        for (const i of group) results[i] = crashed(batch[i]!, err);
-      } finally {
-        s.inHand.set(n, Math.max(0, (s.inHand.get(n) ?? 0) - group.length));
-        for (const tell of [...s.settled]) tell();
-      }
-    }));
+    await Promise.allSettled(
+      [...byReplica].map(async ([n, group]) => {
+        const key = s.replicas.get(n)?.key ?? s.name;
+        try {
+          const rs = await run(group.map((i) => (key === s.name ? batch[i]! : { ...batch[i]!, agent: key })));
+          rs.forEach((r, k) => {
+            results[group[k]!] = { ...r, agent: s.name };
+          });
+        } catch (err) {
+          for (const i of group) results[i] = crashed(batch[i]!, err);
+        } finally {
+          s.inHand.set(n, Math.max(0, (s.inHand.get(n) ?? 0) - group.length));
+          for (const tell of [...s.settled]) tell();
+        }
+      }),
+    );
     // The executor's contract, over the agent's items in batch order: after the first that did not
     // complete, nothing counts (the dispatcher retries it before anything behind it).
     let stopped: string | undefined;
@@ -476,7 +557,13 @@ export class AgentReplicas {
       if (status === 'crashed' || status === 'not-running') {
         // The retry goes to another replica: one crash of a replica does not hold a conversation.
         if (item.kind === 'delivery') s.balancer.moveOff(item.delivery.message.conversationId, n, this.load(s));
-        if (n !== 1) agentLog(this.o.events, s.name, 'warn', `replica ${n} ${status === 'crashed' ? `crashed (${result.outcome.kind})` : 'is not running'}: the message is retried on another replica`);
+        if (n !== 1)
+          agentLog(
+            this.o.events,
+            s.name,
+            'warn',
+            `replica ${n} ${status === 'crashed' ? `crashed (${result.outcome.kind})` : 'is not running'}: the message is retried on another replica`,
+          );
         if (status === 'not-running' && n !== 1) notRunning.add(n);
       }
     }
@@ -510,7 +597,8 @@ export class AgentReplicas {
   private async rewindView(s: Scaled, before: ReadonlyMap<string, string> | undefined, kept: readonly StateWrite[]): Promise<void> {
     const name = s.name;
     try {
-      if (before === undefined) throw new Error('the sandbox did not show its view before the batch (not deployed, or this node cannot read a view)');
+      if (before === undefined)
+        throw new Error('the sandbox did not show its view before the batch (not deployed, or this node cannot read a view)');
       if (this.o.host.resetState === undefined) throw new Error('this node cannot reset a state view in place');
       const entries = new Map(before);
       for (const w of kept) {
@@ -518,7 +606,8 @@ export class AgentReplicas {
         else entries.set(w.key, w.value);
       }
       // The shard's answer, not the pool's copy (which the reset sets itself before it asks the shard).
-      if (!(await this.o.host.resetState(name, entries))) throw new Error('its sandbox did not apply the rewound view (its instance is gone, was replaced, or was not known to its shard)');
+      if (!(await this.o.host.resetState(name, entries)))
+        throw new Error('its sandbox did not apply the rewound view (its instance is gone, was replaced, or was not known to its shard)');
     } catch (err) {
       this.failOwn(s, new ReplicaRewindError(name, (err as Error).message));
     }
@@ -535,8 +624,11 @@ export class AgentReplicas {
     if (leaving.length === 0) return;
     for (const r of leaving) r.draining = true;
     s.balancer.setActive(this.activeNumbers(s));
-    this.queueRemoval(s, { replicas: '1', reason: 'replica 1\'s state view could not be rewound: the agent is failed' },
-      'replica 1\'s state view could not be rewound: the agent is failed; its replicas are removed');
+    this.queueRemoval(
+      s,
+      { replicas: '1', reason: "replica 1's state view could not be rewound: the agent is failed" },
+      "replica 1's state view could not be rewound: the agent is failed; its replicas are removed",
+    );
   }
 
   /** Resolves once none of `replicas` holds an item. */
@@ -572,7 +664,13 @@ export class AgentReplicas {
     const key = replicaKey(s.name, n);
     const deployment: AgentRecord = { ...record, name: key, config: { ...record.config, [REPLICA_CONFIG_KEY]: String(n) } };
     const init = await this.o.host.start({ deployment, identity: this.o.messaging.agentId(key) });
-    for (const line of init.logs) agentLog(this.o.events, s.name, line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[replica ${n}] ${line.message}`);
+    for (const line of init.logs)
+      agentLog(
+        this.o.events,
+        s.name,
+        line.level === 'warn' || line.level === 'error' ? line.level : 'info',
+        `[replica ${n}] ${line.message}`,
+      );
     s.replicas.set(n, { n, key, draining: false });
   }
 
@@ -587,8 +685,11 @@ export class AgentReplicas {
     if (leaving.length === 0) return;
     for (const r of leaving) r.draining = true;
     s.balancer.setActive(this.activeNumbers(s));
-    this.queueRemoval(s, { replicas: '1', reason: 'the agent wrote durable state, which replicas cannot share' },
-      'the agent wrote durable state, which replicas cannot share: scaled back to one');
+    this.queueRemoval(
+      s,
+      { replicas: '1', reason: 'the agent wrote durable state, which replicas cannot share' },
+      'the agent wrote durable state, which replicas cannot share: scaled back to one',
+    );
   }
 
   /** Replica `r` crash-looped past its restart policy: out of the balancer now, then stopped and the lower count recorded. */
@@ -596,9 +697,17 @@ export class AgentReplicas {
     r.failed = true;
     r.draining = true;
     s.balancer.setActive(this.activeNumbers(s));
-    agentLog(this.o.events, s.name, 'error', `replica ${r.n} is failed (it crashed past its restart policy): it takes no more work and is removed`);
-    this.queueRemoval(s, { replicas: String(this.count(s.name)), reason: `replica ${r.n} failed (crashed past its restart policy)` },
-      `replica ${r.n} failed: removed`);
+    agentLog(
+      this.o.events,
+      s.name,
+      'error',
+      `replica ${r.n} is failed (it crashed past its restart policy): it takes no more work and is removed`,
+    );
+    this.queueRemoval(
+      s,
+      { replicas: String(this.count(s.name)), reason: `replica ${r.n} failed (crashed past its restart policy)` },
+      `replica ${r.n} failed: removed`,
+    );
   }
 
   /**
@@ -645,9 +754,10 @@ export class AgentReplicas {
     if (this.o.state !== undefined) {
       try {
         // On a node the agent does not run on, a read of its whole partition: bounded (REPLICA_LIMITS).
-        const state = elsewhere && this.o.state.readStateWithin !== undefined
-          ? await this.o.state.readStateWithin(name, REPLICA_LIMITS.maxStateRecordsReadElsewhere)
-          : await this.o.state.readState(name);
+        const state =
+          elsewhere && this.o.state.readStateWithin !== undefined
+            ? await this.o.state.readStateWithin(name, REPLICA_LIMITS.maxStateRecordsReadElsewhere)
+            : await this.o.state.readState(name);
         for (const key of state.keys()) keys.add(key);
       } catch (error) {
         if ((error as { code?: string }).code !== STATE_UNSUPPORTED) throw error;
@@ -657,22 +767,38 @@ export class AgentReplicas {
     for (const key of this.o.host.stateView?.(name)?.keys() ?? []) keys.add(key);
     // The runtime's own records (pending HTTP calls, timer-done markers) are not the agent's state.
     const entries = countOwnStateKeys(keys);
-    if (entries > 0) throw new ReplicasStatefulError(name, `it keeps durable state (${entries}+ entries), and each replica would see its own copy`);
+    if (entries > 0)
+      throw new ReplicasStatefulError(name, `it keeps durable state (${entries}+ entries), and each replica would see its own copy`);
   }
 }
 
 /** An item the executor could not run: a crash of no fault of the agent's (`unavailable`). */
 function crashed(item: WorkItem, err: unknown): ExecutionResult {
   return {
-    agent: item.agent, workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
+    agent: item.agent,
+    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
     outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error)?.message ?? err) },
-    fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [],
+    fuelUsed: 0,
+    outbox: [],
+    timers: [],
+    directory: [],
+    stateWrites: [],
+    http: [],
+    logs: [],
   };
 }
 
 function skipped(item: WorkItem, reason: string): ExecutionResult {
   return {
-    agent: item.agent, workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`, outcome: { status: 'skipped', reason },
-    fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [],
+    agent: item.agent,
+    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
+    outcome: { status: 'skipped', reason },
+    fuelUsed: 0,
+    outbox: [],
+    timers: [],
+    directory: [],
+    stateWrites: [],
+    http: [],
+    logs: [],
   };
 }

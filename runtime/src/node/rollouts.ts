@@ -14,8 +14,22 @@
  * leaves the record as it was. Both are audited like an operator's change (decision 1701).
  */
 import {
-  ConflictError, ConversationSplit, countOwnStateKeys, formatStrategy, ownStateWrites, resolveRolloutThresholds, RolloutController, RolloutInProgressError, RolloutStatefulError, strategyPercent,
-  type Instrumentation, type RolloutSide, type RolloutStrategy, type RolloutThresholds, type RolloutVerdict, type RolloutView,
+  ConflictError,
+  ConversationSplit,
+  countOwnStateKeys,
+  formatStrategy,
+  ownStateWrites,
+  resolveRolloutThresholds,
+  RolloutController,
+  RolloutInProgressError,
+  RolloutStatefulError,
+  strategyPercent,
+  type Instrumentation,
+  type RolloutSide,
+  type RolloutStrategy,
+  type RolloutThresholds,
+  type RolloutVerdict,
+  type RolloutView,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { AgentRecord } from '../storage/records.js';
@@ -29,7 +43,12 @@ import { agentLog, type AgentLifecycleEvent } from './local-agents.js';
 export type RolloutAuditMethod = 'PromoteRollout' | 'RollBackRollout' | 'AbortRollout';
 
 /** Runs an automatic step of a rollout as an audited change (decision 1701); absent: unaudited. */
-export type RolloutAudit = <T>(method: RolloutAuditMethod, agent: string, fields: Record<string, string>, effect: () => Promise<T>) => Promise<T>;
+export type RolloutAudit = <T>(
+  method: RolloutAuditMethod,
+  agent: string,
+  fields: Record<string, string>,
+  effect: () => Promise<T>,
+) => Promise<T>;
 
 export interface RolloutsOptions {
   host: AgentHost;
@@ -159,7 +178,12 @@ export class Rollouts {
    * (services, timers, sends) is not applied — those are the running version's — and runs again
    * at promotion, when it takes effect.
    */
-  async start(candidate: AgentRecord, artifactSize: number, strategy: RolloutStrategy, given: Partial<RolloutThresholds> | undefined): Promise<RolloutView> {
+  async start(
+    candidate: AgentRecord,
+    artifactSize: number,
+    strategy: RolloutStrategy,
+    given: Partial<RolloutThresholds> | undefined,
+  ): Promise<RolloutView> {
     const name = candidate.name;
     const thresholds = resolveRolloutThresholds(given ?? {}, 'thresholds');
     // Two rollouts of one agent asked at once: the second is refused here, before anything starts.
@@ -173,7 +197,12 @@ export class Rollouts {
     }
   }
 
-  private async startReserved(candidate: AgentRecord, artifactSize: number, strategy: RolloutStrategy, thresholds: RolloutThresholds): Promise<RolloutView> {
+  private async startReserved(
+    candidate: AgentRecord,
+    artifactSize: number,
+    strategy: RolloutStrategy,
+    thresholds: RolloutThresholds,
+  ): Promise<RolloutView> {
     const name = candidate.name;
     const running = this.o.current(name);
     if (running === undefined || running.version !== candidate.version - 1) throw notBeside(name, candidate.version);
@@ -187,16 +216,36 @@ export class Rollouts {
       await this.o.host.stop(key, true).catch(() => undefined);
       throw notBeside(name, candidate.version);
     }
-    for (const line of init.logs) agentLog(this.o.events, name, line.level === 'debug' ? 'info' : line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[version ${candidate.version}] ${line.message}`);
+    for (const line of init.logs)
+      agentLog(
+        this.o.events,
+        name,
+        line.level === 'debug' ? 'info' : line.level === 'warn' || line.level === 'error' ? line.level : 'info',
+        `[version ${candidate.version}] ${line.message}`,
+      );
     const rollout: Rollout = {
-      name, key, beside, strategy, candidate, artifactSize, removed: false, finished: false, cancel: new AbortController(), counted: new Set(),
+      name,
+      key,
+      beside,
+      strategy,
+      candidate,
+      artifactSize,
+      removed: false,
+      finished: false,
+      cancel: new AbortController(),
+      counted: new Set(),
       split: new ConversationSplit(key, strategyPercent(strategy)),
       controller: new RolloutController(thresholds, this.now()),
     };
     this.rollouts.set(name, rollout);
     this.restored.delete(name);
     this.arm(rollout);
-    agentLog(this.o.events, name, 'info', `rollout of version ${candidate.version} (${candidate.artifactDigest.slice(0, 12)}) started beside version ${candidate.version - 1}: ${formatStrategy(strategy)}, bake ${thresholds.bakeMs} ms`);
+    agentLog(
+      this.o.events,
+      name,
+      'info',
+      `rollout of version ${candidate.version} (${candidate.artifactDigest.slice(0, 12)}) started beside version ${candidate.version - 1}: ${formatStrategy(strategy)}, bake ${thresholds.bakeMs} ms`,
+    );
     this.o.messaging.wake(name);
     return this.view(rollout);
   }
@@ -242,9 +291,19 @@ export class Rollouts {
     });
     // Nothing here rejects: a failure is the crash of its own items, and every run has ended
     // before the batch is answered (the agent is released only once nothing of it executes).
-    const plainRun = plain.length === 0 ? Promise.resolve() : run(plain.map((i) => batch[i]!)).then(
-      (rs) => rs.forEach((r, k) => { results[plain[k]!] = r; }),
-      (err: unknown) => plain.forEach((i) => { results[i] = crashed(batch[i]!, err); }));
+    const plainRun =
+      plain.length === 0
+        ? Promise.resolve()
+        : run(plain.map((i) => batch[i]!)).then(
+            (rs) =>
+              rs.forEach((r, k) => {
+                results[plain[k]!] = r;
+              }),
+            (err: unknown) =>
+              plain.forEach((i) => {
+                results[i] = crashed(batch[i]!, err);
+              }),
+          );
     const routedRuns = [...routed.values()].map(async (indexes) => {
       let stopped: string | undefined;
       for (const i of indexes) {
@@ -255,7 +314,8 @@ export class Rollouts {
         }
         const result = await this.runOne(item, run).catch((err: unknown) => crashed(item, err));
         results[i] = result;
-        if (result.outcome.status !== 'ok' && result.outcome.status !== 'rejected') stopped = 'not run: an earlier message of the agent did not complete';
+        if (result.outcome.status !== 'ok' && result.outcome.status !== 'rejected')
+          stopped = 'not run: an earlier message of the agent did not complete';
       }
     });
     await Promise.allSettled([plainRun, ...routedRuns]);
@@ -282,13 +342,24 @@ export class Rollouts {
 
   private async runOne(item: WorkItem, run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult> {
     const r = this.rollouts.get(item.agent)!;
-    const side: RolloutSide = r.controller.phase !== 'baking' || r.removed || r.split === undefined ? 'current'
-      : item.kind === 'timer' ? 'current' // timers were set by the running version
-        : (this.o.host.restartDelay?.(r.key) ?? 0) > 0 ? 'current' // backing off: the mailbox does not wait for it
-          : r.split.route({ conversationId: item.delivery.message.conversationId, inReplyTo: item.delivery.message.inReplyTo, messageId: item.delivery.messageId });
+    const side: RolloutSide =
+      r.controller.phase !== 'baking' || r.removed || r.split === undefined
+        ? 'current'
+        : item.kind === 'timer'
+          ? 'current' // timers were set by the running version
+          : (this.o.host.restartDelay?.(r.key) ?? 0) > 0
+            ? 'current' // backing off: the mailbox does not wait for it
+            : r.split.route({
+                conversationId: item.delivery.message.conversationId,
+                inReplyTo: item.delivery.message.inReplyTo,
+                messageId: item.delivery.messageId,
+              });
     if (side === 'candidate') {
       // A run that rejects (the pool closing, a shard error) is a crash of the new version: the running one handles the item.
-      const tried = await run([{ ...item, agent: r.key }]).then(([t]) => t!, (err: unknown) => crashed(item, err));
+      const tried = await run([{ ...item, agent: r.key }]).then(
+        ([t]) => t!,
+        (err: unknown) => crashed(item, err),
+      );
       const result = { ...tried, agent: item.agent };
       const outcome = result.outcome.status;
       const wroteState = ownStateWrites(result.stateWrites).length > 0; // a pending HTTP call's record is the runtime's, not state
@@ -298,7 +369,8 @@ export class Rollouts {
         // A failure reply: the handler returned an error (the bus answers `failure`), or the agent sent one itself.
         const failed = outcome === 'rejected' || result.outbox.some((sent) => sent.performative === 'failure');
         // A redelivery of a message already counted (a poison message retried) is not counted again.
-        if (this.countOnce(r, item)) this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now(), held));
+        if (this.countOnce(r, item))
+          this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now(), held));
         return result;
       }
       // Not completed on the new version: counted, its effects dropped, the running version handles it.
@@ -307,16 +379,35 @@ export class Rollouts {
       const crash = result.outcome.status === 'crashed' ? result.outcome : undefined;
       const ownCrash = crash !== undefined && crash.kind !== 'unavailable';
       // Marked counted only when it counts: a reset's hand-over leaves the delivery's own crash, if it comes back, to count.
-      if (ownCrash && this.countOnce(r, item)) this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now(), held));
+      if (ownCrash && this.countOnce(r, item))
+        this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now(), held));
       if (wroteState) this.judge(r, r.controller.fail('the new version wrote durable state, which the two versions cannot share'));
       // Crash-looped past its restart policy, the new instance will never run again.
       if (outcome === 'not-running' && (await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') {
         this.judge(r, r.controller.fail('the new version is failed (it crashed past its restart policy)'));
       }
-      for (const line of result.logs) agentLog(this.o.events, item.agent, line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info', `[version ${r.candidate.version}] ${line.message}`);
-      if (crash !== undefined && ownCrash) agentLog(this.o.events, item.agent, 'warn', `[version ${r.candidate.version}] crashed (${crash.kind}): the running version handles the message instead`);
+      for (const line of result.logs)
+        agentLog(
+          this.o.events,
+          item.agent,
+          line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info',
+          `[version ${r.candidate.version}] ${line.message}`,
+        );
+      if (crash !== undefined && ownCrash)
+        agentLog(
+          this.o.events,
+          item.agent,
+          'warn',
+          `[version ${r.candidate.version}] crashed (${crash.kind}): the running version handles the message instead`,
+        );
       // The kind only: a reset's message names the other agent and its limit, which are not this agent's log's to show.
-      else if (crash !== undefined) agentLog(this.o.events, item.agent, 'info', `[version ${r.candidate.version}] not completed (its shard was reset, or the pool closed): not counted against it, the running version handles the message instead`);
+      else if (crash !== undefined)
+        agentLog(
+          this.o.events,
+          item.agent,
+          'info',
+          `[version ${r.candidate.version}] not completed (its shard was reset, or the pool closed): not counted against it, the running version handles the message instead`,
+        );
     }
     const [result] = await run([item]);
     // The two versions share no state (decision 1871): the running version writing some ends the rollout.
@@ -379,7 +470,12 @@ export class Rollouts {
       const cancelled = r.cancel.signal.aborted;
       r.controller.abort(cancelled ? (r.cancel.signal.reason as Error).message : `promotion failed: ${(err as Error).message}`);
       if (!cancelled) throw err;
-      agentLog(this.o.events, r.name, 'warn', `rollout of version ${r.candidate.version} aborted before its promotion: ${r.controller.reason ?? ''}`);
+      agentLog(
+        this.o.events,
+        r.name,
+        'warn',
+        `rollout of version ${r.candidate.version} aborted before its promotion: ${r.controller.reason ?? ''}`,
+      );
     } finally {
       await this.finish(r);
     }
@@ -428,7 +524,13 @@ export class Rollouts {
    * the agent's end state) and logged.
    */
   private async abortAudited(r: Rollout, reason: string, force: boolean): Promise<void> {
-    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), outcome: 'aborted', reason, ...countsFields(r) };
+    const fields = {
+      version: String(r.candidate.version),
+      strategy: formatStrategy(r.strategy),
+      outcome: 'aborted',
+      reason,
+      ...countsFields(r),
+    };
     try {
       await this.audited('AbortRollout', r.name, fields, () => this.removeCandidate(r, force));
     } catch (err) {
@@ -466,8 +568,14 @@ export class Rollouts {
   private view(r: Rollout): RolloutView {
     const c = r.controller;
     return {
-      strategy: r.strategy, phase: c.phase, candidateVersion: r.candidate.version, candidateDigest: r.candidate.artifactDigest,
-      startedAt: c.startedAt, bakeUntil: c.bakeUntil, thresholds: c.thresholds, counts: c.counts(),
+      strategy: r.strategy,
+      phase: c.phase,
+      candidateVersion: r.candidate.version,
+      candidateDigest: r.candidate.artifactDigest,
+      startedAt: c.startedAt,
+      bakeUntil: c.bakeUntil,
+      thresholds: c.thresholds,
+      counts: c.counts(),
       ...(c.reason !== undefined ? { reason: c.reason } : {}),
     };
   }
@@ -484,9 +592,16 @@ function notBeside(name: string, version: number): ConflictError {
 /** An item the executor could not run: a crash of no fault of the agent's (`unavailable`). */
 function crashed(item: WorkItem, err: unknown): ExecutionResult {
   return {
-    agent: item.agent, workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
+    agent: item.agent,
+    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
     outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error)?.message ?? err) },
-    fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [],
+    fuelUsed: 0,
+    outbox: [],
+    timers: [],
+    directory: [],
+    stateWrites: [],
+    http: [],
+    logs: [],
   };
 }
 
@@ -496,14 +611,27 @@ function ms(durationUs: number | undefined): number | undefined {
 
 function skipped(item: WorkItem, reason: string): ExecutionResult {
   return {
-    agent: item.agent, workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`, outcome: { status: 'skipped', reason },
-    fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [],
+    agent: item.agent,
+    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
+    outcome: { status: 'skipped', reason },
+    fuelUsed: 0,
+    outbox: [],
+    timers: [],
+    directory: [],
+    stateWrites: [],
+    http: [],
+    logs: [],
   };
 }
 
 function countsFields(r: Rollout): Record<string, string> {
   const c = r.controller.counts();
-  return { handled: String(c.handled), crashes: String(c.crashes), failures: String(c.failures), ...(c.p99Ms !== undefined ? { p99Ms: String(c.p99Ms) } : {}) };
+  return {
+    handled: String(c.handled),
+    crashes: String(c.crashes),
+    failures: String(c.failures),
+    ...(c.p99Ms !== undefined ? { p99Ms: String(c.p99Ms) } : {}),
+  };
 }
 
 function countsText(r: Rollout): string {

@@ -3,10 +3,27 @@
  * sandbox results ↔ the bus's ExecutionResult. Nothing else: policy lives in the bus and the node.
  */
 import { availableParallelism } from 'node:os';
-import { DEPLOYABLE_LIMITS, NODE_LIMIT_TABLE, type AgentId, type AgentLimits, type AgentLimitsSpec, type Instrumentation } from '@caxton/core';
+import {
+  DEPLOYABLE_LIMITS,
+  NODE_LIMIT_TABLE,
+  type AgentId,
+  type AgentLimits,
+  type AgentLimitsSpec,
+  type Instrumentation,
+} from '@caxton/core';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { EngineOptions } from '@caxton/sandbox';
-import { NONE, ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
+import {
+  NONE,
+  ShardPool,
+  type AgentSpec,
+  type DirectoryOp,
+  type Effects,
+  type LogLine,
+  type PoolEvent,
+  type Work,
+  type WorkResult,
+} from '@caxton/sandbox';
 import type { AgentHost, AgentRunSample, AgentRunStats, AgentStartSpec } from './agent-host.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
@@ -16,7 +33,16 @@ export interface SandboxHostOptions {
   cacheDir: string;
   shards?: number | undefined;
   /** Engine limits on preparing components, and who hears of a refused cache entry (see EngineOptions). */
-  engine?: Pick<EngineOptions, 'prepareDeadlineMs' | 'prepareMaxHeapMb' | 'maxComponentBytes' | 'componentLimits' | 'onCacheEntryRefused' | 'cacheMaxBytes' | 'onCacheEvicted'>;
+  engine?: Pick<
+    EngineOptions,
+    | 'prepareDeadlineMs'
+    | 'prepareMaxHeapMb'
+    | 'maxComponentBytes'
+    | 'componentLimits'
+    | 'onCacheEntryRefused'
+    | 'cacheMaxBytes'
+    | 'onCacheEvicted'
+  >;
   /** Where an agent's committed state is read from when it starts or is upgraded (decision 1600). */
   state?: AgentStateStore;
 }
@@ -46,9 +72,14 @@ export class SandboxAgentHost implements AgentHost {
    */
   readonly resetState?: (name: string, entries: ReadonlyMap<string, string>) => Promise<boolean>;
 
-  private constructor(private readonly pool: ShardPool, private readonly state: AgentStateStore | undefined) {
+  private constructor(
+    private readonly pool: ShardPool,
+    private readonly state: AgentStateStore | undefined,
+  ) {
     this.events = pool.events;
-    const reset = (pool as unknown as { resetState?: (identity: string, entries: readonly (readonly [string, string])[]) => Promise<boolean> }).resetState;
+    const reset = (
+      pool as unknown as { resetState?: (identity: string, entries: readonly (readonly [string, string])[]) => Promise<boolean> }
+    ).resetState;
     if (typeof reset === 'function') {
       this.resetState = (name, entries) => reset.call(pool, this.identities.get(name) ?? name, [...entries]);
     }
@@ -137,9 +168,12 @@ export class SandboxAgentHost implements AgentHost {
   }
 
   onRestartDelayed(listener: (name: string, delayMs: number) => void): () => void {
-    return this.pool.events.on((e) => {
-      if (e.type === 'restart-delayed') listener(this.locals.get(e.agent) ?? e.agent, e.delayMs);
-    }, ['restart-delayed']);
+    return this.pool.events.on(
+      (e) => {
+        if (e.type === 'restart-delayed') listener(this.locals.get(e.agent) ?? e.agent, e.delayMs);
+      },
+      ['restart-delayed'],
+    );
   }
 
   async stats(name: string): Promise<AgentRunStats | undefined> {
@@ -217,23 +251,38 @@ export class SandboxAgentHost implements AgentHost {
 const OK: ExecutionResult['outcome'] = Object.freeze({ status: 'ok' });
 
 /** A handling's result as the bus reads it, with the effects the sandbox reported. */
-export function executionOf(agent: string, workId: string, outcome: ExecutionResult['outcome'], fuelUsed: number, durationUs: number | undefined, e: Effects): ExecutionResult {
+export function executionOf(
+  agent: string,
+  workId: string,
+  outcome: ExecutionResult['outcome'],
+  fuelUsed: number,
+  durationUs: number | undefined,
+  e: Effects,
+): ExecutionResult {
   // One literal, no effects object spread into it: this runs once per message handled. Most
   // handlings have no directory change and no log line: no mapping of empty lists, and the shared
   // frozen empty list (`NONE`, the one the sandbox's results carry) instead of a fresh one.
   // The shards' result codec may not carry every newer effect yet (state, HTTP): absent is none.
   return {
-    agent, workId, outcome, fuelUsed, durationUs,
-    outbox: e.outbox, timers: e.timers,
+    agent,
+    workId,
+    outcome,
+    fuelUsed,
+    durationUs,
+    outbox: e.outbox,
+    timers: e.timers,
     directory: e.directory.length === 0 ? NONE : e.directory.map(toDirectoryEffect),
-    stateWrites: e.stateWrites ?? NONE, http: e.http ?? NONE, logs: logLines(e),
+    stateWrites: e.stateWrites ?? NONE,
+    http: e.http ?? NONE,
+    logs: logLines(e),
   };
 }
 
 function logLines(e: Effects): AgentLogLine[] {
   if (e.logs.length === 0 && e.droppedLogLines === 0) return NONE;
   const logs: AgentLogLine[] = e.logs.map(toLogLine);
-  if (e.droppedLogLines > 0) logs.push({ level: 'warn', message: `[caxton] ${e.droppedLogLines} log lines dropped (per-call limit)`, at: Date.now() });
+  if (e.droppedLogLines > 0)
+    logs.push({ level: 'warn', message: `[caxton] ${e.droppedLogLines} log lines dropped (per-call limit)`, at: Date.now() });
   return logs;
 }
 
@@ -243,10 +292,16 @@ function toLogLine(line: LogLine): AgentLogLine {
 
 function toDirectoryEffect(op: DirectoryOp): DirectoryEffect {
   switch (op.kind) {
-    case 'register-service': return { kind: 'register', service: { ...op.service } };
-    case 'deregister-service': return { kind: 'deregister-service', serviceName: op.serviceName };
-    case 'subscribe-topic': return op.filter === undefined ? { kind: 'subscribe-topic', topic: op.topic } : { kind: 'subscribe-topic', topic: op.topic, filter: op.filter };
-    case 'unsubscribe-topic': return { kind: 'unsubscribe-topic', topic: op.topic };
+    case 'register-service':
+      return { kind: 'register', service: { ...op.service } };
+    case 'deregister-service':
+      return { kind: 'deregister-service', serviceName: op.serviceName };
+    case 'subscribe-topic':
+      return op.filter === undefined
+        ? { kind: 'subscribe-topic', topic: op.topic }
+        : { kind: 'subscribe-topic', topic: op.topic, filter: op.filter };
+    case 'unsubscribe-topic':
+      return { kind: 'unsubscribe-topic', topic: op.topic };
   }
 }
 

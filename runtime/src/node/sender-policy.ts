@@ -24,13 +24,19 @@ export class ForbiddenSenderError extends CaxtonError {
  * Why `sender` is refused, or undefined when the operator may use it. `localName` is the sender as
  * this platform names it (`echo` for `echo@caxton`, the full name for other platforms).
  */
-export function senderRefusal(sender: string, localName: string, reserved: ReadonlySet<string>, isDeployed: (name: string) => boolean,
-  peer: { isPeer: (platform: string) => boolean; viaAcc?: string } = { isPeer: () => false }): string | undefined {
+export function senderRefusal(
+  sender: string,
+  localName: string,
+  reserved: ReadonlySet<string>,
+  isDeployed: (name: string) => boolean,
+  peer: { isPeer: (platform: string) => boolean; viaAcc?: string } = { isPeer: () => false },
+): string | undefined {
   const bare = sender.includes('@') ? sender.slice(0, sender.lastIndexOf('@')) : sender;
   if (PLATFORM_IDENTITIES.has(bare.toLowerCase()) || reserved.has(bare.toLowerCase())) return 'it is a platform identity';
   if (!localName.includes('@') && isDeployed(localName)) return 'it is a deployed agent';
   // A peer platform's agents (decision 1910) speak only through the ACC, which checked the peer's secret.
   const platform = sender.includes('@') ? sender.slice(sender.lastIndexOf('@') + 1) : undefined;
-  if (platform !== undefined && peer.isPeer(platform) && peer.viaAcc !== platform) return `it is an agent of peer platform ${platform}, which speaks only through the node's ACC`;
+  if (platform !== undefined && peer.isPeer(platform) && peer.viaAcc !== platform)
+    return `it is an agent of peer platform ${platform}, which speaks only through the node's ACC`;
   return undefined;
 }

@@ -3,7 +3,17 @@
  * pages, export, import. Reads go to the committed view (what agents read when they start); an
  * import is one commit, made while the agent takes no work, and then shown to its running instance.
  */
-import type { Sink, StateControl, StateEntry, StateImport, StateImportResult, StateListQuery, StatePage, StateWrite, Unsubscribe } from '@caxton/core';
+import type {
+  Sink,
+  StateControl,
+  StateEntry,
+  StateImport,
+  StateImportResult,
+  StateListQuery,
+  StatePage,
+  StateWrite,
+  Unsubscribe,
+} from '@caxton/core';
 import type { AgentStateStore } from '../storage/ports.js';
 
 export interface NodeStateControlDeps {

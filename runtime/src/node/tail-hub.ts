@@ -15,18 +15,25 @@ export class TailHub {
    * `http`: the HTTP gateway's events. A call is not a message on the bus (its answer is), so the
    * tail shows it as one: a `request` from the agent to `http@<platform>` (decision 1601).
    */
-  constructor(private readonly events: BusEvents, private readonly http?: Instrumentation<HttpGatewayEvent>, private readonly platform = 'caxton') {}
+  constructor(
+    private readonly events: BusEvents,
+    private readonly http?: Instrumentation<HttpGatewayEvent>,
+    private readonly platform = 'caxton',
+  ) {}
 
   subscribe(filter: TailFilter, sink: Sink<MessageEvent>): Unsubscribe {
     this.subscribers.set(sink, filter);
     if (!this.detach) {
-      this.detach = this.events.on((e) => {
-        // Every message the bus takes emits exactly one 'accepted' (also when its only receiver is
-        // an outside client), so that is the one event the tail needs.
-        if (e.type !== 'accepted') return;
-        const event: MessageEvent = { messageId: e.messageId, acceptedAt: Date.now(), message: e.message };
-        for (const [s, f] of this.subscribers) if (matchesTailFilter(f, event)) s.next(event);
-      }, ['accepted']);
+      this.detach = this.events.on(
+        (e) => {
+          // Every message the bus takes emits exactly one 'accepted' (also when its only receiver is
+          // an outside client), so that is the one event the tail needs.
+          if (e.type !== 'accepted') return;
+          const event: MessageEvent = { messageId: e.messageId, acceptedAt: Date.now(), message: e.message };
+          for (const [s, f] of this.subscribers) if (matchesTailFilter(f, event)) s.next(event);
+        },
+        ['accepted'],
+      );
       const detachHttp = this.http?.onType('http-request', (e) => {
         const event = this.callEvent(e);
         for (const [s, f] of this.subscribers) if (matchesTailFilter(f, event)) s.next(event);

@@ -108,7 +108,10 @@ export class AgentTimers {
     for (const e of mine.values()) if (!e.fired && e.record.token === token) waiting = e;
     const max = isInstanceName(agent) ? (this.o.maxPerInstance ?? this.o.maxPerAgent) : this.o.maxPerAgent;
     if (!waiting && mine.size >= max) {
-      this.o.warn(agent, `timer dropped: ${max} timers already pending${max < this.o.maxPerAgent ? ' (the bound of a kind instance)' : ''}`);
+      this.o.warn(
+        agent,
+        `timer dropped: ${max} timers already pending${max < this.o.maxPerAgent ? ' (the bound of a kind instance)' : ''}`,
+      );
       return 'dropped';
     }
     if (waiting) clearTimeout(waiting.handle);
@@ -166,7 +169,7 @@ export class AgentTimers {
       this.arm(entry);
       armed += 1;
     }
-    return armed + await this.setRecorded(agent, pending, view);
+    return armed + (await this.setRecorded(agent, pending, view));
   }
 
   /**
@@ -187,7 +190,8 @@ export class AgentTimers {
    */
   nextWaitingDue(): number | undefined {
     let due: number | undefined;
-    for (const mine of this.byAgent.values()) for (const e of mine.values()) if (!e.fired && (due === undefined || e.record.dueAt < due)) due = e.record.dueAt;
+    for (const mine of this.byAgent.values())
+      for (const e of mine.values()) if (!e.fired && (due === undefined || e.record.dueAt < due)) due = e.record.dueAt;
     return due;
   }
 
@@ -255,7 +259,11 @@ export class AgentTimers {
   /** Clear done markers (best effort: a marker left behind only costs its bytes until the next sweep). */
   private async clearMarkers(agent: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.commitReserved(agent, ids.map((id) => ({ key: timerDoneStateKey(id), value: null })), `done marker of timer(s) ${ids.join(', ')} not cleared`);
+    await this.commitReserved(
+      agent,
+      ids.map((id) => ({ key: timerDoneStateKey(id), value: null })),
+      `done marker of timer(s) ${ids.join(', ')} not cleared`,
+    );
   }
 
   /** Commit bookkeeping writes to the agent's state; a failure is reported (what is left is dealt with at the next start). */
@@ -283,7 +291,11 @@ export class AgentTimers {
    * marker; a firing's commit removes the record anyway), is set now, under its id; then every
    * record found is removed. How many were set.
    */
-  private async setRecorded(agent: string, pending: readonly TimerRecord[], view: ReadonlyMap<string, string> | undefined): Promise<number> {
+  private async setRecorded(
+    agent: string,
+    pending: readonly TimerRecord[],
+    view: ReadonlyMap<string, string> | undefined,
+  ): Promise<number> {
     if (view === undefined) return 0;
     const inRegistry = new Set(pending.map((t) => t.id));
     const found: string[] = [];
@@ -303,7 +315,8 @@ export class AgentTimers {
       // Not in the registry yet: the record stays its only durable copy.
       if (placed === 'unpersisted') found.pop();
     }
-    if (found.length > 0) await this.commitReserved(agent, found.map(timerIntentRemoval), `record(s) of timer(s) ${found.join(', ')} not removed`);
+    if (found.length > 0)
+      await this.commitReserved(agent, found.map(timerIntentRemoval), `record(s) of timer(s) ${found.join(', ')} not removed`);
     return set;
   }
 

@@ -4,7 +4,15 @@
  * in the registry (TopicStore), keyed by agent, so they outlive restarts, upgrades and failover;
  * the bus reads a topic's subscribers from it at send time.
  */
-import { checkTopicName, NotFoundError, parseTopicFilter, topicAllowed, topicNotAllowed, type TopicPatterns, type TopicSubscription } from '@caxton/core';
+import {
+  checkTopicName,
+  NotFoundError,
+  parseTopicFilter,
+  topicAllowed,
+  topicNotAllowed,
+  type TopicPatterns,
+  type TopicSubscription,
+} from '@caxton/core';
 import type { TopicStore } from '../storage/ports.js';
 
 export interface NodeTopicsParts {

@@ -30,7 +30,9 @@ export function loadTracker(file: string, options: TrackerOptions, warn: (messag
     } catch {
       // nothing more to do: we start fresh either way
     }
-    warn(`protocol state in ${file} could not be read (${(err as Error).message}); starting with no open conversations (moved it to ${aside})`);
+    warn(
+      `protocol state in ${file} could not be read (${(err as Error).message}); starting with no open conversations (moved it to ${aside})`,
+    );
     return new ConversationTracker(options);
   }
 }
@@ -40,7 +42,11 @@ export class PersistedTracker implements ConversationGate {
   private dirty = false;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly tracker: ConversationTracker, private readonly file: string, intervalMs = 1000) {
+  constructor(
+    readonly tracker: ConversationTracker,
+    private readonly file: string,
+    intervalMs = 1000,
+  ) {
     this.timer = setInterval(() => this.save(), intervalMs);
     this.timer.unref();
   }

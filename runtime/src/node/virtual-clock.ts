@@ -36,7 +36,10 @@ export class AdvanceTooLongError extends CaxtonError {
 export class VirtualClock {
   private time: number;
 
-  constructor(start: number, private readonly maxRounds = MAX_ADVANCE_ROUNDS) {
+  constructor(
+    start: number,
+    private readonly maxRounds = MAX_ADVANCE_ROUNDS,
+  ) {
     this.time = start;
   }
 

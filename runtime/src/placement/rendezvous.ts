@@ -48,7 +48,11 @@ export function ownerOf(agent: string, nodes: readonly string[]): string | undef
  * Owner of every agent. `keyOf` maps an agent to the key that is hashed (default: its name); in
  * Kafka mode it is the agent's partition key, so agents go where their partition is consumed.
  */
-export function placeAll(agents: Iterable<string>, nodes: readonly string[], keyOf: (agent: string) => string = (a) => a): Map<string, string> {
+export function placeAll(
+  agents: Iterable<string>,
+  nodes: readonly string[],
+  keyOf: (agent: string) => string = (a) => a,
+): Map<string, string> {
   const out = new Map<string, string>();
   if (nodes.length === 0) return out;
   for (const a of agents) out.set(a, ownerOf(keyOf(a), nodes)!);

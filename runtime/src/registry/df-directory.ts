@@ -81,7 +81,8 @@ export class DfDirectory {
 
   /** Live descriptions matching the template, by agent name, at most `limit`, as copies. */
   search(template: DfSearchTemplate, now: number, limit?: number): DfAgentDescription[] {
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw invalid('search limit must be a non-negative integer', { limit });
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+      throw invalid('search limit must be a non-negative integer', { limit });
     const hits: DfAgentDescription[] = [];
     for (const d of this.candidates(template)) {
       if (isLive(d, now) && matchesTemplate(d, template)) hits.push(d);

@@ -64,11 +64,7 @@ export const REGISTRY_ERROR_KINDS: Readonly<Record<RegistryErrorCode, ErrorKind>
 export class RegistryError extends CaxtonError {
   declare readonly code: RegistryErrorCode;
 
-  constructor(
-    code: RegistryErrorCode,
-    message: string,
-    opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {},
-  ) {
+  constructor(code: RegistryErrorCode, message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
     super(code, message, { ...opts, kind: REGISTRY_ERROR_KINDS[code] });
   }
 }

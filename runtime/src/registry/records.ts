@@ -4,7 +4,16 @@
  */
 import type { AgentRecord, NodeAnnouncement, TimerRecord } from '../storage/records.js';
 import { invalid } from './errors.js';
-import { checkA2aCard, checkLimits, parseTopicPatterns, DEPLOYABLE_LIMITS, parseInstanceName, parseTopicSubscription, type DeployableLimitName, type TopicSubscription } from '@caxton/core';
+import {
+  checkA2aCard,
+  checkLimits,
+  parseTopicPatterns,
+  DEPLOYABLE_LIMITS,
+  parseInstanceName,
+  parseTopicSubscription,
+  type DeployableLimitName,
+  type TopicSubscription,
+} from '@caxton/core';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -35,7 +44,8 @@ export function validateAgentRecord(agent: AgentRecord): AgentRecord {
   }
   if (!Number.isSafeInteger(agent.version) || agent.version < 0) throw invalid('version must be a non-negative integer', ctx);
   if (!Number.isFinite(agent.createdAt) || !Number.isFinite(agent.updatedAt)) throw invalid('createdAt/updatedAt must be timestamps', ctx);
-  if (agent.absentSince !== undefined && !Number.isFinite(agent.absentSince)) throw invalid('absentSince must be a timestamp when present', ctx);
+  if (agent.absentSince !== undefined && !Number.isFinite(agent.absentSince))
+    throw invalid('absentSince must be a timestamp when present', ctx);
   return structuredClone({ ...agent, config: agent.config ?? {} });
 }
 
@@ -68,7 +78,8 @@ export function validateNodeAnnouncement(node: NodeAnnouncement): void {
 }
 
 export function validateTtl(ttlSeconds: number): void {
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw invalid('membership ttl must be a whole number of seconds >= 1', { ttlSeconds });
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
+    throw invalid('membership ttl must be a whole number of seconds >= 1', { ttlSeconds });
 }
 
 /** Timer ids and agent names become key segments (etcd `timers/<agent>/<id>`): no '/'. */
@@ -90,7 +101,10 @@ function isInstanceName(name: string): boolean {
 
 export function validateTimerRecord(timer: TimerRecord, allowInstances = false): TimerRecord {
   if (typeof timer?.agent !== 'string' || !(KEY_SEGMENT.test(timer.agent) || (allowInstances && isInstanceName(timer.agent)))) {
-    throw invalid(allowInstances ? 'timer needs an agent name without "/", or an instance name <kind>/<key>' : 'timer needs an agent name without "/"', { agent: timer?.agent });
+    throw invalid(
+      allowInstances ? 'timer needs an agent name without "/", or an instance name <kind>/<key>' : 'timer needs an agent name without "/"',
+      { agent: timer?.agent },
+    );
   }
   const ctx = { agent: timer.agent, timer: timer.id };
   if (typeof timer.id !== 'string' || !KEY_SEGMENT.test(timer.id)) throw invalid('timer id must be 1..200 characters without "/"', ctx);
@@ -109,6 +123,7 @@ export function byDueTime(a: TimerRecord, b: TimerRecord): number {
  * parser (a `topic.invalid-*` error passes through as it is), the agent a key segment.
  */
 export function validateTopicSubscription(sub: TopicSubscription): TopicSubscription {
-  if (typeof sub?.agent !== 'string' || !KEY_SEGMENT.test(sub.agent)) throw invalid('subscription needs an agent name without "/"', { agent: sub?.agent });
+  if (typeof sub?.agent !== 'string' || !KEY_SEGMENT.test(sub.agent))
+    throw invalid('subscription needs an agent name without "/"', { agent: sub?.agent });
   return parseTopicSubscription(sub);
 }

@@ -9,8 +9,12 @@ export const byTopicThenAgent = (a: TopicSubscription, b: TopicSubscription): nu
 
 /** The refusal when an agent already holds its bound of subscriptions. */
 export function tooManySubscriptions(agent: string): TopicError {
-  return new TopicError('topic.too-many-subscriptions', 'topic', `${agent} already has ${TOPIC_LIMITS.maxSubscriptionsPerAgent} subscriptions`,
-    `unsubscribe from a topic first; an agent may hold at most ${TOPIC_LIMITS.maxSubscriptionsPerAgent}`);
+  return new TopicError(
+    'topic.too-many-subscriptions',
+    'topic',
+    `${agent} already has ${TOPIC_LIMITS.maxSubscriptionsPerAgent} subscriptions`,
+    `unsubscribe from a topic first; an agent may hold at most ${TOPIC_LIMITS.maxSubscriptionsPerAgent}`,
+  );
 }
 
 /** A copy no holder can change: the one listing of a topic is handed to every reader of it. */

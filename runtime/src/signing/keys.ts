@@ -21,7 +21,8 @@ export class SigningKeyError extends CaxtonError {
 /** The raw 32-byte Ed25519 public key (the JWK `x`). */
 export function rawPublicKey(key: KeyObject): Uint8Array {
   const jwk = key.export({ format: 'jwk' });
-  if (jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string') throw new SigningKeyError('not an Ed25519 key', 'key', 'make one with `caxton keygen`');
+  if (jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string')
+    throw new SigningKeyError('not an Ed25519 key', 'key', 'make one with `caxton keygen`');
   return new Uint8Array(Buffer.from(jwk.x, 'base64url'));
 }
 
@@ -50,23 +51,45 @@ export function parsePrivateKey(pem: string, source: string): KeyObject {
   try {
     key = createPrivateKey(pem);
   } catch {
-    throw new SigningKeyError(`${source} is not a PEM private key`, source, 'give the private key file `caxton keygen` wrote (agent-signing.key)');
+    throw new SigningKeyError(
+      `${source} is not a PEM private key`,
+      source,
+      'give the private key file `caxton keygen` wrote (agent-signing.key)',
+    );
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new SigningKeyError(`${source} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`, source, 'make an Ed25519 key with `caxton keygen`');
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new SigningKeyError(
+      `${source} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`,
+      source,
+      'make an Ed25519 key with `caxton keygen`',
+    );
   return key;
 }
 
 /** A public key from PEM text (a private key's PEM is refused: trust lists hold public keys only). */
 export function parsePublicKey(pem: string, source: string): KeyObject {
   if (/PRIVATE KEY/.test(pem)) {
-    throw new SigningKeyError(`${source} holds a private key`, source, 'give the node the public key (agent-signing.pub); the private key stays with whoever signs');
+    throw new SigningKeyError(
+      `${source} holds a private key`,
+      source,
+      'give the node the public key (agent-signing.pub); the private key stays with whoever signs',
+    );
   }
   let key: KeyObject;
   try {
     key = createPublicKey(pem);
   } catch {
-    throw new SigningKeyError(`${source} is not a PEM public key`, source, 'give the public key file `caxton keygen` wrote (agent-signing.pub)');
+    throw new SigningKeyError(
+      `${source} is not a PEM public key`,
+      source,
+      'give the public key file `caxton keygen` wrote (agent-signing.pub)',
+    );
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new SigningKeyError(`${source} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`, source, 'make an Ed25519 key with `caxton keygen`');
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new SigningKeyError(
+      `${source} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`,
+      source,
+      'make an Ed25519 key with `caxton keygen`',
+    );
   return key;
 }

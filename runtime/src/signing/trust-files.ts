@@ -14,12 +14,20 @@ export async function loadTrustedKeys(paths: readonly string[]): Promise<KeyObje
     try {
       info = await stat(p);
     } catch {
-      throw new SigningKeyError(`trusted key ${p} does not exist`, p, 'give public key files (or a directory of *.pub files) made by `caxton keygen`');
+      throw new SigningKeyError(
+        `trusted key ${p} does not exist`,
+        p,
+        'give public key files (or a directory of *.pub files) made by `caxton keygen`',
+      );
     }
     const files = info.isDirectory()
-      ? (await readdir(p)).filter((f) => f.endsWith('.pub') || f.endsWith('.pem')).sort().map((f) => path.join(p, f))
+      ? (await readdir(p))
+          .filter((f) => f.endsWith('.pub') || f.endsWith('.pem'))
+          .sort()
+          .map((f) => path.join(p, f))
       : [p];
-    if (info.isDirectory() && files.length === 0) throw new SigningKeyError(`${p} holds no *.pub or *.pem file`, p, 'put the signers\' public keys (agent-signing.pub) in it');
+    if (info.isDirectory() && files.length === 0)
+      throw new SigningKeyError(`${p} holds no *.pub or *.pem file`, p, "put the signers' public keys (agent-signing.pub) in it");
     for (const file of files) keys.push(parsePublicKey(await readFile(file, 'utf8'), file));
   }
   return keys;

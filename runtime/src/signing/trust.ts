@@ -20,13 +20,19 @@ export const TRUST_MODES: readonly TrustMode[] = ['off', 'warn', 'require'];
 export type UntrustedReason = 'unsigned' | 'untrusted-key' | 'bad-signature' | 'digest-mismatch' | 'malformed';
 
 export class UntrustedArtifactError extends CaxtonError {
-  constructor(readonly reason: UntrustedReason, message: string, agent: string, accepted: readonly string[]) {
+  constructor(
+    readonly reason: UntrustedReason,
+    message: string,
+    agent: string,
+    accepted: readonly string[],
+  ) {
     super('signing.untrusted', message, {
       kind: 'permission-denied',
       context: { agent, reason, acceptedKeyIds: accepted.join(',') },
-      hint: accepted.length > 0
-        ? `this node requires a signature by one of the keys ${accepted.join(', ')}: sign the exact artifact you deploy (\`caxton sign <artifact> --key <key>\`) with one of them`
-        : 'this node requires signed agents but trusts no key: give it public keys with `caxton serve --trust <file|dir>`',
+      hint:
+        accepted.length > 0
+          ? `this node requires a signature by one of the keys ${accepted.join(', ')}: sign the exact artifact you deploy (\`caxton sign <artifact> --key <key>\`) with one of them`
+          : 'this node requires signed agents but trusts no key: give it public keys with `caxton serve --trust <file|dir>`',
     });
   }
 }
@@ -43,7 +49,10 @@ export interface TrustDecision {
 export class TrustPolicy {
   private readonly keys = new Map<string, KeyObject>();
 
-  constructor(readonly mode: TrustMode, keys: readonly KeyObject[]) {
+  constructor(
+    readonly mode: TrustMode,
+    keys: readonly KeyObject[],
+  ) {
     for (const key of keys) this.keys.set(keyIdOf(key), key);
   }
 
@@ -73,14 +82,18 @@ export class TrustPolicy {
     if (this.mode === 'off') return {};
     if (signerKeyId !== undefined && this.keys.has(signerKeyId)) return { signerKeyId };
     const reason: UntrustedReason = signerKeyId === undefined ? 'unsigned' : 'untrusted-key';
-    const message = signerKeyId === undefined
-      ? `the artifact ${sha256.slice(0, 12)}… was deployed unsigned`
-      : `the artifact ${sha256.slice(0, 12)}… was signed by ${signerKeyId}, a key this node no longer trusts`;
+    const message =
+      signerKeyId === undefined
+        ? `the artifact ${sha256.slice(0, 12)}… was deployed unsigned`
+        : `the artifact ${sha256.slice(0, 12)}… was signed by ${signerKeyId}, a key this node no longer trusts`;
     if (this.mode === 'require') throw new UntrustedArtifactError(reason, `${agent}: ${message}`, agent, this.keyIds);
     return { warning: `${message} (trust policy warn: rolled back anyway; under require it would be refused)` };
   }
 
-  private evaluate(sha256: string, envelopeJson: string | undefined): { signerKeyId: string; statement: AgentStatement } | { reason: UntrustedReason; message: string } {
+  private evaluate(
+    sha256: string,
+    envelopeJson: string | undefined,
+  ): { signerKeyId: string; statement: AgentStatement } | { reason: UntrustedReason; message: string } {
     if (envelopeJson === undefined || envelopeJson === '') return { reason: 'unsigned', message: 'the artifact is not signed' };
     let decoded;
     try {
@@ -91,10 +104,17 @@ export class TrustPolicy {
     const signedBytes = pae(decoded.payloadType, decoded.payload);
     const trusted = decoded.signatures.filter((s) => this.keys.has(s.keyid));
     if (trusted.length === 0) {
-      return { reason: 'untrusted-key', message: `signed by ${decoded.signatures.map((s) => s.keyid || '(no key id)').join(', ')}, a key this node does not trust` };
+      return {
+        reason: 'untrusted-key',
+        message: `signed by ${decoded.signatures.map((s) => s.keyid || '(no key id)').join(', ')}, a key this node does not trust`,
+      };
     }
     const valid = trusted.find((s) => verify(null, signedBytes, this.keys.get(s.keyid)!, s.sig));
-    if (!valid) return { reason: 'bad-signature', message: `the signature by ${trusted[0]!.keyid} does not verify: the signed statement was altered` };
+    if (!valid)
+      return {
+        reason: 'bad-signature',
+        message: `the signature by ${trusted[0]!.keyid} does not verify: the signed statement was altered`,
+      };
     let statement: AgentStatement;
     try {
       statement = parseStatement(decoded.payloadType, decoded.payload);
@@ -102,7 +122,10 @@ export class TrustPolicy {
       return { reason: 'malformed', message: `the signed statement is malformed: ${(err as Error).message}` };
     }
     if (statement.sha256 !== sha256) {
-      return { reason: 'digest-mismatch', message: `the signature by ${valid.keyid} is for sha256 ${statement.sha256.slice(0, 12)}…, the artifact is ${sha256.slice(0, 12)}…: its bytes changed after signing` };
+      return {
+        reason: 'digest-mismatch',
+        message: `the signature by ${valid.keyid} is for sha256 ${statement.sha256.slice(0, 12)}…, the artifact is ${sha256.slice(0, 12)}…: its bytes changed after signing`,
+      };
     }
     return { signerKeyId: valid.keyid, statement };
   }

@@ -7,8 +7,22 @@
  * the CLI refuses first, so this is what an embedder (or a test) passing the option meets.
  */
 import {
-  ARTIFACT_LIMIT_TABLE, checkAuditSegmentTable, checkClusterTable, CLUSTER_LIMIT_TABLE, checkKafkaRequestTable, checkNodeTable, checkTable, EDGE_LIMIT_TABLE, KIND_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveTrafficLimits, rowFloor, tableRowsOf,
-  rowInFlagUnit, type LimitRow,
+  ARTIFACT_LIMIT_TABLE,
+  checkAuditSegmentTable,
+  checkClusterTable,
+  CLUSTER_LIMIT_TABLE,
+  checkKafkaRequestTable,
+  checkNodeTable,
+  checkTable,
+  EDGE_LIMIT_TABLE,
+  KIND_LIMIT_TABLE,
+  PREPARE_CACHE_LIMIT_TABLE,
+  resolveArtifactLimits,
+  resolveTrafficLimits,
+  rowFloor,
+  tableRowsOf,
+  rowInFlagUnit,
+  type LimitRow,
 } from '@caxton/core';
 import { checkEdgeAdmissionLimits, edgeAdmissionLimits, type EdgeAdmissionLimits } from '../bus/edge-admission.js';
 import type { StartNodeOptions } from './options.js';
@@ -31,7 +45,11 @@ const PREPARE_OPTION_ROWS = {
 export function checkNodeLimits(options: StartNodeOptions): void {
   resolveTrafficLimits(options.traffic, `${FIELD}.traffic`);
   const prepare = options.prepare ?? {};
-  checkTable(PREPARE_OPTION_ROWS, { deadlineMs: prepare.deadlineMs, maxHeapMb: prepare.maxHeapMb, cacheMaxBytes: prepare.cacheMaxBytes }, { field: `${FIELD}.prepare`, what: 'prepare option' });
+  checkTable(
+    PREPARE_OPTION_ROWS,
+    { deadlineMs: prepare.deadlineMs, maxHeapMb: prepare.maxHeapMb, cacheMaxBytes: prepare.cacheMaxBytes },
+    { field: `${FIELD}.prepare`, what: 'prepare option' },
+  );
   resolveArtifactLimits({ maxArtifactBytes: options.maxArtifactBytes }, FIELD);
   checkEdgeOptions(options.edgeAdmission);
   checkNodeTable({ shards: options.shards }, FIELD);
@@ -39,9 +57,16 @@ export function checkNodeLimits(options: StartNodeOptions): void {
   const cluster = options.cluster ?? {};
   checkClusterTable(tableRowsOf(CLUSTER_LIMIT_TABLE, cluster), `${FIELD}.cluster`);
   checkKafkaRequestTable(cluster.kafkaRequests ?? {}, `${FIELD}.cluster.kafkaRequests`);
-  checkAuditSegmentTable({ segmentBytes: options.auditSegments?.segmentBytes, retainSegments: options.auditSegments?.retainSegments }, `${FIELD}.auditSegments`);
+  checkAuditSegmentTable(
+    { segmentBytes: options.auditSegments?.segmentBytes, retainSegments: options.auditSegments?.retainSegments },
+    `${FIELD}.auditSegments`,
+  );
   // The node's default idle period of kinds is what a kind deployed without --idle gets: its row's range too.
-  checkTable({ defaultIdleMs: KIND_LIMIT_TABLE.idleMs }, { defaultIdleMs: options.kinds?.defaultIdleMs }, { field: `${FIELD}.kinds`, what: 'kind option' });
+  checkTable(
+    { defaultIdleMs: KIND_LIMIT_TABLE.idleMs },
+    { defaultIdleMs: options.kinds?.defaultIdleMs },
+    { field: `${FIELD}.kinds`, what: 'kind option' },
+  );
 }
 
 /**
@@ -57,8 +82,16 @@ function checkEdgeOptions(given: Partial<EdgeAdmissionLimits> = {}): void {
   const resolved = edgeAdmissionLimits(given);
   // A floor that is no whole number has no ceiling to give: the order check below refuses it.
   const floor = Number.isSafeInteger(resolved.minLimit) ? resolved.minLimit : EDGE_LIMIT_TABLE.servingMinLimit.ceiling;
-  const rows = { maxLimit: EDGE_LIMIT_TABLE.maxLimit, targetDelayMs: EDGE_LIMIT_TABLE.targetDelayMs, servingMinLimit: servingFloorRow(floor) };
-  checkTable(rows, { maxLimit: given.maxLimit, targetDelayMs: given.targetDelayMs, servingMinLimit: given.servingMinLimit }, { field, what: 'edge limit' });
+  const rows = {
+    maxLimit: EDGE_LIMIT_TABLE.maxLimit,
+    targetDelayMs: EDGE_LIMIT_TABLE.targetDelayMs,
+    servingMinLimit: servingFloorRow(floor),
+  };
+  checkTable(
+    rows,
+    { maxLimit: given.maxLimit, targetDelayMs: given.targetDelayMs, servingMinLimit: given.servingMinLimit },
+    { field, what: 'edge limit' },
+  );
   checkEdgeAdmissionLimits(resolved, field);
 }
 
@@ -66,8 +99,11 @@ function checkEdgeOptions(given: Partial<EdgeAdmissionLimits> = {}): void {
 function servingFloorRow(minLimit: number): LimitRow {
   const row = EDGE_LIMIT_TABLE.servingMinLimit;
   return {
-    unit: row.unit, min: rowFloor(row), ceiling: minLimit,
+    unit: row.unit,
+    min: rowFloor(row),
+    ceiling: minLimit,
     computedDefault: `${row.default.toLocaleString('en-US')}, or minLimit where that is lower (off)`,
-    description: 'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103); at most minLimit, where setting it equal turns the serving floor off.',
+    description:
+      'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103); at most minLimit, where setting it equal turns the serving floor off.',
   };
 }

@@ -60,7 +60,9 @@ export interface StartNodeOptions extends TopologyOptions {
    * node-wide bound split over the shards) and the idle period of a kind deployed without one.
    */
   kinds?: {
-    maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number;
+    maxActivePerShard?: number;
+    defaultIdleMs?: number;
+    maxTimerWakes?: number;
     /** Told each time an instance comes into memory on this node or leaves it (tests observe where keys run, decision 2060). */
     onResidency?: (name: string, change: 'activated' | 'dropped') => void;
   };
@@ -98,7 +100,13 @@ export interface StartNodeOptions extends TopologyOptions {
    * `cacheMaxBytes` bounds the directory (core's PREPARE_CACHE_LIMIT_TABLE; decision 2141); `deadlineMs` and
    * `maxHeapMb` are core's ARTIFACT_LIMIT_TABLE rows (the heap's in MiB), all checked at start (decision 2149).
    */
-  prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits>; cacheDir?: string; cacheMaxBytes?: number };
+  prepare?: {
+    deadlineMs?: number;
+    maxHeapMb?: number;
+    componentLimits?: Partial<ComponentLimits>;
+    cacheDir?: string;
+    cacheMaxBytes?: number;
+  };
   /** Serve the web console over HTTP (issue 15); absent: no console. */
   console?: ConsoleNodeOptions;
   /**
@@ -110,7 +118,14 @@ export interface StartNodeOptions extends TopologyOptions {
    * Serve A2A 1.0 (each agent's card and JSON-RPC/REST bindings under /a2a/<name>, decision 1950);
    * absent: none. Needs the API (its tokens). TLS and the plaintext rule as for `mcp`.
    */
-  a2a?: { host: string; port: number; callTimeoutMs?: number; maxTasksInFlight?: number; maxTasksKept?: number; taskTtlMs?: number } & ListenerSecurity;
+  a2a?: {
+    host: string;
+    port: number;
+    callTimeoutMs?: number;
+    maxTasksInFlight?: number;
+    maxTasksKept?: number;
+    taskTtlMs?: number;
+  } & ListenerSecurity;
   /**
    * The FIPA HTTP MTP (decision 1910): an ACC for peer platforms at http(s)://host:port/acc/<secret>
    * (TLS and the plaintext rule as for `mcp`), and agents' messages to those platforms' agents posted
@@ -118,7 +133,12 @@ export interface StartNodeOptions extends TopologyOptions {
    * system's, for posts to peers' `https://` ACCs. Absent: no other platform is reached or heard.
    */
   mtp?: {
-    host: string; port: number; peers: MtpPeer[]; retry?: MtpRetry; maxBodyBytes?: number; caPem?: string;
+    host: string;
+    port: number;
+    peers: MtpPeer[];
+    retry?: MtpRetry;
+    maxBodyBytes?: number;
+    caPem?: string;
     /**
      * The URL peers reach this ACC at (without the secret), written into outgoing envelopes'
      * `received` stamps and the agents' `:addresses`; default the bound address. Required when

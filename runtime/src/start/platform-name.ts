@@ -19,11 +19,15 @@ const MAX_PLATFORM_FILE_BYTES = 256;
 /** The node was started with a platform name other than the one its data directory keeps. */
 export class PlatformChangedError extends CaxtonError {
   constructor(dataDir: string, kept: string, given: string) {
-    super('node.platform-changed', `the data directory ${dataDir} belongs to platform ${JSON.stringify(kept)}, not ${JSON.stringify(given)}: its messages and records name its agents <name>@${kept}`, {
-      kind: 'failed-precondition',
-      context: { dataDir, kept, given },
-      hint: `start it with --platform ${kept} (the name is fixed at a data directory's first start; every node of a cluster must use the same one), or give a new --data-dir for platform ${given}`,
-    });
+    super(
+      'node.platform-changed',
+      `the data directory ${dataDir} belongs to platform ${JSON.stringify(kept)}, not ${JSON.stringify(given)}: its messages and records name its agents <name>@${kept}`,
+      {
+        kind: 'failed-precondition',
+        context: { dataDir, kept, given },
+        hint: `start it with --platform ${kept} (the name is fixed at a data directory's first start; every node of a cluster must use the same one), or give a new --data-dir for platform ${given}`,
+      },
+    );
   }
 }
 

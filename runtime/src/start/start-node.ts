@@ -15,7 +15,18 @@ import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import { isInstanceName, isReplicaUnitName, replicaOwner, KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
+import {
+  isInstanceName,
+  isReplicaUnitName,
+  replicaOwner,
+  KIND_LIMITS,
+  parseReplicaInstanceCap,
+  resolveTrafficLimits,
+  ROLLOUT_BOUNDS,
+  type LogEntry,
+  type NodeControl,
+  type NodeHealth,
+} from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
 import { endedByRestart, findUnendedRollouts, RESTART_REASON, type UnendedScan } from '../audit/unended-rollouts.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
@@ -26,7 +37,16 @@ import { checkConsoleBinding, CONSOLE_CERT_FLAGS, consoleFailure, startConsoleSe
 import { LISTENER_CERT_FLAGS, readListenerTls } from '../listener/index.js';
 import { checkMcpBinding, McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
 import { A2A_TASK_FILE_NAME, A2aConfigError, checkA2aBinding, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
-import { checkAccAdvertise, checkAccBinding, checkPlatformName, MtpConfigError, MtpPeerTable, MtpSender, startAccServer, type AccEndpoint } from '../mtp/index.js';
+import {
+  checkAccAdvertise,
+  checkAccBinding,
+  checkPlatformName,
+  MtpConfigError,
+  MtpPeerTable,
+  MtpSender,
+  startAccServer,
+  type AccEndpoint,
+} from '../mtp/index.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { AgentLogs } from '../node/agent-logs.js';
@@ -39,7 +59,14 @@ import { installNodeMetrics } from './node-metrics.js';
 import { AbsentQueueSweeper } from '../node/absent-queues.js';
 import { keepPlatformName } from './platform-name.js';
 import { checkNodeLimits } from './node-limits.js';
-import { DEFAULT_ABSENT_SWEEP_MS, DEFAULT_LIMITS, DEFAULT_MAILBOX_CAPACITY, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
+import {
+  DEFAULT_ABSENT_SWEEP_MS,
+  DEFAULT_LIMITS,
+  DEFAULT_MAILBOX_CAPACITY,
+  MAX_LIMITS,
+  resolveNodeId,
+  type StartNodeOptions,
+} from './options.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
 import { SandboxAgentHost } from '../node/sandbox-host.js';
@@ -110,11 +137,19 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   if (options.maxReplicaInstances !== undefined) parseReplicaInstanceCap(options.maxReplicaInstances, 'startNode'); // likewise (decisions 2010, 2154)
   if (options.mcp) {
     checkMcpBinding(options.mcp);
-    if (options.api === false) throw new McpConfigError('the MCP endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --mcp');
+    if (options.api === false)
+      throw new McpConfigError(
+        'the MCP endpoint needs the gRPC API: it checks the same tokens',
+        'start the node with its API, or without --mcp',
+      );
   }
   if (options.a2a) {
     checkA2aBinding(options.a2a);
-    if (options.api === false) throw new A2aConfigError('the A2A endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --a2a');
+    if (options.api === false)
+      throw new A2aConfigError(
+        'the A2A endpoint needs the gRPC API: it checks the same tokens',
+        'start the node with its API, or without --a2a',
+      );
   }
   // The platform name and the ACC address peers are given are checked before anything starts.
   if (options.platform !== undefined) checkPlatformName(options.platform);
@@ -126,7 +161,10 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       try {
         checkPem(options.mtp.caPem, 'mtp.caPem');
       } catch (err) {
-        throw new MtpConfigError(`--mtp-ca: ${(err as Error).message}`, 'give --mtp-ca a file of PEM certificates (-----BEGIN CERTIFICATE-----)');
+        throw new MtpConfigError(
+          `--mtp-ca: ${(err as Error).message}`,
+          'give --mtp-ca a file of PEM certificates (-----BEGIN CERTIFICATE-----)',
+        );
       }
     }
   }
@@ -150,11 +188,12 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const telemetry = await startNodeTelemetry(options, nodeId, CAXTON_VERSION);
   // What health reports (node-health.ts): filled in as start-up proceeds.
   const life: NodeLife = { phase: 'starting', topology: undefined };
-  const health = (): NodeHealth => nodeHealth({
-    phase: life.phase,
-    logStoppedBy: life.topology?.ports.log.stoppedBy?.(),
-    topology: life.topology?.health() ?? { serving: false, reason: 'the node is starting' },
-  });
+  const health = (): NodeHealth =>
+    nodeHealth({
+      phase: life.phase,
+      logStoppedBy: life.topology?.ports.log.stoppedBy?.(),
+      topology: life.topology?.health() ?? { serving: false, reason: 'the node is starting' },
+    });
   // Whatever start-up opened is closed again if a later step fails: a half-started node must not
   // keep the process alive (a cluster topology holds Kafka and etcd connections, the host worker threads).
   // Telemetry is undone last, so spans of a failed start still leave.
@@ -166,7 +205,20 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     const topology = await openTopology(options, dataDir, nodeId, platform);
     life.topology = topology;
     undo.push(() => topology.close());
-    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health, trust, telemetry?.logger, accAdvertised);
+    const node = await startOnTopology(
+      options,
+      dataDir,
+      nodeId,
+      platform,
+      startedAt,
+      topology,
+      undo,
+      life,
+      health,
+      trust,
+      telemetry?.logger,
+      accAdvertised,
+    );
     healthServer?.refresh();
     return {
       ...node,
@@ -186,11 +238,22 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 }
 
 /** The node's phase and topology, as health needs them. */
-interface NodeLife { phase: NodePhase; topology: Topology | undefined }
+interface NodeLife {
+  phase: NodePhase;
+  topology: Topology | undefined;
+}
 
 async function startOnTopology(
-  options: StartNodeOptions, dataDir: string, nodeId: string, platform: string, startedAt: number,
-  topology: Topology, undo: (() => Promise<unknown>)[], life: NodeLife, health: () => NodeHealth, trust: TrustPolicy,
+  options: StartNodeOptions,
+  dataDir: string,
+  nodeId: string,
+  platform: string,
+  startedAt: number,
+  topology: Topology,
+  undo: (() => Promise<unknown>)[],
+  life: NodeLife,
+  health: () => NodeHealth,
+  trust: TrustPolicy,
   otlpLogger: Logger | undefined,
   /** `mtp.advertise`, checked: the ACC address given to peers instead of the bound one. */
   accAdvertised: string | undefined,
@@ -199,7 +262,10 @@ async function startOnTopology(
   // Before anything runs: a trail that lost records since its anchor is not continued silently
   // (decision 1750); every later record is anchored in the registry once durable.
   const auditTrail = await AnchoredAuditTrail.open({
-    trail: storage.audit, anchors: storage.auditAnchors, key: await ensureAuditKey(dataDir), nodeId,
+    trail: storage.audit,
+    anchors: storage.auditAnchors,
+    key: await ensureAuditKey(dataDir),
+    nodeId,
     acceptTruncation: options.audit?.acceptTruncation ?? false,
     report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
   });
@@ -211,11 +277,15 @@ async function startOnTopology(
   const events = new BusEvents();
   // With OTLP log export every line of the node's agent logs also leaves as a log record (decision 1850).
   const logs = new AgentLogs({
-    nodeId, linesPerAgent: 1000, directory: path.join(dataDir, 'logs'),
+    nodeId,
+    linesPerAgent: 1000,
+    directory: path.join(dataDir, 'logs'),
     ...(otlpLogger ? { onAppend: (entry: LogEntry, ids: LogTraceIds | undefined) => emitLogRecord(otlpLogger, entry, ids) } : {}),
   });
   const host = await SandboxAgentHost.create({
-    cacheDir: options.prepare?.cacheDir ?? path.join(dataDir, 'cache'), shards: options.shards, state: storage.state,
+    cacheDir: options.prepare?.cacheDir ?? path.join(dataDir, 'cache'),
+    shards: options.shards,
+    state: storage.state,
     engine: {
       ...(options.prepare?.deadlineMs !== undefined ? { prepareDeadlineMs: options.prepare.deadlineMs } : {}),
       ...(options.prepare?.maxHeapMb !== undefined ? { prepareMaxHeapMb: options.prepare.maxHeapMb } : {}),
@@ -225,7 +295,10 @@ async function startOnTopology(
       onCacheEntryRefused: (err) => process.stderr.write(`caxton: prepare cache: ${err.message}. ${err.hint ?? ''}\n`),
       // Past its bound the cache drops the least recently used (decision 2141): said, so a cache too small to hold the node's components shows.
       ...(options.prepare?.cacheMaxBytes !== undefined ? { cacheMaxBytes: options.prepare.cacheMaxBytes } : {}),
-      onCacheEvicted: (r) => process.stderr.write(`caxton: prepare cache: evicted ${r.entries} prepared components and ${r.modules} instrumented modules (${mib(r.bytes)} MiB, least recently used): it held ${mib(r.totalBytes)} MiB, its bound is ${mib(r.maxBytes)} MiB (--prepare-cache-max-mib)\n`),
+      onCacheEvicted: (r) =>
+        process.stderr.write(
+          `caxton: prepare cache: evicted ${r.entries} prepared components and ${r.modules} instrumented modules (${mib(r.bytes)} MiB, least recently used): it held ${mib(r.totalBytes)} MiB, its bound is ${mib(r.maxBytes)} MiB (--prepare-cache-max-mib)\n`,
+        ),
     },
   });
   undo.push(() => host.close());
@@ -244,7 +317,12 @@ async function startOnTopology(
   const fairnessIgnored = fairnessIgnoredWarning(options.traffic, host.shardCount);
   if (fairnessIgnored !== undefined) console.warn(`caxton: ${fairnessIgnored}`);
   const bus = new Bus({
-    log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, events,
+    log: storage.log,
+    state: storage.state,
+    nodeId,
+    platform,
+    mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
+    events,
     edgeAdmission: edgeAdmissionLimits(options.edgeAdmission),
     ...(options.busClock ? { now: options.busClock } : {}),
     priorityAgingDispatches: traffic.priorityAgingDispatches,
@@ -256,7 +334,11 @@ async function startOnTopology(
     // with one shard: with several, a debtor would yield on behalf of agents on other shards.
     // Its limits are the node's traffic limits (serve --fair-*, decision 2140).
     dispatch: {
-      maxAttempts: options.maxAttempts ?? 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 8, sendsPerTurn: traffic.sendsPerTurn,
+      maxAttempts: options.maxAttempts ?? 3,
+      maxBatch: 64,
+      maxPerAgent: 16,
+      maxInFlight: 8,
+      sendsPerTurn: traffic.sendsPerTurn,
       fairness: nodeFairness(traffic, host.shardCount),
     },
   });
@@ -265,20 +347,33 @@ async function startOnTopology(
   const killSwitch = new KillSwitch({
     node: new NodeSwitchFile(dataDir),
     ...(topology.sharedSwitch ? { cluster: topology.sharedSwitch } : {}),
-    bus: { freezeDispatch: () => bus.freezeDispatch(), thawDispatch: () => bus.thawDispatch(), wake: (a) => bus.wake(a), idle: (a) => bus.idle(a) },
+    bus: {
+      freezeDispatch: () => bus.freezeDispatch(),
+      thawDispatch: () => bus.thawDispatch(),
+      wake: (a) => bus.wake(a),
+      idle: (a) => bus.idle(a),
+    },
     say: (line) => process.stderr.write(`caxton: kill switch: ${line}\n`),
   });
   await killSwitch.start();
   undo.push(async () => killSwitch.close());
   const timers = new AgentTimers({
-    store: storage.timers, state: storage.state, maxPerAgent: 1000, maxPerInstance: KIND_LIMITS.maxTimersPerInstance,
+    store: storage.timers,
+    state: storage.state,
+    maxPerAgent: 1000,
+    maxPerInstance: KIND_LIMITS.maxTimersPerInstance,
     // Due times read the node's clock: a test that moves it (clockMoved) moves the timers with it.
     ...(options.busClock ? { now: options.busClock } : {}),
     fire: (agent, token, id) => bus.fireTimer(agent, token, id),
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });
   const directory = new DirectorySync(storage.directory, host);
-  const effects = new AgentEffects(timers, directory, (name) => bus.agentId(name), () => topics);
+  const effects = new AgentEffects(
+    timers,
+    directory,
+    (name) => bus.agentId(name),
+    () => topics,
+  );
   // What the agent lifecycle needs of the bus (decision 1103): one small interface.
   const messaging: AgentMessaging = {
     wake: (agent) => bus.wake(agent),
@@ -298,7 +393,10 @@ async function startOnTopology(
   // Egress is held per agent; an instance of a kind (decision 1980) is held by its kind's suspension too.
   const egressHold: EgressHold = {
     // A replica unit `X#r<k>` (decision 2093) is held by X's freeze or suspension (review fix 2).
-    isHeld: (agent) => killSwitch.isHeld(agent) || (isInstanceName(agent) && killSwitch.isHeld(agent.slice(0, agent.indexOf('/')))) || (isReplicaUnitName(agent) && killSwitch.isHeld(replicaOwner(agent))),
+    isHeld: (agent) =>
+      killSwitch.isHeld(agent) ||
+      (isInstanceName(agent) && killSwitch.isHeld(agent.slice(0, agent.indexOf('/')))) ||
+      (isReplicaUnitName(agent) && killSwitch.isHeld(replicaOwner(agent))),
     onChange: (listener) => killSwitch.onChange(listener),
   };
   // Outbound HTTP (decision 1601): answers enter the bus from `http@<platform>`, addressed to the
@@ -306,7 +404,9 @@ async function startOnTopology(
   // the agents' state store (decision 1600).
   const http = new HttpGateway({
     platform,
-    send: async (message, messageId) => { await bus.send(message, { external: { name: `http@${platform}` }, toActivation: true }, messageId); },
+    send: async (message, messageId) => {
+      await bus.send(message, { external: { name: `http@${platform}` }, toActivation: true }, messageId);
+    },
     policyOf: (agent) => agents.httpPolicyOf(agent),
     state: storage.state,
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
@@ -318,27 +418,47 @@ async function startOnTopology(
   // or is the operator's --mtp-advertise (an ACC behind a wildcard bind, NAT or a proxy).
   let accEndpoint: AccEndpoint | undefined;
   const mtpPeers = options.mtp ? new MtpPeerTable(options.mtp.peers) : undefined;
-  const mtpSender = options.mtp && mtpPeers ? new MtpSender({
-    platform, peers: mtpPeers, accUrl: () => accEndpoint && (accAdvertised ?? accEndpoint.url),
-    policyOf: (agent) => agents.httpPolicyOf(agent),
-    // Owned here, not "in memory": a passivated instance's posts keep their attempts (review of outboxfix4, round 2).
-    isLocal: (agent) => agents.ownsHere(agent),
-    // Rejects when the log could not take the failure (only a refusal — the sender gone, its
-    // mailbox full — is dropped): the send fails and its handling runs again (review of outboxfix2).
-    fail: (original, reason, kind, failureId) => bus.sendPlatformReplies([failureReply(original, bus.platformId, reason, kind)], [failureId], { throwIfNotDurable: true }),
-    log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
-    hold: egressHold,
-    // Outbox records (durable forwarding) live where pending HTTP calls' records do: the agents' state.
-    state: storage.state,
-    ...(options.mtp.retry ? { retry: options.mtp.retry } : {}),
-    ...(options.mtp.caPem !== undefined ? { caPem: options.mtp.caPem } : {}),
-  }) : undefined;
+  const mtpSender =
+    options.mtp && mtpPeers
+      ? new MtpSender({
+          platform,
+          peers: mtpPeers,
+          accUrl: () => accEndpoint && (accAdvertised ?? accEndpoint.url),
+          policyOf: (agent) => agents.httpPolicyOf(agent),
+          // Owned here, not "in memory": a passivated instance's posts keep their attempts (review of outboxfix4, round 2).
+          isLocal: (agent) => agents.ownsHere(agent),
+          // Rejects when the log could not take the failure (only a refusal — the sender gone, its
+          // mailbox full — is dropped): the send fails and its handling runs again (review of outboxfix2).
+          fail: (original, reason, kind, failureId) =>
+            bus.sendPlatformReplies([failureReply(original, bus.platformId, reason, kind)], [failureId], { throwIfNotDurable: true }),
+          log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
+          hold: egressHold,
+          // Outbox records (durable forwarding) live where pending HTTP calls' records do: the agents' state.
+          state: storage.state,
+          ...(options.mtp.retry ? { retry: options.mtp.retry } : {}),
+          ...(options.mtp.caPem !== undefined ? { caPem: options.mtp.caPem } : {}),
+        })
+      : undefined;
   const httpEffects = new HttpEffects(http, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   // Subscriptions are the registry's; `agents` is read only when an agent subscribes.
-  const topics: NodeTopics = new NodeTopics({ store: storage.topics, isAgent: (agent) => agents.has(agent), patternsOf: (agent) => agents.topicPatternsOf(agent) });
+  const topics: NodeTopics = new NodeTopics({
+    store: storage.topics,
+    isAgent: (agent) => agents.has(agent),
+    patternsOf: (agent) => agents.topicPatternsOf(agent),
+  });
   const agents = new AgentLifecycle({
-    nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
-    defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
+    nodeId,
+    artifacts: storage.artifacts,
+    host,
+    messaging,
+    bus,
+    log: storage.log,
+    state: storage.state,
+    residency: topology.residency,
+    trust,
+    defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits },
+    maxLimits: MAX_LIMITS,
+    killSwitch,
     ...(options.maxReplicaInstances !== undefined ? { maxReplicaInstances: options.maxReplicaInstances } : {}),
     busEvents: events,
     ...(topology.kinds !== undefined ? { kindStore: topology.kinds } : {}),
@@ -346,23 +466,32 @@ async function startOnTopology(
     ...(options.kinds?.onResidency !== undefined ? { onKindResidency: options.kinds.onResidency } : {}),
     kindTimers: {
       nextDue: (name) => timers.nextDue(name),
-      ...(storage.timers.nextDuePerAgent !== undefined ? { pending: (matches: (name: string) => boolean) => storage.timers.nextDuePerAgent!(matches) } : {}),
+      ...(storage.timers.nextDuePerAgent !== undefined
+        ? { pending: (matches: (name: string) => boolean) => storage.timers.nextDuePerAgent!(matches) }
+        : {}),
       // A stopped kind's passivated instances: their timers go with them (found by the same walk).
-      ...(storage.timers.nextDuePerAgent !== undefined ? {
-        deleteWhere: async (matches: (name: string) => boolean) => {
-          for (const e of await storage.timers.nextDuePerAgent!(matches)) await storage.timers.deleteTimers(e.name);
-        },
-      } : {}),
+      ...(storage.timers.nextDuePerAgent !== undefined
+        ? {
+            deleteWhere: async (matches: (name: string) => boolean) => {
+              for (const e of await storage.timers.nextDuePerAgent!(matches)) await storage.timers.deleteTimers(e.name);
+            },
+          }
+        : {}),
       // The etcd registry: one prefix delete of the kind's instance timers (decision 2060).
       ...(storage.timers.deleteKindTimers !== undefined ? { deleteKind: (kind: string) => storage.timers.deleteKindTimers!(kind) } : {}),
       deleteOf: (name: string) => storage.timers.deleteTimers(name),
       // The etcd registry: a kind's instance timers page by page (a partition assigned here, decision 2060).
-      ...(storage.timers.kindTimersDue !== undefined ? { ofKind: (kind: string, pageSize: number) => storage.timers.kindTimersDue!(kind, pageSize) } : {}),
+      ...(storage.timers.kindTimersDue !== undefined
+        ? { ofKind: (kind: string, pageSize: number) => storage.timers.kindTimersDue!(kind, pageSize) }
+        : {}),
       // Its wake index, a partition at a time, once complete (decision 2060, *Wake index*).
-      ...(storage.timers.partitionWakesDue !== undefined && storage.timers.wakesReady !== undefined ? {
-        ofPartition: (partition: number, kind: string, pageSize: number) => storage.timers.partitionWakesDue!(partition, kind, pageSize),
-        indexed: () => storage.timers.wakesReady!(),
-      } : {}),
+      ...(storage.timers.partitionWakesDue !== undefined && storage.timers.wakesReady !== undefined
+        ? {
+            ofPartition: (partition: number, kind: string, pageSize: number) =>
+              storage.timers.partitionWakesDue!(partition, kind, pageSize),
+            indexed: () => storage.timers.wakesReady!(),
+          }
+        : {}),
     },
     // What init produced goes through the bus's applier like any handling (issue 24).
     onStarted: (init) => bus.applyInit(init),
@@ -397,12 +526,24 @@ async function startOnTopology(
   // --log-format json: agent log lines also go to stdout, as JSON with the handling's trace ids.
   if (options.telemetry?.logFormat === 'json') printAgentLogsAsJson(events, agents.events, nodeId);
   const protocols = topology.protocolGate(tracker, {
-    platform, bus: () => bus, isLocal: (agent) => agents.isLocal(agent),
+    platform,
+    bus: () => bus,
+    isLocal: (agent) => agents.isLocal(agent),
   });
   const port = new NodeBusPort({
-    agents, externals, gate: protocols, executor: host, effects, timers, http: httpEffects, topics: storage.topics,
+    agents,
+    externals,
+    gate: protocols,
+    executor: host,
+    effects,
+    timers,
+    http: httpEffects,
+    topics: storage.topics,
     // Sends the bus refused as unknown are refused on the sender's shard next time (decision 2123).
-    unknownReceivers: { epoch: () => host.routing.current, refused: (agent, receiver, epoch) => host.noteUnknownReceiver(agent, receiver, epoch) },
+    unknownReceivers: {
+      epoch: () => host.routing.current,
+      refused: (agent, receiver, epoch) => host.noteUnknownReceiver(agent, receiver, epoch),
+    },
     ...(mtpSender ? { transport: mtpSender } : {}),
     reloadState: (agent) => agents.reloadState(agent),
     // Timers set before a restart, an upgrade or a move fire here from now on; calls this agent
@@ -410,7 +551,11 @@ async function startOnTopology(
     resumeAgent: async (agent) => {
       await timers.resume(agent);
       void http.recover(agent).catch((err: unknown) => {
-        logs.append(agent, { level: 'warn', message: `[caxton] pending http calls could not be read: ${(err as Error).message}`, at: Date.now() });
+        logs.append(agent, {
+          level: 'warn',
+          message: `[caxton] pending http calls could not be read: ${(err as Error).message}`,
+          at: Date.now(),
+        });
       });
       // MTP posts the agent's sends left unanswered when a node stopped are posted again (decision 1910).
       void mtpSender?.recover(agent).catch((err: unknown) => {
@@ -418,20 +563,36 @@ async function startOnTopology(
       });
     },
   });
-  events.on((e) => {
-    if (e.type === 'log') logs.append(e.agent, e.line, e.trace);
-    else if (e.type === 'dead-lettered') logs.append(e.agent, { level: 'error', message: `[caxton] message ${e.deliveryId} dead-lettered: ${e.reason}`, at: Date.now() });
-    else if (e.type === 'handled' && e.outcome.status === 'crashed') {
-      logs.append(e.agent, { level: 'error', message: `[caxton] crashed handling ${e.messageId} (attempt ${e.attempt}): ${e.outcome.kind}: ${e.outcome.message}`, at: Date.now() });
-    } else if (e.type === 'breaker') {
-      logs.append(e.agent, { level: e.to === 'closed' ? 'info' : 'warn', message: `[caxton] circuit breaker ${e.from} -> ${e.to} (${breakerReason(e.reason, e.failures)})`, at: e.at });
-    }
-  }, ['log', 'dead-lettered', 'handled', 'breaker']); // only these: the bus skips building events nobody wants
+  events.on(
+    (e) => {
+      if (e.type === 'log') logs.append(e.agent, e.line, e.trace);
+      else if (e.type === 'dead-lettered')
+        logs.append(e.agent, { level: 'error', message: `[caxton] message ${e.deliveryId} dead-lettered: ${e.reason}`, at: Date.now() });
+      else if (e.type === 'handled' && e.outcome.status === 'crashed') {
+        logs.append(e.agent, {
+          level: 'error',
+          message: `[caxton] crashed handling ${e.messageId} (attempt ${e.attempt}): ${e.outcome.kind}: ${e.outcome.message}`,
+          at: Date.now(),
+        });
+      } else if (e.type === 'breaker') {
+        logs.append(e.agent, {
+          level: e.to === 'closed' ? 'info' : 'warn',
+          message: `[caxton] circuit breaker ${e.from} -> ${e.to} (${breakerReason(e.reason, e.failures)})`,
+          at: e.at,
+        });
+      }
+    },
+    ['log', 'dead-lettered', 'handled', 'breaker'],
+  ); // only these: the bus skips building events nobody wants
 
   // Metrics (decision 1301): nothing is installed unless the process registered a MeterProvider.
   const removeMetrics = installNodeMetrics({
-    events, topology, runSamples: host.runSamples ? () => host.runSamples() : undefined,
-    mailboxDepth: (agent) => bus.mailboxDepth(agent), mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, timersPending: (agent) => timers.pending(agent),
+    events,
+    topology,
+    runSamples: host.runSamples ? () => host.runSamples() : undefined,
+    mailboxDepth: (agent) => bus.mailboxDepth(agent),
+    mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
+    timersPending: (agent) => timers.pending(agent),
     breakersOpen: () => bus.breakersOpen(),
     absentQueued: () => agents.names().reduce((n, agent) => (agents.absence(agent) === undefined ? n : n + bus.mailboxDepth(agent)), 0),
   });
@@ -441,32 +602,57 @@ async function startOnTopology(
   // through it while the agents are restored, before anything is handled.
   let stopping = false;
   const control = new LocalNodeControl({
-    nodeId, platform, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, topics, logs,
-    tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
-    logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, log: storage.log, killSwitch,
+    nodeId,
+    platform,
+    version: CAXTON_VERSION,
+    startedAt,
+    agents,
+    bus,
+    directory: storage.directory,
+    topics,
+    logs,
+    tail: new TailHub(events, http.events, platform),
+    externals,
+    status: () => selfAddressed(topology.status(agents)),
+    isStopping: () => stopping,
+    logStoppedBy: () => storage.log.stoppedBy?.(),
+    health,
+    state: storage.state,
+    log: storage.log,
+    killSwitch,
     ...(options.idempotency ? { idempotency: options.idempotency } : {}),
     ...(mtpPeers ? { isPeerPlatform: (p: string) => mtpPeers.byName(p) !== undefined } : {}),
   });
   // Every way in that changes the node goes through this one object, which writes each change
   // ahead to the audit trail (decision 1701): the API, the console and `RunningNode.control`.
   const audited = new AuditedControl({
-    control, trail: auditTrail, nodeId,
+    control,
+    trail: auditTrail,
+    nodeId,
     report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
     // Outside sends are admitted before their intent is written (decision 1810).
     admitSend: (message, lane) => control.admitSend(message, lane),
   });
   // A rollout's automatic steps (promote, roll back) are recorded like an operator's change (decision 1871).
-  agents.rollouts.auditWith((method, agent, fields, effect) => audited.change(
-    { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
-    { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
+  agents.rollouts.auditWith((method, agent, fields, effect) =>
+    audited.change(
+      { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
+      { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) },
+      effect,
+    ),
+  );
   await directory.start();
   undo.push(async () => directory.stop());
   // Scaling an agent back to one replica by itself (it wrote durable state, a replica failed, or it
   // could not be restored at start-up) is recorded the same way (decision 2010). Wired before the
   // topology restores and consumes: restored replicas take work at once, and what they trigger is audited.
-  agents.replicas.auditWith((agent, fields, effect) => audited.change(
-    { ...IN_PROCESS_CALLER, peer: 'replicas' },
-    { method: 'ScaleAgent', args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
+  agents.replicas.auditWith((agent, fields, effect) =>
+    audited.change(
+      { ...IN_PROCESS_CALLER, peer: 'replicas' },
+      { method: 'ScaleAgent', args: auditArgs({ agent, ...fields }, { agent, ...fields }) },
+      effect,
+    ),
+  );
   // The log opens first (what agents' init sends must be accepted); the topology orders the rest.
   await topology.beforeApi({
     openLog: () => bus.open(port),
@@ -475,8 +661,9 @@ async function startOnTopology(
       // Its closing record, and it is shown ended (decision 1871: a rollout does not survive a restart).
       if (unendedScan !== undefined && unendedScan.unended.length > 0) {
         // Not fatal: a rollout not closed is reported, the node still starts (as a failed scan).
-        await closeUnendedRollouts(unendedScan, agents, audited)
-          .catch((err: unknown) => console.error('caxton: audit trail: closing rollouts the restart ended:', err));
+        await closeUnendedRollouts(unendedScan, agents, audited).catch((err: unknown) =>
+          console.error('caxton: audit trail: closing rollouts the restart ended:', err),
+        );
       }
     },
     consume: async () => {
@@ -488,7 +675,8 @@ async function startOnTopology(
   await agents.startTimerWakes(); // and passivated instances be woken for theirs
   // Absent agents' queues (decision 1990): messages past their TTL are dead-lettered `absent-ttl`.
   const absentSweeper = new AbsentQueueSweeper({
-    agents, expire: async (agent, ttlMs, since) => {
+    agents,
+    expire: async (agent, ttlMs, since) => {
       // Asked before each letter: still absent here (not deployed again meanwhile) and, in a
       // cluster, still this node's to hold (the claim with its margin: the fence of a completion).
       const held = (): boolean => agents.absence(agent) !== undefined && agents.holdsQueue(agent);
@@ -498,7 +686,9 @@ async function startOnTopology(
       const limit = agents.absence(agent)?.queue;
       const trimmed = limit === undefined || agents.ownership() === undefined || !held() ? 0 : await bus.trimAbsent(agent, limit, held);
       return expired + trimmed;
-    }, noteAbsence: (agent) => bus.noteAbsence(agent), intervalMs: options.absentSweepMs ?? DEFAULT_ABSENT_SWEEP_MS,
+    },
+    noteAbsence: (agent) => bus.noteAbsence(agent),
+    intervalMs: options.absentSweepMs ?? DEFAULT_ABSENT_SWEEP_MS,
     // A cluster's shared count (decision 2157): the deliveries held here replace the places their sends took.
     publish: () => agents.publishAbsentQueues((agent) => bus.pendingIds(agent)),
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
@@ -522,7 +712,11 @@ async function startOnTopology(
   };
   if (options.api !== false) {
     api = await startApiServer({
-      node: control, host: options.apiHost, port: options.apiPort, dataDir, auth: options.auth,
+      node: control,
+      host: options.apiHost,
+      port: options.apiPort,
+      dataDir,
+      auth: options.auth,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.maxArtifactBytes !== undefined ? { maxArtifactBytes: options.maxArtifactBytes } : {}),
       audit: { trail: auditTrail, nodeId, recordReads: options.audit?.recordReads ?? false, control: audited },
@@ -533,7 +727,14 @@ async function startOnTopology(
   let consoleServer: ConsoleServer | undefined;
   if (options.console) {
     consoleServer = await startConsoleServer({
-      ...options.console, control, audited, events, log: storage.log, dataDir, auth: options.auth, platform,
+      ...options.console,
+      control,
+      audited,
+      events,
+      log: storage.log,
+      dataDir,
+      auth: options.auth,
+      platform,
       ...(api ? { resolvePrincipal: api.resolvePrincipal } : {}),
       conversations: (initiator, conversationId) => tracker.inspect(initiator, conversationId),
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
@@ -544,28 +745,50 @@ async function startOnTopology(
   }
   let mcpEndpoint: McpEndpoint | undefined;
   if (options.mcp) {
-    if (!api) throw new McpConfigError('the MCP endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --mcp');
+    if (!api)
+      throw new McpConfigError(
+        'the MCP endpoint needs the gRPC API: it checks the same tokens',
+        'start the node with its API, or without --mcp',
+      );
     mcpEndpoint = await startMcpServer({
-      ...options.mcp, control, audited, resolvePrincipal: api.resolvePrincipal, version: CAXTON_VERSION,
+      ...options.mcp,
+      control,
+      audited,
+      resolvePrincipal: api.resolvePrincipal,
+      version: CAXTON_VERSION,
     });
     const started = mcpEndpoint;
     undo.push(() => started.close());
   }
   let a2aEndpoint: A2aEndpoint | undefined;
   if (options.a2a) {
-    if (!api) throw new A2aConfigError('the A2A endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --a2a');
+    if (!api)
+      throw new A2aConfigError(
+        'the A2A endpoint needs the gRPC API: it checks the same tokens',
+        'start the node with its API, or without --a2a',
+      );
     a2aEndpoint = await startA2aServer({
-      ...options.a2a, control, audited, resolvePrincipal: api.resolvePrincipal,
+      ...options.a2a,
+      control,
+      audited,
+      resolvePrincipal: api.resolvePrincipal,
       // Tasks outlive a restart (decision 2040): the node's own data directory, like its protocol state.
-      taskFile: path.join(dataDir, A2A_TASK_FILE_NAME), warn: (m) => process.stderr.write(`caxton: ${m}\n`),
+      taskFile: path.join(dataDir, A2A_TASK_FILE_NAME),
+      warn: (m) => process.stderr.write(`caxton: ${m}\n`),
     });
     const started = a2aEndpoint;
     undo.push(() => started.close());
   }
   if (options.mtp && mtpPeers) {
     accEndpoint = await startAccServer({
-      host: options.mtp.host, port: options.mtp.port, platform, peers: mtpPeers, control, audited,
-      ...(options.mtp.tls ? { tls: options.mtp.tls } : {}), ...(options.mtp.insecure ? { insecure: true } : {}),
+      host: options.mtp.host,
+      port: options.mtp.port,
+      platform,
+      peers: mtpPeers,
+      control,
+      audited,
+      ...(options.mtp.tls ? { tls: options.mtp.tls } : {}),
+      ...(options.mtp.insecure ? { insecure: true } : {}),
       ...(options.mtp.maxBodyBytes !== undefined ? { maxBodyBytes: options.mtp.maxBodyBytes } : {}),
     });
     const started = accEndpoint;
@@ -635,11 +858,16 @@ async function startOnTopology(
 /** Why a circuit breaker moved, for the agent's log (decision 1921). */
 function breakerReason(reason: string, failures: number): string {
   switch (reason) {
-    case 'failures': return `${failures} deliveries failed in a row: new sends are refused for the cool-down`;
-    case 'cool-down': return 'cool-down over: the next message is let through as a probe';
-    case 'probe-failed': return 'the probe failed: refusing again for another cool-down';
-    case 'handled': return 'a delivery was handled: sends pass again';
-    default: return 'the agent was replaced: sends pass again';
+    case 'failures':
+      return `${failures} deliveries failed in a row: new sends are refused for the cool-down`;
+    case 'cool-down':
+      return 'cool-down over: the next message is let through as a probe';
+    case 'probe-failed':
+      return 'the probe failed: refusing again for another cool-down';
+    case 'handled':
+      return 'a delivery was handled: sends pass again';
+    default:
+      return 'the agent was replaced: sends pass again';
   }
 }
 
@@ -648,7 +876,9 @@ async function scanUnendedRollouts(auditTrail: AuditTrail): Promise<UnendedScan 
   try {
     const scan = await findUnendedRollouts(auditTrail);
     if (!scan.reachedStart) {
-      console.warn(`caxton: audit trail: looked for unended rollouts in the last ${ROLLOUT_BOUNDS.unendedScanRecords} records only (from record ${scan.from}): a rollout started before them is not closed, and shows no end in the trail`);
+      console.warn(
+        `caxton: audit trail: looked for unended rollouts in the last ${ROLLOUT_BOUNDS.unendedScanRecords} records only (from record ${scan.from}): a rollout started before them is not closed, and shows no end in the trail`,
+      );
     }
     return scan;
   } catch (err) {
@@ -661,10 +891,20 @@ async function scanUnendedRollouts(auditTrail: AuditTrail): Promise<UnendedScan 
 async function closeUnendedRollouts(scan: UnendedScan, agents: AgentLifecycle, audited: AuditedControl): Promise<void> {
   for (const unended of scan.unended) {
     const running = await agents.status(unended.agent).catch(() => undefined);
-    const fields = { strategy: unended.strategy, outcome: 'aborted', reason: RESTART_REASON, ...(running !== undefined ? { version: String(running.version + 1) } : {}) };
-    await audited.change({ ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
-      { method: 'AbortRollout', args: auditArgs({ agent: unended.agent, ...fields }, { agent: unended.agent, ...fields }) },
-      async () => { if (running !== undefined) agents.rollouts.restore(unended.agent, endedByRestart(unended, running.version + 1)); })
+    const fields = {
+      strategy: unended.strategy,
+      outcome: 'aborted',
+      reason: RESTART_REASON,
+      ...(running !== undefined ? { version: String(running.version + 1) } : {}),
+    };
+    await audited
+      .change(
+        { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
+        { method: 'AbortRollout', args: auditArgs({ agent: unended.agent, ...fields }, { agent: unended.agent, ...fields }) },
+        async () => {
+          if (running !== undefined) agents.rollouts.restore(unended.agent, endedByRestart(unended, running.version + 1));
+        },
+      )
       .catch((err: unknown) => console.error(`caxton: audit trail: closing the rollout of ${unended.agent} the restart ended:`, err));
   }
 }

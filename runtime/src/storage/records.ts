@@ -50,15 +50,22 @@ export type PreviousVersion = Pick<AgentRecord, 'artifactDigest' | 'version' | '
 export function previousShown(record: AgentRecord): Pick<AgentStatus, 'previous'> {
   const p = record.previous;
   if (p === undefined) return {};
-  return { previous: { version: p.version, artifactDigest: p.artifactDigest, ...(p.language !== undefined ? { language: p.language } : {}) } };
+  return {
+    previous: { version: p.version, artifactDigest: p.artifactDigest, ...(p.language !== undefined ? { language: p.language } : {}) },
+  };
 }
 
 /** The version `record` describes, as the `previous` of the one that replaces it. */
 export function previousVersionOf(record: AgentRecord): PreviousVersion {
   const { artifactDigest, version, limits, config, http, signerKeyId, language } = record;
   return {
-    artifactDigest, version, limits, config,
-    ...(http !== undefined ? { http } : {}), ...(signerKeyId !== undefined ? { signerKeyId } : {}), ...(language !== undefined ? { language } : {}),
+    artifactDigest,
+    version,
+    limits,
+    config,
+    ...(http !== undefined ? { http } : {}),
+    ...(signerKeyId !== undefined ? { signerKeyId } : {}),
+    ...(language !== undefined ? { language } : {}),
   };
 }
 

@@ -21,7 +21,9 @@ export class StateUnsupportedError extends CaxtonError {
 
 export function isAgentStateStore(value: unknown): value is AgentStateStore {
   const candidate = value as Partial<AgentStateStore> | null;
-  return typeof candidate?.readState === 'function' && typeof candidate.commitState === 'function' && typeof candidate.clearState === 'function';
+  return (
+    typeof candidate?.readState === 'function' && typeof candidate.commitState === 'function' && typeof candidate.clearState === 'function'
+  );
 }
 
 /**

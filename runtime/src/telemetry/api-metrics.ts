@@ -21,8 +21,14 @@ export class ApiMetrics {
   }
 
   record(method: string, code: string, seconds: number): void {
-    this.calls.add(1, this.label(`${method} ${code}`, () => ({ method, code })));
-    this.duration.record(seconds, this.label(method, () => ({ method })));
+    this.calls.add(
+      1,
+      this.label(`${method} ${code}`, () => ({ method, code })),
+    );
+    this.duration.record(
+      seconds,
+      this.label(method, () => ({ method })),
+    );
   }
 
   private label(key: string, make: () => Attributes): Attributes {

@@ -8,7 +8,16 @@
  * (async_hooks would tax every promise of the bus thread). SendMessage stamps it into the message,
  * so the message's `send` span and everything after it continue the call's trace.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Context, type Span, type TextMapGetter } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  propagation,
+  trace,
+  type Context,
+  type Span,
+  type TextMapGetter,
+} from '@opentelemetry/api';
 import type { AclMessage } from '@caxton/core';
 import { carriesTraceContext, injectMessageContext, tracer } from './trace-context.js';
 

@@ -79,7 +79,10 @@ export const DEFAULT_LOG_QUEUE_SIZE = 2048;
 const ENV_HINT = 'see docs/operations.md, section Telemetry';
 
 function invalid(source: string, value: string, expected: string): TelemetryError {
-  return new TelemetryError('telemetry.invalid-config', `${source}=${value} is not ${expected}`, { context: { source, value }, hint: ENV_HINT });
+  return new TelemetryError('telemetry.invalid-config', `${source}=${value} is not ${expected}`, {
+    context: { source, value },
+    hint: ENV_HINT,
+  });
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -125,10 +128,14 @@ export function parseKeyValueList(source: string, value: string | undefined): Re
 function parseProtocol(source: string, value: string): OtlpProtocol {
   if ((SUPPORTED_OTLP_PROTOCOLS as readonly string[]).includes(value)) return value as OtlpProtocol;
   if (KNOWN_OTLP_PROTOCOLS.includes(value)) {
-    throw new TelemetryError('telemetry.unsupported', `${source}=${value}: this build exports OTLP over ${SUPPORTED_OTLP_PROTOCOLS.join(', ')} only`, {
-      context: { source, value, supported: SUPPORTED_OTLP_PROTOCOLS.join(',') },
-      hint: 'use http/protobuf (the OpenTelemetry Collector receives it on port 4318), or leave the protocol unset',
-    });
+    throw new TelemetryError(
+      'telemetry.unsupported',
+      `${source}=${value}: this build exports OTLP over ${SUPPORTED_OTLP_PROTOCOLS.join(', ')} only`,
+      {
+        context: { source, value, supported: SUPPORTED_OTLP_PROTOCOLS.join(',') },
+        hint: 'use http/protobuf (the OpenTelemetry Collector receives it on port 4318), or leave the protocol unset',
+      },
+    );
   }
   throw invalid(source, value, `an OTLP protocol (${KNOWN_OTLP_PROTOCOLS.join(', ')})`);
 }
@@ -145,14 +152,24 @@ function parseSampler(flags: TelemetryFlags, env: Env): SamplerConfig {
   const arg = nonEmpty(env['OTEL_TRACES_SAMPLER_ARG']);
   const ratio = arg === undefined ? 1 : parseRatio('OTEL_TRACES_SAMPLER_ARG', arg);
   switch (name) {
-    case 'always_on': return { root: 'always_on', ratio: 1, parentBased: false };
-    case 'always_off': return { root: 'always_off', ratio: 0, parentBased: false };
-    case 'traceidratio': return { root: 'ratio', ratio, parentBased: false };
-    case 'parentbased_always_on': return { root: 'always_on', ratio: 1, parentBased: true };
-    case 'parentbased_always_off': return { root: 'always_off', ratio: 0, parentBased: true };
-    case 'parentbased_traceidratio': return { root: 'ratio', ratio, parentBased: true };
+    case 'always_on':
+      return { root: 'always_on', ratio: 1, parentBased: false };
+    case 'always_off':
+      return { root: 'always_off', ratio: 0, parentBased: false };
+    case 'traceidratio':
+      return { root: 'ratio', ratio, parentBased: false };
+    case 'parentbased_always_on':
+      return { root: 'always_on', ratio: 1, parentBased: true };
+    case 'parentbased_always_off':
+      return { root: 'always_off', ratio: 0, parentBased: true };
+    case 'parentbased_traceidratio':
+      return { root: 'ratio', ratio, parentBased: true };
     default:
-      throw invalid('OTEL_TRACES_SAMPLER', name, 'one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio');
+      throw invalid(
+        'OTEL_TRACES_SAMPLER',
+        name,
+        'one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio',
+      );
   }
 }
 
@@ -175,7 +192,8 @@ function parseBool(source: string, value: string | undefined): boolean {
 function parseInterval(value: string | undefined): number {
   if (value === undefined) return DEFAULT_METRIC_EXPORT_INTERVAL_MS;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 100 || n > 3_600_000) throw invalid('OTEL_METRIC_EXPORT_INTERVAL', value, 'a whole number of milliseconds from 100 to 3600000');
+  if (!Number.isInteger(n) || n < 100 || n > 3_600_000)
+    throw invalid('OTEL_METRIC_EXPORT_INTERVAL', value, 'a whole number of milliseconds from 100 to 3600000');
   return n;
 }
 
@@ -191,13 +209,14 @@ function otlpTarget(signal: 'traces' | 'metrics' | 'logs', flags: TelemetryFlags
     if (own !== undefined) url = parseUrl(`OTEL_EXPORTER_OTLP_${upper}_ENDPOINT`, own);
     else if (base !== undefined) url = `${parseUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base)}/v1/${signal}`;
   }
-  const protocolFrom = flags.otlpProtocol !== undefined
-    ? ['--otlp-protocol', flags.otlpProtocol] as const
-    : nonEmpty(env[`OTEL_EXPORTER_OTLP_${upper}_PROTOCOL`]) !== undefined
-      ? [`OTEL_EXPORTER_OTLP_${upper}_PROTOCOL`, nonEmpty(env[`OTEL_EXPORTER_OTLP_${upper}_PROTOCOL`])!] as const
-      : nonEmpty(env['OTEL_EXPORTER_OTLP_PROTOCOL']) !== undefined
-        ? ['OTEL_EXPORTER_OTLP_PROTOCOL', nonEmpty(env['OTEL_EXPORTER_OTLP_PROTOCOL'])!] as const
-        : undefined;
+  const protocolFrom =
+    flags.otlpProtocol !== undefined
+      ? (['--otlp-protocol', flags.otlpProtocol] as const)
+      : nonEmpty(env[`OTEL_EXPORTER_OTLP_${upper}_PROTOCOL`]) !== undefined
+        ? ([`OTEL_EXPORTER_OTLP_${upper}_PROTOCOL`, nonEmpty(env[`OTEL_EXPORTER_OTLP_${upper}_PROTOCOL`])!] as const)
+        : nonEmpty(env['OTEL_EXPORTER_OTLP_PROTOCOL']) !== undefined
+          ? (['OTEL_EXPORTER_OTLP_PROTOCOL', nonEmpty(env['OTEL_EXPORTER_OTLP_PROTOCOL'])!] as const)
+          : undefined;
   // A protocol we cannot speak is refused even without an endpoint: it was asked for explicitly.
   const protocol = protocolFrom === undefined ? 'http/protobuf' : parseProtocol(protocolFrom[0], protocolFrom[1]);
   if (url === undefined) return undefined;
@@ -248,11 +267,21 @@ export function describeTelemetry(config: TelemetryConfig, prometheusAddress?: s
   if (!config.enabled) return ['telemetry: off (no --otlp-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT or --metrics-addr)'];
   const lines: string[] = [];
   const sampler = config.sampler.root === 'ratio' ? `ratio ${config.sampler.ratio}` : config.sampler.root;
-  if (config.traces) lines.push(`telemetry: traces → ${config.traces.url} (OTLP ${config.traces.protocol}, sampler ${config.sampler.parentBased ? 'parent-based ' : ''}${sampler})`);
+  if (config.traces)
+    lines.push(
+      `telemetry: traces → ${config.traces.url} (OTLP ${config.traces.protocol}, sampler ${config.sampler.parentBased ? 'parent-based ' : ''}${sampler})`,
+    );
   else lines.push('telemetry: traces not exported');
-  if (config.metrics) lines.push(`telemetry: metrics → ${config.metrics.url} (OTLP ${config.metrics.protocol}, every ${config.metricExportIntervalMs} ms)`);
-  if (config.prometheus) lines.push(`telemetry: metrics → Prometheus at http://${prometheusAddress ?? `${config.prometheus.host}:${config.prometheus.port}`}/metrics`);
+  if (config.metrics)
+    lines.push(`telemetry: metrics → ${config.metrics.url} (OTLP ${config.metrics.protocol}, every ${config.metricExportIntervalMs} ms)`);
+  if (config.prometheus)
+    lines.push(
+      `telemetry: metrics → Prometheus at http://${prometheusAddress ?? `${config.prometheus.host}:${config.prometheus.port}`}/metrics`,
+    );
   if (!config.metrics && !config.prometheus) lines.push('telemetry: metrics not exported');
-  if (config.logs) lines.push(`telemetry: agent logs → ${config.logs.url} (OTLP ${config.logs.protocol}, with the trace ids of their handling), and the node's own lines`);
+  if (config.logs)
+    lines.push(
+      `telemetry: agent logs → ${config.logs.url} (OTLP ${config.logs.protocol}, with the trace ids of their handling), and the node's own lines`,
+    );
   return lines;
 }

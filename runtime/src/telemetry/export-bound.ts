@@ -38,7 +38,11 @@ export class ExportBound {
   /** Items the exporter reported delivered (benchmarks print it: what telemetry-on really shipped). */
   exported = 0;
 
-  constructor(private readonly signal: TelemetrySignal, private readonly drops: DropCounter, private readonly opts: ExportBoundOptions) {}
+  constructor(
+    private readonly signal: TelemetrySignal,
+    private readonly drops: DropCounter,
+    private readonly opts: ExportBoundOptions,
+  ) {}
 
   /** Items produced and not yet handed to the exporter. */
   get queued(): number {

@@ -35,7 +35,10 @@ export function levelOf(line: string, fallback: LogLevel): LogLevel {
 export function formatJsonLogLine(fields: JsonLogFields): string {
   const { time, level, msg, node, agent, trace_id: traceId, span_id: spanId } = fields;
   return `${JSON.stringify({
-    time, level, msg, node: node ?? null,
+    time,
+    level,
+    msg,
+    node: node ?? null,
     ...(agent === undefined ? {} : { agent }),
     ...(traceId === undefined ? {} : { trace_id: traceId, span_id: spanId }),
   })}\n`;
@@ -55,7 +58,11 @@ export function idsOfTraceparent(traceparent: string | undefined): { trace_id: s
   return m ? { trace_id: m[1]!, span_id: m[2]! } : undefined;
 }
 
-type Write = (chunk: string | Uint8Array, encodingOrCb?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void) => boolean;
+type Write = (
+  chunk: string | Uint8Array,
+  encodingOrCb?: BufferEncoding | ((err?: Error | null) => void),
+  cb?: (err?: Error | null) => void,
+) => boolean;
 
 export interface JsonLogTarget {
   write: Write;
@@ -66,7 +73,12 @@ export interface JsonLogTarget {
  * writes out a held partial line). `node()` is asked per line: the node id is known only once the
  * node has resolved it.
  */
-export function wrapStreamAsJson(stream: JsonLogTarget, fallback: LogLevel, node: () => string | undefined, now: () => Date = () => new Date()): () => void {
+export function wrapStreamAsJson(
+  stream: JsonLogTarget,
+  fallback: LogLevel,
+  node: () => string | undefined,
+  now: () => Date = () => new Date(),
+): () => void {
   const original = stream.write;
   let held = '';
   const emit = (line: string): void => {
@@ -77,9 +89,16 @@ export function wrapStreamAsJson(stream: JsonLogTarget, fallback: LogLevel, node
       original.call(stream, `${trimmed}\n`);
       return;
     }
-    original.call(stream, formatJsonLogLine({ time: now().toISOString(), level: levelOf(line, fallback), msg: line, node: node(), ...activeTraceIds() }));
+    original.call(
+      stream,
+      formatJsonLogLine({ time: now().toISOString(), level: levelOf(line, fallback), msg: line, node: node(), ...activeTraceIds() }),
+    );
   };
-  stream.write = ((chunk: string | Uint8Array, encodingOrCb?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
+  stream.write = ((
+    chunk: string | Uint8Array,
+    encodingOrCb?: BufferEncoding | ((err?: Error | null) => void),
+    cb?: (err?: Error | null) => void,
+  ): boolean => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     const callback = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
     const parts = (held + text).split('\n');
@@ -99,5 +118,8 @@ export function wrapStreamAsJson(stream: JsonLogTarget, fallback: LogLevel, node
 export function installJsonLogs(node: () => string | undefined): () => void {
   const restoreOut = wrapStreamAsJson(process.stdout as unknown as JsonLogTarget, 'info', node);
   const restoreErr = wrapStreamAsJson(process.stderr as unknown as JsonLogTarget, 'info', node);
-  return () => { restoreOut(); restoreErr(); };
+  return () => {
+    restoreOut();
+    restoreErr();
+  };
 }

@@ -13,7 +13,8 @@ export async function loadOtlpExporter<T>(signal: OtlpSignal, library: string, l
     return await load();
   } catch (err) {
     throw new TelemetryError('telemetry.unsupported', `the OTLP ${signal} exporter could not be loaded: ${(err as Error).message}`, {
-      context: { signal, library }, cause: err,
+      context: { signal, library },
+      cause: err,
       hint: `its library (${library}) is missing or broken: reinstall caxton's dependencies (\`npm ci\`), or start the node without OTLP ${signal} export`,
     });
   }

@@ -31,10 +31,16 @@ export function nodeLineRecord(line: string): { body: string; level: LogLevel } 
       const o = JSON.parse(trimmed) as Record<string, unknown>;
       if (typeof o['msg'] === 'string') body = o['msg'];
       if (o['level'] === 'debug' || o['level'] === 'info' || o['level'] === 'warn' || o['level'] === 'error') level = o['level'];
-    } catch { /* not JSON after all: the text as it is */ }
+    } catch {
+      /* not JSON after all: the text as it is */
+    }
   }
   const bytes = Buffer.byteLength(body);
-  if (bytes > MAX_NODE_LINE_BYTES) body = `${Buffer.from(body).subarray(0, MAX_NODE_LINE_BYTES).toString('utf8').replace(/\uFFFD$/, '')}… (${bytes} bytes)`;
+  if (bytes > MAX_NODE_LINE_BYTES)
+    body = `${Buffer.from(body)
+      .subarray(0, MAX_NODE_LINE_BYTES)
+      .toString('utf8')
+      .replace(/\uFFFD$/, '')}… (${bytes} bytes)`;
   return { body, level };
 }
 
@@ -52,9 +58,15 @@ export function exportNodeLines(stream: JsonLogTarget, logger: Logger, now: () =
     if (record === undefined) return;
     try {
       logger.emit({ timestamp: now(), ...severityOf(record.level), body: record.body });
-    } catch { /* a telemetry failure never takes a log line, or the node, with it */ }
+    } catch {
+      /* a telemetry failure never takes a log line, or the node, with it */
+    }
   };
-  stream.write = ((chunk: string | Uint8Array, encodingOrCb?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
+  stream.write = ((
+    chunk: string | Uint8Array,
+    encodingOrCb?: BufferEncoding | ((err?: Error | null) => void),
+    cb?: (err?: Error | null) => void,
+  ): boolean => {
     const written = original.call(stream, chunk, encodingOrCb as BufferEncoding, cb);
     const parts = (held + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))).split('\n');
     held = parts.pop() ?? '';

@@ -26,7 +26,7 @@ const SEVERITY: Record<LogLevel, SeverityNumber> = {
 
 /** The severity number of a level; an unknown level (a foreign agent's) reads as INFO, never dropped. */
 export function severityOf(level: string): { severityNumber: SeverityNumber; severityText: string } {
-  const known = Object.hasOwn(SEVERITY, level) ? level as LogLevel : 'info';
+  const known = Object.hasOwn(SEVERITY, level) ? (level as LogLevel) : 'info';
   return { severityNumber: SEVERITY[known], severityText: known.toUpperCase() };
 }
 
@@ -38,6 +38,8 @@ export function emitLogRecord(logger: Logger, entry: LogEntry, ids: LogTraceIds 
     ...severityOf(entry.level),
     body: entry.message,
     attributes: { 'caxton.agent': entry.agent },
-    ...(spanContext !== undefined && trace.isSpanContextValid(spanContext) ? { context: trace.setSpanContext(ROOT_CONTEXT, spanContext) } : {}),
+    ...(spanContext !== undefined && trace.isSpanContextValid(spanContext)
+      ? { context: trace.setSpanContext(ROOT_CONTEXT, spanContext) }
+      : {}),
   });
 }

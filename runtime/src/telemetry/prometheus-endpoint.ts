@@ -22,21 +22,29 @@ export interface PrometheusEndpoint {
  * Serve `exporter` (a reader with `preventServerStart`) at http://host:port/metrics, adding
  * `constantLabels` (node, cluster) to every series.
  */
-export async function servePrometheus(exporter: PrometheusExporter, host: string, port: number, constantLabels: Readonly<Record<string, string>> = {}): Promise<PrometheusEndpoint> {
+export async function servePrometheus(
+  exporter: PrometheusExporter,
+  host: string,
+  port: number,
+  constantLabels: Readonly<Record<string, string>> = {},
+): Promise<PrometheusEndpoint> {
   // The exporter's own serializer settings: target_info and otel_scope_* labels kept (documented).
   const serializer = new PrometheusSerializer();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'GET' && url.pathname === '/metrics') {
-      exporter.collect().then(({ resourceMetrics, errors }) => {
-        if (errors.length > 0) diag.error('caxton: Prometheus collection errors', ...errors);
-        res.statusCode = 200;
-        res.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
-        res.end(serializer.serialize(withConstantLabels(resourceMetrics, constantLabels)));
-      }, (err: unknown) => {
-        res.statusCode = 500;
-        res.end(`# failed to collect metrics: ${String(err)}\n`);
-      });
+      exporter.collect().then(
+        ({ resourceMetrics, errors }) => {
+          if (errors.length > 0) diag.error('caxton: Prometheus collection errors', ...errors);
+          res.statusCode = 200;
+          res.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
+          res.end(serializer.serialize(withConstantLabels(resourceMetrics, constantLabels)));
+        },
+        (err: unknown) => {
+          res.statusCode = 500;
+          res.end(`# failed to collect metrics: ${String(err)}\n`);
+        },
+      );
       return;
     }
     res.statusCode = 404;
@@ -47,10 +55,20 @@ export async function servePrometheus(exporter: PrometheusExporter, host: string
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new TelemetryError('telemetry.listen-failed', `the Prometheus endpoint cannot listen on ${host}:${port}: ${err.code ?? err.message}`, {
-        context: { host, port }, cause: err,
-        hint: err.code === 'EADDRINUSE' ? 'another process uses that port: pick another --metrics-addr (port 0 = any free port)' : 'check --metrics-addr names an interface of this machine',
-      }));
+      reject(
+        new TelemetryError(
+          'telemetry.listen-failed',
+          `the Prometheus endpoint cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
+          {
+            context: { host, port },
+            cause: err,
+            hint:
+              err.code === 'EADDRINUSE'
+                ? 'another process uses that port: pick another --metrics-addr (port 0 = any free port)'
+                : 'check --metrics-addr names an interface of this machine',
+          },
+        ),
+      );
     });
     server.listen(port, host, () => resolve());
   });
@@ -58,9 +76,10 @@ export async function servePrometheus(exporter: PrometheusExporter, host: string
   const address = bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
   return {
     address,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

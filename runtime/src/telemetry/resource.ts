@@ -15,7 +15,10 @@ export interface NodeIdentity {
   version: string;
 }
 
-export function resourceAttributes(config: Pick<TelemetryConfig, 'serviceName' | 'resourceAttributes'>, node: NodeIdentity): Record<string, string> {
+export function resourceAttributes(
+  config: Pick<TelemetryConfig, 'serviceName' | 'resourceAttributes'>,
+  node: NodeIdentity,
+): Record<string, string> {
   return {
     ...config.resourceAttributes,
     'service.name': config.serviceName,

@@ -11,7 +11,14 @@ import type { Logger } from '@opentelemetry/api-logs';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
-import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+} from '@opentelemetry/sdk-trace';
 import { describeTelemetry, type SamplerConfig, type TelemetryConfig } from './config.js';
 import { BoundedSpanProcessor } from './bounded-span-processor.js';
 import { BoundedLogProcessor } from './bounded-log-processor.js';
@@ -58,17 +65,35 @@ export interface RunningTelemetry {
 }
 
 export function samplerOf(c: SamplerConfig): Sampler {
-  const root = c.root === 'always_on' ? new AlwaysOnSampler() : c.root === 'always_off' ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(c.ratio);
+  const root =
+    c.root === 'always_on'
+      ? new AlwaysOnSampler()
+      : c.root === 'always_off'
+        ? new AlwaysOffSampler()
+        : new TraceIdRatioBasedSampler(c.ratio);
   return c.parentBased ? new ParentBasedSampler({ root }) : root;
 }
 
 function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); timer.unref(); });
-  return Promise.race([work.then(() => {}, () => {}), deadline]).finally(() => clearTimeout(timer));
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([
+    work.then(
+      () => {},
+      () => {},
+    ),
+    deadline,
+  ]).finally(() => clearTimeout(timer));
 }
 
-export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity, opts: StartTelemetryOptions = {}): Promise<RunningTelemetry> {
+export async function startTelemetry(
+  config: TelemetryConfig,
+  node: NodeIdentity,
+  opts: StartTelemetryOptions = {},
+): Promise<RunningTelemetry> {
   setMaxAgentLabels(config.maxAgentLabels);
   const resource = nodeResource(config, node);
 
@@ -77,13 +102,19 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
   let drops: DropCounter | undefined;
   const lateDrops = { add: (...a: Parameters<DropCounter['add']>) => drops?.add(...a) } as unknown as DropCounter;
   if (config.metrics) {
-    const { OTLPMetricExporter } = await loadOtlpExporter('metrics', '@opentelemetry/exporter-metrics-otlp-proto', () => import('@opentelemetry/exporter-metrics-otlp-proto'));
+    const { OTLPMetricExporter } = await loadOtlpExporter(
+      'metrics',
+      '@opentelemetry/exporter-metrics-otlp-proto',
+      () => import('@opentelemetry/exporter-metrics-otlp-proto'),
+    );
     const exporter = new OTLPMetricExporter({ url: config.metrics.url, headers: { ...config.metrics.headers } });
-    readers.push(new PeriodicExportingMetricReader({
-      exporter: countingMetricExporter(exporter, lateDrops),
-      exportIntervalMillis: config.metricExportIntervalMs,
-      exportTimeoutMillis: Math.min(30_000, config.metricExportIntervalMs),
-    }));
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: countingMetricExporter(exporter, lateDrops),
+        exportIntervalMillis: config.metricExportIntervalMs,
+        exportTimeoutMillis: Math.min(30_000, config.metricExportIntervalMs),
+      }),
+    );
   }
   const prometheus = config.prometheus ? new PrometheusExporter({ preventServerStart: true }) : undefined;
   if (prometheus) readers.push(prometheus);
@@ -93,7 +124,8 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
 
   let endpoint: PrometheusEndpoint | undefined;
   try {
-    if (prometheus && config.prometheus) endpoint = await servePrometheus(prometheus, config.prometheus.host, config.prometheus.port, prometheusLabels(node));
+    if (prometheus && config.prometheus)
+      endpoint = await servePrometheus(prometheus, config.prometheus.host, config.prometheus.port, prometheusLabels(node));
   } catch (err) {
     await meterProvider.shutdown().catch(() => {});
     throw err;
@@ -102,12 +134,16 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
   let tracerProvider: TracerProvider | undefined;
   let spanProcessor: BoundedSpanProcessor | undefined;
   if (config.traces) {
-    const { OTLPTraceExporter } = await loadOtlpExporter('traces', '@opentelemetry/exporter-trace-otlp-proto', () => import('@opentelemetry/exporter-trace-otlp-proto'));
+    const { OTLPTraceExporter } = await loadOtlpExporter(
+      'traces',
+      '@opentelemetry/exporter-trace-otlp-proto',
+      () => import('@opentelemetry/exporter-trace-otlp-proto'),
+    );
     const exporter = new OTLPTraceExporter({ url: config.traces.url, headers: { ...config.traces.headers } });
     tracerProvider = new TracerProvider({
       resource,
       sampler: samplerOf(config.sampler),
-      spanProcessors: [spanProcessor = new BoundedSpanProcessor(exporter, drops, { maxQueueSize: config.spanQueueSize })],
+      spanProcessors: [(spanProcessor = new BoundedSpanProcessor(exporter, drops, { maxQueueSize: config.spanQueueSize }))],
     });
     // Lets the bus copy an unsampled context instead of building a span that records nothing (1303).
     if (config.sampler.parentBased) markParentBasedSampling(tracerProvider);
@@ -116,15 +152,20 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
   let loggerProvider: LoggerProvider | undefined;
   let logProcessor: BoundedLogProcessor | undefined;
   if (config.logs) {
-    const { OTLPLogExporter } = await loadOtlpExporter('logs', '@opentelemetry/exporter-logs-otlp-proto', () => import('@opentelemetry/exporter-logs-otlp-proto'));
+    const { OTLPLogExporter } = await loadOtlpExporter(
+      'logs',
+      '@opentelemetry/exporter-logs-otlp-proto',
+      () => import('@opentelemetry/exporter-logs-otlp-proto'),
+    );
     const exporter = new OTLPLogExporter({ url: config.logs.url, headers: { ...config.logs.headers } });
     loggerProvider = new LoggerProvider({
       resource,
-      processors: [logProcessor = new BoundedLogProcessor(exporter, drops, { maxQueueSize: config.logQueueSize })],
+      processors: [(logProcessor = new BoundedLogProcessor(exporter, drops, { maxQueueSize: config.logQueueSize }))],
     });
   }
 
-  const registered = metrics.setGlobalMeterProvider(meterProvider) && (tracerProvider === undefined || trace.setGlobalTracerProvider(tracerProvider));
+  const registered =
+    metrics.setGlobalMeterProvider(meterProvider) && (tracerProvider === undefined || trace.setGlobalTracerProvider(tracerProvider));
   if (!registered) {
     metrics.disable();
     trace.disable();
@@ -133,7 +174,7 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
     await tracerProvider?.shutdown().catch(() => {});
     await loggerProvider?.shutdown().catch(() => {});
     throw new TelemetryError('telemetry.already-registered', 'another OpenTelemetry SDK is already registered in this process', {
-      hint: 'a process runs one node with telemetry; embedders that register their own SDK leave the node\'s telemetry options unset',
+      hint: "a process runs one node with telemetry; embedders that register their own SDK leave the node's telemetry options unset",
     });
   }
 

@@ -3,7 +3,20 @@
  * conversation across agents and nodes whatever transport carried the message (log, Kafka, gRPC).
  * Only @opentelemetry/api is used: with no SDK registered every call is a cheap no-op.
  */
-import { context, propagation, trace, SpanKind, SpanStatusCode, ProxyTracerProvider, type Context, type Span, type TextMapGetter, type TextMapSetter, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  trace,
+  SpanKind,
+  SpanStatusCode,
+  ProxyTracerProvider,
+  type Context,
+  type Span,
+  type TextMapGetter,
+  type TextMapSetter,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage } from '@caxton/core';
 
 const CARRIER_KEYS: Record<string, string> = { traceparent: TRACEPARENT_PARAM, tracestate: TRACESTATE_PARAM };
@@ -36,8 +49,13 @@ let current: { provider: TracerProvider; tracer: Tracer; resolved: boolean } | u
 function currentTracer(): Tracer {
   const provider = trace.getTracerProvider();
   if (current?.provider === provider && current.resolved) return current.tracer;
-  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegateTracer('caxton-runtime', '0.1.0') : provider.getTracer('caxton-runtime', '0.1.0');
-  current = delegate ? { provider, tracer: delegate, resolved: true } : { provider, tracer: provider.getTracer('caxton-runtime', '0.1.0'), resolved: false };
+  const delegate =
+    provider instanceof ProxyTracerProvider
+      ? provider.getDelegateTracer('caxton-runtime', '0.1.0')
+      : provider.getTracer('caxton-runtime', '0.1.0');
+  current = delegate
+    ? { provider, tracer: delegate, resolved: true }
+    : { provider, tracer: provider.getTracer('caxton-runtime', '0.1.0'), resolved: false };
   return current.tracer;
 }
 

@@ -25,10 +25,18 @@ let admin: string;
 /** An A2A 0.3 `message/send` (blocking: it answers when the task ends); the reminder answers after `delayMs`. */
 async function sendReminder(delayMs: number, text: string): Promise<{ status: number; state?: string; code?: string }> {
   const res = await fetch(`${node.a2aUrl!}/a2a/reminder/jsonrpc`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: randomUUID(), parts: [{ kind: 'text', text: `${delayMs} ${text}` }] } } }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'message/send',
+      params: {
+        message: { kind: 'message', role: 'user', messageId: randomUUID(), parts: [{ kind: 'text', text: `${delayMs} ${text}` }] },
+      },
+    }),
   });
-  const body = await res.json() as { result?: { status?: { state?: string } }; error?: { data?: { code?: string } } };
+  const body = (await res.json()) as { result?: { status?: { state?: string } }; error?: { data?: { code?: string } } };
   return { status: res.status, state: body.result?.status?.state, code: body.error?.data?.code };
 }
 
@@ -50,7 +58,10 @@ describe('A2A endpoint: the in-flight bound holds against a burst', () => {
     assert.equal(busy.length, BURST - LIMIT, `the excess was refused a2a.busy: ${JSON.stringify(outcomes)}`);
     // Every slot came back: the bound's number run again at once.
     const later = await Promise.all(Array.from({ length: LIMIT }, (_, i) => sendReminder(10, `later ${i}`)));
-    assert.deepEqual(later.map((o) => [o.status, o.state]), Array.from({ length: LIMIT }, () => [200, 'completed']));
+    assert.deepEqual(
+      later.map((o) => [o.status, o.state]),
+      Array.from({ length: LIMIT }, () => [200, 'completed']),
+    );
   });
 });
 

@@ -27,12 +27,24 @@ export interface A2aNode {
 }
 
 /** `agents`: agent name → example folder, deployed in this order. */
-export async function startA2aNode(prefix: string, a2a: Omit<NonNullable<StartNodeOptions['a2a']>, 'host' | 'port'>, agents: Record<string, string>): Promise<A2aNode> {
+export async function startA2aNode(
+  prefix: string,
+  a2a: Omit<NonNullable<StartNodeOptions['a2a']>, 'host' | 'port'>,
+  agents: Record<string, string>,
+): Promise<A2aNode> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
   const dataDir = path.join(dir, 'data');
   let node: RunningNode | undefined;
   try {
-    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1, a2a: { host: '127.0.0.1', port: 0, ...a2a }, prepare: { cacheDir: TEST_ENGINE_CACHE } });
+    node = await startNode({
+      dataDir,
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'token' },
+      shards: 1,
+      a2a: { host: '127.0.0.1', port: 0, ...a2a },
+      prepare: { cacheDir: TEST_ENGINE_CACHE },
+    });
     const admin = await readTokenFile(tokenFilePath(dataDir));
     const reader = await readTokenFile(readTokenFilePath(dataDir));
     const api = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: admin });
@@ -43,7 +55,9 @@ export async function startA2aNode(prefix: string, a2a: Omit<NonNullable<StartNo
     }
     const running = node;
     return {
-      node: running, admin, reader,
+      node: running,
+      admin,
+      reader,
       async stop() {
         try {
           await running.stop();

@@ -25,7 +25,9 @@ const SERVICE = path.join(ROOT, 'examples/as-service/build/as-service.wasm');
 const CAXTON = path.join(ROOT, 'cli/bin/caxton.js');
 
 const CARD = {
-  name: 'Loud Weather', description: 'Says what you tell it, louder.', version: '3.0',
+  name: 'Loud Weather',
+  description: 'Says what you tell it, louder.',
+  version: '3.0',
   provider: { organization: 'Example', url: 'https://example.com' },
   skills: [{ id: 'shout', name: 'Shout', description: 'Upper-cases the text', tags: ['text'], examples: ['hello'] }],
 };
@@ -44,12 +46,16 @@ function withToken(token: string): typeof fetch {
 }
 
 const cardUrl = (agent: string): string => `${node.a2aUrl!}/a2a/${agent}/.well-known/agent-card.json`;
-const resolveCard = (agent: string): Promise<AgentCard> => new DefaultAgentCardResolver({ fetchImpl: withToken(admin) }).resolve(cardUrl(agent), '');
+const resolveCard = (agent: string): Promise<AgentCard> =>
+  new DefaultAgentCardResolver({ fetchImpl: withToken(admin) }).resolve(cardUrl(agent), '');
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAXTON_')));
-  const child = spawn(process.execPath, [CAXTON, ...args, '--addr', `127.0.0.1:${node.apiPort}`, '--token', admin],
-    { cwd: dir, env: { ...env, CAXTON_CONFIG: path.join(dir, 'no-contexts.json') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CAXTON, ...args, '--addr', `127.0.0.1:${node.apiPort}`, '--token', admin], {
+    cwd: dir,
+    env: { ...env, CAXTON_CONFIG: path.join(dir, 'no-contexts.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -59,7 +65,11 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 
 async function start(): Promise<void> {
   node = await startNode({
-    dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
+    dataDir,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'token' },
+    shards: 1,
     a2a: { host: '127.0.0.1', port: 0, callTimeoutMs: 5000 },
   });
   admin = await readTokenFile(tokenFilePath(dataDir));
@@ -86,7 +96,7 @@ after(async () => {
 });
 
 describe("A2A: a deployment's own Agent Card", () => {
-  it('caxton deploy --a2a-card: the card is served with the node\'s bindings and security, and the agent still answers', async () => {
+  it("caxton deploy --a2a-card: the card is served with the node's bindings and security, and the agent still answers", async () => {
     await writeFile(path.join(dir, 'card.json'), JSON.stringify(CARD));
     const deployed = await cli(['deploy', SERVICE, '--name', 'loud', '--a2a-card', 'card.json', '--quiet']);
     assert.equal(deployed.code, 0, deployed.stderr);
@@ -95,21 +105,40 @@ describe("A2A: a deployment's own Agent Card", () => {
     assert.equal(card.description, 'Says what you tell it, louder.');
     assert.equal(card.version, '3.0');
     assert.deepEqual(card.provider, { organization: 'Example', url: 'https://example.com' });
-    assert.deepEqual(card.skills.map((s) => [s.id, s.name, s.examples]), [['shout', 'Shout', ['hello']]]);
-    assert.deepEqual(card.supportedInterfaces.map((i) => i.url), [
-      `${node.a2aUrl!}/a2a/loud/jsonrpc`, `${node.a2aUrl!}/a2a/loud/rest`, `${node.a2aUrl!}/a2a/loud/jsonrpc`,
-    ], 'where the agent is served stays the node\'s');
+    assert.deepEqual(
+      card.skills.map((s) => [s.id, s.name, s.examples]),
+      [['shout', 'Shout', ['hello']]],
+    );
+    assert.deepEqual(
+      card.supportedInterfaces.map((i) => i.url),
+      [`${node.a2aUrl!}/a2a/loud/jsonrpc`, `${node.a2aUrl!}/a2a/loud/rest`, `${node.a2aUrl!}/a2a/loud/jsonrpc`],
+      "where the agent is served stays the node's",
+    );
     assert.deepEqual(Object.keys(card.securitySchemes), ['caxtonToken']);
     assert.equal(card.capabilities?.streaming, true);
 
     const fetchImpl = withToken(admin);
-    const client = await new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-      transports: [new JsonRpcTransportFactory({ fetchImpl })], cardResolver: new DefaultAgentCardResolver({ fetchImpl }),
-    })).createFromUrl(cardUrl('loud'), '');
-    const task = await client.sendMessage({
-      tenant: '', configuration: undefined, metadata: undefined,
-      message: { messageId: randomUUID(), contextId: '', taskId: '', role: Role.ROLE_USER, metadata: undefined, extensions: [], referenceTaskIds: [], parts: [{ content: { $case: 'text', value: 'card works' }, metadata: undefined, filename: '', mediaType: 'text/plain' }] },
-    }) as Task;
+    const client = await new ClientFactory(
+      ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+        transports: [new JsonRpcTransportFactory({ fetchImpl })],
+        cardResolver: new DefaultAgentCardResolver({ fetchImpl }),
+      }),
+    ).createFromUrl(cardUrl('loud'), '');
+    const task = (await client.sendMessage({
+      tenant: '',
+      configuration: undefined,
+      metadata: undefined,
+      message: {
+        messageId: randomUUID(),
+        contextId: '',
+        taskId: '',
+        role: Role.ROLE_USER,
+        metadata: undefined,
+        extensions: [],
+        referenceTaskIds: [],
+        parts: [{ content: { $case: 'text', value: 'card works' }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
+      },
+    })) as Task;
     assert.equal(task.status?.state, TaskState.TASK_STATE_COMPLETED);
   });
 
@@ -124,13 +153,20 @@ describe("A2A: a deployment's own Agent Card", () => {
       [JSON.stringify({ ...CARD, description: 'x'.repeat(20_000) }), 'header.a2a_card'],
       ['{"name": "half', 'header.a2a_card'],
     ] as const) {
-      const err = await withClient((c) => c.deploy({ name: 'sneaky', a2aCard: text }, bytes)).then(() => undefined, (e: unknown) => e);
+      const err = await withClient((c) => c.deploy({ name: 'sneaky', a2aCard: text }, bytes)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ApiCallError, String(err));
       assert.equal(err.statusName, 'INVALID_ARGUMENT');
       assert.equal(err.context['field'], field, err.message);
       assert.ok(err.hint);
     }
-    assert.equal((await withClient((c) => c.listAgents())).some((a) => a.name === 'sneaky'), false, 'nothing was deployed');
+    assert.equal(
+      (await withClient((c) => c.listAgents())).some((a) => a.name === 'sneaky'),
+      false,
+      'nothing was deployed',
+    );
   });
 
   it('is stored with the deployment: kept by an upgrade without a card, replaced by one with a card, served after a restart', async () => {

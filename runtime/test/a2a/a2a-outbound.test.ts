@@ -31,24 +31,72 @@ async function artifact(file: string): Promise<VerifiedArtifact> {
 
 /** What the hostile server answers, by the message text it is sent: [status, body], and the caller's answer then. */
 const HOSTILE: Record<string, { status: number; body: string; answer: [string, string | RegExp]; only?: string[] }> = {
-  message: { status: 200, body: '{"jsonrpc":"2.0","id":1,"result":{"message":{"messageId":"m1","role":"ROLE_AGENT","parts":[{"text":"a plain message"}]}}}', answer: ['inform', 'a plain message'] },
-  legacy: { status: 200, body: '{"jsonrpc":"2.0","id":1,"result":{"kind":"message","messageId":"m1","role":"agent","parts":[{"kind":"text","text":"old"},{"kind":"data","data":{}},{"kind":"text","text":"style"}]}}', answer: ['inform', 'old\nstyle'] },
-  escapes: { status: 200, body: '{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED","message":{"parts":[{"text":"te\\u0073t \\"q\\" \\u00e9\\n"}]}}}}}', answer: ['inform', 'test "q" é\n'] },
-  working: { status: 200, body: '{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_WORKING"}}}}', answer: ['failure', 'a2a task working: '] },
-  'rpc-error': { status: 200, body: '{"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"Task not found"}}', answer: ['failure', 'a2a call failed: a2a: rpc-error: Task not found'] },
-  'server-error': { status: 502, body: '<html>bad gateway</html>', answer: ['failure', 'a2a call failed: a2a: http-status: HTTP 502: <html>bad gateway</html>'] },
+  message: {
+    status: 200,
+    body: '{"jsonrpc":"2.0","id":1,"result":{"message":{"messageId":"m1","role":"ROLE_AGENT","parts":[{"text":"a plain message"}]}}}',
+    answer: ['inform', 'a plain message'],
+  },
+  legacy: {
+    status: 200,
+    body: '{"jsonrpc":"2.0","id":1,"result":{"kind":"message","messageId":"m1","role":"agent","parts":[{"kind":"text","text":"old"},{"kind":"data","data":{}},{"kind":"text","text":"style"}]}}',
+    answer: ['inform', 'old\nstyle'],
+  },
+  escapes: {
+    status: 200,
+    body: '{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED","message":{"parts":[{"text":"te\\u0073t \\"q\\" \\u00e9\\n"}]}}}}}',
+    answer: ['inform', 'test "q" é\n'],
+  },
+  working: {
+    status: 200,
+    body: '{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_WORKING"}}}}',
+    answer: ['failure', 'a2a task working: '],
+  },
+  'rpc-error': {
+    status: 200,
+    body: '{"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"Task not found"}}',
+    answer: ['failure', 'a2a call failed: a2a: rpc-error: Task not found'],
+  },
+  'server-error': {
+    status: 502,
+    body: '<html>bad gateway</html>',
+    answer: ['failure', 'a2a call failed: a2a: http-status: HTTP 502: <html>bad gateway</html>'],
+  },
   garbage: { status: 200, body: 'not json at all', answer: ['failure', /^a2a call failed: a2a: malformed: the answer is not JSON/] },
-  'not-rpc': { status: 200, body: '{"result":{"task":{"id":"t"}}}', answer: ['failure', 'a2a call failed: a2a: malformed: the answer is not a JSON-RPC 2.0 response'] },
-  neither: { status: 200, body: '{"jsonrpc":"2.0","id":1,"result":{"artifact":{}}}', answer: ['failure', 'a2a call failed: a2a: malformed: the result is neither a Task nor a Message'] },
+  'not-rpc': {
+    status: 200,
+    body: '{"result":{"task":{"id":"t"}}}',
+    answer: ['failure', 'a2a call failed: a2a: malformed: the answer is not a JSON-RPC 2.0 response'],
+  },
+  neither: {
+    status: 200,
+    body: '{"jsonrpc":"2.0","id":1,"result":{"artifact":{}}}',
+    answer: ['failure', 'a2a call failed: a2a: malformed: the result is neither a Task nor a Message'],
+  },
   // Nested far past the SDKs' depth bound (64), within the response limit.
-  deep: { status: 200, body: `{"jsonrpc":"2.0","id":1,"result":${'['.repeat(20_000)}${']'.repeat(20_000)}}`, answer: ['failure', /^a2a call failed: a2a: malformed: /] },
+  deep: {
+    status: 200,
+    body: `{"jsonrpc":"2.0","id":1,"result":${'['.repeat(20_000)}${']'.repeat(20_000)}}`,
+    answer: ['failure', /^a2a call failed: a2a: malformed: /],
+  },
   // Past the deployment's response limit: the gateway cuts it, the helper says so.
-  huge: { status: 200, body: `{"jsonrpc":"2.0","id":1,"result":{"message":{"parts":[{"text":"${'x'.repeat(300_000)}"}]}}}`, answer: ['failure', 'a2a call failed: a2a: no-response: no response: too-large'] },
-  truncated: { status: 200, body: '{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMP', answer: ['failure', /^a2a call failed: a2a: malformed: /] },
+  huge: {
+    status: 200,
+    body: `{"jsonrpc":"2.0","id":1,"result":{"message":{"parts":[{"text":"${'x'.repeat(300_000)}"}]}}}`,
+    answer: ['failure', 'a2a call failed: a2a: no-response: no response: too-large'],
+  },
+  truncated: {
+    status: 200,
+    body: '{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMP',
+    answer: ['failure', /^a2a call failed: a2a: malformed: /],
+  },
   // Reasons quoting long server text: C cuts its reason at 511 bytes, between characters (the
   // host reads the failure's content as strict UTF-8, so a split "é" would trap the caller).
   'long-status': { status: 502, body: 'é'.repeat(300), answer: ['failure', /^a2a call failed: a2a: http-status: HTTP 502: é+$/] },
-  'long-rpc-error': { status: 200, body: `{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"${'é'.repeat(300)}"}}`, answer: ['failure', /^a2a call failed: a2a: rpc-error: é+$/] },
+  'long-rpc-error': {
+    status: 200,
+    body: `{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"${'é'.repeat(300)}"}}`,
+    answer: ['failure', /^a2a call failed: a2a: rpc-error: é+$/],
+  },
   // More than 1,000 artifacts: refused before they are read, in every SDK.
   'many-artifacts': {
     status: 200,
@@ -86,17 +134,29 @@ async function ask(agent: string, content: string): Promise<AclMessage> {
 }
 
 async function deployCaller(name: string, file: string, config: Record<string, string>, allowPort?: number): Promise<void> {
-  const http = { ...nodeDefaultHttpPolicy(), allow: allowPort === undefined ? [{ host: 'api.example.com' }] : [{ host: '127.0.0.1', ports: [allowPort], allowPrivate: true }] };
+  const http = {
+    ...nodeDefaultHttpPolicy(),
+    allow: allowPort === undefined ? [{ host: 'api.example.com' }] : [{ host: '127.0.0.1', ports: [allowPort], allowPrivate: true }],
+  };
   await node.control.deploy({ name, limits: {}, config, http }, await artifact(file));
 }
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-a2a-out-'));
   node = await startNode({
-    dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
+    dataDir: path.join(dir, 'data'),
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'token' },
+    shards: 1,
     a2a: { host: '127.0.0.1', port: 0, callTimeoutMs: 5000 },
   });
-  node.events.on((e) => { if (e.type === 'external') toOperator.push(e.message); }, ['external']);
+  node.events.on(
+    (e) => {
+      if (e.type === 'external') toOperator.push(e.message);
+    },
+    ['external'],
+  );
   admin = await readTokenFile(tokenFilePath(path.join(dir, 'data')));
   // A2A 1.0 and 0.3 bodies alike: the text is the first part's `text`.
   hostile = await httpServer((req, res) => {
@@ -132,7 +192,7 @@ for (const [language, file] of CALLERS) {
     const url = (): string => `${node.a2aUrl!}/a2a/shouter/jsonrpc`;
     const port = (): number => Number(new URL(node.a2aUrl!).port);
 
-    it('A2A 1.0 SendMessage: the completed task\'s text comes back; a refused task is a failure with the agent\'s words', async () => {
+    it("A2A 1.0 SendMessage: the completed task's text comes back; a refused task is a failure with the agent's words", async () => {
       await deployCaller(`${prefix}-caller`, file, { 'a2a-url': url(), 'a2a-token': admin }, port());
       const ok = await ask(`${prefix}-caller`, 'hello over a2a');
       assert.equal(ok.performative, 'inform', ok.content);
@@ -149,7 +209,7 @@ for (const [language, file] of CALLERS) {
       assert.equal(ok.content, 'OLDER WIRE');
     });
 
-    it('typed errors: no token is an http-status 401 with the endpoint\'s words; a host off the allow-list is refused before anything leaves', async () => {
+    it("typed errors: no token is an http-status 401 with the endpoint's words; a host off the allow-list is refused before anything leaves", async () => {
       await deployCaller(`${prefix}-caller-anon`, file, { 'a2a-url': url() }, port());
       const anon = await ask(`${prefix}-caller-anon`, 'let me in');
       assert.equal(anon.performative, 'failure');
@@ -162,7 +222,13 @@ for (const [language, file] of CALLERS) {
 
     it('reads what a hostile or broken A2A server answers into a result or a typed error, never a crash', async () => {
       await deployCaller(`${prefix}-caller-hostile`, file, { 'a2a-url': `http://127.0.0.1:${hostile.port}/a2a` }, hostile.port);
-      for (const [text, { answer: [performative, content], only }] of Object.entries(HOSTILE)) {
+      for (const [
+        text,
+        {
+          answer: [performative, content],
+          only,
+        },
+      ] of Object.entries(HOSTILE)) {
         if (only !== undefined && !only.includes(language)) continue;
         const got = await ask(`${prefix}-caller-hostile`, text);
         assert.equal(got.performative, performative, `${text}: ${got.content}`);

@@ -14,9 +14,26 @@ import { startA2aNode, type A2aNode } from './a2a-node.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
-interface Request { method: string; url: string; headers: [string, string][]; body: string }
-interface Result { kind: string; taskId?: string; state: string | null; final: boolean; text: string; states?: string[] }
-interface HttpAnswer { answered: true; status: number; body: string; bodyIsBase64: false }
+interface Request {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: string;
+}
+interface Result {
+  kind: string;
+  taskId?: string;
+  state: string | null;
+  final: boolean;
+  text: string;
+  states?: string[];
+}
+interface HttpAnswer {
+  answered: true;
+  status: number;
+  body: string;
+  bodyIsBase64: false;
+}
 interface Codec {
   a2aSendRequest(c: object): Request;
   a2aStreamRequest(c: object): Request;
@@ -40,7 +57,7 @@ async function post(req: Request): Promise<HttpAnswer> {
 
 before(async () => {
   // The codec is plain JavaScript that an agent bundles; it imports nothing, so the test loads the file itself.
-  codec = await import(pathToFileURL(path.join(ROOT, 'sdk-js/src/a2a-codec.js')).href) as Codec;
+  codec = (await import(pathToFileURL(path.join(ROOT, 'sdk-js/src/a2a-codec.js')).href)) as Codec;
   a2aNode = await startA2aNode('caxton-a2a-wire-', { callTimeoutMs: 10_000 }, { shouter: 'as-service', reminder: 'as-reminder' });
   ({ node, admin: token } = a2aNode);
 });
@@ -54,16 +71,21 @@ describe("@caxton/sdk-js/a2a's stream, get and cancel against a real A2A endpoin
     const sent = codec.a2aResultFromHttp(await post(codec.a2aSendRequest({ url: urlOf('shouter'), text: 'hello', token })));
     assert.equal(sent.state, 'completed');
     for (const version of ['1.0', '0.3']) {
-      const got = codec.a2aResultFromHttp(await post(codec.a2aGetTaskRequest({ url: urlOf('shouter'), taskId: sent.taskId, token, version })));
+      const got = codec.a2aResultFromHttp(
+        await post(codec.a2aGetTaskRequest({ url: urlOf('shouter'), taskId: sent.taskId, token, version })),
+      );
       assert.deepEqual([got.kind, got.taskId, got.state, got.final, got.text], ['task', sent.taskId, 'completed', true, 'HELLO'], version);
     }
     assert.throws(() => codec.a2aGetTaskRequest({ url: urlOf('shouter'), token }), /taskId must be a string/);
     const unknown = await post(codec.a2aGetTaskRequest({ url: urlOf('shouter'), taskId: 'no-such-task', token }));
     // Pinned: the node answers JSON-RPC's TaskNotFound inside HTTP 200, never a bare HTTP status.
-    assert.throws(() => codec.a2aResultFromHttp(unknown), (e: unknown) => (e as { kind?: string }).kind === 'rpc-error');
+    assert.throws(
+      () => codec.a2aResultFromHttp(unknown),
+      (e: unknown) => (e as { kind?: string }).kind === 'rpc-error',
+    );
   });
 
-  it('streams a task to completion: the states it passed through and the agent\'s answer, in both versions', async () => {
+  it("streams a task to completion: the states it passed through and the agent's answer, in both versions", async () => {
     for (const version of ['1.0', '0.3']) {
       const answer = await post(codec.a2aStreamRequest({ url: urlOf('reminder'), text: '200 water the plants', token, version }));
       assert.equal(answer.status, 200);
@@ -100,12 +122,16 @@ describe("@caxton/sdk-js/a2a's stream, get and cancel against a real A2A endpoin
   it('refuses a stream that is no A2A answer', () => {
     assert.throws(() => codec.a2aResultFromSse('data: {"jsonrpc":"2.0","result":{}}\n\n'), /neither a Task nor a Message/);
     assert.throws(() => codec.a2aResultFromSse('data: not json\n\n'), /not JSON/);
-    assert.throws(() => codec.a2aResultFromSse('data: {"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"Task not found"}}\n\n'), /rpc-error: Task not found/);
+    assert.throws(
+      () => codec.a2aResultFromSse('data: {"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"Task not found"}}\n\n'),
+      /rpc-error: Task not found/,
+    );
     assert.throws(() => codec.a2aResultFromSse(`data: ${'['.repeat(100)}\n\n`), /nests deeper/);
   });
 
   it('refuses more than 1,000 artifacts (one event of 60,000, 180 KB) and folds 1,000', () => {
-    const task = (n: number): string => `{"jsonrpc":"2.0","result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[${Array(n).fill('{}').join(',')}]}}}`;
+    const task = (n: number): string =>
+      `{"jsonrpc":"2.0","result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[${Array(n).fill('{}').join(',')}]}}}`;
     const tooMany = { kind: 'malformed', reason: 'the task has more than 1000 artifacts' };
     assert.throws(() => codec.a2aResultFromSse(`data: ${task(60_000)}\n\n`), tooMany);
     assert.throws(() => codec.a2aResultFromHttp({ answered: true, status: 200, body: task(60_000), bodyIsBase64: false }), tooMany);

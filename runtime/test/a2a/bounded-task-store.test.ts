@@ -12,7 +12,11 @@ const journal = (store: BoundedTaskStore): string => `${taskFileHeader()}\n${sto
 
 const as = (name: string) => new ServerCallContext({ user: { isAuthenticated: true, userName: name } satisfies User });
 const task = (id: string, state: TaskState): Task => ({
-  id, contextId: 'c', artifacts: [], history: [], metadata: undefined,
+  id,
+  contextId: 'c',
+  artifacts: [],
+  history: [],
+  metadata: undefined,
   status: { state, message: undefined, timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, Number(id.replace(/\D/g, '')))).toISOString() },
 });
 
@@ -45,12 +49,29 @@ describe('BoundedTaskStore', () => {
 
   it("lists the owner's tasks with the SDK's filters, newest first", async () => {
     const store = new BoundedTaskStore((ctx) => ctx.user?.userName ?? '', 10);
-    for (const [id, state] of [['t1', TaskState.TASK_STATE_COMPLETED], ['t2', TaskState.TASK_STATE_FAILED], ['t3', TaskState.TASK_STATE_COMPLETED]] as const) await store.save(task(id, state), as('a t'));
+    for (const [id, state] of [
+      ['t1', TaskState.TASK_STATE_COMPLETED],
+      ['t2', TaskState.TASK_STATE_FAILED],
+      ['t3', TaskState.TASK_STATE_COMPLETED],
+    ] as const)
+      await store.save(task(id, state), as('a t'));
     await store.save(task('t9', TaskState.TASK_STATE_COMPLETED), as('a u'));
-    const all = await store.list({ tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageToken: '', statusTimestampAfter: undefined }, as('a t'));
-    assert.deepEqual(all.tasks.map((t) => t.id), ['t3', 't2', 't1']);
-    const done = await store.list({ tenant: '', contextId: '', status: TaskState.TASK_STATE_COMPLETED, pageToken: '', statusTimestampAfter: undefined }, as('a t'));
-    assert.deepEqual(done.tasks.map((t) => t.id), ['t3', 't1']);
+    const all = await store.list(
+      { tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageToken: '', statusTimestampAfter: undefined },
+      as('a t'),
+    );
+    assert.deepEqual(
+      all.tasks.map((t) => t.id),
+      ['t3', 't2', 't1'],
+    );
+    const done = await store.list(
+      { tenant: '', contextId: '', status: TaskState.TASK_STATE_COMPLETED, pageToken: '', statusTimestampAfter: undefined },
+      as('a t'),
+    );
+    assert.deepEqual(
+      done.tasks.map((t) => t.id),
+      ['t3', 't1'],
+    );
   });
 });
 
@@ -71,7 +92,19 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
   });
 
   it('bounds the kept JSON: past it the oldest ended task goes', async () => {
-    const big = (id: string): Task => ({ ...task(id, TaskState.TASK_STATE_COMPLETED), artifacts: [{ artifactId: 'x', name: '', description: '', metadata: undefined, extensions: [], parts: [{ content: { $case: 'text', value: 'y'.repeat(4000) }, metadata: undefined, filename: '', mediaType: 'text/plain' }] }] });
+    const big = (id: string): Task => ({
+      ...task(id, TaskState.TASK_STATE_COMPLETED),
+      artifacts: [
+        {
+          artifactId: 'x',
+          name: '',
+          description: '',
+          metadata: undefined,
+          extensions: [],
+          parts: [{ content: { $case: 'text', value: 'y'.repeat(4000) }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
+        },
+      ],
+    });
     const store = new BoundedTaskStore(owner, 100, { maxBytes: 10_000 });
     const me = as('a t');
     for (const id of ['t1', 't2', 't3']) await store.save(big(id), me);
@@ -83,7 +116,19 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
 
   it("comes back from its snapshot with each owner's tasks; a task that still waited ends failed, saying why", async () => {
     const store = new BoundedTaskStore(owner, 10);
-    const withArtifact: Task = { ...task('t1', TaskState.TASK_STATE_COMPLETED), artifacts: [{ artifactId: 'a', name: 'reply', description: '', metadata: { caxton: { performative: 'inform' } }, extensions: [], parts: [{ content: { $case: 'text', value: 'HELLO' }, metadata: undefined, filename: '', mediaType: 'text/plain' }] }] };
+    const withArtifact: Task = {
+      ...task('t1', TaskState.TASK_STATE_COMPLETED),
+      artifacts: [
+        {
+          artifactId: 'a',
+          name: 'reply',
+          description: '',
+          metadata: { caxton: { performative: 'inform' } },
+          extensions: [],
+          parts: [{ content: { $case: 'text', value: 'HELLO' }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
+        },
+      ],
+    };
     await store.save(withArtifact, as('a t'));
     await store.save(task('t2', TaskState.TASK_STATE_WORKING), as('a t'));
     await store.save(task('t3', TaskState.TASK_STATE_REJECTED), as('a u'));
@@ -101,15 +146,26 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
     assert.throws(() => readTaskFile('{"version":1,"tasks":[]}'), /not a version 2 task file/);
     assert.throws(() => readTaskFile('{'), /not a version 2 task file/);
     const good = (id: string, owner = 'o') => JSON.stringify({ tenant: '', owner, savedAt: 1, task: { id } });
-    const text = [taskFileHeader(), good('a'), '{"tenant":"","owner":7,"savedAt":1,"task":{"id":"x"}}', '{"tenant":"","owner":"o","savedAt":-1,"task":{"id":"y"}}',
-      '{"tenant":"","owner":"o","savedAt":1,"task":{"id":""}}', JSON.stringify({ tenant: 'x'.repeat(300), owner: 'o', savedAt: 1, task: { id: 'z' } }), good('b', 'p'), '{"tenant":"","ow'].join('\n');
+    const text = [
+      taskFileHeader(),
+      good('a'),
+      '{"tenant":"","owner":7,"savedAt":1,"task":{"id":"x"}}',
+      '{"tenant":"","owner":"o","savedAt":-1,"task":{"id":"y"}}',
+      '{"tenant":"","owner":"o","savedAt":1,"task":{"id":""}}',
+      JSON.stringify({ tenant: 'x'.repeat(300), owner: 'o', savedAt: 1, task: { id: 'z' } }),
+      good('b', 'p'),
+      '{"tenant":"","ow',
+    ].join('\n');
     const read = readTaskFile(text);
-    assert.deepEqual(read.tasks.map((t) => t.task.id), ['a', 'b']);
+    assert.deepEqual(
+      read.tasks.map((t) => t.task.id),
+      ['a', 'b'],
+    );
     assert.equal(read.skipped, 5);
     assert.match(read.firstProblem ?? '', /line 3: owner/);
   });
 
-  it('refuses to keep a tenant the file could not read back (review 29 #1): a client cannot discard the others\' tasks', async () => {
+  it("refuses to keep a tenant the file could not read back (review 29 #1): a client cannot discard the others' tasks", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-a2a-tasks-'));
     try {
       const file = path.join(dir, A2A_TASK_FILE_NAME);
@@ -117,7 +173,11 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
       const tf = await TaskFile.open(file, store, () => undefined, 10);
       await store.save(task('t1', TaskState.TASK_STATE_COMPLETED), as('a other'));
       // As the SDK does with a JSON-RPC params.tenant: copied into the context as it came.
-      const hostile = (tenant: unknown) => { const c = as('a evil'); c.setTenant(tenant as string); return c; };
+      const hostile = (tenant: unknown) => {
+        const c = as('a evil');
+        c.setTenant(tenant as string);
+        return c;
+      };
       for (const tenant of ['x'.repeat(300), 42, { a: 1 }, 'a\u0000b']) {
         await assert.rejects(store.save(task('t2', TaskState.TASK_STATE_COMPLETED), hostile(tenant)), A2aTaskRefusedError);
       }
@@ -136,7 +196,21 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-a2a-tasks-'));
     try {
       const file = path.join(dir, A2A_TASK_FILE_NAME);
-      const cjk = (id: string): Task => ({ ...task(id, TaskState.TASK_STATE_COMPLETED), artifacts: [{ artifactId: 'x', name: '', description: '', metadata: undefined, extensions: [], parts: [{ content: { $case: 'text', value: '漢字かな'.repeat(2500) }, metadata: undefined, filename: '', mediaType: 'text/plain' }] }] });
+      const cjk = (id: string): Task => ({
+        ...task(id, TaskState.TASK_STATE_COMPLETED),
+        artifacts: [
+          {
+            artifactId: 'x',
+            name: '',
+            description: '',
+            metadata: undefined,
+            extensions: [],
+            parts: [
+              { content: { $case: 'text', value: '漢字かな'.repeat(2500) }, metadata: undefined, filename: '', mediaType: 'text/plain' },
+            ],
+          },
+        ],
+      });
       const maxBytes = 200_000;
       const store = new BoundedTaskStore(owner, 100, { maxBytes });
       const tf = await TaskFile.open(file, store, () => undefined, 10);
@@ -161,7 +235,19 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-a2a-tasks-'));
     try {
       const file = path.join(dir, A2A_TASK_FILE_NAME);
-      const big = (id: string): Task => ({ ...task(id, TaskState.TASK_STATE_COMPLETED), artifacts: [{ artifactId: 'x', name: '', description: '', metadata: undefined, extensions: [], parts: [{ content: { $case: 'text', value: 'y'.repeat(100_000) }, metadata: undefined, filename: '', mediaType: 'text/plain' }] }] });
+      const big = (id: string): Task => ({
+        ...task(id, TaskState.TASK_STATE_COMPLETED),
+        artifacts: [
+          {
+            artifactId: 'x',
+            name: '',
+            description: '',
+            metadata: undefined,
+            extensions: [],
+            parts: [{ content: { $case: 'text', value: 'y'.repeat(100_000) }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
+          },
+        ],
+      });
       const store = new BoundedTaskStore(owner, 1000, { maxBytes: 4_000_000 });
       const tf = await TaskFile.open(file, store, () => undefined, 5);
       for (let i = 0; i < 20; i++) await store.save(big(`b${i}`), as('a t'));
@@ -227,7 +313,11 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
         assert.equal(third.size, 0);
       }
       assert.match(warnings.join('\n'), /could not be read .*moved it to .*\.corrupt\)/);
-      assert.deepEqual((await readdir(dir)).filter((f) => f.includes('corrupt')), [`${A2A_TASK_FILE_NAME}.corrupt`], 'one set-aside file, replaced');
+      assert.deepEqual(
+        (await readdir(dir)).filter((f) => f.includes('corrupt')),
+        [`${A2A_TASK_FILE_NAME}.corrupt`],
+        'one set-aside file, replaced',
+      );
       // A file over the bound is set aside before it is read; a symlink in the journal's place is not followed.
       const small = new BoundedTaskStore(owner, 10, { maxBytes: 1000 });
       const limit = 2 * 1000 + 1024 * 1024;
@@ -241,7 +331,11 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
       const tf4 = await TaskFile.open(file, fourth, (m) => warnings.push(m));
       await fourth.save(task('t9', TaskState.TASK_STATE_COMPLETED), as('a t'));
       await tf4.close();
-      assert.equal(await readFile(path.join(dir, 'elsewhere'), 'utf8'), 'keep me', 'the planted .tmp link was removed, not written through');
+      assert.equal(
+        await readFile(path.join(dir, 'elsewhere'), 'utf8'),
+        'keep me',
+        'the planted .tmp link was removed, not written through',
+      );
       assert.equal((await stat(file)).mode & 0o777, 0o600);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -14,7 +14,10 @@ function header(name: string, bytes: Uint8Array, extra: Record<string, unknown> 
 }
 
 async function expectStatus(promise: Promise<unknown>, code: status): Promise<ApiCallError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ApiCallError, `expected ${status[code]}, got ${String(err)}`);
   assert.equal(err.statusName, status[code], err.describe());
   return err;
@@ -35,7 +38,9 @@ describe('agent lifecycle over the API', () => {
   it('deploys an artifact in chunks and reports it back', async () => {
     const artifact = randomBytes(300 * 1024); // several 128 KiB chunks
     const progress: number[] = [];
-    const agent = await h.client.deploy({ name: 'echo', limits: { fuelPerMessage: 5000 }, config: { greeting: 'hi' } }, artifact, (sent) => progress.push(sent));
+    const agent = await h.client.deploy({ name: 'echo', limits: { fuelPerMessage: 5000 }, config: { greeting: 'hi' } }, artifact, (sent) =>
+      progress.push(sent),
+    );
     assert.equal(agent.name, 'echo');
     assert.equal(agent.state, 'running');
     assert.equal(agent.artifactDigest, sha(artifact));
@@ -51,7 +56,10 @@ describe('agent lifecycle over the API', () => {
     assert.equal(got.version, 1);
     assert.equal(got.nodeId, 'node-test');
     const list = await h.client.listAgents();
-    assert.deepEqual(list.map((a) => a.name), ['echo']);
+    assert.deepEqual(
+      list.map((a) => a.name),
+      ['echo'],
+    );
   });
 
   it('answers ALREADY_EXISTS for a second deploy of the same name', async () => {
@@ -78,7 +86,7 @@ describe('agent lifecycle over the API', () => {
     assert.equal((await h.client.getAgent('polyglot')).language, 'assemblyscript');
     const rust = await h.client.upgrade({ name: 'polyglot', language: 'rust' }, Buffer.from('rust build'));
     assert.equal(rust.agent.language, 'rust');
-    const unstated = await h.client.upgrade({ name: 'polyglot' }, Buffer.from('someone else\'s build'));
+    const unstated = await h.client.upgrade({ name: 'polyglot' }, Buffer.from("someone else's build"));
     assert.equal(unstated.agent.language, undefined, 'the new artifact states no language: none is shown');
     await h.client.stop('polyglot', true);
   });
@@ -126,7 +134,10 @@ describe('agent lifecycle over the API', () => {
         const { error } = await rawUpload(raw, h.token, messages);
         assert.ok(error, 'the upload must fail');
         assert.equal(error.statusName, 'INVALID_ARGUMENT', error.describe());
-        assert.deepEqual(error.fieldViolations.map((v) => v.field), [field]);
+        assert.deepEqual(
+          error.fieldViolations.map((v) => v.field),
+          [field],
+        );
         assert.equal(h.node.agents.has('a'), false);
       });
     }
@@ -143,7 +154,17 @@ describe('agent lifecycle over the API', () => {
   describe('oversized uploads', () => {
     it('rejects an artifact announced larger than the node limit before reading it', async () => {
       const { call, result } = startUpload(raw, 'DeployAgent', h.token);
-      call.write({ header: { name: 'big', sha256: 'a'.repeat(64), totalSize: 2 * 1024 * 1024, fuelPerMessage: 0, memoryPages: 0, config: {}, replaceConfig: false } });
+      call.write({
+        header: {
+          name: 'big',
+          sha256: 'a'.repeat(64),
+          totalSize: 2 * 1024 * 1024,
+          fuelPerMessage: 0,
+          memoryPages: 0,
+          config: {},
+          replaceConfig: false,
+        },
+      });
       // No chunk is sent: the answer must come from the header alone.
       const { error } = await result;
       call.end();

@@ -27,7 +27,7 @@ async function list(client: CaxtonClient, query: { from?: number; limit?: number
 /** `kind method role code error agent`: an intent has no result, an outcome no arguments. */
 function summary(r: AuditRecord): string {
   const result = r.kind === 'intent' ? ['', ''] : [r.result.code, r.result.error];
-  const agent = r.kind === 'outcome' ? '' : r.args.fields.agent ?? '';
+  const agent = r.kind === 'outcome' ? '' : (r.args.fields.agent ?? '');
   return [r.kind ?? 'call', r.method, r.role, ...result, agent].join(' ');
 }
 
@@ -75,7 +75,7 @@ describe('audit trail through the API', () => {
     assert.deepEqual(deployed.intent, { index: deploy.index, hash: deploy.hash }, 'the outcome points at its intent');
     assert.equal(deploy.token, tokenFingerprint(h.token));
     assert.equal(deploy.args.fields.artifact, createHash('sha256').update(artifact).digest('hex'));
-    assert.equal(deploy.args.bytes, artifact.length, 'a deploy counts the artifact\'s bytes');
+    assert.equal(deploy.args.bytes, artifact.length, "a deploy counts the artifact's bytes");
     assert.deepEqual([send.args.fields.performative, send.args.fields.receivers], ['inform', 'echo']);
     assert.equal(failed!.token, tokenFingerprint('x'.repeat(40)));
     assert.equal(denied!.token, tokenFingerprint(readToken));
@@ -95,8 +95,14 @@ describe('audit trail through the API', () => {
   it('lists a range and refuses the read-only token', async () => {
     const all = await list(h.client);
     const part = await list(h.client, { from: 1, limit: 2 });
-    assert.deepEqual(part.map((r) => r.position), [1, 2]);
-    assert.deepEqual(part.map((r) => Buffer.from(r.bytes).toString()), all.slice(1, 3).map((r) => Buffer.from(r.bytes).toString()));
+    assert.deepEqual(
+      part.map((r) => r.position),
+      [1, 2],
+    );
+    assert.deepEqual(
+      part.map((r) => Buffer.from(r.bytes).toString()),
+      all.slice(1, 3).map((r) => Buffer.from(r.bytes).toString()),
+    );
     const viewer = await h.connect({ token: readToken });
     await assert.rejects(list(viewer), (e: { grpcCode?: number }) => e.grpcCode === status.PERMISSION_DENIED);
     // …and that refusal is itself in the trail.
@@ -108,8 +114,13 @@ describe('audit trail through the API', () => {
     const start = (await list(h.client)).length;
     const seen: AuditRecord[] = [];
     let got!: () => void;
-    const arrived = new Promise<void>((r) => { got = r; });
-    const stream = h.client.listAudit({ from: start, follow: true }, (r) => { seen.push(decodeRecord(r.bytes)); if (seen.length === 2) got(); });
+    const arrived = new Promise<void>((r) => {
+      got = r;
+    });
+    const stream = h.client.listAudit({ from: start, follow: true }, (r) => {
+      seen.push(decodeRecord(r.bytes));
+      if (seen.length === 2) got();
+    });
     await stream.ready;
     await assert.rejects(h.client.stop('ghost'), (e: { grpcCode?: number }) => e.grpcCode === status.NOT_FOUND);
     await arrived;
@@ -123,7 +134,9 @@ describe('audit trail failures reach the caller', () => {
   it('refuses a change whose intent cannot be written (UNAVAILABLE audit.unavailable): it never happens', async () => {
     const failing = {
       location: 'nowhere',
-      append: async (_e: AuditEntry): Promise<AuditRecord> => { throw new Error('disk on fire'); },
+      append: async (_e: AuditEntry): Promise<AuditRecord> => {
+        throw new Error('disk on fire');
+      },
       read: async () => [],
       currentHead: async () => undefined,
       follow: () => () => {},
@@ -131,16 +144,25 @@ describe('audit trail failures reach the caller', () => {
     };
     const h = await startHarness({ audit: { trail: failing, nodeId: 'n' } });
     try {
-      await assert.rejects(h.client.deploy({ name: 'echo' }, Buffer.from('x')), (err: { grpcCode?: number; code?: string; message: string }) =>
-        err.grpcCode === status.UNAVAILABLE && err.code === 'audit.unavailable' && /DeployAgent refused: the audit trail cannot record it \(disk on fire\)/.test(err.message));
-      assert.deepEqual(h.node.calls.filter((c) => c.startsWith('deploy')), [], 'the deploy never reached the node');
+      await assert.rejects(
+        h.client.deploy({ name: 'echo' }, Buffer.from('x')),
+        (err: { grpcCode?: number; code?: string; message: string }) =>
+          err.grpcCode === status.UNAVAILABLE &&
+          err.code === 'audit.unavailable' &&
+          /DeployAgent refused: the audit trail cannot record it \(disk on fire\)/.test(err.message),
+      );
+      assert.deepEqual(
+        h.node.calls.filter((c) => c.startsWith('deploy')),
+        [],
+        'the deploy never reached the node',
+      );
       assert.equal((await h.client.listAgents()).length, 0, 'nothing was deployed; reads are not recorded, so they still work');
     } finally {
       await h.close();
     }
   });
 
-  it('answers with the change\'s own result when only its outcome cannot be written: the intent records it', async () => {
+  it("answers with the change's own result when only its outcome cannot be written: the intent records it", async () => {
     const dataDir = await tempDir();
     const real = await FileAuditTrail.open({ dir: path.join(dataDir, 'audit') });
     let appends = 0;
@@ -159,7 +181,10 @@ describe('audit trail failures reach the caller', () => {
       assert.equal(agent.name, 'echo');
       const records = (await list(h.client)).map((s) => decodeRecord(s.bytes));
       assert.deepEqual(records.map(summary), ['intent DeployAgent admin   echo'], 'the change is in the trail, its outcome unknown');
-      assert.ok(h.internalErrors.some((e) => /disk on fire/.test((e as Error).message)), 'the lost outcome is reported');
+      assert.ok(
+        h.internalErrors.some((e) => /disk on fire/.test((e as Error).message)),
+        'the lost outcome is reported',
+      );
     } finally {
       await h.close();
       await real.close();
@@ -180,11 +205,18 @@ describe('recording reads too', () => {
       tail.cancel();
       await tail.done;
       // Cancelling is recorded as it happens, not before the client's next call: wait for it.
-      const records = await eventually(async () => {
-        const all = (await list(h.client)).map((s) => decodeRecord(s.bytes));
-        return all.some((r) => r.method === 'TailMessages') && all;
-      }, 10_000, 'the cancelled tail to be recorded');
-      assert.ok(records.some((r) => r.method === 'ListAudit'), 'listing the trail is a read, recorded too');
+      const records = await eventually(
+        async () => {
+          const all = (await list(h.client)).map((s) => decodeRecord(s.bytes));
+          return all.some((r) => r.method === 'TailMessages') && all;
+        },
+        10_000,
+        'the cancelled tail to be recorded',
+      );
+      assert.ok(
+        records.some((r) => r.method === 'ListAudit'),
+        'listing the trail is a read, recorded too',
+      );
       assert.deepEqual(records.filter((r) => r.method !== 'ListAudit').map(summary), [
         'call ListAgents admin OK  ',
         'call NodeStatus admin OK  ',
@@ -202,7 +234,9 @@ describe('a trail that failed for good', () => {
     const broken = {
       location: 'nowhere',
       failed: new Error('EIO: i/o error, write'),
-      append: async (_e: AuditEntry): Promise<AuditRecord> => { throw new Error('EIO: i/o error, write'); },
+      append: async (_e: AuditEntry): Promise<AuditRecord> => {
+        throw new Error('EIO: i/o error, write');
+      },
       read: async () => [],
       currentHead: async () => undefined,
       follow: () => () => {},
@@ -212,8 +246,13 @@ describe('a trail that failed for good', () => {
     try {
       const before = h.node.calls.length;
       for (const call of [() => h.client.deploy({ name: 'echo' }, Buffer.from('x')), () => h.client.stop('echo')]) {
-        await assert.rejects(call(), (err: { grpcCode?: number; code?: string; message: string }) =>
-          err.grpcCode === status.UNAVAILABLE && err.code === 'audit.unavailable' && /refused: the audit trail cannot record it \(EIO/.test(err.message));
+        await assert.rejects(
+          call(),
+          (err: { grpcCode?: number; code?: string; message: string }) =>
+            err.grpcCode === status.UNAVAILABLE &&
+            err.code === 'audit.unavailable' &&
+            /refused: the audit trail cannot record it \(EIO/.test(err.message),
+        );
       }
       assert.deepEqual(h.node.calls.slice(before), [], 'no change reached the node');
       assert.deepEqual(await h.client.listAgents(), []);
@@ -224,11 +263,19 @@ describe('a trail that failed for good', () => {
 });
 
 describe('safe fields', () => {
-  it('names the agent, the artifact digest and a message\'s receivers, never config or content', () => {
+  it("names the agent, the artifact digest and a message's receivers, never config or content", () => {
     assert.deepEqual(safeFields('StopAgent', { name: 'echo', force: true }), { agent: 'echo', force: 'true' });
-    assert.deepEqual(safeFields('DeployAgent', { header: { name: 'e', sha256: 'ab', config: { secret: 's' } } }), { agent: 'e', artifact: 'ab' });
-    assert.deepEqual(safeFields('SendMessage', { message: 'json', json: '{"performative":"request","receiver":[{"name":"a"},{"name":"b"}],"content":"secret"}' }),
-      { performative: 'request', receivers: 'a,b' });
+    assert.deepEqual(safeFields('DeployAgent', { header: { name: 'e', sha256: 'ab', config: { secret: 's' } } }), {
+      agent: 'e',
+      artifact: 'ab',
+    });
+    assert.deepEqual(
+      safeFields('SendMessage', {
+        message: 'json',
+        json: '{"performative":"request","receiver":[{"name":"a"},{"name":"b"}],"content":"secret"}',
+      }),
+      { performative: 'request', receivers: 'a,b' },
+    );
     assert.deepEqual(safeFields('ImportState', { agent: 'a', entries: [{ key: 'k', value: 'v' }] }), { agent: 'a' });
   });
 });

@@ -80,7 +80,10 @@ describe('API authentication', () => {
     assert.match(denied.message, /read-only token may not call DeployAgent/);
     assert.match(denied.hint ?? '', /admin token: the node's auth-token file/);
     await rejectsWith(viewer.stop('a'), status.PERMISSION_DENIED, 'api.permission-denied');
-    await rejectsWith(viewer.send({ structured: { performative: 'inform', receivers: [{ name: 'a' }], content: 'x' } }), status.PERMISSION_DENIED);
+    await rejectsWith(
+      viewer.send({ structured: { performative: 'inform', receivers: [{ name: 'a' }], content: 'x' } }),
+      status.PERMISSION_DENIED,
+    );
     assert.deepEqual(h.node.calls.slice(before), [], 'no deploy or stop reached the node');
   });
 
@@ -98,7 +101,15 @@ describe('token file permissions', () => {
       const { file } = await ensureAuthToken(dir);
       await chmod(file, 0o644);
       await assert.rejects(
-        startApiServer({ node: new MemoryNode(), host: '127.0.0.1', port: 0, dataDir: dir, auth: { mode: 'token' }, maxArtifactBytes: 1024, maxMessageBytes: 4096 }),
+        startApiServer({
+          node: new MemoryNode(),
+          host: '127.0.0.1',
+          port: 0,
+          dataDir: dir,
+          auth: { mode: 'token' },
+          maxArtifactBytes: 1024,
+          maxMessageBytes: 4096,
+        }),
         (err: unknown) => err instanceof TokenFileError && err.code === 'api.token-file-exposed' && /chmod 600|delete/.test(err.hint ?? ''),
       );
     } finally {

@@ -9,7 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { caxtonService, CLIENT_PROTO_JSON, loadClientProtoRoot, parseClientProtos, protoSourcesSha256, writeClientProtoDescriptor } from '@caxton/client';
+import {
+  caxtonService,
+  CLIENT_PROTO_JSON,
+  loadClientProtoRoot,
+  parseClientProtos,
+  protoSourcesSha256,
+  writeClientProtoDescriptor,
+} from '@caxton/client';
 
 const parsedJson = (): unknown => JSON.parse(JSON.stringify(parseClientProtos().toJSON()));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'caxton-proto-'));
@@ -40,7 +47,7 @@ describe('the client proto descriptor', () => {
     assert.deepEqual(descriptor.root, parsedJson());
   });
 
-  it('is used only when its hash is the sources\'; another hash or a corrupt file falls back to parsing', () => {
+  it("is used only when its hash is the sources'; another hash or a corrupt file falls back to parsing", () => {
     const current = path.join(dir, 'current.json');
     writeClientProtoDescriptor(current);
     assert.ok(!existsSync(`${current}.${process.pid}.tmp`), 'the temporary file was renamed into place');
@@ -49,13 +56,25 @@ describe('the client proto descriptor', () => {
 
     // Made from other sources (a marker type only that descriptor has): not used, silently.
     const other = path.join(dir, 'other.json');
-    writeFileSync(other, JSON.stringify({ sourceSha256: '0'.repeat(64), root: { ...good.root, nested: { ...good.root.nested, StaleMarker: { fields: {} } } } }));
+    writeFileSync(
+      other,
+      JSON.stringify({
+        sourceSha256: '0'.repeat(64),
+        root: { ...good.root, nested: { ...good.root.nested, StaleMarker: { fields: {} } } },
+      }),
+    );
     const stale = capturingStderr(() => loadClientProtoRoot(other));
     assert.equal(stale.value.lookup('StaleMarker'), null, 'a descriptor of other sources is not read');
     assert.deepEqual(JSON.parse(JSON.stringify(stale.value.toJSON())), parsedJson());
     assert.equal(stale.err, '');
     // The same marker with the right hash is read: the test above tells the paths apart.
-    writeFileSync(other, JSON.stringify({ sourceSha256: good.sourceSha256, root: { ...good.root, nested: { ...good.root.nested, StaleMarker: { fields: {} } } } }));
+    writeFileSync(
+      other,
+      JSON.stringify({
+        sourceSha256: good.sourceSha256,
+        root: { ...good.root, nested: { ...good.root.nested, StaleMarker: { fields: {} } } },
+      }),
+    );
     assert.notEqual(loadClientProtoRoot(other).lookup('StaleMarker'), null);
 
     // Truncated (an interrupted write): parsed instead, with a warning.

@@ -11,7 +11,11 @@ const field = (name: string) => (err: unknown) => err instanceof InvalidArgument
 
 test('list: limit 0 means 100, bounded by the per-call maximum; agent optional but checked', () => {
   assert.deepEqual(parseListDeadLetters({ agent: '', includePurged: false, limit: 0 }), { includePurged: false, limit: 100 });
-  assert.deepEqual(parseListDeadLetters({ agent: 'billing', includePurged: true, limit: 5 }), { agent: 'billing', includePurged: true, limit: 5 });
+  assert.deepEqual(parseListDeadLetters({ agent: 'billing', includePurged: true, limit: 5 }), {
+    agent: 'billing',
+    includePurged: true,
+    limit: 5,
+  });
   assert.throws(() => parseListDeadLetters({ agent: '', includePurged: false, limit: MAX_DEAD_LETTERS_PER_CALL + 1 }), field('limit'));
   assert.throws(() => parseListDeadLetters({ agent: '../etc', includePurged: false, limit: 1 }), field('agent'));
 });
@@ -21,7 +25,10 @@ test('selection: exactly one of ids (1..max, each bounded) or agent', () => {
   assert.deepEqual(parseSelection({ ids: [], agent: 'a' }), { agent: 'a' });
   assert.throws(() => parseSelection({ ids: [], agent: '' }), field('ids'));
   assert.throws(() => parseSelection({ ids: ['m-1>a'], agent: 'a' }), field('ids'));
-  assert.throws(() => parseSelection({ ids: Array.from({ length: MAX_DEAD_LETTERS_PER_CALL + 1 }, (_, i) => `m-${i}>a`), agent: '' }), field('ids'));
+  assert.throws(
+    () => parseSelection({ ids: Array.from({ length: MAX_DEAD_LETTERS_PER_CALL + 1 }, (_, i) => `m-${i}>a`), agent: '' }),
+    field('ids'),
+  );
   assert.throws(() => parseSelection({ ids: ['ok>a', ''], agent: '' }), field('ids[1]'));
   assert.throws(() => parseLetterId('x'.repeat(513)), field('id'));
 });

@@ -38,9 +38,16 @@ describe('the health-only server', () => {
   it('serves no Caxton method and no reflection on that port', async () => {
     const client = new grpc.Client(address, grpc.credentials.createInsecure());
     try {
-      const call = (method: string): Promise<grpc.status> => new Promise((resolve) => {
-        client.makeUnaryRequest(method, (x: Buffer) => x, (x: Buffer) => x, Buffer.alloc(0), (err) => resolve(err ? err.code : grpc.status.OK));
-      });
+      const call = (method: string): Promise<grpc.status> =>
+        new Promise((resolve) => {
+          client.makeUnaryRequest(
+            method,
+            (x: Buffer) => x,
+            (x: Buffer) => x,
+            Buffer.alloc(0),
+            (err) => resolve(err ? err.code : grpc.status.OK),
+          );
+        });
       assert.equal(await call('/caxton.v1.Caxton/ListAgents'), grpc.status.UNIMPLEMENTED);
       assert.equal(await call('/caxton.v1.Caxton/Status'), grpc.status.UNIMPLEMENTED);
     } finally {
@@ -49,7 +56,11 @@ describe('the health-only server', () => {
     const reflection = new grpc.Client(address, grpc.credentials.createInsecure());
     try {
       const code = await new Promise<grpc.status>((resolve) => {
-        const stream = reflection.makeBidiStreamRequest('/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', (x: Buffer) => x, (x: Buffer) => x);
+        const stream = reflection.makeBidiStreamRequest(
+          '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+          (x: Buffer) => x,
+          (x: Buffer) => x,
+        );
         stream.on('error', (e: grpc.ServiceError) => resolve(e.code));
         stream.on('data', () => resolve(grpc.status.OK));
         stream.write(Buffer.alloc(0));
@@ -71,7 +82,9 @@ describe('the health-only server', () => {
 
   it('refuses a port that is not one, and a port in use, with the flag to change', async () => {
     await assert.rejects(startHealthServer({ host: '127.0.0.1', port: 70000, health: () => state }), /not a port number/);
-    await assert.rejects(startHealthServer({ host: '127.0.0.1', port: server.port, health: () => state }),
-      (err: Error & { hint?: string }) => /cannot listen for health checks/.test(err.message) && /--health-addr/.test(err.hint ?? ''));
+    await assert.rejects(
+      startHealthServer({ host: '127.0.0.1', port: server.port, health: () => state }),
+      (err: Error & { hint?: string }) => /cannot listen for health checks/.test(err.message) && /--health-addr/.test(err.hint ?? ''),
+    );
   });
 });

@@ -17,15 +17,28 @@ describe('HTTP policy over the API', () => {
   });
 
   it('deploy stores the policy with defaults filled in; get shows it; upgrade replaces it', async () => {
-    const agent = await h.client.deploy({ name: 'caller', http: { allow: [{ host: 'API.example.com', methods: ['get'], pathPrefixes: ['/v1/'] }], timeoutMs: 2500, maxRedirects: 0 } }, randomBytes(64));
+    const agent = await h.client.deploy(
+      {
+        name: 'caller',
+        http: { allow: [{ host: 'API.example.com', methods: ['get'], pathPrefixes: ['/v1/'] }], timeoutMs: 2500, maxRedirects: 0 },
+      },
+      randomBytes(64),
+    );
     const d = nodeDefaultHttpPolicy();
     assert.deepEqual(agent.http, {
       allow: [{ host: 'api.example.com', methods: ['GET'], pathPrefixes: ['/v1/'] }],
-      timeoutMs: 2500, maxResponseBytes: d.maxResponseBytes, maxRequestBytes: d.maxRequestBytes, maxInFlight: d.maxInFlight,
-      maxCallsPerHandling: d.maxCallsPerHandling, maxRedirects: 0,
+      timeoutMs: 2500,
+      maxResponseBytes: d.maxResponseBytes,
+      maxRequestBytes: d.maxRequestBytes,
+      maxInFlight: d.maxInFlight,
+      maxCallsPerHandling: d.maxCallsPerHandling,
+      maxRedirects: 0,
     });
     assert.deepEqual((await h.client.getAgent('caller')).http, agent.http);
-    const up = await h.client.upgrade({ name: 'caller', http: { allow: [{ host: 'localhost', ports: [8080], allowPrivate: true }] } }, randomBytes(64));
+    const up = await h.client.upgrade(
+      { name: 'caller', http: { allow: [{ host: 'localhost', ports: [8080], allowPrivate: true }] } },
+      randomBytes(64),
+    );
     assert.deepEqual(up.agent.http?.allow, [{ host: 'localhost', ports: [8080], allowPrivate: true }]);
     const kept = await h.client.upgrade({ name: 'caller' }, randomBytes(64));
     assert.deepEqual(kept.agent.http, up.agent.http, 'an upgrade without a policy keeps the current one');
@@ -44,7 +57,10 @@ describe('HTTP policy over the API', () => {
       [{ allow: [{ host: 'a.example.com', methods: ['CONNECT'] }] }, /methods/],
     ];
     for (const [http, field] of cases) {
-      const err = await h.client.deploy({ name: 'bad', http: http as never }, randomBytes(64)).then(() => undefined, (e: unknown) => e);
+      const err = await h.client.deploy({ name: 'bad', http: http as never }, randomBytes(64)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ApiCallError, String(err));
       assert.equal(err.statusName, status[status.INVALID_ARGUMENT]);
       assert.match(err.message, field);

@@ -26,7 +26,9 @@ async function example(name: string): Promise<Uint8Array> {
   return new Uint8Array(await readFile(path.join(repoRoot, 'examples', name, 'build', `${name}.wasm`)));
 }
 
-const increment = (content = 'increment'): { structured: AclMessage } => ({ structured: { performative: 'request', receivers: [{ name: 'counter' }], content } });
+const increment = (content = 'increment'): { structured: AclMessage } => ({
+  structured: { performative: 'request', receivers: [{ name: 'counter' }], content },
+});
 
 interface Running {
   node: RunningNode;
@@ -89,7 +91,10 @@ describe('SendMessage with an idempotency key, on a real node', () => {
   it('the same message in another form (JSON text) with the same key is the same send', async () => {
     const before = await handled(n.client);
     const structured = await n.client.send(increment('add 3'), { idempotencyKey: 'forms' });
-    const json = await n.client.send({ json: JSON.stringify({ performative: 'request', receiver: [{ name: 'counter' }], content: 'add 3' }) }, { idempotencyKey: 'forms' });
+    const json = await n.client.send(
+      { json: JSON.stringify({ performative: 'request', receiver: [{ name: 'counter' }], content: 'add 3' }) },
+      { idempotencyKey: 'forms' },
+    );
     assert.equal(json.messageId, structured.messageId);
     assert.equal(await settle(n.client, before + 2), before + 2);
   });
@@ -97,7 +102,10 @@ describe('SendMessage with an idempotency key, on a real node', () => {
   it('the same key for a different message: ALREADY_EXISTS naming the key, nothing sent', async () => {
     const first = await n.client.send(increment(), { idempotencyKey: 'order-2' });
     const before = await handled(n.client);
-    for (const other of [increment('add 5'), { structured: { performative: 'query-ref', receivers: [{ name: 'counter' }], content: 'increment' } as AclMessage }]) {
+    for (const other of [
+      increment('add 5'),
+      { structured: { performative: 'query-ref', receivers: [{ name: 'counter' }], content: 'increment' } as AclMessage },
+    ]) {
       const err = await n.client.send(other, { idempotencyKey: 'order-2' }).catch((e: unknown) => e);
       assert.ok(err instanceof ApiCallError, String(err));
       assert.equal(err.grpcCode, status.ALREADY_EXISTS);
@@ -122,7 +130,10 @@ describe('SendMessage with an idempotency key, on a real node', () => {
   });
 
   it('an over-long key or one with a control character: INVALID_ARGUMENT on idempotency_key, with a hint', async () => {
-    for (const [key, why] of [['k'.repeat(129), /129 bytes of UTF-8; at most 128/], ['line\nbreak', /control character U\+000A/]] as const) {
+    for (const [key, why] of [
+      ['k'.repeat(129), /129 bytes of UTF-8; at most 128/],
+      ['line\nbreak', /control character U\+000A/],
+    ] as const) {
       const err = await n.client.send(increment(), { idempotencyKey: key }).catch((e: unknown) => e);
       assert.ok(err instanceof ApiCallError, String(err));
       assert.equal(err.grpcCode, status.INVALID_ARGUMENT);
@@ -149,7 +160,7 @@ describe('SendMessage with an idempotency key, on a real node', () => {
   });
 });
 
-describe('an idempotent retry across a node restart (the log\'s dedup, not the key record)', () => {
+describe("an idempotent retry across a node restart (the log's dedup, not the key record)", () => {
   it('same key after a restart: the same id, accepted, not handled again', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-idem-restart-'));
     const dataDir = path.join(dir, 'node');

@@ -29,7 +29,9 @@ describe('issued tokens in memory', () => {
     assert.equal(record.sha256, sha256Hex(token));
     assert.equal(record.expiresAt, T0 + HOUR);
     assert.doesNotMatch(JSON.stringify(tokens.records()), new RegExp(token.slice(4)));
-    assert.deepEqual(tokens.list(), [{ id: record.id, label: 'ci', role: 'deployer', agents: 'team-a-*', createdAt: T0, expiresAt: T0 + HOUR }]);
+    assert.deepEqual(tokens.list(), [
+      { id: record.id, label: 'ci', role: 'deployer', agents: 'team-a-*', createdAt: T0, expiresAt: T0 + HOUR },
+    ]);
   });
 
   it('issue a token minted beforehand (its id written ahead to the audit trail) as that token, under that id', () => {
@@ -74,14 +76,17 @@ describe('issued tokens in memory', () => {
 });
 
 describe('resolving bearer tokens', () => {
-  const fixed = new TokenSet({ admin: 'cxt_admin-admin-admin-admin-admin-admin-admin', read: 'cxt_read-read-read-read-read-read-read-read-re' });
+  const fixed = new TokenSet({
+    admin: 'cxt_admin-admin-admin-admin-admin-admin-admin',
+    read: 'cxt_read-read-read-read-read-read-read-read-re',
+  });
   const issued = new IssuedTokens();
   let now = T0;
   const resolve = bearerPrincipalResolver(fixed, issued, () => now);
   const deployer = issued.issue({ role: 'deployer', agents: 'team-a-*', ttlMs: HOUR, label: 'ci' }, T0);
   const observer = issued.issue({ role: 'observer', ttlMs: 2 * HOUR }, T0);
 
-  it('gives the node\'s own tokens their roles and issued ones theirs, with agents and id', () => {
+  it("gives the node's own tokens their roles and issued ones theirs, with agents and id", () => {
     assert.deepEqual(resolve(['Bearer cxt_admin-admin-admin-admin-admin-admin-admin']), { role: 'admin' });
     assert.deepEqual(resolve(['Bearer cxt_read-read-read-read-read-read-read-read-re']), { role: 'read' });
     assert.deepEqual(resolve([`Bearer ${deployer.token}`]), { role: 'deployer', agents: 'team-a-*', tokenId: deployer.record.id });
@@ -89,11 +94,23 @@ describe('resolving bearer tokens', () => {
 
   it('refuses an expired token and a revoked one with their own codes and a hint', () => {
     now = T0 + HOUR;
-    assert.throws(() => resolve([`Bearer ${deployer.token}`]), (e: unknown) => e instanceof UnauthenticatedError && e.code === 'api.token-expired'
-      && e.message === `token ${deployer.record.id} (ci) expired at 2026-11-23T13:00:00.000Z` && /caxton token issue/.test(e.hint ?? ''));
+    assert.throws(
+      () => resolve([`Bearer ${deployer.token}`]),
+      (e: unknown) =>
+        e instanceof UnauthenticatedError &&
+        e.code === 'api.token-expired' &&
+        e.message === `token ${deployer.record.id} (ci) expired at 2026-11-23T13:00:00.000Z` &&
+        /caxton token issue/.test(e.hint ?? ''),
+    );
     issued.revoke(observer.record.id, now);
-    assert.throws(() => resolve([`Bearer ${observer.token}`]), (e: unknown) => e instanceof UnauthenticatedError && e.code === 'api.token-revoked' && /was revoked at/.test(e.message));
-    assert.throws(() => resolve(['Bearer cxt_wrong-wrong-wrong-wrong-wrong-wrong-wrong']), (e: unknown) => e instanceof UnauthenticatedError && e.code === 'api.unauthenticated');
+    assert.throws(
+      () => resolve([`Bearer ${observer.token}`]),
+      (e: unknown) => e instanceof UnauthenticatedError && e.code === 'api.token-revoked' && /was revoked at/.test(e.message),
+    );
+    assert.throws(
+      () => resolve(['Bearer cxt_wrong-wrong-wrong-wrong-wrong-wrong-wrong']),
+      (e: unknown) => e instanceof UnauthenticatedError && e.code === 'api.unauthenticated',
+    );
   });
 
   it('identifies callers for the audit trail: an issued token by its role and id, an ended one as none', () => {
@@ -138,7 +155,10 @@ describe('the issued-token file', () => {
     await assert.rejects(loadIssuedTokens(file), (e: unknown) => e instanceof TokenFileError && e.code === 'api.token-file-exposed');
     await chmod(file, 0o600);
     await writeFile(path.join(dir, 'bad.json'), JSON.stringify({ tokens: [{ id: 'x', role: 'god' }] }), { mode: 0o600 });
-    await assert.rejects(loadIssuedTokens(path.join(dir, 'bad.json')), (e: unknown) => e instanceof TokenFileError && e.code === 'api.token-file-invalid');
+    await assert.rejects(
+      loadIssuedTokens(path.join(dir, 'bad.json')),
+      (e: unknown) => e instanceof TokenFileError && e.code === 'api.token-file-invalid',
+    );
     assert.deepEqual((await loadIssuedTokens(path.join(dir, 'none.json'))).list(), [], 'no file yet: no tokens');
   });
 });

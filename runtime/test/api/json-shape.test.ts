@@ -34,13 +34,21 @@ describe('the JSON shape pre-scan (pure)', () => {
     // Values and keys: `{"a":1}` is three (the object, the key, the number).
     assert.equal(jsonShapeRefusal('{"a":1}', { maxDepth: 4, maxValues: 3 }), undefined);
     assert.match(jsonShapeRefusal('{"a":1,"b":2}', { maxDepth: 4, maxValues: 3 }) ?? '', /more than 3 values/);
-    assert.equal(jsonShapeRefusal('[true,false,null,-1.5e3]', { maxDepth: 4, maxValues: 5 }), undefined, 'a literal or number is one value');
+    assert.equal(
+      jsonShapeRefusal('[true,false,null,-1.5e3]', { maxDepth: 4, maxValues: 5 }),
+      undefined,
+      'a literal or number is one value',
+    );
   });
 
   it('does not count what is inside strings, escaped quotes included', () => {
     const content = `${'[{,:'.repeat(50_000)}\\"[[[\\\\`;
     assert.equal(jsonShapeRefusal(JSON.stringify({ content: `${content}"]]` })), undefined);
-    assert.equal(jsonShapeRefusal(JSON.stringify({ performative: 'inform', receivers: [{ name: 'echo' }], content: DEEP })), undefined, 'a message whose content is brackets is fine');
+    assert.equal(
+      jsonShapeRefusal(JSON.stringify({ performative: 'inform', receivers: [{ name: 'echo' }], content: DEEP })),
+      undefined,
+      'a message whose content is brackets is fine',
+    );
     // Text that is not JSON is left to the parser: an unterminated string ends the scan.
     assert.equal(jsonShapeRefusal('["abc'), undefined);
     // Stray closers do not buy depth for what follows.
@@ -48,7 +56,10 @@ describe('the JSON shape pre-scan (pure)', () => {
   });
 
   it('the WebSocket frame parser refuses a frame past the shape, typed', () => {
-    assert.throws(() => parseWsRequest(`{"op":"send","id":"a","message":${WIDE}}`), (e: Error & { code?: string; hint?: string }) => e.code === 'console.json-too-complex' && e.hint === JSON_SHAPE_HINT);
+    assert.throws(
+      () => parseWsRequest(`{"op":"send","id":"a","message":${WIDE}}`),
+      (e: Error & { code?: string; hint?: string }) => e.code === 'console.json-too-complex' && e.hint === JSON_SHAPE_HINT,
+    );
   });
 });
 
@@ -60,7 +71,11 @@ describe('every JSON ingress of a node refuses a body past the shape before pars
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-json-shape-'));
     node = await startNode({
-      dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
+      dataDir: path.join(dir, 'data'),
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'token' },
+      shards: 1,
       console: { host: '127.0.0.1', port: 0 },
       a2a: { host: '127.0.0.1', port: 0, callTimeoutMs: 5000 },
       mcp: { host: '127.0.0.1', port: 0, callTimeoutMs: 5000 },
@@ -80,7 +95,11 @@ describe('every JSON ingress of a node refuses a body past the shape before pars
   });
 
   const post = async (url: string, body: string): Promise<{ status: number; json: unknown }> => {
-    const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body,
+    });
     return { status: res.status, json: await res.json() };
   };
 
@@ -97,16 +116,27 @@ describe('every JSON ingress of a node refuses a body past the shape before pars
   });
 
   it("the console's WebSocket: an error frame console.json-too-complex, the socket kept", async () => {
-    const ws = new WebSocket(`${node.consoleUrl!.replace(/^http/, 'ws').replace(/\/?$/, '/')}api/ws`, { headers: { authorization: `Bearer ${admin}` } });
+    const ws = new WebSocket(`${node.consoleUrl!.replace(/^http/, 'ws').replace(/\/?$/, '/')}api/ws`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
     const frames: Record<string, unknown>[] = [];
     let wake: () => void = () => {};
-    ws.on('message', (data) => { frames.push(JSON.parse(String(data)) as Record<string, unknown>); wake(); });
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    ws.on('message', (data) => {
+      frames.push(JSON.parse(String(data)) as Record<string, unknown>);
+      wake();
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
     const next = async (): Promise<Record<string, unknown>> => {
       const deadline = Date.now() + 10_000;
       while (frames.length === 0) {
         if (Date.now() > deadline) assert.fail('no frame');
-        await new Promise<void>((r) => { wake = r; setTimeout(r, 200); });
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 200);
+        });
       }
       return frames.shift()!;
     };
@@ -116,7 +146,11 @@ describe('every JSON ingress of a node refuses a body past the shape before pars
         ws.send(body);
         const frame = await next();
         assert.equal(frame['type'], 'error');
-        assert.equal(frame['code'] ?? (frame['error'] as { code?: string } | undefined)?.code, 'console.json-too-complex', JSON.stringify(frame).slice(0, 300));
+        assert.equal(
+          frame['code'] ?? (frame['error'] as { code?: string } | undefined)?.code,
+          'console.json-too-complex',
+          JSON.stringify(frame).slice(0, 300),
+        );
       }
       assert.equal(ws.readyState, WebSocket.OPEN, 'a refused frame does not close the socket');
     } finally {
@@ -139,14 +173,24 @@ describe('every JSON ingress of a node refuses a body past the shape before pars
   });
 
   /** A raw POST to an agent's A2A binding: the refusal's Caxton code (JSON-RPC's `error.data`, REST's `error.details[0]`). */
-  const a2aPost = async (sub: string, contentType: string, body: Buffer | string): Promise<{ status: number; code: string | undefined; text: string }> => {
-    const res = await fetch(`${node.a2aUrl!}/a2a/echo/${sub}`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': contentType, 'a2a-version': '1.0' }, body });
+  const a2aPost = async (
+    sub: string,
+    contentType: string,
+    body: Buffer | string,
+  ): Promise<{ status: number; code: string | undefined; text: string }> => {
+    const res = await fetch(`${node.a2aUrl!}/a2a/echo/${sub}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': contentType, 'a2a-version': '1.0' },
+      body,
+    });
     const text = await res.text();
     let code: string | undefined;
     try {
       const json = JSON.parse(text) as { error?: { data?: { code?: string }; details?: { code?: string }[] } };
       code = json.error?.data?.code ?? json.error?.details?.[0]?.code;
-    } catch { /* not JSON: no code */ }
+    } catch {
+      /* not JSON: no code */
+    }
     return { status: res.status, code, text: text.slice(0, 300) };
   };
 
@@ -168,10 +212,18 @@ describe('every JSON ingress of a node refuses a body past the shape before pars
     const tenant = await a2aPost('rest/message:send', 'application/a2a+json', JSON.stringify({ tenant: 'someone-else', message }));
     assert.deepEqual([tenant.status, tenant.code], [400, 'a2a.no-tenant'], tenant.text);
     // A compressed body is refused, not inflated past the checks.
-    const gz = await fetch(`${node.a2aUrl!}/a2a/echo/jsonrpc`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: Buffer.from([0x1f, 0x8b]) });
+    const gz = await fetch(`${node.a2aUrl!}/a2a/echo/jsonrpc`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: Buffer.from([0x1f, 0x8b]),
+    });
     assert.equal(gz.status, 415);
     // An ordinary call in a2a+json, UTF-8 named, is read and answered by the SDK.
-    const ok = await a2aPost('jsonrpc', 'application/a2a+json; charset=UTF-8', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tasks/get', params: { id: 'no-such-task' } }));
+    const ok = await a2aPost(
+      'jsonrpc',
+      'application/a2a+json; charset=UTF-8',
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tasks/get', params: { id: 'no-such-task' } }),
+    );
     assert.notEqual(ok.status, 413);
     assert.match(ok.text, /"jsonrpc":"2.0"/);
   });
@@ -188,7 +240,15 @@ describe('every JSON ingress of a node refuses a body past the shape before pars
     const bad = await post(url, '{"jsonrpc":');
     assert.equal(bad.status, 400);
     assert.equal((bad.json as { error: { data: { code: string } } }).error.data.code, 'mcp.bad-body');
-    const ok = await post(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 't', version: '1' } } }));
+    const ok = await post(
+      url,
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      }),
+    );
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     assert.ok((ok.json as { result?: unknown }).result, 'an ordinary call is answered');
   });

@@ -17,13 +17,17 @@ describe('parseLanguage (the deployer-stated source language label)', () => {
 
   it('rejects anything else as INVALID_ARGUMENT naming the field, with a hint', () => {
     for (const label of ['Rust', '1c', '-x', 'assembly script', 'rust\n', 'x'.repeat(33), 'é', '<script>']) {
-      assert.throws(() => parseLanguage(label), (err: unknown) => {
-        assert.ok(err instanceof InvalidArgumentError, String(err));
-        assert.match(err.message, /is not a language label/);
-        assert.equal(err.field, 'header.language');
-        assert.match(err.hint ?? '', /lowercase/);
-        return true;
-      }, label);
+      assert.throws(
+        () => parseLanguage(label),
+        (err: unknown) => {
+          assert.ok(err instanceof InvalidArgumentError, String(err));
+          assert.match(err.message, /is not a language label/);
+          assert.equal(err.field, 'header.language');
+          assert.match(err.hint ?? '', /lowercase/);
+          return true;
+        },
+        label,
+      );
     }
   });
 });

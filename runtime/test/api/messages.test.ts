@@ -25,8 +25,12 @@ describe('messages, logs, directory and status over the API', () => {
     it('sends a structured message and returns its id and receivers', async () => {
       const result = await h.client.send({
         structured: {
-          performative: 'request', receivers: [{ name: 'echo' }, { name: 'nobody' }], content: 'ping',
-          conversationId: 'c-1', replyBy: 1_900_000_000_000, userParams: { 'X-trace': 't1' },
+          performative: 'request',
+          receivers: [{ name: 'echo' }, { name: 'nobody' }],
+          content: 'ping',
+          conversationId: 'c-1',
+          replyBy: 1_900_000_000_000,
+          userParams: { 'X-trace': 't1' },
         },
       });
       assert.match(result.messageId, /^m-\d+$/);
@@ -50,11 +54,16 @@ describe('messages, logs, directory and status over the API', () => {
       const result = await h.client.send({ fipa });
       assert.deepEqual(result.accepted, ['echo']);
       const seen = h.node.accepted.at(-1)!.message;
-      assert.deepEqual([seen.performative, seen.content, seen.protocol, seen.userParams], ['request', 'from JADE', 'fipa-request', { 'X-origin': 'jade' }]);
+      assert.deepEqual(
+        [seen.performative, seen.content, seen.protocol, seen.userParams],
+        ['request', 'from JADE', 'fipa-request', { 'X-origin': 'jade' }],
+      );
     });
 
     it('rejects a malformed FIPA string naming the fipa field, with the position', async () => {
-      const err = await h.client.send({ fipa: '(inform :receiver (set (agent-identifier :name echo)) :content "unterminated)' }).catch((e: unknown) => e);
+      const err = await h.client
+        .send({ fipa: '(inform :receiver (set (agent-identifier :name echo)) :content "unterminated)' })
+        .catch((e: unknown) => e);
       assert.ok(err instanceof ApiCallError);
       assert.equal(err.statusName, 'INVALID_ARGUMENT');
       assert.equal(err.fieldViolations[0]?.field, 'fipa');
@@ -73,8 +82,16 @@ describe('messages, logs, directory and status over the API', () => {
       ['an unknown performative', { structured: { performative: 'shout', receivers: [{ name: 'echo' }] } }, 'structured.performative'],
       ['no receivers', { structured: { performative: 'inform', receivers: [] } }, 'structured.receivers'],
       ['a receiver without a name', { structured: { performative: 'inform', receivers: [{ name: '' }] } }, 'structured.receivers[0].name'],
-      ['a user parameter without X-', { structured: { performative: 'inform', receivers: [{ name: 'echo' }], userParams: { trace: '1' } } }, 'structured.user_params.trace'],
-      ['a protocol that is not a word', { structured: { performative: 'inform', receivers: [{ name: 'echo' }], protocol: 'two words' } }, 'structured.protocol'],
+      [
+        'a user parameter without X-',
+        { structured: { performative: 'inform', receivers: [{ name: 'echo' }], userParams: { trace: '1' } } },
+        'structured.user_params.trace',
+      ],
+      [
+        'a protocol that is not a word',
+        { structured: { performative: 'inform', receivers: [{ name: 'echo' }], protocol: 'two words' } },
+        'structured.protocol',
+      ],
     ];
     for (const [what, request, field] of invalid) {
       it(`rejects ${what} with INVALID_ARGUMENT naming ${field}`, async () => {
@@ -97,7 +114,10 @@ describe('messages, logs, directory and status over the API', () => {
       await eventually(() => events.length === 2, 'two matching events');
       stream.cancel();
       await stream.done;
-      assert.deepEqual(events.map((e) => e.message.content), ['a', 'b']);
+      assert.deepEqual(
+        events.map((e) => e.message.content),
+        ['a', 'b'],
+      );
       assert.equal(events[0]!.message.sender?.name, 'operator@test');
       await eventually(() => h.node.activeSubscriptions === 0, 'the subscription to be dropped on cancel');
     });
@@ -117,7 +137,10 @@ describe('messages, logs, directory and status over the API', () => {
       try {
         await slow.client.deploy({ name: 'sink' }, Buffer.from('s'));
         const req = session.request({
-          ':method': 'POST', ':path': '/caxton.v1.Caxton/TailMessages', 'content-type': 'application/grpc', te: 'trailers',
+          ':method': 'POST',
+          ':path': '/caxton.v1.Caxton/TailMessages',
+          'content-type': 'application/grpc',
+          te: 'trailers',
           authorization: `Bearer ${slow.token}`,
         });
         const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
@@ -145,10 +168,16 @@ describe('messages, logs, directory and status over the API', () => {
       h.node.log('echo', 'error', 'second');
       const lines: LogEntry[] = [];
       await h.client.logs({ agent: 'echo', follow: false }, (l) => lines.push(l)).done;
-      assert.deepEqual(lines.map((l) => [l.level, l.message]).slice(-2), [['warn', 'first'], ['error', 'second']]);
+      assert.deepEqual(lines.map((l) => [l.level, l.message]).slice(-2), [
+        ['warn', 'first'],
+        ['error', 'second'],
+      ]);
       const limited: LogEntry[] = [];
       await h.client.logs({ agent: 'echo', follow: false, limit: 1 }, (l) => limited.push(l)).done;
-      assert.deepEqual(limited.map((l) => l.message), ['second']);
+      assert.deepEqual(
+        limited.map((l) => l.message),
+        ['second'],
+      );
     });
 
     it('follows new lines until cancelled', async () => {
@@ -181,11 +210,29 @@ describe('messages, logs, directory and status over the API', () => {
   describe('SearchDirectory', () => {
     it('finds registrations matching a template', async () => {
       h.node.directory.push(
-        { name: { name: 'echo@test' }, services: [{ name: 'echoing', type: 'echo', protocols: ['fipa-request'], ontologies: [], languages: [], properties: { lang: 'en' } }], protocols: ['fipa-request'], ontologies: [], languages: ['fipa-sl'] },
-        { name: { name: 'counter@test' }, services: [{ name: 'counting', type: 'count', protocols: [], ontologies: [], languages: [], properties: {} }], protocols: [], ontologies: [], languages: [], leaseUntil: 4_000_000_000_000 },
+        {
+          name: { name: 'echo@test' },
+          services: [
+            { name: 'echoing', type: 'echo', protocols: ['fipa-request'], ontologies: [], languages: [], properties: { lang: 'en' } },
+          ],
+          protocols: ['fipa-request'],
+          ontologies: [],
+          languages: ['fipa-sl'],
+        },
+        {
+          name: { name: 'counter@test' },
+          services: [{ name: 'counting', type: 'count', protocols: [], ontologies: [], languages: [], properties: {} }],
+          protocols: [],
+          ontologies: [],
+          languages: [],
+          leaseUntil: 4_000_000_000_000,
+        },
       );
       const found = await h.client.searchDirectory({ serviceType: 'echo', properties: { lang: 'en' } });
-      assert.deepEqual(found.map((d) => d.name.name), ['echo@test']);
+      assert.deepEqual(
+        found.map((d) => d.name.name),
+        ['echo@test'],
+      );
       assert.deepEqual(found[0]!.services[0]!.protocols, ['fipa-request']);
       const all = await h.client.searchDirectory({});
       assert.equal(all.length, 2);
@@ -202,7 +249,10 @@ describe('messages, logs, directory and status over the API', () => {
       assert.ok(s.uptimeMs >= 0);
       assert.equal(s.agentsTotal, 2);
       assert.deepEqual(s.nodes[0]!.agents, ['counter', 'echo']);
-      assert.deepEqual(s.storage.map((b) => `${b.role}:${b.kind}`), ['bus:embedded', 'registry:embedded']);
+      assert.deepEqual(
+        s.storage.map((b) => `${b.role}:${b.kind}`),
+        ['bus:embedded', 'registry:embedded'],
+      );
     });
   });
 

@@ -11,8 +11,14 @@ import { CaxtonError } from '@caxton/core';
 
 /** A refusal as a client receives it: the server's own status conversion, then the client's. */
 function refusal(code: string, context: Record<string, unknown>): ApiCallError {
-  const server = statusFromCaxtonError(new CaxtonError(code, 'the node is overloaded', { kind: 'resource-exhausted', context, hint: 'retry after 40 ms' }));
-  const err = Object.assign(new Error(server.details), { code: server.code, details: server.details, metadata: server.metadata }) as unknown as ServiceError;
+  const server = statusFromCaxtonError(
+    new CaxtonError(code, 'the node is overloaded', { kind: 'resource-exhausted', context, hint: 'retry after 40 ms' }),
+  );
+  const err = Object.assign(new Error(server.details), {
+    code: server.code,
+    details: server.details,
+    metadata: server.metadata,
+  }) as unknown as ServiceError;
   return toApiCallError(err);
 }
 

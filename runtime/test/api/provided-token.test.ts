@@ -23,7 +23,7 @@ describe('provided token files: the permission rule', () => {
     assert.equal(providedFileProblem('/t', file(0o640, ME)), undefined);
   });
 
-  it('refuses files others can read (Kubernetes\' default 0644) and names defaultMode', () => {
+  it("refuses files others can read (Kubernetes' default 0644) and names defaultMode", () => {
     const p = providedFileProblem('/t', file(0o644, 0));
     assert.equal(p?.code, 'api.token-file-exposed');
     assert.match(p?.message ?? '', /accessible by all users \(mode 0644\)/);
@@ -45,7 +45,9 @@ describe('provided token files: the permission rule', () => {
 describe('provided token files: real files', () => {
   let dir: string;
   const token = 'A'.repeat(20) + 'b'.repeat(20) + '+/=';
-  before(async () => { dir = await tempDir('caxton-provided-'); });
+  before(async () => {
+    dir = await tempDir('caxton-provided-');
+  });
   after(async () => rm(dir, { recursive: true, force: true }));
 
   it('reads a Secret-like layout (a symlink into ..data/, mode 0440) and leaves the file as it was', async () => {
@@ -69,7 +71,10 @@ describe('provided token files: real files', () => {
 
   it('never creates a missing file, and says so', async () => {
     const f = path.join(dir, 'missing');
-    await assert.rejects(readProvidedTokenFile(f), (e: unknown) => e instanceof TokenFileError && e.code === 'api.token-file-invalid' && /mount the Secret/.test(e.hint ?? ''));
+    await assert.rejects(
+      readProvidedTokenFile(f),
+      (e: unknown) => e instanceof TokenFileError && e.code === 'api.token-file-invalid' && /mount the Secret/.test(e.hint ?? ''),
+    );
     await assert.rejects(stat(f), /ENOENT/);
   });
 
@@ -106,6 +111,9 @@ describe('provided token files: real files', () => {
   it('refuses the same token as admin and read-only', async () => {
     const same = path.join(dir, 'same');
     await writeFile(same, 'z'.repeat(40), { mode: 0o600 });
-    await assert.rejects(startHarness({ auth: { mode: 'token', tokenFile: same, readTokenFile: same } }), /admin and read-only tokens are the same/);
+    await assert.rejects(
+      startHarness({ auth: { mode: 'token', tokenFile: same, readTokenFile: same } }),
+      /admin and read-only tokens are the same/,
+    );
   });
 });

@@ -5,8 +5,15 @@ import descriptorModule from 'protobufjs/ext/descriptor/index.js';
 import { reflectedPackage } from '../../src/api/reflected-proto.js';
 import { mapEntryName } from '../../src/api/reflection-descriptors.js';
 
-interface Msg { name: string; field: Array<{ name: string; typeName?: string; label?: number }>; nestedType: Msg[]; options?: { mapEntry?: boolean } }
-const FileDescriptorProto = (descriptorModule as unknown as { FileDescriptorProto: { decode(b: Uint8Array): { name: string; messageType: Msg[] } } }).FileDescriptorProto;
+interface Msg {
+  name: string;
+  field: Array<{ name: string; typeName?: string; label?: number }>;
+  nestedType: Msg[];
+  options?: { mapEntry?: boolean };
+}
+const FileDescriptorProto = (
+  descriptorModule as unknown as { FileDescriptorProto: { decode(b: Uint8Array): { name: string; messageType: Msg[] } } }
+).FileDescriptorProto;
 
 describe('reflection descriptors', () => {
   it('names map entries the way protoc does', () => {
@@ -15,7 +22,7 @@ describe('reflection descriptors', () => {
     assert.equal(mapEntryName('a_b_c'), 'ABCEntry');
   });
 
-  it('every map field of caxton.v1 and grpc.health.v1 points at a correctly named entry, with the .proto\'s field names', () => {
+  it("every map field of caxton.v1 and grpc.health.v1 points at a correctly named entry, with the .proto's field names", () => {
     const files = new Map<string, ReturnType<typeof FileDescriptorProto.decode>>();
     for (const def of Object.values(reflectedPackage())) {
       for (const bin of (def as { fileDescriptorProtos?: Uint8Array[] }).fileDescriptorProtos ?? []) {

@@ -41,7 +41,9 @@ interface FileDescriptor {
 }
 
 function reflectionClient(address: string): grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse> } {
-  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(REFLECTION_PROTO, { keepCase: false, oneofs: true, defaults: true })) as unknown as Loaded;
+  const pkg = grpc.loadPackageDefinition(
+    protoLoader.loadSync(REFLECTION_PROTO, { keepCase: false, oneofs: true, defaults: true }),
+  ) as unknown as Loaded;
   const Ctor = pkg.grpc!.reflection!.v1!.ServerReflection!;
   return new Ctor(address, grpc.credentials.createInsecure()) as never;
 }
@@ -84,7 +86,12 @@ describe('server reflection and health (no token)', () => {
     const caxton = files.find((f) => f.package === 'caxton.v1');
     assert.ok(caxton, `no caxton.v1 file among ${files.map((f) => f.name).join(', ')}`);
     const service = caxton.service.find((s) => s.name === 'Caxton')!;
-    const shape = Object.fromEntries(service.method.map((m) => [m.name, `${m.clientStreaming ? 'stream ' : ''}${m.inputType} -> ${m.serverStreaming ? 'stream ' : ''}${m.outputType}`]));
+    const shape = Object.fromEntries(
+      service.method.map((m) => [
+        m.name,
+        `${m.clientStreaming ? 'stream ' : ''}${m.inputType} -> ${m.serverStreaming ? 'stream ' : ''}${m.outputType}`,
+      ]),
+    );
     assert.deepEqual(shape, {
       DeployAgent: 'stream .caxton.v1.ArtifactUpload -> .caxton.v1.DeployAgentResponse',
       UpgradeAgent: 'stream .caxton.v1.ArtifactUpload -> .caxton.v1.UpgradeAgentResponse',
@@ -134,10 +141,13 @@ describe('server reflection and health (no token)', () => {
     try {
       for (const service of ['', 'caxton.v1.Caxton']) {
         const res = await new Promise<{ status: string }>((resolve, reject) =>
-          client.Check!({ service }, (err: grpc.ServiceError | null, r: { status: string }) => (err ? reject(err) : resolve(r))));
+          client.Check!({ service }, (err: grpc.ServiceError | null, r: { status: string }) => (err ? reject(err) : resolve(r))),
+        );
         assert.equal(res.status, 'SERVING', `service "${service}"`);
       }
-      const unknown = await new Promise<grpc.ServiceError>((resolve) => client.Check!({ service: 'nope' }, (err: grpc.ServiceError) => resolve(err)));
+      const unknown = await new Promise<grpc.ServiceError>((resolve) =>
+        client.Check!({ service: 'nope' }, (err: grpc.ServiceError) => resolve(err)),
+      );
       assert.equal(unknown.code, grpc.status.NOT_FOUND);
     } finally {
       client.close();

@@ -13,7 +13,7 @@ import { artifact } from './support/rollout-node.js';
 import { startServedNode, type ServedNode } from './support/served-node.js';
 import { eventually } from './support/harness.js';
 
-describe('replicas: their metrics and counts are the agent\'s', () => {
+describe("replicas: their metrics and counts are the agent's", () => {
   let served: ServedNode;
   let client: CaxtonClient;
   let replies: MessageEvent[];
@@ -22,8 +22,12 @@ describe('replicas: their metrics and counts are the agent\'s', () => {
     client.send({ structured: { performative: 'request', receivers: [{ name: 'svc' }], content, conversationId: conversation } });
   /** The replica that answered `content` in `conversation`, once it has. */
   const answered = async (conversation: string, content: string): Promise<number[]> => {
-    const of = (): number[] => replies.filter((e) => e.message.conversationId === conversation && e.message.performative === 'inform')
-      .map((e) => /^replica=(\d+) count=\d+ (.*)$/s.exec(e.message.content ?? '')).filter((m) => m !== null && m[2] === content).map((m) => Number(m![1]));
+    const of = (): number[] =>
+      replies
+        .filter((e) => e.message.conversationId === conversation && e.message.performative === 'inform')
+        .map((e) => /^replica=(\d+) count=\d+ (.*)$/s.exec(e.message.content ?? ''))
+        .filter((m) => m !== null && m[2] === content)
+        .map((m) => Number(m![1]));
     await eventually(() => of().length > 0, `svc answering ${content} in ${conversation}`, 15_000);
     return of();
   };
@@ -36,7 +40,7 @@ describe('replicas: their metrics and counts are the agent\'s', () => {
     await served?.stop();
   });
 
-  it('messagesHandled counts a skipped-and-rerun handling once; replica samples carry replica=n under the agent\'s label', async () => {
+  it("messagesHandled counts a skipped-and-rerun handling once; replica samples carry replica=n under the agent's label", async () => {
     await client.deploy({ name: 'svc' }, await artifact('as-replica-echo', 'as-replica-echo'));
     await client.scale('svc', 2);
     // Conversation a on replica 1, b on replica 2 (the first goes to the lowest number, the next to the one holding fewest).
@@ -51,7 +55,12 @@ describe('replicas: their metrics and counts are the agent\'s', () => {
     await send('a', 'one');
     await send('a', 'two');
     await client.resume('svc');
-    for (const [c, content] of [['b', 'crash-on-2'], ['a', 'one'], ['a', 'two']] as const) assert.equal((await answered(c, content)).length, 1, `${content} answered once`);
+    for (const [c, content] of [
+      ['b', 'crash-on-2'],
+      ['a', 'one'],
+      ['a', 'two'],
+    ] as const)
+      assert.equal((await answered(c, content)).length, 1, `${content} answered once`);
     // One more, answered after everything before it was applied and reported.
     await send('a', 'last');
     await answered('a', 'last');
@@ -59,20 +68,31 @@ describe('replicas: their metrics and counts are the agent\'s', () => {
     assert.equal((await client.getAgent('svc')).messagesHandled, 7, 'hi, hi, the crash, crash-on-2, one, two, last');
 
     const text = await served.scrape();
-    assert.match(text, /^caxton_agent_memory_bytes\{[^}]*agent="svc",replica="2"[^}]*\} \d+$/m, 'replica 2 reported under svc with replica="2" (0 bytes while its trapped instance awaits its restart)');
-    assert.match(text, /^caxton_agent_memory_bytes\{[^}]*agent="svc",otel_scope_name[^}]*\} [1-9]\d*$/m, 'the agent\'s own instance, without a replica attribute');
+    assert.match(
+      text,
+      /^caxton_agent_memory_bytes\{[^}]*agent="svc",replica="2"[^}]*\} \d+$/m,
+      'replica 2 reported under svc with replica="2" (0 bytes while its trapped instance awaits its restart)',
+    );
+    assert.match(
+      text,
+      /^caxton_agent_memory_bytes\{[^}]*agent="svc",otel_scope_name[^}]*\} [1-9]\d*$/m,
+      "the agent's own instance, without a replica attribute",
+    );
     assert.match(text, /^caxton_agent_restarts_total\{[^}]*agent="svc",replica="2"[^}]*\} \d+$/m, 'its restarts too');
-    assert.doesNotMatch(text, /agent="svc#r\d+"/, 'no series labelled with a replica\'s sandbox key (it would take an agent-label slot)');
-    assert.doesNotMatch(text, /^caxton_agent_mailbox_depth\{[^}]*replica=/m, 'the mailbox is the agent\'s, reported once');
+    assert.doesNotMatch(text, /agent="svc#r\d+"/, "no series labelled with a replica's sandbox key (it would take an agent-label slot)");
+    assert.doesNotMatch(text, /^caxton_agent_mailbox_depth\{[^}]*replica=/m, "the mailbox is the agent's, reported once");
   });
 
-  it('messagesHandled of a scaled agent counts its timer handlings, as an unscaled agent\'s does', async () => {
+  it("messagesHandled of a scaled agent counts its timer handlings, as an unscaled agent's does", async () => {
     // The reminder example: a request is agreed at once, and a timer 50 ms later informs.
     await client.deploy({ name: 'rem' }, await artifact('as-reminder', 'as-reminder'));
-    const reminded = (text: string): Promise<void> => eventually(() => replies.some((e) => e.message.content === `reminder: ${text}`), `the reminder ${text}`, 15_000);
+    const reminded = (text: string): Promise<void> =>
+      eventually(() => replies.some((e) => e.message.content === `reminder: ${text}`), `the reminder ${text}`, 15_000);
     const handled = async (): Promise<number> => (await client.getAgent('rem')).messagesHandled;
     const remind = (conversation: string, text: string): Promise<unknown> =>
-      client.send({ structured: { performative: 'request', receivers: [{ name: 'rem' }], content: `50 ${text}`, conversationId: conversation } });
+      client.send({
+        structured: { performative: 'request', receivers: [{ name: 'rem' }], content: `50 ${text}`, conversationId: conversation },
+      });
 
     await remind('u', 'unscaled');
     await reminded('unscaled');
@@ -88,15 +108,19 @@ describe('replicas: their metrics and counts are the agent\'s', () => {
     assert.equal(await handled(), before + 2, 'back to one: the same figure (replica 1 ran the timer and the request)');
   });
 
-  it('messagesHandled is one counter from the deploy: a scale back to one keeps replica 2\'s handlings, an upgrade keeps them all (decision 2101)', async () => {
+  it("messagesHandled is one counter from the deploy: a scale back to one keeps replica 2's handlings, an upgrade keeps them all (decision 2101)", async () => {
     const bytes = await artifact('as-replica-echo', 'as-replica-echo');
     await client.deploy({ name: 'kept' }, bytes);
     const handled = async (): Promise<number> => (await client.getAgent('kept')).messagesHandled;
     /** Sends `content` to kept in `conversation` and returns the replicas that answered it (its `handled` event precedes the answer's commit). */
     const ask = async (conversation: string, content: string): Promise<number[]> => {
       await client.send({ structured: { performative: 'request', receivers: [{ name: 'kept' }], content, conversationId: conversation } });
-      const of = (): number[] => replies.filter((e) => e.message.conversationId === conversation && e.message.performative === 'inform')
-        .map((e) => /^replica=(\d+) count=\d+ (.*)$/s.exec(e.message.content ?? '')).filter((m) => m !== null && m[2] === content).map((m) => Number(m![1]));
+      const of = (): number[] =>
+        replies
+          .filter((e) => e.message.conversationId === conversation && e.message.performative === 'inform')
+          .map((e) => /^replica=(\d+) count=\d+ (.*)$/s.exec(e.message.content ?? ''))
+          .filter((m) => m !== null && m[2] === content)
+          .map((m) => Number(m![1]));
       await eventually(() => of().length > 0, `kept answering ${content} in ${conversation}`, 15_000);
       return of();
     };
@@ -107,12 +131,12 @@ describe('replicas: their metrics and counts are the agent\'s', () => {
     assert.equal(await handled(), 3, 'before the scale, and one on each replica');
     await client.scale('kept', 1);
     // Before: replica 1's own sandbox count again (2): replica 2's handling dropped out.
-    assert.equal(await handled(), 3, 'back to one: replica 2\'s handling is still counted');
+    assert.equal(await handled(), 3, "back to one: replica 2's handling is still counted");
     assert.deepEqual(await ask('k2', 'after'), [1]);
     assert.equal(await handled(), 4);
     await client.upgrade({ name: 'kept' }, bytes);
     // Before: the new version's instance counted from 0.
-    assert.equal(await handled(), 4, 'an upgrade keeps the count: it is the deployment\'s, not the instance\'s');
+    assert.equal(await handled(), 4, "an upgrade keeps the count: it is the deployment's, not the instance's");
     await ask('k1', 'upgraded');
     assert.equal(await handled(), 5);
   });

@@ -28,7 +28,14 @@ describe('replicas restored when the node starts', () => {
   const start = async (maxReplicaInstances?: number): Promise<CaxtonClient> => {
     client?.close();
     await node?.stop();
-    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3, ...(maxReplicaInstances !== undefined ? { maxReplicaInstances } : {}) });
+    node = await startNode({
+      dataDir: dir,
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'token' },
+      shards: 3,
+      ...(maxReplicaInstances !== undefined ? { maxReplicaInstances } : {}),
+    });
     client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
     return client;
   };
@@ -37,8 +44,11 @@ describe('replicas restored when the node starts', () => {
     const records: AuditRecord[] = [];
     await c.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
     const outcomes = new Map(records.flatMap((r) => (r.kind === 'outcome' ? [[r.intent.index, r.result.code] as const] : [])));
-    return records.flatMap((r) => (r.kind === 'intent' && r.method === 'ScaleAgent' && r.args.fields.agent === agent
-      ? [{ peer: r.peer, fields: r.args.fields, outcome: outcomes.get(r.index) ?? '' }] : []));
+    return records.flatMap((r) =>
+      r.kind === 'intent' && r.method === 'ScaleAgent' && r.args.fields.agent === agent
+        ? [{ peer: r.peer, fields: r.args.fields, outcome: outcomes.get(r.index) ?? '' }]
+        : [],
+    );
   };
 
   before(async () => {
@@ -71,7 +81,11 @@ describe('replicas restored when the node starts', () => {
     // The restore met the budget a scale meets: runs as one, and the record is rewritten to one as an
     // audited change of the node's (before: rewritten without an audit record).
     assert.equal((await c.getAgent('over')).replicas, undefined, 'over runs as one');
-    await eventually(async () => (await scaleAudits(c, 'over')).some((r) => r.peer === 'replicas' && r.outcome !== ''), 'the start-up downgrade audited', 10_000);
+    await eventually(
+      async () => (await scaleAudits(c, 'over')).some((r) => r.peer === 'replicas' && r.outcome !== ''),
+      'the start-up downgrade audited',
+      10_000,
+    );
     const downgrades = (await scaleAudits(c, 'over')).filter((r) => r.peer === 'replicas');
     assert.equal(downgrades.length, 1, 'audited once');
     const downgrade = downgrades[0]!;
@@ -79,11 +93,18 @@ describe('replicas restored when the node starts', () => {
     assert.equal(downgrade.fields.replicas, '1');
     assert.equal(downgrade.fields.recorded, '3');
     // The budget's refusal, as a scale meets it (before: a regex that matched almost any reason).
-    assert.match(downgrade.fields.reason ?? '', /^not restored at start-up: cannot scale over: 2 more replica instances would pass the node's 1 \(0 run now\)$/);
+    assert.match(
+      downgrade.fields.reason ?? '',
+      /^not restored at start-up: cannot scale over: 2 more replica instances would pass the node's 1 \(0 run now\)$/,
+    );
     // Its downgrade was queued with over's (in name order, before it) and nothing was: before, one
     // "agent gone is stopped" downgrade per agent stopped with its queue kept while scaled.
     assert.equal((await c.getAgent('gone')).replicas, undefined);
-    assert.deepEqual((await scaleAudits(c, 'gone')).filter((r) => r.peer === 'replicas'), [], 'no downgrade of a stopped agent');
+    assert.deepEqual(
+      (await scaleAudits(c, 'gone')).filter((r) => r.peer === 'replicas'),
+      [],
+      'no downgrade of a stopped agent',
+    );
 
     // Resumed, still one until the next start (no agent code ran for it at resume); that start restores it.
     await c.resume('held');

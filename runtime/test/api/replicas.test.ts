@@ -35,12 +35,22 @@ describe('replicas behind one name on a real node', () => {
     client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content, conversationId: conversation } });
   /** The answers of `agent` in `conversation` so far, as [replica, content]. */
   const answers = (agent: string, conversation: string): { replica: number; content: string }[] =>
-    replies.filter((e) => e.message.conversationId === conversation && e.message.sender?.name.startsWith(`${agent}@`) && e.message.performative === 'inform')
+    replies
+      .filter(
+        (e) =>
+          e.message.conversationId === conversation &&
+          e.message.sender?.name.startsWith(`${agent}@`) &&
+          e.message.performative === 'inform',
+      )
       .map((e) => parse(e.message.content ?? ''));
   /** Sends and waits for the answer to this content in this conversation. */
   const ask = async (agent: string, conversation: string, content: string): Promise<number> => {
     await send(agent, conversation, content);
-    await eventually(() => answers(agent, conversation).some((a) => a.content === content), `${agent} answering ${content} in ${conversation}`, 15_000);
+    await eventually(
+      () => answers(agent, conversation).some((a) => a.content === content),
+      `${agent} answering ${content} in ${conversation}`,
+      15_000,
+    );
     return answers(agent, conversation).find((a) => a.content === content)!.replica;
   };
 
@@ -71,7 +81,9 @@ describe('replicas behind one name on a real node', () => {
     }
     // Every later message of a conversation goes to the replica that holds it.
     for (const step of ['two']) {
-      await Promise.all(conversations.map(async (c) => assert.equal(await ask('svc', c, step), first.get(c), `${c} stays on replica ${first.get(c)}`)));
+      await Promise.all(
+        conversations.map(async (c) => assert.equal(await ask('svc', c, step), first.get(c), `${c} stays on replica ${first.get(c)}`)),
+      );
     }
 
     // Replica 2 traps on this message: the retry goes to another replica, which answers it.
@@ -102,16 +114,27 @@ describe('replicas behind one name on a real node', () => {
     assert.equal((await client.getAgent('loopy')).replicas, undefined, `the failed replica was removed (after ${i} crashing messages)`);
     // Messages without a conversation id: all answered, by replica 1.
     const ids = Array.from({ length: 8 }, (_, k) => `plain-${k}`);
-    await Promise.all(ids.map((content) => client.send({ structured: { performative: 'request', receivers: [{ name: 'loopy' }], content } })));
-    const plain = (): string[] => replies.filter((e) => e.message.sender?.name.startsWith('loopy@') && e.message.performative === 'inform')
-      .map((e) => parse(e.message.content ?? '')).filter((a) => ids.includes(a.content)).map((a) => a.content);
+    await Promise.all(
+      ids.map((content) => client.send({ structured: { performative: 'request', receivers: [{ name: 'loopy' }], content } })),
+    );
+    const plain = (): string[] =>
+      replies
+        .filter((e) => e.message.sender?.name.startsWith('loopy@') && e.message.performative === 'inform')
+        .map((e) => parse(e.message.content ?? ''))
+        .filter((a) => ids.includes(a.content))
+        .map((a) => a.content);
     await eventually(() => plain().length >= ids.length, 'every message without a conversation answered', 15_000);
     assert.deepEqual(plain().sort(), [...ids].sort(), 'each answered once');
     assert.deepEqual(await client.listDeadLetters({ agent: 'loopy' }), [], 'nothing dead-lettered');
     const records: AuditRecord[] = [];
     await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
-    const removed = records.find((r) => r.kind === 'intent' && r.method === 'ScaleAgent' && r.peer === 'replicas'
-      && (r as { args?: { fields: Record<string, string> } }).args?.fields.agent === 'loopy');
+    const removed = records.find(
+      (r) =>
+        r.kind === 'intent' &&
+        r.method === 'ScaleAgent' &&
+        r.peer === 'replicas' &&
+        (r as { args?: { fields: Record<string, string> } }).args?.fields.agent === 'loopy',
+    );
     assert.ok(removed !== undefined, 'the removal is audited, with the lower count');
     await client.stop('loopy');
   });
@@ -130,7 +153,9 @@ describe('replicas behind one name on a real node', () => {
     assert.equal(after.replicas, undefined, 'one replica again: no replicas shown');
     await eventually(() => conversations.every((c) => answers('svc', c).length >= contents.length), 'every message answered', 15_000);
     for (const c of conversations) {
-      const got = answers('svc', c).map((a) => a.content).sort();
+      const got = answers('svc', c)
+        .map((a) => a.content)
+        .sort();
       assert.deepEqual(got, contents, `${c}: each message answered exactly once`);
     }
     assert.deepEqual(await client.listDeadLetters({ agent: 'svc' }), [], 'nothing dead-lettered');
@@ -144,17 +169,34 @@ describe('replicas behind one name on a real node', () => {
     await client.scale('late-state', 3);
     const conversations = Array.from({ length: 6 }, (_, i) => `ls-${i}`);
     await Promise.all(conversations.map((c) => send('late-state', c, 'increment')));
-    const counts = (): string[] => replies.filter((e) => conversations.includes(e.message.conversationId ?? '') && e.message.sender?.name.startsWith('late-state@'))
-      .map((e) => e.message.content ?? '');
+    const counts = (): string[] =>
+      replies
+        .filter((e) => conversations.includes(e.message.conversationId ?? '') && e.message.sender?.name.startsWith('late-state@'))
+        .map((e) => e.message.content ?? '');
     await eventually(() => counts().length >= conversations.length, 'every increment answered', 15_000);
     // One state, written only by replica 1: the six increments are 1..6, none lost or doubled.
-    assert.deepEqual(counts().map(Number).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6], `answers ${JSON.stringify(counts())}`);
+    assert.deepEqual(
+      counts()
+        .map(Number)
+        .sort((a, b) => a - b),
+      [1, 2, 3, 4, 5, 6],
+      `answers ${JSON.stringify(counts())}`,
+    );
     await eventually(async () => (await client.getAgent('late-state')).replicas === undefined, 'scaled back to one', 10_000);
     const records: AuditRecord[] = [];
     await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
-    const back = records.find((r) => r.kind === 'intent' && r.method === 'ScaleAgent' && r.peer === 'replicas'
-      && (r as { args?: { fields: Record<string, string> } }).args?.fields.agent === 'late-state');
-    assert.equal((back as { args?: { fields: Record<string, string> } } | undefined)?.args?.fields.agent, 'late-state', 'the node\'s own scale-down is audited');
+    const back = records.find(
+      (r) =>
+        r.kind === 'intent' &&
+        r.method === 'ScaleAgent' &&
+        r.peer === 'replicas' &&
+        (r as { args?: { fields: Record<string, string> } }).args?.fields.agent === 'late-state',
+    );
+    assert.equal(
+      (back as { args?: { fields: Record<string, string> } } | undefined)?.args?.fields.agent,
+      'late-state',
+      "the node's own scale-down is audited",
+    );
   });
 
   it('a restarted node runs the agent as the replicas it was scaled to', async () => {
@@ -172,32 +214,55 @@ describe('replicas behind one name on a real node', () => {
     await client.deploy({ name: 'stateful' }, await artifact('as-state-counter', 'as-state-counter'));
     await send('stateful', 's-1', 'increment');
     await eventually(() => replies.some((e) => e.message.conversationId === 's-1'), 'the state counter answering', 15_000);
-    const stateful = await client.scale('stateful', 2).then(() => undefined, (e: unknown) => e);
-    assert.ok(stateful instanceof ApiCallError && stateful.code === 'agent.replicas-stateful' && stateful.statusName === 'FAILED_PRECONDITION', String(stateful));
+    const stateful = await client.scale('stateful', 2).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(
+      stateful instanceof ApiCallError && stateful.code === 'agent.replicas-stateful' && stateful.statusName === 'FAILED_PRECONDITION',
+      String(stateful),
+    );
     assert.match(stateful.hint ?? '', /share no durable state/);
 
     await client.deploy({ name: 'keyed', kind: { idleMs: 1_000 } }, probe);
-    const kind = await client.scale('keyed', 2).then(() => undefined, (e: unknown) => e);
+    const kind = await client.scale('keyed', 2).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(kind instanceof ApiCallError && kind.code === 'agent.replicas-unsupported', String(kind));
 
     await client.scale('svc', 2);
-    const upgrade = await client.upgrade({ name: 'svc' }, probe).then(() => undefined, (e: unknown) => e);
+    const upgrade = await client.upgrade({ name: 'svc' }, probe).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(upgrade instanceof ApiCallError && upgrade.code === 'agent.replicas-scaled', String(upgrade));
     assert.match(upgrade.hint ?? '', /--replicas 1/);
 
     for (const bad of [0, REPLICA_LIMITS.maxReplicas + 1]) {
-      const err = await client.scale('svc', bad).then(() => undefined, (e: unknown) => e);
+      const err = await client.scale('svc', bad).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ApiCallError && err.statusName === 'INVALID_ARGUMENT', `${bad}: ${String(err)}`);
     }
-    const missing = await client.scale('nobody', 2).then(() => undefined, (e: unknown) => e);
+    const missing = await client.scale('nobody', 2).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(missing instanceof ApiCallError && missing.statusName === 'NOT_FOUND', String(missing));
 
     // A stop takes the replicas with it.
     await client.stop('svc');
     const records: AuditRecord[] = [];
     await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
-    const scales = records.filter((r) => r.kind === 'intent' && r.method === 'ScaleAgent')
+    const scales = records
+      .filter((r) => r.kind === 'intent' && r.method === 'ScaleAgent')
       .map((r) => (r as { args?: { fields: Record<string, string> } }).args?.fields);
-    assert.deepEqual(scales.filter((f) => f?.agent === 'svc').map((f) => f?.replicas), ['3', '1', '2'], 'each scale of svc was recorded (counts out of bounds are refused at the API boundary, before the node)');
+    assert.deepEqual(
+      scales.filter((f) => f?.agent === 'svc').map((f) => f?.replicas),
+      ['3', '1', '2'],
+      'each scale of svc was recorded (counts out of bounds are refused at the API boundary, before the node)',
+    );
   });
 });

@@ -30,7 +30,10 @@ async function rawCall(address: string, token: string, method: string, body: Buf
   const session = http2.connect(`http://${address}`);
   try {
     const req = session.request({
-      ':method': 'POST', ':path': `/caxton.v1.Caxton/${method}`, 'content-type': 'application/grpc', te: 'trailers',
+      ':method': 'POST',
+      ':path': `/caxton.v1.Caxton/${method}`,
+      'content-type': 'application/grpc',
+      te: 'trailers',
       authorization: `Bearer ${token}`,
     });
     const result = new Promise<number>((resolve, reject) => {
@@ -79,7 +82,10 @@ describe('robustness', () => {
     assert.ok(err instanceof ApiCallError);
     assert.equal(err.statusName, 'INTERNAL');
     assert.doesNotMatch(err.message, /secret internals/);
-    assert.ok(h.internalErrors.some((e) => e instanceof TypeError), 'the bug was reported to the node log');
+    assert.ok(
+      h.internalErrors.some((e) => e instanceof TypeError),
+      'the bug was reported to the node log',
+    );
   });
 
   it('turns a synchronous throw in a subscription into an error status', async () => {

@@ -25,7 +25,10 @@ describe('RollbackAgent on a real node', () => {
 
   before(async () => {
     // What svc says (it answers the operator): the tail is svc's, its own messages kept.
-    served = await startServedNode('caxton-rollback-', { shards: 1, tail: { filter: { agent: 'svc' }, keep: (e) => e.message.sender?.name.startsWith('svc') === true } });
+    served = await startServedNode('caxton-rollback-', {
+      shards: 1,
+      tail: { filter: { agent: 'svc' }, keep: (e) => e.message.sender?.name.startsWith('svc') === true },
+    });
     ({ client, address, replies } = served);
   });
   after(async () => {
@@ -59,7 +62,11 @@ describe('RollbackAgent on a real node', () => {
     assert.deepEqual(back.agent.config, { mode: 'echo' }, 'and its config');
     assert.equal(back.agent.limits.fuelPerMessage, 2_000_000, 'and its limits');
     assert.equal(back.agent.state, 'running');
-    assert.deepEqual(back.agent.previous, { version: 2, artifactDigest: sha(counter) }, 'the rolled-back version is now the one to go back to');
+    assert.deepEqual(
+      back.agent.previous,
+      { version: 2, artifactDigest: sha(counter) },
+      'the rolled-back version is now the one to go back to',
+    );
     assert.equal(await ask('request', 'hello again'), 'hello again', 'and it answers as the echo did');
 
     const forth = await client.rollback('svc');
@@ -72,12 +79,18 @@ describe('RollbackAgent on a real node', () => {
   it('refuses an agent that was never upgraded, typed, with a hint', async () => {
     const fresh = await client.deploy({ name: 'fresh' }, await example('as-echo'));
     assert.equal(fresh.previous, undefined, 'a first deployment has nothing to roll back to');
-    const err = await client.rollback('fresh').then(() => undefined, (e: unknown) => e);
+    const err = await client.rollback('fresh').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ApiCallError, String(err));
     assert.equal(err.statusName, status[status.FAILED_PRECONDITION]);
     assert.equal(err.code, 'agent.no-previous-version');
     assert.match(err.hint ?? '', /deploy or upgrade fresh/);
-    const ghost = await client.rollback('ghost').then(() => undefined, (e: unknown) => e);
+    const ghost = await client.rollback('ghost').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(ghost instanceof ApiCallError && ghost.code === 'agent.not-found', String(ghost));
   });
 
@@ -86,7 +99,10 @@ describe('RollbackAgent on a real node', () => {
     const issued = await client.issueToken({ role: 'operator', ttlMs: 600_000 });
     const onCall = await CaxtonClient.connect({ address, token: issued.token });
     try {
-      const err = await onCall.rollback('svc').then(() => undefined, (e: unknown) => e);
+      const err = await onCall.rollback('svc').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ApiCallError && err.statusName === 'PERMISSION_DENIED', String(err));
     } finally {
       onCall.close();
@@ -97,8 +113,9 @@ describe('RollbackAgent on a real node', () => {
     const intents = records.filter((r) => r.kind === 'intent' && r.method === 'RollbackAgent');
     assert.equal(intents.length, 4, 'two rollbacks of svc, one of fresh, one of ghost');
     const outcomes = records.filter((r): r is AuditRecord & { kind: 'outcome' } => r.kind === 'outcome' && r.method === 'RollbackAgent');
-    assert.deepEqual(outcomes.map((o) => o.result.fields ?? o.result.code), [
-      { version: '3', previousVersion: '2' }, { version: '4', previousVersion: '3' }, 'FAILED_PRECONDITION', 'NOT_FOUND',
-    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.result.fields ?? o.result.code),
+      [{ version: '3', previousVersion: '2' }, { version: '4', previousVersion: '3' }, 'FAILED_PRECONDITION', 'NOT_FOUND'],
+    );
   });
 });

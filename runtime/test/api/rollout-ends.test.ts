@@ -36,8 +36,10 @@ describe('a rollout ended by a stop or a restart is closed in the trail and the 
     assert.match(stopped.rollout?.reason ?? '', /stopped/);
     const [closing, ...more] = await intents(client, 'AbortRollout', 'stopped');
     assert.equal(more.length, 0, 'one closing record');
-    assert.deepEqual({ version: closing?.version, strategy: closing?.strategy, outcome: closing?.outcome, reason: closing?.reason },
-      { version: '2', strategy: 'canary:50', outcome: 'aborted', reason: 'the agent was stopped' });
+    assert.deepEqual(
+      { version: closing?.version, strategy: closing?.strategy, outcome: closing?.outcome, reason: closing?.reason },
+      { version: '2', strategy: 'canary:50', outcome: 'aborted', reason: 'the agent was stopped' },
+    );
   });
 
   it('a forced stop closes it too, and a deployment anew shows no rollout of the one before', async () => {
@@ -45,7 +47,10 @@ describe('a rollout ended by a stop or a restart is closed in the trail and the 
     await client.upgrade({ name: 'redeployed', rollout: { strategy: { kind: 'blue-green' }, thresholds: LONG_BAKE } }, counter);
     assert.equal((await client.stop('redeployed', true)).rollout?.phase, 'aborted');
     const closing = await intents(client, 'AbortRollout', 'redeployed');
-    assert.deepEqual(closing.map((f) => [f.outcome, f.reason]), [['aborted', 'the agent was stopped']]);
+    assert.deepEqual(
+      closing.map((f) => [f.outcome, f.reason]),
+      [['aborted', 'the agent was stopped']],
+    );
     await client.deploy({ name: 'redeployed' }, echo);
     assert.equal((await client.getAgent('redeployed')).rollout, undefined);
     assert.equal((await intents(client, 'AbortRollout', 'redeployed')).length, 1, 'an ended rollout is not closed twice');

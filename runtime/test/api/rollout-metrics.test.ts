@@ -13,7 +13,7 @@ import { artifact } from './support/rollout-node.js';
 import { startServedNode, type ServedNode } from './support/served-node.js';
 import { eventually } from './support/harness.js';
 
-describe('a rollout candidate\'s metrics are its agent\'s', () => {
+describe("a rollout candidate's metrics are its agent's", () => {
   let served: ServedNode;
   let client: CaxtonClient;
   let replies: MessageEvent[];
@@ -41,10 +41,15 @@ describe('a rollout candidate\'s metrics are its agent\'s', () => {
     // (7 days) cannot end during the test, and the loosest thresholds roll nothing back (a slow
     // handling is no reason to end it here).
     const neverEnds = {
-      bakeMs: ROLLOUT_LIMIT_TABLE.bakeMs.ceiling, maxP99Ms: ROLLOUT_LIMIT_TABLE.maxP99Ms.ceiling,
-      maxCrashRatePercent: ROLLOUT_LIMIT_TABLE.maxCrashRatePercent.ceiling, maxFailureRatePercent: ROLLOUT_LIMIT_TABLE.maxFailureRatePercent.ceiling,
+      bakeMs: ROLLOUT_LIMIT_TABLE.bakeMs.ceiling,
+      maxP99Ms: ROLLOUT_LIMIT_TABLE.maxP99Ms.ceiling,
+      maxCrashRatePercent: ROLLOUT_LIMIT_TABLE.maxCrashRatePercent.ceiling,
+      maxFailureRatePercent: ROLLOUT_LIMIT_TABLE.maxFailureRatePercent.ceiling,
     };
-    await client.upgrade({ name: 'cand', rollout: { strategy: { kind: 'blue-green' }, thresholds: neverEnds } }, await artifact('as-counter', 'as-counter'));
+    await client.upgrade(
+      { name: 'cand', rollout: { strategy: { kind: 'blue-green' }, thresholds: neverEnds } },
+      await artifact('as-counter', 'as-counter'),
+    );
     // Blue-green: every new conversation goes to the new version (the counter answers a number).
     assert.notEqual(await ask('c1', 'increment'), 'increment', 'the counter (version 2) answers c1');
     assert.notEqual(await ask('c2', 'increment'), 'increment', 'and c2');
@@ -54,16 +59,34 @@ describe('a rollout candidate\'s metrics are its agent\'s', () => {
     assert.equal(during.messagesHandled, 3, 'c0 on version 1, c1 and c2 on version 2');
 
     const baking = await client.getAgent('cand');
-    assert.equal(baking.rollout?.phase, 'baking', 'the rollout ended before the scrape (promoted or rolled back): the candidate assertions below would test nothing about a candidate');
+    assert.equal(
+      baking.rollout?.phase,
+      'baking',
+      'the rollout ended before the scrape (promoted or rolled back): the candidate assertions below would test nothing about a candidate',
+    );
     const text = await served.scrape();
     const memory = text.split('\n').filter((l) => l.startsWith('caxton_agent_memory_bytes{') && l.includes('agent="cand"'));
-    assert.ok(memory.some((l) => l.includes('candidate="true"')), `the candidate under the agent's label with candidate="true":\n${memory.join('\n')}`);
-    assert.ok(memory.some((l) => !l.includes('candidate=')), 'the running version without it');
-    assert.doesNotMatch(text, /agent="cand#\d+"/, 'no series labelled with the candidate\'s sandbox key (it took an agent-label slot per rollout)');
-    assert.equal(text.split('\n').filter((l) => l.startsWith('caxton_agent_mailbox_depth{') && l.includes('agent="cand"')).length, 1, 'the mailbox is the agent\'s, reported once');
+    assert.ok(
+      memory.some((l) => l.includes('candidate="true"')),
+      `the candidate under the agent's label with candidate="true":\n${memory.join('\n')}`,
+    );
+    assert.ok(
+      memory.some((l) => !l.includes('candidate=')),
+      'the running version without it',
+    );
+    assert.doesNotMatch(
+      text,
+      /agent="cand#\d+"/,
+      "no series labelled with the candidate's sandbox key (it took an agent-label slot per rollout)",
+    );
+    assert.equal(
+      text.split('\n').filter((l) => l.startsWith('caxton_agent_mailbox_depth{') && l.includes('agent="cand"')).length,
+      1,
+      "the mailbox is the agent's, reported once",
+    );
 
     const aborted = await client.rollback('cand');
     assert.equal(aborted.agent.rollout?.phase, 'aborted');
-    assert.equal(aborted.agent.messagesHandled, 3, 'the aborted candidate\'s handlings stay counted');
+    assert.equal(aborted.agent.messagesHandled, 3, "the aborted candidate's handlings stay counted");
   });
 });

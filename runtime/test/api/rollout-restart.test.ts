@@ -15,7 +15,10 @@ describe('a rollout the node restarted during', () => {
     const served = await startServedNode('caxton-rollout-restart-', { shards: 1 });
     try {
       await served.client.deploy({ name: 'restarted' }, echo);
-      await served.client.upgrade({ name: 'restarted', rollout: { strategy: { kind: 'canary', percent: 25 }, thresholds: { bakeMs: 90_000, maxP99Ms: 700 } } }, counter);
+      await served.client.upgrade(
+        { name: 'restarted', rollout: { strategy: { kind: 'canary', percent: 25 }, thresholds: { bakeMs: 90_000, maxP99Ms: 700 } } },
+        counter,
+      );
 
       await served.restart();
       const listed = (await served.client.listAgents()).find((a) => a.name === 'restarted');
@@ -23,7 +26,11 @@ describe('a rollout the node restarted during', () => {
       assert.equal(listed?.rollout?.phase, 'aborted');
       assert.equal(listed?.rollout?.candidateVersion, 2);
       assert.deepEqual(listed?.rollout?.strategy, { kind: 'canary', percent: 25 });
-      assert.deepEqual({ bakeMs: listed?.rollout?.thresholds.bakeMs, maxP99Ms: listed?.rollout?.thresholds.maxP99Ms }, { bakeMs: 90_000, maxP99Ms: 700 }, 'the thresholds asked');
+      assert.deepEqual(
+        { bakeMs: listed?.rollout?.thresholds.bakeMs, maxP99Ms: listed?.rollout?.thresholds.maxP99Ms },
+        { bakeMs: 90_000, maxP99Ms: 700 },
+        'the thresholds asked',
+      );
       assert.match(listed?.rollout?.reason ?? '', /started with this rollout open/);
       const closing = await intents(served.client, 'AbortRollout', 'restarted');
       assert.equal(closing.length, 1);

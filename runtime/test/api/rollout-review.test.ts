@@ -32,7 +32,10 @@ describe('rollouts, the kill switch and the running version', () => {
 
   it('a bake that ends while the agent is suspended does not promote; rollback aborts it while suspended', async () => {
     await client.deploy({ name: 'braked' }, echo);
-    const started = await client.upgrade({ name: 'braked', rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 800 } } }, counter);
+    const started = await client.upgrade(
+      { name: 'braked', rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 800 } } },
+      counter,
+    );
     await client.suspend('braked');
     await pastTime(started.agent.rollout!.bakeUntil + 700); // the timer fired, and looked again 500 ms later, while held
     const held = await client.getAgent('braked');
@@ -50,7 +53,10 @@ describe('rollouts, the kill switch and the running version', () => {
 
   it('a stop while the node is frozen after the bake ended returns, the rollout aborted', async () => {
     await client.deploy({ name: 'frozen' }, echo);
-    const started = await client.upgrade({ name: 'frozen', rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 800 } } }, counter);
+    const started = await client.upgrade(
+      { name: 'frozen', rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 800 } } },
+      counter,
+    );
     await client.freeze();
     try {
       await pastTime(started.agent.rollout!.bakeUntil + 600);
@@ -65,7 +71,10 @@ describe('rollouts, the kill switch and the running version', () => {
 
   it('the running version writing durable state ends the rollout', async () => {
     await client.deploy({ name: 'writer' }, await artifact('as-state-counter', 'as-state-counter'));
-    await client.upgrade({ name: 'writer', rollout: { strategy: { kind: 'canary', percent: 1 }, thresholds: { bakeMs: 120_000 } } }, counter);
+    await client.upgrade(
+      { name: 'writer', rollout: { strategy: { kind: 'canary', percent: 1 }, thresholds: { bakeMs: 120_000 } } },
+      counter,
+    );
     // A conversation the split gives the running version (the salt is the new instance's key).
     const conversation = Array.from({ length: 50 }, (_, i) => `w-${i}`).find((c) => !conversationToCandidate(c, 'writer#2', 1))!;
     await node.ask('writer', conversation, 'increment'); // the running (stateful) version writes its count

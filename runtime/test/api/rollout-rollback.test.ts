@@ -30,7 +30,10 @@ describe('automatic rollbacks of a rollout on a real node', () => {
 
   it('a new version that crashes on every message is rolled back by itself; the old one answers every message', async () => {
     await client.deploy({ name: 'crashy' }, echo);
-    await client.upgrade({ name: 'crashy', rollout: { strategy: { kind: 'canary', percent: 50 }, thresholds: { bakeMs: 120_000 } } }, aborter);
+    await client.upgrade(
+      { name: 'crashy', rollout: { strategy: { kind: 'canary', percent: 50 }, thresholds: { bakeMs: 120_000 } } },
+      aborter,
+    );
     let i = 0;
     // Every message is answered by the echo, also those the new version crashed on first.
     while ((await client.getAgent('crashy')).rollout?.phase !== 'rolled-back') {
@@ -51,8 +54,19 @@ describe('automatic rollbacks of a rollout on a real node', () => {
     const puppet = await artifact('conformance/puppet', 'conformance-puppet');
     // The puppet busy-waits spin-ms in every handling and answers nothing unscripted.
     await client.deploy({ name: 'slow' }, echo);
-    await client.upgrade({ name: 'slow', config: { 'spin-ms': '60' }, limits: { fuelPerMessage: 2_000_000_000 }, rollout: { strategy: { kind: 'blue-green' }, thresholds: { maxP99Ms: 20, bakeMs: 120_000 } } }, puppet);
-    for (let i = 0; i < 5; i++) await client.send({ structured: { performative: 'inform', receivers: [{ name: 'slow' }], content: `tick ${i}`, conversationId: `slow-${i}` } });
+    await client.upgrade(
+      {
+        name: 'slow',
+        config: { 'spin-ms': '60' },
+        limits: { fuelPerMessage: 2_000_000_000 },
+        rollout: { strategy: { kind: 'blue-green' }, thresholds: { maxP99Ms: 20, bakeMs: 120_000 } },
+      },
+      puppet,
+    );
+    for (let i = 0; i < 5; i++)
+      await client.send({
+        structured: { performative: 'inform', receivers: [{ name: 'slow' }], content: `tick ${i}`, conversationId: `slow-${i}` },
+      });
     await eventually(async () => (await client.getAgent('slow')).rollout?.phase === 'rolled-back', 'the slow version rolled back', 15_000);
     const slow = (await client.getAgent('slow')).rollout!;
     assert.match(slow.reason ?? '', /p99 handle time \d+(\.\d+)? ms above 20 ms/);
@@ -61,21 +75,39 @@ describe('automatic rollbacks of a rollout on a real node', () => {
     assert.ok((slow.counts.p99Ms ?? 0) >= 59, `p99 ${slow.counts.p99Ms} ms, the puppet spins 60 ticks of a 1 ms clock`);
 
     await client.deploy({ name: 'failing' }, echo);
-    await client.upgrade({ name: 'failing', rollout: { strategy: { kind: 'blue-green' }, thresholds: { maxFailureRatePercent: 10, bakeMs: 120_000 } } }, puppet);
+    await client.upgrade(
+      { name: 'failing', rollout: { strategy: { kind: 'blue-green' }, thresholds: { maxFailureRatePercent: 10, bakeMs: 120_000 } } },
+      puppet,
+    );
     for (let i = 0; i < 5; i++) {
-      await client.send({ structured: {
-        performative: 'request', receivers: [{ name: 'failing' }], conversationId: `fail-${i}`, userParams: { 'X-puppet': 'do' },
-        content: [`performative=${i % 2 === 0 ? 'failure' : 'inform'}`, 'to=operator', `conversation-id=fail-${i}`, 'content=scripted'].join('\n'),
-      } });
+      await client.send({
+        structured: {
+          performative: 'request',
+          receivers: [{ name: 'failing' }],
+          conversationId: `fail-${i}`,
+          userParams: { 'X-puppet': 'do' },
+          content: [
+            `performative=${i % 2 === 0 ? 'failure' : 'inform'}`,
+            'to=operator',
+            `conversation-id=fail-${i}`,
+            'content=scripted',
+          ].join('\n'),
+        },
+      });
     }
-    await eventually(async () => (await client.getAgent('failing')).rollout?.phase === 'rolled-back', 'the failing version rolled back', 15_000);
+    await eventually(
+      async () => (await client.getAgent('failing')).rollout?.phase === 'rolled-back',
+      'the failing version rolled back',
+      15_000,
+    );
     const failing = (await client.getAgent('failing')).rollout!;
     assert.match(failing.reason ?? '', /failure rate 3\/5 above 10%/);
   });
 
   it('audits every automatic rollback with what the new version did', async () => {
     /** The fields of the first intent record of `method` for `agent`. */
-    const intent = async (method: string, agent: string): Promise<Record<string, string> | undefined> => (await intents(client, method, agent))[0];
+    const intent = async (method: string, agent: string): Promise<Record<string, string> | undefined> =>
+      (await intents(client, method, agent))[0];
     assert.equal((await intent('RollBackRollout', 'crashy'))?.version, '2');
     assert.match((await intent('RollBackRollout', 'crashy'))?.reason ?? '', /crash rate|failed/);
     assert.match((await intent('RollBackRollout', 'slow'))?.reason ?? '', /p99/);

@@ -32,25 +32,38 @@ describe('blue-green and canary rollouts on a real node', () => {
 
   it('canary 50%: new conversations go to both versions, each stays on one; a rollback aborts the rollout', async () => {
     await client.deploy({ name: 'split' }, echo);
-    const started = await client.upgrade({ name: 'split', rollout: { strategy: { kind: 'canary', percent: 50 }, thresholds: { bakeMs: 120_000 } } }, counter);
+    const started = await client.upgrade(
+      { name: 'split', rollout: { strategy: { kind: 'canary', percent: 50 }, thresholds: { bakeMs: 120_000 } } },
+      counter,
+    );
     assert.equal(started.agent.version, 1, 'the running version is unchanged while the rollout bakes');
     assert.equal(started.agent.artifactDigest, sha(echo));
     assert.deepEqual(
-      { strategy: started.agent.rollout?.strategy, phase: started.agent.rollout?.phase, version: started.agent.rollout?.candidateVersion, digest: started.agent.rollout?.candidateDigest },
+      {
+        strategy: started.agent.rollout?.strategy,
+        phase: started.agent.rollout?.phase,
+        version: started.agent.rollout?.candidateVersion,
+        digest: started.agent.rollout?.candidateDigest,
+      },
       { strategy: { kind: 'canary', percent: 50 }, phase: 'baking', version: 2, digest: sha(counter) },
-      'the status shows both versions');
+      'the status shows both versions',
+    );
 
     const versionOf = (content: string, sent: string): 'old' | 'new' => (content === sent ? 'old' : 'new');
     const first = new Map<string, 'old' | 'new'>();
     const ids = Array.from({ length: 16 }, (_, i) => i);
     // Conversations side by side (each answer is found by its conversation), each one's messages in turn.
-    await Promise.all(ids.map(async (i) => first.set(`conv-${i}`, versionOf(await node.ask('split', `conv-${i}`, 'increment'), 'increment'))));
+    await Promise.all(
+      ids.map(async (i) => first.set(`conv-${i}`, versionOf(await node.ask('split', `conv-${i}`, 'increment'), 'increment'))),
+    );
     const toNew = [...first.values()].filter((v) => v === 'new').length;
     assert.ok(toNew > 2 && toNew < 14, `both versions get new conversations at 50% (new: ${toNew} of 16)`);
-    await Promise.all(ids.map(async (i) => {
-      const again = versionOf(await node.ask('split', `conv-${i}`, 'increment', `reply-${i}`), 'increment');
-      assert.equal(again, first.get(`conv-${i}`), `conv-${i} stays on the version it started on`);
-    }));
+    await Promise.all(
+      ids.map(async (i) => {
+        const again = versionOf(await node.ask('split', `conv-${i}`, 'increment', `reply-${i}`), 'increment');
+        assert.equal(again, first.get(`conv-${i}`), `conv-${i} stays on the version it started on`);
+      }),
+    );
     const during = await client.getAgent('split');
     assert.equal(during.rollout?.counts.handled, toNew * 2, 'the new version handled exactly its conversations');
     assert.equal(during.rollout?.counts.crashes, 0);
@@ -61,7 +74,8 @@ describe('blue-green and canary rollouts on a real node', () => {
     assert.equal(aborted.agent.artifactDigest, sha(echo));
     assert.equal(aborted.agent.rollout?.phase, 'aborted');
     assert.match(aborted.agent.rollout?.reason ?? '', /rolled back by the operator/);
-    for (let i = 0; i < 4; i++) assert.equal(await node.ask('split', `after-${i}`, 'increment'), 'increment', 'only the old version answers');
+    for (let i = 0; i < 4; i++)
+      assert.equal(await node.ask('split', `after-${i}`, 'increment'), 'increment', 'only the old version answers');
   });
 
   it('blue-green: a healthy new version is promoted after its bake, as a new version', async () => {
@@ -81,23 +95,37 @@ describe('blue-green and canary rollouts on a real node', () => {
   it('refuses a rollout of an agent that keeps durable state, a second rollout and an upgrade while one runs', async () => {
     await client.deploy({ name: 'stateful' }, await artifact('as-state-counter', 'as-state-counter'));
     await node.ask('stateful', 's-1', 'increment');
-    const err = await client.upgrade({ name: 'stateful', rollout: { strategy: { kind: 'blue-green' } } }, echo).then(() => undefined, (e: unknown) => e);
-    assert.ok(err instanceof ApiCallError && err.code === 'rollout.stateful-agent' && err.statusName === 'FAILED_PRECONDITION', String(err));
+    const err = await client.upgrade({ name: 'stateful', rollout: { strategy: { kind: 'blue-green' } } }, echo).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(
+      err instanceof ApiCallError && err.code === 'rollout.stateful-agent' && err.statusName === 'FAILED_PRECONDITION',
+      String(err),
+    );
     assert.match(err.hint ?? '', /without --strategy/);
 
     await client.deploy({ name: 'busy' }, echo);
-    const both = await Promise.allSettled([1, 2].map(() => client.upgrade({ name: 'busy', rollout: { strategy: { kind: 'canary', percent: 10 }, thresholds: { bakeMs: 120_000 } } }, counter)));
+    const both = await Promise.allSettled(
+      [1, 2].map(() =>
+        client.upgrade({ name: 'busy', rollout: { strategy: { kind: 'canary', percent: 10 }, thresholds: { bakeMs: 120_000 } } }, counter),
+      ),
+    );
     assert.equal(both.filter((r) => r.status === 'fulfilled').length, 1, 'of two rollouts asked at once, one starts');
     const second = both.find((r) => r.status === 'rejected')?.reason as unknown;
     assert.ok(second instanceof ApiCallError && second.code === 'rollout.in-progress', String(second));
-    const twice = await client.upgrade({ name: 'busy' }, counter).then(() => undefined, (e: unknown) => e);
+    const twice = await client.upgrade({ name: 'busy' }, counter).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(twice instanceof ApiCallError && twice.code === 'rollout.in-progress', String(twice));
     await client.rollback('busy');
   });
 
-  it('audits the operator\'s start and the automatic promotion', async () => {
+  it("audits the operator's start and the automatic promotion", async () => {
     /** The fields of the first intent record of `method` for `agent`. */
-    const intent = async (method: string, agent: string): Promise<Record<string, string> | undefined> => (await intents(client, method, agent))[0];
+    const intent = async (method: string, agent: string): Promise<Record<string, string> | undefined> =>
+      (await intents(client, method, agent))[0];
     assert.equal((await intent('UpgradeAgent', 'split'))?.strategy, 'canary:50', 'the operator started it, with its strategy');
     assert.equal((await intent('PromoteRollout', 'bg'))?.strategy, 'blue-green');
     assert.equal((await intent('PromoteRollout', 'bg'))?.version, '2');

@@ -41,7 +41,11 @@ describe('state API', () => {
     assert.deepEqual(result, { written: 27, deleted: 0 });
     assert.ok(progress.length > 3, 'sent in several batches over one stream');
     assert.equal(progress.at(-1), 27);
-    assert.deepEqual(h.node.calls.filter((c) => c.startsWith('importState')), ['importState counter 27'], 'committed once');
+    assert.deepEqual(
+      h.node.calls.filter((c) => c.startsWith('importState')),
+      ['importState counter 27'],
+      'committed once',
+    );
 
     assert.deepEqual(await h.client.getState('counter', 'config'), { key: 'config', value: '{"a":1}' });
     const seen: StateEntry[] = [];
@@ -55,11 +59,18 @@ describe('state API', () => {
 
     const exported: StateEntry[] = [];
     await h.client.exportState('counter', (e) => exported.push(e)).done;
-    assert.deepEqual(exported.map((e) => e.key), ['config', ...writes.slice(0, 25).map((w) => w.key), 'ünï']);
+    assert.deepEqual(
+      exported.map((e) => e.key),
+      ['config', ...writes.slice(0, 25).map((w) => w.key), 'ünï'],
+    );
   });
 
   it('import deletes keys named without a value; replace drops every key it does not name', async () => {
-    await h.client.importState('replaced', [{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'c', value: '3' }]);
+    await h.client.importState('replaced', [
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+      { key: 'c', value: '3' },
+    ]);
     assert.deepEqual(await h.client.importState('replaced', [{ key: 'a', value: null }]), { written: 0, deleted: 1 });
     assert.deepEqual(await h.client.importState('replaced', [{ key: 'z', value: '26' }], { replace: true }), { written: 1, deleted: 2 });
     assert.deepEqual((await h.client.listState('replaced')).entries, [{ key: 'z', value: '26' }]);
@@ -70,7 +81,13 @@ describe('state API', () => {
     assert.match(missing.hint ?? '', /caxton state counter list/);
     await rejectsWith(h.client.getState('not a name', 'k'), status.INVALID_ARGUMENT);
     await rejectsWith(h.client.listState('counter', { limit: 5000 }), status.INVALID_ARGUMENT);
-    const bad = await rejectsWith(h.client.importState('counter', [{ key: 'ok', value: '1' }, { key: 'bad\nkey', value: '2' }]), status.INVALID_ARGUMENT);
+    const bad = await rejectsWith(
+      h.client.importState('counter', [
+        { key: 'ok', value: '1' },
+        { key: 'bad\nkey', value: '2' },
+      ]),
+      status.INVALID_ARGUMENT,
+    );
     assert.match(bad.message, /control character/);
     assert.equal((await h.client.listState('counter', { prefix: 'ok' })).entries.length, 0, 'a refused import changes nothing');
   });
@@ -83,7 +100,11 @@ describe('state API', () => {
     await viewer.exportState('counter', (e) => exported.push(e)).done;
     assert.ok(exported.length > 0);
     const before = h.node.calls.length;
-    const denied = await rejectsWith(viewer.importState('counter', [{ key: 'x', value: 'y' }]), status.PERMISSION_DENIED, 'api.permission-denied');
+    const denied = await rejectsWith(
+      viewer.importState('counter', [{ key: 'x', value: 'y' }]),
+      status.PERMISSION_DENIED,
+      'api.permission-denied',
+    );
     assert.match(denied.message, /ImportState/);
     assert.deepEqual(h.node.calls.slice(before), []);
   });

@@ -11,7 +11,35 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, ReplicasBudgetError, ReplicaRewindError, ReplicaStartError, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, ReplicaUnitEffectError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError,
+  KeepQueueUnsupportedError,
+  NoPreviousVersionError,
+  ReplicasBudgetError,
+  ReplicaRewindError,
+  ReplicaStartError,
+  ReplicasScaledError,
+  ReplicasStatefulError,
+  ReplicasUnsupportedError,
+  ReplicaUnitEffectError,
+  RolloutInProgressError,
+  RolloutStatefulError,
+  RolloutUnsupportedError,
+  FrozenError,
+  AclParseError,
+  AclValidationError,
+  CaxtonError,
+  ERROR_KINDS,
+  PROTOCOL_ERROR_KINDS,
+  ProtocolConfigError,
+  ProtocolUsageError,
+  ProtocolViolation,
+  aclLimits,
+  type ProtocolErrorCode,
+  AlreadyExistsError,
+  ConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '@caxton/client';
@@ -19,8 +47,28 @@ import { toApiCallError } from '@caxton/client';
 import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UploadTimeoutError } from '../../src/api/errors.js';
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
-import { AbsentQueueFullError, ActivationLimitError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
-import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaStateKeyError, KafkaStateReadBoundError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
+import {
+  AbsentQueueFullError,
+  ActivationLimitError,
+  BusNotOpenError,
+  BusOverloadedError,
+  CircuitOpenError,
+  InvalidSendError,
+  InvalidTopicAddressError,
+  MailboxFullError,
+  UnknownReceiverError,
+} from '../../src/bus/errors.js';
+import {
+  KafkaAppendError,
+  KafkaCommitError,
+  KafkaLogStateError,
+  KafkaMisconfiguredError,
+  KafkaNotOwnerError,
+  KafkaSecurityError,
+  KafkaStateKeyError,
+  KafkaStateReadBoundError,
+  KafkaUnreachableError,
+} from '../../src/bus/kafka/errors.js';
 import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
@@ -362,7 +410,8 @@ describe('error kind → gRPC status', () => {
   });
 
   it('reads statuses Caxton never sends as internal', () => {
-    for (const code of [status.UNKNOWN, status.ABORTED, status.OUT_OF_RANGE, status.OK]) assert.equal(errorKindForGrpcStatus(code), 'internal');
+    for (const code of [status.UNKNOWN, status.ABORTED, status.OUT_OF_RANGE, status.OK])
+      assert.equal(errorKindForGrpcStatus(code), 'internal');
   });
 
   for (const err of everyRaisedError()) {
@@ -376,7 +425,9 @@ describe('error kind → gRPC status', () => {
 
   it('raises every code of BEFORE somewhere in the samples (build codes are checked in toolchain)', () => {
     const raised = new Set(everyRaisedError().map((e) => e.code));
-    const missing = [...BEFORE.keys()].filter((c) => !raised.has(c) && !c.startsWith('build.') && !c.startsWith('api.') && !c.startsWith('node.'));
+    const missing = [...BEFORE.keys()].filter(
+      (c) => !raised.has(c) && !c.startsWith('build.') && !c.startsWith('api.') && !c.startsWith('node.'),
+    );
     assert.deepEqual(missing, []);
   });
 
@@ -392,19 +443,28 @@ describe('error kind → gRPC status', () => {
 
   it('the client gets the status, code, kind and field back', () => {
     const s = statusFromCaxtonError(new InvalidArgumentError('header.sha256', 'not hex'));
-    const wire = Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata: s.metadata as Metadata }) as ServiceError;
+    const wire = Object.assign(new Error(s.details), {
+      code: s.code,
+      details: s.details,
+      metadata: s.metadata as Metadata,
+    }) as ServiceError;
     const back = toApiCallError(wire);
     assert.equal(back.grpcCode, status.INVALID_ARGUMENT);
     assert.equal(back.kind, 'invalid-argument');
     assert.equal(back.code, 'api.invalid');
-    assert.deepEqual(back.fieldViolations.map((v) => v.field), ['header.sha256']);
+    assert.deepEqual(
+      back.fieldViolations.map((v) => v.field),
+      ['header.sha256'],
+    );
   });
 
   it('a refusal that says when to retry carries retry-after-ms as trailer metadata, and in the details (decision 1810)', () => {
     const s = statusFromCaxtonError(new BusOverloadedError({ inFlight: 40, limit: 32, retryAfterMs: 119.2 }));
     assert.equal(s.code, status.RESOURCE_EXHAUSTED);
     assert.deepEqual((s.metadata as Metadata).get('retry-after-ms'), ['120']);
-    const back = toApiCallError(Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata: s.metadata as Metadata }) as ServiceError);
+    const back = toApiCallError(
+      Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata: s.metadata as Metadata }) as ServiceError,
+    );
     assert.equal(back.code, 'bus.overloaded');
     assert.equal(back.context.retryAfterMs, '119.2');
     assert.match(back.hint ?? '', /retry after 119.2 ms/);
@@ -415,11 +475,22 @@ describe('error kind → gRPC status', () => {
 
 describe('every error code in the sources has its status pinned', () => {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-  const CODE_LITERAL = /['`]((?:acl|protocol|sandbox|build|bus|log|registry|df|cluster|api|agent|node|artifact|telemetry)\.[a-z][a-z0-9.-]*[a-z])['`]/g;
+  const CODE_LITERAL =
+    /['`]((?:acl|protocol|sandbox|build|bus|log|registry|df|cluster|api|agent|node|artifact|telemetry)\.[a-z][a-z0-9.-]*[a-z])['`]/g;
   // Literals that look like codes but are not error codes (file names, prefixes).
   // 'protocol.not-a-word' is an ACL validation rule id (AclValidationError.rule); 'node.status' and
   // 'node.freeze' are permission names (core/src/access/permissions.ts, decision 1760).
-  const NOT_CODES = new Set(['protocol.not-a-word', 'agent.js', 'agent.wasm', 'agent.wit', 'api.token-file', 'sandbox.artifact', 'api.example.com', 'node.status', 'node.freeze']);
+  const NOT_CODES = new Set([
+    'protocol.not-a-word',
+    'agent.js',
+    'agent.wasm',
+    'agent.wit',
+    'api.token-file',
+    'sandbox.artifact',
+    'api.example.com',
+    'node.status',
+    'node.freeze',
+  ]);
 
   function* sources(dir: string): Generator<string> {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {

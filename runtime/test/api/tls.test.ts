@@ -49,7 +49,10 @@ describe('TLS', { skip: hasOpenssl() ? false : 'openssl is not installed' }, () 
   });
 
   it('still checks the bearer token over mutual TLS', async () => {
-    const noToken = await mtls.connect({ token: undefined, tls: { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey } });
+    const noToken = await mtls.connect({
+      token: undefined,
+      tls: { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey },
+    });
     const err = await noToken.status().catch((e: unknown) => e);
     assert.ok(err instanceof ApiCallError);
     assert.equal(err.statusName, 'UNAUTHENTICATED');

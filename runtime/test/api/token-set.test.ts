@@ -52,7 +52,9 @@ describe('TokenSet', () => {
 
 describe('rotating the token files', () => {
   const dirs: string[] = [];
-  after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
 
   it('writes fresh 0600 tokens to auth-token and auth-token.read and applies them to the set', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'caxton-rotate-'));
@@ -68,7 +70,8 @@ describe('rotating the token files', () => {
     assert.equal(rotated.previousValidUntil, 65_000);
     assert.equal((await readFile(path.join(dir, TOKEN_FILE_NAME), 'utf8')).trim(), rotated.admin);
     assert.equal((await readFile(path.join(dir, READ_TOKEN_FILE_NAME), 'utf8')).trim(), rotated.read);
-    for (const f of [TOKEN_FILE_NAME, READ_TOKEN_FILE_NAME]) assert.equal(((await stat(path.join(dir, f))).mode & 0o777).toString(8), '600', f);
+    for (const f of [TOKEN_FILE_NAME, READ_TOKEN_FILE_NAME])
+      assert.equal(((await stat(path.join(dir, f))).mode & 0o777).toString(8), '600', f);
     assert.equal(set.roleOf(rotated.admin, now), 'admin');
     assert.equal(set.roleOf(admin.token, now), 'admin');
     now = 65_000;
@@ -77,17 +80,25 @@ describe('rotating the token files', () => {
   });
 
   it('refuses without tokens and for provided token files, saying what to do instead', async () => {
-    await assert.rejects(refusingRotator('auth-disabled').rotate(0), (e: unknown) => e instanceof TokenRotationRefusedError && e.code === 'api.auth-disabled' && e.kind === 'failed-precondition');
-    await assert.rejects(refusingRotator('tokens-provided').rotate(0),
-      (e: unknown) => e instanceof TokenRotationRefusedError && e.code === 'api.tokens-provided' && /replace the Kubernetes Secret/.test(e.hint ?? ''));
+    await assert.rejects(
+      refusingRotator('auth-disabled').rotate(0),
+      (e: unknown) => e instanceof TokenRotationRefusedError && e.code === 'api.auth-disabled' && e.kind === 'failed-precondition',
+    );
+    await assert.rejects(
+      refusingRotator('tokens-provided').rotate(0),
+      (e: unknown) =>
+        e instanceof TokenRotationRefusedError && e.code === 'api.tokens-provided' && /replace the Kubernetes Secret/.test(e.hint ?? ''),
+    );
   });
 });
 
 describe('read-only redaction', () => {
   it('keeps config keys and replaces values for roles without config.read (read, observer) only', () => {
     const agent = { name: 'echo', config: { apiKey: 'sk-123', region: 'eu' } } as unknown as AgentStatus;
-    for (const role of ['read', 'observer'] as const) assert.deepEqual(agentForPrincipal(agent, { role }).config, { apiKey: REDACTED, region: REDACTED });
-    for (const role of ['admin', 'deployer', 'operator'] as const) assert.deepEqual(agentForPrincipal(agent, { role }).config, { apiKey: 'sk-123', region: 'eu' });
-    assert.deepEqual(agent.config, { apiKey: 'sk-123', region: 'eu' }, 'the node\'s own value is untouched');
+    for (const role of ['read', 'observer'] as const)
+      assert.deepEqual(agentForPrincipal(agent, { role }).config, { apiKey: REDACTED, region: REDACTED });
+    for (const role of ['admin', 'deployer', 'operator'] as const)
+      assert.deepEqual(agentForPrincipal(agent, { role }).config, { apiKey: 'sk-123', region: 'eu' });
+    assert.deepEqual(agent.config, { apiKey: 'sk-123', region: 'eu' }, "the node's own value is untouched");
   });
 });

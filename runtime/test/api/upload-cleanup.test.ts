@@ -40,7 +40,17 @@ describe('a client killed mid-upload', () => {
       const { rawClient, startUpload } = await import('./support/raw-client.js');
       const raw = rawClient(idle.address);
       const { call, result } = startUpload(raw, 'DeployAgent', idle.token);
-      call.write({ header: { name: 'slow', sha256: 'f'.repeat(64), totalSize: 10, fuelPerMessage: 0, memoryPages: 0, config: {}, replaceConfig: false } });
+      call.write({
+        header: {
+          name: 'slow',
+          sha256: 'f'.repeat(64),
+          totalSize: 10,
+          fuelPerMessage: 0,
+          memoryPages: 0,
+          config: {},
+          replaceConfig: false,
+        },
+      });
       const { error } = await result;
       assert.equal(error?.statusName, 'DEADLINE_EXCEEDED');
       assert.equal(error?.code, 'api.upload-timeout');

@@ -11,46 +11,126 @@ import type { AgentStatus } from '@caxton/core';
 import type * as W from '@caxton/client';
 
 const id: W.WireAgentIdentifier = {
-  name: 'a@p', addresses: ['http://h:7778/acc'], resolvers: [{ name: 'r@p', addresses: [], resolvers: [], userParams: {} }], userParams: { 'X-k': 'v' },
+  name: 'a@p',
+  addresses: ['http://h:7778/acc'],
+  resolvers: [{ name: 'r@p', addresses: [], resolvers: [], userParams: {} }],
+  userParams: { 'X-k': 'v' },
 };
 const acl: W.WireAclMessage = {
-  performative: 'inform', sender: id, receivers: [id], replyTo: [id], content: 'c', language: 'fipa-sl', encoding: 'utf-8',
-  ontology: 'o', protocol: 'fipa-request', conversationId: 'conv', replyWith: 'rw', inReplyTo: 'irt', replyByUnixMs: 1_700_000_000_000,
+  performative: 'inform',
+  sender: id,
+  receivers: [id],
+  replyTo: [id],
+  content: 'c',
+  language: 'fipa-sl',
+  encoding: 'utf-8',
+  ontology: 'o',
+  protocol: 'fipa-request',
+  conversationId: 'conv',
+  replyWith: 'rw',
+  inReplyTo: 'irt',
+  replyByUnixMs: 1_700_000_000_000,
   userParams: { 'X-trace': 't' },
 };
 const http: W.WireHttpPolicy = {
   allow: [{ host: 'api.example.com', ports: [443], methods: ['GET'], pathPrefixes: ['/v1/'], allowPrivate: true }],
-  timeoutMs: 1000, maxResponseBytes: 2000, maxRequestBytes: 3000, maxInFlight: 4, maxCallsPerHandling: 5, maxRedirects: 6, noRedirects: false, extraCaPem: 'pem',
+  timeoutMs: 1000,
+  maxResponseBytes: 2000,
+  maxRequestBytes: 3000,
+  maxInFlight: 4,
+  maxCallsPerHandling: 5,
+  maxRedirects: 6,
+  noRedirects: false,
+  extraCaPem: 'pem',
 };
 const agent: W.WireAgentInfo = {
-  name: 'echo', state: 'AGENT_STATE_RUNNING', nodeId: 'n1', version: 3, artifactSha256: 'ab'.repeat(32), artifactSize: 1234,
-  limits: { fuelPerMessage: 10_000_000_000, memoryPages: 16, maxSendsPerS: 6, maxSendsPerCall: 7, absentQueue: 8, absentTtlMs: 9 }, config: { k: 'v' }, restarts: 2, fuelUsed: 99, memoryPages: 4,
-  mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http, signerKeyId: '0123456789abcdef', language: 'assemblyscript',
+  name: 'echo',
+  state: 'AGENT_STATE_RUNNING',
+  nodeId: 'n1',
+  version: 3,
+  artifactSha256: 'ab'.repeat(32),
+  artifactSize: 1234,
+  limits: { fuelPerMessage: 10_000_000_000, memoryPages: 16, maxSendsPerS: 6, maxSendsPerCall: 7, absentQueue: 8, absentTtlMs: 9 },
+  config: { k: 'v' },
+  restarts: 2,
+  fuelUsed: 99,
+  memoryPages: 4,
+  mailboxDepth: 5,
+  messagesHandled: 6,
+  lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 },
+  createdAtUnixMs: 8,
+  updatedAtUnixMs: 9,
+  http,
+  signerKeyId: '0123456789abcdef',
+  language: 'assemblyscript',
   previous: { version: 2, artifactSha256: 'cd'.repeat(32), language: 'rust' },
   breaker: { state: 'open', failures: 3, retryAfterMs: 4 },
   rollout: {
-    strategy: 'canary:10', phase: 'baking', candidateVersion: 4, candidateSha256: 'ef'.repeat(32), startedAtUnixMs: 10, bakeUntilUnixMs: 11,
-    maxCrashRatePercent: 1, maxFailureRatePercent: 5, maxP99Ms: 250, bakeMs: 600_000, handled: 12, crashes: 1, failures: 2, p99Ms: 3.5, reason: 'r',
+    strategy: 'canary:10',
+    phase: 'baking',
+    candidateVersion: 4,
+    candidateSha256: 'ef'.repeat(32),
+    startedAtUnixMs: 10,
+    bakeUntilUnixMs: 11,
+    maxCrashRatePercent: 1,
+    maxFailureRatePercent: 5,
+    maxP99Ms: 250,
+    bakeMs: 600_000,
+    handled: 12,
+    crashes: 1,
+    failures: 2,
+    p99Ms: 3.5,
+    reason: 'r',
   },
   absentQueue: { queued: 1, limit: 2, ttlMs: 3 },
   kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4, maxActive: 5, evicted: 6 },
-  replicas: { replicas: 3, draining: 1, recorded: 4, units: [{ replica: 1, nodeId: 'n1', activeOn: ['n1'], handled: 12, handledKnown: true }, { replica: 2, nodeId: 'n2', activeOn: ['n2', 'n3'], handled: 0, handledKnown: false }] },
+  replicas: {
+    replicas: 3,
+    draining: 1,
+    recorded: 4,
+    units: [
+      { replica: 1, nodeId: 'n1', activeOn: ['n1'], handled: 12, handledKnown: true },
+      { replica: 2, nodeId: 'n2', activeOn: ['n2', 'n3'], handled: 0, handledKnown: false },
+    ],
+  },
   topics: { patterns: ['orders.*', 'alerts'] },
   elsewhere: { partition: 7 },
 };
 const header: W.WireArtifactHeader = {
-  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5, absentQueue: 6, absentTtlMs: 7, a2aCard: '{"name":"n"}',
+  name: 'echo',
+  fuelPerMessage: 1,
+  memoryPages: 2,
+  config: { a: 'b' },
+  sha256: 'cd'.repeat(32),
+  totalSize: 3,
+  replaceConfig: true,
+  keepState: true,
+  http,
+  signatureEnvelope: '{"payloadType":"t"}',
+  language: 'rust',
+  maxSendsPerS: 4,
+  maxSendsPerCall: 5,
+  absentQueue: 6,
+  absentTtlMs: 7,
+  a2aCard: '{"name":"n"}',
   rollout: { strategy: 'canary:10', maxCrashRatePercent: 0, maxFailureRatePercent: 3, maxP99Ms: 250, bakeMs: 600_000 },
   kind: { idleMs: 500, maxActive: 7 },
   topics: { patterns: ['jobs.*'] },
 };
 const df: W.WireDfAgentDescription = {
-  name: id, protocols: ['p'], ontologies: ['o'], languages: ['l'], leaseUntilUnixMs: 10,
+  name: id,
+  protocols: ['p'],
+  ontologies: ['o'],
+  languages: ['l'],
+  leaseUntilUnixMs: 10,
   services: [{ name: 's', type: 't', ownership: 'me', protocols: ['p'], ontologies: ['o'], languages: ['l'], properties: { x: 'y' } }],
 };
 
 const requests: Record<string, unknown[]> = {
-  DeployAgent: [{ part: 'header', header } satisfies W.WireArtifactUpload, { part: 'chunk', chunk: Buffer.from([1, 2, 3]) } satisfies W.WireArtifactUpload],
+  DeployAgent: [
+    { part: 'header', header } satisfies W.WireArtifactUpload,
+    { part: 'chunk', chunk: Buffer.from([1, 2, 3]) } satisfies W.WireArtifactUpload,
+  ],
   UpgradeAgent: [{ part: 'header', header } satisfies W.WireArtifactUpload],
   RollbackAgent: [{ name: 'echo' } satisfies W.WireRollbackAgentRequest],
   StopAgent: [{ name: 'echo', force: true, keepQueue: true } satisfies W.WireStopAgentRequest],
@@ -63,10 +143,20 @@ const requests: Record<string, unknown[]> = {
   ],
   TailMessages: [{ agent: 'a', conversationId: 'c', performatives: ['inform'] } satisfies W.WireTailMessagesRequest],
   StreamLogs: [{ agent: 'a', follow: true, sinceUnixMs: 5, limit: 6 } satisfies W.WireStreamLogsRequest],
-  SearchDirectory: [{
-    template: { agentName: 'a', serviceName: 's', serviceType: 't', protocols: ['p'], ontologies: ['o'], languages: ['l'], properties: { k: 'v' } },
-    limit: 3,
-  } satisfies W.WireSearchDirectoryRequest],
+  SearchDirectory: [
+    {
+      template: {
+        agentName: 'a',
+        serviceName: 's',
+        serviceType: 't',
+        protocols: ['p'],
+        ontologies: ['o'],
+        languages: ['l'],
+        properties: { k: 'v' },
+      },
+      limit: 3,
+    } satisfies W.WireSearchDirectoryRequest,
+  ],
   ListTopics: [{ topic: 'market.prices' } satisfies W.WireListTopicsRequest],
   NodeStatus: [{} satisfies W.WireNodeStatusRequest],
   GetState: [{ agent: 'a', key: 'k' } satisfies W.WireGetStateRequest],
@@ -86,15 +176,36 @@ const requests: Record<string, unknown[]> = {
   RevokeToken: [{ id: '0123456789abcdef' } satisfies W.WireRevokeTokenRequest],
   ListDeadLetters: [{ agent: 'echo', includePurged: true, limit: 50 } satisfies W.WireListDeadLettersRequest],
   GetDeadLetter: [{ id: 'm1>echo' } satisfies W.WireGetDeadLetterRequest],
-  RedriveDeadLetters: [{ ids: ['m1>echo', 'm2>echo'], agent: '', to: 'echo2' } satisfies W.WireRedriveDeadLettersRequest, { ids: [], agent: 'echo', to: '' } satisfies W.WireRedriveDeadLettersRequest],
+  RedriveDeadLetters: [
+    { ids: ['m1>echo', 'm2>echo'], agent: '', to: 'echo2' } satisfies W.WireRedriveDeadLettersRequest,
+    { ids: [], agent: 'echo', to: '' } satisfies W.WireRedriveDeadLettersRequest,
+  ],
   PurgeDeadLetters: [{ ids: ['m1>echo'], agent: '' } satisfies W.WirePurgeDeadLettersRequest],
 };
 
-const issued: W.WireIssuedToken = { id: '0123456789abcdef', label: 'ci', role: 'deployer', agents: 'team-a-*', createdUnixMs: 1, expiresUnixMs: 2, revokedUnixMs: 3 };
+const issued: W.WireIssuedToken = {
+  id: '0123456789abcdef',
+  label: 'ci',
+  role: 'deployer',
+  agents: 'team-a-*',
+  createdUnixMs: 1,
+  expiresUnixMs: 2,
+  revokedUnixMs: 3,
+};
 
 const letter: W.WireDeadLetter = {
-  id: 'm1>echo', receiver: 'echo', messageId: 'm1', message: acl, reason: 'handler crashed 3 times (trap: unreachable)', attempts: 3,
-  deadLetteredUnixMs: 10, state: 'redriven', redriveDeliveryId: 'r-1>echo2', redriveReceiver: 'echo2', redrivenUnixMs: 11, purgedUnixMs: 0,
+  id: 'm1>echo',
+  receiver: 'echo',
+  messageId: 'm1',
+  message: acl,
+  reason: 'handler crashed 3 times (trap: unreachable)',
+  attempts: 3,
+  deadLetteredUnixMs: 10,
+  state: 'redriven',
+  redriveDeliveryId: 'r-1>echo2',
+  redriveReceiver: 'echo2',
+  redrivenUnixMs: 11,
+  purgedUnixMs: 0,
 };
 
 const killSwitch: W.WireKillSwitchStatus = { frozen: true, nodeFrozen: true, clusterFrozen: true, suspended: ['a', 'b'] };
@@ -112,10 +223,16 @@ const responses: Record<string, unknown> = {
   SearchDirectory: { results: [df] } satisfies W.WireSearchDirectoryResponse,
   ListTopics: { subscriptions: [{ topic: 't', agent: 'a', filterJson: '{"all":[]}' }] } satisfies W.WireListTopicsResponse,
   NodeStatus: {
-    nodeId: 'n', version: '1', startedAtUnixMs: 1, uptimeMs: 2, agentsTotal: 3, agentsRunning: 4,
+    nodeId: 'n',
+    version: '1',
+    startedAtUnixMs: 1,
+    uptimeMs: 2,
+    agentsTotal: 3,
+    agentsRunning: 4,
     nodes: [{ id: 'n', address: 'h:1', startedAtUnixMs: 1, lastSeenUnixMs: 2, agents: ['a'], self: true }],
     storage: [{ role: 'bus', kind: 'kafka', location: 'b:9092' }],
-    killSwitch, platform: 'caxton-a',
+    killSwitch,
+    platform: 'caxton-a',
   } satisfies W.WireNodeStatusResponse,
   GetState: { entry: { key: 'k', value: 'v' } } satisfies W.WireGetStateResponse,
   ListState: { entries: [{ key: 'k', value: 'v' }], nextPageToken: 'k' } satisfies W.WireListStateResponse,
@@ -134,7 +251,9 @@ const responses: Record<string, unknown> = {
   RevokeToken: { token: issued } satisfies W.WireRevokeTokenResponse,
   ListDeadLetters: { letters: [letter, { ...letter, state: 'purged', purgedUnixMs: 13 }] } satisfies W.WireListDeadLettersResponse,
   GetDeadLetter: { letter } satisfies W.WireGetDeadLetterResponse,
-  RedriveDeadLetters: { redriven: [{ id: 'm1>echo', deliveryId: 'r-1>echo2', receiver: 'echo2' }] } satisfies W.WireRedriveDeadLettersResponse,
+  RedriveDeadLetters: {
+    redriven: [{ id: 'm1>echo', deliveryId: 'r-1>echo2', receiver: 'echo2' }],
+  } satisfies W.WireRedriveDeadLettersResponse,
   PurgeDeadLetters: { purged: ['m1>echo'] } satisfies W.WirePurgeDeadLettersResponse,
 };
 
@@ -142,7 +261,11 @@ const responses: Record<string, unknown> = {
 function withoutSyntheticOneofs(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutSyntheticOneofs);
   if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith('_')).map(([k, v]) => [k, withoutSyntheticOneofs(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !k.startsWith('_'))
+        .map(([k, v]) => [k, withoutSyntheticOneofs(v)]),
+    );
   }
   return value;
 }
@@ -164,33 +287,69 @@ describe('wire.ts matches caxton.proto', () => {
   }
 });
 
-describe('an agent\'s circuit breaker on the wire (decision 1921)', () => {
+describe("an agent's circuit breaker on the wire (decision 1921)", () => {
   const base: AgentStatus = {
-    name: 'echo', state: 'running', nodeId: 'n1', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 1, limits: { fuelPerMessage: 1, memoryPages: 1 },
-    config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+    name: 'echo',
+    state: 'running',
+    nodeId: 'n1',
+    version: 1,
+    artifactDigest: 'ab'.repeat(32),
+    artifactSize: 1,
+    limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {},
+    restarts: 0,
+    fuelUsed: 0,
+    memoryPages: 1,
+    mailboxDepth: 0,
+    messagesHandled: 0,
+    createdAt: 1,
+    updatedAt: 2,
   };
   const def = caxtonService().GetAgent!;
-  const trip = (a: AgentStatus) => agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
+  const trip = (a: AgentStatus) =>
+    agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
   it('open and half-open travel; closed is absent', () => {
-    assert.deepEqual(trip({ ...base, breaker: { state: 'open', failures: 5, retryAfterMs: 900 } }).breaker, { state: 'open', failures: 5, retryAfterMs: 900 });
+    assert.deepEqual(trip({ ...base, breaker: { state: 'open', failures: 5, retryAfterMs: 900 } }).breaker, {
+      state: 'open',
+      failures: 5,
+      retryAfterMs: 900,
+    });
     assert.deepEqual(trip({ ...base, breaker: { state: 'half-open', failures: 5 } }).breaker, { state: 'half-open', failures: 5 });
     assert.equal(trip(base).breaker, undefined);
   });
 });
 
-describe('an agent\'s replicas across nodes on the wire (decision 2097)', () => {
+describe("an agent's replicas across nodes on the wire (decision 2097)", () => {
   const base: AgentStatus = {
-    name: 'echo', state: 'running', nodeId: 'n1', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 1, limits: { fuelPerMessage: 1, memoryPages: 1 },
-    config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+    name: 'echo',
+    state: 'running',
+    nodeId: 'n1',
+    version: 1,
+    artifactDigest: 'ab'.repeat(32),
+    artifactSize: 1,
+    limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {},
+    restarts: 0,
+    fuelUsed: 0,
+    memoryPages: 1,
+    mailboxDepth: 0,
+    messagesHandled: 0,
+    createdAt: 1,
+    updatedAt: 2,
   };
   const def = caxtonService().GetAgent!;
-  const trip = (a: AgentStatus) => agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
+  const trip = (a: AgentStatus) =>
+    agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
   it('each unit travels with its node and where it is active; a count of 0 is told from none known; replicas on one node carry none', () => {
-    const replicas: NonNullable<AgentStatus['replicas']> = { replicas: 3, draining: 0, units: [
-      { replica: 1, node: 'n1', activeOn: ['n1'], handled: 0 },
-      { replica: 2, node: 'n2', activeOn: [] },
-      { replica: 3, node: '', activeOn: ['n2', 'n3'], handled: 9 },
-    ] };
+    const replicas: NonNullable<AgentStatus['replicas']> = {
+      replicas: 3,
+      draining: 0,
+      units: [
+        { replica: 1, node: 'n1', activeOn: ['n1'], handled: 0 },
+        { replica: 2, node: 'n2', activeOn: [] },
+        { replica: 3, node: '', activeOn: ['n2', 'n3'], handled: 9 },
+      ],
+    };
     assert.deepEqual(trip({ ...base, replicas }).replicas, replicas);
     assert.deepEqual(trip({ ...base, replicas: { replicas: 3, draining: 1 } }).replicas, { replicas: 3, draining: 1 });
   });
@@ -198,23 +357,45 @@ describe('an agent\'s replicas across nodes on the wire (decision 2097)', () => 
 
 describe('a rollout on the wire (decision 1871)', () => {
   const base: AgentStatus = {
-    name: 'echo', state: 'running', nodeId: 'n1', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 1, limits: { fuelPerMessage: 1, memoryPages: 1 },
-    config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+    name: 'echo',
+    state: 'running',
+    nodeId: 'n1',
+    version: 1,
+    artifactDigest: 'ab'.repeat(32),
+    artifactSize: 1,
+    limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {},
+    restarts: 0,
+    fuelUsed: 0,
+    memoryPages: 1,
+    mailboxDepth: 0,
+    messagesHandled: 0,
+    createdAt: 1,
+    updatedAt: 2,
   };
   const def = caxtonService().GetAgent!;
-  const trip = (a: AgentStatus) => agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
+  const trip = (a: AgentStatus) =>
+    agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
   it('travels whole, and is absent when none ran', () => {
     const rollout: NonNullable<AgentStatus['rollout']> = {
-      strategy: { kind: 'canary', percent: 25 }, phase: 'rolled-back', candidateVersion: 2, candidateDigest: 'cd'.repeat(32), startedAt: 5, bakeUntil: 6,
+      strategy: { kind: 'canary', percent: 25 },
+      phase: 'rolled-back',
+      candidateVersion: 2,
+      candidateDigest: 'cd'.repeat(32),
+      startedAt: 5,
+      bakeUntil: 6,
       thresholds: { maxCrashRatePercent: 0, maxFailureRatePercent: 5, maxP99Ms: 100, bakeMs: 60_000 },
-      counts: { handled: 7, crashes: 1, failures: 0, p99Ms: 1.25 }, reason: 'crash rate 1/7 above 0%',
+      counts: { handled: 7, crashes: 1, failures: 0, p99Ms: 1.25 },
+      reason: 'crash rate 1/7 above 0%',
     };
     assert.deepEqual(trip({ ...base, rollout }).rollout, rollout);
     assert.equal(trip(base).rollout, undefined);
   });
   it('an upgrade header carries the strategy, and a crash rate of 0 is told from none given', () => {
     const up = caxtonService().UpgradeAgent!;
-    const back = up.requestDeserialize(up.requestSerialize({ header: { ...header, rollout: { strategy: 'blue-green', maxCrashRatePercent: 0, maxP99Ms: 0, bakeMs: 0 } } })) as W.WireArtifactUpload;
+    const back = up.requestDeserialize(
+      up.requestSerialize({ header: { ...header, rollout: { strategy: 'blue-green', maxCrashRatePercent: 0, maxP99Ms: 0, bakeMs: 0 } } }),
+    ) as W.WireArtifactUpload;
     assert.equal(back.header?.rollout?.strategy, 'blue-green');
     assert.equal(back.header?.rollout?.maxCrashRatePercent, 0);
     assert.equal(back.header?.rollout?.maxFailureRatePercent, undefined);
@@ -223,11 +404,25 @@ describe('a rollout on the wire (decision 1871)', () => {
 
 describe('a topic allow-list on the wire (decision 2050)', () => {
   const base: AgentStatus = {
-    name: 'echo', state: 'running', nodeId: 'n1', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 1, limits: { fuelPerMessage: 1, memoryPages: 1 },
-    config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+    name: 'echo',
+    state: 'running',
+    nodeId: 'n1',
+    version: 1,
+    artifactDigest: 'ab'.repeat(32),
+    artifactSize: 1,
+    limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {},
+    restarts: 0,
+    fuelUsed: 0,
+    memoryPages: 1,
+    mailboxDepth: 0,
+    messagesHandled: 0,
+    createdAt: 1,
+    updatedAt: 2,
   };
   const def = caxtonService().GetAgent!;
-  const trip = (a: AgentStatus) => agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
+  const trip = (a: AgentStatus) =>
+    agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
   it('a list travels, an empty list (no topic) is told from none (every topic)', () => {
     assert.deepEqual(trip({ ...base, topics: ['orders.*', 'alerts'] }).topics, ['orders.*', 'alerts']);
     assert.deepEqual(trip({ ...base, topics: [] }).topics, []);
@@ -244,11 +439,25 @@ describe('a topic allow-list on the wire (decision 2050)', () => {
 
 describe('an instance another node holds, on the wire (decision 2060)', () => {
   const base: AgentStatus = {
-    name: 'counter/alice', state: 'stopped', nodeId: 'n2', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 0, limits: { fuelPerMessage: 1, memoryPages: 1 },
-    config: {}, restarts: 0, fuelUsed: 0, memoryPages: 0, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+    name: 'counter/alice',
+    state: 'stopped',
+    nodeId: 'n2',
+    version: 1,
+    artifactDigest: 'ab'.repeat(32),
+    artifactSize: 0,
+    limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {},
+    restarts: 0,
+    fuelUsed: 0,
+    memoryPages: 0,
+    mailboxDepth: 0,
+    messagesHandled: 0,
+    createdAt: 1,
+    updatedAt: 2,
   };
   const def = caxtonService().GetAgent!;
-  const trip = (a: AgentStatus) => agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
+  const trip = (a: AgentStatus) =>
+    agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
   it('carries its partition and owner, with no state this node cannot know (partition 0 included)', () => {
     for (const partition of [0, 7]) {
       const back = trip({ ...base, elsewhere: { partition } });

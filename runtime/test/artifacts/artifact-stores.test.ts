@@ -101,9 +101,15 @@ test('etcd store: a damaged or missing chunk is reported by index; delete + put 
   const damaged = Buffer.from(original);
   damaged[7] = damaged[7]! ^ 1;
   await conn.client.put(chunk2).value(damaged);
-  await assert.rejects(store.get(digest), (e) => isArtifactError('artifact.corrupt')(e) && /chunk 2 of 5 is damaged/.test((e as Error).message));
+  await assert.rejects(
+    store.get(digest),
+    (e) => isArtifactError('artifact.corrupt')(e) && /chunk 2 of 5 is damaged/.test((e as Error).message),
+  );
   await conn.client.delete().key(chunk2);
-  await assert.rejects(store.get(digest), (e) => isArtifactError('artifact.corrupt')(e) && /chunk 2 of 5 is missing/.test((e as Error).message));
+  await assert.rejects(
+    store.get(digest),
+    (e) => isArtifactError('artifact.corrupt')(e) && /chunk 2 of 5 is missing/.test((e as Error).message),
+  );
   // put skips work when the manifest exists; delete + put rewrites everything.
   await store.delete(digest);
   await store.put(bytes);

@@ -17,28 +17,55 @@ import { AUDIT_FILE_NAME, FileAuditTrail } from '../../src/audit/file-audit-trai
 import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
 
 const dirs: string[] = [];
-after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 function entry(method: string): AuditEntry {
   return {
-    time: new Date().toISOString(), node: 'n1', method, role: 'admin', token: 'f'.repeat(16), peer: 'in-process',
-    args: { sha256: '0'.repeat(64), bytes: 0, fields: {} }, result: { code: 'OK', error: '' },
+    time: new Date().toISOString(),
+    node: 'n1',
+    method,
+    role: 'admin',
+    token: 'f'.repeat(16),
+    peer: 'in-process',
+    args: { sha256: '0'.repeat(64), bytes: 0, fields: {} },
+    result: { code: 'OK', error: '' },
   };
 }
 
-interface Opened { trail: AnchoredAuditTrail; registry: EmbeddedRegistry; close(): Promise<void> }
+interface Opened {
+  trail: AnchoredAuditTrail;
+  registry: EmbeddedRegistry;
+  close(): Promise<void>;
+}
 
 async function open(dir: string, o: { acceptTruncation?: boolean; compactAfterBytes?: number } = {}): Promise<Opened> {
   const file = await FileAuditTrail.open({ dir: path.join(dir, 'audit') });
-  const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry'), ...(o.compactAfterBytes ? { compactAfterBytes: o.compactAfterBytes } : {}) });
+  const registry = new EmbeddedRegistry({
+    dir: path.join(dir, 'registry'),
+    ...(o.compactAfterBytes ? { compactAfterBytes: o.compactAfterBytes } : {}),
+  });
   await registry.open();
   try {
     const trail = await AnchoredAuditTrail.open({
-      trail: file, anchors: registry, key: await ensureAuditKey(dir), nodeId: 'n1',
+      trail: file,
+      anchors: registry,
+      key: await ensureAuditKey(dir),
+      nodeId: 'n1',
       ...(o.acceptTruncation ? { acceptTruncation: true } : {}),
-      report: (err) => { throw err; },
+      report: (err) => {
+        throw err;
+      },
     });
-    return { trail, registry, close: async () => { await trail.close(); await registry.close(); } };
+    return {
+      trail,
+      registry,
+      close: async () => {
+        await trail.close();
+        await registry.close();
+      },
+    };
   } catch (err) {
     await file.close();
     await registry.close();
@@ -65,7 +92,10 @@ describe('AnchoredAuditTrail over a file trail and the embedded registry', () =>
     const info = await a.trail.anchorInfo();
     assert.equal(info.key, key.publicKey);
     const anchor = decodeSignedCheckpoint(info.anchor!);
-    assert.deepEqual([anchor.checkpoint.index, anchor.checkpoint.hash, anchor.checkpoint.trail, anchor.checkpoint.node], [last.index, last.hash, first.hash, 'n1']);
+    assert.deepEqual(
+      [anchor.checkpoint.index, anchor.checkpoint.hash, anchor.checkpoint.trail, anchor.checkpoint.node],
+      [last.index, last.hash, first.hash, 'n1'],
+    );
     assert.equal(checkSignedCheckpoint(anchor, [key.publicKey], verifyEd25519), undefined);
     await a.close();
     const b = await open(dir);
@@ -81,13 +111,21 @@ describe('AnchoredAuditTrail over a file trail and the embedded registry', () =>
     const file = path.join(dir, 'audit', AUDIT_FILE_NAME);
     const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
     await writeFile(file, `${lines.slice(0, 3).join('\n')}\n`);
-    await assert.rejects(open(dir), (err: { code?: string; message: string; hint?: string }) =>
-      err.code === 'audit.truncated' && /ends at record 2, but its anchor .* covers records up to 3: 1 records were cut off/.test(err.message) && /--accept-audit-truncation/.test(err.hint ?? ''));
+    await assert.rejects(
+      open(dir),
+      (err: { code?: string; message: string; hint?: string }) =>
+        err.code === 'audit.truncated' &&
+        /ends at record 2, but its anchor .* covers records up to 3: 1 records were cut off/.test(err.message) &&
+        /--accept-audit-truncation/.test(err.hint ?? ''),
+    );
     // The same length, another last record: a rewrite under the anchor.
     const other = await open(await fresh());
     for (const m of ['W', 'X', 'Y', 'Z']) await other.trail.append(entry(m));
     await other.close();
-    await writeFile(file, `${lines.slice(0, 3).join('\n')}\n${(await readFile(path.join(dirs[dirs.length - 1]!, 'audit', AUDIT_FILE_NAME), 'utf8')).split('\n')[3]}\n`);
+    await writeFile(
+      file,
+      `${lines.slice(0, 3).join('\n')}\n${(await readFile(path.join(dirs[dirs.length - 1]!, 'audit', AUDIT_FILE_NAME), 'utf8')).split('\n')[3]}\n`,
+    );
     await assert.rejects(open(dir), (err: { code?: string }) => err.code === 'audit.anchor-mismatch');
   });
 
@@ -105,7 +143,12 @@ describe('AnchoredAuditTrail over a file trail and the embedded registry', () =>
     assert.equal(record.method, 'AcceptAuditTruncation');
     assert.ok(record.kind === undefined);
     assert.deepEqual(record.kind === undefined && record.args.fields, {
-      problem: 'audit.truncated', anchoredIndex: '2', anchoredHash: JSON.parse(lines[2]!).hash, anchoredBy: 'n1', trailEnd: '0', trailEndHash: JSON.parse(lines[0]!).hash,
+      problem: 'audit.truncated',
+      anchoredIndex: '2',
+      anchoredHash: JSON.parse(lines[2]!).hash,
+      anchoredBy: 'n1',
+      trailEnd: '0',
+      trailEndHash: JSON.parse(lines[0]!).hash,
     });
     assert.equal(decodeSignedCheckpoint((await b.trail.anchorInfo()).anchor!).checkpoint.index, 1);
     await b.close();
@@ -124,7 +167,10 @@ describe('AnchoredAuditTrail over a file trail and the embedded registry', () =>
     const record = decodeRecord(changed!.bytes);
     const info = await b.trail.anchorInfo();
     assert.equal(record.method, 'ChangeAuditKey');
-    assert.deepEqual(record.kind === undefined && [record.args.fields.previousKey, record.args.fields.key], [oldKey.slice(0, 16), info.key]);
+    assert.deepEqual(record.kind === undefined && [record.args.fields.previousKey, record.args.fields.key], [
+      oldKey.slice(0, 16),
+      info.key,
+    ]);
     assert.equal(decodeSignedCheckpoint(info.anchor!).key, info.key);
     await b.close();
     await chmod(path.join(dir, AUDIT_KEY_FILE_NAME), 0o644);

@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  AuditChangeReader, decodeRecord, verifyAuditChain, type AgentStatus, type AuditEntry, type AuditRecord, type DeploySpec, type VerifiedArtifact,
+  AuditChangeReader,
+  decodeRecord,
+  verifyAuditChain,
+  type AgentStatus,
+  type AuditEntry,
+  type AuditRecord,
+  type DeploySpec,
+  type VerifiedArtifact,
 } from '@caxton/core';
 import { sha256Hex, type AuditTrail } from '../../src/audit/audit-trail.js';
 import { AuditedControl, IN_PROCESS_CALLER, type AuditCaller } from '../../src/audit/audited-control.js';
@@ -49,7 +56,13 @@ describe('AuditedControl over a file trail', () => {
     const dir = await tempDir('caxton-audited-');
     trail = await FileAuditTrail.open({ dir: path.join(dir, 'audit') });
     node = new WatchedNode(() => trail);
-    audited = new AuditedControl({ control: node, trail, nodeId: 'node-a', report: (err) => reported.push(err), now: () => Date.UTC(2026, 0, 2) });
+    audited = new AuditedControl({
+      control: node,
+      trail,
+      nodeId: 'node-a',
+      report: (err) => reported.push(err),
+      now: () => Date.UTC(2026, 0, 2),
+    });
   });
   after(async () => {
     await trail.close();
@@ -60,29 +73,45 @@ describe('AuditedControl over a file trail', () => {
     assert.equal(status.name, 'echo');
     // What the node saw on the trail when the deploy began: the intent, already stored.
     const [seen] = node.seenAtDeploy;
-    assert.deepEqual(seen!.map((r) => `${r.kind} ${r.method}`), ['intent DeployAgent']);
+    assert.deepEqual(
+      seen!.map((r) => `${r.kind} ${r.method}`),
+      ['intent DeployAgent'],
+    );
     const [intent, outcome] = await records(trail);
     assert.ok(intent?.kind === 'intent' && outcome?.kind === 'outcome');
     assert.deepEqual(intent.args.fields, { agent: 'echo', artifact: sha256Hex(Buffer.from('component')) });
     assert.equal(intent.args.bytes, 'component'.length);
-    assert.deepEqual([intent.role, intent.token, intent.peer, intent.node, intent.time], ['admin', CALLER.token, CALLER.peer, 'node-a', '2026-01-02T00:00:00.000Z']);
+    assert.deepEqual(
+      [intent.role, intent.token, intent.peer, intent.node, intent.time],
+      ['admin', CALLER.token, CALLER.peer, 'node-a', '2026-01-02T00:00:00.000Z'],
+    );
     assert.deepEqual(outcome.intent, { index: intent.index, hash: intent.hash });
     assert.deepEqual(outcome.result, { code: 'OK', error: '' });
     const stored = Buffer.concat((await trail.read(0, 10)).map((s) => Buffer.from(s.bytes))).toString();
     assert.ok(!stored.includes('hunter2'), 'config values are digested, never stored');
   });
 
-  it('records a failed change with the error\'s kind and code, and rethrows it unchanged', async () => {
+  it("records a failed change with the error's kind and code, and rethrows it unchanged", async () => {
     const before = (await records(trail)).length;
     await assert.rejects(audited.as(CALLER).stop('ghost', { force: true }), (err: { code?: string }) => err.code === 'agent.not-found');
-    await assert.rejects(audited.as(CALLER).deploy({ name: 'echo', limits: {}, config: {} }, artifact('again')), (err: { code?: string }) => err.code === 'agent.already-exists');
+    await assert.rejects(
+      audited.as(CALLER).deploy({ name: 'echo', limits: {}, config: {} }, artifact('again')),
+      (err: { code?: string }) => err.code === 'agent.already-exists',
+    );
     const added = (await records(trail)).slice(before);
-    assert.deepEqual(added.map((r) => (r.kind === 'outcome' ? `outcome ${r.result.code} ${r.result.error}` : `${r.kind} ${r.method} ${r.kind === 'intent' ? r.args.fields.agent : ''}`)), [
-      'intent StopAgent ghost',
-      'outcome NOT_FOUND agent.not-found',
-      'intent DeployAgent echo',
-      'outcome ALREADY_EXISTS agent.already-exists',
-    ]);
+    assert.deepEqual(
+      added.map((r) =>
+        r.kind === 'outcome'
+          ? `outcome ${r.result.code} ${r.result.error}`
+          : `${r.kind} ${r.method} ${r.kind === 'intent' ? r.args.fields.agent : ''}`,
+      ),
+      [
+        'intent StopAgent ghost',
+        'outcome NOT_FOUND agent.not-found',
+        'intent DeployAgent echo',
+        'outcome ALREADY_EXISTS agent.already-exists',
+      ],
+    );
   });
 
   it('records every kind of change, reads pass through unrecorded, and the chain verifies', async () => {
@@ -97,12 +126,22 @@ describe('AuditedControl over a file trail', () => {
     await control.upgrade({ name: 'echo', limits: {} }, artifact('v2'));
     await control.stop('echo', { force: false });
     const added = (await records(trail)).slice(before);
-    assert.deepEqual(added.filter((r) => r.kind === 'intent').map((r) => r.method), ['SendMessage', 'SuspendAgent', 'ResumeAgent', 'ImportState', 'UpgradeAgent', 'StopAgent']);
+    assert.deepEqual(
+      added.filter((r) => r.kind === 'intent').map((r) => r.method),
+      ['SendMessage', 'SuspendAgent', 'ResumeAgent', 'ImportState', 'UpgradeAgent', 'StopAgent'],
+    );
     assert.ok(added.every((r) => r.peer === 'in-process' && r.role === 'admin'));
     assert.equal(added.filter((r) => r.kind === 'outcome' && r.result.code === 'OK').length, 6);
     // A send's outcome names the message it sent; other outcomes name nothing.
     const produced = added.filter((r) => r.kind === 'outcome').map((r) => r.result.fields);
-    assert.deepEqual(produced, [{ messageId: sent.messageId, accepted: String(sent.accepted.length) }, undefined, undefined, undefined, undefined, undefined]);
+    assert.deepEqual(produced, [
+      { messageId: sent.messageId, accepted: String(sent.accepted.length) },
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     const { fault, verified } = verifyAuditChain(await trail.read(0, 10_000), sha256Hex);
     assert.equal(fault, undefined);
     assert.equal(verified, before + 12);
@@ -125,7 +164,8 @@ function failingDisk(real: FileAuditTrail, failFrom: number): AuditTrail & { app
     location: real.location,
     append(entry: AuditEntry): Promise<AuditRecord> {
       disk.appends += 1;
-      if (disk.appends >= failFrom) return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+      if (disk.appends >= failFrom)
+        return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
       return real.append(entry);
     },
     read: (from: number, limit: number) => real.read(from, limit),
@@ -144,8 +184,14 @@ describe('AuditedControl when the trail cannot record', () => {
     const node = new MemoryNode();
     const audited = new AuditedControl({ control: node, trail: disk, nodeId: 'n', report: () => {} });
     try {
-      await assert.rejects(audited.as(CALLER).deploy({ name: 'echo', limits: {}, config: {} }, artifact('x')), (err: { code?: string; kind?: string; hint?: string; message: string }) =>
-        err.code === 'audit.unavailable' && err.kind === 'unavailable' && /nothing was changed/.test(err.hint ?? '') && /DeployAgent refused: .*ENOSPC/.test(err.message));
+      await assert.rejects(
+        audited.as(CALLER).deploy({ name: 'echo', limits: {}, config: {} }, artifact('x')),
+        (err: { code?: string; kind?: string; hint?: string; message: string }) =>
+          err.code === 'audit.unavailable' &&
+          err.kind === 'unavailable' &&
+          /nothing was changed/.test(err.hint ?? '') &&
+          /DeployAgent refused: .*ENOSPC/.test(err.message),
+      );
       await assert.rejects(audited.as(CALLER).freeze('node'), (err: { code?: string }) => err.code === 'audit.unavailable');
       assert.deepEqual(node.calls, [], 'no change reached the node');
       assert.deepEqual(await node.listAgents(), []);
@@ -164,7 +210,10 @@ describe('AuditedControl when the trail cannot record', () => {
     const failed: AuditTrail = {
       failed: new Error('EIO: i/o error, write'),
       location: real.location,
-      append: (e: AuditEntry) => { appended += 1; return real.append(e); },
+      append: (e: AuditEntry) => {
+        appended += 1;
+        return real.append(e);
+      },
       read: (from: number, limit: number) => real.read(from, limit),
       currentHead: () => real.currentHead(),
       follow: real.follow.bind(real),
@@ -192,7 +241,10 @@ describe('AuditedControl when the trail cannot record', () => {
       assert.equal(reported.length, 1);
       const reader = new AuditChangeReader();
       const lines = [...(await real.read(0, 10)).flatMap((s) => reader.push(s)), ...reader.end()];
-      assert.deepEqual(lines.map((l) => l.type === 'change' && l.outcome === undefined ? `${l.intent.method} outcome unknown` : l.type), ['DeployAgent outcome unknown']);
+      assert.deepEqual(
+        lines.map((l) => (l.type === 'change' && l.outcome === undefined ? `${l.intent.method} outcome unknown` : l.type)),
+        ['DeployAgent outcome unknown'],
+      );
     } finally {
       await real.close();
     }

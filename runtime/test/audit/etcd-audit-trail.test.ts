@@ -16,7 +16,9 @@ import { MemoryNode } from '../api/support/memory-node.js';
 
 let etcd: EtcdHandle;
 const connections: EtcdConnection[] = [];
-before(async () => { etcd = await startEtcd(); });
+before(async () => {
+  etcd = await startEtcd();
+});
 after(async () => {
   for (const c of connections) c.close();
   await etcd.stop();
@@ -34,8 +36,14 @@ function trails(count: number, opts: { maxBatch?: number } = {}): EtcdAuditTrail
 
 function entry(node: string, i: number): AuditEntry {
   return {
-    time: new Date(0).toISOString(), node, method: 'SendMessage', role: 'admin', token: 'feedfacecafebeef', peer: '127.0.0.1:1',
-    args: { sha256: sha256Hex(Buffer.from(`${node}${i}`)), bytes: 1, fields: { n: String(i) } }, result: { code: 'OK', error: '' },
+    time: new Date(0).toISOString(),
+    node,
+    method: 'SendMessage',
+    role: 'admin',
+    token: 'feedfacecafebeef',
+    peer: '127.0.0.1:1',
+    args: { sha256: sha256Hex(Buffer.from(`${node}${i}`)), bytes: 1, fields: { n: String(i) } },
+    result: { code: 'OK', error: '' },
   };
 }
 
@@ -47,10 +55,16 @@ describe('EtcdAuditTrail', () => {
   it('chains concurrent appends and reads ranges back by position', async () => {
     const [trail] = trails(1, { maxBatch: 8 });
     const records = await Promise.all(Array.from({ length: 30 }, (_, i) => trail!.append(entry('a', i))));
-    assert.deepEqual(records.map((r) => r.index), Array.from({ length: 30 }, (_, i) => i));
+    assert.deepEqual(
+      records.map((r) => r.index),
+      Array.from({ length: 30 }, (_, i) => i),
+    );
     const stored = await all(trail!);
     assert.equal(verifyAuditChain(stored, sha256Hex).fault, undefined);
-    assert.deepEqual((await trail!.read(28, 5)).map((r) => r.position), [28, 29]);
+    assert.deepEqual(
+      (await trail!.read(28, 5)).map((r) => r.position),
+      [28, 29],
+    );
   });
 
   it('two nodes appending at once never fork the chain: every record lands once, in one order', async () => {
@@ -87,8 +101,16 @@ describe('EtcdAuditTrail', () => {
     await a!.append(entry('a', 0));
     const seen: number[] = [];
     let done!: () => void;
-    const three = new Promise<void>((r) => { done = r; });
-    const stop = b!.follow(0, { next: (r) => { seen.push(r.position); if (seen.length === 3) done(); }, end: (err) => assert.fail(err ?? 'ended') });
+    const three = new Promise<void>((r) => {
+      done = r;
+    });
+    const stop = b!.follow(0, {
+      next: (r) => {
+        seen.push(r.position);
+        if (seen.length === 3) done();
+      },
+      end: (err) => assert.fail(err ?? 'ended'),
+    });
     await a!.append(entry('a', 1));
     await a!.append(entry('a', 2));
     await three;
@@ -100,12 +122,16 @@ describe('EtcdAuditTrail', () => {
     const [a, b] = trails(2, { maxBatch: 4 });
     const caller: AuditCaller = { role: 'admin', token: 'feedfacecafebeef', peer: 'ipv4:127.0.0.1:1' };
     const nodes = [new MemoryNode(), new MemoryNode()];
-    const controls = [a!, b!].map((trail, i) => new AuditedControl({ control: nodes[i]!, trail, nodeId: `n${i}`, report: (err) => assert.fail(err as Error) }).as(caller));
+    const controls = [a!, b!].map((trail, i) =>
+      new AuditedControl({ control: nodes[i]!, trail, nodeId: `n${i}`, report: (err) => assert.fail(err as Error) }).as(caller),
+    );
     const bytes = Buffer.from('component');
-    await Promise.all(controls.flatMap((c, i) => [
-      c.deploy({ name: `agent-${i}`, limits: {}, config: {} }, { bytes, sha256: sha256Hex(bytes) }),
-      ...Array.from({ length: 6 }, (_, j) => c.stop(`ghost-${i}-${j}`, { force: false }).catch(() => undefined)),
-    ]));
+    await Promise.all(
+      controls.flatMap((c, i) => [
+        c.deploy({ name: `agent-${i}`, limits: {}, config: {} }, { bytes, sha256: sha256Hex(bytes) }),
+        ...Array.from({ length: 6 }, (_, j) => c.stop(`ghost-${i}-${j}`, { force: false }).catch(() => undefined)),
+      ]),
+    );
     const stored = await all(b!);
     const { fault, verified } = verifyAuditChain(stored, sha256Hex);
     assert.equal(fault, undefined);
@@ -130,8 +156,12 @@ describe('EtcdAuditTrail', () => {
     const node = new MemoryNode();
     const audited = new AuditedControl({ control: node, trail, nodeId: 'n', report: () => {} });
     const bytes = Buffer.from('component');
-    await assert.rejects(audited.as({ role: 'admin', token: '', peer: 'in-process' }).deploy({ name: 'echo', limits: {}, config: {} }, { bytes, sha256: sha256Hex(bytes) }),
-      (err: { code?: string; kind?: string }) => err.code === 'audit.unavailable' && err.kind === 'unavailable');
+    await assert.rejects(
+      audited
+        .as({ role: 'admin', token: '', peer: 'in-process' })
+        .deploy({ name: 'echo', limits: {}, config: {} }, { bytes, sha256: sha256Hex(bytes) }),
+      (err: { code?: string; kind?: string }) => err.code === 'audit.unavailable' && err.kind === 'unavailable',
+    );
     assert.deepEqual(node.calls, []);
     assert.deepEqual(await node.listAgents(), []);
   });

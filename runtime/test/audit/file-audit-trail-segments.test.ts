@@ -19,7 +19,9 @@ import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.
 
 const SEGMENT = 64 * 1024; // the floor: a record is ~400 bytes, so ~160 a segment
 const dirs: string[] = [];
-after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 async function freshDir(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'caxton-segments-'));
   dirs.push(dir);
@@ -28,20 +30,28 @@ async function freshDir(): Promise<string> {
 
 function entry(i: number): AuditEntry {
   return {
-    time: new Date(0).toISOString(), node: 'n1', method: 'SendMessage', role: 'admin', token: 'feedfacecafebeef', peer: '127.0.0.1:1',
-    args: { sha256: sha256Hex(Buffer.from(String(i))), bytes: 8, fields: { agent: `agent-${i}` } }, result: { code: 'OK', error: '' },
+    time: new Date(0).toISOString(),
+    node: 'n1',
+    method: 'SendMessage',
+    role: 'admin',
+    token: 'feedfacecafebeef',
+    peer: '127.0.0.1:1',
+    args: { sha256: sha256Hex(Buffer.from(String(i))), bytes: 8, fields: { agent: `agent-${i}` } },
+    result: { code: 'OK', error: '' },
   };
 }
 
 async function all(trail: { read(from: number, limit: number): Promise<StoredAuditRecord[]> }): Promise<StoredAuditRecord[]> {
   const out: StoredAuditRecord[] = [];
-  for (let page = await trail.read(0, 100); page.length > 0; page = await trail.read(page[page.length - 1]!.position + 1, 100)) out.push(...page);
+  for (let page = await trail.read(0, 100); page.length > 0; page = await trail.read(page[page.length - 1]!.position + 1, 100))
+    out.push(...page);
   return out;
 }
 
 /** Appends in concurrent bursts (several records per fdatasync, as under load) until `n` are stored. */
 async function fill(trail: { append(e: AuditEntry): Promise<unknown> }, from: number, n: number): Promise<void> {
-  for (let i = from; i < from + n; i += 50) await Promise.all(Array.from({ length: Math.min(50, from + n - i) }, (_, k) => trail.append(entry(i + k))));
+  for (let i = from; i < from + n; i += 50)
+    await Promise.all(Array.from({ length: Math.min(50, from + n - i) }, (_, k) => trail.append(entry(i + k))));
 }
 
 async function segmentFiles(dir: string): Promise<string[]> {
@@ -58,13 +68,22 @@ describe('FileAuditTrail in segments', () => {
     assert.deepEqual(await segmentFiles(dir), firsts.map(segmentFileName).sort());
     for (const first of firsts.slice(0, -1)) {
       const size = (await stat(path.join(dir, segmentFileName(first)))).size;
-      assert.ok(size >= SEGMENT && size < SEGMENT + 50 * 1024, `segment ${first}: ${size} bytes (a segment closes at the batch that passes the size)`);
+      assert.ok(
+        size >= SEGMENT && size < SEGMENT + 50 * 1024,
+        `segment ${first}: ${size} bytes (a segment closes at the batch that passes the size)`,
+      );
     }
     const stored = await all(trail);
-    assert.deepEqual(stored.map((r) => r.position), Array.from({ length: 600 }, (_, i) => i));
+    assert.deepEqual(
+      stored.map((r) => r.position),
+      Array.from({ length: 600 }, (_, i) => i),
+    );
     assert.equal(verifyAuditChain(stored, sha256Hex).fault, undefined);
     // A read starting inside a closed segment, crossing into the next.
-    assert.deepEqual((await trail.read(firsts[1]! - 2, 4)).map((r) => r.position), [firsts[1]! - 2, firsts[1]! - 1, firsts[1]!, firsts[1]! + 1]);
+    assert.deepEqual(
+      (await trail.read(firsts[1]! - 2, 4)).map((r) => r.position),
+      [firsts[1]! - 2, firsts[1]! - 1, firsts[1]!, firsts[1]! + 1],
+    );
     await trail.close();
 
     const reopened = await FileAuditTrail.open({ dir, segmentBytes: SEGMENT });
@@ -101,7 +120,10 @@ describe('FileAuditTrail in segments', () => {
   });
 
   it('refuses bad settings with a typed error naming the flag', async () => {
-    await assert.rejects(FileAuditTrail.open({ dir: await freshDir(), segmentBytes: 1000 }), (err: { code?: string; hint?: string }) => err.code === 'limits.out-of-range' && /--audit-segment-bytes/.test(err.hint ?? ''));
+    await assert.rejects(
+      FileAuditTrail.open({ dir: await freshDir(), segmentBytes: 1000 }),
+      (err: { code?: string; hint?: string }) => err.code === 'limits.out-of-range' && /--audit-segment-bytes/.test(err.hint ?? ''),
+    );
   });
 });
 
@@ -110,8 +132,23 @@ describe('retention through the anchored trail', () => {
     const file = await FileAuditTrail.open({ dir: path.join(dir, 'audit'), segmentBytes: SEGMENT, retainSegments: 2 });
     const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry') });
     await registry.open();
-    const trail = await AnchoredAuditTrail.open({ trail: file, anchors: registry, key: await ensureAuditKey(dir), nodeId: 'n1', report: (err) => { throw err; } });
-    return { trail, file, close: async () => { await trail.close(); await registry.close(); } };
+    const trail = await AnchoredAuditTrail.open({
+      trail: file,
+      anchors: registry,
+      key: await ensureAuditKey(dir),
+      nodeId: 'n1',
+      report: (err) => {
+        throw err;
+      },
+    });
+    return {
+      trail,
+      file,
+      close: async () => {
+        await trail.close();
+        await registry.close();
+      },
+    };
   }
 
   it('signs where the trail starts before deleting old segments; the rest verifies clean against it and reopens', async () => {
@@ -139,7 +176,10 @@ describe('retention through the anchored trail', () => {
     const next = await b.trail.append(entry(1000));
     assert.equal(next.index, 1000);
     const again = decodeSignedCheckpoint((await b.trail.anchorInfo()).anchor!);
-    assert.deepEqual([again.checkpoint.index, again.checkpoint.trail, again.checkpoint.retained], [1000, anchor.checkpoint.trail, anchor.checkpoint.retained]);
+    assert.deepEqual(
+      [again.checkpoint.index, again.checkpoint.trail, again.checkpoint.retained],
+      [1000, anchor.checkpoint.trail, anchor.checkpoint.retained],
+    );
     await b.close();
   });
 });

@@ -8,7 +8,9 @@ import { sha256Hex } from '../../src/audit/audit-trail.js';
 import { AUDIT_FILE_NAME, FileAuditTrail, scanTrail } from '../../src/audit/file-audit-trail.js';
 
 const dirs: string[] = [];
-after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 async function freshDir(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'caxton-audit-'));
   dirs.push(dir);
@@ -17,8 +19,14 @@ async function freshDir(): Promise<string> {
 
 function entry(method: string, agent: string): AuditEntry {
   return {
-    time: new Date(0).toISOString(), node: 'n1', method, role: 'admin', token: 'feedfacecafebeef', peer: '127.0.0.1:1',
-    args: { sha256: sha256Hex(Buffer.from(agent)), bytes: agent.length, fields: { agent } }, result: { code: 'OK', error: '' },
+    time: new Date(0).toISOString(),
+    node: 'n1',
+    method,
+    role: 'admin',
+    token: 'feedfacecafebeef',
+    peer: '127.0.0.1:1',
+    args: { sha256: sha256Hex(Buffer.from(agent)), bytes: agent.length, fields: { agent } },
+    result: { code: 'OK', error: '' },
   };
 }
 
@@ -31,12 +39,18 @@ describe('FileAuditTrail', () => {
     const dir = await freshDir();
     const trail = await FileAuditTrail.open({ dir });
     const records = await Promise.all(Array.from({ length: 50 }, (_, i) => trail.append(entry('SendMessage', `a${i}`))));
-    assert.deepEqual(records.map((r) => r.index), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      records.map((r) => r.index),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
     const stored = await all(trail);
     const result = verifyAuditChain(stored, sha256Hex);
     assert.equal(result.fault, undefined);
     assert.deepEqual(result.head, { index: 49, hash: records[49]!.hash });
-    assert.deepEqual((await trail.read(48, 10)).map((r) => r.position), [48, 49]);
+    assert.deepEqual(
+      (await trail.read(48, 10)).map((r) => r.position),
+      [48, 49],
+    );
     assert.deepEqual(await trail.read(50, 10), []);
     await trail.close();
   });
@@ -60,7 +74,10 @@ describe('FileAuditTrail', () => {
     await trail.close();
     const file = path.join(dir, AUDIT_FILE_NAME);
     const good = await readFile(file);
-    await appendFile(file, Buffer.concat([Buffer.from('{"args":{"by'), Buffer.alloc(40), Buffer.from('\n'), Buffer.alloc(30), Buffer.from('\n{"ind')]));
+    await appendFile(
+      file,
+      Buffer.concat([Buffer.from('{"args":{"by'), Buffer.alloc(40), Buffer.from('\n'), Buffer.alloc(30), Buffer.from('\n{"ind')]),
+    );
     const warnings: string[] = [];
     const reopened = await FileAuditTrail.open({ dir, onWarning: (m) => warnings.push(m) });
     assert.equal(reopened.count, 3);
@@ -91,7 +108,10 @@ describe('FileAuditTrail', () => {
     // The last line complete (newline-terminated, no NUL) yet not a record: damage, not a torn write.
     const third = bytes.indexOf('\n', second) + 1;
     await writeFile(file, Buffer.concat([bytes.subarray(0, third), Buffer.from('{"index":2,"hash":"not a hash"}\n')]));
-    await assert.rejects(FileAuditTrail.open({ dir }), (err: Error & { code?: string }) => err.code === 'audit.corrupt' && /record 2/.test(err.message));
+    await assert.rejects(
+      FileAuditTrail.open({ dir }),
+      (err: Error & { code?: string }) => err.code === 'audit.corrupt' && /record 2/.test(err.message),
+    );
   });
 
   it('scanTrail: lines and where the good part ends', () => {
@@ -107,8 +127,18 @@ describe('FileAuditTrail', () => {
     await trail.append(entry('DeployAgent', 'x'));
     const seen: number[] = [];
     let resolveThird!: () => void;
-    const third = new Promise<void>((r) => { resolveThird = r; });
-    const stop = trail.follow(0, { next: (r) => { seen.push(r.position); if (seen.length === 3) resolveThird(); }, end: (err) => { throw err ?? new Error('ended'); } });
+    const third = new Promise<void>((r) => {
+      resolveThird = r;
+    });
+    const stop = trail.follow(0, {
+      next: (r) => {
+        seen.push(r.position);
+        if (seen.length === 3) resolveThird();
+      },
+      end: (err) => {
+        throw err ?? new Error('ended');
+      },
+    });
     await trail.append(entry('SendMessage', 'y'));
     await trail.append(entry('StopAgent', 'x'));
     await third;

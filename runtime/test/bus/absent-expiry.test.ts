@@ -10,16 +10,22 @@ import { Mailboxes } from '../../src/bus/mailboxes.js';
 
 function delivery(sender: string, tag: string, acceptedAt: number): Delivery {
   return {
-    id: `${tag}>absent`, messageId: tag, receiver: 'absent', acceptedAt,
+    id: `${tag}>absent`,
+    messageId: tag,
+    receiver: 'absent',
+    acceptedAt,
     message: { performative: 'inform', sender: { name: sender }, receivers: [{ name: 'absent@p' }], content: tag },
   };
 }
 
-test('expire takes what is past the cutoff and keeps the rest in each sender\'s order', () => {
+test("expire takes what is past the cutoff and keeps the rest in each sender's order", () => {
   const boxes = new Mailboxes(100);
   boxes.accept([
-    delivery('a@p', 'a0', 10), delivery('b@p', 'b0', 20), delivery('a@p', 'a1', 30),
-    delivery('b@p', 'b1', 40), delivery('a@p', 'a2', 50),
+    delivery('a@p', 'a0', 10),
+    delivery('b@p', 'b0', 20),
+    delivery('a@p', 'a1', 30),
+    delivery('b@p', 'b1', 40),
+    delivery('a@p', 'a2', 50),
   ]);
   assert.equal(boxes.depth('absent'), 5);
 
@@ -45,7 +51,7 @@ test('expire of an agent with nothing waiting, or nothing old enough, changes no
   assert.deepEqual([box.shift()?.messageId, box.shift()?.messageId], ['x0', 'x1']);
 });
 
-test('an expired delivery frees its sender\'s share of the mailbox', () => {
+test("an expired delivery frees its sender's share of the mailbox", () => {
   const boxes = new Mailboxes(8, { isAgent: (s) => s === 'agent@p' });
   const perSender = boxes.shares.limits.perSender;
   boxes.accept(Array.from({ length: perSender }, (_, i) => delivery('agent@p', `s${i}`, i)));
@@ -54,12 +60,15 @@ test('an expired delivery frees its sender\'s share of the mailbox', () => {
   assert.equal(boxes.shares.admitAgent('absent', 'agent@p'), 'ok', 'its share is free again');
 });
 
-test('overflow takes the latest accepted past the bound, keeps the rest in each sender\'s order and frees what they held', () => {
+test("overflow takes the latest accepted past the bound, keeps the rest in each sender's order and frees what they held", () => {
   // In a cluster a send through another node lands past the bound; the holder trims (decision 1990).
   const boxes = new Mailboxes(100);
   boxes.accept([
-    delivery('a@p', 'a0', 10), delivery('b@p', 'b0', 20), delivery('a@p', 'a1', 30),
-    delivery('b@p', 'b1', 40), delivery('a@p', 'a2', 50),
+    delivery('a@p', 'a0', 10),
+    delivery('b@p', 'b0', 20),
+    delivery('a@p', 'a1', 30),
+    delivery('b@p', 'b1', 40),
+    delivery('a@p', 'a2', 50),
   ]);
   assert.deepEqual(boxes.overflow('absent', 5), [], 'at the bound: nothing taken');
   const over = boxes.overflow('absent', 3);
@@ -69,7 +78,14 @@ test('overflow takes the latest accepted past the bound, keeps the rest in each 
   const box = boxes.of('absent');
   const rest: string[] = [];
   for (let d = box.shift(); d !== undefined; d = box.shift()) rest.push(d.messageId);
-  assert.deepEqual(rest.filter((m) => m.startsWith('a')), ['a0', 'a1'], 'a sender\'s FIFO is unchanged');
-  assert.deepEqual(rest.filter((m) => m.startsWith('b')), ['b0']);
+  assert.deepEqual(
+    rest.filter((m) => m.startsWith('a')),
+    ['a0', 'a1'],
+    "a sender's FIFO is unchanged",
+  );
+  assert.deepEqual(
+    rest.filter((m) => m.startsWith('b')),
+    ['b0'],
+  );
   assert.deepEqual(boxes.overflow('nobody', 0), []);
 });

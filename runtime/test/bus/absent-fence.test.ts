@@ -51,7 +51,11 @@ test('trim: a delivery the log no longer holds is dropped unwritten; the rest ar
     assert.equal(await t.bus.trimAbsent(AGENT, 1, () => true), 2, 'two of the three past the bound written');
     assert.equal(t.bus.queued(AGENT), 1, 'the one within the bound stays');
     assert.deepEqual(letters(t).sort(), [`dead-letter:${t.ids[1]}`, `dead-letter:${t.ids[2]}`]);
-    assert.equal(t.log.ops.some((o) => o.startsWith('dead-letter') && o.endsWith(t.ids[3]!)), false, 'the moved one: not even tried');
+    assert.equal(
+      t.log.ops.some((o) => o.startsWith('dead-letter') && o.endsWith(t.ids[3]!)),
+      false,
+      'the moved one: not even tried',
+    );
     assert.equal(await t.bus.trimAbsent(AGENT, 1, () => true), 0, 'nothing more on the next sweep');
   } finally {
     await t.bus.stopDispatching();
@@ -68,7 +72,10 @@ test('a claim lapsing after the first letter: the rest go back in order and noth
     assert.equal(t.bus.queued(AGENT), 3, 'the rest put back');
     // Put back in their order: the next sweep (the claim held again) takes them in it.
     assert.equal(await t.bus.expireAbsent(AGENT, 0, undefined, () => true), 3);
-    assert.deepEqual(letters(t), t.ids.map((id) => `dead-letter:${id}`));
+    assert.deepEqual(
+      letters(t),
+      t.ids.map((id) => `dead-letter:${id}`),
+    );
   } finally {
     await t.bus.stopDispatching();
     await t.bus.stop();
@@ -90,8 +97,11 @@ test('refuseNewest (activation waits past their cap, decision 2060): only the ne
     assert.equal(t.bus.queued(AGENT), 5, 'the oldest two stay; the failed letter and the rest after it are put back: none lost');
     assert.equal(await t.bus.refuseNewest(AGENT, 2, 'bus.activation-limit: test', 'activation-limit'), 2);
     assert.deepEqual(letters(t), [`dead-letter:${t.ids[2]}`, `dead-letter:${t.ids[3]}`], 'the newest, not the oldest');
-    assert.equal(t.bus.queued(AGENT), 2, 'the moved one dropped unwritten (the next owner\'s)');
-    assert.deepEqual(deadLettered(t).map((e) => (e as { deliveryId: string }).deliveryId), [t.ids[2], t.ids[3]]);
+    assert.equal(t.bus.queued(AGENT), 2, "the moved one dropped unwritten (the next owner's)");
+    assert.deepEqual(
+      deadLettered(t).map((e) => (e as { deliveryId: string }).deliveryId),
+      [t.ids[2], t.ids[3]],
+    );
   } finally {
     await t.bus.stopDispatching();
     await t.bus.stop();

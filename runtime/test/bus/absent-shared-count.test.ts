@@ -27,9 +27,17 @@ async function elsewhere(own: number, budget = 100, failing?: { next: boolean })
         take: async (ds) => {
           if (failing?.next === true) {
             failing.next = false;
-            throw Object.assign(new Error('etcd at http://127.0.0.1:1 unreachable while trying to update an absent queue count'), { code: 'registry.unavailable' });
+            throw Object.assign(new Error('etcd at http://127.0.0.1:1 unreachable while trying to update an absent queue count'), {
+              code: 'registry.unavailable',
+            });
           }
-          return takePlaces(record, ds.map((d) => ({ id: d.id, agent: d.receiver, own })), budget, (a) => absent.has(a), Date.now());
+          return takePlaces(
+            record,
+            ds.map((d) => ({ id: d.id, agent: d.receiver, own })),
+            budget,
+            (a) => absent.has(a),
+            Date.now(),
+          );
         },
       };
     },
@@ -43,17 +51,20 @@ async function close(t: TestBus): Promise<void> {
   await t.bus.stop();
 }
 
-test('an outside send past the bound is refused at the send, typed, with the holder\'s hint; nothing is appended for it', async () => {
+test("an outside send past the bound is refused at the send, typed, with the holder's hint; nothing is appended for it", async () => {
   const t = await elsewhere(3);
   try {
     for (let i = 1; i <= 3; i++) await t.bus.send(inform(AWAY, `m${i}`), operator);
-    await assert.rejects(t.bus.send(inform(AWAY, 'm4'), operator), (err: { code?: string; kind?: string; hint?: string; context?: Record<string, unknown> }) => {
-      assert.equal(err.code, 'bus.absent-queue-full');
-      assert.equal(err.kind, 'resource-exhausted');
-      assert.equal(err.context?.limit, 3);
-      assert.match(err.hint ?? '', /--absent-queue/);
-      return true;
-    });
+    await assert.rejects(
+      t.bus.send(inform(AWAY, 'm4'), operator),
+      (err: { code?: string; kind?: string; hint?: string; context?: Record<string, unknown> }) => {
+        assert.equal(err.code, 'bus.absent-queue-full');
+        assert.equal(err.kind, 'resource-exhausted');
+        assert.equal(err.context?.limit, 3);
+        assert.match(err.hint ?? '', /--absent-queue/);
+        return true;
+      },
+    );
     assert.equal(appended(t, AWAY), 3);
     // To several receivers: only the full one is left out.
     const both = await t.bus.send(inform([AWAY, 'other'], 'both'), operator);
@@ -65,16 +76,24 @@ test('an outside send past the bound is refused at the send, typed, with the hol
   }
 });
 
-test('an agent\'s send past the bound gets a failure; a topic\'s absent subscriber is passed over', async () => {
+test("an agent's send past the bound gets a failure; a topic's absent subscriber is passed over", async () => {
   const t = await elsewhere(1);
   try {
     await t.bus.send(inform(AWAY, 'm1'), operator);
     const result = await t.bus.send(inform(AWAY, 'm2'), { agent: 'sender' });
     assert.deepEqual(result.refused, [{ receiver: `${AWAY}@caxton`, reason: 'absent-queue-full' }]);
-    await until(() => t.port.items.some((i) => i.agent === 'sender' && i.kind === 'delivery' && i.delivery.message.performative === 'failure'), 'the sender told with a failure');
+    await until(
+      () => t.port.items.some((i) => i.agent === 'sender' && i.kind === 'delivery' && i.delivery.message.performative === 'failure'),
+      'the sender told with a failure',
+    );
     assert.equal(appended(t, AWAY), 1);
     // Published to a topic both subscribe to: the full subscriber misses it (typed in the result), the other gets it.
-    Object.assign(t.port, { subscriptions: async (topic: string) => [{ agent: AWAY, topic }, { agent: 'other', topic }] });
+    Object.assign(t.port, {
+      subscriptions: async (topic: string) => [
+        { agent: AWAY, topic },
+        { agent: 'other', topic },
+      ],
+    });
     const published = await t.bus.send(inform('topic:jobs', 'p1'), operator);
     assert.deepEqual(published.accepted, ['other']);
     assert.deepEqual(published.refused, [{ receiver: `${AWAY}@caxton`, reason: 'absent-queue-full' }]);
@@ -90,13 +109,16 @@ test('the partition budget held the bound down: the refusal names it', async () 
   try {
     for (let i = 1; i <= 3; i++) await t.bus.send(inform('dozer', `d${i}`), operator);
     await t.bus.send(inform(AWAY, 'm1'), operator);
-    await assert.rejects(t.bus.send(inform(AWAY, 'm2'), operator), (err: { code?: string; hint?: string; context?: Record<string, unknown> }) => {
-      assert.equal(err.code, 'bus.absent-queue-full');
-      assert.equal(err.context?.limit, 1);
-      assert.equal(err.context?.partitionBudget, 4);
-      assert.match(err.hint ?? '', /partition/);
-      return true;
-    });
+    await assert.rejects(
+      t.bus.send(inform(AWAY, 'm2'), operator),
+      (err: { code?: string; hint?: string; context?: Record<string, unknown> }) => {
+        assert.equal(err.code, 'bus.absent-queue-full');
+        assert.equal(err.context?.limit, 1);
+        assert.equal(err.context?.partitionBudget, 4);
+        assert.match(err.hint ?? '', /partition/);
+        return true;
+      },
+    );
   } finally {
     await close(t);
   }

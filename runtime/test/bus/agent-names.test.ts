@@ -15,7 +15,9 @@ test('a bare name is qualified once: the same frozen id every time, and its loca
   assert.equal(n.qualify({ name: 'echo' }), a, 'one shared id per name');
   assert.equal(n.qualifiedId('echo'), a);
   assert.ok(Object.isFrozen(a));
-  assert.throws(() => { (a as { name: string }).name = 'other'; }, TypeError);
+  assert.throws(() => {
+    (a as { name: string }).name = 'other';
+  }, TypeError);
   assert.equal(n.localName(a), 'echo');
   assert.equal(n.localName('echo@caxton'), 'echo');
 });

@@ -18,7 +18,14 @@ const deliveriesOf = (items: { kind: string; agent: string }[], agent: string): 
   items.filter((i) => i.kind === 'delivery' && i.agent === agent).map((i) => (i as unknown as { delivery: Delivery }).delivery);
 
 test('a send is refused before the bus is opened with its port', async () => {
-  const bus = new Bus({ log: new MemoryMessageLog(), nodeId: 'n1', platform: 'caxton', mailboxCapacity: 10, events: new BusEvents(), dispatch: { maxAttempts: 3, maxBatch: 8, maxInFlight: 1 } });
+  const bus = new Bus({
+    log: new MemoryMessageLog(),
+    nodeId: 'n1',
+    platform: 'caxton',
+    mailboxCapacity: 10,
+    events: new BusEvents(),
+    dispatch: { maxAttempts: 3, maxBatch: 8, maxInFlight: 1 },
+  });
   await assert.rejects(bus.send(inform('a', 'x'), operator), (err: CaxtonError) => err.code === 'bus.not-open' && err.hint !== undefined);
 });
 
@@ -73,7 +80,9 @@ test("receivers the port's transport reaches are forwarded after the local deliv
     port: (p) => {
       p.transport = {
         reaches: (r) => r.name.endsWith('@jade'),
-        forward: async (s) => { forwarded.push({ messageId: s.messageId, receivers: s.receivers.map((r) => r.name), agent: s.agent }); },
+        forward: async (s) => {
+          forwarded.push({ messageId: s.messageId, receivers: s.receivers.map((r) => r.name), agent: s.agent });
+        },
       };
     },
   });
@@ -92,7 +101,10 @@ test('a full mailbox refuses, counting appends still in flight (reservations)', 
   const { bus, port } = await openBus(['slow'], { capacity: 2, port: (p) => p.notRunnable.add('slow') });
   // Three concurrent sends: each reserves its slot before its append resolves, so only two fit.
   const results = await Promise.allSettled([1, 2, 3].map((i) => bus.send(inform('slow', `m${i}`), operator)));
-  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'fulfilled', 'rejected'],
+  );
   const err = (results[2] as PromiseRejectedResult).reason as MailboxFullError;
   assert.ok(err instanceof MailboxFullError);
   assert.equal(err.code, 'bus.mailbox-full');
@@ -141,7 +153,10 @@ test('external receivers are announced, not delivered; forget and putBack move w
   await ticks();
   assert.equal(bus.mailboxDepth('a'), 2);
   const forgotten = bus.forget('a');
-  assert.deepEqual(forgotten.map((d) => d.message.content), ['x', 'y']);
+  assert.deepEqual(
+    forgotten.map((d) => d.message.content),
+    ['x', 'y'],
+  );
   assert.equal(bus.mailboxDepth('a'), 0);
   for (const d of forgotten) bus.putBack(d);
   assert.equal(bus.mailboxDepth('a'), 2);

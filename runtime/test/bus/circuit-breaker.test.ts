@@ -30,8 +30,14 @@ test('opens at N failures in a row; refuses with the cool-down left; one probe h
   assert.deepEqual(b.admit(400), { admitted: false, state: 'open', retryAfterMs: 700, failures: 3 });
   assert.deepEqual(b.view(400), { state: 'open', failures: 3, retryAfterMs: 700 });
   const heard: BreakerTransition[] = [];
-  assert.deepEqual(b.admit(1_100, (t) => heard.push(t)), { admitted: true, probe: true });
-  assert.deepEqual(heard.map((t) => `${t.from}>${t.to}:${t.reason}`), ['open>half-open:cool-down']);
+  assert.deepEqual(
+    b.admit(1_100, (t) => heard.push(t)),
+    { admitted: true, probe: true },
+  );
+  assert.deepEqual(
+    heard.map((t) => `${t.from}>${t.to}:${t.reason}`),
+    ['open>half-open:cool-down'],
+  );
   assert.equal(b.state, 'half-open');
   // Only the probe: the next sends wait for its outcome.
   assert.deepEqual(b.admit(1_200), { admitted: false, state: 'half-open', retryAfterMs: 900, failures: 3 });
@@ -78,7 +84,10 @@ test('the registry keeps state only for failing agents and reports every transit
   for (let i = 0; i < 3; i++) all.record('bad', false, i);
   assert.equal(all.admit('bad', 500).admitted, false);
   assert.equal(all.admit('ok', 500).admitted, true);
-  assert.deepEqual([...all.notClosed()].map((b) => b.agent), ['bad']);
+  assert.deepEqual(
+    [...all.notClosed()].map((b) => b.agent),
+    ['bad'],
+  );
   assert.equal(all.admit('bad', 1_002).admitted, true);
   all.record('bad', true, 1_010);
   assert.deepEqual(heard, ['bad:closed>open', 'bad:open>half-open', 'bad:half-open>closed']);

@@ -18,7 +18,8 @@ class GroupLog extends GroupCommitLog {
   refuseAppend: (d: Delivery) => boolean = () => false;
 
   override appendInOrder(deliveries: readonly Delivery[], then?: (error: unknown) => void): Promise<void> {
-    if (deliveries.some((d) => this.refuseAppend(d))) throw Object.assign(new Error('delivery refused by the log'), { code: 'log.invalid-delivery' });
+    if (deliveries.some((d) => this.refuseAppend(d)))
+      throw Object.assign(new Error('delivery refused by the log'), { code: 'log.invalid-delivery' });
     return this.queueAppend(deliveries, then);
   }
 
@@ -51,11 +52,15 @@ function followedSends(t: TestBus): boolean {
 }
 
 /** Everything of `a` committed, and `b` handled `toB` messages. */
-const settled = (t: TestBus, toB: number) => (): boolean => t.bus.mailboxDepth('a') === 0 && t.port.handledBy('b').length >= toB && t.bus.mailboxDepth('b') === 0;
+const settled = (t: TestBus, toB: number) => (): boolean =>
+  t.bus.mailboxDepth('a') === 0 && t.port.handledBy('b').length >= toB && t.bus.mailboxDepth('b') === 0;
 
 async function run(t: TestBus & { log: GroupLog }, outbox: () => { receivers: string[]; content: string }[]): Promise<void> {
   const toB = outbox().filter((o) => !o.receivers.includes('nobody')).length;
-  t.port.script = (item) => (item.kind === 'delivery' && item.agent === 'a' && item.delivery.message.content === 'go' ? { outbox: outbox().map((o) => inform(o.receivers, o.content)) } : {});
+  t.port.script = (item) =>
+    item.kind === 'delivery' && item.agent === 'a' && item.delivery.message.content === 'go'
+      ? { outbox: outbox().map((o) => inform(o.receivers, o.content)) }
+      : {};
   const sent = t.bus.send(inform('a', 'go'), operator);
   await t.log.settleUntil(settled(t, toB), 'a handled and committed, its sends handled');
   await sent;
@@ -70,29 +75,45 @@ async function groupBus(o: Parameters<typeof openBus>[1] = {}): Promise<TestBus 
 
 test('every send of the batch queued in full: its completion is queued right behind them, in the same group, before they are durable', async () => {
   const t = await groupBus();
-  await run(t, () => [{ receivers: ['b'], content: 'x' }, { receivers: ['b'], content: 'y' }]);
+  await run(t, () => [
+    { receivers: ['b'], content: 'x' },
+    { receivers: ['b'], content: 'y' },
+  ]);
   assert.ok(followedSends(t), t.log.ops.join(' '));
   const { at } = completionQueued(t);
-  assert.deepEqual(t.log.ops.slice(at - 2, at).map((o) => o.split(':')[0]), ['queued-append', 'queued-append'], 'the two sends, then the completion');
+  assert.deepEqual(
+    t.log.ops.slice(at - 2, at).map((o) => o.split(':')[0]),
+    ['queued-append', 'queued-append'],
+    'the two sends, then the completion',
+  );
   assert.deepEqual(t.port.handledBy('b'), ['x', 'y']);
   assert.equal(t.events.filter((e) => e.type === 'completed').length, 3);
   await t.bus.stopDispatching();
   await t.bus.stop();
 });
 
-test('a send queued in order is finished in the log\'s callback (decision 2118): when the group calls the completion back, the send behind which it was queued is already accepted, no waiter left to resume', async () => {
+test("a send queued in order is finished in the log's callback (decision 2118): when the group calls the completion back, the send behind which it was queued is already accepted, no waiter left to resume", async () => {
   const t = await groupBus();
   const fromA = (): number => t.events.filter((e) => e.type === 'accepted' && e.message.sender?.name === 'a@caxton').length;
   const seen: number[] = [];
   const complete = t.log.completeInOrder.bind(t.log);
-  t.log.completeInOrder = (records, then) => complete(records, then === undefined ? undefined : (error) => {
-    seen.push(fromA());
-    then(error);
-  });
-  await run(t, () => [{ receivers: ['b'], content: 'x' }, { receivers: ['b'], content: 'y' }]);
+  t.log.completeInOrder = (records, then) =>
+    complete(
+      records,
+      then === undefined
+        ? undefined
+        : (error) => {
+            seen.push(fromA());
+            then(error);
+          },
+    );
+  await run(t, () => [
+    { receivers: ['b'], content: 'x' },
+    { receivers: ['b'], content: 'y' },
+  ]);
   assert.ok(followedSends(t), t.log.ops.join(' '));
   // On the awaited send of decision 2111 both were accepted only in reactions after the callbacks: [0, …].
-  assert.equal(seen[0], 2, 'both sends of a\'s handling accepted inside the group\'s callbacks, before its completion\'s');
+  assert.equal(seen[0], 2, "both sends of a's handling accepted inside the group's callbacks, before its completion's");
   assert.deepEqual(t.port.handledBy('b'), ['x', 'y']);
   await t.bus.stopDispatching();
   await t.bus.stop();
@@ -118,7 +139,11 @@ test('a failed group takes the sends and the completion queued behind them: the 
   assert.deepEqual(t.port.resets, ['a']);
   assert.deepEqual(t.port.handledBy('b'), ['x'], 'the message it sends is delivered once');
   const completes = t.log.ops.filter((o) => o.startsWith('complete:'));
-  assert.equal(completes.filter((o) => o.includes(t.port.items[0]!.kind === 'delivery' ? t.port.items[0]!.delivery.id : '?')).length, 1, 'completed once');
+  assert.equal(
+    completes.filter((o) => o.includes(t.port.items[0]!.kind === 'delivery' ? t.port.items[0]!.delivery.id : '?')).length,
+    1,
+    'completed once',
+  );
   await t.bus.stopDispatching();
   await t.bus.stop();
 });
@@ -127,19 +152,33 @@ test('a send waiting for a pacer turn (decision 2099): the completion waits for 
   const t = await groupBus({ dispatch: { sendsPerTurn: 2 } });
   await run(t, () => [1, 2, 3, 4, 5].map((i) => ({ receivers: ['b'], content: `p${i}` })));
   assert.ok(!followedSends(t), t.log.ops.join(' '));
-  assert.equal(completionQueued(t).ops.filter((o) => o.startsWith('append:')).length, 6, 'all five sends durable before the completion was queued');
+  assert.equal(
+    completionQueued(t).ops.filter((o) => o.startsWith('append:')).length,
+    6,
+    'all five sends durable before the completion was queued',
+  );
   assert.deepEqual(t.port.handledBy('b'), ['p1', 'p2', 'p3', 'p4', 'p5']);
   await t.bus.stopDispatching();
   await t.bus.stop();
 });
 
 test('a refused send (two reasons: two failure replies, the second appended once the first is durable): the completion waits for both', async () => {
-  const t = await groupBus({ port: (p) => Object.assign(p, { route: (name: string) => (name === 'busy' ? 'activation-limit' : p.agents.has(name) ? 'agent' : 'unknown') }) });
-  await run(t, () => [{ receivers: ['b'], content: 'x' }, { receivers: ['nobody', 'busy'], content: 'lost' }]);
+  const t = await groupBus({
+    port: (p) =>
+      Object.assign(p, { route: (name: string) => (name === 'busy' ? 'activation-limit' : p.agents.has(name) ? 'agent' : 'unknown') }),
+  });
+  await run(t, () => [
+    { receivers: ['b'], content: 'x' },
+    { receivers: ['nobody', 'busy'], content: 'lost' },
+  ]);
   assert.ok(!followedSends(t), t.log.ops.join(' '));
   // `go`, then the two failures to `a` (platform sends), all durable before a's completion is queued.
   const { ops } = completionQueued(t);
-  assert.equal(ops.filter((o) => o.startsWith('append:') && o.endsWith('>a')).length, 3, `the failure replies durable before the completion: ${t.log.ops.join(' ')}`);
+  assert.equal(
+    ops.filter((o) => o.startsWith('append:') && o.endsWith('>a')).length,
+    3,
+    `the failure replies durable before the completion: ${t.log.ops.join(' ')}`,
+  );
   await t.bus.stopDispatching();
   await t.bus.stop();
 });
@@ -157,13 +196,14 @@ test('a send to another platform (forwarded after its append, decision 1910): th
   const forwarded: string[] = [];
   let forwardedWhenCompleted = -1;
   const t = await groupBus({
-    port: (p) => (p.transport = {
-      reaches: (r: AgentId) => r.name.endsWith('@jade'),
-      forward: async (s: { messageId: string }) => {
-        await new Promise((r) => setTimeout(r, 5));
-        forwarded.push(s.messageId);
-      },
-    } as never),
+    port: (p) =>
+      (p.transport = {
+        reaches: (r: AgentId) => r.name.endsWith('@jade'),
+        forward: async (s: { messageId: string }) => {
+          await new Promise((r) => setTimeout(r, 5));
+          forwarded.push(s.messageId);
+        },
+      } as never),
   });
   t.events.length = 0;
   const orig = t.log.completeInOrder.bind(t.log);
@@ -210,28 +250,31 @@ test('a fenced batch (ownership, a cluster): the completion waits for the sends,
   let checks = 0;
   let durableWhenChecked = -1;
   const t = await groupBus({
-    port: (p) => (p.ownership = {
-      token: () => 7,
-      isStillOwner: () => {
-        checks += 1;
-        durableWhenChecked = t.log.ops.filter((o) => o.startsWith('append:')).length;
-        return true;
-      },
-      completionWithinMs: 50,
-    }),
+    port: (p) =>
+      (p.ownership = {
+        token: () => 7,
+        isStillOwner: () => {
+          checks += 1;
+          durableWhenChecked = t.log.ops.filter((o) => o.startsWith('append:')).length;
+          return true;
+        },
+        completionWithinMs: 50,
+      }),
   });
   await run(t, () => [{ receivers: ['b'], content: 'x' }]);
   assert.ok(!followedSends(t), t.log.ops.join(' '));
   assert.ok(checks >= 1);
-  assert.ok(durableWhenChecked >= 2, 'a\'s send durable before its ownership was checked');
+  assert.ok(durableWhenChecked >= 2, "a's send durable before its ownership was checked");
   await t.bus.stopDispatching();
   await t.bus.stop();
 });
 
 test('a rejected handling that also sends (a failure reply owed to its sender): the completion waits for the sends and the failure reply', async () => {
   const t = await groupBus();
-  t.port.script = (item) => (item.kind === 'delivery' && item.agent === 'a' && item.delivery.message.content === 'go'
-    ? { outbox: [inform('b', 'x')], outcome: { status: 'rejected', reason: 'not today' } } : {});
+  t.port.script = (item) =>
+    item.kind === 'delivery' && item.agent === 'a' && item.delivery.message.content === 'go'
+      ? { outbox: [inform('b', 'x')], outcome: { status: 'rejected', reason: 'not today' } }
+      : {};
   const sent = t.bus.send(inform('a', 'go'), operator);
   await t.log.settleUntil(settled(t, 1), 'a handled and committed, its send handled');
   await sent;
@@ -246,8 +289,10 @@ test('a rejected handling that also sends (a failure reply owed to its sender): 
 
 test('a handling that sends and sets a timer (effects, awaited): the completion waits for the sends and the timer', async () => {
   const t = await groupBus();
-  t.port.script = (item) => (item.kind === 'delivery' && item.agent === 'a' && item.delivery.message.content === 'go'
-    ? { outbox: [inform('b', 'x')], timers: [{ delayMs: 60_000, token: 'later' }] } : {});
+  t.port.script = (item) =>
+    item.kind === 'delivery' && item.agent === 'a' && item.delivery.message.content === 'go'
+      ? { outbox: [inform('b', 'x')], timers: [{ delayMs: 60_000, token: 'later' }] }
+      : {};
   const sent = t.bus.send(inform('a', 'go'), operator);
   await t.log.settleUntil(settled(t, 1), 'a handled and committed, its send handled');
   await sent;

@@ -30,8 +30,14 @@ test('derived message ids keep their values (parents short, long and non-ASCII; 
 
 test('base36 keeps its digits, including the leading zero of numbers from 2^31 up to 36^6', () => {
   const cases: [number, string][] = [
-    [0, '0'], [35, 'z'], [36, '10'], [2147483647, 'zik0zj'], [2147483648, '0zik0zk'],
-    [2176782335, '0zzzzzz'], [2176782336, '1000000'], [9007199254740991, '2gosa7pa2gv'],
+    [0, '0'],
+    [35, 'z'],
+    [36, '10'],
+    [2147483647, 'zik0zj'],
+    [2147483648, '0zik0zk'],
+    [2176782335, '0zzzzzz'],
+    [2176782336, '1000000'],
+    [9007199254740991, '2gosa7pa2gv'],
   ];
   for (const [n, digits] of cases) assert.equal(base36(n), digits, String(n));
 });

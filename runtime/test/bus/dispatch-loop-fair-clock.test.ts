@@ -53,8 +53,16 @@ const HEAVY = 100_000_000;
  */
 async function debtorBeside(clock: ManualClock): Promise<TestBus> {
   const t = await openBus(['heavy', 'light'], {
-    dispatch: { maxPerAgent: 1, maxInFlight: 1, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 60_000, fairIdleMs: IDLE_MS }, fairnessClock: clock },
-    port: (p) => { p.notRunnable.add('heavy'); p.notRunnable.add('light'); },
+    dispatch: {
+      maxPerAgent: 1,
+      maxInFlight: 1,
+      fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 60_000, fairIdleMs: IDLE_MS },
+      fairnessClock: clock,
+    },
+    port: (p) => {
+      p.notRunnable.add('heavy');
+      p.notRunnable.add('light');
+    },
   });
   t.port.script = (item) => ({ fuelUsed: item.agent === 'heavy' ? HEAVY : 5_000 });
   await t.bus.send(inform('heavy', 'h0'), operator);
@@ -108,7 +116,7 @@ test('fuel-fair: the idle timer is cleared when other work is taken, re-armed at
   await until(() => t.port.handledBy('light').length === 2, 'light ran');
   await t.bus.idle();
   await ticks(10);
-  assert.ok(!clock.armed.has(first!), 'the timer armed before light\'s batch was cleared when that batch was taken');
+  assert.ok(!clock.armed.has(first!), "the timer armed before light's batch was cleared when that batch was taken");
   assert.equal(clock.clearedCount, 1);
   assert.deepEqual(t.port.handledBy('heavy'), ['h0'], 'still deferred');
   // The pass after light's batch found only the debtor again: a new wait, from then.
@@ -140,9 +148,11 @@ test('fuel-fair: stopping or freezing the loop clears the idle timer: no wake-up
   }
 });
 
-test('the default clock\'s idle timer does not keep the process alive (unref\'d): a stopped node exits', () => {
+test("the default clock's idle timer does not keep the process alive (unref'd): a stopped node exits", () => {
   let fired = false;
-  const timer = MONOTONIC_CLOCK.setTimer(() => { fired = true; }, 60_000) as NodeJS.Timeout;
+  const timer = MONOTONIC_CLOCK.setTimer(() => {
+    fired = true;
+  }, 60_000) as NodeJS.Timeout;
   try {
     assert.equal(timer.hasRef(), false);
   } finally {

@@ -10,7 +10,7 @@ import { timerDoneStateKey } from '@caxton/core';
 import type { WorkItem } from '../../src/bus/executor.js';
 import { inform, latch, openBus, operator, RecordingLog, ticks, until } from './scripted-port.js';
 
-const content = (item: WorkItem): string => (item.kind === 'delivery' ? item.delivery.message.content ?? '' : `timer:${item.token}`);
+const content = (item: WorkItem): string => (item.kind === 'delivery' ? (item.delivery.message.content ?? '') : `timer:${item.token}`);
 
 test('an agent handles its messages in order, across batches and in runs of up to maxPerAgent', async () => {
   const { bus, port } = await openBus(['a'], { dispatch: { maxPerAgent: 3 }, port: (p) => p.notRunnable.add('a') });
@@ -22,8 +22,14 @@ test('an agent handles its messages in order, across batches and in runs of up t
   await until(() => bus.mailboxDepth('a') === 0, 'all handled and completed');
   assert.deepEqual(port.handledBy('a'), sent);
   const runs = port.batches.map((b) => b.filter((i) => i.agent === 'a').length);
-  assert.ok(runs.every((n) => n <= 3), `runs ${runs} within maxPerAgent`);
-  assert.ok(runs.some((n) => n === 3), `runs ${runs}: several deliveries of one agent per batch`);
+  assert.ok(
+    runs.every((n) => n <= 3),
+    `runs ${runs} within maxPerAgent`,
+  );
+  assert.ok(
+    runs.some((n) => n === 3),
+    `runs ${runs}: several deliveries of one agent per batch`,
+  );
   assert.ok(port.batches.length >= 3);
   await bus.stopDispatching();
   await bus.stop();
@@ -45,7 +51,9 @@ test('early release: the next message is handled before the previous completion 
   await until(() => bus.mailboxDepth('a') === 0 && bus.mailboxDepth('b') === 0, 'everything completed');
   await bus.idle();
   // For each of a's deliveries: the append of what it sent comes before its completion.
-  const handledByA = port.items.filter((i) => i.agent === 'a' && i.kind === 'delivery').map((i) => (i.kind === 'delivery' ? i.delivery.id : ''));
+  const handledByA = port.items
+    .filter((i) => i.agent === 'a' && i.kind === 'delivery')
+    .map((i) => (i.kind === 'delivery' ? i.delivery.id : ''));
   for (const id of handledByA) {
     const outboxAt = log.ops.findIndex((op) => op.startsWith('append:') && op.includes(id));
     const completedAt = log.ops.findIndex((op) => op.startsWith('complete:') && op.includes(id));
@@ -194,12 +202,16 @@ test('two timers fired by hand with the same token in one millisecond both have 
   } finally {
     Date.now = wall;
   }
-  assert.deepEqual(port.items.filter((i) => i.agent === 'b').map(content), ['from:tick', 'from:tick'], 'both firings\' sends delivered to b');
+  assert.deepEqual(
+    port.items.filter((i) => i.agent === 'b').map(content),
+    ['from:tick', 'from:tick'],
+    "both firings' sends delivered to b",
+  );
   await bus.stopDispatching();
   await bus.stop();
 });
 
-test('idle(agent) waits for the agent\'s batch and its background completions (its state rides in them); idle() for everything', async () => {
+test("idle(agent) waits for the agent's batch and its background completions (its state rides in them); idle() for everything", async () => {
   const { bus, port, log } = await openBus(['a', 'b']);
   const handling = latch();
   port.script = async (item) => {
@@ -222,7 +234,7 @@ test('idle(agent) waits for the agent\'s batch and its background completions (i
   const waitAll = bus.idle().then(() => (nodeIdle = true));
   await ticks();
   assert.equal(nodeIdle, false, 'a completion is still being recorded');
-  assert.equal(agentIdle, false, 'an upgrade of a would read state without its last handling\'s writes');
+  assert.equal(agentIdle, false, "an upgrade of a would read state without its last handling's writes");
   log.holdCompletions = undefined;
   commit.open();
   await waitA;
@@ -232,7 +244,7 @@ test('idle(agent) waits for the agent\'s batch and its background completions (i
   await bus.stop();
 });
 
-test('state: a delivery\'s writes ride in its completion, after its outbox is durable (early release)', async () => {
+test("state: a delivery's writes ride in its completion, after its outbox is durable (early release)", async () => {
   const { bus, port, log } = await openBus(['a', 'b']);
   port.script = (item) => (item.agent === 'a' ? { outbox: [inform('b', 'hi')], stateWrites: [{ key: 'seen', value: content(item) }] } : {});
   await bus.send(inform('a', 'one'), operator);
@@ -244,12 +256,15 @@ test('state: a delivery\'s writes ride in its completion, after its outbox is du
   const completedAt = log.ops.indexOf(`complete:${deliveryId}+state`);
   assert.ok(outboxAt >= 0 && completedAt > outboxAt, `outbox, then completion with state: ${log.ops.join(' | ')}`);
   assert.equal((await log.readState('a')).get('seen'), 'one');
-  assert.ok(log.ops.some((op) => op.startsWith('complete:') && !op.includes('+state')), 'b wrote nothing: a plain completion');
+  assert.ok(
+    log.ops.some((op) => op.startsWith('complete:') && !op.includes('+state')),
+    'b wrote nothing: a plain completion',
+  );
   await bus.stopDispatching();
   await bus.stop();
 });
 
-test('state: a timer\'s writes are committed before the timer is reported done', async () => {
+test("state: a timer's writes are committed before the timer is reported done", async () => {
   const { bus, port, log } = await openBus(['a']);
   port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
   bus.fireTimer('a', 'tick', 't-1');
@@ -260,8 +275,13 @@ test('state: a timer\'s writes are committed before the timer is reported done',
   await bus.stop();
 });
 
-test('state: a refused commit rewinds the agent and counts as an attempt (dead-lettered after maxAttempts); the batch\'s others complete', async () => {
-  const { bus, port, log, events } = await openBus(['a', 'b'], { port: (p) => { p.notRunnable.add('a'); p.notRunnable.add('b'); } });
+test("state: a refused commit rewinds the agent and counts as an attempt (dead-lettered after maxAttempts); the batch's others complete", async () => {
+  const { bus, port, log, events } = await openBus(['a', 'b'], {
+    port: (p) => {
+      p.notRunnable.add('a');
+      p.notRunnable.add('b');
+    },
+  });
   log.refuseState = (w) => w.value === 'huge';
   port.script = (item) => ({ stateWrites: [{ key: 'k', value: item.agent === 'a' ? 'huge' : 'fine' }] });
   await bus.send(inform('a', 'x'), operator);
@@ -273,7 +293,10 @@ test('state: a refused commit rewinds the agent and counts as an attempt (dead-l
   await until(() => bus.mailboxDepth('a') === 0 && bus.mailboxDepth('b') === 0, 'both settled');
   await bus.idle();
   assert.equal(port.batches[0]!.length, 2, 'one batch held both');
-  const idOf = (agent: string): string => { const i = port.items.find((x) => x.agent === agent)!; return i.kind === 'delivery' ? i.delivery.id : ''; };
+  const idOf = (agent: string): string => {
+    const i = port.items.find((x) => x.agent === agent)!;
+    return i.kind === 'delivery' ? i.delivery.id : '';
+  };
   assert.equal(port.handledBy('a').length, 3, 'handled again after each refusal, on the committed state');
   assert.deepEqual(port.resets, ['a', 'a', 'a']);
   assert.ok(!log.completedIds.has(idOf('a')), 'the refused one is never completed');
@@ -282,7 +305,14 @@ test('state: a refused commit rewinds the agent and counts as an attempt (dead-l
   assert.equal((await log.readState('b')).get('k'), 'fine');
   assert.equal((await log.readState('a')).size, 0);
   const warning = events.find((e) => e.type === 'state-not-committed');
-  assert.ok(warning && warning.type === 'state-not-committed' && warning.agent === 'a' && warning.workId === idOf('a') && warning.code === 'log.invalid-state' && warning.hint.length > 0);
+  assert.ok(
+    warning &&
+      warning.type === 'state-not-committed' &&
+      warning.agent === 'a' &&
+      warning.workId === idOf('a') &&
+      warning.code === 'log.invalid-state' &&
+      warning.hint.length > 0,
+  );
   await bus.stopDispatching();
   await bus.stop();
 });
@@ -303,7 +333,7 @@ test('state: a timer whose writes cannot be committed is not reported done (it f
   }
 });
 
-test('state: a fenced completion writes no state; the next owner\'s handling commits it', async () => {
+test("state: a fenced completion writes no state; the next owner's handling commits it", async () => {
   let owner = false;
   const { bus, port, log } = await openBus(['a'], {
     port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => owner, completionWithinMs: 50 }),
@@ -328,7 +358,10 @@ test('state: on a log that keeps no state, work with state writes is not complet
   await bus.send(inform('b', 'y'), operator);
   await until(() => bus.mailboxDepth('a') === 0 && bus.mailboxDepth('b') === 0, 'both settled');
   await bus.idle();
-  const idOf = (agent: string): string => { const i = port.items.find((x) => x.agent === agent)!; return i.kind === 'delivery' ? i.delivery.id : ''; };
+  const idOf = (agent: string): string => {
+    const i = port.items.find((x) => x.agent === agent)!;
+    return i.kind === 'delivery' ? i.delivery.id : '';
+  };
   assert.ok(!log.completedIds.has(idOf('a')), 'not completed: its writes would be lost');
   assert.ok(log.completedIds.has(idOf('b')));
   const warning = events.find((e) => e.type === 'state-not-committed');
@@ -366,19 +399,20 @@ test('freeze: the batch in flight finishes before freeze resolves, no batch is h
   await bus.stop();
 });
 
-test('two batches of one agent complete in handled order even when the first one\'s timer write (after its commit, issue 55) is slow (issue 24)', async () => {
+test("two batches of one agent complete in handled order even when the first one's timer write (after its commit, issue 55) is slow (issue 24)", async () => {
   const { bus, port, log } = await openBus(['a']);
   let release!: () => void;
   port.holdEffects = new Promise<void>((r) => (release = r));
-  port.script = (item) => (content(item) === 'first'
-    ? { timers: [{ delayMs: 60_000, token: 'later' }], stateWrites: [{ key: 'n', value: '1' }] }
-    : { stateWrites: [{ key: 'n', value: '2' }] });
+  port.script = (item) =>
+    content(item) === 'first'
+      ? { timers: [{ delayMs: 60_000, token: 'later' }], stateWrites: [{ key: 'n', value: '1' }] }
+      : { stateWrites: [{ key: 'n', value: '2' }] };
   await bus.send(inform('a', 'first'), operator);
   await bus.send(inform('a', 'second'), operator);
   await until(() => port.handledBy('a').length === 2, 'both handled (early release)');
   await until(() => log.ops.some((o) => o.startsWith('complete:')), 'the first completes (it records its timer)');
   await ticks(20);
-  assert.equal(log.ops.filter((o) => o.startsWith('complete:')).length, 1, 'the second waits until the first\'s timer is set');
+  assert.equal(log.ops.filter((o) => o.startsWith('complete:')).length, 1, "the second waits until the first's timer is set");
   release();
   await bus.idle();
   const completes = log.ops.filter((o) => o.startsWith('complete:'));
@@ -426,7 +460,7 @@ test('a failed commit followed by more messages: the later handlings are rewound
   await bus.stop();
 });
 
-test('state: an instance\'s timer commits under its partition\'s claim and is deleted once the log shows it counted; a named agent\'s commits untagged (decision 2060)', async () => {
+test("state: an instance's timer commits under its partition's claim and is deleted once the log shows it counted; a named agent's commits untagged (decision 2060)", async () => {
   const { bus, port, log } = await openBus(['counter/alice', 'ticker'], {
     port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => true, completionWithinMs: 50 }),
   });
@@ -434,9 +468,9 @@ test('state: an instance\'s timer commits under its partition\'s claim and is de
   bus.fireTimer('counter/alice', 'tick', 't-1');
   bus.fireTimer('ticker', 'tick', 't-2');
   await until(() => port.timersDone.length === 2, 'both timers deleted from the registry');
-  assert.ok(log.ops.includes('commit-claimed:counter/alice'), 'the instance\'s timer: a claimed commit');
+  assert.ok(log.ops.includes('commit-claimed:counter/alice'), "the instance's timer: a claimed commit");
   assert.ok(!log.ops.includes('commit-state:counter/alice'));
-  assert.ok(log.ops.includes('commit-state:ticker'), 'the named agent\'s timer: untagged, as before');
+  assert.ok(log.ops.includes('commit-state:ticker'), "the named agent's timer: untagged, as before");
   assert.ok(!log.ops.includes('commit-claimed:ticker'));
   const counted = log.ops.findIndex((o) => o.startsWith('counted:'));
   assert.ok(counted > log.ops.indexOf('commit-claimed:counter/alice'), 'the delete waited for the log to say the commit counted');
@@ -445,24 +479,31 @@ test('state: an instance\'s timer commits under its partition\'s claim and is de
   await bus.stop();
 });
 
-test('state: a zombie\'s instance timer (every ownership check passes, the log shows its commit did not count) is left in the registry (decision 2060)', async () => {
+test("state: a zombie's instance timer (every ownership check passes, the log shows its commit did not count) is left in the registry (decision 2060)", async () => {
   const { bus, port, log, events } = await openBus(['counter/alice'], {
     port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => true, completionWithinMs: 50 }),
   });
   log.claimedCounts = false;
   port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
   bus.fireTimer('counter/alice', 'tick', 't-1');
-  await until(() => port.timersLeft.length === 1, 'the timer left for the partition\'s owner');
+  await until(() => port.timersLeft.length === 1, "the timer left for the partition's owner");
   await bus.idle();
   assert.ok(log.ops.includes('commit-claimed:counter/alice'));
-  assert.deepEqual(port.timersDone, [], 'not deleted from the registry: the owner fires it (the commit was void) or forgets it (it counted)');
+  assert.deepEqual(
+    port.timersDone,
+    [],
+    'not deleted from the registry: the owner fires it (the commit was void) or forgets it (it counted)',
+  );
   assert.deepEqual(port.timersLeft, [['counter/alice', 't-1']], 'no longer tracked here');
-  assert.ok(events.some((e) => e.type === 'log' && e.agent === 'counter/alice' && /not known to count.*left in the registry/.test(e.line.message)), 'and says why');
+  assert.ok(
+    events.some((e) => e.type === 'log' && e.agent === 'counter/alice' && /not known to count.*left in the registry/.test(e.line.message)),
+    'and says why',
+  );
   await bus.stopDispatching();
   await bus.stop();
 });
 
-test('state: an instance\'s timer whose claimed commit is refused (partition revoked) is not deleted, and the refusal is told (decision 2060)', async () => {
+test("state: an instance's timer whose claimed commit is refused (partition revoked) is not deleted, and the refusal is told (decision 2060)", async () => {
   let owner = true;
   const { bus, port, log, events } = await openBus(['counter/alice'], {
     port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => owner, completionWithinMs: 50 }),
@@ -481,7 +522,7 @@ test('state: an instance\'s timer whose claimed commit is refused (partition rev
   await bus.stop();
 });
 
-test('state: an instance\'s timer whose partition leaves during its commit is not deleted; the next owner fires it (decision 2060)', async () => {
+test("state: an instance's timer whose partition leaves during its commit is not deleted; the next owner fires it (decision 2060)", async () => {
   // The fence step passes (first check), then the partition is revoked while the commit is under
   // way: a commit whose claim was superseded is void, so deleting the timer would lose it.
   let checks = 0;
@@ -496,12 +537,18 @@ test('state: an instance\'s timer whose partition leaves during its commit is no
   assert.deepEqual(port.timersDone, [], 'the timer stays in the registry for the new owner');
   assert.deepEqual(port.timersLeft, [['counter/alice', 't-1']]);
   assert.ok(!log.ops.some((o) => o.startsWith('counted:')), 'no need to ask the log');
-  assert.ok(events.some((e) => e.type === 'log' && e.agent === 'counter/alice' && /partition left during the commit: left in the registry/.test(e.line.message)), 'and says why');
+  assert.ok(
+    events.some(
+      (e) =>
+        e.type === 'log' && e.agent === 'counter/alice' && /partition left during the commit: left in the registry/.test(e.line.message),
+    ),
+    'and says why',
+  );
   await bus.stopDispatching();
   await bus.stop();
 });
 
-test('state: while an instance timer\'s commit waits to be known to count, the agent is not idle and a re-fire of the timer is dropped; a void commit leaves the timer (decision 2060)', async () => {
+test("state: while an instance timer's commit waits to be known to count, the agent is not idle and a re-fire of the timer is dropped; a void commit leaves the timer (decision 2060)", async () => {
   // A zombie: every ownership check passes, its reader has not read the other node's claim yet.
   const { bus, port, log, events } = await openBus(['counter/alice'], {
     port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => true, completionWithinMs: 50 }),
@@ -515,20 +562,24 @@ test('state: while an instance timer\'s commit waits to be known to count, the a
   const idled = bus.idle('counter/alice').then(() => (idle = true));
   // What a passivation during the wait used to make: the timer re-armed from the registry, fired again.
   bus.fireTimer('counter/alice', 'tick', 't-1');
-  await until(() => events.some((e) => e.type === 'log' && /fired again while its last firing's commit is not yet known to count/.test(e.line.message)), 'the re-fire dropped');
+  await until(
+    () =>
+      events.some((e) => e.type === 'log' && /fired again while its last firing's commit is not yet known to count/.test(e.line.message)),
+    'the re-fire dropped',
+  );
   await new Promise((r) => setImmediate(r));
-  assert.equal(idle, false, 'not idle (so not passivated, swapped or stopped) while the timer\'s fate is open');
+  assert.equal(idle, false, "not idle (so not passivated, swapped or stopped) while the timer's fate is open");
   assert.deepEqual(port.timersDone, [], 'the re-fire did not delete the timer through its done marker');
   assert.equal(port.items.filter((i) => i.kind === 'timer').length, 1, 'nor handled it again');
   answer(false); // the log: another node claimed the partition before the commit
   await idled;
   assert.deepEqual(port.timersDone, [], 'the firing is not lost: the timer stays in the registry');
-  assert.deepEqual(port.timersLeft, [['counter/alice', 't-1']], 'for the partition\'s owner');
+  assert.deepEqual(port.timersLeft, [['counter/alice', 't-1']], "for the partition's owner");
   await bus.stopDispatching();
   await bus.stop();
 });
 
-test('state: an instance timer\'s done marker seen only in this node\'s own unread commit does not delete the timer; one read back from the log does (decision 2060)', async () => {
+test("state: an instance timer's done marker seen only in this node's own unread commit does not delete the timer; one read back from the log does (decision 2060)", async () => {
   const { bus, port, log } = await openBus(['counter/alice'], {
     port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => true, completionWithinMs: 50 }),
   });
@@ -568,7 +619,9 @@ test('state: a crashed timer firing withheld (the node no longer owns the agent,
 test('fuel-fair: an agent burning far past the quantum yields to light agents with mail, then runs alone, in order (decision 2136)', async () => {
   const { bus, port } = await openBus(['heavy', 'l1', 'l2'], {
     dispatch: { maxPerAgent: 2, maxInFlight: 1, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000 } },
-    port: (p) => { for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a); },
+    port: (p) => {
+      for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a);
+    },
   });
   port.script = (item) => ({ fuelUsed: item.agent === 'heavy' ? 100_000_000 : 5_000 });
   const heavySent = Array.from({ length: 6 }, (_, i) => `h${i}`);
@@ -587,7 +640,10 @@ test('fuel-fair: an agent burning far past the quantum yields to light agents wi
   const lastLight = Math.max(...port.batches.map((b, i) => (b.some((x) => x.agent !== 'heavy') ? i : -1)));
   assert.ok(withHeavy[1]! > lastLight, `heavy's second run (batch ${withHeavy[1]}) after the light agents' last (batch ${lastLight})`);
   assert.deepEqual(port.handledBy('heavy'), heavySent, 'in order, each once');
-  assert.deepEqual(port.handledBy('l1'), Array.from({ length: 10 }, (_, i) => `a${i}`));
+  assert.deepEqual(
+    port.handledBy('l1'),
+    Array.from({ length: 10 }, (_, i) => `a${i}`),
+  );
   for (const i of withHeavy.slice(1)) assert.equal(port.batches[i]!.length, 1, 'a debtor runs one delivery at a time');
   await bus.stopDispatching();
   await bus.stop();
@@ -596,12 +652,16 @@ test('fuel-fair: an agent burning far past the quantum yields to light agents wi
 test('fuel-fair: a heavy run that crashed is left to the restart policy, not deferred (decision 2136)', async () => {
   const { bus, port } = await openBus(['heavy', 'l1'], {
     dispatch: { maxPerAgent: 1, maxInFlight: 1, maxAttempts: 100, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000 } },
-    port: (p) => { p.notRunnable.add('heavy'); p.notRunnable.add('l1'); },
+    port: (p) => {
+      p.notRunnable.add('heavy');
+      p.notRunnable.add('l1');
+    },
   });
   let crashes = 0;
-  port.script = (item) => (item.agent === 'heavy' && crashes++ < 3
-    ? { fuelUsed: 100_000_000, outcome: { status: 'crashed', kind: 'trap', message: 'out of fuel' } }
-    : { fuelUsed: item.agent === 'heavy' ? 100_000_000 : 5_000 });
+  port.script = (item) =>
+    item.agent === 'heavy' && crashes++ < 3
+      ? { fuelUsed: 100_000_000, outcome: { status: 'crashed', kind: 'trap', message: 'out of fuel' } }
+      : { fuelUsed: item.agent === 'heavy' ? 100_000_000 : 5_000 };
   await bus.send(inform('heavy', 'h0'), operator);
   for (let i = 0; i < 6; i++) await bus.send(inform('l1', `a${i}`), operator);
   await ticks();
@@ -618,7 +678,7 @@ test('fuel-fair: a heavy run that crashed is left to the restart policy, not def
   await bus.stop();
 });
 
-test('fuel-fair: a debtor does not take the instant the shard is idle between a chain\'s hops; it runs once the shard stays idle (decision 2136)', async () => {
+test("fuel-fair: a debtor does not take the instant the shard is idle between a chain's hops; it runs once the shard stays idle (decision 2136)", async () => {
   // Each append takes 5 ms: between a hop's handling and the next one's mail, nothing is ready.
   const log = new RecordingLog();
   const append = log.append.bind(log);
@@ -629,7 +689,9 @@ test('fuel-fair: a debtor does not take the instant the shard is idle between a 
   const { bus, port } = await openBus(['heavy', 'l1', 'l2'], {
     log,
     dispatch: { maxPerAgent: 1, maxInFlight: 1, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000, fairIdleMs: 1000 } },
-    port: (p) => { for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a); },
+    port: (p) => {
+      for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a);
+    },
   });
   // l1 and l2 pass one message back and forth 30 times: between hops nothing is ready for an instant.
   port.script = (item) => {
@@ -681,7 +743,7 @@ test('fuel-fair: a lone debtor fed while it runs counts as one contender and nev
   await bus.stop();
 });
 
-test('fuel-fair: a forgiven debtor\'s next run is still one delivery, not a burst (decision 2136 review)', async () => {
+test("fuel-fair: a forgiven debtor's next run is still one delivery, not a burst (decision 2136 review)", async () => {
   const { bus, port } = await openBus(['heavy'], {
     dispatch: { maxPerAgent: 4, maxInFlight: 1, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 20 } },
   });

@@ -7,13 +7,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '@caxton/core';
-import { EdgeAdmission, MAX_RETRY_AFTER_MS, edgeAdmissionLimits, type EdgeAdmissionLimits, type EdgeVerdict } from '../../src/bus/edge-admission.js';
+import {
+  EdgeAdmission,
+  MAX_RETRY_AFTER_MS,
+  edgeAdmissionLimits,
+  type EdgeAdmissionLimits,
+  type EdgeVerdict,
+} from '../../src/bus/edge-admission.js';
 import { BusOverloadedError } from '../../src/bus/errors.js';
 import { inform, openBus, operator, until } from './scripted-port.js';
 
 // One floor (servingMinLimit = minLimit, no standing queue within a test): the rules of decision
 // 1810. The two floors of decision 2103 have their own limits below.
-const LIMITS: EdgeAdmissionLimits = { targetDelayMs: 20, intervalMs: 50, minLimit: 4, servingMinLimit: 4, standingQueueMs: 10_000, maxLimit: 100, operatorReserve: 0.1, operatorMinSlots: 1 };
+const LIMITS: EdgeAdmissionLimits = {
+  targetDelayMs: 20,
+  intervalMs: 50,
+  minLimit: 4,
+  servingMinLimit: 4,
+  standingQueueMs: 10_000,
+  maxLimit: 100,
+  operatorReserve: 0.1,
+  operatorMinSlots: 1,
+};
 
 /** Take `n` deliveries into flight the way the bus does: admitted, appended, consumed. */
 function accept(edge: EdgeAdmission, n: number, now: number): void {
@@ -34,7 +49,7 @@ test('a fresh node admits up to its maximum; past it clients are refused with a 
   const r = refusal(edge.admit('client', 1, 1));
   assert.deepEqual({ inFlight: r.inFlight, limit: r.limit }, { inFlight: 100, limit: 100 });
   assert.ok(r.retryAfterMs >= LIMITS.intervalMs && r.retryAfterMs <= MAX_RETRY_AFTER_MS, `retry-after ${r.retryAfterMs} within bounds`);
-  assert.equal(edge.admit('operator', 10, 1).admitted, true, 'the operator\'s reserve: a tenth of the limit');
+  assert.equal(edge.admit('operator', 10, 1).admitted, true, "the operator's reserve: a tenth of the limit");
   assert.equal(edge.admit('operator', 11, 1).admitted, false, 'and no more');
   // An append that ended before its deliveries were consumed holds nothing.
   edge.appendStarted(3);
@@ -43,7 +58,7 @@ test('a fresh node admits up to its maximum; past it clients are refused with a 
   assert.equal(edge.inFlight, 100);
 });
 
-test('a standing queue (even the shortest wait above target) lowers the limit by Little\'s law', () => {
+test("a standing queue (even the shortest wait above target) lowers the limit by Little's law", () => {
   const edge = new EdgeAdmission(LIMITS, 0);
   accept(edge, 100, 0);
   // Every delivery that finished in the interval waited 100 ms: five times the target.
@@ -110,7 +125,7 @@ test('limits out of range are refused, typed', () => {
   assert.throws(() => new EdgeAdmission({ ...LIMITS, servingMinLimit: 0 }), InvalidArgumentError);
 });
 
-test('the operator\'s reserve does not shrink with the limit: a busy node still lets its probes in', () => {
+test("the operator's reserve does not shrink with the limit: a busy node still lets its probes in", () => {
   const edge = new EdgeAdmission({ ...LIMITS, operatorMinSlots: 16 }, 0);
   accept(edge, 40, 0);
   edge.admit('client', 0, 200); // stuck for 200 ms: the limit falls to the floor
@@ -127,12 +142,24 @@ test('the operator\'s reserve does not shrink with the limit: a busy node still 
 test('the bus refuses outside clients past the limit, typed, before anything is observed or appended; agents are not edge traffic', async () => {
   const { bus, port, log } = await openBus(['victim', 'friend'], {
     capacity: 1000,
-    edgeAdmission: { targetDelayMs: 10_000, intervalMs: 10_000, minLimit: 1, servingMinLimit: 1, standingQueueMs: 10_000, maxLimit: 10, operatorReserve: 0.2, operatorMinSlots: 1 },
+    edgeAdmission: {
+      targetDelayMs: 10_000,
+      intervalMs: 10_000,
+      minLimit: 1,
+      servingMinLimit: 1,
+      standingQueueMs: 10_000,
+      maxLimit: 10,
+      operatorReserve: 0.2,
+      operatorMinSlots: 1,
+    },
     port: (p) => p.notRunnable.add('victim'),
   });
   for (let i = 0; i < 10; i++) assert.deepEqual((await bus.send(inform('victim', `c${i}`), operator)).accepted, ['victim']);
   const appended = log.ops.length;
-  const err = await bus.send(inform('victim', 'one too many'), operator).then(() => undefined, (e: unknown) => e);
+  const err = await bus.send(inform('victim', 'one too many'), operator).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof BusOverloadedError, `typed: ${String(err)}`);
   assert.equal(err.code, 'bus.overloaded');
   assert.equal(err.kind, 'resource-exhausted');
@@ -168,7 +195,7 @@ test('a path slower than the target by itself (two fsyncs on a busy disk) raises
   accept(edge, 100, 61);
   for (let i = 0; i < 10; i++) edge.finish(100, 70);
   edge.admit('client', 0, 111);
-  assert.equal(edge.limit, 100, '100 ms is within twice the path\'s 60 ms');
+  assert.equal(edge.limit, 100, "100 ms is within twice the path's 60 ms");
   for (let i = 0; i < 10; i++) edge.finish(300, 120);
   edge.admit('client', 0, 161);
   // A queue now: 90 in flight at the peak × 120 ms (twice the path's 60 ms) ÷ 300 ms.
@@ -177,7 +204,16 @@ test('a path slower than the target by itself (two fsyncs on a busy disk) raises
 
 // Decision 2103: two floors. The limit falls below minLimit only while the node is serving (deliveries
 // finish) and a queue has stood above the target for standingQueueMs; then to rate × target.
-const TWO_FLOORS: EdgeAdmissionLimits = { targetDelayMs: 20, intervalMs: 50, minLimit: 100, servingMinLimit: 8, standingQueueMs: 150, maxLimit: 400, operatorReserve: 0, operatorMinSlots: 0 };
+const TWO_FLOORS: EdgeAdmissionLimits = {
+  targetDelayMs: 20,
+  intervalMs: 50,
+  minLimit: 100,
+  servingMinLimit: 8,
+  standingQueueMs: 150,
+  maxLimit: 400,
+  operatorReserve: 0,
+  operatorMinSlots: 0,
+};
 
 /**
  * One interval of `ms` from `from` in which `finished` deliveries finish, each after `sojournMs`,
@@ -203,7 +239,7 @@ test('a queue that stands while the node serves takes the limit below the floor,
   let now = servingInterval(edge, 0, 30, 200);
   assert.equal(edge.limit, 100, 'not proven yet: down to the floor only (300 × 20 ÷ 200 = 30)');
   now = servingInterval(edge, now, 30, 200);
-  assert.equal(edge.limit, 100, 'still within standingQueueMs (150 ms) of the queue\'s start');
+  assert.equal(edge.limit, 100, "still within standingQueueMs (150 ms) of the queue's start");
   now = servingInterval(edge, now, 30, 200);
   // Stood 150 ms with deliveries finishing: 0.6 per ms × 20 ms = 12 (Little's law; the in-flight
   // rule of 1810 would allow 240 × 20 ÷ 200 = 24).
@@ -256,7 +292,7 @@ function loweredBelowTheFloor(limits: EdgeAdmissionLimits): { edge: EdgeAdmissio
   return { edge, now };
 }
 
-test('nothing finishing for standingQueueMs (frozen, suspended) lifts a limit a standing queue lowered back to the floor: 1403\'s node keeps accepting; a shorter stall does not', () => {
+test("nothing finishing for standingQueueMs (frozen, suspended) lifts a limit a standing queue lowered back to the floor: 1403's node keeps accepting; a shorter stall does not", () => {
   const { edge, now } = loweredBelowTheFloor(TWO_FLOORS);
   // The last delivery finished at now - 49. A whole interval with nothing finished: a stall of a
   // busy machine as much as a freeze; below the floor nothing changes yet.
@@ -308,7 +344,7 @@ test('a frozen dispatch (the kill switch) lifts the limit to the floor at once a
   assert.ok(edge.limit < TWO_FLOORS.minLimit, `thawed: a standing queue takes it below the floor again (${edge.limit})`);
 });
 
-test('the path\'s own time is learnt only with no more in flight than the serving floor: a queue of the floor\'s size does not raise the target', () => {
+test("the path's own time is learnt only with no more in flight than the serving floor: a queue of the floor's size does not raise the target", () => {
   const edge = new EdgeAdmission(TWO_FLOORS, 0);
   // 90 in flight (below the floor of 100, above the serving floor of 8), each waiting 40 ms: a
   // queue at twice the target, not the path's time. Learnt as the path, the target would become 80.
@@ -319,7 +355,7 @@ test('the path\'s own time is learnt only with no more in flight than the servin
   assert.equal(edge.limit, 36);
 });
 
-test('a wait learnt as the path\'s own time must have begun with little in flight: the tail of a drained queue is not one', () => {
+test("a wait learnt as the path's own time must have begun with little in flight: the tail of a drained queue is not one", () => {
   const lowered = loweredBelowTheFloor(TWO_FLOORS);
   const edge = lowered.edge;
   let now = lowered.now;
@@ -336,10 +372,15 @@ test('a wait learnt as the path\'s own time must have begun with little in fligh
   assert.ok(edge.limit <= 12, `a 300 ms wait is still a queue (limit ${edge.limit})`);
 });
 
-test('edgeAdmissionLimits: a ceiling below the floors lowers both (the e2e overload test\'s --edge-max-in-flight 32)', () => {
+test("edgeAdmissionLimits: a ceiling below the floors lowers both (the e2e overload test's --edge-max-in-flight 32)", () => {
   assert.deepEqual(
     (({ minLimit, servingMinLimit, maxLimit }) => ({ minLimit, servingMinLimit, maxLimit }))(edgeAdmissionLimits({ maxLimit: 32 })),
-    { minLimit: 32, servingMinLimit: 32, maxLimit: 32 });
-  assert.equal(edgeAdmissionLimits({ minLimit: 3, maxLimit: 3 }).servingMinLimit, 3, 'an explicit floor below the serving floor lowers it too');
-  assert.equal(edgeAdmissionLimits().servingMinLimit, 1_000, 'decision 2103\'s rule is off by default: the serving floor is the floor');
+    { minLimit: 32, servingMinLimit: 32, maxLimit: 32 },
+  );
+  assert.equal(
+    edgeAdmissionLimits({ minLimit: 3, maxLimit: 3 }).servingMinLimit,
+    3,
+    'an explicit floor below the serving floor lowers it too',
+  );
+  assert.equal(edgeAdmissionLimits().servingMinLimit, 1_000, "decision 2103's rule is off by default: the serving floor is the floor");
 });

@@ -10,8 +10,20 @@ import type { CompletionRecord } from '../../src/bus/message-log.js';
 import { RecordingLog, until } from './scripted-port.js';
 
 type Queued =
-  | { kind: 'append'; deliveries: readonly Delivery[]; then: ((error: unknown) => void) | undefined; resolve: () => void; reject: (e: unknown) => void }
-  | { kind: 'complete'; records: readonly CompletionRecord[]; then: ((error: unknown) => void) | undefined; resolve: () => void; reject: (e: unknown) => void };
+  | {
+      kind: 'append';
+      deliveries: readonly Delivery[];
+      then: ((error: unknown) => void) | undefined;
+      resolve: () => void;
+      reject: (e: unknown) => void;
+    }
+  | {
+      kind: 'complete';
+      records: readonly CompletionRecord[];
+      then: ((error: unknown) => void) | undefined;
+      resolve: () => void;
+      reject: (e: unknown) => void;
+    };
 
 /** Appends and completions queue in call order; `settleGroup` makes them durable (or fails them) together. */
 export class GroupCommitLog extends RecordingLog {

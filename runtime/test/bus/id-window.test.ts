@@ -19,49 +19,55 @@ function modelAdd(order: string[], id: string, capacity: number): boolean {
 }
 
 test('id window and the memory log: membership agrees with a model of the last N completed ids', async () => {
-  await fc.assert(fc.asyncProperty(fc.array(fc.nat(40), { maxLength: 200 }), fc.integer({ min: 1, max: 12 }), async (ids, capacity) => {
-    const window = new IdWindow(capacity);
-    const log = new MemoryMessageLog(capacity);
-    const order: string[] = [];
-    for (const n of ids) {
-      const id = `d-${n}>echo`;
-      assert.equal(window.add(id), modelAdd(order, id, capacity), `add ${id}`);
-      await log.complete([{ id, receiver: 'echo' }]);
-      assert.equal(window.size, order.length);
-      for (let k = 0; k <= 40; k++) {
-        const probe = `d-${k}>echo`;
-        assert.equal(window.has(probe), order.includes(probe), `window: ${probe}`);
-        assert.equal(log.hasCompleted(probe), order.includes(probe), `memory log: ${probe}`);
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.nat(40), { maxLength: 200 }), fc.integer({ min: 1, max: 12 }), async (ids, capacity) => {
+      const window = new IdWindow(capacity);
+      const log = new MemoryMessageLog(capacity);
+      const order: string[] = [];
+      for (const n of ids) {
+        const id = `d-${n}>echo`;
+        assert.equal(window.add(id), modelAdd(order, id, capacity), `add ${id}`);
+        await log.complete([{ id, receiver: 'echo' }]);
+        assert.equal(window.size, order.length);
+        for (let k = 0; k <= 40; k++) {
+          const probe = `d-${k}>echo`;
+          assert.equal(window.has(probe), order.includes(probe), `window: ${probe}`);
+          assert.equal(log.hasCompleted(probe), order.includes(probe), `memory log: ${probe}`);
+        }
       }
-    }
-  }));
+    }),
+  );
 });
 
 test('id window: exact under heavy probing — full windows, wrap-around and backward-shift deletion', () => {
   // Small tables (16 slots for up to 8 ids) make long probe runs that wrap around the table end,
   // so every eviction shifts entries back across the wrap.
-  fc.assert(fc.property(fc.array(fc.string({ maxLength: 4 }), { maxLength: 400 }), fc.integer({ min: 1, max: 8 }), (ids, capacity) => {
-    const window = new IdWindow(capacity);
-    const order: string[] = [];
-    for (const id of ids) {
-      assert.equal(window.add(id), modelAdd(order, id, capacity));
-      for (const present of order) assert.equal(window.has(present), true, `${present} is in the window`);
-      for (const other of ids) if (!order.includes(other)) assert.equal(window.has(other), false, `${other} is not`);
-    }
-  }));
+  fc.assert(
+    fc.property(fc.array(fc.string({ maxLength: 4 }), { maxLength: 400 }), fc.integer({ min: 1, max: 8 }), (ids, capacity) => {
+      const window = new IdWindow(capacity);
+      const order: string[] = [];
+      for (const id of ids) {
+        assert.equal(window.add(id), modelAdd(order, id, capacity));
+        for (const present of order) assert.equal(window.has(present), true, `${present} is in the window`);
+        for (const other of ids) if (!order.includes(other)) assert.equal(window.has(other), false, `${other} is not`);
+      }
+    }),
+  );
 });
 
 test('id window: ids whose hashes collide stay distinct (the full id decides)', () => {
   // Every id hashes to one of two values: every lookup walks a long run and compares strings.
-  fc.assert(fc.property(fc.array(fc.nat(60), { maxLength: 300 }), fc.integer({ min: 1, max: 20 }), (ns, capacity) => {
-    const window = new IdWindow(capacity, (id) => id.length & 1);
-    const order: string[] = [];
-    for (const n of ns) {
-      const id = `d-${n}`;
-      assert.equal(window.add(id), modelAdd(order, id, capacity));
-      for (let k = 0; k <= 60; k++) assert.equal(window.has(`d-${k}`), order.includes(`d-${k}`), `d-${k}`);
-    }
-  }));
+  fc.assert(
+    fc.property(fc.array(fc.nat(60), { maxLength: 300 }), fc.integer({ min: 1, max: 20 }), (ns, capacity) => {
+      const window = new IdWindow(capacity, (id) => id.length & 1);
+      const order: string[] = [];
+      for (const n of ns) {
+        const id = `d-${n}`;
+        assert.equal(window.add(id), modelAdd(order, id, capacity));
+        for (let k = 0; k <= 60; k++) assert.equal(window.has(`d-${k}`), order.includes(`d-${k}`), `d-${k}`);
+      }
+    }),
+  );
 });
 
 test('id window: a full window of 100,000 answers hits and misses exactly', () => {
@@ -90,16 +96,19 @@ function occupied(window: IdWindow): number {
 test('id window: runs that wrap past the table end stay exact (hashes forced onto the last slots)', () => {
   // 16 slots for capacities up to 8; every id's home is slot 14 or 15, so each run wraps to slot 0
   // and every eviction shifts entries back across the end of the table.
-  fc.assert(fc.property(fc.array(fc.nat(30), { maxLength: 300 }), fc.integer({ min: 1, max: 8 }), (ns, capacity) => {
-    const window = new IdWindow(capacity, (id) => (id.length & 1 ? 15 : 14));
-    const order: string[] = [];
-    for (const n of ns) {
-      const id = `w-${n}`;
-      assert.equal(window.add(id), modelAdd(order, id, capacity));
-      assert.equal(occupied(window), window.size, 'one index slot per id held');
-      for (let k = 0; k <= 30; k++) assert.equal(window.has(`w-${k}`), order.includes(`w-${k}`), `w-${k}`);
-    }
-  }), { seed: 2002, numRuns: 200 });
+  fc.assert(
+    fc.property(fc.array(fc.nat(30), { maxLength: 300 }), fc.integer({ min: 1, max: 8 }), (ns, capacity) => {
+      const window = new IdWindow(capacity, (id) => (id.length & 1 ? 15 : 14));
+      const order: string[] = [];
+      for (const n of ns) {
+        const id = `w-${n}`;
+        assert.equal(window.add(id), modelAdd(order, id, capacity));
+        assert.equal(occupied(window), window.size, 'one index slot per id held');
+        for (let k = 0; k <= 30; k++) assert.equal(window.has(`w-${k}`), order.includes(`w-${k}`), `w-${k}`);
+      }
+    }),
+    { seed: 2002, numRuns: 200 },
+  );
 });
 
 test('id window: 100,000 distinct adds at small capacities leak no index slot', { timeout: 30_000 }, () => {

@@ -7,8 +7,15 @@ import { callEachInOrder } from '../../src/bus/in-order-callbacks.js';
 test('tells every callback the same error, in order', () => {
   const told: Array<[number, unknown]> = [];
   const failure = new Error('disk full');
-  callEachInOrder([0, 1, 2].map((i) => (error: unknown) => void told.push([i, error])), failure);
-  assert.deepEqual(told, [[0, failure], [1, failure], [2, failure]]);
+  callEachInOrder(
+    [0, 1, 2].map((i) => (error: unknown) => void told.push([i, error])),
+    failure,
+  );
+  assert.deepEqual(told, [
+    [0, failure],
+    [1, failure],
+    [2, failure],
+  ]);
 });
 
 test('a throwing callback does not stop the ones after it, and its throw surfaces on a later microtask', async () => {
@@ -23,11 +30,16 @@ test('a throwing callback does not stop the ones after it, and its throw surface
       resolve(err);
     });
   });
-  callEachInOrder([
-    () => void told.push(0),
-    () => { throw thrown; },
-    () => void told.push(2),
-  ], undefined);
+  callEachInOrder(
+    [
+      () => void told.push(0),
+      () => {
+        throw thrown;
+      },
+      () => void told.push(2),
+    ],
+    undefined,
+  );
   assert.deepEqual(told, [0, 2], 'the callback after the throwing one was told synchronously');
   assert.equal(await surfaced, thrown);
 });

@@ -8,24 +8,25 @@ import assert from 'node:assert/strict';
 import { GroupCommitLog } from './group-commit-log.js';
 import { inform, openBus, operator, until } from './scripted-port.js';
 
-test('on a log that commits in call order, a batch is carried on in the log\'s callback; a failed group rewinds and the work commits again in order (decision 2111)', async () => {
+test("on a log that commits in call order, a batch is carried on in the log's callback; a failed group rewinds and the work commits again in order (decision 2111)", async () => {
   const log = new GroupCommitLog();
   const { bus, port, events } = await openBus(['a'], { log, dispatch: { maxPerAgent: 1 } });
   const seen: string[] = [];
   port.script = (item) => {
-    const content = item.kind === 'delivery' ? item.delivery.message.content ?? '' : '';
+    const content = item.kind === 'delivery' ? (item.delivery.message.content ?? '') : '';
     seen.push(content);
     return { stateWrites: [{ key: `k-${content}`, value: 'x' }] };
   };
   // From inside each callback: how many of a's messages still hold a mailbox slot, and how many
   // `completed` events were emitted so far.
   const inCallback: string[] = [];
-  log.afterCallback = () => inCallback.push(`depth ${bus.mailboxDepth('a')}, completed ${events.filter((e) => e.type === 'completed').length}`);
+  log.afterCallback = () =>
+    inCallback.push(`depth ${bus.mailboxDepth('a')}, completed ${events.filter((e) => e.type === 'completed').length}`);
 
   await bus.send(inform('a', 'm1'), operator);
   await until(() => log.waiting === 1, 'm1 handled and its completion queued');
   log.settleGroup();
-  assert.deepEqual(inCallback, ['depth 0, completed 1'], 'm1\'s slot was freed and its completion told inside the callback');
+  assert.deepEqual(inCallback, ['depth 0, completed 1'], "m1's slot was freed and its completion told inside the callback");
 
   // Three handlings queue their completions behind one another (early release); their group fails.
   for (const m of ['m2', 'm3', 'm4']) await bus.send(inform('a', m), operator);

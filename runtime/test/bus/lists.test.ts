@@ -12,7 +12,7 @@ test('added: the shared empty list is replaced by a list of one, never added to;
   assert.ok(Object.isFrozen(NO_ITEMS));
   const first = list;
   list = added(list, 'b');
-  assert.equal(list, first, 'the caller\'s own list, pushed');
+  assert.equal(list, first, "the caller's own list, pushed");
   assert.deepEqual(list, ['a', 'b']);
   // Two lists started from the shared one stay apart.
   const other = added(NO_ITEMS as readonly string[], 'x');

@@ -18,7 +18,10 @@ function from(sender: string, priority: Priority | undefined, tag = `${sender}${
     messageId: tag,
     receiver: 'victim@p',
     message: {
-      performative: 'inform', sender: { name: sender }, receivers: [{ name: 'victim@p' }], content: tag,
+      performative: 'inform',
+      sender: { name: sender },
+      receivers: [{ name: 'victim@p' }],
+      content: tag,
       ...(priority === undefined ? {} : { userParams: { [PRIORITY_PARAM]: priority } }),
     },
     acceptedAt: 0,
@@ -111,38 +114,41 @@ test('property: per (sender, priority) FIFO, and every shift serves the lane the
     fc.record({ kind: fc.constant('push' as const), sender: fc.constantFrom('a', 'b', 'c'), priority: fc.constantFrom(...priorities) }),
     fc.record({ kind: fc.constant('shift' as const) }),
   );
-  fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.array(op, { maxLength: 120 }), (aging, ops) => {
-    const box = new Mailbox(10_000, aging);
-    const waiting = [0, 0, 0];
-    const passed = [0, 0, 0];
-    const lastOut = new Map<string, number>();
-    let n = 0;
-    const rank = (p: Priority | undefined): number => (p === 'high' ? 0 : p === 'low' ? 2 : 1);
-    for (const o of ops) {
-      if (o.kind === 'push') {
-        const d = from(o.sender, o.priority, `${o.sender}|${rank(o.priority)}|${n++}`);
-        box.push(d);
-        waiting[rank(o.priority)]! += 1;
-        continue;
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 5 }), fc.array(op, { maxLength: 120 }), (aging, ops) => {
+      const box = new Mailbox(10_000, aging);
+      const waiting = [0, 0, 0];
+      const passed = [0, 0, 0];
+      const lastOut = new Map<string, number>();
+      let n = 0;
+      const rank = (p: Priority | undefined): number => (p === 'high' ? 0 : p === 'low' ? 2 : 1);
+      for (const o of ops) {
+        if (o.kind === 'push') {
+          const d = from(o.sender, o.priority, `${o.sender}|${rank(o.priority)}|${n++}`);
+          box.push(d);
+          waiting[rank(o.priority)]! += 1;
+          continue;
+        }
+        let expected = -1;
+        for (let r = 2; r >= 0 && expected < 0; r--) if (waiting[r]! > 0 && passed[r]! >= aging) expected = r;
+        for (let r = 0; r < 3 && expected < 0; r++) if (waiting[r]! > 0) expected = r;
+        const head = box.peekAt(0);
+        const d = box.shift();
+        assert.equal(d, head);
+        if (expected < 0) {
+          assert.equal(d, undefined);
+          continue;
+        }
+        const [sender, r, i] = d!.messageId.split('|');
+        assert.equal(Number(r), expected);
+        const key = `${sender}|${r}`;
+        assert.ok((lastOut.get(key) ?? -1) < Number(i), `FIFO per sender and priority: ${d!.messageId}`);
+        lastOut.set(key, Number(i));
+        waiting[expected]! -= 1;
+        for (let l = 0; l < 3; l++) passed[l] = l === expected || waiting[l] === 0 ? 0 : passed[l]! + 1;
       }
-      let expected = -1;
-      for (let r = 2; r >= 0 && expected < 0; r--) if (waiting[r]! > 0 && passed[r]! >= aging) expected = r;
-      for (let r = 0; r < 3 && expected < 0; r++) if (waiting[r]! > 0) expected = r;
-      const head = box.peekAt(0);
-      const d = box.shift();
-      assert.equal(d, head);
-      if (expected < 0) {
-        assert.equal(d, undefined);
-        continue;
-      }
-      const [sender, r, i] = d!.messageId.split('|');
-      assert.equal(Number(r), expected);
-      const key = `${sender}|${r}`;
-      assert.ok((lastOut.get(key) ?? -1) < Number(i), `FIFO per sender and priority: ${d!.messageId}`);
-      lastOut.set(key, Number(i));
-      waiting[expected]! -= 1;
-      for (let l = 0; l < 3; l++) passed[l] = l === expected || waiting[l] === 0 ? 0 : passed[l]! + 1;
-    }
-    assert.equal(box.queued, waiting[0]! + waiting[1]! + waiting[2]!);
-  }), { numRuns: 1_000 });
+      assert.equal(box.queued, waiting[0]! + waiting[1]! + waiting[2]!);
+    }),
+    { numRuns: 1_000 },
+  );
 });

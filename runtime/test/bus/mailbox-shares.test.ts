@@ -28,7 +28,7 @@ test('share limits: a quarter per sender, a tenth kept for the operator, never b
   assert.equal(shares.heldBy('v', 'h@p'), 0);
 });
 
-test('a send storm takes only its share of a neighbour\'s mailbox: the others, and the operator, still get in', async () => {
+test("a send storm takes only its share of a neighbour's mailbox: the others, and the operator, still get in", async () => {
   const { bus, port, events } = await openBus(['hostile', 'friend', 'victim'], { capacity: 40, port: (p) => p.notRunnable.add('victim') });
   // The hostile agent's own failures are handled without sending anything.
   const results = [];
@@ -41,8 +41,10 @@ test('a send storm takes only its share of a neighbour\'s mailbox: the others, a
   assert.equal(failure.delivery.message.userParams?.['X-caxton-failure'], 'mailbox-share');
   assert.match(failure.delivery.message.content ?? '', /share \(10 messages\)/);
 
-  for (let i = 0; i < 10; i++) assert.equal((await bus.send(inform('victim', `hello ${i}`), { agent: 'friend' })).accepted.length, 1, 'a neighbour still gets in');
-  for (let i = 0; i < 5; i++) assert.equal((await bus.send(inform('victim', `probe ${i}`), operator)).accepted.length, 1, 'the operator still gets in');
+  for (let i = 0; i < 10; i++)
+    assert.equal((await bus.send(inform('victim', `hello ${i}`), { agent: 'friend' })).accepted.length, 1, 'a neighbour still gets in');
+  for (let i = 0; i < 5; i++)
+    assert.equal((await bus.send(inform('victim', `probe ${i}`), operator)).accepted.length, 1, 'the operator still gets in');
   assert.equal(bus.mailboxDepth('victim'), 25);
   assert.ok(!events.some((e) => e.type === 'dropped'));
 
@@ -55,11 +57,12 @@ test('a send storm takes only its share of a neighbour\'s mailbox: the others, a
   await bus.stop();
 });
 
-test('agents together leave the operator\'s reserve free; the operator is refused only at the full capacity', async () => {
+test("agents together leave the operator's reserve free; the operator is refused only at the full capacity", async () => {
   const agents = ['a1', 'a2', 'a3', 'a4'];
   const { bus } = await openBus([...agents, 'victim'], { capacity: 40, port: (p) => p.notRunnable.add('victim') });
   let accepted = 0;
-  for (const a of agents) for (let i = 0; i < 10; i++) accepted += (await bus.send(inform('victim', `${a} ${i}`), { agent: a })).accepted.length;
+  for (const a of agents)
+    for (let i = 0; i < 10; i++) accepted += (await bus.send(inform('victim', `${a} ${i}`), { agent: a })).accepted.length;
   assert.equal(accepted, 36, 'agents fill the mailbox up to capacity less the reserve');
   for (let i = 0; i < 4; i++) assert.equal((await bus.send(inform('victim', `op ${i}`), operator)).accepted.length, 1);
   await assert.rejects(bus.send(inform('victim', 'one too many'), operator), MailboxFullError);
@@ -78,7 +81,7 @@ test('an agent sender is forgotten once it holds and appends nothing (instances 
   shares.give('v', 'counter/a@p');
   assert.equal(shares.agentSenderCount, 1, 'still holds a slot of w');
   shares.forget('w');
-  assert.equal(shares.agentSenderCount, 0, 'w\'s mailbox went: the sender holds nothing');
+  assert.equal(shares.agentSenderCount, 0, "w's mailbox went: the sender holds nothing");
   // Its counts stay right when it sends again.
   for (let i = 0; i < 10; i++) shares.take('v', 'counter/a@p', true);
   assert.equal(shares.admitAgent('v', 'counter/a@p'), 'sender-share');
@@ -133,15 +136,16 @@ test('handles (decision 2070) count as the names do, give nothing twice after a 
   assert.equal(shares.agentSenderCount, 1, 'nothing given twice: the append still counts');
   shares.releaseSlot(s);
   assert.equal(shares.agentSenderCount, 0);
-  assert.equal(shares.receiverCount, 0, 'the gone mailbox\'s record dropped with its last append');
+  assert.equal(shares.receiverCount, 0, "the gone mailbox's record dropped with its last append");
   // A slot given back after its mailbox came back leaves the new counts alone.
   const old = shares.take('w', 'h@p', true);
   shares.forget('w');
   shares.take('w', 'h@p', true);
   shares.giveHeld(old);
-  assert.equal(shares.heldBy('w', 'h@p'), 1, 'the new mailbox\'s slot is still held');
+  assert.equal(shares.heldBy('w', 'h@p'), 1, "the new mailbox's slot is still held");
   // Senders refused through handles (never reserving) leave idle entries, bounded.
-  for (let i = 0; i < 1000; i++) assert.equal(shares.admitSlot(shares.senderSlot('x', `s${i}@p`), 1, { perSender: 0, agentsTotal: 0 }), 'sender-share');
+  for (let i = 0; i < 1000; i++)
+    assert.equal(shares.admitSlot(shares.senderSlot('x', `s${i}@p`), 1, { perSender: 0, agentsTotal: 0 }), 'sender-share');
   assert.ok((shares as unknown as { receivers: Map<string, { senders: Map<string, unknown> }> }).receivers.get('x')!.senders.size <= 65);
 });
 
@@ -154,16 +158,20 @@ test('a slot given back after its mailbox was removed and re-created while an ap
   shares.forget('v'); // v stopped: its counts go
   const fresh = shares.take('v', 'h@p', true); // v redeployed; a new delivery from h arrives
   shares.giveHeld(old); // the old delivery's completion commits
-  assert.equal(shares.heldBy('v', 'h@p'), 1, 'the new delivery\'s slot is still held');
+  assert.equal(shares.heldBy('v', 'h@p'), 1, "the new delivery's slot is still held");
   assert.equal(shares.admitSlot(shares.senderSlot('v', 'h@p'), 1, { perSender: 1, agentsTotal: 9 }), 'sender-share');
-  assert.equal(shares.admitSlot(shares.senderSlot('v', 'k@p'), 1, { perSender: 9, agentsTotal: 1 }), 'agents-full', 'the agents\' count still holds the new slot');
+  assert.equal(
+    shares.admitSlot(shares.senderSlot('v', 'k@p'), 1, { perSender: 9, agentsTotal: 1 }),
+    'agents-full',
+    "the agents' count still holds the new slot",
+  );
   shares.giveHeld(fresh);
   assert.equal(shares.heldBy('v', 'h@p'), 0);
   shares.releaseSlot(b);
   assert.equal(shares.agentSenderCount, 0);
 });
 
-test('forget takes off a sender\'s node-wide agent count only the slots counted as an agent\'s (decision 2070, Left, fixed)', () => {
+test("forget takes off a sender's node-wide agent count only the slots counted as an agent's (decision 2070, Left, fixed)", () => {
   const shares = new MailboxShares(shareLimits(40));
   // h's slot in w is taken while h is not counted as an agent; its slot in v is counted.
   shares.take('w', 'h@p', false);
@@ -171,9 +179,17 @@ test('forget takes off a sender\'s node-wide agent count only the slots counted 
   assert.equal(shares.agentSenderCount, 1);
   shares.forget('w'); // w's slot never counted against h's agent count: h still holds a counted slot in v
   assert.equal(shares.agentSenderCount, 1, 'h is still known as an agent');
-  assert.equal(shares.admitSlot(shares.senderSlot('v', 'k@p'), 1, { perSender: 9, agentsTotal: 1 }), 'agents-full', 'v\'s agents\' count holds h\'s slot');
+  assert.equal(
+    shares.admitSlot(shares.senderSlot('v', 'k@p'), 1, { perSender: 9, agentsTotal: 1 }),
+    'agents-full',
+    "v's agents' count holds h's slot",
+  );
   shares.giveHeld(counted);
-  assert.equal(shares.admitSlot(shares.senderSlot('v', 'k@p'), 1, { perSender: 9, agentsTotal: 1 }), 'ok', 'v\'s agents\' count came back to zero');
+  assert.equal(
+    shares.admitSlot(shares.senderSlot('v', 'k@p'), 1, { perSender: 9, agentsTotal: 1 }),
+    'ok',
+    "v's agents' count came back to zero",
+  );
   assert.equal(shares.agentSenderCount, 0, 'h holds nothing now: forgotten as an agent');
   // Counted slots do come off when their mailbox goes.
   shares.take('v', 'h@p', true);
@@ -187,12 +203,15 @@ test('forget takes off a sender\'s node-wide agent count only the slots counted 
 
 function delivery(id: string, sender: string, receiver: string): Delivery {
   return {
-    id, messageId: id, receiver, acceptedAt: 0,
+    id,
+    messageId: id,
+    receiver,
+    acceptedAt: 0,
     message: { performative: 'inform', sender: { name: sender }, receivers: [{ name: receiver }], content: id },
   };
 }
 
-test('mailboxes: a delivery finished after its mailbox was removed and re-created leaves the new mailbox\'s delivery and slot alone (decision 2070)', () => {
+test("mailboxes: a delivery finished after its mailbox was removed and re-created leaves the new mailbox's delivery and slot alone (decision 2070)", () => {
   const boxes = new Mailboxes(40, { isAgent: () => true });
   const old = delivery('d1', 'h@p', 'v');
   boxes.accept([old]);
@@ -219,8 +238,12 @@ test('mailboxes: a rewind after the mailbox was forgotten hands the delivery bac
   boxes.handOff(b);
   assert.deepEqual(boxes.forget('v'), [], 'handed off: not drained');
   const back = boxes.rewind([a, b]);
-  assert.equal(boxes.isPending('a1'), false, 'no longer pending: the log\'s redelivery of it is not a duplicate');
-  assert.deepEqual(back.map((d) => d.id), ['a1', 'b1'], 'both handed back, in handled order');
+  assert.equal(boxes.isPending('a1'), false, "no longer pending: the log's redelivery of it is not a duplicate");
+  assert.deepEqual(
+    back.map((d) => d.id),
+    ['a1', 'b1'],
+    'both handed back, in handled order',
+  );
   assert.equal(boxes.hasMailbox('v'), false, 'no mailbox re-created for a forgotten agent');
   assert.equal(boxes.shares.agentSenderCount, 0, 'no slot held');
   assert.deepEqual(boxes.rewind([a, b]), [], 'handed back once');
@@ -228,7 +251,7 @@ test('mailboxes: a rewind after the mailbox was forgotten hands the delivery bac
   assert.equal(boxes.queued('v'), 1);
 });
 
-test('mailboxes: a rewind after a redeploy hands the old mailbox\'s delivery back and leaves the new mailbox\'s slots alone', () => {
+test("mailboxes: a rewind after a redeploy hands the old mailbox's delivery back and leaves the new mailbox's slots alone", () => {
   const boxes = new Mailboxes(40, { isAgent: () => true });
   const old = delivery('o1', 'h@p', 'v');
   boxes.accept([old]);
@@ -236,8 +259,11 @@ test('mailboxes: a rewind after a redeploy hands the old mailbox\'s delivery bac
   boxes.forget('v');
   const fresh = delivery('n1', 'h@p', 'v');
   boxes.accept([fresh]); // redeployed: a new mailbox with a new delivery from h
-  assert.deepEqual(boxes.rewind([old]).map((d) => d.id), ['o1']);
-  assert.equal(boxes.shares.heldBy('v', 'h@p'), 1, 'the new delivery\'s slot is still held, given back once only');
+  assert.deepEqual(
+    boxes.rewind([old]).map((d) => d.id),
+    ['o1'],
+  );
+  assert.equal(boxes.shares.heldBy('v', 'h@p'), 1, "the new delivery's slot is still held, given back once only");
   assert.equal(boxes.depth('v'), 1);
   boxes.restore([old]); // the caller puts it in the current mailbox, at the front
   assert.equal(boxes.shares.heldBy('v', 'h@p'), 2);
@@ -263,5 +289,5 @@ test('mailboxes: a rewind into the current mailbox is unchanged: back at the hea
   assert.equal(boxes.isHandedOff('a1'), false);
   assert.equal(boxes.queued('v'), 2);
   boxes.handOff(b);
-  assert.equal(boxes.isHandedOff('b1'), false, 'b waits behind a in its sender\'s queue');
+  assert.equal(boxes.isHandedOff('b1'), false, "b waits behind a in its sender's queue");
 });

@@ -31,7 +31,7 @@ test('one sender: plain FIFO, as before', () => {
   assert.equal(box.peek(), undefined);
 });
 
-test('a storming sender\'s backlog does not delay another sender: round robin, FIFO within each', () => {
+test("a storming sender's backlog does not delay another sender: round robin, FIFO within each", () => {
   const box = new Mailbox(10_000);
   for (let i = 0; i < 2_500; i++) box.push(from('storm', `s${i}`));
   box.push(from('friend', 'f0'));
@@ -59,7 +59,12 @@ test('a sender with nothing waiting joins after the senders waiting now', () => 
 
 test('peekAt walks the fair order without taking anything, and agrees with shift', () => {
   const box = new Mailbox(100);
-  for (const [s, n] of [['a', 2], ['b', 1], ['c', 3]] as const) for (let i = 0; i < n; i++) box.push(from(s, `${s}${i}`));
+  for (const [s, n] of [
+    ['a', 2],
+    ['b', 1],
+    ['c', 3],
+  ] as const)
+    for (let i = 0; i < n; i++) box.push(from(s, `${s}${i}`));
   const peeked = Array.from({ length: 7 }, (_, i) => box.peekAt(i));
   assert.deepEqual(tags(peeked), ['a0', 'b0', 'c0', 'a1', 'c1', 'c2', '-']);
   assert.equal(box.peekAt(-1), undefined);
@@ -68,7 +73,7 @@ test('peekAt walks the fair order without taking anything, and agrees with shift
   assert.deepEqual(tags(box.drain()), tags(peeked.slice(0, 6)));
 });
 
-test('put back (unshift): in front of its sender\'s queue, and that sender is served next', () => {
+test("put back (unshift): in front of its sender's queue, and that sender is served next", () => {
   const box = new Mailbox(100);
   box.push(from('a', 'a0'));
   box.push(from('a', 'a1'));
@@ -116,7 +121,7 @@ test('take/handOff remove by identity: a batch taken with peekAt survives a new 
   assert.equal(box.depth, 0, 'settle never goes below zero');
 });
 
-test('take of a sender that is not at the ring head keeps the ring\'s order', () => {
+test("take of a sender that is not at the ring head keeps the ring's order", () => {
   const box = new Mailbox(100);
   for (const t of ['a0', 'b0', 'b1', 'c0']) box.push(from(t[0]!, t));
   assert.ok(box.take(box.peekAt(2)!)); // c0, not at the head
@@ -156,7 +161,12 @@ test('growth: thousands per sender, unshift across the wrap, emptied senders kep
       list.push(Number(d.messageId.slice(1)));
       bySender.set(d.message.sender!.name, list);
     }
-    for (const list of bySender.values()) assert.deepEqual(list, [...list].sort((a, b) => a - b), 'FIFO per sender');
+    for (const list of bySender.values())
+      assert.deepEqual(
+        list,
+        [...list].sort((a, b) => a - b),
+        'FIFO per sender',
+      );
     assert.equal(box.activeSenders, 0);
   }
 });
@@ -199,43 +209,49 @@ test('property: push, unshift, shift, take and peekAt agree with a model of roun
     fc.record({ kind: fc.constant('shift' as const), back: fc.boolean() }),
     fc.record({ kind: fc.constant('take' as const), index: fc.nat(6) }),
   );
-  fc.assert(fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-    const box = new Mailbox(1_000);
-    const model = new Model();
-    for (const o of ops) {
-      if (o.kind === 'push') {
-        const d = from(o.sender);
-        box.push(d);
-        model.push(d);
-      } else if (o.kind === 'shift') {
-        const got = box.shift();
-        assert.equal(got, model.shift());
-        if (got && o.back) {
-          box.unshift(got);
-          model.unshift(got);
-        }
-      } else {
-        // Take the index-th delivery of the fair order if it is first of its sender (what a batch does).
-        const d = box.peekAt(o.index);
-        assert.equal(d, model.order()[o.index]);
-        if (d === undefined) continue;
-        const e = model.ring.find((x) => x.sender === d.message.sender!.name)!;
-        const first = e.items[0] === d;
-        assert.equal(box.take(d), first);
-        if (first) {
-          if (model.ring[0] === e) model.shift();
-          else {
-            e.items.shift();
-            if (e.items.length === 0) model.ring.splice(model.ring.indexOf(e), 1);
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+      const box = new Mailbox(1_000);
+      const model = new Model();
+      for (const o of ops) {
+        if (o.kind === 'push') {
+          const d = from(o.sender);
+          box.push(d);
+          model.push(d);
+        } else if (o.kind === 'shift') {
+          const got = box.shift();
+          assert.equal(got, model.shift());
+          if (got && o.back) {
+            box.unshift(got);
+            model.unshift(got);
+          }
+        } else {
+          // Take the index-th delivery of the fair order if it is first of its sender (what a batch does).
+          const d = box.peekAt(o.index);
+          assert.equal(d, model.order()[o.index]);
+          if (d === undefined) continue;
+          const e = model.ring.find((x) => x.sender === d.message.sender!.name)!;
+          const first = e.items[0] === d;
+          assert.equal(box.take(d), first);
+          if (first) {
+            if (model.ring[0] === e) model.shift();
+            else {
+              e.items.shift();
+              if (e.items.length === 0) model.ring.splice(model.ring.indexOf(e), 1);
+            }
           }
         }
+        const expected = model.order();
+        assert.equal(box.queued, expected.length);
+        assert.equal(box.peek(), expected[0]);
       }
       const expected = model.order();
-      assert.equal(box.queued, expected.length);
-      assert.equal(box.peek(), expected[0]);
-    }
-    const expected = model.order();
-    assert.deepEqual(Array.from({ length: expected.length }, (_, i) => box.peekAt(i)), expected);
-    assert.deepEqual(box.drain(), expected);
-  }), { numRuns: 300 });
+      assert.deepEqual(
+        Array.from({ length: expected.length }, (_, i) => box.peekAt(i)),
+        expected,
+      );
+      assert.deepEqual(box.drain(), expected);
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -24,28 +24,41 @@ class MemoryInOrderLog extends RecordingLog {
   }
 }
 
-test('on the memory log an agent\'s sends and its completion take the in-order path: sends finished in the log\'s callback, the completion queued behind them', async () => {
+test("on the memory log an agent's sends and its completion take the in-order path: sends finished in the log's callback, the completion queued behind them", async () => {
   const log = new MemoryInOrderLog();
   const t = await openBus(['a', 'b'], { log });
   const fromA = (): number => t.events.filter((e) => e.type === 'accepted' && e.message.sender?.name === 'a@caxton').length;
   const acceptedWhenCompleted: number[] = [];
   const complete = log.completeInOrder.bind(log);
-  log.completeInOrder = (records, then) => complete(records, then === undefined ? undefined : (error) => {
-    if (records.some((r) => r.receiver === 'a')) acceptedWhenCompleted.push(fromA());
-    then(error);
-  });
+  log.completeInOrder = (records, then) =>
+    complete(
+      records,
+      then === undefined
+        ? undefined
+        : (error) => {
+            if (records.some((r) => r.receiver === 'a')) acceptedWhenCompleted.push(fromA());
+            then(error);
+          },
+    );
   t.port.script = (item) => (item.kind === 'delivery' && item.agent === 'a' ? { outbox: [inform('b', 'x'), inform('b', 'y')] } : {});
   await t.bus.send(inform('a', 'go'), operator);
-  await until(() => t.port.handledBy('b').length === 2 && t.bus.mailboxDepth('a') === 0 && t.bus.mailboxDepth('b') === 0, 'a and b handled');
+  await until(
+    () => t.port.handledBy('b').length === 2 && t.bus.mailboxDepth('a') === 0 && t.bus.mailboxDepth('b') === 0,
+    'a and b handled',
+  );
   await t.bus.idle();
   const aSends = log.ops.filter((o) => o.startsWith('queued-append:'));
   assert.equal(aSends.length, 2, log.ops.join(' '));
   // The operator's send is not an agent's: `append`. No agent's send or completion awaited a promise.
   assert.deepEqual(log.ops.filter((o) => o.startsWith('append:')).length, 1, log.ops.join(' '));
-  assert.deepEqual(log.ops.filter((o) => o.startsWith('complete:')), [], log.ops.join(' '));
+  assert.deepEqual(
+    log.ops.filter((o) => o.startsWith('complete:')),
+    [],
+    log.ops.join(' '),
+  );
   const aCompleted = log.ops.findIndex((o) => o.startsWith('queued-complete:') && o.includes('>a'));
   assert.ok(aCompleted > log.ops.indexOf(aSends[1]!), `a's completion queued behind its sends: ${log.ops.join(' ')}`);
-  assert.deepEqual(acceptedWhenCompleted, [2], 'both sends accepted in the log\'s callbacks, before the completion\'s');
+  assert.deepEqual(acceptedWhenCompleted, [2], "both sends accepted in the log's callbacks, before the completion's");
   assert.deepEqual(t.port.handledBy('b'), ['x', 'y']);
   assert.equal(t.events.filter((e) => e.type === 'completed').length, 3);
   await t.bus.stopDispatching();

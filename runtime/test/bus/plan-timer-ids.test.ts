@@ -12,12 +12,29 @@ import { planBatch, type Step } from '../../src/bus/plan/handling-plan.js';
 const settings = { maxAttempts: 3, fenced: false, keepsState: true, wallNow: () => 1 };
 
 function delivery(id: string): WorkItem {
-  const d: Delivery = { id, messageId: id.split('>')[0]!, receiver: 'a', message: { performative: 'request', receivers: [{ name: 'a' }] }, acceptedAt: 0 };
+  const d: Delivery = {
+    id,
+    messageId: id.split('>')[0]!,
+    receiver: 'a',
+    message: { performative: 'request', receivers: [{ name: 'a' }] },
+    acceptedAt: 0,
+  };
   return { kind: 'delivery', agent: 'a', delivery: d, attempt: 1 };
 }
 
 function result(timers: { delayMs: number; token: string }[]): ExecutionResult {
-  return { agent: 'a', workId: 'w', outcome: { status: 'ok' }, fuelUsed: 0, outbox: [], timers, directory: [], stateWrites: [], http: [], logs: [] };
+  return {
+    agent: 'a',
+    workId: 'w',
+    outcome: { status: 'ok' },
+    fuelUsed: 0,
+    outbox: [],
+    timers,
+    directory: [],
+    stateWrites: [],
+    http: [],
+    logs: [],
+  };
 }
 
 function timerIds(item: WorkItem, r: ExecutionResult, now = 1): (string | undefined)[] {
@@ -28,7 +45,10 @@ function timerIds(item: WorkItem, r: ExecutionResult, now = 1): (string | undefi
 }
 
 test('timers a handling sets get ids derived from its work: the same when it runs again, distinct otherwise', () => {
-  const set = result([{ delayMs: 5, token: 'x' }, { delayMs: 5, token: 'x' }]);
+  const set = result([
+    { delayMs: 5, token: 'x' },
+    { delayMs: 5, token: 'x' },
+  ]);
   const first = timerIds(delivery('m1>a'), set);
   assert.equal(first.length, 2);
   assert.ok(first.every((id) => typeof id === 'string' && !id.includes('/')));
@@ -42,7 +62,11 @@ test('timers a handling sets get ids derived from its work: the same when it run
 test('the wall clock is read only to name what a timer fired by hand sends: deliveries and durable timers read none (decision 2140)', () => {
   let reads = 0;
   const wallNow = (): number => ++reads;
-  const sends = (item: WorkItem): ExecutionResult => ({ ...result([{ delayMs: 5, token: 'x' }]), outbox: [{ performative: 'inform', receivers: [{ name: 'b' }] }], ...(item.kind === 'timer' ? { workId: `timer:${item.token}` } : {}) });
+  const sends = (item: WorkItem): ExecutionResult => ({
+    ...result([{ delayMs: 5, token: 'x' }]),
+    outbox: [{ performative: 'inform', receivers: [{ name: 'b' }] }],
+    ...(item.kind === 'timer' ? { workId: `timer:${item.token}` } : {}),
+  });
   const durable: WorkItem[] = [delivery('m1>a'), { kind: 'timer', agent: 'a', token: 't', timerId: 'T1' }];
   planBatch(durable, durable.map(sends), { ...settings, wallNow });
   assert.equal(reads, 0, 'no clock read for a batch of deliveries and durable timers');

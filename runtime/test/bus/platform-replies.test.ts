@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mailboxFullReason } from '../../src/bus/errors.js';
 import { inform, openBus, until } from './scripted-port.js';
 
-test('a flood of refused sends: failures fill the sender\'s own mailbox, the rest are dropped with an event each', async () => {
+test("a flood of refused sends: failures fill the sender's own mailbox, the rest are dropped with an event each", async () => {
   // The flooding agent never runs here, so the failures it is owed wait in its mailbox.
   const { bus, events } = await openBus(['flood', 'neighbour'], { capacity: 20, port: (p) => p.notRunnable.add('flood') });
   const sends = 50;
@@ -29,8 +29,11 @@ test('a flood of refused sends: failures fill the sender\'s own mailbox, the res
   }
 
   // The neighbour's mailbox is untouched and its own failures still arrive.
-  await bus.send(inform('ghost', 'a neighbour\'s mistake'), { agent: 'neighbour' });
-  await until(() => events.some((e) => e.type === 'accepted' && e.receivers.includes('neighbour') && e.message.performative === 'failure'), 'the neighbour is told');
+  await bus.send(inform('ghost', "a neighbour's mistake"), { agent: 'neighbour' });
+  await until(
+    () => events.some((e) => e.type === 'accepted' && e.receivers.includes('neighbour') && e.message.performative === 'failure'),
+    'the neighbour is told',
+  );
   assert.equal(events.filter((e) => e.type === 'dropped').length, sends - 20);
   await bus.stop();
 });

@@ -18,13 +18,24 @@ test("a unit's mail refused activation-limit by the real bus: dead-lettered with
     await bus.send(inform('svc#r2', 'one'), { agent: 'a' });
     await bus.send(inform('svc#r2', 'two'), { agent: 'a' });
     await until(() => bus.queued('svc#r2') === 2, "the unit's two deliveries wait in its mailbox");
-    const reason = "replica 2 of svc cannot be activated on this node: its budget of 2 replica instances (decision 2010) is full with replicas that have work in hand; retry later, or scale svc (or other agents) down";
+    const reason =
+      'replica 2 of svc cannot be activated on this node: its budget of 2 replica instances (decision 2010) is full with replicas that have work in hand; retry later, or scale svc (or other agents) down';
     assert.equal(await bus.refuseNewest('svc#r2', 0, reason, 'activation-limit'), 2);
     assert.equal(bus.queued('svc#r2'), 0);
     const letters = await log.deadLetters();
-    assert.deepEqual(letters.map((l) => [l.delivery.receiver, l.reason]), [['svc#r2', reason], ['svc#r2', reason]]);
+    assert.deepEqual(
+      letters.map((l) => [l.delivery.receiver, l.reason]),
+      [
+        ['svc#r2', reason],
+        ['svc#r2', reason],
+      ],
+    );
     assert.equal(events.filter((e) => e.type === 'dead-lettered').length, 2);
-    await until(() => port.items.filter((i) => i.agent === 'a' && i.kind === 'delivery' && i.delivery.message.performative === 'failure').length === 2, 'the sender told twice');
+    await until(
+      () =>
+        port.items.filter((i) => i.agent === 'a' && i.kind === 'delivery' && i.delivery.message.performative === 'failure').length === 2,
+      'the sender told twice',
+    );
     const failure = port.items.find((i) => i.agent === 'a' && i.kind === 'delivery' && i.delivery.message.performative === 'failure');
     assert.match(failure?.kind === 'delivery' ? String(failure.delivery.message.content) : '', /activation-limit|retry later/);
 
@@ -39,8 +50,15 @@ test("a unit's mail refused activation-limit by the real bus: dead-lettered with
     });
     assert.equal((await ops.listDeadLetters({ agent: 'svc', limit: 10, includePurged: false })).length, 2, "listed as svc's");
     const redriven = await ops.redriveDeadLetters({ select: { agent: 'svc' } });
-    assert.deepEqual(redriven.redriven.map((r) => r.receiver), ['svc', 'svc'], 'redriven to the agent, not the unit');
-    assert.deepEqual(sent.map((s) => s.split('@')[0]), ['svc', 'svc']);
+    assert.deepEqual(
+      redriven.redriven.map((r) => r.receiver),
+      ['svc', 'svc'],
+      'redriven to the agent, not the unit',
+    );
+    assert.deepEqual(
+      sent.map((s) => s.split('@')[0]),
+      ['svc', 'svc'],
+    );
     await until(() => port.handledBy('svc').length === 2, 'the agent handled both');
   } finally {
     await bus.stopDispatching();

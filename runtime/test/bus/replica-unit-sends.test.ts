@@ -15,7 +15,9 @@ const deliveriesOf = (items: { kind: string; agent: string }[], agent: string): 
 test('where replicas are spread, a send naming a replica unit is refused as unknown (client and agent); a send to X goes to the chosen unit', async () => {
   // The port says `svc#r2` is an agent, as the cluster's placement does for a unit of a deployed svc.
   const { bus, port } = await openBus(['a', 'svc', 'svc#r2'], {
-    port: (p) => { p.unitOf = (name) => (name === 'svc' ? 'svc#r2' : name); },
+    port: (p) => {
+      p.unitOf = (name) => (name === 'svc' ? 'svc#r2' : name);
+    },
   });
   await assert.rejects(bus.send(inform('svc#r2', 'direct'), operator), (err: unknown) => {
     assert.ok(err instanceof UnknownReceiverError);

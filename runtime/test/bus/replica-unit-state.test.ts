@@ -18,7 +18,8 @@ test("a replica unit's handling that writes state is dead-lettered typed, nothin
     if (item.agent === 'a') return {};
     const content = item.kind === 'delivery' ? item.delivery.message.content : '';
     if (content === 'write') return { outbox: [inform('a', `sent by ${item.agent}`)], stateWrites: [{ key: 'count', value: '1' }] };
-    if (content === 'call') return { stateWrites: [{ key: httpPendingStateKey('c1'), value: JSON.stringify({ method: 'GET', url: 'https://x', at: 1 }) }] };
+    if (content === 'call')
+      return { stateWrites: [{ key: httpPendingStateKey('c1'), value: JSON.stringify({ method: 'GET', url: 'https://x', at: 1 }) }] };
     return { outbox: [inform('a', `plain from ${item.agent}`)] };
   };
   const idOf = (content: string): string | undefined => {
@@ -44,8 +45,11 @@ test("a replica unit's handling that writes state is dead-lettered typed, nothin
 
   // Only a pending-call record: completed, the record committed under the unit (its answer comes back to it).
   await bus.send(inform('svc#r2', 'call'), operator);
-  await until(() => { const id = idOf('call'); return id !== undefined && log.completedIds.has(id); }, 'the call handling to complete');
-  assert.deepEqual([...(await log.readState('svc#r2')).keys()], [httpPendingStateKey('c1')], "the pending-call record kept under the unit");
+  await until(() => {
+    const id = idOf('call');
+    return id !== undefined && log.completedIds.has(id);
+  }, 'the call handling to complete');
+  assert.deepEqual([...(await log.readState('svc#r2')).keys()], [httpPendingStateKey('c1')], 'the pending-call record kept under the unit');
 
   // The agent itself keeps state as always.
   await bus.send(inform('svc', 'write'), operator);
@@ -67,7 +71,10 @@ test("a unit's later work of the same batch runs again on the rewound view: what
     port: (p) => {
       p.notRunnable.add('svc#r2'); // its mail gathers first, so both go out in one batch
       const reset = p.resetState.bind(p);
-      p.resetState = async (agent) => { if (agent === 'svc#r2') view.clear(); await reset(agent); };
+      p.resetState = async (agent) => {
+        if (agent === 'svc#r2') view.clear();
+        await reset(agent);
+      };
     },
   });
   port.script = (item) => {
@@ -88,7 +95,11 @@ test("a unit's later work of the same batch runs again on the rewound view: what
   assert.ok(batch !== undefined, 'write and read went out in one batch');
   assert.deepEqual(port.handledBy('svc#r2'), ['write', 'read', 'read'], 'the read ran again after the refused write');
   assert.ok(port.resets.includes('svc#r2'));
-  assert.deepEqual(port.handledBy('a'), ['read empty'], "computed on the rewound (empty) view; the send made on the refused write's view is not");
+  assert.deepEqual(
+    port.handledBy('a'),
+    ['read empty'],
+    "computed on the rewound (empty) view; the send made on the refused write's view is not",
+  );
   await bus.stopDispatching();
   await bus.stop();
 });

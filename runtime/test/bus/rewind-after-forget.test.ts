@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { WorkItem } from '../../src/bus/executor.js';
 import { inform, openBus, operator, ticks, until, type TestBus } from './scripted-port.js';
 
-const content = (item: WorkItem): string => (item.kind === 'delivery' ? item.delivery.message.content ?? '' : `timer:${item.token}`);
+const content = (item: WorkItem): string => (item.kind === 'delivery' ? (item.delivery.message.content ?? '') : `timer:${item.token}`);
 
 /** Three messages to `a` handled ahead of a first completion that will fail; `release` lets it fail. */
 async function handledAheadOfAFailedCommit(): Promise<TestBus & { seen: string[]; release: () => void }> {
@@ -38,14 +38,14 @@ async function handledAheadOfAFailedCommit(): Promise<TestBus & { seen: string[]
   return { ...t, seen, release };
 }
 
-test('the agent stopped while its handlings were completing: rewound after the stop, the deliveries are dead-lettered, once, with the stop\'s reason', async () => {
+test("the agent stopped while its handlings were completing: rewound after the stop, the deliveries are dead-lettered, once, with the stop's reason", async () => {
   const { bus, port, log, events, seen, release } = await handledAheadOfAFailedCommit();
   // The stop's order: not runnable (stopping), its mailbox forgotten (all three are handed off:
   // nothing waits in it), then no longer an agent; the rewind lands after all that.
   port.notRunnable.add('a');
   assert.deepEqual(bus.forget('a'), []);
   port.agents.delete('a');
-  assert.deepEqual(bus.forget('a'), [], 'the stop\'s second take: nothing came back yet');
+  assert.deepEqual(bus.forget('a'), [], "the stop's second take: nothing came back yet");
   release();
   await until(() => log.ops.filter((o) => o.startsWith('dead-letter:')).length === 3, 'the three rewound deliveries dead-lettered');
   await bus.idle();
@@ -60,7 +60,7 @@ test('the agent stopped while its handlings were completing: rewound after the s
   await bus.stop();
 });
 
-test('a rewind landing inside a stop, after its mailbox was forgotten and before the agent is removed, goes back into a re-created mailbox that the stop\'s second take empties: each dead-lettered once', async () => {
+test("a rewind landing inside a stop, after its mailbox was forgotten and before the agent is removed, goes back into a re-created mailbox that the stop's second take empties: each dead-lettered once", async () => {
   const { bus, port, log, events, seen, release } = await handledAheadOfAFailedCommit();
   // The stop's order (every-agent-local.ts): not runnable, forget; the rewind lands while it awaits
   // its dead letters and onStopped, the agent still one (`isAgent` true).
@@ -74,13 +74,18 @@ test('a rewind landing inside a stop, after its mailbox was forgotten and before
   // Then the agent is removed, and the stop takes its mailbox again at once.
   port.agents.delete('a');
   const again = bus.forget('a');
-  assert.deepEqual(again.map((d) => d.message.content), ['m1', 'm2', 'm3'], 'handed to the stop, in handled order');
-  for (const d of again) await bus.deadLetter({ delivery: d, reason: 'agent a was stopped before handling it', attempts: 0, at: Date.now() });
+  assert.deepEqual(
+    again.map((d) => d.message.content),
+    ['m1', 'm2', 'm3'],
+    'handed to the stop, in handled order',
+  );
+  for (const d of again)
+    await bus.deadLetter({ delivery: d, reason: 'agent a was stopped before handling it', attempts: 0, at: Date.now() });
   await ticks(20);
   await bus.idle();
   assert.equal(bus.mailboxDepth('a'), 0);
   assert.equal(log.ops.filter((o) => o.startsWith('dead-letter:')).length, 3, 'each dead-lettered once');
-  assert.equal(events.filter((e) => e.type === 'dead-lettered').length, 3, 'each told once, the stop\'s letters as the bus\'s');
+  assert.equal(events.filter((e) => e.type === 'dead-lettered').length, 3, "each told once, the stop's letters as the bus's");
   assert.equal(log.ops.filter((o) => o.startsWith('complete:')).length, 0, 'none completed as well');
   assert.deepEqual(bus.forget('a'), [], 'nothing left behind');
   await bus.stopDispatching();
@@ -97,7 +102,9 @@ test('the agent stopped and the dead letter of a rewound delivery cannot be writ
   await until(() => log.ops.filter((o) => o.startsWith('dead-letter-failed:')).length === 3, 'the three dead letters tried');
   await ticks(20);
   await bus.idle();
-  const warnings = events.flatMap((e) => (e.type === 'log' && e.line.level === 'warn' && e.line.message.includes('could not be dead-lettered') ? [e.line.message] : []));
+  const warnings = events.flatMap((e) =>
+    e.type === 'log' && e.line.level === 'warn' && e.line.message.includes('could not be dead-lettered') ? [e.line.message] : [],
+  );
   assert.equal(warnings.length, 3, 'one warning each');
   assert.ok(warnings.every((w) => w.includes('stays pending in the log')));
   assert.equal(events.filter((e) => e.type === 'dead-lettered').length, 0, 'not told as dead-lettered');
@@ -131,7 +138,7 @@ test('the agent redeployed while its handlings were completing: the rewound deli
   await bus.stop();
 });
 
-test('the agent\'s partition moved to another node meanwhile: the rewound deliveries are left to their new owner, neither dead-lettered nor handled here', async () => {
+test("the agent's partition moved to another node meanwhile: the rewound deliveries are left to their new owner, neither dead-lettered nor handled here", async () => {
   const { bus, port, log, seen, release } = await handledAheadOfAFailedCommit();
   for (const item of port.items) if (item.kind === 'delivery') log.movedAway.add(item.delivery.id);
   assert.deepEqual(bus.forget('a'), []);
@@ -139,7 +146,7 @@ test('the agent\'s partition moved to another node meanwhile: the rewound delive
   await until(() => port.resets.length === 1, 'rewound');
   await ticks(20); // the rewind finishes after the reset: its put-back runs then
   await bus.idle();
-  assert.equal(log.ops.filter((o) => o.startsWith('dead-letter')).length, 0, 'nothing written for another node\'s deliveries');
+  assert.equal(log.ops.filter((o) => o.startsWith('dead-letter')).length, 0, "nothing written for another node's deliveries");
   assert.deepEqual(seen, ['m1', 'm2', 'm3'], 'not handled again here');
   assert.equal(bus.mailboxDepth('a'), 0);
   // No longer pending here either: moved back (a re-assignment), a repeat of the same sends is

@@ -12,7 +12,14 @@ import { KafkaNotOwnerError, KafkaStateNotOwnerError } from '../../src/bus/kafka
 import type { ClaimedCommit } from '../../src/storage/ports.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../../src/bus/port.js';
-import { resolutionOf, spreadTarget, RESOLVED_UNKNOWN, type NoActivation, type ReplicaChoice, type Resolution } from '../../src/bus/resolution.js';
+import {
+  resolutionOf,
+  spreadTarget,
+  RESOLVED_UNKNOWN,
+  type NoActivation,
+  type ReplicaChoice,
+  type Resolution,
+} from '../../src/bus/resolution.js';
 import type { DispatchLimits } from '../../src/bus/dispatch-loop.js';
 import type { EdgeAdmissionLimits } from '../../src/bus/edge-admission.js';
 
@@ -58,7 +65,9 @@ export class ScriptedPort implements BusPort {
 
   /** The deliveries `agent` was given, in order (content only). */
   handledBy(agent: string): string[] {
-    return this.items.filter((i) => i.agent === agent && i.kind === 'delivery').map((i) => (i as { delivery: Delivery }).delivery.message.content ?? '');
+    return this.items
+      .filter((i) => i.agent === agent && i.kind === 'delivery')
+      .map((i) => (i as { delivery: Delivery }).delivery.message.content ?? '');
   }
 
   /** Without side effects, as the node's port: the same answer as `route` giving `agent`. */
@@ -97,7 +106,14 @@ export class ScriptedPort implements BusPort {
       const h = await this.script(item);
       const outcome = h.outcome ?? { status: 'ok' };
       if (outcome.status !== 'ok' && outcome.status !== 'rejected') stopped.add(item.agent);
-      results.push({ ...base, outcome, fuelUsed: h.fuelUsed ?? 1, outbox: h.outbox ?? [], timers: h.timers ?? [], stateWrites: h.stateWrites ?? [] });
+      results.push({
+        ...base,
+        outcome,
+        fuelUsed: h.fuelUsed ?? 1,
+        outbox: h.outbox ?? [],
+        timers: h.timers ?? [],
+        stateWrites: h.stateWrites ?? [],
+      });
     }
     return results;
   }
@@ -177,7 +193,8 @@ export class RecordingLog extends MemoryMessageLog {
   }
 
   override async commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
-    if (this.failCommitState) throw new CaxtonError('log.failed', 'the log failed: disk on fire', { kind: 'internal', hint: 'check the disk' });
+    if (this.failCommitState)
+      throw new CaxtonError('log.failed', 'the log failed: disk on fire', { kind: 'internal', hint: 'check the disk' });
     this.ops.push(`commit-state:${agent}`);
     return super.commitState(agent, writes);
   }
@@ -190,7 +207,8 @@ export class RecordingLog extends MemoryMessageLog {
   /** As the Kafka log's (decision 2060): an instance timer's commit tagged with its partition's claim. */
   async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit> {
     if (this.claimRevoked) throw new KafkaStateNotOwnerError(agent, { partition: 0, reason: 'partition not held here' });
-    if (this.failCommitState) throw new CaxtonError('log.failed', 'the log failed: disk on fire', { kind: 'internal', hint: 'check the disk' });
+    if (this.failCommitState)
+      throw new CaxtonError('log.failed', 'the log failed: disk on fire', { kind: 'internal', hint: 'check the disk' });
     this.ops.push(`commit-claimed:${agent}`);
     await super.commitState(agent, writes);
     return { partition: 0, offset: this.ops.length, claim: 'scripted-claim' };
@@ -248,7 +266,17 @@ export interface TestBus {
 }
 
 /** An open, consuming bus on a RecordingLog with a ScriptedPort for `agents`. */
-export async function openBus(agents: readonly string[], opts: { capacity?: number; dispatch?: Partial<DispatchLimits>; port?: (p: ScriptedPort) => void; noStateStore?: boolean; edgeAdmission?: EdgeAdmissionLimits; log?: RecordingLog } = {}): Promise<TestBus> {
+export async function openBus(
+  agents: readonly string[],
+  opts: {
+    capacity?: number;
+    dispatch?: Partial<DispatchLimits>;
+    port?: (p: ScriptedPort) => void;
+    noStateStore?: boolean;
+    edgeAdmission?: EdgeAdmissionLimits;
+    log?: RecordingLog;
+  } = {},
+): Promise<TestBus> {
   const log = opts.log ?? new RecordingLog();
   const port = new ScriptedPort(agents);
   opts.port?.(port);
@@ -256,7 +284,12 @@ export async function openBus(agents: readonly string[], opts: { capacity?: numb
   const seen: BusEvent[] = [];
   events.on((e) => seen.push(e));
   const bus = new Bus({
-    log, ...(opts.noStateStore ? {} : { state: log }), nodeId: 'n1', platform: 'caxton', mailboxCapacity: opts.capacity ?? 100, events,
+    log,
+    ...(opts.noStateStore ? {} : { state: log }),
+    nodeId: 'n1',
+    platform: 'caxton',
+    mailboxCapacity: opts.capacity ?? 100,
+    events,
     dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2, ...opts.dispatch },
     ...(opts.edgeAdmission ? { edgeAdmission: opts.edgeAdmission } : {}),
   });

@@ -59,7 +59,12 @@ test('a send taken while others wait goes behind them; agents are paced apart', 
     if (wait === undefined) order.push(label);
     else void wait.then(() => order.push(label));
   };
-  take('a', 'a0'); take('a', 'a1'); take('a', 'a2'); take('b', 'b0'); take('b', 'b1'); take('b', 'b2');
+  take('a', 'a0');
+  take('a', 'a1');
+  take('a', 'a2');
+  take('b', 'b0');
+  take('b', 'b1');
+  take('b', 'b2');
   assert.deepEqual(order, ['a0', 'a1', 'b0', 'b1'], 'each agent its own turn budget');
   await turns.step();
   take('a', 'a3');
@@ -70,10 +75,12 @@ test('sendsPerTurn is a traffic limit: default, ceiling, refused out of range', 
   assert.equal(resolveTrafficLimits().sendsPerTurn, TRAFFIC_LIMIT_TABLE.sendsPerTurn.default);
   assert.equal(resolveTrafficLimits({ sendsPerTurn: 5 }).sendsPerTurn, 5);
   assert.throws(() => resolveTrafficLimits({ sendsPerTurn: 0 }), { code: 'limits.out-of-range' });
-  assert.throws(() => resolveTrafficLimits({ sendsPerTurn: TRAFFIC_LIMIT_TABLE.sendsPerTurn.ceiling + 1 }), { code: 'limits.out-of-range' });
+  assert.throws(() => resolveTrafficLimits({ sendsPerTurn: TRAFFIC_LIMIT_TABLE.sendsPerTurn.ceiling + 1 }), {
+    code: 'limits.out-of-range',
+  });
 });
 
-test('a storming agent\'s outbox enters the bus a turn at a time: the operator\'s message gets in after at most one turn of it, and the agent gets no new work until all of it started', async () => {
+test("a storming agent's outbox enters the bus a turn at a time: the operator's message gets in after at most one turn of it, and the agent gets no new work until all of it started", async () => {
   const STORM = 1_000;
   const perTurn = TRAFFIC_LIMIT_TABLE.sendsPerTurn.default;
   /** Who entered the bus (routed a receiver), in order: 'storm' or 'probe'. */
@@ -107,7 +114,11 @@ test('a storming agent\'s outbox enters the bus a turn at a time: the operator\'
   };
   await bus.send(inform('stormer', 'go'), operator);
   await bus.send(inform('stormer', 'go again'), operator);
-  await until(() => entered.filter((e) => e === 'storm').length === 2 * STORM && entered.includes('probe'), 'both storms and the probe entered', 10_000);
+  await until(
+    () => entered.filter((e) => e === 'storm').length === 2 * STORM && entered.includes('probe'),
+    'both storms and the probe entered',
+    10_000,
+  );
 
   await bus.stop();
   const before = entered.indexOf('probe');
@@ -121,7 +132,8 @@ test('an agent whose last batch sent a paced outbox gets one delivery per batch 
   port.script = (item) => {
     if (item.kind !== 'delivery') return {};
     const content = item.delivery.message.content ?? '';
-    if (item.agent === 'stormer' && content.startsWith('go')) return { outbox: Array.from({ length: perTurn + 1 }, (_, i) => inform('neighbour', `${content} ${i}`)) };
+    if (item.agent === 'stormer' && content.startsWith('go'))
+      return { outbox: Array.from({ length: perTurn + 1 }, (_, i) => inform('neighbour', `${content} ${i}`)) };
     if (item.agent === 'stormer' && content.startsWith('quiet')) return { outbox: [inform('neighbour', content)] };
     return {};
   };
@@ -159,7 +171,11 @@ test('a burst taken one send at a time before awaiting any (as the applier does)
       else all.push(turn.then(() => void started.push(i)));
     }
     await Promise.all(all);
-    assert.deepEqual(started, Array.from({ length: n }, (_, i) => i), `${n}: started in the order taken`);
+    assert.deepEqual(
+      started,
+      Array.from({ length: n }, (_, i) => i),
+      `${n}: started in the order taken`,
+    );
     assert.equal(idles, 1, `${n}: idle told once, when the last waiting send started`);
     assert.equal(pacer.pacing, 0, `${n}: no entry left`);
     assert.equal(pacer.busy('a'), false);
@@ -182,7 +198,11 @@ test('a flush starts every waiting send of the agent at once, in order; later ta
   pacer.flush('a');
   take(10);
   await Promise.all(all);
-  assert.deepEqual(started, Array.from({ length: 11 }, (_, i) => i), 'all started without a turn passing, in the order taken');
+  assert.deepEqual(
+    started,
+    Array.from({ length: 11 }, (_, i) => i),
+    'all started without a turn passing, in the order taken',
+  );
   assert.equal(idles, 1);
   assert.equal(pacer.pacing, 0);
 });

@@ -110,7 +110,7 @@ test('the others are quiet once no run of a non-debtor completed for idleMs', ()
   assert.equal(f.othersQuietSince(150), true);
 });
 
-test("the previous bucket weighs what is left of it inside the window", () => {
+test('the previous bucket weighs what is left of it inside the window', () => {
   const f = new ShardFairness(fairnessLimits({ fairQuantumFuel: Q, fairWindowMs: W }));
   f.noteContenders(2);
   f.charge('heavy', 100_000_000, 1, true, 0);
@@ -122,10 +122,18 @@ test("the previous bucket weighs what is left of it inside the window", () => {
   assert.equal(f.yields('heavy', W + 900), false, '10 of 70: below a half');
 });
 
-test('its limits are the node\'s traffic limits (decision 2140): defaults from the table, a node\'s own values kept, off with several shards', () => {
-  assert.deepEqual(fairnessLimits(), { fairQuantumFuel: DEFAULT_TRAFFIC_LIMITS.fairQuantumFuel, fairWindowMs: DEFAULT_TRAFFIC_LIMITS.fairWindowMs, fairIdleMs: DEFAULT_TRAFFIC_LIMITS.fairIdleMs });
+test("its limits are the node's traffic limits (decision 2140): defaults from the table, a node's own values kept, off with several shards", () => {
+  assert.deepEqual(fairnessLimits(), {
+    fairQuantumFuel: DEFAULT_TRAFFIC_LIMITS.fairQuantumFuel,
+    fairWindowMs: DEFAULT_TRAFFIC_LIMITS.fairWindowMs,
+    fairIdleMs: DEFAULT_TRAFFIC_LIMITS.fairIdleMs,
+  });
   const traffic = resolveTrafficLimits({ fairQuantumFuel: 5_000_000, fairWindowMs: 2_000, fairIdleMs: 7 });
-  assert.deepEqual(nodeFairness(traffic, 1), { fairQuantumFuel: 5_000_000, fairWindowMs: 2_000, fairIdleMs: 7 }, 'only the three rows, the node\'s values');
+  assert.deepEqual(
+    nodeFairness(traffic, 1),
+    { fairQuantumFuel: 5_000_000, fairWindowMs: 2_000, fairIdleMs: 7 },
+    "only the three rows, the node's values",
+  );
   assert.equal(nodeFairness(traffic, 2), false, 'accounting per loop: off on a node of several shards');
   // The quantum the node gives is the one applied: 6 M per delivery is past a 5 M quantum.
   const f = new ShardFairness(nodeFairness(traffic, 1) as ReturnType<typeof fairnessLimits>);

@@ -5,8 +5,21 @@ import type { AgentStatus } from '@caxton/core';
 import { agentRow } from '../../src/console/views.js';
 
 const base: AgentStatus = {
-  name: 'echo', state: 'running', nodeId: 'n1', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 1, limits: { fuelPerMessage: 1, memoryPages: 1 },
-  config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+  name: 'echo',
+  state: 'running',
+  nodeId: 'n1',
+  version: 1,
+  artifactDigest: 'ab'.repeat(32),
+  artifactSize: 1,
+  limits: { fuelPerMessage: 1, memoryPages: 1 },
+  config: {},
+  restarts: 0,
+  fuelUsed: 0,
+  memoryPages: 1,
+  mailboxDepth: 0,
+  messagesHandled: 0,
+  createdAt: 1,
+  updatedAt: 2,
 };
 
 test('an open or half-open breaker is in the row; a closed one is not', () => {

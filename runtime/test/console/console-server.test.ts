@@ -11,7 +11,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { decodeRecord, parseStreamEvents, type AgentDetailResponse, type AgentsResponse, type MessagesResponse, type NodesResponse, type SampledNotice, type SendResponse, type SniffedMessage, type StreamEvent, type WhoAmI } from '@caxton/core';
+import {
+  decodeRecord,
+  parseStreamEvents,
+  type AgentDetailResponse,
+  type AgentsResponse,
+  type MessagesResponse,
+  type NodesResponse,
+  type SampledNotice,
+  type SendResponse,
+  type SniffedMessage,
+  type StreamEvent,
+  type WhoAmI,
+} from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
 import { CaxtonClient } from '@caxton/client';
@@ -44,7 +56,10 @@ async function json<T>(pathAndQuery: string, init: RequestInit & { token?: strin
 }
 
 /** A request with a path fetch would normalise, or a body it would send: plain node:http. */
-function raw(options: http.RequestOptions, body?: (req: http.ClientRequest) => void): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+function raw(
+  options: http.RequestOptions,
+  body?: (req: http.ClientRequest) => void,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const url = new URL(base);
     let answered = false;
@@ -103,7 +118,8 @@ class Stream {
   async until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!done()) {
-      if (Date.now() > deadline) throw new Error(`stream condition not met in ${timeoutMs} ms; got ${this.events.map((e) => e.kind).join(',')}`);
+      if (Date.now() > deadline)
+        throw new Error(`stream condition not met in ${timeoutMs} ms; got ${this.events.map((e) => e.kind).join(',')}`);
       await new Promise<void>((r) => {
         this.waiters.push(r);
         setTimeout(r, 200);
@@ -131,7 +147,12 @@ before(async () => {
   await writeFile(path.join(dir, 'secret.txt'), 'not for the browser\n');
   await symlink(path.join(dir, 'secret.txt'), path.join(bundle, 'leak.txt'));
   node = await startNode({
-    dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1, maxArtifactBytes: MAX_ARTIFACT,
+    dataDir: path.join(dir, 'data'),
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'token' },
+    shards: 1,
+    maxArtifactBytes: MAX_ARTIFACT,
     // No keepalive ping within a test's time: a client that stops reading must be ended by the
     // unread-answers bound, not by a missed pong (which would pass that test without the bound).
     console: { host: '127.0.0.1', port: 0, bundleDir: bundle, stream: { budget: BUDGET, maxClients: 3 }, ws: { pingMs: 600_000 } },
@@ -164,7 +185,13 @@ describe('console server: tokens and roles', () => {
     const refused = await upload('courier-x', CONTRACTOR, {}, reader);
     assert.equal(refused.status, 403);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'api.permission-denied');
-    const couriers: [string, Record<string, string>][] = [['courier-a', {}], ['courier-b', {}], ['courier-c', { price: '42' }], ['courier-d', { decline: 'true' }], ['courier-e', {}]];
+    const couriers: [string, Record<string, string>][] = [
+      ['courier-a', {}],
+      ['courier-b', {}],
+      ['courier-c', { price: '42' }],
+      ['courier-d', { decline: 'true' }],
+      ['courier-e', {}],
+    ];
     for (const [name, config] of couriers) {
       const res = await upload(name, CONTRACTOR, config);
       const body = await res.text();
@@ -207,12 +234,25 @@ describe('console server: tokens and roles', () => {
       assert.match(refusal.hint, /^it needs permission agents\.stop, which roles admin, deployer, operator hold/);
       const scoped = await json<WhoAmI>('/api/whoami', { token: couriers });
       assert.equal(scoped.agents, 'courier-*');
-      assert.deepEqual((await json<AgentsResponse>('/api/agents', { token: couriers })).agents.map((a) => a.name).sort(), ['courier-a', 'courier-b', 'courier-c', 'courier-d', 'courier-e']);
-      assert.deepEqual((await json<AgentDetailResponse>('/api/agents/courier-c', { token: couriers })).agent.config, { price: '42' }, 'operator holds config.read');
+      assert.deepEqual((await json<AgentsResponse>('/api/agents', { token: couriers })).agents.map((a) => a.name).sort(), [
+        'courier-a',
+        'courier-b',
+        'courier-c',
+        'courier-d',
+        'courier-e',
+      ]);
+      assert.deepEqual(
+        (await json<AgentDetailResponse>('/api/agents/courier-c', { token: couriers })).agent.config,
+        { price: '42' },
+        'operator holds config.read',
+      );
       const outside = await call('/api/agents/broker/stop', { method: 'POST', token: couriers });
       assert.equal(outside.status, 403);
-      assert.match(((await outside.json()) as { error: { message: string } }).error.message, /confined to agents courier-\*: StopAgent on broker is outside them/);
-      assert.equal((await call('/api/stream', { token: couriers })).status, 403, 'the whole node\'s tail is not confined to its agents');
+      assert.match(
+        ((await outside.json()) as { error: { message: string } }).error.message,
+        /confined to agents courier-\*: StopAgent on broker is outside them/,
+      );
+      assert.equal((await call('/api/stream', { token: couriers })).status, 403, "the whole node's tail is not confined to its agents");
     } finally {
       client.close();
     }
@@ -220,25 +260,35 @@ describe('console server: tokens and roles', () => {
 
   it('refuses an upload above the artifact limit from its Content-Length, before reading the body', async () => {
     // Declares 10 MiB and sends nothing: the answer comes without the body ever being sent.
-    const declared = await raw({ method: 'POST', path: '/api/agents?name=huge', headers: { authorization: `Bearer ${admin}`, 'content-length': String(10 * 1024 * 1024) } }, (req) => req.flushHeaders());
+    const declared = await raw(
+      {
+        method: 'POST',
+        path: '/api/agents?name=huge',
+        headers: { authorization: `Bearer ${admin}`, 'content-length': String(10 * 1024 * 1024) },
+      },
+      (req) => req.flushHeaders(),
+    );
     assert.equal(declared.status, 413);
     assert.equal(JSON.parse(declared.body).error.code, 'console.body-too-large');
     // Chunked, no length: counted as it arrives and cut at the limit.
     const chunk = Buffer.alloc(256 * 1024, 1);
-    const streamed = await raw({ method: 'POST', path: '/api/agents?name=huge', headers: { authorization: `Bearer ${admin}`, 'transfer-encoding': 'chunked' } }, (req) => {
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < 4 * MAX_ARTIFACT) {
-          sent += chunk.length;
-          if (!req.write(chunk)) {
-            req.once('drain', pump);
-            return;
+    const streamed = await raw(
+      { method: 'POST', path: '/api/agents?name=huge', headers: { authorization: `Bearer ${admin}`, 'transfer-encoding': 'chunked' } },
+      (req) => {
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < 4 * MAX_ARTIFACT) {
+            sent += chunk.length;
+            if (!req.write(chunk)) {
+              req.once('drain', pump);
+              return;
+            }
           }
-        }
-        req.end();
-      };
-      pump();
-    });
+          req.end();
+        };
+        pump();
+      },
+    );
     assert.equal(streamed.status, 413);
     assert.equal((await call('/api/agents/huge')).status, 404);
   });
@@ -249,8 +299,16 @@ describe('console server: live stream and history', () => {
     // The initiator runs its call for proposals as a conversation of its own: follow the broker.
     const stream = new Stream('?agent=broker');
     await stream.ready;
-    await node.control.send({ performative: 'request', receivers: [{ name: 'broker@caxton' }], content: 'deliver parcel #1', protocol: 'fipa-request', conversationId: 'parcel-1', replyWith: 'parcel-1-req' });
-    const done = (m: SniffedMessage): boolean => m.receivers.includes('operator@caxton') && (m.performative === 'inform' || m.performative === 'failure');
+    await node.control.send({
+      performative: 'request',
+      receivers: [{ name: 'broker@caxton' }],
+      content: 'deliver parcel #1',
+      protocol: 'fipa-request',
+      conversationId: 'parcel-1',
+      replyWith: 'parcel-1-req',
+    });
+    const done = (m: SniffedMessage): boolean =>
+      m.receivers.includes('operator@caxton') && (m.performative === 'inform' || m.performative === 'failure');
     await stream.until(() => stream.messages().some(done));
     const messages = stream.messages();
     stream.close();
@@ -261,7 +319,10 @@ describe('console server: live stream and history', () => {
     const accept = at((m) => m.performative === 'accept-proposal');
     const final = at(done);
     assert.ok(request === 0 && cfp > request && accept > cfp && final > accept, acts.join(' '));
-    assert.deepEqual(messages[cfp]!.receivers.slice().sort(), ['courier-a', 'courier-b', 'courier-c', 'courier-d', 'courier-e'].map((n) => `${n}@caxton`));
+    assert.deepEqual(
+      messages[cfp]!.receivers.slice().sort(),
+      ['courier-a', 'courier-b', 'courier-c', 'courier-d', 'courier-e'].map((n) => `${n}@caxton`),
+    );
     const proposals = messages.filter((m) => m.performative === 'propose');
     assert.equal(proposals.length, 4, acts.join(' '));
     assert.ok(proposals.every((m) => messages.indexOf(m) > cfp && messages.indexOf(m) < accept));
@@ -278,31 +339,44 @@ describe('console server: live stream and history', () => {
     assert.ok(proposals.every((p) => p.inReplyTo !== undefined));
     // The tracker's view of each message's branch: a cfp leaves its participants called, a proposal proposed.
     assert.ok(c.protocolState, 'the cfp carries its protocol state');
-    assert.ok(proposals.every((p) => typeof p.protocolState === 'string' && p.protocolState !== c.protocolState), proposals.map((p) => p.protocolState).join(','));
+    assert.ok(
+      proposals.every((p) => typeof p.protocolState === 'string' && p.protocolState !== c.protocolState),
+      proposals.map((p) => p.protocolState).join(','),
+    );
 
     // History: the same messages, newest last, three per page, read backwards with the cursor.
     const pages: SniffedMessage[][] = [];
     let before: string | undefined;
     for (let i = 0; i < 20; i++) {
-      const page: MessagesResponse = await json<MessagesResponse>(`/api/messages?agent=broker&limit=3${before ? `&before=${before}` : ''}`, { token: reader });
+      const page: MessagesResponse = await json<MessagesResponse>(
+        `/api/messages?agent=broker&limit=3${before ? `&before=${before}` : ''}`,
+        { token: reader },
+      );
       pages.unshift(page.messages);
       assert.ok(page.messages.length <= 3);
       if (page.nextBefore === undefined) break;
       before = page.nextBefore;
     }
     const history = pages.flat();
-    const show = (list: SniffedMessage[]): string => list.map((m) => `${m.id}:${m.sender}>${m.receivers.join(',')}:${m.performative}`).join('\n');
+    const show = (list: SniffedMessage[]): string =>
+      list.map((m) => `${m.id}:${m.sender}>${m.receivers.join(',')}:${m.performative}`).join('\n');
     // The log holds what was delivered to agents: answers to an outside client (the operator's
     // agree and inform) are handed to it, not logged.
     const logged = messages.filter((m) => !m.receivers.every((r) => r === 'operator@caxton'));
-    assert.deepEqual(history.map((m) => m.id), logged.map((m) => m.id), `history:\n${show(history)}\nstream:\n${show(messages)}`);
+    assert.deepEqual(
+      history.map((m) => m.id),
+      logged.map((m) => m.id),
+      `history:\n${show(history)}\nstream:\n${show(messages)}`,
+    );
     // Identical but for the time: the log stamps a message when it is appended, the live tail when
     // the append is durable.
     // and for the protocol state, which only the live stream knows (the tracker's present state).
     const { time: _logged, ...fromLog } = history.find((m) => m.id === c.id)!;
     const { time: _streamed, protocolState: _state, ...fromStream } = c;
     assert.deepEqual(fromLog, fromStream);
-    const filtered = await json<MessagesResponse>(`/api/messages?conversation=${c.conversationId}&performative=propose,refuse`, { token: reader });
+    const filtered = await json<MessagesResponse>(`/api/messages?conversation=${c.conversationId}&performative=propose,refuse`, {
+      token: reader,
+    });
     assert.deepEqual(filtered.messages.map((m) => m.performative).sort(), ['propose', 'propose', 'propose', 'propose', 'refuse']);
     const detail = await json<AgentDetailResponse>('/api/agents/broker', { token: reader });
     const conversation = detail.conversations.find((x) => x.conversationId === c.conversationId);
@@ -316,7 +390,16 @@ describe('console server: live stream and history', () => {
     const stream = new Stream('?conversation=burst&performative=inform');
     await stream.ready;
     const burst = 300;
-    await Promise.all(Array.from({ length: burst }, (_, i) => node.control.send({ performative: 'inform', receivers: [{ name: 'courier-a@caxton' }], content: `tick ${i}`, conversationId: 'burst' })));
+    await Promise.all(
+      Array.from({ length: burst }, (_, i) =>
+        node.control.send({
+          performative: 'inform',
+          receivers: [{ name: 'courier-a@caxton' }],
+          content: `tick ${i}`,
+          conversationId: 'burst',
+        }),
+      ),
+    );
     await stream.until(() => stream.events.some((e) => e.kind === 'sampled'), 10_000);
     const shown = stream.messages().length;
     const notices = stream.events.filter((e) => e.kind === 'sampled').map((e) => e.data as SampledNotice);
@@ -360,16 +443,22 @@ describe('console server: live stream and history', () => {
 });
 
 describe('console server: sending over HTTP (POST /api/messages)', () => {
-  const send = (body: unknown, init: { token?: string | null; key?: string; type?: string } = {}): Promise<Response> => call('/api/messages', {
-    method: 'POST',
-    ...(init.token !== undefined ? { token: init.token } : {}),
-    headers: { 'content-type': init.type ?? 'application/json', ...(init.key ? { 'idempotency-key': init.key } : {}) },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  const send = (body: unknown, init: { token?: string | null; key?: string; type?: string } = {}): Promise<Response> =>
+    call('/api/messages', {
+      method: 'POST',
+      ...(init.token !== undefined ? { token: init.token } : {}),
+      headers: { 'content-type': init.type ?? 'application/json', ...(init.key ? { 'idempotency-key': init.key } : {}) },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const request = (conversation: string): Record<string, unknown> => ({
-    performative: 'request', receiver: [{ name: 'broker' }], content: `deliver ${conversation}`, protocol: 'fipa-request', 'conversation-id': conversation,
+    performative: 'request',
+    receiver: [{ name: 'broker' }],
+    content: `deliver ${conversation}`,
+    protocol: 'fipa-request',
+    'conversation-id': conversation,
   });
-  const errorOf = async (res: Response): Promise<{ code: string; message: string; hint?: string }> => ((await res.json()) as { error: { code: string; message: string; hint?: string } }).error;
+  const errorOf = async (res: Response): Promise<{ code: string; message: string; hint?: string }> =>
+    ((await res.json()) as { error: { code: string; message: string; hint?: string } }).error;
 
   it('a plain client sends a request as JSON and follows its conversation to the inform over SSE', async () => {
     const stream = new Stream('?conversation=http-1');
@@ -383,7 +472,11 @@ describe('console server: sending over HTTP (POST /api/messages)', () => {
       assert.deepEqual(sent.refused, []);
       await stream.until(() => stream.messages().some((m) => m.performative === 'inform' && m.receivers.includes('operator@caxton')));
       const acts = stream.messages().map((m) => `${m.sender}:${m.performative}`);
-      assert.deepEqual(acts, ['operator@caxton:request', 'broker@caxton:agree', 'broker@caxton:inform'], 'the conversation the client started, and only it');
+      assert.deepEqual(
+        acts,
+        ['operator@caxton:request', 'broker@caxton:agree', 'broker@caxton:inform'],
+        'the conversation the client started, and only it',
+      );
       assert.equal(stream.messages()[0]!.id, sent.messageId);
     } finally {
       stream.close();
@@ -417,7 +510,10 @@ describe('console server: sending over HTTP (POST /api/messages)', () => {
       const outside = await send(request('http-6'), { token: couriers });
       assert.equal(outside.status, 403);
       assert.match((await errorOf(outside)).message, /confined to agents courier-\*: SendMessage on broker is outside them/);
-      const inside = await send({ performative: 'inform', receiver: [{ name: 'courier-a@caxton' }], content: 'hello' }, { token: couriers });
+      const inside = await send(
+        { performative: 'inform', receiver: [{ name: 'courier-a@caxton' }], content: 'hello' },
+        { token: couriers },
+      );
       assert.equal(inside.status, 200, await inside.clone().text());
       assert.deepEqual(((await inside.json()) as SendResponse).accepted, ['courier-a']);
     } finally {
@@ -426,7 +522,12 @@ describe('console server: sending over HTTP (POST /api/messages)', () => {
   });
 
   it('refuses what is not a message with a typed 400 and a hint; a message to no known agent is a typed 404', async () => {
-    for (const [body, type] of [['{"performative":', 'application/json'], [{ performative: 'shout', receiver: [{ name: 'broker' }] }, 'application/json'], [{ performative: 'inform' }, 'application/json'], [request('http-7'), 'text/plain']] as const) {
+    for (const [body, type] of [
+      ['{"performative":', 'application/json'],
+      [{ performative: 'shout', receiver: [{ name: 'broker' }] }, 'application/json'],
+      [{ performative: 'inform' }, 'application/json'],
+      [request('http-7'), 'text/plain'],
+    ] as const) {
       const res = await send(body, { type });
       assert.equal(res.status, 400, JSON.stringify(body));
       const error = await errorOf(res);
@@ -441,7 +542,14 @@ describe('console server: sending over HTTP (POST /api/messages)', () => {
   });
 
   it('refuses a body above the message limit from its Content-Length, before reading it', async () => {
-    const declared = await raw({ method: 'POST', path: '/api/messages', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'content-length': String(8 * 1024 * 1024) } }, (req) => req.flushHeaders());
+    const declared = await raw(
+      {
+        method: 'POST',
+        path: '/api/messages',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'content-length': String(8 * 1024 * 1024) },
+      },
+      (req) => req.flushHeaders(),
+    );
     assert.equal(declared.status, 413);
     assert.equal((JSON.parse(declared.body) as { error: { code: string } }).error.code, 'console.body-too-large');
   });
@@ -473,9 +581,10 @@ class WsClient {
   static async connect(options: { token?: string | null; subprotocolToken?: string } = {}): Promise<WsClient> {
     const url = base.replace(/^http/, 'ws') + 'api/ws';
     const token = options.token === undefined ? admin : options.token;
-    const client = options.subprotocolToken !== undefined
-      ? new WsClient(new WebSocket(url, ['caxton.v1', `caxton.bearer.${options.subprotocolToken}`]))
-      : new WsClient(new WebSocket(url, token === null ? {} : { headers: { authorization: `Bearer ${token}` } }));
+    const client =
+      options.subprotocolToken !== undefined
+        ? new WsClient(new WebSocket(url, ['caxton.v1', `caxton.bearer.${options.subprotocolToken}`]))
+        : new WsClient(new WebSocket(url, token === null ? {} : { headers: { authorization: `Bearer ${token}` } }));
     await client.opened;
     return client;
   }
@@ -489,7 +598,8 @@ class WsClient {
     for (;;) {
       const found = this.frames.find(match);
       if (found) return found as T;
-      if (this.closedWith !== undefined) throw new Error(`socket closed (${this.closedWith}) before the frame came; got ${JSON.stringify(this.frames).slice(0, 500)}`);
+      if (this.closedWith !== undefined)
+        throw new Error(`socket closed (${this.closedWith}) before the frame came; got ${JSON.stringify(this.frames).slice(0, 500)}`);
       if (Date.now() > deadline) throw new Error(`no such frame in ${timeoutMs} ms; got ${JSON.stringify(this.frames).slice(0, 500)}`);
       await new Promise<void>((r) => {
         this.waiters.push(r);
@@ -509,7 +619,11 @@ class WsClient {
 
 describe('console server: WebSocket ingress (/api/ws)', () => {
   const request = (conversation: string): Record<string, unknown> => ({
-    performative: 'request', receiver: [{ name: 'broker' }], content: `deliver ${conversation}`, protocol: 'fipa-request', 'conversation-id': conversation,
+    performative: 'request',
+    receiver: [{ name: 'broker' }],
+    content: `deliver ${conversation}`,
+    protocol: 'fipa-request',
+    'conversation-id': conversation,
   });
   type ErrorFrame = { id?: string; error: { code: string; message: string; hint?: string } };
 
@@ -521,11 +635,21 @@ describe('console server: WebSocket ingress (/api/ws)', () => {
       c.send({ op: 'follow', id: 'f1', filter: { conversation: 'ws-1' } });
       await c.until((f) => f['type'] === 'following' && f['id'] === 'f1');
       c.send({ op: 'send', id: 's1', message: request('ws-1') });
-      const sent = await c.until<{ messageId: string; accepted: string[]; refused: unknown[] }>((f) => f['type'] === 'sent' && f['id'] === 's1');
+      const sent = await c.until<{ messageId: string; accepted: string[]; refused: unknown[] }>(
+        (f) => f['type'] === 'sent' && f['id'] === 's1',
+      );
       assert.deepEqual(sent.accepted, ['broker']);
       assert.deepEqual(sent.refused, []);
-      await c.until((f) => f['type'] === 'message' && (f['data'] as SniffedMessage).performative === 'inform' && (f['data'] as SniffedMessage).receivers.includes('operator@caxton'));
-      assert.deepEqual(c.messages('f1').map((m) => `${m.sender}:${m.performative}`), ['operator@caxton:request', 'broker@caxton:agree', 'broker@caxton:inform']);
+      await c.until(
+        (f) =>
+          f['type'] === 'message' &&
+          (f['data'] as SniffedMessage).performative === 'inform' &&
+          (f['data'] as SniffedMessage).receivers.includes('operator@caxton'),
+      );
+      assert.deepEqual(
+        c.messages('f1').map((m) => `${m.sender}:${m.performative}`),
+        ['operator@caxton:request', 'broker@caxton:agree', 'broker@caxton:inform'],
+      );
       assert.equal(c.messages('f1')[0]!.id, sent.messageId);
       c.send({ op: 'unfollow', id: 'f1' });
       await c.until((f) => f['type'] === 'unfollowed' && f['id'] === 'f1');
@@ -571,8 +695,14 @@ describe('console server: WebSocket ingress (/api/ws)', () => {
       const records: { method: string; peer: string; result?: { error?: string } }[] = [];
       await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes) as unknown as (typeof records)[number])).done;
       const ws = records.filter((r) => r.peer.startsWith('console websocket'));
-      assert.ok(ws.some((r) => r.method === 'ConnectWebSocket' && r.result?.error === 'api.unauthenticated'), JSON.stringify(ws).slice(0, 800));
-      assert.ok(ws.some((r) => r.method === 'SendMessage' && r.result?.error === 'api.permission-denied'), JSON.stringify(ws).slice(0, 800));
+      assert.ok(
+        ws.some((r) => r.method === 'ConnectWebSocket' && r.result?.error === 'api.unauthenticated'),
+        JSON.stringify(ws).slice(0, 800),
+      );
+      assert.ok(
+        ws.some((r) => r.method === 'SendMessage' && r.result?.error === 'api.permission-denied'),
+        JSON.stringify(ws).slice(0, 800),
+      );
     } finally {
       client.close();
     }
@@ -586,7 +716,8 @@ describe('console server: WebSocket ingress (/api/ws)', () => {
       c.send({ op: 'send', id: 'x2', message: { performative: 'shout', receiver: [{ name: 'broker' }] } });
       c.send({ op: 'send', id: 'x3', message: { performative: 'inform', receiver: [{ name: 'nobody-here' }], content: 'x' } });
       c.send({ op: 'unfollow', id: 'x4' });
-      const errors = async (id: string | undefined): Promise<ErrorFrame> => c.until<ErrorFrame>((f) => f['type'] === 'error' && f['id'] === id);
+      const errors = async (id: string | undefined): Promise<ErrorFrame> =>
+        c.until<ErrorFrame>((f) => f['type'] === 'error' && f['id'] === id);
       assert.equal((await errors(undefined)).error.code, 'console.bad-request');
       for (const id of ['x1', 'x2', 'x4']) {
         const e = await errors(id);
@@ -630,7 +761,11 @@ describe('console server: WebSocket ingress (/api/ws)', () => {
     // wait failed on a loaded CI machine: the node had not yet answered enough to pass its bound
     // when the client resumed reading, and from then on it kept up.
     let sent = 0;
-    for (const deadline = Date.now() + 60_000; sent < 600_000 && c.ws.readyState === c.ws.OPEN && Date.now() < deadline; await new Promise((r) => setTimeout(r, 5))) {
+    for (
+      const deadline = Date.now() + 60_000;
+      sent < 600_000 && c.ws.readyState === c.ws.OPEN && Date.now() < deadline;
+      await new Promise((r) => setTimeout(r, 5))
+    ) {
       for (let i = 0; i < 1000 && c.ws.readyState === c.ws.OPEN; i++, sent++) c.ws.send(frame);
     }
     c.ws.resume();
@@ -641,7 +776,11 @@ describe('console server: WebSocket ingress (/api/ws)', () => {
 
   it('closes a socket whose frame exceeds the message limit, before buffering it whole', async () => {
     const c = await WsClient.connect();
-    c.send({ op: 'send', id: 'big', message: { performative: 'inform', receiver: [{ name: 'broker' }], content: 'x'.repeat(2 * 1024 * 1024) } });
+    c.send({
+      op: 'send',
+      id: 'big',
+      message: { performative: 'inform', receiver: [{ name: 'broker' }], content: 'x'.repeat(2 * 1024 * 1024) },
+    });
     await c.until(() => c.closedWith !== undefined).catch(() => undefined);
     assert.equal(c.closedWith, 1009, 'message too big');
   });
@@ -706,7 +845,13 @@ describe('console server: the page and hostile input', () => {
 describe('console server: start-up checks', () => {
   it('without a log it can read back (the in-memory bus), history is a typed 501 and the rest works', async () => {
     const memory = await startNode({
-      dataDir: path.join(dir, 'memory'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, persistence: 'memory', shards: 1,
+      dataDir: path.join(dir, 'memory'),
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'none' },
+      api: false,
+      persistence: 'memory',
+      shards: 1,
       console: { host: '127.0.0.1', port: 0 },
     });
     try {

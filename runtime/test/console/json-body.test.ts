@@ -20,7 +20,13 @@ before(async () => {
     void readJsonBody(req, LIMIT, 2_000).then((read) => {
       reads.shift()?.(read);
       res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify('body' in read ? { body: read.body ?? null, empty: read.body === undefined } : { refused: read.refused, message: read.message, hint: read.hint }));
+      res.end(
+        JSON.stringify(
+          'body' in read
+            ? { body: read.body ?? null, empty: read.body === undefined }
+            : { refused: read.refused, message: read.message, hint: read.hint },
+        ),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -42,7 +48,10 @@ function post(body: Buffer | string, headers: Record<string, string> = {}): Prom
 }
 
 test('a JSON body is parsed; an empty one is no body', async () => {
-  assert.deepEqual(await post('{"a":[1,2,{"b":"é"}]}', { 'content-type': 'application/json; charset=UTF-8' }), { body: { a: [1, 2, { b: 'é' }] }, empty: false });
+  assert.deepEqual(await post('{"a":[1,2,{"b":"é"}]}', { 'content-type': 'application/json; charset=UTF-8' }), {
+    body: { a: [1, 2, { b: 'é' }] },
+    empty: false,
+  });
   assert.deepEqual(await post('', { 'content-length': '0' }), { body: null, empty: true });
 });
 
@@ -74,11 +83,14 @@ test('each refusal names its reason, with a message and a hint', async () => {
   for (const [reason, body, headers] of cases) {
     const answer = await post(body, headers);
     assert.equal(answer['refused'], reason, JSON.stringify({ headers, answer }));
-    assert.ok(typeof answer['message'] === 'string' && answer['message'] !== '' && typeof answer['hint'] === 'string' && answer['hint'] !== '', JSON.stringify(answer));
+    assert.ok(
+      typeof answer['message'] === 'string' && answer['message'] !== '' && typeof answer['hint'] === 'string' && answer['hint'] !== '',
+      JSON.stringify(answer),
+    );
   }
 });
 
-test('a client gone mid-body: unreadable, with readBody\'s error as the cause', async () => {
+test("a client gone mid-body: unreadable, with readBody's error as the cause", async () => {
   const read = new Promise<Awaited<ReturnType<typeof readJsonBody>>>((resolve) => reads.push(resolve));
   const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { 'content-length': '100' } });
   req.on('error', () => {});

@@ -26,13 +26,31 @@ test('routes: each API route carries the gRPC method whose access rule it follow
   assert.deepEqual(route('GET', '/api/stream'), { api: { name: 'stream' }, method: 'TailMessages' });
   assert.deepEqual(route('GET', '/api/messages'), { api: { name: 'messages' }, method: 'TailMessages' });
   assert.deepEqual(route('POST', '/api/messages'), { api: { name: 'send' }, method: 'SendMessage' });
-  assert.deepEqual(refusal(() => route('PUT', '/api/messages')), { code: 'console.method-not-allowed', status: 405 });
+  assert.deepEqual(
+    refusal(() => route('PUT', '/api/messages')),
+    { code: 'console.method-not-allowed', status: 405 },
+  );
   assert.deepEqual(route('GET', '/sniffer'), { static: '/sniffer' });
-  assert.deepEqual(refusal(() => route('GET', '/api/agents/echo/stop')), { code: 'console.method-not-allowed', status: 405 });
-  assert.deepEqual(refusal(() => route('DELETE', '/api/agents/echo')), { code: 'console.method-not-allowed', status: 405 });
-  assert.deepEqual(refusal(() => route('GET', '/api/agents/..%2f..%2fetc/logs')), { code: 'console.bad-request', status: 400 });
-  assert.deepEqual(refusal(() => route('GET', '/api/secrets')), { code: 'console.no-route', status: 404 });
-  assert.deepEqual(refusal(() => route('POST', '/')), { code: 'console.method-not-allowed', status: 405 });
+  assert.deepEqual(
+    refusal(() => route('GET', '/api/agents/echo/stop')),
+    { code: 'console.method-not-allowed', status: 405 },
+  );
+  assert.deepEqual(
+    refusal(() => route('DELETE', '/api/agents/echo')),
+    { code: 'console.method-not-allowed', status: 405 },
+  );
+  assert.deepEqual(
+    refusal(() => route('GET', '/api/agents/..%2f..%2fetc/logs')),
+    { code: 'console.bad-request', status: 400 },
+  );
+  assert.deepEqual(
+    refusal(() => route('GET', '/api/secrets')),
+    { code: 'console.no-route', status: 404 },
+  );
+  assert.deepEqual(
+    refusal(() => route('POST', '/')),
+    { code: 'console.method-not-allowed', status: 405 },
+  );
 });
 
 test('static paths: page routes get index.html; traversal, NUL and backslashes are refused', () => {
@@ -87,14 +105,32 @@ test('query: filters checked and bounded; the tail gets what it filters at the s
 test('protocol state: the branch the message belongs to, found from either side; ended conversations say so', async () => {
   const { protocolStateOf } = await import('../../src/console/protocol-state.js');
   const view = {
-    protocol: 'fipa-contract-net', conversationId: 'c1', initiator: 'boss@p', ended: false,
-    participants: [{ name: 'a@p', phase: 'called', resume: undefined, replyDeadline: undefined }, { name: 'b@p', phase: 'proposed', resume: undefined, replyDeadline: undefined }],
+    protocol: 'fipa-contract-net',
+    conversationId: 'c1',
+    initiator: 'boss@p',
+    ended: false,
+    participants: [
+      { name: 'a@p', phase: 'called', resume: undefined, replyDeadline: undefined },
+      { name: 'b@p', phase: 'proposed', resume: undefined, replyDeadline: undefined },
+    ],
   } as const;
   const lookup = (initiator: string, id: string): typeof view | undefined => (initiator === 'boss@p' && id === 'c1' ? view : undefined);
-  const cfp = { performative: 'cfp' as const, sender: { name: 'boss@p' }, receivers: [{ name: 'a@p' }, { name: 'b@p' }], protocol: 'fipa-contract-net', conversationId: 'c1' };
+  const cfp = {
+    performative: 'cfp' as const,
+    sender: { name: 'boss@p' },
+    receivers: [{ name: 'a@p' }, { name: 'b@p' }],
+    protocol: 'fipa-contract-net',
+    conversationId: 'c1',
+  };
   assert.equal(protocolStateOf(lookup, cfp), 'called,proposed');
-  assert.equal(protocolStateOf(lookup, { ...cfp, performative: 'propose', sender: { name: 'b@p' }, receivers: [{ name: 'boss@p' }] }), 'proposed');
+  assert.equal(
+    protocolStateOf(lookup, { ...cfp, performative: 'propose', sender: { name: 'b@p' }, receivers: [{ name: 'boss@p' }] }),
+    'proposed',
+  );
   assert.equal(protocolStateOf(lookup, { ...cfp, conversationId: 'other' }), undefined);
   assert.equal(protocolStateOf(lookup, { ...cfp, protocol: undefined }), undefined);
-  assert.equal(protocolStateOf(() => ({ ...view, ended: true }), cfp), 'ended');
+  assert.equal(
+    protocolStateOf(() => ({ ...view, ended: true }), cfp),
+    'ended',
+  );
 });

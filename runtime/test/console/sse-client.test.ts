@@ -25,10 +25,12 @@ test('a stalled reader gets a bounded queue; drops are counted; the queue drains
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const stalled = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/' }, (res) => {
-      res.pause(); // the browser tab is frozen
-      resolve(res);
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/' }, (res) => {
+        res.pause(); // the browser tab is frozen
+        resolve(res);
+      })
+      .on('error', reject);
   });
   await opened;
   const event = `event: message\ndata: ${JSON.stringify({ pad: 'x'.repeat(1024) })}\n\n`;

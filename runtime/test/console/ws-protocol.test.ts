@@ -16,7 +16,9 @@ function refusal(text: string): CaxtonError {
 
 describe('console websocket frames', () => {
   it('parses a send, keeping the message as JSON for the ACL decoder and the idempotency key', () => {
-    const r = parseWsRequest(JSON.stringify({ op: 'send', id: 's-1', message: { performative: 'inform', receiver: [{ name: 'a' }] }, idempotencyKey: 'k1' }));
+    const r = parseWsRequest(
+      JSON.stringify({ op: 'send', id: 's-1', message: { performative: 'inform', receiver: [{ name: 'a' }] }, idempotencyKey: 'k1' }),
+    );
     assert.equal(r.op, 'send');
     if (r.op !== 'send') return;
     assert.equal(r.id, 's-1');

@@ -7,7 +7,11 @@ test('runs up to maxInFlight, queues up to maxInFlight × 4, refuses past that; 
   const q = new AgentCallQueue();
   const started: number[] = [];
   const dones: (() => void)[] = [];
-  const admit = (i: number): string => q.admit('a', 2, (done) => { started.push(i); dones.push(done); });
+  const admit = (i: number): string =>
+    q.admit('a', 2, (done) => {
+      started.push(i);
+      dones.push(done);
+    });
   assert.equal(admit(0), 'run');
   assert.equal(admit(1), 'run');
   for (let i = 2; i < 2 + 2 * QUEUE_FACTOR; i++) assert.equal(admit(i), 'queued');
@@ -28,7 +32,16 @@ test('runs up to maxInFlight, queues up to maxInFlight × 4, refuses past that; 
 
 test('agents do not share slots', () => {
   const q = new AgentCallQueue();
-  assert.equal(q.admit('a', 1, () => {}), 'run');
-  assert.equal(q.admit('a', 1, () => {}), 'queued');
-  assert.equal(q.admit('b', 1, () => {}), 'run');
+  assert.equal(
+    q.admit('a', 1, () => {}),
+    'run',
+  );
+  assert.equal(
+    q.admit('a', 1, () => {}),
+    'queued',
+  );
+  assert.equal(
+    q.admit('b', 1, () => {}),
+    'run',
+  );
 });

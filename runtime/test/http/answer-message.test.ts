@@ -8,7 +8,16 @@ import { callIdOfKey, pendingCallKey, pendingCallsIn } from '../../src/http/pend
 const addressing = { from: { name: 'http@p' }, to: { name: 'a@p' }, callId: 'c1', conversationId: 'conv', context: 'ctx' };
 
 test('text bodies are content; status, context and headers are user params; in-reply-to is the call id', () => {
-  const m = responseAnswer(addressing, 404, [['content-type', 'text/plain'], ['x-a', '1'], ['x-a', '2']], Buffer.from('héllo'));
+  const m = responseAnswer(
+    addressing,
+    404,
+    [
+      ['content-type', 'text/plain'],
+      ['x-a', '1'],
+      ['x-a', '2'],
+    ],
+    Buffer.from('héllo'),
+  );
   validateAclMessage(m);
   assert.equal(m.performative, 'inform');
   assert.equal(m.content, 'héllo');
@@ -16,8 +25,10 @@ test('text bodies are content; status, context and headers are user params; in-r
   assert.equal(m.inReplyTo, 'c1');
   assert.equal(m.conversationId, 'conv');
   assert.deepEqual(m.userParams, {
-    'X-caxton-http-status': '404', 'X-caxton-http-context': 'ctx',
-    'X-caxton-http-header-content-type': 'text/plain', 'X-caxton-http-header-x-a': '1, 2',
+    'X-caxton-http-status': '404',
+    'X-caxton-http-context': 'ctx',
+    'X-caxton-http-header-content-type': 'text/plain',
+    'X-caxton-http-header-x-a': '1, 2',
   });
 });
 

@@ -39,7 +39,10 @@ class CallingPort extends ScriptedPort {
     results.forEach((r, i) => {
       const http = this.calls(batch[i]!);
       r.http = http;
-      r.stateWrites = http.map((c) => ({ key: pendingCallKey(c.id), value: JSON.stringify({ method: c.request.method, url: c.request.url, conversationId: 'conv-9', at: Date.now() }) }));
+      r.stateWrites = http.map((c) => ({
+        key: pendingCallKey(c.id),
+        value: JSON.stringify({ method: c.request.method, url: c.request.url, conversationId: 'conv-9', at: Date.now() }),
+      }));
     });
     this.effectsOfHttp?.hold(batch, results);
     return results;
@@ -59,17 +62,30 @@ test('the call leaves after the completion is durable; the answer is delivered t
   const port = new CallingPort(['caller']);
   const events = new BusEvents();
   // The log keeps state (the pending-call record rides in the completion), as the node's logs do.
-  const bus = new Bus({ log, state: log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: 100, events, dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2 } });
+  const bus = new Bus({
+    log,
+    state: log,
+    nodeId: 'n1',
+    platform: 'caxton',
+    mailboxCapacity: 100,
+    events,
+    dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2 },
+  });
   const state = new InMemoryAgentStateStore();
   const gateway = new HttpGateway({
-    platform: 'caxton', state, log: () => {},
+    platform: 'caxton',
+    state,
+    log: () => {},
     policyOf: () => ({ ...nodeDefaultHttpPolicy(), allow: [{ host: 'localhost', ports: [server.port], allowPrivate: true }] }),
-    send: async (message, id) => { await bus.send(message, { external: { name: 'http@caxton' } }, id); },
+    send: async (message, id) => {
+      await bus.send(message, { external: { name: 'http@caxton' } }, id);
+    },
   });
   port.effectsOfHttp = new HttpEffects(gateway, () => {});
-  port.calls = (item) => (item.kind === 'delivery' && item.delivery.message.content === 'go'
-    ? [{ id: 'call-1', request: { method: 'GET', url: `http://localhost:${server.port}/ping`, headers: [] } }]
-    : []);
+  port.calls = (item) =>
+    item.kind === 'delivery' && item.delivery.message.content === 'go'
+      ? [{ id: 'call-1', request: { method: 'GET', url: `http://localhost:${server.port}/ping`, headers: [] } }]
+      : [];
   await bus.open(port);
   await bus.start();
 
@@ -103,12 +119,30 @@ test('calls leave only when released, are dropped when their handling will not c
   const applied: string[] = [];
   const warnings: string[] = [];
   const fakeGateway = { apply: (e: { http: HttpCall[] }) => applied.push(...e.http.map((c) => c.id)) } as unknown as HttpGateway;
-  const effects = new HttpEffects(fakeGateway, (_a, m) => warnings.push(m), 1000, () => now);
+  const effects = new HttpEffects(
+    fakeGateway,
+    (_a, m) => warnings.push(m),
+    1000,
+    () => now,
+  );
   const result = (id: string): ExecutionResult => ({
-    agent: 'a', workId: id, outcome: { status: 'ok' }, fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], logs: [],
+    agent: 'a',
+    workId: id,
+    outcome: { status: 'ok' },
+    fuelUsed: 0,
+    outbox: [],
+    timers: [],
+    directory: [],
+    stateWrites: [],
+    logs: [],
     http: [{ id: `call-${id}`, request: { method: 'GET', url: 'https://api.example.com/', headers: [] } }],
   });
-  const delivery = (id: string): WorkItem => ({ kind: 'delivery', agent: 'a', attempt: 1, delivery: { id, messageId: id, receiver: 'a', message: inform('a', 'x'), acceptedAt: 0 } });
+  const delivery = (id: string): WorkItem => ({
+    kind: 'delivery',
+    agent: 'a',
+    attempt: 1,
+    delivery: { id, messageId: id, receiver: 'a', message: inform('a', 'x'), acceptedAt: 0 },
+  });
   const timer: WorkItem = { kind: 'timer', agent: 'a', token: 't', timerId: 'T1' };
   const byHand: WorkItem = { kind: 'timer', agent: 'a', token: 'hand' };
   effects.hold([delivery('d1')], [result('d1')]);

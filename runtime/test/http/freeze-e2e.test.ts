@@ -28,7 +28,13 @@ before(async () => {
     req.on('end', () => {
       bodies.push({ body, at: Date.now() });
       // The first call is slow enough to be on the network when the freeze comes.
-      const t = setTimeout(() => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(body.toUpperCase()); }, body === 'one' ? 10_000 : 150);
+      const t = setTimeout(
+        () => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end(body.toUpperCase());
+        },
+        body === 'one' ? 10_000 : 150,
+      );
       res.on('close', () => clearTimeout(t));
     });
   });
@@ -44,16 +50,35 @@ after(async () => {
 async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; replies: ${JSON.stringify(toOperator.map((m) => [m.inReplyTo, m.performative, m.content]))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}; replies: ${JSON.stringify(toOperator.map((m) => [m.inReplyTo, m.performative, m.content]))}`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 test('freeze: the server receives nothing new; thaw: every call completes once', async () => {
-  const policy = { ...nodeDefaultHttpPolicy(), maxInFlight: 1, timeoutMs: 60_000, allow: [{ host: 'localhost', ports: [server.port], allowPrivate: true }] };
-  await node.control.deploy({ name: 'caller', limits: {}, config: { 'service-url': `http://localhost:${server.port}/shout` }, http: policy }, await example('js-http-agent'));
+  const policy = {
+    ...nodeDefaultHttpPolicy(),
+    maxInFlight: 1,
+    timeoutMs: 60_000,
+    allow: [{ host: 'localhost', ports: [server.port], allowPrivate: true }],
+  };
+  await node.control.deploy(
+    { name: 'caller', limits: {}, config: { 'service-url': `http://localhost:${server.port}/shout` }, http: policy },
+    await example('js-http-agent'),
+  );
   const calls: MessageEvent[] = [];
-  const off = node.control.tail({ agent: 'caller' }, { next: (e) => { if (e.message.receivers[0]?.name === 'http@caxton') calls.push(e); }, end: () => {} });
+  const off = node.control.tail(
+    { agent: 'caller' },
+    {
+      next: (e) => {
+        if (e.message.receivers[0]?.name === 'http@caxton') calls.push(e);
+      },
+      end: () => {},
+    },
+  );
   const words = ['one', 'two', 'three', 'four'];
   for (const [i, w] of words.entries()) {
     await node.control.send({ performative: 'request', receivers: [{ name: 'caller' }], content: w, replyWith: `q${i}` });
@@ -65,7 +90,11 @@ test('freeze: the server receives nothing new; thaw: every call completes once',
   assert.equal(frozen.status.frozen, true);
   const frozenAt = Date.now();
   await new Promise((r) => setTimeout(r, 1500));
-  assert.deepEqual(bodies.map((b) => b.body), ['one'], 'nothing new reached the server while frozen');
+  assert.deepEqual(
+    bodies.map((b) => b.body),
+    ['one'],
+    'nothing new reached the server while frozen',
+  );
   assert.equal(toOperator.length, 0, 'no agent code ran: nothing answered the operator');
   await node.control.thaw('node');
   await until(() => words.every((_, i) => toOperator.some((m) => m.inReplyTo === `q${i}`)), 'every request answered');
@@ -82,6 +111,9 @@ test('freeze: the server receives nothing new; thaw: every call completes once',
     }
   }
   assert.deepEqual(bodies.map((b) => b.body).sort(), [...words].sort(), 'the server saw every call once');
-  assert.ok(bodies.slice(1).every((b) => b.at > frozenAt), 'the queued calls left after the thaw');
+  assert.ok(
+    bodies.slice(1).every((b) => b.at > frozenAt),
+    'the queued calls left after the thaw',
+  );
   off();
 });

@@ -25,15 +25,29 @@ export async function startGatewayNode(prefix: string, shards = 1): Promise<Gate
   const dataDir = await mkdtemp(path.join(os.tmpdir(), prefix));
   let node: RunningNode;
   try {
-    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards, prepare: { cacheDir: TEST_ENGINE_CACHE } });
+    node = await startNode({
+      dataDir,
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'none' },
+      api: false,
+      shards,
+      prepare: { cacheDir: TEST_ENGINE_CACHE },
+    });
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
   const toOperator: AclMessage[] = [];
-  node.events.on((e) => { if (e.type === 'external') toOperator.push(e.message); }, ['external']);
+  node.events.on(
+    (e) => {
+      if (e.type === 'external') toOperator.push(e.message);
+    },
+    ['external'],
+  );
   return {
-    node, toOperator,
+    node,
+    toOperator,
     async stop() {
       try {
         await node.stop();

@@ -39,7 +39,11 @@ before(async () => {
       const chunk = Buffer.alloc(500, 1);
       let n = 0;
       const t = setInterval(() => {
-        if (n++ >= 10 || res.destroyed) { clearInterval(t); res.end(); return; }
+        if (n++ >= 10 || res.destroyed) {
+          clearInterval(t);
+          res.end();
+          return;
+        }
         res.write(chunk);
       }, 5);
     } else if (url.pathname === '/big-declared') {
@@ -86,16 +90,28 @@ function harness(policy: Partial<HttpPolicy>, resolve?: ConstructorParameters<ty
   const events: HttpCallEvent[] = [];
   const state = new InMemoryAgentStateStore();
   const gateway = new HttpGateway({
-    platform: 'p', state, policyOf: () => full, log: (_a, _l, m) => logs.push(m),
-    send: async (message, id) => { sent.push({ message, id }); },
+    platform: 'p',
+    state,
+    policyOf: () => full,
+    log: (_a, _l, m) => logs.push(m),
+    send: async (message, id) => {
+      sent.push({ message, id });
+    },
     ...(resolve ? { resolve } : {}),
   });
   gateway.events.onType('http-call', (e) => events.push(e));
   return {
-    gateway, sent, logs, events, state,
+    gateway,
+    sent,
+    logs,
+    events,
+    state,
     async call(id, request) {
       const req: HttpRequestSpec = { method: 'GET', headers: [], ...request };
-      const record = { key: pendingCallKey(id), value: JSON.stringify({ method: req.method, url: req.url, conversationId: `conv-${id}`, at: Date.now() }) };
+      const record = {
+        key: pendingCallKey(id),
+        value: JSON.stringify({ method: req.method, url: req.url, conversationId: `conv-${id}`, at: Date.now() }),
+      };
       // The record commits with the handling (as the bus does it), then the call is applied.
       await state.commitState('a', [record]);
       gateway.apply({ agent: 'a', http: [{ id, request: req }], stateWrites: [record] });
@@ -116,7 +132,12 @@ function harness(policy: Partial<HttpPolicy>, resolve?: ConstructorParameters<ty
   };
 }
 
-const local = (port: number, extra: object = {}): HttpPolicy['allow'][number] => ({ host: 'localhost', ports: [port], allowPrivate: true, ...extra });
+const local = (port: number, extra: object = {}): HttpPolicy['allow'][number] => ({
+  host: 'localhost',
+  ports: [port],
+  allowPrivate: true,
+  ...extra,
+});
 
 test('an allowed plain call is answered with inform: body, status, headers, conversation, derived id; the record goes', async () => {
   const h = harness({ allow: [local(plain.port)] });
@@ -138,7 +159,9 @@ test('an allowed plain call is answered with inform: body, status, headers, conv
   await h.gateway.close();
 });
 
-test('TLS with the policy extra CA is answered; without it the failure is tls', { skip: hasOpenssl() ? false : 'openssl CLI not found: node:crypto cannot sign the test certificate' }, async () => {
+test('TLS with the policy extra CA is answered; without it the failure is tls', {
+  skip: hasOpenssl() ? false : 'openssl CLI not found: node:crypto cannot sign the test certificate',
+}, async () => {
   const withCa = harness({ allow: [local(secure!.port)], extraCaPem: ca!.caPem });
   await withCa.call('t1', { url: `https://localhost:${secure!.port}/` });
   const ok = await withCa.answer('t1');
@@ -198,9 +221,16 @@ test('the connection goes to the checked address: a name only the gateway resolv
   assert.equal(m.performative, 'inform', m.content);
   assert.equal(JSON.parse(m.content!).host, `svc.caxton.test:${plain.port}`, 'the Host header keeps the name');
   assert.equal(lookups, 1);
-  const rebinding = harness({ allow: [{ host: 'svc.caxton.test', ports: [plain.port] }] }, async () => [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }]);
+  const rebinding = harness({ allow: [{ host: 'svc.caxton.test', ports: [plain.port] }] }, async () => [
+    { address: '93.184.216.34', family: 4 },
+    { address: '127.0.0.1', family: 4 },
+  ]);
   await rebinding.call('p2', { url: `http://svc.caxton.test:${plain.port}/hello` });
-  assert.equal((await rebinding.answer('p2')).userParams?.['X-caxton-failure'], 'address-denied', 'one private address among public ones is refused');
+  assert.equal(
+    (await rebinding.answer('p2')).userParams?.['X-caxton-failure'],
+    'address-denied',
+    'one private address among public ones is refused',
+  );
   await h.gateway.close();
 });
 
@@ -243,8 +273,16 @@ test('calls past in-flight × 4 waiting are answered quota-exceeded at once', as
 test('headers the node owns are dropped (and logged); the rest are sent', async () => {
   const h = harness({ allow: [local(plain.port)] });
   await h.call('h1', {
-    url: `http://localhost:${plain.port}/echo-headers`, method: 'POST', body: 'abc',
-    headers: [['Host', 'evil.example'], ['X-Ok', '1'], ['Proxy-Authorization', 'x'], ['Content-Length', '999'], ['Connection', 'close']],
+    url: `http://localhost:${plain.port}/echo-headers`,
+    method: 'POST',
+    body: 'abc',
+    headers: [
+      ['Host', 'evil.example'],
+      ['X-Ok', '1'],
+      ['Proxy-Authorization', 'x'],
+      ['Content-Length', '999'],
+      ['Connection', 'close'],
+    ],
   });
   const m = await h.answer('h1');
   const got = JSON.parse(m.content!) as Record<string, string>;
@@ -252,14 +290,22 @@ test('headers the node owns are dropped (and logged); the rest are sent', async 
   assert.equal(got['x-ok'], '1');
   assert.equal(got['content-length'], '3');
   assert.equal(got['proxy-authorization'], undefined);
-  assert.ok(h.logs.some((l) => /dropped request headers.*Host.*Proxy-Authorization.*Content-Length.*Connection/.test(l)), h.logs.join('\n'));
+  assert.ok(
+    h.logs.some((l) => /dropped request headers.*Host.*Proxy-Authorization.*Content-Length.*Connection/.test(l)),
+    h.logs.join('\n'),
+  );
   await h.gateway.close();
 });
 
 test('on activation, pending records not in flight are answered interrupted (once), in-flight ones are not', async () => {
   const h = harness({ allow: [local(plain.port)], timeoutMs: 500 });
   // A call from before a node crash: its record is committed, nothing runs it.
-  await h.state.commitState('a', [{ key: pendingCallKey('old-1'), value: JSON.stringify({ method: 'POST', url: 'https://api.example.com/pay', conversationId: 'conv-old', context: 'order-7', at: 1 }) }]);
+  await h.state.commitState('a', [
+    {
+      key: pendingCallKey('old-1'),
+      value: JSON.stringify({ method: 'POST', url: 'https://api.example.com/pay', conversationId: 'conv-old', context: 'order-7', at: 1 }),
+    },
+  ]);
   await h.state.commitState('a', [{ key: 'user-key', value: 'kept' }]);
   await h.call('live-1', { url: `http://localhost:${plain.port}/silent` });
   assert.equal(await h.gateway.recover('a'), 1);
@@ -272,7 +318,11 @@ test('on activation, pending records not in flight are answered interrupted (onc
   const state = await h.state.readState('a');
   assert.equal(state.has(pendingCallKey('old-1')), false);
   assert.equal(state.get('user-key'), 'kept');
-  assert.equal(h.sent.some((s) => s.message.inReplyTo === 'live-1'), false, 'the live call is not interrupted');
+  assert.equal(
+    h.sent.some((s) => s.message.inReplyTo === 'live-1'),
+    false,
+    'the live call is not interrupted',
+  );
   assert.equal(await h.gateway.recover('a'), 0, 'nothing left to recover (live-1 is in flight)');
   assert.equal((await h.answer('live-1')).userParams?.['X-caxton-failure'], 'timeout');
   await h.gateway.close();
@@ -285,7 +335,15 @@ test('a gateway closed mid-call sends nothing and keeps the record (the next act
   await h.gateway.close();
   assert.equal(h.sent.length, 0);
   assert.equal((await h.state.readState('a')).has(pendingCallKey('x1')), true);
-  const next = new HttpGateway({ platform: 'p', state: h.state, policyOf: () => undefined, log: () => {}, send: async (message, id) => { h.sent.push({ message, id }); } });
+  const next = new HttpGateway({
+    platform: 'p',
+    state: h.state,
+    policyOf: () => undefined,
+    log: () => {},
+    send: async (message, id) => {
+      h.sent.push({ message, id });
+    },
+  });
   assert.equal(await next.recover('a'), 1);
   assert.equal(h.sent[0]!.message.userParams?.['X-caxton-failure'], 'interrupted');
   await next.close();

@@ -28,7 +28,13 @@ before(async () => {
     const url = new URL(req.url ?? '/', 'http://x');
     hits.push({ path: url.pathname, at: Date.now() });
     // Slow: answers after `ms` (the connection is cut by the gateway if it is frozen meanwhile).
-    const t = setTimeout(() => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(`done ${url.pathname}`); }, Number(url.searchParams.get('ms') ?? '400'));
+    const t = setTimeout(
+      () => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(`done ${url.pathname}`);
+      },
+      Number(url.searchParams.get('ms') ?? '400'),
+    );
     res.on('close', () => clearTimeout(t));
   });
   dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-egress-hold-'));
@@ -48,10 +54,23 @@ async function setup(name: string, policy: Partial<HttpPolicy>, resolve?: Constr
   await killSwitch.start();
   const state = new InMemoryAgentStateStore();
   const sent: AclMessage[] = [];
-  const full: HttpPolicy = { ...nodeDefaultHttpPolicy(), allow: [{ host: 'localhost', ports: [server.port], allowPrivate: true }, { host: 'slow-dns.test', ports: [server.port], allowPrivate: true }], ...policy };
+  const full: HttpPolicy = {
+    ...nodeDefaultHttpPolicy(),
+    allow: [
+      { host: 'localhost', ports: [server.port], allowPrivate: true },
+      { host: 'slow-dns.test', ports: [server.port], allowPrivate: true },
+    ],
+    ...policy,
+  };
   const gateway = new HttpGateway({
-    platform: 'p', state, policyOf: () => full, log: () => {}, hold: killSwitch,
-    send: async (message) => { sent.push(message); },
+    platform: 'p',
+    state,
+    policyOf: () => full,
+    log: () => {},
+    hold: killSwitch,
+    send: async (message) => {
+      sent.push(message);
+    },
     ...(resolve ? { resolve } : {}),
   });
   const call = async (agent: string, id: string, url: string): Promise<void> => {
@@ -63,7 +82,10 @@ async function setup(name: string, policy: Partial<HttpPolicy>, resolve?: Constr
   const until = async (cond: () => boolean, what: string, ms = 10_000): Promise<void> => {
     const deadline = Date.now() + ms;
     while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; answers: ${JSON.stringify(sent.map((m) => [m.inReplyTo, m.userParams?.['X-caxton-failure'] ?? m.userParams?.['X-caxton-http-status']]))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}; answers: ${JSON.stringify(sent.map((m) => [m.inReplyTo, m.userParams?.['X-caxton-failure'] ?? m.userParams?.['X-caxton-http-status']]))}`,
+        );
       await new Promise((r) => setTimeout(r, 10));
     }
   };
@@ -86,17 +108,26 @@ test('freeze: the call on the network is cut and answered interrupted once; queu
   assert.match(f1.content ?? '', /frozen/);
   const frozenAt = Date.now();
   await new Promise((r) => setTimeout(r, 1000));
-  assert.deepEqual(hits.slice(before).map((x) => x.path), ['/f1'], 'nothing new reached the server while frozen');
+  assert.deepEqual(
+    hits.slice(before).map((x) => x.path),
+    ['/f1'],
+    'nothing new reached the server while frozen',
+  );
   assert.ok(hits.every((x) => x.at < frozenAt || x.path !== '/f2'));
   assert.equal(h.sent.length, 1, 'f2..f4 unanswered, waiting');
   assert.equal(h.gateway.pending('a'), 3);
-  for (const id of ['f2', 'f3', 'f4']) assert.ok((await h.state.readState('a')).has(pendingCallKey(id)), `${id} keeps its record while held`);
+  for (const id of ['f2', 'f3', 'f4'])
+    assert.ok((await h.state.readState('a')).has(pendingCallKey(id)), `${id} keeps its record while held`);
   await h.killSwitch.thaw('node');
   await h.until(() => ['f2', 'f3', 'f4'].every((id) => h.answers(id).length > 0), 'f2..f4 answered after the thaw');
   await new Promise((r) => setTimeout(r, 300));
   for (const id of ['f1', 'f2', 'f3', 'f4']) assert.equal(h.answers(id).length, 1, `${id} answered exactly once`);
   for (const id of ['f2', 'f3', 'f4']) assert.equal(h.answers(id)[0]!.userParams?.['X-caxton-http-status'], '200', id);
-  assert.deepEqual(hits.slice(before).map((x) => x.path), ['/f1', '/f2', '/f3', '/f4'], 'each request reached the server once; f1 was not repeated');
+  assert.deepEqual(
+    hits.slice(before).map((x) => x.path),
+    ['/f1', '/f2', '/f3', '/f4'],
+    'each request reached the server once; f1 was not repeated',
+  );
   assert.equal((await h.state.readState('a')).size, 0, 'every record removed');
   await h.gateway.close();
   h.killSwitch.close();
@@ -105,7 +136,11 @@ test('freeze: the call on the network is cut and answered interrupted once; queu
 test('a call cut before it connected (still resolving) is sent on release, not answered interrupted', async () => {
   let resolving = 0;
   // A resolver that takes 300 ms: the freeze lands while the call is still looking up the name.
-  const h = await setup('resolving', {}, async () => { resolving += 1; await new Promise((r) => setTimeout(r, 300)); return [{ address: '127.0.0.1', family: 4 }]; });
+  const h = await setup('resolving', {}, async () => {
+    resolving += 1;
+    await new Promise((r) => setTimeout(r, 300));
+    return [{ address: '127.0.0.1', family: 4 }];
+  });
   const before = hits.length;
   await h.call('a', 'r1', `http://slow-dns.test:${server.port}/r1?ms=50`);
   await h.until(() => resolving === 1, 'the lookup started');
@@ -116,7 +151,10 @@ test('a call cut before it connected (still resolving) is sent on release, not a
   await h.killSwitch.thaw('node');
   await h.until(() => h.answers('r1').length === 1, 'r1 answered after the thaw');
   assert.equal(h.answers('r1')[0]!.userParams?.['X-caxton-http-status'], '200');
-  assert.deepEqual(hits.slice(before).map((x) => x.path), ['/r1']);
+  assert.deepEqual(
+    hits.slice(before).map((x) => x.path),
+    ['/r1'],
+  );
   await h.gateway.close();
   h.killSwitch.close();
 });
@@ -131,10 +169,16 @@ test('suspend holds only that agent; resume releases it', async () => {
   await h.until(() => h.answers('s2').length === 1, 'the other agent is answered');
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(h.answers('s1').length, 0);
-  assert.deepEqual(hits.slice(before).map((x) => x.path), ['/s2']);
+  assert.deepEqual(
+    hits.slice(before).map((x) => x.path),
+    ['/s2'],
+  );
   await h.killSwitch.resume('held');
   await h.until(() => h.answers('s1').length === 1, 's1 answered after resume');
-  assert.deepEqual(hits.slice(before).map((x) => x.path), ['/s2', '/s1']);
+  assert.deepEqual(
+    hits.slice(before).map((x) => x.path),
+    ['/s2', '/s1'],
+  );
   await h.gateway.close();
   h.killSwitch.close();
 });

@@ -47,17 +47,28 @@ async function reply(inReplyTo: string, timeoutMs = 20_000): Promise<AclMessage>
 
 test('a call leaves, its answer comes back from http@caxton, and the agent answers the operator; the tail shows both', async () => {
   const policy = { ...nodeDefaultHttpPolicy(), allow: [{ host: 'localhost', ports: [server.port], allowPrivate: true }] };
-  const status = await node.control.deploy({ name: 'lookup', limits: {}, config: { 'service-url': `http://localhost:${server.port}/shout` }, http: policy }, await example('js-http-agent'));
+  const status = await node.control.deploy(
+    { name: 'lookup', limits: {}, config: { 'service-url': `http://localhost:${server.port}/shout` }, http: policy },
+    await example('js-http-agent'),
+  );
   assert.deepEqual(status.http, policy);
   const tail: MessageEvent[] = [];
   const off = node.control.tail({ agent: 'lookup' }, { next: (e) => tail.push(e), end: () => {} });
-  await node.control.send({ performative: 'request', receivers: [{ name: 'lookup' }], content: 'hello gateway', replyWith: 'r1', conversationId: 'conv-e2e' });
+  await node.control.send({
+    performative: 'request',
+    receivers: [{ name: 'lookup' }],
+    content: 'hello gateway',
+    replyWith: 'r1',
+    conversationId: 'conv-e2e',
+  });
   const answer = await reply('r1');
   assert.equal(answer.performative, 'inform', answer.content);
   assert.equal(answer.content, 'HELLO GATEWAY');
   assert.deepEqual(bodies, ['hello gateway']);
   off();
-  const lines = tail.map((e) => `${e.message.performative} ${e.message.sender?.name} -> ${e.message.receivers.map((r) => r.name).join(',')}`);
+  const lines = tail.map(
+    (e) => `${e.message.performative} ${e.message.sender?.name} -> ${e.message.receivers.map((r) => r.name).join(',')}`,
+  );
   assert.ok(lines.includes('request lookup@caxton -> http@caxton'), lines.join('\n'));
   assert.ok(lines.includes('inform http@caxton -> lookup@caxton'), lines.join('\n'));
   const call = tail.find((e) => e.message.receivers[0]?.name === 'http@caxton')!.message;
@@ -70,7 +81,15 @@ test('a call leaves, its answer comes back from http@caxton, and the agent answe
 });
 
 test('a service off the allow-list is refused by the sandbox at once; nothing is sent', async () => {
-  await node.control.deploy({ name: 'stray', limits: {}, config: { 'service-url': 'https://not-allowed.example/x' }, http: { ...nodeDefaultHttpPolicy(), allow: [{ host: 'api.example.com' }] } }, await example('js-http-agent'));
+  await node.control.deploy(
+    {
+      name: 'stray',
+      limits: {},
+      config: { 'service-url': 'https://not-allowed.example/x' },
+      http: { ...nodeDefaultHttpPolicy(), allow: [{ host: 'api.example.com' }] },
+    },
+    await example('js-http-agent'),
+  );
   const before = bodies.length;
   await node.control.send({ performative: 'request', receivers: [{ name: 'stray' }], content: 'x', replyWith: 'r2' });
   const answer = await reply('r2');
@@ -80,19 +99,31 @@ test('a service off the allow-list is refused by the sandbox at once; nothing is
 });
 
 test('the name http is reserved', async () => {
-  await assert.rejects(node.control.deploy({ name: 'http', limits: {}, config: {} }, await example('js-http-agent')), ReservedAgentNameError);
+  await assert.rejects(
+    node.control.deploy({ name: 'http', limits: {}, config: {} }, await example('js-http-agent')),
+    ReservedAgentNameError,
+  );
 });
 
 test('a call in flight when the node stops is answered interrupted when the agent comes back (never re-sent)', async () => {
   let hits = 0;
-  const silent = await httpServer(() => { hits += 1; }); // takes the request, never answers
+  const silent = await httpServer(() => {
+    hits += 1;
+  }); // takes the request, never answers
   const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-http-e2e-restart-'));
   const seen: AclMessage[] = [];
   try {
     const first = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1 });
     try {
-      const policy = { ...nodeDefaultHttpPolicy(), timeoutMs: 60_000, allow: [{ host: 'localhost', ports: [silent.port], allowPrivate: true }] };
-      await first.control.deploy({ name: 'waiter', limits: {}, config: { 'service-url': `http://localhost:${silent.port}/slow` }, http: policy }, await example('js-http-agent'));
+      const policy = {
+        ...nodeDefaultHttpPolicy(),
+        timeoutMs: 60_000,
+        allow: [{ host: 'localhost', ports: [silent.port], allowPrivate: true }],
+      };
+      await first.control.deploy(
+        { name: 'waiter', limits: {}, config: { 'service-url': `http://localhost:${silent.port}/slow` }, http: policy },
+        await example('js-http-agent'),
+      );
       await first.control.send({ performative: 'request', receivers: [{ name: 'waiter' }], content: 'x', replyWith: 'r3' });
       const deadline = Date.now() + 20_000;
       while (hits === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -102,7 +133,12 @@ test('a call in flight when the node stops is answered interrupted when the agen
     }
     const second = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1 });
     try {
-      second.events.on((e) => { if (e.type === 'external') seen.push(e.message); }, ['external']);
+      second.events.on(
+        (e) => {
+          if (e.type === 'external') seen.push(e.message);
+        },
+        ['external'],
+      );
       const deadline = Date.now() + 20_000;
       while (!seen.some((m) => m.inReplyTo === 'r3') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const answer = seen.find((m) => m.inReplyTo === 'r3');

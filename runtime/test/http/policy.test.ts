@@ -30,7 +30,11 @@ test('out-of-range values are refused naming the field', () => {
     [{ extraCaPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' }, /does not parse/],
   ];
   for (const [input, field] of bad) {
-    assert.throws(() => resolveHttpPolicy(input, 'http'), (e: unknown) => e instanceof InvalidArgumentError && field.test(e.message), JSON.stringify(input));
+    assert.throws(
+      () => resolveHttpPolicy(input, 'http'),
+      (e: unknown) => e instanceof InvalidArgumentError && field.test(e.message),
+      JSON.stringify(input),
+    );
   }
 });
 
@@ -39,8 +43,14 @@ test('maxRedirects 0 is meaningful (no redirects), not "default"', () => {
 });
 
 test('IP literals and wildcards are accepted hosts', () => {
-  const p = resolveHttpPolicy({ allow: [{ host: '[2001:db8::1]' }, { host: '10.0.0.5', allowPrivate: true }, { host: '*.example.com' }] }, 'http');
-  assert.deepEqual(p.allow.map((r) => r.host), ['2001:db8::1', '10.0.0.5', '*.example.com']);
+  const p = resolveHttpPolicy(
+    { allow: [{ host: '[2001:db8::1]' }, { host: '10.0.0.5', allowPrivate: true }, { host: '*.example.com' }] },
+    'http',
+  );
+  assert.deepEqual(
+    p.allow.map((r) => r.host),
+    ['2001:db8::1', '10.0.0.5', '*.example.com'],
+  );
   assert.equal(p.allow[1]!.allowPrivate, true);
 });
 
@@ -62,8 +72,18 @@ test('path prefixes are normalised like request paths; ones no path could be jud
   const resolve = resolveHttpPolicy;
   const ok = resolve({ allow: [{ host: 'a.example', pathPrefixes: ['/api', '/über/', '/api'] }] }, 'header.http');
   assert.deepEqual(ok.allow[0]!.pathPrefixes, ['/api', '/%C3%BCber/']);
-  for (const [prefix, why] of [['/api/../admin', /\. or \.\. segments.*/], ['/a%2fb', /encoded/], ['/a//b', /empty segment/], ['/a?x=1', /query/], ['/a/..;/b', /dot segment/]] as const) {
-    assert.throws(() => resolve({ allow: [{ host: 'a.example', pathPrefixes: [prefix] }] }, 'header.http'), (err: Error & { hint?: string }) => why.test(err.message) && (err.hint ?? '') !== '', prefix);
+  for (const [prefix, why] of [
+    ['/api/../admin', /\. or \.\. segments.*/],
+    ['/a%2fb', /encoded/],
+    ['/a//b', /empty segment/],
+    ['/a?x=1', /query/],
+    ['/a/..;/b', /dot segment/],
+  ] as const) {
+    assert.throws(
+      () => resolve({ allow: [{ host: 'a.example', pathPrefixes: [prefix] }] }, 'header.http'),
+      (err: Error & { hint?: string }) => why.test(err.message) && (err.hint ?? '') !== '',
+      prefix,
+    );
   }
   assert.throws(() => parseAllowHttpFlag('api.example.com/api/../admin'), /--allow-http.*\. or \.\. segments/);
 });

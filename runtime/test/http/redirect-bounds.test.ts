@@ -34,10 +34,16 @@ before(async () => {
         if (res.destroyed) return;
         for (let i = 0; i < 4 && res.write(chunk); i++) s.written += chunk.length;
       }, 1);
-      res.on('close', () => { clearInterval(t); s.closedAt = Date.now(); });
+      res.on('close', () => {
+        clearInterval(t);
+        s.closedAt = Date.now();
+      });
     } else if (path === '/slow-redirect') {
       // Each hop answers after 150 ms, forever: only the call's deadline ends the chain.
-      const t = setTimeout(() => { res.writeHead(307, { location: '/slow-redirect' }); res.end(); }, 150);
+      const t = setTimeout(() => {
+        res.writeHead(307, { location: '/slow-redirect' });
+        res.end();
+      }, 150);
       res.on('close', () => clearTimeout(t));
     } else if (path === '/empty-redirect') {
       res.writeHead(302, { location: '/final', 'content-length': '0' });
@@ -60,7 +66,11 @@ function policy(extra: Partial<HttpPolicy>): HttpPolicy {
 test('a redirect whose body streams forever is closed, not read: the call answers and the stream ends at once', async () => {
   const pools = new ConnectionPools();
   const started = Date.now();
-  const response = await performHttpCall(policy({ maxResponseBytes: 1000, timeoutMs: 3000 }), { method: 'GET', url: `http://127.0.0.1:${server.port}/redirect-streaming`, headers: [] }, { pools });
+  const response = await performHttpCall(
+    policy({ maxResponseBytes: 1000, timeoutMs: 3000 }),
+    { method: 'GET', url: `http://127.0.0.1:${server.port}/redirect-streaming`, headers: [] },
+    { pools },
+  );
   const answeredAt = Date.now();
   assert.equal(response.status, 200);
   assert.equal(response.body.toString(), 'final');
@@ -81,7 +91,11 @@ test('a redirect whose body streams forever is closed, not read: the call answer
 
 test('an empty redirect body is drained (the socket can be reused), the call follows it', async () => {
   const pools = new ConnectionPools();
-  const response = await performHttpCall(policy({}), { method: 'GET', url: `http://127.0.0.1:${server.port}/empty-redirect`, headers: [] }, { pools });
+  const response = await performHttpCall(
+    policy({}),
+    { method: 'GET', url: `http://127.0.0.1:${server.port}/empty-redirect`, headers: [] },
+    { pools },
+  );
   assert.equal(response.body.toString(), 'final');
   pools.close();
 });
@@ -90,7 +104,11 @@ test('a chain of slow redirects is cut at the call deadline; no hop starts after
   const pools = new ConnectionPools();
   const started = Date.now();
   await assert.rejects(
-    performHttpCall(policy({ timeoutMs: 400, maxRedirects: 20 }), { method: 'GET', url: `http://127.0.0.1:${server.port}/slow-redirect`, headers: [] }, { pools }),
+    performHttpCall(
+      policy({ timeoutMs: 400, maxRedirects: 20 }),
+      { method: 'GET', url: `http://127.0.0.1:${server.port}/slow-redirect`, headers: [] },
+      { pools },
+    ),
     (err: unknown) => err instanceof HttpCallFailure && err.failure === 'timeout' && typeof err.hint === 'string',
   );
   const failedAt = Date.now();

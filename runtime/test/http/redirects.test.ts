@@ -12,7 +12,17 @@ const policy: Pick<HttpPolicy, 'allow' | 'maxRedirects'> = {
 function request(url: string, method = 'GET', extra: Partial<OutboundRequest> = {}): OutboundRequest {
   const t = parseHttpTarget(url);
   assert.ok(t.ok);
-  return { method, target: t.target, headers: [['authorization', 'Bearer x'], ['content-type', 'application/json'], ['accept', '*/*']], rule: { host: t.target.host }, ...extra };
+  return {
+    method,
+    target: t.target,
+    headers: [
+      ['authorization', 'Bearer x'],
+      ['content-type', 'application/json'],
+      ['accept', '*/*'],
+    ],
+    rule: { host: t.target.host },
+    ...extra,
+  };
 }
 
 test('a relative redirect on an allowed host is followed, credentials kept (same origin)', () => {
@@ -32,7 +42,10 @@ test('a redirect to a host off the list is denied with the reason', () => {
 test('a redirect to another allowed origin drops credentials', () => {
   const step = planRedirect(policy, request('https://api.example.com/a'), 301, 'https://img.cdn.example.com/x', 0);
   assert.ok(step.kind === 'follow');
-  assert.deepEqual(step.request.headers.map(([n]) => n), ['content-type', 'accept']);
+  assert.deepEqual(
+    step.request.headers.map(([n]) => n),
+    ['content-type', 'accept'],
+  );
   assert.equal(step.request.rule.host, '*.cdn.example.com');
 });
 

@@ -43,9 +43,18 @@ async function replies(ids: readonly string[], timeoutMs = 20_000): Promise<AclM
 
 test('a scaled agent that calls out over HTTP stays scaled; every call leaves once and is answered', async () => {
   const policy = { ...nodeDefaultHttpPolicy(), allow: [{ host: 'localhost', ports: [server.port], allowPrivate: true }] };
-  await node.control.deploy({ name: 'lookup', limits: {}, config: { 'service-url': `http://localhost:${server.port}/shout` }, http: policy }, await example('js-http-agent'));
+  await node.control.deploy(
+    { name: 'lookup', limits: {}, config: { 'service-url': `http://localhost:${server.port}/shout` }, http: policy },
+    await example('js-http-agent'),
+  );
   // One call first, as one replica: its pending record is the runtime's, and does not refuse the scale.
-  await node.control.send({ performative: 'request', receivers: [{ name: 'lookup' }], content: 'before', replyWith: 'r-before', conversationId: 'h-before' });
+  await node.control.send({
+    performative: 'request',
+    receivers: [{ name: 'lookup' }],
+    content: 'before',
+    replyWith: 'r-before',
+    conversationId: 'h-before',
+  });
   await replies(['r-before']);
   const scaled = await node.control.scale('lookup', 2);
   assert.deepEqual(scaled.replicas, { replicas: 2, draining: 0 }, 'an agent whose only state is HTTP bookkeeping scales');
@@ -53,9 +62,23 @@ test('a scaled agent that calls out over HTTP stays scaled; every call leaves on
   // New conversations go to the replica holding fewest (core's balancer tests pin the order), so
   // half of them are replica 2's: it makes calls and handles their answers.
   const ids = Array.from({ length: 8 }, (_, i) => `r-${i}`);
-  await Promise.all(ids.map((id, i) => node.control.send({ performative: 'request', receivers: [{ name: 'lookup' }], content: `call ${i}`, replyWith: id, conversationId: `h-${i}` })));
+  await Promise.all(
+    ids.map((id, i) =>
+      node.control.send({
+        performative: 'request',
+        receivers: [{ name: 'lookup' }],
+        content: `call ${i}`,
+        replyWith: id,
+        conversationId: `h-${i}`,
+      }),
+    ),
+  );
   const answers = await replies(ids);
-  assert.deepEqual(answers.map((a) => a.content), ids.map((_, i) => `CALL ${i}`), 'every call answered');
+  assert.deepEqual(
+    answers.map((a) => a.content),
+    ids.map((_, i) => `CALL ${i}`),
+    'every call answered',
+  );
   assert.deepEqual([...bodies].sort(), ['before', ...ids.map((_, i) => `call ${i}`)].sort(), 'every call went out exactly once');
   const status = await node.control.getAgent('lookup');
   assert.deepEqual(status?.replicas, { replicas: 2, draining: 0 }, 'still two replicas: no call counted as a durable state write');

@@ -24,10 +24,11 @@ async function listen(server: Server): Promise<TestServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -46,13 +47,47 @@ export interface TestCa {
 export function makeTestCa(): TestCa {
   const dir = mkdtempSync(path.join(tmpdir(), 'caxton-http-ca-'));
   const f = (name: string): string => path.join(dir, name);
-  const run = (args: string[]): void => { execFileSync('openssl', args, { stdio: 'ignore' }); };
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=caxton test CA']);
+  const run = (args: string[]): void => {
+    execFileSync('openssl', args, { stdio: 'ignore' });
+  };
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=caxton test CA',
+  ]);
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('srv.key'), '-out', f('srv.csr'), '-subj', '/CN=localhost']);
   writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  run(['x509', '-req', '-in', f('srv.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('srv.pem'), '-days', '1', '-extfile', f('ext.cnf')]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    f('srv.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('srv.pem'),
+    '-days',
+    '1',
+    '-extfile',
+    f('ext.cnf'),
+  ]);
   return {
-    caPem: readFileSync(f('ca.pem'), 'utf8'), keyPem: readFileSync(f('srv.key'), 'utf8'), certPem: readFileSync(f('srv.pem'), 'utf8'),
+    caPem: readFileSync(f('ca.pem'), 'utf8'),
+    keyPem: readFileSync(f('srv.key'), 'utf8'),
+    certPem: readFileSync(f('srv.pem'), 'utf8'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -13,7 +13,15 @@ test('a call is a tail line filtered like a message; unsubscribing detaches from
   const other: MessageEvent[] = [];
   const off = hub.subscribe({ agent: 'caller' }, { next: (e) => seen.push(e), end: () => {} });
   const offOther = hub.subscribe({ agent: 'someone-else' }, { next: (e) => other.push(e), end: () => {} });
-  http.emit({ type: 'http-request', agent: 'caller', callId: 'c1', method: 'GET', url: 'https://api.example.com/x', conversationId: 'k', context: 'ctx' });
+  http.emit({
+    type: 'http-request',
+    agent: 'caller',
+    callId: 'c1',
+    method: 'GET',
+    url: 'https://api.example.com/x',
+    conversationId: 'k',
+    context: 'ctx',
+  });
   assert.equal(seen.length, 1);
   assert.equal(other.length, 0);
   const m = seen[0]!.message;

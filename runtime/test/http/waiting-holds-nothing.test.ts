@@ -37,10 +37,13 @@ before(async () => {
   });
   gateway = await startGatewayNode('caxton-http-wait-');
   node = gateway.node;
-  node.events.on((e) => {
-    if (e.type === 'external' && e.message.inReplyTo) toOperator.set(e.message.inReplyTo, e.message);
-    if (e.type === 'handled' && e.agent.startsWith('caller-') && e.outcome.status === 'ok') handledCalls.add(e.agent);
-  }, ['external', 'handled']);
+  node.events.on(
+    (e) => {
+      if (e.type === 'external' && e.message.inReplyTo) toOperator.set(e.message.inReplyTo, e.message);
+      if (e.type === 'handled' && e.agent.startsWith('caller-') && e.outcome.status === 'ok') handledCalls.add(e.agent);
+    },
+    ['external', 'handled'],
+  );
 });
 
 after(async () => {
@@ -57,11 +60,25 @@ async function until(what: string, probe: () => boolean, timeoutMs = 60_000): Pr
   }
 }
 
-test(`${CALLERS} agents waiting on HTTP responses do not hold the shard: a neighbour answers ${ECHOES} requests meanwhile`, { timeout: 180_000 }, async () => {
-  const policy = { ...nodeDefaultHttpPolicy(), timeoutMs: 120_000, allow: [{ host: '127.0.0.1', ports: [server.port], allowPrivate: true }] };
+test(`${CALLERS} agents waiting on HTTP responses do not hold the shard: a neighbour answers ${ECHOES} requests meanwhile`, {
+  timeout: 180_000,
+}, async () => {
+  const policy = {
+    ...nodeDefaultHttpPolicy(),
+    timeoutMs: 120_000,
+    allow: [{ host: '127.0.0.1', ports: [server.port], allowPrivate: true }],
+  };
   const caller = await example('js-http-agent');
   for (let i = 0; i < CALLERS; i++) {
-    await node.control.deploy({ name: `caller-${i}`, limits: {}, config: { 'service-url': `http://127.0.0.1:${server.port}/slow`, 'service-method': 'GET' }, http: policy }, caller);
+    await node.control.deploy(
+      {
+        name: `caller-${i}`,
+        limits: {},
+        config: { 'service-url': `http://127.0.0.1:${server.port}/slow`, 'service-method': 'GET' },
+        http: policy,
+      },
+      caller,
+    );
   }
   await node.control.deploy({ name: 'echo', limits: {}, config: {} }, await example('as-echo'));
 

@@ -35,7 +35,11 @@ async function connect(token: string | undefined): Promise<Client> {
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-mcp-'));
   node = await startNode({
-    dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
+    dataDir: path.join(dir, 'data'),
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'token' },
+    shards: 1,
     mcp: { host: '127.0.0.1', port: 0, callTimeoutMs: 5000 },
   });
   admin = await readTokenFile(tokenFilePath(path.join(dir, 'data')));
@@ -54,7 +58,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('MCP endpoint: tools are the directory\'s services, a call is a FIPA request', () => {
+describe("MCP endpoint: tools are the directory's services, a call is a FIPA request", () => {
   it('lists each advertised service as a tool, named agent.type, with its input schema', async () => {
     const client = await connect(admin);
     try {
@@ -98,18 +102,29 @@ describe('MCP endpoint: tools are the directory\'s services, a call is a FIPA re
       const uris = (await client.listResources()).resources.map((r) => r.uri).sort();
       assert.deepEqual(uris, ['caxton://agents/courier', 'caxton://agents/shouter']);
       const read = await client.readResource({ uri: 'caxton://agents/shouter' });
-      const view = JSON.parse((read.contents[0] as { text: string }).text) as { name: string; state: string; services: { tool: string; type: string }[] };
+      const view = JSON.parse((read.contents[0] as { text: string }).text) as {
+        name: string;
+        state: string;
+        services: { tool: string; type: string }[];
+      };
       assert.equal(view.name, 'shouter');
-      assert.deepEqual(view.services.map((s) => `${s.tool}:${s.type}`), ['shouter.shout:shout']);
+      assert.deepEqual(
+        view.services.map((s) => `${s.tool}:${s.type}`),
+        ['shouter.shout:shout'],
+      );
       await assert.rejects(client.readResource({ uri: 'caxton://agents/nobody' }), /no resource/);
     } finally {
       await client.close();
     }
   });
 
-  it('takes the API\'s tokens: none is a 401, the read role may list but not call (messages.send)', async () => {
+  it("takes the API's tokens: none is a 401, the read role may list but not call (messages.send)", async () => {
     await assert.rejects(connect(undefined), /401|Unauthorized|unauthenticated/i);
-    const res = await fetch(node.mcpUrl!, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+    const res = await fetch(node.mcpUrl!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{}',
+    });
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('www-authenticate'), 'Bearer');
     const client = await connect(reader);
@@ -124,17 +139,39 @@ describe('MCP endpoint: tools are the directory\'s services, a call is a FIPA re
 
 describe('MCP endpoint: pure parts', () => {
   it('names tools agent.type, replaces what MCP names may not hold, and numbers duplicates', () => {
-    const svc = (name: string, type: string) => ({ name, type, protocols: ['fipa-request'], ontologies: [], languages: [], properties: {} });
+    const svc = (name: string, type: string) => ({
+      name,
+      type,
+      protocols: ['fipa-request'],
+      ontologies: [],
+      languages: [],
+      properties: {},
+    });
     const tools = toolsFromDirectory([
-      { name: { name: 'a@caxton' }, services: [svc('a/x', 'x'), svc('a/x2', 'x'), svc('weird name', '')], protocols: [], ontologies: [], languages: [] },
+      {
+        name: { name: 'a@caxton' },
+        services: [svc('a/x', 'x'), svc('a/x2', 'x'), svc('weird name', '')],
+        protocols: [],
+        ontologies: [],
+        languages: [],
+      },
       { name: { name: 'b@caxton' }, services: [svc('b/y z', 'y z')], protocols: [], ontologies: [], languages: [] },
     ]);
-    assert.deepEqual(tools.map((t) => [t.name, t.agent]), [['a.x', 'a'], ['a.x-2', 'a'], ['a.weird_name', 'a'], ['b.y_z', 'b']]);
+    assert.deepEqual(
+      tools.map((t) => [t.name, t.agent]),
+      [
+        ['a.x', 'a'],
+        ['a.x-2', 'a'],
+        ['a.weird_name', 'a'],
+        ['b.y_z', 'b'],
+      ],
+    );
   });
 
-  it('the answer is the agent\'s first inform, failure, refuse or not-understood in the call\'s conversation', () => {
+  it("the answer is the agent's first inform, failure, refuse or not-understood in the call's conversation", () => {
     const call = { conversationId: 'c1', agent: 'shouter' };
-    const m = (performative: string, sender: string, conversationId = 'c1') => ({ performative, sender: { name: sender }, receivers: [{ name: 'operator@caxton' }], conversationId }) as never;
+    const m = (performative: string, sender: string, conversationId = 'c1') =>
+      ({ performative, sender: { name: sender }, receivers: [{ name: 'operator@caxton' }], conversationId }) as never;
     assert.equal(replyVerdict(m('agree', 'shouter@caxton'), call), 'not-yet');
     assert.equal(replyVerdict(m('inform', 'shouter@caxton'), call), 'result');
     assert.equal(replyVerdict(m('refuse', 'shouter@caxton'), call), 'error');

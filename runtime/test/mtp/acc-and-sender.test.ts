@@ -16,11 +16,30 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CaxtonClient } from '@caxton/client';
-import { decodeAclString, decodeRecord, multipartBoundary, parseMtpEnvelope, parseMultipart, type AuditRecord, type MessageEvent } from '@caxton/core';
+import {
+  decodeAclString,
+  decodeRecord,
+  multipartBoundary,
+  parseMtpEnvelope,
+  parseMultipart,
+  type AuditRecord,
+  type MessageEvent,
+} from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
 import { encodeMultipart } from '@caxton/core';
-import { destinationOf, InFlight, MAX_MTP_POSTS_IN_FLIGHT_PER_PEER, messageFromPost, MtpConfigError, MtpPeerTable, MtpRefusal, parseMtpPeers, sameSendKey, TokenBuckets } from '../../src/mtp/index.js';
+import {
+  destinationOf,
+  InFlight,
+  MAX_MTP_POSTS_IN_FLIGHT_PER_PEER,
+  messageFromPost,
+  MtpConfigError,
+  MtpPeerTable,
+  MtpRefusal,
+  parseMtpPeers,
+  sameSendKey,
+  TokenBuckets,
+} from '../../src/mtp/index.js';
 import { senderRefusal } from '../../src/node/sender-policy.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -35,37 +54,69 @@ describe('MTP peers and rates (pure)', () => {
     const table = new MtpPeerTable(peers);
     assert.equal(table.bySecret(s)?.platform, 'jade-1');
     assert.equal(table.bySecret(`${s}x`), undefined);
-    const refused = (json: unknown, re: RegExp): void => assert.throws(() => parseMtpPeers(JSON.stringify(json), 'caxton'), (e: unknown) => e instanceof MtpConfigError && re.test(e.message) && e.hint !== undefined);
+    const refused = (json: unknown, re: RegExp): void =>
+      assert.throws(
+        () => parseMtpPeers(JSON.stringify(json), 'caxton'),
+        (e: unknown) => e instanceof MtpConfigError && re.test(e.message) && e.hint !== undefined,
+      );
     refused({ peers: [] }, /lists no peers/);
     refused({ peers: [{ platform: 'jade-1', secret: 'short' }] }, /secret must be 32/);
     refused({ peers: [{ platform: 'caxton', secret: s }] }, /this node's own platform/);
-    refused({ peers: [{ platform: 'a', secret: s }, { platform: 'b', secret: s }] }, /secret of another peer/);
+    refused(
+      {
+        peers: [
+          { platform: 'a', secret: s },
+          { platform: 'b', secret: s },
+        ],
+      },
+      /secret of another peer/,
+    );
     refused({ peers: [{ platform: 'a', secret: s, acc: 'ftp://x' }] }, /acc is not an http/);
     assert.throws(() => parseMtpPeers('{', 'caxton'), /not JSON/);
   });
 
   it("JADE's posts of one message, one per receiver, make one send to all this platform's receivers; a message to one has no key", () => {
     const peer = { platform: 'jade-1', secret: secretOf(), ratePerSecond: 10 };
-    const acl = '(cfp :sender (agent-identifier :name init@jade-1) :receiver (set (agent-identifier :name b@caxton) (agent-identifier :name a@caxton) (agent-identifier :name x@other)) :content "job")';
-    const post = (receiver: string, payload = acl): Buffer => encodeMultipart([
-      { contentType: 'application/xml', body: Buffer.from(`<envelope><params index="1"><to><agent-identifier><name>${receiver}</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>`) },
-      { contentType: 'application/text', body: Buffer.from(payload) },
-    ], 'bb');
+    const acl =
+      '(cfp :sender (agent-identifier :name init@jade-1) :receiver (set (agent-identifier :name b@caxton) (agent-identifier :name a@caxton) (agent-identifier :name x@other)) :content "job")';
+    const post = (receiver: string, payload = acl): Buffer =>
+      encodeMultipart(
+        [
+          {
+            contentType: 'application/xml',
+            body: Buffer.from(
+              `<envelope><params index="1"><to><agent-identifier><name>${receiver}</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>`,
+            ),
+          },
+          { contentType: 'application/text', body: Buffer.from(payload) },
+        ],
+        'bb',
+      );
     const first = messageFromPost(post('b@caxton'), 'multipart/mixed; boundary=bb', peer, 'caxton');
     const second = messageFromPost(post('a@caxton'), 'multipart/mixed; boundary=bb', peer, 'caxton');
     assert.deepEqual(first.message.receivers, [{ name: 'a@caxton' }, { name: 'b@caxton' }]);
     assert.deepEqual(second.message, first.message);
     assert.equal(sameSendKey(second.message, second.payload), sameSendKey(first.message, first.payload));
     assert.match(sameSendKey(first.message, first.payload) ?? '', /^mtp:[0-9a-f]{64}$/);
-    const single = messageFromPost(post('a@caxton', '(inform :sender (agent-identifier :name p@jade-1) :receiver (set (agent-identifier :name a@caxton)) :content "hi")'), 'multipart/mixed; boundary=bb', peer, 'caxton');
+    const single = messageFromPost(
+      post(
+        'a@caxton',
+        '(inform :sender (agent-identifier :name p@jade-1) :receiver (set (agent-identifier :name a@caxton)) :content "hi")',
+      ),
+      'multipart/mixed; boundary=bb',
+      peer,
+      'caxton',
+    );
     assert.equal(sameSendKey(single.message, single.payload), undefined);
     assert.throws(() => messageFromPost(post('a@elsewhere'), 'multipart/mixed; boundary=bb', peer, 'caxton'), /relays nothing/);
   });
 
-  it('posts only to the peer\'s configured acc origin: never to an address a message named elsewhere, never without an acc', () => {
+  it("posts only to the peer's configured acc origin: never to an address a message named elsewhere, never without an acc", () => {
     const peer = { platform: 'jade-1', secret: secretOf(), acc: 'http://127.0.0.1:7778/acc', ratePerSecond: 10 };
     assert.deepEqual(destinationOf({ name: 'p@jade-1' }, peer), { url: 'http://127.0.0.1:7778/acc' });
-    assert.deepEqual(destinationOf({ name: 'p@jade-1', addresses: ['iiop://x', 'http://127.0.0.1:7778/acc2'] }, peer), { url: 'http://127.0.0.1:7778/acc2' });
+    assert.deepEqual(destinationOf({ name: 'p@jade-1', addresses: ['iiop://x', 'http://127.0.0.1:7778/acc2'] }, peer), {
+      url: 'http://127.0.0.1:7778/acc2',
+    });
     const elsewhere = destinationOf({ name: 'p@jade-1', addresses: ['http://127.0.0.1:7779/grab', 'https://127.0.0.1:7778/acc'] }, peer);
     assert.ok('refused' in elsewhere && /not at http:\/\/127\.0\.0\.1:7778/.test(elsewhere.refused));
     const { acc: _, ...noAcc } = peer;
@@ -75,14 +126,36 @@ describe('MTP peers and rates (pure)', () => {
 
   it("refuses (403) a post whose :reply-to names an agent of another platform, so no other peer's secret is posted to it", () => {
     const peer = { platform: 'jade-1', secret: secretOf(), ratePerSecond: 10 };
-    const post = (replyTo: string): Buffer => encodeMultipart([
-      { contentType: 'application/xml', body: Buffer.from('<envelope><params index="1"><to><agent-identifier><name>a@caxton</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>') },
-      { contentType: 'application/text', body: Buffer.from(`(request :sender (agent-identifier :name p@jade-1) :receiver (set (agent-identifier :name a@caxton)) :reply-to (set (agent-identifier :name ${replyTo} :addresses (sequence http://127.0.0.1:9/grab))) :content "hi")`) },
-    ], 'bb');
-    assert.throws(() => messageFromPost(post('x@jade-2'), 'multipart/mixed; boundary=bb', peer, 'caxton'),
-      (e: unknown) => e instanceof MtpRefusal && e.status === 403 && e.code === 'mtp.forbidden' && /:reply-to x@jade-2/.test(e.message));
-    assert.throws(() => messageFromPost(post('a@caxton'), 'multipart/mixed; boundary=bb', peer, 'caxton'), (e: unknown) => e instanceof MtpRefusal && e.status === 403);
-    assert.deepEqual(messageFromPost(post('q@jade-1'), 'multipart/mixed; boundary=bb', peer, 'caxton').message.replyTo?.map((r) => r.name), ['q@jade-1']);
+    const post = (replyTo: string): Buffer =>
+      encodeMultipart(
+        [
+          {
+            contentType: 'application/xml',
+            body: Buffer.from(
+              '<envelope><params index="1"><to><agent-identifier><name>a@caxton</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>',
+            ),
+          },
+          {
+            contentType: 'application/text',
+            body: Buffer.from(
+              `(request :sender (agent-identifier :name p@jade-1) :receiver (set (agent-identifier :name a@caxton)) :reply-to (set (agent-identifier :name ${replyTo} :addresses (sequence http://127.0.0.1:9/grab))) :content "hi")`,
+            ),
+          },
+        ],
+        'bb',
+      );
+    assert.throws(
+      () => messageFromPost(post('x@jade-2'), 'multipart/mixed; boundary=bb', peer, 'caxton'),
+      (e: unknown) => e instanceof MtpRefusal && e.status === 403 && e.code === 'mtp.forbidden' && /:reply-to x@jade-2/.test(e.message),
+    );
+    assert.throws(
+      () => messageFromPost(post('a@caxton'), 'multipart/mixed; boundary=bb', peer, 'caxton'),
+      (e: unknown) => e instanceof MtpRefusal && e.status === 403,
+    );
+    assert.deepEqual(
+      messageFromPost(post('q@jade-1'), 'multipart/mixed; boundary=bb', peer, 'caxton').message.replyTo?.map((r) => r.name),
+      ['q@jade-1'],
+    );
   });
 
   it('caps posts in flight per peer and in all', () => {
@@ -99,9 +172,18 @@ describe('MTP peers and rates (pure)', () => {
   it("refuses a peer platform's agent as sender except through that peer's ACC", () => {
     const peer = { isPeer: (p: string) => p === 'jade-1' };
     assert.match(senderRefusal('x@jade-1', 'x@jade-1', new Set(), () => false, peer) ?? '', /peer platform jade-1/);
-    assert.match(senderRefusal('x@jade-1', 'x@jade-1', new Set(), () => false, { ...peer, viaAcc: 'jade-2' }) ?? '', /peer platform jade-1/);
-    assert.equal(senderRefusal('x@jade-1', 'x@jade-1', new Set(), () => false, { ...peer, viaAcc: 'jade-1' }), undefined);
-    assert.equal(senderRefusal('ops@elsewhere', 'ops@elsewhere', new Set(), () => false, peer), undefined);
+    assert.match(
+      senderRefusal('x@jade-1', 'x@jade-1', new Set(), () => false, { ...peer, viaAcc: 'jade-2' }) ?? '',
+      /peer platform jade-1/,
+    );
+    assert.equal(
+      senderRefusal('x@jade-1', 'x@jade-1', new Set(), () => false, { ...peer, viaAcc: 'jade-1' }),
+      undefined,
+    );
+    assert.equal(
+      senderRefusal('ops@elsewhere', 'ops@elsewhere', new Set(), () => false, peer),
+      undefined,
+    );
   });
 
   it('a token bucket lets a burst of twice the rate through, then asks to wait', () => {
@@ -141,9 +223,16 @@ describe('the ACC and the MTP sender on a real node', () => {
     await new Promise<void>((r) => failing.listen(0, '127.0.0.1', () => r()));
     const failingPort = (failing.address() as AddressInfo).port;
     node = await startNode({
-      dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
+      dataDir: path.join(dir, 'data'),
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'token' },
+      shards: 1,
       mtp: {
-        host: '127.0.0.1', port: 0, retry: { attempts: 3, firstDelayMs: 20 }, maxBodyBytes: 64 * 1024,
+        host: '127.0.0.1',
+        port: 0,
+        retry: { attempts: 3, firstDelayMs: 20 },
+        maxBodyBytes: 64 * 1024,
         peers: [
           { platform: 'slow', secret: slowSecret, ratePerSecond: 1 },
           { platform: 'down', secret: downSecret, acc: `http://127.0.0.1:${downPort}/acc`, ratePerSecond: 50 },
@@ -151,8 +240,14 @@ describe('the ACC and the MTP sender on a real node', () => {
         ],
       },
     });
-    api = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(path.join(dir, 'data'))) });
-    await api.deploy({ name: 'echo', http: { allow: [{ host: '127.0.0.1', ports: [downPort, failingPort], allowPrivate: true }] } }, await readFile(ECHO));
+    api = await CaxtonClient.connect({
+      address: `127.0.0.1:${node.apiPort}`,
+      token: await readTokenFile(tokenFilePath(path.join(dir, 'data'))),
+    });
+    await api.deploy(
+      { name: 'echo', http: { allow: [{ host: '127.0.0.1', ports: [downPort, failingPort], allowPrivate: true }] } },
+      await readFile(ECHO),
+    );
     node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
   });
 
@@ -189,10 +284,14 @@ describe('the ACC and the MTP sender on a real node', () => {
     // The GET spent no token; the first post spent one of the burst of 2 and is malformed; then the burst is gone.
     assert.deepEqual(statuses, [400, 400, 429]);
     const chunked = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${node.mtpUrl!}/${downSecret}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=b', 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = http.request(
+        `${node.mtpUrl!}/${downSecret}`,
+        { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=b', 'transfer-encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       const chunk = Buffer.alloc(16 * 1024, 0x61);
       const write = (n: number): void => {
@@ -204,12 +303,24 @@ describe('the ACC and the MTP sender on a real node', () => {
     });
     assert.equal(chunked, 413);
     const records = await audit();
-    assert.deepEqual(records.map((r) => r.error), ['mtp.method', 'mtp.malformed', 'mtp.malformed', 'mtp.rate-limited', 'mtp.body-too-large']);
-    assert.deepEqual(records.map((r) => r.peer.split(' ').slice(0, 2).join(' ')), ['mtp slow', 'mtp slow', 'mtp slow', 'mtp slow', 'mtp down']);
+    assert.deepEqual(
+      records.map((r) => r.error),
+      ['mtp.method', 'mtp.malformed', 'mtp.malformed', 'mtp.rate-limited', 'mtp.body-too-large'],
+    );
+    assert.deepEqual(
+      records.map((r) => r.peer.split(' ').slice(0, 2).join(' ')),
+      ['mtp slow', 'mtp slow', 'mtp slow', 'mtp slow', 'mtp down'],
+    );
   });
 
   it("posts an agent's message with an envelope and a received stamp, retries a failing ACC, then returns a failure to the agent", async () => {
-    await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'to a failing ACC', conversationId: 'cx-failing', replyTo: [{ name: 'pong@failing' }] });
+    await node.control.send({
+      performative: 'request',
+      receivers: [{ name: 'echo' }],
+      content: 'to a failing ACC',
+      conversationId: 'cx-failing',
+      replyTo: [{ name: 'pong@failing' }],
+    });
     const failure = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-failing');
     assert.equal(failure.message.sender?.name, 'ams@caxton');
     assert.match(failure.message.content ?? '', /could not be delivered to pong@failing over the FIPA HTTP MTP: .*answered HTTP 503/);
@@ -229,35 +340,74 @@ describe('the ACC and the MTP sender on a real node', () => {
     assert.equal(msg.content, 'to a failing ACC');
     assert.equal(env.payloadLength, parts[1]!.body.length);
 
-    await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'to nobody', conversationId: 'cx-down', replyTo: [{ name: 'pong@down' }] });
+    await node.control.send({
+      performative: 'request',
+      receivers: [{ name: 'echo' }],
+      content: 'to nobody',
+      conversationId: 'cx-down',
+      replyTo: [{ name: 'pong@down' }],
+    });
     const down = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-down');
     assert.match(down.message.content ?? '', /connect-failed/);
   });
 
   it("refuses (403, audited) a post whose :reply-to is on another platform, and an operator's send as a peer's agent", async () => {
-    const acl = '(request :sender (agent-identifier :name p@down) :receiver (set (agent-identifier :name echo@caxton)) :reply-to (set (agent-identifier :name x@failing :addresses (sequence http://127.0.0.1:9/grab))) :content "steal")';
-    const body = encodeMultipart([
-      { contentType: 'application/xml', body: Buffer.from('<envelope><params index="1"><to><agent-identifier><name>echo@caxton</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>') },
-      { contentType: 'application/text', body: Buffer.from(acl) },
-    ], 'bb');
-    const res = await fetch(`${node.mtpUrl!}/${downSecret}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=bb' }, body });
+    const acl =
+      '(request :sender (agent-identifier :name p@down) :receiver (set (agent-identifier :name echo@caxton)) :reply-to (set (agent-identifier :name x@failing :addresses (sequence http://127.0.0.1:9/grab))) :content "steal")';
+    const body = encodeMultipart(
+      [
+        {
+          contentType: 'application/xml',
+          body: Buffer.from(
+            '<envelope><params index="1"><to><agent-identifier><name>echo@caxton</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>',
+          ),
+        },
+        { contentType: 'application/text', body: Buffer.from(acl) },
+      ],
+      'bb',
+    );
+    const res = await fetch(`${node.mtpUrl!}/${downSecret}`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/mixed; boundary=bb' },
+      body,
+    });
     assert.equal(res.status, 403);
     assert.equal(((await res.json()) as { code: string }).code, 'mtp.forbidden');
     const last = (await audit()).at(-1);
     assert.equal(last?.error, 'mtp.forbidden');
     assert.match(last?.peer ?? '', /^mtp down /);
-    await assert.rejects(node.control.send({ performative: 'inform', sender: { name: 'pong@failing' }, receivers: [{ name: 'echo' }], content: 'as a peer' }),
-      (e: unknown) => (e as { code?: string }).code === 'node.sender-forbidden' && /peer platform failing/.test((e as Error).message));
+    await assert.rejects(
+      node.control.send({ performative: 'inform', sender: { name: 'pong@failing' }, receivers: [{ name: 'echo' }], content: 'as a peer' }),
+      (e: unknown) => (e as { code?: string }).code === 'node.sender-forbidden' && /peer platform failing/.test((e as Error).message),
+    );
   });
 
   it("does not post a peer's secret to an address other than its acc, nor to a peer without an acc: the sender gets the failure", async () => {
     const before = posts.length;
-    await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'elsewhere', conversationId: 'cx-elsewhere', replyTo: [{ name: 'pong@failing', addresses: [`http://127.0.0.1:${downPort}/grab`] }] });
-    const elsewhere = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-elsewhere');
-    assert.match(elsewhere.message.content ?? '', /pong@failing's addresses .* are not at http:\/\/127\.0\.0\.1:\d+, platform failing's configured acc/);
+    await node.control.send({
+      performative: 'request',
+      receivers: [{ name: 'echo' }],
+      content: 'elsewhere',
+      conversationId: 'cx-elsewhere',
+      replyTo: [{ name: 'pong@failing', addresses: [`http://127.0.0.1:${downPort}/grab`] }],
+    });
+    const elsewhere = await until(
+      'the failure',
+      (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-elsewhere',
+    );
+    assert.match(
+      elsewhere.message.content ?? '',
+      /pong@failing's addresses .* are not at http:\/\/127\.0\.0\.1:\d+, platform failing's configured acc/,
+    );
     assert.equal(elsewhere.message.userParams?.['X-caxton-failure'], 'mtp-delivery');
     assert.match(elsewhere.messageId, /^f-[0-9a-f]{32}$/);
-    await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'no acc', conversationId: 'cx-noacc', replyTo: [{ name: 'pong@slow' }] });
+    await node.control.send({
+      performative: 'request',
+      receivers: [{ name: 'echo' }],
+      content: 'no acc',
+      conversationId: 'cx-noacc',
+      replyTo: [{ name: 'pong@slow' }],
+    });
     const noAcc = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-noacc');
     assert.match(noAcc.message.content ?? '', /platform slow, which has no acc in the MTP peers file/);
     assert.equal(posts.length, before, 'nothing posted');
@@ -270,8 +420,20 @@ describe('the ACC and the MTP sender on a real node', () => {
     try {
       // Posts whose bodies never finish arriving: each holds its place until it is abandoned.
       for (let i = 0; i < MAX_MTP_POSTS_IN_FLIGHT_PER_PEER; i++) {
-        const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'multipart/mixed; boundary=b', 'content-length': '1000' } });
-        answered.push(new Promise((resolve) => { req.on('response', (r) => { r.resume(); resolve(r.statusCode ?? 0); }); req.on('error', () => resolve(-1)); }));
+        const req = http.request(url, {
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'multipart/mixed; boundary=b', 'content-length': '1000' },
+        });
+        answered.push(
+          new Promise((resolve) => {
+            req.on('response', (r) => {
+              r.resume();
+              resolve(r.statusCode ?? 0);
+            });
+            req.on('error', () => resolve(-1));
+          }),
+        );
         req.write('--b\r\n');
         open.push(req);
       }

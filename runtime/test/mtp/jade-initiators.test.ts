@@ -30,9 +30,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const ECHO = path.join(ROOT, 'examples/as-echo/build/as-echo.wasm');
 const AS_CONTRACTOR = path.join(ROOT, 'examples/contract-net/as-contractor/build/cnet-contractor.wasm');
 const JADE_JAR = process.env['CAXTON_JADE_JAR'];
-const SKIP = JADE_JAR === undefined || !existsSync(JADE_JAR)
-  ? 'CAXTON_JADE_JAR is not set to a jade.jar: get JADE 4.6.5 (docs/interop.md, "Testing against JADE") and set CAXTON_JADE_JAR to its jade.jar'
-  : false;
+const SKIP =
+  JADE_JAR === undefined || !existsSync(JADE_JAR)
+    ? 'CAXTON_JADE_JAR is not set to a jade.jar: get JADE 4.6.5 (docs/interop.md, "Testing against JADE") and set CAXTON_JADE_JAR to its jade.jar'
+    : false;
 if (SKIP) console.log(`# skipped: ${SKIP}`);
 
 const JADE_PLATFORM = 'jade-init';
@@ -136,33 +137,44 @@ describe("JADE's initiators and bursts over the FIPA HTTP MTP", { skip: SKIP }, 
   let stopTail: (() => void) | undefined;
 
   /** The first line JADE printed that matches `re`, waiting up to `ms`. */
-  const line = (re: RegExp, ms = 20_000): Promise<string> => new Promise((resolve, reject) => {
-    const check = (): void => {
-      const hit = out.split('\n').find((l) => re.test(l));
-      if (hit === undefined) return;
-      wake.delete(check);
-      clearTimeout(timer);
-      resolve(hit.trim());
-    };
-    const timer = setTimeout(() => {
-      wake.delete(check);
-      reject(new Error(`JADE printed no line matching ${re} within ${ms} ms; it printed:\n${out.slice(-3000)}`));
-    }, ms);
-    wake.add(check);
-    check();
-  });
+  const line = (re: RegExp, ms = 20_000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const hit = out.split('\n').find((l) => re.test(l));
+        if (hit === undefined) return;
+        wake.delete(check);
+        clearTimeout(timer);
+        resolve(hit.trim());
+      };
+      const timer = setTimeout(() => {
+        wake.delete(check);
+        reject(new Error(`JADE printed no line matching ${re} within ${ms} ms; it printed:\n${out.slice(-3000)}`));
+      }, ms);
+      wake.add(check);
+      check();
+    });
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-jade-init-'));
-    const sources = [['StockCnet', STOCK_CNET], ['Burster', BURSTER]] as const;
+    const sources = [
+      ['StockCnet', STOCK_CNET],
+      ['Burster', BURSTER],
+    ] as const;
     for (const [name, source] of sources) await writeFile(path.join(dir, `${name}.java`), source);
-    const javac = spawnSync('javac', ['-cp', JADE_JAR!, '-d', dir, ...sources.map(([name]) => path.join(dir, `${name}.java`))], { encoding: 'utf8' });
+    const javac = spawnSync('javac', ['-cp', JADE_JAR!, '-d', dir, ...sources.map(([name]) => path.join(dir, `${name}.java`))], {
+      encoding: 'utf8',
+    });
     assert.equal(javac.status, 0, `javac failed: ${javac.stderr}`);
     const [jadeMtpPort, jadeIntraPort] = [await freePort(), await freePort()];
     const jadeAcc = `http://127.0.0.1:${jadeMtpPort}/acc`;
     const secret = randomBytes(32).toString('base64url');
     node = await startNode({
-      dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1,
+      dataDir: path.join(dir, 'data'),
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'none' },
+      api: false,
+      shards: 1,
       mtp: { host: '127.0.0.1', port: 0, peers: [{ platform: JADE_PLATFORM, secret, acc: jadeAcc, ratePerSecond: 1000 }] },
     });
     const toJade = { ...nodeDefaultHttpPolicy(), allow: [{ host: '127.0.0.1', ports: [jadeMtpPort], allowPrivate: true }] };
@@ -172,13 +184,28 @@ describe("JADE's initiators and bursts over the FIPA HTTP MTP", { skip: SKIP }, 
     await node.control.deploy({ name: 'cx-b', limits: {}, config: { price: '25' }, http: toJade }, contractor);
     stopTail = node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
     const capability = `${node.mtpUrl!}/${secret}`;
-    jade = spawn('java', [
-      '-cp', `${JADE_JAR!}${path.delimiter}${dir}`, 'jade.Boot',
-      '-mtps', `jade.mtp.http.MessageTransportProtocol(${jadeAcc})`, '-port', String(jadeIntraPort), '-local-host', '127.0.0.1', '-platform-id', JADE_PLATFORM,
-      // JADE's batching of queued messages to one receiver breaks its HTTP MTP (see the header).
-      '-jade_core_messaging_MessageManager_enablemultipledelivery', 'false',
-      '-agents', `stock:StockCnet(cx-a@caxton,cx-b@caxton,${capability});burst:Burster(echo@caxton,${capability},${BURST})`,
-    ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    jade = spawn(
+      'java',
+      [
+        '-cp',
+        `${JADE_JAR!}${path.delimiter}${dir}`,
+        'jade.Boot',
+        '-mtps',
+        `jade.mtp.http.MessageTransportProtocol(${jadeAcc})`,
+        '-port',
+        String(jadeIntraPort),
+        '-local-host',
+        '127.0.0.1',
+        '-platform-id',
+        JADE_PLATFORM,
+        // JADE's batching of queued messages to one receiver breaks its HTTP MTP (see the header).
+        '-jade_core_messaging_MessageManager_enablemultipledelivery',
+        'false',
+        '-agents',
+        `stock:StockCnet(cx-a@caxton,cx-b@caxton,${capability});burst:Burster(echo@caxton,${capability},${BURST})`,
+      ],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const take = (chunk: Buffer): void => {
       out += chunk.toString('utf8');
       for (const w of [...wake]) w();
@@ -200,8 +227,15 @@ describe("JADE's initiators and bursts over the FIPA HTTP MTP", { skip: SKIP }, 
 
   it("(1) JADE's stock ContractNetInitiator (one cfp per contractor, one conversation) completes with two Caxton contractors", async () => {
     await line(/^STOCK-DONE/);
-    const lines = out.split('\n').filter((l) => l.startsWith('STOCK-')).map((l) => l.trim());
-    assert.deepEqual(lines.filter((l) => l.startsWith('STOCK-PROPOSE')).sort(), ['STOCK-PROPOSE cx-a@caxton 40', 'STOCK-PROPOSE cx-b@caxton 25'], lines.join('\n'));
+    const lines = out
+      .split('\n')
+      .filter((l) => l.startsWith('STOCK-'))
+      .map((l) => l.trim());
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('STOCK-PROPOSE')).sort(),
+      ['STOCK-PROPOSE cx-a@caxton 40', 'STOCK-PROPOSE cx-b@caxton 25'],
+      lines.join('\n'),
+    );
     assert.ok(lines.includes('STOCK-RESPONSES 2'), lines.join('\n'));
     assert.ok(lines.includes('STOCK-INFORM cx-b@caxton done: crate-7 by cx-b@caxton for 25'), lines.join('\n'));
     assert.ok(!lines.some((l) => /STOCK-(FAILURE|REFUSE|OUT-OF-SEQUENCE)/.test(l)), lines.join('\n'));
@@ -209,11 +243,21 @@ describe("JADE's initiators and bursts over the FIPA HTTP MTP", { skip: SKIP }, 
     assert.equal(cfps.length, 2, 'two cfps, one per contractor');
     assert.equal(cfps[0]!.message.conversationId, cfps[1]!.message.conversationId, 'in one conversation');
     assert.notEqual(cfps[0]!.message.replyWith, cfps[1]!.message.replyWith, 'each with its own reply-with');
-    assert.ok(!seen.some((e) => e.message.sender?.name === 'ams@caxton' && e.message.conversationId === cfps[0]!.message.conversationId), 'the platform refused nothing');
+    assert.ok(
+      !seen.some((e) => e.message.sender?.name === 'ams@caxton' && e.message.conversationId === cfps[0]!.message.conversationId),
+      'the platform refused nothing',
+    );
   });
 
   it(`(2) ${BURST} requests in flight at once from one JADE agent are all answered`, async () => {
     const last = await line(new RegExp(`^BURST-COUNT informs=${BURST} `));
-    assert.equal(last, `BURST-COUNT informs=${BURST} others=0`, out.split('\n').filter((l) => l.startsWith('BURST-')).join('\n'));
+    assert.equal(
+      last,
+      `BURST-COUNT informs=${BURST} others=0`,
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('BURST-'))
+        .join('\n'),
+    );
   });
 });

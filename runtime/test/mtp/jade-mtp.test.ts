@@ -27,9 +27,10 @@ const ECHO = path.join(ROOT, 'examples/as-echo/build/as-echo.wasm');
 const AS_CONTRACTOR = path.join(ROOT, 'examples/contract-net/as-contractor/build/cnet-contractor.wasm');
 const JS_CONTRACTOR = path.join(ROOT, 'examples/contract-net/js-contractor/build/cnet-js-contractor.wasm');
 const JADE_JAR = process.env['CAXTON_JADE_JAR'];
-const SKIP = JADE_JAR === undefined || !existsSync(JADE_JAR)
-  ? 'CAXTON_JADE_JAR is not set to a jade.jar: get JADE 4.6.5 (docs/interop.md, "Testing against JADE") and set CAXTON_JADE_JAR to its jade.jar'
-  : false;
+const SKIP =
+  JADE_JAR === undefined || !existsSync(JADE_JAR)
+    ? 'CAXTON_JADE_JAR is not set to a jade.jar: get JADE 4.6.5 (docs/interop.md, "Testing against JADE") and set CAXTON_JADE_JAR to its jade.jar'
+    : false;
 if (SKIP) console.log(`# skipped: ${SKIP}`);
 
 const JADE_PLATFORM = 'jade-it';
@@ -188,26 +189,48 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
     for (;;) {
       const hit = seen.find(pred);
       if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`no ${what} on the tail within ${ms} ms; saw:\n${seen.map((e) => `${e.message.performative} ${e.message.sender?.name} -> ${e.message.receivers.map((r) => r.name).join(',')}: ${e.message.content}`).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no ${what} on the tail within ${ms} ms; saw:\n${seen.map((e) => `${e.message.performative} ${e.message.sender?.name} -> ${e.message.receivers.map((r) => r.name).join(',')}: ${e.message.content}`).join('\n')}`,
+        );
       await new Promise((r) => setTimeout(r, 25));
     }
   };
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-mtp-'));
-    const sources = [['CaxtonPinger', PINGER], ['Pong', PONG], ['CnetInitiator', CNET_INITIATOR]] as const;
+    const sources = [
+      ['CaxtonPinger', PINGER],
+      ['Pong', PONG],
+      ['CnetInitiator', CNET_INITIATOR],
+    ] as const;
     for (const [name, source] of sources) await writeFile(path.join(dir, `${name}.java`), source);
-    const javac = spawnSync('javac', ['-cp', JADE_JAR!, '-d', dir, ...sources.map(([name]) => path.join(dir, `${name}.java`))], { encoding: 'utf8' });
+    const javac = spawnSync('javac', ['-cp', JADE_JAR!, '-d', dir, ...sources.map(([name]) => path.join(dir, `${name}.java`))], {
+      encoding: 'utf8',
+    });
     assert.equal(javac.status, 0, `javac failed: ${javac.stderr}`);
     const [jadeMtpPort, jadeIntraPort] = [await freePort(), await freePort()];
     jadeAcc = `http://127.0.0.1:${jadeMtpPort}/acc`;
 
     node = await startNode({
-      dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
-      mtp: { host: '127.0.0.1', port: 0, peers: [{ platform: JADE_PLATFORM, secret, acc: jadeAcc, ratePerSecond: 200 }], retry: { attempts: 2, firstDelayMs: 50 }, maxBodyBytes: 256 * 1024 },
+      dataDir: path.join(dir, 'data'),
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'token' },
+      shards: 1,
+      mtp: {
+        host: '127.0.0.1',
+        port: 0,
+        peers: [{ platform: JADE_PLATFORM, secret, acc: jadeAcc, ratePerSecond: 200 }],
+        retry: { attempts: 2, firstDelayMs: 50 },
+        maxBodyBytes: 256 * 1024,
+      },
     });
     capability = `${node.mtpUrl!}/${secret}`;
-    api = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(path.join(dir, 'data'))) });
+    api = await CaxtonClient.connect({
+      address: `127.0.0.1:${node.apiPort}`,
+      token: await readTokenFile(tokenFilePath(path.join(dir, 'data'))),
+    });
     const echo = await readFile(ECHO);
     // The echo may post to the JADE ACC only: its egress rules are the allow-list of its HTTP calls.
     await api.deploy({ name: 'echo', http: { allow: [{ host: '127.0.0.1', ports: [jadeMtpPort], allowPrivate: true }] } }, echo);
@@ -218,11 +241,25 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
     await api.deploy({ name: 'cx-js', config: { price: '25' }, http: toJade }, await readFile(JS_CONTRACTOR));
     stopTail = node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
 
-    jade = spawn('java', [
-      '-cp', `${JADE_JAR!}${path.delimiter}${dir}`, 'jade.Boot',
-      '-mtps', `jade.mtp.http.MessageTransportProtocol(${jadeAcc})`, '-port', String(jadeIntraPort), '-local-host', '127.0.0.1', '-platform-id', JADE_PLATFORM,
-      '-agents', `ping:CaxtonPinger(echo@caxton,${capability});pong:Pong;cnet:CnetInitiator(cx-as@caxton,cx-js@caxton,${capability})`,
-    ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }); // JADE writes APDescription.txt and MTPs-*.txt into its working directory
+    jade = spawn(
+      'java',
+      [
+        '-cp',
+        `${JADE_JAR!}${path.delimiter}${dir}`,
+        'jade.Boot',
+        '-mtps',
+        `jade.mtp.http.MessageTransportProtocol(${jadeAcc})`,
+        '-port',
+        String(jadeIntraPort),
+        '-local-host',
+        '127.0.0.1',
+        '-platform-id',
+        JADE_PLATFORM,
+        '-agents',
+        `ping:CaxtonPinger(echo@caxton,${capability});pong:Pong;cnet:CnetInitiator(cx-as@caxton,cx-js@caxton,${capability})`,
+      ],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    ); // JADE writes APDescription.txt and MTPs-*.txt into its working directory
     const take = (chunk: Buffer): void => {
       jadeOut.text += chunk.toString('utf8');
       for (const w of [...jadeOut.wake]) w();
@@ -246,41 +283,68 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
   it("(1) a JADE agent's request reaches the Caxton echo over HTTP MTP, and the echo's inform reaches JADE", async () => {
     const line = await lineFrom(jadeOut, /^PINGER-GOT /, 20_000);
     assert.equal(line.trim(), 'PINGER-GOT INFORM echo@caxton conv=jade-conv-1 irt=jade-rw-1 content=hello from "jade"');
-    const request = await until('the JADE request', (e) => e.message.performative === 'request' && e.message.sender?.name === `ping@${JADE_PLATFORM}`);
-    assert.deepEqual(request.message.receivers.map((r) => r.name), ['echo@caxton']);
+    const request = await until(
+      'the JADE request',
+      (e) => e.message.performative === 'request' && e.message.sender?.name === `ping@${JADE_PLATFORM}`,
+    );
+    assert.deepEqual(
+      request.message.receivers.map((r) => r.name),
+      ['echo@caxton'],
+    );
   });
 
   it('(2) a Caxton agent sends to a JADE agent and gets its reply; without egress rules for that ACC it gets a failure', async () => {
     await node.control.send({
-      performative: 'request', receivers: [{ name: 'echo' }], content: 'ping from caxton', conversationId: 'cx-to-jade',
+      performative: 'request',
+      receivers: [{ name: 'echo' }],
+      content: 'ping from caxton',
+      conversationId: 'cx-to-jade',
       replyTo: [{ name: `pong@${JADE_PLATFORM}`, addresses: [jadeAcc] }],
     });
     assert.match(await lineFrom(jadeOut, /^PONG-GOT INFORM echo@caxton /, 15_000), /content=ping from caxton$/);
-    const answer = await until('the JADE reply', (e) => e.message.sender?.name === `pong@${JADE_PLATFORM}` && e.message.content === 'reply:ping from caxton');
+    const answer = await until(
+      'the JADE reply',
+      (e) => e.message.sender?.name === `pong@${JADE_PLATFORM}` && e.message.content === 'reply:ping from caxton',
+    );
     assert.equal(answer.message.performative, 'inform');
-    assert.deepEqual(answer.message.receivers.map((r) => r.name), ['echo@caxton']);
+    assert.deepEqual(
+      answer.message.receivers.map((r) => r.name),
+      ['echo@caxton'],
+    );
     assert.equal(answer.message.conversationId, 'cx-to-jade');
 
     const dropped = new Promise<void>((resolve) => {
-      const off = node.events.on((e) => {
-        if (e.type === 'dropped' && e.message.conversationId === 'cx-sealed') {
-          off();
-          resolve();
-        }
-      }, ['dropped']);
+      const off = node.events.on(
+        (e) => {
+          if (e.type === 'dropped' && e.message.conversationId === 'cx-sealed') {
+            off();
+            resolve();
+          }
+        },
+        ['dropped'],
+      );
     });
     await node.control.send({
-      performative: 'request', receivers: [{ name: 'sealed' }], content: 'no way out', conversationId: 'cx-sealed',
+      performative: 'request',
+      receivers: [{ name: 'sealed' }],
+      content: 'no way out',
+      conversationId: 'cx-sealed',
       replyTo: [{ name: `pong@${JADE_PLATFORM}`, addresses: [jadeAcc] }],
     });
     const failure = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-sealed');
     assert.equal(failure.message.sender?.name, 'ams@caxton');
-    assert.deepEqual(failure.message.receivers.map((r) => r.name), ['sealed@caxton']);
+    assert.deepEqual(
+      failure.message.receivers.map((r) => r.name),
+      ['sealed@caxton'],
+    );
     assert.match(failure.message.content ?? '', /sealed's deployment allows no HTTP/);
     assert.equal(failure.message.userParams?.['X-caxton-failure'], 'mtp-delivery');
     assert.doesNotMatch(jadeOut.text, /no way out/);
     // The echo answers the failure to ams@caxton, which takes no messages: dropped, not failed again (no loop).
-    await until('the echo of the failure', (e) => e.message.conversationId === 'cx-sealed' && e.message.receivers.some((r) => r.name === 'ams@caxton'));
+    await until(
+      'the echo of the failure',
+      (e) => e.message.conversationId === 'cx-sealed' && e.message.receivers.some((r) => r.name === 'ams@caxton'),
+    );
     await dropped;
     assert.equal(seen.filter((e) => e.message.conversationId === 'cx-sealed' && e.message.performative === 'failure').length, 1);
   });
@@ -296,33 +360,58 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
     assert.equal(big.status, 413);
     assert.equal(((await big.json()) as { code: string }).code, 'mtp.body-too-large');
     // A peer speaks for its own agents only: a sender on another platform is refused.
-    const envelope = '<?xml version="1.0"?><envelope><params index="1"><to><agent-identifier><name>echo@caxton</name></agent-identifier></to>'
-      + '<acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>';
+    const envelope =
+      '<?xml version="1.0"?><envelope><params index="1"><to><agent-identifier><name>echo@caxton</name></agent-identifier></to>' +
+      '<acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>';
     const forged = `--b\r\nContent-Type: application/xml\r\n\r\n${envelope}\r\n--b\r\nContent-Type: application/text\r\n\r\n(inform :sender (agent-identifier :name mallory@elsewhere) :receiver (set (agent-identifier :name echo@caxton)) :content "x")\r\n--b--\r\n`;
     const impersonating = await post(capability, forged);
     assert.equal(impersonating.status, 403);
     assert.equal(((await impersonating.json()) as { code: string }).code, 'mtp.forbidden');
-    const dtd = await post(capability, `--b\r\nContent-Type: application/xml\r\n\r\n<!DOCTYPE e [<!ENTITY x "y">]>${envelope}\r\n--b\r\n\r\n(inform)\r\n--b--\r\n`);
+    const dtd = await post(
+      capability,
+      `--b\r\nContent-Type: application/xml\r\n\r\n<!DOCTYPE e [<!ENTITY x "y">]>${envelope}\r\n--b\r\n\r\n(inform)\r\n--b--\r\n`,
+    );
     assert.equal(dtd.status, 400);
     assert.equal(((await dtd.json()) as { code: string }).code, 'mtp.malformed');
     const records = (await audit()).slice(before).flatMap((r) => (r.kind === undefined && r.method === 'MtpPost' ? [r] : []));
-    assert.deepEqual(records.map((r) => `${r.result.code} ${r.result.error}`), [
-      'UNAUTHENTICATED mtp.unauthenticated', 'RESOURCE_EXHAUSTED mtp.body-too-large', 'PERMISSION_DENIED mtp.forbidden', 'INVALID_ARGUMENT mtp.malformed',
-    ]);
+    assert.deepEqual(
+      records.map((r) => `${r.result.code} ${r.result.error}`),
+      [
+        'UNAUTHENTICATED mtp.unauthenticated',
+        'RESOURCE_EXHAUSTED mtp.body-too-large',
+        'PERMISSION_DENIED mtp.forbidden',
+        'INVALID_ARGUMENT mtp.malformed',
+      ],
+    );
     assert.equal(records[0]!.token, '');
     assert.match(records[1]!.peer, new RegExp(`^mtp ${JADE_PLATFORM} 127\\.0\\.0\\.1:`));
-    assert.ok(records.every((r) => !JSON.stringify(r).includes(secret)), 'the secret is never written to the trail');
+    assert.ok(
+      records.every((r) => !JSON.stringify(r).includes(secret)),
+      'the secret is never written to the trail',
+    );
   });
 
   it('(4) a contract net whose initiator is a JADE agent and whose contractors are Caxton agents in two languages completes', async () => {
     await lineFrom(jadeOut, /^CNET-DONE /, 20_000);
-    const lines = jadeOut.text.split('\n').filter((l) => l.startsWith('CNET-')).map((l) => l.trim());
-    assert.deepEqual(lines.filter((l) => l.startsWith('CNET-RESPONSE')).sort(), ['CNET-RESPONSE PROPOSE cx-as@caxton 40', 'CNET-RESPONSE PROPOSE cx-js@caxton 25']);
+    const lines = jadeOut.text
+      .split('\n')
+      .filter((l) => l.startsWith('CNET-'))
+      .map((l) => l.trim());
+    assert.deepEqual(lines.filter((l) => l.startsWith('CNET-RESPONSE')).sort(), [
+      'CNET-RESPONSE PROPOSE cx-as@caxton 40',
+      'CNET-RESPONSE PROPOSE cx-js@caxton 25',
+    ]);
     assert.ok(lines.includes('CNET-INFORM cx-js@caxton done: parcel-42 by cx-js@caxton for 25'), lines.join('\n'));
     assert.ok(lines.includes('CNET-DONE 1'));
     assert.ok(!lines.some((l) => l.startsWith('CNET-FAILURE')), lines.join('\n'));
-    const rejected = await until('the rejection', (e) => e.message.performative === 'reject-proposal' && e.message.sender?.name === `cnet@${JADE_PLATFORM}`);
-    assert.deepEqual(rejected.message.receivers.map((r) => r.name), ['cx-as@caxton']);
+    const rejected = await until(
+      'the rejection',
+      (e) => e.message.performative === 'reject-proposal' && e.message.sender?.name === `cnet@${JADE_PLATFORM}`,
+    );
+    assert.deepEqual(
+      rejected.message.receivers.map((r) => r.name),
+      ['cx-as@caxton'],
+    );
   });
 
   async function audit(): Promise<AuditRecord[]> {

@@ -16,10 +16,25 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
-import { DEFAULT_HTTP_POLICY, encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, STRING_REPRESENTATION, type MessageEvent, type ReceivedStamp } from '@caxton/core';
+import {
+  DEFAULT_HTTP_POLICY,
+  encodeAclString,
+  encodeMtpEnvelope,
+  encodeMultipart,
+  envelopeDate,
+  STRING_REPRESENTATION,
+  type MessageEvent,
+  type ReceivedStamp,
+} from '@caxton/core';
 import { sameSendKey } from '../../src/mtp/index.js';
 import { startNode } from '../../src/start/start-node.js';
-import { encodeMtpOutboxRecord, isMtpOutboxKey, MtpOutboxRecordError, mtpOutboxKey, parseMtpOutboxRecord } from '../../src/mtp/outbox-records.js';
+import {
+  encodeMtpOutboxRecord,
+  isMtpOutboxKey,
+  MtpOutboxRecordError,
+  mtpOutboxKey,
+  parseMtpOutboxRecord,
+} from '../../src/mtp/outbox-records.js';
 import type { OutboxChildConfig } from './outbox-child.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -30,8 +45,19 @@ const secretOf = (): string => randomBytes(32).toString('base64url');
 describe('MTP outbox records (pure)', () => {
   it('keeps a message and its destination under a reserved key, and reads it back strictly', () => {
     const record = {
-      messageId: 'm-1', agent: 'echo', url: 'http://127.0.0.1:7781/acc/s', platform: 'jade-1', receivers: [{ name: 'p@jade-1', addresses: ['http://127.0.0.1:7781/acc/s'] }],
-      message: { performative: 'inform' as const, sender: { name: 'echo@caxton' }, receivers: [{ name: 'p@jade-1' }], content: 'hi', conversationId: 'c1' }, at: 5,
+      messageId: 'm-1',
+      agent: 'echo',
+      url: 'http://127.0.0.1:7781/acc/s',
+      platform: 'jade-1',
+      receivers: [{ name: 'p@jade-1', addresses: ['http://127.0.0.1:7781/acc/s'] }],
+      message: {
+        performative: 'inform' as const,
+        sender: { name: 'echo@caxton' },
+        receivers: [{ name: 'p@jade-1' }],
+        content: 'hi',
+        conversationId: 'c1',
+      },
+      at: 5,
     };
     const write = encodeMtpOutboxRecord(record);
     assert.equal(write.key, mtpOutboxKey('m-1', record.url));
@@ -39,7 +65,11 @@ describe('MTP outbox records (pure)', () => {
     assert.notEqual(mtpOutboxKey('m-1', 'http://127.0.0.1:7782/acc/s'), write.key, 'one record per destination');
     const back = parseMtpOutboxRecord(write.value!);
     assert.deepEqual(back, record);
-    const bad = (value: string, re: RegExp): void => assert.throws(() => parseMtpOutboxRecord(value), (e: unknown) => e instanceof MtpOutboxRecordError && re.test(e.message));
+    const bad = (value: string, re: RegExp): void =>
+      assert.throws(
+        () => parseMtpOutboxRecord(value),
+        (e: unknown) => e instanceof MtpOutboxRecordError && re.test(e.message),
+      );
     bad('{', /not JSON/);
     bad('[]', /not an object/);
     bad(JSON.stringify({ ...JSON.parse(write.value!), v: 2 }), /unknown version 2/);
@@ -49,9 +79,16 @@ describe('MTP outbox records (pure)', () => {
   });
 
   it("keys a one-receiver post by its sender's received stamps and payload (a Caxton sender's message id), and JADE's unstamped post not at all", () => {
-    const message = { performative: 'inform' as const, sender: { name: 'echo@caxton-a' }, receivers: [{ name: 'pong@caxton-b' }], content: 'hi' };
+    const message = {
+      performative: 'inform' as const,
+      sender: { name: 'echo@caxton-a' },
+      receivers: [{ name: 'pong@caxton-b' }],
+      content: 'hi',
+    };
     const payload = Buffer.from(encodeAclString(message));
-    const stamp = (id?: string): ReceivedStamp[] => [{ by: 'http://127.0.0.1:1/acc', date: '20261124Z160000000', ...(id !== undefined ? { id } : {}) }];
+    const stamp = (id?: string): ReceivedStamp[] => [
+      { by: 'http://127.0.0.1:1/acc', date: '20261124Z160000000', ...(id !== undefined ? { id } : {}) },
+    ];
     assert.equal(sameSendKey(message, payload), undefined);
     assert.equal(sameSendKey(message, payload, stamp()), undefined, 'a stamp without an id');
     const key = sameSendKey(message, payload, stamp('m-1'));
@@ -60,9 +97,17 @@ describe('MTP outbox records (pure)', () => {
     assert.notEqual(sameSendKey(message, payload, stamp('m-2')), key, 'another message of the same words');
     assert.notEqual(sameSendKey(message, Buffer.from(encodeAclString({ ...message, content: 'ho' })), stamp('m-1')), key);
     // The replay may come from another node of the sender's cluster, or another port: same send.
-    assert.equal(sameSendKey(message, payload, [{ by: 'http://127.0.0.2:9/acc', date: '20261124Z170000000', id: 'm-1' }]), key, 'stamped elsewhere, same id');
+    assert.equal(
+      sameSendKey(message, payload, [{ by: 'http://127.0.0.2:9/acc', date: '20261124Z170000000', id: 'm-1' }]),
+      key,
+      'stamped elsewhere, same id',
+    );
     // The same message posted to another of this node's agents (another address, same origin) is another send.
-    assert.notEqual(sameSendKey({ ...message, receivers: [{ name: 'ping@caxton-b' }] }, payload, stamp('m-1')), key, 'another local receiver');
+    assert.notEqual(
+      sameSendKey({ ...message, receivers: [{ name: 'ping@caxton-b' }] }, payload, stamp('m-1')),
+      key,
+      'another local receiver',
+    );
   });
 });
 
@@ -79,7 +124,9 @@ function runChild(config: OutboxChildConfig): Child {
   let stderr = '';
   let ended = false;
   const waiters = new Set<() => void>();
-  const wake = (): void => { for (const w of waiters) w(); };
+  const wake = (): void => {
+    for (const w of waiters) w();
+  };
   let buffer = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => {
     buffer += text;
@@ -89,7 +136,13 @@ function runChild(config: OutboxChildConfig): Child {
     wake();
   });
   child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const closed = new Promise<void>((resolve) => child.on('close', () => { ended = true; wake(); resolve(); }));
+  const closed = new Promise<void>((resolve) =>
+    child.on('close', () => {
+      ended = true;
+      wake();
+      resolve();
+    }),
+  );
   return {
     lines,
     async line(pred, what) {
@@ -99,7 +152,10 @@ function runChild(config: OutboxChildConfig): Child {
         const error = lines.find((l) => l.startsWith('E '));
         if (error !== undefined || ended) throw new Error(`outbox child: no ${what}: ${error ?? 'it ended'} ${stderr.slice(-2000)}`);
         await new Promise<void>((resolve) => {
-          const w = (): void => { waiters.delete(w); resolve(); };
+          const w = (): void => {
+            waiters.delete(w);
+            resolve();
+          };
           waiters.add(w);
         });
       }
@@ -117,7 +173,13 @@ describe('an outbound post outlives a node killed before the peer answered', () 
     const [aPort, bPort] = [await freePort(), await freePort()];
     const aToB = secretOf(); // what caxton-a posts to caxton-b with
     const bToA = secretOf(); // what caxton-b posts to caxton-a with
-    const config: OutboxChildConfig = { dataDir: path.join(dir, 'a'), accPort: aPort, inboundSecret: bToA, peerAcc: `http://127.0.0.1:${bPort}/acc/${aToB}`, peerPort: bPort };
+    const config: OutboxChildConfig = {
+      dataDir: path.join(dir, 'a'),
+      accPort: aPort,
+      inboundSecret: bToA,
+      peerAcc: `http://127.0.0.1:${bPort}/acc/${aToB}`,
+      peerPort: bPort,
+    };
     const children: Child[] = [];
     let b: Awaited<ReturnType<typeof startNode>> | undefined;
     try {
@@ -130,13 +192,34 @@ describe('an outbound post outlives a node killed before the peer answered', () 
 
       // 2. caxton-b starts, with pong: the echo, allowed no egress (its answers back stop at caxton-b as failures it ignores).
       b = await startNode({
-        dataDir: path.join(dir, 'b'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1, platform: 'caxton-b',
-        mtp: { host: '127.0.0.1', port: bPort, peers: [{ platform: 'caxton-a', secret: aToB, acc: `http://127.0.0.1:${aPort}/acc/${bToA}`, ratePerSecond: 200 }] },
+        dataDir: path.join(dir, 'b'),
+        apiHost: '127.0.0.1',
+        apiPort: 0,
+        auth: { mode: 'none' },
+        api: false,
+        shards: 1,
+        platform: 'caxton-b',
+        mtp: {
+          host: '127.0.0.1',
+          port: bPort,
+          peers: [{ platform: 'caxton-a', secret: aToB, acc: `http://127.0.0.1:${aPort}/acc/${bToA}`, ratePerSecond: 200 }],
+        },
       });
       const wasm = new Uint8Array(await readFile(path.join(ROOT, 'examples/as-echo/build/as-echo.wasm')));
-      await b.control.deploy({ name: 'pong', limits: {}, config: {}, http: { ...DEFAULT_HTTP_POLICY, allow: [] } }, { bytes: wasm, sha256: createHash('sha256').update(wasm).digest('hex') });
+      await b.control.deploy(
+        { name: 'pong', limits: {}, config: {}, http: { ...DEFAULT_HTTP_POLICY, allow: [] } },
+        { bytes: wasm, sha256: createHash('sha256').update(wasm).digest('hex') },
+      );
       const heard: MessageEvent[] = [];
-      b.control.tail({}, { next: (e) => { if (e.message.sender?.name === 'echo@caxton-a') heard.push(e); }, end: () => {} });
+      b.control.tail(
+        {},
+        {
+          next: (e) => {
+            if (e.message.sender?.name === 'echo@caxton-a') heard.push(e);
+          },
+          end: () => {},
+        },
+      );
       const contents = (): string[] => heard.map((e) => e.message.content ?? '');
       const allHeard = async (what: string): Promise<void> => {
         for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 25))) {
@@ -163,17 +246,43 @@ describe('an outbound post outlives a node killed before the peer answered', () 
       // The same post twice (what a restart between the peer's 200 and the record's removal sends)
       // is heard once: caxton-b's ACC keys it by caxton-a's received stamp (its message id).
       const repeat = (id: string, content: string): Promise<Response> => {
-        const acl = { performative: 'inform' as const, sender: { name: 'echo@caxton-a' }, receivers: [{ name: 'pong@caxton-b' }], content, conversationId: `cx-${content}` };
+        const acl = {
+          performative: 'inform' as const,
+          sender: { name: 'echo@caxton-a' },
+          receivers: [{ name: 'pong@caxton-b' }],
+          content,
+          conversationId: `cx-${content}`,
+        };
         const payload = Buffer.from(encodeAclString(acl));
         const envelope = encodeMtpEnvelope({
-          to: acl.receivers, from: acl.sender, aclRepresentation: STRING_REPRESENTATION, payloadLength: payload.length, payloadEncoding: 'UTF-8',
+          to: acl.receivers,
+          from: acl.sender,
+          aclRepresentation: STRING_REPRESENTATION,
+          payloadLength: payload.length,
+          payloadEncoding: 'UTF-8',
           received: [{ by: `http://127.0.0.1:${aPort}/acc`, date: envelopeDate(Date.now()), id }],
         });
-        const body = encodeMultipart([{ contentType: 'application/xml', body: Buffer.from(envelope) }, { contentType: 'application/text', body: payload }], 'bb');
-        return fetch(`http://127.0.0.1:${bPort}/acc/${aToB}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary="bb"' }, body });
+        const body = encodeMultipart(
+          [
+            { contentType: 'application/xml', body: Buffer.from(envelope) },
+            { contentType: 'application/text', body: payload },
+          ],
+          'bb',
+        );
+        return fetch(`http://127.0.0.1:${bPort}/acc/${aToB}`, {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/mixed; boundary="bb"' },
+          body,
+        });
       };
-      assert.deepEqual(await Promise.all([repeat('dup-1', 'm-dup'), repeat('dup-1', 'm-dup'), repeat('dup-2', 'm-dup')].map(async (r) => (await r).status)), [200, 200, 200]);
-      for (const deadline = Date.now() + 10_000; contents().filter((c) => c === 'm-dup').length < 2 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(
+        await Promise.all(
+          [repeat('dup-1', 'm-dup'), repeat('dup-1', 'm-dup'), repeat('dup-2', 'm-dup')].map(async (r) => (await r).status),
+        ),
+        [200, 200, 200],
+      );
+      for (const deadline = Date.now() + 10_000; contents().filter((c) => c === 'm-dup').length < 2 && Date.now() < deadline; )
+        await new Promise((r) => setTimeout(r, 25));
       assert.equal(contents().filter((c) => c === 'm-dup').length, 2, 'dup-1 heard once, dup-2 (another message of the same words) once');
 
       // 4. Each record went once its post was answered: a third start posts only a new answer. The
@@ -185,7 +294,8 @@ describe('an outbound post outlives a node killed before the peer answered', () 
       // The deadline is for the answer's post, not for a node process's start (which took most of
       // 15 s on a loaded CI machine, and the run failed with nothing posted yet).
       await third.line((l) => l === 'READY', 'READY on the third start');
-      for (const deadline = Date.now() + 15_000; !contents().includes('m-after') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 25));
+      for (const deadline = Date.now() + 15_000; !contents().includes('m-after') && Date.now() < deadline; )
+        await new Promise((r) => setTimeout(r, 25));
       assert.deepEqual(contents().slice(before), ['m-after'], 'nothing posted again but the new answer');
     } finally {
       for (const c of children) await c.kill();
@@ -203,29 +313,58 @@ describe('a stopped node keeps its unanswered posts; a failed one it forgets', (
     const bToA = secretOf();
     const wasm = new Uint8Array(await readFile(path.join(ROOT, 'examples/as-echo/build/as-echo.wasm')));
     const artifact = { bytes: wasm, sha256: createHash('sha256').update(wasm).digest('hex') };
-    const startA = (retry: { attempts: number; firstDelayMs: number }): ReturnType<typeof startNode> => startNode({
-      dataDir: path.join(dir, 'a'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1, platform: 'caxton-a',
-      mtp: { host: '127.0.0.1', port: aPort, retry, peers: [{ platform: 'caxton-b', secret: bToA, acc: `http://127.0.0.1:${bPort}/acc/${aToB}`, ratePerSecond: 200 }] },
-    });
+    const startA = (retry: { attempts: number; firstDelayMs: number }): ReturnType<typeof startNode> =>
+      startNode({
+        dataDir: path.join(dir, 'a'),
+        apiHost: '127.0.0.1',
+        apiPort: 0,
+        auth: { mode: 'none' },
+        api: false,
+        shards: 1,
+        platform: 'caxton-a',
+        mtp: {
+          host: '127.0.0.1',
+          port: aPort,
+          retry,
+          peers: [{ platform: 'caxton-b', secret: bToA, acc: `http://127.0.0.1:${bPort}/acc/${aToB}`, ratePerSecond: 200 }],
+        },
+      });
     const seenOn = (node: Awaited<ReturnType<typeof startNode>>): MessageEvent[] => {
       const seen: MessageEvent[] = [];
       node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
       return seen;
     };
     const until = async (what: string, pred: () => boolean): Promise<void> => {
-      for (const deadline = Date.now() + 15_000; !pred(); await new Promise((r) => setTimeout(r, 25))) if (Date.now() > deadline) throw new Error(`no ${what}`);
+      for (const deadline = Date.now() + 15_000; !pred(); await new Promise((r) => setTimeout(r, 25)))
+        if (Date.now() > deadline) throw new Error(`no ${what}`);
     };
     const ask = (node: Awaited<ReturnType<typeof startNode>>, content: string): Promise<unknown> =>
-      node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content, conversationId: `cx-${content}`, replyTo: [{ name: 'pong@caxton-b' }] });
+      node.control.send({
+        performative: 'request',
+        receivers: [{ name: 'echo' }],
+        content,
+        conversationId: `cx-${content}`,
+        replyTo: [{ name: 'pong@caxton-b' }],
+      });
     const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
     try {
       // caxton-b is down. A post that fails twice comes back as failure, and its record goes.
       const a1 = await startA({ attempts: 2, firstDelayMs: 20 });
       nodes.push(a1);
-      await a1.control.deploy({ name: 'echo', limits: {}, config: {}, http: { ...DEFAULT_HTTP_POLICY, allow: [{ host: '127.0.0.1', ports: [bPort], allowPrivate: true }] } }, artifact);
+      await a1.control.deploy(
+        {
+          name: 'echo',
+          limits: {},
+          config: {},
+          http: { ...DEFAULT_HTTP_POLICY, allow: [{ host: '127.0.0.1', ports: [bPort], allowPrivate: true }] },
+        },
+        artifact,
+      );
       const seen1 = seenOn(a1);
       await ask(a1, 'm-fail');
-      await until('failure for m-fail', () => seen1.some((e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-m-fail'));
+      await until('failure for m-fail', () =>
+        seen1.some((e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-m-fail'),
+      );
       await a1.stop();
 
       // A post still being retried when the node stops (gracefully) keeps its record.
@@ -233,12 +372,24 @@ describe('a stopped node keeps its unanswered posts; a failed one it forgets', (
       nodes.push(a2);
       const seen2 = seenOn(a2);
       await ask(a2, 'm-stop');
-      await until('the answer m-stop accepted', () => seen2.some((e) => e.message.sender?.name === 'echo@caxton-a' && e.message.content === 'm-stop'));
+      await until('the answer m-stop accepted', () =>
+        seen2.some((e) => e.message.sender?.name === 'echo@caxton-a' && e.message.content === 'm-stop'),
+      );
       await a2.stop();
 
       const b = await startNode({
-        dataDir: path.join(dir, 'b'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1, platform: 'caxton-b',
-        mtp: { host: '127.0.0.1', port: bPort, peers: [{ platform: 'caxton-a', secret: aToB, acc: `http://127.0.0.1:${aPort}/acc/${bToA}`, ratePerSecond: 200 }] },
+        dataDir: path.join(dir, 'b'),
+        apiHost: '127.0.0.1',
+        apiPort: 0,
+        auth: { mode: 'none' },
+        api: false,
+        shards: 1,
+        platform: 'caxton-b',
+        mtp: {
+          host: '127.0.0.1',
+          port: bPort,
+          peers: [{ platform: 'caxton-a', secret: aToB, acc: `http://127.0.0.1:${aPort}/acc/${bToA}`, ratePerSecond: 200 }],
+        },
       });
       nodes.push(b);
       await b.control.deploy({ name: 'pong', limits: {}, config: {}, http: { ...DEFAULT_HTTP_POLICY, allow: [] } }, artifact);

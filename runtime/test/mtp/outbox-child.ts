@@ -36,34 +36,63 @@ function say(line: string): void {
 async function main(): Promise<void> {
   const c = JSON.parse(process.argv[2] ?? '') as OutboxChildConfig;
   const node = await startNode({
-    dataDir: c.dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1, platform: 'caxton-a',
+    dataDir: c.dataDir,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'none' },
+    api: false,
+    shards: 1,
+    platform: 'caxton-a',
     mtp: {
-      host: '127.0.0.1', port: c.accPort,
+      host: '127.0.0.1',
+      port: c.accPort,
       // Slow enough that every post is still being retried when the parent kills this process.
       retry: { attempts: 4, firstDelayMs: 400 },
       peers: [{ platform: 'caxton-b', secret: c.inboundSecret, acc: c.peerAcc, ratePerSecond: 200 }],
     },
   });
-  node.control.tail({}, {
-    next: (e) => {
-      if (e.message.sender?.name === 'echo@caxton-a' && e.message.receivers.some((r) => r.name === 'pong@caxton-b')) say(`S ${e.message.content ?? ''}`);
-      if (e.message.performative === 'failure' && e.message.receivers.some((r) => r.name === 'echo@caxton-a')) say(`F ${e.message.content ?? ''}`);
+  node.control.tail(
+    {},
+    {
+      next: (e) => {
+        if (e.message.sender?.name === 'echo@caxton-a' && e.message.receivers.some((r) => r.name === 'pong@caxton-b'))
+          say(`S ${e.message.content ?? ''}`);
+        if (e.message.performative === 'failure' && e.message.receivers.some((r) => r.name === 'echo@caxton-a'))
+          say(`F ${e.message.content ?? ''}`);
+      },
+      end: () => {},
     },
-    end: () => {},
-  });
+  );
   say('READY');
   if (c.probe !== undefined) {
-    await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: c.probe, conversationId: 'cx-probe', replyTo: [{ name: 'pong@caxton-b' }] });
+    await node.control.send({
+      performative: 'request',
+      receivers: [{ name: 'echo' }],
+      content: c.probe,
+      conversationId: 'cx-probe',
+      replyTo: [{ name: 'pong@caxton-b' }],
+    });
   }
   if (c.send === undefined) return;
   const wasm = new Uint8Array(await readFile(path.join(ROOT, 'examples/as-echo/build/as-echo.wasm')));
   const sha256 = createHash('sha256').update(wasm).digest('hex');
-  await node.control.deploy({
-    name: 'echo', limits: {}, config: {},
-    http: { ...DEFAULT_HTTP_POLICY, allow: [{ host: '127.0.0.1', ports: [c.peerPort], allowPrivate: true }] },
-  }, { bytes: wasm, sha256 });
+  await node.control.deploy(
+    {
+      name: 'echo',
+      limits: {},
+      config: {},
+      http: { ...DEFAULT_HTTP_POLICY, allow: [{ host: '127.0.0.1', ports: [c.peerPort], allowPrivate: true }] },
+    },
+    { bytes: wasm, sha256 },
+  );
   for (let i = 1; i <= c.send.count; i++) {
-    await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: `m${i}`, conversationId: `cx-${i}`, replyTo: [{ name: 'pong@caxton-b' }] });
+    await node.control.send({
+      performative: 'request',
+      receivers: [{ name: 'echo' }],
+      content: `m${i}`,
+      conversationId: `cx-${i}`,
+      replyTo: [{ name: 'pong@caxton-b' }],
+    });
   }
 }
 

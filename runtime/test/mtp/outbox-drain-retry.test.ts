@@ -38,14 +38,30 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
   }
 }
 
-test('draining records left for later reads the agent\'s state once, not once per freed slot', async () => {
+test("draining records left for later reads the agent's state once, not once per freed slot", async () => {
   const total = 40;
   const bound = 2;
   const log = new MemoryMessageLog();
-  const message = (i: number): AclMessage => ({ performative: 'inform', sender: { name: 'asker@caxton' }, receivers: [{ name: 'pong@far' }], content: `n${i}` });
-  await log.commitState('asker', Array.from({ length: total }, (_, i) => encodeMtpOutboxRecord({
-    messageId: `m-${i}`, agent: 'asker', url: ACC, platform: 'far', receivers: [{ name: 'pong@far' }], message: message(i), at: 0,
-  })));
+  const message = (i: number): AclMessage => ({
+    performative: 'inform',
+    sender: { name: 'asker@caxton' },
+    receivers: [{ name: 'pong@far' }],
+    content: `n${i}`,
+  });
+  await log.commitState(
+    'asker',
+    Array.from({ length: total }, (_, i) =>
+      encodeMtpOutboxRecord({
+        messageId: `m-${i}`,
+        agent: 'asker',
+        url: ACC,
+        platform: 'far',
+        receivers: [{ name: 'pong@far' }],
+        message: message(i),
+        at: 0,
+      }),
+    ),
+  );
   let reads = 0;
   let entriesRead = 0;
   const state: AgentStateStore = {
@@ -59,12 +75,21 @@ test('draining records left for later reads the agent\'s state once, not once pe
     commitState: (agent, writes) => log.commitState(agent, writes),
   };
   const failed = new Set<string>();
-  const peers = new MtpPeerTable(parseMtpPeers(JSON.stringify({ peers: [{ platform: 'far', secret: randomBytes(24).toString('hex'), acc: ACC }] }), 'caxton'));
+  const peers = new MtpPeerTable(
+    parseMtpPeers(JSON.stringify({ peers: [{ platform: 'far', secret: randomBytes(24).toString('hex'), acc: ACC }] }), 'caxton'),
+  );
   // The agent may make no HTTP call: each post ends at once in its (durable) failure, and its
   // record's removal frees the slot for the next.
   const sender = new MtpSender({
-    platform: 'caxton', peers, accUrl: () => 'http://127.0.0.1:1/acc', policyOf: () => undefined, state, maxInFlight: bound,
-    fail: async (_original, _reason, _kind, id) => { failed.add(id); },
+    platform: 'caxton',
+    peers,
+    accUrl: () => 'http://127.0.0.1:1/acc',
+    policyOf: () => undefined,
+    state,
+    maxInFlight: bound,
+    fail: async (_original, _reason, _kind, id) => {
+      failed.add(id);
+    },
     log: () => {},
   });
   assert.equal(await sender.recover('asker'), bound);
@@ -78,7 +103,10 @@ test('draining records left for later reads the agent\'s state once, not once pe
 
 test('the later attempts: the quick backoff, then a timer doubling up to its cap', () => {
   const retry = { attempts: 3, firstDelayMs: 10, later: { attempts: 4, firstDelayMs: 100, maxDelayMs: 300 } };
-  assert.deepEqual([2, 3, 4, 5, 6, 7].map((a) => mtpRetryDelayMs(retry, a)), [10, 40, 100, 200, 300, 300]);
+  assert.deepEqual(
+    [2, 3, 4, 5, 6, 7].map((a) => mtpRetryDelayMs(retry, a)),
+    [10, 40, 100, 200, 300, 300],
+  );
   const d = DEFAULT_MTP_RETRY;
   const total = Array.from({ length: d.attempts + d.later!.attempts - 1 }, (_, i) => mtpRetryDelayMs(d, i + 2)).reduce((a, b) => a + b, 0);
   assert.ok(total > 20 * 60_000 && total < 30 * 60_000, `the default keeps trying ~25 min (${total} ms)`);
@@ -101,18 +129,33 @@ test('a post kept after its quick attempts failed is posted again on a timer: th
   const port = (acc.address() as AddressInfo).port;
   const secret = randomBytes(32).toString('base64url');
   const node = await startNode({
-    dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
+    dataDir: path.join(dir, 'data'),
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'token' },
+    shards: 1,
     mtp: {
-      host: '127.0.0.1', port: 0, retry: { attempts: 2, firstDelayMs: 20, later: { attempts: 3, firstDelayMs: 300 } },
+      host: '127.0.0.1',
+      port: 0,
+      retry: { attempts: 2, firstDelayMs: 20, later: { attempts: 3, firstDelayMs: 300 } },
       peers: [{ platform: 'later', secret, acc: `http://127.0.0.1:${port}/acc`, ratePerSecond: 50 }],
     },
   });
-  const api = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(path.join(dir, 'data'))) });
+  const api = await CaxtonClient.connect({
+    address: `127.0.0.1:${node.apiPort}`,
+    token: await readTokenFile(tokenFilePath(path.join(dir, 'data'))),
+  });
   const seen: MessageEvent[] = [];
   try {
     await api.deploy({ name: 'echo', http: { allow: [{ host: '127.0.0.1', ports: [port], allowPrivate: true }] } }, await readFile(ECHO));
     node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
-    await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'when you are up', conversationId: 'cx-later', replyTo: [{ name: 'pong@later' }] });
+    await node.control.send({
+      performative: 'request',
+      receivers: [{ name: 'echo' }],
+      content: 'when you are up',
+      conversationId: 'cx-later',
+      replyTo: [{ name: 'pong@later' }],
+    });
     await until(() => posts.length >= 2, 'the quick attempts were refused');
     const echoSends = (): number => seen.filter((e) => e.message.sender?.name === 'echo@caxton').length;
     const before = echoSends();
@@ -124,7 +167,11 @@ test('a post kept after its quick attempts failed is posted again on a timer: th
     assert.equal(msg.content, 'when you are up');
     assert.equal(msg.conversationId, 'cx-later');
     assert.equal(echoSends(), before, 'the echo sent nothing more');
-    assert.equal(seen.filter((e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-later').length, 0, 'no failure to the sender');
+    assert.equal(
+      seen.filter((e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-later').length,
+      0,
+      'no failure to the sender',
+    );
   } finally {
     api.close();
     await node.stop();

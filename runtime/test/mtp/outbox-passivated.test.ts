@@ -34,7 +34,10 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
 }
 
 /** A node with one MTP peer whose ACC answers `statusOf(n)` to its n-th post; echo deployed as a kind idle 200 ms. */
-async function withPassivatingInstance(statusOf: (n: number) => number, body: (h: { posts: number[]; seen: MessageEvent[]; api: CaxtonClient; node: Awaited<ReturnType<typeof startNode>> }) => Promise<void>): Promise<void> {
+async function withPassivatingInstance(
+  statusOf: (n: number) => number,
+  body: (h: { posts: number[]; seen: MessageEvent[]; api: CaxtonClient; node: Awaited<ReturnType<typeof startNode>> }) => Promise<void>,
+): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-mtp-passivated-'));
   const posts: number[] = [];
   const acc = http.createServer((req, res) => {
@@ -48,20 +51,38 @@ async function withPassivatingInstance(statusOf: (n: number) => number, body: (h
   await new Promise<void>((r) => acc.listen(0, '127.0.0.1', () => r()));
   const port = (acc.address() as AddressInfo).port;
   const node = await startNode({
-    dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
+    dataDir: path.join(dir, 'data'),
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'token' },
+    shards: 1,
     mtp: {
       // The first later attempt (3 s) comes well after the instance is passivated (idle 200 ms), with
       // room for a loaded machine (the CI runs two files at a time on two cores).
-      host: '127.0.0.1', port: 0, retry: { attempts: 2, firstDelayMs: 20, later: { attempts: 2, firstDelayMs: 3_000, maxDelayMs: 3_000 } },
+      host: '127.0.0.1',
+      port: 0,
+      retry: { attempts: 2, firstDelayMs: 20, later: { attempts: 2, firstDelayMs: 3_000, maxDelayMs: 3_000 } },
       peers: [{ platform: 'later', secret: randomBytes(32).toString('base64url'), acc: `http://127.0.0.1:${port}/acc`, ratePerSecond: 50 }],
     },
   });
-  const api = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(path.join(dir, 'data'))) });
+  const api = await CaxtonClient.connect({
+    address: `127.0.0.1:${node.apiPort}`,
+    token: await readTokenFile(tokenFilePath(path.join(dir, 'data'))),
+  });
   const seen: MessageEvent[] = [];
   try {
-    await api.deploy({ name: 'echo', kind: { idleMs: 200 }, http: { allow: [{ host: '127.0.0.1', ports: [port], allowPrivate: true }] } }, await readFile(ECHO));
+    await api.deploy(
+      { name: 'echo', kind: { idleMs: 200 }, http: { allow: [{ host: '127.0.0.1', ports: [port], allowPrivate: true }] } },
+      await readFile(ECHO),
+    );
     node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
-    await node.control.send({ performative: 'request', receivers: [{ name: 'echo/1' }], content: 'when you are up', conversationId: 'cx-passivated', replyTo: [{ name: 'pong@later' }] });
+    await node.control.send({
+      performative: 'request',
+      receivers: [{ name: 'echo/1' }],
+      content: 'when you are up',
+      conversationId: 'cx-passivated',
+      replyTo: [{ name: 'pong@later' }],
+    });
     await until(() => posts.length >= 2, 'the quick attempts were refused');
     await until(async () => (await api.getAgent('echo/1')).state === 'stopped', 'the idle instance is passivated');
     assert.equal(posts.length, 2, 'passivated before the first later attempt');
@@ -76,24 +97,32 @@ async function withPassivatingInstance(statusOf: (n: number) => number, body: (h
 }
 
 /** The instance's outbox records (a read of its state: activates nothing). */
-const outbox = async (node: Awaited<ReturnType<typeof startNode>>): Promise<number> => (await node.control.listState('echo/1', { prefix: MTP_OUTBOX_PREFIX, limit: 100 })).entries.length;
+const outbox = async (node: Awaited<ReturnType<typeof startNode>>): Promise<number> =>
+  (await node.control.listState('echo/1', { prefix: MTP_OUTBOX_PREFIX, limit: 100 })).entries.length;
 
-const failures = (seen: MessageEvent[]): MessageEvent[] => seen.filter((e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-passivated');
+const failures = (seen: MessageEvent[]): MessageEvent[] =>
+  seen.filter((e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-passivated');
 
-test('a passivated instance\'s kept MTP post is still posted on its timer, and its record goes', async () => {
-  await withPassivatingInstance((n) => (n < 2 ? 503 : 200), async ({ posts, seen, node }) => {
-    await until(() => posts.includes(200), 'the kept post arrives once the peer is up');
-    assert.deepEqual(posts, [503, 503, 200]);
-    assert.equal(failures(seen).length, 0, 'no failure to the instance');
-    await until(async () => (await outbox(node)) === 0, 'its outbox record is removed');
-  });
+test("a passivated instance's kept MTP post is still posted on its timer, and its record goes", async () => {
+  await withPassivatingInstance(
+    (n) => (n < 2 ? 503 : 200),
+    async ({ posts, seen, node }) => {
+      await until(() => posts.includes(200), 'the kept post arrives once the peer is up');
+      assert.deepEqual(posts, [503, 503, 200]);
+      assert.equal(failures(seen).length, 0, 'no failure to the instance');
+      await until(async () => (await outbox(node)) === 0, 'its outbox record is removed');
+    },
+  );
 });
 
 test('a passivated instance whose peer never comes up gets its mtp-delivery failure', async () => {
-  await withPassivatingInstance(() => 503, async ({ posts, seen, node }) => {
-    await until(() => failures(seen).length > 0, 'the failure reaches the instance (activating it)');
-    assert.equal(posts.length, 4, 'two quick attempts and two later ones');
-    await until(async () => (await outbox(node)) === 0, 'its outbox record is removed');
-    assert.match(failures(seen)[0]!.message.content ?? '', /503/);
-  });
+  await withPassivatingInstance(
+    () => 503,
+    async ({ posts, seen, node }) => {
+      await until(() => failures(seen).length > 0, 'the failure reaches the instance (activating it)');
+      assert.equal(posts.length, 4, 'two quick attempts and two later ones');
+      await until(async () => (await outbox(node)) === 0, 'its outbox record is removed');
+      assert.match(failures(seen)[0]!.message.content ?? '', /503/);
+    },
+  );
 });

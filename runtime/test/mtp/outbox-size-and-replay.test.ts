@@ -13,12 +13,28 @@ import { test } from 'node:test';
 import { CaxtonError, STATE_COMMIT_MAX_BYTES, stateCommitBytes, type AclMessage, type StateWrite } from '@caxton/core';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
 import { MtpPeerTable, MtpSender, mtpFailureId, parseMtpPeers, type MtpFailureKind } from '../../src/mtp/index.js';
-import { encodeMtpOutboxRecord, isMtpOutboxKey, mtpOutboxKey, MtpOutboxRecordError, parseMtpOutboxRecord } from '../../src/mtp/outbox-records.js';
+import {
+  encodeMtpOutboxRecord,
+  isMtpOutboxKey,
+  mtpOutboxKey,
+  MtpOutboxRecordError,
+  parseMtpOutboxRecord,
+} from '../../src/mtp/outbox-records.js';
 import type { AgentStateStore } from '../../src/storage/ports.js';
 
-const table = (platforms: string[]): MtpPeerTable => new MtpPeerTable(parseMtpPeers(JSON.stringify({
-  peers: platforms.map((platform, i) => ({ platform, secret: randomBytes(24).toString('hex'), acc: `http://127.0.0.1:${9 + i}/acc` })),
-}), 'caxton'));
+const table = (platforms: string[]): MtpPeerTable =>
+  new MtpPeerTable(
+    parseMtpPeers(
+      JSON.stringify({
+        peers: platforms.map((platform, i) => ({
+          platform,
+          secret: randomBytes(24).toString('hex'),
+          acc: `http://127.0.0.1:${9 + i}/acc`,
+        })),
+      }),
+      'caxton',
+    ),
+  );
 
 /** The memory log's state, counting commits; removals (null writes) fail while `failRemovals`. */
 function countingState(): { state: AgentStateStore; log: MemoryMessageLog; commits: StateWrite[][]; failRemovals: boolean } {
@@ -36,28 +52,49 @@ function countingState(): { state: AgentStateStore; log: MemoryMessageLog; commi
   return box;
 }
 
-interface Failure { reason: string; kind: MtpFailureKind; id: string }
+interface Failure {
+  reason: string;
+  kind: MtpFailureKind;
+  id: string;
+}
 
 test('a send whose outbox records would not fit one state commit is refused mtp.outbox-too-large: nothing committed, nothing posted (finding 8)', async () => {
   const store = countingState();
   const failures: Failure[] = [];
   const sender = new MtpSender({
-    platform: 'caxton', peers: table(['far', 'near', 'other']), accUrl: () => undefined, policyOf: () => undefined, state: store.state,
-    fail: async (_original, reason, kind, id) => { failures.push({ reason, kind, id }); },
+    platform: 'caxton',
+    peers: table(['far', 'near', 'other']),
+    accUrl: () => undefined,
+    policyOf: () => undefined,
+    state: store.state,
+    fail: async (_original, reason, kind, id) => {
+      failures.push({ reason, kind, id });
+    },
     log: () => {},
   });
   // Quotes are escaped twice (the ACL JSON inside the record's JSON): each record is ~4× the content.
   const content = '"'.repeat(900 * 1024);
   const receivers = [{ name: 'a@far' }, { name: 'b@near' }, { name: 'c@other' }];
   const message: AclMessage = { performative: 'inform', sender: { name: 'asker@caxton' }, receivers, content };
-  const oneRecord = encodeMtpOutboxRecord({ messageId: 'm-1', agent: 'asker', url: 'http://127.0.0.1:9/acc', platform: 'far', receivers: [receivers[0]!], message, at: 0 });
+  const oneRecord = encodeMtpOutboxRecord({
+    messageId: 'm-1',
+    agent: 'asker',
+    url: 'http://127.0.0.1:9/acc',
+    platform: 'far',
+    receivers: [receivers[0]!],
+    message,
+    at: 0,
+  });
   assert.ok(stateCommitBytes('asker', [oneRecord]) < STATE_COMMIT_MAX_BYTES, 'one record alone fits');
   assert.ok(3 * stateCommitBytes('asker', [oneRecord]) > STATE_COMMIT_MAX_BYTES, 'three do not');
 
   await sender.forward({ messageId: 'm-1', message, receivers, agent: 'asker' });
   assert.equal(store.commits.length, 0, 'nothing committed');
   assert.equal(sender.unsettled, 0, 'no post taken (no slot kept)');
-  assert.deepEqual(failures.map((f) => f.kind), ['mtp.outbox-too-large']);
+  assert.deepEqual(
+    failures.map((f) => f.kind),
+    ['mtp.outbox-too-large'],
+  );
   assert.match(failures[0]!.reason, /^mtp\.outbox-too-large: .*a@far, b@near, c@other not reached/);
   assert.equal(failures[0]!.id, mtpFailureId('asker', 'm-1', 'mtp.outbox-too-large', ''));
   // The same send again (its handling re-run): the same failure id, which the log de-duplicates.
@@ -66,7 +103,12 @@ test('a send whose outbox records would not fit one state commit is refused mtp.
   assert.equal(store.commits.length, 0);
 
   // The same message to one peer ACC fits: committed and taken.
-  await sender.forward({ messageId: 'm-2', message: { ...message, receivers: [receivers[0]!] }, receivers: [receivers[0]!], agent: 'asker' });
+  await sender.forward({
+    messageId: 'm-2',
+    message: { ...message, receivers: [receivers[0]!] },
+    receivers: [receivers[0]!],
+    agent: 'asker',
+  });
   assert.equal(store.commits.length, 1);
   assert.equal(sender.unsettled, 1);
   assert.equal(failures.length, 2);
@@ -74,7 +116,14 @@ test('a send whose outbox records would not fit one state commit is refused mtp.
 });
 
 test('an unreadable outbox record is a typed error (mtp.outbox-record-invalid, with a hint) (finding 9)', () => {
-  const err = (() => { try { parseMtpOutboxRecord('{not json'); } catch (e) { return e; } return undefined; })();
+  const err = (() => {
+    try {
+      parseMtpOutboxRecord('{not json');
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
   assert.ok(err instanceof MtpOutboxRecordError);
   assert.ok(err instanceof CaxtonError);
   assert.equal(err.code, 'mtp.outbox-record-invalid');
@@ -83,17 +132,40 @@ test('an unreadable outbox record is a typed error (mtp.outbox-record-invalid, w
   assert.match(err.message, /not JSON/);
 });
 
-test('a replay whose removal of a bad record fails logs it and goes on with the agent\'s other records (finding 9)', async () => {
+test("a replay whose removal of a bad record fails logs it and goes on with the agent's other records (finding 9)", async () => {
   const store = countingState();
   const logged: string[] = [];
   const sender = new MtpSender({
-    platform: 'caxton', peers: table(['far']), accUrl: () => undefined, policyOf: () => undefined, state: store.state,
-    fail: async () => {}, log: (_agent, _level, line) => { logged.push(line); },
+    platform: 'caxton',
+    peers: table(['far']),
+    accUrl: () => undefined,
+    policyOf: () => undefined,
+    state: store.state,
+    fail: async () => {},
+    log: (_agent, _level, line) => {
+      logged.push(line);
+    },
   });
   const receivers = [{ name: 'pong@far' }];
-  const good = encodeMtpOutboxRecord({ messageId: 'm-good', agent: 'asker', url: 'http://127.0.0.1:9/acc', platform: 'far', receivers, message: { performative: 'request', sender: { name: 'asker@caxton' }, receivers, content: 'hi' }, at: 0 });
+  const good = encodeMtpOutboxRecord({
+    messageId: 'm-good',
+    agent: 'asker',
+    url: 'http://127.0.0.1:9/acc',
+    platform: 'far',
+    receivers,
+    message: { performative: 'request', sender: { name: 'asker@caxton' }, receivers, content: 'hi' },
+    at: 0,
+  });
   // Written first, so the replay meets the bad ones before the good one; the second is another agent's.
-  const foreign = encodeMtpOutboxRecord({ messageId: 'm-foreign', agent: 'someone', url: 'http://127.0.0.1:9/acc', platform: 'far', receivers, message: { performative: 'request', sender: { name: 'someone@caxton' }, receivers, content: 'hi' }, at: 0 });
+  const foreign = encodeMtpOutboxRecord({
+    messageId: 'm-foreign',
+    agent: 'someone',
+    url: 'http://127.0.0.1:9/acc',
+    platform: 'far',
+    receivers,
+    message: { performative: 'request', sender: { name: 'someone@caxton' }, receivers, content: 'hi' },
+    at: 0,
+  });
   await store.log.commitState('asker', [{ key: mtpOutboxKey('m-bad', 'http://127.0.0.1:9/acc'), value: '{not json' }, foreign, good]);
   store.failRemovals = true;
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { KIND_LIMITS, activationWaitCap, activationWaitsPerKey } from '@caxton/core';
 import { ActivationWaits } from '../../src/node/activation-waits.js';
 
-test('the cap is a quarter of the partition\'s window, at least 1, at most its ceiling', () => {
+test("the cap is a quarter of the partition's window, at least 1, at most its ceiling", () => {
   assert.equal(activationWaitCap(256), 64);
   assert.equal(activationWaitCap(2), 1);
   assert.equal(activationWaitCap(7), 1);
@@ -21,11 +21,19 @@ test('one key may hold an eighth of the cap, at least 1', () => {
 test('without a partition index there is no bound (one node: sends past the bound are refused at routing)', () => {
   const w = new ActivationWaits();
   w.add('k/a');
-  assert.equal(w.room('k/a', () => 1_000, 1, 1), undefined);
+  assert.equal(
+    w.room('k/a', () => 1_000, 1, 1),
+    undefined,
+  );
 });
 
 test("a name's room is what the others on its partition leave of the cap, at most its per-key share; each name counted once", () => {
-  const depth = new Map<string, number>([['k/a', 2], ['k/b', 1], ['k/c', 1], ['k/x', 3]]);
+  const depth = new Map<string, number>([
+    ['k/a', 2],
+    ['k/b', 1],
+    ['k/c', 1],
+    ['k/x', 3],
+  ]);
   const partition = (n: string): number => (n === 'k/x' ? 1 : 0);
   const w = new ActivationWaits();
   w.indexBy(partition);

@@ -20,21 +20,45 @@ function kinds(extra: Partial<Ports> & { startInstance?: (r: AgentRecord) => Pro
   const mail = new Map<string, number>();
   const started: string[] = [];
   const o: Ports = {
-    local: { startInstance: extra.startInstance ?? (async (r) => { started.push(r.name); }) },
+    local: {
+      startInstance:
+        extra.startInstance ??
+        (async (r) => {
+          started.push(r.name);
+        }),
+    },
     host: { shardCount: 1, stop: async () => {}, stats: async () => ({ state: 'running' }) } as unknown as AgentKindsOptions['host'],
     messaging: {
-      mailboxDepth: (n: string) => mail.get(n) ?? 0, wake() {}, idle: () => new Promise<void>((r) => setTimeout(r, 2)), forget: () => [], replaced() {},
-      breaker: () => undefined, agentId: (n: string) => n, deadLetter: async () => {},
+      mailboxDepth: (n: string) => mail.get(n) ?? 0,
+      wake() {},
+      idle: () => new Promise<void>((r) => setTimeout(r, 2)),
+      forget: () => [],
+      replaced() {},
+      breaker: () => undefined,
+      agentId: (n: string) => n,
+      deadLetter: async () => {},
     } as unknown as AgentKindsOptions['messaging'],
-    store: undefined, events: new Instrumentation(),
-    held: () => false, untilRunnable: async () => {}, onDropped: async () => {},
+    store: undefined,
+    events: new Instrumentation(),
+    held: () => false,
+    untilRunnable: async () => {},
+    onDropped: async () => {},
     ...extra,
   };
   return { k: new AgentKinds(o as unknown as AgentKindsOptions), mail, started };
 }
 
 const record = (name: string, kind: AgentRecord['kind']): AgentRecord =>
-  ({ name, artifactDigest: 'x'.repeat(64), limits: {}, config: {}, version: 1, createdAt: 0, updatedAt: 0, kind }) as unknown as AgentRecord;
+  ({
+    name,
+    artifactDigest: 'x'.repeat(64),
+    limits: {},
+    config: {},
+    version: 1,
+    createdAt: 0,
+    updatedAt: 0,
+    kind,
+  }) as unknown as AgentRecord;
 
 /** Instances of `kind` activating or passivating (the test reads the registry's internals: no API exposes transitions). */
 function inFlight(k: AgentKinds, kind: string): number {
@@ -72,7 +96,7 @@ test('a capped kind at its cap with an instance waiting does not hang a drop of 
   mail.set('capped/a', 0);
   t = 70_000;
   k.passivateIdleNow(); // capped/a idle past its period: its slot of the kind goes to b
-  await until('capped/b activated in a\'s place', () => k.isActive('capped/b'));
+  await until("capped/b activated in a's place", () => k.isActive('capped/b'));
   assert.equal(k.counts('capped')!.active, 1);
   k.close();
 });
@@ -121,9 +145,16 @@ test('a burst of due timer wakes keeps to the index bound, leaves mail its headr
   let walks = 0;
   const due: DueEntry[] = Array.from({ length: N }, (_, i) => ({ name: `k/${i}`, dueAt: 1 }));
   const { k } = kinds({
-    maxActivePerShard: 16, maxTimerWakes: 100,
+    maxActivePerShard: 16,
+    maxTimerWakes: 100,
     startInstance: () => new Promise<void>(() => {}), // activations never finish: the slots stay taken
-    timers: { nextDue: () => undefined, pending: async (m) => { walks += 1; return due.filter((e) => m(e.name)); } },
+    timers: {
+      nextDue: () => undefined,
+      pending: async (m) => {
+        walks += 1;
+        return due.filter((e) => m(e.name));
+      },
+    },
   });
   k.add(record('k', { idleMs: 60_000 }));
   k.add(record('mail', { idleMs: 60_000 }));
@@ -137,15 +168,23 @@ test('a burst of due timer wakes keeps to the index bound, leaves mail its headr
   k.close();
 });
 
-test('stopping a kind deletes its passivated instances\' timers and forgets their wakes', async () => {
+test("stopping a kind deletes its passivated instances' timers and forgets their wakes", async () => {
   const deleted: string[] = [];
-  const registry = new Map<string, number>([['gone/a', 10_000_000_000_000], ['gone/b', 10_000_000_000_000], ['kept/a', 10_000_000_000_000]]);
+  const registry = new Map<string, number>([
+    ['gone/a', 10_000_000_000_000],
+    ['gone/b', 10_000_000_000_000],
+    ['kept/a', 10_000_000_000_000],
+  ]);
   const { k } = kinds({
     timers: {
       nextDue: () => undefined,
       pending: async (m) => [...registry].filter(([n]) => m(n)).map(([name, dueAt]) => ({ name, dueAt })),
       deleteWhere: async (m) => {
-        for (const n of [...registry.keys()]) if (m(n)) { registry.delete(n); deleted.push(n); }
+        for (const n of [...registry.keys()])
+          if (m(n)) {
+            registry.delete(n);
+            deleted.push(n);
+          }
       },
     },
   });
@@ -155,7 +194,7 @@ test('stopping a kind deletes its passivated instances\' timers and forgets thei
   assert.equal(k.timerWakes, 3);
   await k.stop('gone', false);
   assert.deepEqual(deleted.sort(), ['gone/a', 'gone/b']);
-  assert.equal(k.timerWakes, 1, 'only the other kind\'s wake is left');
+  assert.equal(k.timerWakes, 1, "only the other kind's wake is left");
   k.close();
 });
 

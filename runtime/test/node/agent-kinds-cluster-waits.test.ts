@@ -21,7 +21,16 @@ async function until(what: string, probe: () => boolean, timeoutMs = 5_000): Pro
   }
 }
 
-const record: AgentRecord = ({ name: 'counter', artifactDigest: 'd'.repeat(64), limits: { fuelPerMessage: 1, memoryPages: 1 }, config: {}, version: 1, createdAt: 1, updatedAt: 1, kind: { idleMs: 60_000 } }) as unknown as AgentRecord;
+const record: AgentRecord = {
+  name: 'counter',
+  artifactDigest: 'd'.repeat(64),
+  limits: { fuelPerMessage: 1, memoryPages: 1 },
+  config: {},
+  version: 1,
+  createdAt: 1,
+  updatedAt: 1,
+  kind: { idleMs: 60_000 },
+} as unknown as AgentRecord;
 
 /** Keys `x…` hash to partition 1, every other to partition 0. */
 const partitionOf = (name: string): number => (name.startsWith('counter/x') ? 1 : 0);
@@ -35,8 +44,16 @@ function cluster(cap: number | undefined) {
     local: { startInstance: async () => {} },
     host: { shardCount: 1, stop: async () => {}, prepare: async () => {}, stats: async () => ({ state: 'running' }) },
     messaging: {
-      mailboxDepth: (n: string) => mail.get(n)?.length ?? 0, wake() {}, idle: async () => {}, replaced() {}, breaker: () => undefined,
-      forget: (n: string) => { const ds = mail.get(n) ?? []; mail.delete(n); return ds.map((id) => ({ id })); },
+      mailboxDepth: (n: string) => mail.get(n)?.length ?? 0,
+      wake() {},
+      idle: async () => {},
+      replaced() {},
+      breaker: () => undefined,
+      forget: (n: string) => {
+        const ds = mail.get(n) ?? [];
+        mail.delete(n);
+        return ds.map((id) => ({ id }));
+      },
       agentId: (n: string) => n,
       deadLetter: async () => assert.fail('waiting mail is refused through refuseNewest, not a whole mailbox'),
       // The bus's `refuseNewest` (mailboxes.overflow, then the fenced dead-letter loop): the newest
@@ -58,8 +75,11 @@ function cluster(cap: number | undefined) {
         return over.length;
       },
     },
-    store: undefined, events: new Instrumentation(),
-    held: () => false, untilRunnable: async () => {}, onDropped: async () => {},
+    store: undefined,
+    events: new Instrumentation(),
+    held: () => false,
+    untilRunnable: async () => {},
+    onDropped: async () => {},
     placed: { isHere: () => true, prepare: async () => {}, partitionOf, ...(cap !== undefined ? { activationWaitCap: cap } : {}) },
     maxActivePerShard: 1,
   };
@@ -71,8 +91,19 @@ function cluster(cap: number | undefined) {
     mail.set(name, box);
     k.noticeMail(name);
   };
-  const waitingOn = (p: number): number => [...mail.entries()].filter(([name]) => partitionOf(name) === p && !k.isActive(name)).reduce((s, [, ds]) => s + ds.length, 0);
-  return { k, mail, dead, told, arrive, waitingOn, failLetters: (n: number) => { failNext = n; } };
+  const waitingOn = (p: number): number =>
+    [...mail.entries()].filter(([name]) => partitionOf(name) === p && !k.isActive(name)).reduce((s, [, ds]) => s + ds.length, 0);
+  return {
+    k,
+    mail,
+    dead,
+    told,
+    arrive,
+    waitingOn,
+    failLetters: (n: number) => {
+      failNext = n;
+    },
+  };
 }
 
 test('past the per-partition cap, only the deliveries that put it over are dead-lettered activation-limit, their senders told; mail that waited already keeps waiting; another partition counts on its own', async (t) => {
@@ -94,14 +125,20 @@ test('past the per-partition cap, only the deliveries that put it over are dead-
   assert.equal(waitingOn(1), 2);
   arrive('counter/a', 1); // more mail for a waiting key: only the new delivery goes, a's earlier mail waits on
   await until('a#21 refused', () => dead.length === 2);
-  assert.deepEqual(dead.map((d) => d.id), ['counter/c#18', 'counter/a#21']);
+  assert.deepEqual(
+    dead.map((d) => d.id),
+    ['counter/c#18', 'counter/a#21'],
+  );
   assert.equal(waitingOn(0), 16, "a's two earlier deliveries (other senders' mail) still wait");
   assert.equal(waitingOn(1), 2, 'x1 still waits');
   await until('each refused sender told once', () => told.length === 2);
-  assert.deepEqual(told.map((x) => x.id), ['counter/c#18', 'counter/a#21']);
+  assert.deepEqual(
+    told.map((x) => x.id),
+    ['counter/c#18', 'counter/a#21'],
+  );
 });
 
-test("one key holds at most its share of the cap: its deliveries past the share are refused, and a later key still fits", async (t) => {
+test('one key holds at most its share of the cap: its deliveries past the share are refused, and a later key still fits', async (t) => {
   const { k, dead, arrive, waitingOn } = cluster(16); // 2 per key
   t.after(() => k.close());
   await k.adopt(record);
@@ -109,7 +146,11 @@ test("one key holds at most its share of the cap: its deliveries past the share 
   await until('busy running', () => k.isRunnable('counter/busy'));
   arrive('counter/a', 5); // 5 at once: the share is 2, the 3 newest go
   await until('a past its share refused', () => dead.length === 3);
-  assert.deepEqual(dead.map((d) => d.id), ['counter/a#4', 'counter/a#5', 'counter/a#6'], 'a#2 and a#3, the oldest, wait');
+  assert.deepEqual(
+    dead.map((d) => d.id),
+    ['counter/a#4', 'counter/a#5', 'counter/a#6'],
+    'a#2 and a#3, the oldest, wait',
+  );
   arrive('counter/a', 1);
   await until('a stays at its share', () => dead.length === 4);
   arrive('counter/b', 2); // a later key fits in what a left
@@ -135,7 +176,11 @@ test('a refused delivery whose letter cannot be written goes back into its mailb
   await until('b refused', () => dead.length === 1);
   arrive('counter/a', 1); // a's next arrival refuses what does not fit: the one put back and the new one
   await until('a trimmed to its share', () => dead.length === 3);
-  assert.deepEqual(dead.slice(1).map((d) => d.id), ['counter/a#3', 'counter/a#5'], 'a#2, the oldest, keeps waiting');
+  assert.deepEqual(
+    dead.slice(1).map((d) => d.id),
+    ['counter/a#3', 'counter/a#5'],
+    'a#2, the oldest, keeps waiting',
+  );
   assert.equal(waitingOn(0), 1);
   assert.equal(told.length, 3);
 });

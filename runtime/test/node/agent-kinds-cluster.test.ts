@@ -24,14 +24,35 @@ function kinds(s: Setup & { maxActivePerShard?: number; now?: () => number }) {
   const dead: string[] = [];
   const o = {
     local: { startInstance: async () => {} },
-    host: { shardCount: 1, stop: async () => { await sleep(s.stopMs ?? 0); }, prepare: async () => {}, stats: async () => ({ state: 'running' }) },
-    messaging: {
-      mailboxDepth: (n: string) => mail.get(n) ?? 0, wake() {}, idle: async () => {}, replaced() {}, breaker: () => undefined,
-      forget: (n: string) => { const d = mail.get(n) ?? 0; mail.delete(n); return new Array(d).fill({}); },
-      agentId: (n: string) => n, deadLetter: async (x: { reason: string }) => { dead.push(x.reason); },
+    host: {
+      shardCount: 1,
+      stop: async () => {
+        await sleep(s.stopMs ?? 0);
+      },
+      prepare: async () => {},
+      stats: async () => ({ state: 'running' }),
     },
-    store: undefined, events: new Instrumentation(),
-    held: () => false, untilRunnable: async () => {}, onDropped: async () => {},
+    messaging: {
+      mailboxDepth: (n: string) => mail.get(n) ?? 0,
+      wake() {},
+      idle: async () => {},
+      replaced() {},
+      breaker: () => undefined,
+      forget: (n: string) => {
+        const d = mail.get(n) ?? 0;
+        mail.delete(n);
+        return new Array(d).fill({});
+      },
+      agentId: (n: string) => n,
+      deadLetter: async (x: { reason: string }) => {
+        dead.push(x.reason);
+      },
+    },
+    store: undefined,
+    events: new Instrumentation(),
+    held: () => false,
+    untilRunnable: async () => {},
+    onDropped: async () => {},
     placed: s.placed,
     ...(s.maxActivePerShard !== undefined ? { maxActivePerShard: s.maxActivePerShard } : {}),
     ...(s.now !== undefined ? { now: s.now } : {}),
@@ -41,7 +62,16 @@ function kinds(s: Setup & { maxActivePerShard?: number; now?: () => number }) {
 }
 
 const record = (updatedAt: number): AgentRecord =>
-  ({ name: 'counter', artifactDigest: 'd'.repeat(64), limits: { fuelPerMessage: 1, memoryPages: 1 }, config: {}, version: 1, createdAt: updatedAt, updatedAt, kind: { idleMs: 60_000 } }) as unknown as AgentRecord;
+  ({
+    name: 'counter',
+    artifactDigest: 'd'.repeat(64),
+    limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {},
+    version: 1,
+    createdAt: updatedAt,
+    updatedAt,
+    kind: { idleMs: 60_000 },
+  }) as unknown as AgentRecord;
 
 async function until(what: string, probe: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -117,7 +147,7 @@ test('an instance activated under an earlier tenure of its partition runs nothin
   assert.equal(mail.get('counter/a'), 1, 'its mail was kept: the partition is still consumed here');
 });
 
-test('at the shard bound, mail for a new key evicts the shard\'s least recently used idle instance instead of waiting (it would hold its partition\'s deliveries)', async (t) => {
+test("at the shard bound, mail for a new key evicts the shard's least recently used idle instance instead of waiting (it would hold its partition's deliveries)", async (t) => {
   let now = 0;
   const { k, mail, residency } = kinds({ maxActivePerShard: 2, now: () => now, placed: { isHere: () => true, prepare: async () => {} } });
   t.after(() => k.close());
@@ -146,7 +176,7 @@ test('at the shard bound, mail for a new key evicts the shard\'s least recently 
   assert.equal(k.isActive('counter/a') && k.isActive('counter/c'), true);
 });
 
-test('mail that waited for its kind\'s record while its partition moved away neither activates it here nor stays: leave forgets it', async (t) => {
+test("mail that waited for its kind's record while its partition moved away neither activates it here nor stays: leave forgets it", async (t) => {
   let here = true;
   const { k, mail, residency, dead } = kinds({ placed: { isHere: () => here, prepare: async () => {} } });
   t.after(() => k.close());
@@ -161,6 +191,6 @@ test('mail that waited for its kind\'s record while its partition moved away nei
   assert.equal(k.isActive('counter/a'), false);
   assert.equal(k.isActive('counter/b'), false);
   assert.deepEqual(residency, []);
-  assert.equal(mail.has('counter/a'), false, 'its mail is the next owner\'s: forgotten here, not dead-lettered');
+  assert.equal(mail.has('counter/a'), false, "its mail is the next owner's: forgotten here, not dead-lettered");
   assert.deepEqual(dead, []);
 });

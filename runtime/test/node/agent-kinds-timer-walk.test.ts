@@ -13,7 +13,17 @@ import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.j
 import type { AgentRecord } from '../../src/storage/records.js';
 import type { AgentLifecycleEvent } from '../../src/node/local-agents.js';
 
-const record = (name: string): AgentRecord => ({ name, artifactDigest: 'd'.repeat(64), limits: { fuelPerMessage: 1, memoryPages: 1 }, config: {}, version: 1, createdAt: 1, updatedAt: 1, kind: { idleMs: 60_000 } }) as unknown as AgentRecord;
+const record = (name: string): AgentRecord =>
+  ({
+    name,
+    artifactDigest: 'd'.repeat(64),
+    limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {},
+    version: 1,
+    createdAt: 1,
+    updatedAt: 1,
+    kind: { idleMs: 60_000 },
+  }) as unknown as AgentRecord;
 
 /** A gate the test opens: each `ofKind` page after the first waits on it. */
 function gate() {
@@ -22,15 +32,33 @@ function gate() {
   return { opened, open };
 }
 
-function kinds(ofKind: (kind: string, pageSize: number) => AsyncIterable<Array<{ name: string; dueAt: number }>>, extra: Partial<AgentKindsOptions> = {}) {
+function kinds(
+  ofKind: (kind: string, pageSize: number) => AsyncIterable<Array<{ name: string; dueAt: number }>>,
+  extra: Partial<AgentKindsOptions> = {},
+) {
   const events = new Instrumentation<AgentLifecycleEvent>();
   const warnings: Array<{ agent: string; message: string }> = [];
-  events.on((e) => { if (e.type === 'agent-log' && e.level === 'warn') warnings.push({ agent: e.agent, message: e.message }); });
+  events.on((e) => {
+    if (e.type === 'agent-log' && e.level === 'warn') warnings.push({ agent: e.agent, message: e.message });
+  });
   const o = {
     local: { startInstance: async () => {} },
     host: { shardCount: 1, stop: async () => {}, prepare: async () => {}, stats: async () => ({ state: 'running' }) },
-    messaging: { mailboxDepth: () => 0, wake() {}, idle: async () => {}, replaced() {}, breaker: () => undefined, forget: () => [], agentId: (x: string) => x, deadLetter: async () => {} },
-    store: undefined, events, held: () => false, untilRunnable: async () => {}, onDropped: async () => {},
+    messaging: {
+      mailboxDepth: () => 0,
+      wake() {},
+      idle: async () => {},
+      replaced() {},
+      breaker: () => undefined,
+      forget: () => [],
+      agentId: (x: string) => x,
+      deadLetter: async () => {},
+    },
+    store: undefined,
+    events,
+    held: () => false,
+    untilRunnable: async () => {},
+    onDropped: async () => {},
     timers: { nextDue: () => undefined, ofKind, deleteKind: async () => {} },
     placed: { isHere: () => true, prepare: async () => {} },
     ...extra,
@@ -104,7 +132,10 @@ test('a walk reads at most maxTimerKeysPerWalk keys: past it, a warning names th
   assert.equal(k.timerWakes, 3);
   assert.equal(warnings.length, 1);
   assert.equal(warnings[0]!.agent, 'alpha');
-  assert.match(warnings[0]!.message, /stopped at 1500 registry keys.*kind alpha after alpha\/k2 and of kinds beta were not walked.*fire when mail reaches the instance or at the next assignment/);
+  assert.match(
+    warnings[0]!.message,
+    /stopped at 1500 registry keys.*kind alpha after alpha\/k2 and of kinds beta were not walked.*fire when mail reaches the instance or at the next assignment/,
+  );
   assert.deepEqual(pages, ['alpha#0', 'alpha#1', 'alpha#2', 'alpha#3'], 'no page of beta read');
 });
 

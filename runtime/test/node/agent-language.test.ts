@@ -15,13 +15,26 @@ import { example } from '../support/examples.js';
 test('the language is kept per version: deploy, status, restart, upgrade', async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-agent-language-'));
   try {
-    const base = { dataDir: path.join(dataDir, 'node'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' as const }, api: false, shards: 1 };
+    const base = {
+      dataDir: path.join(dataDir, 'node'),
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'none' as const },
+      api: false,
+      shards: 1,
+    };
     const first = await startNode(base);
     try {
-      const deployed = await first.control.deploy({ name: 'echo', limits: {}, config: {}, language: 'assemblyscript' }, await example('as-echo'));
+      const deployed = await first.control.deploy(
+        { name: 'echo', limits: {}, config: {}, language: 'assemblyscript' },
+        await example('as-echo'),
+      );
       assert.equal(deployed.language, 'assemblyscript');
       assert.equal((await first.control.getAgent('echo'))?.language, 'assemblyscript');
-      assert.deepEqual((await first.control.listAgents()).map((a) => [a.name, a.language]), [['echo', 'assemblyscript']]);
+      assert.deepEqual(
+        (await first.control.listAgents()).map((a) => [a.name, a.language]),
+        [['echo', 'assemblyscript']],
+      );
     } finally {
       await first.stop();
     }
@@ -31,9 +44,9 @@ test('the language is kept per version: deploy, status, restart, upgrade', async
       assert.equal((await second.control.getAgent('echo'))?.language, 'assemblyscript', 'kept in the registry across the restart');
       const up = await second.control.upgrade({ name: 'echo', limits: {}, language: 'rust' }, await example('as-counter'));
       assert.equal(up.agent.version, 2);
-      assert.equal(up.agent.language, 'rust', 'the new artifact\'s language');
+      assert.equal(up.agent.language, 'rust', "the new artifact's language");
       const unstated = await second.control.upgrade({ name: 'echo', limits: {} }, await example('as-echo'));
-      assert.equal(unstated.agent.language, undefined, 'an upgrade stating none shows none, not the old artifact\'s');
+      assert.equal(unstated.agent.language, undefined, "an upgrade stating none shows none, not the old artifact's");
       assert.equal((await second.control.getAgent('echo'))?.language, undefined);
     } finally {
       await second.stop();

@@ -61,7 +61,11 @@ async function open(dir: string): Promise<Harness> {
   let lifecycle: AgentLifecycle | undefined;
   const events = new BusEvents();
   const bus = new Bus({
-    log, nodeId: 'n1', platform: 'test', mailboxCapacity: 100, events,
+    log,
+    nodeId: 'n1',
+    platform: 'test',
+    mailboxCapacity: 100,
+    events,
     dispatch: { maxAttempts: 3, maxBatch: 16, maxPerAgent: 1, maxInFlight: 1 },
   });
   // The bus's port: names resolve through the lifecycle under test; nothing is dispatched (the
@@ -84,12 +88,28 @@ async function open(dir: string): Promise<Harness> {
     agentId: (name) => bus.agentId(name),
     mailboxDepth: (name) => bus.mailboxDepth(name),
   };
-  lifecycle = embeddedLifecycle({ dir, registry, host, bus, log, events, messaging, onStopped: async (agent, undeployed) => void stopped.push({ agent, undeployed }) });
+  lifecycle = embeddedLifecycle({
+    dir,
+    registry,
+    host,
+    bus,
+    log,
+    events,
+    messaging,
+    onStopped: async (agent, undeployed) => void stopped.push({ agent, undeployed }),
+  });
   lifecycle.events.onType('agent-log', ({ agent, level, message }) => void lines.push(`${agent} ${level}: ${message}`));
   await bus.open(port);
   await bus.start();
   return {
-    lifecycle, registry, log, bus, drain, woken, stopped, lines,
+    lifecycle,
+    registry,
+    log,
+    bus,
+    drain,
+    woken,
+    stopped,
+    lines,
     async close() {
       await bus.stop();
       await host.close();
@@ -124,7 +144,10 @@ test('deploy starts the agent, records it in the registry and wakes it', async (
     const record = await h.registry.getAgent('echo');
     assert.equal(record?.version, 1);
     assert.deepEqual(record?.config, { greeting: 'hi' });
-    assert.deepEqual((await h.lifecycle.list()).map((a) => a.name), ['echo']);
+    assert.deepEqual(
+      (await h.lifecycle.list()).map((a) => a.name),
+      ['echo'],
+    );
   });
 });
 
@@ -141,7 +164,10 @@ test('the lifecycle tells its agent-log lines as events: typed, a throwing liste
     await h.lifecycle.stop('echo', false);
     assert.deepEqual(seen, ['agent-log echo info', 'agent-log echo info']);
     assert.equal(faulty, 1, 'the throwing listener was removed after its first event');
-    assert.ok(h.lines.some((l) => /^echo info: deployed version 1 /.test(l)), h.lines.join('\n'));
+    assert.ok(
+      h.lines.some((l) => /^echo info: deployed version 1 /.test(l)),
+      h.lines.join('\n'),
+    );
     assert.ok(h.lines.includes('echo info: stopped'), h.lines.join('\n'));
   });
 });
@@ -186,7 +212,10 @@ test('a settle on a node that keeps no replica count (no registry to write, no k
     await h.lifecycle.replicas.exclusive('svc', async () => {}); // queued behind the settle
     assert.deepEqual(audited, []);
     assert.equal((await h.registry.getAgent('svc'))?.replicas, undefined);
-    assert.ok(h.lines.includes('svc info: its record said 3 replicas, this node keeps no replica count: nothing to settle'), h.lines.join('\n'));
+    assert.ok(
+      h.lines.includes('svc info: its record said 3 replicas, this node keeps no replica count: nothing to settle'),
+      h.lines.join('\n'),
+    );
   });
 });
 
@@ -202,11 +231,22 @@ test('a second deploy of the same name is refused and leaves the first running',
 
 test('the name http is reserved (the platform answers HTTP calls as http@<platform>); its HTTP policy is stored with a deployment', async () => {
   await withNode(async (h) => {
-    const err = await h.lifecycle.deploy({ name: 'http', limits: {}, config: {} }, await example('as-echo')).then(() => undefined, (e: unknown) => e);
+    const err = await h.lifecycle.deploy({ name: 'http', limits: {}, config: {} }, await example('as-echo')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ReservedAgentNameError, String(err));
     assert.match((err as ReservedAgentNameError).hint ?? '', /another name/);
     assert.equal(await h.lifecycle.status('http'), undefined);
-    const policy = { allow: [{ host: 'api.example.com' }], timeoutMs: 1000, maxResponseBytes: 1000, maxRequestBytes: 1000, maxInFlight: 1, maxCallsPerHandling: 1, maxRedirects: 0 };
+    const policy = {
+      allow: [{ host: 'api.example.com' }],
+      timeoutMs: 1000,
+      maxResponseBytes: 1000,
+      maxRequestBytes: 1000,
+      maxInFlight: 1,
+      maxCallsPerHandling: 1,
+      maxRedirects: 0,
+    };
     const status = await h.lifecycle.deploy({ name: 'caller', limits: {}, config: {}, http: policy }, await example('as-echo'));
     assert.deepEqual(status.http, policy);
   });
@@ -214,8 +254,13 @@ test('the name http is reserved (the platform answers HTTP calls as http@<platfo
 
 test('deploy refuses a bad name and out-of-range limits before anything is stored', async () => {
   await withNode(async (h) => {
-    await assert.rejects(h.lifecycle.deploy({ name: 'Not A Name', limits: {}, config: {} }, await example('as-echo')), { code: 'api.invalid' });
-    await assert.rejects(h.lifecycle.deploy({ name: 'echo', limits: { memoryPages: MAX_LIMITS.memoryPages + 1 }, config: {} }, await example('as-echo')), /memory_pages/);
+    await assert.rejects(h.lifecycle.deploy({ name: 'Not A Name', limits: {}, config: {} }, await example('as-echo')), {
+      code: 'api.invalid',
+    });
+    await assert.rejects(
+      h.lifecycle.deploy({ name: 'echo', limits: { memoryPages: MAX_LIMITS.memoryPages + 1 }, config: {} }, await example('as-echo')),
+      /memory_pages/,
+    );
     assert.deepEqual(await h.registry.listAgents(), []);
     assert.equal(h.lifecycle.has('echo'), false);
   });
@@ -273,7 +318,10 @@ test('stop drains, removes the deployment and dead-letters what waited in the ma
   await withNode(async (h) => {
     await h.lifecycle.deploy({ name: 'sink', limits: {}, config: {} }, await example('conformance/puppet'));
     // Nobody dispatches in this harness: the message stays, accepted, in the mailbox.
-    const sent = await h.bus.send({ performative: 'inform', receivers: [{ name: 'sink@test' }], content: 'x' }, { external: { name: 'operator@test' } });
+    const sent = await h.bus.send(
+      { performative: 'inform', receivers: [{ name: 'sink@test' }], content: 'x' },
+      { external: { name: 'operator@test' } },
+    );
     assert.deepEqual(sent.accepted, ['sink']);
     while (h.bus.mailboxDepth('sink') === 0) await new Promise((r) => setTimeout(r, 5));
     const status = await h.lifecycle.stop('sink', false);
@@ -300,7 +348,10 @@ test('a forced stop skips the drain', async () => {
 
 test('a deploy whose init fails is refused and leaves nothing deployed', async () => {
   await withNode(async (h) => {
-    await assert.rejects(h.lifecycle.deploy({ name: 'brittle', limits: {}, config: { 'fail-init-after': '0' } }, await example('conformance/puppet')), /init/);
+    await assert.rejects(
+      h.lifecycle.deploy({ name: 'brittle', limits: {}, config: { 'fail-init-after': '0' } }, await example('conformance/puppet')),
+      /init/,
+    );
     assert.equal(h.lifecycle.has('brittle'), false);
     assert.equal(await h.registry.getAgent('brittle'), undefined);
   });

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { NODE_LIMIT_TABLE } from '@caxton/core';
 import { defaultShards } from '../../src/node/sandbox-host.js';
 
-test('defaultShards: 1 on up to 2 cores, else cores − 1, at most the shards row\'s ceiling', () => {
+test("defaultShards: 1 on up to 2 cores, else cores − 1, at most the shards row's ceiling", () => {
   assert.equal(defaultShards(1), 1);
   assert.equal(defaultShards(2), 1);
   assert.equal(defaultShards(8), 7);

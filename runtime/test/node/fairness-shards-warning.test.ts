@@ -16,9 +16,18 @@ async function startWarnings(shards: number, traffic?: Partial<TrafficLimits>): 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-fair-shards-'));
   const warnings: string[] = [];
   const warn = console.warn;
-  console.warn = (...args: unknown[]) => { warnings.push(args.map(String).join(' ')); };
+  console.warn = (...args: unknown[]) => {
+    warnings.push(args.map(String).join(' '));
+  };
   try {
-    const node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, shards, ...(traffic ? { traffic } : {}) });
+    const node = await startNode({
+      dataDir: dir,
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'none' },
+      shards,
+      ...(traffic ? { traffic } : {}),
+    });
     await node.stop();
   } finally {
     console.warn = warn;

@@ -19,7 +19,10 @@ const BURST = 1_000;
 
 test('a forced stop during a 1,000-send burst: nothing from the agent is accepted after the stop returned, nothing is both completed and dead-lettered', async () => {
   const dir = await tempDir('forced-stop-paced');
-  const node = await openScriptedLifecycle(dir.path, { mailboxCapacity: 20_000, dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 2 } });
+  const node = await openScriptedLifecycle(dir.path, {
+    mailboxCapacity: 20_000,
+    dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 2 },
+  });
   const { lifecycle, bus, log, port } = node;
   port.script = (item) => {
     if (item.kind !== 'delivery' || item.agent !== 'a') return {};
@@ -59,7 +62,9 @@ test('a forced stop during a 1,000-send burst: nothing from the agent is accepte
     const lettered = new Set((await log.deadLetters(100)).map((l) => l.delivery.id));
     const both = [...log.completedIds].filter((id) => lettered.has(id));
     assert.deepEqual(both, [], 'no delivery both completed and dead-lettered');
-    const goes = new Set(port.items.filter((i) => i.agent === 'a' && i.kind === 'delivery').map((i) => (i as { delivery: { id: string } }).delivery.id));
+    const goes = new Set(
+      port.items.filter((i) => i.agent === 'a' && i.kind === 'delivery').map((i) => (i as { delivery: { id: string } }).delivery.id),
+    );
     assert.equal(goes.size + lettered.size >= 3, true, 'every command handled or dead-lettered');
   } finally {
     await node.close();

@@ -25,7 +25,10 @@ import { openScriptedLifecycle } from './support/lifecycle-wiring.js';
  * completion: the rewind puts the three into a re-created mailbox. Then lets the stop finish and
  * hands what happened to `check`. `failLetters`: the log cannot write dead letters.
  */
-async function stopWithARewindInside(failLetters: boolean, check: (r: { log: RecordingLog; bus: Bus; seen: string[]; busEvents: BusEvent[]; lines: string[] }) => Promise<void>): Promise<void> {
+async function stopWithARewindInside(
+  failLetters: boolean,
+  check: (r: { log: RecordingLog; bus: Bus; seen: string[]; busEvents: BusEvent[]; lines: string[] }) => Promise<void>,
+): Promise<void> {
   const dir = await tempDir('forced-stop-rewind');
   const log = new RecordingLog();
   log.failDeadLetter = () => failLetters;
@@ -38,7 +41,10 @@ async function stopWithARewindInside(failLetters: boolean, check: (r: { log: Rec
   let stopping = false;
   let inOnStopped = false;
   const node = await openScriptedLifecycle(dir.path, {
-    log, events, mailboxCapacity: 100, dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2 },
+    log,
+    events,
+    mailboxCapacity: 100,
+    dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2 },
     onStopped: async () => {
       if (!stopping) return;
       inOnStopped = true;
@@ -48,7 +54,7 @@ async function stopWithARewindInside(failLetters: boolean, check: (r: { log: Rec
   const { lifecycle, bus, port, lines } = node;
   const seen: string[] = [];
   port.script = (item) => {
-    const content = item.kind === 'delivery' ? item.delivery.message.content ?? '' : `timer:${item.token}`;
+    const content = item.kind === 'delivery' ? (item.delivery.message.content ?? '') : `timer:${item.token}`;
     seen.push(content);
     return { stateWrites: [{ key: `k-${content}`, value: 'x' }] };
   };
@@ -90,7 +96,7 @@ async function stopWithARewindInside(failLetters: boolean, check: (r: { log: Rec
   }
 }
 
-test('a forced stop whose agent\'s failed completion is rewound before the agent is removed dead-letters the rewound deliveries, once each, and leaves no mailbox', async () => {
+test("a forced stop whose agent's failed completion is rewound before the agent is removed dead-letters the rewound deliveries, once each, and leaves no mailbox", async () => {
   await stopWithARewindInside(false, async ({ log, bus, seen, busEvents }) => {
     await until(() => log.ops.filter((o) => o.startsWith('dead-letter:')).length === 3, 'the three rewound deliveries dead-lettered');
     await bus.idle();
@@ -101,15 +107,17 @@ test('a forced stop whose agent\'s failed completion is rewound before the agent
     assert.ok(letters.every((l) => l.reason === 'agent a was stopped before handling it' && l.attempts === 0));
     assert.equal(log.ops.filter((o) => o.startsWith('complete:')).length, 0, 'none completed as well');
     const told = busEvents.filter((e) => e.type === 'dead-lettered');
-    assert.equal(told.length, 3, 'each told once as a dead-lettered event, as the bus\'s own dead letters are');
+    assert.equal(told.length, 3, "each told once as a dead-lettered event, as the bus's own dead letters are");
   });
 });
 
-test('a forced stop whose second take\'s dead letters cannot be written still stops the agent: each warned about, none told as dead-lettered, none left in a mailbox (pending in the log)', async () => {
+test("a forced stop whose second take's dead letters cannot be written still stops the agent: each warned about, none told as dead-lettered, none left in a mailbox (pending in the log)", async () => {
   await stopWithARewindInside(true, async ({ log, bus, seen, busEvents, lines }) => {
     await bus.idle();
     assert.equal(log.ops.filter((o) => o.startsWith('dead-letter-failed:')).length, 3, 'each tried once');
-    const warned = lines.filter((l) => l.startsWith('a warn: ') && l.includes('could not be dead-lettered') && l.includes('stays pending in the log'));
+    const warned = lines.filter(
+      (l) => l.startsWith('a warn: ') && l.includes('could not be dead-lettered') && l.includes('stays pending in the log'),
+    );
     assert.equal(warned.length, 3, 'one warning each');
     assert.equal(busEvents.filter((e) => e.type === 'dead-lettered').length, 0, 'not told as dead-lettered');
     assert.equal(bus.mailboxDepth('a'), 0, 'in no mailbox');

@@ -12,12 +12,23 @@ import { IdempotentSends, requestDigest } from '../../src/node/idempotent-sends.
 import { idempotentMessageId } from '../../src/bus/ids.js';
 
 const key = (k: string): IdempotencyKey => parseIdempotencyKey(k)!;
-const msg = (content: string, extra: Partial<AclMessage> = {}): AclMessage => ({ performative: 'request', receivers: [{ name: 'counter' }], content, ...extra });
+const msg = (content: string, extra: Partial<AclMessage> = {}): AclMessage => ({
+  performative: 'request',
+  receivers: [{ name: 'counter' }],
+  content,
+  ...extra,
+});
 
 /** A send that records the ids it was given and answers like the bus. */
 function recorder(): { ids: string[]; send: (id: string) => Promise<SendResult> } {
   const ids: string[] = [];
-  return { ids, send: async (id) => { ids.push(id); return { messageId: id, accepted: ['counter'], refused: [] }; } };
+  return {
+    ids,
+    send: async (id) => {
+      ids.push(id);
+      return { messageId: id, accepted: ['counter'], refused: [] };
+    },
+  };
 }
 
 describe('idempotentMessageId', () => {
@@ -30,10 +41,13 @@ describe('idempotentMessageId', () => {
   });
   it('differs by caller, by key and by message', () => {
     const ids = new Set([
-      idempotentMessageId('c1', 'k', d), idempotentMessageId('c2', 'k', d), idempotentMessageId('c1', 'k2', d),
+      idempotentMessageId('c1', 'k', d),
+      idempotentMessageId('c2', 'k', d),
+      idempotentMessageId('c1', 'k2', d),
       idempotentMessageId('c1', 'k', requestDigest(msg('add 2'))),
       // The separator keeps (caller, key) pairs apart that concatenate to the same text.
-      idempotentMessageId('c1k', '', d), idempotentMessageId('c', '1k', d),
+      idempotentMessageId('c1k', '', d),
+      idempotentMessageId('c', '1k', d),
     ]);
     assert.equal(ids.size, 6);
   });
@@ -42,7 +56,12 @@ describe('idempotentMessageId', () => {
 describe('requestDigest', () => {
   it('ignores key order and trace context, not content', () => {
     const a = msg('x', { userParams: { 'X-a': '1', 'X-b': '2' } });
-    const b = { content: 'x', receivers: [{ name: 'counter' }], performative: 'request', userParams: { 'X-b': '2', 'X-a': '1', 'X-traceparent': '00-' + '1'.repeat(32) + '-' + '2'.repeat(16) + '-01' } } as AclMessage;
+    const b = {
+      content: 'x',
+      receivers: [{ name: 'counter' }],
+      performative: 'request',
+      userParams: { 'X-b': '2', 'X-a': '1', 'X-traceparent': '00-' + '1'.repeat(32) + '-' + '2'.repeat(16) + '-01' },
+    } as AclMessage;
     assert.equal(requestDigest(a), requestDigest(b));
     assert.equal(requestDigest(msg('x')), requestDigest(msg('x', { userParams: { 'X-tracestate': 'a=b' } })), 'only trace params = none');
     assert.notEqual(requestDigest(msg('x')), requestDigest(msg('y')));
@@ -88,7 +107,10 @@ describe('IdempotentSends', () => {
     const sends = new IdempotentSends();
     let release: (r: SendResult) => void = () => undefined;
     let calls = 0;
-    const slow = (id: string): Promise<SendResult> => { calls += 1; return new Promise((resolve) => (release = () => resolve({ messageId: id, accepted: ['counter'], refused: [] }))); };
+    const slow = (id: string): Promise<SendResult> => {
+      calls += 1;
+      return new Promise((resolve) => (release = () => resolve({ messageId: id, accepted: ['counter'], refused: [] })));
+    };
     const a = sends.run('c1', key('k1'), msg('increment'), slow);
     const b = sends.run('c1', key('k1'), msg('increment'), slow);
     release({ messageId: '', accepted: [], refused: [] });
@@ -99,7 +121,10 @@ describe('IdempotentSends', () => {
   it('a failed attempt is forgotten: the retry sends again, with the same id', async () => {
     const sends = new IdempotentSends();
     const ids: string[] = [];
-    const failing = async (id: string): Promise<SendResult> => { ids.push(id); throw new Error('append timed out'); };
+    const failing = async (id: string): Promise<SendResult> => {
+      ids.push(id);
+      throw new Error('append timed out');
+    };
     await assert.rejects(sends.run('c1', key('k1'), msg('increment'), failing), /timed out/);
     assert.equal(sends.size, 0);
     const r = recorder();

@@ -16,7 +16,9 @@ class MemoryStore implements SwitchStore {
   state: SwitchState = { frozen: false, suspended: [] };
   fail = false;
   private listeners: ((s: SwitchState) => void)[] = [];
-  async read(): Promise<SwitchState> { return structuredClone(this.state); }
+  async read(): Promise<SwitchState> {
+    return structuredClone(this.state);
+  }
   async setFrozen(frozen: boolean): Promise<void> {
     if (this.fail) throw new Error('store down');
     this.state = { ...this.state, frozen };
@@ -24,7 +26,8 @@ class MemoryStore implements SwitchStore {
   async setSuspended(agent: string, on: boolean): Promise<void> {
     if (this.fail) throw new Error('store down');
     const s = new Set(this.state.suspended);
-    if (on) s.add(agent); else s.delete(agent);
+    if (on) s.add(agent);
+    else s.delete(agent);
     this.state = { ...this.state, suspended: [...s].sort() };
   }
   watch(listener: (s: SwitchState) => void): () => void {
@@ -42,10 +45,18 @@ function recordingBus(): DispatchSwitch & { ops: string[] } {
   const ops: string[] = [];
   return {
     ops,
-    freezeDispatch: async () => { ops.push('freeze'); },
-    thawDispatch: () => { ops.push('thaw'); },
-    wake: (a) => { ops.push(`wake ${a}`); },
-    idle: async (a) => { ops.push(`idle ${a}`); },
+    freezeDispatch: async () => {
+      ops.push('freeze');
+    },
+    thawDispatch: () => {
+      ops.push('thaw');
+    },
+    wake: (a) => {
+      ops.push(`wake ${a}`);
+    },
+    idle: async (a) => {
+      ops.push(`idle ${a}`);
+    },
   };
 }
 
@@ -97,7 +108,7 @@ test('a freeze whose write fails stays frozen in memory and says it was not kept
   await assert.rejects(ks.freeze('cluster'), (e: { code?: string }) => e.code === 'node.not-clustered');
 });
 
-test('suspend waits for the agent\'s handling in flight; close rejects waiters', async () => {
+test("suspend waits for the agent's handling in flight; close rejects waiters", async () => {
   const bus = recordingBus();
   const ks = new KillSwitch({ node: new MemoryStore(), bus });
   await ks.start();

@@ -36,7 +36,7 @@ import { DEFAULT_LIMITS } from '../../src/start/options.js';
 import { tempDir } from '../registry/helpers/tmp.js';
 import { artifact } from '../api/support/rollout-node.js';
 
-describe('replicas: replica 1\'s view — a scale-up counts it, a dropped write is undone in it alone', () => {
+describe("replicas: replica 1's view — a scale-up counts it, a dropped write is undone in it alone", () => {
   let dir: { path: string; remove: () => Promise<void> };
   let log: EmbeddedMessageLog;
   let host: SandboxAgentHost;
@@ -53,10 +53,22 @@ describe('replicas: replica 1\'s view — a scale-up counts it, a dropped write 
     digest = (await host.prepare(await artifact('as-replica-echo', 'as-replica-echo'))).digest;
     httpDigest = (await host.prepare(await artifact('js-http-agent', 'js-http-agent'))).digest;
     // The identities and wake-ups are the bus's (it is not opened: nothing is dispatched but what the test executes).
-    const bus = new Bus({ log, state: log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: 100, events: new BusEvents(), dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 8, maxInFlight: 2 } });
+    const bus = new Bus({
+      log,
+      state: log,
+      nodeId: 'n1',
+      platform: 'caxton',
+      mailboxCapacity: 100,
+      events: new BusEvents(),
+      dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 8, maxInFlight: 2 },
+    });
     messaging = {
-      wake: (agent) => bus.wake(agent), idle: (agent) => bus.idle(agent), forget: (agent) => bus.forget(agent),
-      deadLetter: (letter) => bus.deadLetter(letter), agentId: (name) => bus.agentId(name), mailboxDepth: (name) => bus.mailboxDepth(name),
+      wake: (agent) => bus.wake(agent),
+      idle: (agent) => bus.idle(agent),
+      forget: (agent) => bus.forget(agent),
+      deadLetter: (letter) => bus.deadLetter(letter),
+      agentId: (name) => bus.agentId(name),
+      mailboxDepth: (name) => bus.mailboxDepth(name),
     };
   });
 
@@ -66,23 +78,45 @@ describe('replicas: replica 1\'s view — a scale-up counts it, a dropped write 
     await dir?.remove();
   });
 
-  const record = (name: string): AgentRecord => ({ name, limits: DEFAULT_LIMITS, config: {}, artifactDigest: digest, version: 1, createdAt: Date.now(), updatedAt: Date.now() });
+  const record = (name: string): AgentRecord => ({
+    name,
+    limits: DEFAULT_LIMITS,
+    config: {},
+    artifactDigest: digest,
+    version: 1,
+    createdAt: Date.now(),
+    updatedAt: Date.now(),
+  });
   /** The js-http-agent, allowed to call a local port (nothing listens: the calls are never sent, only recorded as pending). */
   const httpRecord = (name: string): AgentRecord => ({
-    ...record(name), artifactDigest: httpDigest, config: { 'service-url': 'http://localhost:9/lookup' },
+    ...record(name),
+    artifactDigest: httpDigest,
+    config: { 'service-url': 'http://localhost:9/lookup' },
     http: { ...nodeDefaultHttpPolicy(), allow: [{ host: 'localhost', ports: [9], allowPrivate: true }] },
   });
   const item = (agent: string, conversationId: string, content: string, performative: Performative = 'request'): WorkItem => {
     const id = `m${++seq}`;
-    const message: AclMessage = { performative, sender: { name: 'tester@caxton' }, receivers: [{ name: `${agent}@caxton` }], content, conversationId };
-    return { kind: 'delivery', agent, delivery: { id: `${id}:${agent}`, messageId: id, receiver: agent, message, acceptedAt: Date.now() }, attempt: 1 };
+    const message: AclMessage = {
+      performative,
+      sender: { name: 'tester@caxton' },
+      receivers: [{ name: `${agent}@caxton` }],
+      content,
+      conversationId,
+    };
+    return {
+      kind: 'delivery',
+      agent,
+      delivery: { id: `${id}:${agent}`, messageId: id, receiver: agent, message, acceptedAt: Date.now() },
+      attempt: 1,
+    };
   };
   /** What the agent answered (`replica=<n> count=<k> <answer>`), or the outcome of an item that did not run to completion. */
-  const answer = (r: ExecutionResult): string => (r.outcome.status === 'ok' ? r.outbox[0]?.content ?? '(no answer)' : r.outcome.status);
+  const answer = (r: ExecutionResult): string => (r.outcome.status === 'ok' ? (r.outbox[0]?.content ?? '(no answer)') : r.outcome.status);
   /** The writes a completed batch commits (what the applier sends to the store), in batch order. */
-  const writesOf = (rs: readonly ExecutionResult[]): StateWrite[] => rs.flatMap((r) => (r.outcome.status === 'ok' || r.outcome.status === 'rejected' ? r.stateWrites : []));
+  const writesOf = (rs: readonly ExecutionResult[]): StateWrite[] =>
+    rs.flatMap((r) => (r.outcome.status === 'ok' || r.outcome.status === 'rejected' ? r.stateWrites : []));
 
-  it('refuses a scale-up while an own write is in replica 1\'s view but not yet in the store', async () => {
+  it("refuses a scale-up while an own write is in replica 1's view but not yet in the store", async () => {
     const replicas = new AgentReplicas({ host, messaging, events: new Instrumentation<AgentLifecycleEvent>(), state: log });
     const name = 'settling';
     await host.start({ deployment: record(name), identity: messaging.agentId(name) });
@@ -105,7 +139,9 @@ describe('replicas: replica 1\'s view — a scale-up counts it, a dropped write 
     // The add runs longer than replica 2's start: it reaches the sandbox only once replica 2 has
     // started (the host is the real one; only its start tells the test when it is done).
     let replicaStarted!: () => void;
-    const started = new Promise<void>((resolve) => { replicaStarted = resolve; });
+    const started = new Promise<void>((resolve) => {
+      replicaStarted = resolve;
+    });
     const timed = Object.assign(Object.create(host) as AgentHost, {
       start: async (spec: Parameters<AgentHost['start']>[0]) => {
         const init = await host.start(spec);
@@ -114,7 +150,10 @@ describe('replicas: replica 1\'s view — a scale-up counts it, a dropped write 
       },
     });
     const replicas = new AgentReplicas({ host: timed, messaging, events: new Instrumentation<AgentLifecycleEvent>(), state: log });
-    const adding = replicas.execute([item(name, 'b', 'add')], async (items) => { await started; return host.execute(items); });
+    const adding = replicas.execute([item(name, 'b', 'add')], async (items) => {
+      await started;
+      return host.execute(items);
+    });
     await assert.rejects(replicas.scale(record(name), 2), (err: { code?: string }) => err.code === 'agent.replicas-stateful');
     assert.match(answer((await adding)[0]!), /^replica=1 count=1 add=1$/);
     assert.equal(replicas.count(name), 1);
@@ -130,12 +169,21 @@ describe('replicas: replica 1\'s view — a scale-up counts it, a dropped write 
    * does not scale the agent back), then batch N+1: replica 2 is not running (stopped under it), so
    * replica 1's second call, after it, does not commit.
    */
-  async function dropACallWhilePreviousSettles(name: string, replicas: AgentReplicas): Promise<{ pending: string; batchN: ExecutionResult[] }> {
+  async function dropACallWhilePreviousSettles(
+    name: string,
+    replicas: AgentReplicas,
+  ): Promise<{ pending: string; batchN: ExecutionResult[] }> {
     await host.start({ deployment: httpRecord(name), identity: messaging.agentId(name) });
     const run = (items: readonly WorkItem[]): Promise<ExecutionResult[]> => host.execute(items);
     await replicas.scale(httpRecord(name), 2);
     const pins = await replicas.execute([item(name, 'b', 'pin', 'inform'), item(name, 'a', 'pin', 'inform')], run);
-    assert.deepEqual(pins.map((r) => [r.outcome.status, r.outbox[0]?.performative]), [['ok', 'not-understood'], ['ok', 'not-understood']]);
+    assert.deepEqual(
+      pins.map((r) => [r.outcome.status, r.outbox[0]?.performative]),
+      [
+        ['ok', 'not-understood'],
+        ['ok', 'not-understood'],
+      ],
+    );
     const batchN = await replicas.execute([item(name, 'b', 'call 1')], run);
     const writes = batchN[0]!.stateWrites;
     assert.equal(writes.length, 1);
@@ -144,15 +192,15 @@ describe('replicas: replica 1\'s view — a scale-up counts it, a dropped write 
     await host.stop(replicaKey(name, 2), true);
     const batchN1 = await replicas.execute([item(name, 'a', 'call on 2'), item(name, 'b', 'call 2')], run);
     assert.notEqual(batchN1[0]!.outcome.status, 'ok', 'replica 2 did not run it');
-    assert.equal(batchN1[1]!.outcome.status, 'skipped', 'replica 1\'s call, after it, does not commit');
+    assert.equal(batchN1[1]!.outcome.status, 'skipped', "replica 1's call, after it, does not commit");
     return { pending: writes[0]!.key, batchN };
   }
 
-  it('keeps the previous batch\'s pending call in replica 1\'s view, not yet in the store, and undoes only the dropped one', async () => {
+  it("keeps the previous batch's pending call in replica 1's view, not yet in the store, and undoes only the dropped one", async () => {
     const replicas = new AgentReplicas({ host, messaging, events: new Instrumentation<AgentLifecycleEvent>(), state: log });
     const { pending, batchN } = await dropACallWhilePreviousSettles('caller', replicas);
     // The old reset read the store (empty: batch N still settling) and lost this record from the view.
-    assert.deepEqual([...host.stateView('caller')!.keys()], [pending], 'batch N\'s record kept, the dropped call\'s undone');
+    assert.deepEqual([...host.stateView('caller')!.keys()], [pending], "batch N's record kept, the dropped call's undone");
     await log.commitState('caller', writesOf(batchN));
     assert.deepEqual([...(await log.readState('caller')).keys()], [pending]);
     await replicas.removeAll('caller', true);
@@ -164,7 +212,10 @@ describe('replicas: replica 1\'s view — a scale-up counts it, a dropped write 
     // The real host, less what a rewind needs: a sandbox that cannot show an agent's view.
     const blind = Object.assign(Object.create(host) as AgentHost, { stateView: undefined });
     const replicas = new AgentReplicas({
-      host: blind, messaging, events: new Instrumentation<AgentLifecycleEvent>(), state: log,
+      host: blind,
+      messaging,
+      events: new Instrumentation<AgentLifecycleEvent>(),
+      state: log,
       fail: (name, err) => void failures.push({ name, code: err.code, message: err.message }),
     });
     await dropACallWhilePreviousSettles('blind', replicas);
@@ -178,9 +229,15 @@ describe('replicas: replica 1\'s view — a scale-up counts it, a dropped write 
     await host.stop('blind', true);
   });
 
-  it('shows the rewind failure in the agent\'s status, over an older crash its sandbox recovered from', async () => {
+  it("shows the rewind failure in the agent's status, over an older crash its sandbox recovered from", async () => {
     const name = 'crashed-before';
-    const agents = new LocalAgents({ nodeId: 'n1', host, messaging, events: new Instrumentation<AgentLifecycleEvent>(), onStarted: async () => undefined });
+    const agents = new LocalAgents({
+      nodeId: 'n1',
+      host,
+      messaging,
+      events: new Instrumentation<AgentLifecycleEvent>(),
+      onStarted: async () => undefined,
+    });
     await agents.startInstance(record(name), messaging.agentId(name));
     const local: LocalAgent = { record: record(name), state: 'running', artifactSize: 0 };
     agents.add(local);

@@ -35,7 +35,10 @@ describe('replicas: a scale through a non-owner reads the state bounded', () => 
     await log.open();
     await log.commitState('busy', [{ key: 'count', value: '1' }]);
     const state: AgentStateStore = {
-      readState: async (agent) => { calls.readState++; return log.readState(agent); },
+      readState: async (agent) => {
+        calls.readState++;
+        return log.readState(agent);
+      },
       commitState: (agent, writes) => log.commitState(agent, writes),
       clearState: (agent) => log.clearState(agent),
       readStateWithin: async (_agent, maxRecords) => {

@@ -17,27 +17,46 @@ import { example } from '../support/examples.js';
 test('a crash-looping agent restarts with growing gaps, shown as restarting, until it fails', async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-restart-backoff-'));
   // Enough attempts per message that the restart policy (5 restarts a minute), not the dead letter, ends it.
-  const node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1, maxAttempts: 10 });
+  const node = await startNode({
+    dataDir,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'none' },
+    api: false,
+    shards: 1,
+    maxAttempts: 10,
+  });
   try {
     await node.control.deploy({ name: 'crasher', limits: {}, config: {} }, await example('hostile/as-unreachable'));
     const crashes: number[] = [];
     const states: string[] = [];
     let failed: () => void;
     const done = new Promise<void>((resolve) => (failed = resolve));
-    node.events.on((e) => {
-      if (e.type !== 'handled' || e.agent !== 'crasher') return;
-      assert.equal(e.outcome.status, 'crashed');
-      crashes.push(Date.now());
-      void node.control.getAgent('crasher').then((a) => {
-        states.push(a?.state ?? 'gone');
-        if (a?.state === 'failed') failed();
+    node.events.on(
+      (e) => {
+        if (e.type !== 'handled' || e.agent !== 'crasher') return;
+        assert.equal(e.outcome.status, 'crashed');
+        crashes.push(Date.now());
+        void node.control.getAgent('crasher').then((a) => {
+          states.push(a?.state ?? 'gone');
+          if (a?.state === 'failed') failed();
+        });
+      },
+      ['handled'],
+    );
+    for (let i = 0; i < 3; i++)
+      await node.control.send({
+        performative: 'request',
+        sender: { name: 'tester' },
+        receivers: [{ name: 'crasher' }],
+        content: `boom ${i}`,
       });
-    }, ['handled']);
-    for (let i = 0; i < 3; i++) await node.control.send({ performative: 'request', sender: { name: 'tester' }, receivers: [{ name: 'crasher' }], content: `boom ${i}` });
     await done;
     assert.equal(crashes.length, 6, `five restarts, then the sixth crash fails it: ${crashes.length}`);
     const gaps = crashes.slice(1).map((t, i) => t - crashes[i]!);
-    gaps.forEach((gap, i) => assert.ok(gap >= 40 * 2 ** i - 2, `gap ${i} is ${gap} ms, the schedule allows no less than ${40 * 2 ** i}: ${gaps.join(', ')}`));
+    gaps.forEach((gap, i) =>
+      assert.ok(gap >= 40 * 2 ** i - 2, `gap ${i} is ${gap} ms, the schedule allows no less than ${40 * 2 ** i}: ${gaps.join(', ')}`),
+    );
     assert.ok(gaps.at(-1)! > 4 * 40, `the gaps grow: ${gaps.join(', ')}`);
     assert.ok(states.includes('restarting'), `status shows the backoff: ${states.join(', ')}`);
   } finally {

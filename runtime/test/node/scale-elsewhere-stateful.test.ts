@@ -52,15 +52,25 @@ describe('a scale through a node the agent does not run on', () => {
     const host = { stateView: () => undefined } as unknown as AgentHost;
     const events = new Instrumentation<AgentLifecycleEvent>();
     const replicas = new AgentReplicas({ host, messaging: {} as AgentMessaging, events, state });
-    const record = (name: string): AgentRecord => ({ name, limits: {}, config: {}, artifactDigest: 'd', version: 1, createdAt: 1, updatedAt: 1 } as AgentRecord);
+    const record = (name: string): AgentRecord =>
+      ({ name, limits: {}, config: {}, artifactDigest: 'd', version: 1, createdAt: 1, updatedAt: 1 }) as AgentRecord;
     const residency = {
       upgradeBase: async (name: string) => record(name),
-      recordReplicas: async (name: string, n: number) => { recorded.push(`${name}=${n}`); },
+      recordReplicas: async (name: string, n: number) => {
+        recorded.push(`${name}=${n}`);
+      },
     } as unknown as AgentResidency;
     counts = new ClusterReplicaCounts({
-      nodeId: 'n2', events, local: {} as LocalAgents, replicas, residency,
-      scalable: () => { throw new Error('not asked elsewhere'); }, refuseKindScale: () => {},
-      status: async (name) => ({ name } as never),
+      nodeId: 'n2',
+      events,
+      local: {} as LocalAgents,
+      replicas,
+      residency,
+      scalable: () => {
+        throw new Error('not asked elsewhere');
+      },
+      refuseKindScale: () => {},
+      status: async (name) => ({ name }) as never,
     });
   });
 
@@ -75,7 +85,7 @@ describe('a scale through a node the agent does not run on', () => {
       assert.ok(err.hint !== undefined && err.hint.length > 0);
       return true;
     });
-    assert.deepEqual(within, ['keeper'], 'the non-owner\'s bounded read was used');
+    assert.deepEqual(within, ['keeper'], "the non-owner's bounded read was used");
     assert.deepEqual(recorded, [], 'no count written');
   });
 
@@ -92,7 +102,7 @@ describe('a scale through a node the agent does not run on', () => {
     assert.deepEqual(recorded, [], 'no count written');
   });
 
-  it('records a stateless agent\'s count, and a scale to one without reading state', async () => {
+  it("records a stateless agent's count, and a scale to one without reading state", async () => {
     within.length = 0;
     await counts.scaleElsewhere('plain', 3);
     await counts.scaleElsewhere('keeper', 1);

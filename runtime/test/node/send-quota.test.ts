@@ -16,8 +16,13 @@ import { CaxtonClient } from '@caxton/client';
 import { ApiCallError } from '@caxton/client';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 
-interface LiftBombs { liftBombComponent(): Promise<Uint8Array>; ATTACKS: Record<string, string>; MEMORY_CAP_PAGES: number }
-const liftBombs = (): Promise<LiftBombs> => import(new URL('../../../../sandbox/dist/test/fixtures/lift-bombs.js', import.meta.url).href) as Promise<LiftBombs>;
+interface LiftBombs {
+  liftBombComponent(): Promise<Uint8Array>;
+  ATTACKS: Record<string, string>;
+  MEMORY_CAP_PAGES: number;
+}
+const liftBombs = (): Promise<LiftBombs> =>
+  import(new URL('../../../../sandbox/dist/test/fixtures/lift-bombs.js', import.meta.url).href) as Promise<LiftBombs>;
 
 describe('send quotas set per deployment, over the API', () => {
   let dir: string;
@@ -42,13 +47,18 @@ describe('send quotas set per deployment, over the API', () => {
   /** Sends the flood to `agent` and answers how its handling ended (the node's own event). */
   async function flood(agent: string): Promise<{ status: string; reason?: string }> {
     const handled = new Promise<{ status: string; reason?: string }>((resolve) => {
-      const off = node.events.on((e) => {
-        if (e.type !== 'handled' || e.agent !== agent) return;
-        off();
-        resolve(e.outcome.status === 'rejected' ? { status: 'rejected', reason: e.outcome.reason } : { status: e.outcome.status });
-      }, ['handled']);
+      const off = node.events.on(
+        (e) => {
+          if (e.type !== 'handled' || e.agent !== agent) return;
+          off();
+          resolve(e.outcome.status === 'rejected' ? { status: 'rejected', reason: e.outcome.reason } : { status: e.outcome.status });
+        },
+        ['handled'],
+      );
     });
-    const sent = await client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content: bombs.ATTACKS['sendFlood']! } });
+    const sent = await client.send({
+      structured: { performative: 'request', receivers: [{ name: agent }], content: bombs.ATTACKS['sendFlood']! },
+    });
     assert.deepEqual(sent.accepted, [agent]);
     return handled;
   }
@@ -75,13 +85,19 @@ describe('send quotas set per deployment, over the API', () => {
     assert.deepEqual(await flood('flood-50'), { status: 'rejected', reason: 'outbox full: at most 1000 messages per call' });
   });
 
-  it('refuses a quota over its ceiling with the table\'s typed error, naming the field and the ceiling', async () => {
+  it("refuses a quota over its ceiling with the table's typed error, naming the field and the ceiling", async () => {
     const ceiling = AGENT_LIMIT_TABLE.sendsPerSecond.ceiling;
-    const err = await client.deploy({ name: 'too-fast', limits: { sendsPerSecond: ceiling + 1 } }, bytes).then(() => undefined, (e: unknown) => e);
+    const err = await client.deploy({ name: 'too-fast', limits: { sendsPerSecond: ceiling + 1 } }, bytes).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ApiCallError, String(err));
     assert.equal(err.statusName, 'INVALID_ARGUMENT');
     assert.equal(err.code, 'limits.out-of-range');
-    assert.deepEqual(err.fieldViolations.map((v) => v.field), ['header.max_sends_per_s']);
+    assert.deepEqual(
+      err.fieldViolations.map((v) => v.field),
+      ['header.max_sends_per_s'],
+    );
     assert.match(err.hint ?? '', new RegExp(`sendsPerSecond .*accepts 1\\.\\.${ceiling.toLocaleString('en-US')} per second`));
     await assert.rejects(client.getAgent('too-fast'), /no agent named too-fast/);
   });

@@ -9,18 +9,18 @@ const refusal = (sender: string, local = sender.endsWith('@caxton') ? sender.sli
   senderRefusal(sender, local, RESERVED_AGENT_NAMES, (n) => deployed.has(n));
 
 describe('operator sender names', () => {
-  it('refuses the platform\'s identities, on this platform and any other, in any case', () => {
+  it("refuses the platform's identities, on this platform and any other, in any case", () => {
     for (const s of ['ams@caxton', 'df@caxton', 'http@caxton', 'ams', 'AMS@caxton', 'ams@other-platform', 'df@x.example']) {
       assert.equal(refusal(s), 'it is a platform identity', s);
     }
   });
 
-  it('refuses a deployed agent\'s name, bare or qualified with this platform', () => {
+  it("refuses a deployed agent's name, bare or qualified with this platform", () => {
     assert.equal(refusal('echo'), 'it is a deployed agent');
     assert.equal(refusal('echo@caxton'), 'it is a deployed agent');
   });
 
-  it('allows identities of the operator\'s own, and an agent name of another platform', () => {
+  it("allows identities of the operator's own, and an agent name of another platform", () => {
     for (const s of ['operator@caxton', 'ops-alice', 'ci-bot@caxton', 'echo@elsewhere']) assert.equal(refusal(s), undefined, s);
   });
 });

@@ -26,7 +26,7 @@ test('wakes come out soonest first, each instance once, with its latest due time
   assert.equal(w.size, 0);
 });
 
-test('removeWhere forgets a stopped kind\'s instances only', () => {
+test("removeWhere forgets a stopped kind's instances only", () => {
   const w = new TimerWakes(10);
   w.add('a/1', 10);
   w.add('b/1', 20);
@@ -46,7 +46,11 @@ test('a full index spills: nothing is lost, the floor says when to refill, and a
   assert.ok(!w.needsRefill(99));
   assert.ok(w.needsRefill(100));
   // The registry's view (every passivated instance with a timer): the soonest two are kept.
-  w.refill([{ name: 'k/a', dueAt: 500 }, { name: 'k/b', dueAt: 400 }, { name: 'k/c', dueAt: 100 }]);
+  w.refill([
+    { name: 'k/a', dueAt: 500 },
+    { name: 'k/b', dueAt: 400 },
+    { name: 'k/c', dueAt: 100 },
+  ]);
   assert.equal(w.size, 2);
   assert.equal(w.nextAt(), 100);
   assert.deepEqual(names(w.takeDue(450)), ['k/c', 'k/b']);
@@ -75,7 +79,13 @@ test('takeDue takes at most `max` due wakes; the rest stay, soonest first', () =
 
 test('a refill from a paged read keeps the floor of what the reader left out already (decision 2060)', () => {
   const w = new TimerWakes(2);
-  w.refill([{ name: 'k/a', dueAt: 10 }, { name: 'k/b', dueAt: 20 }], 15);
+  w.refill(
+    [
+      { name: 'k/a', dueAt: 10 },
+      { name: 'k/b', dueAt: 20 },
+    ],
+    15,
+  );
   assert.equal(w.spilled, true, 'k/c (due 15) was left out by the reader: the index must be rebuilt by then');
   assert.equal(w.nextAt(), 10);
   assert.deepEqual(names(w.takeDue(12)), ['k/a']);

@@ -29,7 +29,8 @@ async function node(dir: string, opts: { maxPerAgent?: number; maxPerInstance?: 
   const fired: { agent: string; token: string; id: string; at: number }[] = [];
   const warnings: string[] = [];
   const timers = new AgentTimers({
-    store: registry, maxPerAgent: opts.maxPerAgent ?? 100,
+    store: registry,
+    maxPerAgent: opts.maxPerAgent ?? 100,
     ...(opts.maxPerInstance !== undefined ? { maxPerInstance: opts.maxPerInstance } : {}),
     ...(opts.now !== undefined ? { now: opts.now } : {}),
     fire: (agent, token, id) => fired.push({ agent, token, id, at: Date.now() }),
@@ -37,7 +38,10 @@ async function node(dir: string, opts: { maxPerAgent?: number; maxPerInstance?: 
   });
   timers.start();
   return {
-    registry, timers, fired, warnings,
+    registry,
+    timers,
+    fired,
+    warnings,
     async close() {
       timers.clearAll();
       await registry.close();
@@ -79,7 +83,11 @@ test('timers survive a restart: a pending one fires at its time, one that fell d
   assert.equal(await second.timers.resume('agent'), 2);
   const overdue = await eventually(() => second.fired.find((f) => f.token === 'overdue'), 2000, 'the overdue timer');
   assert.ok(overdue.at - resumedAt < 500, `overdue timer fired ${overdue.at - resumedAt} ms after the restart`);
-  assert.equal(second.fired.some((f) => f.token === 'later'), false, 'the later one waits for its time');
+  assert.equal(
+    second.fired.some((f) => f.token === 'later'),
+    false,
+    'the later one waits for its time',
+  );
   const later = await eventually(() => second.fired.find((f) => f.token === 'later'), 5000, 'the later timer');
   assert.ok(later.at - resumedAt >= 900, `later timer fired ${later.at - resumedAt} ms after the restart`);
   await second.close();
@@ -91,7 +99,9 @@ test('forget keeps timers persisted for the next node; drop removes them; the pe
   let clock = 1_000_000;
   const a = await node(join(root.path, `n${n++}`), { maxPerAgent: 2, now: () => clock });
   let closed = false;
-  ctx.after(async () => { if (!closed) await a.close(); }); // also when an assertion below fails
+  ctx.after(async () => {
+    if (!closed) await a.close();
+  }); // also when an assertion below fails
   assert.equal(await a.timers.set('mover', 50, 'm1'), true);
   assert.equal(await a.timers.set('mover', 50, 'm2'), true);
   assert.equal(await a.timers.set('mover', 50, 'm3'), false);
@@ -123,7 +133,9 @@ test('a registry that refuses the write still gets the timer fired, with a warni
   const failing = new AgentTimers({
     store: {
       putTimer: () => Promise.reject(new Error('disk full')),
-      deleteTimer: () => Promise.resolve(), deleteTimers: () => Promise.resolve(), listTimers: () => Promise.resolve([]),
+      deleteTimer: () => Promise.resolve(),
+      deleteTimers: () => Promise.resolve(),
+      listTimers: () => Promise.resolve([]),
     },
     maxPerAgent: 10,
     fire: (agent, token, id) => a.fired.push({ agent, token, id, at: Date.now() }),
@@ -214,7 +226,10 @@ test('a timer set again under the id it was set with (its handling run again) is
   await sleep(100);
   assert.equal(b.fired.filter((f) => f.id === 'd-work2').length, 1);
   await b.timers.done('agent', fired.id);
-  assert.deepEqual((await b.registry.listTimers('agent')).map((t) => t.id), ['d-work1']);
+  assert.deepEqual(
+    (await b.registry.listTimers('agent')).map((t) => t.id),
+    ['d-work1'],
+  );
   await b.close();
 });
 
@@ -223,7 +238,13 @@ test('on an injected clock, a timer waits for the clock, not for real time: cloc
   await registry.open();
   let clock = 1_000_000;
   const fired: { token: string; id: string }[] = [];
-  const timers = new AgentTimers({ store: registry, maxPerAgent: 10, now: () => clock, fire: (_a, token, id) => fired.push({ token, id }), warn: () => {} });
+  const timers = new AgentTimers({
+    store: registry,
+    maxPerAgent: 10,
+    now: () => clock,
+    fire: (_a, token, id) => fired.push({ token, id }),
+    warn: () => {},
+  });
   timers.start();
   await timers.set('agent', 30_000, 'in 30 s');
   await timers.set('agent', 90_000, 'in 90 s');
@@ -239,7 +260,11 @@ test('on an injected clock, a timer waits for the clock, not for real time: cloc
   assert.equal(settled, false, 'not settled while their handlings are not done');
   for (const f of fired) await timers.done('agent', f.id);
   await moved;
-  assert.deepEqual((await registry.listTimers('agent')).map((t) => t.token), ['in 90 s'], 'the later one still waits');
+  assert.deepEqual(
+    (await registry.listTimers('agent')).map((t) => t.token),
+    ['in 90 s'],
+    'the later one still waits',
+  );
   assert.equal(fired.length, 2);
   timers.clearAll();
   await registry.close();
@@ -256,7 +281,7 @@ test('a kind instance has the far lower per-instance bound; past it a timer is r
   await a.close();
 });
 
-test('forgetFired (a timer left for its partition\'s next owner, decision 2060): its slot and due time go here, its record stays in the registry and a resume arms it again', async () => {
+test("forgetFired (a timer left for its partition's next owner, decision 2060): its slot and due time go here, its record stays in the registry and a resume arms it again", async () => {
   const a = await node(join(root.path, `n${n++}`), { maxPerAgent: 100, maxPerInstance: 1 });
   assert.equal(await a.timers.set('kind/key', 20, 'tick'), true);
   const fired = await eventually(() => a.fired[0], 5000, 'the timer to fire');
@@ -264,13 +289,21 @@ test('forgetFired (a timer left for its partition\'s next owner, decision 2060):
   a.timers.forgetFired('kind/key', fired.id);
   assert.equal(a.timers.pending('kind/key'), 0);
   assert.equal(a.timers.nextDue('kind/key'), undefined, 'no due time already past reported for a passivation');
-  assert.deepEqual((await a.registry.listTimers('kind/key')).map((t) => t.id), [fired.id], 'still in the registry');
+  assert.deepEqual(
+    (await a.registry.listTimers('kind/key')).map((t) => t.id),
+    [fired.id],
+    'still in the registry',
+  );
   assert.equal(await a.timers.set('kind/key', 60_000, 'next'), true, 'its slot is free again');
   a.timers.forgetFired('kind/key', (await a.registry.listTimers('kind/key')).find((t) => t.token === 'next')!.id);
   assert.equal(a.timers.pending('kind/key'), 1, 'a waiting timer is not touched');
   a.timers.forget('kind/key');
   assert.equal(await a.timers.resume('kind/key'), 2, 'the left one is armed again by whoever resumes the instance');
-  await eventually(() => a.fired.length === 2 || undefined, 5000, 'it fires again (its done marker, if committed, makes the bus forget it)');
+  await eventually(
+    () => a.fired.length === 2 || undefined,
+    5000,
+    'it fires again (its done marker, if committed, makes the bus forget it)',
+  );
   await a.close();
 });
 
@@ -281,14 +314,22 @@ test('timers a committed handling recorded (issue 55): set in the registry after
   const state = new MemoryMessageLog();
   const fired: string[] = [];
   const warnings: string[] = [];
-  const make = () => new AgentTimers({ store: registry, state, maxPerAgent: 10, fire: (_a, _t, id) => fired.push(id), warn: (_a, m) => warnings.push(m) });
-  const records = async () => [...(await state.readState('a')).keys()].map(timerIdOfSetKey).filter((id) => id !== undefined).sort();
+  const make = () =>
+    new AgentTimers({ store: registry, state, maxPerAgent: 10, fire: (_a, _t, id) => fired.push(id), warn: (_a, m) => warnings.push(m) });
+  const records = async () =>
+    [...(await state.readState('a')).keys()]
+      .map(timerIdOfSetKey)
+      .filter((id) => id !== undefined)
+      .sort();
   const first = make();
   first.start();
   // The commit point recorded X; the step after it writes the timer and removes the record.
   await state.commitState('a', [timerIntentWrite({ id: 'X', token: 'tick', delayMs: 60_000 })]);
   await first.setCommitted('a', [{ id: 'X', token: 'tick', delayMs: 60_000 }]);
-  assert.deepEqual((await registry.listTimers('a')).map((t) => t.id), ['X']);
+  assert.deepEqual(
+    (await registry.listTimers('a')).map((t) => t.id),
+    ['X'],
+  );
   assert.deepEqual(await records(), [], 'the record is removed once the timer is in the registry');
   first.clearAll();
   // A node stopped after three commits: Y's registry write never happened, X's did, Z fired and committed (its done marker).
@@ -314,13 +355,17 @@ test('timers a committed handling recorded (issue 55): set in the registry after
  * AgentTimers on an injected clock, as `caxton test` runs them (a variable moved by hand, or a
  * VirtualClock). `onFire` is the agent's handling (it calls `done` when it is over).
  */
-async function clocked(clock: { now(): number }, onFire: (f: { token: string; id: string }, t: AgentTimers) => void | Promise<void> = () => {}) {
+async function clocked(
+  clock: { now(): number },
+  onFire: (f: { token: string; id: string }, t: AgentTimers) => void | Promise<void> = () => {},
+) {
   const registry = new EmbeddedRegistry({ dir: join(root.path, `n${n++}`) });
   await registry.open();
   let reads = 0;
   const fired: { token: string; id: string; at: number }[] = [];
   const timers: AgentTimers = new AgentTimers({
-    store: registry, maxPerAgent: 10,
+    store: registry,
+    maxPerAgent: 10,
     now: () => (reads++, clock.now()),
     fire: (_a, token, id) => {
       fired.push({ token, id, at: clock.now() });
@@ -331,7 +376,10 @@ async function clocked(clock: { now(): number }, onFire: (f: { token: string; id
   timers.start();
   const node = { clockMoved: () => timers.clockMoved(), nextTimerDue: () => timers.nextWaitingDue() };
   return {
-    registry, timers, fired, node,
+    registry,
+    timers,
+    fired,
+    node,
     reads: () => reads,
     async close() {
       timers.clearAll();
@@ -378,7 +426,11 @@ test('clockMoved: an agent stopped here (forget, as after a crash) lets the wait
   assert.equal(await settles(moved, 100), false, 'stopped still being handled');
   c.timers.forget('stopped');
   assert.equal(await settles(moved, 2000), true);
-  assert.deepEqual((await c.registry.listTimers('crashing')).map((t) => t.token), ['a'], 'still persisted: fired again at the next start');
+  assert.deepEqual(
+    (await c.registry.listTimers('crashing')).map((t) => t.token),
+    ['a'],
+    'still persisted: fired again at the next start',
+  );
   await c.timers.set('again', 1_000, 'c');
   time += 5_000;
   const moved2 = c.timers.clockMoved();
@@ -406,10 +458,19 @@ async function heldWrites() {
   };
   const clock = { time: 1_000_000 };
   const fired: string[] = [];
-  const timers = new AgentTimers({ store, maxPerAgent: 10, now: () => clock.time, fire: (_a, _token, id) => fired.push(id), warn: () => {} });
+  const timers = new AgentTimers({
+    store,
+    maxPerAgent: 10,
+    now: () => clock.time,
+    fire: (_a, _token, id) => fired.push(id),
+    warn: () => {},
+  });
   timers.start();
   return {
-    registry, timers, fired, clock,
+    registry,
+    timers,
+    fired,
+    clock,
     /** Lets the oldest held write reach the registry (waits until one is held). */
     async releaseWrite() {
       await eventually(() => held.length > 0 || undefined, 2000, 'a timer write to be held');
@@ -440,7 +501,7 @@ test('a timer fires once: one a moved clock fired while its registry write was i
   await h.close();
 });
 
-test('a delete waits for the timer\'s registry write in flight: done() of a timer fired before its write landed, and drop()', async () => {
+test("a delete waits for the timer's registry write in flight: done() of a timer fired before its write landed, and drop()", async () => {
   // On etcd a delete can overtake the put; the record would then land after it and fire again at
   // the agent's next start (resume), its done marker already cleared.
   const h = await heldWrites();
@@ -459,7 +520,7 @@ test('a delete waits for the timer\'s registry write in flight: done() of a time
   await sleep(20);
   await h.releaseWrite();
   await Promise.all([setToo, drop]);
-  assert.deepEqual(await h.registry.listTimers('undeployed'), [], 'the undeployed agent\'s timer does not outlive it');
+  assert.deepEqual(await h.registry.listTimers('undeployed'), [], "the undeployed agent's timer does not outlive it");
   await h.close();
 });
 
@@ -493,8 +554,19 @@ test('VirtualClock.advance fires due timers in due order, a periodic one once pe
   await c.timers.set('agent', 10_000, 'every 10 s');
   await clock.advance(60_000, c.node);
   assert.equal(clock.now(), start + 60_000);
-  assert.deepEqual(c.fired.filter((f) => f.token !== 'every 10 s').map((f) => [f.token, f.at - start]), [['A at +10 s', 10_000], ['B at +20 s', 20_000]], 'in due order, each at its time');
-  assert.deepEqual(c.fired.filter((f) => f.token === 'every 10 s').map((f) => f.at - start), [10_000, 20_000, 30_000, 40_000, 50_000, 60_000], 'a minute of a 10 s timer: 6 firings');
+  assert.deepEqual(
+    c.fired.filter((f) => f.token !== 'every 10 s').map((f) => [f.token, f.at - start]),
+    [
+      ['A at +10 s', 10_000],
+      ['B at +20 s', 20_000],
+    ],
+    'in due order, each at its time',
+  );
+  assert.deepEqual(
+    c.fired.filter((f) => f.token === 'every 10 s').map((f) => f.at - start),
+    [10_000, 20_000, 30_000, 40_000, 50_000, 60_000],
+    'a minute of a 10 s timer: 6 firings',
+  );
   await c.close();
 
   const small = new VirtualClock(1_000_000, 50);
@@ -503,7 +575,10 @@ test('VirtualClock.advance fires due timers in due order, a periodic one once pe
     await t.done('agent', f.id);
   });
   await fast.timers.set('agent', 1, 'every ms');
-  await assert.rejects(small.advance(3_600_000, fast.node), (err: unknown) => err instanceof AdvanceTooLongError && /more than 50 rounds/.test(err.message) && err.hint !== undefined);
+  await assert.rejects(
+    small.advance(3_600_000, fast.node),
+    (err: unknown) => err instanceof AdvanceTooLongError && /more than 50 rounds/.test(err.message) && err.hint !== undefined,
+  );
   assert.equal(fast.fired.length, 50, 'stopped at the bound');
   await fast.close();
   clearInterval(alive);
@@ -521,8 +596,12 @@ test('a setTimeout that ends before the clock reached the due time is armed agai
   let reads = 0;
   const fired: { token: string; id: string }[] = [];
   const timers = new AgentTimers({
-    store: registry, maxPerAgent: 10, now: () => (reads++, clock), monotonic: () => real,
-    fire: (_a, token, id) => fired.push({ token, id }), warn: () => {},
+    store: registry,
+    maxPerAgent: 10,
+    now: () => (reads++, clock),
+    monotonic: () => real,
+    fire: (_a, token, id) => fired.push({ token, id }),
+    warn: () => {},
   });
   timers.start();
   await timers.set('agent', 1, 'tick 1'); // due at 1_000_001: setTimeout(1)
@@ -532,7 +611,11 @@ test('a setTimeout that ends before the clock reached the due time is armed agai
   clock += 1;
   real += 1;
   t.mock.timers.tick(1);
-  assert.deepEqual(fired.map((f) => f.token), ['tick 1'], 'armed again, it fires once the clock reached its due time');
+  assert.deepEqual(
+    fired.map((f) => f.token),
+    ['tick 1'],
+    'armed again, it fires once the clock reached its due time',
+  );
   await timers.done('agent', fired[0]!.id);
 
   await timers.set('agent', 1, 'tick 2');
@@ -545,7 +628,11 @@ test('a setTimeout that ends before the clock reached the due time is armed agai
   clock += 1;
   const moved = timers.clockMoved();
   t.mock.timers.tick(0);
-  assert.deepEqual(fired.map((f) => f.token), ['tick 1', 'tick 2'], 'fires once the clock moved');
+  assert.deepEqual(
+    fired.map((f) => f.token),
+    ['tick 1', 'tick 2'],
+    'fires once the clock moved',
+  );
   await timers.done('agent', fired[1]!.id);
   await moved;
   timers.clearAll();

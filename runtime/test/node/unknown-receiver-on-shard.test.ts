@@ -15,10 +15,15 @@ import { after, before, describe, it } from 'node:test';
 import { CaxtonClient } from '@caxton/client';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 
-interface LiftBombs { liftBombComponent(): Promise<Uint8Array>; ATTACKS: Record<string, string>; MEMORY_CAP_PAGES: number }
-const liftBombs = (): Promise<LiftBombs> => import(new URL('../../../../sandbox/dist/test/fixtures/lift-bombs.js', import.meta.url).href) as Promise<LiftBombs>;
+interface LiftBombs {
+  liftBombComponent(): Promise<Uint8Array>;
+  ATTACKS: Record<string, string>;
+  MEMORY_CAP_PAGES: number;
+}
+const liftBombs = (): Promise<LiftBombs> =>
+  import(new URL('../../../../sandbox/dist/test/fixtures/lift-bombs.js', import.meta.url).href) as Promise<LiftBombs>;
 
-describe('unknown receivers refused on the sender\'s shard', () => {
+describe("unknown receivers refused on the sender's shard", () => {
   let dir: string;
   let node: RunningNode;
   let client: CaxtonClient;
@@ -33,9 +38,12 @@ describe('unknown receivers refused on the sender\'s shard', () => {
     client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}` });
     bombs = await liftBombs();
     bytes = await bombs.liftBombComponent();
-    node.events.on((e) => {
-      if (e.type === 'accepted') busRefusals += e.refused.filter((r) => r.reason === 'unknown-receiver').length;
-    }, ['accepted']);
+    node.events.on(
+      (e) => {
+        if (e.type === 'accepted') busRefusals += e.refused.filter((r) => r.reason === 'unknown-receiver').length;
+      },
+      ['accepted'],
+    );
   });
   after(async () => {
     client?.close();
@@ -47,11 +55,14 @@ describe('unknown receivers refused on the sender\'s shard', () => {
   async function flood(agent: string): Promise<{ reason: string; busRefused: number }> {
     const before = busRefusals;
     const handled = new Promise<string>((resolve) => {
-      const off = node.events.on((e) => {
-        if (e.type !== 'handled' || e.agent !== agent) return;
-        off();
-        resolve(e.outcome.status === 'rejected' ? e.outcome.reason : e.outcome.status);
-      }, ['handled']);
+      const off = node.events.on(
+        (e) => {
+          if (e.type !== 'handled' || e.agent !== agent) return;
+          off();
+          resolve(e.outcome.status === 'rejected' ? e.outcome.reason : e.outcome.status);
+        },
+        ['handled'],
+      );
     });
     await client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content: bombs.ATTACKS['sendFlood']! } });
     const reason = await handled;
@@ -81,7 +92,9 @@ describe('unknown receivers refused on the sender\'s shard', () => {
     await client.stop('b', true);
     assert.deepEqual(await flood('flooder-2'), { reason: OUTBOX_FULL, busRefused: 20 });
     assert.deepEqual(await flood('flooder-2'), { reason: 'no agent named b@p', busRefused: 1 });
-    await client.send({ structured: { performative: 'inform', sender: { name: 'b@p' }, receivers: [{ name: 'flooder-2' }], content: 'hello' } });
+    await client.send({
+      structured: { performative: 'inform', sender: { name: 'b@p' }, receivers: [{ name: 'flooder-2' }], content: 'hello' },
+    });
     const reached = await flood('flooder-2');
     assert.equal(reached.reason, OUTBOX_FULL);
     assert.equal(reached.busRefused, 0, 'b is a known outside sender now: routed as external, not refused');

@@ -26,16 +26,21 @@ test('every agent has exactly one owner, and it is a live node; order of nodes d
 
 test('removing a node moves only the agents it owned', () => {
   fc.assert(
-    fc.property(nodeIds.filter((n) => n.length >= 2), agentNames, fc.nat(), (nodes, agents, pick) => {
-      const gone = nodes[pick % nodes.length]!;
-      const rest = nodes.filter((x) => x !== gone);
-      const before = placeAll(agents, nodes);
-      const after = placeAll(agents, rest);
-      for (const a of agents) {
-        if (before.get(a) !== gone) assert.equal(after.get(a), before.get(a), `${a} moved though its node stayed`);
-        else assert.notEqual(after.get(a), gone);
-      }
-    }),
+    fc.property(
+      nodeIds.filter((n) => n.length >= 2),
+      agentNames,
+      fc.nat(),
+      (nodes, agents, pick) => {
+        const gone = nodes[pick % nodes.length]!;
+        const rest = nodes.filter((x) => x !== gone);
+        const before = placeAll(agents, nodes);
+        const after = placeAll(agents, rest);
+        for (const a of agents) {
+          if (before.get(a) !== gone) assert.equal(after.get(a), before.get(a), `${a} moved though its node stayed`);
+          else assert.notEqual(after.get(a), gone);
+        }
+      },
+    ),
   );
 });
 
@@ -57,7 +62,10 @@ test('adding a node moves agents only TO the new node, about 1/N of them', () =>
     const moved = agents.filter((a) => before.get(a) !== after.get(a)).length / agents.length;
     const expected = 1 / (n + 1);
     // Binomial sd at 10k draws is < 0.5 percentage points; 25% relative slack is > 5 sd everywhere.
-    assert.ok(Math.abs(moved - expected) < expected * 0.25, `N=${n + 1}: moved ${(moved * 100).toFixed(2)}%, expected ${(expected * 100).toFixed(2)}%`);
+    assert.ok(
+      Math.abs(moved - expected) < expected * 0.25,
+      `N=${n + 1}: moved ${(moved * 100).toFixed(2)}%, expected ${(expected * 100).toFixed(2)}%`,
+    );
   }
 });
 

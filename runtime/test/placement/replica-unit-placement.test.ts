@@ -12,7 +12,7 @@ const PARTITIONS = 12;
 const NODES = ['n1', 'n2', 'n3'];
 const AGENTS = Array.from({ length: 3000 }, (_, i) => `svc-${i}`);
 
-test('replica 1 is the agent\'s own placement, replica k the unit <agent>#r<k>', () => {
+test("replica 1 is the agent's own placement, replica k the unit <agent>#r<k>", () => {
   for (const agent of AGENTS.slice(0, 200)) {
     const nodes = replicaUnitNodes(agent, 4, PARTITIONS, NODES);
     assert.equal(nodes.length, 4);

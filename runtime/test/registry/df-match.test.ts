@@ -18,7 +18,11 @@ const seller = normaliseDescription(
   description(
     'seller@p',
     [
-      service('book-selling', 'selling', { protocols: ['fipa-contract-net'], ontologies: ['books'], properties: { country: 'FR', currency: 'EUR' } }),
+      service('book-selling', 'selling', {
+        protocols: ['fipa-contract-net'],
+        ontologies: ['books'],
+        properties: { country: 'FR', currency: 'EUR' },
+      }),
       service('book-buying', 'buying', { languages: ['fipa-sl0'] }),
     ],
     { protocols: ['fipa-request'], languages: ['fipa-sl'] },
@@ -57,9 +61,18 @@ test('search drops expired leases, sorts by name and honours the limit', () => {
     normaliseDescription(description(n, [service('s', 't')], leaseUntil === undefined ? {} : { leaseUntil }), now);
   const all = [mk('c@p'), mk('a@p', now + 10), mk('b@p', now + 1000), mk('d@p')];
   const dir = directory(all);
-  assert.deepEqual(dir.search({ serviceType: 't' }, now).map((d) => d.name.name), ['a@p', 'b@p', 'c@p', 'd@p']);
-  assert.deepEqual(dir.search({ serviceType: 't' }, now + 10).map((d) => d.name.name), ['b@p', 'c@p', 'd@p']);
-  assert.deepEqual(dir.search({ serviceType: 't' }, now, 2).map((d) => d.name.name), ['a@p', 'b@p']);
+  assert.deepEqual(
+    dir.search({ serviceType: 't' }, now).map((d) => d.name.name),
+    ['a@p', 'b@p', 'c@p', 'd@p'],
+  );
+  assert.deepEqual(
+    dir.search({ serviceType: 't' }, now + 10).map((d) => d.name.name),
+    ['b@p', 'c@p', 'd@p'],
+  );
+  assert.deepEqual(
+    dir.search({ serviceType: 't' }, now, 2).map((d) => d.name.name),
+    ['a@p', 'b@p'],
+  );
   assert.equal(isLive(all[1]!, now + 10), false);
 });
 
@@ -70,7 +83,11 @@ test('results are copies: mutating them does not change the store', () => {
 });
 
 test('normalise rejects nameless agents, untyped services and leases already over', () => {
-  const bad = (d: unknown) => assert.throws(() => normaliseDescription(d as never, now), (e) => isRegistryError(e, 'registry.invalid'));
+  const bad = (d: unknown) =>
+    assert.throws(
+      () => normaliseDescription(d as never, now),
+      (e) => isRegistryError(e, 'registry.invalid'),
+    );
   bad(description('', []));
   bad(description('x@p', [{ name: 's' } as never]));
   bad(description('x@p', [], { leaseUntil: now }));
@@ -81,11 +98,32 @@ test('normalise rejects nameless agents, untyped services and leases already ove
 
 test('directory: the type and name indexes answer exactly like a full scan, through sets, replaces and deletes', () => {
   const word = fc.constantFrom('a', 'b', 'c');
-  const svc = fc.record({ name: word, type: fc.constantFrom('t1', 't2', 't3'), protocols: fc.uniqueArray(word), ontologies: fc.uniqueArray(word), languages: fc.uniqueArray(word), properties: fc.dictionary(word, word) });
-  const desc = fc.record({ agent: fc.constantFrom('x@p', 'y@p', 'z@p', 'w@p'), services: fc.array(svc, { maxLength: 3 }), protocols: fc.uniqueArray(word), leaseIn: fc.option(fc.integer({ min: 1, max: 100 })) });
-  const op = fc.oneof(desc.map((d) => ({ kind: 'set' as const, d })), fc.constantFrom('x@p', 'y@p').map((agent) => ({ kind: 'del' as const, agent })));
+  const svc = fc.record({
+    name: word,
+    type: fc.constantFrom('t1', 't2', 't3'),
+    protocols: fc.uniqueArray(word),
+    ontologies: fc.uniqueArray(word),
+    languages: fc.uniqueArray(word),
+    properties: fc.dictionary(word, word),
+  });
+  const desc = fc.record({
+    agent: fc.constantFrom('x@p', 'y@p', 'z@p', 'w@p'),
+    services: fc.array(svc, { maxLength: 3 }),
+    protocols: fc.uniqueArray(word),
+    leaseIn: fc.option(fc.integer({ min: 1, max: 100 })),
+  });
+  const op = fc.oneof(
+    desc.map((d) => ({ kind: 'set' as const, d })),
+    fc.constantFrom('x@p', 'y@p').map((agent) => ({ kind: 'del' as const, agent })),
+  );
   const template: fc.Arbitrary<DfSearchTemplate> = fc.record(
-    { agentName: fc.constantFrom('x@p', 'y@p', 'q@p'), serviceName: word, serviceType: fc.constantFrom('t1', 't2', 't9'), protocols: fc.uniqueArray(word, { maxLength: 2 }), properties: fc.dictionary(word, word, { maxKeys: 1 }) },
+    {
+      agentName: fc.constantFrom('x@p', 'y@p', 'q@p'),
+      serviceName: word,
+      serviceType: fc.constantFrom('t1', 't2', 't9'),
+      protocols: fc.uniqueArray(word, { maxLength: 2 }),
+      properties: fc.dictionary(word, word, { maxKeys: 1 }),
+    },
     { requiredKeys: [] },
   );
   fc.assert(
@@ -99,14 +137,27 @@ test('directory: the type and name indexes answer exactly like a full scan, thro
           continue;
         }
         const d = normaliseDescription(
-          { name: { name: o.d.agent }, services: o.d.services, protocols: o.d.protocols, ontologies: [], languages: [], ...(o.d.leaseIn === null ? {} : { leaseUntil: now + o.d.leaseIn }) },
+          {
+            name: { name: o.d.agent },
+            services: o.d.services,
+            protocols: o.d.protocols,
+            ontologies: [],
+            languages: [],
+            ...(o.d.leaseIn === null ? {} : { leaseUntil: now + o.d.leaseIn }),
+          },
           now,
         );
         dir.set(d);
         truth.set(o.d.agent, d);
       }
-      const expected = [...truth.values()].filter((d) => isLive(d, now + elapsed) && matchesTemplate(d, t)).map((d) => d.name.name).sort();
-      assert.deepEqual(dir.search(t, now + elapsed).map((d) => d.name.name), expected);
+      const expected = [...truth.values()]
+        .filter((d) => isLive(d, now + elapsed) && matchesTemplate(d, t))
+        .map((d) => d.name.name)
+        .sort();
+      assert.deepEqual(
+        dir.search(t, now + elapsed).map((d) => d.name.name),
+        expected,
+      );
     }),
   );
 });

@@ -41,7 +41,10 @@ test('agents and DF entries survive close and reopen', async () => {
   assert.deepEqual(await again.listAgents(), [agentRecord('a@p', 2)]);
   assert.equal(await again.getAgent('b@p'), undefined);
   const hits = await again.searchDf({ serviceType: 'echo', protocols: ['fipa-request'] });
-  assert.deepEqual(hits.map((d) => d.name.name), ['a@p']);
+  assert.deepEqual(
+    hits.map((d) => d.name.name),
+    ['a@p'],
+  );
   assert.equal(again.recovery?.replayedMutations, 5);
   assert.equal(again.recovery?.droppedBytes, 0);
   await again.close();
@@ -60,14 +63,20 @@ test('a torn final journal write is dropped on open and the journal stays usable
 
   const again = await opened(dir);
   assert.equal(again.recovery?.droppedBytes, frame.length - 7);
-  assert.deepEqual((await again.listAgents()).map((a) => a.name), ['kept@p']);
+  assert.deepEqual(
+    (await again.listAgents()).map((a) => a.name),
+    ['kept@p'],
+  );
   assert.equal((await stat(journal)).size, goodSize, 'tail truncated on disk');
   await again.putAgent(agentRecord('after@p'));
   await again.close();
 
   const third = await opened(dir);
   assert.equal(third.recovery?.droppedBytes, 0);
-  assert.deepEqual((await third.listAgents()).map((a) => a.name), ['after@p', 'kept@p']);
+  assert.deepEqual(
+    (await third.listAgents()).map((a) => a.name),
+    ['after@p', 'kept@p'],
+  );
   await third.close();
 });
 
@@ -138,7 +147,10 @@ test('acknowledged writes survive the process being killed mid-stream', async ()
   await eventually(() => out.split('\n').length > 150, 20_000, 'child to ack 150 writes');
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
-  const acked = out.split('\n').filter((l) => l.startsWith('acked ')).map((l) => l.slice(6));
+  const acked = out
+    .split('\n')
+    .filter((l) => l.startsWith('acked '))
+    .map((l) => l.slice(6));
 
   const again = await opened(dir);
   const names = new Set((await again.listAgents()).map((a) => a.name));
@@ -152,11 +164,16 @@ test('DF: register twice is already-registered, modify replaces, deregister of u
   const events: RegistryEvent[] = [];
   r.watch((e) => events.push(e));
   await r.registerDf(description('seller@p', [service('sell', 'books')]));
-  await assert.rejects(r.registerDf(description('seller@p', [service('sell', 'music')])), (e) => isRegistryError(e, 'df.already-registered'));
+  await assert.rejects(r.registerDf(description('seller@p', [service('sell', 'music')])), (e) =>
+    isRegistryError(e, 'df.already-registered'),
+  );
   await assert.rejects(r.modifyDf(description('ghost@p', [])), (e) => isRegistryError(e, 'df.not-registered'));
   await r.modifyDf(description('seller@p', [service('sell', 'music')]));
   assert.deepEqual((await r.searchDf({ serviceType: 'books' })).length, 0);
-  assert.deepEqual((await r.searchDf({ serviceType: 'music' })).map((d) => d.name.name), ['seller@p']);
+  assert.deepEqual(
+    (await r.searchDf({ serviceType: 'music' })).map((d) => d.name.name),
+    ['seller@p'],
+  );
   await r.deregisterDf('seller@p');
   await assert.rejects(r.deregisterDf('seller@p'), (e) => isRegistryError(e, 'df.not-registered'));
   assert.deepEqual(
@@ -177,14 +194,20 @@ test('DF leases: an expired registration is not found, may be registered again, 
   await r.registerDf(description('long@p', [service('s', 't')], { leaseUntil: Date.now() + 60_000 }));
   assert.equal((await r.searchDf({ serviceType: 't' })).length, 2);
   await eventually(() => gone.includes('short@p'), 5_000, 'lease expiry event');
-  assert.deepEqual((await r.searchDf({ serviceType: 't' })).map((d) => d.name.name), ['long@p']);
+  assert.deepEqual(
+    (await r.searchDf({ serviceType: 't' })).map((d) => d.name.name),
+    ['long@p'],
+  );
   await assert.rejects(r.deregisterDf('short@p'), (e) => isRegistryError(e, 'df.not-registered'));
   await r.registerDf(description('short@p', [service('s', 't')], { leaseUntil: Date.now() + 200 }));
   await r.close();
   await sleep(300);
   // The lease ran out while closed: gone on reopen too.
   const again = await opened(dir);
-  assert.deepEqual((await again.searchDf({})).map((d) => d.name.name), ['long@p']);
+  assert.deepEqual(
+    (await again.searchDf({})).map((d) => d.name.name),
+    ['long@p'],
+  );
   await again.close();
 });
 
@@ -202,7 +225,10 @@ test('embedded membership: one node, node-up/down events, lost when the registry
   r.watch((e) => events.push(e.kind === 'node-up' ? `up:${e.node.id}` : e.kind === 'node-down' ? `down:${e.id}` : e.kind));
   const m = await r.joinCluster({ id: 'n1', address: '127.0.0.1:7000' }, 5);
   await assert.rejects(r.joinCluster({ id: 'n1', address: 'x' }, 5), (e) => isRegistryError(e, 'cluster.node-id-taken'));
-  assert.deepEqual((await r.listNodes()).map((x) => x.id), ['n1']);
+  assert.deepEqual(
+    (await r.listNodes()).map((x) => x.id),
+    ['n1'],
+  );
   assert.ok(m.alive && m.validUntil > Date.now() + 1e9);
   const lost: string[] = [];
   m.onLost((e) => lost.push(e.code));
@@ -227,14 +253,32 @@ test('timers: persisted across reopen and compaction, kept per agent, removed on
 
   const again = await opened(dir);
   assert.ok((again.recovery?.generation ?? 0) > 0, 'the journal was compacted');
-  assert.deepEqual((await again.listTimers('a')).map((t) => [t.id, t.token, t.dueAt]), [['t1', 'first', 1000], ['t2', 'second', 2000]]);
-  assert.deepEqual((await again.listTimers('ab')).map((t) => t.token), ['other agent']);
+  assert.deepEqual(
+    (await again.listTimers('a')).map((t) => [t.id, t.token, t.dueAt]),
+    [
+      ['t1', 'first', 1000],
+      ['t2', 'second', 2000],
+    ],
+  );
+  assert.deepEqual(
+    (await again.listTimers('ab')).map((t) => t.token),
+    ['other agent'],
+  );
   assert.deepEqual(await again.listTimers('gone'), []);
   await again.deleteTimer('a', 't1');
   await again.close();
   const third = await opened(dir);
-  assert.deepEqual((await third.listTimers('a')).map((t) => t.id), ['t2']);
-  await assert.rejects(third.putTimer({ agent: 'a', id: 'bad/id', token: '', dueAt: 1 }), (e: unknown) => isRegistryError(e) && e.code === 'registry.invalid');
-  await assert.rejects(third.putTimer({ agent: 'a', id: 'ok', token: '', dueAt: -5 }), (e: unknown) => isRegistryError(e) && e.code === 'registry.invalid');
+  assert.deepEqual(
+    (await third.listTimers('a')).map((t) => t.id),
+    ['t2'],
+  );
+  await assert.rejects(
+    third.putTimer({ agent: 'a', id: 'bad/id', token: '', dueAt: 1 }),
+    (e: unknown) => isRegistryError(e) && e.code === 'registry.invalid',
+  );
+  await assert.rejects(
+    third.putTimer({ agent: 'a', id: 'ok', token: '', dueAt: -5 }),
+    (e: unknown) => isRegistryError(e) && e.code === 'registry.invalid',
+  );
   await third.close();
 });

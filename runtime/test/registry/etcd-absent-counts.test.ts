@@ -22,8 +22,12 @@ const absent = new Set(['a']);
 
 function node(registry: EtcdRegistry, id: string): SharedAbsentCounts {
   return new SharedAbsentCounts({
-    store: new EtcdAbsentCounts(registry.connection, registry.keys), holder: id, partitionOf: () => 3, budget: 100,
-    isAbsent: (agent) => absent.has(agent), ownBound: () => BOUND,
+    store: new EtcdAbsentCounts(registry.connection, registry.keys),
+    holder: id,
+    partitionOf: () => 3,
+    budget: 100,
+    isAbsent: (agent) => absent.has(agent),
+    ownBound: () => BOUND,
   });
 }
 
@@ -32,7 +36,7 @@ const stored = async (registry: EtcdRegistry) => {
   return text === null ? undefined : parseAbsentCount(text);
 };
 
-test('three nodes taking places at once: exactly the bound is admitted; the holder\'s list replaces the places', async () => {
+test("three nodes taking places at once: exactly the bound is admitted; the holder's list replaces the places", async () => {
   const registries = await Promise.all(['n1', 'n2', 'n3'].map(() => server.registry({ prefix: PREFIX })));
   const nodes = registries.map((r, i) => node(r, `n${i + 1}@1`));
   // 30 sends, ten through each node, each its own take (as the bus makes them), all at once.
@@ -47,7 +51,11 @@ test('three nodes taking places at once: exactly the bound is admitted; the hold
   const record = (await stored(registries[0]!))!;
   assert.deepEqual([...record.held.get('a')!.ids].sort(), [...admitted].sort());
   assert.equal(record.taken.size, 0);
-  assert.equal((await nodes[2]!.take([{ id: 'late>a', receiver: 'a' }])).get('late>a')?.limit, BOUND, 'still full, through a node that took none');
+  assert.equal(
+    (await nodes[2]!.take([{ id: 'late>a', receiver: 'a' }])).get('late>a')?.limit,
+    BOUND,
+    'still full, through a node that took none',
+  );
   assert.equal((await nodes[2]!.take([{ id: admitted[0]!, receiver: 'a' }])).size, 0, 'a repeat of a kept delivery is that delivery');
 
   // Three left the queue (expired on the holder): three more fit, not four.
@@ -66,8 +74,12 @@ test('an unreachable etcd refuses the take, typed: nothing is admitted uncounted
   try {
     const registry = await server.registry({ prefix: PREFIX });
     const cut = new SharedAbsentCounts({
-      store: new EtcdAbsentCounts(connection, registry.keys), holder: 'n9@1', partitionOf: () => 3, budget: 100,
-      isAbsent: () => true, ownBound: () => BOUND,
+      store: new EtcdAbsentCounts(connection, registry.keys),
+      holder: 'n9@1',
+      partitionOf: () => 3,
+      budget: 100,
+      isAbsent: () => true,
+      ownBound: () => BOUND,
     });
     await assert.rejects(cut.take([{ id: 'm>b', receiver: 'b' }]), (err: { code?: string; hint?: string }) => {
       assert.equal(err.code, 'registry.unavailable');
@@ -91,10 +103,20 @@ test('a send whose receivers span two partitions, one of them unreachable, fails
       }
     }
     const sender = new SharedAbsentCounts({
-      store: new HalfReachable(registry.connection, registry.keys), holder: 'n8@1', partitionOf: (agent) => (agent === 'far' ? 4 : 3), budget: 100,
-      isAbsent: () => true, ownBound: () => BOUND,
+      store: new HalfReachable(registry.connection, registry.keys),
+      holder: 'n8@1',
+      partitionOf: (agent) => (agent === 'far' ? 4 : 3),
+      budget: 100,
+      isAbsent: () => true,
+      ownBound: () => BOUND,
     });
-    await assert.rejects(sender.take([{ id: 'm>near', receiver: 'near' }, { id: 'm>far', receiver: 'far' }]), { code: 'registry.unavailable' });
+    await assert.rejects(
+      sender.take([
+        { id: 'm>near', receiver: 'near' },
+        { id: 'm>far', receiver: 'far' },
+      ]),
+      { code: 'registry.unavailable' },
+    );
     const text = await registry.connection.client.get(absentCountKey(registry.keys, 3)).string();
     const left = text === null ? undefined : parseAbsentCount(text);
     assert.equal(left?.taken.has('m>near') ?? false, false, 'the place taken in the reachable partition was given back');

@@ -24,7 +24,7 @@ async function all(pages: AsyncIterable<Array<{ name: string; dueAt: number }>>)
   return out;
 }
 
-test('kindTimersDue walks exactly the kind\'s instances, in pages, each once with its earliest due time', async () => {
+test("kindTimersDue walks exactly the kind's instances, in pages, each once with its earliest due time", async () => {
   const r = await registry();
   for (let i = 0; i < 7; i++) {
     await r.putTimer({ agent: `counter/k${i}`, id: 'b', token: 'x', dueAt: 100 + i });
@@ -36,7 +36,10 @@ test('kindTimersDue walks exactly the kind\'s instances, in pages, each once wit
   assert.ok(pages.length >= 4, `read in pages (${pages.length})`);
   for (const p of pages) assert.ok(p.length <= 3, 'a page holds at most its size');
   const entries = pages.flat().sort((a, b) => a.name.localeCompare(b.name));
-  assert.deepEqual(entries, Array.from({ length: 7 }, (_, i) => ({ name: `counter/k${i}`, dueAt: 100 + i })));
+  assert.deepEqual(
+    entries,
+    Array.from({ length: 7 }, (_, i) => ({ name: `counter/k${i}`, dueAt: 100 + i })),
+  );
   assert.deepEqual(await all(r.kindTimersDue('nothing', 3)), []);
 });
 
@@ -50,15 +53,37 @@ test('a partition assigned here: passivated instances whose mail is on it wake f
   const o = {
     local: { startInstance: async () => {} },
     host: { shardCount: 1, stop: async () => {}, prepare: async () => {}, stats: async () => ({ state: 'running' }) },
-    messaging: { mailboxDepth: () => 0, wake() {}, idle: async () => {}, replaced() {}, breaker: () => undefined, forget: () => [], agentId: (x: string) => x, deadLetter: async () => {} },
-    store: undefined, events: new Instrumentation(), held: () => false, untilRunnable: async () => {}, onDropped: async () => {},
+    messaging: {
+      mailboxDepth: () => 0,
+      wake() {},
+      idle: async () => {},
+      replaced() {},
+      breaker: () => undefined,
+      forget: () => [],
+      agentId: (x: string) => x,
+      deadLetter: async () => {},
+    },
+    store: undefined,
+    events: new Instrumentation(),
+    held: () => false,
+    untilRunnable: async () => {},
+    onDropped: async () => {},
     timers: { nextDue: () => undefined, ofKind: (kind: string, size: number) => r.kindTimersDue(kind, size) },
     placed: { isHere: (name: string) => assigned && name === 'counter/here', prepare: async () => {} },
     onResidency: (name: string, change: string) => residency.push(`${change} ${name}`),
   };
   const k = new AgentKinds(o as unknown as AgentKindsOptions);
   t.after(() => k.close());
-  await k.adopt({ name: 'counter', artifactDigest: 'd'.repeat(64), limits: { fuelPerMessage: 1, memoryPages: 1 }, config: {}, version: 1, createdAt: 1, updatedAt: 1, kind: { idleMs: 60_000 } } as unknown as AgentRecord);
+  await k.adopt({
+    name: 'counter',
+    artifactDigest: 'd'.repeat(64),
+    limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {},
+    version: 1,
+    createdAt: 1,
+    updatedAt: 1,
+    kind: { idleMs: 60_000 },
+  } as unknown as AgentRecord);
   await k.startTimerWakes(); // at start no partition is here: nothing to wake
   // The start's walk runs without the start waiting for it, and it asks `isHere` as it reads: the
   // partition must arrive after it is over, or that walk finds counter/here itself (under load it
@@ -66,7 +91,11 @@ test('a partition assigned here: passivated instances whose mail is on it wake f
   assert.equal(await k.arrived(() => false), 0);
   assert.equal(k.timerWakes, 0);
   assigned = true;
-  assert.equal(await k.arrived((name) => name.endsWith('/here') || name.endsWith('/there')), 1, 'only the instance whose partition is here');
+  assert.equal(
+    await k.arrived((name) => name.endsWith('/here') || name.endsWith('/there')),
+    1,
+    'only the instance whose partition is here',
+  );
   await eventually(() => residency.includes('activated counter/here'), 5_000, 'the wake to activate counter/here');
   assert.deepEqual(residency, ['activated counter/here']);
 });

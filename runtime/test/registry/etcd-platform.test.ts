@@ -14,7 +14,7 @@ const server = useEtcd();
 /** A registry of the cluster under `prefix` (its etcd key prefix), closed after the file's tests. */
 const registry = (prefix: string): Promise<EtcdRegistry> => server.registry({ prefix });
 
-test('the cluster keeps its first node\'s platform name and refuses a node started with another', async () => {
+test("the cluster keeps its first node's platform name and refuses a node started with another", async () => {
   const first = await registry('/platform-a/');
   await first.keepPlatform('caxton-a');
   await first.keepPlatform('caxton-a'); // the same node again (a restart)

@@ -15,7 +15,11 @@ import { eventually, sleep } from './helpers/tmp.js';
 const server = useEtcd();
 let n = 0;
 
-function registry(endpoint = server.etcd.endpoint, prefix = `/t${n}/`, extra: Partial<ConstructorParameters<typeof EtcdRegistry>[0]> = {}): Promise<EtcdRegistry> {
+function registry(
+  endpoint = server.etcd.endpoint,
+  prefix = `/t${n}/`,
+  extra: Partial<ConstructorParameters<typeof EtcdRegistry>[0]> = {},
+): Promise<EtcdRegistry> {
   return server.registry({ endpoints: [endpoint], prefix, ...extra });
 }
 
@@ -24,7 +28,7 @@ async function pair(): Promise<[EtcdRegistry, EtcdRegistry]> {
   return [await registry(), await registry()];
 }
 
-test('two registries see each other\'s writes through their watches', async () => {
+test("two registries see each other's writes through their watches", async () => {
   const [a, b] = await pair();
   const seen: RegistryEvent[] = [];
   b.watch((e) => seen.push(e));
@@ -46,11 +50,16 @@ test('a registry opened on a populated prefix loads it page by page at one revis
   const [a] = await pair();
   const names = Array.from({ length: 1234 }, (_, i) => `bulk-${String(i).padStart(4, '0')}@p`);
   let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    for (let i = next++; i < names.length; i = next++) await a.putAgent(agentRecord(names[i]!));
-  }));
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      for (let i = next++; i < names.length; i = next++) await a.putAgent(agentRecord(names[i]!));
+    }),
+  );
   const late = await registry(server.etcd.endpoint, `/t${n}/`); // mirror pages are 500 keys: three pages
-  assert.deepEqual((await late.listAgents()).map((x) => x.name), names);
+  assert.deepEqual(
+    (await late.listAgents()).map((x) => x.name),
+    names,
+  );
   assert.equal(late.mirrorStatus.state, 'live');
 });
 
@@ -82,7 +91,11 @@ test('a DF lease-time becomes an etcd lease: the entry vanishes for every node',
   await a.registerDf(description('stays@p', [service('s', 't')]));
   await eventually(async () => (await b.searchDf({ serviceType: 't' })).length === 2, 5000, 'b to see both');
   await sleep(900);
-  assert.deepEqual((await b.searchDf({ serviceType: 't' })).map((d) => d.name.name), ['stays@p'], 'filtered by lease-time at once');
+  assert.deepEqual(
+    (await b.searchDf({ serviceType: 't' })).map((d) => d.name.name),
+    ['stays@p'],
+    'filtered by lease-time at once',
+  );
   await a.registerDf(description('brief@p', [service('s', 't')], { leaseUntil: Date.now() + 500 }));
   // etcd deletes it (TTL rounds up to whole seconds, +1): the delete reaches b as an event.
   await eventually(() => gone.includes('brief@p'), 6000, 'the etcd lease to delete the entry');
@@ -104,7 +117,10 @@ test('node membership: peers see nodes join and leave; a partitioned node loses 
     await eventually(async () => (await b.listNodes()).some((x) => x.id === 'node-a'), 5000, 'b to see node-a');
     assert.ok(m.alive && m.validUntil > Date.now());
     await sleep(1500); // several renewals: the lease must stay alive past its TTL
-    assert.ok((await b.listNodes()).some((x) => x.id === 'node-a'), 'kept alive by renewals');
+    assert.ok(
+      (await b.listNodes()).some((x) => x.id === 'node-a'),
+      'kept alive by renewals',
+    );
 
     let lostAt = 0;
     m.onLost(() => (lostAt = Date.now()));
@@ -125,7 +141,10 @@ test('leave() revokes the lease: peers see the node go at once; a live duplicate
   const [a, b] = await pair();
   const m = await a.joinCluster({ id: 'node-x', address: 'x:1' }, 3);
   const t0 = Date.now();
-  await assert.rejects(b.joinCluster({ id: 'node-x', address: 'x:2' }, 3), (e) => isRegistryError(e, 'cluster.node-id-taken') && /live/.test(e.message));
+  await assert.rejects(
+    b.joinCluster({ id: 'node-x', address: 'x:2' }, 3),
+    (e) => isRegistryError(e, 'cluster.node-id-taken') && /live/.test(e.message),
+  );
   assert.ok(Date.now() - t0 < 6000, 'refused within the join timeout (ttl + 2 s)');
   await eventually(async () => (await b.listNodes()).length === 1, 5000, 'b to see node-x');
   await m.leave();
@@ -157,7 +176,10 @@ test('an unreachable etcd gives a clear registry.unavailable error within second
   const port = await freePort(); // nothing listens there
   const t0 = Date.now();
   const r = new EtcdRegistry({ endpoints: [`http://127.0.0.1:${port}`], prefix: '/none/', callTimeoutMs: 1000 });
-  await assert.rejects(r.open(), (e) => isRegistryError(e, 'registry.unavailable') && /npm run infra:up/.test(e.hint ?? '') && e.message.includes(String(port)));
+  await assert.rejects(
+    r.open(),
+    (e) => isRegistryError(e, 'registry.unavailable') && /npm run infra:up/.test(e.hint ?? '') && e.message.includes(String(port)),
+  );
   const refusedMs = Date.now() - t0;
   assert.ok(refusedMs < 5000, `refused after ${refusedMs} ms`);
 
@@ -185,20 +207,28 @@ test('etcd restart: memberships survive, writes fail clearly while it is down, m
   const t0 = Date.now();
   await assert.rejects(a.putAgent(agentRecord('during@p')), (e) => isRegistryError(e, 'registry.unavailable'));
   assert.ok(Date.now() - t0 < 6000, 'write failed fast while etcd was down');
-  assert.deepEqual((await b.listAgents()).map((x) => x.name), ['before@p'], 'reads keep working from the mirror');
+  assert.deepEqual(
+    (await b.listAgents()).map((x) => x.name),
+    ['before@p'],
+    'reads keep working from the mirror',
+  );
   await server.etcd.start();
 
-  await eventually(async () => {
-    try {
-      await a.putAgent(agentRecord('after@p'));
-      return true;
-    } catch {
-      return false;
-    }
-  }, 10_000, 'writes to work again');
-  await eventually(async () => (await b.getAgent('after@p')) !== undefined, 10_000, 'b\'s mirror to resync and see after@p');
+  await eventually(
+    async () => {
+      try {
+        await a.putAgent(agentRecord('after@p'));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    10_000,
+    'writes to work again',
+  );
+  await eventually(async () => (await b.getAgent('after@p')) !== undefined, 10_000, "b's mirror to resync and see after@p");
   await b.registerDf(description('after@p', [service('s', 'post-restart')]));
-  await eventually(async () => (await a.searchDf({ serviceType: 'post-restart' })).length === 1, 10_000, 'a to see b\'s DF write');
+  await eventually(async () => (await a.searchDf({ serviceType: 'post-restart' })).length === 1, 10_000, "a to see b's DF write");
   assert.equal(a.mirrorStatus.state, 'live');
   assert.ok(m.alive, 'the membership lease (10 s) outlived a short etcd restart');
   await eventually(async () => (await b.listNodes()).some((x) => x.id === 'survivor'), 5000, 'node still listed');
@@ -211,7 +241,10 @@ test('timers: put, list soonest first (ties by id), replace by id, delete idempo
   await a.putTimer({ agent: 'clock@p', id: 't2', token: 'later', dueAt: 3000 });
   await a.putTimer({ agent: 'clock@p', id: 't3', token: 'tie-b', dueAt: 2000 });
   await a.putTimer({ agent: 'clock@p', id: 't1', token: 'tie-a', dueAt: 2000 });
-  assert.deepEqual((await a.listTimers('clock@p')).map((t) => t.id), ['t1', 't3', 't2']);
+  assert.deepEqual(
+    (await a.listTimers('clock@p')).map((t) => t.id),
+    ['t1', 't3', 't2'],
+  );
   await a.putTimer({ agent: 'clock@p', id: 't2', token: 'sooner', dueAt: 1000 });
   assert.deepEqual(await a.listTimers('clock@p'), [
     { agent: 'clock@p', id: 't2', token: 'sooner', dueAt: 1000 },
@@ -221,21 +254,34 @@ test('timers: put, list soonest first (ties by id), replace by id, delete idempo
   await a.deleteTimer('clock@p', 't1');
   await a.deleteTimer('clock@p', 't1'); // already gone (fired elsewhere): not an error
   await a.deleteTimer('clock@p', 'never-set');
-  assert.deepEqual((await a.listTimers('clock@p')).map((t) => t.id), ['t2', 't3']);
+  assert.deepEqual(
+    (await a.listTimers('clock@p')).map((t) => t.id),
+    ['t2', 't3'],
+  );
   assert.deepEqual(await a.listTimers('idle@p'), []);
   assert.deepEqual(await a.listAgents(), [], 'timers are not agents');
 });
 
-test('timers: agents are kept apart even when one name prefixes another; deleteTimers drops only that agent\'s', async () => {
+test("timers: agents are kept apart even when one name prefixes another; deleteTimers drops only that agent's", async () => {
   const [a] = await pair();
   await a.putTimer({ agent: 'a', id: 'x', token: 'of-a', dueAt: 1 });
   await a.putTimer({ agent: 'ab', id: 'x', token: 'of-ab', dueAt: 2 });
   await a.putTimer({ agent: 'ab', id: 'y', token: 'of-ab', dueAt: 3 });
-  assert.deepEqual((await a.listTimers('a')).map((t) => `${t.agent}/${t.id}`), ['a/x']);
-  assert.deepEqual((await a.listTimers('ab')).map((t) => `${t.agent}/${t.id}`), ['ab/x', 'ab/y']);
+  assert.deepEqual(
+    (await a.listTimers('a')).map((t) => `${t.agent}/${t.id}`),
+    ['a/x'],
+  );
+  assert.deepEqual(
+    (await a.listTimers('ab')).map((t) => `${t.agent}/${t.id}`),
+    ['ab/x', 'ab/y'],
+  );
   await a.deleteTimers('a');
   assert.deepEqual(await a.listTimers('a'), []);
-  assert.deepEqual((await a.listTimers('ab')).map((t) => t.id), ['x', 'y'], 'deleteTimers(a) left ab alone');
+  assert.deepEqual(
+    (await a.listTimers('ab')).map((t) => t.id),
+    ['x', 'y'],
+    'deleteTimers(a) left ab alone',
+  );
   await a.deleteTimers('a'); // nothing left: not an error
   await a.deleteTimers('ab');
   assert.deepEqual(await a.listTimers('ab'), []);
@@ -244,13 +290,21 @@ test('timers: agents are kept apart even when one name prefixes another; deleteT
 test('timers: shared cluster state, no lease (outlive the node that set them), malformed values skipped', async () => {
   const [a, b] = await pair();
   await a.putTimer({ agent: 'mover@p', id: 'm1', token: 'wake', dueAt: 5000 });
-  assert.deepEqual(await b.listTimers('mover@p'), [{ agent: 'mover@p', id: 'm1', token: 'wake', dueAt: 5000 }], 'another node reads it at once');
+  assert.deepEqual(
+    await b.listTimers('mover@p'),
+    [{ agent: 'mover@p', id: 'm1', token: 'wake', dueAt: 5000 }],
+    'another node reads it at once',
+  );
   const key = a.keys.timerKey('mover@p', 'm1');
   assert.equal(key, `/t${n}/store/timers/mover@p/m1`);
   const stored = await a.connection.client.get(key).exec();
   assert.equal(String(stored.kvs[0]?.lease), '0', 'a plain put, bound to no lease');
   await a.close(); // the node that set it goes away
-  assert.deepEqual((await b.listTimers('mover@p')).map((t) => t.id), ['m1'], 'still there for the next owner');
+  assert.deepEqual(
+    (await b.listTimers('mover@p')).map((t) => t.id),
+    ['m1'],
+    'still there for the next owner',
+  );
 
   // Foreign or damaged values under the agent's prefix: skipped, never a crash.
   const put = (id: string, value: string) => b.connection.client.put(b.keys.timerKey('mover@p', id)).value(value).exec();
@@ -260,7 +314,10 @@ test('timers: shared cluster state, no lease (outlive the node that set them), m
   await put('wrong-agent', JSON.stringify({ agent: 'someone@p', id: 'wrong-agent', token: 't', dueAt: 1 }));
   await put('bad-due', JSON.stringify({ agent: 'mover@p', id: 'bad-due', token: 't', dueAt: -1 }));
   await b.putTimer({ agent: 'mover@p', id: 'm0', token: 'first', dueAt: 10 });
-  assert.deepEqual((await b.listTimers('mover@p')).map((t) => t.id), ['m0', 'm1']);
+  assert.deepEqual(
+    (await b.listTimers('mover@p')).map((t) => t.id),
+    ['m0', 'm1'],
+  );
   await b.deleteTimers('mover@p');
   const left = await b.connection.client.getAll().prefix(b.keys.timersPrefix('mover@p')).keys();
   assert.deepEqual(left, [], 'deleteTimers removed the malformed entries too');
@@ -270,14 +327,21 @@ test('timers of an instance of a kind (decision 2060): stored under one key segm
   const [a, b] = await pair();
   await a.putTimer({ agent: 'counter/alice', id: 't1', token: 'x', dueAt: 5 });
   await a.putTimer({ agent: 'counter', id: 't2', token: 'y', dueAt: 6 });
-  assert.deepEqual((await b.listTimers('counter/alice')).map((t) => `${t.agent}#${t.id}`), ['counter/alice#t1']);
-  assert.deepEqual((await b.listTimers('counter')).map((t) => `${t.agent}#${t.id}`), ['counter#t2'], 'the kind\'s own timers are not its instances\'');
+  assert.deepEqual(
+    (await b.listTimers('counter/alice')).map((t) => `${t.agent}#${t.id}`),
+    ['counter/alice#t1'],
+  );
+  assert.deepEqual(
+    (await b.listTimers('counter')).map((t) => `${t.agent}#${t.id}`),
+    ['counter#t2'],
+    "the kind's own timers are not its instances'",
+  );
   await b.deleteTimers('counter/alice');
   assert.deepEqual(await a.listTimers('counter/alice'), []);
   assert.equal((await a.listTimers('counter')).length, 1);
 });
 
-test('timers: deleteKindTimers (a kind stopped in a cluster) removes exactly its instances\' timers in one prefix delete', async () => {
+test("timers: deleteKindTimers (a kind stopped in a cluster) removes exactly its instances' timers in one prefix delete", async () => {
   const [a, b] = await pair();
   await a.putTimer({ agent: 'counter/a', id: 't1', token: 'x', dueAt: 1 });
   await a.putTimer({ agent: 'counter/a', id: 't2', token: 'x', dueAt: 2 });
@@ -288,9 +352,20 @@ test('timers: deleteKindTimers (a kind stopped in a cluster) removes exactly its
   await b.deleteKindTimers('counter');
   assert.deepEqual(await a.listTimers('counter/a'), []);
   assert.deepEqual(await a.listTimers('counter/b'), []);
-  assert.deepEqual((await a.listTimers('counter')).map((t) => t.id), ['named'], 'the named agent counter keeps its timers');
-  assert.deepEqual((await a.listTimers('counterx/a')).map((t) => t.id), ['t1'], 'kind counterx keeps its instances\' timers');
-  assert.deepEqual((await a.listTimers('counterx')).map((t) => t.id), ['named']);
+  assert.deepEqual(
+    (await a.listTimers('counter')).map((t) => t.id),
+    ['named'],
+    'the named agent counter keeps its timers',
+  );
+  assert.deepEqual(
+    (await a.listTimers('counterx/a')).map((t) => t.id),
+    ['t1'],
+    "kind counterx keeps its instances' timers",
+  );
+  assert.deepEqual(
+    (await a.listTimers('counterx')).map((t) => t.id),
+    ['named'],
+  );
   await b.deleteKindTimers('counter'); // nothing left: not an error
   await assert.rejects(b.deleteKindTimers('counter/a'), (e) => isRegistryError(e, 'registry.invalid'));
   await assert.rejects(b.deleteKindTimers(''), (e) => isRegistryError(e, 'registry.invalid'));

@@ -32,13 +32,29 @@ test('the first node records the mode; another is refused while a node is live, 
   await first.verifyReplicaMode(true);
   const second = await registry('/mode-a/');
   await second.keepReplicaMode(true); // the same setting: starts
-  await assert.rejects(second.keepReplicaMode(false), mismatch(/runs replicas across nodes, this node was started with replicas on the owner \(--no-replicas-across-nodes\)/, /restart this node with --replicas-across-nodes .*stop all 1 live node/));
+  await assert.rejects(
+    second.keepReplicaMode(false),
+    mismatch(
+      /runs replicas across nodes, this node was started with replicas on the owner \(--no-replicas-across-nodes\)/,
+      /restart this node with --replicas-across-nodes .*stop all 1 live node/,
+    ),
+  );
   // Every node stopped: the next one to start records its own setting, and the others follow it.
   await member.leave();
-  assert.deepEqual(await second.keepReplicaMode(false), { mode: 'on-owner', changedFrom: '"across-nodes"' }, 'the change is returned for the node\'s log');
+  assert.deepEqual(
+    await second.keepReplicaMode(false),
+    { mode: 'on-owner', changedFrom: '"across-nodes"' },
+    "the change is returned for the node's log",
+  );
   const rejoined = await second.joinCluster({ id: 'n2', address: '127.0.0.1:7002' }, 5);
   await second.verifyReplicaMode(false);
-  await assert.rejects(first.keepReplicaMode(true), mismatch(/runs replicas on their agent's owner, this node was started with replicas across nodes/, /--no-replicas-across-nodes \(the cluster's setting\)/));
+  await assert.rejects(
+    first.keepReplicaMode(true),
+    mismatch(
+      /runs replicas on their agent's owner, this node was started with replicas across nodes/,
+      /--no-replicas-across-nodes \(the cluster's setting\)/,
+    ),
+  );
   await rejoined.leave();
   // Another cluster (another prefix) keeps its own.
   const other = await registry('/mode-b/');
@@ -55,10 +71,21 @@ test('a node whose record was overwritten by a node that started beside it canno
   await a.keepReplicaMode(true);
   await b.keepReplicaMode(false);
   // The join's own transaction compares the record: a is refused, nodes/a is never written.
-  await assert.rejects(a.joinCluster({ id: 'a', address: '127.0.0.1:7010' }, 5), mismatch(/runs replicas on their agent's owner, this node was started with replicas across nodes/, /restart this node with --no-replicas-across-nodes/));
+  await assert.rejects(
+    a.joinCluster({ id: 'a', address: '127.0.0.1:7010' }, 5),
+    mismatch(
+      /runs replicas on their agent's owner, this node was started with replicas across nodes/,
+      /restart this node with --no-replicas-across-nodes/,
+    ),
+  );
   await b.joinCluster({ id: 'b', address: '127.0.0.1:7011' }, 5);
   await b.verifyReplicaMode(false);
-  assert.deepEqual((await b.connection.client.getAll().prefix(b.keys.sectionPrefix('nodes')).keys()).map((k) => k.slice(b.keys.sectionPrefix('nodes').length)), ['b']);
+  assert.deepEqual(
+    (await b.connection.client.getAll().prefix(b.keys.sectionPrefix('nodes')).keys()).map((k) =>
+      k.slice(b.keys.sectionPrefix('nodes').length),
+    ),
+    ['b'],
+  );
 });
 
 test('a node that lost its lease while the mode changed is refused its rejoin (review finding 1)', async () => {
@@ -72,7 +99,13 @@ test('a node that lost its lease while the mode changed is refused its rejoin (r
   await other.keepReplicaMode(false);
   await other.joinCluster({ id: 'n2', address: '127.0.0.1:7031' }, 5);
   // The old node rejoins (as the placement controller does after a loss): refused, not a member.
-  await assert.rejects(old.joinCluster({ id: 'n1', address: '127.0.0.1:7030' }, 5), mismatch(/runs replicas on their agent's owner, this node was started with replicas across nodes/, /restart this node with --no-replicas-across-nodes/));
+  await assert.rejects(
+    old.joinCluster({ id: 'n1', address: '127.0.0.1:7030' }, 5),
+    mismatch(
+      /runs replicas on their agent's owner, this node was started with replicas across nodes/,
+      /restart this node with --no-replicas-across-nodes/,
+    ),
+  );
   assert.equal(await other.connection.client.get(other.keys.key('nodes', 'n1')).string(), null);
 });
 

@@ -32,7 +32,12 @@ async function enable(r: EtcdRegistry, count = PARTITIONS): Promise<void> {
   await r.connection.client.put(wakeIndexEnabledKey(r.keys)).value(String(count));
 }
 
-async function walk(r: EtcdRegistry, partition: number, kind: string, pageSize: number): Promise<{ pages: number; entries: Array<{ name: string; dueAt: number }> }> {
+async function walk(
+  r: EtcdRegistry,
+  partition: number,
+  kind: string,
+  pageSize: number,
+): Promise<{ pages: number; entries: Array<{ name: string; dueAt: number }> }> {
   let pages = 0;
   const entries = [];
   for await (const p of r.partitionWakesDue(partition, kind, pageSize)) {
@@ -54,7 +59,7 @@ function onPartition(kind: string, partition: number, count: number): string[] {
   return out;
 }
 
-test('a partition\'s walk reads only its own wakes of the kind, soonest first, in pages', async () => {
+test("a partition's walk reads only its own wakes of the kind, soonest first, in pages", async () => {
   const r = await registry();
   await enable(r);
   assert.deepEqual(await r.indexWakes(partitioning), { enabled: true, swept: 0 });
@@ -76,7 +81,7 @@ test('a partition\'s walk reads only its own wakes of the kind, soonest first, i
   assert.deepEqual((await walk(r, 2, 'counter', 3)).entries, []);
 });
 
-test('a wake goes with its timer: moved, fired or cancelled, the agent\'s timers dropped, the kind stopped', async () => {
+test("a wake goes with its timer: moved, fired or cancelled, the agent's timers dropped, the kind stopped", async () => {
   const r = await registry();
   await enable(r);
   await r.indexWakes(partitioning);
@@ -95,7 +100,11 @@ test('a wake goes with its timer: moved, fired or cancelled, the agent\'s timers
   await r.putTimer({ agent: b, id: 't1', token: 'x', dueAt: 5_000 });
   await r.putTimer({ agent: onPartition('other', 0, 1)[0]!, id: 't1', token: 'x', dueAt: 5_000 });
   await r.deleteKindTimers('counter');
-  assert.deepEqual((await wakeKeys(r)).map((k) => k.slice(wakesRoot(r.keys, PARTITIONS).length).split('/')[1]), ['other'], 'only the other kind\'s wake is left');
+  assert.deepEqual(
+    (await wakeKeys(r)).map((k) => k.slice(wakesRoot(r.keys, PARTITIONS).length).split('/')[1]),
+    ['other'],
+    "only the other kind's wake is left",
+  );
   assert.deepEqual(await r.listTimers(a), []);
 });
 
@@ -131,7 +140,11 @@ test('timers stored before the index are swept into it once; they still wake the
   assert.equal(r.wakesReady(), true);
   assert.notEqual(await r.connection.client.get(wakeIndexMarker(r.keys, PARTITIONS)).string(), null);
   assert.deepEqual((await walk(r, 1, 'counter', 10)).entries, [{ name: here, dueAt: now + 50 }]);
-  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { enabled: true, swept: 0 }, 'marked: the next node does not sweep');
+  assert.deepEqual(
+    await (await registry(prefix)).indexWakes(partitioning),
+    { enabled: true, swept: 0 },
+    'marked: the next node does not sweep',
+  );
   // Another partition count: not read until the switch names it, then swept into its own root.
   const eight = { partitions: 8, partitionOf: (a: string) => partitionFor(a, 8) };
   const r8 = await registry(prefix);
@@ -148,20 +161,52 @@ test('timers stored before the index are swept into it once; they still wake the
   const o = {
     local: { startInstance: async () => {} },
     host: { shardCount: 1, stop: async () => {}, prepare: async () => {}, stats: async () => ({ state: 'running' }) },
-    messaging: { mailboxDepth: () => 0, wake() {}, idle: async () => {}, replaced() {}, breaker: () => undefined, forget: () => [], agentId: (x: string) => x, deadLetter: async () => {} },
-    store: undefined, events: new Instrumentation(), held: () => false, untilRunnable: async () => {}, onDropped: async () => {},
+    messaging: {
+      mailboxDepth: () => 0,
+      wake() {},
+      idle: async () => {},
+      replaced() {},
+      breaker: () => undefined,
+      forget: () => [],
+      agentId: (x: string) => x,
+      deadLetter: async () => {},
+    },
+    store: undefined,
+    events: new Instrumentation(),
+    held: () => false,
+    untilRunnable: async () => {},
+    onDropped: async () => {},
     timers: {
       nextDue: () => undefined,
-      ofKind: (kind: string, size: number) => { read.push(`table ${kind}`); return r.kindTimersDue(kind, size); },
-      ofPartition: (p: number, kind: string, size: number) => { read.push(`partition ${p} ${kind}`); return r.partitionWakesDue(p, kind, size); },
+      ofKind: (kind: string, size: number) => {
+        read.push(`table ${kind}`);
+        return r.kindTimersDue(kind, size);
+      },
+      ofPartition: (p: number, kind: string, size: number) => {
+        read.push(`partition ${p} ${kind}`);
+        return r.partitionWakesDue(p, kind, size);
+      },
       indexed: () => r.wakesReady(),
     },
-    placed: { isHere: (name: string) => assigned && partitioning.partitionOf(name) === 1, partitionsHere: () => (assigned ? [1] : []), prepare: async () => {} },
+    placed: {
+      isHere: (name: string) => assigned && partitioning.partitionOf(name) === 1,
+      partitionsHere: () => (assigned ? [1] : []),
+      prepare: async () => {},
+    },
     onResidency: (name: string, change: string) => residency.push(`${change} ${name}`),
   };
   const k = new AgentKinds(o as unknown as AgentKindsOptions);
   t.after(() => k.close());
-  await k.adopt({ name: 'counter', artifactDigest: 'd'.repeat(64), limits: { fuelPerMessage: 1, memoryPages: 1 }, config: {}, version: 1, createdAt: 1, updatedAt: 1, kind: { idleMs: 60_000 } } as unknown as AgentRecord);
+  await k.adopt({
+    name: 'counter',
+    artifactDigest: 'd'.repeat(64),
+    limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {},
+    version: 1,
+    createdAt: 1,
+    updatedAt: 1,
+    kind: { idleMs: 60_000 },
+  } as unknown as AgentRecord);
   await k.startTimerWakes();
   assigned = true;
   assert.equal(await k.arrived((name) => partitioning.partitionOf(name) === 1, undefined, [1]), 1, 'only the instance on partition 1');
@@ -170,14 +215,17 @@ test('timers stored before the index are swept into it once; they still wake the
   assert.deepEqual(residency, [`activated ${here}`]);
 });
 
-test('a partition-count change deletes nothing a node reads: a second sweeper of the new count leaves the first one\'s complete index whole', async () => {
+test("a partition-count change deletes nothing a node reads: a second sweeper of the new count leaves the first one's complete index whole", async () => {
   const prefix = `/wi${++n}/`;
   const a = await registry(prefix);
   await enable(a, 4);
   await a.indexWakes(partitioning);
   const N = 400;
   const base = Date.now() + 3_600_000;
-  for (let i = 0; i < N; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => a.putTimer({ agent: `counter/k${i + j}`, id: 't', token: 'x', dueAt: base + i + j })));
+  for (let i = 0; i < N; i += 50)
+    await Promise.all(
+      Array.from({ length: 50 }, (_, j) => a.putTimer({ agent: `counter/k${i + j}`, id: 't', token: 'x', dueAt: base + i + j })),
+    );
   const eight = { partitions: 8, partitionOf: (x: string) => partitionFor(x, 8) };
   await enable(a, 8);
   const b1 = await registry(prefix);
@@ -198,7 +246,11 @@ test('a partition-count change deletes nothing a node reads: a second sweeper of
   assert.equal(await seen(a, 4), N, 'the index of 4 partitions is whole too');
   // A node of the old count restarting during the change (it used to clear the one index to sweep its own).
   await enable(a, 4);
-  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { enabled: true, swept: N }, 'the switch set again: swept anew');
+  assert.deepEqual(
+    await (await registry(prefix)).indexWakes(partitioning),
+    { enabled: true, swept: N },
+    'the switch set again: swept anew',
+  );
   assert.equal(await seen(b1, 8), N, 'the index of 8 is untouched by sweeps of 4');
 });
 
@@ -219,7 +271,10 @@ test('with no switch (or another count) nodes write wakes but read the table; a 
   const next = await registry(prefix);
   assert.deepEqual(await next.indexWakes(partitioning), { enabled: true, swept: 2 });
   assert.equal(next.wakesReady(), true);
-  assert.deepEqual((await walk(next, 1, 'counter', 10)).entries, [{ name: mine[1]!, dueAt: 8_000 }, { name: mine[0]!, dueAt: 9_000 }]);
+  assert.deepEqual((await walk(next, 1, 'counter', 10)).entries, [
+    { name: mine[1]!, dueAt: 8_000 },
+    { name: mine[0]!, dueAt: 9_000 },
+  ]);
   // A rollback left the switch on: an older node wrote a timer without a wake. Setting the switch
   // again (after the re-upgrade) makes the marker of the earlier setting stale: swept anew.
   const third = onPartition('counter', 1, 3)[2]!;
@@ -228,7 +283,10 @@ test('with no switch (or another count) nodes write wakes but read the table; a 
   await enable(r);
   const again = await registry(prefix);
   assert.deepEqual(await again.indexWakes(partitioning), { enabled: true, swept: 3 });
-  assert.deepEqual((await walk(again, 1, 'counter', 10)).entries.map((e) => e.name), [third, mine[1]!, mine[0]!]);
+  assert.deepEqual(
+    (await walk(again, 1, 'counter', 10)).entries.map((e) => e.name),
+    [third, mine[1]!, mine[0]!],
+  );
 });
 
 test('a due wake whose timer is gone is deleted by the walk that reads it; a live one, or one not yet due, is kept', async () => {
@@ -244,8 +302,15 @@ test('a due wake whose timer is gone is deleted by the walk that reads it; a liv
   await r.connection.client.delete().key(r.keys.timerKey(gone, 't')).exec();
   await r.connection.client.delete().key(r.keys.timerKey(later, 't')).exec();
   assert.equal((await wakeKeys(r)).length, 3);
-  assert.deepEqual((await walk(r, 2, 'counter', 10)).entries, [{ name: live, dueAt: 2_000 }, { name: later, dueAt: future }]);
-  assert.deepEqual((await wakeKeys(r)).map((k) => k.split('/').at(-2)), [`counter%2F${live.split('/')[1]}`, `counter%2F${later.split('/')[1]}`], 'the orphan due wake is gone; the one not yet due waits for its due time');
+  assert.deepEqual((await walk(r, 2, 'counter', 10)).entries, [
+    { name: live, dueAt: 2_000 },
+    { name: later, dueAt: future },
+  ]);
+  assert.deepEqual(
+    (await wakeKeys(r)).map((k) => k.split('/').at(-2)),
+    [`counter%2F${live.split('/')[1]}`, `counter%2F${later.split('/')[1]}`],
+    'the orphan due wake is gone; the one not yet due waits for its due time',
+  );
 });
 
 test('the sweep writes wakes a batch a transaction; a batch one of whose timers moved meanwhile is redone one by one, and the moved timer keeps its own wake', async () => {
@@ -270,11 +335,11 @@ test('the sweep writes wakes a batch a transaction; a batch one of whose timers 
   assert.deepEqual(await r.indexWakes(partitioning), { enabled: true, swept: 149 });
   const { entries } = await walk(r, 0, 'counter', 500);
   assert.equal(entries.length, 150, 'one wake a timer');
-  assert.deepEqual(entries.at(-1), { name: names[3]!, dueAt: 99_000 }, 'the moved timer\'s wake is at its new due time, not the old');
+  assert.deepEqual(entries.at(-1), { name: names[3]!, dueAt: 99_000 }, "the moved timer's wake is at its new due time, not the old");
   assert.equal(entries.filter((e) => e.name === names[3]).length, 1);
 });
 
-test('a page of keys under a partition\'s kind that are not wakes does not end the walk: the wakes after them are read', async () => {
+test("a page of keys under a partition's kind that are not wakes does not end the walk: the wakes after them are read", async () => {
   const r = await registry();
   await enable(r);
   await r.indexWakes(partitioning);
@@ -283,5 +348,8 @@ test('a page of keys under a partition\'s kind that are not wakes does not end t
   // Keys sorting before any due time (a hand-written or future layout's), more than a page of them.
   const prefix = `${wakesRoot(r.keys, PARTITIONS)}1/counter/`;
   for (let i = 0; i < 12; i++) await r.connection.client.put(`${prefix}!junk${String(i).padStart(2, '0')}`).value('');
-  assert.deepEqual((await walk(r, 1, 'counter', 5)).entries, names.map((name, i) => ({ name, dueAt: 5_000 + i })));
+  assert.deepEqual(
+    (await walk(r, 1, 'counter', 5)).entries,
+    names.map((name, i) => ({ name, dueAt: 5_000 + i })),
+  );
 });

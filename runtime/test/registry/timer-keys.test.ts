@@ -26,6 +26,10 @@ test('segments never collide: a literal %2F is escaped, so it differs from an en
 
 test('names that are no agent and no instance are refused typed', () => {
   for (const bad of ['', '/alice', 'a/b/c', 'counter/']) {
-    assert.throws(() => keys.timersPrefix(bad), (err: unknown) => err instanceof RegistryError, bad);
+    assert.throws(
+      () => keys.timersPrefix(bad),
+      (err: unknown) => err instanceof RegistryError,
+      bad,
+    );
   }
 });

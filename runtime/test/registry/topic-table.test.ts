@@ -15,15 +15,25 @@ test('a topic is listed sorted, from frozen copies shared until the topic change
   table.set(fx);
   table.set({ agent: 'a', topic: 'news' });
   const first = table.list('prices');
-  assert.deepEqual(first.map((s) => s.agent), ['b', 'c']);
+  assert.deepEqual(
+    first.map((s) => s.agent),
+    ['b', 'c'],
+  );
   const again = table.list('prices');
   assert.notEqual(again, first, 'each call gets its own array');
   assert.equal(again[0], first[0], 'the entries are shared while the topic is unchanged');
   assert.ok(Object.isFrozen(first[0]) && Object.isFrozen(first[0]!.filter) && Object.isFrozen(first[0]!.filter!.all[0]!.match));
-  assert.throws(() => { (first[0]!.filter!.all[0]!.match as { in: string[] }).in.push('x'); }, TypeError);
-  assert.throws(() => { (first[1] as { agent: string }).agent = 'z'; }, TypeError);
+  assert.throws(() => {
+    (first[0]!.filter!.all[0]!.match as { in: string[] }).in.push('x');
+  }, TypeError);
+  assert.throws(() => {
+    (first[1] as { agent: string }).agent = 'z';
+  }, TypeError);
   first.pop(); // the array is the caller's own
-  assert.deepEqual(table.list('prices').map((s) => s.agent), ['b', 'c']);
+  assert.deepEqual(
+    table.list('prices').map((s) => s.agent),
+    ['b', 'c'],
+  );
   assert.notEqual(table.list('prices')[0], fx, 'a copy: the stored subscription is not handed out');
   fx.filter!.all[0]!.match = { equals: 'changed' }; // the caller's object after set: the table stored a copy
   const stored = { all: [{ field: 'ontology', match: { in: ['fx', 'rates'] } }] };
@@ -38,19 +48,41 @@ test('a change to a topic is seen by its next listing; other topics keep theirs'
   table.set({ agent: 'b', topic: 'prices' });
   table.set({ agent: 'a', topic: 'news' });
   const news = table.list('news');
-  assert.deepEqual(table.list('prices').map((s) => s.agent), ['b']);
+  assert.deepEqual(
+    table.list('prices').map((s) => s.agent),
+    ['b'],
+  );
   table.set({ agent: 'a', topic: 'prices' });
-  assert.deepEqual(table.list('prices').map((s) => s.agent), ['a', 'b'], 'a subscribe');
+  assert.deepEqual(
+    table.list('prices').map((s) => s.agent),
+    ['a', 'b'],
+    'a subscribe',
+  );
   table.set({ agent: 'a', topic: 'prices', filter: { all: [{ field: 'performative', match: { equals: 'inform' } }] } });
-  assert.deepEqual(table.list('prices')[0]!.filter, { all: [{ field: 'performative', match: { equals: 'inform' } }] }, 'a re-subscribe replaces the filter');
+  assert.deepEqual(
+    table.list('prices')[0]!.filter,
+    { all: [{ field: 'performative', match: { equals: 'inform' } }] },
+    'a re-subscribe replaces the filter',
+  );
   assert.equal(table.delete('b', 'prices'), true);
-  assert.deepEqual(table.list('prices').map((s) => s.agent), ['a'], 'an unsubscribe');
+  assert.deepEqual(
+    table.list('prices').map((s) => s.agent),
+    ['a'],
+    'an unsubscribe',
+  );
   table.deleteAgent('a');
   assert.deepEqual(table.list('prices'), [], 'an agent dropped');
   assert.deepEqual(table.list('news'), [], 'from every topic');
-  assert.notDeepEqual(news, [], 'an earlier listing is the caller\'s and stays as it was');
+  assert.notDeepEqual(news, [], "an earlier listing is the caller's and stays as it was");
   assert.deepEqual(table.list('nothing'), []);
   table.set({ agent: 'd', topic: 'nothing' });
-  assert.deepEqual(table.list('nothing').map((s) => s.agent), ['d'], 'an empty listing is not kept');
-  assert.deepEqual(table.list().map((s) => `${s.topic} ${s.agent}`), ['nothing d']);
+  assert.deepEqual(
+    table.list('nothing').map((s) => s.agent),
+    ['d'],
+    'an empty listing is not kept',
+  );
+  assert.deepEqual(
+    table.list().map((s) => `${s.topic} ${s.agent}`),
+    ['nothing d'],
+  );
 });

@@ -5,7 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyLayout, kindWakesPrefix, parseWakeKey, wakeDueBound, wakeIndexMarker, wakeKey, wakesRoot, MAX_WAKE_DUE } from '../../src/registry/etcd/keys.js';
+import {
+  KeyLayout,
+  kindWakesPrefix,
+  parseWakeKey,
+  wakeDueBound,
+  wakeIndexMarker,
+  wakeKey,
+  wakesRoot,
+  MAX_WAKE_DUE,
+} from '../../src/registry/etcd/keys.js';
 import { afterRead, startWalk, windowEnd } from '../../src/registry/etcd/wake-window.js';
 import { RegistryError } from '../../src/registry/errors.js';
 
@@ -14,7 +23,13 @@ const keys = new KeyLayout('/caxton/c1/');
 test('a wake key names partition, kind, zero-padded due time and the timer; it reads back', () => {
   const key = wakeKey(keys, 32, 7, 'counter/alice', 't1', 1_700_000_000_123);
   assert.equal(key, '/caxton/c1/store/wakes/p32/7/counter/0001700000000123/counter%2Falice/t1');
-  assert.deepEqual(parseWakeKey(keys, 32, key), { partition: 7, kind: 'counter', name: 'counter/alice', id: 't1', dueAt: 1_700_000_000_123 });
+  assert.deepEqual(parseWakeKey(keys, 32, key), {
+    partition: 7,
+    kind: 'counter',
+    name: 'counter/alice',
+    id: 't1',
+    dueAt: 1_700_000_000_123,
+  });
   assert.ok(key.startsWith(kindWakesPrefix(keys, 32, 7, 'counter')));
   assert.ok(key < wakeDueBound(keys, 32, 7, 'counter', 1_700_000_000_124) && key > wakeDueBound(keys, 32, 7, 'counter', 1_700_000_000_123));
   assert.deepEqual(parseWakeKey(keys, 32, wakeKey(keys, 32, 0, 'k/a%b', 'x', MAX_WAKE_DUE))?.name, 'k/a%b');
@@ -23,17 +38,26 @@ test('a wake key names partition, kind, zero-padded due time and the timer; it r
 test('each partition count has its own root and marker, so a count change deletes nothing another count reads', () => {
   assert.ok(wakeKey(keys, 4, 1, 'counter/a', 't', 1).startsWith(wakesRoot(keys, 4)));
   assert.ok(!wakeKey(keys, 4, 1, 'counter/a', 't', 1).startsWith(wakesRoot(keys, 8)));
-  assert.ok(!wakesRoot(keys, 4).startsWith(wakesRoot(keys, 40)) && !wakesRoot(keys, 40).startsWith(wakesRoot(keys, 4)), 'p4 is not under p40');
+  assert.ok(
+    !wakesRoot(keys, 4).startsWith(wakesRoot(keys, 40)) && !wakesRoot(keys, 40).startsWith(wakesRoot(keys, 4)),
+    'p4 is not under p40',
+  );
   assert.notEqual(wakeIndexMarker(keys, 4), wakeIndexMarker(keys, 8));
   assert.equal(parseWakeKey(keys, 8, wakeKey(keys, 4, 1, 'counter/a', 't', 1)), undefined, 'a p4 key is not read as a p8 wake');
 });
 
-test('wake keys sort by due time within a partition\'s kind, and partitions and kinds do not mix', () => {
+test("wake keys sort by due time within a partition's kind, and partitions and kinds do not mix", () => {
   const dues = [5, 1_000, 99, 1_700_000_000_000, 0, 42];
   const sorted = dues.map((d) => wakeKey(keys, 32, 3, 'counter/z', 't', d)).sort();
-  assert.deepEqual(sorted.map((k) => parseWakeKey(keys, 32, k)!.dueAt), [...dues].sort((a, b) => a - b));
+  assert.deepEqual(
+    sorted.map((k) => parseWakeKey(keys, 32, k)!.dueAt),
+    [...dues].sort((a, b) => a - b),
+  );
   assert.ok(!wakeKey(keys, 32, 31, 'counter/a', 't', 1).startsWith(kindWakesPrefix(keys, 32, 3, 'counter')), 'partition 31 is not under 3');
-  assert.ok(!wakeKey(keys, 32, 3, 'counterx/a', 't', 1).startsWith(kindWakesPrefix(keys, 32, 3, 'counter')), 'kind counterx is not under counter');
+  assert.ok(
+    !wakeKey(keys, 32, 3, 'counterx/a', 't', 1).startsWith(kindWakesPrefix(keys, 32, 3, 'counter')),
+    'kind counterx is not under counter',
+  );
 });
 
 test('a named agent, a bad id, a negative or fractional due time or partition is refused typed; a foreign key does not parse', () => {
@@ -44,7 +68,14 @@ test('a named agent, a bad id, a negative or fractional due time or partition is
   assert.throws(() => wakeKey(keys, 32, -1, 'counter/a', 't', 1), RegistryError);
   assert.throws(() => wakeKey(keys, 32, 32, 'counter/a', 't', 1), RegistryError, 'a partition past the count');
   assert.throws(() => wakeKey(keys, 0, 0, 'counter/a', 't', 1), RegistryError, 'a count of 0');
-  for (const k of ['/caxton/c1/store/wakes/p32/1/counter/12/counter%2Fa/t', '/caxton/c1/store/wakes/p32/1/counter/0000000000000012/other%2Fa/t', '/caxton/c1/store/timers/counter%2Fa/t', '/caxton/c1/store/wakes/p32/x/counter/0000000000000012/counter%2Fa/t', '/caxton/c1/store/wakes/p32/32/counter/0000000000000012/counter%2Fa/t', '/caxton/c1/store/wakes/p8/1/counter/0000000000000012/counter%2Fa/t']) {
+  for (const k of [
+    '/caxton/c1/store/wakes/p32/1/counter/12/counter%2Fa/t',
+    '/caxton/c1/store/wakes/p32/1/counter/0000000000000012/other%2Fa/t',
+    '/caxton/c1/store/timers/counter%2Fa/t',
+    '/caxton/c1/store/wakes/p32/x/counter/0000000000000012/counter%2Fa/t',
+    '/caxton/c1/store/wakes/p32/32/counter/0000000000000012/counter%2Fa/t',
+    '/caxton/c1/store/wakes/p8/1/counter/0000000000000012/counter%2Fa/t',
+  ]) {
     assert.equal(parseWakeKey(keys, 32, k), undefined, k);
   }
 });
@@ -58,16 +89,41 @@ test('the next read: an open read sizes the first window from its page; a full w
   assert.equal(afterRead(startWalk(), { read: 3, counted: 3, firstDue: 1, lastDue: 2, pageSize: page }, MAX_WAKE_DUE), 'done');
   // A window holding 5,000: on at the last due read, a tenth as wide; never under 1 ms.
   const w = { window: { from: 1_000, span: 10_000 }, owed: 9_000 };
-  assert.deepEqual(afterRead(w, { read: 500, counted: 5_000, firstDue: 1_000, lastDue: 1_900, pageSize: page }, MAX_WAKE_DUE), { window: { from: 1_900, span: 1_000 }, owed: 8_500 });
-  assert.deepEqual(afterRead({ window: { from: 5, span: 1 }, owed: 9_000 }, { read: 500, counted: 9_000, firstDue: 5, lastDue: 5, pageSize: page }, MAX_WAKE_DUE), { window: { from: 5, span: 1 }, owed: 8_500 });
+  assert.deepEqual(afterRead(w, { read: 500, counted: 5_000, firstDue: 1_000, lastDue: 1_900, pageSize: page }, MAX_WAKE_DUE), {
+    window: { from: 1_900, span: 1_000 },
+    owed: 8_500,
+  });
+  assert.deepEqual(
+    afterRead(
+      { window: { from: 5, span: 1 }, owed: 9_000 },
+      { read: 500, counted: 9_000, firstDue: 5, lastDue: 5, pageSize: page },
+      MAX_WAKE_DUE,
+    ),
+    { window: { from: 5, span: 1 }, owed: 8_500 },
+  );
   // A window read to its end: the next one, twice as wide under half a page, as wide otherwise.
-  assert.deepEqual(afterRead(w, { read: 10, counted: 10, firstDue: 1_000, lastDue: 1_001, pageSize: page }, MAX_WAKE_DUE), { window: { from: 11_000, span: 20_000 }, owed: 8_990 });
-  assert.deepEqual(afterRead(w, { read: 400, counted: 400, firstDue: 1_000, lastDue: 1_001, pageSize: page }, MAX_WAKE_DUE), { window: { from: 11_000, span: 10_000 }, owed: 8_600 });
+  assert.deepEqual(afterRead(w, { read: 10, counted: 10, firstDue: 1_000, lastDue: 1_001, pageSize: page }, MAX_WAKE_DUE), {
+    window: { from: 11_000, span: 20_000 },
+    owed: 8_990,
+  });
+  assert.deepEqual(afterRead(w, { read: 400, counted: 400, firstDue: 1_000, lastDue: 1_001, pageSize: page }, MAX_WAKE_DUE), {
+    window: { from: 11_000, span: 10_000 },
+    owed: 8_600,
+  });
   // Every key the open read counted read: one more open read confirms the end.
-  assert.deepEqual(afterRead({ window: { from: 0, span: 10 }, owed: 7 }, { read: 7, counted: 7, firstDue: 1, lastDue: 9, pageSize: page }, MAX_WAKE_DUE), { window: undefined, owed: 0 });
+  assert.deepEqual(
+    afterRead({ window: { from: 0, span: 10 }, owed: 7 }, { read: 7, counted: 7, firstDue: 1, lastDue: 9, pageSize: page }, MAX_WAKE_DUE),
+    { window: undefined, owed: 0 },
+  );
   // A full page of keys that are not wakes: the same read goes on past them (the cursor), the walk does not end.
-  assert.deepEqual(afterRead(startWalk(), { read: 500, counted: 900, firstDue: undefined, lastDue: undefined, pageSize: page }, MAX_WAKE_DUE), { window: undefined, owed: 0 });
-  assert.deepEqual(afterRead(w, { read: 500, counted: 900, firstDue: undefined, lastDue: undefined, pageSize: page }, MAX_WAKE_DUE), { window: w.window, owed: 8_500 });
+  assert.deepEqual(
+    afterRead(startWalk(), { read: 500, counted: 900, firstDue: undefined, lastDue: undefined, pageSize: page }, MAX_WAKE_DUE),
+    { window: undefined, owed: 0 },
+  );
+  assert.deepEqual(afterRead(w, { read: 500, counted: 900, firstDue: undefined, lastDue: undefined, pageSize: page }, MAX_WAKE_DUE), {
+    window: w.window,
+    owed: 8_500,
+  });
   // A window past the last due time a key holds is an open read.
   assert.equal(windowEnd({ from: MAX_WAKE_DUE - 1, span: 10 }, MAX_WAKE_DUE), undefined);
 });
@@ -96,7 +152,11 @@ test('a simulated walk reads every key once, in order, each read counting about 
     read.push(...page);
     counted += inRange;
     cursor += page.length;
-    const next = afterRead(s, { read: page.length, counted: inRange, firstDue: page[0], lastDue: page[page.length - 1], pageSize }, MAX_WAKE_DUE);
+    const next = afterRead(
+      s,
+      { read: page.length, counted: inRange, firstDue: page[0], lastDue: page[page.length - 1], pageSize },
+      MAX_WAKE_DUE,
+    );
     if (next === 'done') break;
     s = next;
   }

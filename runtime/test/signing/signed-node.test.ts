@@ -15,7 +15,10 @@ import { generateSigningKey } from '../../src/signing/keys.js';
 import { signStatement } from '../../src/signing/sign.js';
 import { example } from '../support/examples.js';
 
-function logs(control: { logs: (q: { agent: string; follow: boolean }, sink: { next(e: LogEntry): void; end(err?: Error): void }) => () => void }, agent: string): Promise<string[]> {
+function logs(
+  control: { logs: (q: { agent: string; follow: boolean }, sink: { next(e: LogEntry): void; end(err?: Error): void }) => () => void },
+  agent: string,
+): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const lines: string[] = [];
     control.logs({ agent, follow: false }, { next: (e) => lines.push(e.message), end: (err) => (err ? reject(err) : resolve(lines)) });
@@ -29,15 +32,28 @@ test('the signer survives a restart; an unsigned upgrade under warn drops it wit
     const pub = path.join(dataDir, 'trusted.pub');
     await writeFile(pub, key.publicPem);
     const echo = await example('as-echo');
-    const signed: VerifiedArtifact = { ...echo, signature: JSON.stringify(signStatement({ sha256: echo.sha256, name: 'as-echo' }, createPrivateKey(key.privatePem))) };
-    const base = { dataDir: path.join(dataDir, 'node'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' as const }, api: false, shards: 1 };
+    const signed: VerifiedArtifact = {
+      ...echo,
+      signature: JSON.stringify(signStatement({ sha256: echo.sha256, name: 'as-echo' }, createPrivateKey(key.privatePem))),
+    };
+    const base = {
+      dataDir: path.join(dataDir, 'node'),
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'none' as const },
+      api: false,
+      shards: 1,
+    };
 
     const first = await startNode({ ...base, trust: { keyPaths: [pub], mode: 'require' } });
     try {
       assert.deepEqual(first.trust, { mode: 'require', keyIds: [key.keyId] });
       assert.equal((await first.control.deploy({ name: 'echo', limits: {}, config: {} }, signed)).signerKeyId, key.keyId);
       const lines = await logs(first.control, 'echo');
-      assert.ok(lines.some((l) => l.includes(`artifact signed by trusted key ${key.keyId} (as-echo)`)), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => l.includes(`artifact signed by trusted key ${key.keyId} (as-echo)`)),
+        lines.join('\n'),
+      );
       await assert.rejects(first.control.upgrade({ name: 'echo', limits: {} }, await example('as-counter')), /the artifact is not signed/);
     } finally {
       await first.stop();
@@ -51,7 +67,10 @@ test('the signer survives a restart; an unsigned upgrade under warn drops it wit
       assert.equal(up.agent.version, 2);
       assert.equal(up.agent.signerKeyId, undefined, 'the new version carries no signature');
       const lines = await logs(second.control, 'echo');
-      assert.ok(lines.some((l) => /untrusted artifact: the artifact is not signed/.test(l)), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => /untrusted artifact: the artifact is not signed/.test(l)),
+        lines.join('\n'),
+      );
     } finally {
       await second.stop();
     }

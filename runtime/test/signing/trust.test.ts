@@ -55,8 +55,18 @@ describe('Ed25519 signatures, cross-checked with OpenSSL', () => {
     const key = parsePrivateKey(readFileSync(keyFile, 'utf8'), 'openssl.key');
     const env = signStatement({ sha256: SHA, name: 'echo' }, key);
     const signed = pae(env.payloadType, Buffer.from(env.payload, 'base64'));
-    const out = openssl(['pkeyutl', '-verify', '-rawin', '-pubin', '-inkey', file('openssl.pub', pubPem), '-in', file('signed.bin', signed),
-      '-sigfile', file('sig.bin', Buffer.from(env.signatures[0]!.sig, 'base64'))]).toString();
+    const out = openssl([
+      'pkeyutl',
+      '-verify',
+      '-rawin',
+      '-pubin',
+      '-inkey',
+      file('openssl.pub', pubPem),
+      '-in',
+      file('signed.bin', signed),
+      '-sigfile',
+      file('sig.bin', Buffer.from(env.signatures[0]!.sig, 'base64')),
+    ]).toString();
     assert.match(out, /Signature Verified Successfully/);
   });
 });
@@ -67,14 +77,16 @@ describe('the trust policy', () => {
   const trustedKey = createPrivateKey(trusted.privatePem);
   const policy = (mode: 'off' | 'warn' | 'require'): TrustPolicy => new TrustPolicy(mode, [createPublicKey(trusted.publicPem)]);
   const signedBy = (pem: string, sha256 = SHA): string => JSON.stringify(signStatement({ sha256, name: 'echo' }, createPrivateKey(pem)));
-  const refusal = (reason: string) => (err: unknown): boolean => {
-    assert.ok(err instanceof UntrustedArtifactError, String(err));
-    assert.equal(err.reason, reason);
-    assert.equal(err.kind, 'permission-denied');
-    assert.equal(err.context.acceptedKeyIds, trusted.keyId);
-    assert.match(err.hint ?? '', new RegExp(trusted.keyId));
-    return true;
-  };
+  const refusal =
+    (reason: string) =>
+    (err: unknown): boolean => {
+      assert.ok(err instanceof UntrustedArtifactError, String(err));
+      assert.equal(err.reason, reason);
+      assert.equal(err.kind, 'permission-denied');
+      assert.equal(err.context.acceptedKeyIds, trusted.keyId);
+      assert.match(err.hint ?? '', new RegExp(trusted.keyId));
+      return true;
+    };
 
   it('require: records the signer of a properly signed artifact', () => {
     assert.equal(policy('require').check('echo', SHA, signedBy(trusted.privatePem)).signerKeyId, trusted.keyId);
@@ -102,7 +114,10 @@ describe('the trust policy', () => {
   it('warn: deploys anything, with a warning unless a trusted key signed it', () => {
     const p = policy('warn');
     assert.match(p.check('echo', SHA, undefined).warning ?? '', /not signed.*under require it would be refused/);
-    assert.match(p.check('echo', SHA, signedBy(stranger.privatePem)).warning ?? '', new RegExp(`signed by ${stranger.keyId}, a key this node does not trust`));
+    assert.match(
+      p.check('echo', SHA, signedBy(stranger.privatePem)).warning ?? '',
+      new RegExp(`signed by ${stranger.keyId}, a key this node does not trust`),
+    );
     const ok = p.check('echo', SHA, signedBy(trusted.privatePem));
     assert.equal(ok.signerKeyId, trusted.keyId);
     assert.equal(ok.warning, undefined);
@@ -127,11 +142,17 @@ describe('trusted key files', () => {
     const keys = await loadTrustedKeys([keysDir, single]);
     assert.equal(keys.length, 3);
     assert.deepEqual(new TrustPolicy('warn', keys).keyIds.filter((k) => k === a.keyId || k === b.keyId).sort(), [a.keyId, b.keyId].sort());
-    const isKeyError = (name: RegExp) => (err: unknown): boolean => err instanceof SigningKeyError && name.test(err.message);
+    const isKeyError =
+      (name: RegExp) =>
+      (err: unknown): boolean =>
+        err instanceof SigningKeyError && name.test(err.message);
     await assert.rejects(loadTrustedKeys([file('private.pub', a.privatePem)]), isKeyError(/private\.pub holds a private key/));
     await assert.rejects(loadTrustedKeys([file('junk.pub', 'hello')]), isKeyError(/junk\.pub is not a PEM public key/));
     await assert.rejects(loadTrustedKeys([path.join(dir, 'missing.pub')]), isKeyError(/missing\.pub does not exist/));
     const rsa = openssl(['genpkey', '-algorithm', 'rsa', '-pkeyopt', 'rsa_keygen_bits:1024']).toString();
-    await assert.rejects(loadTrustedKeys([file('rsa.pub', createPublicKey(rsa).export({ format: 'pem', type: 'spki' }).toString())]), isKeyError(/rsa key, not Ed25519/));
+    await assert.rejects(
+      loadTrustedKeys([file('rsa.pub', createPublicKey(rsa).export({ format: 'pem', type: 'spki' }).toString())]),
+      isKeyError(/rsa key, not Ed25519/),
+    );
   });
 });

@@ -19,13 +19,16 @@ describe('the platform name a data directory keeps', () => {
       assert.equal(keepPlatformName(dir, 'caxton-a'), 'caxton-a');
       assert.equal(readFileSync(path.join(dir, 'platform'), 'utf8'), 'caxton-a\n');
       assert.equal(keepPlatformName(dir, 'caxton-a'), 'caxton-a');
-      assert.throws(() => keepPlatformName(dir, 'caxton-b'), (e: unknown) => {
-        assert.ok(e instanceof PlatformChangedError);
-        assert.equal(e.code, 'node.platform-changed');
-        assert.match(e.message, /belongs to platform "caxton-a", not "caxton-b"/);
-        assert.match(e.hint ?? '', /start it with --platform caxton-a/);
-        return true;
-      });
+      assert.throws(
+        () => keepPlatformName(dir, 'caxton-b'),
+        (e: unknown) => {
+          assert.ok(e instanceof PlatformChangedError);
+          assert.equal(e.code, 'node.platform-changed');
+          assert.match(e.message, /belongs to platform "caxton-a", not "caxton-b"/);
+          assert.match(e.hint ?? '', /start it with --platform caxton-a/);
+          return true;
+        },
+      );
       assert.equal(readFileSync(path.join(dir, 'platform'), 'utf8'), 'caxton-a\n', 'a refused start does not change the kept name');
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -39,13 +42,24 @@ describe('the platform name a data directory keeps', () => {
         ['bad', (d) => writeFileSync(path.join(d, 'platform'), 'echo@caxton\n'), /"echo@caxton" is not a platform name/],
         ['big', (d) => writeFileSync(path.join(d, 'platform'), 'a'.repeat(10_000)), /more than the 256 allowed/],
         ['dir', (d) => mkdirSync(path.join(d, 'platform')), /not a regular file/],
-        ['link', (d) => { writeFileSync(path.join(d, 'elsewhere'), 'caxton\n'); symlinkSync(path.join(d, 'elsewhere'), path.join(d, 'platform')); }, /symbolic link/],
+        [
+          'link',
+          (d) => {
+            writeFileSync(path.join(d, 'elsewhere'), 'caxton\n');
+            symlinkSync(path.join(d, 'elsewhere'), path.join(d, 'platform'));
+          },
+          /symbolic link/,
+        ],
       ];
       for (const [name, make, why] of cases) {
         const d = path.join(dir, name);
         mkdirSync(d);
         make(d);
-        assert.throws(() => keepPlatformName(d, 'caxton'), (e: unknown) => e instanceof PlatformFileError && why.test(e.message) && /first started with/.test(e.hint ?? ''), name);
+        assert.throws(
+          () => keepPlatformName(d, 'caxton'),
+          (e: unknown) => e instanceof PlatformFileError && why.test(e.message) && /first started with/.test(e.hint ?? ''),
+          name,
+        );
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

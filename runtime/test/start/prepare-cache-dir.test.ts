@@ -27,7 +27,11 @@ test('a node prepares into prepare.cacheDir when given, into <dataDir>/cache oth
     } finally {
       await own.stop();
     }
-    assert.deepEqual(entries(path.join(root, 'own', 'cache')).map((n) => n.slice(0, 64)), [echo.sha256], 'by default in the data directory');
+    assert.deepEqual(
+      entries(path.join(root, 'own', 'cache')).map((n) => n.slice(0, 64)),
+      [echo.sha256],
+      'by default in the data directory',
+    );
 
     for (const name of ['first', 'second']) {
       const node = await startNode({ ...base, dataDir: path.join(root, name), prepare: { cacheDir: shared } });
@@ -46,7 +50,11 @@ test('a node prepares into prepare.cacheDir when given, into <dataDir>/cache oth
         await rm(path.join(shared, 'modules'), { recursive: true });
       }
     }
-    assert.deepEqual(entries(shared).map((n) => n.slice(0, 64)), [echo.sha256], 'one entry in the shared directory, for both nodes');
+    assert.deepEqual(
+      entries(shared).map((n) => n.slice(0, 64)),
+      [echo.sha256],
+      'one entry in the shared directory, for both nodes',
+    );
     assert.equal(existsSync(path.join(shared, 'modules')), false, 'the second node reused the entry: it prepared nothing');
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -60,8 +68,16 @@ test('a node whose prepare cache others may write fails when it starts, with the
     mkdirSync(cache, { recursive: true });
     chmodSync(cache, 0o775); // what an older node made under umask 002
     await assert.rejects(
-      startNode({ apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' as const }, api: false, shards: 1, dataDir: path.join(root, 'data') }),
-      (err: Error & { code?: string; hint?: string }) => err.code === 'sandbox.artifact.cache-unsafe' && /Remove the directory/.test(err.hint ?? ''),
+      startNode({
+        apiHost: '127.0.0.1',
+        apiPort: 0,
+        auth: { mode: 'none' as const },
+        api: false,
+        shards: 1,
+        dataDir: path.join(root, 'data'),
+      }),
+      (err: Error & { code?: string; hint?: string }) =>
+        err.code === 'sandbox.artifact.cache-unsafe' && /Remove the directory/.test(err.hint ?? ''),
     );
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -74,7 +90,15 @@ test('a bound on the prepare cache outside its row (0, NaN, past the ceiling) is
     for (const [i, cacheMaxBytes] of [0, Number.NaN, 2 ** 60].entries()) {
       const dataDir = path.join(root, `data-${i}`);
       await assert.rejects(
-        startNode({ apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' as const }, api: false, shards: 1, dataDir, prepare: { cacheMaxBytes } }),
+        startNode({
+          apiHost: '127.0.0.1',
+          apiPort: 0,
+          auth: { mode: 'none' as const },
+          api: false,
+          shards: 1,
+          dataDir,
+          prepare: { cacheMaxBytes },
+        }),
         (err: Error & { code?: string }) => err.code === 'limits.out-of-range' && /startNode\.prepare\.cacheMaxBytes/.test(err.message),
         String(cacheMaxBytes),
       );

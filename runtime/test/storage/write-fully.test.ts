@@ -74,7 +74,10 @@ describe('writes that come back short', () => {
       await writer.close();
       const { mutations, droppedBytes } = await recoverJournal(path);
       assert.equal(droppedBytes, 0);
-      assert.deepEqual(mutations, names.map((name) => ({ op: 'agent-del', name })));
+      assert.deepEqual(
+        mutations,
+        names.map((name) => ({ op: 'agent-del', name })),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -6,4 +6,4 @@
  * (test/support/engine-cache.ts). Tests about preparation itself give their node its own.
  */
 const fixtures = new URL('../../../../sandbox/dist/test/fixtures/build.js', import.meta.url).href;
-export const { TEST_ENGINE_CACHE } = await import(fixtures) as { TEST_ENGINE_CACHE: string };
+export const { TEST_ENGINE_CACHE } = (await import(fixtures)) as { TEST_ENGINE_CACHE: string };

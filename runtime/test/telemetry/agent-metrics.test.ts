@@ -24,12 +24,22 @@ class OnDemandReader extends MetricReader {
 /** name → [attributes, value] of every data point (sum/gauge value, histogram count). */
 function points(rm: ResourceMetrics, name: string): [Record<string, unknown>, number][] {
   const metric = rm.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
-  return (metric?.dataPoints ?? []).map((p) => [p.attributes, typeof p.value === 'number' ? p.value : (p.value as { count: number }).count]);
+  return (metric?.dataPoints ?? []).map((p) => [
+    p.attributes,
+    typeof p.value === 'number' ? p.value : (p.value as { count: number }).count,
+  ]);
 }
 
 const handled = (agent: string, status: 'ok' | 'crashed' | 'not-running', durationUs = 250) => ({
-  type: 'handled' as const, agent, deliveryId: `d-${agent}`, messageId: `m-${agent}`, fuelUsed: 1000, attempt: 1, durationUs,
-  outcome: status === 'ok' ? { status } : status === 'crashed' ? { status, kind: 'trap' as const, message: 'boom' } : { status, reason: 'failed' },
+  type: 'handled' as const,
+  agent,
+  deliveryId: `d-${agent}`,
+  messageId: `m-${agent}`,
+  fuelUsed: 1000,
+  attempt: 1,
+  durationUs,
+  outcome:
+    status === 'ok' ? { status } : status === 'crashed' ? { status, kind: 'trap' as const, message: 'boom' } : { status, reason: 'failed' },
 });
 
 describe('installAgentMetrics', () => {
@@ -49,7 +59,12 @@ describe('installAgentMetrics', () => {
   it('folds agents beyond the bound into other and sums them', async () => {
     const events = new BusEvents();
     const samples: AgentSample[] = ['a', 'b', 'c', 'd'].map((agent, i) => ({
-      agent, memoryPages: i + 1, restarts: i, refusals: { sendsPerSecond: 1, invalidMessage: 5 }, mailboxDepth: 10 * i, timersPending: 1,
+      agent,
+      memoryPages: i + 1,
+      restarts: i,
+      refusals: { sendsPerSecond: 1, invalidMessage: 5 },
+      mailboxDepth: 10 * i,
+      timersPending: 1,
     }));
     const remove = installAgentMetrics(meter, { events, sample: async () => samples });
     for (const agent of ['a', 'b', 'c', 'd']) events.emit(handled(agent, 'ok'));
@@ -57,7 +72,13 @@ describe('installAgentMetrics', () => {
     events.emit(handled('a', 'not-running'));
     const { resourceMetrics: rm } = await reader.collect();
 
-    const byAgent = (name: string) => Object.fromEntries(points(rm, name).map(([a, v]) => [`${String(a['agent'])}${a['outcome'] ? `/${String(a['outcome'])}` : ''}${a['quota'] ? `/${String(a['quota'])}` : ''}`, v]));
+    const byAgent = (name: string) =>
+      Object.fromEntries(
+        points(rm, name).map(([a, v]) => [
+          `${String(a['agent'])}${a['outcome'] ? `/${String(a['outcome'])}` : ''}${a['quota'] ? `/${String(a['quota'])}` : ''}`,
+          v,
+        ]),
+      );
     assert.deepEqual(byAgent('caxton.agent.messages.handled'), { 'a/ok': 1, 'b/ok': 1, 'other/ok': 2, 'other/crashed': 1 });
     assert.deepEqual(byAgent('caxton.agent.handle.duration.seconds'), { a: 1, b: 1, other: 3 });
     assert.deepEqual(byAgent('caxton.agent.crashes'), { other: 1 });
@@ -68,7 +89,7 @@ describe('installAgentMetrics', () => {
     remove();
   });
 
-  it('reports a replica under its agent\'s label with replica=n, taking no label slot (decision 2010)', async () => {
+  it("reports a replica under its agent's label with replica=n, taking no label slot (decision 2010)", async () => {
     setMaxAgentLabels(1);
     const events = new BusEvents();
     const samples: AgentSample[] = [
@@ -77,11 +98,19 @@ describe('installAgentMetrics', () => {
     ];
     const remove = installAgentMetrics(meter, { events, sample: async () => samples });
     const rm = (await reader.collect()).resourceMetrics;
-    const of = (name: string) => Object.fromEntries(points(rm, name).filter(([a]) => a['agent'] === 'svc').map(([a, v]) => [`${String(a['agent'])}${a['replica'] ? `#${String(a['replica'])}` : ''}${a['quota'] ? `/${String(a['quota'])}` : ''}`, v]));
+    const of = (name: string) =>
+      Object.fromEntries(
+        points(rm, name)
+          .filter(([a]) => a['agent'] === 'svc')
+          .map(([a, v]) => [
+            `${String(a['agent'])}${a['replica'] ? `#${String(a['replica'])}` : ''}${a['quota'] ? `/${String(a['quota'])}` : ''}`,
+            v,
+          ]),
+      );
     assert.deepEqual(of('caxton.agent.memory.bytes'), { svc: 2 * 65_536, 'svc#2': 3 * 65_536 });
     assert.deepEqual(of('caxton.agent.restarts'), { svc: 0, 'svc#2': 1 });
     assert.deepEqual(of('caxton.agent.quota.refusals'), { 'svc/timers': 1, 'svc#2/timers': 2 });
-    assert.deepEqual(of('caxton.agent.mailbox.depth'), { svc: 4 }, 'the mailbox is the agent\'s, reported once');
+    assert.deepEqual(of('caxton.agent.mailbox.depth'), { svc: 4 }, "the mailbox is the agent's, reported once");
     assert.equal(agentLabels.size, 1, 'one label slot for the agent and its replica');
     remove();
   });
@@ -103,9 +132,12 @@ describe('installAgentMetrics', () => {
     samples = [own, { agent: 'fresh', memoryPages: 1, restarts: 0, refusals: {}, mailboxDepth: 0, timersPending: 0 }];
     const rm = (await reader.collect()).resourceMetrics;
     const memory = points(rm, 'caxton.agent.memory.bytes');
-    assert.ok(memory.some(([a]) => a['agent'] === 'fresh'), 'an agent deployed after the rollouts still gets its own label');
+    assert.ok(
+      memory.some(([a]) => a['agent'] === 'fresh'),
+      'an agent deployed after the rollouts still gets its own label',
+    );
     assert.equal(agentLabels.size, 2, 'svc and fresh: nothing folded into other');
-    assert.ok(!memory.some(([a]) => String(a['agent']).includes('#')), 'no series labelled with a candidate\'s sandbox key');
+    assert.ok(!memory.some(([a]) => String(a['agent']).includes('#')), "no series labelled with a candidate's sandbox key");
     remove();
   });
 
@@ -118,16 +150,22 @@ describe('installAgentMetrics', () => {
     ];
     const remove = installAgentMetrics(meter, { events, sample: async () => samples });
     const rm = (await reader.collect()).resourceMetrics;
-    const of = (name: string) => Object.fromEntries(points(rm, name).filter(([a]) => a['agent'] === 'cv').map(([a, v]) => [`${String(a['agent'])}${a['candidate'] ? `/candidate=${String(a['candidate'])}` : ''}`, v]));
+    const of = (name: string) =>
+      Object.fromEntries(
+        points(rm, name)
+          .filter(([a]) => a['agent'] === 'cv')
+          .map(([a, v]) => [`${String(a['agent'])}${a['candidate'] ? `/candidate=${String(a['candidate'])}` : ''}`, v]),
+      );
     assert.deepEqual(of('caxton.agent.memory.bytes'), { cv: 2 * 65_536, 'cv/candidate=true': 3 * 65_536 });
     assert.deepEqual(of('caxton.agent.restarts'), { cv: 0, 'cv/candidate=true': 1 });
     assert.deepEqual(of('caxton.agent.mailbox.depth'), { cv: 4 });
     remove();
   });
 
-  it('parses only a rollout candidate\'s key back to its agent', () => {
+  it("parses only a rollout candidate's key back to its agent", () => {
     assert.deepEqual(parseCandidateKey('svc#4'), { agent: 'svc', version: 4 });
-    for (const key of ['svc', 'svc#r2', 'svc#0', 'svc#04', 'k/x#4', '#4', 'svc#4#5', 'svc#99999999999999999']) assert.equal(parseCandidateKey(key), undefined, key);
+    for (const key of ['svc', 'svc#r2', 'svc#0', 'svc#04', 'k/x#4', '#4', 'svc#4#5', 'svc#99999999999999999'])
+      assert.equal(parseCandidateKey(key), undefined, key);
   });
 
   it('records nothing once removed', async () => {

@@ -17,7 +17,13 @@ import { DropCounter } from '../../src/telemetry/drop-counter.js';
 import { emitLogRecord, severityOf } from '../../src/telemetry/otlp-log-records.js';
 import { HeldExporter, droppedPoints, meter } from './support/held-export.js';
 
-const entry = (i: number, level: LogEntry['level'] = 'info'): LogEntry => ({ agent: `a${i % 3}`, at: 1_700_000_000_000 + i, level, message: `line ${i}`, nodeId: 'n1' });
+const entry = (i: number, level: LogEntry['level'] = 'info'): LogEntry => ({
+  agent: `a${i % 3}`,
+  at: 1_700_000_000_000 + i,
+  level,
+  message: `line ${i}`,
+  nodeId: 'n1',
+});
 
 test('a hung exporter: the log queue stops at its bound, the rest is dropped and counted, emit never blocks', async () => {
   const m = meter();
@@ -31,7 +37,11 @@ test('a hung exporter: the log queue stops at its bound, the rest is dropped and
   await new Promise((r) => setTimeout(r, 50));
   const handed = exporter.batches.reduce((n, b) => n + b.length, 0);
   assert.ok(processor.queued <= 8, `queued ${processor.queued}`);
-  assert.equal(handed + processor.queued + drops.total('logs', 'queue_full'), 1000, 'every record is exported, queued or counted as dropped');
+  assert.equal(
+    handed + processor.queued + drops.total('logs', 'queue_full'),
+    1000,
+    'every record is exported, queued or counted as dropped',
+  );
   assert.ok(drops.total('logs', 'queue_full') >= 1000 - 8 - 4, `dropped ${drops.total('logs')}`);
   assert.ok(elapsed < 1000, `emitting 1000 records took ${elapsed.toFixed(0)} ms`);
   const points = await droppedPoints(m);
@@ -51,13 +61,17 @@ test('each signal, logs included, starts at a visible zero', async () => {
   await m.provider.shutdown();
 });
 
-test('an entry becomes a record with severity, body, agent, its time and its handling\'s trace', async () => {
+test("an entry becomes a record with severity, body, agent, its time and its handling's trace", async () => {
   const m = meter();
   const drops = new DropCounter(m.provider.getMeter('t'));
   const exported: ReadableLogRecord[] = [];
   const exporter: LogRecordExporter = {
-    export: (records, done) => { exported.push(...records); done({ code: ExportResultCode.SUCCESS }); },
-    shutdown: async () => {}, forceFlush: async () => {},
+    export: (records, done) => {
+      exported.push(...records);
+      done({ code: ExportResultCode.SUCCESS });
+    },
+    shutdown: async () => {},
+    forceFlush: async () => {},
   };
   const processor = new BoundedLogProcessor(exporter, drops, { maxQueueSize: 16, maxExportBatchSize: 4, scheduledDelayMs: 5 });
   const logger = new LoggerProvider({ processors: [processor] }).getLogger('caxton.agent.logs');
@@ -75,7 +89,7 @@ test('an entry becomes a record with severity, body, agent, its time and its han
   assert.equal(warn.severityNumber, SeverityNumber.WARN);
   assert.equal(warn.severityText, 'WARN');
   assert.deepEqual(warn.attributes, { 'caxton.agent': 'a1' });
-  assert.deepEqual(warn.hrTime, [1_700_000_000, 1_000_000], 'the line\'s own time (ms → [s, ns])');
+  assert.deepEqual(warn.hrTime, [1_700_000_000, 1_000_000], "the line's own time (ms → [s, ns])");
   assert.equal(warn.spanContext?.traceId, ids.traceId);
   assert.equal(warn.spanContext?.spanId, ids.spanId);
   assert.equal(low.severityNumber, SeverityNumber.TRACE);
@@ -85,7 +99,7 @@ test('an entry becomes a record with severity, body, agent, its time and its han
   await m.provider.shutdown();
 });
 
-test('an unknown level (a foreign agent\'s) reads as INFO rather than being dropped', () => {
+test("an unknown level (a foreign agent's) reads as INFO rather than being dropped", () => {
   assert.deepEqual(severityOf('verbose'), { severityNumber: SeverityNumber.INFO, severityText: 'INFO' });
   assert.deepEqual(severityOf('__proto__'), { severityNumber: SeverityNumber.INFO, severityText: 'INFO' });
   assert.deepEqual(severityOf('error'), { severityNumber: SeverityNumber.ERROR, severityText: 'ERROR' });

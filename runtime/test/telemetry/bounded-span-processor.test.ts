@@ -25,7 +25,11 @@ test('a hung exporter: the queue stops at its bound, the rest is dropped and cou
   await new Promise((r) => setTimeout(r, 50));
   const handed = exporter.batches.reduce((n, b) => n + b.length, 0);
   assert.ok(processor.queued <= 8, `queued ${processor.queued}`);
-  assert.equal(handed + processor.queued + drops.total('traces', 'queue_full'), 1000, 'every ended span is exported, queued or counted as dropped');
+  assert.equal(
+    handed + processor.queued + drops.total('traces', 'queue_full'),
+    1000,
+    'every ended span is exported, queued or counted as dropped',
+  );
   assert.ok(drops.total('traces', 'queue_full') >= 1000 - 8 - 4, `dropped ${drops.total('traces')}`);
   assert.ok(elapsed < 1000, `ending 1000 spans took ${elapsed.toFixed(0)} ms`);
   const points = await droppedPoints(m);
@@ -42,7 +46,13 @@ test('an exporter that answers: nothing dropped; unsampled spans never take a sl
   const m = meter();
   const drops = new DropCounter(m.provider.getMeter('t'));
   const exported: ReadableSpan[] = [];
-  const exporter: SpanExporter = { export: (spans, done) => { exported.push(...spans); done({ code: ExportResultCode.SUCCESS }); }, shutdown: async () => {} };
+  const exporter: SpanExporter = {
+    export: (spans, done) => {
+      exported.push(...spans);
+      done({ code: ExportResultCode.SUCCESS });
+    },
+    shutdown: async () => {},
+  };
   const processor = new BoundedSpanProcessor(exporter, drops, { maxQueueSize: 16, maxExportBatchSize: 4, scheduledDelayMs: 5 });
   const tracer = new TracerProvider({ spanProcessors: [processor] }).getTracer('t');
   for (let i = 0; i < 100; i++) {

@@ -1,7 +1,14 @@
 /** Bounded agent labels (runtime/src/telemetry/cardinality.ts): the first N names keep their series, the rest fold into `other`. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BoundedLabelSet, DEFAULT_MAX_AGENT_LABELS, OTHER_AGENT_LABEL, agentLabels, boundedAgentLabel, setMaxAgentLabels } from '../../src/telemetry/cardinality.js';
+import {
+  BoundedLabelSet,
+  DEFAULT_MAX_AGENT_LABELS,
+  OTHER_AGENT_LABEL,
+  agentLabels,
+  boundedAgentLabel,
+  setMaxAgentLabels,
+} from '../../src/telemetry/cardinality.js';
 
 test('the first `limit` distinct names keep their own label; later names become `other`', () => {
   const set = new BoundedLabelSet(2);
@@ -26,7 +33,8 @@ test('limit 0 folds everything; lowering the limit keeps names already admitted'
   const none = new BoundedLabelSet(0);
   assert.equal(none.label('a'), OTHER_AGENT_LABEL);
   const set = new BoundedLabelSet(3);
-  set.label('a'); set.label('b');
+  set.label('a');
+  set.label('b');
   set.setLimit(1);
   assert.equal(set.limit, 1);
   assert.equal(set.label('a'), 'a');

@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { describeTelemetry, parseKeyValueList, parseListenAddress, parseTelemetryConfig } from '../../src/telemetry/config.js';
 import { TelemetryError } from '../../src/telemetry/errors.js';
 
-const refused = (code: string, source: string) => (err: unknown): boolean =>
-  err instanceof TelemetryError && err.code === code && String(err.context['source']) === source && err.hint !== undefined;
+const refused =
+  (code: string, source: string) =>
+  (err: unknown): boolean =>
+    err instanceof TelemetryError && err.code === code && String(err.context['source']) === source && err.hint !== undefined;
 
 test('nothing configured: telemetry off, defaults in place', () => {
   const c = parseTelemetryConfig({}, {});
@@ -23,12 +25,15 @@ test('nothing configured: telemetry off, defaults in place', () => {
 });
 
 test('OTEL_EXPORTER_OTLP_ENDPOINT is a base: /v1/traces and /v1/metrics are appended; a signal variable is used as is', () => {
-  const c = parseTelemetryConfig({}, {
-    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://col:4318/',
-    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'https://metrics.example:4318/custom/path',
-    OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20abc,x-tenant=t1',
-    OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-tenant=t2',
-  });
+  const c = parseTelemetryConfig(
+    {},
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://col:4318/',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'https://metrics.example:4318/custom/path',
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20abc,x-tenant=t1',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-tenant=t2',
+    },
+  );
   assert.equal(c.enabled, true);
   assert.equal(c.traces?.url, 'http://col:4318/v1/traces');
   assert.equal(c.metrics?.url, 'https://metrics.example:4318/custom/path');
@@ -42,7 +47,11 @@ test('OTEL_EXPORTER_OTLP_ENDPOINT is a base: /v1/traces and /v1/metrics are appe
 test('flags override the environment', () => {
   const c = parseTelemetryConfig(
     { otlpEndpoint: 'http://flag:4318', traceSample: 0.25, metricsAddr: '127.0.0.1:0', metricsMaxAgents: 7, logFormat: 'json' },
-    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://env2:4318/v1/traces', OTEL_TRACES_SAMPLER: 'always_off' },
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://env2:4318/v1/traces',
+      OTEL_TRACES_SAMPLER: 'always_off',
+    },
   );
   assert.equal(c.traces?.url, 'http://flag:4318/v1/traces');
   assert.equal(c.metrics?.url, 'http://flag:4318/v1/metrics');
@@ -66,11 +75,22 @@ test('service name: OTEL_SERVICE_NAME over service.name in OTEL_RESOURCE_ATTRIBU
 
 test('samplers from OTEL_TRACES_SAMPLER / _ARG', () => {
   const s = (env: Record<string, string>) => parseTelemetryConfig({}, env).sampler;
-  assert.deepEqual(s({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }), { root: 'ratio', ratio: 0.1, parentBased: true });
-  assert.deepEqual(s({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' }), { root: 'ratio', ratio: 0.5, parentBased: false });
+  assert.deepEqual(s({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }), {
+    root: 'ratio',
+    ratio: 0.1,
+    parentBased: true,
+  });
+  assert.deepEqual(s({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' }), {
+    root: 'ratio',
+    ratio: 0.5,
+    parentBased: false,
+  });
   assert.deepEqual(s({ OTEL_TRACES_SAMPLER: 'always_off' }), { root: 'always_off', ratio: 0, parentBased: false });
   assert.throws(() => s({ OTEL_TRACES_SAMPLER: 'jaeger_remote' }), refused('telemetry.invalid-config', 'OTEL_TRACES_SAMPLER'));
-  assert.throws(() => s({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }), refused('telemetry.invalid-config', 'OTEL_TRACES_SAMPLER_ARG'));
+  assert.throws(
+    () => s({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }),
+    refused('telemetry.invalid-config', 'OTEL_TRACES_SAMPLER_ARG'),
+  );
   assert.throws(() => parseTelemetryConfig({ traceSample: -0.1 }, {}), refused('telemetry.invalid-config', '--trace-sample'));
 });
 
@@ -84,22 +104,46 @@ test('OTEL_SDK_DISABLED=true turns off what the environment configures; explicit
 });
 
 test('gRPC and http/json are refused with a typed error naming what is supported; nonsense is invalid', () => {
-  assert.throws(() => parseTelemetryConfig({ otlpProtocol: 'grpc' }, {}), (err: unknown) =>
-    err instanceof TelemetryError && err.code === 'telemetry.unsupported' && err.kind === 'unimplemented' && /http\/protobuf/.test(err.message));
-  assert.throws(() => parseTelemetryConfig({}, { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }), refused('telemetry.unsupported', 'OTEL_EXPORTER_OTLP_PROTOCOL'));
-  assert.throws(() => parseTelemetryConfig({}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'udp' }), refused('telemetry.invalid-config', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'));
-  assert.equal(parseTelemetryConfig({ otlpProtocol: 'http/protobuf', otlpEndpoint: 'http://c:4318' }, {}).traces?.protocol, 'http/protobuf');
+  assert.throws(
+    () => parseTelemetryConfig({ otlpProtocol: 'grpc' }, {}),
+    (err: unknown) =>
+      err instanceof TelemetryError &&
+      err.code === 'telemetry.unsupported' &&
+      err.kind === 'unimplemented' &&
+      /http\/protobuf/.test(err.message),
+  );
+  assert.throws(
+    () => parseTelemetryConfig({}, { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }),
+    refused('telemetry.unsupported', 'OTEL_EXPORTER_OTLP_PROTOCOL'),
+  );
+  assert.throws(
+    () => parseTelemetryConfig({}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'udp' }),
+    refused('telemetry.invalid-config', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'),
+  );
+  assert.equal(
+    parseTelemetryConfig({ otlpProtocol: 'http/protobuf', otlpEndpoint: 'http://c:4318' }, {}).traces?.protocol,
+    'http/protobuf',
+  );
 });
 
 test('bad endpoints, addresses, intervals, limits and formats are refused with their source named', () => {
   assert.throws(() => parseTelemetryConfig({ otlpEndpoint: 'col:4318' }, {}), refused('telemetry.invalid-config', '--otlp-endpoint'));
-  assert.throws(() => parseTelemetryConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://col' }), refused('telemetry.invalid-config', 'OTEL_EXPORTER_OTLP_ENDPOINT'));
+  assert.throws(
+    () => parseTelemetryConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://col' }),
+    refused('telemetry.invalid-config', 'OTEL_EXPORTER_OTLP_ENDPOINT'),
+  );
   assert.throws(() => parseTelemetryConfig({ metricsAddr: '9464' }, {}), refused('telemetry.invalid-config', '--metrics-addr'));
   assert.throws(() => parseTelemetryConfig({ metricsAddr: 'h:70000' }, {}), refused('telemetry.invalid-config', '--metrics-addr'));
-  assert.throws(() => parseTelemetryConfig({}, { OTEL_METRIC_EXPORT_INTERVAL: '5s' }), refused('telemetry.invalid-config', 'OTEL_METRIC_EXPORT_INTERVAL'));
+  assert.throws(
+    () => parseTelemetryConfig({}, { OTEL_METRIC_EXPORT_INTERVAL: '5s' }),
+    refused('telemetry.invalid-config', 'OTEL_METRIC_EXPORT_INTERVAL'),
+  );
   assert.throws(() => parseTelemetryConfig({ metricsMaxAgents: -1 }, {}), refused('telemetry.invalid-config', '--metrics-max-agents'));
   assert.throws(() => parseTelemetryConfig({ logFormat: 'xml' }, {}), refused('telemetry.invalid-config', '--log-format'));
-  assert.throws(() => parseTelemetryConfig({}, { OTEL_RESOURCE_ATTRIBUTES: 'novalue' }), refused('telemetry.invalid-config', 'OTEL_RESOURCE_ATTRIBUTES'));
+  assert.throws(
+    () => parseTelemetryConfig({}, { OTEL_RESOURCE_ATTRIBUTES: 'novalue' }),
+    refused('telemetry.invalid-config', 'OTEL_RESOURCE_ATTRIBUTES'),
+  );
   assert.equal(parseTelemetryConfig({}, { OTEL_METRIC_EXPORT_INTERVAL: '500' }).metricExportIntervalMs, 500);
 });
 

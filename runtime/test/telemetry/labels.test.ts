@@ -14,7 +14,7 @@ describe('etcdOp', () => {
   it('maps what a call does to the etcd operation', () => {
     assert.equal(etcdOp('store an agent'), 'put');
     assert.equal(etcdOp('store a timer'), 'put');
-    assert.equal(etcdOp('delete an agent\'s timers'), 'delete');
+    assert.equal(etcdOp("delete an agent's timers"), 'delete');
     assert.equal(etcdOp('read a DF entry'), 'range');
     assert.equal(etcdOp('list artifacts'), 'range');
     assert.equal(etcdOp('load the registry'), 'range');

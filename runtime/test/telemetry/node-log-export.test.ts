@@ -14,7 +14,13 @@ import type { JsonLogTarget } from '../../src/telemetry/json-log.js';
 function setUp(): { stream: JsonLogTarget & { text: string }; exporter: InMemoryLogRecordExporter; untap: () => void } {
   const exporter = new InMemoryLogRecordExporter();
   const logger = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] }).getLogger('caxton.node.logs');
-  const stream = { text: '', write(chunk: string | Uint8Array): boolean { this.text += String(chunk); return true; } } as JsonLogTarget & { text: string };
+  const stream = {
+    text: '',
+    write(chunk: string | Uint8Array): boolean {
+      this.text += String(chunk);
+      return true;
+    },
+  } as JsonLogTarget & { text: string };
   const untap = exportNodeLines(stream, logger, () => 1_700_000_000_123);
   return { stream, exporter, untap };
 }
@@ -24,13 +30,19 @@ test('each whole line is one record with its level and time; the stream gets eve
   stream.write('caxton: node n1 serving the API on 127.0.0.1:1\n');
   stream.write('caxton: cluster: warning: the wake index is not switched on');
   stream.write(' for 4 partitions\ncaxton: audit trail: closing failed: EIO\n\n');
-  assert.equal(stream.text, 'caxton: node n1 serving the API on 127.0.0.1:1\ncaxton: cluster: warning: the wake index is not switched on for 4 partitions\ncaxton: audit trail: closing failed: EIO\n\n');
+  assert.equal(
+    stream.text,
+    'caxton: node n1 serving the API on 127.0.0.1:1\ncaxton: cluster: warning: the wake index is not switched on for 4 partitions\ncaxton: audit trail: closing failed: EIO\n\n',
+  );
   const records = exporter.getFinishedLogRecords();
-  assert.deepEqual(records.map((r) => [r.body, r.severityText, r.severityNumber]), [
-    ['caxton: node n1 serving the API on 127.0.0.1:1', 'INFO', SeverityNumber.INFO],
-    ['caxton: cluster: warning: the wake index is not switched on for 4 partitions', 'WARN', SeverityNumber.WARN],
-    ['caxton: audit trail: closing failed: EIO', 'ERROR', SeverityNumber.ERROR],
-  ]);
+  assert.deepEqual(
+    records.map((r) => [r.body, r.severityText, r.severityNumber]),
+    [
+      ['caxton: node n1 serving the API on 127.0.0.1:1', 'INFO', SeverityNumber.INFO],
+      ['caxton: cluster: warning: the wake index is not switched on for 4 partitions', 'WARN', SeverityNumber.WARN],
+      ['caxton: audit trail: closing failed: EIO', 'ERROR', SeverityNumber.ERROR],
+    ],
+  );
   assert.deepEqual(records[0]!.hrTime, [1_700_000_000, 123_000_000]);
   stream.write('a partial line at the end');
   assert.equal(exporter.getFinishedLogRecords().length, 3, 'held until its newline');
@@ -41,8 +53,14 @@ test('each whole line is one record with its level and time; the stream gets eve
 });
 
 test('a JSON line (--log-format json, serve --json) is exported with its msg and level; an oversized line is cut and says so', () => {
-  assert.deepEqual(nodeLineRecord('{"time":"t","level":"warn","msg":"caxton: prepare cache: evicted 3","node":"n1"}'), { body: 'caxton: prepare cache: evicted 3', level: 'warn' });
-  assert.deepEqual(nodeLineRecord('{"event":"serving","address":"127.0.0.1:1"}'), { body: '{"event":"serving","address":"127.0.0.1:1"}', level: 'info' });
+  assert.deepEqual(nodeLineRecord('{"time":"t","level":"warn","msg":"caxton: prepare cache: evicted 3","node":"n1"}'), {
+    body: 'caxton: prepare cache: evicted 3',
+    level: 'warn',
+  });
+  assert.deepEqual(nodeLineRecord('{"event":"serving","address":"127.0.0.1:1"}'), {
+    body: '{"event":"serving","address":"127.0.0.1:1"}',
+    level: 'info',
+  });
   assert.equal(nodeLineRecord('   '), undefined);
   const long = nodeLineRecord(`caxton: ${'x'.repeat(MAX_NODE_LINE_BYTES * 2)}`)!;
   assert.ok(Buffer.byteLength(long.body) < MAX_NODE_LINE_BYTES + 32);

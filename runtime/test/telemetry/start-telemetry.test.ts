@@ -26,10 +26,16 @@ test('the scrape: node and cluster on every series, target_info, the drop counte
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const text = await res.text();
     assert.match(text, /^caxton_test_things_total\{node="n9",cluster="prod",agent="a",otel_scope_name="t"\} 2$/m);
-    assert.match(text, /^caxton_telemetry_dropped_total\{node="n9",cluster="prod",signal="traces",reason="queue_full",otel_scope_name="caxton.telemetry"\} 0$/m);
+    assert.match(
+      text,
+      /^caxton_telemetry_dropped_total\{node="n9",cluster="prod",signal="traces",reason="queue_full",otel_scope_name="caxton.telemetry"\} 0$/m,
+    );
     assert.match(text, /^target_info\{region="eu",.*service_instance_id="n9",caxton_node_id="n9",caxton_cluster="prod"\} 1$/m);
     assert.equal((await fetch(`http://${t.prometheusAddress}/other`)).status, 404);
-    assert.deepEqual(t.describe(), ['telemetry: traces not exported', `telemetry: metrics → Prometheus at http://${t.prometheusAddress}/metrics`]);
+    assert.deepEqual(t.describe(), [
+      'telemetry: traces not exported',
+      `telemetry: metrics → Prometheus at http://${t.prometheusAddress}/metrics`,
+    ]);
   } finally {
     await t.shutdown();
   }
@@ -43,8 +49,14 @@ test('a port in use is a typed error with a hint, and nothing stays registered',
   await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
   const port = (busy.address() as AddressInfo).port;
   try {
-    await assert.rejects(startTelemetry(parseTelemetryConfig({ metricsAddr: `127.0.0.1:${port}` }, {}), node), (err: unknown) =>
-      err instanceof TelemetryError && err.code === 'telemetry.listen-failed' && /EADDRINUSE/.test(err.message) && /--metrics-addr/.test(err.hint ?? ''));
+    await assert.rejects(
+      startTelemetry(parseTelemetryConfig({ metricsAddr: `127.0.0.1:${port}` }, {}), node),
+      (err: unknown) =>
+        err instanceof TelemetryError &&
+        err.code === 'telemetry.listen-failed' &&
+        /EADDRINUSE/.test(err.message) &&
+        /--metrics-addr/.test(err.hint ?? ''),
+    );
     const t = await startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node);
     await t.shutdown();
   } finally {
@@ -55,8 +67,10 @@ test('a port in use is a typed error with a hint, and nothing stays registered',
 test('a second SDK in the same process is refused while the first runs', async () => {
   const t = await startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node);
   try {
-    await assert.rejects(startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node), (err: unknown) =>
-      err instanceof TelemetryError && err.code === 'telemetry.already-registered');
+    await assert.rejects(
+      startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node),
+      (err: unknown) => err instanceof TelemetryError && err.code === 'telemetry.already-registered',
+    );
   } finally {
     await t.shutdown();
   }
@@ -64,7 +78,10 @@ test('a second SDK in the same process is refused while the first runs', async (
 
 test('shutdown with an unreachable collector returns within its bound', async () => {
   // A port nothing listens on: exports fail (and are counted), shutdown does not hang.
-  const t = await startTelemetry(parseTelemetryConfig({ otlpEndpoint: 'http://127.0.0.1:9' }, { OTEL_METRIC_EXPORT_INTERVAL: '100' }), node);
+  const t = await startTelemetry(
+    parseTelemetryConfig({ otlpEndpoint: 'http://127.0.0.1:9' }, { OTEL_METRIC_EXPORT_INTERVAL: '100' }),
+    node,
+  );
   const started = performance.now();
   await t.shutdown(500);
   assert.ok(performance.now() - started < 2500, `shutdown took ${(performance.now() - started).toFixed(0)} ms`);
@@ -73,10 +90,29 @@ test('shutdown with an unreachable collector returns within its bound', async ()
 test('withConstantLabels copies, and a data point keeps its own value of a label', () => {
   const rm = {
     resource: {} as ResourceMetrics['resource'],
-    scopeMetrics: [{ scope: { name: 's' }, metrics: [{ descriptor: { name: 'm' }, dataPoints: [{ attributes: { node: 'own', a: '1' }, value: 1 }, { attributes: {}, value: 2 }] }] }],
+    scopeMetrics: [
+      {
+        scope: { name: 's' },
+        metrics: [
+          {
+            descriptor: { name: 'm' },
+            dataPoints: [
+              { attributes: { node: 'own', a: '1' }, value: 1 },
+              { attributes: {}, value: 2 },
+            ],
+          },
+        ],
+      },
+    ],
   } as unknown as ResourceMetrics;
   const out = withConstantLabels(rm, { node: 'n1', cluster: 'c' });
   const points = out.scopeMetrics[0]!.metrics[0]!.dataPoints as Array<{ attributes: Record<string, string> }>;
-  assert.deepEqual(points.map((p) => p.attributes), [{ node: 'own', cluster: 'c', a: '1' }, { node: 'n1', cluster: 'c' }]);
+  assert.deepEqual(
+    points.map((p) => p.attributes),
+    [
+      { node: 'own', cluster: 'c', a: '1' },
+      { node: 'n1', cluster: 'c' },
+    ],
+  );
   assert.deepEqual((rm.scopeMetrics[0]!.metrics[0]!.dataPoints[1] as { attributes: object }).attributes, {}, 'the input is not changed');
 });

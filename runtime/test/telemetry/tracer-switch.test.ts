@@ -16,12 +16,18 @@ test('spans follow the provider registered now', () => {
   const first = new InMemorySpanExporter();
   trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: first })] }));
   startSendSpan({ performative: 'request', receivers: [{ name: 'x' }] }, 'api').span.end();
-  assert.deepEqual(first.getFinishedSpans().map((s) => s.name), ['send request']);
+  assert.deepEqual(
+    first.getFinishedSpans().map((s) => s.name),
+    ['send request'],
+  );
   trace.disable();
   const second = new InMemorySpanExporter();
   trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: second })] }));
   startSendSpan({ performative: 'cfp', receivers: [{ name: 'x' }] }, 'api').span.end();
-  assert.deepEqual(second.getFinishedSpans().map((s) => s.name), ['send cfp']);
+  assert.deepEqual(
+    second.getFinishedSpans().map((s) => s.name),
+    ['send cfp'],
+  );
   assert.equal(first.getFinishedSpans().length, 1, 'nothing more went to the first provider');
   trace.disable();
 });

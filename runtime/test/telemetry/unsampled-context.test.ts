@@ -10,13 +10,24 @@ import { propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AlwaysOnSampler, InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage } from '@caxton/core';
-import { copyTraceContext, markParentBasedSampling, startHandleSpan, traceIdsOf, unsampledContextPolicy, unsampledTraceparent, injectMessageContext } from '../../src/telemetry/trace-context.js';
+import {
+  copyTraceContext,
+  markParentBasedSampling,
+  startHandleSpan,
+  traceIdsOf,
+  unsampledContextPolicy,
+  unsampledTraceparent,
+  injectMessageContext,
+} from '../../src/telemetry/trace-context.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
 const msg = (traceparent?: string, tracestate?: string): AclMessage => ({
-  performative: 'inform', receivers: [{ name: 'x' }],
-  ...(traceparent === undefined ? {} : { userParams: { [TRACEPARENT_PARAM]: traceparent, ...(tracestate === undefined ? {} : { [TRACESTATE_PARAM]: tracestate }) } }),
+  performative: 'inform',
+  receivers: [{ name: 'x' }],
+  ...(traceparent === undefined
+    ? {}
+    : { userParams: { [TRACEPARENT_PARAM]: traceparent, ...(tracestate === undefined ? {} : { [TRACESTATE_PARAM]: tracestate }) } }),
 });
 
 test('only a version-00 context with the sampled flag clear is unsampled', () => {
@@ -46,7 +57,10 @@ test('copy with no SDK or a parent-based sampler; span with a sampler that may r
   assert.equal(unsampledContextPolicy(), 'copy', 'no SDK: the no-op tracer would only hand the context on');
 
   const exporter = new InMemorySpanExporter();
-  const parentBased = new TracerProvider({ sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const parentBased = new TracerProvider({
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
   trace.setGlobalTracerProvider(parentBased);
   assert.equal(unsampledContextPolicy(), 'span', 'not marked: the bus cannot know the sampler');
   markParentBasedSampling(parentBased);

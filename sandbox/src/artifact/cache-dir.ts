@@ -132,12 +132,18 @@ export async function discard(path: string): Promise<Removal> {
 }
 
 const unsafeRoot = (root: string, why: string, context: Record<string, unknown>, cause?: unknown, hint?: string): SandboxError =>
-  new SandboxError('sandbox.artifact.cache-unsafe', `the prepare cache directory ${root} ${why}: whoever else can write it could replace the instrumented modules agents run`, {
-    context: { dir: root, ...context },
-    // Not chown/chmod: what was put there while it was unsafe cannot be trusted afterwards.
-    hint: hint ?? `Remove the directory and let the node recreate it (rm -r '${root}'; the node prepares its components again), or give the node a directory of its own (caxton serve --prepare-cache-dir).`,
-    ...(cause !== undefined ? { cause } : {}),
-  });
+  new SandboxError(
+    'sandbox.artifact.cache-unsafe',
+    `the prepare cache directory ${root} ${why}: whoever else can write it could replace the instrumented modules agents run`,
+    {
+      context: { dir: root, ...context },
+      // Not chown/chmod: what was put there while it was unsafe cannot be trusted afterwards.
+      hint:
+        hint ??
+        `Remove the directory and let the node recreate it (rm -r '${root}'; the node prepares its components again), or give the node a directory of its own (caxton serve --prepare-cache-dir).`,
+      ...(cause !== undefined ? { cause } : {}),
+    },
+  );
 
 /** Why a directory on the way to the cache root fails ancestorProblem's rule. */
 export type AncestorFailure = 'owner' | 'writers' | 'links' | 'changed';
@@ -177,13 +183,18 @@ export async function ancestorProblem(dir: string, opts: { mustExist?: boolean }
   for (;;) {
     const st = await lstat(current);
     const facts = { ancestor: current, uid: st.uid, gid: st.gid, mode: (st.mode & 0o7777).toString(8) };
-    if (st.uid !== 0 && st.uid !== uid) return { ...facts, kind: 'owner', why: `is owned by uid ${st.uid}, neither root nor this node's uid ${uid}` };
+    if (st.uid !== 0 && st.uid !== uid)
+      return { ...facts, kind: 'owner', why: `is owned by uid ${st.uid}, neither root nor this node's uid ${uid}` };
     // Writable by the node's own primary group is allowed here (not for the root itself): it is how
     // Kubernetes' fsGroup gives a pod its volume (deploy/k8s: root-owned, 2775, group = the pod's
     // runAsGroup), and choosing that group for the node is the operator's trust in it.
     const writers = (st.mode & 0o002) | (st.gid === ownGroup ? 0 : st.mode & 0o020);
     if (writers !== 0 && (st.mode & 0o1000) === 0) {
-      return { ...facts, kind: 'writers', why: `is writable by ${writersOf(writers)} without the sticky bit (mode ${facts.mode}, group ${st.gid})` };
+      return {
+        ...facts,
+        kind: 'writers',
+        why: `is writable by ${writersOf(writers)} without the sticky bit (mode ${facts.mode}, group ${st.gid})`,
+      };
     }
     // Each step below lstats a name in `current`, whose rule was just checked.
     for (;;) {
@@ -203,7 +214,13 @@ export async function ancestorProblem(dir: string, opts: { mustExist?: boolean }
       }
       if (here.isSymbolicLink()) {
         if (here.uid !== 0 && here.uid !== uid) {
-          return { ancestor: next, kind: 'owner', uid: here.uid, gid: here.gid, why: `is a symbolic link owned by uid ${here.uid}, neither root nor this node's uid ${uid}` };
+          return {
+            ancestor: next,
+            kind: 'owner',
+            uid: here.uid,
+            gid: here.gid,
+            why: `is a symbolic link owned by uid ${here.uid}, neither root nor this node's uid ${uid}`,
+          };
         }
         if (++links > MAX_LINKS) return { ancestor: next, kind: 'links', why: `is reached through more than ${MAX_LINKS} symbolic links` };
         const target = await readlink(next);
@@ -213,7 +230,10 @@ export async function ancestorProblem(dir: string, opts: { mustExist?: boolean }
         continue; // Relative: the names are looked up in `current`, already checked.
       }
       // Not a directory: creating the root fails, and says so; after mkdir it was replaced meanwhile.
-      if (!here.isDirectory()) return opts.mustExist ? { ancestor: next, kind: 'changed', why: 'stopped being a directory while the node checked the way to it' } : null;
+      if (!here.isDirectory())
+        return opts.mustExist
+          ? { ancestor: next, kind: 'changed', why: 'stopped being a directory while the node checked the way to it' }
+          : null;
       current = next;
       break;
     }
@@ -244,7 +264,8 @@ export async function openPrivateDir(given: string): Promise<void> {
   refuseAncestor(root, await examine(() => ancestorProblem(root, { mustExist: true })));
   const st = await examine(() => lstat(root));
   const problems = privacyProblems(st, 'directory');
-  if (problems.length > 0) throw unsafeRoot(root, problems.join(' and '), { owner: st.uid, uid: process.getuid?.(), mode: (st.mode & 0o777).toString(8) });
+  if (problems.length > 0)
+    throw unsafeRoot(root, problems.join(' and '), { owner: st.uid, uid: process.getuid?.(), mode: (st.mode & 0o777).toString(8) });
 }
 
 /** The typed refusal of a root whose ancestry fails, with the hint that fits the failure. */

@@ -33,7 +33,14 @@ const ENTRY_NAME = /^[0-9a-f]{64}-[0-9a-f]{16}$/;
 /** A module-cache file's name (module-cache.ts entryPath). */
 const MODULE_NAME = /^[0-9a-f]{64}\.entry$/;
 
-interface Item { path: string; kind: 'entry' | 'module'; bytes: number; usedMs: number; dev: number; ino: number }
+interface Item {
+  path: string;
+  kind: 'entry' | 'module';
+  bytes: number;
+  usedMs: number;
+  dev: number;
+  ino: number;
+}
 
 /** Called with an item at two instants of its turn; tests force the races of another node with them. */
 export interface EvictionHooks {
@@ -52,7 +59,13 @@ export interface EvictionHooks {
  * stale sweep owns temporaries). Work is one lstat per file of the cache plus one per removal: it
  * runs after a write, off the load that triggered it. Null when nothing was removed.
  */
-export async function evictPastBound(root: string, modulesDir: string, maxBytes: number, keep: ReadonlySet<string>, hooks: EvictionHooks = {}): Promise<EvictionReport | null> {
+export async function evictPastBound(
+  root: string,
+  modulesDir: string,
+  maxBytes: number,
+  keep: ReadonlySet<string>,
+  hooks: EvictionHooks = {},
+): Promise<EvictionReport | null> {
   const items = [
     ...(await scanItems(root, ENTRY_NAME, 'entry', entryBytes)),
     ...(await scanItems(join(root, modulesDir), MODULE_NAME, 'module', async (_path, st) => (st.isFile() ? st.size : null))),
@@ -135,7 +148,12 @@ async function entryBytes(path: string, st: Stats): Promise<number | null> {
  * The items of `dir` named by `pattern`, each sized by `sizeOf` (null: not an item of this kind,
  * left alone). One pass over the directory serves the artifact entries and the module-cache files.
  */
-async function scanItems(dir: string, pattern: RegExp, kind: Item['kind'], sizeOf: (path: string, st: Stats) => Promise<number | null>): Promise<Item[]> {
+async function scanItems(
+  dir: string,
+  pattern: RegExp,
+  kind: Item['kind'],
+  sizeOf: (path: string, st: Stats) => Promise<number | null>,
+): Promise<Item[]> {
   const out: Item[] = [];
   for (const name of await names(dir)) {
     if (!pattern.test(name)) continue;

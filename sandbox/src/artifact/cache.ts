@@ -104,12 +104,14 @@ export class ArtifactCache {
     }
     if (!(found instanceof Refused)) return found;
     const removed = (await discard(dir)) !== 'kept';
-    this.report(new SandboxError('sandbox.artifact.cache-entry-refused', `the cached entry for ${digest} was refused: ${found.why}`, {
-      context: { digest, cacheKey, dir, removed },
-      hint: removed
-        ? 'Nothing of it was run; the node prepares the artifact again. Under a private directory this means corruption or a process of this user writing it: if it recurs, find it.'
-        : `Nothing of it was run, and it could not be moved away: the node prepares the artifact in memory each time. Remove ${dir} (or the whole cache directory).`,
-    }));
+    this.report(
+      new SandboxError('sandbox.artifact.cache-entry-refused', `the cached entry for ${digest} was refused: ${found.why}`, {
+        context: { digest, cacheKey, dir, removed },
+        hint: removed
+          ? 'Nothing of it was run; the node prepares the artifact again. Under a private directory this means corruption or a process of this user writing it: if it recurs, find it.'
+          : `Nothing of it was run, and it could not be moved away: the node prepares the artifact in memory each time. Remove ${dir} (or the whole cache directory).`,
+      }),
+    );
     return null;
   }
 
@@ -135,7 +137,8 @@ export class ArtifactCache {
     }
     // Another format is another node version's (the format is in the key, so only a hand-made entry): not ours to judge.
     if (manifest.format !== MANIFEST_FORMAT) return null;
-    if (manifest.digest !== digest || manifest.cacheKey !== cacheKey) return new Refused('its manifest names another artifact or cache key');
+    if (manifest.digest !== digest || manifest.cacheKey !== cacheKey)
+      return new Refused('its manifest names another artifact or cache key');
     if (!Array.isArray(manifest.modules)) return new Refused('its manifest lists no modules');
     const odd = oddFileName(manifest);
     if (odd !== undefined) return new Refused(`its manifest names the file ${JSON.stringify(odd)}, which is not a plain file of the entry`);
@@ -143,7 +146,10 @@ export class ArtifactCache {
       Promise.all(manifest.modules.map((m) => readEntryFile(join(dir, m.file)))),
       manifest.glueFile === null ? null : readEntryFile(join(dir, manifest.glueFile)),
     ]);
-    const missing = [...manifest.modules.map((m, i) => (modules[i] === MISSING ? m.file : null)), glue === MISSING ? manifest.glueFile : null].find((f) => f !== null);
+    const missing = [
+      ...manifest.modules.map((m, i) => (modules[i] === MISSING ? m.file : null)),
+      glue === MISSING ? manifest.glueFile : null,
+    ].find((f) => f !== null);
     if (missing !== undefined) {
       // Missing from the directory we checked: the entry is broken for good (decision 2141), or it
       // would be prepared in memory on every load. Gone with its directory, or under a directory
@@ -160,7 +166,8 @@ export class ArtifactCache {
     }
     if (typeof glue === 'string') return new Refused(`the glue ${manifest.glueFile} ${glue}`);
     if (glue === MISSING) return null; // Not reached: handled above.
-    if (glue !== null && sha256(glue) !== manifest.glueSha256) return new Refused(`the glue ${manifest.glueFile} does not match the sha256 its manifest records`);
+    if (glue !== null && sha256(glue) !== manifest.glueSha256)
+      return new Refused(`the glue ${manifest.glueFile} does not match the sha256 its manifest records`);
     return { manifest, modules: modules as Uint8Array[], glue: glue === null ? null : Buffer.from(glue as Uint8Array).toString('utf8') };
   }
 
@@ -174,8 +181,12 @@ export class ArtifactCache {
     await this.open();
     const odd = oddFileName(manifest);
     if (odd !== undefined) {
-      throw artifactError('invalid', `the prepared manifest names the file ${JSON.stringify(odd)}, which is not a plain file name`, { digest: manifest.digest },
-        'This is a Caxton bug; report it with the artifact.');
+      throw artifactError(
+        'invalid',
+        `the prepared manifest names the file ${JSON.stringify(odd)}, which is not a plain file name`,
+        { digest: manifest.digest },
+        'This is a Caxton bug; report it with the artifact.',
+      );
     }
     const dir = this.entryDir(manifest.digest, manifest.cacheKey);
     const tmp = temporaryPath(dir);
@@ -192,10 +203,16 @@ export class ArtifactCache {
     } catch (err) {
       // Not raised (the deploy goes on from memory) but told: a full or unwritable disk would
       // otherwise make every restart prepare again with nobody knowing why.
-      this.report(new SandboxError('sandbox.artifact.cache-write-failed', `the prepared entry for ${manifest.digest} was not written to the cache: ${(err as Error).message}`, {
-        context: { digest: manifest.digest, cacheKey: manifest.cacheKey, dir: this.root },
-        hint: 'The agent runs from memory; the next start of this node prepares it again. Free space in, or fix the permissions of, the prepare cache directory.',
-      }));
+      this.report(
+        new SandboxError(
+          'sandbox.artifact.cache-write-failed',
+          `the prepared entry for ${manifest.digest} was not written to the cache: ${(err as Error).message}`,
+          {
+            context: { digest: manifest.digest, cacheKey: manifest.cacheKey, dir: this.root },
+            hint: 'The agent runs from memory; the next start of this node prepares it again. Free space in, or fix the permissions of, the prepare cache directory.',
+          },
+        ),
+      );
       return false;
     } finally {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);

@@ -13,7 +13,13 @@ import type { CoreFuncType } from '../binary/core-module.js';
 import { exportedFuncType, importedFuncType, inspectCoreModule } from '../binary/core-module.js';
 import { readSections } from '../binary/reader.js';
 import {
-  GUEST_EXPORT_SIGS, GUEST_PREFIX, IMPORT_SIGS, INITIALIZE, INITIALIZE_SIG, POST_PREFIX, POST_RETURN_SIG,
+  GUEST_EXPORT_SIGS,
+  GUEST_PREFIX,
+  IMPORT_SIGS,
+  INITIALIZE,
+  INITIALIZE_SIG,
+  POST_PREFIX,
+  POST_RETURN_SIG,
   REALLOC_SIG,
 } from '../abi.js';
 import { CONTRACT_WORLD } from './contract.js';
@@ -80,7 +86,8 @@ export async function planDirect(
   const initialize = exportedFuncType(info, INITIALIZE);
   if (initialize !== null && !sameSig(initialize, INITIALIZE_SIG)) return no(`${INITIALIZE} has an unexpected core signature`);
   for (const [fn, sig] of Object.entries(GUEST_EXPORT_SIGS)) {
-    if (!sameSig(exportedFuncType(info, GUEST_PREFIX + fn), sig)) return no(`${GUEST_PREFIX}${fn} is missing or has an unexpected core signature`);
+    if (!sameSig(exportedFuncType(info, GUEST_PREFIX + fn), sig))
+      return no(`${GUEST_PREFIX}${fn} is missing or has an unexpected core signature`);
     const post = exportedFuncType(info, POST_PREFIX + fn);
     if (post !== null && !sameSig(post, POST_RETURN_SIG)) return no(`${POST_PREFIX}${fn} has an unexpected core signature`);
   }

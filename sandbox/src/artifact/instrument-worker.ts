@@ -102,7 +102,10 @@ async function instrumentAll(modules: Uint8Array[], opts: InstrumentAllOptions):
 async function workerMain(port: NonNullable<typeof parentPort>, req: Request): Promise<void> {
   try {
     const out = await instrumentAll(req.modules, req.opts);
-    port.postMessage({ ok: true, modules: out } satisfies Reply, out.map((m) => m.bytes.buffer as ArrayBuffer));
+    port.postMessage(
+      { ok: true, modules: out } satisfies Reply,
+      out.map((m) => m.bytes.buffer as ArrayBuffer),
+    );
   } catch (err) {
     const e = err as Error;
     const index = e instanceof InstrumentError ? e.moduleIndex : -1;

@@ -47,4 +47,3 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions, cat
   const limited = rewriteLimits(fueled.bytes, opts.tableCap);
   return { bytes: limited.bytes, memories: limited.memories, tables: limited.tables, fuel: fueled.stats, originalBytes: bytes.length };
 }
-

@@ -121,7 +121,14 @@ export class ModuleCache {
   }
 
   private write(inputs: Inputs, body: Uint8Array, extra: Pick<EntryHeader, 'hasHandler' | 'plan'>): void {
-    const header: EntryHeader = { format: FORMAT, engineKey: this.engineKey, ...inputs, bodySha256: sha256(body), bodyBytes: body.length, ...extra };
+    const header: EntryHeader = {
+      format: FORMAT,
+      engineKey: this.engineKey,
+      ...inputs,
+      bodySha256: sha256(body),
+      bodyBytes: body.length,
+      ...extra,
+    };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
     const length = Buffer.alloc(4);
     length.writeUInt32LE(json.length, 0);

@@ -44,22 +44,52 @@ export function prepareInWorker(bytes: Uint8Array, digest: string, opts: Prepare
       fn();
       void worker.terminate();
     };
-    const timer = setTimeout(() => settle(() => reject(artifactError('prepare-timeout',
-      `preparing the component took longer than ${limits.deadlineMs} ms and was stopped`, { ...ctx, deadlineMs: limits.deadlineMs },
-      'A component this slow to check is hostile or far too large; if it is genuine, raise the engine\'s prepareDeadlineMs (caxton serve --prepare-timeout-s).'))), limits.deadlineMs);
-    worker.once('message', (reply: Reply) => settle(() => {
-      if (reply.ok) resolve(reply.prepared);
-      else if (reply.code?.startsWith('sandbox.artifact.')) {
-        // The worker raised it with artifactError, so the suffix is an ArtifactErrorCode.
-        reject(artifactError(reply.code.slice('sandbox.artifact.'.length) as ArtifactErrorCode, reply.message, reply.context, reply.hint ?? undefined));
-      } else {
-        reject(artifactError('invalid', `preparing the component failed: ${reply.message.slice(0, 500)}`, ctx));
-      }
-    }));
-    worker.once('error', (err: Error & { code?: string }) => settle(() => reject(err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-      ? artifactError('too-complex', `preparing the component needed more than the ${limits.maxHeapMb} MiB it may use`, { ...ctx, maxHeapMb: limits.maxHeapMb },
-        'A component this expensive to check is hostile or far too large; if it is genuine, raise the engine\'s prepareMaxHeapMb (caxton serve --prepare-heap-mib).')
-      : artifactError('invalid', `preparing the component failed: ${err.message.slice(0, 500)}`, ctx))));
+    const timer = setTimeout(
+      () =>
+        settle(() =>
+          reject(
+            artifactError(
+              'prepare-timeout',
+              `preparing the component took longer than ${limits.deadlineMs} ms and was stopped`,
+              { ...ctx, deadlineMs: limits.deadlineMs },
+              "A component this slow to check is hostile or far too large; if it is genuine, raise the engine's prepareDeadlineMs (caxton serve --prepare-timeout-s).",
+            ),
+          ),
+        ),
+      limits.deadlineMs,
+    );
+    worker.once('message', (reply: Reply) =>
+      settle(() => {
+        if (reply.ok) resolve(reply.prepared);
+        else if (reply.code?.startsWith('sandbox.artifact.')) {
+          // The worker raised it with artifactError, so the suffix is an ArtifactErrorCode.
+          reject(
+            artifactError(
+              reply.code.slice('sandbox.artifact.'.length) as ArtifactErrorCode,
+              reply.message,
+              reply.context,
+              reply.hint ?? undefined,
+            ),
+          );
+        } else {
+          reject(artifactError('invalid', `preparing the component failed: ${reply.message.slice(0, 500)}`, ctx));
+        }
+      }),
+    );
+    worker.once('error', (err: Error & { code?: string }) =>
+      settle(() =>
+        reject(
+          err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? artifactError(
+                'too-complex',
+                `preparing the component needed more than the ${limits.maxHeapMb} MiB it may use`,
+                { ...ctx, maxHeapMb: limits.maxHeapMb },
+                "A component this expensive to check is hostile or far too large; if it is genuine, raise the engine's prepareMaxHeapMb (caxton serve --prepare-heap-mib).",
+              )
+            : artifactError('invalid', `preparing the component failed: ${err.message.slice(0, 500)}`, ctx),
+        ),
+      ),
+    );
     worker.once('exit', (code) => settle(() => reject(artifactError('invalid', `the preparation worker exited with code ${code}`, ctx))));
   });
 }
@@ -95,7 +125,7 @@ async function workerMain(port: NonNullable<typeof parentPort>, req: Request): P
     port.postMessage({ ok: true, prepared } satisfies Reply);
   } catch (err) {
     const e = err as Error & { code?: string; context?: Record<string, unknown>; hint?: string };
-    const context = e instanceof ArtifactError ? JSON.parse(JSON.stringify(e.context ?? {})) as Record<string, unknown> : {};
+    const context = e instanceof ArtifactError ? (JSON.parse(JSON.stringify(e.context ?? {})) as Record<string, unknown>) : {};
     port.postMessage({ ok: false, code: e.code ?? null, message: e.message, context, hint: e.hint ?? null } satisfies Reply);
   }
 }

@@ -62,8 +62,12 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
     );
   }
   if (kind.version !== COMPONENT_VERSION) {
-    throw artifactError('invalid', `the component uses binary version 0x${kind.version?.toString(16)}; this runtime reads 0x${COMPONENT_VERSION.toString(16)}`, ctx,
-      'Rebuild the agent with a toolchain matching @bytecodealliance/jco 1.35 (wasm-tools 1.2xx).');
+    throw artifactError(
+      'invalid',
+      `the component uses binary version 0x${kind.version?.toString(16)}; this runtime reads 0x${COMPONENT_VERSION.toString(16)}`,
+      ctx,
+      'Rebuild the agent with a toolchain matching @bytecodealliance/jco 1.35 (wasm-tools 1.2xx).',
+    );
   }
 
   let decoded: DecodedComponent;
@@ -72,8 +76,12 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
     decoded = decodeComponent(bytes, opts.componentLimits);
   } catch (err) {
     if (err instanceof ComponentLimitExceeded) {
-      throw artifactError('over-limit', err.message, { ...ctx, limit: err.limit, value: err.value, max: err.max },
-        `A component this large is hostile or far too big; if it is genuine, raise the cap: caxton serve --component-limit ${err.limit}=<n>.`);
+      throw artifactError(
+        'over-limit',
+        err.message,
+        { ...ctx, limit: err.limit, value: err.value, max: err.max },
+        `A component this large is hostile or far too big; if it is genuine, raise the cap: caxton serve --component-limit ${err.limit}=<n>.`,
+      );
     }
     throw artifactError('invalid', `the component is malformed: ${(err as Error).message}`, ctx, undefined, err);
   }
@@ -136,8 +144,13 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
   } catch (err) {
     const e = err as InstrumentError;
     const which = e.moduleIndex >= 0 ? ` in core module ${toInstrument[e.moduleIndex]?.file}` : '';
-    throw artifactError('unsupported', `the component cannot be sandboxed${which}: ${e.message}`, ctx,
-      'The sandbox meters and bounds every core module; build the agent without the feature named above (threads, memory64, multiple memories, exceptions via try_table, …).', err);
+    throw artifactError(
+      'unsupported',
+      `the component cannot be sandboxed${which}: ${e.message}`,
+      ctx,
+      'The sandbox meters and bounds every core module; build the agent without the feature named above (threads, memory64, multiple memories, exceptions via try_table, …).',
+      err,
+    );
   }
   const modules: ModuleManifest[] = instrumented.map((m, i) => ({
     file: toInstrument[i]!.file,
@@ -202,15 +215,23 @@ async function transpileWithJco(
   // The names become files of the cache entry: a name that is not one plain file is refused, never joined.
   const odd = modules.find((m) => !isPlainFileName(m.file));
   if (odd) {
-    throw artifactError('invalid', `jco named a core module ${JSON.stringify(odd.file)}, which is not a plain file name`, ctx,
-      'This is a Caxton bug or an unsupported jco version; report it with the artifact.');
+    throw artifactError(
+      'invalid',
+      `jco named a core module ${JSON.stringify(odd.file)}, which is not a plain file name`,
+      ctx,
+      'This is a Caxton bug or an unsupported jco version; report it with the artifact.',
+    );
   }
   // Every core module must reach the sandbox through getCoreModule, or it would run unmetered.
   const expected = decoded.coreModules.length + decoded.nestedCoreModules;
   const missing = modules.filter((m) => !glue.includes(`getCoreModule('${m.file}')`));
   if (modules.length < expected || missing.length > 0) {
-    throw artifactError('invalid', `jco's glue does not load every core module through the sandbox (${modules.length} files for ${expected} modules)`, ctx,
-      'This is a Caxton bug or an unsupported jco version; report it with the artifact.');
+    throw artifactError(
+      'invalid',
+      `jco's glue does not load every core module through the sandbox (${modules.length} files for ${expected} modules)`,
+      ctx,
+      'This is a Caxton bug or an unsupported jco version; report it with the artifact.',
+    );
   }
   return { glue, modules };
 }

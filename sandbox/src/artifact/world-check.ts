@@ -46,7 +46,8 @@ export function checkWorld(component: DecodedComponent, contract: ContractShape,
       for (const [member, sig] of actual) {
         const want = expected.get(member);
         if (want === undefined) issues.push({ subject: `${name}#${member}`, problem: 'is not part of the contract' });
-        else if (want !== sig) issues.push({ subject: `${name}#${member}`, problem: `has type ${excerptType(sig)}, the contract says ${want}` });
+        else if (want !== sig)
+          issues.push({ subject: `${name}#${member}`, problem: `has type ${excerptType(sig)}, the contract says ${want}` });
       }
       continue;
     }
@@ -62,7 +63,10 @@ export function checkWorld(component: DecodedComponent, contract: ContractShape,
     }
     if (base.startsWith('wasi:')) {
       if (!wasi.interfaces.has(base)) {
-        issues.push({ subject: name, problem: 'is a WASI interface the sandbox does not provide (agents get no network, filesystem or other host access)' });
+        issues.push({
+          subject: name,
+          problem: 'is a WASI interface the sandbox does not provide (agents get no network, filesystem or other host access)',
+        });
       } else if (version === null || !(version === wasi.versionPrefix || version.startsWith(`${wasi.versionPrefix}.`))) {
         issues.push({ subject: name, problem: `is WASI ${version ?? 'unversioned'}; the sandbox provides WASI ${wasi.versionPrefix}.x` });
       } else {
@@ -92,7 +96,8 @@ export function checkWorld(component: DecodedComponent, contract: ContractShape,
       if (want.startsWith('func(') || want.startsWith('async func(')) {
         const sig = actual.get(member);
         if (sig === undefined) issues.push({ subject: `${name}#${member}`, problem: 'is not exported' });
-        else if (sig !== want) issues.push({ subject: `${name}#${member}`, problem: `has type ${excerptType(sig)}, the contract says ${want}` });
+        else if (sig !== want)
+          issues.push({ subject: `${name}#${member}`, problem: `has type ${excerptType(sig)}, the contract says ${want}` });
       }
     }
   }

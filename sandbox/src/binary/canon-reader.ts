@@ -73,12 +73,35 @@ export function readCanon(r: ByteReader, scope: Scope, out: CanonOptions[]): voi
       out.push(readCanonOpts(r, 'lower'));
       return;
     // Built-ins that only define core functions; their immediates are skipped.
-    case 0x02: case 0x03: case 0x04: case 0x0e: case 0x13: case 0x14: case 0x15: case 0x1a: case 0x1b:
+    case 0x02:
+    case 0x03:
+    case 0x04:
+    case 0x0e:
+    case 0x13:
+    case 0x14:
+    case 0x15:
+    case 0x1a:
+    case 0x1b:
       r.u32();
       return;
-    case 0x05: case 0x0d: case 0x1e: case 0x1f: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26: case 0x28:
+    case 0x05:
+    case 0x0d:
+    case 0x1e:
+    case 0x1f:
+    case 0x22:
+    case 0x23:
+    case 0x24:
+    case 0x25:
+    case 0x26:
+    case 0x28:
       return;
-    case 0x06: case 0x0c: case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d:
+    case 0x06:
+    case 0x0c:
+    case 0x29:
+    case 0x2a:
+    case 0x2b:
+    case 0x2c:
+    case 0x2d:
       r.u8();
       return;
     case 0x09: {
@@ -88,22 +111,31 @@ export function readCanon(r: ByteReader, scope: Scope, out: CanonOptions[]): voi
       readCanonOpts(r, 'lower');
       return;
     }
-    case 0x0a: case 0x0b:
+    case 0x0a:
+    case 0x0b:
       r.u8();
       r.u32();
       return;
-    case 0x0f: case 0x10: case 0x16: case 0x17:
+    case 0x0f:
+    case 0x10:
+    case 0x16:
+    case 0x17:
       r.u32();
       readCanonOpts(r, 'lower');
       return;
-    case 0x11: case 0x12: case 0x18: case 0x19:
+    case 0x11:
+    case 0x12:
+    case 0x18:
+    case 0x19:
       r.u32();
       r.u8();
       return;
-    case 0x1c: case 0x1d:
+    case 0x1c:
+    case 0x1d:
       readCanonOpts(r, 'lower');
       return;
-    case 0x20: case 0x21:
+    case 0x20:
+    case 0x21:
       r.u8();
       r.u32();
       return;
@@ -115,4 +147,3 @@ export function readCanon(r: ByteReader, scope: Scope, out: CanonOptions[]): voi
       r.fail(`unsupported canonical built-in 0x${op.toString(16)}`);
   }
 }
-

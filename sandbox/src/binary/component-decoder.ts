@@ -132,4 +132,3 @@ function decodeSections(bytes: Uint8Array, start: number, end: number, scope: Sc
     }
   }
 }
-

@@ -36,7 +36,12 @@ export type ComponentLimitName = keyof ComponentLimits;
 export const COMPONENT_LIMIT_NAMES = Object.keys(DEFAULT_COMPONENT_LIMITS) as ComponentLimitName[];
 
 export class ComponentLimitExceeded extends BinaryFormatError {
-  constructor(readonly limit: ComponentLimitName, readonly value: number, readonly max: number, offset: number) {
+  constructor(
+    readonly limit: ComponentLimitName,
+    readonly value: number,
+    readonly max: number,
+    offset: number,
+  ) {
     super(`the component defines ${value > max ? `more than ${max}` : value} ${describe(limit)}; this node accepts at most ${max}`, offset);
     this.name = 'ComponentLimitExceeded';
   }
@@ -44,18 +49,31 @@ export class ComponentLimitExceeded extends BinaryFormatError {
 
 function describe(limit: ComponentLimitName): string {
   switch (limit) {
-    case 'coreModules': return 'core modules';
-    case 'components': return 'nested components';
-    case 'instances': return 'component instances';
-    case 'coreInstances': return 'core instances';
-    case 'types': return 'type definitions';
-    case 'functions': return 'functions in one core module';
+    case 'coreModules':
+      return 'core modules';
+    case 'components':
+      return 'nested components';
+    case 'instances':
+      return 'component instances';
+    case 'coreInstances':
+      return 'core instances';
+    case 'types':
+      return 'type definitions';
+    case 'functions':
+      return 'functions in one core module';
   }
 }
 
 /** Running totals of one decode, checked against the limits as each count is read. */
 export class ComponentCounts {
-  private readonly totals: Record<ComponentLimitName, number> = { coreModules: 0, components: 0, instances: 0, coreInstances: 0, types: 0, functions: 0 };
+  private readonly totals: Record<ComponentLimitName, number> = {
+    coreModules: 0,
+    components: 0,
+    instances: 0,
+    coreInstances: 0,
+    types: 0,
+    functions: 0,
+  };
 
   constructor(private readonly limits: Readonly<ComponentLimits> = DEFAULT_COMPONENT_LIMITS) {}
 

@@ -140,9 +140,7 @@ function readDeclarators(r: ByteReader, parent: Scope, isComponent: boolean): Co
         r.fail(`unknown declarator 0x${tag.toString(16)}`);
     }
   });
-  return isComponent
-    ? { k: 'component', imports: local.imports, exports: local.exports }
-    : { k: 'instance', exports: local.exports };
+  return isComponent ? { k: 'component', imports: local.imports, exports: local.exports } : { k: 'instance', exports: local.exports };
 }
 
 export function readExternType(r: ByteReader, scope: Scope, name: string): Extern {
@@ -254,4 +252,3 @@ function skipCoreImportDesc(r: ByteReader): void {
       r.fail(`unknown core import kind 0x${kind.toString(16)}`);
   }
 }
-

@@ -5,7 +5,10 @@
  * silent misread.
  */
 export class BinaryFormatError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(`${message} (at byte ${offset})`);
     this.name = 'BinaryFormatError';
   }
@@ -16,7 +19,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export class ByteReader {
   pos: number;
 
-  constructor(readonly bytes: Uint8Array, start = 0, readonly end = bytes.length) {
+  constructor(
+    readonly bytes: Uint8Array,
+    start = 0,
+    readonly end = bytes.length,
+  ) {
     this.pos = start;
   }
 

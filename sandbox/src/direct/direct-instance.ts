@@ -17,8 +17,21 @@ import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { AbiViolation } from '../errors.js';
 import type { WitFetchResult, WitStateResult, WitTopicResult } from '../host/wit-values.js';
 import {
-  FETCH_FLAT, GUEST_PREFIX, HOST_MODULE, HTTP_ERROR_KINDS, HTTP_MODULE, INITIALIZE, LOG_LEVELS, POST_PREFIX, STATE_ERROR_KINDS, STATE_MODULE,
-  TOPIC_ERROR_KINDS, TOPICS_MODULE, MESSAGE_INFO_ERROR_KINDS, MESSAGE_INFO_MODULE, IMPORT_SIGS,
+  FETCH_FLAT,
+  GUEST_PREFIX,
+  HOST_MODULE,
+  HTTP_ERROR_KINDS,
+  HTTP_MODULE,
+  INITIALIZE,
+  LOG_LEVELS,
+  POST_PREFIX,
+  STATE_ERROR_KINDS,
+  STATE_MODULE,
+  TOPIC_ERROR_KINDS,
+  TOPICS_MODULE,
+  MESSAGE_INFO_ERROR_KINDS,
+  MESSAGE_INFO_MODULE,
+  IMPORT_SIGS,
 } from '../abi.js';
 import { TOPIC_LIMITS } from '@caxton/core';
 import { filterTooLong, topicTooLong } from '../host/topic-request.js';
@@ -44,7 +57,12 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
    * Lifts with `budget` and hands the value on, or — over the cap — answers with the refusal as
    * the function's `result` error (no value is built, nothing more is read).
    */
-  const liftOrRefuse = <T>(budget: LiftBudget, lift: () => T, ret: number, use: (value: T) => { tag: 'err'; val: string } | undefined): void => {
+  const liftOrRefuse = <T>(
+    budget: LiftBudget,
+    lift: () => T,
+    ret: number,
+    use: (value: T) => { tag: 'err'; val: string } | undefined,
+  ): void => {
     budget.reset();
     let value: T;
     try {
@@ -60,7 +78,8 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   };
   /** A single string argument of a function without `result`: over its cap, the call ends. */
   const boundedString = (ptr: number, len: number, max: number, what: string, fn: string): string => {
-    if (len >>> 0 > max) bridge.failLift(new HostArgumentRefused(fn, `the ${what} has ${len >>> 0} code units, at most ${max} are accepted`));
+    if (len >>> 0 > max)
+      bridge.failLift(new HostArgumentRefused(fn, `the ${what} has ${len >>> 0} code units, at most ${max} are accepted`));
     return gm.string(ptr, len, what);
   };
 
@@ -72,7 +91,12 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
       send: (msgPtr: number, ret: number) => {
         gm.sync();
         // Lifted straight to the runtime's message, its size measured on the way (decision 2108).
-        liftOrRefuse(sendBudget, () => gm.messageAcl(msgPtr), ret, (m) => bridge.sendLifted(m, gm.liftedUnits));
+        liftOrRefuse(
+          sendBudget,
+          () => gm.messageAcl(msgPtr),
+          ret,
+          (m) => bridge.sendLifted(m, gm.liftedUnits),
+        );
       },
       log: (level: number, ptr: number, len: number) => {
         gm.sync();
@@ -91,7 +115,12 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
       },
       'register-service': (...args: number[]) => {
         gm.sync();
-        liftOrRefuse(serviceBudget, () => gm.serviceFlat(args.slice(0, 12)), args[12]!, (s) => bridge.registerService(s));
+        liftOrRefuse(
+          serviceBudget,
+          () => gm.serviceFlat(args.slice(0, 12)),
+          args[12]!,
+          (s) => bridge.registerService(s),
+        );
       },
       'deregister-service': (ptr: number, len: number) => {
         gm.sync();
@@ -109,7 +138,10 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   // message-info tables, nor for a closure per function it never calls.
   const wanted = importedFunctions(module);
   const imports: WebAssembly.Imports = {
-    [FUEL_IMPORT_MODULE]: meter.importsFor(() => memory, (pages) => memories.admits(pages)) as Record<string, WebAssembly.ImportValue>,
+    [FUEL_IMPORT_MODULE]: meter.importsFor(
+      () => memory,
+      (pages) => memories.admits(pages),
+    ) as Record<string, WebAssembly.ImportValue>,
     [MEMORY_IMPORT_MODULE]: Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!])),
   };
   const tables: [string, () => Record<string, WebAssembly.ImportValue>][] = [
@@ -215,7 +247,9 @@ function stateImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAsse
       gm.sync();
       const prefix = key(pPtr, pLen, false);
       if (sDisc >>> 0 === 1 && sLen >>> 0 > caps.stateKey) {
-        bridge.failLift(new HostArgumentRefused('state.keys', `start-after has ${sLen >>> 0} code units; no key is longer than ${caps.stateKey}`));
+        bridge.failLift(
+          new HostArgumentRefused('state.keys', `start-after has ${sLen >>> 0} code units; no key is longer than ${caps.stateKey}`),
+        );
       }
       const startAfter = gm.optStringFlat(sDisc, sPtr, sLen, 'start-after');
       gm.storeStringListResult(ret, bridge.stateKeys(prefix, startAfter, limit >>> 0));
@@ -271,7 +305,10 @@ function messageInfoImports(gm: GuestMemory, env: InstanceEnv): Record<string, W
     receivers: (offset: number, limit: number, ret: number) => {
       gm.sync();
       const r = bridge.receiversPage(offset >>> 0, limit >>> 0);
-      gm.storeAgentIdsKindResult(ret, r.tag === 'ok' ? { ok: r.val } : { kind: MESSAGE_INFO_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
+      gm.storeAgentIdsKindResult(
+        ret,
+        r.tag === 'ok' ? { ok: r.val } : { kind: MESSAGE_INFO_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message },
+      );
     },
   };
 }

@@ -246,7 +246,8 @@ export class GuestMemory {
       conversationId: this.optString(ptr + MSG.conversationId, 'conversationId'),
       replyWith: this.optString(ptr + MSG.replyWith, 'replyWith'),
       inReplyTo: this.optString(ptr + MSG.inReplyTo, 'inReplyTo'),
-      replyBy: this.disc(ptr + MSG.replyBy, 2, 'reply-by') === 0 ? undefined : this.dv.getBigUint64(ptr + MSG.replyBy + OPT_U64.payload, true),
+      replyBy:
+        this.disc(ptr + MSG.replyBy, 2, 'reply-by') === 0 ? undefined : this.dv.getBigUint64(ptr + MSG.replyBy + OPT_U64.payload, true),
     };
     return m;
   }
@@ -372,7 +373,8 @@ export class GuestMemory {
       this.lift?.list(hLen);
       this.check(hPtr, hLen * PAIR.size, PAIR.align, 'headers');
       headers = new Array<[string, string]>(hLen);
-      for (let k = 0; k < hLen; k++) headers[k] = [this.stringAt(hPtr + k * PAIR.size, 'headers'), this.stringAt(hPtr + k * PAIR.size + PAIR.second, 'headers')];
+      for (let k = 0; k < hLen; k++)
+        headers[k] = [this.stringAt(hPtr + k * PAIR.size, 'headers'), this.stringAt(hPtr + k * PAIR.size + PAIR.second, 'headers')];
     }
     const body = this.optStringFlat(flat[f.body]!, flat[f.body + 1]!, flat[f.body + 2]!, 'body');
     const timeoutMs = this.flatDisc(flat[f.timeout]!, 'timeout-ms') ? flat[f.timeout + 1]! >>> 0 : undefined;
@@ -437,7 +439,14 @@ export class GuestMemory {
     this.dv.setUint32(at + 4, this.written, true);
   }
 
-  private storeList<T>(at: number, items: readonly T[], elemSize: number, align: number, what: string, store: (p: number, item: T) => void): void {
+  private storeList<T>(
+    at: number,
+    items: readonly T[],
+    elemSize: number,
+    align: number,
+    what: string,
+    store: (p: number, item: T) => void,
+  ): void {
     const ptr = this.alloc(items.length * elemSize, align, what);
     for (let i = 0; i < items.length; i++) store(ptr + i * elemSize, items[i]!);
     this.dv.setUint32(at, ptr, true);
@@ -490,10 +499,20 @@ export class GuestMemory {
    * bytes in the same allocation order, without building the world value first (decision 2108).
    */
   lowerAclMessage(m: AclMessage): number {
-    return this.lowerFields(m, m.replyTo ?? NO_IDS, replyByToWit(m.replyBy), m.userParams == null ? NO_PAIRS : userParamsToWit(m.userParams));
+    return this.lowerFields(
+      m,
+      m.replyTo ?? NO_IDS,
+      replyByToWit(m.replyBy),
+      m.userParams == null ? NO_PAIRS : userParamsToWit(m.userParams),
+    );
   }
 
-  private lowerFields(m: LowerableMessage, replyTo: readonly LowerableAgentId[], replyBy: bigint | null | undefined, userParams: readonly (readonly [string, string])[]): number {
+  private lowerFields(
+    m: LowerableMessage,
+    replyTo: readonly LowerableAgentId[],
+    replyBy: bigint | null | undefined,
+    userParams: readonly (readonly [string, string])[],
+  ): number {
     const ptr = this.alloc(MSG.size, MSG.align, 'acl-message');
     const p = PERFORMATIVE_INDEX.get(m.performative);
     if (p === undefined) throw new TypeError(`unknown performative ${m.performative}`);

@@ -32,7 +32,8 @@ export function callerPaidFunctions(m: binaryen.Module): Set<string> {
     while (stack.length > 0) {
       const e = stack.pop()!;
       const id = getId(e);
-      if (id === binaryen.RefFuncId) open.add((binaryen.getExpressionInfo(e as binaryen.ExpressionRef) as unknown as { func: string }).func);
+      if (id === binaryen.RefFuncId)
+        open.add((binaryen.getExpressionInfo(e as binaryen.ExpressionRef) as unknown as { func: string }).func);
       else if (id === binaryen.CallId) called.add((binaryen.getExpressionInfo(e as binaryen.ExpressionRef) as binaryen.CallInfo).target);
       // Every child, `try` and catch bodies included (a `ref.func` inside one was once missed, and a
       // function entered by return_call_indirect then ran on zero fuel); unknown kinds throw.

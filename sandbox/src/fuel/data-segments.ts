@@ -71,10 +71,14 @@ function skipConstExpr(r: ByteReader): void {
   for (;;) {
     const op = r.u8();
     if (op === END) return;
-    if (op === 0x41) r.s33(); // i32.const (value up to 32 bits)
-    else if (op === 0x42) skipLeb(r); // i64.const
-    else if (op === 0x23) r.u32(); // global.get
-    else if (op === 0x6a || op === 0x6b || op === 0x6c || op === 0x7c || op === 0x7d || op === 0x7e) continue; // extended-const arithmetic
+    if (op === 0x41)
+      r.s33(); // i32.const (value up to 32 bits)
+    else if (op === 0x42)
+      skipLeb(r); // i64.const
+    else if (op === 0x23)
+      r.u32(); // global.get
+    else if (op === 0x6a || op === 0x6b || op === 0x6c || op === 0x7c || op === 0x7d || op === 0x7e)
+      continue; // extended-const arithmetic
     else r.fail(`opcode 0x${op.toString(16)} in a data segment offset is not known`);
   }
 }

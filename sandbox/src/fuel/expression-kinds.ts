@@ -116,7 +116,11 @@ function buildKinds(): Map<number, Kind> {
   add('ArraySet', 'op', fields('ArraySetGetRef', 'ArraySetGetIndex', 'ArraySetGetValue'));
   add('ArrayLen', 'op', fields('ArrayLenGetRef'));
   add('ArrayFill', 'op', fields('ArrayFillGetRef', 'ArrayFillGetIndex', 'ArrayFillGetValue', 'ArrayFillGetSize'));
-  add('ArrayCopy', 'op', fields('ArrayCopyGetDestRef', 'ArrayCopyGetDestIndex', 'ArrayCopyGetSrcRef', 'ArrayCopyGetSrcIndex', 'ArrayCopyGetLength'));
+  add(
+    'ArrayCopy',
+    'op',
+    fields('ArrayCopyGetDestRef', 'ArrayCopyGetDestIndex', 'ArrayCopyGetSrcRef', 'ArrayCopyGetSrcIndex', 'ArrayCopyGetLength'),
+  );
   add('ArrayInitData', 'op', fields('ArrayInitDataGetRef', 'ArrayInitDataGetIndex', 'ArrayInitDataGetOffset', 'ArrayInitDataGetSize'));
   add('ArrayInitElem', 'op', fields('ArrayInitElemGetRef', 'ArrayInitElemGetIndex', 'ArrayInitElemGetOffset', 'ArrayInitElemGetSize'));
   return k;
@@ -159,7 +163,6 @@ export function kinds(): Map<number, Kind> {
   }
   return kindsCache;
 }
-
 
 /**
  * Pushes the children of `e` onto `out`, structured instructions included (block, if, loop, legacy

@@ -74,7 +74,13 @@ export interface FuelPassStats {
  * both place charges over the same functions. A body nested deeper than the pass can recurse is
  * refused typed rather than as the engine's RangeError.
  */
-function passDefinedFunctions(m: binaryen.Module, table: ReturnType<typeof kinds>, artifactCatches: boolean, paid: CallerPaid, each: (name: string, pass: FunctionPass) => void): void {
+function passDefinedFunctions(
+  m: binaryen.Module,
+  table: ReturnType<typeof kinds>,
+  artifactCatches: boolean,
+  paid: CallerPaid,
+  each: (name: string, pass: FunctionPass) => void,
+): void {
   const n = m.getNumFunctions();
   for (let i = 0; i < n; i++) {
     const fn = m.getFunctionByIndex(i);
@@ -98,7 +104,11 @@ function passDefinedFunctions(m: binaryen.Module, table: ReturnType<typeof kinds
  * the caller-paid functions some direct call reaches from a segment paid without a check, which
  * keep their entry check (decision 2137; the others' callers checked right before calling them).
  */
-function measureEntryCosts(bytes: Uint8Array, table: ReturnType<typeof kinds>, artifactCatches: boolean): { entryCost: Map<string, number>; entryChecks: Set<string> } {
+function measureEntryCosts(
+  bytes: Uint8Array,
+  table: ReturnType<typeof kinds>,
+  artifactCatches: boolean,
+): { entryCost: Map<string, number>; entryChecks: Set<string> } {
   const m = readForPass(bytes);
   try {
     const paid: CallerPaid = { functions: callerPaidFunctions(m), entryCost: null, entryChecks: null };
@@ -135,7 +145,12 @@ function callerPaidSet(candidates: ReadonlySet<string>, entryCost: ReadonlyMap<s
  * Exported caller-paid functions are entered by the host too: their exports now name a wrapper
  * that pays the entry as a direct caller would (with the check) and calls the function.
  */
-function wrapExports(m: binaryen.Module, table: ReturnType<typeof kinds>, functions: ReadonlySet<string>, entryCost: ReadonlyMap<string, number>): number {
+function wrapExports(
+  m: binaryen.Module,
+  table: ReturnType<typeof kinds>,
+  functions: ReadonlySet<string>,
+  entryCost: ReadonlyMap<string, number>,
+): number {
   const wrapped: { exportName: string; target: string }[] = [];
   for (let i = 0; i < m.getNumExports(); i++) {
     const info = binaryen.getExportInfo(m.getExportByIndex(i));
@@ -237,7 +252,15 @@ export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatc
     m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, i64c(m, 0));
     if (m.getExport(FUEL_EXPORT)) throw new FuelPassError(`the module already exports "${FUEL_EXPORT}", a name reserved for the sandbox`);
     m.addGlobalExport(FUEL_GLOBAL, FUEL_EXPORT);
-    const stats: FuelPassStats = { functions: 0, expressions: 0, chargePoints: 0, checks: 0, bulkMemorySites: 0, growSites: 0, debtModeFunctions: 0 };
+    const stats: FuelPassStats = {
+      functions: 0,
+      expressions: 0,
+      chargePoints: 0,
+      checks: 0,
+      bulkMemorySites: 0,
+      growSites: 0,
+      debtModeFunctions: 0,
+    };
     const paid: CallerPaid = { functions: callerPaidSet(callerPaidFunctions(m), entryCost), entryCost, entryChecks };
     let dataRefs = 0;
     passDefinedFunctions(m, table, artifactCatches, paid, (_name, pass) => {

@@ -38,14 +38,18 @@ export const OUT_OF_FUEL_FN = 'caxton$fuel_out';
  */
 export function refillOrTrapBody(m: binaryen.Module): Ref {
   const current = (): Ref => m.local.get(0, binaryen.i64);
-  return m.block(null, [
-    m.local.set(0, m.call(REFILL_FN, [current()], binaryen.i64)),
-    // Out of fuel: the counter takes refill's answer before the trap, as an inline check left it —
-    // the meter reads the deficit from it (meter.ts: `used()` shows the whole of it even when refill
-    // emptied the pool and the other modules' counters). Only this cold path stores it.
-    m.if(m.i64.lt_s(current(), i64c(m, 0)), m.block(null, [m.global.set(FUEL_GLOBAL, current()), m.unreachable()])),
-    current(),
-  ], binaryen.i64);
+  return m.block(
+    null,
+    [
+      m.local.set(0, m.call(REFILL_FN, [current()], binaryen.i64)),
+      // Out of fuel: the counter takes refill's answer before the trap, as an inline check left it —
+      // the meter reads the deficit from it (meter.ts: `used()` shows the whole of it even when refill
+      // emptied the pool and the other modules' counters). Only this cold path stores it.
+      m.if(m.i64.lt_s(current(), i64c(m, 0)), m.block(null, [m.global.set(FUEL_GLOBAL, current()), m.unreachable()])),
+      current(),
+    ],
+    binaryen.i64,
+  );
 }
 
 function isReturnCall(id: number, e: Ref): boolean {
@@ -53,7 +57,6 @@ function isReturnCall(id: number, e: Ref): boolean {
   if (id === binaryen.CallIndirectId) return c('CallIndirectIsReturn')(e) !== 0;
   return c('CallRefIsReturn')(e) !== 0;
 }
-
 
 /**
  * Caller-paid entries (caller-paid.ts, decision 1941): the functions whose entry segment their
@@ -269,7 +272,8 @@ export class FunctionPass {
       // for its own calls' callees (their entry segments), plus any arm that coalesces in this run
       // only (the measured cost is never above this run's own part: fuel-pass.ts, callerPaidSet).
       const owed = this.paid.entryCost ? cost - (this.paid.entryCost.get(name) ?? 0) : 0;
-      if (owed < 0) throw new UnsupportedInstruction(`caller-paid entry of ${name}: measured ${this.paid.entryCost?.get(name)}, found ${cost}`);
+      if (owed < 0)
+        throw new UnsupportedInstruction(`caller-paid entry of ${name}: measured ${this.paid.entryCost?.get(name)}, found ${cost}`);
       // The entry still checks where any entry would (functions that can run unboundedly: every
       // call cycle passes a check); with nothing owed, the check reads the counter, no store.
       const checks = siteChecks('function-entry', facts);
@@ -391,9 +395,7 @@ export class FunctionPass {
       let i = 0;
       while (i < n && c('BlockGetChildAt')(p.parent, i) !== p.ref) i++;
       if (i === n) throw new Error('fuel pass: a charge point lost its place');
-      const paid = this.debtMode
-        ? this.take(p.amount)
-        : this.m.block(null, this.chargeAndCheck(i64c(this.m, p.amount)), binaryen.none);
+      const paid = this.debtMode ? this.take(p.amount) : this.m.block(null, this.chargeAndCheck(i64c(this.m, p.amount)), binaryen.none);
       c('BlockSetChildAt')(p.parent, i, paid);
     }
   }
@@ -433,7 +435,11 @@ export class FunctionPass {
     const settled =
       id === binaryen.LocalGetId || id === binaryen.ConstId
         ? this.m.block(null, [...this.settleOnly(), last], type)
-        : this.m.block(null, [this.m.local.set(this.hold(type), last), ...this.settleOnly(), this.m.local.get(this.hold(type), type)], type);
+        : this.m.block(
+            null,
+            [this.m.local.set(this.hold(type), last), ...this.settleOnly(), this.m.local.get(this.hold(type), type)],
+            type,
+          );
     const callId = getId(call);
     if (callId === binaryen.CallId) c('CallSetOperandAt')(call, children.length - 1, settled);
     else if (callId === binaryen.CallIndirectId) c('CallIndirectSetTarget')(call, settled);
@@ -489,7 +495,10 @@ export class FunctionPass {
 
   /** After a checked settlement: `room = roomAfter; base = DEBT_FLUSH`. */
   private emptyRoom(roomAfter: number): Ref[] {
-    return [this.m.local.set(this.roomLocal(), i64c(this.m, roomAfter)), this.m.local.set(this.baseLocal(), i64c(this.m, debtRoom.initial))];
+    return [
+      this.m.local.set(this.roomLocal(), i64c(this.m, roomAfter)),
+      this.m.local.set(this.baseLocal(), i64c(this.m, debtRoom.initial)),
+    ];
   }
 
   /** `base - room`: debtRoom.owed (base is DEBT_FLUSH but after a settlement before a call). */
@@ -536,11 +545,7 @@ export class FunctionPass {
         : type === binaryen.unreachable
           ? inner
           : this.m.br(exitLabel, 0, inner);
-    const settlement = [
-      ...this.chargeAndCheck(this.owed()),
-      ...this.emptyRoom(debtRoom.afterSettle(charge)),
-      this.m.br(retryLabel),
-    ];
+    const settlement = [...this.chargeAndCheck(this.owed()), ...this.emptyRoom(debtRoom.afterSettle(charge)), this.m.br(retryLabel)];
     setLoopName(e, retryLabel);
     c('LoopSetBody')(e, this.m.block(exitLabel, [this.m.block(settleLabel, [leave], binaryen.none), ...settlement], binaryen.auto));
   }
@@ -690,9 +695,11 @@ export class FunctionPass {
       // An arm that calls a caller-paid function is never coalesced, and costs at least 2.
       const elseCallees = elseArm ? this.claim(elseArm.mark) : [];
       const thenCallees = this.claim(thenArm.mark);
-      if (thenArm.cost > 0) this.charge(siteCharge('if-arm', thenArm.cost), thenCallees, (ref) => this.set(e, 'IfSetIfTrue', this.wrap([ref], thenRef)));
+      if (thenArm.cost > 0)
+        this.charge(siteCharge('if-arm', thenArm.cost), thenCallees, (ref) => this.set(e, 'IfSetIfTrue', this.wrap([ref], thenRef)));
       else this.unpaid.push(...thenCallees);
-      if (elseArm && elseArm.cost > 0) this.charge(siteCharge('if-arm', elseArm.cost), elseCallees, (ref) => this.set(e, 'IfSetIfFalse', this.wrap([ref], elseRef)));
+      if (elseArm && elseArm.cost > 0)
+        this.charge(siteCharge('if-arm', elseArm.cost), elseCallees, (ref) => this.set(e, 'IfSetIfFalse', this.wrap([ref], elseRef)));
       else this.unpaid.push(...elseCallees);
     }
     return cond + plan.parentCost;
@@ -706,7 +713,8 @@ export class FunctionPass {
       const mark = this.unclaimed.length;
       const armCost = this.visit(body);
       const callees = this.claim(mark);
-      if (armCost > 0) this.charge(siteCharge('if-arm', armCost), callees, (ref) => this.set(e, 'TrySetCatchBodyAt', this.wrap([ref], body), i));
+      if (armCost > 0)
+        this.charge(siteCharge('if-arm', armCost), callees, (ref) => this.set(e, 'TrySetCatchBodyAt', this.wrap([ref], body), i));
       else this.unpaid.push(...callees);
     }
     return cost;
@@ -759,4 +767,3 @@ export class FunctionPass {
     );
   }
 }
-

@@ -30,7 +30,13 @@
  * service registration, under the same directory-change quotas).
  */
 import {
-  AclError, excerpt, DEFAULT_ACL_LIMITS, utf8ByteLength, requireReceivers, validateAclMessage, httpPendingStateKey,
+  AclError,
+  excerpt,
+  DEFAULT_ACL_LIMITS,
+  utf8ByteLength,
+  requireReceivers,
+  validateAclMessage,
+  httpPendingStateKey,
   MESSAGE_INFO_LIMITS,
 } from '@caxton/core';
 import type { AclMessage, AclLimits, HttpErrorKind, HttpPolicy, StateErrorKind, TopicPatterns } from '@caxton/core';
@@ -57,7 +63,18 @@ import { StateView } from './state-view.js';
 import type { UnknownReceivers } from './unknown-receivers.js';
 import type { TopicRefusal } from './topic-request.js';
 import { checkGuestTopic, checkSubscribe } from './topic-request.js';
-import type { WitAclMessage, WitAgentId, WitFetchResult, WitKindError, WitLogLevel, WitReceiversResult, WitResult, WitServiceDescription, WitStateResult, WitTopicResult } from './wit-values.js';
+import type {
+  WitAclMessage,
+  WitAgentId,
+  WitFetchResult,
+  WitKindError,
+  WitLogLevel,
+  WitReceiversResult,
+  WitResult,
+  WitServiceDescription,
+  WitStateResult,
+  WitTopicResult,
+} from './wit-values.js';
 
 export type { RefusalCounters } from './quotas.js';
 export { MAX_SERVICE_ENTRIES, MAX_TIMER_TOKEN } from './lift-budget.js';
@@ -82,8 +99,6 @@ export interface BridgeEnv {
 
 /** The reserved state key of a pending HTTP call's record (decision 1601; core's, shared with the gateway). */
 export const httpPendingKey = httpPendingStateKey;
-
-
 
 export class HostBridge {
   /** The current instance's meter (replaced when the agent is re-instantiated). */
@@ -143,7 +158,14 @@ export class HostBridge {
   /** Starts collecting effects for a new call. */
   begin(): void {
     const e = this.effects;
-    if (e.outbox.length > 0 || e.timers.length > 0 || e.directory.length > 0 || e.http.length > 0 || e.logs.length > 0 || e.droppedLogLines > 0) {
+    if (
+      e.outbox.length > 0 ||
+      e.timers.length > 0 ||
+      e.directory.length > 0 ||
+      e.http.length > 0 ||
+      e.logs.length > 0 ||
+      e.droppedLogLines > 0
+    ) {
       this.effects = emptyEffects();
     }
     this.inInit = false;
@@ -356,7 +378,10 @@ export class HostBridge {
     const quota = this.rates.takeSend(size, this.env.clock());
     if (quota !== null) {
       this.counters[quota]++;
-      return { tag: 'err', val: `quota exceeded: at most ${limits[quota]} ${quota === 'sendsPerSecond' ? 'sends' : 'bytes sent'} per second` };
+      return {
+        tag: 'err',
+        val: `quota exceeded: at most ${limits[quota]} ${quota === 'sendsPerSecond' ? 'sends' : 'bytes sent'} per second`,
+      };
     }
     outbox.push(msg);
     return undefined;
@@ -367,7 +392,10 @@ export class HostBridge {
     try {
       requireReceivers(msg);
       const growth = this.qualifyBytes * (bareNames(msg.receivers) + (msg.replyTo === undefined ? 0 : bareNames(msg.replyTo)));
-      validateAclMessage(msg, growth === 0 ? this.sendAcl : { ...this.sendAcl, maxMessageBytes: Math.max(0, this.sendAcl.maxMessageBytes - growth) });
+      validateAclMessage(
+        msg,
+        growth === 0 ? this.sendAcl : { ...this.sendAcl, maxMessageBytes: Math.max(0, this.sendAcl.maxMessageBytes - growth) },
+      );
       return null;
     } catch (err) {
       if (err instanceof AclError) return excerpt(err.message, 512);
@@ -392,7 +420,11 @@ export class HostBridge {
    */
   outputDropped(bytes: number): void {
     this.counters.outputDropped++;
-    this.note('warn', `[caxton] ${bytes} bytes written to stdout/stderr past the per-call limit of ${this.env.limits.maxOutputBytes} were dropped unread`, 'stderr');
+    this.note(
+      'warn',
+      `[caxton] ${bytes} bytes written to stdout/stderr past the per-call limit of ${this.env.limits.maxOutputBytes} were dropped unread`,
+      'stderr',
+    );
   }
 
   /** A stdout/stderr line from WASI (charged by the WASI shim). */
@@ -436,7 +468,8 @@ export class HostBridge {
     if (this.effects.directory.length >= limits.maxDirectoryOps) return `at most ${limits.maxDirectoryOps} directory changes per call`;
     const refused = this.rates.takeDirectoryChange(units, this.env.clock());
     if (refused === 'directoryChangesPerSecond') return `at most ${limits.directoryChangesPerSecond} directory changes per second`;
-    if (refused === 'directoryBytesPerSecond') return `at most ${limits.directoryBytesPerSecond} code units of directory changes per second (this one is ${units})`;
+    if (refused === 'directoryBytesPerSecond')
+      return `at most ${limits.directoryBytesPerSecond} code units of directory changes per second (this one is ${units})`;
     return null;
   }
 
@@ -586,7 +619,11 @@ export class HostBridge {
       this.counters.http++;
       return { tag: 'err', val: { kind, message } };
     };
-    if (this.inInit) return refuse('denied', 'fetch is not available during init (nothing init does is committed); call it while handling a message or a timer');
+    if (this.inInit)
+      return refuse(
+        'denied',
+        'fetch is not available during init (nothing init does is committed); call it while handling a message or a timer',
+      );
     const policy = this.env.http;
     if (policy !== undefined && this.effects.http.length >= policy.maxCallsPerHandling) {
       return refuse('quota-exceeded', `at most ${policy.maxCallsPerHandling} HTTP calls per handling`);
@@ -640,9 +677,11 @@ export class HostBridge {
       this.counters.directoryChanges++;
       return { tag: 'err', val: { kind: 'quota-exceeded', message: `quota exceeded: ${quota}` } };
     }
-    this.effects.directory.push(checked.filter === undefined
-      ? { kind: 'subscribe-topic', topic: checked.topic }
-      : { kind: 'subscribe-topic', topic: checked.topic, filter: checked.filter });
+    this.effects.directory.push(
+      checked.filter === undefined
+        ? { kind: 'subscribe-topic', topic: checked.topic }
+        : { kind: 'subscribe-topic', topic: checked.topic, filter: checked.filter },
+    );
     return undefined;
   }
 
@@ -681,14 +720,20 @@ export class HostBridge {
     if (m === null) {
       this.counters.badArgument++;
       this.charge(0);
-      return { tag: 'err', val: { kind: 'no-message', message: 'no message is being handled (receivers is for handle, not init or on-timer)' } };
+      return {
+        tag: 'err',
+        val: { kind: 'no-message', message: 'no message is being handled (receivers is for handle, not init or on-timer)' },
+      };
     }
     const count = m.receivers.length;
     const max = MESSAGE_INFO_LIMITS.maxReceiversPage;
     if (!Number.isInteger(limit) || limit < 1 || limit > max || !Number.isInteger(offset) || offset < 0 || offset > count) {
       this.counters.badArgument++;
       this.charge(0);
-      const why = !Number.isInteger(limit) || limit < 1 || limit > max ? `limit ${limit} is not within 1..${max}` : `offset ${offset} is past the ${count} receivers`;
+      const why =
+        !Number.isInteger(limit) || limit < 1 || limit > max
+          ? `limit ${limit} is not within 1..${max}`
+          : `offset ${offset} is past the ${count} receivers`;
       return { tag: 'err', val: { kind: 'invalid-range', message: `${why} (page with offset 0, ${max}, ${2 * max}… up to the count)` } };
     }
     const end = Math.min(count, offset + limit);

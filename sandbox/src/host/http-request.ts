@@ -46,10 +46,14 @@ const refuse = (kind: HttpErrorKind, message: string): CheckedRequest => ({ ok: 
  */
 export function checkHttpRequest(req: WitHttpRequest, policy: HttpPolicy | undefined, maxContextBytes: number): CheckedRequest {
   if (policy === undefined) {
-    return refuse('denied', 'this agent may not make HTTP calls: its deployment has no HTTP policy (deploy it with an allow-list of hosts)');
+    return refuse(
+      'denied',
+      'this agent may not make HTTP calls: its deployment has no HTTP policy (deploy it with an allow-list of hosts)',
+    );
   }
   const method = req.method.toUpperCase();
-  if (!HTTP_METHODS.includes(method)) return refuse('invalid-request', `method ${clip(req.method)} is not supported (${HTTP_METHODS.join(', ')})`);
+  if (!HTTP_METHODS.includes(method))
+    return refuse('invalid-request', `method ${clip(req.method)} is not supported (${HTTP_METHODS.join(', ')})`);
   const parsed = parseHttpTarget(req.url);
   if (!parsed.ok) return refuse('invalid-request', parsed.reason);
   let size = utf8ByteLength(parsed.target.href);
@@ -65,7 +69,10 @@ export function checkHttpRequest(req: WitHttpRequest, policy: HttpPolicy | undef
     size += utf8ByteLength(body);
   }
   if (size > policy.maxRequestBytes) {
-    return refuse('quota-exceeded', `the request has ${size} bytes (URL, headers and body), more than the deployment's ${policy.maxRequestBytes}`);
+    return refuse(
+      'quota-exceeded',
+      `the request has ${size} bytes (URL, headers and body), more than the deployment's ${policy.maxRequestBytes}`,
+    );
   }
   const context = req.context ?? undefined;
   if (context !== undefined && utf8ByteLength(context) > maxContextBytes) {

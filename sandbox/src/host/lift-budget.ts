@@ -95,8 +95,9 @@ export function hostLiftCaps(limits: AgentLimits, acl: AclLimits, state: StateLi
     stateValue: state.maxValueBytes,
     // URL, headers and body are held to maxRequestBytes, the context to a message field; the
     // method is a short word. Without a policy every fetch is refused: lift next to nothing.
-    httpRequest: http === undefined
-      ? { units: 64 * 1024, items: MAX_HTTP_HEADERS }
-      : { units: http.maxRequestBytes + acl.maxFieldBytes + 16, items: MAX_HTTP_HEADERS },
+    httpRequest:
+      http === undefined
+        ? { units: 64 * 1024, items: MAX_HTTP_HEADERS }
+        : { units: http.maxRequestBytes + acl.maxFieldBytes + 16, items: MAX_HTTP_HEADERS },
   };
 }

@@ -33,8 +33,19 @@ export interface RefusalCounters {
 }
 
 export const zeroCounters = (): RefusalCounters => ({
-  liftLimit: 0, invalidMessage: 0, outboxFull: 0, sendsPerSecond: 0, sendBytesPerSecond: 0,
-  directoryChanges: 0, timers: 0, badArgument: 0, logLinesDropped: 0, outputDropped: 0, state: 0, http: 0, topics: 0,
+  liftLimit: 0,
+  invalidMessage: 0,
+  outboxFull: 0,
+  sendsPerSecond: 0,
+  sendBytesPerSecond: 0,
+  directoryChanges: 0,
+  timers: 0,
+  badArgument: 0,
+  logLinesDropped: 0,
+  outputDropped: 0,
+  state: 0,
+  http: 0,
+  topics: 0,
 });
 
 export class RateQuotas {
@@ -43,7 +54,9 @@ export class RateQuotas {
   private readonly directoryChanges: TokenBucket;
   private readonly directoryBytes: TokenBucket;
 
-  constructor(limits: Pick<AgentLimits, 'sendsPerSecond' | 'sendBytesPerSecond' | 'directoryChangesPerSecond' | 'directoryBytesPerSecond'>) {
+  constructor(
+    limits: Pick<AgentLimits, 'sendsPerSecond' | 'sendBytesPerSecond' | 'directoryChangesPerSecond' | 'directoryBytesPerSecond'>,
+  ) {
     this.sends = new TokenBucket(limits.sendsPerSecond);
     this.sendBytes = new TokenBucket(limits.sendBytesPerSecond);
     this.directoryChanges = new TokenBucket(limits.directoryChangesPerSecond);

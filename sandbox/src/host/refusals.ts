@@ -9,7 +9,11 @@ import { SandboxError } from '../errors.js';
 /** An argument asked the host to lift more than its cap (checked while lifting, before allocating). */
 export class LiftLimitExceeded extends SandboxError {
   // `measure`, not `kind`: CaxtonError.kind is the error's kind (resource-exhausted).
-  constructor(readonly what: string, readonly limit: number, readonly measure: 'units' | 'items') {
+  constructor(
+    readonly what: string,
+    readonly limit: number,
+    readonly measure: 'units' | 'items',
+  ) {
     super(
       'sandbox.host.lift-limit',
       `${what}: more than ${limit} ${measure === 'units' ? 'code units of strings' : 'list entries'} to lift (aliased strings count every time they are referenced)`,
@@ -23,7 +27,10 @@ export class LiftLimitExceeded extends SandboxError {
 
 /** A per-agent quota refused a host call whose result type cannot carry the refusal. */
 export class QuotaExceeded extends SandboxError {
-  constructor(readonly quota: string, message: string) {
+  constructor(
+    readonly quota: string,
+    message: string,
+  ) {
     super('sandbox.quota-exceeded', `quota exceeded: ${message}`, {
       context: { quota },
       hint: `The agent went past its ${quota} limit; make it do less per call (or per second), or raise the limit for its deployment.`,
@@ -33,7 +40,10 @@ export class QuotaExceeded extends SandboxError {
 
 /** A host function received an argument it can never accept (too long, out of range). */
 export class HostArgumentRefused extends SandboxError {
-  constructor(readonly what: string, message: string) {
+  constructor(
+    readonly what: string,
+    message: string,
+  ) {
     super('sandbox.host.argument-refused', `${what}: ${message}`, {
       context: { what },
       hint: 'The agent passed a value the host function does not accept; see the limits in docs/sandbox.md.',

@@ -120,11 +120,16 @@ export class StateView {
   }
 
   set(key: string, value: string): StateRefusal | null {
-    if (this.readOnly) return { kind: 'read-only', message: 'state cannot be written during init (it is only read there): write it while handling a message or a timer' };
+    if (this.readOnly)
+      return {
+        kind: 'read-only',
+        message: 'state cannot be written during init (it is only read there): write it while handling a message or a timer',
+      };
     const invalid = invalidKeyReason(key, this.limits.maxKeyBytes);
     if (invalid !== null) return { kind: 'invalid-key', message: invalid };
     if (value.length > this.limits.maxValueBytes) return this.tooLarge(value.length);
-    if (hasLoneSurrogate(value)) return { kind: 'value-too-large', message: 'the value is not valid Unicode text (it has a lone surrogate) and cannot be stored' };
+    if (hasLoneSurrogate(value))
+      return { kind: 'value-too-large', message: 'the value is not valid Unicode text (it has a lone surrogate) and cannot be stored' };
     const valueBytes = utf8ByteLength(value);
     if (valueBytes > this.limits.maxValueBytes) return this.tooLarge(valueBytes);
     const keyBytes = utf8ByteLength(key);
@@ -151,7 +156,11 @@ export class StateView {
   }
 
   delete(key: string): StateRefusal | null {
-    if (this.readOnly) return { kind: 'read-only', message: 'state cannot be written during init (it is only read there): write it while handling a message or a timer' };
+    if (this.readOnly)
+      return {
+        kind: 'read-only',
+        message: 'state cannot be written during init (it is only read there): write it while handling a message or a timer',
+      };
     const invalid = invalidKeyReason(key, this.limits.maxKeyBytes);
     if (invalid !== null) return { kind: 'invalid-key', message: invalid };
     const old = this.current(key);

@@ -16,9 +16,7 @@ export interface TopicRefusal {
   notAllowed?: true;
 }
 
-export type CheckedSubscribe =
-  | { ok: true; topic: string; filter?: TopicFilter }
-  | { ok: false; refusal: TopicRefusal };
+export type CheckedSubscribe = { ok: true; topic: string; filter?: TopicFilter } | { ok: false; refusal: TopicRefusal };
 
 /** The refusal of a name or filter, as the guest reads it (message and hint together). */
 function refusalOf(err: TopicError): TopicRefusal {

@@ -18,7 +18,15 @@ import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { droppedOutputFuel, hostCallFuel, outputFuel } from '../fuel/cost-model.js';
 import { createDenyWasi } from '../wasi/deny-wasi.js';
 import { HOST_MODULE } from '../abi.js';
-import { guardGuestExports, guardHostImports, guardHttpImports, guardMessageInfoImports, guardStateImports, guardStreamImports, guardTopicsImports } from './lift-guard.js';
+import {
+  guardGuestExports,
+  guardHostImports,
+  guardHttpImports,
+  guardMessageInfoImports,
+  guardStateImports,
+  guardStreamImports,
+  guardTopicsImports,
+} from './lift-guard.js';
 
 /** The host interfaces, as any core name mangling spells them. */
 const HOST_INTERFACE = 'caxton:agent/host';
@@ -100,7 +108,10 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       } else if (name.includes(MESSAGE_INFO_INTERFACE)) {
         io[name] = guardMessageInfoImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
       } else if (name.includes(STREAMS_INTERFACE)) {
-        io[name] = guardStreamImports(host as Record<string, unknown>, wasi.output, lowerMemories) as Record<string, WebAssembly.ImportValue>;
+        io[name] = guardStreamImports(host as Record<string, unknown>, wasi.output, lowerMemories) as Record<
+          string,
+          WebAssembly.ImportValue
+        >;
       }
     }
     const instance = new WebAssembly.Instance(module, io);
@@ -119,7 +130,14 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       if (!m) throw new Error(`jco asked for unknown core module ${name}`);
       return m;
     },
-    { 'caxton:agent/host': bridge.jcoImports(), 'caxton:agent/state': bridge.jcoStateImports(), 'caxton:agent/http': bridge.jcoHttpImports(), 'caxton:agent/topics': bridge.jcoTopicsImports(), 'caxton:agent/message-info': bridge.jcoMessageInfoImports(), ...wasi.imports },
+    {
+      'caxton:agent/host': bridge.jcoImports(),
+      'caxton:agent/state': bridge.jcoStateImports(),
+      'caxton:agent/http': bridge.jcoHttpImports(),
+      'caxton:agent/topics': bridge.jcoTopicsImports(),
+      'caxton:agent/message-info': bridge.jcoMessageInfoImports(),
+      ...wasi.imports,
+    },
     instantiateCore,
   );
   const guest = (exports[GUEST_INTERFACE] ?? exports['guest']) as GuestExports | undefined;

@@ -292,7 +292,9 @@ export function guardStateImports(state: Record<string, unknown>, bridge: HostBr
   });
   wrap('keys', (orig) => (pPtr, pLen, sDisc, sPtr, sLen, limit, ret) => {
     if (sDisc === 1 && keyOver(sLen!)) {
-      bridge.failLift(new HostArgumentRefused('state.keys', `start-after has ${units(sLen!)} code units; no key is longer than ${caps.stateKey}`));
+      bridge.failLift(
+        new HostArgumentRefused('state.keys', `start-after has ${units(sLen!)} code units; no key is longer than ${caps.stateKey}`),
+      );
     }
     bridge.passGuard();
     if (!keyOver(pLen!)) return orig(pPtr!, pLen!, sDisc!, sPtr!, sLen!, limit!, ret!);
@@ -316,7 +318,8 @@ export function guardTopicsImports(topics: Record<string, unknown>, bridge: Host
     out['subscribe'] = ((tPtr, tLen, fDisc, fPtr, fLen, ret) => {
       bridge.passGuard();
       if (nameOver(tLen!)) bridge.refuseNext(bridge.topicLiftRefusal(topicTooLong(units(tLen!))));
-      else if (fDisc === 1 && units(fLen!) > TOPIC_LIMITS.maxFilterTextLength) bridge.refuseNext(bridge.topicLiftRefusal(filterTooLong(units(fLen!))));
+      else if (fDisc === 1 && units(fLen!) > TOPIC_LIMITS.maxFilterTextLength)
+        bridge.refuseNext(bridge.topicLiftRefusal(filterTooLong(units(fLen!))));
       else return orig(tPtr!, tLen!, fDisc!, fPtr!, fLen!, ret!);
       return orig(0, 0, 0, 0, 0, ret!);
     }) as CoreFn;
@@ -360,7 +363,11 @@ export function scanRequestFlat(memory: WebAssembly.Memory, flat: number[], b: L
 }
 
 /** caxton:agent/http as a core module imports it, guarded: a request over its cap is `quota-exceeded`, unread. */
-export function guardHttpImports(http: Record<string, unknown>, memories: () => Iterable<WebAssembly.Memory>, bridge: HostBridge): Record<string, unknown> {
+export function guardHttpImports(
+  http: Record<string, unknown>,
+  memories: () => Iterable<WebAssembly.Memory>,
+  bridge: HostBridge,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...http };
   const orig = http['fetch'];
   const budget = new LiftBudget('fetch', bridge.liftCaps.httpRequest);
@@ -443,7 +450,11 @@ const UNWRITTEN = 0xa5;
  * That needs the memory the glue stores results in (ResultMemory); until it is known, the write goes
  * through the glue cut to nothing, as before.
  */
-export function guardStreamImports(streams: Record<string, unknown>, output: WasiOutput, memories: () => Iterable<WebAssembly.Memory>): Record<string, unknown> {
+export function guardStreamImports(
+  streams: Record<string, unknown>,
+  output: WasiOutput,
+  memories: () => Iterable<WebAssembly.Memory>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...streams };
   const results = new ResultMemory(memories);
   for (const name of STREAM_WRITES) {

@@ -235,7 +235,12 @@ function skipConstExpr(r: ByteReader): void {
       case 0xd0:
         r.s33();
         break;
-      case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e:
+      case 0x6a:
+      case 0x6b:
+      case 0x6c:
+      case 0x7c:
+      case 0x7d:
+      case 0x7e:
         break;
       case 0xfb:
         r.u32();

@@ -16,7 +16,15 @@
  * item's agent, work id and message id back: the bus side takes them from the batch it sent
  * (decision 2108), so they are neither cloned twice nor hashed again on the bus thread.
  */
-import { TOPIC_PREFIX, type AclMessage, type AgentId, type Delivery, type HttpCall, type HttpRequestSpec, type StateWrite } from '@caxton/core';
+import {
+  TOPIC_PREFIX,
+  type AclMessage,
+  type AgentId,
+  type Delivery,
+  type HttpCall,
+  type HttpRequestSpec,
+  type StateWrite,
+} from '@caxton/core';
 import type { InstanceState, LogLine, Outcome, Work, WorkResult } from '../results.js';
 import { NONE, messageIdOf, workIdOf } from '../results.js';
 import { isWide, wideMessageUnits, type Defined, type WideMessagesKept, type WideMessagesSent } from './wide-messages.js';
@@ -342,7 +350,8 @@ export function decodeWork(flat: Flat, kept?: WideMessagesKept): Work[] {
       messages[i] = decodeMessage(r);
       continue;
     }
-    if (kept === undefined || (how !== KEEP && how !== KEPT)) throw new RangeError(`hand-off message entry ${i} is neither inline nor kept by this reader`);
+    if (kept === undefined || (how !== KEEP && how !== KEPT))
+      throw new RangeError(`hand-off message entry ${i} is neither inline nor kept by this reader`);
     const key = r.number();
     if (how === KEPT) {
       messages[i] = kept.get(key);
@@ -513,7 +522,8 @@ export function decodeResults(flat: Flat, batch?: readonly Work[]): WorkResult[]
     const timers = listOf<{ delayMs: number; token: string }>(r.number());
     for (let k = 0; k < timers.length; k++) timers[k] = { delayMs: r.number(), token: r.string() };
     const logs = listOf<LogLine>(r.number());
-    for (let k = 0; k < logs.length; k++) logs[k] = { level: r.string() as LogLine['level'], message: r.string(), source: r.string() as LogLine['source'], at: r.number() };
+    for (let k = 0; k < logs.length; k++)
+      logs[k] = { level: r.string() as LogLine['level'], message: r.string(), source: r.string() as LogLine['source'], at: r.number() };
     const stateWrites = listOf<StateWrite>(r.number());
     for (let k = 0; k < stateWrites.length; k++) stateWrites[k] = { key: r.string(), value: r.next() as string | null };
     const http = listOf<HttpCall>(r.number());
@@ -522,8 +532,22 @@ export function decodeResults(flat: Flat, batch?: readonly Work[]): WorkResult[]
     // Every field in one literal, in one order: one object shape for all ok results (the others
     // add their outcome's fields after it).
     const res = {
-      status, agent, workId, messageId, fuelUsed, initFuelUsed, durationUs, state, restarts, droppedLogLines,
-      outbox, timers, logs, stateWrites, http, directory: directory === 0 ? NONE : (directory as WorkResult['directory']),
+      status,
+      agent,
+      workId,
+      messageId,
+      fuelUsed,
+      initFuelUsed,
+      durationUs,
+      state,
+      restarts,
+      droppedLogLines,
+      outbox,
+      timers,
+      logs,
+      stateWrites,
+      http,
+      directory: directory === 0 ? NONE : (directory as WorkResult['directory']),
     } as WorkResult;
     if (outcome !== null) {
       const open = res as unknown as Record<string, unknown>;

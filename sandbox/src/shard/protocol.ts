@@ -30,7 +30,6 @@ export interface ShardInit {
   routing: SharedArrayBuffer;
 }
 
-
 export type Request =
   | { op: 'artifact'; manifest: ArtifactManifest; modules: WebAssembly.Module[]; glueSource: string | null }
   /** The artifact itself is posted once per shard (`artifact`); `carried` only on re-deploys after a reset. */

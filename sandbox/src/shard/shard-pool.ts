@@ -155,7 +155,8 @@ export class ShardPool {
       onWorkerFailure: (shard: Shard, err: Error) => this.onWorkerFailure(shard, err),
       onHandOffResync: (shard: Shard, err: Error) => this.onHandOffResync(shard, err),
     };
-    for (let i = 0; i < n; i++) this.shards.push(new Shard(i, settings, hooks, opts.watchdogTickMs ?? 25, opts.workerResourceLimits, this.routing.buffer));
+    for (let i = 0; i < n; i++)
+      this.shards.push(new Shard(i, settings, hooks, opts.watchdogTickMs ?? 25, opts.workerResourceLimits, this.routing.buffer));
   }
 
   get shardCount(): number {
@@ -205,8 +206,12 @@ export class ShardPool {
   private async place(spec: AgentSpec, existing: Shard | null): Promise<DeployReport> {
     this.assertOpen();
     const limits = resolveLimits(spec.limits);
-    const artifact = spec.artifact instanceof Uint8Array ? await this.engine.loadArtifact(spec.artifact) : await this.engine.loadCached(spec.artifact.digest);
-    const shard = existing ?? (spec.shard !== undefined ? this.shards[Math.abs(Math.trunc(spec.shard)) % this.shards.length]! : this.leastLoaded());
+    const artifact =
+      spec.artifact instanceof Uint8Array
+        ? await this.engine.loadArtifact(spec.artifact)
+        : await this.engine.loadCached(spec.artifact.digest);
+    const shard =
+      existing ?? (spec.shard !== undefined ? this.shards[Math.abs(Math.trunc(spec.shard)) % this.shards.length]! : this.leastLoaded());
     const old = existing ? this.agents.get(spec.name) : undefined;
     const prepared: PreparedAgentSpec = { ...spec, artifact: { digest: artifact.digest } };
     if (!existing) shard.agents.set(spec.name, prepared); // reserve the slot (load) while deploying
@@ -242,7 +247,8 @@ export class ShardPool {
         completed: 0,
         // An upgrade without `state` keeps the agent's view: the shard carries its live one over
         // (in order with the work before it), and this copy goes on tracking it.
-        committed: spec.state !== undefined ? (spec.state.entries.length > 0 ? new Map(spec.state.entries) : null) : (old?.committed ?? null),
+        committed:
+          spec.state !== undefined ? (spec.state.entries.length > 0 ? new Map(spec.state.entries) : null) : (old?.committed ?? null),
         stateLimits: spec.state !== undefined ? spec.state.limits : old?.stateLimits,
       });
       return { ...report, digest: artifact.digest, path: artifact.manifest.path, shard: shard.id };
@@ -274,7 +280,10 @@ export class ShardPool {
     const copy: [string, string][] = entries.map(([k, v]) => [k, v]);
     rec.committed = copy.length > 0 ? new Map(copy) : null;
     // A reset shard re-deploys from `committed`; a failed request means exactly that happened.
-    const applied = await rec.shard.request({ op: 'state', name, entries: copy }).then((answer) => answer === true, () => true);
+    const applied = await rec.shard.request({ op: 'state', name, entries: copy }).then(
+      (answer) => answer === true,
+      () => true,
+    );
     return applied && this.agents.get(name) === rec;
   }
 
@@ -327,7 +336,12 @@ export class ShardPool {
     batch.forEach((w, i) => {
       const rec = this.agents.get(w.agent);
       if (!rec || rec.state === 'failed') {
-        results[i] = notRunning(w, rec ? `agent ${w.agent} is failed` : `agent ${w.agent} is not deployed`, rec?.state ?? 'stopped', rec?.ledger.restarts ?? 0);
+        results[i] = notRunning(
+          w,
+          rec ? `agent ${w.agent} is failed` : `agent ${w.agent} is not deployed`,
+          rec?.state ?? 'stopped',
+          rec?.ledger.restarts ?? 0,
+        );
         return;
       }
       const at = rec.backoff.remaining(now) > 0 ? rec.backoff.restartAt : 0;
@@ -492,21 +506,31 @@ export class ShardPool {
         try {
           await this.ensureArtifact(shard, spec.artifact.digest);
           // The state as committed so far, not as deployed.
-          const current: PreparedAgentSpec = rec.committed === null && rec.stateLimits === undefined
-            ? { ...spec, state: undefined }
-            : { ...spec, state: { entries: rec.committed ? [...rec.committed] : [], limits: rec.stateLimits } };
-          const report = await withDeadline(shard.request<StartReport>({ op: 'deploy', spec: current, carried: rec.ledger, replace: false }), deadline, () => {
-            timedOut = true;
-            return new SandboxError('sandbox.agent.init-timeout', `agent ${name} did not finish restarting within ${deadline} ms after a reset of shard ${shard.id}`, {
-              context: { agent: name, kind: 'timeout' },
-              hint: 'init() blocked outside metered code, or fuelPerInit is far too high: fix the agent or its limits.',
-            });
-          });
+          const current: PreparedAgentSpec =
+            rec.committed === null && rec.stateLimits === undefined
+              ? { ...spec, state: undefined }
+              : { ...spec, state: { entries: rec.committed ? [...rec.committed] : [], limits: rec.stateLimits } };
+          const report = await withDeadline(
+            shard.request<StartReport>({ op: 'deploy', spec: current, carried: rec.ledger, replace: false }),
+            deadline,
+            () => {
+              timedOut = true;
+              return new SandboxError(
+                'sandbox.agent.init-timeout',
+                `agent ${name} did not finish restarting within ${deadline} ms after a reset of shard ${shard.id}`,
+                {
+                  context: { agent: name, kind: 'timeout' },
+                  hint: 'init() blocked outside metered code, or fuelPerInit is far too high: fix the agent or its limits.',
+                },
+              );
+            },
+          );
           this.setState(rec, report.state, '');
         } catch (e) {
           if (shard.generation !== generation) return;
           const err = e as Error;
-          rec.lastError = err instanceof SandboxError ? errorInfo(err) : { code: 'sandbox.shard.internal', message: err.message, context: {} };
+          rec.lastError =
+            err instanceof SandboxError ? errorInfo(err) : { code: 'sandbox.shard.internal', message: err.message, context: {} };
           this.chargeCrash(rec);
           this.setState(rec, 'failed', `re-deploy after shard reset failed: ${err.message}`);
           if (timedOut) {

@@ -132,13 +132,17 @@ export class Shard {
     this.calls.delete(msg.id);
     if (msg.ok) call.resolve(msg.value);
     // The worker raised it as a SandboxError; an unknown code still gets a kind (internal).
-    else call.reject(new SandboxError(msg.error.code as SandboxErrorCode, msg.error.message, { context: msg.error.context, hint: msg.error.hint }));
+    else
+      call.reject(
+        new SandboxError(msg.error.code as SandboxErrorCode, msg.error.message, { context: msg.error.context, hint: msg.error.hint }),
+      );
     this.refresh();
   }
 
   /** `onPostFailure` runs synchronously, before the rejection, when the request cannot be posted. */
   request<T>(req: Request, onPostFailure?: (err: Error) => void): Promise<T> {
-    if (this.closed) return Promise.reject(new SandboxError('sandbox.shard.closed', 'the shard pool is closed', { context: { shard: this.id } }));
+    if (this.closed)
+      return Promise.reject(new SandboxError('sandbox.shard.closed', 'the shard pool is closed', { context: { shard: this.id } }));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -248,7 +252,11 @@ export class Shard {
     this.watchdog = null;
     if (!this.closed) this.spawn();
     for (const c of calls) {
-      c.reject(new SandboxError('sandbox.shard.reset', `shard ${this.id} was reset while the request was in flight`, { context: { shard: this.id } }));
+      c.reject(
+        new SandboxError('sandbox.shard.reset', `shard ${this.id} was reset while the request was in flight`, {
+          context: { shard: this.id },
+        }),
+      );
     }
     return { report: { stuck: stuckItem, interrupted }, batches };
   }
@@ -257,7 +265,8 @@ export class Shard {
     this.closed = true;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
-    for (const c of this.calls.values()) c.reject(new SandboxError('sandbox.shard.closed', 'the shard pool was closed', { context: { shard: this.id } }));
+    for (const c of this.calls.values())
+      c.reject(new SandboxError('sandbox.shard.closed', 'the shard pool was closed', { context: { shard: this.id } }));
     this.calls.clear();
     await this.worker.terminate();
   }

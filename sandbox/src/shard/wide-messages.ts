@@ -27,7 +27,9 @@ export function isWide(m: AclMessage): boolean {
 
 function agentIdUnits(id: AgentId): number {
   // A bare name is one slot; a richer id (rare) travels as an object: count its JSON text.
-  return id.addresses === undefined && id.resolvers === undefined && id.userParams === undefined ? 1 + id.name.length : 1 + JSON.stringify(id).length;
+  return id.addresses === undefined && id.resolvers === undefined && id.userParams === undefined
+    ? 1 + id.name.length
+    : 1 + JSON.stringify(id).length;
 }
 
 /**
@@ -55,12 +57,17 @@ export interface KeptBounds {
   codeUnits: number;
 }
 
-const DEFAULT_BOUNDS: KeptBounds = { capacity: MESSAGE_INFO_LIMITS.keptWideMessages, codeUnits: MESSAGE_INFO_LIMITS.keptWideMessageCodeUnits };
+const DEFAULT_BOUNDS: KeptBounds = {
+  capacity: MESSAGE_INFO_LIMITS.keptWideMessages,
+  codeUnits: MESSAGE_INFO_LIMITS.keptWideMessageCodeUnits,
+};
 
 function bounds(given: Partial<KeptBounds>): KeptBounds {
   const b = { ...DEFAULT_BOUNDS, ...given };
-  if (!Number.isInteger(b.capacity) || b.capacity < 1) throw new RangeError(`wide-message capacity must be a positive integer, not ${b.capacity}`);
-  if (!Number.isInteger(b.codeUnits) || b.codeUnits < 8) throw new RangeError(`wide-message code-unit budget must be an integer of at least 8, not ${b.codeUnits}`);
+  if (!Number.isInteger(b.capacity) || b.capacity < 1)
+    throw new RangeError(`wide-message capacity must be a positive integer, not ${b.capacity}`);
+  if (!Number.isInteger(b.codeUnits) || b.codeUnits < 8)
+    throw new RangeError(`wide-message code-unit budget must be an integer of at least 8, not ${b.codeUnits}`);
   return b;
 }
 
@@ -166,7 +173,8 @@ export class WideMessagesSent {
 }
 
 /** The hint of every `sandbox.shard.hand-off` refusal. */
-const HAND_OFF_HINT = 'the bus and the shard disagreed about kept wide messages; the batch is requeued and the shard starts over — if this repeats, report it';
+const HAND_OFF_HINT =
+  'the bus and the shard disagreed about kept wide messages; the batch is requeued and the shard starts over — if this repeats, report it';
 
 /** The worker side: the wide messages it was told to keep. */
 export class WideMessagesKept {
@@ -197,9 +205,14 @@ export class WideMessagesKept {
     // twice them (more than that means the two sides disagree).
     const units = wideMessageUnits(m);
     if (!this.byKey.has(key) && (this.byKey.size >= 2 * this.capacity || this.keptUnits + units > 2 * this.codeUnits)) {
-      throw new SandboxError('sandbox.shard.hand-off', `hand-off would keep more than ${2 * this.capacity} wide messages or ${2 * this.codeUnits} code units`, {
-        context: { shard: this.shard, key, kept: this.byKey.size, units: this.keptUnits + units }, hint: HAND_OFF_HINT,
-      });
+      throw new SandboxError(
+        'sandbox.shard.hand-off',
+        `hand-off would keep more than ${2 * this.capacity} wide messages or ${2 * this.codeUnits} code units`,
+        {
+          context: { shard: this.shard, key, kept: this.byKey.size, units: this.keptUnits + units },
+          hint: HAND_OFF_HINT,
+        },
+      );
     }
     this.forget(key);
     this.byKey.set(key, { message: m, units });
@@ -209,9 +222,14 @@ export class WideMessagesKept {
   get(key: number): AclMessage {
     const entry = this.byKey.get(key);
     if (entry === undefined) {
-      throw new SandboxError('sandbox.shard.hand-off', `hand-off work record refers to wide message ${key}, which the shard does not keep`, {
-        context: { shard: this.shard, key }, hint: HAND_OFF_HINT,
-      });
+      throw new SandboxError(
+        'sandbox.shard.hand-off',
+        `hand-off work record refers to wide message ${key}, which the shard does not keep`,
+        {
+          context: { shard: this.shard, key },
+          hint: HAND_OFF_HINT,
+        },
+      );
     }
     return entry.message;
   }

@@ -9,7 +9,12 @@ import { progress } from './log.mjs';
 import { InfraError } from './errors.mjs';
 
 function alive(pid) {
-  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
 }
 
 export async function withLock(dir, what, fn, { timeoutMs = 15 * 60_000 } = {}) {
@@ -25,16 +30,28 @@ export async function withLock(dir, what, fn, { timeoutMs = 15 * 60_000 } = {}) 
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
       const owner = Number(await fs.readFile(path.join(lockDir, 'pid'), 'utf8').catch(() => '0'));
-      if (owner > 0 && !alive(owner)) { await fs.rm(lockDir, { recursive: true, force: true }); continue; }
-      if (Date.now() > deadline) {
-        throw new InfraError('infra.lock-timeout', `timed out waiting for another process to finish: ${what}`,
-          { context: { lock: lockDir, owner }, hint: `if no install is running, delete ${lockDir}` });
+      if (owner > 0 && !alive(owner)) {
+        await fs.rm(lockDir, { recursive: true, force: true });
+        continue;
       }
-      if (!announced) { progress(`waiting for process ${owner || '?'} to finish: ${what}`); announced = true; }
+      if (Date.now() > deadline) {
+        throw new InfraError('infra.lock-timeout', `timed out waiting for another process to finish: ${what}`, {
+          context: { lock: lockDir, owner },
+          hint: `if no install is running, delete ${lockDir}`,
+        });
+      }
+      if (!announced) {
+        progress(`waiting for process ${owner || '?'} to finish: ${what}`);
+        announced = true;
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-  try { return await fn(); } finally { await fs.rm(lockDir, { recursive: true, force: true }); }
+  try {
+    return await fn();
+  } finally {
+    await fs.rm(lockDir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -74,7 +74,10 @@ export async function freePort(host = '127.0.0.1') {
 export function portInUse(port, timeoutMs = 500) {
   return new Promise((resolve) => {
     const sock = net.connect({ host: '127.0.0.1', port });
-    const done = (v) => { sock.destroy(); resolve(v); };
+    const done = (v) => {
+      sock.destroy();
+      resolve(v);
+    };
     sock.setTimeout(timeoutMs, () => done(false));
     sock.once('connect', () => done(sock.localPort !== port));
     sock.once('error', () => done(false));

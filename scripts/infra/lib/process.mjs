@@ -18,12 +18,30 @@ function installExitHooks() {
   // A crashed or interrupted test run must not leave a 512 MB JVM behind on a shared machine, nor
   // its data dir in the temp dir (decision 2128: a test file stopped at its deadline left them).
   process.on('exit', () => {
-    for (const c of owned) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-    for (const d of ownedDirs) { try { fs.rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); } catch { /* left: nothing more to do at exit */ } }
+    for (const c of owned) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    for (const d of ownedDirs) {
+      try {
+        fs.rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      } catch {
+        /* left: nothing more to do at exit */
+      }
+    }
   });
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, () => {
-      for (const c of owned) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+      for (const c of owned) {
+        try {
+          c.kill('SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   }
@@ -36,7 +54,9 @@ function installExitHooks() {
 export function removeOnExit(dir) {
   installExitHooks();
   ownedDirs.add(dir);
-  return () => { ownedDirs.delete(dir); };
+  return () => {
+    ownedDirs.delete(dir);
+  };
 }
 
 /**
@@ -54,7 +74,10 @@ export function spawnServer(command, args, { logFile, env, detached = false, cwd
   try {
     const [cmd, argv] = !detached && SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
     const child = spawn(cmd, argv, {
-      cwd, env: { ...process.env, ...env }, detached, stdio: ['ignore', fd, fd],
+      cwd,
+      env: { ...process.env, ...env },
+      detached,
+      stdio: ['ignore', fd, fd],
     });
     if (detached) child.unref();
     else {
@@ -70,12 +93,21 @@ export function spawnServer(command, args, { logFile, env, detached = false, cwd
 
 export function isAlive(pid) {
   if (!pid) return false;
-  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
 }
 
 /** The command line of a pid, to make sure a pid file still names our server (pids get reused). */
 export async function commandLine(pid) {
-  try { return (await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' '); } catch { return ''; }
+  try {
+    return (await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
+  } catch {
+    return '';
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -84,13 +116,22 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function waitExit(target, timeoutMs) {
   if (typeof target === 'number') {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) { if (!isAlive(target)) return true; await sleep(50); }
+    while (Date.now() < deadline) {
+      if (!isAlive(target)) return true;
+      await sleep(50);
+    }
     return !isAlive(target);
   }
   if (target.exitCode !== null || target.signalCode !== null) return true;
   return new Promise((resolve) => {
-    const t = setTimeout(() => { target.off('exit', onExit); resolve(false); }, timeoutMs);
-    const onExit = () => { clearTimeout(t); resolve(true); };
+    const t = setTimeout(() => {
+      target.off('exit', onExit);
+      resolve(false);
+    }, timeoutMs);
+    const onExit = () => {
+      clearTimeout(t);
+      resolve(true);
+    };
     target.once('exit', onExit);
   });
 }
@@ -102,12 +143,23 @@ async function waitExit(target, timeoutMs) {
  */
 export async function stopProcess(target, { graceMs = 15_000, signal = 'SIGTERM' } = {}) {
   const pid = typeof target === 'number' ? target : target.pid;
-  const exited = typeof target === 'number' ? !isAlive(pid) : (target.exitCode !== null || target.signalCode !== null);
+  const exited = typeof target === 'number' ? !isAlive(pid) : target.exitCode !== null || target.signalCode !== null;
   if (exited) return 'gone';
-  try { process.kill(pid, signal); } catch { return 'gone'; }
-  if (signal === 'SIGKILL') { await waitExit(target, 10_000); return 'kill'; }
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return 'gone';
+  }
+  if (signal === 'SIGKILL') {
+    await waitExit(target, 10_000);
+    return 'kill';
+  }
   if (await waitExit(target, graceMs)) return 'term';
-  try { process.kill(pid, 'SIGKILL'); } catch { /* exited meanwhile */ }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* exited meanwhile */
+  }
   await waitExit(target, 10_000);
   return 'kill';
 }
@@ -121,7 +173,16 @@ export async function tailFile(file, lines = 30) {
       const len = Math.min(size, 64 * 1024);
       const buf = Buffer.alloc(len);
       await fh.read(buf, 0, len, size - len);
-      return buf.toString('utf8').split('\n').slice(-lines - 1).join('\n').trimEnd();
-    } finally { await fh.close(); }
-  } catch { return ''; }
+      return buf
+        .toString('utf8')
+        .split('\n')
+        .slice(-lines - 1)
+        .join('\n')
+        .trimEnd();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return '';
+  }
 }

@@ -40,8 +40,10 @@ export async function startServer(s) {
     // a first start fails at once: whatever listens there is someone else's.
     const [busy] = await waitPortsFree(s.ports, started ? RESTART_PORT_WAIT_MS : 0);
     if (busy !== undefined) {
-      throw new InfraError(`infra.${s.name}.port-in-use`, `port ${busy} on ${s.host} is already in use`,
-        { context: { port: busy }, hint: 'stop whatever listens there (`npm run infra:down`?) or pass other ports' });
+      throw new InfraError(`infra.${s.name}.port-in-use`, `port ${busy} on ${s.host} is already in use`, {
+        context: { port: busy },
+        hint: 'stop whatever listens there (`npm run infra:down`?) or pass other ports',
+      });
     }
     await s.prepare?.();
     const t0 = Date.now();
@@ -72,14 +74,21 @@ export async function startServer(s) {
     logFile: s.logFile,
     /** milliseconds from spawning to the first successful readiness check */
     lastStartMs: 0,
-    get pid() { return child?.pid; },
+    get pid() {
+      return child?.pid;
+    },
     /** Start again after stop({ keepData: true }) or kill(): same ports, same data. */
     start,
     stop,
     /** Clean stop and start on the same ports and data. */
-    async restart() { await stop({ keepData: true }); await start(); },
+    async restart() {
+      await stop({ keepData: true });
+      await start();
+    },
     /** SIGKILL: a crash, for tests. Data is kept; call start() to recover. */
-    async kill() { if (child) await stopProcess(child, { signal: 'SIGKILL' }); },
+    async kill() {
+      if (child) await stopProcess(child, { signal: 'SIGKILL' });
+    },
     /** Tail of the server's log, for diagnostics. */
     tail: (lines) => tailFile(s.logFile, lines),
   };

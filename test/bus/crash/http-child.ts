@@ -34,22 +34,33 @@ write(`S ${mode} ${process.pid} ${process.env['CAXTON_FAULT_POINT'] ?? '-'}`);
 
 const node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, fsync: 'always', shards: 1 });
 let wake: () => void = () => {};
-node.events.on((e) => {
-  if (e.type !== 'external' || e.message.inReplyTo === undefined) return;
-  write(`R ${e.message.inReplyTo} ${e.message.performative} ${e.message.content ?? ''}`);
-  answered.add(e.message.inReplyTo);
-  wake();
-}, ['external']);
+node.events.on(
+  (e) => {
+    if (e.type !== 'external' || e.message.inReplyTo === undefined) return;
+    write(`R ${e.message.inReplyTo} ${e.message.performative} ${e.message.content ?? ''}`);
+    answered.add(e.message.inReplyTo);
+    wake();
+  },
+  ['external'],
+);
 
 if (mode === 'start') {
-  const policy = { ...nodeDefaultHttpPolicy(), timeoutMs: 20_000, allow: [{ host: 'localhost', ports: [Number(portArg)], allowPrivate: true }] };
-  await node.control.deploy({ name: 'lookup', limits: {}, config: { 'service-url': serviceUrl }, http: policy }, await agentArtifact('js-http-agent'));
+  const policy = {
+    ...nodeDefaultHttpPolicy(),
+    timeoutMs: 20_000,
+    allow: [{ host: 'localhost', ports: [Number(portArg)], allowPrivate: true }],
+  };
+  await node.control.deploy(
+    { name: 'lookup', limits: {}, config: { 'service-url': serviceUrl }, http: policy },
+    await agentArtifact('js-http-agent'),
+  );
 }
 const id = `r${life}`;
 await node.control.send({ performative: 'request', receivers: [{ name: 'lookup' }], replyWith: id, content });
 write(`A ${id}`);
 const wanted = [id, ...waitFor];
-while (!wanted.every((w) => answered.has(w))) await Promise.race([new Promise<void>((r) => (wake = r)), new Promise((r) => setTimeout(r, 50))]);
+while (!wanted.every((w) => answered.has(w)))
+  await Promise.race([new Promise<void>((r) => (wake = r)), new Promise((r) => setTimeout(r, 50))]);
 await new Promise((r) => setTimeout(r, 200));
 await node.stop();
 write('E');

@@ -10,7 +10,8 @@ import { startNode } from '@caxton/runtime';
 import { agentArtifact } from '../support/artifacts.js';
 
 const [dataDir, mode, ...keys] = process.argv.slice(2);
-if (!dataDir || (mode !== 'deploy' && mode !== 'reuse') || keys.length === 0) throw new Error('usage: kinds-child <dataDir> deploy|reuse <key>...');
+if (!dataDir || (mode !== 'deploy' && mode !== 'reuse') || keys.length === 0)
+  throw new Error('usage: kinds-child <dataDir> deploy|reuse <key>...');
 
 const node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, fsync: 'always' });
 if (mode === 'deploy') {
@@ -20,7 +21,8 @@ const answers = new Map<string, string>();
 node.events.on((e) => {
   if (e.type === 'external' && e.message.inReplyTo !== undefined) answers.set(e.message.inReplyTo, e.message.content ?? '');
 });
-for (const key of keys) await node.control.send({ performative: 'request', receivers: [{ name: `counter/${key}` }], replyWith: key, content: 'count' });
+for (const key of keys)
+  await node.control.send({ performative: 'request', receivers: [{ name: `counter/${key}` }], replyWith: key, content: 'count' });
 const until = async (probe: () => boolean | Promise<boolean>): Promise<void> => {
   const deadline = Date.now() + 15_000;
   while (!(await probe())) {

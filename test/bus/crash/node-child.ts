@@ -34,7 +34,12 @@ const write = (line: string): void => void writeSync(fd, `${line}\n`);
 write(`S ${mode} ${process.pid}`);
 
 const node = await startNode({
-  dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, fsync: 'always',
+  dataDir,
+  apiHost: '127.0.0.1',
+  apiPort: 0,
+  auth: { mode: 'none' },
+  api: false,
+  fsync: 'always',
 });
 let handled = 0;
 let finish: () => void = () => {};
@@ -64,10 +69,14 @@ if (mode === 'start') {
   const echo = await agentArtifact('as-echo');
   for (let i = 0; i < pairs; i++) {
     await node.control.deploy({ name: `pong-${i}`, config: {}, limits: {} }, echo);
-    await node.control.deploy({ name: `ping-${i}`, config: { peer: `pong-${i}`, rounds: String(rounds), report: 'operator' }, limits: {} }, pinger);
+    await node.control.deploy(
+      { name: `ping-${i}`, config: { peer: `pong-${i}`, rounds: String(rounds), report: 'operator' }, limits: {} },
+      pinger,
+    );
   }
   process.stdout.write('deployed\n');
-  for (let i = 0; i < pairs; i++) await node.control.send({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(chains) });
+  for (let i = 0; i < pairs; i++)
+    await node.control.send({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(chains) });
 }
 process.stdout.write('running\n');
 await finished;

@@ -79,4 +79,3 @@ while (unanswered.size > 0) await Promise.race([changed(), new Promise((r) => se
 await node.stop();
 closeSync(fd);
 process.stdout.write(`finished ${answered.size}\n`);
-

@@ -58,24 +58,27 @@ const answer = (id: string): void => {
   unanswered.delete(id);
   wake();
 };
-node.events.on((e) => {
-  if (e.type !== 'external' || e.message.inReplyTo === undefined) return;
-  const id = e.message.inReplyTo;
-  if (e.message.performative === 'inform') {
-    write(`F ${id} ${e.message.content ?? ''}`);
-    answer(id);
-  } else {
-    write(`G ${id} ${e.message.performative}`);
-    // A note is answered by its agree (ids of notes end in n, of ticks in t); any other answer
-    // (refuse, failure) ends the wait too, and the parent fails on it.
-    if (e.message.performative !== 'agree' || id.endsWith('n')) answer(id);
-    else if (!answered.has(id)) {
-      // A tick accepted in an earlier life just before its kill (no A line): its timer is awaited too.
-      seen.add(id);
-      unanswered.add(id);
+node.events.on(
+  (e) => {
+    if (e.type !== 'external' || e.message.inReplyTo === undefined) return;
+    const id = e.message.inReplyTo;
+    if (e.message.performative === 'inform') {
+      write(`F ${id} ${e.message.content ?? ''}`);
+      answer(id);
+    } else {
+      write(`G ${id} ${e.message.performative}`);
+      // A note is answered by its agree (ids of notes end in n, of ticks in t); any other answer
+      // (refuse, failure) ends the wait too, and the parent fails on it.
+      if (e.message.performative !== 'agree' || id.endsWith('n')) answer(id);
+      else if (!answered.has(id)) {
+        // A tick accepted in an earlier life just before its kill (no A line): its timer is awaited too.
+        seen.add(id);
+        unanswered.add(id);
+      }
     }
-  }
-}, ['external']);
+  },
+  ['external'],
+);
 const changed = (): Promise<void> => new Promise((resolve) => (wake = resolve));
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -104,13 +107,17 @@ while (accepted.size < total) {
 // was not written) is answered, and its handling and its timer's firing are committed: the
 // committed counts reach the requests known. (An answer alone proves nothing: it leaves before
 // the commit point.)
-const committedAtLeast = async (key: string, n: number): Promise<boolean> =>
-  Number((await node.control.getState(AGENT, key)) ?? '0') >= n;
+const committedAtLeast = async (key: string, n: number): Promise<boolean> => Number((await node.control.getState(AGENT, key)) ?? '0') >= n;
 const ticks = (): number => [...seen].filter((id) => id.endsWith('t')).length;
 // In a chain every request leaves a note.
 const notesAtLeast = async (n: number): Promise<boolean> =>
   plan !== 'chain' || ((await node.control.getState(AGENT, 'notes')) ?? '').split(';').length - 1 >= n;
-while (unanswered.size > 0 || !(await committedAtLeast('armed', ticks())) || !(await committedAtLeast('count', ticks())) || !(await notesAtLeast(seen.size))) {
+while (
+  unanswered.size > 0 ||
+  !(await committedAtLeast('armed', ticks())) ||
+  !(await committedAtLeast('count', ticks())) ||
+  !(await notesAtLeast(seen.size))
+) {
   await Promise.race([changed(), pause(50)]);
 }
 // A timer re-fired at this start whose firing had committed is only forgotten (registry delete,

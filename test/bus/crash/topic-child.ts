@@ -59,20 +59,28 @@ function allDelivered(): boolean {
 }
 
 const node = await startNode({
-  dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, fsync: 'always',
+  dataDir,
+  apiHost: '127.0.0.1',
+  apiPort: 0,
+  auth: { mode: 'none' },
+  api: false,
+  fsync: 'always',
 });
-node.events.on((e) => {
-  if (e.type === 'accepted') {
-    // Told by its content, not by the deliveries accepted: a duplicate is accepted with none.
-    const command = /^performative=inform\nto=topic:\S+\ncontent=(n-\d+)$/.exec(e.message.content ?? '')?.[1];
-    const tag = command !== undefined ? `cmd:${command}` : (e.message.content ?? '-').replace(/\s/g, '_');
-    write(`A ${e.messageId} ${tag} ${e.receivers.join(',')}`);
-  } else if (e.type === 'handled' && e.outcome.status === 'ok') {
-    write(`H ${e.deliveryId} ${e.agent}`);
-  } else if (e.type === 'completed') {
-    write(`C ${e.deliveryIds.join(' ')}`);
-  }
-}, ['accepted', 'handled', 'completed']);
+node.events.on(
+  (e) => {
+    if (e.type === 'accepted') {
+      // Told by its content, not by the deliveries accepted: a duplicate is accepted with none.
+      const command = /^performative=inform\nto=topic:\S+\ncontent=(n-\d+)$/.exec(e.message.content ?? '')?.[1];
+      const tag = command !== undefined ? `cmd:${command}` : (e.message.content ?? '-').replace(/\s/g, '_');
+      write(`A ${e.messageId} ${tag} ${e.receivers.join(',')}`);
+    } else if (e.type === 'handled' && e.outcome.status === 'ok') {
+      write(`H ${e.deliveryId} ${e.agent}`);
+    } else if (e.type === 'completed') {
+      write(`C ${e.deliveryIds.join(' ')}`);
+    }
+  },
+  ['accepted', 'handled', 'completed'],
+);
 
 if (mode === 'start') {
   const puppet = await agentArtifact('conformance/puppet');
@@ -83,7 +91,10 @@ if (mode === 'start') {
 const deadline = Date.now() + 50_000;
 async function untilAllDelivered(): Promise<void> {
   while (!allDelivered()) {
-    if (Date.now() > deadline) throw new Error(`not every publish reached every subscriber: ${commands.size} commands, ${publishOf.size} publishes, ${handled.size} handled`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `not every publish reached every subscriber: ${commands.size} commands, ${publishOf.size} publishes, ${handled.size} handled`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -97,10 +108,15 @@ process.stdout.write('running\n');
 for (let i = 0; i < publishes; i++) {
   if (commands.has(`n-${i}`)) continue;
   if (commands.size > 0) await untilAllDelivered();
-  await node.control.send({
-    performative: 'request', receivers: [{ name: 'pub' }], userParams: { 'X-puppet': 'do' },
-    content: `performative=inform\nto=topic:${TOPIC}\ncontent=n-${i}`,
-  }, { idempotency: { caller: 'topic-crash-test', key: parseIdempotencyKey(`command-n-${i}`)! } });
+  await node.control.send(
+    {
+      performative: 'request',
+      receivers: [{ name: 'pub' }],
+      userParams: { 'X-puppet': 'do' },
+      content: `performative=inform\nto=topic:${TOPIC}\ncontent=n-${i}`,
+    },
+    { idempotency: { caller: 'topic-crash-test', key: parseIdempotencyKey(`command-n-${i}`)! } },
+  );
 }
 await untilAllDelivered();
 await node.stop();

@@ -29,10 +29,13 @@ export interface CrashChild {
 /** Starts `script` (a file under test/dist/bus/crash/) with `args`; `env` replaces the environment when given. */
 export function spawnCrashChild(script: string, args: readonly string[], env?: NodeJS.ProcessEnv): CrashChild {
   const proc = spawn(process.execPath, [...wasmFeatureNodeFlags(), path.join(CRASH_DIR, script), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], ...(env !== undefined ? { env } : {}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env !== undefined ? { env } : {}),
   });
   const child: CrashChild = {
-    proc, progress: 0, output: '',
+    proc,
+    progress: 0,
+    output: '',
     exited: new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal }))),
   };
   proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {

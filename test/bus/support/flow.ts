@@ -3,7 +3,10 @@ import type { Accepted } from './test-node.js';
 import { local } from './test-node.js';
 
 export function arrow(a: Accepted): string {
-  const to = a.message.receivers.map((r) => local(r)).sort().join(',');
+  const to = a.message.receivers
+    .map((r) => local(r))
+    .sort()
+    .join(',');
   return `${local(a.message.sender)} → ${to} ${a.message.performative}`;
 }
 

@@ -14,7 +14,8 @@ export const nextRequestId = (): string => `r${++ids}`;
 export async function ask(t: TestNode, receiver: string, content = 'count'): Promise<string | undefined> {
   const id = nextRequestId();
   await t.send({ performative: 'request', receivers: [{ name: receiver }], content, replyWith: id });
-  return (await t.waitFor(`the answer to ${id} from ${receiver}`, () => t.external.find((e) => e.message.inReplyTo === id))).message.content;
+  return (await t.waitFor(`the answer to ${id} from ${receiver}`, () => t.external.find((e) => e.message.inReplyTo === id))).message
+    .content;
 }
 
 /** The kind's counts (evicted, active, passivated, …) from its status. */

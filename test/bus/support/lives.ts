@@ -39,10 +39,14 @@ export async function runLives(o: LivesOptions): Promise<Life[]> {
     lives.push(life);
     if (life.code === 0) return lives;
     if (life.signal !== 'SIGKILL') {
-      throw new Error(`life ${i} (fault ${fault ?? '-'}) ended with code ${life.code}, signal ${life.signal}:\n${life.output.slice(-3000)}`);
+      throw new Error(
+        `life ${i} (fault ${fault ?? '-'}) ended with code ${life.code}, signal ${life.signal}:\n${life.output.slice(-3000)}`,
+      );
     }
   }
-  throw new Error(`no life finished in ${o.maxLives}: ${lives.map((l) => `${l.fault}:${l.signal ?? l.code}`).join(', ')}\n${lives.at(-1)?.output.slice(-2000) ?? ''}`);
+  throw new Error(
+    `no life finished in ${o.maxLives}: ${lives.map((l) => `${l.fault}:${l.signal ?? l.code}`).join(', ')}\n${lives.at(-1)?.output.slice(-2000) ?? ''}`,
+  );
 }
 
 async function runLife(o: LivesOptions, mode: 'start' | 'resume', fault: string | undefined): Promise<Life> {

@@ -25,7 +25,7 @@ export type Handled = EventOf<'handled'> & { at: number };
 
 /** `echo@caxton` → `echo`; other platforms' names are kept whole. */
 export function local(id: AgentId | string | undefined): string {
-  const name = typeof id === 'string' ? id : id?.name ?? '';
+  const name = typeof id === 'string' ? id : (id?.name ?? '');
   return name.endsWith(`@${PLATFORM}`) ? name.slice(0, -PLATFORM.length - 1) : name;
 }
 
@@ -45,7 +45,11 @@ export class TestNode {
   private readonly logLines = new Map<string, string[]>();
   private stopped = false;
 
-  private constructor(readonly node: RunningNode, readonly dataDir: string, private readonly ownsDir: boolean) {
+  private constructor(
+    readonly node: RunningNode,
+    readonly dataDir: string,
+    private readonly ownsDir: boolean,
+  ) {
     node.events.on((e) => this.record(e));
   }
 
@@ -62,7 +66,12 @@ export class TestNode {
     return this.node.control;
   }
 
-  async deploy(name: string, example: string, config: Record<string, string> = {}, limits: { fuelPerMessage?: number; memoryPages?: number } = {}): Promise<void> {
+  async deploy(
+    name: string,
+    example: string,
+    config: Record<string, string> = {},
+    limits: { fuelPerMessage?: number; memoryPages?: number } = {},
+  ): Promise<void> {
     await this.control.deploy({ name, config, limits }, await agentArtifact(example));
   }
 
@@ -73,7 +82,9 @@ export class TestNode {
 
   /** A command for a conformance/puppet agent: it sends the message these fields describe. */
   puppet(agent: string, fields: Record<string, string | number>): Promise<SendResult> {
-    const content = Object.entries(fields).map(([k, v]) => `${k}=${v}`).join('\n');
+    const content = Object.entries(fields)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n');
     return this.send({ performative: 'request', receivers: [{ name: agent }], content, userParams: { 'X-puppet': 'do' } });
   }
 
@@ -85,10 +96,13 @@ export class TestNode {
   storedLogs(agent: string): Promise<string[]> {
     return new Promise((resolve, reject) => {
       const lines: string[] = [];
-      this.control.logs({ agent, follow: false }, {
-        next: (entry) => lines.push(entry.message),
-        end: (err) => (err ? reject(err) : resolve(lines)),
-      });
+      this.control.logs(
+        { agent, follow: false },
+        {
+          next: (entry) => lines.push(entry.message),
+          end: (err) => (err ? reject(err) : resolve(lines)),
+        },
+      );
     });
   }
 
@@ -112,14 +126,18 @@ export class TestNode {
   async settle(quietMs = 300, timeoutMs = 15_000): Promise<void> {
     let last = -1;
     let since = Date.now();
-    await this.waitFor('the bus to go quiet', () => {
-      const n = this.accepted.length + this.handled.length;
-      if (n !== last) {
-        last = n;
-        since = Date.now();
-      }
-      return Date.now() - since >= quietMs;
-    }, timeoutMs);
+    await this.waitFor(
+      'the bus to go quiet',
+      () => {
+        const n = this.accepted.length + this.handled.length;
+        if (n !== last) {
+          last = n;
+          since = Date.now();
+        }
+        return Date.now() - since >= quietMs;
+      },
+      timeoutMs,
+    );
   }
 
   async stop(): Promise<void> {

@@ -44,4 +44,3 @@ export async function committed(nodeDir: string): Promise<{ state: Map<string, s
   await registry.close();
   return { state, timers };
 }
-

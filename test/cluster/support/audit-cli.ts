@@ -8,7 +8,11 @@ const run = promisify(execFile);
 
 export async function auditThrough(node: NodeProcess, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CAXTON_BIN, 'audit', ...args, '--addr', node.address, '--data-dir', node.spec.dataDir], { timeout: 60_000 });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [CAXTON_BIN, 'audit', ...args, '--addr', node.address, '--data-dir', node.spec.dataDir],
+      { timeout: 60_000 },
+    );
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

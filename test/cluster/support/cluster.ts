@@ -9,7 +9,12 @@ import { example } from './paths.js';
 
 export const PROBE = (): Uint8Array => readFileSync(example('cluster/probe', 'cluster-probe.wasm'));
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -20,11 +25,19 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 /** Deploys `names` (through the given clients in turn, a few at a time). */
-export async function deployAll(clients: CaxtonClient[], names: string[], bytes: Uint8Array, config: Record<string, string> = {}, inFlight = 6): Promise<void> {
+export async function deployAll(
+  clients: CaxtonClient[],
+  names: string[],
+  bytes: Uint8Array,
+  config: Record<string, string> = {},
+  inFlight = 6,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    for (let i = next++; i < names.length; i = next++) await clients[i % clients.length]!.deploy({ name: names[i]!, config }, bytes);
-  }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (let i = next++; i < names.length; i = next++) await clients[i % clients.length]!.deploy({ name: names[i]!, config }, bytes);
+    }),
+  );
 }
 
 /** Which node runs which agent, from one node's `status` (etcd membership + claims). */
@@ -52,18 +65,35 @@ export function completionsByNode(js: Journal[]): Map<string, Map<string, number
  */
 export async function warmUp(client: CaxtonClient, agents: string[], js: Journal[], timeoutMs = 60_000): Promise<void> {
   const ids: string[] = [];
-  for (const a of agents) ids.push(`${(await client.send({ structured: { performative: 'request', receivers: [{ name: a }], content: `${a}:0` } })).messageId}>${a}`);
-  await waitFor('every probe to answer its warm-up request', () => {
-    const seen = new Set(allObservations(js).filter((o) => o.seq === 0).map((o) => o.agent));
-    return agents.every((a) => seen.has(a));
-  }, timeoutMs, 250);
+  for (const a of agents)
+    ids.push(
+      `${(await client.send({ structured: { performative: 'request', receivers: [{ name: a }], content: `${a}:0` } })).messageId}>${a}`,
+    );
+  await waitFor(
+    'every probe to answer its warm-up request',
+    () => {
+      const seen = new Set(
+        allObservations(js)
+          .filter((o) => o.seq === 0)
+          .map((o) => o.agent),
+      );
+      return agents.every((a) => seen.has(a));
+    },
+    timeoutMs,
+    250,
+  );
   // And its completion committed: a probe reports while handling, before the commit point, so a
   // stop or a kill right after an answer could still find the warm-up pending (it would be queued
   // for the absent agent, or handled again elsewhere) — a test's counts start after it, not during.
-  await waitFor('every warm-up request\'s completion committed', () => {
-    const done = new Set(js.flatMap((j) => [...j.refresh().completions.keys()]));
-    return ids.every((id) => done.has(id));
-  }, timeoutMs, 250);
+  await waitFor(
+    "every warm-up request's completion committed",
+    () => {
+      const done = new Set(js.flatMap((j) => [...j.refresh().completions.keys()]));
+      return ids.every((id) => done.has(id));
+    },
+    timeoutMs,
+    250,
+  );
 }
 
 /** What a node's stderr says it consumes now (its last assignment line), or undefined before its first. */
@@ -89,16 +119,19 @@ export async function groupSettled(nodes: readonly NodeProcess[], timeoutMs = 60
   for (const n of nodes) latest.set(n.id, n); // started in order: a restart comes after its first process
   const live = [...latest.values()].filter((n) => n.alive);
   const ids = live.map((n) => n.id);
-  const expected = (n: NodeProcess, of: number): number[] => Array.from({ length: of }, (_, p) => p).filter((p) => partitionOwner(p, ids) === n.id);
+  const expected = (n: NodeProcess, of: number): number[] =>
+    Array.from({ length: of }, (_, p) => p).filter((p) => partitionOwner(p, ids) === n.id);
   const settled = (n: NodeProcess): boolean => {
     const now = consumedPartitions(n);
     return now !== undefined && now.partitions.join(' ') === expected(n, now.of).join(' ');
   };
-  await waitFor(`the consumer group to give each of ${ids.join(', ')} its partitions`, () => live.every(settled), timeoutMs, 100).catch((err: unknown) => {
-    const say = live.map((n) => {
-      const now = consumedPartitions(n);
-      return `${n.id}: consumes ${now === undefined ? '(no line yet)' : now.partitions.join(' ') || 'none'}${now === undefined ? '' : `, should ${expected(n, now.of).join(' ') || 'none'}`}`;
-    });
-    throw new Error(`${(err as Error).message}\n${say.join('\n')}`);
-  });
+  await waitFor(`the consumer group to give each of ${ids.join(', ')} its partitions`, () => live.every(settled), timeoutMs, 100).catch(
+    (err: unknown) => {
+      const say = live.map((n) => {
+        const now = consumedPartitions(n);
+        return `${n.id}: consumes ${now === undefined ? '(no line yet)' : now.partitions.join(' ') || 'none'}${now === undefined ? '' : `, should ${expected(n, now.of).join(' ') || 'none'}`}`;
+      });
+      throw new Error(`${(err as Error).message}\n${say.join('\n')}`);
+    },
+  );
 }

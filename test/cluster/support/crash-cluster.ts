@@ -44,7 +44,12 @@ export class CrashCluster {
   /** Every process started, restarts of the victim included (the fixture stops them all). */
   readonly processes: NodeProcess[] = [];
 
-  private constructor(readonly servers: Servers, readonly clusterName: string, readonly survivors: [NodeProcess, NodeProcess], public victim: NodeProcess) {
+  private constructor(
+    readonly servers: Servers,
+    readonly clusterName: string,
+    readonly survivors: [NodeProcess, NodeProcess],
+    public victim: NodeProcess,
+  ) {
     this.etcd = new Etcd3({ hosts: servers.etcd });
     this.processes.push(...survivors, victim);
   }
@@ -86,10 +91,15 @@ export class CrashCluster {
 
   /** Until status (etcd claims) shows every agent of `agents` run by `node`. */
   async placedOn(agents: readonly string[], node: string): Promise<void> {
-    await waitFor(`${agents.join(', ')} to run on ${node}`, async () => {
-      const p = await placement(this.client('n1'));
-      return agents.every((a) => p.get(a) === node);
-    }, 90_000, 200);
+    await waitFor(
+      `${agents.join(', ')} to run on ${node}`,
+      async () => {
+        const p = await placement(this.client('n1'));
+        return agents.every((a) => p.get(a) === node);
+      },
+      90_000,
+      200,
+    );
   }
 
   /** The victim's death, which must be by SIGKILL (its fault point); then the survivors hold every partition. */
@@ -98,7 +108,10 @@ export class CrashCluster {
     const exit = await Promise.race([
       this.victim.exited,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the victim did not reach its fault point within ${timeoutMs} ms:\n${this.victim.stderr.slice(-2000)}`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`the victim did not reach its fault point within ${timeoutMs} ms:\n${this.victim.stderr.slice(-2000)}`)),
+          timeoutMs,
+        );
       }),
     ]).finally(() => clearTimeout(timer));
     this.clients.delete(VICTIM); // closed by its process handle
@@ -108,22 +121,34 @@ export class CrashCluster {
 
   /** The client of the node whose status says it runs `agent` (a named agent: its claim in etcd). */
   async ownerOf(agent: string): Promise<CaxtonClient> {
-    const node = await waitFor(`${agent} to have an owner among the live nodes`, async () => {
-      const owner = (await placement(this.client('n1'))).get(agent);
-      return owner !== undefined && this.clients.has(owner) ? owner : undefined;
-    }, 60_000, 200);
+    const node = await waitFor(
+      `${agent} to have an owner among the live nodes`,
+      async () => {
+        const owner = (await placement(this.client('n1'))).get(agent);
+        return owner !== undefined && this.clients.has(owner) ? owner : undefined;
+      },
+      60_000,
+      200,
+    );
     return this.client(node);
   }
 
   /** Messages seen in reply to `replyWith` (any node), optionally of one performative. */
   replies(replyWith: string, performative?: string): Seen[] {
-    return this.seen.filter((s) => s.event.message.inReplyTo === replyWith && (performative === undefined || s.event.message.performative === performative));
+    return this.seen.filter(
+      (s) => s.event.message.inReplyTo === replyWith && (performative === undefined || s.event.message.performative === performative),
+    );
   }
 
   /** Sends a request (or query-ref) to `agent` through n1 and waits for an answer to it from a survivor's node; returns its content. */
   async ask(agent: string, performative: 'request' | 'query-ref', content: string, replyWith: string): Promise<string> {
     await this.client('n1').send({ structured: { performative, receivers: [{ name: agent }], content, replyWith } });
-    const answer = await waitFor(`${agent} to answer ${replyWith} ("${content}")`, () => this.replies(replyWith).find((s) => s.node !== VICTIM), 90_000, 100);
+    const answer = await waitFor(
+      `${agent} to answer ${replyWith} ("${content}")`,
+      () => this.replies(replyWith).find((s) => s.node !== VICTIM),
+      90_000,
+      100,
+    );
     return answer.event.message.content ?? '';
   }
 

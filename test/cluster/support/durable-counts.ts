@@ -24,7 +24,11 @@ export function exactCounts(obs: readonly Observation[], agents: readonly string
   for (const agent of agents) {
     const keys = [...countsByKey.keys()].filter((k) => k.slice(0, k.lastIndexOf(':')) === agent);
     const counts = keys.map((k) => [...countsByKey.get(k)!][0]!).sort((a, b) => a - b);
-    assert.deepEqual(counts, Array.from({ length: keys.length }, (_, i) => i + 1), `${agent}: its counts are not exactly 1..${keys.length}`);
+    assert.deepEqual(
+      counts,
+      Array.from({ length: keys.length }, (_, i) => i + 1),
+      `${agent}: its counts are not exactly 1..${keys.length}`,
+    );
     handled.set(agent, keys.length);
   }
   return handled;

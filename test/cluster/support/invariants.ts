@@ -33,7 +33,11 @@ export interface Report {
   placements: Map<string, string[]>;
 }
 
-export function check(accepted: readonly Accepted[], observations: readonly Observation[], completions: ReadonlyMap<string, ReadonlyMap<string, number>>): Report {
+export function check(
+  accepted: readonly Accepted[],
+  observations: readonly Observation[],
+  completions: ReadonlyMap<string, ReadonlyMap<string, number>>,
+): Report {
   const byKey = new Map<string, Observation[]>();
   for (const o of observations) {
     const list = byKey.get(o.key) ?? [];
@@ -41,8 +45,16 @@ export function check(accepted: readonly Accepted[], observations: readonly Obse
     byKey.set(o.key, list);
   }
   const report: Report = {
-    accepted: accepted.length, observed: observations.length, missing: [], duplicates: 0, completedThenRedone: [],
-    countGaps: [], wrongNode: [], overlaps: [], outOfOrder: [], placements: new Map(),
+    accepted: accepted.length,
+    observed: observations.length,
+    missing: [],
+    duplicates: 0,
+    completedThenRedone: [],
+    countGaps: [],
+    wrongNode: [],
+    overlaps: [],
+    outOfOrder: [],
+    placements: new Map(),
   };
   for (const a of accepted) {
     const seen = byKey.get(a.key);
@@ -60,7 +72,8 @@ export function check(accepted: readonly Accepted[], observations: readonly Obse
       if (at !== undefined && at < completedAt) [completedAt, by] = [at, node];
     }
     for (const h of seen) {
-      if (h.at > completedAt) report.completedThenRedone.push(`${a.key}: completed on ${by} at ${completedAt}, handled again on ${h.node} at ${h.at}`);
+      if (h.at > completedAt)
+        report.completedThenRedone.push(`${a.key}: completed on ${by} at ${completedAt}, handled again on ${h.node} at ${h.at}`);
     }
   }
 
@@ -88,11 +101,17 @@ export function check(accepted: readonly Accepted[], observations: readonly Obse
   }
   for (const [agent, spans] of byAgent) {
     spans.sort((x, y) => x.first - y.first);
-    report.placements.set(agent, spans.map((s) => s.node));
+    report.placements.set(
+      agent,
+      spans.map((s) => s.node),
+    );
     for (let i = 1; i < spans.length; i++) {
       const prev = spans[i - 1]!;
       const next = spans[i]!;
-      if (next.first < prev.last) report.overlaps.push(`${agent}: instance on ${next.node} handled at ${next.first}, before the one on ${prev.node} stopped (${prev.last})`);
+      if (next.first < prev.last)
+        report.overlaps.push(
+          `${agent}: instance on ${next.node} handled at ${next.first}, before the one on ${prev.node} stopped (${prev.last})`,
+        );
     }
   }
   return report;
@@ -100,7 +119,8 @@ export function check(accepted: readonly Accepted[], observations: readonly Obse
 
 /** The report in a few lines, for assertion messages and the test log. */
 export function summary(r: Report): string {
-  const few = (xs: string[]): string => (xs.length === 0 ? '0' : `${xs.length} (${xs.slice(0, 5).join('; ')}${xs.length > 5 ? '; …' : ''})`);
+  const few = (xs: string[]): string =>
+    xs.length === 0 ? '0' : `${xs.length} (${xs.slice(0, 5).join('; ')}${xs.length > 5 ? '; …' : ''})`;
   return [
     `accepted ${r.accepted}, observations ${r.observed}, duplicates ${r.duplicates}`,
     `missing ${few(r.missing)}`,

@@ -32,7 +32,10 @@ export class Journal {
   private offset = 0;
   private rest = '';
 
-  constructor(readonly nodeId: string, readonly file: string) {}
+  constructor(
+    readonly nodeId: string,
+    readonly file: string,
+  ) {}
 
   /** Reads what was appended since the last call. */
   refresh(): this {
@@ -66,8 +69,15 @@ export class Journal {
       if (!key || !node || !instance || !n || !at) return;
       const colon = key.lastIndexOf(':');
       this.observations.push({
-        key, agent: key.slice(0, colon), seq: Number(key.slice(colon + 1)), node: node.replace(/^caxton:\/\//, ''),
-        instance, n: Number(n), at: Number(at), journal: this.nodeId, ...(count !== undefined ? { count: Number(count) } : {}),
+        key,
+        agent: key.slice(0, colon),
+        seq: Number(key.slice(colon + 1)),
+        node: node.replace(/^caxton:\/\//, ''),
+        instance,
+        n: Number(n),
+        at: Number(at),
+        journal: this.nodeId,
+        ...(count !== undefined ? { count: Number(count) } : {}),
       });
     } else if (line.startsWith('C ')) {
       const [, at, ...ids] = line.split(' ');

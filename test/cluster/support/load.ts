@@ -82,9 +82,14 @@ export class Load {
    */
   private sendHonouringRetryAfter(agent: string, key: string): ReturnType<CaxtonClient['send']> {
     const client = this.clients[this.next++ % this.clients.length]!;
-    return client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content: key } }, {
-      overloadRetryMs: 60_000,
-      onOverloadRetry: () => { this.overloadRetries++; },
-    });
+    return client.send(
+      { structured: { performative: 'request', receivers: [{ name: agent }], content: key } },
+      {
+        overloadRetryMs: 60_000,
+        onOverloadRetry: () => {
+          this.overloadRetries++;
+        },
+      },
+    );
   }
 }

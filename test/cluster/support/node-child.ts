@@ -26,25 +26,31 @@ const write = (line: string): void => void writeSync(fd, `${line}\n`);
 write(`S ${Date.now()} ${process.pid}`);
 
 const node = await startNode(options);
-node.events.on((e) => {
-  if (e.type === 'external' && e.message.performative === 'inform') write(`R ${Date.now()} ${e.messageId} ${e.message.content ?? ''}`);
-  else if (e.type === 'completed') write(`C ${Date.now()} ${e.deliveryIds.join(' ')}`);
-  else if (e.type === 'dead-lettered') write(`D ${Date.now()} ${e.deliveryId}`);
-}, ['external', 'completed', 'dead-lettered']);
+node.events.on(
+  (e) => {
+    if (e.type === 'external' && e.message.performative === 'inform') write(`R ${Date.now()} ${e.messageId} ${e.message.content ?? ''}`);
+    else if (e.type === 'completed') write(`C ${Date.now()} ${e.deliveryIds.join(' ')}`);
+    else if (e.type === 'dead-lettered') write(`D ${Date.now()} ${e.deliveryId}`);
+  },
+  ['external', 'completed', 'dead-lettered'],
+);
 process.stdout.write(`${JSON.stringify({ event: 'serving', address: `${options.apiHost}:${node.apiPort}`, nodeId: node.nodeId })}\n`);
 
 let stopping = false;
 const stop = (): void => {
   if (stopping) return;
   stopping = true;
-  void node.stop().then(() => {
-    write(`E ${Date.now()}`);
-    closeSync(fd);
-    process.exit(0);
-  }, (err: unknown) => {
-    process.stderr.write(`stop failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  });
+  void node.stop().then(
+    () => {
+      write(`E ${Date.now()}`);
+      closeSync(fd);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`stop failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

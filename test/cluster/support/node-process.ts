@@ -33,7 +33,11 @@ export class NodeProcess {
   readonly exited: Promise<Exit>;
   address = '';
 
-  private constructor(readonly spec: NodeSpec & { dataDir: string }, readonly child: ChildProcess, readonly journal: string | undefined) {
+  private constructor(
+    readonly spec: NodeSpec & { dataDir: string },
+    readonly child: ChildProcess,
+    readonly journal: string | undefined,
+  ) {
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -64,13 +68,38 @@ export class NodeProcess {
   static cli(spec: NodeSpec, extra: string[] = [], env: Record<string, string> = {}): NodeProcess {
     const s = withDir(spec);
     const args = [
-      CAXTON_BIN, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', s.dataDir, '--node-id', s.id,
-      '--prepare-cache-dir', TEST_ENGINE_CACHE,
-      '--kafka', s.kafka, '--etcd', s.etcd, '--cluster', s.cluster.name, ...clusterFlags(s.cluster), ...extra,
+      CAXTON_BIN,
+      'serve',
+      '--json',
+      '--no-auth',
+      '--api-port',
+      '0',
+      '--data-dir',
+      s.dataDir,
+      '--node-id',
+      s.id,
+      '--prepare-cache-dir',
+      TEST_ENGINE_CACHE,
+      '--kafka',
+      s.kafka,
+      '--etcd',
+      s.etcd,
+      '--cluster',
+      s.cluster.name,
+      ...clusterFlags(s.cluster),
+      ...extra,
     ];
     const childEnv: NodeJS.ProcessEnv = { ...process.env };
     delete childEnv['CAXTON_FAULT_POINT'];
-    return new NodeProcess(s, spawn(process.execPath, [...wasmFeatureNodeFlags(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnv, ...env } }), undefined);
+    return new NodeProcess(
+      s,
+      spawn(process.execPath, [...wasmFeatureNodeFlags(), ...args], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...childEnv, ...env },
+      }),
+      undefined,
+    );
   }
 
   /** The instrumented node: startNode with these options, writing its journal (node-child.ts, or another child such as bench/lib-kinds-node-child.ts: KINDS_NODE_CHILD). */
@@ -78,11 +107,19 @@ export class NodeProcess {
     const s = withDir(spec);
     const journal = path.join(s.dataDir, 'journal.log');
     const options = {
-      dataDir: s.dataDir, apiHost: '127.0.0.1', apiPort: 0, nodeId: s.id, auth: { mode: 'none' },
-      kafka: { brokers: [s.kafka] }, etcd: { endpoints: [s.etcd] }, cluster: s.cluster, prepare: { cacheDir: TEST_ENGINE_CACHE },
+      dataDir: s.dataDir,
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      nodeId: s.id,
+      auth: { mode: 'none' },
+      kafka: { brokers: [s.kafka] },
+      etcd: { endpoints: [s.etcd] },
+      cluster: s.cluster,
+      prepare: { cacheDir: TEST_ENGINE_CACHE },
     };
     const child = spawn(process.execPath, [...wasmFeatureNodeFlags(), childScript, JSON.stringify(options), journal], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new NodeProcess(s, child, journal);
   }
@@ -100,7 +137,10 @@ export class NodeProcess {
           // a partial line
         }
       }
-      if (!this.alive) throw new Error(`node ${this.id} exited before serving (${this.child.exitCode ?? this.child.signalCode}):\n${this.err.slice(-3000)}`);
+      if (!this.alive)
+        throw new Error(
+          `node ${this.id} exited before serving (${this.child.exitCode ?? this.child.signalCode}):\n${this.err.slice(-3000)}`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`node ${this.id} did not serve within ${timeoutMs} ms:\n${this.err.slice(-3000)}`);
@@ -144,7 +184,8 @@ const TEST_KAFKA_OPEN_TIMEOUT_MS = 60_000;
 
 function withDir(spec: NodeSpec): NodeSpec & { dataDir: string } {
   return {
-    ...spec, cluster: { kafkaOpenTimeoutMs: TEST_KAFKA_OPEN_TIMEOUT_MS, ...spec.cluster },
+    ...spec,
+    cluster: { kafkaOpenTimeoutMs: TEST_KAFKA_OPEN_TIMEOUT_MS, ...spec.cluster },
     dataDir: spec.dataDir ?? tempDirRemovedAtExit(`caxton-cluster-${spec.id}-`),
   };
 }

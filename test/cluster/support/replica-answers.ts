@@ -42,7 +42,10 @@ export function replicaAnswers(journals: ReadonlyArray<{ id: string; journal?: s
       const answer: ReplicaAnswer = { node: n.id, replica: Number(m[4]), messageId: m[2]!, at: Number(m[1]) };
       const before = byId.get(answer.messageId);
       if (before !== undefined) {
-        if (before.whole !== m[3]) throw new Error(`answer ${answer.messageId} recorded as "${before.whole}" on ${before.answer.node} and as "${m[3]}" on ${n.id}: one id, two different answers`);
+        if (before.whole !== m[3])
+          throw new Error(
+            `answer ${answer.messageId} recorded as "${before.whole}" on ${before.answer.node} and as "${m[3]}" on ${n.id}: one id, two different answers`,
+          );
         repeated.push(`${m[5]}@${n.id}`);
         if (before.answer.at > answer.at) continue;
       }
@@ -57,7 +60,8 @@ export function replicaAnswers(journals: ReadonlyArray<{ id: string; journal?: s
 /** The journals' raw answer lines for `content` on every node, for a failure message. */
 export function answerLines(journals: ReadonlyArray<{ id: string; journal?: string | undefined }>, content: string): string {
   const out: string[] = [];
-  for (const n of journals) for (const line of journalLines(n)) if (line.startsWith('R ') && line.endsWith(` ${content}`)) out.push(`${n.id}: ${line}`);
+  for (const n of journals)
+    for (const line of journalLines(n)) if (line.startsWith('R ') && line.endsWith(` ${content}`)) out.push(`${n.id}: ${line}`);
   return out.join('\n');
 }
 

@@ -31,7 +31,9 @@ export async function servers(opts: { private?: boolean; kafka?: StartKafkaOptio
   const sharedKafka = process.env['CAXTON_TEST_KAFKA'];
   const sharedEtcd = process.env['CAXTON_TEST_ETCD'];
   if (!opts.private && sharedKafka && sharedEtcd) return { kafka: sharedKafka, etcd: sharedEtcd, stop: async () => {} };
-  const { etcd: etcdHandle, kafka: kafkaHandle } = await (await infra()).startEtcdAndKafka({ kafka: { heap: TEST_KAFKA_HEAP, ...opts.kafka } });
+  const { etcd: etcdHandle, kafka: kafkaHandle } = await (await infra()).startEtcdAndKafka({
+    kafka: { heap: TEST_KAFKA_HEAP, ...opts.kafka },
+  });
   return {
     kafka: kafkaHandle.bootstrap,
     etcd: etcdHandle.endpoint,

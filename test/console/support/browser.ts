@@ -10,7 +10,8 @@ import puppeteer, { type Browser, type CDPSession, type Page } from 'puppeteer-c
 import type * as Infra from '../../../scripts/infra/index.d.mts';
 import { ROOT } from '../../e2e/support/paths.js';
 
-const infra = (): Promise<typeof Infra> => import(new URL('../../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
+const infra = (): Promise<typeof Infra> =>
+  import(new URL('../../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
 
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'console');
 export const VIEWPORT = { width: 1280, height: 800 };
@@ -59,13 +60,18 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 /** Collects the page's console errors and failed requests, to print when an assertion fails. */
 export function pageProblems(page: Page): () => string {
   const lines: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') lines.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') lines.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (e) => lines.push(`page error: ${e instanceof Error ? e.message : String(e)}`));
   return () => lines.join('\n');
 }
 
 /** A file the page downloaded: the name Chromium saved it under and its text. */
-export interface Download { name: string; text: string }
+export interface Download {
+  name: string;
+  text: string;
+}
 
 /**
  * Runs `start` (the click that begins a download) and resolves once Chromium reports the download
@@ -76,14 +82,19 @@ export interface Download { name: string; text: string }
 export async function downloadOf(cdp: CDPSession, dir: string, start: () => Promise<void>, timeoutMs = 10_000): Promise<Download> {
   const names = new Map<string, string>();
   let timer: NodeJS.Timeout | undefined;
-  const onBegin = (e: { guid: string; suggestedFilename: string }): void => { names.set(e.guid, e.suggestedFilename); };
+  const onBegin = (e: { guid: string; suggestedFilename: string }): void => {
+    names.set(e.guid, e.suggestedFilename);
+  };
   let onProgress: (e: { guid: string; state: string }) => void = () => undefined;
   const completed = new Promise<string>((resolve, reject) => {
     onProgress = (e) => {
       if (e.state === 'completed') resolve(e.guid);
       else if (e.state === 'canceled') reject(new Error(`the download ${names.get(e.guid) ?? e.guid} was canceled`));
     };
-    timer = setTimeout(() => reject(new Error(`no download completed within ${timeoutMs} ms (begun: ${[...names.values()].join(', ') || 'none'})`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`no download completed within ${timeoutMs} ms (begun: ${[...names.values()].join(', ') || 'none'})`)),
+      timeoutMs,
+    );
   });
   cdp.on('Browser.downloadWillBegin', onBegin);
   cdp.on('Browser.downloadProgress', onProgress);

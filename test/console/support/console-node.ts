@@ -21,7 +21,11 @@ export interface ConsoleNode {
 }
 
 export const CONTRACTORS: readonly [string, Record<string, string>][] = [
-  ['courier-a', {}], ['courier-b', {}], ['courier-c', { price: '42' }], ['courier-d', { decline: 'true' }], ['courier-e', {}],
+  ['courier-a', {}],
+  ['courier-b', {}],
+  ['courier-c', { price: '42' }],
+  ['courier-d', { decline: 'true' }],
+  ['courier-e', {}],
 ];
 
 /** The language `caxton build` recorded for a built example, sent like scripts/main-job.mjs does. */
@@ -54,7 +58,14 @@ export async function startConsoleNode(opts: { budget?: number } = {}): Promise<
     const initiator = readFileSync(initiatorFile);
     const contractor = readFileSync(contractorFile);
     for (const [name, config] of CONTRACTORS) await client.deploy({ name, config, language: builtLanguage(contractorFile) }, contractor);
-    await client.deploy({ name: 'broker', config: { 'service-type': 'delivery', 'deadline-ms': '800', 'api-key': 'sk-console-test' }, language: builtLanguage(initiatorFile) }, initiator);
+    await client.deploy(
+      {
+        name: 'broker',
+        config: { 'service-type': 'delivery', 'deadline-ms': '800', 'api-key': 'sk-console-test' },
+        language: builtLanguage(initiatorFile),
+      },
+      initiator,
+    );
     return {
       serve,
       client,
@@ -62,12 +73,20 @@ export async function startConsoleNode(opts: { budget?: number } = {}): Promise<
       adminToken: serve.token(),
       readToken: readFileSync(readTokenFilePath(serve.dataDir), 'utf8').trim(),
       async ask(n) {
-        await client.send({ structured: {
-          performative: 'request', receivers: [{ name: 'broker' }], content: `deliver parcel #${n}`,
-          protocol: 'fipa-request', conversationId: `parcel-${n}`, replyWith: `parcel-${n}-req`,
-        } });
+        await client.send({
+          structured: {
+            performative: 'request',
+            receivers: [{ name: 'broker' }],
+            content: `deliver parcel #${n}`,
+            protocol: 'fipa-request',
+            conversationId: `parcel-${n}`,
+            replyWith: `parcel-${n}-req`,
+          },
+        });
       },
-      async stop() { await serve.stop(); },
+      async stop() {
+        await serve.stop();
+      },
     };
   } catch (err) {
     await serve.stop();

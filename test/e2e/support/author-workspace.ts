@@ -29,7 +29,9 @@ export async function openAuthorWorkspace(prefix: string, toolchain?: string): P
   assert.ok(path.relative(ROOT, work).startsWith('..'), `${work} must be outside the checkout ${ROOT}`);
   const tail = new Tail(serve, [], true);
   return {
-    serve, work, tail,
+    serve,
+    work,
+    tail,
     async close() {
       await tail.stop().catch(() => undefined);
       await stopStragglers();

@@ -12,7 +12,15 @@ export async function expectEcho(tail: Tail, serve: Serve, name: string, greetin
       const sent = await caxton(['send', name, 'request', `${content} ${n}`, '-c', `conv-${name}-${n}`, ...serve.conn]);
       assert.equal(sent.code, 0, show(sent));
     },
-    (t, n) => t.events().some((e) => e.message.performative === 'inform' && e.message.sender?.name === `${name}@caxton` &&
-      e.message.content === `${content} ${n}` && e.message.conversationId === `conv-${name}-${n}`),
+    (t, n) =>
+      t
+        .events()
+        .some(
+          (e) =>
+            e.message.performative === 'inform' &&
+            e.message.sender?.name === `${name}@caxton` &&
+            e.message.content === `${content} ${n}` &&
+            e.message.conversationId === `conv-${name}-${n}`,
+        ),
   );
 }

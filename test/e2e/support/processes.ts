@@ -29,7 +29,11 @@ export class Proc {
   private exited = false;
   private readonly listeners = new Set<() => void>();
 
-  constructor(readonly command: string, readonly args: readonly string[], opts: SpawnOptions = {}) {
+  constructor(
+    readonly command: string,
+    readonly args: readonly string[],
+    opts: SpawnOptions = {},
+  ) {
     this.child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(this);
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -82,9 +86,13 @@ export class Proc {
       };
       const check = (): void => {
         if (test(this)) finish();
-        else if (this.exited) finish(new Error(`${what}: the process exited first\n--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`));
+        else if (this.exited)
+          finish(new Error(`${what}: the process exited first\n--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`));
       };
-      const timer = setTimeout(() => finish(new Error(`${what}: not seen within ${timeoutMs} ms\n--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`${what}: not seen within ${timeoutMs} ms\n--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`)),
+        timeoutMs,
+      );
       this.listeners.add(check);
     });
   }

@@ -34,8 +34,13 @@ export function lookupService(pkg: grpc.GrpcObject, fullName: string): Ctor {
 export class ReflectionClient {
   private readonly client: grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse> };
 
-  constructor(readonly address: string, version: 'v1' | 'v1alpha' = 'v1') {
-    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionProto(version), { keepCase: false, oneofs: true, defaults: true }));
+  constructor(
+    readonly address: string,
+    version: 'v1' | 'v1alpha' = 'v1',
+  ) {
+    const pkg = grpc.loadPackageDefinition(
+      protoLoader.loadSync(reflectionProto(version), { keepCase: false, oneofs: true, defaults: true }),
+    );
     const Client = lookupService(pkg, `grpc.reflection.${version}.ServerReflection`);
     this.client = new Client(address, grpc.credentials.createInsecure()) as never;
   }
@@ -86,7 +91,13 @@ export class ReflectionClient {
 export function packageFromDescriptors(files: Map<string, Buffer>): grpc.GrpcObject {
   const set = protobuf.Writer.create();
   for (const bytes of files.values()) set.uint32((1 << 3) | 2).bytes(bytes); // FileDescriptorSet.file = 1
-  return grpc.loadPackageDefinition(protoLoader.loadFileDescriptorSetFromBuffer(Buffer.from(set.finish()), {
-    keepCase: false, longs: String, enums: String, defaults: true, oneofs: true,
-  }));
+  return grpc.loadPackageDefinition(
+    protoLoader.loadFileDescriptorSetFromBuffer(Buffer.from(set.finish()), {
+      keepCase: false,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    }),
+  );
 }

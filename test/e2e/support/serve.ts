@@ -42,17 +42,21 @@ export async function startServe(opts: { dataDir?: string; args?: string[]; cwd?
     timeoutMs: 30 * 60_000,
   });
   let serving: { address: string; nodeId: string } | undefined;
-  await proc.waitFor((p) => {
-    for (const line of p.stdout.split('\n')) {
-      try {
-        const e = JSON.parse(line) as { event?: string; address?: string; nodeId?: string };
-        if (e.event === 'serving' && e.address) serving = { address: e.address, nodeId: e.nodeId ?? '' };
-      } catch {
-        // not a complete JSON line yet
+  await proc.waitFor(
+    (p) => {
+      for (const line of p.stdout.split('\n')) {
+        try {
+          const e = JSON.parse(line) as { event?: string; address?: string; nodeId?: string };
+          if (e.event === 'serving' && e.address) serving = { address: e.address, nodeId: e.nodeId ?? '' };
+        } catch {
+          // not a complete JSON line yet
+        }
       }
-    }
-    return serving !== undefined;
-  }, 'caxton serve: the serving event', 60_000);
+      return serving !== undefined;
+    },
+    'caxton serve: the serving event',
+    60_000,
+  );
   const { address, nodeId } = serving!;
   const clients: CaxtonClient[] = [];
   const token = (): string => readFileSync(path.join(dataDir, 'auth-token'), 'utf8').trim();

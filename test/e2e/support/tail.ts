@@ -16,7 +16,11 @@ export class Tail {
   private parsed: TailEvent[] = [];
   private parsedUpTo = 0;
 
-  constructor(serve: Serve, args: string[], readonly json: boolean) {
+  constructor(
+    serve: Serve,
+    args: string[],
+    readonly json: boolean,
+  ) {
     this.proc = spawnCaxton(['tail', ...(json ? ['--json'] : []), ...args, ...serve.conn], { timeoutMs: 30 * 60_000 });
   }
 

@@ -28,12 +28,18 @@ export function templateScenarioPasses(language: string): void {
       const run = await caxton(['test', dir, '--timeout', '20'], { cwd: work, timeoutMs: 90_000 });
       assert.equal(run.code, 0, show(run));
       const shown = `new-${language}/scenarios/echo.json (new-${language} answers a request with an inform of the same content)`;
-      assert.equal(run.stdout, [
-        'TAP version 13', '1..2',
-        `ok 1 - ${shown}: step 1: request "hello"`,
-        `ok 2 - ${shown}: step 2: request "and again"`,
-        '# pass 2', '# fail 0', '',
-      ].join('\n'));
+      assert.equal(
+        run.stdout,
+        [
+          'TAP version 13',
+          '1..2',
+          `ok 1 - ${shown}: step 1: request "hello"`,
+          `ok 2 - ${shown}: step 2: request "and again"`,
+          '# pass 2',
+          '# fail 0',
+          '',
+        ].join('\n'),
+      );
     });
   });
 }

@@ -42,7 +42,11 @@ interface TraceSource<E> {
  * the trace held (`handle cfp ×3, …`), not only that it timed out.
  */
 export async function waitForConversationTrace<E>(
-  col: TraceSource<E>, otlpSpans: (exports: E[]) => unknown[], conversationId: string, least: Readonly<Record<string, number>>, timeoutMs = 60_000,
+  col: TraceSource<E>,
+  otlpSpans: (exports: E[]) => unknown[],
+  conversationId: string,
+  least: Readonly<Record<string, number>>,
+  timeoutMs = 60_000,
 ): Promise<FoundSpan[]> {
   const traceIn = (exports: E[]): FoundSpan[] => conversationTrace(otlpSpans(exports) as FoundSpan[], conversationId);
   const count = (trace: FoundSpan[], name: string): number => trace.filter((s) => s.span['name'] === name).length;
@@ -52,6 +56,8 @@ export async function waitForConversationTrace<E>(
   } catch (e) {
     const trace = traceIn(await col.readTraces());
     const held = [...new Set(trace.map((s) => s.span['name'] as string))].map((n) => `${n} ×${count(trace, n)}`);
-    throw new Error(`conversation ${conversationId}: its spans never all arrived; its trace held ${held.join(', ') || 'nothing'}`, { cause: e });
+    throw new Error(`conversation ${conversationId}: its spans never all arrived; its trace held ${held.join(', ') || 'nothing'}`, {
+      cause: e,
+    });
   }
 }

@@ -80,7 +80,10 @@ export function localArgs(args: readonly string[], mounts: ReadonlyMap<string, s
     let value = m[2]!;
     for (const [mountPath, local] of byLength) {
       const dir = mountPath.replace(/\/$/, '');
-      if (value === dir || value.startsWith(`${dir}/`)) { value = local + value.slice(dir.length); break; }
+      if (value === dir || value.startsWith(`${dir}/`)) {
+        value = local + value.slice(dir.length);
+        break;
+      }
     }
     const port = /^(?:(.*):)?(\d+)$/.exec(value);
     if (port && ports.has(Number(port[2]))) value = `${port[1] !== undefined ? `${port[1]}:` : ''}${ports.get(Number(port[2]))}`;
@@ -99,7 +102,8 @@ export async function projectSecret(volume: Doc, secret: Doc, dir: string): Prom
   await mkdir(path.join(dir, '..data'), { recursive: true });
   for (const item of items) {
     const value = data[item['key']];
-    if (value === undefined) throw new Error(`Secret ${secret['metadata']?.name} has no key ${item['key']} (volume ${volume['name']} projects it)`);
+    if (value === undefined)
+      throw new Error(`Secret ${secret['metadata']?.name} has no key ${item['key']} (volume ${volume['name']} projects it)`);
     const real = path.join(dir, '..data', item['path']);
     await writeFile(real, Buffer.from(value, 'base64'));
     await chmod(real, Number(item['mode'] ?? mode));

@@ -18,7 +18,11 @@ export class ServeProcess {
   address = '';
   private client: CaxtonClient | undefined;
 
-  private constructor(readonly child: ChildProcess, readonly dataDir: string, private readonly ownsDir: boolean) {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly dataDir: string,
+    private readonly ownsDir: boolean,
+  ) {
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -31,13 +35,20 @@ export class ServeProcess {
     return new ServeProcess(child, dir, dataDir === undefined);
   }
 
-  get stdout(): string { return this.out; }
-  get stderr(): string { return this.err; }
+  get stdout(): string {
+    return this.out;
+  }
+  get stderr(): string {
+    return this.err;
+  }
 
   /** Every complete stdout/stderr line that is a JSON object. */
   jsonLines(stream: 'stdout' | 'stderr'): Record<string, unknown>[] {
     const text = stream === 'stdout' ? this.out : this.err;
-    return text.split('\n').filter((l) => l.startsWith('{') && l.endsWith('}')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('{') && l.endsWith('}'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
   async ready(timeoutMs = 120_000): Promise<string> {
@@ -45,7 +56,8 @@ export class ServeProcess {
     while (Date.now() < deadline) {
       const serving = this.jsonLines('stdout').find((e) => e['event'] === 'serving' && typeof e['address'] === 'string');
       if (serving) return (this.address = serving['address'] as string);
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`caxton serve exited before serving:\n${this.err.slice(-3000)}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`caxton serve exited before serving:\n${this.err.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`caxton serve did not serve within ${timeoutMs} ms:\n${this.err.slice(-3000)}`);

@@ -26,7 +26,12 @@ export const assemblyScriptBuilder: LanguageBuilder = {
           exportHint: 'end the entry file with `export * from "@caxton/sdk-assemblyscript/exports";` and call register(new MyAgent())',
         });
         ctx.progress('componentize', 'jco embed (utf16) + jco new');
-        return makeComponent(project.dir, jco.api, core, { witPath: ctx.witPath, world: ctx.world, stringEncoding: 'utf16', wasiReactor: wasi });
+        return makeComponent(project.dir, jco.api, core, {
+          witPath: ctx.witPath,
+          world: ctx.world,
+          stringEncoding: 'utf16',
+          wasiReactor: wasi,
+        });
       },
     };
   },

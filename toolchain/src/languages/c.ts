@@ -38,7 +38,10 @@ export function resolveCSdk(projectDir: string): { dir: string; pinned: boolean 
 }
 
 function sdkSources(sdkDir: string): string[] {
-  return readdirSync(path.join(sdkDir, 'src')).filter((f) => f.endsWith('.c')).sort().map((f) => path.join(sdkDir, 'src', f));
+  return readdirSync(path.join(sdkDir, 'src'))
+    .filter((f) => f.endsWith('.c'))
+    .sort()
+    .map((f) => path.join(sdkDir, 'src', f));
 }
 
 /** Extra compiler flags from caxton.json "cflags" (e.g. ["-DDEBUG"]). */
@@ -66,10 +69,13 @@ export const cBuilder: LanguageBuilder = {
     const cflags = projectCflags(project.manifest);
     const includeDirs = ['include', 'src'].filter((d) => existsSync(path.join(project.dir, d)));
     const flags = [
-      '--target=wasm32-wasi', '-mexec-model=reactor',
+      '--target=wasm32-wasi',
+      '-mexec-model=reactor',
       ...(optimize ? ['-O2', '-Wl,--strip-all'] : ['-O0', '-g']),
-      '-Wall', '-fno-exceptions',
-      '-I', path.join(sdk.dir, 'include'),
+      '-Wall',
+      '-fno-exceptions',
+      '-I',
+      path.join(sdk.dir, 'include'),
       ...includeDirs.flatMap((d) => ['-I', d]),
       ...cflags,
     ];
@@ -89,9 +95,11 @@ export const cBuilder: LanguageBuilder = {
         const core = new Uint8Array(await readFile(out));
         const wasiImports = importsOf(core).filter((i) => i.module === WASI_PREVIEW1_MODULE);
         if (wasiImports.length > 0 && !wasi) {
-          throw new InvalidAgentError(project.dir,
+          throw new InvalidAgentError(
+            project.dir,
             `it imports ${wasiImports.map((i) => `${i.module}.${i.name}`).join(', ')}, which agents may not use`,
-            'the libc call that needs it (printf, fopen, getenv, clock_gettime, …) reaches outside the agent world: log with caxton_log/caxton_logf and read the time with caxton_now');
+            'the libc call that needs it (printf, fopen, getenv, clock_gettime, …) reaches outside the agent world: log with caxton_log/caxton_logf and read the time with caxton_now',
+          );
         }
         checkCoreModule(project.dir, core, {
           requiredExports: C_REQUIRED_EXPORTS,
@@ -102,15 +110,22 @@ export const cBuilder: LanguageBuilder = {
         ctx.progress('componentize', 'jco embed (utf8) + jco new');
         const jco = await loadJco(ctx.toolchainDirs);
         return makeComponent(project.dir, jco.api, core, {
-          witPath: ctx.witPath, world: ctx.world, stringEncoding: 'utf8', wasiReactor: wasiImports.length > 0,
+          witPath: ctx.witPath,
+          world: ctx.world,
+          stringEncoding: 'utf8',
+          wasiReactor: wasiImports.length > 0,
         });
       },
     };
   },
 };
 
-interface WasmImport { module: string; name: string }
+interface WasmImport {
+  module: string;
+  name: string;
+}
 function importsOf(core: Uint8Array): WasmImport[] {
-  const W = (globalThis as unknown as { WebAssembly: { Module: (new (b: Uint8Array) => object) & { imports(m: object): WasmImport[] } } }).WebAssembly;
+  const W = (globalThis as unknown as { WebAssembly: { Module: (new (b: Uint8Array) => object) & { imports(m: object): WasmImport[] } } })
+    .WebAssembly;
   return W.Module.imports(new W.Module(core));
 }

@@ -17,7 +17,10 @@ import { encodeName, encodeS32, encodeU32 } from '@caxton/core';
 /** The SDK's export that reports the adapter arena: (address << 32) | size. */
 export const ARENA_EXPORT = 'caxton_adapter_arena';
 
-interface Section { id: number; body: Uint8Array }
+interface Section {
+  id: number;
+  body: Uint8Array;
+}
 
 function readU32(b: Uint8Array, pos: { i: number }): number {
   let result = 0;
@@ -72,16 +75,28 @@ function importCounts(body: Uint8Array | undefined): { funcs: number; globals: n
   const pos = { i: 0 };
   const count = readU32(body, pos);
   for (let k = 0; k < count; k++) {
-    for (let part = 0; part < 2; part++) { // module, name
+    for (let part = 0; part < 2; part++) {
+      // module, name
       const len = readU32(body, pos);
       pos.i += len;
     }
     const kind = body[pos.i++]!;
-    if (kind === 0) { funcs++; readU32(body, pos); }
-    else if (kind === 1) { pos.i++; const flags = body[pos.i++]!; readU32(body, pos); if (flags & 1) readU32(body, pos); }
-    else if (kind === 2) { const flags = body[pos.i++]!; readU32(body, pos); if (flags & 1) readU32(body, pos); }
-    else if (kind === 3) { globals++; pos.i += 2; }
-    else throw new Error(`unknown import kind ${kind}`);
+    if (kind === 0) {
+      funcs++;
+      readU32(body, pos);
+    } else if (kind === 1) {
+      pos.i++;
+      const flags = body[pos.i++]!;
+      readU32(body, pos);
+      if (flags & 1) readU32(body, pos);
+    } else if (kind === 2) {
+      const flags = body[pos.i++]!;
+      readU32(body, pos);
+      if (flags & 1) readU32(body, pos);
+    } else if (kind === 3) {
+      globals++;
+      pos.i += 2;
+    } else throw new Error(`unknown import kind ${kind}`);
   }
   return { funcs, globals };
 }
@@ -121,7 +136,8 @@ export function addAdapterAllocator(core: Uint8Array, base: number, size: number
   const globals = find(6);
   const exports = find(7);
   const code = find(10);
-  if (!types || !funcs || !globals || !exports || !code) throw new Error('the Go core module lacks a type, function, global, export or code section');
+  if (!types || !funcs || !globals || !exports || !code)
+    throw new Error('the Go core module lacks a type, function, global, export or code section');
   const imported = importCounts(find(2)?.body);
 
   // type (i32 i32 i32 i32) -> i32, appended (an unused duplicate type is harmless)
@@ -135,13 +151,46 @@ export function addAdapterAllocator(core: Uint8Array, base: number, size: number
   const g = encodeU32(globalIndex);
   const body = [
     0x00, // no locals
-    0x20, 0, 0x04, 0x40, 0x00, 0x0b, // if (old != 0) unreachable: the adapter never reallocates
-    0x23, ...g, 0x20, 2, 0x6a, 0x41, 1, 0x6b, 0x41, 0, 0x20, 2, 0x6b, 0x71, // (next + align - 1) & -align
-    0x22, 0, // ptr (reuses param 0)
-    0x20, 3, 0x6a, 0x22, 1, // end = ptr + newSize (reuses param 1)
-    0x41, ...encodeS32(base + size), 0x4b, 0x04, 0x40, 0x00, 0x0b, // if (end > limit) unreachable
-    0x20, 1, 0x24, ...g, // next = end
-    0x20, 0, // return ptr
+    0x20,
+    0,
+    0x04,
+    0x40,
+    0x00,
+    0x0b, // if (old != 0) unreachable: the adapter never reallocates
+    0x23,
+    ...g,
+    0x20,
+    2,
+    0x6a,
+    0x41,
+    1,
+    0x6b,
+    0x41,
+    0,
+    0x20,
+    2,
+    0x6b,
+    0x71, // (next + align - 1) & -align
+    0x22,
+    0, // ptr (reuses param 0)
+    0x20,
+    3,
+    0x6a,
+    0x22,
+    1, // end = ptr + newSize (reuses param 1)
+    0x41,
+    ...encodeS32(base + size),
+    0x4b,
+    0x04,
+    0x40,
+    0x00,
+    0x0b, // if (end > limit) unreachable
+    0x20,
+    1,
+    0x24,
+    ...g, // next = end
+    0x20,
+    0, // return ptr
     0x0b,
   ];
   code.body = appendVec(code.body, [[...encodeU32(body.length), ...body]]);
@@ -169,17 +218,33 @@ export function findAdapterArena(core: Uint8Array): { base: number; size: number
   let clock = 1_000_000_000n;
   const view = (): DataView => new DataView(memory!.buffer);
   const wasi: Record<string, unknown> = {
-    args_sizes_get: (a: number, b: number) => { view().setUint32(a, 0, true); view().setUint32(b, 0, true); return 0; },
-    environ_sizes_get: (a: number, b: number) => { view().setUint32(a, 0, true); view().setUint32(b, 0, true); return 0; },
+    args_sizes_get: (a: number, b: number) => {
+      view().setUint32(a, 0, true);
+      view().setUint32(b, 0, true);
+      return 0;
+    },
+    environ_sizes_get: (a: number, b: number) => {
+      view().setUint32(a, 0, true);
+      view().setUint32(b, 0, true);
+      return 0;
+    },
     args_get: () => 0,
     environ_get: () => 0,
     // Go's runtime refuses a clock at zero: a fixed, advancing fake.
-    clock_time_get: (_id: number, _p: bigint, out: number) => { view().setBigUint64(out, (clock += 1_000_000n), true); return 0; },
+    clock_time_get: (_id: number, _p: bigint, out: number) => {
+      view().setBigUint64(out, (clock += 1_000_000n), true);
+      return 0;
+    },
     random_get: () => 0,
-    fd_write: (_fd: number, _iovs: number, _n: number, out: number) => { view().setUint32(out, 0, true); return 0; },
+    fd_write: (_fd: number, _iovs: number, _n: number, out: number) => {
+      view().setUint32(out, 0, true);
+      return 0;
+    },
     poll_oneoff: () => 0,
     sched_yield: () => 0,
-    proc_exit: (code: number) => { throw new Error(`the Go runtime exited with ${code} while initialising`); },
+    proc_exit: (code: number) => {
+      throw new Error(`the Go runtime exited with ${code} while initialising`);
+    },
   };
   const importsOf = (m: object): Array<{ module: string; name: string; kind: string }> =>
     (Wasm.Module as unknown as { imports(m: object): Array<{ module: string; name: string; kind: string }> }).imports(m);
@@ -187,7 +252,7 @@ export function findAdapterArena(core: Uint8Array): { base: number; size: number
   for (const imp of importsOf(mod)) {
     if (imp.kind !== 'function') continue;
     // Anything else (file descriptors: syscall's init walks the preopens) answers EBADF: no files.
-    const fn = imp.module === 'wasi_snapshot_preview1' ? (wasi[imp.name] ?? (() => 8 /* EBADF */)) : () => 0n;
+    const fn = imp.module === 'wasi_snapshot_preview1' ? (wasi[imp.name] ?? (() => 8) /* EBADF */) : () => 0n;
     (imports[imp.module] ??= {})[imp.name] = imp.module === 'caxton:agent/host@0.1.0' && imp.name !== 'now' ? () => undefined : fn;
   }
   const instance = new Wasm.Instance(mod, imports);

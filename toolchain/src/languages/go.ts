@@ -21,8 +21,11 @@ import { SDK_NON_SOURCES } from './sdk-trees.js';
 const GUEST = 'caxton:agent/guest@0.1.0#';
 const REQUIRED_EXPORTS = ['memory', '_initialize', 'cabi_realloc', `${GUEST}init`, `${GUEST}handle`, `${GUEST}on-timer`];
 const OPTIONAL_EXPORTS = [
-  'cabi_import_realloc', 'cabi_export_realloc',
-  `cabi_post_${GUEST}init`, `cabi_post_${GUEST}handle`, `cabi_post_${GUEST}on-timer`,
+  'cabi_import_realloc',
+  'cabi_export_realloc',
+  `cabi_post_${GUEST}init`,
+  `cabi_post_${GUEST}handle`,
+  `cabi_post_${GUEST}on-timer`,
 ];
 const EXPORT_HINT = `import "${GO_SDK_MODULE}", register your agent with caxton.Register(...) from an init function, and keep an empty func main() in package main`;
 
@@ -63,10 +66,15 @@ export const goBuilder: LanguageBuilder = {
         });
         if (r.code !== 0) {
           const diagnostics = (r.stderr || r.stdout).trim() || `go build exited with ${r.code}`;
-          throw new CompileError('go', project.dir, diagnostics, undefined,
+          throw new CompileError(
+            'go',
+            project.dir,
+            diagnostics,
+            undefined,
             /requires exactly one main package|is not a main package/.test(diagnostics)
               ? 'a Go agent is package main with an empty func main(); the agent registers itself from init()'
-              : undefined);
+              : undefined,
+          );
         }
         let core: Uint8Array = new Uint8Array(await readFile(out));
         ctx.progress('componentize', 'adapter allocator + jco embed (utf8) + jco new (WASI preview1 reactor adapter)');
@@ -74,8 +82,11 @@ export const goBuilder: LanguageBuilder = {
         try {
           arena = findAdapterArena(core);
         } catch (cause) {
-          throw new InvalidAgentError(project.dir,
-            `its initialisation failed or it lacks the SDK's ${ARENA_EXPORT} export (${(cause as Error).message})`, EXPORT_HINT);
+          throw new InvalidAgentError(
+            project.dir,
+            `its initialisation failed or it lacks the SDK's ${ARENA_EXPORT} export (${(cause as Error).message})`,
+            EXPORT_HINT,
+          );
         }
         core = addAdapterAllocator(core, arena.base, arena.size);
         checkCoreModule(project.dir, core, {
@@ -85,7 +96,12 @@ export const goBuilder: LanguageBuilder = {
           exportHint: EXPORT_HINT,
         });
         const jco = await loadJco(ctx.toolchainDirs);
-        return makeComponent(project.dir, jco.api, core, { witPath: ctx.witPath, world: ctx.world, stringEncoding: 'utf8', wasiReactor: true });
+        return makeComponent(project.dir, jco.api, core, {
+          witPath: ctx.witPath,
+          world: ctx.world,
+          stringEncoding: 'utf8',
+          wasiReactor: true,
+        });
       },
     };
   },

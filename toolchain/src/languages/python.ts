@@ -42,13 +42,21 @@ export function pythonDiagnostics(output: string, stagedApp: string, entryDir: s
   // The outer frame is componentize-py's own CLI wrapper re-raising the app's error.
   text = text.replace(/Traceback \(most recent call last\):\n\s+File "<string>", line 1, in <module>\n(?:AssertionError|Exception): /, '');
   // Python paths inside the build are the staged copies: show them relative to the project.
-  text = text.replaceAll(`${stagedApp}${path.sep}`, entryDir === '.' ? '' : `${entryDir}/`).replaceAll('"/0/', entryDir === '.' ? '"' : `"${entryDir}/`);
+  text = text
+    .replaceAll(`${stagedApp}${path.sep}`, entryDir === '.' ? '' : `${entryDir}/`)
+    .replaceAll('"/0/', entryDir === '.' ? '"' : `"${entryDir}/`);
   return text.trim();
 }
 
 /** componentize-py's environment: its own install on the path, no Rust backtraces, no virtualenv. */
 function compileEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: componentizePyDir(), PYTHONDONTWRITEBYTECODE: '1', RUST_BACKTRACE: '0', RUST_LIB_BACKTRACE: '0' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PYTHONPATH: componentizePyDir(),
+    PYTHONDONTWRITEBYTECODE: '1',
+    RUST_BACKTRACE: '0',
+    RUST_LIB_BACKTRACE: '0',
+  };
   // componentize-py adds an active virtualenv's site-packages to the path: never the author's.
   delete env['VIRTUAL_ENV'];
   return env;
@@ -62,7 +70,10 @@ export const pythonBuilder: LanguageBuilder = {
     const entryDir = path.dirname(entry);
     const moduleName = path.basename(entry, '.py');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(moduleName) || moduleName === 'wit_world' || moduleName === 'caxton') {
-      throw new UnknownProjectLayoutError(project.dir, `the Python entry ${entry} must be a module name other than wit_world or caxton (e.g. app.py)`);
+      throw new UnknownProjectLayoutError(
+        project.dir,
+        `the Python entry ${entry} must be a module name other than wit_world or caxton (e.g. app.py)`,
+      );
     }
     const sdkDir = pythonSdkDir();
     const sdk = sdkVersion(sdkDir);
@@ -73,11 +84,15 @@ export const pythonBuilder: LanguageBuilder = {
       try {
         status = await pythonToolchain.install((line) => ctx.progress('toolchain', line));
       } catch (err) {
-        throw new BuildError('build.toolchain-missing', `the Python toolchain is not installed and installing it failed: ${(err as Error).message}`, {
-          context: { language: 'python', problem: status.problem },
-          hint: `run \`${status.install}\` and look at its output`,
-          cause: err,
-        });
+        throw new BuildError(
+          'build.toolchain-missing',
+          `the Python toolchain is not installed and installing it failed: ${(err as Error).message}`,
+          {
+            context: { language: 'python', problem: status.problem },
+            hint: `run \`${status.install}\` and look at its output`,
+            cause: err,
+          },
+        );
       }
       if (!status.ready) {
         throw new BuildError('build.toolchain-missing', `the Python toolchain is not ready: ${status.problem ?? 'unknown'}`, {
@@ -96,25 +111,34 @@ export const pythonBuilder: LanguageBuilder = {
         const app = path.join(scratch, 'app');
         const lib = path.join(scratch, 'sdk');
         await mkdir(lib, { recursive: true });
-        const skip = (root: string) => (src: string): boolean => {
-          const rel = path.relative(root, src);
-          return rel === '' || !rel.split(path.sep).some((part) => NOT_STAGED.has(part) || (part.startsWith('.') && part !== '.'));
-        };
+        const skip =
+          (root: string) =>
+          (src: string): boolean => {
+            const rel = path.relative(root, src);
+            return rel === '' || !rel.split(path.sep).some((part) => NOT_STAGED.has(part) || (part.startsWith('.') && part !== '.'));
+          };
         const appRoot = path.join(project.dir, entryDir);
         await cp(appRoot, app, { recursive: true, filter: skip(appRoot) });
         await cp(path.join(sdkDir, 'caxton'), path.join(lib, 'caxton'), { recursive: true, filter: (src) => !src.includes('__pycache__') });
         const out = path.join(scratch, 'agent.wasm');
         ctx.progress('compile', `componentize-py ${COMPONENTIZE_PY_VERSION}: ${entry} (module ${moduleName}) with the caxton SDK ${sdk}`);
-        const r = await runTool(pythonCommand(), componentizePyArgs([
-          '-d', ctx.witPath, '-w', ctx.world, 'componentize', '-p', app, '-p', lib, moduleName, '-o', out,
-        ]), {
-          cwd: scratch,
-          env: compileEnv(),
-          timeoutMs: 10 * 60_000,
-        });
+        const r = await runTool(
+          pythonCommand(),
+          componentizePyArgs(['-d', ctx.witPath, '-w', ctx.world, 'componentize', '-p', app, '-p', lib, moduleName, '-o', out]),
+          {
+            cwd: scratch,
+            env: compileEnv(),
+            timeoutMs: 10 * 60_000,
+          },
+        );
         if (r.code !== 0 || !existsSync(out)) {
-          throw new CompileError('python', project.dir, pythonDiagnostics(`${r.stderr}\n${r.stdout}`, app, entryDir) || `componentize-py exited with code ${r.code}`, undefined,
-            'fix the error above (componentize-py imports your module at build time, so import-time errors show here too)');
+          throw new CompileError(
+            'python',
+            project.dir,
+            pythonDiagnostics(`${r.stderr}\n${r.stdout}`, app, entryDir) || `componentize-py exited with code ${r.code}`,
+            undefined,
+            'fix the error above (componentize-py imports your module at build time, so import-time errors show here too)',
+          );
         }
         return new Uint8Array(await readFile(out));
       },

@@ -21,7 +21,12 @@ import type { BuildContext, LanguageBuilder, LanguagePlan } from './language.js'
 export const RUST_SDK_CRATE = 'caxton-sdk';
 /** Release profile every agent is built with (cargo --config, whatever Cargo.toml says). */
 const PROFILE: Record<string, string> = {
-  'opt-level': '"s"', lto: 'true', 'codegen-units': '1', panic: '"abort"', debug: '0', strip: 'true',
+  'opt-level': '"s"',
+  lto: 'true',
+  'codegen-units': '1',
+  panic: '"abort"',
+  debug: '0',
+  strip: 'true',
 };
 /** Exports a Rust cdylib has besides the world's functions (harmless: the component drops them). */
 const LINKER_EXPORTS = ['__data_end', '__heap_base'];
@@ -77,20 +82,40 @@ export const rustBuilder: LanguageBuilder = {
           `patch.crates-io.${RUST_SDK_CRATE}.path=${tomlString(sdkDir)}`,
           ...Object.entries(PROFILE).map(([k, v]) => `profile.${profile}.${k}=${profile === 'dev' && k === 'opt-level' ? '1' : v}`),
         ];
-        const args = ['build', '--offline', '--lib', '--target', RUST_TARGET, ...(optimize ? ['--release'] : []),
-          ...configs.flatMap((c) => ['--config', c]), '--message-format', 'human', '--color', 'never'];
+        const args = [
+          'build',
+          '--offline',
+          '--lib',
+          '--target',
+          RUST_TARGET,
+          ...(optimize ? ['--release'] : []),
+          ...configs.flatMap((c) => ['--config', c]),
+          '--message-format',
+          'human',
+          '--color',
+          'never',
+        ];
         ctx.progress('compile', `cargo build --target ${RUST_TARGET}${optimize ? ' --release' : ''}`);
         const env: NodeJS.ProcessEnv = { ...process.env, RUSTC: DEBIAN_RUSTC, CARGO_TARGET_DIR: targetDir, CARGO_TERM_COLOR: 'never' };
         delete env['RUSTFLAGS'];
         delete env['CARGO_BUILD_TARGET'];
         const r = await runTool(DEBIAN_CARGO, args, { cwd: src, env, timeoutMs: 15 * 60_000 });
         if (r.code !== 0) {
-          const diagnostics = r.stderr.split(src).join(project.dir).split('\n')
-            .filter((l) => !/^\s*(Compiling|Updating|Finished|Blocking)\b/.test(l)).join('\n');
-          throw new CompileError('rust', project.dir, diagnostics || r.stdout, undefined,
+          const diagnostics = r.stderr
+            .split(src)
+            .join(project.dir)
+            .split('\n')
+            .filter((l) => !/^\s*(Compiling|Updating|Finished|Blocking)\b/.test(l))
+            .join('\n');
+          throw new CompileError(
+            'rust',
+            project.dir,
+            diagnostics || r.stdout,
+            undefined,
             /no matching package named `caxton-sdk`|caxton-sdk/.test(r.stderr) && !/error\[E/.test(r.stderr)
               ? `declare the SDK in Cargo.toml as \`${RUST_SDK_CRATE} = "0.1"\` under [dependencies]; caxton build provides it`
-              : undefined);
+              : undefined,
+          );
         }
         const wasmPath = path.join(targetDir, RUST_TARGET, optimize ? 'release' : 'debug', `${crate}.wasm`);
         if (!existsSync(wasmPath)) {
@@ -108,7 +133,12 @@ export const rustBuilder: LanguageBuilder = {
           exportHint: 'implement caxton_sdk::Agent for your agent type and write `caxton_sdk::export_agent!(MyAgent);` once in src/lib.rs',
         });
         ctx.progress('componentize', 'jco embed (utf8) + jco new');
-        return makeComponent(project.dir, jco.api, core, { witPath: ctx.witPath, world: ctx.world, stringEncoding: 'utf8', wasiReactor: false });
+        return makeComponent(project.dir, jco.api, core, {
+          witPath: ctx.witPath,
+          world: ctx.world,
+          stringEncoding: 'utf8',
+          wasiReactor: false,
+        });
       },
     };
   },

@@ -18,7 +18,10 @@ export async function aptInstall(packages: readonly string[], log: ToolchainLog)
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = (): Promise<RunResult> =>
-    runTool('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', ...packages], { env, onLine: (l) => log(`  apt: ${l}`) });
+    runTool('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', ...packages], {
+      env,
+      onLine: (l) => log(`  apt: ${l}`),
+    });
   // One Caxton apt call at a time on the machine (Rust's and C's installs, the test infrastructure's etcd).
   const r = await withAptLock(async () => {
     log(`apt-get install ${packages.join(' ')}`);

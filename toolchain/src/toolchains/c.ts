@@ -31,7 +31,9 @@ async function status(): Promise<ToolchainStatus> {
     language: 'c',
     ready,
     versions: v,
-    ...(ready ? {} : { problem: missing.length > 0 ? `missing Debian packages: ${missing.join(', ')}` : 'clang is installed but does not run' }),
+    ...(ready
+      ? {}
+      : { problem: missing.length > 0 ? `missing Debian packages: ${missing.join(', ')}` : 'clang is installed but does not run' }),
     install: C_INSTALL_HINT,
   };
 }

@@ -19,7 +19,8 @@ export const GO_MIN_VERSION: readonly [number, number] = [1, 24];
 export const GO_SDK_MODULE = 'caxton.dev/caxton';
 export const GO_SDK_VERSION = '0.1.0';
 const INSTALL = 'caxton toolchain install go';
-const GET_GO = 'install Go >= 1.24 from https://go.dev/dl/ (Debian\'s golang-go is too old) and put its bin/ on PATH, or set CAXTON_GO to the go binary';
+const GET_GO =
+  "install Go >= 1.24 from https://go.dev/dl/ (Debian's golang-go is too old) and put its bin/ on PATH, or set CAXTON_GO to the go binary";
 
 export interface GoInstall {
   /** The go binary. */
@@ -36,7 +37,8 @@ function candidates(): string[] {
   if (process.env['GOROOT']) out.push(path.join(process.env['GOROOT'], 'bin', 'go'));
   // Go's official installer (go.dev/dl) unpacks into /usr/local/go; Debian-style and per-user installs.
   out.push(path.join('/usr/local/go/bin/go'), path.join('/usr/lib/go/bin/go'));
-  if (process.env['HOME']) out.push(path.join(process.env['HOME'], 'go', 'bin', 'go'), path.join(process.env['HOME'], 'sdk', 'go', 'bin', 'go'));
+  if (process.env['HOME'])
+    out.push(path.join(process.env['HOME'], 'go', 'bin', 'go'), path.join(process.env['HOME'], 'sdk', 'go', 'bin', 'go'));
   return out;
 }
 
@@ -64,7 +66,12 @@ export function findGo(): Promise<{ install?: GoInstall; problem?: string }> {
       if (v && recentEnough(v)) return { install: { go, version } };
       tooOld.push(`${go} is ${version}`);
     }
-    return { problem: tooOld.length > 0 ? `Go ${GO_MIN_VERSION.join('.')} or newer is needed, but ${tooOld.join('; ')}` : 'no go binary found (PATH, $CAXTON_GO, $GOROOT, /usr/local/go)' };
+    return {
+      problem:
+        tooOld.length > 0
+          ? `Go ${GO_MIN_VERSION.join('.')} or newer is needed, but ${tooOld.join('; ')}`
+          : 'no go binary found (PATH, $CAXTON_GO, $GOROOT, /usr/local/go)',
+    };
   })();
   return found;
 }
@@ -114,12 +121,17 @@ async function status(): Promise<ToolchainStatus> {
   const versions: Record<string, string> = {};
   if (r.install) versions['go'] = r.install.version;
   if (sdk) versions[GO_SDK_MODULE] = GO_SDK_VERSION;
-  const problem = !r.install ? r.problem
-    : !sdk ? 'the Go SDK (sdk-go/) is missing from this caxton install'
-    : !existsSync(markerFile(r.install.version)) ? `Go's runtime and the SDK are not yet compiled for wasip1 in caxton's cache (builds still work; the first one takes seconds longer)`
-    : undefined;
+  const problem = !r.install
+    ? r.problem
+    : !sdk
+      ? 'the Go SDK (sdk-go/) is missing from this caxton install'
+      : !existsSync(markerFile(r.install.version))
+        ? `Go's runtime and the SDK are not yet compiled for wasip1 in caxton's cache (builds still work; the first one takes seconds longer)`
+        : undefined;
   return {
-    language: 'go', versions, ready: problem === undefined,
+    language: 'go',
+    versions,
+    ready: problem === undefined,
     ...(problem !== undefined ? { problem } : {}),
     install: r.install ? INSTALL : GET_GO,
   };
@@ -131,11 +143,15 @@ async function install(log: ToolchainLog): Promise<ToolchainStatus> {
     if (existsSync(markerFile(go.version))) return;
     log(`${go.version} (${go.go}): compiling Go's runtime and the SDK for wasip1/wasm into caxton's cache`);
     mkdirSync(toolchainDir('go'), { recursive: true });
-    const r = await runTool(go.go, ['build', '-buildmode=c-shared', '-trimpath', '-o', path.join(toolchainDir('go'), 'warm.wasm'), './internal/warm'], {
-      cwd: goSdkDir(),
-      env: goEnv({ GOOS: 'wasip1', GOARCH: 'wasm', GOWORK: 'off' }),
-      timeoutMs: 20 * 60_000,
-    });
+    const r = await runTool(
+      go.go,
+      ['build', '-buildmode=c-shared', '-trimpath', '-o', path.join(toolchainDir('go'), 'warm.wasm'), './internal/warm'],
+      {
+        cwd: goSdkDir(),
+        env: goEnv({ GOOS: 'wasip1', GOARCH: 'wasm', GOWORK: 'off' }),
+        timeoutMs: 20 * 60_000,
+      },
+    );
     if (r.code !== 0) {
       throw new BuildError('build.toolchain-install-failed', `warming the Go build cache failed:\n${r.stderr.trim()}`, {
         context: { language: 'go', go: go.go },
@@ -149,7 +165,7 @@ async function install(log: ToolchainLog): Promise<ToolchainStatus> {
 
 export const goToolchain: Toolchain = {
   language: 'go',
-  describe: 'the machine\'s Go >= 1.24 (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared) + jco; SDK sdk-go/ ships with caxton',
+  describe: "the machine's Go >= 1.24 (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared) + jco; SDK sdk-go/ ships with caxton",
   status,
   install,
 };

@@ -38,10 +38,14 @@ export async function ensureToolchain(language: AgentLanguage, log: ToolchainLog
   if (before.ready) return before;
   const after = await t.install(log);
   if (!after.ready) {
-    throw new BuildError('build.toolchain-install-failed', `the ${language} toolchain is still not ready after installing: ${after.problem ?? 'unknown'}`, {
-      context: { language, versions: after.versions },
-      hint: after.install,
-    });
+    throw new BuildError(
+      'build.toolchain-install-failed',
+      `the ${language} toolchain is still not ready after installing: ${after.problem ?? 'unknown'}`,
+      {
+        context: { language, versions: after.versions },
+        hint: after.install,
+      },
+    );
   }
   return after;
 }

@@ -18,7 +18,9 @@ function npmToolchain(language: AgentLanguage, packages: Array<[string, string |
       else missing.push(name);
     }
     return {
-      language, versions, ready: missing.length === 0,
+      language,
+      versions,
+      ready: missing.length === 0,
       ...(missing.length > 0 ? { problem: `missing from this caxton install: ${missing.join(', ')}` } : {}),
       install: 'npm install (in the Caxton checkout): these packages ship with caxton',
     };
@@ -26,9 +28,20 @@ function npmToolchain(language: AgentLanguage, packages: Array<[string, string |
   return { language, describe, status, install: async () => status() };
 }
 
-export const assemblyScriptToolchain = npmToolchain('assemblyscript',
-  [['assemblyscript', ASSEMBLYSCRIPT_VERSION], [AS_SDK_PACKAGE, undefined], ['@bytecodealliance/jco', undefined]],
-  'assemblyscript (asc) + jco, npm packages shipped with caxton');
-export const javaScriptToolchain = npmToolchain('javascript',
-  [['componentize-qjs', COMPONENTIZE_QJS_VERSION], [JS_SDK_PACKAGE, undefined]],
-  'componentize-qjs (QuickJS), an npm package shipped with caxton');
+export const assemblyScriptToolchain = npmToolchain(
+  'assemblyscript',
+  [
+    ['assemblyscript', ASSEMBLYSCRIPT_VERSION],
+    [AS_SDK_PACKAGE, undefined],
+    ['@bytecodealliance/jco', undefined],
+  ],
+  'assemblyscript (asc) + jco, npm packages shipped with caxton',
+);
+export const javaScriptToolchain = npmToolchain(
+  'javascript',
+  [
+    ['componentize-qjs', COMPONENTIZE_QJS_VERSION],
+    [JS_SDK_PACKAGE, undefined],
+  ],
+  'componentize-qjs (QuickJS), an npm package shipped with caxton',
+);

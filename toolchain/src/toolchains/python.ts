@@ -52,7 +52,12 @@ async function status(): Promise<ToolchainStatus> {
   }
   const py = await versionOf(pythonCommand());
   if (py === undefined) {
-    return { ...base, ready: false, problem: `${pythonCommand()} is not on PATH (componentize-py runs inside CPython ≥ 3.8)`, install: 'install python3 (e.g. apt-get install python3), then caxton toolchain install python' };
+    return {
+      ...base,
+      ready: false,
+      problem: `${pythonCommand()} is not on PATH (componentize-py runs inside CPython ≥ 3.8)`,
+      install: 'install python3 (e.g. apt-get install python3), then caxton toolchain install python',
+    };
   }
   versions['python'] = py.replace(/^Python\s+/, '');
   return { ...base, ready: true };
@@ -73,10 +78,27 @@ async function install(log: ToolchainLog): Promise<ToolchainStatus> {
     const tmp = `${dir}.installing`;
     rmSync(tmp, { recursive: true, force: true });
     log(`pip install componentize-py==${COMPONENTIZE_PY_VERSION} into ${dir}`);
-    const r = await runTool(py, [
-      '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-warn-script-location', '--only-binary', ':all:',
-      '--target', tmp, `componentize-py==${COMPONENTIZE_PY_VERSION}`,
-    ], { env: { ...process.env, PIP_NO_INPUT: '1', PIP_ROOT_USER_ACTION: 'ignore' }, onLine: (l) => log(`  pip: ${l}`), timeoutMs: 15 * 60_000 });
+    const r = await runTool(
+      py,
+      [
+        '-m',
+        'pip',
+        'install',
+        '--disable-pip-version-check',
+        '--no-input',
+        '--no-warn-script-location',
+        '--only-binary',
+        ':all:',
+        '--target',
+        tmp,
+        `componentize-py==${COMPONENTIZE_PY_VERSION}`,
+      ],
+      {
+        env: { ...process.env, PIP_NO_INPUT: '1', PIP_ROOT_USER_ACTION: 'ignore' },
+        onLine: (l) => log(`  pip: ${l}`),
+        timeoutMs: 15 * 60_000,
+      },
+    );
     if (r.code !== 0) {
       rmSync(tmp, { recursive: true, force: true });
       throw new BuildError('build.toolchain-install-failed', `pip could not install componentize-py ${COMPONENTIZE_PY_VERSION}`, {

@@ -29,8 +29,14 @@ export function runTool(cmd: string, args: readonly string[], opts: RunOptions =
     const lines = (chunk: string): void => {
       if (opts.onLine) for (const l of chunk.split('\n')) if (l.trim() !== '') opts.onLine(l);
     };
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; lines(d); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; lines(d); });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      lines(d);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      lines(d);
+    });
     const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);

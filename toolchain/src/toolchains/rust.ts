@@ -31,7 +31,9 @@ async function status(): Promise<ToolchainStatus> {
   if (existsSync(TARGET_STD)) versions[RUST_TARGET] = 'libstd-rust-dev-wasm32';
   else problems.push(`the ${RUST_TARGET} standard library (Debian package libstd-rust-dev-wasm32) is missing`);
   return {
-    language: 'rust', versions, ready: problems.length === 0,
+    language: 'rust',
+    versions,
+    ready: problems.length === 0,
     ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
     install: `${INSTALL} (runs: apt-get install ${RUST_APT_PACKAGES.join(' ')})`,
   };

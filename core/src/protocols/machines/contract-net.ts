@@ -17,7 +17,7 @@ import { defineMachine, type CallPhases, type MachineDefinition, type RuleSpec }
 
 const phases: MachineDefinition['phases'] = {
   called: { final: false, meaning: 'the call for proposals awaits propose or refuse' },
-  proposed: { final: false, meaning: 'the proposal awaits the initiator\'s accept-proposal or reject-proposal' },
+  proposed: { final: false, meaning: "the proposal awaits the initiator's accept-proposal or reject-proposal" },
   accepted: { final: false, meaning: 'the proposal was accepted; the contractor owes inform or failure' },
   refused: { final: true, meaning: 'the contractor refused the call' },
   rejected: { final: true, meaning: 'the initiator rejected the proposal' },
@@ -37,13 +37,19 @@ const rules: readonly RuleSpec[] = [
   ['proposed', 'initiator', 'reject-proposal', 'rejected'],
   ['accepted', 'participant', 'inform', 'done'],
   ['accepted', 'participant', 'failure', 'failed'],
-  ['closed', 'participant', 'propose', 'late-rejected', {
-    answer: {
-      performative: 'reject-proposal',
-      code: PROTOCOL_ERROR_CODES.lateProposal,
-      reason: 'the proposal arrived after the reply-by of the call for proposals, so it was rejected without reaching the initiator',
+  [
+    'closed',
+    'participant',
+    'propose',
+    'late-rejected',
+    {
+      answer: {
+        performative: 'reject-proposal',
+        code: PROTOCOL_ERROR_CODES.lateProposal,
+        reason: 'the proposal arrived after the reply-by of the call for proposals, so it was rejected without reaching the initiator',
+      },
     },
-  }],
+  ],
 ];
 
 export const fipaContractNet = defineMachine({ name: 'fipa-contract-net', spec: 'SC00029', phases, rules, call });

@@ -6,8 +6,15 @@ import { exhaustiveSuite, t, type ProtocolSpec } from './exhaustive-suite.js';
 const contractNet: ProtocolSpec = {
   openers: ['cfp'],
   phases: {
-    called: 'open', proposed: 'open', accepted: 'open',
-    refused: 'final', rejected: 'final', done: 'final', failed: 'final', closed: 'final', 'late-rejected': 'final',
+    called: 'open',
+    proposed: 'open',
+    accepted: 'open',
+    refused: 'final',
+    rejected: 'final',
+    done: 'final',
+    failed: 'final',
+    closed: 'final',
+    'late-rejected': 'final',
   },
   transitions: [
     t('start', 'initiator', 'cfp', 'called', { arms: 'call' }),

@@ -31,7 +31,13 @@ export interface ProtocolSpec {
 const ROLES: readonly Role[] = ['initiator', 'participant'];
 const META_FINALS = ['cancelled', 'cancel-failed', 'not-understood', 'timed-out', 'abandoned'];
 
-export function t(from: string, role: Role, act: Performative, to: string, extra: Pick<SpecTransition, 'arms' | 'answer'> = {}): SpecTransition {
+export function t(
+  from: string,
+  role: Role,
+  act: Performative,
+  to: string,
+  extra: Pick<SpecTransition, 'arms' | 'answer'> = {},
+): SpecTransition {
   return { from, role, act, to, ...extra };
 }
 
@@ -40,7 +46,11 @@ export function exhaustiveSuite(machine: ProtocolMachine, spec: ProtocolSpec): v
   const allPhases = ['start', ...Object.keys(spec.phases), ...META_FINALS];
 
   /** The transition the spec (plus the meta-protocol) prescribes, or undefined for a violation. */
-  function expected(phase: string, role: Role, act: Performative): { next: BranchState; arms?: 'reply' | 'call'; answer?: Performative } | undefined {
+  function expected(
+    phase: string,
+    role: Role,
+    act: Performative,
+  ): { next: BranchState; arms?: 'reply' | 'call'; answer?: Performative } | undefined {
     const started = phase !== 'start';
     if (act === 'not-understood') {
       return role === 'participant' && started && !isFinalPhase(phase) ? { next: { phase: 'not-understood' } } : { next: { phase } };
@@ -83,7 +93,10 @@ export function exhaustiveSuite(machine: ProtocolMachine, spec: ProtocolSpec): v
     it('has exactly the phases of the specification plus the meta phases', () => {
       assert.deepEqual([...machine.phases.keys()].sort(), [...allPhases, 'cancelling'].sort());
       for (const [phase, info] of machine.phases) assert.equal(info.final, isFinalPhase(phase) && phase !== 'start', phase);
-      assert.deepEqual([...META_PHASES.keys()].filter((p) => !machine.phases.has(p)), []);
+      assert.deepEqual(
+        [...META_PHASES.keys()].filter((p) => !machine.phases.has(p)),
+        [],
+      );
     });
 
     it('is opened by exactly the specified acts', () => {
@@ -108,13 +121,20 @@ export function exhaustiveSuite(machine: ProtocolMachine, spec: ProtocolSpec): v
         for (const act of PERFORMATIVES) {
           // As an answer to the cancel (no in-reply-to, or one naming the cancel).
           const asAnswer = step(machine, state, 'participant', act);
-          const crossing = spec.transitions.find((x) => x.from === resume && x.role === 'participant' && x.act === act && x.answer === undefined);
+          const crossing = spec.transitions.find(
+            (x) => x.from === resume && x.role === 'participant' && x.act === act && x.answer === undefined,
+          );
           const landed = (to: string): BranchState => (isFinalPhase(to) ? { phase: to } : { phase: 'cancelling', resume: to });
           const wantAnswer: BranchState | undefined =
-            act === 'inform' ? { phase: 'cancelled' }
-            : act === 'failure' ? { phase: 'cancel-failed' }
-            : act === 'not-understood' ? { phase: 'not-understood' }
-            : crossing === undefined ? undefined : landed(crossing.to);
+            act === 'inform'
+              ? { phase: 'cancelled' }
+              : act === 'failure'
+                ? { phase: 'cancel-failed' }
+                : act === 'not-understood'
+                  ? { phase: 'not-understood' }
+                  : crossing === undefined
+                    ? undefined
+                    : landed(crossing.to);
           checkCancelling(asAnswer, wantAnswer, `${machine.name} cancelling(${resume}) participant ${act}`);
 
           // In reply to something else: a protocol act that crossed the cancel.
@@ -124,7 +144,11 @@ export function exhaustiveSuite(machine: ProtocolMachine, spec: ProtocolSpec): v
           checkCancelling(asCrossing, wantCrossing, `${machine.name} cancelling(${resume}) crossing ${act}`);
 
           const byInitiator = step(machine, state, 'initiator', act);
-          checkCancelling(byInitiator, act === 'not-understood' ? state : undefined, `${machine.name} cancelling(${resume}) initiator ${act}`);
+          checkCancelling(
+            byInitiator,
+            act === 'not-understood' ? state : undefined,
+            `${machine.name} cancelling(${resume}) initiator ${act}`,
+          );
         }
       });
     }

@@ -6,8 +6,13 @@ import { exhaustiveSuite, t } from './exhaustive-suite.js';
 exhaustiveSuite(fipaRequestWhen, {
   openers: ['request-when', 'request-whenever'],
   phases: {
-    requested: 'open', agreed: 'open', 'whenever-requested': 'open', standing: 'open',
-    refused: 'final', failed: 'final', done: 'final',
+    requested: 'open',
+    agreed: 'open',
+    'whenever-requested': 'open',
+    standing: 'open',
+    refused: 'final',
+    failed: 'final',
+    done: 'final',
   },
   transitions: [
     t('start', 'initiator', 'request-when', 'requested', { arms: 'reply' }),

@@ -39,7 +39,13 @@ export class CommitGroup extends FrameGroup {
    * Several deliveries of one message in one AppendedShared frame: one op per delivery, all at the
    * frame's offset, so the state counts deliveries exactly as for separate frames.
    */
-  appendShared(deliveries: readonly Delivery[], entries: readonly SharedEntry[], pendingEntries: readonly PendingEntry[], body: string, payloadBytes: number): void {
+  appendShared(
+    deliveries: readonly Delivery[],
+    entries: readonly SharedEntry[],
+    pendingEntries: readonly PendingEntry[],
+    body: string,
+    payloadBytes: number,
+  ): void {
     const offset = this.frames.addShared(entries, body, payloadBytes);
     for (let i = 0; i < deliveries.length; i++) {
       this.push(Op.Append, deliveries[i]!.id, pendingEntries[i]!, offset);

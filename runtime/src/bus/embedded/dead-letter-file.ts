@@ -61,17 +61,29 @@ export class DeadLetterFile implements CommitTarget<DeadLetterGroup> {
   ) {
     this.size = size;
     this.readableEnd = size;
-    this.committer = new GroupCommitter<DeadLetterGroup>(this, () => new DeadLetterGroup(this.pool), fsync === 'never' ? 'never' : 'always', 1000);
+    this.committer = new GroupCommitter<DeadLetterGroup>(
+      this,
+      () => new DeadLetterGroup(this.pool),
+      fsync === 'never' ? 'never' : 'always',
+      1000,
+    );
   }
 
   /** Open (or create) the file; also returns the delivery ids of every record in it, in order. */
-  static async open(dir: string, options: DeadLetterFileOptions, layout: DeadLetterFileLayout = LETTERS_LAYOUT): Promise<{ file: DeadLetterFile; ids: string[] }> {
+  static async open(
+    dir: string,
+    options: DeadLetterFileOptions,
+    layout: DeadLetterFileLayout = LETTERS_LAYOUT,
+  ): Promise<{ file: DeadLetterFile; ids: string[] }> {
     const file = path.join(dir, layout.name);
     const durable = options.fsync !== 'never';
     const offsets: number[] = [];
     const ids: string[] = [];
     let size = FILE_HEADER_BYTES;
-    const exists = await fs.stat(file).then(() => true, () => false);
+    const exists = await fs.stat(file).then(
+      () => true,
+      () => false,
+    );
     if (exists) {
       const recovered = await recoverFile(
         file,

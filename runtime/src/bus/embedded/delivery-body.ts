@@ -81,8 +81,15 @@ export function readDeliveryBody(buf: Buffer, bodyStart: number, bodyEnd: number
  */
 
 function isShapedDelivery(d: Delivery): boolean {
-  return isPlainObject(d) && isUtf8Safe(d.id) && isUtf8Safe(d.messageId) && isUtf8Safe(d.receiver) && typeof d.acceptedAt === 'number'
-    && isShapedMessage(d.message) && definedKeys(d) === 5;
+  return (
+    isPlainObject(d) &&
+    isUtf8Safe(d.id) &&
+    isUtf8Safe(d.messageId) &&
+    isUtf8Safe(d.receiver) &&
+    typeof d.acceptedAt === 'number' &&
+    isShapedMessage(d.message) &&
+    definedKeys(d) === 5
+  );
 }
 
 function isShapedMessage(m: AclMessage): boolean {

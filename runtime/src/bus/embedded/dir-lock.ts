@@ -42,10 +42,14 @@ export class DirLock {
         });
       }
       warn(
-        new EmbeddedLogError('log.stale-lock-taken', `taking over the lock of ${dir} left by process ${Number.isNaN(owner) ? '?' : owner}, which is gone`, {
-          context: { dir, pid: owner },
-          hint: 'the previous owner stopped without closing the log (crash or kill); recovery follows',
-        }),
+        new EmbeddedLogError(
+          'log.stale-lock-taken',
+          `taking over the lock of ${dir} left by process ${Number.isNaN(owner) ? '?' : owner}, which is gone`,
+          {
+            context: { dir, pid: owner },
+            hint: 'the previous owner stopped without closing the log (crash or kill); recovery follows',
+          },
+        ),
       );
       await fs.rm(file, { force: true });
     }

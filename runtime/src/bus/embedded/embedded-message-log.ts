@@ -13,7 +13,15 @@
  */
 import type { Delivery, StateWrite } from '@caxton/core';
 import * as fs from 'node:fs/promises';
-import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, HistoryPage, HistoryQuery, MessageLog } from '../message-log.js';
+import type {
+  CompletionRecord,
+  DeadLetter,
+  DeadLetterMark,
+  DeliveryHandler,
+  HistoryPage,
+  HistoryQuery,
+  MessageLog,
+} from '../message-log.js';
 import { readSegmentHistory } from './history-reader.js';
 import type { AgentStateStore } from '../../storage/ports.js';
 import { StateCommits, stateDroppedWarning } from './state-commits.js';
@@ -123,7 +131,10 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   }
 
   async open(): Promise<void> {
-    if (this.state !== 'new') throw new EmbeddedLogError('log.invalid-options', `open() called on a log that is ${this.state}`, { hint: 'create one EmbeddedMessageLog per open/close cycle' });
+    if (this.state !== 'new')
+      throw new EmbeddedLogError('log.invalid-options', `open() called on a log that is ${this.state}`, {
+        hint: 'create one EmbeddedMessageLog per open/close cycle',
+      });
     this.state = 'opening';
     const { dir, fsync } = this.options;
     const durable = fsync !== 'never';
@@ -131,7 +142,14 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     try {
       await fs.mkdir(dir, { recursive: true });
       this.lock = await DirLock.acquire(dir, this.warn);
-      const recovered = await recoverSegments({ dir, policy: this.options.onCorruption, durable, warn: this.warn, completedIds: this.completedIds, state: this.stateCommits.view });
+      const recovered = await recoverSegments({
+        dir,
+        policy: this.options.onCorruption,
+        durable,
+        warn: this.warn,
+        completedIds: this.completedIds,
+        state: this.stateCommits.view,
+      });
       if (recovered.droppedStateTransactions > 0) this.warn(stateDroppedWarning(recovered.droppedStateTransactions));
       this.nextSeq = recovered.nextSeq;
       this.segments = recovered.segments;
@@ -151,12 +169,27 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
         this.segments.push(next);
         tail = next;
       }
-      this.writer = new SegmentWriter(dir, tail, await fs.open(tail.path, 'r+'), this.options.segmentBytes, fsync, () => this.nextSeq, (segment) => this.segments.push(segment));
-      this.committer = new GroupCommitter<CommitGroup>(this.commitTarget, () => new CommitGroup(this.pool), fsync, this.options.fsyncIntervalMs, (g) => {
-        // Once per group (never per record), and only for a listener or a tracer (decision 1301).
-        if (this.events.wants('group-committed')) this.events.emit({ type: 'group-committed', frames: g.frames, bytes: g.bytes, seconds: g.seconds });
-        if (tracerRegistered()) recordAppendSpan('embedded', g.frames, g.bytes, g.seconds);
-      });
+      this.writer = new SegmentWriter(
+        dir,
+        tail,
+        await fs.open(tail.path, 'r+'),
+        this.options.segmentBytes,
+        fsync,
+        () => this.nextSeq,
+        (segment) => this.segments.push(segment),
+      );
+      this.committer = new GroupCommitter<CommitGroup>(
+        this.commitTarget,
+        () => new CommitGroup(this.pool),
+        fsync,
+        this.options.fsyncIntervalMs,
+        (g) => {
+          // Once per group (never per record), and only for a listener or a tracer (decision 1301).
+          if (this.events.wants('group-committed'))
+            this.events.emit({ type: 'group-committed', frames: g.frames, bytes: g.bytes, seconds: g.seconds });
+          if (tracerRegistered()) recordAppendSpan('embedded', g.frames, g.bytes, g.seconds);
+        },
+      );
 
       const deadLetters = await DeadLetterFile.open(dir, { fsync, onCorruption: this.options.onCorruption, warn: this.warn });
       this.deadLetterFile = deadLetters.file;
@@ -249,7 +282,9 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
 
   consume(handler: DeliveryHandler): void {
     if (this.handler !== undefined) {
-      throw new EmbeddedLogError('log.already-consuming', 'the message log already has a consumer', { hint: 'call consume() once; the bus fans deliveries out to mailboxes' });
+      throw new EmbeddedLogError('log.already-consuming', 'the message log already has a consumer', {
+        hint: 'call consume() once; the bus fans deliveries out to mailboxes',
+      });
     }
     this.handler = handler;
     if (this.state === 'open') this.flushBacklog();
@@ -271,7 +306,9 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   completeInOrder(records: readonly CompletionRecord[], then?: InOrderCallback): Promise<void> {
     const committer = this.writable();
     // State is encoded (and refused) before anything is queued: all of the call, or none of it.
-    const encoded = records.map((r) => (r.state !== undefined && r.state.length > 0 ? this.stateCommits.encode(r.receiver, r.state, false, r.id) : undefined));
+    const encoded = records.map((r) =>
+      r.state !== undefined && r.state.length > 0 ? this.stateCommits.encode(r.receiver, r.state, false, r.id) : undefined,
+    );
     const group = committer.current();
     for (let i = 0; i < records.length; i++) {
       const state = encoded[i];
@@ -358,7 +395,10 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   /** Accepted messages, newest first from `query.before` (the web console's history; history-reader.ts). */
   history(query: HistoryQuery): Promise<HistoryPage> {
     this.writable();
-    return readSegmentHistory(this.segments.map((s) => ({ no: s.no, path: s.path, size: s.size })), query);
+    return readSegmentHistory(
+      this.segments.map((s) => ({ no: s.no, path: s.path, size: s.size })),
+      query,
+    );
   }
 
   sizeBytes(): number {
@@ -464,8 +504,10 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     const limit = this.options.maxRecordBytes - FRAME_HEADER_BYTES - SHARED_COUNT_BYTES - bodyBytes;
     for (const delivery of deliveries) {
       const receiver = delivery.receiver;
-      if (receiver.length * 3 > MAX_RECEIVER_BYTES && Buffer.byteLength(receiver) > MAX_RECEIVER_BYTES) throw invalidDelivery(`receiver name longer than ${MAX_RECEIVER_BYTES} bytes`, delivery.id);
-      if (sharedEntryBytes(delivery.id, receiver) > limit) throw invalidDelivery(`record larger than maxRecordBytes (${this.options.maxRecordBytes})`, delivery.id);
+      if (receiver.length * 3 > MAX_RECEIVER_BYTES && Buffer.byteLength(receiver) > MAX_RECEIVER_BYTES)
+        throw invalidDelivery(`receiver name longer than ${MAX_RECEIVER_BYTES} bytes`, delivery.id);
+      if (sharedEntryBytes(delivery.id, receiver) > limit)
+        throw invalidDelivery(`record larger than maxRecordBytes (${this.options.maxRecordBytes})`, delivery.id);
     }
     return { shared: true, deliveries, json, bodyBytes, start: 0, end: 0 };
   }
@@ -528,7 +570,8 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   private async deadLetterDurably(letter: DeadLetter): Promise<void> {
     this.writable();
     const id: unknown = letter?.delivery?.id;
-    if (typeof id !== 'string' || id.length === 0) throw invalidDelivery('a dead letter needs a delivery with a non-empty string id', undefined);
+    if (typeof id !== 'string' || id.length === 0)
+      throw invalidDelivery('a dead letter needs a delivery with a non-empty string id', undefined);
     let json: string;
     try {
       json = JSON.stringify(letter);
@@ -549,10 +592,14 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     for (const id of ids) this.finish(group, RecordType.DeadLettered, id);
     await group.done;
     this.warn(
-      new EmbeddedLogError('log.dead-letter-reconciled', `${ids.length} dead-lettered deliveries were still pending after a crash; marked dead-lettered now`, {
-        context: { count: ids.length, first: ids[0] },
-        hint: 'expected after a crash between writing a dead letter and marking its delivery; nothing is lost',
-      }),
+      new EmbeddedLogError(
+        'log.dead-letter-reconciled',
+        `${ids.length} dead-lettered deliveries were still pending after a crash; marked dead-lettered now`,
+        {
+          context: { count: ids.length, first: ids[0] },
+          hint: 'expected after a crash between writing a dead letter and marking its delivery; nothing is lost',
+        },
+      ),
     );
   }
 
@@ -576,11 +623,15 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       this.handler!(batch);
     } catch (error) {
       this.warn(
-        new EmbeddedLogError('log.handler-threw', `the consumer threw while taking ${batch.length} deliveries: ${(error as Error)?.message ?? String(error)}`, {
-          context: { count: batch.length, first: batch[0]?.id },
-          cause: error,
-          hint: 'the deliveries stay pending in the log and are handed out again after a restart; fix the consumer',
-        }),
+        new EmbeddedLogError(
+          'log.handler-threw',
+          `the consumer threw while taking ${batch.length} deliveries: ${(error as Error)?.message ?? String(error)}`,
+          {
+            context: { count: batch.length, first: batch[0]?.id },
+            cause: error,
+            hint: 'the deliveries stay pending in the log and are handed out again after a restart; fix the consumer',
+          },
+        ),
       );
     }
   }
@@ -667,7 +718,8 @@ const STAGING_KEEP_BYTES = 1024 * 1024;
 function checkDeliveryId(delivery: Delivery): void {
   const id: unknown = delivery?.id;
   if (typeof id !== 'string' || id.length === 0) throw invalidDelivery('a delivery needs a non-empty string id', undefined);
-  if (id.length * 3 > MAX_ID_BYTES && Buffer.byteLength(id) > MAX_ID_BYTES) throw invalidDelivery(`delivery id longer than ${MAX_ID_BYTES} bytes`, id.slice(0, 64));
+  if (id.length * 3 > MAX_ID_BYTES && Buffer.byteLength(id) > MAX_ID_BYTES)
+    throw invalidDelivery(`delivery id longer than ${MAX_ID_BYTES} bytes`, id.slice(0, 64));
 }
 
 /** Can `next` share `first`'s stored message? Only the bus's own multi-receiver appends do. */

@@ -80,11 +80,15 @@ export function notOpenError(): EmbeddedLogError {
 }
 
 export function failedError(cause: unknown, where: string): EmbeddedLogError {
-  return new EmbeddedLogError('log.failed', `the message log stopped after a failed write or fsync: ${String((cause as Error)?.message ?? cause)}`, {
-    context: { where },
-    cause,
-    hint:
-      'after a failed fsync the kernel may have dropped the dirty pages, so retrying could acknowledge lost data. ' +
-      'Fix the disk (space, permissions, hardware) and restart: open() recovers everything that was durable',
-  });
+  return new EmbeddedLogError(
+    'log.failed',
+    `the message log stopped after a failed write or fsync: ${String((cause as Error)?.message ?? cause)}`,
+    {
+      context: { where },
+      cause,
+      hint:
+        'after a failed fsync the kernel may have dropped the dirty pages, so retrying could acknowledge lost data. ' +
+        'Fix the disk (space, permissions, hardware) and restart: open() recovers everything that was durable',
+    },
+  );
 }

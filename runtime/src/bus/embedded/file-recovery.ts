@@ -58,19 +58,27 @@ export async function recoverFile(file: string, options: FileRecoveryOptions, vi
   for (const range of scan.skipped) {
     skippedBytes += range.to - range.from;
     options.warn(
-      new EmbeddedLogError('log.corruption-skipped', `skipped ${range.to - range.from} damaged bytes in ${file} at byte ${range.from}: ${range.reason}`, {
-        context: { file, from: range.from, to: range.to, reason: range.reason },
-        hint: "onCorruption is 'skip': deliveries stored in these bytes are lost and completions stored there may be handed out again; restore from a backup if that matters",
-      }),
+      new EmbeddedLogError(
+        'log.corruption-skipped',
+        `skipped ${range.to - range.from} damaged bytes in ${file} at byte ${range.from}: ${range.reason}`,
+        {
+          context: { file, from: range.from, to: range.to, reason: range.reason },
+          hint: "onCorruption is 'skip': deliveries stored in these bytes are lost and completions stored there may be handed out again; restore from a backup if that matters",
+        },
+      ),
     );
   }
   if (scan.tornAt !== undefined) {
     await truncateFile(file, scan.tornAt, options.durable);
     options.warn(
-      new EmbeddedLogError('log.torn-tail-truncated', `cut ${buf.length - scan.tornAt} bytes of a torn write at the end of ${file} (${scan.tornReason})`, {
-        context: { file, offset: scan.tornAt, droppedBytes: buf.length - scan.tornAt, reason: scan.tornReason },
-        hint: "expected after a crash: under fsync 'always' the cut bytes were never acknowledged; under 'interval' they fall within its documented power-loss window",
-      }),
+      new EmbeddedLogError(
+        'log.torn-tail-truncated',
+        `cut ${buf.length - scan.tornAt} bytes of a torn write at the end of ${file} (${scan.tornReason})`,
+        {
+          context: { file, offset: scan.tornAt, droppedBytes: buf.length - scan.tornAt, reason: scan.tornReason },
+          hint: "expected after a crash: under fsync 'always' the cut bytes were never acknowledged; under 'interval' they fall within its documented power-loss window",
+        },
+      ),
     );
   }
   return { size: scan.tornAt ?? buf.length, baseSeq: header.header.baseSeq, skippedBytes };

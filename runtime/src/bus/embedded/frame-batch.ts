@@ -16,7 +16,10 @@ export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 export class ChunkPool {
   private readonly free: Buffer[] = [];
 
-  constructor(readonly chunkBytes: number = DEFAULT_CHUNK_BYTES, private readonly maxFree = 16) {}
+  constructor(
+    readonly chunkBytes: number = DEFAULT_CHUNK_BYTES,
+    private readonly maxFree = 16,
+  ) {}
 
   take(minBytes: number): Buffer {
     if (minBytes > this.chunkBytes) return Buffer.allocUnsafe(minBytes);

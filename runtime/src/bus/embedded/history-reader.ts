@@ -37,7 +37,12 @@ export function formatCursor(no: number, offset: number): string {
 
 export function parseCursor(text: string): Cursor {
   const m = CURSOR.exec(text);
-  if (!m) throw new InvalidArgumentError('before', `${JSON.stringify(text.slice(0, 40))} is not a history position`, 'pass the nextBefore of the previous page, or nothing for the newest messages');
+  if (!m)
+    throw new InvalidArgumentError(
+      'before',
+      `${JSON.stringify(text.slice(0, 40))} is not a history position`,
+      'pass the nextBefore of the previous page, or nothing for the newest messages',
+    );
   return { no: Number(m[1]), offset: Number(m[2]) };
 }
 

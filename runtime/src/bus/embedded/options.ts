@@ -74,14 +74,17 @@ export function resolveOptions(options: EmbeddedMessageLogOptions): ResolvedOpti
     });
   };
   if (typeof resolved.dir !== 'string' || resolved.dir.length === 0) invalid('dir must be a non-empty path');
-  if (!['always', 'interval', 'never'].includes(resolved.fsync)) invalid(`fsync must be always, interval or never (got ${String(resolved.fsync)})`);
+  if (!['always', 'interval', 'never'].includes(resolved.fsync))
+    invalid(`fsync must be always, interval or never (got ${String(resolved.fsync)})`);
   if (!(Number.isInteger(resolved.fsyncIntervalMs) && resolved.fsyncIntervalMs >= 1)) invalid('fsyncIntervalMs must be an integer >= 1');
   if (!(Number.isInteger(resolved.segmentBytes) && resolved.segmentBytes >= 1024)) invalid('segmentBytes must be an integer >= 1024');
   if (!(resolved.compactionRatio >= 0 && resolved.compactionRatio <= 1)) invalid('compactionRatio must be within [0, 1]');
   if (!(Number.isInteger(resolved.dedupWindow) && resolved.dedupWindow >= 0 && resolved.dedupWindow <= MAX_DEDUP_WINDOW)) {
     invalid(`dedupWindow must be an integer within [0, ${MAX_DEDUP_WINDOW}]`);
   }
-  if (!(Number.isInteger(resolved.maxRecordBytes) && resolved.maxRecordBytes >= 256 && resolved.maxRecordBytes <= FORMAT_MAX_PAYLOAD_BYTES)) {
+  if (
+    !(Number.isInteger(resolved.maxRecordBytes) && resolved.maxRecordBytes >= 256 && resolved.maxRecordBytes <= FORMAT_MAX_PAYLOAD_BYTES)
+  ) {
     invalid(`maxRecordBytes must be an integer within [256, ${FORMAT_MAX_PAYLOAD_BYTES}]`);
   }
   if (resolved.onCorruption !== 'refuse' && resolved.onCorruption !== 'skip') invalid('onCorruption must be refuse or skip');

@@ -92,7 +92,10 @@ export function decodeFileHeader(buf: Buffer): HeaderResult {
   if (buf.readUInt32LE(20) !== crc32(buf.subarray(0, 20))) return { ok: false, reason: 'header checksum mismatch' };
   const version = buf.readUInt16LE(8);
   if (version < MIN_READ_FORMAT_VERSION || version > FORMAT_VERSION) {
-    return { ok: false, reason: `unsupported format version ${version} (this build reads ${MIN_READ_FORMAT_VERSION} to ${FORMAT_VERSION})` };
+    return {
+      ok: false,
+      reason: `unsupported format version ${version} (this build reads ${MIN_READ_FORMAT_VERSION} to ${FORMAT_VERSION})`,
+    };
   }
   const kind = buf.readUInt16LE(10);
   if (kind !== FileKind.Segment && kind !== FileKind.DeadLetters) return { ok: false, reason: `unknown file kind ${kind}` };
@@ -128,11 +131,16 @@ export enum FrameStatus {
 
 export function describeFrameStatus(status: FrameStatus): string {
   switch (status) {
-    case FrameStatus.Ok: return 'ok';
-    case FrameStatus.Truncated: return 'record cut short';
-    case FrameStatus.BadLength: return 'implausible record length';
-    case FrameStatus.BadChecksum: return 'checksum mismatch';
-    case FrameStatus.BadType: return 'unknown record type';
+    case FrameStatus.Ok:
+      return 'ok';
+    case FrameStatus.Truncated:
+      return 'record cut short';
+    case FrameStatus.BadLength:
+      return 'implausible record length';
+    case FrameStatus.BadChecksum:
+      return 'checksum mismatch';
+    case FrameStatus.BadType:
+      return 'unknown record type';
   }
 }
 
@@ -147,7 +155,10 @@ export class FrameReader {
   /** Offset just past the frame (valid when `read` returned Ok). */
   next = 0;
 
-  constructor(readonly buf: Buffer, readonly end: number = buf.length) {}
+  constructor(
+    readonly buf: Buffer,
+    readonly end: number = buf.length,
+  ) {}
 
   read(offset: number): FrameStatus {
     const { buf, end } = this;

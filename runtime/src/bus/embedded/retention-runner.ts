@@ -155,7 +155,8 @@ export class RetentionRunner {
         else list.push([id, entry]);
         continue;
       }
-      if (status !== FrameStatus.Ok || reader.type !== RecordType.Appended || readKeyedId(buf, reader.payloadStart) !== id) throw noAppendFrame(segment.path, entry.offset, id);
+      if (status !== FrameStatus.Ok || reader.type !== RecordType.Appended || readKeyedId(buf, reader.payloadStart) !== id)
+        throw noAppendFrame(segment.path, entry.offset, id);
       group.move(id, entry, buf.subarray(entry.offset, reader.next));
     }
     for (const [offset, frameStragglers] of sharedFrames) {
@@ -166,11 +167,17 @@ export class RetentionRunner {
       // them back once the segment holding their completions is deleted.
       const still = new Map(frameStragglers);
       const entries = shared.entries.filter((e) => still.has(e.id));
-      if (entries.length !== still.size) throw noAppendFrame(segment.path, offset, frameStragglers.find(([id]) => !entries.some((e) => e.id === id))![0]);
+      if (entries.length !== still.size)
+        throw noAppendFrame(segment.path, offset, frameStragglers.find(([id]) => !entries.some((e) => e.id === id))![0]);
       const body = buf.subarray(shared.bodyStart, reader.payloadEnd);
       let payloadBytes = SHARED_COUNT_BYTES + body.length;
       for (const e of entries) payloadBytes += sharedEntryBytes(e.id, e.receiver);
-      group.moveShared(entries, entries.map((e) => still.get(e.id)!), body, payloadBytes);
+      group.moveShared(
+        entries,
+        entries.map((e) => still.get(e.id)!),
+        body,
+        payloadBytes,
+      );
     }
     await group.done;
     return true;

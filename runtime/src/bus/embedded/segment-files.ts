@@ -85,7 +85,9 @@ export async function writeAll(handle: fs.FileHandle, buffers: Buffer[], positio
 }
 
 function writevAt(fd: number, buffers: Buffer[], position: number): Promise<number> {
-  return new Promise((resolve, reject) => fsCallback.writev(fd, buffers, position, (error, bytes) => (error ? reject(error) : resolve(bytes))));
+  return new Promise((resolve, reject) =>
+    fsCallback.writev(fd, buffers, position, (error, bytes) => (error ? reject(error) : resolve(bytes))),
+  );
 }
 
 /** fdatasync through the callback API (see writeAll). */

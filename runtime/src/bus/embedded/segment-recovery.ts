@@ -57,7 +57,14 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
     const segment = newSegment(options.dir, nos[i]!, 0);
     const recovered = await recoverFile(
       segment.path,
-      { kind: FileKind.Segment, isTail: i === nos.length - 1, policy: options.policy, durable: options.durable, baseSeqIfReset: planner.nextSeq, warn: options.warn },
+      {
+        kind: FileKind.Segment,
+        isTail: i === nos.length - 1,
+        policy: options.policy,
+        durable: options.durable,
+        baseSeqIfReset: planner.nextSeq,
+        warn: options.warn,
+      },
       (reader, offset) => {
         const { buf, payloadStart, payloadEnd } = reader;
         if (reader.type !== RecordType.State) transactions.interrupt();
@@ -133,10 +140,17 @@ async function loadPendingBodies(segments: Segment[], pending: Map<string, Pendi
       if (reader.read(offset) !== FrameStatus.Ok) throw unreadable(segment.path, id, offset, 'frame changed on disk during open');
       if (reader.type === RecordType.AppendedShared) {
         let frame = sharedFrames.get(offset);
-        if (frame === undefined) sharedFrames.set(offset, (frame = parseSharedFrame(buf, reader.payloadStart, reader.payloadEnd, segment.path, id, offset)));
+        if (frame === undefined)
+          sharedFrames.set(offset, (frame = parseSharedFrame(buf, reader.payloadStart, reader.payloadEnd, segment.path, id, offset)));
         const receiver = frame.receivers.get(id);
         if (receiver === undefined) throw unreadable(segment.path, id, offset, 'shared frame does not list this delivery');
-        deliveries[i] = { id, messageId: frame.body.messageId, receiver, message: frame.body.message as Delivery['message'], acceptedAt: frame.body.acceptedAt };
+        deliveries[i] = {
+          id,
+          messageId: frame.body.messageId,
+          receiver,
+          message: frame.body.message as Delivery['message'],
+          acceptedAt: frame.body.acceptedAt,
+        };
         continue;
       }
       try {
@@ -155,7 +169,14 @@ interface ParsedSharedFrame {
   receivers: Map<string, string>;
 }
 
-function parseSharedFrame(buf: Buffer, payloadStart: number, payloadEnd: number, file: string, id: string, offset: number): ParsedSharedFrame {
+function parseSharedFrame(
+  buf: Buffer,
+  payloadStart: number,
+  payloadEnd: number,
+  file: string,
+  id: string,
+  offset: number,
+): ParsedSharedFrame {
   const shared = readSharedEntries(buf, payloadStart, payloadEnd);
   if (shared === undefined) throw unreadable(file, id, offset, 'shared frame is malformed');
   let body: SharedBody;

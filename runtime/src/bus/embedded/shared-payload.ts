@@ -68,7 +68,11 @@ export function writeSharedPayload(buf: Buffer, at: number, entries: readonly Sh
 }
 
 /** The entries of a shared payload and where its body starts; undefined if the payload is malformed. */
-export function readSharedEntries(buf: Buffer, payloadStart: number, payloadEnd: number): { entries: SharedEntry[]; bodyStart: number } | undefined {
+export function readSharedEntries(
+  buf: Buffer,
+  payloadStart: number,
+  payloadEnd: number,
+): { entries: SharedEntry[]; bodyStart: number } | undefined {
   if (payloadEnd - payloadStart < SHARED_COUNT_BYTES) return undefined;
   const count = buf.readUInt32LE(payloadStart);
   // Every entry takes at least its fixed bytes: a count beyond that is damage, not a huge record.
@@ -91,7 +95,14 @@ export function readSharedEntries(buf: Buffer, payloadStart: number, payloadEnd:
 /** Parse the shared body; throws (SyntaxError, TypeError) when it is not what a writer writes. */
 export function parseSharedBody(buf: Buffer, bodyStart: number, payloadEnd: number): SharedBody {
   const body = parseJson(buf.toString('utf8', bodyStart, payloadEnd)) as SharedBody;
-  if (body === null || typeof body !== 'object' || typeof body.messageId !== 'string' || typeof body.acceptedAt !== 'number' || body.message === null || typeof body.message !== 'object') {
+  if (
+    body === null ||
+    typeof body !== 'object' ||
+    typeof body.messageId !== 'string' ||
+    typeof body.acceptedAt !== 'number' ||
+    body.message === null ||
+    typeof body.message !== 'object'
+  ) {
     throw new TypeError('shared body lacks messageId, acceptedAt or message');
   }
   return body;

@@ -10,7 +10,13 @@ import { EmbeddedLogError } from './errors.js';
 import type { GroupCommitter } from './group-committer.js';
 import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { FRAME_HEADER_BYTES } from './record-format.js';
-import { checkStateWrites, encodeStateTransaction, lastWritePerKey, stateTransactionBytesBound, type StateTransaction } from './state-frames.js';
+import {
+  checkStateWrites,
+  encodeStateTransaction,
+  lastWritePerKey,
+  stateTransactionBytesBound,
+  type StateTransaction,
+} from './state-frames.js';
 import { StateView } from './state-view.js';
 
 /** A transaction checked and encoded, ready to be queued (encoding may throw; queueing never does). */
@@ -42,7 +48,8 @@ export class StateCommits {
   refusal(agent: string, writes: readonly StateWrite[], completes: string | undefined): EmbeddedLogError | undefined {
     try {
       checkStateWrites(agent, writes);
-      if (stateTransactionBytesBound(agent, writes, completes) > this.maxRecordBytes - FRAME_HEADER_BYTES) this.encode(agent, writes, false, completes);
+      if (stateTransactionBytesBound(agent, writes, completes) > this.maxRecordBytes - FRAME_HEADER_BYTES)
+        this.encode(agent, writes, false, completes);
       return undefined;
     } catch (error) {
       if (error instanceof EmbeddedLogError) return error;

@@ -58,7 +58,8 @@ export function checkStateWrites(agent: unknown, writes: readonly StateWrite[] |
     if (write === null || typeof write !== 'object' || typeof write.key !== 'string' || write.key.length === 0) {
       throw invalidState('every state write needs a non-empty string key', agent);
     }
-    if (write.value !== null && typeof write.value !== 'string') throw invalidState(`state value of key ${JSON.stringify(write.key.slice(0, 64))} must be a string or null`, agent);
+    if (write.value !== null && typeof write.value !== 'string')
+      throw invalidState(`state value of key ${JSON.stringify(write.key.slice(0, 64))} must be a string or null`, agent);
   }
 }
 
@@ -109,11 +110,20 @@ export function encodeStateTransaction(tx: StateTransaction, maxPayloadBytes: nu
       end++;
     }
     if (end === start && start < entries.length) {
-      throw invalidState(`state entry ${JSON.stringify(tx.writes[start]!.key.slice(0, 64))} does not fit a record (maxRecordBytes)`, tx.agent);
+      throw invalidState(
+        `state entry ${JSON.stringify(tx.writes[start]!.key.slice(0, 64))} does not fit a record (maxRecordBytes)`,
+        tx.agent,
+      );
     }
     if (bytes > maxPayloadBytes) throw invalidState('state transaction header does not fit a record (maxRecordBytes)', tx.agent);
     const last = end === entries.length;
-    const head = header({ a: tx.agent, d: last ? tx.completes : undefined, r: first && tx.reset ? 1 : undefined, m: last ? undefined : 1, c: first ? undefined : 1 });
+    const head = header({
+      a: tx.agent,
+      d: last ? tx.completes : undefined,
+      r: first && tx.reset ? 1 : undefined,
+      m: last ? undefined : 1,
+      c: first ? undefined : 1,
+    });
     payloads.push(`${head.slice(0, -1)},"w":[${entries.slice(start, end).join(',')}]}`);
     start = end;
   } while (start < entries.length);

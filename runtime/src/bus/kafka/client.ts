@@ -20,10 +20,12 @@ function levelName(l: number): KafkaLogLevel {
 
 export function createKafka(o: ResolvedKafkaOptions): Kafka {
   dropKafkajsNegativeTimeoutWarnings();
-  const bridge: logCreator = () => ({ namespace, level, log }) => {
-    const { message, timestamp: _t, logger: _l, ...extra } = log;
-    o.logger({ level: levelName(level), namespace, message: String(message), extra });
-  };
+  const bridge: logCreator =
+    () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _t, logger: _l, ...extra } = log;
+      o.logger({ level: levelName(level), namespace, message: String(message), extra });
+    };
   return new KafkaClient({
     clientId: o.clientId,
     brokers: [...o.brokers],
@@ -50,8 +52,22 @@ const TLS_FAILURE = /certificate|self[- ]signed|SSL|TLS|handshake|EPROTO|secure 
  */
 export function securityFailure(e: unknown): SecurityFailure | undefined {
   const c = chain(e);
-  if (c.some((x) => (x as { name?: string }).name === 'KafkaJSSASLAuthenticationError' || (x as { type?: string }).type === 'SASL_AUTHENTICATION_FAILED')) return 'auth';
-  if (c.some((x) => TLS_FAILURE.test(String((x as { message?: string }).message ?? '')) || TLS_FAILURE.test(String((x as { code?: string }).code ?? '')))) return 'tls';
+  if (
+    c.some(
+      (x) =>
+        (x as { name?: string }).name === 'KafkaJSSASLAuthenticationError' ||
+        (x as { type?: string }).type === 'SASL_AUTHENTICATION_FAILED',
+    )
+  )
+    return 'auth';
+  if (
+    c.some(
+      (x) =>
+        TLS_FAILURE.test(String((x as { message?: string }).message ?? '')) ||
+        TLS_FAILURE.test(String((x as { code?: string }).code ?? '')),
+    )
+  )
+    return 'tls';
   return undefined;
 }
 
@@ -60,8 +76,16 @@ export function securityFailure(e: unknown): SecurityFailure | undefined {
  * that names its partition: that one is kept (state records are keyed `<agent>\0<key>` but belong
  * in the agent's partition).
  */
-export const receiverPartitioner = () => ({ message, partitionMetadata }: { message: { key?: Buffer | string | null; partition?: number | null }; partitionMetadata: unknown[] }) =>
-  message.partition ?? partitionFor(String(message.key ?? ''), partitionMetadata.length);
+export const receiverPartitioner =
+  () =>
+  ({
+    message,
+    partitionMetadata,
+  }: {
+    message: { key?: Buffer | string | null; partition?: number | null };
+    partitionMetadata: unknown[];
+  }) =>
+    message.partition ?? partitionFor(String(message.key ?? ''), partitionMetadata.length);
 
 /** Consumer retries: patient, because a consumer that gives up only restarts and rejoins. */
 export const consumerRetry = (isClosing: () => boolean): RetryOptions & { restartOnFailure: (e: Error) => Promise<boolean> } => ({
@@ -73,10 +97,20 @@ export const consumerRetry = (isClosing: () => boolean): RetryOptions & { restar
 
 /** Protocol errors that no amount of retrying fixes. Everything else is retried until a deadline. */
 const PERMANENT = new Set([
-  'MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'INVALID_TOPIC_EXCEPTION',
-  'TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_REQUIRED_ACKS', 'UNSUPPORTED_VERSION',
-  'POLICY_VIOLATION', 'UNSUPPORTED_SASL_MECHANISM', 'SASL_AUTHENTICATION_FAILED', 'OFFSET_METADATA_TOO_LARGE',
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'INVALID_REQUIRED_ACKS',
+  'UNSUPPORTED_VERSION',
+  'POLICY_VIOLATION',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'SASL_AUTHENTICATION_FAILED',
+  'OFFSET_METADATA_TOO_LARGE',
 ]);
 
 /** The error, its causes and (for aggregate errors) the errors it wraps. */
@@ -94,8 +128,12 @@ function chain(e: unknown): unknown[] {
 
 export function isPermanent(e: unknown): boolean {
   // A closed log's producer refuses every send: retrying it only keeps timers alive.
-  return chain(e).some((c) => PERMANENT.has(String((c as { type?: unknown }).type)) ||
-    (c as { name?: string }).name === 'KafkaJSSASLAuthenticationError' || c instanceof KafkaLogStateError);
+  return chain(e).some(
+    (c) =>
+      PERMANENT.has(String((c as { type?: unknown }).type)) ||
+      (c as { name?: string }).name === 'KafkaJSSASLAuthenticationError' ||
+      c instanceof KafkaLogStateError,
+  );
 }
 
 /** The innermost message, for error details ("Connection error: connect ECONNREFUSED …"). */

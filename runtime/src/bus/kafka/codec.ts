@@ -219,8 +219,12 @@ export function decodeDeadLetterMark(m: KafkaMessage): DeadLetterMark | undefine
   if (header(m.headers, H.mark) === undefined) return undefined;
   if (m.value === null) throw new Error('dead-letter mark without a value');
   const mark = parseJson(m.value.toString('utf8')) as DeadLetterMark;
-  const valid = typeof mark === 'object' && mark !== null && typeof mark.id === 'string' && typeof mark.at === 'number'
-    && (mark.state === 'purged' || (mark.state === 'redriven' && typeof mark.deliveryId === 'string' && typeof mark.receiver === 'string'));
+  const valid =
+    typeof mark === 'object' &&
+    mark !== null &&
+    typeof mark.id === 'string' &&
+    typeof mark.at === 'number' &&
+    (mark.state === 'purged' || (mark.state === 'redriven' && typeof mark.deliveryId === 'string' && typeof mark.receiver === 'string'));
   if (!valid) throw new Error('malformed dead-letter mark');
   return mark;
 }

@@ -73,7 +73,9 @@ export class ConsumerRestarts {
       let waited: NodeJS.Timeout | undefined;
       const settled = await Promise.race([
         pending.then(() => true),
-        new Promise<false>((resolve) => { waited = setTimeout(() => resolve(false), this.d.closeWaitMs ?? 30_000); }),
+        new Promise<false>((resolve) => {
+          waited = setTimeout(() => resolve(false), this.d.closeWaitMs ?? 30_000);
+        }),
       ]);
       clearTimeout(waited);
       if (!settled) void pending.then(() => disconnect()).catch(() => {});
@@ -89,15 +91,17 @@ export class ConsumerRestarts {
       // close() began while connecting: it disconnects once this settles; running now would outlive it.
       if (!this.closing) await this.d.run();
     };
-    const settled: Promise<void> = run().then(
-      () => undefined,
-      (error: unknown) => {
-        this.d.failed(error instanceof Error ? error : new Error(String(error)));
-        this.later(attempt + 1);
-      },
-    ).finally(() => {
-      if (this.inFlight === settled) this.inFlight = undefined;
-    });
+    const settled: Promise<void> = run()
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.d.failed(error instanceof Error ? error : new Error(String(error)));
+          this.later(attempt + 1);
+        },
+      )
+      .finally(() => {
+        if (this.inFlight === settled) this.inFlight = undefined;
+      });
     this.inFlight = settled;
   }
 }

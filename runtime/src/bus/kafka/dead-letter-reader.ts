@@ -25,7 +25,12 @@ export async function readDeadLetters(kafka: Kafka, admin: Admin, o: ResolvedKaf
 }
 
 /** The newest `limit` records of the dead-letter topic (per partition), as letters and marks. */
-export async function readDeadLetterTopic(kafka: Kafka, admin: Admin, o: ResolvedKafkaOptions, limit: number): Promise<DeadLetterTopicRead> {
+export async function readDeadLetterTopic(
+  kafka: Kafka,
+  admin: Admin,
+  o: ResolvedKafkaOptions,
+  limit: number,
+): Promise<DeadLetterTopicRead> {
   const marks = new Map<string, DeadLetterMark>();
   if (limit <= 0) return { letters: [], marks };
   const topic = o.deadLetterTopic;
@@ -44,20 +49,25 @@ export async function readDeadLetterTopic(kafka: Kafka, admin: Admin, o: Resolve
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new KafkaUnreachableError(o.brokers, `reading ${topic} timed out`)), o.openTimeoutMs);
-      const done = () => { clearTimeout(timer); resolve(); };
-      consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          const high = remaining.get(partition);
-          if (high === undefined) return;
-          const offset = Number(message.offset);
-          if (offset < high) found.push({ m: message, partition });
-          if (offset >= high - 1) {
-            remaining.delete(partition);
-            if (remaining.size === 0) done();
-          }
-        },
-      }).catch(reject);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const high = remaining.get(partition);
+            if (high === undefined) return;
+            const offset = Number(message.offset);
+            if (offset < high) found.push({ m: message, partition });
+            if (offset >= high - 1) {
+              remaining.delete(partition);
+              if (remaining.size === 0) done();
+            }
+          },
+        })
+        .catch(reject);
       for (const r of ranges) consumer.seek({ topic, partition: r.partition, offset: String(r.start) });
     });
   } finally {
@@ -82,5 +92,11 @@ export async function readDeadLetterTopic(kafka: Kafka, admin: Admin, o: Resolve
     byId.delete(letter.delivery.id);
     byId.set(letter.delivery.id, { letter, order: letter.at });
   }
-  return { letters: [...byId.values()].sort((a, b) => a.order - b.order).map((x) => x.letter).slice(-limit), marks };
+  return {
+    letters: [...byId.values()]
+      .sort((a, b) => a.order - b.order)
+      .map((x) => x.letter)
+      .slice(-limit),
+    marks,
+  };
 }

@@ -151,14 +151,32 @@ export class DeliveryConsumer {
     let confirmed = false;
     const off = this.consumer.on(this.consumer.events.COMMIT_OFFSETS, (e) => {
       const t = e.payload.topics.find((x) => x.topic === this.topic);
-      if (t && entries.every((c) => t.partitions.some((p) =>
-        Number(p.partition) === c.partition && String(p.offset) === String(c.offset) &&
-        ((p as { metadata?: string | null }).metadata ?? '') === c.metadata))) confirmed = true;
+      if (
+        t &&
+        entries.every((c) =>
+          t.partitions.some(
+            (p) =>
+              Number(p.partition) === c.partition &&
+              String(p.offset) === String(c.offset) &&
+              ((p as { metadata?: string | null }).metadata ?? '') === c.metadata,
+          ),
+        )
+      )
+        confirmed = true;
     });
     try {
-      await withTimeout(this.consumer.commitOffsets(entries.map((e) => ({
-        topic: this.topic, partition: e.partition, offset: String(e.offset), metadata: e.metadata,
-      }))), 2 * this.d.o.requestTimeoutMs, 'offset commit');
+      await withTimeout(
+        this.consumer.commitOffsets(
+          entries.map((e) => ({
+            topic: this.topic,
+            partition: e.partition,
+            offset: String(e.offset),
+            metadata: e.metadata,
+          })),
+        ),
+        2 * this.d.o.requestTimeoutMs,
+        'offset commit',
+      );
     } finally {
       off();
     }
@@ -230,7 +248,9 @@ export class DeliveryConsumer {
         }
         return map;
       });
-      result.catch(() => { if (this.committedRead?.result === result) this.committedRead = undefined; });
+      result.catch(() => {
+        if (this.committedRead?.result === result) this.committedRead = undefined;
+      });
       this.committedRead = { epoch, result };
     }
     return this.committedRead.result;
@@ -243,7 +263,13 @@ export class DeliveryConsumer {
     if (this.syncedAt.get(partition) === epoch) return this.trackers.get(partition);
     const committed = (await this.readCommitted(epoch)).get(partition);
     if (epoch !== this.joinEpoch || !this.assigned.has(partition)) return undefined; // rebalanced meanwhile
-    const fresh = PartitionTracker.fromCommit(partition, this.d.o.maxPendingPerPartition, committed?.offset, committed?.metadata, this.rebuildRecords());
+    const fresh = PartitionTracker.fromCommit(
+      partition,
+      this.d.o.maxPendingPerPartition,
+      committed?.offset,
+      committed?.metadata,
+      this.rebuildRecords(),
+    );
     const local = this.trackers.get(partition);
     if (local) {
       fresh.merge(local);
@@ -342,9 +368,12 @@ export class DeliveryConsumer {
         const reason = `undecodable record: ${(e as Error).message}`;
         this.d.events.emit({ type: 'undecodable', partition: p, offset: m.offset, error: reason });
         // Stays pending (so it is retried after a restart) until it is safely in the dead letters.
-        void this.d.quarantine(p, m, reason).then(() => {
-          if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
-        }, () => {});
+        void this.d.quarantine(p, m, reason).then(
+          () => {
+            if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
+          },
+          () => {},
+        );
       }
     }
     if (commit) this.commits.schedule(p);

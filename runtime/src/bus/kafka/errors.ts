@@ -24,18 +24,31 @@ export class KafkaUnreachableError extends CaxtonError {
  * (unknown CA, a certificate for another host, a client certificate the broker wanted and did not get).
  */
 export class KafkaSecurityError extends CaxtonError {
-  constructor(brokers: readonly string[], failure: 'auth' | 'tls', detail: string, opts: { cause?: unknown; mechanism?: string; username?: string } = {}) {
+  constructor(
+    brokers: readonly string[],
+    failure: 'auth' | 'tls',
+    detail: string,
+    opts: { cause?: unknown; mechanism?: string; username?: string } = {},
+  ) {
     const auth = failure === 'auth';
-    super(auth ? 'bus.kafka.auth-failed' : 'bus.kafka.tls-failed',
-      auth ? `Kafka at ${brokers.join(',')} refused the SASL credentials${opts.username ? ` of user ${opts.username}` : ''}: ${detail}`
-        : `TLS with Kafka at ${brokers.join(',')} failed: ${detail}`, {
+    super(
+      auth ? 'bus.kafka.auth-failed' : 'bus.kafka.tls-failed',
+      auth
+        ? `Kafka at ${brokers.join(',')} refused the SASL credentials${opts.username ? ` of user ${opts.username}` : ''}: ${detail}`
+        : `TLS with Kafka at ${brokers.join(',')} failed: ${detail}`,
+      {
         kind: 'internal',
-        context: { brokers: brokers.join(','), ...(opts.mechanism ? { mechanism: opts.mechanism } : {}), ...(opts.username ? { username: opts.username } : {}) },
+        context: {
+          brokers: brokers.join(','),
+          ...(opts.mechanism ? { mechanism: opts.mechanism } : {}),
+          ...(opts.username ? { username: opts.username } : {}),
+        },
         hint: auth
-          ? 'check --kafka-sasl-username and the password (--kafka-sasl-password-file or CAXTON_KAFKA_SASL_PASSWORD) against the broker\'s SCRAM users, and --kafka-sasl-mechanism'
-          : 'check --kafka-ca (the CA that signed the brokers\' certificates), that the certificates name the broker hosts, and --kafka-cert/--kafka-key if the brokers require client certificates',
+          ? "check --kafka-sasl-username and the password (--kafka-sasl-password-file or CAXTON_KAFKA_SASL_PASSWORD) against the broker's SCRAM users, and --kafka-sasl-mechanism"
+          : "check --kafka-ca (the CA that signed the brokers' certificates), that the certificates name the broker hosts, and --kafka-cert/--kafka-key if the brokers require client certificates",
         cause: opts.cause,
-      });
+      },
+    );
   }
 }
 
@@ -112,11 +125,15 @@ export class KafkaLogStateError extends CaxtonError {
  */
 export class KafkaStateReadBoundError extends CaxtonError {
   constructor(agent: string, context: { partition: number; records: number; maxRecords: number }) {
-    super('bus.kafka.state-read-bound', `reading the state of ${agent} here would read ${context.records} offsets of partition ${context.partition} (at most ${context.maxRecords}; compaction does not lower the span)`, {
-      kind: 'resource-exhausted',
-      context: { agent, ...context },
-      hint: `ask the node that runs ${agent} (caxton status shows it): it holds that partition's state already`,
-    });
+    super(
+      'bus.kafka.state-read-bound',
+      `reading the state of ${agent} here would read ${context.records} offsets of partition ${context.partition} (at most ${context.maxRecords}; compaction does not lower the span)`,
+      {
+        kind: 'resource-exhausted',
+        context: { agent, ...context },
+        hint: `ask the node that runs ${agent} (caxton status shows it): it holds that partition's state already`,
+      },
+    );
   }
 }
 

@@ -34,7 +34,6 @@ import { StateSweeper, type StateSweepDeps } from './state-sweep.js';
 /** Earlier ids a marker repeats at most (normally 0: the offset commit follows within milliseconds). */
 const MAX_UNCONFIRMED = 64;
 
-
 /** Offsets the broker gave the last record of each partition in one produce request. */
 export type ProducedOffsets = Map<number, number>;
 
@@ -86,13 +85,15 @@ export class KafkaAgentState implements AgentStateStore {
   private readonly sweeper: StateSweeper | undefined;
 
   constructor(private readonly d: KafkaAgentStateDeps) {
-    this.sweeper = d.sweep && new StateSweeper({
-      ...d.sweep,
-      reader: d.reader,
-      writer: d.writer,
-      owner: (partition) => (this.owned.has(partition) ? this.claims.get(partition) : undefined),
-      produce: (agent, writes, records, marker, claim) => this.produce(agent, writes, records, marker, claim),
-    });
+    this.sweeper =
+      d.sweep &&
+      new StateSweeper({
+        ...d.sweep,
+        reader: d.reader,
+        writer: d.writer,
+        owner: (partition) => (this.owned.has(partition) ? this.claims.get(partition) : undefined),
+        produce: (agent, writes, records, marker, claim) => this.produce(agent, writes, records, marker, claim),
+      });
   }
 
   /** The state reader read a batch of the partition (or its load finished): a sweep may be due. */
@@ -112,7 +113,10 @@ export class KafkaAgentState implements AgentStateStore {
       if (this.owned.has(p)) continue;
       this.loads.delete(p);
       // A failed load holds nothing (see load()); a pending or finished one is released.
-      void load.then(() => this.d.reader.release(p), () => {});
+      void load.then(
+        () => this.d.reader.release(p),
+        () => {},
+      );
     }
     for (const p of this.owned) if (!this.loads.has(p)) this.load(p);
   }
@@ -185,21 +189,23 @@ export class KafkaAgentState implements AgentStateStore {
     const tenure = this.claims.get(partition);
     const stale = state.takeStale();
     if (!tenure) return;
-    void tenure.then(async (claim) => {
-      if (state.claim !== claim) return; // someone claimed since: theirs to repair
-      for (const { agent, keys, marker } of stale) {
-        // Only what the view holds: a key (or marker) the view lacks is lacking after compaction
-        // too (the stale record that survives is ignored), so it needs no record.
-        const view = state.view(agent);
-        const writes: StateWrite[] = keys.filter((key) => view.has(key)).map((key) => ({ key, value: view.get(key)! }));
-        const ids = marker ? state.marker(agent) : [];
-        const records = writes.map((w) => encodeEntry(agent, w, claim));
-        if (ids.length > 0) records.push(encodeMarker(agent, ids, claim));
-        if (records.length === 0) continue;
-        this.repaired += records.length;
-        await this.produce(agent, writes, records, ids.length > 0 ? ids : undefined, claim);
-      }
-    }).catch((e: unknown) => this.d.repairFailed?.(partition, e));
+    void tenure
+      .then(async (claim) => {
+        if (state.claim !== claim) return; // someone claimed since: theirs to repair
+        for (const { agent, keys, marker } of stale) {
+          // Only what the view holds: a key (or marker) the view lacks is lacking after compaction
+          // too (the stale record that survives is ignored), so it needs no record.
+          const view = state.view(agent);
+          const writes: StateWrite[] = keys.filter((key) => view.has(key)).map((key) => ({ key, value: view.get(key)! }));
+          const ids = marker ? state.marker(agent) : [];
+          const records = writes.map((w) => encodeEntry(agent, w, claim));
+          if (ids.length > 0) records.push(encodeMarker(agent, ids, claim));
+          if (records.length === 0) continue;
+          this.repaired += records.length;
+          await this.produce(agent, writes, records, ids.length > 0 ? ids : undefined, claim);
+        }
+      })
+      .catch((e: unknown) => this.d.repairFailed?.(partition, e));
   }
 
   /** Records re-written by repair() so far (diagnostics and tests). */
@@ -285,7 +291,11 @@ export class KafkaAgentState implements AgentStateStore {
   async commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
     if (writes.length === 0) return;
     this.checkKeys(agent, writes);
-    await this.produce(agent, writes, writes.map((w) => encodeEntry(agent, w)));
+    await this.produce(
+      agent,
+      writes,
+      writes.map((w) => encodeEntry(agent, w)),
+    );
   }
 
   /**
@@ -308,7 +318,13 @@ export class KafkaAgentState implements AgentStateStore {
     if (pending === undefined) throw new KafkaStateNotOwnerError(agent, { partition, reason: 'no claim on the partition' });
     const claim = await pending;
     if (writes.length === 0) return { partition, offset: undefined, claim };
-    const offset = await this.produce(agent, writes, writes.map((w) => encodeEntry(agent, w, claim)), undefined, claim);
+    const offset = await this.produce(
+      agent,
+      writes,
+      writes.map((w) => encodeEntry(agent, w, claim)),
+      undefined,
+      claim,
+    );
     return { partition, offset, claim };
   }
 
@@ -350,12 +366,20 @@ export class KafkaAgentState implements AgentStateStore {
    * the partition's claim now. Waits for it to be acknowledged. Throws KafkaNotOwnerError if this
    * node never claimed the partition.
    */
-  async commitDeliveries(agent: string, commits: readonly { id: string; writes: readonly StateWrite[] }[], tenure?: Promise<string>): Promise<void> {
+  async commitDeliveries(
+    agent: string,
+    commits: readonly { id: string; writes: readonly StateWrite[] }[],
+    tenure?: Promise<string>,
+  ): Promise<void> {
     const writes = commits.flatMap((c) => c.writes);
     this.checkKeys(agent, writes);
     const partition = this.d.partitionOf(agent);
     const pending = tenure ?? this.claims.get(partition);
-    if (pending === undefined) throw new KafkaNotOwnerError(commits.map((c) => c.id), { partition, reason: 'no claim on the partition' });
+    if (pending === undefined)
+      throw new KafkaNotOwnerError(
+        commits.map((c) => c.id),
+        { partition, reason: 'no claim on the partition' },
+      );
     const claim = await pending;
     const fresh = commits.map((c) => c.id).reverse();
     const earlier = (this.unconfirmed.get(agent) ?? []).filter((id) => !fresh.includes(id));
@@ -381,7 +405,13 @@ export class KafkaAgentState implements AgentStateStore {
   }
 
   /** Produce one agent's records in one batch; resolves with the offset of the last one (if the broker said). */
-  private async produce(agent: string, writes: readonly StateWrite[], records: StateMessage[], marker?: readonly string[] | null, claim?: string): Promise<number | undefined> {
+  private async produce(
+    agent: string,
+    writes: readonly StateWrite[],
+    records: StateMessage[],
+    marker?: readonly string[] | null,
+    claim?: string,
+  ): Promise<number | undefined> {
     const partition = this.d.partitionOf(agent);
     const pending: PendingWrites = { agent, writes };
     if (marker !== undefined) pending.marker = marker;

@@ -32,7 +32,14 @@ import { CompletedWindow } from './completed-window.js';
 import { readDeadLetterTopic, readDeadLetters } from './dead-letter-reader.js';
 import { StateReader } from './state-reader.js';
 import { KafkaAgentState, lastOffsets, stateKeyRefusal, type ProducedOffsets } from './kafka-agent-state.js';
-import { KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaUnreachableError } from './errors.js';
+import {
+  KafkaCommitError,
+  KafkaLogStateError,
+  KafkaMisconfiguredError,
+  KafkaNotOwnerError,
+  KafkaSecurityError,
+  KafkaUnreachableError,
+} from './errors.js';
 import { rootMessage as describeError } from './client.js';
 import { tracerRegistered } from '../../telemetry/trace-context.js';
 import { recordAppendSpan } from '../../telemetry/log-spans.js';
@@ -130,13 +137,15 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     if (this.state) return;
     const kafka = createKafka(this.o);
     const admin = kafka.admin({ retry: { initialRetryTime: 200, maxRetryTime: 1000, retries: 2 } });
-    const producer = new ProducerSlot(() => kafka.producer({
-      idempotent: true, // broker-side dedup of our retries; implies acks=-1
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: receiverPartitioner,
-      retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
-    }));
+    const producer = new ProducerSlot(() =>
+      kafka.producer({
+        idempotent: true, // broker-side dedup of our retries; implies acks=-1
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: receiverPartitioner,
+        retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
+      }),
+    );
     let consumer: DeliveryConsumer | undefined;
     let reader: StateReader | undefined;
     // Built once open() has the layout; the consumer's callbacks only run after consume().
@@ -154,14 +163,26 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       const layout = await step(ensureTopics(admin, this.o));
       await step(producer.connect());
       reader = new StateReader({
-        kafka, admin, o: this.o, events: this.events, partitions: layout.partitions,
-        committedByState: (ids) => { for (const id of ids) this.completed.add(id); },
+        kafka,
+        admin,
+        o: this.o,
+        events: this.events,
+        partitions: layout.partitions,
+        committedByState: (ids) => {
+          for (const id of ids) this.completed.add(id);
+        },
         staleRead: (partition) => agentState?.repair(partition),
         batchRead: (partition) => agentState?.afterRead(partition),
       });
       await step(reader.connect());
       consumer = new DeliveryConsumer({
-        kafka, admin, o: this.o, events: this.events, metadataMaxBytes: layout.metadataMaxBytes, partitions: layout.partitions, completed: this.completed,
+        kafka,
+        admin,
+        o: this.o,
+        events: this.events,
+        metadataMaxBytes: layout.metadataMaxBytes,
+        partitions: layout.partitions,
+        completed: this.completed,
         assigned: (partitions) => agentState?.setOwned(partitions),
         stateLoaded: (partition) => agentState?.whenLoaded(partition) ?? Promise.resolve(false),
         quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
@@ -176,8 +197,14 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const connecting = connect();
     try {
       const layout = await Promise.race([connecting, timeout]);
-      const send = (topic: string) => (messages: Message[]): Promise<RecordMetadata[]> =>
-        withTimeout(producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages }), 3 * this.o.requestTimeoutMs, 'produce');
+      const send =
+        (topic: string) =>
+        (messages: Message[]): Promise<RecordMetadata[]> =>
+          withTimeout(
+            producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages }),
+            3 * this.o.requestTimeoutMs,
+            'produce',
+          );
       const common = {
         resetProducer: () => producer.reset(),
         onRetry: (attempt: number, error: string) => this.events.emit({ type: 'append-retry', attempt, error }),
@@ -191,7 +218,11 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         timeoutMs: this.o.commitTimeoutMs,
         lingerMs: this.o.lingerMs,
       });
-      agentState = new KafkaAgentState({ reader: reader!, writer: stateWrites, partitionOf: (a) => partitionOf.of(a), nodeId: this.o.nodeId,
+      agentState = new KafkaAgentState({
+        reader: reader!,
+        writer: stateWrites,
+        partitionOf: (a) => partitionOf.of(a),
+        nodeId: this.o.nodeId,
         repairFailed: (partition, error) => this.events.emit({ type: 'state-repair-failed', partition, error: describeError(error) }),
         sweep: {
           limits: this.o.stateSweep,
@@ -202,10 +233,23 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         },
       });
       this.state = {
-        kafka, admin, producer, consumer: consumer!, layout, partitionOf,
-        deliveries: new AppendBatcher({ ...common, send: this.timed(send(this.o.deliveriesTopic)), maxBatch: this.o.maxAppendBatch, timeoutMs: this.o.appendTimeoutMs, lingerMs: this.o.lingerMs }),
+        kafka,
+        admin,
+        producer,
+        consumer: consumer!,
+        layout,
+        partitionOf,
+        deliveries: new AppendBatcher({
+          ...common,
+          send: this.timed(send(this.o.deliveriesTopic)),
+          maxBatch: this.o.maxAppendBatch,
+          timeoutMs: this.o.appendTimeoutMs,
+          lingerMs: this.o.lingerMs,
+        }),
         deadLetters: new AppendBatcher({ ...common, send: send(this.o.deadLetterTopic), maxBatch: 100, timeoutMs: this.o.commitTimeoutMs }),
-        stateWrites, stateReader: reader!, agentState,
+        stateWrites,
+        stateReader: reader!,
+        agentState,
       };
     } catch (e) {
       abandoned = true;
@@ -218,7 +262,12 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       void connecting.then(cleanup, cleanup);
       if (e instanceof KafkaMisconfiguredError) throw e;
       const refused = securityFailure(e);
-      if (refused) throw new KafkaSecurityError(this.o.brokers, refused, rootMessage(e), { cause: e, mechanism: this.o.sasl?.mechanism, username: this.o.sasl?.username });
+      if (refused)
+        throw new KafkaSecurityError(this.o.brokers, refused, rootMessage(e), {
+          cause: e,
+          mechanism: this.o.sasl?.mechanism,
+          username: this.o.sasl?.username,
+        });
       throw new KafkaUnreachableError(this.o.brokers, rootMessage(e), { cause: e });
     } finally {
       clearTimeout(timer);
@@ -272,8 +321,12 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     }
     for (const p of byPartition.keys()) s.consumer.released(p);
     if (byPartition.size > 0) await s.consumer.commits.wait(byPartition);
-    for (const r of records) if (r.state && r.state.length > 0 && !stateFailed.ids.has(r.id)) s.agentState.offsetsCommitted(r.receiver, [r.id]);
-    if (stateFailed.ids.size > 0) throw new KafkaCommitError([...stateFailed.ids], `state not committed: ${describeError(stateFailed.error)}`, { cause: stateFailed.error });
+    for (const r of records)
+      if (r.state && r.state.length > 0 && !stateFailed.ids.has(r.id)) s.agentState.offsetsCommitted(r.receiver, [r.id]);
+    if (stateFailed.ids.size > 0)
+      throw new KafkaCommitError([...stateFailed.ids], `state not committed: ${describeError(stateFailed.error)}`, {
+        cause: stateFailed.error,
+      });
     if (notOwned.length > 0) throw new KafkaNotOwnerError(notOwned);
   }
 
@@ -293,15 +346,21 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const failed = new Set<string>();
     let error: unknown;
     const hook = this.o.beforeStateCommit;
-    await Promise.all([...byAgent].map(async ([agent, commits]) => {
-      try {
-        if (hook) await hook(agent, commits.map((c) => c.id));
-        await s.agentState.commitDeliveries(agent, commits, tenures.get(agent));
-      } catch (e) {
-        error ??= e;
-        for (const c of commits) failed.add(c.id);
-      }
-    }));
+    await Promise.all(
+      [...byAgent].map(async ([agent, commits]) => {
+        try {
+          if (hook)
+            await hook(
+              agent,
+              commits.map((c) => c.id),
+            );
+          await s.agentState.commitDeliveries(agent, commits, tenures.get(agent));
+        } catch (e) {
+          error ??= e;
+          for (const c of commits) failed.add(c.id);
+        }
+      }),
+    );
     return { ids: failed, error };
   }
 
@@ -411,9 +470,12 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   /** An undecodable record is copied as-is to the dead-letter topic with a reason header. */
   private async quarantine(partition: number, m: KafkaMessage, reason: string): Promise<void> {
     const s = this.live();
-    await s.deadLetters.append([{
-      key: m.key, value: m.value,
-      headers: { ...m.headers, 'caxton-dl-reason': reason, 'caxton-dl-source': `${this.o.deliveriesTopic}/${partition}@${m.offset}` },
-    }]);
+    await s.deadLetters.append([
+      {
+        key: m.key,
+        value: m.value,
+        headers: { ...m.headers, 'caxton-dl-reason': reason, 'caxton-dl-source': `${this.o.deliveriesTopic}/${partition}@${m.offset}` },
+      },
+    ]);
   }
 }

@@ -17,9 +17,11 @@ export function installKafkaMetrics(meter: Meter, log: Pick<KafkaMessageLog, 'ev
     advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
   });
   const { append, groupSize } = logInstruments(meter);
-  const lagGauge = meter.createObservableGauge('caxton.kafka.consumer.lag', { description: 'Records of a partition not yet fetched by this node, as of its last fetched batch' });
+  const lagGauge = meter.createObservableGauge('caxton.kafka.consumer.lag', {
+    description: 'Records of a partition not yet fetched by this node, as of its last fetched batch',
+  });
   const swept = meter.createCounter('caxton.kafka.state.swept.records', {
-    description: 'Records the sweep of the state topic wrote: tombstones (and headers), re-writes under the owner\'s claim, retired claims',
+    description: "Records the sweep of the state topic wrote: tombstones (and headers), re-writes under the owner's claim, retired claims",
   });
   const offSwept = log.events.onType('state-swept', (e) => {
     const partition = String(e.partition);

@@ -2,7 +2,13 @@
  * Options of the Kafka message log, with the defaults and why they are what they are.
  */
 import os from 'node:os';
-import { checkKafkaRequestTable, DEFAULT_KAFKA_REQUEST_LIMITS, resolveStateSweepLimits, type KafkaRequestLimits, type StateSweepLimits } from '@caxton/core';
+import {
+  checkKafkaRequestTable,
+  DEFAULT_KAFKA_REQUEST_LIMITS,
+  resolveStateSweepLimits,
+  type KafkaRequestLimits,
+  type StateSweepLimits,
+} from '@caxton/core';
 
 export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -128,8 +134,24 @@ export interface KafkaMessageLogOptions {
   sasl?: KafkaSaslOptions;
 }
 
-export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit' | 'stateSweep' | 'beforeStateSweep'>> &
-  Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit' | 'beforeStateSweep'> & {
+export type ResolvedKafkaOptions = Required<
+  Omit<
+    KafkaMessageLogOptions,
+    | 'partitions'
+    | 'replicationFactor'
+    | 'logger'
+    | 'tls'
+    | 'sasl'
+    | 'windowRebuildRecords'
+    | 'beforeStateCommit'
+    | 'stateSweep'
+    | 'beforeStateSweep'
+  >
+> &
+  Pick<
+    KafkaMessageLogOptions,
+    'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit' | 'beforeStateSweep'
+  > & {
     stateSweep: StateSweepLimits;
     logger: KafkaLogSink;
     deliveriesTopic: string;
@@ -146,7 +168,15 @@ export type KafkaRequestShape = Partial<KafkaRequestLimits>;
  * of its row is `limits.out-of-range`, named `KafkaMessageLog.<setting>`), the rest the rows' defaults.
  */
 function requestShape(o: KafkaMessageLogOptions): KafkaRequestLimits {
-  const given = checkKafkaRequestTable({ lingerMs: o.lingerMs, fetchMinBytes: o.fetchMinBytes, fetchMaxWaitMs: o.fetchMaxWaitMs, fetchMaxBytesPerPartition: o.fetchMaxBytesPerPartition }, 'KafkaMessageLog');
+  const given = checkKafkaRequestTable(
+    {
+      lingerMs: o.lingerMs,
+      fetchMinBytes: o.fetchMinBytes,
+      fetchMaxWaitMs: o.fetchMaxWaitMs,
+      fetchMaxBytesPerPartition: o.fetchMaxBytesPerPartition,
+    },
+    'KafkaMessageLog',
+  );
   return { ...DEFAULT_KAFKA_REQUEST_LIMITS, ...given };
 }
 

@@ -119,7 +119,11 @@ export class PartitionState {
       this.note(record.agent, key, { claim: stale, applied: false, deleted: record.kind === 'entry' && record.value === null });
     } else if (record.kind === 'entry') {
       this.markStale(record.agent, record.key, false);
-      this.note(record.agent, record.key, record.claim === undefined ? undefined : { claim: record.claim, applied: true, deleted: record.value === null });
+      this.note(
+        record.agent,
+        record.key,
+        record.claim === undefined ? undefined : { claim: record.claim, applied: true, deleted: record.value === null },
+      );
       let view = this.entries.get(record.agent);
       if (record.value !== null) {
         if (!view) this.entries.set(record.agent, (view = new Map()));
@@ -130,7 +134,11 @@ export class PartitionState {
       }
     } else if (record.kind === 'marker') {
       this.markStale(record.agent, STALE_MARKER, false);
-      this.note(record.agent, STALE_MARKER, record.claim === undefined ? undefined : { claim: record.claim, applied: true, deleted: false });
+      this.note(
+        record.agent,
+        STALE_MARKER,
+        record.claim === undefined ? undefined : { claim: record.claim, applied: true, deleted: false },
+      );
       this.markers.set(record.agent, record.ids);
       ids = record.ids;
     } else {

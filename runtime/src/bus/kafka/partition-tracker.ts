@@ -37,13 +37,22 @@ export class PartitionTracker {
    */
   private rewind: { from: number; soughtAt: number | undefined } | undefined;
 
-  constructor(readonly partition: number, private readonly maxPending: number) {}
+  constructor(
+    readonly partition: number,
+    private readonly maxPending: number,
+  ) {}
 
   /**
    * A tracker initialised from the group's committed offset (negative/undefined: no commit).
    * `rebuildRecords`: how many records below the committed offset to read back (see `rewindTo`).
    */
-  static fromCommit(partition: number, maxPending: number, offset: number | undefined, metadata: string | null | undefined, rebuildRecords = 0): PartitionTracker {
+  static fromCommit(
+    partition: number,
+    maxPending: number,
+    offset: number | undefined,
+    metadata: string | null | undefined,
+    rebuildRecords = 0,
+  ): PartitionTracker {
     const t = new PartitionTracker(partition, maxPending);
     if (offset === undefined || offset < 0) return t;
     const p = decodeCommit(offset, metadata);

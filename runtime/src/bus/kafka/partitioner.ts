@@ -50,7 +50,10 @@ export function partitionFor(receiver: string, partitions: number): number {
 export class PartitionCache {
   private readonly known = new Map<string, number>();
 
-  constructor(readonly partitions: number, private readonly capacity = 65_536) {
+  constructor(
+    readonly partitions: number,
+    private readonly capacity = 65_536,
+  ) {
     partitionFor('', partitions); // validates the count once, up front
   }
 

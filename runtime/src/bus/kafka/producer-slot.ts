@@ -10,7 +10,11 @@ import type { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import { KafkaLogStateError } from './errors.js';
 
 const SEQUENCE_ERRORS = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'PRODUCER_FENCED',
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'PRODUCER_FENCED',
 ]);
 
 /** True if the error says our producer identity or sequence state is no longer usable. */

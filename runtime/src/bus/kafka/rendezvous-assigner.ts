@@ -29,7 +29,9 @@ export function rendezvousAssigner(nodeId: string, topic: string): PartitionAssi
       return [...plan].map(([memberId, owned]) => ({
         memberId,
         memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: VERSION, assignment: { [topic]: owned }, userData: Buffer.alloc(0),
+          version: VERSION,
+          assignment: { [topic]: owned },
+          userData: Buffer.alloc(0),
         }),
       }));
     },

@@ -74,7 +74,9 @@ export class StateReader {
     // After a (re)join kafkajs fetches everything again from the start: keep what is not held
     // paused, and go on reading the held ones after the last record applied.
     // A join completing after close() began is disconnected again (see DeliveryConsumer.onJoin).
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.closing ? void this.consumer.disconnect().catch(() => {}) : this.afterJoin()));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () =>
+      this.closing ? void this.consumer.disconnect().catch(() => {}) : this.afterJoin(),
+    );
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       d.events.emit({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart });
       // As for the delivery consumer: kafkajs gives up for good on some errors (no coordinator
@@ -242,7 +244,12 @@ export class StateReader {
         if (ids.length > 0) this.d.committedByState(ids);
       } catch (e) {
         // Not ours (a tool wrote to the topic): skipped, said once per record.
-        this.d.events.emit({ type: 'undecodable', partition: batch.partition, offset: m.offset, error: `state record: ${(e as Error).message}` });
+        this.d.events.emit({
+          type: 'undecodable',
+          partition: batch.partition,
+          offset: m.offset,
+          error: `state record: ${(e as Error).message}`,
+        });
       }
       if (offset >= h.target - 1) this.done(h);
     }

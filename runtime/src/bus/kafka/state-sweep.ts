@@ -24,7 +24,13 @@ import type { AppendBatcher } from './append-batcher.js';
 import type { StateReader } from './state-reader.js';
 import type { PartitionState, SweepPlan } from './partition-state.js';
 import {
-  encodeClaimTombstone, encodeEntry, encodeEntryTombstone, encodeMarker, encodeMarkerTombstone, encodeSweepHeader, encodeSweepHeaderTombstone,
+  encodeClaimTombstone,
+  encodeEntry,
+  encodeEntryTombstone,
+  encodeMarker,
+  encodeMarkerTombstone,
+  encodeSweepHeader,
+  encodeSweepHeaderTombstone,
   type StateMessage,
 } from './state-records.js';
 
@@ -48,7 +54,13 @@ export interface StateSweepDeps {
   /** This node's claim on the partition while it owns it (resolves once acknowledged), else undefined. */
   owner: (partition: number) => Promise<string> | undefined;
   /** Produce one agent's tagged records with our own-writes overlay (KafkaAgentState.produce). */
-  produce: (agent: string, writes: readonly StateWrite[], records: StateMessage[], marker: readonly string[] | undefined, claim: string) => Promise<number | undefined>;
+  produce: (
+    agent: string,
+    writes: readonly StateWrite[],
+    records: StateMessage[],
+    marker: readonly string[] | undefined,
+    claim: string,
+  ) => Promise<number | undefined>;
   swept?: (report: SweepReport) => void;
   failed?: (partition: number, error: unknown) => void;
   /** How long a run waits for the reader to pass what it wrote. */
@@ -77,7 +89,10 @@ export class StateSweeper {
     const timer = setTimeout(() => {
       this.timers.delete(partition);
       const run = this.run(partition)
-        .then((report) => report && this.d.swept?.(report), (e: unknown) => this.d.failed?.(partition, e))
+        .then(
+          (report) => report && this.d.swept?.(report),
+          (e: unknown) => this.d.failed?.(partition, e),
+        )
         .finally(() => {
           this.running.delete(partition);
           this.lastRun.set(partition, Date.now());
@@ -104,7 +119,8 @@ export class StateSweeper {
     if (!state || !tenure) return undefined;
     const claim = await tenure;
     // Only the partition's latest claimant as read sweeps: the plan is judged by what that claim decides.
-    if (this.stopped || state.claim !== claim || this.d.reader.loaded(partition) !== state || this.d.owner(partition) !== tenure) return undefined;
+    if (this.stopped || state.claim !== claim || this.d.reader.loaded(partition) !== state || this.d.owner(partition) !== tenure)
+      return undefined;
     const claims = state.claims.length;
     const plan = state.sweepPlan(this.d.limits.maxClaims, this.d.limits.batch);
     if (this.d.beforeProduce) await this.d.beforeProduce(partition);
@@ -116,13 +132,20 @@ export class StateSweeper {
   }
 
   /** Append every record of the plan in this turn (appends keep their order in the batcher). */
-  private produce(partition: number, claim: string, plan: SweepPlan, claims: number): { writes: Promise<number | undefined>[]; report: SweepReport } {
+  private produce(
+    partition: number,
+    claim: string,
+    plan: SweepPlan,
+    claims: number,
+  ): { writes: Promise<number | undefined>[]; report: SweepReport } {
     const writes: Promise<number | undefined>[] = [];
     const append = (records: StateMessage[]): Promise<number | undefined> =>
       this.d.writer.append(records.map((r) => ({ key: r.key, value: r.value, partition }))).then((offsets) => offsets.get(partition));
     if (plan.tombstones.length > 0) {
       // One append: the header and its tombstones go out in one record batch, at consecutive offsets.
-      const tombstones = plan.tombstones.map((t) => (t.key === null ? encodeMarkerTombstone(t.agent) : encodeEntryTombstone(t.agent, t.key)));
+      const tombstones = plan.tombstones.map((t) =>
+        t.key === null ? encodeMarkerTombstone(t.agent) : encodeEntryTombstone(t.agent, t.key),
+      );
       writes.push(append([encodeSweepHeader(claim, tombstones.length), ...tombstones]));
     }
     let rewritten = 0;

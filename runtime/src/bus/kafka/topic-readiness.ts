@@ -9,7 +9,13 @@
  */
 import type { Admin, ITopicMetadata } from 'kafkajs';
 
-const SETTLING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION', 'REPLICA_NOT_AVAILABLE']);
+const SETTLING = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_OR_FOLLOWER',
+  'NOT_LEADER_FOR_PARTITION',
+  'REPLICA_NOT_AVAILABLE',
+]);
 
 /** Whether an error (or what it wraps: kafkajs nests the last attempt's error) says "not settled yet". */
 export function isSettlingError(e: unknown): boolean {

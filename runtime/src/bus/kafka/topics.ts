@@ -68,15 +68,20 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
   const replicationFactor = o.replicationFactor ?? Math.min(3, brokers);
   const ctx = { brokers: o.brokers.join(','), topic: o.deliveriesTopic };
   if (replicationFactor > brokers) {
-    throw new KafkaMisconfiguredError(`replication factor ${replicationFactor} exceeds the ${brokers} brokers of the cluster`,
-      'add brokers, or lower the replicationFactor option of the Kafka message log (caxton serve uses min(3, brokers), which always fits)', ctx);
+    throw new KafkaMisconfiguredError(
+      `replication factor ${replicationFactor} exceeds the ${brokers} brokers of the cluster`,
+      'add brokers, or lower the replicationFactor option of the Kafka message log (caxton serve uses min(3, brokers), which always fits)',
+      ctx,
+    );
   }
   const minIsr = String(Math.min(2, replicationFactor));
   const existing = new Set(await admin.listTopics());
   const create: ITopicConfig[] = [];
   if (!existing.has(o.deliveriesTopic)) {
     create.push({
-      topic: o.deliveriesTopic, numPartitions: o.partitions ?? DEFAULT_PARTITIONS, replicationFactor,
+      topic: o.deliveriesTopic,
+      numPartitions: o.partitions ?? DEFAULT_PARTITIONS,
+      replicationFactor,
       configEntries: [
         { name: 'cleanup.policy', value: 'delete' },
         { name: 'retention.ms', value: String(o.retentionMs) },
@@ -86,7 +91,9 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
   }
   if (!existing.has(o.deadLetterTopic)) {
     create.push({
-      topic: o.deadLetterTopic, numPartitions: 1, replicationFactor,
+      topic: o.deadLetterTopic,
+      numPartitions: 1,
+      replicationFactor,
       // Dead letters wait for an operator: keep them until deleted by hand.
       configEntries: [
         { name: 'cleanup.policy', value: 'delete' },
@@ -97,7 +104,8 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
   }
   // A new cluster: the state topic is created in the same request, with the same partition count
   // (one request: a second one right after the first can hit a broker still electing leaders).
-  if (!existing.has(o.deliveriesTopic) && !existing.has(o.stateTopic)) create.push(stateTopicConfig(o, o.partitions ?? DEFAULT_PARTITIONS, replicationFactor, minIsr));
+  if (!existing.has(o.deliveriesTopic) && !existing.has(o.stateTopic))
+    create.push(stateTopicConfig(o, o.partitions ?? DEFAULT_PARTITIONS, replicationFactor, minIsr));
   if (create.length > 0) {
     // Returns false (no throw) when another node created them first: fine, we check below.
     await admin.createTopics({ topics: create, waitForLeaders: true, timeout: o.requestTimeoutMs });
@@ -113,13 +121,16 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
     throw new KafkaMisconfiguredError(
       `topic ${o.deliveriesTopic} has ${partitions} partitions, configured ${o.partitions}`,
       'partitions decide which node owns which agent; changing them re-routes receivers and breaks per-receiver order — drop the option to use the existing count, or migrate to a new --kafka-topic-prefix',
-      { ...ctx, partitions, configured: o.partitions });
+      { ...ctx, partitions, configured: o.partitions },
+    );
   }
   const policy = await whileSettling(deadlineAt, () => topicConfig(admin, o.deliveriesTopic, 'cleanup.policy'));
   if (policy !== undefined && policy.includes('compact')) {
-    throw new KafkaMisconfiguredError(`topic ${o.deliveriesTopic} uses cleanup.policy=${policy}`,
+    throw new KafkaMisconfiguredError(
+      `topic ${o.deliveriesTopic} uses cleanup.policy=${policy}`,
       'compaction keeps only the newest record per receiver and would drop pending deliveries; set cleanup.policy=delete',
-      { ...ctx, policy });
+      { ...ctx, policy },
+    );
   }
   await ensureStateTopic(admin, o, partitions, replicationFactor, minIsr, deadlineAt);
   const first = cluster.brokers[0];
@@ -132,29 +143,47 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
  * tombstone deletes it), with exactly the deliveries topic's partition count, because an agent's
  * state must sit in the partition its node owns.
  */
-async function ensureStateTopic(admin: Admin, o: ResolvedKafkaOptions, partitions: number, replicationFactor: number, minIsr: string, deadlineAt: number): Promise<void> {
+async function ensureStateTopic(
+  admin: Admin,
+  o: ResolvedKafkaOptions,
+  partitions: number,
+  replicationFactor: number,
+  minIsr: string,
+  deadlineAt: number,
+): Promise<void> {
   const ctx = { brokers: o.brokers.join(','), topic: o.stateTopic };
   if (!(await admin.listTopics()).includes(o.stateTopic)) {
     // An existing deliveries topic (a cluster from before state): the count is known only now.
-    await admin.createTopics({ topics: [stateTopicConfig(o, partitions, replicationFactor, minIsr)], waitForLeaders: true, timeout: o.requestTimeoutMs });
+    await admin.createTopics({
+      topics: [stateTopicConfig(o, partitions, replicationFactor, minIsr)],
+      waitForLeaders: true,
+      timeout: o.requestTimeoutMs,
+    });
   }
   const meta = await settledTopicMetadata(admin, [o.stateTopic], deadlineAt);
   const found = meta.find((t) => t.name === o.stateTopic)?.partitions.length ?? 0;
   if (found !== partitions) {
-    throw new KafkaMisconfiguredError(`topic ${o.stateTopic} has ${found} partitions, ${o.deliveriesTopic} has ${partitions}`,
-      'an agent\'s state must sit in the partition of its deliveries: give both topics the same partition count (delete the state topic only if no agent keeps state)',
-      { ...ctx, partitions: found, expected: partitions });
+    throw new KafkaMisconfiguredError(
+      `topic ${o.stateTopic} has ${found} partitions, ${o.deliveriesTopic} has ${partitions}`,
+      "an agent's state must sit in the partition of its deliveries: give both topics the same partition count (delete the state topic only if no agent keeps state)",
+      { ...ctx, partitions: found, expected: partitions },
+    );
   }
   const policy = await whileSettling(deadlineAt, () => topicConfig(admin, o.stateTopic, 'cleanup.policy'));
   if (policy !== undefined && !policy.includes('compact')) {
-    throw new KafkaMisconfiguredError(`topic ${o.stateTopic} uses cleanup.policy=${policy}`,
-      'with delete, retention would drop agents\' state; set cleanup.policy=compact', { ...ctx, policy });
+    throw new KafkaMisconfiguredError(
+      `topic ${o.stateTopic} uses cleanup.policy=${policy}`,
+      "with delete, retention would drop agents' state; set cleanup.policy=compact",
+      { ...ctx, policy },
+    );
   }
 }
 
 function stateTopicConfig(o: ResolvedKafkaOptions, partitions: number, replicationFactor: number, minIsr: string): ITopicConfig {
   return {
-    topic: o.stateTopic, numPartitions: partitions, replicationFactor,
+    topic: o.stateTopic,
+    numPartitions: partitions,
+    replicationFactor,
     configEntries: [
       { name: 'cleanup.policy', value: 'compact' },
       { name: 'min.insync.replicas', value: minIsr },

@@ -40,7 +40,10 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
   /** The end-of-turn microtask is queued. */
   private turnQueued = false;
 
-  constructor(private readonly dedupWindow = 100_000, private readonly maxDeadLetters = 10_000) {
+  constructor(
+    private readonly dedupWindow = 100_000,
+    private readonly maxDeadLetters = 10_000,
+  ) {
     this.completed = new IdWindow(Math.max(1, dedupWindow));
   }
 

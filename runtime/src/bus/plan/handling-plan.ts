@@ -18,7 +18,15 @@
  *   items in the batch (run on its writes): no reply computed on a write that never counts leaves;
  * - a crash the agent did not cause (its shard was reset for another agent) is no attempt.
  */
-import { httpPendingStateKey, isInstanceName, isReplicaUnitName, ReplicaUnitEffectError, timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
+import {
+  httpPendingStateKey,
+  isInstanceName,
+  isReplicaUnitName,
+  ReplicaUnitEffectError,
+  timerDoneStateKey,
+  type AclMessage,
+  type StateWrite,
+} from '@caxton/core';
 import type { DirectoryEffect, ExecutionResult, WorkItem } from '../executor.js';
 import { derivedMessageId } from '../ids.js';
 import { timerIntentRemoval, timerIntentWrite, type TimerIntent } from './timer-intents.js';
@@ -163,7 +171,8 @@ function planItem(index: number, item: WorkItem, result: ExecutionResult, s: Pla
       // Only a handling that commits state can be refused (a message without writes is not asked).
       if ((result.stateWrites.length > 0 || result.timers.length > 0 || item.kind === 'timer') && s.commitRefusal !== undefined) {
         const refusal = commitRefusalOf(item, steps, s.commitRefusal);
-        if (refusal !== undefined) return { index, agent: item.agent, item, steps: s.fenced ? [{ kind: 'fence' }] : [], disposition: 'refused', refusal };
+        if (refusal !== undefined)
+          return { index, agent: item.agent, item, steps: s.fenced ? [{ kind: 'fence' }] : [], disposition: 'refused', refusal };
       }
       // Built in place, not spread from a base: this is the plan of every message handled.
       return { index, agent: item.agent, item, steps, disposition: 'commit' };
@@ -209,14 +218,31 @@ function planUnitWithState(index: number, item: WorkItem, result: ExecutionResul
   const refusal = new ReplicaUnitEffectError(item.agent, ['state writes']);
   if (item.kind !== 'delivery') {
     // A worker's timer whose handling wrote state: nothing of it is applied, and the unit's log says why.
-    return { index, agent: item.agent, item, steps: [], disposition: 'forget', warning: `[caxton] a timer's handling was not applied: ${refusal.code}: ${refusal.message} (hint: ${refusal.hint})` };
+    return {
+      index,
+      agent: item.agent,
+      item,
+      steps: [],
+      disposition: 'forget',
+      warning: `[caxton] a timer's handling was not applied: ${refusal.code}: ${refusal.message} (hint: ${refusal.hint})`,
+    };
   }
   const steps: Step[] = s.fenced ? [{ kind: 'fence' }] : [];
-  steps.push({ kind: 'dead-letter', reason: `${refusal.code}: ${refusal.message} (hint: ${refusal.hint})`, attempts: item.attempt, rewind: true });
+  steps.push({
+    kind: 'dead-letter',
+    reason: `${refusal.code}: ${refusal.message} (hint: ${refusal.hint})`,
+    attempts: item.attempt,
+    rewind: true,
+  });
   return { index, agent: item.agent, item, steps, disposition: 'dead-letter' };
 }
 
-function planCrash(base: Omit<WorkPlan, 'steps' | 'disposition'>, item: WorkItem, outcome: { kind: string; message: string }, s: PlanSettings): WorkPlan {
+function planCrash(
+  base: Omit<WorkPlan, 'steps' | 'disposition'>,
+  item: WorkItem,
+  outcome: { kind: string; message: string },
+  s: PlanSettings,
+): WorkPlan {
   // Its shard was reset because of another agent: not this agent's fault, so not an attempt.
   if (outcome.kind === 'unavailable') return { ...base, steps: [], disposition: 'requeue', lostToReset: true };
   if (item.kind === 'timer') {
@@ -238,8 +264,14 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
   // The plan of almost every message handled: its sends (if any), then its completion. Built as
   // one literal of its final length: pushing onto an empty list gave each plan a backing store of
   // 17 slots, and the shared closure that named the parent was an allocation per message too.
-  if (item.kind === 'delivery' && result.outcome.status === 'ok' && result.timers.length === 0 && result.directory.length === 0
-    && !s.fenced && result.http.length === 0) {
+  if (
+    item.kind === 'delivery' &&
+    result.outcome.status === 'ok' &&
+    result.timers.length === 0 &&
+    result.directory.length === 0 &&
+    !s.fenced &&
+    result.http.length === 0
+  ) {
     const complete: Step = { kind: 'complete', deliveryId: item.delivery.id, state: result.stateWrites };
     return result.outbox.length === 0 ? [complete] : [{ kind: 'send', messages: plannedSends(result.outbox, item.delivery.id) }, complete];
   }
@@ -273,11 +305,18 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
   const intents = committedTimers === undefined ? [] : committedTimers.map(timerIntentWrite);
   if (s.fenced) steps.push({ kind: 'fence' });
   if (item.kind === 'delivery') {
-    steps.push({ kind: 'complete', deliveryId: item.delivery.id, state: intents.length === 0 ? result.stateWrites : [...result.stateWrites, ...intents] });
+    steps.push({
+      kind: 'complete',
+      deliveryId: item.delivery.id,
+      state: intents.length === 0 ? result.stateWrites : [...result.stateWrites, ...intents],
+    });
   } else {
     // A firing's commit also removes its own timer's record, should it still be there (its removal
     // after the registry write failed): a record left behind would set the timer again at a start.
-    const marker = item.timerId !== undefined && s.keepsState ? [{ key: timerDoneStateKey(item.timerId), value: '1' }, timerIntentRemoval(item.timerId)] : [];
+    const marker =
+      item.timerId !== undefined && s.keepsState
+        ? [{ key: timerDoneStateKey(item.timerId), value: '1' }, timerIntentRemoval(item.timerId)]
+        : [];
     if (marker.length > 0 || result.stateWrites.length > 0 || intents.length > 0) {
       steps.push({ kind: 'commit-timer', timerId: item.timerId, state: [...result.stateWrites, ...marker, ...intents] });
     }

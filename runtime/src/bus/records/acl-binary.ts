@@ -36,8 +36,14 @@ const enum Tag {
  * also one the guard counts, never one a binary body drops.
  */
 const STRING_FIELDS = [
-  [Tag.Content, 'content'], [Tag.Language, 'language'], [Tag.Encoding, 'encoding'], [Tag.Ontology, 'ontology'],
-  [Tag.Protocol, 'protocol'], [Tag.ConversationId, 'conversationId'], [Tag.ReplyWith, 'replyWith'], [Tag.InReplyTo, 'inReplyTo'],
+  [Tag.Content, 'content'],
+  [Tag.Language, 'language'],
+  [Tag.Encoding, 'encoding'],
+  [Tag.Ontology, 'ontology'],
+  [Tag.Protocol, 'protocol'],
+  [Tag.ConversationId, 'conversationId'],
+  [Tag.ReplyWith, 'replyWith'],
+  [Tag.InReplyTo, 'inReplyTo'],
 ] as const;
 
 /** The names of the optional string parameters the writer writes (STRING_FIELDS, in tag order). */
@@ -169,10 +175,18 @@ export function readAclFields(r: FieldReader): AclMessage {
   const m = { performative: r.string(), receivers: [] } as unknown as AclMessage;
   for (let tag = r.byte(); tag !== Tag.End; tag = r.byte()) {
     switch (tag) {
-      case Tag.Sender: m.sender = readAgent(r, 0); break;
-      case Tag.Receivers: m.receivers = readAgents(r, 0); break;
-      case Tag.ReplyTo: m.replyTo = readAgents(r, 0); break;
-      case Tag.ReplyBy: m.replyBy = r.float64(); break;
+      case Tag.Sender:
+        m.sender = readAgent(r, 0);
+        break;
+      case Tag.Receivers:
+        m.receivers = readAgents(r, 0);
+        break;
+      case Tag.ReplyTo:
+        m.replyTo = readAgents(r, 0);
+        break;
+      case Tag.ReplyBy:
+        m.replyBy = r.float64();
+        break;
       case Tag.UserParams: {
         const p = readParams(r);
         if (p !== undefined) m.userParams = p;

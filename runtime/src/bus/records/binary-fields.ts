@@ -116,7 +116,10 @@ export class FieldWriter {
 export class FieldReader {
   private at: number;
 
-  constructor(private readonly buf: Buffer, start = 0) {
+  constructor(
+    private readonly buf: Buffer,
+    start = 0,
+  ) {
     this.at = start;
   }
 

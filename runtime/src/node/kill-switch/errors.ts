@@ -5,7 +5,8 @@ import { CaxtonError } from '@caxton/core';
 export class NotClusteredError extends CaxtonError {
   constructor() {
     super('node.not-clustered', 'this node is not part of a cluster: there is no cluster to freeze', {
-      kind: 'failed-precondition', hint: 'freeze this node with `caxton freeze` (without --cluster)',
+      kind: 'failed-precondition',
+      hint: 'freeze this node with `caxton freeze` (without --cluster)',
     });
   }
 }
@@ -13,12 +14,16 @@ export class NotClusteredError extends CaxtonError {
 /** The switch holds in memory but its store refused the write: a restart would forget it. */
 export class KillSwitchNotKeptError extends CaxtonError {
   constructor(what: string, subject: string, cause: unknown) {
-    super('node.kill-switch-not-kept', `${subject} is ${what} in memory, but that could not be stored: ${(cause as Error)?.message ?? String(cause)}`, {
-      kind: 'unavailable',
-      context: { subject },
-      hint: 'it holds until this node restarts; fix the storage (disk or etcd) and repeat the command so it survives a restart',
-      cause,
-    });
+    super(
+      'node.kill-switch-not-kept',
+      `${subject} is ${what} in memory, but that could not be stored: ${(cause as Error)?.message ?? String(cause)}`,
+      {
+        kind: 'unavailable',
+        context: { subject },
+        hint: 'it holds until this node restarts; fix the storage (disk or etcd) and repeat the command so it survives a restart',
+        cause,
+      },
+    );
   }
 }
 

@@ -78,7 +78,9 @@ export class KillSwitch {
    */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   isFrozen(): boolean {
@@ -118,7 +120,12 @@ export class KillSwitch {
   }
 
   status(): KillSwitchStatus {
-    return { frozen: this.isFrozen(), nodeFrozen: this.nodeFrozen, clusterFrozen: this.clusterFrozen, suspended: [...this.suspended].sort() };
+    return {
+      frozen: this.isFrozen(),
+      nodeFrozen: this.nodeFrozen,
+      clusterFrozen: this.clusterFrozen,
+      suspended: [...this.suspended].sort(),
+    };
   }
 
   /** Resolves once `agent` (or, without one, any agent) may run code; rejects when the node shuts down. */

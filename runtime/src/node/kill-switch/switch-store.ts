@@ -30,7 +30,13 @@ export function parseSwitchState(text: string, where: string): SwitchState {
     throw new Error(`${where}: not JSON (${(err as Error).message})`);
   }
   const v = value as { frozen?: unknown; suspended?: unknown };
-  if (typeof v !== 'object' || v === null || typeof v.frozen !== 'boolean' || !Array.isArray(v.suspended) || !v.suspended.every((s) => typeof s === 'string')) {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    typeof v.frozen !== 'boolean' ||
+    !Array.isArray(v.suspended) ||
+    !v.suspended.every((s) => typeof s === 'string')
+  ) {
     throw new Error(`${where}: expected {"frozen": boolean, "suspended": string[]}`);
   }
   return { frozen: v.frozen, suspended: [...new Set(v.suspended as string[])].sort() };

@@ -19,7 +19,14 @@ import { TOPIC_LIMITS, type DfAgentDescription, type DfSearchTemplate, type Topi
 import { isLive, normaliseDescription } from '../df-match.js';
 import { alreadyRegistered, notOpen, notRegistered, RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';
-import { byDueTime, validateAgentRecord, validateNodeAnnouncement, validateTimerRecord, validateTopicSubscription, validateTtl } from '../records.js';
+import {
+  byDueTime,
+  validateAgentRecord,
+  validateNodeAnnouncement,
+  validateTimerRecord,
+  validateTopicSubscription,
+  validateTtl,
+} from '../records.js';
 import { tooManySubscriptions } from '../topic-table.js';
 import { encodeFrame, scanFrames } from './framing.js';
 import { JournalWriter, recoverJournal } from './journal.js';
@@ -172,9 +179,7 @@ export class EmbeddedRegistry implements RegistryStore {
 
   async listTimers(agent: string): Promise<TimerRecord[]> {
     this.requireOpen();
-    return [...(this.state.timers.get(agent)?.values() ?? [])]
-      .sort(byDueTime)
-      .map((t) => ({ ...t }));
+    return [...(this.state.timers.get(agent)?.values() ?? [])].sort(byDueTime).map((t) => ({ ...t }));
   }
 
   async nextDuePerAgent(matches: (agent: string) => boolean): Promise<Array<{ name: string; dueAt: number }>> {
@@ -194,7 +199,8 @@ export class EmbeddedRegistry implements RegistryStore {
   async putSubscription(subscription: TopicSubscription): Promise<void> {
     this.requireOpen();
     const sub = validateTopicSubscription(subscription);
-    if (!this.state.topics.has(sub.agent, sub.topic) && this.state.topics.count(sub.agent) >= TOPIC_LIMITS.maxSubscriptionsPerAgent) throw tooManySubscriptions(sub.agent);
+    if (!this.state.topics.has(sub.agent, sub.topic) && this.state.topics.count(sub.agent) >= TOPIC_LIMITS.maxSubscriptionsPerAgent)
+      throw tooManySubscriptions(sub.agent);
     await this.commit([{ op: 'topic-put', subscription: sub }]);
   }
 

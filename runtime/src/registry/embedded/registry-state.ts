@@ -25,7 +25,19 @@ export type Mutation =
   /** The audit trail's signed anchor (decision 1750): kept here, outside the trail it vouches for. */
   | { op: 'audit-anchor-put'; anchor: string };
 
-const OPS = new Set<string>(['agent-put', 'agent-del', 'df-put', 'df-del', 'timer-put', 'timer-del', 'timers-del', 'topic-put', 'topic-del', 'topics-del', 'audit-anchor-put']);
+const OPS = new Set<string>([
+  'agent-put',
+  'agent-del',
+  'df-put',
+  'df-del',
+  'timer-put',
+  'timer-del',
+  'timers-del',
+  'topic-put',
+  'topic-del',
+  'topics-del',
+  'audit-anchor-put',
+]);
 
 export interface SnapshotBody {
   format: 'caxton-registry-snapshot';
@@ -136,7 +148,13 @@ export function parseSnapshot(payload: Buffer): SnapshotBody {
   if (body.format !== 'caxton-registry-snapshot' || body.version !== 1) {
     throw new TypeError(`not a version-1 registry snapshot (format=${String(body.format)}, version=${String(body.version)})`);
   }
-  if (!Number.isInteger(body.generation) || !Array.isArray(body.agents) || !Array.isArray(body.df) || (body.timers !== undefined && !Array.isArray(body.timers)) || (body.topics !== undefined && !Array.isArray(body.topics))) {
+  if (
+    !Number.isInteger(body.generation) ||
+    !Array.isArray(body.agents) ||
+    !Array.isArray(body.df) ||
+    (body.timers !== undefined && !Array.isArray(body.timers)) ||
+    (body.topics !== undefined && !Array.isArray(body.topics))
+  ) {
     throw new TypeError('registry snapshot is missing generation, agents or df');
   }
   return body as SnapshotBody;

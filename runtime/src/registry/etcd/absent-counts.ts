@@ -24,7 +24,10 @@ export class EtcdAbsentCounts {
   /** This node's last copy of each partition's record (text undefined: no key), with its mod revision (0: none). */
   private readonly copies = new Map<number, { text: string | undefined; modRevision: number }>();
 
-  constructor(private readonly connection: EtcdConnection, private readonly keys: KeyLayout) {}
+  constructor(
+    private readonly connection: EtcdConnection,
+    private readonly keys: KeyLayout,
+  ) {}
 
   /**
    * Read-modify-write of `partition`'s record. `decide` may run more than once (another writer got
@@ -40,21 +43,32 @@ export class EtcdAbsentCounts {
       const { next, result } = decide(copy.text);
       const txn = client.if(key, 'Mod', '==', copy.modRevision);
       const write = next === undefined ? [] : next === null ? [client.delete().key(key)] : [client.put(key).value(next)];
-      const res = await this.connection.call('update an absent queue count', () => txn.then(...write).else(client.get(key)).commit());
+      const res = await this.connection.call('update an absent queue count', () =>
+        txn
+          .then(...write)
+          .else(client.get(key))
+          .commit(),
+      );
       if (res.succeeded) {
-        if (next !== undefined) copy = next === null ? { text: undefined, modRevision: 0 } : { text: next, modRevision: Number(res.header.revision) };
+        if (next !== undefined)
+          copy = next === null ? { text: undefined, modRevision: 0 } : { text: next, modRevision: Number(res.header.revision) };
         this.copies.set(partition, copy);
         return result;
       }
       const kv = res.responses[0]?.response_range?.kvs[0];
-      copy = kv === undefined ? { text: undefined, modRevision: 0 } : { text: kv.value.toString('utf8'), modRevision: Number(kv.mod_revision) };
+      copy =
+        kv === undefined ? { text: undefined, modRevision: 0 } : { text: kv.value.toString('utf8'), modRevision: Number(kv.mod_revision) };
       this.copies.set(partition, copy);
       if (attempt >= REGISTRY_CAS_ATTEMPTS.absentCount) {
         // Contention, not a fault: the same retryable refusal as etcd out of reach (docs/routing.md §6).
-        throw new RegistryError('registry.unavailable', `the absent queue count of partition ${partition} changed under this node ${attempt} times in a row`, {
-          context: { partition, key },
-          hint: 'many nodes are sending to absent agents of one partition at once: retry the send',
-        });
+        throw new RegistryError(
+          'registry.unavailable',
+          `the absent queue count of partition ${partition} changed under this node ${attempt} times in a row`,
+          {
+            context: { partition, key },
+            hint: 'many nodes are sending to absent agents of one partition at once: retry the send',
+          },
+        );
       }
     }
   }

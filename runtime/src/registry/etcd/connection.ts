@@ -4,8 +4,26 @@
  * and watch streams reconnect within a second once etcd is back. Every failure leaves here as a
  * RegistryError whose hint says what to do, never as a raw gRPC error.
  */
-import { Etcd3, isRecoverableError, GRPCDeadlineExceededError, GRPCUnavailableError, EtcdLeaseInvalidError, EtcdAuthenticationFailedError, EtcdPermissionDeniedError, type IOptions } from 'etcd3';
-import { type IBackoff, circuitBreaker, ConsecutiveBreaker, ConstantBackoff, ExponentialBackoff, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
+import {
+  Etcd3,
+  isRecoverableError,
+  GRPCDeadlineExceededError,
+  GRPCUnavailableError,
+  EtcdLeaseInvalidError,
+  EtcdAuthenticationFailedError,
+  EtcdPermissionDeniedError,
+  type IOptions,
+} from 'etcd3';
+import {
+  type IBackoff,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ConstantBackoff,
+  ExponentialBackoff,
+  handleWhen,
+  isBrokenCircuitError,
+  retry,
+} from 'cockatiel';
 import { Instrumentation } from '@caxton/core';
 import { RegistryError } from '../errors.js';
 
@@ -46,7 +64,11 @@ export class EtcdConnection {
     this.username = opts.auth?.username;
     const timeout = this.callTimeoutMs;
     const secured: Pick<IOptions, 'credentials' | 'auth'> = {};
-    if (opts.tls) secured.credentials = { rootCertificate: opts.tls.ca ?? null, ...(opts.tls.cert && opts.tls.key ? { certChain: opts.tls.cert, privateKey: opts.tls.key } : {}) } as IOptions['credentials'];
+    if (opts.tls)
+      secured.credentials = {
+        rootCertificate: opts.tls.ca ?? null,
+        ...(opts.tls.cert && opts.tls.key ? { certChain: opts.tls.cert, privateKey: opts.tls.key } : {}),
+      } as IOptions['credentials'];
     if (opts.auth) secured.auth = { username: opts.auth.username, password: opts.auth.password };
     this.client = new Etcd3({
       ...secured,
@@ -102,25 +124,39 @@ export class EtcdConnection {
     if (err instanceof RegistryError) return err;
     const endpoints = this.endpoints.join(',');
     if (err instanceof EtcdAuthenticationFailedError) {
-      return new RegistryError('registry.auth-failed', `etcd at ${endpoints} refused the credentials${this.username ? ` of user ${this.username}` : ''}`, {
-        context: { endpoints, operation: what, ...(this.username ? { username: this.username } : {}) },
-        hint: 'check --etcd-username and the password (--etcd-password-file or CAXTON_ETCD_PASSWORD) against etcd\'s users',
-        cause: err,
-      });
+      return new RegistryError(
+        'registry.auth-failed',
+        `etcd at ${endpoints} refused the credentials${this.username ? ` of user ${this.username}` : ''}`,
+        {
+          context: { endpoints, operation: what, ...(this.username ? { username: this.username } : {}) },
+          hint: "check --etcd-username and the password (--etcd-password-file or CAXTON_ETCD_PASSWORD) against etcd's users",
+          cause: err,
+        },
+      );
     }
     if (err instanceof EtcdPermissionDeniedError) {
-      return new RegistryError('registry.permission-denied', `etcd at ${endpoints} denied ${this.username ? `user ${this.username}` : 'an unauthenticated client'} permission to ${what}`, {
-        context: { endpoints, operation: what, ...(this.username ? { username: this.username } : {}) },
-        hint: this.username ? 'grant the user a role with read/write on the cluster prefix' : 'etcd has authentication enabled: pass --etcd-username with --etcd-password-file (or CAXTON_ETCD_PASSWORD)',
-        cause: err,
-      });
+      return new RegistryError(
+        'registry.permission-denied',
+        `etcd at ${endpoints} denied ${this.username ? `user ${this.username}` : 'an unauthenticated client'} permission to ${what}`,
+        {
+          context: { endpoints, operation: what, ...(this.username ? { username: this.username } : {}) },
+          hint: this.username
+            ? 'grant the user a role with read/write on the cluster prefix'
+            : 'etcd has authentication enabled: pass --etcd-username with --etcd-password-file (or CAXTON_ETCD_PASSWORD)',
+          cause: err,
+        },
+      );
     }
     if (isTlsFailure(err)) {
-      return new RegistryError('registry.tls-failed', `TLS with etcd at ${endpoints} failed while trying to ${what}: ${(err as Error)?.message ?? String(err)}`, {
-        context: { endpoints, operation: what },
-        hint: 'check --etcd-ca (the CA that signed etcd\'s certificate), that the certificate names the etcd host, and --etcd-cert/--etcd-key if etcd requires client certificates',
-        cause: err,
-      });
+      return new RegistryError(
+        'registry.tls-failed',
+        `TLS with etcd at ${endpoints} failed while trying to ${what}: ${(err as Error)?.message ?? String(err)}`,
+        {
+          context: { endpoints, operation: what },
+          hint: "check --etcd-ca (the CA that signed etcd's certificate), that the certificate names the etcd host, and --etcd-cert/--etcd-key if etcd requires client certificates",
+          cause: err,
+        },
+      );
     }
     if (isUnreachable(err)) {
       return new RegistryError('registry.unavailable', `etcd at ${endpoints} unreachable while trying to ${what}`, {
@@ -147,7 +183,11 @@ const TLS_FAILURE = /certificate|self[- ]signed|SSL|TLS|handshake|ERR_TLS|EPROTO
 
 /** A connect failure caused by the TLS handshake (grpc reports it as UNAVAILABLE, with the reason in the text). */
 export function isTlsFailure(err: unknown): boolean {
-  for (let e = err as { message?: string; details?: string; cause?: unknown } | undefined, n = 0; e && n < 8; e = e.cause as typeof e, n++) {
+  for (
+    let e = err as { message?: string; details?: string; cause?: unknown } | undefined, n = 0;
+    e && n < 8;
+    e = e.cause as typeof e, n++
+  ) {
     if (TLS_FAILURE.test(`${e.message ?? ''} ${e.details ?? ''}`)) return true;
   }
   return false;

@@ -10,9 +10,22 @@ import { SECONDS_BUCKETS } from '../../telemetry/meters.js';
 
 /** First word of what a call does (`EtcdConnection.call(what, …)`) → the etcd operation it is. */
 const OPS: Record<string, string> = {
-  store: 'put', delete: 'delete', read: 'range', list: 'range', load: 'range', look: 'range',
-  claim: 'txn', confirm: 'txn', release: 'txn', register: 'txn', write: 'txn', append: 'txn',
-  grant: 'lease-grant', revoke: 'lease-revoke', renew: 'lease-keepalive', inspect: 'lease-ttl',
+  store: 'put',
+  delete: 'delete',
+  read: 'range',
+  list: 'range',
+  load: 'range',
+  look: 'range',
+  claim: 'txn',
+  confirm: 'txn',
+  release: 'txn',
+  register: 'txn',
+  write: 'txn',
+  append: 'txn',
+  grant: 'lease-grant',
+  revoke: 'lease-revoke',
+  renew: 'lease-keepalive',
+  inspect: 'lease-ttl',
 };
 
 /**
@@ -31,7 +44,9 @@ export function installEtcdMetrics(meter: Meter, events: Instrumentation<EtcdEve
     unit: 's',
     advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
   });
-  const lease = meter.createObservableGauge('caxton.etcd.lease.up', { description: '1 while this node holds a live membership lease in etcd, else 0' });
+  const lease = meter.createObservableGauge('caxton.etcd.lease.up', {
+    description: '1 while this node holds a live membership lease in etcd, else 0',
+  });
   const labels = new Map<string, { op: string }>();
   const off = events.onType('request', (e) => {
     let attrs = labels.get(e.what);

@@ -24,7 +24,14 @@ import { EtcdMirror, type MirrorChange, type MirrorEntry } from './mirror.js';
 import { EtcdMembership, type EtcdMembershipOptions, type StoredNode } from './membership.js';
 import { EtcdTimers, type WakePartitioning } from './timers.js';
 import { EtcdTopics } from './topics.js';
-import { keepReplicaMode, replicaModeMismatch, replicaModeOf, verifyReplicaMode, type KeptReplicaMode, type ReplicaMode } from './replica-mode.js';
+import {
+  keepReplicaMode,
+  replicaModeMismatch,
+  replicaModeOf,
+  verifyReplicaMode,
+  type KeptReplicaMode,
+  type ReplicaMode,
+} from './replica-mode.js';
 import { activeUnits, publishUnit, withdrawUnit, type ActiveUnit } from './replica-unit-presence.js';
 import type { Lease } from 'etcd3';
 
@@ -39,7 +46,6 @@ export interface EtcdRegistryOptions extends Partial<EtcdConnectionOptions> {
 
 /** A change to the mirrored range, with the raw entries placement needs (create revision, lease). */
 export type MirrorListener = (changes: readonly MirrorChange[]) => void;
-
 
 function parse<T>(entry: MirrorEntry | undefined): T | undefined {
   if (!entry) return undefined;
@@ -83,7 +89,9 @@ export class EtcdRegistry implements RegistryStore {
     this.now = opts.now ?? Date.now;
     this.keys = new KeyLayout(opts.prefix);
     this.ownsConnection = opts.connection === undefined;
-    this.connection = opts.connection ?? new EtcdConnection({ endpoints: opts.endpoints ?? [], callTimeoutMs: opts.callTimeoutMs, tls: opts.tls, auth: opts.auth });
+    this.connection =
+      opts.connection ??
+      new EtcdConnection({ endpoints: opts.endpoints ?? [], callTimeoutMs: opts.callTimeoutMs, tls: opts.tls, auth: opts.auth });
     this.mirror = new EtcdMirror(this.connection, this.keys.mirrorRange(), (changes) => this.onMirror(changes));
     this.timers = new EtcdTimers(this.connection, this.keys);
     this.topics = new EtcdTopics(this.connection, this.keys);
@@ -120,7 +128,11 @@ export class EtcdRegistry implements RegistryStore {
     const res = await this.connection.call('store an agent', () => this.connection.client.put(key).value(value).exec());
     const rev = Number(res.header.revision);
     const prev = this.mirror.get(key);
-    this.mirror.applyLocal(key, { key, value: Buffer.from(value), createRevision: prev?.createRevision ?? rev, modRevision: rev, lease: '0' }, rev);
+    this.mirror.applyLocal(
+      key,
+      { key, value: Buffer.from(value), createRevision: prev?.createRevision ?? rev, modRevision: rev, lease: '0' },
+      rev,
+    );
   }
 
   async getAgent(name: string): Promise<AgentRecord | undefined> {
@@ -160,10 +172,16 @@ export class EtcdRegistry implements RegistryStore {
       const next = validateAgentRecord(decided);
       const value = JSON.stringify(next);
       const modRevision = kv ? Number(kv.mod_revision) : 0;
-      const res = await this.connection.call('update an agent', () => client.if(key, 'Mod', '==', modRevision).then(client.put(key).value(value)).commit());
+      const res = await this.connection.call('update an agent', () =>
+        client.if(key, 'Mod', '==', modRevision).then(client.put(key).value(value)).commit(),
+      );
       if (res.succeeded) {
         const rev = Number(res.header.revision);
-        this.mirror.applyLocal(key, { key, value: Buffer.from(value), createRevision: kv ? Number(kv.create_revision) : rev, modRevision: rev, lease: '0' }, rev);
+        this.mirror.applyLocal(
+          key,
+          { key, value: Buffer.from(value), createRevision: kv ? Number(kv.create_revision) : rev, modRevision: rev, lease: '0' },
+          rev,
+        );
         return structuredClone(next);
       }
       if (attempt >= REGISTRY_CAS_ATTEMPTS.agentRecord) {
@@ -229,13 +247,21 @@ export class EtcdRegistry implements RegistryStore {
       const oldLease = kv ? String(kv.lease) : '0';
       const lease = next?.leaseUntil !== undefined ? await this.grantDfLease(next.leaseUntil) : undefined;
       const value = next && JSON.stringify(next);
-      const write = value !== undefined
-        ? (lease ? client.put(key).value(value).lease(lease) : client.put(key).value(value))
-        : client.delete().key(key);
+      const write =
+        value !== undefined ? (lease ? client.put(key).value(value).lease(lease) : client.put(key).value(value)) : client.delete().key(key);
       const res = await this.connection.call('write a DF entry', () => client.if(key, 'Mod', '==', modRevision).then(write).commit());
       if (res.succeeded) {
         const rev = Number(res.header.revision);
-        const entry = value === undefined ? undefined : { key, value: Buffer.from(value), createRevision: kv ? Number(kv.create_revision) : rev, modRevision: rev, lease: lease ?? '0' };
+        const entry =
+          value === undefined
+            ? undefined
+            : {
+                key,
+                value: Buffer.from(value),
+                createRevision: kv ? Number(kv.create_revision) : rev,
+                modRevision: rev,
+                lease: lease ?? '0',
+              };
         this.mirror.applyLocal(key, entry, rev);
         if (oldLease !== '0') void this.revokeQuietly(oldLease);
         return;
@@ -250,7 +276,9 @@ export class EtcdRegistry implements RegistryStore {
   /** etcd deletes the entry a second after its lease-time; reads filter by leaseUntil meanwhile. */
   private async grantDfLease(leaseUntil: number): Promise<string> {
     const ttl = Math.max(1, Math.ceil((leaseUntil - this.now()) / 1000) + 1);
-    const res = await this.connection.call('grant a DF lease', () => this.connection.client.leaseClient.leaseGrant({ TTL: ttl }, { deadline: this.connection.deadline() }));
+    const res = await this.connection.call('grant a DF lease', () =>
+      this.connection.client.leaseClient.leaseGrant({ TTL: ttl }, { deadline: this.connection.deadline() }),
+    );
     return String(res.ID);
   }
 
@@ -351,10 +379,14 @@ export class EtcdRegistry implements RegistryStore {
     if (res.succeeded) return;
     const kept = res.responses[0]?.response_range?.kvs[0]?.value?.toString('utf8');
     if (kept === undefined || kept === platform) return;
-    throw new RegistryError('cluster.platform-changed', `the cluster (etcd prefix ${this.keys.prefix}) is platform ${JSON.stringify(kept.slice(0, 128))}, not ${JSON.stringify(platform)}: its messages and records name its agents <name>@${kept.slice(0, 128)}`, {
-      context: { kept: kept.slice(0, 128), given: platform, prefix: this.keys.prefix },
-      hint: `start this node with --platform ${kept.slice(0, 128)} (every node of a cluster uses the name its first node started with), or run platform ${platform} as a cluster of its own (another cluster name, so another etcd prefix)`,
-    });
+    throw new RegistryError(
+      'cluster.platform-changed',
+      `the cluster (etcd prefix ${this.keys.prefix}) is platform ${JSON.stringify(kept.slice(0, 128))}, not ${JSON.stringify(platform)}: its messages and records name its agents <name>@${kept.slice(0, 128)}`,
+      {
+        context: { kept: kept.slice(0, 128), given: platform, prefix: this.keys.prefix },
+        hint: `start this node with --platform ${kept.slice(0, 128)} (every node of a cluster uses the name its first node started with), or run platform ${platform} as a cluster of its own (another cluster name, so another etcd prefix)`,
+      },
+    );
   }
 
   /** The cluster's replica mode (decision 2097, replica-mode.ts): kept before this node joins. */
@@ -373,7 +405,13 @@ export class EtcdRegistry implements RegistryStore {
   private modeGuard(): Pick<EtcdMembershipOptions, 'joinsOnlyIf'> {
     const mode = this.replicaMode;
     if (mode === undefined) return {};
-    return { joinsOnlyIf: { key: this.keys.replicaModeKey(), value: mode, refuse: (held) => replicaModeMismatch(this.keys.prefix, held ?? '', mode) } };
+    return {
+      joinsOnlyIf: {
+        key: this.keys.replicaModeKey(),
+        value: mode,
+        refuse: (held) => replicaModeMismatch(this.keys.prefix, held ?? '', mode),
+      },
+    };
   }
 
   /** After the join: the record still holds this node's mode (the race of two first nodes, replica-mode.ts). */
@@ -403,7 +441,14 @@ export class EtcdRegistry implements RegistryStore {
     this.requireOpen();
     validateNodeAnnouncement(node);
     validateTtl(ttlSeconds);
-    const m = await EtcdMembership.join(this.connection, this.keys, node, ttlSeconds, { now: this.now, ...this.opts.membership, ...this.modeGuard() }, (gone) => this.members.delete(gone));
+    const m = await EtcdMembership.join(
+      this.connection,
+      this.keys,
+      node,
+      ttlSeconds,
+      { now: this.now, ...this.opts.membership, ...this.modeGuard() },
+      (gone) => this.members.delete(gone),
+    );
     this.members.add(m);
     return m;
   }
@@ -471,7 +516,8 @@ export class EtcdRegistry implements RegistryStore {
         const n = parse<StoredNode>(c.entry);
         if (n) this.nodes.set(name, n);
         else this.nodes.delete(name);
-        if (n && !c.previous) events.push({ kind: 'node-up', node: { id: n.id, address: n.address, startedAt: n.startedAt, lastSeen: n.lastSeen } });
+        if (n && !c.previous)
+          events.push({ kind: 'node-up', node: { id: n.id, address: n.address, startedAt: n.startedAt, lastSeen: n.lastSeen } });
         if (!n && c.previous) events.push({ kind: 'node-down', id: name });
       }
     }

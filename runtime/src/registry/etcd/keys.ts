@@ -106,7 +106,8 @@ export class KeyLayout {
    */
   timersPrefix(agent: string): string {
     const segment = timerSegment(agent);
-    if (!isSegment(segment)) throw invalid('timer agent name must be non-empty and without "/" (an instance `<kind>/<key>` has one)', { agent });
+    if (!isSegment(segment))
+      throw invalid('timer agent name must be non-empty and without "/" (an instance `<kind>/<key>` has one)', { agent });
     return `${this.prefix}store/timers/${segment}/`;
   }
 
@@ -153,7 +154,8 @@ export function wakeIndexEnabledKey(keys: KeyLayout): string {
 
 /** One partition's wakes of one kind, in due order. */
 export function kindWakesPrefix(keys: KeyLayout, partitions: number, partition: number, kind: string): string {
-  if (!Number.isSafeInteger(partition) || partition < 0 || partition >= partitions) throw invalid('wake partition must be an integer from 0 to the partition count - 1', { partition, partitions });
+  if (!Number.isSafeInteger(partition) || partition < 0 || partition >= partitions)
+    throw invalid('wake partition must be an integer from 0 to the partition count - 1', { partition, partitions });
   if (!isSegment(kind) || kind.includes('%')) throw invalid('kind name must be non-empty and without "/" or "%"', { kind });
   return `${wakesRoot(keys, partitions)}${partition}/${kind}/`;
 }
@@ -172,13 +174,18 @@ export function wakeKey(keys: KeyLayout, partitions: number, partition: number, 
 }
 
 /** A wake key of a partition count's index read back: the instance and its due time; undefined for a key that is not one. */
-export function parseWakeKey(keys: KeyLayout, partitions: number, key: string): { partition: number; kind: string; name: string; id: string; dueAt: number } | undefined {
+export function parseWakeKey(
+  keys: KeyLayout,
+  partitions: number,
+  key: string,
+): { partition: number; kind: string; name: string; id: string; dueAt: number } | undefined {
   const root = wakesRoot(keys, partitions);
   if (!key.startsWith(root)) return undefined;
   const parts = key.slice(root.length).split('/');
   if (parts.length !== 5) return undefined;
   const [p, kind, due, segment, id] = parts as [string, string, string, string, string];
-  if (!/^\d+$/.test(p) || Number(p) >= partitions || due.length !== WAKE_DUE_DIGITS || !/^\d+$/.test(due) || kind === '' || id === '') return undefined;
+  if (!/^\d+$/.test(p) || Number(p) >= partitions || due.length !== WAKE_DUE_DIGITS || !/^\d+$/.test(due) || kind === '' || id === '')
+    return undefined;
   const name = segment.replace(/%(2F|25)/g, (m) => (m === '%2F' ? '/' : '%'));
   if (timerSegment(name) !== segment || kindOfInstance(name) !== kind) return undefined;
   const dueAt = Number(due);
@@ -199,7 +206,8 @@ function padDue(dueAt: number): string {
 
 /** One deliveries-topic partition's shared count of absent queues (decision 2157). */
 export function absentCountKey(keys: KeyLayout, partition: number): string {
-  if (!Number.isSafeInteger(partition) || partition < 0) throw invalid('absent count partition must be a non-negative integer', { partition });
+  if (!Number.isSafeInteger(partition) || partition < 0)
+    throw invalid('absent count partition must be a non-negative integer', { partition });
   return `${keys.prefix}store/absent-queues/p${partition}`;
 }
 

@@ -89,7 +89,10 @@ export class EtcdMembership implements Membership {
       const res = await conn.call('register the node', () => {
         const txn = conn.client.if(key, 'Create', '==', 0);
         if (guard) txn.and(guard.key, 'Value', '==', guard.value);
-        return txn.then(lease.put(key).value(JSON.stringify(record))).else(conn.client.get(key), ...(guard ? [conn.client.get(guard.key)] : [])).commit();
+        return txn
+          .then(lease.put(key).value(JSON.stringify(record)))
+          .else(conn.client.get(key), ...(guard ? [conn.client.get(guard.key)] : []))
+          .commit();
       });
       if (res.succeeded) {
         const { lease: _l, ...node } = record;
@@ -188,10 +191,13 @@ export class EtcdMembership implements Membership {
 
   private armExpiry(): void {
     clearTimeout(this.expiryTimer);
-    this.expiryTimer = setTimeout(() => {
-      if (this.live && performance.now() >= this.deadline) this.lose('the lease could not be renewed before it could expire');
-      else if (this.live) this.armExpiry();
-    }, Math.max(0, this.deadline - performance.now()));
+    this.expiryTimer = setTimeout(
+      () => {
+        if (this.live && performance.now() >= this.deadline) this.lose('the lease could not be renewed before it could expire');
+        else if (this.live) this.armExpiry();
+      },
+      Math.max(0, this.deadline - performance.now()),
+    );
   }
 
   private stopTimers(): void {

@@ -160,7 +160,10 @@ export class EtcdMirror {
     let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => reject(this.conn.failure('watch the registry', new Error('watch not established in time'))), this.conn.callTimeoutMs * 2);
+        timer = setTimeout(
+          () => reject(this.conn.failure('watch the registry', new Error('watch not established in time'))),
+          this.conn.callTimeoutMs * 2,
+        );
         watcher.once('connected', () => resolve());
         watcher.once('error', (err) => reject(this.conn.failure('watch the registry', err)));
       });

@@ -43,12 +43,17 @@ function flagOf(mode: string): string {
 
 export function replicaModeMismatch(prefix: string, kept: string, given: ReplicaMode, liveNodes?: number): RegistryError {
   const keptMode = kept === 'across-nodes' || kept === 'on-owner' ? kept : undefined;
-  return new RegistryError('cluster.replica-mode-mismatch', `the cluster (etcd prefix ${prefix}) runs replicas ${keptMode === undefined ? `in an unknown mode ${shown(kept)}` : keptMode === 'across-nodes' ? 'across nodes' : 'on their agent\'s owner'}, this node was started with replicas ${given === 'across-nodes' ? 'across nodes' : 'on the owner'} (${flagOf(given)}): a node with another mode would send mail to replica units no other node activates, or leave theirs unactivated`, {
-    context: { kept: kept.slice(0, 32), given, prefix, ...(liveNodes === undefined ? {} : { liveNodes }) },
-    hint: keptMode === undefined
-      ? `the record ${prefix}store/replica-mode holds neither "across-nodes" nor "on-owner": stop every node of the cluster and start them all with one setting (the first records it)`
-      : `restart this node with ${flagOf(keptMode)} (the cluster's setting), or change the whole cluster: stop all ${liveNodes ?? 'the'} live node(s), then start every node with ${flagOf(given)} — the first node to start with no live member records the new mode (docs/cluster.md, decision 2097)`,
-  });
+  return new RegistryError(
+    'cluster.replica-mode-mismatch',
+    `the cluster (etcd prefix ${prefix}) runs replicas ${keptMode === undefined ? `in an unknown mode ${shown(kept)}` : keptMode === 'across-nodes' ? 'across nodes' : "on their agent's owner"}, this node was started with replicas ${given === 'across-nodes' ? 'across nodes' : 'on the owner'} (${flagOf(given)}): a node with another mode would send mail to replica units no other node activates, or leave theirs unactivated`,
+    {
+      context: { kept: kept.slice(0, 32), given, prefix, ...(liveNodes === undefined ? {} : { liveNodes }) },
+      hint:
+        keptMode === undefined
+          ? `the record ${prefix}store/replica-mode holds neither "across-nodes" nor "on-owner": stop every node of the cluster and start them all with one setting (the first records it)`
+          : `restart this node with ${flagOf(keptMode)} (the cluster's setting), or change the whole cluster: stop all ${liveNodes ?? 'the'} live node(s), then start every node with ${flagOf(given)} — the first node to start with no live member records the new mode (docs/cluster.md, decision 2097)`,
+    },
+  );
 }
 
 function firstValue(range: IRangeResponse | undefined): string | undefined {
@@ -80,22 +85,28 @@ export async function keepReplicaMode(connection: EtcdConnection, keys: KeyLayou
     const live = Number(state.responses[1]?.response_range.count ?? 0);
     if (kept !== undefined && live > 0) throw replicaModeMismatch(keys.prefix, kept, mine, live);
     const modRevision = record?.kvs[0]?.mod_revision ?? 0;
-    state = await connection.call('write the replica mode', () => connection.client.kv.txn({
-      compare: [
-        { key, target: 'Mod', result: 'Equal', mod_revision: modRevision },
-        // A change (not the first record) only while no node is a member: every member's key
-        // has a create revision above 0, an empty range compares as one key that has none.
-        ...(kept === undefined ? [] : [{ ...nodes, target: 'Create' as const, result: 'Equal' as const, create_revision: 0 }]),
-      ],
-      success: [{ request_put: { key, value: Buffer.from(mine) } }],
-      failure: readBoth,
-    }));
+    state = await connection.call('write the replica mode', () =>
+      connection.client.kv.txn({
+        compare: [
+          { key, target: 'Mod', result: 'Equal', mod_revision: modRevision },
+          // A change (not the first record) only while no node is a member: every member's key
+          // has a create revision above 0, an empty range compares as one key that has none.
+          ...(kept === undefined ? [] : [{ ...nodes, target: 'Create' as const, result: 'Equal' as const, create_revision: 0 }]),
+        ],
+        success: [{ request_put: { key, value: Buffer.from(mine) } }],
+        failure: readBoth,
+      }),
+    );
     if (state.succeeded) return kept === undefined ? { mode: mine } : { mode: mine, changedFrom: shown(kept) };
   }
-  throw new RegistryError('registry.unavailable', `the cluster's replica mode (etcd prefix ${keys.prefix}) changed under this node ${REGISTRY_CAS_ATTEMPTS.replicaMode} times while it started`, {
-    context: { prefix: keys.prefix, given: mine },
-    hint: 'nodes are being started with different --replicas-across-nodes settings at once: start them with one setting',
-  });
+  throw new RegistryError(
+    'registry.unavailable',
+    `the cluster's replica mode (etcd prefix ${keys.prefix}) changed under this node ${REGISTRY_CAS_ATTEMPTS.replicaMode} times while it started`,
+    {
+      context: { prefix: keys.prefix, given: mine },
+      hint: 'nodes are being started with different --replicas-across-nodes settings at once: start them with one setting',
+    },
+  );
 }
 
 /**
@@ -108,6 +119,8 @@ export async function verifyReplicaMode(connection: EtcdConnection, keys: KeyLay
   const mine = replicaModeOf(acrossNodes);
   const got = await connection.call('read the replica mode', () => connection.client.get(keys.replicaModeKey()).string());
   if (got === mine) return;
-  const live = await connection.call('list the live nodes (a count)', () => connection.client.getAll().prefix(keys.sectionPrefix('nodes')).count());
+  const live = await connection.call('list the live nodes (a count)', () =>
+    connection.client.getAll().prefix(keys.sectionPrefix('nodes')).count(),
+  );
   throw replicaModeMismatch(keys.prefix, got ?? '', mine, live);
 }

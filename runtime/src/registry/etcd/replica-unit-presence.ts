@@ -20,17 +20,29 @@ function unitsPrefix(keys: KeyLayout): string {
 }
 
 export async function publishUnit(connection: EtcdConnection, keys: KeyLayout, lease: Lease, unit: string, node: string): Promise<void> {
-  await connection.call('store an active replica unit', () => lease.put(`${unitsPrefix(keys)}${unit}/${node}`).value(JSON.stringify({ since: Date.now() })).exec());
+  await connection.call('store an active replica unit', () =>
+    lease
+      .put(`${unitsPrefix(keys)}${unit}/${node}`)
+      .value(JSON.stringify({ since: Date.now() }))
+      .exec(),
+  );
 }
 
 export async function withdrawUnit(connection: EtcdConnection, keys: KeyLayout, unit: string, node: string): Promise<void> {
-  await connection.call('delete an active replica unit', () => connection.client.delete().key(`${unitsPrefix(keys)}${unit}/${node}`).exec());
+  await connection.call('delete an active replica unit', () =>
+    connection.client
+      .delete()
+      .key(`${unitsPrefix(keys)}${unit}/${node}`)
+      .exec(),
+  );
 }
 
 /** X's units active anywhere: keys read hostile, anything not `<X#r<k>>/<node>` is skipped. */
 export async function activeUnits(connection: EtcdConnection, keys: KeyLayout, agent: string): Promise<ActiveUnit[]> {
   const from = `${unitsPrefix(keys)}${agent}#r`;
-  const found = await connection.call('list active replica units', () => connection.client.getAll().prefix(from).limit(REPLICA_LIMITS.unitPresenceRead).keys());
+  const found = await connection.call('list active replica units', () =>
+    connection.client.getAll().prefix(from).limit(REPLICA_LIMITS.unitPresenceRead).keys(),
+  );
   const out: ActiveUnit[] = [];
   for (const key of found) {
     const rest = key.slice(unitsPrefix(keys).length);

@@ -20,7 +20,17 @@ import { KIND_LIMITS, REGISTRY_CAS_ATTEMPTS } from '@caxton/core';
 import type { TimerRecord } from '../../storage/records.js';
 import { byDueTime, validateTimerRecord } from '../records.js';
 import type { EtcdConnection } from './connection.js';
-import { kindOfInstance, kindWakesPrefix, MAX_WAKE_DUE, parseWakeKey, wakeDueBound, wakeIndexEnabledKey, wakeIndexMarker, wakeKey, type KeyLayout } from './keys.js';
+import {
+  kindOfInstance,
+  kindWakesPrefix,
+  MAX_WAKE_DUE,
+  parseWakeKey,
+  wakeDueBound,
+  wakeIndexEnabledKey,
+  wakeIndexMarker,
+  wakeKey,
+  type KeyLayout,
+} from './keys.js';
 import { afterRead, startWalk, windowEnd } from './wake-window.js';
 
 /** How instances map to partitions, from the bus (the registry knows no Kafka). */
@@ -38,7 +48,10 @@ export class EtcdTimers {
   private partitioning: WakePartitioning | undefined;
   private indexComplete = false;
 
-  constructor(private readonly connection: EtcdConnection, private readonly keys: KeyLayout) {}
+  constructor(
+    private readonly connection: EtcdConnection,
+    private readonly keys: KeyLayout,
+  ) {}
 
   /**
    * From now on every instance timer written or removed here keeps its wake in the index of this
@@ -88,10 +101,17 @@ export class EtcdTimers {
     for (let attempt = 1; ; attempt++) {
       const old = await this.readTimer(key);
       const ops: TxnOp[] = [client.put(key).value(JSON.stringify(record)), client.put(wake).value('')];
-      if (old.timer !== undefined && old.timer.dueAt !== record.dueAt) ops.push(client.delete().key(wakeKey(this.keys, p.count, p.partition, record.agent, record.id, old.timer.dueAt)));
-      const res = await this.connection.call('store a timer and its wake', () => client.if(key, 'Mod', '==', old.mod).then(...ops).commit());
+      if (old.timer !== undefined && old.timer.dueAt !== record.dueAt)
+        ops.push(client.delete().key(wakeKey(this.keys, p.count, p.partition, record.agent, record.id, old.timer.dueAt)));
+      const res = await this.connection.call('store a timer and its wake', () =>
+        client
+          .if(key, 'Mod', '==', old.mod)
+          .then(...ops)
+          .commit(),
+      );
       if (res.succeeded) return;
-      if (attempt >= REGISTRY_CAS_ATTEMPTS.timerAndWake) throw this.connection.failure('store a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
+      if (attempt >= REGISTRY_CAS_ATTEMPTS.timerAndWake)
+        throw this.connection.failure('store a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
     }
   }
 
@@ -109,9 +129,15 @@ export class EtcdTimers {
       if (old.mod === 0) return;
       const ops: TxnOp[] = [client.delete().key(key)];
       if (old.timer !== undefined) ops.push(client.delete().key(wakeKey(this.keys, p.count, p.partition, agent, id, old.timer.dueAt)));
-      const res = await this.connection.call('delete a timer and its wake', () => client.if(key, 'Mod', '==', old.mod).then(...ops).commit());
+      const res = await this.connection.call('delete a timer and its wake', () =>
+        client
+          .if(key, 'Mod', '==', old.mod)
+          .then(...ops)
+          .commit(),
+      );
       if (res.succeeded) return;
-      if (attempt >= REGISTRY_CAS_ATTEMPTS.timerAndWake) throw this.connection.failure('delete a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
+      if (attempt >= REGISTRY_CAS_ATTEMPTS.timerAndWake)
+        throw this.connection.failure('delete a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
     }
   }
 
@@ -124,23 +150,34 @@ export class EtcdTimers {
       const wakes = (await this.list(agent)).map((t) => wakeKey(this.keys, p.count, p.partition, agent, t.id, t.dueAt));
       for (let i = 0; i < wakes.length; i += TXN_OPS) {
         const batch = wakes.slice(i, i + TXN_OPS).map((w) => client.delete().key(w));
-        await this.connection.call('delete an agent\'s wakes', () => client.if(prefix, 'Version', '>', -1).then(...batch).commit());
+        await this.connection.call("delete an agent's wakes", () =>
+          client
+            .if(prefix, 'Version', '>', -1)
+            .then(...batch)
+            .commit(),
+        );
       }
     }
-    await this.connection.call('delete an agent\'s timers', () => this.connection.client.delete().prefix(prefix).exec());
+    await this.connection.call("delete an agent's timers", () => this.connection.client.delete().prefix(prefix).exec());
   }
 
   /** Every instance timer of a kind (its stop): one prefix delete, whatever the number of keys, and one per partition for its wakes. */
   async deleteKind(kind: string): Promise<void> {
     const prefix = this.keys.kindTimersPrefix(kind);
-    await this.connection.call('delete a kind\'s instance timers', () => this.connection.client.delete().prefix(prefix).exec());
+    await this.connection.call("delete a kind's instance timers", () => this.connection.client.delete().prefix(prefix).exec());
     const partitioning = this.partitioning;
     if (partitioning === undefined) return;
     const client = this.connection.client;
     for (let p = 0; p < partitioning.partitions; p += TXN_OPS) {
       const batch: TxnOp[] = [];
-      for (let q = p; q < Math.min(partitioning.partitions, p + TXN_OPS); q++) batch.push(client.delete().prefix(kindWakesPrefix(this.keys, partitioning.partitions, q, kind)));
-      await this.connection.call('delete a kind\'s wakes', () => client.if(prefix, 'Version', '>', -1).then(...batch).commit());
+      for (let q = p; q < Math.min(partitioning.partitions, p + TXN_OPS); q++)
+        batch.push(client.delete().prefix(kindWakesPrefix(this.keys, partitioning.partitions, q, kind)));
+      await this.connection.call("delete a kind's wakes", () =>
+        client
+          .if(prefix, 'Version', '>', -1)
+          .then(...batch)
+          .commit(),
+      );
     }
   }
 
@@ -160,7 +197,9 @@ export class EtcdTimers {
       const bound = windowEnd(walk.window, MAX_WAKE_DUE);
       const end = bound === undefined ? rangeEnd : Buffer.from(wakeDueBound(this.keys, count, partition, kind, bound));
       const from = cursor;
-      const res = await this.connection.call('read a partition\'s wakes', () => this.connection.client.getAll().inRange({ start: from, end }).limit(pageSize).exec());
+      const res = await this.connection.call("read a partition's wakes", () =>
+        this.connection.client.getAll().inRange({ start: from, end }).limit(pageSize).exec(),
+      );
       const read: Array<{ key: string; name: string; id: string; dueAt: number }> = [];
       let firstDue: number | undefined;
       let lastDue: number | undefined;
@@ -198,10 +237,17 @@ export class EtcdTimers {
     const client = this.connection.client;
     for (let i = 0; i < due.length; i += TXN_OPS) {
       const batch = due.slice(i, i + TXN_OPS).map((w) => ({ ...w, timer: this.keys.timerKey(w.name, w.id) }));
-      const res = await this.connection.call('read the timers of due wakes', () => client.if(batch[0]!.timer, 'Version', '>', -1).then(...batch.map((w) => client.get(w.timer))).commit());
+      const res = await this.connection.call('read the timers of due wakes', () =>
+        client
+          .if(batch[0]!.timer, 'Version', '>', -1)
+          .then(...batch.map((w) => client.get(w.timer)))
+          .commit(),
+      );
       for (const [j, w] of batch.entries()) {
         if ((res.responses[j]?.response_range?.kvs.length ?? 1) > 0) continue;
-        const del = await this.connection.call('delete a wake whose timer is gone', () => client.if(w.timer, 'Version', '==', 0).then(client.delete().key(w.key)).commit());
+        const del = await this.connection.call('delete a wake whose timer is gone', () =>
+          client.if(w.timer, 'Version', '==', 0).then(client.delete().key(w.key)).commit(),
+        );
         if (del.succeeded) dropped.add(w.key);
       }
     }
@@ -223,7 +269,9 @@ export class EtcdTimers {
     let current: { name: string; dueAt: number } | undefined;
     for (;;) {
       const from = start;
-      const page = await this.connection.call('read a kind\'s instance timers', () => this.connection.client.getAll().inRange({ start: from, end }).limit(pageSize).exec());
+      const page = await this.connection.call("read a kind's instance timers", () =>
+        this.connection.client.getAll().inRange({ start: from, end }).limit(pageSize).exec(),
+      );
       const done: Array<{ name: string; dueAt: number }> = [];
       for (const kv of page.kvs) {
         const timer = parseTimerEntry(kv.value.toString(), kv.key.toString(), (agent, id) => this.keys.timerKey(agent, id));
@@ -255,26 +303,38 @@ export class EtcdTimers {
     let swept = 0;
     for (;;) {
       const from = start;
-      const page = await this.connection.call('sweep the timer table into the wake index', () => client.getAll().inRange({ start: from, end }).limit(KIND_LIMITS.timerPageSize).exec());
+      const page = await this.connection.call('sweep the timer table into the wake index', () =>
+        client.getAll().inRange({ start: from, end }).limit(KIND_LIMITS.timerPageSize).exec(),
+      );
       const writes: Array<{ key: string; mod: string; wake: string }> = [];
       for (const kv of page.kvs) {
         const key = kv.key.toString();
         const timer = parseTimerEntry(kv.value.toString(), key, (agent, id) => this.keys.timerKey(agent, id));
         if (timer === undefined || kindOfInstance(timer.agent) === undefined) continue;
-        writes.push({ key, mod: String(kv.mod_revision), wake: wakeKey(this.keys, partitioning.partitions, partitioning.partitionOf(timer.agent), timer.agent, timer.id, timer.dueAt) });
+        writes.push({
+          key,
+          mod: String(kv.mod_revision),
+          wake: wakeKey(this.keys, partitioning.partitions, partitioning.partitionOf(timer.agent), timer.agent, timer.id, timer.dueAt),
+        });
       }
       // A transaction per batch, each put guarded by its timer's compare; a batch one of whose
       // timers changed meanwhile is done again one timer at a time (that timer keeps its own wake).
       for (let i = 0; i < writes.length; i += TXN_OPS) {
         const batch = writes.slice(i, i + TXN_OPS);
-        const guarded = batch.slice(1).reduce((txn, w) => txn.and(w.key, 'Mod', '==', w.mod), client.if(batch[0]!.key, 'Mod', '==', batch[0]!.mod));
-        const all = await this.connection.call('sweep timers into the wake index', () => guarded.then(...batch.map((w) => client.put(w.wake).value(''))).commit());
+        const guarded = batch
+          .slice(1)
+          .reduce((txn, w) => txn.and(w.key, 'Mod', '==', w.mod), client.if(batch[0]!.key, 'Mod', '==', batch[0]!.mod));
+        const all = await this.connection.call('sweep timers into the wake index', () =>
+          guarded.then(...batch.map((w) => client.put(w.wake).value(''))).commit(),
+        );
         if (all.succeeded) {
           swept += batch.length;
           continue;
         }
         for (const w of batch) {
-          const res = await this.connection.call('sweep a timer into the wake index', () => client.if(w.key, 'Mod', '==', w.mod).then(client.put(w.wake).value('')).commit());
+          const res = await this.connection.call('sweep a timer into the wake index', () =>
+            client.if(w.key, 'Mod', '==', w.mod).then(client.put(w.wake).value('')).commit(),
+          );
           if (res.succeeded) swept += 1;
         }
       }
@@ -301,7 +361,7 @@ export class EtcdTimers {
   /** Soonest first (ties by id). A value that does not parse as this key's timer is skipped. */
   async list(agent: string): Promise<TimerRecord[]> {
     const prefix = this.keys.timersPrefix(agent);
-    const stored = await this.connection.call('list an agent\'s timers', () => this.connection.client.getAll().prefix(prefix).strings());
+    const stored = await this.connection.call("list an agent's timers", () => this.connection.client.getAll().prefix(prefix).strings());
     const timers: TimerRecord[] = [];
     for (const [key, value] of Object.entries(stored)) {
       const timer = parseTimer(value, agent, key.slice(prefix.length));

@@ -20,7 +20,10 @@ import { agentTopicKey, agentTopicsGuard, agentTopicsPrefix, subscriptionKey, to
 const GUARD_ATTEMPTS = 5;
 
 export class EtcdTopics {
-  constructor(private readonly connection: EtcdConnection, private readonly keys: KeyLayout) {}
+  constructor(
+    private readonly connection: EtcdConnection,
+    private readonly keys: KeyLayout,
+  ) {}
 
   async put(subscription: TopicSubscription): Promise<void> {
     const sub = validateTopicSubscription(subscription);
@@ -37,8 +40,12 @@ export class EtcdTopics {
       if (!has && mine.length >= TOPIC_LIMITS.maxSubscriptionsPerAgent) throw tooManySubscriptions(sub.agent);
       const modRevision = read.kvs[0] ? Number(read.kvs[0].mod_revision) : 0;
       const count = String(has ? mine.length : mine.length + 1);
-      const res = await this.connection.call('store a subscription', () => client.if(guard, 'Mod', '==', modRevision)
-        .then(client.put(key).value(JSON.stringify(sub)), client.put(indexKey).value(''), client.put(guard).value(count)).commit());
+      const res = await this.connection.call('store a subscription', () =>
+        client
+          .if(guard, 'Mod', '==', modRevision)
+          .then(client.put(key).value(JSON.stringify(sub)), client.put(indexKey).value(''), client.put(guard).value(count))
+          .commit(),
+      );
       if (res.succeeded) return;
       if (attempt >= GUARD_ATTEMPTS) {
         throw this.connection.failure('store a subscription', new Error(`${attempt} concurrent changes of ${sub.agent}'s subscriptions`));
@@ -55,9 +62,19 @@ export class EtcdTopics {
   async delete(agent: string, topic: string): Promise<void> {
     const { client } = this.connection;
     const guard = agentTopicsGuard(this.keys, agent);
-    const ops = () => [client.delete().key(subscriptionKey(this.keys, topic, agent)), client.delete().key(agentTopicKey(this.keys, agent, topic)), client.put(guard).value('')];
+    const ops = () => [
+      client.delete().key(subscriptionKey(this.keys, topic, agent)),
+      client.delete().key(agentTopicKey(this.keys, agent, topic)),
+      client.put(guard).value(''),
+    ];
     // The same operations whichever way the compare goes: one atomic, unconditional transaction.
-    await this.connection.call('delete a subscription', () => client.if(guard, 'Mod', '==', 0).then(...ops()).else(...ops()).commit());
+    await this.connection.call('delete a subscription', () =>
+      client
+        .if(guard, 'Mod', '==', 0)
+        .then(...ops())
+        .else(...ops())
+        .commit(),
+    );
   }
 
   /**
@@ -88,7 +105,9 @@ export class EtcdTopics {
 
   /** The agent's index keys: its own subscriptions only. */
   private indexOf(agent: string): Promise<string[]> {
-    return this.connection.call('list subscriptions', () => this.connection.client.getAll().prefix(agentTopicsPrefix(this.keys, agent)).keys());
+    return this.connection.call('list subscriptions', () =>
+      this.connection.client.getAll().prefix(agentTopicsPrefix(this.keys, agent)).keys(),
+    );
   }
 }
 

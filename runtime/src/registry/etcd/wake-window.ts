@@ -50,7 +50,10 @@ export function afterRead(s: WakeWalk, r: WakeRead, maxDue: number): WakeWalk | 
     if (!more) return 'done';
     // The page's due times say how wide a window of about a page is.
     const width = r.lastDue! - (r.firstDue ?? r.lastDue!) + 1;
-    return bounded({ window: { from: r.lastDue!, span: Math.max(1, Math.floor((width * r.pageSize) / Math.max(1, r.read))) }, owed: r.counted - r.read }, maxDue);
+    return bounded(
+      { window: { from: r.lastDue!, span: Math.max(1, Math.floor((width * r.pageSize) / Math.max(1, r.read))) }, owed: r.counted - r.read },
+      maxDue,
+    );
   }
   const owed = s.owed - r.read;
   const w = s.window;

@@ -64,7 +64,14 @@ export function parseAbsentCount(text: string | undefined): AbsentCountRecord {
   const { held, taken } = (raw ?? {}) as { held?: unknown; taken?: unknown };
   if (Array.isArray(held)) {
     for (const h of held as Partial<HeldQueue & { agent: string }>[]) {
-      if (typeof h?.agent !== 'string' || !isCount(h.queue) || typeof h.node !== 'string' || !Array.isArray(h.ids) || !h.ids.every((id) => typeof id === 'string')) continue;
+      if (
+        typeof h?.agent !== 'string' ||
+        !isCount(h.queue) ||
+        typeof h.node !== 'string' ||
+        !Array.isArray(h.ids) ||
+        !h.ids.every((id) => typeof id === 'string')
+      )
+        continue;
       record.held.set(h.agent, { queue: h.queue, ids: h.ids, node: h.node });
     }
   }
@@ -96,7 +103,13 @@ export function isEmptyCount(record: AbsentCountRecord): boolean {
  * repeated under its idempotency key) is that delivery, not one more: admitted, nothing taken.
  * `isAbsent`: entries of agents no longer absent count for nothing.
  */
-export function takePlaces(record: AbsentCountRecord, requests: readonly PlaceRequest[], budget: number, isAbsent: (agent: string) => boolean, now: number): Map<string, AbsentBound> {
+export function takePlaces(
+  record: AbsentCountRecord,
+  requests: readonly PlaceRequest[],
+  budget: number,
+  isAbsent: (agent: string) => boolean,
+  now: number,
+): Map<string, AbsentBound> {
   const refused = new Map<string, AbsentBound>();
   const fill = fills(record);
   const listed = new Set<string>();
@@ -128,7 +141,14 @@ export function takePlaces(record: AbsentCountRecord, requests: readonly PlaceRe
  * delivery never reached a holder's list: the sender died, its append failed, or the delivery left
  * the queue before a publication) and everything of agents no longer absent.
  */
-export function publishHeld(record: AbsentCountRecord, mine: readonly HeldPublication[], node: string, isAbsent: (agent: string) => boolean, now: number, placeTtlMs: number): void {
+export function publishHeld(
+  record: AbsentCountRecord,
+  mine: readonly HeldPublication[],
+  node: string,
+  isAbsent: (agent: string) => boolean,
+  now: number,
+  placeTtlMs: number,
+): void {
   for (const agent of [...record.held.keys()]) if (!isAbsent(agent)) record.held.delete(agent);
   dropExpiredPlaces(record, now, placeTtlMs);
   for (const [id, t] of [...record.taken]) if (!isAbsent(t.agent)) record.taken.delete(id);

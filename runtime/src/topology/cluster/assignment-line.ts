@@ -14,7 +14,8 @@ export function assignmentLine(nodeId: string, partitions: readonly number[], of
 
 /** The partitions an assignment line names, or undefined for any other line (tests and tools read it back). */
 export function parseAssignmentLine(line: string): { nodeId: string; partitions: number[]; of: number } | undefined {
-  const m = /^(?:caxton: cluster: )?node (\S+) consumes (?:none|(\d+)) of the deliveries topic's (\d+) partitions(?:: (\d+(?: \d+)*))?$/.exec(line);
+  const m =
+    /^(?:caxton: cluster: )?node (\S+) consumes (?:none|(\d+)) of the deliveries topic's (\d+) partitions(?:: (\d+(?: \d+)*))?$/.exec(line);
   if (!m) return undefined;
   const partitions = m[4] === undefined ? [] : m[4].split(' ').map(Number);
   // "none" has no list; a count has its list, as long as the count says.

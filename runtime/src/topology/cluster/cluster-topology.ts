@@ -66,7 +66,8 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   const insecure = insecureLinks(options.kafka, options.etcd);
   if (insecure.length > 0) {
     if (!options.insecureCluster) throw insecureClusterError(insecure);
-    for (const l of insecure) say('insecure', `--insecure-cluster: ${describeInsecureLink(l)}; anyone on that network can read and forge cluster traffic`);
+    for (const l of insecure)
+      say('insecure', `--insecure-cluster: ${describeInsecureLink(l)}; anyone on that network can read and forge cluster traffic`);
   }
   let onAssignment: (partitions: readonly number[]) => void = () => {};
   let lastAssignment: string | undefined;
@@ -86,13 +87,24 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       const line = assignmentLine(nodeId, e.partitions, topicPartitions);
       if (line !== lastAssignment) process.stderr.write(`caxton: cluster: ${line}\n`);
       lastAssignment = line;
-    }
-    else if (e.type === 'consumer-crash') say('kafka-consumer', `Kafka consumer ${e.restart ? 'restarting' : 'crashed, restarting'}: ${e.error.message}`);
-    else if (e.type === 'commit-retry' || e.type === 'append-retry') say(e.type, `Kafka ${e.type === 'commit-retry' ? 'offset commit' : 'append'} retrying (attempt ${e.attempt}): ${e.error}`);
-    else if (e.type === 'state-load-failed') say(e.type, `agents' state of partition ${e.partition} not read yet, retrying (its deliveries and agents wait): ${e.error}`);
-    else if (e.type === 'state-swept') say(e.type, `agents' state of partition ${e.partition} swept: ${e.tombstones} deleted keys tombstoned, ${e.rewritten} records re-written under this node's claim, ${e.retired} old claims retired (${e.claims} claims kept before)`);
-    else if (e.type === 'state-sweep-failed') say(e.type, `agents' state of partition ${e.partition}: sweep not written, tried again at its next run: ${e.error}`);
-    else if (e.type === 'state-repair-failed') say(e.type, `agents' state of partition ${e.partition}: keys written late by a former owner not re-written yet (retried at the next load; needed before compaction): ${e.error}`);
+    } else if (e.type === 'consumer-crash')
+      say('kafka-consumer', `Kafka consumer ${e.restart ? 'restarting' : 'crashed, restarting'}: ${e.error.message}`);
+    else if (e.type === 'commit-retry' || e.type === 'append-retry')
+      say(e.type, `Kafka ${e.type === 'commit-retry' ? 'offset commit' : 'append'} retrying (attempt ${e.attempt}): ${e.error}`);
+    else if (e.type === 'state-load-failed')
+      say(e.type, `agents' state of partition ${e.partition} not read yet, retrying (its deliveries and agents wait): ${e.error}`);
+    else if (e.type === 'state-swept')
+      say(
+        e.type,
+        `agents' state of partition ${e.partition} swept: ${e.tombstones} deleted keys tombstoned, ${e.rewritten} records re-written under this node's claim, ${e.retired} old claims retired (${e.claims} claims kept before)`,
+      );
+    else if (e.type === 'state-sweep-failed')
+      say(e.type, `agents' state of partition ${e.partition}: sweep not written, tried again at its next run: ${e.error}`);
+    else if (e.type === 'state-repair-failed')
+      say(
+        e.type,
+        `agents' state of partition ${e.partition}: keys written late by a former owner not re-written yet (retried at the next load; needed before compaction): ${e.error}`,
+      );
   };
 
   const registry = new EtcdRegistry({ ...etcdSecurity(options.etcd), prefix: c.etcdPrefix });
@@ -110,7 +122,16 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     maxPendingPerPartition: c.maxPendingPerPartition,
     ...c.kafkaRequests,
   });
-  log.events.on(onKafkaEvent, ['assignment', 'consumer-crash', 'commit-retry', 'append-retry', 'state-load-failed', 'state-repair-failed', 'state-swept', 'state-sweep-failed']);
+  log.events.on(onKafkaEvent, [
+    'assignment',
+    'consumer-crash',
+    'commit-retry',
+    'append-retry',
+    'state-load-failed',
+    'state-repair-failed',
+    'state-swept',
+    'state-sweep-failed',
+  ]);
   // Both at once: an unreachable etcd is reported in milliseconds, not after Kafka's timeout.
   const [etcdOpen, kafkaOpen] = await Promise.allSettled([registry.open(), log.open()]);
   if (etcdOpen.status === 'rejected' || kafkaOpen.status === 'rejected') {
@@ -125,7 +146,8 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   try {
     await registry.keepPlatform(platform);
     const mode = await registry.keepReplicaMode(c.replicasAcrossNodes);
-    if (mode.changedFrom !== undefined) say('replica-mode', `no node of the cluster was live: its replica mode is now ${mode.mode} (was ${mode.changedFrom}; decision 2097)`);
+    if (mode.changedFrom !== undefined)
+      say('replica-mode', `no node of the cluster was live: its replica mode is now ${mode.mode} (was ${mode.changedFrom}; decision 2097)`);
   } catch (err) {
     await Promise.allSettled([log.close(), registry.close()]);
     throw err;
@@ -135,13 +157,27 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   // 2060, *Wake index*). Taken before any timer is written. The index is read only once the operator
   // switched it on for this partition count (every node then writes wakes); the sweep of an older
   // table runs meanwhile, and until it is done this node walks the timer table as before.
-  void registry.indexWakes({ partitions: log.partitionCount, partitionOf: (a) => log.partitionOf(a) })
+  void registry
+    .indexWakes({ partitions: log.partitionCount, partitionOf: (a) => log.partitionOf(a) })
     .then(({ enabled, swept }) => {
-      if (!enabled) say('wake-index', `the wake index is not switched on for ${log.partitionCount} partitions: walks read the timer table (docs/cluster.md, *Wake index*)`);
+      if (!enabled)
+        say(
+          'wake-index',
+          `the wake index is not switched on for ${log.partitionCount} partitions: walks read the timer table (docs/cluster.md, *Wake index*)`,
+        );
       // Said once the index is trusted: from here each walk of partitions assigned to this node reads their wakes alone.
-      else say('wake-index', `the wake index of ${log.partitionCount} partitions is read by this node's walks${swept > 0 ? `; ${swept} instance timer(s) stored before it were indexed` : ''}`);
+      else
+        say(
+          'wake-index',
+          `the wake index of ${log.partitionCount} partitions is read by this node's walks${swept > 0 ? `; ${swept} instance timer(s) stored before it were indexed` : ''}`,
+        );
     })
-    .catch((err: unknown) => say('wake-index', `the timer table was not swept into the wake index (${describe(err)}); this node walks the timer table itself, as before, and sweeps again at its next start`));
+    .catch((err: unknown) =>
+      say(
+        'wake-index',
+        `the timer table was not swept into the wake index (${describe(err)}); this node walks the timer table itself, as before, and sweeps again at its next start`,
+      ),
+    );
 
   // Consumed deliveries pass the protocol gate's delivery-side check (cluster-protocols.ts) first.
   let gate: ClusterProtocols | undefined;
@@ -167,12 +203,26 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
     // Kinds are records of the same registry (decision 2060): every node sees each one.
     kinds: registry,
-    ports: { agents: registry, directory: registry, timers: registry, topics: registry, log: screened, artifacts, state: stateStoreOf(log), audit, auditAnchors: new EtcdAuditAnchorStore(registry.connection, c.etcdPrefix, nodeId) },
+    ports: {
+      agents: registry,
+      directory: registry,
+      timers: registry,
+      topics: registry,
+      log: screened,
+      artifacts,
+      state: stateStoreOf(log),
+      audit,
+      auditAnchors: new EtcdAuditAnchorStore(registry.connection, c.etcdPrefix, nodeId),
+    },
     sharedSwitch: new EtcdSwitchStore(registry, nodeId),
     residency(context) {
       const placed = new PlacedAgents(context, {
-        registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
-        absentPerPartition: c.absentPerPartition, retentionMs: log.retentionMs,
+        registry,
+        deployments,
+        partitionOf: (a) => log.partitionOf(a),
+        completionWithinMs: c.completionWithinMs,
+        absentPerPartition: c.absentPerPartition,
+        retentionMs: log.retentionMs,
         activationWaitCap: activationWaitCap(c.maxPendingPerPartition),
         stateLoaded: (a) => log.stateLoaded(a),
         // Replicas across nodes (decision 2093): off unless switched on, while it is tried out.
@@ -184,7 +234,11 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     },
     protocolGate(tracker, context) {
       gate = new ClusterProtocols({
-        tracker, platform: context.platform, bus: context.bus, isLocal: context.isLocal, isAgent: (name) => deployments.has(name) || deployments.isInstanceOfKind(name),
+        tracker,
+        platform: context.platform,
+        bus: context.bus,
+        isLocal: context.isLocal,
+        isAgent: (name) => deployments.has(name) || deployments.isInstanceOfKind(name),
         complete: (d) => log.complete([{ id: d.id, receiver: d.receiver }]),
       });
       return gate;
@@ -198,7 +252,11 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       await steps.consume();
     },
     async afterApi(context) {
-      if (!agents) throw new CaxtonError('node.cluster-wiring', 'afterApi before the agent residency was built', { kind: 'internal', hint: 'a bug in startNode' });
+      if (!agents)
+        throw new CaxtonError('node.cluster-wiring', 'afterApi before the agent residency was built', {
+          kind: 'internal',
+          hint: 'a bug in startNode',
+        });
       const placed = agents;
       address = context.apiAddress;
       placement = new PlacementController({
@@ -210,12 +268,19 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
         placementKey: (agent) => placementKey(agent, log.partitionCount),
         isUnplaced: (agent) => registry.isKindRecord(agent) || deployments.isKind(agent),
       });
-      placement.events.on((e) => {
-        if (e.type === 'membership-lost' || e.type === 'membership-joined') leaseUp = e.type === 'membership-joined';
-        if (e.type === 'membership-lost') say('membership-lost', describe(e.error));
-        else if (e.type === 'membership-joined') say('membership-joined', `node ${e.membership.node.id} is a member (lease ${e.membership.leaseId}, ttl ${c.leaseTtlSeconds} s)`);
-        else if (e.type === 'reconcile-failed') say('reconcile', `placement step failed, retrying: ${describe(e.error)}`);
-      }, ['membership-lost', 'membership-joined', 'reconcile-failed']);
+      placement.events.on(
+        (e) => {
+          if (e.type === 'membership-lost' || e.type === 'membership-joined') leaseUp = e.type === 'membership-joined';
+          if (e.type === 'membership-lost') say('membership-lost', describe(e.error));
+          else if (e.type === 'membership-joined')
+            say(
+              'membership-joined',
+              `node ${e.membership.node.id} is a member (lease ${e.membership.leaseId}, ttl ${c.leaseTtlSeconds} s)`,
+            );
+          else if (e.type === 'reconcile-failed') say('reconcile', `placement step failed, retrying: ${describe(e.error)}`);
+        },
+        ['membership-lost', 'membership-joined', 'reconcile-failed'],
+      );
       placed.bind(placement);
       await placement.start(); // joins: rejects with cluster.node-id-taken / registry.unavailable
       // The join compared the mode in its transaction (and every rejoin does): this read is a second look.
@@ -223,8 +288,13 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     },
     installMetrics: (meter) => {
       const removals = [
-        installKafkaMetrics(meter, log), installEtcdMetrics(meter, registry.connection.events, () => leaseUp),
-        installReplicaUnitMetrics(meter, () => agents?.runningReplicaUnits() ?? [], (unit) => parseReplicaUnit(unit)?.agent),
+        installKafkaMetrics(meter, log),
+        installEtcdMetrics(meter, registry.connection.events, () => leaseUp),
+        installReplicaUnitMetrics(
+          meter,
+          () => agents?.runningReplicaUnits() ?? [],
+          (unit) => parseReplicaUnit(unit)?.agent,
+        ),
       ];
       return () => removals.forEach((remove) => remove());
     },
@@ -237,14 +307,24 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     health() {
       if (!placement) return { serving: false, reason: 'not a cluster member yet: joining placement' };
       // Lost (etcd unreachable past the lease deadline) or left: no agents run here until it rejoins.
-      return placement.membership?.alive ? { serving: true } : { serving: false, reason: `node ${nodeId} does not hold its cluster membership lease (rejoining)` };
+      return placement.membership?.alive
+        ? { serving: true }
+        : { serving: false, reason: `node ${nodeId} does not hold its cluster membership lease (rejoining)` };
     },
     async status() {
       return {
         nodes: await clusterNodes(registry, { id: nodeId, address, startedAt }),
         storage: [
-          { role: 'bus', kind: 'kafka', location: `${options.kafka!.brokers.join(',')} (${options.kafka!.tls ? 'TLS' : 'plaintext'}${options.kafka!.sasl ? `, SASL ${options.kafka!.sasl.mechanism} as ${options.kafka!.sasl.username}` : ''}; topics ${c.topicPrefix}.*, group ${c.groupId}, ${log.partitionCount} partitions)` },
-          { role: 'registry', kind: 'etcd', location: `${etcdUrls(options.etcd!).join(',')} (${etcdUsesTls(options.etcd!) ? 'TLS' : 'plaintext'}${options.etcd!.auth ? `, user ${options.etcd!.auth.username}` : ''}; prefix ${c.etcdPrefix}, lease ttl ${c.leaseTtlSeconds} s)` },
+          {
+            role: 'bus',
+            kind: 'kafka',
+            location: `${options.kafka!.brokers.join(',')} (${options.kafka!.tls ? 'TLS' : 'plaintext'}${options.kafka!.sasl ? `, SASL ${options.kafka!.sasl.mechanism} as ${options.kafka!.sasl.username}` : ''}; topics ${c.topicPrefix}.*, group ${c.groupId}, ${log.partitionCount} partitions)`,
+          },
+          {
+            role: 'registry',
+            kind: 'etcd',
+            location: `${etcdUrls(options.etcd!).join(',')} (${etcdUsesTls(options.etcd!) ? 'TLS' : 'plaintext'}${options.etcd!.auth ? `, user ${options.etcd!.auth.username}` : ''}; prefix ${c.etcdPrefix}, lease ttl ${c.leaseTtlSeconds} s)`,
+          },
           { role: 'artifacts', kind: 'etcd+file', location: `etcd ${c.etcdPrefix}store/, cache ${artifactDir}` },
           { role: 'audit', kind: 'etcd', location: audit.location },
         ],

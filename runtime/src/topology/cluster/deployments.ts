@@ -24,7 +24,10 @@ export class ClusterDeployments {
   /** Told after every change the watch applied (decision 2123: a name may route now that did not). */
   private readonly changeListeners: (() => void)[] = [];
 
-  constructor(private readonly registry: AgentStore & RegistryWatch, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly registry: AgentStore & RegistryWatch,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async start(): Promise<void> {
     // Watch first, then list: a change between the two is applied twice, never missed.

@@ -10,7 +10,10 @@ import type { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import type { SwitchState, SwitchStore } from '../../node/kill-switch/switch-store.js';
 
 export class EtcdSwitchStore implements SwitchStore {
-  constructor(private readonly registry: EtcdRegistry, private readonly nodeId: string) {}
+  constructor(
+    private readonly registry: EtcdRegistry,
+    private readonly nodeId: string,
+  ) {}
 
   async read(): Promise<SwitchState> {
     return this.current();
@@ -51,7 +54,11 @@ export class EtcdSwitchStore implements SwitchStore {
     const res = await connection.call(what, () => connection.client.put(key).value(value).exec());
     const revision = Number(res.header.revision);
     // Read our own write at once: a watch echo of an older change must not undo it here.
-    this.registry.mirrorApply(key, { key, value: Buffer.from(value), createRevision: revision, modRevision: revision, lease: '0' }, revision);
+    this.registry.mirrorApply(
+      key,
+      { key, value: Buffer.from(value), createRevision: revision, modRevision: revision, lease: '0' },
+      revision,
+    );
   }
 
   private async remove(key: string, what: string): Promise<void> {

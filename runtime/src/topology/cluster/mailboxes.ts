@@ -71,7 +71,13 @@ export class ClusterMailboxes {
       const dropped = this.o.bus.forget(agent).length;
       this.withMail.delete(agent);
       this.orphanSince.delete(agent);
-      if (dropped > 0) agentLog(this.o.events, agent, 'info', `${dropped} pending message(s) left to the node that now consumes partition ${this.o.partitionOf(agent)}`);
+      if (dropped > 0)
+        agentLog(
+          this.o.events,
+          agent,
+          'info',
+          `${dropped} pending message(s) left to the node that now consumes partition ${this.o.partitionOf(agent)}`,
+        );
     }
   }
 
@@ -108,16 +114,19 @@ export class ClusterMailboxes {
       this.orphanSince.delete(agent);
       let failed = 0;
       for (const delivery of letters) {
-        await this.o.log.deadLetter({ delivery, reason: `agent ${agent} ${why}`, attempts: 0, at: this.now() }).catch((err: { code?: string }) => {
-          failed += 1;
-          // The partition moved meanwhile: the delivery is its next owner's. Anything else (the
-          // broker unreachable): keep it and let the next sweep try again.
-          if (err?.code === 'bus.kafka.not-owner') return;
-          this.o.bus.putBack(delivery);
-          this.withMail.add(agent);
-        });
+        await this.o.log
+          .deadLetter({ delivery, reason: `agent ${agent} ${why}`, attempts: 0, at: this.now() })
+          .catch((err: { code?: string }) => {
+            failed += 1;
+            // The partition moved meanwhile: the delivery is its next owner's. Anything else (the
+            // broker unreachable): keep it and let the next sweep try again.
+            if (err?.code === 'bus.kafka.not-owner') return;
+            this.o.bus.putBack(delivery);
+            this.withMail.add(agent);
+          });
       }
-      if (letters.length > 0) agentLog(this.o.events, agent, 'warn', `${letters.length - failed} pending message(s) dead-lettered: agent ${why}`);
+      if (letters.length > 0)
+        agentLog(this.o.events, agent, 'warn', `${letters.length - failed} pending message(s) dead-lettered: agent ${why}`);
     } finally {
       this.sweeping.delete(agent);
     }

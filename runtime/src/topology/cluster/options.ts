@@ -8,7 +8,14 @@
  * refused unless the broker is configured for it), and the 5 s lease expires before it, so the
  * agents are already claimed when their partitions arrive. Measured failover: docs/cluster.md.
  */
-import { CaxtonError, checkClusterTable, checkKafkaRequestTable, CLUSTER_LIMIT_TABLE, DEFAULT_CLUSTER_LIMITS, tableRowsOf } from '@caxton/core';
+import {
+  CaxtonError,
+  checkClusterTable,
+  checkKafkaRequestTable,
+  CLUSTER_LIMIT_TABLE,
+  DEFAULT_CLUSTER_LIMITS,
+  tableRowsOf,
+} from '@caxton/core';
 import type { KafkaRequestShape } from '../../bus/kafka/options.js';
 
 /**
@@ -80,7 +87,7 @@ export function replicasAcrossNodesFromEnv(env: Readonly<Record<string, string |
   if (value === '1') return true;
   throw invalid(
     `CAXTON_REPLICAS_ACROSS_NODES=${JSON.stringify(value.slice(0, 40))} is neither 1 nor 0`,
-    'set it to 1 to run a scaled agent\'s replicas across nodes, to 0 or unset it for replicas on the agent\'s own node; caxton serve --replicas-across-nodes (or --no-replicas-across-nodes) wins over it',
+    "set it to 1 to run a scaled agent's replicas across nodes, to 0 or unset it for replicas on the agent's own node; caxton serve --replicas-across-nodes (or --no-replicas-across-nodes) wins over it",
   );
 }
 
@@ -124,7 +131,10 @@ function invalid(what: string, hint: string): CaxtonError {
 export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOptions {
   const name = o.name ?? CLUSTER_DEFAULTS.name;
   if (!NAME_RULE.test(name)) {
-    throw invalid(`cluster name "${name}" is not usable`, 'use 1-48 characters: lower-case letters, digits, "_" and "-", starting with a letter or digit');
+    throw invalid(
+      `cluster name "${name}" is not usable`,
+      'use 1-48 characters: lower-case letters, digits, "_" and "-", starting with a letter or digit',
+    );
   }
   // Every number is a row of core's CLUSTER_LIMIT_TABLE or KAFKA_REQUEST_LIMIT_TABLE (decisions 2149, 2153):
   // startNode checked them first, with the same checks; a value out of its row is limits.out-of-range.

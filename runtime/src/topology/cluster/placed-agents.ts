@@ -21,7 +21,18 @@
  * presents before recording a completion (decision 0702).
  */
 import type { AgentId, AgentStatus, AgentState, TopicPatterns } from '@caxton/core';
-import { AlreadyExistsError, ConflictError, NotFoundError, CaxtonError, UnavailableError, isInstanceName, parseReplicaUnit, replicaFor, replicaUnitName, type AclMessage } from '@caxton/core';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  NotFoundError,
+  CaxtonError,
+  UnavailableError,
+  isInstanceName,
+  parseReplicaUnit,
+  replicaFor,
+  replicaUnitName,
+  type AclMessage,
+} from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../bus/kafka/index.js';
 import { ClaimStore } from './placement/claims.js';
@@ -118,12 +129,16 @@ export class PlacedAgents implements AgentResidency {
   /** Absent queues bounded at the send on every node (decision 2157). */
   readonly sharedAbsent: SharedAbsentCounts;
 
-  constructor(private readonly opts: ResidencyContext, private readonly c: PlacedAgentsOptions) {
+  constructor(
+    private readonly opts: ResidencyContext,
+    private readonly c: PlacedAgentsOptions,
+  ) {
     this.agents = opts.local;
     this.sharedAbsent = new SharedAbsentCounts({
       store: new EtcdAbsentCounts(c.registry.connection, c.registry.keys),
       holder: `${opts.nodeId}@${Date.now()}`,
-      partitionOf: c.partitionOf, budget: c.absentPerPartition,
+      partitionOf: c.partitionOf,
+      budget: c.absentPerPartition,
       // Deployed and stopped with its queue kept, or suspended: the same absence the holder keeps (decision 1990).
       isAbsent: (name) => c.deployments.isAbsent(name) || (opts.suspended(name) && c.deployments.has(name)),
       // From the watched mirror, not an etcd read per send (the mirror is what says the agent is absent too).
@@ -136,36 +151,66 @@ export class PlacedAgents implements AgentResidency {
     c.deployments.onChange(() => opts.host.routing?.changed());
     this.claims = new ClaimStore(c.registry);
     this.mailboxes = new ClusterMailboxes({
-      bus: opts.bus, log: opts.log, deployments: c.deployments, partitionOf: c.partitionOf,
-      isLocal: (agent) => this.agents.has(agent) || this.isReplicaUnit(agent), events: opts.events,
+      bus: opts.bus,
+      log: opts.log,
+      deployments: c.deployments,
+      partitionOf: c.partitionOf,
+      isLocal: (agent) => this.agents.has(agent) || this.isReplicaUnit(agent),
+      events: opts.events,
     });
-    this.units = c.replicasAcrossNodes === true ? new ReplicaUnits({
-      host: opts.host, messaging: opts.messaging, events: opts.events, identity: opts.identity,
-      record: (agent) => c.registry.getAgent(agent), prepare: (record) => this.prepareKind(record), tenureOf: (unit) => this.instanceToken(unit),
-      isAbsent: (agent) => c.deployments.isAbsent(agent), versionOf: (agent) => c.deployments.versionOf(agent),
-      onActive: (unit, active) => this.unitPresence(unit, active),
-      wasUndeployed: (agent) => c.deployments.wasUndeployed(agent), othersRunning: () => opts.replicas.instances(),
-      maxUnits: opts.replicas.budget(),
-      // A worker's init, timers and HTTP calls are its own (decision 2163).
-      onStarted: opts.onStarted, onStopped: (unit, undeployed) => opts.onStopped(unit, undeployed),
-      ...(opts.timerDue !== undefined ? { timerDue: opts.timerDue } : {}),
-      hasTimers: async (unit) => (await c.registry.listTimers(unit)).length > 0,
-    }) : undefined;
+    this.units =
+      c.replicasAcrossNodes === true
+        ? new ReplicaUnits({
+            host: opts.host,
+            messaging: opts.messaging,
+            events: opts.events,
+            identity: opts.identity,
+            record: (agent) => c.registry.getAgent(agent),
+            prepare: (record) => this.prepareKind(record),
+            tenureOf: (unit) => this.instanceToken(unit),
+            isAbsent: (agent) => c.deployments.isAbsent(agent),
+            versionOf: (agent) => c.deployments.versionOf(agent),
+            onActive: (unit, active) => this.unitPresence(unit, active),
+            wasUndeployed: (agent) => c.deployments.wasUndeployed(agent),
+            othersRunning: () => opts.replicas.instances(),
+            maxUnits: opts.replicas.budget(),
+            // A worker's init, timers and HTTP calls are its own (decision 2163).
+            onStarted: opts.onStarted,
+            onStopped: (unit, undeployed) => opts.onStopped(unit, undeployed),
+            ...(opts.timerDue !== undefined ? { timerDue: opts.timerDue } : {}),
+            hasTimers: async (unit) => (await c.registry.listTimers(unit)).length > 0,
+          })
+        : undefined;
     const units = this.units;
     if (units !== undefined) opts.replicas.shareBudgetWith(() => units.held());
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
     const kinds = opts.kinds;
     kinds.placeBy({
-      isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record), tenureOf: (name) => this.instanceToken(name),
-      partitionOf: c.partitionOf, partitionsHere: () => [...this.tenures.keys()],
-      ownerOf: async (name) => partitionOwner(c.partitionOf(name), (await c.registry.listNodes()).map((n) => n.id)),
+      isHere: (name) => this.tenures.has(c.partitionOf(name)),
+      prepare: (record) => this.prepareKind(record),
+      tenureOf: (name) => this.instanceToken(name),
+      partitionOf: c.partitionOf,
+      partitionsHere: () => [...this.tenures.keys()],
+      ownerOf: async (name) =>
+        partitionOwner(
+          c.partitionOf(name),
+          (await c.registry.listNodes()).map((n) => n.id),
+        ),
       ...(c.activationWaitCap !== undefined ? { activationWaitCap: c.activationWaitCap } : {}),
     });
     this.unwatchKinds = c.registry.watch((e) => {
-      if (e.kind === 'agent-put' && e.agent.kind !== undefined) void kinds.adopt(e.agent).catch((err: unknown) => agentLog(opts.events, e.agent.name, 'warn', `kind version ${e.agent.version} not taken up here: ${(err as Error).message}`));
+      if (e.kind === 'agent-put' && e.agent.kind !== undefined)
+        void kinds
+          .adopt(e.agent)
+          .catch((err: unknown) =>
+            agentLog(opts.events, e.agent.name, 'warn', `kind version ${e.agent.version} not taken up here: ${(err as Error).message}`),
+          );
       // (Not only a kind known here now: a put of it may still be queued behind an earlier change.)
-      else if (e.kind === 'agent-deleted') void kinds.removed(e.name).catch((err: unknown) => agentLog(opts.events, e.name, 'warn', `kind not stopped here: ${(err as Error).message}`));
+      else if (e.kind === 'agent-deleted')
+        void kinds
+          .removed(e.name)
+          .catch((err: unknown) => agentLog(opts.events, e.name, 'warn', `kind not stopped here: ${(err as Error).message}`));
       // Mail for X's replica units that came before this node's mirror knew X (decision 2096). Asked on
       // every put of X, not only its first: harmless — per k a map lookup and a mailbox depth, and
       // nothing starts for a unit without mail or already running (review finding 9).
@@ -244,14 +289,17 @@ export class PlacedAgents implements AgentResidency {
         agentLog(this.opts.events, agent, 'error', `placement ${step} failed: ${(err as Error).message}`);
       }
     };
-    placement.events.on((e) => {
-      if (e.type === 'activate') guarded(e.agent, e.type, () => this.onActivate(e.agent, e.token));
-      else if (e.type === 'deactivate') guarded(e.agent, e.type, () => this.onDeactivate(e.agent, e.reason));
-      // A (re)join has a new lease: the presence entries of units that kept running went with the
-      // old one, or were never written (units active before the first join). Written again here so
-      // the operators' view does not show them passive (decision 2097, review finding 5).
-      else if (e.type === 'membership-joined') for (const unit of this.units?.running() ?? []) this.unitPresence(unit, true);
-    }, ['activate', 'deactivate', 'membership-joined']);
+    placement.events.on(
+      (e) => {
+        if (e.type === 'activate') guarded(e.agent, e.type, () => this.onActivate(e.agent, e.token));
+        else if (e.type === 'deactivate') guarded(e.agent, e.type, () => this.onDeactivate(e.agent, e.reason));
+        // A (re)join has a new lease: the presence entries of units that kept running went with the
+        // old one, or were never written (units active before the first join). Written again here so
+        // the operators' view does not show them passive (decision 2097, review finding 5).
+        else if (e.type === 'membership-joined') for (const unit of this.units?.running() ?? []) this.unitPresence(unit, true);
+      },
+      ['activate', 'deactivate', 'membership-joined'],
+    );
     this.unwatch = this.c.registry.watch((e) => {
       // One step per put, deciding when it runs (after the steps queued before it), from the record
       // then: a deploy right after a `stop --keep-queue` is seen as what it is, whatever ran meanwhile.
@@ -300,7 +348,16 @@ export class PlacedAgents implements AgentResidency {
       else if (m?.alive === true) await this.c.registry.publishReplicaUnit(m.etcdLease, unit, node);
     };
     // One unit's writes in order: a delete overtaking its put would leave the unit shown active.
-    const next = (this.presenceWrites.get(unit) ?? Promise.resolve()).then(write).catch((err: unknown) => agentLog(this.opts.events, parseReplicaUnit(unit)?.agent ?? unit, 'warn', `replica unit ${unit} not ${active ? 'shown as active' : 'removed from the active list'} in etcd (caxton agents may show it wrongly until its next activation): ${(err as Error).message}`));
+    const next = (this.presenceWrites.get(unit) ?? Promise.resolve())
+      .then(write)
+      .catch((err: unknown) =>
+        agentLog(
+          this.opts.events,
+          parseReplicaUnit(unit)?.agent ?? unit,
+          'warn',
+          `replica unit ${unit} not ${active ? 'shown as active' : 'removed from the active list'} in etcd (caxton agents may show it wrongly until its next activation): ${(err as Error).message}`,
+        ),
+      );
     this.presenceWrites.set(unit, next);
     void next.then(() => {
       if (this.presenceWrites.get(unit) === next) this.presenceWrites.delete(unit);
@@ -313,19 +370,35 @@ export class PlacedAgents implements AgentResidency {
   }
 
   /** Each replica of an agent scaled across nodes: its placed node, where it is active, what it handled here (decision 2097). */
-  async replicaUnitViews(agent: string, count: number, agentNode: string, agentActive: boolean, agentHandled?: number): Promise<ReplicaUnitView[] | undefined> {
+  async replicaUnitViews(
+    agent: string,
+    count: number,
+    agentNode: string,
+    agentActive: boolean,
+    agentHandled?: number,
+  ): Promise<ReplicaUnitView[] | undefined> {
     if (this.units === undefined || count < 2) return undefined;
     const [nodes, active] = await Promise.all([this.c.registry.listNodes(), this.c.registry.activeReplicaUnits(agent)]);
     const live = nodes.map((n) => n.id);
     const handled = new Map<number, number>();
     if (agentHandled !== undefined) handled.set(1, agentHandled);
-    await Promise.all(this.units.running().map(async (unit) => {
-      const parsed = parseReplicaUnit(unit);
-      if (parsed?.agent !== agent) return;
-      const stats = await this.opts.host.stats(unit).catch(() => undefined);
-      if (stats) handled.set(parsed.replica, stats.messagesHandled);
-    }));
-    return replicaUnitViews({ agent, count, agentNode, agentActive, nodeOf: (unit) => partitionOwner(this.c.partitionOf(unit), live), active, handled });
+    await Promise.all(
+      this.units.running().map(async (unit) => {
+        const parsed = parseReplicaUnit(unit);
+        if (parsed?.agent !== agent) return;
+        const stats = await this.opts.host.stats(unit).catch(() => undefined);
+        if (stats) handled.set(parsed.replica, stats.messagesHandled);
+      }),
+    );
+    return replicaUnitViews({
+      agent,
+      count,
+      agentNode,
+      agentActive,
+      nodeOf: (unit) => partitionOwner(this.c.partitionOf(unit), live),
+      active,
+      handled,
+    });
   }
 
   /** A replica unit may take work here now; undefined for a name that is no replica unit. */
@@ -352,7 +425,9 @@ export class PlacedAgents implements AgentResidency {
    */
   holdsQueue(name: string): boolean {
     const token = this.tokens.get(name);
-    return token !== undefined && !this.leaving.has(name) && (this.placement?.isStillOwner(name, token, this.c.completionWithinMs) ?? false);
+    return (
+      token !== undefined && !this.leaving.has(name) && (this.placement?.isStillOwner(name, token, this.c.completionWithinMs) ?? false)
+    );
   }
 
   get maxAbsentTtlMs(): number {
@@ -365,8 +440,16 @@ export class PlacedAgents implements AgentResidency {
 
   ownership(): DispatchOwnership {
     return {
-      token: (agent) => (isInstanceName(agent) || this.isReplicaUnit(agent) ? this.instanceToken(agent) : this.agents.get(agent)?.state === 'running' ? this.tokens.get(agent) : undefined),
-      isStillOwner: (agent, token, withinMs) => (isInstanceName(agent) || this.isReplicaUnit(agent) ? this.instanceStillHere(agent, token, withinMs ?? 0) : this.placement?.isStillOwner(agent, token, withinMs) ?? false),
+      token: (agent) =>
+        isInstanceName(agent) || this.isReplicaUnit(agent)
+          ? this.instanceToken(agent)
+          : this.agents.get(agent)?.state === 'running'
+            ? this.tokens.get(agent)
+            : undefined,
+      isStillOwner: (agent, token, withinMs) =>
+        isInstanceName(agent) || this.isReplicaUnit(agent)
+          ? this.instanceStillHere(agent, token, withinMs ?? 0)
+          : (this.placement?.isStillOwner(agent, token, withinMs) ?? false),
       completionWithinMs: this.c.completionWithinMs,
     };
   }
@@ -454,14 +537,24 @@ export class PlacedAgents implements AgentResidency {
   async deploy(record: AgentRecord, artifactSize: number): Promise<AgentStatus> {
     await this.c.registry.putAgent(record);
     const status = await this.remote(record, 'starting', artifactSize);
-    agentLog(this.opts.events, record.name, 'info', `deployed version 1 (${record.artifactDigest.slice(0, 12)}) to the cluster; placed on node ${status.nodeId || '(none yet)'}`);
+    agentLog(
+      this.opts.events,
+      record.name,
+      'info',
+      `deployed version 1 (${record.artifactDigest.slice(0, 12)}) to the cluster; placed on node ${status.nodeId || '(none yet)'}`,
+    );
     return status;
   }
 
   /** A registry write: the node running the agent swaps the new version in (see swap()). */
   async upgrade(_previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus> {
     await this.c.registry.putAgent(next);
-    agentLog(this.opts.events, next.name, 'info', `version ${next.version} (${next.artifactDigest.slice(0, 12)}) written to the cluster registry; its node swaps it in`);
+    agentLog(
+      this.opts.events,
+      next.name,
+      'info',
+      `version ${next.version} (${next.artifactDigest.slice(0, 12)}) written to the cluster registry; its node swaps it in`,
+    );
     return this.remote(next, 'upgrading', artifactSize);
   }
 
@@ -486,13 +579,21 @@ export class PlacedAgents implements AgentResidency {
   private async stopKeepingQueue(record: AgentRecord, force: boolean): Promise<AgentStatus> {
     const name = record.name;
     if (record.absentSince !== undefined) {
-      throw new ConflictError(`agent ${name} is stopped already, with its queue kept`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again to deliver its queue, or \`caxton stop ${name}\` (without --keep-queue) to dead-letter it and free the name` });
+      throw new ConflictError(`agent ${name} is stopped already, with its queue kept`, {
+        context: { agent: name, state: 'stopped' },
+        hint: `deploy it again to deliver its queue, or \`caxton stop ${name}\` (without --keep-queue) to dead-letter it and free the name`,
+      });
     }
     if (force && this.agents.has(name)) this.forced.add(name);
     const now = Date.now();
     const absent: AgentRecord = { ...record, absentSince: now, updatedAt: now };
     await this.c.registry.putAgent(absent);
-    agentLog(this.opts.events, name, 'info', 'stopped in the cluster with its queue kept: its messages wait on the node that holds it until it is deployed again');
+    agentLog(
+      this.opts.events,
+      name,
+      'info',
+      'stopped in the cluster with its queue kept: its messages wait on the node that holds it until it is deployed again',
+    );
     const status = (await this.status(name))!;
     return { ...status, state: this.agents.has(name) ? status.state : 'stopped' };
   }
@@ -507,12 +608,17 @@ export class PlacedAgents implements AgentResidency {
     const claims = this.claims.claims();
     const nodes = (await this.c.registry.listNodes()).map((n) => n.id);
     // Kinds are listed by the lifecycle (decision 2060): not agents placed here or elsewhere.
-    const names = new Set([...(await this.c.registry.listAgents()).filter((r) => r.kind === undefined).map((r) => r.name), ...this.agents.names()]);
-    const all = await Promise.all([...names].sort().map(async (name) => {
-      if (this.agents.has(name)) return this.agents.status(name);
-      const record = await this.c.registry.getAgent(name);
-      return record && this.remote(record, undefined, 0, claims, nodes);
-    }));
+    const names = new Set([
+      ...(await this.c.registry.listAgents()).filter((r) => r.kind === undefined).map((r) => r.name),
+      ...this.agents.names(),
+    ]);
+    const all = await Promise.all(
+      [...names].sort().map(async (name) => {
+        if (this.agents.has(name)) return this.agents.status(name);
+        const record = await this.c.registry.getAgent(name);
+        return record && this.remote(record, undefined, 0, claims, nodes);
+      }),
+    );
     return all.filter((s): s is AgentStatus => s !== undefined);
   }
 
@@ -520,7 +626,13 @@ export class PlacedAgents implements AgentResidency {
    * An agent running elsewhere, as this node knows it: the registry record and the claim. Live
    * figures (fuel, messages handled, mailbox) are only known to the node running it.
    */
-  private async remote(record: AgentRecord, state?: AgentState, artifactSize = 0, claims?: Map<string, Claim>, nodes?: string[]): Promise<AgentStatus> {
+  private async remote(
+    record: AgentRecord,
+    state?: AgentState,
+    artifactSize = 0,
+    claims?: Map<string, Claim>,
+    nodes?: string[],
+  ): Promise<AgentStatus> {
     const claim = (claims ?? this.claims.claims()).get(record.name);
     const live = nodes ?? (await this.c.registry.listNodes()).map((n) => n.id);
     return {
@@ -562,7 +674,11 @@ export class PlacedAgents implements AgentResidency {
     // unless the agent leaves this node first (then its next node starts it, under the same rule).
     const agent = record.name;
     while (this.opts.held(agent)) {
-      if (!this.tokens.has(agent) || this.leaving.has(agent)) throw new UnavailableError(`${agent} left this node while the kill switch held it`, { context: { agent }, hint: 'it starts where placement runs it next' });
+      if (!this.tokens.has(agent) || this.leaving.has(agent))
+        throw new UnavailableError(`${agent} left this node while the kill switch held it`, {
+          context: { agent },
+          hint: 'it starts where placement runs it next',
+        });
       await new Promise((r) => setTimeout(r, STATE_POLL_MS));
     }
     return this.agents.startInstance(record, this.identity(agent));
@@ -639,11 +755,21 @@ export class PlacedAgents implements AgentResidency {
       try {
         if (await this.c.stateLoaded(agent)) return this.owns(agent, token);
       } catch (err) {
-        agentLog(this.opts.events, agent, 'warn', `reading its state failed, retrying: ${err instanceof CaxtonError ? err.describe() : (err as Error).message}`);
+        agentLog(
+          this.opts.events,
+          agent,
+          'warn',
+          `reading its state failed, retrying: ${err instanceof CaxtonError ? err.describe() : (err as Error).message}`,
+        );
       }
       if (!warned && Date.now() - since > STATE_WAIT_WARN_MS) {
         warned = true;
-        agentLog(this.opts.events, agent, 'warn', `not started yet: waiting for this node to be assigned partition ${this.c.partitionOf(agent)} of the bus (its state is there)`);
+        agentLog(
+          this.opts.events,
+          agent,
+          'warn',
+          `not started yet: waiting for this node to be assigned partition ${this.c.partitionOf(agent)} of the bus (its state is there)`,
+        );
       }
       await new Promise((r) => setTimeout(r, STATE_POLL_MS));
     }
@@ -658,12 +784,17 @@ export class PlacedAgents implements AgentResidency {
       await this.opts.replicas.leave(agent, force);
       if (!force) await this.opts.messaging.idle(agent); // in-flight work completes while the claim is still ours
       // An absent agent (decision 1990: its record says so once its instance stopped) has none to stop.
-      if (local.record.absentSince === undefined) await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
+      if (local.record.absentSince === undefined)
+        await this.opts.host
+          .stop(agent, force)
+          .catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
       if (this.agents.get(agent) === local) this.agents.remove(agent);
     }
     if (this.tokens.get(agent) === token) this.tokens.delete(agent);
     if (this.leaving.get(agent)?.token === token) this.leaving.delete(agent);
-    await this.opts.onStopped(agent, reason === 'undeployed').catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
+    await this.opts
+      .onStopped(agent, reason === 'undeployed')
+      .catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
     if (reason === 'undeployed') {
       await this.mailboxes.undeployed(agent);
       await this.c.registry.deregisterDf(this.opts.messaging.agentId(agent).name).catch(() => {});
@@ -688,7 +819,8 @@ export class PlacedAgents implements AgentResidency {
       await this.swap(agent);
       // A scale through any node is a write of the record's count (decision 2091): run that many.
       const now = await this.c.registry.getAgent(agent);
-      if (now !== undefined && now.absentSince === undefined && this.agents.get(agent)?.state === 'running') await this.opts.replicas.follow(now);
+      if (now !== undefined && now.absentSince === undefined && this.agents.get(agent)?.state === 'running')
+        await this.opts.replicas.follow(now);
     }
   }
 
@@ -705,15 +837,24 @@ export class PlacedAgents implements AgentResidency {
     local.state = 'stopping';
     await this.opts.replicas.leave(agent, force);
     if (!force) await this.opts.messaging.idle(agent);
-    await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
+    await this.opts.host
+      .stop(agent, force)
+      .catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
     local.record = next;
     local.state = 'stopped';
     // As on one node (decision 1990): its timers go with the instance's work in progress (they would
     // otherwise fire into whatever is deployed next under the name), its directory entry goes, its
     // subscriptions stay with the queue.
-    await this.opts.onStopped(agent, true, true).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
+    await this.opts
+      .onStopped(agent, true, true)
+      .catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
     await this.c.registry.deregisterDf(this.opts.messaging.agentId(agent).name).catch(() => {}); // not registered: fine
-    agentLog(this.opts.events, agent, 'info', `stopped on node ${this.opts.nodeId} with its queue kept (${this.opts.messaging.mailboxDepth(agent)} waiting)`);
+    agentLog(
+      this.opts.events,
+      agent,
+      'info',
+      `stopped on node ${this.opts.nodeId} with its queue kept (${this.opts.messaging.mailboxDepth(agent)} waiting)`,
+    );
   }
 
   /**
@@ -740,7 +881,12 @@ export class PlacedAgents implements AgentResidency {
     }
     if (local.state !== 'starting') return;
     local.state = 'running';
-    agentLog(this.opts.events, agent, 'info', `deployed again after a stop with its queue kept: ${this.opts.messaging.mailboxDepth(agent)} waiting messages are delivered first (node ${this.opts.nodeId}, claim ${token})`);
+    agentLog(
+      this.opts.events,
+      agent,
+      'info',
+      `deployed again after a stop with its queue kept: ${this.opts.messaging.mailboxDepth(agent)} waiting messages are delivered first (node ${this.opts.nodeId}, claim ${token})`,
+    );
     this.opts.messaging.wake(agent);
     await this.opts.replicas.follow(record);
   }
@@ -756,7 +902,8 @@ export class PlacedAgents implements AgentResidency {
     const next = await this.c.registry.getAgent(agent);
     // A newer version, or another deployment of the name (its own `createdAt`, from version 1 again:
     // a deploy over a name stopped with its queue kept, decision 1990).
-    if (!next || next.absentSince !== undefined || (next.version <= local.record.version && next.createdAt === local.record.createdAt)) return;
+    if (!next || next.absentSince !== undefined || (next.version <= local.record.version && next.createdAt === local.record.createdAt))
+      return;
     const token = this.tokens.get(agent);
     const previous = local.record;
     const wasRunning = local.state === 'running';
@@ -782,7 +929,12 @@ export class PlacedAgents implements AgentResidency {
             // Neither version starts: the agent is failed (with why), never shown as running.
             local.record = next;
             this.fail(local, rollbackError);
-            agentLog(this.opts.events, agent, 'error', `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`);
+            agentLog(
+              this.opts.events,
+              agent,
+              'error',
+              `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`,
+            );
             return;
           }
         }
@@ -791,7 +943,12 @@ export class PlacedAgents implements AgentResidency {
       local.record = next;
       local.artifactSize = bytes.byteLength;
       delete local.lastError;
-      agentLog(this.opts.events, agent, 'info', `upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)}) on node ${this.opts.nodeId}`);
+      agentLog(
+        this.opts.events,
+        agent,
+        'info',
+        `upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)}) on node ${this.opts.nodeId}`,
+      );
     } catch (err) {
       local.record = next;
       if (!wasRunning) {
@@ -806,8 +963,15 @@ export class PlacedAgents implements AgentResidency {
       if (next.a2aCard !== undefined) rolledBack.a2aCard = next.a2aCard;
       local.record = rolledBack;
       local.lastError = errorSummary(err);
-      agentLog(this.opts.events, agent, 'error', `upgrade to version ${next.version} failed (${err instanceof CaxtonError ? err.describe() : (err as Error).message}); version ${previous.version}'s component keeps running, recorded as version ${rolledBack.version}`);
-      await this.c.registry.putAgent(rolledBack).catch((e: unknown) => agentLog(this.opts.events, agent, 'error', `could not record the roll-back: ${(e as Error).message}`));
+      agentLog(
+        this.opts.events,
+        agent,
+        'error',
+        `upgrade to version ${next.version} failed (${err instanceof CaxtonError ? err.describe() : (err as Error).message}); version ${previous.version}'s component keeps running, recorded as version ${rolledBack.version}`,
+      );
+      await this.c.registry
+        .putAgent(rolledBack)
+        .catch((e: unknown) => agentLog(this.opts.events, agent, 'error', `could not record the roll-back: ${(e as Error).message}`));
     } finally {
       if (local.state === 'upgrading') local.state = 'running';
       this.opts.messaging.wake(agent);
@@ -831,7 +995,12 @@ export class PlacedAgents implements AgentResidency {
   private serial(agent: string, step: () => Promise<void>): Promise<void> {
     const previous = this.chains.get(agent) ?? Promise.resolve();
     const next = previous.then(step).catch((err: unknown) => {
-      agentLog(this.opts.events, agent, 'error', `cluster step failed: ${err instanceof CaxtonError ? err.describe() : (err as Error).message}`);
+      agentLog(
+        this.opts.events,
+        agent,
+        'error',
+        `cluster step failed: ${err instanceof CaxtonError ? err.describe() : (err as Error).message}`,
+      );
     });
     this.chains.set(agent, next);
     void next.then(() => {
@@ -851,5 +1020,8 @@ function isAbsent(local: LocalAgent | undefined): boolean {
 
 /** An operation on an agent stopped with its queue kept (decision 1990): only a deploy takes it back. */
 function stoppedKeepingQueue(name: string): ConflictError {
-  return new ConflictError(`agent ${name} is stopped (its queue is kept)`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again (\`caxton deploy ${name} …\`): the deploy takes over its queue` });
+  return new ConflictError(`agent ${name} is stopped (its queue is kept)`, {
+    context: { agent: name, state: 'stopped' },
+    hint: `deploy it again (\`caxton deploy ${name} …\`): the deploy takes over its queue`,
+  });
 }

@@ -151,13 +151,16 @@ export class ClusterProtocols implements ProtocolGate {
     if (next === undefined || next >= this.timerAt) return;
     clearTimeout(this.timer);
     this.timerAt = next;
-    this.timer = setTimeout(() => {
-      this.timerAt = Infinity;
-      const due = this.tracker.expire(Date.now());
-      const bus = this.o.bus();
-      if (bus && due.length > 0) void bus.sendPlatformReplies(due);
-      this.schedule();
-    }, Math.max(0, next - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timerAt = Infinity;
+        const due = this.tracker.expire(Date.now());
+        const bus = this.o.bus();
+        if (bus && due.length > 0) void bus.sendPlatformReplies(due);
+        this.schedule();
+      },
+      Math.max(0, next - Date.now()),
+    );
     this.timer.unref();
   }
 }

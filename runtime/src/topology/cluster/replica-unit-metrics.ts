@@ -7,8 +7,14 @@
 import type { Meter } from '@opentelemetry/api';
 import { boundedAgentLabel } from '../../telemetry/cardinality.js';
 
-export function installReplicaUnitMetrics(meter: Meter, running: () => readonly string[], agentOf: (unit: string) => string | undefined): () => void {
-  const gauge = meter.createObservableGauge('caxton.replica.units.active', { description: 'Replica units (replicas 2..N of an agent scaled across nodes) this node runs now, per agent' });
+export function installReplicaUnitMetrics(
+  meter: Meter,
+  running: () => readonly string[],
+  agentOf: (unit: string) => string | undefined,
+): () => void {
+  const gauge = meter.createObservableGauge('caxton.replica.units.active', {
+    description: 'Replica units (replicas 2..N of an agent scaled across nodes) this node runs now, per agent',
+  });
   const observe = (r: { observe(value: number, attributes: { agent: string }): void }): void => {
     const perAgent = new Map<string, number>();
     for (const unit of running()) {

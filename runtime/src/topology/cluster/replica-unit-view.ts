@@ -34,9 +34,10 @@ export function replicaUnitViews(f: ReplicaUnitFacts): ReplicaUnitView[] {
   const replicas = [...Array.from({ length: f.count }, (_, i) => i + 1), ...above];
   return replicas.map((replica) => {
     const handled = f.handled.get(replica);
-    const view: ReplicaUnitView = replica === 1
-      ? { replica, node: f.agentNode, activeOn: f.agentActive && f.agentNode !== '' ? [f.agentNode] : [] }
-      : { replica, node: f.nodeOf(replicaUnitName(f.agent, replica)) ?? '', activeOn: activeOn.get(replica) ?? [] };
+    const view: ReplicaUnitView =
+      replica === 1
+        ? { replica, node: f.agentNode, activeOn: f.agentActive && f.agentNode !== '' ? [f.agentNode] : [] }
+        : { replica, node: f.nodeOf(replicaUnitName(f.agent, replica)) ?? '', activeOn: activeOn.get(replica) ?? [] };
     return handled === undefined ? view : { ...view, handled };
   });
 }

@@ -151,7 +151,8 @@ export class ReplicaUnits {
     const u = this.units.get(unit);
     if (u !== undefined) {
       u.lastMail = Date.now();
-      if (u.state === 'running' && this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition came back under a new tenure');
+      if (u.state === 'running' && this.o.tenureOf(unit) !== u.tenure)
+        void this.stop(unit, u, true, 'its partition came back under a new tenure');
       return;
     }
     void this.start(unit);
@@ -171,7 +172,12 @@ export class ReplicaUnits {
         try {
           if (await this.o.hasTimers(unit)) void this.start(unit);
         } catch (err) {
-          agentLog(this.o.events, agent, 'warn', `replica ${k}'s timers not read on this node: ${(err as Error).message}; they fire at its next activation`);
+          agentLog(
+            this.o.events,
+            agent,
+            'warn',
+            `replica ${k}'s timers not read on this node: ${(err as Error).message}; they fire at its next activation`,
+          );
         }
       }
     }
@@ -179,7 +185,8 @@ export class ReplicaUnits {
 
   /** Units of partitions that left this node: dropped at once (their completions are fenced anyway). */
   leave(revoked: (unit: string) => boolean): void {
-    for (const [unit, u] of this.units) if (revoked(unit) && u.state !== 'stopping') void this.stop(unit, u, true, 'its partition moved to another node');
+    for (const [unit, u] of this.units)
+      if (revoked(unit) && u.state !== 'stopping') void this.stop(unit, u, true, 'its partition moved to another node');
   }
 
   private async start(unit: string): Promise<void> {
@@ -193,7 +200,8 @@ export class ReplicaUnits {
     } finally {
       const again = this.starting.get(unit) === true;
       this.starting.delete(unit);
-      if (again && !this.units.has(unit) && this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
+      if (again && !this.units.has(unit) && this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined)
+        void this.start(unit);
     }
   }
 
@@ -229,13 +237,24 @@ export class ReplicaUnits {
       // it sends is stamped X's by the bus (`Bus.prepare`).
       const init = await this.o.host.start({ deployment, identity: this.o.identity(unit) });
       if (this.o.onStarted !== undefined) await this.o.onStarted(init);
-      else for (const line of init.logs) agentLog(this.o.events, parsed.agent, line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[replica ${parsed.replica}] ${line.message}`);
+      else
+        for (const line of init.logs)
+          agentLog(
+            this.o.events,
+            parsed.agent,
+            line.level === 'warn' || line.level === 'error' ? line.level : 'info',
+            `[replica ${parsed.replica}] ${line.message}`,
+          );
       u.version = record.version;
       u.record = record;
       if (this.units.get(unit) !== u || u.state !== 'starting') {
         // Left meanwhile (its partition moved, review fix 4): `stop` did not stop a sandbox still
         // starting, so it is stopped here; the `finally` of `start` looks at its mail again.
-        await this.o.host.stop(unit, true).catch((err: unknown) => agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} did not stop cleanly: ${(err as Error).message}`));
+        await this.o.host
+          .stop(unit, true)
+          .catch((err: unknown) =>
+            agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} did not stop cleanly: ${(err as Error).message}`),
+          );
         await this.o.onStopped?.(unit, false).catch(() => undefined); // timers its init re-armed here stay in etcd only
         if (this.units.get(unit) === u) this.units.delete(unit);
         this.starting.set(unit, true);
@@ -247,7 +266,12 @@ export class ReplicaUnits {
     } catch (err) {
       if (this.units.get(unit) === u) this.units.delete(unit);
       this.waiting.set(unit, Date.now() + RETRY_MS);
-      agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} not activated here: ${(err as Error).message}; its mail waits and is looked at again`);
+      agentLog(
+        this.o.events,
+        parsed.agent,
+        'warn',
+        `replica ${parsed.replica} not activated here: ${(err as Error).message}; its mail waits and is looked at again`,
+      );
       return;
     }
     this.o.messaging.wake(unit);
@@ -278,7 +302,12 @@ export class ReplicaUnits {
     if (decision.kind === 'evict') {
       const victim = this.units.get(decision.name)!;
       this.waiting.set(unit, 0);
-      void this.stop(decision.name, victim, false, `the node's budget of ${max} replica instances is full and mail for replica ${parsed.replica} of ${parsed.agent} waits`);
+      void this.stop(
+        decision.name,
+        victim,
+        false,
+        `the node's budget of ${max} replica instances is full and mail for replica ${parsed.replica} of ${parsed.agent} waits`,
+      );
       return false;
     }
     const reason = `replica ${parsed.replica} of ${parsed.agent} cannot be activated on this node: its budget of ${max} replica instances (decision 2010) is full with replicas that have work in hand; retry later, or scale ${parsed.agent} (or other agents) down`;
@@ -289,9 +318,16 @@ export class ReplicaUnits {
       return false;
     }
     void refuse.call(this.o.messaging, unit, 0, reason, 'activation-limit').then(
-      () => { if (this.o.messaging.mailboxDepth(unit) > 0) this.waiting.set(unit, Date.now() + RETRY_MS); }, // a letter not written: its delivery waits
+      () => {
+        if (this.o.messaging.mailboxDepth(unit) > 0) this.waiting.set(unit, Date.now() + RETRY_MS);
+      }, // a letter not written: its delivery waits
       (err: unknown) => {
-        agentLog(this.o.events, parsed.agent, 'warn', `mail for replica ${parsed.replica} past the node's budget was not refused: ${(err as Error).message}`);
+        agentLog(
+          this.o.events,
+          parsed.agent,
+          'warn',
+          `mail for replica ${parsed.replica} past the node's budget was not refused: ${(err as Error).message}`,
+        );
         this.waiting.set(unit, Date.now() + RETRY_MS);
       },
     );
@@ -315,10 +351,15 @@ export class ReplicaUnits {
     // Its timers stay in the registry for its next activation (here or where its partition goes),
     // unless its agent is gone.
     const undeployed = this.o.wasUndeployed?.(u.agent) === true && this.o.versionOf?.(u.agent) === undefined;
-    await this.o.onStopped?.(unit, undeployed).catch((err: unknown) => agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica}'s timers not released here: ${(err as Error).message}`));
+    await this.o
+      .onStopped?.(unit, undeployed)
+      .catch((err: unknown) =>
+        agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica}'s timers not released here: ${(err as Error).message}`),
+      );
     agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} passivated here: ${why}`);
     // Its place in the budget is free: units waiting for room start now (review finding 3).
-    for (const [other, notBefore] of [...this.waiting]) if (notBefore === 0 && other !== unit && this.o.messaging.mailboxDepth(other) > 0) void this.start(other);
+    for (const [other, notBefore] of [...this.waiting])
+      if (notBefore === 0 && other !== unit && this.o.messaging.mailboxDepth(other) > 0) void this.start(other);
     // Mail that came meanwhile (or stays after a forced stop on a partition still here) starts it
     // again — after a start still in flight has ended (`start` queues behind it).
     if (this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
@@ -340,17 +381,25 @@ export class ReplicaUnits {
     const now = Date.now();
     for (const [unit, notBefore] of [...this.waiting]) {
       if (this.units.has(unit)) this.waiting.delete(unit);
-      else if (this.o.messaging.mailboxDepth(unit) === 0) this.waiting.delete(unit); // handled elsewhere, or dead-lettered
+      else if (this.o.messaging.mailboxDepth(unit) === 0)
+        this.waiting.delete(unit); // handled elsewhere, or dead-lettered
       else if (now >= notBefore) void this.start(unit);
     }
     for (const [unit, u] of this.units) {
       if (u.state !== 'running') continue;
       if (this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition left this node');
       else if (this.o.isAbsent(u.agent)) void this.stop(unit, u, false, 'its agent was stopped with its queue kept');
-      else if (this.o.wasUndeployed?.(u.agent) === true && this.o.versionOf?.(u.agent) === undefined) void this.stop(unit, u, false, 'its agent was undeployed');
-      else if (this.replaced(unit, u)) void this.stop(unit, u, false, 'its agent was upgraded or redeployed (its mail starts the new version)');
+      else if (this.o.wasUndeployed?.(u.agent) === true && this.o.versionOf?.(u.agent) === undefined)
+        void this.stop(unit, u, false, 'its agent was undeployed');
+      else if (this.replaced(unit, u))
+        void this.stop(unit, u, false, 'its agent was upgraded or redeployed (its mail starts the new version)');
       // A unit waiting for a timer of its own is not idle: passivated, nothing here would fire it.
-      else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? KIND_LIMITS.defaultIdleMs) && this.o.timerDue?.(unit) === undefined) void this.stop(unit, u, false, 'idle');
+      else if (
+        this.o.messaging.mailboxDepth(unit) === 0 &&
+        now - u.lastMail >= (this.o.idleMs ?? KIND_LIMITS.defaultIdleMs) &&
+        this.o.timerDue?.(unit) === undefined
+      )
+        void this.stop(unit, u, false, 'idle');
     }
   }
 }

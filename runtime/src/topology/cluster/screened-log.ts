@@ -10,7 +10,10 @@ import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import type { Delivery, StateWrite } from '@caxton/core';
 
 export class ScreenedLog implements MessageLog, AgentStateStore {
-  constructor(private readonly inner: MessageLog & AgentStateStore, private readonly screen: (batch: readonly Delivery[]) => Delivery[]) {}
+  constructor(
+    private readonly inner: MessageLog & AgentStateStore,
+    private readonly screen: (batch: readonly Delivery[]) => Delivery[],
+  ) {}
 
   readState(agent: string): Promise<ReadonlyMap<string, string>> {
     return this.inner.readState(agent);

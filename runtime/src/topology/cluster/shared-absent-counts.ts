@@ -14,7 +14,17 @@
 import type { AbsentBound } from '../../node/absent-bound.js';
 import type { EtcdAbsentCounts } from '../../registry/etcd/absent-counts.js';
 import type { SharedAbsentCount } from '../../bus/port.js';
-import { dropExpiredPlaces, isEmptyCount, parseAbsentCount, publishHeld, serializeAbsentCount, takePlaces, type AbsentCountRecord, type HeldPublication, type PlaceRequest } from './absent-count-record.js';
+import {
+  dropExpiredPlaces,
+  isEmptyCount,
+  parseAbsentCount,
+  publishHeld,
+  serializeAbsentCount,
+  takePlaces,
+  type AbsentCountRecord,
+  type HeldPublication,
+  type PlaceRequest,
+} from './absent-count-record.js';
 
 /**
  * How long a place stays taken without its delivery in the holder's list: twice the Kafka log's
@@ -74,26 +84,35 @@ export class SharedAbsentCounts implements SharedAbsentCount {
     const refused = new Map<string, AbsentBound>();
     /** Per partition, the places this call took (the last attempt's): given back if another partition fails. */
     const took = new Map<number, string[]>();
-    const outcomes = await Promise.allSettled([...byPartition].map(([p, requests]) => this.run(p, (record, now) => {
-      // Decided again on each attempt: only the last one's answer counts.
-      for (const r of requests) refused.delete(r.id);
-      dropExpiredPlaces(record, now, ABSENT_PLACE_TTL_MS);
-      const before = new Set(requests.filter((r) => record.taken.has(r.id)).map((r) => r.id));
-      for (const [id, bound] of takePlaces(record, requests, this.o.budget, this.o.isAbsent, now)) refused.set(id, bound);
-      took.set(p, requests.filter((r) => !before.has(r.id) && record.taken.has(r.id)).map((r) => r.id));
-    })));
+    const outcomes = await Promise.allSettled(
+      [...byPartition].map(([p, requests]) =>
+        this.run(p, (record, now) => {
+          // Decided again on each attempt: only the last one's answer counts.
+          for (const r of requests) refused.delete(r.id);
+          dropExpiredPlaces(record, now, ABSENT_PLACE_TTL_MS);
+          const before = new Set(requests.filter((r) => record.taken.has(r.id)).map((r) => r.id));
+          for (const [id, bound] of takePlaces(record, requests, this.o.budget, this.o.isAbsent, now)) refused.set(id, bound);
+          took.set(
+            p,
+            requests.filter((r) => !before.has(r.id) && record.taken.has(r.id)).map((r) => r.id),
+          );
+        }),
+      ),
+    );
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed === undefined) return refused;
     // The send fails as a whole: the places it took in the other partitions go back now rather than
     // staying counted until they expire (a retry of the send takes them again).
     const partitions = [...byPartition.keys()];
-    await Promise.allSettled(outcomes.map((o, i) => {
-      const ids = took.get(partitions[i]!);
-      if (o.status !== 'fulfilled' || ids === undefined || ids.length === 0) return undefined;
-      return this.run(partitions[i]!, (record) => {
-        for (const id of ids) record.taken.delete(id);
-      });
-    }));
+    await Promise.allSettled(
+      outcomes.map((o, i) => {
+        const ids = took.get(partitions[i]!);
+        if (o.status !== 'fulfilled' || ids === undefined || ids.length === 0) return undefined;
+        return this.run(partitions[i]!, (record) => {
+          for (const id of ids) record.taken.delete(id);
+        });
+      }),
+    );
     throw failed.reason;
   }
 
@@ -111,11 +130,13 @@ export class SharedAbsentCounts implements SharedAbsentCount {
       list.push(h);
       byPartition.set(p, list);
     }
-    await Promise.all([...byPartition].map(async ([p, mine]) => {
-      await this.run(p, (record, now) => publishHeld(record, mine, this.o.holder, this.o.isAbsent, now, ABSENT_PLACE_TTL_MS));
-      if (mine.length > 0) this.published.add(p);
-      else this.published.delete(p);
-    }));
+    await Promise.all(
+      [...byPartition].map(async ([p, mine]) => {
+        await this.run(p, (record, now) => publishHeld(record, mine, this.o.holder, this.o.isAbsent, now, ABSENT_PLACE_TTL_MS));
+        if (mine.length > 0) this.published.add(p);
+        else this.published.delete(p);
+      }),
+    );
   }
 
   /** Runs `step` on partition `p`'s record in the lane's next transaction. */

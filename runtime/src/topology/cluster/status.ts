@@ -7,7 +7,10 @@ import type { ClusterNodeStatus } from '@caxton/core';
 import { ClaimStore } from './placement/claims.js';
 import type { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 
-export async function clusterNodes(registry: EtcdRegistry, self: { id: string; address: string; startedAt: number }): Promise<ClusterNodeStatus[]> {
+export async function clusterNodes(
+  registry: EtcdRegistry,
+  self: { id: string; address: string; startedAt: number },
+): Promise<ClusterNodeStatus[]> {
   const byNode = new Map<string, string[]>();
   for (const [agent, claim] of new ClaimStore(registry).claims()) {
     const list = byNode.get(claim.node) ?? [];
@@ -15,11 +18,23 @@ export async function clusterNodes(registry: EtcdRegistry, self: { id: string; a
     byNode.set(claim.node, list);
   }
   const nodes: ClusterNodeStatus[] = (await registry.listNodes()).map((n) => ({
-    id: n.id, address: n.address, startedAt: n.startedAt, lastSeen: n.lastSeen, agents: (byNode.get(n.id) ?? []).sort(), self: n.id === self.id,
+    id: n.id,
+    address: n.address,
+    startedAt: n.startedAt,
+    lastSeen: n.lastSeen,
+    agents: (byNode.get(n.id) ?? []).sort(),
+    self: n.id === self.id,
   }));
   // Between losing its membership and rejoining, this node is not in etcd; it still answers.
   if (!nodes.some((n) => n.self)) {
-    nodes.push({ id: self.id, address: self.address, startedAt: self.startedAt, lastSeen: Date.now(), agents: (byNode.get(self.id) ?? []).sort(), self: true });
+    nodes.push({
+      id: self.id,
+      address: self.address,
+      startedAt: self.startedAt,
+      lastSeen: Date.now(),
+      agents: (byNode.get(self.id) ?? []).sort(),
+      self: true,
+    });
   }
   return nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

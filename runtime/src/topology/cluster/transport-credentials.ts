@@ -14,7 +14,10 @@ function read(file: string, what: string): Buffer {
     return readFileSync(file);
   } catch (err) {
     throw new CaxtonError('node.cluster-config', `cannot read ${what} ${file}: ${(err as Error).message}`, {
-      kind: 'internal', context: { file }, hint: 'check the path and that this user may read it', cause: err,
+      kind: 'internal',
+      context: { file },
+      hint: 'check the path and that this user may read it',
+      cause: err,
     });
   }
 }
@@ -22,7 +25,8 @@ function read(file: string, what: string): Buffer {
 function pair(tls: TlsFiles, service: string): { cert?: Buffer; key?: Buffer } {
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     throw new CaxtonError('node.cluster-config', `${service}: a client certificate and its key go together`, {
-      kind: 'internal', hint: `pass both --${service}-cert and --${service}-key`,
+      kind: 'internal',
+      hint: `pass both --${service}-cert and --${service}-key`,
     });
   }
   if (!tls.certFile || !tls.keyFile) return {};

@@ -63,13 +63,16 @@ export function etcdUrls(spec: EtcdConnectionSpec): string[] {
     if (scheme === undefined) return `${spec.tls ? 'https' : 'http'}://${e}`;
     if (scheme === 'http' && spec.tls) {
       throw new CaxtonError('node.cluster-config', `etcd endpoint ${e} is http:// but TLS options for etcd were given`, {
-        kind: 'internal', context: { endpoint: e },
+        kind: 'internal',
+        context: { endpoint: e },
         hint: `write it as https://${e.slice('http://'.length)} (or drop --etcd-ca/--etcd-cert/--etcd-key for plaintext on loopback)`,
       });
     }
     if (scheme !== 'http' && scheme !== 'https') {
       throw new CaxtonError('node.cluster-config', `etcd endpoint ${e} has scheme ${scheme}://`, {
-        kind: 'internal', context: { endpoint: e }, hint: 'use http:// (loopback only) or https://',
+        kind: 'internal',
+        context: { endpoint: e },
+        hint: 'use http:// (loopback only) or https://',
       });
     }
     return e;
@@ -109,9 +112,13 @@ export function describeInsecureLink(l: InsecureLink): string {
 
 /** The refusal when cluster traffic would leave this machine unprotected and nobody said `--insecure-cluster`. */
 export function insecureClusterError(links: readonly InsecureLink[]): CaxtonError {
-  return new CaxtonError('node.insecure-cluster', `refusing to join a cluster in plaintext beyond this machine: ${links.map(describeInsecureLink).join('; ')}`, {
-    kind: 'failed-precondition',
-    context: { links: links.map(describeInsecureLink).join('; ') },
-    hint: 'encrypt and authenticate: --kafka-ca (TLS) with --kafka-sasl-username and a password file, --etcd-ca with https:// endpoints and --etcd-username; or, on a network you trust, pass --insecure-cluster (see docs/security.md)',
-  });
+  return new CaxtonError(
+    'node.insecure-cluster',
+    `refusing to join a cluster in plaintext beyond this machine: ${links.map(describeInsecureLink).join('; ')}`,
+    {
+      kind: 'failed-precondition',
+      context: { links: links.map(describeInsecureLink).join('; ') },
+      hint: 'encrypt and authenticate: --kafka-ca (TLS) with --kafka-sasl-username and a password file, --etcd-ca with https:// endpoints and --etcd-username; or, on a network you trust, pass --insecure-cluster (see docs/security.md)',
+    },
+  );
 }

@@ -23,7 +23,11 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
   const artifacts = new FileArtifactStore({ dir: artifactDir });
   let audit: FileAuditTrail;
   try {
-    audit = await FileAuditTrail.open({ dir: path.join(dataDir, 'audit'), ...options.auditSegments, onWarning: (m) => process.stderr.write(`caxton: ${m}\n`) });
+    audit = await FileAuditTrail.open({
+      dir: path.join(dataDir, 'audit'),
+      ...options.auditSegments,
+      onWarning: (m) => process.stderr.write(`caxton: ${m}\n`),
+    });
   } catch (err) {
     await registry.close();
     throw err;
@@ -31,7 +35,17 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
   const startedAt = Date.now();
   return {
     // One store backs the agent, directory and timer ports.
-    ports: { agents: registry, directory: registry, timers: registry, topics: registry, log, artifacts, state: log, audit, auditAnchors: registry },
+    ports: {
+      agents: registry,
+      directory: registry,
+      timers: registry,
+      topics: registry,
+      log,
+      artifacts,
+      state: log,
+      audit,
+      auditAnchors: registry,
+    },
     kinds: registry,
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
     protocolGate: (tracker) => tracker,
@@ -45,9 +59,20 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
     health: () => ({ serving: true }),
     async status(local) {
       return {
-        nodes: [{ id: nodeId, address: `${options.apiHost}:${options.apiPort}`, startedAt, lastSeen: Date.now(), agents: local.names(), self: true }],
+        nodes: [
+          {
+            id: nodeId,
+            address: `${options.apiHost}:${options.apiPort}`,
+            startedAt,
+            lastSeen: Date.now(),
+            agents: local.names(),
+            self: true,
+          },
+        ],
         storage: [
-          options.persistence === 'memory' ? { role: 'bus', kind: 'memory', location: '(process memory)' } : { role: 'bus', kind: 'embedded', location: logDir },
+          options.persistence === 'memory'
+            ? { role: 'bus', kind: 'memory', location: '(process memory)' }
+            : { role: 'bus', kind: 'embedded', location: logDir },
           { role: 'registry', kind: 'embedded', location: registryDir },
           { role: 'artifacts', kind: 'embedded', location: artifactDir },
           { role: 'audit', kind: 'embedded', location: audit.location },
@@ -66,7 +91,8 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
 /** The on-disk log; its warnings (decision 1106: the log's `events`) go to stderr. */
 function embeddedLog(dir: string, options: TopologyOptions): EmbeddedMessageLog {
   const log = new EmbeddedMessageLog({
-    dir, ...(options.fsync ? { fsync: options.fsync } : {}),
+    dir,
+    ...(options.fsync ? { fsync: options.fsync } : {}),
     ...(options.embeddedLog?.maxRecordBytes !== undefined ? { maxRecordBytes: options.embeddedLog.maxRecordBytes } : {}),
   });
   log.events.onType('warning', ({ warning }) => process.stderr.write(`caxton: message log: ${warning.message}\n`));

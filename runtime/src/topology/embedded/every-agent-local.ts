@@ -38,7 +38,9 @@ export class EveryAgentLocal implements AgentResidency {
     const records = (await this.store.agents.listAgents()).filter((r) => r.kind === undefined);
     // Every agent is known before any init runs: what one init sends to another is routed, not
     // refused as addressed to an unknown agent (it waits in the mailbox until that one runs).
-    const locals = records.map((record): LocalAgent => ({ record, state: record.absentSince === undefined ? 'starting' : 'stopped', artifactSize: 0 }));
+    const locals = records.map(
+      (record): LocalAgent => ({ record, state: record.absentSince === undefined ? 'starting' : 'stopped', artifactSize: 0 }),
+    );
     for (const local of locals) this.c.local.add(local);
     for (const local of locals) {
       if (local.state === 'stopped') continue; // absent (decision 1990): its queue waits for a deploy
@@ -82,10 +84,16 @@ export class EveryAgentLocal implements AgentResidency {
   async upgradeBase(name: string): Promise<AgentRecord> {
     const local = this.require(name);
     if (isAbsent(local)) {
-      throw new ConflictError(`agent ${name} is stopped (its queue is kept)`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again (\`caxton deploy ${name} …\`): the deploy takes over its queue` });
+      throw new ConflictError(`agent ${name} is stopped (its queue is kept)`, {
+        context: { agent: name, state: 'stopped' },
+        hint: `deploy it again (\`caxton deploy ${name} …\`): the deploy takes over its queue`,
+      });
     }
     if (local.state !== 'running' && local.state !== 'failed') {
-      throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name }, hint: 'wait for the current operation to finish, then retry' });
+      throw new ConflictError(`agent ${name} is ${local.state}`, {
+        context: { agent: name },
+        hint: 'wait for the current operation to finish, then retry',
+      });
     }
     return local.record;
   }
@@ -106,8 +114,19 @@ export class EveryAgentLocal implements AgentResidency {
     }
     await this.store.agents.putAgent(record);
     local.state = 'running';
-    if (absent !== undefined) agentLog(this.c.events, name, 'info', `deployed again after a stop with its queue kept: ${this.c.messaging.mailboxDepth(name)} waiting messages are delivered first`);
-    agentLog(this.c.events, name, 'info', `deployed version 1 (${record.artifactDigest.slice(0, 12)}, fuel ${record.limits.fuelPerMessage}/message, ${record.limits.memoryPages} pages)`);
+    if (absent !== undefined)
+      agentLog(
+        this.c.events,
+        name,
+        'info',
+        `deployed again after a stop with its queue kept: ${this.c.messaging.mailboxDepth(name)} waiting messages are delivered first`,
+      );
+    agentLog(
+      this.c.events,
+      name,
+      'info',
+      `deployed version 1 (${record.artifactDigest.slice(0, 12)}, fuel ${record.limits.fuelPerMessage}/message, ${record.limits.memoryPages} pages)`,
+    );
     this.c.messaging.wake(name);
     return (await this.c.local.status(name))!;
   }
@@ -134,7 +153,12 @@ export class EveryAgentLocal implements AgentResidency {
         } catch (rollbackError) {
           after = 'failed';
           this.c.local.fail(local, rollbackError);
-          agentLog(this.c.events, name, 'error', `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`);
+          agentLog(
+            this.c.events,
+            name,
+            'error',
+            `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`,
+          );
         }
         throw err;
       }
@@ -154,7 +178,10 @@ export class EveryAgentLocal implements AgentResidency {
     if (local.state === 'stopping') throw new ConflictError(`agent ${name} is already stopping`, { context: { agent: name } });
     const wasAbsent = isAbsent(local);
     if (wasAbsent && keepQueue) {
-      throw new ConflictError(`agent ${name} is stopped already, with its queue kept`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again to deliver its queue, or \`caxton stop ${name}\` (without --keep-queue) to dead-letter it and free the name` });
+      throw new ConflictError(`agent ${name} is stopped already, with its queue kept`, {
+        context: { agent: name, state: 'stopped' },
+        hint: `deploy it again to deliver its queue, or \`caxton stop ${name}\` (without --keep-queue) to dead-letter it and free the name`,
+      });
     }
     const before = local.state;
     local.state = 'stopping';
@@ -183,9 +210,16 @@ export class EveryAgentLocal implements AgentResidency {
       // Its messages stay pending in the log and in its mailbox; nothing runs them while it is absent.
       // Its timers go, as on any stop: they belonged to the instance's work in progress. Its topic
       // subscriptions stay, so what is published while it is absent waits for it too (decision 2050).
-      await this.c.onStopped(name, true, true).catch((err: unknown) => agentLog(this.c.events, name, 'warn', `pending timers not removed: ${(err as Error).message}`));
+      await this.c
+        .onStopped(name, true, true)
+        .catch((err: unknown) => agentLog(this.c.events, name, 'warn', `pending timers not removed: ${(err as Error).message}`));
       local.state = 'stopped';
-      agentLog(this.c.events, name, 'info', `${force ? 'stopped (forced)' : 'stopped'}, queue kept: ${this.c.messaging.mailboxDepth(name)} messages wait for its next deploy`);
+      agentLog(
+        this.c.events,
+        name,
+        'info',
+        `${force ? 'stopped (forced)' : 'stopped'}, queue kept: ${this.c.messaging.mailboxDepth(name)} messages wait for its next deploy`,
+      );
       return (await this.c.local.status(name))!;
     }
     // Accepted messages nobody will handle are dead-lettered, not silently dropped.
@@ -193,7 +227,9 @@ export class EveryAgentLocal implements AgentResidency {
     for (const d of this.c.messaging.forget(name)) {
       await this.c.messaging.deadLetter({ delivery: d, reason, attempts: 0, at: Date.now() });
     }
-    await this.c.onStopped(name, true).catch((err: unknown) => agentLog(this.c.events, name, 'warn', `pending timers not removed: ${(err as Error).message}`));
+    await this.c
+      .onStopped(name, true)
+      .catch((err: unknown) => agentLog(this.c.events, name, 'warn', `pending timers not removed: ${(err as Error).message}`));
     local.state = 'stopped';
     const status = (await this.c.local.status(name))!;
     this.c.local.remove(name);
@@ -203,8 +239,16 @@ export class EveryAgentLocal implements AgentResidency {
     // (no await between the remove and this), and dead-letter what it held. A rewind from now on
     // finds no agent and dead-letters on its own (decision 2070): each goes once.
     for (const d of this.c.messaging.forget(name)) {
-      await this.c.messaging.deadLetter({ delivery: d, reason, attempts: 0, at: Date.now() }).catch((err: unknown) =>
-        agentLog(this.c.events, name, 'warn', `${d.id} could not be dead-lettered: ${(err as Error).message}; it stays pending in the log (handed out again after a restart)`));
+      await this.c.messaging
+        .deadLetter({ delivery: d, reason, attempts: 0, at: Date.now() })
+        .catch((err: unknown) =>
+          agentLog(
+            this.c.events,
+            name,
+            'warn',
+            `${d.id} could not be dead-lettered: ${(err as Error).message}; it stays pending in the log (handed out again after a restart)`,
+          ),
+        );
     }
     agentLog(this.c.events, name, 'info', force ? 'stopped (forced)' : 'stopped');
     return status;
@@ -215,7 +259,12 @@ export class EveryAgentLocal implements AgentResidency {
   }
 
   async list(): Promise<AgentStatus[]> {
-    const all = await Promise.all(this.c.local.names().sort().map((n) => this.c.local.status(n)));
+    const all = await Promise.all(
+      this.c.local
+        .names()
+        .sort()
+        .map((n) => this.c.local.status(n)),
+    );
     return all.filter((s): s is AgentStatus => s !== undefined);
   }
 

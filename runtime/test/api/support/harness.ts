@@ -33,7 +33,10 @@ const made: string[] = [];
  */
 export async function tempDir(prefix = 'caxton-api-'): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  if (made.push(dir) === 1) process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 3 }); });
+  if (made.push(dir) === 1)
+    process.on('exit', () => {
+      for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+    });
   return dir;
 }
 
@@ -63,7 +66,14 @@ export async function startHarness(overrides: Partial<ApiServerOptions> = {}): P
   };
   const client = await connect();
   return {
-    node, server, dataDir, address, token, client, connect, internalErrors,
+    node,
+    server,
+    dataDir,
+    address,
+    token,
+    client,
+    connect,
+    internalErrors,
     async close() {
       for (const c of clients) c.close();
       await server.close(1000);

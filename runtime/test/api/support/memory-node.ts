@@ -4,7 +4,27 @@
  * so the tests exercise what the API promises the node will do — and the real node must pass the
  * same scenarios. Nothing here runs wasm; artifacts are stored as given.
  */
-import type { AclMessage, NodeHealth, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate, TopicSubscription } from '@caxton/core';
+import type {
+  AclMessage,
+  NodeHealth,
+  AgentStatus,
+  DeploySpec,
+  LogEntry,
+  LogQuery,
+  MessageEvent,
+  NodeControl,
+  NodeStatus,
+  SendResult,
+  Sink,
+  TailFilter,
+  Unsubscribe,
+  UpgradeResult,
+  UpgradeSpec,
+  VerifiedArtifact,
+  DfAgentDescription,
+  DfSearchTemplate,
+  TopicSubscription,
+} from '@caxton/core';
 import { AlreadyExistsError, NoPreviousVersionError, NotFoundError, matchesTailFilter } from '@caxton/core';
 import type { FreezeResult, FreezeScope, KillSwitchStatus } from '@caxton/core';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
@@ -41,7 +61,11 @@ export class MemoryNode implements NodeControl {
   readonly calls: string[] = [];
   /** Agents' state: the memory log's real store, behind the node's real state control. */
   readonly stateStore = new MemoryMessageLog();
-  private readonly stateControl = new NodeStateControl({ state: this.stateStore, changeState: (_agent, commit) => commit(), live: () => {} });
+  private readonly stateControl = new NodeStateControl({
+    state: this.stateStore,
+    changeState: (_agent, commit) => commit(),
+    live: () => {},
+  });
 
   /** Dead letters: the same memory log's, behind the node's real dead-letter operations (decision 1860). */
   private readonly deadLetterOps = new DeadLetterOperations({
@@ -147,11 +171,21 @@ export class MemoryNode implements NodeControl {
     if (this.agents.has(spec.name)) throw new AlreadyExistsError('agent', spec.name);
     const now = Date.now();
     const status: AgentStatus = {
-      name: spec.name, state: 'running', nodeId: this.nodeId, version: 1, artifactDigest: artifact.sha256,
+      name: spec.name,
+      state: 'running',
+      nodeId: this.nodeId,
+      version: 1,
+      artifactDigest: artifact.sha256,
       artifactSize: artifact.bytes.length,
       limits: { fuelPerMessage: spec.limits.fuelPerMessage ?? DEFAULT_FUEL, memoryPages: spec.limits.memoryPages ?? DEFAULT_PAGES },
-      config: { ...spec.config }, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0,
-      createdAt: now, updatedAt: now,
+      config: { ...spec.config },
+      restarts: 0,
+      fuelUsed: 0,
+      memoryPages: 1,
+      mailboxDepth: 0,
+      messagesHandled: 0,
+      createdAt: now,
+      updatedAt: now,
       ...(spec.http ? { http: spec.http } : {}),
       ...(spec.language !== undefined ? { language: spec.language } : {}),
     };
@@ -170,7 +204,10 @@ export class MemoryNode implements NodeControl {
     s.version++;
     s.artifactDigest = artifact.sha256;
     s.artifactSize = artifact.bytes.length;
-    s.limits = { fuelPerMessage: spec.limits.fuelPerMessage ?? s.limits.fuelPerMessage, memoryPages: spec.limits.memoryPages ?? s.limits.memoryPages };
+    s.limits = {
+      fuelPerMessage: spec.limits.fuelPerMessage ?? s.limits.fuelPerMessage,
+      memoryPages: spec.limits.memoryPages ?? s.limits.memoryPages,
+    };
     if (spec.config) s.config = { ...spec.config };
     if (spec.http) s.http = spec.http;
     // Like the real node: the language belongs to the artifact, an upgrade without one clears it.
@@ -276,11 +313,20 @@ export class MemoryNode implements NodeControl {
     const hasAll = (have: string[], want: string[] | undefined): boolean => (want ?? []).every((w) => have.includes(w));
     return this.directory
       .filter((d) => template.agentName === undefined || d.name.name === template.agentName)
-      .filter((d) => hasAll(d.protocols, template.protocols) && hasAll(d.ontologies, template.ontologies) && hasAll(d.languages, template.languages))
-      .filter((d) => template.serviceName === undefined && template.serviceType === undefined && template.properties === undefined
-        || d.services.some((s) => (template.serviceName === undefined || s.name === template.serviceName)
-          && (template.serviceType === undefined || s.type === template.serviceType)
-          && Object.entries(template.properties ?? {}).every(([k, v]) => s.properties[k] === v)))
+      .filter(
+        (d) =>
+          hasAll(d.protocols, template.protocols) && hasAll(d.ontologies, template.ontologies) && hasAll(d.languages, template.languages),
+      )
+      .filter(
+        (d) =>
+          (template.serviceName === undefined && template.serviceType === undefined && template.properties === undefined) ||
+          d.services.some(
+            (s) =>
+              (template.serviceName === undefined || s.name === template.serviceName) &&
+              (template.serviceType === undefined || s.type === template.serviceType) &&
+              Object.entries(template.properties ?? {}).every(([k, v]) => s.properties[k] === v),
+          ),
+      )
       .slice(0, limit);
   }
 
@@ -294,10 +340,20 @@ export class MemoryNode implements NodeControl {
   async status(): Promise<NodeStatus> {
     const agents = [...this.agents.values()];
     return {
-      nodeId: this.nodeId, version: '0.1.0-test', startedAt: this.startedAt,
-      agentsTotal: agents.length, agentsRunning: agents.filter((a) => a.status.state === 'running').length,
+      nodeId: this.nodeId,
+      version: '0.1.0-test',
+      startedAt: this.startedAt,
+      agentsTotal: agents.length,
+      agentsRunning: agents.filter((a) => a.status.state === 'running').length,
       nodes: [
-        { id: this.nodeId, address: '127.0.0.1:0', startedAt: this.startedAt, lastSeen: Date.now(), agents: agents.map((a) => a.status.name).sort(), self: true },
+        {
+          id: this.nodeId,
+          address: '127.0.0.1:0',
+          startedAt: this.startedAt,
+          lastSeen: Date.now(),
+          agents: agents.map((a) => a.status.name).sort(),
+          self: true,
+        },
       ],
       storage: [
         { role: 'bus', kind: 'embedded', location: '/tmp/test/bus' },

@@ -12,7 +12,15 @@ if (!address || !token) throw new Error('usage: partial-upload-child <address> <
 const client = rawClient(address);
 const { call } = startUpload(client, 'DeployAgent', token);
 call.write({
-  header: { name: 'orphan', sha256: 'f'.repeat(64), totalSize: 512 * 1024, fuelPerMessage: 0, memoryPages: 0, config: {}, replaceConfig: false },
+  header: {
+    name: 'orphan',
+    sha256: 'f'.repeat(64),
+    totalSize: 512 * 1024,
+    fuelPerMessage: 0,
+    memoryPages: 0,
+    config: {},
+    replaceConfig: false,
+  },
 });
 call.write({ chunk: randomBytes(64 * 1024) }, () => {
   process.stdout.write('sent\n');

@@ -34,8 +34,17 @@ export async function startRolloutNode(prefix: string): Promise<RolloutNode> {
   return {
     client,
     async ask(agent, conversation, content, inReplyTo) {
-      const seen = (): MessageEvent | undefined => replies.find((e) => e.message.conversationId === conversation && e.message.sender?.name.startsWith(`${agent}@`) && !used.has(e));
-      await client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content, conversationId: conversation, ...(inReplyTo ? { inReplyTo } : {}) } });
+      const seen = (): MessageEvent | undefined =>
+        replies.find((e) => e.message.conversationId === conversation && e.message.sender?.name.startsWith(`${agent}@`) && !used.has(e));
+      await client.send({
+        structured: {
+          performative: 'request',
+          receivers: [{ name: agent }],
+          content,
+          conversationId: conversation,
+          ...(inReplyTo ? { inReplyTo } : {}),
+        },
+      });
       await eventually(() => seen() !== undefined, `an answer from ${agent} in ${conversation}`, 15_000);
       const e = seen()!;
       used.add(e);

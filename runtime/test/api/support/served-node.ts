@@ -41,18 +41,29 @@ export interface ServedNode {
 
 const toTheOperator = { filter: {}, keep: (e: MessageEvent): boolean => e.message.receivers.some((r) => r.name.startsWith('operator@')) };
 
-interface Running { node: RunningNode; client: CaxtonClient; tail: { cancel(): void } }
+interface Running {
+  node: RunningNode;
+  client: CaxtonClient;
+  tail: { cancel(): void };
+}
 
 async function serve(dir: string, options: ServedNodeOptions, replies: MessageEvent[]): Promise<Running> {
   const { metrics, tail: tailed = toTheOperator, prepare, ...rest } = options;
   const node = await startNode({
-    ...rest, prepare: { cacheDir: TEST_ENGINE_CACHE, ...prepare }, dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' },
+    ...rest,
+    prepare: { cacheDir: TEST_ENGINE_CACHE, ...prepare },
+    dataDir: dir,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'token' },
     ...(metrics ? { telemetry: parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}) } : {}),
   });
   let client: CaxtonClient | undefined;
   try {
     client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
-    const tail = client.tail(tailed.filter, (e) => { if (tailed.keep(e)) replies.push(e); });
+    const tail = client.tail(tailed.filter, (e) => {
+      if (tailed.keep(e)) replies.push(e);
+    });
     await tail.ready;
     return { node, client, tail };
   } catch (err) {
@@ -82,9 +93,15 @@ export async function startServedNode(prefix: string, options: ServedNodeOptions
   return {
     dir,
     replies,
-    get node() { return running.node; },
-    get client() { return running.client; },
-    get address() { return `127.0.0.1:${running.node.apiPort}`; },
+    get node() {
+      return running.node;
+    },
+    get client() {
+      return running.client;
+    },
+    get address() {
+      return `127.0.0.1:${running.node.apiPort}`;
+    },
     async scrape() {
       const at = running.node.telemetry?.prometheusAddress;
       if (at === undefined) throw new Error('this node serves no metrics: start it with { metrics: true }');

@@ -102,7 +102,9 @@ async function throughput(fsync: FsyncPolicy, producers: number, cycle: boolean)
         `producers=${String(producers).padStart(4)}`,
         `batch=${BATCH}`,
         cycle ? 'append+complete' : 'append-only    ',
-        `${Math.round(handed / seconds).toLocaleString('en').padStart(9)} deliveries/s`,
+        `${Math.round(handed / seconds)
+          .toLocaleString('en')
+          .padStart(9)} deliveries/s`,
         `groups/s=${Math.round(stats.commitGroups / seconds)}`,
         `fsyncs/s=${Math.round(stats.fsyncs / seconds)}`,
         `cpu=${Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100)}%`,
@@ -173,9 +175,14 @@ async function fanout(receivers: number, messages = 20): Promise<void> {
         log.consume(() => {});
         await log.open();
         for (let m = 0; m < messages; m++) {
-          const message = { ...benchDelivery(m).message, receivers: Array.from({ length: receivers }, (_, i) => ({ name: `sink-${i}@bench` })) };
+          const message = {
+            ...benchDelivery(m).message,
+            receivers: Array.from({ length: receivers }, (_, i) => ({ name: `sink-${i}@bench` })),
+          };
           const acceptedAt = Date.now();
-          const batch = message.receivers.map((_, i): Delivery => ({ id: `node1-f${m}:sink-${i}`, messageId: `node1-f${m}`, receiver: `sink-${i}`, message, acceptedAt }));
+          const batch = message.receivers.map(
+            (_, i): Delivery => ({ id: `node1-f${m}:sink-${i}`, messageId: `node1-f${m}`, receiver: `sink-${i}`, message, acceptedAt }),
+          );
           const started = performance.now();
           await log.append(batch);
           appendMs += performance.now() - started;

@@ -45,16 +45,31 @@ try {
       }
     };
     const workers = Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-    const limit = new Promise<void>((resolve) => setTimeout(() => { stalled = true; resolve(); }, LIMIT_MS).unref());
+    const limit = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        stalled = true;
+        resolve();
+      }, LIMIT_MS).unref(),
+    );
     await Promise.race([workers, limit]);
     const seconds = (performance.now() - started) / 1000;
     const stats = log.stats();
-    console.log(JSON.stringify({
-      round, agents: AGENTS, committed: stalled ? next : AGENTS, stalled, seconds: +seconds.toFixed(2),
-      commitsPerSecond: Math.round((stalled ? next : AGENTS) / seconds), diskBytes: stats.bytes, segments: stats.segments,
-      snapshots: stats.state.snapshots, segmentsDeleted: stats.segmentsDeleted, compactions: stats.compactions,
-      rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
-    }));
+    console.log(
+      JSON.stringify({
+        round,
+        agents: AGENTS,
+        committed: stalled ? next : AGENTS,
+        stalled,
+        seconds: +seconds.toFixed(2),
+        commitsPerSecond: Math.round((stalled ? next : AGENTS) / seconds),
+        diskBytes: stats.bytes,
+        segments: stats.segments,
+        snapshots: stats.state.snapshots,
+        segmentsDeleted: stats.segmentsDeleted,
+        compactions: stats.compactions,
+        rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+      }),
+    );
     if (stalled) break;
   }
 } finally {

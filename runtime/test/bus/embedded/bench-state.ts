@@ -32,12 +32,25 @@ const VALUE = 'v'.repeat(100 - 'count'.length); // key + value = 100 bytes
 function delivery(n: number): Delivery {
   const receiver = `agent-${n % 64}`;
   return {
-    id: `m-${n}:${receiver}`, messageId: `m-${n}`, receiver, acceptedAt: 1_700_000_000_000 + n,
-    message: { performative: 'inform', sender: { name: 's@bench' }, receivers: [{ name: `${receiver}@bench` }], content: `payload ${n}`, conversationId: `c-${n}` },
+    id: `m-${n}:${receiver}`,
+    messageId: `m-${n}`,
+    receiver,
+    acceptedAt: 1_700_000_000_000 + n,
+    message: {
+      performative: 'inform',
+      sender: { name: 's@bench' },
+      receivers: [{ name: `${receiver}@bench` }],
+      content: `payload ${n}`,
+      conversationId: `c-${n}`,
+    },
   };
 }
 
-async function run(fsync: FsyncPolicy, producers: number, withState: boolean): Promise<{ usPerCompletion: number; segmentBytes: number; fsyncs: number }> {
+async function run(
+  fsync: FsyncPolicy,
+  producers: number,
+  withState: boolean,
+): Promise<{ usPerCompletion: number; segmentBytes: number; fsyncs: number }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-bench-state-'));
   try {
     const log = new EmbeddedMessageLog({ dir, fsync });
@@ -48,12 +61,18 @@ async function run(fsync: FsyncPolicy, producers: number, withState: boolean): P
     const fsyncsBefore = log.stats().fsyncs;
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: producers }, async () => {
-      while (next < N) {
-        const d = batch[next++]!;
-        await log.complete([withState ? { id: d.id, receiver: d.receiver, state: [{ key: 'count', value: `${VALUE}` }] } : { id: d.id, receiver: d.receiver }]);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: producers }, async () => {
+        while (next < N) {
+          const d = batch[next++]!;
+          await log.complete([
+            withState
+              ? { id: d.id, receiver: d.receiver, state: [{ key: 'count', value: `${VALUE}` }] }
+              : { id: d.id, receiver: d.receiver },
+          ]);
+        }
+      }),
+    );
     const elapsed = performance.now() - started;
     const fsyncs = log.stats().fsyncs - fsyncsBefore;
     await log.close();
@@ -76,15 +95,37 @@ for (const fsync of values.fsync.split(',') as FsyncPolicy[]) {
         const r = await run(fsync, producers, variant === 'with');
         results[variant].push(r.usPerCompletion);
         bytes[variant] = r.segmentBytes;
-        console.log(JSON.stringify({ bench: 'state-commit', fsync, producers, state: variant === 'with' ? '100 B' : 'none', round, completions: N, usPerCompletion: +r.usPerCompletion.toFixed(2), fsyncs: r.fsyncs, segmentBytes: r.segmentBytes }));
+        console.log(
+          JSON.stringify({
+            bench: 'state-commit',
+            fsync,
+            producers,
+            state: variant === 'with' ? '100 B' : 'none',
+            round,
+            completions: N,
+            usPerCompletion: +r.usPerCompletion.toFixed(2),
+            fsyncs: r.fsyncs,
+            segmentBytes: r.segmentBytes,
+          }),
+        );
       }
     }
     const without = median(results.without);
     const withState = median(results.with);
-    console.log(JSON.stringify({
-      bench: 'state-commit-summary', fsync, producers, completions: N, rounds: ROUNDS,
-      usWithout: +without.toFixed(2), usWith: +withState.toFixed(2), ratio: +(withState / without).toFixed(2),
-      bytesPerCompletionWithout: +(bytes.without / N).toFixed(1), bytesPerCompletionWith: +(bytes.with / N).toFixed(1), loadavg: os.loadavg().map((l) => +l.toFixed(2)),
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'state-commit-summary',
+        fsync,
+        producers,
+        completions: N,
+        rounds: ROUNDS,
+        usWithout: +without.toFixed(2),
+        usWith: +withState.toFixed(2),
+        ratio: +(withState / without).toFixed(2),
+        bytesPerCompletionWithout: +(bytes.without / N).toFixed(1),
+        bytesPerCompletionWith: +(bytes.with / N).toFixed(1),
+        loadavg: os.loadavg().map((l) => +l.toFixed(2)),
+      }),
+    );
   }
 }

@@ -11,7 +11,17 @@ import { describe, test } from 'node:test';
 import type { AclMessage, AgentId, Delivery } from '@caxton/core';
 import { BINARY_BODY_V1, readDeliveryBody, writeBinaryBody } from '../../../src/bus/embedded/delivery-body.js';
 import { encodeKeyedPayload, keyedBodyStart } from '../../../src/bus/embedded/payload.js';
-import { FILE_HEADER_BYTES, FORMAT_VERSION, FileKind, FrameReader, FrameStatus, RecordType, decodeFileHeader, encodeFileHeader, encodeFrame } from '../../../src/bus/embedded/record-format.js';
+import {
+  FILE_HEADER_BYTES,
+  FORMAT_VERSION,
+  FileKind,
+  FrameReader,
+  FrameStatus,
+  RecordType,
+  decodeFileHeader,
+  encodeFileHeader,
+  encodeFrame,
+} from '../../../src/bus/embedded/record-format.js';
 import { crc32 } from '../../../src/bus/embedded/checksum.js';
 import { FieldWriter, RecordFormatError } from '../../../src/bus/records/binary-fields.js';
 import { ACL_FIELD_NAMES, STRING_FIELD_NAMES, type AclFieldName } from '../../../src/bus/records/acl-binary.js';
@@ -120,7 +130,14 @@ describe('delivery bodies (pure)', () => {
       replyTo: [{ name: 'sink@platform' }],
       replyBy: 1_700_000_000_000,
       userParams: { 'X-a': 'b' },
-      content: 'c', language: 'l', encoding: 'e', ontology: 'o', protocol: 'p', conversationId: 'cv', replyWith: 'rw', inReplyTo: 'irt',
+      content: 'c',
+      language: 'l',
+      encoding: 'e',
+      ontology: 'o',
+      protocol: 'p',
+      conversationId: 'cv',
+      replyWith: 'rw',
+      inReplyTo: 'irt',
     };
     assert.deepEqual(Object.keys(samples).sort(), [...ACL_FIELD_NAMES].sort());
     for (const field of ACL_FIELD_NAMES) {
@@ -151,13 +168,21 @@ describe('delivery bodies (pure)', () => {
   test('a __proto__ user-parameter key (as JSON.parse makes it) goes binary and comes back as an own data property', () => {
     const params = () => JSON.parse('{"__proto__":"polluted?","X-a":"b"}') as Record<string, string>;
     const base = everyField(4);
-    const d: Delivery = { ...base, message: { ...base.message, sender: { ...base.message.sender!, userParams: params() }, userParams: params() } };
+    const d: Delivery = {
+      ...base,
+      message: { ...base.message, sender: { ...base.message.sender!, userParams: params() }, userParams: params() },
+    };
     const { binary, back } = roundTrip(d);
     assert.equal(binary, true);
     assert.deepEqual(back, d);
     for (const got of [back.message.userParams!, back.message.sender!.userParams!]) {
       assert.equal(Object.getPrototypeOf(got), Object.prototype, 'the prototype is not replaced');
-      assert.deepEqual(Object.getOwnPropertyDescriptor(got, '__proto__'), { value: 'polluted?', enumerable: true, writable: true, configurable: true });
+      assert.deepEqual(Object.getOwnPropertyDescriptor(got, '__proto__'), {
+        value: 'polluted?',
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       assert.deepEqual(Object.keys(got), ['__proto__', 'X-a']);
     }
     assert.equal(({} as Record<string, unknown>)['polluted?'], undefined);
@@ -170,7 +195,11 @@ describe('delivery bodies (pure)', () => {
     const good = Buffer.from(w.view(0, w.length));
     assert.equal(good[0], BINARY_BODY_V1);
     assert.throws(() => readDeliveryBody(good, 0, good.length - 3, d.id), RecordFormatError, 'cut short');
-    assert.throws(() => readDeliveryBody(Buffer.concat([good, Buffer.from([0])]), 0, good.length + 1, d.id), RecordFormatError, 'trailing bytes');
+    assert.throws(
+      () => readDeliveryBody(Buffer.concat([good, Buffer.from([0])]), 0, good.length + 1, d.id),
+      RecordFormatError,
+      'trailing bytes',
+    );
     const unknown = Buffer.from(good);
     unknown[0] = 0x09;
     assert.throws(() => readDeliveryBody(unknown, 0, unknown.length, d.id), RecordFormatError, 'unknown layout');
@@ -225,7 +254,10 @@ describe('binary bodies in the embedded log', () => {
     const files = await segmentFiles(dir);
     assert.deepEqual(files, ['00000000000000000001.seg', '00000000000000000002.seg']);
     const second = await fs.readFile(path.join(dir, files[1]!));
-    assert.deepEqual(decodeFileHeader(second.subarray(0, FILE_HEADER_BYTES)), { ok: true, header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 3 } });
+    assert.deepEqual(decodeFileHeader(second.subarray(0, FILE_HEADER_BYTES)), {
+      ok: true,
+      header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 3 },
+    });
     assert.equal(FORMAT_VERSION, 4);
     assert.deepEqual(await appendedBodies(path.join(dir, files[1]!)), [BINARY_BODY_V1]);
     const { log: reopened, consumed: again } = await openLog(dir);
@@ -281,7 +313,10 @@ describe('binary bodies in the embedded log', () => {
     await log.close();
     const [file] = await segmentFiles(dir);
     const firsts = await appendedBodies(path.join(dir, file!));
-    assert.deepEqual(firsts.slice(0, 40), mixed.map((_, i) => (i % 7 === 3 ? '{'.charCodeAt(0) : BINARY_BODY_V1)));
+    assert.deepEqual(
+      firsts.slice(0, 40),
+      mixed.map((_, i) => (i % 7 === 3 ? '{'.charCodeAt(0) : BINARY_BODY_V1)),
+    );
     const { log: reopened, consumed } = await openLog(dir, options);
     assert.deepEqual(consumed, [...mixed, huge, ...after]);
     await reopened.close();
@@ -293,7 +328,10 @@ describe('binary bodies in the embedded log', () => {
     const big = { ...delivery(1), message: { ...delivery(1).message, content: 'y'.repeat(5000) } };
     await assert.rejects(log.append([delivery(0), big]), /maxRecordBytes/);
     await log.append([delivery(0)]); // nothing of the refused call was queued
-    assert.deepEqual(consumed.map((d) => d.id), [delivery(0).id]);
+    assert.deepEqual(
+      consumed.map((d) => d.id),
+      [delivery(0).id],
+    );
     await log.close();
   });
 });

@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   // Periodic stats so the test can report whether rotation, retention and compaction ran.
   setInterval(() => {
     const s = log.stats();
-    say(`S segments=${s.segments} deleted=${s.segmentsDeleted} compactions=${s.compactions} moved=${s.movedDeliveries} groups=${s.commitGroups} fsyncs=${s.fsyncs}`);
+    say(
+      `S segments=${s.segments} deleted=${s.segmentsDeleted} compactions=${s.compactions} moved=${s.movedDeliveries} groups=${s.commitGroups} fsyncs=${s.fsyncs}`,
+    );
   }, 20).unref();
 
   let next = 0;

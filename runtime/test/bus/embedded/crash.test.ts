@@ -32,14 +32,23 @@ class Reported {
       for (let n = Number(a); n < Number(b); n++) if (keep(n)) set.add(deliveryId(round, n));
     };
     switch (kind) {
-      case 'A': return range(this.appended, () => true);
-      case 'I': return range(this.completionIssued, isCompletable);
-      case 'C': return range(this.completed, isCompletable);
-      case 'DI': return void this.deadLetterIssued.add(deliveryId(round, Number(a)));
-      case 'D': return void this.deadLettered.add(deliveryId(round, Number(a)));
-      case 'S': this.lastStats = line.slice(2); return;
-      case 'E': throw new Error(`crash child failed: ${line}`);
-      default: return; // READY, W <warning>
+      case 'A':
+        return range(this.appended, () => true);
+      case 'I':
+        return range(this.completionIssued, isCompletable);
+      case 'C':
+        return range(this.completed, isCompletable);
+      case 'DI':
+        return void this.deadLetterIssued.add(deliveryId(round, Number(a)));
+      case 'D':
+        return void this.deadLettered.add(deliveryId(round, Number(a)));
+      case 'S':
+        this.lastStats = line.slice(2);
+        return;
+      case 'E':
+        throw new Error(`crash child failed: ${line}`);
+      default:
+        return; // READY, W <warning>
     }
   }
 }
@@ -48,7 +57,10 @@ class Reported {
 async function runAndKill(dir: string, fsync: FsyncPolicy, round: number, reported: Reported): Promise<number> {
   const env = { ...process.env };
   delete env['NODE_TEST_CONTEXT']; // the child is a plain script, not a test file
-  const child = spawn(process.execPath, [CHILD, dir, fsync, String(round), String(SEGMENT_BYTES)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [CHILD, dir, fsync, String(round), String(SEGMENT_BYTES)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   let stdout = '';
   let stderr = '';
   let appends = 0;
@@ -113,7 +125,10 @@ async function verify(dir: string, reported: Reported): Promise<{ pending: numbe
   const keys = replayed.map((d) => parseDeliveryId(d.id));
   for (let i = 1; i < keys.length; i++) {
     const [prev, cur] = [keys[i - 1]!, keys[i]!];
-    assert.ok(prev.round < cur.round || (prev.round === cur.round && prev.n < cur.n), `replay out of order at ${i}: ${replayed[i - 1]!.id} before ${replayed[i]!.id}`);
+    assert.ok(
+      prev.round < cur.round || (prev.round === cur.round && prev.n < cur.n),
+      `replay out of order at ${i}: ${replayed[i - 1]!.id} before ${replayed[i]!.id}`,
+    );
   }
   for (const d of replayed) {
     assert.equal(d.messageId, d.id.slice(0, d.id.indexOf(':')), 'replayed bodies are intact');

@@ -15,7 +15,18 @@ import { readKeyedId } from '../../../src/bus/embedded/payload.js';
 import { tempDir } from '../../registry/helpers/tmp.js';
 
 function delivery(id: string): Delivery {
-  return { id: `${id}>fragile`, messageId: id, receiver: 'fragile', acceptedAt: 1, message: { performative: 'request', sender: { name: 'operator@caxton' }, receivers: [{ name: 'fragile@caxton' }], content: 'poison pill' } };
+  return {
+    id: `${id}>fragile`,
+    messageId: id,
+    receiver: 'fragile',
+    acceptedAt: 1,
+    message: {
+      performative: 'request',
+      sender: { name: 'operator@caxton' },
+      receivers: [{ name: 'fragile@caxton' }],
+      content: 'poison pill',
+    },
+  };
 }
 
 /** Record types and ids of every frame in one of the log's files. */
@@ -24,7 +35,8 @@ async function frames(file: string): Promise<[RecordType, string][]> {
   const body = buf.subarray(FILE_HEADER_BYTES);
   const reader = new FrameReader(body, body.length);
   const out: [RecordType, string][] = [];
-  for (let offset = 0; offset < body.length && reader.read(offset) === FrameStatus.Ok; offset = reader.next) out.push([reader.type, readKeyedId(body, reader.payloadStart)]);
+  for (let offset = 0; offset < body.length && reader.read(offset) === FrameStatus.Ok; offset = reader.next)
+    out.push([reader.type, readKeyedId(body, reader.payloadStart)]);
   return out;
 }
 
@@ -40,21 +52,40 @@ test('marks are durable beside the letters, the newest per letter wins, and surv
   await log.deadLetter({ delivery: b, reason: 'handler crashed 3 times', attempts: 3, at: 11 });
   assert.deepEqual(await log.deadLetterMarks(), new Map());
   await log.markDeadLetters([{ id: a.id, state: 'redriven', deliveryId: 'r-1>steady', receiver: 'steady', at: 20 }]);
-  await log.markDeadLetters([{ id: a.id, state: 'purged', at: 21 }, { id: b.id, state: 'redriven', deliveryId: 'r-2>fragile', receiver: 'fragile', at: 21 }]);
+  await log.markDeadLetters([
+    { id: a.id, state: 'purged', at: 21 },
+    { id: b.id, state: 'redriven', deliveryId: 'r-2>fragile', receiver: 'fragile', at: 21 },
+  ]);
   const before = await log.deadLetterMarks();
   assert.deepEqual(before.get(a.id), { id: a.id, state: 'purged', at: 21 });
   assert.deepEqual(before.get(b.id), { id: b.id, state: 'redriven', deliveryId: 'r-2>fragile', receiver: 'fragile', at: 21 });
   await log.close();
 
-  assert.deepEqual(await frames(path.join(dir, DEAD_LETTER_FILE)), [[RecordType.DeadLetter, a.id], [RecordType.DeadLetter, b.id]], 'the letters file holds letters only');
-  assert.deepEqual((await frames(path.join(dir, DEAD_LETTER_MARKS_FILE))).map(([type, id]) => [type, id]),
-    [[RecordType.DeadLetterMark, a.id], [RecordType.DeadLetterMark, a.id], [RecordType.DeadLetterMark, b.id]]);
+  assert.deepEqual(
+    await frames(path.join(dir, DEAD_LETTER_FILE)),
+    [
+      [RecordType.DeadLetter, a.id],
+      [RecordType.DeadLetter, b.id],
+    ],
+    'the letters file holds letters only',
+  );
+  assert.deepEqual(
+    (await frames(path.join(dir, DEAD_LETTER_MARKS_FILE))).map(([type, id]) => [type, id]),
+    [
+      [RecordType.DeadLetterMark, a.id],
+      [RecordType.DeadLetterMark, a.id],
+      [RecordType.DeadLetterMark, b.id],
+    ],
+  );
 
   const again = new EmbeddedMessageLog({ dir });
   await again.open();
   try {
     assert.deepEqual(await again.deadLetterMarks(), before);
-    assert.deepEqual((await again.deadLetters()).map((l) => l.delivery.id), [a.id, b.id]);
+    assert.deepEqual(
+      (await again.deadLetters()).map((l) => l.delivery.id),
+      [a.id, b.id],
+    );
     assert.equal(again.stats().pending, 0);
   } finally {
     await again.close();

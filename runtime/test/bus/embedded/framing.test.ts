@@ -43,7 +43,10 @@ describe('file header', () => {
   test('round-trips kind and a base sequence above 2^32', () => {
     const buf = encodeFileHeader(FileKind.Segment, 2 ** 40 + 17);
     assert.equal(buf.length, FILE_HEADER_BYTES);
-    assert.deepEqual(decodeFileHeader(buf), { ok: true, header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 2 ** 40 + 17 } });
+    assert.deepEqual(decodeFileHeader(buf), {
+      ok: true,
+      header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 2 ** 40 + 17 },
+    });
   });
 
   test('rejects short files, foreign magic and flipped bytes', () => {

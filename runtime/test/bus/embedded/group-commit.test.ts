@@ -74,9 +74,16 @@ describe('group commit', () => {
     const stats = log.stats();
     assert.equal(stats.commitGroups, 2);
     assert.equal(stats.fsyncs, 2);
-    assert.deepEqual(consumed.map((d) => d.id), [...first, ...later].map((d) => d.id), 'handed out in append order');
+    assert.deepEqual(
+      consumed.map((d) => d.id),
+      [...first, ...later].map((d) => d.id),
+      'handed out in append order',
+    );
     await log.close();
-    assert.deepEqual((await pendingAfterReopen(dir)).ids, later.map((d) => d.id));
+    assert.deepEqual(
+      (await pendingAfterReopen(dir)).ids,
+      later.map((d) => d.id),
+    );
   });
 
   test('concurrent producers that each wait for their append are batched together', async (t) => {
@@ -95,7 +102,10 @@ describe('group commit', () => {
     // Per producer (a receiver's sender), deliveries are handed out in the order they were appended.
     for (let p = 0; p < producers; p++) {
       const mine = consumed.filter((d) => Math.floor(Number(d.messageId.slice(2)) / 1000) === p).map((d) => d.messageId);
-      assert.deepEqual(mine, Array.from({ length: perProducer }, (_, i) => `m-${p * 1000 + i}`));
+      assert.deepEqual(
+        mine,
+        Array.from({ length: perProducer }, (_, i) => `m-${p * 1000 + i}`),
+      );
     }
     await log.close();
   });
@@ -128,7 +138,7 @@ describe('group commit', () => {
   });
 });
 
-describe('completeInOrder\'s callback (decision 2111)', () => {
+describe("completeInOrder's callback (decision 2111)", () => {
   test('called once per call, in call order, as the group settles and before any reaction to its promise', async (t) => {
     const dir = await tempDir(t);
     const { log } = await openLog(dir, { fsync: 'always' });
@@ -170,8 +180,8 @@ describe('completeInOrder\'s callback (decision 2111)', () => {
   });
 });
 
-describe('appendInOrder\'s callback (decision 2118)', () => {
-  test('called as the group settles, in call order with completeInOrder\'s, before any reaction; a refused append calls nothing', async (t) => {
+describe("appendInOrder's callback (decision 2118)", () => {
+  test("called as the group settles, in call order with completeInOrder's, before any reaction; a refused append calls nothing", async (t) => {
     const dir = await tempDir(t);
     const { log } = await openLog(dir, { fsync: 'always' });
     const batch = deliveries(0, 5);
@@ -193,7 +203,7 @@ describe('appendInOrder\'s callback (decision 2118)', () => {
 });
 
 describe('group-committed events (metrics, decision 1301)', () => {
-  test('one event per group: its frames add up to the records appended, its bytes to the log\'s growth', async (t) => {
+  test("one event per group: its frames add up to the records appended, its bytes to the log's growth", async (t) => {
     const dir = await tempDir(t);
     const { log } = await openLog(dir, { fsync: 'always' });
     const before = log.stats();
@@ -204,8 +214,16 @@ describe('group-committed events (metrics, decision 1301)', () => {
     const after = log.stats();
     assert.equal(groups.length, after.commitGroups - before.commitGroups, 'one event per written group');
     assert.ok(groups.length < 20, `appends of one turn share groups (${groups.length} groups)`);
-    assert.equal(groups.reduce((n, g) => n + g.frames, 0), 200, 'every record in exactly one group');
-    assert.equal(groups.reduce((n, g) => n + g.bytes, 0), after.bytes - before.bytes, 'the groups\' bytes are what the segments grew by');
+    assert.equal(
+      groups.reduce((n, g) => n + g.frames, 0),
+      200,
+      'every record in exactly one group',
+    );
+    assert.equal(
+      groups.reduce((n, g) => n + g.bytes, 0),
+      after.bytes - before.bytes,
+      "the groups' bytes are what the segments grew by",
+    );
     assert.ok(groups.every((g) => g.seconds > 0 && g.seconds < 60));
     await log.close();
   });
@@ -216,7 +234,10 @@ describe('group-committed events (metrics, decision 1301)', () => {
     assert.equal(log.events.wants('group-committed'), false);
     await log.append(deliveries(0, 5));
     const sizes = await Promise.all((await segmentFiles(dir)).map(async (f) => (await fs.stat(path.join(dir, f))).size));
-    assert.equal(log.stats().bytes, sizes.reduce((a, b) => a + b, 0));
+    assert.equal(
+      log.stats().bytes,
+      sizes.reduce((a, b) => a + b, 0),
+    );
     await log.close();
   });
 });

@@ -60,7 +60,10 @@ export async function openLog(dir: string, options: Partial<EmbeddedMessageLogOp
 }
 
 /** Ids of the deliveries a freshly opened log replays (opens, reads, closes). */
-export async function pendingAfterReopen(dir: string, options: Partial<EmbeddedMessageLogOptions> = {}): Promise<{ ids: string[]; warnings: EmbeddedLogWarning[] }> {
+export async function pendingAfterReopen(
+  dir: string,
+  options: Partial<EmbeddedMessageLogOptions> = {},
+): Promise<{ ids: string[]; warnings: EmbeddedLogWarning[] }> {
   const { log, consumed, warnings } = await openLog(dir, options);
   await log.close();
   return { ids: consumed.map((d) => d.id), warnings };

@@ -22,13 +22,19 @@ test('pages go backwards across segment files, newest last in each page, each me
 
   const seen: string[] = [];
   let page: HistoryPage = await log.history({ limit: 25, match: all, maxScanBytes: 1 << 30 });
-  assert.deepEqual(page.messages.map((m) => m.messageId), Array.from({ length: 25 }, (_, i) => `m-${95 + i}`));
+  assert.deepEqual(
+    page.messages.map((m) => m.messageId),
+    Array.from({ length: 25 }, (_, i) => `m-${95 + i}`),
+  );
   seen.unshift(...page.messages.map((m) => m.messageId));
   while (page.nextBefore !== undefined) {
     page = await log.history({ before: page.nextBefore, limit: 25, match: all, maxScanBytes: 1 << 30 });
     seen.unshift(...page.messages.map((m) => m.messageId));
   }
-  assert.deepEqual(seen, Array.from({ length: 120 }, (_, i) => `m-${i}`));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 120 }, (_, i) => `m-${i}`),
+  );
   const first = (await log.history({ limit: 1, match: (m) => m.messageId === 'm-0', maxScanBytes: 1 << 30 })).messages[0]!;
   assert.equal(first.acceptedAt, 1_700_000_000_000);
   assert.equal(first.message.conversationId, 'c-0');
@@ -48,7 +54,10 @@ test('a filter that matches little still ends: maxScanBytes returns a short page
     found.push(...page.messages);
     pages++;
   }
-  assert.deepEqual(found.map((m) => m.messageId), ['m-3']);
+  assert.deepEqual(
+    found.map((m) => m.messageId),
+    ['m-3'],
+  );
   assert.ok(pages > 1, 'the scan was cut into several pages');
 });
 
@@ -56,5 +65,8 @@ test('a cursor that is not one is refused with a typed error', async (t) => {
   const dir = await tempDir(t);
   const { log } = await openLog(dir);
   t.after(() => log.close());
-  await assert.rejects(log.history({ before: '../x', limit: 1, match: all, maxScanBytes: 1 << 20 }), (err: Error & { code?: string }) => err.code === 'api.invalid');
+  await assert.rejects(
+    log.history({ before: '../x', limit: 1, match: all, maxScanBytes: 1 << 20 }),
+    (err: Error & { code?: string }) => err.code === 'api.invalid',
+  );
 });

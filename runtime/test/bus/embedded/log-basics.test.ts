@@ -38,11 +38,20 @@ describe('append, complete, reopen', () => {
 
     const second = await openLog(dir, { replayBatchSize: 4 });
     const expected = all.filter((_, i) => i % 3 !== 0);
-    assert.deepEqual(second.consumed.map((d) => d.id), expected.map((d) => d.id));
-    assert.ok(second.batches.every((size) => size <= 4), 'replay arrives in batches of replayBatchSize');
+    assert.deepEqual(
+      second.consumed.map((d) => d.id),
+      expected.map((d) => d.id),
+    );
+    assert.ok(
+      second.batches.every((size) => size <= 4),
+      'replay arrives in batches of replayBatchSize',
+    );
     const fresh = deliveries(100, 3);
     await second.log.append(fresh);
-    assert.deepEqual(second.consumed.slice(-3).map((d) => d.id), fresh.map((d) => d.id));
+    assert.deepEqual(
+      second.consumed.slice(-3).map((d) => d.id),
+      fresh.map((d) => d.id),
+    );
     await second.log.close();
   });
 
@@ -60,8 +69,14 @@ describe('append, complete, reopen', () => {
     const seen: string[] = [];
     log.consume((batch) => seen.push(...batch.map((d) => d.id)));
     await log.append(deliveries(7, 1));
-    assert.deepEqual(seen, deliveries(0, 8).map((d) => d.id));
-    assert.throws(() => log.consume(() => {}), (e: EmbeddedLogError) => e.code === 'log.already-consuming');
+    assert.deepEqual(
+      seen,
+      deliveries(0, 8).map((d) => d.id),
+    );
+    assert.throws(
+      () => log.consume(() => {}),
+      (e: EmbeddedLogError) => e.code === 'log.already-consuming',
+    );
     await log.close();
   });
 
@@ -74,7 +89,10 @@ describe('append, complete, reopen', () => {
     for (let round = 0; round < 3; round++) {
       opened = await openLog(dir);
       if (round === 0) {
-        assert.deepEqual(opened.consumed.map((x) => x.id), [d.id]);
+        assert.deepEqual(
+          opened.consumed.map((x) => x.id),
+          [d.id],
+        );
         await opened.log.complete([{ id: d.id, receiver: d.receiver }]);
       } else {
         assert.deepEqual(opened.consumed, [], `round ${round}`);
@@ -91,7 +109,10 @@ describe('append, complete, reopen', () => {
     await log.append([a]);
     await log.complete([{ id: a.id, receiver: a.receiver }]);
     await log.append([a, b]); // a was completed: still a duplicate
-    assert.deepEqual(consumed.map((d) => d.id), [a.id, b.id]);
+    assert.deepEqual(
+      consumed.map((d) => d.id),
+      [a.id, b.id],
+    );
     assert.equal(log.stats().pending, 1);
     await log.close();
     assert.deepEqual((await pendingAfterReopen(dir)).ids, [b.id]);
@@ -119,11 +140,17 @@ describe('dead letters', () => {
     await log.deadLetter({ delivery: a, reason: 'agent trapped', attempts: 3, at: 1 });
     await log.deadLetter({ delivery: c, reason: 'out of fuel', attempts: 5, at: 2 });
     assert.ok(log.hasCompleted(a.id));
-    assert.deepEqual((await log.deadLetters()).map((l) => l.reason), ['agent trapped', 'out of fuel']);
+    assert.deepEqual(
+      (await log.deadLetters()).map((l) => l.reason),
+      ['agent trapped', 'out of fuel'],
+    );
     await log.close();
 
     const reopened = await openLog(dir);
-    assert.deepEqual(reopened.consumed.map((d) => d.id), [b.id]);
+    assert.deepEqual(
+      reopened.consumed.map((d) => d.id),
+      [b.id],
+    );
     const letters = await reopened.log.deadLetters(1);
     assert.deepEqual(letters, [{ delivery: c, reason: 'out of fuel', attempts: 5, at: 2 }], 'limit keeps the newest');
     assert.equal(reopened.log.stats().deadLetters, 2);
@@ -142,8 +169,15 @@ describe('dead letters', () => {
     await file.close();
 
     const reopened = await openLog(dir);
-    assert.deepEqual(reopened.consumed.map((d) => d.id), [b.id], 'the dead-lettered delivery is not replayed');
-    assert.deepEqual(reopened.warnings.map((w) => w.code), ['log.dead-letter-reconciled']);
+    assert.deepEqual(
+      reopened.consumed.map((d) => d.id),
+      [b.id],
+      'the dead-lettered delivery is not replayed',
+    );
+    assert.deepEqual(
+      reopened.warnings.map((w) => w.code),
+      ['log.dead-letter-reconciled'],
+    );
     await reopened.log.close();
     const again = await pendingAfterReopen(dir);
     assert.deepEqual(again, { ids: [b.id], warnings: [] }, 'the repair was made durable');
@@ -166,7 +200,10 @@ describe('misuse and errors', () => {
     const dir = await tempDir(t);
     await fs.writeFile(path.join(dir, 'LOCK'), '999999999\n');
     const { log, warnings } = await openLog(dir);
-    assert.deepEqual(warnings.map((w) => w.code), ['log.stale-lock-taken']);
+    assert.deepEqual(
+      warnings.map((w) => w.code),
+      ['log.stale-lock-taken'],
+    );
     await log.close();
   });
 
@@ -198,7 +235,10 @@ describe('misuse and errors', () => {
     const dir = await tempDir(t);
     await fs.writeFile(path.join(dir, 'LOCK'), `${process.pid}\n`);
     const { log, warnings } = await openLog(dir);
-    assert.deepEqual(warnings.map((w) => w.code), ['log.stale-lock-taken']);
+    assert.deepEqual(
+      warnings.map((w) => w.code),
+      ['log.stale-lock-taken'],
+    );
     const second = new EmbeddedMessageLog({ dir });
     second.events.on(() => {}, ['warning']);
     await assert.rejects(second.open(), (e: EmbeddedLogError) => e.code === 'log.locked' && /already opened/.test(e.hint ?? ''));
@@ -236,9 +276,18 @@ describe('misuse and errors', () => {
   });
 
   test('options are validated', () => {
-    assert.throws(() => new EmbeddedMessageLog({ dir: '/tmp/x', fsync: 'sometimes' as never }), (e: EmbeddedLogError) => e.code === 'log.invalid-options');
-    assert.throws(() => new EmbeddedMessageLog({ dir: '/tmp/x', segmentBytes: 10 }), (e: EmbeddedLogError) => e.code === 'log.invalid-options');
+    assert.throws(
+      () => new EmbeddedMessageLog({ dir: '/tmp/x', fsync: 'sometimes' as never }),
+      (e: EmbeddedLogError) => e.code === 'log.invalid-options',
+    );
+    assert.throws(
+      () => new EmbeddedMessageLog({ dir: '/tmp/x', segmentBytes: 10 }),
+      (e: EmbeddedLogError) => e.code === 'log.invalid-options',
+    );
     // The dedup window's index is allocated up front: a huge window is refused typed, not a RangeError.
-    assert.throws(() => new EmbeddedMessageLog({ dir: '/tmp/x', dedupWindow: 3_000_000_000 }), (e: EmbeddedLogError) => e.code === 'log.invalid-options' && /dedupWindow/.test(e.message));
+    assert.throws(
+      () => new EmbeddedMessageLog({ dir: '/tmp/x', dedupWindow: 3_000_000_000 }),
+      (e: EmbeddedLogError) => e.code === 'log.invalid-options' && /dedupWindow/.test(e.message),
+    );
   });
 });

@@ -93,7 +93,10 @@ describe('RecoveryPlanner', () => {
     planner.completed('y');
     planner.completed('ghost'); // its append was in a deleted segment: must not appear
     const state = planner.finish();
-    assert.deepEqual(summary(state), [['x', 0, 1], ['z', 2, 2]]);
+    assert.deepEqual(summary(state), [
+      ['x', 0, 1],
+      ['z', 2, 2],
+    ]);
     assert.deepEqual([s1.live, s1.appended, s2.live, s2.appended], [1, 2, 1, 1]);
     assert.equal(state.nextSeq, 3);
     assert.ok(done.has('y') && done.has('ghost'));
@@ -106,7 +109,10 @@ describe('RecoveryPlanner', () => {
     planner.appended('newer', 1, s2, 24);
     planner.appended('old', 0, s3, 40); // copy; segment 1 not deleted yet
     const state = planner.finish();
-    assert.deepEqual(summary(state), [['old', 0, 3], ['newer', 1, 2]]);
+    assert.deepEqual(summary(state), [
+      ['old', 0, 3],
+      ['newer', 1, 2],
+    ]);
     assert.equal(state.pending.get('old')!.offset, 40);
     assert.deepEqual([s1.live, s1.appended, s3.live, s3.appended], [0, 1, 1, 1]);
   });
@@ -130,21 +136,40 @@ describe('RecoveryPlanner', () => {
 
 describe('planRetention', () => {
   test('deletes only a prefix of dead segments', () => {
-    const closed = [{ no: 1, live: 0, appended: 10 }, { no: 2, live: 8, appended: 10 }, { no: 3, live: 0, appended: 10 }, { no: 4, live: 10, appended: 10 }];
+    const closed = [
+      { no: 1, live: 0, appended: 10 },
+      { no: 2, live: 8, appended: 10 },
+      { no: 3, live: 0, appended: 10 },
+      { no: 4, live: 10, appended: 10 },
+    ];
     assert.deepEqual(planRetention(closed, 0.25), { delete: [1], compact: undefined });
   });
 
   test('compacts the oldest remaining segment when it holds few pending deliveries', () => {
-    const plan = planRetention([{ no: 1, live: 0, appended: 10 }, { no: 2, live: 2, appended: 10 }, { no: 3, live: 0, appended: 10 }], 0.25);
+    const plan = planRetention(
+      [
+        { no: 1, live: 0, appended: 10 },
+        { no: 2, live: 2, appended: 10 },
+        { no: 3, live: 0, appended: 10 },
+      ],
+      0.25,
+    );
     assert.deepEqual(plan, { delete: [1], compact: 2 });
   });
 
   test('compacts even a dense oldest segment when the closed segments are mostly garbage', () => {
     // Segment 1 holds copied stragglers (dense), segments 2 and 3 are nearly all completed.
-    const closed = [{ no: 1, live: 90, appended: 100 }, { no: 2, live: 5, appended: 100 }, { no: 3, live: 5, appended: 100 }];
+    const closed = [
+      { no: 1, live: 90, appended: 100 },
+      { no: 2, live: 5, appended: 100 },
+      { no: 3, live: 5, appended: 100 },
+    ];
     assert.deepEqual(planRetention(closed, 0.25), { delete: [], compact: 1 });
     // Not when most of what they hold is still pending (a consumer backlog): copying would not pay.
-    const backlog = [{ no: 1, live: 90, appended: 100 }, { no: 2, live: 80, appended: 100 }];
+    const backlog = [
+      { no: 1, live: 90, appended: 100 },
+      { no: 2, live: 80, appended: 100 },
+    ];
     assert.deepEqual(planRetention(backlog, 0.25), { delete: [], compact: undefined });
   });
 

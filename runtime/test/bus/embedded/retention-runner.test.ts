@@ -120,7 +120,10 @@ describe('retention runner scheduling', () => {
     await runner.idle();
     assert.equal(await exists(scene.oldest.path), false, 'the dead segment is deleted');
     assert.equal(runner.stats.segmentsDeleted, 1);
-    assert.deepEqual(scene.host.segments().map((s) => s.no), [2]);
+    assert.deepEqual(
+      scene.host.segments().map((s) => s.no),
+      [2],
+    );
     assert.equal(scene.steps(), 3);
   });
 

@@ -76,7 +76,10 @@ describe('retention', () => {
     await waitFor('early segments deleted', () => log.stats().segmentsDeleted > 0);
     await log.close();
     const { ids } = await pendingAfterReopen(dir, { segmentBytes: SMALL });
-    assert.deepEqual(ids, [...late, ...deliveries(300, 1)].map((d) => d.id));
+    assert.deepEqual(
+      ids,
+      [...late, ...deliveries(300, 1)].map((d) => d.id),
+    );
   });
 });
 

@@ -21,7 +21,13 @@ import {
   encodeFrame,
 } from '../../../src/bus/embedded/record-format.js';
 import { crc32 } from '../../../src/bus/embedded/checksum.js';
-import { readSharedEntries, sharedEntryBytes, writeSharedPayload, parseSharedBody, SHARED_COUNT_BYTES } from '../../../src/bus/embedded/shared-payload.js';
+import {
+  readSharedEntries,
+  sharedEntryBytes,
+  writeSharedPayload,
+  parseSharedBody,
+  SHARED_COUNT_BYTES,
+} from '../../../src/bus/embedded/shared-payload.js';
 import { completions, delivery, openLog, segmentFiles, tempDir, waitFor } from './helpers.js';
 
 /** The deliveries the bus appends for one message to `receivers`: one message object, shared. */
@@ -58,7 +64,11 @@ describe('shared payload (pure)', () => {
       { seq: 2 ** 40 + 1, id: 'm:ä-1', receiver: 'ä-1' },
       { seq: 7, id: 'm:b', receiver: 'b' },
     ];
-    const body = JSON.stringify({ messageId: 'm', acceptedAt: 5, message: { performative: 'inform', receivers: [{ name: 'ä-1' }, { name: 'b' }] } });
+    const body = JSON.stringify({
+      messageId: 'm',
+      acceptedAt: 5,
+      message: { performative: 'inform', receivers: [{ name: 'ä-1' }, { name: 'b' }] },
+    });
     const size = SHARED_COUNT_BYTES + entries.reduce((n, e) => n + sharedEntryBytes(e.id, e.receiver), 0) + Buffer.byteLength(body);
     const buf = Buffer.alloc(size + 10);
     assert.equal(writeSharedPayload(buf, 3, entries, body), size);
@@ -89,7 +99,10 @@ describe('multi-receiver messages in the embedded log', () => {
     const batch = fanout(1, names(50));
     await log.append(batch);
     await waitFor('handed out', () => consumed.length === 50);
-    assert.deepEqual(consumed.map((d) => d.id), batch.map((d) => d.id));
+    assert.deepEqual(
+      consumed.map((d) => d.id),
+      batch.map((d) => d.id),
+    );
     await log.close();
     const [segment] = await segmentFiles(dir);
     assert.deepEqual(await frameTypes(path.join(dir, segment!)), [RecordType.AppendedShared]);
@@ -110,9 +123,17 @@ describe('multi-receiver messages in the embedded log', () => {
 
     const { log: reopened, consumed } = await openLog(dir);
     const rest = batch.filter((_, i) => i % 3 !== 0);
-    assert.deepEqual(consumed.map((d) => d.id), [...rest, delivery(3)].map((d) => d.id), 'in append order, completed ones left out');
+    assert.deepEqual(
+      consumed.map((d) => d.id),
+      [...rest, delivery(3)].map((d) => d.id),
+      'in append order, completed ones left out',
+    );
     for (const d of consumed.slice(0, rest.length)) {
-      assert.deepEqual(d, batch.find((b) => b.id === d.id), 'the same delivery as appended');
+      assert.deepEqual(
+        d,
+        batch.find((b) => b.id === d.id),
+        'the same delivery as appended',
+      );
       assert.equal(d.message.receivers.length, 10, 'each receiver still sees every receiver of the message');
     }
     assert.equal(new Set(consumed.slice(0, rest.length).map((d) => d.message)).size, 1, 'replayed deliveries share one message object');
@@ -120,7 +141,10 @@ describe('multi-receiver messages in the embedded log', () => {
     await reopened.append(batch);
     await reopened.close();
     const again = await openLog(dir);
-    assert.deepEqual(again.consumed.map((d) => d.id), [...rest, delivery(3)].map((d) => d.id));
+    assert.deepEqual(
+      again.consumed.map((d) => d.id),
+      [...rest, delivery(3)].map((d) => d.id),
+    );
     await again.log.close();
   });
 
@@ -149,8 +173,15 @@ describe('multi-receiver messages in the embedded log', () => {
     await log.close();
 
     const { log: reopened, consumed } = await openLog(dir, options);
-    assert.deepEqual(consumed.map((d) => d.id), stragglers.map((d) => d.id));
-    for (const d of consumed) assert.deepEqual(d, batch.find((b) => b.id === d.id));
+    assert.deepEqual(
+      consumed.map((d) => d.id),
+      stragglers.map((d) => d.id),
+    );
+    for (const d of consumed)
+      assert.deepEqual(
+        d,
+        batch.find((b) => b.id === d.id),
+      );
     await reopened.close();
   });
 
@@ -169,8 +200,15 @@ describe('multi-receiver messages in the embedded log', () => {
     const shared = types.filter((type) => type === RecordType.AppendedShared).length;
     assert.ok(shared > 1, `expected several shared frames, got ${shared}`);
     const { log: reopened, consumed: replayed } = await openLog(dir, options);
-    assert.deepEqual(replayed.map((d) => d.id), batch.slice(50).map((d) => d.id));
-    for (const d of replayed) assert.deepEqual(d, batch.find((b) => b.id === d.id));
+    assert.deepEqual(
+      replayed.map((d) => d.id),
+      batch.slice(50).map((d) => d.id),
+    );
+    for (const d of replayed)
+      assert.deepEqual(
+        d,
+        batch.find((b) => b.id === d.id),
+      );
     await reopened.close();
   });
 
@@ -211,7 +249,10 @@ describe('multi-receiver messages in the embedded log', () => {
     const first = await fs.readFile(path.join(dir, files[0]!));
     const second = await fs.readFile(path.join(dir, files[1]!));
     assert.equal(first.length, FILE_HEADER_BYTES + Buffer.concat(frames).length, 'the version-1 file is untouched');
-    assert.deepEqual(decodeFileHeader(second.subarray(0, FILE_HEADER_BYTES)), { ok: true, header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 3 } });
+    assert.deepEqual(decodeFileHeader(second.subarray(0, FILE_HEADER_BYTES)), {
+      ok: true,
+      header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 3 },
+    });
   });
 
   test('a file from a newer format version is refused by its header', () => {

@@ -16,4 +16,3 @@ export function stateOf(id: string, n: number): { key: string; value: string }[]
     { key: `slot-${n % SLOTS}-b`, value },
   ];
 }
-

@@ -57,7 +57,9 @@ async function runAndKill(dir: string, fsync: FsyncPolicy, round: number, report
     }
   });
   const backstop = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   clearTimeout(backstop);
   clearTimeout(killTimer);
   for (const line of lines) reported.take(round, line);
@@ -88,11 +90,19 @@ async function verify(dir: string, reported: Reported): Promise<{ pending: numbe
       assert.ok(pending.has(id), `${id} was acknowledged, never completed, and is lost`);
     }
     // The heart of it: completion and state are one commit.
-    assert.equal(hasState, !pending.has(id), `${id}: ${pending.has(id) ? 'pending with its state present' : 'completed without its state'}`);
+    assert.equal(
+      hasState,
+      !pending.has(id),
+      `${id}: ${pending.has(id) ? 'pending with its state present' : 'completed without its state'}`,
+    );
   }
   for (const [agent, state] of states) {
     for (let slot = 0; slot < SLOTS; slot++) {
-      assert.equal(state.get(`slot-${slot}-a`), state.get(`slot-${slot}-b`), `${agent} slot ${slot}: one transaction's keys differ (half applied)`);
+      assert.equal(
+        state.get(`slot-${slot}-a`),
+        state.get(`slot-${slot}-b`),
+        `${agent} slot ${slot}: one transaction's keys differ (half applied)`,
+      );
     }
   }
   return { pending: pending.size, warnings };
@@ -106,7 +116,9 @@ describe('crash: kill -9 while completing with state', () => {
       for (let round = 1; round <= ROUNDS; round++) {
         const completes = await runAndKill(dir, fsync, round, reported);
         const { pending, warnings } = await verify(dir, reported);
-        t.diagnostic(`round ${round}: ${completes} acknowledged completions, ${reported.completed.size} completed so far, ${pending} pending after recovery; warnings [${[...new Set(warnings)].join(', ')}]; child stats ${reported.lastStats}`);
+        t.diagnostic(
+          `round ${round}: ${completes} acknowledged completions, ${reported.completed.size} completed so far, ${pending} pending after recovery; warnings [${[...new Set(warnings)].join(', ')}]; child stats ${reported.lastStats}`,
+        );
       }
     });
   }

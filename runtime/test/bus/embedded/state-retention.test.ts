@@ -19,11 +19,25 @@ describe('live state in retention decisions (pure)', () => {
   test("a segment's based bytes are exactly the one-frame snapshots of the agents based in it", () => {
     const view = new StateView();
     const [s1, s2] = [segment(1), segment(2)];
-    view.apply({ agent: 'a', reset: false, writes: [{ key: 'k', value: 'v' }, { key: 'ü"\u0001', value: '値' }] });
+    view.apply({
+      agent: 'a',
+      reset: false,
+      writes: [
+        { key: 'k', value: 'v' },
+        { key: 'ü"\u0001', value: '値' },
+      ],
+    });
     view.placed('a', false, s1);
     view.apply({ agent: 'b', reset: false, writes: [{ key: 'x', value: '1' }] });
     view.placed('b', false, s1);
-    view.apply({ agent: 'a', reset: false, writes: [{ key: 'k', value: 'longer value' }, { key: 'gone', value: null }] });
+    view.apply({
+      agent: 'a',
+      reset: false,
+      writes: [
+        { key: 'k', value: 'longer value' },
+        { key: 'gone', value: null },
+      ],
+    });
     view.placed('a', false, s2); // a delta: a's base stays in s1, with its new size
     const snapshotFrame = (agent: string): number => {
       const [payload, ...more] = encodeStateTransaction({ agent, reset: true, writes: view.snapshot(agent) }, 1 << 20);
@@ -50,8 +64,14 @@ describe('live state in retention decisions (pure)', () => {
     // A dense head is compacted when the closed segments are mostly garbage (in bytes).
     assert.deepEqual(planRetention([state(1, 1000, 1000), state(2, 1000, 100), state(3, 1000, 100)], 0.25), { delete: [], compact: 1 });
     // Pending deliveries weigh their share of the non-state bytes.
-    assert.deepEqual(planRetention([{ no: 1, live: 5, appended: 10, bytes: 2000, stateBytes: 1000, basedBytes: 900 }], 0.25), { delete: [], compact: undefined });
-    assert.deepEqual(planRetention([{ no: 1, live: 1, appended: 10, bytes: 2000, stateBytes: 1000, basedBytes: 100 }], 0.25), { delete: [], compact: 1 });
+    assert.deepEqual(planRetention([{ no: 1, live: 5, appended: 10, bytes: 2000, stateBytes: 1000, basedBytes: 900 }], 0.25), {
+      delete: [],
+      compact: undefined,
+    });
+    assert.deepEqual(planRetention([{ no: 1, live: 1, appended: 10, bytes: 2000, stateBytes: 1000, basedBytes: 100 }], 0.25), {
+      delete: [],
+      compact: 1,
+    });
   });
 });
 
@@ -86,7 +106,13 @@ describe('embedded log retention with state larger than a segment', () => {
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < agents; i += 100) {
         const batch: Promise<void>[] = [];
-        for (let j = i; j < i + 100; j++) batch.push(log.commitState(`agent-${j}`, [{ key: 'count', value: String(round) }, { key: 'name', value: `counter number ${j}` }]));
+        for (let j = i; j < i + 100; j++)
+          batch.push(
+            log.commitState(`agent-${j}`, [
+              { key: 'count', value: String(round) },
+              { key: 'name', value: `counter number ${j}` },
+            ]),
+          );
         await Promise.all(batch);
       }
     }

@@ -10,9 +10,24 @@ import { describe, test } from 'node:test';
 import type { StateWrite } from '@caxton/core';
 import { crc32 } from '../../../src/bus/embedded/checksum.js';
 import { encodeKeyedPayload } from '../../../src/bus/embedded/payload.js';
-import { FILE_HEADER_BYTES, FORMAT_VERSION, FileKind, FrameReader, FrameStatus, RecordType, decodeFileHeader, encodeFileHeader, encodeFrame } from '../../../src/bus/embedded/record-format.js';
+import {
+  FILE_HEADER_BYTES,
+  FORMAT_VERSION,
+  FileKind,
+  FrameReader,
+  FrameStatus,
+  RecordType,
+  decodeFileHeader,
+  encodeFileHeader,
+  encodeFrame,
+} from '../../../src/bus/embedded/record-format.js';
 import { writeSharedPayload, sharedEntryBytes, SHARED_COUNT_BYTES } from '../../../src/bus/embedded/shared-payload.js';
-import { StateTransactionReader, decodeStateFrame, encodeStateTransaction, lastWritePerKey } from '../../../src/bus/embedded/state-frames.js';
+import {
+  StateTransactionReader,
+  decodeStateFrame,
+  encodeStateTransaction,
+  lastWritePerKey,
+} from '../../../src/bus/embedded/state-frames.js';
 import { StateView } from '../../../src/bus/embedded/state-view.js';
 import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
 import { completions, deliveries, delivery, openLog, segmentFiles, tempDir, waitFor } from './helpers.js';
@@ -35,7 +50,12 @@ async function frames(file: string): Promise<{ type: RecordType; offset: number;
 
 describe('state frames (pure)', () => {
   test('a transaction round-trips through one frame, reset and completion included', () => {
-    const tx = { agent: 'counter', reset: true, writes: [set('a', '1'), del('b'), set('ü\u0000x', '"quoted"\n')], completes: 'm-1:counter' };
+    const tx = {
+      agent: 'counter',
+      reset: true,
+      writes: [set('a', '1'), del('b'), set('ü\u0000x', '"quoted"\n')],
+      completes: 'm-1:counter',
+    };
     const payloads = encodeStateTransaction(tx, 4096);
     assert.equal(payloads.length, 1);
     const part = decodeStateFrame(payloads[0]!)!;
@@ -48,7 +68,11 @@ describe('state frames (pure)', () => {
     assert.ok(payloads.length > 5, `${payloads.length} parts`);
     for (const p of payloads) assert.ok(Buffer.byteLength(p) <= 512, `part of ${Buffer.byteLength(p)} bytes`);
     const parts = payloads.map((p) => decodeStateFrame(p)!);
-    assert.deepEqual(parts.map((p) => p.completes), [...Array(parts.length - 1).fill(undefined), 'd-1'], 'only the last part completes');
+    assert.deepEqual(
+      parts.map((p) => p.completes),
+      [...Array(parts.length - 1).fill(undefined), 'd-1'],
+      'only the last part completes',
+    );
 
     const reader = new StateTransactionReader();
     for (const part of parts.slice(0, -1)) assert.equal(reader.part(part), undefined);
@@ -69,7 +93,10 @@ describe('state frames (pure)', () => {
   });
 
   test('an entry that cannot fit a record is refused with a typed error', () => {
-    assert.throws(() => encodeStateTransaction({ agent: 'a', reset: false, writes: [set('k', 'x'.repeat(1000))] }, 256), (e: Error & { code?: string }) => e.code === 'log.invalid-state');
+    assert.throws(
+      () => encodeStateTransaction({ agent: 'a', reset: false, writes: [set('k', 'x'.repeat(1000))] }, 256),
+      (e: Error & { code?: string }) => e.code === 'log.invalid-state',
+    );
   });
 
   test('malformed payloads are not state frames', () => {
@@ -98,7 +125,10 @@ describe('state frames (pure)', () => {
     view.apply({ agent: 'b', reset: true, writes: view.snapshot('b') });
     view.placed('b', true, s2);
     assert.deepEqual(view.dependingOn(new Set([s1])), []);
-    assert.deepEqual(entries(view.read('b')), [['j', 'w'], ['k', 'v']]);
+    assert.deepEqual(entries(view.read('b')), [
+      ['j', 'w'],
+      ['k', 'v'],
+    ]);
   });
 });
 
@@ -109,14 +139,25 @@ describe('state in the embedded log', () => {
     const [d1, d2] = [delivery(1, 'counter'), delivery(2, 'counter')];
     await log.append([d1, d2]);
     const done = log.complete([{ id: d1.id, receiver: 'counter', state: [set('count', '1'), set('last', d1.id)] }]);
-    assert.deepEqual(entries(await log.readState('counter')), [['count', '1'], ['last', d1.id]], 'read-your-writes before the commit is durable');
+    assert.deepEqual(
+      entries(await log.readState('counter')),
+      [
+        ['count', '1'],
+        ['last', d1.id],
+      ],
+      'read-your-writes before the commit is durable',
+    );
     await done;
     await log.complete([{ id: d2.id, receiver: 'counter', state: [set('count', '2'), del('last')] }]);
     assert.deepEqual(entries(await log.readState('counter')), [['count', '2']]);
     assert.deepEqual(entries(await log.readState('nobody')), []);
     await log.close();
     const [segment] = await segmentFiles(dir);
-    assert.deepEqual((await frames(path.join(dir, segment!))).map((f) => f.type), [RecordType.Appended, RecordType.Appended, RecordType.State, RecordType.State], 'no separate Completed frame');
+    assert.deepEqual(
+      (await frames(path.join(dir, segment!))).map((f) => f.type),
+      [RecordType.Appended, RecordType.Appended, RecordType.State, RecordType.State],
+      'no separate Completed frame',
+    );
 
     const { log: reopened, consumed } = await openLog(dir);
     assert.deepEqual(consumed, [], 'both completions are durable with their state');
@@ -142,7 +183,13 @@ describe('state in the embedded log', () => {
     const [d1, d2] = [delivery(1, 'a'), delivery(2, 'a')];
     await log.append([d1, d2]);
     const bad = { key: 'k', value: 42 } as unknown as StateWrite;
-    await assert.rejects(log.complete([{ id: d1.id, receiver: 'a', state: [set('x', '1')] }, { id: d2.id, receiver: 'a', state: [bad] }]), (e: Error & { code?: string }) => e.code === 'log.invalid-state');
+    await assert.rejects(
+      log.complete([
+        { id: d1.id, receiver: 'a', state: [set('x', '1')] },
+        { id: d2.id, receiver: 'a', state: [bad] },
+      ]),
+      (e: Error & { code?: string }) => e.code === 'log.invalid-state',
+    );
     assert.equal(log.stats().pending, 2);
     assert.deepEqual(entries(await log.readState('a')), []);
     await log.complete([{ id: d1.id, receiver: 'a', state: [set('x', '1')] }]);
@@ -166,14 +213,20 @@ describe('state in the embedded log', () => {
     for (const [i, [what, writes]] of cases.entries()) {
       const refusal = log.commitRefusal('a', writes, ds[i]!.id);
       assert.equal(log.stats().pending, cases.length - i, `${what}: asking queued nothing`);
-      const committed = await log.complete([{ id: ds[i]!.id, receiver: 'a', state: writes }]).then(() => undefined, (e: Error & { code?: string }) => e);
+      const committed = await log.complete([{ id: ds[i]!.id, receiver: 'a', state: writes }]).then(
+        () => undefined,
+        (e: Error & { code?: string }) => e,
+      );
       assert.equal(refusal?.message, committed?.message, `${what}: the refusal asked is the refusal met`);
       if (committed !== undefined) {
         assert.equal((refusal as Error & { code?: string }).code, 'log.invalid-state');
         await log.complete([{ id: ds[i]!.id, receiver: 'a' }]); // completed without it, for the count above
       }
     }
-    assert.deepEqual(cases.map(([, writes], i) => log.commitRefusal('a', writes, ds[i]!.id) === undefined), [true, false, false, true, true, false]);
+    assert.deepEqual(
+      cases.map(([, writes], i) => log.commitRefusal('a', writes, ds[i]!.id) === undefined),
+      [true, false, false, true, true, false],
+    );
     await log.close();
   });
 
@@ -186,7 +239,10 @@ describe('state in the embedded log', () => {
     await log.clearState('other');
     await log.close();
     const { log: reopened } = await openLog(dir);
-    assert.deepEqual(entries(await reopened.readState('timer-agent')), [['ticks', '2'], ['x', 'y']]);
+    assert.deepEqual(entries(await reopened.readState('timer-agent')), [
+      ['ticks', '2'],
+      ['x', 'y'],
+    ]);
     assert.deepEqual(entries(await reopened.readState('other')), []);
     assert.deepEqual(reopened.stats().state, { agents: 1, entries: 2, snapshots: 0 });
     await reopened.close();
@@ -218,8 +274,16 @@ describe('state in the embedded log', () => {
       const state = await reopened.readState('big');
       const whole = cut >= stateFrames.at(-1)!.end;
       assert.equal(state.size, whole ? 12 : 0, `cut at ${cut}: ${state.size} keys`);
-      assert.deepEqual(consumed.map((c) => c.id), whole ? [] : [d.id], `cut at ${cut}: the delivery is pending iff its state is absent`);
-      if (!whole) assert.ok(warnings.some((w) => w.code === 'log.torn-tail-truncated' || w.code === 'log.state-dropped'), `cut at ${cut}: ${warnings.map((w) => w.code)}`);
+      assert.deepEqual(
+        consumed.map((c) => c.id),
+        whole ? [] : [d.id],
+        `cut at ${cut}: the delivery is pending iff its state is absent`,
+      );
+      if (!whole)
+        assert.ok(
+          warnings.some((w) => w.code === 'log.torn-tail-truncated' || w.code === 'log.state-dropped'),
+          `cut at ${cut}: ${warnings.map((w) => w.code)}`,
+        );
       // The log keeps working after the repair, and the next transaction is not mixed with the torn one.
       await reopened.complete([{ id: d.id, receiver: 'big', state: [set('again', '1')] }]);
       await reopened.close();
@@ -247,7 +311,10 @@ describe('state in the embedded log', () => {
     assert.ok(log.stats().state.snapshots > 0, 'snapshots were written');
     const expected = new Map<string, [string, string][]>();
     for (const agent of ['keeper', 'emptied', 'agent-0', 'agent-1', 'agent-2']) expected.set(agent, entries(await log.readState(agent)));
-    assert.deepEqual(expected.get('keeper'), [['n', '0'], ['precious', 'yes']]);
+    assert.deepEqual(expected.get('keeper'), [
+      ['n', '0'],
+      ['precious', 'yes'],
+    ]);
     await log.close();
     const { log: reopened } = await openLog(dir, options);
     for (const [agent, want] of expected) assert.deepEqual(entries(await reopened.readState(agent)), want, agent);
@@ -277,7 +344,10 @@ describe('state in the embedded log', () => {
     await fs.writeFile(path.join(dir, '00000000000000000001.seg'), Buffer.concat([header, ...v2]));
 
     const { log, consumed } = await openLog(dir);
-    assert.deepEqual(consumed.map((d) => d.id), [single.id, shared[1]!.id]);
+    assert.deepEqual(
+      consumed.map((d) => d.id),
+      [single.id, shared[1]!.id],
+    );
     await log.complete([{ id: single.id, receiver: 'solo', state: [set('k', 'v')] }]);
     await log.close();
     const files = await segmentFiles(dir);
@@ -285,10 +355,16 @@ describe('state in the embedded log', () => {
     const first = await fs.readFile(path.join(dir, files[0]!));
     assert.equal(first.length, FILE_HEADER_BYTES + Buffer.concat(v2).length, 'the version-2 file is untouched');
     const second = await fs.readFile(path.join(dir, files[1]!));
-    assert.deepEqual(decodeFileHeader(second.subarray(0, FILE_HEADER_BYTES)), { ok: true, header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 3 } });
+    assert.deepEqual(decodeFileHeader(second.subarray(0, FILE_HEADER_BYTES)), {
+      ok: true,
+      header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 3 },
+    });
     assert.equal(FORMAT_VERSION, 4);
     const { log: reopened, consumed: again } = await openLog(dir);
-    assert.deepEqual(again.map((d) => d.id), [shared[1]!.id]);
+    assert.deepEqual(
+      again.map((d) => d.id),
+      [shared[1]!.id],
+    );
     assert.equal((await reopened.readState('solo')).get('k'), 'v');
     await reopened.close();
   });
@@ -302,7 +378,10 @@ describe('state in the memory log', () => {
     await log.complete([{ id: 'd2', receiver: 'a', state: [del('j')] }]);
     assert.deepEqual(entries(await log.readState('a')), [['k', '1']]);
     await log.commitState('a', [set('t', 'x')]);
-    assert.deepEqual(entries(await log.readState('a')), [['k', '1'], ['t', 'x']]);
+    assert.deepEqual(entries(await log.readState('a')), [
+      ['k', '1'],
+      ['t', 'x'],
+    ]);
     await log.clearState('a');
     assert.deepEqual(entries(await log.readState('a')), []);
     assert.deepEqual(completions([delivery(1)]).length, 1);

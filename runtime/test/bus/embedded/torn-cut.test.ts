@@ -20,7 +20,13 @@ test('a group of two frames of one size is cut one byte before its middle, insid
 test('a middle inside a frame is the cut; no cut ever lands on a frame end', () => {
   assert.equal(tornCut(Buffer.concat([frame(30), frame(50)])), 40, 'the middle, inside the second frame');
   assert.equal(tornCut(frame(64)), 32, 'one frame: its middle');
-  for (const sizes of [[20, 20, 20, 20], [10, 30, 25, 15], [12, 12], [100, 9, 91], [9, 9, 9, 9, 9, 9]]) {
+  for (const sizes of [
+    [20, 20, 20, 20],
+    [10, 30, 25, 15],
+    [12, 12],
+    [100, 9, 91],
+    [9, 9, 9, 9, 9, 9],
+  ]) {
     const group = Buffer.concat(sizes.map(frame));
     const cut = tornCut(group);
     assert.ok(cut > 0 && cut < group.length, `${sizes}: inside the group`);

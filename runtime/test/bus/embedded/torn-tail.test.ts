@@ -11,7 +11,8 @@ import { deliveries, openLog, pendingAfterReopen, segmentFiles, tempDir } from '
 function frameStarts(buf: Buffer): number[] {
   const reader = new FrameReader(buf);
   const starts: number[] = [];
-  for (let offset = FILE_HEADER_BYTES; offset < buf.length && reader.read(offset) === FrameStatus.Ok; offset = reader.next) starts.push(offset);
+  for (let offset = FILE_HEADER_BYTES; offset < buf.length && reader.read(offset) === FrameStatus.Ok; offset = reader.next)
+    starts.push(offset);
   return starts;
 }
 
@@ -43,11 +44,19 @@ describe('torn tail', () => {
     for (let cut = lastStart; cut < segment.length; cut++) {
       const dir = await dirWithSegment(root, `cut-${cut}`, name, segment.subarray(0, cut));
       const { log, consumed, warnings } = await openLog(dir);
-      assert.deepEqual(consumed.map((d) => d.id), ids.slice(0, 11), `cut at ${cut}`);
+      assert.deepEqual(
+        consumed.map((d) => d.id),
+        ids.slice(0, 11),
+        `cut at ${cut}`,
+      );
       if (cut === lastStart) {
         assert.deepEqual(warnings, [], 'a cut exactly between records is a clean end');
       } else {
-        assert.deepEqual(warnings.map((w) => w.code), ['log.torn-tail-truncated'], `cut at ${cut}`);
+        assert.deepEqual(
+          warnings.map((w) => w.code),
+          ['log.torn-tail-truncated'],
+          `cut at ${cut}`,
+        );
         assert.equal(warnings[0]!.context['offset'], lastStart);
       }
       assert.equal((await fs.stat(path.join(dir, name))).size, lastStart, 'the file is cut at the last good record');
@@ -65,7 +74,10 @@ describe('torn tail', () => {
     const dir = await dirWithSegment(root, 'torn', name, segment.subarray(0, segment.length - 3));
     const first = await pendingAfterReopen(dir, { fsync: 'always' });
     assert.deepEqual(first.ids, ids.slice(0, 4));
-    assert.deepEqual(first.warnings.map((w) => w.code), ['log.torn-tail-truncated']);
+    assert.deepEqual(
+      first.warnings.map((w) => w.code),
+      ['log.torn-tail-truncated'],
+    );
     assert.deepEqual(await pendingAfterReopen(dir, { fsync: 'always' }), { ids: ids.slice(0, 4), warnings: [] });
   });
 
@@ -79,7 +91,11 @@ describe('torn tail', () => {
       const dir = await dirWithSegment(root, `flip-${at}`, name, damaged);
       const { ids: replayed, warnings } = await pendingAfterReopen(dir);
       assert.deepEqual(replayed, ids.slice(0, 5), `flip at ${at}`);
-      assert.deepEqual(warnings.map((w) => w.code), ['log.torn-tail-truncated'], `flip at ${at}`);
+      assert.deepEqual(
+        warnings.map((w) => w.code),
+        ['log.torn-tail-truncated'],
+        `flip at ${at}`,
+      );
       await fs.rm(dir, { recursive: true });
     }
   });
@@ -95,8 +111,14 @@ describe('torn tail', () => {
     const next = String(Number(names.at(-1)!.slice(0, 20)) + 1).padStart(20, '0') + '.seg';
     await fs.writeFile(path.join(dir, next), Buffer.alloc(10)); // torn creation: 10 zero bytes
     const { ids, warnings } = await pendingAfterReopen(dir, { segmentBytes: 1024 });
-    assert.deepEqual(ids, batch.map((d) => d.id));
-    assert.deepEqual(warnings.map((w) => w.code), ['log.header-reinitialised']);
+    assert.deepEqual(
+      ids,
+      batch.map((d) => d.id),
+    );
+    assert.deepEqual(
+      warnings.map((w) => w.code),
+      ['log.header-reinitialised'],
+    );
   });
 });
 
@@ -129,7 +151,10 @@ describe('corruption that is not a torn tail', () => {
     const dir = await dirWithSegment(root, 'mid', name, damaged);
     const { ids: replayed, warnings } = await pendingAfterReopen(dir, { onCorruption: 'skip' });
     assert.deepEqual(replayed, [...ids.slice(0, 2), ...ids.slice(3)]);
-    assert.deepEqual(warnings.map((w) => w.code), ['log.corruption-skipped']);
+    assert.deepEqual(
+      warnings.map((w) => w.code),
+      ['log.corruption-skipped'],
+    );
   });
 
   test('damage in an older (closed, fsynced) segment is refused even at its end', async (t) => {
@@ -160,9 +185,18 @@ describe('corruption that is not a torn tail', () => {
     await fs.appendFile(file, bytes.subarray(starts[1]!, bytes.length - 5)); // half of a third letter
 
     const reopened = await openLog(dir);
-    assert.deepEqual(reopened.warnings.map((w) => w.code), ['log.torn-tail-truncated']);
-    assert.deepEqual((await reopened.log.deadLetters()).map((l) => l.reason), ['first', 'second']);
-    assert.deepEqual(reopened.consumed.map((d) => d.id), [batch[2]!.id]);
+    assert.deepEqual(
+      reopened.warnings.map((w) => w.code),
+      ['log.torn-tail-truncated'],
+    );
+    assert.deepEqual(
+      (await reopened.log.deadLetters()).map((l) => l.reason),
+      ['first', 'second'],
+    );
+    assert.deepEqual(
+      reopened.consumed.map((d) => d.id),
+      [batch[2]!.id],
+    );
     await reopened.log.close();
   });
 });

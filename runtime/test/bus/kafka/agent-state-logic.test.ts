@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  claimRecordKey, decodeStateRecord, encodeClaim, encodeEntry, encodeMarker, encodeMarkerTombstone, MARKER_STATE_KEY,
+  claimRecordKey,
+  decodeStateRecord,
+  encodeClaim,
+  encodeEntry,
+  encodeMarker,
+  encodeMarkerTombstone,
+  MARKER_STATE_KEY,
 } from '../../../src/bus/kafka/state-records.js';
 import { PartitionState } from '../../../src/bus/kafka/partition-state.js';
 import { KafkaAgentState, lastOffsets, type ProducedOffsets } from '../../../src/bus/kafka/kafka-agent-state.js';
@@ -24,19 +30,41 @@ const roundTrip = (m: { key: Buffer; value: Buffer | null }) => decodeStateRecor
 
 describe('state records', () => {
   it('round-trip entries, deletes and markers, including non-ASCII and reserved keys', () => {
-    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: '41' })), { kind: 'entry', agent: 'counter', key: 'n', value: '41' });
-    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: null })), { kind: 'entry', agent: 'counter', key: 'n', value: null });
-    assert.deepEqual(roundTrip(encodeEntry('a', { key: '\u0000http/7', value: '{"x":"ü"}' })), { kind: 'entry', agent: 'a', key: '\u0000http/7', value: '{"x":"ü"}' });
+    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: '41' })), {
+      kind: 'entry',
+      agent: 'counter',
+      key: 'n',
+      value: '41',
+    });
+    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: null })), {
+      kind: 'entry',
+      agent: 'counter',
+      key: 'n',
+      value: null,
+    });
+    assert.deepEqual(roundTrip(encodeEntry('a', { key: '\u0000http/7', value: '{"x":"ü"}' })), {
+      kind: 'entry',
+      agent: 'a',
+      key: '\u0000http/7',
+      value: '{"x":"ü"}',
+    });
     assert.deepEqual(roundTrip(encodeEntry('a', { key: 'k', value: '' })), { kind: 'entry', agent: 'a', key: 'k', value: '' });
     assert.deepEqual(roundTrip(encodeMarker('a', ['m1/a', 'm0/a'])), { kind: 'marker', agent: 'a', ids: ['m1/a', 'm0/a'] });
     assert.deepEqual(roundTrip(encodeMarkerTombstone('a')), { kind: 'marker-cleared', agent: 'a' });
   });
 
   it('every string survives (property)', () => {
-    fc.assert(fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes('\u0000')), fc.string({ minLength: 1 }), fc.string(), (agent, key, value) => {
-      fc.pre(key !== MARKER_STATE_KEY);
-      assert.deepEqual(roundTrip(encodeEntry(agent, { key, value })), { kind: 'entry', agent, key, value });
-    }));
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => !s.includes('\u0000')),
+        fc.string({ minLength: 1 }),
+        fc.string(),
+        (agent, key, value) => {
+          fc.pre(key !== MARKER_STATE_KEY);
+          assert.deepEqual(roundTrip(encodeEntry(agent, { key, value })), { kind: 'entry', agent, key, value });
+        },
+      ),
+    );
   });
 
   it('an entry costs one version byte beyond its key and value', () => {
@@ -65,13 +93,30 @@ describe('state records: owner claims and tagged records (decision 1800)', () =>
   });
 
   it('tagged entries, deletes and markers carry their claim; untagged ones stay v1', () => {
-    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: '41' }, 'c1')), { kind: 'entry', agent: 'counter', key: 'n', value: '41', claim: 'c1' });
-    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: '' }, 'c1')), { kind: 'entry', agent: 'counter', key: 'n', value: '', claim: 'c1' });
+    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: '41' }, 'c1')), {
+      kind: 'entry',
+      agent: 'counter',
+      key: 'n',
+      value: '41',
+      claim: 'c1',
+    });
+    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: '' }, 'c1')), {
+      kind: 'entry',
+      agent: 'counter',
+      key: 'n',
+      value: '',
+      claim: 'c1',
+    });
     // A delete under a claim is a value (0x02 · claim · 0x00), not a tombstone: it can be fenced.
     const del = encodeEntry('counter', { key: 'n', value: null }, 'c1');
     assert.notEqual(del.value, null);
     assert.deepEqual(roundTrip(del), { kind: 'entry', agent: 'counter', key: 'n', value: null, claim: 'c1' });
-    assert.deepEqual(roundTrip(encodeMarker('a', ['m1/a', 'm0/a'], 'node-b/ü')), { kind: 'marker', agent: 'a', ids: ['m1/a', 'm0/a'], claim: 'node-b/ü' });
+    assert.deepEqual(roundTrip(encodeMarker('a', ['m1/a', 'm0/a'], 'node-b/ü')), {
+      kind: 'marker',
+      agent: 'a',
+      ids: ['m1/a', 'm0/a'],
+      claim: 'node-b/ü',
+    });
     // v1 (operator writes, and records from before the fence) is unchanged, byte for byte.
     assert.deepEqual(encodeEntry('counter', { key: 'n', value: '41' }).value, Buffer.from('\u000141'));
     assert.equal(encodeEntry('counter', { key: 'n', value: null }).value, null);
@@ -84,10 +129,18 @@ describe('state records: owner claims and tagged records (decision 1800)', () =>
   });
 
   it('every tagged string survives (property)', () => {
-    fc.assert(fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes('\u0000')), fc.string({ minLength: 1 }), fc.option(fc.string()), fc.string({ minLength: 1 }), (agent, key, value, claim) => {
-      fc.pre(key !== MARKER_STATE_KEY);
-      assert.deepEqual(roundTrip(encodeEntry(agent, { key, value }, claim)), { kind: 'entry', agent, key, value, claim });
-    }));
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => !s.includes('\u0000')),
+        fc.string({ minLength: 1 }),
+        fc.option(fc.string()),
+        fc.string({ minLength: 1 }),
+        (agent, key, value, claim) => {
+          fc.pre(key !== MARKER_STATE_KEY);
+          assert.deepEqual(roundTrip(encodeEntry(agent, { key, value }, claim)), { kind: 'entry', agent, key, value, claim });
+        },
+      ),
+    );
   });
 
   it('refuses malformed claims and tagged records', () => {
@@ -127,7 +180,13 @@ describe('PartitionState', () => {
   it('lays our unread writes over the read view until the reader passes their offset', () => {
     const s = new PartitionState();
     s.apply(10, entry('a', 'x', 'read'));
-    const mine = { agent: 'a', writes: [{ key: 'x', value: 'mine' }, { key: 'z', value: 'new' }] };
+    const mine = {
+      agent: 'a',
+      writes: [
+        { key: 'x', value: 'mine' },
+        { key: 'z', value: 'new' },
+      ],
+    };
     s.addPending(mine);
     assert.deepEqual(Object.fromEntries(s.view('a')), { x: 'mine', z: 'new' });
     // Another node's write lands at 11, ours at 12..13: while the reader is at 11 ours still wins.
@@ -159,8 +218,19 @@ describe('PartitionState', () => {
 
 describe('PartitionState: the rebalance fence (decision 1800)', () => {
   const claim = (c: string) => ({ kind: 'claim' as const, claim: c, node: c.split('/')[0]! });
-  const entry = (agent: string, key: string, value: string | null, c?: string) => ({ kind: 'entry' as const, agent, key, value, ...(c === undefined ? {} : { claim: c }) });
-  const marker = (agent: string, ids: string[], c?: string) => ({ kind: 'marker' as const, agent, ids, ...(c === undefined ? {} : { claim: c }) });
+  const entry = (agent: string, key: string, value: string | null, c?: string) => ({
+    kind: 'entry' as const,
+    agent,
+    key,
+    value,
+    ...(c === undefined ? {} : { claim: c }),
+  });
+  const marker = (agent: string, ids: string[], c?: string) => ({
+    kind: 'marker' as const,
+    agent,
+    ids,
+    ...(c === undefined ? {} : { claim: c }),
+  });
 
   it('ignores an entry tagged with a claim that is no longer the latest', () => {
     const s = new PartitionState();
@@ -238,27 +308,35 @@ describe('PartitionState: the rebalance fence (decision 1800)', () => {
     // partition (a reconnect) ends with the same view as one that read it once.
     const rec = fc.oneof(
       fc.constantFrom('a/1', 'b/1', 'a/2').map(claim),
-      fc.tuple(fc.constantFrom('k1', 'k2'), fc.option(fc.constantFrom('u', 'v')), fc.option(fc.constantFrom('a/1', 'b/1', 'a/2'))).map(([k, v, c]) => entry('x', k, v, c ?? undefined)),
+      fc
+        .tuple(fc.constantFrom('k1', 'k2'), fc.option(fc.constantFrom('u', 'v')), fc.option(fc.constantFrom('a/1', 'b/1', 'a/2')))
+        .map(([k, v, c]) => entry('x', k, v, c ?? undefined)),
     );
-    fc.assert(fc.property(fc.array(rec, { maxLength: 30 }), fc.nat(30), (records, replayFrom) => {
-      const once = new PartitionState();
-      records.forEach((r, i) => once.apply(i, r));
-      const twice = new PartitionState();
-      records.forEach((r, i) => twice.apply(i, r));
-      records.slice(Math.min(replayFrom, records.length)).forEach((r, i) => twice.apply(Math.min(replayFrom, records.length) + i, { ...r, ...(r.kind === 'entry' ? { value: 'replayed' } : {}) }));
-      assert.deepEqual([...twice.view('x')], [...once.view('x')]);
-      // The rule itself: the view holds exactly the newest applied value of each key.
-      let current: string | undefined;
-      const expected = new Map<string, string>();
-      for (const r of records) {
-        if (r.kind === 'claim') current = r.claim;
-        else if (r.claim === undefined || r.claim === current) {
-          if (r.value === null) expected.delete(r.key);
-          else expected.set(r.key, r.value);
+    fc.assert(
+      fc.property(fc.array(rec, { maxLength: 30 }), fc.nat(30), (records, replayFrom) => {
+        const once = new PartitionState();
+        records.forEach((r, i) => once.apply(i, r));
+        const twice = new PartitionState();
+        records.forEach((r, i) => twice.apply(i, r));
+        records
+          .slice(Math.min(replayFrom, records.length))
+          .forEach((r, i) =>
+            twice.apply(Math.min(replayFrom, records.length) + i, { ...r, ...(r.kind === 'entry' ? { value: 'replayed' } : {}) }),
+          );
+        assert.deepEqual([...twice.view('x')], [...once.view('x')]);
+        // The rule itself: the view holds exactly the newest applied value of each key.
+        let current: string | undefined;
+        const expected = new Map<string, string>();
+        for (const r of records) {
+          if (r.kind === 'claim') current = r.claim;
+          else if (r.claim === undefined || r.claim === current) {
+            if (r.value === null) expected.delete(r.key);
+            else expected.set(r.key, r.value);
+          }
         }
-      }
-      assert.deepEqual(Object.fromEntries(once.view('x')), Object.fromEntries(expected));
-    }));
+        assert.deepEqual(Object.fromEntries(once.view('x')), Object.fromEntries(expected));
+      }),
+    );
   });
 
   it('drops our pending writes once the reader meets another claim, and never overlays stale ones', () => {
@@ -306,12 +384,22 @@ describe('PartitionState: keys a stale record would hide at compaction', () => {
 
 describe('lastOffsets', () => {
   it('gives the offset of the last record per partition of one produce', () => {
-    const msgs = [{ partition: 1, value: 'a' }, { partition: 1, value: 'b' }, { partition: 3, value: 'c' }];
+    const msgs = [
+      { partition: 1, value: 'a' },
+      { partition: 1, value: 'b' },
+      { partition: 3, value: 'c' },
+    ];
     const meta = [
       { topicName: 't', partition: 1, errorCode: 0, baseOffset: '40' },
       { topicName: 't', partition: 3, errorCode: 0, baseOffset: '7' },
     ];
-    assert.deepEqual([...lastOffsets(msgs, meta)], [[1, 41], [3, 7]]);
+    assert.deepEqual(
+      [...lastOffsets(msgs, meta)],
+      [
+        [1, 41],
+        [3, 7],
+      ],
+    );
   });
 });
 
@@ -376,14 +464,25 @@ describe('KafkaAgentState commit markers', () => {
 
   it('one batch per agent commit: the writes, then the marker naming the delivery', async () => {
     const { produced, claims, state } = await store();
-    await state.commitDeliveries('counter', [{ id: 'd1', writes: [{ key: 'n', value: '1' }, { key: 'old', value: null }] }]);
+    await state.commitDeliveries('counter', [
+      {
+        id: 'd1',
+        writes: [
+          { key: 'n', value: '1' },
+          { key: 'old', value: null },
+        ],
+      },
+    ]);
     assert.equal(produced.length, 1);
     const claim = (claims[0] as { claim: string }).claim;
-    assert.deepEqual(produced[0]!.map((r) => r.value), [
-      { kind: 'entry', agent: 'counter', key: 'n', value: '1', claim },
-      { kind: 'entry', agent: 'counter', key: 'old', value: null, claim },
-      { kind: 'marker', agent: 'counter', ids: ['d1'], claim },
-    ]);
+    assert.deepEqual(
+      produced[0]!.map((r) => r.value),
+      [
+        { kind: 'entry', agent: 'counter', key: 'n', value: '1', claim },
+        { kind: 'entry', agent: 'counter', key: 'old', value: null, claim },
+        { kind: 'marker', agent: 'counter', ids: ['d1'], claim },
+      ],
+    );
   });
 
   it('a marker repeats the deliveries whose offset commit is not confirmed, newest first, until it is', async () => {
@@ -393,7 +492,10 @@ describe('KafkaAgentState commit markers', () => {
     await state.commitDeliveries('counter', [{ id: 'd2', writes: [{ key: 'n', value: '2' }] }]);
     assert.deepEqual(idsOf(produced[1]!), ['d2', 'd1']);
     state.offsetsCommitted('counter', ['d1', 'd2']);
-    await state.commitDeliveries('counter', [{ id: 'd3', writes: [{ key: 'n', value: '3' }] }, { id: 'd4', writes: [{ key: 'n', value: '4' }] }]);
+    await state.commitDeliveries('counter', [
+      { id: 'd3', writes: [{ key: 'n', value: '3' }] },
+      { id: 'd4', writes: [{ key: 'n', value: '4' }] },
+    ]);
     assert.deepEqual(idsOf(produced[2]!), ['d4', 'd3']);
     // Another agent's markers are its own.
     await state.commitDeliveries('other', [{ id: 'e1', writes: [{ key: 'x', value: '1' }] }]);
@@ -403,8 +505,14 @@ describe('KafkaAgentState commit markers', () => {
 
   it('refuses the one state key that would overwrite the marker, before producing anything', async () => {
     const { produced, state } = await store();
-    await assert.rejects(state.commitDeliveries('a', [{ id: 'd', writes: [{ key: MARKER_STATE_KEY, value: 'x' }] }]), /reserved for the commit marker/);
-    await assert.rejects(state.commitState('a', [{ key: MARKER_STATE_KEY, value: 'x' }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.state-key');
+    await assert.rejects(
+      state.commitDeliveries('a', [{ id: 'd', writes: [{ key: MARKER_STATE_KEY, value: 'x' }] }]),
+      /reserved for the commit marker/,
+    );
+    await assert.rejects(
+      state.commitState('a', [{ key: MARKER_STATE_KEY, value: 'x' }]),
+      (e: unknown) => (e as { code?: string }).code === 'bus.kafka.state-key',
+    );
     assert.equal(produced.length, 0);
   });
 });
@@ -454,7 +562,16 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     const state = new KafkaAgentState({ reader, writer, partitionOf: () => 0, nodeId: 'node-a' });
     /** A record another node produced, at the next offset. */
     const external = (r: ReturnType<typeof decodeStateRecord>) => applyOrQueue(r);
-    return { produced, log, partition, state, external, setGate: (g: Promise<void>) => (gate = g), readBehind: () => (behind = true), catchUp };
+    return {
+      produced,
+      log,
+      partition,
+      state,
+      external,
+      setGate: (g: Promise<void>) => (gate = g),
+      readBehind: () => (behind = true),
+      catchUp,
+    };
   }
 
   it('claims a partition it takes before loading it, and tags its commits with that claim', async () => {
@@ -475,7 +592,7 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     assert.deepEqual(produced[2], [{ kind: 'entry', agent: 'x', key: 'op', value: '1' }]);
   });
 
-  it('a commit waits for its partition\'s claim to be acknowledged', async () => {
+  it("a commit waits for its partition's claim to be acknowledged", async () => {
     const { log, state, setGate } = parts();
     let open!: () => void;
     setGate(new Promise<void>((r) => (open = r)));
@@ -506,14 +623,17 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     assert.equal(partition.claim, await state.tenure(0));
   });
 
-  it('an instance timer\'s commit after another node claimed the partition is void; an untagged one was not (decision 2060)', async () => {
+  it("an instance timer's commit after another node claimed the partition is void; an untagged one was not (decision 2060)", async () => {
     const { produced, partition, state, external } = parts();
     state.setOwned([0]);
     await state.whenLoaded(0);
     // The node is not told of the revocation yet (a zombie: it still holds the partition) when
     // the new owner's claim lands; then its timer fires and commits the count and the done marker.
     external({ kind: 'claim', claim: 'node-b/x', node: 'node-b' });
-    const firing = [{ key: 'n', value: '1' }, { key: 'timer-done', value: '1' }];
+    const firing = [
+      { key: 'n', value: '1' },
+      { key: 'timer-done', value: '1' },
+    ];
     const before = partition.ignored;
     await state.commitClaimed('counter/alice', firing);
     assert.ok(produced.at(-1)!.every((r) => r.kind === 'entry' && r.claim !== undefined && r.claim !== 'node-b/x'));
@@ -524,18 +644,24 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     assert.deepEqual(Object.fromEntries(partition.view('counter/alice')), { n: '1', 'timer-done': '1' });
   });
 
-  it('a claimed commit counts once the reader passed it with this node\'s claim still the latest; not when another claim came first (decision 2060)', async () => {
+  it("a claimed commit counts once the reader passed it with this node's claim still the latest; not when another claim came first (decision 2060)", async () => {
     const { partition, state, external } = parts();
     state.setOwned([0]);
     await state.whenLoaded(0);
-    const firing = [{ key: 'n', value: '1' }, { key: 'timer-done', value: '1' }];
+    const firing = [
+      { key: 'n', value: '1' },
+      { key: 'timer-done', value: '1' },
+    ];
     const mine = await state.commitClaimed('counter/alice', firing);
     assert.equal(mine.offset, partition.at);
     assert.equal(mine.claim, partition.claim);
     assert.equal(await state.counted(mine, 1000), true, 'no other claim before it: it counts, the timer may be deleted');
     // A zombie: the new owner's claim lands before its next firing's commit, which every reader ignores.
     external({ kind: 'claim', claim: 'node-b/x', node: 'node-b' });
-    const late = await state.commitClaimed('counter/alice', [{ key: 'n', value: '2' }, { key: 'timer-done', value: '1' }]);
+    const late = await state.commitClaimed('counter/alice', [
+      { key: 'n', value: '2' },
+      { key: 'timer-done', value: '1' },
+    ]);
     assert.equal(late.claim, mine.claim, 'still tagged with its own (superseded) claim');
     assert.equal(await state.counted(late, 1000), false, 'void: the timer must stay for the new owner');
     assert.equal(partition.view('counter/alice').get('n'), '1');
@@ -544,11 +670,14 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     assert.equal(await state.counted(mine, 1000), false);
   });
 
-  it('readCounted shows a timer\'s done marker only once read back under the latest claim; readState shows this node\'s own unread commit at once (decision 2060)', async () => {
+  it("readCounted shows a timer's done marker only once read back under the latest claim; readState shows this node's own unread commit at once (decision 2060)", async () => {
     const { state, external, readBehind, catchUp } = parts();
     state.setOwned([0]);
     await state.whenLoaded(0);
-    const firing = [{ key: 'n', value: '1' }, { key: 'timer-done:t-1', value: '1' }];
+    const firing = [
+      { key: 'n', value: '1' },
+      { key: 'timer-done:t-1', value: '1' },
+    ];
     readBehind();
     await state.commitClaimed('counter/alice', firing);
     assert.equal((await state.readState('counter/alice')).get('timer-done:t-1'), '1', 'its own commit, not read yet: in the view');
@@ -593,25 +722,35 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     assert.equal(await state.counted({ partition: 0, offset: 0, claim }, 50), false, 'not held here');
   });
 
-  it('refuses an instance timer\'s commit once the partition is revoked here, producing nothing', async () => {
+  it("refuses an instance timer's commit once the partition is revoked here, producing nothing", async () => {
     const { produced, state } = parts();
-    await assert.rejects(state.commitClaimed('counter/alice', [{ key: 'n', value: '1' }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.not-owner');
+    await assert.rejects(
+      state.commitClaimed('counter/alice', [{ key: 'n', value: '1' }]),
+      (e: unknown) => (e as { code?: string }).code === 'bus.kafka.not-owner',
+    );
     state.setOwned([0]);
     await state.whenLoaded(0);
     state.setOwned([]);
     const before = produced.length;
-    await assert.rejects(state.commitClaimed('counter/alice', [{ key: 'n', value: '1' }]), (e: unknown) => (e as { code?: string; context?: { reason?: string } }).code === 'bus.kafka.not-owner'
-      && (e as { context?: { reason?: string } }).context?.reason === 'partition not held here');
+    await assert.rejects(
+      state.commitClaimed('counter/alice', [{ key: 'n', value: '1' }]),
+      (e: unknown) =>
+        (e as { code?: string; context?: { reason?: string } }).code === 'bus.kafka.not-owner' &&
+        (e as { context?: { reason?: string } }).context?.reason === 'partition not held here',
+    );
     assert.equal(produced.length, before);
   });
 
   it('refuses to commit for a partition it never claimed', async () => {
     const { produced, state } = parts();
-    await assert.rejects(state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'v' }] }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.not-owner');
+    await assert.rejects(
+      state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'v' }] }]),
+      (e: unknown) => (e as { code?: string }).code === 'bus.kafka.not-owner',
+    );
     assert.equal(produced.length, 0);
   });
 
-  it('the owner re-writes, under its claim, the keys whose newest record is a stale owner\'s', async () => {
+  it("the owner re-writes, under its claim, the keys whose newest record is a stale owner's", async () => {
     const { produced, partition, state, external } = parts();
     state.setOwned([0]);
     await state.whenLoaded(0);

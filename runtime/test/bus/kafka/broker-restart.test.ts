@@ -30,8 +30,12 @@ describe('KafkaMessageLog across broker restarts', () => {
     const names = uniqueNames('chaos');
     const events: KafkaLogEvent[] = [];
     const options = {
-      brokers: [kafka.bootstrap], ...names, partitions: 4, logger: quiet.sink,
-      appendTimeoutMs: 60_000, commitTimeoutMs: 60_000,
+      brokers: [kafka.bootstrap],
+      ...names,
+      partitions: 4,
+      logger: quiet.sink,
+      appendTimeoutMs: 60_000,
+      commitTimeoutMs: 60_000,
     };
     const log = new KafkaMessageLog(options);
     log.events.on((e) => void events.push(e));
@@ -106,16 +110,27 @@ describe('KafkaMessageLog across broker restarts', () => {
       if (!completeErrors.some(isNotOwner)) return;
       let last = -1;
       let since = Date.now();
-      await waitFor('redeliveries after the rejoin completed', () => {
-        if (got.length !== last) [last, since] = [got.length, Date.now()];
-        return completedUpTo >= got.length && Date.now() - since >= 3_000;
-      }, 60_000);
+      await waitFor(
+        'redeliveries after the rejoin completed',
+        () => {
+          if (got.length !== last) [last, since] = [got.length, Date.now()];
+          return completedUpTo >= got.length && Date.now() - since >= 3_000;
+        },
+        60_000,
+      );
     };
-    await waitFor('every accepted delivery consumed', allConsumed, 90_000).then(settled).finally(() => { completing = false; }).catch((e: unknown) => {
-      const recent = events.slice(-15).map((x) => JSON.stringify(x, (k, v) => (v instanceof Error ? v.message : v)));
-      throw new Error(`${(e as Error).message}: ${[...accepted].filter((id) => !seen.has(id)).length} of ${accepted.size} missing; ` +
-        `owned ${JSON.stringify(log.ownedPartitions())}\nlast events:\n${recent.join('\n')}\nlast kafkajs lines:\n${quiet.lines.slice(-25).join('\n')}`);
-    });
+    await waitFor('every accepted delivery consumed', allConsumed, 90_000)
+      .then(settled)
+      .finally(() => {
+        completing = false;
+      })
+      .catch((e: unknown) => {
+        const recent = events.slice(-15).map((x) => JSON.stringify(x, (k, v) => (v instanceof Error ? v.message : v)));
+        throw new Error(
+          `${(e as Error).message}: ${[...accepted].filter((id) => !seen.has(id)).length} of ${accepted.size} missing; ` +
+            `owned ${JSON.stringify(log.ownedPartitions())}\nlast events:\n${recent.join('\n')}\nlast kafkajs lines:\n${quiet.lines.slice(-25).join('\n')}`,
+        );
+      });
     await completer;
 
     const consumed = new Set(got.map((d) => d.id));
@@ -123,7 +138,11 @@ describe('KafkaMessageLog across broker restarts', () => {
     assert.deepEqual(lost, [], 'accepted deliveries that were never consumed');
     assert.ok(afterRestart > 0 && afterCrash > afterRestart && accepted.size > afterCrash, 'appends went on after each restart');
     for (const e of rejected) assert.ok(e instanceof KafkaAppendError, `append failed with ${String(e)}`);
-    assert.deepEqual(completeErrors.filter((e) => !isNotOwner(e)).map(String), [], 'completions failed (other than refused after the rejoin)');
+    assert.deepEqual(
+      completeErrors.filter((e) => !isNotOwner(e)).map(String),
+      [],
+      'completions failed (other than refused after the rejoin)',
+    );
 
     // Everything consumed was completed: a fresh node of the cluster must get nothing old.
     await log.close();
@@ -136,8 +155,13 @@ describe('KafkaMessageLog across broker restarts', () => {
     const sentinels = receivers.map((r) => delivery('end-sentinel', r));
     await again.append(sentinels);
     await waitFor('sentinels', () => sentinels.every((s) => regot.some((d) => d.id === s.id)), 60_000);
-    assert.deepEqual(regot.filter((d) => d.messageId !== 'end-sentinel').map((d) => d.id), []);
-    process.stderr.write(`# chaos: accepted ${accepted.size}, rejected ${rejected.length} appends, consumed ${got.length} ` +
-      `(${got.length - consumed.size} duplicates), events ${[...new Set(events.map((e) => e.type))].join(',')}\n`);
+    assert.deepEqual(
+      regot.filter((d) => d.messageId !== 'end-sentinel').map((d) => d.id),
+      [],
+    );
+    process.stderr.write(
+      `# chaos: accepted ${accepted.size}, rejected ${rejected.length} appends, consumed ${got.length} ` +
+        `(${got.length - consumed.size} duplicates), events ${[...new Set(events.map((e) => e.type))].join(',')}\n`,
+    );
   });
 });

@@ -5,7 +5,14 @@ import type { KafkaMessage } from 'kafkajs';
 import type { AclMessage, AgentId, Delivery } from '@caxton/core';
 import { MESSAGE_INFO_LIMITS, PERFORMATIVES, validateAclMessage } from '@caxton/core';
 import {
-  DecodedBodies, decodeDeadLetter, decodeDelivery, deliveryIdOf, encodeDeadLetter, encodeDelivery, encodeDeliveryV1, encodeMessageBody,
+  DecodedBodies,
+  decodeDeadLetter,
+  decodeDelivery,
+  deliveryIdOf,
+  encodeDeadLetter,
+  encodeDelivery,
+  encodeDeliveryV1,
+  encodeMessageBody,
 } from '../../../src/bus/kafka/codec.js';
 
 /** What kafkajs hands the consumer for a record we produced (key, value and headers as Buffers). */
@@ -16,23 +23,46 @@ function asFetched(m: ReturnType<typeof encodeDelivery>, offset = '7'): KafkaMes
 }
 
 const delivery: Delivery = {
-  id: 'm1/bob', messageId: 'm1', receiver: 'bob', acceptedAt: 1_700_000_000_123,
+  id: 'm1/bob',
+  messageId: 'm1',
+  receiver: 'bob',
+  acceptedAt: 1_700_000_000_123,
   message: {
-    performative: 'request', sender: { name: 'alice@p' }, receivers: [{ name: 'bob@p' }],
-    content: '(action bob (do "ünïcode"))', conversationId: 'c-1', replyBy: 1_700_000_100_000,
+    performative: 'request',
+    sender: { name: 'alice@p' },
+    receivers: [{ name: 'bob@p' }],
+    content: '(action bob (do "ünïcode"))',
+    conversationId: 'c-1',
+    replyBy: 1_700_000_100_000,
     userParams: { 'X-traceparent': '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
   },
 };
 
 const full: Delivery = {
-  id: 'm2/carol', messageId: 'm2', receiver: 'carol', acceptedAt: 1_700_000_000_999,
+  id: 'm2/carol',
+  messageId: 'm2',
+  receiver: 'carol',
+  acceptedAt: 1_700_000_000_999,
   message: {
     performative: 'inform',
-    sender: { name: 'alice@p', addresses: ['http://h:7778/acc', 'grpc://h:1'], resolvers: [{ name: 'df@p', addresses: [] }], userParams: { 'X-a': '1' } },
+    sender: {
+      name: 'alice@p',
+      addresses: ['http://h:7778/acc', 'grpc://h:1'],
+      resolvers: [{ name: 'df@p', addresses: [] }],
+      userParams: { 'X-a': '1' },
+    },
     receivers: [{ name: 'carol@p' }, { name: 'dave@p', addresses: [] }],
     replyTo: [{ name: 'erin@p' }],
-    content: 'x'.repeat(300), language: 'fipa-sl', encoding: 'utf-8', ontology: 'o', protocol: 'fipa-request',
-    conversationId: 'c', replyWith: 'rw', inReplyTo: 'irt', replyBy: 1_800_000_000_000, userParams: {},
+    content: 'x'.repeat(300),
+    language: 'fipa-sl',
+    encoding: 'utf-8',
+    ontology: 'o',
+    protocol: 'fipa-request',
+    conversationId: 'c',
+    replyWith: 'rw',
+    inReplyTo: 'irt',
+    replyBy: 1_800_000_000_000,
+    userParams: {},
   },
 };
 
@@ -70,7 +100,9 @@ describe('Kafka record codec', () => {
     const bodies = new DecodedBodies(2);
     const wide: Delivery = { ...full, message: { ...full.message, receivers: [{ name: 'bob' }, { name: 'dave' }, { name: 'erin' }] } };
     const body = encodeMessageBody(wide.message);
-    const [a, b] = ['bob', 'dave'].map((r) => decodeDelivery(asFetched(encodeDelivery({ ...wide, id: `m2/${r}`, receiver: r }, 1, body)), bodies));
+    const [a, b] = ['bob', 'dave'].map((r) =>
+      decodeDelivery(asFetched(encodeDelivery({ ...wide, id: `m2/${r}`, receiver: r }, 1, body)), bodies),
+    );
     assert.deepEqual(a, { ...wide, id: 'm2/bob', receiver: 'bob' });
     assert.deepEqual(b, { ...wide, id: 'm2/dave', receiver: 'dave' });
     assert.equal(a!.message, b!.message);
@@ -91,13 +123,17 @@ describe('Kafka record codec', () => {
     const maxBytes = 400_000;
     const bodies = new DecodedBodies(64, maxBytes);
     const big = (i: number): Delivery => ({
-      ...full, messageId: `big${i}`, id: `big${i}/bob`,
+      ...full,
+      messageId: `big${i}`,
+      id: `big${i}/bob`,
       message: { ...full.message, receivers: [{ name: 'bob' }, { name: 'dave' }], content: `${i}:`.padEnd(40_000, 'z') },
     });
     for (let i = 0; i < 20; i++) {
       const d = big(i);
       const body = encodeMessageBody(d.message);
-      const [a, b] = ['bob', 'dave'].map((r) => decodeDelivery(asFetched(encodeDelivery({ ...d, id: `big${i}/${r}`, receiver: r }, 1, body)), bodies));
+      const [a, b] = ['bob', 'dave'].map((r) =>
+        decodeDelivery(asFetched(encodeDelivery({ ...d, id: `big${i}/${r}`, receiver: r }, 1, body)), bodies),
+      );
       assert.deepEqual(a, { ...d, id: `big${i}/bob`, receiver: 'bob' });
       assert.deepEqual(b, { ...d, id: `big${i}/dave`, receiver: 'dave' });
       assert.equal(a!.message, b!.message, 'kept while within the budget');
@@ -108,7 +144,9 @@ describe('Kafka record codec', () => {
     const huge: Delivery = { ...big(99), message: { ...big(99).message, content: 'h'.repeat(60_000) } };
     const hugeBody = encodeMessageBody(huge.message);
     const before = bodies.bytes;
-    const [x, y] = ['bob', 'dave'].map((r) => decodeDelivery(asFetched(encodeDelivery({ ...huge, id: `big99/${r}`, receiver: r }, 1, hugeBody)), bodies));
+    const [x, y] = ['bob', 'dave'].map((r) =>
+      decodeDelivery(asFetched(encodeDelivery({ ...huge, id: `big99/${r}`, receiver: r }, 1, hugeBody)), bodies),
+    );
     assert.deepEqual(x, { ...huge, id: 'big99/bob', receiver: 'bob' });
     assert.deepEqual(y, { ...huge, id: 'big99/dave', receiver: 'dave' });
     assert.notEqual(x!.message, y!.message);
@@ -127,19 +165,34 @@ describe('Kafka record codec', () => {
     const text = (s: string) => Buffer.from(s, 'latin1');
     const value = Buffer.concat([
       Buffer.from([0x02]), // version 2
-      Buffer.from([6]), text('m9/bob'), // delivery id
-      Buffer.from([2]), text('m9'), // message id
+      Buffer.from([6]),
+      text('m9/bob'), // delivery id
+      Buffer.from([2]),
+      text('m9'), // message id
       Buffer.from([0x00, 0xb0, 0x87, 0x56, 0xfe, 0xbc, 0x78, 0x42]), // accepted-at 1_700_000_000_123 (float64 LE)
-      Buffer.from([6]), text('inform'), // performative
-      Buffer.from([2, 1, 5]), text('bob@p'), Buffer.from([0, 0, 0]), // receivers: one agent, no addresses/resolvers/params
-      Buffer.from([4, 0x80 | 50, 0x00]), text('c'.repeat(50)), // content, 50 characters, old 2-byte length
-      Buffer.from([9, 0x80 | 45, 0x00]), text(`conv-${'x'.repeat(40)}`), // conversation id, 45 characters
+      Buffer.from([6]),
+      text('inform'), // performative
+      Buffer.from([2, 1, 5]),
+      text('bob@p'),
+      Buffer.from([0, 0, 0]), // receivers: one agent, no addresses/resolvers/params
+      Buffer.from([4, 0x80 | 50, 0x00]),
+      text('c'.repeat(50)), // content, 50 characters, old 2-byte length
+      Buffer.from([9, 0x80 | 45, 0x00]),
+      text(`conv-${'x'.repeat(40)}`), // conversation id, 45 characters
       Buffer.from([0]), // end
     ]);
     const record: KafkaMessage = { key: Buffer.from('bob'), value, headers: {}, offset: '1', timestamp: '0', attributes: 0 };
     const expected: Delivery = {
-      id: 'm9/bob', messageId: 'm9', receiver: 'bob', acceptedAt: 1_700_000_000_123,
-      message: { performative: 'inform', receivers: [{ name: 'bob@p' }], content: 'c'.repeat(50), conversationId: `conv-${'x'.repeat(40)}` },
+      id: 'm9/bob',
+      messageId: 'm9',
+      receiver: 'bob',
+      acceptedAt: 1_700_000_000_123,
+      message: {
+        performative: 'inform',
+        receivers: [{ name: 'bob@p' }],
+        content: 'c'.repeat(50),
+        conversationId: `conv-${'x'.repeat(40)}`,
+      },
     };
     assert.deepEqual(decodeDelivery(record), expected);
     // The same delivery written now is 2 bytes shorter (1-byte lengths) and decodes the same.
@@ -182,26 +235,39 @@ describe('Kafka record codec', () => {
   it('round-trips arbitrary deliveries (property)', () => {
     const text = fc.string({ unit: 'grapheme', maxLength: 40 });
     const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,15}@p$/);
-    const agent: fc.Arbitrary<AgentId> = fc.record({ name, addresses: fc.array(fc.webUrl(), { maxLength: 2 }) }, { requiredKeys: ['name'], noNullPrototype: true });
-    const message: fc.Arbitrary<AclMessage> = fc.record({
-      performative: fc.constantFrom(...PERFORMATIVES),
-      sender: agent,
-      receivers: fc.array(agent, { minLength: 1, maxLength: 3 }),
-      content: text, protocol: text, conversationId: text,
-      replyBy: fc.integer({ min: 0, max: 4_000_000_000_000 }),
-      userParams: fc.dictionary(fc.stringMatching(/^X-[a-z]{1,8}$/), text, { maxKeys: 3, noNullPrototype: true }),
-    }, { requiredKeys: ['performative', 'receivers'], noNullPrototype: true }).filter((m) => {
-      // Only messages a node would accept: the codec validates on decode, as the JSON codec does.
-      try {
-        validateAclMessage(m);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    fc.assert(fc.property(message, fc.string({ minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 2 ** 50 }), (m, id, at) => {
-      const d: Delivery = { id, messageId: `${id}-m`, receiver: 'r', acceptedAt: at, message: m };
-      assert.deepEqual(decodeDelivery(asFetched(encodeDelivery(d, 0))), d);
-    }), { numRuns: 300 });
+    const agent: fc.Arbitrary<AgentId> = fc.record(
+      { name, addresses: fc.array(fc.webUrl(), { maxLength: 2 }) },
+      { requiredKeys: ['name'], noNullPrototype: true },
+    );
+    const message: fc.Arbitrary<AclMessage> = fc
+      .record(
+        {
+          performative: fc.constantFrom(...PERFORMATIVES),
+          sender: agent,
+          receivers: fc.array(agent, { minLength: 1, maxLength: 3 }),
+          content: text,
+          protocol: text,
+          conversationId: text,
+          replyBy: fc.integer({ min: 0, max: 4_000_000_000_000 }),
+          userParams: fc.dictionary(fc.stringMatching(/^X-[a-z]{1,8}$/), text, { maxKeys: 3, noNullPrototype: true }),
+        },
+        { requiredKeys: ['performative', 'receivers'], noNullPrototype: true },
+      )
+      .filter((m) => {
+        // Only messages a node would accept: the codec validates on decode, as the JSON codec does.
+        try {
+          validateAclMessage(m);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    fc.assert(
+      fc.property(message, fc.string({ minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 2 ** 50 }), (m, id, at) => {
+        const d: Delivery = { id, messageId: `${id}-m`, receiver: 'r', acceptedAt: at, message: m };
+        assert.deepEqual(decodeDelivery(asFetched(encodeDelivery(d, 0))), d);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

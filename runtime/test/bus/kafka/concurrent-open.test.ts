@@ -46,8 +46,19 @@ describe('topic readiness: what is waited out', () => {
     });
     assert.deepEqual([v, calls], ['ready', 3]);
     let other = 0;
-    await assert.rejects(whileSettling(Date.now() + 10_000, async () => { other++; throw new Error('refused'); }), /refused/);
+    await assert.rejects(
+      whileSettling(Date.now() + 10_000, async () => {
+        other++;
+        throw new Error('refused');
+      }),
+      /refused/,
+    );
     assert.equal(other, 1);
-    await assert.rejects(whileSettling(Date.now() + 150, async () => { throw Object.assign(new Error('still settling'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' }); }), /still settling/);
+    await assert.rejects(
+      whileSettling(Date.now() + 150, async () => {
+        throw Object.assign(new Error('still settling'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+      }),
+      /still settling/,
+    );
   });
 });

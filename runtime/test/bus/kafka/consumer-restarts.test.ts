@@ -8,11 +8,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConsumerRestarts } from '../../../src/bus/kafka/consumer-restarts.js';
 
-interface Gate { promise: Promise<void>; open(): void; fail(e: Error): void }
+interface Gate {
+  promise: Promise<void>;
+  open(): void;
+  fail(e: Error): void;
+}
 function gate(): Gate {
   let open!: () => void;
   let fail!: (e: Error) => void;
-  const promise = new Promise<void>((resolve, reject) => { open = resolve; fail = reject; });
+  const promise = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
   return { promise, open, fail };
 }
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
@@ -22,23 +29,37 @@ function harness() {
   const connects: Gate[] = [];
   const runs: Gate[] = [];
   const restarts = new ConsumerRestarts({
-    connect: () => { calls.push('connect'); const g = gate(); connects.push(g); return g.promise; },
-    run: () => { calls.push('run'); const g = gate(); runs.push(g); return g.promise; },
+    connect: () => {
+      calls.push('connect');
+      const g = gate();
+      connects.push(g);
+      return g.promise;
+    },
+    run: () => {
+      calls.push('run');
+      const g = gate();
+      runs.push(g);
+      return g.promise;
+    },
     failed: (e) => calls.push(`failed:${e.message}`),
     beforeRestart: () => calls.push('before-restart'),
     delayMs: () => 1,
   });
-  const disconnect = async () => { calls.push('disconnect'); };
+  const disconnect = async () => {
+    calls.push('disconnect');
+  };
   return { calls, connects, runs, restarts, disconnect };
 }
 
-test('close() during a restart\'s connect waits for it, then disconnects; the consumer is never run', async () => {
+test("close() during a restart's connect waits for it, then disconnects; the consumer is never run", async () => {
   const h = harness();
   h.restarts.later(1);
   await tick();
   assert.deepEqual(h.calls, ['before-restart', 'connect']);
   let closed = false;
-  const closing = h.restarts.close(h.disconnect).then(() => { closed = true; });
+  const closing = h.restarts.close(h.disconnect).then(() => {
+    closed = true;
+  });
   await tick();
   assert.equal(closed, false, 'close() waits for the connect in flight');
   assert.equal(h.restarts.closed, true);
@@ -86,7 +107,14 @@ test('one restart is pending at a time, and close() cancels a pending one', asyn
   h.runs[0]!.open();
   await tick();
   let connects = 0;
-  const pending = new ConsumerRestarts({ connect: async () => { connects++; }, run: async () => {}, failed: () => {}, delayMs: () => 30 });
+  const pending = new ConsumerRestarts({
+    connect: async () => {
+      connects++;
+    },
+    run: async () => {},
+    failed: () => {},
+    delayMs: () => 30,
+  });
   pending.later(1);
   await pending.close(async () => {});
   await tick(80);
@@ -97,11 +125,19 @@ test('close() waits for an attempt in flight at most closeWaitMs, then disconnec
   const calls: string[] = [];
   let openRun!: () => void;
   const restarts = new ConsumerRestarts({
-    connect: async () => {}, run: () => new Promise<void>((resolve) => { openRun = resolve; }), failed: () => {}, closeWaitMs: 30,
+    connect: async () => {},
+    run: () =>
+      new Promise<void>((resolve) => {
+        openRun = resolve;
+      }),
+    failed: () => {},
+    closeWaitMs: 30,
   });
   restarts.start();
   const started = Date.now();
-  await restarts.close(async () => { calls.push('disconnect'); });
+  await restarts.close(async () => {
+    calls.push('disconnect');
+  });
   assert.ok(Date.now() - started < 1_000, 'close() did not wait for the join in flight past its bound');
   assert.deepEqual(calls, ['disconnect']);
   openRun();

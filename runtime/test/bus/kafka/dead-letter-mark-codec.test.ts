@@ -35,7 +35,14 @@ test('marks round-trip, keyed by the letter id; a letter is no mark', () => {
 });
 
 test('a malformed mark is refused, not trusted', () => {
-  for (const value of ['not json', '{}', '{"id":"x","state":"redriven","at":1}', '{"id":"x","state":"gone","at":1}', '{"id":7,"state":"purged","at":1}', 'null']) {
+  for (const value of [
+    'not json',
+    '{}',
+    '{"id":"x","state":"redriven","at":1}',
+    '{"id":"x","state":"gone","at":1}',
+    '{"id":7,"state":"purged","at":1}',
+    'null',
+  ]) {
     assert.throws(() => decodeDeadLetterMark(consumed({ key: 'x', value, headers: { 'caxton-dl-mark': '1' } })), value);
   }
   assert.throws(() => decodeDeadLetterMark(consumed({ key: 'x', value: null, headers: { 'caxton-dl-mark': '1' } })));

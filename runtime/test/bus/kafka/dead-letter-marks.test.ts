@@ -38,7 +38,11 @@ describe('KafkaMessageLog: dead-letter marks and redrive', () => {
     await a.log.markDeadLetters([{ id: d.id, state: 'redriven', deliveryId: 'r-1>steady', receiver: 'steady', at: 1 }]);
     await a.log.markDeadLetters([{ id: d.id, state: 'purged', at: 2 }]);
     assert.deepEqual([...(await a.log.deadLetterMarks()).values()], [{ id: d.id, state: 'purged', at: 2 }]);
-    assert.deepEqual((await a.log.deadLetters(10)).map((l) => l.delivery.id), [d.id], 'a mark is not a letter');
+    assert.deepEqual(
+      (await a.log.deadLetters(10)).map((l) => l.delivery.id),
+      [d.id],
+      'a mark is not a letter',
+    );
     await a.log.close();
 
     const b = await node(names);

@@ -36,7 +36,10 @@ describe('KafkaMessageLog: a delivery appended twice with the same id', () => {
     await log.append([d]);
     await log.append([d]);
     const seen = await drain(log, got, 'pending');
-    assert.deepEqual(seen.map((x) => x.id), [d.id]);
+    assert.deepEqual(
+      seen.map((x) => x.id),
+      [d.id],
+    );
   });
 
   it('after the first copy completed: not handed out again (completed window)', async () => {
@@ -47,7 +50,11 @@ describe('KafkaMessageLog: a delivery appended twice with the same id', () => {
     await log.complete([{ id: d.id, receiver: d.receiver }]);
     await log.append([d]);
     const seen = await drain(log, got, 'completed');
-    assert.deepEqual(seen.map((x) => x.id), [d.id], 'the second copy was dropped');
+    assert.deepEqual(
+      seen.map((x) => x.id),
+      [d.id],
+      'the second copy was dropped',
+    );
   });
 
   it('after the first copy completed and the log restarted: not handed out again (window rebuilt, decision 1801)', async () => {
@@ -61,7 +68,11 @@ describe('KafkaMessageLog: a delivery appended twice with the same id', () => {
     const b = await node(names);
     await b.log.append([d]);
     const seen = await drain(b.log, b.got, 'restart');
-    assert.deepEqual(seen.map((x) => x.id), [], 'the copy appended after the restart was dropped');
+    assert.deepEqual(
+      seen.map((x) => x.id),
+      [],
+      'the copy appended after the restart was dropped',
+    );
     assert.ok(b.log.hasCompleted(d.id), 'the rebuilt window answers hasCompleted too');
   });
 
@@ -70,7 +81,11 @@ describe('KafkaMessageLog: a delivery appended twice with the same id', () => {
     const a = await node(names, 'node-a');
     // Completed deliveries in both partitions, each followed by more completed traffic, so the
     // copies' first records sit below the commit the new owner starts from.
-    const agents = [0, 1].flatMap((p) => Array.from({ length: 32 }, (_, i) => `agent-${i}`).filter((r) => a.log.partitionOf(r) === p).slice(0, 2));
+    const agents = [0, 1].flatMap((p) =>
+      Array.from({ length: 32 }, (_, i) => `agent-${i}`)
+        .filter((r) => a.log.partitionOf(r) === p)
+        .slice(0, 2),
+    );
     assert.equal(agents.length, 4, 'two receivers in each partition');
     const firsts = agents.map((r, i) => delivery(`i-fail-${i}`, r));
     const later = Array.from({ length: 20 }, (_, i) => delivery(`i-later-${i}`, agents[i % 4]!));
@@ -87,7 +102,11 @@ describe('KafkaMessageLog: a delivery appended twice with the same id', () => {
     await b.log.append(sentinels);
     await waitFor('the sentinels', () => sentinels.every((s) => b.got.some((x) => x.id === s.id)));
     const seen = b.got.filter((x) => !x.id.startsWith('fail-sentinel'));
-    assert.deepEqual(seen.map((x) => x.id), [], 'no copy of a delivery completed on node-a was handed out on node-b');
+    assert.deepEqual(
+      seen.map((x) => x.id),
+      [],
+      'no copy of a delivery completed on node-a was handed out on node-b',
+    );
     for (const d of firsts) assert.ok(b.log.hasCompleted(d.id), `${d.id} is in node-b's rebuilt window`);
   });
 
@@ -108,6 +127,9 @@ describe('KafkaMessageLog: a delivery appended twice with the same id', () => {
     open2.consume((batch) => got2.push(...batch));
     await open2.append([d]);
     const seen = await drain(open2, got2, 'norebuild');
-    assert.deepEqual(seen.map((x) => x.id), [d.id]);
+    assert.deepEqual(
+      seen.map((x) => x.id),
+      [d.id],
+    );
   });
 });

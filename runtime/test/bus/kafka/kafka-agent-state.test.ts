@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import type { Delivery } from '@caxton/core';
-import { KafkaMessageLog, KafkaMisconfiguredError, KafkaStateReadBoundError, partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
+import {
+  KafkaMessageLog,
+  KafkaMisconfiguredError,
+  KafkaStateReadBoundError,
+  partitionFor,
+  partitionOwner,
+  type KafkaMessageLogOptions,
+} from '../../../src/bus/kafka/index.js';
 import { encodeEntry, encodeMarker } from '../../../src/bus/kafka/state-records.js';
 import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
@@ -36,12 +43,30 @@ describe('KafkaMessageLog agent state (real broker)', () => {
     const d1 = delivery('s1', 'counter');
     await a.log.append([d1]);
     await waitFor('d1', () => a.got.length >= 1);
-    await a.log.complete([{ id: d1.id, receiver: 'counter', state: [{ key: 'n', value: '1' }, { key: 'tmp', value: 'x' }] }]);
+    await a.log.complete([
+      {
+        id: d1.id,
+        receiver: 'counter',
+        state: [
+          { key: 'n', value: '1' },
+          { key: 'tmp', value: 'x' },
+        ],
+      },
+    ]);
     assert.deepEqual(obj(await a.log.readState('counter')), { n: '1', tmp: 'x' }, 'the owner reads its own commit at once');
     const d2 = delivery('s2', 'counter');
     await a.log.append([d2]);
     await waitFor('d2', () => a.got.length >= 2);
-    await a.log.complete([{ id: d2.id, receiver: 'counter', state: [{ key: 'n', value: '2' }, { key: 'tmp', value: null }] }]);
+    await a.log.complete([
+      {
+        id: d2.id,
+        receiver: 'counter',
+        state: [
+          { key: 'n', value: '2' },
+          { key: 'tmp', value: null },
+        ],
+      },
+    ]);
     assert.deepEqual(obj(await a.log.readState('counter')), { n: '2' });
     assert.deepEqual(await a.log.committedMarker('counter'), [d2.id]);
     await a.log.close();
@@ -66,7 +91,8 @@ describe('KafkaMessageLog agent state (real broker)', () => {
     await raw.connect();
     const partition = partitionFor('counter', PARTITIONS);
     await raw.send({
-      topic: `${names.topicPrefix}.state`, acks: -1,
+      topic: `${names.topicPrefix}.state`,
+      acks: -1,
       messages: [encodeEntry('counter', { key: 'n', value: '1' }), encodeMarker('counter', [d1.id])].map((m) => ({ ...m, partition })),
     });
     await raw.disconnect();
@@ -74,7 +100,11 @@ describe('KafkaMessageLog agent state (real broker)', () => {
 
     const b = await node(names);
     const handed = await drain(b, 'counter', 'b');
-    assert.deepEqual(handed.map((d) => d.id), [d2.id], 'd1 is completed by its state record; d2 (no state record) is redelivered');
+    assert.deepEqual(
+      handed.map((d) => d.id),
+      [d2.id],
+      'd1 is completed by its state record; d2 (no state record) is redelivered',
+    );
     assert.equal(b.log.hasCompleted(d1.id), true);
     assert.deepEqual(obj(await b.log.readState('counter')), { n: '1' });
     await b.log.complete(handed.map((d) => ({ id: d.id, receiver: d.receiver, state: [{ key: 'n', value: '2' }] })));
@@ -91,7 +121,11 @@ describe('KafkaMessageLog agent state (real broker)', () => {
     const names = uniqueNames('clear');
     const a = await node(names);
     await waitFor('assigned', () => a.log.ownedPartitions().length === PARTITIONS, 45_000);
-    await a.log.commitState('timer-agent', [{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: '\u0000http/9', value: '{}' }]);
+    await a.log.commitState('timer-agent', [
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+      { key: '\u0000http/9', value: '{}' },
+    ]);
     await a.log.commitState('bystander', [{ key: 'keep', value: 'me' }]);
     assert.deepEqual(obj(await a.log.readState('timer-agent')), { a: '1', b: '2', '\u0000http/9': '{}' });
     await a.log.clearState('timer-agent');
@@ -107,7 +141,9 @@ describe('KafkaMessageLog agent state (real broker)', () => {
     const names = uniqueNames('move');
     const nodes = ['node-a', 'node-b'];
     // An agent whose partition goes to node-b once both nodes are up.
-    const agent = Array.from({ length: 64 }, (_, i) => `mover${i}`).find((n) => partitionOwner(partitionFor(n, PARTITIONS), nodes) === 'node-b')!;
+    const agent = Array.from({ length: 64 }, (_, i) => `mover${i}`).find(
+      (n) => partitionOwner(partitionFor(n, PARTITIONS), nodes) === 'node-b',
+    )!;
     const a = await node(names, { nodeId: 'node-a' });
     await waitFor('a owns all', () => a.log.ownedPartitions().length === PARTITIONS, 45_000);
     const d1 = delivery('mv1', agent);
@@ -116,8 +152,13 @@ describe('KafkaMessageLog agent state (real broker)', () => {
     await a.log.complete([{ id: d1.id, receiver: agent, state: [{ key: 'seen', value: 'a' }] }]);
 
     const b = await node(names, { nodeId: 'node-b' });
-    await waitFor('rebalanced', () => b.log.ownedPartitions().includes(partitionFor(agent, PARTITIONS)) &&
-      !a.log.ownedPartitions().includes(partitionFor(agent, PARTITIONS)), 45_000);
+    await waitFor(
+      'rebalanced',
+      () =>
+        b.log.ownedPartitions().includes(partitionFor(agent, PARTITIONS)) &&
+        !a.log.ownedPartitions().includes(partitionFor(agent, PARTITIONS)),
+      45_000,
+    );
     assert.equal(await b.log.stateLoaded(agent), true);
     assert.equal(await a.log.stateLoaded(agent), false, 'a no longer owns it');
     assert.deepEqual(obj(await b.log.readState(agent)), { seen: 'a' }, 'the moved state');
@@ -138,15 +179,29 @@ describe('KafkaMessageLog agent state (real broker)', () => {
     const names = uniqueNames('bound');
     const nodes = ['node-a', 'node-b'];
     // An agent on node-a once both nodes are up, and others sharing its partition.
-    const agent = Array.from({ length: 64 }, (_, i) => `held${i}`).find((n) => partitionOwner(partitionFor(n, PARTITIONS), nodes) === 'node-a')!;
+    const agent = Array.from({ length: 64 }, (_, i) => `held${i}`).find(
+      (n) => partitionOwner(partitionFor(n, PARTITIONS), nodes) === 'node-a',
+    )!;
     const p = partitionFor(agent, PARTITIONS);
-    const neighbours = Array.from({ length: 400 }, (_, i) => `crowd${i}`).filter((n) => partitionFor(n, PARTITIONS) === p).slice(0, 20);
+    const neighbours = Array.from({ length: 400 }, (_, i) => `crowd${i}`)
+      .filter((n) => partitionFor(n, PARTITIONS) === p)
+      .slice(0, 20);
     const a = await node(names, { nodeId: 'node-a' });
     const b = await node(names, { nodeId: 'node-b' });
-    await waitFor('the two nodes share the partitions', () => a.log.ownedPartitions().includes(p) && !b.log.ownedPartitions().includes(p) &&
-      a.log.ownedPartitions().length + b.log.ownedPartitions().length === PARTITIONS, 45_000);
+    await waitFor(
+      'the two nodes share the partitions',
+      () =>
+        a.log.ownedPartitions().includes(p) &&
+        !b.log.ownedPartitions().includes(p) &&
+        a.log.ownedPartitions().length + b.log.ownedPartitions().length === PARTITIONS,
+      45_000,
+    );
     await a.log.commitState(agent, [{ key: 'n', value: '1' }]);
-    for (const n of neighbours) await a.log.commitState(n, [{ key: 'k1', value: 'x' }, { key: 'k2', value: 'y' }]);
+    for (const n of neighbours)
+      await a.log.commitState(n, [
+        { key: 'k1', value: 'x' },
+        { key: 'k2', value: 'y' },
+      ]);
 
     // node-b holds no view of p: the partition's span (its owner's claim, 1 + 20 × 2 records and
     // more) is past 10, so it is refused with the span it would have read, and nothing was read.
@@ -169,13 +224,27 @@ describe('KafkaMessageLog agent state (real broker)', () => {
     try {
       const wrongCount = uniqueNames('state-count');
       const wrongPolicy = uniqueNames('state-policy');
-      await admin.createTopics({ waitForLeaders: true, topics: [
-        { topic: `${wrongCount.topicPrefix}.state`, numPartitions: PARTITIONS + 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-        { topic: `${wrongPolicy.topicPrefix}.state`, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] },
-      ] });
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: `${wrongCount.topicPrefix}.state`,
+            numPartitions: PARTITIONS + 1,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          },
+          {
+            topic: `${wrongPolicy.topicPrefix}.state`,
+            numPartitions: PARTITIONS,
+            configEntries: [{ name: 'cleanup.policy', value: 'delete' }],
+          },
+        ],
+      });
       const refused = async (names: { topicPrefix: string; cluster: string }, pattern: RegExp) => {
         const log = kafka.log({ partitions: PARTITIONS, logger: quiet.sink, ...names });
-        await assert.rejects(log.open(), (e: unknown) => e instanceof KafkaMisconfiguredError && pattern.test(e.message) && e.hint !== undefined);
+        await assert.rejects(
+          log.open(),
+          (e: unknown) => e instanceof KafkaMisconfiguredError && pattern.test(e.message) && e.hint !== undefined,
+        );
       };
       await refused(wrongCount, /state has 5 partitions, .*deliveries has 4/);
       await refused(wrongPolicy, /state uses cleanup.policy=delete/);

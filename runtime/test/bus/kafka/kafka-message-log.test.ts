@@ -5,8 +5,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import {
-  KafkaMessageLog, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError, partitionOwner,
-  type KafkaLogEvent, type KafkaMessageLogOptions,
+  KafkaMessageLog,
+  KafkaMisconfiguredError,
+  KafkaNotOwnerError,
+  KafkaUnreachableError,
+  partitionOwner,
+  type KafkaLogEvent,
+  type KafkaMessageLogOptions,
 } from '../../../src/bus/kafka/index.js';
 import type { AclMessage, Delivery } from '@caxton/core';
 import { collectingLogger, infra, uniqueNames, waitFor } from './support/broker.js';
@@ -25,7 +30,11 @@ describe('KafkaMessageLog (real broker)', () => {
     kafka.log({ partitions: 4, logger: quiet.sink, ...names, ...extra });
 
   /** Open, consume into an array. */
-  async function node(names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions> = {}, listener?: (e: KafkaLogEvent) => void) {
+  async function node(
+    names: { topicPrefix: string; cluster: string },
+    extra: Partial<KafkaMessageLogOptions> = {},
+    listener?: (e: KafkaLogEvent) => void,
+  ) {
     const log = makeLog(names, extra);
     if (listener) log.events.on(listener);
     await log.open();
@@ -61,8 +70,19 @@ describe('KafkaMessageLog (real broker)', () => {
   it('a message to 40 receivers is one record each; consumed, their deliveries share one decoded message (decision 2003)', async () => {
     const { log, got } = await node(uniqueNames('wide'));
     const receivers = Array.from({ length: 40 }, (_, i) => `sink-${i}`);
-    const message: AclMessage = { performative: 'inform', sender: { name: 'boss' }, receivers: receivers.map((name) => ({ name })), content: 'news' };
-    const sent: Delivery[] = receivers.map((r) => ({ id: `w1/${r}`, messageId: 'w1', receiver: r, message, acceptedAt: 1_700_000_000_000 }));
+    const message: AclMessage = {
+      performative: 'inform',
+      sender: { name: 'boss' },
+      receivers: receivers.map((name) => ({ name })),
+      content: 'news',
+    };
+    const sent: Delivery[] = receivers.map((r) => ({
+      id: `w1/${r}`,
+      messageId: 'w1',
+      receiver: r,
+      message,
+      acceptedAt: 1_700_000_000_000,
+    }));
     await log.append(sent);
     await waitFor('40 deliveries', () => got.length >= 40);
     assert.equal(got.length, 40);
@@ -116,8 +136,11 @@ describe('KafkaMessageLog (real broker)', () => {
 
   it('refuses completions of deliveries it never handed out', async () => {
     const { log } = await node(uniqueNames('owner'));
-    await assert.rejects(log.complete([{ id: 'nobody/alice', receiver: 'alice' }]), (e: unknown) =>
-      e instanceof KafkaNotOwnerError && e.code === 'bus.kafka.not-owner' && (e.context['ids'] as string[])[0] === 'nobody/alice');
+    await assert.rejects(
+      log.complete([{ id: 'nobody/alice', receiver: 'alice' }]),
+      (e: unknown) =>
+        e instanceof KafkaNotOwnerError && e.code === 'bus.kafka.not-owner' && (e.context['ids'] as string[])[0] === 'nobody/alice',
+    );
   });
 
   it('pauses a partition at maxPendingPerPartition and resumes when completions free room', async () => {
@@ -142,15 +165,22 @@ describe('KafkaMessageLog (real broker)', () => {
     // The assignment is the pure rendezvous plan over the node ids (placement can compute it too).
     const plan = (id: string) => [0, 1, 2, 3].filter((p) => partitionOwner(p, ['node-a', 'node-b']) === id);
     assert.ok(plan('node-a').length > 0 && plan('node-b').length > 0, 'test ids must split the 4 partitions');
-    await waitFor('the rendezvous assignment', () =>
-      JSON.stringify(a.log.ownedPartitions()) === JSON.stringify(plan('node-a')) &&
-      JSON.stringify(b.log.ownedPartitions()) === JSON.stringify(plan('node-b')), 45_000);
+    await waitFor(
+      'the rendezvous assignment',
+      () =>
+        JSON.stringify(a.log.ownedPartitions()) === JSON.stringify(plan('node-a')) &&
+        JSON.stringify(b.log.ownedPartitions()) === JSON.stringify(plan('node-b')),
+      45_000,
+    );
     const receivers = Array.from({ length: 16 }, (_, i) => `agent${i}`);
     const sent = deliveries('k', 64, receivers);
     await a.log.append(sent);
     await waitFor('64 deliveries across both nodes', () => a.got.length + b.got.length >= 64);
     assert.equal(a.got.length + b.got.length, 64);
-    for (const [n, owned] of [[a, a.log.ownedPartitions()], [b, b.log.ownedPartitions()]] as const) {
+    for (const [n, owned] of [
+      [a, a.log.ownedPartitions()],
+      [b, b.log.ownedPartitions()],
+    ] as const) {
       for (const d of n.got) assert.ok(owned.includes(n.log.partitionOf(d.receiver)), `${d.receiver} handled by its owner`);
     }
     await a.log.complete(done(a.got));
@@ -173,7 +203,10 @@ describe('KafkaMessageLog (real broker)', () => {
     const { log, got } = await node(names, {}, (e) => void events.push(e));
     const raw = new kafkajs.Kafka({ brokers: [kafka.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).producer();
     await raw.connect();
-    await raw.send({ topic: `${names.topicPrefix}.deliveries`, messages: [{ key: 'alice', value: 'not an ACL message', partition: log.partitionOf('alice') }] });
+    await raw.send({
+      topic: `${names.topicPrefix}.deliveries`,
+      messages: [{ key: 'alice', value: 'not an ACL message', partition: log.partitionOf('alice') }],
+    });
     await raw.disconnect();
     await log.append([delivery('good', 'alice')]);
     await waitFor('the good delivery', () => got.length >= 1);
@@ -186,8 +219,10 @@ describe('KafkaMessageLog (real broker)', () => {
     const first = makeLog(names, { partitions: 4 });
     await first.open();
     await first.close();
-    await assert.rejects(makeLog(names, { partitions: 3 }).open(), (e: unknown) =>
-      e instanceof KafkaMisconfiguredError && /has 4 partitions, configured 3/.test(e.message) && e.hint !== undefined);
+    await assert.rejects(
+      makeLog(names, { partitions: 3 }).open(),
+      (e: unknown) => e instanceof KafkaMisconfiguredError && /has 4 partitions, configured 3/.test(e.message) && e.hint !== undefined,
+    );
   });
 
   it('open() fails within seconds, with a clear error, when nothing listens at the address', async () => {

@@ -12,27 +12,38 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 
-const FILTER = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../src/bus/kafka/negative-timeout-warning.js')).href;
+const FILTER = pathToFileURL(
+  path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../src/bus/kafka/negative-timeout-warning.js'),
+).href;
 
-test('a TimeoutNegativeWarning from kafkajs\'s request queue is dropped; the same warning from elsewhere and other warnings are printed', async () => {
+test("a TimeoutNegativeWarning from kafkajs's request queue is dropped; the same warning from elsewhere and other warnings are printed", async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'caxton-kafkajs-warning-'));
   try {
     const queue = path.join(dir, 'node_modules', 'kafkajs', 'src', 'network', 'requestQueue');
     await mkdir(queue, { recursive: true });
     // Raised by name, as Node 23+ raises it for a negative delay (Node 20 raises none at all).
-    await writeFile(path.join(queue, 'index.js'), "exports.arm = () => process.emitWarning('-1795816816449 is a negative number.', 'TimeoutNegativeWarning');\n");
-    await writeFile(path.join(dir, 'elsewhere.cjs'), "exports.arm = () => process.emitWarning('-5 is a negative number (ours).', 'TimeoutNegativeWarning');\n");
+    await writeFile(
+      path.join(queue, 'index.js'),
+      "exports.arm = () => process.emitWarning('-1795816816449 is a negative number.', 'TimeoutNegativeWarning');\n",
+    );
+    await writeFile(
+      path.join(dir, 'elsewhere.cjs'),
+      "exports.arm = () => process.emitWarning('-5 is a negative number (ours).', 'TimeoutNegativeWarning');\n",
+    );
     const main = path.join(dir, 'main.mjs');
-    await writeFile(main, [
-      `import { createRequire } from 'node:module';`,
-      `import { dropKafkajsNegativeTimeoutWarnings } from ${JSON.stringify(FILTER)};`,
-      `const require = createRequire(import.meta.url);`,
-      `dropKafkajsNegativeTimeoutWarnings();`,
-      `dropKafkajsNegativeTimeoutWarnings(); // twice: still one printer`,
-      `require('./node_modules/kafkajs/src/network/requestQueue/index.js').arm();`,
-      `require('./elsewhere.cjs').arm();`,
-      `process.emitWarning('something else to know');`,
-    ].join('\n'));
+    await writeFile(
+      main,
+      [
+        `import { createRequire } from 'node:module';`,
+        `import { dropKafkajsNegativeTimeoutWarnings } from ${JSON.stringify(FILTER)};`,
+        `const require = createRequire(import.meta.url);`,
+        `dropKafkajsNegativeTimeoutWarnings();`,
+        `dropKafkajsNegativeTimeoutWarnings(); // twice: still one printer`,
+        `require('./node_modules/kafkajs/src/network/requestQueue/index.js').arm();`,
+        `require('./elsewhere.cjs').arm();`,
+        `process.emitWarning('something else to know');`,
+      ].join('\n'),
+    );
     const { stderr } = await promisify(execFile)(process.execPath, [main], { cwd: dir });
     assert.doesNotMatch(stderr, /1795816816449/, 'the kafkajs warning is dropped');
     assert.equal(stderr.match(/-5 is a negative number \(ours\)/g)?.length, 1, 'the same warning from other code is printed, once');

@@ -74,7 +74,10 @@ describe('partition tracker', () => {
     assert.equal(taken.rewindTo(3, 1), 1, 'seek back before handing anything out');
     assert.equal(taken.rewindTo(1, 1), undefined, 'the re-fetch starts at the read-back: go on');
     assert.equal(taken.rewindTo(3, 1), undefined, 'once per partition taken');
-    assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((o) => taken.isDone(o)), [true, true, true, false, true, false, false]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6].map((o) => taken.isDone(o)),
+      [true, true, true, false, true, false, false],
+    );
   });
 
   it('the read-back never goes below offset 0, is skipped without a commit, and is sought again after a rejoin lost the seek', () => {
@@ -140,58 +143,67 @@ describe('partition tracker', () => {
   // With a metadata budget too small for the pending set, the commit is truncated and completions
   // past the cut are redelivered (at-least-once); the model checks "never again" only when it fit.
   it('model: across random completions and restarts, completed ids never come back and the rest always do', () => {
-    fc.assert(fc.property(
-      fc.array(fc.oneof(
-        fc.record({ op: fc.constant('append' as const), n: fc.integer({ min: 1, max: 5 }) }),
-        fc.record({ op: fc.constant('complete' as const), pick: fc.nat() }),
-        fc.record({ op: fc.constant('restart' as const), budget: fc.constantFrom(4096, 40, 12, 6) }),
-      ), { maxLength: 80 }),
-      (ops) => {
-        const maxPending = 8;
-        let log: string[] = []; // the partition: offset → delivery id
-        const completed = new Set<string>();
-        const mayRedeliver = new Set<string>(); // completed ids cut off by a truncated commit
-        let t = new PartitionTracker(0, maxPending);
-        let fetchFrom = 0; // kafkajs position
-        let inFlight: string[] = []; // handed to the "bus", not completed
-        const fetch = () => {
-          while (fetchFrom < log.length) {
-            const id = log[fetchFrom]!;
-            const v = t.admit(fetchFrom, id, false);
-            if (v === 'full') break;
-            if (v === 'deliver') {
-              assert.ok(!completed.has(id) || mayRedeliver.has(id), `completed ${id} handed out again`);
-              completed.delete(id); // only possible after a truncated commit: it is handled again
-              mayRedeliver.delete(id);
-              assert.ok(!inFlight.includes(id), `${id} handed out twice`);
-              inFlight.push(id);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant('append' as const), n: fc.integer({ min: 1, max: 5 }) }),
+            fc.record({ op: fc.constant('complete' as const), pick: fc.nat() }),
+            fc.record({ op: fc.constant('restart' as const), budget: fc.constantFrom(4096, 40, 12, 6) }),
+          ),
+          { maxLength: 80 },
+        ),
+        (ops) => {
+          const maxPending = 8;
+          let log: string[] = []; // the partition: offset → delivery id
+          const completed = new Set<string>();
+          const mayRedeliver = new Set<string>(); // completed ids cut off by a truncated commit
+          let t = new PartitionTracker(0, maxPending);
+          let fetchFrom = 0; // kafkajs position
+          let inFlight: string[] = []; // handed to the "bus", not completed
+          const fetch = () => {
+            while (fetchFrom < log.length) {
+              const id = log[fetchFrom]!;
+              const v = t.admit(fetchFrom, id, false);
+              if (v === 'full') break;
+              if (v === 'deliver') {
+                assert.ok(!completed.has(id) || mayRedeliver.has(id), `completed ${id} handed out again`);
+                completed.delete(id); // only possible after a truncated commit: it is handled again
+                mayRedeliver.delete(id);
+                assert.ok(!inFlight.includes(id), `${id} handed out twice`);
+                inFlight.push(id);
+              }
+              fetchFrom++;
             }
-            fetchFrom++;
+          };
+          for (const step of ops) {
+            if (step.op === 'append') for (let i = 0; i < step.n; i++) log = [...log, `m${log.length}`];
+            else if (step.op === 'complete' && inFlight.length > 0) {
+              const id = inFlight.splice(step.pick % inFlight.length, 1)[0]!;
+              assert.ok(t.complete(id));
+              completed.add(id);
+            } else if (step.op === 'restart') {
+              const p = t.progress();
+              const enc = p ? encodeCommit(p, step.budget) : undefined;
+              if (enc && p && enc.end < p.end) for (const id of log.slice(enc.end)) mayRedeliver.add(id);
+              t = p ? restart(t, maxPending, step.budget) : new PartitionTracker(0, maxPending);
+              fetchFrom = enc ? enc.offset : 0;
+              inFlight = [];
+            }
+            fetch();
           }
-        };
-        for (const step of ops) {
-          if (step.op === 'append') for (let i = 0; i < step.n; i++) log = [...log, `m${log.length}`];
-          else if (step.op === 'complete' && inFlight.length > 0) {
-            const id = inFlight.splice(step.pick % inFlight.length, 1)[0]!;
-            assert.ok(t.complete(id));
-            completed.add(id);
-          } else if (step.op === 'restart') {
-            const p = t.progress();
-            const enc = p ? encodeCommit(p, step.budget) : undefined;
-            if (enc && p && enc.end < p.end) for (const id of log.slice(enc.end)) mayRedeliver.add(id);
-            t = p ? restart(t, maxPending, step.budget) : new PartitionTracker(0, maxPending);
-            fetchFrom = enc ? enc.offset : 0;
-            inFlight = [];
+          // Drain: complete everything handed out and fetch on; every id ends up completed.
+          for (let round = 0; round < log.length + 2; round++) {
+            for (const id of inFlight.splice(0)) {
+              t.complete(id);
+              completed.add(id);
+            }
+            fetch();
           }
-          fetch();
-        }
-        // Drain: complete everything handed out and fetch on; every id ends up completed.
-        for (let round = 0; round < log.length + 2; round++) {
-          for (const id of inFlight.splice(0)) { t.complete(id); completed.add(id); }
-          fetch();
-        }
-        assert.deepEqual([...completed].sort(), [...new Set(log)].sort());
-      },
-    ), { numRuns: 400 });
+          assert.deepEqual([...completed].sort(), [...new Set(log)].sort());
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });

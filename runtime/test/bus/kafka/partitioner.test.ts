@@ -9,16 +9,23 @@ const javaCompatible = kafkajs.Partitioners.DefaultPartitioner();
 
 function viaKafkajs(key: string, partitions: number): number {
   const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
-    partitionId: i, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0,
+    partitionId: i,
+    leader: 1,
+    replicas: [1],
+    isr: [1],
+    partitionErrorCode: 0,
   }));
   return javaCompatible({ topic: 't', partitionMetadata, message: { key, value: null } });
 }
 
 describe('partitionFor (placement function)', () => {
   it('agrees with the Java-compatible partitioner for any receiver name and partition count', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.integer({ min: 1, max: 512 }), (name, n) => {
-      assert.equal(partitionFor(name, n), viaKafkajs(name, n));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.integer({ min: 1, max: 512 }), (name, n) => {
+        assert.equal(partitionFor(name, n), viaKafkajs(name, n));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('spreads receivers over all partitions', () => {

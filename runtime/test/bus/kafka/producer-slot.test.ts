@@ -11,18 +11,30 @@ import { ProducerSlot } from '../../../src/bus/kafka/producer-slot.js';
 import { KafkaLogStateError } from '../../../src/bus/kafka/errors.js';
 import { isPermanent } from '../../../src/bus/kafka/client.js';
 
-interface Made { connected: boolean; disconnected: boolean; connect: { open(): void; fail(e: Error): void } }
+interface Made {
+  connected: boolean;
+  disconnected: boolean;
+  connect: { open(): void; fail(e: Error): void };
+}
 function factory() {
   const made: Made[] = [];
   const create = (): Producer => {
     let open!: () => void;
     let fail!: (e: Error) => void;
-    const connecting = new Promise<void>((resolve, reject) => { open = resolve; fail = reject; });
+    const connecting = new Promise<void>((resolve, reject) => {
+      open = resolve;
+      fail = reject;
+    });
     const m: Made = { connected: false, disconnected: false, connect: { open, fail } };
     made.push(m);
     return {
-      connect: async () => { await connecting; m.connected = true; },
-      disconnect: async () => { m.disconnected = true; },
+      connect: async () => {
+        await connecting;
+        m.connected = true;
+      },
+      disconnect: async () => {
+        m.disconnected = true;
+      },
       send: async () => [{ topicName: 't', partition: 0, errorCode: 0 }],
     } as unknown as Producer;
   };
@@ -36,7 +48,9 @@ test('close() while a connect is in flight disconnects that producer once it con
   const sending = slot.send({ topic: 't', messages: [] });
   await tick();
   let closed = false;
-  const closing = slot.close().then(() => { closed = true; });
+  const closing = slot.close().then(() => {
+    closed = true;
+  });
   await tick();
   assert.equal(closed, false, 'close() waits for the connect in flight');
   f.made[0]!.connect.open();

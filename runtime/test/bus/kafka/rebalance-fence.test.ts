@@ -26,8 +26,9 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
 
   /** A receiver whose partition node-b takes from node-a when it joins (rendezvous, decision 0600). */
   function movingReceiver(): string {
-    const receiver = Array.from({ length: 64 }, (_, i) => `agent-${i}`)
-      .find((r) => partitionOwner(partitionFor(r, PARTITIONS), ['node-a', 'node-b']) === 'node-b');
+    const receiver = Array.from({ length: 64 }, (_, i) => `agent-${i}`).find(
+      (r) => partitionOwner(partitionFor(r, PARTITIONS), ['node-a', 'node-b']) === 'node-b',
+    );
     assert.ok(receiver !== undefined, 'node-b owns a partition when both are members');
     return receiver;
   }
@@ -36,7 +37,9 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
   async function handlingsSeenBy(names: { topicPrefix: string; cluster: string }, receiver: string): Promise<string[]> {
     const reader = await node({ topicPrefix: names.topicPrefix, cluster: `${names.cluster}-reader` }, { nodeId: 'reader' }, false);
     const state = Object.fromEntries(await reader.log.readState(receiver));
-    return Object.keys(state).filter((k) => k.startsWith('handled-by-')).sort();
+    return Object.keys(state)
+      .filter((k) => k.startsWith('handled-by-'))
+      .sort();
   }
 
   /**
@@ -65,7 +68,7 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
     return { a, d, completing, release };
   }
 
-  it('the old owner\'s state commit that lands after the move is ignored: only the new owner\'s counts', async () => {
+  it("the old owner's state commit that lands after the move is ignored: only the new owner's counts", async () => {
     const names = uniqueNames('fence');
     const receiver = movingReceiver();
     // node-a handled it and completes: the ownership check passes, then the seam holds it.
@@ -77,14 +80,20 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
     // node-a goes on after the move: its state batch is produced (tagged with its older claim), and
     // its completion is refused (the offset commit of an old generation is not accepted).
     release();
-    const outcome = await completingOnA.then(() => 'completed', (e: unknown) => (e as { code?: string }).code ?? String(e));
+    const outcome = await completingOnA.then(
+      () => 'completed',
+      (e: unknown) => (e as { code?: string }).code ?? String(e),
+    );
     assert.notEqual(outcome, 'completed', 'node-a no longer owns the partition: its completion cannot succeed');
     assert.deepEqual(await handlingsSeenBy(names, receiver), ['handled-by-b']);
     // node-b, the owner, reads the same (its view follows the partition past node-a's late batch).
-    assert.deepEqual(Object.keys(Object.fromEntries(await b.log.readState(receiver))).filter((k) => k.startsWith('handled-by-')), ['handled-by-b']);
+    assert.deepEqual(
+      Object.keys(Object.fromEntries(await b.log.readState(receiver))).filter((k) => k.startsWith('handled-by-')),
+      ['handled-by-b'],
+    );
   });
 
-  it('the old owner\'s state commit that lands before the move counts, and the new owner never hands the delivery out', async () => {
+  it("the old owner's state commit that lands before the move counts, and the new owner never hands the delivery out", async () => {
     const names = uniqueNames('fence-mirror');
     const receiver = movingReceiver();
     const { a, d, completing: completingOnA, release } = await ownerHeldBeforeCommit(names, receiver, 'fence-2');
@@ -92,24 +101,35 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
     release();
     await completingOnA;
     const b = await node(names, { nodeId: 'node-b' });
-    await waitFor('node-b owns the receiver\'s partition', () => b.log.ownedPartitions().includes(partitionFor(receiver, PARTITIONS)), 60_000);
+    await waitFor(
+      "node-b owns the receiver's partition",
+      () => b.log.ownedPartitions().includes(partitionFor(receiver, PARTITIONS)),
+      60_000,
+    );
     assert.equal(await b.log.stateLoaded(receiver), true);
     // A later delivery to the same receiver reaches node-b: it consumes past the first one.
     const later = delivery('fence-2-later', receiver);
     await b.log.append([later]);
     await waitFor('node-b hands the later delivery out', () => b.got.some((x) => x.id === later.id), 60_000);
-    assert.equal(b.got.some((x) => x.id === d.id), false, 'node-b handed out a delivery node-a completed');
+    assert.equal(
+      b.got.some((x) => x.id === d.id),
+      false,
+      'node-b handed out a delivery node-a completed',
+    );
     assert.deepEqual(await handlingsSeenBy(names, receiver), ['handled-by-a']);
   });
 
-  it('an instance timer\'s claimed commit counts while no other node claimed the partition; a zombie\'s, after another claim, does not (decision 2060)', async () => {
+  it("an instance timer's claimed commit counts while no other node claimed the partition; a zombie's, after another claim, does not (decision 2060)", async () => {
     const names = uniqueNames('fence-zombie');
     const receiver = 'counter/alice';
     const done = timerDoneStateKey('t-1');
     const a = await node(names, { nodeId: 'node-a' });
     await waitFor('node-a owns every partition', () => a.log.ownedPartitions().length === PARTITIONS);
     assert.equal(await a.log.stateLoaded(receiver), true);
-    const first = await a.log.commitClaimed(receiver, [{ key: 'ticks', value: '1' }, { key: done, value: '1' }]);
+    const first = await a.log.commitClaimed(receiver, [
+      { key: 'ticks', value: '1' },
+      { key: done, value: '1' },
+    ]);
     assert.equal(await a.log.counted(first, 10_000), true, 'no other claim before it: the timer may be deleted');
     // node-b takes every partition in a consumer group of its own, so node-a is never told: a
     // zombie (its session over, its etcd lease alive) whose ownership checks all still pass.
@@ -117,9 +137,16 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
     await waitFor('node-b owns every partition', () => b.log.ownedPartitions().length === PARTITIONS, 60_000);
     assert.equal(await b.log.stateLoaded(receiver), true);
     assert.equal(a.log.ownedPartitions().length, PARTITIONS, 'node-a was not told');
-    const late = await a.log.commitClaimed(receiver, [{ key: 'ticks', value: '2' }, { key: timerDoneStateKey('t-2'), value: '1' }]);
+    const late = await a.log.commitClaimed(receiver, [
+      { key: 'ticks', value: '2' },
+      { key: timerDoneStateKey('t-2'), value: '1' },
+    ]);
     assert.equal(await a.log.counted(late, 10_000), false, 'void: its timer must be left for node-b');
     const seen = await node({ topicPrefix: names.topicPrefix, cluster: `${names.cluster}-reader` }, { nodeId: 'reader' }, false);
-    assert.deepEqual(Object.fromEntries(await seen.log.readState(receiver)), { ticks: '1', [done]: '1' }, 'every reader: the first firing only');
+    assert.deepEqual(
+      Object.fromEntries(await seen.log.readState(receiver)),
+      { ticks: '1', [done]: '1' },
+      'every reader: the first firing only',
+    );
   });
 });

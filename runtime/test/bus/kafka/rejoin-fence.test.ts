@@ -20,7 +20,10 @@ const quiet = collectingLogger();
 const PARTITIONS = 4;
 
 /** The consumer's seam for this test only: what its CRASH handler does (kafkajs has disconnected; restart later). */
-interface ConsumerInternals { consumer: { disconnect(): Promise<void> }; restartLater(attempt: number): void }
+interface ConsumerInternals {
+  consumer: { disconnect(): Promise<void> };
+  restartLater(attempt: number): void;
+}
 
 describe('KafkaMessageLog: a consumer that rejoins under a new membership', () => {
   const kafka = useKafkaLogs();
@@ -30,15 +33,25 @@ describe('KafkaMessageLog: a consumer that rejoins under a new membership', () =
 
   it('its partitions got back start afresh: its next state commit counts for every reader', async () => {
     const names = uniqueNames('rejoin');
-    const receiver = Array.from({ length: 64 }, (_, i) => `agent-${i}`)
-      .find((r) => partitionOwner(partitionFor(r, PARTITIONS), ['node-a', 'node-b']) === 'node-a');
+    const receiver = Array.from({ length: 64 }, (_, i) => `agent-${i}`).find(
+      (r) => partitionOwner(partitionFor(r, PARTITIONS), ['node-a', 'node-b']) === 'node-a',
+    );
     assert.ok(receiver !== undefined);
     const p = partitionFor(receiver, PARTITIONS);
     const a = await node(names, { nodeId: 'node-a' });
     const assignments: number[][] = [];
-    a.log.events.onType('assignment', (e) => { assignments.push([...e.partitions]); });
+    a.log.events.onType('assignment', (e) => {
+      assignments.push([...e.partitions]);
+    });
     const b = await node(names, { nodeId: 'node-b' });
-    await waitFor('both members hold their rendezvous share', () => a.log.ownedPartitions().includes(p) && b.log.ownedPartitions().length > 0 && a.log.ownedPartitions().length + b.log.ownedPartitions().length === PARTITIONS, 60_000);
+    await waitFor(
+      'both members hold their rendezvous share',
+      () =>
+        a.log.ownedPartitions().includes(p) &&
+        b.log.ownedPartitions().length > 0 &&
+        a.log.ownedPartitions().length + b.log.ownedPartitions().length === PARTITIONS,
+      60_000,
+    );
     const handle = async (on: typeof a, id: string, count: number) => {
       const d = delivery(id, receiver);
       await on.log.append([d]);
@@ -57,13 +70,20 @@ describe('KafkaMessageLog: a consumer that rejoins under a new membership', () =
     // node-a restarts its consumer and wins the partition back.
     const before = assignments.length;
     consumer.restartLater(1);
-    await waitFor('node-a owns the partition again', () => assignments.length > before && a.log.ownedPartitions().includes(p) && !b.log.ownedPartitions().includes(p), 60_000);
+    await waitFor(
+      'node-a owns the partition again',
+      () => assignments.length > before && a.log.ownedPartitions().includes(p) && !b.log.ownedPartitions().includes(p),
+      60_000,
+    );
     assert.equal(await a.log.stateLoaded(receiver), true);
-    assert.equal((await a.log.readState(receiver)).get('count'), '2', 'node-a reads node-b\'s commit after its rejoin');
+    assert.equal((await a.log.readState(receiver)).get('count'), '2', "node-a reads node-b's commit after its rejoin");
     await handle(a, 'r-3', 3);
 
     const reader = await node({ topicPrefix: names.topicPrefix, cluster: `${names.cluster}-reader` }, { nodeId: 'reader' }, false);
-    assert.equal((await reader.log.readState(receiver)).get('count'), '3', 'node-a\'s commit after the rejoin is not void');
-    assert.ok(assignments.slice(before).some((x) => !x.includes(p)), 'an assignment without the partition came first: its instances left');
+    assert.equal((await reader.log.readState(receiver)).get('count'), '3', "node-a's commit after the rejoin is not void");
+    assert.ok(
+      assignments.slice(before).some((x) => !x.includes(p)),
+      'an assignment without the partition came first: its instances left',
+    );
   });
 });

@@ -8,8 +8,16 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { StateWrite } from '@caxton/core';
 import {
-  decodeStateRecord, encodeClaim, encodeClaimTombstone, encodeEntry, encodeEntryTombstone, encodeMarker, encodeMarkerTombstone,
-  encodeSweepHeader, encodeSweepHeaderTombstone, type StateMessage,
+  decodeStateRecord,
+  encodeClaim,
+  encodeClaimTombstone,
+  encodeEntry,
+  encodeEntryTombstone,
+  encodeMarker,
+  encodeMarkerTombstone,
+  encodeSweepHeader,
+  encodeSweepHeaderTombstone,
+  type StateMessage,
 } from '../../../src/bus/kafka/state-records.js';
 import { PartitionState, type SweepPlan } from '../../../src/bus/kafka/partition-state.js';
 import { RecordFormatError } from '../../../src/bus/records/binary-fields.js';
@@ -48,7 +56,10 @@ class Log {
 /** Write a plan as the sweeper does (header and tombstones, re-writes, retirements) to `log`. */
 function writePlan(log: Log, claim: string, plan: SweepPlan): void {
   if (plan.tombstones.length > 0) {
-    log.append(encodeSweepHeader(claim, plan.tombstones.length), ...plan.tombstones.map((t) => (t.key === null ? encodeMarkerTombstone(t.agent) : encodeEntryTombstone(t.agent, t.key))));
+    log.append(
+      encodeSweepHeader(claim, plan.tombstones.length),
+      ...plan.tombstones.map((t) => (t.key === null ? encodeMarkerTombstone(t.agent) : encodeEntryTombstone(t.agent, t.key))),
+    );
   }
   for (const r of plan.rewrites) {
     log.append(...r.writes.map((w) => encodeEntry(r.agent, w, claim)), ...(r.marker ? [encodeMarker(r.agent, r.marker, claim)] : []));
@@ -111,13 +122,26 @@ describe('PartitionState: the sweep plan', () => {
     const inFlight = { agent: 'x', writes: [{ key: 'k', value: 'uncommitted' }], marker: ['d2'], claim: 'b/1' };
     s.addPending(inFlight);
     const plan = s.sweepPlan(1, 500);
-    assert.deepEqual(plan.rewrites, [{ agent: 'x', writes: [{ key: 'j', value: 'j1' }] }], 'j as read; k and the marker left to the commit writing them');
+    assert.deepEqual(
+      plan.rewrites,
+      [{ agent: 'x', writes: [{ key: 'j', value: 'j1' }] }],
+      'j as read; k and the marker left to the commit writing them',
+    );
     assert.deepEqual(plan.retire, { claims: [], headers: [] }, 'nothing retired while a key still waits');
     s.dropPending(inFlight); // the commit failed
-    assert.deepEqual(s.sweepPlan(1, 500).rewrites, [{ agent: 'x', writes: [{ key: 'k', value: 'v1' }, { key: 'j', value: 'j1' }], marker: ['d1'] }]);
+    assert.deepEqual(s.sweepPlan(1, 500).rewrites, [
+      {
+        agent: 'x',
+        writes: [
+          { key: 'k', value: 'v1' },
+          { key: 'j', value: 'j1' },
+        ],
+        marker: ['d1'],
+      },
+    ]);
   });
 
-  it('a sweep that lands after another claim deletes nothing: the new owner\'s value stays, listed for its repair', () => {
+  it("a sweep that lands after another claim deletes nothing: the new owner's value stays, listed for its repair", () => {
     const log = new Log();
     log.append(encodeClaim('a/1', 'a'), put('x', 'k', null, 'a/1'));
     const plan = log.read().sweepPlan(64, 500); // node-a plans under its claim...
@@ -153,7 +177,10 @@ describe('PartitionState: the sweep plan', () => {
     assert.deepEqual(s.claims, ['c/1']);
     assert.equal(s.needsSweep(2), false);
     const expected = { x: { k: 'v2' }, y: { w: 'w' } };
-    const seen = (l: Log) => { const r = l.read(); return { x: entries(r, 'x'), y: entries(r, 'y'), marker: r.marker('x') }; };
+    const seen = (l: Log) => {
+      const r = l.read();
+      return { x: entries(r, 'x'), y: entries(r, 'y'), marker: r.marker('x') };
+    };
     assert.deepEqual(seen(log), { ...expected, marker: ['d1'] });
     // Compaction removes records at its own pace: the old claims gone before or after the rest.
     assert.deepEqual(seen(log.compacted(false)), { ...expected, marker: ['d1'] });
@@ -162,9 +189,15 @@ describe('PartitionState: the sweep plan', () => {
     assert.deepEqual(seen(log.without((m) => m.key.toString().includes('\u0000claim\u0000b/1'))), { ...expected, marker: ['d1'] });
   });
 
-  it('waits with the retirement while a key held in the view still has a stale newest record (the repair\'s)', () => {
+  it("waits with the retirement while a key held in the view still has a stale newest record (the repair's)", () => {
     const log = new Log();
-    log.append(encodeClaim('a/1', 'a'), put('x', 'k', 'v', 'a/1'), encodeClaim('b/1', 'b'), put('x', 'k', 'v', 'b/1'), put('x', 'k', 'late', 'a/1'));
+    log.append(
+      encodeClaim('a/1', 'a'),
+      put('x', 'k', 'v', 'a/1'),
+      encodeClaim('b/1', 'b'),
+      put('x', 'k', 'v', 'b/1'),
+      put('x', 'k', 'late', 'a/1'),
+    );
     const s = log.read();
     assert.equal(s.needsRepair, true);
     const plan = s.sweepPlan(1, 500);
@@ -220,62 +253,68 @@ describe('PartitionState: the sweep against a straight model (property)', () => 
   );
 
   it('every read — whole, compacted, retired claims compacted away one by one — agrees with the model after each step', () => {
-    fc.assert(fc.property(fc.array(opArb, { maxLength: 40 }), (ops) => {
-      const log = new Log();
-      const model = { x: new Map<string, string>(), y: new Map<string, string>() };
-      const claims: string[] = [];
-      let late: { claim: string; plan: SweepPlan } | undefined;
-      const owner = () => claims.at(-1);
-      const takeover = () => {
-        claims.push(`n/${claims.length}`);
-        log.append(encodeClaim(owner()!, 'n'));
-      };
-      /** The owner re-writes what a stale record would hide at compaction (as KafkaAgentState.repair). */
-      const repair = () => {
-        const s = log.read();
-        for (const { agent, keys } of s.takeStale()) {
-          const view = s.view(agent);
-          log.append(...keys.filter((k) => view.has(k)).map((k) => put(agent, k, view.get(k)!, owner())));
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 40 }), (ops) => {
+        const log = new Log();
+        const model = { x: new Map<string, string>(), y: new Map<string, string>() };
+        const claims: string[] = [];
+        let late: { claim: string; plan: SweepPlan } | undefined;
+        const owner = () => claims.at(-1);
+        const takeover = () => {
+          claims.push(`n/${claims.length}`);
+          log.append(encodeClaim(owner()!, 'n'));
+        };
+        /** The owner re-writes what a stale record would hide at compaction (as KafkaAgentState.repair). */
+        const repair = () => {
+          const s = log.read();
+          for (const { agent, keys } of s.takeStale()) {
+            const view = s.view(agent);
+            log.append(...keys.filter((k) => view.has(k)).map((k) => put(agent, k, view.get(k)!, owner())));
+          }
+        };
+        const views = (l: Log) => {
+          const r = l.read();
+          return { x: entries(r, 'x'), y: entries(r, 'y') };
+        };
+        takeover();
+        for (const o of ops) {
+          if (o.op === 'takeover') takeover();
+          else if (o.op === 'write' || o.op === 'operator') {
+            log.append(put(o.agent, o.key, o.value, o.op === 'write' ? owner() : undefined));
+            const m = model[o.agent as 'x' | 'y'];
+            if (o.value === null) m.delete(o.key);
+            else m.set(o.key, o.value);
+          } else if (o.op === 'zombie') {
+            if (claims.length > 1) log.append(put(o.agent, o.key, o.value, claims.at(-2)));
+          } else if (o.op === 'sweep') {
+            writePlan(log, owner()!, log.read().sweepPlan(o.maxClaims, o.batch));
+          } else if (o.op === 'plan-late') {
+            late = { claim: owner()!, plan: log.read().sweepPlan(1, 6) };
+          } else if (late !== undefined) {
+            // A sweep planned earlier lands now: void if another claim came in between. It must
+            // only be written late if nothing the owner itself wrote since touched its keys (a
+            // sweep's plan and produce share one turn): the model's keys are what it may delete.
+            if (late.claim !== owner()) writePlan(log, late.claim, late.plan);
+            late = undefined;
+          }
+          repair();
+          const expected = { x: Object.fromEntries(model.x), y: Object.fromEntries(model.y) };
+          assert.deepEqual(views(log), expected);
+          assert.deepEqual(views(log.compacted(false)), expected);
+          assert.deepEqual(views(log.compacted(true)), expected);
+          const live = new Set(log.read().claims);
+          for (const c of claims.slice(0, -1)) {
+            if (live.has(c)) continue;
+            // A retired claim: its claim record and header may be compacted away before or after the rest.
+            const gone = log.without((m) => m.key.toString().endsWith(`\u0000${c}`));
+            assert.deepEqual(views(gone), expected, `claim ${c} and its header compacted away`);
+            assert.deepEqual(views(gone.compacted(false)), expected);
+            const claimGone = log.without((m) => m.key.toString() === `\u0000claim\u0000${c}`);
+            assert.deepEqual(views(claimGone), expected, `claim ${c} compacted away, its header not yet`);
+          }
         }
-      };
-      const views = (l: Log) => { const r = l.read(); return { x: entries(r, 'x'), y: entries(r, 'y') }; };
-      takeover();
-      for (const o of ops) {
-        if (o.op === 'takeover') takeover();
-        else if (o.op === 'write' || o.op === 'operator') {
-          log.append(put(o.agent, o.key, o.value, o.op === 'write' ? owner() : undefined));
-          const m = model[o.agent as 'x' | 'y'];
-          if (o.value === null) m.delete(o.key);
-          else m.set(o.key, o.value);
-        } else if (o.op === 'zombie') {
-          if (claims.length > 1) log.append(put(o.agent, o.key, o.value, claims.at(-2)));
-        } else if (o.op === 'sweep') {
-          writePlan(log, owner()!, log.read().sweepPlan(o.maxClaims, o.batch));
-        } else if (o.op === 'plan-late') {
-          late = { claim: owner()!, plan: log.read().sweepPlan(1, 6) };
-        } else if (late !== undefined) {
-          // A sweep planned earlier lands now: void if another claim came in between. It must
-          // only be written late if nothing the owner itself wrote since touched its keys (a
-          // sweep's plan and produce share one turn): the model's keys are what it may delete.
-          if (late.claim !== owner()) writePlan(log, late.claim, late.plan);
-          late = undefined;
-        }
-        repair();
-        const expected = { x: Object.fromEntries(model.x), y: Object.fromEntries(model.y) };
-        assert.deepEqual(views(log), expected);
-        assert.deepEqual(views(log.compacted(false)), expected);
-        assert.deepEqual(views(log.compacted(true)), expected);
-        const live = new Set(log.read().claims);
-        for (const c of claims.slice(0, -1)) {
-          if (live.has(c)) continue;
-          // A retired claim: its claim record and header may be compacted away before or after the rest.
-          const gone = log.without((m) => m.key.toString().endsWith(`\u0000${c}`));
-          assert.deepEqual(views(gone), expected, `claim ${c} and its header compacted away`);
-          assert.deepEqual(views(gone.compacted(false)), expected);
-          const claimGone = log.without((m) => m.key.toString() === `\u0000claim\u0000${c}`);
-          assert.deepEqual(views(claimGone), expected, `claim ${c} compacted away, its header not yet`);
-        }
-      }
-    }), { numRuns: 300 });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

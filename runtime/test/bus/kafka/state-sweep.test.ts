@@ -22,9 +22,13 @@ const PARTITIONS = 4;
 type Names = { topicPrefix: string; cluster: string };
 type Swept = { partition: number; tombstones: number; rewritten: number; retired: number; claims: number };
 
-interface Raw { offset: number; key: Buffer; value: Buffer | null }
+interface Raw {
+  offset: number;
+  key: Buffer;
+  value: Buffer | null;
+}
 
-describe('KafkaMessageLog: the owner\'s sweep of the state topic', () => {
+describe("KafkaMessageLog: the owner's sweep of the state topic", () => {
   const kafka = useKafkaLogs();
   const taps: Consumer[] = [];
   after(async () => {
@@ -76,7 +80,12 @@ describe('KafkaMessageLog: the owner\'s sweep of the state topic', () => {
     [records, compacted(records, false), compacted(records, true)].map((rs) => Object.fromEntries(read(rs).view(agent)));
 
   /** Hand a delivery to `receiver` out on `n` and complete it with `state` (a handling commit, tagged). */
-  async function handle(n: { log: KafkaMessageLog; got: { id: string }[] }, id: string, receiver: string, state: StateWrite[]): Promise<void> {
+  async function handle(
+    n: { log: KafkaMessageLog; got: { id: string }[] },
+    id: string,
+    receiver: string,
+    state: StateWrite[],
+  ): Promise<void> {
     const d = delivery(id, receiver);
     await n.log.append([d]);
     await waitFor(`${id} handed out`, () => n.got.some((x) => x.id === d.id), 60_000);
@@ -91,7 +100,7 @@ describe('KafkaMessageLog: the owner\'s sweep of the state topic', () => {
     return seen;
   };
 
-  it('claims left by several takeovers are swept down to the owner\'s, and every load reads the same state', async () => {
+  it("claims left by several takeovers are swept down to the owner's, and every load reads the same state", async () => {
     const names = uniqueNames('sweep-claims');
     const receiver = 'sweep/alice';
     const p = partitionFor(receiver, PARTITIONS);
@@ -107,7 +116,11 @@ describe('KafkaMessageLog: the owner\'s sweep of the state topic', () => {
     }
     const records = await tap(names, p);
     await waitFor('the tap read the four claims', () => liveClaims(records).length >= 4, 60_000);
-    assert.deepEqual([...new Set(liveClaims(records))].sort(), ['node-1', 'node-2', 'node-3', 'node-4'], 'one claim (at least) per takeover, all kept');
+    assert.deepEqual(
+      [...new Set(liveClaims(records))].sort(),
+      ['node-1', 'node-2', 'node-3', 'node-4'],
+      'one claim (at least) per takeover, all kept',
+    );
     const expected = { 'by-2': '2', 'by-3': '3', 'by-4': '4' };
 
     // node-5 keeps at most one claim: it re-writes what the older claims tagged, then retires them.
@@ -116,9 +129,15 @@ describe('KafkaMessageLog: the owner\'s sweep of the state topic', () => {
     five.log.consume((batch) => five.got.push(...batch));
     await waitFor('node-5 retired the older claims', () => swept.some((s) => s.retired > 0), 60_000);
     await waitFor('the tap read the retirement', () => liveClaims(records).length === 1, 60_000);
-    assert.deepEqual(liveClaims(records), ['node-5'], 'only the owner\'s claim decides');
-    assert.ok(swept.some((s) => s.rewritten > 0), 'the keys older claims tagged were re-written first');
-    assert.ok(swept.some((s) => s.tombstones > 0), 'the deleted key became a tombstone');
+    assert.deepEqual(liveClaims(records), ['node-5'], "only the owner's claim decides");
+    assert.ok(
+      swept.some((s) => s.rewritten > 0),
+      'the keys older claims tagged were re-written first',
+    );
+    assert.ok(
+      swept.some((s) => s.tombstones > 0),
+      'the deleted key became a tombstone',
+    );
     for (const view of views(records, receiver)) assert.deepEqual(view, expected);
     assert.deepEqual(Object.fromEntries(await five.log.readState(receiver)), expected);
     const reader = await node({ topicPrefix: names.topicPrefix, cluster: `${names.cluster}-reader` }, 'reader', {}, false);
@@ -129,13 +148,18 @@ describe('KafkaMessageLog: the owner\'s sweep of the state topic', () => {
     await waitFor('node-6 owns every partition', () => six.log.ownedPartitions().length === PARTITIONS, 60_000);
     assert.deepEqual(Object.fromEntries(await six.log.readState(receiver)), expected);
     await handle(six, 'claims-6', receiver, [{ key: 'by-6', value: '6' }]);
-    assert.deepEqual(six.got.map((d) => d.id), [`claims-6/${receiver}`], 'no completed delivery handed out again');
+    assert.deepEqual(
+      six.got.map((d) => d.id),
+      [`claims-6/${receiver}`],
+      'no completed delivery handed out again',
+    );
   });
 
   it('a sweep that lands after another node took the partition deletes nothing the new owner holds', async () => {
     const names = uniqueNames('sweep-race');
-    const receiver = Array.from({ length: 64 }, (_, i) => `racer-${i}`)
-      .find((r) => partitionOwner(partitionFor(r, PARTITIONS), ['node-a', 'node-b']) === 'node-b');
+    const receiver = Array.from({ length: 64 }, (_, i) => `racer-${i}`).find(
+      (r) => partitionOwner(partitionFor(r, PARTITIONS), ['node-a', 'node-b']) === 'node-b',
+    );
     assert.ok(receiver !== undefined, 'node-b owns a partition when both are members');
     const p = partitionFor(receiver, PARTITIONS);
     let armed = false;
@@ -152,24 +176,31 @@ describe('KafkaMessageLog: the owner\'s sweep of the state topic', () => {
     });
     const sweptByA = sweptOn(a.log, p);
     await waitFor('node-a owns every partition', () => a.log.ownedPartitions().length === PARTITIONS, 60_000);
-    await handle(a, 'race-1', receiver, [{ key: 'k', value: 'from-a' }, { key: 'n', value: '1' }]);
+    await handle(a, 'race-1', receiver, [
+      { key: 'k', value: 'from-a' },
+      { key: 'n', value: '1' },
+    ]);
     armed = true;
     // The handling deletes k (a tagged delete): node-a's sweep plans its tombstone and is held.
     await handle(a, 'race-2', receiver, [{ key: 'k', value: null }]);
-    await waitFor('node-a\'s sweep held between its plan and its produce', () => holding, 60_000);
+    await waitFor("node-a's sweep held between its plan and its produce", () => holding, 60_000);
     // node-b joins and takes the partition, then writes k again in a handling of its own.
     const b = await node(names, 'node-b');
-    await waitFor('node-b owns the receiver\'s partition', () => b.log.ownedPartitions().includes(p), 60_000);
+    await waitFor("node-b owns the receiver's partition", () => b.log.ownedPartitions().includes(p), 60_000);
     assert.equal(await b.log.stateLoaded(receiver), true);
     await handle(b, 'race-3', receiver, [{ key: 'k', value: 'from-b' }]);
     const expected = { k: 'from-b', n: '1' };
     assert.deepEqual(Object.fromEntries(await b.log.readState(receiver)), expected);
     // node-a's sweep goes on: its header and tombstone land after node-b's claim and write.
     release();
-    await waitFor('node-a\'s sweep produced', () => sweptByA.some((s) => s.tombstones === 1), 60_000);
+    await waitFor("node-a's sweep produced", () => sweptByA.some((s) => s.tombstones === 1), 60_000);
     const records = await tap(names, p);
-    await waitFor('the tap read node-a\'s late tombstone', () => records.some((r) => r.value === null && r.key.toString().endsWith('\u0000k')), 60_000);
-    assert.deepEqual(Object.fromEntries(await b.log.readState(receiver)), expected, 'the owner\'s view');
+    await waitFor(
+      "the tap read node-a's late tombstone",
+      () => records.some((r) => r.value === null && r.key.toString().endsWith('\u0000k')),
+      60_000,
+    );
+    assert.deepEqual(Object.fromEntries(await b.log.readState(receiver)), expected, "the owner's view");
     const reader = await node({ topicPrefix: names.topicPrefix, cluster: `${names.cluster}-reader` }, 'reader', {}, false);
     assert.deepEqual(Object.fromEntries(await reader.log.readState(receiver)), expected, 'a reader from the start');
     // node-b re-writes k after the void tombstone (its repair), so compaction keeps its value.
@@ -178,23 +209,32 @@ describe('KafkaMessageLog: the owner\'s sweep of the state topic', () => {
     for (const view of views(records, receiver)) assert.deepEqual(view, expected);
   });
 
-  it('a handling\'s delete becomes a tombstone; a load of the compacted partition still sees the key deleted', async () => {
+  it("a handling's delete becomes a tombstone; a load of the compacted partition still sees the key deleted", async () => {
     const names = uniqueNames('sweep-deletes');
     const receiver = 'sweep/bob';
     const p = partitionFor(receiver, PARTITIONS);
     const a = await node(names, 'node-a', { stateSweep: { intervalMs: 50 } });
     const swept = sweptOn(a.log, p);
     await waitFor('node-a owns every partition', () => a.log.ownedPartitions().length === PARTITIONS, 60_000);
-    await handle(a, 'del-1', receiver, [{ key: 'gone', value: 'x' }, { key: 'keep', value: 'y' }]);
+    await handle(a, 'del-1', receiver, [
+      { key: 'gone', value: 'x' },
+      { key: 'keep', value: 'y' },
+    ]);
     await handle(a, 'del-2', receiver, [{ key: 'gone', value: null }]);
     await waitFor('node-a swept the delete', () => swept.some((s) => s.tombstones > 0), 60_000);
     const records = await tap(names, p);
     const gone = () => records.filter((r) => r.key.toString() === `${receiver}\u0000gone`);
     await waitFor('the tap read the tombstone', () => gone().at(-1)?.value === null, 60_000);
     // Before it: the value and the tagged delete (version 0x02), then the tombstone behind a header.
-    assert.deepEqual(gone().map((r) => (r.value === null ? 'tombstone' : r.value[0])), [0x02, 0x02, 'tombstone']);
+    assert.deepEqual(
+      gone().map((r) => (r.value === null ? 'tombstone' : r.value[0])),
+      [0x02, 0x02, 'tombstone'],
+    );
     const header = decoded(records.filter((r) => r.offset === gone().at(-1)!.offset - 1));
-    assert.deepEqual(header.map((r) => r.kind), ['sweep']);
+    assert.deepEqual(
+      header.map((r) => r.kind),
+      ['sweep'],
+    );
     const expected = { keep: 'y' };
     for (const view of views(records, receiver)) assert.deepEqual(view, expected);
     assert.deepEqual(Object.fromEntries(await a.log.readState(receiver)), expected);

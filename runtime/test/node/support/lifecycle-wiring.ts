@@ -21,7 +21,10 @@ import { RecordingLog, ScriptedPort } from '../../bus/scripted-port.js';
 import { TEST_ENGINE_CACHE } from '../../support/engine-cache.js';
 
 /** The registry and the sandbox host of a node over the data directory `dir` (reopenable), the host's state in `log`. */
-export async function openRegistryAndHost(dir: string, log: MemoryMessageLog): Promise<{ registry: EmbeddedRegistry; host: SandboxAgentHost }> {
+export async function openRegistryAndHost(
+  dir: string,
+  log: MemoryMessageLog,
+): Promise<{ registry: EmbeddedRegistry; host: SandboxAgentHost }> {
   const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry') });
   await registry.open();
   const host = await SandboxAgentHost.create({ cacheDir: TEST_ENGINE_CACHE, shards: 1, state: log });
@@ -54,8 +57,16 @@ export interface EmbeddedLifecycleParts {
 /** The agent lifecycle of node `n1` with the embedded residency, its artifacts under `dir`, default and maximum limits the node's. */
 export function embeddedLifecycle(p: EmbeddedLifecycleParts): AgentLifecycle {
   return new AgentLifecycle({
-    nodeId: 'n1', artifacts: new FileArtifactStore({ dir: path.join(p.dir, 'artifacts') }), host: p.host, messaging: p.messaging, bus: p.bus,
-    log: p.log, state: p.log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS, busEvents: p.events,
+    nodeId: 'n1',
+    artifacts: new FileArtifactStore({ dir: path.join(p.dir, 'artifacts') }),
+    host: p.host,
+    messaging: p.messaging,
+    bus: p.bus,
+    log: p.log,
+    state: p.log,
+    defaults: DEFAULT_LIMITS,
+    maxLimits: MAX_LIMITS,
+    busEvents: p.events,
     onStarted: async () => {},
     onStopped: p.onStopped ?? (async () => {}),
     residency: (context) => new EveryAgentLocal(context, { agents: p.registry, directory: p.registry }),
@@ -80,29 +91,54 @@ export interface ScriptedLifecycle {
  * `log` (a RecordingLog, so what was appended, completed and dead-lettered can be counted), its
  * events `events`; the bus is open and started. Set `port.script` before sending.
  */
-export async function openScriptedLifecycle(dir: string, o: {
-  mailboxCapacity: number;
-  dispatch: DispatchLimits;
-  log?: RecordingLog;
-  events?: BusEvents;
-  onStopped?: AgentLifecycleOptions['onStopped'];
-}): Promise<ScriptedLifecycle> {
+export async function openScriptedLifecycle(
+  dir: string,
+  o: {
+    mailboxCapacity: number;
+    dispatch: DispatchLimits;
+    log?: RecordingLog;
+    events?: BusEvents;
+    onStopped?: AgentLifecycleOptions['onStopped'];
+  },
+): Promise<ScriptedLifecycle> {
   const log = o.log ?? new RecordingLog();
   const events = o.events ?? new BusEvents();
   const { registry, host } = await openRegistryAndHost(dir, log);
-  const bus = new Bus({ log, state: log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: o.mailboxCapacity, events, dispatch: o.dispatch });
+  const bus = new Bus({
+    log,
+    state: log,
+    nodeId: 'n1',
+    platform: 'caxton',
+    mailboxCapacity: o.mailboxCapacity,
+    events,
+    dispatch: o.dispatch,
+  });
   let lifecycle: AgentLifecycle | undefined;
   const port = new ScriptedPort([]);
   port.isAgent = (name) => lifecycle?.isAgent(name) ?? false;
   port.route = (name) => (lifecycle?.has(name) ? 'agent' : port.externals.has(name) ? 'external' : 'unknown');
   port.isRunnable = (name) => lifecycle?.isRunnable(name) ?? false;
-  lifecycle = embeddedLifecycle({ dir, registry, host, bus, log, events, messaging: busMessaging(bus), ...(o.onStopped ? { onStopped: o.onStopped } : {}) });
+  lifecycle = embeddedLifecycle({
+    dir,
+    registry,
+    host,
+    bus,
+    log,
+    events,
+    messaging: busMessaging(bus),
+    ...(o.onStopped ? { onStopped: o.onStopped } : {}),
+  });
   const lines: string[] = [];
   lifecycle.events.onType('agent-log', ({ agent, level, message }) => void lines.push(`${agent} ${level}: ${message}`));
   await bus.open(port);
   await bus.start();
   return {
-    lifecycle, bus, log, events, port, lines,
+    lifecycle,
+    bus,
+    log,
+    events,
+    port,
+    lines,
     async close() {
       await bus.stopDispatching();
       await bus.stop();

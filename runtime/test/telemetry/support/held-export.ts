@@ -18,11 +18,17 @@ export class HeldExporter<T> {
   async forceFlush(): Promise<void> {}
 }
 
-export interface TestMeter { provider: MeterProvider; reader: PeriodicExportingMetricReader }
+export interface TestMeter {
+  provider: MeterProvider;
+  reader: PeriodicExportingMetricReader;
+}
 
 /** A meter provider read only when the test collects (the periodic export is a minute away). */
 export function meter(): TestMeter {
-  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 60_000 });
+  const reader = new PeriodicExportingMetricReader({
+    exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+    exportIntervalMillis: 60_000,
+  });
   return { provider: new MeterProvider({ readers: [reader] }), reader };
 }
 
@@ -30,9 +36,10 @@ export function meter(): TestMeter {
 export async function droppedPoints(m: TestMeter): Promise<Record<string, number>> {
   const { resourceMetrics } = await m.reader.collect();
   const out: Record<string, number> = {};
-  for (const sm of resourceMetrics.scopeMetrics) for (const metric of sm.metrics) {
-    if (metric.descriptor.name !== 'caxton.telemetry.dropped') continue;
-    for (const p of metric.dataPoints) out[`${String(p.attributes['signal'])}/${String(p.attributes['reason'])}`] = p.value as number;
-  }
+  for (const sm of resourceMetrics.scopeMetrics)
+    for (const metric of sm.metrics) {
+      if (metric.descriptor.name !== 'caxton.telemetry.dropped') continue;
+      for (const p of metric.dataPoints) out[`${String(p.attributes['signal'])}/${String(p.attributes['reason'])}`] = p.value as number;
+    }
   return out;
 }

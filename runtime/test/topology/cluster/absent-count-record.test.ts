@@ -7,13 +7,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dropExpiredPlaces, emptyCount, isEmptyCount, parseAbsentCount, publishHeld, serializeAbsentCount, takePlaces, type PlaceRequest } from '../../../src/topology/cluster/absent-count-record.js';
+import {
+  dropExpiredPlaces,
+  emptyCount,
+  isEmptyCount,
+  parseAbsentCount,
+  publishHeld,
+  serializeAbsentCount,
+  takePlaces,
+  type PlaceRequest,
+} from '../../../src/topology/cluster/absent-count-record.js';
 
 const absent = new Set(['a', 'b']);
 const isAbsent = (agent: string): boolean => absent.has(agent);
 const asks = (agent: string, own: number, ...ids: string[]): PlaceRequest[] => ids.map((id) => ({ id, agent, own }));
 
-test('places are taken in order up to the agent\'s own bound; past it each is refused with that bound', () => {
+test("places are taken in order up to the agent's own bound; past it each is refused with that bound", () => {
   const record = emptyCount();
   const refused = takePlaces(record, asks('a', 3, 'm1', 'm2', 'm3', 'm4', 'm5'), 100, isAbsent, 1000);
   assert.deepEqual([...refused.keys()], ['m4', 'm5']);
@@ -39,23 +48,29 @@ test('the partition budget is shared first come, and a refusal past it names the
   }
 });
 
-test('a holder\'s list replaces the places of what it holds; what it does not list yet stays counted', () => {
+test("a holder's list replaces the places of what it holds; what it does not list yet stays counted", () => {
   const record = emptyCount();
   takePlaces(record, asks('a', 5, 'm1', 'm2', 'm3'), 100, isAbsent, 1000);
   publishHeld(record, [{ agent: 'a', queue: 5, ids: ['m1', 'm2', 'old'] }], 'n1@1', isAbsent, 1500, 60_000);
-  assert.deepEqual([...record.taken.keys()], ['m3'], 'm3 not in the holder\'s mailbox yet: still a place');
+  assert.deepEqual([...record.taken.keys()], ['m3'], "m3 not in the holder's mailbox yet: still a place");
   assert.deepEqual(record.held.get('a')?.ids, ['m1', 'm2', 'old']);
   const refused = takePlaces(record, asks('a', 5, 'm4', 'm5'), 100, isAbsent, 1600);
   assert.deepEqual([...refused.keys()], ['m5'], '3 listed + 1 place + 1 more = 5 (the bound the holder listed)');
   assert.equal(takePlaces(record, asks('a', 5, 'old'), 100, isAbsent, 1600).size, 0, 'a repeat of a listed delivery is admitted');
 });
 
-test('a failover: the new holder\'s partial list keeps the old holder\'s deliveries counted, as places, until it lists them', () => {
+test("a failover: the new holder's partial list keeps the old holder's deliveries counted, as places, until it lists them", () => {
   const record = emptyCount();
   publishHeld(record, [{ agent: 'a', queue: 5, ids: ['m1', 'm2', 'm3'] }], 'n1@1', isAbsent, 1000, 60_000);
   publishHeld(record, [{ agent: 'a', queue: 5, ids: ['m1'] }], 'n2@7', isAbsent, 2000, 60_000);
   assert.deepEqual(record.held.get('a'), { queue: 5, ids: ['m1'], node: 'n2@7' });
-  assert.deepEqual([...record.taken].map(([id, t]) => [id, t.at]), [['m2', 2000], ['m3', 2000]]);
+  assert.deepEqual(
+    [...record.taken].map(([id, t]) => [id, t.at]),
+    [
+      ['m2', 2000],
+      ['m3', 2000],
+    ],
+  );
   publishHeld(record, [{ agent: 'a', queue: 5, ids: ['m1', 'm2', 'm3'] }], 'n2@7', isAbsent, 3000, 60_000);
   assert.equal(record.taken.size, 0, 'caught up: all listed, no place left');
 });
@@ -84,7 +99,18 @@ test('stored canonically and read hostile: a damaged record or entry counts as a
   assert.equal(serializeAbsentCount(parseAbsentCount(text)), text, 'read back the same');
   assert.ok(isEmptyCount(parseAbsentCount('{not json')));
   assert.ok(isEmptyCount(parseAbsentCount(undefined)));
-  const partly = parseAbsentCount(JSON.stringify({ held: [{ agent: 'a', queue: -1, ids: [], node: 'n' }, { agent: 'b', queue: 2, ids: ['x'], node: 'n' }], taken: [{ id: 7, agent: 'a', at: 1 }, { id: '__proto__', agent: 'a', at: 1 }] }));
+  const partly = parseAbsentCount(
+    JSON.stringify({
+      held: [
+        { agent: 'a', queue: -1, ids: [], node: 'n' },
+        { agent: 'b', queue: 2, ids: ['x'], node: 'n' },
+      ],
+      taken: [
+        { id: 7, agent: 'a', at: 1 },
+        { id: '__proto__', agent: 'a', at: 1 },
+      ],
+    }),
+  );
   assert.deepEqual([...partly.held.keys()], ['b']);
   assert.deepEqual([...partly.taken.keys()], ['__proto__'], 'an id is data, never an object key');
 });

@@ -6,7 +6,11 @@ test('an assignment line names the partitions sorted, and reads back to them', (
   const line = assignmentLine('n1', [9, 0, 5, 3], 12);
   assert.equal(line, "node n1 consumes 4 of the deliveries topic's 12 partitions: 0 3 5 9");
   assert.deepEqual(parseAssignmentLine(`caxton: cluster: ${line}`), { nodeId: 'n1', of: 12, partitions: [0, 3, 5, 9] });
-  assert.equal(assignmentLine('n1', [3, 0], 12), assignmentLine('n1', [0, 3], 12), 'one assignment, one line, whatever order the group gave');
+  assert.equal(
+    assignmentLine('n1', [3, 0], 12),
+    assignmentLine('n1', [0, 3], 12),
+    'one assignment, one line, whatever order the group gave',
+  );
 });
 
 test('a node left with no partitions says so, and reads back to none', () => {

@@ -14,7 +14,13 @@ import type { AgentRecord } from '../../../src/storage/records.js';
 import { ClusterDeployments } from '../../../src/topology/cluster/deployments.js';
 
 const record = (name: string): AgentRecord => ({
-  name, artifactDigest: 'a'.repeat(64), limits: { fuelPerMessage: 1000, memoryPages: 1 }, config: {}, version: 1, createdAt: 1, updatedAt: 1,
+  name,
+  artifactDigest: 'a'.repeat(64),
+  limits: { fuelPerMessage: 1000, memoryPages: 1 },
+  config: {},
+  version: 1,
+  createdAt: 1,
+  updatedAt: 1,
 });
 
 test('a deploy seen through the watch is known, and told, before anything else runs', async (t) => {

@@ -23,7 +23,13 @@ import { Instrumentation } from '@caxton/core';
 
 const DIGEST = 'a'.repeat(64);
 const record = (name: string): AgentRecord => ({
-  name, artifactDigest: DIGEST, limits: { fuelPerMessage: 1000, memoryPages: 1 }, config: {}, version: 1, createdAt: 1, updatedAt: 1,
+  name,
+  artifactDigest: DIGEST,
+  limits: { fuelPerMessage: 1000, memoryPages: 1 },
+  config: {},
+  version: 1,
+  createdAt: 1,
+  updatedAt: 1,
 });
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }) {
@@ -40,7 +46,11 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   const logs: string[] = [];
   const deployed = new Set<string>();
   const bus = new Bus({
-    log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: 100, events: new BusEvents(),
+    log,
+    nodeId: 'n1',
+    platform: 'caxton',
+    mailboxCapacity: 100,
+    events: new BusEvents(),
     dispatch: { maxAttempts: 3, maxBatch: 16, maxInFlight: 1 },
   });
   let mailboxes!: ClusterMailboxes;
@@ -59,8 +69,15 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   const events = new Instrumentation<AgentLifecycleEvent>();
   events.onType('agent-log', ({ agent, message }) => void logs.push(`${agent}: ${message}`));
   mailboxes = new ClusterMailboxes({
-    bus, log, deployments, partitionOf: (a) => partition.get(a) ?? 0, isLocal: (a) => local.has(a),
-    events, orphanGraceMs: 10_000, sweepMs: 20, now: () => clock,
+    bus,
+    log,
+    deployments,
+    partitionOf: (a) => partition.get(a) ?? 0,
+    isLocal: (a) => local.has(a),
+    events,
+    orphanGraceMs: 10_000,
+    sweepMs: 20,
+    now: () => clock,
   });
   mailboxes.start();
   t.after(async () => {
@@ -72,7 +89,8 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   });
   const send = async (to: string, n: number): Promise<void> => {
     deployed.add(to);
-    for (let i = 0; i < n; i++) await bus.send({ performative: 'inform', receivers: [{ name: to }], content: `m${i}` }, { external: { name: 'operator@caxton' } });
+    for (let i = 0; i < n; i++)
+      await bus.send({ performative: 'inform', receivers: [{ name: to }], content: `m${i}` }, { external: { name: 'operator@caxton' } });
     await new Promise((r) => setImmediate(r));
   };
   const settle = (ms = 80): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -25,13 +25,22 @@ async function twoNodes(): Promise<{ a: EtcdRegistry; b: EtcdRegistry; placedB: 
   const a = await server.registry({ prefix });
   const b = await server.registry({ prefix });
   const context = {
-    nodeId: 'b', local: { has: () => false, get: () => undefined, names: () => [] },
-    messaging: { mailboxDepth: () => 0 }, bus: {}, log: {}, events: new Instrumentation(),
+    nodeId: 'b',
+    local: { has: () => false, get: () => undefined, names: () => [] },
+    messaging: { mailboxDepth: () => 0 },
+    bus: {},
+    log: {},
+    events: new Instrumentation(),
     kinds: { placeBy: () => {}, adopt: async () => {}, removed: async () => {}, isKind: () => false },
   } as unknown as ResidencyContext;
   const placedB = new PlacedAgents(context, {
-    registry: b, deployments: { has: () => true, onChange: () => {} } as unknown as ClusterDeployments, partitionOf: () => 0,
-    completionWithinMs: 0, absentPerPartition: 128, retentionMs: 3_600_000, stateLoaded: async () => true,
+    registry: b,
+    deployments: { has: () => true, onChange: () => {} } as unknown as ClusterDeployments,
+    partitionOf: () => 0,
+    completionWithinMs: 0,
+    absentPerPartition: 128,
+    retentionMs: 3_600_000,
+    stateLoaded: async () => true,
   });
   return { a, b, placedB };
 }
@@ -65,7 +74,11 @@ test('a scale through another node right after an undeploy is refused as unknown
     const name = `gone${i}@p`;
     await deployedOnBoth(a, b, agentRecord(name));
     await a.deleteAgent(name); // `caxton stop` through A, returned
-    await assert.rejects(placedB.recordReplicas(name, 3), (e: Error & { code?: string }) => e.code === 'agent.not-found', `round ${i}: the scale is refused as unknown`);
+    await assert.rejects(
+      placedB.recordReplicas(name, 3),
+      (e: Error & { code?: string }) => e.code === 'agent.not-found',
+      `round ${i}: the scale is refused as unknown`,
+    );
     assert.equal(await a.getAgent(name), undefined, `round ${i}: the undeployed agent stays gone`);
   }
 });
@@ -89,7 +102,11 @@ test('a scale through another node right after a stop --keep-queue is refused an
     const record = agentRecord(`kept${i}@p`);
     await deployedOnBoth(a, b, record);
     await a.putAgent({ ...record, absentSince: Date.now(), updatedAt: Date.now() });
-    await assert.rejects(placedB.recordReplicas(record.name, 3), (e: Error & { code?: string }) => e.code === 'agent.conflict' && /stopped/.test(e.message), `round ${i}: refused as stopped`);
+    await assert.rejects(
+      placedB.recordReplicas(record.name, 3),
+      (e: Error & { code?: string }) => e.code === 'agent.conflict' && /stopped/.test(e.message),
+      `round ${i}: refused as stopped`,
+    );
     const now = await a.getAgent(record.name);
     assert.ok(now?.absentSince !== undefined, `round ${i}: still stopped with its queue kept`);
     assert.equal(now?.replicas, undefined, `round ${i}: no count written`);
@@ -103,7 +120,11 @@ test('updateAgent: concurrent writers each land once (a lost compare re-reads an
   // Eight concurrent read-modify-writes through two registries, each adding its own config key:
   // with a plain put, all but the last would be lost.
   const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
-  const results = await Promise.allSettled(keys.map((k, i) => (i % 2 === 0 ? a : b).updateAgent(name, (current) => current && { ...current, config: { ...current.config, [k]: 'x' } })));
+  const results = await Promise.allSettled(
+    keys.map((k, i) =>
+      (i % 2 === 0 ? a : b).updateAgent(name, (current) => current && { ...current, config: { ...current.config, [k]: 'x' } }),
+    ),
+  );
   const written = keys.filter((_, i) => results[i]!.status === 'fulfilled');
   // Under contention a writer may run out of attempts: then it is refused (typed), never lost silently.
   for (const r of results) if (r.status === 'rejected') assert.match(String((r.reason as Error).message), /conflict/);

@@ -17,7 +17,13 @@ import type { AgentRecord } from '../../../src/storage/records.js';
 import type { AgentLifecycleEvent, LocalAgent } from '../../../src/node/local-agents.js';
 
 const record: AgentRecord = {
-  name: 'counter', artifactDigest: 'a'.repeat(64), limits: { fuelPerMessage: 1000, memoryPages: 1 }, config: {}, version: 1, createdAt: 1, updatedAt: 1,
+  name: 'counter',
+  artifactDigest: 'a'.repeat(64),
+  limits: { fuelPerMessage: 1000, memoryPages: 1 },
+  config: {},
+  version: 1,
+  createdAt: 1,
+  updatedAt: 1,
 };
 
 const until = async (what: string, p: () => boolean, ms = 5000) => {
@@ -30,11 +36,16 @@ const until = async (what: string, p: () => boolean, ms = 5000) => {
 
 function setup() {
   const world = {
-    loaded: false, owner: true, started: [] as { agent: string; loadedAtStart: boolean }[], asked: 0, logs: [] as string[],
+    loaded: false,
+    owner: true,
+    started: [] as { agent: string; loadedAtStart: boolean }[],
+    asked: 0,
+    logs: [] as string[],
     /** How often placement answered "no longer the owner": the wait for the state ends at the first. */
     disowned: 0,
     /** The registry's record of the agent now; `watch` is the registry watch PlacedAgents installed. */
-    record, watch: undefined as ((e: { kind: 'agent-put'; agent: AgentRecord }) => void) | undefined,
+    record,
+    watch: undefined as ((e: { kind: 'agent-put'; agent: AgentRecord }) => void) | undefined,
     /** While set, the message in hand has not finished (messaging.idle waits for it). */
     inHand: undefined as Promise<void> | undefined,
   };
@@ -44,15 +55,22 @@ function setup() {
   const context = {
     nodeId: 'n1',
     local: {
-      get: (n: string) => agents.get(n), has: (n: string) => agents.has(n), add: (l: LocalAgent) => void agents.set(l.record.name, l),
-      remove: (n: string) => void agents.delete(n), names: () => [...agents.keys()],
+      get: (n: string) => agents.get(n),
+      has: (n: string) => agents.has(n),
+      add: (l: LocalAgent) => void agents.set(l.record.name, l),
+      remove: (n: string) => void agents.delete(n),
+      names: () => [...agents.keys()],
       startInstance: async (r: AgentRecord) => void world.started.push({ agent: r.name, loadedAtStart: world.loaded }),
       fail: (l: LocalAgent) => void (l.state = 'failed'),
     },
     host: { prepare: async () => {}, stop: async () => {} },
     artifacts: { get: async () => new Uint8Array([0, 97, 115, 109]) },
     messaging: { wake: () => {}, idle: async () => world.inHand, agentId: (n: string) => ({ name: `${n}@p` }), mailboxDepth: () => 0 },
-    bus: {}, log: {}, identity: (n: string) => ({ name: `${n}@p` }), events, onStopped: async () => {},
+    bus: {},
+    log: {},
+    identity: (n: string) => ({ name: `${n}@p` }),
+    events,
+    onStopped: async () => {},
     // The kill switch holds nothing here (decision 1403).
     held: () => false,
     // No kinds here (decision 2060): what PlacedAgents asks of them, inert.
@@ -62,7 +80,8 @@ function setup() {
   } as unknown as ResidencyContext;
   const placed = new PlacedAgents(context, {
     registry: {
-      getAgent: async () => world.record, deregisterDf: async () => {},
+      getAgent: async () => world.record,
+      deregisterDf: async () => {},
       watch: (cb: (e: { kind: 'agent-put'; agent: AgentRecord }) => void) => ((world.watch = cb), () => {}),
     } as unknown as EtcdRegistry,
     deployments: { has: () => true, onChange: () => {} } as unknown as ClusterDeployments,
@@ -76,7 +95,10 @@ function setup() {
     },
   });
   const placementEvents = new Instrumentation<PlacementEvent>();
-  placed.bind({ events: placementEvents, isStillOwner: () => world.owner || (world.disowned += 1, false) } as unknown as PlacementController);
+  placed.bind({
+    events: placementEvents,
+    isStillOwner: () => world.owner || ((world.disowned += 1), false),
+  } as unknown as PlacementController);
   const activate = () => placementEvents.emit({ type: 'activate', agent: 'counter', token: 7 });
   return { world, agents, placed, activate };
 }
@@ -131,7 +153,10 @@ test('a deploy while a stop --keep-queue waits for the message in hand: the new 
   // Another deployment of the name (version 1 again, its own createdAt) lands meanwhile.
   put(world, { ...record, config: { fresh: '1' }, createdAt: 20, updatedAt: 20 });
   finish();
-  await until('the new deployment running', () => agents.get('counter')?.state === 'running' && agents.get('counter')?.record.createdAt === 20);
+  await until(
+    'the new deployment running',
+    () => agents.get('counter')?.state === 'running' && agents.get('counter')?.record.createdAt === 20,
+  );
   assert.equal(world.started.length, 2, 'started once per deployment');
   placed.unbind();
 });
@@ -143,7 +168,10 @@ test('a stop --keep-queue and a deploy seen in one batch: the new deployment rep
   await until('running', () => agents.get('counter')?.state === 'running');
   put(world, { ...record, absentSince: 10, updatedAt: 10 });
   put(world, { ...record, config: { fresh: '1' }, createdAt: 20, updatedAt: 20 });
-  await until('the new deployment running', () => agents.get('counter')?.state === 'running' && agents.get('counter')?.record.createdAt === 20);
+  await until(
+    'the new deployment running',
+    () => agents.get('counter')?.state === 'running' && agents.get('counter')?.record.createdAt === 20,
+  );
   assert.deepEqual(agents.get('counter')?.record.config, { fresh: '1' });
   placed.unbind();
 });

@@ -21,9 +21,18 @@ import { AgentReplicas } from '../../../src/node/replicas.js';
 import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
 import type { AgentLifecycleEvent } from '../../../src/node/local-agents.js';
 
-const record = (extra: Partial<AgentRecord> = {}): AgentRecord => ({
-  name: 'svc', limits: {}, config: {}, artifactDigest: 'd', version: 1, createdAt: 1, updatedAt: 1, replicas: 3, ...extra,
-} as AgentRecord);
+const record = (extra: Partial<AgentRecord> = {}): AgentRecord =>
+  ({
+    name: 'svc',
+    limits: {},
+    config: {},
+    artifactDigest: 'd',
+    version: 1,
+    createdAt: 1,
+    updatedAt: 1,
+    replicas: 3,
+    ...extra,
+  }) as AgentRecord;
 
 /** The pool: identities started and not stopped; a start of one already there fails. */
 function instrumentedHost(): { host: AgentHost; pool: Set<string>; starts: string[]; stops: string[]; hold: () => () => void } {
@@ -38,38 +47,88 @@ function instrumentedHost(): { host: AgentHost; pool: Set<string>; starts: strin
       pool.add(id);
       starts.push(id);
       if (gate !== undefined) await gate;
-      return { agent: id, workId: 'init', fuelUsed: 0, outcome: { status: 'ok' }, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [] };
+      return {
+        agent: id,
+        workId: 'init',
+        fuelUsed: 0,
+        outcome: { status: 'ok' },
+        outbox: [],
+        timers: [],
+        directory: [],
+        stateWrites: [],
+        http: [],
+        logs: [],
+      };
     },
     async stop(name: string) {
       stops.push(name);
       pool.delete(name);
     },
   } as unknown as AgentHost;
-  return { host, pool, starts, stops, hold: () => { let open!: () => void; gate = new Promise((r) => { open = r; }); return () => { gate = undefined; open(); }; } };
+  return {
+    host,
+    pool,
+    starts,
+    stops,
+    hold: () => {
+      let open!: () => void;
+      gate = new Promise((r) => {
+        open = r;
+      });
+      return () => {
+        gate = undefined;
+        open();
+      };
+    },
+  };
 }
 
 interface UnitsSetup {
-  host: AgentHost; tenure: Map<string, number>; depth: Map<string, number>; rec: () => AgentRecord | undefined;
-  absent?: () => boolean; version?: () => string | undefined; undeployed?: () => boolean;
-  maxUnits?: number; others?: () => number;
+  host: AgentHost;
+  tenure: Map<string, number>;
+  depth: Map<string, number>;
+  rec: () => AgentRecord | undefined;
+  absent?: () => boolean;
+  version?: () => string | undefined;
+  undeployed?: () => boolean;
+  maxUnits?: number;
+  others?: () => number;
   /** Records `refuseNewest` calls (`<unit>:<keep>:<kind>`) and empties the refused mailbox, as the bus does. */
   refused?: string[];
 }
 
 function units(o: UnitsSetup): ReplicaUnits {
   const messaging = {
-    wake: () => {}, idle: async () => {}, mailboxDepth: (n: string) => o.depth.get(n) ?? 0,
-    ...(o.refused !== undefined ? { refuseNewest: async (unit: string, keep: number, _reason: string, kind: string) => { o.refused!.push(`${unit}:${keep}:${kind}`); o.depth.set(unit, keep); return 1; } } : {}),
+    wake: () => {},
+    idle: async () => {},
+    mailboxDepth: (n: string) => o.depth.get(n) ?? 0,
+    ...(o.refused !== undefined
+      ? {
+          refuseNewest: async (unit: string, keep: number, _reason: string, kind: string) => {
+            o.refused!.push(`${unit}:${keep}:${kind}`);
+            o.depth.set(unit, keep);
+            return 1;
+          },
+        }
+      : {}),
   } as unknown as AgentMessaging;
   return new ReplicaUnits({
-    host: o.host, messaging, events: new Instrumentation(), identity: (name) => ({ name }),
-    record: async () => o.rec(), prepare: async () => {}, tenureOf: (u) => o.tenure.get(u), isAbsent: () => o.absent?.() ?? false, versionOf: () => o.version?.(),
+    host: o.host,
+    messaging,
+    events: new Instrumentation(),
+    identity: (name) => ({ name }),
+    record: async () => o.rec(),
+    prepare: async () => {},
+    tenureOf: (u) => o.tenure.get(u),
+    isAbsent: () => o.absent?.() ?? false,
+    versionOf: () => o.version?.(),
     wasUndeployed: () => o.undeployed?.() ?? false,
-    ...(o.maxUnits !== undefined ? { maxUnits: o.maxUnits } : {}), ...(o.others !== undefined ? { othersRunning: o.others } : {}),
+    ...(o.maxUnits !== undefined ? { maxUnits: o.maxUnits } : {}),
+    ...(o.others !== undefined ? { othersRunning: o.others } : {}),
   });
 }
 
-test("a unit whose partition leaves during its start: its sandbox is stopped, and its mail starts it again (one start at a time)", async () => {
+test('a unit whose partition leaves during its start: its sandbox is stopped, and its mail starts it again (one start at a time)', async () => {
   const h = instrumentedHost();
   const tenure = new Map([['svc#r2', 1]]);
   const depth = new Map([['svc#r2', 1]]);
@@ -94,10 +153,22 @@ test("a unit whose partition leaves during its start: its sandbox is stopped, an
 
 test('an agent stopped with its queue kept: its units do not start, running ones stop; a redeploy starts them', async () => {
   const h = instrumentedHost();
-  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1]]);
-  const depth = new Map([['svc#r2', 1], ['svc#r3', 1]]);
+  const tenure = new Map([
+    ['svc#r2', 1],
+    ['svc#r3', 1],
+  ]);
+  const depth = new Map([
+    ['svc#r2', 1],
+    ['svc#r3', 1],
+  ]);
   let absentSince: number | undefined = 5;
-  const u = units({ host: h.host, tenure, depth, rec: () => record(absentSince === undefined ? {} : { absentSince }), absent: () => absentSince !== undefined });
+  const u = units({
+    host: h.host,
+    tenure,
+    depth,
+    rec: () => record(absentSince === undefined ? {} : { absentSince }),
+    absent: () => absentSince !== undefined,
+  });
   try {
     u.noticeMail('svc#r2');
     await new Promise((r) => setTimeout(r, 50));
@@ -117,12 +188,40 @@ test('an agent stopped with its queue kept: its units do not start, running ones
 
 test("a worker's timers are its own (set under `X#r<k>`); its topic subscriptions and service registrations are the deployment's", async () => {
   const applied: string[] = [];
-  const timers = { set: async (agent: string) => { applied.push(`timer ${agent}`); return true; } } as unknown as AgentTimers;
-  const directory = { apply: async (agent: { name: string }) => { applied.push(`directory ${agent.name}`); } } as unknown as DirectorySync;
-  const topics = { subscribe: async (agent: string) => { applied.push(`subscribe ${agent}`); }, unsubscribe: async (agent: string) => { applied.push(`unsubscribe ${agent}`); } };
-  const effects = new AgentEffects(timers, directory, (name) => ({ name: `${name}@caxton` }), () => topics as never);
+  const timers = {
+    set: async (agent: string) => {
+      applied.push(`timer ${agent}`);
+      return true;
+    },
+  } as unknown as AgentTimers;
+  const directory = {
+    apply: async (agent: { name: string }) => {
+      applied.push(`directory ${agent.name}`);
+    },
+  } as unknown as DirectorySync;
+  const topics = {
+    subscribe: async (agent: string) => {
+      applied.push(`subscribe ${agent}`);
+    },
+    unsubscribe: async (agent: string) => {
+      applied.push(`unsubscribe ${agent}`);
+    },
+  };
+  const effects = new AgentEffects(
+    timers,
+    directory,
+    (name) => ({ name: `${name}@caxton` }),
+    () => topics as never,
+  );
   const timer = [{ delayMs: 10, token: 't' }];
-  await effects.apply({ agent: 'svc#r2', timers: timer, directory: [{ kind: 'subscribe-topic', topic: 'news' }, { kind: 'register', service: { name: 's', type: 't' } }] } as never);
+  await effects.apply({
+    agent: 'svc#r2',
+    timers: timer,
+    directory: [
+      { kind: 'subscribe-topic', topic: 'news' },
+      { kind: 'register', service: { name: 's', type: 't' } },
+    ],
+  } as never);
   await effects.apply({ agent: 'svc#r3', timers: [], directory: [{ kind: 'unsubscribe-topic', topic: 'news' }] } as never);
   assert.deepEqual(applied, ['timer svc#r2', 'directory svc@caxton', 'subscribe svc', 'unsubscribe svc']);
   applied.length = 0;
@@ -133,10 +232,17 @@ test("a worker's timers are its own (set under `X#r<k>`); its topic subscription
 test("a worker's HTTP calls are made under its own id `X#r<k>` (their answers are addressed to it), as X's are", async () => {
   const made: string[] = [];
   const warned: string[] = [];
-  const gateway = { apply: (r: { agent: string }) => { made.push(r.agent); } } as unknown as HttpGateway;
+  const gateway = {
+    apply: (r: { agent: string }) => {
+      made.push(r.agent);
+    },
+  } as unknown as HttpGateway;
   const http = new HttpEffects(gateway, (agent, message) => warned.push(`${agent}: ${message}`));
   const call = { id: 'c1', request: { method: 'GET', url: 'https://example.org/' } };
-  for (const [agent, id] of [['svc#r2', 'd1'], ['svc', 'd2']] as const) {
+  for (const [agent, id] of [
+    ['svc#r2', 'd1'],
+    ['svc', 'd2'],
+  ] as const) {
     const item = { kind: 'delivery', agent, delivery: { id } } as never;
     const result = { agent, outcome: { status: 'ok' }, http: [call], stateWrites: [] } as never;
     http.hold([item], [result]);
@@ -152,7 +258,14 @@ test('a unit running an older version than the mirror knows stops, drained, and 
   const depth = new Map([['svc#r2', 1]]);
   let current = record({ version: 1 });
   const versions: number[] = [];
-  const host = { ...h.host, start: async (spec: AgentStartSpec) => { versions.push(spec.deployment.version); return h.host.start(spec); }, stop: h.host.stop } as unknown as AgentHost;
+  const host = {
+    ...h.host,
+    start: async (spec: AgentStartSpec) => {
+      versions.push(spec.deployment.version);
+      return h.host.start(spec);
+    },
+    stop: h.host.stop,
+  } as unknown as AgentHost;
   const u = units({ host, tenure, depth, rec: () => current, version: () => `${current.version}:${current.createdAt}` });
   try {
     u.noticeMail('svc#r2');
@@ -195,13 +308,22 @@ test("units count against the node's budget of replica instances: an idle one ma
   }
 });
 
-test("an agent stopped with its queue kept: its running unit takes no work from then on", async () => {
+test('an agent stopped with its queue kept: its running unit takes no work from then on', async () => {
   const h = instrumentedHost();
   const tenure = new Map([['svc#r2', 1]]);
   const depth = new Map([['svc#r2', 1]]);
   let absent = false;
   let stopHeld: (() => void) | undefined;
-  const host = { ...h.host, start: h.host.start, stop: async (name: string) => { await new Promise<void>((r) => { stopHeld = r; }); return h.host.stop(name, true); } } as unknown as AgentHost;
+  const host = {
+    ...h.host,
+    start: h.host.start,
+    stop: async (name: string) => {
+      await new Promise<void>((r) => {
+        stopHeld = r;
+      });
+      return h.host.stop(name, true);
+    },
+  } as unknown as AgentHost;
   const u = units({ host, tenure, depth, rec: () => record(), absent: () => absent });
   try {
     u.noticeMail('svc#r2');
@@ -220,22 +342,32 @@ test("an undeployed agent's units stop at once, not after the idle period", asyn
   const tenure = new Map([['svc#r2', 1]]);
   const depth = new Map([['svc#r2', 1]]);
   let deployed = true;
-  const u = units({ host: h.host, tenure, depth, rec: () => (deployed ? record() : undefined), version: () => (deployed ? '1:1' : undefined), undeployed: () => !deployed });
+  const u = units({
+    host: h.host,
+    tenure,
+    depth,
+    rec: () => (deployed ? record() : undefined),
+    version: () => (deployed ? '1:1' : undefined),
+    undeployed: () => !deployed,
+  });
   try {
     u.noticeMail('svc#r2');
     await until(() => u.isRunnable('svc#r2'), 'the unit runs');
     deployed = false; // undeployed through another node (the mirror saw the delete)
     await until(() => !u.isActive('svc#r2'), 'the unit stopped', 3000);
     assert.deepEqual(h.stops, ['svc#r2']);
-    assert.deepEqual(h.starts, ['svc#r2'], 'its mail (dead-lettered by the bus as a gone agent\'s) starts nothing');
+    assert.deepEqual(h.starts, ['svc#r2'], "its mail (dead-lettered by the bus as a gone agent's) starts nothing");
   } finally {
     u.close();
   }
 });
 
-test("mail for a unit that came before the mirror knew its agent starts it when the mirror learns it", async () => {
+test('mail for a unit that came before the mirror knew its agent starts it when the mirror learns it', async () => {
   const h = instrumentedHost();
-  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1]]);
+  const tenure = new Map([
+    ['svc#r2', 1],
+    ['svc#r3', 1],
+  ]);
   const depth = new Map([['svc#r2', 1]]); // svc#r3 has no mail here
   const u = units({ host: h.host, tenure, depth, rec: () => record() });
   try {
@@ -251,13 +383,35 @@ test("mail for a unit that came before the mirror knew its agent starts it when 
 test("units and the owner's replicas hold one budget: the operator's cap (2) bounds the units, and a scale is refused while units hold it", async () => {
   const log = new MemoryMessageLog();
   // The budget check comes before any start: the host is asked only for the agent's in-memory view.
-  const replicas = new AgentReplicas({ host: { stateView: () => undefined } as unknown as AgentHost, messaging: {} as AgentMessaging, events: new Instrumentation<AgentLifecycleEvent>(), state: log, maxInstances: 2 });
+  const replicas = new AgentReplicas({
+    host: { stateView: () => undefined } as unknown as AgentHost,
+    messaging: {} as AgentMessaging,
+    events: new Instrumentation<AgentLifecycleEvent>(),
+    state: log,
+    maxInstances: 2,
+  });
   const h = instrumentedHost();
-  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 1]]);
-  const depth = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 1]]);
+  const tenure = new Map([
+    ['svc#r2', 1],
+    ['svc#r3', 1],
+    ['svc#r4', 1],
+  ]);
+  const depth = new Map([
+    ['svc#r2', 1],
+    ['svc#r3', 1],
+    ['svc#r4', 1],
+  ]);
   const refused: string[] = [];
   // Wired as the cluster residency wires them (placed-agents.ts): the cap from AgentReplicas, each counting the other.
-  const u = units({ host: h.host, tenure, depth, rec: () => record({ replicas: 4 }), maxUnits: replicas.budget(), others: () => replicas.instances(), refused });
+  const u = units({
+    host: h.host,
+    tenure,
+    depth,
+    rec: () => record({ replicas: 4 }),
+    maxUnits: replicas.budget(),
+    others: () => replicas.instances(),
+    refused,
+  });
   replicas.shareBudgetWith(() => u.held());
   try {
     u.noticeMail('svc#r2');
@@ -280,20 +434,41 @@ test('a unit evicted for room holds the budget until its stop has ended: the new
   const pool = new Set<string>();
   let most = 0;
   let release!: () => void;
-  const stopGate = new Promise<void>((r) => { release = r; });
+  const stopGate = new Promise<void>((r) => {
+    release = r;
+  });
   const host = {
     async start(spec: AgentStartSpec) {
       pool.add(spec.identity.name);
       most = Math.max(most, pool.size);
-      return { agent: spec.identity.name, workId: 'init', fuelUsed: 0, outcome: { status: 'ok' }, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [] };
+      return {
+        agent: spec.identity.name,
+        workId: 'init',
+        fuelUsed: 0,
+        outcome: { status: 'ok' },
+        outbox: [],
+        timers: [],
+        directory: [],
+        stateWrites: [],
+        http: [],
+        logs: [],
+      };
     },
     async stop(name: string) {
       await stopGate; // a slow stop: the sandbox is still there meanwhile
       pool.delete(name);
     },
   } as unknown as AgentHost;
-  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 1]]);
-  const depth = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 0]]);
+  const tenure = new Map([
+    ['svc#r2', 1],
+    ['svc#r3', 1],
+    ['svc#r4', 1],
+  ]);
+  const depth = new Map([
+    ['svc#r2', 1],
+    ['svc#r3', 1],
+    ['svc#r4', 0],
+  ]);
   const u = units({ host, tenure, depth, rec: () => record({ replicas: 4 }), maxUnits: 2, refused: [] });
   try {
     u.noticeMail('svc#r2');

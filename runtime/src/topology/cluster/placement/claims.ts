@@ -49,7 +49,11 @@ export class ClaimStore {
     );
     if (!res.succeeded) return undefined;
     const token = Number(res.header.revision);
-    this.registry.mirrorApply(key, { key, value: Buffer.from(value), createRevision: token, modRevision: token, lease: membership.leaseId }, token);
+    this.registry.mirrorApply(
+      key,
+      { key, value: Buffer.from(value), createRevision: token, modRevision: token, lease: membership.leaseId },
+      token,
+    );
     return token;
   }
 

@@ -209,7 +209,10 @@ export class PlacementController {
       self: this.opts.node.id,
       selfLease: m.leaseId,
       liveNodes: this.registry.entries('nodes').map((e) => e.key.slice(this.registry.keys.sectionPrefix('nodes').length)),
-      agents: this.registry.entries('agents').map((e) => e.key.slice(this.registry.keys.sectionPrefix('agents').length)).filter((a) => !(this.opts.isUnplaced?.(a) ?? false)),
+      agents: this.registry
+        .entries('agents')
+        .map((e) => e.key.slice(this.registry.keys.sectionPrefix('agents').length))
+        .filter((a) => !(this.opts.isUnplaced?.(a) ?? false)),
       claims: this.claims.claims(),
       active: new Map(this.active),
       ...(this.opts.placementKey ? { keyOf: this.opts.placementKey } : {}),

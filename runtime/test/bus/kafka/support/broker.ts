@@ -68,5 +68,10 @@ export async function waitFor(what: string, predicate: () => boolean, timeoutMs 
 /** kafkajs logs go here instead of stderr; kept for failure diagnostics. */
 export function collectingLogger(): { sink: (e: { level: string; namespace: string; message: string }) => void; lines: string[] } {
   const lines: string[] = [];
-  return { lines, sink: (e) => { if (e.level === 'error' || e.level === 'warn') lines.push(`${e.level} ${e.namespace}: ${e.message}`); } };
+  return {
+    lines,
+    sink: (e) => {
+      if (e.level === 'error' || e.level === 'warn') lines.push(`${e.level} ${e.namespace}: ${e.message}`);
+    },
+  };
 }

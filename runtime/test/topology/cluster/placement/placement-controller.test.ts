@@ -69,9 +69,20 @@ test('two controllers share agents by rendezvous, hand off on join, take over on
 
   const all: Tracked[] = [];
   const violations: string[] = [];
-  const a = track(new PlacementController({ registry: await registry(proxy.endpoint, prefix), node: { id: 'node-a', address: 'a:1' }, ttlSeconds: 2 }), all, violations);
-  const b = track(new PlacementController({ registry: await registry(etcd.endpoint, prefix), node: { id: 'node-b', address: 'b:1' }, ttlSeconds: 2 }), all, violations);
-  cleanups.push(() => a.c.stop(), () => b.c.stop());
+  const a = track(
+    new PlacementController({ registry: await registry(proxy.endpoint, prefix), node: { id: 'node-a', address: 'a:1' }, ttlSeconds: 2 }),
+    all,
+    violations,
+  );
+  const b = track(
+    new PlacementController({ registry: await registry(etcd.endpoint, prefix), node: { id: 'node-b', address: 'b:1' }, ttlSeconds: 2 }),
+    all,
+    violations,
+  );
+  cleanups.push(
+    () => a.c.stop(),
+    () => b.c.stop(),
+  );
 
   // 1. Alone, node-a runs everything.
   await a.c.start();
@@ -80,14 +91,21 @@ test('two controllers share agents by rendezvous, hand off on join, take over on
   // 2. node-b joins: exactly the agents rendezvous gives it move, each deactivated on a first.
   await b.c.start();
   const expectB = names.filter((n) => ownerOf(n, ['node-a', 'node-b']) === 'node-b');
-  await eventually(() => agentsOn(b).join() === expectB.join() && agentsOn(a).length === 30 - expectB.length, 10_000, 'the hand-off to node-b');
+  await eventually(
+    () => agentsOn(b).join() === expectB.join() && agentsOn(a).length === 30 - expectB.length,
+    10_000,
+    'the hand-off to node-b',
+  );
   for (const agent of expectB) {
     const off = a.log.find((e) => e.kind === 'deactivate' && e.agent === agent);
     const on = b.log.find((e) => e.kind === 'activate' && e.agent === agent);
     assert.equal(off?.reason, 'moved');
     assert.ok(off!.at <= on!.at, `${agent}: node-a stopped before node-b started`);
   }
-  assert.ok(a.log.filter((e) => e.kind === 'deactivate').every((e) => expectB.includes(e.agent)), 'nothing else moved');
+  assert.ok(
+    a.log.filter((e) => e.kind === 'deactivate').every((e) => expectB.includes(e.agent)),
+    'nothing else moved',
+  );
 
   // 3. Deploy and undeploy while both run.
   await admin.putAgent(agentRecord('late@p'));
@@ -117,7 +135,11 @@ test('two controllers share agents by rendezvous, hand off on join, take over on
   // 5. Healed, node-a rejoins with a new lease and gets its share back through hand-off.
   proxy.heal();
   const expectA = names.filter((n) => ownerOf(n, ['node-a', 'node-b']) === 'node-a');
-  await eventually(() => agentsOn(a).join() === expectA.join() && agentsOn(b).length === 30 - expectA.length, 20_000, 'node-a to rejoin and get its agents back');
+  await eventually(
+    () => agentsOn(a).join() === expectA.join() && agentsOn(b).length === 30 - expectA.length,
+    20_000,
+    'node-a to rejoin and get its agents back',
+  );
 
   // 6. A clean stop revokes the lease: node-b takes over at once, not after a TTL.
   const stoppedAt = Date.now();
@@ -135,7 +157,11 @@ test('fencing: a node whose lease expired fails isStillOwner and confirmOwner; i
   cleanups.push(() => proxy.close());
   const admin = await registry(etcd.endpoint, prefix);
   await admin.putAgent(agentRecord('solo@p'));
-  const c = new PlacementController({ registry: await registry(proxy.endpoint, prefix), node: { id: 'only', address: 'o:1' }, ttlSeconds: 2 });
+  const c = new PlacementController({
+    registry: await registry(proxy.endpoint, prefix),
+    node: { id: 'only', address: 'o:1' },
+    ttlSeconds: 2,
+  });
   cleanups.push(() => c.stop());
   await c.start();
   const token = await eventually(() => c.activeAgents().get('solo@p'), 10_000, 'solo@p to activate');
@@ -153,10 +179,14 @@ test('fencing: a node whose lease expired fails isStillOwner and confirmOwner; i
   console.log(`# lease loss noticed locally; claim ${serverSide.kvs.length ? 'still present' : 'already gone'} in etcd at that moment`);
 
   proxy.heal();
-  const newToken = await eventually(() => {
-    const t = c.activeAgents().get('solo@p');
-    return t !== undefined && t !== token ? t : undefined;
-  }, 15_000, 'rejoin and reactivation');
+  const newToken = await eventually(
+    () => {
+      const t = c.activeAgents().get('solo@p');
+      return t !== undefined && t !== token ? t : undefined;
+    },
+    15_000,
+    'rejoin and reactivation',
+  );
   assert.ok(newToken > token);
   assert.equal(c.fencing('solo@p', token), 'stale-token');
   assert.equal(await c.confirmOwner('solo@p', token), false);

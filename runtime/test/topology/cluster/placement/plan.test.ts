@@ -31,7 +31,10 @@ test('hands back agents that should move, but only our own claims under our curr
   claims.set('stale', { node: 'n1', lease: 'L0-previous-run', token: 5 });
   const active = new Map(moving.map((a, i) => [a, 10 + i]));
   const p = planPlacement(view({ claims, active, agents: [...agents, 'stale'] }));
-  assert.deepEqual(p.release.map((r) => r.agent), [...moving].sort());
+  assert.deepEqual(
+    p.release.map((r) => r.agent),
+    [...moving].sort(),
+  );
   assert.ok(!p.release.some((r) => r.agent === 'stale'), 'a claim under an old lease of ours is left to expire');
 });
 
@@ -56,7 +59,7 @@ test('a node that does not see itself live does not claim or release', () => {
   assert.deepEqual(p.release, []);
 });
 
-test('property: with create-if-absent claims, every node\'s plans converge to one claim per agent, at its rendezvous owner', () => {
+test("property: with create-if-absent claims, every node's plans converge to one claim per agent, at its rendezvous owner", () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 60 }), (nNodes, nAgents) => {
       const nodes = Array.from({ length: nNodes }, (_, i) => `n${i}`);
@@ -95,7 +98,10 @@ test('with the Kafka placement key, every agent is claimed by the node the consu
   const nodes = ['n1', 'n2', 'n3'];
   const names = Array.from({ length: 60 }, (_, i) => `probe-${i}`);
   const keyOf = (a: string): string => placementKey(a, partitions);
-  const assignment = assignPartitions(partitions, nodes.map((n) => ({ memberId: `m-${n}`, nodeId: n })));
+  const assignment = assignPartitions(
+    partitions,
+    nodes.map((n) => ({ memberId: `m-${n}`, nodeId: n })),
+  );
   const claimedBy = new Map<string, string>();
   for (const self of nodes) {
     const p = planPlacement({ self, selfLease: `L-${self}`, liveNodes: nodes, agents: names, claims: new Map(), active: new Map(), keyOf });
@@ -104,7 +110,10 @@ test('with the Kafka placement key, every agent is claimed by the node the consu
   assert.equal(claimedBy.size, names.length, 'every agent is claimed by exactly one node');
   for (const a of names) {
     const owner = claimedBy.get(a)!;
-    assert.ok(assignment.get(`m-${owner}`)!.includes(partitionFor(a, partitions)), `${a} is placed on ${owner}, which consumes its partition`);
+    assert.ok(
+      assignment.get(`m-${owner}`)!.includes(partitionFor(a, partitions)),
+      `${a} is placed on ${owner}, which consumes its partition`,
+    );
   }
   // Agents sharing a partition share a node; the name-keyed placement would split them.
   const byPartition = new Map<number, Set<string>>();
