@@ -29,7 +29,7 @@ import { BenchNode, sleep } from './lib-bus-node.js';
 import { cpuRatio, roundsFrom, summarizeRounds, wallRatio } from './lib-hostile-ratio.js';
 import { type Hostile, type Round, attackedWindow, newTally, quietWindow, tallyHandlings } from './lib-hostile-windows.js';
 import { sendStorm } from './lib-send-storm.js';
-import { type VerifiedArtifact } from '@caxton/core';
+import type { VerifiedArtifact } from '@caxton/core';
 
 const PAIRS = 50;
 const CHAINS = 4;

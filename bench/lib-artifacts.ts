@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAgent } from '@caxton/toolchain';
-import { type VerifiedArtifact } from '@caxton/core';
+import type { VerifiedArtifact } from '@caxton/core';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const builds = new Map<string, Promise<{ artifactPath: string; sha256: string }>>();

@@ -219,7 +219,7 @@ export async function densityCluster(argv: string[]): Promise<void> {
     let answered = 0;
     let round = 'r1';
     const unanswered: string[] = [];
-    const live = (): KindsNode[] => nodes.filter((n, i) => !(i === KILLED && (killing || killedAt !== undefined)));
+    const live = (): KindsNode[] => nodes.filter((_n, i) => !(i === KILLED && (killing || killedAt !== undefined)));
 
     /** Waits for `id`'s answer; `settled` is what came already (an answer can beat its send's acknowledgement). */
     const expect = (id: string): { outcome: Promise<Outcome>; settled(): Outcome | undefined; cancel(): void } => {

@@ -14,7 +14,7 @@ import { EmbeddedRegistry } from '@caxton/runtime';
 import { EtcdRegistry } from '@caxton/runtime/cluster';
 import type { DirectoryStore } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
-import { type DfAgentDescription, type DfSearchTemplate } from '@caxton/core';
+import type { DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { arg } from './lib-args.js';
 import { startEtcd } from './lib-etcd.js';
 

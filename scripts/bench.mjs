@@ -65,7 +65,7 @@ child.stdout.on('data', (chunk) => {
   while ((nl = buffer.indexOf('\n')) >= 0) {
     const line = buffer.slice(0, nl);
     buffer = buffer.slice(nl + 1);
-    process.stdout.write(line + '\n');
+    process.stdout.write(`${line}\n`);
     try {
       const rec = JSON.parse(line);
       if (rec && typeof rec.metric === 'string' && typeof rec.value === 'number') results.push(rec);

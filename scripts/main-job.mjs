@@ -112,7 +112,7 @@ const couriers = [
   },
 ];
 
-say(c('1', 'Caxton main job') + ` — building the contract net's agents in six languages (first run installs their toolchains)…`);
+say(`${c('1', 'Caxton main job')} — building the contract net's agents in six languages (first run installs their toolchains)…`);
 const buildStarted = Date.now();
 const built = new Set();
 // Two builds at a time (two cores), in two fixed lanes: Rust's and C's toolchains both come from

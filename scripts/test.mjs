@@ -140,6 +140,19 @@ const step = (text) =>
     `\n▶ ${text}  [+${Math.round((Date.now() - runStarted) / 1000)} s, ${new Date().toISOString().slice(11, 19)} UTC]\n`,
   );
 
+// Lint and format first (decision 2167): Biome, as CI runs it — a whole run fails on a finding,
+// before minutes of suites. `npm run format` writes the formatting; `npm run lint` shows the rest.
+if (selected.length === 0) {
+  step('checking lint and formatting (Biome)');
+  const biome = path.join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
+  if ((await run(process.execPath, [biome, 'ci', '--colors=off', '.'])) !== 0) {
+    console.error(
+      'lint or formatting findings (above): `npm run format` rewrites the formatting; fix the rest, or say in biome.json why a rule is off',
+    );
+    process.exit(1);
+  }
+}
+
 step('building example agents');
 if ((await run(process.execPath, ['scripts/build-examples.mjs'])) !== 0) {
   // Once more: the builder is idempotent (what it built is kept), and a run once ended with no

@@ -176,7 +176,7 @@ export function parseContextConfig(text: string, file: string): ContextConfig {
       file,
       'version',
       `${JSON.stringify(raw.version)} is not a version this caxton reads (${CONTEXT_CONFIG_VERSION})`,
-      'a newer caxton may have written it; upgrade, or ' + REPAIR,
+      `a newer caxton may have written it; upgrade, or ${REPAIR}`,
     );
   }
   const contexts = new Map<string, NamedContext>();

@@ -42,7 +42,7 @@ describe('caxton command line', () => {
     for (const args of [['frobnicate'], ['agents', '--frobnicate'], [], ['stop'], ['deploy']]) {
       const io = captureIo();
       assert.equal(await run(args, io), 2, args.join(' '));
-      assert.match(io.err, /^caxton: .+\n  hint: see `caxton --help`/);
+      assert.match(io.err, /^caxton: .+\n {2}hint: see `caxton --help`/);
     }
   });
 

@@ -5,7 +5,7 @@ import type { Performative } from '@caxton/core';
 
 import { ConversationWatch } from '../src/send/conversation-watch.js';
 import { withConversation } from '../src/send/wait.js';
-import { type MessageEvent } from '@caxton/core';
+import type { MessageEvent } from '@caxton/core';
 
 let n = 0;
 function ev(from: string, to: string[], performative: Performative): MessageEvent {

@@ -138,7 +138,7 @@ describe('caxton test: scenario files', () => {
     assert.match(refusal({ config: { n: 1 }, steps: [valid.steps[0]] }), /config\.n must be a string/);
     assert.match(refusal({ steps: Array.from({ length: MAX_STEPS + 1 }, () => valid.steps[0]) }), new RegExp(`more than ${MAX_STEPS}`));
     assert.match(refusal(`{"steps": [], "pad": "${'x'.repeat(1024 * 1024)}"}`), /larger than/);
-    assert.match(refusal('{"steps": [' + '['.repeat(100) + ']'.repeat(100) + ']}'), /nesting deeper than 64/);
+    assert.match(refusal(`{"steps": [${'['.repeat(100)}${']'.repeat(100)}]}`), /nesting deeper than 64/);
   });
 
   it("takes every agent name the node takes (core's rule): upper case, dots, underscores, 128 characters", () => {

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OutOfFuel } from '../src/errors.js';
 import { FuelMeter } from '../src/fuel/meter.js';
-import { DEBT_FLUSH } from '../src/fuel/cost-model.js';
 
 const counter = (v = 0n) => new WebAssembly.Global({ value: 'i64', mutable: true }, v);
 

@@ -11,7 +11,6 @@ import {
   chownSync,
   cpSync,
   existsSync,
-  lstatSync,
   mkdirSync,
   symlinkSync,
   mkdtempSync,
@@ -29,7 +28,7 @@ import { MANIFEST_FORMAT, type ArtifactManifest } from '../src/artifact/artifact
 import { isPlainFileName } from '../src/artifact/cache-dir.js';
 import { sha256 } from '../src/artifact/digest.js';
 import { Engine } from '../src/engine.js';
-import { SandboxError } from '../src/errors.js';
+import type { SandboxError } from '../src/errors.js';
 import { asProbe, jsProbe } from './fixtures/build.js';
 import { testEngine } from './helpers.js';
 

@@ -183,8 +183,8 @@ for (const binding of ['auto', 'jco'] as const) {
           'err:denied',
           'err:invalid-request',
           'err:invalid-request',
-          'id:id-' + got[4]!.slice(6),
-          'id:id-' + got[5]!.slice(6),
+          `id:id-${got[4]!.slice(6)}`,
+          `id:id-${got[5]!.slice(6)}`,
           'err:quota-exceeded',
         ],
       );

@@ -92,7 +92,7 @@ async function main() {
     else if (command === 'down') results.push(await down(name, flags.has('--purge')));
     else results.push(await status(name));
   }
-  if (flags.has('--json')) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  if (flags.has('--json')) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else
     for (const r of results) {
       process.stdout.write(

@@ -68,7 +68,7 @@ export async function requireJava() {
   const r = await run(java, ['-version']).catch(() => null);
   const m = r && /version "(\d+)(?:\.(\d+))?/.exec(r.output);
   const major = m ? (Number(m[1]) === 1 ? Number(m[2]) : Number(m[1])) : 0;
-  if (!r || r.code !== 0 || major < 17) {
+  if (r?.code !== 0 || major < 17) {
     throw new InfraError('infra.kafka.java-missing', `Java 17 or newer is required to run the Kafka broker (found: ${m ? m[0] : 'none'})`, {
       context: { java },
       hint: 'install it with `apt-get install -y openjdk-17-jre-headless` or set JAVA_HOME',

@@ -88,11 +88,9 @@ function serverProperties({ port, controllerPort, logDirs, overrides }) {
     'auto.create.topics.enable': 'false',
     ...overrides,
   };
-  return (
-    Object.entries(props)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n') + '\n'
-  );
+  return `${Object.entries(props)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
 }
 
 function log4jProperties(level) {

@@ -225,7 +225,7 @@ export async function startPrometheus(opts) {
       throw new InfraError('infra.prometheus.unreachable', `prometheus at ${url} did not answer`, { cause: e, hint: 'was it stopped?' });
     }
     const body = await res.json().catch(() => null);
-    if (!body || body.status !== 'success') {
+    if (body?.status !== 'success') {
       throw new InfraError(
         'infra.prometheus.query-failed',
         `prometheus refused ${pathAndQuery.split('?')[0]}: ${body?.error ?? `HTTP ${res.status}`}`,

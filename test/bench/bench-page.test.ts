@@ -84,7 +84,7 @@ describe('the table of a benchmark', () => {
     );
     const section = page.renderBench('bus', runs);
     assert.match(section, /\| fanout_deliveries_per_s \| 8 \| deliveries\/s \|/);
-    assert.match(section, /\| memory_msgs_per_s \[1\] \| 100 \| msg\/s \|  \| memory \|/);
+    assert.match(section, /\| memory_msgs_per_s \[1\] \| 100 \| msg\/s \| {2}\| memory \|/);
     assert.match(section, /kept from earlier runs: \[1\] the run of 2026-11-01T00:00:00\.000Z\./);
     assert.doesNotMatch(section, /2026-11-02/, 'a run all of whose rows were measured again is not cited');
   });
@@ -110,9 +110,9 @@ describe("a benchmark's section", () => {
       section,
       /^## bus\n\nRun 2026-11-01T00:00:00\.000Z, commit abc12345 with uncommitted changes, Node 24\.21\.0, on 2 × test cpu\./,
     );
-    assert.match(section, /\| a \| 1\.235 \|  \|  \| fan \\\| out \|/);
-    assert.match(section, /\| b \| 2 \|  \|  \| first clause … \|/);
-    assert.match(section, /\| c \| 3 \|  \|  \| ″ \|/);
+    assert.match(section, /\| a \| 1\.235 \| {2}\| {2}\| fan \\\| out \|/);
+    assert.match(section, /\| b \| 2 \| {2}\| {2}\| first clause … \|/);
+    assert.match(section, /\| c \| 3 \| {2}\| {2}\| ″ \|/);
     assert.match(section, /Against JADE in the same run: memory_msgs_per_s_vs_jade \*\*0\.9780×\*\* \(target >= 1\.0\)\./);
     assert.match(section, /\n\nWhat the figures mean\.$/);
   });
@@ -155,8 +155,8 @@ describe('results files', () => {
     };
     const table = page.compareRuns(whole, after);
     assert.match(table, /\| memory_msgs_per_s \| 100 \| 150 \| 1\.50× \| msg\/s \|/);
-    assert.match(table, /\| fanout_deliveries_per_s \| 5 \| — \|  \| deliveries\/s \|/);
-    assert.match(table, /\| new_metric \| — \| 1 \|  \|  \|/);
+    assert.match(table, /\| fanout_deliveries_per_s \| 5 \| — \| {2}\| deliveries\/s \|/);
+    assert.match(table, /\| new_metric \| — \| 1 \| {2}\| {2}\|/);
     assert.match(table, /^before: Run 2026-11-01T00:00:00\.000Z/);
   });
 });

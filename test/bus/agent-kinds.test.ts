@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CaxtonError, type KindCounts } from '@caxton/core';
+import type { CaxtonError, KindCounts } from '@caxton/core';
 import { agentArtifact } from './support/artifacts.js';
 import { TestNode } from './support/test-node.js';
 import { ask, counts, nextRequestId } from './support/kinds.js';

@@ -43,7 +43,7 @@ test(`SIGKILL in commit groups holding sends and the completions queued behind t
       args: (mode) => [mode, nodeDir, records, String(PAIRS), String(CHAINS), String(ROUNDS)],
       faultPoint: async (done) => {
         const last = done.at(-1);
-        if (last !== undefined && last.fault.startsWith('group-torn') && last.signal === 'SIGKILL') {
+        if (last?.fault.startsWith('group-torn') && last.signal === 'SIGKILL') {
           // The torn group is cut as recovery opens the log (what the next life would do first).
           const log = new EmbeddedMessageLog({ dir: path.join(nodeDir, 'log'), dedupWindow: 10 * MESSAGES });
           log.events.on(

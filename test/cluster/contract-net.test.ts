@@ -16,7 +16,7 @@ import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { deployAll, placement, waitFor } from './support/cluster.js';
 import { CAXTON_BIN, example } from './support/paths.js';
-import { type MessageEvent } from '@caxton/core';
+import type { MessageEvent } from '@caxton/core';
 
 const CONTRACTOR = (): Uint8Array => readFileSync(example('contract-net/as-contractor', 'cnet-contractor.wasm'));
 const INITIATOR = (): Uint8Array => readFileSync(example('contract-net/js-initiator', 'cnet-initiator.wasm'));

@@ -165,7 +165,7 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
       `${id} to show the active units`,
       async () => {
         const u = (await c.getAgent(agent)).replicas?.units;
-        return u !== undefined && u.slice(1).every((x) => x.activeOn.length > 0) ? u : undefined;
+        return u?.slice(1).every((x) => x.activeOn.length > 0) ? u : undefined;
       },
       15_000,
     );

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { CaxtonClient, StreamHandle } from '@caxton/runtime';
-import { type MessageEvent } from '@caxton/core';
+import type { MessageEvent } from '@caxton/core';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { placement, waitFor } from './support/cluster.js';

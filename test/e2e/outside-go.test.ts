@@ -12,8 +12,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caxton, show } from './support/cli.js';
 import { copyExample } from './support/project.js';
-import { type Serve } from './support/serve.js';
-import { Tail } from './support/tail.js';
+import type { Serve } from './support/serve.js';
+import type { Tail } from './support/tail.js';
 import { expectEcho } from './support/echo.js';
 import { openAuthorWorkspace, type AuthorWorkspace } from './support/author-workspace.js';
 

@@ -7,8 +7,7 @@
  * gets exactly one reply, from exactly one of the versions, and v1 stops before v2 starts.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CaxtonClient } from '@caxton/runtime';

@@ -80,13 +80,13 @@ describe('the test file watchdog', { timeout: 120_000 }, () => {
     // six, past a five-second grace counted from that hook: the file must still pass.
     const late = fixture(
       'late.test.mjs',
-      [
+      `${[
         "import test from 'node:test';",
         'const sleep = (ms) => new Promise((r) => setTimeout(r, ms));',
         "test('first', () => {});",
         'await sleep(1000);',
         "test('second', () => sleep(6000));",
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     const { code, out } = await runTests([late], { CAXTON_TEST_EXIT_GRACE_S: '5' });
     assert.equal(code, 0, out);
@@ -97,12 +97,12 @@ describe('the test file watchdog', { timeout: 120_000 }, () => {
   it('stops a lingering file whose root before hook failed (node cancels its tests without their beforeEach)', async () => {
     const broken = fixture(
       'broken-setup.test.mjs',
-      [
+      `${[
         "import test, { before } from 'node:test';",
         "before(() => { setInterval(() => {}, 1000); throw new Error('setup failed'); });",
         "test('a', () => {});",
         "test('b', () => {});",
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     const { code, out } = await runTests([broken], { CAXTON_TEST_EXIT_GRACE_S: '1' });
     assert.notEqual(code, 0, out);

@@ -7,7 +7,7 @@ import type { GlobalArgs } from '../context.js';
 import { formatLogLine } from '../format/messages.js';
 import { parseSince } from '../parse.js';
 import { follow } from './stream.js';
-import { type LogEntry, type LogQuery } from '@caxton/core';
+import type { LogEntry, LogQuery } from '@caxton/core';
 
 export type LogsArgs = GlobalArgs & { agent: string; follow: boolean; since?: string; lines?: number };
 

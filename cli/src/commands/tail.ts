@@ -7,7 +7,7 @@ import type { GlobalArgs } from '../context.js';
 import { formatMessageLine } from '../format/messages.js';
 import { parsePerformative } from '../parse.js';
 import { follow } from './stream.js';
-import { type MessageEvent, type TailFilter } from '@caxton/core';
+import type { MessageEvent, TailFilter } from '@caxton/core';
 
 export type TailArgs = GlobalArgs & { agent?: string; conversation?: string; performative: string[]; count?: number };
 

@@ -3,7 +3,7 @@ import type { AclMessage } from '@caxton/core';
 
 import { truncate } from './table.js';
 import { formatTime } from './units.js';
-import { type LogEntry, type MessageEvent } from '@caxton/core';
+import type { LogEntry, MessageEvent } from '@caxton/core';
 
 function names(ids: AclMessage['receivers']): string {
   return ids.map((r) => r.name).join(',') || '-';

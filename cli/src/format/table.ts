@@ -26,13 +26,13 @@ export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[]
       })
       .join('  ')
       .trimEnd();
-  return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n') + '\n';
+  return `${[line(columns.map((c) => c.header)), ...cells.map(line)].join('\n')}\n`;
 }
 
 /** `key   value` lines with aligned values, for one object. */
 export function renderFields(fields: readonly [string, string][]): string {
   const w = Math.max(...fields.map(([k]) => width(k)));
-  return fields.map(([k, v]) => `${k}${' '.repeat(w - width(k))}  ${v}`.trimEnd()).join('\n') + '\n';
+  return `${fields.map(([k, v]) => `${k}${' '.repeat(w - width(k))}  ${v}`.trimEnd()).join('\n')}\n`;
 }
 
 /** Cuts `text` to `max` characters with an ellipsis. */

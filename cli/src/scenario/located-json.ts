@@ -106,7 +106,7 @@ export function parseLocatedJson(text: string): LocatedJson {
         skipSpace();
         const keyLine = line;
         const key = string();
-        if (Object.prototype.hasOwnProperty.call(out, key)) {
+        if (Object.hasOwn(out, key)) {
           line = keyLine;
           fail(`the key ${JSON.stringify(key)} is given twice`);
         }

@@ -55,7 +55,7 @@ export async function writeSignedAuditExport(dir: string): Promise<SignedAuditEx
   const checkpoint: AuditCheckpoint = { trail: records[0]!.hash, index: last.index, hash: last.hash, time: common.time, node: common.node };
   const sig = key.sign(checkpointPayload(checkpoint));
   const lines = (anchorSig: string): string =>
-    [
+    `${[
       JSON.stringify({
         format: EXPORT_FORMAT,
         version: 1,
@@ -64,7 +64,7 @@ export async function writeSignedAuditExport(dir: string): Promise<SignedAuditEx
         exportedAt: common.time,
       }),
       ...records.map((r, position) => JSON.stringify({ position, record: Buffer.from(encodeRecord(r)).toString('utf8') })),
-    ].join('\n') + '\n';
+    ].join('\n')}\n`;
   const file = path.join(dir, 'trail.jsonl');
   const forgedFile = path.join(dir, 'forged.jsonl');
   await writeFile(file, lines(sig));

@@ -118,7 +118,7 @@ export function formatFipaDateTime(epochMs: number): string {
   rest = (rest - second) / 60;
   const minute = rest % 60;
   const hour = (rest - minute) / 60;
-  return pad(year, 4) + pad(month, 2) + pad(day, 2) + 'T' + pad(hour, 2) + pad(minute, 2) + pad(second, 2) + pad(milli, 3) + 'Z';
+  return `${pad(year, 4) + pad(month, 2) + pad(day, 2)}T${pad(hour, 2)}${pad(minute, 2)}${pad(second, 2)}${pad(milli, 3)}Z`;
 }
 
 function pad(n: number, width: number): string {

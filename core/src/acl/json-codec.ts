@@ -41,21 +41,21 @@ const quote = JSON.stringify as (s: string) => string;
 
 export function encodeAclJson(msg: AclMessage): string {
   if (!isPerformative(msg.performative)) readPerformative(msg.performative); // throws the precise error
-  let out = '{"performative":"' + msg.performative + '"';
-  if (msg.sender !== undefined) out += ',"sender":' + agentJson(msg.sender, 'sender');
-  out += ',"receiver":' + agentsJson(msg.receivers, 'receivers');
-  if (msg.replyTo !== undefined) out += ',"reply-to":' + agentsJson(msg.replyTo, 'replyTo');
-  if (msg.content !== undefined) out += ',"content":' + quote(msg.content);
-  if (msg.language !== undefined) out += ',"language":' + quote(msg.language);
-  if (msg.encoding !== undefined) out += ',"encoding":' + quote(msg.encoding);
-  if (msg.ontology !== undefined) out += ',"ontology":' + quote(msg.ontology);
-  if (msg.protocol !== undefined) out += ',"protocol":' + quote(msg.protocol);
-  if (msg.conversationId !== undefined) out += ',"conversation-id":' + quote(msg.conversationId);
-  if (msg.replyWith !== undefined) out += ',"reply-with":' + quote(msg.replyWith);
-  if (msg.inReplyTo !== undefined) out += ',"in-reply-to":' + quote(msg.inReplyTo);
-  if (msg.replyBy !== undefined) out += ',"reply-by":"' + formatReplyBy(msg.replyBy) + '"';
+  let out = `{"performative":"${msg.performative}"`;
+  if (msg.sender !== undefined) out += `,"sender":${agentJson(msg.sender, 'sender')}`;
+  out += `,"receiver":${agentsJson(msg.receivers, 'receivers')}`;
+  if (msg.replyTo !== undefined) out += `,"reply-to":${agentsJson(msg.replyTo, 'replyTo')}`;
+  if (msg.content !== undefined) out += `,"content":${quote(msg.content)}`;
+  if (msg.language !== undefined) out += `,"language":${quote(msg.language)}`;
+  if (msg.encoding !== undefined) out += `,"encoding":${quote(msg.encoding)}`;
+  if (msg.ontology !== undefined) out += `,"ontology":${quote(msg.ontology)}`;
+  if (msg.protocol !== undefined) out += `,"protocol":${quote(msg.protocol)}`;
+  if (msg.conversationId !== undefined) out += `,"conversation-id":${quote(msg.conversationId)}`;
+  if (msg.replyWith !== undefined) out += `,"reply-with":${quote(msg.replyWith)}`;
+  if (msg.inReplyTo !== undefined) out += `,"in-reply-to":${quote(msg.inReplyTo)}`;
+  if (msg.replyBy !== undefined) out += `,"reply-by":"${formatReplyBy(msg.replyBy)}"`;
   if (msg.userParams !== undefined) out += userParamsJson(msg.userParams, 'userParams');
-  return out + '}';
+  return `${out}}`;
 }
 
 export function decodeAclJson(text: string, limits: AclLimits = DEFAULT_ACL_LIMITS): AclMessage {
@@ -76,21 +76,21 @@ export function decodeAclJson(text: string, limits: AclLimits = DEFAULT_ACL_LIMI
 
 function agentsJson(list: AgentId[], field: string): string {
   if (list.length === 0) return '[]';
-  let out = '[' + agentJson(list[0] as AgentId, `${field}[0]`);
-  for (let i = 1; i < list.length; i++) out += ',' + agentJson(list[i] as AgentId, `${field}[${i}]`);
-  return out + ']';
+  let out = `[${agentJson(list[0] as AgentId, `${field}[0]`)}`;
+  for (let i = 1; i < list.length; i++) out += `,${agentJson(list[i] as AgentId, `${field}[${i}]`)}`;
+  return `${out}]`;
 }
 
 function agentJson(a: AgentId, field: string): string {
-  let out = '{"name":' + quote(a.name);
+  let out = `{"name":${quote(a.name)}`;
   if (a.addresses !== undefined) {
     out += ',"addresses":[';
     for (let i = 0; i < a.addresses.length; i++) out += (i === 0 ? '' : ',') + quote(a.addresses[i] as string);
     out += ']';
   }
-  if (a.resolvers !== undefined) out += ',"resolvers":' + agentsJson(a.resolvers, `${field}.resolvers`);
+  if (a.resolvers !== undefined) out += `,"resolvers":${agentsJson(a.resolvers, `${field}.resolvers`)}`;
   if (a.userParams !== undefined) out += userParamsJson(a.userParams, `${field}.userParams`);
-  return out + '}';
+  return `${out}}`;
 }
 
 function userParamsJson(params: Record<string, string>, field: string): string {
@@ -98,7 +98,7 @@ function userParamsJson(params: Record<string, string>, field: string): string {
   for (const key of Object.keys(params)) {
     // A key without X- would be read back as a FIPA parameter (or rejected): refuse to write it.
     if (!hasUserParamPrefix(key)) checkUserParamKey(key, field);
-    out += ',' + quote(key) + ':' + quote(params[key] as string);
+    out += `,${quote(key)}:${quote(params[key] as string)}`;
   }
   return out;
 }

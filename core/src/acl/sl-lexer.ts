@@ -109,7 +109,7 @@ export class SlLexer {
       }
       // A quote right after a backslash is an escaped quote; the backslash is dropped, nothing else.
       if (text.charCodeAt(q - 1) === 0x5c && q - 1 >= chunk) {
-        out += text.slice(chunk, q - 1) + '"';
+        out += `${text.slice(chunk, q - 1)}"`;
         chunk = from = q + 1;
         continue;
       }

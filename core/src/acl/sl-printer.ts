@@ -22,21 +22,21 @@ import { checkUserParamKey, readPerformative } from './shape.js';
 
 export function printAclString(msg: AclMessage): string {
   if (!isPerformative(msg.performative)) readPerformative(msg.performative); // throws the precise error
-  let out = '(' + msg.performative;
-  if (msg.sender !== undefined) out += ' :sender ' + agentId(msg.sender, 'sender');
-  if (msg.receivers.length > 0) out += ' :receiver ' + agentSet(msg.receivers, 'receivers');
-  if (msg.replyTo !== undefined) out += ' :reply-to ' + agentSet(msg.replyTo, 'replyTo');
-  if (msg.content !== undefined) out += ' :content ' + stringLiteral(msg.content);
-  if (msg.language !== undefined) out += ' :language ' + expression(msg.language);
-  if (msg.encoding !== undefined) out += ' :encoding ' + expression(msg.encoding);
-  if (msg.ontology !== undefined) out += ' :ontology ' + expression(msg.ontology);
-  if (msg.protocol !== undefined) out += ' :protocol ' + protocolWord(msg.protocol);
-  if (msg.conversationId !== undefined) out += ' :conversation-id ' + expression(msg.conversationId);
-  if (msg.replyWith !== undefined) out += ' :reply-with ' + expression(msg.replyWith);
-  if (msg.inReplyTo !== undefined) out += ' :in-reply-to ' + expression(msg.inReplyTo);
-  if (msg.replyBy !== undefined) out += ' :reply-by ' + formatReplyBy(msg.replyBy);
+  let out = `(${msg.performative}`;
+  if (msg.sender !== undefined) out += ` :sender ${agentId(msg.sender, 'sender')}`;
+  if (msg.receivers.length > 0) out += ` :receiver ${agentSet(msg.receivers, 'receivers')}`;
+  if (msg.replyTo !== undefined) out += ` :reply-to ${agentSet(msg.replyTo, 'replyTo')}`;
+  if (msg.content !== undefined) out += ` :content ${stringLiteral(msg.content)}`;
+  if (msg.language !== undefined) out += ` :language ${expression(msg.language)}`;
+  if (msg.encoding !== undefined) out += ` :encoding ${expression(msg.encoding)}`;
+  if (msg.ontology !== undefined) out += ` :ontology ${expression(msg.ontology)}`;
+  if (msg.protocol !== undefined) out += ` :protocol ${protocolWord(msg.protocol)}`;
+  if (msg.conversationId !== undefined) out += ` :conversation-id ${expression(msg.conversationId)}`;
+  if (msg.replyWith !== undefined) out += ` :reply-with ${expression(msg.replyWith)}`;
+  if (msg.inReplyTo !== undefined) out += ` :in-reply-to ${expression(msg.inReplyTo)}`;
+  if (msg.replyBy !== undefined) out += ` :reply-by ${formatReplyBy(msg.replyBy)}`;
   if (msg.userParams !== undefined) out += userParams(msg.userParams, 'userParams');
-  return out + ')';
+  return `${out})`;
 }
 
 /** Bare word when JADE reads it back unchanged, quoted string otherwise. */
@@ -45,30 +45,30 @@ export function expression(value: string): string {
 }
 
 export function stringLiteral(value: string): string {
-  if (value.charCodeAt(value.length - 1) === 0x5c /* \ */) return '#' + utf8ByteLength(value) + '"' + value;
-  return '"' + (value.includes('"') ? value.replaceAll('"', '\\"') : value) + '"';
+  if (value.charCodeAt(value.length - 1) === 0x5c /* \ */) return `#${utf8ByteLength(value)}"${value}`;
+  return `"${value.includes('"') ? value.replaceAll('"', '\\"') : value}"`;
 }
 
 function agentSet(list: AgentId[], field: string): string {
   let out = '(set';
-  for (let i = 0; i < list.length; i++) out += ' ' + agentId(list[i] as AgentId, `${field}[${i}]`);
-  return out + ')';
+  for (let i = 0; i < list.length; i++) out += ` ${agentId(list[i] as AgentId, `${field}[${i}]`)}`;
+  return `${out})`;
 }
 
 function agentId(a: AgentId, field: string): string {
-  let out = '(agent-identifier :name ' + expression(a.name);
+  let out = `(agent-identifier :name ${expression(a.name)}`;
   if (a.addresses !== undefined) {
     out += ' :addresses (sequence';
-    for (const address of a.addresses) out += ' ' + expression(address);
+    for (const address of a.addresses) out += ` ${expression(address)}`;
     out += ')';
   }
   if (a.resolvers !== undefined) {
     out += ' :resolvers (sequence';
-    for (let i = 0; i < a.resolvers.length; i++) out += ' ' + agentId(a.resolvers[i] as AgentId, `${field}.resolvers[${i}]`);
+    for (let i = 0; i < a.resolvers.length; i++) out += ` ${agentId(a.resolvers[i] as AgentId, `${field}.resolvers[${i}]`)}`;
     out += ')';
   }
   if (a.userParams !== undefined) out += userParams(a.userParams, `${field}.userParams`);
-  return out + ')';
+  return `${out})`;
 }
 
 function userParams(params: Record<string, string>, field: string): string {
@@ -76,7 +76,7 @@ function userParams(params: Record<string, string>, field: string): string {
   for (const key of Object.keys(params)) {
     // The key is written bare after ':'; one that is not a valid X- name would corrupt the message.
     if (!isUserParamKey(key)) checkUserParamKey(key, field);
-    out += ' :' + key + ' ' + expression(params[key] as string);
+    out += ` :${key} ${expression(params[key] as string)}`;
   }
   return out;
 }

@@ -112,7 +112,7 @@ function checkValue(value: unknown, field: string): string {
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const USER_PARAM = /^X-[A-Za-z0-9._\-]{1,100}$/;
+const USER_PARAM = /^X-[A-Za-z0-9._-]{1,100}$/;
 
 /**
  * Parses and validates a filter from anything (a guest's JSON, a registry record): the one place a

@@ -26,14 +26,14 @@ export function stringEnd(text: string, i: number): number {
 }
 
 const SIMPLE_ESCAPES: Record<number, string> = {
-  0x22: '"',
-  0x5c: '\\',
-  0x2f: '/',
-  0x62: '\b',
-  0x66: '\f',
-  0x6e: '\n',
-  0x72: '\r',
-  0x74: '\t',
+  34: '"',
+  92: '\\',
+  47: '/',
+  98: '\b',
+  102: '\f',
+  110: '\n',
+  114: '\r',
+  116: '\t',
 };
 
 /** The value of the string literal from the quote at `open` to the quote at `close`. */

@@ -147,7 +147,7 @@ describe('fuzz: decoders only ever return a message or throw an AclError', () =>
       fc.string({ unit: 'binary', maxLength: 200 }),
       fc.string({ unit: 'binary-ascii', maxLength: 200 }),
       fc.array(slPieces, { maxLength: 60 }).map((p) => p.join('')),
-      fc.array(slPieces, { maxLength: 60 }).map((p) => '(inform ' + p.join(' ') + ')'),
+      fc.array(slPieces, { maxLength: 60 }).map((p) => `(inform ${p.join(' ')})`),
       fc.array(jsonPieces, { maxLength: 60 }).map((p) => p.join('')),
     );
     fc.assert(fc.property(input, decodeOrTypedError), { numRuns: 3000 });
@@ -178,21 +178,21 @@ describe('fuzz: decoders only ever return a message or throw an AclError', () =>
     const big = 200_000;
     const inputs = [
       '('.repeat(big),
-      '(inform :language ' + '('.repeat(big),
-      '(inform :language ' + '('.repeat(big) + ')'.repeat(big) + ')',
-      '(inform :sender ' + '(agent-identifier :name a :resolvers (sequence '.repeat(10_000),
-      '(inform :reply-with ' + '1'.repeat(big) + 'x)',
-      '(inform :reply-with +' + '1'.repeat(big) + '.' + '1'.repeat(big) + 'e)',
-      '(inform :reply-by ' + '2'.repeat(big) + ')',
-      '(inform :content "' + '\\"'.repeat(big) + ')',
-      '(inform :content "' + '\\'.repeat(big) + '")',
+      `(inform :language ${'('.repeat(big)}`,
+      `(inform :language ${'('.repeat(big)}${')'.repeat(big)})`,
+      `(inform :sender ${'(agent-identifier :name a :resolvers (sequence '.repeat(10_000)}`,
+      `(inform :reply-with ${'1'.repeat(big)}x)`,
+      `(inform :reply-with +${'1'.repeat(big)}.${'1'.repeat(big)}e)`,
+      `(inform :reply-by ${'2'.repeat(big)})`,
+      `(inform :content "${'\\"'.repeat(big)})`,
+      `(inform :content "${'\\'.repeat(big)}")`,
       '(inform :content #999999999"abc)',
-      '(inform ' + ':X-a 1 '.repeat(big / 8) + ')',
-      '(inform :receiver (set ' + '(agent-identifier :name a) '.repeat(5_000) + '))',
+      `(inform ${':X-a 1 '.repeat(big / 8)})`,
+      `(inform :receiver (set ${'(agent-identifier :name a) '.repeat(5_000)}))`,
       '['.repeat(big) + ']'.repeat(big),
-      '{"performative":"inform","content":"' + '\\\\'.repeat(big) + '"}',
-      '{"performative":"inform","receiver":[' + '{"name":"a"},'.repeat(5_000) + '{"name":"a"}]}',
-      '{"performative":"inform","sender":' + '{"name":"a","resolvers":['.repeat(10_000),
+      `{"performative":"inform","content":"${'\\\\'.repeat(big)}"}`,
+      `{"performative":"inform","receiver":[${'{"name":"a"},'.repeat(5_000)}{"name":"a"}]}`,
+      `{"performative":"inform","sender":${'{"name":"a","resolvers":['.repeat(10_000)}`,
     ];
     for (const input of inputs) decodeOrTypedError(input);
   });

@@ -77,7 +77,7 @@ describe('JSON codec', () => {
 
   it('rejects oversized text before parsing it', () => {
     const limits = aclLimits({ maxMessageBytes: 100, maxContentBytes: 100 });
-    throwsInvalid(() => decodeAclJson('{' + ' '.repeat(200), limits), 'message.too-large', 'message');
+    throwsInvalid(() => decodeAclJson(`{${' '.repeat(200)}`, limits), 'message.too-large', 'message');
     throwsInvalid(() => decodeAclJson(`{"performative":"inform","content":"${'é'.repeat(45)}"}`, limits), 'message.too-large');
   });
 

@@ -67,7 +67,7 @@ describe('FIPA string codec: reading', () => {
     );
     assert.deepEqual(m.receivers, [{ name: 'z', resolvers: [{ name: 'p', addresses: [] }] }]);
     assert.deepEqual(m.replyTo, []);
-    const deep = '(agent-identifier :name a :resolvers (sequence '.repeat(5) + '(agent-identifier :name leaf)' + ')))'.repeat(5);
+    const deep = `${'(agent-identifier :name a :resolvers (sequence '.repeat(5)}(agent-identifier :name leaf)${')))'.repeat(5)}`;
     throwsInvalid(() => decode(`(inform :sender ${deep})`), 'resolvers.too-deep');
   });
 

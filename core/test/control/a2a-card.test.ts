@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { A2A_CARD_LIMITS, CaxtonError, InvalidArgumentError, checkA2aCard, parseA2aCard } from '../../src/index.js';
+import { A2A_CARD_LIMITS, type CaxtonError, InvalidArgumentError, checkA2aCard, parseA2aCard } from '../../src/index.js';
 
 const GOOD = {
   name: 'Weather',

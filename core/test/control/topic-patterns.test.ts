@@ -78,9 +78,9 @@ describe('topic patterns: parsing', () => {
   });
 
   it('bounds the length of a pattern and the number of them, the count before any is read', () => {
-    const longest = 'a'.repeat(TOPIC_LIMITS.maxTopicNameLength - 1) + '*';
+    const longest = `${'a'.repeat(TOPIC_LIMITS.maxTopicNameLength - 1)}*`;
     assert.deepEqual(parseTopicPatterns([longest]), [longest]);
-    assert.throws(() => parseTopicPatterns(['a'.repeat(TOPIC_LIMITS.maxTopicNameLength) + '*']), refusedWith(/^topics\[0\]$/));
+    assert.throws(() => parseTopicPatterns([`${'a'.repeat(TOPIC_LIMITS.maxTopicNameLength)}*`]), refusedWith(/^topics\[0\]$/));
     const many = Array.from({ length: TOPIC_LIMITS.maxTopicPatterns }, (_, i) => `t${i}`);
     assert.equal(parseTopicPatterns(many).length, TOPIC_LIMITS.maxTopicPatterns);
     // One more, and the extra entry is not a string: the count is what is refused.

@@ -24,7 +24,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { readBoundedFile } from '../listener/bounded-file.js';
 import { writeFully } from '../storage/write-fully.js';
-import { BoundedTaskStore, readTaskFile, taskFileHeader } from './bounded-task-store.js';
+import { type BoundedTaskStore, readTaskFile, taskFileHeader } from './bounded-task-store.js';
 
 export const A2A_TASK_FILE_NAME = 'a2a-tasks.json';
 /** Room for the file's framing and a last append past the compaction point. */

@@ -780,7 +780,7 @@ export class Bus implements OutboxSender {
   }
 
   /** The failures an agent is sent for the receivers its send was refused: one per reason. */
-  private refusalReplies(port: BusPort, r: Routing): AclMessage[] {
+  private refusalReplies(_port: BusPort, r: Routing): AclMessage[] {
     const { msg, refused, circuitOpen, absentFull } = r;
     const replies: AclMessage[] = [];
     // One failure per reason, to the sender alone, however many receivers were refused.

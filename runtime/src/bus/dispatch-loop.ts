@@ -351,7 +351,7 @@ export class DispatchLoop {
     let deferred: string[] | undefined;
     for (const agent of this.ready) {
       if (batch.length >= this.opts.maxBatch) break;
-      if (fairness !== undefined && fairness.yields(agent, now)) {
+      if (fairness?.yields(agent, now)) {
         (deferred ??= []).push(agent);
         continue;
       }
@@ -408,8 +408,7 @@ export class DispatchLoop {
     if (queued > 0) {
       const box = this.opts.mailboxes.of(agent);
       // A heavy sender (2099) or a fuel debtor (2136) gets one delivery: its run is what others wait for.
-      const single =
-        this.heavySenders.has(agent) || (this.fairness !== undefined && this.fairness.hasDebtors() && this.fairness.runsSingly(agent));
+      const single = this.heavySenders.has(agent) || (this.fairness?.hasDebtors() && this.fairness.runsSingly(agent));
       const n = Math.min(single ? 1 : perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
       for (let k = 0; k < n; k++) {
         const delivery = box.peekAt(k)!;

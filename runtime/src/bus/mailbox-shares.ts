@@ -188,7 +188,7 @@ export class MailboxShares {
     const { r, c } = this.counts(receiver, sender);
     r.gone = false; // a delivery arrived: the mailbox is back
     this.change(r, c, 1, 0);
-    const counted = agent !== undefined && agent.known;
+    const counted = agent?.known;
     if (counted) {
       r.agents += 1;
       c.counted += 1;
@@ -224,7 +224,7 @@ export class MailboxShares {
     const c = r?.senders.get(sender);
     if (c !== undefined && c.held > 0) this.change(r!, c, -1, 0);
     const agent = this.agentSlots.get(sender);
-    if (agent !== undefined && agent.known) {
+    if (agent?.known) {
       if (r !== undefined && r.agents > 0) r.agents -= 1;
       if (c !== undefined && c.counted > 0) c.counted -= 1;
       this.slots(agent, -1);

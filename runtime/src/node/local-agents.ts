@@ -5,7 +5,7 @@
  * wait, durable, in its mailbox.
  */
 import type { AgentBreaker, AgentId, AgentState, AgentStatus } from '@caxton/core';
-import { CaxtonError, Instrumentation } from '@caxton/core';
+import { CaxtonError, type Instrumentation } from '@caxton/core';
 import { previousShown, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import type { AgentHost } from './agent-host.js';

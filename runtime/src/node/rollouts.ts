@@ -325,7 +325,7 @@ export class Rollouts {
   /** Drops what is shown of an ended rollout (the name is deployed anew). */
   forget(name: string): void {
     const r = this.rollouts.get(name);
-    if (r !== undefined && r.finished) this.rollouts.delete(name);
+    if (r?.finished) this.rollouts.delete(name);
     this.restored.delete(name);
   }
 

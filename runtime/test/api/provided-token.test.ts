@@ -44,7 +44,7 @@ describe('provided token files: the permission rule', () => {
 
 describe('provided token files: real files', () => {
   let dir: string;
-  const token = 'A'.repeat(20) + 'b'.repeat(20) + '+/=';
+  const token = `${'A'.repeat(20) + 'b'.repeat(20)}+/=`;
   before(async () => {
     dir = await tempDir('caxton-provided-');
   });

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MessageEvent } from '@caxton/core';
-import { CaxtonClient } from '@caxton/client';
+import type { CaxtonClient } from '@caxton/client';
 import { artifact } from './support/rollout-node.js';
 import { startServedNode, type ServedNode } from './support/served-node.js';
 import { eventually } from './support/harness.js';

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeRecord, REPLICA_LIMITS, type AuditRecord, type MessageEvent } from '@caxton/core';
-import { ApiCallError, CaxtonClient } from '@caxton/client';
+import { ApiCallError, type CaxtonClient } from '@caxton/client';
 import { artifact } from './support/rollout-node.js';
 import { startServedNode, type ServedNode } from './support/served-node.js';
 import { eventually } from './support/harness.js';

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
+import { status, type ServiceError, type Metadata } from '@grpc/grpc-js';
 import {
   AgentSuspendedError,
   KeepQueueUnsupportedError,
@@ -27,7 +27,7 @@ import {
   FrozenError,
   AclParseError,
   AclValidationError,
-  CaxtonError,
+  type CaxtonError,
   ERROR_KINDS,
   PROTOCOL_ERROR_KINDS,
   ProtocolConfigError,

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CaxtonError } from '@caxton/core';
+import type { CaxtonError } from '@caxton/core';
 import { Bus } from '../../src/bus/bus.js';
 import { BusEvents } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';

@@ -380,7 +380,8 @@ describe('console server: live stream and history', () => {
     assert.deepEqual(filtered.messages.map((m) => m.performative).sort(), ['propose', 'propose', 'propose', 'propose', 'refuse']);
     const detail = await json<AgentDetailResponse>('/api/agents/broker', { token: reader });
     const conversation = detail.conversations.find((x) => x.conversationId === c.conversationId);
-    assert.ok(conversation && conversation.participants.includes('courier-d@caxton'), JSON.stringify(detail.conversations));
+    // biome-ignore lint/complexity/useOptionalChain: the && narrows `conversation` for the assertions below; an optional chain does not
+    assert.ok(conversation !== undefined && conversation.participants.includes('courier-d@caxton'), JSON.stringify(detail.conversations));
     assert.equal(conversation.protocol, 'fipa-contract-net');
     assert.equal(conversation.messages, messages.filter((m) => m.conversationId === c.conversationId).length);
   });
@@ -579,7 +580,7 @@ class WsClient {
   }
 
   static async connect(options: { token?: string | null; subprotocolToken?: string } = {}): Promise<WsClient> {
-    const url = base.replace(/^http/, 'ws') + 'api/ws';
+    const url = `${base.replace(/^http/, 'ws')}api/ws`;
     const token = options.token === undefined ? admin : options.token;
     const client =
       options.subprotocolToken !== undefined

@@ -82,7 +82,7 @@ interface Harness {
   answer(id: string): Promise<AclMessage>;
 }
 
-let n = 0;
+const _n = 0;
 function harness(policy: Partial<HttpPolicy>, resolve?: ConstructorParameters<typeof HttpGateway>[0]['resolve']): Harness {
   const full: HttpPolicy = { ...nodeDefaultHttpPolicy(), ...policy };
   const sent: Harness['sent'] = [];

@@ -12,7 +12,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { freePort } from '../support/ports.js';
 import os from 'node:os';
 import path from 'node:path';

@@ -60,7 +60,7 @@ describe('requestDigest', () => {
       content: 'x',
       receivers: [{ name: 'counter' }],
       performative: 'request',
-      userParams: { 'X-b': '2', 'X-a': '1', 'X-traceparent': '00-' + '1'.repeat(32) + '-' + '2'.repeat(16) + '-01' },
+      userParams: { 'X-b': '2', 'X-a': '1', 'X-traceparent': `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` },
     } as AclMessage;
     assert.equal(requestDigest(a), requestDigest(b));
     assert.equal(requestDigest(msg('x')), requestDigest(msg('x', { userParams: { 'X-tracestate': 'a=b' } })), 'only trace params = none');

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
-import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
+import type { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
 import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.js';
 import type { AgentRecord } from '../../src/storage/records.js';
 import { useEtcd } from './helpers/etcd-registries.js';

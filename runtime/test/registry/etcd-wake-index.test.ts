@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
-import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
+import type { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
 import { wakesRoot, wakeIndexEnabledKey, wakeIndexMarker } from '../../src/registry/etcd/keys.js';
 import { partitionFor } from '../../src/bus/kafka/partitioner.js';
 import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.js';

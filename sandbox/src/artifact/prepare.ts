@@ -11,7 +11,7 @@ import { artifactError } from '../errors.js';
 import { MANIFEST_FORMAT, type ArtifactManifest, type BindingPath, type ModuleManifest } from './artifact.js';
 import { HOST_INTERFACE, STATE_INTERFACE, loadContract } from './contract.js';
 import { planDirect } from './direct-eligibility.js';
-import { InstrumentError, instrumentHere, instrumentInWorker } from './instrument-worker.js';
+import { type InstrumentError, instrumentHere, instrumentInWorker } from './instrument-worker.js';
 import { checkWorld } from './world-check.js';
 import { withoutDebugLog } from './glue-debug-log.js';
 import { sha256 } from './digest.js';

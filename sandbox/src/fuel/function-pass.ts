@@ -6,7 +6,7 @@
  */
 import binaryen from 'binaryen';
 import type { FunctionFacts } from './cost-model.js';
-import { BULK_BYTES_SHIFT, CLASS_COST, DEBT_FLUSH, GROW_PAGE_COST, debtRoom, planIf, siteCharge, siteChecks } from './cost-model.js';
+import { BULK_BYTES_SHIFT, CLASS_COST, GROW_PAGE_COST, debtRoom, planIf, siteCharge, siteChecks } from './cost-model.js';
 import type { Ref } from './binaryen-api.js';
 import { c, getId, getType, i64c, loopName, setLoopName } from './binaryen-api.js';
 import type { Kind } from './expression-kinds.js';

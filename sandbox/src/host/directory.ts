@@ -14,6 +14,6 @@ export const EMPTY_DIRECTORY: DirectorySnapshot = Object.freeze({ version: 0, by
 export const MAX_SEARCH_RESULTS = 1000;
 
 export function searchDirectory(snapshot: DirectorySnapshot, type: string): { name: string; addresses: string[] }[] {
-  const hits = Object.prototype.hasOwnProperty.call(snapshot.byType, type) ? snapshot.byType[type]! : [];
+  const hits = Object.hasOwn(snapshot.byType, type) ? snapshot.byType[type]! : [];
   return hits.slice(0, MAX_SEARCH_RESULTS).map((a) => ({ name: a.name, addresses: a.addresses ? [...a.addresses] : [] }));
 }

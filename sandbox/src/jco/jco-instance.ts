@@ -45,7 +45,7 @@ type GuestExports = {
 
 /** jco throws a ComponentError carrying the guest's `err` payload; anything else is a trap. */
 function guestError(err: unknown): string | null {
-  if (typeof err === 'object' && err !== null && Object.prototype.hasOwnProperty.call(err, 'payload')) {
+  if (typeof err === 'object' && err !== null && Object.hasOwn(err, 'payload')) {
     const payload = (err as { payload: unknown }).payload;
     if (typeof payload === 'string') return payload;
   }

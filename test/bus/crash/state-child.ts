@@ -40,7 +40,7 @@ write(`S ${mode} ${process.pid}`);
 
 const node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, fsync: 'always' });
 let progress = 0;
-let waiters: (() => void)[] = [];
+const waiters: (() => void)[] = [];
 node.events.on((e) => {
   if (e.type !== 'external' || e.message.inReplyTo === undefined) return;
   write(`R ${e.message.inReplyTo} ${e.message.content ?? ''}`);

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAgent } from '@caxton/toolchain';
-import { type VerifiedArtifact } from '@caxton/core';
+import type { VerifiedArtifact } from '@caxton/core';
 
 /** The repository root (this file runs from test/dist/bus/support/). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');

@@ -10,7 +10,7 @@ import type { AclMessage, AgentId } from '@caxton/core';
 
 import { tempDirRemovedAtExit } from '../../support/temp-dir.js';
 import { agentArtifact } from './artifacts.js';
-import { type SendResult } from '@caxton/core';
+import type { SendResult } from '@caxton/core';
 import { TEST_ENGINE_CACHE } from '../../support/engine-cache.js';
 
 export const PLATFORM = 'caxton';

@@ -6,7 +6,7 @@
 import { spawnCaxton } from './cli.js';
 import type { Finished, Proc } from './processes.js';
 import type { Serve } from './serve.js';
-import { type MessageEvent } from '@caxton/core';
+import type { MessageEvent } from '@caxton/core';
 
 /** `caxton tail --json` prints one MessageEvent per line. */
 export type TailEvent = MessageEvent;

@@ -252,7 +252,7 @@ export function findAdapterArena(core: Uint8Array): { base: number; size: number
   for (const imp of importsOf(mod)) {
     if (imp.kind !== 'function') continue;
     // Anything else (file descriptors: syscall's init walks the preopens) answers EBADF: no files.
-    const fn = imp.module === 'wasi_snapshot_preview1' ? (wasi[imp.name] ?? (() => 8) /* EBADF */) : () => 0n;
+    const fn = imp.module === 'wasi_snapshot_preview1' ? (wasi[imp.name] ?? (() => 8)) /* EBADF */ : () => 0n;
     (imports[imp.module] ??= {})[imp.name] = imp.module === 'caxton:agent/host@0.1.0' && imp.name !== 'now' ? () => undefined : fn;
   }
   const instance = new Wasm.Instance(mod, imports);

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs/promises';
 import { EmbeddedLogError, corruptionError } from './errors.js';
 import { scanFrames, type CorruptionPolicy, type FrameVisitor } from './frame-scan.js';
-import { FILE_HEADER_BYTES, FileKind, decodeFileHeader } from './record-format.js';
+import { FILE_HEADER_BYTES, type FileKind, decodeFileHeader } from './record-format.js';
 import { createLogFile, isAllZero, truncateFile } from './segment-files.js';
 
 export interface FileRecoveryOptions {

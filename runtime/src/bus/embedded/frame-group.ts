@@ -3,7 +3,7 @@
  * group landed in its file, and the one promise all of the group's callers share (settled by the
  * GroupCommitter once the group is durable under the fsync policy).
  */
-import { ChunkPool, FrameBatch } from './frame-batch.js';
+import { type ChunkPool, FrameBatch } from './frame-batch.js';
 import type { CommitGroupBase } from './group-committer.js';
 import { callEachInOrder, type InOrderCallback } from '../in-order-callbacks.js';
 

@@ -5,7 +5,7 @@
 import * as fsCallback from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { FileKind, encodeFileHeader } from './record-format.js';
+import { type FileKind, encodeFileHeader } from './record-format.js';
 
 const SEGMENT_SUFFIX = '.seg';
 const SEGMENT_DIGITS = 20;

@@ -138,7 +138,7 @@ export class DecodedBodies {
 
   lookup(messageId: string, body: Buffer): AclMessage | undefined {
     const kept = this.byId.get(messageId);
-    return kept !== undefined && kept.body.equals(body) ? kept.message : undefined;
+    return kept?.body.equals(body) ? kept.message : undefined;
   }
 
   remember(messageId: string, body: Buffer, message: AclMessage): void {

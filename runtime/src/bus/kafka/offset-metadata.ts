@@ -63,7 +63,7 @@ export function encodeCommit(p: PartitionProgress, maxChars: number): EncodedCom
  */
 export function decodeCommit(offset: number, metadata: string | null | undefined): PartitionProgress {
   const nothing: PartitionProgress = { end: offset, pending: [] };
-  if (!metadata || !metadata.startsWith(PREFIX)) return nothing;
+  if (!metadata?.startsWith(PREFIX)) return nothing;
   const [endText, listText] = metadata.slice(PREFIX.length).split(';');
   if (endText === undefined || listText === undefined) return nothing;
   const endDelta = b36(endText);

@@ -125,7 +125,7 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
     );
   }
   const policy = await whileSettling(deadlineAt, () => topicConfig(admin, o.deliveriesTopic, 'cleanup.policy'));
-  if (policy !== undefined && policy.includes('compact')) {
+  if (policy?.includes('compact')) {
     throw new KafkaMisconfiguredError(
       `topic ${o.deliveriesTopic} uses cleanup.policy=${policy}`,
       'compaction keeps only the newest record per receiver and would drop pending deliveries; set cleanup.policy=delete',

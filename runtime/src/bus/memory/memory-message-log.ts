@@ -41,7 +41,7 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
   private turnQueued = false;
 
   constructor(
-    private readonly dedupWindow = 100_000,
+    readonly dedupWindow = 100_000,
     private readonly maxDeadLetters = 10_000,
   ) {
     this.completed = new IdWindow(Math.max(1, dedupWindow));

@@ -11,9 +11,9 @@
  * is checked like any other message crossing into a node.
  */
 import { validateAclMessage, type AclMessage, type AgentId } from '@caxton/core';
-import { FieldReader, FieldWriter, RecordFormatError } from './binary-fields.js';
+import { type FieldReader, type FieldWriter, RecordFormatError } from './binary-fields.js';
 
-const enum Tag {
+enum Tag {
   End = 0,
   Sender = 1,
   Receivers = 2,

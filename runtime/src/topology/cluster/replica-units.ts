@@ -370,7 +370,7 @@ export class ReplicaUnits {
    * undeploy and redeploy: another createdAt). A mirror behind the registry read at the start (an
    * older version) is not a change: the unit would stop and start until the mirror caught up.
    */
-  private replaced(unit: string, u: Unit): boolean {
+  private replaced(_unit: string, u: Unit): boolean {
     const now = this.o.versionOf?.(u.agent);
     if (now === undefined || u.record === undefined) return false;
     const [version, createdAt] = now.split(':').map(Number) as [number, number];

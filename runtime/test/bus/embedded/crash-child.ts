@@ -9,7 +9,7 @@ import { crashBatch, isCompletable, isDeadLettered } from './crash-protocol.js';
 
 /** Blocking write to fd 1: once it returns the line is in the pipe, whatever happens to us next. */
 function say(line: string): void {
-  const bytes = Buffer.from(line + '\n');
+  const bytes = Buffer.from(`${line}\n`);
   let written = 0;
   while (written < bytes.length) {
     try {

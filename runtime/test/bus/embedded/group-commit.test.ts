@@ -117,7 +117,7 @@ describe('group commit', () => {
     for (const d of acknowledged) await log.append([d]);
     // The next rotation will try to create this name: make that fail for real (EISDIR).
     const segments = await segmentFiles(dir);
-    const next = String(Number(segments.at(-1)!.slice(0, 20)) + 1).padStart(20, '0') + '.seg';
+    const next = `${String(Number(segments.at(-1)!.slice(0, 20)) + 1).padStart(20, '0')}.seg`;
     await fs.mkdir(path.join(dir, next));
     let failure: EmbeddedLogError | undefined;
     for (let n = 3; n < 20 && failure === undefined; n++) {
@@ -162,7 +162,7 @@ describe("completeInOrder's callback (decision 2111)", () => {
     const acknowledged = deliveries(0, 20);
     await log.append(acknowledged.slice(0, 3));
     const segments = await segmentFiles(dir);
-    const next = String(Number(segments.at(-1)!.slice(0, 20)) + 1).padStart(20, '0') + '.seg';
+    const next = `${String(Number(segments.at(-1)!.slice(0, 20)) + 1).padStart(20, '0')}.seg`;
     await fs.mkdir(path.join(dir, next));
     t.after(() => fs.rmdir(path.join(dir, next)).catch(() => undefined));
     let failure: unknown;

@@ -10,7 +10,7 @@ import { crashBatch } from './crash-protocol.js';
 import { STATE_CRASH_OPTIONS, stateOf } from './state-crash-protocol.js';
 
 function say(line: string): void {
-  const bytes = Buffer.from(line + '\n');
+  const bytes = Buffer.from(`${line}\n`);
   let written = 0;
   while (written < bytes.length) {
     try {

@@ -108,7 +108,7 @@ describe('torn tail', () => {
     await log.close();
     const names = await segmentFiles(dir);
     assert.ok(names.length >= 2);
-    const next = String(Number(names.at(-1)!.slice(0, 20)) + 1).padStart(20, '0') + '.seg';
+    const next = `${String(Number(names.at(-1)!.slice(0, 20)) + 1).padStart(20, '0')}.seg`;
     await fs.writeFile(path.join(dir, next), Buffer.alloc(10)); // torn creation: 10 zero bytes
     const { ids, warnings } = await pendingAfterReopen(dir, { segmentBytes: 1024 });
     assert.deepEqual(

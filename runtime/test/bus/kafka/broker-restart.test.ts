@@ -125,7 +125,7 @@ describe('KafkaMessageLog across broker restarts', () => {
         completing = false;
       })
       .catch((e: unknown) => {
-        const recent = events.slice(-15).map((x) => JSON.stringify(x, (k, v) => (v instanceof Error ? v.message : v)));
+        const recent = events.slice(-15).map((x) => JSON.stringify(x, (_k, v) => (v instanceof Error ? v.message : v)));
         throw new Error(
           `${(e as Error).message}: ${[...accepted].filter((id) => !seen.has(id)).length} of ${accepted.size} missing; ` +
             `owned ${JSON.stringify(log.ownedPartitions())}\nlast events:\n${recent.join('\n')}\nlast kafkajs lines:\n${quiet.lines.slice(-25).join('\n')}`,

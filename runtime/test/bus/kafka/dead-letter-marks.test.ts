@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AclMessage, Delivery } from '@caxton/core';
-import { KafkaMessageLog } from '../../../src/bus/kafka/index.js';
+import type { KafkaMessageLog } from '../../../src/bus/kafka/index.js';
 import { deliveryId } from '../../../src/bus/ids.js';
 import { DeadLetterOperations } from '../../../src/node/dead-letter-operations.js';
 import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';

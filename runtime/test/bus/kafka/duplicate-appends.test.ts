@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Delivery } from '@caxton/core';
-import { KafkaMessageLog } from '../../../src/bus/kafka/index.js';
+import type { KafkaMessageLog } from '../../../src/bus/kafka/index.js';
 import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
 import { useKafkaLogs } from './support/kafka-logs.js';

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import type { Delivery } from '@caxton/core';
 import {
-  KafkaMessageLog,
+  type KafkaMessageLog,
   KafkaMisconfiguredError,
   KafkaStateReadBoundError,
   partitionFor,

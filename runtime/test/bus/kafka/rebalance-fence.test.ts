@@ -96,7 +96,7 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
   it("the old owner's state commit that lands before the move counts, and the new owner never hands the delivery out", async () => {
     const names = uniqueNames('fence-mirror');
     const receiver = movingReceiver();
-    const { a, d, completing: completingOnA, release } = await ownerHeldBeforeCommit(names, receiver, 'fence-2');
+    const { d, completing: completingOnA, release } = await ownerHeldBeforeCommit(names, receiver, 'fence-2');
     // Released before node-b joins: node-a still owns the partition, its commit is the handling's.
     release();
     await completingOnA;

@@ -1,7 +1,7 @@
 /** The plaintext-beyond-loopback check and etcd URL rules (topology/cluster/transport-security.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CaxtonError } from '@caxton/core';
+import type { CaxtonError } from '@caxton/core';
 import {
   etcdUrls,
   etcdUsesTls,

@@ -31,7 +31,7 @@ export async function infra(): Promise<InfraModule> {
     const candidate = path.join(dir, 'scripts', 'infra', 'index.mjs');
     if (fs.existsSync(candidate)) return (await import(pathToFileURL(candidate).href)) as InfraModule;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error('scripts/infra/index.mjs not found above ' + fileURLToPath(import.meta.url));
+    if (up === dir) throw new Error(`scripts/infra/index.mjs not found above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }
