@@ -17,7 +17,7 @@ export default async function* summaryReporter(source) {
       perFile.set(event.data.file, (perFile.get(event.data.file) ?? 0) + ms);
     }
     // A todo's failure (a known bug the test shows) does not fail the run: not listed with the failures.
-    if (event.type === 'test:fail' && !event.data.todo && !isParentFailure(event.data)) {
+    if (event.type === 'test:fail' && (event.data.todo === undefined || event.data.todo === false) && !isParentFailure(event.data)) {
       failures.push({ file: event.data.file ?? '', name: event.data.name, error: firstLine(event.data.details?.error) });
     }
     if (event.type !== 'test:diagnostic' || event.data.nesting !== 0) continue;

@@ -65,6 +65,16 @@ test('a JSON line (--log-format json, serve --json) is exported with its msg and
   const long = nodeLineRecord(`caxton: ${'x'.repeat(MAX_NODE_LINE_BYTES * 2)}`)!;
   assert.ok(Buffer.byteLength(long.body) < MAX_NODE_LINE_BYTES + 32);
   assert.match(long.body, new RegExp(`… \\(${MAX_NODE_LINE_BYTES * 2 + 8} bytes\\)$`));
+  // A character split between two byte chunks is read whole; a string in another encoding is decoded.
+  const split = setUp();
+  const bytes = Buffer.from('caxton: café ☕\n');
+  split.stream.write(bytes.subarray(0, 12));
+  split.stream.write(bytes.subarray(12));
+  split.stream.write(Buffer.from('caxton: hex\n').toString('hex'), 'hex');
+  assert.deepEqual(
+    split.exporter.getFinishedLogRecords().map((r) => r.body),
+    ['caxton: café ☕', 'caxton: hex'],
+  );
   // A writer that never ends its line does not grow the held text past the bound.
   const { stream, exporter } = setUp();
   stream.write('y'.repeat(MAX_NODE_LINE_BYTES + 1));

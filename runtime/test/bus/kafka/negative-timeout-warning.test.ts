@@ -42,12 +42,23 @@ test("a TimeoutNegativeWarning from kafkajs's request queue is dropped; the same
         `require('./node_modules/kafkajs/src/network/requestQueue/index.js').arm();`,
         `require('./elsewhere.cjs').arm();`,
         `process.emitWarning('something else to know');`,
+        `const mine = (w) => process.stdout.write('own listener: ' + w.name + '\\n');`,
+        `await new Promise((r) => setImmediate(r)); // the warnings above have fired before the listener comes`,
+        `process.on('warning', mine);`,
+        `require('./node_modules/kafkajs/src/network/requestQueue/index.js').arm();`,
+        `process.emitWarning('seen by my listener');`,
+        `await new Promise((r) => setImmediate(r)); // a warning event fires on the next tick`,
+        `process.off('warning', mine);`,
+        `process.emitWarning('after my listener left');`,
       ].join('\n'),
     );
-    const { stderr } = await promisify(execFile)(process.execPath, [main], { cwd: dir });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [main], { cwd: dir });
     assert.doesNotMatch(stderr, /1795816816449/, 'the kafkajs warning is dropped');
     assert.equal(stderr.match(/-5 is a negative number \(ours\)/g)?.length, 1, 'the same warning from other code is printed, once');
     assert.equal(stderr.match(/something else to know/g)?.length, 1, 'other warnings are printed, once');
+    // A listener the embedder adds later never sees the kafkajs warning, and can be removed again.
+    assert.equal(stdout, 'own listener: Warning\n', 'the later listener saw only the other warning, and none after it left');
+    assert.equal(stderr.match(/after my listener left/g)?.length, 1);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
