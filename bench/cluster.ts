@@ -25,8 +25,8 @@
  *   2 s lease and a 2 s session (broker allowing it).
  * - etcd_registry_ops_per_s: bench/registry.ts against the same etcd.
  * - workers_across_nodes_{1,3}_msgs_per_s / workers_across_nodes_scaling (decision 2163): a stateless
- *   CPU-bound agent (`--worker-spin-ms`, default 2) on three nodes started with
- *   `--replicas-across-nodes`, as 1 worker and scaled to 3 (one per node), fed closed loop by a
+ *   CPU-bound agent (`--worker-spin-ms`, default 2) on three nodes (workers across nodes, the
+ *   one cluster mode, decision 2168), as 1 worker and scaled to 3 (one per node), fed closed loop by a
  *   feeder agent on each node; the ratio is 3 over 1 (lib-cluster-workers.ts). `--worker-seconds` per count (20).
  */
 import { spawn } from 'node:child_process';

@@ -1,8 +1,8 @@
 /**
  * workers_across_nodes_scaling (`npm run bench -- cluster --only workers`, decision 2163): one
  * stateless CPU-bound agent (the conformance puppet busy-waiting `--worker-spin-ms`, default 2, per
- * message, as bus.ts's replicas_scaling on one node) on three `caxton serve --replicas-across-nodes`
- * nodes over Kafka and etcd, named so that its three workers' partitions are on three different
+ * message, as bus.ts's replicas_scaling on one node) on three `caxton serve` nodes (workers
+ * across nodes are a cluster's one mode, decision 2168) over Kafka and etcd, named so that its three workers' partitions are on three different
  * nodes. Fed closed loop by three feeder puppets, one per node, each told to send `BURST` messages to
  * the agent at a time with no conversation id (so the sending node spreads them by message id) while
  * fewer than `WORKER_OUTSTANDING` are unhandled: an operator's send per message through gRPC bounded
@@ -109,7 +109,7 @@ export async function workersAcrossNodes(
   etcd: string,
   o: { spinMs: number; seconds: number; warmupSeconds: number; say: (line: string) => void },
 ): Promise<WorkerRates> {
-  const nodes: ServeNode[] = await startNodes([...ids], kafka, etcd, { cluster: 'bench-workers', replicasAcrossNodes: true });
+  const nodes: ServeNode[] = await startNodes([...ids], kafka, etcd, { cluster: 'bench-workers' });
   try {
     const clients = nodes.map((n) => n.client!);
     const agent = spreadName(ids);

@@ -57,8 +57,6 @@ export async function startServers(brokerConfig: Record<string, string>): Promis
 
 export interface NodeFlags {
   cluster: string;
-  /** `--replicas-across-nodes`: a scaled agent's workers run on the nodes consuming their partitions (decision 2093). */
-  replicasAcrossNodes?: boolean;
   leaseTtl?: number;
   sessionTimeoutMs?: number;
 }
@@ -102,7 +100,6 @@ export class ServeNode {
       flags.cluster,
       ...(flags.leaseTtl ? ['--lease-ttl', String(flags.leaseTtl)] : []),
       ...(flags.sessionTimeoutMs ? ['--kafka-session-timeout', String(flags.sessionTimeoutMs)] : []),
-      ...(flags.replicasAcrossNodes === true ? ['--replicas-across-nodes'] : []),
     ];
     this.child = spawn(PRODUCT_NODE, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));

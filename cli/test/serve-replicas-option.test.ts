@@ -1,12 +1,13 @@
 /**
- * serve --replicas-across-nodes (decision 2097): the flag, else the environment's
- * CAXTON_REPLICAS_ACROSS_NODES=1 (a value other than 1 or 0 refused), into the node's cluster
- * options; the flag wins either way.
+ * serve --replicas-across-nodes and CAXTON_REPLICAS_ACROSS_NODES (decisions 2097, 2168): a cluster's
+ * workers always run across nodes now, so both are ignored — an existing invocation still starts,
+ * and its start says what was ignored and why (either form of the flag, any value of the variable).
+ * Nothing of them reaches the node's options.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { run } from '../src/app.js';
-import { nodeOptions } from '../src/commands/serve-run.js';
+import { ignoredReplicaSettings, nodeOptions } from '../src/commands/serve-run.js';
 import { captureIo } from './support/capture-io.js';
 
 const base = {
@@ -19,75 +20,42 @@ const base = {
   requireClientCert: false,
 } as unknown as Parameters<typeof nodeOptions>[0];
 const clustered = { ...base, kafka: 'k1:9092', etcd: 'e1:2379' } as typeof base;
-const ON = { CAXTON_REPLICAS_ACROSS_NODES: '1' };
 
-describe('serve --replicas-across-nodes', () => {
-  it('turns the flag into the cluster option, on or off', () => {
-    assert.equal(nodeOptions({ ...clustered, replicasAcrossNodes: true } as typeof base, '/srv').cluster?.replicasAcrossNodes, true);
-    assert.equal(nodeOptions({ ...clustered, replicasAcrossNodes: false } as typeof base, '/srv').cluster?.replicasAcrossNodes, false);
-    assert.equal(nodeOptions(clustered, '/srv').cluster, undefined, "neither flag nor variable: the node's default (off)");
-  });
-
-  it('takes CAXTON_REPLICAS_ACROSS_NODES=1 from the environment when the flag is not given, and the flag wins', () => {
-    assert.equal(nodeOptions(clustered, '/srv', ON).cluster?.replicasAcrossNodes, true, 'the environment reaches the option');
-    assert.equal(
-      nodeOptions({ ...clustered, replicasAcrossNodes: false } as typeof base, '/srv', ON).cluster?.replicasAcrossNodes,
-      false,
-      '--no-replicas-across-nodes beats the variable',
-    );
-    assert.equal(nodeOptions(clustered, '/srv', { CAXTON_REPLICAS_ACROSS_NODES: '0' }).cluster, undefined, "0 is off: the node's default");
-    assert.equal(
-      nodeOptions({ ...clustered, replicasAcrossNodes: true } as typeof base, '/srv', { CAXTON_REPLICAS_ACROSS_NODES: 'yes' }).cluster
-        ?.replicasAcrossNodes,
-      true,
-      'the flag given, the variable is not read',
-    );
-    assert.equal(
-      nodeOptions({ ...clustered, cluster: 'blue' } as typeof base, '/srv', ON).cluster?.name,
-      'blue',
-      'the variable joins the other cluster flags',
-    );
-    assert.equal(
-      nodeOptions(base, '/srv', ON).cluster,
-      undefined,
-      'a single node has no nodes to spread over: the variable is not a cluster by itself',
-    );
-  });
-
-  it("refuses a variable that is neither 1 nor 0 (the node's own parser), as a usage error with its hint", async () => {
-    for (const v of ['yes', 'true', ' 1']) {
-      assert.throws(
-        () => nodeOptions(clustered, '/srv', { CAXTON_REPLICAS_ACROSS_NODES: v }),
-        (e: Error & { exitCode?: number; hint?: string }) =>
-          e.exitCode === 2 && e.message.includes(`CAXTON_REPLICAS_ACROSS_NODES=${JSON.stringify(v)}`) && /set it to 1/.test(e.hint ?? ''),
-        JSON.stringify(v),
-      );
+describe('serve --replicas-across-nodes (ignored since decision 2168)', () => {
+  it('reaches nothing in the node options, flag or variable, on or off, clustered or not', () => {
+    for (const argv of [clustered, base]) {
+      for (const flag of [true, false, undefined]) {
+        for (const env of [
+          {},
+          { CAXTON_REPLICAS_ACROSS_NODES: '1' },
+          { CAXTON_REPLICAS_ACROSS_NODES: '0' },
+          { CAXTON_REPLICAS_ACROSS_NODES: 'yes' },
+        ]) {
+          const options = nodeOptions({ ...argv, replicasAcrossNodes: flag } as typeof base, '/srv', env);
+          assert.equal(options.cluster, undefined, JSON.stringify({ flag, env }));
+        }
+      }
     }
-    const io = captureIo({ CAXTON_REPLICAS_ACROSS_NODES: 'yes' });
-    assert.equal(await run(['serve', '--kafka', 'k1:9092', '--etcd', 'e1:2379'], io), 2);
-    assert.match(io.err, /CAXTON_REPLICAS_ACROSS_NODES="yes" is neither 1 nor 0/);
-    assert.match(io.err, /set it to 1/);
   });
 
-  it('refuses the flag on without cluster mode, parsed by yargs as typed', async () => {
-    assert.throws(
-      () => nodeOptions({ ...base, replicasAcrossNodes: true } as typeof base, '/srv'),
-      /--replicas-across-nodes needs cluster mode/,
+  it('is named in a note when given, each form as written, and says why', () => {
+    assert.equal(ignoredReplicaSettings(clustered, {}), undefined, 'neither given: no note');
+    const on = ignoredReplicaSettings({ ...clustered, replicasAcrossNodes: true } as typeof base, {});
+    assert.match(
+      on ?? '',
+      /^caxton: note: --replicas-across-nodes is ignored: a scaled agent's workers always run across a cluster's nodes, stateless \(decision 2168\); remove it$/,
     );
-    assert.equal(
-      nodeOptions({ ...base, replicasAcrossNodes: false } as typeof base, '/srv').cluster,
-      undefined,
-      'an explicit off is harmless on a single node',
-    );
-    const io = captureIo();
-    assert.equal(await run(['serve', '--replicas-across-nodes'], io), 2);
-    assert.match(io.err, /--replicas-across-nodes needs cluster mode/);
+    const off = ignoredReplicaSettings({ ...base, replicasAcrossNodes: false } as typeof base, { CAXTON_REPLICAS_ACROSS_NODES: 'yes' });
+    assert.match(off ?? '', /--no-replicas-across-nodes and CAXTON_REPLICAS_ACROSS_NODES="yes" are ignored: .*remove them$/);
+    const long = ignoredReplicaSettings(base, { CAXTON_REPLICAS_ACROSS_NODES: 'x'.repeat(500) });
+    assert.ok((long ?? '').length < 300, 'the value is cut short');
   });
 
-  it('is listed in serve --help with its variable', async () => {
+  it('is listed in serve --help as ignored', async () => {
     const io = captureIo();
     assert.equal(await run(['serve', '--help'], io), 0);
-    for (const text of ['--replicas-across-nodes', 'CAXTON_REPLICAS_ACROSS_NODES=1', 'the flag wins'])
-      assert.ok(io.out.replace(/\s+/g, ' ').includes(text), text); // yargs wraps the text
+    const help = io.out.replace(/\s+/g, ' '); // yargs wraps the text
+    assert.ok(help.includes('--replicas-across-nodes'), help);
+    assert.match(help, /Ignored \(decision 2168\)/);
   });
 });

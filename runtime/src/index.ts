@@ -11,7 +11,6 @@ export { PlatformChangedError, PlatformFileError } from './start/platform-name.j
 export { defaultShards } from './node/sandbox-host.js';
 export { VirtualClock, AdvanceTooLongError, MAX_ADVANCE_ROUNDS, type ClockedTimers } from './node/virtual-clock.js';
 export type { ClusterOptions } from './topology/cluster/options.js';
-export { replicasAcrossNodesFromEnv } from './topology/cluster/options.js';
 export { assignmentLine, parseAssignmentLine } from './topology/cluster/assignment-line.js';
 export {
   insecureLinks,

@@ -25,7 +25,7 @@ before(async () => {
   t = await TestNode.start({
     kafka: { brokers: [infra.kafka] },
     etcd: { endpoints: [infra.etcd] },
-    cluster: { name: clusterName, partitions: 4, replicasAcrossNodes: true },
+    cluster: { name: clusterName, partitions: 4 },
     api: true,
     apiPort: 0,
   });

@@ -1,12 +1,12 @@
 /**
- * Replicas across a cluster's nodes (issue 27, decision 2093; switched on by the cluster option
- * `replicasAcrossNodes`, which `caxton serve` takes from CAXTON_REPLICAS_ACROSS_NODES=1): three nodes on one Kafka and one etcd,
+ * Replicas across a cluster's nodes (issue 27, decision 2093; a cluster's one replica mode since
+ * decision 2168): three nodes on one Kafka and one etcd,
  * the AssemblyScript stateless worker (examples/as-worker: it answers `replica=<n> count=<k> <content>`;
  * the node that ran the handling is the one whose journal holds the answer; the replica echo, which
  * may write state, is refused a scale across nodes, decision 2163). Scaled to 3, each replica k ≥ 2 is the
  * placement unit `svc#r<k>` with its own partition, so the replicas run on more than one node; the
  * sending node picks the replica by the conversation (jump hash), so a conversation stays on its
- * replica across rounds whichever node it is sent through; a scale-down to 1 while messages are sent
+ * replica across rounds whichever node it is sent through; an import of its state and an upgrade are refused while scaled; a scale-down to 1 while messages are sent
  * answers every message exactly once with nothing dead-lettered (a delivery written for a removed
  * replica is still handled by its unit); a node holding a replica SIGKILLed, every message sent
  * after it is answered exactly once (the unit's partition moves, its mail activates it there).
@@ -72,7 +72,7 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
   // A name whose three replica units land on three different nodes (placement is by hash: about 2 in
   // 9 names do), so "more than one node" is what this run must show, not luck.
   const agent = Array.from({ length: 200 }, (_, i) => `svc${i}`).find((a) => new Set(unitNodes(a)).size === 3)!;
-  const cluster = { name: uniqueCluster('xreplicas'), replicasAcrossNodes: true };
+  const cluster = { name: uniqueCluster('xreplicas') };
   await fixture.start(NODE_IDS, cluster);
   const clients = new Map<string, CaxtonClient>();
   for (const n of nodes) clients.set(n.id, await n.client());
@@ -102,6 +102,12 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
     },
     'ImportState on the owner is refused while the record says 3',
   );
+  // So is an upgrade, through a node that does not run it (decision 2091's rule, the one mode now: decision 2168).
+  const notOwner = [...clients.keys()].find((id) => id !== owner)!;
+  await assert.rejects(clients.get(notOwner)!.upgrade({ name: agent }, ECHO()), (err: { code?: string }) => {
+    assert.equal(err.code, 'agent.replicas-scaled');
+    return true;
+  });
 
   // Sent before the group settles, a conversation can be handled where its unit will not stay, or
   // twice across the move (one answer id, two notices): the rounds below assume where units stay.

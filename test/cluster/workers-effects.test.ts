@@ -81,7 +81,7 @@ test('workers across nodes: a timer fires to the worker that set it, an HTTP ans
   });
   const port = (http.address() as AddressInfo).port;
   const agent = Array.from({ length: 200 }, (_, i) => `wk${i}`).find((a) => new Set(unitNodes(a)).size === 3)!;
-  await fixture.start(NODE_IDS, { name: uniqueCluster('xworkers'), replicasAcrossNodes: true });
+  await fixture.start(NODE_IDS, { name: uniqueCluster('xworkers') });
   const clients: CaxtonClient[] = [];
   for (const n of nodes) clients.push(await n.client());
   await clients[0]!.deploy(

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { CaxtonClient } from '@caxton/runtime';
-import { PRIORITY_PARAM, type AclMessage, type Priority, type RolloutStrategy } from '@caxton/core';
+import { PRIORITY_PARAM, type AclMessage, type MessageEvent, type Priority, type RolloutStrategy } from '@caxton/core';
 import { waitFor } from '../cluster/support/cluster.js';
 import { example } from '../cluster/support/paths.js';
 import type { Topology, TopologyName } from './topologies.js';
@@ -36,6 +36,7 @@ const STATE_COUNTER = (): Uint8Array => wasm('as-state-counter');
 const TIMER_COUNTER = (): Uint8Array => wasm('as-timer-counter');
 const POISON = (): Uint8Array => wasm('hostile/as-poison', 'hostile-as-poison');
 const TOPIC_PROBE = (): Uint8Array => wasm('conformance/topic-probe', 'conformance-topic-probe');
+const WORKER = (): Uint8Array => wasm('as-worker');
 const HOLDS: Outcome = { holds: true };
 
 let requests = 0;
@@ -224,6 +225,7 @@ export const SCENARIOS: readonly Scenario[] = [
   breakerScenario(),
   priorityScenario(),
   topicScenario(),
+  workersScenario(),
 ];
 
 /** A rollout beside a running stateful agent, then a rollback: every request counted once, none lost. */
@@ -488,4 +490,85 @@ async function untilSubscribers(t: Topology, topic: string, agents: readonly str
   ).catch((err: Error) => {
     throw new Error(`${err.message} (last listed: ${last || 'none'})`);
   });
+}
+
+/**
+ * Stateless workers (decisions 2010, 2093, 2168): the stateless worker (examples/as-worker, whose
+ * every answer says `replica=<n> count=<k> <content>`) scaled to three through another node than
+ * the one it was deployed through; twelve conversations, each sent twice through the nodes in
+ * turn: every request answered exactly once (one answer message per request, told apart by message
+ * id, from every node's tail), the conversations spread over more than one worker, and a
+ * conversation's second request answered by the worker that answered its first. An agent whose
+ * component writes state is refused a scale (`agent.replicas-stateful`), on both topologies — the
+ * one-node refusal reads its state, the cluster's its component's imports, and both refuse here
+ * because the counter has written state before the scale.
+ */
+function workersScenario(): Scenario {
+  return {
+    name: 'stateless workers: scaled to three, conversations spread and sticky, each answered once; a stateful agent refused',
+    async run(t, prefix) {
+      const agent = `${prefix}worker`;
+      await via(t, 0).deploy({ name: agent, config: {} }, WORKER());
+      const answers = new Map<string, string>(); // answer message id → content
+      const tails = t.clients.map((c) =>
+        c.tail({ agent, performatives: ['inform'] }, (e: MessageEvent) => answers.set(e.messageId, e.message.content ?? '')),
+      );
+      try {
+        await Promise.all(tails.map((x) => x.ready));
+        const scaled = await via(t, 1).scale(agent, 3);
+        assert.equal(scaled.replicas?.replicas, 3, 'the status shows the count');
+        for (const c of t.clients)
+          await waitFor('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, WAIT_MS, 100);
+        const conversations = Array.from({ length: 12 }, (_, i) => `${prefix}c${i}`);
+        const byContent = (): Map<string, string[]> => {
+          const out = new Map<string, string[]>();
+          for (const content of answers.values()) {
+            const m = /^replica=(\d+) count=\d+ (.*)$/.exec(content);
+            if (m === null) continue;
+            out.set(m[2]!, [...(out.get(m[2]!) ?? []), m[1]!]);
+          }
+          return out;
+        };
+        const round = async (r: string): Promise<Map<string, string[]>> => {
+          for (const [i, c] of conversations.entries())
+            await via(t, i).send({
+              structured: { performative: 'request', receivers: [{ name: agent }], content: `${c}:${r}`, conversationId: c },
+            });
+          const want = conversations.map((c) => `${c}:${r}`);
+          return waitFor(
+            `${want.length} answers of round ${r}`,
+            async () => {
+              const seen = byContent();
+              return want.every((w) => seen.has(w)) ? seen : undefined;
+            },
+            WAIT_MS,
+            100,
+          );
+        };
+        await round('1');
+        const seen = await round('2');
+        for (const c of conversations) {
+          for (const r of ['1', '2'])
+            assert.equal(seen.get(`${c}:${r}`)?.length, 1, `${c}:${r} answered once: ${JSON.stringify(seen.get(`${c}:${r}`))}`);
+          assert.equal(seen.get(`${c}:2`)![0], seen.get(`${c}:1`)![0], `${c} stays on its worker`);
+        }
+        const workers = new Set(conversations.map((c) => seen.get(`${c}:1`)![0]));
+        assert.ok(workers.size >= 2, `the conversations spread over the workers: ${[...workers].join(',')}`);
+      } finally {
+        for (const x of tails) x.cancel();
+      }
+      const keeper = `${prefix}keeper`;
+      await via(t, 0).deploy({ name: keeper, config: {} }, STATE_COUNTER());
+      await via(t, 1).send(request(keeper, 'inc'));
+      await untilState(t, keeper, 'count', '1');
+      const refused = await via(t, 2)
+        .scale(keeper, 2)
+        .then(
+          () => undefined,
+          (e: unknown) => e as { code?: string },
+        );
+      assert.equal(refused?.code, 'agent.replicas-stateful', `a stateful agent is refused a scale: ${String(refused)}`);
+      return HOLDS;
+    },
+  };
 }

@@ -34,7 +34,7 @@ import type { MtpArgs } from './serve-mtp-options.js';
 import { listenerSecurity, type ListenerArgs } from './serve-listener-options.js';
 import type { TelemetryArgs } from './serve-telemetry-options.js';
 import { telemetryFromArgs } from './serve-telemetry-config.js';
-import { exportNodeLines, installJsonLogs, replicasAcrossNodesFromEnv } from '@caxton/runtime';
+import { exportNodeLines, installJsonLogs } from '@caxton/runtime';
 import type { TrustArgs } from './serve-trust-options.js';
 import { trustNodeOptions } from './serve-trust-policy.js';
 import { noAuthApiWarning, plaintextApiWarning } from './serve-plaintext-warning.js';
@@ -135,8 +135,6 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
       );
     options.cluster = cluster;
   }
-  const replicasAcrossNodes = replicasAcrossNodesOption(argv, env, brokers !== undefined && endpoints !== undefined);
-  if (replicasAcrossNodes !== undefined) options.cluster = { ...options.cluster, replicasAcrossNodes };
   if (artifact?.maxArtifactBytes !== undefined) options.maxArtifactBytes = artifact.maxArtifactBytes;
   const prepare: NonNullable<StartNodeOptions['prepare']> = {};
   if (artifact?.prepareDeadlineMs !== undefined) prepare.deadlineMs = artifact.prepareDeadlineMs;
@@ -220,34 +218,33 @@ function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster'
 }
 
 /**
- * Replicas across nodes (decision 2093, 2097): the flag, else CAXTON_REPLICAS_ACROSS_NODES=1 (a
- * value other than 1 or 0 refused), and only in cluster mode (a single node has no nodes to spread
- * over). Undefined leaves the node's default. Switching it on for a single node is a usage error; an explicit off is harmless anywhere.
+ * `--replicas-across-nodes` (either form) and CAXTON_REPLICAS_ACROSS_NODES chose between workers
+ * across nodes and replicas taking turns on the agent's owner; since decision 2168 a cluster's
+ * workers always run across nodes. Given anyway, they change nothing and the start says so (an
+ * operator who asked for the old mode is told it is gone, not left to find out).
  */
-function replicasAcrossNodesOption(
-  argv: ServeArgs,
-  env: Readonly<Record<string, string | undefined>>,
-  clustered: boolean,
-): boolean | undefined {
-  if (argv.replicasAcrossNodes === true && !clustered)
-    throw new UsageError('--replicas-across-nodes needs cluster mode', 'pass --kafka and --etcd too');
-  if (!clustered) return undefined;
-  if (argv.replicasAcrossNodes !== undefined) return argv.replicasAcrossNodes;
-  try {
-    return replicasAcrossNodesFromEnv(env) ? true : undefined;
-  } catch (err) {
-    // A value the node refuses (neither 1 nor 0) is the invocation's mistake: a usage error, its hint kept.
-    throw new UsageError((err as Error).message, (err as { hint?: string }).hint);
-  }
+export function ignoredReplicaSettings(argv: ServeArgs, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const given = [
+    ...(argv.replicasAcrossNodes === undefined
+      ? []
+      : [argv.replicasAcrossNodes ? '--replicas-across-nodes' : '--no-replicas-across-nodes']),
+    ...(env.CAXTON_REPLICAS_ACROSS_NODES === undefined
+      ? []
+      : [`CAXTON_REPLICAS_ACROSS_NODES=${JSON.stringify(env.CAXTON_REPLICAS_ACROSS_NODES.slice(0, 40))}`]),
+  ];
+  if (given.length === 0) return undefined;
+  return `caxton: note: ${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} ignored: a scaled agent's workers always run across a cluster's nodes, stateless (decision 2168); remove ${given.length > 1 ? 'them' : 'it'}`;
 }
 
 /** The body of `caxton serve` (serve.ts holds its flags): start the node, report where it serves, wait for Ctrl-C. */
 export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<number> {
   const options = nodeOptions(argv, ctx.io.cwd, ctx.io.env);
+  const ignored = ignoredReplicaSettings(argv, ctx.io.env);
   // JSON lines from here on: every later note, warning and library line is one object.
   // The node id is known once the node has read (or made) it in its data dir; until then, --node-id.
   let nodeIdForLogs = options.nodeId;
   if (options.telemetry?.logFormat === 'json') installJsonLogs(() => nodeIdForLogs);
+  if (ignored) ctx.note(ignored);
   const open = noAuthApiWarning(options);
   if (open) ctx.note(open);
   const plaintext = plaintextApiWarning(options);

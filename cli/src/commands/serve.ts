@@ -78,12 +78,12 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
           type: 'string',
           describe: 'Cluster name (with --kafka/--etcd): scopes etcd keys, Kafka topics and group; default "default"',
         })
-        // No default: an unset flag leaves the environment's CAXTON_REPLICAS_ACROSS_NODES to decide.
+        // Kept so that an existing invocation still starts (decision 2168): given, the start notes it is ignored.
         .option('replicas-across-nodes', {
           type: 'boolean',
           default: undefined,
-          describe:
-            "Cluster mode: run a scaled agent's replicas 2..N on the nodes that consume their own partitions (decision 2093); one setting per cluster: its first node records it, a node started with the other is refused (default off; else CAXTON_REPLICAS_ACROSS_NODES=1; the flag wins)",
+          deprecated: "a cluster's scaled agents always run their workers across nodes (decision 2168); the flag is ignored",
+          describe: 'Ignored (decision 2168): workers always run across the nodes of a cluster',
         })
         .option('auth', { type: 'boolean', default: true, describe: 'Require the bearer token (--no-auth disables it; loopback only!)' })
         .option('cert', { type: 'string', describe: 'TLS certificate for the API' })

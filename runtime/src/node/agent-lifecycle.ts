@@ -244,17 +244,13 @@ export class AgentLifecycle {
     });
     this.replicas.shareBudgetWith(() => this.unitsHeld());
     this.clusterReplicas = new ClusterReplicaCounts({
-      nodeId: o.nodeId,
       events: this.events,
       local: this.local,
       replicas: this.replicas,
       residency: this.residency,
-      ...(o.killSwitch !== undefined ? { killSwitch: o.killSwitch } : {}),
-      scalable: (name) => this.scalable(name),
       refuseKindScale: (name) => this.refuseKindScale(name),
       status: (name) => this.status(name),
     });
-    this.clusterReplicas.followOnRelease();
   }
 
   /**
@@ -263,14 +259,13 @@ export class AgentLifecycle {
    * its owning node runs the replicas (decision 2091).
    */
   async scale(name: string, replicas: number): Promise<AgentStatus> {
-    // Cluster, agent not running here (decision 2091): the count is written to the registry record,
-    // and its owner runs that many when it sees the write.
-    // Replicas across nodes (decision 2093): the owner runs no replicas itself either; the count steers
-    // the senders. A rollout running here still refuses it, as it does on the owner of decision 2091.
-    if (this.residency.recordReplicas !== undefined && this.residency.replicasAcrossNodes === true && this.local.isRunning(name))
-      this.refuseDuringRollout(name);
-    if (this.residency.recordReplicas !== undefined && (!this.local.isRunning(name) || this.residency.replicasAcrossNodes === true))
-      return this.clusterReplicas.scaleElsewhere(name, replicas);
+    // Cluster (decisions 2093, 2168): the count is written to the registry record, through any node;
+    // the senders spread over the workers `X#r<k>`, each run where its partition is consumed — the
+    // owner runs no replicas itself. A rollout running here still refuses it.
+    if (this.residency.recordReplicas !== undefined) {
+      if (this.local.isRunning(name)) this.refuseDuringRollout(name);
+      return this.clusterReplicas.scaleRecorded(name, replicas);
+    }
     // In the agent's operation lock (with upgrade, rollback, rollout start, state import and the
     // node's own scale-back): the checks and the version read see no change half done.
     await this.replicas.exclusive(name, () => this.replicas.scaleNow(this.scalable(name).record, replicas));
@@ -324,9 +319,8 @@ export class AgentLifecycle {
    * runs none, so 3 → 2 there is a scale-down (review finding 5).
    */
   async replicaBaseline(name: string): Promise<number> {
-    // Replicas across nodes (decision 2093): the owner runs none itself either; the recorded count is the baseline everywhere.
-    if (this.residency.recordReplicas === undefined || (this.local.isRunning(name) && this.residency.replicasAcrossNodes !== true))
-      return this.replicas.count(name);
+    // Cluster (decisions 2093, 2168): the owner runs none itself either; the recorded count is the baseline everywhere.
+    if (this.residency.recordReplicas === undefined) return this.replicas.count(name);
     return (await this.status(name))?.replicas?.replicas ?? 1;
   }
 
@@ -540,12 +534,12 @@ export class AgentLifecycle {
     return this.residency.holdsQueue?.(name) ?? true;
   }
 
-  /** A cluster whose scaled agents' replicas are units placed across nodes (decision 2093). */
+  /** A cluster: its scaled agents' workers are units placed across nodes (decisions 2093, 2168). */
   get replicasAcrossNodes(): boolean {
-    return this.residency.replicasAcrossNodes === true;
+    return this.residency.recordReplicas !== undefined;
   }
 
-  /** The receiver a send to `name` is written to: a scaled agent's replica unit in a cluster with replicas across nodes (decision 2093), else `name`. */
+  /** The receiver a send to `name` is written to: a scaled agent's replica unit in a cluster (decision 2093), else `name`. */
   replicaUnit(name: string, message: AclMessage, messageId: string): string {
     return this.residency.replicaUnit?.(name, message, messageId) ?? name;
   }
@@ -944,8 +938,8 @@ export class AgentLifecycle {
     // at start-up it is `starting`): a stopped or failed one runs nothing, so "1 replica, N recorded"
     // would be wrong about it.
     const recorded = this.local.get(status.name)?.record.replicas ?? 1;
-    // Replicas across nodes (decision 2093): the owner runs none itself; the count is what the senders spread over.
-    if (this.residency.replicasAcrossNodes === true) {
+    // Cluster (decisions 2093, 2168): the owner runs none itself; the count is what the senders spread over.
+    if (this.residency.recordReplicas !== undefined) {
       // Through a node that does not run X the count is the record's, as the residency read it.
       const count = this.local.get(status.name) !== undefined ? recorded : (status.replicas?.replicas ?? 1);
       if (count <= 1) return status;

@@ -66,13 +66,12 @@ export interface AgentResidency {
   /** Starts the deployed agents this node runs by itself at start-up (cluster: none, placement does). */
   restore(): Promise<void>;
   /**
-   * Cluster (decision 2091): writes `replicas` into the agent's registry record (absent at one), so
-   * whichever node owns the agent runs that many, now and after a failover. Absent (embedded): the
-   * lifecycle keeps the count in its own store.
+   * Cluster (decisions 2091, 2168): writes `replicas` into the agent's registry record (absent at
+   * one); the senders spread over that many workers, each placed by its own partition. Its presence
+   * is how the lifecycle tells a cluster. Absent (embedded): the lifecycle keeps the count in its own
+   * store and runs the replicas itself.
    */
   recordReplicas?(name: string, replicas: number): Promise<void>;
-  /** Replicas across nodes (decision 2093): on, a scale only records the count; the senders spread over the replica units. */
-  readonly replicasAcrossNodes?: boolean;
   /** The receiver a send to `name` is written to: a scaled agent's replica unit (decision 2093), else `name`. */
   replicaUnit?(name: string, message: AclMessage, messageId: string): string;
   /** X's record a replica unit running here runs (its HTTP egress rules are X's); undefined otherwise. */

@@ -1,12 +1,12 @@
 /**
- * A scale asked on a node the agent does not run on (`ClusterReplicaCounts.scaleElsewhere`,
- * decision 2091; the only way to scale with replicas across nodes, decision 2093) refuses an agent
- * that keeps state — through the bounded read of a non-owner (`refuseStateful(name, true)`) — and
- * records nothing; past the read's bound (REPLICA_LIMITS.maxStateRecordsReadElsewhere) it is
+ * A scale in a cluster, through any node (`ClusterReplicaCounts.scaleRecorded`, decisions 2091,
+ * 2093, 2168) refuses an agent whose component writes state and one that keeps state — through the
+ * bounded read (`refuseStateful(name, true)`) — and records nothing; past the read's bound (REPLICA_LIMITS.maxStateRecordsReadElsewhere) it is
  * refused `bus.kafka.state-read-bound` and records nothing; a scale to one reads nothing and is
  * recorded. The real AgentReplicas on the real embedded log (its bounded read answering within the
  * bound, as Kafka's reader does for a small partition, and refusing a crowded one as Kafka's does,
- * before any read); the residency records what it is asked to write.
+ * before any read); the residency records what it is asked to write. The owner's follow of a
+ * stateful record scaled before decision 2168 sets it back to one, audited.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -24,7 +24,7 @@ import { EmbeddedMessageLog } from '../../src/bus/embedded/embedded-message-log.
 import { KafkaStateReadBoundError } from '../../src/bus/kafka/errors.js';
 import { tempDir } from '../registry/helpers/tmp.js';
 
-describe('a scale through a node the agent does not run on', () => {
+describe('a scale in a cluster', () => {
   let dir: { path: string; remove: () => Promise<void> };
   let log: EmbeddedMessageLog;
   const within: string[] = [];
@@ -55,20 +55,16 @@ describe('a scale through a node the agent does not run on', () => {
     const record = (name: string): AgentRecord =>
       ({ name, limits: {}, config: {}, artifactDigest: 'd', version: 1, createdAt: 1, updatedAt: 1 }) as AgentRecord;
     const residency = {
-      upgradeBase: async (name: string) => record(name),
+      upgradeBase: async (name: string) => (name === 'writer' ? { ...record(name), writesState: true } : record(name)),
       recordReplicas: async (name: string, n: number) => {
         recorded.push(`${name}=${n}`);
       },
     } as unknown as AgentResidency;
     counts = new ClusterReplicaCounts({
-      nodeId: 'n2',
       events,
       local: {} as LocalAgents,
       replicas,
       residency,
-      scalable: () => {
-        throw new Error('not asked elsewhere');
-      },
       refuseKindScale: () => {},
       status: async (name) => ({ name }) as never,
     });
@@ -80,7 +76,7 @@ describe('a scale through a node the agent does not run on', () => {
   });
 
   it('refuses an agent that keeps state, through the bounded read, and records nothing', async () => {
-    await assert.rejects(counts.scaleElsewhere('keeper', 3), (err: { code?: string; hint?: string }) => {
+    await assert.rejects(counts.scaleRecorded('keeper', 3), (err: { code?: string; hint?: string }) => {
       assert.equal(err.code, 'agent.replicas-stateful');
       assert.ok(err.hint !== undefined && err.hint.length > 0);
       return true;
@@ -93,7 +89,7 @@ describe('a scale through a node the agent does not run on', () => {
     within.length = 0;
     bounds.length = 0;
     recorded.length = 0;
-    await assert.rejects(counts.scaleElsewhere('crowded', 2), (err: { code?: string; hint?: string }) => {
+    await assert.rejects(counts.scaleRecorded('crowded', 2), (err: { code?: string; hint?: string }) => {
       assert.equal(err.code, 'bus.kafka.state-read-bound');
       assert.match(err.hint ?? '', /ask the node that runs crowded/);
       return true;
@@ -104,9 +100,74 @@ describe('a scale through a node the agent does not run on', () => {
 
   it("records a stateless agent's count, and a scale to one without reading state", async () => {
     within.length = 0;
-    await counts.scaleElsewhere('plain', 3);
-    await counts.scaleElsewhere('keeper', 1);
+    await counts.scaleRecorded('plain', 3);
+    await counts.scaleRecorded('keeper', 1);
     assert.deepEqual(within, ['plain']);
     assert.deepEqual(recorded, ['plain=3', 'keeper=1']);
+  });
+
+  it('refuses a component that writes state before reading anything, and records nothing', async () => {
+    within.length = 0;
+    recorded.length = 0;
+    await assert.rejects(counts.scaleRecorded('writer', 2), (err: { code?: string; message?: string; hint?: string }) => {
+      assert.equal(err.code, 'agent.replicas-stateful');
+      assert.match(err.message ?? '', /imports durable state writes/);
+      return true;
+    });
+    assert.deepEqual(within, [], 'refused before the state read');
+    assert.deepEqual(recorded, []);
+  });
+});
+
+describe("the owner's follow of its record (decision 2168)", () => {
+  it('sets a stateful record scaled before 2168 back to one, audited, with why in its log; a stateless count is only copied', async () => {
+    const events = new Instrumentation<AgentLifecycleEvent>();
+    const lines: string[] = [];
+    events.on((e) => {
+      if (e.type === 'agent-log') lines.push(`${e.level} ${e.message}`);
+    });
+    const base = { limits: {}, config: {}, artifactDigest: 'd', version: 1, createdAt: 1, updatedAt: 1 };
+    const agents = new Map<string, { record: AgentRecord; state: 'running' }>([
+      ['keeper', { record: { ...base, name: 'keeper', writesState: true } as AgentRecord, state: 'running' }],
+      ['plain', { record: { ...base, name: 'plain' } as AgentRecord, state: 'running' }],
+    ]);
+    const local = { get: (name: string) => agents.get(name) } as unknown as LocalAgents;
+    const persisted: string[] = [];
+    const audited: Array<Record<string, string>> = [];
+    const replicas = new AgentReplicas({
+      host: { stateView: () => undefined } as unknown as AgentHost,
+      messaging: {} as AgentMessaging,
+      events,
+      current: (name) => agents.get(name)?.record,
+      persist: async (name, n) => {
+        persisted.push(`${name}=${n}`);
+      },
+      writes: (name, n) => (agents.get(name)?.record.replicas ?? 1) !== n,
+    });
+    replicas.auditWith((_name, fields, effect) => {
+      audited.push(fields);
+      return effect();
+    });
+    const counts = new ClusterReplicaCounts({
+      events,
+      local,
+      replicas,
+      residency: {} as AgentResidency,
+      refuseKindScale: () => {},
+      status: async (name) => ({ name }) as never,
+    });
+    await counts.followReplicas({ ...agents.get('plain')!.record, replicas: 3 });
+    assert.equal(agents.get('plain')!.record.replicas, 3, "the owner's copy takes the count");
+    await counts.followReplicas({ ...agents.get('keeper')!.record, replicas: 3 });
+    await replicas.exclusive('keeper', async () => {}); // the settle runs in the agent's lock: wait for it
+    assert.deepEqual(persisted, ['keeper=1']);
+    assert.equal(audited.length, 1);
+    assert.equal(audited[0]!.replicas, '1');
+    assert.equal(audited[0]!.recorded, '3');
+    assert.match(audited[0]!.reason ?? '', /writes durable state/);
+    assert.ok(
+      lines.some((l) => l.startsWith('warn ') && /runs as one, not the 3 replicas/.test(l)),
+      lines.join('\n'),
+    );
   });
 });

@@ -1,8 +1,12 @@
 /**
- * One replica mode per cluster (decision 2097), against a real etcd: the first node records its
- * setting; a node with another is refused `cluster.replica-mode-mismatch` (both values, a hint)
- * while a node is live; with no node live the mode changes (how an operator changes it); a record
- * that holds neither word is not trusted; after the join a node whose write was overwritten finds out.
+ * One replica mode per cluster (decisions 2097, 2168), against a real etcd. This version runs a
+ * scaled agent's workers across nodes only: it records `across-nodes` where no mode is kept; where a
+ * node of an older version kept `on-owner` (written here as that version writes it: the word in
+ * the record, and its member key under a lease) this node is refused `cluster.replica-mode-mismatch`
+ * with how to upgrade while that node is live, and replaces the record once no node is; a record
+ * that holds neither word is not trusted; a join (and a rejoin after a lease loss) compares the
+ * record in its own transaction, so a node never becomes a member beside an older one that
+ * recorded `on-owner` meanwhile.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,100 +29,96 @@ function mismatch(pattern: RegExp, hint: RegExp): (err: unknown) => boolean {
   };
 }
 
-test('the first node records the mode; another is refused while a node is live, and recorded once none is', async () => {
+/** What a node of a version before decision 2168 started with replicas on the owner leaves: the record, then its membership. */
+async function olderNodeOnOwner(prefix: string, id: string): Promise<{ leave(): Promise<void> }> {
+  const older = await registry(prefix);
+  await older.connection.client.put(older.keys.replicaModeKey()).value('on-owner');
+  return older.joinCluster({ id, address: '127.0.0.1:7100' }, 5);
+}
+
+test('the first node records across-nodes; another of this version starts beside it', async () => {
   const first = await registry('/mode-a/');
-  assert.deepEqual(await first.keepReplicaMode(true), { mode: 'across-nodes' }, 'a first record is no change');
+  assert.deepEqual(await first.keepReplicaMode(), { mode: 'across-nodes' }, 'a first record is no change');
   const member = await first.joinCluster({ id: 'n1', address: '127.0.0.1:7001' }, 5);
-  await first.verifyReplicaMode(true);
+  await first.verifyReplicaMode();
   const second = await registry('/mode-a/');
-  await second.keepReplicaMode(true); // the same setting: starts
-  await assert.rejects(
-    second.keepReplicaMode(false),
-    mismatch(
-      /runs replicas across nodes, this node was started with replicas on the owner \(--no-replicas-across-nodes\)/,
-      /restart this node with --replicas-across-nodes .*stop all 1 live node/,
-    ),
-  );
-  // Every node stopped: the next one to start records its own setting, and the others follow it.
+  assert.deepEqual(await second.keepReplicaMode(), { mode: 'across-nodes' });
+  await second.joinCluster({ id: 'n2', address: '127.0.0.1:7002' }, 5);
+  await second.verifyReplicaMode();
   await member.leave();
-  assert.deepEqual(
-    await second.keepReplicaMode(false),
-    { mode: 'on-owner', changedFrom: '"across-nodes"' },
-    "the change is returned for the node's log",
-  );
-  const rejoined = await second.joinCluster({ id: 'n2', address: '127.0.0.1:7002' }, 5);
-  await second.verifyReplicaMode(false);
-  await assert.rejects(
-    first.keepReplicaMode(true),
-    mismatch(
-      /runs replicas on their agent's owner, this node was started with replicas across nodes/,
-      /--no-replicas-across-nodes \(the cluster's setting\)/,
-    ),
-  );
-  await rejoined.leave();
-  // Another cluster (another prefix) keeps its own.
-  const other = await registry('/mode-b/');
-  await other.keepReplicaMode(true);
-  await other.joinCluster({ id: 'n1', address: '127.0.0.1:7003' }, 5);
-  await first.keepReplicaMode(true); // /mode-a/ has no live node: its mode changes, /mode-b/'s does not
-  await assert.rejects((await registry('/mode-b/')).keepReplicaMode(false), mismatch(/across nodes/, /--replicas-across-nodes/));
 });
 
-test('a node whose record was overwritten by a node that started beside it cannot join', async () => {
+test('a cluster an older version runs on the owner: refused while its node is live, with how to upgrade; taken over once none is', async () => {
+  const older = await olderNodeOnOwner('/mode-old/', 'old1');
+  const next = await registry('/mode-old/');
+  await assert.rejects(
+    next.keepReplicaMode(),
+    mismatch(
+      /runs replicas on their agent's owner \(recorded by a node of a version before decision 2168\), and this node runs a scaled agent's workers across nodes/,
+      /upgrade the whole cluster at once: stop all 1 live node\(s\), then start every node on this version/,
+    ),
+  );
+  await older.leave();
+  assert.deepEqual(
+    await next.keepReplicaMode(),
+    { mode: 'across-nodes', changedFrom: '"on-owner"' },
+    "the change is returned for the node's log",
+  );
+  await next.joinCluster({ id: 'n1', address: '127.0.0.1:7004' }, 5);
+  await next.verifyReplicaMode();
+  // Another cluster (another prefix) keeps its own.
+  const other = await olderNodeOnOwner('/mode-b/', 'old2');
+  await assert.rejects((await registry('/mode-b/')).keepReplicaMode(), mismatch(/on their agent's owner/, /stop all 1 live node/));
+  await other.leave();
+});
+
+test('a node whose record an older node overwrote after it was kept cannot join', async () => {
   const a = await registry('/mode-race/');
-  const b = await registry('/mode-race/');
-  // Both start while no node is live; b writes last.
-  await a.keepReplicaMode(true);
-  await b.keepReplicaMode(false);
+  // a keeps the mode while no node is live; an older node then records on-owner and joins first.
+  await a.keepReplicaMode();
+  const older = await olderNodeOnOwner('/mode-race/', 'old');
   // The join's own transaction compares the record: a is refused, nodes/a is never written.
   await assert.rejects(
     a.joinCluster({ id: 'a', address: '127.0.0.1:7010' }, 5),
-    mismatch(
-      /runs replicas on their agent's owner, this node was started with replicas across nodes/,
-      /restart this node with --no-replicas-across-nodes/,
-    ),
+    mismatch(/on their agent's owner/, /upgrade the whole cluster/),
   );
-  await b.joinCluster({ id: 'b', address: '127.0.0.1:7011' }, 5);
-  await b.verifyReplicaMode(false);
   assert.deepEqual(
-    (await b.connection.client.getAll().prefix(b.keys.sectionPrefix('nodes')).keys()).map((k) =>
-      k.slice(b.keys.sectionPrefix('nodes').length),
+    (await a.connection.client.getAll().prefix(a.keys.sectionPrefix('nodes')).keys()).map((k) =>
+      k.slice(a.keys.sectionPrefix('nodes').length),
     ),
-    ['b'],
+    ['old'],
   );
+  await assert.rejects(a.verifyReplicaMode(), mismatch(/on their agent's owner/, /stop all 1 live node/));
+  await older.leave();
 });
 
-test('a node that lost its lease while the mode changed is refused its rejoin (review finding 1)', async () => {
-  const old = await registry('/mode-rejoin/');
-  await old.keepReplicaMode(true);
-  const member = await old.joinCluster({ id: 'n1', address: '127.0.0.1:7030' }, 5);
+test('a node that lost its lease while an older node took the cluster over is refused its rejoin (review finding 1)', async () => {
+  const mine = await registry('/mode-rejoin/');
+  await mine.keepReplicaMode();
+  const member = await mine.joinCluster({ id: 'n1', address: '127.0.0.1:7030' }, 5);
   // etcd revokes the lease (as when it was out past the TTL): nodes/ is empty.
-  const other = await registry('/mode-rejoin/');
-  await other.connection.client.leaseClient.leaseRevoke({ ID: member.leaseId });
-  // A node started now with the other setting finds no member and records its own.
-  await other.keepReplicaMode(false);
-  await other.joinCluster({ id: 'n2', address: '127.0.0.1:7031' }, 5);
-  // The old node rejoins (as the placement controller does after a loss): refused, not a member.
+  await mine.connection.client.leaseClient.leaseRevoke({ ID: member.leaseId });
+  // An older node started now finds no member and records on-owner.
+  const older = await olderNodeOnOwner('/mode-rejoin/', 'n2');
+  // This node rejoins (as the placement controller does after a loss): refused, not a member.
   await assert.rejects(
-    old.joinCluster({ id: 'n1', address: '127.0.0.1:7030' }, 5),
-    mismatch(
-      /runs replicas on their agent's owner, this node was started with replicas across nodes/,
-      /restart this node with --no-replicas-across-nodes/,
-    ),
+    mine.joinCluster({ id: 'n1', address: '127.0.0.1:7030' }, 5),
+    mismatch(/on their agent's owner/, /upgrade the whole cluster/),
   );
-  assert.equal(await other.connection.client.get(other.keys.key('nodes', 'n1')).string(), null);
+  assert.equal(await mine.connection.client.get(mine.keys.key('nodes', 'n1')).string(), null);
+  await older.leave();
 });
 
 test('a record holding neither mode is refused while a node is live and replaced once none is', async () => {
   const r = await registry('/mode-junk/');
   await r.connection.client.put(r.keys.replicaModeKey()).value('x'.repeat(500));
   const member = await r.joinCluster({ id: 'n1', address: '127.0.0.1:7020' }, 5);
-  await assert.rejects(r.keepReplicaMode(true), (err: unknown) => {
+  await assert.rejects(r.keepReplicaMode(), (err: unknown) => {
     mismatch(/in an unknown mode "x{32}"/, /holds neither "across-nodes" nor "on-owner"/)(err);
     assert.ok((err as Error).message.length < 400, 'the kept value is cut short');
     return true;
   });
   await member.leave();
-  await r.keepReplicaMode(true);
+  await r.keepReplicaMode();
   assert.equal(await r.connection.client.get(r.keys.replicaModeKey()).string(), 'across-nodes');
 });

@@ -26,8 +26,8 @@ import { EtcdTimers, type WakePartitioning } from './timers.js';
 import { EtcdTopics } from './topics.js';
 import {
   keepReplicaMode,
+  REPLICA_MODE,
   replicaModeMismatch,
-  replicaModeOf,
   verifyReplicaMode,
   type KeptReplicaMode,
   type ReplicaMode,
@@ -389,18 +389,18 @@ export class EtcdRegistry implements RegistryStore {
     );
   }
 
-  /** The cluster's replica mode (decision 2097, replica-mode.ts): kept before this node joins. */
-  async keepReplicaMode(acrossNodes: boolean): Promise<KeptReplicaMode> {
+  /** The cluster's replica mode (decisions 2097, 2168, replica-mode.ts): kept before this node joins. */
+  async keepReplicaMode(): Promise<KeptReplicaMode> {
     this.requireOpen();
-    const kept = await keepReplicaMode(this.connection, this.keys, acrossNodes);
-    this.replicaMode = replicaModeOf(acrossNodes);
+    const kept = await keepReplicaMode(this.connection, this.keys);
+    this.replicaMode = REPLICA_MODE;
     return kept;
   }
 
   /**
    * Once the mode is kept, every join (the first and each rejoin after a lease loss) compares the
    * record in the transaction that writes nodes/<id>: a record changed while this node was out
-   * (no member live, another node started with the other setting) refuses the rejoin.
+   * (no member live, a node of an older version started and recorded on-owner) refuses the rejoin.
    */
   private modeGuard(): Pick<EtcdMembershipOptions, 'joinsOnlyIf'> {
     const mode = this.replicaMode;
@@ -409,15 +409,15 @@ export class EtcdRegistry implements RegistryStore {
       joinsOnlyIf: {
         key: this.keys.replicaModeKey(),
         value: mode,
-        refuse: (held) => replicaModeMismatch(this.keys.prefix, held ?? '', mode),
+        refuse: (held) => replicaModeMismatch(this.keys.prefix, held ?? ''),
       },
     };
   }
 
   /** After the join: the record still holds this node's mode (the race of two first nodes, replica-mode.ts). */
-  async verifyReplicaMode(acrossNodes: boolean): Promise<void> {
+  async verifyReplicaMode(): Promise<void> {
     this.requireOpen();
-    await verifyReplicaMode(this.connection, this.keys, acrossNodes);
+    await verifyReplicaMode(this.connection, this.keys);
   }
 
   /** A replica unit is active on `node` (decision 2097): kept under the node's membership lease. */

@@ -142,12 +142,12 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   }
   topicPartitions = log.partitionCount;
   // One platform name per cluster, kept by its first node, checked before this node joins (decision 1910);
-  // one replica mode too (decision 2097): a node of another mode would strand its peers' replica mail.
+  // one replica mode too (decisions 2097, 2168): a node of an older version running replicas on the owner would strand replica mail.
   try {
     await registry.keepPlatform(platform);
-    const mode = await registry.keepReplicaMode(c.replicasAcrossNodes);
+    const mode = await registry.keepReplicaMode();
     if (mode.changedFrom !== undefined)
-      say('replica-mode', `no node of the cluster was live: its replica mode is now ${mode.mode} (was ${mode.changedFrom}; decision 2097)`);
+      say('replica-mode', `no node of the cluster was live: its replica mode is now ${mode.mode} (was ${mode.changedFrom}; decision 2168)`);
   } catch (err) {
     await Promise.allSettled([log.close(), registry.close()]);
     throw err;
@@ -225,8 +225,6 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
         retentionMs: log.retentionMs,
         activationWaitCap: activationWaitCap(c.maxPendingPerPartition),
         stateLoaded: (a) => log.stateLoaded(a),
-        // Replicas across nodes (decision 2093): off unless switched on, while it is tried out.
-        replicasAcrossNodes: c.replicasAcrossNodes,
       });
       agents = placed;
       onAssignment = (partitions) => placed.assigned(partitions);
@@ -284,7 +282,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       placed.bind(placement);
       await placement.start(); // joins: rejects with cluster.node-id-taken / registry.unavailable
       // The join compared the mode in its transaction (and every rejoin does): this read is a second look.
-      await registry.verifyReplicaMode(c.replicasAcrossNodes);
+      await registry.verifyReplicaMode();
     },
     installMetrics: (meter) => {
       const removals = [

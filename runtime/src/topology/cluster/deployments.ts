@@ -36,7 +36,7 @@ export class ClusterDeployments {
         this.kinds.add(e.agent.name); // a kind takes no mail itself and is placed by no claim (decision 2060)
       } else if (e.kind === 'agent-put') {
         this.names.set(e.agent.name, e.agent.topics);
-        this.countReplicas(e.agent.name, e.agent.replicas, e.agent.absentSince);
+        this.countReplicas(e.agent.name, e.agent.replicas, e.agent.absentSince, e.agent.writesState);
         this.versions.set(e.agent.name, `${e.agent.version}:${e.agent.createdAt}`);
         this.absentQueues.set(e.agent.name, e.agent.limits.absentQueue);
         this.undeployed.delete(e.agent.name);
@@ -58,7 +58,7 @@ export class ClusterDeployments {
       if (a.kind !== undefined) this.kinds.add(a.name);
       else if (!this.names.has(a.name)) {
         this.names.set(a.name, a.topics);
-        this.countReplicas(a.name, a.replicas, a.absentSince);
+        this.countReplicas(a.name, a.replicas, a.absentSince, a.writesState);
         this.versions.set(a.name, `${a.version}:${a.createdAt}`);
         this.absentQueues.set(a.name, a.limits.absentQueue);
       }
@@ -70,11 +70,19 @@ export class ClusterDeployments {
     this.changeListeners.push(listener);
   }
 
-  private countReplicas(name: string, replicas: number | undefined, absentSince: number | undefined): void {
+  private countReplicas(
+    name: string,
+    replicas: number | undefined,
+    absentSince: number | undefined,
+    writesState: boolean | undefined,
+  ): void {
     // Stopped with its queue kept (review fix 3): senders treat it as unscaled, its mail waits in its own partition.
     if (absentSince !== undefined) this.absent.add(name);
     else this.absent.delete(name);
-    if (replicas !== undefined && replicas > 1 && absentSince === undefined) this.replicas.set(name, replicas);
+    // A component that writes state runs as one (decision 2168): a count recorded before workers
+    // were always across nodes (its replicas took turns on the owner) spreads nothing; its owner
+    // sets the record back to one.
+    if (replicas !== undefined && replicas > 1 && absentSince === undefined && writesState !== true) this.replicas.set(name, replicas);
     else this.replicas.delete(name);
   }
 

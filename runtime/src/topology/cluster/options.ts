@@ -59,36 +59,10 @@ export interface ClusterOptions {
    */
   maxPendingPerPartition?: number;
   /**
-   * Replicas across nodes (decision 2093): a scaled agent's replicas 2..N are placement units with
-   * their own partitions, chosen by the sender. Every node of a cluster must agree. Unset: the
-   * environment's `CAXTON_REPLICAS_ACROSS_NODES=1` switches it on (how `caxton serve` gets it);
-   * otherwise off (decision 2091: every replica on the agent's owner); a value other than 1 or 0
-   * is refused (`replicasAcrossNodesFromEnv`).
-   */
-  replicasAcrossNodes?: boolean;
-  /**
    * The Kafka client's request shape (linger before a produce or commit, the fetch's minBytes and
    * wait): defaults and ranges in core's KAFKA_REQUEST_LIMIT_TABLE, measurements in decision 2100.
    */
   kafkaRequests?: KafkaRequestShape;
-}
-
-/**
- * The one reading of `CAXTON_REPLICAS_ACROSS_NODES` (decision 2093, 2097): `1` switches replicas
- * across nodes on; `0`, empty or unset leaves them off. Any other value (`true`, `yes`, ` 1`) is
- * refused, not read as off: its operator meant something, and a node silently in the other mode
- * would keep (as the cluster's first node) or be refused (decision 2097) a mode nobody chose.
- * `caxton serve` uses it for its flag's fallback; a node started without the option (startNode
- * from code) uses it on its own environment.
- */
-export function replicasAcrossNodesFromEnv(env: Readonly<Record<string, string | undefined>>): boolean {
-  const value = env.CAXTON_REPLICAS_ACROSS_NODES;
-  if (value === undefined || value === '' || value === '0') return false;
-  if (value === '1') return true;
-  throw invalid(
-    `CAXTON_REPLICAS_ACROSS_NODES=${JSON.stringify(value.slice(0, 40))} is neither 1 nor 0`,
-    "set it to 1 to run a scaled agent's replicas across nodes, to 0 or unset it for replicas on the agent's own node; caxton serve --replicas-across-nodes (or --no-replicas-across-nodes) wins over it",
-  );
 }
 
 export interface ResolvedClusterOptions {
@@ -105,7 +79,6 @@ export interface ResolvedClusterOptions {
   maxPendingPerPartition: number;
   /** Half the window (decision 1990, *Cluster*): what a partition's absent queues hold together at most. */
   absentPerPartition: number;
-  replicasAcrossNodes: boolean;
   /** Only the values given (the Kafka log fills in the defaults), each checked against its row of KAFKA_REQUEST_LIMIT_TABLE. */
   kafkaRequests: KafkaRequestShape;
 }
@@ -154,7 +127,6 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
     completionWithinMs: rows.completionWithinMs,
     maxPendingPerPartition: rows.maxPendingPerPartition,
     absentPerPartition: Math.min(Math.floor(rows.maxPendingPerPartition / 2), ABSENT_PER_PARTITION_MAX),
-    replicasAcrossNodes: o.replicasAcrossNodes ?? replicasAcrossNodesFromEnv(process.env),
     kafkaRequests,
   };
 }

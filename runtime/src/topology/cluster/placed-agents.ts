@@ -71,12 +71,6 @@ export interface PlacedAgentsOptions {
    * (KafkaMessageLog.stateLoaded); false while the partition is not assigned here yet.
    */
   stateLoaded: (agent: string) => Promise<boolean>;
-  /**
-   * Replicas across nodes (decision 2093, off by default): a scaled agent's replicas 2..N are the
-   * placement units `<agent>#r<k>`, chosen by the sender and run where their partition is consumed.
-   * Off: decision 2091 (every replica on the agent's owner).
-   */
-  replicasAcrossNodes?: boolean;
 }
 
 /** How often an activated agent looks again whether its partition (and state) arrived here. */
@@ -123,8 +117,11 @@ export class PlacedAgents implements AgentResidency {
   private readonly agents: ResidencyContext['local'];
   /** Each replica unit's presence writes in etcd, chained (decision 2097). */
   private readonly presenceWrites = new Map<string, Promise<void>>();
-  /** Replica units run here (decision 2093); undefined while replicas across nodes are off. */
-  private readonly units: ReplicaUnits | undefined;
+  /**
+   * Replica units run here (decisions 2093, 2168): a scaled agent's workers 2..N are the placement
+   * units `<agent>#r<k>`, chosen by the sender and run where their partition is consumed.
+   */
+  private readonly units: ReplicaUnits;
 
   /** Absent queues bounded at the send on every node (decision 2157). */
   readonly sharedAbsent: SharedAbsentCounts;
@@ -158,31 +155,28 @@ export class PlacedAgents implements AgentResidency {
       isLocal: (agent) => this.agents.has(agent) || this.isReplicaUnit(agent),
       events: opts.events,
     });
-    this.units =
-      c.replicasAcrossNodes === true
-        ? new ReplicaUnits({
-            host: opts.host,
-            messaging: opts.messaging,
-            events: opts.events,
-            identity: opts.identity,
-            record: (agent) => c.registry.getAgent(agent),
-            prepare: (record) => this.prepareKind(record),
-            tenureOf: (unit) => this.instanceToken(unit),
-            isAbsent: (agent) => c.deployments.isAbsent(agent),
-            versionOf: (agent) => c.deployments.versionOf(agent),
-            onActive: (unit, active) => this.unitPresence(unit, active),
-            wasUndeployed: (agent) => c.deployments.wasUndeployed(agent),
-            othersRunning: () => opts.replicas.instances(),
-            maxUnits: opts.replicas.budget(),
-            // A worker's init, timers and HTTP calls are its own (decision 2163).
-            onStarted: opts.onStarted,
-            onStopped: (unit, undeployed) => opts.onStopped(unit, undeployed),
-            ...(opts.timerDue !== undefined ? { timerDue: opts.timerDue } : {}),
-            hasTimers: async (unit) => (await c.registry.listTimers(unit)).length > 0,
-          })
-        : undefined;
+    this.units = new ReplicaUnits({
+      host: opts.host,
+      messaging: opts.messaging,
+      events: opts.events,
+      identity: opts.identity,
+      record: (agent) => c.registry.getAgent(agent),
+      prepare: (record) => this.prepareKind(record),
+      tenureOf: (unit) => this.instanceToken(unit),
+      isAbsent: (agent) => c.deployments.isAbsent(agent),
+      versionOf: (agent) => c.deployments.versionOf(agent),
+      onActive: (unit, active) => this.unitPresence(unit, active),
+      wasUndeployed: (agent) => c.deployments.wasUndeployed(agent),
+      othersRunning: () => opts.replicas.instances(),
+      maxUnits: opts.replicas.budget(),
+      // A worker's init, timers and HTTP calls are its own (decision 2163).
+      onStarted: opts.onStarted,
+      onStopped: (unit, undeployed) => opts.onStopped(unit, undeployed),
+      ...(opts.timerDue !== undefined ? { timerDue: opts.timerDue } : {}),
+      hasTimers: async (unit) => (await c.registry.listTimers(unit)).length > 0,
+    });
     const units = this.units;
-    if (units !== undefined) opts.replicas.shareBudgetWith(() => units.held());
+    opts.replicas.shareBudgetWith(() => units.held());
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
     const kinds = opts.kinds;
@@ -214,7 +208,7 @@ export class PlacedAgents implements AgentResidency {
       // Mail for X's replica units that came before this node's mirror knew X (decision 2096). Asked on
       // every put of X, not only its first: harmless — per k a map lookup and a mailbox depth, and
       // nothing starts for a unit without mail or already running (review finding 9).
-      if (e.kind === 'agent-put' && e.agent.kind === undefined) this.units?.agentKnown(e.agent.name);
+      if (e.kind === 'agent-put' && e.agent.kind === undefined) this.units.agentKnown(e.agent.name);
     });
   }
 
@@ -242,12 +236,12 @@ export class PlacedAgents implements AgentResidency {
       fresh.add(p);
     }
     if (revoked.size > 0) void this.opts.kinds.leave((name) => revoked.has(this.c.partitionOf(name)));
-    if (revoked.size > 0) this.units?.leave((name) => revoked.has(this.c.partitionOf(name)));
+    if (revoked.size > 0) this.units.leave((name) => revoked.has(this.c.partitionOf(name)));
     // Passivated instances of the partitions given to this node wake here for their timers (their
     // previous node dropped those wakes with the partitions; decision 2060).
     if (fresh.size > 0) void this.opts.kinds.arrived((name) => fresh.has(this.c.partitionOf(name)), undefined, [...fresh]);
     // Worker units of those partitions with pending timers start here, so that their timers fire (decision 2163).
-    if (fresh.size > 0) void this.units?.arrived((unit) => fresh.has(this.c.partitionOf(unit)), this.c.deployments.scaled());
+    if (fresh.size > 0) void this.units.arrived((unit) => fresh.has(this.c.partitionOf(unit)), this.c.deployments.scaled());
   }
 
   /**
@@ -296,7 +290,7 @@ export class PlacedAgents implements AgentResidency {
         // A (re)join has a new lease: the presence entries of units that kept running went with the
         // old one, or were never written (units active before the first join). Written again here so
         // the operators' view does not show them passive (decision 2097, review finding 5).
-        else if (e.type === 'membership-joined') for (const unit of this.units?.running() ?? []) this.unitPresence(unit, true);
+        else if (e.type === 'membership-joined') for (const unit of this.units.running()) this.unitPresence(unit, true);
       },
       ['activate', 'deactivate', 'membership-joined'],
     );
@@ -312,12 +306,7 @@ export class PlacedAgents implements AgentResidency {
     this.unwatch?.();
     this.unwatchKinds();
     this.mailboxes.stop();
-    this.units?.close();
-  }
-
-  /** Replicas across nodes are on (decision 2093): a scale records the count, the senders spread over the units. */
-  get replicasAcrossNodes(): boolean {
-    return this.units !== undefined;
+    this.units.close();
   }
 
   /**
@@ -325,14 +314,13 @@ export class PlacedAgents implements AgentResidency {
    * by the message's conversation (else its id) over the count its record says; any other name as it is.
    */
   replicaUnit(name: string, message: AclMessage, messageId: string): string {
-    if (this.units === undefined) return name;
     const n = this.c.deployments.replicasOf(name);
     return n <= 1 ? name : replicaUnitName(name, replicaFor({ conversationId: message.conversationId, messageId }, n));
   }
 
   /** X's record a replica unit running here runs (its HTTP egress rules are X's, review fix 2); undefined otherwise. */
   replicaUnitRecord(name: string): AgentRecord | undefined {
-    return this.units?.recordOf(name);
+    return this.units.recordOf(name);
   }
 
   /**
@@ -366,7 +354,7 @@ export class PlacedAgents implements AgentResidency {
 
   /** Replica units running here now (the `caxton_replica_units_active` gauge, decision 2097). */
   runningReplicaUnits(): string[] {
-    return this.units?.running() ?? [];
+    return this.units.running();
   }
 
   /** Each replica of an agent scaled across nodes: its placed node, where it is active, what it handled here (decision 2097). */
@@ -377,7 +365,7 @@ export class PlacedAgents implements AgentResidency {
     agentActive: boolean,
     agentHandled?: number,
   ): Promise<ReplicaUnitView[] | undefined> {
-    if (this.units === undefined || count < 2) return undefined;
+    if (count < 2) return undefined;
     const [nodes, active] = await Promise.all([this.c.registry.listNodes(), this.c.registry.activeReplicaUnits(agent)]);
     const live = nodes.map((n) => n.id);
     const handled = new Map<number, number>();
@@ -403,12 +391,11 @@ export class PlacedAgents implements AgentResidency {
 
   /** A replica unit may take work here now; undefined for a name that is no replica unit. */
   replicaUnitRunnable(name: string): boolean | undefined {
-    return this.isReplicaUnit(name) ? this.units!.isRunnable(name) : undefined;
+    return this.isReplicaUnit(name) ? this.units.isRunnable(name) : undefined;
   }
 
   /** A replica unit (`X#r<k>`) of an agent deployed anywhere, replicas across nodes on. */
   private isReplicaUnit(name: string): boolean {
-    if (this.units === undefined) return false;
     const parsed = parseReplicaUnit(name);
     return parsed !== undefined && this.c.deployments.has(parsed.agent);
   }
@@ -479,7 +466,7 @@ export class PlacedAgents implements AgentResidency {
 
   noticeMail(agent: string): void {
     this.mailboxes.notice(agent);
-    if (this.isReplicaUnit(agent)) this.units!.noticeMail(agent);
+    if (this.isReplicaUnit(agent)) this.units.noticeMail(agent);
   }
 
   /** Deployed anywhere in the cluster (the lifecycle adds the ones still known here, stopping). */

@@ -41,3 +41,28 @@ test('a deploy seen through the watch is known, and told, before anything else r
   for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(seen, [true]);
 });
+
+test('a scaled record spreads its count to senders, unless its component writes state (decision 2168): that one runs as one', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'caxton-deployments-stateful-'));
+  const registry = new EmbeddedRegistry({ dir });
+  await registry.open();
+  const deployments = new ClusterDeployments(registry);
+  // Listed at the start (a record written before this node), then changed through the watch.
+  await registry.putAgent({ ...record('listed'), replicas: 3, writesState: true });
+  await deployments.start();
+  t.after(async () => {
+    deployments.stop();
+    await registry.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  assert.equal(deployments.replicasOf('listed'), 1, 'a stateful record scaled before decision 2168 is not spread');
+  let changes = 0;
+  deployments.onChange(() => changes++);
+  await registry.putAgent({ ...record('worker'), replicas: 3 });
+  await registry.putAgent({ ...record('keeper'), replicas: 3, writesState: true });
+  for (let i = 0; i < 200 && changes < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(changes, 2);
+  assert.equal(deployments.replicasOf('worker'), 3);
+  assert.equal(deployments.replicasOf('keeper'), 1);
+  assert.deepEqual(deployments.scaled(), [['worker', 3]], 'only the stateless one has units to walk');
+});

@@ -1,25 +1,11 @@
 /** Cluster settings: defaults, the names they derive, and refusals that name what to fix. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { replicasAcrossNodesFromEnv, resolveClusterOptions } from '../../../src/topology/cluster/options.js';
+import { resolveClusterOptions } from '../../../src/topology/cluster/options.js';
 import { KAFKA_REQUEST_LIMIT_TABLE, LimitOutOfRangeError } from '@caxton/core';
 
-/** Runs `fn` with the node's CAXTON_REPLICAS_ACROSS_NODES set to `value` (unset: undefined), then puts it back. */
-function withReplicasEnv<T>(value: string | undefined, fn: () => T): T {
-  const before = process.env.CAXTON_REPLICAS_ACROSS_NODES;
-  if (value === undefined) delete process.env.CAXTON_REPLICAS_ACROSS_NODES;
-  else process.env.CAXTON_REPLICAS_ACROSS_NODES = value;
-  try {
-    return fn();
-  } finally {
-    if (before === undefined) delete process.env.CAXTON_REPLICAS_ACROSS_NODES;
-    else process.env.CAXTON_REPLICAS_ACROSS_NODES = before;
-  }
-}
-
 test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names scoped by the cluster', () => {
-  // Replicas across nodes are off by default: asserted with the variable unset, not by the code's own reading of it.
-  const o = withReplicasEnv(undefined, () => resolveClusterOptions());
+  const o = resolveClusterOptions();
   assert.deepEqual(o, {
     name: 'default',
     etcdPrefix: '/caxton/default/',
@@ -33,15 +19,8 @@ test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names
     completionWithinMs: 1000,
     maxPendingPerPartition: 256,
     absentPerPartition: 128,
-    replicasAcrossNodes: false,
     kafkaRequests: {},
   });
-  assert.equal(
-    resolveClusterOptions({ replicasAcrossNodes: true }).replicasAcrossNodes,
-    true,
-    'replicas across nodes: the option, else the environment (decision 2093)',
-  );
-  assert.equal(resolveClusterOptions({ replicasAcrossNodes: false }).replicasAcrossNodes, false);
   const prod = resolveClusterOptions({ name: 'prod-eu', partitions: 24, leaseTtlSeconds: 10 });
   assert.equal(prod.etcdPrefix, '/caxton/prod-eu/');
   assert.equal(prod.topicPrefix, 'caxton.prod-eu');
@@ -124,27 +103,4 @@ test('the Kafka request shape: values given are checked against KAFKA_REQUEST_LI
     () => resolveClusterOptions({ kafkaRequests: { lingerMS: 1 } as never }),
     (e: Error & { code?: string; hint?: string }) => e.code === 'limits.unknown' && /lingerMs/.test(e.hint ?? ''),
   );
-});
-
-test('CAXTON_REPLICAS_ACROSS_NODES has one reading (review finding 2): 1 is on; 0, empty or unset off; the option beats the environment', () => {
-  assert.equal(replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: '1' }), true);
-  for (const v of [undefined, '', '0']) assert.equal(replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: v }), false, String(v));
-  assert.equal(replicasAcrossNodesFromEnv({}), false, 'not in the environment at all');
-  withReplicasEnv('1', () => {
-    assert.equal(resolveClusterOptions({}).replicasAcrossNodes, true, 'unset option: the node reads its environment');
-    assert.equal(resolveClusterOptions({ replicasAcrossNodes: false }).replicasAcrossNodes, false, 'the option wins');
-  });
-  withReplicasEnv('0', () => assert.equal(resolveClusterOptions({}).replicasAcrossNodes, false, '0 is off'));
-});
-
-test('CAXTON_REPLICAS_ACROSS_NODES with any other value is refused, typed with a hint, not taken for off', () => {
-  const refused = (value: string) => (e: Error & { code?: string; hint?: string }) =>
-    e.code === 'node.cluster-config' && e.message.includes(JSON.stringify(value)) && /set it to 1/.test(e.hint ?? '');
-  for (const v of ['yes', 'true', 'on', ' 1', '1 ', '2', 'false', 'off', '01']) {
-    assert.throws(() => replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: v }), refused(v), JSON.stringify(v));
-    // The node started without the option reads its own environment through the same parser.
-    withReplicasEnv(v, () => assert.throws(() => resolveClusterOptions({}), refused(v), `node: ${JSON.stringify(v)}`));
-    // The option given, the environment is not read: the flag wins even over a value it would refuse.
-    withReplicasEnv(v, () => assert.equal(resolveClusterOptions({ replicasAcrossNodes: true }).replicasAcrossNodes, true));
-  }
 });

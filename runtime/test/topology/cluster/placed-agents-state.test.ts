@@ -75,8 +75,8 @@ function setup() {
     held: () => false,
     // No kinds here (decision 2060): what PlacedAgents asks of them, inert.
     kinds: { placeBy: () => {}, adopt: async () => {}, removed: async () => {}, isKind: () => false, leave: async () => 0 },
-    // Never scaled here (decision 2091): inert.
-    replicas: { follow: async () => {}, leave: async () => {} },
+    // Never scaled here (decisions 2091, 2168): inert; its worker units share the node's budget.
+    replicas: { follow: async () => {}, leave: async () => {}, instances: () => 0, budget: () => 8, shareBudgetWith: () => {} },
   } as unknown as ResidencyContext;
   const placed = new PlacedAgents(context, {
     registry: {
