@@ -101,3 +101,31 @@ test('the units a node runs are counted per agent, and the status shows each rep
     etcd.close();
   }
 });
+
+test('a unit does not start while its agent is suspended (its init is agent code); resumed, its waiting mail is handled once', async () => {
+  await t.deploy('held', 'as-echo');
+  await waitFor('held to be placed here', async () => (await t.control.getAgent('held'))?.state === 'running', 30_000);
+  await t.control.scale('held', 3);
+  // A conversation that goes to a unit (k >= 2), not to the agent itself.
+  const conversation = Array.from({ length: 100 }, (_, i) => `h-${i}`).find(
+    (c) => replicaFor({ conversationId: c, messageId: '' }, 3) > 1,
+  )!;
+  const unit = `held#r${replicaFor({ conversationId: conversation, messageId: '' }, 3)}`;
+  await t.control.suspend('held');
+  await t.send({ performative: 'request', receivers: [{ name: 'held' }], content: 'while-held', conversationId: conversation });
+  // The delivery is accepted for the unit; the unit is not started (no handling, not active) while held.
+  await t.waitFor('the delivery for the unit to be accepted', () => t.deliveredTo(unit).length >= 1, 30_000);
+  const activeWhileHeld = async (): Promise<boolean> =>
+    ((await t.control.getAgent('held'))?.replicas?.units ?? []).some((u) => u.replica > 1 && u.activeOn.length > 0);
+  // Two of the units' retry periods: a start would have happened by then.
+  await new Promise((r) => setTimeout(r, 2_500));
+  assert.equal(await activeWhileHeld(), false, 'no unit of a suspended agent is active');
+  assert.equal(t.handled.filter((h) => h.agent === unit).length, 0, 'nothing handled by the unit while held');
+  await t.control.resume('held');
+  await t.waitFor(
+    'the waiting message to be handled by its unit',
+    () => t.handled.some((h) => h.agent === unit && h.outcome.status === 'ok'),
+    60_000,
+  );
+  assert.equal(t.handled.filter((h) => h.agent === unit && h.outcome.status === 'ok').length, 1, 'handled once');
+});

@@ -515,6 +515,19 @@ function workersScenario(): Scenario {
       );
       try {
         await Promise.all(tails.map((x) => x.ready));
+        // Scaled through another node than the deploy's: once that node's registry mirror has the agent.
+        await waitFor(
+          `node 1 to know ${agent}`,
+          () =>
+            via(t, 1)
+              .getAgent(agent)
+              .then(
+                () => true,
+                () => false,
+              ),
+          WAIT_MS,
+          100,
+        );
         const scaled = await via(t, 1).scale(agent, 3);
         assert.equal(scaled.replicas?.replicas, 3, 'the status shows the count');
         for (const c of t.clients)

@@ -454,7 +454,8 @@ export interface NodeControl extends StateControl, DeadLetterControl {
    * conversations stay on one replica, others go to the least loaded. Scaling down drains the
    * replicas removed. Refused for stateful agents (`agent.replicas-stateful`) and kinds
    * (`agent.replicas-unsupported`). In a cluster the count is written to the agent's registry record
-   * and its owning node runs the replicas, after a failover too (decision 2091).
+   * and the replicas are stateless workers `X#r<k>`, each run where its own partition is consumed
+   * (decisions 2093, 2168).
    */
   scale(name: string, replicas: number): Promise<AgentStatus>;
 }

@@ -256,7 +256,7 @@ export class AgentLifecycle {
   /**
    * Run the agent as `replicas` instances of its running version (decision 2010). Only a named
    * agent; not during a rollout. In a cluster the count goes into the agent's registry record and
-   * its owning node runs the replicas (decision 2091).
+   * the senders spread over its workers, placed by their own partitions (decisions 2093, 2168).
    */
   async scale(name: string, replicas: number): Promise<AgentStatus> {
     // Cluster (decisions 2093, 2168): the count is written to the registry record, through any node;

@@ -71,6 +71,15 @@ export class ClusterReplicaCounts {
       }
       if (n > 1) await this.replicas.refuseStateful(name, true); // its partition is read here: bounded
       await this.residency.recordReplicas!(name, n);
+      // The owner's copy takes the count now (its registry watch brings it too, later): the status
+      // this call answers with, and the next scale's baseline, say what was recorded.
+      const local = this.local.get(name);
+      if (local !== undefined) {
+        const mine: AgentRecord = { ...local.record };
+        if (n > 1) mine.replicas = n;
+        else delete mine.replicas;
+        local.record = mine;
+      }
     });
     return (await this.status(name))!;
   }

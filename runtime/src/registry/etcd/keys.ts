@@ -23,7 +23,7 @@
  *   <prefix>store/topic-agents/<agent>/<topic, URI-encoded>   '' : the per-agent index of the above
  *   <prefix>store/topic-agents/<agent>  the agent's subscription count, the guard of its changes
  *   <prefix>store/platform              the cluster's platform name, kept by its first node (decision 1910)
- *   <prefix>store/replica-mode          across-nodes | on-owner: the cluster's replica mode (decision 2097)
+ *   <prefix>store/replica-mode          across-nodes (on-owner: written by versions before decision 2168): the cluster's replica mode (2097)
  *   <prefix>store/units/<X#r<k>>/<node>  {since}: the unit is active on that node; bound to its membership lease (decision 2097)
  *   <prefix>store/absent-queues/p<partition>  the partition's shared count of absent queues (decision 2157,
  *                                       registry/etcd/absent-counts.ts): held ids per absent agent, places taken

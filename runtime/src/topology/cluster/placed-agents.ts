@@ -164,6 +164,8 @@ export class PlacedAgents implements AgentResidency {
       prepare: (record) => this.prepareKind(record),
       tenureOf: (unit) => this.instanceToken(unit),
       isAbsent: (agent) => c.deployments.isAbsent(agent),
+      // A unit's init is agent code: not while X is held (decision 1403), as X's own start waits.
+      held: (agent) => opts.held(agent),
       versionOf: (agent) => c.deployments.versionOf(agent),
       onActive: (unit, active) => this.unitPresence(unit, active),
       wasUndeployed: (agent) => c.deployments.wasUndeployed(agent),
@@ -394,7 +396,7 @@ export class PlacedAgents implements AgentResidency {
     return this.isReplicaUnit(name) ? this.units.isRunnable(name) : undefined;
   }
 
-  /** A replica unit (`X#r<k>`) of an agent deployed anywhere, replicas across nodes on. */
+  /** A replica unit (`X#r<k>`) of an agent deployed anywhere (decisions 2093, 2168). */
   private isReplicaUnit(name: string): boolean {
     const parsed = parseReplicaUnit(name);
     return parsed !== undefined && this.c.deployments.has(parsed.agent);
@@ -501,8 +503,8 @@ export class PlacedAgents implements AgentResidency {
   }
 
   /**
-   * A scale (decision 2091): the count goes into the agent's registry record, and its owner (this
-   * node or another) runs that many replicas when it sees the write, and after any later move.
+   * A scale (decisions 2091, 2168): the count goes into the agent's registry record, and every
+   * node's senders spread over that many workers when its mirror sees the write.
    * A compare-and-swap on the LIVE record (review finding 1): only `replicas` changes, every other
    * field stays as etcd holds it now — a delete, an upgrade or a `stop --keep-queue` written through
    * another node a moment before is never undone. Gone → not found; stopped with its queue kept →
@@ -643,7 +645,7 @@ export class PlacedAgents implements AgentResidency {
       ...(record.language !== undefined ? { language: record.language } : {}),
       ...(record.a2aCard !== undefined ? { a2aCard: record.a2aCard } : {}),
       ...(record.topics !== undefined ? { topics: record.topics } : {}),
-      // The recorded count (decision 2091): the owner runs it; draining is known there only.
+      // The recorded count (decisions 2091, 2168): the workers the senders spread over.
       ...((record.replicas ?? 1) > 1 ? { replicas: { replicas: record.replicas!, draining: 0 } } : {}),
       ...previousShown(record),
     };
@@ -724,8 +726,8 @@ export class PlacedAgents implements AgentResidency {
     local.state = 'running';
     agentLog(this.opts.events, agent, 'info', `running on node ${this.opts.nodeId} (version ${record.version}, claim ${token})`);
     this.opts.messaging.wake(agent);
-    // Scaled (decision 2091): its replicas start here too, from the count its record holds, so a new
-    // owner after a failover runs as many as the one before.
+    // Scaled (decisions 2091, 2168): the owner's copy takes the count its record holds (its workers
+    // are units placed by their own partitions), so its status and next scale agree with the record.
     await this.opts.replicas.follow(record);
   }
 
@@ -804,7 +806,7 @@ export class PlacedAgents implements AgentResidency {
       await this.returnFromAbsence(agent);
     } else {
       await this.swap(agent);
-      // A scale through any node is a write of the record's count (decision 2091): run that many.
+      // A scale through any node is a write of the record's count (decision 2091): the owner's copy follows it.
       const now = await this.c.registry.getAgent(agent);
       if (now !== undefined && now.absentSince === undefined && this.agents.get(agent)?.state === 'running')
         await this.opts.replicas.follow(now);

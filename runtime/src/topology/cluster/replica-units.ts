@@ -1,5 +1,5 @@
 /**
- * Replicas across a cluster's nodes (decision 2093, behind `CAXTON_REPLICAS_ACROSS_NODES=1`):
+ * Replicas across a cluster's nodes (decision 2093; a cluster's one replica mode, decision 2168):
  * replica k ≥ 2 of a scaled agent X is the placement unit `X#r<k>`, a receiver with its own
  * partition, routed by the sender (`replicaFor`, core) and run on the node that consumes that
  * partition. This file is that node's side: a unit's sandbox is started on demand when mail for it
@@ -34,6 +34,12 @@ export interface ReplicaUnitsOptions {
   tenureOf: (unit: string) => number | undefined;
   /** X is stopped with its queue kept (its record's `absentSince`, from the watched mirror): its units stop and do not start. */
   isAbsent: (agent: string) => boolean;
+  /**
+   * X is held by the kill switch (frozen node, suspended agent; decision 1403): a unit's init is
+   * agent code, so a unit does not start while held — its mail waits and it is tried again (the
+   * sweep), as a named agent's start waits. Absent: never held.
+   */
+  held?: (agent: string) => boolean;
   /** X's deployed version as the watched mirror knows it (`<version>:<createdAt>`): a unit running another stops, drained. */
   versionOf?: (agent: string) => string | undefined;
   /** The watched mirror saw X undeployed (and not deployed again): its running units stop (decision 2096). */
@@ -211,6 +217,10 @@ export class ReplicaUnits {
     if (parsed === undefined) return;
     if (tenure === undefined) {
       this.waiting.set(unit, 0);
+      return;
+    }
+    if (this.o.held?.(parsed.agent) === true) {
+      this.waiting.set(unit, Date.now() + RETRY_MS);
       return;
     }
     this.waiting.delete(unit);

@@ -55,6 +55,7 @@ test('a scaled record spreads its count to senders, unless its component writes 
     await registry.close();
     await rm(dir, { recursive: true, force: true });
   });
+  assert.ok(deployments.has('listed'), 'the listed record is in the mirror');
   assert.equal(deployments.replicasOf('listed'), 1, 'a stateful record scaled before decision 2168 is not spread');
   let changes = 0;
   deployments.onChange(() => changes++);
@@ -63,6 +64,7 @@ test('a scaled record spreads its count to senders, unless its component writes 
   for (let i = 0; i < 200 && changes < 2; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(changes, 2);
   assert.equal(deployments.replicasOf('worker'), 3);
+  assert.ok(deployments.has('keeper'), 'the stateful record was applied');
   assert.equal(deployments.replicasOf('keeper'), 1);
   assert.deepEqual(deployments.scaled(), [['worker', 3]], 'only the stateless one has units to walk');
 });

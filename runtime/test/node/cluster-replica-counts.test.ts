@@ -33,7 +33,7 @@ describe('a scale in a cluster', () => {
   let counts: ClusterReplicaCounts;
 
   before(async () => {
-    dir = await tempDir('scale-elsewhere-stateful');
+    dir = await tempDir('cluster-replica-counts');
     log = new EmbeddedMessageLog({ dir: path.join(dir.path, 'log'), fsync: 'never' });
     await log.open();
     await log.commitState('keeper', [{ key: 'count', value: '1' }]);
@@ -62,7 +62,7 @@ describe('a scale in a cluster', () => {
     } as unknown as AgentResidency;
     counts = new ClusterReplicaCounts({
       events,
-      local: {} as LocalAgents,
+      local: { get: () => undefined } as unknown as LocalAgents,
       replicas,
       residency,
       refuseKindScale: () => {},
