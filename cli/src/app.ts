@@ -16,6 +16,7 @@ import type { AppEnv } from './action.js';
 import { agentsCommand } from './commands/agents.js';
 import { buildCommand } from './commands/build.js';
 import { deployCommand, upgradeCommand } from './commands/deploy.js';
+import { applyCommand, deleteCommand, diffCommand } from './commands/apply.js';
 import { devCommand } from './commands/dev.js';
 import { testCommand } from './commands/test.js';
 import { logsCommand } from './commands/logs.js';
@@ -139,6 +140,9 @@ export function buildParser(env: AppEnv): Argv {
     .command(keygenCommand(env))
     .command(signCommand(env))
     .command(deployCommand(env))
+    .command(applyCommand(env))
+    .command(diffCommand(env))
+    .command(deleteCommand(env))
     .command(upgradeCommand(env))
     .command(devCommand(env))
     .command(testCommand(env))

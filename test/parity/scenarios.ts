@@ -6,8 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { CaxtonClient } from '@caxton/runtime';
 import { PRIORITY_PARAM, type AclMessage, type MessageEvent, type Priority, type RolloutStrategy } from '@caxton/core';
+import { currentAgents, desiredAgents, formatStep, parseAppManifest, planApply, runSteps, type Step } from '@caxton/cli/apply';
 import { waitFor } from '../cluster/support/cluster.js';
 import { example } from '../cluster/support/paths.js';
 import type { Topology, TopologyName } from './topologies.js';
@@ -226,6 +228,7 @@ export const SCENARIOS: readonly Scenario[] = [
   priorityScenario(),
   topicScenario(),
   workersScenario(),
+  applyScenario(),
 ];
 
 /** A rollout beside a running stateful agent, then a rollback: every request counted once, none lost. */
@@ -581,6 +584,74 @@ function workersScenario(): Scenario {
           (e: unknown) => e as { code?: string },
         );
       assert.equal(refused?.code, 'agent.replicas-stateful', `a stateful agent is refused a scale: ${String(refused)}`);
+      return HOLDS;
+    },
+  };
+}
+
+/**
+ * Declarative apply (decision 2169): one application file, applied through the apply library (what
+ * `caxton apply -f` runs) with the topology's client — the same file on one node and on three Kafka
+ * nodes. Applied once it deploys (a worker scaled to two); applied again it plans no change; a
+ * changed config and count apply as an upgrade and a scale; `prune` stops what the file no longer
+ * names. Every step's outcome and the agents' records asserted.
+ */
+function applyScenario(): Scenario {
+  return {
+    name: 'declarative apply: deploys, then nothing to do; config and count applied by difference; prune',
+    async run(t, prefix) {
+      const echo = `${prefix}echo`;
+      const worker = `${prefix}worker`;
+      // Sources are relative to the file: it is placed beside the worker's build output.
+      const file = example('as-worker', 'app.yaml');
+      const text = (greeting: string, replicas: number, withEcho = true): string =>
+        [
+          'apiVersion: caxton/v1',
+          'agents:',
+          ...(withEcho
+            ? [
+                `  - name: ${echo}`,
+                `    source: ${path.relative(path.dirname(file), example('as-echo', 'as-echo.wasm'))}`,
+                `    config: { greeting: ${greeting} }`,
+              ]
+            : []),
+          `  - name: ${worker}`,
+          '    source: as-worker.wasm',
+          `    replicas: ${replicas}`,
+        ].join('\n');
+      const client = via(t, 0);
+      const apply = async (yaml: string, prune = false): Promise<string[]> => {
+        const manifest = parseAppManifest(yaml, file);
+        const { desired, components } = await desiredAgents(manifest, async (source) => ({ bytes: readFileSync(source) }));
+        const mine = (await currentAgents(client)).filter((a) => a.name.startsWith(prefix));
+        const steps: Step[] = planApply(desired, mine, { prune });
+        const { outcomes, error } = await runSteps(client, steps, {
+          desired: new Map(desired.map((d) => [d.name, d])),
+          artifact: (n) => components.get(n)!,
+        });
+        if (error !== undefined) throw error;
+        return outcomes.map((o) => `${o.status} ${formatStep(o.step)}`);
+      };
+      assert.deepEqual(await apply(text('hi', 2)), [`done + deploy ${echo}`, `done + deploy ${worker} as 2 replicas`]);
+      assert.deepEqual((await client.getAgent(echo)).config, { greeting: 'hi' });
+      assert.equal((await client.getAgent(worker)).replicas?.replicas, 2);
+      // Every node sees both before the next plan reads them (a cluster's registry mirror).
+      for (const c of t.clients)
+        await waitFor(
+          'every node to list both',
+          async () => (await c.listAgents()).filter((a) => a.name.startsWith(prefix)).length === 2,
+          WAIT_MS,
+          100,
+        );
+      assert.deepEqual(await apply(text('hi', 2)), [`unchanged = ${echo} unchanged`, `unchanged = ${worker} unchanged`]);
+      assert.deepEqual(await apply(text('hello', 3)), [`done ~ upgrade ${echo} (config)`, `done ^ scale ${worker} 2 -> 3`]);
+      assert.deepEqual((await client.getAgent(echo)).config, { greeting: 'hello' });
+      assert.equal((await client.getAgent(worker)).replicas?.replicas, 3);
+      assert.deepEqual(await apply(text('hello', 3, false), true), [
+        `unchanged = ${worker} unchanged`,
+        `done - stop ${echo} (not in the file; --prune)`,
+      ]);
+      await waitFor(`${echo} to be gone`, async () => !(await client.listAgents()).some((a) => a.name === echo), WAIT_MS, 100);
       return HOLDS;
     },
   };

@@ -1,0 +1,148 @@
+/**
+ * What an apply changes (decision 2169): the agents the file declares, each with the digest of
+ * its component, against what the node (or cluster) runs — pure, no I/O, so the plan `caxton diff`
+ * shows is the one `caxton apply` carries out. Each difference becomes the operator's own command
+ * (deploy, upgrade, scale, stop): an apply is those commands in order, each audited as it is.
+ */
+import type { AgentStatus, AgentLimitsSpec } from '@caxton/core';
+import type { DeclaredAgent } from './manifest.js';
+
+/** A declared agent with its component read: the digest is what the node records (sha256 of the bytes). */
+export interface DesiredAgent extends DeclaredAgent {
+  digest: string;
+}
+
+/** What the plan reads of a running agent (a status from ListAgents or GetAgent). */
+export type CurrentAgent = Pick<
+  AgentStatus,
+  'name' | 'artifactDigest' | 'config' | 'limits' | 'topics' | 'replicas' | 'kind' | 'rollout' | 'state'
+>;
+
+export type Step =
+  | { op: 'deploy'; agent: string; replicas: number }
+  | { op: 'upgrade'; agent: string; why: string[]; rollout: boolean }
+  | { op: 'scale'; agent: string; from: number; to: number }
+  | { op: 'stop'; agent: string; why: string }
+  | { op: 'unchanged'; agent: string }
+  /** What the plan will not do, and why (the operator decides): not carried out. */
+  | { op: 'refused'; agent: string; why: string };
+
+export interface PlanOptions {
+  /** Stop what the file does not name (`--prune`). */
+  prune: boolean;
+}
+
+/** Whether a step changes anything. */
+export const changes = (s: Step): boolean => s.op !== 'unchanged' && s.op !== 'refused';
+
+const sameMap = (a: Record<string, string>, b: Record<string, string>): boolean => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+};
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+
+/** The limits the file names that differ from the running ones (a limit the file leaves out keeps its value). */
+function changedLimits(desired: Partial<AgentLimitsSpec> | undefined, current: AgentLimitsSpec): string[] {
+  if (desired === undefined) return [];
+  return (Object.keys(desired) as (keyof AgentLimitsSpec)[]).filter((k) => desired[k] !== current[k]).map((k) => `limits.${k}`);
+}
+
+/** Why `current` is not what `want` declares, as the fields an upgrade changes; empty: nothing to upgrade. */
+function upgradeReasons(want: DesiredAgent, current: CurrentAgent): string[] {
+  const why: string[] = [];
+  if (want.digest !== current.artifactDigest) why.push('component');
+  if (!sameMap(want.config, current.config)) why.push('config');
+  why.push(...changedLimits(want.limits, current.limits));
+  if (want.topics !== undefined && (current.topics === undefined || !sameList(want.topics, current.topics))) why.push('topics');
+  return why;
+}
+
+/** The steps that make `current` what `desired` declares, in order: new agents, changes, then what is pruned. */
+export function planApply(desired: readonly DesiredAgent[], current: readonly CurrentAgent[], o: PlanOptions): Step[] {
+  const running = new Map(current.filter((a) => !a.name.includes('/')).map((a) => [a.name, a]));
+  const steps: Step[] = [];
+  for (const want of desired) {
+    const now = running.get(want.name);
+    if (now === undefined) {
+      steps.push({ op: 'deploy', agent: want.name, replicas: want.replicas });
+      continue;
+    }
+    const isKind = now.kind !== undefined;
+    if (isKind !== (want.kind !== undefined)) {
+      steps.push({
+        op: 'refused',
+        agent: want.name,
+        why: `runs as ${isKind ? 'an agent kind' : 'a named agent'}, the file declares ${isKind ? 'a named agent' : 'a kind'}: delete it first (caxton delete -f, or caxton stop ${want.name})`,
+      });
+      continue;
+    }
+    if (
+      now.rollout !== undefined &&
+      (now.rollout.phase === 'baking' || now.rollout.phase === 'promoting' || now.rollout.phase === 'rolling-back')
+    ) {
+      // The file's version is being rolled out: nothing to do until it ends. Another version: wait too.
+      steps.push(
+        now.rollout.candidateDigest === want.digest
+          ? { op: 'unchanged', agent: want.name }
+          : {
+              op: 'refused',
+              agent: want.name,
+              why: `a rollout of version ${now.rollout.candidateVersion} is in progress: apply again once it ends`,
+            },
+      );
+      continue;
+    }
+    const why = upgradeReasons(want, now);
+    const replicasNow = now.replicas?.recorded ?? now.replicas?.replicas ?? 1;
+    if (why.length === 0) {
+      steps.push(
+        replicasNow === want.replicas
+          ? { op: 'unchanged', agent: want.name }
+          : { op: 'scale', agent: want.name, from: replicasNow, to: want.replicas },
+      );
+      continue;
+    }
+    const rollout = want.rollout !== undefined && why.includes('component');
+    // An upgrade is refused while scaled (decision 2010): down to one first; back up after it,
+    // unless a rollout is then running (a scale waits for its end: apply again).
+    if (replicasNow > 1) steps.push({ op: 'scale', agent: want.name, from: replicasNow, to: 1 });
+    steps.push({ op: 'upgrade', agent: want.name, why, rollout });
+    if (want.replicas > 1 && !rollout) steps.push({ op: 'scale', agent: want.name, from: 1, to: want.replicas });
+    else if (want.replicas > 1)
+      steps.push({ op: 'refused', agent: want.name, why: `scale to ${want.replicas} after the rollout ends: apply again then` });
+  }
+  if (o.prune) {
+    const named = new Set(desired.map((d) => d.name));
+    for (const name of [...running.keys()].sort())
+      if (!named.has(name)) steps.push({ op: 'stop', agent: name, why: 'not in the file; --prune' });
+  }
+  return steps;
+}
+
+/** The steps that remove what the file names (`caxton delete -f`): each declared agent that runs. */
+export function planDelete(declared: readonly { name: string }[], current: readonly CurrentAgent[]): Step[] {
+  const running = new Set(current.map((a) => a.name));
+  return declared.map((d) =>
+    running.has(d.name) ? { op: 'stop', agent: d.name, why: 'named in the file' } : { op: 'unchanged', agent: d.name },
+  );
+}
+
+/** One line per step, as `caxton diff` and `caxton apply` print the plan. */
+export function formatStep(s: Step): string {
+  switch (s.op) {
+    case 'deploy':
+      return `+ deploy ${s.agent}${s.replicas > 1 ? ` as ${s.replicas} replicas` : ''}`;
+    case 'upgrade':
+      return `~ upgrade ${s.agent} (${s.why.join(', ')})${s.rollout ? ' as a rollout' : ''}`;
+    case 'scale':
+      return `^ scale ${s.agent} ${s.from} -> ${s.to}`;
+    case 'stop':
+      return `- stop ${s.agent} (${s.why})`;
+    case 'unchanged':
+      return `= ${s.agent} unchanged`;
+    case 'refused':
+      return `! ${s.agent}: ${s.why}`;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The plan of an apply (decision 2169), pure: what is new is deployed (and scaled), what differs
+ * is upgraded — by the fields that differ — and scaled around the upgrade when scaled; a changed
+ * count alone is a scale; what matches is unchanged; a kind declared for a named agent (or the
+ * reverse), or a rollout in progress of another version, is refused, not guessed; --prune stops
+ * what the file does not name; delete stops what it names.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AgentLimitsSpec } from '@caxton/core';
+import { formatStep, planApply, planDelete, type CurrentAgent, type DesiredAgent } from '../src/apply/index.js';
+
+const LIMITS = { fuelPerMessage: 1_000_000, memoryPages: 16 } as AgentLimitsSpec;
+
+function want(name: string, over: Partial<DesiredAgent> = {}): DesiredAgent {
+  return {
+    name,
+    source: `/a/${name}.wasm`,
+    sourceText: `${name}.wasm`,
+    config: {},
+    replicas: 1,
+    keepState: false,
+    line: 1,
+    index: 0,
+    digest: `d-${name}`,
+    ...over,
+  };
+}
+function running(name: string, over: Partial<CurrentAgent> = {}): CurrentAgent {
+  return { name, artifactDigest: `d-${name}`, config: {}, limits: LIMITS, state: 'running', ...over };
+}
+const plan = (desired: DesiredAgent[], current: CurrentAgent[], prune = false): string[] =>
+  planApply(desired, current, { prune }).map(formatStep);
+
+describe('apply plan', () => {
+  it('deploys what is new (scaled after), leaves what matches, and is empty the second time', () => {
+    assert.deepEqual(plan([want('a'), want('b', { replicas: 3 })], []), ['+ deploy a', '+ deploy b as 3 replicas']);
+    assert.deepEqual(
+      plan([want('a'), want('b', { replicas: 3 })], [running('a'), running('b', { replicas: { replicas: 3, draining: 0 } })]),
+      ['= a unchanged', '= b unchanged'],
+    );
+  });
+
+  it('upgrades by the fields that differ: component, config (whole), a named limit, topics', () => {
+    assert.deepEqual(plan([want('a', { digest: 'new' })], [running('a')]), ['~ upgrade a (component)']);
+    assert.deepEqual(plan([want('a', { config: { k: 'v' } })], [running('a')]), ['~ upgrade a (config)']);
+    assert.deepEqual(plan([want('a')], [running('a', { config: { old: '1' } })]), ['~ upgrade a (config)'], 'a key left out is removed');
+    assert.deepEqual(plan([want('a', { limits: { fuelPerMessage: 5_000_000 } })], [running('a')]), ['~ upgrade a (limits.fuelPerMessage)']);
+    assert.deepEqual(plan([want('a', { limits: { memoryPages: 16 } })], [running('a')]), ['= a unchanged'], 'a named limit that matches');
+    assert.deepEqual(plan([want('a', { topics: ['x.*'] })], [running('a')]), ['~ upgrade a (topics)']);
+    assert.deepEqual(
+      plan([want('a', { topics: ['y', 'x.*'] })], [running('a', { topics: ['x.*', 'y'] })]),
+      ['= a unchanged'],
+      'order does not matter',
+    );
+    assert.deepEqual(plan([want('a')], [running('a', { topics: ['x.*'] })]), ['= a unchanged'], 'topics left out are kept');
+  });
+
+  it('scales a changed count; around an upgrade when scaled (an upgrade is refused while scaled)', () => {
+    assert.deepEqual(plan([want('a', { replicas: 3 })], [running('a')]), ['^ scale a 1 -> 3']);
+    assert.deepEqual(plan([want('a', { replicas: 3, digest: 'new' })], [running('a', { replicas: { replicas: 2, draining: 0 } })]), [
+      '^ scale a 2 -> 1',
+      '~ upgrade a (component)',
+      '^ scale a 1 -> 3',
+    ]);
+    assert.deepEqual(
+      plan([want('a')], [running('a', { replicas: { replicas: 1, draining: 0, recorded: 3 } })]),
+      ['^ scale a 3 -> 1'],
+      'the recorded count',
+    );
+  });
+
+  it('rolls out a new component when the file asks, and leaves the scale-up for after it', () => {
+    const rollout = { strategy: { kind: 'canary' as const, percent: 10 }, thresholds: {} };
+    assert.deepEqual(plan([want('a', { digest: 'new', rollout })], [running('a')]), ['~ upgrade a (component) as a rollout']);
+    assert.deepEqual(
+      plan([want('a', { config: { k: 'v' }, rollout })], [running('a')]),
+      ['~ upgrade a (config)'],
+      'config alone: drain and swap',
+    );
+    assert.deepEqual(plan([want('a', { digest: 'new', rollout, replicas: 2 })], [running('a')]), [
+      '~ upgrade a (component) as a rollout',
+      '! a: scale to 2 after the rollout ends: apply again then',
+    ]);
+  });
+
+  it('refuses what it must not guess: kind vs named agent, a rollout of another version in progress', () => {
+    const kind = { active: 0, passivated: 0, activations: 0, idleMs: 1000 } as CurrentAgent['kind'];
+    assert.match(plan([want('a')], [running('a', { kind })])[0]!, /^! a: runs as an agent kind, the file declares a named agent/);
+    assert.match(
+      plan([want('a', { kind: { idleMs: 1000 } })], [running('a')])[0]!,
+      /^! a: runs as a named agent, the file declares a kind/,
+    );
+    const inProgress = (digest: string): CurrentAgent =>
+      running('a', { rollout: { phase: 'baking', candidateVersion: 2, candidateDigest: digest } as CurrentAgent['rollout'] });
+    assert.deepEqual(plan([want('a', { digest: 'new' })], [inProgress('new')]), ['= a unchanged'], "the file's own version baking");
+    assert.match(plan([want('a', { digest: 'newer' })], [inProgress('new')])[0]!, /^! a: a rollout of version 2 is in progress/);
+  });
+
+  it('prunes only with --prune, never an instance of a kind; delete stops what the file names', () => {
+    const current = [running('a'), running('old'), running('counter/alice')];
+    assert.deepEqual(plan([want('a')], current), ['= a unchanged']);
+    assert.deepEqual(plan([want('a')], current, true), ['= a unchanged', '- stop old (not in the file; --prune)']);
+    assert.deepEqual(planDelete([{ name: 'a' }, { name: 'gone' }], current).map(formatStep), [
+      '- stop a (named in the file)',
+      '= gone unchanged',
+    ]);
+  });
+});
