@@ -11,6 +11,10 @@
  * complete line. `formatJsonLogLine` and `levelOf` are pure and unit-tested.
  */
 import { context, trace } from '@opentelemetry/api';
+import { LineSplitter } from './line-splitter.js';
+
+/** A line held longer than this without its newline is written as a line of its own (the held text is bounded). */
+export const MAX_JSON_LOG_LINE_BYTES = 64 * 1024;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -80,7 +84,7 @@ export function wrapStreamAsJson(
   now: () => Date = () => new Date(),
 ): () => void {
   const original = stream.write;
-  let held = '';
+  const lines = new LineSplitter(MAX_JSON_LOG_LINE_BYTES);
   const emit = (line: string): void => {
     // A line that is JSON already (serve --json events) is passed through untouched.
     const trimmed = line.trim();
@@ -99,18 +103,15 @@ export function wrapStreamAsJson(
     encodingOrCb?: BufferEncoding | ((err?: Error | null) => void),
     cb?: (err?: Error | null) => void,
   ): boolean => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     const callback = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
-    const parts = (held + text).split('\n');
-    held = parts.pop() ?? '';
-    for (const line of parts) emit(line);
+    for (const line of lines.push(chunk, typeof encodingOrCb === 'string' ? encodingOrCb : undefined)) emit(line);
     if (callback) queueMicrotask(() => callback());
     return true;
   }) as Write;
   return () => {
     stream.write = original;
-    if (held !== '') emit(held);
-    held = '';
+    const rest = lines.flush();
+    if (rest !== undefined) emit(rest);
   };
 }
 

@@ -13,10 +13,10 @@
  * events, `--log-format json` output) is exported with its `msg` as the body when it has one.
  * Agents' lines do not pass here: they are printed on stdout and exported under their own scope.
  */
-import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '@opentelemetry/api-logs';
 import { levelOf, type JsonLogTarget, type LogLevel } from './json-log.js';
 import { severityOf } from './otlp-log-records.js';
+import { LineSplitter } from './line-splitter.js';
 
 /** A line longer than this is cut (a record is one line of a log, not a dump); the cut is marked. */
 export const MAX_NODE_LINE_BYTES = 8192;
@@ -53,9 +53,7 @@ type Write = JsonLogTarget['write'];
  */
 export function exportNodeLines(stream: JsonLogTarget, logger: Logger, now: () => number = Date.now): () => void {
   const original = stream.write;
-  let held = '';
-  // Bytes are decoded across writes: a character split between two chunks is read whole.
-  const decoder = new StringDecoder('utf8');
+  const lines = new LineSplitter(MAX_NODE_LINE_BYTES);
   const emit = (line: string): void => {
     const record = nodeLineRecord(line);
     if (record === undefined) return;
@@ -71,25 +69,12 @@ export function exportNodeLines(stream: JsonLogTarget, logger: Logger, now: () =
     cb?: (err?: Error | null) => void,
   ): boolean => {
     const written = original.call(stream, chunk, encodingOrCb as BufferEncoding, cb);
-    const text =
-      typeof chunk === 'string'
-        ? typeof encodingOrCb === 'string' && encodingOrCb !== 'utf8' && encodingOrCb !== 'utf-8'
-          ? Buffer.from(chunk, encodingOrCb).toString('utf8')
-          : chunk
-        : decoder.write(Buffer.from(chunk));
-    const parts = (held + text).split('\n');
-    held = parts.pop() ?? '';
-    // A writer that never ends its line must not grow the held text without bound.
-    if (Buffer.byteLength(held) > MAX_NODE_LINE_BYTES) {
-      parts.push(held);
-      held = '';
-    }
-    for (const line of parts) emit(line);
+    for (const line of lines.push(chunk, typeof encodingOrCb === 'string' ? encodingOrCb : undefined)) emit(line);
     return written;
   }) as Write;
   return () => {
     stream.write = original;
-    if (held !== '') emit(held);
-    held = '';
+    const rest = lines.flush();
+    if (rest !== undefined) emit(rest);
   };
 }
