@@ -488,7 +488,7 @@ async function main(): Promise<void> {
         warmupSeconds: 5,
         say,
       });
-      const note = `conformance puppet busy-waiting ${WORKER_SPIN_MS} ms per message, fed by a feeder agent on each node over Kafka, workers placed on ${w.placed.join(', ')}; this machine has ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`;
+      const note = `the conformance sink busy-waiting ${WORKER_SPIN_MS} ms per message (no answer, no log line), fed by a feeder agent on each node over Kafka, workers placed on ${w.placed.join(', ')}; this machine has ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`;
       report({ bench, metric: 'workers_across_nodes_1_msgs_per_s', value: Math.round(w.one), unit: 'msg/s', note });
       report({ bench, metric: 'workers_across_nodes_3_msgs_per_s', value: Math.round(w.three), unit: 'msg/s', note });
       report({

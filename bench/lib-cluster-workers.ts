@@ -1,6 +1,6 @@
 /**
  * workers_across_nodes_scaling (`npm run bench -- cluster --only workers`, decision 2163): one
- * stateless CPU-bound agent (the conformance puppet busy-waiting `--worker-spin-ms`, default 2, per
+ * stateless CPU-bound agent (the conformance sink busy-waiting `--worker-spin-ms`, default 2, per
  * message, as bus.ts's replicas_scaling on one node) on three `caxton serve` nodes (workers
  * across nodes are a cluster's one mode, decision 2168) over Kafka and etcd, named so that its three workers' partitions are on three different
  * nodes. Fed closed loop by three feeder puppets, one per node, each told to send `BURST` messages to
@@ -115,13 +115,16 @@ export async function workersAcrossNodes(
     const agent = spreadName(ids);
     const placed = [1, 2, 3].map((k) => partitionOwner(partitionFor(replicaUnitName(agent, k), PARTITIONS), [...ids])!);
     const puppet = (await artifact('conformance/puppet')).bytes;
-    await clients[0]!.deploy({ name: agent, config: { 'spin-ms': String(o.spinMs) } }, puppet);
+    // The worker is the sink busy-waiting: it answers and logs nothing, so a message costs its
+    // delivery and its spin (the puppet logs a line per message it is not told to obey).
+    const sink = (await artifact('conformance/sink')).bytes;
+    await clients[0]!.deploy({ name: agent, config: { 'spin-ms': String(o.spinMs) } }, sink);
     // One feeder per node, each fed through its own node.
     const feeders = ids.map((id) => nameOn('feed', id, [...ids]));
     for (const f of feeders) await clients[0]!.deploy({ name: f, config: {} }, puppet);
     for (const a of [agent, ...feeders])
       await waitUntil(`${a} to run`, async () => (await clients[0]!.getAgent(a)).state === 'running', 60_000);
-    o.say(`workers: ${agent} (puppet busy ${o.spinMs} ms per message) as 1 worker on ${placed[0]}`);
+    o.say(`workers: ${agent} (sink busy ${o.spinMs} ms per message) as 1 worker on ${placed[0]}`);
     const one = await measure(clients, feeders, agent, o.seconds, o.warmupSeconds, o.say);
     await clients[1]!.scale(agent, 3);
     for (const c of clients)
