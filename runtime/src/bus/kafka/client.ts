@@ -18,13 +18,39 @@ function levelName(l: number): KafkaLogLevel {
   return 'debug';
 }
 
+/**
+ * A heartbeat answered "rebalancing", "unknown member" or "illegal generation" is how the group
+ * coordinator tells a member to rejoin: kafkajs rejoins on it, and the consumer logs the rebalance
+ * itself. kafkajs logs the response at error level anyway (every member, every rebalance), which
+ * reads as a fault in a node's log: it is kept, at debug.
+ */
+const REJOIN_SIGNALS = [
+  'The group is rebalancing, so a rejoin is needed',
+  'The coordinator is not aware of this member',
+  'Specified group generation id is not valid',
+];
+
+/** The level a kafkajs line is logged at here: kafkajs's own, but a heartbeat's rejoin signal at debug. */
+export function kafkaLineLevel(level: number, namespace: string, message: string, extra: Record<string, unknown>): KafkaLogLevel {
+  const name = levelName(level);
+  if (
+    name === 'error' &&
+    namespace === 'Connection' &&
+    message.startsWith('Response Heartbeat') &&
+    REJOIN_SIGNALS.includes(String(extra.error))
+  )
+    return 'debug';
+  return name;
+}
+
 export function createKafka(o: ResolvedKafkaOptions): Kafka {
   dropKafkajsNegativeTimeoutWarnings();
   const bridge: logCreator =
     () =>
     ({ namespace, level, log }) => {
       const { message, timestamp: _t, logger: _l, ...extra } = log;
-      o.logger({ level: levelName(level), namespace, message: String(message), extra });
+      const text = String(message);
+      o.logger({ level: kafkaLineLevel(level, namespace, text, extra), namespace, message: text, extra });
     };
   return new KafkaClient({
     clientId: o.clientId,
