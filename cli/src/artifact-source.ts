@@ -8,6 +8,7 @@ import { CliError, UsageError } from './cli-error.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { recordedLanguage } from './artifact-language.js';
+import { ARTIFACT_LIMIT_TABLE } from '@caxton/core';
 
 /** Relative to the working directory when inside it, absolute otherwise. */
 export function displayPath(cwd: string, file: string): string {
@@ -71,6 +72,16 @@ export async function loadArtifact(ctx: CommandContext, source: string): Promise
     );
     file = built.artifactPath;
     builtLanguage = built.language;
+  }
+  // A device or a FIFO given as a component would be read without end (or block for ever); a file
+  // past the largest component any node accepts is refused before it is read.
+  const fileInfo = file === full ? info : await stat(file);
+  if (!fileInfo.isFile()) throw new UsageError(`${source} is not a regular file`, 'give a .wasm component or an agent project directory');
+  if (fileInfo.size > ARTIFACT_LIMIT_TABLE.maxArtifactBytes.ceiling) {
+    throw new UsageError(
+      `${source} is ${fileInfo.size} bytes, more than any node accepts (${ARTIFACT_LIMIT_TABLE.maxArtifactBytes.ceiling})`,
+      'is it the component? a .wasm agent is usually well under a few MiB',
+    );
   }
   const bytes = await readFile(file);
   if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) {

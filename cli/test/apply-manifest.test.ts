@@ -120,6 +120,24 @@ describe('application file', () => {
     assert.deepEqual(problems(`apiVersion: caxton/v1\nagents: []\n#${'x'.repeat(MANIFEST_LIMITS.maxBytes)}\n`), ['1:1 (file)']);
   });
 
+  it('keeps config values as written (YAML would read numbers out of them); refuses tags, deep nesting, a null list, and quotes odd keys', () => {
+    const m = parseAppManifest(
+      'apiVersion: caxton/v1\nagents:\n  - name: a\n    source: a.wasm\n    config: { zip: 01234, v: 1.10, big: 12345678901234567890, on: true, s: "x" }\n',
+      'app.yaml',
+    );
+    assert.deepEqual(m.agents[0]!.config, { zip: '01234', v: '1.10', big: '12345678901234567890', on: 'true', s: 'x' });
+    assert.deepEqual(problems('apiVersion: caxton/v1\nagents:\n  - name: !foo a\n    source: a.wasm\n').length, 1, 'an unknown tag');
+    assert.deepEqual(
+      problems(`apiVersion: caxton/v1\nagents: ${'['.repeat(20_000)}\n`).length >= 1,
+      true,
+      'deep nesting is a problem, not a crash',
+    );
+    assert.deepEqual(problems('apiVersion: caxton/v1\nagents:\n'), ['2:8 agents']);
+    const odd = problems(`apiVersion: caxton/v1\nagents:\n  - name: a\n    source: a.wasm\n    "\\e[31m${'k'.repeat(100)}": 1\n`);
+    assert.equal(odd.length, 1);
+    assert.ok(odd[0]!.includes('agents[0]."') && odd[0]!.length < 80, odd[0]);
+  });
+
   it('publishes the JSON Schema its field table generates', () => {
     const published = JSON.parse(readFileSync(path.join(ROOT, 'docs/schemas/caxton-app.schema.json'), 'utf8')) as unknown;
     assert.deepEqual(published, appManifestJsonSchema(), 'stale: run node scripts/app-schema.mjs');

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentLimitsSpec } from '@caxton/core';
-import { formatStep, planApply, planDelete, type CurrentAgent, type DesiredAgent } from '../src/apply/index.js';
+import { formatStep, headerOf, planApply, planDelete, type CurrentAgent, type DesiredAgent } from '../src/apply/index.js';
 
 const LIMITS = { fuelPerMessage: 1_000_000, memoryPages: 16 } as AgentLimitsSpec;
 
@@ -34,7 +34,8 @@ const plan = (desired: DesiredAgent[], current: CurrentAgent[], prune = false): 
 
 describe('apply plan', () => {
   it('deploys what is new (scaled after), leaves what matches, and is empty the second time', () => {
-    assert.deepEqual(plan([want('a'), want('b', { replicas: 3 })], []), ['+ deploy a', '+ deploy b as 3 replicas']);
+    assert.deepEqual(plan([want('a'), want('b', { replicas: 3 })], []), ['+ deploy a', '+ deploy b', '^ scale b 1 -> 3']);
+    assert.deepEqual(plan([want('k', { kind: { idleMs: 1000 } })], []), ['+ deploy kind k']);
     assert.deepEqual(
       plan([want('a'), want('b', { replicas: 3 })], [running('a'), running('b', { replicas: { replicas: 3, draining: 0 } })]),
       ['= a unchanged', '= b unchanged'],
@@ -45,7 +46,7 @@ describe('apply plan', () => {
     assert.deepEqual(plan([want('a', { digest: 'new' })], [running('a')]), ['~ upgrade a (component)']);
     assert.deepEqual(plan([want('a', { config: { k: 'v' } })], [running('a')]), ['~ upgrade a (config)']);
     assert.deepEqual(plan([want('a')], [running('a', { config: { old: '1' } })]), ['~ upgrade a (config)'], 'a key left out is removed');
-    assert.deepEqual(plan([want('a', { limits: { fuelPerMessage: 5_000_000 } })], [running('a')]), ['~ upgrade a (limits.fuelPerMessage)']);
+    assert.deepEqual(plan([want('a', { limits: { fuelPerMessage: 5_000_000 } })], [running('a')]), ['~ upgrade a (limits.fuel)']);
     assert.deepEqual(plan([want('a', { limits: { memoryPages: 16 } })], [running('a')]), ['= a unchanged'], 'a named limit that matches');
     assert.deepEqual(plan([want('a', { topics: ['x.*'] })], [running('a')]), ['~ upgrade a (topics)']);
     assert.deepEqual(
@@ -86,7 +87,10 @@ describe('apply plan', () => {
 
   it('refuses what it must not guess: kind vs named agent, a rollout of another version in progress', () => {
     const kind = { active: 0, passivated: 0, activations: 0, idleMs: 1000 } as CurrentAgent['kind'];
-    assert.match(plan([want('a')], [running('a', { kind })])[0]!, /^! a: runs as an agent kind, the file declares a named agent/);
+    assert.match(
+      plan([want('a')], [running('a', { kind })])[0]!,
+      /^! a: runs as an agent kind, the file declares a named agent: stop it first \(caxton stop a\)/,
+    );
     assert.match(
       plan([want('a', { kind: { idleMs: 1000 } })], [running('a')])[0]!,
       /^! a: runs as a named agent, the file declares a kind/,
@@ -105,5 +109,68 @@ describe('apply plan', () => {
       '- stop a (named in the file)',
       '= gone unchanged',
     ]);
+  });
+
+  it('plans by state: stopped with its queue kept is deployed again; busy and failed ones are left, with why', () => {
+    assert.deepEqual(plan([want('a')], [running('a', { state: 'stopped' })]), ['+ deploy a']);
+    for (const state of ['starting', 'upgrading', 'restarting', 'stopping'] as const)
+      assert.deepEqual(plan([want('a', { digest: 'new' })], [running('a', { state })]), [
+        `! a: it is ${state}: apply again once it settles`,
+      ]);
+    assert.match(plan([want('a')], [running('a', { state: 'failed' })])[0]!, /^! a: it is failed .*caxton stop a/);
+  });
+
+  it("a kind's changed settings, a rolled-back rollout of the same component, and a count held at start-up", () => {
+    const kind = { active: 0, passivated: 0, activations: 0, failed: 0, idleMs: 1000 } as CurrentAgent['kind'];
+    assert.deepEqual(plan([want('k', { kind: { idleMs: 1000 } })], [running('k', { kind })]), ['= k unchanged']);
+    assert.deepEqual(plan([want('k', { kind: { idleMs: 5000 } })], [running('k', { kind })]), [
+      '! k: its kind settings (idle, max-active) apply at its deploy only: stop it (caxton stop k), then apply',
+      '= k unchanged',
+    ]);
+    const rollout = { strategy: { kind: 'canary' as const, percent: 10 }, thresholds: {} };
+    const rolledBack = running('a', {
+      rollout: { phase: 'rolled-back', candidateVersion: 2, candidateDigest: 'new', reason: 'crash rate' } as CurrentAgent['rollout'],
+    });
+    assert.match(
+      plan([want('a', { digest: 'new', rollout })], [rolledBack])[0]!,
+      /^! a: its rollout of this component was rolled-back \(crash rate\)/,
+    );
+    assert.deepEqual(
+      plan([want('a', { digest: 'newer', rollout })], [rolledBack]),
+      ['~ upgrade a (component) as a rollout'],
+      'another component: a new rollout',
+    );
+    assert.deepEqual(
+      plan([want('a', { replicas: 3 })], [running('a', { replicas: { replicas: 1, draining: 0, recorded: 3 } })]),
+      ['^ scale a 1 -> 3'],
+      'recorded 3, running 1: not unchanged',
+    );
+  });
+
+  it('refuses to plan against config it cannot read (a token without config.read sees it redacted)', () => {
+    assert.throws(
+      () => planApply([want('a', { config: { k: 'v' } })], [running('a', { config: { k: '<redacted>' } })], { prune: false }),
+      (e: Error & { hint?: string }) => /redacted/.test(e.message) && /config\.read/.test(e.hint ?? ''),
+    );
+  });
+
+  it('sends a rollout only for a new component, and the signature and language with every upload', () => {
+    const rollout = { strategy: { kind: 'canary' as const, percent: 10 }, thresholds: {} };
+    const w = want('a', { config: { k: 'v' }, rollout, limits: { fuelPerMessage: 5 }, topics: ['t'] });
+    const component = { language: 'assemblyscript', signatureEnvelope: '{"payload":"x"}' };
+    const configOnly = headerOf(w, { op: 'upgrade', agent: 'a', why: ['config'], rollout: false }, component);
+    assert.equal(configOnly.rollout, undefined, 'a config change is a drain and swap');
+    assert.equal(configOnly.replaceConfig, true);
+    assert.deepEqual(configOnly.config, { k: 'v' });
+    assert.equal(configOnly.signatureEnvelope, component.signatureEnvelope);
+    assert.equal(configOnly.language, 'assemblyscript');
+    assert.deepEqual(headerOf(w, { op: 'upgrade', agent: 'a', why: ['component'], rollout: true }, component).rollout, rollout);
+    const deploy = headerOf({ ...w, keepState: true, kind: { idleMs: 10 } }, { op: 'deploy', agent: 'a', kind: true }, {});
+    assert.equal(deploy.keepState, true);
+    assert.deepEqual(deploy.kind, { idleMs: 10 });
+    assert.equal(deploy.rollout, undefined);
+    assert.equal(deploy.replaceConfig, undefined);
+    assert.deepEqual(deploy.topics, ['t']);
+    assert.deepEqual(deploy.limits, { fuelPerMessage: 5 });
   });
 });

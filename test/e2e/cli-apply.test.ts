@@ -57,13 +57,14 @@ describe('caxton apply, diff and delete against a real caxton serve', () => {
     const diff = await run(['diff', '-f', 'app.yaml']);
     assert.equal(diff.code, 0, show(diff));
     assert.match(diff.stdout, /^\+ deploy echo$/m);
-    assert.match(diff.stdout, /^\+ deploy worker as 2 replicas$/m);
-    assert.match(diff.stdout, /^2 changes$/m);
+    assert.match(diff.stdout, /^\+ deploy worker$/m);
+    assert.match(diff.stdout, /^\^ scale worker 1 -> 2$/m);
+    assert.match(diff.stdout, /^3 changes$/m);
     assert.equal((await agents()).size, 0, 'diff deployed nothing');
 
     const applied = await run(['apply', '-f', 'app.yaml']);
     assert.equal(applied.code, 0, show(applied));
-    assert.match(applied.stdout, /^applied: 2 changes$/m);
+    assert.match(applied.stdout, /^applied: 3 changes$/m);
     assert.deepEqual((await detail('echo')).config, { greeting: 'hi' });
     assert.equal((await detail('worker')).replicas?.replicas, 2);
 
@@ -110,7 +111,7 @@ describe('caxton apply, diff and delete against a real caxton serve', () => {
     await app('  - name: extra\n    source: missing.wasm\n');
     const missing = await run(['apply', '-f', 'app.yaml']);
     assert.equal(missing.code, 2, show(missing));
-    assert.match(missing.stderr, /app\.yaml:3:1 agents\[0\]\.source: missing\.wasm: /);
+    assert.match(missing.stderr, /app\.yaml:3:1 agents\[0\]\.source: missing\.wasm does not exist/);
     assert.equal((await agents()).has('extra'), false);
   });
 

@@ -632,20 +632,21 @@ function applyScenario(): Scenario {
         if (error !== undefined) throw error;
         return outcomes.map((o) => `${o.status} ${formatStep(o.step)}`);
       };
-      assert.deepEqual(await apply(text('hi', 2)), [`done + deploy ${echo}`, `done + deploy ${worker} as 2 replicas`]);
+      assert.deepEqual(await apply(text('hi', 2)), [`done + deploy ${echo}`, `done + deploy ${worker}`, `done ^ scale ${worker} 1 -> 2`]);
       assert.deepEqual((await client.getAgent(echo)).config, { greeting: 'hi' });
       assert.equal((await client.getAgent(worker)).replicas?.replicas, 2);
       // Every node sees both before the next plan reads them (a cluster's registry mirror).
       for (const c of t.clients)
         await waitFor(
-          'every node to list both',
-          async () => (await c.listAgents()).filter((a) => a.name.startsWith(prefix)).length === 2,
+          'every node to list both, running',
+          async () => (await c.listAgents()).filter((a) => a.name.startsWith(prefix) && a.state === 'running').length === 2,
           WAIT_MS,
           100,
         );
       assert.deepEqual(await apply(text('hi', 2)), [`unchanged = ${echo} unchanged`, `unchanged = ${worker} unchanged`]);
       assert.deepEqual(await apply(text('hello', 3)), [`done ~ upgrade ${echo} (config)`, `done ^ scale ${worker} 2 -> 3`]);
-      assert.deepEqual((await client.getAgent(echo)).config, { greeting: 'hello' });
+      // In a cluster the upgrade returns once the registry has it; the node running echo swaps it in after.
+      await waitFor(`${echo}'s new config`, async () => (await client.getAgent(echo)).config.greeting === 'hello', WAIT_MS, 100);
       assert.equal((await client.getAgent(worker)).replicas?.replicas, 3);
       assert.deepEqual(await apply(text('hello', 3, false), true), [
         `unchanged = ${worker} unchanged`,

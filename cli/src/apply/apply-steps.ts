@@ -23,15 +23,27 @@ export interface StepOutcome {
   error?: { code?: string; message: string };
 }
 
-/** The header a deploy or upgrade of `want` sends: the file's whole config and what else it names. */
-function headerOf(want: DesiredAgent, upgrade: boolean, language: string | undefined): UploadHeader {
+/** What a step sends of a declared agent's component besides its bytes. */
+export interface LoadedComponentInfo {
+  language?: string;
+  /** Its detached signature (DSSE), as `caxton deploy` sends `<artifact>.dsse.json`. */
+  signatureEnvelope?: string;
+}
+
+/**
+ * The header a deploy or upgrade of `want` sends: the file's whole config and what else it names,
+ * the component's language and signature. A rollout only when the plan's step says so (a new
+ * component): a config change alone is a drain and swap.
+ */
+export function headerOf(want: DesiredAgent, step: Step, component: LoadedComponentInfo): UploadHeader {
   const h: UploadHeader = { name: want.name, config: want.config };
   if (want.limits !== undefined) h.limits = want.limits;
   if (want.topics !== undefined) h.topics = want.topics;
-  if (language !== undefined) h.language = language;
-  if (upgrade) {
+  if (component.language !== undefined) h.language = component.language;
+  if (component.signatureEnvelope !== undefined) h.signatureEnvelope = component.signatureEnvelope;
+  if (step.op === 'upgrade') {
     h.replaceConfig = true;
-    if (want.rollout !== undefined) h.rollout = want.rollout;
+    if (step.rollout && want.rollout !== undefined) h.rollout = want.rollout;
   } else {
     if (want.keepState) h.keepState = true;
     if (want.kind !== undefined) h.kind = { ...want.kind };
@@ -41,7 +53,7 @@ function headerOf(want: DesiredAgent, upgrade: boolean, language: string | undef
 
 export interface RunOptions {
   /** The component of each declared agent (read once, before the plan). */
-  artifact(name: string): { bytes: Uint8Array; language?: string };
+  artifact(name: string): { bytes: Uint8Array } & LoadedComponentInfo;
   desired: ReadonlyMap<string, DesiredAgent>;
   /** Told as each step starts (progress on stderr). */
   onStep?: (line: string) => void;
@@ -88,16 +100,13 @@ export async function runSteps(
 async function runStep(client: ApplyClient, step: Step, o: RunOptions): Promise<void> {
   switch (step.op) {
     case 'deploy': {
-      const want = o.desired.get(step.agent)!;
       const a = o.artifact(step.agent);
-      await client.deploy(headerOf(want, false, a.language), a.bytes);
-      if (step.replicas > 1) await client.scale(step.agent, step.replicas);
+      await client.deploy(headerOf(o.desired.get(step.agent)!, step, a), a.bytes);
       return;
     }
     case 'upgrade': {
-      const want = o.desired.get(step.agent)!;
       const a = o.artifact(step.agent);
-      await client.upgrade(headerOf(want, true, a.language), a.bytes);
+      await client.upgrade(headerOf(o.desired.get(step.agent)!, step, a), a.bytes);
       return;
     }
     case 'scale':

@@ -4,9 +4,9 @@
  * it, `caxton delete -f` stops what the file names. The one public entry of the apply package.
  */
 import { createHash } from 'node:crypto';
-import type { AgentStatus } from '@caxton/core';
 import type { DesiredAgent } from './plan.js';
 import { ManifestError, type AppManifest, type ManifestProblem } from './manifest.js';
+import type { LoadedComponentInfo } from './apply-steps.js';
 
 export { APP_API_VERSION, AGENT_FIELDS, appManifestJsonSchema } from './manifest-fields.js';
 export {
@@ -18,12 +18,11 @@ export {
   type ManifestProblem,
 } from './manifest.js';
 export { changes, formatStep, planApply, planDelete, type CurrentAgent, type DesiredAgent, type Step } from './plan.js';
-export { runSteps, type ApplyClient, type StepOutcome } from './apply-steps.js';
+export { headerOf, runSteps, type ApplyClient, type LoadedComponentInfo, type StepOutcome } from './apply-steps.js';
 
-/** A declared agent's component, read (a project directory built) by the caller. */
-export interface LoadedComponent {
+/** A declared agent's component, read (a project directory built) by the caller, with its language and signature. */
+export interface LoadedComponent extends LoadedComponentInfo {
   bytes: Uint8Array;
-  language?: string;
 }
 
 /**
@@ -44,27 +43,20 @@ export async function desiredAgents(
       components.set(a.name, c);
       desired.push({ ...a, digest: createHash('sha256').update(c.bytes).digest('hex') });
     } catch (err) {
-      problems.push({ line: a.line, column: 1, field: `agents[${a.index}].source`, message: `${a.sourceText}: ${(err as Error).message}` });
+      const e = err as { message?: string; hint?: string };
+      problems.push({
+        line: a.line,
+        column: 1,
+        field: `agents[${a.index}].source`,
+        message: `${e.message ?? String(err)}${e.hint ? ` (${e.hint})` : ''}`,
+      });
     }
   }
   if (problems.length > 0) throw new ManifestError(manifest.file, problems);
   return { desired, components };
 }
 
-/** What runs, for the plan: every agent the node lists, in detail (GetAgent: config, limits, replicas). */
-export async function currentAgents(client: {
-  listAgents(): Promise<Pick<AgentStatus, 'name'>[]>;
-  getAgent(name: string): Promise<AgentStatus | (Omit<AgentStatus, 'state'> & { state: string })>;
-}): Promise<AgentStatus[]> {
-  const names = (await client.listAgents()).map((a) => a.name).filter((n) => !n.includes('/'));
-  const out: AgentStatus[] = [];
-  for (const name of names) {
-    try {
-      out.push((await client.getAgent(name)) as AgentStatus);
-    } catch (err) {
-      // Undeployed between the list and the read: not running.
-      if ((err as { kind?: string }).kind !== 'not-found') throw err;
-    }
-  }
-  return out;
+/** What runs, for the plan: every agent the node lists (ListAgents answers each one's whole status), instances of kinds left out. */
+export async function currentAgents<A extends { name: string }>(client: { listAgents(): Promise<A[]> }): Promise<A[]> {
+  return (await client.listAgents()).filter((a) => !a.name.includes('/'));
 }

@@ -77,7 +77,7 @@ export const TOP_FIELDS = {
     pattern: `^${APP_API_VERSION.replace('/', '\\/')}$`,
     description: `Always \`${APP_API_VERSION}\`.`,
   },
-  agents: { type: 'string', required: true, description: 'The agents and kinds the node (or cluster) runs, by name.' },
+  agents: { type: 'string-list', required: true, description: 'The agents and kinds the node (or cluster) runs, by name.' },
 } as const;
 
 function rowSchema(row: FieldRow): Record<string, unknown> {

@@ -24,7 +24,7 @@ import { rolloutFromFlags } from '../rollout-flags.js';
 import { AGENT_FIELDS, APP_API_VERSION, type AgentField, type FieldRow } from './manifest-fields.js';
 
 /** The most a file may hold: bounds the work a hostile file can ask for before anything is checked. */
-export const MANIFEST_LIMITS = { maxBytes: 1024 * 1024, maxAgents: 1_000, maxProblemsShown: 20 } as const;
+export const MANIFEST_LIMITS = { maxBytes: 512 * 1024, maxAgents: 1_000, maxProblemsShown: 20 } as const;
 
 /** One agent (or kind) as the file declares it, parsed. */
 export interface DeclaredAgent {
@@ -101,6 +101,21 @@ function scalarText(node: YamlNode): string | undefined {
 }
 
 /**
+ * A value as the file writes it: a quoted string's text, or a plain scalar's own characters — so
+ * `zip: 01234` stays "01234" and `v: 1.10` stays "1.10" (YAML would read numbers out of them).
+ */
+function writtenText(node: YamlNode): string | undefined {
+  if (!isScalar(node)) return undefined;
+  if (typeof node.value === 'string') return node.value;
+  if (typeof node.value !== 'number' && typeof node.value !== 'boolean') return undefined;
+  const source = (node as { source?: unknown }).source;
+  return typeof source === 'string' ? source : String(node.value);
+}
+
+/** A key from the file in a message: as it is when it is a plain short word, else bounded and quoted (a key may be long or hold control characters). */
+const shown = (text: string): string => (/^[A-Za-z0-9_.-]{1,40}$/.test(text) ? text : JSON.stringify(text.slice(0, 40)));
+
+/**
  * A map of strings (config) or of flag texts (limits, kind, rollout), its keys checked against
  * `keys`: each bad entry is a problem, and the good ones come back (so their values are checked too).
  */
@@ -118,14 +133,14 @@ function readMap(r: Reader, node: YamlNode, field: string, row: FieldRow): Recor
       continue;
     }
     if (row.keys !== undefined && !row.keys.includes(key)) {
-      at(r, keyNode, `${field}.${key}`, `unknown key; it takes ${row.keys.join(', ')}`);
+      at(r, keyNode, `${field}.${shown(key)}`, `unknown key; it takes ${row.keys.join(', ')}`);
       continue;
     }
     if (Object.hasOwn(out, key)) {
-      at(r, keyNode, `${field}.${key}`, 'given twice');
+      at(r, keyNode, `${field}.${shown(key)}`, 'given twice');
       continue;
     }
-    const text = pair.value === null ? undefined : scalarText(pair.value as YamlNode);
+    const text = pair.value === null ? undefined : writtenText(pair.value as YamlNode);
     if (text === undefined) {
       at(r, (pair.value as YamlNode | null) ?? keyNode, `${field}.${key}`, 'must be a string (or a number)');
       continue;
@@ -148,7 +163,12 @@ function readAgent(r: Reader, node: YamlNode, index: number, dir: string): { age
     const keyNode = pair.key as YamlNode;
     const key = scalarText(keyNode);
     if (key === undefined || !Object.hasOwn(AGENT_FIELDS, key)) {
-      at(r, keyNode, `${where}.${key ?? '?'}`, `unknown field; an agent takes ${Object.keys(AGENT_FIELDS).join(', ')}`);
+      at(
+        r,
+        keyNode,
+        `${where}.${key === undefined ? '?' : shown(key)}`,
+        `unknown field; an agent takes ${Object.keys(AGENT_FIELDS).join(', ')}`,
+      );
       continue;
     }
     if (given.has(key as AgentField)) {
@@ -235,35 +255,55 @@ function readAgent(r: Reader, node: YamlNode, index: number, dir: string): { age
   return { ...(r.problems.length === before ? { agent } : {}), ...(name !== undefined ? { name } : {}) };
 }
 
-/** Parses and checks the text of an application file; `file` names it in messages and gives the folder sources are relative to. */
-export function parseAppManifest(text: string, file: string): AppManifest {
+/**
+ * Parses and checks the text of an application file. `file` is its path (sources are relative to
+ * its folder: give it absolute, or relative to this process's directory); `shownAs` names it in
+ * messages (default: `file`).
+ */
+export function parseAppManifest(text: string, file: string, shownAs: string = file): AppManifest {
   const r: Reader = { problems: [], lines: new LineCounter() };
   if (Buffer.byteLength(text, 'utf8') > MANIFEST_LIMITS.maxBytes) {
-    throw new ManifestError(file, [{ line: 1, column: 1, field: '(file)', message: `larger than ${MANIFEST_LIMITS.maxBytes} bytes` }]);
+    throw new ManifestError(shownAs, [{ line: 1, column: 1, field: '(file)', message: `larger than ${MANIFEST_LIMITS.maxBytes} bytes` }]);
   }
-  // One document; an alias or a custom tag is not a value any field takes (read from the nodes, never converted to JS).
-  const doc: Document.Parsed = parseDocument(text, { lineCounter: r.lines, prettyErrors: false, uniqueKeys: true });
+  // One document, read from its nodes, never converted to JS: an alias is no value any field takes.
+  // Keys given twice are found here, by each map's reader (yaml's own check compares every key with
+  // every earlier one: quadratic in a hostile map's size).
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter: r.lines, prettyErrors: false, uniqueKeys: false });
+  } catch (err) {
+    // The composer recurses: a file nested thousands deep runs out of stack.
+    if (err instanceof RangeError)
+      throw new ManifestError(shownAs, [{ line: 1, column: 1, field: '(file)', message: 'nested too deeply' }]);
+    throw err;
+  }
   for (const e of doc.errors) {
     const { line, col } = r.lines.linePos(e.pos[0]);
     r.problems.push({ line, column: col, field: '(syntax)', message: e.message.split('\n')[0]! });
   }
-  if (r.problems.length > 0) throw new ManifestError(file, r.problems);
+  // A tag (`!foo`) is a warning to YAML; here it is a value no field takes.
+  for (const w of doc.warnings) {
+    const { line, col } = r.lines.linePos(w.pos[0]);
+    r.problems.push({ line, column: col, field: '(syntax)', message: w.message.split('\n')[0]! });
+  }
+  if (r.problems.length > 0) throw new ManifestError(shownAs, r.problems);
   const root = doc.contents as YamlNode | null;
   if (!isMap(root))
-    throw new ManifestError(file, [{ line: 1, column: 1, field: '(file)', message: 'must be a map with apiVersion and agents' }]);
+    throw new ManifestError(shownAs, [{ line: 1, column: 1, field: '(file)', message: 'must be a map with apiVersion and agents' }]);
   let agentsNode: YamlNode | undefined;
   let version: YamlNode | undefined;
   for (const pair of root.items) {
     const key = scalarText(pair.key as YamlNode);
-    if (key === 'apiVersion') version = (pair.value as YamlNode | null) ?? (pair.key as YamlNode);
-    else if (key === 'agents') agentsNode = (pair.value as YamlNode | null) ?? (pair.key as YamlNode);
-    else at(r, pair.key as YamlNode, key ?? '?', 'unknown field; the file takes apiVersion and agents');
+    if (key === 'apiVersion' && version === undefined) version = (pair.value as YamlNode | null) ?? (pair.key as YamlNode);
+    else if (key === 'agents' && agentsNode === undefined) agentsNode = (pair.value as YamlNode | null) ?? (pair.key as YamlNode);
+    else if (key === 'apiVersion' || key === 'agents') at(r, pair.key as YamlNode, key, 'given twice');
+    else at(r, pair.key as YamlNode, key === undefined ? '?' : shown(key), 'unknown field; the file takes apiVersion and agents');
   }
   if (version === undefined) at(r, root, 'apiVersion', `is required: apiVersion: ${APP_API_VERSION}`);
   else if (!isScalar(version) || version.value !== APP_API_VERSION) at(r, version, 'apiVersion', `must be ${APP_API_VERSION}`);
   const agents: DeclaredAgent[] = [];
   if (agentsNode === undefined) at(r, root, 'agents', 'is required (a list; empty is allowed)');
-  else if (!isSeq(agentsNode) && !(isScalar(agentsNode) && agentsNode.value === null)) at(r, agentsNode, 'agents', 'must be a list');
+  else if (!isSeq(agentsNode)) at(r, agentsNode, 'agents', 'must be a list (none: agents: [])');
   else if (isSeq(agentsNode)) {
     if (agentsNode.items.length > MANIFEST_LIMITS.maxAgents) at(r, agentsNode, 'agents', `more than ${MANIFEST_LIMITS.maxAgents} agents`);
     else {
@@ -280,6 +320,6 @@ export function parseAppManifest(text: string, file: string): AppManifest {
       });
     }
   }
-  if (r.problems.length > 0) throw new ManifestError(file, r.problems);
-  return { file, agents };
+  if (r.problems.length > 0) throw new ManifestError(shownAs, r.problems);
+  return { file: shownAs, agents };
 }

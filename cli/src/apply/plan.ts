@@ -4,7 +4,8 @@
  * shows is the one `caxton apply` carries out. Each difference becomes the operator's own command
  * (deploy, upgrade, scale, stop): an apply is those commands in order, each audited as it is.
  */
-import type { AgentStatus, AgentLimitsSpec } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, type AgentLimitsSpec, type AgentStatus, type DeployableLimitName } from '@caxton/core';
+import { UsageError } from '../cli-error.js';
 import type { DeclaredAgent } from './manifest.js';
 
 /** A declared agent with its component read: the digest is what the node records (sha256 of the bytes). */
@@ -15,11 +16,16 @@ export interface DesiredAgent extends DeclaredAgent {
 /** What the plan reads of a running agent (a status from ListAgents or GetAgent). */
 export type CurrentAgent = Pick<
   AgentStatus,
-  'name' | 'artifactDigest' | 'config' | 'limits' | 'topics' | 'replicas' | 'kind' | 'rollout' | 'state'
->;
+  'name' | 'artifactDigest' | 'config' | 'limits' | 'topics' | 'replicas' | 'kind' | 'rollout'
+> & {
+  state: AgentStatus['state'] | 'unknown';
+};
+
+/** What the node shows for a config value the caller may not read (runtime/src/api/redaction.ts). */
+const REDACTED = '<redacted>';
 
 export type Step =
-  | { op: 'deploy'; agent: string; replicas: number }
+  | { op: 'deploy'; agent: string; kind: boolean }
   | { op: 'upgrade'; agent: string; why: string[]; rollout: boolean }
   | { op: 'scale'; agent: string; from: number; to: number }
   | { op: 'stop'; agent: string; why: string }
@@ -43,11 +49,16 @@ const sameMap = (a: Record<string, string>, b: Record<string, string>): boolean 
 const sameList = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
 
-/** The limits the file names that differ from the running ones (a limit the file leaves out keeps its value). */
+/** The limits the file names that differ from the running ones (a limit the file leaves out keeps its value), by the file's keys. */
 function changedLimits(desired: Partial<AgentLimitsSpec> | undefined, current: AgentLimitsSpec): string[] {
   if (desired === undefined) return [];
-  return (Object.keys(desired) as (keyof AgentLimitsSpec)[]).filter((k) => desired[k] !== current[k]).map((k) => `limits.${k}`);
+  return (Object.keys(desired) as (keyof AgentLimitsSpec)[])
+    .filter((k) => desired[k] !== current[k])
+    .map((k) => `limits.${AGENT_LIMIT_TABLE[k as DeployableLimitName]?.deploy.flag ?? k}`);
 }
+
+/** States in which an agent is changing: nothing is planned for it until it settles. */
+const BUSY = new Set(['starting', 'upgrading', 'restarting', 'stopping']);
 
 /** Why `current` is not what `want` declares, as the fields an upgrade changes; empty: nothing to upgrade. */
 function upgradeReasons(want: DesiredAgent, current: CurrentAgent): string[] {
@@ -62,11 +73,34 @@ function upgradeReasons(want: DesiredAgent, current: CurrentAgent): string[] {
 /** The steps that make `current` what `desired` declares, in order: new agents, changes, then what is pruned. */
 export function planApply(desired: readonly DesiredAgent[], current: readonly CurrentAgent[], o: PlanOptions): Step[] {
   const running = new Map(current.filter((a) => !a.name.includes('/')).map((a) => [a.name, a]));
+  // A token that cannot read agents' config sees it redacted: every plan would read as a change.
+  for (const want of desired) {
+    const now = running.get(want.name);
+    if (now !== undefined && Object.values(now.config).some((v) => v === REDACTED))
+      throw new UsageError(
+        `the node shows ${want.name}'s config redacted: this token cannot read agents' config, so no plan can be compared`,
+        'use a token whose role reads config (operator or admin: config.read)',
+      );
+  }
   const steps: Step[] = [];
   for (const want of desired) {
     const now = running.get(want.name);
-    if (now === undefined) {
-      steps.push({ op: 'deploy', agent: want.name, replicas: want.replicas });
+    // Stopped with its queue kept: a deploy takes the queue over (the node's rule for a deploy of that name).
+    if (now === undefined || now.state === 'stopped') {
+      steps.push({ op: 'deploy', agent: want.name, kind: want.kind !== undefined });
+      if (want.replicas > 1) steps.push({ op: 'scale', agent: want.name, from: 1, to: want.replicas });
+      continue;
+    }
+    if (BUSY.has(now.state)) {
+      steps.push({ op: 'refused', agent: want.name, why: `it is ${now.state}: apply again once it settles` });
+      continue;
+    }
+    if (now.state === 'failed') {
+      steps.push({
+        op: 'refused',
+        agent: want.name,
+        why: `it is failed (caxton agents ${want.name} says why): stop it (caxton stop ${want.name}), then apply`,
+      });
       continue;
     }
     const isKind = now.kind !== undefined;
@@ -74,42 +108,63 @@ export function planApply(desired: readonly DesiredAgent[], current: readonly Cu
       steps.push({
         op: 'refused',
         agent: want.name,
-        why: `runs as ${isKind ? 'an agent kind' : 'a named agent'}, the file declares ${isKind ? 'a named agent' : 'a kind'}: delete it first (caxton delete -f, or caxton stop ${want.name})`,
+        why: `runs as ${isKind ? 'an agent kind' : 'a named agent'}, the file declares ${isKind ? 'a named agent' : 'a kind'}: stop it first (caxton stop ${want.name}), then apply`,
       });
       continue;
     }
-    if (
-      now.rollout !== undefined &&
-      (now.rollout.phase === 'baking' || now.rollout.phase === 'promoting' || now.rollout.phase === 'rolling-back')
-    ) {
+    if (want.kind !== undefined && now.kind !== undefined) {
+      const idle = want.kind.idleMs;
+      const cap = want.kind.maxActive;
+      if ((idle !== undefined && idle !== now.kind.idleMs) || (cap !== undefined && cap !== now.kind.maxActive))
+        steps.push({
+          op: 'refused',
+          agent: want.name,
+          why: `its kind settings (idle, max-active) apply at its deploy only: stop it (caxton stop ${want.name}), then apply`,
+        });
+    }
+    const rollout = now.rollout;
+    const phase = rollout?.phase;
+    if (rollout !== undefined && (phase === 'baking' || phase === 'promoting' || phase === 'rolling-back')) {
       // The file's version is being rolled out: nothing to do until it ends. Another version: wait too.
       steps.push(
-        now.rollout.candidateDigest === want.digest
+        rollout.candidateDigest === want.digest
           ? { op: 'unchanged', agent: want.name }
           : {
               op: 'refused',
               agent: want.name,
-              why: `a rollout of version ${now.rollout.candidateVersion} is in progress: apply again once it ends`,
+              why: `a rollout of version ${rollout.candidateVersion} is in progress: apply again once it ends`,
             },
       );
       continue;
     }
     const why = upgradeReasons(want, now);
-    const replicasNow = now.replicas?.recorded ?? now.replicas?.replicas ?? 1;
+    const asRollout = want.rollout !== undefined && why.includes('component');
+    // The file's component was rolled out and rolled back (or aborted): the same rollout would end the same way.
+    if (asRollout && rollout !== undefined && (phase === 'rolled-back' || phase === 'aborted') && rollout.candidateDigest === want.digest) {
+      steps.push({
+        op: 'refused',
+        agent: want.name,
+        why: `its rollout of this component was ${phase}${rollout.reason ? ` (${rollout.reason})` : ''}: change the component, or upgrade it by hand`,
+      });
+      continue;
+    }
+    const runningCount = now.replicas?.replicas ?? 1;
+    const recorded = now.replicas?.recorded ?? runningCount;
     if (why.length === 0) {
+      // Unchanged only when what runs and what is recorded both say the file's count.
       steps.push(
-        replicasNow === want.replicas
+        runningCount === want.replicas && recorded === want.replicas
           ? { op: 'unchanged', agent: want.name }
-          : { op: 'scale', agent: want.name, from: replicasNow, to: want.replicas },
+          : { op: 'scale', agent: want.name, from: recorded === want.replicas ? runningCount : recorded, to: want.replicas },
       );
       continue;
     }
-    const rollout = want.rollout !== undefined && why.includes('component');
     // An upgrade is refused while scaled (decision 2010): down to one first; back up after it,
     // unless a rollout is then running (a scale waits for its end: apply again).
-    if (replicasNow > 1) steps.push({ op: 'scale', agent: want.name, from: replicasNow, to: 1 });
-    steps.push({ op: 'upgrade', agent: want.name, why, rollout });
-    if (want.replicas > 1 && !rollout) steps.push({ op: 'scale', agent: want.name, from: 1, to: want.replicas });
+    const scaled = Math.max(runningCount, recorded);
+    if (scaled > 1) steps.push({ op: 'scale', agent: want.name, from: scaled, to: 1 });
+    steps.push({ op: 'upgrade', agent: want.name, why, rollout: asRollout });
+    if (want.replicas > 1 && !asRollout) steps.push({ op: 'scale', agent: want.name, from: 1, to: want.replicas });
     else if (want.replicas > 1)
       steps.push({ op: 'refused', agent: want.name, why: `scale to ${want.replicas} after the rollout ends: apply again then` });
   }
@@ -133,7 +188,7 @@ export function planDelete(declared: readonly { name: string }[], current: reado
 export function formatStep(s: Step): string {
   switch (s.op) {
     case 'deploy':
-      return `+ deploy ${s.agent}${s.replicas > 1 ? ` as ${s.replicas} replicas` : ''}`;
+      return `+ deploy ${s.kind ? 'kind ' : ''}${s.agent}`;
     case 'upgrade':
       return `~ upgrade ${s.agent} (${s.why.join(', ')})${s.rollout ? ' as a rollout' : ''}`;
     case 'scale':
