@@ -57,13 +57,17 @@ describe('shell completion', { skip: !hasBash && 'bash is not installed' }, () =
 
   it('completes command names', () => {
     assert.deepEqual(complete('caxton', 'dep'), ['deploy']);
-    assert.deepEqual(complete('caxton', 'de').sort(), ['deploy', 'dev']);
+    assert.deepEqual(complete('caxton', 'de').sort(), ['delete', 'deploy', 'dev']);
+    assert.deepEqual(complete('caxton', 'ap'), ['apply']);
     assert.deepEqual(complete('caxton', 's').sort(), ['scale', 'sdk', 'send', 'serve', 'sign', 'state', 'status', 'stop', 'suspend']);
     const all = complete('caxton', '');
     for (const command of [
       'serve',
       'build',
       'deploy',
+      'apply',
+      'diff',
+      'delete',
       'upgrade',
       'dev',
       'test',
