@@ -4,7 +4,7 @@
  * shows is the one `caxton apply` carries out. Each difference becomes the operator's own command
  * (deploy, upgrade, scale, stop): an apply is those commands in order, each audited as it is.
  */
-import { AGENT_LIMIT_TABLE, type AgentLimitsSpec, type AgentStatus, type DeployableLimitName } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, REDACTED_CONFIG_VALUE, type AgentLimitsSpec, type AgentStatus, type DeployableLimitName } from '@caxton/core';
 import { UsageError } from '../cli-error.js';
 import type { DeclaredAgent } from './manifest.js';
 
@@ -20,9 +20,6 @@ export type CurrentAgent = Pick<
 > & {
   state: AgentStatus['state'] | 'unknown';
 };
-
-/** What the node shows for a config value the caller may not read (runtime/src/api/redaction.ts). */
-const REDACTED = '<redacted>';
 
 export type Step =
   | { op: 'deploy'; agent: string; kind: boolean }
@@ -46,8 +43,11 @@ const sameMap = (a: Record<string, string>, b: Record<string, string>): boolean 
   return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 };
 
-const sameList = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+const sameList = (a: readonly string[], b: readonly string[]): boolean => {
+  if (a.length !== b.length) return false;
+  const sortedB = [...b].sort();
+  return [...a].sort().every((x, i) => x === sortedB[i]);
+};
 
 /** The limits the file names that differ from the running ones (a limit the file leaves out keeps its value), by the file's keys. */
 function changedLimits(desired: Partial<AgentLimitsSpec> | undefined, current: AgentLimitsSpec): string[] {
@@ -76,7 +76,7 @@ export function planApply(desired: readonly DesiredAgent[], current: readonly Cu
   // A token that cannot read agents' config sees it redacted: every plan would read as a change.
   for (const want of desired) {
     const now = running.get(want.name);
-    if (now !== undefined && Object.values(now.config).some((v) => v === REDACTED))
+    if (now !== undefined && Object.values(now.config).some((v) => v === REDACTED_CONFIG_VALUE))
       throw new UsageError(
         `the node shows ${want.name}'s config redacted: this token cannot read agents' config, so no plan can be compared`,
         'use a token whose role reads config (operator or admin: config.read)',

@@ -162,27 +162,22 @@ export function deleteCommand(env: AppEnv): CommandModule<GlobalArgs, FileArgs> 
     describe: 'Stop every agent and kind an application file names (its components are not read)',
     builder: (y) => fileOption(y) as never,
     handler: action<FileArgs>(env, async (ctx, argv) => {
-      const { changes, formatStep, planDelete } = await applyLibrary();
+      const { planDelete, runSteps } = await applyLibrary();
       const manifest = await readManifest(ctx, argv.file);
       const client = await ctx.client();
       const running = (await client.listAgents()).filter((a) => !a.name.includes('/'));
-      const steps = planDelete(manifest.agents, running);
-      let thrown: unknown;
-      const outcomes: StepOutcome[] = [];
-      for (const step of steps) {
-        const line = formatStep(step);
-        if (!changes(step) || thrown !== undefined) {
-          outcomes.push({ step, line, status: thrown !== undefined && changes(step) ? 'not-run' : 'unchanged' });
-          continue;
-        }
-        try {
-          await client.stop(step.agent);
-          outcomes.push({ step, line, status: 'done' });
-        } catch (err) {
-          thrown = err;
-          outcomes.push({ step, line, status: 'failed', error: { message: (err as Error).message } });
-        }
-      }
+      // Only stop steps: nothing is uploaded, so no component is read.
+      const { outcomes, error } = await runSteps(
+        {
+          deploy: (h, bytes) => client.deploy(h, bytes),
+          upgrade: (h, bytes) => client.upgrade(h, bytes),
+          scale: (name, n) => client.scale(name, n),
+          stop: (name) => client.stop(name),
+        },
+        planDelete(manifest.agents, running),
+        { desired: new Map(), artifact: () => ({ bytes: new Uint8Array() }), onStep: (line) => ctx.note(`delete: ${line}`) },
+      );
+      const thrown = error;
       report(ctx, outcomes, thrown, 'deleted');
       return EXIT.OK;
     }),

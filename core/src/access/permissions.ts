@@ -29,6 +29,12 @@ export const PERMISSIONS = [
 
 export type Permission = (typeof PERMISSIONS)[number];
 
+/**
+ * What the API shows for each agent config value a caller without `config.read` may not see
+ * (decisions 1401, 1760): written by the node's redaction, recognised by clients that compare config.
+ */
+export const REDACTED_CONFIG_VALUE = '<redacted>';
+
 /** One line each, for `caxton token` help and docs/security.md. */
 export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
   'agents.read': "list agents and read one agent's status (config values redacted without config.read)",

@@ -4,9 +4,9 @@
  * a dashboard still shows what is configured; values are replaced. Applied in every RPC and console
  * route that returns an agent. Pure.
  */
-import { principalMay, type AgentStatus, type Principal } from '@caxton/core';
+import { principalMay, REDACTED_CONFIG_VALUE, type AgentStatus, type Principal } from '@caxton/core';
 
-export const REDACTED = '<redacted>';
+export const REDACTED = REDACTED_CONFIG_VALUE;
 
 export function redactConfig(config: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.keys(config).map((k) => [k, REDACTED]));
