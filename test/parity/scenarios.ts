@@ -25,10 +25,9 @@ export interface Scenario {
 
 /** What a topology refuses, by scenario, as docs/routing.md lists it. Absent: it must hold. */
 export const REFUSED: Record<string, Partial<Record<TopologyName, string>>> = {
-  'canary rollout of a stateful agent, then rollback': { 'one node': 'rollout.stateful-agent', 'three Kafka nodes': 'rollout.unsupported' },
-  'blue-green rollout of a stateful agent, then rollback': {
+  'canary rollout of a stateful agent, then rollback': {
     'one node': 'rollout.stateful-agent',
-    'three Kafka nodes': 'rollout.unsupported',
+    'three Kafka nodes': 'rollout.stateful-agent',
   },
 };
 
@@ -231,7 +230,11 @@ export const SCENARIOS: readonly Scenario[] = [
   applyScenario(),
 ];
 
-/** A rollout beside a running stateful agent, then a rollback: every request counted once, none lost. */
+/**
+ * A rollout beside a running stateful agent, then a rollback (decisions 2170, 2171): the new
+ * version (the counter counting by 10) takes the count over once its node logs the handover, then
+ * the old one takes it back — every request counted once, by the version that held the state.
+ */
 function rolloutOfStatefulAgent(label: string, strategy: RolloutStrategy): Scenario {
   return {
     name: `${label} rollout of a stateful agent, then rollback`,
@@ -241,15 +244,27 @@ function rolloutOfStatefulAgent(label: string, strategy: RolloutStrategy): Scena
       for (let i = 0; i < 3; i++) await via(t, i).send(request(agent, 'inc'));
       await untilState(t, agent, 'count', '3');
       try {
-        await via(t, 1).upgrade({ name: agent, rollout: { strategy } }, STATE_COUNTER());
+        await via(t, 1).upgrade(
+          { name: agent, config: { step: '10' }, rollout: { strategy, thresholds: { bakeMs: 600_000 } } },
+          STATE_COUNTER(),
+        );
       } catch (err) {
         return refusal(err);
       }
+      // Through any node: the node running the agent starts the rollout it finds recorded.
+      await waitFor(
+        'the handover',
+        async () => (await logOf(t, agent)).some((l) => l.includes('the new version holding the state')),
+        WAIT_MS,
+        250,
+      );
       for (let i = 0; i < 10; i++) await via(t, i).send(request(agent, 'inc'));
-      await untilState(t, agent, 'count', '13');
-      await via(t, 2).rollback(agent);
+      await untilState(t, agent, 'count', '103');
+      const ended = await via(t, 2).rollback(agent);
+      assert.equal(ended.agent.rollout?.phase, 'aborted', 'a rollback during the rollout aborts it');
+      assert.equal(ended.agent.version, 1);
       await via(t, 0).send(request(agent, 'inc'));
-      await untilState(t, agent, 'count', '14');
+      await untilState(t, agent, 'count', '104');
       return HOLDS;
     },
   };

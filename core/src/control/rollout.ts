@@ -305,13 +305,18 @@ export class RolloutController {
   }
 }
 
-/** A rollout asked of an agent whose durable state holds entries: two versions cannot share it. */
+/**
+ * A canary asked of an agent that keeps durable state (entries, or a version that writes some):
+ * splitting its conversations would give two versions a view each of one state (decision 2170).
+ * A blue-green rollout of it is a handover instead. `entries` 0: refused on what a version writes.
+ */
 export class RolloutStatefulError extends CaxtonError {
   constructor(agent: string, entries: number) {
-    super('rollout.stateful-agent', `cannot roll out ${agent} beside its running version: it keeps durable state (${entries}+ entries)`, {
+    const why = entries > 0 ? `it keeps durable state (${entries}+ entries)` : 'a version of it writes durable state';
+    super('rollout.stateful-agent', `cannot split ${agent}'s conversations between two versions: ${why}`, {
       kind: 'failed-precondition',
       context: { agent, entries },
-      hint: `two versions running at once would each see their own copy of the state; upgrade ${agent} without --strategy (drain and swap, state kept)`,
+      hint: `roll ${agent} out with --strategy blue-green (the new version takes its state over and handles every message until it is promoted or rolled back, which hands the state back as it is then), or upgrade it without --strategy`,
     });
   }
 }

@@ -1,5 +1,5 @@
 // A counter whose count lives in the agent's durable state (caxton:agent/state), not in memory:
-//   request (any content)  -> inform "<new count>"
+//   request (any content)  -> inform "<new count>"   (the count goes up by config `step`, default 1)
 //   query-ref "count"      -> inform "<count>"
 // The increment is committed together with the handling of the request, so after a crash, restart
 // or upgrade the counter resumes exactly where the last completed request left it; a request that
@@ -11,7 +11,11 @@ import {
 const COUNT = "count";
 
 class StateCounter extends Agent {
+  step: i64 = 1;
+
   onInit(ctx: InitContext): void {
+    const step = ctx.get("step");
+    if (step !== null) this.step = I64.parseInt(step!);
     // init may read state (not write it): say where we resume from. Deployed as a kind
     // (`caxton deploy --kind counter`), each instance is told its key in its config (decision 1980).
     const key = ctx.get("caxton.key");
@@ -20,7 +24,7 @@ class StateCounter extends Agent {
 
   onMessage(msg: AclMessage): void {
     if (msg.performative == Performative.Request) {
-      const next = State.getI64(COUNT) + 1;
+      const next = State.getI64(COUNT) + this.step;
       const err = State.set(COUNT, next.toString());
       if (err !== null) {
         // e.g. quota-exceeded: an application-level failure; the runtime answers with `failure`.

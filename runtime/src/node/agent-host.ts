@@ -13,6 +13,11 @@ export interface AgentStartSpec {
   identity: AgentId;
   /** The shard to start it on (an agent kind's instance, decision 1980); absent: the host chooses. */
   shard?: number;
+  /**
+   * Whose committed state the instance starts on; absent: its own name's. A stateful blue-green
+   * rollout's new instance (`X#<version>`) starts on `X`'s, which it takes over (decision 2170).
+   */
+  stateOf?: string;
 }
 
 export interface AgentRunStats {

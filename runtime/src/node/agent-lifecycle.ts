@@ -42,10 +42,14 @@ import {
   ReplicasScaledError,
   ReplicasUnsupportedError,
   RolloutInProgressError,
+  RolloutStatefulError,
   RolloutUnsupportedError,
+  resolveRolloutThresholds,
+  type RolloutView,
   UnavailableError,
 } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
+import { RecordedRollouts, recordedRolloutView } from './recorded-rollouts.js';
 import { AgentReplicas } from './replicas.js';
 import { countHandlings } from './handled-counts.js';
 import { ClusterReplicaCounts } from './cluster-replica-counts.js';
@@ -122,6 +126,9 @@ export interface AgentLifecycleOptions {
   onKindResidency?: AgentKindsOptions['onResidency'];
 }
 
+/** How long an operator's rollback through one node waits for the node running the agent to end its rollout (ms). */
+const RECORDED_ROLLOUT_ABORT_WAIT_MS = 30_000;
+
 export class AgentLifecycle {
   /** Lines for agents' logs (`agent-log`), from here, the local agents and the residency (decision 1106). */
   readonly events = new Instrumentation<AgentLifecycleEvent>();
@@ -129,6 +136,10 @@ export class AgentLifecycle {
   private readonly residency: AgentResidency;
   /** Blue-green and canary upgrades in progress on this node (decision 1871). */
   readonly rollouts: Rollouts;
+  /** A cluster's rollouts, recorded in the registry and followed where the agent runs (decision 2171). */
+  private readonly recorded: RecordedRollouts;
+  /** Agents paused by `paused` (a handover): still their running version, `upgrading` meanwhile. */
+  private readonly pausing = new Set<string>();
   /** Agent kinds and their keyed instances (decision 1980). */
   readonly kinds: AgentKinds;
   /** Replicas behind one name (decision 2010). */
@@ -189,6 +200,11 @@ export class AgentLifecycle {
           this.unitsHeld = units;
         },
       },
+      // (Called once placement acts, after this constructor has built `rollouts`.)
+      rollouts: {
+        follow: (record) => this.recorded.follow(record),
+        leave: (name, force) => this.rollouts.leave(name, force),
+      },
     });
     this.rollouts = new Rollouts({
       host: o.host,
@@ -196,11 +212,22 @@ export class AgentLifecycle {
       events: this.events,
       state: o.state,
       promote: (candidate, size, beside, cancel) => this.promote(candidate, size, beside, cancel),
+      pause: (name, fn) => this.paused(name, fn),
       current: (name) => {
         const local = this.local.get(name);
-        return local?.state === 'running' ? local.record : undefined;
+        return local?.state === 'running' || (local?.state === 'upgrading' && this.pausing.has(name)) ? local.record : undefined;
       },
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
+      ended: async (name, version) => {
+        await this.residency.endRollout?.(name, version);
+      },
+    });
+    this.recorded = new RecordedRollouts({
+      rollouts: this.rollouts,
+      artifacts: o.artifacts,
+      host: o.host,
+      events: this.events,
+      end: (name, version) => this.residency.endRollout?.(name, version) ?? Promise.resolve(undefined),
     });
     this.replicas = new AgentReplicas({
       host: o.host,
@@ -733,12 +760,12 @@ export class AgentLifecycle {
   private async upgradeNamed(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
     this.refuseDuringRollout(spec.name);
     this.refuseWhileScaled(spec.name, 'upgrade');
-    if (spec.strategy !== undefined && this.residency.ownership() !== undefined) {
-      throw new RolloutUnsupportedError(spec.name, 'this node is part of a cluster, where rollouts are not built yet (decision 1871)');
-    }
     const previous = await this.residency.upgradeBase(spec.name);
+    // Recorded in a cluster's registry (decision 2171): refused through every node, not only the one running it.
+    if (previous.rollout !== undefined) throw new RolloutInProgressError(spec.name, previous.rollout.candidate.version);
     this.clusterReplicas.refuseRecordedScaled(previous, 'upgrade');
-    if (spec.strategy !== undefined && !this.local.isRunning(spec.name)) {
+    const recordsRollouts = this.residency.startRollout !== undefined;
+    if (spec.strategy !== undefined && !recordsRollouts && !this.local.isRunning(spec.name)) {
       // Nothing would compare the new version with a running one, and the mailbox would wait for the bake.
       throw new RolloutUnsupportedError(spec.name, `it is ${this.local.get(spec.name)?.state ?? 'not running here'}`);
     }
@@ -769,6 +796,22 @@ export class AgentLifecycle {
     // So does the language: an upgrade that states none shows none rather than the old artifact's.
     delete next.language;
     if (spec.language !== undefined) next.language = spec.language;
+    if (spec.strategy !== undefined && recordsRollouts) {
+      // A cluster (decision 2171): recorded beside the running version; the node running it follows.
+      // A canary is refused here on what the components write; the state's entries, there.
+      if (spec.strategy.kind !== 'blue-green' && (previous.writesState === true || next.writesState === true))
+        throw new RolloutStatefulError(spec.name, 0);
+      const rollout = {
+        candidate: next,
+        artifactSize: artifact.bytes.byteLength,
+        strategy: spec.strategy,
+        thresholds: resolveRolloutThresholds(spec.thresholds ?? {}, 'thresholds'),
+        startedAt: Date.now(),
+      };
+      const agent = await this.residency.startRollout!(previous, rollout);
+      this.logTrust(spec.name, trust);
+      return { agent, previousVersion: previous.version };
+    }
     if (spec.strategy !== undefined) {
       // Beside the running version: the record changes only if and when the rollout promotes it.
       await this.rollouts.start(next, artifact.bytes.byteLength, spec.strategy, spec.thresholds);
@@ -844,10 +887,26 @@ export class AgentLifecycle {
     const starting = this.rollouts.isStarting(name) ? this.rollouts.busy(name) : undefined;
     if (starting !== undefined) throw new RolloutInProgressError(name, starting);
     const rollout = this.rollouts.inProgress(name);
-    if (rollout === undefined) return undefined;
+    if (rollout === undefined) return this.abortRecordedRollout(name);
     const ended = await this.rollouts.abort(name, 'rolled back by the operator');
     if (ended?.phase === 'promoted') return undefined;
     return { agent: (await this.status(name))!, previousVersion: rollout.candidateVersion };
+  }
+
+  /**
+   * A cluster's rollout running on another node (decision 2171): marked in the record, which that
+   * node follows (it aborts it, audited, and removes it). Undefined when none is recorded.
+   */
+  private async abortRecordedRollout(name: string): Promise<{ agent: AgentStatus; previousVersion: number } | undefined> {
+    const ended = await this.residency.abortRollout?.(name, 'rolled back by the operator', RECORDED_ROLLOUT_ABORT_WAIT_MS);
+    if (ended === undefined) return undefined;
+    const status = (await this.status(name))!;
+    const view: RolloutView = {
+      ...recordedRolloutView(ended),
+      phase: 'aborted',
+      reason: 'rolled back by the operator',
+    };
+    return { agent: { ...status, rollout: view }, previousVersion: ended.candidate.version };
   }
 
   /**
@@ -995,7 +1054,11 @@ export class AgentLifecycle {
     await untilOrCancelled(this.o.killSwitch?.untilRunnable(candidate.name) ?? Promise.resolve(), cancel);
     cancel.throwIfAborted();
     const current = await this.residency.upgradeBase(candidate.name);
-    if (current.version !== beside.version || current.artifactDigest !== beside.digest) {
+    // A cluster's rollout ended through another node meanwhile is not promoted (decision 2171).
+    const unrecorded =
+      this.residency.startRollout !== undefined &&
+      (current.rollout?.candidate.version !== candidate.version || current.rollout.abort !== undefined);
+    if (unrecorded || current.version !== beside.version || current.artifactDigest !== beside.digest) {
       throw new ConflictError(`agent ${candidate.name} is no longer the version ${beside.version} the rollout started beside`, {
         context: { agent: candidate.name, version: current.version, candidateVersion: candidate.version },
         hint: 'the agent was changed during the rollout; upgrade it again if the new version is still wanted',
@@ -1003,6 +1066,8 @@ export class AgentLifecycle {
     }
     const next: AgentRecord = { ...candidate, version: current.version + 1, updatedAt: Date.now(), previous: previousVersionOf(current) };
     await this.residency.upgrade(current, next, artifactSize);
+    // The swap before the rollout's end hands the state back (decision 2171): never side by side.
+    await this.residency.settle?.(candidate.name);
     this.o.messaging.replaced?.(candidate.name);
     // A promoted narrower list removes what it no longer allows, as an upgrade does (decision 2050).
     if (next.topics !== undefined) await this.pruneTopics(candidate.name, next.topics);
@@ -1080,6 +1145,11 @@ export class AgentLifecycle {
    * swapped in place where the sandbox can, otherwise the instance is restarted on it.
    */
   async reloadState(name: string): Promise<void> {
+    // A stateful rollout's new instance holds the view (decision 2170): the rewound writes are its.
+    const holder = this.rollouts.stateHolder(name);
+    if (holder !== undefined && this.o.state !== undefined && this.o.host.resetState !== undefined) {
+      if (await this.o.host.resetState(holder, await this.o.state.readState(name))) return;
+    }
     if (this.kinds.isActive(name) && this.o.state !== undefined) {
       // An instance of a kind: swapped in place where the sandbox can; otherwise a passivation and
       // a fresh activation on the committed state do the same (its mail waits meanwhile).
@@ -1100,6 +1170,29 @@ export class AgentLifecycle {
     } catch (err) {
       this.local.fail(local, err);
       throw err;
+    }
+  }
+
+  /**
+   * Runs `fn` while `name` takes no new work (`upgrading` while it was running) and nothing of it
+   * is in flight or settling, then lets it run again (a stateful rollout's handover, decision 2170).
+   */
+  private async paused<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const local = this.local.get(name);
+    const pause = local?.state === 'running';
+    if (pause) {
+      local.state = 'upgrading';
+      this.pausing.add(name);
+    }
+    try {
+      await this.o.messaging.idle(name);
+      return await fn();
+    } finally {
+      if (pause) {
+        this.pausing.delete(name);
+        if (local.state === 'upgrading') local.state = 'running';
+      }
+      this.o.messaging.wake(name);
     }
   }
 

@@ -15,7 +15,7 @@ import type { DispatchOwnership, SharedAbsentCount } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import type { AgentRecord } from '../storage/records.js';
+import type { AgentRecord, RolloutRecord } from '../storage/records.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentLifecycleEvent, LocalAgents } from './local-agents.js';
@@ -98,6 +98,28 @@ export interface AgentResidency {
   /** Puts a new version into effect (its component is prepared and stored already). */
   upgrade(previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus>;
   /**
+   * Cluster (decision 2171): records `rollout` beside `previous` (a compare-and-swap on the live
+   * record: refused when another rollout is recorded or the version changed); the node running the
+   * agent follows the record. Absent (embedded): the lifecycle runs rollouts itself.
+   */
+  startRollout?(previous: AgentRecord, rollout: RolloutRecord): Promise<AgentStatus>;
+  /**
+   * Cluster: removes the recorded rollout of `candidateVersion` (any, when undefined); what it
+   * removed, undefined when the record held none (or another).
+   */
+  endRollout?(name: string, candidateVersion?: number): Promise<RolloutRecord | undefined>;
+  /**
+   * Cluster: an operator's rollback of the recorded rollout — marked for the node running the
+   * agent, which aborts it and removes it; resolves with what was recorded once it is gone (removed
+   * here after `waitMs` if that node did not), undefined when none was recorded.
+   */
+  abortRollout?(name: string, reason: string, waitMs: number): Promise<RolloutRecord | undefined>;
+  /**
+   * Cluster: resolves once the record, read now, is in effect here (a promotion's swap, which the
+   * registry's watch would start later). Absent: `upgrade` puts it into effect before it returns.
+   */
+  settle?(name: string): Promise<void>;
+  /**
    * `keepQueue` (decision 1990): the name stays taken and its messages wait for the next deploy of
    * it; a residency that cannot keep them refuses it.
    */
@@ -158,6 +180,15 @@ export interface ResidencyContext {
     budget(): number;
     /** Replica units hold the budget too: `AgentReplicas`' scales count them (decision 2096). */
     shareBudgetWith(units: () => number): void;
+  };
+  /**
+   * Rollouts recorded in the registry (decision 2171), for a residency that starts agents by itself
+   * (cluster): `follow` runs, or ends, the rollout `record` holds for the agent running here;
+   * `leave` ends it here, unrecorded, before the agent stops here (it goes on where the agent runs next).
+   */
+  rollouts: {
+    follow(record: AgentRecord): Promise<void>;
+    leave(name: string, force: boolean): Promise<void>;
   };
 }
 

@@ -227,10 +227,9 @@ export class LocalNodeControl implements NodeControl {
   async rollback(name: string): Promise<UpgradeResult> {
     this.live();
     // Aborting a rollout runs no agent code: the emergency brake does not hold it (decision 1871).
-    if (this.d.agents.rollouts.inProgress(name) !== undefined) {
-      const aborted = await this.d.agents.abortRollout(name);
-      if (aborted !== undefined) return aborted;
-    }
+    // It may run here or, in a cluster, be recorded for another node (decision 2171).
+    const aborted = await this.d.agents.abortRollout(name);
+    if (aborted !== undefined) return aborted;
     this.notFrozen(`roll back ${name}`);
     if (this.d.killSwitch.isSuspended(name)) throw new AgentSuspendedError(name, 'roll back');
     return this.d.agents.rollback(name);

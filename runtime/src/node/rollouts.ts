@@ -12,6 +12,15 @@
  * dropped, and the same work is handed to the running version at once. Promotion is an ordinary
  * upgrade (drain, swap, registry record written once); a rollback removes the new instance and
  * leaves the record as it was. Both are audited like an operator's change (decision 1701).
+ *
+ * An agent that keeps durable state is rolled out blue-green by a HANDOVER (decision 2170): one
+ * writer at any time. The new instance starts on the agent's committed state and, once the agent
+ * is drained, takes every piece of its work (timers too) — the running one takes none, its view
+ * of the state going stale. A handling the new version does not complete waits for it (it is not
+ * an attempt: nothing is dead-lettered for the new version's fault), and a second crash on the
+ * same message ends the bake. The end hands the state back: the agent drained again, the new
+ * instance removed, the running one's view reset to the state committed by then (a promotion's
+ * swap starts the promoted version on it). A canary of such an agent is refused.
  */
 import {
   ConflictError,
@@ -23,6 +32,7 @@ import {
   RolloutController,
   RolloutInProgressError,
   RolloutStatefulError,
+  RolloutUnsupportedError,
   strategyPercent,
   type Instrumentation,
   type RolloutSide,
@@ -52,6 +62,11 @@ export type RolloutAudit = <T>(
 
 export interface RolloutsOptions {
   host: AgentHost;
+  /**
+   * Runs `fn` while `name` takes no new work and nothing of it is in flight or settling (a
+   * stateful rollout's handover, decision 2170), then lets it run again.
+   */
+  pause: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
   messaging: AgentMessaging;
   events: Instrumentation<AgentLifecycleEvent>;
   state?: AgentStateStore | undefined;
@@ -65,6 +80,11 @@ export interface RolloutsOptions {
   current: (name: string) => AgentRecord | undefined;
   /** Held by the kill switch (decision 1403): the bake does not end in a promotion meanwhile. */
   held: (name: string) => boolean;
+  /**
+   * A rollout of `candidateVersion` ended here without a promotion (rolled back, aborted): a
+   * cluster removes it from the agent's record (decision 2171). Absent: nothing recorded to end.
+   */
+  ended?: (name: string, candidateVersion: number) => Promise<void>;
   now?: () => number;
 }
 
@@ -81,6 +101,10 @@ const MAX_COUNTED_DELIVERIES = 10_000;
 
 interface Rollout {
   name: string;
+  /** `split`: conversations shared between two stateless versions; `handover`: the new version holds the state. */
+  mode: 'split' | 'handover';
+  /** Handover: the new instance runs every piece of the agent's work (until the state is handed back). */
+  holding: boolean;
   beside: RolloutBeside;
   /** The sandbox key of the new instance. */
   key: string;
@@ -101,6 +125,10 @@ interface Rollout {
   finished: boolean;
   /** Deliveries already counted against the new version (a poison message counts once). */
   counted: Set<string>;
+  /** Ended here because the agent moved (decision 2171): still recorded, nothing to unrecord. */
+  left?: boolean;
+  /** Started from a cluster's record written at this time (decision 2171): which record it runs. */
+  recordedAt?: number;
 }
 
 /** The sandbox key of a rollout's new instance: `#` is not allowed in agent names (AGENT_NAME). */
@@ -148,6 +176,12 @@ export class Rollouts {
     return r !== undefined && !r.finished ? this.view(r) : undefined;
   }
 
+  /** The phase of `name`'s rollout started here from the record written at `recordedAt`; undefined if none ran here. */
+  recordedPhase(name: string, recordedAt: number): RolloutView['phase'] | undefined {
+    const r = this.rollouts.get(name);
+    return r !== undefined && r.recordedAt === recordedAt ? r.controller.phase : undefined;
+  }
+
   /** Whether a rollout of `name` is starting (its new instance compiling or running init). */
   isStarting(name: string): boolean {
     return this.starting.has(name);
@@ -183,6 +217,7 @@ export class Rollouts {
     artifactSize: number,
     strategy: RolloutStrategy,
     given: Partial<RolloutThresholds> | undefined,
+    recordedAt?: number,
   ): Promise<RolloutView> {
     const name = candidate.name;
     const thresholds = resolveRolloutThresholds(given ?? {}, 'thresholds');
@@ -191,7 +226,7 @@ export class Rollouts {
     if (busy !== undefined) throw new RolloutInProgressError(name, busy);
     this.starting.set(name, candidate.version);
     try {
-      return await this.startReserved(candidate, artifactSize, strategy, thresholds);
+      return await this.startReserved(candidate, artifactSize, strategy, thresholds, recordedAt);
     } finally {
       this.starting.delete(name);
     }
@@ -202,14 +237,19 @@ export class Rollouts {
     artifactSize: number,
     strategy: RolloutStrategy,
     thresholds: RolloutThresholds,
+    recordedAt: number | undefined,
   ): Promise<RolloutView> {
     const name = candidate.name;
     const running = this.o.current(name);
     if (running === undefined || running.version !== candidate.version - 1) throw notBeside(name, candidate.version);
     const beside: RolloutBeside = { version: running.version, digest: running.artifactDigest };
-    await this.refuseStateful(name);
+    const mode = await this.modeOf(running, candidate, strategy);
     const key = candidateKey(name, candidate.version);
-    const init = await this.o.host.start({ deployment: { ...candidate, name: key }, identity: this.o.messaging.agentId(key) });
+    const init = await this.o.host.start({
+      deployment: { ...candidate, name: key },
+      identity: this.o.messaging.agentId(key),
+      ...(mode === 'handover' ? { stateOf: name } : {}),
+    });
     // The new instance's compile and init take time: the agent must still be the one it started beside.
     const still = this.o.current(name);
     if (this.closed || still === undefined || still.version !== beside.version || still.artifactDigest !== beside.digest) {
@@ -225,6 +265,8 @@ export class Rollouts {
       );
     const rollout: Rollout = {
       name,
+      mode,
+      holding: mode === 'handover',
       key,
       beside,
       strategy,
@@ -234,17 +276,19 @@ export class Rollouts {
       finished: false,
       cancel: new AbortController(),
       counted: new Set(),
+      ...(recordedAt !== undefined ? { recordedAt } : {}),
       split: new ConversationSplit(key, strategyPercent(strategy)),
       controller: new RolloutController(thresholds, this.now()),
     };
-    this.rollouts.set(name, rollout);
+    if (mode === 'handover') await this.takeOver(rollout, beside);
+    else this.rollouts.set(name, rollout);
     this.restored.delete(name);
     this.arm(rollout);
     agentLog(
       this.o.events,
       name,
       'info',
-      `rollout of version ${candidate.version} (${candidate.artifactDigest.slice(0, 12)}) started beside version ${candidate.version - 1}: ${formatStrategy(strategy)}, bake ${thresholds.bakeMs} ms`,
+      `rollout of version ${candidate.version} (${candidate.artifactDigest.slice(0, 12)}) started beside version ${candidate.version - 1}: ${formatStrategy(strategy)}${mode === 'handover' ? ', the new version holding the state' : ''}, bake ${thresholds.bakeMs} ms`,
     );
     this.o.messaging.wake(name);
     return this.view(rollout);
@@ -262,11 +306,13 @@ export class Rollouts {
     if (r.ending === undefined) {
       r.controller.abort(reason);
       clearTimeout(r.timer);
-      r.ending = this.abortAudited(r, reason, force).finally(() => {
-        r.finished = true;
-        this.release(r);
-        agentLog(this.o.events, name, 'warn', `rollout of version ${r.candidate.version} aborted: ${reason}`);
-      });
+      r.ending = this.abortAudited(r, reason, force)
+        .finally(() => {
+          r.finished = true;
+          this.release(r);
+          agentLog(this.o.events, name, 'warn', `rollout of version ${r.candidate.version} aborted: ${reason}`);
+        })
+        .then(() => this.unrecord(r));
     } else {
       r.cancel.abort(new Error(reason));
     }
@@ -322,6 +368,37 @@ export class Rollouts {
     return results;
   }
 
+  /**
+   * The agent's recorded rollout was ended through another node (decision 2171): aborted here
+   * (audited) unless it is ending already — a promotion or rollback of this node's own, whose
+   * record write is what the caller saw.
+   */
+  async endedElsewhere(name: string, reason: string): Promise<void> {
+    const r = this.rollouts.get(name);
+    if (r === undefined || r.finished || r.ending !== undefined) return;
+    await this.abort(name, reason);
+  }
+
+  /**
+   * The agent stops running here but goes on elsewhere (a cluster's move, decision 2171): its
+   * rollout ends here unaudited and stays recorded, for the next node to run again. A verdict
+   * being carried out goes on by itself: not waited for, since a promotion waits for the agent's
+   * steps here, of which this is one.
+   */
+  async leave(name: string, force: boolean): Promise<void> {
+    const r = this.rollouts.get(name);
+    if (r === undefined || r.finished || r.ending !== undefined) return;
+    r.left = true;
+    r.controller.abort('the agent moved to another node');
+    clearTimeout(r.timer);
+    r.ending = this.removeCandidate(r, force).finally(() => {
+      r.finished = true;
+      this.release(r);
+      this.rollouts.delete(name);
+    });
+    await r.ending;
+  }
+
   /** Drops what is shown of an ended rollout (the name is deployed anew). */
   forget(name: string): void {
     const r = this.rollouts.get(name);
@@ -335,13 +412,23 @@ export class Rollouts {
     for (const r of this.rollouts.values()) clearTimeout(r.timer);
   }
 
+  /**
+   * The sandbox key of the instance holding `name`'s state view when it is not `name`'s own (a
+   * handover in progress, decision 2170): a failed commit's rewind resets that view.
+   */
+  stateHolder(name: string): string | undefined {
+    const r = this.rollouts.get(name);
+    return r?.holding === true ? r.key : undefined;
+  }
+
   private routing(agent: string): boolean {
     const r = this.rollouts.get(agent);
-    return r !== undefined && !r.removed;
+    return r !== undefined && (!r.removed || r.holding);
   }
 
   private async runOne(item: WorkItem, run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult> {
     const r = this.rollouts.get(item.agent)!;
+    if (r.holding) return this.runHolding(r, item, run);
     const side: RolloutSide =
       r.controller.phase !== 'baking' || r.removed || r.split === undefined
         ? 'current'
@@ -417,6 +504,59 @@ export class Rollouts {
     return result!;
   }
 
+  /**
+   * A handover's work (decision 2170): every item runs on the new version, which holds the state.
+   * One it does not complete waits for it, requeued as work lost to a reset (not an attempt): the
+   * running version's view is stale, so it never takes the item over. A second crash on one
+   * message ends the bake (a poison message for the new version must not wait for the bake's end).
+   */
+  private async runHolding(
+    r: Rollout,
+    item: WorkItem,
+    run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>,
+  ): Promise<ExecutionResult> {
+    const version = r.candidate.version;
+    if ((this.o.host.restartDelay?.(r.key) ?? 0) > 0)
+      return crashed(item, `version ${version} holds the state and is waiting out its restart backoff`);
+    const result = await run([{ ...item, agent: r.key }]).then(
+      ([t]) => ({ ...t!, agent: item.agent }),
+      (err: unknown) => crashed(item, err),
+    );
+    const outcome = result.outcome;
+    const baking = r.controller.phase === 'baking';
+    const held = this.o.held(r.name);
+    if (outcome.status === 'ok' || outcome.status === 'rejected') {
+      const failed = outcome.status === 'rejected' || result.outbox.some((sent) => sent.performative === 'failure');
+      if (baking && this.countOnce(r, item))
+        this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now(), held));
+      return result;
+    }
+    const ownCrash = outcome.status === 'crashed' && outcome.kind !== 'unavailable';
+    if (ownCrash && baking) {
+      if (this.countOnce(r, item))
+        this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now(), held));
+      else this.judge(r, r.controller.fail(`the new version crashed twice on one message (${result.workId})`));
+    }
+    if (outcome.status === 'not-running' && baking && (await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed')
+      this.judge(r, r.controller.fail('the new version is failed (it crashed past its restart policy)'));
+    for (const line of result.logs)
+      agentLog(
+        this.o.events,
+        item.agent,
+        line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info',
+        `[version ${version}] ${line.message}`,
+      );
+    const why = outcome.status === 'crashed' ? `crashed (${outcome.kind})` : `not completed (${outcome.status})`;
+    if (ownCrash)
+      agentLog(
+        this.o.events,
+        item.agent,
+        'warn',
+        `[version ${version}] ${why}: it holds the state, so the message waits for it (or for the version before it, if the rollout ends)`,
+      );
+    return crashed(item, `version ${version} holds the state and did not complete the handling: ${why}`);
+  }
+
   /** Conversations the new version started by sending: their answers come back to it (the running version's need no pin). */
   private pinSends(r: Rollout, result: ExecutionResult, side: RolloutSide): void {
     for (const sent of result.outbox) r.split?.started(sent.conversationId, side);
@@ -478,6 +618,7 @@ export class Rollouts {
       );
     } finally {
       await this.finish(r);
+      if (r.controller.phase !== 'promoted') await this.unrecord(r);
     }
   }
 
@@ -492,6 +633,20 @@ export class Rollouts {
       await this.finish(r);
     }
     agentLog(this.o.events, r.name, 'warn', `rollout of version ${r.candidate.version} rolled back: ${reason}`);
+    await this.unrecord(r);
+  }
+
+  /** A rollout ended without a promotion leaves the agent's record (cluster); a failure is logged, the next follow retries. */
+  private async unrecord(r: Rollout): Promise<void> {
+    if (r.left) return;
+    await this.o.ended?.(r.name, r.candidate.version).catch((err: unknown) => {
+      agentLog(
+        this.o.events,
+        r.name,
+        'error',
+        `rollout of version ${r.candidate.version} ended but still recorded: ${(err as Error).message}`,
+      );
+    });
   }
 
   /** The end, whatever happened on the way: the new instance removed, the phase settled, never left in progress. */
@@ -544,25 +699,79 @@ export class Rollouts {
     return this.audit === undefined ? effect() : this.audit(method, agent, fields, effect);
   }
 
-  /** Nothing more goes to the new instance; once the agent is idle it is released (`force`: at once). */
+  /**
+   * Nothing more goes to the new instance; once the agent is idle it is released (`force`: at
+   * once). A handover hands the state back while the agent is paused: the running instance's view
+   * is reset to what was committed by then, before it takes work again (decision 2170). A forced
+   * removal is a forced stop of the agent: its next start reads the committed state.
+   */
   private async removeCandidate(r: Rollout, force = false): Promise<void> {
     if (r.removed) return;
     r.removed = true;
+    if (r.holding && !force) {
+      await this.o.pause(r.name, async () => {
+        r.holding = false;
+        await this.o.host.stop(r.key, false);
+        await this.handBack(r.name);
+      });
+      return;
+    }
     if (!force) await this.o.messaging.idle(r.name);
+    r.holding = false;
     await this.o.host.stop(r.key, force);
     this.o.messaging.wake(r.name);
   }
 
-  private async refuseStateful(name: string): Promise<void> {
-    if (this.o.state === undefined) return;
+  /** The running instance's view becomes the agent's committed state (a handover's end). */
+  private async handBack(name: string): Promise<void> {
+    const entries = await this.o.state!.readState(name);
+    if (this.o.host.resetState === undefined || !(await this.o.host.resetState(name, entries))) {
+      // Not running here any more (stopped, failed, replaced): its next start reads the state anyway.
+      agentLog(this.o.events, name, 'info', 'the state was handed back; the agent reads it at its next start');
+    }
+  }
+
+  /**
+   * The new instance takes the agent's state over (decision 2170): with the agent paused, its
+   * view is reset to the committed state (its start read it before the last handlings committed)
+   * and routing begins, so the running instance handles nothing more.
+   */
+  private async takeOver(r: Rollout, beside: RolloutBeside): Promise<void> {
+    const reset = this.o.host.resetState;
+    try {
+      if (reset === undefined) throw new RolloutUnsupportedError(r.name, "this node's sandbox cannot hand a running agent's state over");
+      await this.o.pause(r.name, async () => {
+        const still = this.o.current(r.name);
+        if (this.closed || still === undefined || still.version !== beside.version || still.artifactDigest !== beside.digest)
+          throw notBeside(r.name, r.candidate.version);
+        if (!(await reset.call(this.o.host, r.key, await this.o.state!.readState(r.name))))
+          throw new Error(`the new instance ${r.key} is gone`);
+        this.rollouts.set(r.name, r);
+      });
+    } catch (err) {
+      await this.o.host.stop(r.key, true).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * How a rollout of `candidate` beside `running` goes (decision 2170): `split` for agents without
+   * durable state; `handover` for a blue-green of one with entries or a version writing some; a
+   * canary of such an agent is refused, as is any rollout where the log keeps no state to hand over.
+   */
+  private async modeOf(running: AgentRecord, candidate: AgentRecord, strategy: RolloutStrategy): Promise<'split' | 'handover'> {
+    if (this.o.state === undefined) return 'split';
     let entries: number;
     try {
-      entries = countOwnStateKeys((await this.o.state.readState(name)).keys());
+      entries = countOwnStateKeys((await this.o.state.readState(running.name)).keys());
     } catch (error) {
-      if ((error as { code?: string }).code === STATE_UNSUPPORTED) return;
+      if ((error as { code?: string }).code === STATE_UNSUPPORTED) return 'split';
       throw error;
     }
-    if (entries > 0) throw new RolloutStatefulError(name, entries);
+    const writes = running.writesState === true || candidate.writesState === true;
+    if (entries === 0 && !writes) return 'split';
+    if (strategy.kind !== 'blue-green') throw new RolloutStatefulError(running.name, entries);
+    return 'handover';
   }
 
   private view(r: Rollout): RolloutView {

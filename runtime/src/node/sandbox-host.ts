@@ -110,7 +110,7 @@ export class SandboxAgentHost implements AgentHost {
     return this.pool.shardCount;
   }
 
-  async start({ deployment, identity: id, shard }: AgentStartSpec): Promise<ExecutionResult> {
+  async start({ deployment, identity: id, shard, stateOf }: AgentStartSpec): Promise<ExecutionResult> {
     const identity = id.name;
     const { name } = deployment;
     // The third and last shape of a deploy spec (docs/walks.md): the stored deployment, addressed
@@ -125,7 +125,7 @@ export class SandboxAgentHost implements AgentHost {
       // node running this instance.
       ...(id.addresses?.length ? { addresses: [...id.addresses] } : {}),
       // Its committed state, loaded into the shard's view of the agent (decision 1600).
-      ...(await this.initialState(name)),
+      ...(await this.initialState(stateOf ?? name)),
       // What its `fetch` may call (decision 1601); without it every call is `denied`.
       ...(deployment.http !== undefined ? { http: deployment.http } : {}),
       // The topics it may subscribe to (decision 2050); checked again by NodeTopics when applied.

@@ -11,6 +11,9 @@ import {
   DEPLOYABLE_LIMITS,
   parseInstanceName,
   parseTopicSubscription,
+  parseStrategy,
+  formatStrategy,
+  resolveRolloutThresholds,
   type DeployableLimitName,
   type TopicSubscription,
 } from '@caxton/core';
@@ -46,7 +49,29 @@ export function validateAgentRecord(agent: AgentRecord): AgentRecord {
   if (!Number.isFinite(agent.createdAt) || !Number.isFinite(agent.updatedAt)) throw invalid('createdAt/updatedAt must be timestamps', ctx);
   if (agent.absentSince !== undefined && !Number.isFinite(agent.absentSince))
     throw invalid('absentSince must be a timestamp when present', ctx);
+  if (agent.rollout !== undefined) validateRollout(agent, ctx);
   return structuredClone({ ...agent, config: agent.config ?? {} });
+}
+
+/** A recorded rollout (decision 2171): the next version of the same agent, one level deep, a known strategy, thresholds in bounds. */
+function validateRollout(agent: AgentRecord, ctx: Record<string, string>): void {
+  const r = agent.rollout!;
+  const c = r?.candidate;
+  if (c === undefined || c.name !== agent.name || c.rollout !== undefined)
+    throw invalid('rollout.candidate must be the same agent, without a rollout', ctx);
+  validateAgentRecord(c);
+  if (c.version !== agent.version + 1) throw invalid('rollout.candidate.version must be the record version + 1', ctx);
+  if (!Number.isSafeInteger(r.artifactSize) || r.artifactSize < 0)
+    throw invalid('rollout.artifactSize must be a non-negative integer', ctx);
+  if (!Number.isFinite(r.startedAt)) throw invalid('rollout.startedAt must be a timestamp', ctx);
+  if (r.abort !== undefined && (typeof r.abort.reason !== 'string' || r.abort.reason.length > 200 || !Number.isFinite(r.abort.at)))
+    throw invalid('rollout.abort needs a reason (at most 200 characters) and a timestamp', ctx);
+  try {
+    parseStrategy(formatStrategy(r.strategy), 'rollout.strategy');
+    resolveRolloutThresholds(r.thresholds, 'rollout.thresholds');
+  } catch (err) {
+    throw invalid((err as Error).message, ctx);
+  }
 }
 
 /**

@@ -4,7 +4,15 @@
  * (storage/ports.ts) and the registry adapters that store them (registry/), so neither side imports
  * the other's module for them.
  */
-import type { AgentLimitsSpec, AgentStatus, CaxtonError, DeploySpec, DfAgentDescription } from '@caxton/core';
+import type {
+  AgentLimitsSpec,
+  AgentStatus,
+  CaxtonError,
+  DeploySpec,
+  DfAgentDescription,
+  RolloutStrategy,
+  RolloutThresholds,
+} from '@caxton/core';
 
 /**
  * A deployment: the operator's DeploySpec with the node's default limits filled in, plus which
@@ -41,6 +49,29 @@ export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
    * was recorded (then only the state it holds refuses a scale).
    */
   writesState?: true;
+  /**
+   * A rollout in progress (decision 2171, cluster): the version beside this one, written by the
+   * node an operator asked and followed by the node running the agent, which promotes it (a new
+   * record, without this) or ends it (this removed). Absent: none, and always on one node.
+   */
+  rollout?: RolloutRecord;
+}
+
+/** A rollout as a cluster's registry holds it (decision 2171). */
+export interface RolloutRecord {
+  /** The version rolled out, as its record will be once promoted (its own `rollout` absent). */
+  candidate: AgentRecord;
+  /** Its component's size in bytes (shown in the status once promoted). */
+  artifactSize: number;
+  strategy: RolloutStrategy;
+  thresholds: RolloutThresholds;
+  /** When the operator started it (ms since epoch); a new owner bakes it again from its own start. */
+  startedAt: number;
+  /**
+   * An operator's rollback asked through any node: the node running the agent aborts the rollout
+   * (audited) and removes it from the record, which the asking node waits for.
+   */
+  abort?: { reason: string; at: number };
 }
 
 /** The parts of a replaced version that a rollback puts back. */

@@ -1,13 +1,13 @@
 /**
  * Rollouts (decision 1871) against the kill switch and the running version, on a real node: a bake
  * that ends while the agent is suspended is not a promotion, and `caxton rollback` aborts it while
- * suspended; a stop while the node is frozen and the bake has ended does not hang; the running
- * version writing durable state ends the rollout (the two versions cannot share it).
+ * suspended; a stop while the node is frozen and the bake has ended does not hang; a canary beside
+ * a version that writes durable state is refused at its start (decision 2170: the two versions
+ * cannot share one state; blue-green hands it over).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { conversationToCandidate } from '@caxton/core';
-import type { CaxtonClient } from '@caxton/client';
+import { ApiCallError, type CaxtonClient } from '@caxton/client';
 import { artifact, sha, startRolloutNode, type RolloutNode } from './support/rollout-node.js';
 import { eventually } from './support/harness.js';
 
@@ -69,18 +69,19 @@ describe('rollouts, the kill switch and the running version', () => {
     }
   });
 
-  it('the running version writing durable state ends the rollout', async () => {
+  it('a canary beside a version that writes durable state is refused at its start, none yet written', async () => {
     await client.deploy({ name: 'writer' }, await artifact('as-state-counter', 'as-state-counter'));
-    await client.upgrade(
-      { name: 'writer', rollout: { strategy: { kind: 'canary', percent: 1 }, thresholds: { bakeMs: 120_000 } } },
-      counter,
-    );
-    // A conversation the split gives the running version (the salt is the new instance's key).
-    const conversation = Array.from({ length: 50 }, (_, i) => `w-${i}`).find((c) => !conversationToCandidate(c, 'writer#2', 1))!;
-    await node.ask('writer', conversation, 'increment'); // the running (stateful) version writes its count
-    await eventually(async () => (await client.getAgent('writer')).rollout?.phase === 'rolled-back', 'the rollout to end', 10_000);
+    const err = await client
+      .upgrade({ name: 'writer', rollout: { strategy: { kind: 'canary', percent: 1 }, thresholds: { bakeMs: 120_000 } } }, counter)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    // Before decision 2170 it started and ended at the running version's first write.
+    assert.ok(err instanceof ApiCallError && err.code === 'rollout.stateful-agent', String(err));
+    assert.match(err.message, /a version of it writes durable state/);
     const agent = await client.getAgent('writer');
-    assert.match(agent.rollout?.reason ?? '', /running version wrote durable state/);
+    assert.equal(agent.rollout, undefined);
     assert.equal(agent.version, 1);
   });
 });

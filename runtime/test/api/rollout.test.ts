@@ -4,7 +4,8 @@
  * (the echo answers with what it got, the counter with a number) and keeps each conversation on
  * the version it started on; `caxton rollback` during the rollout aborts it. A healthy blue-green
  * version is promoted after its bake, as an ordinary new version. A stateful agent, and an
- * upgrade during a rollout, are refused, typed. The start and the promotion are audited.
+ * upgrade during a rollout, are refused, typed (a canary of
+ * the stateful one; blue-green is a handover, rollout-stateful.test.ts). The start and the promotion are audited.
  * (Automatic rollbacks: rollout-rollback.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -92,10 +93,11 @@ describe('blue-green and canary rollouts on a real node', () => {
     assert.notEqual(await node.ask('bg', 'bg-2', 'increment'), 'increment', 'the promoted version answers');
   });
 
-  it('refuses a rollout of an agent that keeps durable state, a second rollout and an upgrade while one runs', async () => {
+  it('refuses a canary of an agent that keeps durable state, a second rollout and an upgrade while one runs', async () => {
     await client.deploy({ name: 'stateful' }, await artifact('as-state-counter', 'as-state-counter'));
     await node.ask('stateful', 's-1', 'increment');
-    const err = await client.upgrade({ name: 'stateful', rollout: { strategy: { kind: 'blue-green' } } }, echo).then(
+    // A canary only: a blue-green rollout of it is a handover (rollout-stateful.test.ts).
+    const err = await client.upgrade({ name: 'stateful', rollout: { strategy: { kind: 'canary', percent: 50 } } }, echo).then(
       () => undefined,
       (e: unknown) => e,
     );

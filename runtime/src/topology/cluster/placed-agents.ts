@@ -26,6 +26,8 @@ import {
   ConflictError,
   NotFoundError,
   CaxtonError,
+  RolloutInProgressError,
+  formatStrategy,
   UnavailableError,
   isInstanceName,
   parseReplicaUnit,
@@ -39,7 +41,8 @@ import { ClaimStore } from './placement/claims.js';
 import type { Claim } from './placement/plan.js';
 import type { DeactivateReason, PlacementController } from './placement/placement-controller.js';
 import type { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
-import { previousShown, type AgentRecord } from '../../storage/records.js';
+import { previousShown, type AgentRecord, type RolloutRecord } from '../../storage/records.js';
+import { recordedRolloutView } from '../../node/recorded-rollouts.js';
 import type { AgentResidency, ResidencyContext } from '../../node/agent-residency.js';
 import { agentLog, errorSummary, type LocalAgent } from '../../node/local-agents.js';
 import type { ClusterDeployments } from './deployments.js';
@@ -514,12 +517,100 @@ export class PlacedAgents implements AgentResidency {
     await this.c.registry.updateAgent(name, (current) => {
       if (current === undefined) throw new NotFoundError('agent', name);
       if (current.absentSince !== undefined) throw stoppedKeepingQueue(name);
+      if (current.rollout !== undefined) throw new RolloutInProgressError(name, current.rollout.candidate.version);
       if ((current.replicas ?? 1) === replicas) return undefined;
       const next: AgentRecord = { ...current };
       if (replicas > 1) next.replicas = replicas;
       else delete next.replicas;
       return next;
     });
+  }
+
+  /**
+   * A rollout (decision 2171): a compare-and-swap on the live record adds it beside `previous`,
+   * refused when one is recorded already or the agent changed meanwhile; the node running the
+   * agent follows the record (RecordedRollouts), wherever it was asked.
+   */
+  async startRollout(previous: AgentRecord, rollout: RolloutRecord): Promise<AgentStatus> {
+    const name = previous.name;
+    await this.c.registry.updateAgent(name, (current) => {
+      if (current === undefined) throw new NotFoundError('agent', name);
+      if (current.absentSince !== undefined) throw stoppedKeepingQueue(name);
+      if (current.rollout !== undefined) throw new RolloutInProgressError(name, current.rollout.candidate.version);
+      if (
+        current.version !== previous.version ||
+        current.createdAt !== previous.createdAt ||
+        current.artifactDigest !== previous.artifactDigest
+      )
+        throw new ConflictError(`agent ${name} changed while its rollout was being started`, {
+          context: { agent: name, version: current.version },
+          hint: 'check `caxton status` and upgrade again',
+        });
+      return { ...current, rollout };
+    });
+    agentLog(
+      this.opts.events,
+      name,
+      'info',
+      `rollout of version ${rollout.candidate.version} (${formatStrategy(rollout.strategy)}) written to the cluster registry; the node running the agent starts it`,
+    );
+    const status = (await this.status(name))!;
+    return { ...status, rollout: recordedRolloutView(rollout) };
+  }
+
+  /** Removes the recorded rollout (of `candidateVersion`, when given) from the live record; what it removed. */
+  async endRollout(name: string, candidateVersion?: number): Promise<RolloutRecord | undefined> {
+    let removed: RolloutRecord | undefined;
+    await this.c.registry.updateAgent(name, (current) => {
+      removed = current?.rollout;
+      if (removed === undefined || (candidateVersion !== undefined && removed.candidate.version !== candidateVersion)) {
+        removed = undefined;
+        return undefined;
+      }
+      const { rollout: _ended, ...rest } = current!;
+      return rest;
+    });
+    return removed;
+  }
+
+  /**
+   * An operator's rollback of the recorded rollout (decision 2171): marked in the record for the
+   * node running the agent, which aborts it (audited) and removes it; waited for here, up to
+   * `waitMs`, then removed here (that node aborts it when it sees the change). Undefined when none
+   * was recorded, or when it was promoted meanwhile (the caller's rollback then undoes that).
+   */
+  async abortRollout(name: string, reason: string, waitMs: number): Promise<RolloutRecord | undefined> {
+    let marked: RolloutRecord | undefined;
+    await this.c.registry.updateAgent(name, (current) => {
+      marked = current?.rollout;
+      if (marked === undefined || marked.abort !== undefined) return undefined; // none, or asked already: wait with the first
+      return { ...current!, rollout: { ...marked, abort: { reason, at: Date.now() } } };
+    });
+    if (marked === undefined) return undefined;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const now = await this.c.registry.getAgent(name);
+      if (now?.rollout?.startedAt !== marked.startedAt)
+        return now !== undefined && now.version >= marked.candidate.version ? undefined : marked;
+      if (Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, ROLLOUT_ABORT_POLL_MS));
+    }
+    await this.endRollout(name, marked.candidate.version);
+    agentLog(
+      this.opts.events,
+      name,
+      'warn',
+      `the node running ${name} did not end its rollout within ${waitMs} ms: removed from the record here; that node aborts it when it sees the change`,
+    );
+    return marked;
+  }
+
+  /**
+   * Resolves once the steps queued for `name` here ran and the record, read now, is in effect (a
+   * promotion's swap, decision 2171); at once for an agent not running here.
+   */
+  async settle(name: string): Promise<void> {
+    if (this.agents.has(name)) await this.serial(name, () => this.reconcile(name));
   }
 
   /** A registry write: the agent's owner (placement decides) starts it by itself. */
@@ -575,7 +666,9 @@ export class PlacedAgents implements AgentResidency {
     }
     if (force && this.agents.has(name)) this.forced.add(name);
     const now = Date.now();
-    const absent: AgentRecord = { ...record, absentSince: now, updatedAt: now };
+    // A rollout in progress ends with the stop (decision 2171): its node aborts it.
+    const { rollout: _ended, ...kept } = record;
+    const absent: AgentRecord = { ...kept, absentSince: now, updatedAt: now };
     await this.c.registry.putAgent(absent);
     agentLog(
       this.opts.events,
@@ -648,6 +741,7 @@ export class PlacedAgents implements AgentResidency {
       // The recorded count (decisions 2091, 2168): the workers the senders spread over.
       ...((record.replicas ?? 1) > 1 ? { replicas: { replicas: record.replicas!, draining: 0 } } : {}),
       ...previousShown(record),
+      ...(record.rollout !== undefined ? { rollout: recordedRolloutView(record.rollout) } : {}),
     };
   }
 
@@ -729,6 +823,8 @@ export class PlacedAgents implements AgentResidency {
     // Scaled (decisions 2091, 2168): the owner's copy takes the count its record holds (its workers
     // are units placed by their own partitions), so its status and next scale agree with the record.
     await this.opts.replicas.follow(record);
+    // A recorded rollout runs where the agent runs (decision 2171): started again from the record.
+    await this.opts.rollouts.follow((await this.c.registry.getAgent(agent)) ?? record);
   }
 
   /**
@@ -769,7 +865,9 @@ export class PlacedAgents implements AgentResidency {
     const force = reason === 'claim-lost' || reason === 'membership-lost' || this.forced.delete(agent);
     if (local) {
       local.state = 'stopping';
-      // Its replicas first (decision 2091): drained, their results completed under the claim still ours.
+      // A rollout's new instance first (decision 2171): it ends here, recorded still for the next node.
+      await this.opts.rollouts.leave(agent, force);
+      // Its replicas (decision 2091): drained, their results completed under the claim still ours.
       await this.opts.replicas.leave(agent, force);
       if (!force) await this.opts.messaging.idle(agent); // in-flight work completes while the claim is still ours
       // An absent agent (decision 1990: its record says so once its instance stopped) has none to stop.
@@ -808,8 +906,10 @@ export class PlacedAgents implements AgentResidency {
       await this.swap(agent);
       // A scale through any node is a write of the record's count (decision 2091): the owner's copy follows it.
       const now = await this.c.registry.getAgent(agent);
-      if (now !== undefined && now.absentSince === undefined && this.agents.get(agent)?.state === 'running')
+      if (now !== undefined && now.absentSince === undefined && this.agents.get(agent)?.state === 'running') {
         await this.opts.replicas.follow(now);
+        await this.opts.rollouts.follow(now);
+      }
     }
   }
 
@@ -824,6 +924,7 @@ export class PlacedAgents implements AgentResidency {
     if (!local || !next || next.absentSince === undefined || isAbsent(local)) return;
     const force = this.forced.delete(agent);
     local.state = 'stopping';
+    await this.opts.rollouts.follow(next); // its record no longer holds the rollout: aborted here
     await this.opts.replicas.leave(agent, force);
     if (!force) await this.opts.messaging.idle(agent);
     await this.opts.host
@@ -998,6 +1099,9 @@ export class PlacedAgents implements AgentResidency {
     return next;
   }
 }
+
+/** How often an operator's rollback through another node looks whether the rollout left the record (ms). */
+const ROLLOUT_ABORT_POLL_MS = 100;
 
 /** An absent TTL stays this far below the log's retention: the sweep has time to dead-letter it first. */
 const ABSENT_TTL_RETENTION_MARGIN_MS = 3_600_000;
