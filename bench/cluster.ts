@@ -1,6 +1,6 @@
 /**
  * Cluster benchmark (`npm run bench -- cluster [--pairs N] [--chains N] [--warmup N] [--rounds N] [--rate R] [--seconds S] [--drain-ms D] [--only a,b]`; `--name=value` works too).
- * `--only` picks phases among throughput, latency, failover, registry, workers (all by default), e.g.
+ * `--only` picks phases among throughput, latency, failover, registry, workers, rollout (all by default), e.g.
  * `--only throughput` to compare builds on the CPU per message alone.
  * Starts its own Kafka broker (KRaft, 512 MB heap) and etcd on loopback and three `caxton serve
  * --kafka … --etcd …` nodes, all on this machine, then measures:
@@ -41,6 +41,7 @@ import { processCpuSeconds } from './lib-proc-stat.js';
 import { SteadyWindow, shortCountNote, type RunPoint } from './lib-cluster-window.js';
 import { NODE_VERSION, ROOT, claims, nameOn, startNodes, startServers, waitUntil, type ServeNode } from './lib-cluster.js';
 import { workersAcrossNodes } from './lib-cluster-workers.js';
+import { statefulRolloutUnderKill } from './lib-cluster-rollout.js';
 
 /** The value of `--name value` or `--name=value` (as scripts/bench.mjs reads `--only=`); undefined when absent. */
 function argText(name: string): string | undefined {
@@ -67,10 +68,12 @@ const WARMUP = arg('warmup', 1);
 /** Round trips per chain (and per warm-up chain): long enough that the run passes the nodes' ramp (decision 2155). */
 const ROUNDS = arg('rounds', 200);
 const LATENCY_RATE = arg('rate', 200);
-const ONLY = new Set((argText('only') ?? 'throughput,latency,failover,registry,workers').split(','));
-for (const phase of ONLY)
-  if (!['throughput', 'latency', 'failover', 'registry', 'workers'].includes(phase))
-    throw new Error(`--only: no phase named "${phase}" (throughput, latency, failover, registry, workers)`);
+const PHASES = ['throughput', 'latency', 'failover', 'registry', 'workers', 'rollout'];
+const ONLY = new Set((argText('only') ?? PHASES.join(',')).split(','));
+for (const phase of ONLY) if (!PHASES.includes(phase)) throw new Error(`--only: no phase named "${phase}" (${PHASES.join(', ')})`);
+/** The rollout phase's requests and their rate (per second). */
+const ROLLOUT_REQUESTS = arg('rollout-requests', 1500);
+const ROLLOUT_RATE = arg('rollout-rate', 100);
 /** Busy-wait per message of the workers phase's CPU-bound agent, ms. */
 const WORKER_SPIN_MS = arg('worker-spin-ms', 2);
 /** The workers phase's measured window per worker count, s (after a 5 s warm-up). */
@@ -497,6 +500,23 @@ async function main(): Promise<void> {
         value: Number((w.three / Math.max(1, w.one)).toFixed(2)),
         unit: 'x',
         note: `msg/s with 1 and 3 workers across nodes: ${Math.round(w.one)}, ${Math.round(w.three)} (3 over 1; ${note})`,
+      });
+    }
+    if (ONLY.has('rollout')) {
+      const r = await statefulRolloutUnderKill(IDS, servers.kafka, servers.etcd, {
+        requests: ROLLOUT_REQUESTS,
+        ratePerS: ROLLOUT_RATE,
+        say,
+      });
+      const note = `blue-green rollout of the state counter (a handover) a quarter into ${ROLLOUT_REQUESTS} requests (at most ${ROLLOUT_RATE}/s, 8 in flight; sent in ${r.sendingS.toFixed(1)} s) through two nodes, the node running it killed -9 half way: ${r.accepted} accepted, count ${r.counted}`;
+      report({ bench, metric: 'rollout_stateful_lost', value: r.lost, unit: 'requests', note });
+      report({ bench, metric: 'rollout_stateful_doubled', value: r.doubled, unit: 'requests', note });
+      report({
+        bench,
+        metric: 'rollout_stateful_takeover_s',
+        value: Number(r.takeoverS.toFixed(2)),
+        unit: 's',
+        note: 'from the kill -9 to the rollout handed over again on a survivor (default lease and Kafka session)',
       });
     }
   } finally {
