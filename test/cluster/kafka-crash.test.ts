@@ -23,7 +23,10 @@ import type { AddressInfo } from 'node:net';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { waitFor } from './support/cluster.js';
 import { CrashCluster, VICTIM, namesPlaced } from './support/crash-cluster.js';
+import { readFileSync } from 'node:fs';
+import type { CaxtonClient } from '@caxton/runtime';
 import { agentArtifact } from '../bus/support/artifacts.js';
+import { example } from './support/paths.js';
 
 interface Scenario {
   name: string;
@@ -49,6 +52,11 @@ const ORDER_REQUESTS = 8;
 const TC_REDO = namesPlaced('tc-redo', 1, true)[0]!;
 const TC_LATE = namesPlaced('tc-late', 1, true)[0]!;
 const LOOKUP = namesPlaced('lookup', 1, true)[0]!;
+/** State counters rolled out blue-green (a handover, decisions 2170, 2171), on n3. */
+const RO_TAKE = namesPlaced('ro-take', 1, true)[0]!;
+const RO_BACK = namesPlaced('ro-back', 1, true)[0]!;
+/** The rollback asked through n1 in the hand-back scenario: it answers once the rollout left the record. */
+let handBack: Promise<{ agent: { version: number; rollout?: { phase: string } } }> | undefined;
 const KIND = 'tally';
 const KEYS = namesPlaced(`${KIND}/k`, 3, true);
 
@@ -91,6 +99,35 @@ async function timersSettled(c: CrashCluster, agent: string, replyWith: string):
   );
   const count = await c.ask(agent, 'query-ref', 'count', `${replyWith}-count`);
   return { count, armed };
+}
+
+/** Sends `n` requests to `agent` through n1, each waited for (answered on any node): their answers. */
+async function counted(c: CrashCluster, agent: string, tag: string, n: number): Promise<string[]> {
+  const answers: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const replyWith = `${tag}-${i}`;
+    await c.client('n1').send({ structured: { performative: 'request', receivers: [{ name: agent }], content: 'inc', replyWith } });
+    answers.push(
+      (await waitFor(`${agent} to answer ${replyWith}`, () => c.replies(replyWith)[0], 90_000, 100)).event.message.content ?? '',
+    );
+  }
+  return answers;
+}
+
+/** A blue-green rollout of the state counter (the same component, a new config) through n1. */
+const rollOut = (c: CrashCluster, agent: string) =>
+  c
+    .client('n1')
+    .upgrade(
+      { name: agent, config: { generation: '2' }, rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 600_000 } } },
+      readFileSync(example('as-state-counter', 'as-state-counter.wasm')),
+    );
+
+/** Lines of `agent`'s log on the node `c` reaches. */
+async function logLines(c: CaxtonClient, agent: string): Promise<string[]> {
+  const lines: string[] = [];
+  await c.logs({ agent, follow: false, limit: 10_000 }, (l) => lines.push(l.message)).done.catch(() => undefined);
+  return lines;
 }
 
 /** Informs answering `replyWith` (a timer's firing) accepted on a survivor's node; asked after timersSettled, any second firing's is among them. */
@@ -270,6 +307,56 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'rollout-taken-over (a stateful blue-green rollout: the new version holds the state, nothing handled on it): the next node runs the rollout again from the record; every request counted once',
+    fault: 'rollout-taken-over:1',
+    agents: [RO_TAKE],
+    async trigger(c) {
+      assert.deepEqual(await counted(c, RO_TAKE, 'take-before', 3), ['1', '2', '3']);
+      await rollOut(c, RO_TAKE); // recorded; n3, running the agent, takes it over and dies
+    },
+    async check(c) {
+      assert.equal(await c.ask(RO_TAKE, 'request', 'inc', 'take-after'), '4', 'the count goes on, nothing lost or twice');
+      const owner = await c.ownerOf(RO_TAKE);
+      await waitFor(
+        'the rollout to be run again on the new owner',
+        async () => (await owner.getAgent(RO_TAKE)).rollout?.phase === 'baking',
+        60_000,
+        200,
+      );
+      assert.ok(
+        (await logLines(owner, RO_TAKE)).some((l) => l.includes('holding the state')),
+        'a handover again, on the new owner',
+      );
+      const ended = await c.client('n1').rollback(RO_TAKE);
+      assert.equal(ended.agent.rollout?.phase, 'aborted');
+      assert.equal(await c.ask(RO_TAKE, 'request', 'inc', 'take-back'), '5', 'the old version reads what the new one wrote');
+    },
+  },
+  {
+    name: "rollout-handed-back (an operator's rollback of a stateful blue-green rollout: the new version stopped, the running one's view not reset, still recorded): the next node ends it; every request counted once",
+    fault: 'rollout-handed-back:1',
+    agents: [RO_BACK],
+    async trigger(c) {
+      assert.deepEqual(await counted(c, RO_BACK, 'back-before', 2), ['1', '2']);
+      await rollOut(c, RO_BACK);
+      await waitFor(
+        'the handover on n3',
+        async () => (await logLines(c.client(VICTIM), RO_BACK)).some((l) => l.includes('holding the state')),
+        60_000,
+        100,
+      );
+      assert.deepEqual(await counted(c, RO_BACK, 'back-during', 1), ['3'], 'the new version counts on from the old one');
+      handBack = c.client('n1').rollback(RO_BACK); // n3 dies handing the state back; n1 answers once the rollout left the record
+    },
+    async check(c) {
+      const ended = await handBack!;
+      assert.equal(ended.agent.version, 1);
+      assert.equal(ended.agent.rollout?.phase, 'aborted');
+      assert.equal(await c.ask(RO_BACK, 'request', 'inc', 'back-after'), '4', 'the old version reads what the new one wrote');
+      assert.equal((await c.client('n1').getAgent(RO_BACK)).rollout, undefined, 'no longer recorded');
+    },
+  },
+  {
     name: `after-commit of the first request to passivated instances of a keyed kind (${KEYS.length} keys on n3): no key counts a request twice or loses one`,
     // The first round (one commit per key) runs before the instances passivate; the second round's first commit kills.
     fault: `after-commit:${KEYS.length + 1}`,
@@ -340,6 +427,7 @@ before(async () => {
     },
     await bytes('js-http-agent'),
   );
+  for (const ro of [RO_TAKE, RO_BACK]) await n1.deploy({ name: ro, config: {} }, await bytes('as-state-counter'));
   await n1.deploy({ name: KIND, config: {}, kind: { idleMs: 300 } }, await bytes('as-state-counter'));
   await waitFor(
     'the kind to be known on n3',

@@ -42,6 +42,7 @@ import {
   type RolloutView,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
+import { faultPoint } from '../bus/fault-points.js';
 import type { AgentRecord } from '../storage/records.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
@@ -712,6 +713,7 @@ export class Rollouts {
       await this.o.pause(r.name, async () => {
         r.holding = false;
         await this.o.host.stop(r.key, false);
+        faultPoint('rollout-handed-back');
         await this.handBack(r.name);
       });
       return;
@@ -747,6 +749,7 @@ export class Rollouts {
         if (!(await reset.call(this.o.host, r.key, await this.o.state!.readState(r.name))))
           throw new Error(`the new instance ${r.key} is gone`);
         this.rollouts.set(r.name, r);
+        faultPoint('rollout-taken-over');
       });
     } catch (err) {
       await this.o.host.stop(r.key, true).catch(() => undefined);
