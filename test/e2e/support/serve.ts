@@ -30,7 +30,10 @@ export async function tempDir(prefix: string): Promise<string> {
   return tempDirRemovedAtExit(prefix);
 }
 
-export async function startServe(opts: { dataDir?: string; args?: string[]; cwd?: string } = {}): Promise<Serve> {
+/** `env` is added to the clean environment (a crash test arms `CAXTON_FAULT_POINT`). */
+export async function startServe(
+  opts: { dataDir?: string; args?: string[]; cwd?: string; env?: Record<string, string> } = {},
+): Promise<Serve> {
   const dataDir = opts.dataDir ?? path.join(await tempDir('caxton-e2e-'), 'data');
   // Prepared components go to the test tree's shared cache (test/support/engine-cache.ts) unless
   // the test names its own.
@@ -39,6 +42,7 @@ export async function startServe(opts: { dataDir?: string; args?: string[]; cwd?
   const cache = ownCache ? [] : ['--prepare-cache-dir', TEST_ENGINE_CACHE];
   const proc = spawnCaxton(['serve', '--json', '--data-dir', dataDir, '--api-port', '0', ...cache, ...args], {
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
     timeoutMs: 30 * 60_000,
   });
   let serving: { address: string; nodeId: string } | undefined;
