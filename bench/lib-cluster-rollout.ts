@@ -27,6 +27,8 @@ export interface RolloutFigures {
 
 /** Sends in flight at once (each a durable append through a survivor). */
 const IN_FLIGHT = 8;
+/** Tries of one request before it is given up (and not counted as accepted). */
+const SEND_ATTEMPTS = 20;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -76,13 +78,22 @@ export async function statefulRolloutUnderKill(
       // Paced: request i leaves at t0 + i × gap, IN_FLIGHT senders side by side (one send is a durable append).
       const wait = t0 + i * gapMs - performance.now();
       if (wait > 0) await sleep(wait);
-      const sent = await survivors[i % 2]!.send({
-        structured: { performative: 'request', receivers: [{ name: agent }], content: 'inc', conversationId: `bench-${i}` },
-      }).then(
-        () => true,
-        () => false,
-      );
-      if (sent) accepted += 1;
+      // Retried under one idempotency key (decision 1700): a send refused around the kill is sent
+      // again, and one accepted before its answer was lost is accepted once, so the count is exact.
+      const message = {
+        structured: { performative: 'request' as const, receivers: [{ name: agent }], content: 'inc', conversationId: `bench-${i}` },
+      };
+      for (let attempt = 1; attempt <= SEND_ATTEMPTS; attempt++) {
+        const sent = await survivors[i % 2]!.send(message, { idempotencyKey: `bench-rollout-${i}` }).then(
+          () => true,
+          () => false,
+        );
+        if (sent) {
+          accepted += 1;
+          break;
+        }
+        await sleep(250);
+      }
     };
     const phases = [0, Math.floor(o.requests / 4), Math.floor(o.requests / 2), o.requests];
     for (let p = 0; p < 3; p++) {

@@ -29,7 +29,24 @@ const request = (to: string, conversationId: string): { structured: AclMessage }
   structured: { performative: 'request', receivers: [{ name: to }], content: 'inc', conversationId, replyWith: `rollout-${++sent}` },
 });
 
-describe('rollouts on three Kafka nodes', { timeout: 240_000 }, () => {
+/**
+ * Sends until accepted, each retry under the same idempotency key (decision 1700): around a kill a
+ * node may refuse for a moment, and a retry of a send that was accepted is accepted once.
+ */
+async function sendOnce(via: () => CaxtonClient, to: string, conversationId: string): Promise<void> {
+  const message = request(to, conversationId);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await via().send(message, { idempotencyKey: `rollout-test-${conversationId}` });
+      return;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+describe('rollouts on three Kafka nodes', { timeout: 480_000 }, () => {
   let infra: Servers;
   let nodes: NodeProcess[];
   let clients: CaxtonClient[];
@@ -91,15 +108,10 @@ describe('rollouts on three Kafka nodes', { timeout: 240_000 }, () => {
       WAIT_MS,
     );
     for (let i = 0; i < 24; i++) await clients[i % 3]!.send(request(agent, `canary-${i}`));
-    const handled = await waitFor(
-      'the new version to handle its share',
-      async () => {
-        const n = (await clients[owner]!.getAgent(agent)).rollout?.counts.handled ?? 0;
-        return n > 0 ? n : undefined;
-      },
-      WAIT_MS,
-    );
-    assert.ok(handled < 24, `a share of the 24 conversations went to the new version (${handled})`);
+    // Every one handled (the agent's count is both versions'), then the new version's share.
+    await waitFor('the 24 requests to be handled', async () => (await clients[owner]!.getAgent(agent)).messagesHandled >= 24, WAIT_MS);
+    const handled = (await clients[owner]!.getAgent(agent)).rollout?.counts.handled ?? 0;
+    assert.ok(handled > 0 && handled < 24, `a share of the 24 conversations went to the new version (${handled})`);
     const ended = await clients[roller]!.rollback(agent);
     assert.equal(ended.agent.rollout?.phase, 'aborted', 'the rollback through the third node aborts it');
     assert.equal(ended.agent.version, 1);
@@ -130,7 +142,7 @@ describe('rollouts on three Kafka nodes', { timeout: 240_000 }, () => {
     let accepted = 10;
     for (let i = 0; i < 40; i++) {
       if (i === 15) await nodes[owner]!.kill();
-      await clients[survivors[i % 2]!]!.send(request(agent, `during-${i}`));
+      await sendOnce(() => clients[survivors[i % 2]!]!, agent, `during-${i}`);
       accepted += 1;
     }
     const next = await ownerOf(agent, survivors);
@@ -140,7 +152,7 @@ describe('rollouts on three Kafka nodes', { timeout: 240_000 }, () => {
       WAIT_MS,
     );
     for (let i = 0; i < 8; i++) {
-      await clients[survivors[i % 2]!]!.send(request(agent, `after-${i}`));
+      await sendOnce(() => clients[survivors[i % 2]!]!, agent, `after-${i}`);
       accepted += 1;
     }
     let last: number | undefined;

@@ -119,12 +119,14 @@ export class Bus implements OutboxSender {
       (t) => this.opts.events.emit({ type: 'breaker', ...t }),
     );
     // Every handled delivery is an outcome for its receiver's breaker: a crash of any kind (trap,
-    // fuel, memory, the wall-clock watchdog) a failure, a handling (ok or rejected) a success.
+    // fuel, memory, the wall-clock watchdog) a failure, a handling (ok or rejected) a success. Work
+    // lost to a reset (`unavailable`: another agent's runaway, the pool closing, a rollout's new
+    // version holding the state and restarting, decision 2170) is neither: it is handed out again.
     opts.events.on(
       (e) => {
         if (e.type !== 'handled') return;
         const status = e.outcome.status;
-        if (status === 'crashed') this.breakers.record(e.agent, false, this.now());
+        if (status === 'crashed' && e.outcome.kind !== 'unavailable') this.breakers.record(e.agent, false, this.now());
         else if (status === 'ok' || status === 'rejected') this.breakers.record(e.agent, true, this.now());
       },
       ['handled'],

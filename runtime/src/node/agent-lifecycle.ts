@@ -218,8 +218,13 @@ export class AgentLifecycle {
         return local?.state === 'running' || (local?.state === 'upgrading' && this.pausing.has(name)) ? local.record : undefined;
       },
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
-      ended: async (name, version) => {
-        await this.residency.endRollout?.(name, version);
+      ended: async (name, recordedAt) => {
+        await this.residency.endRollout?.(name, recordedAt);
+      },
+      failAgent: (name, err) => {
+        const local = this.local.get(name);
+        if (local !== undefined && local.state !== 'stopping')
+          this.local.fail(local, err, 'could not take its state back from the rollout');
       },
     });
     this.recorded = new RecordedRollouts({
@@ -227,7 +232,7 @@ export class AgentLifecycle {
       artifacts: o.artifacts,
       host: o.host,
       events: this.events,
-      end: (name, version) => this.residency.endRollout?.(name, version) ?? Promise.resolve(undefined),
+      end: (name, startedAt) => this.residency.endRollout?.(name, startedAt) ?? Promise.resolve(undefined),
     });
     this.replicas = new AgentReplicas({
       host: o.host,
@@ -452,7 +457,8 @@ export class AgentLifecycle {
       this.local.isRunning(name) &&
       this.residency.mayRun(name) &&
       !(this.o.killSwitch?.isHeld(name) ?? false) &&
-      !((this.o.host.restartDelay?.(name) ?? 0) > 0)
+      // The instance holding its state waits out its restart backoff (a handover's new version, decision 2170).
+      !((this.o.host.restartDelay?.(this.rollouts.stateHolder(name) ?? name) ?? 0) > 0)
     );
   }
 
@@ -801,6 +807,9 @@ export class AgentLifecycle {
       // A canary is refused here on what the components write; the state's entries, there.
       if (spec.strategy.kind !== 'blue-green' && (previous.writesState === true || next.writesState === true))
         throw new RolloutStatefulError(spec.name, 0);
+      // Nothing would run it: the node running the agent follows the record only while it runs.
+      const state = (await this.residency.status(spec.name))?.state;
+      if (state !== 'running') throw new RolloutUnsupportedError(spec.name, `it is ${state ?? 'not running'} in the cluster`);
       const rollout = {
         candidate: next,
         artifactSize: artifact.bytes.byteLength,
@@ -900,7 +909,8 @@ export class AgentLifecycle {
   private async abortRecordedRollout(name: string): Promise<{ agent: AgentStatus; previousVersion: number } | undefined> {
     const ended = await this.residency.abortRollout?.(name, 'rolled back by the operator', RECORDED_ROLLOUT_ABORT_WAIT_MS);
     if (ended === undefined) return undefined;
-    const status = (await this.status(name))!;
+    const status = await this.status(name);
+    if (status === undefined) throw new NotFoundError('agent', name);
     const view: RolloutView = {
       ...recordedRolloutView(ended),
       phase: 'aborted',
@@ -1065,7 +1075,9 @@ export class AgentLifecycle {
       });
     }
     const next: AgentRecord = { ...candidate, version: current.version + 1, updatedAt: Date.now(), previous: previousVersionOf(current) };
-    await this.residency.upgrade(current, next, artifactSize);
+    if (this.residency.promoteRollout !== undefined && beside.recordedAt !== undefined)
+      await this.residency.promoteRollout(current, next, artifactSize, beside.recordedAt);
+    else await this.residency.upgrade(current, next, artifactSize);
     // The swap before the rollout's end hands the state back (decision 2171): never side by side.
     await this.residency.settle?.(candidate.name);
     this.o.messaging.replaced?.(candidate.name);
@@ -1158,7 +1170,9 @@ export class AgentLifecycle {
       return;
     }
     const local = this.local.get(name);
-    if (local === undefined || local.state !== 'running' || this.o.state === undefined) return;
+    // Paused for a handover it is still its running version (decision 2170): its view is reset too.
+    const running = local?.state === 'running' || (local?.state === 'upgrading' && this.pausing.has(name));
+    if (local === undefined || !running || this.o.state === undefined) return;
     const entries = await this.o.state.readState(name);
     if (this.o.host.resetState !== undefined) {
       await this.o.host.resetState(name, entries);
@@ -1193,6 +1207,9 @@ export class AgentLifecycle {
         if (local.state === 'upgrading') local.state = 'running';
       }
       this.o.messaging.wake(name);
+      // A cluster's record change seen during the pause (a swap skips an agent not running) is
+      // looked at again, queued behind the agent's steps: never awaited, the pause may be one.
+      void this.residency.settle?.(name).catch(() => undefined);
     }
   }
 

@@ -104,16 +104,22 @@ export interface AgentResidency {
    */
   startRollout?(previous: AgentRecord, rollout: RolloutRecord): Promise<AgentStatus>;
   /**
-   * Cluster: removes the recorded rollout of `candidateVersion` (any, when undefined); what it
-   * removed, undefined when the record held none (or another).
+   * Cluster: removes the recorded rollout started at `startedAt` (its identity: a version number
+   * recurs after a rollback); what it removed, undefined when the record held none (or another).
    */
-  endRollout?(name: string, candidateVersion?: number): Promise<RolloutRecord | undefined>;
+  endRollout?(name: string, startedAt: number): Promise<RolloutRecord | undefined>;
   /**
    * Cluster: an operator's rollback of the recorded rollout — marked for the node running the
    * agent, which aborts it and removes it; resolves with what was recorded once it is gone (removed
    * here after `waitMs` if that node did not), undefined when none was recorded.
    */
   abortRollout?(name: string, reason: string, waitMs: number): Promise<RolloutRecord | undefined>;
+  /**
+   * Cluster: a promotion (decision 2171): `next` written by compare-and-swap only while the live
+   * record still holds the rollout started at `recordedAt`, unmarked, on `current`'s version, and
+   * this node still holds the agent's claim; a ConflictError otherwise.
+   */
+  promoteRollout?(current: AgentRecord, next: AgentRecord, artifactSize: number, recordedAt: number): Promise<AgentStatus>;
   /**
    * Cluster: resolves once the record, read now, is in effect here (a promotion's swap, which the
    * registry's watch would start later). Absent: `upgrade` puts it into effect before it returns.

@@ -19,8 +19,8 @@ export interface RecordedRolloutsOptions {
   artifacts: ArtifactStore;
   host: AgentHost;
   events: Instrumentation<AgentLifecycleEvent>;
-  /** Removes the recorded rollout of `candidateVersion` from the agent's record. */
-  end: (name: string, candidateVersion: number) => Promise<RolloutRecord | undefined>;
+  /** Removes the recorded rollout started at `startedAt` from the agent's record. */
+  end: (name: string, startedAt: number) => Promise<RolloutRecord | undefined>;
 }
 
 /**
@@ -40,6 +40,20 @@ export function recordedRolloutView(r: RolloutRecord): RolloutView {
   };
 }
 
+/**
+ * Refusals a rollout's start would meet again on any node (its state, its component, its init,
+ * its limits): it is ended in the record, not retried.
+ */
+function definitive(code: string): boolean {
+  return (
+    code === 'rollout.stateful-agent' ||
+    code === 'rollout.unsupported' ||
+    code.startsWith('sandbox.artifact.') ||
+    code.startsWith('sandbox.agent.init') ||
+    code === 'sandbox.limits.memory-below-initial'
+  );
+}
+
 export class RecordedRollouts {
   constructor(private readonly o: RecordedRolloutsOptions) {}
 
@@ -48,21 +62,24 @@ export class RecordedRollouts {
     const name = record.name;
     const recorded = record.rollout;
     if (recorded === undefined) {
-      await this.o.rollouts.endedElsewhere(name, 'rolled back by the operator');
+      await this.o.rollouts.endedElsewhere(
+        name,
+        'the rollout left the registry record (ended through another node, or by the node that ran it before)',
+      );
       return;
     }
     const version = recorded.candidate.version;
     if (recorded.abort !== undefined) {
       // An operator's rollback through any node: aborted here (audited, then unrecorded), or only unrecorded if it does not run here.
       if (this.o.rollouts.inProgress(name)?.candidateVersion === version) await this.o.rollouts.endedElsewhere(name, recorded.abort.reason);
-      else if (this.o.rollouts.busy(name) === undefined) await this.end(name, version);
+      else if (this.o.rollouts.busy(name) === undefined) await this.end(name, recorded);
       return;
     }
     if (this.o.rollouts.busy(name) !== undefined) return; // running here (a put of another field)
     const phase = this.o.rollouts.recordedPhase(name, recorded.startedAt);
     if (phase !== undefined) {
       // Ended here, but the record kept it (its removal failed): removed now.
-      if (phase !== 'promoted') await this.end(name, version);
+      if (phase !== 'promoted') await this.end(name, recorded);
       return;
     }
     try {
@@ -70,20 +87,37 @@ export class RecordedRollouts {
       await this.o.host.prepare(bytes);
       await this.o.rollouts.start(recorded.candidate, recorded.artifactSize, recorded.strategy, recorded.thresholds, recorded.startedAt);
     } catch (err) {
-      if (err instanceof CaxtonError && err.code === 'rollout.in-progress') return; // another follow started it
+      const code = err instanceof CaxtonError ? err.code : undefined;
+      if (code === undefined || !definitive(code)) {
+        // The agent leaving or changing here, the node closing, a store unreachable: the record
+        // keeps the rollout for the next activation or change of the record to start.
+        if (code !== 'rollout.in-progress')
+          agentLog(
+            this.o.events,
+            name,
+            'warn',
+            `rollout of version ${version} not started on this node yet (${err instanceof CaxtonError ? err.describe() : (err as Error).message}); it stays recorded`,
+          );
+        return;
+      }
       agentLog(
         this.o.events,
         name,
         'error',
         `rollout of version ${version} could not start on this node, so it is ended: ${err instanceof CaxtonError ? err.describe() : (err as Error).message}`,
       );
-      await this.end(name, version);
+      await this.end(name, recorded);
     }
   }
 
-  private async end(name: string, version: number): Promise<void> {
-    await this.o.end(name, version).catch((err: unknown) => {
-      agentLog(this.o.events, name, 'error', `rollout of version ${version} ended but still recorded: ${(err as Error).message}`);
+  private async end(name: string, recorded: RolloutRecord): Promise<void> {
+    await this.o.end(name, recorded.startedAt).catch((err: unknown) => {
+      agentLog(
+        this.o.events,
+        name,
+        'error',
+        `rollout of version ${recorded.candidate.version} ended but still recorded: ${(err as Error).message}`,
+      );
     });
   }
 }

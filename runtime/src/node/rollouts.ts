@@ -33,6 +33,7 @@ import {
   RolloutInProgressError,
   RolloutStatefulError,
   RolloutUnsupportedError,
+  UnavailableError,
   strategyPercent,
   type Instrumentation,
   type RolloutSide,
@@ -82,10 +83,12 @@ export interface RolloutsOptions {
   /** Held by the kill switch (decision 1403): the bake does not end in a promotion meanwhile. */
   held: (name: string) => boolean;
   /**
-   * A rollout of `candidateVersion` ended here without a promotion (rolled back, aborted): a
-   * cluster removes it from the agent's record (decision 2171). Absent: nothing recorded to end.
+   * A rollout started from the record written at `recordedAt` ended here without a promotion
+   * (rolled back, aborted): a cluster removes it from the agent's record (decision 2171).
    */
-  ended?: (name: string, candidateVersion: number) => Promise<void>;
+  ended?: (name: string, recordedAt: number) => Promise<void>;
+  /** The agent could not take its state back (decision 2170): it must not run on a stale view. */
+  failAgent: (name: string, err: unknown) => void;
   now?: () => number;
 }
 
@@ -93,6 +96,8 @@ export interface RolloutsOptions {
 export interface RolloutBeside {
   version: number;
   digest: string;
+  /** A cluster's rollout: the record it runs (decision 2171), which a promotion must still find. */
+  recordedAt?: number;
 }
 
 /** While the agent is held at the bake's end, how often the node looks again (ms). */
@@ -243,8 +248,14 @@ export class Rollouts {
     const name = candidate.name;
     const running = this.o.current(name);
     if (running === undefined || running.version !== candidate.version - 1) throw notBeside(name, candidate.version);
-    const beside: RolloutBeside = { version: running.version, digest: running.artifactDigest };
+    const beside: RolloutBeside = {
+      version: running.version,
+      digest: running.artifactDigest,
+      ...(recordedAt !== undefined ? { recordedAt } : {}),
+    };
     const mode = await this.modeOf(running, candidate, strategy);
+    if (mode === 'handover' && this.o.host.resetState === undefined)
+      throw new RolloutUnsupportedError(name, "this node's sandbox cannot hand a running agent's state over");
     const key = candidateKey(name, candidate.version);
     const init = await this.o.host.start({
       deployment: { ...candidate, name: key },
@@ -376,8 +387,10 @@ export class Rollouts {
    */
   async endedElsewhere(name: string, reason: string): Promise<void> {
     const r = this.rollouts.get(name);
-    if (r === undefined || r.finished || r.ending !== undefined) return;
-    await this.abort(name, reason);
+    if (r === undefined || r.finished) return;
+    // A promotion waiting for a held agent is cancelled, not waited for (it waits for the agent's steps, of which this may be one).
+    if (r.ending !== undefined) r.cancel.abort(new Error(reason));
+    else await this.abort(name, reason);
   }
 
   /**
@@ -392,11 +405,22 @@ export class Rollouts {
     r.left = true;
     r.controller.abort('the agent moved to another node');
     clearTimeout(r.timer);
-    r.ending = this.removeCandidate(r, force).finally(() => {
-      r.finished = true;
-      this.release(r);
-      this.rollouts.delete(name);
-    });
+    // The agent is stopping here (nothing new handed out): its new instance goes once idle; no
+    // state is handed back, the agent's own instance goes next and the next node reads the state.
+    r.ending = (async () => {
+      r.removed = true;
+      if (!force) await this.o.messaging.idle(name);
+      r.holding = false;
+      await this.o.host.stop(r.key, force);
+    })()
+      .catch((err: unknown) =>
+        agentLog(this.o.events, name, 'warn', `the rollout's new instance was not stopped cleanly: ${(err as Error).message}`),
+      )
+      .finally(() => {
+        r.finished = true;
+        this.release(r);
+        this.rollouts.delete(name);
+      });
     await r.ending;
   }
 
@@ -639,8 +663,8 @@ export class Rollouts {
 
   /** A rollout ended without a promotion leaves the agent's record (cluster); a failure is logged, the next follow retries. */
   private async unrecord(r: Rollout): Promise<void> {
-    if (r.left) return;
-    await this.o.ended?.(r.name, r.candidate.version).catch((err: unknown) => {
+    if (r.left || r.recordedAt === undefined) return;
+    await this.o.ended?.(r.name, r.recordedAt).catch((err: unknown) => {
       agentLog(
         this.o.events,
         r.name,
@@ -711,25 +735,33 @@ export class Rollouts {
     r.removed = true;
     if (r.holding && !force) {
       await this.o.pause(r.name, async () => {
-        r.holding = false;
         await this.o.host.stop(r.key, false);
         faultPoint('rollout-handed-back');
-        await this.handBack(r.name);
+        await this.handBack(r);
       });
       return;
     }
     if (!force) await this.o.messaging.idle(r.name);
-    r.holding = false;
     await this.o.host.stop(r.key, force);
+    // Forced (a forced stop of the agent): its view is still reset before it could take work.
+    if (r.holding) await this.handBack(r);
     this.o.messaging.wake(r.name);
   }
 
-  /** The running instance's view becomes the agent's committed state (a handover's end). */
-  private async handBack(name: string): Promise<void> {
-    const entries = await this.o.state!.readState(name);
-    if (this.o.host.resetState === undefined || !(await this.o.host.resetState(name, entries))) {
-      // Not running here any more (stopped, failed, replaced): its next start reads the state anyway.
-      agentLog(this.o.events, name, 'info', 'the state was handed back; the agent reads it at its next start');
+  /**
+   * The running instance's view becomes the agent's committed state (a handover's end); only then
+   * does routing leave the new version. One that cannot be reset fails the agent: it must not run
+   * on the view it had before the handover (a start reads the committed state).
+   */
+  private async handBack(r: Rollout): Promise<void> {
+    try {
+      const entries = await this.o.state!.readState(r.name);
+      if (this.o.host.resetState === undefined || !(await this.o.host.resetState(r.name, entries)))
+        agentLog(this.o.events, r.name, 'info', 'the state was handed back; the agent reads it at its next start'); // not running here any more
+    } catch (err) {
+      this.o.failAgent(r.name, err);
+    } finally {
+      r.holding = false;
     }
   }
 
@@ -739,15 +771,17 @@ export class Rollouts {
    * and routing begins, so the running instance handles nothing more.
    */
   private async takeOver(r: Rollout, beside: RolloutBeside): Promise<void> {
-    const reset = this.o.host.resetState;
+    const reset = this.o.host.resetState!;
     try {
-      if (reset === undefined) throw new RolloutUnsupportedError(r.name, "this node's sandbox cannot hand a running agent's state over");
       await this.o.pause(r.name, async () => {
         const still = this.o.current(r.name);
         if (this.closed || still === undefined || still.version !== beside.version || still.artifactDigest !== beside.digest)
           throw notBeside(r.name, r.candidate.version);
         if (!(await reset.call(this.o.host, r.key, await this.o.state!.readState(r.name))))
-          throw new Error(`the new instance ${r.key} is gone`);
+          throw new UnavailableError(`the new instance of ${r.name} stopped before it took the state over`, {
+            context: { agent: r.name, candidateVersion: r.candidate.version },
+            hint: 'check `caxton logs` of the agent (its init or a crash), then upgrade again',
+          });
         this.rollouts.set(r.name, r);
         faultPoint('rollout-taken-over');
       });

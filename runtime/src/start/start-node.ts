@@ -48,6 +48,7 @@ import {
   type AccEndpoint,
 } from '../mtp/index.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
+import { parseCandidateKey } from '../node/rollouts.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { AgentLogs } from '../node/agent-logs.js';
 import { TailHub } from '../node/tail-hub.js';
@@ -509,9 +510,11 @@ async function startOnTopology(
   // Not unref'd: the waiting messages are work the node has to do; cleared when the node stops.
   const backoffWakes = new Set<NodeJS.Timeout>();
   const removeBackoffWake = host.onRestartDelayed?.((agent, delayMs) => {
+    // A rollout's new instance (`X#<version>`) is X's work: X is what waits (decision 2170).
+    const waiting = parseCandidateKey(agent)?.agent ?? agent;
     const t = setTimeout(() => {
       backoffWakes.delete(t);
-      bus.wake(agent);
+      bus.wake(waiting);
     }, delayMs + 1);
     backoffWakes.add(t);
   });

@@ -528,25 +528,20 @@ export class PlacedAgents implements AgentResidency {
 
   /**
    * A rollout (decision 2171): a compare-and-swap on the live record adds it beside `previous`,
-   * refused when one is recorded already or the agent changed meanwhile; the node running the
-   * agent follows the record (RecordedRollouts), wherever it was asked.
+   * refused when one is recorded already, the agent changed or was scaled meanwhile; the node
+   * running the agent follows the record (RecordedRollouts), wherever it was asked.
    */
   async startRollout(previous: AgentRecord, rollout: RolloutRecord): Promise<AgentStatus> {
     const name = previous.name;
     await this.c.registry.updateAgent(name, (current) => {
-      if (current === undefined) throw new NotFoundError('agent', name);
-      if (current.absentSince !== undefined) throw stoppedKeepingQueue(name);
-      if (current.rollout !== undefined) throw new RolloutInProgressError(name, current.rollout.candidate.version);
-      if (
-        current.version !== previous.version ||
-        current.createdAt !== previous.createdAt ||
-        current.artifactDigest !== previous.artifactDigest
-      )
-        throw new ConflictError(`agent ${name} changed while its rollout was being started`, {
-          context: { agent: name, version: current.version },
-          hint: 'check `caxton status` and upgrade again',
+      if (current?.rollout !== undefined) throw new RolloutInProgressError(name, current.rollout.candidate.version);
+      this.checkUnchanged(previous, current);
+      if ((current!.replicas ?? 1) > 1)
+        throw new ConflictError(`agent ${name} was scaled meanwhile: a scaled agent is not rolled out`, {
+          context: { agent: name, replicas: current!.replicas! },
+          hint: `scale it to one (\`caxton scale ${name} --replicas 1\`), then roll it out`,
         });
-      return { ...current, rollout };
+      return { ...current!, rollout };
     });
     agentLog(
       this.opts.events,
@@ -558,12 +553,12 @@ export class PlacedAgents implements AgentResidency {
     return { ...status, rollout: recordedRolloutView(rollout) };
   }
 
-  /** Removes the recorded rollout (of `candidateVersion`, when given) from the live record; what it removed. */
-  async endRollout(name: string, candidateVersion?: number): Promise<RolloutRecord | undefined> {
+  /** Removes the recorded rollout started at `startedAt` from the live record; what it removed. */
+  async endRollout(name: string, startedAt: number): Promise<RolloutRecord | undefined> {
     let removed: RolloutRecord | undefined;
     await this.c.registry.updateAgent(name, (current) => {
       removed = current?.rollout;
-      if (removed === undefined || (candidateVersion !== undefined && removed.candidate.version !== candidateVersion)) {
+      if (removed === undefined || removed.startedAt !== startedAt) {
         removed = undefined;
         return undefined;
       }
@@ -571,6 +566,40 @@ export class PlacedAgents implements AgentResidency {
       return rest;
     });
     return removed;
+  }
+
+  /** See AgentResidency.promoteRollout. */
+  async promoteRollout(current: AgentRecord, next: AgentRecord, artifactSize: number, recordedAt: number): Promise<AgentStatus> {
+    const name = next.name;
+    await this.c.registry.updateAgent(name, (live) => {
+      this.checkUnchanged(current, live);
+      const token = this.tokens.get(name);
+      if (live!.rollout?.startedAt !== recordedAt || live!.rollout.abort !== undefined || token === undefined || !this.owns(name, token))
+        throw new ConflictError(`the rollout of ${name} is no longer this node's to promote`, {
+          context: { agent: name, candidateVersion: next.version },
+          hint: 'it was ended through another node, or the agent moved; `caxton agents` shows where it stands',
+        });
+      return next;
+    });
+    agentLog(
+      this.opts.events,
+      name,
+      'info',
+      `version ${next.version} (${next.artifactDigest.slice(0, 12)}) promoted in the cluster registry`,
+    );
+    return this.remote(next, 'upgrading', artifactSize);
+  }
+
+  /** The live record is still `base` (not deleted, stopped, replaced or redeployed meanwhile). */
+  private checkUnchanged(base: AgentRecord, live: AgentRecord | undefined): void {
+    const name = base.name;
+    if (live === undefined) throw new NotFoundError('agent', name);
+    if (live.absentSince !== undefined) throw stoppedKeepingQueue(name);
+    if (live.version !== base.version || live.createdAt !== base.createdAt || live.artifactDigest !== base.artifactDigest)
+      throw new ConflictError(`agent ${name} changed meanwhile (version ${live.version} now)`, {
+        context: { agent: name, version: live.version },
+        hint: 'check `caxton status` and try again',
+      });
   }
 
   /**
@@ -595,7 +624,7 @@ export class PlacedAgents implements AgentResidency {
       if (Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, ROLLOUT_ABORT_POLL_MS));
     }
-    await this.endRollout(name, marked.candidate.version);
+    await this.endRollout(name, marked.startedAt);
     agentLog(
       this.opts.events,
       name,
@@ -626,9 +655,17 @@ export class PlacedAgents implements AgentResidency {
     return status;
   }
 
-  /** A registry write: the node running the agent swaps the new version in (see swap()). */
-  async upgrade(_previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus> {
-    await this.c.registry.putAgent(next);
+  /**
+   * A registry write, by compare-and-swap on the live record: only over the version it was built
+   * from, and never over a recorded rollout (decision 2171); the node running the agent swaps the
+   * new version in (see swap()).
+   */
+  async upgrade(previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus> {
+    await this.c.registry.updateAgent(next.name, (current) => {
+      this.checkUnchanged(previous, current);
+      if (current!.rollout !== undefined) throw new RolloutInProgressError(next.name, current!.rollout.candidate.version);
+      return next;
+    });
     agentLog(
       this.opts.events,
       next.name,
@@ -1047,7 +1084,7 @@ export class PlacedAgents implements AgentResidency {
       }
       // The allow-list and card are the deployment's, not the artifact's (decision 2050): a narrowing
       // upgrade whose artifact fails to start keeps its narrower list.
-      const { topics: _t, a2aCard: _c, ...previousArtifact } = previous;
+      const { topics: _t, a2aCard: _c, rollout: _r, ...previousArtifact } = previous;
       const rolledBack: AgentRecord = { ...previousArtifact, version: next.version + 1, updatedAt: Date.now() };
       if (next.topics !== undefined) rolledBack.topics = next.topics;
       if (next.a2aCard !== undefined) rolledBack.a2aCard = next.a2aCard;

@@ -34,6 +34,7 @@ async function twoNodes(): Promise<{ a: EtcdRegistry; b: EtcdRegistry; placedB: 
     kinds: { placeBy: () => {}, adopt: async () => {}, removed: async () => {}, isKind: () => false },
     // Its worker units share the node's budget of replica instances (decision 2168): none run here.
     replicas: { follow: async () => {}, leave: async () => {}, instances: () => 0, budget: () => 8, shareBudgetWith: () => {} },
+    rollouts: { follow: async () => {}, leave: async () => {} },
   } as unknown as ResidencyContext;
   const placedB = new PlacedAgents(context, {
     registry: b,

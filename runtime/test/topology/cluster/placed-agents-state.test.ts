@@ -77,6 +77,7 @@ function setup() {
     kinds: { placeBy: () => {}, adopt: async () => {}, removed: async () => {}, isKind: () => false, leave: async () => 0 },
     // Never scaled here (decisions 2091, 2168): inert; its worker units share the node's budget.
     replicas: { follow: async () => {}, leave: async () => {}, instances: () => 0, budget: () => 8, shareBudgetWith: () => {} },
+    rollouts: { follow: async () => {}, leave: async () => {} },
   } as unknown as ResidencyContext;
   const placed = new PlacedAgents(context, {
     registry: {
