@@ -12,7 +12,10 @@
  *   shared machine's load hits both, and the best window of each is reported with the ratio
  *   (target: state ≥ 0.8 × stateless).
  * - stateless_p50_us/p99_us, state_p50_us/p99_us: request → reply latency, open loop at the same
- *   rate for both (default: half the stateless throughput), every request accounted for.
+ *   rate for both, every request accounted for: by default half the maximum of outside requests
+ *   measured closed loop on the stateless node, as `bench -- bus` does (an outside request is
+ *   written ahead to the audit trail: the agents' ping-pong maximum is not its maximum, and half of
+ *   that was past what the edge admits — a third of the requests refused at the send).
  * - http_*: the outbound HTTP gateway's round trip against a direct keep-alive Node request to the
  *   same local server (bench/http-gateway.ts, run as a child process; target: overhead ≤ 1 ms p50).
  */
@@ -24,6 +27,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { report, type BenchResult } from './lib-output.js';
 import { BenchNode, sleep } from './lib-bus-node.js';
+import { closedLoopMax } from './lib-overload.js';
 import { drainAndSettle } from './lib-drain.js';
 import { RequestLedger, accountSummary, accountingResults, percentileResult } from './lib-latency.js';
 import { readHostCpuTicks, stealPercent } from './lib-proc-stat.js';
@@ -78,13 +82,26 @@ async function throughput(variant: Variant): Promise<Rate> {
   }
 }
 
-async function latency(variant: Variant, messagesPerSecond: number) {
+/**
+ * Open-loop requests at `messagesPerSecond` (request + reply = 2), or, when undefined, at half the
+ * maximum of outside requests measured closed loop on this node first (then returned as `rate`).
+ */
+async function latency(variant: Variant, given: number | undefined) {
   const node = await BenchNode.start({ persistence: 'disk', fsync: 'always' });
   try {
     for (let i = 0; i < PAIRS; i++) {
       await node.deploy(`echo-${i}`, AGENT, { write: writeFlag(variant) });
       await node.deploy(`sink-${i}`, 'conformance/sink');
     }
+    let maxRequestsPerS: number | undefined;
+    let messagesPerSecond = given ?? Number.NaN;
+    if (given === undefined) {
+      progress(`latency ${variant}: measuring the maximum of outside requests (closed loop, ${2 * PAIRS} outstanding, ${SECONDS} s)`);
+      maxRequestsPerS = await closedLoopMax(node, PAIRS, 2 * PAIRS, SECONDS);
+      messagesPerSecond = maxRequestsPerS; // half the requests' maximum, two messages each
+      await sleep(500);
+    }
+    progress(`latency ${variant} at ${Math.round(messagesPerSecond)} msg/s`);
     const nowUs = (): number => performance.now() * 1000;
     let ledger: RequestLedger<string> | undefined;
     node.on(
@@ -126,15 +143,14 @@ async function latency(variant: Variant, messagesPerSecond: number) {
     measured.closeWindow(nowUs());
     const windowS = (performance.now() - t0) / 1000;
     const { account, drainMs } = await drainAndSettle(measured, DRAIN_MS, nowUs);
-    return { account, windowS, drainMs };
+    return { account, windowS, drainMs, rate: messagesPerSecond, maxRequestsPerS };
   } finally {
     await node.stop();
   }
 }
 
 const loadAtStart = loadavg()[0]!;
-let stateless = Number.NaN;
-if (ONLY.includes('throughput') || ONLY.includes('latency')) {
+if (ONLY.includes('throughput')) {
   const best: Record<Variant, Rate | undefined> = { stateless: undefined, state: undefined };
   for (let round = 0; round < ROUNDS; round++) {
     for (const variant of ['stateless', 'state'] as const) {
@@ -147,8 +163,7 @@ if (ONLY.includes('throughput') || ONLY.includes('latency')) {
   }
   const a = best.stateless!;
   const b = best.state!;
-  stateless = a.perSecond;
-  if (ONLY.includes('throughput')) {
+  {
     const how = `${PAIRS} pinger/state-echo pairs x ${CHAINS} chains, embedded log, fsync always; best of ${ROUNDS} alternating windows of ${SECONDS} s`;
     report({
       bench: 'state',
@@ -176,12 +191,16 @@ if (ONLY.includes('throughput') || ONLY.includes('latency')) {
   }
 }
 if (ONLY.includes('latency')) {
-  const rate = Number.isFinite(LATENCY_RATE) ? LATENCY_RATE : stateless / 2;
+  // The stateless node measures the maximum; the state variant runs at the same rate (like with like).
+  let rate: number | undefined = Number.isFinite(LATENCY_RATE) ? LATENCY_RATE : undefined;
+  let why = '--latency-rate';
   for (const variant of ['stateless', 'state'] as const) {
-    progress(`latency ${variant} at ${Math.round(rate)} msg/s`);
     const l = await latency(variant, rate);
+    if (l.maxRequestsPerS !== undefined)
+      why = `half the maximum of outside requests, ${Math.round(l.maxRequestsPerS)} requests/s measured closed loop on the stateless node`;
+    rate = l.rate;
     gc();
-    const how = `open loop at ${Math.round(rate)} msg/s (${Number.isFinite(LATENCY_RATE) ? '--latency-rate' : 'half the stateless max'}), ${PAIRS} state-echo agents write=${writeFlag(variant)}, embedded log, fsync always; ${accountSummary(l.account)} (drain ${Math.round(l.drainMs)} ms)`;
+    const how = `open loop at ${Math.round(rate)} msg/s (${why}), ${PAIRS} state-echo agents write=${writeFlag(variant)}, embedded log, fsync always; ${accountSummary(l.account)} (drain ${Math.round(l.drainMs)} ms)`;
     for (const [p, name] of [
       [50, 'p50_us'],
       [99, 'p99_us'],
