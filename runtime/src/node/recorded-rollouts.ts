@@ -49,7 +49,8 @@ function definitive(code: string): boolean {
     code === 'rollout.stateful-agent' ||
     code === 'rollout.unsupported' ||
     code.startsWith('sandbox.artifact.') ||
-    code.startsWith('sandbox.agent.init') ||
+    code === 'sandbox.agent.init-failed' ||
+    code === 'sandbox.agent.init-timeout' ||
     code === 'sandbox.limits.memory-below-initial'
   );
 }
