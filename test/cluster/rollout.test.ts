@@ -1,4 +1,7 @@
 /**
+ * @test-runs-alone: three `caxton serve` nodes, one killed with SIGKILL under load (beside another
+ * three-node cluster on two cores, a neighbour's warm-up starved past its minute).
+ *
  * Rollouts in a cluster (decisions 2170, 2171): three `caxton serve` nodes on one real Kafka and
  * one real etcd, reached through the gRPC client only.
  *

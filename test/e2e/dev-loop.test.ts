@@ -85,7 +85,9 @@ describe('caxton dev: the edit-run loop', () => {
     assert.equal(await ask(), 'v2 2', 'the new version answers, from the count the old one left');
 
     const good = await (await import('node:fs/promises')).readFile(source, 'utf8');
-    await writeFile(source, good.replace('const next = State.getI64(COUNT) + 1;', 'const next = State.getI64(COUNT) + ;'));
+    const broken = good.replace('const next = State.getI64(COUNT) + this.step;', 'const next = State.getI64(COUNT) + ;');
+    assert.notEqual(broken, good, "the example's source still has the line this test breaks");
+    await writeFile(source, broken);
     const failed = await nth(dev, 'build-failed', 1);
     assert.equal(failed.code, 'build.compile-failed', JSON.stringify(failed));
     assert.match(String(failed.error), /index\.ts/, 'the compiler names the file');
