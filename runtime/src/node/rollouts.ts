@@ -498,13 +498,7 @@ export class Rollouts {
       if (outcome === 'not-running' && (await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') {
         this.judge(r, r.controller.fail('the new version is failed (it crashed past its restart policy)'));
       }
-      for (const line of result.logs)
-        agentLog(
-          this.o.events,
-          item.agent,
-          line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info',
-          `[version ${r.candidate.version}] ${line.message}`,
-        );
+      this.logCandidateLines(r, item.agent, result.logs);
       if (crash !== undefined && ownCrash)
         agentLog(
           this.o.events,
@@ -564,13 +558,7 @@ export class Rollouts {
     }
     if (outcome.status === 'not-running' && baking && (await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed')
       this.judge(r, r.controller.fail('the new version is failed (it crashed past its restart policy)'));
-    for (const line of result.logs)
-      agentLog(
-        this.o.events,
-        item.agent,
-        line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info',
-        `[version ${version}] ${line.message}`,
-      );
+    this.logCandidateLines(r, item.agent, result.logs);
     const why = outcome.status === 'crashed' ? `crashed (${outcome.kind})` : `not completed (${outcome.status})`;
     if (ownCrash)
       agentLog(
@@ -580,6 +568,17 @@ export class Rollouts {
         `[version ${version}] ${why}: it holds the state, so the message waits for it (or for the version before it, if the rollout ends)`,
       );
     return crashed(item, `version ${version} holds the state and did not complete the handling: ${why}`);
+  }
+
+  /** The new version's log lines of a handling that did not reach the bus (it reports the ones that did), marked with its version. */
+  private logCandidateLines(r: Rollout, agent: string, logs: ExecutionResult['logs']): void {
+    for (const line of logs)
+      agentLog(
+        this.o.events,
+        agent,
+        line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info',
+        `[version ${r.candidate.version}] ${line.message}`,
+      );
   }
 
   /** Conversations the new version started by sending: their answers come back to it (the running version's need no pin). */
