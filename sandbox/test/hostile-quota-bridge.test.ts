@@ -114,6 +114,37 @@ describe('per-agent quotas', () => {
     assert.equal(b.send(msg()), undefined, 'a third of a second later: one more');
   });
 
+  it('the first send of a handled message passes on what the bus admitted: no send token, its bytes still paid', () => {
+    const { b } = bridge({ sendsPerSecond: 2, sendBytesPerSecond: 5000 });
+    const delivered = { performative: 'request' as const, sender: { name: 'c@p' }, receivers: [{ name: 'a@p' }], content: 'q' };
+    for (let i = 0; i < 50; i++) {
+      b.begin();
+      b.setMessage(delivered);
+      assert.equal(b.send(msg()), undefined, `handled message ${i}: its answer`);
+      b.take();
+    }
+    assert.equal(b.counters.sendsPerSecond, 0, 'fifty answers in one instant, under a quota of two a second');
+    b.begin();
+    b.setMessage(delivered);
+    assert.equal(b.send(msg()), undefined, 'the answer');
+    assert.equal(b.send(msg()), undefined, 'a second send: the first token');
+    assert.equal(b.send(msg()), undefined, 'a third: the second token');
+    assert.equal(err(b.send(msg())), 'quota exceeded: at most 2 sends per second', 'a fourth: the bucket is empty');
+    b.take();
+    b.begin();
+    b.setMessage(null);
+    assert.equal(err(b.send(msg())), 'quota exceeded: at most 2 sends per second', 'a timer passes nothing on: its first send pays too');
+    b.take();
+    b.begin();
+    b.setMessage(delivered);
+    assert.equal(
+      err(b.send(msg({ content: 'x'.repeat(6000) }))),
+      'quota exceeded: at most 5000 bytes sent per second',
+      "the answer's bytes are counted",
+    );
+    assert.deepEqual([b.counters.sendsPerSecond, b.counters.sendBytesPerSecond], [2, 1]);
+  });
+
   it('bytes sent per second, counted in code units of the message text', () => {
     const { b } = bridge({ sendBytesPerSecond: 1000 });
     assert.equal(b.send(msg({ content: 'x'.repeat(600) })), undefined);

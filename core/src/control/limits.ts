@@ -97,7 +97,8 @@ const number = (n: number): string => n.toLocaleString('en-US');
 /**
  * The table. Ceilings are what the node can honour at all, not what is wise: 10^11 fuel is minutes
  * of CPU for one message; the per-second ceilings are above anything one node delivers.
- * `sendsPerSecond` defaults to 10,000: see decision 1720 for why that number.
+ * `sendsPerSecond` defaults to 10,000: see decision 1720 for why that number; the first send of each
+ * handled message does not count against it (decision 2173).
  */
 export const AGENT_LIMIT_TABLE = {
   fuelPerMessage: {
@@ -138,7 +139,8 @@ export const AGENT_LIMIT_TABLE = {
     unit: 'per second',
     default: 10_000,
     ceiling: 1_000_000,
-    description: "Sustained sends per second (token bucket, burst of one second's worth); beyond, send returns `quota exceeded`.",
+    description:
+      "Sustained sends per second (token bucket, burst of one second's worth) past the first of each handled message, which is free; beyond, send returns `quota exceeded`.",
     deploy: { flag: 'max-sends-per-s', wire: 'max_sends_per_s' },
   },
   sendBytesPerSecond: {

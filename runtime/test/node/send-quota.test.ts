@@ -15,6 +15,7 @@ import { AGENT_LIMIT_TABLE } from '@caxton/core';
 import { CaxtonClient } from '@caxton/client';
 import { ApiCallError } from '@caxton/client';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
+import { example } from '../support/examples.js';
 
 interface LiftBombs {
   liftBombComponent(): Promise<Uint8Array>;
@@ -62,6 +63,37 @@ describe('send quotas set per deployment, over the API', () => {
     assert.deepEqual(sent.accepted, [agent]);
     return handled;
   }
+
+  it('an answer passes on what it was handed: an echo under a quota of 2 a second answers 30 requests sent at once (decision 2173)', async () => {
+    const echo = await example('as-echo');
+    await client.deploy({ name: 'echo-2', limits: { sendsPerSecond: 2 } }, echo.bytes);
+    // Its answers by content, wherever the bus takes them (to an outside sender: not to an agent here; one answer may show in two events).
+    const answers = new Set<string>();
+    let allAnswered = (): void => {};
+    const answered = new Promise<void>((resolve) => (allAnswered = resolve));
+    const off = node.events.on(
+      (e) => {
+        if (e.type !== 'accepted' && e.type !== 'dropped' && e.type !== 'external') return;
+        if (!e.message.sender?.name.startsWith('echo-2')) return;
+        answers.add(e.message.content ?? '');
+        if (answers.size === 30) allAnswered();
+      },
+      ['accepted', 'dropped', 'external'],
+    );
+    const timedOut = setTimeout(allAnswered, 30_000);
+    try {
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          client.send({ structured: { performative: 'request', receivers: [{ name: 'echo-2' }], content: `q${i}` } }),
+        ),
+      );
+      await answered;
+    } finally {
+      clearTimeout(timedOut);
+      off();
+    }
+    assert.equal(answers.size, 30, 'every request answered: the quota of two tokens a second took none of them');
+  });
 
   it('--max-sends-per-s: stored, shown, and the sandbox refuses the sends past it', async () => {
     const agent = await client.deploy({ name: 'flood-50', limits: { memoryPages: bombs.MEMORY_CAP_PAGES, sendsPerSecond: 50 } }, bytes);

@@ -375,7 +375,8 @@ export class HostBridge {
       this.counters.invalidMessage++;
       return { tag: 'err', val: excerpt(`no agent named ${unknown.map((r) => r.name).join(', ')}`, 512) };
     }
-    const quota = this.rates.takeSend(size, this.env.clock());
+    // The first message a handling of a delivery sends passes on what it was handed (decision 2173).
+    const quota = this.rates.takeSend(size, this.env.clock(), this.message !== null && outbox.length === 0);
     if (quota !== null) {
       this.counters[quota]++;
       return {
