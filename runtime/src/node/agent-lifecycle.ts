@@ -233,6 +233,7 @@ export class AgentLifecycle {
       host: o.host,
       events: this.events,
       end: (name, startedAt) => this.residency.endRollout?.(name, startedAt) ?? Promise.resolve(undefined),
+      latest: (name) => this.residency.runningRecord?.(name) ?? Promise.resolve(undefined),
     });
     this.replicas = new AgentReplicas({
       host: o.host,
@@ -642,6 +643,7 @@ export class AgentLifecycle {
   /** The node stops: no more passivation sweeps. */
   close(): void {
     this.kinds.close();
+    this.recorded.close();
   }
 
   async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {

@@ -109,6 +109,11 @@ export interface AgentResidency {
    */
   endRollout?(name: string, startedAt: number): Promise<RolloutRecord | undefined>;
   /**
+   * Cluster: the live registry record of an agent running on this node, read now; undefined when it
+   * does not run here (a recorded rollout's start is retried from it, decision 2171).
+   */
+  runningRecord?(name: string): Promise<AgentRecord | undefined>;
+  /**
    * Cluster: an operator's rollback of the recorded rollout — marked for the node running the
    * agent, which aborts it and removes it; resolves with what was recorded once it is gone (removed
    * here after `waitMs` if that node did not), undefined when none was recorded.

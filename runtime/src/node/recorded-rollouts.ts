@@ -21,7 +21,14 @@ export interface RecordedRolloutsOptions {
   events: Instrumentation<AgentLifecycleEvent>;
   /** Removes the recorded rollout started at `startedAt` from the agent's record. */
   end: (name: string, startedAt: number) => Promise<RolloutRecord | undefined>;
+  /** The agent's live record while it runs on this node, undefined once it does not (a retry reads it). */
+  latest: (name: string) => Promise<AgentRecord | undefined>;
+  /** The wait before the n-th retry (1-based) of a start that failed transiently; default `retryDelayMs`. */
+  retryDelayMs?: (attempt: number) => number;
 }
+
+/** 1 s, 2 s, 4 s … at most 30 s: a store that is briefly unreachable is retried soon, a long outage not hammered. */
+export const retryDelayMs = (attempt: number): number => Math.min(30_000, 1_000 * 2 ** (attempt - 1));
 
 /**
  * A recorded rollout as a node that does not run the agent shows it: baking since the operator
@@ -55,13 +62,35 @@ function definitive(code: string): boolean {
   );
 }
 
+/** A recorded rollout whose start here failed transiently, retried while it runs here and the record keeps it. */
+interface PendingRetry {
+  startedAt: number;
+  attempt: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
 export class RecordedRollouts {
+  private readonly retries = new Map<string, PendingRetry>();
+  private closed = false;
+
   constructor(private readonly o: RecordedRolloutsOptions) {}
+
+  /** The node stops: no more retries. */
+  close(): void {
+    this.closed = true;
+    for (const r of this.retries.values()) clearTimeout(r.timer);
+    this.retries.clear();
+  }
 
   /** The agent runs here with `record`: its recorded rollout runs here too, or its local one ends. */
   async follow(record: AgentRecord): Promise<void> {
     const name = record.name;
     const recorded = record.rollout;
+    // This follow is the attempt (a retry's, or a newer record's): no other is left waiting.
+    const pending = this.retries.get(name);
+    clearTimeout(pending?.timer);
+    this.retries.delete(name);
+    const attempts = pending !== undefined && pending.startedAt === recorded?.startedAt ? pending.attempt : 0;
     if (recorded === undefined) {
       await this.o.rollouts.endedElsewhere(
         name,
@@ -89,16 +118,18 @@ export class RecordedRollouts {
       await this.o.rollouts.start(recorded.candidate, recorded.artifactSize, recorded.strategy, recorded.thresholds, recorded.startedAt);
     } catch (err) {
       const code = err instanceof CaxtonError ? err.code : undefined;
+      if (code === 'rollout.in-progress') return; // running here already (another follow started it)
       if (code === undefined || !definitive(code)) {
         // The agent leaving or changing here, the node closing, a store unreachable: the record
-        // keeps the rollout for the next activation or change of the record to start.
-        if (code !== 'rollout.in-progress')
-          agentLog(
-            this.o.events,
-            name,
-            'warn',
-            `rollout of version ${version} not started on this node yet (${err instanceof CaxtonError ? err.describe() : (err as Error).message}); it stays recorded`,
-          );
+        // keeps the rollout, and this node tries again while the agent runs here and the record
+        // holds it (a newer record's follow, or the next activation, may start it first).
+        const wait = this.retryLater(name, recorded.startedAt, attempts + 1);
+        agentLog(
+          this.o.events,
+          name,
+          'warn',
+          `rollout of version ${version} not started on this node yet (${err instanceof CaxtonError ? err.describe() : (err as Error).message}); it stays recorded${wait === undefined ? '' : `, tried again in ${wait} ms`}`,
+        );
         return;
       }
       agentLog(
@@ -109,6 +140,49 @@ export class RecordedRollouts {
       );
       await this.end(name, recorded);
     }
+  }
+
+  /** Schedules the next attempt of the rollout started at `startedAt`; its wait, undefined once closed. */
+  private retryLater(name: string, startedAt: number, attempt: number): number | undefined {
+    if (this.closed) return undefined;
+    const wait = (this.o.retryDelayMs ?? retryDelayMs)(attempt);
+    const retry: PendingRetry = { startedAt, attempt, timer: undefined };
+    retry.timer = setTimeout(
+      () =>
+        void this.retry(name, retry).catch((err: unknown) =>
+          agentLog(this.o.events, name, 'error', `rollout retry failed: ${(err as Error).message}`),
+        ),
+      wait,
+    );
+    retry.timer.unref();
+    this.retries.set(name, retry);
+    return wait;
+  }
+
+  /** A retry falls due: the live record, if the agent still runs here and it still holds this rollout, is followed again. */
+  private async retry(name: string, retry: PendingRetry): Promise<void> {
+    if (this.retries.get(name) !== retry || retry.timer === undefined) return; // superseded by a follow meanwhile
+    retry.timer = undefined;
+    let record: AgentRecord | undefined;
+    try {
+      record = await this.o.latest(name);
+    } catch (err) {
+      if (this.retries.get(name) !== retry) return;
+      const wait = this.retryLater(name, retry.startedAt, retry.attempt + 1);
+      agentLog(
+        this.o.events,
+        name,
+        'warn',
+        `rollout not retried yet: its record could not be read (${(err as Error).message})${wait === undefined ? '' : `; tried again in ${wait} ms`}`,
+      );
+      return;
+    }
+    if (this.retries.get(name) !== retry) return; // a follow ran while the record was read
+    if (record === undefined || record.rollout?.startedAt !== retry.startedAt) {
+      this.retries.delete(name); // gone from here, or the record holds another rollout (its own follow runs it)
+      return;
+    }
+    await this.follow(record);
   }
 
   private async end(name: string, recorded: RolloutRecord): Promise<void> {

@@ -553,6 +553,12 @@ export class PlacedAgents implements AgentResidency {
     return { ...status, rollout: recordedRolloutView(rollout) };
   }
 
+  async runningRecord(name: string): Promise<AgentRecord | undefined> {
+    if (this.agents.get(name)?.state !== 'running') return undefined;
+    const record = await this.c.registry.getAgent(name);
+    return this.agents.get(name)?.state === 'running' ? record : undefined;
+  }
+
   /** Removes the recorded rollout started at `startedAt` from the live record; what it removed. */
   async endRollout(name: string, startedAt: number): Promise<RolloutRecord | undefined> {
     let removed: RolloutRecord | undefined;

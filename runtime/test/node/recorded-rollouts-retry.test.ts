@@ -1,0 +1,110 @@
+/**
+ * A recorded rollout whose start failed on the node running the agent for a passing reason (the
+ * artifact store unreachable, decision 2171) is tried again while the agent runs there and the
+ * record still holds it — not left recorded with nothing running it until the record changes.
+ * The rollout machinery itself is the real one elsewhere (test/cluster/rollout); here its start is
+ * a recorder, and the store fails as often as a test says.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Instrumentation } from '@caxton/core';
+import { RecordedRollouts, retryDelayMs } from '../../src/node/recorded-rollouts.js';
+import type { AgentLifecycleEvent } from '../../src/node/local-agents.js';
+import type { AgentRecord, RolloutRecord } from '../../src/storage/records.js';
+import type { Rollouts } from '../../src/node/rollouts.js';
+import type { ArtifactStore } from '../../src/artifacts/artifact-store.js';
+import type { AgentHost } from '../../src/node/agent-host.js';
+
+const base = { name: 'counter', version: 1, artifactDigest: 'a'.repeat(64) } as AgentRecord;
+const rollout = (startedAt: number): RolloutRecord =>
+  ({
+    candidate: { ...base, version: 2, artifactDigest: 'b'.repeat(64) },
+    artifactSize: 10,
+    strategy: { kind: 'blue-green' },
+    thresholds: { bakeMs: 1000 },
+    startedAt,
+  }) as unknown as RolloutRecord;
+
+function harness(opts: { storeFailures: number; live: () => AgentRecord | undefined }) {
+  const started: number[] = [];
+  const logs: string[] = [];
+  const reads = { latest: 0 };
+  let failures = opts.storeFailures;
+  let startedAll = (): void => {};
+  const events = new Instrumentation<AgentLifecycleEvent>();
+  events.on((e) => {
+    if (e.type === 'agent-log') logs.push(e.message);
+  });
+  const recorded = new RecordedRollouts({
+    rollouts: {
+      busy: () => undefined,
+      inProgress: () => undefined,
+      recordedPhase: () => undefined,
+      endedElsewhere: async () => {},
+      start: async (_c: AgentRecord, _s: number, _st: unknown, _t: unknown, startedAt: number) => {
+        started.push(startedAt);
+        startedAll();
+      },
+    } as unknown as Rollouts,
+    artifacts: {
+      get: async () => {
+        if (failures-- > 0) throw new Error('the artifact store is unreachable');
+        return new Uint8Array([0]);
+      },
+    } as unknown as ArtifactStore,
+    host: { prepare: async () => {} } as unknown as AgentHost,
+    events,
+    end: async () => undefined,
+    latest: async () => {
+      reads.latest++;
+      return opts.live();
+    },
+    retryDelayMs: () => 5,
+  });
+  const firstStart = new Promise<void>((resolve) => (startedAll = resolve));
+  return { recorded, started, logs, firstStart, reads };
+}
+
+describe('a recorded rollout whose start failed for a passing reason', () => {
+  it('is tried again until it starts, while the agent runs here and the record holds it', async () => {
+    const record = { ...base, rollout: rollout(100) };
+    const h = harness({ storeFailures: 3, live: () => record });
+    await h.recorded.follow(record);
+    assert.deepEqual(h.started, [], 'the first attempt failed');
+    await h.firstStart;
+    assert.deepEqual(h.started, [100], 'started once, by the fourth attempt');
+    assert.equal(h.logs.filter((l) => /not started on this node yet .*unreachable.*tried again in 5 ms/.test(l)).length, 3);
+    h.recorded.close();
+  });
+
+  it('is not tried again once the agent no longer runs here, or the record holds another rollout', async () => {
+    let live: AgentRecord | undefined = { ...base, rollout: rollout(100) };
+    const h = harness({ storeFailures: 1, live: () => live });
+    live = undefined; // moved away before the retry falls due
+    await h.recorded.follow({ ...base, rollout: rollout(100) });
+    const other = harness({ storeFailures: 1, live: () => ({ ...base, rollout: rollout(200) }) });
+    await other.recorded.follow({ ...base, rollout: rollout(100) });
+    // Both retries (due in 5 ms) run before this 50 ms timer (timers fire in the order they fall
+    // due, microtasks drained between them) and find nothing to do.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual([h.reads.latest, other.reads.latest], [1, 1], 'each retry read the live record once, and stopped');
+    assert.deepEqual(h.started, []);
+    assert.deepEqual(other.started, [], "the other rollout is its own record's follow to start");
+    h.recorded.close();
+    other.recorded.close();
+  });
+
+  it('stops retrying when the node closes', async () => {
+    const record = { ...base, rollout: rollout(100) };
+    const h = harness({ storeFailures: 1, live: () => record });
+    await h.recorded.follow(record);
+    h.recorded.close();
+    await new Promise((r) => setTimeout(r, 50)); // past the retry's due time (5 ms): it was cleared
+    assert.equal(h.reads.latest, 0);
+    assert.deepEqual(h.started, []);
+  });
+
+  it('waits 1 s, then twice as long each time, at most 30 s', () => {
+    assert.deepEqual([1, 2, 3, 5, 6, 10].map(retryDelayMs), [1000, 2000, 4000, 16_000, 30_000, 30_000]);
+  });
+});
