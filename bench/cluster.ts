@@ -508,7 +508,7 @@ async function main(): Promise<void> {
         ratePerS: ROLLOUT_RATE,
         say,
       });
-      const note = `blue-green rollout of the state counter (a handover) a quarter into ${ROLLOUT_REQUESTS} requests (at most ${ROLLOUT_RATE}/s, 8 in flight; sent in ${r.sendingS.toFixed(1)} s) through two nodes, the node running it killed -9 half way: ${r.accepted} accepted, count ${r.counted}`;
+      const note = `blue-green rollout of the state counter (a handover) a quarter into ${ROLLOUT_REQUESTS} requests (at most ${ROLLOUT_RATE}/s, 8 in flight; sent in ${r.sendingS.toFixed(1)} s) through two nodes, the node running it killed -9 half way: ${r.accepted} accepted, count ${r.counted}; per request, from the counter's ledger: lost ${r.lost}, doubled ${r.doubled}, counted but unanswered ${r.unacknowledged}`;
       report({ bench, metric: 'rollout_stateful_lost', value: r.lost, unit: 'requests', target: '= 0', note });
       report({ bench, metric: 'rollout_stateful_doubled', value: r.doubled, unit: 'requests', target: '= 0', note });
       report({

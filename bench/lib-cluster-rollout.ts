@@ -5,9 +5,11 @@
  * quarter in, a blue-green rollout of it (the same counter, counting by one, so the count is exact
  * whichever version took a request) is asked through the first node; the third node runs it as a
  * handover. Half way, the third node is killed -9; the agent's next node starts the rollout again
- * from the registry record. Once the feed ends and the count settles: requests accepted (a send
- * that answered) against the count — fewer is lost, more is doubled — and from the kill to the
- * rollout running again on a survivor. (A canary of a stateful single is refused by design,
+ * from the registry record. Once the feed ends and the count settles: each request accepted (a send
+ * that answered) against the counter's ledger (config `ledger`: each request's content counted
+ * under its own key in the same commit) — a request with no entry is lost, an entry past one is
+ * doubled, so one lost and one doubled do not cancel out as in the total — and from the kill to
+ * the rollout running again on a survivor. (A canary of a stateful single is refused by design,
  * decision 2170: blue-green is the rollout such an agent has.)
  */
 import type { CaxtonClient } from '@caxton/runtime';
@@ -16,7 +18,10 @@ import { nameOn, startNodes, waitUntil, type ServeNode } from './lib-cluster.js'
 
 export interface RolloutFigures {
   accepted: number;
+  /** The counter's total (each accepted request once: equal to `accepted`). */
   counted: number;
+  /** Ledger entries for requests whose send never answered (accepted, its answer lost: not an error). */
+  unacknowledged: number;
   lost: number;
   doubled: number;
   /** From the kill to the rollout's handover logged on a survivor (s). */
@@ -31,6 +36,25 @@ const IN_FLIGHT = 8;
 const SEND_ATTEMPTS = 20;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The agent's ledger (`seen/<content>` → times counted), from whichever survivor holds it; undefined while none answers. */
+async function ledgerOf(clients: readonly CaxtonClient[], agent: string): Promise<Map<string, number> | undefined> {
+  for (const c of clients) {
+    try {
+      const seen = new Map<string, number>();
+      let after: string | undefined;
+      do {
+        const page = await c.listState(agent, { prefix: 'seen/', ...(after !== undefined ? { after } : {}), limit: 1000 });
+        for (const e of page.entries) seen.set(e.key.slice('seen/'.length), Number(e.value));
+        after = page.next;
+      } while (after !== undefined);
+      return seen;
+    } catch {
+      // not the node holding it
+    }
+  }
+  return undefined;
+}
 
 /** The agent's committed count, from whichever survivor holds it; undefined while none answers. */
 async function countOf(clients: readonly CaxtonClient[], agent: string): Promise<number | undefined> {
@@ -66,10 +90,10 @@ export async function statefulRolloutUnderKill(
     const survivors = clients.slice(0, 2);
     const agent = nameOn('ledger', ids[2]!, [...ids]);
     const counter = (await artifact('as-state-counter')).bytes;
-    await clients[0]!.deploy({ name: agent, config: {} }, counter);
+    await clients[0]!.deploy({ name: agent, config: { ledger: '1' } }, counter);
     await waitUntil(`${agent} to run`, async () => (await clients[0]!.getAgent(agent)).state === 'running', 60_000);
     o.say(`rollout: ${agent} on ${ids[2]}, ${o.requests} requests at ${o.ratePerS}/s through ${ids[0]} and ${ids[1]}`);
-    let accepted = 0;
+    const acceptedIds = new Set<string>();
     let killedAt = 0;
     let takeover: Promise<number> | undefined;
     const gapMs = 1000 / o.ratePerS;
@@ -81,7 +105,7 @@ export async function statefulRolloutUnderKill(
       // Retried under one idempotency key (decision 1700): a send refused around the kill is sent
       // again, and one accepted before its answer was lost is accepted once, so the count is exact.
       const message = {
-        structured: { performative: 'request' as const, receivers: [{ name: agent }], content: 'inc', conversationId: `bench-${i}` },
+        structured: { performative: 'request' as const, receivers: [{ name: agent }], content: `r${i}`, conversationId: `bench-${i}` },
       };
       for (let attempt = 1; attempt <= SEND_ATTEMPTS; attempt++) {
         const sent = await survivors[i % 2]!.send(message, { idempotencyKey: `bench-rollout-${i}` }).then(
@@ -89,7 +113,7 @@ export async function statefulRolloutUnderKill(
           () => false,
         );
         if (sent) {
-          accepted += 1;
+          acceptedIds.add(`r${i}`);
           break;
         }
         await sleep(250);
@@ -99,7 +123,11 @@ export async function statefulRolloutUnderKill(
     for (let p = 0; p < 3; p++) {
       if (p === 1) {
         await clients[0]!.upgrade(
-          { name: agent, config: { generation: '2' }, rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 600_000 } } },
+          {
+            name: agent,
+            config: { generation: '2', ledger: '1' },
+            rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 600_000 } },
+          },
           counter,
         );
         o.say('rollout: blue-green asked through the first node');
@@ -123,6 +151,7 @@ export async function statefulRolloutUnderKill(
         }),
       );
     }
+    const accepted = acceptedIds.size;
     const sendingS = (performance.now() - t0) / 1000;
     const takeoverS = await takeover!;
     o.say(
@@ -141,7 +170,16 @@ export async function statefulRolloutUnderKill(
       if ((counted >= accepted && Date.now() - stableSince > 2_000) || Date.now() > deadline) break;
       await sleep(250);
     }
-    return { accepted, counted, lost: Math.max(0, accepted - counted), doubled: Math.max(0, counted - accepted), takeoverS, sendingS };
+    const ledger = (await ledgerOf(survivors, agent)) ?? new Map<string, number>();
+    let lost = 0;
+    for (const id of acceptedIds) if ((ledger.get(id) ?? 0) === 0) lost += 1;
+    let doubled = 0;
+    let unacknowledged = 0;
+    for (const [id, times] of ledger) {
+      doubled += Math.max(0, times - 1);
+      if (!acceptedIds.has(id)) unacknowledged += 1;
+    }
+    return { accepted, counted, unacknowledged, lost, doubled, takeoverS, sendingS };
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop()));
   }
