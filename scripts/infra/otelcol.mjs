@@ -5,8 +5,8 @@
  *
  * Built once from the Go module proxy with the OpenTelemetry Collector Builder (ocb), pinned:
  * collector core v0.162.0 (confmap providers v1.68.0) with only the otlp receiver, the batch
- * processor and contrib's file exporter, into the cache (tools/otelcol-caxton-v0.162.0), then
- * reused. Measured on this 2-core machine (shared, load ~2): 155 s cold (empty Go module and build
+ * processor, contrib's file exporter and the otlp exporter (for deploy/compose's configuration),
+ * into the cache (tools/otelcol-caxton-v0.162.0-<digest of the components>), then reused. Measured on this 2-core machine (shared, load ~2): 155 s cold (empty Go module and build
  * caches: the builder, ~300 modules downloaded, compiled), 76 s with the modules already downloaded,
  * 3 s when Go's build cache also holds it; the binary is 34 MB.
  *
@@ -24,6 +24,7 @@
  *   const exports = await col.waitFor('traces', (reqs) => otlpSpans(reqs).length > 0);
  *   await col.stop();                       // SIGTERM (the file exporter flushes), temp dir deleted
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -47,7 +48,12 @@ const BINARY = 'otelcol-caxton';
 
 const RECEIVERS = [`go.opentelemetry.io/collector/receiver/otlpreceiver ${OTELCOL_VERSION}`];
 const PROCESSORS = [`go.opentelemetry.io/collector/processor/batchprocessor ${OTELCOL_VERSION}`];
-const EXPORTERS = [`github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter ${OTELCOL_VERSION}`];
+// The otlp exporter is not used by the tests' collector: deploy/compose's configuration sends traces
+// on to Jaeger with it, and `validate` of that configuration needs every component it names.
+const EXPORTERS = [
+  `github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter ${OTELCOL_VERSION}`,
+  `go.opentelemetry.io/collector/exporter/otlpexporter ${OTELCOL_VERSION}`,
+];
 // env is the default URI scheme of the config resolver: without it the collector refuses to start.
 const PROVIDERS = [
   `go.opentelemetry.io/collector/confmap/provider/envprovider ${PROVIDERS_VERSION}`,
@@ -87,9 +93,14 @@ function lastLines(text, n = 15) {
   return text.split('\n').filter(Boolean).slice(-n).join('\n');
 }
 
+/** The cache's name for this build: the version and a digest of the components, so a changed list builds anew. */
+function buildId() {
+  return `${OTELCOL_VERSION}-${createHash('sha256').update(manifest()).digest('hex').slice(0, 8)}`;
+}
+
 /** Path of the collector binary, building it first if needed (~2.5 min cold, once per machine). */
 export async function installOtelCollector() {
-  const dir = path.join(cacheDir(), 'tools', `${BINARY}-${OTELCOL_VERSION}`);
+  const dir = path.join(cacheDir(), 'tools', `${BINARY}-${buildId()}`);
   const bin = path.join(dir, BINARY);
   if (existsSync(bin)) return bin;
   return withLock(path.join(cacheDir(), 'otelcol-install'), 'building the OpenTelemetry Collector', async () => {
