@@ -28,6 +28,7 @@ import { AgentChains } from './agent-chains.js';
 import { faultPoint } from './fault-points.js';
 import { isSendRefusal as isRefusal } from './refusal.js';
 import { SendPacer } from './send-pacer.js';
+import { workIdOf } from './executor.js';
 
 export interface ApplierDeps {
   sender: OutboxSender;
@@ -1052,6 +1053,5 @@ function withoutForget(plan: WorkPlan): WorkPlan {
 }
 
 function workId(plan: WorkPlan): string {
-  const item = plan.item;
-  return item.kind === 'delivery' ? item.delivery.id : `timer:${item.timerId ?? item.token}`;
+  return workIdOf(plan.item);
 }

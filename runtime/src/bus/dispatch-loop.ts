@@ -23,7 +23,7 @@ import { isInstanceName, timerDoneStateKey } from '@caxton/core';
 import type { MessageLog } from './message-log.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { UnsupportedStateStore } from '../storage/state-store.js';
-import type { ExecutionResult, WorkItem } from './executor.js';
+import { type ExecutionResult, type WorkItem, unavailableResult } from './executor.js';
 import type { Mailboxes } from './mailboxes.js';
 import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
@@ -646,16 +646,5 @@ export class DispatchLoop {
 
 /** Every item of a batch the executor could not run at all: lost, not the agents' fault (no attempt). */
 function crashedBatch(batch: readonly WorkItem[], err: unknown): ExecutionResult[] {
-  return batch.map((item) => ({
-    agent: item.agent,
-    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
-    outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error).message) },
-    fuelUsed: 0,
-    outbox: [],
-    timers: [],
-    directory: [],
-    stateWrites: [],
-    http: [],
-    logs: [],
-  }));
+  return batch.map((item) => unavailableResult(item, err));
 }

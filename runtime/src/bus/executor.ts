@@ -36,7 +36,7 @@ export type TopicEffect = Extract<DirectoryEffect, { kind: 'subscribe-topic' | '
 
 export interface ExecutionResult {
   agent: string;
-  /** Delivery id, or `timer:<token>` for timer firings. */
+  /** Delivery id, or `timer:<timer id>` for timer firings (`timer:<token>` for one fired by hand): `workIdOf`. */
   workId: string;
   outcome: ExecutionOutcome;
   fuelUsed: number;
@@ -64,6 +64,34 @@ export type WorkItem =
   | { kind: 'delivery'; agent: string; delivery: Delivery; attempt: number }
   /** `timerId`: the host's id of a durable timer (absent for timers fired by hand, e.g. in tests). */
   | { kind: 'timer'; agent: string; token: string; timerId?: string };
+
+/** The id of an item's work: its delivery's id, or its timer's (the token of one fired by hand). */
+export function workIdOf(item: WorkItem): string {
+  return item.kind === 'delivery' ? item.delivery.id : `timer:${item.timerId ?? item.token}`;
+}
+
+/**
+ * The result of an item that did not run: `crashed` of no fault of the agent's (`unavailable`: not
+ * an attempt), or `skipped` behind an earlier item of its agent that did not complete. Nothing done.
+ */
+export function unrunResult(item: WorkItem, outcome: Extract<ExecutionOutcome, { status: 'crashed' | 'skipped' }>): ExecutionResult {
+  return {
+    agent: item.agent,
+    workId: workIdOf(item),
+    outcome,
+    fuelUsed: 0,
+    outbox: [],
+    timers: [],
+    directory: [],
+    stateWrites: [],
+    http: [],
+    logs: [],
+  };
+}
+
+/** `unrunResult` of an item the executor could not run: the error's message, `unavailable`. */
+export const unavailableResult = (item: WorkItem, err: unknown): ExecutionResult =>
+  unrunResult(item, { status: 'crashed', kind: 'unavailable', message: String((err as Error | undefined)?.message ?? err) });
 
 export interface AgentExecutor {
   /**

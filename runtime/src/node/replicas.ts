@@ -33,7 +33,7 @@ import {
   type ReplicasView,
   type StateWrite,
 } from '@caxton/core';
-import type { ExecutionResult, WorkItem } from '../bus/executor.js';
+import { type ExecutionResult, type WorkItem, unavailableResult, unrunResult } from '../bus/executor.js';
 import type { AgentRecord } from '../storage/records.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
@@ -443,7 +443,7 @@ export class AgentReplicas {
             }),
           (err: unknown) =>
             plain.forEach((i) => {
-              results[i] = crashed(batch[i]!, err);
+              results[i] = unavailableResult(batch[i]!, err);
             }),
         ),
       );
@@ -501,7 +501,7 @@ export class AgentReplicas {
             results[group[k]!] = { ...r, agent: s.name };
           });
         } catch (err) {
-          for (const i of group) results[i] = crashed(batch[i]!, err);
+          for (const i of group) results[i] = unavailableResult(batch[i]!, err);
         } finally {
           s.inHand.set(n, Math.max(0, (s.inHand.get(n) ?? 0) - group.length));
           for (const tell of [...s.settled]) tell();
@@ -531,7 +531,7 @@ export class AgentReplicas {
       if (stopped !== undefined) {
         const ran = result.outcome.status === 'ok' || result.outcome.status === 'rejected';
         if (ran && n === 1 && result.stateWrites.length > 0) dropped = true; // reserved records too: the view holds them
-        if (result.outcome.status !== 'skipped') results[i] = skipped(item, stopped);
+        if (result.outcome.status !== 'skipped') results[i] = unrunResult(item, { status: 'skipped', reason: stopped });
         continue;
       }
       const status = result.outcome.status;
@@ -543,7 +543,10 @@ export class AgentReplicas {
           s.wrote = true;
           if (n !== 1) {
             // Only the agent's own instance holds the agent's state view: the write is done there.
-            results[i] = skipped(item, 'not run: a replica wrote durable state; the agent is scaled back to one');
+            results[i] = unrunResult(item, {
+              status: 'skipped',
+              reason: 'not run: a replica wrote durable state; the agent is scaled back to one',
+            });
             stopped = 'not run: an earlier message of the agent did not complete';
             continue;
           }
@@ -770,35 +773,4 @@ export class AgentReplicas {
     if (entries > 0)
       throw new ReplicasStatefulError(name, `it keeps durable state (${entries}+ entries), and each replica would see its own copy`);
   }
-}
-
-/** An item the executor could not run: a crash of no fault of the agent's (`unavailable`). */
-function crashed(item: WorkItem, err: unknown): ExecutionResult {
-  return {
-    agent: item.agent,
-    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
-    outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error)?.message ?? err) },
-    fuelUsed: 0,
-    outbox: [],
-    timers: [],
-    directory: [],
-    stateWrites: [],
-    http: [],
-    logs: [],
-  };
-}
-
-function skipped(item: WorkItem, reason: string): ExecutionResult {
-  return {
-    agent: item.agent,
-    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
-    outcome: { status: 'skipped', reason },
-    fuelUsed: 0,
-    outbox: [],
-    timers: [],
-    directory: [],
-    stateWrites: [],
-    http: [],
-    logs: [],
-  };
 }

@@ -42,7 +42,7 @@ import {
   type RolloutVerdict,
   type RolloutView,
 } from '@caxton/core';
-import type { ExecutionResult, WorkItem } from '../bus/executor.js';
+import { type ExecutionResult, type WorkItem, unavailableResult, unrunResult } from '../bus/executor.js';
 import { faultPoint } from '../bus/fault-points.js';
 import type { AgentRecord } from '../storage/records.js';
 import type { AgentStateStore } from '../storage/ports.js';
@@ -359,7 +359,7 @@ export class Rollouts {
               }),
             (err: unknown) =>
               plain.forEach((i) => {
-                results[i] = crashed(batch[i]!, err);
+                results[i] = unavailableResult(batch[i]!, err);
               }),
           );
     const routedRuns = [...routed.values()].map(async (indexes) => {
@@ -367,10 +367,10 @@ export class Rollouts {
       for (const i of indexes) {
         const item = batch[i]!;
         if (stopped !== undefined) {
-          results[i] = skipped(item, stopped);
+          results[i] = unrunResult(item, { status: 'skipped', reason: stopped });
           continue;
         }
-        const result = await this.runOne(item, run).catch((err: unknown) => crashed(item, err));
+        const result = await this.runOne(item, run).catch((err: unknown) => unavailableResult(item, err));
         results[i] = result;
         if (result.outcome.status !== 'ok' && result.outcome.status !== 'rejected')
           stopped = 'not run: an earlier message of the agent did not complete';
@@ -470,7 +470,7 @@ export class Rollouts {
       // A run that rejects (the pool closing, a shard error) is a crash of the new version: the running one handles the item.
       const tried = await run([{ ...item, agent: r.key }]).then(
         ([t]) => t!,
-        (err: unknown) => crashed(item, err),
+        (err: unknown) => unavailableResult(item, err),
       );
       const result = { ...tried, agent: item.agent };
       const outcome = result.outcome.status;
@@ -536,10 +536,10 @@ export class Rollouts {
   ): Promise<ExecutionResult> {
     const version = r.candidate.version;
     if ((this.o.host.restartDelay?.(r.key) ?? 0) > 0)
-      return crashed(item, `version ${version} holds the state and is waiting out its restart backoff`);
+      return unavailableResult(item, `version ${version} holds the state and is waiting out its restart backoff`);
     const result = await run([{ ...item, agent: r.key }]).then(
       ([t]) => ({ ...t!, agent: item.agent }),
-      (err: unknown) => crashed(item, err),
+      (err: unknown) => unavailableResult(item, err),
     );
     const outcome = result.outcome;
     const baking = r.controller.phase === 'baking';
@@ -567,7 +567,7 @@ export class Rollouts {
         'warn',
         `[version ${version}] ${why}: it holds the state, so the message waits for it (or for the version before it, if the rollout ends)`,
       );
-    return crashed(item, `version ${version} holds the state and did not complete the handling: ${why}`);
+    return unavailableResult(item, `version ${version} holds the state and did not complete the handling: ${why}`);
   }
 
   /** The new version's log lines of a handling that did not reach the bus (it reports the ones that did), marked with its version. */
@@ -834,39 +834,8 @@ function notBeside(name: string, version: number): ConflictError {
   });
 }
 
-/** An item the executor could not run: a crash of no fault of the agent's (`unavailable`). */
-function crashed(item: WorkItem, err: unknown): ExecutionResult {
-  return {
-    agent: item.agent,
-    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
-    outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error)?.message ?? err) },
-    fuelUsed: 0,
-    outbox: [],
-    timers: [],
-    directory: [],
-    stateWrites: [],
-    http: [],
-    logs: [],
-  };
-}
-
 function ms(durationUs: number | undefined): number | undefined {
   return durationUs === undefined ? undefined : durationUs / 1000;
-}
-
-function skipped(item: WorkItem, reason: string): ExecutionResult {
-  return {
-    agent: item.agent,
-    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
-    outcome: { status: 'skipped', reason },
-    fuelUsed: 0,
-    outbox: [],
-    timers: [],
-    directory: [],
-    stateWrites: [],
-    http: [],
-    logs: [],
-  };
 }
 
 function countsFields(r: Rollout): Record<string, string> {
