@@ -20,7 +20,7 @@ import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCall
 import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
 import { A2A_TASK_LIMITS, BODY_IDLE_MS, CaxtonError, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
-import { presentedToken, tokenFingerprint } from '../api/caller.js';
+import { httpCaller } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { ONE_MESSAGE_BODY_BYTES, readJsonBody, type JsonBodyRefusal } from '../console/request-body.js';
 import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, agentCardJson, servicesByAgent } from './agent-card.js';
@@ -150,15 +150,7 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   const report = o.onInternalError ?? ((err: unknown) => console.error('caxton a2a: internal error:', err));
   let origin = '';
 
-  const callerOf = (req: Request, role: AuditRole): AuditCaller => {
-    const header = req.headers.authorization;
-    const presented = presentedToken(header === undefined ? [] : [header]);
-    return {
-      role,
-      token: presented ? tokenFingerprint(presented.token) : '',
-      peer: `a2a ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`,
-    };
-  };
+  const callerOf = (req: Request, role: AuditRole): AuditCaller => httpCaller('a2a', req, role);
 
   // Tasks and their event buses are kept per agent and per token (CaxtonA2aUser.userName).
   const owner = (ctx: ServerCallContext): string => ctx.user?.userName ?? '';
@@ -307,19 +299,9 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
       res.once('finish', () => reserved.requestEnded());
       res.once('close', () => reserved.requestEnded());
     }
-    const sender = o.audited ? o.audited.as(callerOf(req, principal.role)) : o.control;
-    const presented = presentedToken(req.headers.authorization === undefined ? [] : [req.headers.authorization]);
-    users.set(
-      req,
-      new CaxtonA2aUser(
-        principal,
-        agent,
-        sender,
-        principal.role === 'admin' ? 'operator' : 'client',
-        presented ? tokenFingerprint(presented.token) : '',
-        slot,
-      ),
-    );
+    const caller = callerOf(req, principal.role);
+    const sender = o.audited ? o.audited.as(caller) : o.control;
+    users.set(req, new CaxtonA2aUser(principal, agent, sender, principal.role === 'admin' ? 'operator' : 'client', caller.token, slot));
     next();
   };
 

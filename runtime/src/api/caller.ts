@@ -65,3 +65,22 @@ export function callerIdentifier(
     return { role: role ?? 'none', token: tokenFingerprint(presented.token) };
   };
 }
+
+/**
+ * Who made an HTTP call to one of the node's gateways (console, A2A, MCP), for the audit trail: the
+ * role resolved for it, the fingerprint of the token it presented (the same the API records for the
+ * same token), and `<gateway> <address>:<port>` as its peer.
+ */
+export function httpCaller(
+  gateway: string,
+  req: { headers: { authorization?: string | undefined }; socket: { remoteAddress?: string | undefined; remotePort?: number | undefined } },
+  role: AuditRole,
+): { role: AuditRole; token: string; peer: string } {
+  const header = req.headers.authorization;
+  const presented = presentedToken(header === undefined ? [] : [header]);
+  return {
+    role,
+    token: presented ? tokenFingerprint(presented.token) : '',
+    peer: `${gateway} ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`,
+  };
+}

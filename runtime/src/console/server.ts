@@ -16,7 +16,7 @@ import { bearerPrincipalResolver, ensureAuthToken, READ_TOKEN_FILE_NAME } from '
 import { requireAllowed } from '../api/access.js';
 import { localName } from '../api/request-agents.js';
 import { ISSUED_TOKENS_FILE_NAME, loadIssuedTokens } from '../api/issued-token-file.js';
-import { presentedToken, tokenFingerprint } from '../api/caller.js';
+import { httpCaller, presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { readProvidedTokenFile } from '../api/provided-token.js';
 import { UploadSlots } from '../api/upload.js';
@@ -190,15 +190,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   };
 
   // Who is calling, for the audit trail: the same fingerprint the API records for the same token.
-  const callerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => {
-    const header = req.headers.authorization;
-    const presented = presentedToken(header === undefined ? [] : [header]);
-    return {
-      role,
-      token: presented ? tokenFingerprint(presented.token) : '',
-      peer: `console ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`,
-    };
-  };
+  const callerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => httpCaller('console', req, role);
   const audited = options.audited;
 
   const serveApi = async (

@@ -36,7 +36,7 @@ import {
 } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { ONE_MESSAGE_BODY_BYTES, readJsonBody, type BodyLimit, type JsonBodyRefusal } from '../console/request-body.js';
-import { presentedToken, tokenFingerprint } from '../api/caller.js';
+import { httpCaller } from '../api/caller.js';
 import { auditArgs, type AuditCaller } from '../audit/audited-control.js';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
 import { LISTENER_CERT_FLAGS, listenHttp } from '../listener/index.js';
@@ -87,15 +87,7 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
   const report = o.onInternalError ?? ((err: unknown) => console.error('caxton mcp: internal error:', err));
   let callsInFlight = 0;
 
-  const callerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => {
-    const header = req.headers.authorization;
-    const presented = presentedToken(header === undefined ? [] : [header]);
-    return {
-      role,
-      token: presented ? tokenFingerprint(presented.token) : '',
-      peer: `mcp ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`,
-    };
-  };
+  const callerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => httpCaller('mcp', req, role);
 
   const catalog = async (principal: Principal): Promise<McpTool[]> =>
     toolsFromDirectory(await o.control.searchDirectory({}, DIRECTORY_LIMIT)).filter((t) => principalSees(principal, t.agent));
