@@ -202,7 +202,7 @@ export class AgentLifecycle {
       },
       // (Called once placement acts, after this constructor has built `rollouts`.)
       rollouts: {
-        follow: (record) => this.recorded.follow(record),
+        follow: (record, force) => this.recorded.follow(record, force),
         leave: (name, force) => this.rollouts.leave(name, force),
       },
     });

@@ -194,11 +194,12 @@ export interface ResidencyContext {
   };
   /**
    * Rollouts recorded in the registry (decision 2171), for a residency that starts agents by itself
-   * (cluster): `follow` runs, or ends, the rollout `record` holds for the agent running here;
+   * (cluster): `follow` runs, or ends, the rollout `record` holds for the agent running here (`force`:
+   * an ended one's new instance is stopped at once, as a forced stop of the agent stops its own);
    * `leave` ends it here, unrecorded, before the agent stops here (it goes on where the agent runs next).
    */
   rollouts: {
-    follow(record: AgentRecord): Promise<void>;
+    follow(record: AgentRecord, force?: boolean): Promise<void>;
     leave(name: string, force: boolean): Promise<void>;
   };
 }

@@ -82,8 +82,11 @@ export class RecordedRollouts {
     this.retries.clear();
   }
 
-  /** The agent runs here with `record`: its recorded rollout runs here too, or its local one ends. */
-  async follow(record: AgentRecord): Promise<void> {
+  /**
+   * The agent runs here with `record`: its recorded rollout runs here too, or its local one ends
+   * (`force`: its new instance stopped at once, not once idle — the agent's own forced stop).
+   */
+  async follow(record: AgentRecord, force = false): Promise<void> {
     const name = record.name;
     const recorded = record.rollout;
     // This follow is the attempt (a retry's, or a newer record's): no other is left waiting.
@@ -95,6 +98,7 @@ export class RecordedRollouts {
       await this.o.rollouts.endedElsewhere(
         name,
         'the rollout left the registry record (ended through another node, or by the node that ran it before)',
+        force,
       );
       return;
     }

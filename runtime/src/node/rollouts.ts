@@ -385,12 +385,12 @@ export class Rollouts {
    * (audited) unless it is ending already — a promotion or rollback of this node's own, whose
    * record write is what the caller saw.
    */
-  async endedElsewhere(name: string, reason: string): Promise<void> {
+  async endedElsewhere(name: string, reason: string, force = false): Promise<void> {
     const r = this.rollouts.get(name);
     if (r === undefined || r.finished) return;
     // A promotion waiting for a held agent is cancelled, not waited for (it waits for the agent's steps, of which this may be one).
     if (r.ending !== undefined) r.cancel.abort(new Error(reason));
-    else await this.abort(name, reason);
+    else await this.abort(name, reason, force);
   }
 
   /**

@@ -29,6 +29,7 @@ function harness(opts: { storeFailures: number; live: () => AgentRecord | undefi
   const started: number[] = [];
   const logs: string[] = [];
   const reads = { latest: 0 };
+  const ended: boolean[] = [];
   let failures = opts.storeFailures;
   let startedAll = (): void => {};
   const events = new Instrumentation<AgentLifecycleEvent>();
@@ -40,7 +41,9 @@ function harness(opts: { storeFailures: number; live: () => AgentRecord | undefi
       busy: () => undefined,
       inProgress: () => undefined,
       recordedPhase: () => undefined,
-      endedElsewhere: async () => {},
+      endedElsewhere: async (_name: string, _reason: string, force: boolean) => {
+        ended.push(force);
+      },
       start: async (_c: AgentRecord, _s: number, _st: unknown, _t: unknown, startedAt: number) => {
         started.push(startedAt);
         startedAll();
@@ -62,7 +65,7 @@ function harness(opts: { storeFailures: number; live: () => AgentRecord | undefi
     retryDelayMs: () => 5,
   });
   const firstStart = new Promise<void>((resolve) => (startedAll = resolve));
-  return { recorded, started, logs, firstStart, reads };
+  return { recorded, started, logs, firstStart, reads, ended };
 }
 
 describe('a recorded rollout whose start failed for a passing reason', () => {
@@ -106,5 +109,14 @@ describe('a recorded rollout whose start failed for a passing reason', () => {
 
   it('waits 1 s, then twice as long each time, at most 30 s', () => {
     assert.deepEqual([1, 2, 3, 5, 6, 10].map(retryDelayMs), [1000, 2000, 4000, 16_000, 30_000, 30_000]);
+  });
+});
+
+describe('a record that no longer holds the rollout', () => {
+  it("ends the local one, its new instance stopped at once when the agent's stop is forced (stop --force --keep-queue)", async () => {
+    const h = harness({ storeFailures: 0, live: () => undefined });
+    await h.recorded.follow(base);
+    await h.recorded.follow(base, true);
+    assert.deepEqual(h.ended, [false, true]);
   });
 });

@@ -967,7 +967,7 @@ export class PlacedAgents implements AgentResidency {
     if (!local || !next || next.absentSince === undefined || isAbsent(local)) return;
     const force = this.forced.delete(agent);
     local.state = 'stopping';
-    await this.opts.rollouts.follow(next); // its record no longer holds the rollout: aborted here
+    await this.opts.rollouts.follow(next, force); // its record no longer holds the rollout: aborted here (at once when forced)
     await this.opts.replicas.leave(agent, force);
     if (!force) await this.opts.messaging.idle(agent);
     await this.opts.host
