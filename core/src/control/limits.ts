@@ -365,9 +365,13 @@ export const ROLLOUT_LIMIT_TABLE = {
 } as const satisfies Record<string, LimitRow & { default: number; min: number; flag: string; wire: string }>;
 
 export type RolloutThresholdName = keyof typeof ROLLOUT_LIMIT_TABLE;
-export type RolloutThresholds = { [K in RolloutThresholdName]: number };
+export type RolloutThresholds = LimitsOf<typeof ROLLOUT_LIMIT_TABLE>;
 
-export const DEFAULT_ROLLOUT_THRESHOLDS: Readonly<RolloutThresholds> = tableDefaults(ROLLOUT_LIMIT_TABLE);
+/** A rollout's thresholds: the defaults, overridden by `given`, each a whole number in its bounds. */
+export const { defaults: DEFAULT_ROLLOUT_THRESHOLDS, resolve: resolveRolloutThresholds } = defineLimitTable(ROLLOUT_LIMIT_TABLE, {
+  what: 'rollout threshold',
+  field: 'rollout',
+});
 
 /** A rollout's fixed bounds: not per upgrade. */
 export const ROLLOUT_BOUNDS = Object.freeze({
@@ -386,11 +390,6 @@ export const ROLLOUT_BOUNDS = Object.freeze({
   /** Records per read of that scan (as the trail's other readers page). */
   unendedScanPage: 256,
 });
-
-/** The thresholds of a rollout: the defaults, overridden by `given`, each a whole number in its bounds. */
-export function resolveRolloutThresholds(given: Partial<Record<RolloutThresholdName, unknown>> = {}, field = 'rollout'): RolloutThresholds {
-  return { ...DEFAULT_ROLLOUT_THRESHOLDS, ...checkTable(ROLLOUT_LIMIT_TABLE, given, { field, what: 'rollout threshold' }) };
-}
 
 /**
  * The bounds of an operator's A2A Agent Card (`caxton deploy --a2a-card`, decision 1951): node-wide
@@ -522,12 +521,7 @@ export const KIND_LIMIT_TABLE = {
 export type KindLimitName = keyof typeof KIND_LIMIT_TABLE;
 
 /** A kind's settings given, each a whole number in its row (`field` `header`: named by their wire fields, `header.kind.idle_ms`). */
-export function checkKindTable(
-  given: Partial<Record<KindLimitName, unknown>> = {},
-  field = 'header',
-): Partial<Record<KindLimitName, number>> {
-  return checkTable(KIND_LIMIT_TABLE, given, { field, what: 'kind setting' });
-}
+export const { check: checkKindTable } = defineLimitTable(KIND_LIMIT_TABLE, { what: 'kind setting', field: 'header' });
 
 /**
  * Deliveries of one partition that may wait for activations (decision 2060): a quarter of the
@@ -613,12 +607,7 @@ export const REPLICA_LIMIT_TABLE = {
 export type ReplicaLimitName = keyof typeof REPLICA_LIMIT_TABLE;
 
 /** Replica settings given, each a whole number in its row (`field`: where they came from, `scale`, `node`, `flags`). */
-export function checkReplicaTable(
-  given: Partial<Record<ReplicaLimitName, unknown>> = {},
-  field = 'scale',
-): Partial<Record<ReplicaLimitName, number>> {
-  return checkTable(REPLICA_LIMIT_TABLE, given, { field, what: 'replica setting' });
-}
+export const { check: checkReplicaTable } = defineLimitTable(REPLICA_LIMIT_TABLE, { what: 'replica setting', field: 'scale' });
 
 /** Every per-agent limit, resolved. */
 export type AgentLimits = { [K in LimitName]: number };
@@ -646,6 +635,40 @@ export type AgentLimitsSpec = Pick<AgentLimits, 'fuelPerMessage' | 'memoryPages'
 /** A table's defaults, by row name. A function declaration: hoisted above the tables that call it. */
 function tableDefaults<T extends Record<string, LimitRow & { default: number }>>(table: T): Readonly<{ [K in keyof T]: number }> {
   return Object.freeze(Object.fromEntries(Object.entries(table).map(([k, d]) => [k, d.default])) as { [K in keyof T]: number });
+}
+
+/** A table's values, by row name. */
+export type LimitsOf<T> = { -readonly [K in keyof T]: number };
+
+/** The rows of a table that have a default (a row whose default the node computes has none). */
+type DefaultedRow<T> = { [K in keyof T]: T[K] extends { default: number } ? K : never }[keyof T];
+
+/** What `defineLimitTable` makes of a table: its defaults, its check and its resolver, written once for every table. */
+export interface DefinedLimitTable<T extends Record<string, LimitRow>> {
+  /** The rows' defaults. */
+  readonly defaults: Readonly<{ [K in DefaultedRow<T>]: number }>;
+  /** Values given for some rows, each a whole number in its row; a typed error naming `<field>.<row>` otherwise. */
+  check(given?: Partial<Record<keyof T, unknown>>, field?: string): Partial<LimitsOf<T>>;
+  /** The defaults, overridden by the values given (checked). */
+  resolve(given?: Partial<Record<keyof T, unknown>>, field?: string): { [K in DefaultedRow<T>]: number } & Partial<LimitsOf<T>>;
+}
+
+/**
+ * A table's defaults, check and resolver, from its rows: `what` names a row in errors ("no such
+ * traffic limit"), `field` is where values come from when the caller does not say (`traffic`,
+ * `header`…). A function declaration: hoisted above the tables that call it.
+ */
+function defineLimitTable<T extends Record<string, LimitRow>>(table: T, o: { what: string; field: string }): DefinedLimitTable<T> {
+  const defaults = Object.freeze(
+    Object.fromEntries(Object.entries(table).flatMap(([k, row]) => (row.default === undefined ? [] : [[k, row.default]]))),
+  ) as { [K in DefaultedRow<T>]: number };
+  const check = (given: Partial<Record<keyof T, unknown>> = {}, field = o.field): Partial<LimitsOf<T>> =>
+    checkTable(table, given, { field, what: o.what }) as Partial<LimitsOf<T>>;
+  return Object.freeze({
+    defaults,
+    check,
+    resolve: (given: Partial<Record<keyof T, unknown>> = {}, field = o.field) => ({ ...defaults, ...check(given, field) }),
+  });
 }
 
 /** A row's default in words: `say` of its number (and when it applies, `defaultWhen`), or how the node computes it (`computedDefault`). */
@@ -876,9 +899,13 @@ export const TRAFFIC_LIMIT_TABLE = {
 } as const satisfies Record<string, LimitDefinition>;
 
 export type TrafficLimitName = keyof typeof TRAFFIC_LIMIT_TABLE;
-export type TrafficLimits = { [K in TrafficLimitName]: number };
+export type TrafficLimits = LimitsOf<typeof TRAFFIC_LIMIT_TABLE>;
 
-export const DEFAULT_TRAFFIC_LIMITS: Readonly<TrafficLimits> = tableDefaults(TRAFFIC_LIMIT_TABLE);
+/** Node-wide traffic limits: the defaults, overridden by `given`, each a whole number in 1..its ceiling. */
+export const { defaults: DEFAULT_TRAFFIC_LIMITS, resolve: resolveTrafficLimits } = defineLimitTable(TRAFFIC_LIMIT_TABLE, {
+  what: 'traffic limit',
+  field: 'traffic',
+});
 
 /** The traffic limits an operator sets per node with `caxton serve --<flag>` (rows with `serve`), in table order. */
 export type ServeTrafficLimitName = {
@@ -888,11 +915,6 @@ export type ServeTrafficLimitName = {
 export const SERVE_TRAFFIC_LIMITS = Object.freeze(
   (Object.keys(TRAFFIC_LIMIT_TABLE) as TrafficLimitName[]).filter((n) => 'serve' in TRAFFIC_LIMIT_TABLE[n]) as ServeTrafficLimitName[],
 );
-
-/** Node-wide traffic limits: the defaults, overridden by `given`, each a whole number in 1..its ceiling. */
-export function resolveTrafficLimits(given: Partial<Record<TrafficLimitName, unknown>> = {}, field = 'traffic'): TrafficLimits {
-  return { ...DEFAULT_TRAFFIC_LIMITS, ...checkTable(TRAFFIC_LIMIT_TABLE, given, { field, what: 'traffic limit' }) };
-}
 
 /** A flag in MiB of a row in bytes. */
 const MIB: FlagScale = { unit: 'MiB', per: 1024 ** 2 };
@@ -917,17 +939,13 @@ export const PREPARE_CACHE_LIMIT_TABLE = {
 } as const satisfies Record<string, LimitDefinition & { min: number; serve: string; flagScale: FlagScale }>;
 
 export type PrepareCacheLimitName = keyof typeof PREPARE_CACHE_LIMIT_TABLE;
-export type PrepareCacheLimits = { [K in PrepareCacheLimitName]: number };
-
-export const DEFAULT_PREPARE_CACHE_LIMITS: Readonly<PrepareCacheLimits> = tableDefaults(PREPARE_CACHE_LIMIT_TABLE);
+export type PrepareCacheLimits = LimitsOf<typeof PREPARE_CACHE_LIMIT_TABLE>;
 
 /** The prepare cache's limits: the defaults, overridden by `given`, each a whole number in its row's min..ceiling. */
-export function resolvePrepareCacheLimits(
-  given: Partial<Record<PrepareCacheLimitName, unknown>> = {},
-  field = 'prepareCache',
-): PrepareCacheLimits {
-  return { ...DEFAULT_PREPARE_CACHE_LIMITS, ...checkTable(PREPARE_CACHE_LIMIT_TABLE, given, { field, what: 'prepare cache limit' }) };
-}
+export const { defaults: DEFAULT_PREPARE_CACHE_LIMITS, resolve: resolvePrepareCacheLimits } = defineLimitTable(PREPARE_CACHE_LIMIT_TABLE, {
+  what: 'prepare cache limit',
+  field: 'prepareCache',
+});
 
 /**
  * What a node accepts and spends to take in one component (decision 2147): the largest upload and
@@ -970,14 +988,13 @@ export const ARTIFACT_LIMIT_TABLE = {
 } as const satisfies Record<string, LimitRow & { min: number; serve: string; flagScale: FlagScale }>;
 
 export type ArtifactLimitName = keyof typeof ARTIFACT_LIMIT_TABLE;
-export type ArtifactLimits = { [K in ArtifactLimitName]: number };
-
-export const DEFAULT_ARTIFACT_LIMITS: Readonly<ArtifactLimits> = tableDefaults(ARTIFACT_LIMIT_TABLE);
+export type ArtifactLimits = LimitsOf<typeof ARTIFACT_LIMIT_TABLE>;
 
 /** What the node accepts and spends on a component: the defaults, overridden by `given`, each a whole number in its row's min..ceiling. */
-export function resolveArtifactLimits(given: Partial<Record<ArtifactLimitName, unknown>> = {}, field = 'artifact'): ArtifactLimits {
-  return { ...DEFAULT_ARTIFACT_LIMITS, ...checkTable(ARTIFACT_LIMIT_TABLE, given, { field, what: 'artifact limit' }) };
-}
+export const { defaults: DEFAULT_ARTIFACT_LIMITS, resolve: resolveArtifactLimits } = defineLimitTable(ARTIFACT_LIMIT_TABLE, {
+  what: 'artifact limit',
+  field: 'artifact',
+});
 
 /**
  * What `caxton serve` sets of the node's edge admission of outside clients (decisions 1810, 2103;
@@ -1017,9 +1034,9 @@ export const EDGE_LIMIT_TABLE = {
 } as const satisfies Record<string, LimitRow & { serve: string; flagDigitsOnly: true }>;
 
 export type EdgeLimitName = keyof typeof EDGE_LIMIT_TABLE;
-export type EdgeLimits = { [K in EdgeLimitName]: number };
+export type EdgeLimits = LimitsOf<typeof EDGE_LIMIT_TABLE>;
 
-export const DEFAULT_EDGE_LIMITS: Readonly<EdgeLimits> = tableDefaults(EDGE_LIMIT_TABLE);
+export const { defaults: DEFAULT_EDGE_LIMITS } = defineLimitTable(EDGE_LIMIT_TABLE, { what: 'edge limit', field: 'edgeAdmission' });
 
 /** The edge limits serve sets: the defaults, overridden by `given`, each in its row; the serving floor at most the in-flight limit given. */
 export function resolveEdgeLimits(given: Partial<Record<EdgeLimitName, unknown>> = {}, field = 'edgeAdmission'): EdgeLimits {
@@ -1055,12 +1072,10 @@ export const NODE_LIMIT_TABLE = {
 } as const satisfies Record<string, LimitRow & { serve: string; flagDigitsOnly: true }>;
 
 export type NodeLimitName = keyof typeof NODE_LIMIT_TABLE;
-export type NodeLimits = { [K in NodeLimitName]: number };
+export type NodeLimits = LimitsOf<typeof NODE_LIMIT_TABLE>;
 
 /** The node's own limits given: each a whole number in its row (no defaults here: the shards' is computed by the node). */
-export function checkNodeTable(given: Partial<Record<NodeLimitName, unknown>> = {}, field = 'node'): Partial<NodeLimits> {
-  return checkTable(NODE_LIMIT_TABLE, given, { field, what: 'node limit' });
-}
+export const { check: checkNodeTable } = defineLimitTable(NODE_LIMIT_TABLE, { what: 'node limit', field: 'node' });
 
 /**
  * A cluster member's membership lease, the deliveries topic's partitions (decision 2149) and its Kafka
@@ -1140,9 +1155,13 @@ export const CLUSTER_LIMIT_TABLE = {
 } as const satisfies Record<string, LimitRow & { default: number; serve?: string; flagDigitsOnly?: true }>;
 
 export type ClusterLimitName = keyof typeof CLUSTER_LIMIT_TABLE;
-export type ClusterLimits = { [K in ClusterLimitName]: number };
+export type ClusterLimits = LimitsOf<typeof CLUSTER_LIMIT_TABLE>;
 
-export const DEFAULT_CLUSTER_LIMITS: Readonly<ClusterLimits> = tableDefaults(CLUSTER_LIMIT_TABLE);
+/** The cluster limits given: each a whole number in its row (the defaults are applied where they differ by meaning: an unset partition count accepts the topic's). */
+export const { defaults: DEFAULT_CLUSTER_LIMITS, check: checkClusterTable } = defineLimitTable(CLUSTER_LIMIT_TABLE, {
+  what: 'cluster limit',
+  field: 'cluster',
+});
 
 /**
  * What an options object holds for `table`'s rows, each still to be checked: an options object that
@@ -1153,11 +1172,6 @@ export function tableRowsOf<R extends Record<string, LimitRow>>(table: R, option
   const rows: Partial<Record<keyof R, unknown>> = {};
   for (const name of Object.keys(table) as (keyof R)[]) rows[name] = (options as Partial<Record<keyof R, unknown>>)[name];
   return rows;
-}
-
-/** The cluster limits given: each a whole number in its row (the defaults are applied where they differ by meaning: an unset partition count accepts the topic's). */
-export function checkClusterTable(given: Partial<Record<ClusterLimitName, unknown>> = {}, field = 'cluster'): Partial<ClusterLimits> {
-  return checkTable(CLUSTER_LIMIT_TABLE, given, { field, what: 'cluster limit' });
 }
 
 /**
@@ -1192,12 +1206,10 @@ export const AUDIT_SEGMENT_LIMIT_TABLE = {
 export type AuditSegmentLimitName = keyof typeof AUDIT_SEGMENT_LIMIT_TABLE;
 
 /** The segment settings given, each a whole number in its row (nothing filled in: the trail defaults the size). */
-export function checkAuditSegmentTable(
-  given: Partial<Record<AuditSegmentLimitName, unknown>> = {},
-  field = 'auditSegments',
-): Partial<Record<AuditSegmentLimitName, number>> {
-  return checkTable(AUDIT_SEGMENT_LIMIT_TABLE, given, { field, what: 'audit segment setting' });
-}
+export const { check: checkAuditSegmentTable } = defineLimitTable(AUDIT_SEGMENT_LIMIT_TABLE, {
+  what: 'audit segment setting',
+  field: 'auditSegments',
+});
 
 /**
  * The Kafka client's request shape (decision 2100 measured it): how long an idle producer or commit
@@ -1243,17 +1255,13 @@ export const KAFKA_REQUEST_LIMIT_TABLE = {
 } as const satisfies Record<string, LimitRow & { default: number }>;
 
 export type KafkaRequestLimitName = keyof typeof KAFKA_REQUEST_LIMIT_TABLE;
-export type KafkaRequestLimits = { [K in KafkaRequestLimitName]: number };
-
-export const DEFAULT_KAFKA_REQUEST_LIMITS: Readonly<KafkaRequestLimits> = tableDefaults(KAFKA_REQUEST_LIMIT_TABLE);
+export type KafkaRequestLimits = LimitsOf<typeof KAFKA_REQUEST_LIMIT_TABLE>;
 
 /** The Kafka request shape given: each a whole number in its row (the values not given are left out, for the log's defaults). */
-export function checkKafkaRequestTable(
-  given: Partial<Record<KafkaRequestLimitName, unknown>> = {},
-  field = 'kafkaRequests',
-): Partial<KafkaRequestLimits> {
-  return checkTable(KAFKA_REQUEST_LIMIT_TABLE, given, { field, what: 'Kafka request setting' });
-}
+export const { defaults: DEFAULT_KAFKA_REQUEST_LIMITS, check: checkKafkaRequestTable } = defineLimitTable(KAFKA_REQUEST_LIMIT_TABLE, {
+  what: 'Kafka request setting',
+  field: 'kafkaRequests',
+});
 
 /**
  * The owner's sweep of a Kafka state partition (decision 1800): when it retires old owner claims,
@@ -1285,15 +1293,13 @@ export const STATE_SWEEP_LIMIT_TABLE = {
 } as const satisfies Record<string, LimitRow & { default: number }>;
 
 export type StateSweepLimitName = keyof typeof STATE_SWEEP_LIMIT_TABLE;
-export type StateSweepLimits = { [K in StateSweepLimitName]: number };
+export type StateSweepLimits = LimitsOf<typeof STATE_SWEEP_LIMIT_TABLE>;
 
 /** The sweep settings given, checked by the one check, the rest the rows' defaults. */
-export function resolveStateSweepLimits(given: Partial<Record<StateSweepLimitName, unknown>> = {}, field = 'stateSweep'): StateSweepLimits {
-  return {
-    ...tableDefaults(STATE_SWEEP_LIMIT_TABLE),
-    ...checkTable(STATE_SWEEP_LIMIT_TABLE, given, { field, what: 'state sweep setting' }),
-  };
-}
+export const { resolve: resolveStateSweepLimits } = defineLimitTable(STATE_SWEEP_LIMIT_TABLE, {
+  what: 'state sweep setting',
+  field: 'stateSweep',
+});
 
 /**
  * The largest one state commit may be (UTF-8 bytes of its records, keys and framing included): the
