@@ -14,6 +14,7 @@ import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import type { AppEnv } from './action.js';
 import { agentsCommand } from './commands/agents.js';
+import { topCommand } from './commands/top.js';
 import { buildCommand } from './commands/build.js';
 import { deployCommand, upgradeCommand } from './commands/deploy.js';
 import { applyCommand, deleteCommand, diffCommand } from './commands/apply.js';
@@ -149,6 +150,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(rollbackCommand(env))
     .command(scaleCommand(env))
     .command(agentsCommand(env))
+    .command(topCommand(env))
     .command(sendCommand(env))
     .command(tailCommand(env))
     .command(logsCommand(env))

@@ -1,0 +1,37 @@
+/** `caxton top` for humans: the sorted rows and the totals under them. */
+import { renderTable, type Column } from '../format/table.js';
+import { formatCount, formatPages } from '../format/units.js';
+import type { TopRow, TopTotals } from './top-rows.js';
+
+const rate = (n: number | undefined): string => (n === undefined ? '-' : n >= 100 ? formatCount(Math.round(n)) : n.toFixed(1));
+const fuelRate = (n: number | undefined): string => (n === undefined ? '-' : formatFuel(n));
+
+/** 12.3M, 4.5k, 950: fuel reads in thousands and millions. */
+export function formatFuel(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+type Line = TopRow | (TopTotals & { name: string; state: string; nodeId: string });
+
+const COLUMNS: Column<Line>[] = [
+  { header: 'NAME', value: (r) => r.name },
+  { header: 'STATE', value: (r) => r.state },
+  { header: 'NODE', value: (r) => r.nodeId },
+  { header: 'MSG/S', value: (r) => rate(r.handledPerS), right: true },
+  { header: 'FUEL/S', value: (r) => fuelRate(r.fuelPerS), right: true },
+  { header: 'FUEL/MSG', value: (r) => fuelRate(r.fuelPerHandling), right: true },
+  { header: 'HANDLED', value: (r) => formatCount(r.handled), right: true },
+  { header: 'FUEL', value: (r) => formatFuel(r.fuel), right: true },
+  { header: 'MEMORY', value: (r) => formatPages(r.memoryPages), right: true },
+  { header: 'MAILBOX', value: (r) => formatCount(r.mailbox), right: true },
+  { header: 'RESTARTS', value: (r) => String(r.restarts), right: true },
+];
+
+/** The table, the totals as its last line (`TOTAL (n agents)`), and when it was read. */
+export function formatTop(rows: readonly TopRow[], totals: TopTotals, heading: string): string {
+  const total: Line = { ...totals, name: `TOTAL (${totals.agents} agent${totals.agents === 1 ? '' : 's'})`, state: '', nodeId: '' };
+  return `${heading}\n\n${renderTable(COLUMNS, [...rows, total])}`;
+}

@@ -1,0 +1,108 @@
+/**
+ * `caxton top`'s arithmetic (pure; unit-tested): what each agent cost between two looks at the
+ * node's agents — handlings and fuel a second, fuel a handling — beside what it holds now, the
+ * rows sorted by a chosen column and summed into the node's totals.
+ */
+import type { AgentView } from '@caxton/client';
+
+/** One look at the agents: when, and each agent's counters then. */
+export interface TopSnapshot {
+  at: number;
+  agents: readonly AgentView[];
+}
+
+export interface TopRow {
+  name: string;
+  state: string;
+  nodeId: string;
+  /** Handlings since deployed on its node (deliveries and timers). */
+  handled: number;
+  /** Handlings a second since the previous look; absent on the first. */
+  handledPerS?: number;
+  /** Fuel since deployed. */
+  fuel: number;
+  fuelPerS?: number;
+  /** Fuel a handling since the previous look (absent when none was handled). */
+  fuelPerHandling?: number;
+  memoryPages: number;
+  mailbox: number;
+  restarts: number;
+}
+
+export type TopTotals = Omit<TopRow, 'name' | 'state' | 'nodeId' | 'fuelPerHandling'> & { agents: number; fuelPerHandling?: number };
+
+export const TOP_SORT_KEYS = ['fuel-rate', 'msg-rate', 'fuel', 'handled', 'mailbox', 'memory', 'restarts', 'name'] as const;
+export type TopSortKey = (typeof TOP_SORT_KEYS)[number];
+
+/**
+ * The rows of `now` against `before` (the previous look, if any). An agent's counters that went
+ * down (redeployed, or now counted on another node) start again from `now`: no negative rate.
+ */
+export function topRows(now: TopSnapshot, before?: TopSnapshot): TopRow[] {
+  const seconds = before === undefined ? 0 : (now.at - before.at) / 1000;
+  const previous = new Map(before?.agents.map((a) => [a.name, a]));
+  return now.agents.map((a) => {
+    const row: TopRow = {
+      name: a.name,
+      state: a.state,
+      nodeId: a.nodeId,
+      handled: a.messagesHandled,
+      fuel: a.fuelUsed,
+      memoryPages: a.memoryPages,
+      mailbox: a.mailboxDepth,
+      restarts: a.restarts,
+    };
+    const p = previous.get(a.name);
+    if (seconds > 0) {
+      const counted = p !== undefined && p.messagesHandled <= a.messagesHandled && p.fuelUsed <= a.fuelUsed;
+      const handled = counted ? a.messagesHandled - p.messagesHandled : 0;
+      const fuel = counted ? a.fuelUsed - p.fuelUsed : 0;
+      row.handledPerS = handled / seconds;
+      row.fuelPerS = fuel / seconds;
+      if (handled > 0) row.fuelPerHandling = fuel / handled;
+    }
+    return row;
+  });
+}
+
+/** The rows summed: the node's totals of what its agents cost. */
+export function topTotals(rows: readonly TopRow[]): TopTotals {
+  const sum = (f: (r: TopRow) => number | undefined): number => rows.reduce((s, r) => s + (f(r) ?? 0), 0);
+  const rated = rows.some((r) => r.handledPerS !== undefined);
+  const totals: TopTotals = {
+    agents: rows.length,
+    handled: sum((r) => r.handled),
+    fuel: sum((r) => r.fuel),
+    memoryPages: sum((r) => r.memoryPages),
+    mailbox: sum((r) => r.mailbox),
+    restarts: sum((r) => r.restarts),
+  };
+  if (rated) {
+    totals.handledPerS = sum((r) => r.handledPerS);
+    totals.fuelPerS = sum((r) => r.fuelPerS);
+    if (totals.handledPerS > 0) totals.fuelPerHandling = totals.fuelPerS / totals.handledPerS;
+  }
+  return totals;
+}
+
+const BY: Record<TopSortKey, (r: TopRow) => number | string> = {
+  'fuel-rate': (r) => r.fuelPerS ?? r.fuel,
+  'msg-rate': (r) => r.handledPerS ?? r.handled,
+  fuel: (r) => r.fuel,
+  handled: (r) => r.handled,
+  mailbox: (r) => r.mailbox,
+  memory: (r) => r.memoryPages,
+  restarts: (r) => r.restarts,
+  name: (r) => r.name,
+};
+
+/** Largest first (names in order), ties by name: a stable order from one refresh to the next. */
+export function sortTopRows(rows: readonly TopRow[], key: TopSortKey): TopRow[] {
+  const by = BY[key];
+  return [...rows].sort((a, b) => {
+    const x = by(a);
+    const y = by(b);
+    if (typeof x === 'string' || typeof y === 'string') return String(x).localeCompare(String(y));
+    return y - x || a.name.localeCompare(b.name);
+  });
+}

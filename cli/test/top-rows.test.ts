@@ -1,0 +1,86 @@
+/** `caxton top`'s arithmetic: rates between two looks, counters that went down, totals, order, the table. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AgentView } from '@caxton/client';
+import { formatFuel, formatTop } from '../src/top/format-top.js';
+import { sortTopRows, topRows, topTotals } from '../src/top/top-rows.js';
+
+const agent = (name: string, handled: number, fuel: number, over: Partial<AgentView> = {}): AgentView =>
+  ({
+    name,
+    state: 'running',
+    nodeId: 'n1',
+    messagesHandled: handled,
+    fuelUsed: fuel,
+    memoryPages: 2,
+    mailboxDepth: 0,
+    restarts: 0,
+    ...over,
+  }) as AgentView;
+
+describe('caxton top rows', () => {
+  it('rates are what grew between two looks, over the seconds between them', () => {
+    const before = { at: 1_000, agents: [agent('a', 10, 1_000), agent('b', 5, 500)] };
+    const now = { at: 3_000, agents: [agent('a', 30, 5_000), agent('b', 5, 500), agent('new', 4, 40)] };
+    const rows = topRows(now, before);
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.handledPerS, r.fuelPerS, r.fuelPerHandling]),
+      [
+        ['a', 10, 2_000, 200],
+        ['b', 0, 0, undefined],
+        ['new', 0, 0, undefined],
+      ],
+    );
+    assert.ok(
+      topRows(now).every((r) => r.handledPerS === undefined),
+      'no rate from one look',
+    );
+  });
+
+  it('a counter that went down (redeployed, now counted on another node) starts again: no negative rate', () => {
+    const rows = topRows({ at: 2_000, agents: [agent('a', 3, 100)] }, { at: 1_000, agents: [agent('a', 50, 9_000)] });
+    assert.deepEqual([rows[0]!.handledPerS, rows[0]!.fuelPerS], [0, 0]);
+  });
+
+  it('totals are the sums of the rows, fuel a handling the node-wide ratio', () => {
+    const rows = topRows(
+      { at: 2_000, agents: [agent('a', 30, 5_000, { mailboxDepth: 3 }), agent('b', 11, 1_100, { restarts: 2 })] },
+      { at: 1_000, agents: [agent('a', 10, 1_000), agent('b', 1, 100)] },
+    );
+    assert.deepEqual(topTotals(rows), {
+      agents: 2,
+      handled: 41,
+      fuel: 6_100,
+      memoryPages: 4,
+      mailbox: 3,
+      restarts: 2,
+      handledPerS: 30,
+      fuelPerS: 5_000,
+      fuelPerHandling: 5_000 / 30,
+    });
+  });
+
+  it('sorts largest first, ties by name; by name in order', () => {
+    const rows = topRows({ at: 0, agents: [agent('b', 1, 9), agent('a', 1, 9), agent('c', 5, 1)] });
+    assert.deepEqual(
+      sortTopRows(rows, 'fuel').map((r) => r.name),
+      ['a', 'b', 'c'],
+    );
+    assert.deepEqual(
+      sortTopRows(rows, 'handled').map((r) => r.name),
+      ['c', 'a', 'b'],
+    );
+    assert.deepEqual(
+      sortTopRows(rows, 'name').map((r) => r.name),
+      ['a', 'b', 'c'],
+    );
+  });
+
+  it('the table: a row per agent, the totals line under them, fuel in k/M/G', () => {
+    const rows = topRows({ at: 2_000, agents: [agent('a', 30, 5_000_000)] }, { at: 1_000, agents: [agent('a', 10, 1_000_000)] });
+    const text = formatTop(rows, topTotals(rows), 'now');
+    assert.match(text, /^a\s+running\s+n1\s+20\.0\s+4\.0M\s+200\.0k\s+30\s+5\.0M/m);
+    assert.match(text, /^TOTAL \(1 agent\)\s+20\.0\s+4\.0M/m);
+    assert.deepEqual([formatFuel(950), formatFuel(4_500), formatFuel(2.5e9)], ['950', '4.5k', '2.5G']);
+  });
+});
