@@ -129,6 +129,22 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
     assert.deepEqual(handled('handle accept-proposal'), ['c2'], 'the cheapest won');
     assert.deepEqual(handled('handle reject-proposal'), ['c1', 'c3']);
     assert.ok(handled('handle inform').includes('broker'), "the winner's inform reached the broker in the trace");
+    // What each handling cost is on its span: the broker's request sent its agree and the cfp (one
+    // message to three receivers), each contractor's cfp one propose; fuel and sandbox time by all.
+    const costs = (name: string): Record<string, string>[] => trace.filter((s) => s.span['name'] === name).map((s) => attrsOf(s.span));
+    assert.deepEqual(
+      costs('handle request').map((a) => a['caxton.messages_sent']),
+      ['2'],
+    );
+    assert.deepEqual(
+      costs('handle cfp').map((a) => a['caxton.messages_sent']),
+      ['1', '1', '1'],
+    );
+    for (const a of costs('handle cfp').concat(costs('handle request'))) {
+      assert.ok(Number(a['caxton.fuel']) > 0 && Number(a['caxton.handler_us']) > 0, JSON.stringify(a));
+      assert.equal(a['caxton.state_keys_written'], '0');
+      assert.equal(a['caxton.http_calls'], '0');
+    }
     // The cfp is its own conversation (the broker's), yet it continues the request's trace.
     const cfpConversations = new Set(
       trace.filter((s) => s.span['name'] === 'handle cfp').map((s) => attrsOf(s.span)['caxton.conversation_id']),

@@ -519,9 +519,15 @@ export class DispatchLoop {
               : undefined;
       for (const line of result.logs) this.opts.events.emit({ type: 'log', agent: item.agent, line, trace });
       if (handle) {
-        handle.span.setAttribute('caxton.fuel_used', result.fuelUsed);
-        handle.span.setAttribute('caxton.fuel', result.fuelUsed);
-        endSpan(handle.span, outcome.status === 'crashed' ? { kind: outcome.kind, message: outcome.message } : undefined);
+        // What the handling cost, on its span (issue 61): a conversation's trace sums to what it cost.
+        const span = handle.span;
+        span.setAttribute('caxton.fuel_used', result.fuelUsed);
+        span.setAttribute('caxton.fuel', result.fuelUsed);
+        if (result.durationUs !== undefined) span.setAttribute('caxton.handler_us', result.durationUs);
+        span.setAttribute('caxton.messages_sent', result.outbox.length);
+        span.setAttribute('caxton.state_keys_written', result.stateWrites.length);
+        span.setAttribute('caxton.http_calls', result.http.length);
+        endSpan(span, outcome.status === 'crashed' ? { kind: outcome.kind, message: outcome.message } : undefined);
       }
       if (item.kind === 'delivery') {
         this.opts.events.emit({
