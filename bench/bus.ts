@@ -27,6 +27,8 @@
  *   dispatch, shard) → reply durable — each stage's p50/p99 and its mean over the slowest 1 %, with
  *   the bus thread's event-loop delay and its run-queue wait (time runnable but given no core) over
  *   the window. A few map entries per request; off by default.
+ * - local_hop_p50_us / _p99_us and memory_local_hop_*: one agent's message to another on the node,
+ *   one chain alone, from the sender's handled event to the receiver's (lib-local-hop.ts);
  * - idle_request_p50_us / _p99_us, idle_send_p50_us / _p99_us, idle_request_bus_cpu_p50_us (only
  *   with `--only idle_request`, decision 2106): one outside request at a time (--idle-requests, default
  *   400, each after --idle-gap-ms, default 20, of idleness) on the embedded log, then memory_… with
@@ -90,11 +92,12 @@ import { idleRequests, idleSummary } from './lib-idle-request.js';
 import { acceptedPercentile, closedLoopMax, overloadRun, type OverloadRun } from './lib-overload.js';
 import { arg } from './lib-args.js';
 import { countAllocation } from './lib-heap-allocation.js';
+import { localHop } from './lib-local-hop.js';
 
 const SECONDS = Number(arg('seconds', '5'));
 const PAIRS = Number(arg('pairs', '64'));
 const CHAINS = Number(arg('chains', '8'));
-const ONLY = arg('only', 'persisted,memory,jade,latency,overload,fanout,replicas,telemetry').split(',');
+const ONLY = arg('only', 'persisted,memory,local_hop,jade,latency,overload,fanout,replicas,telemetry').split(',');
 /** Busy-wait per message of the CPU-bound agent in the replicas runs, ms. */
 const REPLICA_SPIN_MS = Number(arg('replica-spin-ms', '2'));
 /** Sending loops feeding the replicas runs at once (1: the serial feeder before decision 2105). */
@@ -545,6 +548,25 @@ if (ONLY.includes('memory')) {
     unit: 'B',
     note: `bytes the bus thread's heap allocated per handled message, same run (heap growth plus what its collections freed, decision 2125)`,
   });
+}
+if (ONLY.includes('local_hop')) {
+  // One agent to another on one node, nothing else running (issue 60; the design promises under 1 ms).
+  for (const persistence of ['disk', 'memory'] as const) {
+    progress(`local hop: one pinger/echo chain, ${persistence === 'disk' ? 'embedded log, fsync always' : 'persistence memory'}`);
+    const hop = await localHop(persistence, { warmupS: 1, seconds: SECONDS });
+    gc();
+    const prefix = persistence === 'disk' ? '' : 'memory_';
+    const how = `one pinger/echo chain alone on the node, ${persistence === 'disk' ? 'embedded log, fsync always (a group commit per hop)' : 'persistence memory'}: from the sender's handled event to the receiver's, ${hop.hops} hops in ${SECONDS} s`;
+    report({
+      bench: 'bus',
+      metric: `${prefix}local_hop_p50_us`,
+      value: hop.p50Us,
+      unit: 'us',
+      ...(persistence === 'disk' ? { target: '<= 300' } : {}),
+      note: `${how}${persistence === 'disk' && below(hop.p50Us, 300, false) ? '; above target' : ''}`,
+    });
+    report({ bench: 'bus', metric: `${prefix}local_hop_p99_us`, value: hop.p99Us, unit: 'us', note: '″' });
+  }
 }
 if (ONLY.includes('jade')) {
   // The peer in the same run (issue 25): JADE on the same cores, same shape, no sandbox, no disk.
