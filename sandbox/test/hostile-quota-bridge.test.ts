@@ -137,12 +137,29 @@ describe('per-agent quotas', () => {
     b.take();
     b.begin();
     b.setMessage(delivered);
+    const two = [
+      { name: 'b@p', addresses: [] },
+      { name: 'c@p', addresses: [] },
+    ];
+    assert.equal(
+      err(b.send(msg({ receivers: two }))),
+      'quota exceeded: at most 2 sends per second',
+      'a first send to two receivers multiplies: it pays',
+    );
+    assert.equal(
+      err(b.send(msg({ receivers: [{ name: 'topic:prices', addresses: [] }] }))),
+      'quota exceeded: at most 2 sends per second',
+      'a first send to a topic (one delivery per subscriber) pays',
+    );
+    b.take();
+    b.begin();
+    b.setMessage(delivered);
     assert.equal(
       err(b.send(msg({ content: 'x'.repeat(6000) }))),
       'quota exceeded: at most 5000 bytes sent per second',
       "the answer's bytes are counted",
     );
-    assert.deepEqual([b.counters.sendsPerSecond, b.counters.sendBytesPerSecond], [2, 1]);
+    assert.deepEqual([b.counters.sendsPerSecond, b.counters.sendBytesPerSecond], [4, 1]);
   });
 
   it('bytes sent per second, counted in code units of the message text', () => {

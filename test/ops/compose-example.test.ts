@@ -109,7 +109,19 @@ describe('deploy/compose (the real collector, promtool and caxton serve)', { tim
   });
 
   it("the compose file's services, ports and mounts agree with each other", () => {
-    assert.deepEqual(Object.keys(compose.services).sort(), ['caxton', 'jaeger', 'otel-collector', 'prometheus']);
+    assert.deepEqual(Object.keys(compose.services).sort(), ['caxton', 'jaeger', 'otel-collector', 'otelcol-logs-owner', 'prometheus']);
+    // The collector's user (10001) gets its log volume before it starts: Docker makes a new volume root's.
+    const owner = compose.services['otelcol-logs-owner']!;
+    assert.deepEqual(owner.command, ['chown', '10001:10001', '/var/lib/otelcol']);
+    assert.ok(owner.volumes!.includes('otelcol-logs:/var/lib/otelcol'));
+    assert.ok(compose.services['otel-collector']!.volumes!.includes('otelcol-logs:/var/lib/otelcol'));
+    assert.deepEqual(
+      (compose.services['otel-collector'] as { depends_on?: Record<string, { condition: string }> }).depends_on?.['otelcol-logs-owner'],
+      {
+        condition: 'service_completed_successfully',
+      },
+    );
+    assert.ok(collectorConfig.exporters['file/logs']!.path!.startsWith('/var/lib/otelcol/'), 'the exporter writes into that volume');
     const receiver = collectorConfig.receivers.otlp.protocols.http.endpoint; // 0.0.0.0:4318
     const port = receiver.split(':')[1];
     for (const signal of ['TRACES', 'LOGS']) {
@@ -157,8 +169,10 @@ describe('deploy/compose (the real collector, promtool and caxton serve)', { tim
       const env = Object.fromEntries(
         Object.entries(caxton.environment!).map(([k, v]) => [k, v.replace('http://otel-collector:4318', `http://127.0.0.1:${httpPort}`)]),
       );
+      const listening = Date.now() + 60_000;
       while (!(await portListening(httpPort))) {
         if (collector.exitCode !== null) assert.fail(`the collector exited: ${(await collectorExit).output}`);
+        if (Date.now() > listening) assert.fail(`the collector did not listen on 127.0.0.1:${httpPort} within 60 s`);
         await new Promise((r) => setTimeout(r, 100));
       }
       node = ServeProcess.start(args, env);

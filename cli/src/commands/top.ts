@@ -68,7 +68,8 @@ export function topCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
             });
             if (stopped) break;
           }
-          const now: TopSnapshot = { at: ctx.io.now(), agents: await client.listAgents() };
+          const agents = await client.listAgents();
+          const now: TopSnapshot = { at: ctx.io.now(), agents }; // the time of the answer, not of the question
           const rows = sortTopRows(topRows(now, before), argv.sort);
           const totals = topTotals(rows);
           if (ctx.args.json)

@@ -35,8 +35,9 @@ export const TOP_SORT_KEYS = ['fuel-rate', 'msg-rate', 'fuel', 'handled', 'mailb
 export type TopSortKey = (typeof TOP_SORT_KEYS)[number];
 
 /**
- * The rows of `now` against `before` (the previous look, if any). An agent's counters that went
- * down (redeployed, or now counted on another node) start again from `now`: no negative rate.
+ * The rows of `now` against `before` (the previous look, if any). An agent not seen before, or whose
+ * counters went down (redeployed, or now counted on another node), has no rate this time: it has
+ * none to compare with (never a negative one).
  */
 export function topRows(now: TopSnapshot, before?: TopSnapshot): TopRow[] {
   const seconds = before === undefined ? 0 : (now.at - before.at) / 1000;
@@ -53,10 +54,9 @@ export function topRows(now: TopSnapshot, before?: TopSnapshot): TopRow[] {
       restarts: a.restarts,
     };
     const p = previous.get(a.name);
-    if (seconds > 0) {
-      const counted = p !== undefined && p.messagesHandled <= a.messagesHandled && p.fuelUsed <= a.fuelUsed;
-      const handled = counted ? a.messagesHandled - p.messagesHandled : 0;
-      const fuel = counted ? a.fuelUsed - p.fuelUsed : 0;
+    if (seconds > 0 && p !== undefined && p.messagesHandled <= a.messagesHandled && p.fuelUsed <= a.fuelUsed) {
+      const handled = a.messagesHandled - p.messagesHandled;
+      const fuel = a.fuelUsed - p.fuelUsed;
       row.handledPerS = handled / seconds;
       row.fuelPerS = fuel / seconds;
       if (handled > 0) row.fuelPerHandling = fuel / handled;

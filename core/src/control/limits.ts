@@ -140,7 +140,7 @@ export const AGENT_LIMIT_TABLE = {
     default: 10_000,
     ceiling: 1_000_000,
     description:
-      "Sustained sends per second (token bucket, burst of one second's worth) past the first of each handled message, which is free; beyond, send returns `quota exceeded`.",
+      "Sustained sends per second (token bucket, burst of one second's worth) past the first of each handled message to one named receiver, which is free; beyond, send returns `quota exceeded`.",
     deploy: { flag: 'max-sends-per-s', wire: 'max_sends_per_s' },
   },
   sendBytesPerSecond: {

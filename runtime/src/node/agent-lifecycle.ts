@@ -233,7 +233,7 @@ export class AgentLifecycle {
       host: o.host,
       events: this.events,
       end: (name, startedAt) => this.residency.endRollout?.(name, startedAt) ?? Promise.resolve(undefined),
-      latest: (name) => this.residency.runningRecord?.(name) ?? Promise.resolve(undefined),
+      refollow: (name) => this.residency.refollowRollout?.(name) ?? Promise.resolve(false),
     });
     this.replicas = new AgentReplicas({
       host: o.host,

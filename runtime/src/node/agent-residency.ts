@@ -109,10 +109,12 @@ export interface AgentResidency {
    */
   endRollout?(name: string, startedAt: number): Promise<RolloutRecord | undefined>;
   /**
-   * Cluster: the live registry record of an agent running on this node, read now; undefined when it
-   * does not run here (a recorded rollout's start is retried from it, decision 2171).
+   * Cluster (decision 2171): follows the live registry record of an agent running on this node
+   * again (`rollouts.follow`), in the agent's own order of steps, so a recorded rollout's retry never
+   * runs beside a stop, move or swap of it. False when the agent does not run here; throws when its
+   * record cannot be read.
    */
-  runningRecord?(name: string): Promise<AgentRecord | undefined>;
+  refollowRollout?(name: string): Promise<boolean>;
   /**
    * Cluster: an operator's rollback of the recorded rollout — marked for the node running the
    * agent, which aborts it and removes it; resolves with what was recorded once it is gone (removed

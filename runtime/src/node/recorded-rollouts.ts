@@ -21,8 +21,12 @@ export interface RecordedRolloutsOptions {
   events: Instrumentation<AgentLifecycleEvent>;
   /** Removes the recorded rollout started at `startedAt` from the agent's record. */
   end: (name: string, startedAt: number) => Promise<RolloutRecord | undefined>;
-  /** The agent's live record while it runs on this node, undefined once it does not (a retry reads it). */
-  latest: (name: string) => Promise<AgentRecord | undefined>;
+  /**
+   * A retry: `follow` the agent's live record again, in the agent's own order of steps on this node
+   * (never beside its stop, move or swap); false when it no longer runs here; throws when the record
+   * cannot be read.
+   */
+  refollow: (name: string) => Promise<boolean>;
   /** The wait before the n-th retry (1-based) of a start that failed transiently; default `retryDelayMs`. */
   retryDelayMs?: (attempt: number) => number;
 }
@@ -163,13 +167,17 @@ export class RecordedRollouts {
     return wait;
   }
 
-  /** A retry falls due: the live record, if the agent still runs here and it still holds this rollout, is followed again. */
+  /**
+   * A retry falls due: the agent's live record is followed again where its steps run in order (a
+   * record that still holds this rollout starts it; one holding another starts that; one holding
+   * none ends the local one), unless a follow has run since or the agent no longer runs here.
+   */
   private async retry(name: string, retry: PendingRetry): Promise<void> {
     if (this.retries.get(name) !== retry || retry.timer === undefined) return; // superseded by a follow meanwhile
     retry.timer = undefined;
-    let record: AgentRecord | undefined;
     try {
-      record = await this.o.latest(name);
+      const followed = await this.o.refollow(name);
+      if (!followed && this.retries.get(name) === retry) this.retries.delete(name); // gone from here
     } catch (err) {
       if (this.retries.get(name) !== retry) return;
       const wait = this.retryLater(name, retry.startedAt, retry.attempt + 1);
@@ -179,14 +187,7 @@ export class RecordedRollouts {
         'warn',
         `rollout not retried yet: its record could not be read (${(err as Error).message})${wait === undefined ? '' : `; tried again in ${wait} ms`}`,
       );
-      return;
     }
-    if (this.retries.get(name) !== retry) return; // a follow ran while the record was read
-    if (record === undefined || record.rollout?.startedAt !== retry.startedAt) {
-      this.retries.delete(name); // gone from here, or the record holds another rollout (its own follow runs it)
-      return;
-    }
-    await this.follow(record);
   }
 
   private async end(name: string, recorded: RolloutRecord): Promise<void> {

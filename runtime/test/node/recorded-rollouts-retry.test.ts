@@ -58,9 +58,14 @@ function harness(opts: { storeFailures: number; live: () => AgentRecord | undefi
     host: { prepare: async () => {} } as unknown as AgentHost,
     events,
     end: async () => undefined,
-    latest: async () => {
+    // The residency's refollow: the live record, followed again (in the agent's order of steps there).
+    refollow: async (name: string) => {
       reads.latest++;
-      return opts.live();
+      const live = opts.live();
+      if (live === undefined) return false;
+      assert.equal(live.name, name);
+      await recorded.follow(live);
+      return true;
     },
     retryDelayMs: () => 5,
   });
@@ -80,7 +85,7 @@ describe('a recorded rollout whose start failed for a passing reason', () => {
     h.recorded.close();
   });
 
-  it('is not tried again once the agent no longer runs here, or the record holds another rollout', async () => {
+  it('is not tried again once the agent no longer runs here; a record holding another rollout starts that one', async () => {
     let live: AgentRecord | undefined = { ...base, rollout: rollout(100) };
     const h = harness({ storeFailures: 1, live: () => live });
     live = undefined; // moved away before the retry falls due
@@ -90,9 +95,9 @@ describe('a recorded rollout whose start failed for a passing reason', () => {
     // Both retries (due in 5 ms) run before this 50 ms timer (timers fire in the order they fall
     // due, microtasks drained between them) and find nothing to do.
     await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual([h.reads.latest, other.reads.latest], [1, 1], 'each retry read the live record once, and stopped');
+    assert.deepEqual([h.reads.latest, other.reads.latest], [1, 1], 'each retry read the live record once');
     assert.deepEqual(h.started, []);
-    assert.deepEqual(other.started, [], "the other rollout is its own record's follow to start");
+    assert.deepEqual(other.started, [200], 'the record holds another rollout now: the retry started that one (its store answered)');
     h.recorded.close();
     other.recorded.close();
   });

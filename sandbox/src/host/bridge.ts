@@ -38,6 +38,7 @@ import {
   validateAclMessage,
   httpPendingStateKey,
   MESSAGE_INFO_LIMITS,
+  TOPIC_PREFIX,
 } from '@caxton/core';
 import type { AclMessage, AclLimits, HttpErrorKind, HttpPolicy, StateErrorKind, TopicPatterns } from '@caxton/core';
 import { hostBytesFuel, hostCallFuel } from '../fuel/cost-model.js';
@@ -375,8 +376,7 @@ export class HostBridge {
       this.counters.invalidMessage++;
       return { tag: 'err', val: excerpt(`no agent named ${unknown.map((r) => r.name).join(', ')}`, 512) };
     }
-    // The first message a handling of a delivery sends passes on what it was handed (decision 2173).
-    const quota = this.rates.takeSend(size, this.env.clock(), this.message !== null && outbox.length === 0);
+    const quota = this.rates.takeSend(size, this.env.clock(), this.passesOn(msg, outbox.length));
     if (quota !== null) {
       this.counters[quota]++;
       return {
@@ -386,6 +386,16 @@ export class HostBridge {
     }
     outbox.push(msg);
     return undefined;
+  }
+
+  /**
+   * Whether this send passes on the delivery being handled (decision 2173): the handling's first
+   * accepted send, to exactly one named receiver. A message to several receivers, or to a topic
+   * (as many deliveries as subscribers), multiplies what the agent was handed and pays its token.
+   */
+  private passesOn(msg: AclMessage, sent: number): boolean {
+    if (this.message === null || sent > 0 || msg.receivers.length !== 1) return false;
+    return !msg.receivers[0]!.name.startsWith(TOPIC_PREFIX);
   }
 
   /** The bus's validation of a message being sent (leaving room for the sender it will stamp), as an error text. */

@@ -65,9 +65,9 @@ export class RateQuotas {
 
   /**
    * Takes one send of `bytes`, or names the quota that refuses it (and takes nothing). A `passOn`
-   * send (the first a handling of a delivered message makes, decision 2173) pays its bytes but
-   * no send token: the sends-per-second quota bounds how fast an agent multiplies messages, not
-   * how fast it answers the ones it is handed, which the bus already admitted.
+   * send (the first a handling of a delivered message makes, to one named receiver: decision 2173)
+   * pays its bytes but no send token: the sends-per-second quota bounds how fast an agent
+   * multiplies messages, not how fast it answers the ones it is handed, which the bus already admitted.
    */
   takeSend(bytes: number, nowMs: number, passOn = false): 'sendsPerSecond' | 'sendBytesPerSecond' | null {
     if (!passOn && !this.sends.has(1, nowMs)) return 'sendsPerSecond';

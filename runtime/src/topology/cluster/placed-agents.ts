@@ -553,10 +553,21 @@ export class PlacedAgents implements AgentResidency {
     return { ...status, rollout: recordedRolloutView(rollout) };
   }
 
-  async runningRecord(name: string): Promise<AgentRecord | undefined> {
-    if (this.agents.get(name)?.state !== 'running') return undefined;
-    const record = await this.c.registry.getAgent(name);
-    return this.agents.get(name)?.state === 'running' ? record : undefined;
+  refollowRollout(name: string): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      void this.serial(name, async () => {
+        try {
+          const running = (): boolean => this.agents.get(name)?.state === 'running';
+          if (!running()) return resolve(false);
+          const record = await this.c.registry.getAgent(name);
+          if (record === undefined || record.absentSince !== undefined || !running()) return resolve(false);
+          await this.opts.rollouts.follow(record);
+          resolve(true);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
   }
 
   /** Removes the recorded rollout started at `startedAt` from the live record; what it removed. */
