@@ -76,6 +76,22 @@ describe('caxton top rows', () => {
     );
   });
 
+  it('by a rate: rows with a rate first, largest first; rows without one (first seen) after them, by their totals', () => {
+    const rows = topRows(
+      { at: 2_000, agents: [agent('slow', 11, 110), agent('fast', 30, 300), agent('new', 900, 90_000)] },
+      { at: 1_000, agents: [agent('slow', 10, 100), agent('fast', 10, 100)] },
+    );
+    assert.deepEqual(
+      sortTopRows(rows, 'msg-rate').map((r) => r.name),
+      ['fast', 'slow', 'new'],
+    );
+    assert.deepEqual(
+      sortTopRows(topRows({ at: 0, agents: [agent('a', 1, 10), agent('b', 5, 50)] }), 'fuel-rate').map((r) => r.name),
+      ['b', 'a'],
+      'the first refresh: by the totals',
+    );
+  });
+
   it('the table: a row per agent, the totals line under them, fuel in k/M/G', () => {
     const rows = topRows({ at: 2_000, agents: [agent('a', 30, 5_000_000)] }, { at: 1_000, agents: [agent('a', 10, 1_000_000)] });
     const text = formatTop(rows, topTotals(rows), 'now');

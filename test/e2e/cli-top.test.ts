@@ -11,6 +11,7 @@ import { caxton, show } from './support/cli.js';
 import { builtExample } from './support/paths.js';
 import { stopStragglers } from './support/processes.js';
 import { startServe, type Serve } from './support/serve.js';
+import { until } from './support/wait.js';
 
 interface Row {
   name: string;
@@ -64,6 +65,19 @@ describe('caxton top against a real caxton serve running the contract net', () =
     await fed?.catch(() => {});
     await stopStragglers();
     if (serve.proc.running) await serve.stop();
+  });
+
+  it('the feed flows: the broker and every contractor have handled its messages before top looks', async () => {
+    const client = await serve.client();
+    await until(
+      async () => {
+        const agents = await client.listAgents();
+        return ['broker', ...Object.keys(CONTRACTORS)].every((n) => (agents.find((a) => a.name === n)?.messagesHandled ?? 0) > 0);
+      },
+      'a handling by the broker and by each contractor',
+      180_000,
+      250,
+    );
   });
 
   it('--json: one object per refresh; from the second, rates of handlings and fuel that grow with the traffic; totals the sum of the rows', async () => {

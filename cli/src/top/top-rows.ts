@@ -85,24 +85,29 @@ export function topTotals(rows: readonly TopRow[]): TopTotals {
   return totals;
 }
 
-const BY: Record<TopSortKey, (r: TopRow) => number | string> = {
-  'fuel-rate': (r) => r.fuelPerS ?? r.fuel,
-  'msg-rate': (r) => r.handledPerS ?? r.handled,
-  fuel: (r) => r.fuel,
-  handled: (r) => r.handled,
-  mailbox: (r) => r.mailbox,
-  memory: (r) => r.memoryPages,
-  restarts: (r) => r.restarts,
-  name: (r) => r.name,
+/**
+ * Each key's order: the value compared, largest first. A rate key ranks rows that have a rate this
+ * refresh above those that have none (first seen, or their counters went down), and compares the
+ * latter by their totals — so the first refresh, when no row has a rate yet, is ordered by the totals.
+ */
+const BY: Record<Exclude<TopSortKey, 'name'>, (r: TopRow) => [number, number]> = {
+  'fuel-rate': (r) => (r.fuelPerS === undefined ? [0, r.fuel] : [1, r.fuelPerS]),
+  'msg-rate': (r) => (r.handledPerS === undefined ? [0, r.handled] : [1, r.handledPerS]),
+  fuel: (r) => [1, r.fuel],
+  handled: (r) => [1, r.handled],
+  mailbox: (r) => [1, r.mailbox],
+  memory: (r) => [1, r.memoryPages],
+  restarts: (r) => [1, r.restarts],
 };
 
 /** Largest first (names in order), ties by name: a stable order from one refresh to the next. */
 export function sortTopRows(rows: readonly TopRow[], key: TopSortKey): TopRow[] {
+  const byName = (a: TopRow, b: TopRow): number => a.name.localeCompare(b.name);
+  if (key === 'name') return [...rows].sort(byName);
   const by = BY[key];
   return [...rows].sort((a, b) => {
-    const x = by(a);
-    const y = by(b);
-    if (typeof x === 'string' || typeof y === 'string') return String(x).localeCompare(String(y));
-    return y - x || a.name.localeCompare(b.name);
+    const [ra, x] = by(a);
+    const [rb, y] = by(b);
+    return rb - ra || y - x || byName(a, b);
   });
 }

@@ -185,7 +185,7 @@ export class RecordedRollouts {
         this.o.events,
         name,
         'warn',
-        `rollout not retried yet: its record could not be read (${(err as Error).message})${wait === undefined ? '' : `; tried again in ${wait} ms`}`,
+        `rollout not retried yet: reading or following its record failed (${(err as Error).message})${wait === undefined ? '' : `; tried again in ${wait} ms`}`,
       );
     }
   }
