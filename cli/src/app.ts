@@ -15,6 +15,7 @@ import type { Io } from './io.js';
 import type { AppEnv } from './action.js';
 import { agentsCommand } from './commands/agents.js';
 import { topCommand } from './commands/top.js';
+import { replayCommand } from './commands/replay.js';
 import { buildCommand } from './commands/build.js';
 import { deployCommand, upgradeCommand } from './commands/deploy.js';
 import { applyCommand, deleteCommand, diffCommand } from './commands/apply.js';
@@ -151,6 +152,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(scaleCommand(env))
     .command(agentsCommand(env))
     .command(topCommand(env))
+    .command(replayCommand(env))
     .command(sendCommand(env))
     .command(tailCommand(env))
     .command(logsCommand(env))

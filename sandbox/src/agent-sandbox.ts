@@ -30,7 +30,8 @@ import { DEFAULT_RESTART_POLICY, RestartTracker } from './restart-policy.js';
 import { DEFAULT_HTTP_POLICY, type CrashKind, type Delivery, type StateLimits } from '@caxton/core';
 import type { AgentSpec, RestartCarryOver } from './agent-spec.js';
 import type { Effects, ErrorInfo, InstanceState, Work, WorkResult } from './results.js';
-import { emptyEffects, messageIdOf, workIdOf } from './results.js';
+import { emptyEffects, messageIdOf, workIdOf, workTimeOf } from './results.js';
+import { AgentSeed } from './host/handling-seed.js';
 import type { Crash } from './traps.js';
 import { classifyCrash, crashError, errorInfo } from './traps.js';
 import { UnknownReceivers, type RoutingEpoch } from './host/unknown-receivers.js';
@@ -146,6 +147,7 @@ export class AgentSandbox {
       directory: env.directory,
       clock: env.clock,
       newId: env.newId,
+      seed: new AgentSeed(spec.name, spec.seed ?? ''),
       state: this.stateView,
       ...(spec.http === undefined ? {} : { http: { ...DEFAULT_HTTP_POLICY, ...spec.http } }),
       ...(spec.topics === undefined ? {} : { topics: spec.topics }),
@@ -231,6 +233,7 @@ export class AgentSandbox {
     const meter = new FuelMeter();
     this.meter = meter;
     this.bridge.meter = meter;
+    this.bridge.resetInstanceClock();
     meter.begin(this.limits.fuelPerInit);
     const context = { agent: this.name, phase: 'init' };
     // From here to the end of init() (a reactor's `_initialize` included) state is read-only.
@@ -247,6 +250,7 @@ export class AgentSandbox {
     const out = this.call(instance, meter, () => instance.init(this.ctx), context);
     this.bridge.setInit(false);
     this.fuelUsedTotal += meter.used();
+    this.bridge.advanceInstanceClock(meter.used());
     if (out.kind === 'crashed') return out.crash;
     if (!out.value.ok) {
       const message = `init returned an error: ${out.value.error}`;
@@ -306,6 +310,7 @@ export class AgentSandbox {
     const instance = this.instance!;
     const meter = this.meter!;
     meter.begin(this.limits.fuelPerMessage);
+    this.bridge.beginWork(workIdOf(work), workTimeOf(work, this.env.clock));
     this.bridge.setMessage(work.kind === 'message' ? work.delivery.message : null);
     let value: GuestReturn;
     try {
@@ -331,7 +336,9 @@ export class AgentSandbox {
     }
     const fuelUsed = meter.used();
     this.fuelUsedTotal += fuelUsed;
+    this.bridge.advanceInstanceClock(fuelUsed);
     this.handled++;
+    const secureRandomBytes = this.bridge.secureRandomBytes;
     const e = this.bridge.take();
     // Completed (ok or rejected): its state writes join the view and go back to be committed.
     const stateWrites = this.stateView.commit();
@@ -358,6 +365,7 @@ export class AgentSandbox {
     } as WorkResult;
     // A guest error (result err) completes the work like ok does: only the status differs.
     if (!value.ok) (completed as Extract<WorkResult, { status: 'rejected' }>).reason = value.error;
+    if (secureRandomBytes > 0) completed.secureRandomBytes = secureRandomBytes;
     return completed;
   }
 

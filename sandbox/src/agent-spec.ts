@@ -37,6 +37,12 @@ export interface AgentSpec<A extends ArtifactRef = ArtifactRef> {
    * instances of an agent kind go where their key hashes to (decision 1980). Absent: least loaded.
    */
   shard?: number;
+  /**
+   * The deployment's seed (decision 2174): with the name, the key its handlings' ids and insecure
+   * randomness derive from. The runtime passes the deployment's creation time, so an upgrade keeps
+   * it and a new deployment of the name gets another. Absent: the name alone.
+   */
+  seed?: string;
 }
 
 /** A spec whose artifact the engine has prepared: what crosses to a shard worker (no bytes). */

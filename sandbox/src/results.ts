@@ -53,7 +53,15 @@ export interface Effects {
  * A piece of work for an agent: a message delivery or a timer firing. `agent` is the identity the
  * sandbox knows the agent by (`local@platform`); a delivery is the bus's own record, passed as is.
  */
-export type Work = { kind: 'message'; agent: string; delivery: Delivery } | { kind: 'timer'; id: string; agent: string; token: string };
+export type Work =
+  | { kind: 'message'; agent: string; delivery: Delivery }
+  /** `dueAt`: when the timer was due (ms since epoch), the time its handling sees (decision 2174); absent: the host's clock. */
+  | { kind: 'timer'; id: string; agent: string; token: string; dueAt?: number };
+
+/** The time a handling of `work` sees (decision 2174): a delivery's acceptance, a timer's due time. */
+export function workTimeOf(work: Work, clock: () => number): number {
+  return work.kind === 'message' ? work.delivery.acceptedAt : (work.dueAt ?? clock());
+}
 
 /** The id a result answers to: the delivery id, or the caller's id for a timer firing. */
 export function workIdOf(work: Work): string {
@@ -111,6 +119,12 @@ export type WorkResult = Outcome &
     /** Agent state after this work. */
     state: InstanceState;
     restarts: number;
+    /**
+     * Secure random bytes (`wasi:random/random`) the call read: real randomness, so a run of the
+     * same work again may differ where it used them (decision 2174). Absent: none. Set by an
+     * in-thread run (what a replay uses); a shard worker's results do not carry it.
+     */
+    secureRandomBytes?: number;
   };
 
 /**

@@ -32,7 +32,7 @@ export function work(agent: string, content: string, extra: Partial<AclMessage> 
   return {
     kind: 'message',
     agent,
-    delivery: { id: `d-${seq}`, messageId: `m-${seq}`, receiver: agent, message: message(agent, content, extra), acceptedAt: 0 },
+    delivery: { id: `d-${seq}`, messageId: `m-${seq}`, receiver: agent, message: message(agent, content, extra), acceptedAt: Date.now() },
   };
 }
 

@@ -17,6 +17,9 @@ import { Sandbox } from '../src/sandbox.js';
 import { TEST_ENGINE_CACHE, asStateful, jsProbe, rewiredStatefulComponent } from './fixtures/build.js';
 import { work } from './helpers.js';
 
+/** A call id derived from the handling (decision 2174): a version-8 UUID, never the node's random ids. */
+const DERIVED_CALL_ID = /^id:[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 let bytes: Uint8Array;
 before(async () => {
   bytes = await asStateful();
@@ -135,7 +138,7 @@ for (const binding of ['auto', 'jco'] as const) {
       const a = await deploy({ http: policy });
       const r = run(a, 'fetch:get https://API.example.com/v1/q ctx-7;set:after=1');
       const [id, ok] = answer(r);
-      assert.match(id!, /^id:id-\d+$/);
+      assert.match(id!, DERIVED_CALL_ID);
       assert.equal(ok, 'ok');
       const callId = id!.slice(3);
       assert.deepEqual(r.http, [
@@ -183,11 +186,13 @@ for (const binding of ['auto', 'jco'] as const) {
           'err:denied',
           'err:invalid-request',
           'err:invalid-request',
-          `id:id-${got[4]!.slice(6)}`,
-          `id:id-${got[5]!.slice(6)}`,
+          `id:${got[4]!.slice(3)}`,
+          `id:${got[5]!.slice(3)}`,
           'err:quota-exceeded',
         ],
       );
+      assert.match(got[4]!, DERIVED_CALL_ID);
+      assert.notEqual(got[4], got[5], 'two calls of one handling get two ids');
       assert.match(got[0]!, /host other\.example\.com is not on the agent's allow-list/);
       assert.match(got[6]!, /at most 2 HTTP calls per handling/);
       assert.equal(sandbox.agent(a)!.refusals().http, 5);
@@ -293,7 +298,7 @@ describe('state and http from a JavaScript agent (jco path)', () => {
     const got = answer(r);
     assert.deepEqual(got.slice(0, 3), ['ok', '1', '[seed,x]']);
     assert.match(got[3]!, /^err:invalid-key:/);
-    assert.match(got[4]!, /^id:id-\d+$/);
+    assert.match(got[4]!, DERIVED_CALL_ID);
     assert.match(got[5]!, /^err:denied:host elsewhere\.example\.com/);
     assert.deepEqual(
       r.stateWrites.map((w) => w.key),

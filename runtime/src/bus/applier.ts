@@ -47,7 +47,7 @@ export interface ApplierDeps {
   /** The loop's side of a rewind. */
   loop: {
     /** Hand a fired timer out again, first in line for its agent. */
-    requeueTimer(agent: string, token: string, timerId: string | undefined): void;
+    requeueTimer(agent: string, token: string, timerId: string | undefined, dueAt: number | undefined): void;
     isBusy(agent: string): boolean;
     wake(agent: string): void;
     /** The agent's rewind is done (it may run again): whoever waits for it to be idle looks again. */
@@ -68,7 +68,7 @@ export interface ApplyOptions {
 /** What a rewind puts back, and whether the agent runs again at once (not when it was fenced). */
 interface Rewind {
   deliveries: Delivery[];
-  timers: { token: string; timerId: string | undefined }[];
+  timers: { token: string; timerId: string | undefined; dueAt: number | undefined }[];
   park: boolean;
   /** Its view is being reset and its work put back: still rewinding until that is done. */
   finishing?: true;
@@ -919,7 +919,7 @@ export class PlanApplier {
       this.d.port.dropHttp?.(httpKeyOf(plan.item));
       // One planned requeue or park the loop puts back itself (first in line): not twice.
       if (plan.disposition !== 'requeue' && plan.disposition !== 'park')
-        r.timers.push({ token: plan.item.token, timerId: plan.item.timerId });
+        r.timers.push({ token: plan.item.token, timerId: plan.item.timerId, dueAt: plan.item.dueAt });
     } else if (o.keepInPlace && plan.disposition === 'forget' && plan.item.timerId !== undefined) {
       // A crashed firing withheld (fenced, named agents too): the timer stays in the registry for
       // the agent's next owner; this node stops tracking it, so it holds no slot nor a past due time.
@@ -959,7 +959,8 @@ export class PlanApplier {
       // A log stopped for good takes nothing more: the work is handed out again after a restart.
       if (stopped === undefined) {
         this.putBackStranded(this.d.mailboxes.rewind(r.deliveries));
-        for (let i = r.timers.length - 1; i >= 0; i--) this.d.loop.requeueTimer(agent, r.timers[i]!.token, r.timers[i]!.timerId);
+        for (let i = r.timers.length - 1; i >= 0; i--)
+          this.d.loop.requeueTimer(agent, r.timers[i]!.token, r.timers[i]!.timerId, r.timers[i]!.dueAt);
       }
       this.rewinding.delete(agent);
       this.d.loop.rewound?.(agent);

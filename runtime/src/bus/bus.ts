@@ -213,8 +213,8 @@ export class Bus implements OutboxSender {
   }
 
   /** A timer of `agent` fell due: handed to it once its mailbox is empty. */
-  fireTimer(agent: string, token: string, timerId?: string): void {
-    this.loop?.fireTimer(agent, token, timerId);
+  fireTimer(agent: string, token: string, timerId?: string, dueAt?: number): void {
+    this.loop?.fireTimer(agent, token, timerId, dueAt);
   }
 
   /** What an agent's `init` produced: applied through the dispatch loop's applier (issue 24). */

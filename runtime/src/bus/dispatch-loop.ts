@@ -88,7 +88,7 @@ export class DispatchLoop {
   private readonly ready = new Set<string>();
   private readonly busy = new Set<string>();
   /** Fired timers waiting for their agent (handed out when its mailbox is empty). */
-  private readonly timers = new Map<string, { token: string; timerId?: string | undefined }[]>();
+  private readonly timers = new Map<string, { token: string; timerId?: string | undefined; dueAt?: number | undefined }[]>();
   /** Crashes counted per delivery id; the applier records them, the loop reads them when taking work. */
   private readonly attempts = new Map<string, number>();
   private readonly applier: PlanApplier;
@@ -144,7 +144,7 @@ export class DispatchLoop {
       maxAttempts: opts.maxAttempts,
       sendsPerTurn: opts.sendsPerTurn,
       loop: {
-        requeueTimer: (agent, token, timerId) => this.requeueTimer(agent, token, timerId),
+        requeueTimer: (agent, token, timerId, dueAt) => this.requeueTimer(agent, token, timerId, dueAt),
         isBusy: (agent) => this.busy.has(agent),
         wake: (agent) => this.wake(agent),
         rewound: () => this.wakeIdle(),
@@ -164,9 +164,9 @@ export class DispatchLoop {
    * agent's state: a crash came between that commit and the timer's deletion) is not handled again,
    * only forgotten (issue 24).
    */
-  fireTimer(agent: string, token: string, timerId?: string): void {
+  fireTimer(agent: string, token: string, timerId?: string, dueAt?: number): void {
     if (timerId === undefined || !this.keepsState()) {
-      this.queueTimer(agent, token, timerId);
+      this.queueTimer(agent, token, timerId, dueAt);
       return;
     }
     if (this.droppedWhileCounting(agent, timerId)) return;
@@ -186,11 +186,11 @@ export class DispatchLoop {
     void this.opts.state!.readState(agent).then(
       (view) => {
         if (!current() || this.droppedWhileCounting(agent, timerId)) return undefined;
-        if (!view.has(timerDoneStateKey(timerId))) return this.queueTimer(agent, token, timerId);
+        if (!view.has(timerDoneStateKey(timerId))) return this.queueTimer(agent, token, timerId, dueAt);
         return this.forgetHandled(agent, timerId);
       },
       () => {
-        if (current()) this.queueTimer(agent, token, timerId);
+        if (current()) this.queueTimer(agent, token, timerId, dueAt);
       },
     );
   }
@@ -424,8 +424,14 @@ export class DispatchLoop {
       if (fired === undefined) return;
       batch.push(
         fired.timerId === undefined
-          ? { kind: 'timer', agent, token: fired.token }
-          : { kind: 'timer', agent, token: fired.token, timerId: fired.timerId },
+          ? { kind: 'timer', agent, token: fired.token, ...(fired.dueAt === undefined ? {} : { dueAt: fired.dueAt }) }
+          : {
+              kind: 'timer',
+              agent,
+              token: fired.token,
+              timerId: fired.timerId,
+              ...(fired.dueAt === undefined ? {} : { dueAt: fired.dueAt }),
+            },
       );
     }
     this.busy.add(agent);
@@ -610,7 +616,7 @@ export class DispatchLoop {
       if (p.lostToReset === true) later.add(p.agent);
       // A timer not run (or lost to a reset) waits, first in line, until the agent runs again.
       if (p.item.kind === 'timer' && (p.disposition === 'park' || p.disposition === 'requeue'))
-        this.requeueTimer(p.agent, p.item.token, p.item.timerId);
+        this.requeueTimer(p.agent, p.item.token, p.item.timerId, p.item.dueAt);
     }
     for (const p of plans) {
       const agent = p.agent;
@@ -627,16 +633,16 @@ export class DispatchLoop {
     }
   }
 
-  private queueTimer(agent: string, token: string, timerId: string | undefined): void {
+  private queueTimer(agent: string, token: string, timerId: string | undefined, dueAt: number | undefined): void {
     const list = this.timers.get(agent) ?? [];
-    list.push({ token, timerId });
+    list.push({ token, timerId, dueAt });
     this.timers.set(agent, list);
     this.wake(agent);
   }
 
-  private requeueTimer(agent: string, token: string, timerId: string | undefined): void {
+  private requeueTimer(agent: string, token: string, timerId: string | undefined, dueAt: number | undefined): void {
     const list = this.timers.get(agent) ?? [];
-    list.unshift({ token, timerId });
+    list.unshift({ token, timerId, dueAt });
     this.timers.set(agent, list);
   }
 

@@ -62,8 +62,11 @@ export interface ExecutionResult {
 
 export type WorkItem =
   | { kind: 'delivery'; agent: string; delivery: Delivery; attempt: number }
-  /** `timerId`: the host's id of a durable timer (absent for timers fired by hand, e.g. in tests). */
-  | { kind: 'timer'; agent: string; token: string; timerId?: string };
+  /**
+   * `timerId`: the host's id of a durable timer (absent for timers fired by hand, e.g. in tests);
+   * `dueAt`: when it was due, ms since epoch — the time its handling sees (decision 2174).
+   */
+  | { kind: 'timer'; agent: string; token: string; timerId?: string; dueAt?: number };
 
 /** The id of an item's work: its delivery's id, or its timer's (the token of one fired by hand). */
 export function workIdOf(item: WorkItem): string {

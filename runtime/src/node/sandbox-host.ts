@@ -131,6 +131,8 @@ export class SandboxAgentHost implements AgentHost {
       // The topics it may subscribe to (decision 2050); checked again by NodeTopics when applied.
       ...(deployment.topics !== undefined ? { topics: deployment.topics } : {}),
       ...(shard !== undefined ? { shard } : {}),
+      // Its handlings' ids and insecure randomness derive from the deployment (decision 2174).
+      seed: String(deployment.createdAt),
     };
     const report = this.identities.has(name) ? await this.pool.upgrade(spec) : await this.pool.deploy(spec);
     this.identities.set(name, identity);
@@ -226,7 +228,13 @@ export class SandboxAgentHost implements AgentHost {
       const agent = this.identities.get(item.agent) ?? item.agent;
       return item.kind === 'delivery'
         ? { kind: 'message', agent, delivery: item.delivery }
-        : { kind: 'timer', id: `timer:${item.timerId ?? item.token}`, agent, token: item.token };
+        : {
+            kind: 'timer',
+            id: `timer:${item.timerId ?? item.token}`,
+            agent,
+            token: item.token,
+            ...(item.dueAt === undefined ? {} : { dueAt: item.dueAt }),
+          };
     });
     const results = await this.pool.deliver(work);
     return results.map((r, i) => this.toExecution(batch[i]!.agent, r));

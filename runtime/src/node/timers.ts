@@ -36,7 +36,7 @@ export interface AgentTimersOptions {
    */
   maxPerInstance?: number;
   /** A timer fell due: hand it to the dispatcher. `done(agent, id)` is expected once it was handled. */
-  fire: (agent: string, token: string, id: string) => void;
+  fire: (agent: string, token: string, id: string, dueAt: number) => void;
   /** Something about an agent's timers its operator should know (refused, not persisted…). */
   warn: (agent: string, message: string) => void;
   now?: () => number;
@@ -403,7 +403,7 @@ export class AgentTimers {
       }
       entry.handle = undefined;
       entry.fired = true;
-      this.o.fire(entry.record.agent, entry.record.token, entry.record.id);
+      this.o.fire(entry.record.agent, entry.record.token, entry.record.id, entry.record.dueAt);
     }, timeout);
     entry.handle.unref();
   }

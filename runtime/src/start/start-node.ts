@@ -365,7 +365,7 @@ async function startOnTopology(
     maxPerInstance: KIND_LIMITS.maxTimersPerInstance,
     // Due times read the node's clock: a test that moves it (clockMoved) moves the timers with it.
     ...(options.busClock ? { now: options.busClock } : {}),
-    fire: (agent, token, id) => bus.fireTimer(agent, token, id),
+    fire: (agent, token, id, dueAt) => bus.fireTimer(agent, token, id, dueAt),
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });
   const directory = new DirectorySync(storage.directory, host);

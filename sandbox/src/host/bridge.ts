@@ -61,6 +61,7 @@ import { HostArgumentRefused, LiftLimitExceeded, QuotaExceeded } from './refusal
 import type { WitHttpRequest } from './http-request.js';
 import { checkHttpRequest } from './http-request.js';
 import { StateView } from './state-view.js';
+import { AgentSeed, type HandlingSeed } from './handling-seed.js';
 import type { UnknownReceivers } from './unknown-receivers.js';
 import type { TopicRefusal } from './topic-request.js';
 import { checkGuestTopic, checkSubscribe } from './topic-request.js';
@@ -86,6 +87,11 @@ export interface BridgeEnv {
   directory: () => DirectorySnapshot;
   clock: () => number;
   newId: () => string;
+  /**
+   * The key a handling's ids and insecure randomness derive from (decision 2174): the same agent
+   * and deployment give the same key, so a handling run again sees the same values.
+   */
+  seed?: AgentSeed;
   /** The ACL limits the bus applies (default: the bus's defaults). */
   acl?: AclLimits;
   /** The agent's state (outlives instances); default: empty, default limits. */
@@ -100,6 +106,12 @@ export interface BridgeEnv {
 
 /** The reserved state key of a pending HTTP call's record (decision 1601; core's, shared with the gateway). */
 export const httpPendingKey = httpPendingStateKey;
+
+/**
+ * Where an instance's monotonic clock starts: not zero, which language runtimes take for a broken
+ * clock (Go's throws "nanotime returning zero"), and a whole second, so its millisecond ticks start clean.
+ */
+const MONOTONIC_ORIGIN_NS = 1_000_000_000n;
 
 export class HostBridge {
   /** The current instance's meter (replaced when the agent is re-instantiated). */
@@ -134,6 +146,13 @@ export class HostBridge {
   requireGuard = false;
   private guardPassed = false;
   private readonly acl: AclLimits;
+  private readonly seed: AgentSeed;
+  /** The handling running now (its time, its ids, its randomness); null in init and between calls. */
+  private handling: HandlingSeed | null = null;
+  /** Fuel the current instance used in its calls before this one: its monotonic clock (decision 2174). */
+  private instanceFuel = 0;
+  /** Secure random bytes the current call read (real randomness: a replay of it may differ). */
+  secureRandomBytes = 0;
   /** `acl` with room left for the sender the bus stamps (validated without it: copying the message costs µs). */
   private readonly sendAcl: AclLimits;
   /**
@@ -153,6 +172,7 @@ export class HostBridge {
     const at = env.agent.lastIndexOf('@');
     this.qualifyBytes = at < 0 ? 0 : utf8ByteLength(env.agent.slice(at));
     this.rates = new RateQuotas(env.limits);
+    this.seed = env.seed ?? new AgentSeed(env.agent, '');
     this.liftCaps = hostLiftCaps(env.limits, acl, this.state.limits, env.http);
   }
 
@@ -176,9 +196,52 @@ export class HostBridge {
     this.state.begin(false);
     this.logBytes = 0;
     this.fault = null;
+    this.handling = null;
+    this.secureRandomBytes = 0;
     this.paid = false;
     this.pendingRefusal = null;
     this.guardPassed = false;
+  }
+
+  /**
+   * The call about to run handles work `workId` of time `at` (a delivery's acceptedAt, a timer's
+   * due time): from here to the next `begin`, `now`, ids and insecure randomness derive from them.
+   */
+  beginWork(workId: string, at: number): void {
+    this.handling = this.seed.forWork(workId, at);
+  }
+
+  /** A new instance: its monotonic clock starts at zero. */
+  resetInstanceClock(): void {
+    this.instanceFuel = 0;
+  }
+
+  /** A call of the current instance ended having used `fuel`: its monotonic clock moves on by that much. */
+  advanceInstanceClock(fuel: number): void {
+    this.instanceFuel += fuel;
+  }
+
+  /** The time the guest sees, ms since epoch: the handling's own, or the host's outside one (init). */
+  wallClockMs(): number {
+    return this.handling === null ? this.env.clock() : this.handling.at;
+  }
+
+  /**
+   * The guest's monotonic clock, ns: the fuel its instance has used (one unit a nanosecond) —
+   * it moves as the guest computes, never backwards, and the same way whenever the same calls run.
+   */
+  monotonicNs(): bigint {
+    return MONOTONIC_ORIGIN_NS + BigInt(this.instanceFuel + (this.meter?.used() ?? 0));
+  }
+
+  /** Insecure random bytes: the handling's derived stream, real randomness outside one. */
+  insecureRandom(n: number): Uint8Array | undefined {
+    return this.handling?.insecureBytes(n);
+  }
+
+  /** An id: derived from the handling, random outside one (init runs anew at each start). */
+  private nextId(): string {
+    return this.handling === null ? this.env.newId() : this.handling.nextId();
   }
 
   /** `init` starts (state read-only, no fetch) or ends. */
@@ -445,11 +508,11 @@ export class HostBridge {
 
   now(): bigint {
     this.charge(0, 'now');
-    return BigInt(this.env.clock());
+    return BigInt(this.wallClockMs());
   }
 
   newId(): string {
-    const id = this.env.newId();
+    const id = this.nextId();
     this.charge(id.length, 'new-id');
     return id;
   }
@@ -641,7 +704,7 @@ export class HostBridge {
     }
     const checked = checkHttpRequest(request, policy, this.acl.maxFieldBytes);
     if (!checked.ok) return refuse(checked.refusal.kind, checked.refusal.message);
-    const id = this.env.newId();
+    const id = this.nextId();
     // The id's making is in the call's price (HOST_CALL_PRICE['http.fetch']); its bytes pay as data.
     this.chargeBytes(id.length);
     const call = { id, request: checked.request };

@@ -81,6 +81,14 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     maxLineBytes: bridge.liftCaps.logMessage,
     maxOutputBytes: bridge.outputLimit,
     outputDropped: (bytes) => bridge.outputDropped(bytes),
+    handling: {
+      wallClockMs: () => bridge.wallClockMs(),
+      monotonicNs: () => bridge.monotonicNs(),
+      insecureRandom: (n) => bridge.insecureRandom(n),
+      secureRandomRead: (n) => {
+        bridge.secureRandomBytes += n;
+      },
+    },
   });
 
   /** Memories the glue took from instance exports (see noteMemoryReads): the ones its lowerings use. */

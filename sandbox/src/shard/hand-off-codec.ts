@@ -276,6 +276,7 @@ export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Fla
         items[itemsAt++] = w.agent;
         items[itemsAt++] = w.id;
         items[itemsAt++] = w.token;
+        items[itemsAt++] = w.dueAt ?? -1; // -1: not given (a due time is never negative)
         continue;
       }
       const d = w.delivery;
@@ -367,7 +368,10 @@ export function decodeWork(flat: Flat, kept?: WideMessagesKept): Work[] {
     const kind = r.number();
     const agent = r.string();
     if (kind === TIMER_WORK) {
-      batch[i] = { kind: 'timer', agent, id: r.string(), token: r.string() };
+      const id = r.string();
+      const token = r.string();
+      const dueAt = r.number();
+      batch[i] = dueAt < 0 ? { kind: 'timer', agent, id, token } : { kind: 'timer', agent, id, token, dueAt };
       continue;
     }
     const id = r.string();

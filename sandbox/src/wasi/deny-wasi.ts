@@ -8,13 +8,16 @@
  * exposes `now`; randomness leaks nothing). stdout/stderr lines become the agent's log lines.
  * Clocks tick in whole milliseconds (the resolution they report): a finer monotonic clock would be a
  * timing channel between agents sharing a worker.
+ * Given a `handling` (decision 2174), the wall clock is the handling's time, the monotonic clock
+ * the fuel the instance used, and insecure randomness a stream derived from the handling: what a
+ * guest observes is then the same whenever the same work runs again (a redelivery, a replay).
  * Nothing here ever blocks the thread: pollables are always ready, so a guest "sleeping" on a clock
  * spins and pays fuel instead of stalling its shard. Every call is charged host-call fuel.
  *
  * The object shapes follow jco's host conventions: camelCase functions, resources as classes (jco
  * checks `instanceof`), `result` errors thrown as their payload, u64 as bigint.
  */
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { GuestExit } from '../errors.js';
 import { OutputBudget } from './output-budget.js';
 
@@ -37,6 +40,20 @@ export interface WasiSinks {
   maxOutputBytes?: number;
   /** At the end of a call that wrote past `maxOutputBytes`: the bytes dropped (not read). */
   outputDropped?(bytes: number): void;
+  /**
+   * The guest's clocks and insecure randomness where they derive from the handling (decision
+   * 2174): wall time in ms, monotonic time in ns, and insecure bytes (undefined: real randomness).
+   * Absent: the host's clocks and real randomness.
+   */
+  handling?: WasiHandling;
+}
+
+export interface WasiHandling {
+  wallClockMs(): number;
+  monotonicNs(): bigint;
+  insecureRandom(n: number): Uint8Array | undefined;
+  /** Secure random bytes read (always real randomness): counted. */
+  secureRandomRead(n: number): void;
 }
 
 const DEFAULT_LINE_BYTES = 4096;
@@ -230,12 +247,23 @@ export interface WasiInstance {
 
 const monotonicStart = process.hrtime.bigint();
 
+/** The host's own clocks and randomness, for a WASI instance given no handling (tools, tests). */
+const HOST_HANDLING: WasiHandling = {
+  wallClockMs: () => Date.now(),
+  monotonicNs: () => process.hrtime.bigint() - monotonicStart,
+  insecureRandom: () => undefined,
+  secureRandomRead: () => undefined,
+};
+
 export function createDenyWasi(sinks: WasiSinks): WasiInstance {
   const budget = new OutputBudget(sinks.maxOutputBytes ?? Number.POSITIVE_INFINITY);
   const stdout = new OutputStream('stdout', sinks, budget);
   const stderr = new OutputStream('stderr', sinks, budget);
   const stdin = new InputStream();
   const charge = (bytes = 0) => sinks.charge(bytes);
+  const handling = sinks.handling ?? HOST_HANDLING;
+  const insecure = (n: number): Uint8Array => handling.insecureRandom(n) ?? new Uint8Array(randomBytes(n));
+  const u64 = (b: Uint8Array, at = 0): bigint => Buffer.from(b.buffer, b.byteOffset, b.byteLength).readBigUInt64LE(at);
   const randomLength = (len: bigint): number => {
     if (len > BigInt(MAX_RANDOM_BYTES)) throw new RangeError(`random: ${len} bytes requested, at most ${MAX_RANDOM_BYTES} allowed`);
     return Number(len);
@@ -266,7 +294,7 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
     'wasi:clocks/monotonic-clock': {
       now: () => {
         charge();
-        const ns = process.hrtime.bigint() - monotonicStart;
+        const ns = handling.monotonicNs();
         return ns - (ns % CLOCK_RESOLUTION_NS);
       },
       resolution: () => (charge(), CLOCK_RESOLUTION_NS),
@@ -276,7 +304,7 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
     'wasi:clocks/wall-clock': {
       now: () => {
         charge();
-        const ms = Date.now();
+        const ms = handling.wallClockMs();
         return { seconds: BigInt(Math.floor(ms / 1000)), nanoseconds: (ms % 1000) * 1_000_000 };
       },
       resolution: () => (charge(), { seconds: 0n, nanoseconds: Number(CLOCK_RESOLUTION_NS) }),
@@ -297,25 +325,24 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
       getRandomBytes: (len: bigint) => {
         const n = randomLength(len);
         charge(n);
+        handling.secureRandomRead(n);
         return new Uint8Array(randomBytes(n));
       },
-      getRandomU64: () => (charge(8), randomBytes(8).readBigUInt64LE()),
+      getRandomU64: () => (charge(8), handling.secureRandomRead(8), randomBytes(8).readBigUInt64LE()),
     },
     'wasi:random/insecure': {
       getInsecureRandomBytes: (len: bigint) => {
         const n = randomLength(len);
         charge(n);
-        const out = new Uint8Array(n);
-        randomFillSync(out);
-        return out;
+        return insecure(n);
       },
-      getInsecureRandomU64: () => (charge(8), randomBytes(8).readBigUInt64LE()),
+      getInsecureRandomU64: () => (charge(8), u64(insecure(8))),
     },
     'wasi:random/insecure-seed': {
       insecureSeed: () => {
         charge(16);
-        const b = randomBytes(16);
-        return [b.readBigUInt64LE(0), b.readBigUInt64LE(8)];
+        const b = insecure(16);
+        return [u64(b, 0), u64(b, 8)];
       },
     },
     'wasi:sockets/network': { Network, networkErrorCode: () => (charge(), undefined) },

@@ -315,7 +315,7 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
     // after the registry write failed): a record left behind would set the timer again at a start.
     const marker =
       item.timerId !== undefined && s.keepsState
-        ? [{ key: timerDoneStateKey(item.timerId), value: '1' }, timerIntentRemoval(item.timerId)]
+        ? [{ key: timerDoneStateKey(item.timerId), value: doneMarkerValue(item.dueAt) }, timerIntentRemoval(item.timerId)]
         : [];
     if (marker.length > 0 || result.stateWrites.length > 0 || intents.length > 0) {
       steps.push({ kind: 'commit-timer', timerId: item.timerId, state: [...result.stateWrites, ...marker, ...intents] });
@@ -325,6 +325,21 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
   if (result.http.length > 0) steps.push({ kind: 'release-http', key: httpKeyOf(item) });
   if (item.kind === 'timer' && item.timerId !== undefined) steps.push({ kind: 'forget-timer', timerId: item.timerId });
   return steps;
+}
+
+/**
+ * The value of a fired timer's done marker: when the timer was due (ms since epoch), the time its
+ * handling saw (decision 2174) — what a replay reads back to see it again; `1` when not known.
+ * Whoever reads the marker only asks whether it is there.
+ */
+export function doneMarkerValue(dueAt: number | undefined): string {
+  return dueAt === undefined ? '1' : String(dueAt);
+}
+
+/** The due time a done marker's value records, undefined when it records none (`1`, or unreadable). */
+export function dueAtOfDoneMarker(value: string): number | undefined {
+  const n = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+  return Number.isSafeInteger(n) && n > 1 ? n : undefined;
 }
 
 /** An outbox's messages under the ids derived from `parent`, in outbox order. */

@@ -1,0 +1,140 @@
+/**
+ * One agent's recorded history, read out of an embedded message log's directory (replay, issue 57):
+ * every segment oldest first, each forwards, the agent's events yielded in the order the log made
+ * them durable (recorded.ts). The frames are interpreted by agent-history.ts; this file walks the
+ * files (segment-frames.ts reads each in bounded chunks).
+ *
+ * READ-ONLY: nothing in the directory is written, truncated, locked or created, so it may run beside
+ * the node that owns the log, or on a copy. Reading beside a running node sees each segment as it is
+ * when opened; segments created after the listing are not read, and a segment retention deletes
+ * before it is opened is skipped (the history then has a gap there, counted in the summary).
+ *
+ * The history starts where the log starts: retention deletes the oldest segments, so what is read
+ * is the handlings committed from the oldest segment still on disk on. `onStart` says where that
+ * is; `onEnd` (and the generator's return value) says what was dropped or could not be matched.
+ */
+import type { RecordedEvent } from './recorded.js';
+import { listSegments, segmentFileName } from '../bus/embedded/segment-files.js';
+import { FILE_HEADER_BYTES } from '../bus/embedded/record-format.js';
+import { formatCursor } from '../bus/embedded/history-reader.js';
+import * as path from 'node:path';
+import { AgentHistory, type AgentHistoryCounts, type AgentHistoryLimits } from './agent-history.js';
+import { ReplayError } from './errors.js';
+import { scanSegmentFrames, type SegmentScan } from './segment-frames.js';
+
+export interface EmbeddedHistoryOptions extends AgentHistoryLimits {
+  /** Called once, before the first event: which segments there are and where the history starts. */
+  onStart?: (start: EmbeddedHistoryStart) => void;
+  /** Called once the last segment was read (not when the caller stops early): the summary. */
+  onEnd?: (summary: EmbeddedHistorySummary) => void;
+}
+
+export interface EmbeddedHistoryStart {
+  /** The agent's name as the log records its deliveries and state (its local name). */
+  agent: string;
+  /** Segment numbers listed, oldest first. */
+  segments: readonly number[];
+  /** The first segment actually read, and the position its first frame has; undefined when none could be. */
+  segment: number | undefined;
+  position: string | undefined;
+}
+
+export interface EmbeddedHistorySummary extends AgentHistoryCounts {
+  segmentsRead: number;
+  /** Segments deleted (by the node's retention) between the listing and their reading. */
+  segmentsVanished: number;
+  /** Segments whose scan stopped before their end: a torn tail, a write under way, damage. */
+  segmentsCut: { segment: number; offset: number; reason: string }[];
+  /** Events yielded. */
+  events: number;
+}
+
+/**
+ * The events of `agent` (its local name, or `name@platform`) recorded in the embedded log at
+ * `logDir` (a node's `<data dir>/log`), oldest first. Throws `replay.no-log` when the directory
+ * holds no log, `replay.bad-segment` for a segment whose header this build cannot read,
+ * `replay.invalid-argument` for a malformed agent name or bound. Returns the summary.
+ */
+export async function* readEmbeddedHistory(
+  logDir: string,
+  agent: string,
+  opts: EmbeddedHistoryOptions = {},
+): AsyncGenerator<RecordedEvent, EmbeddedHistorySummary> {
+  const out: RecordedEvent[] = [];
+  const history = new AgentHistory(agent, out, opts);
+  const segments = await segmentsOf(logDir);
+  const summary: Omit<EmbeddedHistorySummary, keyof AgentHistoryCounts> = {
+    segmentsRead: 0,
+    segmentsVanished: 0,
+    segmentsCut: [],
+    events: 0,
+  };
+  let started = false;
+  const start = (segment: number | undefined): void => {
+    started = true;
+    opts.onStart?.({
+      agent: history.local,
+      segments,
+      segment,
+      position: segment === undefined ? undefined : formatCursor(segment, FILE_HEADER_BYTES),
+    });
+  };
+  for (const no of segments) {
+    let offset = 0;
+    const frames = scanSegmentFrames(path.join(logDir, segmentFileName(no)), (reader, at) => {
+      offset = at;
+      history.frame(reader, () => formatCursor(no, offset));
+    });
+    let step = await frames.next();
+    if (step.done && step.value.ending.kind === 'vanished') {
+      summary.segmentsVanished++;
+      continue;
+    }
+    if (!started) start(no);
+    summary.segmentsRead++;
+    let scan: SegmentScan | undefined;
+    try {
+      for (;;) {
+        summary.events += out.length;
+        // Handed on per chunk: `out` never holds more than one chunk's events.
+        for (const event of out.splice(0)) yield event;
+        if (step.done) {
+          scan = step.value;
+          break;
+        }
+        step = await frames.next();
+      }
+    } finally {
+      // The caller stopped early: close the file.
+      if (scan === undefined) await frames.return({ size: 0, ending: { kind: 'end' } });
+    }
+    history.segmentEnd();
+    if (scan.ending.kind === 'cut') summary.segmentsCut.push({ segment: no, offset: scan.ending.offset, reason: scan.ending.reason });
+  }
+  if (!started) start(undefined);
+  const result: EmbeddedHistorySummary = { ...summary, ...history.counted() };
+  opts.onEnd?.(result);
+  return result;
+}
+
+/** The segment numbers in `dir`, oldest first; `replay.no-log` when it holds no log. */
+async function segmentsOf(dir: string): Promise<number[]> {
+  let segments: number[];
+  try {
+    segments = await listSegments(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+    throw noLog(dir, code === 'ENOENT' ? 'no such directory' : 'not a directory', err);
+  }
+  if (segments.length === 0) throw noLog(dir, 'no segment files in it', undefined);
+  return segments;
+}
+
+function noLog(dir: string, reason: string, cause: unknown): ReplayError {
+  return new ReplayError('replay.no-log', `no embedded message log at ${dir}: ${reason}`, {
+    context: { dir, reason },
+    cause,
+    hint: "pass the message log directory of a node that keeps its log on disk: its data directory's log/ folder (a node run with persistence 'memory', or on Kafka, has no segment files to read)",
+  });
+}

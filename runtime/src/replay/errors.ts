@@ -1,0 +1,34 @@
+/**
+ * Errors of replay (issue 57): reading an agent's recorded history and running it again. One class
+ * with a stable `code` per situation (decision 1105): callers branch on the code, operators read
+ * `describe()` (message, context, hint).
+ */
+import { CaxtonError, type ErrorContext, type ErrorKind } from '@caxton/core';
+
+export type ReplayErrorCode =
+  /** The directory named holds no embedded message log (missing, not a directory, no segment files). */
+  | 'replay.no-log'
+  /** A segment file of the log has a header this build cannot read (foreign, damaged, newer format). */
+  | 'replay.bad-segment'
+  /** What was asked is malformed (an empty agent name, a bound that is not a positive integer). */
+  | 'replay.invalid-argument'
+  /** The data directory has no deployment of the agent named. */
+  | 'replay.no-agent'
+  /** The recorded version's component is not where its record says (the artifact store). */
+  | 'replay.no-component';
+
+export const REPLAY_ERROR_KINDS: Readonly<Record<ReplayErrorCode, ErrorKind>> = Object.freeze({
+  'replay.no-log': 'not-found',
+  'replay.bad-segment': 'data-loss',
+  'replay.invalid-argument': 'invalid-argument',
+  'replay.no-agent': 'not-found',
+  'replay.no-component': 'not-found',
+});
+
+export class ReplayError extends CaxtonError {
+  declare readonly code: ReplayErrorCode;
+
+  constructor(code: ReplayErrorCode, message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
+    super(code, message, { ...opts, kind: REPLAY_ERROR_KINDS[code] });
+  }
+}

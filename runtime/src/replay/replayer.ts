@@ -1,0 +1,268 @@
+/**
+ * Runs an agent's component again on the handlings the log recorded (issue 57), offline: an
+ * in-thread sandbox with the deployment's fuel and memory limits, its state view kept on the
+ * RECORDED path (each handling runs on the state the log says it had), nothing sent, no HTTP call
+ * made, nothing written. Each handling's effects are compared with its record (compare.ts): with
+ * the recorded component a difference is a determinism bug; with another version it is what that
+ * version would have done differently.
+ *
+ * What the replay does not reproduce, and says so: the node's per-second quotas (not applied),
+ * the directory (`search-services` answers from the registry as it is now), secure randomness (counted per
+ * handling), and an instance's memory from before the span (one instance runs the whole span).
+ */
+import { isInstanceName, isReplicaUnitName, type Delivery } from '@caxton/core';
+import { DEPLOYABLE_LIMITS, limitDefinition, type AgentLimitsSpec } from '@caxton/core';
+import { Sandbox, type AgentLimits, type Engine, type Work, type WorkResult } from '@caxton/sandbox';
+import { differences, type Difference } from './compare.js';
+import type { RecordedDeployment, RecordedEvent, RecordedHandling } from './recorded.js';
+
+export interface ReplayOptions {
+  engine: Engine;
+  deployment: RecordedDeployment;
+  /** The agent's identity as its sandbox knew it (`name@platform`, or `kind/key@platform`). */
+  identity: string;
+  /** The component to run: the recorded version's bytes, or another version's. */
+  component: Uint8Array;
+  /**
+   * What `search-services` answers: the directory the log does not record, as the registry holds
+   * it now (a service registered or withdrawn since the span is seen as it is now). Default: empty.
+   */
+  servicesByType?: ReadonlyMap<string, readonly { name: string }[]>;
+  /** Which recorded handlings to run and report (the others still move the state on). Default: all. */
+  select?: (h: RecordedHandling) => boolean;
+}
+
+/** What one replayed handling did against its record. */
+export interface HandlingReport {
+  /** 1-based, among the handlings selected. */
+  index: number;
+  position: string;
+  work:
+    | {
+        kind: 'message';
+        id: string;
+        messageId: string;
+        performative: string;
+        sender: string | undefined;
+        conversationId: string | undefined;
+        at: number;
+      }
+    | { kind: 'timer'; id: string; token: string; at: number | undefined };
+  outcome: string;
+  fuelUsed: number;
+  /** Secure random bytes it read (real randomness: a difference there may not be a bug). */
+  secureRandomBytes: number;
+  differences: Difference[];
+}
+
+export interface ReplaySummary {
+  /** Handlings the log holds for the agent in what was read. */
+  recorded: number;
+  replayed: number;
+  diverged: number;
+  crashed: number;
+  deadLettered: number;
+  /** Recorded handlings whose replay read secure random bytes. */
+  readSecureRandom: number;
+  fuelUsed: number;
+  elapsedMs: number;
+  deliveriesPerSecond: number;
+}
+
+/** Per-second quotas are the node's pacing, not the handling's: a replay runs far faster than real time. */
+const PACING_LIMITS = ['sendsPerSecond', 'sendBytesPerSecond', 'directoryChangesPerSecond', 'directoryBytesPerSecond'] as const;
+
+/** The deployment's limits as the sandbox takes them, its pacing opened to the ceilings. */
+export function replayLimits(limits: AgentLimitsSpec | Record<string, unknown> | undefined): Partial<AgentLimits> {
+  const out: Partial<AgentLimits> = {};
+  const given = (limits ?? {}) as Record<string, unknown>;
+  for (const name of DEPLOYABLE_LIMITS) {
+    const v = given[name];
+    if (typeof v === 'number') (out as Record<string, number>)[name] = v;
+  }
+  for (const name of PACING_LIMITS) (out as Record<string, number>)[name] = limitDefinition(name).ceiling;
+  return out;
+}
+
+export class Replayer {
+  private readonly sandbox: Sandbox;
+  private readonly state = new Map<string, string>();
+  private readonly platform: string | undefined;
+  private deployed = false;
+  private readonly summary: ReplaySummary = {
+    recorded: 0,
+    replayed: 0,
+    diverged: 0,
+    crashed: 0,
+    deadLettered: 0,
+    readSecureRandom: 0,
+    fuelUsed: 0,
+    elapsedMs: 0,
+    deliveriesPerSecond: 0,
+  };
+
+  constructor(private readonly o: ReplayOptions) {
+    // `now` outside a handling (init) is the host's; inside one it is the work's own (decision 2174).
+    this.sandbox = new Sandbox({ engine: o.engine });
+    if (o.servicesByType !== undefined) {
+      const byType: Record<string, { name: string }[]> = {};
+      for (const [type, ids] of o.servicesByType) byType[type] = ids.map((id) => ({ name: id.name }));
+      this.sandbox.setDirectory({ version: 1, byType });
+    }
+    const at = o.identity.lastIndexOf('@');
+    this.platform = at < 0 ? undefined : o.identity.slice(at + 1);
+  }
+
+  /** Replays `events` in order, yielding a report per selected handling; `summary()` after. */
+  async *run(events: AsyncIterable<RecordedEvent>): AsyncGenerator<HandlingReport> {
+    const t0 = performance.now();
+    let index = 0;
+    try {
+      for await (const event of events) {
+        if (event.kind === 'state') {
+          this.applyRecorded(event.writes, event.reset, true);
+          continue;
+        }
+        if (event.kind === 'dead-lettered') {
+          this.summary.deadLettered++;
+          continue;
+        }
+        this.summary.recorded++;
+        if (this.o.select !== undefined && !this.o.select(event)) {
+          this.applyRecorded(event.state, false, true);
+          continue;
+        }
+        const report = await this.replayOne(event, ++index);
+        yield report;
+      }
+    } finally {
+      this.summary.elapsedMs = performance.now() - t0;
+      this.summary.deliveriesPerSecond = this.summary.elapsedMs > 0 ? (this.summary.replayed * 1000) / this.summary.elapsedMs : 0;
+    }
+  }
+
+  summaryOf(): ReplaySummary {
+    return { ...this.summary };
+  }
+
+  close(): void {
+    if (this.deployed) this.sandbox.undeploy(this.o.identity);
+  }
+
+  private async ensureDeployed(): Promise<void> {
+    if (this.deployed) return;
+    const { deployment } = this.o;
+    await this.sandbox.deploy({
+      name: this.o.identity,
+      artifact: this.o.component,
+      limits: replayLimits(deployment.limits),
+      ...(deployment.config !== undefined ? { config: deployment.config } : {}),
+      // A crash in a replay is reported, and the next handling gets a fresh instance: never "failed".
+      restartPolicy: { maxRestarts: Number.MAX_SAFE_INTEGER, windowMs: 1 },
+      state: { entries: [...this.state] },
+      seed: String(deployment.createdAt),
+    });
+    this.deployed = true;
+  }
+
+  private async replayOne(h: RecordedHandling, index: number): Promise<HandlingReport> {
+    await this.ensureDeployed();
+    const work = this.workOf(h);
+    const result = this.sandbox.run(work);
+    this.summary.replayed++;
+    this.summary.fuelUsed += result.fuelUsed;
+    const completed = result.status === 'ok' || result.status === 'rejected';
+    if (!completed) this.summary.crashed++;
+    const secureRandomBytes = result.secureRandomBytes ?? 0;
+    if (secureRandomBytes > 0) this.summary.readSecureRandom++;
+    const diffs = differences(
+      {
+        sends: h.sends,
+        sendIndexes: h.sendIndexes,
+        state: h.state,
+        timersRecorded: !isInstanceName(this.localName()) && !isReplicaUnitName(this.localName()),
+      },
+      {
+        completed,
+        outcome: outcomeOf(result),
+        outbox: completed ? result.outbox : [],
+        stateWrites: completed ? result.stateWrites : [],
+        timers: completed ? result.timers : [],
+        http: completed ? result.http : [],
+      },
+      this.platform,
+    );
+    if (diffs.length > 0) this.summary.diverged++;
+    // Back on the recorded path: the next handling runs on the state the log says it had.
+    this.applyRecorded(h.state, false, diffs.some((d) => d.what === 'state') || !completed);
+    return {
+      index,
+      position: h.position,
+      work: describe(h),
+      outcome: outcomeOf(result),
+      fuelUsed: result.fuelUsed,
+      secureRandomBytes,
+      differences: diffs,
+    };
+  }
+
+  private localName(): string {
+    const at = this.o.identity.lastIndexOf('@');
+    return at < 0 ? this.o.identity : this.o.identity.slice(0, at);
+  }
+
+  private workOf(h: RecordedHandling): Work {
+    const w = h.work;
+    if (w.kind === 'message') return { kind: 'message', agent: this.o.identity, delivery: w.delivery };
+    return {
+      kind: 'timer',
+      id: `timer:${w.timerId}`,
+      agent: this.o.identity,
+      token: w.token,
+      ...(w.dueAt === undefined ? {} : { dueAt: w.dueAt }),
+    };
+  }
+
+  /**
+   * Applies recorded writes to the replay's view of the state; `resync`: the sandbox's view took
+   * other writes (or none) than the log did, so it is reset to the recorded one.
+   */
+  private applyRecorded(writes: readonly { key: string; value: string | null }[], reset: boolean, resync: boolean): void {
+    if (reset) this.state.clear();
+    for (const w of writes) {
+      if (w.value === null) this.state.delete(w.key);
+      else this.state.set(w.key, w.value);
+    }
+    // A handling whose own writes matched left the sandbox's view as the log's; the reserved
+    // bookkeeping (timer records, done markers) differs, but no agent can read it.
+    if (this.deployed && resync) this.sandbox.resetState(this.o.identity, [...this.state]);
+  }
+}
+
+function outcomeOf(r: WorkResult): string {
+  switch (r.status) {
+    case 'ok':
+      return 'ok';
+    case 'rejected':
+      return `rejected: ${r.reason}`;
+    case 'crashed':
+      return `crashed (${r.kind}): ${r.message}`;
+    default:
+      return `${r.status}: ${r.reason}`;
+  }
+}
+
+function describe(h: RecordedHandling): HandlingReport['work'] {
+  const w = h.work;
+  if (w.kind === 'timer') return { kind: 'timer', id: w.timerId, token: w.token, at: w.dueAt };
+  const d: Delivery = w.delivery;
+  return {
+    kind: 'message',
+    id: d.id,
+    messageId: d.messageId,
+    performative: d.message.performative,
+    sender: d.message.sender?.name,
+    conversationId: d.message.conversationId,
+    at: d.acceptedAt,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * `caxton replay` (issue 57) beside a real `caxton serve`: a durable counter, a timer counter and
+ * the contract net's broker handle real traffic; the replay reads the node's data directory while
+ * it runs and runs each agent's recorded version on every recorded handling with nothing differing
+ * (sends, state writes, timers), changes nothing in the directory, and — with another version
+ * (`--with`, the in-memory counter) — shows exactly what that version does otherwise: the same
+ * replies, none of the state writes.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { caxton, show } from './support/cli.js';
+import { builtExample } from './support/paths.js';
+import { stopStragglers } from './support/processes.js';
+import { startServe, type Serve } from './support/serve.js';
+import { until } from './support/wait.js';
+
+interface Summary {
+  type: 'summary';
+  recorded: number;
+  replayed: number;
+  diverged: number;
+  crashed: number;
+}
+interface Handling {
+  type: 'handling';
+  outcome: string;
+  work: { kind: string };
+  differences: { what: string; recorded: unknown; replayed: unknown }[];
+}
+
+const COUNTED = 60;
+const TICKS = 20;
+
+/** Every file under `dir` with its size and modification time. */
+function listing(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const s = statSync(file);
+    out.push(`${path.relative(dir, file)} ${s.size} ${s.mtimeMs}`);
+  }
+  return out.sort();
+}
+
+async function replay(
+  serve: Serve,
+  args: string[],
+): Promise<{ code: number | null; handlings: Handling[]; summary: Summary; text: string }> {
+  const r = await caxton(['replay', ...args, '--data-dir', serve.dataDir, '--json']);
+  const lines = r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Handling | Summary);
+  const summary = lines.find((l): l is Summary => l.type === 'summary');
+  assert.ok(summary, show(r));
+  return { code: r.code, handlings: lines.filter((l): l is Handling => l.type === 'handling'), summary, text: show(r) };
+}
+
+describe('caxton replay beside a real caxton serve', () => {
+  let serve: Serve;
+
+  before(async () => {
+    serve = await startServe();
+    const client = await serve.client();
+    await client.deploy({ name: 'counter' }, readFileSync(builtExample('as-state-counter', 'as-state-counter.wasm')));
+    await client.deploy({ name: 'ticker' }, readFileSync(builtExample('as-timer-counter', 'as-timer-counter.wasm')));
+    const contractor = readFileSync(builtExample('contract-net/as-contractor', 'cnet-contractor.wasm'));
+    for (const [name, price] of Object.entries({ c1: '40', c2: '25' })) await client.deploy({ name, config: { price } }, contractor);
+    await client.deploy(
+      { name: 'broker', config: { 'service-type': 'delivery', 'deadline-ms': '300' } },
+      readFileSync(builtExample('contract-net/js-initiator', 'cnet-initiator.wasm')),
+    );
+    for (let i = 0; i < COUNTED; i++)
+      await client.send({
+        structured: { performative: 'request', receivers: [{ name: 'counter' }], content: '+1', conversationId: `count-${i}` },
+      });
+    for (let i = 0; i < TICKS; i++)
+      await client.send({
+        structured: { performative: 'request', receivers: [{ name: 'ticker' }], content: 'tick 5', conversationId: `tick-${i}` },
+      });
+    for (let i = 0; i < 5; i++)
+      await client.send({
+        structured: { performative: 'request', receivers: [{ name: 'broker' }], content: `parcel ${i}`, conversationId: `parcel-${i}` },
+      });
+    // Everything handled and committed: the counter counted all, every timer fired, every contract net ended.
+    await until(
+      async () => {
+        const agents = await client.listAgents();
+        const handled = (n: string): number => agents.find((a) => a.name === n)?.messagesHandled ?? 0;
+        const count = await client.getState('counter', 'count').catch(() => undefined);
+        const ticks = await client.getState('ticker', 'count').catch(() => undefined);
+        return count?.value === String(COUNTED) && ticks?.value === String(TICKS) && handled('broker') >= 5 * 4;
+      },
+      'the counter, the ticker and the broker done',
+      120_000,
+      200,
+    );
+  });
+  after(async () => {
+    await stopStragglers();
+    if (serve?.proc.running) await serve.stop();
+  });
+
+  it('replays the recorded versions with nothing differing, and leaves the data directory as it was', async () => {
+    const before = listing(serve.dataDir);
+    const counter = await replay(serve, ['counter']);
+    assert.equal(counter.code, 0, counter.text);
+    assert.equal(counter.summary.replayed, COUNTED, counter.text);
+    assert.equal(counter.summary.diverged, 0, counter.text);
+
+    const ticker = await replay(serve, ['ticker']);
+    assert.equal(ticker.code, 0, ticker.text);
+    assert.equal(ticker.summary.replayed, 2 * TICKS, 'each request and each firing');
+    assert.equal(ticker.handlings.filter((h) => h.work.kind === 'timer').length, TICKS, ticker.text);
+    assert.equal(ticker.summary.diverged, 0, ticker.text);
+
+    const broker = await replay(serve, ['broker']);
+    assert.equal(broker.code, 0, broker.text);
+    assert.ok(broker.summary.replayed >= 5 * 4, broker.text);
+    assert.equal(broker.summary.diverged, 0, broker.text);
+
+    const contractor = await replay(serve, ['c1']);
+    assert.equal(contractor.code, 0, contractor.text);
+    assert.equal(contractor.summary.diverged, 0, contractor.text);
+    // The replay created no file anywhere in the directory, and the components it read are as they
+    // were; the running node itself goes on appending (late timers) and writing leases and agent logs.
+    const names = (l: readonly string[]): string[] => l.map((x) => x.split(' ')[0]!).filter((n) => !n.startsWith('logs'));
+    const after = listing(serve.dataDir);
+    assert.deepEqual(names(after), names(before));
+    const read = (l: readonly string[]): string[] => l.filter((x) => x.startsWith('artifacts'));
+    assert.deepEqual(read(after), read(before));
+  });
+
+  it('with another version shows what it does otherwise: the same replies, none of the state writes', async () => {
+    const r = await replay(serve, ['counter', '--with', builtExample('as-counter', 'as-counter.wasm')]);
+    assert.equal(r.code, 1, r.text);
+    assert.equal(r.summary.replayed, COUNTED);
+    assert.equal(r.summary.diverged, COUNTED, r.text);
+    for (const h of r.handlings)
+      assert.deepEqual(
+        h.differences.map((d) => d.what),
+        ['state'],
+        JSON.stringify(h),
+      );
+    assert.deepEqual(r.handlings[2]!.differences[0]!.recorded, { count: '3' });
+    assert.deepEqual(r.handlings[2]!.differences[0]!.replayed, {});
+  });
+
+  it('only the handlings of one conversation, and typed errors for what is not there', async () => {
+    const one = await replay(serve, ['counter', '--conversation', 'count-7']);
+    assert.equal(one.summary.replayed, 1, one.text);
+    assert.equal(one.summary.recorded, COUNTED);
+    assert.equal(one.summary.diverged, 0, one.text);
+    const missing = await caxton(['replay', 'nobody', '--data-dir', serve.dataDir]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /no agent nobody is deployed/);
+    const noDir = await caxton(['replay', 'counter', '--data-dir', path.join(serve.dataDir, 'nope')]);
+    assert.notEqual(noDir.code, 0);
+    assert.match(noDir.stderr, /is not a directory/);
+  });
+});
