@@ -45,6 +45,7 @@ import {
   type KindSpec,
   type RolloutStrategy,
   type RolloutThresholds,
+  type ReplayGateSpec,
   type TopicSubscription,
 } from '@caxton/core';
 import { deadLetterFromWire } from './convert-dead-letter.js';
@@ -113,6 +114,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> &
     kind?: KindSpec;
     /** The topic patterns the agent may subscribe to (decision 2050); the node validates them. Absent: every topic (deploy) / keep (upgrade). */
     topics?: readonly string[];
+    /** Upgrade only: replay recorded traffic on the new version first, refused on what it finds (issue 57). */
+    replay?: ReplayGateSpec;
   };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -228,6 +231,9 @@ export class CaxtonClient {
       a2aCard: header.a2aCard ?? '',
       kind: header.kind ? { idleMs: header.kind.idleMs ?? 0, maxActive: header.kind.maxActive ?? 0 } : null,
       topics: header.topics !== undefined ? { patterns: [...header.topics] } : null,
+      replay: header.replay
+        ? { handlings: header.replay.handlings ?? 0, sinceMs: header.replay.sinceMs ?? 0, acceptDiff: [...header.replay.accept] }
+        : null,
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

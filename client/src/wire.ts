@@ -52,6 +52,15 @@ export interface WireArtifactHeader {
   kind?: { idleMs: number; maxActive?: number } | null;
   /** The topic allow-list (decision 2050); null or absent: every topic (deploy) / keep (upgrade). */
   topics?: WireTopicAllowList | null;
+  /** Upgrade only: replay recorded traffic on the new version first (issue 57); null or absent: none. */
+  replay?: WireReplayGate | null;
+}
+
+/** An upgrade's replay gate (issue 57): one of `handlings` and `sinceMs` non-zero. */
+export interface WireReplayGate {
+  handlings: number;
+  sinceMs: Wire64;
+  acceptDiff: string[];
 }
 
 /** A deployment's topic patterns (decision 2050). */

@@ -7,7 +7,7 @@
  */
 export { startNode, CAXTON_VERSION, type RunningNode } from './start/start-node.js';
 export type { StartNodeOptions } from './start/options.js';
-export { PlatformChangedError, PlatformFileError } from './start/platform-name.js';
+export { PlatformChangedError, PlatformFileError } from './mtp/index.js';
 export { defaultShards } from './node/sandbox-host.js';
 export { VirtualClock, AdvanceTooLongError, MAX_ADVANCE_ROUNDS, type ClockedTimers } from './node/virtual-clock.js';
 export type { ClusterOptions } from './topology/cluster/options.js';

@@ -147,7 +147,7 @@ export class AgentSandbox {
       directory: env.directory,
       clock: env.clock,
       newId: env.newId,
-      seed: new AgentSeed(spec.name, spec.seed ?? ''),
+      seed: new AgentSeed(spec.seed?.name ?? spec.name, spec.seed === undefined ? '' : String(spec.seed.createdAt)),
       state: this.stateView,
       ...(spec.http === undefined ? {} : { http: { ...DEFAULT_HTTP_POLICY, ...spec.http } }),
       ...(spec.topics === undefined ? {} : { topics: spec.topics }),
@@ -233,7 +233,6 @@ export class AgentSandbox {
     const meter = new FuelMeter();
     this.meter = meter;
     this.bridge.meter = meter;
-    this.bridge.resetInstanceClock();
     meter.begin(this.limits.fuelPerInit);
     const context = { agent: this.name, phase: 'init' };
     // From here to the end of init() (a reactor's `_initialize` included) state is read-only.
@@ -250,7 +249,6 @@ export class AgentSandbox {
     const out = this.call(instance, meter, () => instance.init(this.ctx), context);
     this.bridge.setInit(false);
     this.fuelUsedTotal += meter.used();
-    this.bridge.advanceInstanceClock(meter.used());
     if (out.kind === 'crashed') return out.crash;
     if (!out.value.ok) {
       const message = `init returned an error: ${out.value.error}`;
@@ -336,9 +334,8 @@ export class AgentSandbox {
     }
     const fuelUsed = meter.used();
     this.fuelUsedTotal += fuelUsed;
-    this.bridge.advanceInstanceClock(fuelUsed);
     this.handled++;
-    const secureRandomBytes = this.bridge.secureRandomBytes;
+    const { secureRandomBytes, clockReads } = this.bridge;
     const e = this.bridge.take();
     // Completed (ok or rejected): its state writes join the view and go back to be committed.
     const stateWrites = this.stateView.commit();
@@ -366,6 +363,7 @@ export class AgentSandbox {
     // A guest error (result err) completes the work like ok does: only the status differs.
     if (!value.ok) (completed as Extract<WorkResult, { status: 'rejected' }>).reason = value.error;
     if (secureRandomBytes > 0) completed.secureRandomBytes = secureRandomBytes;
+    if (clockReads > 0) completed.clockReads = clockReads;
     return completed;
   }
 

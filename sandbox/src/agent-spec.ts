@@ -38,11 +38,12 @@ export interface AgentSpec<A extends ArtifactRef = ArtifactRef> {
    */
   shard?: number;
   /**
-   * The deployment's seed (decision 2174): with the name, the key its handlings' ids and insecure
-   * randomness derive from. The runtime passes the deployment's creation time, so an upgrade keeps
-   * it and a new deployment of the name gets another. Absent: the name alone.
+   * What its handlings' ids and insecure randomness derive from (decision 2174): its deployment's
+   * name — the owner's for a replica or a rollout's candidate, so every instance of the agent
+   * derives the same — and creation time (an upgrade keeps it, a new deployment of the name gets
+   * another). Absent: the spec's own name alone.
    */
-  seed?: string;
+  seed?: { name: string; createdAt: number };
 }
 
 /** A spec whose artifact the engine has prepared: what crosses to a shard worker (no bytes). */

@@ -50,5 +50,6 @@ export { parseComponentLimit } from './binary/component-limits.js';
 // ~1 s of CPU), which everything that imports the sandbox or the runtime would pay at start-up
 // while only the instrumentation worker uses it (decision 2132).
 export { HostBridge } from './host/bridge.js';
+export { AgentSeed, HandlingSeed } from './host/handling-seed.js';
 export { messageToWit } from './host/convert.js';
 export { createDenyWasi } from './wasi/deny-wasi.js';

@@ -125,6 +125,8 @@ export type WorkResult = Outcome &
      * in-thread run (what a replay uses); a shard worker's results do not carry it.
      */
     secureRandomBytes?: number;
+    /** Times the call read a clock (the host's time: a run of it again sees another). In-thread runs only. */
+    clockReads?: number;
   };
 
 /**

@@ -219,6 +219,22 @@ describe('hand-off codec', () => {
     assert.notEqual(first, second);
   });
 
+  it("carries a timer's due time, and none for one not given or not a time (decision 2174)", () => {
+    const batch: Work[] = [
+      { kind: 'timer', agent: 'clock@caxton', id: 'timer:a', token: 'a', dueAt: 1_795_865_306_705 },
+      { kind: 'timer', agent: 'clock@caxton', id: 'timer:b', token: 'b' },
+      { kind: 'timer', agent: 'clock@caxton', id: 'timer:c', token: 'c', dueAt: Number.NaN },
+      { kind: 'timer', agent: 'clock@caxton', id: 'timer:d', token: 'd', dueAt: -5 },
+    ];
+    const decoded = decodeWork(encodeWork(batch));
+    assert.deepStrictEqual(decoded, [
+      batch[0],
+      batch[1],
+      { kind: 'timer', agent: 'clock@caxton', id: 'timer:c', token: 'c' },
+      { kind: 'timer', agent: 'clock@caxton', id: 'timer:d', token: 'd' },
+    ]);
+  });
+
   it('names a result by its item only when agent, work id and message id all match (each compared on its own)', () => {
     // Two timers of one agent differ only in their work id; a replica differs from its item only
     // in the agent. Answered out of order, each result must come back with its own names.

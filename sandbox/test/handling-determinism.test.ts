@@ -1,7 +1,7 @@
 /**
- * Deterministic handling (issue 57, decision 2174): what a handling observes beyond its message and
- * its state — the time, ids, WASI clocks and insecure randomness — derives from the work, so the
- * same work run again on a fresh instance (a redelivery after a crash, a replay) sees the same.
+ * Deterministic handling (issue 57, decision 2174): the ids and insecure randomness a handling sees
+ * derive from its work and its deployment, so the same work run again on a fresh instance — a
+ * redelivery after a crash, a replica, a replay — sees the same; its clocks are the host's, counted.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -24,8 +24,8 @@ interface Observed {
   insecure: number[];
 }
 
-/** A fresh sandbox (its own host-random `newId`) with the probe deployed under `name` and `seed`. */
-async function fresh(name: string, seed: string | undefined): Promise<Sandbox> {
+/** A fresh sandbox (its own host-random `newId`, its clock at 1000) with the probe deployed as `name`, its seed's name and creation time given. */
+async function fresh(name: string, seed: { name: string; createdAt: number } | undefined): Promise<Sandbox> {
   const sandbox = new Sandbox({ engine, clock: () => 1_000 });
   await sandbox.deploy({
     name,
@@ -50,59 +50,71 @@ function observed(r: WorkResult): Observed {
   return JSON.parse(r.outbox[0]!.content!) as Observed;
 }
 
+const seed = (createdAt: number, name = 'det'): { name: string; createdAt: number } => ({ name, createdAt });
+
 before(async () => {
   bytes = await jsProbe();
 });
 
-describe('a handling sees what its work says, not the host', () => {
-  it('the same work on two fresh instances observes the same time, ids, clocks and insecure bytes', async () => {
+describe('a handling derives its ids and insecure randomness from its work', () => {
+  it("the same work on two fresh instances sees the same ids and insecure bytes; the clocks are the host's, and counted", async () => {
     const at = 1_767_225_600_123;
-    const a = observed((await fresh('det-1@test', '42')).run(observeWork('det-1@test', 'm1>det-1', at)));
-    const b = observed((await fresh('det-1@test', '42')).run(observeWork('det-1@test', 'm1>det-1', at)));
-    assert.deepEqual(a, b);
-    assert.equal(a.now, String(at), "now is the delivery's acceptance, not the host clock (1000)");
-    assert.equal(a.wall, String(Math.floor(at / 1000)), 'the WASI wall clock agrees with now');
-    assert.equal(a.monotonicAdvanced, true, 'the monotonic clock moves as the guest computes');
+    const run = async () => (await fresh('det@test', seed(42))).run(observeWork('det@test', 'm1>det', at));
+    const [ra, rb] = [await run(), await run()];
+    const a = observed(ra);
+    const b = observed(rb);
+    assert.deepEqual(a.ids, b.ids);
+    assert.deepEqual(a.insecure, b.insecure);
+    assert.equal(a.now, '1000', "now is the host's clock (the sandbox's, here), not the delivery's time");
+    assert.equal(a.wall, '1', 'the WASI wall clock agrees with now');
+    assert.ok((ra.clockReads ?? 0) >= 4, `the clock reads are counted (${ra.clockReads})`);
     assert.notEqual(a.ids[0], a.ids[1], 'two ids of one handling differ');
     for (const id of a.ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(a.insecure.length, 8);
   });
 
-  it('another delivery, another time, another deployment seed or another agent: other ids and bytes', async () => {
+  it("a replica or a rollout's candidate derives what its agent does: the seed names the deployment, not the instance", async () => {
     const at = 1_767_225_600_000;
-    const base = observed((await fresh('det-2@test', '7')).run(observeWork('det-2@test', 'm1>det-2', at)));
-    const otherWork = observed((await fresh('det-2@test', '7')).run(observeWork('det-2@test', 'm2>det-2', at)));
-    const otherTime = observed((await fresh('det-2@test', '7')).run(observeWork('det-2@test', 'm1>det-2', at + 1)));
-    const otherSeed = observed((await fresh('det-2@test', '8')).run(observeWork('det-2@test', 'm1>det-2', at)));
-    const otherAgent = observed((await fresh('det-3@test', '7')).run(observeWork('det-3@test', 'm1>det-2', at)));
+    const own = observed((await fresh('det@test', seed(7))).run(observeWork('det@test', 'm1>det', at)));
+    const replica = observed((await fresh('det#r2@test', seed(7))).run(observeWork('det#r2@test', 'm1>det', at)));
+    assert.deepEqual(replica.ids, own.ids);
+    assert.deepEqual(replica.insecure, own.insecure);
+  });
+
+  it('another delivery, another time, another deployment or another agent: other ids and bytes', async () => {
+    const at = 1_767_225_600_000;
+    const base = observed((await fresh('det@test', seed(7))).run(observeWork('det@test', 'm1>det', at)));
+    const otherWork = observed((await fresh('det@test', seed(7))).run(observeWork('det@test', 'm2>det', at)));
+    const otherTime = observed((await fresh('det@test', seed(7))).run(observeWork('det@test', 'm1>det', at + 1)));
+    const otherSeed = observed((await fresh('det@test', seed(8))).run(observeWork('det@test', 'm1>det', at)));
+    const otherAgent = observed((await fresh('det2@test', seed(7, 'det2'))).run(observeWork('det2@test', 'm1>det', at)));
     for (const other of [otherWork, otherTime, otherSeed, otherAgent]) {
       assert.notDeepEqual(other.ids, base.ids);
       assert.notDeepEqual(other.insecure, base.insecure);
     }
   });
 
-  it("a timer's handling sees its due time; one without a due time sees the host clock", async () => {
-    const sandbox = await fresh('det-4@test', '1');
-    const due = sandbox.run({ kind: 'timer', id: 'timer:t1', agent: 'det-4@test', token: 'observe', dueAt: 1_767_225_999_000 });
-    const line = due.logs.find((l) => l.message.startsWith('observed '))!.message.slice('observed '.length);
-    assert.equal((JSON.parse(line) as Observed).now, '1767225999000');
-    const undated = sandbox.run({ kind: 'timer', id: 'timer:t2', agent: 'det-4@test', token: 'observe' });
-    const line2 = undated.logs.find((l) => l.message.startsWith('observed '))!.message.slice('observed '.length);
-    assert.equal((JSON.parse(line2) as Observed).now, '1000');
-  });
-
-  it('the monotonic clock of an instance never goes back, across handlings', async () => {
-    const sandbox = await fresh('det-5@test', '1');
-    let last = 0n;
-    for (let i = 0; i < 3; i++) {
-      const o = observed(sandbox.run(observeWork('det-5@test', `m${i}>det-5`, 1_767_225_600_000 - i * 1000)));
-      assert.ok(BigInt(o.monotonic) > last, `${o.monotonic} after ${last}`);
-      last = BigInt(o.monotonic);
-    }
+  it("a timer's handling derives from its id and due time", async () => {
+    const sandbox = await fresh('det@test', seed(1));
+    const ids = (r: WorkResult): string[] => {
+      const line = r.logs.find((l) => l.message.startsWith('observed '))!.message.slice('observed '.length);
+      return (JSON.parse(line) as Observed).ids;
+    };
+    const once = ids(sandbox.run({ kind: 'timer', id: 'timer:t1', agent: 'det@test', token: 'observe', dueAt: 1_767_225_999_000 }));
+    const again = ids(
+      (await fresh('det@test', seed(1))).run({
+        kind: 'timer',
+        id: 'timer:t1',
+        agent: 'det@test',
+        token: 'observe',
+        dueAt: 1_767_225_999_000,
+      }),
+    );
+    assert.deepEqual(again, once);
   });
 
   it('derives ids as a version-8 UUID from the agent key, the work and a counter (pure)', () => {
-    const seed = new AgentSeed('a@p', '1');
+    const seed = new AgentSeed('a', '1');
     const one = seed.forWork('w', 5);
     const two = seed.forWork('w', 5);
     assert.equal(one.nextId(), two.nextId());

@@ -4,10 +4,13 @@
  * it runs and runs each agent's recorded version on every recorded handling with nothing differing
  * (sends, state writes, timers), changes nothing in the directory, and — with another version
  * (`--with`, the in-memory counter) — shows exactly what that version does otherwise: the same
- * replies, none of the state writes.
+ * replies, none of the state writes. An export of the counter's history (`--export`) replays from
+ * the file alone (`--input`, no data directory) with the same result; a truncated copy fails typed.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caxton, show } from './support/cli.js';
@@ -18,6 +21,7 @@ import { until } from './support/wait.js';
 
 interface Summary {
   type: 'summary';
+  differedReadingClock: number;
   recorded: number;
   replayed: number;
   diverged: number;
@@ -25,6 +29,7 @@ interface Summary {
 }
 interface Handling {
   type: 'handling';
+  clockReads: number;
   outcome: string;
   work: { kind: string };
   differences: { what: string; recorded: unknown; replayed: unknown }[];
@@ -117,10 +122,20 @@ describe('caxton replay beside a real caxton serve', () => {
     assert.equal(ticker.handlings.filter((h) => h.work.kind === 'timer').length, TICKS, ticker.text);
     assert.equal(ticker.summary.diverged, 0, ticker.text);
 
-    const broker = await replay(serve, ['broker']);
-    assert.equal(broker.code, 0, broker.text);
+    // The broker computes each call for proposals' reply-by from its clock, which the log does not
+    // record (decision 2174): a handling that differs must be one that read it, and only in its
+    // cfp's reply-by. Its ids (conversations, reply-with) derive from the work: those are the same.
+    const broker = await replay(serve, ['broker', '--all']);
     assert.ok(broker.summary.replayed >= 5 * 4, broker.text);
-    assert.equal(broker.summary.diverged, 0, broker.text);
+    assert.equal(broker.summary.differedReadingClock, broker.summary.diverged, broker.text);
+    for (const h of broker.handlings.filter((x) => x.differences.length > 0)) {
+      assert.ok(h.clockReads > 0, JSON.stringify(h));
+      for (const d of h.differences) {
+        assert.ok(d.what === 'sends', JSON.stringify(h));
+        const strip = (sends: unknown): unknown => (sends as Record<string, unknown>[]).map((m) => ({ ...m, replyBy: undefined }));
+        assert.deepEqual(strip(d.replayed), strip(d.recorded), 'the same cfp but for its reply-by');
+      }
+    }
 
     const contractor = await replay(serve, ['c1']);
     assert.equal(contractor.code, 0, contractor.text);
@@ -160,5 +175,58 @@ describe('caxton replay beside a real caxton serve', () => {
     const noDir = await caxton(['replay', 'counter', '--data-dir', path.join(serve.dataDir, 'nope')]);
     assert.notEqual(noDir.code, 0);
     assert.match(noDir.stderr, /is not a directory/);
+  });
+
+  it('exports the history to a file that replays anywhere (--input): the same handlings, nothing differing; a truncated copy fails typed', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'caxton-replay-export-'));
+    try {
+      const file = path.join(dir, 'counter.caxton-replay');
+      const exported = await caxton(['replay', 'counter', '--data-dir', serve.dataDir, '--export', file, '--json']);
+      assert.equal(exported.code, 0, show(exported));
+      const written = JSON.parse(exported.stdout) as { type: string; events: number; bytes: number; file: string };
+      assert.equal(written.type, 'export');
+      assert.equal(written.file, file);
+      assert.equal(written.bytes, statSync(file).size);
+      assert.ok(written.events >= COUNTED, show(exported));
+      const again = await caxton(['replay', 'counter', '--data-dir', serve.dataDir, '--export', file]);
+      assert.notEqual(again.code, 0);
+      assert.match(again.stderr, /exists already/, show(again));
+      assert.equal(statSync(file).size, written.bytes);
+
+      // From the file alone: run where there is no data directory at all.
+      const fromDir = await replay(serve, ['counter']);
+      const r = await caxton(['replay', 'counter', '--input', file, '--json'], { cwd: dir });
+      assert.equal(r.code, 0, show(r));
+      const lines = r.stdout
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Handling | Summary);
+      const summary = lines.find((l): l is Summary => l.type === 'summary');
+      assert.ok(summary, show(r));
+      assert.equal(summary.replayed, COUNTED, show(r));
+      assert.equal(summary.replayed, fromDir.summary.replayed);
+      assert.equal(summary.recorded, fromDir.summary.recorded);
+      assert.equal(summary.diverged, 0, show(r));
+      const other = await caxton(['replay', 'ticker', '--input', file], { cwd: dir });
+      assert.equal(other.code, 2, show(other));
+      assert.match(other.stderr, /holds the history of counter, not ticker/);
+
+      // Cut before its end line: every handling is reported, then the command fails with the typed error.
+      const bytes = readFileSync(file);
+      const cut = path.join(dir, 'cut.caxton-replay');
+      writeFileSync(cut, bytes.subarray(0, bytes.lastIndexOf('{"end"')));
+      const t = await caxton(['replay', 'counter', '--input', cut, '--json'], { cwd: dir });
+      assert.notEqual(t.code, 0, show(t));
+      assert.match(
+        t.stderr,
+        /the export file .*cut\.caxton-replay is truncated: it ends after line \d+, after \d+ events, without its end line/,
+        show(t),
+      );
+      const reported = t.stdout.split('\n').filter((l) => l.trim() !== '');
+      assert.equal(reported.length, COUNTED, 'a report per handling, and no summary');
+      assert.ok(reported.every((l) => (JSON.parse(l) as { type: string }).type === 'handling'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -17,6 +17,7 @@ import { ProgressBar } from '../progress.js';
 import { httpPolicyFromArgs, httpPolicyOptions, type HttpPolicyArgs } from '../http-policy-flags.js';
 import { signatureToSend } from '../signing/signature-files.js';
 import { rolloutFlagOptions, rolloutFromFlags, type RolloutFlagArgs } from '../rollout-flags.js';
+import { replayGateFromFlags, type ReplayGateFlagArgs } from '../replay-gate-flags.js';
 import { formatRollout } from '../format/agents.js';
 import { a2aCardFromFlag } from '../a2a-card-flag.js';
 import { parseTopicPatternText, TopicError } from '@caxton/core';
@@ -46,7 +47,11 @@ interface LimitArgs extends LimitFlagArgs {
 }
 
 type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string };
-type UpgradeArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & RolloutFlagArgs & { agent: string; source: string; replaceConfig: boolean };
+type UpgradeArgs = GlobalArgs &
+  LimitArgs &
+  HttpPolicyArgs &
+  RolloutFlagArgs &
+  ReplayGateFlagArgs & { agent: string; source: string; replaceConfig: boolean };
 
 function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
   return (
@@ -213,6 +218,16 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
               type: 'boolean',
               default: false,
               describe: 'Replace the config even with an empty one (default: keep it unless --config is given)',
+            })
+            .option('replay', {
+              type: 'string',
+              describe:
+                "Replay the agent's recorded traffic on the new version first — its last N handlings (10000) or a window (1h) — and refuse the upgrade if it crashes or differs",
+            })
+            .option('accept-diff', {
+              type: 'string',
+              describe:
+                'With --replay: differences that do not refuse it — sends, state, sends,state or none (default; a crash always refuses)',
             }),
         ),
       )
@@ -225,12 +240,18 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
           '$0 upgrade pricing pricing-v2.wasm --strategy blue-green --max-p99-ms 200',
           'new conversations to v2 at once; rolled back if its p99 passes 200 ms',
         )
-        .example('$0 upgrade echo echo-v2.wasm --memory 32MiB', 'new version with a larger memory cap') as unknown as Argv<UpgradeArgs>,
+        .example('$0 upgrade echo echo-v2.wasm --memory 32MiB', 'new version with a larger memory cap')
+        .example(
+          '$0 upgrade counter ./counter-v2 --replay 10000',
+          "first run v2 on the counter's last 10,000 recorded handlings",
+        ) as unknown as Argv<UpgradeArgs>,
     handler: action<UpgradeArgs>(env, async (ctx, argv) => {
       const h = header(argv.agent, argv);
       if (argv.replaceConfig) h.replaceConfig = true;
       const rollout = rolloutFromFlags(argv);
       if (rollout) h.rollout = rollout;
+      const replay = replayGateFromFlags(argv);
+      if (replay) h.replay = replay;
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
       const card = await a2aCardFromFlag(argv.a2aCard, ctx.io.cwd);

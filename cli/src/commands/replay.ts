@@ -5,6 +5,11 @@
  * version runs and any difference is a determinism bug; with `--with` another version runs and the
  * differences are what it would have done otherwise. Exit 0 when nothing differs, 1 when something
  * did. `--json`: one line per handling reported, then the summary.
+ *
+ * `--export <file>` writes the history into an export file instead (replay-export.ts); `--input
+ * <file>` replays such a file instead of a data directory — anywhere, without the node. An export
+ * is only known whole at its end: a truncated or damaged one fails the command there, after the
+ * reports of the handlings before (replay.export-truncated / replay.export-corrupt).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,6 +20,8 @@ import { loadArtifact } from '../artifact-source.js';
 import { UsageError } from '../cli-error.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { exportHistory } from './replay-export.js';
+import { dataDirSource, exportSource } from './replay-source.js';
 
 type Args = GlobalArgs & {
   agent: string;
@@ -24,11 +31,37 @@ type Args = GlobalArgs & {
   conversation?: string;
   message?: string;
   all: boolean;
+  export?: string;
+  input?: string;
+  force: boolean;
 };
 
 type ReplayLibrary = typeof import('@caxton/runtime/replay');
 type HandlingReport = import('@caxton/runtime/replay').HandlingReport;
 type RecordedHandling = import('@caxton/runtime/replay').RecordedHandling;
+
+const FILTERS = ['with', 'from', 'until', 'conversation', 'message'] as const;
+
+/** The flags that choose the mode (replay a data dir, replay an export, write an export) agree. */
+export function checkMode(argv: Pick<Args, (typeof FILTERS)[number] | 'all' | 'export' | 'input' | 'force'>): void {
+  for (const flag of ['export', 'input'] as const)
+    if (argv[flag] !== undefined && argv[flag].trim() === '') throw new UsageError(`--${flag} needs a file name`);
+  if (argv.export !== undefined && argv.input !== undefined)
+    throw new UsageError(
+      'give --export or --input, not both',
+      "--export writes a data directory's history to a file; --input replays such a file",
+    );
+  if (argv.export === undefined) {
+    if (argv.force) throw new UsageError('--force only goes with --export (it replaces an existing export file)');
+    return;
+  }
+  const given = [...FILTERS.filter((f) => argv[f] !== undefined), ...(argv.all ? ['all'] : [])];
+  if (given.length > 0)
+    throw new UsageError(
+      `--export writes the whole history: --${given[0]} applies when it is replayed`,
+      `export first, then: caxton replay <agent> --input <file> --${given[0]} …`,
+    );
+}
 
 /** A time bound: ms since epoch, or anything Date.parse reads (ISO 8601). */
 export function parseTimeBound(flag: string, text: string): number {
@@ -67,19 +100,25 @@ function describeWork(r: HandlingReport): string {
 
 function printReport(ctx: CommandContext, r: HandlingReport): void {
   const verdict = r.differences.length === 0 ? 'same' : `DIFFERS (${r.differences.map((d) => d.what).join(', ')})`;
-  ctx.print(`#${r.index} ${describeWork(r)}: ${r.outcome}, ${r.fuelUsed} fuel — ${verdict}`);
+  ctx.print(`#${r.index} ${describeWork(r)}: ${r.outcome}, ${r.fuelUsed} fuel — ${verdict}\n`);
   for (const d of r.differences) {
-    ctx.print(`    ${d.what}: recorded ${JSON.stringify(d.recorded)}`);
-    ctx.print(`    ${' '.repeat(d.what.length)}  replayed ${JSON.stringify(d.replayed)}`);
+    ctx.print(`    ${d.what}: recorded ${JSON.stringify(d.recorded)}\n`);
+    ctx.print(`    ${' '.repeat(d.what.length)}  replayed ${JSON.stringify(d.replayed)}\n`);
   }
   if (r.differences.length > 0 && r.secureRandomBytes > 0)
-    ctx.print(`    (it read ${r.secureRandomBytes} bytes of secure randomness, which no replay reproduces)`);
+    ctx.print(`    (it read ${r.secureRandomBytes} bytes of secure randomness, which no replay reproduces)\n`);
+  if (r.differences.length > 0 && r.clockReads > 0)
+    ctx.print(
+      `    (it read the clock ${r.clockReads} times: the log does not record the time it saw; the replay gave it its work's time)\n`,
+    );
+  if (r.differences.length > 0 && r.beforeVersion === true)
+    ctx.print('    (recorded before this version was deployed: another version handled it)\n');
 }
 
 export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'replay <agent>',
-    describe: "Run an agent again on its recorded traffic (the node's data dir), offline, and show what differs",
+    describe: "Run an agent again on its recorded traffic (the node's data dir, or an export file), offline, and show what differs",
     builder: (y) =>
       y
         .positional('agent', { type: 'string', demandOption: true, describe: 'The agent (or kind instance <kind>/<key>) to replay' })
@@ -89,35 +128,42 @@ export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         .option('conversation', { type: 'string', describe: 'Only the handlings of this conversation' })
         .option('message', { type: 'string', describe: 'Only the handling of this message id' })
         .option('all', { type: 'boolean', default: false, describe: 'Print every handling, not only those that differ' })
+        .option('export', {
+          type: 'string',
+          describe: "Write the agent's whole recorded history, deployment and component to this file instead of replaying",
+        })
+        .option('force', { type: 'boolean', default: false, describe: 'With --export: replace an existing file' })
+        .option('input', { type: 'string', describe: 'Replay an export file (written by --export) instead of the data dir' })
         .example(
           '$0 replay counter --data-dir ./data',
           'the recorded version on everything the log holds: any difference is a determinism bug',
         )
-        .example(
-          '$0 replay counter --with ./counter-v2 --from 2026-11-28T03:00:00Z',
-          'what version 2 would have done since 03:00',
-        ) as unknown as Argv<Args>,
+        .example('$0 replay counter --with ./counter-v2 --from 2026-11-28T03:00:00Z', 'what version 2 would have done since 03:00')
+        .example('$0 replay counter --data-dir ./data --export counter.caxton-replay', 'the history as a file, to replay off the node')
+        .example('$0 replay counter --input counter.caxton-replay --with ./counter-v2', 'replay it anywhere') as unknown as Argv<Args>,
     handler: localAction<Args>(env, async (ctx, argv) => {
+      checkMode(argv);
       const select = selection(argv);
       const lib: ReplayLibrary = await import('@caxton/runtime/replay');
-      const dataDir = path.resolve(ctx.io.cwd, argv.dataDir);
-      const agent = await lib.openOfflineAgent(dataDir, argv.agent);
-      const component = argv.with === undefined ? await agent.component() : (await loadArtifact(ctx, argv.with)).bytes;
-      // The replay's own prepare cache: the node's data directory is only read.
-      const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replay-'));
-      const replayer = new lib.Replayer({
-        engine: new lib.Engine({ cacheDir }),
-        deployment: agent.deployment,
-        identity: agent.identity,
-        component,
-        servicesByType: agent.servicesByType,
-        ...(select === undefined ? {} : { select }),
-      });
-      let history: import('@caxton/runtime/replay').EmbeddedHistorySummary | undefined;
-      const events = lib.readEmbeddedHistory(agent.logDir, argv.agent, { onEnd: (s) => (history = s) });
-      let lastNote = Date.now();
+      if (argv.export !== undefined) return exportHistory(ctx, lib, { ...argv, export: argv.export });
+      const source = argv.input === undefined ? await dataDirSource(ctx, lib, argv) : await exportSource(ctx, lib, argv.agent, argv.input);
+      let cacheDir: string | undefined;
+      let replayer: InstanceType<ReplayLibrary['Replayer']> | undefined;
       try {
-        for await (const report of replayer.run(events)) {
+        const component = argv.with === undefined ? await source.component() : (await loadArtifact(ctx, argv.with)).bytes;
+        // The replay's own prepare cache: the node's data directory is only read.
+        cacheDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replay-'));
+        replayer = new lib.Replayer({
+          engine: new lib.Engine({ cacheDir }),
+          deployment: source.deployment,
+          identity: source.identity,
+          component,
+          servicesByType: source.servicesByType,
+          // The handlings not chosen run too, unreported: an agent's memory goes through what it went through.
+          ...(select === undefined ? {} : { select, runUnselected: true }),
+        });
+        let lastNote = Date.now();
+        for await (const report of replayer.run(source.events)) {
           if (ctx.args.json) ctx.printJsonLine({ type: 'handling', ...report });
           else if (argv.all || report.differences.length > 0) printReport(ctx, report);
           if (Date.now() - lastNote > 2000) {
@@ -126,24 +172,26 @@ export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
           }
         }
       } finally {
-        replayer.close();
-        await rm(cacheDir, { recursive: true, force: true });
+        replayer?.close();
+        await source.close();
+        if (cacheDir !== undefined) await rm(cacheDir, { recursive: true, force: true });
       }
       const summary = replayer.summaryOf();
+      const { deployment } = source;
       const version =
-        argv.with === undefined
-          ? `version ${agent.deployment.version} (recorded)`
-          : `${argv.with} (against version ${agent.deployment.version})`;
-      if (ctx.args.json) ctx.printJsonLine({ type: 'summary', agent: argv.agent, version, ...summary, history });
+        argv.with === undefined ? `version ${deployment.version} (recorded)` : `${argv.with} (against version ${deployment.version})`;
+      if (ctx.args.json) ctx.printJsonLine({ type: 'summary', agent: argv.agent, version, ...summary, ...source.described() });
       else {
         ctx.print(
-          `replayed ${summary.replayed} of ${summary.recorded} recorded handlings of ${argv.agent} with ${version} in ${(summary.elapsedMs / 1000).toFixed(2)} s (${Math.round(summary.deliveriesPerSecond)}/s): ${summary.diverged} differ, ${summary.crashed} crashed`,
+          `replayed ${summary.replayed} of ${summary.recorded} recorded handlings of ${argv.agent} with ${version} in ${(summary.elapsedMs / 1000).toFixed(2)} s (${Math.round(summary.deliveriesPerSecond)}/s): ${summary.diverged} differ, ${summary.crashed} crashed\n`,
         );
-        if (summary.readSecureRandom > 0) ctx.print(`${summary.readSecureRandom} handlings read secure randomness (not reproducible)`);
-        if (history !== undefined && (history.droppedDeliveries > 0 || history.droppedSends > 0 || history.segmentsCut.length > 0))
-          ctx.note(
-            `replay: the log read was incomplete (${history.droppedDeliveries} deliveries and ${history.droppedSends} sends past the reader's bounds, ${history.segmentsCut.length} segments cut short)`,
-          );
+        if (summary.readSecureRandom > 0) ctx.print(`${summary.readSecureRandom} handlings read secure randomness (not reproducible)\n`);
+        if (summary.differedReadingClock > 0)
+          ctx.print(`${summary.differedReadingClock} of those that differ read the clock, whose time the log does not record\n`);
+        if (summary.differedBeforeVersion > 0)
+          ctx.print(`${summary.differedBeforeVersion} of those that differ were recorded under an earlier version\n`);
+        const incomplete = source.incomplete();
+        if (incomplete !== undefined) ctx.note(`replay: ${incomplete}`);
       }
       return summary.diverged > 0 ? EXIT.FAILURE : EXIT.OK;
     }),

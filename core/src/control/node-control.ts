@@ -16,6 +16,7 @@ import type { TopicPatterns } from './topic-patterns.js';
 import type { HttpPolicy } from './http.js';
 import type { AgentLimitsSpec, RolloutThresholds } from './limits.js';
 import type { RolloutStrategy, RolloutView } from './rollout.js';
+import type { ReplayGateSpec } from './replay-gate.js';
 import type { ReplicasView } from './replicas.js';
 import type { A2aCardSpec } from './a2a-card.js';
 import type { StateWrite } from './state.js';
@@ -126,6 +127,8 @@ export interface UpgradeSpec {
   a2aCard?: A2aCardSpec;
   /** A new topic allow-list (decision 2050); absent: keep the current one. */
   topics?: TopicPatterns;
+  /** Replay recorded traffic on the new version first, and refuse the upgrade on what it finds (issue 57). */
+  replay?: ReplayGateSpec;
 }
 
 /** Component bytes whose size and sha256 the API has already checked against the client's header. */

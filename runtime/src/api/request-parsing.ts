@@ -13,7 +13,10 @@ import {
   parseInstanceName,
   parseStrategy,
   resolveRolloutThresholds,
+  checkReplayGateTable,
+  parseAcceptDiff,
   type DeployableLimitName,
+  type ReplayGateSpec,
   type RolloutThresholds,
 } from '@caxton/core';
 import {
@@ -33,6 +36,7 @@ import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec, DfSearchTemplate } 
 import type {
   WireArtifactHeader,
   WireDfTemplate,
+  WireReplayGate,
   WireRolloutRequest,
   WireSearchDirectoryRequest,
   WireStreamLogsRequest,
@@ -171,6 +175,21 @@ export function parseRollout(r: WireRolloutRequest): Pick<UpgradeSpec, 'strategy
   return { strategy, thresholds: resolveRolloutThresholds(given, 'header.rollout') };
 }
 
+/** An upgrade's replay gate (issue 57): exactly one of a count and a window, each in its row's range. */
+export function parseReplayGate(r: WireReplayGate): ReplayGateSpec {
+  const given = checkReplayGateTable({
+    ...(r.handlings ? { handlings: r.handlings } : {}),
+    ...(Number(r.sinceMs) ? { sinceMs: Number(r.sinceMs) } : {}),
+  });
+  if ((given.handlings === undefined) === (given.sinceMs === undefined))
+    throw new InvalidArgumentError(
+      'header.replay',
+      'needs exactly one of handlings and since_ms',
+      'replay a number of handlings (--replay 10000) or a window of time (--replay 1h)',
+    );
+  return { ...given, accept: parseAcceptDiff(r.acceptDiff, 'header.replay.accept_diff') };
+}
+
 export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<DeploySpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.replaceConfig) throw new InvalidArgumentError('header.replace_config', 'only applies to UpgradeAgent');
@@ -178,6 +197,8 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   if (h.keepState) spec.keepState = true;
   if (h.rollout)
     throw new InvalidArgumentError('header.rollout', 'only applies to UpgradeAgent', 'deploy first, then `caxton upgrade --strategy`');
+  if (h.replay)
+    throw new InvalidArgumentError('header.replay', 'only applies to UpgradeAgent', 'a first deployment has no recorded traffic');
   Object.assign(spec, parseLanguage(h.language));
   // An agent kind (decision 1980): 0 = the node's default idle period / no cap of its own; the lifecycle checks the ranges.
   if (h.kind)
@@ -199,6 +220,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
     );
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
   if (h.rollout) Object.assign(spec, parseRollout(h.rollout));
+  if (h.replay) spec.replay = parseReplayGate(h.replay);
   Object.assign(spec, parseLanguage(h.language));
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');

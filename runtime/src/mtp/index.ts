@@ -23,5 +23,6 @@ export {
 } from './mtp-sender.js';
 export { parseMtpPeers, MtpPeerTable, platformOf, DEFAULT_PEER_RATE, type MtpPeer } from './peers.js';
 export { PLATFORM_NAME, checkPlatformName, parseAccAdvertise, checkAccAdvertise, isWildcardHost } from './advertise.js';
+export { keepPlatformName, readKeptPlatformName, PlatformChangedError, PlatformFileError, PLATFORM_FILE } from './platform-file.js';
 export { MtpConfigError, MtpFailureNotDurable, MtpOutboxNotDurable, MtpRefusal } from './errors.js';
 export { InFlight, TokenBuckets } from './rate-limit.js';

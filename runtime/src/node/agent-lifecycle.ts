@@ -44,6 +44,9 @@ import {
   RolloutInProgressError,
   RolloutStatefulError,
   RolloutUnsupportedError,
+  ReplayGateUnsupportedError,
+  type ReplayGateSpec,
+  type RecordedDeployment,
   resolveRolloutThresholds,
   type RolloutView,
   UnavailableError,
@@ -124,6 +127,14 @@ export interface AgentLifecycleOptions {
   kindTimers?: AgentKindsOptions['timers'];
   /** An instance came into memory on this node or left it (decision 2060: tests observe where keys are active). */
   onKindResidency?: AgentKindsOptions['onResidency'];
+  /**
+   * `upgrade --replay` (issue 57): runs a new version on the agent's recorded traffic and throws
+   * UpgradeReplayRefusedError when it may not replace the running one. Absent: this node keeps no
+   * log to replay from, and such an upgrade is refused.
+   */
+  replayGate?: {
+    check(agent: string, version: number, deployment: RecordedDeployment, component: Uint8Array, spec: ReplayGateSpec): Promise<unknown>;
+  };
 }
 
 /** How long an operator's rollback through one node waits for the node running the agent to end its rollout (ms). */
@@ -759,10 +770,53 @@ export class AgentLifecycle {
           spec.name,
           'an agent kind is upgraded whole: its instances take the new version at their next activation (decision 1980)',
         );
+      if (spec.replay !== undefined)
+        throw new ReplayGateUnsupportedError(
+          spec.name,
+          'a kind is replayed per instance: `caxton replay <kind>/<key> --with <new version>`',
+        );
       return this.upgradeKind(spec, artifact);
     }
     // The agent's operation lock: no scale starts replicas of the old version meanwhile (decision 2010).
     return this.replicas.exclusive(spec.name, () => this.upgradeNamed(spec, artifact));
+  }
+
+  /**
+   * `upgrade --replay` (issue 57): the new version runs on the agent's recorded traffic first, under
+   * its own limits and config and the running deployment's seed (an upgrade keeps it); a refusal
+   * leaves the running version as it is (nothing was stored yet).
+   */
+  private async replayFirst(
+    spec: UpgradeSpec,
+    previous: AgentRecord,
+    digest: string,
+    limits: AgentLimitsSpec,
+    bytes: Uint8Array,
+  ): Promise<void> {
+    const gate = this.o.replayGate;
+    if (gate === undefined)
+      throw new ReplayGateUnsupportedError(
+        spec.name,
+        "this node keeps no log on disk to replay from (a memory log; a cluster's Kafka log is not read back yet)",
+      );
+    const http = spec.http ?? previous.http;
+    const topics = spec.topics ?? previous.topics;
+    await gate.check(
+      spec.name,
+      previous.version,
+      {
+        name: previous.name,
+        version: previous.version + 1,
+        artifactDigest: digest,
+        createdAt: previous.createdAt,
+        limits: limits as unknown as Record<string, unknown>,
+        config: spec.config ?? previous.config,
+        ...(http !== undefined ? { http } : {}),
+        ...(topics !== undefined ? { topics } : {}),
+      },
+      bytes,
+      spec.replay!,
+    );
   }
 
   private async upgradeNamed(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
@@ -781,6 +835,7 @@ export class AgentLifecycle {
     const limits = this.limits(spec.limits, previous.limits);
     this.refuseAbsentTtlPastRetention(limits.absentTtlMs ?? this.o.defaults.absentTtlMs);
     const { digest, writesState } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
+    if (spec.replay !== undefined) await this.replayFirst(spec, previous, digest, limits, artifact.bytes);
     await this.o.artifacts.put(artifact.bytes);
     const next: AgentRecord = {
       ...previous,

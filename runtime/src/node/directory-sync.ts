@@ -6,6 +6,7 @@ import type { AgentId, DfAgentDescription, ServiceDescription } from '@caxton/co
 import type { ServiceEffect } from '../bus/executor.js';
 import type { WatchedDirectory } from '../storage/ports.js';
 import type { AgentHost } from './agent-host.js';
+import { servicesByType } from '../registry/services-by-type.js';
 
 export class DirectorySync {
   private refreshQueued = false;
@@ -54,16 +55,7 @@ export class DirectorySync {
   }
 
   private async refresh(): Promise<void> {
-    const byType = new Map<string, AgentId[]>();
-    for (const d of await this.registry.searchDf({}, 100_000)) {
-      for (const s of d.services) {
-        const list = byType.get(s.type) ?? [];
-        list.push({ name: d.name.name });
-        byType.set(s.type, list);
-      }
-    }
-    for (const list of byType.values()) list.sort((a, b) => a.name.localeCompare(b.name));
-    this.host.setDirectory(byType);
+    this.host.setDirectory(servicesByType(await this.registry.searchDf({}, 100_000)));
   }
 }
 

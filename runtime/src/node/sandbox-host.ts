@@ -132,7 +132,7 @@ export class SandboxAgentHost implements AgentHost {
       ...(deployment.topics !== undefined ? { topics: deployment.topics } : {}),
       ...(shard !== undefined ? { shard } : {}),
       // Its handlings' ids and insecure randomness derive from the deployment (decision 2174).
-      seed: String(deployment.createdAt),
+      seed: { name: deployment.name, createdAt: deployment.createdAt },
     };
     const report = this.identities.has(name) ? await this.pool.upgrade(spec) : await this.pool.deploy(spec);
     this.identities.set(name, identity);

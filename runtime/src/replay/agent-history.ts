@@ -335,6 +335,7 @@ export class AgentHistory {
    */
   private claim(parent: string, indexes: number[]): AclMessage[] {
     const claimed: AclMessage[] = [];
+    // Not "since the agent's last commit": a batch's sends are appended before its first commit.
     if (this.sends.size === 0) return claimed;
     for (let i = 0, missed = 0; missed < MAX_SEND_GAP; i++) {
       const id = derivedMessageId(parent, i);

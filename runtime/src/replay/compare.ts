@@ -5,7 +5,14 @@
  * runtime's bookkeeping in the recorded commit (pending-call records, timer records, done markers)
  * is read as what it records — a timer, a request — never compared as state.
  */
-import { httpPendingStateKey, isReservedStateKey, type AclMessage, type StateWrite } from '@caxton/core';
+import {
+  httpPendingStateKey,
+  isReservedStateKey,
+  TRACEPARENT_PARAM,
+  TRACESTATE_PARAM,
+  type AclMessage,
+  type StateWrite,
+} from '@caxton/core';
 import type { HttpCall } from '@caxton/core';
 import type { TimerRequest } from '@caxton/sandbox';
 import { timerIntentOf } from '../bus/plan/timer-intents.js';
@@ -23,15 +30,12 @@ export function comparableSend(m: AclMessage, platform: string | undefined): Rec
   const qualify = (name: string): string => (platform === undefined || name.includes('@') ? name : `${name}@${platform}`);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (key === 'sender' || value === undefined) continue;
+    if (skipped(key, value)) continue;
     if ((key === 'receivers' || key === 'replyTo') && Array.isArray(value)) {
-      const names = (value as { name: string }[]).map((r) => qualify(r.name));
-      if (key === 'replyTo' && names.length === 0) continue;
-      out[key] = names;
+      out[key] = (value as { name: string }[]).map((r) => qualify(r.name));
       continue;
     }
-    if (key === 'userParams' && Array.isArray(value) && value.length === 0) continue;
-    out[key] = value;
+    out[key] = key === 'userParams' ? ownParams(value as Record<string, string>) : value;
   }
   return out;
 }
@@ -97,33 +101,99 @@ export interface RecordedEffects {
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/** Fields the bus stamps or that mean nothing when empty: not the agent's choice. */
+function skipped(key: string, value: unknown): boolean {
+  if (key === 'sender' || value === undefined) return true;
+  if (key === 'replyTo') return Array.isArray(value) && value.length === 0;
+  if (key === 'userParams')
+    return value !== null && typeof value === 'object' && Object.keys(ownParams(value as Record<string, string>)).length === 0;
+  return false;
+}
+
+/**
+ * A message's parameters without the trace context the node stamps on what an agent sends
+ * (X-traceparent, X-tracestate): it describes the run, not the message (as idempotent-sends.ts).
+ */
+function ownParams(params: Record<string, string>): Record<string, string> {
+  if (!(TRACEPARENT_PARAM in params) && !(TRACESTATE_PARAM in params)) return params;
+  const { [TRACEPARENT_PARAM]: _tp, [TRACESTATE_PARAM]: _ts, ...own } = params;
+  return own;
+}
+
+/**
+ * Whether two messages are the same as `comparableSend` sees them, without building either form:
+ * this runs for every send of every handling replayed, and almost all are the same.
+ */
+export function sameSend(a: AclMessage, b: AclMessage, platform: string | undefined): boolean {
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  let keys = 0;
+  for (const key in ra) {
+    const va = ra[key];
+    if (skipped(key, va)) continue;
+    keys++;
+    const vb = rb[key];
+    if (key === 'receivers' || key === 'replyTo') {
+      if (!sameNames(va, vb, platform)) return false;
+    } else if (key === 'userParams') {
+      if (JSON.stringify(ownParams(va as Record<string, string>)) !== JSON.stringify(ownParams((vb ?? {}) as Record<string, string>)))
+        return false;
+    } else if (va !== vb && !(typeof va === 'object' && JSON.stringify(va) === JSON.stringify(vb))) {
+      return false;
+    }
+  }
+  for (const key in rb) if (!skipped(key, rb[key])) keys--;
+  return keys === 0;
+}
+
+function sameNames(a: unknown, b: unknown, platform: string | undefined): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  const qualify = (name: string): string => (platform === undefined || name.includes('@') ? name : `${name}@${platform}`);
+  for (let i = 0; i < a.length; i++)
+    if (qualify((a[i] as { name: string }).name) !== qualify((b[i] as { name: string }).name)) return false;
+  return true;
+}
+
+/** Whether two handlings wrote the same own state (reserved bookkeeping left out). */
+function sameOwnWrites(a: ReadonlyMap<string, string | null>, b: ReadonlyMap<string, string | null>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (!b.has(key) || b.get(key) !== value) return false;
+  return true;
+}
+
 /** Every difference between a replay and its record; empty when the replay did what was recorded. */
 export function differences(recorded: RecordedEffects, replayed: ReplayedEffects, platform: string | undefined): Difference[] {
   const out: Difference[] = [];
   if (!replayed.completed) out.push({ what: 'outcome', recorded: 'completed', replayed: replayed.outcome });
   // Compared at the outbox indexes the log holds a message for; a replayed send the log could not
   // hold (to an API caller) is not compared, but one the recording has and the replay lacks is.
-  const sendsRecorded = recorded.sends.map((m) => comparableSend(m, platform));
-  const sendsReplayed = recorded.sendIndexes.map((i) => {
-    const m = replayed.outbox[i];
-    return m === undefined ? null : comparableSend(m, platform);
-  });
-  if (!same(sendsRecorded, sendsReplayed)) out.push({ what: 'sends', recorded: sendsRecorded, replayed: sendsReplayed });
-  const stateRecorded = Object.fromEntries(ownWrites(recorded.state));
-  const stateReplayed = Object.fromEntries(ownWrites(replayed.stateWrites));
-  if (!same(sortedKeys(stateRecorded), sortedKeys(stateReplayed)))
-    out.push({ what: 'state', recorded: stateRecorded, replayed: stateReplayed });
-  if (recorded.timersRecorded) {
+  let sendsSame = true;
+  for (let k = 0; k < recorded.sends.length && sendsSame; k++) {
+    const m = replayed.outbox[recorded.sendIndexes[k]!];
+    sendsSame = m !== undefined && sameSend(recorded.sends[k]!, m, platform);
+  }
+  if (!sendsSame) {
+    const sendsRecorded = recorded.sends.map((m) => comparableSend(m, platform));
+    const sendsReplayed = recorded.sendIndexes.map((i) => {
+      const m = replayed.outbox[i];
+      return m === undefined ? null : comparableSend(m, platform);
+    });
+    out.push({ what: 'sends', recorded: sendsRecorded, replayed: sendsReplayed });
+  }
+  const ownRecorded = ownWrites(recorded.state);
+  const ownReplayed = ownWrites(replayed.stateWrites);
+  if (!sameOwnWrites(ownRecorded, ownReplayed))
+    out.push({ what: 'state', recorded: Object.fromEntries(ownRecorded), replayed: Object.fromEntries(ownReplayed) });
+  const reserved = recorded.state.length > ownRecorded.size;
+  if (recorded.timersRecorded && (reserved || replayed.timers.length > 0)) {
     const timersRecorded = recordedTimers(recorded.state);
     const timersReplayed = replayed.timers.map((t) => ({ token: t.token, delayMs: t.delayMs }));
     if (!same(timersRecorded, timersReplayed)) out.push({ what: 'timers', recorded: timersRecorded, replayed: timersReplayed });
   }
-  const httpRecorded = recordedHttp(recorded.state);
-  const httpReplayed = replayedHttp(replayed.http);
-  if (!same(httpRecorded, httpReplayed)) out.push({ what: 'http', recorded: httpRecorded, replayed: httpReplayed });
+  if (reserved || replayed.http.length > 0) {
+    const httpRecorded = recordedHttp(recorded.state);
+    const httpReplayed = replayedHttp(replayed.http);
+    if (!same(httpRecorded, httpReplayed)) out.push({ what: 'http', recorded: httpRecorded, replayed: httpReplayed });
+  }
   return out;
-}
-
-function sortedKeys(o: Record<string, unknown>): [string, unknown][] {
-  return Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

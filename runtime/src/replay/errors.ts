@@ -15,7 +15,19 @@ export type ReplayErrorCode =
   /** The data directory has no deployment of the agent named. */
   | 'replay.no-agent'
   /** The recorded version's component is not where its record says (the artifact store). */
-  | 'replay.no-component';
+  | 'replay.no-component'
+  /** No export file where one was named (missing, or not a file). */
+  | 'replay.no-export'
+  /** The file is not a replay export, or one of a format version this build cannot read. */
+  | 'replay.export-format'
+  /** An export file ends before its end line: cut short (a copy or a write that stopped early). */
+  | 'replay.export-truncated'
+  /** An export file holds a line no writer writes, or its digests or count do not match: damaged. */
+  | 'replay.export-corrupt'
+  /** An export's target file exists already (and overwriting it was not asked for). */
+  | 'replay.export-exists'
+  /** What an export would hold is larger than the format carries (a component, one event's line). */
+  | 'replay.export-too-large';
 
 export const REPLAY_ERROR_KINDS: Readonly<Record<ReplayErrorCode, ErrorKind>> = Object.freeze({
   'replay.no-log': 'not-found',
@@ -23,6 +35,12 @@ export const REPLAY_ERROR_KINDS: Readonly<Record<ReplayErrorCode, ErrorKind>> = 
   'replay.invalid-argument': 'invalid-argument',
   'replay.no-agent': 'not-found',
   'replay.no-component': 'not-found',
+  'replay.no-export': 'not-found',
+  'replay.export-format': 'invalid-argument',
+  'replay.export-truncated': 'data-loss',
+  'replay.export-corrupt': 'data-loss',
+  'replay.export-exists': 'already-exists',
+  'replay.export-too-large': 'resource-exhausted',
 });
 
 export class ReplayError extends CaxtonError {

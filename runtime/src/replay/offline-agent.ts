@@ -4,13 +4,14 @@
  * data directory's platform name) and where its log is. Read only: nothing in the directory is
  * created, locked or changed, so this works on a running node's directory and on a copy.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isInstanceName } from '@caxton/core';
 import { FileArtifactStore } from '../artifacts/file-artifact-store.js';
 import { readEmbeddedRegistry } from '../registry/embedded/read-only-registry.js';
-import { PLATFORM_FILE } from '../start/platform-name.js';
+import { readKeptPlatformName } from '../mtp/index.js';
 import type { AgentRecord } from '../storage/records.js';
+import { instanceRecord } from '../node/agent-kinds.js';
 import { ReplayError } from './errors.js';
 import type { RecordedDeployment } from './recorded.js';
 
@@ -26,12 +27,20 @@ export interface OfflineAgent {
   servicesByType: ReadonlyMap<string, readonly { name: string }[]>;
 }
 
-/** The deployment an agent name runs under: its own record, or its kind's for a kind instance (`kind/key`). */
+/** The deployment an agent name runs under: its own record, or for a kind instance (`kind/key`) the one its kind's makes for it. */
 function recordOf(records: ReadonlyMap<string, AgentRecord>, name: string): AgentRecord | undefined {
   const own = records.get(name);
   if (own !== undefined) return own;
   if (!isInstanceName(name)) return undefined;
-  return records.get(name.slice(0, name.indexOf('/')));
+  const slash = name.indexOf('/');
+  const kind = records.get(name.slice(0, slash));
+  return kind === undefined ? undefined : instanceRecord(kind, name, name.slice(slash + 1));
+}
+
+/** The data directory's platform name (its agents are `<name>@<platform>`); `caxton` when it has none (the node's default). */
+function platformOf(dataDir: string): string {
+  // A file that is not one the node wrote is PlatformFileError, with its hint: the identity would be wrong.
+  return readKeptPlatformName(dataDir) ?? 'caxton';
 }
 
 export async function openOfflineAgent(dataDir: string, name: string): Promise<OfflineAgent> {
@@ -48,7 +57,7 @@ export async function openOfflineAgent(dataDir: string, name: string): Promise<O
       context: { agent: name, dataDir, deployed: [...records.keys()].slice(0, 20) },
       hint: 'name a deployed agent (caxton agents lists them), or a kind instance as <kind>/<key>; replay an undeployed one from an export file (--input)',
     });
-  const platform = (await readFile(path.join(dataDir, PLATFORM_FILE), 'utf8').catch(() => 'caxton')).trim() || 'caxton';
+  const platform = platformOf(dataDir);
   const store = new FileArtifactStore({ dir: path.join(dataDir, 'artifacts') });
   return {
     deployment: {
@@ -56,8 +65,11 @@ export async function openOfflineAgent(dataDir: string, name: string): Promise<O
       version: record.version,
       artifactDigest: record.artifactDigest,
       createdAt: record.createdAt,
+      versionSince: record.updatedAt,
       limits: record.limits as Record<string, unknown>,
       ...(record.config !== undefined ? { config: record.config } : {}),
+      ...(record.http !== undefined ? { http: record.http } : {}),
+      ...(record.topics !== undefined ? { topics: record.topics } : {}),
     },
     identity: `${name}@${platform}`,
     component: async () => {

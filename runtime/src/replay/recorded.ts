@@ -50,12 +50,5 @@ export type RecordedEvent =
   | RecordedHandling
   | { kind: 'dead-lettered'; delivery: Delivery; position: string };
 
-/** The deployment a history was recorded under, as far as a replay needs it. */
-export interface RecordedDeployment {
-  name: string;
-  version: number;
-  artifactDigest: string;
-  createdAt: number;
-  limits?: Record<string, unknown>;
-  config?: Record<string, string>;
-}
+/** The deployment a history is replayed under: core's (the node's upgrade gate takes it too). */
+export type { RecordedDeployment } from '@caxton/core';

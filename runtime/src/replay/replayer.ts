@@ -6,14 +6,16 @@
  * the recorded component a difference is a determinism bug; with another version it is what that
  * version would have done differently.
  *
- * What the replay does not reproduce, and says so: the node's per-second quotas (not applied),
+ * What the replay does not reproduce, and says so: the time a handling read (the log does not
+ * record it: the replay gives it its work's acceptance time, and counts the reads), the node's
+ * per-second quotas (not applied),
  * the directory (`search-services` answers from the registry as it is now), secure randomness (counted per
  * handling), and an instance's memory from before the span (one instance runs the whole span).
  */
-import { isInstanceName, isReplicaUnitName, type Delivery } from '@caxton/core';
+import { isInstanceName, isReplicaUnitName, type Delivery, type StateWrite } from '@caxton/core';
 import { DEPLOYABLE_LIMITS, limitDefinition, type AgentLimitsSpec } from '@caxton/core';
 import { Sandbox, type AgentLimits, type Engine, type Work, type WorkResult } from '@caxton/sandbox';
-import { differences, type Difference } from './compare.js';
+import { differences, ownWrites, type Difference } from './compare.js';
 import type { RecordedDeployment, RecordedEvent, RecordedHandling } from './recorded.js';
 
 export interface ReplayOptions {
@@ -28,8 +30,13 @@ export interface ReplayOptions {
    * it now (a service registered or withdrawn since the span is seen as it is now). Default: empty.
    */
   servicesByType?: ReadonlyMap<string, readonly { name: string }[]>;
-  /** Which recorded handlings to run and report (the others still move the state on). Default: all. */
+  /** Which recorded handlings to report (the others still move the state on). Default: all. */
   select?: (h: RecordedHandling) => boolean;
+  /**
+   * Run the handlings not selected too, unreported, so the instance's memory goes through what it
+   * went through (an agent that keeps a conversation in memory). Default: they are not run.
+   */
+  runUnselected?: boolean;
 }
 
 /** What one replayed handling did against its record. */
@@ -52,6 +59,10 @@ export interface HandlingReport {
   fuelUsed: number;
   /** Secure random bytes it read (real randomness: a difference there may not be a bug). */
   secureRandomBytes: number;
+  /** Times it read a clock: the log does not record the time a handling saw (a difference there may not be a bug). */
+  clockReads: number;
+  /** Recorded before the version replayed was deployed (`versionSince`): an earlier version ran it. */
+  beforeVersion?: true;
   differences: Difference[];
 }
 
@@ -64,6 +75,10 @@ export interface ReplaySummary {
   deadLettered: number;
   /** Recorded handlings whose replay read secure random bytes. */
   readSecureRandom: number;
+  /** Handlings that differ and read a clock (the time they saw is not recorded: the replay gives them their work's). */
+  differedReadingClock: number;
+  /** Handlings that differ and were recorded under an earlier version than the one replayed. */
+  differedBeforeVersion: number;
   fuelUsed: number;
   elapsedMs: number;
   deliveriesPerSecond: number;
@@ -89,6 +104,10 @@ export class Replayer {
   private readonly state = new Map<string, string>();
   private readonly platform: string | undefined;
   private deployed = false;
+  /** What the replayed handling's clock reads. */
+  private clockNow = Date.now();
+  /** The sandbox's state view is not the recorded one: reset it before the next handling. */
+  private stale = false;
   private readonly summary: ReplaySummary = {
     recorded: 0,
     replayed: 0,
@@ -96,14 +115,17 @@ export class Replayer {
     crashed: 0,
     deadLettered: 0,
     readSecureRandom: 0,
+    differedReadingClock: 0,
+    differedBeforeVersion: 0,
     fuelUsed: 0,
     elapsedMs: 0,
     deliveriesPerSecond: 0,
   };
 
   constructor(private readonly o: ReplayOptions) {
-    // `now` outside a handling (init) is the host's; inside one it is the work's own (decision 2174).
-    this.sandbox = new Sandbox({ engine: o.engine });
+    // The clocks a handling reads are the host's, and the log does not record what they said
+    // (decision 2174): a replayed handling is given the time its work was accepted (or due).
+    this.sandbox = new Sandbox({ engine: o.engine, clock: () => this.clockNow });
     if (o.servicesByType !== undefined) {
       const byType: Record<string, { name: string }[]> = {};
       for (const [type, ids] of o.servicesByType) byType[type] = ids.map((id) => ({ name: id.name }));
@@ -129,7 +151,8 @@ export class Replayer {
         }
         this.summary.recorded++;
         if (this.o.select !== undefined && !this.o.select(event)) {
-          this.applyRecorded(event.state, false, true);
+          if (this.o.runUnselected === true) await this.runUnreported(event);
+          else this.applyRecorded(event.state, false, true);
           continue;
         }
         const report = await this.replayOne(event, ++index);
@@ -157,17 +180,38 @@ export class Replayer {
       artifact: this.o.component,
       limits: replayLimits(deployment.limits),
       ...(deployment.config !== undefined ? { config: deployment.config } : {}),
+      ...(deployment.http !== undefined ? { http: deployment.http } : {}),
+      ...(deployment.topics !== undefined ? { topics: deployment.topics } : {}),
       // A crash in a replay is reported, and the next handling gets a fresh instance: never "failed".
       restartPolicy: { maxRestarts: Number.MAX_SAFE_INTEGER, windowMs: 1 },
       state: { entries: [...this.state] },
-      seed: String(deployment.createdAt),
+      seed: { name: deployment.name, createdAt: deployment.createdAt },
     });
     this.deployed = true;
   }
 
+  /** A handling not selected, run only for what it leaves in the instance; back on the recorded path after. */
+  private async runUnreported(h: RecordedHandling): Promise<void> {
+    await this.ensureDeployed();
+    this.syncState();
+    this.clockNow = (h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt) ?? this.clockNow;
+    const result = this.sandbox.run(this.workOf(h));
+    const completed = result.status === 'ok' || result.status === 'rejected';
+    this.applyRecorded(h.state, false, !completed || !sameOwn(h.state, result.stateWrites));
+  }
+
+  /** Before a handling runs: the sandbox's view is reset to the recorded state if it went elsewhere. */
+  private syncState(): void {
+    if (!this.stale) return;
+    this.stale = false;
+    this.sandbox.resetState(this.o.identity, [...this.state]);
+  }
+
   private async replayOne(h: RecordedHandling, index: number): Promise<HandlingReport> {
     await this.ensureDeployed();
+    this.syncState();
     const work = this.workOf(h);
+    this.clockNow = (h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt) ?? this.clockNow;
     const result = this.sandbox.run(work);
     this.summary.replayed++;
     this.summary.fuelUsed += result.fuelUsed;
@@ -192,7 +236,12 @@ export class Replayer {
       },
       this.platform,
     );
+    const clockReads = result.clockReads ?? 0;
     if (diffs.length > 0) this.summary.diverged++;
+    if (diffs.length > 0 && clockReads > 0) this.summary.differedReadingClock++;
+    const at = h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt;
+    const beforeVersion = this.o.deployment.versionSince !== undefined && at !== undefined && at < this.o.deployment.versionSince;
+    if (diffs.length > 0 && beforeVersion) this.summary.differedBeforeVersion++;
     // Back on the recorded path: the next handling runs on the state the log says it had.
     this.applyRecorded(h.state, false, diffs.some((d) => d.what === 'state') || !completed);
     return {
@@ -202,6 +251,8 @@ export class Replayer {
       outcome: outcomeOf(result),
       fuelUsed: result.fuelUsed,
       secureRandomBytes,
+      clockReads,
+      ...(beforeVersion ? { beforeVersion: true as const } : {}),
       differences: diffs,
     };
   }
@@ -234,8 +285,9 @@ export class Replayer {
       else this.state.set(w.key, w.value);
     }
     // A handling whose own writes matched left the sandbox's view as the log's; the reserved
-    // bookkeeping (timer records, done markers) differs, but no agent can read it.
-    if (this.deployed && resync) this.sandbox.resetState(this.o.identity, [...this.state]);
+    // bookkeeping (timer records, done markers) differs, but no agent can read it. Otherwise the
+    // view is reset before the next handling runs (once, however many records came between).
+    if (resync) this.stale = true;
   }
 }
 
@@ -265,4 +317,13 @@ function describe(h: RecordedHandling): HandlingReport['work'] {
     conversationId: d.message.conversationId,
     at: d.acceptedAt,
   };
+}
+
+/** Whether a run wrote the same own state as the record (reserved bookkeeping left out). */
+function sameOwn(recorded: readonly StateWrite[], replayed: readonly StateWrite[]): boolean {
+  const a = ownWrites(recorded);
+  const b = ownWrites(replayed);
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v || !b.has(k)) return false;
+  return true;
 }

@@ -55,10 +55,13 @@ import { TailHub } from '../node/tail-hub.js';
 import { ExternalIdentities } from '../node/external-identities.js';
 import { LocalNodeControl } from '../node/node-control.js';
 import { DirectorySync } from '../node/directory-sync.js';
+import { servicesByType } from '../registry/services-by-type.js';
+import { UpgradeGate } from '../replay/upgrade-gate.js';
+import { Engine } from '@caxton/sandbox';
 import { AgentTimers } from '../node/timers.js';
 import { installNodeMetrics } from './node-metrics.js';
 import { AbsentQueueSweeper } from '../node/absent-queues.js';
-import { keepPlatformName } from './platform-name.js';
+import { keepPlatformName } from '../mtp/index.js';
 import { checkNodeLimits } from './node-limits.js';
 import {
   DEFAULT_ABSENT_SWEEP_MS,
@@ -465,6 +468,17 @@ async function startOnTopology(
     ...(topology.kinds !== undefined ? { kindStore: topology.kinds } : {}),
     ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
     ...(options.kinds?.onResidency !== undefined ? { onKindResidency: options.kinds.onResidency } : {}),
+    // `upgrade --replay` (issue 57): where the topology's log can be read back, and its own engine on the node's prepare cache.
+    ...(topology.recordedLogDir !== undefined
+      ? {
+          replayGate: new UpgradeGate({
+            engine: new Engine({ cacheDir: options.prepare?.cacheDir ?? path.join(dataDir, 'cache') }),
+            logDir: topology.recordedLogDir,
+            platform,
+            servicesByType: async () => servicesByType(await storage.directory.searchDf({}, 100_000)),
+          }),
+        }
+      : {}),
     kindTimers: {
       nextDue: (name) => timers.nextDue(name),
       ...(storage.timers.nextDuePerAgent !== undefined

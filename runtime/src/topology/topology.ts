@@ -82,6 +82,12 @@ export interface Topology {
    * their removal. Called only when a MeterProvider is registered (decision 1301).
    */
   installMetrics?(meter: Meter): () => void;
+  /**
+   * Where this topology's message log can be read back for a replay (issue 57): the embedded log's
+   * directory on disk. Absent: nothing to replay from here (a memory log; a cluster's Kafka log is
+   * not read back yet).
+   */
+  readonly recordedLogDir?: string;
   close(): Promise<void>;
 }
 

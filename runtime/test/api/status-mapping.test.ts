@@ -23,6 +23,8 @@ import {
   ReplicaUnitEffectError,
   RolloutInProgressError,
   RolloutStatefulError,
+  UpgradeReplayRefusedError,
+  ReplayGateUnsupportedError,
   RolloutUnsupportedError,
   FrozenError,
   AclParseError,
@@ -162,6 +164,9 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['rollout.stateful-agent', 'FAILED_PRECONDITION'],
   ['rollout.in-progress', 'FAILED_PRECONDITION'],
   ['rollout.unsupported', 'FAILED_PRECONDITION'],
+  // An upgrade that replays recorded traffic first (issue 57): new codes, their kind failed-precondition.
+  ['agent.upgrade-replay-refused', 'FAILED_PRECONDITION'],
+  ['agent.replay-unsupported', 'FAILED_PRECONDITION'],
   // Replicas behind one name (decision 2010).
   ['agent.replicas-stateful', 'FAILED_PRECONDITION'],
   ['agent.replicas-unsupported', 'FAILED_PRECONDITION'],
@@ -362,6 +367,8 @@ function everyRaisedError(): CaxtonError[] {
     new RolloutStatefulError('echo', 3),
     new RolloutInProgressError('echo', 2),
     new RolloutUnsupportedError('echo', 'why'),
+    new UpgradeReplayRefusedError('echo', 1, { replayed: 5, crashed: 1, sendsDiffer: 0, stateDiffer: 0, first: '#3 request m1: crashed' }),
+    new ReplayGateUnsupportedError('echo', 'why'),
     new ReplicasStatefulError('echo', 'why'),
     new ReplicasUnsupportedError('echo', 'why', 'hint'),
     new ReplicaUnitEffectError('echo#r2', ['timers']),

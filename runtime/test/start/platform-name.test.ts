@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { startNode } from '../../src/start/start-node.js';
-import { keepPlatformName, PlatformChangedError, PlatformFileError } from '../../src/start/platform-name.js';
+import { keepPlatformName, PlatformChangedError, PlatformFileError } from '../../src/mtp/platform-file.js';
 
 describe('the platform name a data directory keeps', () => {
   it('is written at the first start, kept on the next, and a different one is refused with a hint', async () => {

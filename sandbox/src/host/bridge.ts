@@ -107,11 +107,8 @@ export interface BridgeEnv {
 /** The reserved state key of a pending HTTP call's record (decision 1601; core's, shared with the gateway). */
 export const httpPendingKey = httpPendingStateKey;
 
-/**
- * Where an instance's monotonic clock starts: not zero, which language runtimes take for a broken
- * clock (Go's throws "nanotime returning zero"), and a whole second, so its millisecond ticks start clean.
- */
-const MONOTONIC_ORIGIN_NS = 1_000_000_000n;
+/** The monotonic clock's origin: the process's start of it (never zero once read: Go's runtime refuses a zero). */
+const MONOTONIC_START = process.hrtime.bigint() - 1_000_000_000n;
 
 export class HostBridge {
   /** The current instance's meter (replaced when the agent is re-instantiated). */
@@ -149,10 +146,10 @@ export class HostBridge {
   private readonly seed: AgentSeed;
   /** The handling running now (its time, its ids, its randomness); null in init and between calls. */
   private handling: HandlingSeed | null = null;
-  /** Fuel the current instance used in its calls before this one: its monotonic clock (decision 2174). */
-  private instanceFuel = 0;
   /** Secure random bytes the current call read (real randomness: a replay of it may differ). */
   secureRandomBytes = 0;
+  /** Times the current call read a clock (the host's time: a replay of it may differ, decision 2174). */
+  clockReads = 0;
   /** `acl` with room left for the sender the bus stamps (validated without it: copying the message costs µs). */
   private readonly sendAcl: AclLimits;
   /**
@@ -198,6 +195,7 @@ export class HostBridge {
     this.fault = null;
     this.handling = null;
     this.secureRandomBytes = 0;
+    this.clockReads = 0;
     this.paid = false;
     this.pendingRefusal = null;
     this.guardPassed = false;
@@ -205,33 +203,26 @@ export class HostBridge {
 
   /**
    * The call about to run handles work `workId` of time `at` (a delivery's acceptedAt, a timer's
-   * due time): from here to the next `begin`, `now`, ids and insecure randomness derive from them.
+   * due time): from here to the next `begin`, ids and insecure randomness derive from them.
    */
   beginWork(workId: string, at: number): void {
     this.handling = this.seed.forWork(workId, at);
   }
 
-  /** A new instance: its monotonic clock starts at zero. */
-  resetInstanceClock(): void {
-    this.instanceFuel = 0;
-  }
-
-  /** A call of the current instance ended having used `fuel`: its monotonic clock moves on by that much. */
-  advanceInstanceClock(fuel: number): void {
-    this.instanceFuel += fuel;
-  }
-
-  /** The time the guest sees, ms since epoch: the handling's own, or the host's outside one (init). */
-  wallClockMs(): number {
-    return this.handling === null ? this.env.clock() : this.handling.at;
-  }
-
   /**
-   * The guest's monotonic clock, ns: the fuel its instance has used (one unit a nanosecond) —
-   * it moves as the guest computes, never backwards, and the same way whenever the same calls run.
+   * The time the guest sees, ms since epoch: the host's (`env.clock`), whole milliseconds. Not
+   * derived from the work (decision 2174): a handling waits on it and computes deadlines from it, so
+   * it must be the time it runs at; reads are counted so a replay can say a handling depended on it.
    */
+  wallClockMs(): number {
+    this.clockReads++;
+    return Math.floor(this.env.clock());
+  }
+
+  /** The guest's monotonic clock, ns (the host's; counted like the wall clock). */
   monotonicNs(): bigint {
-    return MONOTONIC_ORIGIN_NS + BigInt(this.instanceFuel + (this.meter?.used() ?? 0));
+    this.clockReads++;
+    return process.hrtime.bigint() - MONOTONIC_START;
   }
 
   /** Insecure random bytes: the handling's derived stream, real randomness outside one. */

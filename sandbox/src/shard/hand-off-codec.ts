@@ -276,7 +276,8 @@ export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Fla
         items[itemsAt++] = w.agent;
         items[itemsAt++] = w.id;
         items[itemsAt++] = w.token;
-        items[itemsAt++] = w.dueAt ?? -1; // -1: not given (a due time is never negative)
+        // -1: not given (nor a due time that is not a finite time: a due time is never negative).
+        items[itemsAt++] = w.dueAt !== undefined && Number.isFinite(w.dueAt) && w.dueAt >= 0 ? w.dueAt : -1;
         continue;
       }
       const d = w.delivery;

@@ -8,9 +8,9 @@
  * exposes `now`; randomness leaks nothing). stdout/stderr lines become the agent's log lines.
  * Clocks tick in whole milliseconds (the resolution they report): a finer monotonic clock would be a
  * timing channel between agents sharing a worker.
- * Given a `handling` (decision 2174), the wall clock is the handling's time, the monotonic clock
- * the fuel the instance used, and insecure randomness a stream derived from the handling: what a
- * guest observes is then the same whenever the same work runs again (a redelivery, a replay).
+ * Given a `handling` (decision 2174), its clocks are the bridge's (the host's time, each read
+ * counted) and insecure random bytes a stream derived from the handling, the same whenever the same
+ * work runs again (a redelivery, a replay); `insecure-seed` stays real (hash-flooding protection).
  * Nothing here ever blocks the thread: pollables are always ready, so a guest "sleeping" on a clock
  * spins and pays fuel instead of stalling its shard. Every call is charged host-call fuel.
  *
@@ -41,9 +41,9 @@ export interface WasiSinks {
   /** At the end of a call that wrote past `maxOutputBytes`: the bytes dropped (not read). */
   outputDropped?(bytes: number): void;
   /**
-   * The guest's clocks and insecure randomness where they derive from the handling (decision
-   * 2174): wall time in ms, monotonic time in ns, and insecure bytes (undefined: real randomness).
-   * Absent: the host's clocks and real randomness.
+   * The guest's clocks and insecure randomness as the handling gives them (decision 2174): wall
+   * time in ms, monotonic time in ns (the host's, counted), and insecure bytes derived from the
+   * work (undefined: real randomness). Absent: the host's clocks and real randomness.
    */
   handling?: WasiHandling;
 }
@@ -340,9 +340,11 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
     },
     'wasi:random/insecure-seed': {
       insecureSeed: () => {
+        // Real randomness: runtimes seed their hash tables with it (hash-flooding protection), and a
+        // seed anyone could derive from a delivery would hand an attacker the collisions.
         charge(16);
-        const b = insecure(16);
-        return [u64(b, 0), u64(b, 8)];
+        const b = randomBytes(16);
+        return [b.readBigUInt64LE(0), b.readBigUInt64LE(8)];
       },
     },
     'wasi:sockets/network': { Network, networkErrorCode: () => (charge(), undefined) },

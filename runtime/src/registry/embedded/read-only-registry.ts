@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentRecord } from '../../storage/records.js';
 import { RegistryError } from '../errors.js';
+import { servicesByType } from '../services-by-type.js';
 import { scanFrames } from './framing.js';
 import { parseMutations, parseSnapshot, RegistryState } from './registry-state.js';
 
@@ -71,14 +72,5 @@ export async function readEmbeddedRegistry(dir: string): Promise<RegistryView> {
       context: { dir },
       hint: 'try again; a node compacting its registry that often is very busy',
     });
-  const servicesByType = new Map<string, { name: string }[]>();
-  for (const d of state.df.values()) {
-    for (const s of d.services) {
-      const list = servicesByType.get(s.type) ?? [];
-      list.push({ name: d.name.name });
-      servicesByType.set(s.type, list);
-    }
-  }
-  for (const list of servicesByType.values()) list.sort((a, b) => a.name.localeCompare(b.name));
-  return { agents: state.agents, servicesByType };
+  return { agents: state.agents, servicesByType: servicesByType(state.df.values()) };
 }

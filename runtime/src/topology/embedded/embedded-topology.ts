@@ -34,6 +34,7 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
   }
   const startedAt = Date.now();
   return {
+    ...(options.persistence === 'memory' ? {} : { recordedLogDir: logDir }),
     // One store backs the agent, directory and timer ports.
     ports: {
       agents: registry,

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CaxtonError } from '@caxton/core';
 import { readBoundedFileSync, type BoundedFileError } from '../listener/index.js';
-import { PLATFORM_NAME } from '../mtp/index.js';
+import { PLATFORM_NAME } from './advertise.js';
 
 /** The file's name in the data directory. */
 export const PLATFORM_FILE = 'platform';
@@ -56,6 +56,14 @@ export function keepPlatformName(dataDir: string, platform: string): string {
   }
   if (kept !== platform) throw new PlatformChangedError(dataDir, kept, platform);
   return platform;
+}
+
+/**
+ * The name a data directory keeps, or undefined when it has none yet (read only: for tools beside
+ * a node, such as `caxton replay`). Read bounded, from a regular file, no symlink followed.
+ */
+export function readKeptPlatformName(dataDir: string): string | undefined {
+  return readKept(path.join(dataDir, PLATFORM_FILE));
 }
 
 /** The kept name, or undefined when there is no file yet; read bounded, from a regular file, no symlink followed. */

@@ -1,0 +1,74 @@
+/**
+ * Where `caxton replay` reads a history (issue 57): a node's data directory (its registry, artifact
+ * store and embedded log, read-only) or an export file written by `--export` (checked as it is
+ * read: a truncated or damaged file fails the replay at its end, typed). Either gives the replay the
+ * same things: the deployment, the identity, the directory, the component and the events.
+ */
+import path from 'node:path';
+import { UsageError } from '../cli-error.js';
+import type { CommandContext } from '../context.js';
+
+type ReplayLibrary = typeof import('@caxton/runtime/replay');
+type RecordedEvent = import('@caxton/runtime/replay').RecordedEvent;
+type RecordedDeployment = import('@caxton/runtime/replay').RecordedDeployment;
+type EmbeddedHistorySummary = import('@caxton/runtime/replay').EmbeddedHistorySummary;
+
+/** Where a replay's history comes from: a node's data directory, or an export file. */
+export interface HistorySource {
+  deployment: RecordedDeployment;
+  identity: string;
+  servicesByType: ReadonlyMap<string, readonly { name: string }[]>;
+  /** The recorded version's component. */
+  component: () => Promise<Uint8Array>;
+  events: AsyncIterable<RecordedEvent>;
+  /** What the JSON summary says of the source, once the events were read. */
+  described: () => Record<string, unknown>;
+  /** A note for stderr when what was read was incomplete. */
+  incomplete: () => string | undefined;
+  close: () => Promise<void>;
+}
+
+export async function dataDirSource(
+  ctx: CommandContext,
+  lib: ReplayLibrary,
+  argv: { agent: string; dataDir: string },
+): Promise<HistorySource> {
+  const dataDir = path.resolve(ctx.io.cwd, argv.dataDir);
+  const agent = await lib.openOfflineAgent(dataDir, argv.agent);
+  let history: EmbeddedHistorySummary | undefined;
+  return {
+    deployment: agent.deployment,
+    identity: agent.identity,
+    servicesByType: agent.servicesByType,
+    component: agent.component,
+    events: lib.readEmbeddedHistory(agent.logDir, argv.agent, { onEnd: (s) => (history = s) }),
+    described: () => ({ history }),
+    incomplete: () =>
+      history !== undefined && (history.droppedDeliveries > 0 || history.droppedSends > 0 || history.segmentsCut.length > 0)
+        ? `the log read was incomplete (${history.droppedDeliveries} deliveries and ${history.droppedSends} sends past the reader's bounds, ${history.segmentsCut.length} segments cut short)`
+        : undefined,
+    close: async () => undefined,
+  };
+}
+
+export async function exportSource(ctx: CommandContext, lib: ReplayLibrary, agent: string, file: string): Promise<HistorySource> {
+  const opened = await lib.openReplayExport(path.resolve(ctx.io.cwd, file));
+  const { header } = opened;
+  if (header.agent !== agent) {
+    await opened.close();
+    throw new UsageError(
+      `${opened.file} holds the history of ${header.agent}, not ${agent}`,
+      `replay it as caxton replay ${header.agent} --input ${file}`,
+    );
+  }
+  return {
+    deployment: header.deployment,
+    identity: header.identity,
+    servicesByType: opened.servicesByType,
+    component: async () => opened.component,
+    events: opened.events,
+    described: () => ({ input: { file: opened.file, exportedAt: header.exportedAt, identity: header.identity } }),
+    incomplete: () => undefined,
+    close: opened.close,
+  };
+}
