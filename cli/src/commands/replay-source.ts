@@ -18,6 +18,8 @@ export interface HistorySource {
   deployment: RecordedDeployment;
   identity: string;
   servicesByType: ReadonlyMap<string, readonly { name: string }[]>;
+  /** The agents deployed where the history was recorded, when known: a replayed send to one the log lacks differs. */
+  localAgents?: ReadonlySet<string>;
   /** The recorded version's component. */
   component: () => Promise<Uint8Array>;
   events: AsyncIterable<RecordedEvent>;
@@ -40,15 +42,29 @@ export async function dataDirSource(
     deployment: agent.deployment,
     identity: agent.identity,
     servicesByType: agent.servicesByType,
+    localAgents: agent.localAgents,
     component: agent.component,
     events: lib.readEmbeddedHistory(agent.logDir, argv.agent, { onEnd: (s) => (history = s) }),
     described: () => ({ history }),
-    incomplete: () =>
-      history !== undefined && (history.droppedDeliveries > 0 || history.droppedSends > 0 || history.segmentsCut.length > 0)
-        ? `the log read was incomplete (${history.droppedDeliveries} deliveries and ${history.droppedSends} sends past the reader's bounds, ${history.segmentsCut.length} segments cut short)`
-        : undefined,
+    incomplete: () => (history === undefined ? undefined : incompleteHistory(history)),
     close: async () => undefined,
   };
+}
+
+/** What of the log could not be read whole, in words; undefined when it all was. */
+function incompleteHistory(h: EmbeddedHistorySummary): string | undefined {
+  const parts: string[] = [];
+  const say = (n: number, what: string): void => void (n > 0 && parts.push(`${n} ${what}`));
+  say(h.droppedDeliveries, "deliveries past the reader's bound");
+  say(h.droppedSends, "sends past the reader's bound");
+  say(h.droppedTimerIntents, "timer records past the reader's bound");
+  say(h.segmentsCut.length, 'segments cut short (a torn tail, a write under way, damage)');
+  say(h.segmentsVanished, 'segments deleted by retention while read');
+  say(h.orphanCompletions, 'handlings whose delivery retention had deleted (applied as state)');
+  say(h.timersWithoutRecord, 'timer firings whose record the log does not hold');
+  say(h.incompleteStateTransactions, 'state transactions without their last frame');
+  say(h.malformedFrames, 'frames no writer writes (skipped)');
+  return parts.length === 0 ? undefined : `the log read was incomplete: ${parts.join(', ')}`;
 }
 
 export async function exportSource(ctx: CommandContext, lib: ReplayLibrary, agent: string, file: string): Promise<HistorySource> {

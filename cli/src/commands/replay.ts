@@ -159,6 +159,7 @@ export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
           identity: source.identity,
           component,
           servicesByType: source.servicesByType,
+          ...(source.localAgents === undefined ? {} : { localAgents: source.localAgents }),
           // The handlings not chosen run too, unreported: an agent's memory goes through what it went through.
           ...(select === undefined ? {} : { select, runUnselected: true }),
         });
@@ -186,6 +187,8 @@ export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
           `replayed ${summary.replayed} of ${summary.recorded} recorded handlings of ${argv.agent} with ${version} in ${(summary.elapsedMs / 1000).toFixed(2)} s (${Math.round(summary.deliveriesPerSecond)}/s): ${summary.diverged} differ, ${summary.crashed} crashed\n`,
         );
         if (summary.readSecureRandom > 0) ctx.print(`${summary.readSecureRandom} handlings read secure randomness (not reproducible)\n`);
+        if (summary.unreplayable > 0)
+          ctx.print(`${summary.unreplayable} timer firings could not run again: the log no longer holds the records that set them\n`);
         if (summary.differedReadingClock > 0)
           ctx.print(`${summary.differedReadingClock} of those that differ read the clock, whose time the log does not record\n`);
         if (summary.differedBeforeVersion > 0)

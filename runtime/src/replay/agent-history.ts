@@ -313,7 +313,7 @@ export class AgentHistory {
         if (record !== undefined) this.timers.delete(timerId);
         else this.counts.timersWithoutRecord++;
         // The done marker records when the timer was due (decision 2174); older logs hold `1` there.
-        const work: RecordedWork = { kind: 'timer', timerId, token: record?.token ?? '', dueAt };
+        const work: RecordedWork = { kind: 'timer', timerId, token: record?.token, dueAt };
         this.handled(work, writes, `${this.local}:timer:${timerId}`, position);
       } else {
         this.out.push({ kind: 'state', reset: tx.reset, writes, position });

@@ -94,6 +94,12 @@ export interface RecordedEffects {
   sends: readonly AclMessage[];
   /** Each recorded send's index in the outbox (the log holds no message to an API caller or another platform). */
   sendIndexes: readonly number[];
+  /**
+   * Whether a receiver name is an agent of the node the log is (its messages would be in the log):
+   * a replayed send to one at an outbox index the log holds nothing for is a send the recorded
+   * version did not make. Absent: such sends are not compared.
+   */
+  isLocal?: (name: string) => boolean;
   state: readonly StateWrite[];
   /** Where timers set by this agent are recorded in its commits (not for kind instances and replica workers). */
   timersRecorded: boolean;
@@ -154,6 +160,19 @@ function sameNames(a: unknown, b: unknown, platform: string | undefined): boolea
   return true;
 }
 
+/** Replayed sends to agents of the node at outbox indexes the log holds nothing for: the recorded version did not make them. */
+function extraLocalSends(recorded: RecordedEffects, outbox: readonly AclMessage[]): AclMessage[] {
+  const isLocal = recorded.isLocal;
+  if (isLocal === undefined || outbox.length <= recorded.sendIndexes.length) return [];
+  const held = new Set(recorded.sendIndexes);
+  const out: AclMessage[] = [];
+  for (let i = 0; i < outbox.length; i++) {
+    if (held.has(i)) continue;
+    if (outbox[i]!.receivers.some((r) => isLocal(r.name))) out.push(outbox[i]!);
+  }
+  return out;
+}
+
 /** Whether two handlings wrote the same own state (reserved bookkeeping left out). */
 function sameOwnWrites(a: ReadonlyMap<string, string | null>, b: ReadonlyMap<string, string | null>): boolean {
   if (a.size !== b.size) return false;
@@ -172,12 +191,14 @@ export function differences(recorded: RecordedEffects, replayed: ReplayedEffects
     const m = replayed.outbox[recorded.sendIndexes[k]!];
     sendsSame = m !== undefined && sameSend(recorded.sends[k]!, m, platform);
   }
-  if (!sendsSame) {
+  const extra = extraLocalSends(recorded, replayed.outbox);
+  if (!sendsSame || extra.length > 0) {
     const sendsRecorded = recorded.sends.map((m) => comparableSend(m, platform));
     const sendsReplayed = recorded.sendIndexes.map((i) => {
       const m = replayed.outbox[i];
       return m === undefined ? null : comparableSend(m, platform);
     });
+    for (const m of extra) sendsReplayed.push(comparableSend(m, platform));
     out.push({ what: 'sends', recorded: sendsRecorded, replayed: sendsReplayed });
   }
   const ownRecorded = ownWrites(recorded.state);

@@ -30,13 +30,13 @@ export function isPlainRecord(value: unknown): value is Record<string, unknown> 
 /**
  * The event `value` (parsed from an `e` line) holds, or a ShapeProblem naming the first field that
  * is wrong. The value's objects are used as they are (no copy), except a timer's work, which gets
- * its `dueAt` back as undefined when the line leaves it out (JSON has no undefined).
+ * its `dueAt` and `token` back as undefined when the line leaves them out (JSON has no undefined).
  */
 export function recordedEventOf(value: unknown): RecordedEvent {
   const event = checkRecordedEvent(value);
-  if (event.kind !== 'handled' || event.work.kind !== 'timer' || 'dueAt' in event.work) return event;
-  const { timerId, token } = event.work;
-  return { ...event, work: { kind: 'timer', timerId, token, dueAt: undefined } };
+  if (event.kind !== 'handled' || event.work.kind !== 'timer' || ('dueAt' in event.work && 'token' in event.work)) return event;
+  const { timerId, token, dueAt } = event.work;
+  return { ...event, work: { kind: 'timer', timerId, token, dueAt } };
 }
 
 /** Throws a ShapeProblem naming the first field of `value` that is not a recorded event's; changes nothing. */
@@ -90,7 +90,7 @@ function work(value: unknown): RecordedWork {
     if (dueAt !== undefined && (typeof dueAt !== 'number' || !Number.isFinite(dueAt)))
       throw new ShapeProblem('the timer work dueAt is not a time');
     string(w['timerId'], 'the timer work timerId');
-    string(w['token'], 'the timer work token');
+    if (w['token'] !== undefined) string(w['token'], 'the timer work token');
     return w as unknown as RecordedWork;
   }
   throw new ShapeProblem('the handling work is neither a message nor a timer');

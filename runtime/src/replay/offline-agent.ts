@@ -25,6 +25,8 @@ export interface OfflineAgent {
   logDir: string;
   /** The directory as the registry holds it now: what `search-services` answers in the replay. */
   servicesByType: ReadonlyMap<string, readonly { name: string }[]>;
+  /** The agents (and kinds) deployed there: messages to them are in its log. */
+  localAgents: ReadonlySet<string>;
 }
 
 /** The deployment an agent name runs under: its own record, or for a kind instance (`kind/key`) the one its kind's makes for it. */
@@ -85,5 +87,6 @@ export async function openOfflineAgent(dataDir: string, name: string): Promise<O
     },
     logDir: path.join(dataDir, 'log'),
     servicesByType,
+    localAgents: new Set(records.keys()),
   };
 }

@@ -15,8 +15,12 @@ import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
 /** The work a recorded handling ran on. */
 export type RecordedWork =
   | { kind: 'message'; delivery: Delivery }
-  /** A durable timer's firing: its id, the token the agent set, and when it was due (ms since epoch; undefined when the log does not say). */
-  | { kind: 'timer'; timerId: string; token: string; dueAt: number | undefined };
+  /**
+   * A durable timer's firing: its id, the token the agent set — undefined when the log does not
+   * hold the record that set it (retention deleted it; a kind instance's timers are never recorded
+   * there), and the firing cannot be replayed — and when it was due (undefined when not said).
+   */
+  | { kind: 'timer'; timerId: string; token: string | undefined; dueAt: number | undefined };
 
 export interface RecordedHandling {
   kind: 'handled';

@@ -37,6 +37,8 @@ export interface ReplayOptions {
    * went through (an agent that keeps a conversation in memory). Default: they are not run.
    */
   runUnselected?: boolean;
+  /** The names of the agents deployed where the log was recorded (bare): sends to them are in the log. */
+  localAgents?: ReadonlySet<string>;
 }
 
 /** What one replayed handling did against its record. */
@@ -79,6 +81,8 @@ export interface ReplaySummary {
   differedReadingClock: number;
   /** Handlings that differ and were recorded under an earlier version than the one replayed. */
   differedBeforeVersion: number;
+  /** Recorded handlings that cannot be run again: a timer firing whose token the log does not hold. */
+  unreplayable: number;
   fuelUsed: number;
   elapsedMs: number;
   deliveriesPerSecond: number;
@@ -104,6 +108,8 @@ export class Replayer {
   private readonly state = new Map<string, string>();
   private readonly platform: string | undefined;
   private deployed = false;
+  /** Whether a receiver is an agent of the recording node (`name`, `name@platform`, `kind/key`), when the options say which are. */
+  private readonly isLocal: { isLocal?: (name: string) => boolean };
   /** What the replayed handling's clock reads. */
   private clockNow = Date.now();
   /** The sandbox's state view is not the recorded one: reset it before the next handling. */
@@ -117,6 +123,7 @@ export class Replayer {
     readSecureRandom: 0,
     differedReadingClock: 0,
     differedBeforeVersion: 0,
+    unreplayable: 0,
     fuelUsed: 0,
     elapsedMs: 0,
     deliveriesPerSecond: 0,
@@ -133,6 +140,19 @@ export class Replayer {
     }
     const at = o.identity.lastIndexOf('@');
     this.platform = at < 0 ? undefined : o.identity.slice(at + 1);
+    const local = o.localAgents;
+    const suffix = this.platform === undefined ? undefined : `@${this.platform}`;
+    this.isLocal =
+      local === undefined
+        ? {}
+        : {
+            isLocal: (name) => {
+              const bare = suffix !== undefined && name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
+              if (bare.includes('@')) return false;
+              const slash = bare.indexOf('/');
+              return local.has(slash < 0 ? bare : bare.slice(0, slash));
+            },
+          };
   }
 
   /** Replays `events` in order, yielding a report per selected handling; `summary()` after. */
@@ -150,6 +170,12 @@ export class Replayer {
           continue;
         }
         this.summary.recorded++;
+        if (event.work.kind === 'timer' && event.work.token === undefined) {
+          // Its token is not in the log: what the agent was handed cannot be known. Its writes still count.
+          this.summary.unreplayable++;
+          this.applyRecorded(event.state, false, true);
+          continue;
+        }
         if (this.o.select !== undefined && !this.o.select(event)) {
           if (this.o.runUnselected === true) await this.runUnreported(event);
           else this.applyRecorded(event.state, false, true);
@@ -223,6 +249,7 @@ export class Replayer {
       {
         sends: h.sends,
         sendIndexes: h.sendIndexes,
+        ...this.isLocal,
         state: h.state,
         timersRecorded: !isInstanceName(this.localName()) && !isReplicaUnitName(this.localName()),
       },
@@ -269,7 +296,7 @@ export class Replayer {
       kind: 'timer',
       id: `timer:${w.timerId}`,
       agent: this.o.identity,
-      token: w.token,
+      token: w.token ?? '',
       ...(w.dueAt === undefined ? {} : { dueAt: w.dueAt }),
     };
   }
@@ -306,7 +333,7 @@ function outcomeOf(r: WorkResult): string {
 
 function describe(h: RecordedHandling): HandlingReport['work'] {
   const w = h.work;
-  if (w.kind === 'timer') return { kind: 'timer', id: w.timerId, token: w.token, at: w.dueAt };
+  if (w.kind === 'timer') return { kind: 'timer', id: w.timerId, token: w.token ?? '', at: w.dueAt };
   const d: Delivery = w.delivery;
   return {
     kind: 'message',

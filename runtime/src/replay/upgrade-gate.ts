@@ -23,6 +23,8 @@ export interface UpgradeGateOptions {
   platform: string;
   /** What `search-services` answers in the replay (the registry's directory now). */
   servicesByType?: () => Promise<ReadonlyMap<string, readonly { name: string }[]>>;
+  /** The agents (and kinds) deployed: a new version's send to one the log lacks differs. */
+  localAgents?: () => Promise<ReadonlySet<string>>;
   now?: () => number;
 }
 
@@ -78,6 +80,7 @@ export class UpgradeGate {
       component,
       select,
       ...(this.o.servicesByType === undefined ? {} : { servicesByType: await this.o.servicesByType() }),
+      ...(this.o.localAgents === undefined ? {} : { localAgents: await this.o.localAgents() }),
     });
     const accept = new Set(spec.accept);
     const verdict: ReplayGateVerdict = { replayed: 0, crashed: 0, sendsDiffer: 0, stateDiffer: 0, first: '' };

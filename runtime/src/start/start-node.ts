@@ -476,6 +476,7 @@ async function startOnTopology(
             logDir: topology.recordedLogDir,
             platform,
             servicesByType: async () => servicesByType(await storage.directory.searchDf({}, 100_000)),
+            localAgents: async () => new Set((await storage.agents.listAgents()).map((a) => a.name)),
           }),
         }
       : {}),

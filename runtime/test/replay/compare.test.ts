@@ -76,4 +76,23 @@ describe('replay comparison', () => {
     assert.deepEqual(diffs[1]!.replayed, [null], 'the recorded send the replay lacks');
     assert.deepEqual(diffs[2], { what: 'state', recorded: { n: '7' }, replayed: {} });
   });
+
+  it('a replayed send to an agent of the node at an index the log holds nothing for is one the recorded version did not make', () => {
+    const isLocal = (name: string): boolean => name === 'ping' || name === 'ping@p';
+    const base = { sends: [], sendIndexes: [], state: [], timersRecorded: false, isLocal };
+    const run = (outbox: AclMessage[]) =>
+      differences(base, { completed: true, outcome: 'ok', outbox, stateWrites: [], timers: [], http: [] }, 'p');
+    assert.deepEqual(
+      run([{ performative: 'inform', receivers: [{ name: 'operator' }], content: 'x' }]),
+      [],
+      'an API caller: not in the log',
+    );
+    const extra = run([replayed]);
+    assert.deepEqual(
+      extra.map((d) => d.what),
+      ['sends'],
+    );
+    assert.deepEqual(extra[0]!.recorded, []);
+    assert.equal((extra[0]!.replayed as unknown[]).length, 1);
+  });
 });
