@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { caxton, show } from './support/cli.js';
+import { caxton, show, spawnCaxton } from './support/cli.js';
 import { builtExample } from './support/paths.js';
 import { stopStragglers } from './support/processes.js';
 import { startServe, type Serve } from './support/serve.js';
@@ -149,6 +149,28 @@ describe('caxton replay beside a real caxton serve', () => {
     assert.deepEqual(read(after), read(before));
   });
 
+  it('a replay killed with SIGKILL while it reports leaves the data directory as it was', async () => {
+    const before = listing(serve.dataDir);
+    const names = (l: readonly string[]): string[] => l.map((x) => x.split(' ')[0]!).filter((n) => !n.startsWith('logs'));
+    // Its own temporary files (the prepare cache it makes) go where this test removes them: a killed
+    // process removes nothing.
+    const tmp = await mkdtemp(path.join(tmpdir(), 'caxton-replay-killed-'));
+    try {
+      const proc = spawnCaxton(['replay', 'ticker', '--all', '--json', '--data-dir', serve.dataDir], { env: { TMPDIR: tmp } });
+      // Killed once it has reported a handling: mid-replay, its reader and sandbox busy.
+      await proc.waitFor((p) => p.stdout.includes('"type":"handling"'), 'a first handling reported', 60_000);
+      proc.kill('SIGKILL');
+      const end = await proc.done;
+      assert.equal(end.signal, 'SIGKILL');
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    const after = listing(serve.dataDir);
+    assert.deepEqual(names(after), names(before));
+    const read = (l: readonly string[]): string[] => l.filter((x) => x.startsWith('artifacts'));
+    assert.deepEqual(read(after), read(before));
+  });
+
   it('with another version shows what it does otherwise: the same replies, none of the state writes', async () => {
     const r = await replay(serve, ['counter', '--with', builtExample('as-counter', 'as-counter.wasm')]);
     assert.equal(r.code, 1, r.text);
@@ -169,6 +191,12 @@ describe('caxton replay beside a real caxton serve', () => {
     assert.equal(one.summary.replayed, 1, one.text);
     assert.equal(one.summary.recorded, COUNTED);
     assert.equal(one.summary.diverged, 0, one.text);
+    // Step by step: what the handling was handed, the count before and after, what it answered.
+    const steps = await caxton(['replay', 'counter', '--conversation', 'count-7', '--trace', '--data-dir', serve.dataDir]);
+    assert.equal(steps.code, 0, show(steps));
+    assert.match(steps.stdout, /in {5}request from operator@caxton: "\+1"/);
+    assert.match(steps.stdout, /state {2}"count": "7" -> "8"/);
+    assert.match(steps.stdout, /sent {3}inform to operator@caxton: "8"/);
     const missing = await caxton(['replay', 'nobody', '--data-dir', serve.dataDir]);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /no agent nobody is deployed/);

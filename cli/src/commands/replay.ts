@@ -31,6 +31,7 @@ type Args = GlobalArgs & {
   conversation?: string;
   message?: string;
   all: boolean;
+  trace: boolean;
   export?: string;
   input?: string;
   force: boolean;
@@ -43,7 +44,7 @@ type RecordedHandling = import('@caxton/runtime/replay').RecordedHandling;
 const FILTERS = ['with', 'from', 'until', 'conversation', 'message'] as const;
 
 /** The flags that choose the mode (replay a data dir, replay an export, write an export) agree. */
-export function checkMode(argv: Pick<Args, (typeof FILTERS)[number] | 'all' | 'export' | 'input' | 'force'>): void {
+export function checkMode(argv: Pick<Args, (typeof FILTERS)[number] | 'all' | 'export' | 'input' | 'force'> & { trace?: boolean }): void {
   for (const flag of ['export', 'input'] as const)
     if (argv[flag] !== undefined && argv[flag].trim() === '') throw new UsageError(`--${flag} needs a file name`);
   if (argv.export !== undefined && argv.input !== undefined)
@@ -55,7 +56,7 @@ export function checkMode(argv: Pick<Args, (typeof FILTERS)[number] | 'all' | 'e
     if (argv.force) throw new UsageError('--force only goes with --export (it replaces an existing export file)');
     return;
   }
-  const given = [...FILTERS.filter((f) => argv[f] !== undefined), ...(argv.all ? ['all'] : [])];
+  const given = [...FILTERS.filter((f) => argv[f] !== undefined), ...(argv.all ? ['all'] : []), ...(argv.trace === true ? ['trace'] : [])];
   if (given.length > 0)
     throw new UsageError(
       `--export writes the whole history: --${given[0]} applies when it is replayed`,
@@ -113,6 +114,24 @@ function printReport(ctx: CommandContext, r: HandlingReport): void {
     );
   if (r.differences.length > 0 && r.beforeVersion === true)
     ctx.print('    (recorded before this version was deployed: another version handled it)\n');
+  if (r.step !== undefined) printStep(ctx, r.step);
+}
+
+/** `--trace`: the handling as a step — its input, the state before, what it did. */
+function printStep(ctx: CommandContext, s: NonNullable<HandlingReport['step']>): void {
+  const input =
+    'timer' in s.input
+      ? `timer ${JSON.stringify(s.input.timer)}`
+      : `${s.input.performative} from ${s.input.sender ?? '?'}: ${JSON.stringify(s.input.content ?? '')}`;
+  ctx.print(`    in     ${input}\n`);
+  for (const [key, before] of Object.entries(s.stateBefore)) {
+    const written = Object.hasOwn(s.recordedWrites, key) ? JSON.stringify(s.recordedWrites[key]) : '(not written in the record)';
+    ctx.print(`    state  ${JSON.stringify(key)}: ${JSON.stringify(before)} -> ${written}\n`);
+  }
+  for (const m of s.sent) ctx.print(`    sent   ${m.performative} to ${m.receivers.join(', ')}: ${JSON.stringify(m.content ?? '')}\n`);
+  for (const t of s.timers) ctx.print(`    timer  ${JSON.stringify(t.token)} in ${t.delayMs} ms\n`);
+  for (const c of s.http) ctx.print(`    http   ${c.method} ${c.url}\n`);
+  for (const l of s.logs) ctx.print(`    log    ${l}\n`);
 }
 
 export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
@@ -128,6 +147,12 @@ export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         .option('conversation', { type: 'string', describe: 'Only the handlings of this conversation' })
         .option('message', { type: 'string', describe: 'Only the handling of this message id' })
         .option('all', { type: 'boolean', default: false, describe: 'Print every handling, not only those that differ' })
+        .option('trace', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'Print each handling reported as a step: what it was handed, the state before, what it sent, set and wrote (implies --all)',
+        })
         .option('export', {
           type: 'string',
           describe: "Write the agent's whole recorded history, deployment and component to this file instead of replaying",
@@ -162,11 +187,12 @@ export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
           ...(source.localAgents === undefined ? {} : { localAgents: source.localAgents }),
           // The handlings not chosen run too, unreported: an agent's memory goes through what it went through.
           ...(select === undefined ? {} : { select, runUnselected: true }),
+          ...(argv.trace ? { trace: true } : {}),
         });
         let lastNote = Date.now();
         for await (const report of replayer.run(source.events)) {
           if (ctx.args.json) ctx.printJsonLine({ type: 'handling', ...report });
-          else if (argv.all || report.differences.length > 0) printReport(ctx, report);
+          else if (argv.all || argv.trace || report.differences.length > 0) printReport(ctx, report);
           if (Date.now() - lastNote > 2000) {
             lastNote = Date.now();
             ctx.note(`replay: ${report.index} handlings replayed…`);

@@ -10,7 +10,7 @@ export type { EmbeddedHistoryOptions, EmbeddedHistoryStart, EmbeddedHistorySumma
 export { openOfflineAgent } from './offline-agent.js';
 export type { OfflineAgent } from './offline-agent.js';
 export { Replayer, replayLimits } from './replayer.js';
-export type { HandlingReport, ReplayOptions, ReplaySummary } from './replayer.js';
+export type { HandlingReport, HandlingStep, ReplayOptions, ReplaySummary } from './replayer.js';
 export type { Difference } from './compare.js';
 export type { RecordedDeployment, RecordedEvent, RecordedHandling, RecordedWork } from './recorded.js';
 export { openReplayExport, writeReplayExport } from './export-file.js';

@@ -39,6 +39,8 @@ export interface ReplayOptions {
   runUnselected?: boolean;
   /** The names of the agents deployed where the log was recorded (bare): sends to them are in the log. */
   localAgents?: ReadonlySet<string>;
+  /** Put each reported handling's step in its report: its input, the state before, what it did. */
+  trace?: boolean;
 }
 
 /** What one replayed handling did against its record. */
@@ -65,6 +67,8 @@ export interface HandlingReport {
   clockReads: number;
   /** Recorded before the version replayed was deployed (`versionSince`): an earlier version ran it. */
   beforeVersion?: true;
+  /** With `trace`: the handling as a step — what it was handed, the state before, what it did. */
+  step?: HandlingStep;
   differences: Difference[];
 }
 
@@ -86,6 +90,23 @@ export interface ReplaySummary {
   fuelUsed: number;
   elapsedMs: number;
   deliveriesPerSecond: number;
+}
+
+/** One handling as a step of a conversation (`caxton replay --trace`). */
+export interface HandlingStep {
+  /** The message it was handed (a timer's token for a timer). */
+  input:
+    | { performative: string; sender: string | undefined; content: string | undefined; conversationId: string | undefined }
+    | { timer: string };
+  /** The keys it wrote (recorded or replayed), as they were before it: null for a key that was not there. */
+  stateBefore: Record<string, string | null>;
+  /** Its own writes as the log recorded them. */
+  recordedWrites: Record<string, string | null>;
+  /** What the replay did: messages sent (receivers, performative, content), timers, HTTP requests, log lines. */
+  sent: { performative: string; receivers: string[]; content: string | undefined }[];
+  timers: { token: string; delayMs: number }[];
+  http: { method: string; url: string }[];
+  logs: string[];
 }
 
 /** Per-second quotas are the node's pacing, not the handling's: a replay runs far faster than real time. */
@@ -237,6 +258,7 @@ export class Replayer {
     await this.ensureDeployed();
     this.syncState();
     const work = this.workOf(h);
+    const before = this.o.trace === true ? new Map(this.state) : undefined;
     this.clockNow = (h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt) ?? this.clockNow;
     const result = this.sandbox.run(work);
     this.summary.replayed++;
@@ -280,6 +302,7 @@ export class Replayer {
       secureRandomBytes,
       clockReads,
       ...(beforeVersion ? { beforeVersion: true as const } : {}),
+      ...(before === undefined ? {} : { step: stepOf(h, before, result) }),
       differences: diffs,
     };
   }
@@ -353,4 +376,31 @@ function sameOwn(recorded: readonly StateWrite[], replayed: readonly StateWrite[
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v || !b.has(k)) return false;
   return true;
+}
+
+/** A handling as a step: its input, the state before of every key it or its record wrote, and what the replay did. */
+function stepOf(h: RecordedHandling, before: ReadonlyMap<string, string>, result: WorkResult): HandlingStep {
+  const w = h.work;
+  const recordedWrites = Object.fromEntries(ownWrites(h.state));
+  const replayedWrites =
+    result.status === 'ok' || result.status === 'rejected' ? ownWrites(result.stateWrites) : new Map<string, string | null>();
+  const stateBefore: Record<string, string | null> = {};
+  for (const key of new Set([...Object.keys(recordedWrites), ...replayedWrites.keys()])) stateBefore[key] = before.get(key) ?? null;
+  return {
+    input:
+      w.kind === 'timer'
+        ? { timer: w.token ?? '' }
+        : {
+            performative: w.delivery.message.performative,
+            sender: w.delivery.message.sender?.name,
+            content: w.delivery.message.content,
+            conversationId: w.delivery.message.conversationId,
+          },
+    stateBefore,
+    recordedWrites,
+    sent: result.outbox.map((m) => ({ performative: m.performative, receivers: m.receivers.map((r) => r.name), content: m.content })),
+    timers: result.timers.map((t) => ({ token: t.token, delayMs: t.delayMs })),
+    http: result.http.map((c) => ({ method: c.request.method, url: c.request.url })),
+    logs: result.logs.map((l) => `${l.level}: ${l.message}`),
+  };
 }
