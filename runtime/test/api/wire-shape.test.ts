@@ -116,6 +116,7 @@ const header: W.WireArtifactHeader = {
   rollout: { strategy: 'canary:10', maxCrashRatePercent: 0, maxFailureRatePercent: 3, maxP99Ms: 250, bakeMs: 600_000 },
   kind: { idleMs: 500, maxActive: 7 },
   topics: { patterns: ['jobs.*'] },
+  replay: { handlings: 1000, sinceMs: 0, acceptDiff: ['sends', 'state'] },
 };
 const df: W.WireDfAgentDescription = {
   name: id,
