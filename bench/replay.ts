@@ -140,7 +140,7 @@ try {
     value: Math.round((handlingNs / (handlingNs + added)) * 1000) / 1000,
     unit: 'ratio',
     target: '>= 0.95',
-    note: `a handling cost the node ${Math.round(handlingNs)} ns of CPU while recording; deriving its time and id adds ${Math.round(added)} ns over reading the host`,
+    note: `a handling cost the node ${Math.round(handlingNs)} ns of CPU while recording; deriving its ids adds ${Math.round(added)} ns over drawing them`,
   });
 } finally {
   if (recorded !== undefined && process.env.CAXTON_BENCH_KEEP_DIR === undefined) rmSync(recorded.dir, { recursive: true, force: true });
