@@ -1,0 +1,105 @@
+/**
+ * An HTTP-calling agent replays with nothing differing (issue 57, decision 2174): the js-http-agent
+ * example on a real node calls a real loopback service per request and answers when the service's
+ * answer comes back from http@caxton. Its call ids derive from the handling, so running the
+ * recorded component again on the log makes the same calls (method, URL, context, id) as the
+ * pending-call records the log holds, and handles each answer as recorded. Nothing leaves.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { Engine } from '@caxton/sandbox';
+import { httpPendingStateKey, type AclMessage } from '@caxton/core';
+import { startNode, type RunningNode } from '../../src/start/start-node.js';
+import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
+import { openOfflineAgent } from '../../src/replay/offline-agent.js';
+import { readEmbeddedHistory } from '../../src/replay/embedded-history.js';
+import { Replayer, type HandlingReport } from '../../src/replay/replayer.js';
+import { TEST_ENGINE_CACHE } from '../support/engine-cache.js';
+import { example } from '../support/examples.js';
+import { upperCaseServer } from '../http/gateway-node.js';
+import type { TestServer } from '../http/support.js';
+
+const REQUESTS = 30;
+let dataDir: string;
+let node: RunningNode | undefined;
+let server: TestServer;
+const bodies: string[] = [];
+const toOperator: AclMessage[] = [];
+
+before(async () => {
+  server = await upperCaseServer(bodies);
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replay-http-'));
+  node = await startNode({
+    dataDir,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'none' },
+    api: false,
+    shards: 1,
+    prepare: { cacheDir: TEST_ENGINE_CACHE },
+  });
+  node.events.on((e) => (e.type === 'external' ? void toOperator.push(e.message) : undefined), ['external']);
+});
+
+after(async () => {
+  await node?.stop();
+  await server?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test('an agent that calls HTTP replays with nothing differing: the same calls under the same ids, the same answers handled', async () => {
+  const policy = { ...nodeDefaultHttpPolicy(), allow: [{ host: 'localhost', ports: [server.port], allowPrivate: true }] };
+  await node!.control.deploy(
+    { name: 'lookup', limits: {}, config: { 'service-url': `http://localhost:${server.port}/shout` }, http: policy },
+    await example('js-http-agent'),
+  );
+  for (let i = 0; i < REQUESTS; i++)
+    await node!.control.send({
+      performative: 'request',
+      receivers: [{ name: 'lookup' }],
+      content: `call ${i}`,
+      replyWith: `r${i}`,
+      conversationId: `c${i}`,
+    });
+  const deadline = Date.now() + 60_000;
+  while (toOperator.filter((m) => m.performative === 'inform').length < REQUESTS) {
+    assert.ok(Date.now() < deadline, `${toOperator.length} of ${REQUESTS} answers`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+
+  const agent = await openOfflineAgent(dataDir, 'lookup');
+  const replayer = new Replayer({
+    engine: new Engine({ cacheDir: TEST_ENGINE_CACHE }),
+    deployment: agent.deployment,
+    identity: agent.identity,
+    component: await agent.component(),
+    servicesByType: agent.servicesByType,
+    localAgents: agent.localAgents,
+  });
+  const reports: HandlingReport[] = [];
+  const calls = new Set<string>();
+  const events = readEmbeddedHistory(agent.logDir, 'lookup');
+  for await (const r of replayer.run(
+    (async function* () {
+      for await (const e of events) {
+        // The pending-call records the recorded handlings committed: what the comparison checks the replay's calls against.
+        if (e.kind === 'handled')
+          for (const w of e.state) if (w.key.startsWith(httpPendingStateKey('')) && w.value !== null) calls.add(w.key);
+        yield e;
+      }
+    })(),
+  ))
+    reports.push(r);
+  replayer.close();
+  const summary = replayer.summaryOf();
+  assert.equal(calls.size, REQUESTS, 'every request made one recorded call');
+  assert.equal(summary.replayed, 2 * REQUESTS, 'each request and each answer from http@caxton');
+  assert.deepEqual(
+    reports.filter((r) => r.differences.length > 0),
+    [],
+  );
+  assert.equal(bodies.length, REQUESTS, 'the replay called nothing');
+});
