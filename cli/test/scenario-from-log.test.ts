@@ -8,6 +8,7 @@
  * and against a real node in test/e2e/test-from-log.test.ts.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -326,7 +327,13 @@ describe('caxton test --from-log: the command line', () => {
       const events: RecordedEvent[] = [handled(a, [w('count', '1')]), handled(b, [w('count', '2')]), handled(q)];
       const file = path.join(dir, 'counter.caxton-replay');
       await writeReplayExport(file, {
-        deployment: { name: 'counter', version: 1, artifactDigest: 'x', createdAt: 1_790_000_000_000 },
+        // The digest of the component the export carries: the recorded version's (replay-source.ts checks it).
+        deployment: {
+          name: 'counter',
+          version: 1,
+          artifactDigest: createHash('sha256').update(readFileSync(counterWasm)).digest('hex'),
+          createdAt: 1_790_000_000_000,
+        },
         identity: 'counter@caxton',
         servicesByType: new Map(),
         component: readFileSync(counterWasm),

@@ -51,6 +51,14 @@ describe('caxton test --from-log beside a real caxton serve', () => {
     }
     await send('request', '+1', 'later');
     await handled(5);
+    // A handling counts as handled before its commit is durable; the state shows the last commit,
+    // and an agent's commits are durable in order: then the log holds every one of them.
+    await until(
+      async () => (await client.getState('counter', 'count').catch(() => undefined))?.value === '4',
+      'the last commit durable',
+      30_000,
+      50,
+    );
   });
   after(async () => {
     await stopStragglers();

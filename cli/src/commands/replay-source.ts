@@ -4,6 +4,7 @@
  * read: a truncated or damaged file fails the replay at its end, typed). Either gives the replay the
  * same things: the deployment, the identity, the directory, the component and the events.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
@@ -81,7 +82,18 @@ export async function exportSource(ctx: CommandContext, lib: ReplayLibrary, agen
     deployment: header.deployment,
     identity: header.identity,
     servicesByType: opened.servicesByType,
-    component: async () => opened.component,
+    // The recorded version is the one whose digest the deployment names: an export's component
+    // that is not (edited, or another version's) is not replayed as "recorded". An export is not
+    // signed: whoever could write the file chose both; it runs in the sandbox all the same.
+    component: async () => {
+      const digest = createHash('sha256').update(opened.component).digest('hex');
+      if (digest !== header.deployment.artifactDigest)
+        throw new UsageError(
+          `${opened.file} holds a component (sha256 ${digest.slice(0, 12)}…) other than version ${header.deployment.version}'s (${header.deployment.artifactDigest.slice(0, 12)}…)`,
+          'replay another version on purpose with --with <component>',
+        );
+      return opened.component;
+    },
     events: opened.events,
     described: () => ({ input: { file: opened.file, exportedAt: header.exportedAt, identity: header.identity } }),
     incomplete: () => undefined,

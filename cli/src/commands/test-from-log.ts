@@ -7,7 +7,7 @@
  * recorded version (test-from-log-rerun.ts). The file is checked by the scenario parser before it
  * is written, and an existing one is not replaced without `--force`.
  */
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { displayPath } from '../artifact-source.js';
 import { UsageError } from '../cli-error.js';
@@ -99,11 +99,18 @@ export async function runFromLog(ctx: CommandContext, argv: FromLogArgs): Promis
     file: shown,
   });
   await mkdir(path.dirname(file), { recursive: true });
+  const exists = await lstat(file).then(
+    () => true,
+    () => false,
+  );
+  if (exists && !argv.force) throw new UsageError(`${shown} exists`, 'give --force to replace it, or --out another file');
+  // Whole or not at all, and a symlink at the name is replaced, never written through.
+  const temporary = `${file}.tmp-${process.pid}-${Date.now().toString(36)}`;
   try {
-    await writeFile(file, made.text, { flag: argv.force ? 'w' : 'wx' });
+    await writeFile(temporary, made.text, { flag: 'wx' });
+    await rename(temporary, file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new UsageError(`${shown} exists`, 'give --force to replace it, or --out another file');
+    await rm(temporary, { force: true });
     throw err;
   }
 

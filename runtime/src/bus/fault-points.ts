@@ -14,7 +14,8 @@
  * a torn tail that recovery cuts at its first incomplete frame). In a stateful rollout's handover
  * (decision 2170, node/rollouts.ts): `rollout-taken-over` (the new version holds the state, routing
  * to it begun, nothing handled on it yet) and `rollout-handed-back` (its instance stopped, the
- * running instance's view not reset yet, the rollout still recorded).
+ * running instance's view not reset yet, the rollout still recorded). In a replay (issue 57,
+ * replay/replayer.ts): `replay-handled` (a handling replayed and compared, the next not begun).
  */
 const armed = parse(process.env['CAXTON_FAULT_POINT']);
 

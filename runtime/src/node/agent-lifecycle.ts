@@ -817,6 +817,14 @@ export class AgentLifecycle {
       bytes,
       spec.replay!,
     );
+    // The replay took a while: the upgrade goes on only from the deployment it was judged against
+    // (a stop, a new deployment or another version meanwhile refuse it; nothing is stored yet).
+    const now = await this.residency.upgradeBase(spec.name);
+    if (now.version !== previous.version || now.createdAt !== previous.createdAt || now.absentSince !== previous.absentSince)
+      throw new ConflictError(`agent ${spec.name} changed while its new version was being replayed (it is version ${now.version} now)`, {
+        context: { agent: spec.name, version: now.version, replayedAgainst: previous.version },
+        hint: 'upgrade again: the replay runs on what the agent is now',
+      });
   }
 
   private async upgradeNamed(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {

@@ -14,8 +14,9 @@
  */
 import { isInstanceName, isReplicaUnitName, type Delivery, type StateWrite } from '@caxton/core';
 import { DEPLOYABLE_LIMITS, limitDefinition, type AgentLimitsSpec } from '@caxton/core';
-import { Sandbox, type AgentLimits, type Engine, type Work, type WorkResult } from '@caxton/sandbox';
+import { DEFAULT_LIMITS, Sandbox, type AgentLimits, type Engine, type Work, type WorkResult } from '@caxton/sandbox';
 import { differences, ownWrites, type Difference } from './compare.js';
+import { faultPoint } from '../bus/fault-points.js';
 import type { RecordedDeployment, RecordedEvent, RecordedHandling } from './recorded.js';
 
 export interface ReplayOptions {
@@ -41,6 +42,8 @@ export interface ReplayOptions {
   localAgents?: ReadonlySet<string>;
   /** Put each reported handling's step in its report: its input, the state before, what it did. */
   trace?: boolean;
+  /** At most this fuel a handling (and an init), whatever the deployment allows: a replay in a node's own thread. */
+  maxFuelPerHandling?: number;
 }
 
 /** What one replayed handling did against its record. */
@@ -135,6 +138,8 @@ export class Replayer {
   private clockNow = Date.now();
   /** The sandbox's state view is not the recorded one: reset it before the next handling. */
   private stale = false;
+  /** When the handling running now began (performance.now()): its clock moves on from its work's time. */
+  private runStarted = performance.now();
   private readonly summary: ReplaySummary = {
     recorded: 0,
     replayed: 0,
@@ -152,8 +157,9 @@ export class Replayer {
 
   constructor(private readonly o: ReplayOptions) {
     // The clocks a handling reads are the host's, and the log does not record what they said
-    // (decision 2174): a replayed handling is given the time its work was accepted (or due).
-    this.sandbox = new Sandbox({ engine: o.engine, clock: () => this.clockNow });
+    // (decision 2174): a replayed handling is given the time its work was accepted (or due), moving
+    // on as it runs (a handling that waits on its clock ends, as it did).
+    this.sandbox = new Sandbox({ engine: o.engine, clock: () => this.clockNow + Math.floor(performance.now() - this.runStarted) });
     if (o.servicesByType !== undefined) {
       const byType: Record<string, { name: string }[]> = {};
       for (const [type, ids] of o.servicesByType) byType[type] = ids.map((id) => ({ name: id.name }));
@@ -203,6 +209,7 @@ export class Replayer {
           continue;
         }
         const report = await this.replayOne(event, ++index);
+        faultPoint('replay-handled');
         yield report;
       }
     } finally {
@@ -225,7 +232,7 @@ export class Replayer {
     await this.sandbox.deploy({
       name: this.o.identity,
       artifact: this.o.component,
-      limits: replayLimits(deployment.limits),
+      limits: capFuel(replayLimits(deployment.limits), this.o.maxFuelPerHandling),
       ...(deployment.config !== undefined ? { config: deployment.config } : {}),
       ...(deployment.http !== undefined ? { http: deployment.http } : {}),
       ...(deployment.topics !== undefined ? { topics: deployment.topics } : {}),
@@ -242,6 +249,7 @@ export class Replayer {
     await this.ensureDeployed();
     this.syncState();
     this.clockNow = (h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt) ?? this.clockNow;
+    this.runStarted = performance.now();
     const result = this.sandbox.run(this.workOf(h));
     const completed = result.status === 'ok' || result.status === 'rejected';
     this.applyRecorded(h.state, false, !completed || !sameOwn(h.state, result.stateWrites));
@@ -260,6 +268,7 @@ export class Replayer {
     const work = this.workOf(h);
     const before = this.o.trace === true ? new Map(this.state) : undefined;
     this.clockNow = (h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt) ?? this.clockNow;
+    this.runStarted = performance.now();
     const result = this.sandbox.run(work);
     this.summary.replayed++;
     this.summary.fuelUsed += result.fuelUsed;
@@ -402,5 +411,15 @@ function stepOf(h: RecordedHandling, before: ReadonlyMap<string, string>, result
     timers: result.timers.map((t) => ({ token: t.token, delayMs: t.delayMs })),
     http: result.http.map((c) => ({ method: c.request.method, url: c.request.url })),
     logs: result.logs.map((l) => `${l.level}: ${l.message}`),
+  };
+}
+
+/** `limits` with their fuel (a handling's, an init's) at most `max`. */
+function capFuel(limits: Partial<AgentLimits>, max: number | undefined): Partial<AgentLimits> {
+  if (max === undefined) return limits;
+  return {
+    ...limits,
+    fuelPerMessage: Math.min(limits.fuelPerMessage ?? DEFAULT_LIMITS.fuelPerMessage, max),
+    fuelPerInit: Math.min(limits.fuelPerInit ?? DEFAULT_LIMITS.fuelPerInit, max),
   };
 }

@@ -5,14 +5,25 @@
  * counts and the first refusing handling) when it crashes where the recorded version completed,
  * or differs in a way the operator did not accept. Nothing of the replay is applied anywhere.
  *
- * The replay runs in the node's own thread: it yields to the event loop every YIELD_EVERY handlings
- * so the node's traffic goes on meanwhile. "The last N" takes two passes over the log (one to
- * count, one to run), so memory stays bounded whatever the log holds.
+ * The replay runs in the node's own thread, so it is bounded three ways: each handling's fuel at
+ * GATE_MAX_FUEL (about a second of CPU; a version that needs more is refused as out of fuel), the
+ * whole replay at GATE_DEADLINE_MS and the handlings at the `handlings` row's ceiling (a window
+ * holding more is refused: give a count); and it yields to the event loop after every handling, so
+ * the node's traffic goes on between them. "The last N" takes two passes over the log (one to
+ * count, one to run, which stops where the first ended), so memory stays bounded whatever the log
+ * holds. A log read incompletely (retention deleted a segment meanwhile, a bound dropped records)
+ * refuses the replay rather than judge on a part.
  */
-import { UpgradeReplayRefusedError, type ReplayGateSpec, type ReplayGateVerdict } from '@caxton/core';
+import {
+  REPLAY_GATE_LIMIT_TABLE,
+  ReplayGateUnsupportedError,
+  UpgradeReplayRefusedError,
+  type ReplayGateSpec,
+  type ReplayGateVerdict,
+} from '@caxton/core';
 import type { Engine } from '@caxton/sandbox';
-import { readEmbeddedHistory } from './embedded-history.js';
-import type { RecordedDeployment, RecordedHandling } from './recorded.js';
+import { readEmbeddedHistory, type EmbeddedHistorySummary } from './embedded-history.js';
+import type { RecordedDeployment, RecordedEvent, RecordedHandling } from './recorded.js';
 import { Replayer, type HandlingReport } from './replayer.js';
 
 export interface UpgradeGateOptions {
@@ -26,16 +37,44 @@ export interface UpgradeGateOptions {
   /** The agents (and kinds) deployed: a new version's send to one the log lacks differs. */
   localAgents?: () => Promise<ReadonlySet<string>>;
   now?: () => number;
+  /** Bounds (tests): the replay's time, and fuel a handling. */
+  deadlineMs?: number;
+  maxFuelPerHandling?: number;
 }
 
-const YIELD_EVERY = 256;
+/** Fuel a replayed handling may use in the gate: about a second of CPU in the node's own thread. */
+export const GATE_MAX_FUEL = 1_000_000_000;
+/** How long a gate's replay may run before the upgrade is refused as too large to prove here. */
+export const GATE_DEADLINE_MS = 5 * 60_000;
 
+const replayable = (e: RecordedEvent): e is RecordedHandling =>
+  e.kind === 'handled' && !(e.work.kind === 'timer' && e.work.token === undefined);
 const workTime = (h: RecordedHandling): number | undefined => (h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt);
 
-async function countHandlings(logDir: string, agent: string): Promise<number> {
+async function countReplayable(logDir: string, agent: string): Promise<number> {
   let n = 0;
-  for await (const e of readEmbeddedHistory(logDir, agent)) if (e.kind === 'handled') n++;
+  for await (const e of readEmbeddedHistory(logDir, agent)) if (replayable(e)) n++;
   return n;
+}
+
+/** The events up to the `total`-th replayable handling: what pass one counted, nothing appended since. */
+async function* upTo(events: AsyncIterable<RecordedEvent>, total: number): AsyncGenerator<RecordedEvent> {
+  if (total === 0) return;
+  let seen = 0;
+  for await (const e of events) {
+    yield e;
+    if (replayable(e) && ++seen === total) return;
+  }
+}
+
+/** What of the log the reader could not read whole, in words; undefined when it read it all. */
+function incomplete(s: EmbeddedHistorySummary | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  const parts: string[] = [];
+  if (s.segmentsVanished > 0) parts.push(`${s.segmentsVanished} segments deleted by retention while read`);
+  if (s.droppedDeliveries + s.droppedSends + s.droppedTimerIntents > 0) parts.push("records past the reader's bounds");
+  if (s.segmentsCut.length > 0) parts.push(`${s.segmentsCut.length} segments cut short`);
+  return parts.length === 0 ? undefined : parts.join(', ');
 }
 
 /** A refusing handling in one line. */
@@ -53,8 +92,9 @@ export class UpgradeGate {
 
   /**
    * Replays the span `spec` names on `component` (the new version) under `deployment` (the new
-   * version's limits and config, the running deployment's creation time); resolves when it may
-   * replace the running one, else throws UpgradeReplayRefusedError.
+   * version's limits and config, the running deployment's name and creation time); resolves with
+   * what it found when the new version may replace the running one, else throws
+   * UpgradeReplayRefusedError (what it found) or ReplayGateUnsupportedError (it could not judge).
    */
   async check(
     agent: string,
@@ -63,14 +103,18 @@ export class UpgradeGate {
     component: Uint8Array,
     spec: ReplayGateSpec,
   ): Promise<ReplayGateVerdict> {
-    const now = this.o.now?.() ?? Date.now();
+    const started = Date.now();
+    const deadline = started + (this.o.deadlineMs ?? GATE_DEADLINE_MS);
+    const maxHandlings = REPLAY_GATE_LIMIT_TABLE.handlings.ceiling;
+    let total = Number.POSITIVE_INFINITY;
     let select: (h: RecordedHandling) => boolean;
     if (spec.handlings !== undefined) {
-      const first = (await countHandlings(this.o.logDir, agent)) - spec.handlings;
+      total = await countReplayable(this.o.logDir, agent);
+      const first = total - spec.handlings;
       let seen = 0;
       select = () => seen++ >= first;
     } else {
-      const from = now - spec.sinceMs!;
+      const from = (this.o.now?.() ?? Date.now()) - spec.sinceMs!;
       select = (h) => (workTime(h) ?? 0) >= from;
     }
     const replayer = new Replayer({
@@ -79,14 +123,17 @@ export class UpgradeGate {
       identity: `${agent}@${this.o.platform}`,
       component,
       select,
+      maxFuelPerHandling: this.o.maxFuelPerHandling ?? GATE_MAX_FUEL,
       ...(this.o.servicesByType === undefined ? {} : { servicesByType: await this.o.servicesByType() }),
       ...(this.o.localAgents === undefined ? {} : { localAgents: await this.o.localAgents() }),
     });
     const accept = new Set(spec.accept);
     const verdict: ReplayGateVerdict = { replayed: 0, crashed: 0, sendsDiffer: 0, stateDiffer: 0, first: '' };
     let refused = false;
+    let read: EmbeddedHistorySummary | undefined;
+    const history = readEmbeddedHistory(this.o.logDir, agent, { onEnd: (s) => (read = s) });
     try {
-      for await (const r of replayer.run(readEmbeddedHistory(this.o.logDir, agent))) {
+      for await (const r of replayer.run(Number.isFinite(total) ? upTo(history, total) : history)) {
         verdict.replayed++;
         const crashed = r.differences.some((d) => d.what === 'outcome');
         const sends = r.differences.some((d) => d.what === 'sends' || d.what === 'timers' || d.what === 'http');
@@ -98,12 +145,33 @@ export class UpgradeGate {
           if (!refused) verdict.first = describe(r);
           refused = true;
         }
-        if (verdict.replayed % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (verdict.replayed > maxHandlings)
+          throw new ReplayGateUnsupportedError(
+            agent,
+            `the window holds more than ${maxHandlings.toLocaleString('en-US')} handlings: replay a number of them (--replay N)`,
+          );
+        if (Date.now() > deadline)
+          throw new ReplayGateUnsupportedError(
+            agent,
+            `its replay ran past ${Math.round((deadline - started) / 1000)} s after ${verdict.replayed} handlings: replay fewer`,
+          );
+        // The node's own thread: its traffic goes on between two handlings.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       replayer.close();
+      this.o.engine.forget(deployment.artifactDigest);
     }
     if (refused) throw new UpgradeReplayRefusedError(agent, version, verdict);
+    // Pass two stopped at pass one's count: the reader's summary came only if it read to the end.
+    const partial = incomplete(read);
+    if (partial !== undefined)
+      throw new ReplayGateUnsupportedError(agent, `its log changed or was cut while it was read (${partial}): try again`);
+    if (verdict.replayed === 0)
+      throw new ReplayGateUnsupportedError(
+        agent,
+        'the log holds no handling of it in that span to replay: give a longer window, or upgrade without --replay',
+      );
     return verdict;
   }
 }

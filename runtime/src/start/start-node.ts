@@ -57,7 +57,7 @@ import { LocalNodeControl } from '../node/node-control.js';
 import { DirectorySync } from '../node/directory-sync.js';
 import { servicesByType } from '../registry/services-by-type.js';
 import { UpgradeGate } from '../replay/upgrade-gate.js';
-import { Engine } from '@caxton/sandbox';
+import { Engine, type EngineOptions } from '@caxton/sandbox';
 import { AgentTimers } from '../node/timers.js';
 import { installNodeMetrics } from './node-metrics.js';
 import { AbsentQueueSweeper } from '../node/absent-queues.js';
@@ -286,24 +286,26 @@ async function startOnTopology(
     directory: path.join(dataDir, 'logs'),
     ...(otlpLogger ? { onAppend: (entry: LogEntry, ids: LogTraceIds | undefined) => emitLogRecord(otlpLogger, entry, ids) } : {}),
   });
+  // The node's engine settings: its shards' and the upgrade gate's engines (issue 57) are built alike.
+  const engineOptions: EngineOptions = {
+    ...(options.prepare?.deadlineMs !== undefined ? { prepareDeadlineMs: options.prepare.deadlineMs } : {}),
+    ...(options.prepare?.maxHeapMb !== undefined ? { prepareMaxHeapMb: options.prepare.maxHeapMb } : {}),
+    ...(options.prepare?.componentLimits !== undefined ? { componentLimits: options.prepare.componentLimits } : {}),
+    ...(options.maxArtifactBytes !== undefined ? { maxComponentBytes: options.maxArtifactBytes } : {}),
+    // A cached entry that failed its check is prepared again; the operator should know (decision 2135).
+    onCacheEntryRefused: (err) => process.stderr.write(`caxton: prepare cache: ${err.message}. ${err.hint ?? ''}\n`),
+    // Past its bound the cache drops the least recently used (decision 2141): said, so a cache too small to hold the node's components shows.
+    ...(options.prepare?.cacheMaxBytes !== undefined ? { cacheMaxBytes: options.prepare.cacheMaxBytes } : {}),
+    onCacheEvicted: (r) =>
+      process.stderr.write(
+        `caxton: prepare cache: evicted ${r.entries} prepared components and ${r.modules} instrumented modules (${mib(r.bytes)} MiB, least recently used): it held ${mib(r.totalBytes)} MiB, its bound is ${mib(r.maxBytes)} MiB (--prepare-cache-max-mib)\n`,
+      ),
+  };
   const host = await SandboxAgentHost.create({
     cacheDir: options.prepare?.cacheDir ?? path.join(dataDir, 'cache'),
     shards: options.shards,
     state: storage.state,
-    engine: {
-      ...(options.prepare?.deadlineMs !== undefined ? { prepareDeadlineMs: options.prepare.deadlineMs } : {}),
-      ...(options.prepare?.maxHeapMb !== undefined ? { prepareMaxHeapMb: options.prepare.maxHeapMb } : {}),
-      ...(options.prepare?.componentLimits !== undefined ? { componentLimits: options.prepare.componentLimits } : {}),
-      ...(options.maxArtifactBytes !== undefined ? { maxComponentBytes: options.maxArtifactBytes } : {}),
-      // A cached entry that failed its check is prepared again; the operator should know (decision 2135).
-      onCacheEntryRefused: (err) => process.stderr.write(`caxton: prepare cache: ${err.message}. ${err.hint ?? ''}\n`),
-      // Past its bound the cache drops the least recently used (decision 2141): said, so a cache too small to hold the node's components shows.
-      ...(options.prepare?.cacheMaxBytes !== undefined ? { cacheMaxBytes: options.prepare.cacheMaxBytes } : {}),
-      onCacheEvicted: (r) =>
-        process.stderr.write(
-          `caxton: prepare cache: evicted ${r.entries} prepared components and ${r.modules} instrumented modules (${mib(r.bytes)} MiB, least recently used): it held ${mib(r.totalBytes)} MiB, its bound is ${mib(r.maxBytes)} MiB (--prepare-cache-max-mib)\n`,
-        ),
-    },
+    engine: engineOptions,
   });
   undo.push(() => host.close());
   // A new outside sender's name routes from now on (decision 2123).
@@ -472,7 +474,7 @@ async function startOnTopology(
     ...(topology.recordedLogDir !== undefined
       ? {
           replayGate: new UpgradeGate({
-            engine: new Engine({ cacheDir: options.prepare?.cacheDir ?? path.join(dataDir, 'cache') }),
+            engine: new Engine({ ...engineOptions, cacheDir: options.prepare?.cacheDir ?? path.join(dataDir, 'cache') }),
             logDir: topology.recordedLogDir,
             platform,
             servicesByType: async () => servicesByType(await storage.directory.searchDf({}, 100_000)),

@@ -71,6 +71,16 @@ test('an agent that calls HTTP replays with nothing differing: the same calls un
   }
 
   const agent = await openOfflineAgent(dataDir, 'lookup');
+  // An answer leaves before its handling's completion is durable: wait until the log holds every handling.
+  const logged = async (): Promise<number> => {
+    let n = 0;
+    for await (const e of readEmbeddedHistory(agent.logDir, 'lookup')) if (e.kind === 'handled') n++;
+    return n;
+  };
+  while ((await logged()) < 2 * REQUESTS) {
+    assert.ok(Date.now() < deadline, 'every handling durable in the log');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const replayer = new Replayer({
     engine: new Engine({ cacheDir: TEST_ENGINE_CACHE }),
     deployment: agent.deployment,
