@@ -104,6 +104,23 @@ describe('caxton upgrade --replay against a real caxton serve', () => {
     ]);
     assert.equal(accepted.code, 0, show(accepted));
     assert.equal((JSON.parse(accepted.stdout) as { agent: { version: number } }).agent.version, 2);
+    // Audited as the upgrade it is, with the span replayed and what was let through.
+    const audit = await caxton(['audit', '--json', ...serve.conn]);
+    assert.equal(audit.code, 0, show(audit));
+    const intents = audit.stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { kind?: string; method: string; args: { fields: Record<string, string> } })
+      .filter((r) => r.kind === 'intent' && r.method === 'UpgradeAgent');
+    assert.deepEqual(
+      intents.map((r) => [r.args.fields['replay'], r.args.fields['acceptDiff']]),
+      [
+        ['1000 handlings', 'none'],
+        ['5 handlings', 'none'],
+        ['3600000 ms', 'sends'],
+        ['3600000 ms', 'sends,state'],
+      ],
+    );
   });
 
   it('bad --replay values are refused before anything is uploaded', async () => {

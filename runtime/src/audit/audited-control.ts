@@ -240,6 +240,13 @@ class CallerControl implements NodeControl {
         agent: spec.name,
         artifact: artifact.sha256,
         ...(spec.strategy !== undefined ? { strategy: formatStrategy(spec.strategy), ...thresholdFields(spec.thresholds) } : {}),
+        // An upgrade that replayed recorded traffic first (issue 57): what span, and what it let through.
+        ...(spec.replay !== undefined
+          ? {
+              replay: spec.replay.handlings !== undefined ? `${spec.replay.handlings} handlings` : `${spec.replay.sinceMs} ms`,
+              acceptDiff: spec.replay.accept.join(',') || 'none',
+            }
+          : {}),
       },
     );
     return this.change('UpgradeAgent', { ...args, bytes: artifact.bytes.length }, () => this.inner.upgrade(spec, artifact));

@@ -25,6 +25,7 @@ import type { Engine } from '@caxton/sandbox';
 import { readEmbeddedHistory, type EmbeddedHistorySummary } from './embedded-history.js';
 import type { RecordedDeployment, RecordedEvent, RecordedHandling } from './recorded.js';
 import { Replayer, type HandlingReport } from './replayer.js';
+import { ReplayError } from './errors.js';
 
 export interface UpgradeGateOptions {
   engine: Engine;
@@ -97,6 +98,23 @@ export class UpgradeGate {
    * UpgradeReplayRefusedError (what it found) or ReplayGateUnsupportedError (it could not judge).
    */
   async check(
+    agent: string,
+    version: number,
+    deployment: RecordedDeployment,
+    component: Uint8Array,
+    spec: ReplayGateSpec,
+  ): Promise<ReplayGateVerdict> {
+    try {
+      return await this.judge(agent, version, deployment, component, spec);
+    } catch (err) {
+      // The log's own refusals (no log yet, a segment this build cannot read) carry a replay tool's
+      // hints: to the operator of an upgrade they say the node could not judge.
+      if (err instanceof ReplayError) throw new ReplayGateUnsupportedError(agent, err.message);
+      throw err;
+    }
+  }
+
+  private async judge(
     agent: string,
     version: number,
     deployment: RecordedDeployment,
