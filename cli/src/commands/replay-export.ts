@@ -43,6 +43,7 @@ export async function exportHistory(ctx: CommandContext, lib: ReplayLibrary, arg
         deployment: agent.deployment,
         identity: agent.identity,
         servicesByType: agent.servicesByType,
+        localAgents: agent.localAgents,
         component,
         events: lib.readEmbeddedHistory(agent.logDir, argv.agent, { onEnd: (s) => (history = s) }),
       },

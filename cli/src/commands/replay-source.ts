@@ -82,6 +82,7 @@ export async function exportSource(ctx: CommandContext, lib: ReplayLibrary, agen
     deployment: header.deployment,
     identity: header.identity,
     servicesByType: opened.servicesByType,
+    ...(header.localAgents === undefined ? {} : { localAgents: new Set(header.localAgents) }),
     // The recorded version is the one whose digest the deployment names: an export's component
     // that is not (edited, or another version's) is not replayed as "recorded". An export is not
     // signed: whoever could write the file chose both; it runs in the sandbox all the same.

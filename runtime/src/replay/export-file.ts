@@ -43,6 +43,8 @@ export interface ReplayExportSource {
   identity: string;
   /** The directory as the registry holds it: what `search-services` answers in a replay of the export. */
   servicesByType: ReadonlyMap<string, readonly { name: string }[]>;
+  /** The agents deployed where it was recorded (a replay of the export then flags sends to them the log lacks). */
+  localAgents?: ReadonlySet<string>;
   /** The recorded version's component. */
   component: Uint8Array;
   /** The history, oldest first (readEmbeddedHistory). */
@@ -141,6 +143,7 @@ export async function writeReplayExport(
       servicesByType: Object.fromEntries([...source.servicesByType].map(([type, ids]) => [type, ids.map((id) => ({ name: id.name }))])),
       component: { digest: createHash('sha256').update(component).digest('hex'), bytes: component.byteLength },
       exportedAt: (opts.now ?? Date.now)(),
+      ...(source.localAgents === undefined ? {} : { localAgents: [...source.localAgents].sort() }),
     };
     const headerLine = JSON.stringify(header);
     const why = headerProblem(JSON.parse(headerLine) as Record<string, unknown>, maxComponentBytes);

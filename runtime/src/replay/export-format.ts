@@ -45,7 +45,12 @@ export interface ReplayExportHeader {
   component: { digest: string; bytes: number };
   /** When it was written, ms since epoch. */
   exportedAt: number;
+  /** The agents (and kinds) deployed where it was recorded: a replayed send to one the log lacks differs. Absent: not compared. */
+  localAgents?: string[];
 }
+
+/** The most agent names a header lists (a node's registry holds far fewer). */
+export const MAX_EXPORT_LOCAL_AGENTS = 100_000;
 
 /** The end line's content. */
 export interface ReplayExportEnd {
@@ -123,6 +128,7 @@ export function parseHeader(file: string, bytes: Buffer, maxComponentBytes: numb
     servicesByType: checked.servicesByType,
     component: { digest: checked.component.digest, bytes: checked.component.bytes },
     exportedAt: checked.exportedAt,
+    ...(checked.localAgents === undefined ? {} : { localAgents: checked.localAgents }),
   };
 }
 
@@ -134,6 +140,14 @@ export function headerProblem(header: Record<string, unknown>, maxComponentBytes
   if (typeof exportedAt !== 'number' || !Number.isFinite(exportedAt)) return 'exportedAt is not a time';
   const why = deploymentProblem(deployment) ?? servicesProblem(servicesByType);
   if (why !== undefined) return why;
+  const local = header['localAgents'];
+  if (
+    local !== undefined &&
+    (!Array.isArray(local) ||
+      local.length > MAX_EXPORT_LOCAL_AGENTS ||
+      local.some((n) => typeof n !== 'string' || n.length === 0 || n.length > 1024))
+  )
+    return `localAgents is not a list of at most ${MAX_EXPORT_LOCAL_AGENTS} agent names`;
   if (!isPlainRecord(component) || typeof component['digest'] !== 'string' || !SHA256_HEX.test(component['digest']))
     return 'component has no sha256 digest';
   const size = component['bytes'];

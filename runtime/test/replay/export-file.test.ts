@@ -113,6 +113,7 @@ function sourceOf(events: readonly RecordedEvent[], component: Uint8Array): Repl
     deployment: DEPLOYMENT,
     identity: `alice@${PLATFORM}`,
     servicesByType: new Map([['delivery', [{ name: 'c1@test' }, { name: 'c2@test' }]]]),
+    localAgents: new Set(['bob', 'alice']),
     component,
     events: each(events),
   };
@@ -196,6 +197,7 @@ describe('replay export files', () => {
       servicesByType: { delivery: [{ name: 'c1@test' }, { name: 'c2@test' }] },
       component: { digest: createHash('sha256').update(component).digest('hex'), bytes: component.length },
       exportedAt: T0 + 5,
+      localAgents: ['alice', 'bob'],
     });
     const end = {
       events: events.length,
