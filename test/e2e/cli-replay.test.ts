@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caxton, show, spawnCaxton } from './support/cli.js';
 import { builtExample } from './support/paths.js';
-import { stopStragglers } from './support/processes.js';
+import { stopStragglers, type Finished } from './support/processes.js';
 import { startServe, type Serve } from './support/serve.js';
 import { until } from './support/wait.js';
 
@@ -54,7 +54,11 @@ async function replay(
   serve: Serve,
   args: string[],
 ): Promise<{ code: number | null; handlings: Handling[]; summary: Summary; text: string }> {
-  const r = await caxton(['replay', ...args, '--data-dir', serve.dataDir, '--json']);
+  return replayOutput(await caxton(['replay', ...args, '--data-dir', serve.dataDir, '--json']));
+}
+
+/** A `caxton replay --json` run: its exit, its handlings and its summary (which it must have printed). */
+function replayOutput(r: Finished): { code: number | null; handlings: Handling[]; summary: Summary; text: string } {
   const lines = r.stdout
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -229,18 +233,12 @@ describe('caxton replay beside a real caxton serve', () => {
 
       // From the file alone: run where there is no data directory at all.
       const fromDir = await replay(serve, ['counter']);
-      const r = await caxton(['replay', 'counter', '--input', file, '--json'], { cwd: dir });
-      assert.equal(r.code, 0, show(r));
-      const lines = r.stdout
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as Handling | Summary);
-      const summary = lines.find((l): l is Summary => l.type === 'summary');
-      assert.ok(summary, show(r));
-      assert.equal(summary.replayed, COUNTED, show(r));
-      assert.equal(summary.replayed, fromDir.summary.replayed);
-      assert.equal(summary.recorded, fromDir.summary.recorded);
-      assert.equal(summary.diverged, 0, show(r));
+      const r = replayOutput(await caxton(['replay', 'counter', '--input', file, '--json'], { cwd: dir }));
+      assert.equal(r.code, 0, r.text);
+      assert.equal(r.summary.replayed, COUNTED, r.text);
+      assert.equal(r.summary.replayed, fromDir.summary.replayed);
+      assert.equal(r.summary.recorded, fromDir.summary.recorded);
+      assert.equal(r.summary.diverged, 0, r.text);
       const other = await caxton(['replay', 'ticker', '--input', file], { cwd: dir });
       assert.equal(other.code, 2, show(other));
       assert.match(other.stderr, /holds the history of counter, not ticker/);

@@ -2,7 +2,7 @@
  * The replies `caxton test --from-log` expects (issue 57): the log holds no message to an API
  * caller (docs/replay.md), and an operator's request is answered exactly there — so each handling
  * of the conversation is run again, offline, by the recorded version, as `caxton replay` runs it:
- * an in-thread sandbox under the deployment's limits and config, its clock at the work's time,
+ * the replay's sandbox (ReplaySandbox: the deployment's limits and config, its clock from the work's time),
  * nothing sent, nothing written. It starts from empty state, which is the state the conversation
  * began on (from-log.ts refuses any other), and goes through its handlings in order; what each
  * one sent and wrote is handed to from-log.ts, which checks it against the record.
@@ -17,20 +17,6 @@ import type { PickedConversation, RanAgain } from '../scenario/from-log.js';
 import type { HistorySource } from './replay-source.js';
 
 type ReplayLibrary = typeof import('@caxton/runtime/replay');
-type WorkResult = import('@caxton/sandbox').WorkResult;
-
-function outcomeOf(r: WorkResult): string {
-  switch (r.status) {
-    case 'ok':
-      return 'ok';
-    case 'rejected':
-      return `rejected: ${r.reason}`;
-    case 'crashed':
-      return `crashed (${r.kind}): ${r.message}`;
-    default:
-      return `${r.status}: ${r.reason}`;
-  }
-}
 
 export async function runAgain(
   lib: ReplayLibrary,
@@ -38,30 +24,15 @@ export async function runAgain(
   component: Uint8Array,
   picked: PickedConversation,
 ): Promise<RanAgain[]> {
-  const { Sandbox } = await import('@caxton/sandbox');
   const { deployment, identity } = source;
   // Its own prepare cache: the node's data directory is only read.
   const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-from-log-'));
-  let now = Date.now();
-  const sandbox = new Sandbox({ engine: new lib.Engine({ cacheDir }), clock: () => now });
+  const sandbox = new lib.ReplaySandbox(new lib.Engine({ cacheDir }), identity, source.servicesByType);
   let deployed = false;
   try {
-    const byType: Record<string, { name: string }[]> = {};
-    for (const [type, ids] of source.servicesByType) byType[type] = ids.map((id) => ({ name: id.name }));
-    sandbox.setDirectory({ version: 1, byType });
     try {
-      await sandbox.deploy({
-        name: identity,
-        artifact: component,
-        limits: lib.replayLimits(deployment.limits),
-        ...(deployment.config !== undefined ? { config: deployment.config } : {}),
-        ...(deployment.http !== undefined ? { http: deployment.http } : {}),
-        ...(deployment.topics !== undefined ? { topics: deployment.topics } : {}),
-        // A crash is reported (and refused by from-log.ts), never a failed agent.
-        restartPolicy: { maxRestarts: Number.MAX_SAFE_INTEGER, windowMs: 1 },
-        state: { entries: [] },
-        seed: { name: deployment.name, createdAt: deployment.createdAt },
-      });
+      // From empty state: from-log.ts refuses a conversation that began on any.
+      await sandbox.deploy(deployment, component, []);
       deployed = true;
     } catch (err) {
       throw new CliError(
@@ -72,12 +43,11 @@ export async function runAgain(
     }
     const out: RanAgain[] = [];
     for (const h of picked.handlings) {
-      now = h.delivery.acceptedAt;
-      const r = sandbox.run({ kind: 'message', agent: identity, delivery: h.delivery });
+      const r = sandbox.run({ kind: 'message', agent: identity, delivery: h.delivery }, h.delivery.acceptedAt);
       const completed = r.status === 'ok' || r.status === 'rejected';
       out.push({
         completed,
-        outcome: outcomeOf(r),
+        outcome: lib.outcomeOf(r),
         outbox: completed ? r.outbox : [],
         writes: completed ? r.stateWrites.filter((w) => !isReservedStateKey(w.key)) : [],
         clockReads: r.clockReads ?? 0,
@@ -86,7 +56,7 @@ export async function runAgain(
     }
     return out;
   } finally {
-    if (deployed) sandbox.undeploy(identity);
+    if (deployed) sandbox.undeploy();
     await rm(cacheDir, { recursive: true, force: true });
   }
 }

@@ -13,8 +13,8 @@
  * handling), and an instance's memory from before the span (one instance runs the whole span).
  */
 import { isInstanceName, isReplicaUnitName, type Delivery, type StateWrite } from '@caxton/core';
-import { DEPLOYABLE_LIMITS, limitDefinition, type AgentLimitsSpec } from '@caxton/core';
-import { DEFAULT_LIMITS, Sandbox, type AgentLimits, type Engine, type Work, type WorkResult } from '@caxton/sandbox';
+import type { Engine, Work, WorkResult } from '@caxton/sandbox';
+import { outcomeOf, ReplaySandbox } from './replay-sandbox.js';
 import { differences, ownWrites, type Difference } from './compare.js';
 import { faultPoint } from '../bus/fault-points.js';
 import type { RecordedDeployment, RecordedEvent, RecordedHandling } from './recorded.js';
@@ -112,34 +112,15 @@ export interface HandlingStep {
   logs: string[];
 }
 
-/** Per-second quotas are the node's pacing, not the handling's: a replay runs far faster than real time. */
-const PACING_LIMITS = ['sendsPerSecond', 'sendBytesPerSecond', 'directoryChangesPerSecond', 'directoryBytesPerSecond'] as const;
-
-/** The deployment's limits as the sandbox takes them, its pacing opened to the ceilings. */
-export function replayLimits(limits: AgentLimitsSpec | Record<string, unknown> | undefined): Partial<AgentLimits> {
-  const out: Partial<AgentLimits> = {};
-  const given = (limits ?? {}) as Record<string, unknown>;
-  for (const name of DEPLOYABLE_LIMITS) {
-    const v = given[name];
-    if (typeof v === 'number') (out as Record<string, number>)[name] = v;
-  }
-  for (const name of PACING_LIMITS) (out as Record<string, number>)[name] = limitDefinition(name).ceiling;
-  return out;
-}
-
 export class Replayer {
-  private readonly sandbox: Sandbox;
+  private readonly sandbox: ReplaySandbox;
   private readonly state = new Map<string, string>();
   private readonly platform: string | undefined;
   private deployed = false;
   /** Whether a receiver is an agent of the recording node (`name`, `name@platform`, `kind/key`), when the options say which are. */
   private readonly isLocal: { isLocal?: (name: string) => boolean };
-  /** What the replayed handling's clock reads. */
-  private clockNow = Date.now();
   /** The sandbox's state view is not the recorded one: reset it before the next handling. */
   private stale = false;
-  /** When the handling running now began (performance.now()): its clock moves on from its work's time. */
-  private runStarted = performance.now();
   private readonly summary: ReplaySummary = {
     recorded: 0,
     replayed: 0,
@@ -156,15 +137,7 @@ export class Replayer {
   };
 
   constructor(private readonly o: ReplayOptions) {
-    // The clocks a handling reads are the host's, and the log does not record what they said
-    // (decision 2174): a replayed handling is given the time its work was accepted (or due), moving
-    // on as it runs (a handling that waits on its clock ends, as it did).
-    this.sandbox = new Sandbox({ engine: o.engine, clock: () => this.clockNow + Math.floor(performance.now() - this.runStarted) });
-    if (o.servicesByType !== undefined) {
-      const byType: Record<string, { name: string }[]> = {};
-      for (const [type, ids] of o.servicesByType) byType[type] = ids.map((id) => ({ name: id.name }));
-      this.sandbox.setDirectory({ version: 1, byType });
-    }
+    this.sandbox = new ReplaySandbox(o.engine, o.identity, o.servicesByType);
     const at = o.identity.lastIndexOf('@');
     this.platform = at < 0 ? undefined : o.identity.slice(at + 1);
     const local = o.localAgents;
@@ -223,24 +196,12 @@ export class Replayer {
   }
 
   close(): void {
-    if (this.deployed) this.sandbox.undeploy(this.o.identity);
+    if (this.deployed) this.sandbox.undeploy();
   }
 
   private async ensureDeployed(): Promise<void> {
     if (this.deployed) return;
-    const { deployment } = this.o;
-    await this.sandbox.deploy({
-      name: this.o.identity,
-      artifact: this.o.component,
-      limits: capFuel(replayLimits(deployment.limits), this.o.maxFuelPerHandling),
-      ...(deployment.config !== undefined ? { config: deployment.config } : {}),
-      ...(deployment.http !== undefined ? { http: deployment.http } : {}),
-      ...(deployment.topics !== undefined ? { topics: deployment.topics } : {}),
-      // A crash in a replay is reported, and the next handling gets a fresh instance: never "failed".
-      restartPolicy: { maxRestarts: Number.MAX_SAFE_INTEGER, windowMs: 1 },
-      state: { entries: [...this.state] },
-      seed: { name: deployment.name, createdAt: deployment.createdAt },
-    });
+    await this.sandbox.deploy(this.o.deployment, this.o.component, [...this.state], this.o.maxFuelPerHandling);
     this.deployed = true;
   }
 
@@ -248,9 +209,7 @@ export class Replayer {
   private async runUnreported(h: RecordedHandling): Promise<void> {
     await this.ensureDeployed();
     this.syncState();
-    this.clockNow = (h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt) ?? this.clockNow;
-    this.runStarted = performance.now();
-    const result = this.sandbox.run(this.workOf(h));
+    const result = this.sandbox.run(this.workOf(h), workTime(h));
     const completed = result.status === 'ok' || result.status === 'rejected';
     this.applyRecorded(h.state, false, !completed || !sameOwn(h.state, result.stateWrites));
   }
@@ -259,7 +218,7 @@ export class Replayer {
   private syncState(): void {
     if (!this.stale) return;
     this.stale = false;
-    this.sandbox.resetState(this.o.identity, [...this.state]);
+    this.sandbox.resetState([...this.state]);
   }
 
   private async replayOne(h: RecordedHandling, index: number): Promise<HandlingReport> {
@@ -267,9 +226,7 @@ export class Replayer {
     this.syncState();
     const work = this.workOf(h);
     const before = this.o.trace === true ? new Map(this.state) : undefined;
-    this.clockNow = (h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt) ?? this.clockNow;
-    this.runStarted = performance.now();
-    const result = this.sandbox.run(work);
+    const result = this.sandbox.run(work, workTime(h));
     this.summary.replayed++;
     this.summary.fuelUsed += result.fuelUsed;
     const completed = result.status === 'ok' || result.status === 'rejected';
@@ -297,7 +254,7 @@ export class Replayer {
     const clockReads = result.clockReads ?? 0;
     if (diffs.length > 0) this.summary.diverged++;
     if (diffs.length > 0 && clockReads > 0) this.summary.differedReadingClock++;
-    const at = h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt;
+    const at = workTime(h);
     const beforeVersion = this.o.deployment.versionSince !== undefined && at !== undefined && at < this.o.deployment.versionSince;
     if (diffs.length > 0 && beforeVersion) this.summary.differedBeforeVersion++;
     // Back on the recorded path: the next handling runs on the state the log says it had.
@@ -347,19 +304,6 @@ export class Replayer {
     // bookkeeping (timer records, done markers) differs, but no agent can read it. Otherwise the
     // view is reset before the next handling runs (once, however many records came between).
     if (resync) this.stale = true;
-  }
-}
-
-function outcomeOf(r: WorkResult): string {
-  switch (r.status) {
-    case 'ok':
-      return 'ok';
-    case 'rejected':
-      return `rejected: ${r.reason}`;
-    case 'crashed':
-      return `crashed (${r.kind}): ${r.message}`;
-    default:
-      return `${r.status}: ${r.reason}`;
   }
 }
 
@@ -414,12 +358,7 @@ function stepOf(h: RecordedHandling, before: ReadonlyMap<string, string>, result
   };
 }
 
-/** `limits` with their fuel (a handling's, an init's) at most `max`. */
-function capFuel(limits: Partial<AgentLimits>, max: number | undefined): Partial<AgentLimits> {
-  if (max === undefined) return limits;
-  return {
-    ...limits,
-    fuelPerMessage: Math.min(limits.fuelPerMessage ?? DEFAULT_LIMITS.fuelPerMessage, max),
-    fuelPerInit: Math.min(limits.fuelPerInit ?? DEFAULT_LIMITS.fuelPerInit, max),
-  };
+/** A recorded handling's work time: its delivery's acceptance, its timer's due time (undefined: not recorded). */
+function workTime(h: RecordedHandling): number | undefined {
+  return h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt;
 }

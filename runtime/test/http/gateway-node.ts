@@ -14,6 +14,8 @@ import { TEST_ENGINE_CACHE } from '../support/engine-cache.js';
 
 export interface GatewayNode {
   node: RunningNode;
+  /** Its data directory (a replay reads its log there). */
+  dataDir: string;
   /** What the node's agents sent to receivers outside it, in order. */
   toOperator: AclMessage[];
   /** Stops the node and removes its directory. */
@@ -47,6 +49,7 @@ export async function startGatewayNode(prefix: string, shards = 1): Promise<Gate
   );
   return {
     node,
+    dataDir,
     toOperator,
     async stop() {
       try {

@@ -7,40 +7,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { timerDoneStateKey, timerSetStateKey, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';
+import { timerDoneStateKey, timerSetStateKey, type StateWrite } from '@caxton/core';
 import { FrameReader, FrameStatus, RecordType } from '../../src/bus/embedded/record-format.js';
 import { decodeStateFrame } from '../../src/bus/embedded/state-frames.js';
-import { deliveryId, derivedMessageId } from '../../src/bus/ids.js';
+import { derivedMessageId } from '../../src/bus/ids.js';
+import { deliveriesOf, deliveryTo, msg, PLATFORM, T0 } from './recorded-traffic.js';
 import { readEmbeddedHistory, type EmbeddedHistoryOptions, type EmbeddedHistorySummary } from '../../src/replay/embedded-history.js';
 import { ReplayError } from '../../src/replay/errors.js';
 import { scanSegmentFrames } from '../../src/replay/segment-frames.js';
 import type { RecordedEvent } from '../../src/replay/recorded.js';
 import { openLog, segmentFiles, tempDir, waitFor } from '../bus/embedded/helpers.js';
-
-const PLATFORM = 'test';
-const T0 = 1_700_000_000_000;
-
-function msg(from: string, to: readonly string[], content: string): AclMessage {
-  return {
-    performative: 'inform',
-    sender: { name: `${from}@${PLATFORM}` },
-    receivers: to.map((name) => ({ name: `${name}@${PLATFORM}` })),
-    content,
-    conversationId: `c-${content}`,
-  };
-}
-
-/** A message's deliveries as the bus appends them: one per receiver, the message object shared. */
-function deliveriesOf(messageId: string, message: AclMessage, acceptedAt = T0): Delivery[] {
-  return message.receivers.map((r) => {
-    const receiver = r.name.slice(0, r.name.lastIndexOf('@'));
-    return { id: deliveryId(messageId, receiver), messageId, receiver, message, acceptedAt };
-  });
-}
-
-function deliveryTo(receiver: string, messageId: string, content: string, from = 'bob'): Delivery {
-  return deliveriesOf(messageId, msg(from, [receiver], content), T0 + messageId.length)[0]!;
-}
 
 interface Read {
   events: RecordedEvent[];

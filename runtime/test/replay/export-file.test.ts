@@ -11,7 +11,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { isCaxtonError, timerDoneStateKey, timerSetStateKey, type AclMessage, type Delivery } from '@caxton/core';
-import { deliveryId, derivedMessageId } from '../../src/bus/ids.js';
+import { derivedMessageId } from '../../src/bus/ids.js';
+import { deliveriesOf, deliveryTo as plainDeliveryTo, msg as plainMsg, PLATFORM, T0 } from './recorded-traffic.js';
+
 import { boundedLines } from '../../src/replay/bounded-lines.js';
 import { readEmbeddedHistory } from '../../src/replay/embedded-history.js';
 import { ReplayError, type ReplayErrorCode } from '../../src/replay/errors.js';
@@ -20,30 +22,11 @@ import { COMPONENT_CHUNK_BYTES, type ReplayExportEnd } from '../../src/replay/ex
 import type { RecordedDeployment, RecordedEvent, RecordedHandling } from '../../src/replay/recorded.js';
 import { openLog, tempDir } from '../bus/embedded/helpers.js';
 
-const PLATFORM = 'test';
-const T0 = 1_700_000_000_000;
-
-function msg(from: string, to: readonly string[], content: string): AclMessage {
-  return {
-    performative: 'inform',
-    sender: { name: `${from}@${PLATFORM}` },
-    receivers: to.map((name) => ({ name: `${name}@${PLATFORM}` })),
-    content,
-    conversationId: `c-${content}`,
-    userParams: { 'X-note': 'ünïcödé \u2028 "quoted" \\ back' },
-  };
-}
-
-function deliveriesOf(messageId: string, message: AclMessage, acceptedAt = T0): Delivery[] {
-  return message.receivers.map((r) => {
-    const receiver = r.name.slice(0, r.name.lastIndexOf('@'));
-    return { id: deliveryId(messageId, receiver), messageId, receiver, message, acceptedAt };
-  });
-}
-
-function deliveryTo(receiver: string, messageId: string, content: string): Delivery {
-  return deliveriesOf(messageId, msg('bob', [receiver], content), T0 + messageId.length)[0]!;
-}
+/** Messages that carry parameters with characters JSON escapes: the export must keep them whole. */
+const NOTE = { userParams: { 'X-note': 'ünïcödé \u2028 "quoted" \\ back' } };
+const msg = (from: string, to: readonly string[], content: string): AclMessage => plainMsg(from, to, content, NOTE);
+const deliveryTo = (receiver: string, messageId: string, content: string): Delivery =>
+  plainDeliveryTo(receiver, messageId, content, 'bob', NOTE);
 
 /** A real embedded log with alice's handlings (sends, state, timers with and without a due time, a dead letter, a large commit), and her history read back. */
 async function aliceHistory(t: TestContext): Promise<RecordedEvent[]> {

@@ -6,58 +6,41 @@
  * pending-call records the log holds, and handles each answer as recorded. Nothing leaves.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Engine } from '@caxton/sandbox';
-import { httpPendingStateKey, type AclMessage } from '@caxton/core';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
+import { httpPendingStateKey } from '@caxton/core';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
 import { openOfflineAgent } from '../../src/replay/offline-agent.js';
 import { readEmbeddedHistory } from '../../src/replay/embedded-history.js';
 import { Replayer, type HandlingReport } from '../../src/replay/replayer.js';
 import { TEST_ENGINE_CACHE } from '../support/engine-cache.js';
 import { example } from '../support/examples.js';
-import { upperCaseServer } from '../http/gateway-node.js';
+import { startGatewayNode, upperCaseServer, type GatewayNode } from '../http/gateway-node.js';
 import type { TestServer } from '../http/support.js';
 
 const REQUESTS = 30;
-let dataDir: string;
-let node: RunningNode | undefined;
+let gateway: GatewayNode;
 let server: TestServer;
 const bodies: string[] = [];
-const toOperator: AclMessage[] = [];
 
 before(async () => {
   server = await upperCaseServer(bodies);
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replay-http-'));
-  node = await startNode({
-    dataDir,
-    apiHost: '127.0.0.1',
-    apiPort: 0,
-    auth: { mode: 'none' },
-    api: false,
-    shards: 1,
-    prepare: { cacheDir: TEST_ENGINE_CACHE },
-  });
-  node.events.on((e) => (e.type === 'external' ? void toOperator.push(e.message) : undefined), ['external']);
+  gateway = await startGatewayNode('caxton-replay-http-');
 });
 
 after(async () => {
-  await node?.stop();
+  await gateway?.stop();
   await server?.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 test('an agent that calls HTTP replays with nothing differing: the same calls under the same ids, the same answers handled', async () => {
   const policy = { ...nodeDefaultHttpPolicy(), allow: [{ host: 'localhost', ports: [server.port], allowPrivate: true }] };
-  await node!.control.deploy(
+  await gateway.node.control.deploy(
     { name: 'lookup', limits: {}, config: { 'service-url': `http://localhost:${server.port}/shout` }, http: policy },
     await example('js-http-agent'),
   );
   for (let i = 0; i < REQUESTS; i++)
-    await node!.control.send({
+    await gateway.node.control.send({
       performative: 'request',
       receivers: [{ name: 'lookup' }],
       content: `call ${i}`,
@@ -65,12 +48,12 @@ test('an agent that calls HTTP replays with nothing differing: the same calls un
       conversationId: `c${i}`,
     });
   const deadline = Date.now() + 60_000;
-  while (toOperator.filter((m) => m.performative === 'inform').length < REQUESTS) {
-    assert.ok(Date.now() < deadline, `${toOperator.length} of ${REQUESTS} answers`);
+  while (gateway.toOperator.filter((m) => m.performative === 'inform').length < REQUESTS) {
+    assert.ok(Date.now() < deadline, `${gateway.toOperator.length} of ${REQUESTS} answers`);
     await new Promise((r) => setTimeout(r, 25));
   }
 
-  const agent = await openOfflineAgent(dataDir, 'lookup');
+  const agent = await openOfflineAgent(gateway.dataDir, 'lookup');
   // An answer leaves before its handling's completion is durable: wait until the log holds every handling.
   const logged = async (): Promise<number> => {
     let n = 0;

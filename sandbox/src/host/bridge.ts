@@ -144,7 +144,13 @@ export class HostBridge {
   private guardPassed = false;
   private readonly acl: AclLimits;
   private readonly seed: AgentSeed;
-  /** The handling running now (its time, its ids, its randomness); null in init and between calls. */
+  /**
+   * The work the call running now handles (its id and time); undefined in init and between calls.
+   * Its seed is made on the first id or insecure byte it asks for: most handlings ask for none,
+   * and this is set for every message handled.
+   */
+  private workId: string | undefined = undefined;
+  private workAt = 0;
   private handling: HandlingSeed | null = null;
   /** Secure random bytes the current call read (real randomness: a replay of it may differ). */
   secureRandomBytes = 0;
@@ -193,6 +199,7 @@ export class HostBridge {
     this.state.begin(false);
     this.logBytes = 0;
     this.fault = null;
+    this.workId = undefined;
     this.handling = null;
     this.secureRandomBytes = 0;
     this.clockReads = 0;
@@ -206,7 +213,8 @@ export class HostBridge {
    * due time): from here to the next `begin`, ids and insecure randomness derive from them.
    */
   beginWork(workId: string, at: number): void {
-    this.handling = this.seed.forWork(workId, at);
+    this.workId = workId;
+    this.workAt = at;
   }
 
   /**
@@ -227,12 +235,18 @@ export class HostBridge {
 
   /** Insecure random bytes: the handling's derived stream, real randomness outside one. */
   insecureRandom(n: number): Uint8Array | undefined {
-    return this.handling?.insecureBytes(n);
+    return this.handlingSeed()?.insecureBytes(n);
   }
 
   /** An id: derived from the handling, random outside one (init runs anew at each start). */
   private nextId(): string {
-    return this.handling === null ? this.env.newId() : this.handling.nextId();
+    return this.handlingSeed()?.nextId() ?? this.env.newId();
+  }
+
+  /** The running handling's seed (made on first use), or undefined outside a handling. */
+  private handlingSeed(): HandlingSeed | undefined {
+    if (this.workId === undefined) return undefined;
+    return (this.handling ??= this.seed.forWork(this.workId, this.workAt));
   }
 
   /** `init` starts (state read-only, no fetch) or ends. */
