@@ -250,8 +250,6 @@ function readAgent(r: Reader, node: YamlNode, index: number, dir: string): { age
   if (keepState !== undefined) agent.keepState = keepState;
   if (given.has('kind') && given.has('replicas'))
     at(r, given.get('replicas'), `${where}.replicas`, 'a kind has no replicas: its keys are its instances (decision 1980)');
-  if (given.has('kind') && given.has('rollout'))
-    at(r, given.get('rollout'), `${where}.rollout`, 'a kind is upgraded whole, without a rollout (decision 1980)');
   return { ...(r.problems.length === before ? { agent } : {}), ...(name !== undefined ? { name } : {}) };
 }
 

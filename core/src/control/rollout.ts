@@ -92,6 +92,14 @@ export function conversationToCandidate(conversation: string, salt: string, perc
   return fnv1a32(`${salt}\u0000${conversation}`) % 10_000 < percent * 100;
 }
 
+/**
+ * Does a key of a kind go to the new version (a rollout by key, decision 2175)? The same split
+ * salted by the kind and the candidate version: a key stays on one version for the whole rollout.
+ */
+export function keyToCandidate(kind: string, key: string, candidateVersion: number, strategy: RolloutStrategy): boolean {
+  return conversationToCandidate(key, `${kind}#${candidateVersion}`, strategyPercent(strategy));
+}
+
 /** What the split reads of a message: its conversation, whether it answers one, its id. */
 export interface SplitMessage {
   conversationId?: string | undefined;
@@ -316,7 +324,7 @@ export class RolloutStatefulError extends CaxtonError {
     super('rollout.stateful-agent', `cannot split ${agent}'s conversations between two versions: ${why}`, {
       kind: 'failed-precondition',
       context: { agent, entries },
-      hint: `roll ${agent} out with --strategy blue-green (the new version takes its state over and handles every message until it is promoted or rolled back, which hands the state back as it is then), or upgrade it without --strategy`,
+      hint: `roll ${agent} out with --strategy blue-green (the new version takes its state over and handles every message until it is promoted or rolled back, which hands the state back as it is then), or upgrade it without --strategy; a canary of durable state is a kind's, by key (deploy it with --kind <name>)`,
     });
   }
 }

@@ -10,6 +10,7 @@ import {
   CaxtonError,
   ConversationSplit,
   conversationToCandidate,
+  keyToCandidate,
   DEFAULT_ROLLOUT_THRESHOLDS,
   formatStrategy,
   parseStrategy,
@@ -213,5 +214,26 @@ describe('an ended rollout lets go of its samples', () => {
     c.observe({ outcome: 'crashed', durationMs: 9_999 }, 2);
     assert.deepEqual(c.counts(), before, 'a handling after the end is not counted');
     assert.equal(c.phase, 'aborted');
+  });
+});
+
+describe('keyToCandidate (a kind split by key, decision 2175)', () => {
+  it('gives about its share of keys the new version, the same keys every time, every key for blue-green', () => {
+    let onNew = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const k = keyToCandidate('counter', `key-${i}`, 2, { kind: 'canary', percent: 25 });
+      assert.equal(k, keyToCandidate('counter', `key-${i}`, 2, { kind: 'canary', percent: 25 }));
+      if (k) onNew += 1;
+    }
+    assert.ok(onNew > 2_300 && onNew < 2_700, `about 25 %: ${onNew}`);
+    assert.ok(keyToCandidate('counter', 'any', 2, { kind: 'blue-green' }));
+  });
+
+  it('is salted by the kind and the candidate version: another rollout splits other keys', () => {
+    const split = (kind: string, version: number): string =>
+      Array.from({ length: 64 }, (_, i) => (keyToCandidate(kind, `k${i}`, version, { kind: 'canary', percent: 50 }) ? '1' : '0')).join('');
+    assert.notEqual(split('counter', 2), split('counter', 3));
+    assert.notEqual(split('counter', 2), split('meter', 2));
+    assert.equal(split('counter', 2), split('counter', 2));
   });
 });

@@ -22,6 +22,9 @@ import type { AgentMessaging } from './agent-messaging.js';
 import { agentLog, errorSummary, type LocalAgents, type AgentLifecycleEvent } from './local-agents.js';
 import type { Instrumentation } from '@caxton/core';
 import { TimerWakes, type DueEntry } from './timer-wakes.js';
+import { KindRollouts, versionForKey } from './kind-rollouts.js';
+import type { ExecutionResult, WorkItem } from '../bus/executor.js';
+import type { RolloutView } from '@caxton/core';
 
 /** Config keys the node sets in every instance's init config (decision 1980); a deployer's values for them are replaced. */
 export const KIND_CONFIG_KEY = 'caxton.kind';
@@ -205,6 +208,8 @@ export class AgentKinds {
   private addedDuringRefill: DueEntry[] | undefined;
   /** A cluster's placement of instances (decision 2060), given by the residency once it exists. */
   private placed: AgentKindsOptions['placed'];
+  /** Rollouts by key (decision 2175). */
+  readonly rollouts: KindRollouts;
 
   constructor(private readonly o: AgentKindsOptions) {
     this.placed = o.placed;
@@ -217,6 +222,15 @@ export class AgentKinds {
     // The kill switch holds a kind by its name, but the dispatcher parks its instances by theirs:
     // a resume or thaw of the kind must wake each of them, or they stay parked for ever.
     this.unsubscribe = o.onHoldChange?.(() => this.wakeUnheld()) ?? (() => {});
+    this.rollouts = new KindRollouts({
+      store: o.store,
+      events: o.events,
+      held: o.held,
+      // A cluster: the node consuming the kind's own partition ends the bake; one node: this one.
+      judgesHere: (kind) => this.placed?.isHere(kind) ?? true,
+      applied: (record) => this.applied(record),
+      now: this.now,
+    });
   }
 
   private wakeUnheld(): void {
@@ -256,10 +270,14 @@ export class AgentKinds {
     // A cluster: the deploy's own watch event may have added it first (with instances since): kept.
     const existing = this.kinds.get(record.name);
     if (existing !== undefined && !existing.stopping) {
-      if (record.version >= existing.record.version) existing.record = record;
+      if (record.version >= existing.record.version) {
+        existing.record = record;
+        this.rollouts.follow(record);
+      }
       return;
     }
     this.kinds.set(record.name, { record, instances: new Map(), passivated: 0, activations: 0, failed: 0, evicted: 0, stopping: false });
+    this.rollouts.follow(record);
     // Its instances' names route from now on (decision 2123).
     this.o.host.routing?.changed();
     this.armSweep();
@@ -285,10 +303,7 @@ export class AgentKinds {
   async upgrade(next: AgentRecord): Promise<void> {
     const kind = this.require(next.name);
     await this.o.store?.putAgent(next);
-    kind.record = next;
-    // A new version starts with fresh breakers, as an upgraded agent's do (decision 1921).
-    for (const i of kind.instances.values()) this.o.messaging.replaced?.(i.name);
-    await Promise.all([...kind.instances.values()].map((i) => this.passivate(kind, i, 'swap')));
+    await this.applyRecord(kind, next);
     agentLog(
       this.o.events,
       next.name,
@@ -311,6 +326,7 @@ export class AgentKinds {
 
   private async stopKind(kind: Kind, name: string, force: boolean, deleteRecord: boolean): Promise<AgentStatus> {
     kind.stopping = true;
+    this.rollouts.forget(name);
     for (const i of [...kind.instances.values()]) {
       // An activation under way ends first: otherwise it would leave a sandbox running that no one tracks.
       // (Not one held by the kill switch: it returns on its own once released, seeing its kind gone.)
@@ -690,10 +706,11 @@ export class AgentKinds {
         await this.o.untilRunnable(kind.record.name); // init is agent code
         if (kind.instances.get(instance.name) !== instance || kind.stopping) return; // its kind was stopped while held
       }
-      instance.version = kind.record.version;
-      if (this.placed !== undefined) await this.placed.prepare(kind.record); // (no extra turn on one node)
+      const version = versionForKey(kind.record, instance.key);
+      instance.version = version.version;
+      if (this.placed !== undefined) await this.placed.prepare(version); // (no extra turn on one node)
       await this.o.local.startInstance(
-        instanceRecord(kind.record, instance.name, instance.key),
+        instanceRecord(version, instance.name, instance.key),
         this.o.messaging.agentId(instance.name),
         instance.shard,
       );
@@ -712,8 +729,9 @@ export class AgentKinds {
       this.touch(kind, instance);
       this.o.onResidency?.(instance.name, 'activated');
       this.o.messaging.wake(instance.name);
-      // Upgraded while it started: it ran the version read before, and moves to the new one now.
-      if (instance.version !== kind.record.version) void this.passivate(kind, instance, 'swap').catch(() => {});
+      // Upgraded (or its key moved by a rollout) while it started: it moves to the version of its key now.
+      if (instance.version !== versionForKey(kind.record, instance.key).version)
+        void this.passivate(kind, instance, 'swap').catch(() => {});
     } catch (err) {
       if (this.closed || isPassingActivationError(err)) {
         // The node is stopping, or something of the node (not the instance's code) failed for now:
@@ -1011,6 +1029,7 @@ export class AgentKinds {
       ...(r.language !== undefined ? { language: r.language } : {}),
       ...(r.topics !== undefined ? { topics: r.topics } : {}),
       kind: this.counts(name)!,
+      ...(this.rollouts.view(name) !== undefined ? { rollout: this.rollouts.view(name)! } : {}),
     };
   }
 
@@ -1033,8 +1052,8 @@ export class AgentKinds {
         name,
         state: 'stopped',
         nodeId: (await placed.ownerOf?.(name)) ?? '',
-        version: r.version,
-        artifactDigest: r.artifactDigest,
+        version: versionForKey(r, parsed.key).version,
+        artifactDigest: versionForKey(r, parsed.key).artifactDigest,
         artifactSize: 0,
         limits: r.limits,
         config: instanceRecord(r, name, parsed.key).config,
@@ -1049,6 +1068,8 @@ export class AgentKinds {
       };
     }
     const stats = instance === undefined ? undefined : await this.o.host.stats(name);
+    // The version its key runs (a rollout by key gives some keys the new one, decision 2175).
+    const keyed = versionForKey(r, parsed.key);
     const state =
       instance === undefined
         ? 'stopped'
@@ -1065,8 +1086,11 @@ export class AgentKinds {
       name,
       state,
       nodeId: '',
-      version: instance?.version ?? r.version,
-      artifactDigest: r.artifactDigest,
+      version: instance?.version ?? keyed.version,
+      artifactDigest:
+        instance !== undefined && instance.version === r.rollout?.candidate.version
+          ? r.rollout.candidate.artifactDigest
+          : keyed.artifactDigest,
       artifactSize: 0,
       limits: r.limits,
       config: instanceRecord(r, name, parsed.key).config,
@@ -1482,9 +1506,75 @@ export class AgentKinds {
       return this.adoptNow(record);
     }
     if (record.version === kind.record.version && record.updatedAt === kind.record.updatedAt) return; // our own write, or seen already
+    await this.applyRecord(kind, record);
+  }
+
+  /**
+   * The kind's record as it is now: a new version, or a rollout started or ended (decision 2175).
+   * Each instance in memory whose key now resolves to another version is passivated after the
+   * message in hand and activated again on that version (at once, when it has mail): a handover per
+   * key, its state as it is then. Its breaker starts afresh, as an upgraded agent's does (decision 1921).
+   */
+  private async applyRecord(kind: Kind, record: AgentRecord): Promise<void> {
     kind.record = record;
-    for (const i of kind.instances.values()) this.o.messaging.replaced?.(i.name);
-    await Promise.all([...kind.instances.values()].map((i) => this.passivate(kind, i, 'swap')));
+    this.rollouts.follow(record);
+    const moving = [...kind.instances.values()].filter((i) => versionForKey(record, i.key).version !== i.version);
+    for (const i of moving) this.o.messaging.replaced?.(i.name);
+    await Promise.all(moving.map((i) => this.passivate(kind, i, 'swap')));
+  }
+
+  /** A record this node wrote (a rollout's start, verdict or abort), applied in the kind's order of changes. */
+  private applied(record: AgentRecord): Promise<void> {
+    return this.inOrder(record.name, async () => {
+      const kind = this.kinds.get(record.name);
+      if (kind === undefined || kind.stopping || this.closed) return;
+      const r = kind.record;
+      if (record.version < r.version || (record.version === r.version && record.updatedAt <= r.updatedAt)) return; // the watch's copy came first
+      await this.applyRecord(kind, record);
+    });
+  }
+
+  /**
+   * Starts a rollout of the kind by key (decision 2175): recorded beside its version, followed by
+   * every node holding its instances. Refused while another is recorded, or the kind changed.
+   */
+  async startRollout(previous: AgentRecord, rollout: NonNullable<AgentRecord['rollout']>): Promise<AgentStatus> {
+    this.require(previous.name);
+    await this.rollouts.start(previous, rollout);
+    return this.status(previous.name)!;
+  }
+
+  /** An operator's rollback during a kind's rollout: undefined when none is recorded. */
+  async abortRollout(kind: string, reason: string): Promise<AgentStatus | undefined> {
+    this.require(kind);
+    const view = await this.rollouts.abort(kind, reason);
+    if (view === undefined) return undefined;
+    return { ...this.status(kind)!, rollout: view };
+  }
+
+  /**
+   * The handlings of instances on a rollout's new version, for its verdict (decision 2175); a crash
+   * of one while it bakes is reported as work to hand out again. One check per batch while no kind
+   * rolls out.
+   */
+  observe(batch: readonly WorkItem[], results: ExecutionResult[]): void {
+    if (!this.rollouts.active) return;
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i]!;
+      const slash = result.agent.indexOf('/');
+      if (slash <= 0) continue;
+      const kind = this.kinds.get(result.agent.slice(0, slash));
+      const r = kind?.record.rollout;
+      if (kind === undefined || r === undefined) continue;
+      if (kind.instances.get(result.agent)?.version !== r.candidate.version) continue;
+      const instead = this.rollouts.observe(kind.record.name, batch[i]!, result);
+      if (instead !== undefined) results[i] = instead;
+    }
+  }
+
+  /** The kind's rollout as this node follows it (or the last one ended here). */
+  rolloutView(kind: string): RolloutView | undefined {
+    return this.rollouts.view(kind);
   }
 
   /**
@@ -1569,6 +1659,7 @@ export class AgentKinds {
     this.sweep = undefined;
     for (const t of this.retries) clearTimeout(t);
     this.retries.clear();
+    this.rollouts.close();
   }
 
   /** Passivates, now, every instance idle past its kind's period (tests, the bench). */
@@ -1599,7 +1690,7 @@ export function isPassingActivationError(err: unknown): boolean {
  * no `previous` (rollback is the kind's).
  */
 export function instanceRecord(kind: AgentRecord, name: string, key: string): AgentRecord {
-  const { kind: _kind, previous: _previous, ...rest } = kind;
+  const { kind: _kind, previous: _previous, rollout: _rollout, ...rest } = kind;
   return { ...rest, name, config: { ...kind.config, [KIND_CONFIG_KEY]: kind.name, [INSTANCE_CONFIG_KEY]: key } };
 }
 

@@ -739,6 +739,7 @@ export class AgentLifecycle {
 
   private async upgradeKind(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
     const previous = this.kinds.record(spec.name)!;
+    if (previous.rollout !== undefined) throw new RolloutInProgressError(spec.name, previous.rollout.candidate.version);
     const trust = this.trust(spec.name, artifact);
     const limits = this.limits(spec.limits, previous.limits);
     const { digest } = await this.o.host.prepare(artifact.bytes);
@@ -758,6 +759,20 @@ export class AgentLifecycle {
     if (trust.signerKeyId !== undefined) next.signerKeyId = trust.signerKeyId;
     delete next.language;
     if (spec.language !== undefined) next.language = spec.language;
+    if (spec.strategy !== undefined) {
+      // By key (decision 2175): the keys the split gives the new version run it from their next
+      // activation, each with its own state; the record holds the rollout on both topologies.
+      const rollout = {
+        candidate: next,
+        artifactSize: artifact.bytes.byteLength,
+        strategy: spec.strategy,
+        thresholds: resolveRolloutThresholds(spec.thresholds ?? {}, 'thresholds'),
+        startedAt: Date.now(),
+      };
+      const agent = await this.kinds.startRollout(previous, rollout);
+      this.logTrust(spec.name, trust);
+      return { agent, previousVersion: previous.version };
+    }
     await this.kinds.upgrade(next);
     this.logTrust(spec.name, trust);
     return { agent: this.kinds.status(spec.name)!, previousVersion: previous.version };
@@ -765,11 +780,6 @@ export class AgentLifecycle {
 
   async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
     if (this.kinds.isKind(spec.name)) {
-      if (spec.strategy !== undefined)
-        throw new RolloutUnsupportedError(
-          spec.name,
-          'an agent kind is upgraded whole: its instances take the new version at their next activation (decision 1980)',
-        );
       if (spec.replay !== undefined)
         throw new ReplayGateUnsupportedError(
           spec.name,
@@ -907,11 +917,14 @@ export class AgentLifecycle {
    * as an upload would be. State is kept, as in an upgrade.
    */
   async rollback(name: string): Promise<{ agent: AgentStatus; previousVersion: number }> {
-    if (this.kinds.isKind(name))
+    if (this.kinds.isKind(name)) {
+      const aborted = await this.abortKindRollout(name);
+      if (aborted !== undefined) return aborted;
       throw new KindUnsupportedError(
         `rollback of kind ${name} is not available yet (decision 1980)`,
         'upgrade the kind to the previous artifact instead',
       );
+    }
     return this.replicas.exclusive(name, () => this.rollbackNamed(name));
   }
 
@@ -958,6 +971,7 @@ export class AgentLifecycle {
    * code, so the kill switch allows it. Undefined too when no rollout is in progress.
    */
   async abortRollout(name: string): Promise<{ agent: AgentStatus; previousVersion: number } | undefined> {
+    if (this.kinds.isKind(name)) return this.abortKindRollout(name);
     const starting = this.rollouts.isStarting(name) ? this.rollouts.busy(name) : undefined;
     if (starting !== undefined) throw new RolloutInProgressError(name, starting);
     const rollout = this.rollouts.inProgress(name);
@@ -965,6 +979,16 @@ export class AgentLifecycle {
     const ended = await this.rollouts.abort(name, 'rolled back by the operator');
     if (ended?.phase === 'promoted') return undefined;
     return { agent: (await this.status(name))!, previousVersion: rollout.candidateVersion };
+  }
+
+  /**
+   * During a kind's rollout by key, its abort (decision 2175): written through this node on either
+   * topology, every key goes back to the running version. Undefined when none is recorded.
+   */
+  private async abortKindRollout(name: string): Promise<{ agent: AgentStatus; previousVersion: number } | undefined> {
+    const candidate = this.kinds.record(name)?.rollout?.candidate.version;
+    const agent = await this.kinds.abortRollout(name, 'rolled back by the operator');
+    return agent === undefined ? undefined : { agent, previousVersion: candidate ?? agent.version + 1 };
   }
 
   /**

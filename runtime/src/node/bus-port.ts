@@ -112,6 +112,8 @@ export class NodeBusPort implements BusPort {
     // Calls are taken here, not in applyEffects: they must wait for the completion (durable
     // after applyEffects ran), and the bus reports that by delivery id (http-effects.ts).
     this.parts.http?.hold(batch, results);
+    // A kind's rollout by key judges the handlings of its keys on the new version (decision 2175).
+    this.parts.agents.kinds.observe(batch, results);
     return results;
   }
 

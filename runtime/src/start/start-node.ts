@@ -48,7 +48,7 @@ import {
   type AccEndpoint,
 } from '../mtp/index.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
-import { parseCandidateKey } from '../node/rollouts.js';
+import { parseCandidateKey, type RolloutAudit } from '../node/rollouts.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { AgentLogs } from '../node/agent-logs.js';
 import { TailHub } from '../node/tail-hub.js';
@@ -654,13 +654,14 @@ async function startOnTopology(
     admitSend: (message, lane) => control.admitSend(message, lane),
   });
   // A rollout's automatic steps (promote, roll back) are recorded like an operator's change (decision 1871).
-  agents.rollouts.auditWith((method, agent, fields, effect) =>
+  const rolloutAudit: RolloutAudit = (method, agent, fields, effect) =>
     audited.change(
       { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
       { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) },
       effect,
-    ),
-  );
+    );
+  agents.rollouts.auditWith(rolloutAudit);
+  agents.kinds.rollouts.auditWith(rolloutAudit); // a kind's rollout by key (decision 2175)
   await directory.start();
   undo.push(async () => directory.stop());
   // Scaling an agent back to one replica by itself (it wrote durable state, a replica failed, or it
@@ -910,6 +911,8 @@ async function scanUnendedRollouts(auditTrail: AuditTrail): Promise<UnendedScan 
 /** Writes the closing record of each rollout the scan found open, and shows it ended. */
 async function closeUnendedRollouts(scan: UnendedScan, agents: AgentLifecycle, audited: AuditedControl): Promise<void> {
   for (const unended of scan.unended) {
+    // A kind's rollout by key is in its record (decision 2175): it goes on after the restart, and its end is recorded when it ends.
+    if (agents.kinds.record(unended.agent)?.rollout !== undefined) continue;
     const running = await agents.status(unended.agent).catch(() => undefined);
     const fields = {
       strategy: unended.strategy,

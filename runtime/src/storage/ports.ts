@@ -18,6 +18,11 @@ export interface AgentStore {
   getAgent(name: string): Promise<AgentRecord | undefined>;
   listAgents(): Promise<AgentRecord[]>;
   deleteAgent(name: string): Promise<void>;
+  /**
+   * Compare-and-swap on one record (etcd): `decide` builds the next record from the live one, or
+   * returns undefined to write nothing, or throws to refuse. Absent: a single writer reads and puts.
+   */
+  updateAgent?(name: string, decide: (current: AgentRecord | undefined) => AgentRecord | undefined): Promise<AgentRecord | undefined>;
 }
 
 /** The directory facilitator's store of advertised services (FIPA SC00023). */
