@@ -13,11 +13,14 @@
  *   next node starts the rollout again from the record, as a handover, and every request is
  *   counted exactly once (none lost, none twice); promoted after its bake, the new version goes on
  *   from the count.
+ * - A canary by key of a stateful kind (decision 2175): every node follows it from the kind's
+ *   record, each key counts on one version from its own count, and it is promoted after its bake by
+ *   a node that saw enough of the new version's handlings; then every key runs the new version.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { AclMessage } from '@caxton/core';
+import { keyToCandidate, type AclMessage } from '@caxton/core';
 import type { CaxtonClient } from '@caxton/runtime';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
@@ -122,6 +125,45 @@ describe('rollouts on three Kafka nodes', { timeout: 480_000 }, () => {
     assert.equal(shown.rollout?.phase, 'aborted', 'ended on the node running it before the rollback answered');
     assert.match(shown.rollout?.reason ?? '', /rolled back by the operator/);
     assert.equal((await clients[asker]!.getAgent(agent)).rollout, undefined, 'no longer recorded');
+  });
+
+  it("a kind's canary by key: each key on one version from its own count, promoted after the bake, then every key on the new one", async () => {
+    const kind = 'tally';
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    const strategy = { kind: 'canary' as const, percent: 50 };
+    const split = new Set(keys.filter((k) => keyToCandidate(kind, k, 2, strategy)));
+    const counter = wasm('as-state-counter');
+    const phases = async (): Promise<Array<string | undefined>> =>
+      Promise.all(clients.map(async (c) => (await c.getAgent(kind)).rollout?.phase));
+    const round = async (tag: string, want: (k: string) => number): Promise<void> => {
+      for (const [i, k] of keys.entries()) await clients[i % 3]!.send(request(`${kind}/${k}`, `${tag}-${k}`));
+      for (const k of keys) {
+        let last: number | undefined;
+        await waitFor(
+          `${kind}/${k} to count ${want(k)}`,
+          async () => (last = await countOf(`${kind}/${k}`, clients[0]!)) === want(k),
+          WAIT_MS,
+        ).catch((err: Error) => {
+          throw new Error(`${err.message} (last ${last})`);
+        });
+      }
+    };
+    await clients[0]!.deploy({ name: kind, config: {}, kind: { idleMs: 600_000 } }, counter);
+    await round('before', () => 1);
+    await clients[1]!.upgrade({ name: kind, config: { step: '100' }, rollout: { strategy, thresholds: { bakeMs: 8_000 } } }, counter);
+    await waitFor('every node to follow the rollout', async () => (await phases()).every((p) => p === 'baking'), WAIT_MS);
+    // Four rounds: 24+ handlings of the new version over three nodes, so one node saw at least five (ROLLOUT_BOUNDS.minSamples).
+    for (let r = 1; r <= 4; r++) await round(`during-${r}`, (k) => (split.has(k) ? 1 + 100 * r : 1 + r));
+    const promoted = await waitFor(
+      'the promotion after the bake, seen by every node',
+      async () => {
+        const all = await Promise.all(clients.map((c) => c.getAgent(kind)));
+        return all.every((a) => a.version === 2) ? all : undefined;
+      },
+      WAIT_MS,
+    );
+    assert.equal(promoted[0]!.config.step, '100');
+    await round('after', (k) => (split.has(k) ? 501 : 105));
   });
 
   it('kill -9 of the node running a stateful blue-green rollout: its next node takes it over, every request counted once, then promoted', async () => {

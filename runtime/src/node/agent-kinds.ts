@@ -26,6 +26,9 @@ import { KindRollouts, versionForKey } from './kind-rollouts.js';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { RolloutView } from '@caxton/core';
 
+/** A cluster: how long past a kind rollout's bake the judging node waits for another node's promotion before it rolls back for too few handlings. */
+const KIND_ROLLOUT_TOO_FEW_GRACE_MS = 10_000;
+
 /** Config keys the node sets in every instance's init config (decision 1980); a deployer's values for them are replaced. */
 export const KIND_CONFIG_KEY = 'caxton.kind';
 export const INSTANCE_CONFIG_KEY = 'caxton.key';
@@ -228,6 +231,7 @@ export class AgentKinds {
       held: o.held,
       // A cluster: the node consuming the kind's own partition ends the bake; one node: this one.
       judgesHere: (kind) => this.placed?.isHere(kind) ?? true,
+      tooFewGraceMs: () => (this.placed !== undefined ? KIND_ROLLOUT_TOO_FEW_GRACE_MS : 0),
       applied: (record) => this.applied(record),
       now: this.now,
     });

@@ -8,12 +8,15 @@
  * The rollout is a field of the kind's registry record on both topologies (the embedded store, or
  * etcd: decision 2171's `RolloutRecord`), so it survives a restart and every node that holds
  * instances follows the same split. Every node judges the handlings of the instances it holds: any
- * node may roll back on a breach; the bake's end (promotion, or a rollback for too few handlings)
- * is judged by one node, `judgesHere` (one node: itself; a cluster: the node consuming the kind's own
- * partition). Each verdict is a compare-and-swap on the record, requiring the rollout by its start,
- * so two nodes' verdicts never both apply.
+ * node rolls back on a breach, and at the bake's end any node that saw enough handlings within the
+ * thresholds promotes; a rollback for too few handlings is left to one node, `judgesHere` (one
+ * node: itself; a cluster: the node consuming the kind's own partition), after `tooFewGraceMs`, so
+ * a node holding few of the new version's keys does not roll back what another saw enough of. Each
+ * verdict is a compare-and-swap on the record, requiring the rollout by its start, so two nodes'
+ * verdicts never both apply.
  */
 import {
+  ROLLOUT_BOUNDS,
   ConflictError,
   NotFoundError,
   RolloutController,
@@ -37,8 +40,10 @@ export interface KindRolloutsOptions {
   events: Instrumentation<AgentLifecycleEvent>;
   /** Held by the kill switch: the bake's end is no promotion meanwhile (a breach still rolls back). */
   held: (kind: string) => boolean;
-  /** Whether this node judges the bake's end of `kind` (one node: always). */
+  /** Whether this node may roll `kind` back for too few handlings at the bake's end (one node: always). */
   judgesHere: (kind: string) => boolean;
+  /** How long past the bake's end that node waits for another's promotion first (a cluster; one node: 0). */
+  tooFewGraceMs?: () => number;
   /** The kind's record as this node wrote it: applied to its instances here (the watch may bring it too). */
   applied: (record: AgentRecord) => Promise<void>;
   now?: () => number;
@@ -165,7 +170,7 @@ export class KindRollouts {
     else if (ownCrash) sample = 'crashed';
     else return undefined;
     const durationMs = result.durationUs === undefined ? undefined : result.durationUs / 1000;
-    if (this.countOnce(f, item)) this.judge(f, f.controller.observe({ outcome: sample, durationMs }, this.now(), !this.decidesEnd(f)));
+    if (this.countOnce(f, item)) this.judge(f, f.controller.observe({ outcome: sample, durationMs }, this.now(), !this.mayEnd(f)));
     else if (sample === 'crashed') this.judge(f, f.controller.fail(`the new version crashed twice on one message (${result.workId})`));
     return sample === 'crashed' ? this.waits(f, item, result, 'crashed on it') : undefined;
   }
@@ -264,9 +269,16 @@ export class KindRollouts {
     for (const f of this.followed.values()) clearTimeout(f.timer);
   }
 
-  /** Does this node decide the bake's end (promotion, or too few handlings)? Others act on a breach only. */
-  private decidesEnd(f: Followed): boolean {
-    return this.o.judgesHere(f.kind) && !this.o.held(f.kind);
+  /**
+   * May the bake's end be decided here now? Never while the kind is held; with enough handlings
+   * seen, on any node (a promotion, or a breach judged on them); with too few, only on the judging
+   * node once the grace past the bake's end ran out (a rollback: never promoted blindly). Otherwise
+   * a breach still rolls back, and the end waits.
+   */
+  private mayEnd(f: Followed): boolean {
+    if (this.o.held(f.kind)) return false;
+    if (f.controller.counts().handled >= ROLLOUT_BOUNDS.minSamples) return true;
+    return this.o.judgesHere(f.kind) && this.now() >= f.controller.bakeUntil + (this.o.tooFewGraceMs?.() ?? 0);
   }
 
   private arm(f: Followed, after?: number): void {
@@ -274,8 +286,7 @@ export class KindRollouts {
     const wait = after ?? Math.max(0, f.controller.bakeUntil - this.now()) + 1;
     f.timer = setTimeout(() => {
       if (this.closed || f.ended || f.ending !== undefined) return;
-      const decides = this.decidesEnd(f);
-      const verdict = f.controller.verdict(this.now(), !decides);
+      const verdict = f.controller.verdict(this.now(), !this.mayEnd(f));
       if (verdict.kind === 'wait') this.arm(f, this.now() >= f.controller.bakeUntil ? RECHECK_MS : undefined);
       else this.judge(f, verdict);
     }, wait);
