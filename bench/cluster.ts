@@ -499,6 +499,7 @@ async function main(): Promise<void> {
         metric: 'workers_across_nodes_scaling',
         value: Number((w.three / Math.max(1, w.one)).toFixed(2)),
         unit: 'x',
+        target: '>= 1.7 (two cores bound it)',
         note: `msg/s with 1 and 3 workers across nodes: ${Math.round(w.one)}, ${Math.round(w.three)} (3 over 1; ${note})`,
       });
     }
