@@ -39,7 +39,19 @@ import { RequestLedger, accountSummary, accountingResults, percentileResult } fr
 import { report } from './lib-output.js';
 import { processCpuSeconds } from './lib-proc-stat.js';
 import { SteadyWindow, shortCountNote, type RunPoint } from './lib-cluster-window.js';
-import { NODE_VERSION, ROOT, claims, nameOn, startNodes, startServers, waitUntil, type ServeNode } from './lib-cluster.js';
+import {
+  NODE_VERSION,
+  ROOT,
+  claims,
+  deployMany,
+  handledTotal,
+  nameOn,
+  startNodes,
+  startServers,
+  waitUntil,
+  type BenchServers,
+  type ServeNode,
+} from './lib-cluster.js';
 import { workersAcrossNodes } from './lib-cluster-workers.js';
 import { kindCanaryUnderKill, statefulRolloutUnderKill } from './lib-cluster-rollout.js';
 
@@ -87,40 +99,11 @@ const IDS = ['n1', 'n2', 'n3'];
 const bench = 'cluster';
 const say = (line: string): void => void process.stderr.write(`[bench cluster] ${line}\n`);
 
-async function deployMany(
-  client: CaxtonClient,
-  specs: { name: string; bytes: Uint8Array; config: Record<string, string> }[],
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      // a node takes at most 4 uploads at once
-      for (let i = next++; i < specs.length; i = next++)
-        await client.deploy({ name: specs[i]!.name, config: specs[i]!.config }, specs[i]!.bytes);
-    }),
-  );
-}
-
-async function handledTotal(nodes: ServeNode[]): Promise<number> {
-  // The nodes asked together: the steady-state window reads this while traffic flows, and three
-  // calls in a row would let the count move between the first node's answer and the last one's.
-  const counts = await Promise.all(
-    nodes.map(async (n) => {
-      if (!n.client) return 0;
-      // Live figures come from the node running the agent; other nodes report zeros for it.
-      let total = 0;
-      for (const a of await n.client.listAgents()) total += a.messagesHandled;
-      return total;
-    }),
-  );
-  return counts.reduce((sum, c) => sum + c, 0);
-}
-
 /** How often the throughput run reads the nodes' counters (each read lists every agent on every node; its CPU is in the window). */
 const POLL_MS = 1_000;
 
 /** Pinger/echo pairs across nodes: every message crosses from one node to another through Kafka. */
-async function throughput(nodes: ServeNode[]): Promise<void> {
+async function throughput(nodes: ServeNode[], servers: BenchServers): Promise<void> {
   const taken = new Set<string>();
   const pairs = Array.from({ length: PAIRS }, (_, i) => ({
     ping: nameOn(`ping${i}`, IDS[i % 3]!, IDS, 12, taken),
@@ -176,6 +159,12 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
   // CPU of the three node processes (all their threads), read from /proc around the same window.
   const cpuBefore = nodes.map((n) => processCpuSeconds(n.child.pid!));
   const cpuSince = (): number => nodes.reduce((sum, n, i) => sum + processCpuSeconds(n.child.pid!) - cpuBefore[i]!, 0);
+  // The broker's and etcd's CPU over the same readings (the issue's kafka_broker_cpu_us_per_msg).
+  const serverCpu = (): { broker: number; etcd: number } => ({
+    broker: servers.kafkaPid === undefined ? Number.NaN : processCpuSeconds(servers.kafkaPid),
+    etcd: servers.etcdPid === undefined ? Number.NaN : processCpuSeconds(servers.etcdPid),
+  });
+  const serverCpuAt = new Map<number, { broker: number; etcd: number }>();
   const t0 = performance.now();
   let ended: { ms: number; cpuSeconds: number } | undefined;
   const allEnded = new Promise<void>((resolve) => {
@@ -202,6 +191,7 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
     try {
       const finished = done;
       at = { handled: (await handledTotal(nodes)) - before, ms: performance.now() - t0, cpuSeconds: cpuSince(), finished };
+      serverCpuAt.set(at.ms, serverCpu());
     } catch (err) {
       // A node that does not answer one reading (busy, or restarting): the next one may; the run's
       // own figures do not depend on it.
@@ -246,6 +236,22 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
       target: '<= 40',
       note: `steady state: ${steadyCpu.toFixed(1)} s CPU (user + system, all threads, from /proc/<pid>/stat) of the 3 node processes over the same window / ${steadyHandled} handled messages (the counters' reads, one a second, included); the broker's and etcd's CPU not included${window.cpuUsPerMsg > 40 ? '; above target' : ''}${short}`,
     });
+    const from = serverCpuAt.get(window.from.ms);
+    const until = serverCpuAt.get(window.until.ms);
+    if (from !== undefined && until !== undefined) {
+      for (const [metric, who, cpu] of [
+        ['kafka_broker_cpu_us_per_msg', 'the Kafka broker (its JVM)', until.broker - from.broker],
+        ['kafka_etcd_cpu_us_per_msg', 'etcd', until.etcd - from.etcd],
+      ] as const) {
+        report({
+          bench,
+          metric,
+          value: Number(((cpu * 1e6) / Math.max(1, steadyHandled)).toFixed(1)),
+          unit: 'us',
+          note: `steady state: ${cpu.toFixed(1)} s CPU of ${who} over the same window / ${steadyHandled} handled messages (beside the nodes' kafka_cpu_us_per_msg)`,
+        });
+      }
+    }
   } else {
     // Never silent: the rows with the targets are the whole run's then, and say why.
     const why = steady.whyNone;
@@ -467,7 +473,7 @@ async function main(): Promise<void> {
   let nodes: ServeNode[] = [];
   try {
     nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench' });
-    if (ONLY.has('throughput')) await throughput(nodes);
+    if (ONLY.has('throughput')) await throughput(nodes, servers);
     if (ONLY.has('latency')) await latency(nodes);
     if (ONLY.has('failover')) await failover(nodes, 'failover_s', '5', 'lease 5 s, Kafka session 6 s (the defaults)');
     await Promise.all(nodes.map((n) => n.stop()));

@@ -17,6 +17,7 @@ const CAXTON = path.join(ROOT, 'cli', 'bin', 'caxton.js');
 export interface ServerHandle {
   bootstrap?: string;
   endpoint?: string;
+  readonly pid?: number | undefined;
   stop(opts?: { keepData?: boolean; graceMs?: number }): Promise<void>;
 }
 
@@ -44,11 +45,22 @@ export const PRODUCT_NODE_FLAGS: readonly string[] = RUNTIME.node === process.ex
 /** The Node version the cluster's nodes run on (for the bench's notes). */
 export const NODE_VERSION = RUNTIME.version;
 
-export async function startServers(brokerConfig: Record<string, string>): Promise<{ kafka: string; etcd: string; stop(): Promise<void> }> {
+export interface BenchServers {
+  kafka: string;
+  etcd: string;
+  /** The broker's and etcd's process ids, for their CPU (undefined where the handle does not say). */
+  kafkaPid: number | undefined;
+  etcdPid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startServers(brokerConfig: Record<string, string>): Promise<BenchServers> {
   const { etcd, kafka } = await (await infra()).startEtcdAndKafka({ kafka: { heap: '512m', brokerConfig } });
   return {
     kafka: kafka.bootstrap,
     etcd: etcd.endpoint,
+    kafkaPid: kafka.pid,
+    etcdPid: etcd.pid,
     async stop() {
       await Promise.allSettled([kafka.stop({ graceMs: 5000 }), etcd.stop()]);
     },
@@ -172,4 +184,35 @@ export async function claims(client: CaxtonClient): Promise<Map<string, string>>
   const out = new Map<string, string>();
   for (const n of (await client.status()).nodes) for (const a of n.agents) out.set(a, n.id);
   return out;
+}
+
+/** Deploys agents through one node, at most 4 uploads at once. */
+export async function deployMany(
+  client: CaxtonClient,
+  specs: { name: string; bytes: Uint8Array; config: Record<string, string> }[],
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      // a node takes at most 4 uploads at once
+      for (let i = next++; i < specs.length; i = next++)
+        await client.deploy({ name: specs[i]!.name, config: specs[i]!.config }, specs[i]!.bytes);
+    }),
+  );
+}
+
+/** Messages handled over every agent of every node (each node reports the agents it runs). */
+export async function handledTotal(nodes: ServeNode[]): Promise<number> {
+  // The nodes asked together: the steady-state window reads this while traffic flows, and three
+  // calls in a row would let the count move between the first node's answer and the last one's.
+  const counts = await Promise.all(
+    nodes.map(async (n) => {
+      if (!n.client) return 0;
+      // Live figures come from the node running the agent; other nodes report zeros for it.
+      let total = 0;
+      for (const a of await n.client.listAgents()) total += a.messagesHandled;
+      return total;
+    }),
+  );
+  return counts.reduce((sum, c) => sum + c, 0);
 }

@@ -106,6 +106,26 @@ function shortNote(note) {
   return cut.length < note.length && !cut.endsWith('…') ? `${cut} …` : cut;
 }
 
+/**
+ * The rows named `<group>.<figure>` (one dot, both parts non-empty), when at least two groups share
+ * them: a matrix of groups by figures (columns in first-seen order, each with its unit), the rest
+ * plain. Their notes stay in the results file.
+ * @param {(Row & {from?: string})[]} rows
+ */
+export function splitGrouped(rows) {
+  const dotted = rows.filter((r) => /^[^.]+\.[^.]+$/.test(r.metric));
+  const groups = new Map();
+  const columns = [];
+  for (const r of dotted) {
+    const [group, name] = r.metric.split('.');
+    if (!groups.has(group)) groups.set(group, new Map());
+    groups.get(group).set(name, r);
+    if (!columns.some((c) => c.name === name)) columns.push({ name, unit: r.unit ?? '' });
+  }
+  if (groups.size < 2) return { grouped: undefined, plain: rows };
+  return { grouped: { groups, columns }, plain: rows.filter((r) => !dotted.includes(r)) };
+}
+
 /** One run's identity line: when, which build, on what. */
 export function runLine(run) {
   const build = run.commit ? `commit ${run.commit}${run.dirty ? ' with uncommitted changes' : ''}` : 'commit not recorded';
@@ -130,15 +150,30 @@ export function renderBench(bench, runs, notes) {
       `Against JADE in the same run: ${jade.map((r) => `${r.metric} **${formatValue(r.value)}${r.unit === 'x' ? '×' : ` ${r.unit ?? ''}`}**${r.target ? ` (target ${r.target})` : ''}`).join(', ')}.`,
     );
   }
-  out.push('', '| metric | value | unit | target | note |', '|---|---|---|---|---|');
   const earlierRuns = [...new Set(rows.flatMap((r) => (r.from ? [r.from] : [])))];
+  const mark = (r) => (r.from ? ` [${earlierRuns.indexOf(r.from) + 1}]` : '');
+  const { grouped, plain } = splitGrouped(rows);
+  if (plain.length > 0) out.push('', '| metric | value | unit | target | note |', '|---|---|---|---|---|');
   let previous;
-  for (const r of rows) {
+  for (const r of plain) {
     const note = shortNote(r.note ?? '');
     const shown = note !== '' && note === previous ? '″' : note;
     previous = note;
-    const mark = r.from ? ` [${earlierRuns.indexOf(r.from) + 1}]` : '';
-    out.push(`| ${cell(r.metric)}${mark} | ${formatValue(r.value)} | ${cell(r.unit ?? '')} | ${cell(r.target ?? '')} | ${cell(shown)} |`);
+    out.push(
+      `| ${cell(r.metric)}${mark(r)} | ${formatValue(r.value)} | ${cell(r.unit ?? '')} | ${cell(r.target ?? '')} | ${cell(shown)} |`,
+    );
+  }
+  if (grouped !== undefined) {
+    // Metrics named <group>.<figure> (a language's, a node count's): one row a group, one column a figure.
+    out.push('', `| | ${grouped.columns.map((c) => cell(`${c.name}${c.unit ? ` (${c.unit})` : ''}`)).join(' | ')} |`);
+    out.push(`|---|${grouped.columns.map(() => '---|').join('')}`);
+    for (const [group, byName] of grouped.groups) {
+      const cells = grouped.columns.map((c) => {
+        const r = byName.get(c.name);
+        return r === undefined ? '' : cell(`${formatValue(r.value)}${r.target ? ` (${r.target})` : ''}${mark(r)}`);
+      });
+      out.push(`| ${cell(group)} | ${cells.join(' | ')} |`);
+    }
   }
   if (earlierRuns.length > 0) {
     out.push(

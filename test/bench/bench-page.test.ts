@@ -117,6 +117,28 @@ describe("a benchmark's section", () => {
     assert.match(section, /\n\nWhat the figures mean\.$/);
   });
 
+  it('shows <group>.<figure> metrics as a matrix, a row a group and a column a figure, with targets and marks', () => {
+    const run: Run = {
+      bench: 'languages',
+      date: '2026-11-02T00:00:00.000Z',
+      ...meta,
+      partial: false,
+      rows: [
+        { metric: 'rust.handle_p50_us', value: 4.6, unit: 'us', target: '<= 5', note: 'metered echo' },
+        { metric: 'rust.rss_kib', value: 23, unit: 'KiB' },
+        { metric: 'c.handle_p50_us', value: 3.38, unit: 'us' },
+        { metric: 'total', value: 2, unit: 'x', note: 'a plain one' },
+      ],
+    };
+    const section = page.renderBench('languages', [run]);
+    assert.match(section, /\| total \| 2 \| x \| {2}\| a plain one \|/);
+    assert.match(section, /\| \| handle_p50_us \(us\) \| rss_kib \(KiB\) \|\n\|---\|---\|---\|/);
+    assert.match(section, /\| rust \| 4\.600 \(<= 5\) \| 23 \|/);
+    assert.match(section, /\| c \| 3\.380 \| {2}\|/, 'a figure a group lacks is an empty cell');
+    const single = page.renderBench('x', [{ ...run, rows: [{ metric: 'a.b', value: 1 }] }]);
+    assert.match(single, /\| a\.b \| 1 \|/, 'one group alone stays a plain row');
+  });
+
   it('the page sorts benchmarks, links each, and says it is generated', () => {
     const text = page.renderPage({
       intro: '# Benchmarks\n\nIntro.',
