@@ -32,7 +32,7 @@
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import type { CaxtonClient, StreamHandle } from '@caxton/runtime';
+import type { StreamHandle } from '@caxton/runtime';
 import { artifact } from './lib-artifacts.js';
 import { drainAndSettle } from './lib-drain.js';
 import { RequestLedger, accountSummary, accountingResults, percentileResult } from './lib-latency.js';
