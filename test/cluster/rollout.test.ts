@@ -135,9 +135,9 @@ describe('rollouts on three Kafka nodes', { timeout: 480_000 }, () => {
     const counter = wasm('as-state-counter');
     const phases = async (): Promise<Array<string | undefined>> =>
       Promise.all(clients.map(async (c) => (await c.getAgent(kind)).rollout?.phase));
-    const round = async (tag: string, want: (k: string) => number): Promise<void> => {
-      for (const [i, k] of keys.entries()) await clients[i % 3]!.send(request(`${kind}/${k}`, `${tag}-${k}`));
-      for (const k of keys) {
+    const round = async (tag: string, want: (k: string) => number, to: readonly string[] = keys): Promise<void> => {
+      for (const [i, k] of to.entries()) await clients[i % 3]!.send(request(`${kind}/${k}`, `${tag}-${k}`));
+      for (const k of to) {
         let last: number | undefined;
         await waitFor(
           `${kind}/${k} to count ${want(k)}`,
@@ -150,10 +150,13 @@ describe('rollouts on three Kafka nodes', { timeout: 480_000 }, () => {
     };
     await clients[0]!.deploy({ name: kind, config: {}, kind: { idleMs: 600_000 } }, counter);
     await round('before', () => 1);
-    await clients[1]!.upgrade({ name: kind, config: { step: '100' }, rollout: { strategy, thresholds: { bakeMs: 8_000 } } }, counter);
+    // A bake of 20 s: the four rounds below take a few seconds; every node bakes from the recorded start.
+    await clients[1]!.upgrade({ name: kind, config: { step: '100' }, rollout: { strategy, thresholds: { bakeMs: 20_000 } } }, counter);
     await waitFor('every node to follow the rollout', async () => (await phases()).every((p) => p === 'baking'), WAIT_MS);
-    // Four rounds: 24+ handlings of the new version over three nodes, so one node saw at least five (ROLLOUT_BOUNDS.minSamples).
-    for (let r = 1; r <= 4; r++) await round(`during-${r}`, (k) => (split.has(k) ? 1 + 100 * r : 1 + r));
+    // Four rounds to the new version's keys alone (the others stay on version 1, whenever the bake
+    // ends): 24 handlings over three nodes, so one node saw at least five (ROLLOUT_BOUNDS.minSamples).
+    const onNew = keys.filter((k) => split.has(k));
+    for (let r = 1; r <= 4; r++) await round(`during-${r}`, () => 1 + 100 * r, onNew);
     const promoted = await waitFor(
       'the promotion after the bake, seen by every node',
       async () => {
@@ -163,7 +166,8 @@ describe('rollouts on three Kafka nodes', { timeout: 480_000 }, () => {
       WAIT_MS,
     );
     assert.equal(promoted[0]!.config.step, '100');
-    await round('after', (k) => (split.has(k) ? 501 : 105));
+    assert.equal(promoted[0]!.rollout?.phase, 'promoted');
+    await round('after', (k) => (split.has(k) ? 501 : 101));
   });
 
   it('kill -9 of the node running a stateful blue-green rollout: its next node takes it over, every request counted once, then promoted', async () => {

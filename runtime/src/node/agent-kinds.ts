@@ -231,6 +231,8 @@ export class AgentKinds {
       held: o.held,
       // A cluster: the node consuming the kind's own partition ends the bake; one node: this one.
       judgesHere: (kind) => this.placed?.isHere(kind) ?? true,
+      // A cluster's nodes bake from the recorded start, so their bakes end together; one node from its own start.
+      bakeFromRecord: () => this.placed !== undefined,
       tooFewGraceMs: () => (this.placed !== undefined ? KIND_ROLLOUT_TOO_FEW_GRACE_MS : 0),
       applied: (record) => this.applied(record),
       now: this.now,
@@ -306,8 +308,9 @@ export class AgentKinds {
    */
   async upgrade(next: AgentRecord): Promise<void> {
     const kind = this.require(next.name);
-    await this.o.store?.putAgent(next);
-    await this.applyRecord(kind, next);
+    // A compare-and-swap: a rollout recorded meanwhile (through another node) is not overwritten.
+    const written = this.o.store !== undefined ? await this.rollouts.writeUpgrade(next) : next;
+    await this.applyRecord(kind, written);
     agentLog(
       this.o.events,
       next.name,
@@ -633,7 +636,14 @@ export class AgentKinds {
     if (room !== true) return room;
     this.perShard[shard]! += 1;
     this.wakes.remove(name); // in memory: its timers are armed again by its activation
-    const instance: Instance = { name, key, shard, state: 'reserved', lastActive: this.now(), version: kind.record.version };
+    const instance: Instance = {
+      name,
+      key,
+      shard,
+      state: 'reserved',
+      lastActive: this.now(),
+      version: versionForKey(kind.record, key).version,
+    };
     const tenure = this.placed?.tenureOf?.(name);
     if (tenure !== undefined) instance.tenure = tenure;
     kind.instances.set(name, instance);
@@ -737,6 +747,19 @@ export class AgentKinds {
       if (instance.version !== versionForKey(kind.record, instance.key).version)
         void this.passivate(kind, instance, 'swap').catch(() => {});
     } catch (err) {
+      const rollout = kind.record.rollout;
+      if (!this.closed && rollout !== undefined && instance.version === rollout.candidate.version) {
+        // A rollout's new version that cannot start (its init failed) is the rollout's failure, not
+        // the key's (decision 2175): the rollout is rolled back, and the key's mail and timers wait,
+        // durable, to be activated on the version before it.
+        await this.o.host.stop(instance.name, true).catch(() => {});
+        this.drop(kind, instance);
+        const why = `the new version could not be activated for ${instance.name}: ${errorSummary(err).message}`;
+        agentLog(this.o.events, kind.record.name, 'warn', `[version ${rollout.candidate.version}] ${why}; its mail waits`);
+        this.rollouts.fail(kind.record.name, why);
+        this.retryLater(instance.name);
+        return;
+      }
       if (this.closed || isPassingActivationError(err)) {
         // The node is stopping, or something of the node (not the instance's code) failed for now:
         // its mail stays in the log and in its mailbox, and only the slot is given back. A stopping
@@ -958,13 +981,15 @@ export class AgentKinds {
           this.drop(kind, i);
           continue;
         }
-        if (i.state === 'running' && i.version !== kind.record.version) {
+        // The version its key runs now (a rollout by key keeps some keys on the new one, decision 2175).
+        const wanted = versionForKey(kind.record, i.key).version;
+        if (i.state === 'running' && i.version !== wanted) {
           void this.passivate(kind, i, 'swap').catch((err: unknown) =>
             agentLog(
               this.o.events,
               kind.record.name,
               'warn',
-              `instance ${i.name} not moved to version ${kind.record.version}: ${(err as Error).message}`,
+              `instance ${i.name} not moved to version ${wanted}: ${(err as Error).message}`,
             ),
           );
           continue;
@@ -1574,6 +1599,17 @@ export class AgentKinds {
       const instead = this.rollouts.observe(kind.record.name, batch[i]!, result);
       if (instead !== undefined) results[i] = instead;
     }
+  }
+
+  /**
+   * The version record an instance of a kind runs under now — its key's, during a rollout by key
+   * (decision 2175): its HTTP egress rules and topic allow-list are that version's. Undefined for a
+   * name of no kind.
+   */
+  versionOf(name: string): AgentRecord | undefined {
+    const slash = name.indexOf('/');
+    const kind = slash > 0 ? this.kinds.get(name.slice(0, slash)) : undefined;
+    return kind === undefined ? undefined : versionForKey(kind.record, name.slice(slash + 1));
   }
 
   /** The kind's rollout as this node follows it (or the last one ended here). */

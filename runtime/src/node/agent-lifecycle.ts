@@ -416,9 +416,7 @@ export class AgentLifecycle {
     const slash = name.indexOf('/');
     // Passivated but owned here reads its kind's rules too, without activating it: its MTP post
     // waiting on a timer is tried under them (review of outboxfix4, round 2).
-    return slash > 0 && (this.kinds.isActive(name) || this.kinds.ownsHere(name))
-      ? this.kinds.record(name.slice(0, slash))?.http
-      : undefined;
+    return slash > 0 && (this.kinds.isActive(name) || this.kinds.ownsHere(name)) ? this.kinds.versionOf(name)?.http : undefined;
   }
 
   /**
@@ -432,7 +430,7 @@ export class AgentLifecycle {
     const local = this.local.get(name);
     if (local !== undefined) return local.record.topics;
     const slash = name.indexOf('/');
-    if (slash > 0) return this.kinds.record(name.slice(0, slash))?.topics;
+    if (slash > 0) return this.kinds.versionOf(name)?.topics; // its key's version (a rollout by key, decision 2175)
     // A replica unit (decision 2093) is under X's allow-list (it cannot subscribe itself: review fix 2).
     return this.residency.deployedTopics?.(replicaOwner(name));
   }

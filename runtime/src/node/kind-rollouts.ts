@@ -28,7 +28,7 @@ import {
   type RolloutVerdict,
   type RolloutView,
 } from '@caxton/core';
-import { unavailableResult, type ExecutionResult, type WorkItem } from '../bus/executor.js';
+import { unavailableResult, workIdOf, type ExecutionResult, type WorkItem } from '../bus/executor.js';
 import type { AgentRecord, RolloutRecord } from '../storage/records.js';
 import type { AgentStore } from '../storage/ports.js';
 import { agentLog, type AgentLifecycleEvent } from './local-agents.js';
@@ -44,6 +44,12 @@ export interface KindRolloutsOptions {
   judgesHere: (kind: string) => boolean;
   /** How long past the bake's end that node waits for another's promotion first (a cluster; one node: 0). */
   tooFewGraceMs?: () => number;
+  /**
+   * True: every node bakes from the rollout's recorded start, so their bakes end together (a
+   * cluster); false: from when this node began following it (one node after a restart: a bake
+   * that ended while it was down would end with nothing seen).
+   */
+  bakeFromRecord?: () => boolean;
   /** The kind's record as this node wrote it: applied to its instances here (the watch may bring it too). */
   applied: (record: AgentRecord) => Promise<void>;
   now?: () => number;
@@ -109,15 +115,15 @@ export class KindRollouts {
     const r = record.rollout;
     if (r !== undefined && r.abort === undefined && current?.record.startedAt === r.startedAt) return;
     if (current !== undefined) {
-      // Gone from the record, or replaced: promoted when the record is its candidate's version now.
-      const promoted = record.version >= current.record.candidate.version && r?.startedAt !== current.record.startedAt;
-      this.end(current, promoted ? 'promoted' : undefined);
+      // Gone from the record, or replaced: the record says how it ended — promoted when it is the
+      // candidate's version now, whatever this node had decided (another node's verdict may have won).
+      this.end(current, record.version >= current.record.candidate.version);
     }
     if (r === undefined || r.abort !== undefined || this.closed) return;
     const f: Followed = {
       kind: record.name,
       record: r,
-      controller: new RolloutController(r.thresholds, Math.max(r.startedAt, this.now())),
+      controller: new RolloutController(r.thresholds, this.o.bakeFromRecord?.() === true ? r.startedAt : Math.max(r.startedAt, this.now())),
       counted: new Set(),
       ended: false,
     };
@@ -135,9 +141,17 @@ export class KindRollouts {
   /** The kind was stopped: its rollout ends with it. */
   forget(kind: string): void {
     const f = this.followed.get(kind);
-    if (f === undefined) return;
-    f.controller.abort('the kind was stopped');
-    this.end(f);
+    if (f !== undefined) {
+      f.controller.abort('the kind was stopped');
+      this.end(f, false);
+    }
+    this.endedViews.delete(kind); // a kind deployed again under the name starts with no rollout shown
+  }
+
+  /** The new version failed in a way no handling shows (its activation): the rollout is rolled back. */
+  fail(kind: string, reason: string): void {
+    const f = this.followed.get(kind);
+    if (f !== undefined) this.judge(f, f.controller.fail(reason));
   }
 
   /** The rollout shown in the kind's status: the one followed, or the last one ended here. */
@@ -175,10 +189,9 @@ export class KindRollouts {
     return sample === 'crashed' ? this.waits(f, item, result, 'crashed on it') : undefined;
   }
 
-  /** True the first time a delivery is counted (a redelivery counts once), bounded. */
+  /** True the first time a piece of work is counted (a redelivery counts once), bounded. */
   private countOnce(f: Followed, item: WorkItem): boolean {
-    if (item.kind !== 'delivery') return true;
-    const id = item.delivery.id;
+    const id = workIdOf(item); // a delivery's id, or a timer's: a timer fired again counts once too
     if (f.counted.has(id)) return false;
     if (f.counted.size >= MAX_COUNTED) f.counted.delete(f.counted.values().next().value!);
     f.counted.add(id);
@@ -221,10 +234,27 @@ export class KindRollouts {
             hint: 'start the rollout again: it is made from the kind as it is now',
           },
         );
-      return { ...current, rollout, updatedAt: this.now() };
+      return { ...current, rollout, updatedAt: this.stamp(current) };
     });
     await this.o.applied(written!);
     return written!;
+  }
+
+  /**
+   * A plain upgrade of the kind (no strategy): written by compare-and-swap from the version it was
+   * made from, refused when a rollout was recorded meanwhile or the kind changed.
+   */
+  async writeUpgrade(next: AgentRecord): Promise<AgentRecord> {
+    return (await this.update(next.name, (current) => {
+      if (current === undefined || current.kind === undefined) throw new NotFoundError('agent', next.name);
+      if (current.rollout !== undefined) throw new RolloutInProgressError(next.name, current.rollout.candidate.version);
+      if (current.version !== next.version - 1)
+        throw new ConflictError(`kind ${next.name} changed while its upgrade was being prepared (it is version ${current.version} now)`, {
+          context: { agent: next.name, version: current.version },
+          hint: 'upgrade again: the new version is made from the kind as it is now',
+        });
+      return { ...next, updatedAt: this.stamp(current) };
+    }))!;
   }
 
   /**
@@ -241,19 +271,30 @@ export class KindRollouts {
       ...(f !== undefined ? countsFields(f) : {}),
     });
     let removed: RolloutRecord | undefined;
+    const recorded = f?.record ?? (await this.o.store?.getAgent(kind))?.rollout;
+    if (recorded === undefined) return undefined;
     const write = async (): Promise<AgentRecord | undefined> =>
       this.update(kind, (current) => {
         removed = current?.rollout;
-        if (removed === undefined) return undefined;
-        const { rollout: _ended, ...rest } = current!;
-        return { ...rest, updatedAt: this.now() };
+        if (removed !== undefined) {
+          const { rollout: _ended, ...rest } = current!;
+          return { ...rest, updatedAt: this.stamp(current!) };
+        }
+        // Ended before this abort was written: promoted (the kind runs the new version), or rolled back.
+        if (current !== undefined && current.version >= recorded.candidate.version)
+          throw new ConflictError(`the rollout of ${kind} was promoted (version ${current.version}) before this rollback was written`, {
+            context: { agent: kind, version: current.version },
+            hint: `the kind runs the new version now: to go back, upgrade ${kind} to the previous component`,
+          });
+        throw new Superseded(kind);
       });
-    const recorded = f?.record ?? (await this.o.store?.getAgent(kind))?.rollout;
-    if (recorded === undefined) return undefined;
     if (f !== undefined) f.aborting = reason;
     let written: AgentRecord | undefined;
     try {
       written = await this.audited('AbortRollout', kind, fields(recorded), write);
+    } catch (err) {
+      if (err instanceof Superseded) return this.view(kind); // rolled back already: what the operator asked for
+      throw err;
     } finally {
       if (f !== undefined && (removed === undefined || removed.startedAt !== f.record.startedAt)) f.aborting = undefined;
     }
@@ -298,7 +339,15 @@ export class KindRollouts {
     clearTimeout(f.timer);
     f.ending = (verdict.kind === 'promote' ? this.promote(f) : this.rollBack(f, verdict.reason))
       .catch((err: unknown) => {
-        agentLog(this.o.events, f.kind, 'error', `rollout of kind version ${f.record.candidate.version}: ${(err as Error).message}`);
+        if (err instanceof Superseded) return; // another node's verdict or an operator's abort came first: the record says which
+        // Not written (the registry, the audit trail): the verdict stands and is written again shortly.
+        agentLog(
+          this.o.events,
+          f.kind,
+          'error',
+          `rollout of kind version ${f.record.candidate.version}: its ${verdict.kind} was not written (${(err as Error).message}); tried again in ${RECHECK_MS} ms`,
+        );
+        if (!f.ended && !this.closed) this.arm(f, RECHECK_MS);
       })
       .finally(() => {
         f.ending = undefined;
@@ -308,13 +357,15 @@ export class KindRollouts {
   private async promote(f: Followed): Promise<void> {
     const r = f.record;
     const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), ...countsFields(f) };
-    const written = await this.audited('PromoteRollout', f.kind, fields, () =>
-      this.update(f.kind, (current) => {
-        if (current?.rollout?.startedAt !== r.startedAt || current.rollout.abort !== undefined) return undefined;
-        return { ...r.candidate, updatedAt: this.now() };
-      }),
+    const written = await this.audited('PromoteRollout', f.kind, fields, async () =>
+      superseded(
+        f.kind,
+        await this.update(f.kind, (current) => {
+          if (current?.rollout?.startedAt !== r.startedAt || current.rollout.abort !== undefined) return undefined;
+          return { ...r.candidate, updatedAt: this.stamp(current) };
+        }),
+      ),
     );
-    if (written === undefined) return; // ended meanwhile (another node's verdict, an operator's abort): its record says how
     f.controller.settle();
     await this.o.applied(written);
     agentLog(
@@ -328,14 +379,16 @@ export class KindRollouts {
   private async rollBack(f: Followed, reason: string): Promise<void> {
     const r = f.record;
     const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), reason, ...countsFields(f) };
-    const written = await this.audited('RollBackRollout', f.kind, fields, () =>
-      this.update(f.kind, (current) => {
-        if (current?.rollout?.startedAt !== r.startedAt) return undefined;
-        const { rollout: _ended, ...rest } = current;
-        return { ...rest, updatedAt: this.now() };
-      }),
+    const written = await this.audited('RollBackRollout', f.kind, fields, async () =>
+      superseded(
+        f.kind,
+        await this.update(f.kind, (current) => {
+          if (current?.rollout?.startedAt !== r.startedAt) return undefined;
+          const { rollout: _ended, ...rest } = current;
+          return { ...rest, updatedAt: this.stamp(current) };
+        }),
+      ),
     );
-    if (written === undefined) return;
     f.controller.settle();
     await this.o.applied(written);
     agentLog(
@@ -347,19 +400,26 @@ export class KindRollouts {
   }
 
   /**
-   * It left the record. `promoted`: another node's verdict promoted it (the record is its version
-   * now); a rollout still baking here otherwise ended elsewhere without one.
+   * It left the record: `promoted` when the record is the candidate's version now. The record's
+   * word is the outcome shown, whatever this node decided; not promoted, an abort written here is
+   * `aborted`, a verdict of this node's `rolled-back`, and one another node wrote `rolled-back`.
    */
-  private end(f: Followed, promoted?: 'promoted'): void {
+  private end(f: Followed, promoted: boolean): void {
     clearTimeout(f.timer);
     f.ended = true;
-    if (f.aborting !== undefined) f.controller.abort(f.aborting);
-    else if (f.controller.phase === 'baking') f.endedAs = promoted ?? 'rolled-back';
+    if (promoted) f.endedAs = 'promoted';
+    else if (f.aborting !== undefined) f.controller.abort(f.aborting);
+    else if (f.controller.phase === 'baking' || f.controller.phase === 'promoting') f.endedAs = 'rolled-back';
     f.controller.settle();
     f.controller.release();
     f.counted.clear();
     this.followed.delete(f.kind);
     this.endedViews.set(f.kind, viewOf(f));
+  }
+
+  /** A record's next `updatedAt`: now, and past the one it replaces (a clock step or a tie must not look like an older write). */
+  private stamp(current: AgentRecord): number {
+    return Math.max(this.now(), current.updatedAt + 1);
   }
 
   /** A compare-and-swap on the kind's record where the store has one; else read, decide, write (one node, one writer). */
@@ -396,11 +456,13 @@ function viewOf(f: Followed): RolloutView {
     bakeUntil: f.controller.bakeUntil,
     thresholds: r.thresholds,
     counts: f.controller.counts(),
-    ...(f.controller.reason !== undefined
-      ? { reason: f.controller.reason }
-      : f.endedAs === 'rolled-back'
-        ? { reason: 'ended through another node (its log says why)' }
-        : {}),
+    ...(f.endedAs === 'promoted'
+      ? {}
+      : f.controller.reason !== undefined
+        ? { reason: f.controller.reason }
+        : f.endedAs === 'rolled-back'
+          ? { reason: 'ended through another node (its log says why)' }
+          : {}),
   };
 }
 
@@ -417,4 +479,20 @@ function countsFields(f: Followed): Record<string, string> {
 function countsText(f: Followed): string {
   const c = f.controller.counts();
   return `${c.handled} handled here, ${c.crashes} crashed, ${c.failures} failed${c.p99Ms !== undefined ? `, p99 ${c.p99Ms} ms` : ''}`;
+}
+
+/** A verdict whose compare-and-swap found the rollout gone: another node's verdict or an operator's abort came first. */
+class Superseded extends ConflictError {
+  constructor(kind: string) {
+    super(`the rollout of ${kind} had already ended when this node's verdict was written`, {
+      context: { agent: kind },
+      hint: "nothing to do: the kind's record holds the outcome that came first",
+    });
+  }
+}
+
+/** The written record, or Superseded when the compare-and-swap wrote nothing (so the audit trail says it did not happen). */
+function superseded(kind: string, written: AgentRecord | undefined): AgentRecord {
+  if (written === undefined) throw new Superseded(kind);
+  return written;
 }

@@ -62,6 +62,11 @@ describe('rollouts of a keyed kind, by key', () => {
     // Keys active on the old version move at their next message, after the one in hand.
     assert.deepEqual(await askAll('kc', 'b'), expected(split, '101', '2'), 'each key on one version, from its own count');
     assert.deepEqual(await askAll('kc', 'c'), expected(split, '201', '3'), 'and it stays there');
+    // In memory it stays too: the idle sweep (every second here) moves no key whose version is its key's.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const kind = (await client.getAgent('kc')).kind;
+    assert.equal(kind?.passivated, split.size, `only the keys moved at the start were passivated: ${JSON.stringify(kind)}`);
+    assert.equal(kind?.active, KEYS.length);
     const onNew = [...split][0]!;
     const onOld = KEYS.find((k) => !split.has(k))!;
     assert.equal((await client.getAgent(`kc/${onNew}`)).version, 2);
@@ -83,14 +88,15 @@ describe('rollouts of a keyed kind, by key', () => {
     await client.deploy({ name: 'kp', kind: { idleMs: 60_000 } }, counter);
     await askAll('kp', 'a');
     await client.upgrade(
-      { name: 'kp', config: { step: '100' }, rollout: { strategy: { kind: 'canary', percent: 50 }, thresholds: { bakeMs: 5_000 } } },
+      // A bake of 15 s: the few requests below take well under it on a loaded machine.
+      { name: 'kp', config: { step: '100' }, rollout: { strategy: { kind: 'canary', percent: 50 }, thresholds: { bakeMs: 15_000 } } },
       counter,
     );
     // At least five handlings (ROLLOUT_BOUNDS.minSamples) on the new version before the bake ends.
     const onNew = [...split];
     const rounds = Math.ceil(5 / onNew.length);
     for (let i = 0; i < rounds; i++) await askAll('kp', `b${i}`, onNew);
-    await eventually(async () => (await client.getAgent('kp')).rollout?.phase === 'promoted', 'promotion after the bake', 20_000);
+    await eventually(async () => (await client.getAgent('kp')).rollout?.phase === 'promoted', 'promotion after the bake', 60_000);
     const kind = await client.getAgent('kp');
     assert.equal(kind.version, 2);
     assert.equal(kind.config.step, '100');

@@ -114,6 +114,21 @@ export class EmbeddedRegistry implements RegistryStore {
     await this.commit([{ op: 'agent-put', agent: validateAgentRecord(agent) }]);
   }
 
+  /**
+   * Compare-and-swap on one record: `decide` sees the record as it is and its answer is applied in
+   * the same turn (the state changes before the journal append is awaited), so no other write can
+   * come between the read and the write. Undefined from `decide`: nothing written.
+   */
+  async updateAgent(name: string, decide: (current: AgentRecord | undefined) => AgentRecord | undefined): Promise<AgentRecord | undefined> {
+    this.requireOpen();
+    const current = this.state.agents.get(name);
+    const next = decide(current && structuredClone(current));
+    if (next === undefined) return undefined;
+    const valid = validateAgentRecord(next);
+    await this.commit([{ op: 'agent-put', agent: valid }]);
+    return structuredClone(valid);
+  }
+
   async getAgent(name: string): Promise<AgentRecord | undefined> {
     this.requireOpen();
     const a = this.state.agents.get(name);
