@@ -172,7 +172,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       this.writer = new SegmentWriter(
         dir,
         tail,
-        await fs.open(tail.path, 'r+'),
+        await SegmentWriter.open(tail.path, fsync),
         this.options.segmentBytes,
         fsync,
         () => this.nextSeq,

@@ -14,7 +14,7 @@ import type { CommitGroup } from './commit-group.js';
 import type { FsyncPolicy } from './group-committer.js';
 import type { SegmentRef } from './pending-entry.js';
 import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind } from './record-format.js';
-import { createLogFile, datasync, segmentFileName, writeAll } from './segment-files.js';
+import { createLogFile, datasync, openForAppend, segmentFileName, writeAll } from './segment-files.js';
 import { faultDue, faultPoint } from '../fault-points.js';
 
 export interface Segment extends SegmentRef {
@@ -29,6 +29,8 @@ export function newSegment(dir: string, no: number, size: number): Segment {
 
 export class SegmentWriter {
   private unsynced = false;
+  /** Under fsync `always` the active segment is open O_DSYNC: a write returns durable, nothing is left to sync. */
+  private readonly dsync: boolean;
 
   constructor(
     private readonly dir: string,
@@ -40,7 +42,14 @@ export class SegmentWriter {
     private readonly nextSeq: () => number,
     /** A new segment became active; the previous one is closed and durable. */
     private readonly onRotate: (segment: Segment) => void,
-  ) {}
+  ) {
+    this.dsync = fsync === 'always';
+  }
+
+  /** Opens the active segment for appends as this writer writes it (O_DSYNC under fsync `always`). */
+  static open(file: string, fsync: FsyncPolicy): Promise<fs.FileHandle> {
+    return openForAppend(file, fsync === 'always');
+  }
 
   get active(): Segment {
     return this.activeSegment;
@@ -55,7 +64,7 @@ export class SegmentWriter {
     await writeAll(this.handle, group.frames.buffers(), segment.size);
     faultPoint('group-written');
     segment.size += group.frames.byteLength;
-    this.unsynced = true;
+    this.unsynced = !this.dsync;
   }
 
   async sync(): Promise<void> {
@@ -71,7 +80,9 @@ export class SegmentWriter {
   private async rotate(): Promise<void> {
     if (this.fsync !== 'never') await this.sync();
     const next = newSegment(this.dir, this.activeSegment.no + 1, FILE_HEADER_BYTES);
-    const handle = await createLogFile(next.path, FileKind.Segment, this.nextSeq(), this.fsync !== 'never');
+    const created = await createLogFile(next.path, FileKind.Segment, this.nextSeq(), this.fsync !== 'never');
+    // Its header is durable (createLogFile synced it); its appends go through a handle opened as this writer writes.
+    const handle = this.dsync ? await created.close().then(() => SegmentWriter.open(next.path, this.fsync)) : created;
     await this.handle.close();
     this.handle = handle;
     this.activeSegment = next;
