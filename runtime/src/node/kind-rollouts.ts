@@ -142,8 +142,24 @@ export class KindRollouts {
   forget(kind: string): void {
     const f = this.followed.get(kind);
     if (f !== undefined) {
-      f.controller.abort('the kind was stopped');
+      const reason = 'the kind was stopped';
+      f.controller.abort(reason);
       this.end(f, false);
+      // Its end in the audit trail, as any rollout's (the stop itself is the operator's record).
+      const fields = {
+        version: String(f.record.candidate.version),
+        strategy: formatStrategy(f.record.strategy),
+        reason,
+        ...countsFields(f),
+      };
+      void this.audited('AbortRollout', kind, fields, async () => undefined).catch((err: unknown) =>
+        agentLog(
+          this.o.events,
+          kind,
+          'warn',
+          `rollout of kind version ${f.record.candidate.version}: its end not audited (${(err as Error).message})`,
+        ),
+      );
     }
     this.endedViews.delete(kind); // a kind deployed again under the name starts with no rollout shown
   }

@@ -121,6 +121,21 @@ describe('rollouts of a keyed kind, by key', () => {
     assert.equal((await intents(client, 'RollBackRollout', 'kx')).length, 1, 'the rollback is audited');
   });
 
+  it('a new version that cannot start is rolled back; the message waits and the old version handles it', async () => {
+    const spinner = await artifact('hostile/as-infinite-loop', 'hostile-as-infinite-loop');
+    await client.deploy({ name: 'ki', kind: { idleMs: 60_000 } }, counter);
+    assert.deepEqual(await askAll('ki', 'a', ['x']), new Map([['x', '1']]));
+    // Its init spins until its fuel runs out: the instance never starts on it.
+    await client.upgrade(
+      { name: 'ki', config: { 'spin-in': 'init' }, rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 600_000 } } },
+      spinner,
+    );
+    assert.deepEqual(await askAll('ki', 'b', ['x']), new Map([['x', '2']]), 'answered by the version before it, once');
+    await eventually(async () => (await client.getAgent('ki')).rollout?.phase === 'rolled-back', 'the rollback to settle', 15_000);
+    assert.match((await client.getAgent('ki')).rollout?.reason ?? '', /could not be activated/);
+    assert.deepEqual(await lettersOf('ki'), [], 'nothing dead-lettered for the new version');
+  });
+
   it('refuses a plain upgrade while a rollout of the kind is recorded', async () => {
     await client.deploy({ name: 'kb', kind: { idleMs: 60_000 } }, counter);
     await client.upgrade({ name: 'kb', rollout: { strategy: { kind: 'canary', percent: 10 }, thresholds: { bakeMs: 600_000 } } }, counter);
