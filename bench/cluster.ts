@@ -29,6 +29,7 @@
  *   one cluster mode, decision 2168), as 1 worker and scaled to 3 (one per node), fed closed loop by a
  *   feeder agent on each node; the ratio is 3 over 1 (lib-cluster-workers.ts). `--worker-seconds` per count (20).
  */
+import { argText, numberArg } from './lib-args.js';
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -55,44 +56,26 @@ import {
 import { workersAcrossNodes } from './lib-cluster-workers.js';
 import { kindCanaryUnderKill, statefulRolloutUnderKill } from './lib-cluster-rollout.js';
 
-/** The value of `--name value` or `--name=value` (as scripts/bench.mjs reads `--only=`); undefined when absent. */
-function argText(name: string): string | undefined {
-  const flag = `--${name}`;
-  const i = process.argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
-  if (i < 0) return undefined;
-  const a = process.argv[i]!;
-  return a === flag ? (process.argv[i + 1] ?? '') : a.slice(flag.length + 1);
-}
-
-/** A numeric option; one that is not a number is refused (NaN would silently skip a warm-up or a phase). */
-function arg(name: string, fallback: number): number {
-  const text = argText(name);
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name}: "${text}" is not a number (e.g. --${name} ${fallback})`);
-  return n;
-}
-
-const PAIRS = arg('pairs', 300);
-const CHAINS = arg('chains', 4);
+const PAIRS = numberArg('pairs', 300);
+const CHAINS = numberArg('chains', 4);
 /** Chains per pair run before the measured window (0: none). */
-const WARMUP = arg('warmup', 1);
+const WARMUP = numberArg('warmup', 1);
 /** Round trips per chain (and per warm-up chain): long enough that the run passes the nodes' ramp (decision 2155). */
-const ROUNDS = arg('rounds', 200);
-const LATENCY_RATE = arg('rate', 200);
+const ROUNDS = numberArg('rounds', 200);
+const LATENCY_RATE = numberArg('rate', 200);
 const PHASES = ['throughput', 'latency', 'failover', 'registry', 'workers', 'rollout'];
 const ONLY = new Set((argText('only') ?? PHASES.join(',')).split(','));
 for (const phase of ONLY) if (!PHASES.includes(phase)) throw new Error(`--only: no phase named "${phase}" (${PHASES.join(', ')})`);
 /** The rollout phase's requests and their rate (per second). */
-const ROLLOUT_REQUESTS = arg('rollout-requests', 1500);
-const ROLLOUT_RATE = arg('rollout-rate', 100);
+const ROLLOUT_REQUESTS = numberArg('rollout-requests', 1500);
+const ROLLOUT_RATE = numberArg('rollout-rate', 100);
 /** Busy-wait per message of the workers phase's CPU-bound agent, ms. */
-const WORKER_SPIN_MS = arg('worker-spin-ms', 2);
+const WORKER_SPIN_MS = numberArg('worker-spin-ms', 2);
 /** The workers phase's measured window per worker count, s (after a 5 s warm-up). */
-const WORKER_SECONDS = arg('worker-seconds', 20);
-const LATENCY_SECONDS = arg('seconds', 15);
+const WORKER_SECONDS = numberArg('worker-seconds', 20);
+const LATENCY_SECONDS = numberArg('seconds', 15);
 /** After the latency window, how long to wait for stragglers before counting them lost. */
-const DRAIN_MS = arg('drain-ms', 10_000);
+const DRAIN_MS = numberArg('drain-ms', 10_000);
 /** Failover: how long to wait for every moved agent to answer on its new node. */
 const FAILOVER_MAX_MS = 60_000;
 const IDS = ['n1', 'n2', 'n3'];

@@ -13,6 +13,7 @@
  * message the last count measured, nodes, broker and etcd together — a ceiling, not a forecast
  * (docs/cluster.md says what would have to hold).
  */
+import { argText, numberArg } from './lib-args.js';
 import { cpus, loadavg } from 'node:os';
 import { artifact } from './lib-artifacts.js';
 import { report } from './lib-output.js';
@@ -29,33 +30,22 @@ import {
   type ServeNode,
 } from './lib-cluster.js';
 
-function argText(name: string): string | undefined {
-  const flag = `--${name}`;
-  const i = process.argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
-  if (i < 0) return undefined;
-  const a = process.argv[i]!;
-  return a === flag ? (process.argv[i + 1] ?? '') : a.slice(flag.length + 1);
-}
-
-function arg(name: string, fallback: number): number {
-  const text = argText(name);
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0)
-    throw new Error(`--${name}: "${text}" is not a positive number (e.g. --${name} ${fallback})`);
-  return n;
-}
-
 const COUNTS = (argText('nodes') ?? '1,2,3,4,6').split(',').map((t) => {
   const n = Number(t);
   if (!Number.isInteger(n) || n < 1 || n > 12)
     throw new Error(`--nodes: "${t}" is not a node count of 1..12 (the topics have 12 partitions)`);
   return n;
 });
-const PAIRS_PER_NODE = arg('pairs-per-node', 100);
-const CHAINS = arg('chains', 4);
-const WARM_S = arg('warm-seconds', 15);
-const WINDOW_S = arg('seconds', 15);
+/** A count or a duration: a number above zero. */
+function positive(name: string, fallback: number): number {
+  const n = numberArg(name, fallback);
+  if (n <= 0) throw new Error(`--${name}: ${n} is not above zero (e.g. --${name} ${fallback})`);
+  return n;
+}
+const PAIRS_PER_NODE = positive('pairs-per-node', 100);
+const CHAINS = positive('chains', 4);
+const WARM_S = positive('warm-seconds', 15);
+const WINDOW_S = positive('seconds', 15);
 /** Round trips per chain: far more than the window holds, so no chain ends inside it. */
 const ROUNDS = 1_000_000;
 const PARTITIONS = 12;
