@@ -10,6 +10,7 @@ import type {
   DeploySpec,
   UpgradeSpec,
   VerifiedArtifact,
+  RolloutStrategy,
   AgentLimitsSpec,
   ReplicasView,
   TopicPatterns,
@@ -19,7 +20,7 @@ import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import { previousVersionOf, type AgentRecord } from '../storage/records.js';
+import { previousVersionOf, type AgentRecord, type RolloutRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import {
   AGENT_NAME,
@@ -760,13 +761,7 @@ export class AgentLifecycle {
     if (spec.strategy !== undefined) {
       // By key (decision 2175): the keys the split gives the new version run it from their next
       // activation, each with its own state; the record holds the rollout on both topologies.
-      const rollout = {
-        candidate: next,
-        artifactSize: artifact.bytes.byteLength,
-        strategy: spec.strategy,
-        thresholds: resolveRolloutThresholds(spec.thresholds ?? {}, 'thresholds'),
-        startedAt: Date.now(),
-      };
+      const rollout = recordedRollout(next, artifact, spec.strategy, spec);
       const agent = await this.kinds.startRollout(previous, rollout);
       this.logTrust(spec.name, trust);
       return { agent, previousVersion: previous.version };
@@ -883,13 +878,7 @@ export class AgentLifecycle {
       // Nothing would run it: the node running the agent follows the record only while it runs.
       const state = (await this.residency.status(spec.name))?.state;
       if (state !== 'running') throw new RolloutUnsupportedError(spec.name, `it is ${state ?? 'not running'} in the cluster`);
-      const rollout = {
-        candidate: next,
-        artifactSize: artifact.bytes.byteLength,
-        strategy: spec.strategy,
-        thresholds: resolveRolloutThresholds(spec.thresholds ?? {}, 'thresholds'),
-        startedAt: Date.now(),
-      };
+      const rollout = recordedRollout(next, artifact, spec.strategy, spec);
       const agent = await this.residency.startRollout!(previous, rollout);
       this.logTrust(spec.name, trust);
       return { agent, previousVersion: previous.version };
@@ -1335,4 +1324,20 @@ function untilOrCancelled(wait: Promise<void>, cancel: AbortSignal): Promise<voi
     cancel.addEventListener('abort', onAbort, { once: true });
     wait.then(resolve, reject).finally(() => cancel.removeEventListener('abort', onAbort));
   });
+}
+
+/** A rollout as the registry records it (decisions 2171, 2175): the next version beside the running one, its thresholds resolved. */
+function recordedRollout(
+  candidate: AgentRecord,
+  artifact: VerifiedArtifact,
+  strategy: RolloutStrategy,
+  spec: Pick<UpgradeSpec, 'thresholds'>,
+): RolloutRecord {
+  return {
+    candidate,
+    artifactSize: artifact.bytes.byteLength,
+    strategy,
+    thresholds: resolveRolloutThresholds(spec.thresholds ?? {}, 'thresholds'),
+    startedAt: Date.now(),
+  };
 }

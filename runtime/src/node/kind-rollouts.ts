@@ -32,7 +32,7 @@ import { unavailableResult, workIdOf, type ExecutionResult, type WorkItem } from
 import type { AgentRecord, RolloutRecord } from '../storage/records.js';
 import type { AgentStore } from '../storage/ports.js';
 import { agentLog, type AgentLifecycleEvent } from './local-agents.js';
-import type { RolloutAudit } from './rollouts.js';
+import { countsFields, countsText, type RolloutAudit } from './rollouts.js';
 
 export interface KindRolloutsOptions {
   /** Where kind records live; `updateAgent` (a compare-and-swap) when the store has one. */
@@ -150,7 +150,7 @@ export class KindRollouts {
         version: String(f.record.candidate.version),
         strategy: formatStrategy(f.record.strategy),
         reason,
-        ...countsFields(f),
+        ...countsFields(f.controller),
       };
       void this.audited('AbortRollout', kind, fields, async () => undefined).catch((err: unknown) =>
         agentLog(
@@ -284,7 +284,7 @@ export class KindRollouts {
       version: String(r.candidate.version),
       strategy: formatStrategy(r.strategy),
       reason,
-      ...(f !== undefined ? countsFields(f) : {}),
+      ...(f !== undefined ? countsFields(f.controller) : {}),
     });
     let removed: RolloutRecord | undefined;
     const recorded = f?.record ?? (await this.o.store?.getAgent(kind))?.rollout;
@@ -372,7 +372,7 @@ export class KindRollouts {
 
   private async promote(f: Followed): Promise<void> {
     const r = f.record;
-    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), ...countsFields(f) };
+    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), ...countsFields(f.controller) };
     const written = await this.audited('PromoteRollout', f.kind, fields, async () =>
       superseded(
         f.kind,
@@ -388,13 +388,13 @@ export class KindRollouts {
       this.o.events,
       f.kind,
       'info',
-      `rollout promoted kind version ${r.candidate.version} (${countsText(f)}): every key runs it from its next activation`,
+      `rollout promoted kind version ${r.candidate.version} (${countsText(f.controller)}): every key runs it from its next activation`,
     );
   }
 
   private async rollBack(f: Followed, reason: string): Promise<void> {
     const r = f.record;
-    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), reason, ...countsFields(f) };
+    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), reason, ...countsFields(f.controller) };
     const written = await this.audited('RollBackRollout', f.kind, fields, async () =>
       superseded(
         f.kind,
@@ -480,21 +480,6 @@ function viewOf(f: Followed): RolloutView {
           ? { reason: 'ended through another node (its log says why)' }
           : {}),
   };
-}
-
-function countsFields(f: Followed): Record<string, string> {
-  const c = f.controller.counts();
-  return {
-    handled: String(c.handled),
-    crashes: String(c.crashes),
-    failures: String(c.failures),
-    ...(c.p99Ms !== undefined ? { p99Ms: String(c.p99Ms) } : {}),
-  };
-}
-
-function countsText(f: Followed): string {
-  const c = f.controller.counts();
-  return `${c.handled} handled here, ${c.crashes} crashed, ${c.failures} failed${c.p99Ms !== undefined ? `, p99 ${c.p99Ms} ms` : ''}`;
 }
 
 /** A verdict whose compare-and-swap found the rollout gone: another node's verdict or an operator's abort came first. */

@@ -624,10 +624,10 @@ export class Rollouts {
   }
 
   private async promote(r: Rollout): Promise<void> {
-    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), ...countsFields(r) };
+    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), ...countsFields(r.controller) };
     try {
       await this.audited('PromoteRollout', r.name, fields, () => this.o.promote(r.candidate, r.artifactSize, r.beside, r.cancel.signal));
-      agentLog(this.o.events, r.name, 'info', `rollout promoted version ${r.candidate.version} (${countsText(r)})`);
+      agentLog(this.o.events, r.name, 'info', `rollout promoted version ${r.candidate.version} (${countsText(r.controller)})`);
     } catch (err) {
       // Not promoted (cancelled by an operator, the running version changed, the new one did not
       // start as the agent, or the trail refused): the running one stays.
@@ -647,7 +647,7 @@ export class Rollouts {
   }
 
   private async rollBack(r: Rollout, reason: string): Promise<void> {
-    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), reason, ...countsFields(r) };
+    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), reason, ...countsFields(r.controller) };
     try {
       await this.audited('RollBackRollout', r.name, fields, () => this.removeCandidate(r));
     } catch (err) {
@@ -708,7 +708,7 @@ export class Rollouts {
       strategy: formatStrategy(r.strategy),
       outcome: 'aborted',
       reason,
-      ...countsFields(r),
+      ...countsFields(r.controller),
     };
     try {
       await this.audited('AbortRollout', r.name, fields, () => this.removeCandidate(r, force));
@@ -838,8 +838,9 @@ function ms(durationUs: number | undefined): number | undefined {
   return durationUs === undefined ? undefined : durationUs / 1000;
 }
 
-function countsFields(r: Rollout): Record<string, string> {
-  const c = r.controller.counts();
+/** A rollout's counts as its audit records' fields (the one-node rollouts' and a kind's, decision 2175). */
+export function countsFields(controller: RolloutController): Record<string, string> {
+  const c = controller.counts();
   return {
     handled: String(c.handled),
     crashes: String(c.crashes),
@@ -848,7 +849,8 @@ function countsFields(r: Rollout): Record<string, string> {
   };
 }
 
-function countsText(r: Rollout): string {
-  const c = r.controller.counts();
+/** A rollout's counts as its log lines say them. */
+export function countsText(controller: RolloutController): string {
+  const c = controller.counts();
   return `${c.handled} handled, ${c.crashes} crashed, ${c.failures} failed${c.p99Ms !== undefined ? `, p99 ${c.p99Ms} ms` : ''}`;
 }
