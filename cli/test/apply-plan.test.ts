@@ -1,6 +1,7 @@
 /**
  * The plan of an apply (decision 2169), pure: what is new is deployed (and scaled), what differs
- * is upgraded — by the fields that differ — and scaled around the upgrade when scaled; a changed
+ * is upgraded — by the fields that differ — in place when scaled (a scale-down before, a scale-up
+ * after; a rollout after a scale to one); a changed
  * count alone is a scale; what matches is unchanged; a kind declared for a named agent (or the
  * reverse), or a rollout in progress of another version, is refused, not guessed; --prune stops
  * what the file does not name; delete stops what it names.
@@ -57,13 +58,21 @@ describe('apply plan', () => {
     assert.deepEqual(plan([want('a')], [running('a', { topics: ['x.*'] })]), ['= a unchanged'], 'topics left out are kept');
   });
 
-  it('scales a changed count; around an upgrade when scaled (an upgrade is refused while scaled)', () => {
+  it('scales a changed count; a scaled agent is upgraded in place, a scale-down before it and a scale-up after', () => {
     assert.deepEqual(plan([want('a', { replicas: 3 })], [running('a')]), ['^ scale a 1 -> 3']);
     assert.deepEqual(plan([want('a', { replicas: 3, digest: 'new' })], [running('a', { replicas: { replicas: 2, draining: 0 } })]), [
-      '^ scale a 2 -> 1',
       '~ upgrade a (component)',
-      '^ scale a 1 -> 3',
+      '^ scale a 2 -> 3',
     ]);
+    assert.deepEqual(plan([want('a', { replicas: 2, digest: 'new' })], [running('a', { replicas: { replicas: 3, draining: 0 } })]), [
+      '^ scale a 3 -> 2',
+      '~ upgrade a (component)',
+    ]);
+    assert.deepEqual(
+      plan([want('a', { replicas: 2, config: { k: 'v' } })], [running('a', { replicas: { replicas: 2, draining: 0 } })]),
+      ['~ upgrade a (config)'],
+      'the same count: the upgrade alone',
+    );
     assert.deepEqual(
       plan([want('a')], [running('a', { replicas: { replicas: 1, draining: 0, recorded: 3 } })]),
       ['^ scale a 3 -> 1'],
@@ -83,6 +92,11 @@ describe('apply plan', () => {
       '~ upgrade a (component) as a rollout',
       '! a: scale to 2 after the rollout ends: apply again then',
     ]);
+    assert.deepEqual(
+      plan([want('a', { digest: 'new', rollout, replicas: 2 })], [running('a', { replicas: { replicas: 2, draining: 0 } })]),
+      ['^ scale a 2 -> 1', '~ upgrade a (component) as a rollout', '! a: scale to 2 after the rollout ends: apply again then'],
+      'a rollout is refused while scaled: down to one first',
+    );
   });
 
   it('refuses what it must not guess: kind vs named agent, a rollout of another version in progress', () => {

@@ -6,7 +6,9 @@
  * may write state, is refused a scale across nodes, decision 2163). Scaled to 3, each replica k ≥ 2 is the
  * placement unit `svc#r<k>` with its own partition, so the replicas run on more than one node; the
  * sending node picks the replica by the conversation (jump hash), so a conversation stays on its
- * replica across rounds whichever node it is sent through; an import of its state and an upgrade are refused while scaled; a scale-down to 1 while messages are sent
+ * replica across rounds whichever node it is sent through; an import of its state, a rollout and a
+ * version that may write state are refused while scaled, and an upgrade and a rollback in place
+ * (decision 2176) run every replica on the version swapped in; a scale-down to 1 while messages are sent
  * answers every message exactly once with nothing dead-lettered (a delivery written for a removed
  * replica is still handled by its unit); a node holding a replica SIGKILLed, every message sent
  * after it is answered exactly once (the unit's partition moves, its mail activates it there).
@@ -24,6 +26,8 @@ import { example } from './support/paths.js';
 import { answerLines, replicaAnswers, type ReplicaAnswer } from './support/replica-answers.js';
 
 const ECHO = (): Uint8Array => readFileSync(example('as-worker', 'as-worker.wasm'));
+/** May write durable state (its `add`): refused as a scaled agent's new version across nodes. */
+const STATEFUL = (): Uint8Array => readFileSync(example('as-replica-echo', 'as-replica-echo.wasm'));
 /** The deliveries topic's partitions of a fresh cluster (options.ts: created with 12). */
 const PARTITIONS = 12;
 const NODE_IDS = ['n1', 'n2', 'n3'];
@@ -67,7 +71,7 @@ function unitNodes(agent: string): string[] {
 }
 
 test('replicas across nodes: spread over nodes, conversations sticky through any node, a scale-down under load and a killed node lose nothing', {
-  timeout: 180_000,
+  timeout: 240_000,
 }, async (t) => {
   // A name whose three replica units land on three different nodes (placement is by hash: about 2 in
   // 9 names do), so "more than one node" is what this run must show, not luck.
@@ -102,10 +106,18 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
     },
     'ImportState on the owner is refused while the record says 3',
   );
-  // So is an upgrade, through a node that does not run it (decision 2091's rule, the one mode now: decision 2168).
+  // So is a rollout beside it, through a node that does not run it (decision 2176: an upgrade in
+  // place is not), and a version that may write state: its workers are stateless (decision 2163).
   const notOwner = [...clients.keys()].find((id) => id !== owner)!;
-  await assert.rejects(clients.get(notOwner)!.upgrade({ name: agent }, ECHO()), (err: { code?: string }) => {
-    assert.equal(err.code, 'agent.replicas-scaled');
+  await assert.rejects(
+    clients.get(notOwner)!.upgrade({ name: agent, rollout: { strategy: { kind: 'canary', percent: 10 } } }, ECHO()),
+    (err: { code?: string }) => {
+      assert.equal(err.code, 'agent.replicas-scaled');
+      return true;
+    },
+  );
+  await assert.rejects(clients.get(notOwner)!.upgrade({ name: agent }, STATEFUL()), (err: { code?: string }) => {
+    assert.equal(err.code, 'agent.replicas-stateful');
     return true;
   });
 
@@ -185,6 +197,40 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
       else assert.equal(u.handled, undefined, `${id} does not run replica ${u.replica}: its count is not known here`);
     }
   }
+
+  // Upgraded in place through a node that does not run it (decision 2176): the owner swaps its
+  // instance, each unit stops drained once its node sees the new version, and its next mail starts
+  // the new one — every replica answers with the new config's label, each conversation where it was.
+  // Then rolled back the same way. The count stays 3 throughout.
+  const swapped = async (version: number, r: string, label: string): Promise<void> => {
+    for (const [id, c] of clients)
+      await waitFor(
+        `${id} to see version ${version} running, its old units stopped`,
+        async () => {
+          const a = await c.getAgent(agent);
+          return (
+            a.version === version &&
+            a.state === 'running' &&
+            a.replicas?.replicas === 3 &&
+            a.replicas.units?.slice(1).every((u) => u.activeOn.length === 0)
+          );
+        },
+        30_000,
+      );
+    await round(r, conversations, all);
+    const contents = conversations.map((c) => `${label}${c}:${r}`);
+    seen = await allAnswered(contents, 30_000);
+    answeredOnce(seen, contents);
+    for (const c of conversations)
+      assert.equal(seen.get(`${label}${c}:${r}`)![0]!.replica, first.get(c)!.replica, `${c} stays on replica ${first.get(c)!.replica}`);
+  };
+  const upgraded = await clients.get(notOwner)!.upgrade({ name: agent, config: { label: 'v2' } }, ECHO());
+  assert.equal(upgraded.agent.replicas?.replicas, 3, 'the upgrade keeps the count');
+  await swapped(2, '3', 'v2:');
+  await clients.get(notOwner)!.rollback(agent);
+  await swapped(3, '6', '');
+  assert.equal(deadLetters(), 0, 'nothing was dead-lettered');
+  lap('upgraded and rolled back in place while scaled');
 
   // A scale-down to 1 while 10 conversations send: three rounds accepted, then the scale asked while
   // two more are sent. Every message answered exactly once; nothing dead-lettered.

@@ -550,14 +550,17 @@ async function untilSubscribers(t: Topology, topic: string, agents: readonly str
  * the one it was deployed through; twelve conversations, each sent twice through the nodes in
  * turn: every request answered exactly once (one answer message per request, told apart by message
  * id, from every node's tail), the conversations spread over more than one worker, and a
- * conversation's second request answered by the worker that answered its first. An agent whose
+ * conversation's second request answered by the worker that answered its first. Upgraded in place
+ * (a new config `label`, which every answer then carries) and rolled back through a third node
+ * (decision 2176): once every node sees the version running, every request answered exactly once by
+ * it, spread over the workers, the count kept. An agent whose
  * component writes state is refused a scale (`agent.replicas-stateful`), on both topologies — the
  * one-node refusal reads its state, the cluster's its component's imports, and both refuse here
  * because the counter has written state before the scale.
  */
 function workersScenario(): Scenario {
   return {
-    name: 'stateless workers: scaled to three, conversations spread and sticky, each answered once; a stateful agent refused',
+    name: 'stateless workers: scaled to three, conversations spread and sticky, each answered once; upgraded and rolled back in place; a stateful agent refused',
     async run(t, prefix) {
       const agent = `${prefix}worker`;
       await via(t, 0).deploy({ name: agent, config: {} }, WORKER());
@@ -594,12 +597,13 @@ function workersScenario(): Scenario {
           }
           return out;
         };
-        const round = async (r: string): Promise<Map<string, string[]>> => {
+        /** Sends round `r`; `label`: what the version answering puts before each content (as-worker's config). */
+        const round = async (r: string, label = ''): Promise<Map<string, string[]>> => {
           for (const [i, c] of conversations.entries())
             await via(t, i).send({
               structured: { performative: 'request', receivers: [{ name: agent }], content: `${c}:${r}`, conversationId: c },
             });
-          const want = conversations.map((c) => `${c}:${r}`);
+          const want = conversations.map((c) => `${label}${c}:${r}`);
           return waitFor(
             `${want.length} answers of round ${r}`,
             async () => {
@@ -619,6 +623,37 @@ function workersScenario(): Scenario {
         }
         const workers = new Set(conversations.map((c) => seen.get(`${c}:1`)![0]));
         assert.ok(workers.size >= 2, `the conversations spread over the workers: ${[...workers].join(',')}`);
+
+        // Upgraded in place, then rolled back (decision 2176): every worker answers on the version
+        // swapped in, each message once, the count kept. Through another node than the scale's.
+        const swapped = async (version: number, r: string, label: string): Promise<void> => {
+          for (const c of t.clients)
+            await waitFor(
+              `every node to see version ${version} running as 3, the old workers stopped`,
+              async () => {
+                const a = await c.getAgent(agent);
+                const units = a.replicas?.units?.slice(1) ?? [];
+                return (
+                  a.version === version &&
+                  a.state === 'running' &&
+                  a.replicas?.replicas === 3 &&
+                  units.every((u) => u.activeOn.length === 0)
+                );
+              },
+              WAIT_MS,
+              100,
+            );
+          const after = await round(r, label);
+          for (const c of conversations)
+            assert.equal(after.get(`${label}${c}:${r}`)?.length, 1, `${c}:${r} answered once, by version ${version}`);
+          const spread = new Set(conversations.map((c) => after.get(`${label}${c}:${r}`)![0]));
+          assert.ok(spread.size >= 2, `version ${version}: the conversations spread over the workers: ${[...spread].join(',')}`);
+        };
+        const upgraded = await via(t, 2).upgrade({ name: agent, config: { label: 'v2' } }, WORKER());
+        assert.equal(upgraded.agent.replicas?.replicas, 3, 'the upgrade keeps the count');
+        await swapped(2, '3', 'v2:');
+        await via(t, 2).rollback(agent);
+        await swapped(3, '4', '');
       } finally {
         for (const x of tails) x.cancel();
       }

@@ -159,13 +159,20 @@ export function planApply(desired: readonly DesiredAgent[], current: readonly Cu
       );
       continue;
     }
-    // An upgrade is refused while scaled (decision 2010): down to one first; back up after it,
-    // unless a rollout is then running (a scale waits for its end: apply again).
     const scaled = Math.max(runningCount, recorded);
+    if (!asRollout) {
+      // A scaled agent is upgraded in place (decision 2176): a scale-down goes first (fewer replicas
+      // to swap), a scale-up after (the new replicas start on the new version).
+      if (want.replicas < scaled) steps.push({ op: 'scale', agent: want.name, from: scaled, to: want.replicas });
+      steps.push({ op: 'upgrade', agent: want.name, why, rollout: false });
+      if (want.replicas > scaled) steps.push({ op: 'scale', agent: want.name, from: scaled, to: want.replicas });
+      continue;
+    }
+    // A rollout is refused while scaled (decision 2176): down to one first; the scale-up waits for
+    // its end (apply again then).
     if (scaled > 1) steps.push({ op: 'scale', agent: want.name, from: scaled, to: 1 });
-    steps.push({ op: 'upgrade', agent: want.name, why, rollout: asRollout });
-    if (want.replicas > 1 && !asRollout) steps.push({ op: 'scale', agent: want.name, from: 1, to: want.replicas });
-    else if (want.replicas > 1)
+    steps.push({ op: 'upgrade', agent: want.name, why, rollout: true });
+    if (want.replicas > 1)
       steps.push({ op: 'refused', agent: want.name, why: `scale to ${want.replicas} after the rollout ends: apply again then` });
   }
   if (o.prune) {

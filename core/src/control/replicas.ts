@@ -227,6 +227,17 @@ export class ReplicasStatefulError extends CaxtonError {
   }
 }
 
+/**
+ * A version that may write durable state, to replace a cluster's scaled agent (decision 2176): its
+ * workers across nodes are stateless (decision 2163), each would write its own copy.
+ */
+export function statefulVersionWhileScaled(agent: string, replicas: number): ReplicasStatefulError {
+  return new ReplicasStatefulError(
+    agent,
+    `its new version imports durable state writes (caxton:agent/state set or delete), and its ${replicas} workers across nodes are stateless`,
+  );
+}
+
 /** Replicas where the node cannot run them (an agent kind or an instance of one). */
 export class ReplicasUnsupportedError extends CaxtonError {
   constructor(agent: string, why: string, hint: string) {
@@ -281,13 +292,13 @@ export class ReplicasBudgetError extends CaxtonError {
   }
 }
 
-/** An upgrade, rollback, rollout or state import while the agent runs as several replicas. */
+/** A rollout or state import while the agent runs as several replicas (an upgrade or rollback runs in place: decision 2176). */
 export class ReplicasScaledError extends CaxtonError {
   constructor(agent: string, replicas: number, operation: string) {
     super('agent.replicas-scaled', `cannot ${operation} ${agent} while it runs as ${replicas} replicas`, {
       kind: 'failed-precondition',
       context: { agent, replicas },
-      hint: `scale it to one first (caxton scale ${agent} --replicas 1; it drains), ${operation} it, then scale it up again`,
+      hint: `scale it to one first (caxton scale ${agent} --replicas 1; it drains), try again, then scale it back up`,
     });
   }
 }

@@ -186,7 +186,7 @@ describe('replica counts and refusals', () => {
     assert.match(stateful.hint ?? '', /agent kind/);
     const unsupported = new ReplicasUnsupportedError('svc', 'a cluster', 'use an embedded node');
     assert.equal(unsupported.code, 'agent.replicas-unsupported');
-    const scaled = new ReplicasScaledError('svc', 3, 'upgrade');
+    const scaled = new ReplicasScaledError('svc', 3, 'roll out');
     assert.equal(scaled.code, 'agent.replicas-scaled');
     assert.match(scaled.hint ?? '', /caxton scale svc --replicas 1/);
   });

@@ -14,6 +14,8 @@
 //                         call's context with the asker and conversation).
 //   anything else        echoed: answered with the content (publications included).
 // Config `spin-ms`: busy-wait this long (host clock) in every handling — a CPU-bound worker.
+// Config `label`: every answer says "<label>:" before what it answers, so the deployment (an upgrade's
+// new config, or version) that answered shows: "replica=<n> count=<k> <label>:<answer>".
 import {
   Agent, AclMessage, AgentId, InitContext, Performative, register, reply, send, setTimer, now,
   Topics, Http, HttpRequest, httpResponse,
@@ -22,10 +24,11 @@ import {
 let replica = "1";
 let count: i64 = 0;
 let spinMs: u64 = 0;
+let label = "";
 let sink: u64 = 0;
 
 function tagged(answer: string): string {
-  return "replica=" + replica + " count=" + count.toString() + " " + answer;
+  return "replica=" + replica + " count=" + count.toString() + " " + label + answer;
 }
 
 /** Sends `answer` to `to` in `conversation` ("" for none). */
@@ -48,6 +51,8 @@ class Worker extends Agent {
     if (n !== null) replica = n;
     const spin = ctx.get("spin-ms");
     if (spin !== null) spinMs = U64.parseInt(spin);
+    const tag = ctx.get("label");
+    if (tag !== null) label = tag + ":";
   }
 
   onMessage(msg: AclMessage): void {

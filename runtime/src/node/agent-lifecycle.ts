@@ -41,6 +41,7 @@ import {
   REPLICA_LIMITS,
   replicaOwner,
   ReplicasScaledError,
+  statefulVersionWhileScaled,
   ReplicasUnsupportedError,
   RolloutInProgressError,
   RolloutStatefulError,
@@ -369,10 +370,35 @@ export class AgentLifecycle {
     return (await this.status(name))?.replicas?.replicas ?? 1;
   }
 
-  /** Upgrades, rollbacks and state imports swap one instance: not while the agent runs as several (decision 2010). */
+  /** Rollouts and state imports concern one instance: not while the agent runs as several (decision 2010). */
   private refuseWhileScaled(name: string, operation: string): void {
     const n = this.replicas.count(name);
     if (n > 1) throw new ReplicasScaledError(name, n, operation);
+  }
+
+  /**
+   * A cluster's workers are stateless (decision 2163): a version that may write durable state
+   * cannot replace a scaled agent's there, as it could not be scaled (each worker would write its
+   * own copy). One node keeps decision 2010's rule: such a version runs, and a write scales it back
+   * to one. The registry's compare-and-swap checks the live count again (placed-agents.ts).
+   */
+  private refuseStatefulWhileScaled(name: string, record: AgentRecord): void {
+    if (this.residency.recordReplicas !== undefined && (record.replicas ?? 1) > 1) throw statefulVersionWhileScaled(name, record.replicas!);
+  }
+
+  /**
+   * An upgrade's or rollback's swap (decision 2176). One node: a scaled agent's other replicas drain
+   * first and run the version running after it (AgentReplicas.aroundSwap). A cluster's workers run
+   * where their partitions are and follow the record's version by themselves (replica-units.ts).
+   */
+  private async swapScaled(name: string, swap: () => Promise<AgentStatus>): Promise<AgentStatus> {
+    if (this.replicas.count(name) <= 1) return swap();
+    const swapped = await this.replicas.aroundSwap(name, swap, () => {
+      const local = this.local.get(name);
+      return local?.state === 'running' ? local.record : undefined;
+    });
+    // The swap's status was taken with one replica running: the count is back now.
+    return (await this.status(name)) ?? swapped;
   }
 
   /** Deployed: running here, or (cluster) anywhere; or a kind, or an instance of one (decision 1980). */
@@ -832,11 +858,13 @@ export class AgentLifecycle {
 
   private async upgradeNamed(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
     this.refuseDuringRollout(spec.name);
-    this.refuseWhileScaled(spec.name, 'upgrade');
+    // A scaled agent is upgraded in place (decision 2176); a rollout beside it is not: it would split
+    // the agent's conversations between its versions on one replica, and not on the others.
+    if (spec.strategy !== undefined) this.refuseWhileScaled(spec.name, 'roll out');
     const previous = await this.residency.upgradeBase(spec.name);
     // Recorded in a cluster's registry (decision 2171): refused through every node, not only the one running it.
     if (previous.rollout !== undefined) throw new RolloutInProgressError(spec.name, previous.rollout.candidate.version);
-    this.clusterReplicas.refuseRecordedScaled(previous, 'upgrade');
+    if (spec.strategy !== undefined) this.clusterReplicas.refuseRecordedScaled(previous, 'roll out');
     const recordsRollouts = this.residency.startRollout !== undefined;
     if (spec.strategy !== undefined && !recordsRollouts && !this.local.isRunning(spec.name)) {
       // Nothing would compare the new version with a running one, and the mailbox would wait for the bake.
@@ -846,6 +874,7 @@ export class AgentLifecycle {
     const limits = this.limits(spec.limits, previous.limits);
     this.refuseAbsentTtlPastRetention(limits.absentTtlMs ?? this.o.defaults.absentTtlMs);
     const { digest, writesState } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
+    if (writesState === true) this.refuseStatefulWhileScaled(spec.name, previous);
     if (spec.replay !== undefined) await this.replayFirst(spec, previous, digest, limits, artifact.bytes);
     await this.o.artifacts.put(artifact.bytes);
     const next: AgentRecord = {
@@ -889,7 +918,7 @@ export class AgentLifecycle {
       this.logTrust(spec.name, trust);
       return { agent: (await this.status(spec.name))!, previousVersion: previous.version };
     }
-    const agent = await this.residency.upgrade(previous, next, artifact.bytes.byteLength);
+    const agent = await this.swapScaled(spec.name, () => this.residency.upgrade(previous, next, artifact.bytes.byteLength));
     this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
     if (spec.topics !== undefined) await this.pruneTopics(spec.name, spec.topics);
@@ -918,14 +947,13 @@ export class AgentLifecycle {
   private async rollbackNamed(name: string): Promise<{ agent: AgentStatus; previousVersion: number }> {
     const aborted = await this.abortRollout(name);
     if (aborted !== undefined) return aborted;
-    this.refuseWhileScaled(name, 'roll back');
     const current = await this.residency.upgradeBase(name);
-    this.clusterReplicas.refuseRecordedScaled(current, 'roll back');
     const back = current.previous;
     if (back === undefined) throw new NoPreviousVersionError(name, current.version);
     const trust = this.o.trust?.recheck(name, back.artifactDigest, back.signerKeyId) ?? {};
     const bytes = await this.o.artifacts.get(back.artifactDigest);
     const { writesState } = await this.o.host.prepare(bytes); // cached by digest: the version ran here before
+    if (writesState === true) this.refuseStatefulWhileScaled(name, current);
     const next: AgentRecord = {
       name: current.name,
       createdAt: current.createdAt,
@@ -942,9 +970,11 @@ export class AgentLifecycle {
       ...(current.a2aCard !== undefined ? { a2aCard: current.a2aCard } : {}),
       // And the topic allow-list: it is the operator's grant to the deployment (decision 2050).
       ...(current.topics !== undefined ? { topics: current.topics } : {}),
+      // And the count it is scaled to (decision 2176).
+      ...(current.replicas !== undefined ? { replicas: current.replicas } : {}),
       previous: previousVersionOf(current),
     };
-    const agent = await this.residency.upgrade(current, next, bytes.byteLength);
+    const agent = await this.swapScaled(name, () => this.residency.upgrade(current, next, bytes.byteLength));
     this.o.messaging.replaced?.(name);
     agentLog(this.events, name, 'info', `rolled back to the artifact of version ${back.version} (now version ${next.version})`);
     this.logTrust(name, trust);

@@ -2,8 +2,9 @@
  * A scaled agent's replica count in a cluster (decisions 2091, 2093, 2168): the count is the CAS
  * field of the agent's etcd record, written through any node (`scaleRecorded`); the senders spread
  * over the workers `X#r<k>`, each placed by its own partition, so the owner runs no replicas itself
- * and only keeps its copy of the record's count (`followReplicas`); upgrades and rollbacks are
- * refused while the record says scaled (`refuseRecordedScaled`). One node (embedded) has no
+ * and only keeps its copy of the record's count (`followReplicas`); rollouts and state imports are
+ * refused while the record says scaled (`refuseRecordedScaled`; upgrades and rollbacks run in
+ * place, decision 2176). One node (embedded) has no
  * `recordReplicas` on its residency, and none of this applies there.
  */
 import type { AgentStatus } from '@caxton/core';
@@ -114,7 +115,8 @@ export class ClusterReplicaCounts {
   }
 
   /**
-   * Cluster (decision 2091): scaled on another node, as its registry record says. (One node keeps
+   * Cluster (decision 2091): scaled on another node, as its registry record says — a rollout or a
+   * state import is refused then (an upgrade runs in place, decision 2176). (One node keeps
    * its rule: a count recorded but not running — held at start-up — does not refuse.)
    */
   refuseRecordedScaled(record: AgentRecord, operation: string): void {

@@ -406,6 +406,32 @@ export class AgentReplicas {
   }
 
   /**
+   * An upgrade or rollback of a scaled agent (decision 2176): its other replicas drain first (the
+   * handlings in hand finish on the old version), `swap` replaces its own instance, and the agent
+   * runs as the same count again on the version running then — the new one, or the old one when the
+   * swap was refused. Never two versions at once; the count dips to one for the swap. A count that
+   * cannot be started again (the budget, a replica's init) is settled as what runs, audited.
+   * `running`: the record the agent runs after the swap (undefined: it runs nothing — failed or
+   * stopped — and no replica starts). The caller holds `exclusive(name)`.
+   */
+  async aroundSwap<T>(name: string, swap: () => Promise<T>, running: () => AgentRecord | undefined): Promise<T> {
+    const s = this.agents.get(name);
+    const n = this.count(name);
+    if (s === undefined || n <= 1) return swap();
+    await this.drainTo(s, 1, `its version is being replaced: ${n - 1} replica${n === 2 ? '' : 's'} drain first`);
+    try {
+      return await swap();
+    } finally {
+      const record = running();
+      if (record !== undefined)
+        await this.scaleInMemory(record, n).catch((err: unknown) => {
+          agentLog(this.o.events, name, 'error', `runs as ${this.count(name)} after its swap, not ${n}: ${(err as Error).message}`);
+          this.settleAt(name, n, `not started again after the swap: ${(err as Error).message}`);
+        });
+    }
+  }
+
+  /**
    * The agent stops, is upgraded away or is deployed anew: every replica but its own instance goes
    * (`force`: without waiting for the handling in hand).
    */

@@ -6,8 +6,10 @@
  * each stays on one; one replica crashing on a message has it retried and answered by another
  * (nothing dead-lettered); a scale-down to 1 during load drains with every message answered once.
  * An agent that starts writing state while scaled is scaled back to one with every write counted
- * once; a restarted node brings the replicas back. A stateful agent, a kind, an upgrade while
- * scaled and a count out of bounds are refused, typed. Every scale is audited.
+ * once; a restarted node brings the replicas back. An upgrade or rollback of a scaled agent drains
+ * its other replicas, swaps, and runs every replica on the version swapped in (decision 2176). A
+ * stateful agent, a kind, a rollout while scaled and a count out of bounds are refused, typed. Every
+ * scale is audited.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -210,7 +212,48 @@ describe('replicas behind one name on a real node', () => {
     await client.scale('kept', 1);
   });
 
-  it('refuses a stateful agent, a kind, an upgrade while scaled and a count out of bounds; audits every scale', async () => {
+  it('a scaled agent is upgraded and rolled back in place: its other replicas drain, then every replica runs the version swapped in', async () => {
+    const worker = await artifact('as-worker', 'as-worker');
+    await client.deploy({ name: 'pool' }, worker);
+    await client.scale('pool', 3);
+    const spread = async (round: string): Promise<Map<number, string>> => {
+      // Opened side by side: the least loaded replica takes each new conversation.
+      const conversations = Array.from({ length: 9 }, (_, i) => `${round}-${i}`);
+      const seen = new Map<number, string>();
+      await Promise.all(
+        conversations.map(async (c) => {
+          await send('pool', c, round);
+          await eventually(() => answers('pool', c).length > 0, `pool answering ${c}`, 15_000);
+          const a = answers('pool', c)[0]!;
+          seen.set(a.replica, a.content);
+        }),
+      );
+      return seen;
+    };
+    assert.deepEqual([...(await spread('before')).values()], ['before', 'before', 'before']);
+
+    const upgraded = await client.upgrade({ name: 'pool', config: { label: 'v2' } }, worker);
+    assert.equal(upgraded.agent.version, 2);
+    assert.deepEqual(upgraded.agent.replicas, { replicas: 3, draining: 0 }, 'as many replicas as before');
+    const after = await spread('after');
+    assert.deepEqual(
+      [...after.keys()].sort(),
+      [1, 2, 3],
+      `every replica took conversations after the upgrade: ${JSON.stringify([...after])}`,
+    );
+    assert.deepEqual([...after.values()], ['v2:after', 'v2:after', 'v2:after'], 'every replica runs the new version');
+
+    const back = await client.rollback('pool');
+    assert.equal(back.agent.version, 3);
+    assert.deepEqual(back.agent.replicas, { replicas: 3, draining: 0 });
+    const rolled = await spread('back');
+    assert.deepEqual([...rolled.keys()].sort(), [1, 2, 3]);
+    assert.deepEqual([...rolled.values()], ['back', 'back', 'back'], 'every replica runs the version rolled back to');
+    assert.deepEqual(await client.listDeadLetters({ agent: 'pool' }), [], 'nothing dead-lettered');
+    await client.stop('pool');
+  });
+
+  it('refuses a stateful agent, a kind, a rollout while scaled and a count out of bounds; audits every scale', async () => {
     await client.deploy({ name: 'stateful' }, await artifact('as-state-counter', 'as-state-counter'));
     await send('stateful', 's-1', 'increment');
     await eventually(() => replies.some((e) => e.message.conversationId === 's-1'), 'the state counter answering', 15_000);
@@ -232,12 +275,13 @@ describe('replicas behind one name on a real node', () => {
     assert.ok(kind instanceof ApiCallError && kind.code === 'agent.replicas-unsupported', String(kind));
 
     await client.scale('svc', 2);
-    const upgrade = await client.upgrade({ name: 'svc' }, probe).then(
+    // A rollout beside a scaled agent is refused (decision 2176: an upgrade in place is not).
+    const canary = await client.upgrade({ name: 'svc', rollout: { strategy: { kind: 'canary', percent: 10 } } }, probe).then(
       () => undefined,
       (e: unknown) => e,
     );
-    assert.ok(upgrade instanceof ApiCallError && upgrade.code === 'agent.replicas-scaled', String(upgrade));
-    assert.match(upgrade.hint ?? '', /--replicas 1/);
+    assert.ok(canary instanceof ApiCallError && canary.code === 'agent.replicas-scaled', String(canary));
+    assert.match(canary.hint ?? '', /--replicas 1/);
 
     for (const bad of [0, REPLICA_LIMITS.maxReplicas + 1]) {
       const err = await client.scale('svc', bad).then(

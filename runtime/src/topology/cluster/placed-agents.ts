@@ -27,6 +27,7 @@ import {
   NotFoundError,
   CaxtonError,
   RolloutInProgressError,
+  statefulVersionWhileScaled,
   formatStrategy,
   UnavailableError,
   isInstanceName,
@@ -678,10 +679,18 @@ export class PlacedAgents implements AgentResidency {
    * new version in (see swap()).
    */
   async upgrade(previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus> {
+    let written = next;
     await this.c.registry.updateAgent(next.name, (current) => {
       this.checkUnchanged(previous, current);
       if (current!.rollout !== undefined) throw new RolloutInProgressError(next.name, current!.rollout.candidate.version);
-      return next;
+      // The count is the live record's (decision 2176): a scale through another node since the
+      // upgrade read the record is kept, and the workers, stateless (decision 2163), refuse a version
+      // that may write state.
+      const replicas = current!.replicas ?? 1;
+      if (replicas > 1 && next.writesState === true) throw statefulVersionWhileScaled(next.name, replicas);
+      const { replicas: _asRead, ...rest } = next;
+      written = replicas > 1 ? { ...rest, replicas } : rest;
+      return written;
     });
     agentLog(
       this.opts.events,
@@ -689,7 +698,7 @@ export class PlacedAgents implements AgentResidency {
       'info',
       `version ${next.version} (${next.artifactDigest.slice(0, 12)}) written to the cluster registry; its node swaps it in`,
     );
-    return this.remote(next, 'upgrading', artifactSize);
+    return this.remote(written, 'upgrading', artifactSize);
   }
 
   async stop(name: string, force: boolean, keepQueue = false): Promise<AgentStatus> {
