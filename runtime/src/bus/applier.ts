@@ -190,12 +190,12 @@ export class PlanApplier {
           ),
         );
       } else if (step.kind === 'resume') {
-        await this.d.port.resumeAgent?.(plan.agent).catch((err: unknown) => {
+        await this.d.port.effects.resumeAgent?.(plan.agent).catch((err: unknown) => {
           this.warn(plan.agent, `[caxton] pending timers or http calls could not be read: ${(err as Error).message}`);
         });
       } else if (step.kind === 'effects') {
-        await this.d.port
-          .applyEffects({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] })
+        await this.d.port.effects
+          .apply({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] })
           .catch((err: unknown) => {
             this.warn(plan.agent, `[caxton] effects not applied: ${(err as Error).message}`);
           });
@@ -602,8 +602,8 @@ export class PlanApplier {
         // A failed effect (e.g. the registry unreachable for a DF change) is reported, not retried.
         pending.push(
           after(() =>
-            this.d.port
-              .applyEffects({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] })
+            this.d.port.effects
+              .apply({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] })
               .catch((err: unknown) => {
                 this.warn(plan.agent, `[caxton] effects not applied: ${(err as Error).message}`);
               }),
@@ -662,7 +662,7 @@ export class PlanApplier {
         // A handling refused whole after it ran (decision 2096): its view is reset, and the agent's
         // later work of this batch, run on that view, is put back and handled again.
         if (plan.steps.some((st) => st.kind === 'dead-letter' && st.rewind === true)) {
-          this.d.port.dropHttp?.(httpKeyOf(plan.item)); // its calls never leave
+          this.d.port.effects.dropHttp?.(httpKeyOf(plan.item)); // its calls never leave
           this.startRewind(plan.agent);
           return 'failed';
         }
@@ -783,7 +783,7 @@ export class PlanApplier {
 
   /** A fired timer stays in the registry for its partition's next owner; this node stops tracking it. */
   private leaveTimer(agent: string, timerId: string, why: string): void {
-    this.d.port.leaveTimer?.(agent, timerId);
+    this.d.port.effects.leaveTimer?.(agent, timerId);
     this.warn(
       agent,
       `[caxton] timer ${timerId} fired and committed here, but ${why}: left in the registry for its partition's owner, which forgets it if the commit counted and fires it if not`,
@@ -798,7 +798,7 @@ export class PlanApplier {
   private afterCommit(plan: WorkPlan): Promise<void> | undefined {
     if (plan.steps.some((s) => s.kind === 'forget-timer' || s.kind === 'set-timers')) return this.afterCommitAwaiting(plan);
     for (const step of plan.steps) {
-      if (step.kind === 'release-http') this.d.port.releaseHttp?.(step.key);
+      if (step.kind === 'release-http') this.d.port.effects.releaseHttp?.(step.key);
     }
     if (plan.item.kind === 'delivery' && plan.disposition === 'commit') this.finish(plan.item.delivery);
     return undefined;
@@ -807,7 +807,7 @@ export class PlanApplier {
   private async afterCommitAwaiting(plan: WorkPlan): Promise<void> {
     for (const step of plan.steps) {
       if (step.kind === 'set-timers') await this.setTimers(plan.agent, step.timers);
-      else if (step.kind === 'release-http') this.d.port.releaseHttp?.(step.key);
+      else if (step.kind === 'release-http') this.d.port.effects.releaseHttp?.(step.key);
       else if (step.kind === 'forget-timer') await this.forgetTimer(plan.agent, step.timerId);
     }
     if (plan.item.kind === 'delivery' && plan.disposition === 'commit') this.finish(plan.item.delivery);
@@ -817,9 +817,9 @@ export class PlanApplier {
   private async setTimers(agent: string, timers: readonly TimerIntent[]): Promise<void> {
     const port = this.d.port;
     const set =
-      port.setCommittedTimers !== undefined
-        ? port.setCommittedTimers(agent, timers)
-        : port.applyEffects({ agent, timers: timers.map((t) => ({ ...t })), directory: [] });
+      port.effects.setCommittedTimers !== undefined
+        ? port.effects.setCommittedTimers(agent, timers)
+        : port.effects.apply({ agent, timers: timers.map((t) => ({ ...t })), directory: [] });
     await set.catch((err: unknown) => {
       this.warn(agent, `[caxton] timers not set: ${(err as Error).message}`);
     });
@@ -828,7 +828,7 @@ export class PlanApplier {
   /** Delete a fired timer from the registry, then its done marker (a leftover marker is swept at resume). */
   private async forgetTimer(agent: string, timerId: string): Promise<void> {
     try {
-      await this.d.port.forgetTimer(agent, timerId);
+      await this.d.port.effects.forgetTimer(agent, timerId);
     } catch (err) {
       this.warn(
         agent,
@@ -881,7 +881,7 @@ export class PlanApplier {
         // Refused every time: a poison handling. It leaves through the dead letters, with why.
         this.warn(plan.agent, `[caxton] ${id} not committed (${code}: ${message}) ${attempt} times; dead-lettered`);
         const reason = `its commit was refused ${attempt} times (${code}: ${message})`;
-        this.d.port.dropHttp?.(httpKeyOf(plan.item)); // its calls never leave
+        this.d.port.effects.dropHttp?.(httpKeyOf(plan.item)); // its calls never leave
         void this.deadLetter({ ...plan, steps: [{ kind: 'dead-letter', reason, attempts: attempt }], disposition: 'dead-letter' });
         return;
       }
@@ -894,7 +894,7 @@ export class PlanApplier {
     } else if (refused) {
       // The writes of this firing can never be stored here: the timer stays persisted (it fires
       // again after a restart) and is not retried meanwhile.
-      this.d.port.dropHttp?.(httpKeyOf(plan.item));
+      this.d.port.effects.dropHttp?.(httpKeyOf(plan.item));
       this.warn(
         plan.agent,
         `[caxton] ${id} not committed (${code}: ${message}); the timer stays persisted and fires again after a restart`,
@@ -912,18 +912,18 @@ export class PlanApplier {
   private abort(plan: WorkPlan, o: { keepInPlace?: boolean } = {}): void {
     const r = this.rewinding.get(plan.agent);
     if (plan.item.kind === 'delivery') {
-      this.d.port.dropHttp?.(httpKeyOf(plan.item));
+      this.d.port.effects.dropHttp?.(httpKeyOf(plan.item));
       // Still at the head (not handed off): nothing to put back.
       if (!o.keepInPlace && r !== undefined && this.d.mailboxes.isHandedOff(plan.item.delivery.id)) r.deliveries.push(plan.item.delivery);
     } else if (r !== undefined && plan.disposition !== 'forget') {
-      this.d.port.dropHttp?.(httpKeyOf(plan.item));
+      this.d.port.effects.dropHttp?.(httpKeyOf(plan.item));
       // One planned requeue or park the loop puts back itself (first in line): not twice.
       if (plan.disposition !== 'requeue' && plan.disposition !== 'park')
         r.timers.push({ token: plan.item.token, timerId: plan.item.timerId, dueAt: plan.item.dueAt });
     } else if (o.keepInPlace && plan.disposition === 'forget' && plan.item.timerId !== undefined) {
       // A crashed firing withheld (fenced, named agents too): the timer stays in the registry for
       // the agent's next owner; this node stops tracking it, so it holds no slot nor a past due time.
-      this.d.port.leaveTimer?.(plan.agent, plan.item.timerId);
+      this.d.port.effects.leaveTimer?.(plan.agent, plan.item.timerId);
     }
   }
 
@@ -949,7 +949,7 @@ export class PlanApplier {
     const stopped = this.d.log.stoppedBy?.();
     void (async () => {
       try {
-        await this.d.port.resetState?.(agent);
+        await this.d.port.effects.resetState?.(agent);
       } catch (err) {
         this.warn(
           agent,

@@ -140,7 +140,7 @@ export class Bus implements OutboxSender {
       },
       platformSender: this.platformId.name,
       now: this.now,
-      isAbsent: (agent) => this.port?.absence?.(agent) !== undefined,
+      isAbsent: (agent) => this.port?.sending.absence?.(agent) !== undefined,
       ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
       ...(opts.priorityAgingDispatches !== undefined ? { priorityAgingDispatches: opts.priorityAgingDispatches } : {}),
     });
@@ -501,7 +501,7 @@ export class Bus implements OutboxSender {
     }
     // Durable before the send counts as done (the MTP outbox, decision 1910): the completion waits for it.
     if (r.remote !== undefined && 'agent' in r.origin)
-      await port.transport!.forward({ messageId: id, message: msg, receivers: r.remote, agent: r.origin.agent });
+      await port.sending.transport!.forward({ messageId: id, message: msg, receivers: r.remote, agent: r.origin.agent });
     this.acceptedEnd(r);
     if ('agent' in r.origin && refused.length > 0) await this.sendPlatformReplies(this.refusalReplies(port, r));
     const accepted = receiversOf(r.deliveries);
@@ -539,7 +539,9 @@ export class Bus implements OutboxSender {
     // The lists start empty and shared; `added` sizes them to what they hold (lists.ts, decision 2125).
     const r: Routing = { msg, id, origin, edge, refused: [], deliveries: NO_ITEMS, reservations: NO_ITEMS, reservedShares: NO_ITEMS };
     const refused = r.refused;
-    const verdict = isPlatform ? undefined : port.gate?.observe(receivers === msg.receivers ? msg : { ...msg, receivers }, this.now());
+    const verdict = isPlatform
+      ? undefined
+      : port.sending.gate?.observe(receivers === msg.receivers ? msg : { ...msg, receivers }, this.now());
     if (verdict?.kind === 'reject') {
       if (!fromAgent)
         throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
@@ -551,7 +553,7 @@ export class Bus implements OutboxSender {
     const acceptedAt = this.now();
     for (let i = 0; i < receivers.length; i++) {
       const receiver = receivers[i]!;
-      if (fromAgent && port.transport?.reaches(receiver) === true) {
+      if (fromAgent && port.sending.transport?.reaches(receiver) === true) {
         (r.remote ??= []).push(receiver);
         continue;
       }
@@ -582,7 +584,7 @@ export class Bus implements OutboxSender {
       // An agent takes at most its share of a mailbox, and agents together leave the operator's
       // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox. While the
       // receiver is absent (decision 1990) the shares and the reserve are of its absent queue.
-      const absent = port.absence?.(name);
+      const absent = port.sending.absence?.(name);
       // One handle per (receiver, sender): admitted, reserved and released without looking it up again.
       const share = fromAgent ? this.mailboxes.shares.senderSlot(name, senderName) : undefined;
       const admitted =
@@ -646,7 +648,7 @@ export class Bus implements OutboxSender {
       }
       r.deliveries = added(r.deliveries, { id: did, messageId: id, receiver: name, message: msg, acceptedAt });
       // Absent somewhere in the cluster: its place in the shared count is taken before the append (decision 2157).
-      if (port.sharedAbsent?.counts(name) === true)
+      if (port.sending.sharedAbsent?.counts(name) === true)
         (r.shared ??= []).push({
           delivery: r.deliveries.length - 1,
           receiver: receiver.name,
@@ -690,7 +692,7 @@ export class Bus implements OutboxSender {
    * with nothing to append is refused typed, as in `route`. A rejection of `take` fails the send.
    */
   private async takeShared(port: BusPort, r: Routing, shared: NonNullable<Routing['shared']>): Promise<void> {
-    const refusals = await port.sharedAbsent!.take(shared.map((s) => r.deliveries[s.delivery]!));
+    const refusals = await port.sending.sharedAbsent!.take(shared.map((s) => r.deliveries[s.delivery]!));
     if (refusals.size === 0) return;
     const gone = new Set<number>();
     for (const s of shared) {
@@ -739,20 +741,20 @@ export class Bus implements OutboxSender {
 
   /** Receivers routed as agents that end with nothing appended give back what routing reserved. */
   private unroute(port: BusPort, r: Routing, appended: boolean): void {
-    if (port.unrouted === undefined) return;
+    if (port.sending.unrouted === undefined) return;
     // Every delivery is to a receiver routed as an agent: none was appended, each gives back.
-    if (!appended) for (const d of r.deliveries) port.unrouted(d.receiver);
+    if (!appended) for (const d of r.deliveries) port.sending.unrouted(d.receiver);
     const unreached = r.unreached;
     if (unreached === undefined) return;
     const kept = appended ? r.deliveries : NO_ITEMS;
     // A name also given a delivery (named twice) keeps what routing reserved while that is kept.
     // Usually a pass over the two short lists, no Set.
     if (kept.length <= 8) {
-      for (const name of unreached) if (!kept.some((d) => d.receiver === name)) port.unrouted(name);
+      for (const name of unreached) if (!kept.some((d) => d.receiver === name)) port.sending.unrouted(name);
       return;
     }
     const names = new Set(kept.map((d) => d.receiver));
-    for (const name of unreached) if (!names.has(name)) port.unrouted(name);
+    for (const name of unreached) if (!names.has(name)) port.sending.unrouted(name);
   }
 
   /** The append ended (durable or not): what routing reserved is given back. */
@@ -829,7 +831,7 @@ export class Bus implements OutboxSender {
    * platform's own name is not refused to the agent (`send` drops that failure): not told either.
    */
   private tellUnknown(port: BusPort, origin: Origin, written: string, qualified: string): void {
-    const sink = port.unknownReceivers;
+    const sink = port.sending.unknownReceivers;
     if (sink === undefined || !('agent' in origin) || qualified === this.platformId.name) return;
     sink.refused(origin.agent, written, sink.epoch());
   }
@@ -954,7 +956,7 @@ export class Bus implements OutboxSender {
     }
     const named = ids.length;
     for (const topic of topics) {
-      for (const sub of (await port.subscriptions?.(topic)) ?? []) {
+      for (const sub of (await port.sending.subscriptions?.(topic)) ?? []) {
         const name = sub.agent;
         if (seen.has(name) || initiatorSide.has(name) || !matchesTopicFilter(sub.filter, msg)) continue;
         seen.add(name);
@@ -962,11 +964,11 @@ export class Bus implements OutboxSender {
         names.push(name);
       }
     }
-    if (ids.length === named || port.gate?.nonParticipants === undefined) return { ids, names, named };
+    if (ids.length === named || port.sending.gate?.nonParticipants === undefined) return { ids, names, named };
     // A follow-up sent to the topic goes to the conversation's participants among the
     // subscribers: one who subscribed since the conversation opened is left out, rather than the
     // whole follow-up being refused (a receiver named outright is still judged by the gate).
-    const strangers = new Set(port.gate.nonParticipants({ ...msg, receivers: ids }));
+    const strangers = new Set(port.sending.gate.nonParticipants({ ...msg, receivers: ids }));
     if (strangers.size === 0) return { ids, names, named };
     const keptIds: AgentId[] = [];
     const keptNames: string[] = [];
@@ -1016,7 +1018,7 @@ export class Bus implements OutboxSender {
    * ask for (failure to the initiator, the call closed) are injected before this resolves.
    */
   async clockMoved(): Promise<void> {
-    const gate = this.port?.gate;
+    const gate = this.port?.sending.gate;
     if (gate === undefined) return;
     clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
@@ -1029,7 +1031,7 @@ export class Bus implements OutboxSender {
 
   /** The earliest pending protocol deadline (reply-by, idle timeout) on the bus's clock, if any. */
   nextDeadline(): number | undefined {
-    return this.port?.gate?.nextDeadline();
+    return this.port?.sending.gate?.nextDeadline();
   }
 
   /**
@@ -1039,7 +1041,7 @@ export class Bus implements OutboxSender {
    * deadline was pending). A timer that fires for a deadline that went away just re-arms.
    */
   private scheduleDeadlines(): void {
-    const gate = this.port?.gate;
+    const gate = this.port?.sending.gate;
     if (gate === undefined) return;
     const next = gate.nextDeadline();
     if (next === undefined) return;

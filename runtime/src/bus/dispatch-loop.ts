@@ -220,7 +220,7 @@ export class DispatchLoop {
     if (this.opts.port.ownership !== undefined && isInstanceName(agent) && state.readCounted !== undefined) {
       const read = await state.readCounted(agent).catch(() => undefined);
       if (read === undefined || !read.has(timerDoneStateKey(timerId))) {
-        this.opts.port.leaveTimer?.(agent, timerId);
+        this.opts.port.effects.leaveTimer?.(agent, timerId);
         this.warn(
           agent,
           `[caxton] timer ${timerId} already handled here, but its commit is not yet read back from the log: left in the registry for its partition's owner, which forgets it if the commit counted and fires it if not`,
@@ -228,7 +228,7 @@ export class DispatchLoop {
         return;
       }
     }
-    await this.opts.port.forgetTimer(agent, timerId).catch((err: unknown) => {
+    await this.opts.port.effects.forgetTimer(agent, timerId).catch((err: unknown) => {
       this.warn(agent, `[caxton] timer ${timerId} already handled but could not be removed: ${(err as Error).message}`);
     });
   }

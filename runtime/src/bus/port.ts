@@ -96,22 +96,12 @@ export interface UnknownReceiverSink {
   refused(agent: string, receiver: string, epoch: number): void;
 }
 
-export interface BusPort {
-  /**
-   * The one question routing asks about a receiver, once per receiver of a send: the activation its
-   * delivery is written to, or why there is none (decision 2160). An instance of a kind not in
-   * memory has a slot of its shard reserved here (given back through `unrouted` when the send
-   * appends nothing for it); where replicas are spread across nodes, a scaled agent resolves to the
-   * unit its message's conversation hashes to (decision 2093), and a name holding `#` is unknown
-   * (a unit is reached only through this choice) — unless `toActivation`: the platform answers an
-   * activation by its id (a worker's HTTP answer, decision 2163). Synchronous, no I/O.
-   */
-  resolve(localName: string, message: AclMessage, messageId: string, toActivation?: boolean): Resolution;
-  /**
-   * Is this name an agent's (cluster: on any node)? Asked of every delivery's sender, so it must
-   * have no side effect: `resolve` activates an instance of a kind (decision 1980).
-   */
-  isAgent(localName: string): boolean;
+/**
+ * What a send asks of the node besides where each receiver resolves to: its protocol check, the
+ * receivers on other platforms, a topic's subscribers, the bounds of absent agents' queues, and the
+ * bookkeeping of what routing reserved or refused.
+ */
+export interface SendRouting {
   /**
    * `resolve` answered an activation for this name but the send appended nothing for it (refused after,
    * a duplicate, or the append failed): what routing reserved for it is given back. Absent: nothing is.
@@ -132,27 +122,25 @@ export interface BusPort {
   /** Protocol checks on every send (absent: none). */
   readonly gate?: ProtocolGate | undefined;
   /**
-   * Run a batch; one result per item, same order. Items of one agent run in batch order, and once
-   * one of them does not complete the agent's later items come back `skipped`.
-   */
-  execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]>;
-  /**
    * The agent is absent — stopped with its queue kept, or suspended — and its messages wait for it
    * (decision 1990): how many it keeps and for how long. Undefined: present (or not this node's to
-   * say). Absent from the port: no agent is ever absent.
+   * say). Absent: no agent is ever absent.
    */
   absence?(agent: string): AbsentQueueLimits | undefined;
   /** Cluster (decision 2157): every node's sends to absent agents take places in one count. Absent: the claim holder's `absence` alone bounds. */
   readonly sharedAbsent?: SharedAbsentCount | undefined;
-  /** Is the agent runnable here now? (deployed, not failed, owned by this node) */
-  isRunnable(agent: string): boolean;
-  /** Cluster: who may complete an agent's deliveries. Absent: every agent is local (early release). */
-  readonly ownership?: DispatchOwnership | undefined;
+}
+
+/**
+ * What the applier does with a handling once its completion is decided (Temporal's "commands, then
+ * one applier"): the effects that must wait for the commit, and the repairs after one that failed.
+ */
+export interface CommittedEffects {
   /** Apply the timer and directory effects of a handling that completed; a rejection is logged, not retried. */
-  applyEffects(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void>;
+  apply(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void>;
   /**
    * The timers a committed handling recorded in its commit point (issue 55): put them in the
-   * registry and arm them, then remove their records. Absent: `applyEffects` sets them (records stay).
+   * registry and arm them, then remove their records. Absent: `apply` sets them (records stay).
    */
   setCommittedTimers?(agent: string, timers: readonly TimerIntent[]): Promise<void>;
   /**
@@ -176,6 +164,40 @@ export interface BusPort {
   resetState?(agent: string): Promise<void>;
   /** The agent (re)started here: re-arm its pending timers and recover its lost HTTP calls. */
   resumeAgent?(agent: string): Promise<void>;
+}
+
+/**
+ * The bus's one port to the node (issue 55: eight members): one question per receiver of a send
+ * (`resolve`), one per work batch (`execute`), and three groups — what a send needs besides
+ * (`sending`), the fence of a cluster (`ownership`), what follows a decided completion (`effects`).
+ */
+export interface BusPort {
+  /**
+   * The one question routing asks about a receiver, once per receiver of a send: the activation its
+   * delivery is written to, or why there is none (decision 2160). An instance of a kind not in
+   * memory has a slot of its shard reserved here (given back through `sending.unrouted` when the
+   * send appends nothing for it); where replicas are spread across nodes, a scaled agent resolves to
+   * the unit its message's conversation hashes to (decision 2093), and a name holding `#` is unknown
+   * (a unit is reached only through this choice) — unless `toActivation`: the platform answers an
+   * activation by its id (a worker's HTTP answer, decision 2163). Synchronous, no I/O.
+   */
+  resolve(localName: string, message: AclMessage, messageId: string, toActivation?: boolean): Resolution;
+  /**
+   * Is this name an agent's (cluster: on any node)? Asked of every delivery's sender, so it must
+   * have no side effect: `resolve` activates an instance of a kind (decision 1980).
+   */
+  isAgent(localName: string): boolean;
+  readonly sending: SendRouting;
+  /**
+   * Run a batch; one result per item, same order. Items of one agent run in batch order, and once
+   * one of them does not complete the agent's later items come back `skipped`.
+   */
+  execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]>;
+  /** Is the agent runnable here now? (deployed, not failed, owned by this node) */
+  isRunnable(agent: string): boolean;
+  /** Cluster: who may complete an agent's deliveries. Absent: every agent is local (early release). */
+  readonly ownership?: DispatchOwnership | undefined;
+  readonly effects: CommittedEffects;
   /** The log handed out deliveries for `agent` (before the bus wakes it). */
   mailArrived(agent: string): void;
 }

@@ -5,20 +5,19 @@
  */
 import type {
   UnknownReceiverSink,
-  AbsentQueueLimits,
   BusPort,
-  SharedAbsentCount,
+  CommittedEffects,
   DispatchOwnership,
   ProtocolGate,
   ReceiverKind,
   RemoteTransport,
+  SendRouting,
 } from '../bus/port.js';
 import { resolutionOf, spreadTarget, RESOLVED_UNKNOWN, type NoActivation, type ReplicaChoice, type Resolution } from '../bus/resolution.js';
 import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentEffects } from './agent-effects.js';
 import type { AgentTimers } from './timers.js';
-import type { TimerIntent } from '../bus/plan/timer-intents.js';
 import type { ExternalIdentities } from './external-identities.js';
 import type { HttpEffects } from './http-effects.js';
 import type { TopicStore } from '../storage/ports.js';
@@ -47,28 +46,45 @@ export interface NodeBusPortParts {
 }
 
 export class NodeBusPort implements BusPort {
-  readonly gate: ProtocolGate;
   readonly ownership: DispatchOwnership | undefined;
-  readonly transport: RemoteTransport | undefined;
-  readonly unknownReceivers: UnknownReceiverSink | undefined;
-  /** Cluster (decision 2157): the count every node's sends to absent agents take places in; undefined embedded. */
-  readonly sharedAbsent: SharedAbsentCount | undefined;
+  readonly sending: SendRouting;
+  readonly effects: CommittedEffects;
   /** Where replicas are spread across nodes (decision 2093), the choice of a scaled agent's unit; else undefined. */
   private readonly unitOf: ReplicaChoice | undefined;
   /** The one answer for a kind's instance that cannot be activated now (kept: resolving allocates nothing). */
   private readonly atActivationLimit: NoActivation;
 
   constructor(private readonly parts: NodeBusPortParts) {
-    this.gate = parts.gate;
-    this.transport = parts.transport;
-    this.unknownReceivers = parts.unknownReceivers;
-    this.ownership = parts.agents.ownership();
-    this.sharedAbsent = parts.agents.sharedAbsent;
     const agents = parts.agents;
+    this.ownership = agents.ownership();
+    this.sending = {
+      gate: parts.gate,
+      transport: parts.transport,
+      unknownReceivers: parts.unknownReceivers,
+      sharedAbsent: agents.sharedAbsent,
+      unrouted: (name) => agents.unrouted(name),
+      absence: (agent) => agents.absence(agent),
+      subscriptions: (topic) => this.subscriptions(topic),
+    };
+    const { timers, http } = parts;
+    this.effects = {
+      apply: (result) => parts.effects.apply(result),
+      setCommittedTimers: (agent, intents) => timers.setCommitted(agent, intents),
+      forgetTimer: (agent, timerId) => timers.done(agent, timerId),
+      leaveTimer: (agent, timerId) => timers.forgetFired(agent, timerId),
+      releaseHttp: (workKey) => http?.release(workKey),
+      dropHttp: (workKey) => http?.drop(workKey),
+      resetState: async (agent) => {
+        await parts.reloadState?.(agent);
+      },
+      resumeAgent: async (agent) => {
+        await parts.resumeAgent?.(agent);
+      },
+    };
     this.unitOf = agents.replicasAcrossNodes ? (name, message, messageId) => agents.replicaUnit(name, message, messageId) : undefined;
     this.atActivationLimit = Object.freeze({
       kind: 'activation-limit',
-      limit: parts.agents.kinds.activationLimit,
+      limit: agents.kinds.activationLimit,
       retryAfterMs: KIND_LIMITS.activationRetryAfterMs,
     });
   }
@@ -78,7 +94,7 @@ export class NodeBusPort implements BusPort {
    * the topic (decision 2050): a subscription left by a narrowing rollout, a prune that failed, or
    * a registry snapshot delivers nothing. The lists are in memory: at most 32 prefix tests each.
    */
-  async subscriptions(topic: string): Promise<TopicSubscription[]> {
+  private async subscriptions(topic: string): Promise<TopicSubscription[]> {
     const subs = (await this.parts.topics?.listSubscriptions(topic)) ?? [];
     return subs.filter((s) => topicAllowed(this.parts.agents.topicPatternsOf(s.agent), topic));
   }
@@ -99,62 +115,22 @@ export class NodeBusPort implements BusPort {
     return this.parts.agents.isAgent(name);
   }
 
-  unrouted(name: string): void {
-    this.parts.agents.unrouted(name);
-  }
-
   async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {
     // Agents in a blue-green or canary rollout have each item run on the version its conversation goes to (decision 1871).
     // Agents running as several replicas have their items split over them by conversation (decision 2010).
     const results = await this.parts.agents.rollouts.execute(batch, (items) =>
       this.parts.agents.replicas.execute(items, (run) => this.parts.executor.execute(run)),
     );
-    // Calls are taken here, not in applyEffects: they must wait for the completion (durable
-    // after applyEffects ran), and the bus reports that by delivery id (http-effects.ts).
+    // Calls are taken here, not in `effects.apply`: they must wait for the completion (durable
+    // after it ran), and the bus reports that by delivery id (http-effects.ts).
     this.parts.http?.hold(batch, results);
     // A kind's rollout by key judges the handlings of its keys on the new version (decision 2175).
     this.parts.agents.kinds.observe(batch, results);
     return results;
   }
 
-  absence(agent: string): AbsentQueueLimits | undefined {
-    return this.parts.agents.absence(agent);
-  }
-
   isRunnable(agent: string): boolean {
     return this.parts.agents.isRunnable(agent);
-  }
-
-  applyEffects(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void> {
-    return this.parts.effects.apply(result);
-  }
-
-  setCommittedTimers(agent: string, timers: readonly TimerIntent[]): Promise<void> {
-    return this.parts.timers.setCommitted(agent, timers);
-  }
-
-  forgetTimer(agent: string, timerId: string): Promise<void> {
-    return this.parts.timers.done(agent, timerId);
-  }
-
-  leaveTimer(agent: string, timerId: string): void {
-    this.parts.timers.forgetFired(agent, timerId);
-  }
-
-  releaseHttp(workKey: string): void {
-    this.parts.http?.release(workKey);
-  }
-
-  dropHttp(workKey: string): void {
-    this.parts.http?.drop(workKey);
-  }
-
-  async resetState(agent: string): Promise<void> {
-    await this.parts.reloadState?.(agent);
-  }
-
-  async resumeAgent(agent: string): Promise<void> {
-    await this.parts.resumeAgent?.(agent);
   }
 
   mailArrived(agent: string): void {

@@ -11,7 +11,15 @@ import type { CompletionRecord, DeadLetter } from '../../src/bus/message-log.js'
 import { KafkaNotOwnerError, KafkaStateNotOwnerError } from '../../src/bus/kafka/errors.js';
 import type { ClaimedCommit } from '../../src/storage/ports.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
-import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../../src/bus/port.js';
+import type {
+  BusPort,
+  CommittedEffects,
+  DispatchOwnership,
+  ProtocolGate,
+  ReceiverKind,
+  RemoteTransport,
+  SendRouting,
+} from '../../src/bus/port.js';
 import {
   resolutionOf,
   spreadTarget,
@@ -43,16 +51,19 @@ export class ScriptedPort implements BusPort {
   gate: ProtocolGate | undefined;
   transport: RemoteTransport | undefined;
   /** Agents absent here (decision 1990) with their bounds; unset: none is. */
-  absence: BusPort['absence'];
+  absence: SendRouting['absence'];
   /** A cluster's shared count of absent queues (decision 2157); unset: none. */
-  sharedAbsent: BusPort['sharedAbsent'];
+  sharedAbsent: SendRouting['sharedAbsent'];
+  /** A topic's subscriptions (decision 1960); unset: no topics. */
+  subscriptions: SendRouting['subscriptions'];
   ownership: DispatchOwnership | undefined;
   script: Script = () => ({});
   /** Every batch `execute` got, in order. */
   readonly batches: WorkItem[][] = [];
   readonly timersDone: [agent: string, timerId: string][] = [];
   readonly mail: string[] = [];
-  readonly effects: ExecutionResult[] = [];
+  /** Every result `effects.apply` got, in order. */
+  readonly applied: ExecutionResult[] = [];
 
   constructor(agents: readonly string[]) {
     for (const a of agents) this.agents.add(a);
@@ -127,7 +138,7 @@ export class ScriptedPort implements BusPort {
 
   async applyEffects(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void> {
     if (this.holdEffects) await this.holdEffects;
-    this.effects.push(result as ExecutionResult);
+    this.applied.push(result as ExecutionResult);
   }
 
   async forgetTimer(agent: string, timerId: string): Promise<void> {
@@ -150,6 +161,29 @@ export class ScriptedPort implements BusPort {
 
   mailArrived(agent: string): void {
     this.mail.push(agent);
+  }
+
+  /** The port's groups, read from the members above each time: a test sets or overrides those. */
+  get sending(): SendRouting {
+    return {
+      gate: this.gate,
+      transport: this.transport,
+      absence: this.absence,
+      sharedAbsent: this.sharedAbsent,
+      subscriptions: this.subscriptions,
+    };
+  }
+
+  get effects(): CommittedEffects {
+    const port = this as ScriptedPort & Partial<Pick<CommittedEffects, 'releaseHttp' | 'dropHttp'>>;
+    return {
+      apply: (result) => this.applyEffects(result),
+      forgetTimer: (agent, timerId) => this.forgetTimer(agent, timerId),
+      leaveTimer: (agent, timerId) => this.leaveTimer(agent, timerId),
+      resetState: (agent) => this.resetState(agent),
+      ...(port.releaseHttp !== undefined ? { releaseHttp: (key: string) => port.releaseHttp!(key) } : {}),
+      ...(port.dropHttp !== undefined ? { dropHttp: (key: string) => port.dropHttp!(key) } : {}),
+    };
   }
 }
 

@@ -76,8 +76,8 @@ async function open(dir: string): Promise<Harness> {
     isAgent: (name) => lifecycle?.has(name) ?? false,
     execute: () => Promise.reject(new Error('the lifecycle tests dispatch nothing')),
     isRunnable: () => false,
-    applyEffects: async () => {},
-    forgetTimer: async () => {},
+    sending: {},
+    effects: { apply: async () => {}, forgetTimer: async () => {} },
     mailArrived: () => {},
   };
   const messaging: AgentMessaging = {

@@ -60,8 +60,8 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
     isAgent: (name) => deployed.has(name),
     execute: () => Promise.reject(new Error('no agent runs in this test')),
     isRunnable: () => false,
-    applyEffects: async () => {},
-    forgetTimer: async () => {},
+    sending: {},
+    effects: { apply: async () => {}, forgetTimer: async () => {} },
     mailArrived: (agent) => mailboxes.notice(agent),
   };
   await bus.open(port);
