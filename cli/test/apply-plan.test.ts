@@ -74,6 +74,11 @@ describe('apply plan', () => {
       'the same count: the upgrade alone',
     );
     assert.deepEqual(
+      plan([want('a', { replicas: 3, digest: 'new' })], [running('a', { replicas: { replicas: 1, draining: 0, recorded: 3 } })]),
+      ['~ upgrade a (component)', '^ scale a 1 -> 3'],
+      'runs one of the three recorded (a start while held): scaled after the upgrade',
+    );
+    assert.deepEqual(
       plan([want('a')], [running('a', { replicas: { replicas: 1, draining: 0, recorded: 3 } })]),
       ['^ scale a 3 -> 1'],
       'the recorded count',

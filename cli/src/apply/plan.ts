@@ -162,10 +162,13 @@ export function planApply(desired: readonly DesiredAgent[], current: readonly Cu
     const scaled = Math.max(runningCount, recorded);
     if (!asRollout) {
       // A scaled agent is upgraded in place (decision 2176): a scale-down goes first (fewer replicas
-      // to swap), a scale-up after (the new replicas start on the new version).
-      if (want.replicas < scaled) steps.push({ op: 'scale', agent: want.name, from: scaled, to: want.replicas });
+      // to swap), a scale-up after (the new replicas start on the new version) — also when what
+      // runs is short of what is recorded (a start while held: the upgrade keeps what runs).
+      const down = want.replicas < scaled;
+      if (down) steps.push({ op: 'scale', agent: want.name, from: scaled, to: want.replicas });
       steps.push({ op: 'upgrade', agent: want.name, why, rollout: false });
-      if (want.replicas > scaled) steps.push({ op: 'scale', agent: want.name, from: scaled, to: want.replicas });
+      if (!down && (runningCount !== want.replicas || recorded !== want.replicas))
+        steps.push({ op: 'scale', agent: want.name, from: recorded === want.replicas ? runningCount : recorded, to: want.replicas });
       continue;
     }
     // A rollout is refused while scaled (decision 2176): down to one first; the scale-up waits for

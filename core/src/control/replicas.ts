@@ -218,13 +218,23 @@ export function parseReplicaInstanceCap(value: unknown, field = 'node'): number 
 
 /** An agent keeping durable state cannot run as several replicas: each would see its own copy. */
 export class ReplicasStatefulError extends CaxtonError {
-  constructor(agent: string, why: string) {
+  constructor(agent: string, why: string, hint?: string) {
     super('agent.replicas-stateful', `cannot run ${agent} as several replicas: ${why}`, {
       kind: 'failed-precondition',
       context: { agent },
-      hint: `replicas share no durable state (decision 2010): keep ${agent} at one replica, or deploy it as an agent kind (one instance per key, each with its own state)`,
+      hint:
+        hint ??
+        `replicas share no durable state (decision 2010): keep ${agent} at one replica, or deploy it as an agent kind (one instance per key, each with its own state)`,
     });
   }
+}
+
+/** A scale across a cluster's nodes of an agent whose component may write state (decision 2163). */
+export function statefulComponentAcrossNodes(agent: string): ReplicasStatefulError {
+  return new ReplicasStatefulError(
+    agent,
+    'its component imports durable state writes (caxton:agent/state set or delete), and workers across nodes are stateless: each would write its own copy',
+  );
 }
 
 /**
@@ -235,6 +245,7 @@ export function statefulVersionWhileScaled(agent: string, replicas: number): Rep
   return new ReplicasStatefulError(
     agent,
     `its new version imports durable state writes (caxton:agent/state set or delete), and its ${replicas} workers across nodes are stateless`,
+    `scale ${agent} to one first (caxton scale ${agent} --replicas 1; it drains), then upgrade it; or keep it scaled with a version that writes no state, or deploy it as an agent kind (one instance per key, each with its own state)`,
   );
 }
 

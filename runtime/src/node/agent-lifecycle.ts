@@ -395,7 +395,10 @@ export class AgentLifecycle {
     if (this.replicas.count(name) <= 1) return swap();
     const swapped = await this.replicas.aroundSwap(name, swap, () => {
       const local = this.local.get(name);
-      return local?.state === 'running' ? local.record : undefined;
+      if (local?.state !== 'running') return { none: `it is ${local?.state ?? 'gone'}` };
+      // Replicas run agent code (their init): not while held, as at a start-up (decision 1403).
+      if (this.o.killSwitch?.isHeld(name) === true) return { none: 'it is held by the kill switch; scale it once released' };
+      return { record: local.record };
     });
     // The swap's status was taken with one replica running: the count is back now.
     return (await this.status(name)) ?? swapped;

@@ -8,7 +8,7 @@
  * `recordReplicas` on its residency, and none of this applies there.
  */
 import type { AgentStatus } from '@caxton/core';
-import { parseReplicaCount, ReplicasScaledError, ReplicasStatefulError } from '@caxton/core';
+import { parseReplicaCount, ReplicasScaledError, statefulComponentAcrossNodes } from '@caxton/core';
 import type { AgentRecord } from '../storage/records.js';
 import type { AgentReplicas } from './replicas.js';
 import type { AgentResidency } from './agent-residency.js';
@@ -64,12 +64,7 @@ export class ClusterReplicaCounts {
       const record = await this.residency.upgradeBase(name); // unknown: not found; stopped with its queue kept: conflict
       // Workers across nodes are stateless (decision 2163): one whose component may write state is
       // refused here, at the scale, not at its first write as a unit.
-      if (n > 1 && record.writesState === true) {
-        throw new ReplicasStatefulError(
-          name,
-          'its component imports durable state writes (caxton:agent/state set or delete), and workers across nodes are stateless: each would write its own copy',
-        );
-      }
+      if (n > 1 && record.writesState === true) throw statefulComponentAcrossNodes(name);
       if (n > 1) await this.replicas.refuseStateful(name, true); // its partition is read here: bounded
       await this.residency.recordReplicas!(name, n);
       // The owner's copy takes the count now (its registry watch brings it too, later): the status

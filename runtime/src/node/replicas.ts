@@ -273,7 +273,7 @@ export class AgentReplicas {
     }
   }
 
-  /** A change of `name` is running or queued (a scale under way counts as scaled for upgrades and imports). */
+  /** A change of `name` is running or queued (a scale under way counts as scaled for rollouts and imports). */
   busy(name: string): boolean {
     return this.changing.has(name);
   }
@@ -285,7 +285,11 @@ export class AgentReplicas {
     await this.o.persist?.(record.name, n);
   }
 
-  private async scaleInMemory(record: AgentRecord, n: number): Promise<void> {
+  /**
+   * `hold`: places in the budget held for this scale already (an upgrade's drained replicas): given
+   * back as the budget is checked, in the same step as the new ones are reserved.
+   */
+  private async scaleInMemory(record: AgentRecord, n: number, hold?: { slots: number }): Promise<void> {
     const name = record.name;
     if (n > 1) await this.refuseStateful(name);
     let s = this.agents.get(name);
@@ -294,6 +298,10 @@ export class AgentReplicas {
     if (n > current) {
       // The node's budget of replica instances, before any starts (every instance counts until it
       // has stopped: a draining one still holds its memory).
+      if (hold !== undefined) {
+        this.reserved -= hold.slots;
+        hold.slots = 0;
+      }
       const running = this.instances() + this.unitsHeld();
       if (running + (n - current) > this.maxInstances) throw new ReplicasBudgetError(name, n - current, running, this.maxInstances);
       // Reserved before anything awaits: what this call still holds goes back when it ends, started or not.
@@ -410,24 +418,30 @@ export class AgentReplicas {
    * handlings in hand finish on the old version), `swap` replaces its own instance, and the agent
    * runs as the same count again on the version running then — the new one, or the old one when the
    * swap was refused. Never two versions at once; the count dips to one for the swap. A count that
-   * cannot be started again (the budget, a replica's init) is settled as what runs, audited.
-   * `running`: the record the agent runs after the swap (undefined: it runs nothing — failed or
-   * stopped — and no replica starts). The caller holds `exclusive(name)`.
+   * cannot be started again (a replica's init, its state) is settled as what runs, audited; the
+   * drained replicas' places in the node's budget stay held for them meanwhile, so another agent's
+   * scale cannot take them. `after`: the record the agent runs after the swap, or why no replica
+   * starts — it runs nothing (failed, stopped), or it is held by the kill switch (its count stays
+   * recorded, as at a start-up while held). The caller holds `exclusive(name)`.
    */
-  async aroundSwap<T>(name: string, swap: () => Promise<T>, running: () => AgentRecord | undefined): Promise<T> {
+  async aroundSwap<T>(name: string, swap: () => Promise<T>, after: () => { record: AgentRecord } | { none: string }): Promise<T> {
     const s = this.agents.get(name);
     const n = this.count(name);
     if (s === undefined || n <= 1) return swap();
     await this.drainTo(s, 1, `its version is being replaced: ${n - 1} replica${n === 2 ? '' : 's'} drain first`);
+    const hold = { slots: n - 1 };
+    this.reserved += hold.slots;
     try {
       return await swap();
     } finally {
-      const record = running();
-      if (record !== undefined)
-        await this.scaleInMemory(record, n).catch((err: unknown) => {
+      const next = after();
+      if ('record' in next)
+        await this.scaleInMemory(next.record, n, hold).catch((err: unknown) => {
           agentLog(this.o.events, name, 'error', `runs as ${this.count(name)} after its swap, not ${n}: ${(err as Error).message}`);
           this.settleAt(name, n, `not started again after the swap: ${(err as Error).message}`);
         });
+      else agentLog(this.o.events, name, 'warn', `runs as one after its swap, its record still says ${n} replicas: ${next.none}`);
+      this.reserved -= hold.slots; // what scaleInMemory did not take over
     }
   }
 

@@ -39,7 +39,7 @@ export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
   absentSince?: number;
   /**
    * Replicas behind the name (decision 2010), when more than one: restored when the node restarts.
-   * Absent: one. Not carried into a new deployment or a rollback (upgrades are refused while scaled).
+   * Absent: one. Not carried into a new deployment; kept by an upgrade and a rollback (decision 2176).
    */
   replicas?: number;
   /**

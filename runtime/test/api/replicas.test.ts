@@ -249,6 +249,24 @@ describe('replicas behind one name on a real node', () => {
     const rolled = await spread('back');
     assert.deepEqual([...rolled.keys()].sort(), [1, 2, 3]);
     assert.deepEqual([...rolled.values()], ['back', 'back', 'back'], 'every replica runs the version rolled back to');
+
+    // A version whose own instance traps in its init: the upgrade is refused, and the version that
+    // ran before runs again as three.
+    const refused = await client.upgrade({ name: 'pool', config: { 'init-trap-on': '1' } }, probe).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(refused instanceof ApiCallError, `the upgrade whose init traps is refused: ${String(refused)}`);
+    const kept = await client.getAgent('pool');
+    assert.deepEqual([kept.version, kept.state, kept.replicas], [3, 'running', { replicas: 3, draining: 0 }]);
+    const again = await spread('kept');
+    assert.deepEqual([...again.keys()].sort(), [1, 2, 3]);
+    assert.deepEqual([...again.values()], ['kept', 'kept', 'kept'], 'every replica runs the version that ran before');
+
+    // One node keeps decision 2010's rule for a version that may write state: it runs, scaled.
+    const stateful = await client.upgrade({ name: 'pool' }, probe);
+    assert.deepEqual(stateful.agent.replicas, { replicas: 3, draining: 0 });
+    assert.deepEqual([...(await spread('echoed')).keys()].sort(), [1, 2, 3], 'the replica echo answers on every replica');
     assert.deepEqual(await client.listDeadLetters({ agent: 'pool' }), [], 'nothing dead-lettered');
     await client.stop('pool');
   });

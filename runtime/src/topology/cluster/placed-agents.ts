@@ -27,6 +27,7 @@ import {
   NotFoundError,
   CaxtonError,
   RolloutInProgressError,
+  statefulComponentAcrossNodes,
   statefulVersionWhileScaled,
   formatStrategy,
   UnavailableError,
@@ -520,6 +521,9 @@ export class PlacedAgents implements AgentResidency {
       if (current.absentSince !== undefined) throw stoppedKeepingQueue(name);
       if (current.rollout !== undefined) throw new RolloutInProgressError(name, current.rollout.candidate.version);
       if ((current.replicas ?? 1) === replicas) return undefined;
+      // The component may have changed since the scale read it (an upgrade through another node,
+      // decision 2176): workers across nodes stay stateless (decision 2163).
+      if (replicas > 1 && current.writesState === true) throw statefulComponentAcrossNodes(name);
       const next: AgentRecord = { ...current };
       if (replicas > 1) next.replicas = replicas;
       else delete next.replicas;
@@ -1064,8 +1068,9 @@ export class PlacedAgents implements AgentResidency {
     try {
       const bytes = await this.fetchArtifact(agent, token, next.artifactDigest);
       await this.opts.host.prepare(bytes);
-      // Replicas run the version being replaced: they go first (an upgrade is refused while the record
-      // says scaled, so this is a race's safety net); the reconcile after the swap starts the count again.
+      // Replicas run the version being replaced: they go first (a cluster's owner runs none — its
+      // workers are units that follow the version by themselves, decision 2176 — so this is a safety
+      // net); the reconcile after the swap starts the count again.
       await this.opts.replicas.leave(agent, false);
       await this.opts.messaging.idle(agent); // the message in hand finishes on the old version
       await this.opts.host.stop(agent, false);
@@ -1122,8 +1127,15 @@ export class PlacedAgents implements AgentResidency {
         'error',
         `upgrade to version ${next.version} failed (${err instanceof CaxtonError ? err.describe() : (err as Error).message}); version ${previous.version}'s component keeps running, recorded as version ${rolledBack.version}`,
       );
+      // Over the version that failed only, and with the live record's count (decision 2176): a
+      // scale through another node while this one fetched and started the component stays.
       await this.c.registry
-        .putAgent(rolledBack)
+        .updateAgent(agent, (live) => {
+          if (live === undefined || live.version !== next.version || live.createdAt !== next.createdAt)
+            throw new ConflictError(`agent ${agent} changed since version ${next.version} was written`, { context: { agent } });
+          const { replicas: _asRead, ...rest } = rolledBack;
+          return live.replicas !== undefined ? { ...rest, replicas: live.replicas } : rest;
+        })
         .catch((e: unknown) => agentLog(this.opts.events, agent, 'error', `could not record the roll-back: ${(e as Error).message}`));
     } finally {
       if (local.state === 'upgrading') local.state = 'running';
