@@ -31,6 +31,7 @@ import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { scaleCommand } from './commands/scale.js';
+import { pushCommand } from './commands/push.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
 import { dlqCommand } from './commands/dlq.js';
@@ -142,6 +143,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(keygenCommand(env))
     .command(signCommand(env))
     .command(deployCommand(env))
+    .command(pushCommand(env))
     .command(applyCommand(env))
     .command(diffCommand(env))
     .command(deleteCommand(env))

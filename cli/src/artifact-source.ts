@@ -1,6 +1,8 @@
 /**
- * `deploy`/`upgrade` take either a built component (`.wasm`) or an agent project directory, which
- * is built first with the build library — the same as `caxton build <dir>` followed by a deploy.
+ * `deploy`/`upgrade` take a built component (`.wasm`), an agent project directory, which is built
+ * first with the build library — the same as `caxton build <dir>` followed by a deploy — or an OCI
+ * reference (`oci://<registry>/<repository>[:tag][@sha256:…]`, decision 2172), pulled and checked
+ * against its digests first.
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +11,7 @@ import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { recordedLanguage } from './artifact-language.js';
 import { ARTIFACT_LIMIT_TABLE } from '@caxton/core';
+import { isOciReference } from './oci/reference.js';
 
 /** Relative to the working directory when inside it, absolute otherwise. */
 export function displayPath(cwd: string, file: string): string {
@@ -21,7 +24,12 @@ const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 export interface LoadedArtifact {
   bytes: Uint8Array;
+  /** The file it was read from, or the OCI reference (`oci://…`) it was pulled from. */
   path: string;
+  /** How to show where it came from: the path relative to the working directory, or the reference. */
+  display: string;
+  /** The DSSE envelope that came with it (an OCI artifact's annotation); absent: look beside the file. */
+  signatureEnvelope?: string;
   /** Deployment name suggested by the file name (`build/echo.wasm` → `echo`). */
   suggestedName: string;
   /** Source language `caxton build` recorded for exactly these bytes; absent: unknown. */
@@ -55,7 +63,13 @@ export async function buildProject(
   });
 }
 
-export async function loadArtifact(ctx: CommandContext, source: string): Promise<LoadedArtifact> {
+export interface ArtifactSourceOptions {
+  /** `--registry-token-file`, for an OCI reference. */
+  registryTokenFile?: string;
+}
+
+export async function loadArtifact(ctx: CommandContext, source: string, o: ArtifactSourceOptions = {}): Promise<LoadedArtifact> {
+  if (isOciReference(source)) return pullArtifact(ctx, source, o);
   const full = path.resolve(ctx.io.cwd, source);
   let info;
   try {
@@ -92,5 +106,44 @@ export async function loadArtifact(ctx: CommandContext, source: string): Promise
     );
   }
   const language = builtLanguage ?? (await recordedLanguage(file, bytes));
-  return { bytes, path: file, suggestedName: path.basename(file).replace(/\.wasm$/i, ''), ...(language ? { language } : {}) };
+  return {
+    bytes,
+    path: file,
+    display: displayPath(ctx.io.cwd, file),
+    suggestedName: path.basename(file).replace(/\.wasm$/i, ''),
+    ...(language ? { language } : {}),
+  };
+}
+
+/** An OCI reference's component, pulled and checked (digests, layout, size) before anything is sent. */
+async function pullArtifact(ctx: CommandContext, source: string, o: ArtifactSourceOptions): Promise<LoadedArtifact> {
+  const { OciRegistryClient, credentialsFor, parseOciReference, LANGUAGE_ANNOTATION, SIGNATURE_ANNOTATION } = await import(
+    './oci/index.js'
+  );
+  const ref = parseOciReference(source);
+  const credentials = await credentialsFor(ref.registry, {
+    env: ctx.io.env,
+    ...(o.registryTokenFile !== undefined ? { tokenFile: path.resolve(ctx.io.cwd, o.registryTokenFile) } : {}),
+  });
+  const pulled = await new OciRegistryClient(ref, { credentials, note: (text) => ctx.note(text) }).pull(
+    ARTIFACT_LIMIT_TABLE.maxArtifactBytes.ceiling,
+  );
+  const bytes = pulled.component;
+  if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b))
+    throw new CliError(
+      EXIT.FAILURE,
+      `${ref.text} holds no WebAssembly component`,
+      'push the agent with `caxton push <dir|wasm> <reference>`',
+    );
+  const language = pulled.annotations[LANGUAGE_ANNOTATION];
+  const signature = pulled.annotations[SIGNATURE_ANNOTATION];
+  return {
+    bytes,
+    path: `oci://${ref.text}`,
+    // Shown with the digest it resolved to: a tag moves, the digest names exactly what was deployed.
+    display: `oci://${ref.digest !== undefined ? ref.text : `${ref.text}@${pulled.manifestDigest}`}`,
+    suggestedName: ref.repository.slice(ref.repository.lastIndexOf('/') + 1),
+    ...(language !== undefined && language !== '' ? { language } : {}),
+    ...(signature !== undefined ? { signatureEnvelope: signature } : {}),
+  };
 }

@@ -8,6 +8,7 @@
 import { CaxtonError, isCaxtonError } from '@caxton/core';
 import type { ConnectionFacts } from './connection-facts.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { ociExitCode } from './oci/errors.js';
 
 /** A failure the CLI detects itself, with its exit code. */
 export class CliError extends CaxtonError {
@@ -64,6 +65,7 @@ export async function explain(err: unknown, facts?: ConnectionFacts): Promise<Ex
     } else {
       // A token file the CLI refuses to use (readable by all, not a token) is a credentials problem.
       if (err.code.startsWith('api.token-file')) exitCode = EXIT.AUTH;
+      exitCode = ociExitCode(err.code) ?? exitCode; // an OCI registry's refusal (decision 2172)
       message = err.message;
       hint = err.hint;
     }

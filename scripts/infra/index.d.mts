@@ -247,3 +247,19 @@ export interface ChromiumInstall {
 /** Debian's chromium unpacked into the cache (once) with the libraries this machine lacks. */
 export function installChromium(): Promise<ChromiumInstall>;
 export const CHROMIUM_FLAGS: readonly string[];
+
+/** A CNCF Distribution registry on 127.0.0.1 with a temporary root (scripts/infra/oci-registry.mjs). */
+export interface OciRegistryHandle extends ServerHandle {
+  readonly port: number;
+  /** `127.0.0.1:<port>`: the registry part of a reference. */
+  readonly address: string;
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** The storage root (blobs under docker/registry/v2/blobs/sha256/<2>/<hex>/data). */
+  readonly root: string;
+}
+export declare function installOciRegistry(): Promise<string>;
+export declare function installOras(): Promise<string>;
+export declare const ORAS_VERSION: string;
+/** `users`: htpasswd users (name → password); absent: anonymous. */
+export declare function startOciRegistry(opts?: { users?: Record<string, string>; startTimeoutMs?: number }): Promise<OciRegistryHandle>;

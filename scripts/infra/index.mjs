@@ -29,6 +29,10 @@
  * requireClientCert } })` (a SASL_SSL listener) and `startEtcd({ security: { pki, requireClientCert,
  * users } })` (TLS on the client port, authentication enabled).
  *
+ * Components in OCI registries (decision 2172): `const reg = await startOciRegistry({ users })` (CNCF
+ * Distribution v3, built once from the Go module proxy: { address: '127.0.0.1:P', url, root, stop(), … }),
+ * `const oras = await installOras()` (the independent client, `go install`ed once).
+ *
  * Every handle's stop() ends the process (SIGTERM, then SIGKILL) and deletes its temp dir; all of
  * them listen on 127.0.0.1 only. Errors are InfraError with a code and a hint.
  */
@@ -47,3 +51,4 @@ export { freePort, holdPort, release, portCandidate, ephemeralLow } from './lib/
 export { cacheDir } from './lib/paths.mjs';
 export { InfraError } from './lib/errors.mjs';
 export { installChromium, CHROMIUM_FLAGS } from './chromium.mjs';
+export { installOciRegistry, installOras, startOciRegistry, ORAS_VERSION } from './oci-registry.mjs';

@@ -40,7 +40,8 @@ export const AGENT_FIELDS = {
   source: {
     type: 'string',
     required: true,
-    description: 'A .wasm component or an agent project directory (built first), relative to this file.',
+    description:
+      'A .wasm component or an agent project directory (built first), relative to this file; or oci://<registry>/<repository>[:tag][@sha256:…], pulled and checked first.',
   },
   config: { type: 'string-map', description: "Strings passed to the agent's init: the whole config (a key left out is removed)." },
   limits: {

@@ -18,6 +18,7 @@ import {
   type RolloutThresholds,
 } from '@caxton/core';
 import { CliError } from '../cli-error.js';
+import { isOciReference, parseOciReference } from '../oci/reference.js';
 import { EXIT } from '../exit-codes.js';
 import { kindLimitsFromFlags, limitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import { rolloutFromFlags } from '../rollout-flags.js';
@@ -191,9 +192,18 @@ function readAgent(r: Reader, node: YamlNode, index: number, dir: string): { age
   if (name !== undefined && !AGENT_NAME.test(name))
     at(r, given.get('name'), `${where}.name`, `"${name.slice(0, 40)}" is not an agent name: ${AGENT_NAME_HINT}`);
   const sourceText = text('source');
+  // An OCI reference (decision 2172) is checked here with the rest of the file, and kept as written.
+  const oci = sourceText !== undefined && isOciReference(sourceText);
+  if (oci) {
+    try {
+      parseOciReference(sourceText);
+    } catch (err) {
+      at(r, given.get('source'), `${where}.source`, (err as Error).message);
+    }
+  }
   const agent: DeclaredAgent = {
     name: name ?? '',
-    source: sourceText === undefined ? '' : path.resolve(dir, sourceText),
+    source: sourceText === undefined ? '' : oci ? sourceText : path.resolve(dir, sourceText),
     sourceText: sourceText ?? '',
     config: {},
     replicas: 1,

@@ -13,6 +13,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { action, type AppEnv } from '../action.js';
 import type { AppManifest, Step, StepOutcome } from '../apply/index.js';
 import { loadArtifact } from '../artifact-source.js';
+import { isOciReference } from '../oci/reference.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { UsageError } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
@@ -67,14 +68,16 @@ async function planOf(ctx: CommandContext, argv: FileArgs & { prune?: boolean })
       'list the agents the node should run, or stop them one by one with caxton stop',
     );
   const { desired, components } = await desiredAgents(manifest, async (source) => {
-    // Named relative to where caxton runs (what the operator typed is relative to that too).
-    const a = await loadArtifact(ctx, path.relative(ctx.io.cwd, source) || source);
-    const signature = await signatureToSend(a.path, undefined);
+    // Named relative to where caxton runs (what the operator typed is relative to that too); an
+    // OCI reference is pulled and checked, its signature the one it carries (decision 2172).
+    const a = await loadArtifact(ctx, isOciReference(source) ? source : path.relative(ctx.io.cwd, source) || source);
+    const signature = a.path.startsWith('oci://') ? undefined : await signatureToSend(a.path, undefined);
     if (signature !== undefined) ctx.note(`signature: ${path.relative(ctx.io.cwd, signature.file) || signature.file}`);
+    const envelope = a.signatureEnvelope ?? signature?.envelope;
     return {
       bytes: a.bytes,
       ...(a.language !== undefined ? { language: a.language } : {}),
-      ...(signature !== undefined ? { signatureEnvelope: signature.envelope } : {}),
+      ...(envelope !== undefined ? { signatureEnvelope: envelope } : {}),
     };
   });
   const client = await ctx.client();

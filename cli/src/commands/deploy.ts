@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { UploadHeader } from '@caxton/client';
 import { action, type AppEnv } from '../action.js';
-import { displayPath, loadArtifact, type LoadedArtifact } from '../artifact-source.js';
+import { displayPath, loadArtifact, type ArtifactSourceOptions, type LoadedArtifact } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatAgentDetail } from '../format/agents.js';
@@ -22,9 +22,18 @@ import { formatRollout } from '../format/agents.js';
 import { a2aCardFromFlag } from '../a2a-card-flag.js';
 import { parseTopicPatternText, TopicError } from '@caxton/core';
 
-/** Sends the artifact's signature along (decision 1400), saying on stderr which file it came from. */
-async function attachSignature(ctx: CommandContext, h: UploadHeader, artifactPath: string, given: string | undefined): Promise<void> {
-  const found = await signatureToSend(artifactPath, given === undefined ? undefined : path.resolve(ctx.io.cwd, given));
+/**
+ * Sends the artifact's signature along (decision 1400), saying on stderr where it came from: the
+ * file given, the one beside the artifact, or the OCI artifact's own annotation (decision 2172).
+ */
+async function attachSignature(ctx: CommandContext, h: UploadHeader, artifact: LoadedArtifact, given: string | undefined): Promise<void> {
+  if (given === undefined && artifact.signatureEnvelope !== undefined) {
+    h.signatureEnvelope = artifact.signatureEnvelope;
+    ctx.note(`signature: from ${artifact.display}`);
+    return;
+  }
+  if (given === undefined && artifact.path.startsWith('oci://')) return; // pulled unsigned: nothing beside it
+  const found = await signatureToSend(artifact.path, given === undefined ? undefined : path.resolve(ctx.io.cwd, given));
   if (!found) return;
   h.signatureEnvelope = found.envelope;
   ctx.note(`signature: ${displayPath(ctx.io.cwd, found.file)}`);
@@ -37,6 +46,7 @@ function attachLanguage(h: UploadHeader, artifact: LoadedArtifact, given: string
 }
 
 interface LimitArgs extends LimitFlagArgs {
+  registryTokenFile?: string;
   config: string[];
   quiet: boolean;
   signature?: string;
@@ -63,6 +73,10 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
         describe: 'key=value passed to the agent init (repeatable)',
       })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' })
+      .option('registry-token-file', {
+        type: 'string',
+        describe: 'For an oci:// source: a file holding the registry bearer token (default: the Docker config file’s login)',
+      })
       .option('signature', { type: 'string', describe: 'Detached signature (DSSE) to send; default: <artifact>.dsse.json when it exists' })
       .option('language', {
         type: 'string',
@@ -81,6 +95,10 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
           'Topics the agent may subscribe to, comma-separated: names or prefixes ending in * ("orders.*,alerts"; "" = none); default: every topic (deploy) / keep (upgrade)',
       }) as unknown as Argv<T & LimitArgs & HttpPolicyArgs>
   );
+}
+
+function sourceOptions(argv: LimitArgs): ArtifactSourceOptions {
+  return argv.registryTokenFile !== undefined ? { registryTokenFile: argv.registryTokenFile } : {};
 }
 
 /** Flags are checked before anything is built or read, so a typo fails fast. */
@@ -133,7 +151,11 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       limitOptions(
         kindLimitOptions(
           y
-            .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
+            .positional('source', {
+              type: 'string',
+              demandOption: true,
+              describe: 'A .wasm component, an agent project directory, or oci://<registry>/<repository>[:tag][@sha256:…]',
+            })
             .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' })
             .option('keep-state', {
               type: 'boolean',
@@ -152,6 +174,10 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
           "a kind: `caxton send counter/alice request hi` activates alice's counter",
         )
         .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
+        .example(
+          '$0 deploy oci://registry.example.com/agents/echo:1.0',
+          'pull from an OCI registry (caxton push put it there), then deploy',
+        )
         .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
         .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init')
         .example('$0 deploy relay.wasm --max-sends-per-s 500 --max-sends-per-call 20', 'bind its send rate (see docs/sandbox.md, limits)')
@@ -184,10 +210,10 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       if (argv.keepState) h.keepState = true;
       const card = await a2aCardFromFlag(argv.a2aCard, ctx.io.cwd);
       if (card !== undefined) h.a2aCard = card;
-      const artifact = await loadArtifact(ctx, argv.source);
+      const artifact = await loadArtifact(ctx, argv.source, sourceOptions(argv));
       h.name ||= artifact.suggestedName;
       attachLanguage(h, artifact, argv.language);
-      await attachSignature(ctx, h, artifact.path, argv.signature);
+      await attachSignature(ctx, h, artifact, argv.signature);
       const client = await ctx.client();
       const agent = await withProgress(
         ctx,
@@ -197,7 +223,7 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
         argv.quiet,
       );
       if (ctx.args.json) ctx.printJson(agent);
-      else ctx.print(`deployed ${agent.name} from ${displayPath(ctx.io.cwd, artifact.path)}\n${formatAgentDetail(agent, ctx.io.now())}`);
+      else ctx.print(`deployed ${agent.name} from ${artifact.display}\n${formatAgentDetail(agent, ctx.io.now())}`);
       return EXIT.OK;
     }),
   };
@@ -256,9 +282,9 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
       if (http) h.http = http;
       const card = await a2aCardFromFlag(argv.a2aCard, ctx.io.cwd);
       if (card !== undefined) h.a2aCard = card;
-      const artifact = await loadArtifact(ctx, argv.source);
+      const artifact = await loadArtifact(ctx, argv.source, sourceOptions(argv));
       attachLanguage(h, artifact, argv.language);
-      await attachSignature(ctx, h, artifact.path, argv.signature);
+      await attachSignature(ctx, h, artifact, argv.signature);
       const client = await ctx.client();
       const result = await withProgress(
         ctx,
