@@ -5,7 +5,7 @@
  * and the credentials found in a Docker config file.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -59,6 +59,7 @@ describe('OCI references', () => {
     assert.match(refused('registry.example.com/echo@sha256:abc').message, /the digest must be/);
     assert.match(refused('registry.example.com/echo@md5:00').message, /the digest must be/);
     assert.match(refused(`registry.example.com/${'a'.repeat(500)}`).message, /longer than/);
+    assert.match(refused('registry.example.com:70000/echo').message, /port 70000 is not 1\.\.65535/);
     assert.match(refused('registry.example.com/').message, /lower-case path components/);
     assert.equal(ociExitCode('oci.invalid-reference'), EXIT.USAGE);
     assert.equal(ociExitCode('oci.unauthorized'), EXIT.AUTH);
@@ -165,7 +166,12 @@ describe('registry credentials', () => {
       assert.deepEqual(await credentialsFor('registry.example.com', { env }), { kind: 'basic', username: 'u', password: 'p' });
       assert.deepEqual(await credentialsFor('other.example.com', { env }), { kind: 'none' });
       await assert.rejects(credentialsFor('helped.example.com', { env }), (e: OciError) => e.code === 'oci.credentials');
-      await writeFile(path.join(dir, 'token'), 'tok-123\n');
+      await writeFile(path.join(dir, 'token'), 'tok-123\n', { mode: 0o644 });
+      await assert.rejects(
+        credentialsFor('localhost:5000', { env, tokenFile: path.join(dir, 'token') }),
+        (e: OciError) => e.code === 'oci.credentials' && /readable by every user/.test(e.message),
+      );
+      await chmod(path.join(dir, 'token'), 0o600);
       assert.deepEqual(await credentialsFor('localhost:5000', { env, tokenFile: path.join(dir, 'token') }), {
         kind: 'bearer',
         token: 'tok-123',

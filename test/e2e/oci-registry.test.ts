@@ -82,7 +82,10 @@ describe('components in a real OCI registry: caxton push, deploy oci://, oras re
       env: { DOCKER_CONFIG: dockerConfig },
     });
     assert.equal(byTag.code, 0, show(byTag));
-    assert.equal((JSON.parse(byTag.stdout) as { name: string }).name, 'echo', 'named after the repository');
+    const deployed = JSON.parse(byTag.stdout) as { name: string; artifactDigest: string };
+    assert.equal(deployed.name, 'echo', 'named after the repository');
+    assert.match(deployed.artifactDigest, /[a-f0-9]{64}$/);
+    assert.equal(deployed.artifactDigest.slice(-64), pushed.component.digest.slice(-64), 'the node runs the pushed component');
     assert.match(byTag.stderr, new RegExp(`pulled ${registry.address}/agents/echo:1.0 \\(${pushed.digest}`));
     await answers(a, 'echo');
 

@@ -43,6 +43,10 @@ export async function desiredAgents(
       components.set(a.name, c);
       desired.push({ ...a, digest: createHash('sha256').update(c.bytes).digest('hex') });
     } catch (err) {
+      // A registry's refusal (unreachable, credentials, not there: decision 2172) is not the file's
+      // mistake: it stops the apply with its own exit code and hint.
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('oci.') && code !== 'oci.invalid-reference') throw err;
       const e = err as { message?: string; hint?: string };
       problems.push({
         line: a.line,

@@ -47,6 +47,11 @@ export function pushCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
           'copy between registries with oras cp or crane copy',
         );
       const ref = parseOciReference(argv.reference); // refused before anything is built or read
+      if (ref.digest !== undefined)
+        throw new UsageError(
+          `push to a tag, not a digest (${argv.reference.slice(0, 200)}): the registry gives the digest, and push prints it`,
+          `caxton push ${argv.source} ${ref.registry}/${ref.repository}:${ref.tag ?? 'latest'}`,
+        );
       const artifact = await loadArtifact(ctx, argv.source);
       const found = await signatureToSend(
         artifact.path,

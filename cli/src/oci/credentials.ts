@@ -24,6 +24,13 @@ export interface CredentialSources {
 
 export async function credentialsFor(registry: string, o: CredentialSources): Promise<Credentials> {
   if (o.tokenFile !== undefined) {
+    // A secret readable by every user of the machine is refused, as the API's token files are.
+    const mode = (await stat(o.tokenFile)).mode;
+    if ((mode & 0o004) !== 0)
+      throw new OciError('oci.credentials', `${o.tokenFile} is readable by every user of this machine`, {
+        context: { file: o.tokenFile, mode: (mode & 0o777).toString(8) },
+        hint: `chmod 600 ${o.tokenFile}`,
+      });
     const token = (await readBounded(o.tokenFile, '--registry-token-file')).trim();
     if (token === '' || /\s/.test(token))
       throw new OciError('oci.credentials', `${o.tokenFile} holds no token (empty, or more than one word)`, {

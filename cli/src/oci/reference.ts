@@ -58,6 +58,8 @@ export function parseOciReference(input: string): OciReference {
   const registry = rest.slice(0, slash).toLowerCase();
   if (!HOST.test(registry) || !(registry.includes('.') || registry.includes(':') || registry === 'localhost'))
     throw bad(`${JSON.stringify(registry)} is not a registry host (it needs a dot, a port, or to be localhost)`);
+  const port = /:(\d+)$/.exec(registry)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw bad(`port ${port} is not 1..65535`);
   let path = rest.slice(slash + 1);
   let tag: string | undefined;
   const colon = path.lastIndexOf(':');

@@ -69,7 +69,8 @@ export class OciRegistryClient {
     private readonly ref: OciReference,
     private readonly o: RegistryClientOptions,
   ) {
-    this.base = `${isLoopback(ref.registry) ? 'http' : 'https'}://${ref.registry}`;
+    // The normalised origin (`:443` dropped, an IPv6 literal canonical): what a Location is compared with.
+    this.base = new URL(`${isLoopback(ref.registry) ? 'http' : 'https'}://${ref.registry}`).origin;
     this.timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (o.credentials.kind === 'bearer') this.authorization = `Bearer ${o.credentials.token}`;
   }
@@ -77,15 +78,11 @@ export class OciRegistryClient {
   /** Push `component` (whole bytes) under the reference's tag (or its digest), the layer annotated. */
   async push(component: Uint8Array, meta: { title: string; signature?: string; language?: string }): Promise<Pushed> {
     const artifact = wasmArtifact(component, meta);
-    if (this.ref.digest !== undefined && this.ref.digest !== artifact.manifestDigest)
-      throw new OciError(
-        'oci.digest-mismatch',
-        `${this.ref.text} names a digest, and the manifest of this component is ${artifact.manifestDigest}`,
-        {
-          context: { reference: this.ref.text, digest: artifact.manifestDigest },
-          hint: 'push to a tag (<registry>/<repository>:<tag>): the registry gives the digest',
-        },
-      );
+    if (this.ref.digest !== undefined)
+      throw new OciError('oci.invalid-reference', `${this.ref.text} names a digest: a push goes to a tag`, {
+        context: { reference: this.ref.text },
+        hint: 'push to <registry>/<repository>:<tag>: the registry gives the digest',
+      });
     let reused = 0;
     for (const [descriptor, bytes] of [
       [artifact.layerDescriptor, component],
@@ -131,7 +128,8 @@ export class OciRegistryClient {
 
   private async hasBlob(digest: string): Promise<boolean> {
     const res = await this.request('HEAD', `blobs/${digest}`, { scope: 'pull,push' });
-    if (res.status === 200) return true;
+    // A redirect to the storage (S3, GCS: Distribution's default there) says the blob is present.
+    if (res.status === 200 || (res.status >= 301 && res.status <= 308 && res.headers.get('location') !== null)) return true;
     if (res.status === 404) return false;
     await this.expect(res, [200, 404], `look for blob ${digest}`);
     return false;
@@ -157,7 +155,7 @@ export class OciRegistryClient {
     if (d.size > max) throw this.protocol(`a blob of ${d.size} bytes is listed, at most ${max} are read`);
     const res = await this.request('GET', `blobs/${d.digest}`, { scope: 'pull' });
     await this.expect(res, [200], `get blob ${d.digest}`);
-    const bytes = await this.body(res, d.size, `blob ${d.digest}`);
+    const bytes = await this.body(res, d.size, `blob ${d.digest}`, true);
     if (bytes.length !== d.size) throw this.mismatch(`blob size (${d.digest})`, String(d.size), String(bytes.length));
     const got = sha256Digest(bytes);
     if (got !== d.digest) throw this.mismatch('blob', d.digest, got);
@@ -182,6 +180,12 @@ export class OciRegistryClient {
     let res = await send();
     if (res.status !== 401) return res;
     await res.body?.cancel();
+    // Only the registry's own challenge is answered: a 401 from where a GET was redirected (a
+    // storage host) naming a realm of its choosing would otherwise be sent the credentials.
+    if (res.url !== '' && new URL(res.url).origin !== this.base)
+      throw this.unauthorized(
+        `a request it redirected to ${new URL(res.url).origin} was refused (401); credentials go to the registry only`,
+      );
     await this.authenticate(res.headers.get('www-authenticate'), o.scope);
     res = await send();
     if (res.status === 401) {
@@ -241,45 +245,98 @@ export class OciRegistryClient {
     this.authorization = `Bearer ${token}`;
   }
 
+  /**
+   * One request, aborted when nothing arrives for `timeoutMs`: until the answer's headers, then
+   * between two chunks of its body (a large component on a slow link is not cut at a total deadline).
+   * A failure while its body is read is the registry's too (`oci.unreachable`), typed.
+   */
   private async fetch(url: string, init: RequestInit): Promise<Response> {
+    const abort = new AbortController();
+    let idle: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => abort.abort(new IdleTimeout(this.timeoutMs)), this.timeoutMs);
+      idle.unref();
+    };
+    arm();
+    let res: Response;
     try {
-      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(url, { ...init, signal: abort.signal });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why =
-        (err as Error).name === 'TimeoutError'
-          ? `no answer within ${this.timeoutMs} ms`
-          : (cause?.code ?? cause?.message ?? (err as Error).message);
-      throw new OciError('oci.unreachable', `cannot reach the registry ${this.ref.registry}: ${why}`, {
-        context: { registry: this.ref.registry, url: url.slice(0, 200) },
-        cause: err,
-        hint: isLoopback(this.ref.registry)
-          ? 'is the registry running on this machine, on that port?'
-          : 'check the host name and port, the network, and that it serves HTTPS with a certificate Node trusts (NODE_EXTRA_CA_CERTS for a private CA)',
-      });
+      clearTimeout(idle);
+      throw this.unreachable(url, err);
     }
+    if (res.body === null) {
+      clearTimeout(idle);
+      return res;
+    }
+    const reader = res.body.getReader();
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            clearTimeout(idle);
+            controller.close();
+          } else {
+            arm();
+            controller.enqueue(value);
+          }
+        } catch (err) {
+          clearTimeout(idle);
+          controller.error(this.unreachable(url, err));
+        }
+      },
+      cancel: async (reason) => {
+        clearTimeout(idle);
+        await reader.cancel(reason);
+      },
+    });
+    // The same answer, its body read through the stream above.
+    return new Proxy(res, { get: (target, prop) => (prop === 'body' ? body : Reflect.get(target, prop, target)) });
   }
 
-  /** The body, refused as soon as it passes `max` bytes (a registry's sizes are not trusted). */
-  private async body(res: Response, max: number, what: string): Promise<Uint8Array> {
+  private unreachable(url: string, err: unknown): OciError {
+    if (err instanceof OciError) return err;
+    const cause = (err as { cause?: unknown }).cause as { code?: string; message?: string } | undefined;
+    const why =
+      err instanceof IdleTimeout || cause instanceof IdleTimeout
+        ? `nothing arrived for ${this.timeoutMs} ms`
+        : (cause?.code ?? cause?.message ?? (err as Error).message);
+    return new OciError('oci.unreachable', `cannot reach the registry ${this.ref.registry}: ${why}`, {
+      context: { registry: this.ref.registry, url: url.slice(0, 200) },
+      cause: err,
+      hint: isLoopback(this.ref.registry)
+        ? 'is the registry running on this machine, on that port?'
+        : 'check the host name and port, the network, and that it serves HTTPS with a certificate Node trusts (NODE_EXTRA_CA_CERTS for a private CA)',
+    });
+  }
+
+  /**
+   * The body, refused as soon as it passes `max` bytes (a registry's sizes are not trusted). `exact`:
+   * a blob whose size the manifest gives, read into one buffer of that size (no second copy).
+   */
+  private async body(res: Response, max: number, what: string, exact = false): Promise<Uint8Array> {
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > max) {
       await res.body?.cancel();
       throw this.protocol(`its ${what} is ${declared} bytes, at most ${max} are read`);
     }
+    const out = exact ? Buffer.allocUnsafe(max) : undefined;
     const chunks: Uint8Array[] = [];
     let total = 0;
     if (res.body !== null) {
       for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-        total += chunk.length;
-        if (total > max) {
+        if (total + chunk.length > max) {
           await res.body.cancel().catch(() => {});
           throw this.protocol(`its ${what} runs past ${max} bytes`);
         }
-        chunks.push(chunk);
+        if (out !== undefined) out.set(chunk, total);
+        else chunks.push(chunk);
+        total += chunk.length;
       }
     }
-    return Buffer.concat(chunks, total);
+    return out !== undefined ? out.subarray(0, total) : Buffer.concat(chunks, total);
   }
 
   private async expect(res: Response, ok: readonly number[], doing: string): Promise<void> {
@@ -339,4 +396,11 @@ export class OciRegistryClient {
 
 function basic(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+/** Why a request was aborted: nothing arrived for the client's timeout. */
+class IdleTimeout extends Error {
+  constructor(ms: number) {
+    super(`nothing arrived for ${ms} ms`);
+  }
 }
