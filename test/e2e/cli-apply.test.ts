@@ -1,7 +1,8 @@
 /**
  * `caxton apply -f`, `diff -f` and `delete -f` (decision 2169), each a separate `caxton` process
  * against a real `caxton serve`, with real components: diff changes nothing; apply deploys; applied
- * again it changes nothing; a changed count and config apply as a scale and an upgrade; a file with
+ * again it changes nothing; a changed count and config apply as a scale and an upgrade; a changed
+ * component with a rollout strategy rolls out, and a scaled agent's is upgraded in place; a file with
  * mistakes is refused whole (each with its line and field) and nothing changes; --prune stops what
  * the file no longer names; delete stops what it names.
  */
@@ -93,6 +94,35 @@ describe('caxton apply, diff and delete against a real caxton serve', () => {
     const worker = await detail('worker');
     assert.equal(worker.replicas?.replicas, 3);
     assert.equal(worker.version, before.version, 'a scale is no upgrade');
+  });
+
+  it('a changed component rolls out when the file asks, and a scaled one is upgraded in place; applied again, nothing changes', async () => {
+    const worker = await detail('worker');
+    await app(
+      '  - name: echo\n    source: worker.wasm\n    config: { greeting: hello }\n    rollout: { strategy: canary:50, bake: 10m }\n' +
+        '  - name: worker\n    source: echo.wasm\n    replicas: 3\n',
+    );
+    const applied = await run(['apply', '-f', 'app.yaml']);
+    assert.equal(applied.code, 0, show(applied));
+    assert.match(applied.stdout, /^done\s+~ upgrade echo \(component\) as a rollout$/m);
+    assert.match(applied.stdout, /^done\s+~ upgrade worker \(component\)$/m);
+    const echo = (await detail('echo')) as AgentJson & { rollout?: { candidateVersion: number } };
+    assert.deepEqual([echo.version, echo.rollout?.candidateVersion], [2, 3], 'version 3 rolls out beside version 2');
+    const upgraded = await detail('worker');
+    assert.deepEqual(
+      [upgraded.version, upgraded.replicas?.replicas],
+      [worker.version + 1, 3],
+      'upgraded in place, still three (decision 2176)',
+    );
+    const again = await run(['apply', '-f', 'app.yaml', '--json']);
+    assert.equal(again.code, 0, show(again));
+    assert.deepEqual(
+      (JSON.parse(again.stdout) as { steps: { status: string }[] }).steps.map((s) => s.status),
+      ['unchanged', 'unchanged'],
+      'the rollout in progress is of this component: nothing to do',
+    );
+    const aborted = await run(['rollback', 'echo']);
+    assert.equal(aborted.code, 0, show(aborted));
   });
 
   it('refuses a file with mistakes whole, each with its line and field, and changes nothing', async () => {
