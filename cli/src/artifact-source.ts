@@ -117,7 +117,7 @@ export async function loadArtifact(ctx: CommandContext, source: string, o: Artif
 
 /** An OCI reference's component, pulled and checked (digests, layout, size) before anything is sent. */
 async function pullArtifact(ctx: CommandContext, source: string, o: ArtifactSourceOptions): Promise<LoadedArtifact> {
-  const { OciRegistryClient, credentialsFor, parseOciReference, LANGUAGE_ANNOTATION, SIGNATURE_ANNOTATION } = await import(
+  const { BlobCache, OciRegistryClient, credentialsFor, parseOciReference, LANGUAGE_ANNOTATION, SIGNATURE_ANNOTATION } = await import(
     './oci/index.js'
   );
   const ref = parseOciReference(source);
@@ -125,7 +125,8 @@ async function pullArtifact(ctx: CommandContext, source: string, o: ArtifactSour
     env: ctx.io.env,
     ...(o.registryTokenFile !== undefined ? { tokenFile: path.resolve(ctx.io.cwd, o.registryTokenFile) } : {}),
   });
-  const pulled = await new OciRegistryClient(ref, { credentials, note: (text) => ctx.note(text) }).pull(
+  const cache = BlobCache.from(ctx.io.env);
+  const pulled = await new OciRegistryClient(ref, { credentials, note: (text) => ctx.note(text), cache }).pull(
     ARTIFACT_LIMIT_TABLE.maxArtifactBytes.ceiling,
   );
   const bytes = pulled.component;

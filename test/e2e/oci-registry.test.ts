@@ -3,7 +3,9 @@
  * registry built by the repo's infra scripts (scripts/infra/oci-registry.mjs), `caxton push`, two
  * `caxton serve` nodes, and oras — an independent client — reading what push wrote. A component is
  * pushed once and deployed by tag on one node and by digest on another (and by an application
- * file's source through `caxton apply`), and answers; oras sees the CNCF Wasm layout and the very bytes. Then each way it can fail, typed, nothing deployed: a blob
+ * file's source through `caxton apply`), and answers — the second pull reads the component from the
+ * local cache by digest, a cached copy changed on disk is fetched anew; oras sees the CNCF Wasm layout
+ * and the very bytes. Then each way it can fail, typed, nothing deployed: a blob
  * tampered with in the registry's storage, a digest that names nothing, an unsigned component under
  * `--trust-policy require` (a signed one goes through), the registry down, and a registry that asks
  * for credentials — none, wrong ones, then the right ones from a Docker config file.
@@ -41,7 +43,10 @@ describe('components in a real OCI registry: caxton push, deploy oci://, oras re
   /** Every CLI run here reads this Docker config directory, never the user's. */
   let dockerConfig: string;
   const echo = builtExample('as-echo', 'as-echo.wasm');
-  const cli = (args: string[]) => caxton(args, { cwd: work, env: { DOCKER_CONFIG: dockerConfig } });
+  /** Pulled components are kept here (CAXTON_OCI_CACHE), never in the user's cache. */
+  const blobCache = (): string => path.join(work, 'blob-cache');
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    caxton(args, { cwd: work, env: { DOCKER_CONFIG: dockerConfig, CAXTON_OCI_CACHE: blobCache(), ...env } });
 
   before(async () => {
     lib = await infra();
@@ -77,10 +82,7 @@ describe('components in a real OCI registry: caxton push, deploy oci://, oras re
     assert.equal(pushed.component.size, component.length);
     assert.equal(pushed.exact, `oci://${registry.address}/agents/echo@${pushed.digest}`);
 
-    const byTag = await caxton(['deploy', `oci://${registry.address}/agents/echo:1.0`, '--json', ...a.conn], {
-      cwd: work,
-      env: { DOCKER_CONFIG: dockerConfig },
-    });
+    const byTag = await cli(['deploy', `oci://${registry.address}/agents/echo:1.0`, '--json', ...a.conn]);
     assert.equal(byTag.code, 0, show(byTag));
     const deployed = JSON.parse(byTag.stdout) as { name: string; artifactDigest: string };
     assert.equal(deployed.name, 'echo', 'named after the repository');
@@ -89,13 +91,18 @@ describe('components in a real OCI registry: caxton push, deploy oci://, oras re
     assert.match(byTag.stderr, new RegExp(`pulled ${registry.address}/agents/echo:1.0 \\(${pushed.digest}`));
     await answers(a, 'echo');
 
-    const byDigest = await caxton(['deploy', pushed.exact, '--name', 'echo-b', ...b.conn], {
-      cwd: work,
-      env: { DOCKER_CONFIG: dockerConfig },
-    });
+    const byDigest = await cli(['deploy', pushed.exact, '--name', 'echo-b', ...b.conn]);
     assert.equal(byDigest.code, 0, show(byDigest));
+    assert.match(byDigest.stderr, /read from the local cache/, 'the second pull of the component reads no blob from the registry');
     assert.match(byDigest.stdout, new RegExp(`deployed echo-b from ${pushed.exact.replace(/[.]/g, '\\.')}`));
     await answers(b, 'echo-b');
+    // A kept copy changed on disk is dropped and fetched anew, never used.
+    const kept = path.join(blobCache(), 'sha256', pushed.component.digest.slice('sha256:'.length));
+    await writeFile(kept, Buffer.concat([await readFile(kept), Buffer.from('tail')]));
+    const refetched = await cli(['deploy', pushed.exact, '--name', 'echo-c', ...b.conn]);
+    assert.equal(refetched.code, 0, show(refetched));
+    assert.doesNotMatch(refetched.stderr, /read from the local cache/);
+    assert.deepEqual(await readFile(kept), component, 'the cache holds the component again');
 
     // An application file may name the reference as its source (apply pulls it the same way); a
     // reference that is not one refuses the whole file before anything is pulled or sent.
@@ -142,7 +149,10 @@ describe('components in a real OCI registry: caxton push, deploy oci://, oras re
     const flip = (): number => bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     flip();
     await writeFile(blob, bytes);
-    const tampered = await cli(['deploy', `oci://${registry.address}/agents/tampered:1.0`, '--name', 'tampered', ...a.conn]);
+    // No local cache here: it holds this very component, pulled whole before.
+    const tampered = await cli(['deploy', `oci://${registry.address}/agents/tampered:1.0`, '--name', 'tampered', ...a.conn], {
+      CAXTON_OCI_CACHE: 'off',
+    });
     assert.equal(tampered.code, 1, show(tampered));
     assert.match(tampered.stderr, /is not what its digest says/);
     assert.match(tampered.stderr, /nothing was deployed/);

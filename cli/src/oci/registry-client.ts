@@ -13,6 +13,7 @@ import { isLoopbackHost } from '@caxton/core';
 import { OciError } from './errors.js';
 import { parseChallenge } from './challenge.js';
 import type { Credentials } from './credentials.js';
+import type { BlobCache } from './blob-cache.js';
 import type { OciReference } from './reference.js';
 import {
   MANIFEST_MEDIA_TYPE,
@@ -30,6 +31,8 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
   /** One line per step, for stderr. */
   note?: (text: string) => void;
+  /** Pulled components kept by digest (absent: none kept). */
+  cache?: BlobCache;
 }
 
 export interface Pushed {
@@ -119,7 +122,14 @@ export class OciRegistryClient {
     if (this.ref.digest === undefined && said !== null && said !== manifestDigest) throw this.mismatch('manifest', said, manifestDigest);
     const { config, layer } = readWasmManifest(manifest, maxComponentBytes, this.ref.text);
     await this.blob(config, MAX_CONFIG_BYTES);
-    const component = await this.blob(layer, maxComponentBytes);
+    const cached = await this.o.cache?.get(layer.digest, layer.size);
+    if (cached !== undefined)
+      this.o.note?.(`component ${layer.digest.slice(7, 19)} read from the local cache (checked against its digest)`);
+    const component = cached ?? (await this.blob(layer, maxComponentBytes));
+    if (cached === undefined)
+      await this.o.cache
+        ?.put(layer.digest, component)
+        .catch((err: unknown) => this.o.note?.(`not kept in the local cache: ${(err as Error).message}`));
     this.o.note?.(`pulled ${this.ref.text} (${manifestDigest}, component ${component.length} bytes)`);
     return { component, manifestDigest, annotations: layer.annotations ?? {} };
   }
