@@ -40,6 +40,7 @@ import type {
 } from '@caxton/core';
 import {
   CaxtonError,
+  CHANGE_SET_ID,
   formatStrategy,
   parseTopicSubscription,
   type KindSpec,
@@ -87,6 +88,11 @@ export interface CaxtonClientOptions {
   timeoutMs?: number;
   /** Size of artifact chunks. Default 128 KiB (well under the server's message limit). */
   chunkBytes?: number;
+  /**
+   * The change set every call belongs to (metadata `caxton-change-set`; `^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`):
+   * the node's audit records carry it, so the steps of one `caxton apply` read as one change.
+   */
+  changeSet?: string;
 }
 
 /**
@@ -184,12 +190,28 @@ export class CaxtonClient {
   }
 
   close(): void {
-    this.raw.close();
+    if (!this.shared) this.raw.close();
+  }
+
+  /** Set once a client is a view of another's channel (`withChangeSet`): closing it leaves the channel to its owner. */
+  private shared = false;
+
+  /** This client's channel, every call of it in change set `id` (decision 2169's apply, audited as one change). */
+  withChangeSet(id: string): CaxtonClient {
+    if (!CHANGE_SET_ID.test(id))
+      throw new CaxtonError('api.invalid-argument', `${JSON.stringify(id.slice(0, 80))} is not a change set id`, {
+        kind: 'invalid-argument',
+        hint: 'letters, digits and . _ : - , at most 64, starting with a letter or digit',
+      });
+    const view = new CaxtonClient(this.raw, { ...this.options, changeSet: id });
+    view.shared = true;
+    return view;
   }
 
   private metadata(): Metadata {
     const md = new Metadata();
     if (this.options.token) md.set('authorization', `Bearer ${this.options.token}`);
+    if (this.options.changeSet !== undefined) md.set('caxton-change-set', this.options.changeSet);
     // The caller's trace continues in the node's call span (W3C traceparent in the metadata);
     // with no SDK or no active span, nothing is added.
     injectTraceContext(md);

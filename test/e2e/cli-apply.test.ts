@@ -1,7 +1,8 @@
 /**
  * `caxton apply -f`, `diff -f` and `delete -f` (decision 2169), each a separate `caxton` process
  * against a real `caxton serve`, with real components: diff changes nothing; apply deploys; applied
- * again it changes nothing; a changed count and config apply as a scale and an upgrade; a changed
+ * again it changes nothing, and its steps are audited as one change set (each record carries the id
+ * it printed); a changed count and config apply as a scale and an upgrade; a changed
  * component with a rollout strategy rolls out, and a scaled agent's is upgraded in place; a file with
  * mistakes is refused whole (each with its line and field) and nothing changes; --prune stops what
  * the file no longer names; delete stops what it names.
@@ -66,6 +67,25 @@ describe('caxton apply, diff and delete against a real caxton serve', () => {
     const applied = await run(['apply', '-f', 'app.yaml']);
     assert.equal(applied.code, 0, show(applied));
     assert.match(applied.stdout, /^applied: 3 changes$/m);
+    // Audited as one change set: each step's records carry the id the apply printed, and nothing else does.
+    const changeSet = /^audited as change set (\S+)$/m.exec(applied.stdout)?.[1];
+    assert.ok(changeSet !== undefined, show(applied));
+    const audit = await run(['audit', '--json']);
+    assert.equal(audit.code, 0, show(audit));
+    const trail = audit.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind?: string; method: string; changeSet?: string; args?: { fields: Record<string, string> } });
+    const inSet = trail.filter((r) => r.changeSet === changeSet);
+    assert.deepEqual(
+      inSet.filter((r) => r.kind === 'intent').map((r) => `${r.method} ${r.args?.fields.agent}`),
+      ['DeployAgent echo', 'DeployAgent worker', 'ScaleAgent worker'],
+    );
+    assert.equal(inSet.filter((r) => r.kind === 'outcome').length, 3, 'each step ended in the set too');
+    assert.ok(
+      trail.filter((r) => r.kind === 'intent' && r.changeSet === undefined).every((r) => !['DeployAgent', 'ScaleAgent'].includes(r.method)),
+      'no step outside it',
+    );
     assert.deepEqual((await detail('echo')).config, { greeting: 'hi' });
     assert.equal((await detail('worker')).replicas?.replicas, 2);
 

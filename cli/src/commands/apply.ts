@@ -8,6 +8,7 @@
  * package (and its YAML parser) is loaded only when one of these commands runs.
  */
 import { open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { action, type AppEnv } from '../action.js';
@@ -88,11 +89,25 @@ async function planOf(ctx: CommandContext, argv: FileArgs & { prune?: boolean })
 /** Exit code of a run whose steps all went through: a refused line means the file is not what runs. */
 const settled = (steps: readonly Step[]): number => (steps.some((s) => s.op === 'refused') ? EXIT.CONFLICT : EXIT.OK);
 
+/**
+ * One id for one run's steps (decision 2169, issue 59): every call of the run carries it, so the
+ * node's audit trail shows the steps as one change set (`caxton audit` prints `set=<id>`).
+ */
+function newChangeSet(verb: 'apply' | 'delete'): string {
+  return `${verb}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
+}
+
 /** Prints what ran; a failed step's error is thrown on (its exit code and hint are the API's). */
-function report(ctx: CommandContext, outcomes: readonly StepOutcome[], thrown: unknown, verb: 'applied' | 'deleted'): void {
+function report(
+  ctx: CommandContext,
+  outcomes: readonly StepOutcome[],
+  thrown: unknown,
+  verb: 'applied' | 'deleted',
+  changeSet: string,
+): void {
   const failed = outcomes.find((o) => o.status === 'failed');
   const done = outcomes.filter((o) => o.status === 'done').length;
-  if (ctx.args.json) ctx.printJson({ steps: outcomes, [verb]: done, ...(failed ? { failed: failed.line } : {}) });
+  if (ctx.args.json) ctx.printJson({ steps: outcomes, [verb]: done, changeSet, ...(failed ? { failed: failed.line } : {}) });
   else {
     for (const o of outcomes) ctx.print(`${o.status.padEnd(9)} ${o.line}${o.error ? `: ${o.error.message}` : ''}\n`);
     ctx.print(
@@ -100,6 +115,7 @@ function report(ctx: CommandContext, outcomes: readonly StepOutcome[], thrown: u
         ? `stopped at: ${failed.line} (${done} step${done === 1 ? '' : 's'} done before it; run it again once fixed)\n`
         : `${verb}: ${done} change${done === 1 ? '' : 's'}\n`,
     );
+    if (done > 0) ctx.print(`audited as change set ${changeSet}\n`);
   }
   if (failed && thrown !== undefined) throw thrown;
 }
@@ -120,7 +136,9 @@ export function applyCommand(env: AppEnv): CommandModule<GlobalArgs, ApplyArgs> 
         .example('$0 diff -f app.yaml', 'the same plan, nothing changed') as never,
     handler: action<ApplyArgs>(env, async (ctx, argv) => {
       const { runSteps } = await applyLibrary();
-      const { desired, components, client, steps } = await planOf(ctx, argv);
+      const { desired, components, client: planned, steps } = await planOf(ctx, argv);
+      const changeSet = newChangeSet('apply');
+      const client = planned.withChangeSet(changeSet);
       const { outcomes, error } = await runSteps(
         {
           deploy: (h, bytes) => client.deploy(h, bytes),
@@ -136,7 +154,7 @@ export function applyCommand(env: AppEnv): CommandModule<GlobalArgs, ApplyArgs> 
         },
       );
       // A refused step: what ran is printed, then the API's own error (its hint, its exit code).
-      report(ctx, outcomes, error, 'applied');
+      report(ctx, outcomes, error, 'applied', changeSet);
       return settled(steps);
     }),
   };
@@ -167,7 +185,8 @@ export function deleteCommand(env: AppEnv): CommandModule<GlobalArgs, FileArgs> 
     handler: action<FileArgs>(env, async (ctx, argv) => {
       const { planDelete, runSteps } = await applyLibrary();
       const manifest = await readManifest(ctx, argv.file);
-      const client = await ctx.client();
+      const changeSet = newChangeSet('delete');
+      const client = (await ctx.client()).withChangeSet(changeSet);
       const running = (await client.listAgents()).filter((a) => !a.name.includes('/'));
       // Only stop steps: nothing is uploaded, so no component is read.
       const { outcomes, error } = await runSteps(
@@ -181,7 +200,7 @@ export function deleteCommand(env: AppEnv): CommandModule<GlobalArgs, FileArgs> 
         { desired: new Map(), artifact: () => ({ bytes: new Uint8Array() }), onStep: (line) => ctx.note(`delete: ${line}`) },
       );
       const thrown = error;
-      report(ctx, outcomes, thrown, 'deleted');
+      report(ctx, outcomes, thrown, 'deleted', changeSet);
       return EXIT.OK;
     }),
   };

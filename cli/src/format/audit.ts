@@ -38,8 +38,9 @@ function resultText(result: AuditResult): string {
   return result.code === 'OK' ? `OK${produced}` : `${result.code}${result.error ? ` ${result.error}` : ''}`;
 }
 
+/** `set=<id>` closes the head when the call named a change set (`caxton apply`'s steps). */
 function head(r: AuditRecord): string {
-  return `#${r.index}  ${r.time}  ${r.node}  ${r.method}  ${who(r)}  ${r.peer}`;
+  return `#${r.index}  ${r.time}  ${r.node}  ${r.method}  ${who(r)}  ${r.peer}${r.changeSet !== undefined ? `  set=${r.changeSet}` : ''}`;
 }
 
 /**

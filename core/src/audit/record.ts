@@ -38,7 +38,16 @@ interface AuditCommon {
    * prefixed with the surface when it is not the gRPC API (`console 127.0.0.1:5555`, `in-process`).
    */
   peer: string;
+  /**
+   * The change set the call belongs to, when its client named one (`caxton apply`: every step of one
+   * apply carries its id), so the trail shows the steps as one change. Absent otherwise, and on every
+   * record before this field.
+   */
+  changeSet?: string;
 }
+
+/** A change set's id as a client may name it (metadata `caxton-change-set`): short, plain. */
+export const CHANGE_SET_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 export interface AuditArgs {
   /** sha256 (hex) over the request (the request messages' bytes, or the change's canonical arguments). */
@@ -217,6 +226,7 @@ export function decodeRecord(bytes: Uint8Array): AuditRecord {
   for (const field of ['time', 'node', 'method', 'role', 'token', 'peer'] as const) {
     if (!isText(r[field])) throw new TypeError(`${field} is not a string`);
   }
+  if (r.changeSet !== undefined && !isText(r.changeSet)) throw new TypeError('changeSet is not a string');
   const kind = r.kind;
   if (kind !== undefined && kind !== 'intent' && kind !== 'outcome')
     throw new TypeError(`kind ${JSON.stringify(kind)} is not intent or outcome`);

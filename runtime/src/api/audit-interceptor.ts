@@ -123,6 +123,7 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
       role: caller.role,
       token: caller.token,
       peer: call.getPeer(),
+      ...(caller.changeSet !== undefined ? { changeSet: caller.changeSet } : {}),
       // A copy of the running digest: a cancelled call is recorded before its last message may arrive.
       args: { sha256: hash.copy().digest('hex'), bytes, fields: fields ?? {} },
       result: { code, error },

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
-import type { AuditRole } from '@caxton/core';
+import { CHANGE_SET_ID, type AuditRole } from '@caxton/core';
 import type { IssuedTokens } from './issued-tokens.js';
 import type { TokenSet } from './token-set.js';
 
@@ -14,6 +14,19 @@ export interface Caller {
   role: AuditRole;
   /** '' when no bearer token was sent. */
   token: string;
+  /** The change set the client said the call belongs to (metadata `caxton-change-set`), when well-formed. */
+  changeSet?: string;
+}
+
+/** The metadata entry a client names a change set in (`caxton apply`), and its one reader. */
+export const CHANGE_SET_METADATA = 'caxton-change-set';
+
+/** The change set named in `metadata`; undefined when none, or when it is not a plain short id (it is then not recorded). */
+export function changeSetOf(metadata: Metadata): string | undefined {
+  const values = metadata.get(CHANGE_SET_METADATA);
+  if (values.length !== 1) return undefined;
+  const text = typeof values[0] === 'string' ? values[0] : values[0]!.toString('utf8');
+  return CHANGE_SET_ID.test(text) ? text : undefined;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -51,8 +64,10 @@ export function callerIdentifier(
   now: () => number = Date.now,
 ): (metadata: Metadata) => Caller {
   return (metadata) => {
+    const changeSet = changeSetOf(metadata);
+    const set = changeSet === undefined ? {} : { changeSet };
     const presented = presentedToken(metadata.get('authorization'));
-    if (!presented) return { role: 'none', token: '' };
+    if (!presented) return { role: 'none', token: '', ...set };
     let role: AuditRole | undefined;
     if (presented.bearer && tokens !== undefined) {
       const at = now();
@@ -62,7 +77,7 @@ export function callerIdentifier(
         if (found?.status === 'valid') role = found.principal.role;
       }
     }
-    return { role: role ?? 'none', token: tokenFingerprint(presented.token) };
+    return { role: role ?? 'none', token: tokenFingerprint(presented.token), ...set };
   };
 }
 

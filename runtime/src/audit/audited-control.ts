@@ -51,6 +51,8 @@ export interface AuditCaller {
   token: string;
   /** Where the call came from (`ipv4:10.0.0.7:53412`, `console 10.0.0.7:53412`, `in-process`). */
   peer: string;
+  /** The change set the client named for the call (`caxton apply`), recorded on each of its records. */
+  changeSet?: string;
 }
 
 /** The caller of changes made through the RunningNode object itself (an embedder, a test). */
@@ -124,7 +126,14 @@ export class AuditedControl {
    * without running `effect` when the intent cannot be written.
    */
   async change<T>(caller: AuditCaller, call: AuditedCall<T>, effect: () => Promise<T>): Promise<T> {
-    const common = { node: this.o.nodeId, method: call.method, role: caller.role, token: caller.token, peer: caller.peer };
+    const common = {
+      node: this.o.nodeId,
+      method: call.method,
+      role: caller.role,
+      token: caller.token,
+      peer: caller.peer,
+      ...(caller.changeSet !== undefined ? { changeSet: caller.changeSet } : {}),
+    };
     let intent;
     try {
       const refused = this.trail.failed;
@@ -173,6 +182,7 @@ export class AuditedControl {
       role: caller.role,
       token: caller.token,
       peer: caller.peer,
+      ...(caller.changeSet !== undefined ? { changeSet: caller.changeSet } : {}),
       args: call.args,
       result: resultOf(err),
     });
