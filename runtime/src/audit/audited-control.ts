@@ -126,14 +126,7 @@ export class AuditedControl {
    * without running `effect` when the intent cannot be written.
    */
   async change<T>(caller: AuditCaller, call: AuditedCall<T>, effect: () => Promise<T>): Promise<T> {
-    const common = {
-      node: this.o.nodeId,
-      method: call.method,
-      role: caller.role,
-      token: caller.token,
-      peer: caller.peer,
-      ...(caller.changeSet !== undefined ? { changeSet: caller.changeSet } : {}),
-    };
+    const common = this.common(caller, call.method);
     let intent;
     try {
       const refused = this.trail.failed;
@@ -175,17 +168,19 @@ export class AuditedControl {
    * once it is durable; rejects if it cannot be written (the caller is refused either way).
    */
   async refused(caller: AuditCaller, call: AuditedCall, err: unknown): Promise<void> {
-    await this.trail.append({
-      time: this.time(),
+    await this.trail.append({ time: this.time(), ...this.common(caller, call.method), args: call.args, result: resultOf(err) });
+  }
+
+  /** What every record of `caller`'s call says besides its time: this node, the method, who, from where, its change set. */
+  private common(caller: AuditCaller, method: string) {
+    return {
       node: this.o.nodeId,
-      method: call.method,
+      method,
       role: caller.role,
       token: caller.token,
       peer: caller.peer,
       ...(caller.changeSet !== undefined ? { changeSet: caller.changeSet } : {}),
-      args: call.args,
-      result: resultOf(err),
-    });
+    };
   }
 
   private time(): string {
