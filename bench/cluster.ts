@@ -347,18 +347,19 @@ async function latency(nodes: ServeNode[]): Promise<void> {
   };
   /** Requests answered per second with CLOSED_LOOP_OUTSTANDING outstanding, over LATENCY_SECONDS. */
   const closedLoop = async (through: ServeNode[]): Promise<number> => {
-    let answered = 0;
+    let answeredCount = 0;
     let next = 0;
     let sent = 0;
     const t0 = Date.now();
     const until = t0 + LATENCY_SECONDS * 1000;
-    const waiting = new Map<string, () => void>();
-    ledger = { answer: (key: string) => waiting.get(key)?.() } as unknown as RequestLedger<string>;
+    // The requests waiting for their answer: key → the wake-up of its lane with `true` (answered).
+    const waiting = new Map<string, (answered: boolean) => void>();
+    ledger = { answer: (key: string) => waiting.get(key)?.(true) } as unknown as RequestLedger<string>;
     const lane = async (): Promise<void> => {
       while (Date.now() < until) {
         const i = next++;
         const key = `${probes[i % probes.length]!}:c${i}`;
-        const done = new Promise<void>((resolve) => waiting.set(key, resolve));
+        const done = new Promise<boolean>((resolve) => waiting.set(key, resolve));
         sent++;
         const client = through[i % through.length]!.client!;
         const ok = await client
@@ -367,15 +368,19 @@ async function latency(nodes: ServeNode[]): Promise<void> {
             () => true,
             () => false,
           );
-        // A refused send or an answer not seen in 5 s ends this request: the lane goes on.
-        if (ok) await Promise.race([done, new Promise((r) => setTimeout(r, 5_000))]);
-        if (waiting.delete(key) && ok && Date.now() <= until) answered++;
+        // A refused send, or an answer not seen in 5 s, ends this request unanswered: the lane goes on.
+        let timer: NodeJS.Timeout | undefined;
+        const answered = ok && (await Promise.race([done, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5_000)))]));
+        clearTimeout(timer);
+        waiting.delete(key);
+        if (answered && Date.now() <= until) answeredCount++;
       }
     };
     await Promise.all(Array.from({ length: CLOSED_LOOP_OUTSTANDING }, lane));
     ledger = undefined;
-    say(`closed loop: ${answered} of ${sent} requests answered in ${LATENCY_SECONDS} s`);
-    return answered / ((Date.now() - t0) / 1000);
+    say(`closed loop: ${answeredCount} of ${sent} requests answered in ${LATENCY_SECONDS} s`);
+    // Answers counted up to `until`, over the same window (a lane still waiting then is not timed).
+    return answeredCount / ((until - t0) / 1000);
   };
   try {
     const fixed = await openLoop(LATENCY_RATE, [nodes[0]!], 'f');

@@ -125,7 +125,7 @@ async function pullArtifact(ctx: CommandContext, source: string, o: ArtifactSour
     env: ctx.io.env,
     ...(o.registryTokenFile !== undefined ? { tokenFile: path.resolve(ctx.io.cwd, o.registryTokenFile) } : {}),
   });
-  const cache = BlobCache.from(ctx.io.env);
+  const cache = BlobCache.from(ctx.io.env, ctx.io.cwd);
   const pulled = await new OciRegistryClient(ref, { credentials, note: (text) => ctx.note(text), cache }).pull(
     ARTIFACT_LIMIT_TABLE.maxArtifactBytes.ceiling,
   );

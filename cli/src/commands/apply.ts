@@ -115,7 +115,7 @@ function report(
         ? `stopped at: ${failed.line} (${done} step${done === 1 ? '' : 's'} done before it; run it again once fixed)\n`
         : `${verb}: ${done} change${done === 1 ? '' : 's'}\n`,
     );
-    if (done > 0) ctx.print(`audited as change set ${changeSet}\n`);
+    if (outcomes.some((o) => o.status === 'done' || o.status === 'failed')) ctx.print(`audited as change set ${changeSet}\n`);
   }
   if (failed && thrown !== undefined) throw thrown;
 }
