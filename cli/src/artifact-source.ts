@@ -117,18 +117,16 @@ export async function loadArtifact(ctx: CommandContext, source: string, o: Artif
 
 /** An OCI reference's component, pulled and checked (digests, layout, size) before anything is sent. */
 async function pullArtifact(ctx: CommandContext, source: string, o: ArtifactSourceOptions): Promise<LoadedArtifact> {
-  const { BlobCache, OciRegistryClient, credentialsFor, parseOciReference, LANGUAGE_ANNOTATION, SIGNATURE_ANNOTATION } = await import(
-    './oci/index.js'
-  );
+  const { openRegistryClient, parseOciReference, LANGUAGE_ANNOTATION, SIGNATURE_ANNOTATION } = await import('./oci/index.js');
   const ref = parseOciReference(source);
-  const credentials = await credentialsFor(ref.registry, {
+  const client = await openRegistryClient(ref, {
     env: ctx.io.env,
-    ...(o.registryTokenFile !== undefined ? { tokenFile: path.resolve(ctx.io.cwd, o.registryTokenFile) } : {}),
+    cwd: ctx.io.cwd,
+    ...(o.registryTokenFile !== undefined ? { tokenFile: o.registryTokenFile } : {}),
+    note: (text) => ctx.note(text),
+    cache: true,
   });
-  const cache = BlobCache.from(ctx.io.env, ctx.io.cwd);
-  const pulled = await new OciRegistryClient(ref, { credentials, note: (text) => ctx.note(text), cache }).pull(
-    ARTIFACT_LIMIT_TABLE.maxArtifactBytes.ceiling,
-  );
+  const pulled = await client.pull(ARTIFACT_LIMIT_TABLE.maxArtifactBytes.ceiling);
   const bytes = pulled.component;
   if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b))
     throw new CliError(

@@ -12,7 +12,7 @@ import type { GlobalArgs } from '../context.js';
 import { UsageError } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import { signatureToSend } from '../signing/signature-files.js';
-import { OCI_SCHEME, OciRegistryClient, credentialsFor, isOciReference, parseOciReference } from '../oci/index.js';
+import { OCI_SCHEME, isOciReference, openRegistryClient, parseOciReference } from '../oci/index.js';
 
 type Args = GlobalArgs & { source: string; reference: string; signature?: string; language?: string; registryTokenFile?: string };
 
@@ -59,11 +59,13 @@ export function pushCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       );
       if (found) ctx.note(`signature: ${path.relative(ctx.io.cwd, found.file) || found.file}`);
       const language = argv.language ?? artifact.language;
-      const credentials = await credentialsFor(ref.registry, {
+      const client = await openRegistryClient(ref, {
         env: ctx.io.env,
-        ...(argv.registryTokenFile !== undefined ? { tokenFile: path.resolve(ctx.io.cwd, argv.registryTokenFile) } : {}),
+        cwd: ctx.io.cwd,
+        ...(argv.registryTokenFile !== undefined ? { tokenFile: argv.registryTokenFile } : {}),
+        note: (text) => ctx.note(text),
+        cache: false,
       });
-      const client = new OciRegistryClient(ref, { credentials, note: (text) => ctx.note(text) });
       const pushed = await client.push(artifact.bytes, {
         title: `${artifact.suggestedName}.wasm`,
         ...(found ? { signature: found.envelope } : {}),

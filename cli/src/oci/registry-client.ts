@@ -78,14 +78,14 @@ export class OciRegistryClient {
     if (o.credentials.kind === 'bearer') this.authorization = `Bearer ${o.credentials.token}`;
   }
 
-  /** Push `component` (whole bytes) under the reference's tag (or its digest), the layer annotated. */
+  /** Push `component` (whole bytes) under the reference's tag, the layer annotated; a reference naming a digest is refused. */
   async push(component: Uint8Array, meta: { title: string; signature?: string; language?: string }): Promise<Pushed> {
-    const artifact = wasmArtifact(component, meta);
     if (this.ref.digest !== undefined)
       throw new OciError('oci.invalid-reference', `${this.ref.text} names a digest: a push goes to a tag`, {
         context: { reference: this.ref.text },
         hint: 'push to <registry>/<repository>:<tag>: the registry gives the digest',
       });
+    const artifact = wasmArtifact(component, meta);
     let reused = 0;
     for (const [descriptor, bytes] of [
       [artifact.layerDescriptor, component],
