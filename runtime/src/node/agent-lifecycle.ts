@@ -63,7 +63,7 @@ import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
 import { LocalAgents, agentLog, type AgentLifecycleEvent, type LocalAgent } from './local-agents.js';
 import type { AgentStateStore, AgentStore } from '../storage/ports.js';
-import { AgentKinds, KindUnsupportedError, type AgentKindsOptions } from './agent-kinds.js';
+import { AgentKinds, KindUnsupportedError, type AgentKindsOptions } from './kinds/index.js';
 import type { TrustDecision, TrustPolicy } from '../signing/trust.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
 import { absentBound } from './absent-bound.js';

@@ -19,7 +19,7 @@ import type { AgentRecord, RolloutRecord } from '../storage/records.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentLifecycleEvent, LocalAgents } from './local-agents.js';
-import type { AgentKinds } from './agent-kinds.js';
+import type { AgentKinds } from './kinds/index.js';
 
 export interface AgentResidency {
   /**

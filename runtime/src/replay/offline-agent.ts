@@ -11,7 +11,7 @@ import { FileArtifactStore } from '../artifacts/file-artifact-store.js';
 import { readEmbeddedRegistry } from '../registry/embedded/read-only-registry.js';
 import { readKeptPlatformName } from '../mtp/index.js';
 import type { AgentRecord } from '../storage/records.js';
-import { instanceRecord } from '../node/agent-kinds.js';
+import { instanceRecord } from '../node/kinds/index.js';
 import { ReplayError } from './errors.js';
 import type { RecordedDeployment } from './recorded.js';
 

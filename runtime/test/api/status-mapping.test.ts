@@ -84,7 +84,7 @@ import { SigningKeyError } from '../../src/signing/keys.js';
 import { UntrustedArtifactError } from '../../src/signing/trust.js';
 import { TokenRotationRefusedError } from '../../src/api/token-rotation.js';
 import { ForbiddenSenderError } from '../../src/node/sender-policy.js';
-import { KindUnsupportedError } from '../../src/node/agent-kinds.js';
+import { KindUnsupportedError } from '../../src/node/kinds/index.js';
 import { MtpOutboxRecordError } from '../../src/mtp/outbox-records.js';
 
 type StatusName = keyof typeof status;

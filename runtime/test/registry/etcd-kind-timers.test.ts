@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
 import type { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
-import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.js';
+import { AgentKinds, type AgentKindsOptions } from '../../src/node/kinds/index.js';
 import type { AgentRecord } from '../../src/storage/records.js';
 import { useEtcd } from './helpers/etcd-registries.js';
 import { eventually } from './helpers/tmp.js';

@@ -12,7 +12,7 @@ import { Instrumentation } from '@caxton/core';
 import type { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
 import { wakesRoot, wakeIndexEnabledKey, wakeIndexMarker } from '../../src/registry/etcd/keys.js';
 import { partitionFor } from '../../src/bus/kafka/partitioner.js';
-import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.js';
+import { AgentKinds, type AgentKindsOptions } from '../../src/node/kinds/index.js';
 import type { AgentRecord } from '../../src/storage/records.js';
 import { useEtcd } from './helpers/etcd-registries.js';
 import { eventually } from './helpers/tmp.js';

@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Instrumentation, KIND_LIMITS } from '@caxton/core';
-import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.js';
-import type { AgentRecord } from '../../src/storage/records.js';
-import type { AgentLifecycleEvent } from '../../src/node/local-agents.js';
+import { AgentKinds, type AgentKindsOptions } from '../../../src/node/kinds/index.js';
+import type { AgentRecord } from '../../../src/storage/records.js';
+import type { AgentLifecycleEvent } from '../../../src/node/local-agents.js';
 
 const record = (name: string): AgentRecord =>
   ({

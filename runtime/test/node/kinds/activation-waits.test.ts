@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KIND_LIMITS, activationWaitCap, activationWaitsPerKey } from '@caxton/core';
-import { ActivationWaits } from '../../src/node/activation-waits.js';
+import { ActivationWaits } from '../../../src/node/kinds/activation-waits.js';
 
 test("the cap is a quarter of the partition's window, at least 1, at most its ceiling", () => {
   assert.equal(activationWaitCap(256), 64);

@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Instrumentation, KIND_LIMITS } from '@caxton/core';
-import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.js';
-import type { AgentRecord } from '../../src/storage/records.js';
-import type { DueEntry } from '../../src/node/timer-wakes.js';
+import { AgentKinds, type AgentKindsOptions } from '../../../src/node/kinds/index.js';
+import type { AgentRecord } from '../../../src/storage/records.js';
+import type { DueEntry } from '../../../src/node/kinds/timer-wakes.js';
 
 type Ports = Omit<AgentKindsOptions, 'local'> & { local: { startInstance: (r: AgentRecord) => Promise<void> } };
 
@@ -62,7 +62,9 @@ const record = (name: string, kind: AgentRecord['kind']): AgentRecord =>
 
 /** Instances of `kind` activating or passivating (the test reads the registry's internals: no API exposes transitions). */
 function inFlight(k: AgentKinds, kind: string): number {
-  const instances = (k as unknown as { kinds: Map<string, { instances: Map<string, { state: string }> }> }).kinds.get(kind)?.instances;
+  const instances = (k as unknown as { t: { kinds: Map<string, { instances: Map<string, { state: string }> }> } }).t.kinds.get(
+    kind,
+  )?.instances;
   let n = 0;
   for (const i of instances?.values() ?? []) if (i.state === 'activating' || i.state === 'passivating') n += 1;
   return n;

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Instrumentation } from '@caxton/core';
-import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.js';
-import type { AgentRecord } from '../../src/storage/records.js';
+import { AgentKinds, type AgentKindsOptions } from '../../../src/node/kinds/index.js';
+import type { AgentRecord } from '../../../src/storage/records.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

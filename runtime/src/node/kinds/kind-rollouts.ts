@@ -28,11 +28,11 @@ import {
   type RolloutVerdict,
   type RolloutView,
 } from '@caxton/core';
-import { unavailableResult, workIdOf, type ExecutionResult, type WorkItem } from '../bus/executor.js';
-import type { AgentRecord, RolloutRecord } from '../storage/records.js';
-import type { AgentStore } from '../storage/ports.js';
-import { agentLog, type AgentLifecycleEvent } from './local-agents.js';
-import { countsFields, countsText, type RolloutAudit } from './rollouts.js';
+import { unavailableResult, workIdOf, type ExecutionResult, type WorkItem } from '../../bus/executor.js';
+import type { AgentRecord, RolloutRecord } from '../../storage/records.js';
+import type { AgentStore } from '../../storage/ports.js';
+import { agentLog, type AgentLifecycleEvent } from '../local-agents.js';
+import { countsFields, countsText, type RolloutAudit } from '../rollouts.js';
 
 export interface KindRolloutsOptions {
   /** Where kind records live; `updateAgent` (a compare-and-swap) when the store has one. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TimerWakes, type DueEntry } from '../../src/node/timer-wakes.js';
+import { TimerWakes, type DueEntry } from '../../../src/node/kinds/timer-wakes.js';
 
 const names = (due: DueEntry[]): string[] => due.map((e) => e.name);
 
