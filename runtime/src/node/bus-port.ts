@@ -15,7 +15,7 @@ import type {
 } from '../bus/port.js';
 import { resolutionOf, spreadTarget, RESOLVED_UNKNOWN, type NoActivation, type ReplicaChoice, type Resolution } from '../bus/resolution.js';
 import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.js';
-import type { AgentLifecycle } from './agent-lifecycle.js';
+import type { AgentLifecycle } from './lifecycle/index.js';
 import type { AgentEffects } from './agent-effects.js';
 import type { AgentTimers } from './timers.js';
 import type { ExternalIdentities } from './external-identities.js';

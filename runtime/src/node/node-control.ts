@@ -8,7 +8,7 @@ import { AgentSuspendedError, FrozenError, parseInstanceName } from '@caxton/cor
 import type { KillSwitch } from './kill-switch/kill-switch.js';
 import { ForbiddenSenderError, senderRefusal } from './sender-policy.js';
 import { IdempotentSends, type IdempotentSendsOptions } from './idempotent-sends.js';
-import { RESERVED_AGENT_NAMES } from './agent-lifecycle.js';
+import { RESERVED_AGENT_NAMES } from './lifecycle/index.js';
 import type {
   AclMessage,
   AgentStatus,
@@ -41,7 +41,7 @@ import type { DeadLetterQuery, DeadLetterSelection, DeadLetterView, PurgeResult,
 import type { MessageLog } from '../bus/message-log.js';
 import type { Bus } from '../bus/bus.js';
 import { startSendSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
-import type { AgentLifecycle } from './agent-lifecycle.js';
+import type { AgentLifecycle } from './lifecycle/index.js';
 import type { AgentLogs } from './agent-logs.js';
 import type { TailHub } from './tail-hub.js';
 import type { ExternalIdentities } from './external-identities.js';

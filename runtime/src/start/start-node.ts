@@ -47,7 +47,7 @@ import {
   startAccServer,
   type AccEndpoint,
 } from '../mtp/index.js';
-import { AgentLifecycle } from '../node/agent-lifecycle.js';
+import { AgentLifecycle } from '../node/lifecycle/index.js';
 import { parseCandidateKey, type RolloutAudit } from '../node/rollouts.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { AgentLogs } from '../node/agent-logs.js';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { AclMessage, MessageEvent } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
-import { ReservedAgentNameError } from '../../src/node/agent-lifecycle.js';
+import { ReservedAgentNameError } from '../../src/node/lifecycle/index.js';
 import { httpServer, type TestServer } from './support.js';
 import { example } from '../support/examples.js';
 import { startGatewayNode, type GatewayNode, upperCaseServer } from './gateway-node.js';

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type AgentLifecycle, ReservedAgentNameError } from '../../src/node/agent-lifecycle.js';
+import { type AgentLifecycle, ReservedAgentNameError } from '../../src/node/lifecycle/index.js';
 import type { AgentMessaging } from '../../src/node/agent-messaging.js';
 import { DEFAULT_LIMITS, MAX_LIMITS } from '../../src/start/options.js';
 import type { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { senderRefusal } from '../../src/node/sender-policy.js';
-import { RESERVED_AGENT_NAMES } from '../../src/node/agent-lifecycle.js';
+import { RESERVED_AGENT_NAMES } from '../../src/node/lifecycle/index.js';
 
 const deployed = new Set(['echo', 'billing']);
 const refusal = (sender: string, local = sender.endsWith('@caxton') ? sender.slice(0, -7) : sender): string | undefined =>

@@ -6,7 +6,7 @@
  * the same in each, so it is here once.
  */
 import path from 'node:path';
-import { AgentLifecycle, type AgentLifecycleOptions } from '../../../src/node/agent-lifecycle.js';
+import { AgentLifecycle, type AgentLifecycleOptions } from '../../../src/node/lifecycle/index.js';
 import type { AgentMessaging } from '../../../src/node/agent-messaging.js';
 import { SandboxAgentHost } from '../../../src/node/sandbox-host.js';
 import { DEFAULT_LIMITS, MAX_LIMITS } from '../../../src/start/options.js';
