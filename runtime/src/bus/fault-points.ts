@@ -12,7 +12,7 @@
  * (decision 2111), `group-written` (a commit group written, not fdatasynced: the process dies, the
  * page cache keeps it) and `group-torn` (only the first half of a group's bytes written, then killed:
  * a torn tail that recovery cuts at its first incomplete frame). In a stateful rollout's handover
- * (decision 2170, node/rollouts.ts): `rollout-taken-over` (the new version holds the state, routing
+ * (decision 2170, node/rollouts/rollouts.ts): `rollout-taken-over` (the new version holds the state, routing
  * to it begun, nothing handled on it yet) and `rollout-handed-back` (its instance stopped, the
  * running instance's view not reset yet, the rollout still recorded). In a replay (issue 57,
  * replay/replayer.ts): `replay-handled` (a handling replayed and compared, the next not begun).

@@ -4,8 +4,8 @@
  * attribute, so neither takes an agent-label slot of its own and per-agent sums count every instance.
  */
 import type { AgentRunSample } from './agent-host.js';
-import { parseReplicaKey } from './replicas.js';
-import { parseCandidateKey } from './rollouts.js';
+import { parseReplicaKey } from './replicas/index.js';
+import { parseCandidateKey } from './rollouts/index.js';
 
 /** The sample of the sandbox instance keyed `key` (the agent's name, a replica key or a candidate key). */
 export function runSampleOf(key: string, figures: Omit<AgentRunSample, 'agent' | 'replica' | 'candidate'>): AgentRunSample {

@@ -48,7 +48,7 @@ import {
   type AccEndpoint,
 } from '../mtp/index.js';
 import { AgentLifecycle } from '../node/lifecycle/index.js';
-import { parseCandidateKey, type RolloutAudit } from '../node/rollouts.js';
+import { parseCandidateKey, type RolloutAudit } from '../node/rollouts/index.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { AgentLogs } from '../node/agent-logs.js';
 import { TailHub } from '../node/tail-hub.js';

@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Instrumentation } from '@caxton/core';
-import { RecordedRollouts, retryDelayMs } from '../../src/node/recorded-rollouts.js';
+import { RecordedRollouts, retryDelayMs } from '../../src/node/rollouts/recorded-rollouts.js';
 import type { AgentLifecycleEvent } from '../../src/node/local-agents.js';
 import type { AgentRecord, RolloutRecord } from '../../src/storage/records.js';
-import type { Rollouts } from '../../src/node/rollouts.js';
+import type { Rollouts } from '../../src/node/rollouts/index.js';
 import type { ArtifactStore } from '../../src/artifacts/artifact-store.js';
 import type { AgentHost } from '../../src/node/agent-host.js';
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseReplicaUnit, REPLICA_LIMITS, replicaUnitName } from '@caxton/core';
-import { MAX_REPLICA_NUMBER, parseReplicaKey, replicaKey } from '../../src/node/replicas.js';
+import { MAX_REPLICA_NUMBER, parseReplicaKey, replicaKey } from '../../src/node/replicas/index.js';
 
 describe('replica keys', () => {
   it('parse back every number a node gives out, 2..maxReplicaInstances + 1', () => {

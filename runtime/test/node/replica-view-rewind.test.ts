@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Instrumentation, isReservedStateKey, ReplicaRewindError, type AclMessage, type Performative, type StateWrite } from '@caxton/core';
-import { AgentReplicas, replicaKey } from '../../src/node/replicas.js';
+import { AgentReplicas, replicaKey } from '../../src/node/replicas/index.js';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
 import { SandboxAgentHost } from '../../src/node/sandbox-host.js';
 import type { AgentHost } from '../../src/node/agent-host.js';

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Instrumentation, REPLICA_LIMITS } from '@caxton/core';
-import { AgentReplicas } from '../../src/node/replicas.js';
+import { AgentReplicas } from '../../src/node/replicas/index.js';
 import type { AgentHost } from '../../src/node/agent-host.js';
 import type { AgentMessaging } from '../../src/node/agent-messaging.js';
 import type { AgentLifecycleEvent } from '../../src/node/local-agents.js';

@@ -8,7 +8,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BusEvents } from '../../src/bus/events.js';
 import { installAgentMetrics, type AgentSample } from '../../src/node/agent-metrics.js';
-import { candidateKey, parseCandidateKey } from '../../src/node/rollouts.js';
+import { candidateKey, parseCandidateKey } from '../../src/node/rollouts/index.js';
 import { runSampleOf } from '../../src/node/run-sample-key.js';
 import { agentLabels, setMaxAgentLabels, DEFAULT_MAX_AGENT_LABELS } from '../../src/telemetry/cardinality.js';
 

@@ -32,7 +32,7 @@ import { unavailableResult, workIdOf, type ExecutionResult, type WorkItem } from
 import type { AgentRecord, RolloutRecord } from '../../storage/records.js';
 import type { AgentStore } from '../../storage/ports.js';
 import { agentLog, type AgentLifecycleEvent } from '../local-agents.js';
-import { countsFields, countsText, type RolloutAudit } from '../rollouts.js';
+import { countsFields, countsText, type RolloutAudit } from '../rollouts/index.js';
 
 export interface KindRolloutsOptions {
   /** Where kind records live; `updateAgent` (a compare-and-swap) when the store has one. */

@@ -59,6 +59,7 @@ export class KindTable {
           return kind === undefined || kind.stopping ? undefined : kind;
         },
         inHand: (name) => this.isActive(name) || this.waiting.has(name),
+        isActive: (name) => this.isActive(name),
         placement: () => this.placed,
         wake: (name) => this.step.wakeForTimer(name),
       },

@@ -18,6 +18,8 @@ export interface KindWakesHost {
   liveKind(kind: string): object | undefined;
   /** In memory, or waiting for a slot with its mail: it needs no wake. */
   inHand(name: string): boolean;
+  /** In memory (activating, running or passivating). */
+  isActive(name: string): boolean;
   /** A cluster's placement (undefined on one node: every instance is this node's). */
   placement(): KindPlacement | undefined;
   /** Activates an instance whose timer is due; false when it must wait (no slot, its kind held). */
@@ -149,7 +151,7 @@ export class KindWakes {
     }
     this.wakes.refill(entries, leftOut);
     // An instance passivated while the registry was read is not in that snapshot: its wake is kept.
-    for (const e of added) if (!this.kinds.inHand(e.name)) this.wakes.add(e.name, e.dueAt);
+    for (const e of added) if (!this.kinds.isActive(e.name)) this.wakes.add(e.name, e.dueAt);
   }
 
   /**

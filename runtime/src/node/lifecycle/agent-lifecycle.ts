@@ -20,11 +20,11 @@ import {
 } from '@caxton/core';
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind, SharedAbsentCount } from '../../bus/port.js';
 import type { AgentRecord } from '../../storage/records.js';
-import { Rollouts } from '../rollouts.js';
-import { RecordedRollouts } from '../recorded-rollouts.js';
-import { AgentReplicas } from '../replicas.js';
+import { Rollouts } from '../rollouts/index.js';
+import { RecordedRollouts } from '../rollouts/index.js';
+import { AgentReplicas } from '../replicas/index.js';
 import { countHandlings } from '../handled-counts.js';
-import { ClusterReplicaCounts } from '../cluster-replica-counts.js';
+import { ClusterReplicaCounts } from '../replicas/index.js';
 import type { AgentResidency } from '../agent-residency.js';
 import { LocalAgents, type AgentLifecycleEvent } from '../local-agents.js';
 import { AgentKinds } from '../kinds/index.js';

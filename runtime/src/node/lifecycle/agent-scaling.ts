@@ -99,7 +99,7 @@ export class AgentScaling {
    * A cluster's workers are stateless (decision 2163): a version that may write durable state
    * cannot replace a scaled agent's there, as it could not be scaled (each worker would write its
    * own copy). One node keeps decision 2010's rule: such a version runs, and a write scales it back
-   * to one. The registry's compare-and-swap checks the live count again (placed-agents.ts).
+   * to one. The registry's compare-and-swap checks the live count again (placed-records.ts).
    */
   refuseStatefulWhileScaled(name: string, record: AgentRecord): void {
     if (this.p.residency.recordReplicas !== undefined && (record.replicas ?? 1) > 1)

@@ -2,11 +2,11 @@
 import type { AgentStatus, Instrumentation } from '@caxton/core';
 import { RolloutInProgressError } from '@caxton/core';
 import type { AgentResidency } from '../agent-residency.js';
-import type { ClusterReplicaCounts } from '../cluster-replica-counts.js';
+import type { ClusterReplicaCounts } from '../replicas/index.js';
 import type { AgentKinds } from '../kinds/index.js';
 import type { AgentLifecycleEvent, LocalAgents } from '../local-agents.js';
-import type { AgentReplicas } from '../replicas.js';
-import type { Rollouts } from '../rollouts.js';
+import type { AgentReplicas } from '../replicas/index.js';
+import type { Rollouts } from '../rollouts/index.js';
 import type { AgentLifecycleOptions } from './agent-lifecycle-options.js';
 
 export interface LifecycleParts {

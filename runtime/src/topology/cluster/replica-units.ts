@@ -12,7 +12,7 @@
  * partition, whatever the count says now, so a scale-down or a failover loses nothing.
  */
 import { KIND_LIMITS, parseReplicaUnit, REPLICA_LIMITS, replicaUnitName, type AgentId } from '@caxton/core';
-import { REPLICA_CONFIG_KEY } from '../../node/replicas.js';
+import { REPLICA_CONFIG_KEY } from '../../node/replicas/index.js';
 import { budgetDecision, type HeldUnit } from './replica-budget.js';
 import type { AgentRecord } from '../../storage/records.js';
 import type { AgentHost } from '../../node/agent-host.js';

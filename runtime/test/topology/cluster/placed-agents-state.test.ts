@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
-import { PlacedAgents, STATE_POLL_MS } from '../../../src/topology/cluster/placed-agents.js';
+import { PlacedAgents } from '../../../src/topology/cluster/placed-agents.js';
+import { STATE_POLL_MS } from '../../../src/topology/cluster/placed-owner.js';
 import type { PlacementController, PlacementEvent } from '../../../src/topology/cluster/placement/placement-controller.js';
 import type { ResidencyContext } from '../../../src/node/agent-residency.js';
 import type { EtcdRegistry } from '../../../src/registry/etcd/etcd-registry.js';

@@ -23,11 +23,9 @@
  * swap starts the promoted version on it). A canary of such an agent is refused.
  */
 import {
-  ConflictError,
   ConversationSplit,
   countOwnStateKeys,
   formatStrategy,
-  ownStateWrites,
   resolveRolloutThresholds,
   RolloutController,
   RolloutInProgressError,
@@ -35,127 +33,33 @@ import {
   RolloutUnsupportedError,
   UnavailableError,
   strategyPercent,
-  type Instrumentation,
-  type RolloutSide,
   type RolloutStrategy,
   type RolloutThresholds,
   type RolloutVerdict,
   type RolloutView,
 } from '@caxton/core';
-import { type ExecutionResult, type WorkItem, unavailableResult, unrunResult } from '../bus/executor.js';
-import { faultPoint } from '../bus/fault-points.js';
-import type { AgentRecord } from '../storage/records.js';
-import type { AgentStateStore } from '../storage/ports.js';
-import { STATE_UNSUPPORTED } from '../storage/state-store.js';
-import type { AgentHost } from './agent-host.js';
-import type { AgentMessaging } from './agent-messaging.js';
-import { agentLog, type AgentLifecycleEvent } from './local-agents.js';
-
-/** The records a rollout's end writes: each rollout has exactly one of them (decision 1871). */
-export type RolloutAuditMethod = 'PromoteRollout' | 'RollBackRollout' | 'AbortRollout';
-
-/** Runs an automatic step of a rollout as an audited change (decision 1701); absent: unaudited. */
-export type RolloutAudit = <T>(
-  method: RolloutAuditMethod,
-  agent: string,
-  fields: Record<string, string>,
-  effect: () => Promise<T>,
-) => Promise<T>;
-
-export interface RolloutsOptions {
-  host: AgentHost;
-  /**
-   * Runs `fn` while `name` takes no new work and nothing of it is in flight or settling (a
-   * stateful rollout's handover, decision 2170), then lets it run again.
-   */
-  pause: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
-  messaging: AgentMessaging;
-  events: Instrumentation<AgentLifecycleEvent>;
-  state?: AgentStateStore | undefined;
-  /**
-   * Makes the new version the agent's version: drain, swap, record (the lifecycle's upgrade path).
-   * Refused unless the running version is still `beside` (the one the rollout started beside);
-   * `cancel` ends a promotion still waiting for a held agent (an operator's abort).
-   */
-  promote: (candidate: AgentRecord, artifactSize: number, beside: RolloutBeside, cancel: AbortSignal) => Promise<void>;
-  /** The record of the version running here, if it is running (what a rollout starts beside). */
-  current: (name: string) => AgentRecord | undefined;
-  /** Held by the kill switch (decision 1403): the bake does not end in a promotion meanwhile. */
-  held: (name: string) => boolean;
-  /**
-   * A rollout started from the record written at `recordedAt` ended here without a promotion
-   * (rolled back, aborted): a cluster removes it from the agent's record (decision 2171).
-   */
-  ended?: (name: string, recordedAt: number) => Promise<void>;
-  /** The agent could not take its state back (decision 2170): it must not run on a stale view. */
-  failAgent: (name: string, err: unknown) => void;
-  now?: () => number;
-}
-
-/** The running version a rollout started beside: promotion replaces that one and no other. */
-export interface RolloutBeside {
-  version: number;
-  digest: string;
-  /** A cluster's rollout: the record it runs (decision 2171), which a promotion must still find. */
-  recordedAt?: number;
-}
-
-/** While the agent is held at the bake's end, how often the node looks again (ms). */
-const HELD_RECHECK_MS = 500;
-/** Delivery ids a rollout remembers as counted (a redelivered message counts once). */
-const MAX_COUNTED_DELIVERIES = 10_000;
-
-interface Rollout {
-  name: string;
-  /** `split`: conversations shared between two stateless versions; `handover`: the new version holds the state. */
-  mode: 'split' | 'handover';
-  /** Handover: the new instance runs every piece of the agent's work (until the state is handed back). */
-  holding: boolean;
-  beside: RolloutBeside;
-  /** The sandbox key of the new instance. */
-  key: string;
-  strategy: RolloutStrategy;
-  candidate: AgentRecord;
-  artifactSize: number;
-  /** Which version each conversation goes to; dropped once the rollout ended. */
-  split: ConversationSplit | undefined;
-  controller: RolloutController;
-  timer?: NodeJS.Timeout | undefined;
-  /** The verdict (or the operator's abort) being carried out. */
-  ending?: Promise<void> | undefined;
-  /** Ends a promotion still waiting for a held agent. */
-  cancel: AbortController;
-  /** The new instance is gone (or never started): nothing is routed to it. */
-  removed: boolean;
-  /** The end was carried out (the new instance removed): no longer in progress. */
-  finished: boolean;
-  /** Deliveries already counted against the new version (a poison message counts once). */
-  counted: Set<string>;
-  /** Ended here because the agent moved (decision 2171): still recorded, nothing to unrecord. */
-  left?: boolean;
-  /** Started from a cluster's record written at this time (decision 2171): which record it runs. */
-  recordedAt?: number;
-}
-
-/** The sandbox key of a rollout's new instance: `#` is not allowed in agent names (AGENT_NAME). */
-export function candidateKey(name: string, version: number): string {
-  return `${name}#${version}`;
-}
-
-/**
- * The agent and version of a rollout's new instance from its sandbox key (`svc#4` → svc, 4);
- * undefined for any other key (a replica's `svc#r2`, an instance of a kind `k/…`, an agent). Its
- * metrics are the agent's, with `candidate` (decision 2101): a version per rollout must not take an
- * agent-label slot each.
- */
-export function parseCandidateKey(key: string): { agent: string; version: number } | undefined {
-  const m = /^([^#/]+)#([1-9]\d{0,14})$/.exec(key);
-  if (m === null) return undefined;
-  const version = Number(m[2]);
-  return Number.isSafeInteger(version) ? { agent: m[1]!, version } : undefined;
-}
+import type { ExecutionResult, WorkItem } from '../../bus/executor.js';
+import { faultPoint } from '../../bus/fault-points.js';
+import type { AgentRecord } from '../../storage/records.js';
+import { STATE_UNSUPPORTED } from '../../storage/state-store.js';
+import { agentLog } from '../local-agents.js';
+import {
+  HELD_RECHECK_MS,
+  candidateKey,
+  countsFields,
+  countsText,
+  notBeside,
+  type Rollout,
+  type RolloutAudit,
+  type RolloutAuditMethod,
+  type RolloutBeside,
+  type RolloutsOptions,
+} from './rollout-model.js';
+import { RolloutRouting } from './rollout-routing.js';
 
 export class Rollouts {
+  /** Each batch's work handed to the versions of agents with a rollout. */
+  private readonly routing: RolloutRouting;
   /** In progress, and the last one of each agent once it ended (shown until the next). */
   private readonly rollouts = new Map<string, Rollout>();
   /** Rollouts a restart ended (found open in the audit trail at start), shown until the next. */
@@ -169,6 +73,15 @@ export class Rollouts {
 
   constructor(private readonly o: RolloutsOptions) {
     this.now = o.now ?? Date.now;
+    this.routing = new RolloutRouting(o, this.rollouts, this.now, (r, verdict) => this.judge(r, verdict));
+  }
+
+  /**
+   * The bus's execute for a batch: work of agents without a rollout runs as one batch as before;
+   * each agent with one has its items run one by one, in order, on the version it goes to (see RolloutRouting).
+   */
+  execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
+    return this.routing.execute(batch, run);
   }
 
   /** The node's audited control is built after the lifecycle: it hands its recorder in here. */
@@ -333,54 +246,6 @@ export class Rollouts {
   }
 
   /**
-   * The bus's execute for a batch: work of agents without a rollout runs as one batch as before;
-   * each agent with one has its items run one by one, in order, each on the version its
-   * conversation goes to. Once an item of an agent does not complete, its later items come back
-   * `skipped` (the executor's contract).
-   */
-  async execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
-    if (this.rollouts.size === 0 || !batch.some((item) => this.routing(item.agent))) return run(batch);
-    const results: ExecutionResult[] = new Array<ExecutionResult>(batch.length);
-    const plain: number[] = [];
-    const routed = new Map<string, number[]>();
-    batch.forEach((item, i) => {
-      if (!this.routing(item.agent)) plain.push(i);
-      else routed.set(item.agent, [...(routed.get(item.agent) ?? []), i]);
-    });
-    // Nothing here rejects: a failure is the crash of its own items, and every run has ended
-    // before the batch is answered (the agent is released only once nothing of it executes).
-    const plainRun =
-      plain.length === 0
-        ? Promise.resolve()
-        : run(plain.map((i) => batch[i]!)).then(
-            (rs) =>
-              rs.forEach((r, k) => {
-                results[plain[k]!] = r;
-              }),
-            (err: unknown) =>
-              plain.forEach((i) => {
-                results[i] = unavailableResult(batch[i]!, err);
-              }),
-          );
-    const routedRuns = [...routed.values()].map(async (indexes) => {
-      let stopped: string | undefined;
-      for (const i of indexes) {
-        const item = batch[i]!;
-        if (stopped !== undefined) {
-          results[i] = unrunResult(item, { status: 'skipped', reason: stopped });
-          continue;
-        }
-        const result = await this.runOne(item, run).catch((err: unknown) => unavailableResult(item, err));
-        results[i] = result;
-        if (result.outcome.status !== 'ok' && result.outcome.status !== 'rejected')
-          stopped = 'not run: an earlier message of the agent did not complete';
-      }
-    });
-    await Promise.allSettled([plainRun, ...routedRuns]);
-    return results;
-  }
-
-  /**
    * The agent's recorded rollout was ended through another node (decision 2171): aborted here
    * (audited) unless it is ending already — a promotion or rollback of this node's own, whose
    * record write is what the caller saw.
@@ -444,156 +309,6 @@ export class Rollouts {
   stateHolder(name: string): string | undefined {
     const r = this.rollouts.get(name);
     return r?.holding === true ? r.key : undefined;
-  }
-
-  private routing(agent: string): boolean {
-    const r = this.rollouts.get(agent);
-    return r !== undefined && (!r.removed || r.holding);
-  }
-
-  private async runOne(item: WorkItem, run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult> {
-    const r = this.rollouts.get(item.agent)!;
-    if (r.holding) return this.runHolding(r, item, run);
-    const side: RolloutSide =
-      r.controller.phase !== 'baking' || r.removed || r.split === undefined
-        ? 'current'
-        : item.kind === 'timer'
-          ? 'current' // timers were set by the running version
-          : (this.o.host.restartDelay?.(r.key) ?? 0) > 0
-            ? 'current' // backing off: the mailbox does not wait for it
-            : r.split.route({
-                conversationId: item.delivery.message.conversationId,
-                inReplyTo: item.delivery.message.inReplyTo,
-                messageId: item.delivery.messageId,
-              });
-    if (side === 'candidate') {
-      // A run that rejects (the pool closing, a shard error) is a crash of the new version: the running one handles the item.
-      const tried = await run([{ ...item, agent: r.key }]).then(
-        ([t]) => t!,
-        (err: unknown) => unavailableResult(item, err),
-      );
-      const result = { ...tried, agent: item.agent };
-      const outcome = result.outcome.status;
-      const wroteState = ownStateWrites(result.stateWrites).length > 0; // a pending HTTP call's record is the runtime's, not state
-      const held = this.o.held(r.name);
-      if ((outcome === 'ok' || outcome === 'rejected') && !wroteState) {
-        this.pinSends(r, result, 'candidate');
-        // A failure reply: the handler returned an error (the bus answers `failure`), or the agent sent one itself.
-        const failed = outcome === 'rejected' || result.outbox.some((sent) => sent.performative === 'failure');
-        // A redelivery of a message already counted (a poison message retried) is not counted again.
-        if (this.countOnce(r, item))
-          this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now(), held));
-        return result;
-      }
-      // Not completed on the new version: counted, its effects dropped, the running version handles it.
-      // Work lost to a shard reset (`unavailable`: another agent's runaway, the pool closing) is no
-      // fault of the new version (decision 0900): handed over like a crash, not counted as one.
-      const crash = result.outcome.status === 'crashed' ? result.outcome : undefined;
-      const ownCrash = crash !== undefined && crash.kind !== 'unavailable';
-      // Marked counted only when it counts: a reset's hand-over leaves the delivery's own crash, if it comes back, to count.
-      if (ownCrash && this.countOnce(r, item))
-        this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now(), held));
-      if (wroteState) this.judge(r, r.controller.fail('the new version wrote durable state, which the two versions cannot share'));
-      // Crash-looped past its restart policy, the new instance will never run again.
-      if (outcome === 'not-running' && (await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') {
-        this.judge(r, r.controller.fail('the new version is failed (it crashed past its restart policy)'));
-      }
-      this.logCandidateLines(r, item.agent, result.logs);
-      if (crash !== undefined && ownCrash)
-        agentLog(
-          this.o.events,
-          item.agent,
-          'warn',
-          `[version ${r.candidate.version}] crashed (${crash.kind}): the running version handles the message instead`,
-        );
-      // The kind only: a reset's message names the other agent and its limit, which are not this agent's log's to show.
-      else if (crash !== undefined)
-        agentLog(
-          this.o.events,
-          item.agent,
-          'info',
-          `[version ${r.candidate.version}] not completed (its shard was reset, or the pool closed): not counted against it, the running version handles the message instead`,
-        );
-    }
-    const [result] = await run([item]);
-    // The two versions share no state (decision 1871): the running version writing some ends the rollout.
-    if (ownStateWrites(result!.stateWrites).length > 0 && r.controller.phase === 'baking' && !r.removed) {
-      this.judge(r, r.controller.fail('the running version wrote durable state, which the two versions cannot share'));
-    }
-    return result!;
-  }
-
-  /**
-   * A handover's work (decision 2170): every item runs on the new version, which holds the state.
-   * One it does not complete waits for it, requeued as work lost to a reset (not an attempt): the
-   * running version's view is stale, so it never takes the item over. A second crash on one
-   * message ends the bake (a poison message for the new version must not wait for the bake's end).
-   */
-  private async runHolding(
-    r: Rollout,
-    item: WorkItem,
-    run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>,
-  ): Promise<ExecutionResult> {
-    const version = r.candidate.version;
-    if ((this.o.host.restartDelay?.(r.key) ?? 0) > 0)
-      return unavailableResult(item, `version ${version} holds the state and is waiting out its restart backoff`);
-    const result = await run([{ ...item, agent: r.key }]).then(
-      ([t]) => ({ ...t!, agent: item.agent }),
-      (err: unknown) => unavailableResult(item, err),
-    );
-    const outcome = result.outcome;
-    const baking = r.controller.phase === 'baking';
-    const held = this.o.held(r.name);
-    if (outcome.status === 'ok' || outcome.status === 'rejected') {
-      const failed = outcome.status === 'rejected' || result.outbox.some((sent) => sent.performative === 'failure');
-      if (baking && this.countOnce(r, item))
-        this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now(), held));
-      return result;
-    }
-    const ownCrash = outcome.status === 'crashed' && outcome.kind !== 'unavailable';
-    if (ownCrash && baking) {
-      if (this.countOnce(r, item))
-        this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now(), held));
-      else this.judge(r, r.controller.fail(`the new version crashed twice on one message (${result.workId})`));
-    }
-    if (outcome.status === 'not-running' && baking && (await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed')
-      this.judge(r, r.controller.fail('the new version is failed (it crashed past its restart policy)'));
-    this.logCandidateLines(r, item.agent, result.logs);
-    const why = outcome.status === 'crashed' ? `crashed (${outcome.kind})` : `not completed (${outcome.status})`;
-    if (ownCrash)
-      agentLog(
-        this.o.events,
-        item.agent,
-        'warn',
-        `[version ${version}] ${why}: it holds the state, so the message waits for it (or for the version before it, if the rollout ends)`,
-      );
-    return unavailableResult(item, `version ${version} holds the state and did not complete the handling: ${why}`);
-  }
-
-  /** The new version's log lines of a handling that did not reach the bus (it reports the ones that did), marked with its version. */
-  private logCandidateLines(r: Rollout, agent: string, logs: ExecutionResult['logs']): void {
-    for (const line of logs)
-      agentLog(
-        this.o.events,
-        agent,
-        line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info',
-        `[version ${r.candidate.version}] ${line.message}`,
-      );
-  }
-
-  /** Conversations the new version started by sending: their answers come back to it (the running version's need no pin). */
-  private pinSends(r: Rollout, result: ExecutionResult, side: RolloutSide): void {
-    for (const sent of result.outbox) r.split?.started(sent.conversationId, side);
-  }
-
-  /** True the first time a delivery is counted against the new version (bounded, oldest forgotten). */
-  private countOnce(r: Rollout, item: WorkItem): boolean {
-    if (item.kind !== 'delivery') return true;
-    const id = item.delivery.id;
-    if (r.counted.has(id)) return false;
-    if (r.counted.size >= MAX_COUNTED_DELIVERIES) r.counted.delete(r.counted.values().next().value!);
-    r.counted.add(id);
-    return true;
   }
 
   /**
@@ -824,33 +539,4 @@ export class Rollouts {
       ...(c.reason !== undefined ? { reason: c.reason } : {}),
     };
   }
-}
-
-/** The agent is not (or no longer) the running version a rollout of `version` starts beside. */
-function notBeside(name: string, version: number): ConflictError {
-  return new ConflictError(`agent ${name} is no longer running version ${version - 1}: the rollout of version ${version} did not start`, {
-    context: { agent: name, candidateVersion: version },
-    hint: `the agent was stopped, changed or failed meanwhile; check \`caxton status ${name}\` and upgrade again`,
-  });
-}
-
-function ms(durationUs: number | undefined): number | undefined {
-  return durationUs === undefined ? undefined : durationUs / 1000;
-}
-
-/** A rollout's counts as its audit records' fields (the one-node rollouts' and a kind's, decision 2175). */
-export function countsFields(controller: RolloutController): Record<string, string> {
-  const c = controller.counts();
-  return {
-    handled: String(c.handled),
-    crashes: String(c.crashes),
-    failures: String(c.failures),
-    ...(c.p99Ms !== undefined ? { p99Ms: String(c.p99Ms) } : {}),
-  };
-}
-
-/** A rollout's counts as its log lines say them. */
-export function countsText(controller: RolloutController): string {
-  const c = controller.counts();
-  return `${c.handled} handled, ${c.crashes} crashed, ${c.failures} failed${c.p99Ms !== undefined ? `, p99 ${c.p99Ms} ms` : ''}`;
 }

@@ -17,103 +17,30 @@
 import {
   ConflictError,
   countOwnStateKeys,
-  ownStateWrites,
   parseReplicaCount,
   REPLICA_LIMITS,
   ReplicaBalancer,
-  ReplicaRewindError,
   ReplicaStartError,
   ReplicasBudgetError,
   ReplicasStatefulError,
   parseReplicaInstanceCap,
-  parseReplicaUnit,
-  replicaUnitName,
-  type Instrumentation,
-  type ReplicaLoad,
   type ReplicasView,
-  type StateWrite,
 } from '@caxton/core';
-import { type ExecutionResult, type WorkItem, unavailableResult, unrunResult } from '../bus/executor.js';
-import type { AgentRecord } from '../storage/records.js';
-import type { AgentStateStore } from '../storage/ports.js';
-import { STATE_UNSUPPORTED } from '../storage/state-store.js';
-import type { AgentHost } from './agent-host.js';
-import type { AgentMessaging } from './agent-messaging.js';
-import { agentLog, type AgentLifecycleEvent } from './local-agents.js';
-
-/** Runs a scale the node decided by itself (back to one after a state write) as an audited change (decision 1701). */
-export type ReplicasAudit = <T>(agent: string, fields: Record<string, string>, effect: () => Promise<T>) => Promise<T>;
-
-export interface AgentReplicasOptions {
-  host: AgentHost;
-  messaging: AgentMessaging;
-  events: Instrumentation<AgentLifecycleEvent>;
-  state?: AgentStateStore | undefined;
-  /** Records the count in the agent's registry record (restored at the next start); absent: not kept. */
-  persist?: (name: string, replicas: number) => Promise<void>;
-  /** Replica instances beyond the agents' own this node runs at once: 1 to (and absent:) `REPLICA_LIMITS.maxReplicaInstances`, else `limits.out-of-range` (decision 2154). */
-  maxInstances?: number;
-  /**
-   * Whether recording `replicas` for the agent writes anything (it runs here, its record says another
-   * count, and the count has a place to be kept): a settle that would write nothing is not audited.
-   * Absent: every settle is audited.
-   */
-  writes?: (name: string, replicas: number) => boolean;
-  /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
-  current?: (name: string) => AgentRecord | undefined;
-  /**
-   * Marks the agent's own instance failed (it takes no more work; a start reads its committed
-   * state): replica 1's view could not be rewound after a dropped write. Absent: only logged (an
-   * `AgentReplicas` used alone).
-   */
-  fail?: (name: string, err: ReplicaRewindError) => void;
-}
-
-/** The init config key a replica reads its number from (1 for the agent's own instance, which has none). */
-export const REPLICA_CONFIG_KEY = 'caxton.replica';
-
-/** The sandbox key of replica `n` (n ≥ 2) of `name`: the one `X#r<k>` shape, core's (decision 2093's units share it). */
-export function replicaKey(name: string, n: number): string {
-  return replicaUnitName(name, n);
-}
-
-/**
- * The highest replica number a node gives out: a scale-up takes numbers above the replicas still
- * draining, and every replica beyond the agent's own instance counts against the node's
- * `REPLICA_LIMITS.maxReplicaInstances`, so replicas are numbered 2..maxReplicaInstances + 1 (the
- * bound of the metrics' `replica` label too).
- */
-export const MAX_REPLICA_NUMBER = REPLICA_LIMITS.maxReplicaInstances + 1;
-
-/**
- * The agent and replica number of a replica's sandbox key (`svc#r2` → svc, 2, up to
- * MAX_REPLICA_NUMBER); undefined for any other key. Core's one parse of the `X#r<k>` shape, with
- * this node's own bound (a unit across nodes stops at REPLICA_LIMITS.maxReplicas).
- */
-export function parseReplicaKey(key: string): { agent: string; replica: number } | undefined {
-  return parseReplicaUnit(key, MAX_REPLICA_NUMBER);
-}
-
-interface Replica {
-  n: number;
-  key: string;
-  /** Being removed: takes no new work, stops once the agent's handling in hand finished. */
-  draining: boolean;
-  /** Crash-looped past its restart policy: takes nothing, and is removed. */
-  failed?: boolean;
-}
-
-interface Scaled {
-  name: string;
-  replicas: Map<number, Replica>;
-  balancer: ReplicaBalancer;
-  /** Items handed to each replica and not yet finished. */
-  inHand: Map<number, number>;
-  /** Told whenever a replica's items in hand are finished (a drain waits for its leaving replicas only). */
-  settled: Set<() => void>;
-  /** A handling wrote the agent's own state since the scaling began (a scale-up under way is refused by it). */
-  wrote: boolean;
-}
+import type { ExecutionResult, WorkItem } from '../../bus/executor.js';
+import type { AgentRecord } from '../../storage/records.js';
+import { STATE_UNSUPPORTED } from '../../storage/state-store.js';
+import { ReplicaExecution } from './replica-execution.js';
+import {
+  activeNumbers,
+  replicaKey,
+  REPLICA_CONFIG_KEY,
+  untilFinished,
+  type AgentReplicasOptions,
+  type Replica,
+  type ReplicasAudit,
+  type Scaled,
+} from './replica-model.js';
+import { agentLog } from '../local-agents.js';
 
 export class AgentReplicas {
   private readonly agents = new Map<string, Scaled>();
@@ -145,8 +72,24 @@ export class AgentReplicas {
    */
   private readonly plainRuns = new Set<Promise<void>>();
 
+  /** Each batch's work handed to the replicas of scaled agents. */
+  private readonly execution: ReplicaExecution;
+
   constructor(private readonly o: AgentReplicasOptions) {
     this.maxInstances = o.maxInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxInstances);
+    this.execution = new ReplicaExecution(o, this.agents, this.plainRuns, {
+      scaleBackToOne: (s) => this.scaleBackToOne(s),
+      removeFailed: (s, r) => this.removeFailed(s, r),
+      queueRemoval: (s, fields, why) => this.queueRemoval(s, fields, why),
+    });
+  }
+
+  /**
+   * The bus's execute for a batch: items of agents not scaled run as one batch as before; each
+   * scaled agent's items are split over its replicas (see ReplicaExecution).
+   */
+  execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
+    return this.execution.execute(batch, run);
   }
 
   /**
@@ -367,7 +310,7 @@ export class AgentReplicas {
         } catch (err) {
           const leaving = started.map((i) => s!.replicas.get(i)!);
           for (const r of leaving) r.draining = true;
-          s.balancer.setActive(this.activeNumbers(s));
+          s.balancer.setActive(activeNumbers(s));
           await this.stopDraining(s, leaving, 'the scale was refused after its replicas started', true);
           throw err;
         }
@@ -375,7 +318,7 @@ export class AgentReplicas {
       } finally {
         this.reserved -= held;
         // A replica that failed to start leaves the ones that did start taking work (the call is refused with why).
-        s.balancer.setActive(this.activeNumbers(s));
+        s.balancer.setActive(activeNumbers(s));
         if (s.replicas.size <= 1 && this.agents.get(name) === s) this.agents.delete(name);
         this.o.messaging.wake(name);
       }
@@ -391,7 +334,7 @@ export class AgentReplicas {
       .sort((a, b) => a.n - b.n)
       .slice(n);
     for (const r of leaving) r.draining = true;
-    s.balancer.setActive(this.activeNumbers(s));
+    s.balancer.setActive(activeNumbers(s));
     await this.stopDraining(s, leaving, why, force);
   }
 
@@ -400,7 +343,7 @@ export class AgentReplicas {
     // Draining replicas get nothing new (the balancer skips them): once what they hold is finished
     // they can go. Only they are waited for, not the whole agent, which under sustained traffic is
     // nearly never idle. Their results are in the batch by then; the completion needs no instance.
-    if (!force) await this.finished(s, leaving);
+    if (!force) await untilFinished(s, leaving);
     for (const r of leaving) {
       await this.o.host.stop(r.key, force).catch((err: unknown) => {
         agentLog(this.o.events, s.name, 'warn', `replica ${r.n} did not stop cleanly: ${(err as Error).message}`);
@@ -457,252 +400,6 @@ export class AgentReplicas {
     }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `removing its replicas: ${(err as Error).message}`));
   }
 
-  /**
-   * The bus's execute for a batch: work of agents without replicas runs as one batch as before;
-   * each scaled agent has its items split over its replicas, which run at once.
-   */
-  async execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
-    if (this.agents.size === 0 || !batch.some((item) => this.agents.has(item.agent))) return this.runPlain(batch, run);
-    const results: ExecutionResult[] = new Array<ExecutionResult>(batch.length);
-    const plain: number[] = [];
-    const scaled = new Map<string, number[]>();
-    batch.forEach((item, i) => {
-      if (!this.agents.has(item.agent)) plain.push(i);
-      else scaled.set(item.agent, [...(scaled.get(item.agent) ?? []), i]);
-    });
-    const runs: Promise<void>[] = [];
-    if (plain.length > 0) {
-      runs.push(
-        this.runPlain(
-          plain.map((i) => batch[i]!),
-          run,
-        ).then(
-          (rs) =>
-            rs.forEach((r, k) => {
-              results[plain[k]!] = r;
-            }),
-          (err: unknown) =>
-            plain.forEach((i) => {
-              results[i] = unavailableResult(batch[i]!, err);
-            }),
-        ),
-      );
-    }
-    for (const [agent, indexes] of scaled) runs.push(this.runScaled(this.agents.get(agent)!, batch, indexes, results, run));
-    // Nothing here rejects: every run has ended before the batch is answered.
-    await Promise.allSettled(runs);
-    return results;
-  }
-
-  /** Runs work of agents not scaled as one batch, known to `plainRuns` until it came back. */
-  private runPlain(
-    items: readonly WorkItem[],
-    run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>,
-  ): Promise<ExecutionResult[]> {
-    const running = run(items);
-    const ended: Promise<void> = running.then(
-      () => void this.plainRuns.delete(ended),
-      () => void this.plainRuns.delete(ended),
-    );
-    this.plainRuns.add(ended);
-    return running;
-  }
-
-  private async runScaled(
-    s: Scaled,
-    batch: readonly WorkItem[],
-    indexes: number[],
-    results: ExecutionResult[],
-    run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>,
-  ): Promise<void> {
-    const byReplica = new Map<number, number[]>();
-    const chosen = new Map<number, number>();
-    for (const i of indexes) {
-      const item = batch[i]!;
-      // Timers were set by the agent's own instance (its init and its handlings' effects run there first).
-      const n =
-        item.kind === 'timer' ? 1 : (s.balancer.choose({ conversationId: item.delivery.message.conversationId }, this.load(s)) ?? 1);
-      chosen.set(i, n);
-      byReplica.set(n, [...(byReplica.get(n) ?? []), i]);
-      s.inHand.set(n, (s.inHand.get(n) ?? 0) + 1);
-    }
-    // Replica 1's view as it is before it runs this batch: a write of it that is dropped is undone
-    // from this copy (below), not from the store, which the agent's previous batch may not have
-    // reached yet. (A drop needs another replica's item ahead of it, but a copy taken whenever
-    // replica 1 runs keeps a wrong guess here from failing the agent; a scaled agent's view is
-    // small — own keys scale it back to one — so the copy is cheap.)
-    const viewBefore = byReplica.has(1) ? this.o.host.stateView?.(s.name) : undefined;
-    await Promise.allSettled(
-      [...byReplica].map(async ([n, group]) => {
-        const key = s.replicas.get(n)?.key ?? s.name;
-        try {
-          const rs = await run(group.map((i) => (key === s.name ? batch[i]! : { ...batch[i]!, agent: key })));
-          rs.forEach((r, k) => {
-            results[group[k]!] = { ...r, agent: s.name };
-          });
-        } catch (err) {
-          for (const i of group) results[i] = unavailableResult(batch[i]!, err);
-        } finally {
-          s.inHand.set(n, Math.max(0, (s.inHand.get(n) ?? 0) - group.length));
-          for (const tell of [...s.settled]) tell();
-        }
-      }),
-    );
-    // The executor's contract, over the agent's items in batch order: after the first that did not
-    // complete, nothing counts (the dispatcher retries it before anything behind it).
-    let stopped: string | undefined;
-    let wroteState = false;
-    /** Replica 1's writes that will commit, in batch order, and whether a write of it was dropped. */
-    const kept: StateWrite[] = [];
-    let dropped = false;
-    /** An item of replica 1 that writes the agent's own state is kept: the other replicas' views are stale from here on. */
-    let written = false;
-    const notRunning = new Set<number>();
-    for (const i of indexes) {
-      const item = batch[i]!;
-      const n = chosen.get(i)!;
-      const result = results[i]!;
-      if (stopped === undefined && written && n !== 1) {
-        // Replicas 2..N never see replica 1's writes (their views are their own, empty): an answer
-        // computed after a kept write may rest on a stale read. It reruns on replica 1 (the others
-        // are taken out below), and, by the contract, so does everything after it.
-        stopped = 'not run: an earlier message of the agent wrote durable state, which this replica does not see';
-      }
-      if (stopped !== undefined) {
-        const ran = result.outcome.status === 'ok' || result.outcome.status === 'rejected';
-        if (ran && n === 1 && result.stateWrites.length > 0) dropped = true; // reserved records too: the view holds them
-        if (result.outcome.status !== 'skipped') results[i] = unrunResult(item, { status: 'skipped', reason: stopped });
-        continue;
-      }
-      const status = result.outcome.status;
-      if (status === 'ok' || status === 'rejected') {
-        // The runtime's own records (a pending HTTP call, keyed by its call id) commit from any
-        // replica: only the agent's own keys are state that replicas cannot share.
-        if (ownStateWrites(result.stateWrites).length > 0) {
-          wroteState = true;
-          s.wrote = true;
-          if (n !== 1) {
-            // Only the agent's own instance holds the agent's state view: the write is done there.
-            results[i] = unrunResult(item, {
-              status: 'skipped',
-              reason: 'not run: a replica wrote durable state; the agent is scaled back to one',
-            });
-            stopped = 'not run: an earlier message of the agent did not complete';
-            continue;
-          }
-          written = true;
-        }
-        if (n === 1) kept.push(...result.stateWrites);
-        for (const sent of result.outbox) s.balancer.started(sent.conversationId, n);
-        continue;
-      }
-      stopped = 'not run: an earlier message of the agent did not complete';
-      if (status === 'crashed' || status === 'not-running') {
-        // The retry goes to another replica: one crash of a replica does not hold a conversation.
-        if (item.kind === 'delivery') s.balancer.moveOff(item.delivery.message.conversationId, n, this.load(s));
-        if (n !== 1)
-          agentLog(
-            this.o.events,
-            s.name,
-            'warn',
-            `replica ${n} ${status === 'crashed' ? `crashed (${result.outcome.kind})` : 'is not running'}: the message is retried on another replica`,
-          );
-        if (status === 'not-running' && n !== 1) notRunning.add(n);
-      }
-    }
-    // The safety action first, synchronously, before this batch is answered: replicas 2..N take
-    // nothing from the next batch on. Stopping them, the record and the audit follow (async).
-    if (wroteState) this.scaleBackToOne(s);
-    // Crash-looped past its restart policy: a failed replica is never available again; it is
-    // removed, and its conversations move to the others (all of them failed: the agent's own
-    // instance is replica 1, whose failure is the agent's).
-    for (const n of notRunning) {
-      const r = s.replicas.get(n);
-      if (r === undefined || r.draining) continue;
-      if ((await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') this.removeFailed(s, r);
-    }
-    // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
-    // complete before it): its view must hold exactly what it held before this batch plus the
-    // writes of this batch that commit, before it handles anything else (the agent is still in
-    // this batch, so nothing else runs, and the bus's own rewind waits until it is out of it).
-    if (dropped) await this.rewindView(s, viewBefore, kept);
-  }
-
-  /**
-   * A view-only rewind of replica 1 (decision 2010, finding 6): its view := `before` (its view when
-   * the batch began, the agent's previous batches included whether or not their commits have
-   * settled) + `kept` (the writes of this batch that commit), i.e. the dropped handlings' writes
-   * undone and nothing else. No store is read, so nothing races the previous batch's commit; if
-   * that commit fails, the bus rewinds the agent to the store afterwards as for any agent. A rewind
-   * that cannot be done fails the agent (typed, logged) and scales it back to one, audited: it never
-   * runs on a view holding writes that did not commit.
-   */
-  private async rewindView(s: Scaled, before: ReadonlyMap<string, string> | undefined, kept: readonly StateWrite[]): Promise<void> {
-    const name = s.name;
-    try {
-      if (before === undefined)
-        throw new Error('the sandbox did not show its view before the batch (not deployed, or this node cannot read a view)');
-      if (this.o.host.resetState === undefined) throw new Error('this node cannot reset a state view in place');
-      const entries = new Map(before);
-      for (const w of kept) {
-        if (w.value === null) entries.delete(w.key);
-        else entries.set(w.key, w.value);
-      }
-      // The shard's answer, not the pool's copy (which the reset sets itself before it asks the shard).
-      if (!(await this.o.host.resetState(name, entries)))
-        throw new Error('its sandbox did not apply the rewound view (its instance is gone, was replaced, or was not known to its shard)');
-    } catch (err) {
-      this.failOwn(s, new ReplicaRewindError(name, (err as Error).message));
-    }
-  }
-
-  /**
-   * Replica 1 is the agent's own instance: its failure is the agent's. The agent is marked failed
-   * (no more work, its mail waits), and its other replicas are taken out at once and removed, audited.
-   */
-  private failOwn(s: Scaled, err: ReplicaRewindError): void {
-    if (this.o.fail !== undefined) this.o.fail(s.name, err);
-    else agentLog(this.o.events, s.name, 'error', err.describe());
-    const leaving = [...s.replicas.values()].filter((r) => r.n !== 1 && !r.draining);
-    if (leaving.length === 0) return;
-    for (const r of leaving) r.draining = true;
-    s.balancer.setActive(this.activeNumbers(s));
-    this.queueRemoval(
-      s,
-      { replicas: '1', reason: "replica 1's state view could not be rewound: the agent is failed" },
-      "replica 1's state view could not be rewound: the agent is failed; its replicas are removed",
-    );
-  }
-
-  /** Resolves once none of `replicas` holds an item. */
-  private finished(s: Scaled, replicas: readonly Replica[]): Promise<void> {
-    const done = (): boolean => replicas.every((r) => (s.inHand.get(r.n) ?? 0) === 0);
-    if (done()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (!done()) return;
-        s.settled.delete(check);
-        resolve();
-      };
-      s.settled.add(check);
-    });
-  }
-
-  private load(s: Scaled): ReplicaLoad {
-    return { inHand: (r) => s.inHand.get(r) ?? 0, available: (r) => this.available(s, r) };
-  }
-
-  /** Replica `n` may take work now: not draining, not waiting out a restart, not failed past its policy. */
-  private available(s: Scaled, n: number): boolean {
-    const r = s.replicas.get(n);
-    if (r === undefined || r.draining || r.failed === true) return false;
-    return (this.o.host.restartDelay?.(r.key) ?? 0) <= 0;
-  }
-
-  private activeNumbers(s: Scaled): number[] {
-    return [...s.replicas.values()].filter((r) => !r.draining).map((r) => r.n);
-  }
-
   private async startReplica(s: Scaled, record: AgentRecord, n: number): Promise<void> {
     const key = replicaKey(s.name, n);
     const deployment: AgentRecord = { ...record, name: key, config: { ...record.config, [REPLICA_CONFIG_KEY]: String(n) } };
@@ -727,7 +424,7 @@ export class AgentReplicas {
     const leaving = [...s.replicas.values()].filter((r) => r.n !== 1 && !r.draining);
     if (leaving.length === 0) return;
     for (const r of leaving) r.draining = true;
-    s.balancer.setActive(this.activeNumbers(s));
+    s.balancer.setActive(activeNumbers(s));
     this.queueRemoval(
       s,
       { replicas: '1', reason: 'the agent wrote durable state, which replicas cannot share' },
@@ -739,7 +436,7 @@ export class AgentReplicas {
   private removeFailed(s: Scaled, r: Replica): void {
     r.failed = true;
     r.draining = true;
-    s.balancer.setActive(this.activeNumbers(s));
+    s.balancer.setActive(activeNumbers(s));
     agentLog(
       this.o.events,
       s.name,

@@ -9,10 +9,10 @@
  */
 import type { AgentStatus } from '@caxton/core';
 import { parseReplicaCount, ReplicasScaledError, statefulComponentAcrossNodes } from '@caxton/core';
-import type { AgentRecord } from '../storage/records.js';
-import type { AgentReplicas } from './replicas.js';
-import type { AgentResidency } from './agent-residency.js';
-import { agentLog, type AgentLifecycleEvent, type LocalAgents } from './local-agents.js';
+import type { AgentRecord } from '../../storage/records.js';
+import type { AgentReplicas } from './agent-replicas.js';
+import type { AgentResidency } from '../agent-residency.js';
+import { agentLog, type AgentLifecycleEvent, type LocalAgents } from '../local-agents.js';
 import type { Instrumentation } from '@caxton/core';
 
 export interface ClusterReplicaCountsOptions {

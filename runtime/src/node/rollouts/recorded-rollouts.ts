@@ -7,10 +7,10 @@
  * A node the agent moves to starts the rollout again from the record, its bake from the start.
  */
 import { CaxtonError } from '@caxton/core';
-import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import type { AgentRecord, RolloutRecord } from '../storage/records.js';
-import type { AgentHost } from './agent-host.js';
-import { agentLog, type AgentLifecycleEvent } from './local-agents.js';
+import type { ArtifactStore } from '../../artifacts/artifact-store.js';
+import type { AgentRecord, RolloutRecord } from '../../storage/records.js';
+import type { AgentHost } from '../agent-host.js';
+import { agentLog, type AgentLifecycleEvent } from '../local-agents.js';
 import type { Rollouts } from './rollouts.js';
 import type { Instrumentation, RolloutView } from '@caxton/core';
 

@@ -1,0 +1,13 @@
+/** Blue-green and canary rollouts of named agents on this node (decision 1871), and a cluster's recorded ones (decision 2171). */
+export { Rollouts } from './rollouts.js';
+export { RecordedRollouts, recordedRolloutView } from './recorded-rollouts.js';
+export {
+  candidateKey,
+  countsFields,
+  countsText,
+  parseCandidateKey,
+  type RolloutAudit,
+  type RolloutAuditMethod,
+  type RolloutBeside,
+  type RolloutsOptions,
+} from './rollout-model.js';
