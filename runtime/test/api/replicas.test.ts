@@ -8,8 +8,9 @@
  * An agent that starts writing state while scaled is scaled back to one with every write counted
  * once; a restarted node brings the replicas back. An upgrade or rollback of a scaled agent drains
  * its other replicas, swaps, and runs every replica on the version swapped in (decision 2176). A
- * stateful agent, a kind, a rollout while scaled and a count out of bounds are refused, typed. Every
- * scale is audited.
+ * canary of a scaled agent runs beside its replicas and its promotion runs every replica on the new
+ * version (decision 2177); a handover of state beside replicas is refused. A stateful agent, a kind
+ * and a count out of bounds are refused, typed. Every scale is audited.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -271,7 +272,68 @@ describe('replicas behind one name on a real node', () => {
     await client.stop('pool');
   });
 
-  it('refuses a stateful agent, a kind, a rollout while scaled and a count out of bounds; audits every scale', async () => {
+  it('a canary of a scaled agent runs beside its replicas; promoted, every replica runs the new version (decision 2177)', async () => {
+    const worker = await artifact('as-worker', 'as-worker');
+    await client.deploy({ name: 'flock' }, worker);
+    await client.scale('flock', 3);
+    const started = await client.upgrade(
+      { name: 'flock', config: { label: 'v2' }, rollout: { strategy: { kind: 'canary', percent: 50 }, thresholds: { bakeMs: 3_000 } } },
+      worker,
+    );
+    assert.equal(started.agent.rollout?.phase, 'baking');
+    assert.deepEqual(started.agent.replicas, { replicas: 3, draining: 0 }, 'the replicas run on beside the canary');
+    // Conversations opened side by side: half go to the new version, the rest over the three replicas.
+    const conversations = Array.from({ length: 24 }, (_, i) => `flock-${i}`);
+    const first = await Promise.all(
+      conversations.map(async (c) => {
+        await send('flock', c, 'during');
+        await eventually(() => answers('flock', c).length > 0, `flock answering ${c}`, 15_000);
+        return answers('flock', c)[0]!;
+      }),
+    );
+    const onNew = first.filter((a) => a.content === 'v2:during').length;
+    const onOld = first.filter((a) => a.content === 'during');
+    assert.equal(onNew + onOld.length, conversations.length, `every answer is one version's: ${JSON.stringify(first)}`);
+    assert.ok(onNew >= 5, `the new version took its share (${onNew} of 24; five handlings are the least a promotion needs)`);
+    assert.ok(
+      new Set(onOld.map((a) => a.replica)).size >= 2,
+      `the running version's share spread over its replicas: ${JSON.stringify(onOld)}`,
+    );
+
+    await eventually(async () => (await client.getAgent('flock')).rollout?.phase === 'promoted', 'promotion after the bake', 20_000);
+    const promoted = await client.getAgent('flock');
+    assert.equal(promoted.version, 2);
+    assert.deepEqual(promoted.replicas, { replicas: 3, draining: 0 }, 'as many replicas as before');
+    const after = new Map<number, string>();
+    await Promise.all(
+      Array.from({ length: 9 }, (_, i) => `flock-after-${i}`).map(async (c) => {
+        await send('flock', c, 'after');
+        await eventually(() => answers('flock', c).length > 0, `flock answering ${c}`, 15_000);
+        const a = answers('flock', c)[0]!;
+        after.set(a.replica, a.content);
+      }),
+    );
+    assert.deepEqual(
+      [...after.keys()].sort(),
+      [1, 2, 3],
+      `every replica took conversations after the promotion: ${JSON.stringify([...after])}`,
+    );
+    assert.deepEqual([...after.values()], ['v2:after', 'v2:after', 'v2:after'], 'every replica runs the promoted version');
+    assert.deepEqual(await client.listDeadLetters({ agent: 'flock' }), [], 'nothing dead-lettered');
+
+    // A handover of state (a blue-green rollout of an agent that keeps state) is not run beside replicas.
+    const stateful = await artifact('as-state-counter', 'as-state-counter');
+    const handover = await client.upgrade({ name: 'flock', rollout: { strategy: { kind: 'blue-green' } } }, stateful).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(handover instanceof ApiCallError && handover.code === 'agent.replicas-scaled', String(handover));
+    assert.match(handover.hint ?? '', /--replicas 1/);
+    assert.equal((await client.getAgent('flock')).rollout?.phase, 'promoted', 'the refused rollout left nothing behind');
+    await client.stop('flock');
+  });
+
+  it('refuses a stateful agent, a kind and a count out of bounds; audits every scale', async () => {
     await client.deploy({ name: 'stateful' }, await artifact('as-state-counter', 'as-state-counter'));
     await send('stateful', 's-1', 'increment');
     await eventually(() => replies.some((e) => e.message.conversationId === 's-1'), 'the state counter answering', 15_000);
@@ -293,13 +355,6 @@ describe('replicas behind one name on a real node', () => {
     assert.ok(kind instanceof ApiCallError && kind.code === 'agent.replicas-unsupported', String(kind));
 
     await client.scale('svc', 2);
-    // A rollout beside a scaled agent is refused (decision 2176: an upgrade in place is not).
-    const canary = await client.upgrade({ name: 'svc', rollout: { strategy: { kind: 'canary', percent: 10 } } }, probe).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    assert.ok(canary instanceof ApiCallError && canary.code === 'agent.replicas-scaled', String(canary));
-    assert.match(canary.hint ?? '', /--replicas 1/);
 
     for (const bad of [0, REPLICA_LIMITS.maxReplicas + 1]) {
       const err = await client.scale('svc', bad).then(

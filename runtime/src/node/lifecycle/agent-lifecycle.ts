@@ -131,6 +131,8 @@ export class AgentLifecycle implements LifecycleParts {
       ended: async (name, recordedAt) => {
         await this.residency.endRollout?.(name, recordedAt);
       },
+      // A scaled agent's replicas share no state (decision 2010): its state is not handed over beside them (decision 2177).
+      refuseHandover: (name) => this.scaling.refuseWhileScaled(name, 'hand the state over to a new version of'),
       failAgent: (name, err) => {
         const local = this.local.get(name);
         if (local !== undefined && local.state !== 'stopping')

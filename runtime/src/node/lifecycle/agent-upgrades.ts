@@ -132,9 +132,8 @@ export class AgentUpgrades {
 
   private async upgradeNamed(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
     refuseDuringRollout(this.p.rollouts, spec.name);
-    // A scaled agent is upgraded in place (decision 2176); a rollout beside it is not: it would split
-    // the agent's conversations between its versions on one replica, and not on the others.
-    if (spec.strategy !== undefined) this.scaling.refuseWhileScaled(spec.name, 'roll out');
+    // A scaled agent is upgraded in place (decision 2176), and rolled out beside its replicas on one
+    // node (decision 2177): the new version takes its share of conversations, the replicas the rest.
     const previous = await this.p.residency.upgradeBase(spec.name);
     // Recorded in a cluster's registry (decision 2171): refused through every node, not only the one running it.
     if (previous.rollout !== undefined) throw new RolloutInProgressError(spec.name, previous.rollout.candidate.version);
@@ -215,12 +214,15 @@ export class AgentUpgrades {
         'upgrade the kind to the previous artifact instead',
       );
     }
+    // A rollout's abort first, outside the agent's operation lock: a promotion being carried out
+    // takes that lock for its swap (decision 2177), and the abort waits for it.
+    const aborted = await this.abortRollout(name);
+    if (aborted !== undefined) return aborted;
     return this.p.replicas.exclusive(name, () => this.rollbackNamed(name));
   }
 
   private async rollbackNamed(name: string): Promise<{ agent: AgentStatus; previousVersion: number }> {
-    const aborted = await this.abortRollout(name);
-    if (aborted !== undefined) return aborted;
+    refuseDuringRollout(this.p.rollouts, name); // one started between the abort and the lock
     const current = await this.p.residency.upgradeBase(name);
     const back = current.previous;
     if (back === undefined) throw new NoPreviousVersionError(name, current.version);
@@ -308,6 +310,18 @@ export class AgentUpgrades {
     // (decision 1403); an operator's abort meanwhile cancels it.
     await untilOrCancelled(this.p.o.killSwitch?.untilRunnable(candidate.name) ?? Promise.resolve(), cancel);
     cancel.throwIfAborted();
+    // In the agent's operation lock, as an upgrade (decision 2177): a scaled agent's other replicas
+    // drain, its own instance is swapped, and every replica runs the promoted version.
+    const next = await this.p.replicas.exclusive(candidate.name, () => this.promoteNow(candidate, artifactSize, beside, cancel));
+    // The swap before the rollout's end hands the state back (decision 2171): never side by side.
+    await this.p.residency.settle?.(candidate.name);
+    this.p.o.messaging.replaced?.(candidate.name);
+    // A promoted narrower list removes what it no longer allows, as an upgrade does (decision 2050).
+    if (next.topics !== undefined) await this.deploys.pruneTopics(candidate.name, next.topics);
+  }
+
+  private async promoteNow(candidate: AgentRecord, artifactSize: number, beside: RolloutBeside, cancel: AbortSignal): Promise<AgentRecord> {
+    cancel.throwIfAborted();
     const current = await this.p.residency.upgradeBase(candidate.name);
     // A cluster's rollout ended through another node meanwhile is not promoted (decision 2171).
     const unrecorded =
@@ -322,12 +336,8 @@ export class AgentUpgrades {
     const next: AgentRecord = { ...candidate, version: current.version + 1, updatedAt: Date.now(), previous: previousVersionOf(current) };
     if (this.p.residency.promoteRollout !== undefined && beside.recordedAt !== undefined)
       await this.p.residency.promoteRollout(current, next, artifactSize, beside.recordedAt);
-    else await this.p.residency.upgrade(current, next, artifactSize);
-    // The swap before the rollout's end hands the state back (decision 2171): never side by side.
-    await this.p.residency.settle?.(candidate.name);
-    this.p.o.messaging.replaced?.(candidate.name);
-    // A promoted narrower list removes what it no longer allows, as an upgrade does (decision 2050).
-    if (next.topics !== undefined) await this.deploys.pruneTopics(candidate.name, next.topics);
+    else await this.scaling.swapScaled(candidate.name, () => this.p.residency.upgrade(current, next, artifactSize));
+    return next;
   }
 }
 

@@ -45,6 +45,11 @@ export interface RolloutsOptions {
   ended?: (name: string, recordedAt: number) => Promise<void>;
   /** The agent could not take its state back (decision 2170): it must not run on a stale view. */
   failAgent: (name: string, err: unknown) => void;
+  /**
+   * Throws when the agent may not hand its state over to a new version now (a handover runs every
+   * piece of work on one instance: not beside replicas, decision 2177). Absent: always allowed.
+   */
+  refuseHandover?: (name: string) => void;
   now?: () => number;
 }
 

@@ -167,6 +167,7 @@ export class Rollouts {
       ...(recordedAt !== undefined ? { recordedAt } : {}),
     };
     const mode = await this.modeOf(running, candidate, strategy);
+    if (mode === 'handover') this.o.refuseHandover?.(name);
     if (mode === 'handover' && this.o.host.resetState === undefined)
       throw new RolloutUnsupportedError(name, "this node's sandbox cannot hand a running agent's state over");
     const key = candidateKey(name, candidate.version);
