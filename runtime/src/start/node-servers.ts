@@ -1,0 +1,150 @@
+/**
+ * The node's servers, started once the log is consumed: the gRPC API, the web console, and the
+ * protocol endpoints (MCP, A2A, the FIPA HTTP MTP's ACC), each closed again by `undo` if a later
+ * step fails.
+ */
+import path from 'node:path';
+import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
+import type { AuditedControl } from '../audit/audited-control.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { BusEvents } from '../bus/events.js';
+import { startConsoleServer, type ConsoleServer } from '../console/server.js';
+import { A2A_TASK_FILE_NAME, A2aConfigError, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
+import { McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
+import { startAccServer, type AccEndpoint } from '../mtp/index.js';
+import type { LocalNodeControl } from '../node/node-control.js';
+import type { PersistedTracker } from '../node/tracker-persistence.js';
+import type { NodeEgress } from './node-egress.js';
+import type { StartContext } from './start-context.js';
+import { CAXTON_VERSION } from './version.js';
+
+export interface NodeServers {
+  api: ApiServer | undefined;
+  consoleServer: ConsoleServer | undefined;
+  mcpEndpoint: McpEndpoint | undefined;
+  a2aEndpoint: A2aEndpoint | undefined;
+  accEndpoint: AccEndpoint | undefined;
+}
+
+export interface ServerDeps {
+  control: LocalNodeControl;
+  audited: AuditedControl;
+  auditTrail: AuditTrail;
+  events: BusEvents;
+  tracker: PersistedTracker;
+  egress: NodeEgress;
+}
+
+export async function startServers(ctx: StartContext, deps: ServerDeps): Promise<NodeServers> {
+  const { api, consoleServer } = await startApiAndConsole(ctx, deps);
+  return { api, consoleServer, ...(await startProtocolEndpoints(ctx, deps, api)) };
+}
+
+async function startApiAndConsole(
+  ctx: StartContext,
+  deps: ServerDeps,
+): Promise<{ api: ApiServer | undefined; consoleServer: ConsoleServer | undefined }> {
+  const { options, dataDir, nodeId, platform, undo } = ctx;
+  const storage = ctx.topology.ports;
+  const { control, audited, auditTrail, events, tracker } = deps;
+  let api: ApiServer | undefined;
+  if (options.api !== false) {
+    api = await startApiServer({
+      node: control,
+      host: options.apiHost,
+      port: options.apiPort,
+      dataDir,
+      auth: options.auth,
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.maxArtifactBytes !== undefined ? { maxArtifactBytes: options.maxArtifactBytes } : {}),
+      audit: { trail: auditTrail, nodeId, recordReads: options.audit?.recordReads ?? false, control: audited },
+    });
+    const started = api;
+    undo.push(() => started.close(2000));
+  }
+  let consoleServer: ConsoleServer | undefined;
+  if (options.console) {
+    consoleServer = await startConsoleServer({
+      ...options.console,
+      control,
+      audited,
+      events,
+      log: storage.log,
+      dataDir,
+      auth: options.auth,
+      platform,
+      ...(api ? { resolvePrincipal: api.resolvePrincipal } : {}),
+      conversations: (initiator, conversationId) => tracker.inspect(initiator, conversationId),
+      maxArtifactBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
+      ...(options.kafka ? { cluster: options.cluster?.name ?? 'default' } : {}),
+    });
+    const started = consoleServer;
+    undo.push(() => started.close());
+  }
+  return { api, consoleServer };
+}
+
+async function startProtocolEndpoints(
+  ctx: StartContext,
+  deps: ServerDeps,
+  api: ApiServer | undefined,
+): Promise<{ mcpEndpoint: McpEndpoint | undefined; a2aEndpoint: A2aEndpoint | undefined; accEndpoint: AccEndpoint | undefined }> {
+  const { options, dataDir, platform, undo } = ctx;
+  const { control, audited } = deps;
+  const { mtpPeers, mtpSender } = deps.egress;
+  let accEndpoint: AccEndpoint | undefined;
+  let mcpEndpoint: McpEndpoint | undefined;
+  if (options.mcp) {
+    if (!api)
+      throw new McpConfigError(
+        'the MCP endpoint needs the gRPC API: it checks the same tokens',
+        'start the node with its API, or without --mcp',
+      );
+    mcpEndpoint = await startMcpServer({
+      ...options.mcp,
+      control,
+      audited,
+      resolvePrincipal: api.resolvePrincipal,
+      version: CAXTON_VERSION,
+    });
+    const started = mcpEndpoint;
+    undo.push(() => started.close());
+  }
+  let a2aEndpoint: A2aEndpoint | undefined;
+  if (options.a2a) {
+    if (!api)
+      throw new A2aConfigError(
+        'the A2A endpoint needs the gRPC API: it checks the same tokens',
+        'start the node with its API, or without --a2a',
+      );
+    a2aEndpoint = await startA2aServer({
+      ...options.a2a,
+      control,
+      audited,
+      resolvePrincipal: api.resolvePrincipal,
+      // Tasks outlive a restart (decision 2040): the node's own data directory, like its protocol state.
+      taskFile: path.join(dataDir, A2A_TASK_FILE_NAME),
+      warn: (m) => process.stderr.write(`caxton: ${m}\n`),
+    });
+    const started = a2aEndpoint;
+    undo.push(() => started.close());
+  }
+  if (options.mtp && mtpPeers) {
+    accEndpoint = await startAccServer({
+      host: options.mtp.host,
+      port: options.mtp.port,
+      platform,
+      peers: mtpPeers,
+      control,
+      audited,
+      ...(options.mtp.tls ? { tls: options.mtp.tls } : {}),
+      ...(options.mtp.insecure ? { insecure: true } : {}),
+      ...(options.mtp.maxBodyBytes !== undefined ? { maxBodyBytes: options.mtp.maxBodyBytes } : {}),
+    });
+    const started = accEndpoint;
+    deps.egress.acc.endpoint = accEndpoint;
+    undo.push(() => started.close());
+    mtpSender?.listening(); // posts waiting for a return address (replayed at start) go on
+  }
+  return { mcpEndpoint, a2aEndpoint, accEndpoint };
+}
