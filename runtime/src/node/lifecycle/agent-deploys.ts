@@ -14,10 +14,10 @@ import {
   checkLimits,
 } from '@caxton/core';
 import type { TrustDecision } from '../../signing/trust.js';
-import type { AgentRecord } from '../../storage/records.js';
 import { STATE_UNSUPPORTED } from '../../storage/state-store.js';
 import { KindUnsupportedError } from '../kinds/index.js';
 import { agentLog } from '../local-agents.js';
+import { firstVersionRecord } from './version-records.js';
 import { RESERVED_AGENT_NAMES, ReservedAgentNameError } from './agent-lifecycle-options.js';
 import type { AgentAbsence } from './agent-absence.js';
 import type { LifecycleParts } from './lifecycle-parts.js';
@@ -38,22 +38,7 @@ export class AgentDeploys {
     this.absence.refuseAbsentTtlPastRetention(limits.absentTtlMs ?? this.p.o.defaults.absentTtlMs);
     const { digest, writesState } = await this.p.o.host.prepare(artifact.bytes); // validates before anything is stored
     await this.p.o.artifacts.put(artifact.bytes); // cluster: etcd first, every node can fetch it once this resolves
-    const now = Date.now();
-    const record: AgentRecord = {
-      name: spec.name,
-      artifactDigest: digest,
-      limits,
-      config: spec.config,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-      ...(writesState === true ? { writesState } : {}),
-      ...(spec.http !== undefined ? { http: spec.http } : {}),
-      ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
-      ...(spec.language !== undefined ? { language: spec.language } : {}),
-      ...(spec.a2aCard !== undefined ? { a2aCard: spec.a2aCard } : {}),
-      ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
-    };
+    const record = firstVersionRecord(spec, { digest, limits, signerKeyId: trust.signerKeyId, writesState });
     // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts
     // and reads it. Upgrades never come here: they keep state.
     if (spec.keepState !== true) await this.clearState(spec.name);
@@ -87,22 +72,8 @@ export class AgentDeploys {
     const limits = this.limits(spec.limits, this.p.o.defaults);
     const { digest } = await this.p.o.host.prepare(artifact.bytes); // every instance instantiates this prepared artifact
     await this.p.o.artifacts.put(artifact.bytes);
-    const now = Date.now();
-    const record: AgentRecord = {
-      name: spec.name,
-      artifactDigest: digest,
-      limits,
-      config: spec.config,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-      kind: { idleMs, ...(maxActive !== undefined ? { maxActive } : {}) },
-      ...(spec.http !== undefined ? { http: spec.http } : {}),
-      ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
-      ...(spec.language !== undefined ? { language: spec.language } : {}),
-      // Every instance subscribes under the kind's allow-list (decision 2050).
-      ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
-    };
+    const kind = { idleMs, ...(maxActive !== undefined ? { maxActive } : {}) };
+    const record = firstVersionRecord(spec, { digest, limits, signerKeyId: trust.signerKeyId }, kind);
     await this.p.kinds.deploy(record);
     this.logTrust(spec.name, trust);
     return this.p.kinds.status(spec.name)!;

@@ -24,6 +24,7 @@ import type { AgentAbsence } from './agent-absence.js';
 import type { AgentDeploys } from './agent-deploys.js';
 import type { AgentScaling } from './agent-scaling.js';
 import { refuseDuringRollout, type LifecycleParts } from './lifecycle-parts.js';
+import { nextVersionRecord } from './version-records.js';
 
 /** How long an operator's rollback through one node waits for the node running the agent to end its rollout (ms). */
 const RECORDED_ROLLOUT_ABORT_WAIT_MS = 30_000;
@@ -43,21 +44,7 @@ export class AgentUpgrades {
     const limits = this.deploys.limits(spec.limits, previous.limits);
     const { digest } = await this.p.o.host.prepare(artifact.bytes);
     await this.p.o.artifacts.put(artifact.bytes);
-    const next: AgentRecord = {
-      ...previous,
-      artifactDigest: digest,
-      limits,
-      config: spec.config ?? previous.config,
-      version: previous.version + 1,
-      updatedAt: Date.now(),
-      ...(spec.http !== undefined ? { http: spec.http } : {}),
-      ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
-      previous: previousVersionOf(previous),
-    };
-    delete next.signerKeyId;
-    if (trust.signerKeyId !== undefined) next.signerKeyId = trust.signerKeyId;
-    delete next.language;
-    if (spec.language !== undefined) next.language = spec.language;
+    const next = nextVersionRecord(previous, spec, { digest, limits, signerKeyId: trust.signerKeyId });
     if (spec.strategy !== undefined) {
       // By key (decision 2175): the keys the split gives the new version run it from their next
       // activation, each with its own state; the record holds the rollout on both topologies.
@@ -150,28 +137,7 @@ export class AgentUpgrades {
     if (writesState === true) this.scaling.refuseStatefulWhileScaled(spec.name, previous);
     if (spec.replay !== undefined) await this.replayFirst(spec, previous, digest, limits, artifact.bytes);
     await this.p.o.artifacts.put(artifact.bytes);
-    const next: AgentRecord = {
-      ...previous,
-      artifactDigest: digest,
-      limits,
-      config: spec.config ?? previous.config,
-      version: previous.version + 1,
-      updatedAt: Date.now(),
-      ...(spec.http !== undefined ? { http: spec.http } : {}),
-      // The card describes the deployment, not the artifact: kept unless the upgrade names a new one.
-      ...(spec.a2aCard !== undefined ? { a2aCard: spec.a2aCard } : {}),
-      // So does the topic allow-list (decision 2050).
-      ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
-      previous: previousVersionOf(previous),
-    };
-    // The signer belongs to the artifact: a new version keeps none of the old one's. So does `writesState`.
-    delete next.signerKeyId;
-    if (writesState === true) next.writesState = true;
-    else delete next.writesState;
-    if (trust.signerKeyId !== undefined) next.signerKeyId = trust.signerKeyId;
-    // So does the language: an upgrade that states none shows none rather than the old artifact's.
-    delete next.language;
-    if (spec.language !== undefined) next.language = spec.language;
+    const next = nextVersionRecord(previous, spec, { digest, limits, signerKeyId: trust.signerKeyId, writesState });
     if (spec.strategy !== undefined && recordsRollouts) {
       // A cluster (decision 2171): recorded beside the running version; the node running it follows.
       // A canary is refused here on what the components write; the state's entries, there.
