@@ -112,28 +112,28 @@ describe('narrowed deliveries (decision 2001)', () => {
       newId: () => 'id',
     });
     b.begin();
-    assert.equal(b.receiverCount(), 0);
-    assert.equal((b.receiversPage(0, 1) as { val: { kind: string } }).val.kind, 'no-message');
+    assert.equal(b.hosts.messageInfo.receiverCount(), 0);
+    assert.equal((b.hosts.messageInfo.receiversPage(0, 1) as { val: { kind: string } }).val.kind, 'no-message');
     b.setMessage(message(600));
-    assert.equal(b.receiverCount(), 600);
-    const page = b.receiversPage(256, 256);
+    assert.equal(b.hosts.messageInfo.receiverCount(), 600);
+    const page = b.hosts.messageInfo.receiversPage(256, 256);
     assert.equal(page.tag, 'ok');
     assert.equal((page.val as { name: string }[])[0]!.name, 'sink-256@p');
     assert.equal((page.val as unknown[]).length, 256);
-    assert.equal((b.receiversPage(512, 256).val as unknown[]).length, 88, 'the last page is short');
-    assert.deepEqual(b.receiversPage(600, 1), { tag: 'ok', val: [] }, 'offset = count: an empty page');
+    assert.equal((b.hosts.messageInfo.receiversPage(512, 256).val as unknown[]).length, 88, 'the last page is short');
+    assert.deepEqual(b.hosts.messageInfo.receiversPage(600, 1), { tag: 'ok', val: [] }, 'offset = count: an empty page');
     for (const [o, l] of [
       [0, 0],
       [0, MESSAGE_INFO_LIMITS.maxReceiversPage + 1],
       [601, 1],
       [2 ** 32 - 1, 2 ** 32 - 1],
     ] as const) {
-      const r = b.receiversPage(o, l);
+      const r = b.hosts.messageInfo.receiversPage(o, l);
       assert.equal(r.tag, 'err', `${o} ${l}`);
       assert.equal((r.val as { kind: string }).kind, 'invalid-range');
     }
     assert.ok(b.counters.badArgument >= 5, 'every refusal is counted');
     b.begin();
-    assert.equal(b.receiverCount(), 0, 'begin forgets the message');
+    assert.equal(b.hosts.messageInfo.receiverCount(), 0, 'begin forgets the message');
   });
 });

@@ -38,12 +38,12 @@ const CALLS: readonly { fn: HostFunction; bytes: number; call: (b: HostBridge) =
   { fn: 'set-timer', bytes: 3, call: (b) => b.setTimer(100, 'tok') },
   { fn: 'deregister-service', bytes: 3, call: (b) => b.deregisterService('svc') },
   { fn: 'search-services', bytes: 'shop'.length + 's1@p'.length, call: (b) => b.searchServices('shop') },
-  { fn: 'state.get', bytes: 1, call: (b) => b.stateGet('k') },
-  { fn: 'state.set', bytes: 2, call: (b) => b.stateSet('k', 'v') },
-  { fn: 'state.delete', bytes: 1, call: (b) => b.stateDelete('k') },
-  { fn: 'topics.subscribe', bytes: 4, call: (b) => b.subscribe('news', undefined) },
-  { fn: 'topics.unsubscribe', bytes: 4, call: (b) => b.unsubscribe('news') },
-  { fn: 'message-info.receiver-count', bytes: 0, call: (b) => b.receiverCount() },
+  { fn: 'state.get', bytes: 1, call: (b) => b.hosts.state.get('k') },
+  { fn: 'state.set', bytes: 2, call: (b) => b.hosts.state.set('k', 'v') },
+  { fn: 'state.delete', bytes: 1, call: (b) => b.hosts.state.delete('k') },
+  { fn: 'topics.subscribe', bytes: 4, call: (b) => b.hosts.topics.subscribe('news', undefined) },
+  { fn: 'topics.unsubscribe', bytes: 4, call: (b) => b.hosts.topics.unsubscribe('news') },
+  { fn: 'message-info.receiver-count', bytes: 0, call: (b) => b.hosts.messageInfo.receiverCount() },
 ];
 
 describe('host call prices', () => {
@@ -73,14 +73,14 @@ describe('host call prices', () => {
 
   it('charges a state read its price once, however large the value (its bytes pay per byte)', () => {
     const { b, meter } = bridge();
-    b.stateSet('k', 'x'.repeat(800));
+    b.hosts.state.set('k', 'x'.repeat(800));
     const before = meter.used();
-    b.stateGet('k');
+    b.hosts.state.get('k');
     assert.equal(meter.used() - before, HOST_CALL_PRICE['state.get'] + hostBytesFuel(1) + hostBytesFuel(800));
   });
 
   it('charges a state read or key listing refused for its over-long key the flat price (it is not free)', () => {
-    for (const call of [(b: HostBridge) => b.stateGet(''), (b: HostBridge) => b.stateKeys('', undefined, 10)]) {
+    for (const call of [(b: HostBridge) => b.hosts.state.get(''), (b: HostBridge) => b.hosts.state.keys('', undefined, 10)]) {
       const { b, meter } = bridge();
       // What both bindings do for a key or prefix over the limit: refuse from its length alone.
       b.refuseNext(null);
@@ -99,7 +99,7 @@ describe('host call prices', () => {
       body: undefined,
       context: undefined,
     };
-    const r = b.fetch(request);
+    const r = b.hosts.http.fetch(request);
     assert.deepEqual(r, { tag: 'ok', val: 'id-1' });
     const size = request.method.length + request.url.length;
     assert.equal(meter.used(), HOST_CALL_PRICE['http.fetch'] + hostBytesFuel(size) + hostBytesFuel('id-1'.length));

@@ -192,19 +192,19 @@ describe('per-agent quotas', () => {
     const { b, clock } = bridge({ directoryBytesPerSecond: 1_000 });
     const filter = JSON.stringify({ all: [{ field: 'ontology', match: { in: ['x'.repeat(150), 'y'.repeat(150)] } }] });
     assert.ok(filter.length > 300 && 3 * (4 + filter.length) > 1_000);
-    assert.equal(b.subscribe('jobs', filter), undefined);
-    assert.equal(b.subscribe('jobs', filter), undefined);
-    const refused = b.subscribe('jobs', filter);
+    assert.equal(b.hosts.topics.subscribe('jobs', filter), undefined);
+    assert.equal(b.hosts.topics.subscribe('jobs', filter), undefined);
+    const refused = b.hosts.topics.subscribe('jobs', filter);
     assert.equal(refused?.tag, 'err');
     assert.equal(refused?.val.kind, 'quota-exceeded');
     assert.equal(
       refused?.val.message,
       `quota exceeded: at most 1000 code units of directory changes per second (this one is ${4 + filter.length})`,
     );
-    assert.equal(b.unsubscribe('jobs'), undefined, 'a short change still fits what is left');
+    assert.equal(b.hosts.topics.unsubscribe('jobs'), undefined, 'a short change still fits what is left');
     assert.equal(b.counters.directoryChanges, 1);
     clock.now += 1000;
-    assert.equal(b.subscribe('jobs', filter), undefined, 'the budget refills');
+    assert.equal(b.hosts.topics.subscribe('jobs', filter), undefined, 'the budget refills');
     assert.equal(b.take().directory.length, 4, 'the refused change is not among the effects');
   });
 

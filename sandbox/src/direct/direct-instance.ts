@@ -214,17 +214,18 @@ function storeState(gm: GuestMemory, ret: number, r: WitStateResult): void {
  */
 function stateImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
   const { bridge } = env;
+  const calls = bridge.hosts.state;
   const caps = bridge.liftCaps;
   /** The key, or '' with the call's refusal queued when it is over the key limit. */
   const key = (ptr: number, len: number, refusal: boolean): string => {
     if (len >>> 0 <= caps.stateKey) return gm.string(ptr, len, 'key');
-    bridge.refuseNext(refusal ? bridge.stateLiftRefusal('invalid-key', len >>> 0, caps.stateKey) : null);
+    bridge.refuseNext(refusal ? calls.liftRefusal('invalid-key', len >>> 0, caps.stateKey) : null);
     return '';
   };
   return {
     get: (ptr: number, len: number, ret: number) => {
       gm.sync();
-      gm.storeOptStringResult(ret, bridge.stateGet(key(ptr, len, false)));
+      gm.storeOptStringResult(ret, calls.get(key(ptr, len, false)));
     },
     set: (kPtr: number, kLen: number, vPtr: number, vLen: number, ret: number) => {
       gm.sync();
@@ -233,15 +234,15 @@ function stateImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAsse
       if (k === '' && kLen >>> 0 > caps.stateKey) {
         // refused already: the value is not read
       } else if (vLen >>> 0 > caps.stateValue) {
-        bridge.refuseNext(bridge.stateLiftRefusal('value-too-large', vLen >>> 0, caps.stateValue));
+        bridge.refuseNext(calls.liftRefusal('value-too-large', vLen >>> 0, caps.stateValue));
       } else {
         value = gm.string(vPtr, vLen, 'value');
       }
-      storeState(gm, ret, bridge.stateSet(k, value));
+      storeState(gm, ret, calls.set(k, value));
     },
     delete: (ptr: number, len: number, ret: number) => {
       gm.sync();
-      storeState(gm, ret, bridge.stateDelete(key(ptr, len, true)));
+      storeState(gm, ret, calls.delete(key(ptr, len, true)));
     },
     keys: (pPtr: number, pLen: number, sDisc: number, sPtr: number, sLen: number, limit: number, ret: number) => {
       gm.sync();
@@ -252,7 +253,7 @@ function stateImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAsse
         );
       }
       const startAfter = gm.optStringFlat(sDisc, sPtr, sLen, 'start-after');
-      gm.storeStringListResult(ret, bridge.stateKeys(prefix, startAfter, limit >>> 0));
+      gm.storeStringListResult(ret, calls.keys(prefix, startAfter, limit >>> 0));
     },
   };
 }
@@ -263,6 +264,7 @@ function stateImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAsse
  */
 function topicsImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
   const { bridge } = env;
+  const calls = bridge.hosts.topics;
   const store = (ret: number, r: WitTopicResult): void =>
     gm.storeKindResult(ret, r === undefined ? { ok: null } : { kind: TOPIC_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
   const nameOver = (len: number): boolean => len >>> 0 > TOPIC_LIMITS.maxTopicNameLength;
@@ -270,26 +272,26 @@ function topicsImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAss
     subscribe: (tPtr: number, tLen: number, fDisc: number, fPtr: number, fLen: number, ret: number) => {
       gm.sync();
       if (nameOver(tLen)) {
-        bridge.refuseNext(bridge.topicLiftRefusal(topicTooLong(tLen >>> 0)));
-        store(ret, bridge.subscribe('', undefined));
+        bridge.refuseNext(calls.liftRefusal(topicTooLong(tLen >>> 0)));
+        store(ret, calls.subscribe('', undefined));
         return;
       }
       if (fDisc >>> 0 === 1 && fLen >>> 0 > TOPIC_LIMITS.maxFilterTextLength) {
-        bridge.refuseNext(bridge.topicLiftRefusal(filterTooLong(fLen >>> 0)));
-        store(ret, bridge.subscribe('', undefined));
+        bridge.refuseNext(calls.liftRefusal(filterTooLong(fLen >>> 0)));
+        store(ret, calls.subscribe('', undefined));
         return;
       }
       const topic = gm.string(tPtr, tLen, 'topic');
-      store(ret, bridge.subscribe(topic, gm.optStringFlat(fDisc, fPtr, fLen, 'filter')));
+      store(ret, calls.subscribe(topic, gm.optStringFlat(fDisc, fPtr, fLen, 'filter')));
     },
     unsubscribe: (tPtr: number, tLen: number, ret: number) => {
       gm.sync();
       if (nameOver(tLen)) {
-        bridge.refuseNext(bridge.topicLiftRefusal(topicTooLong(tLen >>> 0)));
-        store(ret, bridge.unsubscribe(''));
+        bridge.refuseNext(calls.liftRefusal(topicTooLong(tLen >>> 0)));
+        store(ret, calls.unsubscribe(''));
         return;
       }
-      store(ret, bridge.unsubscribe(gm.string(tPtr, tLen, 'topic')));
+      store(ret, calls.unsubscribe(gm.string(tPtr, tLen, 'topic')));
     },
   };
 }
@@ -300,11 +302,12 @@ function topicsImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAss
  */
 function messageInfoImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
   const { bridge } = env;
+  const calls = bridge.hosts.messageInfo;
   return {
-    'receiver-count': () => bridge.receiverCount(),
+    'receiver-count': () => calls.receiverCount(),
     receivers: (offset: number, limit: number, ret: number) => {
       gm.sync();
-      const r = bridge.receiversPage(offset >>> 0, limit >>> 0);
+      const r = calls.receiversPage(offset >>> 0, limit >>> 0);
       gm.storeAgentIdsKindResult(
         ret,
         r.tag === 'ok' ? { ok: r.val } : { kind: MESSAGE_INFO_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message },
@@ -316,6 +319,7 @@ function messageInfoImports(gm: GuestMemory, env: InstanceEnv): Record<string, W
 /** caxton:agent/http on the direct path: the request is lifted under its budget, or refused unread. */
 function httpImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
   const { bridge } = env;
+  const calls = bridge.hosts.http;
   const budget = new LiftBudget('fetch', bridge.liftCaps.httpRequest);
   const store = (ret: number, r: WitFetchResult): void =>
     gm.storeKindResult(ret, r.tag === 'ok' ? { ok: r.val } : { kind: HTTP_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
@@ -329,12 +333,12 @@ function httpImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssem
         request = gm.lifting(budget, () => gm.httpRequestFlat(args));
       } catch (err) {
         if (!(err instanceof LiftLimitExceeded)) throw err;
-        bridge.refuseNext(bridge.httpLiftRefusal(err, budget.bytes()));
-        store(ret, bridge.fetch({ method: '', url: '', headers: [] }));
+        bridge.refuseNext(calls.liftRefusal(err, budget.bytes()));
+        store(ret, calls.fetch({ method: '', url: '', headers: [] }));
         return;
       }
       bridge.payLift(budget.bytes());
-      store(ret, bridge.fetch(request));
+      store(ret, calls.fetch(request));
     },
   };
 }

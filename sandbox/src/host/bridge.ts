@@ -37,72 +37,38 @@ import {
   requireReceivers,
   validateAclMessage,
   httpPendingStateKey,
-  MESSAGE_INFO_LIMITS,
   TOPIC_PREFIX,
 } from '@caxton/core';
-import type { AclMessage, AclLimits, HttpErrorKind, HttpPolicy, StateErrorKind, TopicPatterns } from '@caxton/core';
+import type { AclMessage, AclLimits } from '@caxton/core';
 import { hostBytesFuel, hostCallFuel } from '../fuel/cost-model.js';
 import type { HostFunction } from '../fuel/cost-model.js';
 import type { FuelMeter } from '../fuel/meter.js';
-import type { AgentLimits } from '../limits/limits.js';
 import { AbiViolation } from '../errors.js';
 import type { SandboxError } from '../errors.js';
 import type { LogLevel } from '@caxton/core';
 import type { Effects } from '../results.js';
 import { emptyEffects, NONE } from '../results.js';
-import { agentIdToWit, messageFromWit, witMessageSize, witServiceSize } from './convert.js';
-import type { DirectorySnapshot } from './directory.js';
+import { messageFromWit, witMessageSize, witServiceSize } from './convert.js';
 import { searchDirectory } from './directory.js';
 import type { HostLiftCaps } from './lift-budget.js';
 import { hostLiftCaps } from './lift-budget.js';
 import type { RefusalCounters } from './quotas.js';
 import { RateQuotas, zeroCounters } from './quotas.js';
 import { HostArgumentRefused, LiftLimitExceeded, QuotaExceeded } from './refusals.js';
-import type { WitHttpRequest } from './http-request.js';
-import { checkHttpRequest } from './http-request.js';
 import { StateView } from './state-view.js';
+import type { HostCalls } from './host-calls.js';
+import type { BridgeEnv } from './bridge-env.js';
+import { StateHost } from './state-host.js';
+import { HttpHost } from './http-host.js';
+import { TopicsHost } from './topics-host.js';
+import { MessageInfoHost } from './message-info-host.js';
 import { AgentSeed, type HandlingSeed } from './handling-seed.js';
-import type { UnknownReceivers } from './unknown-receivers.js';
-import type { TopicRefusal } from './topic-request.js';
-import { checkGuestTopic, checkSubscribe } from './topic-request.js';
-import type {
-  WitAclMessage,
-  WitAgentId,
-  WitFetchResult,
-  WitKindError,
-  WitLogLevel,
-  WitReceiversResult,
-  WitResult,
-  WitServiceDescription,
-  WitStateResult,
-  WitTopicResult,
-} from './wit-values.js';
+import type { WitAclMessage, WitAgentId, WitLogLevel, WitResult, WitServiceDescription } from './wit-values.js';
 
 export type { RefusalCounters } from './quotas.js';
 export { MAX_SERVICE_ENTRIES, MAX_TIMER_TOKEN } from './lift-budget.js';
 
-export interface BridgeEnv {
-  agent: string;
-  limits: AgentLimits;
-  directory: () => DirectorySnapshot;
-  clock: () => number;
-  newId: () => string;
-  /**
-   * The key a handling's ids and insecure randomness derive from (decision 2174): the same agent
-   * and deployment give the same key, so a handling run again sees the same values.
-   */
-  seed?: AgentSeed;
-  /** The ACL limits the bus applies (default: the bus's defaults). */
-  acl?: AclLimits;
-  /** The agent's state (outlives instances); default: empty, default limits. */
-  state?: StateView;
-  /** What the agent may call over HTTP; absent: nothing. */
-  http?: HttpPolicy;
-  /** The topics it may subscribe to (decision 2050); absent: every topic. */
-  topics?: TopicPatterns;
-  /** Receivers the bus refused as unknown to this agent's sends (decision 2123); absent: none are refused here. */
-  unknownReceivers?: UnknownReceivers;
-}
+export type { BridgeEnv } from './bridge-env.js';
 
 /** The reserved state key of a pending HTTP call's record (decision 1601; core's, shared with the gateway). */
 export const httpPendingKey = httpPendingStateKey;
@@ -110,13 +76,16 @@ export const httpPendingKey = httpPendingStateKey;
 /** The monotonic clock's origin: the process's start of it (never zero once read: Go's runtime refuses a zero). */
 const MONOTONIC_START = process.hrtime.bigint() - 1_000_000_000n;
 
-export class HostBridge {
+export class HostBridge implements HostCalls {
+  /** The other interfaces of the world, one host each (as wasmtime generates a host trait per interface). */
+  readonly hosts: { state: StateHost; http: HttpHost; topics: TopicsHost; messageInfo: MessageInfoHost };
   /** The current instance's meter (replaced when the agent is re-instantiated). */
   meter: FuelMeter | null = null;
   readonly counters: RefusalCounters = zeroCounters();
   /** Lift caps of the host functions' arguments (the bindings count against them). */
   readonly liftCaps: HostLiftCaps;
-  private effects: Effects = emptyEffects();
+  /** What the call running now did (read by the interfaces' hosts: replaced at each call). */
+  effects: Effects = emptyEffects();
   private logBytes = 0;
   /**
    * Set when a host call threw (a refusal, out-of-fuel, an ABI violation): re-thrown by `checkFault`
@@ -131,18 +100,18 @@ export class HostBridge {
    */
   private pendingRefusal: { val: unknown } | null = null;
   /** `init` is running: state is read-only and fetch is refused (nothing of init is committed). */
-  private inInit = false;
+  inInit = false;
   /** The conversation of the message being handled (recorded with each HTTP call it starts). */
-  private conversationId: string | undefined = undefined;
+  conversationId: string | undefined = undefined;
   /** The message being handled, for `caxton:agent/message-info` (decision 2001); null outside `handle`. */
-  private message: AclMessage | null = null;
+  message: AclMessage | null = null;
   /**
    * Set by a binding whose lifting happens outside our code (jco): every host function with lifted
    * arguments must then have been reached through the lift guard (`guardPassed`), or the call ends.
    */
   requireGuard = false;
   private guardPassed = false;
-  private readonly acl: AclLimits;
+  readonly acl: AclLimits;
   private readonly seed: AgentSeed;
   /**
    * The work the call running now handles (its id and time); undefined in init and between calls.
@@ -168,7 +137,7 @@ export class HostBridge {
   /** The agent's state view (owned by its sandbox, shared by its instances). */
   readonly state: StateView;
 
-  constructor(private readonly env: BridgeEnv) {
+  constructor(readonly env: BridgeEnv) {
     this.state = env.state ?? new StateView();
     const acl = (this.acl = env.acl ?? DEFAULT_ACL_LIMITS);
     this.sendAcl = Object.freeze({ ...acl, maxMessageBytes: Math.max(0, acl.maxMessageBytes - utf8ByteLength(env.agent)) });
@@ -177,6 +146,12 @@ export class HostBridge {
     this.rates = new RateQuotas(env.limits);
     this.seed = env.seed ?? new AgentSeed(env.agent, '');
     this.liftCaps = hostLiftCaps(env.limits, acl, this.state.limits, env.http);
+    this.hosts = {
+      state: new StateHost(this),
+      http: new HttpHost(this),
+      topics: new TopicsHost(this),
+      messageInfo: new MessageInfoHost(this),
+    };
   }
 
   /** Starts collecting effects for a new call. */
@@ -239,7 +214,7 @@ export class HostBridge {
   }
 
   /** An id: derived from the handling, random outside one (init runs anew at each start). */
-  private nextId(): string {
+  nextId(): string {
     return this.handlingSeed()?.nextId() ?? this.env.newId();
   }
 
@@ -308,12 +283,12 @@ export class HostBridge {
   }
 
   /** A call of `fn` (the flat HOST_CALL_COST without one: refusals, unpriced calls) moving `bytes`. */
-  private charge(bytes: number, fn?: HostFunction): void {
+  charge(bytes: number, fn?: HostFunction): void {
     this.meter?.charge(hostCallFuel(bytes, fn));
   }
 
   /** More data of a call whose price was already charged (a result handed back). */
-  private chargeBytes(bytes: number): void {
+  chargeBytes(bytes: number): void {
     this.meter?.charge(hostBytesFuel(bytes));
   }
 
@@ -332,7 +307,7 @@ export class HostBridge {
   }
 
   /** The price of `fn` and its arguments' `bytes`, less the bytes the binding paid for. */
-  private chargeCall(bytes: number, fn?: HostFunction): void {
+  chargeCall(bytes: number, fn?: HostFunction): void {
     if (this.paid) {
       this.paid = false;
       this.charge(0, fn);
@@ -359,7 +334,7 @@ export class HostBridge {
    * A host function with lifted arguments reached without the guard (a component wiring a host
    * function to a core import the guard does not know) ends the call: its lift was not bounded.
    */
-  private checkGuard(fn: string): void {
+  checkGuard(fn: string): void {
     if (!this.requireGuard) return;
     if (this.guardPassed) {
       this.guardPassed = false;
@@ -381,7 +356,7 @@ export class HostBridge {
     return this.fail(e);
   }
 
-  private takeRefusal<V>(): { tag: 'err'; val: V } | null {
+  takeRefusal<V>(): { tag: 'err'; val: V } | null {
     const r = this.pendingRefusal;
     if (r === null) return null;
     this.pendingRefusal = null;
@@ -542,7 +517,7 @@ export class HostBridge {
    * Why a directory change of `units` code units is refused now (per call, per second, text per
    * second), or null (and the change is counted).
    */
-  private directoryQuota(units: number): string | null {
+  directoryQuota(units: number): string | null {
     const { limits } = this.env;
     if (this.effects.directory.length >= limits.maxDirectoryOps) return `at most ${limits.maxDirectoryOps} directory changes per call`;
     const refused = this.rates.takeDirectoryChange(units, this.env.clock());
@@ -618,245 +593,6 @@ export class HostBridge {
     }
     this.charge(size, 'search-services');
     return hits;
-  }
-
-  // ---------- caxton:agent/state ----------
-
-  /** A state refusal the binding decided before lifting (a key or value over its cap). */
-  stateLiftRefusal(kind: 'invalid-key' | 'value-too-large', units: number, max: number): { kind: typeof kind; message: string } {
-    this.counters.state++;
-    this.charge(0);
-    const what = kind === 'invalid-key' ? 'key' : 'value';
-    return { kind, message: `the ${what} has ${units} code units, more than the limit of ${max} bytes` };
-  }
-
-  stateGet(key: string): string | undefined {
-    this.checkGuard('state.get');
-    if (this.takeRefusal() !== null) {
-      // A key over the limit: no such key. Refused before any work, it pays the flat call price.
-      this.charge(0);
-      return undefined;
-    }
-    const value = this.state.get(key);
-    this.chargeCall(key.length, 'state.get');
-    this.chargeBytes(value?.length ?? 0);
-    return value;
-  }
-
-  stateSet(key: string, value: string): WitStateResult {
-    this.checkGuard('state.set');
-    const refused = this.takeRefusal<WitKindError<StateErrorKind>>();
-    if (refused) return refused;
-    this.chargeCall(key.length + value.length, 'state.set');
-    const refusal = this.state.set(key, value);
-    if (refusal === null) return undefined;
-    this.counters.state++;
-    return { tag: 'err', val: refusal };
-  }
-
-  stateDelete(key: string): WitStateResult {
-    this.checkGuard('state.delete');
-    const refused = this.takeRefusal<WitKindError<StateErrorKind>>();
-    if (refused) return refused;
-    this.chargeCall(key.length, 'state.delete');
-    const refusal = this.state.delete(key);
-    if (refusal === null) return undefined;
-    this.counters.state++;
-    return { tag: 'err', val: refusal };
-  }
-
-  stateKeys(prefix: string, startAfter: string | undefined, limit: number): string[] {
-    this.checkGuard('state.keys');
-    if (this.takeRefusal() !== null) {
-      // A prefix over the key limit: no key has it. Refused before any work, it pays the flat call price.
-      this.charge(0);
-      return [];
-    }
-    this.chargeCall(prefix.length + (startAfter?.length ?? 0), 'state.keys');
-    const page = this.state.keys(prefix, startAfter, limit);
-    // Charged for what was looked at and handed back (8 bytes of slot per key).
-    this.chargeBytes(page.scannedUnits + 8 * page.keys.length);
-    return page.keys;
-  }
-
-  // ---------- caxton:agent/http ----------
-
-  /** A fetch whose request is over its lift cap (nothing was lifted). */
-  httpLiftRefusal(e: LiftLimitExceeded, bytes: number): { kind: 'quota-exceeded'; message: string } {
-    this.counters.http++;
-    return { kind: 'quota-exceeded', message: `the request is too large: ${this.liftRefusal(e, bytes)}` };
-  }
-
-  fetch(request: WitHttpRequest): WitFetchResult {
-    this.checkGuard('http.fetch');
-    const refused = this.takeRefusal<WitKindError<HttpErrorKind>>();
-    if (refused) return refused;
-    let size = request.method.length + request.url.length + (request.body?.length ?? 0) + (request.context?.length ?? 0);
-    for (const [k, v] of request.headers) size += k.length + v.length + 8;
-    this.chargeCall(size, 'http.fetch');
-    const refuse = (kind: 'denied' | 'invalid-request' | 'quota-exceeded', message: string): WitFetchResult => {
-      this.counters.http++;
-      return { tag: 'err', val: { kind, message } };
-    };
-    if (this.inInit)
-      return refuse(
-        'denied',
-        'fetch is not available during init (nothing init does is committed); call it while handling a message or a timer',
-      );
-    const policy = this.env.http;
-    if (policy !== undefined && this.effects.http.length >= policy.maxCallsPerHandling) {
-      return refuse('quota-exceeded', `at most ${policy.maxCallsPerHandling} HTTP calls per handling`);
-    }
-    const checked = checkHttpRequest(request, policy, this.acl.maxFieldBytes);
-    if (!checked.ok) return refuse(checked.refusal.kind, checked.refusal.message);
-    const id = this.nextId();
-    // The id's making is in the call's price (HOST_CALL_PRICE['http.fetch']); its bytes pay as data.
-    this.chargeBytes(id.length);
-    const call = { id, request: checked.request };
-    this.effects.http.push(call);
-    // The pending-call record commits with this handling (or not at all, with it).
-    const r = checked.request;
-    const record: Record<string, unknown> = { method: r.method, url: r.url };
-    if (r.context !== undefined) record.context = r.context;
-    if (this.conversationId !== undefined) record.conversationId = this.conversationId;
-    record.at = this.env.clock();
-    this.state.putReserved(httpPendingKey(id), JSON.stringify(record));
-    return { tag: 'ok', val: id };
-  }
-
-  // ---------- caxton:agent/topics ----------
-
-  /** A topic call whose name or filter is over its lift cap (nothing was lifted). */
-  topicLiftRefusal(refusal: TopicRefusal): TopicRefusal {
-    this.counters.badArgument++;
-    this.charge(0);
-    return refusal;
-  }
-
-  private topicRefused(refusal: TopicRefusal): WitTopicResult {
-    this.counters.badArgument++;
-    return { tag: 'err', val: refusal };
-  }
-
-  subscribe(topic: string, filter: string | undefined): WitTopicResult {
-    this.checkGuard('topics.subscribe');
-    const refused = this.takeRefusal<TopicRefusal>();
-    if (refused) return refused;
-    this.chargeCall(topic.length + (filter?.length ?? 0), 'topics.subscribe');
-    const checked = checkSubscribe(topic, filter, this.env.topics);
-    if (!checked.ok) {
-      if (checked.refusal.notAllowed === true) {
-        this.counters.topics++;
-        return { tag: 'err', val: { kind: checked.refusal.kind, message: checked.refusal.message } };
-      }
-      return this.topicRefused(checked.refusal);
-    }
-    const quota = this.directoryQuota(topic.length + (filter?.length ?? 0));
-    if (quota !== null) {
-      this.counters.directoryChanges++;
-      return { tag: 'err', val: { kind: 'quota-exceeded', message: `quota exceeded: ${quota}` } };
-    }
-    this.effects.directory.push(
-      checked.filter === undefined
-        ? { kind: 'subscribe-topic', topic: checked.topic }
-        : { kind: 'subscribe-topic', topic: checked.topic, filter: checked.filter },
-    );
-    return undefined;
-  }
-
-  unsubscribe(topic: string): WitTopicResult {
-    this.checkGuard('topics.unsubscribe');
-    const refused = this.takeRefusal<TopicRefusal>();
-    if (refused) return refused;
-    this.chargeCall(topic.length, 'topics.unsubscribe');
-    const bad = checkGuestTopic(topic);
-    if (bad !== null) return this.topicRefused(bad);
-    const quota = this.directoryQuota(topic.length);
-    if (quota !== null) {
-      this.counters.directoryChanges++;
-      return { tag: 'err', val: { kind: 'quota-exceeded', message: `quota exceeded: ${quota}` } };
-    }
-    this.effects.directory.push({ kind: 'unsubscribe-topic', topic });
-    return undefined;
-  }
-
-  // ---------- caxton:agent/message-info ----------
-
-  /** How many receivers the message being handled has (0 outside `handle`). */
-  receiverCount(): number {
-    this.charge(0, 'message-info.receiver-count');
-    return this.message?.receivers.length ?? 0;
-  }
-
-  /**
-   * Receivers `offset .. offset + limit` of the message being handled (decision 2001). Both
-   * arguments are u32 as the guest passed them; a limit of 0 or over the page size, or an offset
-   * past the end, is refused typed (`invalid-range`), and so is a call with no message (`no-message`).
-   * Fuel is paid for the ids handed over, like `search-services`.
-   */
-  receiversPage(offset: number, limit: number): WitReceiversResult {
-    const m = this.message;
-    if (m === null) {
-      this.counters.badArgument++;
-      this.charge(0);
-      return {
-        tag: 'err',
-        val: { kind: 'no-message', message: 'no message is being handled (receivers is for handle, not init or on-timer)' },
-      };
-    }
-    const count = m.receivers.length;
-    const max = MESSAGE_INFO_LIMITS.maxReceiversPage;
-    if (!Number.isInteger(limit) || limit < 1 || limit > max || !Number.isInteger(offset) || offset < 0 || offset > count) {
-      this.counters.badArgument++;
-      this.charge(0);
-      const why =
-        !Number.isInteger(limit) || limit < 1 || limit > max
-          ? `limit ${limit} is not within 1..${max}`
-          : `offset ${offset} is past the ${count} receivers`;
-      return { tag: 'err', val: { kind: 'invalid-range', message: `${why} (page with offset 0, ${max}, ${2 * max}… up to the count)` } };
-    }
-    const end = Math.min(count, offset + limit);
-    const page: WitAgentId[] = new Array(end - offset);
-    let size = 0;
-    for (let i = offset; i < end; i++) {
-      const id = agentIdToWit(m.receivers[i]!);
-      size += id.name.length;
-      for (const a of id.addresses) size += a.length;
-      page[i - offset] = id;
-    }
-    this.charge(size, 'message-info.receivers');
-    return { tag: 'ok', val: page };
-  }
-
-  /** The message-info functions as jco's glue imports them (`imports['caxton:agent/message-info']`). */
-  jcoMessageInfoImports(): Record<string, unknown> {
-    return {
-      receiverCount: () => this.receiverCount(),
-      receivers: (offset: number, limit: number) => this.receiversPage(offset, limit),
-    };
-  }
-
-  /** The topics functions as jco's glue imports them (`imports['caxton:agent/topics']`). */
-  jcoTopicsImports(): Record<string, unknown> {
-    return {
-      subscribe: (topic: string, filter: string | undefined) => this.subscribe(topic, filter ?? undefined),
-      unsubscribe: (topic: string) => this.unsubscribe(topic),
-    };
-  }
-
-  /** The state functions as jco's glue imports them (`imports['caxton:agent/state']`). */
-  jcoStateImports(): Record<string, unknown> {
-    return {
-      get: (key: string) => this.stateGet(key),
-      set: (key: string, value: string) => this.stateSet(key, value),
-      delete: (key: string) => this.stateDelete(key),
-      keys: (prefix: string, startAfter: string | undefined, limit: number) => this.stateKeys(prefix, startAfter ?? undefined, limit),
-    };
-  }
-
-  /** The http functions as jco's glue imports them (`imports['caxton:agent/http']`). */
-  jcoHttpImports(): Record<string, unknown> {
-    return { fetch: (request: WitHttpRequest) => this.fetch(request) };
   }
 
   /** The functions as jco's glue imports them (`imports['caxton:agent/host']`). */

@@ -279,15 +279,16 @@ export function guardStateImports(state: Record<string, unknown>, bridge: HostBr
   });
   wrap('set', (orig) => (kPtr, kLen, vPtr, vLen, ret) => {
     bridge.passGuard();
-    if (keyOver(kLen!)) bridge.refuseNext(bridge.stateLiftRefusal('invalid-key', units(kLen!), caps.stateKey));
-    else if (units(vLen!) > caps.stateValue) bridge.refuseNext(bridge.stateLiftRefusal('value-too-large', units(vLen!), caps.stateValue));
+    if (keyOver(kLen!)) bridge.refuseNext(bridge.hosts.state.liftRefusal('invalid-key', units(kLen!), caps.stateKey));
+    else if (units(vLen!) > caps.stateValue)
+      bridge.refuseNext(bridge.hosts.state.liftRefusal('value-too-large', units(vLen!), caps.stateValue));
     else return orig(kPtr!, kLen!, vPtr!, vLen!, ret!);
     return orig(0, 0, 0, 0, ret!);
   });
   wrap('delete', (orig) => (ptr, len, ret) => {
     bridge.passGuard();
     if (!keyOver(len!)) return orig(ptr!, len!, ret!);
-    bridge.refuseNext(bridge.stateLiftRefusal('invalid-key', units(len!), caps.stateKey));
+    bridge.refuseNext(bridge.hosts.state.liftRefusal('invalid-key', units(len!), caps.stateKey));
     return orig(0, 0, ret!);
   });
   wrap('keys', (orig) => (pPtr, pLen, sDisc, sPtr, sLen, limit, ret) => {
@@ -317,9 +318,9 @@ export function guardTopicsImports(topics: Record<string, unknown>, bridge: Host
     const orig = sub as CoreFn;
     out['subscribe'] = ((tPtr, tLen, fDisc, fPtr, fLen, ret) => {
       bridge.passGuard();
-      if (nameOver(tLen!)) bridge.refuseNext(bridge.topicLiftRefusal(topicTooLong(units(tLen!))));
+      if (nameOver(tLen!)) bridge.refuseNext(bridge.hosts.topics.liftRefusal(topicTooLong(units(tLen!))));
       else if (fDisc === 1 && units(fLen!) > TOPIC_LIMITS.maxFilterTextLength)
-        bridge.refuseNext(bridge.topicLiftRefusal(filterTooLong(units(fLen!))));
+        bridge.refuseNext(bridge.hosts.topics.liftRefusal(filterTooLong(units(fLen!))));
       else return orig(tPtr!, tLen!, fDisc!, fPtr!, fLen!, ret!);
       return orig(0, 0, 0, 0, 0, ret!);
     }) as CoreFn;
@@ -330,7 +331,7 @@ export function guardTopicsImports(topics: Record<string, unknown>, bridge: Host
     out['unsubscribe'] = ((tPtr, tLen, ret) => {
       bridge.passGuard();
       if (!nameOver(tLen!)) return orig(tPtr!, tLen!, ret!);
-      bridge.refuseNext(bridge.topicLiftRefusal(topicTooLong(units(tLen!))));
+      bridge.refuseNext(bridge.hosts.topics.liftRefusal(topicTooLong(units(tLen!))));
       return orig(0, 0, ret!);
     }) as CoreFn;
   }
@@ -379,7 +380,7 @@ export function guardHttpImports(
         bytes = scanAll(memories(), budget, 'fetch', (m) => scanRequestFlat(m, args, budget));
       } catch (err) {
         if (!(err instanceof LiftLimitExceeded)) throw err;
-        bridge.refuseNext(bridge.httpLiftRefusal(err, budget.bytes()));
+        bridge.refuseNext(bridge.hosts.http.liftRefusal(err, budget.bytes()));
         bridge.passGuard();
         const empty = new Array<number>(FETCH_FLAT.ret + 1).fill(0);
         empty[FETCH_FLAT.ret] = args[FETCH_FLAT.ret]!;
