@@ -29,7 +29,6 @@ export async function startSandbox(ctx: StartContext): Promise<{ host: SandboxAg
     engine: engineOptions,
   });
   undo.push(() => host.close());
-  // A new outside sender's name routes from now on (decision 2123).
   return { host, engineOptions };
 }
 

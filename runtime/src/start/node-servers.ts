@@ -33,6 +33,8 @@ export interface ServerDeps {
   events: BusEvents;
   tracker: PersistedTracker;
   egress: NodeEgress;
+  /** Set as soon as the API listens: the topology's status shows its real port from then on. */
+  listening: { api?: ApiServer };
 }
 
 export async function startServers(ctx: StartContext, deps: ServerDeps): Promise<NodeServers> {
@@ -60,6 +62,7 @@ async function startApiAndConsole(
       audit: { trail: auditTrail, nodeId, recordReads: options.audit?.recordReads ?? false, control: audited },
     });
     const started = api;
+    deps.listening.api = api;
     undo.push(() => started.close(2000));
   }
   let consoleServer: ConsoleServer | undefined;

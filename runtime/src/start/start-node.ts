@@ -32,7 +32,8 @@ import { createAgentLogs, routeNodeLogs } from './node-logs.js';
 import { createNodePort, openTracker } from './node-port.js';
 import { createControlPlane, openAuditTrail } from './node-control-plane.js';
 import { startAbsentSweeper } from './node-absent-sweeper.js';
-import { startServers, type NodeServers } from './node-servers.js';
+import { startServers } from './node-servers.js';
+import type { ApiServer } from '../api/server.js';
 import { runningNode, type RunningNode } from './running-node.js';
 import { CAXTON_VERSION } from './version.js';
 
@@ -147,11 +148,11 @@ async function startOnTopology(ctx: StartContext): Promise<RunningNode> {
   const port = createNodePort(ctx, { bus, agents, externals, tracker, host, effects, timers, egress, logs });
   const removeMetrics = installMetrics(ctx, { events, host, bus, timers, agents });
   const stopping = { now: false };
-  let servers: NodeServers | undefined;
+  const listening: { api?: ApiServer } = {};
   const { control, audited } = await createControlPlane(ctx, {
     ...{ agents, bus, topics, logs, events, http: egress.http, externals, killSwitch, directory, auditTrail },
     mtpPeers: egress.mtpPeers,
-    status: () => selfAddressed(topology.status(agents), options.apiHost, servers?.api?.port),
+    status: () => selfAddressed(topology.status(agents), options.apiHost, listening.api?.port),
     isStopping: () => stopping.now,
   });
   await openAndConsume(ctx, { bus, port, agents, timers, unendedScan, audited });
@@ -161,7 +162,7 @@ async function startOnTopology(ctx: StartContext): Promise<RunningNode> {
 
   // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
   life.phase = 'running';
-  servers = await startServers(ctx, { control, audited, auditTrail, events, tracker, egress });
+  const servers = await startServers(ctx, { control, audited, auditTrail, events, tracker, egress, listening });
   // A cluster joins placement here: it announces the API address peers show in `caxton status`,
   // the real port, so after listen.
   undo.push(() => topology.stopAgents());

@@ -274,11 +274,19 @@ export class AgentUpgrades {
   async promote(candidate: AgentRecord, artifactSize: number, beside: RolloutBeside, cancel: AbortSignal): Promise<void> {
     // The swap runs the new version's init: not while the node is frozen or the agent suspended
     // (decision 1403); an operator's abort meanwhile cancels it.
-    await untilOrCancelled(this.p.o.killSwitch?.untilRunnable(candidate.name) ?? Promise.resolve(), cancel);
-    cancel.throwIfAborted();
     // In the agent's operation lock, as an upgrade (decision 2177): a scaled agent's other replicas
-    // drain, its own instance is swapped, and every replica runs the promoted version.
-    const next = await this.p.replicas.exclusive(candidate.name, () => this.promoteNow(candidate, artifactSize, beside, cancel));
+    // drain, its own instance is swapped, and every replica runs the promoted version. Held again
+    // while it waited for the lock (a freeze or a suspension meanwhile), it waits once more outside it.
+    let next: AgentRecord | undefined;
+    while (next === undefined) {
+      await untilOrCancelled(this.p.o.killSwitch?.untilRunnable(candidate.name) ?? Promise.resolve(), cancel);
+      cancel.throwIfAborted();
+      next = await this.p.replicas.exclusive(candidate.name, () =>
+        this.p.o.killSwitch?.isHeld(candidate.name) === true
+          ? Promise.resolve(undefined)
+          : this.promoteNow(candidate, artifactSize, beside, cancel),
+      );
+    }
     // The swap before the rollout's end hands the state back (decision 2171): never side by side.
     await this.p.residency.settle?.(candidate.name);
     this.p.o.messaging.replaced?.(candidate.name);
