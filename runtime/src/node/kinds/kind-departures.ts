@@ -114,15 +114,7 @@ export class KindDepartures {
     if (this.o.messaging.mailboxDepth(instance.name) > 0) {
       if (why === 'evict') {
         // Its slot goes to the key it was evicted for; its own mail (durable) waits for the next free one.
-        kind.passivated += 1;
-        const due = this.o.timers?.nextDue(instance.name);
-        this.t.drop(kind, instance);
-        if (due !== undefined) this.t.wakes.add(instance.name, due);
-        await this.o
-          .onDropped(instance.name, false)
-          .catch((err: unknown) =>
-            agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`),
-          );
+        await this.leaveMemory(kind, instance);
         this.t.activate(instance.name, true);
         return;
       }
@@ -133,8 +125,15 @@ export class KindDepartures {
     this.o.messaging.forget(instance.name); // empty: the mailbox itself goes
     // A closed breaker keeps nothing worth keeping past the instance; an open one keeps its cool-down.
     if (this.o.messaging.breaker?.(instance.name) === undefined) this.o.messaging.replaced?.(instance.name);
+    await this.leaveMemory(kind, instance);
+  }
+
+  /**
+   * A passivated instance leaves memory: its slot is freed, and its timers stay in the registry —
+   * the node wakes it when the soonest is due (read before onDropped forgets them).
+   */
+  private async leaveMemory(kind: Kind, instance: Instance): Promise<void> {
     kind.passivated += 1;
-    // Its timers stay in the registry; the node wakes it when the soonest is due (read before onDropped forgets them).
     const due = this.o.timers?.nextDue(instance.name);
     this.t.drop(kind, instance);
     if (due !== undefined) this.t.wakes.add(instance.name, due);

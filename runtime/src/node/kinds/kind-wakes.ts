@@ -292,15 +292,9 @@ export class KindWakes {
           }
           break;
         } catch (err) {
-          const retry = attempt < 5;
-          agentLog(
-            this.o.events,
-            kind,
-            'warn',
-            `pending timers of passivated instances on partitions assigned here could not be read (${(err as Error).message})${retry ? `; tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : '; they wake with their next mail, or at the next rebuild of the wake index'}`,
-          );
-          if (!retry) break;
-          await new Promise((r) => setTimeout(r, KIND_LIMITS.activationRetryAfterMs).unref());
+          const what = 'pending timers of passivated instances on partitions assigned here';
+          if (!(await this.readAgain(kind, attempt, err, what, 'they wake with their next mail, or at the next rebuild of the wake index')))
+            break;
         }
       }
     }
@@ -344,20 +338,34 @@ export class KindWakes {
             }
             break;
           } catch (err) {
-            const retry = attempt < 5;
-            agentLog(
-              this.o.events,
-              kind,
-              'warn',
-              `wakes of passivated instances on partition ${partition} could not be read (${(err as Error).message})${retry ? `; tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : '; they wake with their next mail, or at the next assignment of the partition'}`,
-            );
-            if (!retry) break;
-            await new Promise((r) => setTimeout(r, KIND_LIMITS.activationRetryAfterMs).unref());
+            const what = `wakes of passivated instances on partition ${partition}`;
+            if (
+              !(await this.readAgain(
+                kind,
+                attempt,
+                err,
+                what,
+                'they wake with their next mail, or at the next assignment of the partition',
+              ))
+            )
+              break;
           }
         }
       }
     }
     return added;
+  }
+
+  /**
+   * A walk's read of the timer table failed: said on the kind's log, and true once it may be read
+   * again (after a pause; five attempts in all), false when the walk gives the rest up (`otherwise`).
+   */
+  private async readAgain(kind: string, attempt: number, err: unknown, what: string, otherwise: string): Promise<boolean> {
+    const retry = attempt < 5;
+    const next = retry ? `tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : otherwise;
+    agentLog(this.o.events, kind, 'warn', `${what} could not be read (${(err as Error).message}); ${next}`);
+    if (retry) await new Promise((r) => setTimeout(r, KIND_LIMITS.activationRetryAfterMs).unref());
+    return retry;
   }
 
   private armWake(): void {
