@@ -67,6 +67,7 @@ describe('caxton test: a virtual clock, expect.state and JUnit', () => {
     assert.match(
       xml,
       /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="caxton test" tests="2" failures="1" errors="0" time="[\d.]+">\n {2}<testsuite name="ticker" tests="2" failures="1" /,
+      xml,
     );
     assert.match(
       xml,

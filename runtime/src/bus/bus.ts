@@ -185,6 +185,15 @@ export class Bus implements OutboxSender {
     await this.loop?.idle();
   }
 
+  /**
+   * Resolves once nothing is in flight: every batch handled and its plans applied, effects after
+   * the commit point (timers set) included. A moved test clock (`caxton test`'s `advance`) waits
+   * for this first; under a steady stream of work it waits for a gap.
+   */
+  async settled(): Promise<void> {
+    await this.loop?.idle();
+  }
+
   async stop(): Promise<void> {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     await this.opts.log.close();

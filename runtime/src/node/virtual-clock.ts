@@ -3,7 +3,7 @@
  * its `busClock`, so agent timers fall due when a scenario says and never by the real time a slow
  * machine took.
  *
- * `advance(ms)` is "ms pass": it steps through the due times of the timers waiting on the node
+ * `advance(ms)` is "ms pass": once what is in flight settled, it steps through the due times of the timers waiting on the node
  * (and the protocol deadlines pending on its bus), in due order, and lets each round's handlings finish before the next, so a timer due at +10 s fires
  * before one due at +20 s whatever order they were set in, and a 10 s timer re-armed by its
  * handling fires 6 times in `advance(60_000)`. The rounds are bounded (`maxRounds`): a 1 ms timer
@@ -13,6 +13,12 @@ import { CaxtonError } from '@caxton/core';
 
 /** What the clock moves: a running node (`RunningNode`), or its AgentTimers in a test. */
 export interface ClockedTimers {
+  /**
+   * What is being handled finishes, its effects applied: a handling's reply can be seen before the
+   * timers it set are (they are set after its commit point), and a clock moved in between would
+   * pass a timer not yet waiting, which then waits from the moved clock.
+   */
+  settle(): Promise<void>;
   /** The clock moved: fire what is due now; resolves once those handlings are done. */
   clockMoved(): Promise<void>;
   /** The earliest due time of the timers still waiting, if any. */
@@ -55,6 +61,7 @@ export class VirtualClock {
     const start = this.time;
     const target = start + ms;
     for (let rounds = 0; ; rounds++) {
+      await timers.settle();
       const due = timers.nextTimerDue();
       if (due === undefined || due > target) break;
       if (rounds >= this.maxRounds) throw new AdvanceTooLongError(ms, this.maxRounds, this.time - start);

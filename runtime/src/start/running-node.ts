@@ -53,6 +53,8 @@ export interface RunningNode {
    * wait. Resolves when those timers' handlings are done (`caxton test`'s `advance`).
    */
   clockMoved(): Promise<void>;
+  /** Every handling in flight finished and its effects (timers set) applied: see ClockedTimers.settle. */
+  settle(): Promise<void>;
   /** The earliest time on the injected clock when something waits to happen: an agent timer or a protocol deadline. */
   nextTimerDue(): number | undefined;
   stop(): Promise<void>;
@@ -101,6 +103,7 @@ export function runningNode(ctx: StartContext, p: NodeParts): RunningNode {
       await bus.clockMoved();
       await timers.clockMoved();
     },
+    settle: () => bus.settled(),
     nextTimerDue: () => {
       const timer = timers.nextWaitingDue();
       const deadline = bus.nextDeadline();

@@ -374,7 +374,7 @@ async function clocked(
     warn: () => {},
   });
   timers.start();
-  const node = { clockMoved: () => timers.clockMoved(), nextTimerDue: () => timers.nextWaitingDue() };
+  const node = { settle: async () => undefined, clockMoved: () => timers.clockMoved(), nextTimerDue: () => timers.nextWaitingDue() };
   return {
     registry,
     timers,
@@ -581,6 +581,33 @@ test('VirtualClock.advance fires due timers in due order, a periodic one once pe
   );
   assert.equal(fast.fired.length, 50, 'stopped at the bound');
   await fast.close();
+  clearInterval(alive);
+});
+
+test('VirtualClock.advance lets what is in flight settle first: a timer set after a reply was seen, before the clock moved, fires at its time', async () => {
+  // The race `caxton test` met on a loaded machine: the agent's reply is seen, the scenario moves
+  // the clock, and only then does the handling's after-commit step set its timer. Played here by a
+  // node whose settle sets that timer, as the handling's end would.
+  const alive = setInterval(() => {}, 1000);
+  const clock = new VirtualClock(1_000_000);
+  const c = await clocked(clock, async (f, t) => {
+    await t.done('agent', f.id);
+  });
+  const start = clock.now();
+  let settles = 0;
+  const node = {
+    ...c.node,
+    settle: async () => {
+      if (settles++ === 0) await c.timers.set('agent', 10, 'set after the reply');
+    },
+  };
+  await clock.advance(10, node);
+  assert.deepEqual(
+    c.fired.map((f) => [f.token, f.at - start]),
+    [['set after the reply', 10]],
+    'due 10 ms from the clock it was set on, fired by this advance',
+  );
+  await c.close();
   clearInterval(alive);
 });
 
