@@ -308,7 +308,7 @@ export class AgentSandbox {
     const instance = this.instance!;
     const meter = this.meter!;
     meter.begin(this.limits.fuelPerMessage);
-    this.bridge.beginWork(workIdOf(work), workTimeOf(work, this.env.clock));
+    this.bridge.beginWork(workIdOf(work), workTimeOf(work, this.env.clock), work.clockAt);
     this.bridge.setMessage(work.kind === 'message' ? work.delivery.message : null);
     let value: GuestReturn;
     try {
@@ -335,7 +335,7 @@ export class AgentSandbox {
     const fuelUsed = meter.used();
     this.fuelUsedTotal += fuelUsed;
     this.handled++;
-    const { secureRandomBytes, clockReads } = this.bridge;
+    const { secureRandomBytes, clockReads, firstClockMs } = this.bridge;
     const e = this.bridge.take();
     // Completed (ok or rejected): its state writes join the view and go back to be committed.
     const stateWrites = this.stateView.commit();
@@ -364,6 +364,7 @@ export class AgentSandbox {
     if (!value.ok) (completed as Extract<WorkResult, { status: 'rejected' }>).reason = value.error;
     if (secureRandomBytes > 0) completed.secureRandomBytes = secureRandomBytes;
     if (clockReads > 0) completed.clockReads = clockReads;
+    if (firstClockMs !== undefined) completed.clockAt = firstClockMs;
     return completed;
   }
 

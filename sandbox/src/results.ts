@@ -53,10 +53,17 @@ export interface Effects {
  * A piece of work for an agent: a message delivery or a timer firing. `agent` is the identity the
  * sandbox knows the agent by (`local@platform`); a delivery is the bus's own record, passed as is.
  */
-export type Work =
+export type Work = (
   | { kind: 'message'; agent: string; delivery: Delivery }
   /** `dueAt`: when the timer was due (ms since epoch), the time its handling sees (decision 2174); absent: the host's clock. */
-  | { kind: 'timer'; id: string; agent: string; token: string; dueAt?: number };
+  | { kind: 'timer'; id: string; agent: string; token: string; dueAt?: number }
+) & {
+  /**
+   * A replay of a handling whose first clock read the log recorded (decision 2178): that read
+   * returns it, later ones move on from it. In-thread runs only (the shard hand-off does not carry it).
+   */
+  clockAt?: number;
+};
 
 /** The time a handling of `work` sees (decision 2174): a delivery's acceptance, a timer's due time. */
 export function workTimeOf(work: Work, clock: () => number): number {
@@ -127,6 +134,11 @@ export type WorkResult = Outcome &
     secureRandomBytes?: number;
     /** Times the call read a clock (the host's time: a run of it again sees another). In-thread runs only. */
     clockReads?: number;
+    /**
+     * What the call's first wall-clock read returned (ms since epoch); absent when it read none.
+     * Carried back from shards too: the log records it with the commit (decision 2178).
+     */
+    clockAt?: number;
   };
 
 /**

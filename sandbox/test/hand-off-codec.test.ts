@@ -168,6 +168,17 @@ describe('hand-off codec', () => {
     );
   });
 
+  it("carries a handling's first clock read back to the bus, and none where it read none (decision 2178)", () => {
+    const results: WorkResult[] = [
+      result({ status: 'ok', clockAt: 1_790_000_000_123 }),
+      result({ status: 'ok' }),
+      result({ status: 'rejected', reason: 'no', clockAt: 0 }),
+    ];
+    const decoded = decodeResults(encodeResults(results));
+    assert.deepStrictEqual(decoded, results);
+    assert.ok(!('clockAt' in decoded[1]!), 'absent, not undefined: the result keeps the shape of one that read no clock');
+  });
+
   it('names a result by its work item when it answers that item, and carries none of its three strings (decision 2108)', () => {
     fc.assert(
       fc.property(fc.array(message, { minLength: 1, maxLength: 4 }), fc.array(message, { maxLength: 2 }), (messages, outbox) => {

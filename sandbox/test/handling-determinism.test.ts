@@ -57,6 +57,17 @@ before(async () => {
 });
 
 describe('a handling derives its ids and insecure randomness from its work', () => {
+  it('a replay of a handling whose first clock read was recorded reads that time first, whatever the host says (decision 2178)', async () => {
+    const sandbox = await fresh('det@test', seed(42));
+    const recorded = sandbox.run({ ...observeWork('det@test', 'm1>det', 7), clockAt: 1_790_000_000_123 });
+    const a = observed(recorded);
+    assert.equal(a.now, '1790000000123', 'the recorded time, not the host clock (1000)');
+    assert.equal(recorded.clockAt, 1_790_000_000_123, 'and it is what this run would record in turn');
+    const live = sandbox.run(observeWork('det@test', 'm2>det', 7));
+    assert.equal(observed(live).now, '1000', 'the next handling, not a replay of a recorded one: the host clock again');
+    assert.equal(live.clockAt, 1_000);
+  });
+
   it("the same work on two fresh instances sees the same ids and insecure bytes; the clocks are the host's, and counted", async () => {
     const at = 1_767_225_600_123;
     const run = async () => (await fresh('det@test', seed(42))).run(observeWork('det@test', 'm1>det', at));
@@ -68,6 +79,7 @@ describe('a handling derives its ids and insecure randomness from its work', () 
     assert.equal(a.now, '1000', "now is the host's clock (the sandbox's, here), not the delivery's time");
     assert.equal(a.wall, '1', 'the WASI wall clock agrees with now');
     assert.ok((ra.clockReads ?? 0) >= 4, `the clock reads are counted (${ra.clockReads})`);
+    assert.equal(ra.clockAt, 1_000, "the first read's time is given back, for the log to record (decision 2178)");
     assert.notEqual(a.ids[0], a.ids[1], 'two ids of one handling differ');
     for (const id of a.ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(a.insecure.length, 8);

@@ -126,25 +126,22 @@ describe('caxton replay beside a real caxton serve', () => {
     assert.equal(ticker.handlings.filter((h) => h.work.kind === 'timer').length, TICKS, ticker.text);
     assert.equal(ticker.summary.diverged, 0, ticker.text);
 
-    // The broker computes each call for proposals' reply-by from its clock, which the log does not
-    // record (decision 2174): a handling that differs must be one that read it, and only in its
-    // cfp's reply-by. Its ids (conversations, reply-with) derive from the work: those are the same.
+    // The broker computes each call for proposals' reply-by from its clock: the log records what a
+    // handling's first clock read returned (decision 2178), and the replay's first read returns it,
+    // so the cfp's reply-by is the one recorded. Its ids (conversations, reply-with) derive from the
+    // work. Nothing differs.
     const broker = await replay(serve, ['broker', '--all']);
     assert.ok(broker.summary.replayed >= 5 * 4, broker.text);
-    assert.equal(broker.summary.differedReadingClock, broker.summary.diverged, broker.text);
-    for (const h of broker.handlings.filter((x) => x.differences.length > 0)) {
-      assert.ok(h.clockReads > 0, JSON.stringify(h));
-      for (const d of h.differences) {
-        assert.ok(d.what === 'sends', JSON.stringify(h));
-        const strip = (sends: unknown): unknown => (sends as Record<string, unknown>[]).map((m) => ({ ...m, replyBy: undefined }));
-        assert.deepEqual(strip(d.replayed), strip(d.recorded), 'the same cfp but for its reply-by');
-      }
-    }
+    assert.ok(
+      broker.handlings.some((h) => h.clockReads > 0),
+      'the broker read the clock (else this says nothing of the recorded time)',
+    );
+    assert.equal(broker.summary.diverged, 0, broker.text);
 
     // A contractor checks a call's reply-by against its clock: a call it handled late (a loaded
-    // machine) may differ in replay, which gives it the call's acceptance time — only such a one.
+    // machine) declined it; the replay reads the recorded time, so it declines it again.
     const contractor = await replay(serve, ['c1']);
-    assert.equal(contractor.summary.differedReadingClock, contractor.summary.diverged, contractor.text);
+    assert.equal(contractor.summary.diverged, 0, contractor.text);
     assert.ok(contractor.summary.replayed > 0, contractor.text);
     // The replay created no file anywhere in the directory, and the components it read are as they
     // were; the running node itself goes on appending (late timers) and writing leases and agent logs.

@@ -373,8 +373,10 @@ export class PlanApplier {
         records.length = j;
         break;
       }
-      records[j] =
+      const record: CompletionRecord =
         pt.state.length === 0 ? { id: pt.deliveryId, receiver: plan.agent } : { id: pt.deliveryId, receiver: plan.agent, state: pt.state };
+      if (pt.clockAt !== undefined) record.clockAt = pt.clockAt;
+      records[j] = record;
     }
     return { records, limit };
   }

@@ -42,6 +42,11 @@ export interface ExecutionResult {
   fuelUsed: number;
   /** Wall time of the handling in the sandbox, microseconds (absent when the executor does not measure it). */
   durationUs?: number | undefined;
+  /**
+   * What the handling's first read of the wall clock returned (ms since epoch); absent when it read
+   * none. Its commit records it, so a replay's first read returns it too (decision 2178).
+   */
+  clockAt?: number;
   /** Messages the agent sent; applied only when the outcome is ok/rejected. */
   outbox: AclMessage[];
   /**

@@ -22,6 +22,12 @@ export interface CompletionRecord {
    * `AgentStateStore` (storage/ports.ts).
    */
   state?: readonly StateWrite[];
+  /**
+   * What the handling's first wall-clock read returned (ms since epoch), if it read one: a log that
+   * records it (the embedded log) keeps it with the completion, so a replay's first read returns it
+   * (decision 2178). A log may leave it out; nothing but replay reads it.
+   */
+  clockAt?: number;
 }
 
 export interface DeadLetter {

@@ -251,7 +251,10 @@ export class SandboxAgentHost implements AgentHost {
     else if (r.status === 'crashed') outcome = { status: 'crashed', kind: r.kind, message: r.message };
     else if (r.status === 'skipped') outcome = { status: 'skipped', reason: r.reason };
     else outcome = { status: 'not-running', reason: r.reason };
-    return executionOf(agent, r.workId, outcome, r.fuelUsed, r.durationUs, r);
+    const execution = executionOf(agent, r.workId, outcome, r.fuelUsed, r.durationUs, r);
+    // Only on what read the clock (most handlings do not): recorded with its commit (decision 2178).
+    if (r.clockAt !== undefined) execution.clockAt = r.clockAt;
+    return execution;
   }
 }
 

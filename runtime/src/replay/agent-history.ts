@@ -29,9 +29,9 @@ import { type FrameReader, RecordType } from '../bus/embedded/record-format.js';
 import { parseSharedBody, readSharedEntries } from '../bus/embedded/shared-payload.js';
 import { StateTransactionReader, decodeStateFrame, type StateTransaction } from '../bus/embedded/state-frames.js';
 import { derivedMessageId } from '../bus/ids.js';
-import { dueAtOfDoneMarker } from '../bus/plan/handling-plan.js';
+import { readDoneMarker } from '../bus/plan/handling-plan.js';
 import { ReplayError } from './errors.js';
-import type { RecordedEvent, RecordedWork } from './recorded.js';
+import type { RecordedEvent, RecordedHandling, RecordedWork } from './recorded.js';
 
 /** Outbox indexes in a row with no message in the log after which a handling's sends are taken to end. */
 export const MAX_SEND_GAP = 8;
@@ -299,7 +299,7 @@ export class AgentHistory {
     const writes = tx.writes;
     if (tx.completes !== undefined) {
       const delivery = this.takePending(tx.completes);
-      if (delivery !== undefined) this.handled({ kind: 'message', delivery }, writes, delivery.id, position);
+      if (delivery !== undefined) this.handled({ kind: 'message', delivery }, writes, delivery.id, position, tx.clockAt);
       else {
         this.counts.orphanCompletions++;
         this.out.push({ kind: 'state', reset: tx.reset, writes, position, completes: tx.completes });
@@ -308,13 +308,13 @@ export class AgentHistory {
       // A snapshot (reset) copies every entry, a done marker not yet cleared included: not a firing.
       const fired = tx.reset ? undefined : firedTimerOf(writes);
       if (fired !== undefined) {
-        const { timerId, dueAt } = fired;
+        const { timerId, dueAt, clockAt } = fired;
         const record = this.timers.get(timerId);
         if (record !== undefined) this.timers.delete(timerId);
         else this.counts.timersWithoutRecord++;
         // The done marker records when the timer was due (decision 2174); older logs hold `1` there.
         const work: RecordedWork = { kind: 'timer', timerId, token: record?.token, dueAt };
-        this.handled(work, writes, `${this.local}:timer:${timerId}`, position);
+        this.handled(work, writes, `${this.local}:timer:${timerId}`, position, clockAt);
       } else {
         this.out.push({ kind: 'state', reset: tx.reset, writes, position });
       }
@@ -322,10 +322,12 @@ export class AgentHistory {
     this.rememberTimers(writes);
   }
 
-  private handled(work: RecordedWork, state: readonly StateWrite[], sendParent: string, position: string): void {
+  private handled(work: RecordedWork, state: readonly StateWrite[], sendParent: string, position: string, clockAt?: number): void {
     const sendIndexes: number[] = [];
     const sends = this.claim(sendParent, sendIndexes);
-    this.out.push({ kind: 'handled', work, state, sends, sendIndexes, position });
+    const handling: RecordedHandling = { kind: 'handled', work, state, sends, sendIndexes, position };
+    if (clockAt !== undefined) handling.clockAt = clockAt;
+    this.out.push(handling);
   }
 
   /**
@@ -374,12 +376,17 @@ const COMMA = 0x2c;
 const CLOSE_BRACE = 0x7d;
 const OTHER_AGENT_PREFIX = Buffer.from('{"a":"', 'utf8');
 
-/** The timer whose firing a commit records (its done marker set), if any, and its due time if the marker says. */
-function firedTimerOf(writes: readonly StateWrite[]): { timerId: string; dueAt: number | undefined } | undefined {
+/**
+ * The timer whose firing a commit records (its done marker set), if any, with its due time and its
+ * handling's first clock read where the marker says.
+ */
+function firedTimerOf(
+  writes: readonly StateWrite[],
+): { timerId: string; dueAt: number | undefined; clockAt: number | undefined } | undefined {
   for (const { key, value } of writes) {
     if (value === null) continue;
     const timerId = timerIdOfDoneKey(key);
-    if (timerId !== undefined) return { timerId, dueAt: dueAtOfDoneMarker(value) };
+    if (timerId !== undefined) return { timerId, ...readDoneMarker(value) };
   }
   return undefined;
 }

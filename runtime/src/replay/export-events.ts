@@ -51,7 +51,10 @@ export function checkRecordedEvent(value: unknown): RecordedEvent {
       if (e['completes'] !== undefined) string(e['completes'], 'the state event completes');
       return e as unknown as RecordedEvent;
     case 'handled': {
-      onlyFields(e, 'the handling', ['kind', 'work', 'state', 'sends', 'sendIndexes', 'position']);
+      onlyFields(e, 'the handling', ['kind', 'work', 'state', 'sends', 'sendIndexes', 'position', 'clockAt']);
+      const clockAt = e['clockAt'];
+      if (clockAt !== undefined && (typeof clockAt !== 'number' || !Number.isSafeInteger(clockAt) || clockAt < 0))
+        throw new ShapeProblem('the handling clockAt is not a time');
       work(e['work']);
       writes(e['state'], 'the handling state');
       const sends = list(e['sends'], 'the handling sends');

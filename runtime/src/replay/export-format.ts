@@ -1,14 +1,17 @@
 /**
- * The replay export format, version 1 (issue 57): what its lines are, the header's shape and its
+ * The replay export format, version 2 (issue 57): what its lines are, the header's shape and its
  * check, and the typed errors a reader gives. One definition, shared by the writer and the reader
  * (export-file.ts), so the writer never writes what the reader refuses.
  *
  * NDJSON, one JSON object per line, each ended by `\n`:
- * 1. the header: `{"format":"caxton-replay-export","version":1,"agent","identity","deployment",
+ * 1. the header: `{"format":"caxton-replay-export","version":2,"agent","identity","deployment",
  *    "servicesByType":{type:[{name}]},"component":{"digest":<sha256 hex>,"bytes":n},"exportedAt":ms}`;
  * 2. the component, base64 in chunks: `{"c":"<base64 of ≤ 48 KiB>"}` (≤ 64 KiB a line);
  * 3. one line per recorded event, in order: `{"e":<RecordedEvent>}` (export-events.ts checks them);
  * 4. the end: `{"end":{"events":N,"sha256":<hex of every byte before this line>}}`.
+ *
+ * Version 2 added a handling's `clockAt` (decision 2178); a version 1 file is read as it is (its
+ * handlings have none). A build that reads only version 1 refuses a version 2 file by its header.
  */
 import { ARTIFACT_LIMIT_TABLE, parseJson, parseTopicPatterns, type HttpPolicyInput } from '@caxton/core';
 import { resolveHttpPolicy } from '../http/policy.js';
@@ -17,7 +20,9 @@ import { isPlainRecord } from './export-events.js';
 import type { RecordedDeployment } from './recorded.js';
 
 export const EXPORT_FORMAT = 'caxton-replay-export';
-export const EXPORT_VERSION = 1;
+export const EXPORT_VERSION = 2;
+/** The oldest version this build reads. */
+export const MIN_EXPORT_READ_VERSION = 1;
 
 /** Component bytes per `c` line: 48 KiB, 64 KiB of base64. */
 export const COMPONENT_CHUNK_BYTES = 48 * 1024;
@@ -34,7 +39,8 @@ export const DEFAULT_MAX_COMPONENT_BYTES: number = ARTIFACT_LIMIT_TABLE.maxArtif
 /** What the header says of the export. */
 export interface ReplayExportHeader {
   format: typeof EXPORT_FORMAT;
-  version: typeof EXPORT_VERSION;
+  /** The version the file was written in (EXPORT_VERSION when this build writes it). */
+  version: number;
   /** The agent's name as deployed (`counter`, `counter/alice`). */
   agent: string;
   /** `name@platform`, as its sandbox knew it. */
@@ -107,10 +113,11 @@ export function parseHeader(file: string, bytes: Buffer, maxComponentBytes: numb
       `its first line is not {"format":"${EXPORT_FORMAT}",…}`,
       'pass a file written by caxton replay --export (an audit export is read by caxton audit verify --input)',
     );
-  if (value['version'] !== EXPORT_VERSION)
+  const version = value['version'];
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < MIN_EXPORT_READ_VERSION || version > EXPORT_VERSION)
     throw exportFormat(
       file,
-      `format version ${JSON.stringify(value['version'])}, this build reads version ${EXPORT_VERSION}`,
+      `format version ${JSON.stringify(value['version'])}, this build reads versions ${MIN_EXPORT_READ_VERSION} to ${EXPORT_VERSION}`,
       typeof value['version'] === 'number' && value['version'] > EXPORT_VERSION
         ? 'it was written by a newer caxton: replay it with that version'
         : 'export it again with this build',
@@ -121,7 +128,7 @@ export function parseHeader(file: string, bytes: Buffer, maxComponentBytes: numb
   const checked = value as unknown as ReplayExportHeader;
   return {
     format: EXPORT_FORMAT,
-    version: EXPORT_VERSION,
+    version,
     agent: checked.agent,
     identity: checked.identity,
     deployment: deploymentOf(checked.deployment as unknown as Record<string, unknown>),

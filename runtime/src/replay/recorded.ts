@@ -36,6 +36,11 @@ export interface RecordedHandling {
   sendIndexes: readonly number[];
   /** Where in the log its commit point is (source-specific, e.g. `<segment>.<offset>`): for messages and `--from`. */
   position: string;
+  /**
+   * What its first wall-clock read returned (ms since epoch), where the log recorded it (decision
+   * 2178): a replay's first read returns it. Absent: it read no clock, or the log did not record it.
+   */
+  clockAt?: number;
 }
 
 export type RecordedEvent =

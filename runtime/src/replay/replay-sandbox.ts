@@ -84,11 +84,16 @@ export class ReplaySandbox {
     });
   }
 
-  /** Runs `work`, its clock starting at `at` (its work's time; undefined: where the last one's was). */
-  run(work: Work, at: number | undefined): WorkResult {
+  /**
+   * Runs `work`, its clock starting at `at` (its work's time; undefined: where the last one's was),
+   * or — when the log recorded the handling's first clock read (`clockAt`) — at that read.
+   */
+  run(work: Work, at: number | undefined, clockAt?: number): WorkResult {
     if (at !== undefined) this.at = at;
     this.started = performance.now();
-    return this.sandbox.run(work);
+    // The guest's first clock read returns the recorded one, in the sandbox's host (not here: the
+    // host reads this clock for more than the guest's reads, an instance's start included).
+    return this.sandbox.run(clockAt === undefined ? work : { ...work, clockAt });
   }
 
   resetState(entries: readonly (readonly [string, string])[]): void {

@@ -209,7 +209,7 @@ export class Replayer {
   private async runUnreported(h: RecordedHandling): Promise<void> {
     await this.ensureDeployed();
     this.syncState();
-    const result = this.sandbox.run(this.workOf(h), workTime(h));
+    const result = this.sandbox.run(this.workOf(h), workTime(h), h.clockAt);
     const completed = result.status === 'ok' || result.status === 'rejected';
     this.applyRecorded(h.state, false, !completed || !sameOwn(h.state, result.stateWrites));
   }
@@ -226,7 +226,7 @@ export class Replayer {
     this.syncState();
     const work = this.workOf(h);
     const before = this.o.trace === true ? new Map(this.state) : undefined;
-    const result = this.sandbox.run(work, workTime(h));
+    const result = this.sandbox.run(work, workTime(h), h.clockAt);
     this.summary.replayed++;
     this.summary.fuelUsed += result.fuelUsed;
     const completed = result.status === 'ok' || result.status === 'rejected';

@@ -16,7 +16,7 @@ import {
   type AclMessage,
   type Delivery,
 } from '@caxton/core';
-import { planBatch, planInit, isCommitPoint, type Step, type WorkPlan } from '../../src/bus/plan/handling-plan.js';
+import { planBatch, planInit, isCommitPoint, readDoneMarker, type Step, type WorkPlan } from '../../src/bus/plan/handling-plan.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 
 const AGENTS = ['a', 'b', 'c'];
@@ -373,4 +373,56 @@ test("a worker's reserved writes (decision 2163): pending-call records and timer
   assert.equal(fired!.disposition, 'forget');
   assert.deepEqual(fired!.steps, [], 'nothing of it applied');
   assert.match(fired!.warning ?? '', /agent\.replica-effect-unsupported: .*hint: /);
+});
+
+test("a handling's first clock read (decision 2178) rides with its commit point: in a delivery's completion, in a timer's done marker after its due time", () => {
+  const settings = { maxAttempts: 3, fenced: false, keepsState: true, wallNow: () => 0 };
+  const result = (clockAt: number | undefined, more: Partial<ExecutionResult> = {}): ExecutionResult => ({
+    agent: 'broker',
+    workId: 'w',
+    outcome: { status: 'ok' },
+    fuelUsed: 1,
+    logs: [],
+    outbox: [],
+    stateWrites: [],
+    http: [],
+    timers: [],
+    directory: [],
+    ...(clockAt === undefined ? {} : { clockAt }),
+    ...more,
+  });
+  const delivery: WorkItem = {
+    kind: 'delivery',
+    agent: 'broker',
+    delivery: { id: 'm>broker', messageId: 'm', receiver: 'broker', message: message('m'), acceptedAt: 0 },
+    attempt: 1,
+  };
+  const completion = (plan: WorkPlan | undefined): Step | undefined => plan!.steps.find((st) => st.kind === 'complete');
+  assert.deepEqual(completion(planBatch([delivery], [result(1_790_000_000_007)], settings)[0]), {
+    kind: 'complete',
+    deliveryId: 'm>broker',
+    state: [],
+    clockAt: 1_790_000_000_007,
+  });
+  assert.deepEqual(
+    completion(planBatch([delivery], [result(undefined)], settings)[0]),
+    { kind: 'complete', deliveryId: 'm>broker', state: [] },
+    'none read: none recorded',
+  );
+  const withTimer = completion(planBatch([delivery], [result(5, { timers: [{ delayMs: 10, token: 't' }] })], settings)[0]);
+  assert.equal((withTimer as { clockAt?: number }).clockAt, 5, 'on the general path too');
+
+  const timer: WorkItem = { kind: 'timer', agent: 'broker', token: 't', timerId: 'T1', dueAt: 1_790_000_000_000 };
+  const marker = (clockAt: number | undefined): string | null | undefined => {
+    const [plan] = planBatch([timer], [result(clockAt)], settings);
+    const point = plan!.steps.find((st) => st.kind === 'commit-timer') as { state: readonly { key: string; value: string | null }[] };
+    return point.state.find((w) => w.key === timerDoneStateKey('T1'))?.value;
+  };
+  assert.equal(marker(1_790_000_000_042), '1790000000000 1790000000042');
+  assert.equal(marker(undefined), '1790000000000', 'as before when it read no clock');
+  assert.deepEqual(readDoneMarker('1790000000000 1790000000042'), { dueAt: 1_790_000_000_000, clockAt: 1_790_000_000_042 });
+  assert.deepEqual(readDoneMarker('1790000000000'), { dueAt: 1_790_000_000_000, clockAt: undefined });
+  assert.deepEqual(readDoneMarker('1 1790000000042'), { dueAt: undefined, clockAt: 1_790_000_000_042 }, 'due time not known');
+  assert.deepEqual(readDoneMarker('1'), { dueAt: undefined, clockAt: undefined });
+  assert.deepEqual(readDoneMarker('soon later'), { dueAt: undefined, clockAt: undefined }, 'unreadable: nothing');
 });

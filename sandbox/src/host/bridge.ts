@@ -125,6 +125,14 @@ export class HostBridge implements HostCalls {
   secureRandomBytes = 0;
   /** Times the current call read a clock (the host's time: a replay of it may differ, decision 2174). */
   clockReads = 0;
+  /**
+   * What the current call's first wall-clock read returned (ms since epoch), undefined until it
+   * reads it: recorded with the handling's commit, so a replay's first read returns it (decision 2178).
+   */
+  firstClockMs: number | undefined = undefined;
+  /** A replay's recorded first read, and the host's time at the replay's first read (later ones move on from it). */
+  private recordedClock: number | undefined = undefined;
+  private recordedFrom: number | undefined = undefined;
   /** `acl` with room left for the sender the bus stamps (validated without it: copying the message costs µs). */
   private readonly sendAcl: AclLimits;
   /**
@@ -178,6 +186,8 @@ export class HostBridge implements HostCalls {
     this.handling = null;
     this.secureRandomBytes = 0;
     this.clockReads = 0;
+    this.firstClockMs = undefined;
+    this.recordedClock = undefined;
     this.paid = false;
     this.pendingRefusal = null;
     this.guardPassed = false;
@@ -185,11 +195,17 @@ export class HostBridge implements HostCalls {
 
   /**
    * The call about to run handles work `workId` of time `at` (a delivery's acceptedAt, a timer's
-   * due time): from here to the next `begin`, ids and insecure randomness derive from them.
+   * due time): from here to the next `begin`, ids and insecure randomness derive from them. Its
+   * clock reads start here (an instance created for it ran init before: those are not its), and a
+   * replay's `recordedClock` is what the first one returns (decision 2178).
    */
-  beginWork(workId: string, at: number): void {
+  beginWork(workId: string, at: number, recordedClock?: number): void {
     this.workId = workId;
     this.workAt = at;
+    this.clockReads = 0;
+    this.firstClockMs = undefined;
+    this.recordedClock = recordedClock;
+    this.recordedFrom = undefined;
   }
 
   /**
@@ -199,7 +215,15 @@ export class HostBridge implements HostCalls {
    */
   wallClockMs(): number {
     this.clockReads++;
-    return Math.floor(this.env.clock());
+    const real = this.env.clock();
+    let ms: number;
+    if (this.recordedClock === undefined) ms = Math.floor(real);
+    else {
+      this.recordedFrom ??= real;
+      ms = this.recordedClock + Math.floor(real - this.recordedFrom);
+    }
+    this.firstClockMs ??= ms;
+    return ms;
   }
 
   /** The guest's monotonic clock, ns (the host's; counted like the wall clock). */

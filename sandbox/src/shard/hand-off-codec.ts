@@ -437,6 +437,8 @@ export function encodeResults(results: readonly WorkResult[], batch?: readonly W
       put(state);
       put(res.restarts);
       put(res.droppedLogLines);
+      // The first clock read's time, recorded with the commit (decision 2178); -1: none read.
+      put(res.clockAt ?? -1);
       switch (res.status) {
         case 'ok':
           break;
@@ -517,6 +519,7 @@ export function decodeResults(flat: Flat, batch?: readonly Work[]): WorkResult[]
     if (state === undefined) throw new RangeError('hand-off result record has an unknown agent state');
     const restarts = r.number();
     const droppedLogLines = r.number();
+    const clockAt = r.number();
     let outcome: unknown[] | null = null;
     if (status === 'crashed') outcome = [r.string(), r.string(), r.next(), r.next()];
     else if (status !== 'ok') outcome = [r.string()];
@@ -554,6 +557,8 @@ export function decodeResults(flat: Flat, batch?: readonly Work[]): WorkResult[]
       http,
       directory: directory === 0 ? NONE : (directory as WorkResult['directory']),
     } as WorkResult;
+    // Set only when read, as on the shard: most handlings read no clock, and their results keep one shape.
+    if (clockAt >= 0) res.clockAt = clockAt;
     if (outcome !== null) {
       const open = res as unknown as Record<string, unknown>;
       if (status === 'crashed') {

@@ -305,9 +305,13 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
    */
   completeInOrder(records: readonly CompletionRecord[], then?: InOrderCallback): Promise<void> {
     const committer = this.writable();
-    // State is encoded (and refused) before anything is queued: all of the call, or none of it.
+    // State is encoded (and refused) before anything is queued: all of the call, or none of it. A
+    // handling that read the clock completes with a transaction too (of no writes, if it wrote
+    // none): its time rides in it (decision 2178).
     const encoded = records.map((r) =>
-      r.state !== undefined && r.state.length > 0 ? this.stateCommits.encode(r.receiver, r.state, false, r.id) : undefined,
+      (r.state !== undefined && r.state.length > 0) || r.clockAt !== undefined
+        ? this.stateCommits.encode(r.receiver, r.state, false, r.id, r.clockAt)
+        : undefined,
     );
     const group = committer.current();
     for (let i = 0; i < records.length; i++) {

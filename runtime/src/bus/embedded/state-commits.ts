@@ -33,10 +33,17 @@ export class StateCommits {
   constructor(private readonly maxRecordBytes: number) {}
 
   /** Validate and encode; throws `log.invalid-state` and queues nothing. */
-  encode(agent: string, writes: readonly StateWrite[] | undefined, reset: boolean, completes?: string): EncodedStateTransaction {
+  encode(
+    agent: string,
+    writes: readonly StateWrite[] | undefined,
+    reset: boolean,
+    completes?: string,
+    clockAt?: number,
+  ): EncodedStateTransaction {
     checkStateWrites(agent, writes ?? []);
     const tx: StateTransaction = { agent, reset, writes: lastWritePerKey(writes ?? []) };
     if (completes !== undefined) tx.completes = completes;
+    if (completes !== undefined && clockAt !== undefined) tx.clockAt = clockAt;
     return { tx, payloads: encodeStateTransaction(tx, this.maxRecordBytes - FRAME_HEADER_BYTES) };
   }
 

@@ -11,7 +11,9 @@
  * group (and a group never spans two files).
  *
  * Payload = UTF-8 JSON `{ a: agent, d?: delivery id completed by this transaction (last frame
- * only), r?: 1 = reset (clear the agent's entries first; first frame only), m?: 1, c?: 1,
+ * only), t?: what the handling's first wall-clock read returned, ms since epoch (with `d`,
+ * decision 2178; a handling that read the clock and wrote nothing completes with a transaction of
+ * no writes, so the time is recorded), r?: 1 = reset (clear the agent's entries first; first frame only), m?: 1, c?: 1,
  * w: [[key, value | null], …] }`. JSON because state frames are rare next to appends and
  * completions, and it keeps the format readable with any tool.
  */
@@ -26,6 +28,8 @@ export interface StateTransaction {
   writes: StateWrite[];
   /** The delivery this transaction completes, if it rides with a completion. */
   completes?: string;
+  /** With `completes`: the handling's first wall-clock read (decision 2178), if it read the clock. */
+  clockAt?: number;
 }
 
 /** One decoded state frame. */
@@ -35,12 +39,15 @@ export interface StateFramePart {
   more: boolean;
   continues: boolean;
   completes: string | undefined;
+  /** Set only where the frame records one. */
+  clockAt?: number;
   writes: StateWrite[];
 }
 
 interface Envelope {
   a: string;
   d?: string;
+  t?: number;
   r?: 1;
   m?: 1;
   c?: 1;
@@ -92,12 +99,12 @@ export function stateTransactionBytesBound(agent: string, writes: readonly State
 export function encodeStateTransaction(tx: StateTransaction, maxPayloadBytes: number): string[] {
   const entries = tx.writes.map(({ key, value }) => JSON.stringify([key, value]));
   // The usual case, one frame: encoded and measured once.
-  const whole = `${header({ a: tx.agent, d: tx.completes, r: tx.reset ? 1 : undefined }).slice(0, -1)},"w":[${entries.join(',')}]}`;
+  const whole = `${header({ a: tx.agent, d: tx.completes, t: tx.clockAt, r: tx.reset ? 1 : undefined }).slice(0, -1)},"w":[${entries.join(',')}]}`;
   if (whole.length * 3 <= maxPayloadBytes || Buffer.byteLength(whole) <= maxPayloadBytes) return [whole];
   const payloads: string[] = [];
   let start = 0;
   // Header size with every flag a frame of this transaction may carry: an upper bound for each.
-  const worstHead = header({ a: tx.agent, d: tx.completes, r: tx.reset ? 1 : undefined, m: 1, c: 1 });
+  const worstHead = header({ a: tx.agent, d: tx.completes, t: tx.clockAt, r: tx.reset ? 1 : undefined, m: 1, c: 1 });
   const headBytes = Buffer.byteLength(worstHead) + 8; // + `,"w":[` and `]}`
   do {
     const first = payloads.length === 0;
@@ -120,6 +127,7 @@ export function encodeStateTransaction(tx: StateTransaction, maxPayloadBytes: nu
     const head = header({
       a: tx.agent,
       d: last ? tx.completes : undefined,
+      t: last ? tx.clockAt : undefined,
       r: first && tx.reset ? 1 : undefined,
       m: last ? undefined : 1,
       c: first ? undefined : 1,
@@ -152,7 +160,17 @@ export function decodeStateFrame(text: string): StateFramePart | undefined {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string' || (entry[1] !== null && typeof entry[1] !== 'string')) return undefined;
     writes.push({ key: entry[0], value: entry[1] });
   }
-  return { agent: envelope.a, reset: envelope.r === 1, more: envelope.m === 1, continues: envelope.c === 1, completes: envelope.d, writes };
+  // A time that is not one is left out, not taken as damage: it only informs a replay.
+  const part: StateFramePart = {
+    agent: envelope.a,
+    reset: envelope.r === 1,
+    more: envelope.m === 1,
+    continues: envelope.c === 1,
+    completes: envelope.d,
+    writes,
+  };
+  if (Number.isSafeInteger(envelope.t) && envelope.t! >= 0) part.clockAt = envelope.t!;
+  return part;
 }
 
 /**
@@ -186,6 +204,7 @@ export class StateTransactionReader {
     const tx = this.open!;
     this.open = undefined;
     if (part.completes !== undefined) tx.completes = part.completes;
+    if (part.clockAt !== undefined) tx.clockAt = part.clockAt;
     return tx;
   }
 

@@ -57,8 +57,11 @@ export type Step =
   | { kind: 'set-timers'; timers: readonly TimerIntent[] }
   /** Cluster: may this node still commit work taken under the ownership it held? */
   | { kind: 'fence' }
-  /** THE commit point of a delivery: its completion, with the handling's state writes, in one durable step. */
-  | { kind: 'complete'; deliveryId: string; state: readonly StateWrite[] }
+  /**
+   * THE commit point of a delivery: its completion, with the handling's state writes, in one durable
+   * step; `clockAt`, the handling's first wall-clock read, recorded with it (decision 2178).
+   */
+  | { kind: 'complete'; deliveryId: string; state: readonly StateWrite[]; clockAt?: number }
   /**
    * THE commit point of a durable timer's firing: its state writes and its done marker in one
    * durable step (so a firing seen again after a crash is recognised), or just its writes when the
@@ -272,7 +275,10 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
     !s.fenced &&
     result.http.length === 0
   ) {
-    const complete: Step = { kind: 'complete', deliveryId: item.delivery.id, state: result.stateWrites };
+    const complete: Step =
+      result.clockAt === undefined
+        ? { kind: 'complete', deliveryId: item.delivery.id, state: result.stateWrites }
+        : { kind: 'complete', deliveryId: item.delivery.id, state: result.stateWrites, clockAt: result.clockAt };
     return result.outbox.length === 0 ? [complete] : [{ kind: 'send', messages: plannedSends(result.outbox, item.delivery.id) }, complete];
   }
   const steps: Step[] = [];
@@ -309,13 +315,14 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
       kind: 'complete',
       deliveryId: item.delivery.id,
       state: intents.length === 0 ? result.stateWrites : [...result.stateWrites, ...intents],
+      ...(result.clockAt === undefined ? {} : { clockAt: result.clockAt }),
     });
   } else {
     // A firing's commit also removes its own timer's record, should it still be there (its removal
     // after the registry write failed): a record left behind would set the timer again at a start.
     const marker =
       item.timerId !== undefined && s.keepsState
-        ? [{ key: timerDoneStateKey(item.timerId), value: doneMarkerValue(item.dueAt) }, timerIntentRemoval(item.timerId)]
+        ? [{ key: timerDoneStateKey(item.timerId), value: doneMarkerValue(item.dueAt, result.clockAt) }, timerIntentRemoval(item.timerId)]
         : [];
     if (marker.length > 0 || result.stateWrites.length > 0 || intents.length > 0) {
       steps.push({ kind: 'commit-timer', timerId: item.timerId, state: [...result.stateWrites, ...marker, ...intents] });
@@ -329,16 +336,26 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
 
 /**
  * The value of a fired timer's done marker: when the timer was due (ms since epoch), the time its
- * handling saw (decision 2174) — what a replay reads back to see it again; `1` when not known.
- * Whoever reads the marker only asks whether it is there.
+ * handling saw (decision 2174) — what a replay reads back to see it again; `1` when not known —
+ * then, after a space, what its handling's first wall-clock read returned, when it read one
+ * (decision 2178). Whoever reads the marker only asks whether it is there.
  */
-export function doneMarkerValue(dueAt: number | undefined): string {
-  return dueAt === undefined ? '1' : String(dueAt);
+export function doneMarkerValue(dueAt: number | undefined, clockAt?: number): string {
+  const due = dueAt === undefined ? '1' : String(dueAt);
+  return clockAt === undefined ? due : `${due} ${clockAt}`;
 }
 
-/** The due time a done marker's value records, undefined when it records none (`1`, or unreadable). */
-export function dueAtOfDoneMarker(value: string): number | undefined {
-  const n = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+/** What a done marker's value records: the due time and the first clock read, each undefined when not recorded (or unreadable). */
+export function readDoneMarker(value: string): { dueAt: number | undefined; clockAt: number | undefined } {
+  const space = value.indexOf(' ');
+  return space < 0
+    ? { dueAt: timeOf(value), clockAt: undefined }
+    : { dueAt: timeOf(value.slice(0, space)), clockAt: timeOf(value.slice(space + 1)) };
+}
+
+/** A time in a done marker: ms since epoch, digits only; `1` (not known) and anything else undefined. */
+function timeOf(text: string): number | undefined {
+  const n = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
   return Number.isSafeInteger(n) && n > 1 ? n : undefined;
 }
 

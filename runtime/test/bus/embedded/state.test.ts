@@ -12,6 +12,7 @@ import { crc32 } from '../../../src/bus/embedded/checksum.js';
 import { encodeKeyedPayload } from '../../../src/bus/embedded/payload.js';
 import {
   FILE_HEADER_BYTES,
+  FRAME_HEADER_BYTES,
   FORMAT_VERSION,
   FileKind,
   FrameReader,
@@ -92,6 +93,36 @@ describe('state frames (pure)', () => {
     assert.equal(headless.dropped, 1);
   });
 
+  test("a completion's clock read (decision 2178) rides in its one frame, or in the last part of a split one", () => {
+    const one = encodeStateTransaction({ agent: 'broker', reset: false, writes: [], completes: 'd-1', clockAt: 1_790_000_000_123 }, 4096);
+    assert.equal(one.length, 1);
+    assert.deepEqual(decodeStateFrame(one[0]!), {
+      agent: 'broker',
+      reset: false,
+      more: false,
+      continues: false,
+      completes: 'd-1',
+      clockAt: 1_790_000_000_123,
+      writes: [],
+    });
+    const writes = Array.from({ length: 30 }, (_, i) => set(`key-${i}`, 'v'.repeat(100)));
+    const payloads = encodeStateTransaction({ agent: 'big', reset: false, writes, completes: 'd-2', clockAt: 42 }, 512);
+    for (const p of payloads) assert.ok(Buffer.byteLength(p) <= 512, `part of ${Buffer.byteLength(p)} bytes`);
+    const parts = payloads.map((p) => decodeStateFrame(p)!);
+    assert.deepEqual(
+      parts.map((p) => p.clockAt),
+      [...Array(parts.length - 1).fill(undefined), 42],
+      'only the last part, with the completion',
+    );
+    const reader = new StateTransactionReader();
+    let tx: ReturnType<StateTransactionReader['part']>;
+    for (const part of parts) tx = reader.part(part);
+    assert.equal(tx!.clockAt, 42);
+    // A time that is not one is left out, the frame still read (it only informs a replay).
+    assert.equal(decodeStateFrame('{"a":"x","d":"d-3","t":"soon","w":[]}')?.clockAt, undefined);
+    assert.equal(decodeStateFrame('{"a":"x","d":"d-3","t":-5,"w":[]}')?.completes, 'd-3');
+  });
+
   test('an entry that cannot fit a record is refused with a typed error', () => {
     assert.throws(
       () => encodeStateTransaction({ agent: 'a', reset: false, writes: [set('k', 'x'.repeat(1000))] }, 256),
@@ -162,6 +193,41 @@ describe('state in the embedded log', () => {
     const { log: reopened, consumed } = await openLog(dir);
     assert.deepEqual(consumed, [], 'both completions are durable with their state');
     assert.deepEqual(entries(await reopened.readState('counter')), [['count', '2']]);
+    await reopened.close();
+  });
+
+  test('a completion that records a clock read but writes nothing completes in a state frame of no writes, durable across reopen (decision 2178)', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir);
+    const [d1, d2] = [delivery(1, 'broker'), delivery(2, 'broker')];
+    await log.append([d1, d2]);
+    await log.complete([
+      { id: d1.id, receiver: 'broker', clockAt: 1_790_000_000_001 },
+      { id: d2.id, receiver: 'broker' },
+    ]);
+    assert.deepEqual(entries(await log.readState('broker')), [], 'no state written');
+    await log.close();
+    const [segment] = await segmentFiles(dir);
+    const written = await frames(path.join(dir, segment!));
+    assert.deepEqual(
+      written.map((f) => f.type),
+      [RecordType.Appended, RecordType.Appended, RecordType.State, RecordType.Completed],
+      'the one that read the clock completes in a state frame; the other as before',
+    );
+    const buf = await fs.readFile(path.join(dir, segment!));
+    const state = written[2]!;
+    assert.deepEqual(decodeStateFrame(buf.toString('utf8', state.offset + FRAME_HEADER_BYTES, state.end)), {
+      agent: 'broker',
+      reset: false,
+      more: false,
+      continues: false,
+      completes: d1.id,
+      clockAt: 1_790_000_000_001,
+      writes: [],
+    });
+    const { log: reopened, consumed } = await openLog(dir);
+    assert.deepEqual(consumed, [], 'both completions are durable');
+    assert.deepEqual(entries(await reopened.readState('broker')), []);
     await reopened.close();
   });
 
