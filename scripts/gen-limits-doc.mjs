@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Rewrites the limits table of docs/sandbox.md from the one table in @caxton/core
-// (core/src/control/limits.ts, decision 1720). Run after `npm run build`; core/test/control/limits
+// (core/src/control/limits/agent-limits.ts, decision 1720). Run after `npm run build`; core/test/control/limits
 // fails while the doc and the table differ.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

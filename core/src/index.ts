@@ -15,7 +15,7 @@ export * from './protocols/index.js';
 export * from './control/node-control.js';
 export type * from './control/execution.js';
 export type * from './control/directory.js';
-export * from './control/limits.js';
+export * from './control/limits/index.js';
 export { JSON_SHAPE_HINT, jsonShapeRefusal, type JsonShapeLimits } from './control/json-shape.js';
 export * from './control/state.js';
 export * from './control/dead-letters.js';

@@ -3,7 +3,7 @@
  * `AUDIT_SEGMENT_LIMIT_TABLE` (core's limits, decision 2153), checked by the tables' one check, used
  * by the CLI before the node starts, by startNode, and by the trail when it opens.
  */
-import { AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable } from '../control/limits.js';
+import { AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable } from '../control/limits/index.js';
 
 export interface AuditSegmentSettings {
   /** A new segment starts when the current one holds at least this many bytes. */

@@ -10,7 +10,7 @@
  * `securityRequirements`, `security`), what the endpoint can do (`capabilities`) and signatures
  * (the node would serve a signature over a card it has changed). A card cannot widen access.
  */
-import { A2A_CARD_LIMITS } from './limits.js';
+import { A2A_CARD_LIMITS } from './limits/index.js';
 import { InvalidArgumentError } from './errors.js';
 
 export interface A2aCardSkill {

@@ -5,7 +5,7 @@
  * validate (the parser does that after it): text that is not JSON is scanned as far as it goes
  * and left for the parser to refuse.
  */
-import { JSON_BODY_LIMITS } from './limits.js';
+import { JSON_BODY_LIMITS } from './limits/index.js';
 
 export interface JsonShapeLimits {
   maxDepth: number;

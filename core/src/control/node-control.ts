@@ -14,7 +14,7 @@ import type { DfAgentDescription, DfSearchTemplate } from './directory.js';
 import type { TopicSubscription } from './topics.js';
 import type { TopicPatterns } from './topic-patterns.js';
 import type { HttpPolicy } from './http.js';
-import type { AgentLimitsSpec, RolloutThresholds } from './limits.js';
+import type { AgentLimitsSpec, RolloutThresholds } from './limits/index.js';
 import type { RolloutStrategy, RolloutView } from './rollout.js';
 import type { ReplayGateSpec } from './replay-gate.js';
 import type { ReplicasView } from './replicas.js';

@@ -2,7 +2,7 @@
  * An upgrade that proves itself (issue 57): before a new version replaces the running one, the node
  * replays that much of the agent's recorded traffic on it and refuses the upgrade when it crashes
  * where the recorded version completed, or differs in a way the operator did not accept. The shapes
- * every layer shares, and the errors; the bounds are REPLAY_GATE_LIMIT_TABLE's (limits.ts).
+ * every layer shares, and the errors; the bounds are REPLAY_GATE_LIMIT_TABLE's (limits/replay-limits.ts).
  */
 import { CaxtonError } from '../errors.js';
 import { InvalidArgumentError } from './errors.js';

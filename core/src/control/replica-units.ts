@@ -18,7 +18,7 @@
  *   That is what makes a scale-down drain only the removed replicas' conversations.
  */
 import { CaxtonError } from '../errors.js';
-import { REPLICA_LIMITS } from './limits.js';
+import { REPLICA_LIMITS } from './limits/index.js';
 
 /** What the sender reads of a message to choose its replica. */
 export interface ReplicaUnitMessage {

@@ -18,7 +18,7 @@
 import { Buffer } from 'node:buffer';
 import { CaxtonError } from '../errors.js';
 import { InvalidArgumentError } from './errors.js';
-import { checkReplicaTable, REPLICA_LIMITS } from './limits.js';
+import { checkReplicaTable, REPLICA_LIMITS } from './limits/index.js';
 
 /** What the balancer reads of a message. */
 export interface ReplicaMessage {

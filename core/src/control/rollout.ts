@@ -6,7 +6,7 @@
  */
 import { CaxtonError } from '../errors.js';
 import { InvalidArgumentError } from './errors.js';
-import { ROLLOUT_BOUNDS, type RolloutThresholds } from './limits.js';
+import { ROLLOUT_BOUNDS, type RolloutThresholds } from './limits/index.js';
 
 /** `blue-green`: every new conversation goes to the new version at once; `canary`: `percent` of them. */
 export type RolloutStrategy = { kind: 'blue-green' } | { kind: 'canary'; percent: number };

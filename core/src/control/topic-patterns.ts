@@ -9,7 +9,7 @@
  * wildcard, no regular expressions: checking a topic is at most `maxTopicPatterns` prefix
  * comparisons.
  */
-import { TOPIC_LIMITS } from './limits.js';
+import { TOPIC_LIMITS } from './limits/index.js';
 import { TopicError } from './topics.js';
 
 /** Checked patterns, in the order given, each once. Absent from a deployment: every topic. */

@@ -9,7 +9,7 @@
  */
 import type { AclMessage } from '../acl/message.js';
 import { CaxtonError, type ErrorKind } from '../errors.js';
-import { TOPIC_LIMITS } from './limits.js';
+import { TOPIC_LIMITS } from './limits/index.js';
 
 /** The receiver prefix that addresses a topic instead of an agent. */
 export const TOPIC_PREFIX = 'topic:';
