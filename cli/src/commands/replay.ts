@@ -110,7 +110,9 @@ function printReport(ctx: CommandContext, r: HandlingReport): void {
     ctx.print(`    (it read ${r.secureRandomBytes} bytes of secure randomness, which no replay reproduces)\n`);
   if (r.differences.length > 0 && r.clockReads > 0)
     ctx.print(
-      `    (it read the clock ${r.clockReads} times: the log does not record the time it saw; the replay gave it its work's time)\n`,
+      r.clockRecorded
+        ? `    (it read the clock ${r.clockReads} times: its first read replayed the recorded time, a later one may have moved on differently)\n`
+        : `    (it read the clock ${r.clockReads} times: the log did not record the time it saw; the replay gave it its work's time)\n`,
     );
   if (r.differences.length > 0 && r.beforeVersion === true)
     ctx.print('    (recorded before this version was deployed: another version handled it)\n');
@@ -216,7 +218,7 @@ export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         if (summary.unreplayable > 0)
           ctx.print(`${summary.unreplayable} timer firings could not run again: the log no longer holds the records that set them\n`);
         if (summary.differedReadingClock > 0)
-          ctx.print(`${summary.differedReadingClock} of those that differ read the clock, whose time the log does not record\n`);
+          ctx.print(`${summary.differedReadingClock} of those that differ read the clock, whose time the log did not record\n`);
         if (summary.differedBeforeVersion > 0)
           ctx.print(`${summary.differedBeforeVersion} of those that differ were recorded under an earlier version\n`);
         const incomplete = source.incomplete();

@@ -132,7 +132,9 @@ export class DispatchLoop {
     this.clock = opts.fairnessClock ?? MONOTONIC_CLOCK;
     const state = opts.state;
     this.commitRefusal =
-      state?.commitRefusal === undefined ? undefined : (agent, writes, completes) => state.commitRefusal!(agent, writes, completes);
+      state?.commitRefusal === undefined
+        ? undefined
+        : (agent, writes, completes, clockAt) => state.commitRefusal!(agent, writes, completes, clockAt);
     this.applier = new PlanApplier({
       sender: opts.sender,
       log: opts.log,

@@ -66,8 +66,13 @@ export interface HandlingReport {
   fuelUsed: number;
   /** Secure random bytes it read (real randomness: a difference there may not be a bug). */
   secureRandomBytes: number;
-  /** Times it read a clock: the log does not record the time a handling saw (a difference there may not be a bug). */
+  /** Times it read a clock (the host's time: a difference there may not be a bug unless `clockRecorded`). */
   clockReads: number;
+  /**
+   * The log recorded its first clock read and the replay's first read returned it (decision 2178):
+   * only a later read that moved on differently can then explain a difference.
+   */
+  clockRecorded: boolean;
   /** Recorded before the version replayed was deployed (`versionSince`): an earlier version ran it. */
   beforeVersion?: true;
   /** With `trace`: the handling as a step — what it was handed, the state before, what it did. */
@@ -84,7 +89,7 @@ export interface ReplaySummary {
   deadLettered: number;
   /** Recorded handlings whose replay read secure random bytes. */
   readSecureRandom: number;
-  /** Handlings that differ and read a clock (the time they saw is not recorded: the replay gives them their work's). */
+  /** Handlings that differ and read a clock whose time the log did not record (the replay gave them their work's). */
   differedReadingClock: number;
   /** Handlings that differ and were recorded under an earlier version than the one replayed. */
   differedBeforeVersion: number;
@@ -253,7 +258,7 @@ export class Replayer {
     );
     const clockReads = result.clockReads ?? 0;
     if (diffs.length > 0) this.summary.diverged++;
-    if (diffs.length > 0 && clockReads > 0) this.summary.differedReadingClock++;
+    if (diffs.length > 0 && clockReads > 0 && h.clockAt === undefined) this.summary.differedReadingClock++;
     const at = workTime(h);
     const beforeVersion = this.o.deployment.versionSince !== undefined && at !== undefined && at < this.o.deployment.versionSince;
     if (diffs.length > 0 && beforeVersion) this.summary.differedBeforeVersion++;
@@ -267,6 +272,7 @@ export class Replayer {
       fuelUsed: result.fuelUsed,
       secureRandomBytes,
       clockReads,
+      clockRecorded: h.clockAt !== undefined,
       ...(beforeVersion ? { beforeVersion: true as const } : {}),
       ...(before === undefined ? {} : { step: stepOf(h, before, result) }),
       differences: diffs,

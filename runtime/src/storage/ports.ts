@@ -131,7 +131,7 @@ export interface AgentStateStore {
    * key its layout reserves), never that it cannot commit now (stopped, unreachable). The bus asks
    * before anything of a handling leaves, so nothing computed on a write that never counts is sent.
    */
-  commitRefusal?(agent: string, writes: readonly StateWrite[], completes?: string): Error | undefined;
+  commitRefusal?(agent: string, writes: readonly StateWrite[], completes?: string, clockAt?: number): Error | undefined;
   /**
    * In a cluster, a commit outside a delivery fenced by the agent's partition (an instance's timer
    * firing, decision 2060): refused when the partition is not held here, void for every reader if

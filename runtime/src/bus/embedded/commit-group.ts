@@ -26,8 +26,11 @@ export class CommitGroup extends FrameGroup {
   readonly handOut: Delivery[] = [];
   /** Set by the writer: the segment the group landed in. */
   segment: SegmentRef | undefined;
-  /** State transactions in this group (agent, reset?, frame bytes), for the state view's segment bookkeeping. */
-  readonly stateTransactions: { agent: string; reset: boolean; bytes: number }[] = [];
+  /**
+   * State transactions in this group (agent, reset?, frame bytes, whether it changes the state:
+   * a completion that only records its clock read changes nothing), for the state view's segment bookkeeping.
+   */
+  readonly stateTransactions: { agent: string; reset: boolean; bytes: number; changes: boolean }[] = [];
 
   /** A new delivery's Appended frame; `body` is its encoded body (delivery-body.ts: binary bytes or JSON). */
   append(delivery: Delivery, body: string | Uint8Array, entry: PendingEntry): void {
@@ -71,11 +74,11 @@ export class CommitGroup extends FrameGroup {
    * A state transaction's frames (state-frames.ts), in one piece. With `finish`, the last frame
    * also completes that delivery: the completion and the state are one record, durable together.
    */
-  state(agent: string, reset: boolean, payloads: readonly string[], finish?: { id: string; entry: PendingEntry }): void {
+  state(agent: string, reset: boolean, changes: boolean, payloads: readonly string[], finish?: { id: string; entry: PendingEntry }): void {
     let offset = 0;
     const before = this.frames.byteLength;
     for (const payload of payloads) offset = this.frames.addText(RecordType.State, payload);
-    this.stateTransactions.push({ agent, reset, bytes: this.frames.byteLength - before });
+    this.stateTransactions.push({ agent, reset, bytes: this.frames.byteLength - before, changes });
     if (finish !== undefined) this.push(Op.Finish, finish.id, finish.entry, offset);
   }
 

@@ -307,11 +307,14 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     const committer = this.writable();
     // State is encoded (and refused) before anything is queued: all of the call, or none of it. A
     // handling that read the clock completes with a transaction too (of no writes, if it wrote
-    // none): its time rides in it (decision 2178).
+    // none): its time rides in it (decision 2178) — where that fits a record; a clock read is
+    // never a reason to refuse a completion, so one that would not fit completes without it.
     const encoded = records.map((r) =>
-      (r.state !== undefined && r.state.length > 0) || r.clockAt !== undefined
+      r.state !== undefined && r.state.length > 0
         ? this.stateCommits.encode(r.receiver, r.state, false, r.id, r.clockAt)
-        : undefined,
+        : r.clockAt !== undefined && this.stateCommits.fitsOneRecord(r.receiver, r.id)
+          ? this.stateCommits.encode(r.receiver, undefined, false, r.id, r.clockAt)
+          : undefined,
     );
     const group = committer.current();
     for (let i = 0; i < records.length; i++) {
@@ -329,8 +332,8 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     return this.stateCommits.view.read(agent);
   }
 
-  commitRefusal(agent: string, writes: readonly StateWrite[], completes?: string): Error | undefined {
-    return this.stateCommits.refusal(agent, writes, completes);
+  commitRefusal(agent: string, writes: readonly StateWrite[], completes?: string, clockAt?: number): Error | undefined {
+    return this.stateCommits.refusal(agent, writes, completes, clockAt);
   }
 
   commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {

@@ -19,7 +19,7 @@ import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { RecoveryPlanner } from './recovery-planner.js';
 import { listSegments } from './segment-files.js';
 import { newSegment, type Segment } from './segment-writer.js';
-import { StateTransactionReader, decodeStateFrame } from './state-frames.js';
+import { StateTransactionReader, changesState, decodeStateFrame } from './state-frames.js';
 import type { StateView } from './state-view.js';
 
 export interface RecoveredLog {
@@ -90,7 +90,7 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
             const tx = transactions.part(part);
             if (tx !== undefined) {
               options.state.apply(tx);
-              options.state.placed(tx.agent, tx.reset, segment);
+              if (changesState(tx)) options.state.placed(tx.agent, tx.reset, segment);
               if (tx.completes !== undefined) planner.completed(tx.completes);
             }
             break;

@@ -11,6 +11,7 @@ import type { GroupCommitter } from './group-committer.js';
 import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { FRAME_HEADER_BYTES } from './record-format.js';
 import {
+  changesState,
   checkStateWrites,
   encodeStateTransaction,
   lastWritePerKey,
@@ -52,16 +53,22 @@ export class StateCommits {
    * commit: a transaction whose size bound fits one record is only shape-checked; one that may not
    * fit is encoded (and dropped) to find out.
    */
-  refusal(agent: string, writes: readonly StateWrite[], completes: string | undefined): EmbeddedLogError | undefined {
+  refusal(agent: string, writes: readonly StateWrite[], completes: string | undefined, clockAt?: number): EmbeddedLogError | undefined {
     try {
       checkStateWrites(agent, writes);
+      // The bound's envelope allowance covers a clock read's `t`; past the bound, encoded as it will be.
       if (stateTransactionBytesBound(agent, writes, completes) > this.maxRecordBytes - FRAME_HEADER_BYTES)
-        this.encode(agent, writes, false, completes);
+        this.encode(agent, writes, false, completes, clockAt);
       return undefined;
     } catch (error) {
       if (error instanceof EmbeddedLogError) return error;
       throw error;
     }
+  }
+
+  /** Whether a transaction of no writes completing `completes` (its clock read in it) certainly fits one record. */
+  fitsOneRecord(agent: string, completes: string): boolean {
+    return stateTransactionBytesBound(agent, [], completes) <= this.maxRecordBytes - FRAME_HEADER_BYTES;
   }
 
   /**
@@ -91,16 +98,16 @@ export class StateCommits {
 
   /** Queue an encoded transaction in `group` and apply it to the view (read-your-writes). */
   queue(group: CommitGroup, encoded: EncodedStateTransaction, finish?: { id: string; entry: PendingEntry }): void {
-    group.state(encoded.tx.agent, encoded.tx.reset, encoded.payloads, finish);
+    group.state(encoded.tx.agent, encoded.tx.reset, changesState(encoded.tx), encoded.payloads, finish);
     this.view.apply(encoded.tx);
   }
 
   /** The group is written to its segment: the agents' state now depends on that segment too. */
   placed(group: CommitGroup): void {
     const segment = group.segment!;
-    for (const { agent, reset, bytes } of group.stateTransactions) {
+    for (const { agent, reset, bytes, changes } of group.stateTransactions) {
       segment.stateBytes += bytes;
-      this.view.placed(agent, reset, segment);
+      if (changes) this.view.placed(agent, reset, segment);
     }
   }
 

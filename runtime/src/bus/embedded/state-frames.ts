@@ -216,6 +216,16 @@ export class StateTransactionReader {
   }
 }
 
+/**
+ * Whether a transaction changes the agent's state: one of no writes that does not reset (a
+ * completion recording only its clock read, decision 2178) does not, so the agent's state does not
+ * come to depend on its segment (else an agent's first clock-reading handling would pin that
+ * segment against retention for as long as the agent lives).
+ */
+export function changesState(tx: Pick<StateTransaction, 'reset' | 'writes'>): boolean {
+  return tx.reset || tx.writes.length > 0;
+}
+
 export function invalidState(message: string, agent: string | undefined): EmbeddedLogError {
   return new EmbeddedLogError('log.invalid-state', message, {
     context: { agent },

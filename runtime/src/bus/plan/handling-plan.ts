@@ -125,7 +125,7 @@ export interface PlanSettings {
    * The log's refusal of a commit of these writes (AgentStateStore.commitRefusal), asked only for a
    * handling that writes state (a timer's done marker included): deterministic, so asked once here.
    */
-  commitRefusal?: ((agent: string, writes: readonly StateWrite[], completes?: string) => Error | undefined) | undefined;
+  commitRefusal?: ((agent: string, writes: readonly StateWrite[], completes?: string, clockAt?: number) => Error | undefined) | undefined;
 }
 
 /** The work key under which a handling's HTTP calls are held (delivery id, or agent + timer). */
@@ -171,7 +171,8 @@ function planItem(index: number, item: WorkItem, result: ExecutionResult, s: Pla
     case 'rejected': {
       if (result.stateWrites.length > 0 && isReplicaUnitName(item.agent)) return planUnitWithState(index, item, result, s);
       const steps = completedSteps(item, result, s);
-      // Only a handling that commits state can be refused (a message without writes is not asked).
+      // Only a handling that commits state can be refused (a message without writes is not asked; a
+      // clock read alone is never refused: a log that cannot record it completes without it).
       if ((result.stateWrites.length > 0 || result.timers.length > 0 || item.kind === 'timer') && s.commitRefusal !== undefined) {
         const refusal = commitRefusalOf(item, steps, s.commitRefusal);
         if (refusal !== undefined)
@@ -186,7 +187,7 @@ function planItem(index: number, item: WorkItem, result: ExecutionResult, s: Pla
 /** The log's refusal of the state an item's commit point carries, if it has one with state. */
 function commitRefusalOf(item: WorkItem, steps: readonly Step[], refusal: NonNullable<PlanSettings['commitRefusal']>): Error | undefined {
   for (const step of steps) {
-    if (step.kind === 'complete') return step.state.length > 0 ? refusal(item.agent, step.state, step.deliveryId) : undefined;
+    if (step.kind === 'complete') return step.state.length > 0 ? refusal(item.agent, step.state, step.deliveryId, step.clockAt) : undefined;
     if (step.kind === 'commit-timer') return step.state.length > 0 ? refusal(item.agent, step.state) : undefined;
   }
   return undefined;
@@ -311,12 +312,13 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
   const intents = committedTimers === undefined ? [] : committedTimers.map(timerIntentWrite);
   if (s.fenced) steps.push({ kind: 'fence' });
   if (item.kind === 'delivery') {
-    steps.push({
+    const complete: Extract<Step, { kind: 'complete' }> = {
       kind: 'complete',
       deliveryId: item.delivery.id,
       state: intents.length === 0 ? result.stateWrites : [...result.stateWrites, ...intents],
-      ...(result.clockAt === undefined ? {} : { clockAt: result.clockAt }),
-    });
+    };
+    if (result.clockAt !== undefined) complete.clockAt = result.clockAt;
+    steps.push(complete);
   } else {
     // A firing's commit also removes its own timer's record, should it still be there (its removal
     // after the registry write failed): a record left behind would set the timer again at a start.

@@ -25,6 +25,7 @@ import {
 import { writeSharedPayload, sharedEntryBytes, SHARED_COUNT_BYTES } from '../../../src/bus/embedded/shared-payload.js';
 import {
   StateTransactionReader,
+  changesState,
   decodeStateFrame,
   encodeStateTransaction,
   lastWritePerKey,
@@ -228,6 +229,29 @@ describe('state in the embedded log', () => {
     const { log: reopened, consumed } = await openLog(dir);
     assert.deepEqual(consumed, [], 'both completions are durable');
     assert.deepEqual(entries(await reopened.readState('broker')), []);
+    await reopened.close();
+    // It changes no state, so the agent's state does not come to depend on its segment (which would
+    // pin that segment against retention for as long as the agent lives).
+    assert.equal(changesState({ reset: false, writes: [] }), false);
+    assert.equal(changesState({ reset: true, writes: [] }), true);
+    assert.equal(changesState({ reset: false, writes: [set('k', 'v')] }), true);
+  });
+
+  test('a clock read is never a reason to refuse a completion: one whose frame might not fit a record completes without it', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir, { maxRecordBytes: 256 });
+    const agent = `b${'r'.repeat(19)}`; // its delivery fits a 256-byte record; six bytes a character of its name and id do not
+    const d = delivery(1, agent);
+    await log.append([d]);
+    await log.complete([{ id: d.id, receiver: agent, clockAt: 1_790_000_000_001 }]);
+    await log.close();
+    const [segment] = await segmentFiles(dir);
+    assert.deepEqual(
+      (await frames(path.join(dir, segment!))).map((f) => f.type),
+      [RecordType.Appended, RecordType.Completed],
+    );
+    const { log: reopened, consumed } = await openLog(dir, { maxRecordBytes: 256 });
+    assert.deepEqual(consumed, [], 'completed');
     await reopened.close();
   });
 
