@@ -18,26 +18,19 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
 import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { A2A_TASK_LIMITS, BODY_IDLE_MS, CaxtonError, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { A2A_TASK_LIMITS, CaxtonError, principalSees, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
-import { httpCaller } from '../api/caller.js';
-import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
-import { ONE_MESSAGE_BODY_BYTES, readJsonBody, type JsonBodyRefusal } from '../console/request-body.js';
+import { auditArgs, type AuditedCall } from '../audit/audited-control.js';
+import { ONE_MESSAGE_BODY_BYTES } from '../console/request-body.js';
+import { GatewayFront, jsonRpcError, type BodyRefusals, type GatewayOptions, type Refusal } from '../gateway/index.js';
 import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, agentCardJson, servicesByAgent } from './agent-card.js';
 import { BoundedTaskStore } from './bounded-task-store.js';
 import { TaskFile } from './task-file.js';
 import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
 import { InFlightSlots, type InFlightSlot } from './in-flight-slots.js';
-import { checkPlaintextBinding, LISTENER_CERT_FLAGS, listenHttp, type ListenerSecurity } from '../listener/index.js';
+import { checkPlaintextBinding, type ListenerSecurity } from '../listener/index.js';
 
-export interface A2aServerOptions extends ListenerSecurity {
-  host: string;
-  port: number;
-  /** Reads: the directory, agents, the message tail. */
-  control: NodeControl;
-  /** Sends are made through it as the caller; without it (no audit trail) through `control`. */
-  audited?: AuditedControl;
-  resolvePrincipal: (values: readonly unknown[]) => Principal;
+export interface A2aServerOptions extends GatewayOptions {
   /** How long a task waits for the agent's answer before it fails. Default 30 s. */
   callTimeoutMs?: number;
   /** Tasks waiting for answers at once; past it a send is refused. Default 64. */
@@ -50,7 +43,6 @@ export interface A2aServerOptions extends ListenerSecurity {
   taskFile?: string;
   /** Where a task file that cannot be read or written is reported. Default: stderr. */
   warn?: (message: string) => void;
-  onInternalError?: (err: unknown) => void;
 }
 
 export interface A2aEndpoint {
@@ -102,7 +94,7 @@ export function namesATenant(subPath: string, body: unknown, query: unknown): bo
 
 const A2A_BODY = { max: MAX_BODY_BYTES, name: "the A2A endpoint's body limit", hint: 'send less in one request' };
 /** A2A's status and code for each refusal of the shared JSON body reader (readJsonBody), and the hint of each but the shape's. */
-const BODY_REFUSALS: Readonly<Record<JsonBodyRefusal['refused'], { status: number; code: string; hint?: string }>> = {
+const BODY_REFUSALS: BodyRefusals = {
   'too-large': { status: 413, code: 'a2a.body-too-large', hint: 'send less in one request' },
   unreadable: { status: 400, code: 'a2a.bad-body', hint: 'send one JSON value as application/json in UTF-8' },
   'not-utf8': { status: 400, code: 'a2a.bad-body', hint: 'send one JSON value as application/json in UTF-8' },
@@ -124,22 +116,13 @@ export function checkA2aBinding(o: { host: string; port: number } & ListenerSecu
 }
 
 /** A refusal in the shape the binding's clients read: JSON-RPC's error object, or a plain JSON body; Caxton's code and hint in `data`. */
-function refuse(
-  req: Request,
-  res: Response,
-  status: number,
-  code: string,
-  message: string,
-  hint: string,
-  extra: Record<string, string> = {},
-): void {
-  res.status(status).set({ 'cache-control': 'no-store', ...extra });
-  const data = { code, hint };
+function refuse(req: Request, res: Response, r: Refusal): void {
+  res.status(r.status).set({ 'cache-control': 'no-store', ...r.headers });
   if (req.method === 'POST' && req.path.endsWith(JSONRPC_PATH)) {
     const id = typeof req.body === 'object' && req.body !== null && 'id' in req.body ? (req.body as { id: unknown }).id : null;
-    res.json({ jsonrpc: '2.0', id: id ?? null, error: { code: status === 503 ? -32000 : -32600, message, data } });
+    res.json(jsonRpcError(id ?? null, r.status === 503 ? -32000 : -32600, r));
   } else {
-    res.json({ error: { code: status, status: code, message, details: [data] } });
+    res.json({ error: { code: r.status, status: r.code, message: r.message, details: [{ code: r.code, hint: r.hint }] } });
   }
 }
 
@@ -147,10 +130,9 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   checkA2aBinding(o);
   const timeoutMs = o.callTimeoutMs ?? 30_000;
   const slots = new InFlightSlots(o.maxTasksInFlight ?? 64);
-  const report = o.onInternalError ?? ((err: unknown) => console.error('caxton a2a: internal error:', err));
+  const front = new GatewayFront(o, { name: 'a2a', body: A2A_BODY, bodyRefusals: BODY_REFUSALS });
+  const report = front.report;
   let origin = '';
-
-  const callerOf = (req: Request, role: AuditRole): AuditCaller => httpCaller('a2a', req, role);
 
   // Tasks and their event buses are kept per agent and per token (CaxtonA2aUser.userName).
   const owner = (ctx: ServerCallContext): string => ctx.user?.userName ?? '';
@@ -180,47 +162,26 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   };
 
   const principals = new WeakMap<Request, { principal: Principal; agent: string }>();
-  const auditRefusal = async (req: Request, principal: Principal | undefined, agent: string, err: unknown): Promise<void> => {
+  /** A refused A2A call, as the audit trail records it. */
+  const refusedCall = (req: Request, agent: string): AuditedCall => {
     const path = req.path.slice(0, 200);
-    if (o.audited)
-      await o.audited
-        .refused(callerOf(req, principal?.role ?? 'none'), { method: 'A2a', args: auditArgs({ agent, path }, { agent, path }) }, err)
-        .catch(report);
+    return { method: 'A2a', args: auditArgs({ agent, path }, { agent, path }) };
   };
 
   /** Who calls, and which agent: before a byte of the body is read. */
   const authenticate = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const param = req.params['agent'];
     const agent = typeof param === 'string' ? param : '';
-    let principal: Principal | undefined;
-    try {
-      const header = req.headers.authorization;
-      principal = o.resolvePrincipal(header === undefined ? [] : [header]);
-      // Every A2A request reads the directory (the card) or the agent's tasks: directory.read, which every role holds.
-      requireAllowed(principal, 'SearchDirectory');
-    } catch (err) {
-      await auditRefusal(req, principal, agent, err);
-      const e = err instanceof CaxtonError ? err : undefined;
-      const status = e?.kind === 'unauthenticated' ? 401 : 403;
-      return refuse(
-        req,
-        res,
-        status,
-        e?.code ?? 'api.permission-denied',
-        e?.message ?? 'refused',
-        e?.hint ?? 'present a Caxton token: Authorization: Bearer <token>',
-        status === 401 ? { 'www-authenticate': 'Bearer' } : {},
-      );
-    }
+    const who = await front.authenticate(req, () => refusedCall(req, agent));
+    if ('refused' in who) return refuse(req, res, who.refused);
+    const principal = who.principal;
     if (!principalSees(principal, agent) || !(await o.control.getAgent(agent))) {
-      return refuse(
-        req,
-        res,
-        404,
-        'a2a.no-agent',
-        `no agent ${JSON.stringify(agent.slice(0, 128))} here`,
-        `each deployed agent the token may see is at ${A2A_BASE_PATH}/<name>: caxton agents lists them`,
-      );
+      return refuse(req, res, {
+        status: 404,
+        code: 'a2a.no-agent',
+        message: `no agent ${JSON.stringify(agent.slice(0, 128))} here`,
+        hint: `each deployed agent the token may see is at ${A2A_BASE_PATH}/<name>: caxton agents lists them`,
+      });
     }
     principals.set(req, { principal, agent });
     next();
@@ -229,11 +190,8 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   /** The body, read and checked once for everyone after (our guard and the SDK's routers). */
   const readJson = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
-    const read = await readJsonBody(req, A2A_BODY, BODY_IDLE_MS);
-    if (!('body' in read)) {
-      const as = BODY_REFUSALS[read.refused];
-      return refuse(req, res, as.status, as.code, read.message, as.hint ?? read.hint);
-    }
+    const read = await front.readBody(req);
+    if ('refused' in read) return refuse(req, res, read.refused);
     req.body = read.body;
     // body-parser's mark of a parsed body, which its parsers (the SDK's included) skip.
     (req as Request & { _body?: boolean })._body = true;
@@ -253,14 +211,12 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     const reads = req.method === 'GET' || req.method === 'HEAD' || (sub === JSONRPC_PATH && READING_METHODS.has(rpcMethod));
     const sends = !reads;
     if (namesATenant(sub, body, req.query)) {
-      return refuse(
-        req,
-        res,
-        400,
-        'a2a.no-tenant',
-        'the call names a tenant: this node serves none',
-        "leave params.tenant out or empty, as the agent's card says",
-      );
+      return refuse(req, res, {
+        status: 400,
+        code: 'a2a.no-tenant',
+        message: 'the call names a tenant: this node serves none',
+        hint: "leave params.tenant out or empty, as the agent's card says",
+      });
     }
     let slot: InFlightSlot | undefined;
     if (sends) {
@@ -268,40 +224,35 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
         // The same check as SendMessage's: messages.send, on the agent the URL names.
         requireAllowed(principal, 'SendMessage', [agent]);
       } catch (err) {
-        await auditRefusal(req, principal, agent, err);
+        await front.auditRefusal(req, principal, () => refusedCall(req, agent), err);
         const e = err as CaxtonError;
-        return refuse(req, res, 403, e.code, e.message, e.hint ?? '');
+        return refuse(req, res, { status: 403, code: e.code, message: e.message, hint: e.hint ?? '' });
       }
       if (namesATask(body)) {
-        return refuse(
-          req,
-          res,
-          400,
-          'a2a.one-request-per-task',
-          'the message names a task: each Caxton task is one FIPA request and takes no further message',
-          'send a new message without taskId; follow a task with GetTask or SubscribeToTask',
-        );
+        return refuse(req, res, {
+          status: 400,
+          code: 'a2a.one-request-per-task',
+          message: 'the message names a task: each Caxton task is one FIPA request and takes no further message',
+          hint: 'send a new message without taskId; follow a task with GetTask or SubscribeToTask',
+        });
       }
       // Taken here, before the SDK reads the call (it awaits before the executor runs): a burst cannot pass a count of running tasks.
       slot = slots.tryReserve();
       if (!slot) {
-        return refuse(
-          req,
-          res,
-          503,
-          'a2a.busy',
-          `${slots.inUse} tasks are waiting for their agents' answers, the most this node takes`,
-          'retry in a moment',
-        );
+        return refuse(req, res, {
+          status: 503,
+          code: 'a2a.busy',
+          message: `${slots.inUse} tasks are waiting for their agents' answers, the most this node takes`,
+          hint: 'retry in a moment',
+        });
       }
       // Back when the request fails or its response ends or is cut, unless the task's execution claimed it (then at its end).
       const reserved = slot;
       res.once('finish', () => reserved.requestEnded());
       res.once('close', () => reserved.requestEnded());
     }
-    const caller = callerOf(req, principal.role);
-    const sender = o.audited ? o.audited.as(caller) : o.control;
-    users.set(req, new CaxtonA2aUser(principal, agent, sender, principal.role === 'admin' ? 'operator' : 'client', caller.token, slot));
+    const { caller, control: sender, lane } = front.sender(req, principal);
+    users.set(req, new CaxtonA2aUser(principal, agent, sender, lane, caller.token, slot));
     next();
   };
 
@@ -312,17 +263,8 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   app.use(
     base,
     (req, res, next) => {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (!Number.isSafeInteger(declared) || declared > MAX_BODY_BYTES) {
-        return refuse(
-          req,
-          res,
-          413,
-          'a2a.body-too-large',
-          `the request declares ${String(req.headers['content-length']).slice(0, 32)} bytes, more than ${MAX_BODY_BYTES}`,
-          'send less in one request',
-        );
-      }
+      const tooLarge = front.declaredTooLarge(req);
+      if (tooLarge) return refuse(req, res, tooLarge);
       next();
     },
     (req, res, next) => {
@@ -360,47 +302,46 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   app.use(`${base}${JSONRPC_PATH}`, jsonRpcHandler({ requestHandler: handler, userBuilder, legacyCompat: { enabled: true } }));
   app.use(`${base}${REST_PATH}`, restHandler({ requestHandler: handler, userBuilder }));
   app.use((req: Request, res: Response) =>
-    refuse(
-      req,
-      res,
-      404,
-      'a2a.no-route',
-      `no A2A route at ${req.method} ${req.path.slice(0, 200)}`,
-      `an agent's card is at ${A2A_BASE_PATH}/<name>${CARD_PATH}; its bindings at ${A2A_BASE_PATH}/<name>${JSONRPC_PATH} and ${A2A_BASE_PATH}/<name>${REST_PATH}`,
-    ),
+    refuse(req, res, {
+      status: 404,
+      code: 'a2a.no-route',
+      message: `no A2A route at ${req.method} ${req.path.slice(0, 200)}`,
+      hint: `an agent's card is at ${A2A_BASE_PATH}/<name>${CARD_PATH}; its bindings at ${A2A_BASE_PATH}/<name>${JSONRPC_PATH} and ${A2A_BASE_PATH}/<name>${REST_PATH}`,
+    }),
   );
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const declared = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
     const status = typeof declared === 'number' ? declared : 500;
     if (status === 413)
-      return refuse(
-        req,
-        res,
-        413,
-        'a2a.body-too-large',
-        `the request body is larger than ${MAX_BODY_BYTES} bytes`,
-        'send less in one request',
-      );
-    if (status === 400) return refuse(req, res, 400, 'a2a.bad-body', 'the request body is not JSON', 'send application/json');
+      return refuse(req, res, {
+        status: 413,
+        code: 'a2a.body-too-large',
+        message: `the request body is larger than ${MAX_BODY_BYTES} bytes`,
+        hint: 'send less in one request',
+      });
+    if (status === 400)
+      return refuse(req, res, {
+        status: 400,
+        code: 'a2a.bad-body',
+        message: 'the request body is not JSON',
+        hint: 'send application/json',
+      });
     report(err);
     if (res.headersSent) return void res.destroy();
-    refuse(req, res, 500, 'a2a.internal', 'the A2A endpoint failed to answer', "see the node's output for the cause");
+    refuse(req, res, {
+      status: 500,
+      code: 'a2a.internal',
+      message: 'the A2A endpoint failed to answer',
+      hint: "see the node's output for the cause",
+    });
   });
 
-  const listener = await listenHttp({
-    host: o.host,
-    port: o.port,
-    ...(o.tls ? { tls: o.tls } : {}),
-    listenFlag: '--a2a',
-    certFlags: LISTENER_CERT_FLAGS,
+  // The request timeout runs past the task's own, so a stream (as long as its task) is never cut by the server.
+  const listener = await front.listen({
+    flag: '--a2a',
     fail: (message, hint) => new A2aConfigError(message, hint),
     handler: app,
-    tune: (server) => {
-      server.headersTimeout = 20_000;
-      // Past the task's own timeout, so a stream (as long as its task) is never cut by the server.
-      server.requestTimeout = timeoutMs + 30_000;
-      server.maxHeadersCount = 64;
-    },
+    callTimeoutMs: timeoutMs,
   });
   origin = listener.origin;
   return {

@@ -27,7 +27,8 @@ import { sha256Hex, type AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
 import { isRegistryError } from '../registry/errors.js';
 import { checkRange } from './file-audit-trail.js';
-import { followTrail } from './follow.js';
+import { TrailFollowers } from './follow.js';
+import { AppendQueue, type PendingAppend } from './append-queue.js';
 
 export interface EtcdAuditTrailOptions {
   connection: EtcdConnection;
@@ -47,12 +48,6 @@ export interface EtcdAuditTrailOptions {
   outagePatienceMs?: number;
 }
 
-interface Pending {
-  entry: AuditEntry;
-  resolve: (record: AuditRecord) => void;
-  reject: (err: Error) => void;
-}
-
 const INDEX_DIGITS = 16;
 
 export class EtcdAuditTrail implements AuditTrail {
@@ -60,8 +55,6 @@ export class EtcdAuditTrail implements AuditTrail {
   private readonly conn: EtcdConnection;
   private readonly headKey: string;
   private readonly recordsPrefix: string;
-  private readonly maxBatch: number;
-  private readonly pollMs: number;
   private readonly maxConflicts: number;
   private readonly outagePatienceMs: number;
   /**
@@ -70,17 +63,15 @@ export class EtcdAuditTrail implements AuditTrail {
    */
   private inDoubt: AuditRecord[] | undefined;
   private head: AuditChainHead | undefined | null = null; // null: not read yet; undefined: empty trail
-  private queue: Pending[] = [];
-  private writing = false;
-  private closed = false;
-  private readonly listeners = new Set<() => void>();
+  private readonly appends: AppendQueue;
+  private readonly followers: TrailFollowers;
 
   constructor(options: EtcdAuditTrailOptions) {
     this.conn = options.connection;
     this.headKey = `${options.prefix}store/audit/head`;
     this.recordsPrefix = `${options.prefix}store/audit/records/`;
-    this.maxBatch = Math.min(options.maxBatch ?? 64, 126);
-    this.pollMs = options.pollMs ?? 500;
+    this.appends = new AppendQueue(Math.min(options.maxBatch ?? 64, 126), (batch) => this.write(batch));
+    this.followers = new TrailFollowers(this, options.pollMs ?? 500);
     this.maxConflicts = options.maxConflicts ?? 100;
     this.outagePatienceMs = options.outagePatienceMs ?? 30_000;
     this.location = `etcd ${options.prefix}store/audit/`;
@@ -92,36 +83,27 @@ export class EtcdAuditTrail implements AuditTrail {
   }
 
   append(entry: AuditEntry): Promise<AuditRecord> {
-    if (this.closed)
-      return Promise.reject(new AuditError('audit.unavailable', 'the audit trail is closed', { hint: 'the node is shutting down' }));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ entry, resolve, reject });
-      if (!this.writing) void this.flush();
-    });
+    return this.appends.append(entry);
   }
 
-  private async flush(): Promise<void> {
-    this.writing = true;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        const records = await this.commitPatiently(batch.map((p) => p.entry));
-        for (const [i, pending] of batch.entries()) pending.resolve(records[i]!);
-        for (const listener of this.listeners) listener();
-      } catch (err) {
-        // Unlike a file, a failed transaction changed nothing: later appends may still succeed.
-        const failure =
-          err instanceof AuditError
-            ? err
-            : new AuditError('audit.unavailable', `appending to the audit trail in etcd failed: ${(err as Error).message}`, {
-                hint: 'check that etcd is reachable; management calls are answered UNAVAILABLE until it is',
-                cause: err,
-              });
-        this.head = null; // re-read: a timed-out transaction may have committed
-        for (const pending of batch) pending.reject(failure);
-      }
+  /** One batch of the append queue, in one transaction. */
+  private async write(batch: PendingAppend[]): Promise<void> {
+    try {
+      const records = await this.commitPatiently(batch.map((p) => p.entry));
+      for (const [i, pending] of batch.entries()) pending.resolve(records[i]!);
+      this.followers.appended();
+    } catch (err) {
+      // Unlike a file, a failed transaction changed nothing: later appends may still succeed.
+      const failure =
+        err instanceof AuditError
+          ? err
+          : new AuditError('audit.unavailable', `appending to the audit trail in etcd failed: ${(err as Error).message}`, {
+              hint: 'check that etcd is reachable; management calls are answered UNAVAILABLE until it is',
+              cause: err,
+            });
+      this.head = null; // re-read: a timed-out transaction may have committed
+      for (const pending of batch) pending.reject(failure);
     }
-    this.writing = false;
   }
 
   /** commit(), riding out an unreachable etcd for up to `outagePatienceMs` (backoff 100 ms … 2 s). */
@@ -134,7 +116,7 @@ export class EtcdAuditTrail implements AuditTrail {
         return records;
       } catch (err) {
         this.head = null; // re-read: a timed-out transaction may have committed
-        if (this.closed || !isRegistryError(err, 'registry.unavailable') || Date.now() + wait > deadline) {
+        if (this.appends.closed || !isRegistryError(err, 'registry.unavailable') || Date.now() + wait > deadline) {
           this.inDoubt = undefined;
           throw err;
         }
@@ -221,19 +203,11 @@ export class EtcdAuditTrail implements AuditTrail {
   }
 
   follow(from: number, sink: Sink<StoredAuditRecord>, options: { ready?: () => Promise<void> } = {}): Unsubscribe {
-    return followTrail(this, from, sink, {
-      ...options,
-      pollMs: this.pollMs,
-      onAppend: (listener) => {
-        this.listeners.add(listener);
-        return () => this.listeners.delete(listener);
-      },
-    });
+    return this.followers.follow(from, sink, options);
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    while (this.writing) await new Promise((r) => setTimeout(r, 5));
+  close(): Promise<void> {
+    return this.appends.close();
   }
 }
 

@@ -37,7 +37,8 @@ import {
 } from '@caxton/core';
 import { sha256Hex, type AuditRetention, type AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
-import { followTrail } from './follow.js';
+import { TrailFollowers } from './follow.js';
+import { AppendQueue, type PendingAppend } from './append-queue.js';
 import { writeFully } from '../storage/write-fully.js';
 import { indexSegment, parseSegmentFileName, readRange, segmentFileName } from './trail-segment.js';
 
@@ -60,12 +61,6 @@ export interface FileAuditTrailOptions {
   retainSegments?: number | undefined;
 }
 
-interface Pending {
-  entry: AuditEntry;
-  resolve: (record: AuditRecord) => void;
-  reject: (err: Error) => void;
-}
-
 /** A closed segment's line positions, with the size they were taken at (a changed file is indexed again). */
 interface IndexedSegment {
   first: number;
@@ -76,14 +71,10 @@ interface IndexedSegment {
 export class FileAuditTrail implements AuditTrail {
   readonly location: string;
   readonly retention: AuditRetention | undefined;
-  private readonly maxBatch: number;
-  private readonly pollMs: number;
   private readonly segmentBytes: number;
-  private queue: Pending[] = [];
-  private writing = false;
+  private readonly appends: AppendQueue;
   private failure: AuditError | undefined;
-  private closed = false;
-  private readonly listeners = new Set<() => void>();
+  private readonly followers: TrailFollowers;
   private cached: IndexedSegment | undefined;
 
   private constructor(
@@ -97,8 +88,8 @@ export class FileAuditTrail implements AuditTrail {
     options: FileAuditTrailOptions,
   ) {
     this.location = dir;
-    this.maxBatch = options.maxBatch ?? 256;
-    this.pollMs = options.pollMs ?? 1000;
+    this.appends = new AppendQueue(options.maxBatch ?? 256, (batch) => this.write(batch));
+    this.followers = new TrailFollowers(this, options.pollMs ?? 1000);
     const settings = checkAuditSegmentSettings({ segmentBytes: options.segmentBytes, retainSegments: options.retainSegments });
     this.segmentBytes = settings.segmentBytes;
     const keep = settings.retainSegments;
@@ -159,50 +150,44 @@ export class FileAuditTrail implements AuditTrail {
 
   append(entry: AuditEntry): Promise<AuditRecord> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.closed)
-      return Promise.reject(new AuditError('audit.unavailable', 'the audit trail is closed', { hint: 'the node is shutting down' }));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ entry, resolve, reject });
-      if (!this.writing) void this.flush();
-    });
+    return this.appends.append(entry);
   }
 
-  private async flush(): Promise<void> {
-    this.writing = true;
-    while (this.queue.length > 0 && !this.failure) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        if (this.offsets[this.offsets.length - 1]! >= this.segmentBytes && this.offsets.length > 1) await this.rotate();
-      } catch (err) {
-        this.fail(err, batch);
-        break;
-      }
-      const records: AuditRecord[] = [];
-      const parts: Uint8Array[] = [];
-      const lineBytes: number[] = [];
-      let prev = this.headHash;
-      for (const [i, pending] of batch.entries()) {
-        // Sealed and encoded in one pass (decision 2110): the hash's JSON is the stored JSON's.
-        const { record, bytes } = sealAndEncodeRecord(pending.entry, this.count + i, prev, sha256Hex);
-        records.push(record);
-        parts.push(bytes, LINE_END);
-        lineBytes.push(bytes.length + 1);
-        prev = record.hash;
-      }
-      try {
-        const buffer = Buffer.concat(parts);
-        await writeFully(this.handle, buffer);
-        await this.handle.datasync();
-      } catch (err) {
-        this.fail(err, batch);
-        break;
-      }
-      for (const length of lineBytes) this.offsets.push(this.offsets[this.offsets.length - 1]! + length);
-      this.headHash = prev;
-      for (const [i, pending] of batch.entries()) pending.resolve(records[i]!);
-      for (const listener of this.listeners) listener();
+  /**
+   * One batch of the append queue: one write and fdatasync. A failure refuses this batch and every
+   * waiting append (fail), and every later one (append), so the queue then has nothing more to write.
+   */
+  private async write(batch: PendingAppend[]): Promise<void> {
+    try {
+      if (this.offsets[this.offsets.length - 1]! >= this.segmentBytes && this.offsets.length > 1) await this.rotate();
+    } catch (err) {
+      this.fail(err, batch);
+      return;
     }
-    this.writing = false;
+    const records: AuditRecord[] = [];
+    const parts: Uint8Array[] = [];
+    const lineBytes: number[] = [];
+    let prev = this.headHash;
+    for (const [i, pending] of batch.entries()) {
+      // Sealed and encoded in one pass (decision 2110): the hash's JSON is the stored JSON's.
+      const { record, bytes } = sealAndEncodeRecord(pending.entry, this.count + i, prev, sha256Hex);
+      records.push(record);
+      parts.push(bytes, LINE_END);
+      lineBytes.push(bytes.length + 1);
+      prev = record.hash;
+    }
+    try {
+      const buffer = Buffer.concat(parts);
+      await writeFully(this.handle, buffer);
+      await this.handle.datasync();
+    } catch (err) {
+      this.fail(err, batch);
+      return;
+    }
+    for (const length of lineBytes) this.offsets.push(this.offsets[this.offsets.length - 1]! + length);
+    this.headHash = prev;
+    for (const [i, pending] of batch.entries()) pending.resolve(records[i]!);
+    this.followers.appended();
   }
 
   /** Starts the next segment: records from `count` on go to a new file, its entry synced first. */
@@ -223,13 +208,13 @@ export class FileAuditTrail implements AuditTrail {
     await previous.close();
   }
 
-  private fail(err: unknown, batch: Pending[]): void {
+  private fail(err: unknown, batch: PendingAppend[]): void {
     this.failure = new AuditError('audit.unavailable', `writing the audit trail ${this.dir} failed: ${(err as Error).message}`, {
       context: { dir: this.dir },
       hint: 'free disk space or fix the disk, then restart the node (management calls are refused until then)',
       cause: err,
     });
-    for (const pending of [...batch, ...this.queue.splice(0)]) pending.reject(this.failure);
+    for (const pending of [...batch, ...this.appends.takeAll()]) pending.reject(this.failure);
   }
 
   async currentHead(): Promise<AuditChainHead | undefined> {
@@ -329,20 +314,12 @@ export class FileAuditTrail implements AuditTrail {
   }
 
   follow(from: number, sink: Sink<StoredAuditRecord>, options: { ready?: () => Promise<void> } = {}): Unsubscribe {
-    return followTrail(this, from, sink, {
-      ...options,
-      pollMs: this.pollMs,
-      onAppend: (listener) => {
-        this.listeners.add(listener);
-        return () => this.listeners.delete(listener);
-      },
-    });
+    return this.followers.follow(from, sink, options);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    while (this.writing) await new Promise((r) => setTimeout(r, 5));
+    if (this.appends.closed) return;
+    await this.appends.close();
     await this.handle.close();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Following a trail: read what is stored from a position, then keep reading as records arrive. One
  * loop for every adapter: it reads a page, and when it has caught up waits for a local append to
- * wake it or for the poll interval (records another node appended arrive that way).
+ * wake it or for the poll interval (records another node appended arrive that way). TrailFollowers
+ * is what an adapter holds for it: its followers' wake-ups, rung after each append.
  */
 import type { Sink, StoredAuditRecord, Unsubscribe } from '@caxton/core';
 
@@ -68,4 +69,33 @@ export function followTrail(trail: Followable, from: number, sink: Sink<StoredAu
     removeListener();
     wake?.();
   };
+}
+
+/**
+ * The followers of one trail (an adapter's `follow`): each follows with followTrail, woken by the
+ * adapter's `appended()` after records are durable in this process, and by the poll interval.
+ */
+export class TrailFollowers {
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly trail: Followable,
+    private readonly pollMs: number,
+  ) {}
+
+  /** Wakes every follower: records were appended through this process. */
+  appended(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  follow(from: number, sink: Sink<StoredAuditRecord>, options: { ready?: () => Promise<void> } = {}): Unsubscribe {
+    return followTrail(this.trail, from, sink, {
+      ...options,
+      pollMs: this.pollMs,
+      onAppend: (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+    });
+  }
 }

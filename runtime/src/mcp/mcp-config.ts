@@ -3,24 +3,16 @@
  * anything: apart from mcp-server.ts, so that a node that does not serve MCP never loads the MCP
  * SDK (with zod and ajv, ~230 modules; decision 2138).
  */
-import { CaxtonError, type NodeControl, type Principal } from '@caxton/core';
-import type { AuditedControl } from '../audit/audited-control.js';
+import { CaxtonError } from '@caxton/core';
+import type { GatewayOptions } from '../gateway/index.js';
 import { checkPlaintextBinding, type ListenerSecurity } from '../listener/index.js';
 
-export interface McpServerOptions extends ListenerSecurity {
-  host: string;
-  port: number;
-  /** Reads: the directory, agents, the message tail. */
-  control: NodeControl;
-  /** Sends are made through it as the caller; without it (no audit trail) through `control`. */
-  audited?: AuditedControl;
-  resolvePrincipal: (values: readonly unknown[]) => Principal;
+export interface McpServerOptions extends GatewayOptions {
   /** How long a tool call waits for the agent's answer. Default 30 s. */
   callTimeoutMs?: number;
   /** Tool calls waiting for answers at once; past it a call is refused. Default 64. */
   maxCallsInFlight?: number;
   version: string;
-  onInternalError?: (err: unknown) => void;
 }
 
 export interface McpEndpoint {

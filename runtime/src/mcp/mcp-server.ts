@@ -25,50 +25,37 @@ import {
   ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import {
-  BODY_IDLE_MS,
-  CaxtonError,
-  DEFAULT_ACL_LIMITS,
-  principalSees,
-  type AuditRole,
-  type NodeControl,
-  type Principal,
-} from '@caxton/core';
+import { CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
-import { ONE_MESSAGE_BODY_BYTES, readJsonBody, type BodyLimit, type JsonBodyRefusal } from '../console/request-body.js';
-import { httpCaller } from '../api/caller.js';
-import { auditArgs, type AuditCaller } from '../audit/audited-control.js';
+import { ONE_MESSAGE_BODY_BYTES, type BodyLimit } from '../console/request-body.js';
+import { auditArgs } from '../audit/audited-control.js';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
-import { LISTENER_CERT_FLAGS, listenHttp } from '../listener/index.js';
+import { GatewayFront, jsonRpcError, type BodyRefusals, type Refusal } from '../gateway/index.js';
 import { checkMcpBinding, McpConfigError, type McpEndpoint, type McpServerOptions } from './mcp-config.js';
 import { TOOL_INPUT_SCHEMA, toolsFromDirectory, type McpTool } from './tool-catalog.js';
 
 /** The JSON-RPC body of one MCP request is small; this bounds what a client may declare. */
 const MAX_BODY_BYTES = ONE_MESSAGE_BODY_BYTES;
 const MCP_BODY: BodyLimit = { max: MAX_BODY_BYTES, name: "the MCP endpoint's body limit", hint: 'send less in one request' };
-/** MCP's status and code for each refusal of the shared JSON body reader: a body it cannot take as JSON is `mcp.bad-body`. */
-const BODY_REFUSALS: Readonly<Record<JsonBodyRefusal['refused'], { status: number; code: string }>> = {
-  'too-large': { status: 413, code: 'mcp.body-too-large' },
+const NOT_JSON_HINT = 'send one JSON-RPC message as application/json';
+/**
+ * MCP's status and code for each refusal of the shared JSON body reader: a body it cannot take as JSON is `mcp.bad-body`;
+ * the hint the reader's, but for a body too large or not JSON.
+ */
+const BODY_REFUSALS: BodyRefusals = {
+  'too-large': { status: 413, code: 'mcp.body-too-large', hint: 'send less in one request' },
   'too-complex': { status: 413, code: 'mcp.json-too-complex' },
   unreadable: { status: 400, code: 'mcp.bad-body' },
   'not-utf8': { status: 400, code: 'mcp.bad-body' },
-  'not-json': { status: 400, code: 'mcp.bad-body' },
+  'not-json': { status: 400, code: 'mcp.bad-body', hint: NOT_JSON_HINT },
   'unsupported-charset': { status: 400, code: 'mcp.bad-body' },
   'unsupported-encoding': { status: 400, code: 'mcp.bad-body' },
 };
-const NOT_JSON_HINT = 'send one JSON-RPC message as application/json';
 const DIRECTORY_LIMIT = 1000;
 
-function jsonError(
-  res: ServerResponse,
-  status: number,
-  code: string,
-  message: string,
-  hint: string,
-  extra: Record<string, string> = {},
-): void {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.InvalidRequest, message, data: { code, hint } } });
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...extra });
+function jsonError(res: ServerResponse, r: Refusal): void {
+  const body = JSON.stringify(jsonRpcError(null, ErrorCode.InvalidRequest, r));
+  res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...r.headers });
   res.end(body);
 }
 
@@ -84,10 +71,9 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
   checkMcpBinding(o);
   const callTimeoutMs = o.callTimeoutMs ?? 30_000;
   const maxCalls = o.maxCallsInFlight ?? 64;
-  const report = o.onInternalError ?? ((err: unknown) => console.error('caxton mcp: internal error:', err));
+  const front = new GatewayFront(o, { name: 'mcp', body: MCP_BODY, bodyRefusals: BODY_REFUSALS });
+  const report = front.report;
   let callsInFlight = 0;
-
-  const callerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => httpCaller('mcp', req, role);
 
   const catalog = async (principal: Principal): Promise<McpTool[]> =>
     toolsFromDirectory(await o.control.searchDirectory({}, DIRECTORY_LIMIT)).filter((t) => principalSees(principal, t.agent));
@@ -154,8 +140,8 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
         }
         callsInFlight += 1;
         try {
-          const sender = o.audited ? o.audited.as(callerOf(req, principal.role)) : o.control;
-          return await call(tool, content, sender, principal.role === 'admin' ? 'operator' : 'client');
+          const { control: sender, lane } = front.sender(req, principal);
+          return await call(tool, content, sender, lane);
         } finally {
           callsInFlight -= 1;
         }
@@ -197,40 +183,18 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/mcp') return jsonError(res, 404, 'mcp.no-route', `no MCP endpoint at ${path!.slice(0, 200)}`, 'the endpoint is /mcp');
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (!Number.isSafeInteger(declared) || declared > MAX_BODY_BYTES) {
-      return jsonError(
-        res,
-        413,
-        'mcp.body-too-large',
-        `the request declares ${req.headers['content-length']} bytes, more than ${MAX_BODY_BYTES}`,
-        'send less in one request',
-      );
-    }
-    let principal: Principal | undefined;
-    try {
-      const header = req.headers.authorization;
-      principal = o.resolvePrincipal(header === undefined ? [] : [header]);
-      // Every MCP request reads the directory (tools, resources): directory.read, which every role holds.
-      requireAllowed(principal, 'SearchDirectory');
-    } catch (err) {
-      if (o.audited)
-        await o.audited
-          .refused(callerOf(req, principal?.role ?? 'none'), { method: 'Mcp', args: auditArgs({ path }, { path }) }, err)
-          .catch(report);
-      const e = err instanceof CaxtonError ? err : undefined;
-      const status = e?.kind === 'unauthenticated' ? 401 : 403;
-      return jsonError(
-        res,
-        status,
-        e?.code ?? 'api.permission-denied',
-        e?.message ?? 'refused',
-        e?.hint ?? 'present a Caxton token: Authorization: Bearer <token>',
-        status === 401 ? { 'www-authenticate': 'Bearer' } : {},
-      );
-    }
-    const server = protocolServer(req, principal);
+    if (path !== '/mcp')
+      return jsonError(res, {
+        status: 404,
+        code: 'mcp.no-route',
+        message: `no MCP endpoint at ${path!.slice(0, 200)}`,
+        hint: 'the endpoint is /mcp',
+      });
+    const tooLarge = front.declaredTooLarge(req);
+    if (tooLarge) return jsonError(res, tooLarge);
+    const who = await front.authenticate(req, () => ({ method: 'Mcp', args: auditArgs({ path }, { path }) }));
+    if ('refused' in who) return jsonError(res, who.refused);
+    const server = protocolServer(req, who.principal);
     // Stateless (no session id) with plain JSON answers: one request, one response.
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
@@ -241,45 +205,34 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
     // (decision 1910, "JSON shape before parsing"); the transport is handed the parsed body.
     let parsed: { body: unknown } | undefined;
     if (req.method === 'POST') {
-      const read = await readJsonBody(req, MCP_BODY, BODY_IDLE_MS);
-      if (!('body' in read)) {
-        const as = BODY_REFUSALS[read.refused];
-        return jsonError(
-          res,
-          as.status,
-          as.code,
-          read.message,
-          read.refused === 'too-large' ? 'send less in one request' : read.refused === 'not-json' ? NOT_JSON_HINT : read.hint,
-        );
-      }
+      const read = await front.readBody(req);
+      if ('refused' in read) return jsonError(res, read.refused);
       // An empty POST carries no JSON-RPC message.
-      if (read.body === undefined) return jsonError(res, 400, 'mcp.bad-body', 'the request body is not JSON', NOT_JSON_HINT);
+      if (read.body === undefined)
+        return jsonError(res, { status: 400, code: 'mcp.bad-body', message: 'the request body is not JSON', hint: NOT_JSON_HINT });
       parsed = { body: read.body };
     }
     await server.connect(transport);
     await (parsed === undefined ? transport.handleRequest(req, res) : transport.handleRequest(req, res, parsed.body));
   };
 
-  const listener = await listenHttp({
-    host: o.host,
-    port: o.port,
-    ...(o.tls ? { tls: o.tls } : {}),
-    listenFlag: '--mcp',
-    certFlags: LISTENER_CERT_FLAGS,
+  const listener = await front.listen({
+    flag: '--mcp',
     fail: (message, hint) => new McpConfigError(message, hint),
     handler: (req, res) => {
       handle(req, res).catch((err: unknown) => {
         report(err);
         if (!res.headersSent)
-          jsonError(res, 500, 'mcp.internal', 'the MCP endpoint failed to answer', "see the node's output for the cause");
+          jsonError(res, {
+            status: 500,
+            code: 'mcp.internal',
+            message: 'the MCP endpoint failed to answer',
+            hint: "see the node's output for the cause",
+          });
         else res.destroy();
       });
     },
-    tune: (server) => {
-      server.headersTimeout = 20_000;
-      server.requestTimeout = callTimeoutMs + 30_000;
-      server.maxHeadersCount = 64;
-    },
+    callTimeoutMs,
   });
   return { port: listener.port, url: `${listener.origin}/mcp`, close: () => listener.close() };
 }

@@ -6,44 +6,19 @@
  * `caxton.telemetry.dropped{signal="logs"}`.
  */
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor, type SdkLogRecord } from '@opentelemetry/sdk-logs';
+import { BoundedBatchProcessor } from './bounded-batch-processor.js';
 import type { DropCounter } from './drop-counter.js';
 import { ExportBound, type ExportBoundOptions } from './export-bound.js';
 
 export type BoundedLogProcessorOptions = ExportBoundOptions;
 
-export class BoundedLogProcessor implements LogRecordProcessor {
-  private readonly bound: ExportBound;
-  private readonly inner: BatchLogRecordProcessor;
-
+export class BoundedLogProcessor extends BoundedBatchProcessor<BatchLogRecordProcessor> implements LogRecordProcessor {
   constructor(exporter: LogRecordExporter, drops: DropCounter, opts: BoundedLogProcessorOptions) {
-    this.bound = new ExportBound('logs', drops, opts);
-    const counting: LogRecordExporter = {
-      export: this.bound.countingExport(exporter),
-      shutdown: () => exporter.shutdown(),
-      forceFlush: () => exporter.forceFlush(),
-    };
-    this.inner = new BatchLogRecordProcessor({ exporter: counting, ...this.bound.batchSettings() });
-  }
-
-  /** Records emitted and not yet handed to the exporter. */
-  get queued(): number {
-    return this.bound.queued;
-  }
-
-  /** Records the exporter reported delivered. */
-  get exported(): number {
-    return this.bound.exported;
+    const bound = new ExportBound('logs', drops, opts);
+    super(bound, (settings) => new BatchLogRecordProcessor({ exporter: bound.countingExporter(exporter), ...settings }));
   }
 
   onEmit(record: SdkLogRecord): void {
     if (this.bound.admit()) this.inner.onEmit(record);
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
   }
 }

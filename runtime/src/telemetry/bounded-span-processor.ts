@@ -6,33 +6,16 @@
  */
 import { TraceFlags, type Context } from '@opentelemetry/api';
 import { BatchSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BoundedBatchProcessor } from './bounded-batch-processor.js';
 import type { DropCounter } from './drop-counter.js';
 import { ExportBound, type ExportBoundOptions } from './export-bound.js';
 
 export type BoundedSpanProcessorOptions = ExportBoundOptions;
 
-export class BoundedSpanProcessor implements SpanProcessor {
-  private readonly bound: ExportBound;
-  private readonly inner: BatchSpanProcessor;
-
+export class BoundedSpanProcessor extends BoundedBatchProcessor<BatchSpanProcessor> implements SpanProcessor {
   constructor(exporter: SpanExporter, drops: DropCounter, opts: BoundedSpanProcessorOptions) {
-    this.bound = new ExportBound('traces', drops, opts);
-    const counting: SpanExporter = {
-      export: this.bound.countingExport(exporter),
-      shutdown: () => exporter.shutdown(),
-      forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-    };
-    this.inner = new BatchSpanProcessor({ exporter: counting, ...this.bound.batchSettings() });
-  }
-
-  /** Spans ended and not yet handed to the exporter. */
-  get queued(): number {
-    return this.bound.queued;
-  }
-
-  /** Spans the exporter reported delivered (benchmarks print it: what telemetry-on really shipped). */
-  get exported(): number {
-    return this.bound.exported;
+    const bound = new ExportBound('traces', drops, opts);
+    super(bound, (settings) => new BatchSpanProcessor({ exporter: bound.countingExporter(exporter), ...settings }));
   }
 
   onStart(span: Span, parentContext: Context): void {
@@ -43,13 +26,5 @@ export class BoundedSpanProcessor implements SpanProcessor {
     // The batch processor ignores unsampled spans; so do we (they never take a slot).
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     if (this.bound.admit()) this.inner.onEnd(span);
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
   }
 }

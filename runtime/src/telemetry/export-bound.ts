@@ -25,6 +25,13 @@ export interface ItemExporter<T> {
   export(items: T[], done: (result: ExportResult) => void): void;
 }
 
+/** An SDK span or log exporter: the call the bound wraps, and what it passes on. */
+export interface SdkExporter<T> extends ItemExporter<T> {
+  shutdown(): Promise<void>;
+  /** Optional on a span exporter. */
+  forceFlush?(): Promise<void>;
+}
+
 /** The SDK batch processor's settings for a bound (the span and log processors take the same). */
 export interface BatchSettings {
   maxQueueSize: number;
@@ -68,6 +75,15 @@ export class ExportBound {
         else this.exported += items.length;
         done(result);
       });
+    };
+  }
+
+  /** `exporter` as the batch processor is handed it: its exports counted (countingExport), shutdown and flush passed on. */
+  countingExporter<T>(exporter: SdkExporter<T>): Required<SdkExporter<T>> {
+    return {
+      export: this.countingExport(exporter),
+      shutdown: () => exporter.shutdown(),
+      forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
     };
   }
 
