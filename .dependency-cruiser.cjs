@@ -98,9 +98,27 @@ module.exports = {
       comment: 'The bus routes, persists and dispatches through its port; the node, the API and the registry are not its business.',
       severity: 'error',
       from: { path: '^runtime/src/bus/' },
+      to: { path: '^runtime/src/(node|api|registry|placement|artifacts|topology)/' },
+    },
+    {
+      name: 'the-bus-reaches-the-log-through-its-port',
+      comment:
+        'The bus persists through the MessageLog port (log/message-log.ts) and never names a storage engine ' +
+        '(log/embedded, log/kafka, log/memory): the topology picks the engine and start/ wires it in.',
+      severity: 'error',
+      from: { path: '^runtime/src/bus/' },
+      to: { path: '^runtime/src/log/', pathNot: '^runtime/src/log/message-log\\.ts$' },
+    },
+    {
+      name: 'the-log-knows-nothing-above-it',
+      comment:
+        'The message-log engines store and read records behind the port they implement (log/message-log.ts); ' +
+        'the bus that consumes them, the node, the API and the registry are not their business.',
+      severity: 'error',
+      from: { path: '^runtime/src/log/' },
       // Rendezvous hashing is pure math shared with the Kafka adapter, which keeps each agent on the
       // node that owns its partition; the rest of placement belongs to the cluster topology.
-      to: { path: '^runtime/src/(node|api|registry|placement|artifacts|topology)/', pathNot: '^runtime/src/placement/rendezvous\\.ts$' },
+      to: { path: '^runtime/src/(bus|node|api|registry|placement|artifacts|topology)/', pathNot: '^runtime/src/placement/rendezvous\\.ts$' },
     },
     {
       name: 'registry-knows-nothing-above-it',
@@ -113,7 +131,7 @@ module.exports = {
       name: 'storage-adapters-do-not-serve-the-api',
       comment: 'Only the node talks to the API room; storage and placement raise typed core errors instead.',
       severity: 'error',
-      from: { path: '^runtime/src/(bus|registry|placement|artifacts)/' },
+      from: { path: '^runtime/src/(bus|log|registry|placement|artifacts)/' },
       to: { path: '^runtime/src/api/' },
     },
     {
@@ -130,7 +148,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^runtime/src/(node|api|storage|start)/' },
       // Type-only imports are allowed: the node's start options name the cluster's tuning options.
-      to: { path: ['^runtime/src/(bus/kafka|registry/etcd|topology/cluster)/', '^runtime/src/artifacts/etcd', 'node_modules/(kafkajs|etcd3)/'], dependencyTypesNot: ['type-only'] },
+      to: { path: ['^runtime/src/(log/kafka|registry/etcd|topology/cluster)/', '^runtime/src/artifacts/etcd', 'node_modules/(kafkajs|etcd3)/'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-circular',

@@ -49,7 +49,7 @@ function run(Window: WindowClass): number {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // The compiled window of this build, beside this bench's output (bench/dist → runtime/dist).
-const { IdWindow } = (await import(new URL('../../runtime/dist/src/bus/id-window.js', import.meta.url).href)) as { IdWindow: WindowClass };
+const { IdWindow } = (await import(new URL('../../runtime/dist/src/log/id-window.js', import.meta.url).href)) as { IdWindow: WindowClass };
 const baselinePath = process.env.CAXTON_DEDUP_BASELINE;
 const Baseline = baselinePath
   ? ((await import(new URL(baselinePath, 'file://').href)) as { DedupWindow: WindowClass }).DedupWindow

@@ -26,15 +26,15 @@ export * from './api/index.js';
 export { readTokenFilePath } from './api/auth.js';
 export { BusEvents, type BusEvent, type BusEventType, type BusListener } from './bus/events.js';
 export { base36, derivedMessageId, deliveryId, MessageIdGenerator } from './bus/ids.js';
-export type { MessageLog } from './bus/message-log.js';
+export type { MessageLog } from './log/message-log.js';
 export { ActivationLimitError, MailboxFullError, UnknownReceiverError } from './bus/errors.js';
-export { EmbeddedMessageLog } from './bus/embedded/index.js';
-export { MemoryMessageLog } from './bus/memory/memory-message-log.js';
+export { EmbeddedMessageLog } from './log/embedded/index.js';
+export { MemoryMessageLog } from './log/memory/memory-message-log.js';
 // Kafka and etcd adapters as types only: their values are in `@caxton/runtime/cluster`, so that
 // importing the runtime does not load kafkajs or etcd3 (decision 2146).
-export { partitionFor } from './bus/kafka/partitioner.js';
-export { partitionOwner } from './bus/kafka/partition-placement.js';
-export type { KafkaMessageLog, KafkaMessageLogOptions } from './bus/kafka/index.js';
+export { partitionFor } from './log/kafka/partitioner.js';
+export { partitionOwner } from './log/kafka/partition-placement.js';
+export type { KafkaMessageLog, KafkaMessageLogOptions } from './log/kafka/index.js';
 export type { RegistryStore } from './registry/registry-store.js';
 export type { TimerRecord, AgentRecord } from './storage/records.js';
 export type {

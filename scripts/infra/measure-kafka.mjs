@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startKafka } from './kafka.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { KafkaMessageLog } = await import(pathToFileURL(path.join(root, 'runtime/dist/src/bus/kafka/index.js')).href);
+const { KafkaMessageLog } = await import(pathToFileURL(path.join(root, 'runtime/dist/src/log/kafka/index.js')).href);
 
 const receivers = Array.from({ length: 64 }, (_, i) => `agent${i}`);
 let seq = 0;

@@ -2,7 +2,7 @@
 // flags on to each file's process, decision 2130). It bounds the two ways one file could hold the
 // whole run until its global deadline:
 //  - a file whose tests are over but whose process does not exit (a timer or handle left alive:
-//    runtime's bus/kafka/broker-restart once waited 45 min after a failure with one timer alive,
+//    runtime's log/kafka/broker-restart once waited 45 min after a failure with one timer alive,
 //    agent-kinds' crash test had the same shape). Once the file's root `after` hooks have started,
 //    no test is running and none has started or ended for CAXTON_TEST_EXIT_GRACE_S (default 300),
 //    the watchdog names the file and what is still open, and exits 1, so the runner reports that

@@ -83,6 +83,19 @@ describe('the dependency rule', () => {
         'console/src/main.tsx',
         "import { readFileSync } from 'node:fs';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const c = [readFileSync, bus];\n",
       );
+      // The bus reaches the message log through its port only; an engine reaches nothing above it but
+      // rendezvous hashing, and only the cluster topology loads the Kafka engine.
+      file('runtime/src/log/message-log.ts', 'export interface MessageLog { append(): void }\n');
+      file('runtime/src/log/embedded/embedded-log.ts', 'export const embeddedLog = 1;\n');
+      file('runtime/src/bus/dispatch-loop.ts', "import type { MessageLog } from '../log/message-log.js';\nexport type Log = MessageLog;\n");
+      file('runtime/src/bus/applier.ts', "import { embeddedLog } from '../log/embedded/embedded-log.js';\nexport const a = embeddedLog;\n");
+      file('runtime/src/placement/rendezvous.ts', 'export const rendezvous = 1;\n');
+      file(
+        'runtime/src/log/kafka/partitioner.ts',
+        "import { rendezvous } from '../../placement/rendezvous.js';\nexport const p = rendezvous;\n",
+      );
+      file('runtime/src/log/memory/memory-log.ts', "import { bus } from '../../bus/bus.js';\nexport const m = bus;\n");
+      file('runtime/src/start/start-node.ts', "import { p } from '../log/kafka/partitioner.js';\nexport const s = p;\n");
       // A cycle of type-only imports between two folders (storage ↔ registry, as it was before decision 1702)…
       file(
         'runtime/src/storage/ports.ts',
@@ -107,6 +120,9 @@ describe('the dependency rule', () => {
       );
       for (const expected of [
         'bus-knows-nothing-above-it runtime/src/bus/bus.ts',
+        'the-bus-reaches-the-log-through-its-port runtime/src/bus/applier.ts',
+        'the-log-knows-nothing-above-it runtime/src/log/memory/memory-log.ts',
+        'only-the-cluster-topology-knows-kafka-and-etcd runtime/src/start/start-node.ts',
         'the-domain-does-not-reach-into-the-api runtime/src/node/lifecycle.ts',
         'core-is-pure core/src/index.ts',
         'sandbox-has-no-network sandbox/src/index.ts',
@@ -123,6 +139,9 @@ describe('the dependency rule', () => {
       ])
         assert.ok(found.has(expected), `expected "${expected}" among:\n${[...found].join('\n')}`);
       assert.ok(![...found].some((f) => f.endsWith(' cli/src/offline-use.ts')), [...found].join('\n'));
+      // The port is the bus's way to the log; rendezvous hashing is an engine's one way above it.
+      assert.ok(![...found].some((f) => f.endsWith(' runtime/src/bus/dispatch-loop.ts')), [...found].join('\n'));
+      assert.ok(!found.has('the-log-knows-nothing-above-it runtime/src/log/kafka/partitioner.ts'), [...found].join('\n'));
       // A module cycle is reported once, from whichever of its modules the cruise met first.
       assert.ok(
         found.has('no-circular runtime/src/storage/ports.ts') || found.has('no-circular runtime/src/registry/registry-store.ts'),

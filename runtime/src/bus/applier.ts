@@ -15,7 +15,7 @@
  */
 import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
 import { isInstanceName, KIND_LIMITS } from '@caxton/core';
-import type { CompletionRecord, MessageLog } from './message-log.js';
+import type { CompletionRecord, MessageLog } from '../log/message-log.js';
 import type { AgentStateStore, ClaimedCommit } from '../storage/ports.js';
 import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-store.js';
 import type { Mailboxes } from './mailboxes.js';
@@ -25,7 +25,7 @@ import type { OutboxSender } from './outbox-sender.js';
 import { httpKeyOf, type Step, type WorkPlan } from './plan/handling-plan.js';
 import type { TimerIntent } from './plan/timer-intents.js';
 import { AgentChains } from './agent-chains.js';
-import { faultPoint } from './fault-points.js';
+import { faultPoint } from '../faults/fault-points.js';
 import { isSendRefusal as isRefusal } from './refusal.js';
 import { SendPacer } from './send-pacer.js';
 import { workIdOf } from './executor.js';
@@ -343,7 +343,7 @@ export class PlanApplier {
         return;
       }
       try {
-        // The promise is dropped: the callback carries the same outcome (message-log.ts).
+        // The promise is dropped: the callback carries the same outcome (log/message-log.ts).
         void this.d.log.completeInOrder!(records, (error) => {
           if (error === undefined) carryOn(records.length);
           else this.recoverCommit(run, records, error).then(carryOn, reject);

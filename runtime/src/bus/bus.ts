@@ -23,7 +23,7 @@ import {
   type EdgeTicket,
   type SendResult,
 } from '@caxton/core';
-import type { DeadLetter, MessageLog } from './message-log.js';
+import type { DeadLetter, MessageLog } from '../log/message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { shareLimits, type SenderShare } from './mailbox-shares.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';

@@ -20,7 +20,7 @@
  * ownership token read when the work was taken; a fenced item stays where it is, uncompleted.
  */
 import { isInstanceName, timerDoneStateKey } from '@caxton/core';
-import type { MessageLog } from './message-log.js';
+import type { MessageLog } from '../log/message-log.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { UnsupportedStateStore } from '../storage/state-store.js';
 import { type ExecutionResult, type WorkItem, unavailableResult } from './executor.js';

@@ -7,6 +7,6 @@
  * cluster topology when it opens it (topology/open-topology.ts, decision 2146). Each definition
  * stays where it is.
  */
-export { KafkaMessageLog } from '../bus/kafka/index.js';
+export { KafkaMessageLog } from '../log/kafka/index.js';
 export { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
 export { EtcdConnection } from '../registry/etcd/connection.js';

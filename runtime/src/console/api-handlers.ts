@@ -36,7 +36,7 @@ import {
   type NodesResponse,
   type WhoAmI,
 } from '@caxton/core';
-import type { MessageLog } from '../bus/message-log.js';
+import type { MessageLog } from '../log/message-log.js';
 import type { UploadSlots } from '../api/upload.js';
 import { ConsoleError } from './errors.js';
 import type { NodeStatsCollector } from './node-stats.js';

@@ -21,7 +21,7 @@ import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audit
 import { readProvidedTokenFile } from '../api/provided-token.js';
 import { UploadSlots } from '../api/upload.js';
 import type { BusEvents } from '../bus/events.js';
-import type { MessageLog } from '../bus/message-log.js';
+import type { MessageLog } from '../log/message-log.js';
 import { checkPlaintextBinding, listenHttp, plaintextHint, type ListenerFailure } from '../listener/index.js';
 import { ConsoleApi, MAX_MESSAGE_JSON_BYTES } from './api-handlers.js';
 import { ConsoleError, errorBody, httpStatusFor } from './errors.js';

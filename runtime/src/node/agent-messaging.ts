@@ -5,7 +5,7 @@
  * lifecycle noticing; node.ts builds the one implementation.
  */
 import type { AgentBreaker, AgentId, Delivery } from '@caxton/core';
-import type { DeadLetter } from '../bus/message-log.js';
+import type { DeadLetter } from '../log/message-log.js';
 
 export interface AgentMessaging {
   /** The agent may have become runnable: hand it its waiting messages. */

@@ -13,7 +13,7 @@ import type { ExecutionResult } from '../bus/executor.js';
 import type { AclMessage, AgentId, AgentStatus, Instrumentation, TopicPatterns, ReplicaUnitView } from '@caxton/core';
 import type { DispatchOwnership, SharedAbsentCount } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
-import type { MessageLog } from '../bus/message-log.js';
+import type { MessageLog } from '../log/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AgentRecord, RolloutRecord } from '../storage/records.js';
 import type { AgentHost } from './agent-host.js';

@@ -23,7 +23,7 @@ import {
   type RedriveResult,
   type SendResult,
 } from '@caxton/core';
-import type { DeadLetter, DeadLetterMark, MessageLog } from '../bus/message-log.js';
+import type { DeadLetter, DeadLetterMark, MessageLog } from '../log/message-log.js';
 import { deliveryId, redriveMessageId } from '../bus/ids.js';
 import { DeadLetterPurgedError, DeadLettersUnsupportedError } from '../bus/errors.js';
 

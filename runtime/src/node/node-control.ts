@@ -38,7 +38,7 @@ import type { StateEntry, StateImport, StateImportResult, StateListQuery, StateP
 import { NodeStateControl } from './state-control.js';
 import { DeadLetterOperations } from './dead-letter-operations.js';
 import type { DeadLetterQuery, DeadLetterSelection, DeadLetterView, PurgeResult, RedriveRequest, RedriveResult } from '@caxton/core';
-import type { MessageLog } from '../bus/message-log.js';
+import type { MessageLog } from '../log/message-log.js';
 import type { Bus } from '../bus/bus.js';
 import { startSendSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
 import type { AgentLifecycle } from './lifecycle/index.js';

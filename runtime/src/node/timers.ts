@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { TimerRecord } from '../storage/records.js';
 import type { AgentStateStore, TimerStore } from '../storage/ports.js';
 import { isInstanceName, timerDoneStateKey, timerIdOfDoneKey, timerIdOfSetKey, type StateWrite } from '@caxton/core';
-import { faultPoint } from '../bus/fault-points.js';
+import { faultPoint } from '../faults/fault-points.js';
 import { timerIntentOf, timerIntentRemoval, type TimerIntent } from '../bus/plan/timer-intents.js';
 
 export type { TimerStore } from '../storage/ports.js';

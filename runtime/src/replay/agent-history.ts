@@ -23,11 +23,11 @@
  * marked `completes`: those writes still make the agent's state).
  */
 import { parseJson, replicaOwner, timerIdOfDoneKey, timerIdOfSetKey, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';
-import { readDeliveryBody } from '../bus/embedded/delivery-body.js';
-import { isWellFormedKeyedPayload, keyedBodyStart, readIdPayload, readKeyedId, readKeyedSeq } from '../bus/embedded/payload.js';
-import { type FrameReader, RecordType } from '../bus/embedded/record-format.js';
-import { parseSharedBody, readSharedEntries } from '../bus/embedded/shared-payload.js';
-import { StateTransactionReader, decodeStateFrame, type StateTransaction } from '../bus/embedded/state-frames.js';
+import { readDeliveryBody } from '../log/embedded/delivery-body.js';
+import { isWellFormedKeyedPayload, keyedBodyStart, readIdPayload, readKeyedId, readKeyedSeq } from '../log/embedded/payload.js';
+import { type FrameReader, RecordType } from '../log/embedded/record-format.js';
+import { parseSharedBody, readSharedEntries } from '../log/embedded/shared-payload.js';
+import { StateTransactionReader, decodeStateFrame, type StateTransaction } from '../log/embedded/state-frames.js';
 import { derivedMessageId } from '../bus/ids.js';
 import { readDoneMarker } from '../bus/plan/handling-plan.js';
 import { ReplayError } from './errors.js';

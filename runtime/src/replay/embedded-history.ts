@@ -14,9 +14,9 @@
  * is; `onEnd` (and the generator's return value) says what was dropped or could not be matched.
  */
 import type { RecordedEvent } from './recorded.js';
-import { listSegments, segmentFileName } from '../bus/embedded/segment-files.js';
-import { FILE_HEADER_BYTES } from '../bus/embedded/record-format.js';
-import { formatCursor } from '../bus/embedded/history-reader.js';
+import { listSegments, segmentFileName } from '../log/embedded/segment-files.js';
+import { FILE_HEADER_BYTES } from '../log/embedded/record-format.js';
+import { formatCursor } from '../log/embedded/history-reader.js';
 import * as path from 'node:path';
 import { AgentHistory, type AgentHistoryCounts, type AgentHistoryLimits } from './agent-history.js';
 import { ReplayError } from './errors.js';

@@ -7,7 +7,7 @@
  *
  * The export's own envelope (an event, its work, a state write) has exactly the fields recorded.ts
  * gives it. A delivery, its message and the agent identifiers in it are the log's content, whose
- * codec keeps every field it is handed (bus/embedded/delivery-body.ts): their known fields are
+ * codec keeps every field it is handed (log/embedded/delivery-body.ts): their known fields are
  * checked, other fields are kept as they are.
  */
 import { isPerformative, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';

@@ -16,7 +16,7 @@ import { isInstanceName, isReplicaUnitName, type Delivery, type StateWrite } fro
 import type { Engine, Work, WorkResult } from '@caxton/sandbox';
 import { outcomeOf, ReplaySandbox } from './replay-sandbox.js';
 import { differences, ownWrites, type Difference } from './compare.js';
-import { faultPoint } from '../bus/fault-points.js';
+import { faultPoint } from '../faults/fault-points.js';
 import type { RecordedDeployment, RecordedEvent, RecordedHandling } from './recorded.js';
 
 export interface ReplayOptions {

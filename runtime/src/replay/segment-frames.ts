@@ -19,8 +19,8 @@ import {
   FrameStatus,
   decodeFileHeader,
   describeFrameStatus,
-} from '../bus/embedded/record-format.js';
-import { isAllZero } from '../bus/embedded/segment-files.js';
+} from '../log/embedded/record-format.js';
+import { isAllZero } from '../log/embedded/segment-files.js';
 import { ReplayError } from './errors.js';
 
 export type SegmentEnding =

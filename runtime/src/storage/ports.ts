@@ -4,7 +4,7 @@
  * implement several ports in one class when they share one store (EmbeddedRegistry and EtcdRegistry
  * implement all of them: the union is `RegistryStore`, which only adapters and topologies see).
  * The message log, the artifact store and the audit trail are ports too: `MessageLog`
- * (bus/message-log.ts), `ArtifactStore` (artifacts/artifact-store.ts) and `AuditTrail`
+ * (log/message-log.ts), `ArtifactStore` (artifacts/artifact-store.ts) and `AuditTrail`
  * (audit/audit-trail.ts); their adapters import this folder, so it imports none of them: the set a
  * topology hands the node, `StoragePorts`, is in topology/topology.ts (decision 1702). See
  * docs/decisions/1103-topologies.md.

@@ -3,7 +3,7 @@
  * address it announces) and the storage it runs on. `StartNodeOptions` (start/options.ts) extends
  * this, so the topology does not import the node's start-up code that opens it.
  */
-import type { FsyncPolicy } from '../bus/embedded/index.js';
+import type { FsyncPolicy } from '../log/embedded/index.js';
 import type { ClusterOptions } from './cluster/options.js';
 import type { EtcdConnectionSpec, KafkaConnectionSpec } from './cluster/transport-security.js';
 

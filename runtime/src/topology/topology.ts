@@ -9,7 +9,7 @@ import type { Bus, ProtocolGate } from '../bus/bus.js';
 import type { ConversationGate } from '../node/tracker-persistence.js';
 import type { ResidencyFactory } from '../node/agent-residency.js';
 import type { AgentStateStore, AgentStore, TimerStore, TopicStore, WatchedDirectory } from '../storage/ports.js';
-import type { MessageLog } from '../bus/message-log.js';
+import type { MessageLog } from '../log/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { AuditAnchorStore } from '../audit/anchor-store.js';

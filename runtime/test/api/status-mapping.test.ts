@@ -70,9 +70,9 @@ import {
   KafkaStateKeyError,
   KafkaStateReadBoundError,
   KafkaUnreachableError,
-} from '../../src/bus/kafka/errors.js';
+} from '../../src/log/kafka/errors.js';
 import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
-import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
+import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/log/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
 import { KillSwitchNotKeptError, KillSwitchUnreadableError, NotClusteredError } from '../../src/node/kill-switch/errors.js';
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';

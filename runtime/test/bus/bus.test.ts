@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { CaxtonError } from '@caxton/core';
 import { Bus } from '../../src/bus/bus.js';
 import { BusEvents } from '../../src/bus/events.js';
-import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import { MemoryMessageLog } from '../../src/log/memory/memory-message-log.js';
 import { MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
 import type { Delivery } from '@caxton/core';
 import { inform, openBus, operator, ticks, until } from './scripted-port.js';

@@ -6,7 +6,7 @@
  * a settled group holds is stored and read back as in production, only its timing is the test's.
  */
 import type { Delivery } from '@caxton/core';
-import type { CompletionRecord } from '../../src/bus/message-log.js';
+import type { CompletionRecord } from '../../src/log/message-log.js';
 import { RecordingLog, until } from './scripted-port.js';
 
 type Queued =

@@ -6,9 +6,9 @@
 import { CaxtonError, timerDoneStateKey, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';
 import { Bus } from '../../src/bus/bus.js';
 import { BusEvents, type BusEvent } from '../../src/bus/events.js';
-import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
-import type { CompletionRecord, DeadLetter } from '../../src/bus/message-log.js';
-import { KafkaNotOwnerError, KafkaStateNotOwnerError } from '../../src/bus/kafka/errors.js';
+import { MemoryMessageLog } from '../../src/log/memory/memory-message-log.js';
+import type { CompletionRecord, DeadLetter } from '../../src/log/message-log.js';
+import { KafkaNotOwnerError, KafkaStateNotOwnerError } from '../../src/log/kafka/errors.js';
 import type { ClaimedCommit } from '../../src/storage/ports.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 import type {

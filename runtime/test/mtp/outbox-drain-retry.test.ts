@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { decodeAclString, multipartBoundary, parseMultipart, type AclMessage, type MessageEvent } from '@caxton/core';
 import { CaxtonClient } from '@caxton/client';
-import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import { MemoryMessageLog } from '../../src/log/memory/memory-message-log.js';
 import { DEFAULT_MTP_RETRY, MtpPeerTable, MtpSender, mtpRetryDelayMs, parseMtpPeers } from '../../src/mtp/index.js';
 import { encodeMtpOutboxRecord, isMtpOutboxKey } from '../../src/mtp/outbox-records.js';
 import type { AgentStateStore } from '../../src/storage/ports.js';

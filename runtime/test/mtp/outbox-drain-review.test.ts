@@ -18,7 +18,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { DEFAULT_HTTP_POLICY, type AclMessage, type HttpPolicy } from '@caxton/core';
-import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import { MemoryMessageLog } from '../../src/log/memory/memory-message-log.js';
 import { MtpPeerTable, MtpSender, mtpFailureId, parseMtpPeers, retryAfterMs } from '../../src/mtp/index.js';
 import { encodeMtpOutboxRecord, isMtpOutboxKey, mtpOutboxKey } from '../../src/mtp/outbox-records.js';
 import type { AgentStateStore } from '../../src/storage/ports.js';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { AclMessage, StateWrite } from '@caxton/core';
-import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import { MemoryMessageLog } from '../../src/log/memory/memory-message-log.js';
 import { MtpPeerTable, MtpSender, mtpFailureId, parseMtpPeers, type MtpFailureKind } from '../../src/mtp/index.js';
 import { encodeMtpOutboxRecord, isMtpOutboxKey } from '../../src/mtp/outbox-records.js';
 import type { AgentStateStore } from '../../src/storage/ports.js';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { CaxtonError, STATE_COMMIT_MAX_BYTES, stateCommitBytes, type AclMessage, type StateWrite } from '@caxton/core';
-import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import { MemoryMessageLog } from '../../src/log/memory/memory-message-log.js';
 import { MtpPeerTable, MtpSender, mtpFailureId, parseMtpPeers, type MtpFailureKind } from '../../src/mtp/index.js';
 import {
   encodeMtpOutboxRecord,

@@ -15,7 +15,7 @@ import { Bus } from '../../src/bus/bus.js';
 import type { BusPort } from '../../src/bus/port.js';
 import { RESOLVED_UNKNOWN } from '../../src/bus/resolution.js';
 import { BusEvents } from '../../src/bus/events.js';
-import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import { MemoryMessageLog } from '../../src/log/memory/memory-message-log.js';
 import { AlreadyExistsError, NotFoundError } from '@caxton/core';
 import { tempDir } from '../registry/helpers/tmp.js';
 import { example } from '../support/examples.js';

@@ -20,8 +20,8 @@ import type { AgentResidency } from '../../src/node/agent-residency.js';
 import type { AgentLifecycleEvent, LocalAgents } from '../../src/node/local-agents.js';
 import type { AgentStateStore } from '../../src/storage/ports.js';
 import type { AgentRecord } from '../../src/storage/records.js';
-import { EmbeddedMessageLog } from '../../src/bus/embedded/embedded-message-log.js';
-import { KafkaStateReadBoundError } from '../../src/bus/kafka/errors.js';
+import { EmbeddedMessageLog } from '../../src/log/embedded/embedded-message-log.js';
+import { KafkaStateReadBoundError } from '../../src/log/kafka/errors.js';
 import { tempDir } from '../registry/helpers/tmp.js';
 
 describe('a scale in a cluster', () => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { replicaOwner, type AclMessage, type Delivery } from '@caxton/core';
-import { EmbeddedMessageLog } from '../../src/bus/embedded/embedded-message-log.js';
+import { EmbeddedMessageLog } from '../../src/log/embedded/embedded-message-log.js';
 import { deliveryId } from '../../src/bus/ids.js';
 import { DeadLetterOperations } from '../../src/node/dead-letter-operations.js';
 import { tempDir } from '../registry/helpers/tmp.js';

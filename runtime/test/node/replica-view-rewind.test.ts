@@ -29,7 +29,7 @@ import type { AgentMessaging } from '../../src/node/agent-messaging.js';
 import { LocalAgents, type AgentLifecycleEvent, type LocalAgent } from '../../src/node/local-agents.js';
 import type { ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 import type { AgentRecord } from '../../src/storage/records.js';
-import { EmbeddedMessageLog } from '../../src/bus/embedded/embedded-message-log.js';
+import { EmbeddedMessageLog } from '../../src/log/embedded/embedded-message-log.js';
 import { Bus } from '../../src/bus/bus.js';
 import { BusEvents } from '../../src/bus/events.js';
 import { DEFAULT_LIMITS } from '../../src/start/options.js';

@@ -19,8 +19,8 @@ import type { AgentHost } from '../../src/node/agent-host.js';
 import type { AgentMessaging } from '../../src/node/agent-messaging.js';
 import type { AgentLifecycleEvent } from '../../src/node/local-agents.js';
 import type { AgentStateStore } from '../../src/storage/ports.js';
-import { EmbeddedMessageLog } from '../../src/bus/embedded/embedded-message-log.js';
-import { KafkaStateReadBoundError } from '../../src/bus/kafka/errors.js';
+import { EmbeddedMessageLog } from '../../src/log/embedded/embedded-message-log.js';
+import { KafkaStateReadBoundError } from '../../src/log/kafka/errors.js';
 import { tempDir } from '../registry/helpers/tmp.js';
 
 describe('replicas: a scale through a non-owner reads the state bounded', () => {

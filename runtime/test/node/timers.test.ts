@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
 import { AgentTimers, type TimerStore } from '../../src/node/timers.js';
 import { AdvanceTooLongError, VirtualClock } from '../../src/node/virtual-clock.js';
-import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import { MemoryMessageLog } from '../../src/log/memory/memory-message-log.js';
 import { timerIntentWrite } from '../../src/bus/plan/timer-intents.js';
 import { timerDoneStateKey, timerIdOfSetKey } from '@caxton/core';
 import { eventually, sleep, tempDir } from '../registry/helpers/tmp.js';

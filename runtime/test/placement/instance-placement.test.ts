@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { instanceNode, partitionOwner } from '../../src/bus/kafka/partition-placement.js';
-import { partitionFor } from '../../src/bus/kafka/partitioner.js';
+import { instanceNode, partitionOwner } from '../../src/log/kafka/partition-placement.js';
+import { partitionFor } from '../../src/log/kafka/partitioner.js';
 
 const PARTITIONS = 12;
 const KEYS = Array.from({ length: 20_000 }, (_, i) => `counter/key-${i}`);

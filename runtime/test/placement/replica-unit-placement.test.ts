@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { instanceNode, replicaUnitNodes } from '../../src/bus/kafka/partition-placement.js';
+import { instanceNode, replicaUnitNodes } from '../../src/log/kafka/partition-placement.js';
 
 const PARTITIONS = 12;
 const NODES = ['n1', 'n2', 'n3'];

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
 import type { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
 import { wakesRoot, wakeIndexEnabledKey, wakeIndexMarker } from '../../src/registry/etcd/keys.js';
-import { partitionFor } from '../../src/bus/kafka/partitioner.js';
+import { partitionFor } from '../../src/log/kafka/partitioner.js';
 import { AgentKinds, type AgentKindsOptions } from '../../src/node/kinds/index.js';
 import type { AgentRecord } from '../../src/storage/records.js';
 import { useEtcd } from './helpers/etcd-registries.js';

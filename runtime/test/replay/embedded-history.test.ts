@@ -8,15 +8,15 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { timerDoneStateKey, timerSetStateKey, type StateWrite } from '@caxton/core';
-import { FrameReader, FrameStatus, RecordType } from '../../src/bus/embedded/record-format.js';
-import { decodeStateFrame } from '../../src/bus/embedded/state-frames.js';
+import { FrameReader, FrameStatus, RecordType } from '../../src/log/embedded/record-format.js';
+import { decodeStateFrame } from '../../src/log/embedded/state-frames.js';
 import { derivedMessageId } from '../../src/bus/ids.js';
 import { deliveriesOf, deliveryTo, msg, PLATFORM, T0 } from './recorded-traffic.js';
 import { readEmbeddedHistory, type EmbeddedHistoryOptions, type EmbeddedHistorySummary } from '../../src/replay/embedded-history.js';
 import { ReplayError } from '../../src/replay/errors.js';
 import { scanSegmentFrames } from '../../src/replay/segment-frames.js';
 import type { RecordedEvent } from '../../src/replay/recorded.js';
-import { openLog, segmentFiles, tempDir, waitFor } from '../bus/embedded/helpers.js';
+import { openLog, segmentFiles, tempDir, waitFor } from '../log/embedded/helpers.js';
 
 interface Read {
   events: RecordedEvent[];

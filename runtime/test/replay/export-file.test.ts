@@ -20,7 +20,7 @@ import { ReplayError, type ReplayErrorCode } from '../../src/replay/errors.js';
 import { openReplayExport, writeReplayExport, type ReplayExportSource } from '../../src/replay/export-file.js';
 import { COMPONENT_CHUNK_BYTES, type ReplayExportEnd } from '../../src/replay/export-format.js';
 import type { RecordedDeployment, RecordedEvent, RecordedHandling } from '../../src/replay/recorded.js';
-import { openLog, tempDir } from '../bus/embedded/helpers.js';
+import { openLog, tempDir } from '../log/embedded/helpers.js';
 
 /** Messages that carry parameters with characters JSON escapes: the export must keep them whole. */
 const NOTE = { userParams: { 'X-note': 'ünïcödé \u2028 "quoted" \\ back' } };

@@ -1,6 +1,6 @@
 /**
  * Three `caxton serve` nodes on real Kafka and etcd, one of which (the victim) runs with a fault
- * point armed (`CAXTON_FAULT_POINT`, runtime/src/bus/fault-points.ts): it kills itself with SIGKILL
+ * point armed (`CAXTON_FAULT_POINT`, runtime/src/faults/fault-points.ts): it kills itself with SIGKILL
  * the n-th time it reaches that step boundary of a handling plan. Once the survivors have taken
  * its partitions, the victim is started again on its data directory with the next scenario's
  * point armed, and takes its partitions (and their agents) back. Every node's tail is read while it

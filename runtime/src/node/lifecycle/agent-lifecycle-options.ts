@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '@caxton/core';
 import type { Bus } from '../../bus/bus.js';
 import type { BusEvents } from '../../bus/events.js';
 import type { ExecutionResult } from '../../bus/executor.js';
-import type { MessageLog } from '../../bus/message-log.js';
+import type { MessageLog } from '../../log/message-log.js';
 import type { ArtifactStore } from '../../artifacts/artifact-store.js';
 import type { TrustPolicy } from '../../signing/trust.js';
 import type { AgentStateStore, AgentStore } from '../../storage/ports.js';

@@ -39,7 +39,7 @@ import {
   type RolloutView,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../../bus/executor.js';
-import { faultPoint } from '../../bus/fault-points.js';
+import { faultPoint } from '../../faults/fault-points.js';
 import type { AgentRecord } from '../../storage/records.js';
 import { STATE_UNSUPPORTED } from '../../storage/state-store.js';
 import { agentLog } from '../local-agents.js';

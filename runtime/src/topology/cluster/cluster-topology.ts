@@ -15,7 +15,7 @@
 import { stateStoreOf } from '../../storage/state-store.js';
 import path from 'node:path';
 import { CaxtonError, activationWaitCap, parseReplicaUnit } from '@caxton/core';
-import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../bus/kafka/index.js';
+import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../log/kafka/index.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
 import { etcdSecurity, kafkaSecurity } from './transport-credentials.js';
@@ -31,7 +31,7 @@ import { PlacedAgents } from './placed-agents.js';
 import { clusterNodes } from './status.js';
 import { ClusterProtocols } from './protocols.js';
 import { ScreenedLog } from './screened-log.js';
-import { installKafkaMetrics } from '../../bus/kafka/kafka-metrics.js';
+import { installKafkaMetrics } from '../../log/kafka/kafka-metrics.js';
 import { installEtcdMetrics } from '../../registry/etcd/etcd-metrics.js';
 import { EtcdAuditTrail } from '../../audit/etcd-audit-trail.js';
 import { EtcdAuditAnchorStore } from '../../audit/etcd-anchor-store.js';

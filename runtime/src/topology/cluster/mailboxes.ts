@@ -16,7 +16,7 @@
 import type { Instrumentation, Delivery } from '@caxton/core';
 import type { Bus } from '../../bus/bus.js';
 import { agentLog, type AgentLifecycleEvent } from '../../node/local-agents.js';
-import type { MessageLog } from '../../bus/message-log.js';
+import type { MessageLog } from '../../log/message-log.js';
 import type { ClusterDeployments } from './deployments.js';
 
 export interface ClusterMailboxesOptions {

@@ -16,7 +16,7 @@ import {
   DEFAULT_CLUSTER_LIMITS,
   tableRowsOf,
 } from '@caxton/core';
-import type { KafkaRequestShape } from '../../bus/kafka/options.js';
+import type { KafkaRequestShape } from '../../log/kafka/options.js';
 
 /**
  * The most absent deliveries one partition keeps, whatever the consumer window (decision 2157):

@@ -26,7 +26,7 @@
 import type { AgentStatus, TopicPatterns } from '@caxton/core';
 import { isInstanceName, parseReplicaUnit, replicaFor, replicaUnitName, type AclMessage } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
-import { partitionOwner } from '../../bus/kafka/index.js';
+import { partitionOwner } from '../../log/kafka/index.js';
 import { ClaimStore } from './placement/claims.js';
 import type { PlacementController } from './placement/placement-controller.js';
 import type { AgentRecord, RolloutRecord } from '../../storage/records.js';

@@ -15,7 +15,7 @@ import {
   statefulComponentAcrossNodes,
   statefulVersionWhileScaled,
 } from '@caxton/core';
-import { partitionOwner } from '../../bus/kafka/index.js';
+import { partitionOwner } from '../../log/kafka/index.js';
 import type { ResidencyContext } from '../../node/agent-residency.js';
 import { agentLog } from '../../node/local-agents.js';
 import { recordedRolloutView } from '../../node/rollouts/index.js';

@@ -4,7 +4,7 @@
  * (cluster-protocols.ts) without the bus knowing where conversations are tracked. The agents'
  * state lives in the same log (a completion commits it), so the state port is delegated too.
  */
-import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../../bus/message-log.js';
+import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../../log/message-log.js';
 import { DeadLettersUnsupportedError } from '../../bus/errors.js';
 import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import type { Delivery, StateWrite } from '@caxton/core';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CaxtonError } from '@caxton/core';
-import type { KafkaSaslOptions, KafkaTlsOptions } from '../../bus/kafka/index.js';
+import type { KafkaSaslOptions, KafkaTlsOptions } from '../../log/kafka/index.js';
 import type { EtcdConnectionOptions } from '../../registry/etcd/connection.js';
 import { etcdUrls, type EtcdConnectionSpec, type KafkaConnectionSpec, type TlsFiles } from './transport-security.js';
 

@@ -4,13 +4,13 @@
  */
 import path from 'node:path';
 import type { TopologyOptions } from '../topology-options.js';
-import { EmbeddedMessageLog } from '../../bus/embedded/index.js';
-import { MemoryMessageLog } from '../../bus/memory/memory-message-log.js';
+import { EmbeddedMessageLog } from '../../log/embedded/index.js';
+import { MemoryMessageLog } from '../../log/memory/memory-message-log.js';
 import { EmbeddedRegistry } from '../../registry/embedded/embedded-registry.js';
 import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
 import type { Topology } from '../topology.js';
 import { EveryAgentLocal } from './every-agent-local.js';
-import { installEmbeddedLogMetrics } from '../../bus/bus-metrics.js';
+import { installEmbeddedLogMetrics } from '../../log/log-metrics.js';
 import { FileAuditTrail } from '../../audit/file-audit-trail.js';
 
 export async function openEmbeddedTopology(options: TopologyOptions, dataDir: string, nodeId: string): Promise<Topology> {

@@ -28,7 +28,7 @@ import type {
 import { AlreadyExistsError, NoPreviousVersionError, NotFoundError, matchesTailFilter } from '@caxton/core';
 import type { FreezeResult, FreezeScope, KillSwitchStatus } from '@caxton/core';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
-import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
+import { MemoryMessageLog } from '../../../src/log/memory/memory-message-log.js';
 import { NotClusteredError } from '../../../src/node/kill-switch/errors.js';
 import { NodeStateControl } from '../../../src/node/state-control.js';
 import { DeadLetterOperations } from '../../../src/node/dead-letter-operations.js';

@@ -16,7 +16,7 @@ import { FileArtifactStore } from '../../../src/artifacts/file-artifact-store.js
 import { Bus } from '../../../src/bus/bus.js';
 import type { DispatchLimits } from '../../../src/bus/dispatch-loop.js';
 import { BusEvents } from '../../../src/bus/events.js';
-import type { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
+import type { MemoryMessageLog } from '../../../src/log/memory/memory-message-log.js';
 import { RecordingLog, ScriptedPort } from '../../bus/scripted-port.js';
 import { TEST_ENGINE_CACHE } from '../../support/engine-cache.js';
 

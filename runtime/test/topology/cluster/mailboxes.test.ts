@@ -13,7 +13,7 @@ import { Bus } from '../../../src/bus/bus.js';
 import type { BusPort } from '../../../src/bus/port.js';
 import { RESOLVED_UNKNOWN } from '../../../src/bus/resolution.js';
 import { BusEvents } from '../../../src/bus/events.js';
-import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
+import { MemoryMessageLog } from '../../../src/log/memory/memory-message-log.js';
 import { EmbeddedRegistry } from '../../../src/registry/embedded/embedded-registry.js';
 import type { AgentRecord } from '../../../src/storage/records.js';
 import { ClusterDeployments } from '../../../src/topology/cluster/deployments.js';

@@ -3,7 +3,7 @@
  * only once this node consumes its partition and has read the state there, and not at all if the
  * activation ends first. A registry change is read when its step runs (decision 1990, *Cluster*):
  * a deploy right after a `stop --keep-queue` starts the new deployment. The registry, placement, sandbox and log are small fakes here; the real
- * state loading is covered by runtime/test/bus/kafka/kafka-agent-state.test.ts.
+ * state loading is covered by runtime/test/log/kafka/kafka-agent-state.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -18,7 +18,7 @@ import type { DirectorySync } from '../../../src/node/directory-sync.js';
 import type { AgentRecord } from '../../../src/storage/records.js';
 import { until } from '../../bus/scripted-port.js';
 import { AgentReplicas } from '../../../src/node/replicas/index.js';
-import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
+import { MemoryMessageLog } from '../../../src/log/memory/memory-message-log.js';
 import type { AgentLifecycleEvent } from '../../../src/node/local-agents.js';
 
 const record = (extra: Partial<AgentRecord> = {}): AgentRecord =>

@@ -10,7 +10,7 @@ import {
   insecureLinks,
   isLoopbackHost,
 } from '../../../src/topology/cluster/transport-security.js';
-import { securityFailure } from '../../../src/bus/kafka/client.js';
+import { securityFailure } from '../../../src/log/kafka/client.js';
 import { isTlsFailure } from '../../../src/registry/etcd/connection.js';
 
 const sasl = { mechanism: 'scram-sha-512' as const, username: 'caxton', password: 'pw' };

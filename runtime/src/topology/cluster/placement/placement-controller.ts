@@ -63,7 +63,7 @@ export interface PlacementControllerOptions {
   resyncIntervalMs?: number;
   /**
    * What rendezvous hashing places an agent by; default its name. In Kafka mode:
-   * `(a) => placementKey(a, partitions)` from bus/kafka, so the agent runs where its partition is
+   * `(a) => placementKey(a, partitions)` from log/kafka, so the agent runs where its partition is
    * consumed (decision 0600). All nodes of a cluster must agree on it.
    */
   placementKey?: (agent: string) => string;

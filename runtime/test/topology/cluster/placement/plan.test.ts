@@ -93,7 +93,7 @@ test('fencing: ok only with the current token, a held claim and time left on the
 test('with the Kafka placement key, every agent is claimed by the node the consumer group gives its partition', async () => {
   // The agreement decision 0600 rests on: placement (from etcd's live nodes) and the group's
   // caxton-rendezvous assigner (from the group members) pick the same node for an agent.
-  const { placementKey, partitionFor, assignPartitions } = await import('../../../../src/bus/kafka/index.js');
+  const { placementKey, partitionFor, assignPartitions } = await import('../../../../src/log/kafka/index.js');
   const partitions = 12;
   const nodes = ['n1', 'n2', 'n3'];
   const names = Array.from({ length: 60 }, (_, i) => `probe-${i}`);

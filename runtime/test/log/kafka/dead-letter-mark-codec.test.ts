@@ -1,0 +1,49 @@
+/**
+ * The Kafka dead-letter mark records (decision 1860), pure: a mark round-trips; a letter is no
+ * mark; a record claiming to be a mark but malformed is refused rather than trusted (the reader
+ * then skips it like any undecodable record); a build that predates marks cannot read one as a
+ * dead letter.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { KafkaMessage } from 'kafkajs';
+import { decodeDeadLetter, decodeDeadLetterMark, encodeDeadLetter, encodeDeadLetterMark } from '../../../src/log/kafka/codec.js';
+import type { DeadLetterMark } from '../../../src/log/message-log.js';
+import { delivery } from './support/deliveries.js';
+
+/** A produced Message as a consumer sees it. */
+function consumed(m: { key?: unknown; value: unknown; headers?: Record<string, unknown> }): KafkaMessage {
+  const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, Buffer.from(String(v))]));
+  const key = m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(String(m.key));
+  const value = m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(String(m.value));
+  return { key, value, headers, offset: '0', timestamp: '0', attributes: 0, size: 0 } as unknown as KafkaMessage;
+}
+
+test('marks round-trip, keyed by the letter id; a letter is no mark', () => {
+  const marks: DeadLetterMark[] = [
+    { id: 'm-1>fragile', state: 'redriven', deliveryId: 'r-ab>steady', receiver: 'steady', at: 5 },
+    { id: 'm-1>fragile', state: 'purged', at: 6 },
+  ];
+  for (const mark of marks) {
+    const m = encodeDeadLetterMark(mark);
+    assert.equal(m.key, mark.id);
+    assert.deepEqual(decodeDeadLetterMark(consumed(m)), mark);
+    assert.throws(() => decodeDeadLetter(consumed(m)), 'an older reader cannot take a mark for a letter');
+  }
+  const letter = encodeDeadLetter({ delivery: delivery('m-2', 'fragile'), reason: 'r', attempts: 3, at: 7 });
+  assert.equal(decodeDeadLetterMark(consumed(letter)), undefined);
+});
+
+test('a malformed mark is refused, not trusted', () => {
+  for (const value of [
+    'not json',
+    '{}',
+    '{"id":"x","state":"redriven","at":1}',
+    '{"id":"x","state":"gone","at":1}',
+    '{"id":7,"state":"purged","at":1}',
+    'null',
+  ]) {
+    assert.throws(() => decodeDeadLetterMark(consumed({ key: 'x', value, headers: { 'caxton-dl-mark': '1' } })), value);
+  }
+  assert.throws(() => decodeDeadLetterMark(consumed({ key: 'x', value: null, headers: { 'caxton-dl-mark': '1' } })));
+});
