@@ -9,6 +9,9 @@ import {
   AGENT_LIMIT_TABLE,
   ARTIFACT_LIMIT_TABLE,
   AUDIT_SEGMENT_LIMIT_TABLE,
+  REPLAY_HISTORY_LIMIT_TABLE,
+  resolveReplayHistory,
+  type ReplayHistoryLimits,
   checkAuditSegmentTable,
   checkClusterTable,
   checkKafkaRequestTable,
@@ -302,6 +305,19 @@ export function kindLimitsFromFlags(argv: LimitFlagArgs): Partial<Record<KindLim
     names.map((name) => rowFlag(name, KIND_LIMIT_TABLE[name], KIND_LIMIT_TABLE[name].deploy.flag)),
     (given) => checkKindTable(given, 'flags'),
   );
+}
+
+/**
+ * `caxton serve --replay-history-seconds / --replay-history-bytes` (decision 2179): core's
+ * REPLAY_HISTORY_LIMIT_TABLE, the history the embedded log keeps for `caxton replay`.
+ */
+export function replayHistoryLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, REPLAY_HISTORY_LIMIT_TABLE);
+}
+
+/** The history settings the serve flags set (none given: undefined, i.e. none kept). */
+export function replayHistoryFromFlags(argv: LimitFlagArgs): Partial<ReplayHistoryLimits> | undefined {
+  return commandTableFlags(argv, REPLAY_HISTORY_LIMIT_TABLE, resolveReplayHistory);
 }
 
 /**

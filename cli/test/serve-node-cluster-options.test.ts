@@ -5,7 +5,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AUDIT_SEGMENT_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, NODE_LIMIT_TABLE } from '@caxton/core';
+import {
+  AUDIT_SEGMENT_LIMIT_TABLE,
+  CLUSTER_LIMIT_TABLE,
+  KAFKA_REQUEST_LIMIT_TABLE,
+  NODE_LIMIT_TABLE,
+  REPLAY_HISTORY_LIMIT_TABLE,
+} from '@caxton/core';
 import { nodeOptions } from '../src/commands/serve-run.js';
 import { UsageError } from '../src/cli-error.js';
 import { run } from '../src/app.js';
@@ -272,5 +278,25 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
     ]) {
       assert.ok(help.includes(text), text);
     }
+  });
+});
+
+describe('serve --replay-history-seconds / --replay-history-bytes from their rows (decision 2179)', () => {
+  it('pass what is given to the node, nothing when not given, and refuse one past a row', () => {
+    assert.equal(nodeOptions(base, '/srv').replayHistory, undefined, 'none given: the table default (nothing kept)');
+    assert.deepEqual(
+      nodeOptions(withFlags({ 'replay-history-seconds': '3600' }), '/srv').replayHistory,
+      { seconds: 3_600 },
+      `what is given only: the log takes the bytes' default (${REPLAY_HISTORY_LIMIT_TABLE.bytes.default})`,
+    );
+    assert.deepEqual(nodeOptions(withFlags({ 'replay-history-seconds': '0', 'replay-history-bytes': '536870912' }), '/srv').replayHistory, {
+      seconds: 0,
+      bytes: 512 * 1024 * 1024,
+    });
+    assert.throws(
+      () => nodeOptions(withFlags({ 'replay-history-seconds': '2592001' }), '/srv'),
+      (err: unknown) =>
+        err instanceof UsageError && /--replay-history-seconds 2592001 is out of range: it must be 0\.\.2,592,000/.test(err.message),
+    );
   });
 });

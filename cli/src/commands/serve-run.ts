@@ -8,6 +8,7 @@ import {
   artifactLimitsFromFlags,
   clusterLimitsFromFlags,
   edgeLimitsFromFlags,
+  replayHistoryFromFlags,
   kafkaRequestLimitsFromFlags,
   nodeDefaultLimitsFromFlags,
   nodeLimitsFromFlags,
@@ -170,6 +171,9 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   // Edge admission of outside clients (decision 1810): the ceiling and the delay target of the limit.
   const edge = edgeLimitsFromFlags(argv as unknown as LimitFlagArgs);
   if (edge) options.edgeAdmission = edge;
+  // The history the embedded log keeps for replay (decision 2179).
+  const replayHistory = replayHistoryFromFlags(argv as unknown as LimitFlagArgs);
+  if (replayHistory) options.replayHistory = replayHistory;
   const telemetry = telemetryFromArgs(argv, env);
   if (telemetry) options.telemetry = telemetry;
   if (argv.cert && argv.key) {

@@ -26,6 +26,7 @@ import {
   nodeDefaultLimitOptions,
   nodeLimitOptions,
   prepareCacheLimitOptions,
+  replayHistoryLimitOptions,
   trafficLimitOptions,
 } from '../limit-flags.js';
 
@@ -34,18 +35,22 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
     builder: (y) =>
-      kafkaRequestLimitOptions(
-        clusterLimitOptions(
-          nodeLimitOptions(
-            edgeLimitOptions(
-              artifactLimitOptions(
-                prepareCacheLimitOptions(
-                  trafficLimitOptions(
-                    nodeDefaultLimitOptions(
-                      trustOptions(
-                        telemetryOptions(
-                          withListenerOptions(
-                            withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y)))))),
+      replayHistoryLimitOptions(
+        kafkaRequestLimitOptions(
+          clusterLimitOptions(
+            nodeLimitOptions(
+              edgeLimitOptions(
+                artifactLimitOptions(
+                  prepareCacheLimitOptions(
+                    trafficLimitOptions(
+                      nodeDefaultLimitOptions(
+                        trustOptions(
+                          telemetryOptions(
+                            withListenerOptions(
+                              withMtpOptions(
+                                withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))),
+                              ),
+                            ),
                           ),
                         ),
                       ),

@@ -17,6 +17,8 @@ import {
   EDGE_LIMIT_TABLE,
   KIND_LIMIT_TABLE,
   PREPARE_CACHE_LIMIT_TABLE,
+  REPLAY_HISTORY_LIMIT_TABLE,
+  resolveReplayHistory,
   resolveArtifactLimits,
   resolveTrafficLimits,
   rowFloor,
@@ -61,6 +63,7 @@ export function checkNodeLimits(options: StartNodeOptions): void {
     { segmentBytes: options.auditSegments?.segmentBytes, retainSegments: options.auditSegments?.retainSegments },
     `${FIELD}.auditSegments`,
   );
+  resolveReplayHistory(tableRowsOf(REPLAY_HISTORY_LIMIT_TABLE, options.replayHistory ?? {}), `${FIELD}.replayHistory`);
   // The node's default idle period of kinds is what a kind deployed without --idle gets: its row's range too.
   checkTable(
     { defaultIdleMs: KIND_LIMIT_TABLE.idleMs },

@@ -31,6 +31,13 @@ export interface TopologyOptions {
    */
   embeddedLog?: { maxRecordBytes?: number };
   /**
+   * History the embedded log keeps for `caxton replay` and `upgrade --replay` (decision 2179):
+   * closed segments closed less than `seconds` ago, at most `bytes` of them, are kept. Rows of
+   * core's REPLAY_HISTORY_LIMIT_TABLE (default 0 s: none kept beyond what is live). Unused in
+   * cluster mode and with `persistence: 'memory'`.
+   */
+  replayHistory?: { seconds?: number; bytes?: number };
+  /**
    * `memory` keeps the bus in this process only (a crash loses pending messages): for benchmarks
    * and embedders who ask for it explicitly. Default `disk`. Ignored in cluster mode.
    */

@@ -30,6 +30,7 @@ export * from './rollout-limits.js';
 export * from './a2a-limits.js';
 export * from './kind-limits.js';
 export * from './replay-limits.js';
+export * from './replay-history-limits.js';
 export * from './replica-limits.js';
 export * from './traffic-limits.js';
 export * from './artifact-limits.js';

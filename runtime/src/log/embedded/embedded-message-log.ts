@@ -117,6 +117,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       dir: this.options.dir,
       fsync: this.options.fsync,
       compactionRatio: this.options.compactionRatio,
+      history: { ms: this.options.historyMs, bytes: this.options.historyBytes },
       segments: () => this.segments,
       pending: () => this.pending,
       isOpen: () => this.state === 'open',
@@ -166,6 +167,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       if ((await headerVersion(tail.path)) < FORMAT_VERSION) {
         const next = newSegment(dir, tail.no + 1, FILE_HEADER_BYTES);
         await (await createLogFile(next.path, FileKind.Segment, this.nextSeq, durable)).close();
+        tail.closedAt = Date.now();
         this.segments.push(next);
         tail = next;
       }

@@ -36,6 +36,13 @@ export interface EmbeddedMessageLogOptions {
   onCorruption?: CorruptionPolicy;
   /** Replayed deliveries are handed to the consumer in batches of this size. Default 1024. */
   replayBatchSize?: number;
+  /**
+   * History kept for `caxton replay` (decision 2179): closed segments closed less than this many ms
+   * ago are neither deleted nor compacted (newest first, at most `historyBytes`). Default 0: none.
+   */
+  historyMs?: number;
+  /** At most this many bytes of closed segments kept as history. Default 1 GiB (only with `historyMs`). */
+  historyBytes?: number;
 }
 
 /**
@@ -59,6 +66,8 @@ export const DEFAULTS = {
   maxRecordBytes: 16 * 1024 * 1024,
   onCorruption: 'refuse',
   replayBatchSize: 1024,
+  historyMs: 0,
+  historyBytes: 1024 * 1024 * 1024,
 } as const;
 
 export function resolveOptions(options: EmbeddedMessageLogOptions): ResolvedOptions {
@@ -89,6 +98,8 @@ export function resolveOptions(options: EmbeddedMessageLogOptions): ResolvedOpti
   }
   if (resolved.onCorruption !== 'refuse' && resolved.onCorruption !== 'skip') invalid('onCorruption must be refuse or skip');
   if (!(Number.isInteger(resolved.replayBatchSize) && resolved.replayBatchSize >= 1)) invalid('replayBatchSize must be an integer >= 1');
+  if (!(Number.isSafeInteger(resolved.historyMs) && resolved.historyMs >= 0)) invalid('historyMs must be an integer >= 0');
+  if (!(Number.isSafeInteger(resolved.historyBytes) && resolved.historyBytes >= 0)) invalid('historyBytes must be an integer >= 0');
   return resolved;
 }
 

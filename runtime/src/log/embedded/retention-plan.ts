@@ -28,6 +28,11 @@
  * A segment's pending deliveries are weighed as their share of its non-state bytes
  * (live / appended × (bytes − stateBytes)): exact when nothing in it completed, an over-estimate
  * otherwise (completion frames count as live), which errs toward keeping, never toward copying.
+ *
+ * History kept for replay (issue 57, `ReplayHistory`): the newest closed segments, closed less than
+ * `ms` ago and together at most `bytes`, are neither deleted nor compacted — `caxton replay` and
+ * `upgrade --replay` read what they hold. They are a suffix of the closed segments, so retention
+ * works on the prefix before them, oldest first as always.
  */
 
 /** Compact when more than this share of the append frames in closed segments is garbage. */
@@ -35,6 +40,8 @@ export const MAX_GARBAGE_SHARE = 0.5;
 
 export interface SegmentUsage {
   no: number;
+  /** When it was closed (ms since epoch); unknown: not kept for replay. */
+  closedAt?: number;
   /** Pending deliveries whose newest copy is in this segment. */
   live: number;
   /** Append frames the segment holds (originals and compaction copies). */
@@ -54,11 +61,39 @@ export interface RetentionPlan {
   compact: number | undefined;
 }
 
+/** History kept for replay: closed segments younger than `ms`, newest first, at most `bytes` in all. */
+export interface ReplayHistory {
+  ms: number;
+  bytes: number;
+  /** The clock now (ms since epoch). */
+  now: number;
+}
+
+/**
+ * How many of the closed segments (oldest first) are older than the history kept for replay: the
+ * segments from this index on are kept. All of them when no history is kept.
+ */
+export function historyStart(closed: readonly SegmentUsage[], history: ReplayHistory | undefined): number {
+  if (history === undefined || history.ms <= 0 || history.bytes <= 0) return closed.length;
+  let start = closed.length;
+  let kept = 0;
+  for (let j = closed.length - 1; j >= 0; j--) {
+    const s = closed[j]!;
+    const size = s.bytes ?? s.appended;
+    if (s.closedAt === undefined || history.now - s.closedAt > history.ms || kept + size > history.bytes) break;
+    kept += size;
+    start = j;
+  }
+  return start;
+}
+
 /**
  * @param closed the CLOSED segments (never the active one), oldest first
  * @param compactionRatio compact the oldest segment when live <= appended * ratio
+ * @param history what is kept for replay (none: every closed segment is retention's)
  */
-export function planRetention(closed: readonly SegmentUsage[], compactionRatio: number): RetentionPlan {
+export function planRetention(all: readonly SegmentUsage[], compactionRatio: number, history?: ReplayHistory): RetentionPlan {
+  const closed = all.slice(0, historyStart(all, history));
   const plan: RetentionPlan = { delete: [], compact: undefined };
   let i = 0;
   while (i < closed.length && closed[i]!.live === 0 && (closed[i]!.basedBytes ?? 0) === 0) plan.delete.push(closed[i++]!.no);

@@ -25,6 +25,8 @@ export interface RetentionHost {
   readonly dir: string;
   readonly fsync: FsyncPolicy;
   readonly compactionRatio: number;
+  /** Closed segments kept for replay (decision 2179): how long after they close, and how many bytes at most. */
+  readonly history: { ms: number; bytes: number };
   /** Segments oldest first, the active one last (the runner removes deleted ones from the front). */
   segments(): Segment[];
   pending(): Map<string, PendingEntry>;
@@ -63,7 +65,7 @@ export class RetentionRunner {
   run(): void {
     const host = this.host;
     if (this.running !== undefined || !host.isOpen()) return;
-    const plan = planRetention(host.segments().slice(0, -1).map(usage), host.compactionRatio);
+    const plan = planRetention(host.segments().slice(0, -1).map(usage), host.compactionRatio, { ...host.history, now: Date.now() });
     let step: Promise<boolean>;
     if (plan.delete.length > 0) step = this.deleteOldest(plan.delete.length).then(() => true);
     else if (plan.compact !== undefined) step = this.compactOldest();
@@ -185,6 +187,8 @@ export class RetentionRunner {
 }
 
 function usage(segment: Segment): SegmentUsage {
-  const { no, live, appended, stateBytes, basedBytes } = segment;
-  return { no, live, appended, stateBytes, basedBytes, bytes: segment.size - FILE_HEADER_BYTES };
+  const { no, live, appended, stateBytes, basedBytes, closedAt } = segment;
+  const u: SegmentUsage = { no, live, appended, stateBytes, basedBytes, bytes: segment.size - FILE_HEADER_BYTES };
+  if (closedAt !== undefined) u.closedAt = closedAt;
+  return u;
 }

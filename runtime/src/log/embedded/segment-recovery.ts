@@ -104,6 +104,8 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
     );
     transactions.interrupt(); // a transaction never spans two files
     segment.size = recovered.size;
+    // A closed one was closed when it was last written (the tail stays the active segment).
+    if (i < nos.length - 1) segment.closedAt = (await fs.stat(segment.path)).mtimeMs;
     planner.sawBaseSeq(recovered.baseSeq);
     segments.push(segment);
   }

@@ -21,6 +21,11 @@ export interface Segment extends SegmentRef {
   readonly path: string;
   /** Bytes in the file (header included). */
   size: number;
+  /**
+   * When it was closed (ms since epoch; its file's modification time for one found closed at open),
+   * unset while it is the active one: how long it has been kept for replay (retention-plan.ts).
+   */
+  closedAt?: number;
 }
 
 export function newSegment(dir: string, no: number, size: number): Segment {
@@ -85,6 +90,7 @@ export class SegmentWriter {
     const handle = this.dsync ? await created.close().then(() => SegmentWriter.open(next.path, this.fsync)) : created;
     await this.handle.close();
     this.handle = handle;
+    this.activeSegment.closedAt = Date.now();
     this.activeSegment = next;
     this.onRotate(next);
   }

@@ -135,6 +135,39 @@ describe('RecoveryPlanner', () => {
 });
 
 describe('planRetention', () => {
+  test('keeps the history for replay (decision 2179): the newest closed segments, younger than its time and within its bytes, are neither deleted nor compacted', () => {
+    const now = 1_000_000;
+    const dead = (no: number, closedAgoMs: number | undefined) => ({
+      no,
+      live: 0,
+      appended: 10,
+      bytes: 100,
+      ...(closedAgoMs === undefined ? {} : { closedAt: now - closedAgoMs }),
+    });
+    const closed = [dead(1, 9_000), dead(2, 5_000), dead(3, 2_000), dead(4, 1_000)];
+    assert.deepEqual(planRetention(closed, 0.25), { delete: [1, 2, 3, 4], compact: undefined }, 'no history: every dead one goes');
+    assert.deepEqual(planRetention(closed, 0.25, { ms: 6_000, bytes: 1_000, now }), { delete: [1], compact: undefined }, 'by time');
+    assert.deepEqual(
+      planRetention(closed, 0.25, { ms: 6_000, bytes: 250, now }),
+      { delete: [1, 2], compact: undefined },
+      'by bytes, newest first',
+    );
+    assert.deepEqual(
+      planRetention(closed, 0.25, { ms: 0, bytes: 1_000, now }),
+      { delete: [1, 2, 3, 4], compact: undefined },
+      '0 s: none kept',
+    );
+    assert.deepEqual(
+      planRetention([dead(1, 9_000), dead(2, undefined), dead(3, 1_000)], 0.25, { ms: 6_000, bytes: 1_000, now }),
+      { delete: [1, 2], compact: undefined },
+      'a segment whose close time is unknown ends the history (what is older than it goes too)',
+    );
+    // A straggler inside the history is not copied forward: it stays where replay reads it.
+    const straggler = [dead(1, 9_000), { no: 2, live: 1, appended: 10, bytes: 100, closedAt: now - 1_000 }];
+    assert.deepEqual(planRetention(straggler, 0.25), { delete: [1], compact: 2 });
+    assert.deepEqual(planRetention(straggler, 0.25, { ms: 6_000, bytes: 1_000, now }), { delete: [1], compact: undefined });
+  });
+
   test('deletes only a prefix of dead segments', () => {
     const closed = [
       { no: 1, live: 0, appended: 10 },

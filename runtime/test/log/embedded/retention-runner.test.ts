@@ -70,6 +70,7 @@ async function sceneWithCompletionInFlight(dir: string): Promise<Scene> {
       dir,
       fsync: 'always',
       compactionRatio: 0.5,
+      history: { ms: 0, bytes: 0 },
       segments: () => segments,
       pending: () => pending,
       isOpen: () => steps < STEP_CAP,

@@ -34,6 +34,25 @@ describe('retention', () => {
     assert.deepEqual((await pendingAfterReopen(dir, { segmentBytes: SMALL })).ids, []);
   });
 
+  test('with history kept for replay (decision 2179), completed segments stay until they age out, across a reopen', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir, { segmentBytes: SMALL, historyMs: 60_000 });
+    const batch = deliveries(0, 40);
+    for (const d of batch) await log.append([d]);
+    const rotated = (await segmentFiles(dir)).length;
+    assert.ok(rotated >= 5, `expected several segments, got ${rotated}`);
+    await log.complete(completions(batch));
+    await log.append(deliveries(100, 1)); // a write after the completions: retention runs again
+    assert.equal(log.stats().segmentsDeleted, 0, 'nothing deleted: all of it is history');
+    assert.ok((await segmentFiles(dir)).length >= rotated);
+    await log.close();
+    // Reopened with a history of 0 s (the default), the same segments go at the next write.
+    const { log: reopened } = await openLog(dir, { segmentBytes: SMALL });
+    await reopened.append(deliveries(200, 1));
+    await waitFor('old segments deleted', async () => (await segmentFiles(dir)).length <= 2);
+    await reopened.close();
+  });
+
   test('a newer dead segment is kept while an older one still has pending deliveries (no resurrection)', async (t) => {
     const dir = await tempDir(t);
     // Compaction off: the straggler must pin its segment and everything after it.
