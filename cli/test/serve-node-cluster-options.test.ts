@@ -294,6 +294,12 @@ describe('serve --replay-history-seconds / --replay-history-bytes from their row
       bytes: 512 * 1024 * 1024,
     });
     assert.throws(
+      () => nodeOptions(withFlags({ ...cluster, 'replay-history-seconds': '60' }), '/srv'),
+      (err: unknown) =>
+        err instanceof UsageError && /a cluster keeps its history in Kafka/.test(err.message) && /retention\.ms/.test(err.hint ?? ''),
+      'the embedded log only: refused in cluster mode, not ignored',
+    );
+    assert.throws(
       () => nodeOptions(withFlags({ 'replay-history-seconds': '2592001' }), '/srv'),
       (err: unknown) =>
         err instanceof UsageError && /--replay-history-seconds 2592001 is out of range: it must be 0\.\.2,592,000/.test(err.message),

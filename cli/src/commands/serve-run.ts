@@ -171,8 +171,13 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   // Edge admission of outside clients (decision 1810): the ceiling and the delay target of the limit.
   const edge = edgeLimitsFromFlags(argv as unknown as LimitFlagArgs);
   if (edge) options.edgeAdmission = edge;
-  // The history the embedded log keeps for replay (decision 2179).
+  // The history the embedded log keeps for replay (decision 2179): not a cluster's, whose log is Kafka.
   const replayHistory = replayHistoryFromFlags(argv as unknown as LimitFlagArgs);
+  if (replayHistory && brokers && endpoints)
+    throw new UsageError(
+      '--replay-history-seconds and --replay-history-bytes set the embedded log; a cluster keeps its history in Kafka',
+      "leave them out in cluster mode: the deliveries topic's retention (retention.ms) is what a cluster keeps",
+    );
   if (replayHistory) options.replayHistory = replayHistory;
   const telemetry = telemetryFromArgs(argv, env);
   if (telemetry) options.telemetry = telemetry;

@@ -17,7 +17,6 @@ import {
   EDGE_LIMIT_TABLE,
   KIND_LIMIT_TABLE,
   PREPARE_CACHE_LIMIT_TABLE,
-  REPLAY_HISTORY_LIMIT_TABLE,
   resolveReplayHistory,
   resolveArtifactLimits,
   resolveTrafficLimits,
@@ -63,7 +62,8 @@ export function checkNodeLimits(options: StartNodeOptions): void {
     { segmentBytes: options.auditSegments?.segmentBytes, retainSegments: options.auditSegments?.retainSegments },
     `${FIELD}.auditSegments`,
   );
-  resolveReplayHistory(tableRowsOf(REPLAY_HISTORY_LIMIT_TABLE, options.replayHistory ?? {}), `${FIELD}.replayHistory`);
+  // Every key of replayHistory is a row: one the table does not know is refused here, named.
+  resolveReplayHistory(options.replayHistory ?? {}, `${FIELD}.replayHistory`);
   // The node's default idle period of kinds is what a kind deployed without --idle gets: its row's range too.
   checkTable(
     { defaultIdleMs: KIND_LIMIT_TABLE.idleMs },

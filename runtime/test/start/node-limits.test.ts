@@ -69,6 +69,8 @@ const accepted: [string, Partial<StartNodeOptions>][] = [
   ['auditSegments most', { auditSegments: { segmentBytes: 1024 * MIB, retainSegments: 1_000_000 } }],
   ['kinds.defaultIdleMs least', { kinds: { defaultIdleMs: 100 } }],
   ['kinds.defaultIdleMs most', { kinds: { defaultIdleMs: 86_400_000 } }],
+  ['replayHistory least', { replayHistory: { seconds: 0, bytes: 64 * MIB } }],
+  ['replayHistory most', { replayHistory: { seconds: 30 * 86_400, bytes: 64 * 1024 * MIB } }],
 ];
 
 /**
@@ -76,6 +78,16 @@ const accepted: [string, Partial<StartNodeOptions>][] = [
  * (its path from startNode), and the range that applied in that option's unit (the heap's in MiB).
  */
 const refused: [string, Partial<StartNodeOptions>, { field: string; min: number; ceiling: number; unit: string }][] = [
+  [
+    'replayHistory.seconds over',
+    { replayHistory: { seconds: 30 * 86_400 + 1 } },
+    { field: 'startNode.replayHistory.seconds', min: 0, ceiling: 30 * 86_400, unit: 'seconds' },
+  ],
+  [
+    'replayHistory.bytes under one segment',
+    { replayHistory: { bytes: 64 * MIB - 1 } },
+    { field: 'startNode.replayHistory.bytes', min: 64 * MIB, ceiling: 64 * 1024 * MIB, unit: 'bytes' },
+  ],
   [
     'traffic.fairWindowMs over',
     { traffic: { fairWindowMs: 60_001 } },
@@ -289,4 +301,11 @@ test('startNode refuses an artifact, edge, node or cluster option outside its ro
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('startNode refuses a replayHistory key no row has, named by its path, before it makes anything (decision 2179)', () => {
+  assert.throws(
+    () => checkNodeLimits({ ...base, replayHistory: { secs: 3_600 } as unknown as StartNodeOptions['replayHistory'] }),
+    (err: unknown) => (err as { code?: string }).code === 'limits.unknown' && /startNode\.replayHistory/.test((err as Error).message),
+  );
 });

@@ -9,7 +9,9 @@ import { defineLimitTable, type LimitRow, type LimitsOf } from './limit-table.js
  * the newest closed ones, closed less than `seconds` ago and together at most `bytes`: neither
  * deleted nor compacted. Off by default (0 s): the disk a node uses stays what it was, and an
  * operator who wants `--replay 1h` keeps an hour. Ceilings: thirty days, `upgrade --replay`'s own
- * longest window; a tebibyte, past which a node's disk is the bound, not this.
+ * longest window; 64 GiB, since a node reads every segment it keeps when it starts (about a second
+ * a GiB here). The floor of the bytes is one segment (64 MiB, the log's default): history is kept
+ * in whole segments, and a bound below one would keep nothing.
  */
 export const REPLAY_HISTORY_LIMIT_TABLE = {
   seconds: {
@@ -25,8 +27,8 @@ export const REPLAY_HISTORY_LIMIT_TABLE = {
   bytes: {
     unit: 'bytes',
     default: 1024 * 1024 * 1024,
-    min: 0,
-    ceiling: 1024 * 1024 * 1024 * 1024,
+    min: 64 * 1024 * 1024,
+    ceiling: 64 * 1024 * 1024 * 1024,
     description: 'At most this many bytes of closed segments kept for replay, the newest first.',
     serve: 'replay-history-bytes',
     flagDigitsOnly: true,

@@ -100,6 +100,9 @@ export function resolveOptions(options: EmbeddedMessageLogOptions): ResolvedOpti
   if (!(Number.isInteger(resolved.replayBatchSize) && resolved.replayBatchSize >= 1)) invalid('replayBatchSize must be an integer >= 1');
   if (!(Number.isSafeInteger(resolved.historyMs) && resolved.historyMs >= 0)) invalid('historyMs must be an integer >= 0');
   if (!(Number.isSafeInteger(resolved.historyBytes) && resolved.historyBytes >= 0)) invalid('historyBytes must be an integer >= 0');
+  // History is kept in whole segments: a bound below one keeps nothing, which is refused, not silent.
+  if (resolved.historyMs > 0 && resolved.historyBytes < resolved.segmentBytes)
+    invalid(`historyBytes (${resolved.historyBytes}) must be at least segmentBytes (${resolved.segmentBytes}) when historyMs is set`);
   return resolved;
 }
 

@@ -104,8 +104,9 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
     );
     transactions.interrupt(); // a transaction never spans two files
     segment.size = recovered.size;
-    // A closed one was closed when it was last written (the tail stays the active segment).
-    if (i < nos.length - 1) segment.closedAt = (await fs.stat(segment.path)).mtimeMs;
+    // A closed one was closed when it was last written (the tail stays the active segment); a time
+    // in the future (a clock set back, a copied directory) counts as now, not as kept for longer.
+    if (i < nos.length - 1) segment.closedAt = Math.min((await fs.stat(segment.path)).mtimeMs, Date.now());
     planner.sawBaseSeq(recovered.baseSeq);
     segments.push(segment);
   }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Delivery } from '@caxton/core';
+import { EmbeddedMessageLog } from '../../../src/log/embedded/embedded-message-log.js';
 import { completions, deliveries as helperDeliveries, openLog, pendingAfterReopen, segmentFiles, tempDir, waitFor } from './helpers.js';
 
 const SMALL = 2048; // a few deliveries per segment
@@ -51,6 +52,19 @@ describe('retention', () => {
     await reopened.append(deliveries(200, 1));
     await waitFor('old segments deleted', async () => (await segmentFiles(dir)).length <= 2);
     await reopened.close();
+  });
+
+  test('a history bound below one segment would keep nothing: refused when the log is made, with what to set', () => {
+    assert.throws(
+      () => new EmbeddedMessageLog({ dir: 'unused', segmentBytes: 4096, historyMs: 1_000, historyBytes: 4095 }),
+      (err: unknown) =>
+        (err as { code?: string }).code === 'log.invalid-options' &&
+        /historyBytes \(4095\) must be at least segmentBytes \(4096\)/.test((err as Error).message),
+    );
+    assert.doesNotThrow(
+      () => new EmbeddedMessageLog({ dir: 'unused', segmentBytes: 4096, historyMs: 0, historyBytes: 0 }),
+      'no history: no bound',
+    );
   });
 
   test('a newer dead segment is kept while an older one still has pending deliveries (no resurrection)', async (t) => {
