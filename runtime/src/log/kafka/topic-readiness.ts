@@ -7,7 +7,7 @@
  * refused to start ("Kafka … unreachable: This server does not host this topic-partition").
  * These helpers wait that state out, up to the open() deadline, and let every other error through.
  */
-import type { Admin, ITopicMetadata } from 'kafkajs';
+import type { Admin, ITopicConfig, ITopicMetadata } from 'kafkajs';
 
 const SETTLING = new Set([
   'UNKNOWN_TOPIC_OR_PARTITION',
@@ -55,4 +55,19 @@ export function settledTopicMetadata(admin: Admin, topics: string[], deadlineAt:
     }
     return meta.topics;
   });
+}
+
+/**
+ * Create topics and wait for their leaders, where a settling error from that wait is not a failure:
+ * kafkajs' `waitForLeaders` asks the metadata right after the create and does not retry
+ * UNKNOWN_TOPIC_OR_PARTITION, which a loaded broker answers for a topic it has only just created
+ * (CI saw "This server does not host this topic-partition" from a create). The topics exist then;
+ * `settledTopicMetadata`, which every caller runs next, waits their leaders out up to its deadline.
+ */
+export async function createTopicsSettling(admin: Admin, topics: ITopicConfig[], timeout: number): Promise<void> {
+  try {
+    await admin.createTopics({ topics, waitForLeaders: true, timeout });
+  } catch (e) {
+    if (!isSettlingError(e)) throw e;
+  }
 }

@@ -7,7 +7,7 @@ import type { Admin, ITopicConfig } from 'kafkajs';
 import { CLUSTER_LIMIT_TABLE, STATE_COMMIT_MAX_BYTES } from '@caxton/core';
 import { KafkaMisconfiguredError } from './errors.js';
 import type { ResolvedKafkaOptions } from './options.js';
-import { settledTopicMetadata, whileSettling } from './topic-readiness.js';
+import { createTopicsSettling, settledTopicMetadata, whileSettling } from './topic-readiness.js';
 
 const { ConfigResourceTypes } = kafkajs;
 
@@ -108,7 +108,7 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
     create.push(stateTopicConfig(o, o.partitions ?? DEFAULT_PARTITIONS, replicationFactor, minIsr));
   if (create.length > 0) {
     // Returns false (no throw) when another node created them first: fine, we check below.
-    await admin.createTopics({ topics: create, waitForLeaders: true, timeout: o.requestTimeoutMs });
+    await createTopicsSettling(admin, create, o.requestTimeoutMs);
   }
 
   const meta = await settledTopicMetadata(admin, [o.deliveriesTopic, o.deadLetterTopic], deadlineAt);
@@ -154,11 +154,7 @@ async function ensureStateTopic(
   const ctx = { brokers: o.brokers.join(','), topic: o.stateTopic };
   if (!(await admin.listTopics()).includes(o.stateTopic)) {
     // An existing deliveries topic (a cluster from before state): the count is known only now.
-    await admin.createTopics({
-      topics: [stateTopicConfig(o, partitions, replicationFactor, minIsr)],
-      waitForLeaders: true,
-      timeout: o.requestTimeoutMs,
-    });
+    await createTopicsSettling(admin, [stateTopicConfig(o, partitions, replicationFactor, minIsr)], o.requestTimeoutMs);
   }
   const meta = await settledTopicMetadata(admin, [o.stateTopic], deadlineAt);
   const found = meta.find((t) => t.name === o.stateTopic)?.partitions.length ?? 0;

@@ -15,6 +15,7 @@ import {
   type KafkaMessageLogOptions,
 } from '../../../src/log/kafka/index.js';
 import { encodeEntry, encodeMarker } from '../../../src/log/kafka/state-records.js';
+import { createTopicsSettling, settledTopicMetadata } from '../../../src/log/kafka/topic-readiness.js';
 import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
 import { useKafkaLogs } from './support/kafka-logs.js';
@@ -224,21 +225,26 @@ describe('KafkaMessageLog agent state (real broker)', () => {
     try {
       const wrongCount = uniqueNames('state-count');
       const wrongPolicy = uniqueNames('state-policy');
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: `${wrongCount.topicPrefix}.state`,
-            numPartitions: PARTITIONS + 1,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-          },
-          {
-            topic: `${wrongPolicy.topicPrefix}.state`,
-            numPartitions: PARTITIONS,
-            configEntries: [{ name: 'cleanup.policy', value: 'delete' }],
-          },
-        ],
-      });
+      // As the log creates its own (topic-readiness.ts): a broker just asked to create a topic may
+      // not know it yet when kafkajs' waitForLeaders asks (CI saw UNKNOWN_TOPIC_OR_PARTITION here).
+      const topics = [
+        {
+          topic: `${wrongCount.topicPrefix}.state`,
+          numPartitions: PARTITIONS + 1,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+        {
+          topic: `${wrongPolicy.topicPrefix}.state`,
+          numPartitions: PARTITIONS,
+          configEntries: [{ name: 'cleanup.policy', value: 'delete' }],
+        },
+      ];
+      await createTopicsSettling(admin, topics, 30_000);
+      await settledTopicMetadata(
+        admin,
+        topics.map((t) => t.topic),
+        Date.now() + 60_000,
+      );
       const refused = async (names: { topicPrefix: string; cluster: string }, pattern: RegExp) => {
         const log = kafka.log({ partitions: PARTITIONS, logger: quiet.sink, ...names });
         await assert.rejects(
