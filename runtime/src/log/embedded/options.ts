@@ -2,6 +2,7 @@
  * Options of the embedded log, their defaults and validation. Defaults favour safety (`always`
  * fsync, refuse to start on corruption) and the bus's throughput target (64 MiB segments).
  */
+import { DEFAULT_REPLAY_HISTORY } from '@caxton/core';
 import { EmbeddedLogError, type EmbeddedLogWarning } from './errors.js';
 import type { CorruptionPolicy } from './frame-scan.js';
 import type { FsyncPolicy } from './group-committer.js';
@@ -66,8 +67,9 @@ export const DEFAULTS = {
   maxRecordBytes: 16 * 1024 * 1024,
   onCorruption: 'refuse',
   replayBatchSize: 1024,
-  historyMs: 0,
-  historyBytes: 1024 * 1024 * 1024,
+  // The history's defaults are its rows' in core's REPLAY_HISTORY_LIMIT_TABLE (one definition).
+  historyMs: DEFAULT_REPLAY_HISTORY.seconds * 1000,
+  historyBytes: DEFAULT_REPLAY_HISTORY.bytes,
 } as const;
 
 export function resolveOptions(options: EmbeddedMessageLogOptions): ResolvedOptions {
