@@ -1,18 +1,24 @@
 /**
  * Where `caxton replay` reads a history (issue 57): a node's data directory (its registry, artifact
- * store and embedded log, read-only) or an export file written by `--export` (checked as it is
- * read: a truncated or damaged file fails the replay at its end, typed). Either gives the replay the
- * same things: the deployment, the identity, the directory, the component and the events.
+ * store and embedded log, read-only), a cluster (its etcd and Kafka, read-only: `--kafka`/`--etcd`)
+ * or an export file written by `--export` (checked as it is read: a truncated or damaged file fails
+ * the replay at its end, typed). Each gives the replay the same things: the deployment, the
+ * identity, the directory, the component and the events.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
+import { clusterSecurityOptions, hostList, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
 
 type ReplayLibrary = typeof import('@caxton/runtime/replay');
 type RecordedEvent = import('@caxton/runtime/replay').RecordedEvent;
 type RecordedDeployment = import('@caxton/runtime/replay').RecordedDeployment;
 type EmbeddedHistorySummary = import('@caxton/runtime/replay').EmbeddedHistorySummary;
+type KafkaHistorySummary = import('@caxton/runtime/replay').KafkaHistorySummary;
+
+/** The flags that name a cluster to read instead of a data directory. */
+export type ClusterArgs = ClusterSecurityArgs & { kafka?: string; etcd?: string; cluster?: string };
 
 /** Where a replay's history comes from: a node's data directory, or an export file. */
 export interface HistorySource {
@@ -52,20 +58,83 @@ export async function dataDirSource(
   };
 }
 
-/** What of the log could not be read whole, in words; undefined when it all was. */
-function incompleteHistory(h: EmbeddedHistorySummary): string | undefined {
-  const parts: string[] = [];
-  const say = (n: number, what: string): void => void (n > 0 && parts.push(`${n} ${what}`));
+/** Whether the flags name a cluster (then --data-dir is not read). */
+export function namesCluster(argv: ClusterArgs): boolean {
+  return argv.kafka !== undefined || argv.etcd !== undefined;
+}
+
+/** A cluster's agent: its deployment and component from etcd, its history from Kafka; nothing is written. */
+export async function clusterSource(
+  ctx: CommandContext,
+  lib: ReplayLibrary,
+  argv: ClusterArgs & { agent: string },
+): Promise<HistorySource> {
+  const brokers = hostList(argv.kafka, '--kafka');
+  const endpoints = hostList(argv.etcd, '--etcd');
+  if (brokers === undefined || endpoints === undefined)
+    throw new UsageError(
+      'a cluster is read from both its Kafka and its etcd',
+      'pass --kafka <brokers> and --etcd <endpoints>, as the nodes run with',
+    );
+  const links = clusterSecurityOptions(argv, ctx.io.env, ctx.io.cwd, brokers, endpoints);
+  const agent = await lib.openClusterAgent(
+    {
+      kafka: links.kafka!,
+      etcd: links.etcd!,
+      ...(argv.cluster === undefined ? {} : { cluster: argv.cluster }),
+      ...(links.insecureCluster === true ? { insecureCluster: true } : {}),
+    },
+    argv.agent,
+  );
+  let history: KafkaHistorySummary | undefined;
+  return {
+    deployment: agent.deployment,
+    identity: agent.identity,
+    servicesByType: agent.servicesByType,
+    localAgents: agent.localAgents,
+    component: agent.component,
+    events: agent.events({ onEnd: (s) => (history = s) }),
+    described: () => ({ history }),
+    incomplete: () => (history === undefined ? undefined : incompleteKafkaHistory(history)),
+    close: agent.close,
+  };
+}
+
+type Say = (n: number, what: string) => void;
+
+/** The counts both logs' readers give, in words. */
+function sayCommon(h: EmbeddedHistorySummary | KafkaHistorySummary, say: Say): void {
   say(h.droppedDeliveries, "deliveries past the reader's bound");
   say(h.droppedSends, "sends past the reader's bound");
   say(h.droppedTimerIntents, "timer records past the reader's bound");
-  say(h.segmentsCut.length, 'segments cut short (a torn tail, a write under way, damage)');
-  say(h.segmentsVanished, 'segments deleted by retention while read');
   say(h.orphanCompletions, 'handlings whose delivery retention had deleted (applied as state)');
   say(h.timersWithoutRecord, 'timer firings whose record the log does not hold');
-  say(h.incompleteStateTransactions, 'state transactions without their last frame');
-  say(h.malformedFrames, 'frames no writer writes (skipped)');
+}
+
+function incompleteOf(collect: (say: Say) => void): string | undefined {
+  const parts: string[] = [];
+  collect((n, what) => void (n > 0 && parts.push(`${n} ${what}`)));
   return parts.length === 0 ? undefined : `the log read was incomplete: ${parts.join(', ')}`;
+}
+
+/** What of the log could not be read whole, in words; undefined when it all was. */
+function incompleteHistory(h: EmbeddedHistorySummary): string | undefined {
+  return incompleteOf((say) => {
+    sayCommon(h, say);
+    say(h.segmentsCut.length, 'segments cut short (a torn tail, a write under way, damage)');
+    say(h.segmentsVanished, 'segments deleted by retention while read');
+    say(h.incompleteStateTransactions, 'state transactions without their last frame');
+    say(h.malformedFrames, 'frames no writer writes (skipped)');
+  });
+}
+
+function incompleteKafkaHistory(h: KafkaHistorySummary): string | undefined {
+  return incompleteOf((say) => {
+    sayCommon(h, say);
+    say(h.compactedGaps, 'places where compaction removed state records (a handling before them may see a state that lacks writes)');
+    say(h.unattributedCommits, 'commits of an older node whose writes could not be split by delivery');
+    say(h.malformedFrames, 'records no writer writes (skipped)');
+  });
 }
 
 export async function exportSource(ctx: CommandContext, lib: ReplayLibrary, agent: string, file: string): Promise<HistorySource> {

@@ -21,21 +21,23 @@ import { UsageError } from '../cli-error.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { exportHistory } from './replay-export.js';
-import { dataDirSource, exportSource } from './replay-source.js';
+import { clusterSource, dataDirSource, exportSource, namesCluster, type ClusterArgs, type HistorySource } from './replay-source.js';
+import { clusterSecurityFlags } from './serve-cluster-security-options.js';
 
-type Args = GlobalArgs & {
-  agent: string;
-  with?: string;
-  from?: string;
-  until?: string;
-  conversation?: string;
-  message?: string;
-  all: boolean;
-  trace: boolean;
-  export?: string;
-  input?: string;
-  force: boolean;
-};
+type Args = GlobalArgs &
+  ClusterArgs & {
+    agent: string;
+    with?: string;
+    from?: string;
+    until?: string;
+    conversation?: string;
+    message?: string;
+    all: boolean;
+    trace: boolean;
+    export?: string;
+    input?: string;
+    force: boolean;
+  };
 
 type ReplayLibrary = typeof import('@caxton/runtime/replay');
 type HandlingReport = import('@caxton/runtime/replay').HandlingReport;
@@ -136,12 +138,17 @@ function printStep(ctx: CommandContext, s: NonNullable<HandlingReport['step']>):
   for (const l of s.logs) ctx.print(`    log    ${l}\n`);
 }
 
+/** Where the history is kept live: a cluster when --kafka/--etcd name one, else the data directory. */
+function liveSource(ctx: CommandContext, lib: ReplayLibrary, argv: Args): Promise<HistorySource> {
+  return namesCluster(argv) ? clusterSource(ctx, lib, argv) : dataDirSource(ctx, lib, argv);
+}
+
 export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'replay <agent>',
     describe: "Run an agent again on its recorded traffic (the node's data dir, or an export file), offline, and show what differs",
     builder: (y) =>
-      y
+      clusterSecurityFlags(y)
         .positional('agent', { type: 'string', demandOption: true, describe: 'The agent (or kind instance <kind>/<key>) to replay' })
         .option('with', { type: 'string', describe: 'Run this version instead (a .wasm component or a project directory)' })
         .option('from', { type: 'string', describe: 'Only handlings of work from this time (ISO 8601 or ms)' })
@@ -161,19 +168,41 @@ export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         })
         .option('force', { type: 'boolean', default: false, describe: 'With --export: replace an existing file' })
         .option('input', { type: 'string', describe: 'Replay an export file (written by --export) instead of the data dir' })
+        .option('kafka', {
+          type: 'string',
+          describe: "A cluster's Kafka brokers (host:port,…): read its history there instead of a data dir",
+        })
+        .option('etcd', {
+          type: 'string',
+          describe: "The cluster's etcd endpoints (host:port,…), for the agent's deployment and component",
+        })
+        .option('cluster', { type: 'string', describe: 'The cluster name its nodes run with (--cluster of serve); default "default"' })
         .example(
           '$0 replay counter --data-dir ./data',
           'the recorded version on everything the log holds: any difference is a determinism bug',
         )
         .example('$0 replay counter --with ./counter-v2 --from 2026-11-28T03:00:00Z', 'what version 2 would have done since 03:00')
         .example('$0 replay counter --data-dir ./data --export counter.caxton-replay', 'the history as a file, to replay off the node')
-        .example('$0 replay counter --input counter.caxton-replay --with ./counter-v2', 'replay it anywhere') as unknown as Argv<Args>,
+        .example('$0 replay counter --input counter.caxton-replay --with ./counter-v2', 'replay it anywhere')
+        .example(
+          '$0 replay counter --kafka k1:9092 --etcd e1:2379',
+          "a cluster's agent, from its Kafka topics (read only)",
+        ) as unknown as Argv<Args>,
     handler: localAction<Args>(env, async (ctx, argv) => {
       checkMode(argv);
       const select = selection(argv);
       const lib: ReplayLibrary = await import('@caxton/runtime/replay');
-      if (argv.export !== undefined) return exportHistory(ctx, lib, { ...argv, export: argv.export });
-      const source = argv.input === undefined ? await dataDirSource(ctx, lib, argv) : await exportSource(ctx, lib, argv.agent, argv.input);
+      if (argv.input !== undefined && namesCluster(argv))
+        throw new UsageError('give --input or --kafka/--etcd, not both', 'an export file holds its history: it needs no cluster');
+      if (argv.export !== undefined) {
+        const source = await liveSource(ctx, lib, argv);
+        try {
+          return await exportHistory(ctx, lib, source, { ...argv, export: argv.export });
+        } finally {
+          await source.close();
+        }
+      }
+      const source = argv.input === undefined ? await liveSource(ctx, lib, argv) : await exportSource(ctx, lib, argv.agent, argv.input);
       let cacheDir: string | undefined;
       let replayer: InstanceType<ReplayLibrary['Replayer']> | undefined;
       try {

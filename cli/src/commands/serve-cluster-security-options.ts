@@ -138,6 +138,17 @@ function tlsFiles(argv: ClusterSecurityArgs, env: Env, cwd: string, service: 'ka
   };
 }
 
+/** `host:port,…` as a list; undefined when the flag is absent; a UsageError when it names none. */
+export function hostList(text: string | undefined, flag: string): string[] | undefined {
+  if (text === undefined) return undefined;
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0) throw new UsageError(`${flag} needs at least one host:port`);
+  return items;
+}
+
 /** The Kafka and etcd specs for `brokers`/`endpoints` with the security flags applied; throws UsageError. */
 export function clusterSecurityOptions(
   argv: ClusterSecurityArgs,

@@ -25,7 +25,7 @@ import { parseComponentLimit } from '@caxton/sandbox';
 import { ARTIFACT_LIMIT_TABLE, inFlagUnit } from '@caxton/core';
 import { EXIT } from '../exit-codes.js';
 import { auditNodeOptions, type ServeAuditArgs } from './serve-audit-options.js';
-import { clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
+import { clusterSecurityOptions, hostList, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
 import { k8sNodeOptions, type K8sArgs } from './serve-k8s-options.js';
 import { consoleNodeOptions, type ConsoleArgs } from './serve-console-options.js';
 import { mcpNodeOptions, type McpArgs } from './serve-mcp-options.js';
@@ -97,16 +97,6 @@ export type ServeArgs = GlobalArgs &
     requireClientCert: boolean;
   } & Partial<ServeAuditArgs>;
 
-function list(text: string | undefined, flag: string): string[] | undefined {
-  if (text === undefined) return undefined;
-  const items = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (items.length === 0) throw new UsageError(`${flag} needs at least one host:port`);
-  return items;
-}
-
 /** Flags → StartNodeOptions. Exposed for unit tests. */
 export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<string, string | undefined>> = {}): StartNodeOptions {
   const { apiHost, apiPort } = listenAddress(argv);
@@ -124,8 +114,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (argv.nodeId) options.nodeId = argv.nodeId;
   const platform = platformOption(argv.platform);
   if (platform !== undefined) options.platform = platform;
-  const brokers = list(argv.kafka, '--kafka');
-  const endpoints = list(argv.etcd, '--etcd');
+  const brokers = hostList(argv.kafka, '--kafka');
+  const endpoints = hostList(argv.etcd, '--etcd');
   Object.assign(options, clusterSecurityOptions(argv, env, cwd, brokers, endpoints));
   const cluster = clusterOptions(argv);
   if (cluster) {

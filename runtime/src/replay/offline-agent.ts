@@ -6,12 +6,10 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isInstanceName } from '@caxton/core';
 import { FileArtifactStore } from '../artifacts/file-artifact-store.js';
 import { readEmbeddedRegistry } from '../registry/embedded/read-only-registry.js';
 import { readKeptPlatformName } from '../mtp/index.js';
-import type { AgentRecord } from '../storage/records.js';
-import { instanceRecord } from '../node/kinds/index.js';
+import { deploymentOf, recordOf } from './deployment-record.js';
 import { ReplayError } from './errors.js';
 import type { RecordedDeployment } from './recorded.js';
 
@@ -27,16 +25,6 @@ export interface OfflineAgent {
   servicesByType: ReadonlyMap<string, readonly { name: string }[]>;
   /** The agents (and kinds) deployed there: messages to them are in its log. */
   localAgents: ReadonlySet<string>;
-}
-
-/** The deployment an agent name runs under: its own record, or for a kind instance (`kind/key`) the one its kind's makes for it. */
-function recordOf(records: ReadonlyMap<string, AgentRecord>, name: string): AgentRecord | undefined {
-  const own = records.get(name);
-  if (own !== undefined) return own;
-  if (!isInstanceName(name)) return undefined;
-  const slash = name.indexOf('/');
-  const kind = records.get(name.slice(0, slash));
-  return kind === undefined ? undefined : instanceRecord(kind, name, name.slice(slash + 1));
 }
 
 /** The data directory's platform name (its agents are `<name>@<platform>`); `caxton` when it has none (the node's default). */
@@ -62,17 +50,7 @@ export async function openOfflineAgent(dataDir: string, name: string): Promise<O
   const platform = platformOf(dataDir);
   const store = new FileArtifactStore({ dir: path.join(dataDir, 'artifacts') });
   return {
-    deployment: {
-      name,
-      version: record.version,
-      artifactDigest: record.artifactDigest,
-      createdAt: record.createdAt,
-      versionSince: record.updatedAt,
-      limits: record.limits as Record<string, unknown>,
-      ...(record.config !== undefined ? { config: record.config } : {}),
-      ...(record.http !== undefined ? { http: record.http } : {}),
-      ...(record.topics !== undefined ? { topics: record.topics } : {}),
-    },
+    deployment: deploymentOf(record, name),
     identity: `${name}@${platform}`,
     component: async () => {
       try {

@@ -7,6 +7,10 @@
  */
 export { readEmbeddedHistory } from './embedded-history.js';
 export type { EmbeddedHistoryOptions, EmbeddedHistoryStart, EmbeddedHistorySummary } from './embedded-history.js';
+export { readKafkaHistory } from './kafka-history.js';
+export type { KafkaHistoryOptions, KafkaHistorySource, KafkaHistorySummary } from './kafka-history.js';
+export { openClusterAgent } from './cluster-agent.js';
+export type { ClusterAgent, ClusterReplaySource } from './cluster-agent.js';
 export { openOfflineAgent } from './offline-agent.js';
 export type { OfflineAgent } from './offline-agent.js';
 export { Replayer } from './replayer.js';

@@ -28,8 +28,20 @@ import type { AppendBatcher } from './append-batcher.js';
 import type { StateReader } from './state-reader.js';
 import type { PartitionState, PendingWrites } from './partition-state.js';
 import { KafkaNotOwnerError, KafkaStateKeyError, KafkaStateNotOwnerError, KafkaStateReadBoundError } from './errors.js';
-import { MARKER_STATE_KEY, encodeClaim, encodeEntry, encodeMarker, encodeMarkerTombstone, type StateMessage } from './state-records.js';
+import {
+  MARKER_STATE_KEY,
+  encodeClaim,
+  encodeEntry,
+  encodeMarker,
+  encodeMarkerTombstone,
+  withTxHeader,
+  type StateMessage,
+  type TxHeader,
+} from './state-records.js';
 import { StateSweeper, type StateSweepDeps } from './state-sweep.js';
+
+const stateTx = (before: readonly string[] | undefined): TxHeader => (before === undefined ? { kind: 'state' } : { kind: 'state', before });
+const REWRITE: TxHeader = { kind: 'rewrite' };
 
 /** Earlier ids a marker repeats at most (normally 0: the offset commit follows within milliseconds). */
 const MAX_UNCONFIRMED = 64;
@@ -92,7 +104,7 @@ export class KafkaAgentState implements AgentStateStore {
         reader: d.reader,
         writer: d.writer,
         owner: (partition) => (this.owned.has(partition) ? this.claims.get(partition) : undefined),
-        produce: (agent, writes, records, marker, claim) => this.produce(agent, writes, records, marker, claim),
+        produce: (agent, writes, records, marker, claim) => this.produce(agent, writes, records, REWRITE, marker, claim),
       });
   }
 
@@ -202,7 +214,7 @@ export class KafkaAgentState implements AgentStateStore {
           if (ids.length > 0) records.push(encodeMarker(agent, ids, claim));
           if (records.length === 0) continue;
           this.repaired += records.length;
-          await this.produce(agent, writes, records, ids.length > 0 ? ids : undefined, claim);
+          await this.produce(agent, writes, records, REWRITE, ids.length > 0 ? ids : undefined, claim);
         }
       })
       .catch((e: unknown) => this.d.repairFailed?.(partition, e));
@@ -288,13 +300,15 @@ export class KafkaAgentState implements AgentStateStore {
     }
   }
 
-  async commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
+  /** `before`: the agent's deliveries completed here by their offset alone since its last state commit (CompletedSince), for replay. */
+  async commitState(agent: string, writes: readonly StateWrite[], before?: readonly string[]): Promise<void> {
     if (writes.length === 0) return;
     this.checkKeys(agent, writes);
     await this.produce(
       agent,
       writes,
       writes.map((w) => encodeEntry(agent, w)),
+      stateTx(before),
     );
   }
 
@@ -310,7 +324,7 @@ export class KafkaAgentState implements AgentStateStore {
    * tenure (the work's ownership token) in the same synchronous stretch as this call reads it
    * (the applier's fence check, then its commit, with no await between them), so the two agree.
    */
-  async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit> {
+  async commitClaimed(agent: string, writes: readonly StateWrite[], before?: readonly string[]): Promise<ClaimedCommit> {
     this.checkKeys(agent, writes);
     const partition = this.d.partitionOf(agent);
     const pending = this.claims.get(partition);
@@ -322,6 +336,7 @@ export class KafkaAgentState implements AgentStateStore {
       agent,
       writes,
       writes.map((w) => encodeEntry(agent, w, claim)),
+      stateTx(before),
       undefined,
       claim,
     );
@@ -352,7 +367,7 @@ export class KafkaAgentState implements AgentStateStore {
   async clearState(agent: string): Promise<void> {
     const view = await this.readState(agent);
     const writes: StateWrite[] = [...view.keys()].map((key) => ({ key, value: null }));
-    await this.produce(agent, writes, [...writes.map((w) => encodeEntry(agent, w)), encodeMarkerTombstone(agent)], null);
+    await this.produce(agent, writes, [...writes.map((w) => encodeEntry(agent, w)), encodeMarkerTombstone(agent)], { kind: 'reset' }, null);
     this.unconfirmed.delete(agent);
   }
 
@@ -368,8 +383,9 @@ export class KafkaAgentState implements AgentStateStore {
    */
   async commitDeliveries(
     agent: string,
-    commits: readonly { id: string; writes: readonly StateWrite[] }[],
+    commits: readonly { id: string; writes: readonly StateWrite[]; clockAt?: number }[],
     tenure?: Promise<string>,
+    before?: readonly string[],
   ): Promise<void> {
     const writes = commits.flatMap((c) => c.writes);
     this.checkKeys(agent, writes);
@@ -384,7 +400,21 @@ export class KafkaAgentState implements AgentStateStore {
     const fresh = commits.map((c) => c.id).reverse();
     const earlier = (this.unconfirmed.get(agent) ?? []).filter((id) => !fresh.includes(id));
     const ids = [...fresh, ...earlier].slice(0, MAX_UNCONFIRMED);
-    await this.produce(agent, writes, [...writes.map((w) => encodeEntry(agent, w, claim)), encodeMarker(agent, ids, claim)], ids, claim);
+    // The header splits the batch's entries by delivery again, for replay (state-records.ts TX_HEADER).
+    const tx: TxHeader = {
+      kind: 'deliveries',
+      counts: commits.map((c) => c.writes.length),
+      clocks: commits.map((c) => c.clockAt ?? -1),
+      ...(before === undefined ? {} : { before }),
+    };
+    await this.produce(
+      agent,
+      writes,
+      [...writes.map((w) => encodeEntry(agent, w, claim)), encodeMarker(agent, ids, claim)],
+      tx,
+      ids,
+      claim,
+    );
     // Re-read: another commit of the agent may have been confirmed meanwhile.
     const now = (this.unconfirmed.get(agent) ?? []).filter((id) => !fresh.includes(id));
     this.unconfirmed.set(agent, [...fresh, ...now].slice(0, MAX_UNCONFIRMED));
@@ -409,6 +439,7 @@ export class KafkaAgentState implements AgentStateStore {
     agent: string,
     writes: readonly StateWrite[],
     records: StateMessage[],
+    tx: TxHeader,
     marker?: readonly string[] | null,
     claim?: string,
   ): Promise<number | undefined> {
@@ -421,7 +452,13 @@ export class KafkaAgentState implements AgentStateStore {
     view?.addPending(pending);
     let offsets: ProducedOffsets;
     try {
-      offsets = await this.d.writer.append(records.map((r) => ({ key: r.key, value: r.value, partition })));
+      offsets = await this.d.writer.append(
+        withTxHeader(records, tx).map((r) =>
+          r.headers === undefined
+            ? { key: r.key, value: r.value, partition }
+            : { key: r.key, value: r.value, headers: r.headers, partition },
+        ),
+      );
     } catch (e) {
       this.d.reader.holding(partition)?.dropPending(pending);
       throw e;

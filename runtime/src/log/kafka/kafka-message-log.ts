@@ -16,6 +16,7 @@
  */
 import type { Delivery, StateWrite } from '@caxton/core';
 import type { Admin, Kafka, KafkaMessage, Message, RecordMetadata } from 'kafkajs';
+import { CompletedSince } from './completed-since.js';
 import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../message-log.js';
 import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import { Instrumentation } from '@caxton/core';
@@ -64,11 +65,28 @@ interface Open {
  */
 const DEAD_LETTER_MARKS_WINDOW = 20_000;
 
+/**
+ * Whether a completion goes through the state topic: one with state writes (its commit point), and
+ * one whose handling read the clock (decision 2178): the time rides in the commit's `caxton-tx`
+ * header, for replay, so a handling that read the clock and wrote nothing commits a marker alone.
+ */
+function commitsState(r: CompletionRecord): boolean {
+  return (r.state !== undefined && r.state.length > 0) || r.clockAt !== undefined;
+}
+
+/** The agents with a record that commits state in this call; undefined when none has (the common case: no set is made). */
+function committingAgents(records: readonly CompletionRecord[]): Set<string> | undefined {
+  let agents: Set<string> | undefined;
+  for (const r of records) if (commitsState(r)) (agents ??= new Set()).add(r.receiver);
+  return agents;
+}
+
 export class KafkaMessageLog implements MessageLog, AgentStateStore {
   /** Assignments, consumer crashes, retries, undecodable records: `events.on(listener, types?)` (decision 1106). */
   readonly events = new Instrumentation<KafkaLogEvent>();
   private readonly o: ResolvedKafkaOptions;
   private readonly completed: CompletedWindow;
+  private readonly completedSince = new CompletedSince();
   private state: Open | undefined;
   private closed = false;
 
@@ -297,15 +315,18 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   }
 
   /**
-   * Record completions. A record with state writes commits them first (one record batch per agent
-   * to the state topic, with the commit marker): from then on the delivery is completed, even if
-   * the offset commit below never happens (a crash: the next owner finds the marker). A record
+   * Record completions. A record with state writes (or a clock read: commitsState) commits them
+   * first (one record batch per agent to the state topic, with the commit marker, and with it the
+   * agent's other records of this call, so the marker gives their order): from then on the delivery
+   * is completed, even if the offset commit below never happens (a crash: the next owner finds the
+   * marker). The other records complete by the offset commit alone (CompletedSince). A record
    * whose state could not be produced is not completed (it is handed out again) and is named in
    * the KafkaCommitError thrown after the others are recorded.
    */
   async complete(records: readonly CompletionRecord[]): Promise<void> {
     const s = this.live();
-    const stateFailed = await this.commitStates(s, records);
+    const committing = committingAgents(records);
+    const stateFailed = await this.commitStates(s, records, committing);
     const byPartition = new Map<number, string[]>();
     const notOwned: string[] = [];
     for (const r of records) {
@@ -314,6 +335,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       const tracker = s.consumer.tracker(p);
       if (tracker?.complete(r.id)) {
         this.completed.add(r.id);
+        if (committing?.has(r.receiver) !== true) this.completedSince.add(r.receiver, r.id);
         byPartition.set(p, [...(byPartition.get(p) ?? []), r.id]);
       } else if (!this.completed.has(r.id)) {
         notOwned.push(r.id); // completing twice is fine; completing what we never handed out is not
@@ -321,8 +343,9 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     }
     for (const p of byPartition.keys()) s.consumer.released(p);
     if (byPartition.size > 0) await s.consumer.commits.wait(byPartition);
-    for (const r of records)
-      if (r.state && r.state.length > 0 && !stateFailed.ids.has(r.id)) s.agentState.offsetsCommitted(r.receiver, [r.id]);
+    if (committing !== undefined)
+      for (const r of records)
+        if (committing.has(r.receiver) && !stateFailed.ids.has(r.id)) s.agentState.offsetsCommitted(r.receiver, [r.id]);
     if (stateFailed.ids.size > 0)
       throw new KafkaCommitError([...stateFailed.ids], `state not committed: ${describeError(stateFailed.error)}`, {
         cause: stateFailed.error,
@@ -330,17 +353,24 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     if (notOwned.length > 0) throw new KafkaNotOwnerError(notOwned);
   }
 
-  /** Produce the state of the records that have some and are pending here; the ids that failed. */
-  private async commitStates(s: Open, records: readonly CompletionRecord[]): Promise<{ ids: Set<string>; error?: unknown }> {
-    const byAgent = new Map<string, { id: string; writes: readonly StateWrite[] }[]>();
+  /** Produce the state of the `committing` agents' records pending here; the ids that failed. */
+  private async commitStates(
+    s: Open,
+    records: readonly CompletionRecord[],
+    committing: ReadonlySet<string> | undefined,
+  ): Promise<{ ids: Set<string>; error?: unknown }> {
+    if (committing === undefined) return { ids: new Set() };
+    const byAgent = new Map<string, { id: string; writes: readonly StateWrite[]; clockAt?: number }[]>();
     // The claim of the tenure each check passed in: the commit is tagged with it (decision 1800).
     const tenures = new Map<string, Promise<string> | undefined>();
     for (const r of records) {
-      if (!r.state || r.state.length === 0) continue;
+      if (!committing.has(r.receiver)) continue;
       // Only deliveries this node handed out and still owns: anything else is refused below.
       const p = s.partitionOf.of(r.receiver);
       if (!s.consumer.tracker(p)?.has(r.id)) continue;
-      byAgent.set(r.receiver, [...(byAgent.get(r.receiver) ?? []), { id: r.id, writes: r.state }]);
+      const writes = r.state ?? [];
+      const commit = r.clockAt === undefined ? { id: r.id, writes } : { id: r.id, writes, clockAt: r.clockAt };
+      byAgent.set(r.receiver, [...(byAgent.get(r.receiver) ?? []), commit]);
       tenures.set(r.receiver, s.agentState.tenure(p));
     }
     const failed = new Set<string>();
@@ -354,7 +384,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
               agent,
               commits.map((c) => c.id),
             );
-          await s.agentState.commitDeliveries(agent, commits, tenures.get(agent));
+          await s.agentState.commitDeliveries(agent, commits, tenures.get(agent), this.completedSince.take(agent));
         } catch (e) {
           error ??= e;
           for (const c of commits) failed.add(c.id);
@@ -369,7 +399,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   }
 
   async commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
-    return this.live().agentState.commitState(agent, writes);
+    return this.live().agentState.commitState(agent, writes, this.completedSince.take(agent));
   }
 
   commitRefusal(agent: string, writes: readonly StateWrite[]): Error | undefined {
@@ -377,7 +407,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   }
 
   async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit> {
-    return this.live().agentState.commitClaimed(agent, writes);
+    return this.live().agentState.commitClaimed(agent, writes, this.completedSince.take(agent));
   }
 
   async counted(commit: ClaimedCommit, withinMs: number): Promise<boolean> {

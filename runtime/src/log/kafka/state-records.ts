@@ -62,6 +62,84 @@ export type StateRecord =
 export interface StateMessage {
   key: Buffer;
   value: Buffer | null;
+  /** Only on the last record of a produce: what the produce was (TX_HEADER, encodeTxHeader). */
+  headers?: Record<string, Buffer>;
+}
+
+/**
+ * The Kafka record header a produce of one agent's state records carries on its last record (the
+ * marker, or the last entry), saying what the produce was, so that a history reader (replay, issue
+ * 57) can tell one commit from the next and a delivery's writes from those of the other deliveries
+ * of its batch. Headers are not part of the value: readers of the state (partition-state.ts) and
+ * nodes that predate it ignore it, and compaction keeps a record with its headers.
+ *
+ * - `deliveries`: a handling commit of `counts.length` deliveries, in handling order (the marker
+ *   names them newest first, then earlier unconfirmed ones): `counts[i]` of the produce's entries,
+ *   in order, are delivery i's writes, and `clocks[i]` its handling's first clock read (decision
+ *   2178), -1 for none;
+ * - `state`: an operator's write, or a timer's firing (commitState, commitClaimed);
+ * - either may name `before` it the agent's deliveries this node completed by their offset alone
+ *   since the agent's last state commit, in completion order (completed-since.ts), so a reader runs
+ *   them in the order they ran;
+ * - `reset`: clearState (the agent's every key deleted, and its marker);
+ * - `rewrite`: the owner's repair or sweep writing again what the view already holds.
+ */
+export const TX_HEADER = 'caxton-tx';
+
+export type TxHeader =
+  | { kind: 'deliveries'; counts: readonly number[]; clocks: readonly number[]; before?: readonly string[] }
+  | { kind: 'state'; before?: readonly string[] }
+  | { kind: 'reset' }
+  | { kind: 'rewrite' };
+
+/**
+ * `d;<count>,…;<clock>,…` | `s` | `r` | `w`, then for `d` and `s` each `before` id after a NUL
+ * (delivery ids never hold one: agent names cannot), UTF-8: short, it rides on every state commit.
+ */
+export function encodeTxHeader(tx: TxHeader): Buffer {
+  const before = (ids: readonly string[] | undefined): string => (ids === undefined || ids.length === 0 ? '' : `${SEP}${ids.join(SEP)}`);
+  switch (tx.kind) {
+    case 'deliveries':
+      return Buffer.from(`d;${tx.counts.join(',')};${tx.clocks.join(',')}${before(tx.before)}`, 'utf8');
+    case 'state':
+      return Buffer.from(`s${before(tx.before)}`, 'utf8');
+    case 'reset':
+      return Buffer.from('r', 'utf8');
+    case 'rewrite':
+      return Buffer.from('w', 'utf8');
+  }
+}
+
+const COUNT = /^(0|[1-9][0-9]{0,8})$/;
+const CLOCK = /^(-1|0|[1-9][0-9]{0,15})$/;
+
+/** The header's value as a TxHeader; undefined when it is not one this build writes (a newer node's, damage). */
+export function decodeTxHeader(value: Buffer | string | undefined): TxHeader | undefined {
+  if (value === undefined) return undefined;
+  const [head, ...before] = (typeof value === 'string' ? value : value.toString('utf8')).split(SEP);
+  if (before.some((id) => id === '')) return undefined;
+  const tx = decodeTxHead(head!);
+  if (tx === undefined || before.length === 0) return tx;
+  return tx.kind === 'deliveries' || tx.kind === 'state' ? { ...tx, before } : undefined;
+}
+
+function decodeTxHead(text: string): TxHeader | undefined {
+  if (text === 's') return { kind: 'state' };
+  if (text === 'r') return { kind: 'reset' };
+  if (text === 'w') return { kind: 'rewrite' };
+  const parts = text.split(';');
+  if (parts.length !== 3 || parts[0] !== 'd' || parts[1] === '') return undefined;
+  const counts = parts[1]!.split(',');
+  const clocks = parts[2]!.split(',');
+  if (counts.length !== clocks.length || !counts.every((c) => COUNT.test(c)) || !clocks.every((c) => CLOCK.test(c))) return undefined;
+  return { kind: 'deliveries', counts: counts.map(Number), clocks: clocks.map(Number) };
+}
+
+/** The records of one produce, the last one carrying its TxHeader. */
+export function withTxHeader(records: StateMessage[], tx: TxHeader): StateMessage[] {
+  const last = records.at(-1);
+  if (last !== undefined) records[records.length - 1] = { ...last, headers: { [TX_HEADER]: encodeTxHeader(tx) } };
+  return records;
 }
 
 export function entryRecordKey(agent: string, key: string): string {

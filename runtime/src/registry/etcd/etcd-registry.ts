@@ -369,6 +369,14 @@ export class EtcdRegistry implements RegistryStore {
    * entries name agents `<name>@<platform>`: a member under another name would take the others'
    * agents for a peer platform's.
    */
+  /** The platform name the cluster's first node kept (keepPlatform), read only; undefined when none was. */
+  async keptPlatform(): Promise<string | undefined> {
+    const key = this.keys.platformKey();
+    const client = this.connection.client;
+    const value = await this.connection.call('read the platform name', () => client.get(key).string());
+    return value ?? undefined;
+  }
+
   async keepPlatform(platform: string): Promise<void> {
     this.requireOpen();
     const key = this.keys.platformKey();

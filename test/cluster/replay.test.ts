@@ -1,0 +1,269 @@
+/**
+ * `caxton replay` of a cluster's agents (issue 57), reading the cluster's Kafka topics and etcd as
+ * they are, beside two `caxton serve --kafka … --etcd …` nodes: a durable counter, a timer counter
+ * and the contract net (a broker and two contractors, placed where the cluster puts them) handle
+ * real traffic; the replay runs each agent's recorded version on every recorded handling with
+ * nothing differing (sends, state writes, timers, the clock each read), and with another version
+ * shows exactly what it does otherwise. It writes nothing: the topics' end offsets and the group's
+ * committed offsets are the same after it.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import kafkajs from 'kafkajs';
+import type { CaxtonClient } from '@caxton/runtime';
+import { servers, uniqueCluster, type Servers } from './support/servers.js';
+import { NodeProcess, startAll } from './support/node-process.js';
+import { waitFor } from './support/cluster.js';
+import { CAXTON_BIN, ROOT, example } from './support/paths.js';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
+
+const COUNTED = 120;
+const TICKS = 20;
+const PARCELS = 5;
+
+interface Summary {
+  type: 'summary';
+  recorded: number;
+  replayed: number;
+  diverged: number;
+  crashed: number;
+  differedReadingClock: number;
+  history?: { compactedGaps: number; fencedRecords: number; pendingDeliveries: number };
+}
+interface Handling {
+  type: 'handling';
+  clockReads: number;
+  clockRecorded?: boolean;
+  work: { kind: string };
+  differences: { what: string; recorded: unknown; replayed: unknown }[];
+}
+
+let infra: Servers;
+let cluster: string;
+const nodes: NodeProcess[] = [];
+let client: CaxtonClient;
+
+async function replay(args: string[]): Promise<{ code: number; handlings: Handling[]; summary: Summary; text: string }> {
+  const argv = [
+    ...wasmFeatureNodeFlags(),
+    CAXTON_BIN,
+    'replay',
+    ...args,
+    '--kafka',
+    infra.kafka,
+    '--etcd',
+    infra.etcd,
+    '--cluster',
+    cluster,
+    '--json',
+  ];
+  let stdout = '';
+  let stderr = '';
+  let code = 0;
+  try {
+    ({ stdout, stderr } = await promisify(execFile)(process.execPath, argv, { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }));
+  } catch (e) {
+    const failed = e as { code?: number; stdout?: string; stderr?: string };
+    code = typeof failed.code === 'number' ? failed.code : -1;
+    stdout = failed.stdout ?? '';
+    stderr = failed.stderr ?? '';
+  }
+  const lines = stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Handling | Summary);
+  // What a failure needs: the handlings that differ (the first few), the summary, stderr.
+  const differing = lines.filter((l) => l.type === 'handling' && l.differences.length > 0).slice(0, 6);
+  const text = `exit ${code}\n--- differing\n${differing.map((l) => JSON.stringify(l)).join('\n')}\n--- last\n${stdout.slice(-1500)}\n--- stderr\n${stderr.slice(-4000)}`;
+  const summary = lines.find((l): l is Summary => l.type === 'summary');
+  assert.ok(summary, text);
+  return { code, handlings: lines.filter((l): l is Handling => l.type === 'handling'), summary, text };
+}
+
+/** The end offsets of the cluster's topics and the bus group's committed offsets: what a writer would move. */
+async function offsets(): Promise<string> {
+  const kafka = new kafkajs.Kafka({ clientId: 'replay-test', brokers: [infra.kafka], logLevel: kafkajs.logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const out: string[] = [];
+    for (const topic of ['deliveries', 'dead-letters', 'state'].map((t) => `caxton.${cluster}.${t}`)) {
+      const ends = await admin.fetchTopicOffsets(topic).catch(() => []);
+      out.push(`${topic} ${ends.map((p) => `${p.partition}:${p.high}`).join(',')}`);
+    }
+    const group = await admin.fetchOffsets({ groupId: `caxton.${cluster}.bus`, topics: [`caxton.${cluster}.deliveries`] });
+    out.push(`group ${group.flatMap((t) => t.partitions.map((p) => `${p.partition}:${p.offset}`)).join(',')}`);
+    // The replay reads through groups of its own (deleted at its end): none may be left behind.
+    const left = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`caxton.${cluster}.bus.replay`));
+    out.push(`replay groups ${left.join(',')}`);
+    return out.join('\n');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+before(async () => {
+  infra = await servers();
+  cluster = uniqueCluster('replay');
+  for (const id of ['n1', 'n2']) nodes.push(NodeProcess.cli({ id, kafka: infra.kafka, etcd: infra.etcd, cluster: { name: cluster } }));
+  await startAll(nodes);
+  client = await nodes[0]!.client();
+  await client.deploy({ name: 'counter' }, readFileSync(example('as-state-counter', 'as-state-counter.wasm')));
+  await client.deploy({ name: 'ticker' }, readFileSync(example('as-timer-counter', 'as-timer-counter.wasm')));
+  const contractor = readFileSync(example('contract-net/as-contractor', 'cnet-contractor.wasm'));
+  for (const [name, price] of Object.entries({ c1: '40', c2: '25' })) await client.deploy({ name, config: { price } }, contractor);
+  await client.deploy(
+    { name: 'broker', config: { 'service-type': 'delivery', 'deadline-ms': '2000' } },
+    readFileSync(example('contract-net/js-initiator', 'cnet-initiator.wasm')),
+  );
+  for (let i = 0; i < COUNTED; i++)
+    await client.send({
+      structured: { performative: 'request', receivers: [{ name: 'counter' }], content: '+1', conversationId: `count-${i}` },
+    });
+  for (let i = 0; i < TICKS; i++)
+    await client.send({
+      structured: { performative: 'request', receivers: [{ name: 'ticker' }], content: 'tick 5', conversationId: `tick-${i}` },
+    });
+  for (let i = 0; i < PARCELS; i++)
+    await client.send({
+      structured: { performative: 'request', receivers: [{ name: 'broker' }], content: `parcel ${i}`, conversationId: `parcel-${i}` },
+    });
+  let seen = '';
+  const clients = await Promise.all(nodes.map((n) => n.client()));
+  await waitFor(
+    'the counter, the ticker and the broker done',
+    async () => {
+      // Each node counts what it handled: the broker's owner has its count.
+      const agents = (await Promise.all(clients.map((c) => c.listAgents()))).flat();
+      const handled = (n: string): number => Math.max(0, ...agents.filter((a) => a.name === n).map((a) => a.messagesHandled ?? 0));
+      const count = await client.getState('counter', 'count').catch(() => undefined);
+      const ticks = await client.getState('ticker', 'count').catch(() => undefined);
+      seen = `counter ${count?.value}, ticker ${ticks?.value}, broker handled ${handled('broker')}`;
+      return count?.value === String(COUNTED) && ticks?.value === String(TICKS) && handled('broker') >= PARCELS * 4;
+    },
+    150_000,
+  ).catch((e: unknown) => {
+    throw new Error(`${(e as Error).message} (last seen: ${seen}; n1 stderr: ${nodes[0]!.stderr.slice(-3000)})`);
+  });
+});
+
+after(async () => {
+  await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
+  await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
+  await infra?.stop();
+});
+
+describe('caxton replay of a cluster, from its Kafka topics', { timeout: 300_000 }, () => {
+  it('replays the recorded versions with nothing differing', async () => {
+    const counter = await replay(['counter']);
+    assert.equal(counter.code, 0, counter.text);
+    assert.equal(counter.summary.replayed, COUNTED, counter.text);
+    assert.equal(counter.summary.diverged, 0, counter.text);
+
+    const ticker = await replay(['ticker']);
+    assert.equal(ticker.code, 0, ticker.text);
+    assert.equal(ticker.summary.replayed, 2 * TICKS, `each request and each firing\n${ticker.text}`);
+    assert.equal(ticker.handlings.filter((h) => h.work.kind === 'timer').length, TICKS, ticker.text);
+    assert.equal(ticker.summary.diverged, 0, ticker.text);
+
+    // The broker writes no state and reads the clock for each call's reply-by: its commit carries
+    // the time (a marker with the caxton-tx header), so the replay's first read returns it.
+    const broker = await replay(['broker', '--all']);
+    assert.ok(broker.summary.replayed >= PARCELS * 4, broker.text);
+    assert.ok(
+      broker.handlings.some((h) => h.clockReads > 0 && h.clockRecorded === true),
+      `the broker read the clock and its time was recorded\n${broker.text}`,
+    );
+    assert.equal(broker.summary.diverged, 0, broker.text);
+    const contractor = await replay(['c1']);
+    assert.ok(contractor.summary.replayed >= PARCELS, contractor.text);
+    assert.equal(contractor.summary.diverged, 0, contractor.text);
+  });
+
+  it('with another version shows what it does otherwise: the same replies, none of the state writes', async () => {
+    const r = await replay(['counter', '--with', example('as-counter', 'as-counter.wasm')]);
+    assert.equal(r.code, 1, r.text);
+    assert.equal(r.summary.replayed, COUNTED, r.text);
+    assert.equal(r.summary.diverged, COUNTED, r.text);
+    for (const h of r.handlings)
+      assert.deepEqual(
+        h.differences.map((d) => d.what),
+        ['state'],
+        JSON.stringify(h),
+      );
+    assert.deepEqual(r.handlings[2]!.differences[0]!.recorded, { count: '3' });
+  });
+
+  it('exports a history from the cluster and replays it from the file alone', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'caxton-cluster-export-'));
+    try {
+      const file = path.join(dir, 'counter.caxton-replay');
+      const written = await promisify(execFile)(process.execPath, [
+        ...wasmFeatureNodeFlags(),
+        CAXTON_BIN,
+        'replay',
+        'counter',
+        '--kafka',
+        infra.kafka,
+        '--etcd',
+        infra.etcd,
+        '--cluster',
+        cluster,
+        '--export',
+        file,
+      ]);
+      assert.match(written.stdout, /exported \d+ recorded events of counter/);
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        ...wasmFeatureNodeFlags(),
+        CAXTON_BIN,
+        'replay',
+        'counter',
+        '--input',
+        file,
+        '--json',
+      ]);
+      const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as Summary;
+      assert.equal(summary.replayed, COUNTED);
+      assert.equal(summary.diverged, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with every node stopped, a replay still reads the history, and writes nothing to Kafka', async () => {
+    // Stopped first: a running cluster writes on its own (deadline timers, sweeps), which would hide a write of the replay's.
+    await Promise.all(nodes.map((n) => n.stop(15_000)));
+    const before = await offsets();
+    const counter = await replay(['counter']);
+    assert.equal(counter.code, 0, counter.text);
+    assert.equal(counter.summary.replayed, COUNTED, counter.text);
+    assert.equal(counter.summary.diverged, 0, counter.text);
+    assert.equal(await offsets(), before, 'no record produced, no offset committed and no group left by the replay');
+  });
+
+  it('an agent the cluster does not run: refused, saying which', async () => {
+    const none = await promisify(execFile)(process.execPath, [
+      ...wasmFeatureNodeFlags(),
+      CAXTON_BIN,
+      'replay',
+      'nobody',
+      '--kafka',
+      infra.kafka,
+      '--etcd',
+      infra.etcd,
+      '--cluster',
+      cluster,
+    ]).then(
+      () => assert.fail('a replay of an agent not deployed succeeded'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /no agent nobody is deployed in cluster/);
+  });
+});
