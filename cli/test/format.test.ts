@@ -260,6 +260,38 @@ describe('output formatting', () => {
     assert.doesNotMatch(formatStatus(base, NOW), /kill switch/, 'a node without the switch shows no line');
   });
 
+  it('shows how far back replay reaches (issue 57); a node that predates the field shows no line', () => {
+    const base = {
+      nodeId: 'n1',
+      version: '0.1.0',
+      startedAt: NOW - 1000,
+      uptimeMs: 1000,
+      agentsTotal: 0,
+      agentsRunning: 0,
+      nodes: [],
+      storage: [],
+    };
+    const held = { segments: 3, heldBytes: 192 * 1024 * 1024, historySeconds: 3600, historyBytes: 1024 * 1024 * 1024 };
+    assert.match(
+      formatStatus({ ...base, replay: { source: 'embedded', oldestRecordAt: NOW - 7_200_000, ...held } }, NOW),
+      /^replay\s+back to 2026-11-21T10:00:00\.000Z, 2h ago \(3 segments, 192 MiB held; history 3600 s \/ 1\.0 GiB\)$/m,
+    );
+    assert.match(
+      formatStatus({ ...base, replay: { source: 'embedded', ...held, segments: 1, heldBytes: 24, historySeconds: 0 } }, NOW),
+      /^replay\s+oldest record's time not known \(1 segment, 24 B held; no history kept\)$/m,
+    );
+    const nothing = { segments: 0, heldBytes: 0, historySeconds: 0, historyBytes: 0 };
+    assert.match(
+      formatStatus({ ...base, replay: { source: 'memory', ...nothing } }, NOW),
+      /^replay\s+nothing to replay: the memory log keeps nothing on disk$/m,
+    );
+    assert.match(
+      formatStatus({ ...base, replay: { source: 'kafka', ...nothing } }, NOW),
+      /^replay\s+nothing to replay from this node: a replay does not read the Kafka log back$/m,
+    );
+    assert.doesNotMatch(formatStatus(base, NOW), /^replay/m);
+  });
+
   it('prints one line per message and log entry', () => {
     const line = formatMessageLine({
       messageId: 'm1',

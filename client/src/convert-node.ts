@@ -10,6 +10,7 @@ import {
   type MessageEvent,
   type NodeStatus,
   type KillSwitchStatus,
+  type ReplayReach,
 } from '@caxton/core';
 import type { DfAgentDescription, ServiceDescription } from '@caxton/core';
 import { aclFromWire, aclToWire, agentIdFromWire, agentIdToWire } from './convert-acl.js';
@@ -21,6 +22,7 @@ import type {
   WireNodeStatusResponse,
   WireServiceDescription,
   WireKillSwitchStatus,
+  WireReplayReach,
 } from './wire.js';
 
 // ---- directory ----
@@ -98,6 +100,7 @@ export function nodeStatusToWire(s: NodeStatus, now: number): WireNodeStatusResp
     storage: s.storage.map((b) => ({ role: b.role, kind: b.kind, location: b.location })),
     ...(s.killSwitch ? { killSwitch: s.killSwitch } : {}),
     ...(s.platform !== undefined ? { platform: s.platform } : {}),
+    ...(s.replay ? { replay: replayReachToWire(s.replay) } : {}),
   };
 }
 
@@ -120,6 +123,30 @@ export function nodeStatusFromWire(w: WireNodeStatusResponse): NodeStatusView {
     storage: w.storage.map((b) => ({ role: b.role, kind: b.kind, location: b.location })),
     ...(w.killSwitch ? { killSwitch: killSwitchFromWire(w.killSwitch) } : {}),
     ...(w.platform ? { platform: w.platform } : {}),
+    ...(w.replay ? { replay: replayReachFromWire(w.replay) } : {}),
+  };
+}
+
+function replayReachToWire(r: ReplayReach): WireReplayReach {
+  return {
+    oldestRecordUnixMs: r.oldestRecordAt ?? 0,
+    historySeconds: r.historySeconds,
+    historyBytes: r.historyBytes,
+    heldBytes: r.heldBytes,
+    segments: r.segments,
+    source: r.source,
+  };
+}
+
+/** 0 on the wire is "unknown or nothing held": absent here, so no one shows it as 1970. */
+function replayReachFromWire(w: WireReplayReach): ReplayReach {
+  return {
+    source: w.source,
+    ...(w.oldestRecordUnixMs > 0 ? { oldestRecordAt: w.oldestRecordUnixMs } : {}),
+    segments: w.segments,
+    heldBytes: w.heldBytes,
+    historySeconds: w.historySeconds,
+    historyBytes: w.historyBytes,
   };
 }
 

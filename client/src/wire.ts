@@ -395,6 +395,18 @@ export interface WireNodeStatusResponse {
   killSwitch?: WireKillSwitchStatus | null;
   /** Empty or absent from nodes that predate it. */
   platform?: string;
+  /** Absent from nodes that predate it (issue 57). */
+  replay?: WireReplayReach | null;
+}
+
+export interface WireReplayReach {
+  /** 0: unknown, or nothing held. */
+  oldestRecordUnixMs: Wire64;
+  historySeconds: Wire64;
+  historyBytes: Wire64;
+  heldBytes: Wire64;
+  segments: number;
+  source: string;
 }
 
 // ---- Kill switch (decision 1403) ----

@@ -1,8 +1,8 @@
 /** `caxton status`: the node, its cluster and storage. */
 import type { NodeStatusView } from '@caxton/client';
-import type { KillSwitchStatus } from '@caxton/core';
+import type { KillSwitchStatus, ReplayReach } from '@caxton/core';
 import { renderFields, renderTable, truncate } from './table.js';
-import { formatAge, formatDuration } from './units.js';
+import { formatAge, formatBytes, formatCount, formatDuration, formatTime } from './units.js';
 
 export function formatStatus(s: NodeStatusView, now: number): string {
   const fields: [string, string][] = [
@@ -12,6 +12,7 @@ export function formatStatus(s: NodeStatusView, now: number): string {
     ['agents', `${s.agentsTotal} deployed, ${s.agentsRunning} running`],
     ...(s.killSwitch ? [killSwitchField(s.killSwitch)] : []),
     ...s.storage.map((b): [string, string] => [b.role, `${b.kind} ${b.location}`]),
+    ...(s.replay ? [['replay', formatReplayReach(s.replay, now)] as [string, string]] : []),
   ];
   const nodes = renderTable(
     [
@@ -37,4 +38,23 @@ function killSwitchField(k: KillSwitchStatus): [string, string] {
   const frozen = k.frozen ? `FROZEN (${scopes}): no agent code runs` : 'thawed';
   const suspended = k.suspended.length === 0 ? '' : `; suspended: ${truncate(k.suspended.join(', '), 80)}`;
   return ['kill switch', `${frozen}${suspended}`];
+}
+
+/**
+ * How far back `caxton replay` reaches on the node (issue 57): from the oldest record its log holds
+ * (absent: none held, or its time not known), what it holds and the history it keeps (decision
+ * 2179; seconds as `serve --replay-history-seconds` takes them). A node that predates the field
+ * shows no line.
+ */
+export function formatReplayReach(r: ReplayReach, now: number): string {
+  if (r.source === 'memory') return 'nothing to replay: the memory log keeps nothing on disk';
+  if (r.source === 'kafka') return 'nothing to replay from this node: a replay does not read the Kafka log back';
+  if (r.source !== 'embedded') return `not known (a ${r.source} log)`;
+  const from =
+    r.oldestRecordAt === undefined
+      ? "oldest record's time not known"
+      : `back to ${formatTime(r.oldestRecordAt)}, ${formatAge(r.oldestRecordAt, now)}`;
+  const held = `${formatCount(r.segments)} segment${r.segments === 1 ? '' : 's'}, ${formatBytes(r.heldBytes)} held`;
+  const history = r.historySeconds > 0 ? `history ${r.historySeconds} s / ${formatBytes(r.historyBytes)}` : 'no history kept';
+  return `${from} (${held}; ${history})`;
 }

@@ -17,6 +17,7 @@ import type { HttpPolicy } from './http.js';
 import type { AgentLimitsSpec, RolloutThresholds } from './limits/index.js';
 import type { RolloutStrategy, RolloutView } from './rollout.js';
 import type { ReplayGateSpec } from './replay-gate.js';
+import type { ReplayReach } from './replay-reach.js';
 import type { ReplicasView } from './replicas.js';
 import type { A2aCardSpec } from './a2a-card.js';
 import type { StateWrite } from './state.js';
@@ -369,6 +370,8 @@ export interface NodeStatus {
   killSwitch?: KillSwitchStatus;
   /** The node's platform name: its agents are `<name>@<platform>` (decision 1910); absent from nodes that predate it. */
   platform?: string;
+  /** How far back `caxton replay` reaches (issue 57): absent from nodes that predate it, or whose log does not say. */
+  replay?: ReplayReach;
 }
 
 /** Where a freeze applies: this node only, or every node of its cluster (kept in etcd). */

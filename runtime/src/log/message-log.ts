@@ -10,7 +10,7 @@
  *   out again, also across restarts (the bus additionally dedups by delivery id).
  * - `deadLetter` durably moves a delivery aside with a reason; it counts as completed.
  */
-import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
+import type { AclMessage, Delivery, ReplayReach, StateWrite } from '@caxton/core';
 import type { InOrderCallback } from './in-order-callbacks.js';
 
 export interface CompletionRecord {
@@ -114,6 +114,12 @@ export interface MessageLog {
   history?(query: HistoryQuery): Promise<HistoryPage>;
   /** Bytes the log holds on disk now, when it knows. */
   sizeBytes?(): number;
+  /**
+   * How far back a replay reaches (issue 57): when the oldest record the log holds was written, what
+   * it holds and the history it keeps (decision 2179), for `caxton status`. Read-only and cheap (no
+   * file is read). Optional: a log without it says nothing, and the status has no replay line.
+   */
+  replayReach?(): ReplayReach;
   close(): Promise<void>;
 }
 

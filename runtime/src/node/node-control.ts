@@ -60,7 +60,7 @@ export interface NodeControlDeps {
   logs: AgentLogs;
   tail: TailHub;
   externals: ExternalIdentities;
-  status: () => Promise<Pick<NodeStatus, 'nodes' | 'storage'>>;
+  status: () => Promise<Pick<NodeStatus, 'nodes' | 'storage' | 'replay'>>;
   isStopping: () => boolean;
   /** Why the message log stopped for good, if it did. */
   logStoppedBy: () => Error | undefined;

@@ -4,7 +4,7 @@
  * placement). The node is composed from whichever `openTopology` returns and never asks which one it
  * got (docs/decisions/1103-topologies.md).
  */
-import type { ClusterNodeStatus, NodeHealth, StorageBackendStatus } from '@caxton/core';
+import type { ClusterNodeStatus, NodeHealth, ReplayReach, StorageBackendStatus } from '@caxton/core';
 import type { Bus, ProtocolGate } from '../bus/bus.js';
 import type { ConversationGate } from '../node/tracker-persistence.js';
 import type { ResidencyFactory } from '../node/agent-residency.js';
@@ -103,6 +103,8 @@ export interface StartSteps {
 export interface TopologyStatus {
   nodes: ClusterNodeStatus[];
   storage: StorageBackendStatus[];
+  /** How far back a replay reaches, as the topology's message log says (issue 57); absent: it does not say. */
+  replay?: ReplayReach;
 }
 
 /** What a protocol gate may ask of the node; functions, because the node builds them after the topology. */

@@ -234,6 +234,7 @@ const responses: Record<string, unknown> = {
     storage: [{ role: 'bus', kind: 'kafka', location: 'b:9092' }],
     killSwitch,
     platform: 'caxton-a',
+    replay: { oldestRecordUnixMs: 5, historySeconds: 6, historyBytes: 7, heldBytes: 8, segments: 9, source: 'embedded' },
   } satisfies W.WireNodeStatusResponse,
   GetState: { entry: { key: 'k', value: 'v' } } satisfies W.WireGetStateResponse,
   ListState: { entries: [{ key: 'k', value: 'v' }], nextPageToken: 'k' } satisfies W.WireListStateResponse,

@@ -11,7 +11,7 @@
  * is; the delivery body is NOT kept once handed to the consumer), a counter pair per segment, and
  * the bounded window of completed ids.
  */
-import type { Delivery, StateWrite } from '@caxton/core';
+import type { Delivery, ReplayReach, StateWrite } from '@caxton/core';
 import * as fs from 'node:fs/promises';
 import type {
   CompletionRecord,
@@ -155,7 +155,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       this.nextSeq = recovered.nextSeq;
       this.segments = recovered.segments;
       if (this.segments.length === 0) {
-        const first = newSegment(dir, 1, FILE_HEADER_BYTES);
+        const first = newSegment(dir, 1, FILE_HEADER_BYTES, Date.now());
         await (await createLogFile(first.path, FileKind.Segment, this.nextSeq, durable)).close();
         this.segments.push(first);
       }
@@ -165,7 +165,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       // after a downgrade refuses the new file by its header instead of taking unknown frames at
       // the tail for a torn write and cutting them off (decision 1202).
       if ((await headerVersion(tail.path)) < FORMAT_VERSION) {
-        const next = newSegment(dir, tail.no + 1, FILE_HEADER_BYTES);
+        const next = newSegment(dir, tail.no + 1, FILE_HEADER_BYTES, Date.now());
         await (await createLogFile(next.path, FileKind.Segment, this.nextSeq, durable)).close();
         tail.closedAt = Date.now();
         this.segments.push(next);
@@ -414,6 +414,24 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     let total = 0;
     for (const s of this.segments) total += s.size;
     return total;
+  }
+
+  /**
+   * How far back a replay of this log reaches: to the creation of the oldest segment holding a
+   * record (replay reads the handlings committed from the oldest segment on; embedded-history.ts),
+   * from what is in memory — O(segments), no file read.
+   */
+  replayReach(): ReplayReach {
+    const oldest = this.segments.find((s) => s.size > FILE_HEADER_BYTES);
+    return {
+      source: 'embedded',
+      // Whole ms: a file time has a fraction, and the status carries it as an integer.
+      ...(oldest?.openedAt !== undefined ? { oldestRecordAt: Math.floor(oldest.openedAt) } : {}),
+      segments: this.segments.length,
+      heldBytes: this.sizeBytes(),
+      historySeconds: Math.floor(this.options.historyMs / 1000),
+      historyBytes: this.options.historyBytes,
+    };
   }
 
   stoppedBy(): Error | undefined {

@@ -6,6 +6,7 @@
  * that is mostly completed recovers at checksum speed.
  */
 import type { Delivery } from '@caxton/core';
+import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import type { IdWindow } from '../id-window.js';
 import { EmbeddedLogError } from './errors.js';
@@ -104,9 +105,7 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
     );
     transactions.interrupt(); // a transaction never spans two files
     segment.size = recovered.size;
-    // A closed one was closed when it was last written (the tail stays the active segment); a time
-    // in the future (a clock set back, a copied directory) counts as now, not as kept for longer.
-    if (i < nos.length - 1) segment.closedAt = Math.min((await fs.stat(segment.path)).mtimeMs, Date.now());
+    dateSegment(segment, await fs.stat(segment.path), i < nos.length - 1, segments.at(-1));
     planner.sawBaseSeq(recovered.baseSeq);
     segments.push(segment);
   }
@@ -114,6 +113,20 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
   const state = planner.finish();
   const replay = await loadPendingBodies(segments, state.pending);
   return { segments, pending: state.pending, replay, nextSeq: state.nextSeq, records, droppedStateTransactions: transactions.dropped };
+}
+
+/**
+ * When a segment found at open was closed and created, from its file's times (one stat, no read).
+ * A closed one was closed when it was last written (the tail stays the active segment). It was
+ * created as its predecessor closed (rotation), or, the oldest on disk, when its file was born —
+ * a time the file system may not keep (birthtime 0: unknown, and `replayReach` says so). A time in
+ * the future (a clock set back, a copied directory) counts as now, not as kept for longer.
+ */
+function dateSegment(segment: Segment, stat: Stats, closed: boolean, previous: Segment | undefined): void {
+  const now = Date.now();
+  if (closed) segment.closedAt = Math.min(stat.mtimeMs, now);
+  if (previous !== undefined && previous.no === segment.no - 1 && previous.closedAt !== undefined) segment.openedAt = previous.closedAt;
+  else if (stat.birthtimeMs > 0) segment.openedAt = Math.min(stat.birthtimeMs, stat.mtimeMs, now);
 }
 
 /**

@@ -26,10 +26,19 @@ export interface Segment extends SegmentRef {
    * unset while it is the active one: how long it has been kept for replay (retention-plan.ts).
    */
   closedAt?: number;
+  /**
+   * When it was created (ms since epoch), so no record in it is older: how far back a replay
+   * reaches while it is the oldest segment (`replayReach`). For one found at open, its
+   * predecessor's close time, else its file's birth time; unknown where neither is known.
+   */
+  openedAt?: number;
 }
 
-export function newSegment(dir: string, no: number, size: number): Segment {
-  return { no, path: path.join(dir, segmentFileName(no)), live: 0, appended: 0, stateBytes: 0, basedBytes: 0, size };
+/** A segment's in-memory record; `openedAt` for one created now (recovery dates those it finds). */
+export function newSegment(dir: string, no: number, size: number, openedAt?: number): Segment {
+  const segment: Segment = { no, path: path.join(dir, segmentFileName(no)), live: 0, appended: 0, stateBytes: 0, basedBytes: 0, size };
+  if (openedAt !== undefined) segment.openedAt = openedAt;
+  return segment;
 }
 
 export class SegmentWriter {
@@ -84,7 +93,7 @@ export class SegmentWriter {
 
   private async rotate(): Promise<void> {
     if (this.fsync !== 'never') await this.sync();
-    const next = newSegment(this.dir, this.activeSegment.no + 1, FILE_HEADER_BYTES);
+    const next = newSegment(this.dir, this.activeSegment.no + 1, FILE_HEADER_BYTES, Date.now());
     const created = await createLogFile(next.path, FileKind.Segment, this.nextSeq(), this.fsync !== 'never');
     // Its header is durable (createLogFile synced it); its appends go through a handle opened as this writer writes.
     const handle = this.dsync ? await created.close().then(() => SegmentWriter.open(next.path, this.fsync)) : created;

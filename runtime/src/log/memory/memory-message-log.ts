@@ -7,8 +7,9 @@
  */
 import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../message-log.js';
 import type { AgentStateStore } from '../../storage/ports.js';
-import type { Delivery, StateWrite } from '@caxton/core';
+import type { Delivery, ReplayReach, StateWrite } from '@caxton/core';
 import { IdWindow } from '../id-window.js';
+import { nothingToReplay } from '../nothing-to-replay.js';
 import { callEachInOrder, type InOrderCallback } from '../in-order-callbacks.js';
 
 /** What every in-order call returns: the memory log holds a call's records once it returns. */
@@ -151,6 +152,11 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
 
   async deadLetterMarks(): Promise<ReadonlyMap<string, DeadLetterMark>> {
     return new Map(this.marks);
+  }
+
+  /** Nothing here outlives the process, and a replay reads only a log on disk. */
+  replayReach(): ReplayReach {
+    return nothingToReplay('memory');
   }
 
   async close(): Promise<void> {

@@ -326,6 +326,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
           { role: 'artifacts', kind: 'etcd+file', location: `etcd ${c.etcdPrefix}store/, cache ${artifactDir}` },
           { role: 'audit', kind: 'etcd', location: audit.location },
         ],
+        replay: log.replayReach(),
       };
     },
     async close() {

@@ -79,6 +79,7 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
           { role: 'artifacts', kind: 'embedded', location: artifactDir },
           { role: 'audit', kind: 'embedded', location: audit.location },
         ],
+        replay: log.replayReach(),
       };
     },
     // The in-memory log has no group commit nor bytes on disk: nothing to report.
