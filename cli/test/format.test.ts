@@ -286,8 +286,8 @@ describe('output formatting', () => {
       /^replay\s+nothing to replay: the memory log keeps nothing on disk$/m,
     );
     assert.match(
-      formatStatus({ ...base, replay: { source: 'kafka', ...nothing } }, NOW),
-      /^replay\s+nothing to replay from this node: a replay does not read the Kafka log back$/m,
+      formatStatus({ ...base, replay: { source: 'kafka', ...nothing, historySeconds: 7 * 24 * 3600 } }, NOW),
+      /^replay\s+from the cluster's Kafka topics \(caxton replay <agent> --kafka … --etcd …; deliveries kept 7d\)$/m,
     );
     assert.doesNotMatch(formatStatus(base, NOW), /^replay/m);
   });

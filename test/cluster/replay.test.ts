@@ -5,7 +5,8 @@
  * real traffic; the replay runs each agent's recorded version on every recorded handling with
  * nothing differing (sends, state writes, timers, the clock each read), and with another version
  * shows exactly what it does otherwise. It writes nothing: the topics' end offsets and the group's
- * committed offsets are the same after it.
+ * committed offsets are the same after it. `caxton upgrade --replay` judges a new version on the
+ * same history, read by the owner node from Kafka.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -236,13 +237,48 @@ describe('caxton replay of a cluster, from its Kafka topics', { timeout: 300_000
     }
   });
 
+  it('upgrade --replay in a cluster: a version that traps is refused and the recorded one keeps running; one that does what was recorded replaces it', async () => {
+    const upgrade = (component: string, via: NodeProcess) =>
+      promisify(execFile)(process.execPath, [
+        ...wasmFeatureNodeFlags(),
+        CAXTON_BIN,
+        'upgrade',
+        'counter',
+        component,
+        '--replay',
+        '1000',
+        '--addr',
+        via.address,
+      ]).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    // Through the node that does not own it: the upgrade reaches the owner, whose gate reads Kafka.
+    const refused = await upgrade(example('hostile/as-unreachable', 'hostile-as-unreachable.wasm'), nodes[1]!);
+    assert.equal(refused.code, 6, `${refused.stdout}\n${refused.stderr}`);
+    assert.match(refused.stderr, new RegExp(`refused by its replay: of ${COUNTED} recorded handlings, ${COUNTED} crashed`));
+    assert.match(refused.stderr, /version 1 keeps running/);
+    assert.equal((await client.listAgents()).find((a) => a.name === 'counter')?.version, 1);
+
+    const accepted = await upgrade(example('as-state-counter', 'as-state-counter.wasm'), nodes[0]!);
+    assert.equal(accepted.code, 0, `${accepted.stdout}\n${accepted.stderr}`);
+    await waitFor(
+      'version 2 of the counter to run',
+      async () => (await client.listAgents()).find((a) => a.name === 'counter')?.version === 2,
+      30_000,
+    );
+    await client.send({ structured: { performative: 'request', receivers: [{ name: 'counter' }], content: '+1' } });
+    await waitFor('version 2 to count on', async () => (await client.getState('counter', 'count'))?.value === String(COUNTED + 1), 30_000);
+  });
+
   it('with every node stopped, a replay still reads the history, and writes nothing to Kafka', async () => {
     // Stopped first: a running cluster writes on its own (deadline timers, sweeps), which would hide a write of the replay's.
     await Promise.all(nodes.map((n) => n.stop(15_000)));
     const before = await offsets();
+    // Version 2 (the same component, upgraded above) handled the last one: the deployment now names it.
     const counter = await replay(['counter']);
     assert.equal(counter.code, 0, counter.text);
-    assert.equal(counter.summary.replayed, COUNTED, counter.text);
+    assert.equal(counter.summary.replayed, COUNTED + 1, counter.text);
     assert.equal(counter.summary.diverged, 0, counter.text);
     assert.equal(await offsets(), before, 'no record produced, no offset committed and no group left by the replay');
   });

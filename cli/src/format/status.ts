@@ -48,7 +48,8 @@ function killSwitchField(k: KillSwitchStatus): [string, string] {
  */
 export function formatReplayReach(r: ReplayReach, now: number): string {
   if (r.source === 'memory') return 'nothing to replay: the memory log keeps nothing on disk';
-  if (r.source === 'kafka') return 'nothing to replay from this node: a replay does not read the Kafka log back';
+  if (r.source === 'kafka')
+    return `from the cluster's Kafka topics (caxton replay <agent> --kafka … --etcd …; deliveries kept ${formatDuration(r.historySeconds * 1000)})`;
   if (r.source !== 'embedded') return `not known (a ${r.source} log)`;
   const from =
     r.oldestRecordAt === undefined

@@ -1,7 +1,7 @@
 /**
- * The replay reach of a log a replay does not read back (issue 57): the memory log (gone with the
- * process) and a cluster's Kafka log (its history is its topics' retention, which `caxton replay`
- * does not read yet). No figures are made up for them: nothing held, no history kept by the node.
+ * The replay reach of a log whose node holds nothing to replay (issue 57): the memory log (gone
+ * with the process) and a cluster's Kafka log (a replay reads the cluster's topics, not the node).
+ * No figures are made up for them: nothing held on the node.
  */
 import type { ReplayReach, ReplayReachSource } from '@caxton/core';
 

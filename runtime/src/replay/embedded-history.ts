@@ -13,7 +13,7 @@
  * is the handlings committed from the oldest segment still on disk on. `onStart` says where that
  * is; `onEnd` (and the generator's return value) says what was dropped or could not be matched.
  */
-import type { RecordedEvent } from './recorded.js';
+import type { HistoryReader, RecordedEvent } from './recorded.js';
 import { listSegments, segmentFileName } from '../log/embedded/segment-files.js';
 import { FILE_HEADER_BYTES } from '../log/embedded/record-format.js';
 import { formatCursor } from '../log/embedded/history-reader.js';
@@ -115,6 +115,22 @@ export async function* readEmbeddedHistory(
   const result: EmbeddedHistorySummary = { ...summary, ...history.counted() };
   opts.onEnd?.(result);
   return result;
+}
+
+/** The embedded log at `logDir` as a node's HistoryReader: what it could not read whole, in words. */
+export function embeddedHistoryReader(logDir: string): HistoryReader {
+  return async function* (agent) {
+    return incompleteRead(yield* readEmbeddedHistory(logDir, agent));
+  };
+}
+
+/** What of the log the reader could not read whole, in words; undefined when it read it all. */
+function incompleteRead(s: EmbeddedHistorySummary): string | undefined {
+  const parts: string[] = [];
+  if (s.segmentsVanished > 0) parts.push(`${s.segmentsVanished} segments deleted by retention while read`);
+  if (s.droppedDeliveries + s.droppedSends + s.droppedTimerIntents > 0) parts.push("records past the reader's bounds");
+  if (s.segmentsCut.length > 0) parts.push(`${s.segmentsCut.length} segments cut short`);
+  return parts.length === 0 ? undefined : parts.join(', ');
 }
 
 /** The segment numbers in `dir`, oldest first; `replay.no-log` when it holds no log. */

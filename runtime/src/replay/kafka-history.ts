@@ -28,7 +28,7 @@ import type { Admin, IHeaders } from 'kafkajs';
 import type { AgentHistoryLimits } from './history-matcher.js';
 import { KafkaAgentHistory, type KafkaHistoryCounts } from './kafka-agent-history.js';
 import { ReplayError } from './errors.js';
-import type { RecordedEvent } from './recorded.js';
+import type { HistoryReader, RecordedEvent } from './recorded.js';
 
 /** Where the cluster's log is: the options a node of it runs with (brokers, topic prefix, cluster, TLS, SASL). */
 export type KafkaHistorySource = Pick<
@@ -140,6 +140,14 @@ export async function* readKafkaHistory(
   } finally {
     await admin.disconnect().catch(() => {});
   }
+}
+
+/** A cluster's topics as a node's HistoryReader (the upgrade gate): what it could not read whole, in words. */
+export function kafkaHistoryReader(source: KafkaHistorySource): HistoryReader {
+  return async function* (agent) {
+    const s = yield* readKafkaHistory(source, agent);
+    return s.droppedDeliveries + s.droppedSends + s.droppedTimerIntents > 0 ? "records past the reader's bounds" : undefined;
+  };
 }
 
 function stateRecordOf(key: Buffer | null, value: Buffer | null): StateRecord | undefined {

@@ -59,5 +59,12 @@ export type RecordedEvent =
   | RecordedHandling
   | { kind: 'dead-lettered'; delivery: Delivery; position: string };
 
+/**
+ * Where a node reads an agent's recorded history back (the upgrade gate, issue 57): one read per
+ * call, its events oldest first; what the generator returns says what of the log it could not read
+ * whole, in words (undefined: it read it all).
+ */
+export type HistoryReader = (agent: string) => AsyncGenerator<RecordedEvent, string | undefined>;
+
 /** The deployment a history is replayed under: core's (the node's upgrade gate takes it too). */
 export type { RecordedDeployment } from '@caxton/core';

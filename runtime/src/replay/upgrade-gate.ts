@@ -22,15 +22,14 @@ import {
   type ReplayGateVerdict,
 } from '@caxton/core';
 import type { Engine } from '@caxton/sandbox';
-import { readEmbeddedHistory, type EmbeddedHistorySummary } from './embedded-history.js';
-import type { RecordedDeployment, RecordedEvent, RecordedHandling } from './recorded.js';
+import type { HistoryReader, RecordedDeployment, RecordedEvent, RecordedHandling } from './recorded.js';
 import { Replayer, type HandlingReport } from './replayer.js';
 import { ReplayError } from './errors.js';
 
 export interface UpgradeGateOptions {
   engine: Engine;
-  /** The node's embedded log directory. */
-  logDir: string;
+  /** Where the node's log is read back (its embedded log's directory, its cluster's topics). */
+  history: HistoryReader;
   /** The node's platform name (agents are `<name>@<platform>`). */
   platform: string;
   /** What `search-services` answers in the replay (the registry's directory now). */
@@ -52,10 +51,18 @@ const replayable = (e: RecordedEvent): e is RecordedHandling =>
   e.kind === 'handled' && !(e.work.kind === 'timer' && e.work.token === undefined);
 const workTime = (h: RecordedHandling): number | undefined => (h.work.kind === 'message' ? h.work.delivery.acceptedAt : h.work.dueAt);
 
-async function countReplayable(logDir: string, agent: string): Promise<number> {
+async function countReplayable(history: HistoryReader, agent: string): Promise<number> {
   let n = 0;
-  for await (const e of readEmbeddedHistory(logDir, agent)) if (replayable(e)) n++;
+  for await (const e of history(agent)) if (replayable(e)) n++;
   return n;
+}
+
+/** The events of `events`, then what its end said (`onEnd`): a `for await` drops a generator's return. */
+async function* ended(
+  events: AsyncGenerator<RecordedEvent, string | undefined>,
+  onEnd: (partial: string | undefined) => void,
+): AsyncGenerator<RecordedEvent> {
+  onEnd(yield* events);
 }
 
 /** The events up to the `total`-th replayable handling: what pass one counted, nothing appended since. */
@@ -66,16 +73,6 @@ async function* upTo(events: AsyncIterable<RecordedEvent>, total: number): Async
     yield e;
     if (replayable(e) && ++seen === total) return;
   }
-}
-
-/** What of the log the reader could not read whole, in words; undefined when it read it all. */
-function incomplete(s: EmbeddedHistorySummary | undefined): string | undefined {
-  if (s === undefined) return undefined;
-  const parts: string[] = [];
-  if (s.segmentsVanished > 0) parts.push(`${s.segmentsVanished} segments deleted by retention while read`);
-  if (s.droppedDeliveries + s.droppedSends + s.droppedTimerIntents > 0) parts.push("records past the reader's bounds");
-  if (s.segmentsCut.length > 0) parts.push(`${s.segmentsCut.length} segments cut short`);
-  return parts.length === 0 ? undefined : parts.join(', ');
 }
 
 /** A refusing handling in one line. */
@@ -127,7 +124,7 @@ export class UpgradeGate {
     let total = Number.POSITIVE_INFINITY;
     let select: (h: RecordedHandling) => boolean;
     if (spec.handlings !== undefined) {
-      total = await countReplayable(this.o.logDir, agent);
+      total = await countReplayable(this.o.history, agent);
       const first = total - spec.handlings;
       let seen = 0;
       select = () => seen++ >= first;
@@ -148,8 +145,8 @@ export class UpgradeGate {
     const accept = new Set(spec.accept);
     const verdict: ReplayGateVerdict = { replayed: 0, crashed: 0, sendsDiffer: 0, stateDiffer: 0, first: '' };
     let refused = false;
-    let read: EmbeddedHistorySummary | undefined;
-    const history = readEmbeddedHistory(this.o.logDir, agent, { onEnd: (s) => (read = s) });
+    let partial: string | undefined;
+    const history = ended(this.o.history(agent), (p) => (partial = p));
     try {
       for await (const r of replayer.run(Number.isFinite(total) ? upTo(history, total) : history)) {
         verdict.replayed++;
@@ -181,8 +178,7 @@ export class UpgradeGate {
       this.o.engine.forget(deployment.artifactDigest);
     }
     if (refused) throw new UpgradeReplayRefusedError(agent, version, verdict);
-    // Pass two stopped at pass one's count: the reader's summary came only if it read to the end.
-    const partial = incomplete(read);
+    // Pass two stopped at pass one's count: the reader's end came only if it read to the end.
     if (partial !== undefined)
       throw new ReplayGateUnsupportedError(agent, `its log changed or was cut while it was read (${partial}): try again`);
     if (verdict.replayed === 0)

@@ -61,11 +61,11 @@ export function createAgents(
     ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
     ...(options.kinds?.onResidency !== undefined ? { onKindResidency: options.kinds.onResidency } : {}),
     // `upgrade --replay` (issue 57): where the topology's log can be read back, and its own engine on the node's prepare cache.
-    ...(topology.recordedLogDir !== undefined
+    ...(topology.recordedHistory !== undefined
       ? {
           replayGate: new UpgradeGate({
             engine: new Engine({ ...engineOptions, cacheDir: options.prepare?.cacheDir ?? path.join(dataDir, 'cache') }),
-            logDir: topology.recordedLogDir,
+            history: topology.recordedHistory,
             platform,
             servicesByType: async () => servicesByType(await storage.directory.searchDf({}, 100_000)),
             localAgents: async () => new Set((await storage.agents.listAgents()).map((a) => a.name)),

@@ -10,6 +10,7 @@ import type { ConversationGate } from '../node/tracker-persistence.js';
 import type { ResidencyFactory } from '../node/agent-residency.js';
 import type { AgentStateStore, AgentStore, TimerStore, TopicStore, WatchedDirectory } from '../storage/ports.js';
 import type { MessageLog } from '../log/message-log.js';
+import type { HistoryReader } from '../replay/recorded.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { AuditAnchorStore } from '../audit/anchor-store.js';
@@ -84,10 +85,9 @@ export interface Topology {
   installMetrics?(meter: Meter): () => void;
   /**
    * Where this topology's message log can be read back for a replay (issue 57): the embedded log's
-   * directory on disk. Absent: nothing to replay from here (a memory log; a cluster's Kafka log is
-   * not read back yet).
+   * directory on disk, a cluster's Kafka topics. Absent: nothing to replay from here (a memory log).
    */
-  readonly recordedLogDir?: string;
+  readonly recordedHistory?: HistoryReader;
   close(): Promise<void>;
 }
 

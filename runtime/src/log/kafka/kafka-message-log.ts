@@ -474,9 +474,13 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     return (await readDeadLetterTopic(s.kafka, s.admin, this.o, DEAD_LETTER_MARKS_WINDOW)).marks;
   }
 
-  /** Its history is the topics' retention, which a replay does not read back yet: nothing to say in figures. */
+  /**
+   * A replay reads the cluster's topics (`caxton replay --kafka`, decision 2180): their history is
+   * the deliveries topic's retention, the `historySeconds` said here (the node's setting when it
+   * creates the topic). The oldest record's time would take a fetch: not said (status is cheap).
+   */
   replayReach(): ReplayReach {
-    return nothingToReplay('kafka');
+    return { ...nothingToReplay('kafka'), historySeconds: Math.floor(this.o.retentionMs / 1000) };
   }
 
   async close(): Promise<void> {

@@ -84,11 +84,7 @@ export class AgentUpgrades {
     bytes: Uint8Array,
   ): Promise<void> {
     const gate = this.p.o.replayGate;
-    if (gate === undefined)
-      throw new ReplayGateUnsupportedError(
-        spec.name,
-        "this node keeps no log on disk to replay from (a memory log; a cluster's Kafka log is not read back yet)",
-      );
+    if (gate === undefined) throw new ReplayGateUnsupportedError(spec.name, 'this node keeps no log to replay from (a memory log)');
     const http = spec.http ?? previous.http;
     const topics = spec.topics ?? previous.topics;
     await gate.check(

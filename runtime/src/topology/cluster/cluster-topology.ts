@@ -19,6 +19,7 @@ import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../log/kaf
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
 import { etcdSecurity, kafkaSecurity } from './transport-credentials.js';
+import { kafkaHistoryReader } from '../../replay/kafka-history.js';
 import { PlacementController } from './placement/placement-controller.js';
 import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
 import { EtcdArtifactStore } from '../../artifacts/etcd-artifact-store.js';
@@ -284,6 +285,14 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       // The join compared the mode in its transaction (and every rejoin does): this read is a second look.
       await registry.verifyReplicaMode();
     },
+    // `upgrade --replay` (issue 57): the cluster's topics, read as `caxton replay --kafka` reads them.
+    recordedHistory: kafkaHistoryReader({
+      brokers: options.kafka.brokers,
+      ...kafkaSecurity(options.kafka),
+      cluster: c.name,
+      topicPrefix: c.topicPrefix,
+      groupId: c.groupId,
+    }),
     installMetrics: (meter) => {
       const removals = [
         installKafkaMetrics(meter, log),

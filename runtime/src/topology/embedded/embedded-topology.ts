@@ -11,6 +11,7 @@ import { EmbeddedRegistry } from '../../registry/embedded/embedded-registry.js';
 import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
 import type { Topology } from '../topology.js';
 import { EveryAgentLocal } from './every-agent-local.js';
+import { embeddedHistoryReader } from '../../replay/embedded-history.js';
 import { installEmbeddedLogMetrics } from '../../log/log-metrics.js';
 import { FileAuditTrail } from '../../audit/file-audit-trail.js';
 
@@ -35,7 +36,7 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
   }
   const startedAt = Date.now();
   return {
-    ...(options.persistence === 'memory' ? {} : { recordedLogDir: logDir }),
+    ...(options.persistence === 'memory' ? {} : { recordedHistory: embeddedHistoryReader(logDir) }),
     // One store backs the agent, directory and timer ports.
     ports: {
       agents: registry,

@@ -1,24 +1,19 @@
 /**
- * One agent of a cluster, as a replay beside the cluster reads it (issue 57): its deployment record
+ * One agent of a cluster, as `caxton replay --kafka --etcd` reads it beside the cluster (issue 57): its deployment record
  * and the directory (etcd), its component (etcd's artifact store), its identity (the platform name
  * the cluster kept) and its history (Kafka: kafka-history.ts). Read only: it joins no membership,
  * writes no key and no record, so it runs beside the cluster's nodes.
  */
-import { resolveClusterOptions } from '../topology/cluster/options.js';
-import { etcdSecurity, kafkaSecurity } from '../topology/cluster/transport-credentials.js';
-import {
-  insecureClusterError,
-  insecureLinks,
-  type EtcdConnectionSpec,
-  type KafkaConnectionSpec,
-} from '../topology/cluster/transport-security.js';
-import { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
-import { EtcdArtifactStore } from '../artifacts/etcd-artifact-store.js';
-import { servicesByType } from '../registry/services-by-type.js';
-import { deploymentOf, recordOf } from './deployment-record.js';
-import { ReplayError } from './errors.js';
-import { readKafkaHistory, type KafkaHistoryOptions, type KafkaHistorySummary } from './kafka-history.js';
-import type { RecordedDeployment, RecordedEvent } from './recorded.js';
+import { resolveClusterOptions } from './options.js';
+import { etcdSecurity, kafkaSecurity } from './transport-credentials.js';
+import { insecureClusterError, insecureLinks, type EtcdConnectionSpec, type KafkaConnectionSpec } from './transport-security.js';
+import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
+import { EtcdArtifactStore } from '../../artifacts/etcd-artifact-store.js';
+import { servicesByType } from '../../registry/services-by-type.js';
+import { deploymentOf, recordOf } from '../../replay/deployment-record.js';
+import { ReplayError } from '../../replay/errors.js';
+import { readKafkaHistory, type KafkaHistoryOptions, type KafkaHistorySummary } from '../../replay/kafka-history.js';
+import type { RecordedDeployment, RecordedEvent } from '../../replay/recorded.js';
 
 export interface ClusterReplaySource {
   kafka: KafkaConnectionSpec;
