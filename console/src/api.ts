@@ -11,6 +11,7 @@ import type {
   ConsoleMessageFilter,
   MessagesResponse,
   NodesResponse,
+  ReplayResponse,
   WhoAmI,
 } from '@caxton/core';
 import { CONSOLE_FILTER_PARAMS } from '@caxton/core';
@@ -86,6 +87,10 @@ export class Api {
   }
   messages(filter: ConsoleMessageFilter, before?: string, limit = 200): Promise<MessagesResponse> {
     return this.call(`/api/messages${filterQuery(filter, { before, limit: String(limit) })}`);
+  }
+  /** The conversation's handlings of `agent`, replayed on the node as steps (issue 57). */
+  replay(agent: string, conversation: string): Promise<ReplayResponse> {
+    return this.call(`/api/agents/${encodeURIComponent(agent)}/replay?${new URLSearchParams({ conversation }).toString()}`);
   }
   stop(name: string): Promise<AgentResponse> {
     return this.call(`/api/agents/${encodeURIComponent(name)}/stop`, { method: 'POST' });

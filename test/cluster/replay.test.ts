@@ -10,19 +10,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
 import type { CaxtonClient } from '@caxton/runtime';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { waitFor } from './support/cluster.js';
-import { CAXTON_BIN, ROOT, example } from './support/paths.js';
-import { wasmFeatureNodeFlags } from '@caxton/sandbox';
+import { caxtonRun, replayCluster } from './support/replay-cli.js';
+import { example } from './support/paths.js';
 
 const COUNTED = 120;
 const TICKS = 20;
@@ -51,30 +49,7 @@ const nodes: NodeProcess[] = [];
 let client: CaxtonClient;
 
 async function replay(args: string[]): Promise<{ code: number; handlings: Handling[]; summary: Summary; text: string }> {
-  const argv = [
-    ...wasmFeatureNodeFlags(),
-    CAXTON_BIN,
-    'replay',
-    ...args,
-    '--kafka',
-    infra.kafka,
-    '--etcd',
-    infra.etcd,
-    '--cluster',
-    cluster,
-    '--json',
-  ];
-  let stdout = '';
-  let stderr = '';
-  let code = 0;
-  try {
-    ({ stdout, stderr } = await promisify(execFile)(process.execPath, argv, { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }));
-  } catch (e) {
-    const failed = e as { code?: number; stdout?: string; stderr?: string };
-    code = typeof failed.code === 'number' ? failed.code : -1;
-    stdout = failed.stdout ?? '';
-    stderr = failed.stderr ?? '';
-  }
+  const { code, stdout, stderr } = await replayCluster(infra, cluster, args);
   const lines = stdout
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -205,9 +180,7 @@ describe('caxton replay of a cluster, from its Kafka topics', { timeout: 300_000
     const dir = await mkdtemp(path.join(tmpdir(), 'caxton-cluster-export-'));
     try {
       const file = path.join(dir, 'counter.caxton-replay');
-      const written = await promisify(execFile)(process.execPath, [
-        ...wasmFeatureNodeFlags(),
-        CAXTON_BIN,
+      const written = await caxtonRun([
         'replay',
         'counter',
         '--kafka',
@@ -219,16 +192,9 @@ describe('caxton replay of a cluster, from its Kafka topics', { timeout: 300_000
         '--export',
         file,
       ]);
+      assert.equal(written.code, 0, written.stderr);
       assert.match(written.stdout, /exported \d+ recorded events of counter/);
-      const { stdout } = await promisify(execFile)(process.execPath, [
-        ...wasmFeatureNodeFlags(),
-        CAXTON_BIN,
-        'replay',
-        'counter',
-        '--input',
-        file,
-        '--json',
-      ]);
+      const { stdout } = await caxtonRun(['replay', 'counter', '--input', file, '--json']);
       const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as Summary;
       assert.equal(summary.replayed, COUNTED);
       assert.equal(summary.diverged, 0);
@@ -239,20 +205,7 @@ describe('caxton replay of a cluster, from its Kafka topics', { timeout: 300_000
 
   it('upgrade --replay in a cluster: a version that traps is refused and the recorded one keeps running; one that does what was recorded replaces it', async () => {
     const upgrade = (component: string, via: NodeProcess) =>
-      promisify(execFile)(process.execPath, [
-        ...wasmFeatureNodeFlags(),
-        CAXTON_BIN,
-        'upgrade',
-        'counter',
-        component,
-        '--replay',
-        '1000',
-        '--addr',
-        via.address,
-      ]).then(
-        (r) => ({ code: 0, ...r }),
-        (e: { code: number; stdout: string; stderr: string }) => e,
-      );
+      caxtonRun(['upgrade', 'counter', component, '--replay', '1000', '--addr', via.address]);
     // Through the node that does not own it: the upgrade reaches the owner, whose gate reads Kafka.
     const refused = await upgrade(example('hostile/as-unreachable', 'hostile-as-unreachable.wasm'), nodes[1]!);
     assert.equal(refused.code, 6, `${refused.stdout}\n${refused.stderr}`);
@@ -284,21 +237,7 @@ describe('caxton replay of a cluster, from its Kafka topics', { timeout: 300_000
   });
 
   it('an agent the cluster does not run: refused, saying which', async () => {
-    const none = await promisify(execFile)(process.execPath, [
-      ...wasmFeatureNodeFlags(),
-      CAXTON_BIN,
-      'replay',
-      'nobody',
-      '--kafka',
-      infra.kafka,
-      '--etcd',
-      infra.etcd,
-      '--cluster',
-      cluster,
-    ]).then(
-      () => assert.fail('a replay of an agent not deployed succeeded'),
-      (e: { code: number; stderr: string }) => e,
-    );
+    const none = await caxtonRun(['replay', 'nobody', '--kafka', infra.kafka, '--etcd', infra.etcd, '--cluster', cluster]);
     assert.notEqual(none.code, 0);
     assert.match(none.stderr, /no agent nobody is deployed in cluster/);
   });

@@ -268,6 +268,69 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     await page.close();
   });
 
+  it("replays a conversation on the node from the sniffer: each agent's handlings as steps, none differing", async () => {
+    const { page, problems } = await logIn(node.adminToken);
+    await page.goto(`${node.url}#/sniffer`);
+    await page.waitForSelector('[data-testid="diagram"]');
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'live', { timeout: 15_000 });
+    await node.ask(3);
+    // The net of parcel 3: the cfp of a conversation the sniffer has not shown before, ended by the broker's answer.
+    const before = new Set(
+      await page.$$eval('[data-testid="filter-conversation"] option', (os) => os.map((o) => o.getAttribute('value') ?? '')),
+    );
+    const conversation = await until(
+      async () => {
+        const arrows = await page.$$eval('g.arrow', (gs) =>
+          gs.map((g) => ({ p: g.getAttribute('data-performative') ?? '', c: g.getAttribute('data-conversation') ?? '' })),
+        );
+        const c = arrows.find((x) => x.p === 'cfp' && !before.has(x.c))?.c;
+        return c !== undefined && arrows.some((x) => x.c === c && x.p === 'inform') ? c : undefined;
+      },
+      `a new contract net in the sniffer\n${problems()}`,
+      30_000,
+    );
+    await page.select('[data-testid="filter-conversation"]', conversation);
+    // The log holds a handling once its commit is durable, a moment after its message shows: replay
+    // until the broker's last one (the winner's inform) is among the steps.
+    const steps = await until(
+      async () => {
+        await page.click('[data-testid="replay"]');
+        await page.waitForFunction(
+          () => document.querySelector('[data-testid="replay-steps"]')?.textContent?.includes('Replaying') === false,
+          {
+            timeout: 60_000,
+          },
+        );
+        const all = await page.$$eval('[data-testid="replay-step"]', (ls) =>
+          ls.map((l) => ({ agent: l.getAttribute('data-agent') ?? '', same: l.getAttribute('data-same'), text: l.textContent ?? '' })),
+        );
+        const broker = all.filter((x) => local(x.agent) === 'broker');
+        return broker.some((x) => /in\s*inform from/.test(x.text)) ? all : undefined;
+      },
+      `the broker's handlings of ${conversation} replayed\n${problems()}`,
+      60_000,
+      500,
+    );
+    assert.ok(
+      steps.every((x) => x.same === 'true'),
+      `every step as recorded: ${steps
+        .filter((x) => x.same !== 'true')
+        .map((x) => x.text)
+        .join(' | ')}`,
+    );
+    const of = (agent: string) => steps.filter((x) => local(x.agent) === agent);
+    // The broker handled four proposals, a refusal and the winner's inform; each courier the cfp and its answer.
+    assert.equal(of('broker').length, 6, steps.map((x) => `${x.agent}: ${x.text}`).join('\n'));
+    for (const [courier] of CONTRACTORS)
+      assert.ok(
+        of(local(courier)).some((x) => /in\s*cfp from/.test(x.text)),
+        `${courier}'s cfp`,
+      );
+    assert.match(of('broker').find((x) => /accept-proposal/.test(x.text))?.text ?? '', /sent\s*accept-proposal to/);
+    await screenshot(page, '06-replay-steps');
+    await page.close();
+  });
+
   it('stops an agent from the UI and shows its new state', async () => {
     const { page, problems } = await logIn(node.adminToken);
     await page.goto(`${node.url}#/agents/courier-e`);

@@ -13,6 +13,7 @@ import { HEADER_HEIGHT, conversationsOf, layoutSequence, toJsonLines, visibleIte
 import { KIND_COLOUR, KIND_LABEL, type PerformativeKind } from '../model/kinds.js';
 import { SequenceSvg } from '../components/sequence.js';
 import { MessageView } from '../components/message-view.js';
+import { ReplaySteps, type AgentReplay } from '../components/replay-steps.js';
 
 const PERFORMATIVES = [
   'cfp',
@@ -74,6 +75,7 @@ export function SnifferPage(props: {
   const [loading, setLoading] = useState(false);
   const [loadError, setLoadError] = useState<string | undefined>();
   const [view, setView] = useState({ top: 0, height: 600, width: 880 });
+  const [replays, setReplays] = useState<AgentReplay[] | 'loading' | undefined>(undefined);
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
 
@@ -122,12 +124,27 @@ export function SnifferPage(props: {
     const next: ConsoleMessageFilter = { ...filter, ...patch };
     for (const k of Object.keys(next) as (keyof ConsoleMessageFilter)[]) if (!next[k]) delete next[k];
     setSelected(null);
+    setReplays(undefined);
     props.onFilter(next);
   };
 
   const sampledRecently = live.sampled && Date.now() - live.sampled.at < 10_000 ? live.sampled : undefined;
   const conversationMessages = filter.conversation ? shown.filter((m) => m.conversationId === filter.conversation) : [];
   const agentNames = props.agents.map((a) => a.name);
+
+  // The conversation's agents deployed here, each replayed on the node (its steps come back separately).
+  const replayConversation = async (conversation: string): Promise<void> => {
+    const local = (n: string): string => n.split('@')[0]!;
+    const deployed = new Set(agentNames.map(local));
+    const taking = [...new Set(conversationMessages.flatMap((m) => [m.sender, ...m.receivers]).map(local))].filter((n) => deployed.has(n));
+    setReplays('loading');
+    const settled = await Promise.allSettled(taking.map((agent) => props.api.replay(agent, conversation)));
+    setReplays(
+      settled.map((r, i) =>
+        r.status === 'fulfilled' ? { agent: taking[i]!, replay: r.value } : { agent: taking[i]!, error: (r.reason as Error).message },
+      ),
+    );
+  };
 
   return (
     <section aria-labelledby="sniffer-title" class="sniffer">
@@ -201,6 +218,15 @@ export function SnifferPage(props: {
           data-testid="load-older"
         >
           {loading ? 'Loading…' : cursor === null ? 'No older messages' : 'Load older'}
+        </button>
+        <button
+          type="button"
+          disabled={!filter.conversation || conversationMessages.length === 0 || replays === 'loading'}
+          data-testid="replay"
+          title="Run each agent of this conversation again on the node's log, and show its handlings step by step"
+          onClick={() => void replayConversation(filter.conversation!)}
+        >
+          Replay
         </button>
         <button
           type="button"
@@ -298,6 +324,9 @@ export function SnifferPage(props: {
           )}
         </aside>
       </div>
+      {replays !== undefined && filter.conversation && (
+        <ReplaySteps conversation={filter.conversation} replays={replays} onClose={() => setReplays(undefined)} />
+      )}
       <p class="muted small">
         {shown.length} messages held, {arrows} drawn in view · stream {live.status}
       </p>

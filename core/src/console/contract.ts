@@ -24,6 +24,7 @@
 import type { AclMessage } from '../acl/message.js';
 import type { Permission } from '../access/permissions.js';
 import type { RoleName } from '../access/roles.js';
+import type { ConversationReplay } from '../control/replay-trace.js';
 
 /** The caller's role (decision 1760): what it may do is `WhoAmI.permissions`. */
 export type ConsoleRole = RoleName;
@@ -100,6 +101,9 @@ export interface AgentDetailResponse {
   agent: AgentDetail;
   conversations: ConversationSummary[];
 }
+
+/** `GET /api/agents/:name/replay?conversation=<id>`: the conversation's handlings of the agent, replayed as steps (issue 57). */
+export type ReplayResponse = ConversationReplay;
 
 export interface AgentLogLine {
   /** ISO time. */

@@ -18,6 +18,7 @@ import type { AgentLimitsSpec, RolloutThresholds } from './limits/index.js';
 import type { RolloutStrategy, RolloutView } from './rollout.js';
 import type { ReplayGateSpec } from './replay-gate.js';
 import type { ReplayReach } from './replay-reach.js';
+import type { ConversationReplay } from './replay-trace.js';
 import type { ReplicasView } from './replicas.js';
 import type { A2aCardSpec } from './a2a-card.js';
 import type { StateWrite } from './state.js';
@@ -402,6 +403,13 @@ export interface FreezeResult {
 }
 
 export interface NodeControl extends StateControl, DeadLetterControl {
+  /**
+   * A conversation's handlings of one agent, step by step (issue 57): its deployed version runs
+   * again, offline, on what the node's log recorded; nothing is sent or written. Refused
+   * (`agent.replay-unsupported`) on a node with no log to read back, for a kind (replay an
+   * instance), past the node's bound on the replay's time; `not-found` for an unknown agent.
+   */
+  replayConversation(agent: string, conversationId: string): Promise<ConversationReplay>;
   /** Deploy a new agent; rejects with an `already-exists` code if the name is taken. */
   deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus>;
   /**

@@ -34,13 +34,14 @@ import {
   type NodeControl,
   type NodeStats,
   type NodesResponse,
+  type ReplayResponse,
   type WhoAmI,
 } from '@caxton/core';
 import type { MessageLog } from '../log/message-log.js';
 import type { UploadSlots } from '../api/upload.js';
 import { ConsoleError } from './errors.js';
 import type { NodeStatsCollector } from './node-stats.js';
-import { configParams, deployName, languageParam, limitParam, messageFilter } from './query.js';
+import { configParams, conversationParam, deployName, languageParam, limitParam, messageFilter } from './query.js';
 import { ARTIFACT_BODY, readBody, readJsonText, type BodyLimit } from './request-body.js';
 import { agentDetail, agentRow, conversationSummaries, sniffed } from './views.js';
 
@@ -142,6 +143,11 @@ export class ConsoleApi {
         },
       );
     });
+  }
+
+  /** A conversation's handlings of the agent, replayed as steps (issue 57): the sniffer's step view. */
+  replay(name: string, params: URLSearchParams): Promise<ReplayResponse> {
+    return this.d.control.replayConversation(name, conversationParam(params));
   }
 
   async deploy(node: NodeControl, req: IncomingMessage, params: URLSearchParams): Promise<AgentResponse> {

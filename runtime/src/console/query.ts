@@ -55,6 +55,14 @@ export function messageFilter(params: URLSearchParams): ConsoleMessageFilter {
   return out;
 }
 
+/** `?conversation=` of a step view: required, one, bounded. */
+export function conversationParam(params: URLSearchParams): string {
+  const conversation = value(params, 'conversation');
+  if (conversation === undefined)
+    throw new ConsoleError('console.bad-request', 'a replay needs ?conversation=<id>', 'pick a conversation in the sniffer first');
+  return conversation;
+}
+
 /** The part of a console filter the node's tail applies at the source. */
 export function tailFilter(filter: ConsoleMessageFilter): TailFilter {
   const out: TailFilter = {};

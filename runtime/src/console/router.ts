@@ -11,6 +11,7 @@ export type ApiRoute =
   | { name: 'agents' }
   | { name: 'agent'; agent: string }
   | { name: 'agent-logs'; agent: string }
+  | { name: 'agent-replay'; agent: string }
   | { name: 'deploy' }
   | { name: 'upgrade'; agent: string }
   | { name: 'stop'; agent: string }
@@ -27,6 +28,8 @@ export const ROUTE_METHOD: Readonly<Record<ApiRoute['name'], string>> = {
   agents: 'ListAgents',
   agent: 'GetAgent',
   'agent-logs': 'StreamLogs',
+  // The steps show the agent's state before and after: its state's reader (and, server.ts, the tail's).
+  'agent-replay': 'GetState',
   deploy: 'DeployAgent',
   upgrade: 'UpgradeAgent',
   stop: 'StopAgent',
@@ -65,6 +68,7 @@ function apiRoute(parts: string[]): ApiRoute | undefined {
   if (b === undefined) return { name: 'agents' };
   if (c === undefined) return { name: 'agent', agent: agentName(b) };
   if (c === 'logs') return { name: 'agent-logs', agent: agentName(b) };
+  if (c === 'replay') return { name: 'agent-replay', agent: agentName(b) };
   if (c === 'upgrade') return { name: 'upgrade', agent: agentName(b) };
   if (c === 'stop') return { name: 'stop', agent: agentName(b) };
   return undefined;

@@ -234,6 +234,14 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         return sendJson(res, 200, await api.agent(api_.agent, principal));
       case 'agent-logs':
         return sendJson(res, 200, await api.agentLogs(api_.agent, params));
+      case 'agent-replay':
+        // The steps show what the agent was handed and sent too: the tail's reader only.
+        try {
+          requireAllowed(principal, 'TailMessages', undefined);
+        } catch (err) {
+          return refusedFor(err);
+        }
+        return sendJson(res, 200, await api.replay(api_.agent, params));
       case 'deploy':
         return sendJson(res, 200, await api.deploy(changer(), req, params));
       case 'upgrade':

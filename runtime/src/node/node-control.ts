@@ -12,6 +12,7 @@ import { RESERVED_AGENT_NAMES } from './lifecycle/index.js';
 import type {
   AclMessage,
   AgentStatus,
+  ConversationReplay,
   DeploySpec,
   EdgeTicket,
   LogEntry,
@@ -222,6 +223,13 @@ export class LocalNodeControl implements NodeControl {
     this.notFrozen(`upgrade ${spec.name}`);
     if (this.d.killSwitch.isSuspended(spec.name)) throw new AgentSuspendedError(spec.name, 'upgrade');
     return this.d.agents.upgrade(spec, artifact);
+  }
+
+  async replayConversation(agent: string, conversationId: string): Promise<ConversationReplay> {
+    this.live();
+    // It runs the agent's code (offline, in a sandbox of its own): a frozen node runs none.
+    this.notFrozen(`replay ${agent}`);
+    return this.d.agents.traceConversation(agent, conversationId);
   }
 
   async rollback(name: string): Promise<UpgradeResult> {

@@ -25,7 +25,7 @@
  * tombstones (the count its header names) delete what is deleted already and are skipped.
  */
 import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
-import type { StateRecord, TxHeader } from '../log/kafka/state-records.js';
+import { ORDER_STATE_KEY, type StateRecord, type TxHeader } from '../log/kafka/state-records.js';
 import type { RecordedEvent } from './recorded.js';
 import { HistoryMatcher, type AgentHistoryCounts, type AgentHistoryLimits } from './history-matcher.js';
 
@@ -36,6 +36,12 @@ export interface KafkaHistoryCounts extends AgentHistoryCounts {
   compactedGaps: number;
   /** Commits of a node that predates the `caxton-tx` header: their writes are given to the newest delivery they complete. */
   unattributedCommits: number;
+  /**
+   * Handlings that committed only an offset and that no header named (their node's list was lost:
+   * it stopped, or the order record is not written yet): placed by their offset, which is not always
+   * the order they ran.
+   */
+  unorderedHandlings: number;
 }
 
 /** Skips a sweep's tombstones and stale owners' records, in the order the partition holds them. */
@@ -74,6 +80,7 @@ export class KafkaAgentHistory extends HistoryMatcher {
   /** The agent's deliveries in delivery (offset) order. */
   private readonly order: { id: string; offset: number }[] = [];
   private readonly offsets = new Map<string, number>();
+  private readonly byOffset = new Map<number, string>();
   private readonly deadLetters = new Set<string>();
   private readonly marked = new Set<string>();
   private readonly markerFence = new Fence();
@@ -85,7 +92,9 @@ export class KafkaAgentHistory extends HistoryMatcher {
   private entries: StateWrite[] = [];
   private marker: readonly string[] | undefined;
   private lastStateOffset: number | undefined;
-  private extra = { compactedGaps: 0, unattributedCommits: 0 };
+  private extra = { compactedGaps: 0, unattributedCommits: 0, unorderedHandlings: 0 };
+  /** The deliveries `prepare` found done with no state commit: those a header may name. */
+  private readonly done = new Set<string>();
 
   constructor(agent: string, out: RecordedEvent[], limits: AgentHistoryLimits = {}) {
     super(agent, out, limits);
@@ -99,6 +108,7 @@ export class KafkaAgentHistory extends HistoryMatcher {
       this.delivered(delivery);
       this.order.push({ id: delivery.id, offset });
       this.offsets.set(delivery.id, offset);
+      this.byOffset.set(offset, delivery.id);
       // Those the matcher dropped past its bound go too, so this stays bounded as it is.
       if (this.order.length > 2 * this.limits.maxPendingDeliveries) this.forgetDropped();
     }
@@ -110,7 +120,11 @@ export class KafkaAgentHistory extends HistoryMatcher {
     this.order.length = 0;
     this.order.push(...kept);
     this.offsets.clear();
-    for (const { id, offset } of kept) this.offsets.set(id, offset);
+    this.byOffset.clear();
+    for (const { id, offset } of kept) {
+      this.offsets.set(id, offset);
+      this.byOffset.set(offset, id);
+    }
   }
 
   /** A message of any partition: kept if the agent sent it (one copy per message id). */
@@ -141,7 +155,10 @@ export class KafkaAgentHistory extends HistoryMatcher {
     for (const { id, offset } of this.order) {
       if (!this.isPending(id) || this.marked.has(id)) continue;
       const dead = this.deadLetters.has(id);
-      if (dead || done(offset)) this.queue.push({ id, dead, offset });
+      if (dead || done(offset)) {
+        this.queue.push({ id, dead, offset });
+        if (!dead) this.done.add(id);
+      }
     }
     this.order.length = 0;
   }
@@ -153,7 +170,8 @@ export class KafkaAgentHistory extends HistoryMatcher {
     if (!this.fence.admits(record)) return;
     // A clear's marker tombstone (kind 'marker-cleared') only ends its produce: the header says reset.
     if ((record.kind !== 'entry' && record.kind !== 'marker' && record.kind !== 'marker-cleared') || record.agent !== this.local) return;
-    if (record.kind === 'entry') this.entries.push({ key: record.key, value: record.value });
+    // An order record's delete of nothing (state-records.ts ORDER_STATE_KEY) is no write: only its header counts.
+    if (record.kind === 'entry' && record.key !== ORDER_STATE_KEY) this.entries.push({ key: record.key, value: record.value });
     else if (record.kind === 'marker') this.marker = record.ids;
     if (tx !== undefined) this.commit(tx, `state@${offset}`);
     else if (record.kind === 'marker') this.legacyCommit(`state@${offset}`);
@@ -205,7 +223,7 @@ export class KafkaAgentHistory extends HistoryMatcher {
         return;
       case 'state':
         this.runBefore(tx.before);
-        this.committed({ writes: entries, reset: false }, position);
+        if (entries.length > 0) this.committed({ writes: entries, reset: false }, position);
         return;
       case 'rewrite':
         // The owner's repair or sweep writing again what is held: no commit of a handling.
@@ -237,17 +255,24 @@ export class KafkaAgentHistory extends HistoryMatcher {
    * The deliveries a commit names as completed by their offset alone since the agent's previous
    * state commit, in the order they ran (completed-since.ts): emitted now, before the commit.
    */
-  private runBefore(ids: readonly string[] | undefined): void {
-    if (ids === undefined) return;
-    for (const id of ids) if (this.isPending(id)) this.completed(id, `deliveries@${this.offsets.get(id) ?? '?'}`);
+  private runBefore(offsets: readonly number[] | undefined): void {
+    if (offsets === undefined) return;
+    for (const offset of offsets) {
+      const id = this.byOffset.get(offset);
+      if (id !== undefined && this.done.has(id) && this.isPending(id)) this.completed(id, `deliveries@${offset}`);
+    }
   }
 
   /** Emit the deliveries done without a state commit that were handed out before `offset`. */
   private flushBefore(offset: number): void {
     while (this.head < this.queue.length && this.queue[this.head]!.offset < offset) {
       const { id, dead, offset: at } = this.queue[this.head++]!;
+      if (!this.isPending(id)) continue; // a header named it, and it ran there
       if (dead) this.deadLettered(id, `deliveries@${at}`);
-      else this.completed(id, `deliveries@${at}`);
+      else {
+        this.extra.unorderedHandlings++;
+        this.completed(id, `deliveries@${at}`);
+      }
     }
     if (this.head === this.queue.length && this.head > 0) {
       this.queue = [];

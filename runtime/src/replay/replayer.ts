@@ -12,7 +12,7 @@
  * the directory (`search-services` answers from the registry as it is now), secure randomness (counted per
  * handling), and an instance's memory from before the span (one instance runs the whole span).
  */
-import { isInstanceName, isReplicaUnitName, type Delivery, type StateWrite } from '@caxton/core';
+import { isInstanceName, isReplicaUnitName, type Delivery, type HandlingStep, type StateWrite } from '@caxton/core';
 import type { Engine, Work, WorkResult } from '@caxton/sandbox';
 import { outcomeOf, ReplaySandbox } from './replay-sandbox.js';
 import { differences, ownWrites, type Difference } from './compare.js';
@@ -101,21 +101,7 @@ export interface ReplaySummary {
 }
 
 /** One handling as a step of a conversation (`caxton replay --trace`). */
-export interface HandlingStep {
-  /** The message it was handed (a timer's token for a timer). */
-  input:
-    | { performative: string; sender: string | undefined; content: string | undefined; conversationId: string | undefined }
-    | { timer: string };
-  /** The keys it wrote (recorded or replayed), as they were before it: null for a key that was not there. */
-  stateBefore: Record<string, string | null>;
-  /** Its own writes as the log recorded them. */
-  recordedWrites: Record<string, string | null>;
-  /** What the replay did: messages sent (receivers, performative, content), timers, HTTP requests, log lines. */
-  sent: { performative: string; receivers: string[]; content: string | undefined }[];
-  timers: { token: string; delayMs: number }[];
-  http: { method: string; url: string }[];
-  logs: string[];
-}
+export type { HandlingStep } from '@caxton/core';
 
 export class Replayer {
   private readonly sandbox: ReplaySandbox;

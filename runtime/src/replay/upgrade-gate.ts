@@ -18,9 +18,12 @@ import {
   REPLAY_GATE_LIMIT_TABLE,
   ReplayGateUnsupportedError,
   UpgradeReplayRefusedError,
+  type ConversationReplay,
   type ReplayGateSpec,
   type ReplayGateVerdict,
 } from '@caxton/core';
+import type { AgentRecord } from '../storage/records.js';
+import { deploymentOf } from './deployment-record.js';
 import type { Engine } from '@caxton/sandbox';
 import type { HistoryReader, RecordedDeployment, RecordedEvent, RecordedHandling } from './recorded.js';
 import { Replayer, type HandlingReport } from './replayer.js';
@@ -42,6 +45,11 @@ export interface UpgradeGateOptions {
   maxFuelPerHandling?: number;
 }
 
+/** Steps one conversation's list shows at most (the CLI's `--trace` shows them all). */
+export const TRACE_MAX_STEPS = 200;
+/** How long a conversation's replay may run in the node's thread before it is refused (use the CLI). */
+export const TRACE_DEADLINE_MS = 30_000;
+
 /** Fuel a replayed handling may use in the gate: about a second of CPU in the node's own thread. */
 export const GATE_MAX_FUEL = 1_000_000_000;
 /** How long a gate's replay may run before the upgrade is refused as too large to prove here. */
@@ -55,6 +63,18 @@ async function countReplayable(history: HistoryReader, agent: string): Promise<n
   let n = 0;
   for await (const e of history(agent)) if (replayable(e)) n++;
   return n;
+}
+
+/**
+ * The events of `events`, each after a turn of the event loop (the node's traffic goes on between
+ * two handlings, unreported ones included), refused with `late()` past `deadline`.
+ */
+async function* paced(events: AsyncIterable<RecordedEvent>, deadline: number, late: () => Error): AsyncGenerator<RecordedEvent> {
+  for await (const e of events) {
+    if (Date.now() > deadline) throw late();
+    yield e;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /** The events of `events`, then what its end said (`onEnd`): a `for await` drops a generator's return. */
@@ -109,6 +129,68 @@ export class UpgradeGate {
       if (err instanceof ReplayError) throw new ReplayGateUnsupportedError(agent, err.message);
       throw err;
     }
+  }
+
+  /**
+   * A conversation, step by step (the console's step view): the agent's recorded version — the
+   * component `record` names — runs again on its handlings the log holds, those before the
+   * conversation's too (unreported: its memory goes through what it went through), and each of the
+   * conversation's handlings becomes a step. Bounded as the gate is, and by TRACE_DEADLINE_MS.
+   */
+  async trace(agent: string, record: AgentRecord, component: Uint8Array, conversationId: string): Promise<ConversationReplay> {
+    const started = Date.now();
+    const deployment = deploymentOf(record, agent);
+    const replayer = new Replayer({
+      engine: this.o.engine,
+      deployment,
+      identity: `${agent}@${this.o.platform}`,
+      component,
+      select: (h) => h.work.kind === 'message' && h.work.delivery.message.conversationId === conversationId,
+      runUnselected: true,
+      trace: true,
+      maxFuelPerHandling: this.o.maxFuelPerHandling ?? GATE_MAX_FUEL,
+      ...(this.o.servicesByType === undefined ? {} : { servicesByType: await this.o.servicesByType() }),
+      ...(this.o.localAgents === undefined ? {} : { localAgents: await this.o.localAgents() }),
+    });
+    const out: ConversationReplay = {
+      agent,
+      conversationId,
+      version: record.version,
+      steps: [],
+      recorded: 0,
+      replayed: 0,
+      truncated: false,
+    };
+    const deadline = started + (this.o.deadlineMs ?? TRACE_DEADLINE_MS);
+    const late = (): ReplayGateUnsupportedError =>
+      new ReplayGateUnsupportedError(
+        agent,
+        `its replay ran past ${Math.round((Date.now() - started) / 1000)} s: run it beside the node (caxton replay ${agent} --conversation ${conversationId} --trace)`,
+      );
+    try {
+      for await (const r of replayer.run(paced(this.o.history(agent), deadline, late))) {
+        if (out.steps.length >= TRACE_MAX_STEPS) {
+          out.truncated = true;
+          break;
+        }
+        out.steps.push({
+          agent,
+          at: r.work.at ?? 0,
+          work: r.work.kind === 'message' ? r.work.messageId : r.work.id,
+          outcome: r.outcome,
+          fuelUsed: r.fuelUsed,
+          differs: r.differences.map((d) => d.what),
+          step: r.step!,
+        });
+      }
+    } finally {
+      const summary = replayer.summaryOf();
+      out.recorded = summary.recorded;
+      out.replayed = summary.replayed;
+      replayer.close();
+      this.o.engine.forget(deployment.artifactDigest);
+    }
+    return out;
   }
 
   private async judge(

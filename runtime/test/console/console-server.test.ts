@@ -18,6 +18,7 @@ import {
   type AgentsResponse,
   type MessagesResponse,
   type NodesResponse,
+  type ReplayResponse,
   type SampledNotice,
   type SendResponse,
   type SniffedMessage,
@@ -481,6 +482,55 @@ describe('console server: sending over HTTP (POST /api/messages)', () => {
       assert.equal(stream.messages()[0]!.id, sent.messageId);
     } finally {
       stream.close();
+    }
+  });
+
+  it("replays a conversation's handlings of an agent on the node as steps (the sniffer's step view); refuses the wrong caller and a missing conversation", async () => {
+    const stream = new Stream('?conversation=replay-1');
+    await stream.ready;
+    try {
+      assert.equal((await send(request('replay-1'))).status, 200);
+      await stream.until(() => stream.messages().some((m) => m.performative === 'inform' && m.receivers.includes('operator@caxton')));
+    } finally {
+      stream.close();
+    }
+    // Its handling is in the log once its commit is durable, a moment after its answer shows.
+    let replay: ReplayResponse | undefined;
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      replay = await json<ReplayResponse>('/api/agents/broker/replay?conversation=replay-1');
+      if (replay.steps.length > 0) break;
+    }
+    assert.ok(replay && replay.steps.length === 1, JSON.stringify(replay));
+    const [step] = replay.steps;
+    assert.equal(replay.agent, 'broker');
+    assert.ok(replay.replayed >= 1 && replay.recorded >= replay.replayed, JSON.stringify(replay));
+    assert.deepEqual(step!.differs, [], 'the recorded version does what the log recorded');
+    assert.equal(step!.outcome, 'ok');
+    assert.deepEqual(step!.step.input, {
+      performative: 'request',
+      sender: 'operator@caxton',
+      content: 'deliver replay-1',
+      conversationId: 'replay-1',
+    });
+    assert.ok(
+      step!.step.sent.some((m) => m.performative === 'agree'),
+      JSON.stringify(step!.step.sent),
+    );
+
+    const missing = await call('/api/agents/broker/replay');
+    assert.equal(missing.status, 400);
+    assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'console.bad-request');
+    const unknown = await call('/api/agents/nobody/replay?conversation=replay-1');
+    assert.equal(unknown.status, 404);
+    // An observer reads messages but not state: the steps show the agent's state.
+    const client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: admin });
+    try {
+      const observer = (await client.issueToken({ role: 'observer', ttlMs: 3_600_000 })).token;
+      const refused = await call('/api/agents/broker/replay?conversation=replay-1', { token: observer });
+      assert.equal(refused.status, 403);
+      assert.match(((await refused.json()) as { error: { message: string } }).error.message, /may not call GetState$/);
+    } finally {
+      client.close();
     }
   });
 

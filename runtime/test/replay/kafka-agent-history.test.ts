@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { timerDoneStateKey, timerSetStateKey, type StateWrite } from '@caxton/core';
 import { derivedMessageId } from '../../src/bus/ids.js';
 import {
+  ORDER_STATE_KEY,
   decodeStateRecord,
   decodeTxHeader,
   encodeClaim,
@@ -75,8 +76,8 @@ describe('the caxton-tx header', () => {
     const cases: TxHeader[] = [
       { kind: 'deliveries', counts: [2, 0, 1], clocks: [1_700_000_000_123, -1, 0] },
       { kind: 'state' },
-      { kind: 'state', before: ['d-1x>counter/ключ;7', 'd-2'] },
-      { kind: 'deliveries', counts: [0], clocks: [-1], before: ['d-3>a,b'] },
+      { kind: 'state', before: [1_000_000, 999_990, 1_000_007] },
+      { kind: 'deliveries', counts: [0], clocks: [-1], before: [0] },
       { kind: 'reset' },
       { kind: 'rewrite' },
     ];
@@ -215,7 +216,7 @@ describe('one agent read back from the Kafka log', () => {
       ],
       state: [
         deliveriesCommit([{ id: id('m0'), writes: [w(timerSetStateKey('t1'), JSON.stringify({ token: 'tick', delayMs: 5 }))] }]),
-        withTxHeader([encodeEntry(AGENT, w(timerDoneStateKey('t1'), '1700000000005'))], { kind: 'state', before: [id('m2'), id('m1')] }),
+        withTxHeader([encodeEntry(AGENT, w(timerDoneStateKey('t1'), '1700000000005'))], { kind: 'state', before: [2, 1] }),
         deliveriesCommit([{ id: id('m3'), writes: [w('count', '1')] }]),
       ],
     });
@@ -223,6 +224,36 @@ describe('one agent read back from the Kafka log', () => {
       handled(events).map((x) => (x.work.kind === 'message' ? x.work.delivery.messageId : x.work.timerId)),
       ['m0', 'm2', 'm1', 't1', 'm3'],
     );
+  });
+
+  it('runs what an order record names in its order, and the record itself is no state', () => {
+    // No state commit came after m1 and m2 (a stateless tail): the node wrote their order on its own.
+    const { events, history } = read({
+      deliveries: [
+        { id: 'm0', content: '+1' },
+        { id: 'm1', content: 'get' },
+        { id: 'm2', content: 'get' },
+      ],
+      state: [
+        deliveriesCommit([{ id: id('m0'), writes: [w('count', '1')] }]),
+        withTxHeader([encodeEntryTombstone(AGENT, ORDER_STATE_KEY)], { kind: 'state', before: [2, 1] }),
+      ],
+    });
+    assert.deepEqual(
+      events.map((e) => (e.kind === 'handled' && e.work.kind === 'message' ? e.work.delivery.messageId : e.kind)),
+      ['m0', 'm2', 'm1'],
+    );
+    assert.equal(history.countedKafka().unorderedHandlings, 0);
+  });
+
+  it('never runs a delivery an order record names that the group has not completed', () => {
+    const { events, history } = read({
+      deliveries: [{ id: 'm1', content: 'get' }],
+      state: [withTxHeader([encodeEntryTombstone(AGENT, ORDER_STATE_KEY)], { kind: 'state', before: [1] })],
+      done: () => false,
+    });
+    assert.deepEqual(events, []);
+    assert.equal(history.countedKafka().pendingDeliveries, 1);
   });
 
   it('places a timer firing no header orders after the deliveries before it, and what wrote nothing before the next delivery commit', () => {
@@ -236,7 +267,7 @@ describe('one agent read back from the Kafka log', () => {
       ],
       state: [
         deliveriesCommit([{ id: id('m0'), writes: [w(timerSetStateKey('t1'), JSON.stringify({ token: 'tick', delayMs: 5 }))] }]),
-        withTxHeader([encodeEntry(AGENT, w(timerDoneStateKey('t1'), '1700000000005'))], { kind: 'state', before: [id('m1')] }),
+        withTxHeader([encodeEntry(AGENT, w(timerDoneStateKey('t1'), '1700000000005'))], { kind: 'state', before: [1] }),
         deliveriesCommit([{ id: id('m3'), writes: [w('count', '1')] }]),
       ],
     });

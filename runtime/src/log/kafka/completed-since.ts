@@ -1,38 +1,65 @@
 /**
  * Per agent, the deliveries this node completed with an offset commit alone (no state record of
- * their own) since the agent's last state commit here, in completion order (replay, issue 57). An
+ * their own) since the agent's last state commit here, in completion order, by their offsets in the
+ * agent's partition (replay, issue 57). An
  * agent's commits are chained (the applier), so its next state commit — a delivery's, a timer's
  * firing, an operator's write — comes after all of them: its `caxton-tx` header names them
  * (state-records.ts), and a history reader runs them in that order before the commit. Without it
  * a reader has only their offsets, and an agent's mailbox does not hand out in offset order (it is
  * fair between senders).
  *
- * Bounded: at most `perAgent` ids an agent (the oldest dropped: the reader places those by offset)
- * and `agents` agents (past it, it starts over).
+ * When no state commit comes (a stateless agent, the tail of a busy one), the list is written on its
+ * own as an order record: when it holds `perAgent` ids, and otherwise `flushMs` after its first
+ * (`due`). Bounded: at most `perAgent` ids an agent, `agents` agents (past it, it starts over: the
+ * reader places those it lost by offset).
  */
 export class CompletedSince {
-  private readonly ids = new Map<string, string[]>();
+  private readonly ids = new Map<string, number[]>();
+  /** Agents with a list, oldest first: what a flush takes. */
+  private readonly since = new Map<string, number>();
 
   constructor(
-    private readonly perAgent = 32,
+    readonly perAgent = 32,
     private readonly agents = 16_384,
   ) {}
 
-  add(agent: string, deliveryId: string): void {
+  /** Adds the delivery at `offset` to the agent's list; returns the list when it is full (taken: write it now). */
+  add(agent: string, offset: number, now: number): number[] | undefined {
     let list = this.ids.get(agent);
     if (list === undefined) {
-      if (this.ids.size >= this.agents) this.ids.clear();
+      if (this.ids.size >= this.agents) {
+        this.ids.clear();
+        this.since.clear();
+      }
       list = [];
       this.ids.set(agent, list);
+      this.since.set(agent, now);
     }
-    if (list.length >= this.perAgent) list.shift();
-    list.push(deliveryId);
+    list.push(offset);
+    return list.length >= this.perAgent ? this.take(agent) : undefined;
   }
 
   /** The agent's list, handed to the commit being made (and so forgotten here). */
-  take(agent: string): string[] | undefined {
+  take(agent: string): number[] | undefined {
     const list = this.ids.get(agent);
-    if (list !== undefined) this.ids.delete(agent);
+    if (list !== undefined) {
+      this.ids.delete(agent);
+      this.since.delete(agent);
+    }
     return list;
+  }
+
+  /** The agents whose list is older than `before`, with their lists (taken). */
+  due(before: number): [string, number[]][] {
+    const out: [string, number[]][] = [];
+    for (const [agent, at] of this.since) {
+      if (at > before) break; // in insertion order: the rest are younger
+      out.push([agent, this.take(agent)!]);
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.ids.size;
   }
 }

@@ -30,7 +30,9 @@ import type { PartitionState, PendingWrites } from './partition-state.js';
 import { KafkaNotOwnerError, KafkaStateKeyError, KafkaStateNotOwnerError, KafkaStateReadBoundError } from './errors.js';
 import {
   MARKER_STATE_KEY,
+  ORDER_STATE_KEY,
   encodeClaim,
+  encodeEntryTombstone,
   encodeEntry,
   encodeMarker,
   encodeMarkerTombstone,
@@ -40,7 +42,7 @@ import {
 } from './state-records.js';
 import { StateSweeper, type StateSweepDeps } from './state-sweep.js';
 
-const stateTx = (before: readonly string[] | undefined): TxHeader => (before === undefined ? { kind: 'state' } : { kind: 'state', before });
+const stateTx = (before: readonly number[] | undefined): TxHeader => (before === undefined ? { kind: 'state' } : { kind: 'state', before });
 const REWRITE: TxHeader = { kind: 'rewrite' };
 
 /** Earlier ids a marker repeats at most (normally 0: the offset commit follows within milliseconds). */
@@ -301,7 +303,7 @@ export class KafkaAgentState implements AgentStateStore {
   }
 
   /** `before`: the agent's deliveries completed here by their offset alone since its last state commit (CompletedSince), for replay. */
-  async commitState(agent: string, writes: readonly StateWrite[], before?: readonly string[]): Promise<void> {
+  async commitState(agent: string, writes: readonly StateWrite[], before?: readonly number[]): Promise<void> {
     if (writes.length === 0) return;
     this.checkKeys(agent, writes);
     await this.produce(
@@ -324,7 +326,7 @@ export class KafkaAgentState implements AgentStateStore {
    * tenure (the work's ownership token) in the same synchronous stretch as this call reads it
    * (the applier's fence check, then its commit, with no await between them), so the two agree.
    */
-  async commitClaimed(agent: string, writes: readonly StateWrite[], before?: readonly string[]): Promise<ClaimedCommit> {
+  async commitClaimed(agent: string, writes: readonly StateWrite[], before?: readonly number[]): Promise<ClaimedCommit> {
     this.checkKeys(agent, writes);
     const partition = this.d.partitionOf(agent);
     const pending = this.claims.get(partition);
@@ -385,7 +387,7 @@ export class KafkaAgentState implements AgentStateStore {
     agent: string,
     commits: readonly { id: string; writes: readonly StateWrite[]; clockAt?: number }[],
     tenure?: Promise<string>,
-    before?: readonly string[],
+    before?: readonly number[],
   ): Promise<void> {
     const writes = commits.flatMap((c) => c.writes);
     this.checkKeys(agent, writes);
@@ -418,6 +420,17 @@ export class KafkaAgentState implements AgentStateStore {
     // Re-read: another commit of the agent may have been confirmed meanwhile.
     const now = (this.unconfirmed.get(agent) ?? []).filter((id) => !fresh.includes(id));
     this.unconfirmed.set(agent, [...fresh, ...now].slice(0, MAX_UNCONFIRMED));
+  }
+
+  /**
+   * An order record (state-records.ts ORDER_STATE_KEY): names `before`, the agent's deliveries
+   * completed by their offset alone, in the order they ran, when no state commit of the agent came
+   * to carry them. Untagged and no marker: it changes no state and no reader's view, so it needs no
+   * fence. Not written for a partition no longer held here (the order is then not recorded).
+   */
+  async commitOrder(agent: string, before: readonly number[]): Promise<void> {
+    if (before.length === 0 || !this.owned.has(this.d.partitionOf(agent))) return;
+    await this.produce(agent, [], [encodeEntryTombstone(agent, ORDER_STATE_KEY)], { kind: 'state', before });
   }
 
   /** The offset commit covering these deliveries succeeded: later markers need not repeat them. */

@@ -71,6 +71,13 @@ const DEAD_LETTER_MARKS_WINDOW = 20_000;
  * one whose handling read the clock (decision 2178): the time rides in the commit's `caxton-tx`
  * header, for replay, so a handling that read the clock and wrote nothing commits a marker alone.
  */
+/**
+ * How long an agent's deliveries completed by offset alone wait for a state commit of the agent to
+ * name them before an order record names them (completed-since.ts): short, so a replay soon after
+ * the traffic finds them ordered; one small record per agent per interval at most.
+ */
+const ORDER_FLUSH_MS = 250;
+
 function commitsState(r: CompletionRecord): boolean {
   return (r.state !== undefined && r.state.length > 0) || r.clockAt !== undefined;
 }
@@ -88,6 +95,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   private readonly o: ResolvedKafkaOptions;
   private readonly completed: CompletedWindow;
   private readonly completedSince = new CompletedSince();
+  private orderTimer: NodeJS.Timeout | undefined;
   private state: Open | undefined;
   private closed = false;
 
@@ -270,6 +278,8 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         stateReader: reader!,
         agentState,
       };
+      // Unref'd: order records are for replay; they never keep a stopping process alive.
+      this.orderTimer = setInterval(() => this.writeDueOrders(this.state, Date.now() - ORDER_FLUSH_MS), ORDER_FLUSH_MS).unref();
     } catch (e) {
       abandoned = true;
       const cleanup = () => Promise.allSettled([consumer?.close(), reader?.close(), admin.disconnect()]);
@@ -330,13 +340,18 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const stateFailed = await this.commitStates(s, records, committing);
     const byPartition = new Map<number, string[]>();
     const notOwned: string[] = [];
+    const now = Date.now();
     for (const r of records) {
       if (stateFailed.ids.has(r.id)) continue;
       const p = s.partitionOf.of(r.receiver);
       const tracker = s.consumer.tracker(p);
-      if (tracker?.complete(r.id)) {
+      const offset = tracker?.completeAt(r.id);
+      if (offset !== undefined) {
         this.completed.add(r.id);
-        if (committing?.has(r.receiver) !== true) this.completedSince.add(r.receiver, r.id);
+        if (committing?.has(r.receiver) !== true) {
+          const full = this.completedSince.add(r.receiver, offset, now);
+          if (full !== undefined) this.writeOrder(s, r.receiver, full);
+        }
         byPartition.set(p, [...(byPartition.get(p) ?? []), r.id]);
       } else if (!this.completed.has(r.id)) {
         notOwned.push(r.id); // completing twice is fine; completing what we never handed out is not
@@ -393,6 +408,21 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       }),
     );
     return { ids: failed, error };
+  }
+
+  /** The order records of the agents whose list was started before `before` with no state commit to carry it (completed-since.ts). */
+  private writeDueOrders(s: Open | undefined, before: number): void {
+    if (s === undefined || this.completedSince.size === 0) return;
+    for (const [agent, ids] of this.completedSince.due(before)) this.writeOrder(s, agent, ids);
+  }
+
+  /**
+   * Not awaited by anything: an order record is for replay only. One that is not written (the
+   * partition moved, the broker refused past the append's deadline) leaves those handlings to be
+   * placed by their offsets (the reader counts them); the log's own work is unaffected.
+   */
+  private writeOrder(s: Open, agent: string, offsets: readonly number[]): void {
+    s.agentState.commitOrder(agent, offsets).catch(() => {});
   }
 
   async readState(agent: string): Promise<ReadonlyMap<string, string>> {
@@ -491,6 +521,8 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     if (!s) return;
     // Settle in-flight work first (each is bounded by its own deadline), then leave the group so
     // our partitions move to the other nodes at once instead of after the session timeout.
+    clearInterval(this.orderTimer);
+    this.writeDueOrders(s, Number.POSITIVE_INFINITY); // the last lists, with the state writes drained below
     await s.agentState.stop();
     await s.deliveries.drain();
     await s.deadLetters.drain();

@@ -141,11 +141,16 @@ export class PartitionTracker {
 
   /** Mark a handed-out delivery done; returns false if the id is not pending here. */
   complete(id: string): boolean {
+    return this.completeAt(id) !== undefined;
+  }
+
+  /** complete(), giving the delivery's (first) offset; undefined when it is not pending here. */
+  completeAt(id: string): number | undefined {
     const offsets = this.offsetsById.get(id);
-    if (offsets === undefined) return false;
+    if (offsets === undefined) return undefined;
     for (const o of offsets) this.pending.delete(o);
     this.offsetsById.delete(id);
-    return true;
+    return offsets[0];
   }
 
   /** What to commit, or undefined while nothing is known about the partition. */

@@ -79,34 +79,48 @@ export interface StateMessage {
  *   2178), -1 for none;
  * - `state`: an operator's write, or a timer's firing (commitState, commitClaimed);
  * - either may name `before` it the agent's deliveries this node completed by their offset alone
- *   since the agent's last state commit, in completion order (completed-since.ts), so a reader runs
- *   them in the order they ran;
+ *   since the agent's last state commit, in completion order (completed-since.ts), by their offsets
+ *   in the agent's partition of the deliveries topic, so a reader runs them in the order they ran;
  * - `reset`: clearState (the agent's every key deleted, and its marker);
  * - `rewrite`: the owner's repair or sweep writing again what the view already holds.
  */
 export const TX_HEADER = 'caxton-tx';
 
+/**
+ * The state key of an agent's order record: a tombstone (a delete of a key no agent has: the
+ * runtime's reserved prefix, decision 1600) whose only content is its `state` header's `before`
+ * list — the deliveries an agent completed by offset alone since its last state commit, written when
+ * no other state commit of the agent comes to carry them (completed-since.ts). Every reader applies
+ * it as the delete of nothing; compaction removes it after delete.retention.ms.
+ */
+export const ORDER_STATE_KEY = '\u0000order';
+
 export type TxHeader =
-  | { kind: 'deliveries'; counts: readonly number[]; clocks: readonly number[]; before?: readonly string[] }
-  | { kind: 'state'; before?: readonly string[] }
+  | { kind: 'deliveries'; counts: readonly number[]; clocks: readonly number[]; before?: readonly number[] }
+  | { kind: 'state'; before?: readonly number[] }
   | { kind: 'reset' }
   | { kind: 'rewrite' };
 
 /**
- * `d;<count>,…;<clock>,…` | `s` | `r` | `w`, then for `d` and `s` each `before` id after a NUL
- * (delivery ids never hold one: agent names cannot), UTF-8: short, it rides on every state commit.
+ * `d;<count>,…;<clock>,…` | `s` | `r` | `w`, then for `d` and `s` the `before` offsets after a `|`:
+ * the first in base 36, each next as its difference from the one before (signed, base 36), as
+ * completions come near each other in a partition: a few bytes each. ASCII: it rides on every
+ * state commit.
  */
 export function encodeTxHeader(tx: TxHeader): Buffer {
-  const before = (ids: readonly string[] | undefined): string => (ids === undefined || ids.length === 0 ? '' : `${SEP}${ids.join(SEP)}`);
+  const before = (offsets: readonly number[] | undefined): string =>
+    offsets === undefined || offsets.length === 0
+      ? ''
+      : `|${offsets.map((o, i) => (i === 0 ? o : o - offsets[i - 1]!).toString(36)).join(',')}`;
   switch (tx.kind) {
     case 'deliveries':
-      return Buffer.from(`d;${tx.counts.join(',')};${tx.clocks.join(',')}${before(tx.before)}`, 'utf8');
+      return Buffer.from(`d;${tx.counts.join(',')};${tx.clocks.join(',')}${before(tx.before)}`, 'latin1');
     case 'state':
-      return Buffer.from(`s${before(tx.before)}`, 'utf8');
+      return Buffer.from(`s${before(tx.before)}`, 'latin1');
     case 'reset':
-      return Buffer.from('r', 'utf8');
+      return Buffer.from('r', 'latin1');
     case 'rewrite':
-      return Buffer.from('w', 'utf8');
+      return Buffer.from('w', 'latin1');
   }
 }
 
@@ -116,11 +130,29 @@ const CLOCK = /^(-1|0|[1-9][0-9]{0,15})$/;
 /** The header's value as a TxHeader; undefined when it is not one this build writes (a newer node's, damage). */
 export function decodeTxHeader(value: Buffer | string | undefined): TxHeader | undefined {
   if (value === undefined) return undefined;
-  const [head, ...before] = (typeof value === 'string' ? value : value.toString('utf8')).split(SEP);
-  if (before.some((id) => id === '')) return undefined;
+  const [head, list, extra] = (typeof value === 'string' ? value : value.toString('latin1')).split('|');
   const tx = decodeTxHead(head!);
-  if (tx === undefined || before.length === 0) return tx;
-  return tx.kind === 'deliveries' || tx.kind === 'state' ? { ...tx, before } : undefined;
+  if (tx === undefined || extra !== undefined) return undefined;
+  if (list === undefined) return tx;
+  const before = decodeOffsets(list);
+  return before !== undefined && (tx.kind === 'deliveries' || tx.kind === 'state') ? { ...tx, before } : undefined;
+}
+
+const FIRST = /^[0-9a-z]{1,11}$/;
+const DELTA = /^-?[0-9a-z]{1,11}$/;
+
+/** `<first>,<delta>,…` (base 36) → offsets; undefined for anything else (a negative offset too). */
+function decodeOffsets(list: string): number[] | undefined {
+  const parts = list.split(',');
+  const out: number[] = [];
+  for (const [i, part] of parts.entries()) {
+    if (!(i === 0 ? FIRST : DELTA).test(part)) return undefined;
+    const n = parseInt(part, 36);
+    const offset = i === 0 ? n : out[i - 1]! + n;
+    if (!Number.isSafeInteger(offset) || offset < 0) return undefined;
+    out.push(offset);
+  }
+  return out;
 }
 
 function decodeTxHead(text: string): TxHeader | undefined {

@@ -1,5 +1,5 @@
 /** What the node gives its agents' lifecycle (every topology), and the names no deployment may take. */
-import type { AgentLimitsSpec, RecordedDeployment, ReplayGateSpec, TopicPatterns } from '@caxton/core';
+import type { AgentLimitsSpec, ConversationReplay, RecordedDeployment, ReplayGateSpec, TopicPatterns } from '@caxton/core';
 import { InvalidArgumentError } from '@caxton/core';
 import type { Bus } from '../../bus/bus.js';
 import type { BusEvents } from '../../bus/events.js';
@@ -8,6 +8,7 @@ import type { MessageLog } from '../../log/message-log.js';
 import type { ArtifactStore } from '../../artifacts/artifact-store.js';
 import type { TrustPolicy } from '../../signing/trust.js';
 import type { AgentStateStore, AgentStore } from '../../storage/ports.js';
+import type { AgentRecord } from '../../storage/records.js';
 import type { AgentHost } from '../agent-host.js';
 import type { AgentMessaging } from '../agent-messaging.js';
 import type { ResidencyFactory } from '../agent-residency.js';
@@ -81,5 +82,7 @@ export interface AgentLifecycleOptions {
    */
   replayGate?: {
     check(agent: string, version: number, deployment: RecordedDeployment, component: Uint8Array, spec: ReplayGateSpec): Promise<unknown>;
+    /** A conversation's handlings of the agent as steps (the console's step view), its recorded version run again. */
+    trace(agent: string, record: AgentRecord, component: Uint8Array, conversationId: string): Promise<ConversationReplay>;
   };
 }

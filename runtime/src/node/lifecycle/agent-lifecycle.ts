@@ -5,7 +5,7 @@
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts). Each concern
  * is its own part beside it: deploys, upgrades, scaling, state changes and absent queues.
  */
-import type { AclMessage, AgentStatus, DeploySpec, TopicPatterns, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
+import type { AclMessage, AgentStatus, ConversationReplay, DeploySpec, TopicPatterns, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
 import {
   InvalidArgumentError,
   Instrumentation,
@@ -211,6 +211,11 @@ export class AgentLifecycle implements LifecycleParts {
   /** A new version, in place or as a rollout (see AgentUpgrades). */
   upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
     return this.upgrades.upgrade(spec, artifact);
+  }
+
+  /** A conversation's handlings of the agent, replayed as steps (see AgentUpgrades). */
+  traceConversation(name: string, conversationId: string): Promise<ConversationReplay> {
+    return this.upgrades.traceConversation(name, conversationId);
   }
 
   /** Back to the version the last upgrade replaced, or a rollout's abort (see AgentUpgrades). */

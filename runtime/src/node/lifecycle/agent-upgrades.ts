@@ -4,7 +4,15 @@
  * asked (issue 57), a rollback to the version the last upgrade replaced, a rollout's abort, and a
  * rollout's promotion through the ordinary drain and swap.
  */
-import type { AgentLimitsSpec, AgentStatus, RolloutStrategy, RolloutView, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
+import type {
+  AgentLimitsSpec,
+  AgentStatus,
+  ConversationReplay,
+  RolloutStrategy,
+  RolloutView,
+  UpgradeSpec,
+  VerifiedArtifact,
+} from '@caxton/core';
 import {
   ConflictError,
   NoPreviousVersionError,
@@ -69,6 +77,23 @@ export class AgentUpgrades {
     }
     // The agent's operation lock: no scale starts replicas of the old version meanwhile (decision 2010).
     return this.p.replicas.exclusive(spec.name, () => this.upgradeNamed(spec, artifact));
+  }
+
+  /**
+   * A conversation, step by step (issue 57: the console's step view): the agent's deployed version
+   * runs again on its recorded handlings, the conversation's reported. A kind is replayed per
+   * instance (`<kind>/<key>`); a node on the memory log has nothing to replay.
+   */
+  async traceConversation(name: string, conversationId: string): Promise<ConversationReplay> {
+    const gate = this.p.o.replayGate;
+    if (gate === undefined) throw new ReplayGateUnsupportedError(name, 'this node keeps no log to replay from (a memory log)');
+    if (this.p.kinds.isKind(name))
+      throw new ReplayGateUnsupportedError(
+        name,
+        'a kind is replayed per instance: open the conversation of one of its keys (<kind>/<key>)',
+      );
+    const record = await this.p.residency.upgradeBase(name); // unknown: not found
+    return gate.trace(name, record, await this.p.o.artifacts.get(record.artifactDigest), conversationId);
   }
 
   /**

@@ -25,7 +25,7 @@ import type {
   DfSearchTemplate,
   TopicSubscription,
 } from '@caxton/core';
-import { AlreadyExistsError, NoPreviousVersionError, NotFoundError, matchesTailFilter } from '@caxton/core';
+import { AlreadyExistsError, NoPreviousVersionError, NotFoundError, ReplayGateUnsupportedError, matchesTailFilter } from '@caxton/core';
 import type { FreezeResult, FreezeScope, KillSwitchStatus } from '@caxton/core';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
 import { MemoryMessageLog } from '../../../src/log/memory/memory-message-log.js';
@@ -241,6 +241,11 @@ export class MemoryNode implements NodeControl {
 
   async listAgents(): Promise<AgentStatus[]> {
     return [...this.agents.values()].map((a) => structuredClone(a.status)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** No log to read back here: refused as a node on the memory log refuses it. */
+  async replayConversation(agent: string): Promise<never> {
+    throw new ReplayGateUnsupportedError(agent, 'this node keeps no log to replay from (a memory log)');
   }
 
   async getAgent(name: string): Promise<AgentStatus | undefined> {
