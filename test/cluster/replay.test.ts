@@ -11,6 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,8 @@ import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { waitFor } from './support/cluster.js';
 import { caxtonRun, replayCluster } from './support/replay-cli.js';
-import { example } from './support/paths.js';
+import { CAXTON_BIN, ROOT, example } from './support/paths.js';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const COUNTED = 120;
 const TICKS = 20;
@@ -234,6 +236,40 @@ describe('caxton replay of a cluster, from its Kafka topics', { timeout: 300_000
     assert.equal(counter.summary.replayed, COUNTED + 1, counter.text);
     assert.equal(counter.summary.diverged, 0, counter.text);
     assert.equal(await offsets(), before, 'no record produced, no offset committed and no group left by the replay');
+  });
+
+  it('a replay killed with SIGKILL mid-run leaves the topics and the bus group as they were', async () => {
+    // The nodes are stopped (the test above): nothing else writes. Killed at its fifth handling (a
+    // fault point), its reader mid-topic, its sandbox running; its own group is left to the broker.
+    const before = await offsets();
+    const killed = await new Promise<{ signal: NodeJS.Signals | null; stdout: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          ...wasmFeatureNodeFlags(),
+          CAXTON_BIN,
+          'replay',
+          'counter',
+          '--all',
+          '--json',
+          '--kafka',
+          infra.kafka,
+          '--etcd',
+          infra.etcd,
+          '--cluster',
+          cluster,
+        ],
+        { cwd: ROOT, env: { ...process.env, CAXTON_FAULT_POINT: 'replay-handled:5' }, stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.on('exit', (_code, signal) => resolve({ signal, stdout }));
+    });
+    assert.equal(killed.signal, 'SIGKILL', killed.stdout.slice(-2000));
+    assert.ok(!killed.stdout.includes('"type":"summary"'), 'it never finished');
+    // Its group (which committed nothing) is the one thing it may leave: the topics' ends and the bus group's offsets are unchanged.
+    const bare = (text: string): string => text.replace(/^replay groups.*$/m, '');
+    assert.equal(bare(await offsets()), bare(before));
   });
 
   it('an agent the cluster does not run: refused, saying which', async () => {
