@@ -138,12 +138,16 @@ export function SnifferPage(props: {
     const deployed = new Set(agentNames.map(local));
     const taking = [...new Set(conversationMessages.flatMap((m) => [m.sender, ...m.receivers]).map(local))].filter((n) => deployed.has(n));
     setReplays('loading');
-    const settled = await Promise.allSettled(taking.map((agent) => props.api.replay(agent, conversation)));
-    setReplays(
-      settled.map((r, i) =>
-        r.status === 'fulfilled' ? { agent: taking[i]!, replay: r.value } : { agent: taking[i]!, error: (r.reason as Error).message },
-      ),
-    );
+    // One after another: the node runs a few replays at once, in its own thread.
+    const out: AgentReplay[] = [];
+    for (const agent of taking) {
+      try {
+        out.push({ agent, replay: await props.api.replay(agent, conversation) });
+      } catch (e) {
+        out.push({ agent, error: (e as Error).message });
+      }
+    }
+    setReplays(out);
   };
 
   return (

@@ -81,6 +81,31 @@ export class UpgradeReplayRefusedError extends CaxtonError {
   }
 }
 
+/**
+ * A conversation's step view (issue 57) the node cannot give: no log to read back (a memory log),
+ * a kind (its instances are replayed), or a replay past the node's bound on its time.
+ */
+export class ReplayStepsUnsupportedError extends CaxtonError {
+  constructor(agent: string, why: string, hint: string) {
+    super('agent.replay-unsupported', `cannot replay ${agent}'s conversation on this node: ${why}`, {
+      kind: 'failed-precondition',
+      context: { agent },
+      hint,
+    });
+  }
+}
+
+/** As many replays as the node runs at once are running (they share its thread): come back shortly. */
+export class ReplayBusyError extends CaxtonError {
+  constructor(agent: string, running: number) {
+    super('agent.replay-busy', `cannot replay ${agent}'s conversation now: ${running} replays are running on this node`, {
+      kind: 'resource-exhausted',
+      context: { agent, running, retryAfterMs: 1000 },
+      hint: 'try again in a moment, or replay beside the node with `caxton replay <agent> --conversation <id> --trace`',
+    });
+  }
+}
+
 export class ReplayGateUnsupportedError extends CaxtonError {
   constructor(agent: string, why: string) {
     super('agent.replay-unsupported', `cannot replay ${agent}'s traffic before upgrading it: ${why}`, {

@@ -235,9 +235,10 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       case 'agent-logs':
         return sendJson(res, 200, await api.agentLogs(api_.agent, params));
       case 'agent-replay':
-        // The steps show what the agent was handed and sent too: the tail's reader only.
+        // The steps show what the agent was handed and sent, and its log lines: the tail's and the logs' reader only.
         try {
           requireAllowed(principal, 'TailMessages', undefined);
+          requireAllowed(principal, 'StreamLogs', undefined);
         } catch (err) {
           return refusedFor(err);
         }

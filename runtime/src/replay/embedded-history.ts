@@ -23,6 +23,8 @@ import { ReplayError } from './errors.js';
 import { scanSegmentFrames, type SegmentScan } from './segment-frames.js';
 
 export interface EmbeddedHistoryOptions extends AgentHistoryLimits {
+  /** Ends the read (its reason thrown) between two chunks of a segment. */
+  signal?: AbortSignal;
   /** Called once, before the first event: which segments there are and where the history starts. */
   onStart?: (start: EmbeddedHistoryStart) => void;
   /** Called once the last segment was read (not when the caller stops early): the summary. */
@@ -95,6 +97,7 @@ export async function* readEmbeddedHistory(
     let scan: SegmentScan | undefined;
     try {
       for (;;) {
+        opts.signal?.throwIfAborted();
         summary.events += out.length;
         // Handed on per chunk: `out` never holds more than one chunk's events.
         for (const event of out.splice(0)) yield event;
@@ -119,8 +122,8 @@ export async function* readEmbeddedHistory(
 
 /** The embedded log at `logDir` as a node's HistoryReader: what it could not read whole, in words. */
 export function embeddedHistoryReader(logDir: string): HistoryReader {
-  return async function* (agent) {
-    return incompleteRead(yield* readEmbeddedHistory(logDir, agent));
+  return async function* (agent, opts = {}) {
+    return incompleteRead(yield* readEmbeddedHistory(logDir, agent, opts.signal === undefined ? {} : { signal: opts.signal }));
   };
 }
 

@@ -47,26 +47,25 @@ export interface KafkaHistoryCounts extends AgentHistoryCounts {
 /** Skips a sweep's tombstones and stale owners' records, in the order the partition holds them. */
 class Fence {
   private claim: string | undefined;
-  private skip = 0;
+  /** A sweep's tombstones take the offsets up to here (by offset, as partition-state.ts: compaction may have removed some). */
+  private sweepTo = -1;
   fenced = 0;
 
-  /** Whether `record` counts (false: a stale owner's, a sweep's, bookkeeping). */
-  admits(record: StateRecord): boolean {
-    if (this.skip > 0) {
-      this.skip--;
-      return false;
-    }
+  /** Whether `record`, at `offset`, counts (false: a stale owner's, a sweep's, bookkeeping). */
+  admits(record: StateRecord, offset: number): boolean {
     switch (record.kind) {
       case 'claim':
         this.claim = record.claim;
         return false;
       case 'sweep':
-        this.skip = record.count;
+        this.sweepTo = offset + record.count;
         return false;
       case 'claim-cleared':
       case 'sweep-cleared':
         return false;
       default:
+        // A sweep deletes what is deleted already (its tombstones change no state): skipped.
+        if (offset <= this.sweepTo) return false;
         if (record.kind !== 'marker-cleared' && record.claim !== undefined && record.claim !== this.claim) {
           this.fenced++;
           return false;
@@ -83,6 +82,8 @@ export class KafkaAgentHistory extends HistoryMatcher {
   private readonly byOffset = new Map<number, string>();
   private readonly deadLetters = new Set<string>();
   private readonly marked = new Set<string>();
+  /** Offsets (of the agent's partition) some admitted header names in its `before` list. */
+  private readonly named = new Set<number>();
   private readonly markerFence = new Fence();
   private readonly fence = new Fence();
   /** Deliveries done with no state commit, in delivery order, and the next to emit. */
@@ -139,9 +140,12 @@ export class KafkaAgentHistory extends HistoryMatcher {
 
   // ---- then: the state partition, twice ----
 
-  /** First pass: the deliveries a (counted) commit marker of the agent completes. */
-  markerIds(record: StateRecord, tx: TxHeader | undefined): void {
-    if (!this.markerFence.admits(record) || record.kind !== 'marker' || record.agent !== this.local) return;
+  /** First pass: the deliveries a (counted) commit marker of the agent completes, and those a header names. */
+  markerIds(offset: number, record: StateRecord, tx: TxHeader | undefined): void {
+    if (!this.markerFence.admits(record, offset) || !isOwn(record, this.local)) return;
+    // Named by a header: it runs where that header is, whatever its offset (prepare).
+    if ((tx?.kind === 'deliveries' || tx?.kind === 'state') && tx.before !== undefined) for (const o of tx.before) this.named.add(o);
+    if (record.kind !== 'marker') return;
     const fresh = tx?.kind === 'deliveries' ? record.ids.slice(0, tx.counts.length) : tx === undefined ? record.ids.slice(0, 1) : [];
     for (const id of fresh) if (this.isPending(id)) this.marked.add(id);
   }
@@ -156,18 +160,20 @@ export class KafkaAgentHistory extends HistoryMatcher {
       if (!this.isPending(id) || this.marked.has(id)) continue;
       const dead = this.deadLetters.has(id);
       if (dead || done(offset)) {
-        this.queue.push({ id, dead, offset });
         if (!dead) this.done.add(id);
+        // One a header names runs there (runBefore), not by its offset.
+        if (dead || !this.named.has(offset)) this.queue.push({ id, dead, offset });
       }
     }
     this.order.length = 0;
+    this.named.clear();
   }
 
   /** Second pass: one record of the agent's state partition, in offset order. */
   stateRecord(offset: number, record: StateRecord, tx: TxHeader | undefined): void {
     if (this.lastStateOffset !== undefined && offset > this.lastStateOffset + 1) this.extra.compactedGaps++;
     this.lastStateOffset = offset;
-    if (!this.fence.admits(record)) return;
+    if (!this.fence.admits(record, offset)) return;
     // A clear's marker tombstone (kind 'marker-cleared') only ends its produce: the header says reset.
     if ((record.kind !== 'entry' && record.kind !== 'marker' && record.kind !== 'marker-cleared') || record.agent !== this.local) return;
     // An order record's delete of nothing (state-records.ts ORDER_STATE_KEY) is no write: only its header counts.
@@ -212,7 +218,9 @@ export class KafkaAgentHistory extends HistoryMatcher {
           const writes = entries.slice(at, at + tx.counts[i]!);
           at += tx.counts[i]!;
           const id = ids[i]!;
-          this.flushBefore(this.offsets.get(id) ?? Number.POSITIVE_INFINITY);
+          // A delivery retention deleted has no offset here: nothing can be placed before it.
+          const offset = this.offsets.get(id);
+          if (offset !== undefined) this.flushBefore(offset);
           const clock = tx.clocks[i]!;
           this.committed({ writes, reset: false, completes: id, clockAt: clock >= 0 ? clock : undefined }, position);
         }
@@ -240,7 +248,8 @@ export class KafkaAgentHistory extends HistoryMatcher {
     this.marker = undefined;
     if (id === undefined) return;
     this.extra.unattributedCommits++;
-    this.flushBefore(this.offsets.get(id) ?? Number.POSITIVE_INFINITY);
+    const at = this.offsets.get(id);
+    if (at !== undefined) this.flushBefore(at);
     this.committed({ writes: entries, reset: false, completes: id }, position);
   }
 
@@ -279,4 +288,9 @@ export class KafkaAgentHistory extends HistoryMatcher {
       this.head = 0;
     }
   }
+}
+
+/** A record of the agent's own (an entry, its marker, its marker's clear), as opposed to bookkeeping or another agent's. */
+function isOwn(record: StateRecord, agent: string): boolean {
+  return (record.kind === 'entry' || record.kind === 'marker' || record.kind === 'marker-cleared') && record.agent === agent;
 }

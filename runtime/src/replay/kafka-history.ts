@@ -40,6 +40,8 @@ export type KafkaHistorySource = Pick<
 };
 
 export interface KafkaHistoryOptions extends AgentHistoryLimits {
+  /** Ends the read (its reason thrown) between two records of any topic. */
+  signal?: AbortSignal;
   /** Called once the topics were read (not when the caller stops early): the summary. */
   onEnd?: (summary: KafkaHistorySummary) => void;
 }
@@ -87,7 +89,16 @@ export async function* readKafkaHistory(
     const progress = await committedProgress(admin, o, partition);
     const stateRange = await singleRange(admin, o.stateTopic, partition);
     const read = (topic: string, rs: readonly PartitionRange[]) =>
-      readPartitionRanges({ kafka, admin, topic, ranges: rs, groupPrefix: `${o.groupId}.replay`, brokers: o.brokers, stallMs: timeoutMs });
+      readPartitionRanges({
+        kafka,
+        admin,
+        topic,
+        ranges: rs,
+        groupPrefix: `${o.groupId}.replay`,
+        brokers: o.brokers,
+        stallMs: timeoutMs,
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      });
     const summary = {
       partition,
       deliveryRecords: 0,
@@ -117,12 +128,12 @@ export async function* readKafkaHistory(
         history.malformed();
       }
     }
-    for await (const { message } of read(o.stateTopic, [stateRange])) {
+    for await (const { offset, message } of read(o.stateTopic, [stateRange])) {
       summary.stateRecords++;
       const record = stateRecordOf(message.key, message.value);
-      if (record !== undefined) history.markerIds(record, txOf(message.headers));
+      if (record !== undefined) history.markerIds(offset, record, txOf(message.headers));
     }
-    history.prepare((offset) => isDone(progress, offset));
+    history.prepare(doneBy(progress));
     for await (const { offset, message } of read(o.stateTopic, [stateRange])) {
       summary.stateRecords++;
       const record = stateRecordOf(message.key, message.value);
@@ -144,8 +155,8 @@ export async function* readKafkaHistory(
 
 /** A cluster's topics as a node's HistoryReader (the upgrade gate): what it could not read whole, in words. */
 export function kafkaHistoryReader(source: KafkaHistorySource): HistoryReader {
-  return async function* (agent) {
-    const s = yield* readKafkaHistory(source, agent);
+  return async function* (agent, opts = {}) {
+    const s = yield* readKafkaHistory(source, agent, opts.signal === undefined ? {} : { signal: opts.signal });
     return s.droppedDeliveries + s.droppedSends + s.droppedTimerIntents > 0 ? "records past the reader's bounds" : undefined;
   };
 }
@@ -164,11 +175,11 @@ function txOf(headers: IHeaders | undefined): TxHeader | undefined {
   return decodeTxHeader(value);
 }
 
-/** Done per the committed offset and its metadata (offset-metadata.ts): below it, or past it and not pending. */
-function isDone(progress: PartitionProgress | undefined, offset: number): boolean {
-  if (progress === undefined || offset >= progress.end) return false;
-  const first = progress.pending[0];
-  return first === undefined || offset < first || !progress.pending.includes(offset);
+/** Done per the committed offset and its metadata (offset-metadata.ts): below its end and not pending. */
+function doneBy(progress: PartitionProgress | undefined): (offset: number) => boolean {
+  if (progress === undefined) return () => false;
+  const pending = new Set(progress.pending);
+  return (offset) => offset < progress.end && !pending.has(offset);
 }
 
 async function committedProgress(admin: Admin, o: ResolvedKafkaOptions, partition: number): Promise<PartitionProgress | undefined> {

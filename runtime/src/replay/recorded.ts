@@ -62,9 +62,10 @@ export type RecordedEvent =
 /**
  * Where a node reads an agent's recorded history back (the upgrade gate, issue 57): one read per
  * call, its events oldest first; what the generator returns says what of the log it could not read
- * whole, in words (undefined: it read it all).
+ * whole, in words (undefined: it read it all). `signal` ends a read under way (its reason thrown),
+ * also while it crosses records that are not the agent's.
  */
-export type HistoryReader = (agent: string) => AsyncGenerator<RecordedEvent, string | undefined>;
+export type HistoryReader = (agent: string, opts?: { signal?: AbortSignal }) => AsyncGenerator<RecordedEvent, string | undefined>;
 
 /** The deployment a history is replayed under: core's (the node's upgrade gate takes it too). */
 export type { RecordedDeployment } from '@caxton/core';

@@ -16,7 +16,9 @@
  */
 import {
   REPLAY_GATE_LIMIT_TABLE,
+  ReplayBusyError,
   ReplayGateUnsupportedError,
+  ReplayStepsUnsupportedError,
   UpgradeReplayRefusedError,
   type ConversationReplay,
   type ReplayGateSpec,
@@ -47,6 +49,8 @@ export interface UpgradeGateOptions {
 
 /** Steps one conversation's list shows at most (the CLI's `--trace` shows them all). */
 export const TRACE_MAX_STEPS = 200;
+/** Step-view replays a node runs at once (each runs in its thread between its handlings). */
+export const TRACE_MAX_CONCURRENT = 2;
 /** How long a conversation's replay may run in the node's thread before it is refused (use the CLI). */
 export const TRACE_DEADLINE_MS = 30_000;
 
@@ -67,14 +71,19 @@ async function countReplayable(history: HistoryReader, agent: string): Promise<n
 
 /**
  * The events of `events`, each after a turn of the event loop (the node's traffic goes on between
- * two handlings, unreported ones included), refused with `late()` past `deadline`.
+ * two handlings, unreported ones included), ended by `signal` (its reason thrown).
  */
-async function* paced(events: AsyncIterable<RecordedEvent>, deadline: number, late: () => Error): AsyncGenerator<RecordedEvent> {
+async function* paced(events: AsyncIterable<RecordedEvent>, signal: AbortSignal): AsyncGenerator<RecordedEvent> {
   for await (const e of events) {
-    if (Date.now() > deadline) throw late();
+    signal.throwIfAborted();
     yield e;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+/** `text` as one POSIX shell word: what a hint's command line may hold of a sender's choosing. */
+function shellQuoted(text: string): string {
+  return /^[A-Za-z0-9._:@/+=-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** The events of `events`, then what its end said (`onEnd`): a `for await` drops a generator's return. */
@@ -106,6 +115,9 @@ function describe(r: HandlingReport): string {
 }
 
 export class UpgradeGate {
+  /** Step-view replays under way (trace). */
+  private tracing = 0;
+
   constructor(private readonly o: UpgradeGateOptions) {}
 
   /**
@@ -138,20 +150,24 @@ export class UpgradeGate {
    * conversation's handlings becomes a step. Bounded as the gate is, and by TRACE_DEADLINE_MS.
    */
   async trace(agent: string, record: AgentRecord, component: Uint8Array, conversationId: string): Promise<ConversationReplay> {
-    const started = Date.now();
+    // They share the node's thread with its traffic: a few at once, the rest come back shortly.
+    if (this.tracing >= TRACE_MAX_CONCURRENT) throw new ReplayBusyError(agent, this.tracing);
+    this.tracing++;
+    const deadlineMs = this.o.deadlineMs ?? TRACE_DEADLINE_MS;
+    // The bound covers the whole read (the records of other agents it crosses too), not only the handlings.
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () =>
+        timeout.abort(
+          new ReplayStepsUnsupportedError(
+            agent,
+            `its replay ran past ${Math.round(deadlineMs / 1000)} s`,
+            `run it beside the node: caxton replay ${agent} --conversation ${shellQuoted(conversationId)} --trace`,
+          ),
+        ),
+      deadlineMs,
+    );
     const deployment = deploymentOf(record, agent);
-    const replayer = new Replayer({
-      engine: this.o.engine,
-      deployment,
-      identity: `${agent}@${this.o.platform}`,
-      component,
-      select: (h) => h.work.kind === 'message' && h.work.delivery.message.conversationId === conversationId,
-      runUnselected: true,
-      trace: true,
-      maxFuelPerHandling: this.o.maxFuelPerHandling ?? GATE_MAX_FUEL,
-      ...(this.o.servicesByType === undefined ? {} : { servicesByType: await this.o.servicesByType() }),
-      ...(this.o.localAgents === undefined ? {} : { localAgents: await this.o.localAgents() }),
-    });
     const out: ConversationReplay = {
       agent,
       conversationId,
@@ -161,14 +177,21 @@ export class UpgradeGate {
       replayed: 0,
       truncated: false,
     };
-    const deadline = started + (this.o.deadlineMs ?? TRACE_DEADLINE_MS);
-    const late = (): ReplayGateUnsupportedError =>
-      new ReplayGateUnsupportedError(
-        agent,
-        `its replay ran past ${Math.round((Date.now() - started) / 1000)} s: run it beside the node (caxton replay ${agent} --conversation ${conversationId} --trace)`,
-      );
+    let replayer: Replayer | undefined;
     try {
-      for await (const r of replayer.run(paced(this.o.history(agent), deadline, late))) {
+      replayer = new Replayer({
+        engine: this.o.engine,
+        deployment,
+        identity: `${agent}@${this.o.platform}`,
+        component,
+        select: (h) => h.work.kind === 'message' && h.work.delivery.message.conversationId === conversationId,
+        runUnselected: true,
+        trace: true,
+        maxFuelPerHandling: this.o.maxFuelPerHandling ?? GATE_MAX_FUEL,
+        ...(this.o.servicesByType === undefined ? {} : { servicesByType: await this.o.servicesByType() }),
+        ...(this.o.localAgents === undefined ? {} : { localAgents: await this.o.localAgents() }),
+      });
+      for await (const r of replayer.run(paced(this.o.history(agent, { signal: timeout.signal }), timeout.signal))) {
         if (out.steps.length >= TRACE_MAX_STEPS) {
           out.truncated = true;
           break;
@@ -184,10 +207,14 @@ export class UpgradeGate {
         });
       }
     } finally {
-      const summary = replayer.summaryOf();
-      out.recorded = summary.recorded;
-      out.replayed = summary.replayed;
-      replayer.close();
+      clearTimeout(timer);
+      this.tracing--;
+      if (replayer !== undefined) {
+        const summary = replayer.summaryOf();
+        out.recorded = summary.recorded;
+        out.replayed = summary.replayed;
+        replayer.close();
+      }
       this.o.engine.forget(deployment.artifactDigest);
     }
     return out;

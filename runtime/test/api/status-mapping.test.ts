@@ -24,7 +24,9 @@ import {
   RolloutInProgressError,
   RolloutStatefulError,
   UpgradeReplayRefusedError,
+  ReplayBusyError,
   ReplayGateUnsupportedError,
+  ReplayStepsUnsupportedError,
   RolloutUnsupportedError,
   FrozenError,
   AclParseError,
@@ -167,6 +169,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // An upgrade that replays recorded traffic first (issue 57): new codes, their kind failed-precondition.
   ['agent.upgrade-replay-refused', 'FAILED_PRECONDITION'],
   ['agent.replay-unsupported', 'FAILED_PRECONDITION'],
+  ['agent.replay-busy', 'RESOURCE_EXHAUSTED'], // the node's bound on step-view replays at once (decision 2181)
   // Replicas behind one name (decision 2010).
   ['agent.replicas-stateful', 'FAILED_PRECONDITION'],
   ['agent.replicas-unsupported', 'FAILED_PRECONDITION'],
@@ -369,6 +372,8 @@ function everyRaisedError(): CaxtonError[] {
     new RolloutUnsupportedError('echo', 'why'),
     new UpgradeReplayRefusedError('echo', 1, { replayed: 5, crashed: 1, sendsDiffer: 0, stateDiffer: 0, first: '#3 request m1: crashed' }),
     new ReplayGateUnsupportedError('echo', 'why'),
+    new ReplayStepsUnsupportedError('echo', 'why', 'hint'),
+    new ReplayBusyError('echo', 2),
     new ReplicasStatefulError('echo', 'why'),
     new ReplicasUnsupportedError('echo', 'why', 'hint'),
     new ReplicaUnitEffectError('echo#r2', ['timers']),

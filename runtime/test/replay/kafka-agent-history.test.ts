@@ -37,6 +37,8 @@ function read(opts: {
   state: StateMessage[][];
   done?: (offset: number) => boolean;
   dead?: string[];
+  /** Each state record's offset (default: 0, 1, 2…): gaps are records compaction removed. */
+  stateOffsets?: number[];
 }): { events: RecordedEvent[]; history: KafkaAgentHistory } {
   const events: RecordedEvent[] = [];
   const history = new KafkaAgentHistory(AGENT, events);
@@ -45,9 +47,10 @@ function read(opts: {
   for (const id of opts.dead ?? []) history.deadLetter(deliveryTo(AGENT, id, '').id);
   const records = opts.state.flat();
   const tx = (r: StateMessage): TxHeader | undefined => (r.headers === undefined ? undefined : decodeTxHeader(r.headers[TX_HEADER]));
-  for (const r of records) history.markerIds(decodeStateRecord(r.key, r.value), tx(r));
+  const at = (i: number): number => opts.stateOffsets?.[i] ?? i;
+  records.forEach((r, i) => history.markerIds(at(i), decodeStateRecord(r.key, r.value), tx(r)));
   history.prepare(opts.done ?? (() => true));
-  records.forEach((r, offset) => history.stateRecord(offset, decodeStateRecord(r.key, r.value), tx(r)));
+  records.forEach((r, i) => history.stateRecord(at(i), decodeStateRecord(r.key, r.value), tx(r)));
   history.end();
   return { events, history };
 }
@@ -244,6 +247,39 @@ describe('one agent read back from the Kafka log', () => {
       ['m0', 'm2', 'm1'],
     );
     assert.equal(history.countedKafka().unorderedHandlings, 0);
+  });
+
+  it('runs a delivery a later header names there, even when a commit of a later delivery comes first', () => {
+    // m1 (offset 0, wrote nothing) ran after m2 (offset 1, wrote): the order record after m2's commit names it.
+    const { events, history } = read({
+      deliveries: [
+        { id: 'm1', content: 'get' },
+        { id: 'm2', content: '+1' },
+      ],
+      state: [
+        deliveriesCommit([{ id: id('m2'), writes: [w('count', '1')] }]),
+        withTxHeader([encodeEntryTombstone(AGENT, ORDER_STATE_KEY)], { kind: 'state', before: [0] }),
+      ],
+    });
+    assert.deepEqual(
+      handled(events).map((x) => (x.work.kind === 'message' ? x.work.delivery.messageId : '')),
+      ['m2', 'm1'],
+    );
+    assert.equal(history.countedKafka().unorderedHandlings, 0);
+  });
+
+  it("skips a sweep's tombstones by their offsets, as the state's readers do, when compaction removed some", () => {
+    // A sweep of 2 tombstones (offsets 2, 3) of which compaction removed one: the commit after it (offsets 4, 5) counts.
+    const { events } = read({
+      deliveries: [{ id: 'm1', content: '+1' }],
+      state: [
+        [encodeClaim('n1/a', 'n1')],
+        [encodeSweepHeader('n1/a', 2), encodeEntryTombstone(AGENT, 'gone')],
+        deliveriesCommit([{ id: id('m1'), writes: [w('count', '1')] }], 'n1/a'),
+      ],
+      stateOffsets: [0, 1, 3, 4, 5],
+    });
+    assert.deepEqual(handled(events)[0]?.state, [w('count', '1')]);
   });
 
   it('never runs a delivery an order record names that the group has not completed', () => {

@@ -49,6 +49,19 @@ export class CompletedSince {
     return list;
   }
 
+  /** A list taken for a commit that failed: back in front of what came since (still in order). */
+  restore(agent: string, offsets: readonly number[], now: number): void {
+    const since = this.ids.get(agent) ?? [];
+    this.take(agent);
+    const list = [...offsets, ...since].slice(-this.perAgent);
+    if (this.ids.size >= this.agents) {
+      this.ids.clear();
+      this.since.clear();
+    }
+    this.ids.set(agent, list);
+    this.since.set(agent, now);
+  }
+
   /** The agents whose list is older than `before`, with their lists (taken). */
   due(before: number): [string, number[]][] {
     const out: [string, number[]][] = [];

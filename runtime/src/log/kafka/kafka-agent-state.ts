@@ -429,8 +429,11 @@ export class KafkaAgentState implements AgentStateStore {
    * fence. Not written for a partition no longer held here (the order is then not recorded).
    */
   async commitOrder(agent: string, before: readonly number[]): Promise<void> {
-    if (before.length === 0 || !this.owned.has(this.d.partitionOf(agent))) return;
-    await this.produce(agent, [], [encodeEntryTombstone(agent, ORDER_STATE_KEY)], { kind: 'state', before });
+    const partition = this.d.partitionOf(agent);
+    if (before.length === 0 || !this.owned.has(partition)) return;
+    // Not through produce(): it changes no view, so it needs no pending overlay.
+    const [record] = withTxHeader([encodeEntryTombstone(agent, ORDER_STATE_KEY)], { kind: 'state', before });
+    await this.d.writer.append([{ key: record!.key, value: record!.value, headers: record!.headers!, partition }]);
   }
 
   /** The offset commit covering these deliveries succeeded: later markers need not repeat them. */

@@ -278,8 +278,10 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         stateReader: reader!,
         agentState,
       };
-      // Unref'd: order records are for replay; they never keep a stopping process alive.
-      this.orderTimer = setInterval(() => this.writeDueOrders(this.state, Date.now() - ORDER_FLUSH_MS), ORDER_FLUSH_MS).unref();
+      // Unref'd: order records are for replay; they never keep a stopping process alive. Not armed
+      // for a log closed while it opened (close() found no state to clear it with).
+      if (!this.closed)
+        this.orderTimer = setInterval(() => this.writeDueOrders(this.state, performance.now() - ORDER_FLUSH_MS), ORDER_FLUSH_MS).unref();
     } catch (e) {
       abandoned = true;
       const cleanup = () => Promise.allSettled([consumer?.close(), reader?.close(), admin.disconnect()]);
@@ -340,7 +342,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const stateFailed = await this.commitStates(s, records, committing);
     const byPartition = new Map<number, string[]>();
     const notOwned: string[] = [];
-    const now = Date.now();
+    const now = performance.now();
     for (const r of records) {
       if (stateFailed.ids.has(r.id)) continue;
       const p = s.partitionOf.of(r.receiver);
@@ -394,14 +396,18 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const hook = this.o.beforeStateCommit;
     await Promise.all(
       [...byAgent].map(async ([agent, commits]) => {
+        let before: number[] | undefined;
         try {
           if (hook)
             await hook(
               agent,
               commits.map((c) => c.id),
             );
-          await s.agentState.commitDeliveries(agent, commits, tenures.get(agent), this.completedSince.take(agent));
+          before = this.completedSince.take(agent);
+          await s.agentState.commitDeliveries(agent, commits, tenures.get(agent), before);
         } catch (e) {
+          // Not written: the order of what ran before goes with the agent's next commit.
+          if (before !== undefined) this.completedSince.restore(agent, before, performance.now());
           error ??= e;
           for (const c of commits) failed.add(c.id);
         }
@@ -430,7 +436,8 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   }
 
   async commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
-    return this.live().agentState.commitState(agent, writes, this.completedSince.take(agent));
+    // An empty commit is no produce: the list waits for the next one.
+    return this.live().agentState.commitState(agent, writes, writes.length === 0 ? undefined : this.completedSince.take(agent));
   }
 
   commitRefusal(agent: string, writes: readonly StateWrite[]): Error | undefined {
@@ -529,6 +536,9 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     await s.stateWrites.drain();
     // Waiters are bounded by commitTimeoutMs; a retry loop with nobody waiting is not worth more.
     await Promise.race([s.consumer.commits.drain(), new Promise((r) => setTimeout(r, this.o.commitTimeoutMs).unref())]);
+    // Completions that finished meanwhile: their order too, before the producer goes.
+    this.writeDueOrders(s, Number.POSITIVE_INFINITY);
+    await s.stateWrites.drain();
     await Promise.allSettled([s.consumer.close(), s.stateReader.close(), s.producer.close()]);
     await s.admin.disconnect().catch(() => {});
   }

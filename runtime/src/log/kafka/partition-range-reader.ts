@@ -9,10 +9,17 @@
  * A range ends at `end` (exclusive; a high watermark taken before the read): a compacted topic may
  * lack offsets inside a range, so a batch that reaches `end - 1` (its last offset, not only a
  * record's) closes it. No progress for `stallMs` fails the read (KafkaUnreachableError).
+ *
+ * The caller may take long over a batch (a replay runs each handling): the member heartbeats while
+ * it waits, so the group keeps it; should it lose its place anyway (and its uncommitted position
+ * with it), records before what was handed over are not handed over again.
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { KafkaUnreachableError } from './errors.js';
+
+/** How often a member waiting on its caller heartbeats (well inside kafkajs' 30 s session). */
+const HEARTBEAT_MS = 3000;
 
 export interface PartitionRange {
   partition: number;
@@ -38,6 +45,8 @@ export interface PartitionRangeReadOptions {
   brokers: readonly string[];
   /** How long without a batch before the read fails. */
   stallMs: number;
+  /** Ends the read (its reason thrown), whether records come or not. */
+  signal?: AbortSignal;
 }
 
 export async function* readPartitionRanges(o: PartitionRangeReadOptions): AsyncGenerator<RangeRecord> {
@@ -46,6 +55,8 @@ export async function* readPartitionRanges(o: PartitionRangeReadOptions): AsyncG
   const groupId = `${o.groupPrefix}.${randomUUID()}`;
   const consumer = o.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
   let handed: RangeRecord[] = [];
+  /** Per partition, the offset after the last record handed over. */
+  const next = new Map<number, number>();
   let failure: unknown;
   // The consumer's side waits on `taken`; the generator's side on `arrived`.
   let taken: (() => void) | undefined;
@@ -61,24 +72,32 @@ export async function* readPartitionRanges(o: PartitionRangeReadOptions): AsyncG
     void consumer
       .run({
         autoCommit: false,
-        eachBatch: async ({ batch }) => {
+        eachBatch: async ({ batch, heartbeat }) => {
           const range = remaining.get(batch.partition);
           if (range === undefined) return;
           const records: RangeRecord[] = [];
+          const from = Math.max(range.start, next.get(batch.partition) ?? 0);
           for (const message of batch.messages) {
             const offset = Number(message.offset);
-            if (offset < range.start) continue;
+            if (offset < from) continue;
             if (offset >= range.end) break;
             records.push({ partition: batch.partition, offset, message });
           }
+          const lastHanded = records.at(-1);
+          if (lastHanded !== undefined) next.set(batch.partition, lastHanded.offset + 1);
           const last = batch.isEmpty() ? Number(batch.highWatermark) - 1 : Number(batch.lastOffset());
           if (last >= range.end - 1) remaining.delete(batch.partition);
           if (records.length === 0 && remaining.has(batch.partition)) return;
           handed = records;
-          await new Promise<void>((resolve) => {
-            taken = resolve;
-            wakeReader();
-          });
+          const beat = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_MS);
+          try {
+            await new Promise<void>((resolve) => {
+              taken = resolve;
+              wakeReader();
+            });
+          } finally {
+            clearInterval(beat);
+          }
         },
       })
       .catch((e: unknown) => {
@@ -91,7 +110,10 @@ export async function* readPartitionRanges(o: PartitionRangeReadOptions): AsyncG
       if (handed.length > 0) {
         const records = handed;
         handed = [];
-        yield* records;
+        for (const record of records) {
+          o.signal?.throwIfAborted();
+          yield record;
+        }
       }
       if (taken !== undefined) {
         const resume = taken;
@@ -100,13 +122,20 @@ export async function* readPartitionRanges(o: PartitionRangeReadOptions): AsyncG
       }
       if (remaining.size === 0 && handed.length === 0) return;
       if (failure !== undefined) throw failure;
+      o.signal?.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
-        const stall = setTimeout(
-          () => reject(new KafkaUnreachableError(o.brokers, `reading ${o.topic} made no progress for ${o.stallMs} ms`)),
-          o.stallMs,
-        );
+        const aborted = (): void => {
+          clearTimeout(stall);
+          reject(o.signal!.reason);
+        };
+        const stall = setTimeout(() => {
+          o.signal?.removeEventListener('abort', aborted);
+          reject(new KafkaUnreachableError(o.brokers, `reading ${o.topic} made no progress for ${o.stallMs} ms`));
+        }, o.stallMs);
+        o.signal?.addEventListener('abort', aborted, { once: true });
         arrived = () => {
           clearTimeout(stall);
+          o.signal?.removeEventListener('abort', aborted);
           resolve();
         };
         // Handed over (or failed) between the checks above and now.

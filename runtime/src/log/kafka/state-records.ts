@@ -71,7 +71,9 @@ export interface StateMessage {
  * marker, or the last entry), saying what the produce was, so that a history reader (replay, issue
  * 57) can tell one commit from the next and a delivery's writes from those of the other deliveries
  * of its batch. Headers are not part of the value: readers of the state (partition-state.ts) and
- * nodes that predate it ignore it, and compaction keeps a record with its headers.
+ * nodes that predate it ignore it. Compaction keeps a record with its headers, but only the newest
+ * record of a key: the headers of an agent's older commits (on its marker, or an entry written again
+ * since) go with them, once compacted (after min.compaction.lag.ms of a closed segment).
  *
  * - `deliveries`: a handling commit of `counts.length` deliveries, in handling order (the marker
  *   names them newest first, then earlier unconfirmed ones): `counts[i]` of the produce's entries,
@@ -91,7 +93,8 @@ export const TX_HEADER = 'caxton-tx';
  * runtime's reserved prefix, decision 1600) whose only content is its `state` header's `before`
  * list — the deliveries an agent completed by offset alone since its last state commit, written when
  * no other state commit of the agent comes to carry them (completed-since.ts). Every reader applies
- * it as the delete of nothing; compaction removes it after delete.retention.ms.
+ * it as the delete of nothing. One key an agent: compaction keeps the newest (until
+ * delete.retention.ms), so older order records go once compacted, as older commits' headers do.
  */
 export const ORDER_STATE_KEY = '\u0000order';
 

@@ -18,6 +18,7 @@ import {
   NoPreviousVersionError,
   NotFoundError,
   ReplayGateUnsupportedError,
+  ReplayStepsUnsupportedError,
   RolloutInProgressError,
   RolloutStatefulError,
   RolloutUnsupportedError,
@@ -86,11 +87,17 @@ export class AgentUpgrades {
    */
   async traceConversation(name: string, conversationId: string): Promise<ConversationReplay> {
     const gate = this.p.o.replayGate;
-    if (gate === undefined) throw new ReplayGateUnsupportedError(name, 'this node keeps no log to replay from (a memory log)');
-    if (this.p.kinds.isKind(name))
-      throw new ReplayGateUnsupportedError(
+    if (gate === undefined)
+      throw new ReplayStepsUnsupportedError(
         name,
-        'a kind is replayed per instance: open the conversation of one of its keys (<kind>/<key>)',
+        'this node keeps no log to replay from (a memory log)',
+        'a node on its embedded log (the default) or in a cluster keeps one',
+      );
+    if (this.p.kinds.isKind(name))
+      throw new ReplayStepsUnsupportedError(
+        name,
+        'it is a kind, whose instances have the conversations',
+        'replay an instance: <kind>/<key>',
       );
     const record = await this.p.residency.upgradeBase(name); // unknown: not found
     return gate.trace(name, record, await this.p.o.artifacts.get(record.artifactDigest), conversationId);

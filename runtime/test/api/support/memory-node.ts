@@ -25,7 +25,7 @@ import type {
   DfSearchTemplate,
   TopicSubscription,
 } from '@caxton/core';
-import { AlreadyExistsError, NoPreviousVersionError, NotFoundError, ReplayGateUnsupportedError, matchesTailFilter } from '@caxton/core';
+import { AlreadyExistsError, NoPreviousVersionError, NotFoundError, ReplayStepsUnsupportedError, matchesTailFilter } from '@caxton/core';
 import type { FreezeResult, FreezeScope, KillSwitchStatus } from '@caxton/core';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
 import { MemoryMessageLog } from '../../../src/log/memory/memory-message-log.js';
@@ -245,7 +245,11 @@ export class MemoryNode implements NodeControl {
 
   /** No log to read back here: refused as a node on the memory log refuses it. */
   async replayConversation(agent: string): Promise<never> {
-    throw new ReplayGateUnsupportedError(agent, 'this node keeps no log to replay from (a memory log)');
+    throw new ReplayStepsUnsupportedError(
+      agent,
+      'this node keeps no log to replay from (a memory log)',
+      'a node on its embedded log (the default) or in a cluster keeps one',
+    );
   }
 
   async getAgent(name: string): Promise<AgentStatus | undefined> {
