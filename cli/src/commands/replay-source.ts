@@ -133,7 +133,10 @@ function incompleteKafkaHistory(h: KafkaHistorySummary): string | undefined {
     sayCommon(h, say);
     say(h.compactedGaps, 'places where compaction removed state records (a handling before them may see a state that lacks writes)');
     say(h.unattributedCommits, 'commits of an older node whose writes could not be split by delivery');
-    say(h.unorderedHandlings, 'handlings whose order the topics did not hold yet (run in delivery order; a node writes it within 250 ms)');
+    say(
+      h.unorderedHandlings,
+      'handlings whose order the topics did not hold yet (run in delivery order; a node writes it once an agent is quiet for 500 ms)',
+    );
     say(h.malformedFrames, 'records no writer writes (skipped)');
   });
 }

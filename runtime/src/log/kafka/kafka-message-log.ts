@@ -72,11 +72,11 @@ const DEAD_LETTER_MARKS_WINDOW = 20_000;
  * header, for replay, so a handling that read the clock and wrote nothing commits a marker alone.
  */
 /**
- * How long an agent's deliveries completed by offset alone wait for a state commit of the agent to
- * name them before an order record names them (completed-since.ts): short, so a replay soon after
- * the traffic finds them ordered; one small record per agent per interval at most.
+ * How long an agent completes nothing by offset alone before its list waits no more for a state
+ * commit of the agent to name it and an order record does (completed-since.ts): short, so a replay
+ * soon after the traffic finds it ordered; a busy agent's list is written when full instead.
  */
-const ORDER_FLUSH_MS = 250;
+const ORDER_FLUSH_MS = 500;
 
 function commitsState(r: CompletionRecord): boolean {
   return (r.state !== undefined && r.state.length > 0) || r.clockAt !== undefined;

@@ -27,17 +27,26 @@ describe('CompletedSince', () => {
     assert.equal(c.add('a', 4, 0), undefined);
   });
 
-  it('gives the lists started before a time, oldest first, and keeps the younger ones', () => {
+  it('gives the lists of the agents quiet since a time, quietest first, and keeps the busy ones', () => {
     const c = new CompletedSince();
     c.add('a', 1, 10);
     c.add('b', 2, 20);
     c.add('c', 3, 30);
-    c.add('a', 4, 40); // joins a's list, started at 10
-    assert.deepEqual(c.due(25), [
-      ['a', [1, 4]],
+    c.add('a', 4, 40); // a is busy again: its list waits
+    assert.deepEqual(c.due(35), [
       ['b', [2]],
+      ['c', [3]],
     ]);
-    assert.deepEqual(c.due(Number.POSITIVE_INFINITY), [['c', [3]]]);
+    assert.deepEqual(c.due(Number.POSITIVE_INFINITY), [['a', [1, 4]]]);
+  });
+
+  it('puts back a list whose commit failed, in front of what came since', () => {
+    const c = new CompletedSince(4);
+    c.add('a', 1, 0);
+    const taken = c.take('a')!;
+    c.add('a', 2, 1);
+    c.restore('a', taken, 2);
+    assert.deepEqual(c.take('a'), [1, 2]);
   });
 
   it('starts over past its bound of agents', () => {
