@@ -1,8 +1,8 @@
 /**
  * `caxton replay` of a cluster's agents (issue 57), reading the cluster's Kafka topics and etcd as
- * they are, beside two `caxton serve --kafka … --etcd …` nodes: a durable counter, a timer counter
- * and the contract net (a broker and two contractors, placed where the cluster puts them) handle
- * real traffic; the replay runs each agent's recorded version on every recorded handling with
+ * they are, beside two `caxton serve --kafka … --etcd …` nodes: a small run of the recorded-run
+ * traffic (test/support/recorded-run.ts: a durable counter, a timer counter, the contract net and an
+ * HTTP-calling agent, placed where the cluster puts them); the replay runs each agent's recorded version on every recorded handling with
  * nothing differing (sends, state writes, timers, the clock each read), and with another version
  * shows exactly what it does otherwise. It writes nothing: the topics' end offsets and the group's
  * committed offsets are the same after it. `caxton upgrade --replay` judges a new version on the
@@ -10,7 +10,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,11 +21,12 @@ import { NodeProcess, startAll } from './support/node-process.js';
 import { waitFor } from './support/cluster.js';
 import { caxtonRun, replayCluster } from './support/replay-cli.js';
 import { CAXTON_BIN, ROOT, example } from './support/paths.js';
+import { deployRun, runDone, sendRun, shoutService, type RunShape } from '../support/recorded-run.js';
 import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
-const COUNTED = 120;
-const TICKS = 20;
-const PARCELS = 5;
+/** The run the replays read (test/support/recorded-run.ts): small, each kind of traffic there. */
+const RUN: RunShape = { counted: 120, ticks: 20, parcels: 5, calls: 10 };
+const { counted: COUNTED, ticks: TICKS, parcels: PARCELS } = RUN;
 
 interface Summary {
   type: 'summary';
@@ -49,6 +49,7 @@ let infra: Servers;
 let cluster: string;
 const nodes: NodeProcess[] = [];
 let client: CaxtonClient;
+let service: Awaited<ReturnType<typeof shoutService>>;
 
 async function replay(args: string[]): Promise<{ code: number; handlings: Handling[]; summary: Summary; text: string }> {
   const { code, stdout, stderr } = await replayCluster(infra, cluster, args);
@@ -92,38 +93,17 @@ before(async () => {
   for (const id of ['n1', 'n2']) nodes.push(NodeProcess.cli({ id, kafka: infra.kafka, etcd: infra.etcd, cluster: { name: cluster } }));
   await startAll(nodes);
   client = await nodes[0]!.client();
-  await client.deploy({ name: 'counter' }, readFileSync(example('as-state-counter', 'as-state-counter.wasm')));
-  await client.deploy({ name: 'ticker' }, readFileSync(example('as-timer-counter', 'as-timer-counter.wasm')));
-  const contractor = readFileSync(example('contract-net/as-contractor', 'cnet-contractor.wasm'));
-  for (const [name, price] of Object.entries({ c1: '40', c2: '25' })) await client.deploy({ name, config: { price } }, contractor);
-  await client.deploy(
-    { name: 'broker', config: { 'service-type': 'delivery', 'deadline-ms': '2000' } },
-    readFileSync(example('contract-net/js-initiator', 'cnet-initiator.wasm')),
-  );
-  for (let i = 0; i < COUNTED; i++)
-    await client.send({
-      structured: { performative: 'request', receivers: [{ name: 'counter' }], content: '+1', conversationId: `count-${i}` },
-    });
-  for (let i = 0; i < TICKS; i++)
-    await client.send({
-      structured: { performative: 'request', receivers: [{ name: 'ticker' }], content: 'tick 5', conversationId: `tick-${i}` },
-    });
-  for (let i = 0; i < PARCELS; i++)
-    await client.send({
-      structured: { performative: 'request', receivers: [{ name: 'broker' }], content: `parcel ${i}`, conversationId: `parcel-${i}` },
-    });
+  service = await shoutService();
+  await deployRun(client, service.port);
+  await sendRun(client, RUN);
   let seen = '';
   const clients = await Promise.all(nodes.map((n) => n.client()));
   await waitFor(
-    'the counter, the ticker and the broker done',
+    'the whole run handled',
     async () => {
-      // Each node counts what it handled: the broker's owner has its count.
-      const agents = (await Promise.all(clients.map((c) => c.listAgents()))).flat();
-      const handled = (n: string): number => Math.max(0, ...agents.filter((a) => a.name === n).map((a) => a.messagesHandled ?? 0));
-      const count = await client.getState('counter', 'count').catch(() => undefined);
-      const ticks = await client.getState('ticker', 'count').catch(() => undefined);
-      seen = `counter ${count?.value}, ticker ${ticks?.value}, broker handled ${handled('broker')}`;
-      return count?.value === String(COUNTED) && ticks?.value === String(TICKS) && handled('broker') >= PARCELS * 4;
+      const r = await runDone(clients, RUN);
+      seen = r.seen;
+      return r.done;
     },
     150_000,
   ).catch((e: unknown) => {
@@ -135,6 +115,7 @@ after(async () => {
   await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
   await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
   await infra?.stop();
+  await service?.close();
 });
 
 describe('caxton replay of a cluster, from its Kafka topics', { timeout: 300_000 }, () => {
