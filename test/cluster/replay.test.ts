@@ -2,9 +2,9 @@
  * `caxton replay` of a cluster's agents (issue 57), reading the cluster's Kafka topics and etcd as
  * they are, beside two `caxton serve --kafka … --etcd …` nodes: a small run of the recorded-run
  * traffic (test/support/recorded-run.ts: a durable counter, a timer counter, the contract net and an
- * HTTP-calling agent, placed where the cluster puts them); the replay runs each agent's recorded version on every recorded handling with
- * nothing differing (sends, state writes, timers, the clock each read), and with another version
- * shows exactly what it does otherwise. It writes nothing: the topics' end offsets and the group's
+ * HTTP-calling agent, placed where the cluster puts them); the replay runs each agent's recorded
+ * version on every recorded handling with nothing differing (sends, state writes, timers, the clock
+ * each read), and with another version shows exactly what it does otherwise. It writes nothing: the topics' end offsets and the group's
  * committed offsets are the same after it. `caxton upgrade --replay` judges a new version on the
  * same history, read by the owner node from Kafka.
  */
@@ -223,6 +223,8 @@ describe('caxton replay of a cluster, from its Kafka topics', { timeout: 300_000
     // The nodes are stopped (the test above): nothing else writes. Killed at its fifth handling (a
     // fault point), its reader mid-topic, its sandbox running; its own group is left to the broker.
     const before = await offsets();
+    // Its own temporary files (the prepare cache it makes) go where this test removes them: a killed process removes nothing.
+    const tmp = await mkdtemp(path.join(tmpdir(), 'caxton-replay-killed-'));
     const killed = await new Promise<{ signal: NodeJS.Signals | null; stdout: string }>((resolve) => {
       const child = spawn(
         process.execPath,
@@ -240,12 +242,13 @@ describe('caxton replay of a cluster, from its Kafka topics', { timeout: 300_000
           '--cluster',
           cluster,
         ],
-        { cwd: ROOT, env: { ...process.env, CAXTON_FAULT_POINT: 'replay-handled:5' }, stdio: ['ignore', 'pipe', 'ignore'] },
+        { cwd: ROOT, env: { ...process.env, TMPDIR: tmp, CAXTON_FAULT_POINT: 'replay-handled:5' }, stdio: ['ignore', 'pipe', 'ignore'] },
       );
       let stdout = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
       child.on('exit', (_code, signal) => resolve({ signal, stdout }));
     });
+    await rm(tmp, { recursive: true, force: true });
     assert.equal(killed.signal, 'SIGKILL', killed.stdout.slice(-2000));
     assert.ok(!killed.stdout.includes('"type":"summary"'), 'it never finished');
     // Its group (which committed nothing) is the one thing it may leave: the topics' ends and the bus group's offsets are unchanged.

@@ -291,14 +291,15 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     );
     await page.select('[data-testid="filter-conversation"]', conversation);
     // The log holds a handling once its commit is durable, a moment after its message shows: replay
-    // until the broker's last one (the winner's inform) is among the steps.
+    // until the broker's last one (the winner's inform) is among the steps. Each replay loads the
+    // conversation's agents' components in the node's own thread: a loaded machine takes a while.
     const steps = await until(
       async () => {
         await page.click('[data-testid="replay"]');
         await page.waitForFunction(
           () => document.querySelector('[data-testid="replay-steps"]')?.textContent?.includes('Replaying') === false,
           {
-            timeout: 60_000,
+            timeout: 180_000,
           },
         );
         const all = await page.$$eval('[data-testid="replay-step"]', (ls) =>
@@ -308,7 +309,7 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
         return broker.some((x) => /in\s*inform from/.test(x.text)) ? all : undefined;
       },
       `the broker's handlings of ${conversation} replayed\n${problems()}`,
-      60_000,
+      240_000,
       500,
     );
     assert.ok(

@@ -138,15 +138,20 @@ export function SnifferPage(props: {
     const deployed = new Set(agentNames.map(local));
     const taking = [...new Set(conversationMessages.flatMap((m) => [m.sender, ...m.receivers]).map(local))].filter((n) => deployed.has(n));
     setReplays('loading');
-    // One after another: the node runs a few replays at once, in its own thread.
+    // Two at a time: the node runs at most two replays at once, in its own thread.
     const out: AgentReplay[] = [];
-    for (const agent of taking) {
-      try {
-        out.push({ agent, replay: await props.api.replay(agent, conversation) });
-      } catch (e) {
-        out.push({ agent, error: (e as Error).message });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < taking.length) {
+        const agent = taking[next++]!;
+        try {
+          out.push({ agent, replay: await props.api.replay(agent, conversation) });
+        } catch (e) {
+          out.push({ agent, error: (e as Error).message });
+        }
       }
-    }
+    };
+    await Promise.all([worker(), worker()]);
     setReplays(out);
   };
 
