@@ -82,8 +82,8 @@ export async function* readKafkaHistory(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    // Committed offsets first: a delivery they count as done has its state commit (made before its
-    // offset commit) below the state topic's high watermark taken next.
+    // The committed offsets before the state topic's high watermark: a delivery they count as done
+    // has its state commit (made before its offset commit) below that watermark.
     const ranges = await topicRanges(admin, o);
     const partition = partitionFor(history.local, ranges.deliveries.length);
     const progress = await committedProgress(admin, o, partition);

@@ -67,17 +67,17 @@ interface Open {
 const DEAD_LETTER_MARKS_WINDOW = 20_000;
 
 /**
- * Whether a completion goes through the state topic: one with state writes (its commit point), and
- * one whose handling read the clock (decision 2178): the time rides in the commit's `caxton-tx`
- * header, for replay, so a handling that read the clock and wrote nothing commits a marker alone.
- */
-/**
  * How long an agent completes nothing by offset alone before its list waits no more for a state
  * commit of the agent to name it and an order record does (completed-since.ts): short, so a replay
  * soon after the traffic finds it ordered; a busy agent's list is written when full instead.
  */
 const ORDER_FLUSH_MS = 500;
 
+/**
+ * Whether a completion goes through the state topic: one with state writes (its commit point), and
+ * one whose handling read the clock (decision 2178): the time rides in the commit's `caxton-tx`
+ * header, for replay, so a handling that read the clock and wrote nothing commits a marker alone.
+ */
 function commitsState(r: CompletionRecord): boolean {
   return (r.state !== undefined && r.state.length > 0) || r.clockAt !== undefined;
 }
