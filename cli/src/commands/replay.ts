@@ -146,7 +146,8 @@ function liveSource(ctx: CommandContext, lib: ReplayLibrary, argv: Args): Promis
 export function replayCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'replay <agent>',
-    describe: "Run an agent again on its recorded traffic (the node's data dir, or an export file), offline, and show what differs",
+    describe:
+      "Run an agent again on its recorded traffic (the node's data dir, a cluster's topics, or an export file), offline, and show what differs",
     builder: (y) =>
       clusterSecurityFlags(y)
         .positional('agent', { type: 'string', demandOption: true, describe: 'The agent (or kind instance <kind>/<key>) to replay' })

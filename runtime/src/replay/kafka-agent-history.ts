@@ -144,7 +144,9 @@ export class KafkaAgentHistory extends HistoryMatcher {
   markerIds(offset: number, record: StateRecord, tx: TxHeader | undefined): void {
     if (!this.markerFence.admits(record, offset) || !isOwn(record, this.local)) return;
     // Named by a header: it runs where that header is, whatever its offset (prepare).
-    if ((tx?.kind === 'deliveries' || tx?.kind === 'state') && tx.before !== undefined) for (const o of tx.before) this.named.add(o);
+    // Only offsets of deliveries held here: bounded as they are, whatever the partition's length.
+    if ((tx?.kind === 'deliveries' || tx?.kind === 'state') && tx.before !== undefined)
+      for (const o of tx.before) if (this.byOffset.has(o)) this.named.add(o);
     if (record.kind !== 'marker') return;
     const fresh = tx?.kind === 'deliveries' ? record.ids.slice(0, tx.counts.length) : tx === undefined ? record.ids.slice(0, 1) : [];
     for (const id of fresh) if (this.isPending(id)) this.marked.add(id);
