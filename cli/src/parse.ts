@@ -35,6 +35,15 @@ const SIZE_UNITS: Record<string, number> = {
   gib: 1024 ** 3,
 };
 
+/** A size in bytes: digits with an optional unit (`64MiB`, `2g`, `512k`; k/m/g are binary). */
+export function parseBytes(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const scale = m ? (m[2] === '' ? 1 : SIZE_UNITS[m[2]!.toLowerCase()]) : undefined;
+  const value = m && scale !== undefined ? Math.floor(Number(m[1]) * scale) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`${flag} "${text}" is not a size`, `e.g. ${flag} 256MiB`);
+  return value;
+}
+
 /**
  * `--memory`: a page count (`256`) or a size (`16MiB`, `512k`), rounded up to whole 64 KiB pages.
  */

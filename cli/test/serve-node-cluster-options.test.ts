@@ -306,3 +306,31 @@ describe('serve --replay-history-seconds / --replay-history-bytes from their row
     );
   });
 });
+
+describe("serve --replay-history-agent: an agent's own history (decision 2182)", () => {
+  const agents = (...values: string[]): typeof base => ({ ...base, replayHistoryAgent: values }) as unknown as typeof base;
+  it('passes each agent with its time and bytes, the default bytes left to the node, nothing when not given', () => {
+    assert.equal(nodeOptions(base, '/srv').agentReplayHistory, undefined);
+    assert.deepEqual(nodeOptions(agents('billing=7d:2GiB', 'counter=86400'), '/srv').agentReplayHistory, {
+      billing: { seconds: 7 * 86_400, bytes: 2 * 1024 ** 3 },
+      counter: { seconds: 86_400 },
+    });
+  });
+  it('refuses a malformed one, a name twice, one past its rows and any in cluster mode, saying what to give', () => {
+    const refused = (argv: typeof base, message: RegExp): void =>
+      assert.throws(
+        () => nodeOptions(argv, '/srv'),
+        (err: unknown) => err instanceof UsageError && message.test(err.message) && (err.hint ?? '').length > 0,
+        String(message),
+      );
+    refused(agents('billing'), /is not <name>=<time>\[:<bytes>\]/);
+    refused(agents('billing=soon'), /"soon" is not a whole number of seconds or a duration/);
+    refused(agents('billing=1.5s'), /not a whole number of seconds/);
+    refused(agents('billing=1h:lots'), /"lots" is not a size/);
+    refused(agents('billing=1h', 'billing=2h'), /names billing twice/);
+    refused(agents('../etc=1h'), /is not a deployment name/);
+    refused(agents('billing=31d'), /billing\.seconds: 2678400 .*must be a whole number in 1\.\.2,592,000/);
+    refused(agents('billing=1h:1k'), /billing\.bytes: 1024 .*must be a whole number in 1,048,576\.\./);
+    refused({ ...agents('billing=1h'), ...cluster } as typeof base, /a cluster keeps its history in Kafka/);
+  });
+});

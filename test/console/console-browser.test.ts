@@ -273,11 +273,13 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     await page.goto(`${node.url}#/sniffer`);
     await page.waitForSelector('[data-testid="diagram"]');
     await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'live', { timeout: 15_000 });
-    await node.ask(3);
-    // The net of parcel 3: the cfp of a conversation the sniffer has not shown before, ended by the broker's answer.
+    // The conversations shown before asking, read before the ask: the answer (and the sniffer's
+    // arrows) can arrive before the next line runs.
     const before = new Set(
       await page.$$eval('[data-testid="filter-conversation"] option', (os) => os.map((o) => o.getAttribute('value') ?? '')),
     );
+    await node.ask(3);
+    // The net of parcel 3: the cfp of a conversation the sniffer had not shown, ended by the broker's answer.
     const conversation = await until(
       async () => {
         const arrows = await page.$$eval('g.arrow', (gs) =>
@@ -287,7 +289,7 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
         return c !== undefined && arrows.some((x) => x.c === c && x.p === 'inform') ? c : undefined;
       },
       `a new contract net in the sniffer\n${problems()}`,
-      30_000,
+      60_000,
     );
     await page.select('[data-testid="filter-conversation"]', conversation);
     // The log holds a handling once its commit is durable, a moment after its message shows: replay

@@ -37,6 +37,7 @@ import type { TelemetryArgs } from './serve-telemetry-options.js';
 import { telemetryFromArgs } from './serve-telemetry-config.js';
 import { exportNodeLines, installJsonLogs } from '@caxton/runtime';
 import type { TrustArgs } from './serve-trust-options.js';
+import { agentReplayHistoryFromArgs, type AgentHistoryArgs } from './serve-agent-history-options.js';
 import { trustNodeOptions } from './serve-trust-policy.js';
 import { noAuthApiWarning, plaintextApiWarning } from './serve-plaintext-warning.js';
 
@@ -79,7 +80,8 @@ export type ServeArgs = GlobalArgs &
   MtpArgs &
   ListenerArgs &
   TelemetryArgs &
-  TrustArgs & {
+  TrustArgs &
+  AgentHistoryArgs & {
     prepareCacheDir?: string;
     componentLimit?: string[];
     apiHost?: string;
@@ -169,6 +171,14 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
       "leave them out in cluster mode: the deliveries topic's retention (retention.ms) is what a cluster keeps",
     );
   if (replayHistory) options.replayHistory = replayHistory;
+  // An agent's own history (decision 2182): the embedded log's too.
+  const agentReplayHistory = agentReplayHistoryFromArgs(argv);
+  if (agentReplayHistory && brokers && endpoints)
+    throw new UsageError(
+      "--replay-history-agent keeps an agent's history beside the embedded log; a cluster keeps its history in Kafka",
+      "leave it out in cluster mode: the deliveries topic's retention (retention.ms) is what a cluster keeps, for every agent",
+    );
+  if (agentReplayHistory) options.agentReplayHistory = agentReplayHistory;
   const telemetry = telemetryFromArgs(argv, env);
   if (telemetry) options.telemetry = telemetry;
   if (argv.cert && argv.key) {

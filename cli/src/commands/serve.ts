@@ -8,6 +8,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { localAction, type AppEnv } from '../action.js';
 import type { GlobalArgs } from '../context.js';
 import { serveAuditOptions } from './serve-audit-options.js';
+import { agentHistoryOptions } from './serve-agent-history-options.js';
 import { clusterSecurityFlags } from './serve-cluster-security-options.js';
 import { k8sServeOptions } from './serve-k8s-options.js';
 import { withConsoleOptions } from './serve-console-options.js';
@@ -35,20 +36,22 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
     builder: (y) =>
-      replayHistoryLimitOptions(
-        kafkaRequestLimitOptions(
-          clusterLimitOptions(
-            nodeLimitOptions(
-              edgeLimitOptions(
-                artifactLimitOptions(
-                  prepareCacheLimitOptions(
-                    trafficLimitOptions(
-                      nodeDefaultLimitOptions(
-                        trustOptions(
-                          telemetryOptions(
-                            withListenerOptions(
-                              withMtpOptions(
-                                withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))),
+      agentHistoryOptions(
+        replayHistoryLimitOptions(
+          kafkaRequestLimitOptions(
+            clusterLimitOptions(
+              nodeLimitOptions(
+                edgeLimitOptions(
+                  artifactLimitOptions(
+                    prepareCacheLimitOptions(
+                      trafficLimitOptions(
+                        nodeDefaultLimitOptions(
+                          trustOptions(
+                            telemetryOptions(
+                              withListenerOptions(
+                                withMtpOptions(
+                                  withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))),
+                                ),
                               ),
                             ),
                           ),

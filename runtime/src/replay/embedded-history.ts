@@ -10,13 +10,19 @@
  * before it is opened is skipped (the history then has a gap there, counted in the summary).
  *
  * The history starts where the log starts: retention deletes the oldest segments, so what is read
- * is the handlings committed from the oldest segment still on disk on. `onStart` says where that
- * is; `onEnd` (and the generator's return value) says what was dropped or could not be matched.
+ * is the handlings committed from the oldest segment still on disk on — or, for an agent the node
+ * keeps a history of (decision 2182), from its oldest copy: a segment the log no longer holds is
+ * read from `agent-history/<deployment>/`, which holds that agent's frames of it, after its state
+ * there. `onStart` says where that is; `onEnd` (and the generator's return value) says what was
+ * dropped or could not be matched.
  */
 import type { HistoryReader, RecordedEvent } from './recorded.js';
 import { listSegments, segmentFileName } from '../log/embedded/segment-files.js';
 import { FILE_HEADER_BYTES } from '../log/embedded/record-format.js';
 import { formatCursor } from '../log/embedded/history-reader.js';
+import { agentHistoryDir, listAgentHistory } from '../log/embedded/agent-history-store.js';
+import { deploymentOf } from '../log/embedded/agent-history-tracker.js';
+import { AGENT_NAME } from '@caxton/core';
 import * as path from 'node:path';
 import { AgentHistory, type AgentHistoryCounts, type AgentHistoryLimits } from './agent-history.js';
 import { ReplayError } from './errors.js';
@@ -64,7 +70,13 @@ export async function* readEmbeddedHistory(
 ): AsyncGenerator<RecordedEvent, EmbeddedHistorySummary> {
   const out: RecordedEvent[] = [];
   const history = new AgentHistory(agent, out, opts);
-  const segments = await segmentsOf(logDir);
+  const logSegments = await segmentsOf(logDir);
+  // The agent's own history (decision 2182): copies of segments retention deleted, read where the log's are gone.
+  const deployment = deploymentOf(history.local);
+  const copyDir = AGENT_NAME.test(deployment) ? agentHistoryDir(logDir, deployment) : undefined;
+  const copies = new Set(copyDir === undefined ? [] : await listAgentHistory(copyDir));
+  const inLog = new Set(logSegments);
+  const segments = [...new Set([...copies, ...logSegments])].sort((a, b) => a - b);
   const summary: Omit<EmbeddedHistorySummary, keyof AgentHistoryCounts> = {
     segmentsRead: 0,
     segmentsVanished: 0,
@@ -83,18 +95,25 @@ export async function* readEmbeddedHistory(
   };
   for (const no of segments) {
     let offset = 0;
-    const frames = scanSegmentFrames(path.join(logDir, segmentFileName(no)), (reader, at) => {
-      offset = at;
-      history.frame(reader, () => formatCursor(no, offset));
-    });
+    const scan = (dir: string) =>
+      scanSegmentFrames(path.join(dir, segmentFileName(no)), (reader, at) => {
+        offset = at;
+        history.frame(reader, () => formatCursor(no, offset));
+      });
+    let frames = scan(inLog.has(no) || copyDir === undefined ? logDir : copyDir);
     let step = await frames.next();
+    // Deleted since the listing: its copy was made before (the store copies, then retention deletes).
+    if (step.done && step.value.ending.kind === 'vanished' && inLog.has(no) && copyDir !== undefined) {
+      frames = scan(copyDir);
+      step = await frames.next();
+    }
     if (step.done && step.value.ending.kind === 'vanished') {
       summary.segmentsVanished++;
       continue;
     }
     if (!started) start(no);
     summary.segmentsRead++;
-    let scan: SegmentScan | undefined;
+    let ended: SegmentScan | undefined;
     try {
       for (;;) {
         opts.signal?.throwIfAborted();
@@ -102,17 +121,17 @@ export async function* readEmbeddedHistory(
         // Handed on per chunk: `out` never holds more than one chunk's events.
         for (const event of out.splice(0)) yield event;
         if (step.done) {
-          scan = step.value;
+          ended = step.value;
           break;
         }
         step = await frames.next();
       }
     } finally {
       // The caller stopped early: close the file.
-      if (scan === undefined) await frames.return({ size: 0, ending: { kind: 'end' } });
+      if (ended === undefined) await frames.return({ size: 0, ending: { kind: 'end' } });
     }
     history.segmentEnd();
-    if (scan.ending.kind === 'cut') summary.segmentsCut.push({ segment: no, offset: scan.ending.offset, reason: scan.ending.reason });
+    if (ended.ending.kind === 'cut') summary.segmentsCut.push({ segment: no, offset: ended.ending.offset, reason: ended.ending.reason });
   }
   if (!started) start(undefined);
   const result: EmbeddedHistorySummary = { ...summary, ...history.counted() };

@@ -17,6 +17,8 @@ import {
   EDGE_LIMIT_TABLE,
   KIND_LIMIT_TABLE,
   PREPARE_CACHE_LIMIT_TABLE,
+  InvalidArgumentError,
+  resolveAgentReplayHistory,
   resolveReplayHistory,
   resolveArtifactLimits,
   resolveTrafficLimits,
@@ -64,6 +66,14 @@ export function checkNodeLimits(options: StartNodeOptions): void {
   );
   // Every key of replayHistory is a row: one the table does not know is refused here, named.
   resolveReplayHistory(options.replayHistory ?? {}, `${FIELD}.replayHistory`);
+  // An agent's own history is the embedded log's (decision 2182): a cluster's is its topics' retention.
+  const agentHistories = resolveAgentReplayHistory(options.agentReplayHistory, `${FIELD}.agentReplayHistory`);
+  if (agentHistories.size > 0 && (options.kafka !== undefined || options.etcd !== undefined))
+    throw new InvalidArgumentError(
+      `${FIELD}.agentReplayHistory`,
+      "is the embedded log's; a cluster keeps its history in Kafka",
+      "leave it out in cluster mode: the deliveries topic's retention (retention.ms) is what a cluster keeps, for every agent",
+    );
   // The node's default idle period of kinds is what a kind deployed without --idle gets: its row's range too.
   checkTable(
     { defaultIdleMs: KIND_LIMIT_TABLE.idleMs },

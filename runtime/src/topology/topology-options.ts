@@ -29,7 +29,11 @@ export interface TopologyOptions {
    * entry) the log stores; default 16 MiB. A state value the sandbox allows but the log cannot
    * store is refused at commit (`log.invalid-state`): the handling is dead-lettered.
    */
-  embeddedLog?: { maxRecordBytes?: number };
+  embeddedLog?: {
+    maxRecordBytes?: number;
+    /** A new segment past this many bytes (default 64 MiB): the unit retention deletes and history keeps. */
+    segmentBytes?: number;
+  };
   /**
    * History the embedded log keeps for `caxton replay` and `upgrade --replay` (decision 2179):
    * closed segments closed less than `seconds` ago, at most `bytes` of them, are kept. Rows of
@@ -37,6 +41,13 @@ export interface TopologyOptions {
    * cluster mode and with `persistence: 'memory'`.
    */
   replayHistory?: { seconds?: number; bytes?: number };
+  /**
+   * Agents whose own history outlives the embedded log's segments (decision 2182), by deployment
+   * name: their frames are copied out before retention deletes a segment, kept `seconds` and at most
+   * `bytes` (rows of core's AGENT_REPLAY_HISTORY_LIMIT_TABLE). Refused in cluster mode (the topics'
+   * retention is the history there); unused with `persistence: 'memory'`.
+   */
+  agentReplayHistory?: Readonly<Record<string, { seconds: number; bytes?: number }>>;
   /**
    * `memory` keeps the bus in this process only (a crash loses pending messages): for benchmarks
    * and embedders who ask for it explicitly. Default `disk`. Ignored in cluster mode.

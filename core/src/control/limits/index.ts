@@ -31,6 +31,7 @@ export * from './a2a-limits.js';
 export * from './kind-limits.js';
 export * from './replay-limits.js';
 export * from './replay-history-limits.js';
+export * from './agent-replay-history-limits.js';
 export * from './replica-limits.js';
 export * from './traffic-limits.js';
 export * from './artifact-limits.js';

@@ -40,6 +40,7 @@ import { MAX_RECEIVER_BYTES, SHARED_COUNT_BYTES, sharedEntryBytes, type SharedBo
 import type { PendingEntry } from './pending-entry.js';
 import { FieldWriter } from '../records/binary-fields.js';
 import { writeBinaryBody } from './delivery-body.js';
+import { AgentHistoryStore } from './agent-history-store.js';
 import { RetentionRunner } from './retention-runner.js';
 import { createLogFile } from './segment-files.js';
 import { recoverSegments } from './segment-recovery.js';
@@ -100,6 +101,8 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   private readonly deadLettering = new Set<Promise<void>>();
   private movedDeliveries = 0;
   private readonly retention: RetentionRunner;
+  /** Agents' own replay histories (decision 2182), when any is kept. */
+  private readonly agentHistory: AgentHistoryStore | undefined;
   private recoveryReport: EmbeddedLogStats['recovery'];
   private readonly stateCommits: StateCommits;
   /**
@@ -113,6 +116,14 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     this.options = resolveOptions(options);
     this.completedIds = new IdWindow(this.options.dedupWindow);
     this.stateCommits = new StateCommits(this.options.maxRecordBytes);
+    if (this.options.agentHistory.size > 0)
+      this.agentHistory = new AgentHistoryStore({
+        logDir: this.options.dir,
+        agents: this.options.agentHistory,
+        durable: this.options.fsync !== 'never',
+        maxPayloadBytes: this.options.maxRecordBytes,
+        warn: this.warn,
+      });
     this.retention = new RetentionRunner({
       dir: this.options.dir,
       fsync: this.options.fsync,
@@ -127,6 +138,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
         const group = this.committer!.current();
         return this.stateCommits.carryForward(group, deleting) ? group.done : undefined;
       },
+      ...(this.agentHistory === undefined ? {} : { keepHistory: (segment: Segment) => this.agentHistory!.keep(segment) }),
       warn: this.warn,
     });
   }
@@ -152,6 +164,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
         state: this.stateCommits.view,
       });
       if (recovered.droppedStateTransactions > 0) this.warn(stateDroppedWarning(recovered.droppedStateTransactions));
+      await this.agentHistory?.open();
       this.nextSeq = recovered.nextSeq;
       this.segments = recovered.segments;
       if (this.segments.length === 0) {

@@ -24,7 +24,8 @@ export type EmbeddedLogErrorCode =
   | 'log.dead-letter-reconciled'
   | 'log.handler-threw'
   | 'log.retention-failed'
-  | 'log.state-dropped';
+  | 'log.state-dropped'
+  | 'log.history-incomplete';
 
 /** What sort of failure each code is; warnings never reach a caller, they are internal. */
 export const EMBEDDED_LOG_ERROR_KINDS: Readonly<Record<EmbeddedLogErrorCode, ErrorKind>> = Object.freeze({
@@ -46,6 +47,7 @@ export const EMBEDDED_LOG_ERROR_KINDS: Readonly<Record<EmbeddedLogErrorCode, Err
   'log.handler-threw': 'internal',
   'log.retention-failed': 'internal',
   'log.state-dropped': 'internal',
+  'log.history-incomplete': 'internal',
 });
 
 export class EmbeddedLogError extends CaxtonError {

@@ -2,7 +2,7 @@
  * Options of the embedded log, their defaults and validation. Defaults favour safety (`always`
  * fsync, refuse to start on corruption) and the bus's throughput target (64 MiB segments).
  */
-import { DEFAULT_REPLAY_HISTORY } from '@caxton/core';
+import { AGENT_NAME, DEFAULT_REPLAY_HISTORY } from '@caxton/core';
 import { EmbeddedLogError, type EmbeddedLogWarning } from './errors.js';
 import type { CorruptionPolicy } from './frame-scan.js';
 import type { FsyncPolicy } from './group-committer.js';
@@ -44,6 +44,12 @@ export interface EmbeddedMessageLogOptions {
   historyMs?: number;
   /** At most this many bytes of closed segments kept as history. Default 1 GiB (only with `historyMs`). */
   historyBytes?: number;
+  /**
+   * Agents whose own history outlives the segments (decision 2182), by deployment name: before a
+   * segment is deleted their frames are copied to `agent-history/<name>/`, kept `ms` after the
+   * segment closed and at most `bytes`. Default none.
+   */
+  agentHistory?: ReadonlyMap<string, { ms: number; bytes: number }>;
 }
 
 /**
@@ -70,6 +76,7 @@ export const DEFAULTS = {
   // The history's defaults are its rows' in core's REPLAY_HISTORY_LIMIT_TABLE (one definition).
   historyMs: DEFAULT_REPLAY_HISTORY.seconds * 1000,
   historyBytes: DEFAULT_REPLAY_HISTORY.bytes,
+  agentHistory: new Map<string, { ms: number; bytes: number }>() as ReadonlyMap<string, { ms: number; bytes: number }>,
 } as const;
 
 export function resolveOptions(options: EmbeddedMessageLogOptions): ResolvedOptions {
@@ -105,6 +112,13 @@ export function resolveOptions(options: EmbeddedMessageLogOptions): ResolvedOpti
   // History is kept in whole segments: a bound below one keeps nothing, which is refused, not silent.
   if (resolved.historyMs > 0 && resolved.historyBytes < resolved.segmentBytes)
     invalid(`historyBytes (${resolved.historyBytes}) must be at least segmentBytes (${resolved.segmentBytes}) when historyMs is set`);
+  if (!(resolved.agentHistory instanceof Map)) invalid('agentHistory must be a Map of deployment name to { ms, bytes }');
+  for (const [name, bound] of resolved.agentHistory) {
+    // The name is a directory under the log's: a deployment's name only (no separator, no dot first).
+    if (!AGENT_NAME.test(name)) invalid(`agentHistory: ${JSON.stringify(name.slice(0, 140))} is not a deployment name`);
+    if (!(Number.isSafeInteger(bound?.ms) && bound.ms > 0 && Number.isSafeInteger(bound.bytes) && bound.bytes > 0))
+      invalid(`agentHistory of ${name}: ms and bytes must be integers > 0`);
+  }
   return resolved;
 }
 

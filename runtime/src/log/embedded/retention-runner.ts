@@ -41,6 +41,8 @@ export interface RetentionHost {
    * promise if it queued any, else undefined.
    */
   carryState(deleting: ReadonlySet<Segment>): Promise<void> | undefined;
+  /** Copy what agents keep a history of out of a segment about to be deleted (decision 2182); resolves once durable. */
+  keepHistory?(segment: Segment): Promise<void>;
   warn(warning: EmbeddedLogError): void;
 }
 
@@ -103,6 +105,9 @@ export class RetentionRunner {
     const carrying = this.host.carryState(new Set(segments.slice(0, count)));
     if (carrying !== undefined) return carrying;
     for (let i = 0; i < count; i++) {
+      // An agent's own history is copied out first: a failure here fails the step and keeps the segment.
+      await this.host.keepHistory?.(segments[0]!);
+      if (!this.host.isOpen()) return;
       await fs.rm(segments[0]!.path, { force: true });
       // One directory fsync per deletion keeps deletions in order on disk too: an older segment
       // must never reappear after power loss while a newer one (with its completions) is gone.

@@ -3,7 +3,7 @@
  * artifacts under the data directory; every deployed agent runs here (EveryAgentLocal).
  */
 import path from 'node:path';
-import { resolveReplayHistory } from '@caxton/core';
+import { resolveAgentReplayHistory, resolveReplayHistory } from '@caxton/core';
 import type { TopologyOptions } from '../topology-options.js';
 import { EmbeddedMessageLog } from '../../log/embedded/index.js';
 import { MemoryMessageLog } from '../../log/memory/memory-message-log.js';
@@ -93,9 +93,18 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
 }
 
 /** The log's history settings from the node's `replayHistory` (checked by startNode; the table's defaults). */
-function replayHistoryOf(options: TopologyOptions): { historyMs: number; historyBytes: number } {
+function replayHistoryOf(options: TopologyOptions): {
+  historyMs: number;
+  historyBytes: number;
+  agentHistory: Map<string, { ms: number; bytes: number }>;
+} {
   const history = resolveReplayHistory(options.replayHistory ?? {}, 'replayHistory');
-  return { historyMs: history.seconds * 1000, historyBytes: history.bytes };
+  const agents = resolveAgentReplayHistory(options.agentReplayHistory, 'agentReplayHistory');
+  return {
+    historyMs: history.seconds * 1000,
+    historyBytes: history.bytes,
+    agentHistory: new Map([...agents].map(([name, { seconds, bytes }]) => [name, { ms: seconds * 1000, bytes }])),
+  };
 }
 
 /** The on-disk log; its warnings (decision 1106: the log's `events`) go to stderr. */
@@ -104,6 +113,7 @@ function embeddedLog(dir: string, options: TopologyOptions): EmbeddedMessageLog 
     dir,
     ...(options.fsync ? { fsync: options.fsync } : {}),
     ...(options.embeddedLog?.maxRecordBytes !== undefined ? { maxRecordBytes: options.embeddedLog.maxRecordBytes } : {}),
+    ...(options.embeddedLog?.segmentBytes !== undefined ? { segmentBytes: options.embeddedLog.segmentBytes } : {}),
     ...replayHistoryOf(options),
   });
   log.events.onType('warning', ({ warning }) => process.stderr.write(`caxton: message log: ${warning.message}\n`));
