@@ -2,7 +2,7 @@
  * `caxton status` says how far back replay reaches (issue 57), as a separate process against a real
  * node (its embedded log keeping an hour of history, token auth found through --data-dir): one
  * `replay` line — the oldest record held, its age, the segments and bytes held, the history kept —
- * and the same figures under `replay` in --json.
+ * a line for the agent whose own history it keeps, and the same figures under `replay` in --json.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -33,6 +33,7 @@ describe('caxton status against a real node: the replay line', () => {
       auth: { mode: 'token' },
       shards: 1,
       replayHistory: { seconds: 3600 },
+      agentReplayHistory: { counter: { seconds: 86_400 } },
     });
     const address = `127.0.0.1:${node.apiPort}`;
     client = await CaxtonClient.connect({ address, token: (await readFile(path.join(dataDir, 'auth-token'), 'utf8')).trim() });
@@ -58,6 +59,8 @@ describe('caxton status against a real node: the replay line', () => {
     assert.ok(m, line);
     const at = Date.parse(m[1]!);
     assert.ok(at >= started - 1000 && at <= Date.now(), `the log was started with the node: ${m[1]}`);
+    // The agent whose own history the node keeps (decision 2182): nothing deleted yet, so nothing copied.
+    assert.match(r.stdout, /^replay counter\s+nothing copied yet: the log still holds all of it \(0 files, 0 B held; history 86400 s \/ 256 MiB\)$/m);
   });
 
   it('--json carries the same under replay', async () => {
@@ -70,5 +73,6 @@ describe('caxton status against a real node: the replay line', () => {
     assert.ok(replay.heldBytes > 24);
     assert.equal(replay.historySeconds, 3600);
     assert.equal(replay.historyBytes, 1024 * 1024 * 1024);
+    assert.deepEqual(replay.agents, [{ agent: 'counter', files: 0, heldBytes: 0, historySeconds: 86_400, historyBytes: 256 * 1024 * 1024 }]);
   });
 });

@@ -135,6 +135,14 @@ function replayReachToWire(r: ReplayReach): WireReplayReach {
     heldBytes: r.heldBytes,
     segments: r.segments,
     source: r.source,
+    agents: (r.agents ?? []).map((a) => ({
+      agent: a.agent,
+      oldestCopyClosedUnixMs: a.oldestCopyClosedAt ?? 0,
+      files: a.files,
+      heldBytes: a.heldBytes,
+      historySeconds: a.historySeconds,
+      historyBytes: a.historyBytes,
+    })),
   };
 }
 
@@ -147,6 +155,18 @@ function replayReachFromWire(w: WireReplayReach): ReplayReach {
     heldBytes: w.heldBytes,
     historySeconds: w.historySeconds,
     historyBytes: w.historyBytes,
+    ...(w.agents !== undefined && w.agents.length > 0
+      ? {
+          agents: w.agents.map((a) => ({
+            agent: a.agent,
+            ...(a.oldestCopyClosedUnixMs > 0 ? { oldestCopyClosedAt: a.oldestCopyClosedUnixMs } : {}),
+            files: a.files,
+            heldBytes: a.heldBytes,
+            historySeconds: a.historySeconds,
+            historyBytes: a.historyBytes,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -407,6 +407,18 @@ export interface WireReplayReach {
   heldBytes: Wire64;
   segments: number;
   source: string;
+  /** Absent or empty from nodes that predate it (decision 2182). */
+  agents?: WireAgentReplayReach[];
+}
+
+export interface WireAgentReplayReach {
+  agent: string;
+  /** 0: nothing copied yet. */
+  oldestCopyClosedUnixMs: Wire64;
+  files: number;
+  heldBytes: Wire64;
+  historySeconds: Wire64;
+  historyBytes: Wire64;
 }
 
 // ---- Kill switch (decision 1403) ----

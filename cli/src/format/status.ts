@@ -1,6 +1,6 @@
 /** `caxton status`: the node, its cluster and storage. */
 import type { NodeStatusView } from '@caxton/client';
-import type { KillSwitchStatus, ReplayReach } from '@caxton/core';
+import type { AgentReplayReach, KillSwitchStatus, ReplayReach } from '@caxton/core';
 import { renderFields, renderTable, truncate } from './table.js';
 import { formatAge, formatBytes, formatCount, formatDuration, formatTime } from './units.js';
 
@@ -13,6 +13,7 @@ export function formatStatus(s: NodeStatusView, now: number): string {
     ...(s.killSwitch ? [killSwitchField(s.killSwitch)] : []),
     ...s.storage.map((b): [string, string] => [b.role, `${b.kind} ${b.location}`]),
     ...(s.replay ? [['replay', formatReplayReach(s.replay, now)] as [string, string]] : []),
+    ...(s.replay?.agents ?? []).map((a): [string, string] => [`replay ${a.agent}`, formatAgentReplayReach(a, now)]),
   ];
   const nodes = renderTable(
     [
@@ -46,6 +47,18 @@ function killSwitchField(k: KillSwitchStatus): [string, string] {
  * 2179; seconds as `serve --replay-history-seconds` takes them). A node that predates the field
  * shows no line.
  */
+/**
+ * One agent's own history (decision 2182): how far back its copies reach (the oldest copy's segment
+ * closed then; its records are from before), what they hold, and its bounds.
+ */
+export function formatAgentReplayReach(a: AgentReplayReach, now: number): string {
+  const from =
+    a.oldestCopyClosedAt === undefined
+      ? 'nothing copied yet: the log still holds all of it'
+      : `copies from before ${formatTime(a.oldestCopyClosedAt)}, ${formatAge(a.oldestCopyClosedAt, now)}`;
+  return `${from} (${formatCount(a.files)} file${a.files === 1 ? '' : 's'}, ${formatBytes(a.heldBytes)} held; history ${a.historySeconds} s / ${formatBytes(a.historyBytes)})`;
+}
+
 export function formatReplayReach(r: ReplayReach, now: number): string {
   if (r.source === 'memory') return 'nothing to replay: the memory log keeps nothing on disk';
   if (r.source === 'kafka')

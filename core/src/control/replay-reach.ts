@@ -23,4 +23,23 @@ export interface ReplayReach {
   historySeconds: number;
   /** …and at most this many bytes of them, the newest first. */
   historyBytes: number;
+  /** The agents whose own history the log keeps beyond its segments (decision 2182); absent: none. */
+  agents?: AgentReplayReach[];
+}
+
+/** One agent's own history (decision 2182): copies of its frames from segments retention deleted. */
+export interface AgentReplayReach {
+  /** The deployment's name. */
+  agent: string;
+  /**
+   * When the oldest copy's segment closed (ms since epoch): the copy holds records up to then, from
+   * as far back as that segment reached. Absent while nothing was copied.
+   */
+  oldestCopyClosedAt?: number;
+  /** Copy files held, and their bytes. */
+  files: number;
+  heldBytes: number;
+  /** `caxton serve --replay-history-agent <agent>=<seconds>:<bytes>`. */
+  historySeconds: number;
+  historyBytes: number;
 }

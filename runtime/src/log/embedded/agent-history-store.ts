@@ -18,6 +18,7 @@
  * the segment on disk: the copy is written again whole, or skipped when the progress already says it
  * was made. A failure here fails the retention step, so the segment stays until a later one copies it.
  */
+import type { AgentReplayReach } from '@caxton/core';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -154,6 +155,21 @@ export class AgentHistoryStore {
       await this.drop(track);
     }
     this.stats.copiedSegments++;
+  }
+
+  /** Each agent's history as `caxton status` shows it. */
+  reach(): AgentReplayReach[] {
+    return this.tracks.map((t) => {
+      const oldest = t.files[0];
+      return {
+        agent: t.deployment,
+        ...(oldest === undefined ? {} : { oldestCopyClosedAt: Math.floor(oldest.closedAt) }),
+        files: t.files.length,
+        heldBytes: t.files.reduce((sum, f) => sum + f.bytes, 0),
+        historySeconds: Math.floor(t.bound.ms / 1000),
+        historyBytes: t.bound.bytes,
+      };
+    });
   }
 
   private async openTrack(track: AgentTrack): Promise<void> {

@@ -444,6 +444,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       heldBytes: this.sizeBytes(),
       historySeconds: Math.floor(this.options.historyMs / 1000),
       historyBytes: this.options.historyBytes,
+      ...(this.agentHistory === undefined ? {} : { agents: this.agentHistory.reach() }),
     };
   }
 
