@@ -292,7 +292,14 @@ describe('output formatting', () => {
     assert.doesNotMatch(formatStatus(base, NOW), /^replay/m);
     // An agent's own history (decision 2182): a line each, under the log's.
     const agents = [
-      { agent: 'billing', oldestCopyClosedAt: NOW - 86_400_000, files: 12, heldBytes: 3 * 1024 * 1024, historySeconds: 604_800, historyBytes: 1024 ** 3 },
+      {
+        agent: 'billing',
+        oldestCopyClosedAt: NOW - 86_400_000,
+        files: 12,
+        heldBytes: 3 * 1024 * 1024,
+        historySeconds: 604_800,
+        historyBytes: 1024 ** 3,
+      },
       { agent: 'fresh', files: 0, heldBytes: 0, historySeconds: 3600, historyBytes: 256 * 1024 * 1024 },
     ];
     const withAgents = formatStatus({ ...base, replay: { source: 'embedded', ...held, agents } }, NOW);
@@ -300,7 +307,10 @@ describe('output formatting', () => {
       withAgents,
       /^replay billing\s+copies from before 2026-11-20T12:00:00\.000Z, 1d ago \(12 files, 3\.0 MiB held; history 604800 s \/ 1\.0 GiB\)$/m,
     );
-    assert.match(withAgents, /^replay fresh\s+nothing copied yet: the log still holds all of it \(0 files, 0 B held; history 3600 s \/ 256 MiB\)$/m);
+    assert.match(
+      withAgents,
+      /^replay fresh\s+nothing copied yet: the log still holds all of it \(0 files, 0 B held; history 3600 s \/ 256 MiB\)$/m,
+    );
   });
 
   it('prints one line per message and log entry', () => {

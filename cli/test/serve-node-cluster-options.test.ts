@@ -311,9 +311,10 @@ describe("serve --replay-history-agent: an agent's own history (decision 2182)",
   const agents = (...values: string[]): typeof base => ({ ...base, replayHistoryAgent: values }) as unknown as typeof base;
   it('passes each agent with its time and bytes, the default bytes left to the node, nothing when not given', () => {
     assert.equal(nodeOptions(base, '/srv').agentReplayHistory, undefined);
-    assert.deepEqual(nodeOptions(agents('billing=7d:2GiB', 'counter=86400'), '/srv').agentReplayHistory, {
+    assert.deepEqual(nodeOptions(agents('billing=7d:2GiB', 'counter=86400', 'constructor=1h'), '/srv').agentReplayHistory, {
       billing: { seconds: 7 * 86_400, bytes: 2 * 1024 ** 3 },
       counter: { seconds: 86_400 },
+      constructor: { seconds: 3600 },
     });
   });
   it('refuses a malformed one, a name twice, one past its rows and any in cluster mode, saying what to give', () => {

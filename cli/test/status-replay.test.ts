@@ -60,7 +60,10 @@ describe('caxton status against a real node: the replay line', () => {
     const at = Date.parse(m[1]!);
     assert.ok(at >= started - 1000 && at <= Date.now(), `the log was started with the node: ${m[1]}`);
     // The agent whose own history the node keeps (decision 2182): nothing deleted yet, so nothing copied.
-    assert.match(r.stdout, /^replay counter\s+nothing copied yet: the log still holds all of it \(0 files, 0 B held; history 86400 s \/ 256 MiB\)$/m);
+    assert.match(
+      r.stdout,
+      /^replay counter\s+nothing copied yet: the log still holds all of it \(0 files, 0 B held; history 86400 s \/ 256 MiB\)$/m,
+    );
   });
 
   it('--json carries the same under replay', async () => {
@@ -73,6 +76,8 @@ describe('caxton status against a real node: the replay line', () => {
     assert.ok(replay.heldBytes > 24);
     assert.equal(replay.historySeconds, 3600);
     assert.equal(replay.historyBytes, 1024 * 1024 * 1024);
-    assert.deepEqual(replay.agents, [{ agent: 'counter', files: 0, heldBytes: 0, historySeconds: 86_400, historyBytes: 256 * 1024 * 1024 }]);
+    assert.deepEqual(replay.agents, [
+      { agent: 'counter', files: 0, heldBytes: 0, historySeconds: 86_400, historyBytes: 256 * 1024 * 1024 },
+    ]);
   });
 });

@@ -27,7 +27,7 @@ describe("an agent's own replay history outlives the log's segments (decision 21
       for (const agent of ['kept', 'plain'])
         await node.send({ performative: 'request', receivers: [{ name: agent }], content: '+1', replyWith: `${agent}-${i}` });
     const answered = (agent: string): number => node.external.filter((e) => e.message.inReplyTo?.startsWith(`${agent}-`)).length;
-    await node.waitFor('every count answered', () => answered('kept') >= COUNTS && answered('plain') >= COUNTS, 120_000);
+    await node.waitFor('every count answered', () => answered('kept') >= COUNTS && answered('plain') >= COUNTS, 300_000);
     await node.settle();
     await node.stop();
   });

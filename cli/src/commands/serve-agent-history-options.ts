@@ -35,7 +35,7 @@ export function agentReplayHistoryFromArgs(argv: AgentHistoryArgs): Record<strin
     if (!m)
       throw new UsageError(`${FLAG} "${text}" is not <name>=<time>[:<bytes>]`, `e.g. ${FLAG} billing=7d or ${FLAG} billing=86400:2GiB`);
     const [, name, time, size] = m as unknown as [string, string, string, string | undefined];
-    if (name in out) throw new UsageError(`${FLAG} names ${name} twice`, 'give each agent once');
+    if (Object.hasOwn(out, name)) throw new UsageError(`${FLAG} names ${name} twice`, 'give each agent once');
     const ms = /^\d+$/.test(time) ? Number(time) * 1000 : parseDuration(time);
     if (ms === undefined || ms % 1000 !== 0)
       throw new UsageError(`${FLAG} ${name}: "${time}" is not a whole number of seconds or a duration`, 'e.g. 86400, 12h or 7d');

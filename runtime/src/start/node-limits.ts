@@ -65,9 +65,17 @@ export function checkNodeLimits(options: StartNodeOptions): void {
     `${FIELD}.auditSegments`,
   );
   // Every key of replayHistory is a row: one the table does not know is refused here, named.
-  resolveReplayHistory(options.replayHistory ?? {}, `${FIELD}.replayHistory`);
+  const nodeHistory = resolveReplayHistory(options.replayHistory ?? {}, `${FIELD}.replayHistory`);
   // An agent's own history is the embedded log's (decision 2182): a cluster's is its topics' retention.
   const agentHistories = resolveAgentReplayHistory(options.agentReplayHistory, `${FIELD}.agentReplayHistory`);
+  for (const [agent, { seconds }] of agentHistories)
+    if (nodeHistory.seconds > 0 && seconds <= nodeHistory.seconds)
+      // A segment is deleted only once the node's history is past: a copy would be older than the agent's time when made.
+      throw new InvalidArgumentError(
+        `${FIELD}.agentReplayHistory.${agent}.seconds`,
+        `(${seconds}) keeps no more than the node's history (${nodeHistory.seconds} s): its copies would be dropped as they are made`,
+        `give ${agent} longer than --replay-history-seconds, or leave it out: the node's history already keeps its traffic that long`,
+      );
   if (agentHistories.size > 0 && (options.kafka !== undefined || options.etcd !== undefined))
     throw new InvalidArgumentError(
       `${FIELD}.agentReplayHistory`,

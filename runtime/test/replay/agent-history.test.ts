@@ -30,6 +30,24 @@ async function readAll(dir: string, agent: string): Promise<RecordedEvent[]> {
 const handlings = (events: readonly RecordedEvent[]): RecordedHandling[] =>
   events.filter((e): e is RecordedHandling => e.kind === 'handled');
 const countOf = (h: RecordedHandling): string | null | undefined => h.state.find((w) => w.key === 'count')?.value;
+/** Which round of `traffic` a handling was: its delivery's `ping <i>`. */
+const indexOf = (h: RecordedHandling): number => Number(h.work.kind === 'message' ? h.work.delivery.message.content?.slice(5) : Number.NaN);
+/** What each handling's count would be: the ones that write nothing count as the one before. */
+const counts = (from: number, n: number): (string | undefined)[] =>
+  Array.from({ length: n }, (_, i) => ((from + i) % 3 === 2 ? undefined : String(from + i + 1)));
+
+/**
+ * Every reset state event (a copy's head, a retention snapshot) holds the count the handlings before
+ * it left: a head built from the wrong moment (after its segment, say) would be ahead of them.
+ */
+function assertHeadsInStep(events: readonly RecordedEvent[]): void {
+  let count: string | undefined;
+  for (const e of events) {
+    if (e.kind === 'handled') count = countOf(e) ?? count;
+    else if (e.kind === 'state' && e.reset && count !== undefined)
+      assert.equal(e.writes.find((w) => w.key === 'count')?.value, count, `a reset at ${e.position} holds the count so far`);
+  }
+}
 
 /**
  * `rounds` handlings of `agent` (each answering bob under an id derived from its delivery and
@@ -41,7 +59,8 @@ async function traffic(log: EmbeddedMessageLog, agent: string, from: number, rou
     await log.append([d]);
     const pong = deliveriesOf(derivedMessageId(d.id, 0), msg(agent, ['bob'], `pong ${i}`));
     await log.append(pong);
-    await log.complete([{ id: d.id, receiver: agent, state: [{ key: 'count', value: String(i + 1) }] }]);
+    // Every third handling writes nothing: its completion is a plain Completed frame.
+    await log.complete([{ id: d.id, receiver: agent, ...(i % 3 === 2 ? {} : { state: [{ key: 'count', value: String(i + 1) }] }) }]);
     const b = deliveryTo('bob', `n-bob-${i}`, `hi ${i}`, 'carol');
     await log.append([b]);
     await log.complete([...pong, b].map(({ id, receiver }) => ({ id, receiver })));
@@ -73,13 +92,11 @@ describe("an agent's own replay history (decision 2182)", () => {
     assert.ok(Math.min(...inLog) > Math.min(...copies), 'the oldest copies are of segments the log no longer holds');
     assert.equal(await fs.stat(agentHistoryDir(dir, 'bob')).catch(() => undefined), undefined, 'nothing kept for bob');
 
-    const alice = handlings(await readAll(dir, 'alice'));
+    const events = await readAll(dir, 'alice');
+    const alice = handlings(events);
     assert.equal(alice.length, 60, 'every handling of alice, the deleted segments included');
-    assert.deepEqual(
-      alice.map(countOf),
-      Array.from({ length: 60 }, (_, i) => String(i + 1)),
-      'in order, each with its state',
-    );
+    assertHeadsInStep(events);
+    assert.deepEqual(alice.map(countOf), counts(0, 60), 'in order, each with its state');
     for (const [i, h] of alice.entries()) {
       assert.equal(h.work.kind === 'message' && h.work.delivery.message.content, `ping ${i}`);
       assert.deepEqual(
@@ -113,49 +130,89 @@ describe("an agent's own replay history (decision 2182)", () => {
     assert.ok(aState.length > 0, 'its state is carried');
     assert.deepEqual(aState.at(-1), { ...aState.at(-1), reset: true, writes: [{ key: 'count', value: '40' }] });
 
-    // counter/b: a suffix of its handlings, the first on the state the one before it left.
+    // counter/b: a suffix of its handlings, the first on the state the ones before it left.
     const b = await readAll(dir, 'counter/b');
     const bHandled = handlings(b);
     assert.ok(bHandled.length > 0 && bHandled.length < 40, `${bHandled.length} of counter/b's 40 handlings kept`);
-    const first = Number(countOf(bHandled[0]!));
+    const first = indexOf(bHandled[0]!);
+    assert.ok(first > 101, `the oldest of counter/b's handlings were dropped (the first kept is ${first})`);
     assert.deepEqual(
-      bHandled.map(countOf),
-      Array.from({ length: bHandled.length }, (_, i) => String(first + i)),
+      bHandled.map(indexOf),
+      Array.from({ length: bHandled.length }, (_, i) => first + i),
       'consecutive',
     );
+    assert.deepEqual(bHandled.map(countOf), counts(first, bHandled.length), 'each with its state');
     const before = b.slice(0, b.indexOf(bHandled[0]!)).filter((e) => e.kind === 'state');
-    assert.ok(first > 101, `the oldest of counter/b's handlings were dropped (the first kept counts to ${first})`);
+    let wrote = first - 1; // the last one before it that wrote its count
+    while (wrote % 3 === 2) wrote--;
     // A head (reset), or the commit of a handling whose delivery went with a dropped copy.
     assert.equal(
       before.at(-1)?.kind === 'state' ? before.at(-1)!.writes.find((w) => w.key === 'count')?.value : undefined,
-      String(first - 1),
+      String(wrote + 1),
       'the state before the first kept handling is the one before it left',
     );
+    assertHeadsInStep(b);
     await log.close();
   });
 
-  test('a copy that fails keeps the segment (a warning, nothing deleted); once the history can be written, it is copied and goes', async (t) => {
+  test('a copy or its progress that fails keeps the segment and moves nothing: once written, every handling is there, each copy on the state before it', async (t) => {
     const dir = await tempDir(t, 'caxton-agent-history-');
-    const { log, warnings } = await openLog(dir, { segmentBytes: SMALL, agentHistory: new Map([['alice', { ms: HOUR, bytes: 1 << 20 }]]) });
+    const options = { segmentBytes: SMALL, agentHistory: new Map([['alice', { ms: HOUR, bytes: 1 << 20 }]]) };
+    const { log, warnings } = await openLog(dir, options);
     const historyDir = agentHistoryDir(dir, 'alice');
+    const failed = (): number => warnings.filter((w) => w.code === 'log.retention-failed').length;
     // The history's directory replaced by a file: every copy into it fails.
     await fs.rm(historyDir, { recursive: true });
     await fs.writeFile(historyDir, 'not a directory');
     await traffic(log, 'alice', 0, 20);
-    await log.append([deliveryTo('carol', 'n-mid', 'mid')]);
-    await waitFor('a failed copy reported', () => warnings.some((w) => w.code === 'log.retention-failed'), 60_000);
+    await log.append([deliveryTo('carol', 'n-1', 'one')]);
+    await waitFor('a failed copy reported', () => failed() > 0, 60_000);
     assert.equal(log.stats().segmentsDeleted, 0, 'no segment deleted while its copy fails');
+    // Copies can be written, their progress cannot (a directory where it goes).
     await fs.rm(historyDir);
-    await fs.mkdir(historyDir);
-    await traffic(log, 'alice', 20, 20);
-    await log.append([deliveryTo('carol', 'n-last', 'last')]);
+    await fs.mkdir(path.join(historyDir, 'progress.json', 'in-the-way'), { recursive: true });
+    const before = failed();
+    await traffic(log, 'alice', 20, 10);
+    await log.append([deliveryTo('carol', 'n-2', 'two')]);
+    await waitFor('a failed progress reported', () => failed() > before, 60_000);
+    assert.equal(log.stats().segmentsDeleted, 0, 'no segment deleted while its progress fails');
+    await fs.rm(path.join(historyDir, 'progress.json'), { recursive: true });
+    await traffic(log, 'alice', 30, 10);
+    await log.append([deliveryTo('carol', 'n-3', 'three')]);
     await deleted(dir, log, 5);
-    assert.deepEqual(
-      handlings(await readAll(dir, 'alice')).map(countOf),
-      Array.from({ length: 40 }, (_, i) => String(i + 1)),
-      'every handling kept: none lost to the failed copies',
-    );
     await log.close();
+    // And across a reopen, the progress is what the copies say.
+    const reopened = await openLog(dir, options);
+    await traffic(reopened.log, 'alice', 40, 10);
+    await reopened.log.append([deliveryTo('carol', 'n-4', 'four')]);
+    await deleted(dir, reopened.log, 2);
+    const events = await readAll(dir, 'alice');
+    assert.deepEqual(handlings(events).map(countOf), counts(0, 50), 'every handling kept once, none lost to the failed copies');
+    assertHeadsInStep(events);
+    await reopened.log.close();
+  });
+
+  test("a segment deleted while a replay reads the log is read from the agent's copy of it", async (t) => {
+    const dir = await tempDir(t, 'caxton-agent-history-');
+    // Kept as the node's history: nothing deleted while the traffic is written.
+    const { log } = await openLog(dir, { segmentBytes: SMALL, historyMs: HOUR, historyBytes: 1 << 30 });
+    await traffic(log, 'alice', 0, 30);
+    await log.close();
+    const whole = await readAll(dir, 'alice');
+    const segments = await segmentFiles(dir);
+    assert.ok(segments.length >= 4, `${segments.length} segments`);
+    // Retention's order, while a read is under way: the copy is made, then the segment deleted.
+    const events: RecordedEvent[] = [];
+    const reading = readEmbeddedHistory(dir, 'alice');
+    const first = await reading.next();
+    assert.equal(first.done, false);
+    events.push(first.value as RecordedEvent);
+    const gone = segments[2]!;
+    await fs.mkdir(agentHistoryDir(dir, 'alice'), { recursive: true });
+    await fs.copyFile(path.join(dir, gone), path.join(agentHistoryDir(dir, 'alice'), gone));
+    await fs.rm(path.join(dir, gone));
+    for await (const event of { [Symbol.asyncIterator]: () => reading }) events.push(event);
+    assert.deepEqual(events, whole, 'the same history, its third segment read from the copy');
   });
 
   test('a reopen goes on where the copies stopped; a copy past the progress (a crash before it was recorded) is made again', async (t) => {
@@ -167,23 +224,22 @@ describe("an agent's own replay history (decision 2182)", () => {
     await deleted(dir, first.log, 5);
     await first.log.close();
     const historyDir = agentHistoryDir(dir, 'alice');
-    const inLog = (await segmentFiles(dir)).map((f) => Number(f.slice(0, -4)));
-    // A copy of a segment still in the log, as a crash after its rename and before the progress leaves it.
-    const stray = path.join(historyDir, segmentFileName(inLog[0]!));
+    // A copy of the next segment to go (still in the log), as a crash after its rename and before
+    // its progress leaves it.
+    const { through } = JSON.parse(await fs.readFile(path.join(historyDir, 'progress.json'), 'utf8')) as { through: number };
+    assert.ok((await segmentFiles(dir)).includes(segmentFileName(through + 1)), `segment ${through + 1} is still in the log`);
+    const stray = path.join(historyDir, segmentFileName(through + 1));
     await fs.writeFile(stray, 'a copy cut short');
-    await fs.writeFile(path.join(historyDir, `${segmentFileName(inLog[0]!)}.tmp`), 'half a copy');
+    await fs.writeFile(path.join(historyDir, `${segmentFileName(through + 1)}.tmp`), 'half a copy');
 
     const second = await openLog(dir, options);
     assert.equal(await fs.stat(stray).catch(() => undefined), undefined, 'the copy past the progress is removed at open');
     await traffic(second.log, 'alice', 30, 30);
     await second.log.append([deliveryTo('carol', 'n-last', 'last')]);
     await deleted(dir, second.log, 5);
-    const alice = handlings(await readAll(dir, 'alice'));
-    assert.deepEqual(
-      alice.map(countOf),
-      Array.from({ length: 60 }, (_, i) => String(i + 1)),
-      'every handling once, in order, across the reopen',
-    );
+    const events = await readAll(dir, 'alice');
+    assert.deepEqual(handlings(events).map(countOf), counts(0, 60), 'every handling once, in order, across the reopen');
+    assertHeadsInStep(events);
     assert.deepEqual(
       (await fs.readdir(historyDir)).filter((n) => n.endsWith('.tmp')),
       [],

@@ -309,3 +309,43 @@ test('startNode refuses a replayHistory key no row has, named by its path, befor
     (err: unknown) => (err as { code?: string }).code === 'limits.unknown' && /startNode\.replayHistory/.test((err as Error).message),
   );
 });
+
+test("an agent's own replay history (decision 2182): refused past its rows, in cluster mode, or no longer than the node's history, before anything is made", async () => {
+  const refusals: [string, Partial<StartNodeOptions>, RegExp][] = [
+    [
+      'seconds past the ceiling',
+      { agentReplayHistory: { billing: { seconds: 30 * 86_400 + 1 } } },
+      /agentReplayHistory\.billing\.seconds: /,
+    ],
+    ['no seconds', { agentReplayHistory: { billing: {} as { seconds: number } } }, /agentReplayHistory\.billing: needs seconds/],
+    ['a name that is not a deployment', { agentReplayHistory: { '../x': { seconds: 60 } } }, /is not a deployment name/],
+    [
+      'in cluster mode',
+      { agentReplayHistory: { billing: { seconds: 60 } }, kafka: { brokers: ['k:9092'] } } as Partial<StartNodeOptions>,
+      /a cluster keeps its history in Kafka/,
+    ],
+    [
+      "no longer than the node's",
+      { replayHistory: { seconds: 3600 }, agentReplayHistory: { billing: { seconds: 3600 } } },
+      /keeps no more than the node's history \(3600 s\)/,
+    ],
+  ];
+  const root = await mkdtemp(path.join(os.tmpdir(), 'caxton-agent-history-limits-'));
+  try {
+    for (const [i, [what, options, message]] of refusals.entries()) {
+      const dataDir = path.join(root, `data-${i}`);
+      await assert.rejects(
+        startNode({ ...base, shards: 1, ...options, dataDir }),
+        (err: unknown) =>
+          (err as { code?: string }).code !== undefined && message.test((err as Error).message) && Boolean((err as { hint?: string }).hint),
+        what,
+      );
+      assert.equal(existsSync(dataDir), false, `${what}: nothing made`);
+    }
+    assert.doesNotThrow(() =>
+      checkNodeLimits({ ...base, replayHistory: { seconds: 3600 }, agentReplayHistory: { billing: { seconds: 3601, bytes: 1 << 20 } } }),
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Delivery, StateWrite } from '@caxton/core';
-import { AgentHistoryTracker, MAX_VIEW_UNITS, deploymentOf } from '../../../src/log/embedded/agent-history-tracker.js';
+import { AgentHistoryTracker, MAX_VIEW_UNITS, deploymentOf, frameFacts } from '../../../src/log/embedded/agent-history-tracker.js';
 import { encodeKeyedPayload } from '../../../src/log/embedded/payload.js';
 import { FrameReader, FrameStatus, RecordType, encodeFrame } from '../../../src/log/embedded/record-format.js';
 import { SHARED_COUNT_BYTES, sharedEntryBytes, writeSharedPayload } from '../../../src/log/embedded/shared-payload.js';
@@ -45,7 +45,7 @@ function shared(entries: { id: string; receiver: string }[], sender: string): Bu
   return encodeFrame(RecordType.AppendedShared, payload);
 }
 
-/** Feed `frames` as one segment; the indexes of the frames kept. */
+/** Feed `frames` as one segment, then commit it; the indexes of the frames kept. */
 function kept(tracker: AgentHistoryTracker, frames: readonly Buffer[]): number[] {
   const buf = Buffer.concat(frames);
   const starts: number[] = [];
@@ -54,7 +54,7 @@ function kept(tracker: AgentHistoryTracker, frames: readonly Buffer[]): number[]
   tracker.startSegment();
   for (const start of starts) {
     assert.equal(reader.read(start), FrameStatus.Ok);
-    tracker.frame(reader, start);
+    tracker.frame(reader, start, frameFacts(reader, new Set([tracker.deployment])));
   }
   const ranges = tracker.keptRanges();
   const out: number[] = [];
@@ -62,6 +62,7 @@ function kept(tracker: AgentHistoryTracker, frames: readonly Buffer[]): number[]
     starts.forEach((s, i) => {
       if (s >= ranges[r]! && s < ranges[r + 1]!) out.push(i);
     });
+  tracker.commit();
   return out;
 }
 
@@ -95,13 +96,13 @@ describe('agent history tracker (pure)', () => {
       state('counterfeit', [{ key: 'k', value: 'v' }]), // 9 not: another name with the same start
     ];
     assert.deepEqual(kept(tracker, frames), [0, 2, 3, 5, 7]);
-    assert.deepEqual(tracker.progress(), { open: [], partial: false }, 'every delivery it had was settled');
+    assert.deepEqual(tracker.progressAfter(), { open: [], partial: false }, 'every delivery it had was settled');
   });
 
   test('an open delivery is carried to the next segment; its completion there is kept', () => {
     const tracker = new AgentHistoryTracker('echo');
     assert.deepEqual(kept(tracker, [appended(delivery('d1', 'echo', 'bob@p'))]), [0]);
-    const next = new AgentHistoryTracker('echo', tracker.progress());
+    const next = new AgentHistoryTracker('echo', tracker.progressAfter());
     assert.deepEqual(kept(next, [completed('x'), completed('d1')]), [1]);
   });
 
@@ -132,5 +133,37 @@ describe('agent history tracker (pure)', () => {
     kept(tracker, [state('counter/a', [{ key: 'big', value: 'x'.repeat(MAX_VIEW_UNITS) }])]);
     assert.equal(tracker.partial, true);
     assert.deepEqual(tracker.headFrames(1 << 20), [], 'no head from a view given up');
+    // Each instance is known again from its next reset; the others stay unknown (no head for them).
+    kept(tracker, [state('counter/b', [{ key: 'n', value: '8' }], { reset: true }), state('counter/a', [{ key: 'n', value: '2' }])]);
+    assert.deepEqual(
+      tracker.headFrames(1 << 20).map((f) => f.toString('utf8', 9)),
+      ['{"a":"counter/b","r":1,"w":[["n","8"]]}'],
+    );
+  });
+
+  test("nothing moves until a segment's finding is committed: a copy that failed is read again from the same state", () => {
+    const tracker = new AgentHistoryTracker('echo');
+    kept(tracker, [appended(delivery('d1', 'echo', 'bob@p')), state('echo', [{ key: 'n', value: '1' }])]);
+    const frames = [completed('d1'), state('echo', [{ key: 'n', value: '2' }])];
+    const buf = Buffer.concat(frames);
+    const reader = new FrameReader(buf, buf.length);
+    tracker.startSegment();
+    for (const start of [0, frames[0]!.length]) {
+      reader.read(start);
+      tracker.frame(reader, start, frameFacts(reader, new Set(['echo'])));
+    }
+    assert.deepEqual(tracker.progressAfter().open, [], 'd1 would be settled');
+    // The copy failed: the segment is read again, from the state before it.
+    tracker.startSegment();
+    assert.deepEqual(
+      tracker.headFrames(1 << 20).map((f) => f.toString('utf8', 9)),
+      ['{"a":"echo","r":1,"w":[["n","1"]]}'],
+    );
+    assert.deepEqual(tracker.progressAfter().open, ['d1']);
+    assert.deepEqual(kept(tracker, frames), [0, 1], "d1's completion is still the agent's");
+    assert.deepEqual(
+      tracker.headFrames(1 << 20).map((f) => f.toString('utf8', 9)),
+      ['{"a":"echo","r":1,"w":[["n","2"]]}'],
+    );
   });
 });
