@@ -15,7 +15,10 @@
  * (decision 2170, node/rollouts/rollouts.ts): `rollout-taken-over` (the new version holds the state, routing
  * to it begun, nothing handled on it yet) and `rollout-handed-back` (its instance stopped, the
  * running instance's view not reset yet, the rollout still recorded). In a replay (issue 57,
- * replay/replayer.ts): `replay-handled` (a handling replayed and compared, the next not begun).
+ * replay/replayer.ts): `replay-handled` (a handling replayed and compared, the next not begun). In
+ * an agent's own replay history (decision 2182, log/embedded/agent-history-store.ts):
+ * `agent-history-copied` (a segment's copy renamed into place, its progress not written) and
+ * `agent-history-recorded` (the progress written, the segment not deleted yet).
  */
 const armed = parse(process.env['CAXTON_FAULT_POINT']);
 

@@ -9,63 +9,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { derivedMessageId } from '../../src/bus/ids.js';
 import type { EmbeddedMessageLog } from '../../src/log/embedded/index.js';
 import { agentHistoryDir, listAgentHistory } from '../../src/log/embedded/agent-history-store.js';
 import { segmentFileName } from '../../src/log/embedded/segment-files.js';
 import { readEmbeddedHistory } from '../../src/replay/embedded-history.js';
-import type { RecordedEvent, RecordedHandling } from '../../src/replay/recorded.js';
-import { deliveriesOf, deliveryTo, msg } from './recorded-traffic.js';
+import type { RecordedEvent } from '../../src/replay/recorded.js';
+import { deliveryTo } from './recorded-traffic.js';
+import { SMALL, assertHeadsInStep, countOf, counts, handlings, indexOf, readAll, traffic } from './agent-history-traffic.js';
 import { openLog, segmentFiles, tempDir, waitFor } from '../log/embedded/helpers.js';
 
-const SMALL = 2048; // a few handlings per segment
 const HOUR = 3_600_000;
-
-async function readAll(dir: string, agent: string): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const event of readEmbeddedHistory(dir, agent)) events.push(event);
-  return events;
-}
-
-const handlings = (events: readonly RecordedEvent[]): RecordedHandling[] =>
-  events.filter((e): e is RecordedHandling => e.kind === 'handled');
-const countOf = (h: RecordedHandling): string | null | undefined => h.state.find((w) => w.key === 'count')?.value;
-/** Which round of `traffic` a handling was: its delivery's `ping <i>`. */
-const indexOf = (h: RecordedHandling): number => Number(h.work.kind === 'message' ? h.work.delivery.message.content?.slice(5) : Number.NaN);
-/** What each handling's count would be: the ones that write nothing count as the one before. */
-const counts = (from: number, n: number): (string | undefined)[] =>
-  Array.from({ length: n }, (_, i) => ((from + i) % 3 === 2 ? undefined : String(from + i + 1)));
-
-/**
- * Every reset state event (a copy's head, a retention snapshot) holds the count the handlings before
- * it left: a head built from the wrong moment (after its segment, say) would be ahead of them.
- */
-function assertHeadsInStep(events: readonly RecordedEvent[]): void {
-  let count: string | undefined;
-  for (const e of events) {
-    if (e.kind === 'handled') count = countOf(e) ?? count;
-    else if (e.kind === 'state' && e.reset && count !== undefined)
-      assert.equal(e.writes.find((w) => w.key === 'count')?.value, count, `a reset at ${e.position} holds the count so far`);
-  }
-}
-
-/**
- * `rounds` handlings of `agent` (each answering bob under an id derived from its delivery and
- * counting in its state) and one of bob's (no state) per round, from `from` on.
- */
-async function traffic(log: EmbeddedMessageLog, agent: string, from: number, rounds: number): Promise<void> {
-  for (let i = from; i < from + rounds; i++) {
-    const d = deliveryTo(agent, `n-${agent}-${i}`, `ping ${i}`);
-    await log.append([d]);
-    const pong = deliveriesOf(derivedMessageId(d.id, 0), msg(agent, ['bob'], `pong ${i}`));
-    await log.append(pong);
-    // Every third handling writes nothing: its completion is a plain Completed frame.
-    await log.complete([{ id: d.id, receiver: agent, ...(i % 3 === 2 ? {} : { state: [{ key: 'count', value: String(i + 1) }] }) }]);
-    const b = deliveryTo('bob', `n-bob-${i}`, `hi ${i}`, 'carol');
-    await log.append([b]);
-    await log.complete([...pong, b].map(({ id, receiver }) => ({ id, receiver })));
-  }
-}
 
 /**
  * Wait until retention deleted every segment but the newest two (a write after the last completion

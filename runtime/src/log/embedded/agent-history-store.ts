@@ -24,6 +24,7 @@ import type { AgentReplayReach } from '@caxton/core';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { faultPoint } from '../../faults/fault-points.js';
 import { AgentHistoryTracker, MAX_OPEN_IDS, frameFacts, type FrameFacts, type TrackedProgress } from './agent-history-tracker.js';
 import { EmbeddedLogError } from './errors.js';
 import { MAX_ID_BYTES } from './payload.js';
@@ -216,9 +217,11 @@ export class AgentHistoryStore {
       const parts = [encodeFileHeader(FileKind.Segment, 0), ...track.tracker.headFrames(this.o.maxPayloadBytes)];
       for (let r = 0; r < ranges.length; r += 2) parts.push(buf.subarray(ranges[r]!, ranges[r + 1]!));
       file = { no: segment.no, closedAt, bytes: await this.writeFile(track, segment.no, parts, closedAt) };
+      faultPoint('agent-history-copied');
     }
     const last = file?.no ?? track.last;
     await this.writeProgress(track, { v: 1, through: segment.no, last, ...track.tracker.progressAfter() });
+    faultPoint('agent-history-recorded');
     // Durable: from here the segment may go.
     track.tracker.commit();
     track.through = segment.no;
