@@ -12,6 +12,7 @@ import type { CaxtonClient, StreamHandle, UploadHeader } from '@caxton/client';
 import { UsageError } from '../cli-error.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { onInterrupts } from '../interrupts.js';
 import { buildProject, displayPath } from '../artifact-source.js';
 import { parseConfigPairs } from '../parse.js';
 import { debounce, SerialRuns } from '../dev/debounce.js';
@@ -182,17 +183,14 @@ async function loop(ctx: CommandContext, argv: DevArgs, mode: DevMode, setup: Lo
   runs.request();
 
   await new Promise<void>((resolve) => {
-    let interrupts = 0;
-    const stopListening = ctx.io.onInterrupt(() => {
-      interrupts++;
-      if (interrupts > 1) {
-        ctx.note('caxton: stopping immediately');
-        process.exit(EXIT.INTERRUPTED);
-      }
-      ctx.note(mode.attach ? 'caxton: stopping the loop…' : 'caxton: stopping the loop and its node (Ctrl-C again to force)…');
-      stopListening();
-      resolve();
-    });
+    const stopListening = onInterrupts(
+      ctx,
+      mode.attach ? 'caxton: stopping the loop…' : 'caxton: stopping the loop and its node (Ctrl-C again to force)…',
+      () => {
+        stopListening();
+        resolve();
+      },
+    );
   });
   stopping = true;
   watcher.close();

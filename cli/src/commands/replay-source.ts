@@ -46,16 +46,20 @@ export async function dataDirSource(
   const agent = await lib.openOfflineAgent(dataDir, argv.agent);
   let history: EmbeddedHistorySummary | undefined;
   return {
-    deployment: agent.deployment,
-    identity: agent.identity,
-    servicesByType: agent.servicesByType,
-    localAgents: agent.localAgents,
-    component: agent.component,
+    ...recordedParts(agent),
     events: lib.readEmbeddedHistory(agent.logDir, argv.agent, { onEnd: (s) => (history = s) }),
     described: () => ({ history }),
     incomplete: () => (history === undefined ? undefined : incompleteHistory(history)),
     close: async () => undefined,
   };
+}
+
+/** What a source says of the agent as it was deployed, the same from a data directory or a cluster. */
+function recordedParts(
+  agent: Pick<HistorySource, 'deployment' | 'identity' | 'servicesByType' | 'localAgents' | 'component'>,
+): Pick<HistorySource, 'deployment' | 'identity' | 'servicesByType' | 'localAgents' | 'component'> {
+  const { deployment, identity, servicesByType, localAgents, component } = agent;
+  return { deployment, identity, servicesByType, localAgents, component };
 }
 
 /** Whether the flags name a cluster (then --data-dir is not read). */
@@ -88,11 +92,7 @@ export async function clusterSource(
   );
   let history: KafkaHistorySummary | undefined;
   return {
-    deployment: agent.deployment,
-    identity: agent.identity,
-    servicesByType: agent.servicesByType,
-    localAgents: agent.localAgents,
-    component: agent.component,
+    ...recordedParts(agent),
     events: agent.events({ onEnd: (s) => (history = s) }),
     described: () => ({ history }),
     incomplete: () => (history === undefined ? undefined : incompleteKafkaHistory(history)),

@@ -24,6 +24,7 @@ import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
 import { ARTIFACT_LIMIT_TABLE, inFlagUnit } from '@caxton/core';
 import { EXIT } from '../exit-codes.js';
+import { onInterrupts } from '../interrupts.js';
 import { auditNodeOptions, type ServeAuditArgs } from './serve-audit-options.js';
 import { clusterSecurityOptions, hostList, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
 import { k8sNodeOptions, type K8sArgs } from './serve-k8s-options.js';
@@ -303,15 +304,7 @@ export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<nu
       ...(node.mtpUrl ? { mtp: node.mtpUrl, mtpAdvertised: node.mtpAdvertised } : {}),
     });
   const exitCode = await new Promise<number>((resolve) => {
-    let interrupts = 0;
-    const stopListening = ctx.io.onInterrupt(() => {
-      interrupts++;
-      if (interrupts > 1) {
-        // The node did not stop in time and the user insists: leave without cleaning up.
-        ctx.note('caxton: stopping immediately');
-        process.exit(EXIT.INTERRUPTED);
-      }
-      ctx.note('caxton: stopping (Ctrl-C again to force)…');
+    const stopListening = onInterrupts(ctx, 'caxton: stopping (Ctrl-C again to force)…', () => {
       node.stop().then(
         () => {
           stopListening();

@@ -252,16 +252,10 @@ export class ConversationTracker {
     if (conversation.ended) return undefined;
     if (conversation.branches.size + receivers.length > this.options.maxParticipants) {
       const reason = `${conversation.machine.name} conversation ${describeId(message)} of ${conversation.initiator.name} already has ${conversation.branches.size} participants; ${receivers.length} more would pass the ${this.options.maxParticipants} one conversation may have`;
-      const code = PROTOCOL_ERROR_CODES.capacity;
-      const reply = answerTo(message, this.options.platformAgent, 'failure', reason, {
-        [CAXTON_EVENT_PARAM]: 'capacity',
-        [CAXTON_CODE_PARAM]: code,
-      });
-      const error = new ProtocolViolation(code, reason, {
-        context: conversationContext(message),
-        hint: 'open a new conversation for the other participants',
-      });
-      return { kind: 'reject', reply, reason, error, conversation: status(conversation) };
+      return {
+        ...this.refusedForRoom(message, reason, 'open a new conversation for the other participants'),
+        conversation: status(conversation),
+      };
     }
     conversation.addParticipants(receivers);
     this.index.add(conversation);
@@ -354,16 +348,22 @@ export class ConversationTracker {
       reason = `the runtime already tracks ${this.activeCount} conversations in progress, the most it may`;
     }
     if (reason === undefined) return undefined;
+    return this.refusedForRoom(
+      message,
+      reason,
+      'let conversations finish (or cancel them) before opening more; operators can raise maxConversations',
+    );
+  }
+
+  /** A message refused for want of room (participants, conversations): the sender's failure and the typed error. */
+  private refusedForRoom(message: AclMessage, reason: string, hint: string) {
     const code = PROTOCOL_ERROR_CODES.capacity;
     const reply = answerTo(message, this.options.platformAgent, 'failure', reason, {
       [CAXTON_EVENT_PARAM]: 'capacity',
       [CAXTON_CODE_PARAM]: code,
     });
-    const error = new ProtocolViolation(code, reason, {
-      context: conversationContext(message),
-      hint: 'let conversations finish (or cancel them) before opening more; operators can raise maxConversations',
-    });
-    return { kind: 'reject', reply, reason, error };
+    const error = new ProtocolViolation(code, reason, { context: conversationContext(message), hint });
+    return { kind: 'reject' as const, reply, reason, error };
   }
 
   private settle(conversation: Conversation, now: number): void {

@@ -101,6 +101,28 @@ export function unrunResult(item: WorkItem, outcome: Extract<ExecutionOutcome, {
 export const unavailableResult = (item: WorkItem, err: unknown): ExecutionResult =>
   unrunResult(item, { status: 'crashed', kind: 'unavailable', message: String((err as Error | undefined)?.message ?? err) });
 
+/**
+ * Put the results of a run of some of `batch`'s items (those at `indexes`, in order) at their places
+ * in `results`; a run that failed leaves each of its items `unavailable`. Never rejects.
+ */
+export function placeResults(
+  run: Promise<readonly ExecutionResult[]>,
+  indexes: readonly number[],
+  batch: readonly WorkItem[],
+  results: ExecutionResult[],
+): Promise<void> {
+  return run.then(
+    (rs) =>
+      rs.forEach((r, k) => {
+        results[indexes[k]!] = r;
+      }),
+    (err: unknown) =>
+      indexes.forEach((i) => {
+        results[i] = unavailableResult(batch[i]!, err);
+      }),
+  );
+}
+
 export interface AgentExecutor {
   /**
    * Run a batch; resolves with one result per item, same order. Items of one agent run in batch

@@ -47,23 +47,7 @@ export function generateSigningKey(): GeneratedKeyPair {
 
 /** A private key from PEM text; `source` (a file name) only names it in errors. */
 export function parsePrivateKey(pem: string, source: string): KeyObject {
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch {
-    throw new SigningKeyError(
-      `${source} is not a PEM private key`,
-      source,
-      'give the private key file `caxton keygen` wrote (agent-signing.key)',
-    );
-  }
-  if (key.asymmetricKeyType !== 'ed25519')
-    throw new SigningKeyError(
-      `${source} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`,
-      source,
-      'make an Ed25519 key with `caxton keygen`',
-    );
-  return key;
+  return ed25519Key(() => createPrivateKey(pem), source, 'private', 'agent-signing.key');
 }
 
 /** A public key from PEM text (a private key's PEM is refused: trust lists hold public keys only). */
@@ -75,14 +59,19 @@ export function parsePublicKey(pem: string, source: string): KeyObject {
       'give the node the public key (agent-signing.pub); the private key stays with whoever signs',
     );
   }
+  return ed25519Key(() => createPublicKey(pem), source, 'public', 'agent-signing.pub');
+}
+
+/** The key `read` makes of PEM text, refused (typed, with what to give) when it is not one or not Ed25519. */
+function ed25519Key(read: () => KeyObject, source: string, which: 'private' | 'public', file: string): KeyObject {
   let key: KeyObject;
   try {
-    key = createPublicKey(pem);
+    key = read();
   } catch {
     throw new SigningKeyError(
-      `${source} is not a PEM public key`,
+      `${source} is not a PEM ${which} key`,
       source,
-      'give the public key file `caxton keygen` wrote (agent-signing.pub)',
+      `give the ${which} key file \`caxton keygen\` wrote (${file})`,
     );
   }
   if (key.asymmetricKeyType !== 'ed25519')

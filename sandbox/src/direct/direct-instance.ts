@@ -36,6 +36,7 @@ import {
 import { TOPIC_LIMITS } from '@caxton/core';
 import { filterTooLong, topicTooLong } from '../host/topic-request.js';
 import { GuestMemory } from './guest-memory.js';
+import { faultNoted } from '../host/fault-noted.js';
 
 type Fn = (...args: number[]) => number;
 
@@ -381,25 +382,7 @@ function faultNoting(
     // The arity comes from the ABI (abi.ts), not from `f.length`, which a default or rest
     // parameter would understate and so silently drop arguments.
     const arity = Object.hasOwn(sigs, name) ? sigs[name]!.params.length : -1;
-    out[name] =
-      arity > 0 && arity <= 3
-        ? // Fixed arity (1 to 3 declared parameters): no rest array on the hot path.
-          (a: number, b: number, c: number) => {
-            try {
-              return f(a, b, c);
-            } catch (err) {
-              bridge.noteFault(err);
-              throw err;
-            }
-          }
-        : (...args: number[]) => {
-            try {
-              return f(...args);
-            } catch (err) {
-              bridge.noteFault(err);
-              throw err;
-            }
-          };
+    out[name] = faultNoted(f, bridge, arity);
   }
   return out;
 }

@@ -120,13 +120,8 @@ export class StateView {
   }
 
   set(key: string, value: string): StateRefusal | null {
-    if (this.readOnly)
-      return {
-        kind: 'read-only',
-        message: 'state cannot be written during init (it is only read there): write it while handling a message or a timer',
-      };
-    const invalid = invalidKeyReason(key, this.limits.maxKeyBytes);
-    if (invalid !== null) return { kind: 'invalid-key', message: invalid };
+    const refused = this.writeRefused(key);
+    if (refused !== null) return refused;
     if (value.length > this.limits.maxValueBytes) return this.tooLarge(value.length);
     if (hasLoneSurrogate(value))
       return { kind: 'value-too-large', message: 'the value is not valid Unicode text (it has a lone surrogate) and cannot be stored' };
@@ -151,18 +146,24 @@ export class StateView {
     return null;
   }
 
-  private tooLarge(size: number): StateRefusal {
-    return { kind: 'value-too-large', message: `the value has ${size} bytes or more, more than the limit of ${this.limits.maxValueBytes}` };
-  }
-
-  delete(key: string): StateRefusal | null {
+  /** Why no write of `key` may be made now (init reads only; a key the rules refuse); null when one may. */
+  private writeRefused(key: string): StateRefusal | null {
     if (this.readOnly)
       return {
         kind: 'read-only',
         message: 'state cannot be written during init (it is only read there): write it while handling a message or a timer',
       };
     const invalid = invalidKeyReason(key, this.limits.maxKeyBytes);
-    if (invalid !== null) return { kind: 'invalid-key', message: invalid };
+    return invalid === null ? null : { kind: 'invalid-key', message: invalid };
+  }
+
+  private tooLarge(size: number): StateRefusal {
+    return { kind: 'value-too-large', message: `the value has ${size} bytes or more, more than the limit of ${this.limits.maxValueBytes}` };
+  }
+
+  delete(key: string): StateRefusal | null {
+    const refused = this.writeRefused(key);
+    if (refused !== null) return refused;
     const old = this.current(key);
     if (old !== undefined) {
       this.bufferBytes -= entryBytes(key, old);

@@ -31,6 +31,7 @@ import type { HostBridge } from '../host/bridge.js';
 import { LiftBudget } from '../host/lift-budget.js';
 import { HostArgumentRefused, LiftLimitExceeded } from '../host/refusals.js';
 import { filterTooLong, topicTooLong } from '../host/topic-request.js';
+import { faultNoted } from '../host/fault-noted.js';
 import { TOPIC_LIMITS } from '@caxton/core';
 import type { WasiOutput } from '../wasi/deny-wasi.js';
 import { AGENT_ID, FETCH_FLAT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../abi.js';
@@ -244,15 +245,7 @@ export function guardHostImports(
 function keepFaults(out: Record<string, unknown>, bridge: HostBridge): Record<string, unknown> {
   for (const [name, fn] of Object.entries(out)) {
     if (typeof fn !== 'function') continue;
-    const f = fn as CoreFn;
-    out[name] = (...args: number[]) => {
-      try {
-        return f(...args);
-      } catch (err) {
-        bridge.noteFault(err);
-        throw err;
-      }
-    };
+    out[name] = faultNoted(fn as CoreFn, bridge);
   }
   return out;
 }

@@ -6,7 +6,7 @@
  * writes were dropped has its view rewound, or the agent is failed.
  */
 import { ownStateWrites, ReplicaRewindError, type ReplicaLoad, type StateWrite } from '@caxton/core';
-import { type ExecutionResult, type WorkItem, unavailableResult, unrunResult } from '../../bus/executor.js';
+import { type ExecutionResult, type WorkItem, placeResults, unavailableResult, unrunResult } from '../../bus/executor.js';
 import { agentLog } from '../local-agents.js';
 import { activeNumbers, type AgentReplicasOptions, type Replica, type Scaled } from './replica-model.js';
 
@@ -43,18 +43,14 @@ export class ReplicaExecution {
     const runs: Promise<void>[] = [];
     if (plain.length > 0) {
       runs.push(
-        this.runPlain(
-          plain.map((i) => batch[i]!),
-          run,
-        ).then(
-          (rs) =>
-            rs.forEach((r, k) => {
-              results[plain[k]!] = r;
-            }),
-          (err: unknown) =>
-            plain.forEach((i) => {
-              results[i] = unavailableResult(batch[i]!, err);
-            }),
+        placeResults(
+          this.runPlain(
+            plain.map((i) => batch[i]!),
+            run,
+          ),
+          plain,
+          batch,
+          results,
         ),
       );
     }

@@ -6,7 +6,7 @@
  * waits for it (a handover); every handling observed feeds the controller's verdict.
  */
 import { ownStateWrites, type RolloutSide, type RolloutVerdict } from '@caxton/core';
-import { type ExecutionResult, type WorkItem, unavailableResult, unrunResult } from '../../bus/executor.js';
+import { type ExecutionResult, type WorkItem, placeResults, unavailableResult, unrunResult } from '../../bus/executor.js';
 import { agentLog } from '../local-agents.js';
 import { MAX_COUNTED_DELIVERIES, ms, type Rollout, type RolloutsOptions } from './rollout-model.js';
 
@@ -37,19 +37,7 @@ export class RolloutRouting {
     });
     // Nothing here rejects: a failure is the crash of its own items, and every run has ended
     // before the batch is answered (the agent is released only once nothing of it executes).
-    const plainRun =
-      plain.length === 0
-        ? Promise.resolve()
-        : run(plain.map((i) => batch[i]!)).then(
-            (rs) =>
-              rs.forEach((r, k) => {
-                results[plain[k]!] = r;
-              }),
-            (err: unknown) =>
-              plain.forEach((i) => {
-                results[i] = unavailableResult(batch[i]!, err);
-              }),
-          );
+    const plainRun = plain.length === 0 ? Promise.resolve() : placeResults(run(plain.map((i) => batch[i]!)), plain, batch, results);
     const routedRuns = [...routed.values()].map(async (indexes) => {
       let stopped: string | undefined;
       for (const i of indexes) {

@@ -98,21 +98,12 @@ export class EtcdTimers {
     }
     const client = this.connection.client;
     const wake = wakeKey(this.keys, p.count, p.partition, record.agent, record.id, record.dueAt);
-    for (let attempt = 1; ; attempt++) {
-      const old = await this.readTimer(key);
+    await this.withWake(key, 'store a timer and its wake', (old) => {
       const ops: TxnOp[] = [client.put(key).value(JSON.stringify(record)), client.put(wake).value('')];
       if (old.timer !== undefined && old.timer.dueAt !== record.dueAt)
         ops.push(client.delete().key(wakeKey(this.keys, p.count, p.partition, record.agent, record.id, old.timer.dueAt)));
-      const res = await this.connection.call('store a timer and its wake', () =>
-        client
-          .if(key, 'Mod', '==', old.mod)
-          .then(...ops)
-          .commit(),
-      );
-      if (res.succeeded) return;
-      if (attempt >= REGISTRY_CAS_ATTEMPTS.timerAndWake)
-        throw this.connection.failure('store a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
-    }
+      return ops;
+    });
   }
 
   /** Idempotent: deleting an absent key is not an error in etcd. */
@@ -124,12 +115,29 @@ export class EtcdTimers {
       return;
     }
     const client = this.connection.client;
-    for (let attempt = 1; ; attempt++) {
-      const old = await this.readTimer(key);
-      if (old.mod === 0) return;
+    await this.withWake(key, 'delete a timer and its wake', (old) => {
+      if (old.mod === 0) return undefined;
       const ops: TxnOp[] = [client.delete().key(key)];
       if (old.timer !== undefined) ops.push(client.delete().key(wakeKey(this.keys, p.count, p.partition, agent, id, old.timer.dueAt)));
-      const res = await this.connection.call('delete a timer and its wake', () =>
+      return ops;
+    });
+  }
+
+  /**
+   * Change a timer and its wake key together: `opsFor` the timer as read (undefined: nothing to do),
+   * committed only if the timer is unchanged since, read again and retried on a conflict.
+   */
+  private async withWake(
+    key: string,
+    what: string,
+    opsFor: (old: { mod: number; timer: TimerRecord | undefined }) => TxnOp[] | undefined,
+  ): Promise<void> {
+    const client = this.connection.client;
+    for (let attempt = 1; ; attempt++) {
+      const old = await this.readTimer(key);
+      const ops = opsFor(old);
+      if (ops === undefined) return;
+      const res = await this.connection.call(what, () =>
         client
           .if(key, 'Mod', '==', old.mod)
           .then(...ops)
@@ -137,7 +145,7 @@ export class EtcdTimers {
       );
       if (res.succeeded) return;
       if (attempt >= REGISTRY_CAS_ATTEMPTS.timerAndWake)
-        throw this.connection.failure('delete a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
+        throw this.connection.failure(what, new Error(`${attempt} concurrent-update conflicts on ${key}`));
     }
   }
 
