@@ -216,6 +216,8 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // Agent state (decision 1600): kinds declared where raised.
   ['log.invalid-state', 'INVALID_ARGUMENT'],
   ['log.state-dropped', 'INTERNAL'],
+  // An agent's own replay history (decision 2182): a warning only.
+  ['log.history-incomplete', 'INTERNAL'],
   ['api.import-timeout', 'DEADLINE_EXCEEDED'],
   // The web console's own refusals (issue 15); over HTTP their status is console/errors.ts's table.
   ['console.bad-request', 'INVALID_ARGUMENT'],
