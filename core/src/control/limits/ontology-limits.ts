@@ -1,0 +1,14 @@
+/**
+ * The bounds of a deployment's declared ontologies (`caxton deploy --ontology name=schema.json`,
+ * decision 2183): node-wide rules on the data, checked when the JSON text is parsed at the API
+ * boundary (and by the CLI before it uploads), before the schemas are compiled and stored with the
+ * deployment. Every send naming one of them is checked against its schema, so the whole is kept small.
+ */
+export const ONTOLOGY_LIMITS = Object.freeze({
+  /** Ontologies one deployment may declare. */
+  maxOntologies: 16,
+  /** An ontology's name, in UTF-16 code units. */
+  maxNameLength: 128,
+  /** The whole declaration's JSON text (every schema together), in UTF-8 bytes. */
+  maxTotalBytes: 128 * 1024,
+});
