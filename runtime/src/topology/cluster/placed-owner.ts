@@ -350,12 +350,13 @@ export class PlacedOwner {
         if (local.state === 'upgrading') this.fail(local, err);
         return;
       }
-      // The allow-list and card are the deployment's, not the artifact's (decision 2050): a narrowing
+      // The allow-list, card and ontologies are the deployment's, not the artifact's (decision 2050): a narrowing
       // upgrade whose artifact fails to start keeps its narrower list.
-      const { topics: _t, a2aCard: _c, rollout: _r, ...previousArtifact } = previous;
+      const { topics: _t, a2aCard: _c, ontologies: _o, rollout: _r, ...previousArtifact } = previous;
       const rolledBack: AgentRecord = { ...previousArtifact, version: next.version + 1, updatedAt: Date.now() };
       if (next.topics !== undefined) rolledBack.topics = next.topics;
       if (next.a2aCard !== undefined) rolledBack.a2aCard = next.a2aCard;
+      if (next.ontologies !== undefined) rolledBack.ontologies = next.ontologies;
       local.record = rolledBack;
       local.lastError = errorSummary(err);
       agentLog(

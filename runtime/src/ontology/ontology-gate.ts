@@ -1,0 +1,104 @@
+/**
+ * The bus's check of declared ontologies (issue 61, decision 2183): a ProtocolGate in front of the
+ * protocol tracker, so a message it refuses advances no conversation.
+ *
+ * A message naming an ontology (`ontology`) is judged for each local receiver whose deployment
+ * declares ontologies: one it does not declare is refused ("speaks a, b"); content that is not JSON,
+ * or does not match the ontology's schema, is refused with the schema's first error. The refusal is
+ * the tracker's: a `not-understood` to an agent sender, a typed InvalidSendError to an outside one
+ * (bus.ts). A message naming no ontology, and a receiver that declares none, pass as before — and
+ * nothing is allocated for them.
+ */
+import type { AclMessage, AgentId, OntologySchemas } from '@caxton/core';
+import type { ProtocolGate } from '../bus/port.js';
+import { notUnderstoodReply } from '../bus/replies.js';
+import { firstSchemaError } from './schema-compiler.js';
+import { OntologyValidators } from './validator-cache.js';
+
+export interface OntologyGateOptions {
+  /** Platform name: agent `x` is `x@<platform>`; the refusal is sent as `ams@<platform>`. */
+  platform: string;
+  /** The ontologies `name` (a local name) declares; undefined: none, or not an agent here. No I/O. */
+  ontologiesOf(name: string): OntologySchemas | undefined;
+}
+
+const HINT =
+  'send JSON content that matches the schema of the ontology the message names (deployed with `caxton deploy --ontology`), or name an ontology the receiver speaks';
+/** Ontologies a refusal lists before it counts the rest. */
+const NAMES_SHOWN = 8;
+
+export class OntologyGate implements ProtocolGate {
+  readonly nonParticipants?: (msg: AclMessage) => readonly string[];
+  private readonly validators = new OntologyValidators();
+  private readonly suffix: string;
+  private readonly platformAgent: AgentId;
+
+  constructor(
+    private readonly inner: ProtocolGate,
+    private readonly o: OntologyGateOptions,
+  ) {
+    this.suffix = `@${o.platform}`;
+    this.platformAgent = { name: `ams@${o.platform}` };
+    if (inner.nonParticipants !== undefined) this.nonParticipants = (msg) => inner.nonParticipants!(msg);
+  }
+
+  observe(msg: AclMessage, now: number): ReturnType<ProtocolGate['observe']> {
+    const ontology = msg.ontology;
+    if (ontology !== undefined && ontology !== '') {
+      const reason = this.refusal(msg, ontology);
+      if (reason !== undefined) return { kind: 'reject', reply: notUnderstoodReply(msg, this.platformAgent, reason), reason, hint: HINT };
+    }
+    return this.inner.observe(msg, now);
+  }
+
+  expire(now: number): AclMessage[] {
+    return this.inner.expire(now);
+  }
+
+  nextDeadline(): number | undefined {
+    return this.inner.nextDeadline();
+  }
+
+  /** Why a receiver does not understand `msg`, or undefined when every receiver that declares ontologies does. */
+  private refusal(msg: AclMessage, ontology: string): string | undefined {
+    let content: { value: unknown } | undefined; // parsed once, for the first receiver that needs it
+    for (const receiver of msg.receivers) {
+      const name = this.localName(receiver.name);
+      if (name === undefined) continue;
+      const schemas = this.o.ontologiesOf(name);
+      if (schemas === undefined) continue;
+      const shown = JSON.stringify(ontology.slice(0, 128));
+      if (!Object.hasOwn(schemas, ontology)) return `${name} does not speak ontology ${shown}: it speaks ${spoken(schemas)}`;
+      if (content === undefined) {
+        try {
+          content = { value: JSON.parse(msg.content ?? '') };
+        } catch {
+          return `${name} takes ontology ${shown} as JSON, and the content is not JSON`;
+        }
+      }
+      let valid: boolean;
+      let errors;
+      try {
+        const validate = this.validators.of(schemas, ontology);
+        valid = validate(content.value) as boolean;
+        errors = validate.errors;
+      } catch (err) {
+        return `${name}'s schema of ontology ${shown} does not compile: ${(err as Error).message.slice(0, 200)}`;
+      }
+      if (!valid) return `${name} does not understand the content as ontology ${shown}: ${firstSchemaError(errors)}`;
+    }
+    return undefined;
+  }
+
+  /** `x@<platform>` or `x` → `x`; another platform's agent → undefined (its own platform judges it). */
+  private localName(name: string): string | undefined {
+    if (name.endsWith(this.suffix)) return name.slice(0, -this.suffix.length);
+    return name.includes('@') ? undefined : name;
+  }
+}
+
+function spoken(schemas: OntologySchemas): string {
+  const names = Object.keys(schemas);
+  const shown = names.slice(0, NAMES_SHOWN).join(', ');
+  return names.length > NAMES_SHOWN ? `${shown} (and ${names.length - NAMES_SHOWN} more)` : shown;
+}
