@@ -17,7 +17,7 @@ export type OntologySchema = boolean | { readonly [key: string]: unknown };
 /** A name as FIPA messages carry it in `:ontology`: a letter or digit, then letters, digits and `._:/-`. */
 export const ONTOLOGY_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 const HINT =
-  'a JSON object of ontology name → JSON Schema (an object or a boolean), e.g. {"orders": {"type": "object"}}; docs/agents.md says how they are checked';
+  'a JSON object of ontology name → JSON Schema (an object or a boolean), e.g. {"orders": {"type": "object"}}; docs/acl.md (declared ontologies) says how they are checked';
 
 export function parseOntologies(text: string, field = 'ontologies'): OntologySchemas {
   // Every code unit is at least one UTF-8 byte: a text longer than the bound is not encoded to learn so.

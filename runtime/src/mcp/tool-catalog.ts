@@ -7,7 +7,7 @@
  * and a name two services would share gets `-2`, `-3`… in directory order, so every tool has
  * one name and every name one tool.
  */
-import type { DfAgentDescription } from '@caxton/core';
+import type { DfAgentDescription, OntologySchemas } from '@caxton/core';
 
 export interface McpTool {
   name: string;
@@ -15,6 +15,10 @@ export interface McpTool {
   /** The local name of the agent the call is sent to. */
   agent: string;
   service: { name: string; type: string };
+  /** The ontologies the service names (its directory entry's); may be empty. */
+  serviceOntologies: readonly string[];
+  /** The agent declares ontologies (its directory entry lists them, decision 2183): its schemas are worth asking for. */
+  declaresOntologies: boolean;
 }
 
 /** What a tool call takes: the request's content (the agent's own language), nothing else. */
@@ -53,9 +57,34 @@ export function toolsFromDirectory(descriptions: readonly DfAgentDescription[]):
         name,
         agent,
         service: { name: s.name, type: s.type },
+        serviceOntologies: s.ontologies,
+        declaresOntologies: d.ontologies.length > 0,
         description: `Sends a FIPA request to the Caxton agent ${agent} for its service ${JSON.stringify(s.name)} (type ${JSON.stringify(s.type)}) and returns its reply.${protocols}`,
       });
     }
   }
   return tools;
+}
+
+/**
+ * The ontology a tool's calls are sent in (decision 2183), given the schemas its agent declares:
+ * the first the service names that the agent declares, else the agent's only one. Undefined: the
+ * tool takes plain text content, as before.
+ */
+export function toolOntology(tool: McpTool, declared: OntologySchemas | undefined): string | undefined {
+  if (declared === undefined) return undefined;
+  const named = tool.serviceOntologies.find((o) => Object.hasOwn(declared, o));
+  if (named !== undefined) return named;
+  const names = Object.keys(declared);
+  return names.length === 1 ? names[0] : undefined;
+}
+
+/** A tool whose content is JSON of an ontology: its input schema wraps the ontology's schema. */
+export function ontologyInputSchema(schema: unknown, ontology: string): Record<string, unknown> {
+  return {
+    type: 'object',
+    description: `content: JSON of the agent's ontology ${ontology}, checked against its schema before the agent gets it`,
+    properties: { content: schema },
+    required: ['content'],
+  };
 }
