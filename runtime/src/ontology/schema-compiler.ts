@@ -3,8 +3,9 @@
  *
  * Strict: a schema with an unknown keyword or format, or a type Ajv would have to guess, is
  * refused at deploy rather than half-checked later. Nothing is fetched: no `loadSchema`, and each
- * ontology is compiled by an Ajv of its own, so a `$ref` resolves only within its own schema (or to
- * the draft-07 meta-schema Ajv carries) — a reference to anything else does not compile.
+ * ontology is compiled by an Ajv of its own. A `$ref` must point into its own schema (`#…`): one to
+ * any other URI is refused before Ajv is asked, even one Ajv could resolve (the draft-07
+ * meta-schema it carries), so what a schema checks is all in the operator's file.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InvalidArgumentError, type OntologySchema, type OntologySchemas } from '@caxton/core';
@@ -28,6 +29,13 @@ export function compileSchema(schema: OntologySchema): OntologyValidator {
  */
 export function checkSchemasCompile(schemas: OntologySchemas, field: string): void {
   for (const [name, schema] of Object.entries(schemas)) {
+    const outside = refOutside(schema);
+    if (outside !== undefined)
+      throw new InvalidArgumentError(
+        `${field}.${name}`,
+        `the schema of ontology ${name} refers outside itself: $ref ${bounded(JSON.stringify(outside))}`,
+        'a $ref may only point into its own schema ("#/definitions/…"): copy what it refers to into the schema',
+      );
     try {
       compileSchema(schema);
     } catch (err) {
@@ -48,6 +56,28 @@ export function firstSchemaError(errors: readonly ErrorObject[] | null | undefin
   const params =
     e.keyword === 'additionalProperties' || e.keyword === 'required' || e.keyword === 'enum' ? ` ${JSON.stringify(e.params)}` : '';
   return bounded(`${where} ${e.message ?? `fails ${e.keyword}`}${params}`);
+}
+
+/** Keywords whose values are data, not schemas: a `$ref` inside them is a value, not a reference. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples']);
+
+/** The first `$ref` that does not point into the schema itself (`#…`), or undefined. The schema is bounded (128 KiB). */
+function refOutside(value: unknown): string | undefined {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = refOutside(item);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    if (key === '$ref' && typeof child === 'string' && !child.startsWith('#')) return child;
+    if (DATA_KEYWORDS.has(key)) continue;
+    const found = refOutside(child);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function bounded(text: string): string {

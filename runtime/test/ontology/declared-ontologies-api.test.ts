@@ -141,11 +141,13 @@ describe('declared ontologies through the CLI, the API, the directory and MCP', 
     assert.equal(sent.accepted.length, 1);
   });
 
-  it('refuses a deploy whose schema does not compile, or refers outside itself, naming the ontology and what Ajv said', async () => {
+  it('refuses a deploy whose schema refers outside itself or does not compile, naming the ontology and what Ajv said; a $ref into itself is fine', async () => {
     const bytes = await readFile(SERVICE);
     for (const [schemas, said] of [
       [{ orders: { type: 'object', propertys: {} } }, /strict mode: unknown keyword: "propertys"/],
-      [{ orders: { $ref: 'https://example.com/order.json' } }, /can't resolve reference https:\/\/example\.com\/order\.json/],
+      [{ orders: { $ref: 'https://example.com/order.json' } }, /refers outside itself: \$ref "https:\/\/example\.com\/order\.json"/],
+      [{ orders: { type: 'object', properties: { x: { $ref: 'http://json-schema.org/draft-07/schema#' } } } }, /refers outside itself/],
+      [{ orders: { $ref: '#/definitions/missing' } }, /does not compile: can't resolve reference #\/definitions\/missing/],
       [{ orders: { type: 'strin' } }, /schema is invalid/],
     ] as const) {
       const err = await withClient((c) => c.deploy({ name: 'sneaky', ontologies: JSON.stringify(schemas) }, bytes)).then(
@@ -155,7 +157,7 @@ describe('declared ontologies through the CLI, the API, the directory and MCP', 
       assert.ok(err instanceof ApiCallError, String(err));
       assert.equal(err.statusName, 'INVALID_ARGUMENT');
       assert.equal(err.context['field'], 'header.ontologies.orders', err.message);
-      assert.match(err.message, /the schema of ontology orders does not compile/);
+      assert.match(err.message, /the schema of ontology orders (does not compile|refers outside itself)/);
       assert.match(err.message, said);
       assert.ok(err.hint);
     }
@@ -163,6 +165,19 @@ describe('declared ontologies through the CLI, the API, the directory and MCP', 
       (await withClient((c) => c.listAgents())).some((a) => a.name === 'sneaky'),
       false,
       'nothing was deployed',
+    );
+    // A $ref into the schema itself is fine.
+    const internal = {
+      definitions: { qty: { type: 'integer', minimum: 1 } },
+      type: 'object',
+      properties: { qty: { $ref: '#/definitions/qty' } },
+    };
+    await withClient((c) => c.deploy({ name: 'counted', ontologies: JSON.stringify({ counts: internal }) }, bytes));
+    await assert.rejects(
+      withClient((c) =>
+        c.send({ structured: { performative: 'request', receivers: [{ name: 'counted' }], ontology: 'counts', content: '{"qty":0}' } }),
+      ),
+      /content\/qty must be >= 1/,
     );
   });
 
