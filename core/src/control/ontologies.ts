@@ -74,5 +74,90 @@ export function checkOntologies(raw: unknown, field = 'ontologies'): OntologySch
       throw new InvalidArgumentError(at, 'must be a JSON Schema: an object or a boolean', HINT);
     out[name] = schema as OntologySchema;
   }
+  checkSchemaCost(out, field);
   return out;
+}
+
+/** Keywords whose values are data, not schemas: what is inside them is a value (a `pattern` there is a string). */
+const DATA_KEYWORDS: ReadonlySet<string> = new Set(['enum', 'const', 'default', 'examples']);
+/** Keywords whose value maps names (property names, definition names) to schemas: its keys are not keywords. */
+const NAME_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependencies', 'dependentSchemas']);
+const SENDER_COST = "each message naming the ontology is checked on the bus's thread against content its sender chose";
+
+/**
+ * What a schema may cost the node, checked before anything compiles it (decision 2183). A message's
+ * sender chooses the content the schema is run against, on the bus's thread, so a schema is refused
+ * when its check could be made slow by that content: `$async` (a validator that answers later, which
+ * the bus cannot wait for), `pattern` and `patternProperties` (Node's regular expressions backtrack:
+ * `^(a+)+$` takes seconds on 30 characters), `uniqueItems` without a small `maxItems` (objects are
+ * compared pairwise), a long `enum`; and nesting and size are bounded, so compiling is short and no
+ * walk of a schema (here, the runtime's, Ajv's) comes near the stack's end. Iterative: a hostile
+ * nesting is refused, not recursed into.
+ */
+function checkSchemaCost(schemas: OntologySchemas, field: string): void {
+  type Role = 'schema' | 'map' | 'data';
+  let nodes = 0;
+  for (const [name, root] of Object.entries(schemas)) {
+    const at = `${field}.${name}`;
+    const refuse = (path: string, why: string, hint: string): never => {
+      const where = path === '' ? 'as a whole' : `at ${JSON.stringify(path.length > 200 ? `${path.slice(0, 199)}…` : path)}`;
+      throw new InvalidArgumentError(at, `the schema of ontology ${name} ${where}: ${why}`, hint);
+    };
+    const stack: { value: unknown; role: Role; depth: number; path: string }[] = [{ value: root, role: 'schema', depth: 1, path: '' }];
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+      const { value, role, depth, path } = next;
+      if (typeof value !== 'object' || value === null) continue;
+      if (depth > ONTOLOGY_LIMITS.maxDepth)
+        refuse(
+          path,
+          `nests deeper than ${ONTOLOGY_LIMITS.maxDepth} levels`,
+          `flatten the schema; ${SENDER_COST}, and it is compiled when deployed`,
+        );
+      if (++nodes > ONTOLOGY_LIMITS.maxNodes)
+        refuse(
+          path,
+          `the schemas hold more than ${ONTOLOGY_LIMITS.maxNodes} objects and arrays in all`,
+          'declare smaller schemas: compiling them holds the node, and they are compiled when deployed and on every node that checks them',
+        );
+      const childDepth = depth + 1;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) stack.push({ value: value[i], role, depth: childDepth, path: `${path}/${i}` });
+        continue;
+      }
+      const entries = Object.entries(value);
+      if (role === 'data' || role === 'map') {
+        const childRole: Role = role === 'map' ? 'schema' : 'data';
+        for (const [key, child] of entries) stack.push({ value: child, role: childRole, depth: childDepth, path: `${path}/${key}` });
+        continue;
+      }
+      for (const [key, child] of entries) {
+        const here = `${path}/${key}`;
+        if (key === '$async')
+          refuse(here, 'is $async', `leave $async out: the bus checks content while it routes the message and cannot wait for an answer`);
+        if (key === 'pattern' || key === 'patternProperties')
+          refuse(
+            here,
+            `uses ${key}`,
+            `leave ${key} out (check the strings' shape in the agent, or use enum, const, minLength and maxLength): ${SENDER_COST}, and Node's regular expressions backtrack, so a pattern such as ^(a+)+$ takes seconds on a short string`,
+          );
+        if (key === 'uniqueItems' && child === true) {
+          const max = (value as Record<string, unknown>)['maxItems'];
+          if (typeof max !== 'number' || max > ONTOLOGY_LIMITS.maxUniqueItems)
+            refuse(
+              here,
+              `asks uniqueItems without maxItems of at most ${ONTOLOGY_LIMITS.maxUniqueItems} beside it`,
+              `state "maxItems" (at most ${ONTOLOGY_LIMITS.maxUniqueItems}) in the same schema: items are compared pairwise, and ${SENDER_COST}`,
+            );
+        }
+        if (key === 'enum' && Array.isArray(child) && child.length > ONTOLOGY_LIMITS.maxEnumValues)
+          refuse(
+            here,
+            `lists ${child.length} values, more than ${ONTOLOGY_LIMITS.maxEnumValues}`,
+            `list at most ${ONTOLOGY_LIMITS.maxEnumValues}, or check membership in the agent: ${SENDER_COST}`,
+          );
+        const childRole: Role = DATA_KEYWORDS.has(key) ? 'data' : NAME_MAPS.has(key) ? 'map' : 'schema';
+        stack.push({ value: child, role: childRole, depth: childDepth, path: here });
+      }
+    }
+  }
 }

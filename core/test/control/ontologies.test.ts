@@ -70,6 +70,63 @@ describe('parseOntologies', () => {
     refusal(wide, /more than 131072/);
   });
 
+  it('refuses $async anywhere a schema is, but not where a value or a property name is', () => {
+    refusal('{"orders": {"$async": true, "type": "object"}}', /is \$async/);
+    const err = refusal('{"orders": {"anyOf": [{"type": "string"}, {"properties": {"id": {"$async": true}}}]}}', /is \$async/);
+    assert.match(err.message, /at "\/anyOf\/1\/properties\/id\/\$async"/);
+    assert.match(err.hint ?? '', /cannot wait/);
+    const fine = {
+      orders: { enum: [{ $async: true, pattern: '^(a+)+$' }], properties: { $async: { type: 'boolean' }, pattern: { type: 'string' } } },
+    };
+    assert.deepEqual(checkOntologies(fine), fine);
+  });
+
+  it("refuses pattern and patternProperties: a sender's content would run the operator's regular expression on the bus's thread", () => {
+    for (const schema of ['{"type": "string", "pattern": "^(a+)+$"}', '{"type": "object", "patternProperties": {"^x": true}}']) {
+      const err = refusal(`{"orders": ${schema}}`, /uses pattern/);
+      assert.match(err.hint ?? '', /backtrack/);
+      assert.match(err.hint ?? '', /bus's thread/);
+    }
+  });
+
+  it('refuses uniqueItems unless maxItems beside it is small', () => {
+    const limit = ONTOLOGY_LIMITS.maxUniqueItems;
+    refusal('{"orders": {"type": "array", "uniqueItems": true}}', new RegExp(`maxItems of at most ${limit}`));
+    refusal(`{"orders": {"type": "array", "uniqueItems": true, "maxItems": ${limit + 1}}}`, /uniqueItems/);
+    // maxItems on another schema object does not bound this one.
+    refusal(`{"orders": {"maxItems": 2, "items": {"type": "array", "uniqueItems": true}}}`, /uniqueItems/);
+    const fine = { orders: { type: 'array', uniqueItems: true, maxItems: limit }, loose: { type: 'array', uniqueItems: false } };
+    assert.deepEqual(checkOntologies(fine), fine);
+  });
+
+  it('refuses an enum longer than the bound', () => {
+    const values = Array.from({ length: ONTOLOGY_LIMITS.maxEnumValues + 1 }, (_, i) => i);
+    refusal(JSON.stringify({ orders: { enum: values } }), new RegExp(`more than ${ONTOLOGY_LIMITS.maxEnumValues}`));
+    assert.ok(checkOntologies({ orders: { enum: values.slice(1) } }));
+  });
+
+  it('refuses nesting deeper than the bound, however deep, without recursing into it', () => {
+    const nest = (levels: number): unknown => {
+      let schema: unknown = { type: 'string' };
+      for (let i = 1; i < levels; i++) schema = { items: schema };
+      return schema;
+    };
+    assert.ok(checkOntologies({ orders: nest(ONTOLOGY_LIMITS.maxDepth) }));
+    refusal(JSON.stringify({ orders: nest(ONTOLOGY_LIMITS.maxDepth + 1) }), new RegExp(`deeper than ${ONTOLOGY_LIMITS.maxDepth} levels`));
+    // Deep enough to overflow a recursive walk; a value's nesting counts too.
+    const deep = `{"orders": {"default": ${'['.repeat(60_000)}${']'.repeat(60_000)}}}`;
+    assert.ok(deep.length < ONTOLOGY_LIMITS.maxTotalBytes);
+    refusal(deep, /deeper than/);
+  });
+
+  it('refuses more objects and arrays than the bound, in all the schemas together', () => {
+    const half = Math.ceil(ONTOLOGY_LIMITS.maxNodes / 2);
+    const wide = { anyOf: Array.from({ length: half }, () => ({})) };
+    const err = refusal(JSON.stringify({ a: wide, b: wide }), new RegExp(`more than ${ONTOLOGY_LIMITS.maxNodes} objects and arrays`));
+    assert.match(err.hint ?? '', /compil/);
+    assert.ok(checkOntologies({ a: wide }));
+  });
+
   it('is frozen', () => {
     assert.ok(Object.isFrozen(ONTOLOGY_LIMITS));
   });

@@ -80,7 +80,12 @@ export class OntologyGate implements ProtocolGate {
       let errors;
       try {
         const validate = this.validators.of(schemas, ontology);
-        valid = validate(content.value) as boolean;
+        // Only a plain `true` passes: an async validator's Promise (a schema with `$async`, refused
+        // at deploy) would be truthy and pass everything; its rejection is caught, not left to
+        // crash the node as an unhandled one.
+        const result: unknown = validate(content.value);
+        if (result instanceof Promise) result.catch(() => undefined);
+        valid = result === true;
         errors = validate.errors;
       } catch (err) {
         return `${name}'s schema of ontology ${shown} does not compile: ${(err as Error).message.slice(0, 200)}`;

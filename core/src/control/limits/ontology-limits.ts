@@ -11,4 +11,18 @@ export const ONTOLOGY_LIMITS = Object.freeze({
   maxNameLength: 128,
   /** The whole declaration's JSON text (every schema together), in UTF-8 bytes. */
   maxTotalBytes: 128 * 1024,
+  /**
+   * Levels of nesting (objects and arrays) in one schema. Validation and the checks before it walk
+   * a schema recursively; a bound keeps every walk far from the stack's end and Ajv's compile short.
+   */
+  maxDepth: 32,
+  /** Objects and arrays in all the schemas together: Ajv's compile is synchronous and grows with them. */
+  maxNodes: 2_000,
+  /** Values one `enum` lists: each message is compared against every one of them. */
+  maxEnumValues: 1_000,
+  /**
+   * The `maxItems` a schema with `uniqueItems: true` must state, at most: Ajv compares objects
+   * pairwise, so a sender's long array of objects would hold the bus thread for seconds.
+   */
+  maxUniqueItems: 256,
 });

@@ -1,0 +1,49 @@
+/**
+ * The OntologyGate on its own (decision 2183), in front of a stub tracker: what it makes of
+ * validators and receivers the node-level tests cannot reach (core refuses such schemas at deploy).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AclMessage, OntologySchemas } from '@caxton/core';
+import type { ProtocolGate } from '../../src/bus/port.js';
+import { OntologyGate } from '../../src/ontology/index.js';
+
+const passing: ProtocolGate = {
+  observe: () => ({ kind: 'deliver' }),
+  expire: () => [],
+  nextDeadline: () => undefined,
+};
+
+function gate(declared: Record<string, OntologySchemas>): OntologyGate {
+  return new OntologyGate(passing, { platform: 'caxton', ontologiesOf: (name) => declared[name] });
+}
+
+function message(content: string, performative = 'request'): AclMessage {
+  return {
+    performative,
+    sender: { name: 'buyer@caxton' },
+    receivers: [{ name: 'shop@caxton' }],
+    conversationId: 'c-1',
+    ontology: 'orders',
+    content,
+  } as AclMessage;
+}
+
+describe('OntologyGate', () => {
+  it('counts only a plain true as valid: an async validator (a schema with $async) refuses, and its rejection is handled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const g = gate({ shop: { orders: { $async: true, type: 'object', properties: { qty: { type: 'integer' } } } } });
+      const verdict = g.observe(message('{"qty":"many"}'), 0);
+      assert.equal(verdict.kind, 'reject', 'a Promise is not a pass');
+      assert.equal(g.observe(message('{"qty":2}'), 0).kind, 'reject', 'nor when it would resolve');
+      // The rejection of the first validation settles within a few turns; give it many.
+      for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
