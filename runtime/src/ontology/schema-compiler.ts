@@ -7,8 +7,9 @@
  * any other URI is refused before Ajv is asked, even one Ajv could resolve (the draft-07
  * meta-schema it carries), so what a schema checks is all in the operator's file.
  */
+import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { InvalidArgumentError, type OntologySchema, type OntologySchemas } from '@caxton/core';
+import { InvalidArgumentError, ONTOLOGY_LIMITS, type OntologySchema, type OntologySchemas } from '@caxton/core';
 
 /** Ajv's words in a refusal are bounded: a schema may hold long patterns and property names. */
 export const MAX_SCHEMA_ERROR = 300;
@@ -21,6 +22,29 @@ export function compileSchema(schema: OntologySchema): OntologyValidator {
   // other ontology's `$id` is there for a `$ref` to reach.
   const ajv = new Ajv({ strict: true, allErrors: false, logger: false });
   return ajv.compile(schema as boolean | Record<string, unknown>);
+}
+
+/**
+ * Validators by the sha256 of their schema's JSON text, least recently used first (a Map keeps
+ * insertion order; a hit is moved to the end). Ajv's compile is synchronous and costly, and the same
+ * schema arrives as many objects: parsed at deploy, read back from the record on each node, re-read
+ * after every registry put in a cluster. A schema's stored form is the JSON it was parsed from, so
+ * equal schemas have equal text. Process-wide: the key is the schema itself, whoever declared it.
+ */
+const compiled = new Map<string, OntologyValidator>();
+
+/** The validator of `schema`, compiled once while it is among the most recently used; throws Ajv's error. */
+export function compiledSchema(schema: OntologySchema): OntologyValidator {
+  const key = createHash('sha256').update(JSON.stringify(schema)).digest('base64');
+  let validate = compiled.get(key);
+  if (validate !== undefined) {
+    compiled.delete(key);
+  } else {
+    validate = compileSchema(schema);
+    if (compiled.size >= ONTOLOGY_LIMITS.maxCachedValidators) compiled.delete(compiled.keys().next().value!);
+  }
+  compiled.set(key, validate);
+  return validate;
 }
 
 /**
@@ -37,7 +61,7 @@ export function checkSchemasCompile(schemas: OntologySchemas, field: string): vo
         'a $ref may only point into its own schema ("#/definitions/…"): copy what it refers to into the schema',
       );
     try {
-      compileSchema(schema);
+      compiledSchema(schema); // kept: the first message naming it finds it compiled
     } catch (err) {
       throw new InvalidArgumentError(
         `${field}.${name}`,

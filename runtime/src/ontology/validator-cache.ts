@@ -1,14 +1,15 @@
 /**
- * Compiled validators of the deployments' declared ontologies (decision 2183), compiled on the
- * first message that names one and kept while the deployment's version is.
+ * Compiled validators of the deployments' declared ontologies (decision 2183), found on the first
+ * message that names one and kept while the deployment's version is.
  *
- * Keyed by the version's own schemas object (the record's `ontologies`), not by name and version:
- * a record read again, upgraded or redeployed (which restarts the version count) carries a new
- * object, so a validator can never outlive the schema it was compiled from, and a weak map drops
- * it with the record — no eviction to tune, no bound to reach.
+ * Two levels. The first is keyed by the version's own schemas object (the record's `ontologies`),
+ * so the hot path is a weak-map and a map lookup, and a record's entry goes with it. On a miss the
+ * validator comes from the process's compiled validators, keyed by the schema's text (bounded,
+ * least recently used out): a record read again after a cluster's registry put, a redeploy with the
+ * same schema or the deploy's own check does not compile it again.
  */
 import type { OntologySchemas } from '@caxton/core';
-import { compileSchema, type OntologyValidator } from './schema-compiler.js';
+import { compiledSchema, type OntologyValidator } from './schema-compiler.js';
 
 export class OntologyValidators {
   private readonly byVersion = new WeakMap<OntologySchemas, Map<string, OntologyValidator>>();
@@ -19,7 +20,7 @@ export class OntologyValidators {
     if (compiled === undefined) this.byVersion.set(schemas, (compiled = new Map()));
     let validate = compiled.get(ontology);
     if (validate === undefined) {
-      validate = compileSchema(schemas[ontology]!);
+      validate = compiledSchema(schemas[ontology]!);
       compiled.set(ontology, validate);
     }
     return validate;

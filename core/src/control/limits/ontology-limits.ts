@@ -25,4 +25,9 @@ export const ONTOLOGY_LIMITS = Object.freeze({
    * pairwise, so a sender's long array of objects would hold the bus thread for seconds.
    */
   maxUniqueItems: 256,
+  /**
+   * Compiled validators a node keeps, by their schema's text (least recently used out): the deploy's
+   * compile, every node's first check and a cluster's re-read records all find the one compile.
+   */
+  maxCachedValidators: 256,
 });
