@@ -81,6 +81,16 @@ test('no ontology named, a schema of `true`, or a receiver that declares none: d
   assert.match(await buy('plain', 'plain-1', 'not json', 'orders'), /^got inform from plain@caxton cid=plain-1 /);
 });
 
+test('a failure, refuse or not-understood copying the ontology is delivered with its plain-text reason', async () => {
+  for (const performative of ['failure', 'refuse', 'not-understood']) {
+    const cid = `reason-${performative}`;
+    await t.puppet('buyer', { performative, to: 'shop', 'conversation-id': cid, ontology: 'orders', content: 'out of stock' });
+    await t.waitFor(`the shop given the ${performative}`, () =>
+      t.deliveredTo('shop').find((a) => a.message.conversationId === cid && a.message.performative === performative),
+    );
+  }
+});
+
 test("an operator's send that breaks the schema is refused with a typed error naming the receiver, the ontology and the error", async () => {
   const refused = await t
     .send({ performative: 'request', receivers: [{ name: 'shop' }], ontology: 'orders', language: 'json', content: '{"item":7,"qty":1}' })

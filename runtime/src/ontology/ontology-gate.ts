@@ -24,6 +24,11 @@ export interface OntologyGateOptions {
 
 const HINT =
   'send JSON content that matches the schema of the ontology the message names (deployed with `caxton deploy --ontology`), or name an ontology the receiver speaks';
+/**
+ * Acts whose content is a reason, not ontology content: every SDK copies `ontology` into a reply, so
+ * a `failure`'s plain-text reason would be refused as not JSON and the conversation left hanging.
+ */
+const REASONS: ReadonlySet<string> = new Set(['not-understood', 'failure', 'refuse']);
 /** Ontologies a refusal lists before it counts the rest. */
 const NAMES_SHOWN = 8;
 
@@ -44,7 +49,7 @@ export class OntologyGate implements ProtocolGate {
 
   observe(msg: AclMessage, now: number): ReturnType<ProtocolGate['observe']> {
     const ontology = msg.ontology;
-    if (ontology !== undefined && ontology !== '') {
+    if (ontology !== undefined && ontology !== '' && !REASONS.has(msg.performative)) {
       const reason = this.refusal(msg, ontology);
       if (reason !== undefined) return { kind: 'reject', reply: notUnderstoodReply(msg, this.platformAgent, reason), reason, hint: HINT };
     }

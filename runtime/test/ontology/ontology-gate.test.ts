@@ -46,4 +46,13 @@ describe('OntologyGate', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('does not check a not-understood, failure or refuse: its content is a reason, copied ontology or not', () => {
+    const g = gate({ shop: { orders: { type: 'object' } } });
+    for (const performative of ['not-understood', 'failure', 'refuse'])
+      assert.equal(g.observe(message('out of stock', performative), 0).kind, 'deliver', performative);
+    const inform = g.observe(message('out of stock', 'inform'), 0);
+    assert.equal(inform.kind, 'reject');
+    assert.match(inform.kind === 'reject' ? inform.reason : '', /the content is not JSON/);
+  });
 });
