@@ -91,6 +91,28 @@ test('a failure, refuse or not-understood copying the ontology is delivered with
   }
 });
 
+test('a topic publish leaves out a subscriber that would refuse it; a receiver named outright still refuses the whole', async () => {
+  await t.node.topics.subscribe('shop', 'deals');
+  await t.node.topics.subscribe('plain', 'deals');
+  const publish = (content: string, receivers = [{ name: 'topic:deals' }]) =>
+    t.send({ performative: 'inform', receivers, ontology: 'orders', language: 'json', content });
+
+  const both = await publish('{"item":"tea","qty":1}');
+  assert.deepEqual([...both.accepted].sort(), ['plain', 'shop'], 'content the shop understands reaches both');
+
+  const bad = await publish('{"item":"tea","qty":0}');
+  assert.deepEqual(bad.accepted, ['plain'], 'the shop, reached by the topic, is left out; the other subscriber gets it');
+  await t.waitFor('plain to be given the publish', () => t.deliveredTo('plain').find((a) => a.messageId === bad.messageId));
+
+  const named = await publish('{"item":"tea","qty":0}', [{ name: 'shop' }, { name: 'topic:deals' }]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(named instanceof CaxtonError, String(named));
+  assert.equal(named.code, 'bus.invalid-send');
+  assert.match(named.message, /shop does not understand the content as ontology "orders"/);
+});
+
 test("an operator's send that breaks the schema is refused with a typed error naming the receiver, the ontology and the error", async () => {
   const refused = await t
     .send({ performative: 'request', receivers: [{ name: 'shop' }], ontology: 'orders', language: 'json', content: '{"item":7,"qty":1}' })

@@ -33,7 +33,6 @@ const REASONS: ReadonlySet<string> = new Set(['not-understood', 'failure', 'refu
 const NAMES_SHOWN = 8;
 
 export class OntologyGate implements ProtocolGate {
-  readonly nonParticipants?: (msg: AclMessage) => readonly string[];
   private readonly validators = new OntologyValidators();
   private readonly suffix: string;
   private readonly platformAgent: AgentId;
@@ -44,7 +43,24 @@ export class OntologyGate implements ProtocolGate {
   ) {
     this.suffix = `@${o.platform}`;
     this.platformAgent = { name: `ams@${o.platform}` };
-    if (inner.nonParticipants !== undefined) this.nonParticipants = (msg) => inner.nonParticipants!(msg);
+  }
+
+  /**
+   * The tracker's non-participants, and the receivers that would refuse the message's content. The
+   * bus leaves out the ones a topic reached (decision 1960): a subscriber that does not understand a
+   * publish misses it, the others still get it. A receiver named outright stays among the receivers
+   * `observe` judges, so it still refuses the whole message. A topic send is thus checked twice per
+   * subscriber (here and in `observe`); a validator's run is the cheap part, the compile is cached.
+   */
+  nonParticipants(msg: AclMessage): readonly string[] {
+    const strangers = this.inner.nonParticipants?.(msg) ?? [];
+    const ontology = msg.ontology;
+    if (ontology === undefined || ontology === '' || REASONS.has(msg.performative)) return strangers;
+    let refusing: string[] | undefined;
+    const content: Parsed = {};
+    for (const receiver of msg.receivers)
+      if (this.refusalBy(receiver.name, msg, ontology, content) !== undefined) (refusing ??= [...strangers]).push(receiver.name);
+    return refusing ?? strangers;
   }
 
   observe(msg: AclMessage, now: number): ReturnType<ProtocolGate['observe']> {
@@ -66,37 +82,45 @@ export class OntologyGate implements ProtocolGate {
 
   /** Why a receiver does not understand `msg`, or undefined when every receiver that declares ontologies does. */
   private refusal(msg: AclMessage, ontology: string): string | undefined {
-    let content: { value: unknown } | undefined; // parsed once, for the first receiver that needs it
+    const content: Parsed = {}; // parsed once, for the first receiver that needs it
     for (const receiver of msg.receivers) {
-      const name = this.localName(receiver.name);
-      if (name === undefined) continue;
-      const schemas = this.o.ontologiesOf(name);
-      if (schemas === undefined) continue;
-      const shown = JSON.stringify(ontology.slice(0, 128));
-      if (!Object.hasOwn(schemas, ontology)) return `${name} does not speak ontology ${shown}: it speaks ${spoken(schemas)}`;
-      if (content === undefined) {
-        try {
-          content = { value: JSON.parse(msg.content ?? '') };
-        } catch {
-          return `${name} takes ontology ${shown} as JSON, and the content is not JSON`;
-        }
-      }
-      let valid: boolean;
-      let errors;
-      try {
-        const validate = this.validators.of(schemas, ontology);
-        // Only a plain `true` passes: an async validator's Promise (a schema with `$async`, refused
-        // at deploy) would be truthy and pass everything; its rejection is caught, not left to
-        // crash the node as an unhandled one.
-        const result: unknown = validate(content.value);
-        if (result instanceof Promise) result.catch(() => undefined);
-        valid = result === true;
-        errors = validate.errors;
-      } catch (err) {
-        return `${name}'s schema of ontology ${shown} does not compile: ${(err as Error).message.slice(0, 200)}`;
-      }
-      if (!valid) return `${name} does not understand the content as ontology ${shown}: ${firstSchemaError(errors)}`;
+      const reason = this.refusalBy(receiver.name, msg, ontology, content);
+      if (reason !== undefined) return reason;
     }
+    return undefined;
+  }
+
+  /** Why `receiver` does not understand `msg`, or undefined when it does or declares no ontologies. */
+  private refusalBy(receiver: string, msg: AclMessage, ontology: string, content: Parsed): string | undefined {
+    const name = this.localName(receiver);
+    if (name === undefined) return undefined;
+    const schemas = this.o.ontologiesOf(name);
+    if (schemas === undefined) return undefined;
+    const shown = JSON.stringify(ontology.slice(0, 128));
+    if (!Object.hasOwn(schemas, ontology)) return `${name} does not speak ontology ${shown}: it speaks ${spoken(schemas)}`;
+    if (content.parsed === undefined) {
+      try {
+        content.parsed = { value: JSON.parse(msg.content ?? '') };
+      } catch {
+        content.parsed = false;
+      }
+    }
+    if (content.parsed === false) return `${name} takes ontology ${shown} as JSON, and the content is not JSON`;
+    let valid: boolean;
+    let errors;
+    try {
+      const validate = this.validators.of(schemas, ontology);
+      // Only a plain `true` passes: an async validator's Promise (a schema with `$async`, refused
+      // at deploy) would be truthy and pass everything; its rejection is caught, not left to
+      // crash the node as an unhandled one.
+      const result: unknown = validate(content.parsed.value);
+      if (result instanceof Promise) result.catch(() => undefined);
+      valid = result === true;
+      errors = validate.errors;
+    } catch (err) {
+      return `${name}'s schema of ontology ${shown} does not compile: ${(err as Error).message.slice(0, 200)}`;
+    }
+    if (!valid) return `${name} does not understand the content as ontology ${shown}: ${firstSchemaError(errors)}`;
     return undefined;
   }
 
@@ -105,6 +129,11 @@ export class OntologyGate implements ProtocolGate {
     if (name.endsWith(this.suffix)) return name.slice(0, -this.suffix.length);
     return name.includes('@') ? undefined : name;
   }
+}
+
+/** A message's content parsed as JSON once per send: undefined until tried, false when it is not JSON. */
+interface Parsed {
+  parsed?: { value: unknown } | false;
 }
 
 function spoken(schemas: OntologySchemas): string {
