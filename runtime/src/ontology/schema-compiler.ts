@@ -1,8 +1,8 @@
 /**
  * Declared ontologies' JSON Schemas compiled to validators (decision 2183), with Ajv 8 (draft-07).
  *
- * Strict: a schema with an unknown keyword or format, or a type Ajv would have to guess, is
- * refused at deploy rather than half-checked later. Nothing is fetched: no `loadSchema`, and each
+ * Strict about keywords: a schema with an unknown keyword or format is refused at deploy rather
+ * than half-checked later; one that leaves a `required` property or a tuple's length unstated is not. Nothing is fetched: no `loadSchema`, and each
  * ontology is compiled by an Ajv of its own. A `$ref` must point into its own schema (`#…`): one to
  * any other URI is refused before Ajv is asked, even one Ajv could resolve (the draft-07
  * meta-schema it carries), so what a schema checks is all in the operator's file.
@@ -20,7 +20,18 @@ export type OntologyValidator = ValidateFunction;
 export function compileSchema(schema: OntologySchema): OntologyValidator {
   // One Ajv per schema: its cache holds this schema only (dropped with the validator), and no
   // other ontology's `$id` is there for a `$ref` to reach.
-  const ajv = new Ajv({ strict: true, allErrors: false, logger: false });
+  // Strict about what the schema says (an unknown keyword or format is refused, not silently
+  // ignored; numbers are finite) but not about what it leaves out: strictRequired, strictTuples
+  // and strictTypes refuse ordinary schemas such as {"type": "object", "required": ["id"]}.
+  const ajv = new Ajv({
+    strictSchema: true,
+    strictNumbers: true,
+    strictRequired: false,
+    strictTuples: false,
+    strictTypes: false,
+    allErrors: false,
+    logger: false,
+  });
   return ajv.compile(schema as boolean | Record<string, unknown>);
 }
 
@@ -66,7 +77,7 @@ export function checkSchemasCompile(schemas: OntologySchemas, field: string): vo
       throw new InvalidArgumentError(
         `${field}.${name}`,
         `the schema of ontology ${name} does not compile: ${bounded((err as Error).message)}`,
-        'a JSON Schema (draft-07) Ajv compiles in strict mode: known keywords and formats only, `type` stated where a keyword needs one, `$ref` only within the schema',
+        'a JSON Schema (draft-07) Ajv compiles with strictSchema: known keywords only, no formats, `$ref` only within the schema',
       );
     }
   }

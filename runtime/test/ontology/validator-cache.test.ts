@@ -32,4 +32,18 @@ describe('compiled validators', () => {
     assert.equal(compiledSchema(schema(1)), kept);
     assert.notEqual(compiledSchema(schema(0)), oldest, 'the least recently used was dropped and compiles again');
   });
+
+  it('compiles ordinary schemas that leave things unstated, and still refuses an unknown keyword', () => {
+    const ordinary = {
+      required: { type: 'object', required: ['id'] },
+      tuple: { type: 'array', items: [{ type: 'string' }, { type: 'integer' }] },
+      untyped: { properties: { id: { minimum: 1 } } },
+    };
+    checkSchemasCompile(ordinary, 'header.ontologies');
+    assert.equal(compiledSchema(ordinary.required)({}), false, 'required is still checked');
+    assert.throws(
+      () => checkSchemasCompile({ orders: { type: 'object', requried: ['id'] } }, 'header.ontologies'),
+      /header\.ontologies\.orders: the schema of ontology orders does not compile: .*unknown keyword/,
+    );
+  });
 });
