@@ -79,12 +79,47 @@ export function toolOntology(tool: McpTool, declared: OntologySchemas | undefine
   return names.length === 1 ? names[0] : undefined;
 }
 
-/** A tool whose content is JSON of an ontology: its input schema wraps the ontology's schema. */
+/**
+ * A tool whose content is JSON of an ontology: its input schema wraps the ontology's schema under
+ * `properties.content`. The schema's internal `$ref`s point from its own root, so they are moved
+ * with it: `definitions` and `$defs` are hoisted to the wrapper's root (where `#/definitions/…`
+ * then resolves, as MCP clients look there), and any other `#…` pointer gets `/properties/content`
+ * in front. The schema is bounded (ONTOLOGY_LIMITS.maxDepth): the walk's recursion is too.
+ */
 export function ontologyInputSchema(schema: unknown, ontology: string): Record<string, unknown> {
-  return {
+  const wrapper: Record<string, unknown> = {
     type: 'object',
     description: `content: JSON of the agent's ontology ${ontology}, checked against its schema before the agent gets it`,
-    properties: { content: schema },
-    required: ['content'],
   };
+  let content = moveRefs(schema);
+  if (typeof content === 'object' && content !== null && !Array.isArray(content)) {
+    const { definitions, $defs, ...rest } = content as Record<string, unknown>;
+    if (definitions !== undefined) wrapper['definitions'] = definitions;
+    if ($defs !== undefined) wrapper['$defs'] = $defs;
+    content = rest;
+  }
+  wrapper['properties'] = { content };
+  wrapper['required'] = ['content'];
+  return wrapper;
+}
+
+/** Keywords whose values are data, not schemas: a `$ref` inside them is a value, left alone. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples']);
+
+/** A copy of `value` with each internal `$ref` pointing where the wrapper puts what it pointed at. */
+function moveRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(moveRefs);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    if (key === '$ref' && typeof child === 'string') out[key] = movedRef(child);
+    else out[key] = DATA_KEYWORDS.has(key) ? child : moveRefs(child);
+  }
+  return out;
+}
+
+function movedRef(ref: string): string {
+  if (ref === '#' || ref === '#/') return '#/properties/content';
+  if (!ref.startsWith('#/') || ref.startsWith('#/definitions/') || ref.startsWith('#/$defs/')) return ref;
+  return `#/properties/content${ref.slice(1)}`;
 }
