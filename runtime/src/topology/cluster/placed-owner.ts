@@ -350,13 +350,14 @@ export class PlacedOwner {
         if (local.state === 'upgrading') this.fail(local, err);
         return;
       }
-      // The allow-list, card and ontologies are the deployment's, not the artifact's (decision 2050): a narrowing
-      // upgrade whose artifact fails to start keeps its narrower list.
-      const { topics: _t, a2aCard: _c, ontologies: _o, rollout: _r, ...previousArtifact } = previous;
+      // The allow-list and card are the deployment's, not the artifact's (decision 2050): a narrowing
+      // upgrade whose artifact fails to start keeps its narrower list. The ontologies go back with
+      // the component (decision 2183): content is checked against what the running version speaks,
+      // as when an embedded node's upgrade fails.
+      const { topics: _t, a2aCard: _c, rollout: _r, ...previousArtifact } = previous;
       const rolledBack: AgentRecord = { ...previousArtifact, version: next.version + 1, updatedAt: Date.now() };
       if (next.topics !== undefined) rolledBack.topics = next.topics;
       if (next.a2aCard !== undefined) rolledBack.a2aCard = next.a2aCard;
-      if (next.ontologies !== undefined) rolledBack.ontologies = next.ontologies;
       local.record = rolledBack;
       local.lastError = errorSummary(err);
       agentLog(
