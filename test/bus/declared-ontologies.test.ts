@@ -122,7 +122,11 @@ test("an operator's send that breaks the schema is refused with a typed error na
     );
   assert.ok(refused instanceof CaxtonError, String(refused));
   assert.equal(refused.code, 'bus.invalid-send');
-  assert.match(refused.message, /shop does not understand the content as ontology "orders": content\/item must be string/);
+  assert.match(
+    refused.message,
+    /content not understood: shop does not understand the content as ontology "orders": content\/item must be string/,
+  );
+  assert.doesNotMatch(refused.message, /protocol violation/, 'a refusal of content, not of a protocol step');
   assert.match(refused.hint ?? '', /matches the schema/);
   const sent = await t.send({
     performative: 'request',

@@ -554,7 +554,7 @@ export class Bus implements OutboxSender {
     if (verdict?.kind === 'reject') {
       if (!fromAgent)
         throw new InvalidSendError(
-          `protocol violation: ${verdict.reason}`,
+          `${verdict.label ?? 'protocol violation'}: ${verdict.reason}`,
           { messageId: id, conversationId: msg.conversationId },
           ...(verdict.hint !== undefined ? [verdict.hint] : []),
         );

@@ -29,6 +29,8 @@ const HINT =
  * a `failure`'s plain-text reason would be refused as not JSON and the conversation left hanging.
  */
 const REASONS: ReadonlySet<string> = new Set(['not-understood', 'failure', 'refuse']);
+/** An outside sender's refusal is of its content, not of a protocol step. */
+const LABEL = 'content not understood';
 /** Ontologies a refusal lists before it counts the rest. */
 const NAMES_SHOWN = 8;
 
@@ -67,7 +69,8 @@ export class OntologyGate implements ProtocolGate {
     const ontology = msg.ontology;
     if (ontology !== undefined && ontology !== '' && !REASONS.has(msg.performative)) {
       const reason = this.refusal(msg, ontology);
-      if (reason !== undefined) return { kind: 'reject', reply: notUnderstoodReply(msg, this.platformAgent, reason), reason, hint: HINT };
+      if (reason !== undefined)
+        return { kind: 'reject', reply: notUnderstoodReply(msg, this.platformAgent, reason), reason, hint: HINT, label: LABEL };
     }
     return this.inner.observe(msg, now);
   }
@@ -96,8 +99,7 @@ export class OntologyGate implements ProtocolGate {
     if (name === undefined) return undefined;
     const schemas = this.o.ontologiesOf(name);
     if (schemas === undefined) return undefined;
-    const shown = JSON.stringify(ontology.slice(0, 128));
-    if (!Object.hasOwn(schemas, ontology)) return `${name} does not speak ontology ${shown}: it speaks ${spoken(schemas)}`;
+    if (!Object.hasOwn(schemas, ontology)) return `${name} does not speak ontology ${shown(ontology)}: it speaks ${spoken(schemas)}`;
     if (content.parsed === undefined) {
       try {
         content.parsed = { value: JSON.parse(msg.content ?? '') };
@@ -105,7 +107,7 @@ export class OntologyGate implements ProtocolGate {
         content.parsed = false;
       }
     }
-    if (content.parsed === false) return `${name} takes ontology ${shown} as JSON, and the content is not JSON`;
+    if (content.parsed === false) return `${name} takes ontology ${shown(ontology)} as JSON, and the content is not JSON`;
     let valid: boolean;
     let errors;
     try {
@@ -118,9 +120,9 @@ export class OntologyGate implements ProtocolGate {
       valid = result === true;
       errors = validate.errors;
     } catch (err) {
-      return `${name}'s schema of ontology ${shown} does not compile: ${(err as Error).message.slice(0, 200)}`;
+      return `${name}'s schema of ontology ${shown(ontology)} does not compile: ${(err as Error).message.slice(0, 200)}`;
     }
-    if (!valid) return `${name} does not understand the content as ontology ${shown}: ${firstSchemaError(errors)}`;
+    if (!valid) return `${name} does not understand the content as ontology ${shown(ontology)}: ${firstSchemaError(errors)}`;
     return undefined;
   }
 
@@ -134,6 +136,11 @@ export class OntologyGate implements ProtocolGate {
 /** A message's content parsed as JSON once per send: undefined until tried, false when it is not JSON. */
 interface Parsed {
   parsed?: { value: unknown } | false;
+}
+
+/** The ontology as a refusal shows it (built only for a refusal: the hot path allocates nothing). */
+function shown(ontology: string): string {
+  return JSON.stringify(ontology.slice(0, 128));
 }
 
 function spoken(schemas: OntologySchemas): string {

@@ -15,6 +15,8 @@ import { InvalidArgumentError, ONTOLOGY_LIMITS, type OntologySchema, type Ontolo
 export const MAX_SCHEMA_ERROR = 300;
 
 export type OntologyValidator = ValidateFunction;
+/** Values of an `enum` a refusal shows. */
+const ENUM_SHOWN = 8;
 
 /** Compiles one schema; throws Ajv's error when it does not compile. */
 export function compileSchema(schema: OntologySchema): OntologyValidator {
@@ -89,8 +91,20 @@ export function firstSchemaError(errors: readonly ErrorObject[] | null | undefin
   if (e === undefined) return 'it does not match the schema';
   const where = e.instancePath === '' ? 'the content' : `content${e.instancePath}`;
   const params =
-    e.keyword === 'additionalProperties' || e.keyword === 'required' || e.keyword === 'enum' ? ` ${JSON.stringify(e.params)}` : '';
+    e.keyword === 'enum'
+      ? ` ${enumParams(e.params)}`
+      : e.keyword === 'additionalProperties' || e.keyword === 'required'
+        ? ` ${JSON.stringify(e.params)}`
+        : '';
   return bounded(`${where} ${e.message ?? `fails ${e.keyword}`}${params}`);
+}
+
+/** An enum may list 1,000 values, each large: a few are shown, each bounded, before the line is. */
+function enumParams(params: Record<string, unknown>): string {
+  const values = Array.isArray(params['allowedValues']) ? (params['allowedValues'] as unknown[]) : [];
+  const shown = values.slice(0, ENUM_SHOWN).map((v) => bounded(JSON.stringify(v) ?? 'null'));
+  if (values.length > ENUM_SHOWN) shown.push('…');
+  return `{"allowedValues":[${shown.join(',')}]}`;
 }
 
 /** Keywords whose values are data, not schemas: a `$ref` inside them is a value, not a reference. */

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import type { AclMessage, OntologySchemas } from '@caxton/core';
 import type { ProtocolGate } from '../../src/bus/port.js';
 import { OntologyGate } from '../../src/ontology/index.js';
+import { compiledSchema, firstSchemaError } from '../../src/ontology/schema-compiler.js';
 
 const passing: ProtocolGate = {
   observe: () => ({ kind: 'deliver' }),
@@ -54,5 +55,20 @@ describe('OntologyGate', () => {
     const inform = g.observe(message('out of stock', 'inform'), 0);
     assert.equal(inform.kind, 'reject');
     assert.match(inform.kind === 'reject' ? inform.reason : '', /the content is not JSON/);
+  });
+
+  it('shows a few of a long enum, each bounded, rather than the whole list', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => `${i}-${'v'.repeat(100)}`);
+    const validate = compiledSchema({ enum: values });
+    assert.equal(validate('none of them'), false);
+    const line = firstSchemaError(validate.errors);
+    assert.match(line, /^the content must be equal to one of the allowed values \{"allowedValues":\["0-v+/);
+    assert.ok(line.length <= 300, line);
+    const few = compiledSchema({ enum: ['a', 'b'] });
+    few('c');
+    assert.equal(firstSchemaError(few.errors), 'the content must be equal to one of the allowed values {"allowedValues":["a","b"]}');
+    const nine = compiledSchema({ enum: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] });
+    nine('z');
+    assert.match(firstSchemaError(nine.errors), /\["a","b","c","d","e","f","g","h",…\]\}$/);
   });
 });
