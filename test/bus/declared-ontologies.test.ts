@@ -149,6 +149,33 @@ test('an upgrade without ontologies keeps them; one naming new ones replaces the
   assert.match(await buy('shop', 'up-3', '{"item":"tea","qty":1}', 'orders'), /it speaks recipes/);
 });
 
+test('the lifecycle refuses a schema that does not compile or a sender could make slow, for any caller, storing nothing', async () => {
+  const echo = await agentArtifact('as-echo');
+  const refused = (p: Promise<unknown>) =>
+    p.then(
+      () => assert.fail('accepted'),
+      (e: unknown) => e,
+    );
+  const missing = await refused(
+    t.control.deploy({ name: 'broken', config: {}, limits: {}, ontologies: { orders: { $ref: '#/definitions/missing' } } }, echo),
+  );
+  assert.ok(missing instanceof CaxtonError, String(missing));
+  assert.equal(missing.code, 'api.invalid');
+  assert.equal(missing.context['field'], 'ontologies.orders');
+  assert.match(missing.message, /the schema of ontology orders does not compile/);
+  assert.equal(await t.control.getAgent('broken'), undefined, 'nothing stored');
+
+  const kept = await t.control.getAgent('shop');
+  const slow = await refused(
+    t.control.upgrade({ name: 'shop', limits: {}, ontologies: { orders: { type: 'string', pattern: '^(a+)+$' } } }, echo),
+  );
+  assert.ok(slow instanceof CaxtonError, String(slow));
+  assert.match(slow.message, /uses pattern/);
+  const now = await t.control.getAgent('shop');
+  assert.equal(now?.version, kept?.version, 'no new version');
+  assert.deepEqual(now?.ontologies, kept?.ontologies, 'the ontologies kept');
+});
+
 test("a kind's instances are checked against the kind's ontologies", async () => {
   await t.control.deploy(
     { name: 'till', config: {}, limits: {}, kind: {}, ontologies: { orders: ORDERS['orders']! } },

@@ -33,7 +33,6 @@ import {
 } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
-import { checkSchemasCompile } from '../ontology/index.js';
 import { httpPolicyInputFromWire } from '@caxton/client';
 import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec, DfSearchTemplate } from '@caxton/core';
 import type {
@@ -193,11 +192,12 @@ export function parseReplayGate(r: WireReplayGate): ReplayGateSpec {
   return { ...given, accept: parseAcceptDiff(r.acceptDiff, 'header.replay.accept_diff') };
 }
 
-/** Declared ontologies (decision 2183): the JSON shape and bounds, then every schema compiles. */
+/**
+ * Declared ontologies (decision 2183): the JSON text's size, shape and bounds. Whether each schema
+ * compiles is checked where the lifecycle takes the spec (every caller's deploy, not only the API's).
+ */
 function parseDeclaredOntologies(text: string): OntologySchemas {
-  const schemas = parseOntologies(text, 'header.ontologies');
-  checkSchemasCompile(schemas, 'header.ontologies');
-  return schemas;
+  return parseOntologies(text, 'header.ontologies');
 }
 
 export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<DeploySpec> {

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { InvalidArgumentError, ONTOLOGY_LIMITS, type OntologySchema, type OntologySchemas } from '@caxton/core';
+import { checkOntologies, InvalidArgumentError, ONTOLOGY_LIMITS, type OntologySchema, type OntologySchemas } from '@caxton/core';
 
 /** Ajv's words in a refusal are bounded: a schema may hold long patterns and property names. */
 export const MAX_SCHEMA_ERROR = 300;
@@ -61,10 +61,14 @@ export function compiledSchema(schema: OntologySchema): OntologyValidator {
 }
 
 /**
- * Each declared schema compiles, or the deploy is refused naming the ontology and Ajv's message.
- * Called at the API boundary, after the declaration's shape and size were checked.
+ * A deploy's or upgrade's declared ontologies, checked once where the lifecycle takes the spec
+ * (AgentLifecycle.deploy/upgrade, whoever calls them): core's pure bounds and refusals first (a
+ * spec built in code never went through parseOntologies, and they bound the recursion below), then
+ * no `$ref` outside a schema, then each compiles (kept: the first message naming it finds it), or
+ * the deploy is refused naming the ontology and Ajv's message.
  */
-export function checkSchemasCompile(schemas: OntologySchemas, field: string): void {
+export function checkDeclaredOntologies(schemas: OntologySchemas, field: string): void {
+  checkOntologies(schemas, field);
   for (const [name, schema] of Object.entries(schemas)) {
     const outside = refOutside(schema);
     if (outside !== undefined)

@@ -156,7 +156,7 @@ describe('declared ontologies through the CLI, the API, the directory and MCP', 
       );
       assert.ok(err instanceof ApiCallError, String(err));
       assert.equal(err.statusName, 'INVALID_ARGUMENT');
-      assert.equal(err.context['field'], 'header.ontologies.orders', err.message);
+      assert.equal(err.context['field'], 'ontologies.orders', err.message);
       assert.match(err.message, /the schema of ontology orders (does not compile|refers outside itself)/);
       assert.match(err.message, said);
       assert.ok(err.hint);

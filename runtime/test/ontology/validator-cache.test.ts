@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ONTOLOGY_LIMITS } from '@caxton/core';
-import { checkSchemasCompile, compiledSchema } from '../../src/ontology/schema-compiler.js';
+import { checkDeclaredOntologies, compiledSchema } from '../../src/ontology/schema-compiler.js';
 import { OntologyValidators } from '../../src/ontology/validator-cache.js';
 
 describe('compiled validators', () => {
   it("the deploy's compile seeds the cache: the gate's first check and a re-read record find it", () => {
     const schema = { type: 'object', properties: { seeded: { type: 'integer' } } };
-    checkSchemasCompile({ orders: schema }, 'header.ontologies');
+    checkDeclaredOntologies({ orders: schema }, 'header.ontologies');
     const validators = new OntologyValidators();
     const first = validators.of({ orders: structuredClone(schema) }, 'orders');
     assert.equal(first, compiledSchema(structuredClone(schema)), 'one compile for equal schemas');
@@ -39,10 +39,10 @@ describe('compiled validators', () => {
       tuple: { type: 'array', items: [{ type: 'string' }, { type: 'integer' }] },
       untyped: { properties: { id: { minimum: 1 } } },
     };
-    checkSchemasCompile(ordinary, 'header.ontologies');
+    checkDeclaredOntologies(ordinary, 'header.ontologies');
     assert.equal(compiledSchema(ordinary.required)({}), false, 'required is still checked');
     assert.throws(
-      () => checkSchemasCompile({ orders: { type: 'object', requried: ['id'] } }, 'header.ontologies'),
+      () => checkDeclaredOntologies({ orders: { type: 'object', requried: ['id'] } }, 'header.ontologies'),
       /header\.ontologies\.orders: the schema of ontology orders does not compile: .*unknown keyword/,
     );
   });

@@ -28,6 +28,7 @@ import {
   replicaOwner,
 } from '@caxton/core';
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind, SharedAbsentCount } from '../../bus/port.js';
+import { checkDeclaredOntologies } from '../../ontology/index.js';
 import type { AgentRecord } from '../../storage/records.js';
 import { Rollouts } from '../rollouts/index.js';
 import { RecordedRollouts } from '../rollouts/index.js';
@@ -213,12 +214,16 @@ export class AgentLifecycle implements LifecycleParts {
   }
 
   /** Deploys an agent or a kind (see AgentDeploys). */
-  deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
+  async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
+    // Declared ontologies are checked here, where every deploy passes (the API's, the lifecycle's
+    // own callers'), once: a schema that does not compile is never stored (decision 2183).
+    if (spec.ontologies !== undefined) checkDeclaredOntologies(spec.ontologies, 'ontologies');
     return this.deploys.deploy(spec, artifact);
   }
 
   /** A new version, in place or as a rollout (see AgentUpgrades). */
-  upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
+  async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
+    if (spec.ontologies !== undefined) checkDeclaredOntologies(spec.ontologies, 'ontologies');
     return this.upgrades.upgrade(spec, artifact);
   }
 
