@@ -1,8 +1,9 @@
 /**
  * A deployment's declared ontologies (issue 61, decision 2183): ontology name → the JSON Schema a
  * message's content must match when it names that ontology. Pure: the declaration's JSON text is
- * parsed strictly, against ONTOLOGY_LIMITS, into the value stored with the deployment. Whether each
- * schema compiles is the runtime's question (it owns the validator); this checks the shape only.
+ * parsed strictly, against ONTOLOGY_LIMITS, into the value stored with the deployment: its shape,
+ * size and what a schema may cost a node (checkSchemaCost). Whether each schema compiles is the
+ * runtime's question (it owns the validator).
  *
  * A schema is a parsed JSON value, an object or a boolean (JSON Schema's `true` accepts anything,
  * `false` nothing). XML Schema is not accepted: content checked here is JSON.

@@ -1,8 +1,9 @@
 /**
  * The bounds of a deployment's declared ontologies (`caxton deploy --ontology name=schema.json`,
- * decision 2183): node-wide rules on the data, checked when the JSON text is parsed at the API
- * boundary (and by the CLI before it uploads), before the schemas are compiled and stored with the
- * deployment. Every send naming one of them is checked against its schema, so the whole is kept small.
+ * decision 2183): node-wide rules on the data, checked when the JSON text is parsed (the CLI before
+ * it uploads, the API) and again where the lifecycle takes the spec, before the schemas are compiled
+ * and stored with the deployment. Every send naming one of them is checked against its schema on
+ * the bus's thread, with content its sender chose, so the whole is kept small and cheap to check.
  */
 export const ONTOLOGY_LIMITS = Object.freeze({
   /** Ontologies one deployment may declare. */
