@@ -122,6 +122,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> &
     topics?: readonly string[];
     /** Upgrade only: replay recorded traffic on the new version first, refused on what it finds (issue 57). */
     replay?: ReplayGateSpec;
+    /** The ontologies the agent speaks as JSON text, name → JSON Schema (decision 2183); the node validates and compiles them. Absent: none (deploy) / keep (upgrade). */
+    ontologies?: string;
   };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -251,6 +253,7 @@ export class CaxtonClient {
       language: header.language ?? '',
       rollout: header.rollout ? rolloutRequestToWire(header.rollout) : null,
       a2aCard: header.a2aCard ?? '',
+      ontologies: header.ontologies ?? '',
       kind: header.kind ? { idleMs: header.kind.idleMs ?? 0, maxActive: header.kind.maxActive ?? 0 } : null,
       topics: header.topics !== undefined ? { patterns: [...header.topics] } : null,
       replay: header.replay

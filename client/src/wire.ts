@@ -54,6 +54,8 @@ export interface WireArtifactHeader {
   topics?: WireTopicAllowList | null;
   /** Upgrade only: replay recorded traffic on the new version first (issue 57); null or absent: none. */
   replay?: WireReplayGate | null;
+  /** The declared ontologies, JSON (decision 2183); optional when sending, '' when received without. */
+  ontologies?: string;
 }
 
 /** An upgrade's replay gate (issue 57): one of `handlings` and `sinceMs` non-zero. */

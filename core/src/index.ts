@@ -47,6 +47,13 @@ export type * from './control/replay-trace.js';
 export * from './control/replicas.js';
 export * from './control/replica-units.js';
 export { parseA2aCard, checkA2aCard, type A2aCardSpec, type A2aCardSkill } from './control/a2a-card.js';
+export {
+  parseOntologies,
+  checkOntologies,
+  ONTOLOGY_NAME,
+  type OntologySchemas,
+  type OntologySchema,
+} from './control/ontologies.js';
 export { matchesTailFilter } from './control/tail-filter.js';
 export * from './audit/record.js';
 export * from './audit/verify.js';

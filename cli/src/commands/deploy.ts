@@ -20,6 +20,7 @@ import { rolloutFlagOptions, rolloutFromFlags, type RolloutFlagArgs } from '../r
 import { replayGateFromFlags, type ReplayGateFlagArgs } from '../replay-gate-flags.js';
 import { formatRollout } from '../format/agents.js';
 import { a2aCardFromFlag } from '../a2a-card-flag.js';
+import { ontologiesFromFlags } from '../ontology-flag.js';
 import { parseTopicPatternText, TopicError } from '@caxton/core';
 
 /**
@@ -52,6 +53,8 @@ interface LimitArgs extends LimitFlagArgs {
   signature?: string;
   language?: string;
   a2aCard?: string;
+  /** `<name>=<schema.json>`, repeatable. */
+  ontology?: string[];
   /** An array when the flag is repeated (refused). */
   topics?: string | string[];
 }
@@ -86,6 +89,13 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
         type: 'string',
         describe:
           'The A2A Agent Card (JSON) `caxton serve --a2a` serves for the agent, in place of the one built from its directory services; upgrade: default keep',
+      })
+      .option('ontology', {
+        type: 'string',
+        array: true,
+        nargs: 1,
+        describe:
+          'An ontology the agent speaks, <name>=<schema.json> (repeatable): a message naming it is checked against the JSON Schema before the agent gets it; upgrade: default keep',
       })
       // nargs 1: a bare `--topics` is a usage error, not "" (= no topic); none is said `--topics ''`.
       .option('topics', {
@@ -187,9 +197,10 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
         )
         .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had')
         .example("$0 deploy worker.wasm --topics 'jobs.*,alerts'", 'it may subscribe to alerts and to topics under jobs. only')
+        .example('$0 deploy weather.wasm --a2a-card weather-card.json', 'the A2A Agent Card it is served with (docs/interop.md)')
         .example(
-          '$0 deploy weather.wasm --a2a-card weather-card.json',
-          'the A2A Agent Card it is served with (docs/interop.md)',
+          '$0 deploy orders.wasm --ontology orders=orders.schema.json',
+          'messages naming ontology orders are checked against the schema (docs/acl.md)',
         ) as unknown as Argv<DeployArgs>,
     handler: action<DeployArgs>(env, async (ctx, argv) => {
       if (argv.kind !== undefined && argv.name !== undefined)
@@ -210,6 +221,8 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       if (argv.keepState) h.keepState = true;
       const card = await a2aCardFromFlag(argv.a2aCard, ctx.io.cwd);
       if (card !== undefined) h.a2aCard = card;
+      const ontologies = await ontologiesFromFlags(argv.ontology, ctx.io.cwd);
+      if (ontologies !== undefined) h.ontologies = ontologies;
       const artifact = await loadArtifact(ctx, argv.source, sourceOptions(argv));
       h.name ||= artifact.suggestedName;
       attachLanguage(h, artifact, argv.language);
@@ -282,6 +295,8 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
       if (http) h.http = http;
       const card = await a2aCardFromFlag(argv.a2aCard, ctx.io.cwd);
       if (card !== undefined) h.a2aCard = card;
+      const ontologies = await ontologiesFromFlags(argv.ontology, ctx.io.cwd);
+      if (ontologies !== undefined) h.ontologies = ontologies;
       const artifact = await loadArtifact(ctx, argv.source, sourceOptions(argv));
       attachLanguage(h, artifact, argv.language);
       await attachSignature(ctx, h, artifact, argv.signature);

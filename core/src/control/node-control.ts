@@ -21,6 +21,7 @@ import type { ReplayReach } from './replay-reach.js';
 import type { ConversationReplay } from './replay-trace.js';
 import type { ReplicasView } from './replicas.js';
 import type { A2aCardSpec } from './a2a-card.js';
+import type { OntologySchemas } from './ontologies.js';
 import type { StateWrite } from './state.js';
 import type { IdempotencyKey } from './idempotency-key.js';
 import type { DeadLetterControl } from './dead-letters.js';
@@ -76,6 +77,13 @@ export interface DeploySpec<Limits extends Partial<AgentLimitsSpec> = Partial<Ag
    */
   topics?: TopicPatterns;
   /**
+   * The ontologies the agent speaks (decision 2183): name → the JSON Schema a message's content must
+   * match when it names that ontology, checked by the bus before the message is accepted. Stored
+   * with the deployment; an upgrade keeps them unless it names new ones; a kind's instances use the
+   * kind's. Absent: none declared, nothing checked.
+   */
+  ontologies?: OntologySchemas;
+  /**
    * Deploy an agent kind instead of one named agent (decision 1980): nothing starts now; a message
    * to `<name>/<key>` activates the instance for that key. Stored with the deployment.
    */
@@ -129,6 +137,8 @@ export interface UpgradeSpec {
   a2aCard?: A2aCardSpec;
   /** A new topic allow-list (decision 2050); absent: keep the current one. */
   topics?: TopicPatterns;
+  /** New declared ontologies (decision 2183); absent: keep the current ones. */
+  ontologies?: OntologySchemas;
   /** Replay recorded traffic on the new version first, and refuse the upgrade on what it finds (issue 57). */
   replay?: ReplayGateSpec;
 }
@@ -189,6 +199,8 @@ export interface AgentStatus {
   a2aCard?: A2aCardSpec;
   /** The topics it may subscribe to (decision 2050); absent: every topic. */
   topics?: TopicPatterns;
+  /** The ontologies it declares (decision 2183), each with its JSON Schema; absent: none. */
+  ontologies?: OntologySchemas;
   /** The version `rollback` would put back (what the last upgrade or rollback replaced); absent: none. */
   previous?: PreviousDeployment;
   /** The circuit breaker of deliveries to it (decision 1921); absent while closed. */

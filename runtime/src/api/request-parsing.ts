@@ -8,6 +8,7 @@ import {
   checkLimits,
   DEPLOYABLE_LIMITS,
   parseA2aCard,
+  parseOntologies,
   parseTopicPatterns,
   isInstanceName,
   parseInstanceName,
@@ -16,6 +17,7 @@ import {
   checkReplayGateTable,
   parseAcceptDiff,
   type DeployableLimitName,
+  type OntologySchemas,
   type ReplayGateSpec,
   type RolloutThresholds,
 } from '@caxton/core';
@@ -190,6 +192,14 @@ export function parseReplayGate(r: WireReplayGate): ReplayGateSpec {
   return { ...given, accept: parseAcceptDiff(r.acceptDiff, 'header.replay.accept_diff') };
 }
 
+/**
+ * Declared ontologies (decision 2183): the JSON text's size, shape and bounds. Whether each schema
+ * compiles is checked where the lifecycle takes the spec (every caller's deploy, not only the API's).
+ */
+function parseDeclaredOntologies(text: string): OntologySchemas {
+  return parseOntologies(text, 'header.ontologies');
+}
+
 export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<DeploySpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.replaceConfig) throw new InvalidArgumentError('header.replace_config', 'only applies to UpgradeAgent');
@@ -205,6 +215,7 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
     spec.kind = { ...(h.kind.idleMs ? { idleMs: h.kind.idleMs } : {}), ...(h.kind.maxActive ? { maxActive: h.kind.maxActive } : {}) };
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
+  if (h.ontologies) spec.ontologies = parseDeclaredOntologies(h.ontologies);
   if (h.topics) spec.topics = parseTopicPatterns(h.topics.patterns, 'header.topics.patterns');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
@@ -225,6 +236,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
+  if (h.ontologies) spec.ontologies = parseDeclaredOntologies(h.ontologies);
   if (h.topics) spec.topics = parseTopicPatterns(h.topics.patterns, 'header.topics.patterns');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }

@@ -553,7 +553,11 @@ export class Bus implements OutboxSender {
       : port.sending.gate?.observe(receivers === msg.receivers ? msg : { ...msg, receivers }, this.now());
     if (verdict?.kind === 'reject') {
       if (!fromAgent)
-        throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
+        throw new InvalidSendError(
+          `${verdict.label ?? 'protocol violation'}: ${verdict.reason}`,
+          { messageId: id, conversationId: msg.conversationId },
+          ...(verdict.hint !== undefined ? [verdict.hint] : []),
+        );
       r.rejected = verdict.reply;
       refused.push({ receiver: '*', reason: verdict.reason });
       return r;

@@ -87,12 +87,9 @@ export class UnknownReceiverError extends CaxtonError {
 }
 
 export class InvalidSendError extends CaxtonError {
-  constructor(message: string, context: ErrorContext = {}) {
-    super('bus.invalid-send', message, {
-      kind: 'invalid-argument',
-      context,
-      hint: 'a message needs a performative and at least one receiver',
-    });
+  /** `hint`: what to do about this refusal, when the one every bad send shares does not say it. */
+  constructor(message: string, context: ErrorContext = {}, hint = 'a message needs a performative and at least one receiver') {
+    super('bus.invalid-send', message, { kind: 'invalid-argument', context, hint });
   }
 }
 

@@ -48,7 +48,14 @@ export interface SharedAbsentCount {
 
 /** Conversation protocols as the bus sees them: a verdict per send, and deadlines that expire. */
 export interface ProtocolGate {
-  observe(msg: AclMessage, now: number): { kind: 'deliver' } | { kind: 'reject'; reply: AclMessage; reason: string };
+  /**
+   * A rejection's `hint` is what an outside sender is told to do (absent: the protocol's general
+   * one); its `label` starts the outside sender's error (absent: "protocol violation").
+   */
+  observe(
+    msg: AclMessage,
+    now: number,
+  ): { kind: 'deliver' } | { kind: 'reject'; reply: AclMessage; reason: string; hint?: string; label?: string };
   /**
    * Receivers of `msg` that are not participants of the conversation it continues (empty when it
    * continues none or is an opening act). Pure. The bus leaves such receivers out when a topic

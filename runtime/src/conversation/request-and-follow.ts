@@ -17,6 +17,8 @@ export interface FollowedRequest {
   /** The local name of the agent the request goes to. */
   agent: string;
   content: string;
+  /** The content is JSON of this ontology the agent declares (decision 2183): sent with it and language `json`. */
+  ontology?: string;
   /** Fresh for each request: it is how the answer is told apart. */
   conversationId: string;
   timeoutMs: number;
@@ -60,6 +62,7 @@ export async function requestAndFollow(r: FollowedRequest): Promise<FollowedOutc
         performative: 'request',
         receivers: [{ name: r.agent }],
         content: r.content,
+        ...(r.ontology !== undefined ? { ontology: r.ontology, language: 'json' } : {}),
         protocol: 'fipa-request',
         conversationId: r.conversationId,
         replyWith: `${r.conversationId}-req`,

@@ -32,7 +32,7 @@ import { auditArgs } from '../audit/audited-control.js';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
 import { GatewayFront, jsonRpcError, type BodyRefusals, type Refusal } from '../gateway/index.js';
 import { checkMcpBinding, McpConfigError, type McpEndpoint, type McpServerOptions } from './mcp-config.js';
-import { TOOL_INPUT_SCHEMA, toolsFromDirectory, type McpTool } from './tool-catalog.js';
+import { ontologyInputSchema, TOOL_INPUT_SCHEMA, toolOntology, toolsFromDirectory, type McpTool } from './tool-catalog.js';
 
 /** The JSON-RPC body of one MCP request is small; this bounds what a client may declare. */
 const MAX_BODY_BYTES = ONE_MESSAGE_BODY_BYTES;
@@ -78,8 +78,25 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
   const catalog = async (principal: Principal): Promise<McpTool[]> =>
     toolsFromDirectory(await o.control.searchDirectory({}, DIRECTORY_LIMIT)).filter((t) => principalSees(principal, t.agent));
 
+  /**
+   * The ontology a tool speaks and its schema (decision 2183): asked of the node only for an agent
+   * whose directory entry lists declared ontologies. Undefined: plain text content.
+   */
+  const typedInput = async (tool: McpTool): Promise<{ ontology: string; schema: unknown } | undefined> => {
+    if (!tool.declaresOntologies) return undefined;
+    const declared = (await o.control.getAgent(tool.agent))?.ontologies;
+    const ontology = toolOntology(tool, declared);
+    return ontology === undefined ? undefined : { ontology, schema: declared![ontology] };
+  };
+
   /** Sends the request and waits for the answer (the shared follower: tail open before the send). */
-  const call = async (tool: McpTool, content: string, sender: NodeControl, lane: 'operator' | 'client'): Promise<CallToolResult> => {
+  const call = async (
+    tool: McpTool,
+    content: string,
+    ontology: string | undefined,
+    sender: NodeControl,
+    lane: 'operator' | 'client',
+  ): Promise<CallToolResult> => {
     const conversationId = `mcp-${randomUUID()}`;
     const outcome = await requestAndFollow({
       control: o.control,
@@ -87,6 +104,7 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
       lane,
       agent: tool.agent,
       content,
+      ...(ontology !== undefined ? { ontology } : {}),
       conversationId,
       timeoutMs: callTimeoutMs,
     });
@@ -107,11 +125,19 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
   const protocolServer = (req: IncomingMessage, principal: Principal): Server => {
     const server = new Server({ name: 'caxton', version: o.version }, { capabilities: { tools: {}, resources: {} } });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({
-      tools: (await catalog(principal)).map((t) => ({
-        name: t.name,
-        description: t.description,
-        inputSchema: { ...TOOL_INPUT_SCHEMA, properties: { ...TOOL_INPUT_SCHEMA.properties }, required: [...TOOL_INPUT_SCHEMA.required] },
-      })),
+      tools: await Promise.all(
+        (await catalog(principal)).map(async (t) => {
+          const typed = await typedInput(t);
+          return {
+            name: t.name,
+            description: t.description,
+            inputSchema:
+              typed !== undefined
+                ? (ontologyInputSchema(typed.schema, typed.ontology) as { type: 'object' })
+                : { ...TOOL_INPUT_SCHEMA, properties: { ...TOOL_INPUT_SCHEMA.properties }, required: [...TOOL_INPUT_SCHEMA.required] },
+          };
+        }),
+      ),
     }));
     server.setRequestHandler(CallToolRequestSchema, async (request) => {
       try {
@@ -120,7 +146,11 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
           throw new McpError(ErrorCode.InvalidParams, `no tool ${JSON.stringify(request.params.name.slice(0, 128))}`, {
             hint: 'list the tools: each is a service an agent advertises in the directory',
           });
-        const content = request.params.arguments?.['content'];
+        const given = request.params.arguments?.['content'];
+        // A tool of a declared ontology takes its content as JSON, sent as the ontology's JSON text;
+        // the bus checks it against the schema (a refusal comes back as the call's error).
+        const typed = await typedInput(tool);
+        const content = typed !== undefined && given !== undefined ? JSON.stringify(given) : given;
         if (typeof content !== 'string')
           throw new McpError(ErrorCode.InvalidParams, 'content is missing or not a string', {
             hint: 'give {"content": "…"}: the request\'s content',
@@ -141,7 +171,7 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
         callsInFlight += 1;
         try {
           const { control: sender, lane } = front.sender(req, principal);
-          return await call(tool, content, sender, lane);
+          return await call(tool, content, typed?.ontology, sender, lane);
         } finally {
           callsInFlight -= 1;
         }

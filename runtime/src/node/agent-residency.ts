@@ -10,7 +10,7 @@
  *   comes from the registry and the claims.
  */
 import type { ExecutionResult } from '../bus/executor.js';
-import type { AclMessage, AgentId, AgentStatus, Instrumentation, TopicPatterns, ReplicaUnitView } from '@caxton/core';
+import type { AclMessage, AgentId, AgentStatus, Instrumentation, OntologySchemas, TopicPatterns, ReplicaUnitView } from '@caxton/core';
 import type { DispatchOwnership, SharedAbsentCount } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../log/message-log.js';
@@ -32,6 +32,8 @@ export interface AgentResidency {
    * registry's watched mirror; undefined: every topic, or not known. Absent: every agent is local.
    */
   deployedTopics?(name: string): TopicPatterns | undefined;
+  /** The declared ontologies (decision 2183) of an agent deployed elsewhere in the cluster, from the same mirror; undefined: none, or not known. */
+  deployedOntologies?(name: string): OntologySchemas | undefined;
   /** Asked only of an agent running here: may it take work now (cluster: is its claim still safe)? */
   mayRun(name: string): boolean;
   /**

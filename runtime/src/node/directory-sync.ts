@@ -15,6 +15,8 @@ export class DirectorySync {
   constructor(
     private readonly registry: WatchedDirectory,
     private readonly host: AgentHost,
+    /** The names of the ontologies an agent (its full AgentId's name) declares (decision 2183); none: []. */
+    private readonly declaredOntologies: (agent: string) => readonly string[] = () => [],
   ) {}
 
   async start(): Promise<void> {
@@ -33,7 +35,7 @@ export class DirectorySync {
     for (const effect of effects) {
       const existing = (await this.registry.searchDf({ agentName: agent.name }, 1))[0];
       if (effect.kind === 'register') {
-        const merged = mergeService(existing, agent, effect.service);
+        const merged = mergeService(existing, agent, effect.service, this.declaredOntologies(agent.name));
         if (existing) await this.registry.modifyDf(merged);
         else await this.registry.registerDf(merged);
       } else if (existing) {
@@ -59,13 +61,23 @@ export class DirectorySync {
   }
 }
 
-function mergeService(existing: DfAgentDescription | undefined, agent: AgentId, service: ServiceDescription): DfAgentDescription {
+/**
+ * The agent's entry with `service` added. Its ontologies are what its deployment declares
+ * (decision 2183): the operator's word, not the agent's, so `search --ontology` finds what the
+ * bus will check; written each time the agent registers (its init, after every upgrade).
+ */
+function mergeService(
+  existing: DfAgentDescription | undefined,
+  agent: AgentId,
+  service: ServiceDescription,
+  declared: readonly string[],
+): DfAgentDescription {
   const services = (existing?.services ?? []).filter((s) => s.name !== service.name).concat([service]);
   return {
     name: { name: agent.name },
     services,
     protocols: existing?.protocols ?? [],
-    ontologies: existing?.ontologies ?? [],
+    ontologies: declared.length > 0 ? [...declared] : (existing?.ontologies ?? []),
     languages: existing?.languages ?? [],
   };
 }

@@ -134,6 +134,7 @@ export class LocalAgents {
       ...(r.language !== undefined ? { language: r.language } : {}),
       ...(r.a2aCard !== undefined ? { a2aCard: r.a2aCard } : {}),
       ...(r.topics !== undefined ? { topics: r.topics } : {}),
+      ...(r.ontologies !== undefined ? { ontologies: r.ontologies } : {}),
       ...previousShown(r),
       ...breakerShown(this.o.messaging.breaker?.(name)),
     };

@@ -6,6 +6,7 @@ import type { AgentRecord, NodeAnnouncement, TimerRecord } from '../storage/reco
 import { invalid } from './errors.js';
 import {
   checkA2aCard,
+  checkOntologies,
   checkLimits,
   parseTopicPatterns,
   DEPLOYABLE_LIMITS,
@@ -41,6 +42,13 @@ export function validateAgentRecord(agent: AgentRecord): AgentRecord {
   if (agent.topics !== undefined) {
     try {
       parseTopicPatterns(agent.topics, 'topics');
+    } catch (err) {
+      throw invalid((err as Error).message, ctx);
+    }
+  }
+  if (agent.ontologies !== undefined) {
+    try {
+      checkOntologies(agent.ontologies, 'ontologies');
     } catch (err) {
       throw invalid((err as Error).message, ctx);
     }

@@ -9,6 +9,7 @@ import type { SandboxAgentHost } from '../node/sandbox-host.js';
 import type { AgentTimers } from '../node/timers.js';
 import path from 'node:path';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
+import { OntologyGate } from '../ontology/index.js';
 import type { NodeEgress } from './node-egress.js';
 import type { StartContext } from './start-context.js';
 
@@ -30,11 +31,16 @@ export function createNodePort(
   const storage = topology.ports;
   const { bus, agents, externals, tracker, host, effects, timers, logs } = deps;
   const { http, httpEffects, mtpSender } = deps.egress;
-  const protocols = topology.protocolGate(tracker, {
-    platform,
-    bus: () => bus,
-    isLocal: (agent) => agents.isLocal(agent),
-  });
+  // Declared ontologies are checked before the tracker sees the message (decision 2183): content a
+  // receiver does not understand advances no conversation.
+  const protocols = new OntologyGate(
+    topology.protocolGate(tracker, {
+      platform,
+      bus: () => bus,
+      isLocal: (agent) => agents.isLocal(agent),
+    }),
+    { platform, ontologiesOf: (agent) => agents.ontologiesOf(agent) },
+  );
   return new NodeBusPort({
     agents,
     externals,

@@ -120,7 +120,7 @@ async function startOnTopology(ctx: StartContext): Promise<RunningNode> {
   const bus = createNodeBus(ctx, events, host);
   const killSwitch = await startKillSwitch(ctx, bus);
   const timers = createTimers(ctx, bus, logs);
-  const directory = new DirectorySync(storage.directory, host);
+  const directory = new DirectorySync(storage.directory, host, (agent) => Object.keys(agents.ontologiesOf(bus.agentName(agent)) ?? {}));
   const effects = new AgentEffects(
     timers,
     directory,

@@ -113,6 +113,7 @@ const header: W.WireArtifactHeader = {
   absentQueue: 6,
   absentTtlMs: 7,
   a2aCard: '{"name":"n"}',
+  ontologies: '{"o":true}',
   rollout: { strategy: 'canary:10', maxCrashRatePercent: 0, maxFailureRatePercent: 3, maxP99Ms: 250, bakeMs: 600_000 },
   kind: { idleMs: 500, maxActive: 7 },
   topics: { patterns: ['jobs.*'] },

@@ -15,6 +15,8 @@ import { CaxtonClient } from '@caxton/client';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
 import { replyVerdict, toolsFromDirectory } from '../../src/mcp/index.js';
+import { ontologyInputSchema } from '../../src/mcp/tool-catalog.js';
+import { compileSchema } from '../../src/ontology/schema-compiler.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const SERVICE = path.join(ROOT, 'examples/as-service/build/as-service.wasm');
@@ -178,5 +180,30 @@ describe('MCP endpoint: pure parts', () => {
     assert.equal(replyVerdict(m('inform', 'shouter@caxton', 'c2'), call), 'not-yet');
     assert.equal(replyVerdict(m('inform', 'shouter-2@caxton'), call), 'not-yet', 'another agent of a similar name');
     assert.equal(replyVerdict(m('request', 'operator@caxton'), call), 'not-yet', 'the call itself');
+  });
+
+  it("an ontology's input schema keeps its internal $refs resolving under properties.content", () => {
+    const schema = {
+      type: 'object',
+      definitions: { item: { type: 'string' } },
+      $defs: { qty: { type: 'integer', minimum: 1 } },
+      properties: {
+        item: { $ref: '#/definitions/item' },
+        qty: { $ref: '#/$defs/qty' },
+        next: { $ref: '#' },
+        again: { $ref: '#/properties/qty' },
+      },
+      examples: [{ $ref: '#' }],
+    };
+    const wrapper = ontologyInputSchema(schema, 'orders');
+    assert.deepEqual(Object.keys(wrapper.definitions as object), ['item'], 'definitions hoisted to the root, where MCP clients look');
+    assert.deepEqual((wrapper.properties as { content: { examples: unknown } }).content.examples, [{ $ref: '#' }], 'data is left alone');
+    const validate = compileSchema(wrapper);
+    assert.equal(validate({ content: { item: 'tea', qty: 2 } }), true);
+    assert.equal(validate({ content: { next: { item: 'tea' } } }), true, '# is the content schema itself');
+    assert.equal(validate({ content: { again: 3 } }), true);
+    assert.equal(validate({ content: { item: 7 } }), false, '#/definitions/item resolves and checks');
+    assert.equal(validate({ content: { next: { qty: 0 } } }), false, '#/$defs/qty through #');
+    assert.equal(validate({ content: { again: 0 } }), false, '#/properties/qty from the content schema');
   });
 });

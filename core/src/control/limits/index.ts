@@ -28,6 +28,7 @@ export * from './topic-limits.js';
 export * from './message-info-limits.js';
 export * from './rollout-limits.js';
 export * from './a2a-limits.js';
+export * from './ontology-limits.js';
 export * from './kind-limits.js';
 export * from './replay-limits.js';
 export * from './replay-history-limits.js';

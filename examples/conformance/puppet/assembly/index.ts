@@ -6,6 +6,7 @@
 // lines describing the message(s) to send:
 //   performative=agree  to=b,c  reply-to=d  protocol=…  conversation-id=…  reply-with=…
 //   in-reply-to=…  reply-by-in=<ms from now>  sender=<name written into :sender>  content=…
+//   ontology=…  language=…
 //   count=<n>  (send n copies; copy i gets content "<content>#<i>" when n > 1)
 //   split=true (send each copy to each receiver separately: one message per receiver, the way a
 //              publisher notifies its subscribers, instead of one message addressed to all)
@@ -69,6 +70,8 @@ function obey(script: string): void {
     else if (key == "reply-by-in") m.setReplyBy(now() + <u64>I64.parseInt(value));
     else if (key == "sender") m.sender = new AgentId(value);
     else if (key == "content") content = value;
+    else if (key == "ontology") m.ontology = value;
+    else if (key == "language") m.language = value;
     else if (key == "count") count = I32.parseInt(value);
     else if (key == "split") split = value == "true";
   }

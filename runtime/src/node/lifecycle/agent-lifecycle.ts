@@ -5,7 +5,16 @@
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts). Each concern
  * is its own part beside it: deploys, upgrades, scaling, state changes and absent queues.
  */
-import type { AclMessage, AgentStatus, ConversationReplay, DeploySpec, TopicPatterns, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
+import type {
+  AclMessage,
+  AgentStatus,
+  ConversationReplay,
+  DeploySpec,
+  OntologySchemas,
+  TopicPatterns,
+  UpgradeSpec,
+  VerifiedArtifact,
+} from '@caxton/core';
 import {
   InvalidArgumentError,
   Instrumentation,
@@ -19,6 +28,7 @@ import {
   replicaOwner,
 } from '@caxton/core';
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind, SharedAbsentCount } from '../../bus/port.js';
+import { checkDeclaredOntologies } from '../../ontology/index.js';
 import type { AgentRecord } from '../../storage/records.js';
 import { Rollouts } from '../rollouts/index.js';
 import { RecordedRollouts } from '../rollouts/index.js';
@@ -204,12 +214,16 @@ export class AgentLifecycle implements LifecycleParts {
   }
 
   /** Deploys an agent or a kind (see AgentDeploys). */
-  deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
+  async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
+    // Declared ontologies are checked here, where every deploy passes (the API's, the lifecycle's
+    // own callers'), once: a schema that does not compile is never stored (decision 2183).
+    if (spec.ontologies !== undefined) checkDeclaredOntologies(spec.ontologies, 'ontologies');
     return this.deploys.deploy(spec, artifact);
   }
 
   /** A new version, in place or as a rollout (see AgentUpgrades). */
-  upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
+  async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
+    if (spec.ontologies !== undefined) checkDeclaredOntologies(spec.ontologies, 'ontologies');
     return this.upgrades.upgrade(spec, artifact);
   }
 
@@ -327,6 +341,19 @@ export class AgentLifecycle implements LifecycleParts {
     if (slash > 0) return this.kinds.versionOf(name)?.topics; // its key's version (a rollout by key, decision 2175)
     // A replica unit (decision 2093) is under X's allow-list (it cannot subscribe itself: review fix 2).
     return this.residency.deployedTopics?.(replicaOwner(name));
+  }
+
+  /**
+   * The ontologies `name` declares (decision 2183), each with its schema; a kind's instance, its
+   * kind's; undefined when it declares none (or is not an agent). Found as `topicPatternsOf` finds
+   * the allow-list: asked by the bus for every receiver of a message naming an ontology, no I/O.
+   */
+  ontologiesOf(name: string): OntologySchemas | undefined {
+    const local = this.local.get(name);
+    if (local !== undefined) return local.record.ontologies;
+    const slash = name.indexOf('/');
+    if (slash > 0) return this.kinds.versionOf(name)?.ontologies;
+    return this.residency.deployedOntologies?.(replicaOwner(name));
   }
 
   /** A routed send appended nothing for `name`: an instance's reserved slot is given back (decision 1980). */

@@ -240,6 +240,8 @@ export class AgentUpgrades {
       ...(current.a2aCard !== undefined ? { a2aCard: current.a2aCard } : {}),
       // And the topic allow-list: it is the operator's grant to the deployment (decision 2050).
       ...(current.topics !== undefined ? { topics: current.topics } : {}),
+      // And the declared ontologies (decision 2183): what the deployment speaks, not a version.
+      ...(current.ontologies !== undefined ? { ontologies: current.ontologies } : {}),
       // And the count it is scaled to (decision 2176).
       ...(current.replicas !== undefined ? { replicas: current.replicas } : {}),
       previous: previousVersionOf(current),

@@ -37,6 +37,8 @@ export function firstVersionRecord(spec: DeploySpec, artifact: VersionArtifact, 
     ...(kind === undefined && spec.a2aCard !== undefined ? { a2aCard: spec.a2aCard } : {}),
     // Every instance of a kind subscribes under the kind's allow-list (decision 2050).
     ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
+    // And under the kind's declared ontologies (decision 2183).
+    ...(spec.ontologies !== undefined ? { ontologies: spec.ontologies } : {}),
   };
 }
 
@@ -54,6 +56,8 @@ export function nextVersionRecord(previous: AgentRecord, spec: UpgradeSpec, arti
     ...(previous.kind === undefined && spec.a2aCard !== undefined ? { a2aCard: spec.a2aCard } : {}),
     // So does the topic allow-list (decision 2050).
     ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
+    // And the declared ontologies (decision 2183): what the deployment speaks, kept unless renamed.
+    ...(spec.ontologies !== undefined ? { ontologies: spec.ontologies } : {}),
     previous: previousVersionOf(previous),
   };
   // The signer belongs to the artifact: a new version keeps none of the old one's. So does

@@ -3,12 +3,14 @@
  * send), kept from the registry's watched mirror. Also remembers which names were undeployed, so a
  * delivery for one of them can be dead-lettered at once instead of after a grace period.
  */
-import type { TopicPatterns } from '@caxton/core';
+import type { OntologySchemas, TopicPatterns } from '@caxton/core';
 import type { AgentStore, RegistryWatch } from '../../storage/ports.js';
 
 export class ClusterDeployments {
   /** Each deployed name with its topic allow-list (decision 2050; undefined: every topic), for delivery. */
   private readonly names = new Map<string, TopicPatterns | undefined>();
+  /** Each deployed agent that declares ontologies (decision 2183), with their schemas, for the bus's check at send. */
+  private readonly ontologies = new Map<string, OntologySchemas>();
   private readonly undeployed = new Map<string, number>();
   /** Kinds (decision 2060): records in the same registry section, but no agents. */
   private readonly kinds = new Set<string>();
@@ -36,6 +38,7 @@ export class ClusterDeployments {
         this.kinds.add(e.agent.name); // a kind takes no mail itself and is placed by no claim (decision 2060)
       } else if (e.kind === 'agent-put') {
         this.names.set(e.agent.name, e.agent.topics);
+        this.declare(e.agent.name, e.agent.ontologies);
         this.countReplicas(e.agent.name, e.agent.replicas, e.agent.absentSince, e.agent.writesState);
         this.versions.set(e.agent.name, `${e.agent.version}:${e.agent.createdAt}`);
         this.absentQueues.set(e.agent.name, e.agent.limits.absentQueue);
@@ -44,6 +47,7 @@ export class ClusterDeployments {
         // a kind: its nodes stop their instances (AgentKinds.removed)
       } else if (e.kind === 'agent-deleted') {
         this.names.delete(e.name);
+        this.ontologies.delete(e.name);
         this.replicas.delete(e.name);
         this.absent.delete(e.name);
         this.versions.delete(e.name);
@@ -58,6 +62,7 @@ export class ClusterDeployments {
       if (a.kind !== undefined) this.kinds.add(a.name);
       else if (!this.names.has(a.name)) {
         this.names.set(a.name, a.topics);
+        this.declare(a.name, a.ontologies);
         this.countReplicas(a.name, a.replicas, a.absentSince, a.writesState);
         this.versions.set(a.name, `${a.version}:${a.createdAt}`);
         this.absentQueues.set(a.name, a.limits.absentQueue);
@@ -123,6 +128,16 @@ export class ClusterDeployments {
   /** The allow-list of a deployed agent's current record; undefined for every topic or an unknown name. */
   topicsOf(name: string): TopicPatterns | undefined {
     return this.names.get(name);
+  }
+
+  /** The declared ontologies of a deployed agent's current record; undefined for none or an unknown name. */
+  ontologiesOf(name: string): OntologySchemas | undefined {
+    return this.ontologies.get(name);
+  }
+
+  private declare(name: string, ontologies: OntologySchemas | undefined): void {
+    if (ontologies !== undefined) this.ontologies.set(name, ontologies);
+    else this.ontologies.delete(name);
   }
 
   /** A deployed kind (decision 2060)? */

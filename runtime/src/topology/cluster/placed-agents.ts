@@ -23,7 +23,7 @@
  * what both need: the partitions' tenures (kinds' and replica units' fence, decision 2060), the
  * claims' fence for completions and absent queues, and the replica units placed here.
  */
-import type { AgentStatus, TopicPatterns } from '@caxton/core';
+import type { AgentStatus, OntologySchemas, TopicPatterns } from '@caxton/core';
 import { isInstanceName, parseReplicaUnit, replicaFor, replicaUnitName, type AclMessage } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../log/kafka/index.js';
@@ -434,6 +434,10 @@ export class PlacedAgents implements AgentResidency {
 
   deployedTopics(name: string): TopicPatterns | undefined {
     return this.c.deployments.topicsOf(name);
+  }
+
+  deployedOntologies(name: string): OntologySchemas | undefined {
+    return this.c.deployments.ontologiesOf(name);
   }
 
   /** Nothing to restore at start-up: placement activates this node's agents once it joins. */

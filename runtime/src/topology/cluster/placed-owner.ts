@@ -351,7 +351,9 @@ export class PlacedOwner {
         return;
       }
       // The allow-list and card are the deployment's, not the artifact's (decision 2050): a narrowing
-      // upgrade whose artifact fails to start keeps its narrower list.
+      // upgrade whose artifact fails to start keeps its narrower list. The ontologies go back with
+      // the component (decision 2183): content is checked against what the running version speaks,
+      // as when an embedded node's upgrade fails.
       const { topics: _t, a2aCard: _c, rollout: _r, ...previousArtifact } = previous;
       const rolledBack: AgentRecord = { ...previousArtifact, version: next.version + 1, updatedAt: Date.now() };
       if (next.topics !== undefined) rolledBack.topics = next.topics;

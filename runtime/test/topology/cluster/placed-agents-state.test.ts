@@ -49,6 +49,8 @@ function setup() {
     watch: undefined as ((e: { kind: 'agent-put'; agent: AgentRecord }) => void) | undefined,
     /** While set, the message in hand has not finished (messaging.idle waits for it). */
     inHand: undefined as Promise<void> | undefined,
+    /** A version whose component does not start (a failed upgrade). */
+    failVersion: undefined as number | undefined,
   };
   const agents = new Map<string, LocalAgent>();
   const events = new Instrumentation<AgentLifecycleEvent>();
@@ -61,7 +63,10 @@ function setup() {
       add: (l: LocalAgent) => void agents.set(l.record.name, l),
       remove: (n: string) => void agents.delete(n),
       names: () => [...agents.keys()],
-      startInstance: async (r: AgentRecord) => void world.started.push({ agent: r.name, loadedAtStart: world.loaded }),
+      startInstance: async (r: AgentRecord) => {
+        if (r.version === world.failVersion) throw new Error(`version ${r.version} does not start`);
+        world.started.push({ agent: r.name, loadedAtStart: world.loaded });
+      },
       fail: (l: LocalAgent) => void (l.state = 'failed'),
     },
     host: { prepare: async () => {}, stop: async () => {} },
@@ -83,6 +88,7 @@ function setup() {
   const placed = new PlacedAgents(context, {
     registry: {
       getAgent: async () => world.record,
+      updateAgent: async (_name: string, f: (live: AgentRecord | undefined) => AgentRecord) => (world.record = f(world.record)),
       deregisterDf: async () => {},
       watch: (cb: (e: { kind: 'agent-put'; agent: AgentRecord }) => void) => ((world.watch = cb), () => {}),
     } as unknown as EtcdRegistry,
@@ -175,5 +181,24 @@ test('a stop --keep-queue and a deploy seen in one batch: the new deployment rep
     () => agents.get('counter')?.state === 'running' && agents.get('counter')?.record.createdAt === 20,
   );
   assert.deepEqual(agents.get('counter')?.record.config, { fresh: '1' });
+  placed.unbind();
+});
+
+test('an upgrade whose component does not start rolls back to the previous ontologies with the previous component (decision 2183)', async () => {
+  const { world, agents, placed, activate } = setup();
+  world.loaded = true;
+  const orders = { orders: { type: 'object' } };
+  world.record = { ...record, ontologies: orders };
+  activate();
+  await until('running', () => agents.get('counter')?.state === 'running');
+  world.failVersion = 2;
+  put(world, { ...record, version: 2, artifactDigest: 'b'.repeat(64), ontologies: { recipes: { type: 'string' } }, topics: ['t.*'] });
+  await until('the roll-back recorded', () => world.record.version === 3);
+  const running = agents.get('counter')!;
+  assert.equal(running.state, 'running');
+  assert.equal(running.record.artifactDigest, 'a'.repeat(64), 'the previous component runs');
+  assert.deepEqual(running.record.ontologies, orders, 'checked against what the running component speaks');
+  assert.deepEqual(world.record.ontologies, orders, 'and so recorded for every node');
+  assert.deepEqual(world.record.topics, ['t.*'], 'the allow-list stays the narrower grant (decision 2050)');
   placed.unbind();
 });
