@@ -7,7 +7,6 @@
  * and refuses one whose content does not.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,10 +17,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ApiCallError, CaxtonClient } from '@caxton/client';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
+import { runCli, type CliRun } from '../support/cli-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const SERVICE = path.join(ROOT, 'examples/as-service/build/as-service.wasm');
-const CAXTON = path.join(ROOT, 'cli/bin/caxton.js');
 
 const ORDER = {
   type: 'object',
@@ -34,18 +33,8 @@ let dir: string;
 let node: RunningNode;
 let admin: string;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAXTON_')));
-  const child = spawn(process.execPath, [CAXTON, ...args, '--addr', `127.0.0.1:${node.apiPort}`, '--token', admin], {
-    cwd: dir,
-    env: { ...env, CAXTON_CONFIG: path.join(dir, 'no-contexts.json') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+function cli(args: string[]): Promise<CliRun> {
+  return runCli(args, { dir, address: `127.0.0.1:${node.apiPort}`, token: admin });
 }
 
 async function withClient<T>(f: (c: CaxtonClient) => Promise<T>): Promise<T> {
