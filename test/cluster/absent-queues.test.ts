@@ -90,7 +90,11 @@ before(async () => {
     c.deploy({ name: NEIGHBOUR, config: {}, limits: {} }, probe),
     c.deploy({ name: SWAPPER, config: {}, limits: {} }, probe),
   ]);
-  await warmUp(c1, [KEEPER, FLEETING, DOZING, FLOOD, NEIGHBOUR, SWAPPER], js);
+  await warmUp(c1, [KEEPER, FLEETING, DOZING, FLOOD, NEIGHBOUR, SWAPPER], js).catch((err: unknown) => {
+    // Seen once in CI (a completion that never showed): the nodes' own words, to tell why next time.
+    const tails = nodes.map((n) => `--- ${n.id} stderr (last 40 lines)\n${n.stderr.split('\n').slice(-40).join('\n')}`);
+    throw new Error(`${(err as Error).message}\n${tails.join('\n')}`);
+  });
 });
 
 after(async () => {

@@ -93,7 +93,19 @@ export async function warmUp(client: CaxtonClient, agents: string[], js: Journal
     },
     timeoutMs,
     250,
-  );
+  ).catch((err: unknown) => {
+    // Which completions never showed, and where each was handled: what to look at in the nodes' logs.
+    const done = new Set(js.flatMap((j) => [...j.refresh().completions.keys()]));
+    const handled = allObservations(js).filter((o) => o.seq === 0);
+    const missing = ids
+      .filter((id) => !done.has(id))
+      .map((id) => {
+        const agent = id.slice(id.lastIndexOf('>') + 1);
+        const where = handled.filter((o) => o.agent === agent).map((o) => `${o.node} (journal ${o.journal})`);
+        return `${id} (handled on ${where.join(', ') || 'no node'})`;
+      });
+    throw new Error(`${(err as Error).message}: ${missing.join('; ')}`);
+  });
 }
 
 /** What a node's stderr says it consumes now (its last assignment line), or undefined before its first. */
