@@ -46,7 +46,7 @@ async function buy(to: string, cid: string, content: string, ontology?: string):
     ...(ontology !== undefined ? { ontology } : {}),
     content,
   });
-  return t.waitFor(`the buyer's answer in ${cid}`, () => t.logs('buyer').find((l) => l.includes(`cid=${cid} `)));
+  return t.waitFor(`the buyer's answer in ${cid}`, () => t.logs('buyer').find((l) => l.includes(`cid=${cid} `)), 60_000);
 }
 
 test('matching content is delivered; content breaking the schema gets not-understood with the schema error, never reaching the agent', async () => {
@@ -85,8 +85,10 @@ test('a failure, refuse or not-understood copying the ontology is delivered with
   for (const performative of ['failure', 'refuse', 'not-understood']) {
     const cid = `reason-${performative}`;
     await t.puppet('buyer', { performative, to: 'shop', 'conversation-id': cid, ontology: 'orders', content: 'out of stock' });
-    await t.waitFor(`the shop given the ${performative}`, () =>
-      t.deliveredTo('shop').find((a) => a.message.conversationId === cid && a.message.performative === performative),
+    await t.waitFor(
+      `the shop given the ${performative}`,
+      () => t.deliveredTo('shop').find((a) => a.message.conversationId === cid && a.message.performative === performative),
+      60_000,
     );
   }
 });
@@ -102,7 +104,7 @@ test('a topic publish leaves out a subscriber that would refuse it; a receiver n
 
   const bad = await publish('{"item":"tea","qty":0}');
   assert.deepEqual(bad.accepted, ['plain'], 'the shop, reached by the topic, is left out; the other subscriber gets it');
-  await t.waitFor('plain to be given the publish', () => t.deliveredTo('plain').find((a) => a.messageId === bad.messageId));
+  await t.waitFor('plain to be given the publish', () => t.deliveredTo('plain').find((a) => a.messageId === bad.messageId), 60_000);
 
   const named = await publish('{"item":"tea","qty":0}', [{ name: 'shop' }, { name: 'topic:deals' }]).then(
     () => undefined,

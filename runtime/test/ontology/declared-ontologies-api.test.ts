@@ -60,7 +60,7 @@ async function withMcp<T>(f: (c: Client) => Promise<T>): Promise<T> {
 
 /** Polls until `probe` is truthy: the agent registers its service from its init, after the deploy returns. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000; // an init on a loaded machine: a cap, not the expected time
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
