@@ -45,7 +45,7 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     await page.waitForSelector('#token');
     await page.type('#token', token);
     await page.keyboard.press('Enter');
-    await page.waitForSelector('[data-testid="role"]', { timeout: 15_000 });
+    await page.waitForSelector('[data-testid="role"]', { timeout: 60_000 });
     return { page, problems };
   }
 
@@ -58,7 +58,7 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
         );
         return want.every((w) => names.includes(w));
       },
-      { timeout: 20_000 },
+      { timeout: 60_000 },
       [...expected],
     );
     return page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]', (rows) => rows.map((r) => r.getAttribute('data-agent') ?? ''));
@@ -132,7 +132,7 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     const { page, problems } = await logIn(node.adminToken);
     await page.goto(`${node.url}#/sniffer`);
     await page.waitForSelector('[data-testid="diagram"]');
-    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'live', { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'live', { timeout: 60_000 });
     await node.ask(1);
     const arrowsNow = async (): Promise<{ p: string; c: string; label: string }[]> =>
       page.$$eval('g.arrow', (gs) =>
@@ -272,7 +272,7 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     const { page, problems } = await logIn(node.adminToken);
     await page.goto(`${node.url}#/sniffer`);
     await page.waitForSelector('[data-testid="diagram"]');
-    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'live', { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'live', { timeout: 60_000 });
     // The conversations shown before asking, read before the ask: the answer (and the sniffer's
     // arrows) can arrive before the next line runs.
     const before = new Set(
@@ -297,12 +297,16 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     // conversation's agents' components in the node's own thread: a loaded machine takes a while.
     const steps = await until(
       async () => {
+        // The button is disabled until the selected conversation's messages have loaded (and while a
+        // replay runs): a click on it then does nothing, and no step view would ever show.
+        await page.waitForSelector('[data-testid="replay"]:not([disabled])', { timeout: 60_000 });
         await page.click('[data-testid="replay"]');
         await page.waitForFunction(
-          () => document.querySelector('[data-testid="replay-steps"]')?.textContent?.includes('Replaying') === false,
-          {
-            timeout: 180_000,
+          () => {
+            const text = document.querySelector('[data-testid="replay-steps"]')?.textContent;
+            return typeof text === 'string' && !text.includes('Replaying');
           },
+          { timeout: 180_000 },
         );
         const all = await page.$$eval('[data-testid="replay-step"]', (ls) =>
           ls.map((l) => ({ agent: l.getAttribute('data-agent') ?? '', same: l.getAttribute('data-same'), text: l.textContent ?? '' })),
@@ -342,7 +346,7 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     assert.match(before, /running/i);
     await page.click('[data-testid="stop"]');
     await page
-      .waitForFunction(() => /stopped/i.test(document.querySelector('[data-testid="agent-state"]')?.textContent ?? ''), { timeout: 20_000 })
+      .waitForFunction(() => /stopped/i.test(document.querySelector('[data-testid="agent-state"]')?.textContent ?? ''), { timeout: 60_000 })
       .catch((e: unknown) => {
         throw new Error(`${(e as Error).message}\n${problems()}`);
       });
@@ -398,7 +402,7 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
   it('shows the node with its agents and sparklines', async () => {
     const { page } = await logIn(node.adminToken);
     await page.goto(`${node.url}#/nodes`);
-    await page.waitForSelector('[data-testid="node"] svg polyline', { timeout: 15_000 });
+    await page.waitForSelector('[data-testid="node"] svg polyline', { timeout: 60_000 });
     const text = await page.$eval('[data-testid="node"]', (e) => e.textContent ?? '');
     const running = (await node.client.listAgents()).length;
     assert.match(await page.$eval('[data-testid="node-summary"]', (e) => e.textContent ?? ''), new RegExp(`^${running} agents · log \\d`));
@@ -419,9 +423,9 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
       await page.keyboard.press('Enter');
       await page.waitForSelector('[data-testid="role"]');
       await page.goto(`${busy.url}#/sniffer`);
-      await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'live', { timeout: 15_000 });
+      await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'live', { timeout: 60_000 });
       await busy.ask(1);
-      await page.waitForSelector('[data-testid="sampled"]', { timeout: 20_000 });
+      await page.waitForSelector('[data-testid="sampled"]', { timeout: 60_000 });
       const notice = await page.$eval('[data-testid="sampled"]', (e) => e.textContent ?? '');
       assert.match(notice, /showed \d+ and skipped [1-9]\d* messages/);
       await screenshot(page, '09-sampled');
