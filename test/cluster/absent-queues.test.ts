@@ -25,7 +25,7 @@ import { rm } from 'node:fs/promises';
 import { partitionFor, type CaxtonClient } from '@caxton/runtime';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
-import { PROBE, allObservations, journals, placement, waitFor, warmUp } from './support/cluster.js';
+import { PROBE, allObservations, journals, placement, waitFor, warmUp, groupSettled } from './support/cluster.js';
 import type { Journal } from './support/journal.js';
 
 const PARTITIONS = 12;
@@ -90,6 +90,7 @@ before(async () => {
     c.deploy({ name: NEIGHBOUR, config: {}, limits: {} }, probe),
     c.deploy({ name: SWAPPER, config: {}, limits: {} }, probe),
   ]);
+  await groupSettled(nodes);
   await warmUp(c1, [KEEPER, FLEETING, DOZING, FLOOD, NEIGHBOUR, SWAPPER], js).catch((err: unknown) => {
     // Seen once in CI (a completion that never showed): the nodes' own words, to tell why next time.
     const tails = nodes.map((n) => `--- ${n.id} stderr (last 40 lines)\n${n.stderr.split('\n').slice(-40).join('\n')}`);

@@ -38,7 +38,17 @@ import type { NodeProcess } from './support/node-process.js';
 import { check, summary } from './support/invariants.js';
 import { exactCounts } from './support/durable-counts.js';
 import { Load } from './support/load.js';
-import { PROBE, allObservations, completionsByNode, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
+import {
+  PROBE,
+  allObservations,
+  completionsByNode,
+  deployAll,
+  journals,
+  placement,
+  waitFor,
+  warmUp,
+  groupSettled,
+} from './support/cluster.js';
 
 const AGENTS = Array.from({ length: 48 }, (_, i) => `probe-${i}`);
 // A bound the load never reaches: the takeover ends it (below), on a fast machine as on a slow one.
@@ -102,6 +112,7 @@ test('kill -9 of a node under a sustained load of counted requests: all handled,
     AGENTS.filter((a) => !stateful.has(a)),
     PROBE(),
   );
+  await groupSettled(nodes);
   await warmUp(c1, AGENTS, js);
   const before = await placement(c2);
   const onVictim = AGENTS.filter((a) => before.get(a) === VICTIM);

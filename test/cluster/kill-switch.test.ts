@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { uniqueCluster } from './support/servers.js';
 import { useCluster } from './support/fixture.js';
 import type { NodeProcess } from './support/node-process.js';
-import { PROBE, allObservations, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
+import { PROBE, allObservations, deployAll, journals, placement, waitFor, warmUp, groupSettled } from './support/cluster.js';
 import { Load } from './support/load.js';
 import { exactCounts } from './support/durable-counts.js';
 
@@ -40,6 +40,7 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
   const [c1, c2, c3] = clients as [(typeof clients)[0], (typeof clients)[0], (typeof clients)[0]];
   const js = journals(nodes);
   await deployAll(clients, AGENTS, PROBE(), { state: '1' });
+  await groupSettled(nodes);
   await warmUp(c1, AGENTS, js);
   const placementBefore = await placement(c1);
   // One agent of n3 is suspended through n1 before the load: it must stay held through its moves.

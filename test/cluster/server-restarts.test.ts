@@ -14,7 +14,17 @@ import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { check, summary } from './support/invariants.js';
 import { Load } from './support/load.js';
-import { PROBE, allObservations, completionsByNode, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
+import {
+  PROBE,
+  allObservations,
+  completionsByNode,
+  deployAll,
+  journals,
+  placement,
+  waitFor,
+  warmUp,
+  groupSettled,
+} from './support/cluster.js';
 
 const AGENTS = Array.from({ length: 24 }, (_, i) => `probe-${i}`);
 // 2,880 requests: what proves the recovery is that every fault lands while the load runs and that
@@ -54,6 +64,7 @@ test('a Kafka broker restart, an etcd restart and an etcd outage longer than the
   const clients = await Promise.all(nodes.map((n) => n.client()));
   const js = journals(nodes);
   await deployAll(clients, AGENTS, PROBE());
+  await groupSettled(nodes);
   await warmUp(clients[0]!, AGENTS, js);
   phase('nodes started, probes deployed and warm');
   t.diagnostic(`placement: ${[...(await placement(clients[0]!))].map(([a, n]) => `${a}@${n}`).join(' ')}`);

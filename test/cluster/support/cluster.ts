@@ -62,6 +62,12 @@ export function completionsByNode(js: Journal[]): Map<string, Map<string, number
 /**
  * Sends `<agent>:0` to every probe and waits until each answered: then every probe runs on some
  * node and the routing between nodes works.
+ *
+ * Call it once the consumer group has settled (`groupSettled`): a stateful probe's completion is
+ * durable in its state commit before its offset commit, so if its partition moves between the
+ * two, the commit is refused on the old owner and the new owner skips the delivery as done (the
+ * state topic says so) — durable, yet no node ever reports its completion, and the wait below
+ * would run out (seen once in CI, in absent-queues' warm-up).
  */
 export async function warmUp(client: CaxtonClient, agents: string[], js: Journal[], timeoutMs = 60_000): Promise<void> {
   const ids: string[] = [];
