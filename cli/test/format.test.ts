@@ -116,6 +116,9 @@ describe('output formatting', () => {
     assert.match(out, /^topics\s+\(any\)$/m);
     assert.match(formatAgentDetail(agent({ topics: [] }), NOW), /^topics\s+\(none\)$/m);
     assert.match(formatAgentDetail(agent({ topics: ['orders.*', 'alerts'] }), NOW), /^topics\s+orders\.\*,alerts$/m);
+    // Declared ontologies (decision 2183): their names, as the node sends them.
+    assert.match(out, /^ontologies\s+\(none declared\)$/m);
+    assert.match(formatAgentDetail(agent({ ontologies: ['orders', 'parcels'] }), NOW), /^ontologies\s+orders, parcels$/m);
   });
 
   it('shows a rollout in the table and in detail (decision 1871)', () => {

@@ -74,11 +74,17 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
       : null,
     topics: a.topics !== undefined ? { patterns: [...a.topics] } : null,
     elsewhere: a.elsewhere ? { partition: a.elsewhere.partition } : null,
+    // Names only: a schema may be 128 KiB and an agents listing carries every agent.
+    ontologies: Object.keys(a.ontologies ?? {}).sort(),
   };
 }
 
 /** What a client sees: like AgentStatus, but tolerant of states added by newer servers. */
-export type AgentView = Omit<AgentStatus, 'state'> & { state: AgentState | 'unknown' };
+export type AgentView = Omit<AgentStatus, 'state' | 'ontologies'> & {
+  state: AgentState | 'unknown';
+  /** The names of the ontologies it declares (decision 2183); their schemas stay on the node. Absent: none. */
+  ontologies?: string[];
+};
 
 export function agentFromWire(w: WireAgentInfo | null): AgentView {
   if (!w)
@@ -151,6 +157,7 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   if (w.topics) view.topics = [...w.topics.patterns];
   // (Partition 0 may arrive as an absent field: a default.)
   if (w.elsewhere) view.elsewhere = { partition: w.elsewhere.partition ?? 0 };
+  if (w.ontologies && w.ontologies.length > 0) view.ontologies = [...w.ontologies];
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

@@ -183,6 +183,8 @@ export interface WireAgentInfo {
   topics?: WireTopicAllowList | null;
   /** An instance whose partition another node consumes (decision 2060); null or absent otherwise. */
   elsewhere?: { partition?: number } | null;
+  /** The names of its declared ontologies (decision 2183); absent or empty: none. */
+  ontologies?: string[];
 }
 
 export interface WireAbsentQueue {

@@ -134,6 +134,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['config', config || '(none)'],
     ['http', a.http ? formatHttpPolicy(a.http) : '(none)'],
     ['topics', a.topics === undefined ? '(any)' : a.topics.length === 0 ? '(none)' : a.topics.join(',')],
+    ['ontologies', a.ontologies === undefined ? '(none declared)' : a.ontologies.join(', ')],
     ['signed by', a.signerKeyId ? `key ${a.signerKeyId}` : '(no trusted signature)'],
     ['deployed', `${formatTime(a.createdAt)} (${formatAge(a.createdAt, now)})`],
     ['updated', `${formatTime(a.updatedAt)} (${formatAge(a.updatedAt, now)})`],

@@ -101,6 +101,11 @@ describe('declared ontologies through the CLI, the API, the directory and MCP', 
       [['shop@caxton', ['orders']]],
     );
     assert.deepEqual(await withClient((c) => c.searchDirectory({ ontologies: ['recipes'] })), []);
+    // The agent's own view names it too: over gRPC (names only) and in `caxton agents <name>`.
+    assert.deepEqual((await withClient((c) => c.getAgent('shop'))).ontologies, ['orders']);
+    const shown = await cli(['agents', 'shop']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^ontologies\s+orders$/m);
   });
 
   it('refuses a send through the API that breaks the schema, with a typed error; a matching one is answered', async () => {
