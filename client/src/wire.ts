@@ -137,6 +137,17 @@ export interface WirePreviousDeployment {
   language: string;
 }
 
+/** Sums over handlings (decision 2184). */
+export interface WireHandlingCosts {
+  handled: Wire64;
+  fuel: Wire64;
+  handlerUs: Wire64;
+  messagesSent: Wire64;
+  bytesSent: Wire64;
+  stateBytesWritten: Wire64;
+  httpCalls: Wire64;
+}
+
 export interface WireAgentInfo {
   name: string;
   state: WireAgentState;
@@ -151,6 +162,8 @@ export interface WireAgentInfo {
   memoryPages: number;
   mailboxDepth: Wire64;
   messagesHandled: Wire64;
+  /** What its handlings cost (decision 2184); null or absent (older nodes, an instance elsewhere) when not counted here. */
+  costs?: WireHandlingCosts | null;
   lastError: WireAgentError | null;
   createdAtUnixMs: Wire64;
   updatedAtUnixMs: Wire64;

@@ -33,6 +33,7 @@ import { fairnessLimits, ShardFairness, type FairnessLimits } from './shard-fair
 import { MONOTONIC_CLOCK, type FairnessClock, type FairnessTimer } from './fairness-clock.js';
 import { planBatch, planInit, type PlanSettings, type WorkPlan } from './plan/handling-plan.js';
 import { uniqueWallClock } from './plan/unique-wall-clock.js';
+import { contentBytesOf, stateBytesOf } from './handling-cost.js';
 import {
   startHandleSpan,
   endSpan,
@@ -547,10 +548,26 @@ export class DispatchLoop {
           fuelUsed: result.fuelUsed,
           attempt: item.attempt,
           durationUs: result.durationUs,
+          conversationId: item.delivery.message.conversationId,
+          messagesSent: result.outbox.length,
+          bytesSent: contentBytesOf(result.outbox),
+          stateBytesWritten: stateBytesOf(result.stateWrites),
+          httpCalls: result.http.length,
         });
       } else if (this.opts.events.wants('timer-handled')) {
         // a node always listens (its handled counter, decision 2101): one event object per timer handling
-        this.opts.events.emit({ type: 'timer-handled', agent: item.agent, timerId: item.timerId, outcome, fuelUsed: result.fuelUsed });
+        this.opts.events.emit({
+          type: 'timer-handled',
+          agent: item.agent,
+          timerId: item.timerId,
+          outcome,
+          fuelUsed: result.fuelUsed,
+          durationUs: result.durationUs,
+          messagesSent: result.outbox.length,
+          bytesSent: contentBytesOf(result.outbox),
+          stateBytesWritten: stateBytesOf(result.stateWrites),
+          httpCalls: result.http.length,
+        });
       }
       if (result.outbox.length === 0 || plan.disposition !== 'commit') continue;
       // No span but a received context (an unsampled one): the sends carry it on unchanged.

@@ -95,6 +95,7 @@ const agent: W.WireAgentInfo = {
   },
   topics: { patterns: ['orders.*', 'alerts'] },
   elsewhere: { partition: 7 },
+  costs: { handled: 6, fuel: 99, handlerUs: 1234, messagesSent: 7, bytesSent: 512, stateBytesWritten: 64, httpCalls: 1 },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo',
@@ -479,5 +480,10 @@ describe('an instance another node holds, on the wire (decision 2060)', () => {
     const here = trip(base);
     assert.equal(here.elsewhere, undefined);
     assert.equal(here.state, 'stopped');
+  });
+  it('carries what its handlings cost (decision 2184); none counted (an older node) is absent, not zeros', () => {
+    const costs = { handled: 3, fuel: 9_000_000_000, handlerUs: 5, messagesSent: 2, bytesSent: 40, stateBytesWritten: 0, httpCalls: 0 };
+    assert.deepEqual(trip({ ...base, costs }).costs, costs);
+    assert.equal(trip(base).costs, undefined);
   });
 });
