@@ -668,3 +668,28 @@ export interface WireAgentRollout {
   p99Ms: number;
   reason: string;
 }
+
+export interface WireGetConversationCostsRequest {
+  sort: string;
+  limit: number;
+  conversationId: string;
+}
+
+export interface WireConversationCostsInfo {
+  conversationId: string;
+  costs: WireHandlingCosts | null;
+  firstAtUnixMs: Wire64;
+  lastAtUnixMs: Wire64;
+  agents: { agent: string; costs: WireHandlingCosts | null }[];
+  otherAgents: WireHandlingCosts | null;
+}
+
+export interface WireGetConversationCostsResponse {
+  atUnixMs: Wire64;
+  conversationCount: number;
+  conversations: WireConversationCostsInfo[];
+  noConversation: WireHandlingCosts | null;
+  evicted: WireHandlingCosts | null;
+  evictedConversations: Wire64;
+  totals: WireHandlingCosts | null;
+}

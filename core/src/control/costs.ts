@@ -2,6 +2,10 @@
  * What handlings cost (issue 61, decision 2184): the figures a node sums per agent and per
  * conversation, the shapes every layer shares (node, console, gRPC, CLI). One definition.
  */
+import { DEFAULT_ACL_LIMITS } from '../acl/limits.js';
+import { utf8ByteLength } from '../acl/lexical.js';
+import { InvalidArgumentError } from './errors.js';
+import { CONVERSATION_COST_LIMITS } from './limits/conversation-cost-limits.js';
 
 /** Sums over handlings: each figure only grows. */
 export interface HandlingCosts {
@@ -79,3 +83,42 @@ export interface ConversationCostsQuery {
 
 export const CONVERSATION_COST_SORTS = [...HANDLING_COST_KEYS, 'recent'] as const;
 export type ConversationCostSort = (typeof CONVERSATION_COST_SORTS)[number];
+
+/**
+ * A read's query as a client gave it (the console's query string, a gRPC request), checked: `sort`
+ * one of CONVERSATION_COST_SORTS (empty: fuel), `limit` a whole number up to `maxListed` (0 or
+ * absent: `defaultListed`), `conversationId` at most the ACL codec's `maxFieldBytes` (what any
+ * message's id can be). Throws InvalidArgumentError naming the field.
+ */
+export function parseConversationCostsQuery(given: { sort?: string; limit?: number; conversationId?: string }): ConversationCostsQuery {
+  const out: ConversationCostsQuery = {};
+  if (given.sort !== undefined && given.sort !== '') {
+    if (!(CONVERSATION_COST_SORTS as readonly string[]).includes(given.sort))
+      throw new InvalidArgumentError(
+        'sort',
+        `${JSON.stringify(given.sort.slice(0, 40))} is not a figure to sort by`,
+        `one of ${CONVERSATION_COST_SORTS.join(', ')}`,
+      );
+    out.sort = given.sort as ConversationCostSort;
+  }
+  const limit = given.limit;
+  if (limit !== undefined && limit !== 0) {
+    if (!Number.isSafeInteger(limit) || limit < 0 || limit > CONVERSATION_COST_LIMITS.maxListed)
+      throw new InvalidArgumentError(
+        'limit',
+        `${String(limit)} is not a whole number from 1 to ${CONVERSATION_COST_LIMITS.maxListed}`,
+        `list at most ${CONVERSATION_COST_LIMITS.maxListed} conversations a read; sort by another figure to see others`,
+      );
+    out.limit = limit;
+  }
+  if (given.conversationId !== undefined && given.conversationId !== '') {
+    if (utf8ByteLength(given.conversationId) > DEFAULT_ACL_LIMITS.maxFieldBytes)
+      throw new InvalidArgumentError(
+        'conversationId',
+        `is over ${DEFAULT_ACL_LIMITS.maxFieldBytes} bytes`,
+        'no message carries a longer conversation id',
+      );
+    out.conversationId = given.conversationId;
+  }
+  return out;
+}

@@ -184,6 +184,20 @@ const requests: Record<string, unknown[]> = {
     { ids: [], agent: 'echo', to: '' } satisfies W.WireRedriveDeadLettersRequest,
   ],
   PurgeDeadLetters: [{ ids: ['m1>echo'], agent: '' } satisfies W.WirePurgeDeadLettersRequest],
+  GetConversationCosts: [
+    { sort: 'bytesSent', limit: 20, conversationId: '' } satisfies W.WireGetConversationCostsRequest,
+    { sort: '', limit: 0, conversationId: 'parcel-1' } satisfies W.WireGetConversationCostsRequest,
+  ],
+};
+
+const wireCosts: W.WireHandlingCosts = {
+  handled: 2,
+  fuel: 9_000,
+  handlerUs: 40,
+  messagesSent: 3,
+  bytesSent: 120,
+  stateBytesWritten: 8,
+  httpCalls: 1,
 };
 
 const issued: W.WireIssuedToken = {
@@ -267,6 +281,24 @@ const responses: Record<string, unknown> = {
     redriven: [{ id: 'm1>echo', deliveryId: 'r-1>echo2', receiver: 'echo2' }],
   } satisfies W.WireRedriveDeadLettersResponse,
   PurgeDeadLetters: { purged: ['m1>echo'] } satisfies W.WirePurgeDeadLettersResponse,
+  GetConversationCosts: {
+    atUnixMs: 14,
+    conversationCount: 2,
+    conversations: [
+      {
+        conversationId: 'parcel-1',
+        costs: wireCosts,
+        firstAtUnixMs: 10,
+        lastAtUnixMs: 12,
+        agents: [{ agent: 'broker', costs: wireCosts }],
+        otherAgents: wireCosts,
+      },
+    ],
+    noConversation: wireCosts,
+    evicted: wireCosts,
+    evictedConversations: 3,
+    totals: wireCosts,
+  } satisfies W.WireGetConversationCostsResponse,
 };
 
 /** proto-loader adds `_field` markers for proto3 optional fields; they are not part of wire.ts. */
