@@ -54,6 +54,7 @@ describe('caxton top rows', () => {
       memoryPages: 4,
       mailbox: 3,
       restarts: 2,
+      handlingFuel: 0,
       handlerUs: 0,
       messagesSent: 0,
       bytesSent: 0,
@@ -120,7 +121,15 @@ describe('caxton top rows', () => {
     );
     assert.deepEqual(
       rows.find((r) => r.name === 'old'),
-      { ...rows.find((r) => r.name === 'old'), handlerUs: 0, messagesSent: 0, bytesSent: 0, stateBytesWritten: 0, httpCalls: 0 },
+      {
+        ...rows.find((r) => r.name === 'old'),
+        handlingFuel: 0,
+        handlerUs: 0,
+        messagesSent: 0,
+        bytesSent: 0,
+        stateBytesWritten: 0,
+        httpCalls: 0,
+      },
     );
     assert.deepEqual(
       sortTopRows(rows, 'handler-time').map((r) => r.name),

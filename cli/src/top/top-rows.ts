@@ -27,7 +27,11 @@ export interface TopRow {
   memoryPages: number;
   mailbox: number;
   restarts: number;
-  /** What its handlings cost since deployed (decision 2184): 0 from a node that does not count them. */
+  /**
+   * What its handlings cost since deployed (decision 2184): 0 from a node that does not count them.
+   * `handlingFuel` is `fuel` less what its init used: the fuel its conversations add up to.
+   */
+  handlingFuel: number;
   handlerUs: number;
   messagesSent: number;
   bytesSent: number;
@@ -72,6 +76,7 @@ export function topRows(now: TopSnapshot, before?: TopSnapshot): TopRow[] {
       memoryPages: a.memoryPages,
       mailbox: a.mailboxDepth,
       restarts: a.restarts,
+      handlingFuel: a.costs?.fuel ?? 0,
       handlerUs: a.costs?.handlerUs ?? 0,
       messagesSent: a.costs?.messagesSent ?? 0,
       bytesSent: a.costs?.bytesSent ?? 0,
@@ -101,6 +106,7 @@ export function topTotals(rows: readonly TopRow[]): TopTotals {
     memoryPages: sum((r) => r.memoryPages),
     mailbox: sum((r) => r.mailbox),
     restarts: sum((r) => r.restarts),
+    handlingFuel: sum((r) => r.handlingFuel),
     handlerUs: sum((r) => r.handlerUs),
     messagesSent: sum((r) => r.messagesSent),
     bytesSent: sum((r) => r.bytesSent),
