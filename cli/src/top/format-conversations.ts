@@ -7,7 +7,6 @@ import { formatFuel, formatMicros } from './format-top.js';
 
 /** Conversation ids are the senders': no control character reaches the terminal, and long ones are cut. */
 export function printableId(id: string, max = 40): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
   return truncate(id.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?'), max);
 }
 
