@@ -52,9 +52,11 @@ function ConversationRows(props: { c: ConversationCosts; open: boolean; onToggle
           if (e.key === 'Enter') props.onToggle();
         }}
       >
-        <td class="conversation-id">{c.conversationId}</td>
+        <td class="conversation-id" title={c.conversationId}>
+          {c.conversationId}
+        </td>
         <Figures costs={c} />
-        <td>{c.agents.map((a) => a.agent).join(', ') + (c.otherAgents ? ', …' : '')}</td>
+        <td class="agents-list">{c.agents.map((a) => a.agent).join(', ') + (c.otherAgents ? ', …' : '')}</td>
         <td class="muted">{new Date(c.lastAt).toLocaleTimeString()}</td>
       </tr>
       {props.open &&

@@ -527,6 +527,9 @@ export class DispatchLoop {
               ? traceIdsOf(item.delivery.message)
               : undefined;
       for (const line of result.logs) this.opts.events.emit({ type: 'log', agent: item.agent, line, trace });
+      // What the handling cost in bytes (decision 2184): measured once, for its span and its event.
+      const bytesSent = contentBytesOf(result.outbox);
+      const stateBytesWritten = stateBytesOf(result.stateWrites);
       if (handle) {
         // What the handling cost, on its span (issue 61): a conversation's trace sums to what it cost.
         const span = handle.span;
@@ -535,6 +538,8 @@ export class DispatchLoop {
         if (result.durationUs !== undefined) span.setAttribute('caxton.handler_us', result.durationUs);
         span.setAttribute('caxton.messages_sent', result.outbox.length);
         span.setAttribute('caxton.state_keys_written', result.stateWrites.length);
+        span.setAttribute('caxton.bytes_sent', bytesSent);
+        span.setAttribute('caxton.state_bytes_written', stateBytesWritten);
         span.setAttribute('caxton.http_calls', result.http.length);
         endSpan(span, outcome.status === 'crashed' ? { kind: outcome.kind, message: outcome.message } : undefined);
       }
@@ -550,8 +555,8 @@ export class DispatchLoop {
           durationUs: result.durationUs,
           conversationId: item.delivery.message.conversationId,
           messagesSent: result.outbox.length,
-          bytesSent: contentBytesOf(result.outbox),
-          stateBytesWritten: stateBytesOf(result.stateWrites),
+          bytesSent,
+          stateBytesWritten,
           httpCalls: result.http.length,
         });
       } else if (this.opts.events.wants('timer-handled')) {
@@ -564,8 +569,8 @@ export class DispatchLoop {
           fuelUsed: result.fuelUsed,
           durationUs: result.durationUs,
           messagesSent: result.outbox.length,
-          bytesSent: contentBytesOf(result.outbox),
-          stateBytesWritten: stateBytesOf(result.stateWrites),
+          bytesSent,
+          stateBytesWritten,
           httpCalls: result.http.length,
         });
       }
