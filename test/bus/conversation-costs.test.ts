@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HANDLING_COST_KEYS, addCosts, zeroCosts, type HandlingCosts } from '@caxton/core';
 import { TestNode } from './support/test-node.js';
+import { agentArtifact } from './support/artifacts.js';
 
 const CONTRACTORS: Record<string, string> = { c1: '40', c2: '25', c3: '70' };
 const PARCELS = ['parcel-1', 'parcel-2', 'parcel-3'];
@@ -93,4 +94,38 @@ test('per conversation and per agent, the costs of a contract net add up to the 
     'a cfp conversation with each contractor burning fuel',
   );
   assert.deepEqual((await t.control.conversationCosts({ conversationId: 'never-seen' })).conversations, []);
+});
+
+test("a kind's instances: their handlings are their conversations' (state bytes too) and in the node's totals, beside the agents'", async () => {
+  await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 60_000 } }, await agentArtifact('as-state-counter'));
+  for (const n of [1, 2, 3]) {
+    await t.send({
+      performative: 'request',
+      receivers: [{ name: 'counter/alice' }],
+      content: 'count',
+      conversationId: 'tally',
+      replyWith: `tally-${n}`,
+    });
+    await t.waitFor(`the answer to tally-${n}`, () => t.external.find((e) => e.message.inReplyTo === `tally-${n}`), 60_000);
+  }
+  await t.settle();
+  const tally = (await t.control.conversationCosts({ conversationId: 'tally' })).conversations[0];
+  assert.ok(tally, 'the conversation has figures');
+  assert.deepEqual(
+    tally.agents.map((a) => a.agent),
+    ['counter/alice'],
+    'the instance by its name',
+  );
+  assert.equal(tally.handled, 3);
+  assert.ok(tally.fuel > 0 && tally.messagesSent === 3 && tally.bytesSent > 0, JSON.stringify(tally));
+  assert.ok(tally.stateBytesWritten >= 3 * 'count'.length, `each handling wrote its count: ${tally.stateBytesWritten} bytes`);
+  // The node's totals: the deployed agents' costs, plus what the kind's instance handled.
+  const view = await t.control.conversationCosts({ limit: 1 });
+  const agents = (await t.control.listAgents()).filter((a) => a.costs !== undefined);
+  const byAgents = agents.reduce((sum, a) => sum + a.costs!.handled, 0);
+  assert.equal(
+    view.totals.handled,
+    byAgents + tally.handled,
+    `${view.totals.handled} = ${byAgents} (agents) + ${tally.handled} (counter/alice)`,
+  );
 });

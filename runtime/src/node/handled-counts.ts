@@ -30,14 +30,17 @@ export interface HandledCounter {
 
 /**
  * Feeds `counter` from the bus's events, and the conversations' costs (decision 2184) with the same
- * handlings, so that they add up to the agents' figures: the one place both are fed. Returns the
- * unsubscribe. One map lookup per handling, and the ledger's O(1) record.
+ * handlings: the one place both are fed, so the agents' costs add up to the node's totals. The
+ * conversations also count what no deployment here counts — a kind's instances (`kind/key`), a
+ * replica unit of another node's agent — as a conversation's cost is every handling of it on this
+ * node. Returns the unsubscribe. One map lookup per handling, and the ledger's O(1) record.
  */
 export function countHandlings(events: BusEvents, counter: HandledCounter, conversations?: ConversationCostLedger): () => void {
   return events.on(
     (e) => {
-      if ((e.type === 'handled' || e.type === 'timer-handled') && countsAsHandled(e.outcome) && counter.countHandled(e.agent, e))
-        conversations?.record(e.agent, e.type === 'handled' ? e.conversationId : undefined, e, Date.now());
+      if ((e.type !== 'handled' && e.type !== 'timer-handled') || !countsAsHandled(e.outcome)) return;
+      counter.countHandled(e.agent, e);
+      conversations?.record(e.agent, e.type === 'handled' ? e.conversationId : undefined, e, Date.now());
     },
     ['handled', 'timer-handled'],
   );
