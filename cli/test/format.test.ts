@@ -112,6 +112,17 @@ describe('output formatting', () => {
     );
     assert.match(formatAgentDetail(agent({ signerKeyId: '0123456789abcdef' }), NOW), /^signed by\s+key 0123456789abcdef$/m);
     assert.match(out, /^deployed\s+2026-11-21T11:00:00\.000Z \(1h ago\)$/m);
+    // What its handlings cost (decision 2184); an older node's status has none.
+    assert.match(out, /^costs\s+\(not counted on this node\)$/m);
+    assert.match(
+      formatAgentDetail(
+        agent({
+          costs: { handled: 4, fuel: 42_000, handlerUs: 12_345, messagesSent: 3, bytesSent: 2_048, stateBytesWritten: 100, httpCalls: 1 },
+        }),
+        NOW,
+      ),
+      /^costs\s+42,000 fuel, 12\.3 ms in handlers, 3 sent \(2\.0 KiB\), 100 B state written, 1 HTTP call$/m,
+    );
     // The topic allow-list (decision 2050): none given is every topic; an empty list is none.
     assert.match(out, /^topics\s+\(any\)$/m);
     assert.match(formatAgentDetail(agent({ topics: [] }), NOW), /^topics\s+\(none\)$/m);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentView } from '@caxton/client';
-import { formatFuel, formatTop } from '../src/top/format-top.js';
+import { formatFuel, formatMicros, formatTop } from '../src/top/format-top.js';
 import { sortTopRows, topRows, topTotals } from '../src/top/top-rows.js';
 
 const agent = (name: string, handled: number, fuel: number, over: Partial<AgentView> = {}): AgentView =>
@@ -54,6 +54,12 @@ describe('caxton top rows', () => {
       memoryPages: 4,
       mailbox: 3,
       restarts: 2,
+      handlingFuel: 0,
+      handlerUs: 0,
+      messagesSent: 0,
+      bytesSent: 0,
+      stateBytesWritten: 0,
+      httpCalls: 0,
       handledPerS: 30,
       fuelPerS: 5_000,
       fuelPerHandling: 5_000 / 30,
@@ -98,5 +104,55 @@ describe('caxton top rows', () => {
     assert.match(text, /^a\s+running\s+n1\s+20\.0\s+4\.0M\s+200\.0k\s+30\s+5\.0M/m);
     assert.match(text, /^TOTAL \(1 agent\)\s+20\.0\s+4\.0M/m);
     assert.deepEqual([formatFuel(950), formatFuel(4_500), formatFuel(2.5e9)], ['950', '4.5k', '2.5G']);
+  });
+
+  it("the costs (decision 2184): each agent's from its status, 0 from a node that counts none; summed, sortable, shown", () => {
+    const costs = (handlerUs: number, messagesSent: number, bytesSent: number, stateBytesWritten: number, httpCalls: number) => ({
+      costs: { handled: 1, fuel: 1, handlerUs, messagesSent, bytesSent, stateBytesWritten, httpCalls },
+    });
+    const rows = topRows({
+      at: 0,
+      agents: [agent('a', 1, 9, costs(1_500, 3, 2_048, 10, 0)), agent('b', 1, 9, costs(200, 7, 10, 0, 2)), agent('old', 1, 9)],
+    });
+    const totals = topTotals(rows);
+    assert.deepEqual(
+      [totals.handlerUs, totals.messagesSent, totals.bytesSent, totals.stateBytesWritten, totals.httpCalls],
+      [1_700, 10, 2_058, 10, 2],
+    );
+    assert.deepEqual(
+      rows.find((r) => r.name === 'old'),
+      {
+        ...rows.find((r) => r.name === 'old'),
+        handlingFuel: 0,
+        handlerUs: 0,
+        messagesSent: 0,
+        bytesSent: 0,
+        stateBytesWritten: 0,
+        httpCalls: 0,
+      },
+    );
+    assert.deepEqual(
+      sortTopRows(rows, 'handler-time').map((r) => r.name),
+      ['a', 'b', 'old'],
+    );
+    assert.deepEqual(
+      sortTopRows(rows, 'sent').map((r) => r.name),
+      ['b', 'a', 'old'],
+    );
+    assert.deepEqual(
+      sortTopRows(rows, 'bytes-sent').map((r) => r.name),
+      ['a', 'b', 'old'],
+    );
+    assert.deepEqual(
+      sortTopRows(rows, 'http').map((r) => r.name),
+      ['b', 'a', 'old'],
+    );
+    const text = formatTop(rows, totals, 'now');
+    assert.match(text, /HANDLER\s+SENT\s+BYTES-OUT\s+WRITTEN\s+HTTP/);
+    assert.match(text, /^a\s+running\s+n1\s.*1\.5ms\s+3\s+2\.0 KiB\s+10 B\s+0\s/m);
+    assert.deepEqual(
+      [formatMicros(850), formatMicros(12_345), formatMicros(4_200_000), formatMicros(303_000_000)],
+      ['850µs', '12.3ms', '4.2s', '5m 3s'],
+    );
   });
 });

@@ -16,6 +16,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import type {
+  ConversationCostsQuery,
+  ConversationCostsView,
   AclMessage,
   DeploySpec,
   LogEntry,
@@ -50,6 +52,7 @@ import {
   type TopicSubscription,
 } from '@caxton/core';
 import { deadLetterFromWire } from './convert-dead-letter.js';
+import { conversationCostsFromWire } from './convert-costs.js';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
 import { agentFromWire, type AgentView } from './convert-agent.js';
@@ -378,6 +381,16 @@ export class CaxtonClient {
         `subscriptions[${i}]`,
       ),
     );
+  }
+
+  /** What conversations cost on the node (decision 2184): the largest by `sort`, or one conversation. */
+  async conversationCosts(query: ConversationCostsQuery = {}): Promise<ConversationCostsView> {
+    const req: W.WireGetConversationCostsRequest = {
+      sort: query.sort ?? '',
+      limit: query.limit ?? 0,
+      conversationId: query.conversationId ?? '',
+    };
+    return conversationCostsFromWire(await this.unary<W.WireGetConversationCostsResponse>('GetConversationCosts', req));
   }
 
   /** Dead letters (decision 1860), newest last. */

@@ -12,8 +12,9 @@ import {
   type RolloutPhase,
   type RolloutView,
   type ReplicaUnitView,
+  type HandlingCosts,
 } from '@caxton/core';
-import type { WireAgentInfo, WireAgentRollout, WireAgentState, WireReplicaUnit } from './wire.js';
+import type { WireAgentInfo, WireAgentRollout, WireAgentState, WireHandlingCosts, WireReplicaUnit } from './wire.js';
 import { httpPolicyFromWire, httpPolicyToWire } from './convert-http.js';
 
 const STATE_PREFIX = 'AGENT_STATE_';
@@ -51,6 +52,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     memoryPages: a.memoryPages,
     mailboxDepth: a.mailboxDepth,
     messagesHandled: a.messagesHandled,
+    costs: a.costs ? { ...a.costs } : null,
     lastError: a.lastError ? { message: a.lastError.message, code: a.lastError.code ?? '', atUnixMs: a.lastError.at } : null,
     createdAtUnixMs: a.createdAt,
     updatedAtUnixMs: a.updatedAt,
@@ -116,6 +118,7 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
     createdAt: w.createdAtUnixMs,
     updatedAt: w.updatedAtUnixMs,
   };
+  if (w.costs) view.costs = costsFromWire(w.costs);
   if (w.http) view.http = httpPolicyFromWire(w.http);
   if (w.signerKeyId) view.signerKeyId = w.signerKeyId;
   if (w.language) view.language = w.language;
@@ -226,4 +229,17 @@ function replicaUnitToWire(u: ReplicaUnitView): WireReplicaUnit {
 function replicaUnitFromWire(w: WireReplicaUnit): ReplicaUnitView {
   const view: ReplicaUnitView = { replica: w.replica, node: w.nodeId ?? '', activeOn: [...(w.activeOn ?? [])] };
   return w.handledKnown ? { ...view, handled: Number(w.handled) } : view;
+}
+
+/** Wire sums → numbers (a 64-bit field may arrive as a string from some encoders). */
+export function costsFromWire(w: WireHandlingCosts): HandlingCosts {
+  return {
+    handled: Number(w.handled),
+    fuel: Number(w.fuel),
+    handlerUs: Number(w.handlerUs),
+    messagesSent: Number(w.messagesSent),
+    bytesSent: Number(w.bytesSent),
+    stateBytesWritten: Number(w.stateBytesWritten),
+    httpCalls: Number(w.httpCalls),
+  };
 }

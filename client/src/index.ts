@@ -18,6 +18,7 @@ export {
 export { ApiCallError, toApiCallError } from './client-errors.js';
 export * from './convert-acl.js';
 export * from './convert-agent.js';
+export * from './convert-costs.js';
 export * from './convert-http.js';
 export * from './convert-node.js';
 export * from './convert-dead-letter.js';

@@ -137,6 +137,17 @@ export interface WirePreviousDeployment {
   language: string;
 }
 
+/** Sums over handlings (decision 2184). */
+export interface WireHandlingCosts {
+  handled: Wire64;
+  fuel: Wire64;
+  handlerUs: Wire64;
+  messagesSent: Wire64;
+  bytesSent: Wire64;
+  stateBytesWritten: Wire64;
+  httpCalls: Wire64;
+}
+
 export interface WireAgentInfo {
   name: string;
   state: WireAgentState;
@@ -151,6 +162,8 @@ export interface WireAgentInfo {
   memoryPages: number;
   mailboxDepth: Wire64;
   messagesHandled: Wire64;
+  /** What its handlings cost (decision 2184); null or absent (older nodes, an instance elsewhere) when not counted here. */
+  costs?: WireHandlingCosts | null;
   lastError: WireAgentError | null;
   createdAtUnixMs: Wire64;
   updatedAtUnixMs: Wire64;
@@ -656,4 +669,29 @@ export interface WireAgentRollout {
   failures: Wire64;
   p99Ms: number;
   reason: string;
+}
+
+export interface WireGetConversationCostsRequest {
+  sort: string;
+  limit: number;
+  conversationId: string;
+}
+
+export interface WireConversationCostsInfo {
+  conversationId: string;
+  costs: WireHandlingCosts | null;
+  firstAtUnixMs: Wire64;
+  lastAtUnixMs: Wire64;
+  agents: { agent: string; costs: WireHandlingCosts | null }[];
+  otherAgents: WireHandlingCosts | null;
+}
+
+export interface WireGetConversationCostsResponse {
+  atUnixMs: Wire64;
+  conversationCount: number;
+  conversations: WireConversationCostsInfo[];
+  noConversation: WireHandlingCosts | null;
+  evicted: WireHandlingCosts | null;
+  evictedConversations: Wire64;
+  totals: WireHandlingCosts | null;
 }

@@ -2,7 +2,9 @@
  * The console's HTTP client: every call carries the session's token as a Bearer header (never in
  * the URL, never a cookie) and every refusal becomes an ApiError with the server's code and hint.
  */
+import { costsQuery, type ConversationSort } from './model/costs.js';
 import type {
+  ConversationCostsView,
   AgentDetailResponse,
   AgentLogsResponse,
   AgentResponse,
@@ -84,6 +86,10 @@ export class Api {
   }
   nodes(): Promise<NodesResponse> {
     return this.call('/api/nodes');
+  }
+  /** What conversations cost (decision 2184): the node's `limit` largest by `sort`. */
+  conversationCosts(sort: ConversationSort, limit: number): Promise<ConversationCostsView> {
+    return this.call(`/api/conversations/costs?${costsQuery(sort, limit)}`);
   }
   messages(filter: ConsoleMessageFilter, before?: string, limit = 200): Promise<MessagesResponse> {
     return this.call(`/api/messages${filterQuery(filter, { before, limit: String(limit) })}`);

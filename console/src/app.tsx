@@ -13,6 +13,7 @@ import { AgentsPage } from './pages/agents.js';
 import { AgentPage } from './pages/agent.js';
 import { SnifferPage } from './pages/sniffer.js';
 import { NodesPage } from './pages/nodes.js';
+import { CostsPage } from './pages/costs.js';
 import type { LiveState } from './model/live-state.js';
 
 export function App() {
@@ -146,6 +147,7 @@ export function App() {
     { route: { page: 'agents' }, label: 'Agents' },
     { route: { page: 'sniffer' }, label: 'Sniffer' },
     { route: { page: 'nodes' }, label: 'Nodes' },
+    { route: { page: 'costs' }, label: 'Costs' },
   ];
   const current = route.page === 'agent' ? 'agents' : route.page;
   return (
@@ -191,6 +193,7 @@ export function App() {
           />
         )}
         {route.page === 'nodes' && <NodesPage api={api} agents={live.agents} live={live.nodes} />}
+        {route.page === 'costs' && <CostsPage api={api} agents={live.agents} />}
       </main>
     </div>
   );

@@ -1,5 +1,5 @@
-/** Hash routes (#/agents, #/agents/<name>, #/sniffer, #/nodes): the server serves one page for all. */
-export type Route = { page: 'agents' } | { page: 'agent'; name: string } | { page: 'sniffer' } | { page: 'nodes' };
+/** Hash routes (#/agents, #/agents/<name>, #/sniffer, #/nodes, #/costs): the server serves one page for all. */
+export type Route = { page: 'agents' } | { page: 'agent'; name: string } | { page: 'sniffer' } | { page: 'nodes' } | { page: 'costs' };
 
 export function parseRoute(hash: string): Route {
   const parts = hash
@@ -10,6 +10,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'agents' && parts[1]) return { page: 'agent', name: parts[1] };
   if (parts[0] === 'sniffer') return { page: 'sniffer' };
   if (parts[0] === 'nodes') return { page: 'nodes' };
+  if (parts[0] === 'costs') return { page: 'costs' };
   return { page: 'agents' };
 }
 

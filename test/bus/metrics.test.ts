@@ -54,6 +54,12 @@ test('handled counts, durations, fuel, crashes and restarts match what the agent
   // Every handling used fuel; the counter is the sum of the handled events' fuel.
   const fuel = t.handled.filter((h) => h.agent === 'echo').reduce((sum, h) => sum + h.fuelUsed, 0);
   assert.equal(total(s, 'caxton_agent_fuel_used_total', { agent: 'echo' }), fuel);
+  // What it sent (decision 2184): the echo's replies, their content's bytes, the sums of its handled events.
+  const sent = t.handled.filter((h) => h.agent === 'echo').reduce((sum, h) => sum + h.messagesSent, 0);
+  const sentBytes = t.handled.filter((h) => h.agent === 'echo').reduce((sum, h) => sum + h.bytesSent, 0);
+  assert.ok(sent >= 20 && sentBytes >= 40, `echo sent ${sent} messages, ${sentBytes} bytes`);
+  assert.equal(total(s, 'caxton_agent_messages_sent_total', { agent: 'echo' }), sent);
+  assert.equal(total(s, 'caxton_agent_sent_bytes_total', { agent: 'echo' }), sentBytes);
 
   const crashes = handledBy('fragile', 'crashed');
   assert.equal(crashes, ATTEMPTS, 'the poison crashed the agent on every attempt');
@@ -147,6 +153,8 @@ test('the names are exactly those of the dashboard for agents and the bus', asyn
     'caxton_agent_messages_handled_total',
     'caxton_agent_handle_duration_seconds',
     'caxton_agent_fuel_used_total',
+    'caxton_agent_messages_sent_total',
+    'caxton_agent_sent_bytes_total',
     'caxton_agent_memory_bytes',
     'caxton_agent_crashes_total',
     'caxton_agent_restarts_total',

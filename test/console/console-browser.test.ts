@@ -411,6 +411,60 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     await page.close();
   });
 
+  it("shows what conversations cost: a request's conversation with the broker's fuel, its agents on a click, sortable, and each agent's costs", async () => {
+    const { page, problems } = await logIn(node.adminToken);
+    await node.ask(61);
+    await page.goto(`${node.url}#/costs`);
+    await page.waitForSelector('[data-testid="conversation-costs"]');
+    // The most recent first: the request just made is among them once its contract net ran.
+    await page.click('button[aria-pressed]');
+    await page.waitForFunction(
+      () => {
+        const row = document.querySelector('[data-testid="conversation-costs"] tr[data-conversation="parcel-61"]');
+        const fuel =
+          row === null
+            ? undefined
+            : document.querySelector('[data-testid="conversation-costs"] tr[data-conversation="parcel-61"] td.col-fuel');
+        return fuel !== undefined && fuel !== null && (fuel.textContent ?? '0') !== '0';
+      },
+      { timeout: 60_000 },
+    );
+    const cells = await page.$eval('tr[data-conversation="parcel-61"]', (r) =>
+      Array.from((r as unknown as { querySelectorAll(s: string): ArrayLike<PageElement> }).querySelectorAll('td')).map(
+        (td) => td.textContent ?? '',
+      ),
+    );
+    assert.ok(
+      cells.some((c) => /broker/.test(c)),
+      `the broker took part: ${cells.join(' | ')} ${problems()}`,
+    );
+    // Its agents, on a click: the broker's share burnt fuel.
+    await page.click('tr[data-conversation="parcel-61"]');
+    await page.waitForSelector('tr.share[data-share^="broker"]');
+    const brokerFuel = await page.$eval('tr.share[data-share^="broker"] td.col-fuel', (e) => e.textContent ?? '');
+    assert.match(brokerFuel, /^[1-9][\d.]*[kMG]?$/, `the broker's fuel in parcel-61: ${brokerFuel}`);
+    // Sorted by another figure on a header's click; the node's total is under the table.
+    await page.click('button[aria-label="Sort conversations by Bytes sent"]');
+    await page.waitForSelector(
+      '[data-testid="conversation-costs"] th[aria-sort="descending"] button[aria-label="Sort conversations by Bytes sent"]',
+    );
+    assert.match(await page.$eval('[data-testid="costs-total"]', (e) => e.textContent ?? ''), /^Node total/);
+    // Each agent's costs, from the live stream: the broker and the couriers still running (a test above stopped one).
+    await page.waitForFunction(
+      () => {
+        const names = Array.from(document.querySelectorAll('[data-testid="agent-costs"] tr[data-agent]')).map(
+          (r) => (r.getAttribute('data-agent') ?? '').split('@')[0] ?? '',
+        );
+        return names.includes('broker') && names.filter((n) => n.startsWith('courier-')).length >= 3;
+      },
+      { timeout: 60_000 },
+    );
+    const brokerRow = await page.$eval('[data-testid="agent-costs"] tr[data-agent^="broker"] td.col-fuel', (e) => e.textContent ?? '');
+    assert.match(brokerRow, /^[1-9]/);
+    await screenshot(page, '10-costs');
+    await page.close();
+  });
+
   it('says on screen when the server samples the live stream', async () => {
     // A second node whose stream sends each browser 3 messages a second: one contract net (14
     // messages within a second) is more than that.

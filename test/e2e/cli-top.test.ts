@@ -2,7 +2,10 @@
  * `caxton top` as a separate `caxton` process against a real `caxton serve` running the contract
  * net (the JavaScript broker and three AssemblyScript contractors) while requests keep arriving: the
  * broker's and the contractors' handlings and fuel grow between two refreshes and show as rates,
- * every row adds into the totals line, and the same as a table for humans.
+ * every row adds into the totals line, and the same as a table for humans. Its costs (decision
+ * 2184) — handler time, sends, their bytes — grow with them; `--conversations` shows each request's
+ * conversation with the broker's fuel, and once the feed stops the conversations add up to the
+ * agents' costs, the node's totals.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -23,6 +26,23 @@ interface Row {
   memoryPages: number;
   mailbox: number;
   restarts: number;
+  handlingFuel: number;
+  handlerUs: number;
+  messagesSent: number;
+  bytesSent: number;
+  stateBytesWritten: number;
+  httpCalls: number;
+}
+const COSTS = ['handled', 'handlingFuel', 'handlerUs', 'messagesSent', 'bytesSent', 'stateBytesWritten', 'httpCalls'] as const;
+type Costs = Record<'handled' | 'fuel' | 'handlerUs' | 'messagesSent' | 'bytesSent' | 'stateBytesWritten' | 'httpCalls', number>;
+interface ConversationsRefresh {
+  at: number;
+  intervalMs: number;
+  conversations: (Costs & { conversationId: string; fuelPerS?: number; agents: (Costs & { agent: string })[] })[];
+  conversationCount: number;
+  noConversation: Costs;
+  evicted: Costs & { conversations: number };
+  totals: Costs;
 }
 interface Refresh {
   at: number;
@@ -103,7 +123,7 @@ describe('caxton top against a real caxton serve running the contract net', () =
         [...rates].sort((a, b) => b - a),
         'sorted by msg-rate, largest first',
       );
-      for (const key of ['handled', 'fuel', 'memoryPages', 'mailbox', 'restarts', 'handledPerS', 'fuelPerS'] as const)
+      for (const key of ['handled', 'fuel', 'memoryPages', 'mailbox', 'restarts', 'handledPerS', 'fuelPerS', ...COSTS] as const)
         assert.equal(
           refresh.totals[key],
           refresh.agents.reduce((s, a) => s + (a[key] ?? 0), 0),
@@ -116,6 +136,12 @@ describe('caxton top against a real caxton serve running the contract net', () =
       const c = third.agents.find((x) => x.name === name)!;
       assert.ok(c.handled > a.handled, `${name} handled ${a.handled} → ${c.handled}`);
       assert.ok(c.fuel > a.fuel, `${name} fuel ${a.fuel} → ${c.fuel}`);
+      // What its handlings cost grows with them: their time, and the messages they sent and their bytes.
+      assert.ok(c.handlerUs > a.handlerUs, `${name} handler time ${a.handlerUs} → ${c.handlerUs} µs`);
+      assert.ok(
+        c.messagesSent > a.messagesSent && c.bytesSent > a.bytesSent,
+        `${name} sent ${a.messagesSent} → ${c.messagesSent} messages, ${a.bytesSent} → ${c.bytesSent} bytes`,
+      );
     }
     const busy = [second, third].flatMap((x) => x.agents).filter((a) => a.handledPerS! > 0);
     assert.ok(busy.length > 0 && busy.every((a) => a.fuelPerS! > 0 && a.fuelPerHandling! > 0), 'a handling costs fuel');
@@ -125,9 +151,115 @@ describe('caxton top against a real caxton serve running the contract net', () =
     const r = await caxton(['top', '--iterations', '2', '--interval', '500ms', ...serve.conn]);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /sorted by fuel-rate {2}\(rates from the next refresh\)/);
-    assert.match(r.stdout, /^NAME\s+STATE\s+NODE\s+MSG\/S\s+FUEL\/S\s+FUEL\/MSG\s+HANDLED\s+FUEL\s+MEMORY\s+MAILBOX\s+RESTARTS$/m);
+    assert.match(
+      r.stdout,
+      /^NAME\s+STATE\s+NODE\s+MSG\/S\s+FUEL\/S\s+FUEL\/MSG\s+HANDLED\s+FUEL\s+HANDLER\s+SENT\s+BYTES-OUT\s+WRITTEN\s+HTTP\s+MEMORY\s+MAILBOX\s+RESTARTS$/m,
+    );
     for (const name of ['broker', 'c1', 'c2', 'c3']) assert.match(r.stdout, new RegExp(`^${name}\\s+running\\s`, 'm'));
     assert.equal(r.stdout.match(/^TOTAL \(4 agents\)/gm)?.length, 2, 'a totals line under each refresh');
+  });
+
+  it('--conversations --json: each request is a conversation whose broker burnt fuel; rates from the second look', async () => {
+    const r = await caxton([
+      'top',
+      '--conversations',
+      '--json',
+      '-n',
+      '2',
+      '--interval',
+      '1500ms',
+      '--sort',
+      'recent',
+      '--limit',
+      '50',
+      ...serve.conn,
+    ]);
+    assert.equal(r.code, 0, show(r));
+    const [first, second] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ConversationsRefresh) as [ConversationsRefresh, ConversationsRefresh];
+    assert.ok(first.conversations.every((c) => c.fuelPerS === undefined));
+    const requests = second.conversations.filter((c) => c.conversationId.startsWith('top-'));
+    assert.ok(requests.length > 0, `a request's conversation among the most recent: ${second.conversations.map((c) => c.conversationId)}`);
+    for (const c of requests)
+      assert.ok(
+        c.agents.some((a) => a.agent === 'broker' && a.fuel > 0),
+        JSON.stringify(c),
+      );
+    // A contract net lasts milliseconds: a conversation listed in both looks has a rate (0 once it ended).
+    assert.ok(
+      second.conversations.some((c) => c.fuelPerS !== undefined),
+      'a rate for a conversation seen in both looks',
+    );
+    assert.ok(second.totals.handled > first.totals.handled && second.totals.fuel > first.totals.fuel);
+  });
+
+  it('--conversations as a table: the conversations, then the rest of the node and its total', async () => {
+    const r = await caxton(['top', '--conversations', '-n', '1', '--sort', 'fuel', '--limit', '1000', ...serve.conn]);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /conversations sorted by fuel/);
+    assert.match(r.stdout, /^CONVERSATION\s+MSG\/S\s+FUEL\/S\s+HANDLED\s+FUEL\s+HANDLER\s+SENT\s+BYTES-OUT\s+WRITTEN\s+HTTP\s+AGENTS$/m);
+    // A request's conversation is the broker's alone (its cfp opens another, the contractors').
+    assert.match(r.stdout, /^top-\d+\s.*\sbroker$/m);
+    assert.match(r.stdout, /^\S+\s.*\sbroker, c\d, c\d \+1$/m);
+    assert.match(r.stdout, /^\(no conversation\)\s/m);
+    assert.match(r.stdout, /^TOTAL \(node, [\d,]+ conversations\)\s/m);
+    const agentsOnly = await caxton(['top', '--conversations', '--sort', 'mailbox', '-n', '1', ...serve.conn]);
+    assert.equal(agentsOnly.code, 2, show(agentsOnly));
+    assert.match(agentsOnly.stderr, /--sort mailbox: not a column of the conversations/);
+  });
+
+  it('once the feed stops, the conversations add up to the agents’ costs: the node’s totals', async () => {
+    feeding = false;
+    await fed;
+    // Settled: the node's totals stay the same between two looks a second apart.
+    let agents: Refresh | undefined;
+    let conversations: ConversationsRefresh | undefined;
+    await until(
+      async () => {
+        const a = await caxton(['top', '--json', '-n', '1', ...serve.conn]);
+        const c = await caxton(['top', '--conversations', '--json', '-n', '1', '--limit', '1000', ...serve.conn]);
+        const a2 = await caxton(['top', '--json', '-n', '1', ...serve.conn]);
+        for (const x of [a, c, a2]) assert.equal(x.code, 0, show(x));
+        agents = JSON.parse(a.stdout) as Refresh;
+        conversations = JSON.parse(c.stdout) as ConversationsRefresh;
+        const again = JSON.parse(a2.stdout) as Refresh;
+        return agents.totals.handled === again.totals.handled && agents.totals.handled === conversations.totals.handled;
+      },
+      'the node to settle (no handling between two looks)',
+      60_000,
+      1_000,
+    );
+    const t = conversations!.totals;
+    const fromAgents = agents!.totals;
+    assert.deepEqual(
+      [t.handled, t.fuel, t.handlerUs, t.messagesSent, t.bytesSent, t.stateBytesWritten, t.httpCalls],
+      [
+        fromAgents.handled,
+        fromAgents.handlingFuel,
+        fromAgents.handlerUs,
+        fromAgents.messagesSent,
+        fromAgents.bytesSent,
+        fromAgents.stateBytesWritten,
+        fromAgents.httpCalls,
+      ],
+      "the node's totals of the conversations are the sum of its agents' costs",
+    );
+    assert.ok(
+      fromAgents.fuel >= t.fuel,
+      'an agent’s FUEL includes what its init used; its handlings’ fuel is what conversations add up to',
+    );
+    if (conversations!.conversations.length === conversations!.conversationCount) {
+      const sum = { handled: 0, fuel: 0, messagesSent: 0, bytesSent: 0 };
+      for (const part of [...conversations!.conversations, conversations!.noConversation, conversations!.evicted])
+        for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += part[k];
+      assert.deepEqual(
+        sum,
+        { handled: t.handled, fuel: t.fuel, messagesSent: t.messagesSent, bytesSent: t.bytesSent },
+        'every conversation listed: they add up',
+      );
+    }
   });
 
   it('refuses an interval or a count it cannot honour, as a usage error with an example', async () => {

@@ -145,6 +145,12 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     assert.match(unknownLetter.stderr, /NotFound/, unknownLetter.stderr);
     assert.ok(typeof json(await authed('RedriveDeadLetters', JSON.stringify({ agent: 'grpcurl-echo' }))) === 'object');
     assert.deepEqual(json(await authed('PurgeDeadLetters', JSON.stringify({ agent: 'grpcurl-echo' })))['purged'] ?? [], []);
+    // Conversation costs (decision 2184): the node's sums, in proto JSON (64-bit figures as strings).
+    const costs = json(await authed('GetConversationCosts', JSON.stringify({ sort: 'recent', limit: 10 })));
+    assert.ok(Number((costs['totals'] as Record<string, unknown>)['handled']) > 0, JSON.stringify(costs));
+    const badSort = await authed('GetConversationCosts', JSON.stringify({ sort: 'cheapest' }));
+    assert.notEqual(badSort.code, 0);
+    assert.match(badSort.stderr, /InvalidArgument/, badSort.stderr);
     // State (decision 1600): import one entry (client stream), read it back three ways.
     const imported = json(
       await authed('ImportState', JSON.stringify({ agent: 'grpcurl-echo', replace: true, entries: [{ key: 'greeting', value: 'hello' }] })),

@@ -143,7 +143,10 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
     for (const a of costs('handle cfp').concat(costs('handle request'))) {
       assert.ok(Number(a['caxton.fuel']) > 0 && Number(a['caxton.handler_us']) > 0, JSON.stringify(a));
       assert.equal(a['caxton.state_keys_written'], '0');
+      assert.equal(a['caxton.state_bytes_written'], '0');
       assert.equal(a['caxton.http_calls'], '0');
+      // The content of what it sent (decision 2184): an agree and a cfp, a propose.
+      assert.ok(Number(a['caxton.bytes_sent']) > 0, JSON.stringify(a));
     }
     // The cfp is its own conversation (the broker's), yet it continues the request's trace.
     const cfpConversations = new Set(

@@ -126,6 +126,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['breaker', formatBreaker(a.breaker)],
     ['absent queue', formatAbsentQueue(a)],
     ['handled', formatCount(a.messagesHandled)],
+    ['costs', formatCosts(a.costs)],
     ['restarts', String(a.restarts)],
     [
       'last error',
@@ -140,6 +141,19 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['updated', `${formatTime(a.updatedAt)} (${formatAge(a.updatedAt, now)})`],
   ];
   return renderFields(fields);
+}
+
+/**
+ * What its handlings cost since deployed (decision 2184): `4.2M fuel, 12.3 ms in handlers, 40 sent
+ * (1.2 KiB), 256 B state written, 0 HTTP calls`.
+ */
+function formatCosts(c: AgentView['costs']): string {
+  if (c === undefined) return '(not counted on this node)';
+  const ms = c.handlerUs >= 1e6 ? `${(c.handlerUs / 1e6).toFixed(1)} s` : `${(c.handlerUs / 1000).toFixed(1)} ms`;
+  return (
+    `${formatCount(c.fuel)} fuel, ${ms} in handlers, ${formatCount(c.messagesSent)} sent (${formatBytes(c.bytesSent)}), ` +
+    `${formatBytes(c.stateBytesWritten)} state written, ${formatCount(c.httpCalls)} HTTP call${c.httpCalls === 1 ? '' : 's'}`
+  );
 }
 
 /** `GET api.example.com:443/v1/, *.cdn.example.com (private); timeout 10s, max 192 KiB`. */

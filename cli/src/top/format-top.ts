@@ -1,6 +1,6 @@
 /** `caxton top` for humans: the sorted rows and the totals under them. */
 import { renderTable, type Column } from '../format/table.js';
-import { formatCount, formatPages } from '../format/units.js';
+import { formatBytes, formatCount, formatDuration, formatPages } from '../format/units.js';
 import type { TopRow, TopTotals } from './top-rows.js';
 
 const rate = (n: number | undefined): string => (n === undefined ? '-' : n >= 100 ? formatCount(Math.round(n)) : n.toFixed(1));
@@ -14,6 +14,14 @@ export function formatFuel(n: number): string {
   return String(Math.round(n));
 }
 
+/** Handler wall time: 850µs, 12.3ms, 4.2s, 5m 3s. */
+export function formatMicros(us: number): string {
+  if (us < 1000) return `${Math.round(us)}µs`;
+  if (us < 1e6) return `${(us / 1000).toFixed(1)}ms`;
+  if (us < 60e6) return `${(us / 1e6).toFixed(1)}s`;
+  return formatDuration(us / 1000);
+}
+
 type Line = TopRow | (TopTotals & { name: string; state: string; nodeId: string });
 
 const COLUMNS: Column<Line>[] = [
@@ -25,6 +33,11 @@ const COLUMNS: Column<Line>[] = [
   { header: 'FUEL/MSG', value: (r) => fuelRate(r.fuelPerHandling), right: true },
   { header: 'HANDLED', value: (r) => formatCount(r.handled), right: true },
   { header: 'FUEL', value: (r) => formatFuel(r.fuel), right: true },
+  { header: 'HANDLER', value: (r) => formatMicros(r.handlerUs), right: true },
+  { header: 'SENT', value: (r) => formatCount(r.messagesSent), right: true },
+  { header: 'BYTES-OUT', value: (r) => formatBytes(r.bytesSent), right: true },
+  { header: 'WRITTEN', value: (r) => formatBytes(r.stateBytesWritten), right: true },
+  { header: 'HTTP', value: (r) => formatCount(r.httpCalls), right: true },
   { header: 'MEMORY', value: (r) => formatPages(r.memoryPages), right: true },
   { header: 'MAILBOX', value: (r) => formatCount(r.mailbox), right: true },
   { header: 'RESTARTS', value: (r) => String(r.restarts), right: true },

@@ -27,11 +27,35 @@ export interface TopRow {
   memoryPages: number;
   mailbox: number;
   restarts: number;
+  /**
+   * What its handlings cost since deployed (decision 2184): 0 from a node that does not count them.
+   * `handlingFuel` is `fuel` less what its init used: the fuel its conversations add up to.
+   */
+  handlingFuel: number;
+  handlerUs: number;
+  messagesSent: number;
+  bytesSent: number;
+  stateBytesWritten: number;
+  httpCalls: number;
 }
 
 export type TopTotals = Omit<TopRow, 'name' | 'state' | 'nodeId' | 'fuelPerHandling'> & { agents: number; fuelPerHandling?: number };
 
-export const TOP_SORT_KEYS = ['fuel-rate', 'msg-rate', 'fuel', 'handled', 'mailbox', 'memory', 'restarts', 'name'] as const;
+export const TOP_SORT_KEYS = [
+  'fuel-rate',
+  'msg-rate',
+  'fuel',
+  'handled',
+  'handler-time',
+  'sent',
+  'bytes-sent',
+  'state-bytes',
+  'http',
+  'mailbox',
+  'memory',
+  'restarts',
+  'name',
+] as const;
 export type TopSortKey = (typeof TOP_SORT_KEYS)[number];
 
 /**
@@ -52,6 +76,12 @@ export function topRows(now: TopSnapshot, before?: TopSnapshot): TopRow[] {
       memoryPages: a.memoryPages,
       mailbox: a.mailboxDepth,
       restarts: a.restarts,
+      handlingFuel: a.costs?.fuel ?? 0,
+      handlerUs: a.costs?.handlerUs ?? 0,
+      messagesSent: a.costs?.messagesSent ?? 0,
+      bytesSent: a.costs?.bytesSent ?? 0,
+      stateBytesWritten: a.costs?.stateBytesWritten ?? 0,
+      httpCalls: a.costs?.httpCalls ?? 0,
     };
     const p = previous.get(a.name);
     if (seconds > 0 && p !== undefined && p.messagesHandled <= a.messagesHandled && p.fuelUsed <= a.fuelUsed) {
@@ -76,6 +106,12 @@ export function topTotals(rows: readonly TopRow[]): TopTotals {
     memoryPages: sum((r) => r.memoryPages),
     mailbox: sum((r) => r.mailbox),
     restarts: sum((r) => r.restarts),
+    handlingFuel: sum((r) => r.handlingFuel),
+    handlerUs: sum((r) => r.handlerUs),
+    messagesSent: sum((r) => r.messagesSent),
+    bytesSent: sum((r) => r.bytesSent),
+    stateBytesWritten: sum((r) => r.stateBytesWritten),
+    httpCalls: sum((r) => r.httpCalls),
   };
   if (rated) {
     totals.handledPerS = sum((r) => r.handledPerS);
@@ -95,6 +131,11 @@ const BY: Record<Exclude<TopSortKey, 'name'>, (r: TopRow) => [number, number]> =
   'msg-rate': (r) => (r.handledPerS === undefined ? [0, r.handled] : [1, r.handledPerS]),
   fuel: (r) => [1, r.fuel],
   handled: (r) => [1, r.handled],
+  'handler-time': (r) => [1, r.handlerUs],
+  sent: (r) => [1, r.messagesSent],
+  'bytes-sent': (r) => [1, r.bytesSent],
+  'state-bytes': (r) => [1, r.stateBytesWritten],
+  http: (r) => [1, r.httpCalls],
   mailbox: (r) => [1, r.mailbox],
   memory: (r) => [1, r.memoryPages],
   restarts: (r) => [1, r.restarts],

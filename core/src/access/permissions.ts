@@ -44,7 +44,7 @@ export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
   'agents.stop': 'stop agents',
   'agents.suspend': 'suspend and resume single agents',
   'messages.send': 'send ACL messages to agents as the operator',
-  'messages.read': 'follow the message tail',
+  'messages.read': "follow the message tail; read what conversations cost (their ids are the messages', decision 2184)",
   'logs.read': "read agents' logs",
   'directory.read': 'search the directory facilitator and list topic subscriptions',
   'node.status': "read the node's status",
@@ -120,6 +120,8 @@ export const RPC_ACCESS = {
   GetDeadLetter: { permission: 'deadletters.read', target: NODE, changes: false },
   RedriveDeadLetters: { permission: 'deadletters.manage', target: NODE, changes: true },
   PurgeDeadLetters: { permission: 'deadletters.manage', target: NODE, changes: true },
+  // Conversation ids are the messages' (decision 2184): read as the tail is, node-wide.
+  GetConversationCosts: { permission: 'messages.read', target: NODE, changes: false },
 } as const satisfies Record<string, RpcAccess>;
 
 export type RpcName = keyof typeof RPC_ACCESS;

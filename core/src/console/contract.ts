@@ -19,12 +19,14 @@
  * - `GET  /api/messages?conversation=&agent=&performative=&protocol=&before=&limit=` → MessagesResponse
  * - `GET  /api/stream?agent=&conversation=&performative=&protocol=` → text/event-stream, see StreamEvent
  * - `GET  /api/nodes`                           → NodesResponse
+ * - `GET  /api/conversations/costs[/:id]?sort=&limit=` → ConversationCostsView (decision 2184)
  * - `GET  /` and static assets: the single-page console, strict CSP, no data in the page.
  */
 import type { AclMessage } from '../acl/message.js';
 import type { Permission } from '../access/permissions.js';
 import type { RoleName } from '../access/roles.js';
 import type { ConversationReplay } from '../control/replay-trace.js';
+import type { HandlingCosts } from '../control/costs.js';
 
 /** The caller's role (decision 1760): what it may do is `WhoAmI.permissions`. */
 export type ConsoleRole = RoleName;
@@ -66,6 +68,8 @@ export interface AgentRow {
   breaker?: 'open' | 'half-open';
   /** A blue-green or canary rollout, in progress or the last one (decision 1871): `canary:10 baking v3`. */
   rollout?: string;
+  /** What its handlings cost since deployed on its node (decision 2184); absent where that node counts none. */
+  costs?: HandlingCosts;
 }
 
 /** One conversation an agent took part in, as far as the console has seen it. */

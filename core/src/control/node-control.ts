@@ -23,6 +23,7 @@ import type { ReplicasView } from './replicas.js';
 import type { A2aCardSpec } from './a2a-card.js';
 import type { OntologySchemas } from './ontologies.js';
 import type { StateWrite } from './state.js';
+import type { ConversationCostsQuery, ConversationCostsView, HandlingCosts } from './costs.js';
 import type { IdempotencyKey } from './idempotency-key.js';
 import type { DeadLetterControl } from './dead-letters.js';
 
@@ -186,6 +187,11 @@ export interface AgentStatus {
    * replicas, a rollout's candidate — as the bus reported them; it only grows (decision 2101).
    */
   messagesHandled: number;
+  /**
+   * What those handlings cost, summed since the deployment on this node (issue 61, decision 2184);
+   * absent where the node counts none (an instance another node holds).
+   */
+  costs?: HandlingCosts;
   lastError?: AgentFailure;
   createdAt: number;
   updatedAt: number;
@@ -442,6 +448,12 @@ export interface NodeControl extends StateControl, DeadLetterControl {
   listAgents(): Promise<AgentStatus[]>;
   /** Undefined when no such agent is deployed (the API answers NOT_FOUND). */
   getAgent(name: string): Promise<AgentStatus | undefined>;
+  /**
+   * What conversations cost on this node (issue 61, decision 2184): the `limit` largest by `sort`
+   * (or the most recently handled), with the sums they add up to. `conversationId`: that one only
+   * (none listed when the node holds no figures for it).
+   */
+  conversationCosts(query: ConversationCostsQuery): Promise<ConversationCostsView>;
   /**
    * Put a message from the operator on the bus; resolves once accepted (durable). With an
    * idempotency key (decision 1700) a repeat of the same send is answered with the first one's

@@ -27,6 +27,7 @@ import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.
 import type * as W from '@caxton/client';
 import { stateHandlers } from './state-handlers.js';
 import { deadLetterHandlers } from './dead-letter-handlers.js';
+import { costHandlers } from './cost-handlers.js';
 import { continueCallTrace } from '../telemetry/api-spans.js';
 import { auditHandlers } from './audit-handlers.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
@@ -199,6 +200,7 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
 
     ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
     ...deadLetterHandlers(ctx, node),
+    ...costHandlers(ctx, node),
     ...auditHandlers(ctx, opts.audit),
     ...killSwitchHandlers(ctx),
     ...tokenHandlers(ctx, opts.tokens, opts.issuer),

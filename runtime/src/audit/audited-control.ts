@@ -344,6 +344,7 @@ class CallerControl implements NodeControl {
   // Reads: nothing changes, nothing is recorded here (the API records reads when asked to).
   listAgents: NodeControl['listAgents'] = () => this.inner.listAgents();
   getAgent: NodeControl['getAgent'] = (name) => this.inner.getAgent(name);
+  conversationCosts: NodeControl['conversationCosts'] = (query) => this.inner.conversationCosts(query);
   // Runs agent code offline and changes nothing: a read, not audited (as getAgent).
   replayConversation: NodeControl['replayConversation'] = (agent, conversationId) => this.inner.replayConversation(agent, conversationId);
   tail: NodeControl['tail'] = (filter, sink) => this.inner.tail(filter, sink);

@@ -33,6 +33,7 @@ import { fairnessLimits, ShardFairness, type FairnessLimits } from './shard-fair
 import { MONOTONIC_CLOCK, type FairnessClock, type FairnessTimer } from './fairness-clock.js';
 import { planBatch, planInit, type PlanSettings, type WorkPlan } from './plan/handling-plan.js';
 import { uniqueWallClock } from './plan/unique-wall-clock.js';
+import { contentBytesOf, stateBytesOf } from './handling-cost.js';
 import {
   startHandleSpan,
   endSpan,
@@ -526,6 +527,9 @@ export class DispatchLoop {
               ? traceIdsOf(item.delivery.message)
               : undefined;
       for (const line of result.logs) this.opts.events.emit({ type: 'log', agent: item.agent, line, trace });
+      // What the handling cost in bytes (decision 2184): measured once, for its span and its event.
+      const bytesSent = contentBytesOf(result.outbox);
+      const stateBytesWritten = stateBytesOf(result.stateWrites);
       if (handle) {
         // What the handling cost, on its span (issue 61): a conversation's trace sums to what it cost.
         const span = handle.span;
@@ -534,6 +538,8 @@ export class DispatchLoop {
         if (result.durationUs !== undefined) span.setAttribute('caxton.handler_us', result.durationUs);
         span.setAttribute('caxton.messages_sent', result.outbox.length);
         span.setAttribute('caxton.state_keys_written', result.stateWrites.length);
+        span.setAttribute('caxton.bytes_sent', bytesSent);
+        span.setAttribute('caxton.state_bytes_written', stateBytesWritten);
         span.setAttribute('caxton.http_calls', result.http.length);
         endSpan(span, outcome.status === 'crashed' ? { kind: outcome.kind, message: outcome.message } : undefined);
       }
@@ -547,10 +553,26 @@ export class DispatchLoop {
           fuelUsed: result.fuelUsed,
           attempt: item.attempt,
           durationUs: result.durationUs,
+          conversationId: item.delivery.message.conversationId,
+          messagesSent: result.outbox.length,
+          bytesSent,
+          stateBytesWritten,
+          httpCalls: result.http.length,
         });
       } else if (this.opts.events.wants('timer-handled')) {
         // a node always listens (its handled counter, decision 2101): one event object per timer handling
-        this.opts.events.emit({ type: 'timer-handled', agent: item.agent, timerId: item.timerId, outcome, fuelUsed: result.fuelUsed });
+        this.opts.events.emit({
+          type: 'timer-handled',
+          agent: item.agent,
+          timerId: item.timerId,
+          outcome,
+          fuelUsed: result.fuelUsed,
+          durationUs: result.durationUs,
+          messagesSent: result.outbox.length,
+          bytesSent,
+          stateBytesWritten,
+          httpCalls: result.http.length,
+        });
       }
       if (result.outbox.length === 0 || plan.disposition !== 'commit') continue;
       // No span but a received context (an unsampled one): the sends carry it on unchanged.

@@ -24,12 +24,30 @@ export type BusEvent =
       fuelUsed: number;
       attempt: number;
       durationUs?: number | undefined;
+      /** The delivered message's conversation id, if it had one: its costs are that conversation's (decision 2184). */
+      conversationId: string | undefined;
+      /** What the handling cost beside fuel and time (decision 2184): see HandlingCosts. */
+      messagesSent: number;
+      bytesSent: number;
+      stateBytesWritten: number;
+      httpCalls: number;
     }
   /**
    * A timer of the agent was handled (decision 2101): what `handled` says of a delivery. Its own
    * type, so the listeners of `handled` (message metrics, breakers, redeliveries) stay about messages.
    */
-  | { type: 'timer-handled'; agent: string; timerId: string | undefined; outcome: ExecutionOutcome; fuelUsed: number }
+  | {
+      type: 'timer-handled';
+      agent: string;
+      timerId: string | undefined;
+      outcome: ExecutionOutcome;
+      fuelUsed: number;
+      durationUs: number | undefined;
+      messagesSent: number;
+      bytesSent: number;
+      stateBytesWritten: number;
+      httpCalls: number;
+    }
   /** Completion of these deliveries is durable: they will never be handed to their agent again. */
   | { type: 'completed'; deliveryIds: string[] }
   | { type: 'dead-lettered'; agent: string; deliveryId: string; reason: string; attempts: number }

@@ -32,6 +32,8 @@ import {
   type LogEntry,
   type MessagesResponse,
   type NodeControl,
+  type ConversationCostsView,
+  parseConversationCostsQuery,
   type NodeStats,
   type NodesResponse,
   type ReplayResponse,
@@ -204,6 +206,17 @@ export class ConsoleApi {
     const filter = messageFilter(params);
     const before = params.get('before') ?? undefined;
     return this.history(filter, before === '' ? undefined : before, limitParam(params, 200, MAX_HISTORY_PAGE));
+  }
+
+  /** `GET /api/conversations/costs[/<id>]?sort=&limit=` (decision 2184): checked as the gRPC API checks GetConversationCosts. */
+  conversationCosts(conversation: string | undefined, params: URLSearchParams): Promise<ConversationCostsView> {
+    const limit = params.get('limit');
+    const query = parseConversationCostsQuery({
+      ...(params.get('sort') !== null ? { sort: params.get('sort')! } : {}),
+      ...(limit !== null && limit !== '' ? { limit: Number(limit) } : {}),
+      ...(conversation !== undefined ? { conversationId: conversation } : {}),
+    });
+    return this.d.control.conversationCosts(query);
   }
 
   async nodes(): Promise<NodesResponse> {

@@ -18,7 +18,9 @@ export type ApiRoute =
   | { name: 'messages' }
   | { name: 'send' }
   | { name: 'stream' }
-  | { name: 'nodes' };
+  | { name: 'nodes' }
+  /** What conversations cost (decision 2184): the largest, or `conversation`'s alone. */
+  | { name: 'conversation-costs'; conversation?: string };
 
 export type Route = { api: ApiRoute; method: string } | { static: string };
 
@@ -37,9 +39,19 @@ export const ROUTE_METHOD: Readonly<Record<ApiRoute['name'], string>> = {
   send: 'SendMessage',
   stream: 'TailMessages',
   nodes: 'NodeStatus',
+  'conversation-costs': 'GetConversationCosts',
 };
 
 const POST_ROUTES: ReadonlySet<ApiRoute['name']> = new Set(['deploy', 'upgrade', 'stop', 'send']);
+
+/** A path segment as given when it is not valid percent-encoding (it then names nothing that exists). */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 function agentName(segment: string): string {
   let name: string;
@@ -64,6 +76,8 @@ function apiRoute(parts: string[]): ApiRoute | undefined {
   if (a === 'messages' && b === undefined) return { name: 'messages' };
   if (a === 'stream' && b === undefined) return { name: 'stream' };
   if (a === 'nodes' && b === undefined) return { name: 'nodes' };
+  if (a === 'conversations' && b === 'costs')
+    return c === undefined ? { name: 'conversation-costs' } : { name: 'conversation-costs', conversation: decoded(c) };
   if (a !== 'agents') return undefined;
   if (b === undefined) return { name: 'agents' };
   if (c === undefined) return { name: 'agent', agent: agentName(b) };

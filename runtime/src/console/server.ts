@@ -278,6 +278,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         return sendJson(res, 200, await api.messages(params));
       case 'nodes':
         return sendJson(res, 200, await api.nodes());
+      case 'conversation-costs':
+        return sendJson(res, 200, await api.conversationCosts(api_.conversation, params));
       case 'stream':
         return live.start(res, messageFilter(params));
     }

@@ -42,6 +42,7 @@ export function agentRow(status: AgentStatus): AgentRow {
     restarts: status.restarts,
     ...(status.breaker ? { breaker: status.breaker.state } : {}),
     ...(status.rollout ? { rollout: rolloutLine(status.rollout) } : {}),
+    ...(status.costs ? { costs: status.costs } : {}),
   };
 }
 

@@ -73,6 +73,11 @@ interface LabelTotals {
   labels: { agent: Attributes; outcome: Record<Outcome, Attributes> };
   handled: Record<Outcome, number>;
   fuel: number;
+  /** What the handlings cost beside fuel (decision 2184). */
+  sent: number;
+  sentBytes: number;
+  stateBytes: number;
+  httpCalls: number;
 }
 
 export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): () => void {
@@ -87,6 +92,22 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
   const fuel = meter.createObservableCounter('caxton.agent.fuel.used', {
     description: 'Fuel (wasm instructions, host calls included) agents used handling messages',
     unit: '{fuel}',
+  });
+  // What handlings cost beside fuel (decision 2184): per agent only, never per conversation (its
+  // ids are the senders' and unbounded; the console and `caxton top --conversations` show those).
+  const sent = meter.createObservableCounter('caxton.agent.messages.sent', {
+    description: 'Messages the agent sent while handling messages',
+  });
+  const sentBytes = meter.createObservableCounter('caxton.agent.sent.bytes', {
+    description: 'UTF-8 bytes of the content of the messages the agent sent while handling messages',
+    unit: 'By',
+  });
+  const stateBytes = meter.createObservableCounter('caxton.agent.state.written.bytes', {
+    description: 'UTF-8 bytes of the state keys and values the agent wrote while handling messages',
+    unit: 'By',
+  });
+  const httpCalls = meter.createObservableCounter('caxton.agent.http.calls', {
+    description: 'Outbound HTTP requests the agent started while handling messages',
   });
   const crashes = meter.createCounter('caxton.agent.crashes', { description: 'Handlings that crashed the agent instance, by crash kind' });
   const memory = meter.createObservableGauge('caxton.agent.memory.bytes', {
@@ -117,7 +138,18 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
         rejected: { agent: a, outcome: 'rejected' },
         crashed: { agent: a, outcome: 'crashed' },
       };
-      totals.set(a, (t = { labels: { agent: { agent: a }, outcome }, handled: { ok: 0, rejected: 0, crashed: 0 }, fuel: 0 }));
+      totals.set(
+        a,
+        (t = {
+          labels: { agent: { agent: a }, outcome },
+          handled: { ok: 0, rejected: 0, crashed: 0 },
+          fuel: 0,
+          sent: 0,
+          sentBytes: 0,
+          stateBytes: 0,
+          httpCalls: 0,
+        }),
+      );
     }
     return t;
   };
@@ -144,6 +176,10 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     const l = labelsOf(e.agent);
     l.totals.handled[status]++;
     l.totals.fuel += e.fuelUsed;
+    l.totals.sent += e.messagesSent;
+    l.totals.sentBytes += e.bytesSent;
+    l.totals.stateBytes += e.stateBytesWritten;
+    l.totals.httpCalls += e.httpCalls;
     if (e.durationUs !== undefined) duration.record(e.durationUs / 1e6, l.agent);
     if (e.outcome.status === 'crashed') {
       const kind = e.outcome.kind;
@@ -158,6 +194,10 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     for (const t of totals.values()) {
       for (const o of ['ok', 'rejected', 'crashed'] as const) if (t.handled[o] > 0) r.observe(handled, t.handled[o], t.labels.outcome[o]);
       if (t.fuel > 0) r.observe(fuel, t.fuel, t.labels.agent);
+      if (t.sent > 0) r.observe(sent, t.sent, t.labels.agent);
+      if (t.sentBytes > 0) r.observe(sentBytes, t.sentBytes, t.labels.agent);
+      if (t.stateBytes > 0) r.observe(stateBytes, t.stateBytes, t.labels.agent);
+      if (t.httpCalls > 0) r.observe(httpCalls, t.httpCalls, t.labels.agent);
     }
     const samples = await source.sample();
     // Several agents may fold into `other`: their values are summed, an observation per label set.
@@ -205,7 +245,7 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
       for (const [quota, n] of sum.quota) if (n > 0) r.observe(refusals, n, { ...sum.attrs, quota });
     }
   };
-  const observables = [handled, fuel, memory, restarts, refusals, mailbox, timers];
+  const observables = [handled, fuel, sent, sentBytes, stateBytes, httpCalls, memory, restarts, refusals, mailbox, timers];
   meter.addBatchObservableCallback(observe, observables);
   return () => {
     off();

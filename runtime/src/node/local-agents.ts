@@ -5,11 +5,12 @@
  * wait, durable, in its mailbox.
  */
 import type { AgentBreaker, AgentId, AgentState, AgentStatus } from '@caxton/core';
-import { CaxtonError, type Instrumentation } from '@caxton/core';
+import { CaxtonError, zeroCosts, type HandlingCosts, type Instrumentation } from '@caxton/core';
 import { previousShown, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
+import { addSample, type HandlingSample } from './costs/conversation-costs.js';
 
 export type AgentLogLevel = 'info' | 'warn' | 'error';
 
@@ -36,6 +37,8 @@ export interface LocalAgent {
    * (the same object) keeps it.
    */
   handled?: number;
+  /** What those handlings cost (decision 2184): kept as `handled` is; absent until the first. */
+  costs?: HandlingCosts;
 }
 
 export interface LocalAgentsOptions {
@@ -72,9 +75,12 @@ export class LocalAgents {
   }
 
   /** The bus reported a handling of `name` (decision 2101): counted if it is deployed here, else nothing to count into. */
-  countHandled(name: string): void {
+  countHandled(name: string, cost: HandlingSample): boolean {
     const local = this.agents.get(name);
-    if (local !== undefined) local.handled = (local.handled ?? 0) + 1;
+    if (local === undefined) return false;
+    local.handled = (local.handled ?? 0) + 1;
+    addSample((local.costs ??= zeroCosts()), cost);
+    return true;
   }
 
   names(): string[] {
@@ -126,6 +132,7 @@ export class LocalAgents {
       memoryPages: stats?.memoryPages ?? 0,
       mailboxDepth: this.o.messaging.mailboxDepth(name),
       messagesHandled: local.handled ?? 0,
+      costs: local.costs === undefined ? zeroCosts() : { ...local.costs },
       ...(lastError ? { lastError } : {}),
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,

@@ -12,6 +12,8 @@ import { RESERVED_AGENT_NAMES } from './lifecycle/index.js';
 import type {
   AclMessage,
   AgentStatus,
+  ConversationCostsQuery,
+  ConversationCostsView,
   ConversationReplay,
   DeploySpec,
   EdgeTicket,
@@ -252,6 +254,16 @@ export class LocalNodeControl implements NodeControl {
 
   async listAgents(): Promise<AgentStatus[]> {
     return (await this.d.agents.list()).map((a) => this.shown(a));
+  }
+
+  async conversationCosts(query: ConversationCostsQuery): Promise<ConversationCostsView> {
+    const ledger = this.d.agents.conversationCosts;
+    const at = Date.now();
+    if (query.conversationId === undefined) return ledger.read(query, at);
+    // One conversation: its row alone, beside the same sums.
+    const view = ledger.read({ limit: 0 }, at);
+    const one = ledger.get(query.conversationId);
+    return { ...view, conversations: one === undefined ? [] : [one] };
   }
 
   async getAgent(name: string): Promise<AgentStatus | undefined> {

@@ -108,6 +108,7 @@ describe('the roles', () => {
     const allowed = methods.filter((m) => may('observer', m));
     assert.deepEqual(allowed, [
       'GetAgent',
+      'GetConversationCosts',
       'GetDeadLetter',
       'ListAgents',
       'ListDeadLetters',
@@ -125,6 +126,7 @@ describe('the roles', () => {
     assert.deepEqual(allowed, [
       'ExportState',
       'GetAgent',
+      'GetConversationCosts',
       'GetDeadLetter',
       'GetState',
       'ListAgents',

@@ -124,6 +124,7 @@ describe('server reflection and health (no token)', () => {
       GetDeadLetter: '.caxton.v1.GetDeadLetterRequest -> .caxton.v1.GetDeadLetterResponse',
       RedriveDeadLetters: '.caxton.v1.RedriveDeadLettersRequest -> .caxton.v1.RedriveDeadLettersResponse',
       PurgeDeadLetters: '.caxton.v1.PurgeDeadLettersRequest -> .caxton.v1.PurgeDeadLettersResponse',
+      GetConversationCosts: '.caxton.v1.GetConversationCostsRequest -> .caxton.v1.GetConversationCostsResponse',
     });
     assert.ok(caxton.messageType.some((m) => m.name === 'AgentInfo'));
   });

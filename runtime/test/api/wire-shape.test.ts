@@ -95,6 +95,7 @@ const agent: W.WireAgentInfo = {
   },
   topics: { patterns: ['orders.*', 'alerts'] },
   elsewhere: { partition: 7 },
+  costs: { handled: 6, fuel: 99, handlerUs: 1234, messagesSent: 7, bytesSent: 512, stateBytesWritten: 64, httpCalls: 1 },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo',
@@ -183,6 +184,20 @@ const requests: Record<string, unknown[]> = {
     { ids: [], agent: 'echo', to: '' } satisfies W.WireRedriveDeadLettersRequest,
   ],
   PurgeDeadLetters: [{ ids: ['m1>echo'], agent: '' } satisfies W.WirePurgeDeadLettersRequest],
+  GetConversationCosts: [
+    { sort: 'bytesSent', limit: 20, conversationId: '' } satisfies W.WireGetConversationCostsRequest,
+    { sort: '', limit: 0, conversationId: 'parcel-1' } satisfies W.WireGetConversationCostsRequest,
+  ],
+};
+
+const wireCosts: W.WireHandlingCosts = {
+  handled: 2,
+  fuel: 9_000,
+  handlerUs: 40,
+  messagesSent: 3,
+  bytesSent: 120,
+  stateBytesWritten: 8,
+  httpCalls: 1,
 };
 
 const issued: W.WireIssuedToken = {
@@ -266,6 +281,24 @@ const responses: Record<string, unknown> = {
     redriven: [{ id: 'm1>echo', deliveryId: 'r-1>echo2', receiver: 'echo2' }],
   } satisfies W.WireRedriveDeadLettersResponse,
   PurgeDeadLetters: { purged: ['m1>echo'] } satisfies W.WirePurgeDeadLettersResponse,
+  GetConversationCosts: {
+    atUnixMs: 14,
+    conversationCount: 2,
+    conversations: [
+      {
+        conversationId: 'parcel-1',
+        costs: wireCosts,
+        firstAtUnixMs: 10,
+        lastAtUnixMs: 12,
+        agents: [{ agent: 'broker', costs: wireCosts }],
+        otherAgents: wireCosts,
+      },
+    ],
+    noConversation: wireCosts,
+    evicted: wireCosts,
+    evictedConversations: 3,
+    totals: wireCosts,
+  } satisfies W.WireGetConversationCostsResponse,
 };
 
 /** proto-loader adds `_field` markers for proto3 optional fields; they are not part of wire.ts. */
@@ -479,5 +512,10 @@ describe('an instance another node holds, on the wire (decision 2060)', () => {
     const here = trip(base);
     assert.equal(here.elsewhere, undefined);
     assert.equal(here.state, 'stopped');
+  });
+  it('carries what its handlings cost (decision 2184); none counted (an older node) is absent, not zeros', () => {
+    const costs = { handled: 3, fuel: 9_000_000_000, handlerUs: 5, messagesSent: 2, bytesSent: 40, stateBytesWritten: 0, httpCalls: 0 };
+    assert.deepEqual(trip({ ...base, costs }).costs, costs);
+    assert.equal(trip(base).costs, undefined);
   });
 });

@@ -38,6 +38,11 @@ const handled = (agent: string, status: 'ok' | 'crashed' | 'not-running', durati
   fuelUsed: 1000,
   attempt: 1,
   durationUs,
+  conversationId: undefined,
+  messagesSent: 0,
+  bytesSent: 0,
+  stateBytesWritten: 0,
+  httpCalls: 0,
   outcome:
     status === 'ok' ? { status } : status === 'crashed' ? { status, kind: 'trap' as const, message: 'boom' } : { status, reason: 'failed' },
 });

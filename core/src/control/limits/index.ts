@@ -45,3 +45,4 @@ export * from './state-limits.js';
 export * from './body-limits.js';
 export * from './registry-limits.js';
 export * from './mtp-limits.js';
+export * from './conversation-cost-limits.js';

@@ -34,6 +34,7 @@ import { Rollouts } from '../rollouts/index.js';
 import { RecordedRollouts } from '../rollouts/index.js';
 import { AgentReplicas } from '../replicas/index.js';
 import { countHandlings } from '../handled-counts.js';
+import { ConversationCostLedger } from '../costs/conversation-costs.js';
 import { ClusterReplicaCounts } from '../replicas/index.js';
 import type { AgentResidency } from '../agent-residency.js';
 import { LocalAgents, type AgentLifecycleEvent } from '../local-agents.js';
@@ -59,6 +60,8 @@ export class AgentLifecycle implements LifecycleParts {
   readonly kinds: AgentKinds;
   /** Replicas behind one name (decision 2010). */
   readonly replicas: AgentReplicas;
+  /** What each conversation cost on this node (decision 2184), fed with the agents' handled counts. */
+  readonly conversationCosts = new ConversationCostLedger();
   /** Replica units' sandboxes on this node (decision 2096), set by a cluster residency: they hold AgentReplicas' budget too. */
   private unitsHeld: () => number = () => 0;
   /** Their count in a cluster's registry record (decision 2091). */
@@ -72,7 +75,7 @@ export class AgentLifecycle implements LifecycleParts {
   constructor(readonly o: AgentLifecycleOptions) {
     this.local = new LocalAgents({ nodeId: o.nodeId, host: o.host, messaging: o.messaging, events: this.events, onStarted: o.onStarted });
     // For the node's life (the lifecycle is the node's): nothing to unsubscribe.
-    countHandlings(o.busEvents, this.local);
+    countHandlings(o.busEvents, this.local, this.conversationCosts);
     this.kinds = new AgentKinds({
       local: this.local,
       host: o.host,

@@ -32,6 +32,8 @@ import { MemoryMessageLog } from '../../../src/log/memory/memory-message-log.js'
 import { NotClusteredError } from '../../../src/node/kill-switch/errors.js';
 import { NodeStateControl } from '../../../src/node/state-control.js';
 import { DeadLetterOperations } from '../../../src/node/dead-letter-operations.js';
+import { ConversationCostLedger } from '../../../src/node/costs/conversation-costs.js';
+import type { ConversationCostsQuery, ConversationCostsView } from '@caxton/core';
 import type { DeadLetterQuery, DeadLetterSelection, DeadLetterView, PurgeResult, RedriveRequest, RedriveResult } from '@caxton/core';
 
 export const DEFAULT_FUEL = 1_000_000;
@@ -250,6 +252,13 @@ export class MemoryNode implements NodeControl {
       'this node keeps no log to replay from (a memory log)',
       'a node on its embedded log (the default) or in a cluster keeps one',
     );
+  }
+
+  /** Runs no agent code: its ledger stays empty (tests of a real node's costs use a real node). */
+  readonly costs = new ConversationCostLedger();
+
+  async conversationCosts(query: ConversationCostsQuery): Promise<ConversationCostsView> {
+    return this.costs.read(query, Date.now());
   }
 
   async getAgent(name: string): Promise<AgentStatus | undefined> {
