@@ -101,6 +101,11 @@ describe('caxton top --conversations rows', () => {
 
   it('a sender’s id reaches the terminal without control characters, cut to 40 characters', () => {
     assert.equal(printableId('evil\u001b[2Jid\u0007'), 'evil?[2Jid?');
+    assert.equal(
+      printableId('order\u202eTXT.exe\u2066x\u200by\ufeff'),
+      'order?TXT.exe?x?y?',
+      'bidi and zero-width characters cannot reorder what the terminal shows',
+    );
     assert.equal([...printableId('x'.repeat(100))].length, 40);
   });
 

@@ -29,7 +29,7 @@ const METRICS: Array<[string, Kind, Record<string, string[]>]> = [
   ['caxton_agent_messages_sent_total', 'counter', { agent: ['echo', 'counter'] }],
   ['caxton_agent_sent_bytes_total', 'counter', { agent: ['echo', 'counter'] }],
   ['caxton_agent_state_written_bytes_total', 'counter', { agent: ['counter'] }],
-  ['caxton_agent_http_calls_total', 'counter', { agent: ['echo'] }],
+  ['caxton_agent_http_requests_started_total', 'counter', { agent: ['echo'] }],
   ['caxton_agent_crashes_total', 'counter', { agent: ['echo'], kind: ['trap', 'out-of-fuel'] }],
   ['caxton_agent_restarts_total', 'counter', { agent: ['echo'] }],
   ['caxton_agent_mailbox_depth', 'gauge', { agent: ['echo', 'counter'] }],

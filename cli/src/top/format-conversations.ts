@@ -5,9 +5,13 @@ import { formatBytes, formatCount } from '../format/units.js';
 import type { ConversationRow } from './conversation-rows.js';
 import { formatFuel, formatMicros } from './format-top.js';
 
-/** Conversation ids are the senders': no control character reaches the terminal, and long ones are cut. */
+/**
+ * Conversation ids are the senders': no control character reaches the terminal, nor a format
+ * character that would reorder or hide what follows (bidi embeddings and isolates, zero-width
+ * marks, the BOM), and long ones are cut.
+ */
 export function printableId(id: string, max = 40): string {
-  return truncate(id.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?'), max);
+  return truncate(id.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, '?'), max);
 }
 
 const rate = (n: number | undefined): string => (n === undefined ? '-' : n >= 100 ? formatCount(Math.round(n)) : n.toFixed(1));

@@ -106,7 +106,7 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     description: 'UTF-8 bytes of the state keys and values the agent wrote while handling messages',
     unit: 'By',
   });
-  const httpCalls = meter.createObservableCounter('caxton.agent.http.calls', {
+  const httpCalls = meter.createObservableCounter('caxton.agent.http.requests.started', {
     description: 'Outbound HTTP requests the agent started while handling messages',
   });
   const crashes = meter.createCounter('caxton.agent.crashes', { description: 'Handlings that crashed the agent instance, by crash kind' });

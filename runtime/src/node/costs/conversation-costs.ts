@@ -74,6 +74,8 @@ interface Entry {
 
 export interface ConversationCostLimits {
   conversations: number;
+  /** Characters of ids held in all (ids are the senders': long ones evict sooner). */
+  idChars: number;
   agentsPerConversation: number;
 }
 
@@ -98,6 +100,8 @@ export class ConversationCostLedger {
     conversations: 0,
   };
   private readonly all = zeroCosts();
+  /** Characters of the ids held now (bounded by `limits.idChars`). */
+  private idChars = 0;
 
   constructor(private readonly limits: ConversationCostLimits = CONVERSATION_COST_LIMITS) {}
 
@@ -133,13 +137,11 @@ export class ConversationCostLedger {
     const limit = Math.max(0, Math.min(query.limit ?? CONVERSATION_COST_LIMITS.defaultListed, CONVERSATION_COST_LIMITS.maxListed));
     const sort = query.sort ?? 'fuel';
     let picked: Entry[];
-    if (sort === 'recent') {
+    if (sort === 'recent' || limit === 0) {
       picked = [];
       for (let e = this.tail; e !== undefined && picked.length < limit; e = e.prev) picked.push(e);
     } else {
-      picked = [...this.byId.values()]
-        .sort((a, b) => b.costs[sort] - a.costs[sort] || b.lastAt - a.lastAt || (a.id < b.id ? -1 : 1))
-        .slice(0, limit);
+      picked = largest(this.byId.values(), limit, (a, b) => b.costs[sort] - a.costs[sort] || b.lastAt - a.lastAt || (a.id < b.id ? -1 : 1));
     }
     return {
       at,
@@ -154,15 +156,12 @@ export class ConversationCostLedger {
   /** A new entry for `id`: a fresh one while there is room, else the least recently handled one's, its figures evicted. */
   private open(given: string, at: number): Entry {
     const id = detached(given);
+    // Long ids take room of their own: the least recently handled go until this one fits.
+    while (this.idChars + id.length > this.limits.idChars && this.byId.size > 1 && this.head !== undefined) this.evict(this.head);
     let e: Entry;
     if (this.byId.size >= this.limits.conversations && this.head !== undefined) {
       e = this.head;
-      this.unlink(e);
-      this.byId.delete(e.id);
-      addCosts(this.evicted, e.costs);
-      if (e.other !== undefined) reset(e.other);
-      this.evicted.conversations += 1;
-      reset(e.costs);
+      this.evict(e);
       e.shareCount = 0;
       e.id = id;
     } else {
@@ -181,7 +180,21 @@ export class ConversationCostLedger {
     e.firstAt = at;
     e.lastAt = at;
     this.byId.set(id, e);
+    this.idChars += id.length;
     return e;
+  }
+
+  /** `e`'s figures into the evicted sum, `e` out of the map and the list (its object may be reused). */
+  private evict(e: Entry): void {
+    this.unlink(e);
+    this.byId.delete(e.id);
+    this.idChars -= e.id.length;
+    addCosts(this.evicted, e.costs);
+    if (e.other !== undefined) {
+      reset(e.other);
+    }
+    this.evicted.conversations += 1;
+    reset(e.costs);
   }
 
   private shareOf(e: Entry, agent: string): HandlingCosts {
@@ -223,6 +236,28 @@ export class ConversationCostLedger {
  */
 function detached(id: string): string {
   return Buffer.from(id, 'utf8').toString('utf8');
+}
+
+/**
+ * The `k` first of `items` in `order`, sorted: a bounded selection, so a read of 50 of 10,000
+ * conversations does not sort them all on the node's thread.
+ */
+function largest<T>(items: Iterable<T>, k: number, order: (a: T, b: T) => number): T[] {
+  const kept: T[] = [];
+  for (const item of items) {
+    if (kept.length === k && order(item, kept[k - 1]!) >= 0) continue;
+    // Binary search for its place among the kept, which stay sorted.
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (order(item, kept[mid]!) < 0) hi = mid;
+      else lo = mid + 1;
+    }
+    kept.splice(lo, 0, item);
+    if (kept.length > k) kept.pop();
+  }
+  return kept;
 }
 
 function view(e: Entry): ConversationCosts {

@@ -28,7 +28,7 @@ function summed(v: ConversationCostsView): HandlingCosts {
 
 describe('ConversationCostLedger', () => {
   it('sums each conversation and each agent in it; a handling without a conversation id is summed apart', () => {
-    const ledger = new ConversationCostLedger({ conversations: 10, agentsPerConversation: 4 });
+    const ledger = new ConversationCostLedger({ conversations: 10, idChars: 1_000_000, agentsPerConversation: 4 });
     ledger.record('broker', 'c1', sample(100, { durationUs: 40, httpCalls: 1 }), 1_000);
     ledger.record('seller', 'c1', sample(30), 1_001);
     ledger.record('broker', 'c1', sample(50), 1_002);
@@ -79,7 +79,7 @@ describe('ConversationCostLedger', () => {
   });
 
   it('keeps the most recently handled conversations: the least recent is evicted into one sum, and the sums still add up', () => {
-    const ledger = new ConversationCostLedger({ conversations: 3, agentsPerConversation: 4 });
+    const ledger = new ConversationCostLedger({ conversations: 3, idChars: 1_000_000, agentsPerConversation: 4 });
     for (let i = 0; i < 3; i++) ledger.record('a', `c${i}`, sample(10 + i), i);
     ledger.record('a', 'c0', sample(1), 10); // c0 is now the most recent: c1 goes first
     ledger.record('a', 'c3', sample(100), 11);
@@ -107,7 +107,7 @@ describe('ConversationCostLedger', () => {
   });
 
   it('keeps at most agentsPerConversation agents of a conversation by name, the rest summed as other agents', () => {
-    const ledger = new ConversationCostLedger({ conversations: 10, agentsPerConversation: 2 });
+    const ledger = new ConversationCostLedger({ conversations: 10, idChars: 1_000_000, agentsPerConversation: 2 });
     for (const agent of ['a', 'b', 'c', 'd']) ledger.record(agent, 'wide', sample(10), 1);
     ledger.record('a', 'wide', sample(10), 2);
     const wide = ledger.get('wide')!;
@@ -128,7 +128,7 @@ describe('ConversationCostLedger', () => {
   });
 
   it('sorts by each figure, lists at most limit (capped) and reads one conversation', () => {
-    const ledger = new ConversationCostLedger({ conversations: 100, agentsPerConversation: 2 });
+    const ledger = new ConversationCostLedger({ conversations: 100, idChars: 1_000_000, agentsPerConversation: 2 });
     ledger.record('a', 'fuel-heavy', sample(1_000), 1);
     ledger.record('a', 'chatty', sample(1, { messagesSent: 50, bytesSent: 9_000 }), 2);
     ledger.record('a', 'slow', sample(1, { durationUs: 99_999 }), 3);
@@ -146,5 +146,39 @@ describe('ConversationCostLedger', () => {
     assert.equal(ledger.read({ limit: 1_000_000 }, 9).conversations.length, 5, 'a huge limit is capped, not an error');
     assert.equal(ledger.read({ limit: 0 }, 9).conversations.length, 0);
     assert.equal(ledger.read({ limit: 0 }, 9).conversationCount, 5);
+  });
+
+  it('lists the largest as a full sort would, ties by the most recent', () => {
+    const ledger = new ConversationCostLedger({ conversations: 500, idChars: 1_000_000, agentsPerConversation: 2 });
+    // Fuel from a fixed sequence with many ties.
+    for (let i = 0; i < 400; i++) ledger.record('a', `c-${i}`, sample((i * 7919) % 37), i);
+    const all = ledger.read({ limit: 1_000 }, 500).conversations.map((c) => c.conversationId);
+    assert.equal(all.length, 400);
+    for (const k of [1, 10, 50, 399])
+      assert.deepEqual(
+        ledger.read({ limit: k }, 500).conversations.map((c) => c.conversationId),
+        all.slice(0, k),
+      );
+    const fuels = ledger.read({ limit: 1_000 }, 500).conversations.map((c) => [c.fuel, c.lastAt] as const);
+    for (let i = 1; i < fuels.length; i++)
+      assert.ok(
+        fuels[i - 1]![0] > fuels[i]![0] || (fuels[i - 1]![0] === fuels[i]![0] && fuels[i - 1]![1] > fuels[i]![1]),
+        `ordered at ${i}`,
+      );
+  });
+
+  it('holds at most idChars characters of ids: long ids evict the least recently handled, and the sums still add up', () => {
+    const ledger = new ConversationCostLedger({ conversations: 1_000, idChars: 10_000, agentsPerConversation: 2 });
+    for (let i = 0; i < 50; i++) ledger.record('a', `short-${i}`, sample(1), i);
+    // Each long id is 3,000 characters: at most three fit beside what is left of the short ones.
+    for (let i = 0; i < 5; i++) ledger.record('a', `${'x'.repeat(2_990)}-${String(i).padStart(9, '0')}`, sample(10), 100 + i);
+    const v = ledger.read({ limit: 1_000 }, 200);
+    const chars = v.conversations.reduce((n, c) => n + c.conversationId.length, 0);
+    assert.ok(chars <= 10_000, `${chars} characters held`);
+    assert.ok(v.conversations.length < 55 && v.evicted.conversations > 0, 'some were evicted for room');
+    assert.equal(v.conversations.length + v.evicted.conversations, 55, 'each conversation is listed or evicted');
+    assert.deepEqual(summed(v), v.totals, 'listed + evicted + no conversation = totals');
+    // The newest long one is kept.
+    assert.ok(v.conversations.some((c) => c.conversationId.endsWith('-000000004')));
   });
 });
