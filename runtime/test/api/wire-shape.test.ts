@@ -95,6 +95,7 @@ const agent: W.WireAgentInfo = {
   },
   topics: { patterns: ['orders.*', 'alerts'] },
   elsewhere: { partition: 7 },
+  ontologies: ['orders', 'parcels'],
   costs: { handled: 6, fuel: 99, handlerUs: 1234, messagesSent: 7, bytesSent: 512, stateBytesWritten: 64, httpCalls: 1 },
 };
 const header: W.WireArtifactHeader = {
