@@ -22,7 +22,10 @@ const HOUR = 3_600_000;
 
 /**
  * Wait until retention deleted every segment but the newest two (a write after the last completion
- * runs it; everything before is completed), having deleted at least `count`.
+ * runs it; everything before is completed), having deleted at least `count`. How many segments the
+ * traffic fills is not fixed — the retention snapshots compaction writes take room in the active
+ * segment, and how many are written depends on when retention ran — so `count` is a floor well
+ * below what the traffic makes (80 rounds made 19 to 22 segments here), not a count of them.
  */
 async function deleted(dir: string, log: EmbeddedMessageLog, count: number): Promise<void> {
   await waitFor(
@@ -69,7 +72,7 @@ describe("an agent's own replay history (decision 2182)", () => {
     await traffic(log, 'counter/a', 0, 40);
     await traffic(log, 'counter/b', 100, 40);
     await log.append([deliveryTo('carol', 'n-last', 'last')]);
-    await deleted(dir, log, 20);
+    await deleted(dir, log, 12);
     const copies = await listAgentHistory(agentHistoryDir(dir, 'counter'));
     let bytes = 0;
     for (const no of copies) bytes += (await fs.stat(path.join(agentHistoryDir(dir, 'counter'), segmentFileName(no)))).size;
