@@ -11,16 +11,13 @@ import type { Logger } from '@opentelemetry/api-logs';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-  type Sampler,
-} from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
 import { describeTelemetry, type SamplerConfig, type TelemetryConfig } from './config.js';
-import { BoundedSpanProcessor } from './bounded-span-processor.js';
+import { ExportBound } from './export-bound.js';
+import { encodeResource, OtlpTraceEncoder } from './lean/otlp-encoder.js';
+import { compressionFromEnv, OtlpHttpSpanExporter } from './lean/otlp-http-exporter.js';
+import { LeanSpanQueue } from './lean/span-queue.js';
+import { LeanTracerProvider } from './lean/tracer.js';
 import { BoundedLogProcessor } from './bounded-log-processor.js';
 import { countingMetricExporter } from './counting-metric-exporter.js';
 import { DropCounter } from './drop-counter.js';
@@ -131,20 +128,19 @@ export async function startTelemetry(
     throw err;
   }
 
-  let tracerProvider: TracerProvider | undefined;
-  let spanProcessor: BoundedSpanProcessor | undefined;
+  // Spans are recorded and encoded by the lean tracer, not the SDK's TracerProvider (decision 2186).
+  let tracerProvider: LeanTracerProvider | undefined;
+  let spanQueue: LeanSpanQueue | undefined;
   if (config.traces) {
-    const { OTLPTraceExporter } = await loadOtlpExporter(
-      'traces',
-      '@opentelemetry/exporter-trace-otlp-proto',
-      () => import('@opentelemetry/exporter-trace-otlp-proto'),
-    );
-    const exporter = new OTLPTraceExporter({ url: config.traces.url, headers: { ...config.traces.headers } });
-    tracerProvider = new TracerProvider({
-      resource,
-      sampler: samplerOf(config.sampler),
-      spanProcessors: [(spanProcessor = new BoundedSpanProcessor(exporter, drops, { maxQueueSize: config.spanQueueSize }))],
+    const bound = new ExportBound('traces', drops, { maxQueueSize: config.spanQueueSize });
+    const exporter = new OtlpHttpSpanExporter(new OtlpTraceEncoder(encodeResource(resource.attributes)), {
+      url: config.traces.url,
+      headers: config.traces.headers,
+      timeoutMs: bound.batchSettings().exportTimeoutMillis,
+      compression: compressionFromEnv(process.env),
     });
+    spanQueue = new LeanSpanQueue(bound, exporter);
+    tracerProvider = new LeanTracerProvider({ sampler: samplerOf(config.sampler), sink: spanQueue });
     // Lets the bus copy an unsampled context instead of building a span that records nothing (1303).
     if (config.sampler.parentBased) markParentBasedSampling(tracerProvider);
   }
@@ -183,7 +179,7 @@ export async function startTelemetry(
     prometheusAddress: endpoint?.address,
     describe: () => describeTelemetry(config, endpoint?.address),
     drops,
-    spansExported: () => spanProcessor?.exported ?? 0,
+    spansExported: () => spanQueue?.exported ?? 0,
     logger: loggerProvider?.getLogger(LOG_SCOPE),
     nodeLogger: loggerProvider?.getLogger(NODE_LOG_SCOPE),
     logsExported: () => logProcessor?.exported ?? 0,

@@ -1,0 +1,149 @@
+/**
+ * Posts encoded span batches (otlp-encoder.ts) to the OTLP/HTTP traces URL, as the SDK's
+ * protobuf exporter does over node:http/https: `Content-Type: application/x-protobuf`, the
+ * configured headers, a keep-alive agent, gzip when OTEL_EXPORTER_OTLP(_TRACES)_COMPRESSION says
+ * so, and the SDK's retry (@opentelemetry/otlp-exporter-base's RetryingTransport): 429, 502, 503,
+ * 504, a timeout and connection errors (refused, reset…) are retried at most 5 times, after the
+ * server's Retry-After or a backoff from 1 s growing 1.5× to 5 s with ±20 % jitter, all within
+ * one deadline per export (10 s); anything else fails at once. A failed batch is reported failed:
+ * the bound counts it dropped (export-bound.ts).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { OtlpTraceEncoder } from './otlp-encoder.js';
+import type { LeanSpan } from './span.js';
+
+const gzip = promisify(gzipCb);
+
+const MAX_RETRIES = 5;
+const INITIAL_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 5000;
+const BACKOFF_MULTIPLIER = 1.5;
+const JITTER = 0.2;
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+const RETRYABLE_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH']);
+/** A response body is read only to be dropped; a larger one is cut off (the SDK's bound too). */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+export interface OtlpHttpOptions {
+  url: string;
+  headers: Readonly<Record<string, string>>;
+  /** One export's deadline, retries included. */
+  timeoutMs: number;
+  compression: 'gzip' | 'none';
+}
+
+type Attempt = { status: 'success' } | { status: 'retryable'; retryInMs: number | undefined; error: Error } | { status: 'failure'; error: Error };
+
+/** Retry-After as milliseconds: seconds or an HTTP date (the SDK's parseRetryAfterToMills). */
+export function retryAfterMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number.parseInt(value, 10);
+  if (Number.isInteger(seconds)) return seconds > 0 ? seconds * 1000 : -1;
+  const delay = new Date(value).getTime() - Date.now();
+  return delay >= 0 ? delay : 0;
+}
+
+/** OTLP/HTTP compression from the environment, as the SDK's exporter reads it (gzip or none). */
+export function compressionFromEnv(env: NodeJS.ProcessEnv): 'gzip' | 'none' {
+  const value = (env['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION'] ?? env['OTEL_EXPORTER_OTLP_COMPRESSION'] ?? '').trim();
+  return value === 'gzip' ? 'gzip' : 'none';
+}
+
+export class OtlpHttpSpanExporter {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+
+  constructor(
+    private readonly encoder: OtlpTraceEncoder,
+    private readonly opts: OtlpHttpOptions,
+  ) {
+    this.url = new URL(opts.url);
+    const secure = this.url.protocol === 'https:';
+    this.agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.request = secure ? https.request : http.request;
+  }
+
+  export(spans: LeanSpan[], done: (result: ExportResult) => void): void {
+    let body: Buffer;
+    try {
+      body = this.encoder.encode(spans);
+    } catch (err) {
+      done({ code: ExportResultCode.FAILED, error: err as Error });
+      return;
+    }
+    this.send(body).then(
+      () => done({ code: ExportResultCode.SUCCESS }),
+      (error: Error) => done({ code: ExportResultCode.FAILED, error }),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    this.agent.destroy();
+  }
+
+  private async send(raw: Buffer): Promise<void> {
+    const body = this.opts.compression === 'gzip' ? await gzip(raw) : raw;
+    const deadline = Date.now() + this.opts.timeoutMs;
+    let backoff = INITIAL_BACKOFF_MS;
+    let result = await this.attempt(body, this.opts.timeoutMs);
+    for (let retries = 0; result.status === 'retryable' && retries < MAX_RETRIES; retries++) {
+      const jittered = Math.max(Math.min(backoff * (1 + (Math.random() * 2 * JITTER - JITTER)), MAX_BACKOFF_MS), 0);
+      backoff *= BACKOFF_MULTIPLIER;
+      const wait = result.retryInMs ?? jittered;
+      const remaining = deadline - Date.now();
+      if (wait > remaining) break;
+      await new Promise((r) => setTimeout(r, Math.max(0, wait)).unref());
+      result = await this.attempt(body, Math.max(1, deadline - Date.now()));
+    }
+    if (result.status !== 'success') throw result.error;
+  }
+
+  private attempt(body: Buffer, timeoutMs: number): Promise<Attempt> {
+    return new Promise((resolve) => {
+      const headers: http.OutgoingHttpHeaders = {
+        ...this.opts.headers,
+        'Content-Type': 'application/x-protobuf',
+        'Content-Length': body.length,
+        'User-Agent': 'caxton-otlp-trace-exporter',
+      };
+      if (this.opts.compression === 'gzip') headers['Content-Encoding'] = 'gzip';
+      const req = this.request(this.url, { method: 'POST', headers, agent: this.agent }, (res) => {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+        });
+        res.on('error', (error) => resolve(classify(status, res.headers['retry-after'], error)));
+        res.on('end', () => {
+          const text = status >= 200 && status <= 299 ? '' : Buffer.concat(chunks).toString('utf8').slice(0, 500);
+          resolve(classify(status, res.headers['retry-after'], new Error(`OTLP traces export: HTTP ${status} ${res.statusMessage ?? ''} ${text}`.trim())));
+        });
+      });
+      req.setTimeout(timeoutMs, () => {
+        req.destroy();
+        resolve({ status: 'retryable', retryInMs: undefined, error: new Error('OTLP traces export: request timed out') });
+      });
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        resolve(
+          error.code !== undefined && RETRYABLE_ERRORS.has(error.code)
+            ? { status: 'retryable', retryInMs: undefined, error }
+            : { status: 'failure', error },
+        ),
+      );
+      req.end(body);
+    });
+  }
+}
+
+function classify(status: number, retryAfter: string | undefined, error: Error): Attempt {
+  if (status >= 200 && status <= 299) return { status: 'success' };
+  if (RETRYABLE_STATUS.has(status)) return { status: 'retryable', retryInMs: retryAfterMs(retryAfter), error };
+  return { status: 'failure', error };
+}
