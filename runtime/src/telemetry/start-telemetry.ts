@@ -11,11 +11,12 @@ import type { Logger } from '@opentelemetry/api-logs';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
-import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, AlwaysOnSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
 import { describeTelemetry, type SamplerConfig, type TelemetryConfig } from './config.js';
 import { ExportBound } from './export-bound.js';
 import { encodeResource, OtlpTraceEncoder } from './lean/otlp-encoder.js';
 import { compressionFromEnv, OtlpHttpSpanExporter } from './lean/otlp-http-exporter.js';
+import { NodeParentBasedSampler } from './lean/parent-based-sampler.js';
 import { LeanSpanQueue } from './lean/span-queue.js';
 import { LeanTracerProvider } from './lean/tracer.js';
 import { BoundedLogProcessor } from './bounded-log-processor.js';
@@ -68,7 +69,7 @@ export function samplerOf(c: SamplerConfig): Sampler {
       : c.root === 'always_off'
         ? new AlwaysOffSampler()
         : new TraceIdRatioBasedSampler(c.ratio);
-  return c.parentBased ? new ParentBasedSampler({ root }) : root;
+  return c.parentBased ? new NodeParentBasedSampler(root) : root;
 }
 
 function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {

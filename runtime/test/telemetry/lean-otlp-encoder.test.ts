@@ -34,7 +34,11 @@ function asObject(flat: FlatAttributes): Attributes {
 }
 
 /** The same span as the SDK hands its exporter. */
-function readable(s: LeanSpan, resource: ReadableSpan['resource'], scopes: Map<LeanScope, ReadableSpan['instrumentationScope']>): ReadableSpan {
+function readable(
+  s: LeanSpan,
+  resource: ReadableSpan['resource'],
+  scopes: Map<LeanScope, ReadableSpan['instrumentationScope']>,
+): ReadableSpan {
   let scope = scopes.get(s.scope);
   if (scope === undefined) scopes.set(s.scope, (scope = { name: s.scope.name, ...(s.scope.version ? { version: s.scope.version } : {}) }));
   return {
@@ -46,7 +50,11 @@ function readable(s: LeanSpan, resource: ReadableSpan['resource'], scopes: Map<L
     endTime: msToHrTime(s.endTime),
     status: { code: s.statusCode, ...(s.statusMessage ? { message: s.statusMessage } : {}) },
     attributes: asObject(s.attributes),
-    links: (s.links ?? []).map((l) => ({ context: l.context, attributes: asObject(l.attributes), droppedAttributesCount: l.droppedAttributes })),
+    links: (s.links ?? []).map((l) => ({
+      context: l.context,
+      attributes: asObject(l.attributes),
+      droppedAttributesCount: l.droppedAttributes,
+    })),
     events: (s.events ?? []).map((e) => ({
       name: e.name,
       time: msToHrTime(e.time),
@@ -117,14 +125,12 @@ test('every kind of span content encodes to the bytes the SDK serializer writes'
   send.end();
   const batch = other.startSpan('kafka consume t', {
     kind: SpanKind.CONSUMER,
-    links: [
-      { context: handle.spanContext(), attributes: { 'caxton.message_id': 'm-1' } },
-      { context: trace.getSpanContext(remote)! },
-    ],
+    links: [{ context: handle.spanContext(), attributes: { 'caxton.message_id': 'm-1' } }, { context: trace.getSpanContext(remote)! }],
     startTime: Date.now() - 5,
   });
   batch.end(Date.now());
-  for (const kind of [SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT]) runtime.startSpan(`k${kind}`, { kind, root: true }, remote).end();
+  for (const kind of [SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT])
+    runtime.startSpan(`k${kind}`, { kind, root: true }, remote).end();
   assert.equal(ended.length, 6);
   assert.equal(ended[0]!.parent?.spanId, 'b7ad6b7169203331');
   assert.equal(ended[1]!.parent?.spanId, handle.spanContext().spanId);
@@ -140,7 +146,10 @@ test('a batch of 600 handle-shaped spans, over two scopes: the same bytes as the
   for (let i = 0; i < 600; i++) {
     const span = (i % 3 === 0 ? b : a).startSpan(
       'handle request',
-      { kind: SpanKind.CONSUMER, attributes: { 'caxton.agent': `echo-${i % 64}`, 'caxton.performative': 'request', 'caxton.message_id': `m-${i}` } },
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'caxton.agent': `echo-${i % 64}`, 'caxton.performative': 'request', 'caxton.message_id': `m-${i}` },
+      },
       parent,
     );
     span.setAttribute('caxton.fuel_used', i * 1000);

@@ -32,7 +32,11 @@ test('a hung exporter: the queue stops at its bound, the rest is dropped and cou
   await new Promise((r) => setTimeout(r, 50));
   const handed = exporter.batches.reduce((n, b) => n + b.length, 0);
   assert.ok(spans.queued <= 8, `queued ${spans.queued}`);
-  assert.equal(handed + spans.queued + drops.total('traces', 'queue_full'), 1000, 'every ended span is exported, queued or counted as dropped');
+  assert.equal(
+    handed + spans.queued + drops.total('traces', 'queue_full'),
+    1000,
+    'every ended span is exported, queued or counted as dropped',
+  );
   assert.ok(drops.total('traces', 'queue_full') >= 1000 - 8 - 4, `dropped ${drops.total('traces')}`);
   assert.ok(elapsed < 1000, `ending 1000 spans took ${elapsed.toFixed(0)} ms`);
   const points = await droppedPoints(m);

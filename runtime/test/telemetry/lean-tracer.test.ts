@@ -3,13 +3,15 @@
  * the SDK's Tracer has it: a parent-based sampler follows the parent (an unsampled parent gives a
  * non-recording span that carries the trace on, a sampled one a recorded child), a ratio of 0
  * records no root, a RECORD decision records without sampling, suppressed tracing gives the
- * invalid context; ids are W3C hex and distinct; an ended span takes no more changes.
+ * invalid context; ids are W3C hex and distinct; an ended span takes no more changes. The node's
+ * parent-based sampler decides as the SDK's ParentBasedSampler for every kind of parent.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT_CONTEXT, SamplingDecision, TraceFlags, context, trace, type SpanContext } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
+import { NodeParentBasedSampler } from '../../src/telemetry/lean/parent-based-sampler.js';
 import type { LeanSpan } from '../../src/telemetry/lean/span.js';
 import { LeanTracerProvider } from '../../src/telemetry/lean/tracer.js';
 
@@ -88,4 +90,28 @@ test('ids are lowercase W3C hex of the right length and distinct', () => {
   }
   assert.equal(traces.size, 5000);
   assert.equal(spans.size, 5000);
+});
+
+test("the node's parent-based sampler decides as the SDK's ParentBasedSampler", () => {
+  const parents: (SpanContext | undefined)[] = [undefined];
+  for (const isRemote of [true, false])
+    for (const traceFlags of [TraceFlags.NONE, TraceFlags.SAMPLED, 0x10 | TraceFlags.SAMPLED])
+      parents.push({ ...parentOf(traceFlags), isRemote });
+  parents.push({ ...parentOf(TraceFlags.SAMPLED), traceId: '00000000000000000000000000000000' });
+  parents.push({ ...parentOf(TraceFlags.SAMPLED), spanId: 'xyz' });
+  parents.push({ ...parentOf(TraceFlags.SAMPLED), traceId: '4BF92F3577B34DA6A3CE929D0E0E4736' });
+  for (const root of [new AlwaysOnSampler(), new AlwaysOffSampler(), new TraceIdRatioBasedSampler(0.5)]) {
+    const ours = new NodeParentBasedSampler(root);
+    const sdk = new ParentBasedSampler({ root });
+    assert.equal(ours.toString(), sdk.toString());
+    for (const parent of parents)
+      for (const traceId of ['4bf92f3577b34da6a3ce929d0e0e4736', 'ffffffffffffffffffffffffffffff00', '00000000000000000000000000000a00']) {
+        const ctx = parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent);
+        assert.deepEqual(
+          ours.shouldSample(ctx, traceId, 'n', 0, {}, []),
+          sdk.shouldSample(ctx, traceId, 'n', 0, {}, []),
+          `${root.toString()} parent ${JSON.stringify(parent)} trace ${traceId}`,
+        );
+      }
+  }
 });

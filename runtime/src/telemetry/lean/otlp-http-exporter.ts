@@ -24,7 +24,16 @@ const MAX_BACKOFF_MS = 5000;
 const BACKOFF_MULTIPLIER = 1.5;
 const JITTER = 0.2;
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-const RETRYABLE_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH']);
+const RETRYABLE_ERRORS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 /** A response body is read only to be dropped; a larger one is cut off (the SDK's bound too). */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
@@ -36,7 +45,10 @@ export interface OtlpHttpOptions {
   compression: 'gzip' | 'none';
 }
 
-type Attempt = { status: 'success' } | { status: 'retryable'; retryInMs: number | undefined; error: Error } | { status: 'failure'; error: Error };
+type Attempt =
+  | { status: 'success' }
+  | { status: 'retryable'; retryInMs: number | undefined; error: Error }
+  | { status: 'failure'; error: Error };
 
 /** Retry-After as milliseconds: seconds or an HTTP date (the SDK's parseRetryAfterToMills). */
 export function retryAfterMs(value: string | undefined): number | undefined {
@@ -44,7 +56,7 @@ export function retryAfterMs(value: string | undefined): number | undefined {
   const seconds = Number.parseInt(value, 10);
   if (Number.isInteger(seconds)) return seconds > 0 ? seconds * 1000 : -1;
   const delay = new Date(value).getTime() - Date.now();
-  return delay >= 0 ? delay : 0;
+  return Math.max(delay, 0);
 }
 
 /** OTLP/HTTP compression from the environment, as the SDK's exporter reads it (gzip or none). */
@@ -123,7 +135,13 @@ export class OtlpHttpSpanExporter {
         res.on('error', (error) => resolve(classify(status, res.headers['retry-after'], error)));
         res.on('end', () => {
           const text = status >= 200 && status <= 299 ? '' : Buffer.concat(chunks).toString('utf8').slice(0, 500);
-          resolve(classify(status, res.headers['retry-after'], new Error(`OTLP traces export: HTTP ${status} ${res.statusMessage ?? ''} ${text}`.trim())));
+          resolve(
+            classify(
+              status,
+              res.headers['retry-after'],
+              new Error(`OTLP traces export: HTTP ${status} ${res.statusMessage ?? ''} ${text}`.trim()),
+            ),
+          );
         });
       });
       req.setTimeout(timeoutMs, () => {

@@ -89,7 +89,13 @@ export class ProtoWriter {
 
   /** Epoch milliseconds as fixed64 nanoseconds, exact for the [seconds, nanos] msToHrTime gives. */
   fixed64Ms(ms: number): void {
-    const [seconds, nanos] = msToHrTime(ms);
+    // msToHrTime, inline: no array per time written.
+    let seconds = Math.floor(ms / 1000);
+    let nanos = Math.round((ms - seconds * 1000) * 1e6);
+    if (nanos >= 1e9) {
+      seconds++;
+      nanos -= 1e9;
+    }
     // The SDK's split (writeHrTimeAsFixed64): every partial product stays below 2^53.
     const lowerNs = (seconds & 0xffff) * 1e9;
     const upperNs = ((seconds / 0x10000) >>> 0) * 1e9;

@@ -210,7 +210,7 @@ export class LeanSpan implements Span {
     }
     this.ended = true;
     const end = endTime === undefined ? nowMs() : toEpochMs(endTime);
-    this.endTime = end < this.startTime ? this.startTime : end;
+    this.endTime = Math.max(end, this.startTime);
     this.sink.onEnd(this);
   }
 
@@ -233,5 +233,9 @@ export class LeanSpan implements Span {
 }
 
 function isTimeInput(v: unknown): v is TimeInput {
-  return typeof v === 'number' || v instanceof Date || (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number');
+  return (
+    typeof v === 'number' ||
+    v instanceof Date ||
+    (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number')
+  );
 }

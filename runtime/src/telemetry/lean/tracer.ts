@@ -24,6 +24,7 @@ import { isTracingSuppressed } from '@opentelemetry/core';
 import type { Sampler } from '@opentelemetry/sdk-trace';
 import { newSpanId, newTraceId } from './ids.js';
 import { LeanSpan, validValue, type LeanScope, type SpanSink } from './span.js';
+import { validHexId } from '../w3c-context.js';
 
 /** What the provider hands ended spans to and flushes (span-queue.ts). */
 export interface LeanSpanSink extends SpanSink {
@@ -41,12 +42,17 @@ export class LeanTracer implements Tracer {
   startSpan(name: string, options: SpanOptions = {}, ctx: Context = contextApi.active()): Span {
     if (options.root) ctx = trace.deleteSpan(ctx);
     if (isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-    const parentContext = trace.getSpanContext(ctx);
+    const parentSpan = trace.getSpan(ctx);
+    const parentContext = parentSpan?.spanContext();
     const spanId = newSpanId();
     let parent: SpanContext | undefined;
     let traceId: string;
     let traceState = undefined as SpanContext['traceState'];
-    if (parentContext === undefined || !trace.isSpanContextValid(parentContext)) traceId = newTraceId();
+    // The API's isSpanContextValid, without its regexes; a lean span's own context is valid by construction.
+    const validParent =
+      parentContext !== undefined &&
+      (parentSpan instanceof LeanSpan || (validHexId(parentContext.traceId, 32) && validHexId(parentContext.spanId, 16)));
+    if (!validParent) traceId = newTraceId();
     else {
       parent = parentContext;
       traceId = parentContext.traceId;
