@@ -15,7 +15,7 @@ import { AlwaysOffSampler, AlwaysOnSampler, TraceIdRatioBasedSampler, type Sampl
 import { describeTelemetry, type SamplerConfig, type TelemetryConfig } from './config.js';
 import { ExportBound } from './export-bound.js';
 import { encodeResource, OtlpTraceEncoder } from './lean/otlp-encoder.js';
-import { compressionFromEnv, OtlpHttpSpanExporter } from './lean/otlp-http-exporter.js';
+import { loadTlsFiles, OtlpHttpSpanExporter } from './lean/otlp-http-exporter.js';
 import { NodeParentBasedSampler } from './lean/parent-based-sampler.js';
 import { LeanSpanQueue } from './lean/span-queue.js';
 import { LeanTracerProvider } from './lean/tracer.js';
@@ -133,12 +133,21 @@ export async function startTelemetry(
   let tracerProvider: LeanTracerProvider | undefined;
   let spanQueue: LeanSpanQueue | undefined;
   if (config.traces) {
-    const bound = new ExportBound('traces', drops, { maxQueueSize: config.spanQueueSize });
+    let tls;
+    try {
+      tls = loadTlsFiles(config.traces.tls);
+    } catch (err) {
+      await endpoint?.close();
+      await meterProvider.shutdown().catch(() => {});
+      throw err;
+    }
+    const bound = new ExportBound('traces', drops, { maxQueueSize: config.spanQueueSize, exportTimeoutMs: config.traces.timeoutMs });
     const exporter = new OtlpHttpSpanExporter(new OtlpTraceEncoder(encodeResource(resource.attributes)), {
       url: config.traces.url,
       headers: config.traces.headers,
-      timeoutMs: bound.batchSettings().exportTimeoutMillis,
-      compression: compressionFromEnv(process.env),
+      timeoutMs: config.traces.timeoutMs,
+      compression: config.traces.compression,
+      tls,
     });
     spanQueue = new LeanSpanQueue(bound, exporter);
     tracerProvider = new LeanTracerProvider({ sampler: samplerOf(config.sampler), sink: spanQueue });
@@ -191,7 +200,7 @@ export async function startTelemetry(
       if (stopped) return;
       stopped = true;
       // Spans and logs first: the meter provider's last export then includes drops counted while flushing.
-      await withDeadline(Promise.all([tracerProvider?.shutdown(), loggerProvider?.shutdown()]), timeoutMs);
+      await withDeadline(Promise.all([tracerProvider?.shutdown(timeoutMs), loggerProvider?.shutdown()]), timeoutMs);
       await withDeadline(meterProvider.shutdown(), timeoutMs);
       await endpoint?.close();
       trace.disable();

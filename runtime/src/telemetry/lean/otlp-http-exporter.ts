@@ -5,14 +5,24 @@
  * so, and the SDK's retry (@opentelemetry/otlp-exporter-base's RetryingTransport): 429, 502, 503,
  * 504, a timeout and connection errors (refused, reset…) are retried at most 5 times, after the
  * server's Retry-After or a backoff from 1 s growing 1.5× to 5 s with ±20 % jitter, all within
- * one deadline per export (10 s); anything else fails at once. A failed batch is reported failed:
- * the bound counts it dropped (export-bound.ts).
+ * one deadline per export (OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT, 10 s by default); anything else
+ * fails at once. The deadline is a hard one: a timer destroys the request in flight when it
+ * passes (a server that answers 200 and then trickles its body cannot hold an export), and a
+ * response body past 4 MiB fails the attempt. A failed batch is reported failed: the bound counts
+ * it dropped (export-bound.ts). An https:// collector is reached with the CA and client
+ * certificate of OTEL_EXPORTER_OTLP[_TRACES]_CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY,
+ * read once at start (loadTlsFiles).
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
+import path from 'node:path';
 import { gzip as gzipCb } from 'node:zlib';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import type { OtlpTlsFiles } from '../config.js';
+import { TelemetryError } from '../errors.js';
 import type { OtlpTraceEncoder } from './otlp-encoder.js';
 import type { LeanSpan } from './span.js';
 
@@ -34,7 +44,7 @@ const RETRYABLE_ERRORS = new Set([
   'ENETUNREACH',
   'EHOSTUNREACH',
 ]);
-/** A response body is read only to be dropped; a larger one is cut off (the SDK's bound too). */
+/** A response body is read only to be dropped; a larger one fails the attempt (the SDK's bound too). */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 export interface OtlpHttpOptions {
@@ -43,6 +53,33 @@ export interface OtlpHttpOptions {
   /** One export's deadline, retries included. */
   timeoutMs: number;
   compression: 'gzip' | 'none';
+  /** For an https:// URL: the CA to trust and the client certificate (loadTlsFiles). */
+  tls?: TlsMaterial;
+}
+
+export interface TlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/** Reads the files the TLS variables name (relative to the working directory), once; an unreadable one is refused. */
+export function loadTlsFiles(files: OtlpTlsFiles): TlsMaterial {
+  const out: TlsMaterial = {};
+  for (const which of ['ca', 'cert', 'key'] as const) {
+    const file = files[which];
+    if (file === undefined) continue;
+    try {
+      out[which] = readFileSync(path.resolve(file.path));
+    } catch (err) {
+      throw new TelemetryError('telemetry.invalid-config', `${file.source}=${file.path} cannot be read: ${(err as Error).message}`, {
+        context: { source: file.source, value: file.path },
+        hint: 'name a PEM file the node can read (a path relative to its working directory, or absolute)',
+        cause: err,
+      });
+    }
+  }
+  return out;
 }
 
 type Attempt =
@@ -59,16 +96,13 @@ export function retryAfterMs(value: string | undefined): number | undefined {
   return Math.max(delay, 0);
 }
 
-/** OTLP/HTTP compression from the environment, as the SDK's exporter reads it (gzip or none). */
-export function compressionFromEnv(env: NodeJS.ProcessEnv): 'gzip' | 'none' {
-  const value = (env['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION'] ?? env['OTEL_EXPORTER_OTLP_COMPRESSION'] ?? '').trim();
-  return value === 'gzip' ? 'gzip' : 'none';
-}
-
 export class OtlpHttpSpanExporter {
   private readonly url: URL;
   private readonly agent: http.Agent;
   private readonly request: typeof http.request;
+  private closed = false;
+  /** Requests in flight, destroyed at shutdown. */
+  private readonly pending = new Set<http.ClientRequest>();
 
   constructor(
     private readonly encoder: OtlpTraceEncoder,
@@ -76,7 +110,7 @@ export class OtlpHttpSpanExporter {
   ) {
     this.url = new URL(opts.url);
     const secure = this.url.protocol === 'https:';
-    this.agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.agent = secure ? new https.Agent({ keepAlive: true, ...opts.tls }) : new http.Agent({ keepAlive: true });
     this.request = secure ? https.request : http.request;
   }
 
@@ -88,13 +122,19 @@ export class OtlpHttpSpanExporter {
       done({ code: ExportResultCode.FAILED, error: err as Error });
       return;
     }
-    this.send(body).then(
-      () => done({ code: ExportResultCode.SUCCESS }),
-      (error: Error) => done({ code: ExportResultCode.FAILED, error }),
+    // The export's own requests are not traced (an instrumented http module would record them, under the ending span).
+    context.with(suppressTracing(ROOT_CONTEXT), () =>
+      this.send(body).then(
+        () => done({ code: ExportResultCode.SUCCESS }),
+        (error: Error) => done({ code: ExportResultCode.FAILED, error }),
+      ),
     );
   }
 
+  /** Ends the requests in flight (their exports fail) and closes the keep-alive sockets. */
   async shutdown(): Promise<void> {
+    this.closed = true;
+    for (const req of this.pending) req.destroy();
     this.agent.destroy();
   }
 
@@ -103,7 +143,7 @@ export class OtlpHttpSpanExporter {
     const deadline = Date.now() + this.opts.timeoutMs;
     let backoff = INITIAL_BACKOFF_MS;
     let result = await this.attempt(body, this.opts.timeoutMs);
-    for (let retries = 0; result.status === 'retryable' && retries < MAX_RETRIES; retries++) {
+    for (let retries = 0; result.status === 'retryable' && retries < MAX_RETRIES && !this.closed; retries++) {
       const jittered = Math.max(Math.min(backoff * (1 + (Math.random() * 2 * JITTER - JITTER)), MAX_BACKOFF_MS), 0);
       backoff *= BACKOFF_MULTIPLIER;
       const wait = result.retryInMs ?? jittered;
@@ -116,7 +156,16 @@ export class OtlpHttpSpanExporter {
   }
 
   private attempt(body: Buffer, timeoutMs: number): Promise<Attempt> {
+    if (this.closed) return Promise.resolve({ status: 'failure', error: new Error('OTLP traces export: the exporter is shut down') });
     return new Promise((resolve) => {
+      let settled = false;
+      const settle = (a: Attempt): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.pending.delete(req);
+        resolve(a);
+      };
       const headers: http.OutgoingHttpHeaders = {
         ...this.opts.headers,
         'Content-Type': 'application/x-protobuf',
@@ -130,12 +179,21 @@ export class OtlpHttpSpanExporter {
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+          if (size <= MAX_RESPONSE_BYTES) {
+            if (chunks.length < 64) chunks.push(chunk);
+            return;
+          }
+          res.destroy();
+          settle({
+            status: 'failure',
+            error: new Error(`OTLP traces export: HTTP ${status} response body larger than ${MAX_RESPONSE_BYTES} bytes`),
+          });
         });
-        res.on('error', (error) => resolve(classify(status, res.headers['retry-after'], error)));
+        // A body cut off is no answer, whatever the status said (a 200 with half a body is not a success).
+        res.on('error', (error) => settle({ status: 'retryable', retryInMs: undefined, error }));
         res.on('end', () => {
           const text = status >= 200 && status <= 299 ? '' : Buffer.concat(chunks).toString('utf8').slice(0, 500);
-          resolve(
+          settle(
             classify(
               status,
               res.headers['retry-after'],
@@ -144,12 +202,25 @@ export class OtlpHttpSpanExporter {
           );
         });
       });
-      req.setTimeout(timeoutMs, () => {
+      // The whole attempt's deadline (not an idle timeout): headers, body and all.
+      const timer = setTimeout(() => {
+        settle({
+          status: 'retryable',
+          retryInMs: undefined,
+          error: new Error(`OTLP traces export: no complete answer within ${timeoutMs} ms`),
+        });
         req.destroy();
-        resolve({ status: 'retryable', retryInMs: undefined, error: new Error('OTLP traces export: request timed out') });
-      });
+      }, timeoutMs);
+      timer.unref();
+      this.pending.add(req);
+      // A connection ended without 'end' or 'error' (the response's 'end' runs before this check).
+      req.on('close', () =>
+        setImmediate(() =>
+          settle({ status: 'retryable', retryInMs: undefined, error: new Error('OTLP traces export: connection closed') }),
+        ),
+      );
       req.on('error', (error: NodeJS.ErrnoException) =>
-        resolve(
+        settle(
           error.code !== undefined && RETRYABLE_ERRORS.has(error.code)
             ? { status: 'retryable', retryInMs: undefined, error }
             : { status: 'failure', error },

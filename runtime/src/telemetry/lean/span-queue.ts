@@ -1,10 +1,13 @@
 /**
- * The bounded queue between ended lean spans and their export (the lean tracer's counterpart of
- * bounded-span-processor.ts, with the SDK BatchSpanProcessor's batching): the ExportBound admits
+ * The bounded queue between ended lean spans and their export (with the SDK BatchSpanProcessor's
+ * batching): the ExportBound admits
  * each sampled span or counts it dropped (`caxton.telemetry.dropped{signal="traces",reason="queue_full"}`),
  * a batch leaves when `maxExportBatchSize` spans wait or `scheduledDelayMs` after the first one,
  * one export at a time, and a failed export's spans are counted dropped by the bound. Ending a span
- * never waits for the network; spans recorded but not sampled never take a slot.
+ * never waits for the network; spans recorded but not sampled never take a slot. An export that
+ * has not reported back within the bound's export timeout no longer holds the queue (the
+ * exporter enforces the same deadline; this is the queue's own guard), and shutdown waits for
+ * the last spans at most its deadline, then closes the exporter whatever happened.
  */
 import type { ExportResult } from '@opentelemetry/core';
 import type { ExportBound, ItemExporter } from '../export-bound.js';
@@ -23,6 +26,7 @@ export class LeanSpanQueue implements LeanSpanSink {
   private readonly send: ItemExporter<LeanSpan>['export'];
   private readonly batchSize: number;
   private readonly delayMs: number;
+  private readonly exportTimeoutMs: number;
 
   constructor(
     private readonly bound: ExportBound,
@@ -32,6 +36,7 @@ export class LeanSpanQueue implements LeanSpanSink {
     const settings = bound.batchSettings();
     this.batchSize = settings.maxExportBatchSize;
     this.delayMs = settings.scheduledDelayMillis;
+    this.exportTimeoutMs = settings.exportTimeoutMillis;
   }
 
   /** Spans admitted and not yet handed to the exporter. */
@@ -67,7 +72,14 @@ export class LeanSpanQueue implements LeanSpanSink {
     }
     const batch = this.spans.length <= this.batchSize ? this.spans : this.spans.slice(0, this.batchSize);
     this.spans = batch === this.spans ? [] : this.spans.slice(this.batchSize);
-    this.inFlight = new Promise<void>((resolve) => this.send(batch, (_: ExportResult) => resolve())).then(() => {
+    this.inFlight = new Promise<void>((resolve) => {
+      const guard = setTimeout(resolve, this.exportTimeoutMs);
+      guard.unref();
+      this.send(batch, (_: ExportResult) => {
+        clearTimeout(guard);
+        resolve();
+      });
+    }).then(() => {
       this.inFlight = undefined;
       if (this.spans.length >= this.batchSize) this.exportNext();
       else if (this.spans.length > 0 && this.timer === undefined) {
@@ -89,12 +101,26 @@ export class LeanSpanQueue implements LeanSpanSink {
     }
   }
 
-  /** Refuses spans from now on, exports the queued ones, closes the exporter. */
-  async shutdown(): Promise<void> {
+  /**
+   * Refuses spans from now on, exports the queued ones for at most `timeoutMs` (default: one
+   * export's timeout), then closes the exporter, which ends a request still in flight.
+   */
+  async shutdown(timeoutMs = this.exportTimeoutMs): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.forceFlush();
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.exporter.shutdown();
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.forceFlush(),
+        new Promise<void>((resolve) => {
+          deadline = setTimeout(resolve, timeoutMs);
+          deadline.unref();
+        }),
+      ]);
+    } finally {
+      clearTimeout(deadline);
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      await this.exporter.shutdown();
+    }
   }
 }

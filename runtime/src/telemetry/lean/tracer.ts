@@ -29,7 +29,8 @@ import { validHexId } from '../w3c-context.js';
 /** What the provider hands ended spans to and flushes (span-queue.ts). */
 export interface LeanSpanSink extends SpanSink {
   forceFlush(): Promise<void>;
-  shutdown(): Promise<void>;
+  /** Waits for the last spans at most `timeoutMs` (the sink's default when not given). */
+  shutdown(timeoutMs?: number): Promise<void>;
 }
 
 export class LeanTracer implements Tracer {
@@ -115,7 +116,8 @@ export class LeanTracerProvider implements TracerProvider {
     return this.opts.sink.forceFlush();
   }
 
-  shutdown(): Promise<void> {
-    return this.opts.sink.shutdown();
+  /** The sink's shutdown: the last spans are waited for at most `timeoutMs`. */
+  shutdown(timeoutMs?: number): Promise<void> {
+    return this.opts.sink.shutdown(timeoutMs);
   }
 }
