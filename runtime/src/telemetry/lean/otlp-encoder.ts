@@ -186,6 +186,9 @@ function encodeScope(scope: LeanScope): Buffer {
   return Buffer.from(w.finish());
 }
 
+/** The largest buffer an encode starts with (1 MiB). */
+export const INITIAL_BUFFER_CAP = 1024 * 1024;
+
 export class OtlpTraceEncoder {
   private readonly scopes = new WeakMap<LeanScope, Buffer>();
   /** Bytes per span of the last request: the next one's buffer is sized from it. */
@@ -207,7 +210,9 @@ export class OtlpTraceEncoder {
       if (list === undefined) byScope.set(s.scope, [s]);
       else list.push(s);
     }
-    const w = new ProtoWriter(this.resource.length + 64 + Math.ceil(spans.length * this.perSpan * 1.25));
+    // The last batch's bytes per span sizes the buffer, at most INITIAL_BUFFER_CAP: one huge span must not
+    // make every later batch allocate for huge spans (ensure() grows the buffer when a batch needs it).
+    const w = new ProtoWriter(Math.min(INITIAL_BUFFER_CAP, this.resource.length + 64 + Math.ceil(spans.length * this.perSpan * 1.25)));
     w.tag(1, LEN); // ExportTraceServiceRequest.resource_spans
     const resourceSpans = w.begin();
     w.ensure(this.resource.length);

@@ -1,7 +1,8 @@
 /**
  * A span of the lean tracer (decision 2186): what `@opentelemetry/api` asks of a span, recorded in
  * the fewest objects — attributes as one flat array of key, value pairs, times as epoch
- * milliseconds (a double: sub-microsecond at today's epoch) from one performance origin, ids as
+ * milliseconds (a double: sub-microsecond at today's epoch) from the monotonic clock placed on the
+ * wall clock (clockOffset), ids as
  * hex strings (ids.ts). The ended span itself is the record the queue holds and the encoder writes
  * (otlp-encoder.ts); no SDK span, no HrTime pairs, no per-attribute objects.
  *
@@ -59,23 +60,49 @@ export interface LeanLink {
   droppedAttributes: number;
 }
 
-const origin = performance.timeOrigin;
+/**
+ * Where performance.now() sits on the wall clock (Date.now() − performance.now()), re-read at most
+ * once a second: the monotonic clock and the wall clock drift apart over a long run (and NTP may
+ * step the latter), so a fixed `performance.timeOrigin` would move every span's time away from
+ * the clock the collector and the logs use. Date.now() counts whole milliseconds: a new reading
+ * is taken only when it moves by 1 ms or more, so times do not jitter from one second to the next.
+ * A span's end is never before its start (LeanSpan.end), whatever the re-reading did meanwhile.
+ */
+let offset = performance.timeOrigin;
+let readAt = Number.NEGATIVE_INFINITY;
+const REREAD_MS = 1000;
 
-/** Now, in epoch milliseconds, from the process's one performance origin. */
+/** Date.now() − performance.now(), as of at most a second ago. */
+export function clockOffset(now: number = performance.now()): number {
+  if (now - readAt >= REREAD_MS) {
+    readAt = now;
+    const fresh = Date.now() - now;
+    if (Math.abs(fresh - offset) >= 1) offset = fresh;
+  }
+  return offset;
+}
+
+/** Now, in epoch milliseconds: the monotonic clock placed on the wall clock (clockOffset). */
 export function nowMs(): number {
-  return origin + performance.now();
+  const now = performance.now();
+  return clockOffset(now) + now;
 }
 
 /** A TimeInput as epoch milliseconds, as the SDK reads one (a number not past performance.now() is performance-relative). */
 export function toEpochMs(t: TimeInput): number {
-  if (typeof t === 'number') return t <= performance.now() ? origin + t : t;
+  if (typeof t === 'number') {
+    const now = performance.now();
+    return t <= now ? clockOffset(now) + t : t;
+  }
   if (t instanceof Date) return t.getTime();
   const hr = t as HrTime;
   return hr[0] * 1000 + hr[1] / 1e6;
 }
 
-/** Adds `key = value` to `attrs` under `limit` distinct keys; false when dropped for the limit. */
+/** Adds `key = value` to `attrs` under `limit` distinct keys (an array value copied); false when dropped for the limit. */
 export function setFlat(attrs: FlatAttributes, key: string, value: unknown, limit: number): boolean {
+  // An array is copied: the caller may change its own afterwards (the SDK copies too).
+  if (Array.isArray(value)) value = value.slice();
   for (let i = 0; i < attrs.length; i += 2)
     if (attrs[i] === key) {
       attrs[i + 1] = value;
