@@ -266,7 +266,13 @@ test('an exporter that never reports back does not hold the queue past the expor
       ['b0', 'b1'],
     ],
   );
-  await queue.shutdown(100);
+  // The queue's timers do not hold the process; this test's wait for shutdown does.
+  const holding = setInterval(() => {}, 1000);
+  try {
+    await queue.shutdown(100);
+  } finally {
+    clearInterval(holding);
+  }
   await m.provider.shutdown();
 });
 
