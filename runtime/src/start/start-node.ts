@@ -7,7 +7,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { propagation } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { NodeHealth } from '@caxton/core';
 import { BusEvents } from '../bus/events.js';
 import { startHealthServer } from '../api/health-server.js';
@@ -20,6 +19,7 @@ import { NodeTopics } from '../node/topics.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { TopologyStatus } from '../topology/topology.js';
 import { startNodeTelemetry } from './node-telemetry.js';
+import { NodeW3CPropagator } from '../telemetry/w3c-context.js';
 import { resolveNodeId, type StartNodeOptions } from './options.js';
 import { trustPolicyFor } from './trust-option.js';
 import { checkStartOptions } from './start-checks.js';
@@ -51,7 +51,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const startedAt = Date.now();
   const trust = await trustPolicyFor(options);
   // Without a registered propagator @opentelemetry/api injects nothing; W3C is what we carry.
-  if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  if (propagation.fields().length === 0) propagation.setGlobalPropagator(new NodeW3CPropagator());
 
   // Before anything creates an instrument: a meter taken before the SDK is registered stays a no-op.
   const telemetry = await startNodeTelemetry(options, nodeId, CAXTON_VERSION);

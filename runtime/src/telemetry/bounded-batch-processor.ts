@@ -1,8 +1,8 @@
 /**
- * What the bounded span and log processors share (bounded-span-processor.ts,
- * bounded-log-processor.ts): an ExportBound in front of the SDK's batch processor, which is handed
- * the exporter with its exports counted. Each subclass admits its own items (an ended span, an
- * emitted record) through `bound` before handing them to `inner`.
+ * What a bounded processor over an SDK batch processor is made of (bounded-log-processor.ts; spans
+ * have their own queue, lean/span-queue.ts, decision 2186): an ExportBound in front of the SDK's
+ * batch processor, which is handed the exporter with its exports counted. Each subclass admits its
+ * own items (an emitted record) through `bound` before handing them to `inner`.
  */
 import type { BatchSettings, ExportBound } from './export-bound.js';
 

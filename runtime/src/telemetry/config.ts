@@ -23,6 +23,30 @@ export interface OtlpTarget {
   protocol: OtlpProtocol;
 }
 
+/** Files named by OTEL_EXPORTER_OTLP[_TRACES]_CERTIFICATE, _CLIENT_CERTIFICATE, _CLIENT_KEY (read at start). */
+export interface OtlpTlsFiles {
+  /** PEM CA certificates to trust for an https:// collector (instead of the system's). */
+  ca?: { path: string; source: string };
+  /** PEM client certificate chain and its private key, for a collector asking for mutual TLS. */
+  cert?: { path: string; source: string };
+  key?: { path: string; source: string };
+}
+
+/**
+ * The traces target, which the node's own exporter sends to (decision 2186): besides the
+ * endpoint, the export variables the SDK's exporters read on their own for metrics and logs.
+ */
+export interface TracesTarget extends OtlpTarget {
+  /** One export's deadline, retries included (OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT, default 10000 ms). */
+  timeoutMs: number;
+  /** OTEL_EXPORTER_OTLP[_TRACES]_COMPRESSION. */
+  compression: 'gzip' | 'none';
+  tls: OtlpTlsFiles;
+}
+
+/** The specification's default export timeout. */
+export const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
+
 /** A root sampler, optionally wrapped in parent-based (a child follows its parent's decision). */
 export interface SamplerConfig {
   root: 'always_on' | 'always_off' | 'ratio';
@@ -38,7 +62,7 @@ export interface TelemetryConfig {
   /** From OTEL_RESOURCE_ATTRIBUTES; the node's own (service.instance.id, caxton.*) are added at start. */
   resourceAttributes: Readonly<Record<string, string>>;
   /** Undefined: spans are not exported (and no tracer provider is registered). */
-  traces: OtlpTarget | undefined;
+  traces: TracesTarget | undefined;
   /** Undefined: no OTLP metric export (the Prometheus endpoint may still serve them). */
   metrics: OtlpTarget | undefined;
   /** Undefined: agent log records are not exported over OTLP (they stay in the node's log store). */
@@ -227,6 +251,54 @@ function otlpTarget(signal: 'traces' | 'metrics' | 'logs', flags: TelemetryFlags
   return { url, headers, protocol };
 }
 
+/** The signal's own variable when set and not empty, else the general one: [source, value]. */
+function perSignal(env: Env, upper: string, suffix: string): [string, string] | undefined {
+  const own = `OTEL_EXPORTER_OTLP_${upper}_${suffix}`;
+  const general = `OTEL_EXPORTER_OTLP_${suffix}`;
+  const ownValue = nonEmpty(env[own]);
+  if (ownValue !== undefined) return [own, ownValue];
+  const generalValue = nonEmpty(env[general]);
+  return generalValue === undefined ? undefined : [general, generalValue];
+}
+
+/**
+ * The traces target's export variables, as the SDK's exporters read theirs (the signal's own wins
+ * over the general one; an empty one counts as unset), except that a bad value is refused at start
+ * instead of warned about and ignored.
+ */
+function tracesTarget(target: OtlpTarget, env: Env): TracesTarget {
+  const timeout = perSignal(env, 'TRACES', 'TIMEOUT');
+  let timeoutMs = DEFAULT_OTLP_TIMEOUT_MS;
+  if (timeout !== undefined) {
+    const n = Number(timeout[1]);
+    if (!Number.isFinite(n) || n <= 0 || n > 3_600_000)
+      throw invalid(timeout[0], timeout[1], 'a number of milliseconds above 0 (at most 3600000)');
+    timeoutMs = n;
+  }
+  const compressionFrom = perSignal(env, 'TRACES', 'COMPRESSION');
+  const compression = compressionFrom?.[1] ?? 'none';
+  if (compression !== 'gzip' && compression !== 'none') throw invalid(compressionFrom![0], compression, 'gzip or none');
+  const file = (suffix: string): { path: string; source: string } | undefined => {
+    const from = perSignal(env, 'TRACES', suffix);
+    return from === undefined ? undefined : { source: from[0], path: from[1] };
+  };
+  const tls: OtlpTlsFiles = {};
+  const ca = file('CERTIFICATE');
+  const cert = file('CLIENT_CERTIFICATE');
+  const key = file('CLIENT_KEY');
+  if (ca) tls.ca = ca;
+  if (cert) tls.cert = cert;
+  if (key) tls.key = key;
+  if ((cert === undefined) !== (key === undefined)) {
+    const given = (cert ?? key)!;
+    throw new TelemetryError('telemetry.invalid-config', `${given.source} is set without its pair: a client certificate needs its key`, {
+      context: { source: given.source, value: given.path },
+      hint: 'set both OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY (or their _TRACES_ forms), or neither',
+    });
+  }
+  return { ...target, timeoutMs, compression, tls };
+}
+
 /** Flags + environment → the typed configuration, or a TelemetryError. */
 export function parseTelemetryConfig(flags: TelemetryFlags, env: Env): TelemetryConfig {
   const sdkDisabled = parseBool('OTEL_SDK_DISABLED', env['OTEL_SDK_DISABLED']);
@@ -239,7 +311,8 @@ export function parseTelemetryConfig(flags: TelemetryFlags, env: Env): Telemetry
   const resourceAttributes = parseKeyValueList('OTEL_RESOURCE_ATTRIBUTES', env['OTEL_RESOURCE_ATTRIBUTES']);
   // The spec: OTEL_SERVICE_NAME wins over a service.name in OTEL_RESOURCE_ATTRIBUTES.
   const serviceName = nonEmpty(env['OTEL_SERVICE_NAME']) ?? resourceAttributes['service.name'] ?? DEFAULT_SERVICE_NAME;
-  const traces = otlpTarget('traces', flags, env, !sdkDisabled);
+  const tracesOtlp = otlpTarget('traces', flags, env, !sdkDisabled);
+  const traces = tracesOtlp === undefined ? undefined : tracesTarget(tracesOtlp, env);
   const metrics = otlpTarget('metrics', flags, env, !sdkDisabled);
   // One switch: the endpoint that receives traces and metrics receives the logs too (decision 1850).
   const logs = otlpTarget('logs', flags, env, !sdkDisabled);
@@ -262,6 +335,15 @@ export function parseTelemetryConfig(flags: TelemetryFlags, env: Env): Telemetry
   };
 }
 
+function tracesExtras(t: TracesTarget): string {
+  let s = '';
+  if (t.compression === 'gzip') s += ', gzip';
+  if (t.timeoutMs !== DEFAULT_OTLP_TIMEOUT_MS) s += `, timeout ${t.timeoutMs} ms`;
+  if (t.tls.ca) s += `, CA from ${t.tls.ca.path}`;
+  if (t.tls.cert) s += `, client certificate ${t.tls.cert.path}`;
+  return s;
+}
+
 /** One line per destination, for `caxton serve` to print where telemetry goes. */
 export function describeTelemetry(config: TelemetryConfig, prometheusAddress?: string): string[] {
   if (!config.enabled) return ['telemetry: off (no --otlp-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT or --metrics-addr)'];
@@ -269,7 +351,7 @@ export function describeTelemetry(config: TelemetryConfig, prometheusAddress?: s
   const sampler = config.sampler.root === 'ratio' ? `ratio ${config.sampler.ratio}` : config.sampler.root;
   if (config.traces)
     lines.push(
-      `telemetry: traces → ${config.traces.url} (OTLP ${config.traces.protocol}, sampler ${config.sampler.parentBased ? 'parent-based ' : ''}${sampler})`,
+      `telemetry: traces → ${config.traces.url} (OTLP ${config.traces.protocol}${tracesExtras(config.traces)}, sampler ${config.sampler.parentBased ? 'parent-based ' : ''}${sampler})`,
     );
   else lines.push('telemetry: traces not exported');
   if (config.metrics)

@@ -1,6 +1,6 @@
 /**
  * The bound between telemetry produced on the bus thread and its export over the network, shared by
- * the span and log-record processors (bounded-span-processor.ts, bounded-log-processor.ts). The
+ * the lean span queue and the log-record processor (lean/span-queue.ts, bounded-log-processor.ts). The
  * SDK's batch processors already drop past `maxQueueSize`, but only say so through `diag`; so the
  * bound counts items handed to the batch processor and not yet handed to the exporter, refuses past
  * it itself, and counts every refusal — and every item of a failed export — into

@@ -11,16 +11,14 @@ import type { Logger } from '@opentelemetry/api-logs';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-  type Sampler,
-} from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, AlwaysOnSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
 import { describeTelemetry, type SamplerConfig, type TelemetryConfig } from './config.js';
-import { BoundedSpanProcessor } from './bounded-span-processor.js';
+import { ExportBound } from './export-bound.js';
+import { encodeResource, OtlpTraceEncoder } from './lean/otlp-encoder.js';
+import { loadTlsFiles, OtlpHttpSpanExporter } from './lean/otlp-http-exporter.js';
+import { NodeParentBasedSampler } from './lean/parent-based-sampler.js';
+import { LeanSpanQueue } from './lean/span-queue.js';
+import { LeanTracerProvider } from './lean/tracer.js';
 import { BoundedLogProcessor } from './bounded-log-processor.js';
 import { countingMetricExporter } from './counting-metric-exporter.js';
 import { DropCounter } from './drop-counter.js';
@@ -71,7 +69,7 @@ export function samplerOf(c: SamplerConfig): Sampler {
       : c.root === 'always_off'
         ? new AlwaysOffSampler()
         : new TraceIdRatioBasedSampler(c.ratio);
-  return c.parentBased ? new ParentBasedSampler({ root }) : root;
+  return c.parentBased ? new NodeParentBasedSampler(root) : root;
 }
 
 function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
@@ -131,20 +129,28 @@ export async function startTelemetry(
     throw err;
   }
 
-  let tracerProvider: TracerProvider | undefined;
-  let spanProcessor: BoundedSpanProcessor | undefined;
+  // Spans are recorded and encoded by the lean tracer, not the SDK's TracerProvider (decision 2186).
+  let tracerProvider: LeanTracerProvider | undefined;
+  let spanQueue: LeanSpanQueue | undefined;
   if (config.traces) {
-    const { OTLPTraceExporter } = await loadOtlpExporter(
-      'traces',
-      '@opentelemetry/exporter-trace-otlp-proto',
-      () => import('@opentelemetry/exporter-trace-otlp-proto'),
-    );
-    const exporter = new OTLPTraceExporter({ url: config.traces.url, headers: { ...config.traces.headers } });
-    tracerProvider = new TracerProvider({
-      resource,
-      sampler: samplerOf(config.sampler),
-      spanProcessors: [(spanProcessor = new BoundedSpanProcessor(exporter, drops, { maxQueueSize: config.spanQueueSize }))],
+    let tls;
+    try {
+      tls = loadTlsFiles(config.traces.tls);
+    } catch (err) {
+      await endpoint?.close();
+      await meterProvider.shutdown().catch(() => {});
+      throw err;
+    }
+    const bound = new ExportBound('traces', drops, { maxQueueSize: config.spanQueueSize, exportTimeoutMs: config.traces.timeoutMs });
+    const exporter = new OtlpHttpSpanExporter(new OtlpTraceEncoder(encodeResource(resource.attributes)), {
+      url: config.traces.url,
+      headers: config.traces.headers,
+      timeoutMs: config.traces.timeoutMs,
+      compression: config.traces.compression,
+      tls,
     });
+    spanQueue = new LeanSpanQueue(bound, exporter);
+    tracerProvider = new LeanTracerProvider({ sampler: samplerOf(config.sampler), sink: spanQueue });
     // Lets the bus copy an unsampled context instead of building a span that records nothing (1303).
     if (config.sampler.parentBased) markParentBasedSampling(tracerProvider);
   }
@@ -183,7 +189,7 @@ export async function startTelemetry(
     prometheusAddress: endpoint?.address,
     describe: () => describeTelemetry(config, endpoint?.address),
     drops,
-    spansExported: () => spanProcessor?.exported ?? 0,
+    spansExported: () => spanQueue?.exported ?? 0,
     logger: loggerProvider?.getLogger(LOG_SCOPE),
     nodeLogger: loggerProvider?.getLogger(NODE_LOG_SCOPE),
     logsExported: () => logProcessor?.exported ?? 0,
@@ -194,7 +200,7 @@ export async function startTelemetry(
       if (stopped) return;
       stopped = true;
       // Spans and logs first: the meter provider's last export then includes drops counted while flushing.
-      await withDeadline(Promise.all([tracerProvider?.shutdown(), loggerProvider?.shutdown()]), timeoutMs);
+      await withDeadline(Promise.all([tracerProvider?.shutdown(timeoutMs), loggerProvider?.shutdown()]), timeoutMs);
       await withDeadline(meterProvider.shutdown(), timeoutMs);
       await endpoint?.close();
       trace.disable();

@@ -1,7 +1,9 @@
 /**
  * W3C trace context carried inside ACL messages as user parameters, so that a trace follows a
  * conversation across agents and nodes whatever transport carried the message (log, Kafka, gRPC).
- * Only @opentelemetry/api is used: with no SDK registered every call is a cheap no-op.
+ * Recorded through @opentelemetry/api: with no SDK registered every call is a cheap no-op. With
+ * the node's own W3C propagator registered, the X-traceparent is parsed and written here
+ * (w3c-context.ts, decision 2186), else the registered propagator does it.
  */
 import {
   context,
@@ -17,7 +19,10 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import { TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage } from '@caxton/core';
+import { LeanSpan } from './lean/span.js';
+import { formatTraceparent, isNodeW3CFields, parseTraceparent00, validHexId } from './w3c-context.js';
 
 const CARRIER_KEYS: Record<string, string> = { traceparent: TRACEPARENT_PARAM, tracestate: TRACESTATE_PARAM };
 
@@ -137,13 +142,30 @@ export function carriesTraceContext(msg: AclMessage): boolean {
 
 /** The context a message was sent in (its sender's span), or the active context if it carries none. */
 export function extractMessageContext(msg: AclMessage): Context {
-  if (msg.userParams?.[TRACEPARENT_PARAM] === undefined) return context.active();
+  const tp = msg.userParams?.[TRACEPARENT_PARAM];
+  if (tp === undefined) return context.active();
+  if (isNodeW3CFields(propagation.fields())) {
+    const sc = parseTraceparent00(tp, msg.userParams?.[TRACESTATE_PARAM]);
+    if (sc !== undefined) return trace.setSpanContext(context.active(), sc);
+  }
   return propagation.extract(context.active(), msg, getter);
 }
 
 /** Stamp the current (or given) context into the message's X-traceparent / X-tracestate. */
 export function injectMessageContext(msg: AclMessage, ctx: Context = context.active()): void {
-  propagation.inject(ctx, msg, setter);
+  if (!isNodeW3CFields(propagation.fields())) {
+    propagation.inject(ctx, msg, setter);
+    return;
+  }
+  // What W3CTraceContextPropagator.inject does, one copy of the params; a lean span's ids are valid by construction.
+  const span = trace.getSpan(ctx);
+  const sc = span?.spanContext();
+  if (sc === undefined || isTracingSuppressed(ctx)) return;
+  if (!(span instanceof LeanSpan) && !(validHexId(sc.traceId, 32) && validHexId(sc.spanId, 16))) return;
+  const tp = formatTraceparent(sc);
+  msg.userParams = sc.traceState
+    ? { ...msg.userParams, [TRACEPARENT_PARAM]: tp, [TRACESTATE_PARAM]: sc.traceState.serialize() }
+    : { ...msg.userParams, [TRACEPARENT_PARAM]: tp };
 }
 
 export interface HandleSpanAttributes {

@@ -152,3 +152,64 @@ test('key=value lists and listen addresses', () => {
   assert.deepEqual(parseListenAddress('X', '[::1]:9464'), { host: '::1', port: 9464 });
   assert.deepEqual(parseListenAddress('X', '0.0.0.0:9464'), { host: '0.0.0.0', port: 9464 });
 });
+
+test("the traces exporter's timeout, compression and TLS files: the signal's variable wins, an empty one falls back to the general", () => {
+  const base = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318' };
+  const d = parseTelemetryConfig({}, base).traces!;
+  assert.equal(d.timeoutMs, 10_000);
+  assert.equal(d.compression, 'none');
+  assert.deepEqual(d.tls, {});
+  const c = parseTelemetryConfig(
+    {},
+    {
+      ...base,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '2500',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: '',
+      OTEL_EXPORTER_OTLP_CERTIFICATE: '/etc/general-ca.pem',
+      OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: '/etc/traces-ca.pem',
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/etc/client.pem',
+      OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: '/etc/client.key',
+    },
+  ).traces!;
+  assert.equal(c.timeoutMs, 2500);
+  assert.equal(c.compression, 'gzip', 'an empty _TRACES_COMPRESSION falls back to the general variable');
+  assert.deepEqual(c.tls, {
+    ca: { path: '/etc/traces-ca.pem', source: 'OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE' },
+    cert: { path: '/etc/client.pem', source: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE' },
+    key: { path: '/etc/client.key', source: 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY' },
+  });
+  assert.equal(
+    parseTelemetryConfig({}, { ...base, OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'none' }).traces!
+      .compression,
+    'none',
+  );
+  const line = describeTelemetry(
+    parseTelemetryConfig({}, { ...base, OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_CERTIFICATE: '/ca.pem' }),
+  )[0]!;
+  assert.match(line, /OTLP http\/protobuf, gzip, CA from \/ca.pem, sampler/);
+  // OTEL_SDK_DISABLED: nothing of it is read (not even a bad value).
+  assert.equal(parseTelemetryConfig({}, { ...base, OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' }).traces, undefined);
+});
+
+test('a bad traces compression or timeout, or a client certificate without its key, is refused at start', () => {
+  const base = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+  assert.throws(
+    () => parseTelemetryConfig({}, { ...base, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'zstd' }),
+    refused('telemetry.invalid-config', 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION'),
+  );
+  assert.throws(
+    () => parseTelemetryConfig({}, { ...base, OTEL_EXPORTER_OTLP_COMPRESSION: 'GZIP' }),
+    refused('telemetry.invalid-config', 'OTEL_EXPORTER_OTLP_COMPRESSION'),
+  );
+  for (const bad of ['0', '-5', 'soon'])
+    assert.throws(
+      () => parseTelemetryConfig({}, { ...base, OTEL_EXPORTER_OTLP_TIMEOUT: bad }),
+      refused('telemetry.invalid-config', 'OTEL_EXPORTER_OTLP_TIMEOUT'),
+    );
+  assert.throws(
+    () => parseTelemetryConfig({}, { ...base, OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: '/c.pem' }),
+    refused('telemetry.invalid-config', 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE'),
+  );
+});

@@ -9,8 +9,8 @@ import { loadOtlpExporter } from '../../src/telemetry/load-otlp-exporter.js';
 import { TelemetryError } from '../../src/telemetry/errors.js';
 
 test('a loaded exporter library is returned as the import gave it', async () => {
-  const library = { OTLPTraceExporter: class {} };
-  assert.equal(await loadOtlpExporter('traces', '@opentelemetry/exporter-trace-otlp-proto', async () => library), library);
+  const library = { OTLPMetricExporter: class {} };
+  assert.equal(await loadOtlpExporter('metrics', '@opentelemetry/exporter-metrics-otlp-proto', async () => library), library);
 });
 
 test('an exporter library that cannot be loaded is a TelemetryError naming it, with a hint', async () => {

@@ -1,8 +1,8 @@
 /**
  * startTelemetry with the Prometheus endpoint (a real node:http server on loopback, port 0): every
  * series carries node and cluster, target_info carries the resource, the drop counter is there at
- * zero, other paths are 404; a port in use is a typed error; shutdown unregisters the SDK so the
- * next start in the same process works.
+ * zero, other paths are 404; a port in use, or a trace certificate file that cannot be read, is a
+ * typed error; shutdown unregisters the SDK so the next start in the same process works.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +74,23 @@ test('a second SDK in the same process is refused while the first runs', async (
   } finally {
     await t.shutdown();
   }
+});
+
+test('a trace certificate file that cannot be read stops the start (telemetry.invalid-config), and nothing stays registered', async () => {
+  const config = parseTelemetryConfig(
+    { otlpEndpoint: 'https://127.0.0.1:9', metricsAddr: '127.0.0.1:0' },
+    { OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: '/nonexistent/caxton-ca.pem' },
+  );
+  await assert.rejects(
+    startTelemetry(config, node),
+    (err: unknown) =>
+      err instanceof TelemetryError &&
+      err.code === 'telemetry.invalid-config' &&
+      err.context['source'] === 'OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE' &&
+      err.hint !== undefined,
+  );
+  const t = await startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node);
+  await t.shutdown();
 });
 
 test('shutdown with an unreachable collector returns within its bound', async () => {
