@@ -127,18 +127,18 @@ function absentQueueFull(agent: string, hint: RegExp, limit: number): (err: unkn
 }
 
 test('stop --keep-queue through another node: queued on the holder up to its bound, refused at the send past it through either node, nothing dead-lettered', {
-  timeout: 60_000,
+  timeout: 240_000,
 }, async () => {
   const holder = await at(KEEPER);
   const away = awayFrom(holder.id);
   const stopped = await away.stop(KEEPER, false, true);
   assert.equal(stopped.state, 'stopped');
-  await waitFor('the holder to keep the queue', async () => (await holder.client.getAgent(KEEPER)).absentQueue !== undefined, 15_000, 100);
+  await waitFor('the holder to keep the queue', async () => (await holder.client.getAgent(KEEPER)).absentQueue !== undefined, 60_000, 100);
   // The warm-up request may still be completing there on a loaded machine (it counts until its commit): wait for it to leave.
   await waitFor(
     'the warm-up request to leave the queue',
     async () => (await holder.client.getAgent(KEEPER)).absentQueue?.queued === 0,
-    30_000,
+    60_000,
     100,
   );
   for (const c of clients.values()) assert.equal((await c.getAgent(KEEPER)).state, 'stopped', 'shown stopped on every node');
@@ -152,7 +152,7 @@ test('stop --keep-queue through another node: queued on the holder up to its bou
   await waitFor(
     `${QUEUE} messages queued on the holder`,
     async () => (await holder.client.getAgent(KEEPER)).absentQueue?.queued === QUEUE,
-    15_000,
+    60_000,
     100,
   );
   await assert.rejects(holder.client.send(request(KEEPER, 90)), absentQueueFull(KEEPER, /--absent-queue/, QUEUE));
@@ -164,37 +164,37 @@ test('stop --keep-queue through another node: queued on the holder up to its bou
   for (const id of refusedIds) assert.equal(lettersWritten(id), 0, `${id}: refused, so never dead-lettered`);
 });
 
-test('an absent TTL: the waiting message dead-lettered absent-ttl, once', { timeout: 30_000 }, async () => {
+test('an absent TTL: the waiting message dead-lettered absent-ttl, once', { timeout: 240_000 }, async () => {
   await c1.stop(FLEETING, false, true);
   const late = await c1.send(request(FLEETING, 1));
   const id = `${late.messageId}>${FLEETING}`;
-  await waitFor('the expired message dead-lettered', () => lettersWritten(id) > 0, 20_000, 100);
+  await waitFor('the expired message dead-lettered', () => lettersWritten(id) > 0, 60_000, 100);
   const letter = (await c1.listDeadLetters({ agent: FLEETING })).find((l) => l.delivery.messageId === late.messageId);
   assert.match(letter?.reason ?? '', /^absent-ttl: fleeting-\d+ was absent/);
   assert.equal(lettersWritten(id), 1);
 });
 
-test('a suspended agent is absent on its holder: bounded there, refused typed', { timeout: 30_000 }, async () => {
+test('a suspended agent is absent on its holder: bounded there, refused typed', { timeout: 240_000 }, async () => {
   const holder = await at(DOZING);
   const away = awayFrom(holder.id);
   await away.suspend(DOZING);
   await waitFor(
     'the suspended agent to be absent on its holder',
     async () => (await holder.client.getAgent(DOZING)).absentQueue !== undefined,
-    15_000,
+    60_000,
     100,
   );
   await waitFor(
     'the warm-up request to leave the queue',
     async () => (await holder.client.getAgent(DOZING)).absentQueue?.queued === 0,
-    30_000,
+    60_000,
     100,
   );
   for (let seq = 1; seq <= 2; seq++) await away.send(request(DOZING, seq));
   await waitFor(
     'two queued for the suspended agent',
     async () => (await holder.client.getAgent(DOZING)).absentQueue?.queued === 2,
-    15_000,
+    60_000,
     100,
   );
   await assert.rejects(holder.client.send(request(DOZING, 3)), absentQueueFull(DOZING, /--absent-queue/, 2));
@@ -203,17 +203,17 @@ test('a suspended agent is absent on its holder: bounded there, refused typed', 
 });
 
 test("a flood for one absent agent through another node is held to its partition's budget at the send, and its partition's other agents still get their messages", {
-  timeout: 90_000,
+  timeout: 240_000,
 }, async () => {
   const holder = await at(FLOOD);
   const away = awayFrom(holder.id);
   await away.stop(FLOOD, false, true);
-  await waitFor('the holder to keep the queue', async () => (await holder.client.getAgent(FLOOD)).absentQueue !== undefined, 15_000, 100);
+  await waitFor('the holder to keep the queue', async () => (await holder.client.getAgent(FLOOD)).absentQueue !== undefined, 60_000, 100);
   // As for KEEPER: a warm-up still completing on the holder counts there until its commit.
   await waitFor(
     'the warm-up request to leave the queue',
     async () => (await holder.client.getAgent(FLOOD)).absentQueue?.queued === 0,
-    30_000,
+    60_000,
     100,
   );
   // FLOOD's own bound is 20, more than the consumer's window (16): its partition's budget (8) holds
@@ -228,13 +228,13 @@ test("a flood for one absent agent through another node is held to its partition
   await waitFor(
     `${NEIGHBOUR} (same partition) to handle its message`,
     () => allObservations(js).some((o) => o.key === `${NEIGHBOUR}:1`),
-    20_000,
+    60_000,
     100,
   );
   await waitFor(
     `the budget's ${BUDGET} queued on the holder`,
     async () => (await holder.client.getAgent(FLOOD)).absentQueue?.queued === BUDGET,
-    15_000,
+    60_000,
     100,
   );
   const shown = (await holder.client.getAgent(FLOOD)).absentQueue;
@@ -244,7 +244,7 @@ test("a flood for one absent agent through another node is held to its partition
   assert.equal((await c1.listDeadLetters({ agent: FLOOD })).length, 0, 'no letter for the flood at all');
 });
 
-test('a deploy right after stop --keep-queue, without waiting: the new deployment runs on the holder', { timeout: 60_000 }, async () => {
+test('a deploy right after stop --keep-queue, without waiting: the new deployment runs on the holder', { timeout: 240_000 }, async () => {
   const holder = await at(SWAPPER);
   const away = awayFrom(holder.id);
   await away.send(request(SWAPPER, 1)); // in hand, or queued, as the stop arrives
@@ -255,14 +255,14 @@ test('a deploy right after stop --keep-queue, without waiting: the new deploymen
   await waitFor(
     'the new deployment to handle a message',
     () => allObservations(js).some((o) => o.key === `${SWAPPER}:2` && o.count !== undefined),
-    30_000,
+    60_000,
     100,
   );
-  await waitFor('the first message handled', () => allObservations(js).some((o) => o.key === `${SWAPPER}:1`), 30_000, 100);
+  await waitFor('the first message handled', () => allObservations(js).some((o) => o.key === `${SWAPPER}:1`), 60_000, 100);
   assert.equal((await holder.client.getAgent(SWAPPER)).state, 'running');
 });
 
-test("an absent TTL past the deliveries topic's retention is refused typed", { timeout: 30_000 }, async () => {
+test("an absent TTL past the deliveries topic's retention is refused typed", { timeout: 240_000 }, async () => {
   // Kafka would delete such a message before it expires: lost at a failover, without a dead letter.
   await assert.rejects(
     c1.deploy({ name: 'long-wait', config: {}, limits: { absentTtlMs: 7 * 24 * 3_600_000 } }, PROBE()),
@@ -276,7 +276,7 @@ test("an absent TTL past the deliveries topic's retention is refused typed", { t
 });
 
 test('the holder killed while the agent is absent: a survivor holds the same queue, a deploy delivers each once', {
-  timeout: 90_000,
+  timeout: 240_000,
 }, async (t) => {
   const holder = await at(KEEPER);
   const killedAt = Date.now();
@@ -288,13 +288,13 @@ test('the holder killed while the agent is absent: a survivor holds the same que
       const id = (await placement(survivor)).get(KEEPER);
       return id !== undefined && id !== holder.id && id;
     },
-    45_000,
+    60_000,
     200,
   );
   await waitFor(
     `the ${QUEUE} queued messages held on ${newHolder}`,
     async () => (await clients.get(newHolder)!.getAgent(KEEPER)).absentQueue?.queued === QUEUE,
-    45_000,
+    60_000,
     200,
   );
   const failoverMs = Date.now() - killedAt;
@@ -311,7 +311,7 @@ test('the holder killed while the agent is absent: a survivor holds the same que
       const seen = new Set(allObservations(js).map((o) => o.key));
       return kept.every((id) => done.has(id)) && keys.every((k) => seen.has(k));
     },
-    30_000,
+    60_000,
     100,
   );
   const handled = allObservations(js)
