@@ -12,6 +12,7 @@ import { PartitionTracker } from './partition-tracker.js';
 import { CommitQueue } from './commit-queue.js';
 import type { CompletedWindow } from './completed-window.js';
 import { DecodedBodies, decodeDelivery, deliveryIdOf } from './codec.js';
+import type { RecordVerdict } from './record-mac.js';
 import { consumerRetry, rootMessage, withTimeout } from './client.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 import { rendezvousAssigner } from './rendezvous-assigner.js';
@@ -19,6 +20,11 @@ import { MembershipWatch } from './rejoin.js';
 import type { CommitEntry } from './commit-queue.js';
 import { tracerRegistered } from '../../telemetry/trace-context.js';
 import { recordConsumeSpan } from '../../telemetry/log-spans.js';
+
+/** Why a record's check failed, undefined when it passed. */
+function refusal(v: RecordVerdict): string | undefined {
+  return v.ok ? undefined : v.reason;
+}
 
 type Committed = Map<number, { offset: number; metadata: string | null }>;
 
@@ -41,6 +47,11 @@ export interface DeliveryConsumerDeps {
   stateLoaded: (partition: number) => Promise<boolean>;
   /** Move an undecodable record aside (the dead-letter topic); resolves when durable. */
   quarantine: (partition: number, message: EachBatchPayload['batch']['messages'][number], reason: string) => Promise<void>;
+  /**
+   * Move a record that failed its record-key check (decision 2185) to the dead letters, under the
+   * id it is tracked by here (its place, never the id it claims); resolves when durable.
+   */
+  refuse: (partition: number, message: EachBatchPayload['batch']['messages'][number], id: string, reason: string) => Promise<void>;
 }
 
 export class DeliveryConsumer {
@@ -347,9 +358,13 @@ export class DeliveryConsumer {
     }
     const out: Delivery[] = [];
     let commit = false;
+    const keys = this.d.o.recordKeys;
     for (const m of batch.messages) {
       if (!isRunning() || isStale() || this.closing) break;
-      const id = deliveryIdOf(m) ?? `kafka:${this.topic}/${p}@${m.offset}`;
+      // Checked before anything in the record is believed, its delivery id included (decision
+      // 2185): a forged record tracked under the id it claims could mark a real delivery done.
+      const refused = keys === undefined ? undefined : refusal(keys.verify(this.topic, m));
+      const id = (refused === undefined ? deliveryIdOf(m) : undefined) ?? `kafka:${this.topic}/${p}@${m.offset}`;
       // A done offset read again (the read-back of a partition taken, a re-fetch after a
       // rebalance): its id is a completed delivery, so a later copy of it is not handed out.
       if (tracker.isDone(Number(m.offset))) this.d.completed.add(id);
@@ -362,6 +377,16 @@ export class DeliveryConsumer {
       resolveOffset(m.offset);
       if (verdict === 'done') commit = true;
       if (verdict !== 'deliver') continue;
+      if (refused !== undefined) {
+        // Not handled; pending (retried after a restart) until it is safely in the dead letters.
+        void this.d.refuse(p, m, id, refused).then(
+          () => {
+            if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
+          },
+          () => {},
+        );
+        continue;
+      }
       try {
         out.push(decodeDelivery(m, this.bodies));
       } catch (e) {

@@ -25,7 +25,7 @@ import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type R
 import { createKafka, receiverPartitioner, rootMessage, securityFailure, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
 import { isSettlingError } from './topic-readiness.js';
-import { encodeDeadLetter, encodeDeadLetterMark, encodeDelivery, encodeMessageBody } from './codec.js';
+import { decodeDelivery, encodeDeadLetter, encodeDeadLetterMark, encodeDelivery, encodeMessageBody } from './codec.js';
 import { PartitionCache } from './partitioner.js';
 import { AppendBatcher } from './append-batcher.js';
 import { ProducerSlot } from './producer-slot.js';
@@ -41,6 +41,7 @@ import {
   KafkaNotOwnerError,
   KafkaSecurityError,
   KafkaUnreachableError,
+  RecordUnauthenticatedError,
 } from './errors.js';
 import { rootMessage as describeError } from './client.js';
 import { tracerRegistered } from '../../telemetry/trace-context.js';
@@ -213,6 +214,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         assigned: (partitions) => agentState?.setOwned(partitions),
         stateLoaded: (partition) => agentState?.whenLoaded(partition) ?? Promise.resolve(false),
         quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
+        refuse: (partition, m, id, reason) => this.refuseRecord(partition, m, id, reason),
       });
       await step(consumer.connect());
       return layout;
@@ -224,14 +226,19 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const connecting = connect();
     try {
       const layout = await Promise.race([connecting, timeout]);
+      // Every record this node produces, whatever the topic, is signed here (decision 2185): the
+      // one place all produces pass. A retry signs again (the same tag: the tag covers no header it sets).
+      const keys = this.o.recordKeys;
       const send =
         (topic: string) =>
-        (messages: Message[]): Promise<RecordMetadata[]> =>
-          withTimeout(
+        (messages: Message[]): Promise<RecordMetadata[]> => {
+          if (keys !== undefined) for (const m of messages) keys.sign(topic, m);
+          return withTimeout(
             producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages }),
             3 * this.o.requestTimeoutMs,
             'produce',
           );
+        };
       const common = {
         resetProducer: () => producer.reset(),
         onRetry: (attempt: number, error: string) => this.events.emit({ type: 'append-retry', attempt, error }),
@@ -547,6 +554,38 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     if (this.closed) throw new KafkaLogStateError('the Kafka message log is closed');
     if (!this.state) throw new KafkaLogStateError('the Kafka message log is not open');
     return this.state;
+  }
+
+  /**
+   * A delivery record that failed its record-key check (decision 2185): a dead letter with the
+   * reason `log.record-unauthenticated: …` and its place as its delivery id (the id it claims is the
+   * writer's: a letter under it could hide a real one in the list), so an operator sees it, can
+   * read it and decide (purge, or redrive: then the node vouches for it). A value that is not a
+   * delivery at all is quarantined as-is. Said as a `record-refused` event (the node audits it).
+   */
+  private async refuseRecord(partition: number, m: KafkaMessage, id: string, why: string): Promise<void> {
+    const s = this.live();
+    const reason = `${new RecordUnauthenticatedError(this.o.deliveriesTopic, partition, m.offset, why).code}: ${why}`;
+    let delivery: Delivery | undefined;
+    try {
+      delivery = { ...decodeDelivery(m), id };
+    } catch {
+      delivery = undefined;
+    }
+    if (delivery === undefined) await this.quarantine(partition, m, reason);
+    else {
+      const letter = encodeDeadLetter({ delivery, reason, attempts: 0, at: Date.now() });
+      letter.headers = { ...letter.headers, 'caxton-dl-source': `${this.o.deliveriesTopic}/${partition}@${m.offset}` };
+      await s.deadLetters.append([letter]);
+    }
+    this.events.emit({
+      type: 'record-refused',
+      topic: this.o.deliveriesTopic,
+      partition,
+      offset: m.offset,
+      reason: why,
+      deadLettered: true,
+    });
   }
 
   /** An undecodable record is copied as-is to the dead-letter topic with a reason header. */

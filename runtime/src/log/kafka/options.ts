@@ -2,6 +2,7 @@
  * Options of the Kafka message log, with the defaults and why they are what they are.
  */
 import os from 'node:os';
+import type { RecordKeyRing } from './record-mac.js';
 import {
   checkKafkaRequestTable,
   DEFAULT_KAFKA_REQUEST_LIMITS,
@@ -23,6 +24,11 @@ export type KafkaLogEvent =
   | { type: 'assignment'; partitions: readonly number[] }
   | { type: 'consumer-crash'; error: Error; restart: boolean }
   | { type: 'undecodable'; partition: number; offset: string; error: string }
+  /**
+   * A record without a valid tag of the cluster's record keys (decision 2185): not believed. A
+   * delivery is dead-lettered (`deadLettered`), a state record or dead letter is skipped.
+   */
+  | { type: 'record-refused'; topic: string; partition: number; offset: string; reason: string; deadLettered: boolean }
   | { type: 'handler-error'; error: unknown }
   | { type: 'append-retry'; attempt: number; error: string }
   | { type: 'commit-retry'; attempt: number; error: string }
@@ -132,6 +138,11 @@ export interface KafkaMessageLogOptions {
   tls?: KafkaTlsOptions;
   /** Authenticate to the brokers (decision 1404). */
   sasl?: KafkaSaslOptions;
+  /**
+   * The cluster's record keys (decision 2185): every record produced is signed with the first,
+   * every record read must carry a valid tag of one of them. Unset: nothing signed, nothing checked.
+   */
+  recordKeys?: RecordKeyRing;
 }
 
 export type ResolvedKafkaOptions = Required<
@@ -142,6 +153,7 @@ export type ResolvedKafkaOptions = Required<
     | 'logger'
     | 'tls'
     | 'sasl'
+    | 'recordKeys'
     | 'windowRebuildRecords'
     | 'beforeStateCommit'
     | 'stateSweep'
@@ -150,7 +162,7 @@ export type ResolvedKafkaOptions = Required<
 > &
   Pick<
     KafkaMessageLogOptions,
-    'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit' | 'beforeStateSweep'
+    'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'recordKeys' | 'windowRebuildRecords' | 'beforeStateCommit' | 'beforeStateSweep'
   > & {
     stateSweep: StateSweepLimits;
     logger: KafkaLogSink;
@@ -217,6 +229,7 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     logger: o.logger ?? stderrErrors,
     tls: o.tls,
     sasl: o.sasl,
+    recordKeys: o.recordKeys,
     deliveriesTopic: `${topicPrefix}.deliveries`,
     deadLetterTopic: `${topicPrefix}.dead-letters`,
     stateTopic: `${topicPrefix}.state`,

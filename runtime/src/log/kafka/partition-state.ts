@@ -150,6 +150,26 @@ export class PartitionState {
     return ids;
   }
 
+  /**
+   * A record at `offset` that failed its record-key check (decision 2185): read past, and nothing in
+   * it decides anything — as a stale owner's write is ignored. When it names an agent's key or
+   * marker (`record`, decoded from it, may be undefined), that key counts as stale: its newest
+   * record is one the view ignores, so the owner re-writes the value the view holds (repair) before
+   * compaction could keep the forged record in its place; a forged delete is swept to a tombstone.
+   * A forged claim or sweep header is no claim: it voids nothing.
+   */
+  refused(offset: number, record: StateRecord | undefined): void {
+    if (offset <= this.position) return;
+    this.position = offset;
+    this.ignoredCount += 1;
+    if (record?.kind === 'entry' || record?.kind === 'marker' || record?.kind === 'marker-cleared') {
+      const key = record.kind === 'entry' ? record.key : STALE_MARKER;
+      this.markStale(record.agent, key, true);
+      this.note(record.agent, key, { claim: undefined, applied: false, deleted: record.kind === 'entry' && record.value === null });
+    }
+    if (this.pending.length > 0) this.pending = this.pending.filter((p) => p.lastOffset === undefined || p.lastOffset > offset);
+  }
+
   private markStale(agent: string, key: string | typeof STALE_MARKER, stale: boolean): void {
     let keys = this.stale.get(agent);
     if (stale) {

@@ -18,7 +18,8 @@ import { CaxtonError, activationWaitCap, parseReplicaUnit } from '@caxton/core';
 import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../log/kafka/index.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
-import { etcdSecurity, kafkaSecurity } from './transport-credentials.js';
+import { etcdSecurity, kafkaRecordKeys, kafkaSecurity } from './transport-credentials.js';
+import { RecordRefusalAudit } from './record-refusal-audit.js';
 import { kafkaHistoryReader } from '../../replay/kafka-history.js';
 import { PlacementController } from './placement/placement-controller.js';
 import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
@@ -108,10 +109,12 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       );
   };
 
+  const recordKeys = kafkaRecordKeys(options.kafka);
   const registry = new EtcdRegistry({ ...etcdSecurity(options.etcd), prefix: c.etcdPrefix });
   const log = new KafkaMessageLog({
     brokers: options.kafka.brokers,
     ...kafkaSecurity(options.kafka),
+    ...(recordKeys !== undefined ? { recordKeys } : {}),
     cluster: c.name,
     topicPrefix: c.topicPrefix,
     groupId: c.groupId,
@@ -193,6 +196,12 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   );
   // In etcd, so the trail outlives this node and every node lists the same one (decision 1402).
   const audit = new EtcdAuditTrail({ connection: registry.connection, prefix: c.etcdPrefix });
+  // Records refused for their tag (decision 2185): audited, at a bounded rate. Nothing is consumed
+  // before the topology is returned, so no refusal comes before this listener.
+  if (recordKeys !== undefined) {
+    const refusals = new RecordRefusalAudit({ trail: audit, nodeId, say: (line) => say('record-refused', line) });
+    log.events.on((e) => (e.type === 'record-refused' ? refusals.refused(e) : undefined), ['record-refused']);
+  }
   const startedAt = Date.now();
   let address = `${options.apiHost}:${options.apiPort}`;
   let agents: PlacedAgents | undefined;

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { CaxtonError } from '@caxton/core';
 import type { KafkaSaslOptions, KafkaTlsOptions } from '../../log/kafka/index.js';
 import type { EtcdConnectionOptions } from '../../registry/etcd/connection.js';
+import { RecordKeyError } from '../../log/kafka/errors.js';
+import { RecordKeyRing, parseRecordKeys } from '../../log/kafka/record-mac.js';
 import { etcdUrls, type EtcdConnectionSpec, type KafkaConnectionSpec, type TlsFiles } from './transport-security.js';
 
 function read(file: string, what: string): Buffer {
@@ -56,4 +58,26 @@ export function etcdSecurity(spec: EtcdConnectionSpec): Pick<EtcdConnectionOptio
   }
   if (spec.auth) out.auth = { ...spec.auth };
   return out;
+}
+
+/**
+ * The record key ring of `--cluster-record-key-file` (decision 2185), read and checked once at
+ * start: an unreadable file or a bad line is `log.record-key-invalid`, before anything is opened.
+ */
+export function kafkaRecordKeys(spec: KafkaConnectionSpec): RecordKeyRing | undefined {
+  if (spec.recordKeyFile === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(spec.recordKeyFile, 'utf8');
+  } catch (err) {
+    throw new RecordKeyError(
+      `cannot read the record key file ${spec.recordKeyFile}: ${(err as Error).message}`,
+      'check the path and that this user may read it',
+      {
+        context: { file: spec.recordKeyFile },
+        cause: err,
+      },
+    );
+  }
+  return new RecordKeyRing(parseRecordKeys(text, spec.recordKeyFile));
 }

@@ -1,0 +1,190 @@
+/**
+ * Authenticated records on the Kafka log (decision 2185): every record a node produces carries a
+ * keyed MAC in its `caxton-mac` header, and every record a node reads is checked against the
+ * cluster's record keys before anything in it is believed. A record written by anything else — a
+ * client with broker access, a compromised broker — has no valid tag and is refused.
+ *
+ * The tag is HMAC-SHA256, truncated to 128 bits, over (length-prefixed, so no two inputs encode
+ * alike): a domain string, the topic, the record's key, its value (null kept apart from empty) and
+ * its headers other than `caxton-mac`, sorted by name. The topic is in it so a record copied to
+ * another topic of the cluster is refused there. The partition, offset and timestamp are not (the
+ * broker assigns the offset; see the decision for what a replayed copy can and cannot do).
+ *
+ * Header: `<keyId>:<tag as base64url>` — the key that signed, so a ring of several keys verifies
+ * during a rotation. Pure: no I/O; the key objects are made once, when the ring is built.
+ */
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import type { IHeaders } from 'kafkajs';
+import { RecordKeyError } from './errors.js';
+
+export const MAC_HEADER = 'caxton-mac';
+/** A key id: short, plain (it travels in every record). */
+export const RECORD_KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
+/** Secrets shorter than SHA-256's output add nothing to an attacker's work: refused. */
+export const MIN_RECORD_SECRET_BYTES = 32;
+/** Bytes of the HMAC kept in the header (128 bits: RFC 2104's truncation, ample for a MAC). */
+const TAG_BYTES = 16;
+const DOMAIN = Buffer.from('caxton-record-mac/1\n', 'latin1');
+const NULL_LENGTH = 0xffffffff;
+
+/** One record key as configured: its id and secret. */
+export interface RecordKeySpec {
+  id: string;
+  secret: Buffer;
+}
+
+/** What a record's check found. */
+export type RecordVerdict = { ok: true; keyId: string } | { ok: false; reason: string; keyId?: string };
+
+/** A record as produced (kafkajs `Message`) or read (`KafkaMessage`): only what the tag covers. */
+export interface MacRecord {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: IHeaders;
+}
+
+/**
+ * The cluster's record keys: the first signs, every one verifies (rotation without downtime: add
+ * the new key second everywhere, then move it first, then remove the old one).
+ */
+export class RecordKeyRing {
+  readonly signingId: string;
+  private readonly signing: KeyObject;
+  private readonly byId = new Map<string, KeyObject>();
+  /** Scratch for length prefixes: hmac.update() copies its input at once, so one buffer serves every call. */
+  private readonly scratch = Buffer.alloc(4);
+  /** Per topic: the domain and the topic, length-prefixed, encoded once. */
+  private readonly topicPrefix = new Map<string, Buffer>();
+
+  constructor(keys: readonly RecordKeySpec[]) {
+    if (keys.length === 0) throw new RecordKeyError('no record key given', 'list at least one `<keyId> <base64 secret>` line');
+    for (const k of keys) {
+      if (!RECORD_KEY_ID.test(k.id))
+        throw new RecordKeyError(`record key id "${k.id.slice(0, 40)}" is not a plain name`, 'use 1-32 letters, digits, ".", "_" or "-"');
+      if (k.secret.length < MIN_RECORD_SECRET_BYTES)
+        throw new RecordKeyError(
+          `record key ${k.id} is ${k.secret.length} bytes; at least ${MIN_RECORD_SECRET_BYTES} are needed`,
+          'make one with `openssl rand -base64 32`',
+        );
+      if (this.byId.has(k.id)) throw new RecordKeyError(`record key id ${k.id} is listed twice`, 'give each key its own id');
+      this.byId.set(k.id, createSecretKey(Buffer.from(k.secret)));
+    }
+    this.signingId = keys[0]!.id;
+    this.signing = this.byId.get(this.signingId)!;
+  }
+
+  /** The key ids, the signing one first. */
+  get ids(): string[] {
+    return [...this.byId.keys()];
+  }
+
+  /** Sets the record's `caxton-mac` header (replacing any) for `topic`. Mutates `record.headers`. */
+  sign(topic: string, record: MacRecord): void {
+    const header = `${this.signingId}:${this.tag(this.signing, topic, record).toString('base64url')}`;
+    if (record.headers === undefined) record.headers = { [MAC_HEADER]: header };
+    else record.headers[MAC_HEADER] = header;
+  }
+
+  /** Whether the record carries a valid tag, made by one of this ring's keys, for `topic`. */
+  verify(topic: string, record: MacRecord): RecordVerdict {
+    const raw = record.headers?.[MAC_HEADER];
+    if (raw === undefined) return { ok: false, reason: `no ${MAC_HEADER} header` };
+    if (Array.isArray(raw)) return { ok: false, reason: `${raw.length} ${MAC_HEADER} headers` };
+    const text = typeof raw === 'string' ? raw : raw.toString('latin1');
+    const colon = text.indexOf(':');
+    if (colon <= 0) return { ok: false, reason: `malformed ${MAC_HEADER} header` };
+    const keyId = text.slice(0, colon);
+    const key = this.byId.get(keyId);
+    // The id is the writer's to choose: shown only when it is a plain name, cut short.
+    if (key === undefined) return { ok: false, reason: `unknown record key ${RECORD_KEY_ID.test(keyId) ? keyId : '(malformed)'}` };
+    const given = Buffer.from(text.slice(colon + 1), 'base64url');
+    const expected = this.tag(key, topic, record);
+    // base64url decoding skips stray characters: the re-encoding must match too.
+    if (given.length !== TAG_BYTES || !timingSafeEqual(given, expected) || given.toString('base64url') !== text.slice(colon + 1))
+      return { ok: false, reason: `bad ${MAC_HEADER} tag (key ${keyId})`, keyId };
+    return { ok: true, keyId };
+  }
+
+  private tag(key: KeyObject, topic: string, r: MacRecord): Buffer {
+    const h = createHmac('sha256', key);
+    let prefix = this.topicPrefix.get(topic);
+    if (prefix === undefined) {
+      const t = Buffer.from(topic, 'utf8');
+      prefix = Buffer.concat([DOMAIN, u32(t.length), t]);
+      // Topics are the node's own few (deliveries, dead letters, state): bounded by construction.
+      if (this.topicPrefix.size < 16) this.topicPrefix.set(topic, prefix);
+    }
+    h.update(prefix);
+    this.part(h, r.key ?? null);
+    this.part(h, r.value);
+    const headers = r.headers;
+    if (headers === undefined) {
+      this.len(h, 0);
+    } else {
+      const names = Object.keys(headers).filter((n) => n !== MAC_HEADER && headers[n] !== undefined);
+      this.len(h, names.length);
+      // Sorted by code unit: the producer's and the reader's header order may differ.
+      names.sort();
+      for (const n of names) {
+        this.part(h, n);
+        const v = headers[n]!;
+        if (Array.isArray(v)) {
+          this.len(h, v.length);
+          for (const one of v) this.part(h, one);
+        } else {
+          this.len(h, 1);
+          this.part(h, v);
+        }
+      }
+    }
+    return h.digest().subarray(0, TAG_BYTES);
+  }
+
+  private len(h: ReturnType<typeof createHmac>, n: number): void {
+    this.scratch.writeUInt32BE(n, 0);
+    h.update(this.scratch);
+  }
+
+  private part(h: ReturnType<typeof createHmac>, v: Buffer | string | null): void {
+    if (v === null) return this.len(h, NULL_LENGTH);
+    if (typeof v === 'string') {
+      this.len(h, Buffer.byteLength(v, 'utf8'));
+      h.update(v, 'utf8');
+    } else {
+      this.len(h, v.length);
+      h.update(v);
+    }
+  }
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n, 0);
+  return b;
+}
+
+/**
+ * The keys in a record key file: one `<keyId> <base64 secret>` per line; blank lines and `#`
+ * comments skipped. Throws RecordKeyError (what is wrong, on which line, never the secret).
+ */
+export function parseRecordKeys(text: string, source: string): RecordKeySpec[] {
+  const keys: RecordKeySpec[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const where = `${source} line ${i + 1}`;
+    const parts = line.split(/\s+/);
+    if (parts.length !== 2)
+      throw new RecordKeyError(`${where}: expected "<keyId> <base64 secret>"`, 'one key per line: its id, a space, its secret in base64');
+    const [id, b64] = parts as [string, string];
+    if (!RECORD_KEY_ID.test(id))
+      throw new RecordKeyError(`${where}: key id "${id.slice(0, 40)}" is not a plain name`, 'use 1-32 letters, digits, ".", "_" or "-"');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0)
+      throw new RecordKeyError(`${where}: the secret of key ${id} is not base64`, 'make one with `openssl rand -base64 32`');
+    keys.push({ id, secret: Buffer.from(b64, 'base64') });
+  }
+  if (keys.length === 0)
+    throw new RecordKeyError(`${source} lists no record key`, 'add a line `<keyId> <base64 secret>` (`openssl rand -base64 32`)');
+  return keys;
+}
