@@ -26,6 +26,7 @@ export const MIN_RECORD_SECRET_BYTES = 32;
 const TAG_BYTES = 16;
 const DOMAIN = Buffer.from('caxton-record-mac/1\n', 'latin1');
 const NULL_LENGTH = 0xffffffff;
+const COLON = 0x3a;
 
 /** One record key as configured: its id and secret. */
 export interface RecordKeySpec {
@@ -90,17 +91,17 @@ export class RecordKeyRing {
     const raw = record.headers?.[MAC_HEADER];
     if (raw === undefined) return { ok: false, reason: `no ${MAC_HEADER} header` };
     if (Array.isArray(raw)) return { ok: false, reason: `${raw.length} ${MAC_HEADER} headers` };
-    const text = typeof raw === 'string' ? raw : raw.toString('latin1');
-    const colon = text.indexOf(':');
-    if (colon <= 0) return { ok: false, reason: `malformed ${MAC_HEADER} header` };
-    const keyId = text.slice(0, colon);
+    const header = typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw;
+    const colon = header.indexOf(COLON);
+    if (colon <= 0 || colon > 32) return { ok: false, reason: `malformed ${MAC_HEADER} header` };
+    const keyId = header.toString('latin1', 0, colon);
     const key = this.byId.get(keyId);
-    // The id is the writer's to choose: shown only when it is a plain name, cut short.
+    // The id is the writer's to choose: shown only when it is a plain name.
     if (key === undefined) return { ok: false, reason: `unknown record key ${RECORD_KEY_ID.test(keyId) ? keyId : '(malformed)'}` };
-    const given = Buffer.from(text.slice(colon + 1), 'base64url');
-    const expected = this.tag(key, topic, record);
-    // base64url decoding skips stray characters: the re-encoding must match too.
-    if (given.length !== TAG_BYTES || !timingSafeEqual(given, expected) || given.toString('base64url') !== text.slice(colon + 1))
+    // Compared as the encoded text, whole and in constant time: no lenient decoding to get round.
+    const given = header.subarray(colon + 1);
+    const expected = Buffer.from(this.tag(key, topic, record).toString('base64url'), 'latin1');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
       return { ok: false, reason: `bad ${MAC_HEADER} tag (key ${keyId})`, keyId };
     return { ok: true, keyId };
   }

@@ -298,6 +298,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     recordedHistory: kafkaHistoryReader({
       brokers: options.kafka.brokers,
       ...kafkaSecurity(options.kafka),
+      ...(recordKeys !== undefined ? { recordKeys } : {}),
       cluster: c.name,
       topicPrefix: c.topicPrefix,
       groupId: c.groupId,

@@ -177,6 +177,26 @@ describe('PartitionState', () => {
     assert.equal(s.at, 5);
   });
 
+  it('a refused record (decision 2185) is read past and decides nothing; the key it names is stale, for the owner to re-write', () => {
+    const s = new PartitionState();
+    s.apply(0, { kind: 'claim', claim: 'c1', node: 'n1' });
+    s.apply(1, { ...entry('a', 'count', '1'), claim: 'c1' });
+    s.apply(2, { kind: 'marker', agent: 'a', ids: ['d1'], claim: 'c1' });
+    s.refused(3, entry('a', 'count', '999'));
+    s.refused(4, { kind: 'claim', claim: 'forged', node: 'mallory' });
+    s.refused(5, { kind: 'marker', agent: 'a', ids: ['forged-d'] });
+    s.refused(6, undefined); // not even shaped like a state record
+    assert.equal(s.at, 6, 'read past');
+    assert.deepEqual(Object.fromEntries(s.view('a')), { count: '1' }, 'the forged value is not state');
+    assert.deepEqual(s.marker('a'), ['d1'], 'nor the forged marker');
+    assert.equal(s.claim, 'c1', 'a forged claim is no claim');
+    assert.deepEqual(s.claims, ['c1']);
+    assert.equal(s.needsRepair, true);
+    assert.deepEqual(s.takeStale(), [{ agent: 'a', keys: ['count'], marker: true }]);
+    s.refused(2, entry('a', 'count', 'x')); // at or below the position: nothing
+    assert.equal(s.needsRepair, false);
+  });
+
   it('lays our unread writes over the read view until the reader passes their offset', () => {
     const s = new PartitionState();
     s.apply(10, entry('a', 'x', 'read'));
