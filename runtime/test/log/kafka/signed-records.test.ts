@@ -1,0 +1,117 @@
+/**
+ * KafkaMessageLog with record keys (decision 2185), against a real broker: records injected with
+ * kafkajs outside the log — untagged, tagged with another key, tampered with, not even a delivery,
+ * a copy claiming a real delivery's id, a state entry — are refused, and the log goes on.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import kafkajs from 'kafkajs';
+import { type KafkaLogEvent } from '../../../src/log/kafka/index.js';
+import { RecordKeyRing } from '../../../src/log/kafka/record-mac.js';
+import { encodeDelivery } from '../../../src/log/kafka/codec.js';
+import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
+import { delivery } from './support/deliveries.js';
+import { useKafkaLogs } from './support/kafka-logs.js';
+
+type Refused = Extract<KafkaLogEvent, { type: 'record-refused' }>;
+const ring = (id: string) => new RecordKeyRing([{ id, secret: randomBytes(32) }]);
+
+describe('KafkaMessageLog with record keys (real broker)', () => {
+  const kafka = useKafkaLogs();
+  const quiet = collectingLogger();
+
+  async function outsider<T>(use: (p: kafkajs.Producer) => Promise<T>): Promise<T> {
+    const producer = new kafkajs.Kafka({ clientId: 'outsider', brokers: [kafka.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).producer();
+    await producer.connect();
+    try {
+      return await use(producer);
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  it('injected deliveries are not handed out, dead-lettered under their place with the reason, and the partition goes on', async () => {
+    const names = uniqueNames('signed');
+    const keys = ring('k1');
+    const refused: Refused[] = [];
+    const { log, got } = await kafka.node({ partitions: 2, logger: quiet.sink, ...names, recordKeys: keys });
+    log.events.on((e) => refused.push(e as Refused), ['record-refused']);
+    const d1 = delivery('m1', 'alice');
+    await log.append([d1]);
+    await waitFor('the signed delivery', () => got.some((d) => d.id === d1.id), 60_000);
+
+    const topic = `${names.topicPrefix}.deliveries`;
+    const p = log.partitionOf('alice');
+    const copy = encodeDelivery({ ...d1, message: { ...d1.message, content: 'forged' } }, p); // claims d1's id
+    const foreign = encodeDelivery(delivery('m2', 'alice', 'forged'), p);
+    ring('k9').sign(topic, foreign);
+    const tampered = encodeDelivery(delivery('m3', 'alice', 'forged'), p);
+    keys.sign(topic, tampered);
+    tampered.key = 'mallory'; // signed for alice, delivered to another receiver
+    const garbage = { key: 'alice', value: Buffer.from('not a delivery'), partition: p };
+    const [first] = await outsider((producer) => producer.send({ topic, messages: [copy, foreign, tampered, garbage] }));
+
+    const d4 = delivery('m4', 'alice');
+    await log.append([d4]);
+    await waitFor('the signed delivery after the injected ones', () => got.some((d) => d.id === d4.id), 60_000);
+    await waitFor('four refusals', () => refused.length >= 4, 60_000);
+    assert.deepEqual(
+      got.map((d) => d.id),
+      [d1.id, d4.id],
+      'nothing injected was handed out',
+    );
+    const base = Number(first!.baseOffset);
+    assert.deepEqual(
+      refused.map((e) => [e.topic, e.partition, Number(e.offset) - base, e.reason, e.deadLettered]),
+      [
+        [topic, p, 0, 'no caxton-mac header', true],
+        [topic, p, 1, 'unknown record key k9', true],
+        [topic, p, 2, 'bad caxton-mac tag (key k1)', true],
+        [topic, p, 3, 'no caxton-mac header', true],
+      ],
+    );
+    // The real d1 is still ours to complete: its forged copy did not complete it, nor took its place.
+    await log.complete([
+      { id: d1.id, receiver: 'alice' },
+      { id: d4.id, receiver: 'alice' },
+    ]);
+    // Each read of the dead letters is a throw-away consumer group: polled, not spun on.
+    let letters = await log.deadLetters();
+    for (const until = Date.now() + 60_000; letters.length < 3 && Date.now() < until; letters = await log.deadLetters())
+      await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(
+      letters.map((l) => [l.delivery.id, l.reason, l.delivery.message.content]),
+      [0, 1, 2].map((i) => [
+        `kafka:${topic}/${p}@${base + i}`,
+        `log.record-unauthenticated: ${['no caxton-mac header', 'unknown record key k9', 'bad caxton-mac tag (key k1)'][i]}`,
+        'forged',
+      ]),
+      'listed under their place, never the id they claim; the undecodable one is quarantined, not listed',
+    );
+  });
+
+  it("an injected state record never becomes the agent's state", async () => {
+    const names = uniqueNames('signed-state');
+    const refused: Refused[] = [];
+    const { log } = await kafka.node({ partitions: 2, logger: quiet.sink, ...names, recordKeys: ring('k1') });
+    log.events.on((e) => refused.push(e as Refused), ['record-refused']);
+    await waitFor("bob's partition assigned here", () => log.ownedPartitions().includes(log.partitionOf('bob')), 60_000);
+    assert.equal(await log.stateLoaded('bob'), true);
+    await log.commitState('bob', [{ key: 'x', value: 'real' }]);
+    assert.deepEqual(Object.fromEntries(await log.readState('bob')), { x: 'real' });
+    const topic = `${names.topicPrefix}.state`;
+    await outsider((producer) =>
+      producer.send({
+        topic,
+        messages: [{ key: 'bob\u0000x', value: Buffer.concat([Buffer.from([1]), Buffer.from('evil')]), partition: log.partitionOf('bob') }],
+      }),
+    );
+    await waitFor('the state record refused', () => refused.some((e) => e.topic === topic), 60_000);
+    assert.equal(refused[0]!.deadLettered, false);
+    assert.deepEqual(Object.fromEntries(await log.readState('bob')), { x: 'real' });
+    // A later commit of the agent works as before.
+    await log.commitState('bob', [{ key: 'y', value: '2' }]);
+    assert.deepEqual(Object.fromEntries(await log.readState('bob')), { x: 'real', y: '2' });
+  });
+});
