@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
-import { type KafkaLogEvent } from '../../../src/log/kafka/index.js';
+import type { KafkaLogEvent } from '../../../src/log/kafka/index.js';
 import { RecordKeyRing } from '../../../src/log/kafka/record-mac.js';
 import { encodeDelivery } from '../../../src/log/kafka/codec.js';
 import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
