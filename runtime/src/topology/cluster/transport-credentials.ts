@@ -79,5 +79,13 @@ export function kafkaRecordKeys(spec: KafkaConnectionSpec): RecordKeyRing | unde
       },
     );
   }
-  return new RecordKeyRing(parseRecordKeys(text, spec.recordKeyFile));
+  const keys = parseRecordKeys(text, spec.recordKeyFile);
+  try {
+    return new RecordKeyRing(keys);
+  } catch (err) {
+    // The ring's refusals (a short secret, an id twice) name the key: say the file too.
+    if (err instanceof RecordKeyError)
+      throw new RecordKeyError(`${spec.recordKeyFile}: ${err.message}`, err.hint ?? '', { context: { file: spec.recordKeyFile } });
+    throw err;
+  }
 }
