@@ -39,9 +39,7 @@
  */
 import { argText, numberArg } from './lib-args.js';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import type { StreamHandle } from '@caxton/runtime';
 import { artifact } from './lib-artifacts.js';
@@ -64,7 +62,8 @@ import {
   type ServeNode,
 } from './lib-cluster.js';
 import { workersAcrossNodes } from './lib-cluster-workers.js';
-import { recordMacCost } from './lib-record-mac.js';
+import type { ThroughputFigures } from './lib-record-mac.js';
+import { recordKeyFile, reportMacCost, reportSignedCost } from './lib-record-mac.js';
 import { kindCanaryUnderKill, statefulRolloutUnderKill } from './lib-cluster-rollout.js';
 
 const PAIRS = numberArg('pairs', 300);
@@ -97,13 +96,6 @@ const say = (line: string): void => void process.stderr.write(`[bench cluster] $
 
 /** How often the throughput run reads the nodes' counters (each read lists every agent on every node; its CPU is in the window). */
 const POLL_MS = 1_000;
-
-/** What a throughput run measured: its steady window's figures, or the whole run's when it had none. */
-interface ThroughputFigures {
-  msgsPerS: number;
-  cpuUsPerMsg: number;
-  steady: boolean;
-}
 
 /**
  * Pinger/echo pairs across nodes: every message crosses from one node to another through Kafka.
@@ -568,7 +560,7 @@ async function main(): Promise<void> {
   // still ask for Kafka's usual 6 s.
   const servers = await startServers({ 'group.min.session.timeout.ms': '1000' });
   let nodes: ServeNode[] = [];
-  let keyDir: string | undefined;
+  let keys: { file: string; remove: () => void } | undefined;
   try {
     nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench' });
     const plain = ONLY.has('throughput') ? await throughput(nodes, servers) : undefined;
@@ -579,10 +571,8 @@ async function main(): Promise<void> {
     if (ONLY.has('signed')) {
       // The same throughput run on a cluster of nodes with a record key (decision 2185): every
       // record signed where produced, checked where read.
-      keyDir = mkdtempSync(path.join(tmpdir(), 'caxton-bench-record-keys-'));
-      const recordKeyFile = path.join(keyDir, 'keys');
-      writeFileSync(recordKeyFile, `bench ${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-      nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench-signed', recordKeyFile });
+      keys = recordKeyFile();
+      nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench-signed', recordKeyFile: keys.file });
       const signed = await throughput(
         nodes,
         servers,
@@ -591,44 +581,9 @@ async function main(): Promise<void> {
       );
       await Promise.all(nodes.map((n) => n.stop()));
       nodes = [];
-      if (plain !== undefined) {
-        report({
-          bench,
-          metric: 'kafka_signed_cpu_cost_pct',
-          value: Number((((signed.cpuUsPerMsg - plain.cpuUsPerMsg) / plain.cpuUsPerMsg) * 100).toFixed(1)),
-          unit: '%',
-          target: '<= 10',
-          note: `node CPU per cross-node message with record keys over without, same run: ${signed.cpuUsPerMsg.toFixed(1)} vs ${plain.cpuUsPerMsg.toFixed(1)} µs (${signed.steady && plain.steady ? 'steady windows' : 'a whole run stands in for a missing steady window'}); two runs on a shared machine: a few % either way is noise`,
-        });
-        report({
-          bench,
-          metric: 'kafka_signed_throughput_cost_pct',
-          value: Number((((plain.msgsPerS - signed.msgsPerS) / plain.msgsPerS) * 100).toFixed(1)),
-          unit: '%',
-          target: '<= 10',
-          note: `cross-node msgs/s without record keys over with, same run: ${Math.round(plain.msgsPerS)} vs ${Math.round(signed.msgsPerS)} (negative: the signed run was faster — noise)`,
-        });
-      }
+      if (plain !== undefined) reportSignedCost(bench, plain, signed);
     }
-    if (ONLY.has('mac')) {
-      const cost = recordMacCost();
-      report({
-        bench,
-        metric: 'record_mac_us_per_msg',
-        value: Number(cost.usPerMsg.toFixed(2)),
-        unit: 'us',
-        note: `HMAC-SHA256 (128-bit tag) of one delivery record made where produced (${cost.signUs.toFixed(2)} µs) and checked where consumed (${cost.verifyUs.toFixed(2)} µs), CPU time of this process's thread; records of ${Math.round(cost.recordBytes)} bytes (key + value) as the Kafka log encodes a pinger's request`,
-      });
-      if (plain !== undefined)
-        report({
-          bench,
-          metric: 'record_mac_cost_pct',
-          value: Number(((cost.usPerMsg / plain.cpuUsPerMsg) * 100).toFixed(1)),
-          unit: '%',
-          target: '<= 10',
-          note: `record_mac_us_per_msg over this run's kafka_cpu_us_per_msg (${plain.cpuUsPerMsg.toFixed(1)} µs): a cross-node message is one record signed and one checked`,
-        });
-    }
+    if (ONLY.has('mac')) reportMacCost(bench, plain);
     if (ONLY.has('failover')) {
       nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench-tuned', leaseTtl: 2, sessionTimeoutMs: 2000 });
       await failover(
@@ -679,7 +634,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await servers.stop();
-    if (keyDir !== undefined) rmSync(keyDir, { recursive: true, force: true });
+    keys?.remove();
   }
   report({
     bench,

@@ -4,6 +4,10 @@
  * really is (a delivery as the Kafka log encodes it, its tag header as kafkajs hands it back).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { report } from './lib-output.js';
 import type { Delivery } from '@caxton/core';
 import { RecordKeyRing, encodeDeliveryRecord } from '@caxton/runtime/cluster';
 
@@ -82,4 +86,60 @@ export function recordMacCost(records = 200_000): RecordMacCost {
   const signUs = (sign * 1000) / records;
   const verifyUs = (verify * 1000) / records;
   return { usPerMsg: signUs + verifyUs, signUs, verifyUs, recordBytes };
+}
+
+/** What a throughput run of the cluster bench measured: its steady window's figures, or the whole run's when it had none. */
+export interface ThroughputFigures {
+  msgsPerS: number;
+  cpuUsPerMsg: number;
+  steady: boolean;
+}
+
+/** A record key file of one fresh key, for the nodes of the `signed` phase; `remove()` when done. */
+export function recordKeyFile(): { file: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'caxton-bench-record-keys-'));
+  const file = path.join(dir, 'keys');
+  writeFileSync(file, `bench ${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The signed throughput run against the plain one of the same invocation. */
+export function reportSignedCost(bench: string, plain: ThroughputFigures, signed: ThroughputFigures): void {
+  report({
+    bench,
+    metric: 'kafka_signed_cpu_cost_pct',
+    value: Number((((signed.cpuUsPerMsg - plain.cpuUsPerMsg) / plain.cpuUsPerMsg) * 100).toFixed(1)),
+    unit: '%',
+    target: '<= 10',
+    note: `node CPU per cross-node message with record keys over without, same run: ${signed.cpuUsPerMsg.toFixed(1)} vs ${plain.cpuUsPerMsg.toFixed(1)} µs (${signed.steady && plain.steady ? 'steady windows' : 'a whole run stands in for a missing steady window'}); two runs on a shared machine: a few % either way is noise`,
+  });
+  report({
+    bench,
+    metric: 'kafka_signed_throughput_cost_pct',
+    value: Number((((plain.msgsPerS - signed.msgsPerS) / plain.msgsPerS) * 100).toFixed(1)),
+    unit: '%',
+    target: '<= 10',
+    note: `cross-node msgs/s without record keys over with, same run: ${Math.round(plain.msgsPerS)} vs ${Math.round(signed.msgsPerS)} (negative: the signed run was faster — noise)`,
+  });
+}
+
+/** record_mac_us_per_msg, and its share of the plain run's cross-node CPU figure when there was one. */
+export function reportMacCost(bench: string, plain: ThroughputFigures | undefined): void {
+  const cost = recordMacCost();
+  report({
+    bench,
+    metric: 'record_mac_us_per_msg',
+    value: Number(cost.usPerMsg.toFixed(2)),
+    unit: 'us',
+    note: `HMAC-SHA256 (128-bit tag) of one delivery record made where produced (${cost.signUs.toFixed(2)} µs) and checked where consumed (${cost.verifyUs.toFixed(2)} µs), CPU time of this process's thread; records of ${Math.round(cost.recordBytes)} bytes (key + value) as the Kafka log encodes a pinger's request`,
+  });
+  if (plain !== undefined)
+    report({
+      bench,
+      metric: 'record_mac_cost_pct',
+      value: Number(((cost.usPerMsg / plain.cpuUsPerMsg) * 100).toFixed(1)),
+      unit: '%',
+      target: '<= 10',
+      note: `record_mac_us_per_msg over this run's kafka_cpu_us_per_msg (${plain.cpuUsPerMsg.toFixed(1)} µs): a cross-node message is one record signed and one checked`,
+    });
 }
