@@ -51,7 +51,7 @@ export function recordMacCost(records = 200_000): RecordMacCost {
   const recordBytes = shapes.reduce((n, m) => n + Buffer.byteLength(m.key as string) + (m.value as Buffer).length, 0) / shapes.length;
   // As read back: key and header values are Buffers.
   const read = shapes.map((m) => {
-    ring.sign(topic, m);
+    ring.sign(topic, m.partition!, m);
     return {
       key: Buffer.from(m.key as string),
       value: m.value as Buffer,
@@ -71,12 +71,12 @@ export function recordMacCost(records = 200_000): RecordMacCost {
     for (let i = 0; i < n; i++) {
       const m = shapes[i % shapes.length]!;
       m.headers = undefined;
-      ring.sign(topic, m);
+      ring.sign(topic, m.partition!, m);
     }
     const sign = cpuMs() - t;
     t = cpuMs();
     let bad = 0;
-    for (let i = 0; i < n; i++) if (!ring.verify(topic, read[i % read.length]!).ok) bad += 1;
+    for (let i = 0; i < n; i++) if (!ring.verify(topic, shapes[i % read.length]!.partition!, read[i % read.length]!).ok) bad += 1;
     const verify = cpuMs() - t;
     if (bad > 0) throw new Error(`${bad} records did not verify`);
     return { sign, verify };

@@ -4,8 +4,8 @@
  * they read. A record injected into the cluster's topics with kafkajs, outside any node — what a
  * client with broker access or a compromised broker could write — is refused: a delivery is not
  * handled, shows in the dead letters with the reason and in the audit trail; a forged state record
- * never becomes the agent's state. Rotation: a node with [new, old] accepts what a node with [old]
- * alone signs.
+ * never becomes the agent's state. Rotation, step by step: [old] beside [old, new], then [new, old]
+ * beside [old, new], traffic both ways, nothing refused.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,11 +47,9 @@ async function keyFile(name: string, lines: string[]): Promise<string> {
   return file;
 }
 
-function serve(id: string, cluster: string, file: string): NodeProcess {
-  const node = NodeProcess.cli({ id, kafka: infra!.kafka, etcd: infra!.etcd, cluster: { name: cluster } }, [
-    '--cluster-record-key-file',
-    file,
-  ]);
+function serve(id: string, cluster: string, file: string, dataDir?: string): NodeProcess {
+  const spec = { id, kafka: infra!.kafka, etcd: infra!.etcd, cluster: { name: cluster } };
+  const node = NodeProcess.cli(dataDir === undefined ? spec : { ...spec, dataDir }, ['--cluster-record-key-file', file]);
   nodes.push(node);
   return node;
 }
@@ -137,7 +135,7 @@ test('a delivery and a state record injected with kafkajs outside the nodes are 
       ],
     });
     // A state record of the probe's durable count, 999, in the state layout (v1 entry: 0x01 · UTF-8).
-    await out.producer.send({
+    const [stateSent] = await out.producer.send({
       topic: `caxton.${cluster}.state`,
       messages: [
         {
@@ -148,6 +146,12 @@ test('a delivery and a state record injected with kafkajs outside the nodes are 
       ],
     });
     const where = `${topic}/${sent!.partition}@${sent!.baseOffset}`;
+    const stateWhere = `caxton.${cluster}.state/${stateSent!.partition}@${stateSent!.baseOffset}`;
+    // The two refusals, each audited under its place: waited for by name, so the count below is
+    // read after the owner's state reader passed (and refused) the forged record.
+    const refusalsOf = async (): Promise<Map<string, AuditRecord>> =>
+      new Map((await auditRecords(n2)).filter((r) => r.method === 'ConsumeRecord').map((r) => [r.peer, r]));
+    await waitFor('the state record refused', async () => (await refusalsOf()).has(`kafka ${stateWhere}`), 60_000);
 
     const letter = await waitFor(
       'the injected delivery in the dead letters',
@@ -167,49 +171,134 @@ test('a delivery and a state record injected with kafkajs outside the nodes are 
     assert.deepEqual(reports(seen, 'forged-1'), [], 'the injected request was never handled');
 
     const refusals = await waitFor(
-      'both refusals in the audit trail',
+      'the delivery refusal in the audit trail',
       async () => {
-        const found = (await auditRecords(n2)).filter((r) => r.method === 'ConsumeRecord');
-        return found.length >= 2 ? found : undefined;
+        const found = await refusalsOf();
+        return found.has(`kafka ${where}`) ? found : undefined;
       },
       60_000,
     );
-    const delivery = refusals.find((r) => r.kind === undefined && r.peer === `kafka ${where}`);
-    assert.ok(delivery, `the delivery's refusal is audited: ${JSON.stringify(refusals.map((r) => r.peer))}`);
+    const delivery = refusals.get(`kafka ${where}`)!;
     assert.equal(delivery.kind === undefined && delivery.result.error, 'log.record-unauthenticated');
     assert.equal(delivery.kind === undefined && delivery.result.code, 'UNAUTHENTICATED');
     assert.equal(delivery.kind === undefined && delivery.args.fields.deadLettered, 'true');
-    const state = refusals.find((r) => r.peer.startsWith(`kafka caxton.${cluster}.state/`));
-    assert.ok(state, 'the state record refusal is audited');
+    const state = refusals.get(`kafka ${stateWhere}`)!;
+    assert.equal(state.kind === undefined && state.result.error, 'log.record-unauthenticated');
     assert.equal(state.kind === undefined && state.args.fields.deadLettered, 'false');
   } finally {
     await out.close();
   }
 });
 
-test('rotation: a node with keys [new, old] handles what a node with [old] alone signed', { timeout: 240_000 }, async () => {
-  const cluster = uniqueCluster('rotate');
-  const oldOnly = serve('a', cluster, await keyFile('old-only', [OLD]));
-  const rotated = serve('b', cluster, await keyFile('new-first', [NEW, OLD]));
-  await startAll([oldOnly, rotated]);
-  const [ca, cb] = [await oldOnly.client(), await rotated.client()];
-  const seen = await tails([ca, cb]);
-  const names = Array.from({ length: 6 }, (_, i) => `rot-${i}`);
-  for (const name of names) await ca.deploy({ name }, PROBE());
-  const placed = await waitFor(
-    'the probes placed',
+/**
+ * Settles a rotation step: an unsigned delivery and an unsigned state record injected, after the
+ * traffic, into each of `partitions`; once every one of them is refused (audited under its place),
+ * each partition's records before it have been checked — so the nodes' refusals are then exactly
+ * these (`injected`: this step's and the earlier steps'), or the step refused something it should
+ * have accepted.
+ */
+async function settleRefusingOnly(cluster: string, node: NodeProcess, partitions: number[], injected: Set<string>): Promise<void> {
+  const out = producerOf();
+  await out.producer.connect();
+  const now = new Set<string>();
+  try {
+    for (const partition of new Set(partitions)) {
+      for (const [topic, value] of [
+        [`caxton.${cluster}.deliveries`, Buffer.from('settle')],
+        [`caxton.${cluster}.state`, Buffer.concat([Buffer.from([1]), Buffer.from('settle')])],
+      ] as const) {
+        const [sent] = await out.producer.send({ topic, messages: [{ key: `settle\u0000${partition}`, value, partition }] });
+        now.add(`kafka ${topic}/${sent!.partition}@${sent!.baseOffset}`);
+      }
+    }
+  } finally {
+    await out.close();
+  }
+  const refused = await waitFor(
+    'the injected records refused',
     async () => {
-      const p = await placement(ca);
-      return names.every((n) => p.has(n)) ? p : undefined;
+      const found = (await auditRecords(node)).filter((r) => r.method === 'ConsumeRecord');
+      const peers = found.map((r) => r.peer);
+      return [...now].every((w) => peers.includes(w)) ? found : undefined;
     },
     60_000,
   );
-  const onRotated = names.find((n) => placed.get(n) === 'b');
-  assert.ok(onRotated, `a probe runs on the node with [new, old]: ${[...placed].join(' ')}`);
-  // Sent through the [old] node: appended signed with `old`, consumed and checked on the [new, old] one.
-  await ca.send(request(onRotated, 'rotated-1'));
-  const report = await waitFor('the request handled on the rotated node', () => reports(seen, 'rotated-1')[0], 60_000);
-  assert.equal(report.split('|')[1], 'caxton://b', 'handled by the node with [new, old]');
-  const refused = (await auditRecords(rotated)).filter((r) => r.method === 'ConsumeRecord' && r.node === 'b');
-  assert.deepEqual(refused, [], 'the rotated node refused nothing the old one signed');
+  for (const w of now) injected.add(w);
+  assert.deepEqual(
+    refused.filter((r) => !injected.has(r.peer)).map((r) => `${r.peer} by ${r.node}: ${r.kind === undefined ? r.args.fields.reason : ''}`),
+    [],
+    'nothing the nodes signed was refused',
+  );
+}
+
+async function partitionCount(cluster: string): Promise<number> {
+  const admin = producerOf().kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicMetadata({ topics: [`caxton.${cluster}.deliveries`] })).topics[0]!.partitions.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+test('rotation, step by step: [old] with [old, new], then [new, old] with [old, new]; traffic both ways, nothing refused', {
+  timeout: 360_000,
+}, async () => {
+  const cluster = uniqueCluster('rotate');
+  // Step 1: the new key added second on one node (it still signs with old).
+  let a = serve('a', cluster, await keyFile('old-only', [OLD]));
+  const b = serve('b', cluster, await keyFile('old-then-new', [OLD, NEW]));
+  await startAll([a, b]);
+  let [ca, cb] = [await a.client(), await b.client()];
+  let seen = await tails([ca, cb]);
+  const names = Array.from({ length: 6 }, (_, i) => `rot-${i}`);
+  for (const name of names) await ca.deploy({ name, config: { state: '1' } }, PROBE());
+  const placedOn = async (): Promise<{ onA: string; onB: string }> =>
+    waitFor(
+      'a probe on each node',
+      async () => {
+        const p = await placement(ca);
+        const onA = names.find((n) => p.get(n) === 'a');
+        const onB = names.find((n) => p.get(n) === 'b');
+        return names.every((n) => p.has(n)) && onA !== undefined && onB !== undefined ? { onA, onB } : undefined;
+      },
+      60_000,
+    );
+  const partitions = await partitionCount(cluster);
+  /** Each node sends to the probe on the other (and on itself): appended by one, consumed and its state written by the other. */
+  const traffic = async (step: string, onA: string, onB: string): Promise<void> => {
+    const sends: [CaxtonClient, string, string][] = [
+      [ca, onB, `${step}-a-to-b`],
+      [cb, onA, `${step}-b-to-a`],
+      [ca, onA, `${step}-a-to-a`],
+      [cb, onB, `${step}-b-to-b`],
+    ];
+    for (const [client, agent, content] of sends) await client.send(request(agent, content));
+    for (const [, , content] of sends) await waitFor(`${content} handled`, () => reports(seen, content)[0], 60_000);
+  };
+  let { onA, onB } = await placedOn();
+  await traffic('step1', onA, onB);
+  const injected = new Set<string>();
+  await settleRefusingOnly(
+    cluster,
+    b,
+    [onA, onB].map((n) => partitionFor(n, partitions)),
+    injected,
+  );
+
+  // Step 2 (every node verifies new now): a moves new first — it signs with new, b still with old.
+  await a.stop(15_000);
+  a = serve('a', cluster, await keyFile('new-then-old', [NEW, OLD]), a.spec.dataDir);
+  await startAll([a]);
+  ca = await a.client();
+  cb = await b.client();
+  seen = await tails([ca, cb]);
+  ({ onA, onB } = await placedOn());
+  await traffic('step2', onA, onB);
+  await settleRefusingOnly(
+    cluster,
+    a,
+    [onA, onB].map((n) => partitionFor(n, partitions)),
+    injected,
+  );
 });

@@ -111,10 +111,10 @@ export async function* readKafkaHistory(
     // With the cluster's record keys (decision 2185), a record no node wrote is not history: counted
     // as malformed, as the nodes refused it.
     const keys = o.recordKeys;
-    const forged = (topic: string, m: KafkaMessage): boolean => keys !== undefined && !keys.verify(topic, m).ok;
+    const forged = (topic: string, p: number, m: KafkaMessage): boolean => keys !== undefined && !keys.verify(topic, p, m).ok;
     for await (const { partition: p, offset, message } of read(o.deliveriesTopic, ranges.deliveries)) {
       summary.deliveryRecords++;
-      if (forged(o.deliveriesTopic, message)) {
+      if (forged(o.deliveriesTopic, p, message)) {
         history.malformed();
         continue;
       }
@@ -126,9 +126,9 @@ export async function* readKafkaHistory(
         history.malformed();
       }
     }
-    for await (const { message } of read(o.deadLetterTopic, ranges.deadLetters)) {
+    for await (const { partition: p, message } of read(o.deadLetterTopic, ranges.deadLetters)) {
       summary.deadLetterRecords++;
-      if (forged(o.deadLetterTopic, message)) {
+      if (forged(o.deadLetterTopic, p, message)) {
         history.malformed();
         continue;
       }
@@ -140,16 +140,16 @@ export async function* readKafkaHistory(
         history.malformed();
       }
     }
-    for await (const { offset, message } of read(o.stateTopic, [stateRange])) {
+    for await (const { partition: p, offset, message } of read(o.stateTopic, [stateRange])) {
       summary.stateRecords++;
-      if (forged(o.stateTopic, message)) continue; // counted once, in the pass below
+      if (forged(o.stateTopic, p, message)) continue; // counted once, in the pass below
       const record = stateRecordOf(message.key, message.value);
       if (record !== undefined) history.markerIds(offset, record, txOf(message.headers));
     }
     history.prepare(doneBy(progress));
-    for await (const { offset, message } of read(o.stateTopic, [stateRange])) {
+    for await (const { partition: p, offset, message } of read(o.stateTopic, [stateRange])) {
       summary.stateRecords++;
-      const record = forged(o.stateTopic, message) ? undefined : stateRecordOf(message.key, message.value);
+      const record = forged(o.stateTopic, p, message) ? undefined : stateRecordOf(message.key, message.value);
       if (record === undefined) history.malformed();
       else history.stateRecord(offset, record, txOf(message.headers));
       summary.events += out.length;

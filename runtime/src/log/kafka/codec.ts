@@ -29,6 +29,10 @@ const H = {
   at: 'caxton-dl-at',
   /** Set on a dead letter's mark (decision 1860): the value is the mark's JSON, the key the letter's id. */
   mark: 'caxton-dl-mark',
+  /** Where a quarantined or refused record was read (`<topic>/<partition>@<offset>`). */
+  source: 'caxton-dl-source',
+  /** Set on a quarantined record: the value is the record as read (encodeQuarantined), never a delivery. */
+  quarantined: 'caxton-dl-quarantined',
 } as const;
 
 const V1 = '1';
@@ -214,9 +218,20 @@ export function encodeDeadLetterMark(mark: DeadLetterMark): Message {
   return { key: mark.id, value: JSON.stringify(mark), headers: { [H.mark]: '1' } };
 }
 
-/** The mark in `m`, undefined when `m` is no mark (a dead letter); throws on a malformed mark. */
+/**
+ * The mark in `m`, undefined when `m` is no mark (a dead letter); throws on a malformed mark. A
+ * record with a letter's reason, a source or a quarantine header is never a mark, whatever else it
+ * carries: a quarantined record written by an older build is the refused record's headers copied
+ * (and signed by the node, decision 2185), so a forged `caxton-dl-mark` could ride in it.
+ */
 export function decodeDeadLetterMark(m: KafkaMessage): DeadLetterMark | undefined {
   if (header(m.headers, H.mark) === undefined) return undefined;
+  if (
+    header(m.headers, H.reason) !== undefined ||
+    header(m.headers, H.source) !== undefined ||
+    header(m.headers, H.quarantined) !== undefined
+  )
+    return undefined;
   if (m.value === null) throw new Error('dead-letter mark without a value');
   const mark = parseJson(m.value.toString('utf8')) as DeadLetterMark;
   const valid =
@@ -227,4 +242,43 @@ export function decodeDeadLetterMark(m: KafkaMessage): DeadLetterMark | undefine
     (mark.state === 'purged' || (mark.state === 'redriven' && typeof mark.deliveryId === 'string' && typeof mark.receiver === 'string'));
   if (!valid) throw new Error('malformed dead-letter mark');
   return mark;
+}
+
+/**
+ * A record the node moves aside (undecodable, or refused by its record-key check: decision 2185),
+ * as a new record of the node's own: the original key, value and headers go inside the value, as
+ * base64 in JSON, never as this record's key or headers — the node signs what it writes, and must
+ * not sign, as its own, headers or a key it did not author (a forged `caxton-dl-mark` would become
+ * a genuine mark). The headers are the node's: the reason, the source, the quarantine flag.
+ */
+export function encodeQuarantined(m: KafkaMessage, reason: string, source: string): Message {
+  const b64 = (v: Buffer | string | null | undefined): string | null =>
+    v === null || v === undefined ? null : (typeof v === 'string' ? Buffer.from(v) : v).toString('base64');
+  const headers: Record<string, string[]> = {};
+  for (const [name, v] of Object.entries(m.headers ?? {})) {
+    if (v === undefined) continue;
+    headers[name] = (Array.isArray(v) ? v : [v]).map((one) => b64(one) ?? '');
+  }
+  return {
+    key: null,
+    value: JSON.stringify({ key: b64(m.key), value: b64(m.value), headers }),
+    headers: { [H.reason]: reason, [H.source]: source, [H.quarantined]: '1' },
+  };
+}
+
+/** What encodeQuarantined kept of a record: its key, value and headers as read. */
+export interface QuarantinedRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer[]>;
+}
+
+/** The record inside a quarantined copy, undefined when `m` is not one (a letter, a mark). */
+export function decodeQuarantined(m: KafkaMessage): QuarantinedRecord | undefined {
+  if (header(m.headers, H.quarantined) === undefined || m.value === null) return undefined;
+  const o = parseJson(m.value.toString('utf8')) as { key: string | null; value: string | null; headers: Record<string, string[]> };
+  const buf = (v: string | null): Buffer | null => (v === null ? null : Buffer.from(v, 'base64'));
+  const headers: Record<string, Buffer[]> = {};
+  for (const [name, vs] of Object.entries(o.headers ?? {})) headers[name] = vs.map((v) => Buffer.from(v, 'base64'));
+  return { key: buf(o.key), value: buf(o.value), headers };
 }

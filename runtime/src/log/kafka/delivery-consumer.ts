@@ -15,6 +15,7 @@ import { DecodedBodies, decodeDelivery, deliveryIdOf } from './codec.js';
 import type { RecordVerdict } from './record-mac.js';
 import { consumerRetry, rootMessage, withTimeout } from './client.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
+import { moveAside } from './move-aside.js';
 import { rendezvousAssigner } from './rendezvous-assigner.js';
 import { MembershipWatch } from './rejoin.js';
 import type { CommitEntry } from './commit-queue.js';
@@ -27,6 +28,11 @@ function refusal(v: RecordVerdict): string | undefined {
 }
 
 type Committed = Map<number, { offset: number; metadata: string | null }>;
+
+/** Writes of a record to the dead letters tried per hand-out, and their backoff (1 s, 2 s, … 30 s). */
+const MOVE_ASIDE_ATTEMPTS = 8;
+const MOVE_ASIDE_FIRST_DELAY_MS = 1000;
+const MOVE_ASIDE_MAX_DELAY_MS = 30_000;
 
 export interface DeliveryConsumerDeps {
   kafka: Kafka;
@@ -363,7 +369,7 @@ export class DeliveryConsumer {
       if (!isRunning() || isStale() || this.closing) break;
       // Checked before anything in the record is believed, its delivery id included (decision
       // 2185): a forged record tracked under the id it claims could mark a real delivery done.
-      const refused = keys === undefined ? undefined : refusal(keys.verify(this.topic, m));
+      const refused = keys === undefined ? undefined : refusal(keys.verify(this.topic, p, m));
       const id = (refused === undefined ? deliveryIdOf(m) : undefined) ?? `kafka:${this.topic}/${p}@${m.offset}`;
       // A done offset read again (the read-back of a partition taken, a re-fetch after a
       // rebalance): its id is a completed delivery, so a later copy of it is not handed out.
@@ -378,12 +384,22 @@ export class DeliveryConsumer {
       if (verdict === 'done') commit = true;
       if (verdict !== 'deliver') continue;
       if (refused !== undefined) {
-        // Not handled; pending (retried after a restart) until it is safely in the dead letters.
-        void this.d.refuse(p, m, id, refused).then(
-          () => {
-            if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
-          },
-          () => {},
+        // Not handled; pending until it is safely in the dead letters.
+        // After the last attempt, the refusal is still said (and so audited), as not dead-lettered.
+        this.moveAside(
+          p,
+          m.offset,
+          id,
+          () => this.d.refuse(p, m, id, refused),
+          () =>
+            this.d.events.emit({
+              type: 'record-refused',
+              topic: this.topic,
+              partition: p,
+              offset: m.offset,
+              reason: refused,
+              deadLettered: false,
+            }),
         );
         continue;
       }
@@ -392,13 +408,8 @@ export class DeliveryConsumer {
       } catch (e) {
         const reason = `undecodable record: ${(e as Error).message}`;
         this.d.events.emit({ type: 'undecodable', partition: p, offset: m.offset, error: reason });
-        // Stays pending (so it is retried after a restart) until it is safely in the dead letters.
-        void this.d.quarantine(p, m, reason).then(
-          () => {
-            if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
-          },
-          () => {},
-        );
+        // Stays pending until it is safely in the dead letters.
+        this.moveAside(p, m.offset, id, () => this.d.quarantine(p, m, reason));
       }
     }
     if (commit) this.commits.schedule(p);
@@ -418,5 +429,21 @@ export class DeliveryConsumer {
       }
     }
     await heartbeat();
+  }
+
+  /** Writes a record aside (move-aside.ts) and completes it once that is durable; failures said as `dead-letter-failed`. */
+  private moveAside(p: number, offset: string, id: string, write: () => Promise<void>, gaveUp?: () => void): void {
+    moveAside(write, {
+      attempts: MOVE_ASIDE_ATTEMPTS,
+      firstDelayMs: MOVE_ASIDE_FIRST_DELAY_MS,
+      maxDelayMs: MOVE_ASIDE_MAX_DELAY_MS,
+      stillPending: () => !this.closing && this.trackers.get(p)?.has(id) === true,
+      done: () => {
+        if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
+      },
+      failed: (attempt, error, retrying) =>
+        this.d.events.emit({ type: 'dead-letter-failed', partition: p, offset, attempt, error: rootMessage(error), retrying }),
+      ...(gaveUp === undefined ? {} : { gaveUp }),
+    });
   }
 }

@@ -25,8 +25,8 @@ import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type R
 import { createKafka, receiverPartitioner, rootMessage, securityFailure, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
 import { isSettlingError } from './topic-readiness.js';
-import { decodeDelivery, encodeDeadLetter, encodeDeadLetterMark, encodeDelivery, encodeMessageBody } from './codec.js';
-import { PartitionCache } from './partitioner.js';
+import { decodeDelivery, encodeDeadLetter, encodeDeadLetterMark, encodeDelivery, encodeMessageBody, encodeQuarantined } from './codec.js';
+import { PartitionCache, partitionFor } from './partitioner.js';
 import { AppendBatcher } from './append-batcher.js';
 import { ProducerSlot } from './producer-slot.js';
 import { DeliveryConsumer } from './delivery-consumer.js';
@@ -228,11 +228,18 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       const layout = await Promise.race([connecting, timeout]);
       // Every record this node produces, whatever the topic, is signed here (decision 2185): the
       // one place all produces pass. A retry signs again (the same tag: the tag covers no header it sets).
+      // The tag binds the partition, so the node picks it here, before signing, and the partitioner
+      // (receiverPartitioner) keeps it: a delivery or state record goes where partitionFor(key)
+      // says, as before; the dead-letter topic's records all go to its partition 0 (its letters always did).
       const keys = this.o.recordKeys;
       const send =
         (topic: string) =>
         (messages: Message[]): Promise<RecordMetadata[]> => {
-          if (keys !== undefined) for (const m of messages) keys.sign(topic, m);
+          if (keys !== undefined)
+            for (const m of messages) {
+              m.partition ??= topic === this.o.deadLetterTopic ? 0 : partitionFor(String(m.key ?? ''), layout.partitions);
+              keys.sign(topic, m.partition, m);
+            }
           return withTimeout(
             producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages }),
             3 * this.o.requestTimeoutMs,
@@ -560,8 +567,10 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
    * A delivery record that failed its record-key check (decision 2185): a dead letter with the
    * reason `log.record-unauthenticated: …` and its place as its delivery id (the id it claims is the
    * writer's: a letter under it could hide a real one in the list), so an operator sees it, can
-   * read it and decide (purge, or redrive: then the node vouches for it). A value that is not a
-   * delivery at all is quarantined as-is. Said as a `record-refused` event (the node audits it).
+   * read it and decide (purge, or redrive by its id: then the node vouches for it; a redrive of an
+   * agent's letters leaves it out). A value that is not a delivery at all is quarantined (inside a
+   * record of the node's own: quarantine()). Said, once durable, as a `record-refused` event (the
+   * node audits it); a failed write is retried by the consumer (move-aside.ts).
    */
   private async refuseRecord(partition: number, m: KafkaMessage, id: string, why: string): Promise<void> {
     const s = this.live();
@@ -588,15 +597,14 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     });
   }
 
-  /** An undecodable record is copied as-is to the dead-letter topic with a reason header. */
+  /**
+   * An undecodable record is moved to the dead-letter topic: its key, value and headers inside the
+   * value of a record of the node's own, with a reason and source header (codec.ts encodeQuarantined).
+   * Never copied as-is: the node signs what it writes (decision 2185), and a copy would carry the
+   * record's headers — a forged `caxton-dl-mark` among them — under the node's tag.
+   */
   private async quarantine(partition: number, m: KafkaMessage, reason: string): Promise<void> {
     const s = this.live();
-    await s.deadLetters.append([
-      {
-        key: m.key,
-        value: m.value,
-        headers: { ...m.headers, 'caxton-dl-reason': reason, 'caxton-dl-source': `${this.o.deliveriesTopic}/${partition}@${m.offset}` },
-      },
-    ]);
+    await s.deadLetters.append([encodeQuarantined(m, reason, `${this.o.deliveriesTopic}/${partition}@${m.offset}`)]);
   }
 }

@@ -29,6 +29,12 @@ export type KafkaLogEvent =
    * delivery is dead-lettered (`deadLettered`), a state record or dead letter is skipped.
    */
   | { type: 'record-refused'; topic: string; partition: number; offset: string; reason: string; deadLettered: boolean }
+  /**
+   * A record could not be moved to the dead letters (a refused one, an undecodable one): it stays
+   * pending (holding back its partition's commits) and is tried again after a backoff while
+   * `retrying`; after the last attempt it waits for the next restart or rebalance to hand it out again.
+   */
+  | { type: 'dead-letter-failed'; partition: number; offset: string; attempt: number; error: string; retrying: boolean }
   | { type: 'handler-error'; error: unknown }
   | { type: 'append-retry'; attempt: number; error: string }
   | { type: 'commit-retry'; attempt: number; error: string }

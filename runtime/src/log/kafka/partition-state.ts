@@ -87,7 +87,12 @@ export class PartitionState {
     if (offset <= this.position) return []; // re-read after a reconnect: already applied
     this.position = offset;
     let ids: readonly string[] = [];
-    if (record.kind === 'claim') {
+    if (record.kind === 'claim' && this.claimsRead.has(record.claim) && record.claim !== this.current) {
+      // A claim read before, after a later one: a copy (a signed record replayed within its
+      // partition, decision 2185; a produce retried late). Each tenure claims under a fresh id, so
+      // it takes nothing back from the later claim.
+      this.ignoredCount += 1;
+    } else if (record.kind === 'claim') {
       this.current = record.claim;
       this.claimsRead.add(record.claim);
       // Pending writes under another claim were either read already (before this claim) or will be
@@ -153,9 +158,13 @@ export class PartitionState {
   /**
    * A record at `offset` that failed its record-key check (decision 2185): read past, and nothing in
    * it decides anything — as a stale owner's write is ignored. When it names an agent's key or
-   * marker (`record`, decoded from it, may be undefined), that key counts as stale: its newest
-   * record is one the view ignores, so the owner re-writes the value the view holds (repair) before
-   * compaction could keep the forged record in its place; a forged delete is swept to a tombstone.
+   * marker (`record`, decoded from it, may be undefined) that the view holds, that key is marked
+   * for repair: the owner re-writes the value the view holds, so compaction keeps that, not the
+   * refused record. Nothing else: it is not noted as the key's newest record, so the sweep never
+   * tombstones a key for it — a refused record may be a real one signed with a key this node lacks
+   * (a rotation's last step done early, keys enabled on a cluster with state, a keyless node), and
+   * deleting what it names would lose state that putting the key back restores. A key the view
+   * lacks is left as it is (compaction may keep the refused record; every reader refuses it).
    * A forged claim or sweep header is no claim: it voids nothing.
    */
   refused(offset: number, record: StateRecord | undefined): void {
@@ -163,9 +172,8 @@ export class PartitionState {
     this.position = offset;
     this.ignoredCount += 1;
     if (record?.kind === 'entry' || record?.kind === 'marker' || record?.kind === 'marker-cleared') {
-      const key = record.kind === 'entry' ? record.key : STALE_MARKER;
-      this.markStale(record.agent, key, true);
-      this.note(record.agent, key, { claim: undefined, applied: false, deleted: record.kind === 'entry' && record.value === null });
+      const held = record.kind === 'entry' ? this.view(record.agent).has(record.key) : this.marker(record.agent).length > 0;
+      if (held) this.markStale(record.agent, record.kind === 'entry' ? record.key : STALE_MARKER, true);
     }
     if (this.pending.length > 0) this.pending = this.pending.filter((p) => p.lastOffset === undefined || p.lastOffset > offset);
   }

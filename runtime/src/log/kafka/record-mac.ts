@@ -6,9 +6,12 @@
  *
  * The tag is HMAC-SHA256, truncated to 128 bits, over (length-prefixed, so no two inputs encode
  * alike): a domain string, the topic, the record's key, its value (null kept apart from empty) and
- * its headers other than `caxton-mac`, sorted by name. The topic is in it so a record copied to
- * another topic of the cluster is refused there. The partition, offset and timestamp are not (the
- * broker assigns the offset; see the decision for what a replayed copy can and cannot do).
+ * its headers other than `caxton-mac`, sorted by name, after the topic and the partition. The topic
+ * and the partition are in it so a record copied to another topic or partition of the cluster is
+ * refused there: the node picks every record's partition itself before it signs (kafka-message-log.ts
+ * send), and the reader checks against the partition it read the record from. The offset and
+ * timestamp are not (the broker assigns them; see the decision for what a copy replayed within its
+ * partition can and cannot do).
  *
  * Header: `<keyId>:<tag as base64url>` — the key that signed, so a ring of several keys verifies
  * during a rotation. Pure: no I/O; the key objects are made once, when the ring is built.
@@ -61,7 +64,11 @@ export class RecordKeyRing {
     if (keys.length === 0) throw new RecordKeyError('no record key given', 'list at least one `<keyId> <base64 secret>` line');
     for (const k of keys) {
       if (!RECORD_KEY_ID.test(k.id))
-        throw new RecordKeyError(`record key id "${k.id.slice(0, 40)}" is not a plain name`, 'use 1-32 letters, digits, ".", "_" or "-"');
+        // Never the id's text: with the columns swapped, it is the secret.
+        throw new RecordKeyError(
+          `a record key id (${k.id.length} characters) is not a plain name`,
+          'use 1-32 letters, digits, ".", "_" or "-"',
+        );
       if (k.secret.length < MIN_RECORD_SECRET_BYTES)
         throw new RecordKeyError(
           `record key ${k.id} is ${k.secret.length} bytes; at least ${MIN_RECORD_SECRET_BYTES} are needed`,
@@ -79,15 +86,15 @@ export class RecordKeyRing {
     return [...this.byId.keys()];
   }
 
-  /** Sets the record's `caxton-mac` header (replacing any) for `topic`. Mutates `record.headers`. */
-  sign(topic: string, record: MacRecord): void {
-    const header = `${this.signingId}:${this.tag(this.signing, topic, record).toString('base64url')}`;
+  /** Sets the record's `caxton-mac` header (replacing any) for `topic`/`partition`. Mutates `record.headers`. */
+  sign(topic: string, partition: number, record: MacRecord): void {
+    const header = `${this.signingId}:${this.tag(this.signing, topic, partition, record).toString('base64url')}`;
     if (record.headers === undefined) record.headers = { [MAC_HEADER]: header };
     else record.headers[MAC_HEADER] = header;
   }
 
-  /** Whether the record carries a valid tag, made by one of this ring's keys, for `topic`. */
-  verify(topic: string, record: MacRecord): RecordVerdict {
+  /** Whether the record, read from `topic`/`partition`, carries a valid tag made by one of this ring's keys. */
+  verify(topic: string, partition: number, record: MacRecord): RecordVerdict {
     const raw = record.headers?.[MAC_HEADER];
     if (raw === undefined) return { ok: false, reason: `no ${MAC_HEADER} header` };
     if (Array.isArray(raw)) return { ok: false, reason: `${raw.length} ${MAC_HEADER} headers` };
@@ -100,13 +107,13 @@ export class RecordKeyRing {
     if (key === undefined) return { ok: false, reason: `unknown record key ${RECORD_KEY_ID.test(keyId) ? keyId : '(malformed)'}` };
     // Compared as the encoded text, whole and in constant time: no lenient decoding to get round.
     const given = header.subarray(colon + 1);
-    const expected = Buffer.from(this.tag(key, topic, record).toString('base64url'), 'latin1');
+    const expected = Buffer.from(this.tag(key, topic, partition, record).toString('base64url'), 'latin1');
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       return { ok: false, reason: `bad ${MAC_HEADER} tag (key ${keyId})`, keyId };
     return { ok: true, keyId };
   }
 
-  private tag(key: KeyObject, topic: string, r: MacRecord): Buffer {
+  private tag(key: KeyObject, topic: string, partition: number, r: MacRecord): Buffer {
     let prefix = this.topicPrefix.get(topic);
     if (prefix === undefined) {
       const t = Buffer.from(topic, 'utf8');
@@ -119,6 +126,7 @@ export class RecordKeyRing {
     const w = this.writer;
     w.reset(prefix.length + 64 + size(r.key ?? null) + size(r.value));
     w.bytes(prefix);
+    w.u32(partition);
     w.part(r.key ?? null);
     w.part(r.value);
     const headers = r.headers;
@@ -218,7 +226,11 @@ export function parseRecordKeys(text: string, source: string): RecordKeySpec[] {
       throw new RecordKeyError(`${where}: expected "<keyId> <base64 secret>"`, 'one key per line: its id, a space, its secret in base64');
     const [id, b64] = parts as [string, string];
     if (!RECORD_KEY_ID.test(id))
-      throw new RecordKeyError(`${where}: key id "${id.slice(0, 40)}" is not a plain name`, 'use 1-32 letters, digits, ".", "_" or "-"');
+      // Never the id's text: with the columns swapped (`<secret> <keyId>`), it is the secret.
+      throw new RecordKeyError(
+        `${where}: the key id (its first column, ${id.length} characters) is not a plain name`,
+        'use 1-32 letters, digits, ".", "_" or "-"; the line is `<keyId> <base64 secret>`, the id first',
+      );
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0)
       throw new RecordKeyError(`${where}: the secret of key ${id} is not base64`, 'make one with `openssl rand -base64 32`');
     keys.push({ id, secret: Buffer.from(b64, 'base64') });

@@ -243,7 +243,7 @@ export class StateReader {
       // A record without a valid tag of the cluster's record keys is no agent state (decision
       // 2185): not applied — the key keeps the value its last authenticated record gave it, and the
       // owner re-writes that value (PartitionState.refused) so compaction keeps it, not the forgery.
-      const check = keys?.verify(this.topic, m);
+      const check = keys?.verify(this.topic, batch.partition, m);
       if (check !== undefined && !check.ok) {
         this.d.events.emit({
           type: 'record-refused',

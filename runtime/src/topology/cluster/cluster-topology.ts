@@ -102,6 +102,11 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       );
     else if (e.type === 'state-sweep-failed')
       say(e.type, `agents' state of partition ${e.partition}: sweep not written, tried again at its next run: ${e.error}`);
+    else if (e.type === 'dead-letter-failed')
+      say(
+        e.type,
+        `record ${e.partition}@${e.offset} not moved to the dead letters (attempt ${e.attempt}; ${e.retrying ? 'retrying' : 'handed out again at the next restart or rebalance'}; it holds back its partition's commits): ${e.error}`,
+      );
     else if (e.type === 'state-repair-failed')
       say(
         e.type,
@@ -133,6 +138,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     'append-retry',
     'state-load-failed',
     'state-repair-failed',
+    'dead-letter-failed',
     'state-swept',
     'state-sweep-failed',
   ]);

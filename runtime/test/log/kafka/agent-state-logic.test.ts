@@ -197,6 +197,35 @@ describe('PartitionState', () => {
     assert.equal(s.needsRepair, false);
   });
 
+  it('a refused record (decision 2185) never leads the sweep to tombstone a key: not one the view lacks, not one it holds', () => {
+    const s = new PartitionState();
+    s.apply(0, { kind: 'claim', claim: 'c1', node: 'n1' });
+    s.apply(1, { ...entry('a', 'kept', '1'), claim: 'c1' });
+    // Real records signed with a key this node lacks (a rotation's last step done early): refused.
+    s.refused(2, { ...entry('a', 'elsewhere', 'v'), claim: 'c1' });
+    s.refused(3, { ...entry('a', 'kept', '2'), claim: 'c1' });
+    s.refused(4, { ...entry('a', 'gone', null), claim: 'c1' });
+    s.refused(5, { kind: 'marker', agent: 'b', ids: ['d9'], claim: 'c1' });
+    assert.equal(s.needsSweep(10), false, 'nothing for a sweep to do');
+    assert.deepEqual(s.sweepPlan(10, 100).tombstones, [], 'a key the view lacks is not tombstoned');
+    assert.deepEqual(s.sweepPlan(0, 100).tombstones, [], 'nor when claims are retired');
+    // Only the key the view holds is marked for repair (re-written, never deleted).
+    assert.deepEqual(s.takeStale(), [{ agent: 'a', keys: ['kept'], marker: false }]);
+  });
+
+  it('a claim read again after a later one (a replayed copy) takes nothing back: the later claim decides', () => {
+    const s = new PartitionState();
+    s.apply(0, { kind: 'claim', claim: 'c1', node: 'n1' });
+    s.apply(1, { kind: 'claim', claim: 'c2', node: 'n2' });
+    s.apply(2, { kind: 'claim', claim: 'c1', node: 'n1' }); // c1's record, copied
+    assert.equal(s.claim, 'c2');
+    s.apply(3, { ...entry('a', 'x', 'by-c2'), claim: 'c2' });
+    s.apply(4, { ...entry('a', 'x', 'by-c1'), claim: 'c1' });
+    assert.deepEqual(Object.fromEntries(s.view('a')), { x: 'by-c2' }, "the current owner's write holds, c1's is stale");
+    s.apply(5, { kind: 'claim', claim: 'c2', node: 'n2' }); // the current claim again: as before, nothing changes
+    assert.equal(s.claim, 'c2');
+  });
+
   it('lays our unread writes over the read view until the reader passes their offset', () => {
     const s = new PartitionState();
     s.apply(10, entry('a', 'x', 'read'));
@@ -344,12 +373,16 @@ describe('PartitionState: the rebalance fence (decision 1800)', () => {
             twice.apply(Math.min(replayFrom, records.length) + i, { ...r, ...(r.kind === 'entry' ? { value: 'replayed' } : {}) }),
           );
         assert.deepEqual([...twice.view('x')], [...once.view('x')]);
-        // The rule itself: the view holds exactly the newest applied value of each key.
+        // The rule itself: the view holds exactly the newest applied value of each key. A claim
+        // read again after a later one (a replayed copy: each tenure claims a fresh id) decides nothing.
         let current: string | undefined;
+        const claimed = new Set<string>();
         const expected = new Map<string, string>();
         for (const r of records) {
-          if (r.kind === 'claim') current = r.claim;
-          else if (r.claim === undefined || r.claim === current) {
+          if (r.kind === 'claim') {
+            if (!claimed.has(r.claim)) current = r.claim;
+            claimed.add(r.claim);
+          } else if (r.claim === undefined || r.claim === current) {
             if (r.value === null) expected.delete(r.key);
             else expected.set(r.key, r.value);
           }

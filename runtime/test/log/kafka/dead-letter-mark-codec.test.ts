@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
-import { decodeDeadLetter, decodeDeadLetterMark, encodeDeadLetter, encodeDeadLetterMark } from '../../../src/log/kafka/codec.js';
+import {
+  decodeDeadLetter,
+  decodeDeadLetterMark,
+  decodeQuarantined,
+  encodeDeadLetter,
+  encodeDeadLetterMark,
+  encodeQuarantined,
+} from '../../../src/log/kafka/codec.js';
 import type { DeadLetterMark } from '../../../src/log/message-log.js';
 import { delivery } from './support/deliveries.js';
 
@@ -46,4 +53,30 @@ test('a malformed mark is refused, not trusted', () => {
     assert.throws(() => decodeDeadLetterMark(consumed({ key: 'x', value, headers: { 'caxton-dl-mark': '1' } })), value);
   }
   assert.throws(() => decodeDeadLetterMark(consumed({ key: 'x', value: null, headers: { 'caxton-dl-mark': '1' } })));
+});
+
+test("a quarantined record is the node's own record holding the original inside its value: never a mark, never a letter (decision 2185)", () => {
+  const mark = JSON.stringify({ id: 'm-1>fragile', state: 'purged', at: 1 });
+  const injected = consumed({ key: 'm-1>fragile', value: mark, headers: { 'caxton-dl-mark': '1', other: 'x' } });
+  const q = encodeQuarantined(injected, 'log.record-unauthenticated: no caxton-mac header', 'caxton.deliveries/0@7');
+  assert.equal(q.key, null, 'not the original key');
+  assert.deepEqual(
+    Object.keys(q.headers ?? {}).sort(),
+    ['caxton-dl-quarantined', 'caxton-dl-reason', 'caxton-dl-source'],
+    "the node's headers only",
+  );
+  assert.equal(decodeDeadLetterMark(consumed(q)), undefined);
+  assert.throws(() => decodeDeadLetter(consumed(q)));
+  assert.deepEqual(decodeQuarantined(consumed(q)), {
+    key: Buffer.from('m-1>fragile'),
+    value: Buffer.from(mark),
+    headers: { 'caxton-dl-mark': [Buffer.from('1')], other: [Buffer.from('x')] },
+  });
+  // A copy as an older build made it (the original headers, a reason and source added): not a mark either.
+  const oldCopy = consumed({
+    key: 'm-1>fragile',
+    value: mark,
+    headers: { 'caxton-dl-mark': '1', 'caxton-dl-reason': 'undecodable record', 'caxton-dl-source': 'caxton.deliveries/0@7' },
+  });
+  assert.equal(decodeDeadLetterMark(oldCopy), undefined);
 });

@@ -28,7 +28,7 @@ function fetched(m: Message): { key: Buffer | null; value: Buffer | null; header
 }
 
 function signed(ring: RecordKeyRing, m: Message, topic = TOPIC) {
-  ring.sign(topic, m);
+  ring.sign(topic, m.partition ?? 0, m);
   return fetched(m);
 }
 
@@ -37,61 +37,64 @@ describe('record MACs (decision 2185)', () => {
 
   it('a record the ring signed verifies as produced and as read, deliveries, dead letters and state records alike', () => {
     const d = encodeDelivery(delivery, 3);
-    ring.sign(TOPIC, d);
+    ring.sign(TOPIC, 3, d);
     assert.match(String(d.headers?.[MAC_HEADER]), /^k1:[A-Za-z0-9_-]{22}$/);
-    assert.deepEqual(ring.verify(TOPIC, d), { ok: true, keyId: 'k1' });
-    assert.deepEqual(ring.verify(TOPIC, fetched(d)), { ok: true, keyId: 'k1' });
+    assert.deepEqual(ring.verify(TOPIC, 3, d), { ok: true, keyId: 'k1' });
+    assert.deepEqual(ring.verify(TOPIC, 3, fetched(d)), { ok: true, keyId: 'k1' });
     const letter = encodeDeadLetter({ delivery, reason: 'x', attempts: 2, at: 5 });
-    assert.equal(ring.verify('caxton.dead-letters', signed(ring, letter, 'caxton.dead-letters')).ok, true);
+    assert.equal(ring.verify('caxton.dead-letters', 0, signed(ring, letter, 'caxton.dead-letters')).ok, true);
     const [state] = withTxHeader([encodeEntry('echo', { key: 'k', value: 'v' })], { kind: 'deliveries', counts: [1], clocks: [-1] });
-    assert.equal(ring.verify('caxton.state', signed(ring, { ...state! }, 'caxton.state')).ok, true);
+    assert.equal(ring.verify('caxton.state', 0, signed(ring, { ...state! }, 'caxton.state')).ok, true);
     // A tombstone (null value) is signed too.
-    assert.equal(ring.verify('caxton.state', signed(ring, { key: 'a\u0000k', value: null }, 'caxton.state')).ok, true);
+    assert.equal(ring.verify('caxton.state', 0, signed(ring, { key: 'a\u0000k', value: null }, 'caxton.state')).ok, true);
   });
 
   it('refuses a record whose value, key, header or topic was changed', () => {
     const good = signed(ring, encodeDelivery(delivery, 0));
     const value = Buffer.from(good.value!);
     value[value.length - 1] = value[value.length - 1]! ^ 1;
-    assert.equal(ring.verify(TOPIC, { ...good, value }).ok, false, 'value');
-    assert.equal(ring.verify(TOPIC, { ...good, key: Buffer.from('other') }).ok, false, 'key');
-    assert.equal(ring.verify(TOPIC, { ...good, value: null }).ok, false, 'value removed');
+    assert.equal(ring.verify(TOPIC, 0, { ...good, value }).ok, false, 'value');
+    assert.equal(ring.verify(TOPIC, 0, { ...good, key: Buffer.from('other') }).ok, false, 'key');
+    assert.equal(ring.verify(TOPIC, 0, { ...good, value: null }).ok, false, 'value removed');
     assert.equal(
-      ring.verify(TOPIC, { ...good, headers: { ...good.headers, 'caxton-dl-reason': Buffer.from('x') } }).ok,
+      ring.verify(TOPIC, 0, { ...good, headers: { ...good.headers, 'caxton-dl-reason': Buffer.from('x') } }).ok,
       false,
       'header added',
     );
-    assert.equal(ring.verify('caxton.state', good).ok, false, 'another topic');
+    assert.equal(ring.verify('caxton.state', 0, good).ok, false, 'another topic');
+    assert.equal(ring.verify(TOPIC, 1, good).ok, false, 'another partition (a copy replayed there)');
     const letter = signed(ring, encodeDeadLetter({ delivery, reason: 'timeout', attempts: 2, at: 5 }));
-    assert.equal(ring.verify(TOPIC, letter).ok, true);
+    assert.equal(ring.verify(TOPIC, 0, letter).ok, true);
     assert.equal(
-      ring.verify(TOPIC, { ...letter, headers: { ...letter.headers, 'caxton-dl-reason': Buffer.from('other') } }).ok,
+      ring.verify(TOPIC, 0, { ...letter, headers: { ...letter.headers, 'caxton-dl-reason': Buffer.from('other') } }).ok,
       false,
       'header changed',
     );
     // Empty and null are not the same value.
     const empty = signed(ring, { key: 'a', value: Buffer.alloc(0) });
-    assert.equal(ring.verify(TOPIC, { ...empty, value: null }).ok, false, 'empty vs null');
+    assert.equal(ring.verify(TOPIC, 0, { ...empty, value: null }).ok, false, 'empty vs null');
   });
 
   it('refuses a missing, malformed, doubled or foreign tag, and one of an unknown key', () => {
     const good = signed(ring, encodeDelivery(delivery, 0));
     const noMac = { ...good, headers: {} };
-    assert.deepEqual(ring.verify(TOPIC, noMac), { ok: false, reason: `no ${MAC_HEADER} header` });
-    assert.equal(ring.verify(TOPIC, { ...good, headers: undefined }).ok, false);
-    assert.equal(ring.verify(TOPIC, { ...good, headers: { [MAC_HEADER]: Buffer.from('garbage') } }).ok, false);
+    assert.deepEqual(ring.verify(TOPIC, 0, noMac), { ok: false, reason: `no ${MAC_HEADER} header` });
+    assert.equal(ring.verify(TOPIC, 0, { ...good, headers: undefined }).ok, false);
+    assert.equal(ring.verify(TOPIC, 0, { ...good, headers: { [MAC_HEADER]: Buffer.from('garbage') } }).ok, false);
     assert.equal(
-      ring.verify(TOPIC, { ...good, headers: { [MAC_HEADER]: [good.headers[MAC_HEADER] as Buffer, good.headers[MAC_HEADER] as Buffer] } })
-        .ok,
+      ring.verify(TOPIC, 0, {
+        ...good,
+        headers: { [MAC_HEADER]: [good.headers[MAC_HEADER] as Buffer, good.headers[MAC_HEADER] as Buffer] },
+      }).ok,
       false,
     );
     const tag = String(good.headers[MAC_HEADER]);
     // Stray characters a lenient base64 decoder would skip are not the same tag.
-    assert.equal(ring.verify(TOPIC, { ...good, headers: { [MAC_HEADER]: `${tag}!` } }).ok, false);
+    assert.equal(ring.verify(TOPIC, 0, { ...good, headers: { [MAC_HEADER]: `${tag}!` } }).ok, false);
     const other = new RecordKeyRing([key('k1')]);
-    assert.match((other.verify(TOPIC, good) as { reason: string }).reason, /bad caxton-mac tag \(key k1\)/);
+    assert.match((other.verify(TOPIC, 0, good) as { reason: string }).reason, /bad caxton-mac tag \(key k1\)/);
     const unknown = new RecordKeyRing([key('k2')]);
-    assert.deepEqual(unknown.verify(TOPIC, good), { ok: false, reason: 'unknown record key k1' });
+    assert.deepEqual(unknown.verify(TOPIC, 0, good), { ok: false, reason: 'unknown record key k1' });
   });
 
   it('rotates without downtime: a ring [new, old] verifies both, signs with new; [old] alone refuses new', () => {
@@ -101,20 +104,20 @@ describe('record MACs (decision 2185)', () => {
     const during = new RecordKeyRing([fresh, old]);
     const byOld = signed(before, encodeDelivery(delivery, 0));
     const byNew = signed(during, encodeDelivery(delivery, 0));
-    assert.equal(during.verify(TOPIC, byOld).ok, true);
-    assert.equal(during.verify(TOPIC, byNew).ok, true);
+    assert.equal(during.verify(TOPIC, 0, byOld).ok, true);
+    assert.equal(during.verify(TOPIC, 0, byNew).ok, true);
     assert.match(String(byNew.headers[MAC_HEADER]), /^new:/);
-    assert.equal(before.verify(TOPIC, byNew).ok, false);
+    assert.equal(before.verify(TOPIC, 0, byNew).ok, false);
     assert.deepEqual(during.ids, ['new', 'old']);
   });
 
   it('header order does not matter; the signer replaces a tag already there', () => {
     const m = { key: 'a', value: 'v', headers: { b: '2', a: '1', [MAC_HEADER]: 'forged:xxxx' } } as Message;
-    ring.sign(TOPIC, m);
+    ring.sign(TOPIC, 0, m);
     const read = fetched(m);
     const reordered: IHeaders = {};
     for (const n of Object.keys(read.headers).reverse()) reordered[n] = read.headers[n];
-    assert.equal(ring.verify(TOPIC, { ...read, headers: reordered }).ok, true);
+    assert.equal(ring.verify(TOPIC, 0, { ...read, headers: reordered }).ok, true);
   });
 
   it('key files: parsed line by line; bad ids, bad base64, short secrets, duplicates and empty files refused with a hint', () => {

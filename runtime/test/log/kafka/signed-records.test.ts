@@ -10,6 +10,8 @@ import kafkajs from 'kafkajs';
 import type { KafkaLogEvent } from '../../../src/log/kafka/index.js';
 import { RecordKeyRing } from '../../../src/log/kafka/record-mac.js';
 import { encodeDelivery } from '../../../src/log/kafka/codec.js';
+import { DeadLetterOperations } from '../../../src/node/dead-letter-operations.js';
+import { deliveryId } from '../../../src/bus/ids.js';
 import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
 import { useKafkaLogs } from './support/kafka-logs.js';
@@ -45,9 +47,9 @@ describe('KafkaMessageLog with record keys (real broker)', () => {
     const p = log.partitionOf('alice');
     const copy = encodeDelivery({ ...d1, message: { ...d1.message, content: 'forged' } }, p); // claims d1's id
     const foreign = encodeDelivery(delivery('m2', 'alice', 'forged'), p);
-    ring('k9').sign(topic, foreign);
+    ring('k9').sign(topic, p, foreign);
     const tampered = encodeDelivery(delivery('m3', 'alice', 'forged'), p);
-    keys.sign(topic, tampered);
+    keys.sign(topic, p, tampered);
     tampered.key = 'mallory'; // signed for alice, delivered to another receiver
     const garbage = { key: 'alice', value: Buffer.from('not a delivery'), partition: p };
     const [first] = await outsider((producer) => producer.send({ topic, messages: [copy, foreign, tampered, garbage] }));
@@ -89,6 +91,90 @@ describe('KafkaMessageLog with record keys (real broker)', () => {
       ]),
       'listed under their place, never the id they claim; the undecodable one is quarantined, not listed',
     );
+  });
+
+  it('a validly signed record copied into another partition is refused there (the tag binds the partition)', async () => {
+    const names = uniqueNames('signed-partition');
+    const keys = ring('k1');
+    const refused: Refused[] = [];
+    const { log, got } = await kafka.node({ partitions: 2, logger: quiet.sink, ...names, recordKeys: keys });
+    log.events.on((e) => refused.push(e as Refused), ['record-refused']);
+    const topic = `${names.topicPrefix}.deliveries`;
+    const p = log.partitionOf('alice');
+    const other = 1 - p;
+    await waitFor('both partitions assigned here', () => log.ownedPartitions().length === 2, 60_000);
+    // Signed for alice's partition, as a node signs it; written to the other one.
+    const copy = encodeDelivery(delivery('m1', 'alice'), p);
+    keys.sign(topic, p, copy);
+    const [sent] = await outsider((producer) => producer.send({ topic, messages: [{ ...copy, partition: other }] }));
+    // The same record in its own partition is accepted: the refusal is the partition's doing.
+    const original = encodeDelivery(delivery('m2', 'alice'), p);
+    keys.sign(topic, p, original);
+    await outsider((producer) => producer.send({ topic, messages: [original] }));
+    await waitFor('the copy refused', () => refused.some((e) => e.partition === other && e.offset === sent!.baseOffset), 60_000);
+    await waitFor('the record signed for its own partition handed out', () => got.some((d) => d.messageId === 'm2'), 60_000);
+    assert.deepEqual(
+      refused.map((e) => [e.partition, e.offset, e.reason]),
+      [[other, sent!.baseOffset, 'bad caxton-mac tag (key k1)']],
+    );
+    assert.equal(
+      got.some((d) => d.messageId === 'm1'),
+      false,
+      'the copy was not handed out',
+    );
+  });
+
+  it('an injected record dressed as a dead-letter mark never marks a letter: the letter stays listed and redrivable', async () => {
+    const names = uniqueNames('signed-mark');
+    const refused: Refused[] = [];
+    const { log, got } = await kafka.node({ partitions: 2, logger: quiet.sink, ...names, recordKeys: ring('k1') });
+    log.events.on((e) => refused.push(e as Refused), ['record-refused']);
+    const d1 = delivery('m1', 'alice');
+    await log.append([d1]);
+    await waitFor('the delivery', () => got.some((d) => d.id === d1.id), 60_000);
+    await log.deadLetter({ delivery: d1, reason: 'crashed 3 times', attempts: 3, at: Date.now() });
+    // What kcat could write to the deliveries topic: unsigned, undecodable as a delivery, with a
+    // mark's header and value. Quarantined by the node, it must not come back as a (signed) mark.
+    const topic = `${names.topicPrefix}.deliveries`;
+    const p = log.partitionOf('alice');
+    const marks = [
+      { id: d1.id, state: 'purged', at: 1 },
+      { id: d1.id, state: 'redriven', deliveryId: 'x>alice', receiver: 'alice', at: 2 },
+    ];
+    const [sent] = await outsider((producer) =>
+      producer.send({
+        topic,
+        messages: marks.map((m) => ({ key: d1.id, value: JSON.stringify(m), headers: { 'caxton-dl-mark': '1' }, partition: p })),
+      }),
+    );
+    const base = Number(sent!.baseOffset);
+    // Said once each is durably in the dead letters (quarantined).
+    await waitFor(
+      'both injected records refused and moved aside',
+      () => [0, 1].every((i) => refused.some((e) => e.partition === p && Number(e.offset) === base + i && e.deadLettered)),
+      60_000,
+    );
+    assert.equal((await log.deadLetterMarks()).has(d1.id), false, 'no mark for the real letter');
+    const sentAgain: string[] = [];
+    const ops = new DeadLetterOperations({
+      log,
+      agentName: (name) => name,
+      send: async (message, messageId) => {
+        const receiver = message.receivers[0]!.name;
+        sentAgain.push(messageId);
+        await log.append([{ id: deliveryId(messageId, receiver), messageId, receiver, message, acceptedAt: Date.now() }]);
+        return { messageId, accepted: [receiver], refused: [] };
+      },
+    });
+    const listed = await ops.listDeadLetters({ agent: 'alice', limit: 10, includePurged: false });
+    assert.deepEqual(
+      listed.map((v) => [v.id, v.state]),
+      [[d1.id, 'dead']],
+      'listed, not purged nor redriven',
+    );
+    const { redriven } = await ops.redriveDeadLetters({ select: { ids: [d1.id] } });
+    assert.equal(redriven.length, 1);
+    assert.equal(sentAgain.length, 1, 'a redrive sends it: no forged redriven mark made it a no-op');
   });
 
   it("an injected state record never becomes the agent's state", async () => {
