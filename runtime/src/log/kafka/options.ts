@@ -26,7 +26,8 @@ export type KafkaLogEvent =
   | { type: 'undecodable'; partition: number; offset: string; error: string }
   /**
    * A record without a valid tag of the cluster's record keys (decision 2185): not believed. A
-   * delivery is dead-lettered (`deadLettered`), a state record or dead letter is skipped.
+   * delivery is dead-lettered (`deadLettered`; said false when its write to the dead letters gave
+   * up: `dead-letter-failed`), a state record or dead letter is skipped.
    */
   | { type: 'record-refused'; topic: string; partition: number; offset: string; reason: string; deadLettered: boolean }
   /**
