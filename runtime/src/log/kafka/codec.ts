@@ -12,6 +12,7 @@
  * Dead letters are version-2 deliveries plus the reason, attempts and time in headers (a cold path
  * that operators read with Kafka tools).
  */
+import { createHash } from 'node:crypto';
 import type { AclMessage, Delivery } from '@caxton/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { MESSAGE_INFO_LIMITS, decodeAclJson, encodeAclJson, parseJson } from '@caxton/core';
@@ -31,8 +32,10 @@ const H = {
   mark: 'caxton-dl-mark',
   /** Where a quarantined or refused record was read (`<topic>/<partition>@<offset>`). */
   source: 'caxton-dl-source',
-  /** Set on a quarantined record: the value is the record as read (encodeQuarantined), never a delivery. */
+  /** Set on a quarantined record: the value is the record's value as read (encodeQuarantined), never a delivery. */
   quarantined: 'caxton-dl-quarantined',
+  /** A quarantined record's original key and headers (base64 in JSON), or, for a place-only copy, the value's digest. */
+  original: 'caxton-dl-original',
 } as const;
 
 const V1 = '1';
@@ -202,6 +205,8 @@ export function decodeDelivery(m: KafkaMessage, bodies?: DecodedBodies): Deliver
 }
 
 export function decodeDeadLetter(m: KafkaMessage): DeadLetter {
+  // Its value is someone else's bytes, maybe a delivery's layout: never a letter.
+  if (header(m.headers, H.quarantined) !== undefined) throw new Error('a quarantined record, not a dead letter');
   return {
     delivery: decodeDelivery(m),
     reason: str(m.headers, H.reason),
@@ -246,10 +251,13 @@ export function decodeDeadLetterMark(m: KafkaMessage): DeadLetterMark | undefine
 
 /**
  * A record the node moves aside (undecodable, or refused by its record-key check: decision 2185),
- * as a new record of the node's own: the original key, value and headers go inside the value, as
- * base64 in JSON, never as this record's key or headers — the node signs what it writes, and must
- * not sign, as its own, headers or a key it did not author (a forged `caxton-dl-mark` would become
- * a genuine mark). The headers are the node's: the reason, the source, the quarantine flag.
+ * as a new record of the node's own. Its value is the original value, byte for byte (no bigger than
+ * the record read: a copy that grew could be refused as too large where the original was not). The
+ * original key and headers go into one header the node authors, `caxton-dl-original` (JSON, base64
+ * fields), never as this record's key or headers: the node signs what it writes, and must not sign,
+ * as its own, headers or a key it did not author (a forged `caxton-dl-mark` would become a genuine
+ * mark). Its other headers are the node's: the reason, the source, the quarantine flag. Readers
+ * never take it for a letter or a mark.
  */
 export function encodeQuarantined(m: KafkaMessage, reason: string, source: string): Message {
   const b64 = (v: Buffer | string | null | undefined): string | null =>
@@ -261,24 +269,49 @@ export function encodeQuarantined(m: KafkaMessage, reason: string, source: strin
   }
   return {
     key: null,
-    value: JSON.stringify({ key: b64(m.key), value: b64(m.value), headers }),
-    headers: { [H.reason]: reason, [H.source]: source, [H.quarantined]: '1' },
+    value: m.value,
+    headers: { [H.reason]: reason, [H.source]: source, [H.quarantined]: '1', [H.original]: JSON.stringify({ key: b64(m.key), headers }) },
   };
 }
 
-/** What encodeQuarantined kept of a record: its key, value and headers as read. */
-export interface QuarantinedRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, Buffer[]>;
+/**
+ * A quarantined record's place only, for one whose copy the broker refused as too large
+ * (`MESSAGE_TOO_LARGE`): no payload — the source header says where it was read, and
+ * `caxton-dl-original` holds the value's SHA-256 and length — so the record can still be completed
+ * and its partition's commits move on.
+ */
+export function encodeQuarantinedPlace(m: KafkaMessage, reason: string, source: string): Message {
+  const value = m.value ?? null;
+  const original = {
+    omitted: 'too large',
+    valueBytes: value === null ? null : value.length,
+    valueSha256: value === null ? null : createHash('sha256').update(value).digest('hex'),
+  };
+  return {
+    key: null,
+    value: null,
+    headers: { [H.reason]: reason, [H.source]: source, [H.quarantined]: 'place-only', [H.original]: JSON.stringify(original) },
+  };
 }
+
+/** What encodeQuarantined kept of a record: its key, value and headers as read; or, place-only, the value's digest. */
+export type QuarantinedRecord =
+  | { key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer[]> }
+  | { omitted: string; valueBytes: number | null; valueSha256: string | null };
 
 /** The record inside a quarantined copy, undefined when `m` is not one (a letter, a mark). */
 export function decodeQuarantined(m: KafkaMessage): QuarantinedRecord | undefined {
-  if (header(m.headers, H.quarantined) === undefined || m.value === null) return undefined;
-  const o = parseJson(m.value.toString('utf8')) as { key: string | null; value: string | null; headers: Record<string, string[]> };
-  const buf = (v: string | null): Buffer | null => (v === null ? null : Buffer.from(v, 'base64'));
+  const original = header(m.headers, H.original);
+  if (header(m.headers, H.quarantined) === undefined || original === undefined) return undefined;
+  const o = parseJson(original) as {
+    key?: string | null;
+    headers?: Record<string, string[]>;
+    omitted?: string;
+    valueBytes?: number | null;
+    valueSha256?: string | null;
+  };
+  if (typeof o.omitted === 'string') return { omitted: o.omitted, valueBytes: o.valueBytes ?? null, valueSha256: o.valueSha256 ?? null };
   const headers: Record<string, Buffer[]> = {};
   for (const [name, vs] of Object.entries(o.headers ?? {})) headers[name] = vs.map((v) => Buffer.from(v, 'base64'));
-  return { key: buf(o.key), value: buf(o.value), headers };
+  return { key: typeof o.key === 'string' ? Buffer.from(o.key, 'base64') : null, value: m.value, headers };
 }

@@ -15,7 +15,7 @@ import { DecodedBodies, decodeDelivery, deliveryIdOf } from './codec.js';
 import type { RecordVerdict } from './record-mac.js';
 import { consumerRetry, rootMessage, withTimeout } from './client.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
-import { moveAside } from './move-aside.js';
+import { type MoveAside, moveAside } from './move-aside.js';
 import { rendezvousAssigner } from './rendezvous-assigner.js';
 import { MembershipWatch } from './rejoin.js';
 import type { CommitEntry } from './commit-queue.js';
@@ -81,6 +81,8 @@ export class DeliveryConsumer {
   }
   /** A multi-receiver message's records decode its body once and share one message (decision 2003). */
   private readonly bodies = new DecodedBodies();
+  /** Writes aside in progress: their retry timers are cleared on close. */
+  private readonly asides = new Set<MoveAside>();
   /** A join under a new membership (after a crash, a restart, or removal) revokes everything first. */
   private readonly membership = new MembershipWatch();
 
@@ -217,6 +219,8 @@ export class DeliveryConsumer {
   }
 
   async close(): Promise<void> {
+    for (const aside of this.asides) aside.cancel();
+    this.asides.clear();
     await this.restarts.close(() => this.consumer.disconnect());
   }
 
@@ -433,17 +437,30 @@ export class DeliveryConsumer {
 
   /** Writes a record aside (move-aside.ts) and completes it once that is durable; failures said as `dead-letter-failed`. */
   private moveAside(p: number, offset: string, id: string, write: () => Promise<void>, gaveUp?: () => void): void {
-    moveAside(write, {
+    // May end before moveAside returns (the record no longer pending): then it is never kept.
+    let aside: MoveAside | undefined;
+    let over = false;
+    const ended = (): void => {
+      over = true;
+      if (aside !== undefined) this.asides.delete(aside);
+    };
+    aside = moveAside(write, {
       attempts: MOVE_ASIDE_ATTEMPTS,
       firstDelayMs: MOVE_ASIDE_FIRST_DELAY_MS,
       maxDelayMs: MOVE_ASIDE_MAX_DELAY_MS,
       stillPending: () => !this.closing && this.trackers.get(p)?.has(id) === true,
       done: () => {
+        ended();
         if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
       },
       failed: (attempt, error, retrying) =>
         this.d.events.emit({ type: 'dead-letter-failed', partition: p, offset, attempt, error: rootMessage(error), retrying }),
-      ...(gaveUp === undefined ? {} : { gaveUp }),
+      gaveUp: () => {
+        ended();
+        gaveUp?.();
+      },
+      stopped: ended,
     });
+    if (!over) this.asides.add(aside);
   }
 }

@@ -22,10 +22,18 @@ import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import { nothingToReplay } from '../nothing-to-replay.js';
 import { Instrumentation } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
-import { createKafka, receiverPartitioner, rootMessage, securityFailure, withTimeout } from './client.js';
+import { createKafka, isTooLarge, receiverPartitioner, rootMessage, securityFailure, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
 import { isSettlingError } from './topic-readiness.js';
-import { decodeDelivery, encodeDeadLetter, encodeDeadLetterMark, encodeDelivery, encodeMessageBody, encodeQuarantined } from './codec.js';
+import {
+  decodeDelivery,
+  encodeDeadLetter,
+  encodeDeadLetterMark,
+  encodeDelivery,
+  encodeMessageBody,
+  encodeQuarantined,
+  encodeQuarantinedPlace,
+} from './codec.js';
 import { PartitionCache, partitionFor } from './partitioner.js';
 import { AppendBatcher } from './append-batcher.js';
 import { ProducerSlot } from './producer-slot.js';
@@ -584,8 +592,15 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     if (delivery === undefined) await this.quarantine(partition, m, reason);
     else {
       const letter = encodeDeadLetter({ delivery, reason, attempts: 0, at: Date.now() });
-      letter.headers = { ...letter.headers, 'caxton-dl-source': `${this.o.deliveriesTopic}/${partition}@${m.offset}` };
-      await s.deadLetters.append([letter]);
+      const source = `${this.o.deliveriesTopic}/${partition}@${m.offset}`;
+      letter.headers = { ...letter.headers, 'caxton-dl-source': source };
+      try {
+        await s.deadLetters.append([letter]);
+      } catch (e) {
+        // Refused as too large: its place only (as quarantine()), so the partition moves on.
+        if (!isTooLarge(e)) throw e;
+        await s.deadLetters.append([encodeQuarantinedPlace(m, reason, source)]);
+      }
     }
     this.events.emit({
       type: 'record-refused',
@@ -598,13 +613,22 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   }
 
   /**
-   * An undecodable record is moved to the dead-letter topic: its key, value and headers inside the
-   * value of a record of the node's own, with a reason and source header (codec.ts encodeQuarantined).
-   * Never copied as-is: the node signs what it writes (decision 2185), and a copy would carry the
-   * record's headers — a forged `caxton-dl-mark` among them — under the node's tag.
+   * An undecodable record is moved to the dead-letter topic as a record of the node's own: its value
+   * as read, its key and headers in one header the node writes, with a reason and source header
+   * (codec.ts encodeQuarantined). Never copied as-is: the node signs what it writes (decision 2185),
+   * and a copy would carry the record's headers — a forged `caxton-dl-mark` among them — under the
+   * node's tag. A copy the broker refuses as too large (a value near the limit, with the headers
+   * added) becomes a place-only record (its source, the value's SHA-256 and length), so the record
+   * is still completed and its partition's commits move on.
    */
   private async quarantine(partition: number, m: KafkaMessage, reason: string): Promise<void> {
     const s = this.live();
-    await s.deadLetters.append([encodeQuarantined(m, reason, `${this.o.deliveriesTopic}/${partition}@${m.offset}`)]);
+    const source = `${this.o.deliveriesTopic}/${partition}@${m.offset}`;
+    try {
+      await s.deadLetters.append([encodeQuarantined(m, reason, source)]);
+    } catch (e) {
+      if (!isTooLarge(e)) throw e;
+      await s.deadLetters.append([encodeQuarantinedPlace(m, reason, source)]);
+    }
   }
 }

@@ -87,12 +87,7 @@ export class PartitionState {
     if (offset <= this.position) return []; // re-read after a reconnect: already applied
     this.position = offset;
     let ids: readonly string[] = [];
-    if (record.kind === 'claim' && this.claimsRead.has(record.claim) && record.claim !== this.current) {
-      // A claim read before, after a later one: a copy (a signed record replayed within its
-      // partition, decision 2185; a produce retried late). Each tenure claims under a fresh id, so
-      // it takes nothing back from the later claim.
-      this.ignoredCount += 1;
-    } else if (record.kind === 'claim') {
+    if (record.kind === 'claim') {
       this.current = record.claim;
       this.claimsRead.add(record.claim);
       // Pending writes under another claim were either read already (before this claim) or will be

@@ -76,7 +76,7 @@ function checkRecordKeyFile(file: string, stat: Stats): void {
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0)
     throw refuse(
       `is readable or writable by others (mode ${(stat.mode & 0o777).toString(8)})`,
-      `its secrets may have leaked: \`chmod 600 ${file}\`, and rotate the keys (docs/cluster.md § Signed records) if others could read it`,
+      `its secrets may have leaked: \`chmod 600 ${file}\` (mounted from a Kubernetes Secret: \`defaultMode: 0400\`, no fsGroup), and rotate the keys (docs/cluster.md § Signed records) if others could read it`,
     );
 }
 

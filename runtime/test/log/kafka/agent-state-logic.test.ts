@@ -213,17 +213,23 @@ describe('PartitionState', () => {
     assert.deepEqual(s.takeStale(), [{ agent: 'a', keys: ['kept'], marker: false }]);
   });
 
-  it('a claim read again after a later one (a replayed copy) takes nothing back: the later claim decides', () => {
-    const s = new PartitionState();
-    s.apply(0, { kind: 'claim', claim: 'c1', node: 'n1' });
-    s.apply(1, { kind: 'claim', claim: 'c2', node: 'n2' });
-    s.apply(2, { kind: 'claim', claim: 'c1', node: 'n1' }); // c1's record, copied
-    assert.equal(s.claim, 'c2');
-    s.apply(3, { ...entry('a', 'x', 'by-c2'), claim: 'c2' });
-    s.apply(4, { ...entry('a', 'x', 'by-c1'), claim: 'c1' });
-    assert.deepEqual(Object.fromEntries(s.view('a')), { x: 'by-c2' }, "the current owner's write holds, c1's is stale");
-    s.apply(5, { kind: 'claim', claim: 'c2', node: 'n2' }); // the current claim again: as before, nothing changes
-    assert.equal(s.claim, 'c2');
+  it('a claim read again decides as when first read, so readers agree before and after compaction (claims are keyed by id; decision 2185: a replayed claim is not covered)', () => {
+    const claim = (c: string) => ({ kind: 'claim' as const, claim: c, node: 'n' });
+    const log: [number, Parameters<PartitionState['apply']>[1]][] = [
+      [0, claim('c1')],
+      [1, claim('c2')],
+      [2, claim('c1')], // c1's record again (a replayed copy)
+      [3, { ...entry('a', 'x', 'by-c1'), claim: 'c1' }],
+    ];
+    // Compaction keeps the last record of each key: c1's first copy (offset 0) goes.
+    const compacted = log.filter(([offset]) => offset !== 0);
+    const read = (records: typeof log) => {
+      const s = new PartitionState();
+      for (const [offset, r] of records) s.apply(offset, r);
+      return { claim: s.claim, view: Object.fromEntries(s.view('a')) };
+    };
+    assert.deepEqual(read(log), read(compacted));
+    assert.deepEqual(read(log), { claim: 'c1', view: { x: 'by-c1' } });
   });
 
   it('lays our unread writes over the read view until the reader passes their offset', () => {
@@ -373,16 +379,12 @@ describe('PartitionState: the rebalance fence (decision 1800)', () => {
             twice.apply(Math.min(replayFrom, records.length) + i, { ...r, ...(r.kind === 'entry' ? { value: 'replayed' } : {}) }),
           );
         assert.deepEqual([...twice.view('x')], [...once.view('x')]);
-        // The rule itself: the view holds exactly the newest applied value of each key. A claim
-        // read again after a later one (a replayed copy: each tenure claims a fresh id) decides nothing.
+        // The rule itself: the view holds exactly the newest applied value of each key.
         let current: string | undefined;
-        const claimed = new Set<string>();
         const expected = new Map<string, string>();
         for (const r of records) {
-          if (r.kind === 'claim') {
-            if (!claimed.has(r.claim)) current = r.claim;
-            claimed.add(r.claim);
-          } else if (r.claim === undefined || r.claim === current) {
+          if (r.kind === 'claim') current = r.claim;
+          else if (r.claim === undefined || r.claim === current) {
             if (r.value === null) expected.delete(r.key);
             else expected.set(r.key, r.value);
           }

@@ -4,12 +4,12 @@
  * a copy claiming a real delivery's id, a state entry — are refused, and the log goes on.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import type { KafkaLogEvent } from '../../../src/log/kafka/index.js';
 import { RecordKeyRing } from '../../../src/log/kafka/record-mac.js';
-import { encodeDelivery } from '../../../src/log/kafka/codec.js';
+import { decodeQuarantined, encodeDelivery } from '../../../src/log/kafka/codec.js';
 import { DeadLetterOperations } from '../../../src/node/dead-letter-operations.js';
 import { deliveryId } from '../../../src/bus/ids.js';
 import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
@@ -199,5 +199,62 @@ describe('KafkaMessageLog with record keys (real broker)', () => {
     // A later commit of the agent works as before.
     await log.commitState('bob', [{ key: 'y', value: '2' }]);
     assert.deepEqual(Object.fromEntries(await log.readState('bob')), { x: 'real', y: '2' });
+  });
+  it('a record whose quarantined copy the broker refuses as too large is moved aside by its place only, and the partition goes on', async () => {
+    const names = uniqueNames('signed-large');
+    const refused: Refused[] = [];
+    const failed: KafkaLogEvent[] = [];
+    const { log, got } = await kafka.node({ partitions: 1, logger: quiet.sink, ...names, recordKeys: ring('k1') });
+    log.events.on((e) => refused.push(e as Refused), ['record-refused']);
+    log.events.on((e) => failed.push(e), ['dead-letter-failed']);
+    const topic = `${names.topicPrefix}.deliveries`;
+    const deadLetters = `${names.topicPrefix}.dead-letters`;
+    await waitFor('the partition assigned here', () => log.ownedPartitions().length === 1, 60_000);
+    // The dead-letter topic takes less than the deliveries topic: a value that fits there, with the
+    // copy's headers added, does not fit here (as a ~1 MB record against the default limit).
+    const admin = new kafkajs.Kafka({ clientId: 'outsider', brokers: [kafka.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          { type: kafkajs.ConfigResourceTypes.TOPIC, name: deadLetters, configEntries: [{ name: 'max.message.bytes', value: '4096' }] },
+        ],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const value = randomBytes(4000);
+    const [sent] = await outsider((producer) => producer.send({ topic, messages: [{ key: 'alice', value, partition: 0 }] }));
+    const d1 = delivery('m1', 'alice');
+    await log.append([d1]);
+    await waitFor('the delivery after it', () => got.some((d) => d.id === d1.id), 60_000);
+    await waitFor('the large record refused and moved aside', () => refused.some((e) => e.offset === sent!.baseOffset), 60_000);
+    assert.deepEqual(
+      refused.map((e) => [e.offset, e.deadLettered]),
+      [[sent!.baseOffset, true]],
+    );
+    assert.deepEqual(failed, [], 'no failed write: the place-only record went at once');
+    // What the dead-letter topic holds: the place, the value's digest, no payload.
+    const records: kafkajs.KafkaMessage[] = [];
+    const reader = new kafkajs.Kafka({ clientId: 'outsider', brokers: [kafka.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).consumer({
+      groupId: `${names.topicPrefix}-reader`,
+    });
+    await reader.connect();
+    try {
+      await reader.subscribe({ topic: deadLetters, fromBeginning: true });
+      await reader.run({ eachMessage: async ({ message }) => void records.push(message) });
+      await waitFor('the dead-letter record', () => records.length >= 1, 60_000);
+    } finally {
+      await reader.disconnect();
+    }
+    assert.equal(records.length, 1);
+    assert.equal(records[0]!.value, null, 'no payload');
+    assert.equal(records[0]!.headers?.['caxton-dl-source']?.toString(), `${topic}/0@${sent!.baseOffset}`);
+    assert.deepEqual(decodeQuarantined(records[0]!), {
+      omitted: 'too large',
+      valueBytes: 4000,
+      valueSha256: createHash('sha256').update(value).digest('hex'),
+    });
   });
 });

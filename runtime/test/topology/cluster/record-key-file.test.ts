@@ -34,7 +34,7 @@ describe('record key files', () => {
   });
 
   it('refuses a file others may read, one too large, and what is not a regular file', { skip: process.platform === 'win32' }, () => {
-    refused(file('shared', `k1 ${secret}\n`, 0o644), /readable or writable by others \(mode 644\)/, /chmod 600/);
+    refused(file('shared', `k1 ${secret}\n`, 0o644), /readable or writable by others \(mode 644\)/, /chmod 600.*defaultMode: 0400/);
     refused(file('group', `k1 ${secret}\n`, 0o640), /mode 640/, /chmod 600/);
     refused(file('big', `# ${'x'.repeat(70 * 1024)}\nk1 ${secret}\n`), /more than 65536/, /check the path/);
     const sub = path.join(dir, 'a-directory');
