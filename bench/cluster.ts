@@ -26,6 +26,11 @@
  *   handled a request on its new node (default settings: 5 s lease, 6 s Kafka session);
  *   failover_first_s the first of them. failover_tuned_s / failover_tuned_first_s: the same with a
  *   2 s lease and a 2 s session (broker allowing it).
+ * - kafka_signed_* (phase `signed`, decision 2185): the throughput run again on a cluster of nodes
+ *   with `--cluster-record-key-file`; kafka_signed_cpu_cost_pct / _throughput_cost_pct compare it
+ *   with the plain run of the same invocation. record_mac_us_per_msg (phase `mac`): one record's
+ *   tag made and checked, micro-benched on delivery records; record_mac_cost_pct: that over
+ *   kafka_cpu_us_per_msg (the issue's bound: ≤ 10 % of the cross-node figure).
  * - etcd_registry_ops_per_s: bench/registry.ts against the same etcd.
  * - workers_across_nodes_{1,3}_msgs_per_s / workers_across_nodes_scaling (decision 2163): a stateless
  *   CPU-bound agent (`--worker-spin-ms`, default 2) on three nodes (workers across nodes, the
@@ -57,6 +62,8 @@ import {
   type ServeNode,
 } from './lib-cluster.js';
 import { workersAcrossNodes } from './lib-cluster-workers.js';
+import type { ThroughputFigures } from './lib-record-mac.js';
+import { recordKeyFile, reportMacCost, reportSignedCost } from './lib-record-mac.js';
 import { kindCanaryUnderKill, statefulRolloutUnderKill } from './lib-cluster-rollout.js';
 
 const PAIRS = numberArg('pairs', 300);
@@ -68,7 +75,7 @@ const ROUNDS = numberArg('rounds', 200);
 const LATENCY_RATE = numberArg('rate', 200);
 /** Requests outstanding in the closed loop that finds the maximum the half-load run takes half of. */
 const CLOSED_LOOP_OUTSTANDING = numberArg('outstanding', 96);
-const PHASES = ['throughput', 'latency', 'failover', 'registry', 'workers', 'rollout'];
+const PHASES = ['throughput', 'signed', 'mac', 'latency', 'failover', 'registry', 'workers', 'rollout'];
 const ONLY = new Set((argText('only') ?? PHASES.join(',')).split(','));
 for (const phase of ONLY) if (!PHASES.includes(phase)) throw new Error(`--only: no phase named "${phase}" (${PHASES.join(', ')})`);
 /** The rollout phase's requests and their rate (per second). */
@@ -90,8 +97,12 @@ const say = (line: string): void => void process.stderr.write(`[bench cluster] $
 /** How often the throughput run reads the nodes' counters (each read lists every agent on every node; its CPU is in the window). */
 const POLL_MS = 1_000;
 
-/** Pinger/echo pairs across nodes: every message crosses from one node to another through Kafka. */
-async function throughput(nodes: ServeNode[], servers: BenchServers): Promise<void> {
+/**
+ * Pinger/echo pairs across nodes: every message crosses from one node to another through Kafka.
+ * `prefix` names the metrics (`kafka_`, or `kafka_signed_` for nodes with a record key), `variant`
+ * says in each note what the nodes run with.
+ */
+async function throughput(nodes: ServeNode[], servers: BenchServers, prefix = 'kafka_', variant = ''): Promise<ThroughputFigures> {
   const taken = new Set<string>();
   const pairs = Array.from({ length: PAIRS }, (_, i) => ({
     ping: nameOn(`ping${i}`, IDS[i % 3]!, IDS, 12, taken),
@@ -201,7 +212,7 @@ async function throughput(nodes: ServeNode[], servers: BenchServers): Promise<vo
   const short = shortCountNote(handled, expected);
   if (short !== '')
     say(`throughput window: ${expected - handled} of ${expected} chain messages not counted: agents moved during it (decision 2120)`);
-  const shape = `; ${PAIRS} pinger/echo pairs on 3 nodes, every message appended acks=-1, consumed on the receiver's node, handled in the sandbox, committed; after a warm-up of ${WARMUP} chain(s) of ${ROUNDS} round trips per pair; nodes on Node ${NODE_VERSION}; broker, etcd and the 3 nodes share the machine`;
+  const shape = `${variant}; ${PAIRS} pinger/echo pairs on 3 nodes, every message appended acks=-1, consumed on the receiver's node, handled in the sandbox, committed; after a warm-up of ${WARMUP} chain(s) of ${ROUNDS} round trips per pair; nodes on Node ${NODE_VERSION}; broker, etcd and the 3 nodes share the machine`;
   const window = steady.result();
   if (window !== undefined) {
     const steadyHandled = window.until.handled - window.from.handled;
@@ -210,7 +221,7 @@ async function throughput(nodes: ServeNode[], servers: BenchServers): Promise<vo
     const span = `from ${window.from.handled} to ${window.until.handled} of the run's ${expected} chain messages, ${window.until.finished} of ${PAIRS * CHAINS} chains ended by its close`;
     report({
       bench,
-      metric: 'kafka_msgs_per_s',
+      metric: `${prefix}msgs_per_s`,
       value: Math.round(window.msgsPerS),
       unit: 'msgs/s',
       target: '>= 50000 (stretch 100000)',
@@ -218,7 +229,7 @@ async function throughput(nodes: ServeNode[], servers: BenchServers): Promise<vo
     });
     report({
       bench,
-      metric: 'kafka_cpu_us_per_msg',
+      metric: `${prefix}cpu_us_per_msg`,
       value: Number(window.cpuUsPerMsg.toFixed(1)),
       unit: 'us',
       target: '<= 40',
@@ -228,8 +239,8 @@ async function throughput(nodes: ServeNode[], servers: BenchServers): Promise<vo
     const until = serverCpuAt.get(window.until.ms);
     if (from !== undefined && until !== undefined) {
       for (const [metric, who, cpu] of [
-        ['kafka_broker_cpu_us_per_msg', 'the Kafka broker (its JVM)', until.broker - from.broker],
-        ['kafka_etcd_cpu_us_per_msg', 'etcd', until.etcd - from.etcd],
+        [`${prefix}broker_cpu_us_per_msg`, 'the Kafka broker (its JVM)', until.broker - from.broker],
+        [`${prefix}etcd_cpu_us_per_msg`, 'etcd', until.etcd - from.etcd],
       ] as const) {
         report({
           bench,
@@ -246,7 +257,7 @@ async function throughput(nodes: ServeNode[], servers: BenchServers): Promise<vo
     say(`no steady-state window: ${why}`);
     report({
       bench,
-      metric: 'kafka_msgs_per_s',
+      metric: `${prefix}msgs_per_s`,
       value: Math.round(handled / seconds),
       unit: 'msgs/s',
       target: '>= 50000 (stretch 100000)',
@@ -254,7 +265,7 @@ async function throughput(nodes: ServeNode[], servers: BenchServers): Promise<vo
     });
     report({
       bench,
-      metric: 'kafka_cpu_us_per_msg',
+      metric: `${prefix}cpu_us_per_msg`,
       value: Number(cpuUsPerMsg.toFixed(1)),
       unit: 'us',
       target: '<= 40',
@@ -263,18 +274,21 @@ async function throughput(nodes: ServeNode[], servers: BenchServers): Promise<vo
   }
   report({
     bench,
-    metric: 'kafka_run_msgs_per_s',
+    metric: `${prefix}run_msgs_per_s`,
     value: Math.round(handled / seconds),
     unit: 'msgs/s',
     note: `the whole run, from the chains' start to the last one's end, their start burst and tail included (kafka_msgs_per_s's method before decision 2155, then with 40 round trips a chain): ${handled} agent messages (${expected} chain messages expected) in ${seconds.toFixed(1)} s${shape}${short}`,
   });
   report({
     bench,
-    metric: 'kafka_run_cpu_us_per_msg',
+    metric: `${prefix}run_cpu_us_per_msg`,
     value: Number(cpuUsPerMsg.toFixed(1)),
     unit: 'us',
     note: `the whole run: ${cpuSeconds.toFixed(1)} s CPU of the 3 node processes / ${handled} handled messages (the counters' reads included)${short}`,
   });
+  return window !== undefined
+    ? { msgsPerS: window.msgsPerS, cpuUsPerMsg: window.cpuUsPerMsg, steady: true }
+    : { msgsPerS: handled / seconds, cpuUsPerMsg, steady: false };
 }
 
 /**
@@ -546,13 +560,30 @@ async function main(): Promise<void> {
   // still ask for Kafka's usual 6 s.
   const servers = await startServers({ 'group.min.session.timeout.ms': '1000' });
   let nodes: ServeNode[] = [];
+  let keys: { file: string; remove: () => void } | undefined;
   try {
     nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench' });
-    if (ONLY.has('throughput')) await throughput(nodes, servers);
+    const plain = ONLY.has('throughput') ? await throughput(nodes, servers) : undefined;
     if (ONLY.has('latency')) await latency(nodes);
     if (ONLY.has('failover')) await failover(nodes, 'failover_s', '5', 'lease 5 s, Kafka session 6 s (the defaults)');
     await Promise.all(nodes.map((n) => n.stop()));
     nodes = [];
+    if (ONLY.has('signed')) {
+      // The same throughput run on a cluster of nodes with a record key (decision 2185): every
+      // record signed where produced, checked where read.
+      keys = recordKeyFile();
+      nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench-signed', recordKeyFile: keys.file });
+      const signed = await throughput(
+        nodes,
+        servers,
+        'kafka_signed_',
+        ' (nodes with --cluster-record-key-file: every record signed and checked)',
+      );
+      await Promise.all(nodes.map((n) => n.stop()));
+      nodes = [];
+      if (plain !== undefined) reportSignedCost(bench, plain, signed);
+    }
+    if (ONLY.has('mac')) reportMacCost(bench, plain);
     if (ONLY.has('failover')) {
       nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench-tuned', leaseTtl: 2, sessionTimeoutMs: 2000 });
       await failover(
@@ -603,6 +634,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await servers.stop();
+    keys?.remove();
   }
   report({
     bench,

@@ -71,6 +71,8 @@ export interface NodeFlags {
   cluster: string;
   leaseTtl?: number;
   sessionTimeoutMs?: number;
+  /** `--cluster-record-key-file` (decision 2185): the nodes sign and check every record. */
+  recordKeyFile?: string;
 }
 
 export class ServeNode {
@@ -112,6 +114,7 @@ export class ServeNode {
       flags.cluster,
       ...(flags.leaseTtl ? ['--lease-ttl', String(flags.leaseTtl)] : []),
       ...(flags.sessionTimeoutMs ? ['--kafka-session-timeout', String(flags.sessionTimeoutMs)] : []),
+      ...(flags.recordKeyFile ? ['--cluster-record-key-file', flags.recordKeyFile] : []),
     ];
     this.child = spawn(PRODUCT_NODE, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { clusterSecurityOptions } from '../src/commands/serve-cluster-security-options.js';
+import { unsignedRecordsWarning } from '../src/commands/serve-plaintext-warning.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'caxton-cli-cluster-sec-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -92,5 +93,34 @@ describe('serve: cluster security flags', () => {
       () => clusterSecurityOptions({}, { CAXTON_INSECURE_CLUSTER: 'maybe' }, dir, ['k:9092'], ['e:2379']),
       /CAXTON_INSECURE_CLUSTER=maybe is not true or false/,
     );
+  });
+
+  it('--cluster-record-key-file (or CAXTON_CLUSTER_RECORD_KEY_FILE) names the record key file, resolved; it needs --kafka', () => {
+    assert.deepEqual(clusterSecurityOptions({ clusterRecordKeyFile: 'keys' }, {}, dir, ['k:9092'], undefined).kafka, {
+      brokers: ['k:9092'],
+      recordKeyFile: path.join(dir, 'keys'),
+    });
+    assert.equal(
+      clusterSecurityOptions({}, { CAXTON_CLUSTER_RECORD_KEY_FILE: '/etc/caxton/keys' }, dir, ['k:9092'], undefined).kafka?.recordKeyFile,
+      '/etc/caxton/keys',
+    );
+    assert.equal(
+      clusterSecurityOptions({ clusterRecordKeyFile: 'flag' }, { CAXTON_CLUSTER_RECORD_KEY_FILE: '/env' }, dir, ['k:9092'], undefined).kafka
+        ?.recordKeyFile,
+      path.join(dir, 'flag'),
+      'the flag wins over its variable',
+    );
+    assert.throws(() => clusterSecurityOptions({ clusterRecordKeyFile: 'keys' }, {}, dir, undefined, undefined), /needs --kafka/);
+  });
+
+  it('unsigned records are warned about when Kafka is beyond loopback and no record key is given', () => {
+    assert.match(
+      unsignedRecordsWarning({ kafka: { brokers: ['10.0.0.5:9092'] } }) ?? '',
+      /NOT authenticated \(no --cluster-record-key-file\)/,
+    );
+    assert.match(unsignedRecordsWarning({ kafka: { brokers: ['127.0.0.1:9092', 'kafka.example:9092'] } }) ?? '', /forge/);
+    assert.equal(unsignedRecordsWarning({ kafka: { brokers: ['10.0.0.5:9092'], recordKeyFile: '/k' } }), undefined);
+    assert.equal(unsignedRecordsWarning({ kafka: { brokers: ['127.0.0.1:9092', '[::1]:9092', 'localhost:9092'] } }), undefined);
+    assert.equal(unsignedRecordsWarning({}), undefined, 'no cluster, no warning');
   });
 });

@@ -95,12 +95,20 @@ function redriveCommand(env: AppEnv): CommandModule<GlobalArgs, RedriveArgs> {
       selectOptions(y)
         .option('to', { type: 'string', describe: 'Send to this agent instead (e.g. a fixed version)' })
         .example('$0 dlq redrive "m-1>billing" --to billing-v2', '')
-        .example('$0 dlq redrive --agent billing --all', 'every letter of billing not redriven yet'),
+        .example(
+          '$0 dlq redrive --agent billing --all',
+          'every letter of billing not redriven yet (refused records, log.record-unauthenticated, only by id)',
+        ),
     handler: action<RedriveArgs>(env, async (ctx, argv) => {
       const select = selectionOf(argv, 'redrive');
       const result = await (await ctx.client()).redriveDeadLetters(select, argv.to);
       if (ctx.args.json) ctx.printJson(result);
-      else if (result.redriven.length === 0) ctx.print('nothing to redrive\n');
+      else if (result.redriven.length === 0)
+        ctx.print(
+          'agent' in select
+            ? 'nothing to redrive (a letter of a refused record, log.record-unauthenticated, is redriven only by its id)\n'
+            : 'nothing to redrive\n',
+        );
       else ctx.print(result.redriven.map((r) => `redriven ${r.id} → ${r.receiver} as ${r.deliveryId}\n`).join(''));
     }),
   };

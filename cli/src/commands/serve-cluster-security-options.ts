@@ -24,6 +24,7 @@ export interface ClusterSecurityArgs {
   etcdUsername?: string;
   etcdPasswordFile?: string;
   insecureCluster?: boolean;
+  clusterRecordKeyFile?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -45,6 +46,7 @@ export const CLUSTER_SECURITY_ENV = {
   etcdUsername: 'CAXTON_ETCD_USERNAME',
   etcdPasswordFile: 'CAXTON_ETCD_PASSWORD_FILE',
   insecureCluster: 'CAXTON_INSECURE_CLUSTER',
+  clusterRecordKeyFile: 'CAXTON_CLUSTER_RECORD_KEY_FILE',
 } as const satisfies Record<keyof ClusterSecurityArgs, string>;
 
 export function clusterSecurityFlags<T>(y: Argv<T>): Argv<T> {
@@ -85,6 +87,11 @@ export function clusterSecurityFlags<T>(y: Argv<T>): Argv<T> {
     .option('insecure-cluster', {
       type: 'boolean',
       describe: 'Allow Kafka/etcd beyond loopback without TLS or authentication (refused otherwise) [CAXTON_INSECURE_CLUSTER]',
+    })
+    .option('cluster-record-key-file', {
+      type: 'string',
+      describe:
+        'File of `<keyId> <base64 secret>` lines (32+ bytes each): every Kafka record is signed with the first and checked against all; records without a valid tag are refused, dead-lettered and audited [CAXTON_CLUSTER_RECORD_KEY_FILE]',
     });
 }
 
@@ -184,9 +191,13 @@ export function clusterSecurityOptions(
         password: kafkaPassword,
       };
     }
+    const recordKeyFile = pick(argv, env, 'clusterRecordKeyFile');
+    if (recordKeyFile !== undefined) kafka.recordKeyFile = path.resolve(cwd, recordKeyFile);
     out.kafka = kafka;
   } else if (kafkaTls || kafkaUser !== undefined || mechanism !== undefined) {
     throw new UsageError('Kafka TLS/SASL flags need --kafka');
+  } else if (argv.clusterRecordKeyFile !== undefined) {
+    throw new UsageError('--cluster-record-key-file needs --kafka', 'the keys sign and check the records of the Kafka log of a cluster');
   }
   const etcdTls = tlsFiles(argv, env, cwd, 'etcd');
   const etcdUser = pick(argv, env, 'etcdUsername');

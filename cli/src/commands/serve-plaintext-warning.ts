@@ -24,3 +24,27 @@ export function plaintextApiWarning(options: Pick<StartNodeOptions, 'apiHost' | 
     'caxton: WARNING: serve with --cert/--key (and clients with --tls), or listen on 127.0.0.1 behind a TLS proxy.',
   ].join('\n');
 }
+
+/**
+ * A cluster on Kafka beyond loopback without `--cluster-record-key-file` (decision 2185): its
+ * records are neither signed nor checked, so whoever can write to the topics (a client with broker
+ * access, a compromised broker) can forge deliveries, dead letters and agents' state.
+ */
+export function unsignedRecordsWarning(options: Pick<StartNodeOptions, 'kafka'>): string | undefined {
+  const kafka = options.kafka;
+  if (kafka === undefined || kafka.recordKeyFile !== undefined) return undefined;
+  if (kafka.brokers.every((b) => isLoopbackHost(brokerHost(b)))) return undefined;
+  return [
+    'caxton: WARNING: records on the Kafka log are NOT authenticated (no --cluster-record-key-file):',
+    "caxton: WARNING: anyone who can write to the cluster's topics can forge messages, dead letters and agent state.",
+    'caxton: WARNING: give every node the same key file (docs/cluster.md, *Signed records*).',
+  ].join('\n');
+}
+
+/** The host of `host:port` or `[v6]:port`. */
+function brokerHost(address: string): string {
+  const v6 = /^\[([^\]]+)\]/.exec(address);
+  if (v6) return v6[1]!;
+  const colon = address.lastIndexOf(':');
+  return colon > 0 && address.indexOf(':') === colon ? address.slice(0, colon) : address;
+}

@@ -40,7 +40,7 @@ import { exportNodeLines, installJsonLogs } from '@caxton/runtime';
 import type { TrustArgs } from './serve-trust-options.js';
 import { agentReplayHistoryFromArgs, type AgentHistoryArgs } from './serve-agent-history-options.js';
 import { trustNodeOptions } from './serve-trust-policy.js';
-import { noAuthApiWarning, plaintextApiWarning } from './serve-plaintext-warning.js';
+import { noAuthApiWarning, plaintextApiWarning, unsignedRecordsWarning } from './serve-plaintext-warning.js';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/start/options.ts). */
 export type { StartNodeOptions, RunningNode };
@@ -259,6 +259,8 @@ export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<nu
   if (open) ctx.note(open);
   const plaintext = plaintextApiWarning(options);
   if (plaintext) ctx.note(plaintext);
+  const unsigned = unsignedRecordsWarning(options);
+  if (unsigned) ctx.note(unsigned);
   const startNode = await loadStartNode();
   const node = await startNode(options).catch((err: unknown) => {
     // The error is reported at once; a connection attempt a client library abandoned (e.g. to a

@@ -8,5 +8,7 @@
  * stays where it is.
  */
 export { KafkaMessageLog } from '../log/kafka/index.js';
+/** Signed records (decision 2185): the key ring, and a delivery's record as the log writes it, for the bench of their cost. */
+export { RecordKeyRing, parseRecordKeys, encodeDeliveryRecord } from '../log/kafka/index.js';
 export { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
 export { EtcdConnection } from '../registry/etcd/connection.js';

@@ -88,7 +88,10 @@ export class DeadLetterOperations implements DeadLetterControl {
 
   async redriveDeadLetters(request: RedriveRequest): Promise<RedriveResult> {
     const marking = this.marking();
-    const letters = await this.select(request.select, (v) => v.state === 'dead');
+    // An agent's letters are its dead deliveries, not records refused as written by no node of the
+    // cluster (decision 2185): their sender and content are whoever wrote them, and a redrive sends
+    // them as this node's. Such a letter is redriven only when named by its id.
+    const letters = await this.select(request.select, (v) => v.state === 'dead' && !refusedRecord(v));
     // All refusals before anything is sent: a purged letter named by id fails the whole call.
     for (const v of letters) if (v.state === 'purged') throw new DeadLetterPurgedError(v.id);
     const target = request.to === undefined ? undefined : this.d.agentName(request.to);
@@ -149,6 +152,17 @@ export class DeadLetterOperations implements DeadLetterControl {
     }
     return [...byId.values()].map((letter) => viewOf(letter, marks.get(letter.delivery.id)));
   }
+}
+
+/**
+ * The reason of a letter the Kafka log wrote for a record it refused (decision 2185,
+ * RecordUnauthenticatedError): `log.record-unauthenticated: <why>`.
+ */
+export const REFUSED_RECORD_REASON = 'log.record-unauthenticated:';
+
+/** A letter for a record refused by its record-key check, not a delivery that failed. */
+export function refusedRecord(v: Pick<DeadLetterView, 'reason'>): boolean {
+  return v.reason.startsWith(REFUSED_RECORD_REASON);
 }
 
 function unknownLetter(id: string): NotFoundError {

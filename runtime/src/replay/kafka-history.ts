@@ -24,7 +24,7 @@ import { decodeCommit, type PartitionProgress } from '../log/kafka/offset-metada
 import { resolveOptions, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from '../log/kafka/options.js';
 import { partitionFor } from '../log/kafka/partitioner.js';
 import { readPartitionRanges, type PartitionRange } from '../log/kafka/partition-range-reader.js';
-import type { Admin, IHeaders } from 'kafkajs';
+import type { Admin, IHeaders, KafkaMessage } from 'kafkajs';
 import type { AgentHistoryLimits } from './history-matcher.js';
 import { KafkaAgentHistory, type KafkaHistoryCounts } from './kafka-agent-history.js';
 import { ReplayError } from './errors.js';
@@ -33,7 +33,7 @@ import type { HistoryReader, RecordedEvent } from './recorded.js';
 /** Where the cluster's log is: the options a node of it runs with (brokers, topic prefix, cluster, TLS, SASL). */
 export type KafkaHistorySource = Pick<
   KafkaMessageLogOptions,
-  'brokers' | 'topicPrefix' | 'cluster' | 'groupId' | 'tls' | 'sasl' | 'logger'
+  'brokers' | 'topicPrefix' | 'cluster' | 'groupId' | 'tls' | 'sasl' | 'logger' | 'recordKeys'
 > & {
   /** How long a read may go without progress, and the connection's deadline. Default 15 s. */
   timeoutMs?: number;
@@ -108,8 +108,16 @@ export async function* readKafkaHistory(
       events: 0,
     };
 
+    // With the cluster's record keys (decision 2185), a record no node wrote is not history: counted
+    // as malformed, as the nodes refused it.
+    const keys = o.recordKeys;
+    const forged = (topic: string, p: number, m: KafkaMessage): boolean => keys !== undefined && !keys.verify(topic, p, m).ok;
     for await (const { partition: p, offset, message } of read(o.deliveriesTopic, ranges.deliveries)) {
       summary.deliveryRecords++;
+      if (forged(o.deliveriesTopic, p, message)) {
+        history.malformed();
+        continue;
+      }
       try {
         const delivery = decodeDelivery(message);
         if (p === partition) history.delivery(delivery, offset);
@@ -118,8 +126,12 @@ export async function* readKafkaHistory(
         history.malformed();
       }
     }
-    for await (const { message } of read(o.deadLetterTopic, ranges.deadLetters)) {
+    for await (const { partition: p, message } of read(o.deadLetterTopic, ranges.deadLetters)) {
       summary.deadLetterRecords++;
+      if (forged(o.deadLetterTopic, p, message)) {
+        history.malformed();
+        continue;
+      }
       try {
         if (decodeDeadLetterMark(message) !== undefined) continue; // a redrive or purge mark: the letter itself counts
         const letter = decodeDeadLetter(message);
@@ -128,15 +140,16 @@ export async function* readKafkaHistory(
         history.malformed();
       }
     }
-    for await (const { offset, message } of read(o.stateTopic, [stateRange])) {
+    for await (const { partition: p, offset, message } of read(o.stateTopic, [stateRange])) {
       summary.stateRecords++;
+      if (forged(o.stateTopic, p, message)) continue; // counted once, in the pass below
       const record = stateRecordOf(message.key, message.value);
       if (record !== undefined) history.markerIds(offset, record, txOf(message.headers));
     }
     history.prepare(doneBy(progress));
-    for await (const { offset, message } of read(o.stateTopic, [stateRange])) {
+    for await (const { partition: p, offset, message } of read(o.stateTopic, [stateRange])) {
       summary.stateRecords++;
-      const record = stateRecordOf(message.key, message.value);
+      const record = forged(o.stateTopic, p, message) ? undefined : stateRecordOf(message.key, message.value);
       if (record === undefined) history.malformed();
       else history.stateRecord(offset, record, txOf(message.headers));
       summary.events += out.length;

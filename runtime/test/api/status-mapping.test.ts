@@ -72,6 +72,8 @@ import {
   KafkaStateKeyError,
   KafkaStateReadBoundError,
   KafkaUnreachableError,
+  RecordKeyError,
+  RecordUnauthenticatedError,
 } from '../../src/log/kafka/errors.js';
 import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/log/embedded/errors.js';
@@ -313,6 +315,9 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // The platform name a data directory keeps (decision 1910, "Two Caxton platforms"): start-up only.
   ['node.platform-changed', 'FAILED_PRECONDITION'],
   ['node.platform-file', 'FAILED_PRECONDITION'],
+  // Signed Kafka records (decision 2185): a bad record key file at start; a record refused for its tag (audited, dead-lettered).
+  ['log.record-key-invalid', 'INVALID_ARGUMENT'],
+  ['log.record-unauthenticated', 'UNAUTHENTICATED'],
 ]);
 
 function keysOf<K extends string>(table: Readonly<Record<K, unknown>>): K[] {
@@ -365,6 +370,8 @@ function everyRaisedError(): CaxtonError[] {
     new KafkaSecurityError(['localhost:9093'], 'auth', 'SASL SCRAM failed', { mechanism: 'scram-sha-512', username: 'caxton' }),
     new KafkaSecurityError(['localhost:9093'], 'tls', 'unable to verify the first certificate'),
     insecureClusterError([{ service: 'kafka', address: '10.0.0.1:9092', missing: ['tls'] }]),
+    new RecordKeyError('record key k1 is 16 bytes; at least 32 are needed', 'make one with `openssl rand -base64 32`'),
+    new RecordUnauthenticatedError('caxton.deliveries', 3, '17', 'no caxton-mac header'),
     new OutOfFuel(10),
     new FrozenError('deploy echo', 'node'),
     new AgentSuspendedError('echo', 'upgrade'),

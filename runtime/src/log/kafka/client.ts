@@ -162,6 +162,14 @@ export function isPermanent(e: unknown): boolean {
   );
 }
 
+/** The broker refused the record (or its batch) as bigger than it takes: sending it again never helps. */
+export function isTooLarge(e: unknown): boolean {
+  return chain(e).some((c) => {
+    const type = String((c as { type?: unknown }).type);
+    return type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE';
+  });
+}
+
 /** The innermost message, for error details ("Connection error: connect ECONNREFUSED …"). */
 export function rootMessage(e: unknown): string {
   const c = chain(e);

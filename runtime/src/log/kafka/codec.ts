@@ -12,6 +12,7 @@
  * Dead letters are version-2 deliveries plus the reason, attempts and time in headers (a cold path
  * that operators read with Kafka tools).
  */
+import { createHash } from 'node:crypto';
 import type { AclMessage, Delivery } from '@caxton/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { MESSAGE_INFO_LIMITS, decodeAclJson, encodeAclJson, parseJson } from '@caxton/core';
@@ -29,6 +30,12 @@ const H = {
   at: 'caxton-dl-at',
   /** Set on a dead letter's mark (decision 1860): the value is the mark's JSON, the key the letter's id. */
   mark: 'caxton-dl-mark',
+  /** Where a quarantined or refused record was read (`<topic>/<partition>@<offset>`). */
+  source: 'caxton-dl-source',
+  /** Set on a quarantined record: the value is the record's value as read (encodeQuarantined), never a delivery. */
+  quarantined: 'caxton-dl-quarantined',
+  /** A quarantined record's original key and headers (base64 in JSON), or, for a place-only copy, the value's digest. */
+  original: 'caxton-dl-original',
 } as const;
 
 const V1 = '1';
@@ -198,6 +205,8 @@ export function decodeDelivery(m: KafkaMessage, bodies?: DecodedBodies): Deliver
 }
 
 export function decodeDeadLetter(m: KafkaMessage): DeadLetter {
+  // Its value is someone else's bytes, maybe a delivery's layout: never a letter.
+  if (header(m.headers, H.quarantined) !== undefined) throw new Error('a quarantined record, not a dead letter');
   return {
     delivery: decodeDelivery(m),
     reason: str(m.headers, H.reason),
@@ -214,9 +223,20 @@ export function encodeDeadLetterMark(mark: DeadLetterMark): Message {
   return { key: mark.id, value: JSON.stringify(mark), headers: { [H.mark]: '1' } };
 }
 
-/** The mark in `m`, undefined when `m` is no mark (a dead letter); throws on a malformed mark. */
+/**
+ * The mark in `m`, undefined when `m` is no mark (a dead letter); throws on a malformed mark. A
+ * record with a letter's reason, a source or a quarantine header is never a mark, whatever else it
+ * carries: a quarantined record written by an older build is the refused record's headers copied
+ * (and signed by the node, decision 2185), so a forged `caxton-dl-mark` could ride in it.
+ */
 export function decodeDeadLetterMark(m: KafkaMessage): DeadLetterMark | undefined {
   if (header(m.headers, H.mark) === undefined) return undefined;
+  if (
+    header(m.headers, H.reason) !== undefined ||
+    header(m.headers, H.source) !== undefined ||
+    header(m.headers, H.quarantined) !== undefined
+  )
+    return undefined;
   if (m.value === null) throw new Error('dead-letter mark without a value');
   const mark = parseJson(m.value.toString('utf8')) as DeadLetterMark;
   const valid =
@@ -227,4 +247,71 @@ export function decodeDeadLetterMark(m: KafkaMessage): DeadLetterMark | undefine
     (mark.state === 'purged' || (mark.state === 'redriven' && typeof mark.deliveryId === 'string' && typeof mark.receiver === 'string'));
   if (!valid) throw new Error('malformed dead-letter mark');
   return mark;
+}
+
+/**
+ * A record the node moves aside (undecodable, or refused by its record-key check: decision 2185),
+ * as a new record of the node's own. Its value is the original value, byte for byte (no bigger than
+ * the record read: a copy that grew could be refused as too large where the original was not). The
+ * original key and headers go into one header the node authors, `caxton-dl-original` (JSON, base64
+ * fields), never as this record's key or headers: the node signs what it writes, and must not sign,
+ * as its own, headers or a key it did not author (a forged `caxton-dl-mark` would become a genuine
+ * mark). Its other headers are the node's: the reason, the source, the quarantine flag. Readers
+ * never take it for a letter or a mark.
+ */
+export function encodeQuarantined(m: KafkaMessage, reason: string, source: string): Message {
+  const b64 = (v: Buffer | string | null | undefined): string | null =>
+    v === null || v === undefined ? null : (typeof v === 'string' ? Buffer.from(v) : v).toString('base64');
+  const headers: Record<string, string[]> = {};
+  for (const [name, v] of Object.entries(m.headers ?? {})) {
+    if (v === undefined) continue;
+    headers[name] = (Array.isArray(v) ? v : [v]).map((one) => b64(one) ?? '');
+  }
+  return {
+    key: null,
+    value: m.value,
+    headers: { [H.reason]: reason, [H.source]: source, [H.quarantined]: '1', [H.original]: JSON.stringify({ key: b64(m.key), headers }) },
+  };
+}
+
+/**
+ * A quarantined record's place only, for one whose copy the broker refused as too large
+ * (`MESSAGE_TOO_LARGE`): no payload — the source header says where it was read, and
+ * `caxton-dl-original` holds the value's SHA-256 and length — so the record can still be completed
+ * and its partition's commits move on.
+ */
+export function encodeQuarantinedPlace(m: KafkaMessage, reason: string, source: string): Message {
+  const value = m.value ?? null;
+  const original = {
+    omitted: 'too large',
+    valueBytes: value === null ? null : value.length,
+    valueSha256: value === null ? null : createHash('sha256').update(value).digest('hex'),
+  };
+  return {
+    key: null,
+    value: null,
+    headers: { [H.reason]: reason, [H.source]: source, [H.quarantined]: 'place-only', [H.original]: JSON.stringify(original) },
+  };
+}
+
+/** What encodeQuarantined kept of a record: its key, value and headers as read; or, place-only, the value's digest. */
+export type QuarantinedRecord =
+  | { key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer[]> }
+  | { omitted: string; valueBytes: number | null; valueSha256: string | null };
+
+/** The record inside a quarantined copy, undefined when `m` is not one (a letter, a mark). */
+export function decodeQuarantined(m: KafkaMessage): QuarantinedRecord | undefined {
+  const original = header(m.headers, H.original);
+  if (header(m.headers, H.quarantined) === undefined || original === undefined) return undefined;
+  const o = parseJson(original) as {
+    key?: string | null;
+    headers?: Record<string, string[]>;
+    omitted?: string;
+    valueBytes?: number | null;
+    valueSha256?: string | null;
+  };
+  if (typeof o.omitted === 'string') return { omitted: o.omitted, valueBytes: o.valueBytes ?? null, valueSha256: o.valueSha256 ?? null };
+  const headers: Record<string, Buffer[]> = {};
+  for (const [name, vs] of Object.entries(o.headers ?? {})) headers[name] = vs.map((v) => Buffer.from(v, 'base64'));
+  return { key: typeof o.key === 'string' ? Buffer.from(o.key, 'base64') : null, value: m.value, headers };
 }

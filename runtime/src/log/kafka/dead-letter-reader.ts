@@ -77,7 +77,10 @@ export async function readDeadLetterTopic(
 
   // A dead-letter write can be repeated (deadLetter() retried after a lost ack): keep the last.
   const byId = new Map<string, { letter: DeadLetter; order: number }>();
-  for (const { m } of found) {
+  for (const { m, partition } of found) {
+    // A letter or mark no node of the cluster wrote (decision 2185) is not listed: a forged mark
+    // could hide a letter, a forged letter stand for a delivery. Visible with Kafka tools.
+    if (o.recordKeys !== undefined && !o.recordKeys.verify(topic, partition, m).ok) continue;
     let letter: DeadLetter;
     try {
       const mark = decodeDeadLetterMark(m);

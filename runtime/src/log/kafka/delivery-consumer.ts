@@ -12,15 +12,27 @@ import { PartitionTracker } from './partition-tracker.js';
 import { CommitQueue } from './commit-queue.js';
 import type { CompletedWindow } from './completed-window.js';
 import { DecodedBodies, decodeDelivery, deliveryIdOf } from './codec.js';
+import type { RecordVerdict } from './record-mac.js';
 import { consumerRetry, rootMessage, withTimeout } from './client.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
+import { type MoveAside, moveAside } from './move-aside.js';
 import { rendezvousAssigner } from './rendezvous-assigner.js';
 import { MembershipWatch } from './rejoin.js';
 import type { CommitEntry } from './commit-queue.js';
 import { tracerRegistered } from '../../telemetry/trace-context.js';
 import { recordConsumeSpan } from '../../telemetry/log-spans.js';
 
+/** Why a record's check failed, undefined when it passed. */
+function refusal(v: RecordVerdict): string | undefined {
+  return v.ok ? undefined : v.reason;
+}
+
 type Committed = Map<number, { offset: number; metadata: string | null }>;
+
+/** Writes of a record to the dead letters tried per hand-out, and their backoff (1 s, 2 s, … 30 s). */
+const MOVE_ASIDE_ATTEMPTS = 8;
+const MOVE_ASIDE_FIRST_DELAY_MS = 1000;
+const MOVE_ASIDE_MAX_DELAY_MS = 30_000;
 
 export interface DeliveryConsumerDeps {
   kafka: Kafka;
@@ -41,6 +53,11 @@ export interface DeliveryConsumerDeps {
   stateLoaded: (partition: number) => Promise<boolean>;
   /** Move an undecodable record aside (the dead-letter topic); resolves when durable. */
   quarantine: (partition: number, message: EachBatchPayload['batch']['messages'][number], reason: string) => Promise<void>;
+  /**
+   * Move a record that failed its record-key check (decision 2185) to the dead letters, under the
+   * id it is tracked by here (its place, never the id it claims); resolves when durable.
+   */
+  refuse: (partition: number, message: EachBatchPayload['batch']['messages'][number], id: string, reason: string) => Promise<void>;
 }
 
 export class DeliveryConsumer {
@@ -64,6 +81,8 @@ export class DeliveryConsumer {
   }
   /** A multi-receiver message's records decode its body once and share one message (decision 2003). */
   private readonly bodies = new DecodedBodies();
+  /** Writes aside in progress: their retry timers are cleared on close. */
+  private readonly asides = new Set<MoveAside>();
   /** A join under a new membership (after a crash, a restart, or removal) revokes everything first. */
   private readonly membership = new MembershipWatch();
 
@@ -200,6 +219,8 @@ export class DeliveryConsumer {
   }
 
   async close(): Promise<void> {
+    for (const aside of this.asides) aside.cancel();
+    this.asides.clear();
     await this.restarts.close(() => this.consumer.disconnect());
   }
 
@@ -347,9 +368,13 @@ export class DeliveryConsumer {
     }
     const out: Delivery[] = [];
     let commit = false;
+    const keys = this.d.o.recordKeys;
     for (const m of batch.messages) {
       if (!isRunning() || isStale() || this.closing) break;
-      const id = deliveryIdOf(m) ?? `kafka:${this.topic}/${p}@${m.offset}`;
+      // Checked before anything in the record is believed, its delivery id included (decision
+      // 2185): a forged record tracked under the id it claims could mark a real delivery done.
+      const refused = keys === undefined ? undefined : refusal(keys.verify(this.topic, p, m));
+      const id = (refused === undefined ? deliveryIdOf(m) : undefined) ?? `kafka:${this.topic}/${p}@${m.offset}`;
       // A done offset read again (the read-back of a partition taken, a re-fetch after a
       // rebalance): its id is a completed delivery, so a later copy of it is not handed out.
       if (tracker.isDone(Number(m.offset))) this.d.completed.add(id);
@@ -362,18 +387,33 @@ export class DeliveryConsumer {
       resolveOffset(m.offset);
       if (verdict === 'done') commit = true;
       if (verdict !== 'deliver') continue;
+      if (refused !== undefined) {
+        // Not handled; pending until it is safely in the dead letters.
+        // After the last attempt, the refusal is still said (and so audited), as not dead-lettered.
+        this.moveAside(
+          p,
+          m.offset,
+          id,
+          () => this.d.refuse(p, m, id, refused),
+          () =>
+            this.d.events.emit({
+              type: 'record-refused',
+              topic: this.topic,
+              partition: p,
+              offset: m.offset,
+              reason: refused,
+              deadLettered: false,
+            }),
+        );
+        continue;
+      }
       try {
         out.push(decodeDelivery(m, this.bodies));
       } catch (e) {
         const reason = `undecodable record: ${(e as Error).message}`;
         this.d.events.emit({ type: 'undecodable', partition: p, offset: m.offset, error: reason });
-        // Stays pending (so it is retried after a restart) until it is safely in the dead letters.
-        void this.d.quarantine(p, m, reason).then(
-          () => {
-            if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
-          },
-          () => {},
-        );
+        // Stays pending until it is safely in the dead letters.
+        this.moveAside(p, m.offset, id, () => this.d.quarantine(p, m, reason));
       }
     }
     if (commit) this.commits.schedule(p);
@@ -393,5 +433,34 @@ export class DeliveryConsumer {
       }
     }
     await heartbeat();
+  }
+
+  /** Writes a record aside (move-aside.ts) and completes it once that is durable; failures said as `dead-letter-failed`. */
+  private moveAside(p: number, offset: string, id: string, write: () => Promise<void>, gaveUp?: () => void): void {
+    // May end before moveAside returns (the record no longer pending): then it is never kept.
+    let aside: MoveAside | undefined;
+    let over = false;
+    const ended = (): void => {
+      over = true;
+      if (aside !== undefined) this.asides.delete(aside);
+    };
+    aside = moveAside(write, {
+      attempts: MOVE_ASIDE_ATTEMPTS,
+      firstDelayMs: MOVE_ASIDE_FIRST_DELAY_MS,
+      maxDelayMs: MOVE_ASIDE_MAX_DELAY_MS,
+      stillPending: () => !this.closing && this.trackers.get(p)?.has(id) === true,
+      done: () => {
+        ended();
+        if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
+      },
+      failed: (attempt, error, retrying) =>
+        this.d.events.emit({ type: 'dead-letter-failed', partition: p, offset, attempt, error: rootMessage(error), retrying }),
+      gaveUp: () => {
+        ended();
+        gaveUp?.();
+      },
+      stopped: ended,
+    });
+    if (!over) this.asides.add(aside);
   }
 }

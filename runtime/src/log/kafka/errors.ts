@@ -147,3 +147,28 @@ export class KafkaStateKeyError extends CaxtonError {
     });
   }
 }
+
+/**
+ * The cluster's record keys (`--cluster-record-key-file`, decision 2185) cannot be used: unreadable,
+ * a malformed line, a secret too short, an id listed twice. Raised when the node starts.
+ */
+export class RecordKeyError extends CaxtonError {
+  constructor(message: string, hint: string, opts: { cause?: unknown; context?: ErrorContext } = {}) {
+    super('log.record-key-invalid', message, { kind: 'invalid-argument', context: opts.context ?? {}, hint, cause: opts.cause });
+  }
+}
+
+/**
+ * A record read from the Kafka log without a valid tag of the cluster's record keys (decision
+ * 2185): written by something other than a node of the cluster. Not handled; dead-lettered and
+ * audited with this error's code.
+ */
+export class RecordUnauthenticatedError extends CaxtonError {
+  constructor(topic: string, partition: number, offset: string, reason: string) {
+    super('log.record-unauthenticated', `record ${topic}/${partition}@${offset} refused: ${reason}`, {
+      kind: 'unauthenticated',
+      context: { topic, partition: String(partition), offset },
+      hint: "only the cluster's nodes write its topics; find who else has write access to the brokers (the record is in the dead letters), or give every node the same --cluster-record-key-file",
+    });
+  }
+}

@@ -21,3 +21,5 @@ export {
   KafkaSecurityError,
   KafkaStateReadBoundError,
 } from './errors.js';
+export { RecordKeyRing, parseRecordKeys, MAC_HEADER, type RecordKeySpec, type RecordVerdict } from './record-mac.js';
+export { encodeDelivery as encodeDeliveryRecord } from './codec.js';

@@ -22,11 +22,19 @@ import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import { nothingToReplay } from '../nothing-to-replay.js';
 import { Instrumentation } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
-import { createKafka, receiverPartitioner, rootMessage, securityFailure, withTimeout } from './client.js';
+import { createKafka, isTooLarge, receiverPartitioner, rootMessage, securityFailure, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
 import { isSettlingError } from './topic-readiness.js';
-import { encodeDeadLetter, encodeDeadLetterMark, encodeDelivery, encodeMessageBody } from './codec.js';
-import { PartitionCache } from './partitioner.js';
+import {
+  decodeDelivery,
+  encodeDeadLetter,
+  encodeDeadLetterMark,
+  encodeDelivery,
+  encodeMessageBody,
+  encodeQuarantined,
+  encodeQuarantinedPlace,
+} from './codec.js';
+import { PartitionCache, partitionFor } from './partitioner.js';
 import { AppendBatcher } from './append-batcher.js';
 import { ProducerSlot } from './producer-slot.js';
 import { DeliveryConsumer } from './delivery-consumer.js';
@@ -41,6 +49,7 @@ import {
   KafkaNotOwnerError,
   KafkaSecurityError,
   KafkaUnreachableError,
+  RecordUnauthenticatedError,
 } from './errors.js';
 import { rootMessage as describeError } from './client.js';
 import { tracerRegistered } from '../../telemetry/trace-context.js';
@@ -213,6 +222,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         assigned: (partitions) => agentState?.setOwned(partitions),
         stateLoaded: (partition) => agentState?.whenLoaded(partition) ?? Promise.resolve(false),
         quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
+        refuse: (partition, m, id, reason) => this.refuseRecord(partition, m, id, reason),
       });
       await step(consumer.connect());
       return layout;
@@ -224,14 +234,26 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const connecting = connect();
     try {
       const layout = await Promise.race([connecting, timeout]);
+      // Every record this node produces, whatever the topic, is signed here (decision 2185): the
+      // one place all produces pass. A retry signs again (the same tag: the tag covers no header it sets).
+      // The tag binds the partition, so the node picks it here, before signing, and the partitioner
+      // (receiverPartitioner) keeps it: a delivery or state record goes where partitionFor(key)
+      // says, as before; the dead-letter topic's records all go to its partition 0 (its letters always did).
+      const keys = this.o.recordKeys;
       const send =
         (topic: string) =>
-        (messages: Message[]): Promise<RecordMetadata[]> =>
-          withTimeout(
+        (messages: Message[]): Promise<RecordMetadata[]> => {
+          if (keys !== undefined)
+            for (const m of messages) {
+              m.partition ??= topic === this.o.deadLetterTopic ? 0 : partitionFor(String(m.key ?? ''), layout.partitions);
+              keys.sign(topic, m.partition, m);
+            }
+          return withTimeout(
             producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages }),
             3 * this.o.requestTimeoutMs,
             'produce',
           );
+        };
       const common = {
         resetProducer: () => producer.reset(),
         onRetry: (attempt: number, error: string) => this.events.emit({ type: 'append-retry', attempt, error }),
@@ -549,15 +571,64 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     return this.state;
   }
 
-  /** An undecodable record is copied as-is to the dead-letter topic with a reason header. */
+  /**
+   * A delivery record that failed its record-key check (decision 2185): a dead letter with the
+   * reason `log.record-unauthenticated: …` and its place as its delivery id (the id it claims is the
+   * writer's: a letter under it could hide a real one in the list), so an operator sees it, can
+   * read it and decide (purge, or redrive by its id: then the node vouches for it; a redrive of an
+   * agent's letters leaves it out). A value that is not a delivery at all is quarantined (inside a
+   * record of the node's own: quarantine()). Said, once durable, as a `record-refused` event (the
+   * node audits it); a failed write is retried by the consumer (move-aside.ts).
+   */
+  private async refuseRecord(partition: number, m: KafkaMessage, id: string, why: string): Promise<void> {
+    const s = this.live();
+    const reason = `${new RecordUnauthenticatedError(this.o.deliveriesTopic, partition, m.offset, why).code}: ${why}`;
+    let delivery: Delivery | undefined;
+    try {
+      delivery = { ...decodeDelivery(m), id };
+    } catch {
+      delivery = undefined;
+    }
+    if (delivery === undefined) await this.quarantine(partition, m, reason);
+    else {
+      const letter = encodeDeadLetter({ delivery, reason, attempts: 0, at: Date.now() });
+      const source = `${this.o.deliveriesTopic}/${partition}@${m.offset}`;
+      letter.headers = { ...letter.headers, 'caxton-dl-source': source };
+      try {
+        await s.deadLetters.append([letter]);
+      } catch (e) {
+        // Refused as too large: its place only (as quarantine()), so the partition moves on.
+        if (!isTooLarge(e)) throw e;
+        await s.deadLetters.append([encodeQuarantinedPlace(m, reason, source)]);
+      }
+    }
+    this.events.emit({
+      type: 'record-refused',
+      topic: this.o.deliveriesTopic,
+      partition,
+      offset: m.offset,
+      reason: why,
+      deadLettered: true,
+    });
+  }
+
+  /**
+   * An undecodable record is moved to the dead-letter topic as a record of the node's own: its value
+   * as read, its key and headers in one header the node writes, with a reason and source header
+   * (codec.ts encodeQuarantined). Never copied as-is: the node signs what it writes (decision 2185),
+   * and a copy would carry the record's headers — a forged `caxton-dl-mark` among them — under the
+   * node's tag. A copy the broker refuses as too large (a value near the limit, with the headers
+   * added) becomes a place-only record (its source, the value's SHA-256 and length), so the record
+   * is still completed and its partition's commits move on.
+   */
   private async quarantine(partition: number, m: KafkaMessage, reason: string): Promise<void> {
     const s = this.live();
-    await s.deadLetters.append([
-      {
-        key: m.key,
-        value: m.value,
-        headers: { ...m.headers, 'caxton-dl-reason': reason, 'caxton-dl-source': `${this.o.deliveriesTopic}/${partition}@${m.offset}` },
-      },
-    ]);
+    const source = `${this.o.deliveriesTopic}/${partition}@${m.offset}`;
+    try {
+      await s.deadLetters.append([encodeQuarantined(m, reason, source)]);
+    } catch (e) {
+      if (!isTooLarge(e)) throw e;
+      await s.deadLetters.append([encodeQuarantinedPlace(m, reason, source)]);
+    }
   }
 }

@@ -29,6 +29,13 @@ export function installKafkaMetrics(meter: Meter, log: Pick<KafkaMessageLog, 'ev
     if (e.rewritten > 0) swept.add(e.rewritten, { partition, what: 'rewrite' });
     if (e.retired > 0) swept.add(e.retired, { partition, what: 'retired' });
   });
+  // Records refused for their tag (decision 2185), by topic kind: the node's few topics, a bounded label.
+  const refused = meter.createCounter('caxton.kafka.records.refused', {
+    description: "Records read from the Kafka log without a valid tag of the cluster's record keys: not believed",
+  });
+  const offRefused = log.events.onType('record-refused', (e) => {
+    refused.add(1, { topic: e.topic.slice(e.topic.lastIndexOf('.') + 1) });
+  });
   /** Partition → lag and its label object (made once per partition). */
   const lags = new Map<number, { lag: number; attrs: { partition: string } }>();
   const offProduced = log.events.onType('produced', (e) => {
@@ -55,6 +62,7 @@ export function installKafkaMetrics(meter: Meter, log: Pick<KafkaMessageLog, 'ev
     offConsumed();
     offAssigned();
     offSwept();
+    offRefused();
     lagGauge.removeCallback(observe);
   };
 }

@@ -2,6 +2,7 @@
  * Options of the Kafka message log, with the defaults and why they are what they are.
  */
 import os from 'node:os';
+import type { RecordKeyRing } from './record-mac.js';
 import {
   checkKafkaRequestTable,
   DEFAULT_KAFKA_REQUEST_LIMITS,
@@ -23,6 +24,18 @@ export type KafkaLogEvent =
   | { type: 'assignment'; partitions: readonly number[] }
   | { type: 'consumer-crash'; error: Error; restart: boolean }
   | { type: 'undecodable'; partition: number; offset: string; error: string }
+  /**
+   * A record without a valid tag of the cluster's record keys (decision 2185): not believed. A
+   * delivery is dead-lettered (`deadLettered`; said false when its write to the dead letters gave
+   * up: `dead-letter-failed`), a state record or dead letter is skipped.
+   */
+  | { type: 'record-refused'; topic: string; partition: number; offset: string; reason: string; deadLettered: boolean }
+  /**
+   * A record could not be moved to the dead letters (a refused one, an undecodable one): it stays
+   * pending (holding back its partition's commits) and is tried again after a backoff while
+   * `retrying`; after the last attempt it waits for the next restart or rebalance to hand it out again.
+   */
+  | { type: 'dead-letter-failed'; partition: number; offset: string; attempt: number; error: string; retrying: boolean }
   | { type: 'handler-error'; error: unknown }
   | { type: 'append-retry'; attempt: number; error: string }
   | { type: 'commit-retry'; attempt: number; error: string }
@@ -132,6 +145,11 @@ export interface KafkaMessageLogOptions {
   tls?: KafkaTlsOptions;
   /** Authenticate to the brokers (decision 1404). */
   sasl?: KafkaSaslOptions;
+  /**
+   * The cluster's record keys (decision 2185): every record produced is signed with the first,
+   * every record read must carry a valid tag of one of them. Unset: nothing signed, nothing checked.
+   */
+  recordKeys?: RecordKeyRing;
 }
 
 export type ResolvedKafkaOptions = Required<
@@ -142,6 +160,7 @@ export type ResolvedKafkaOptions = Required<
     | 'logger'
     | 'tls'
     | 'sasl'
+    | 'recordKeys'
     | 'windowRebuildRecords'
     | 'beforeStateCommit'
     | 'stateSweep'
@@ -150,7 +169,7 @@ export type ResolvedKafkaOptions = Required<
 > &
   Pick<
     KafkaMessageLogOptions,
-    'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit' | 'beforeStateSweep'
+    'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'recordKeys' | 'windowRebuildRecords' | 'beforeStateCommit' | 'beforeStateSweep'
   > & {
     stateSweep: StateSweepLimits;
     logger: KafkaLogSink;
@@ -217,6 +236,7 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     logger: o.logger ?? stderrErrors,
     tls: o.tls,
     sasl: o.sasl,
+    recordKeys: o.recordKeys,
     deliveriesTopic: `${topicPrefix}.deliveries`,
     deadLetterTopic: `${topicPrefix}.dead-letters`,
     stateTopic: `${topicPrefix}.state`,

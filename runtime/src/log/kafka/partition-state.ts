@@ -150,6 +150,29 @@ export class PartitionState {
     return ids;
   }
 
+  /**
+   * A record at `offset` that failed its record-key check (decision 2185): read past, and nothing in
+   * it decides anything — as a stale owner's write is ignored. When it names an agent's key or
+   * marker (`record`, decoded from it, may be undefined) that the view holds, that key is marked
+   * for repair: the owner re-writes the value the view holds, so compaction keeps that, not the
+   * refused record. Nothing else: it is not noted as the key's newest record, so the sweep never
+   * tombstones a key for it — a refused record may be a real one signed with a key this node lacks
+   * (a rotation's last step done early, keys enabled on a cluster with state, a keyless node), and
+   * deleting what it names would lose state that putting the key back restores. A key the view
+   * lacks is left as it is (compaction may keep the refused record; every reader refuses it).
+   * A forged claim or sweep header is no claim: it voids nothing.
+   */
+  refused(offset: number, record: StateRecord | undefined): void {
+    if (offset <= this.position) return;
+    this.position = offset;
+    this.ignoredCount += 1;
+    if (record?.kind === 'entry' || record?.kind === 'marker' || record?.kind === 'marker-cleared') {
+      const held = record.kind === 'entry' ? this.view(record.agent).has(record.key) : this.marker(record.agent).length > 0;
+      if (held) this.markStale(record.agent, record.kind === 'entry' ? record.key : STALE_MARKER, true);
+    }
+    if (this.pending.length > 0) this.pending = this.pending.filter((p) => p.lastOffset === undefined || p.lastOffset > offset);
+  }
+
   private markStale(agent: string, key: string | typeof STALE_MARKER, stale: boolean): void {
     let keys = this.stale.get(agent);
     if (stale) {

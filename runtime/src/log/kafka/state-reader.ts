@@ -15,7 +15,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Instrumentation } from '@caxton/core';
 import type { KafkaLogEvent, ResolvedKafkaOptions } from './options.js';
 import { PartitionState } from './partition-state.js';
-import { decodeStateRecord } from './state-records.js';
+import { decodeStateRecord, type StateRecord } from './state-records.js';
 import { consumerRetry, withTimeout } from './client.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 import { KafkaUnreachableError } from './errors.js';
@@ -236,9 +236,33 @@ export class StateReader {
   private async onBatch({ batch, isRunning, isStale, heartbeat }: EachBatchPayload): Promise<void> {
     const h = this.held.get(batch.partition);
     if (!h) return; // fetched before the pause took effect
+    const keys = this.d.o.recordKeys;
     for (const m of batch.messages) {
       if (!isRunning() || isStale() || this.closing) return;
       const offset = Number(m.offset);
+      // A record without a valid tag of the cluster's record keys is no agent state (decision
+      // 2185): not applied — the key keeps the value its last authenticated record gave it, and the
+      // owner re-writes that value (PartitionState.refused) so compaction keeps it, not the forgery.
+      const check = keys?.verify(this.topic, batch.partition, m);
+      if (check !== undefined && !check.ok) {
+        this.d.events.emit({
+          type: 'record-refused',
+          topic: this.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          reason: check.reason,
+          deadLettered: false,
+        });
+        let named: StateRecord | undefined;
+        try {
+          named = decodeStateRecord(m.key, m.value);
+        } catch {
+          named = undefined; // not even shaped like ours: nothing to repair
+        }
+        h.state.refused(offset, named);
+        if (offset >= h.target - 1) this.done(h);
+        continue;
+      }
       try {
         const ids = h.state.apply(offset, decodeStateRecord(m.key, m.value));
         if (ids.length > 0) this.d.committedByState(ids);

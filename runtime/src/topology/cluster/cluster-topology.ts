@@ -18,7 +18,8 @@ import { CaxtonError, activationWaitCap, parseReplicaUnit } from '@caxton/core';
 import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../log/kafka/index.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
-import { etcdSecurity, kafkaSecurity } from './transport-credentials.js';
+import { etcdSecurity, kafkaRecordKeys, kafkaSecurity } from './transport-credentials.js';
+import { RecordRefusalAudit } from './record-refusal-audit.js';
 import { kafkaHistoryReader } from '../../replay/kafka-history.js';
 import { PlacementController } from './placement/placement-controller.js';
 import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
@@ -101,6 +102,11 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       );
     else if (e.type === 'state-sweep-failed')
       say(e.type, `agents' state of partition ${e.partition}: sweep not written, tried again at its next run: ${e.error}`);
+    else if (e.type === 'dead-letter-failed')
+      say(
+        e.type,
+        `record ${e.partition}@${e.offset} not moved to the dead letters (attempt ${e.attempt}; ${e.retrying ? 'retrying' : 'handed out again at the next restart or rebalance'}; it holds back its partition's commits): ${e.error}`,
+      );
     else if (e.type === 'state-repair-failed')
       say(
         e.type,
@@ -108,10 +114,12 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       );
   };
 
+  const recordKeys = kafkaRecordKeys(options.kafka);
   const registry = new EtcdRegistry({ ...etcdSecurity(options.etcd), prefix: c.etcdPrefix });
   const log = new KafkaMessageLog({
     brokers: options.kafka.brokers,
     ...kafkaSecurity(options.kafka),
+    ...(recordKeys !== undefined ? { recordKeys } : {}),
     cluster: c.name,
     topicPrefix: c.topicPrefix,
     groupId: c.groupId,
@@ -130,6 +138,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     'append-retry',
     'state-load-failed',
     'state-repair-failed',
+    'dead-letter-failed',
     'state-swept',
     'state-sweep-failed',
   ]);
@@ -193,6 +202,12 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   );
   // In etcd, so the trail outlives this node and every node lists the same one (decision 1402).
   const audit = new EtcdAuditTrail({ connection: registry.connection, prefix: c.etcdPrefix });
+  // Records refused for their tag (decision 2185): audited, at a bounded rate. Nothing is consumed
+  // before the topology is returned, so no refusal comes before this listener.
+  if (recordKeys !== undefined) {
+    const refusals = new RecordRefusalAudit({ trail: audit, nodeId, say: (line) => say('record-refused', line) });
+    log.events.on((e) => (e.type === 'record-refused' ? refusals.refused(e) : undefined), ['record-refused']);
+  }
   const startedAt = Date.now();
   let address = `${options.apiHost}:${options.apiPort}`;
   let agents: PlacedAgents | undefined;
@@ -289,6 +304,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     recordedHistory: kafkaHistoryReader({
       brokers: options.kafka.brokers,
       ...kafkaSecurity(options.kafka),
+      ...(recordKeys !== undefined ? { recordKeys } : {}),
       cluster: c.name,
       topicPrefix: c.topicPrefix,
       groupId: c.groupId,

@@ -5,7 +5,7 @@
  * writes no key and no record, so it runs beside the cluster's nodes.
  */
 import { resolveClusterOptions } from './options.js';
-import { etcdSecurity, kafkaSecurity } from './transport-credentials.js';
+import { etcdSecurity, kafkaRecordKeys, kafkaSecurity } from './transport-credentials.js';
 import { insecureClusterError, insecureLinks, type EtcdConnectionSpec, type KafkaConnectionSpec } from './transport-security.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import { EtcdArtifactStore } from '../../artifacts/etcd-artifact-store.js';
@@ -58,7 +58,9 @@ export async function openClusterAgent(source: ClusterReplaySource, name: string
     const platform = (await registry.keptPlatform()) ?? 'caxton';
     const directory = servicesByType(await registry.searchDf({}, 100_000));
     const artifacts = new EtcdArtifactStore({ connection: registry.connection, keys: registry.keys });
-    const kafka = { brokers: source.kafka.brokers, ...kafkaSecurity(source.kafka) };
+    // The record keys too (decision 2185): a record no node wrote is not replayed as history.
+    const recordKeys = kafkaRecordKeys(source.kafka);
+    const kafka = { brokers: source.kafka.brokers, ...kafkaSecurity(source.kafka), ...(recordKeys !== undefined ? { recordKeys } : {}) };
     return {
       deployment: deploymentOf(record, name),
       identity: `${name}@${platform}`,

@@ -23,6 +23,12 @@ export interface KafkaConnectionSpec {
   brokers: string[];
   tls?: TlsFiles;
   sasl?: { mechanism: KafkaSaslMechanism; username: string; password: string };
+  /**
+   * The cluster's record keys (decision 2185): a file of `<keyId> <base64 secret>` lines, the
+   * first signing every record this node produces, all of them verifying every record it reads.
+   * Unset: records are neither signed nor checked.
+   */
+  recordKeyFile?: string;
 }
 
 export interface EtcdConnectionSpec {

@@ -177,6 +177,61 @@ describe('PartitionState', () => {
     assert.equal(s.at, 5);
   });
 
+  it('a refused record (decision 2185) is read past and decides nothing; the key it names is stale, for the owner to re-write', () => {
+    const s = new PartitionState();
+    s.apply(0, { kind: 'claim', claim: 'c1', node: 'n1' });
+    s.apply(1, { ...entry('a', 'count', '1'), claim: 'c1' });
+    s.apply(2, { kind: 'marker', agent: 'a', ids: ['d1'], claim: 'c1' });
+    s.refused(3, entry('a', 'count', '999'));
+    s.refused(4, { kind: 'claim', claim: 'forged', node: 'mallory' });
+    s.refused(5, { kind: 'marker', agent: 'a', ids: ['forged-d'] });
+    s.refused(6, undefined); // not even shaped like a state record
+    assert.equal(s.at, 6, 'read past');
+    assert.deepEqual(Object.fromEntries(s.view('a')), { count: '1' }, 'the forged value is not state');
+    assert.deepEqual(s.marker('a'), ['d1'], 'nor the forged marker');
+    assert.equal(s.claim, 'c1', 'a forged claim is no claim');
+    assert.deepEqual(s.claims, ['c1']);
+    assert.equal(s.needsRepair, true);
+    assert.deepEqual(s.takeStale(), [{ agent: 'a', keys: ['count'], marker: true }]);
+    s.refused(2, entry('a', 'count', 'x')); // at or below the position: nothing
+    assert.equal(s.needsRepair, false);
+  });
+
+  it('a refused record (decision 2185) never leads the sweep to tombstone a key: not one the view lacks, not one it holds', () => {
+    const s = new PartitionState();
+    s.apply(0, { kind: 'claim', claim: 'c1', node: 'n1' });
+    s.apply(1, { ...entry('a', 'kept', '1'), claim: 'c1' });
+    // Real records signed with a key this node lacks (a rotation's last step done early): refused.
+    s.refused(2, { ...entry('a', 'elsewhere', 'v'), claim: 'c1' });
+    s.refused(3, { ...entry('a', 'kept', '2'), claim: 'c1' });
+    s.refused(4, { ...entry('a', 'gone', null), claim: 'c1' });
+    s.refused(5, { kind: 'marker', agent: 'b', ids: ['d9'], claim: 'c1' });
+    assert.equal(s.needsSweep(10), false, 'nothing for a sweep to do');
+    assert.deepEqual(s.sweepPlan(10, 100).tombstones, [], 'a key the view lacks is not tombstoned');
+    assert.deepEqual(s.sweepPlan(0, 100).tombstones, [], 'nor when claims are retired');
+    // Only the key the view holds is marked for repair (re-written, never deleted).
+    assert.deepEqual(s.takeStale(), [{ agent: 'a', keys: ['kept'], marker: false }]);
+  });
+
+  it('a claim read again decides as when first read, so readers agree before and after compaction (claims are keyed by id; decision 2185: a replayed claim is not covered)', () => {
+    const claim = (c: string) => ({ kind: 'claim' as const, claim: c, node: 'n' });
+    const log: [number, Parameters<PartitionState['apply']>[1]][] = [
+      [0, claim('c1')],
+      [1, claim('c2')],
+      [2, claim('c1')], // c1's record again (a replayed copy)
+      [3, { ...entry('a', 'x', 'by-c1'), claim: 'c1' }],
+    ];
+    // Compaction keeps the last record of each key: c1's first copy (offset 0) goes.
+    const compacted = log.filter(([offset]) => offset !== 0);
+    const read = (records: typeof log) => {
+      const s = new PartitionState();
+      for (const [offset, r] of records) s.apply(offset, r);
+      return { claim: s.claim, view: Object.fromEntries(s.view('a')) };
+    };
+    assert.deepEqual(read(log), read(compacted));
+    assert.deepEqual(read(log), { claim: 'c1', view: { x: 'by-c1' } });
+  });
+
   it('lays our unread writes over the read view until the reader passes their offset', () => {
     const s = new PartitionState();
     s.apply(10, entry('a', 'x', 'read'));
