@@ -40,7 +40,7 @@ describe('application file', () => {
         '    rollout: { strategy: canary:10, bake: 15m }',
         '  - name: counter',
         '    source: ../agents/counter',
-        '    kind: { idle: 10s }',
+        '    kind: { idle: 10s, priority-class: high }',
         '    keepState: true',
       ].join('\n'),
       path.join('/srv', 'app', 'app.yaml'),
@@ -56,7 +56,7 @@ describe('application file', () => {
     assert.equal(p!.rollout?.thresholds.bakeMs, 900_000);
     assert.equal(p!.line, 3);
     assert.equal(c!.source, path.join('/srv', 'agents', 'counter'));
-    assert.deepEqual(c!.kind, { idleMs: 10_000 });
+    assert.deepEqual(c!.kind, { idleMs: 10_000, priorityClass: 'high' });
     assert.equal(c!.keepState, true);
     assert.equal(c!.replicas, 1);
   });
@@ -82,7 +82,7 @@ describe('application file', () => {
         '    source: w.wasm',
         '  - name: k',
         '    source: k.wasm',
-        '    kind: { idle: 10s }',
+        '    kind: { idle: 10s, priority-class: urgent }',
         '    replicas: 2',
         '  - source: only.wasm',
         '    rollout: { bake: 10m }',
@@ -95,6 +95,7 @@ describe('application file', () => {
       '7:27 agents[0].limits.speed',
       '8:11 agents[1].name',
       '10:5 agents[2].name',
+      '14:11 agents[3].kind',
       '15:15 agents[3].replicas',
       '16:5 agents[4].name',
       '17:14 agents[4].rollout',

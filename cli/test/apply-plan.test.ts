@@ -143,9 +143,16 @@ describe('apply plan', () => {
     const kind = { active: 0, passivated: 0, activations: 0, failed: 0, idleMs: 1000 } as CurrentAgent['kind'];
     assert.deepEqual(plan([want('k', { kind: { idleMs: 1000 } })], [running('k', { kind })]), ['= k unchanged']);
     assert.deepEqual(plan([want('k', { kind: { idleMs: 5000 } })], [running('k', { kind })]), [
-      '! k: its kind settings (idle, max-active) apply at its deploy only: stop it (caxton stop k), then apply',
+      '! k: its kind settings (idle, max-active, priority-class) apply at its deploy only: stop it (caxton stop k), then apply',
       '= k unchanged',
     ]);
+    // A class: `normal` is what a kind shown without one runs as; another class is a change.
+    assert.deepEqual(plan([want('k', { kind: { idleMs: 1000, priorityClass: 'normal' } })], [running('k', { kind })]), ['= k unchanged']);
+    assert.match(plan([want('k', { kind: { idleMs: 1000, priorityClass: 'high' } })], [running('k', { kind })])[0]!, /priority-class/);
+    assert.deepEqual(
+      plan([want('k', { kind: { idleMs: 1000, priorityClass: 'high' } })], [running('k', { kind: { ...kind!, priorityClass: 'high' } })]),
+      ['= k unchanged'],
+    );
     const rollout = { strategy: { kind: 'canary' as const, percent: 10 }, thresholds: {} };
     const rolledBack = running('a', {
       rollout: { phase: 'rolled-back', candidateVersion: 2, candidateDigest: 'new', reason: 'crash rate' } as CurrentAgent['rollout'],

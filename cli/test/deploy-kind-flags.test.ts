@@ -69,3 +69,12 @@ describe('deploy --idle and --max-active from their rows (decision 2153)', () =>
     );
   });
 });
+
+describe('deploy --priority-class (decision 2187)', () => {
+  it('is refused without --kind and for a name that is no class, before any file is read', async () => {
+    assert.ok((await refused(['--priority-class', 'high'])).includes('--priority-class applies to a kind: give --kind <name> too'));
+    const said = await refused(['--kind', 'counter', '--priority-class', 'urgent']);
+    assert.ok(said.includes('--priority-class "urgent" is not a priority class'), said);
+    assert.ok(said.includes('give one of low, normal, high (default normal)'), said);
+  });
+});

@@ -257,7 +257,9 @@ export class CaxtonClient {
       rollout: header.rollout ? rolloutRequestToWire(header.rollout) : null,
       a2aCard: header.a2aCard ?? '',
       ontologies: header.ontologies ?? '',
-      kind: header.kind ? { idleMs: header.kind.idleMs ?? 0, maxActive: header.kind.maxActive ?? 0 } : null,
+      kind: header.kind
+        ? { idleMs: header.kind.idleMs ?? 0, maxActive: header.kind.maxActive ?? 0, priorityClass: header.kind.priorityClass ?? '' }
+        : null,
       topics: header.topics !== undefined ? { patterns: [...header.topics] } : null,
       replay: header.replay
         ? { handlings: header.replay.handlings ?? 0, sinceMs: header.replay.sinceMs ?? 0, acceptDiff: [...header.replay.accept] }

@@ -13,11 +13,18 @@ import {
   type RolloutView,
   type ReplicaUnitView,
   type HandlingCosts,
+  type PriorityClass,
+  PRIORITY_CLASSES,
 } from '@caxton/core';
 import type { WireAgentInfo, WireAgentRollout, WireAgentState, WireHandlingCosts, WireReplicaUnit } from './wire.js';
 import { httpPolicyFromWire, httpPolicyToWire } from './convert-http.js';
 
 const STATE_PREFIX = 'AGENT_STATE_';
+
+/** A kind's class as the node sent it; a value this client does not know shows as the default (a newer node's class). */
+function priorityClassFromWire(value: string): PriorityClass {
+  return (PRIORITY_CLASSES as readonly string[]).includes(value) ? (value as PriorityClass) : 'normal';
+}
 
 export function stateToWire(state: AgentState): WireAgentState {
   return `${STATE_PREFIX}${state.toUpperCase()}` as WireAgentState;
@@ -145,6 +152,8 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
       activations: Number(w.kind.activations),
       failed: Number(w.kind.failed),
       ...(w.kind.maxActive ? { maxActive: w.kind.maxActive, evicted: Number(w.kind.evicted ?? 0) } : {}),
+      ...(w.kind.priorityClass ? { priorityClass: priorityClassFromWire(w.kind.priorityClass) } : {}),
+      ...(w.kind.preempted !== undefined && Number(w.kind.preempted) > 0 ? { preempted: Number(w.kind.preempted) } : {}),
     };
   }
   if (w.replicas && w.replicas.replicas > 0) {

@@ -49,7 +49,7 @@ export interface WireArtifactHeader {
   /** The operator's A2A Agent Card, JSON (decision 1951); optional when sending, '' when received without one. */
   a2aCard?: string;
   /** An agent kind (decision 1980); null or absent: a named agent. */
-  kind?: { idleMs: number; maxActive?: number } | null;
+  kind?: { idleMs: number; maxActive?: number; priorityClass?: string } | null;
   /** The topic allow-list (decision 2050); null or absent: every topic (deploy) / keep (upgrade). */
   topics?: WireTopicAllowList | null;
   /** Upgrade only: replay recorded traffic on the new version first (issue 57); null or absent: none. */
@@ -189,6 +189,8 @@ export interface WireAgentInfo {
     failed: Wire64;
     maxActive?: number;
     evicted?: Wire64;
+    priorityClass?: string;
+    preempted?: Wire64;
   } | null;
   /** Replicas behind the name (decision 2010); null or absent while the agent runs as one. */
   replicas?: { replicas: number; draining: number; recorded?: number; units?: WireReplicaUnit[] } | null;

@@ -13,6 +13,7 @@ export { excerpt } from './acl/excerpt.js';
 export { utf8ByteLength } from './acl/lexical.js';
 export * from './protocols/index.js';
 export * from './control/node-control.js';
+export * from './control/priority-class.js';
 export type * from './control/execution.js';
 export type * from './control/directory.js';
 export * from './control/limits/index.js';

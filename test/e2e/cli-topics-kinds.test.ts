@@ -94,6 +94,17 @@ describe('caxton topics, deploy --kind and agents <kind> against a real caxton s
     const list = await caxton(['agents', ...serve.conn]);
     assert.equal(list.code, 0, show(list));
     assert.match(list.stdout, /^counter\s.*\bkind \(2 active, 0 passivated\)/m);
+    assert.doesNotMatch(detail.stdout, /^priority/m, 'the default class with nothing preempted shows no line');
+  });
+
+  it('deploys a kind of a priority class, over gRPC, and `caxton agents <kind>` shows it (decision 2187)', async () => {
+    const deployed = await caxton(['deploy', COUNTER, '--kind', 'urgent', '--priority-class', 'high', ...serve.conn]);
+    assert.equal(deployed.code, 0, show(deployed));
+    const detail = await caxton(['agents', 'urgent', ...serve.conn]);
+    assert.equal(detail.code, 0, show(detail));
+    assert.match(detail.stdout, /^priority\s+high; 0 preempted for a higher class$/m, show(detail));
+    const json = JSON.parse((await caxton(['agents', 'urgent', '--json', ...serve.conn])).stdout) as { kind?: { priorityClass?: string } };
+    assert.equal(json.kind?.priorityClass, 'high');
   });
 
   it('refuses the kind flags used wrong, before anything is sent', async () => {
@@ -106,7 +117,7 @@ describe('caxton topics, deploy --kind and agents <kind> against a real caxton s
     const agents = await caxton(['agents', '--json', ...serve.conn]);
     assert.deepEqual(
       (JSON.parse(agents.stdout) as AgentJson[]).map((a) => a.name).sort(),
-      ['counter', 'courier'],
+      ['counter', 'courier', 'urgent'],
       'neither refused deploy made an agent',
     );
   });

@@ -26,7 +26,7 @@ export interface FieldRow {
 }
 
 const limitFlags = DEPLOYABLE_LIMITS.map((name) => AGENT_LIMIT_TABLE[name].deploy.flag);
-const kindFlags = Object.values(KIND_LIMIT_TABLE).map((row) => row.deploy.flag);
+const kindFlags = [...Object.values(KIND_LIMIT_TABLE).map((row) => row.deploy.flag), 'priority-class'];
 const rolloutFlags = ['strategy', ...ROLLOUT_THRESHOLD_FLAGS];
 
 /** One agent (or kind) of the file. */
@@ -59,7 +59,11 @@ export const AGENT_FIELDS = {
     type: 'string-list',
     description: 'Topics it may subscribe to: names or prefixes ending in `*`; left out: kept as deployed (a new agent: every topic).',
   },
-  kind: { type: 'flag-map', keys: kindFlags, description: 'Deploy an agent kind: one instance per key, on demand (`idle: 10s`).' },
+  kind: {
+    type: 'flag-map',
+    keys: kindFlags,
+    description: 'Deploy an agent kind: one instance per key, on demand (`idle: 10s`, `priority-class: high`).',
+  },
   rollout: {
     type: 'flag-map',
     keys: rolloutFlags,

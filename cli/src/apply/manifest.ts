@@ -11,9 +11,11 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import {
   AGENT_NAME,
   AGENT_NAME_HINT,
+  parsePriorityClass,
   parseReplicaCount,
   parseTopicPatterns,
   type AgentLimitsSpec,
+  type KindSpec,
   type RolloutStrategy,
   type RolloutThresholds,
 } from '@caxton/core';
@@ -38,7 +40,7 @@ export interface DeclaredAgent {
   limits?: Partial<AgentLimitsSpec>;
   replicas: number;
   topics?: readonly string[];
-  kind?: Record<string, number>;
+  kind?: KindSpec;
   rollout?: { strategy: RolloutStrategy; thresholds: Partial<RolloutThresholds> };
   keepState: boolean;
   /** Where the agent's entry starts in the file (1-based), and its place in the list, for messages. */
@@ -243,7 +245,11 @@ function readAgent(r: Reader, node: YamlNode, index: number, dir: string): { age
   if (topics !== undefined) agent.topics = topics;
   const kind = parse('kind', (n) => {
     const m = readMap(r, n, `${where}.kind`, AGENT_FIELDS.kind);
-    return m === undefined ? undefined : ((kindLimitsFromFlags(m as LimitFlagArgs) ?? {}) as Record<string, number>);
+    if (m === undefined) return undefined;
+    const { 'priority-class': priorityClass, ...limits } = m;
+    const spec: KindSpec = { ...(kindLimitsFromFlags(limits as LimitFlagArgs) ?? {}) };
+    if (priorityClass !== undefined) spec.priorityClass = parsePriorityClass(priorityClass, 'priority-class');
+    return spec;
   });
   if (kind !== undefined) agent.kind = kind;
   const rollout = parse('rollout', (n) => {

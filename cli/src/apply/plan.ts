@@ -4,7 +4,14 @@
  * shows is the one `caxton apply` carries out. Each difference becomes the operator's own command
  * (deploy, upgrade, scale, stop): an apply is those commands in order, each audited as it is.
  */
-import { AGENT_LIMIT_TABLE, REDACTED_CONFIG_VALUE, type AgentLimitsSpec, type AgentStatus, type DeployableLimitName } from '@caxton/core';
+import {
+  AGENT_LIMIT_TABLE,
+  DEFAULT_PRIORITY_CLASS,
+  REDACTED_CONFIG_VALUE,
+  type AgentLimitsSpec,
+  type AgentStatus,
+  type DeployableLimitName,
+} from '@caxton/core';
 import { UsageError } from '../cli-error.js';
 import type { DeclaredAgent } from './manifest.js';
 
@@ -115,11 +122,16 @@ export function planApply(desired: readonly DesiredAgent[], current: readonly Cu
     if (want.kind !== undefined && now.kind !== undefined) {
       const idle = want.kind.idleMs;
       const cap = want.kind.maxActive;
-      if ((idle !== undefined && idle !== now.kind.idleMs) || (cap !== undefined && cap !== now.kind.maxActive))
+      const cls = want.kind.priorityClass;
+      if (
+        (idle !== undefined && idle !== now.kind.idleMs) ||
+        (cap !== undefined && cap !== now.kind.maxActive) ||
+        (cls !== undefined && cls !== (now.kind.priorityClass ?? DEFAULT_PRIORITY_CLASS))
+      )
         steps.push({
           op: 'refused',
           agent: want.name,
-          why: `its kind settings (idle, max-active) apply at its deploy only: stop it (caxton stop ${want.name}), then apply`,
+          why: `its kind settings (idle, max-active, priority-class) apply at its deploy only: stop it (caxton stop ${want.name}), then apply`,
         });
     }
     const rollout = now.rollout;

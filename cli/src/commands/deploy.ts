@@ -21,7 +21,14 @@ import { replayGateFromFlags, type ReplayGateFlagArgs } from '../replay-gate-fla
 import { formatRollout } from '../format/agents.js';
 import { a2aCardFromFlag } from '../a2a-card-flag.js';
 import { ontologiesFromFlags } from '../ontology-flag.js';
-import { parseTopicPatternText, TopicError } from '@caxton/core';
+import {
+  DEFAULT_PRIORITY_CLASS,
+  parseTopicPatternText,
+  PRIORITY_CLASS_HINT,
+  PRIORITY_CLASSES,
+  TopicError,
+  type PriorityClass,
+} from '@caxton/core';
 
 /**
  * Sends the artifact's signature along (decision 1400), saying on stderr where it came from: the
@@ -38,6 +45,20 @@ async function attachSignature(ctx: CommandContext, h: UploadHeader, artifact: L
   if (!found) return;
   h.signatureEnvelope = found.envelope;
   ctx.note(`signature: ${displayPath(ctx.io.cwd, found.file)}`);
+}
+
+/** `--priority-class`, said wrong before anything is read or uploaded: only with --kind, one of the classes. */
+function priorityClassFromFlag(argv: DeployArgs): PriorityClass | undefined {
+  const given = argv.priorityClass;
+  if (given === undefined) return undefined;
+  if (argv.kind === undefined)
+    throw new UsageError(
+      '--priority-class applies to a kind: give --kind <name> too',
+      'caxton deploy <source> --kind counter --priority-class high',
+    );
+  if (typeof given !== 'string' || !(PRIORITY_CLASSES as readonly string[]).includes(given))
+    throw new UsageError(`--priority-class ${JSON.stringify(String(given).slice(0, 32))} is not a priority class`, PRIORITY_CLASS_HINT);
+  return given as PriorityClass;
 }
 
 /** `--language` wins over what the build recorded; the node checks the label's shape. */
@@ -59,7 +80,9 @@ interface LimitArgs extends LimitFlagArgs {
   topics?: string | string[];
 }
 
-type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string };
+type DeployArgs = GlobalArgs &
+  LimitArgs &
+  HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string; priorityClass?: string };
 type UpgradeArgs = GlobalArgs &
   LimitArgs &
   HttpPolicyArgs &
@@ -175,6 +198,10 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
             .option('kind', {
               type: 'string',
               describe: 'Deploy an agent kind of this name: a message to <kind>/<key> activates the instance for that key (decision 1980)',
+            })
+            .option('priority-class', {
+              type: 'string',
+              describe: `With --kind: ${PRIORITY_CLASSES.join(', ')} (default ${DEFAULT_PRIORITY_CLASS}); when the node's activation slots run out, an instance of a higher class takes the slot of a lower class's (decision 2187)`,
             }),
           // --idle and --max-active, right after --kind: rows of core's KIND_LIMIT_TABLE (decision 2153), help and parsing from the rows.
         ),
@@ -214,8 +241,9 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
         );
       }
       const kind = kindLimitsFromFlags(argv as unknown as LimitFlagArgs);
+      const priorityClass = priorityClassFromFlag(argv);
       const h = header(argv.kind ?? argv.name ?? '', argv);
-      if (argv.kind !== undefined) h.kind = { ...kind };
+      if (argv.kind !== undefined) h.kind = { ...kind, ...(priorityClass !== undefined ? { priorityClass } : {}) };
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
       if (argv.keepState) h.keepState = true;

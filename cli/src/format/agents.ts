@@ -92,6 +92,14 @@ export function formatAgentDetail(a: AgentView, now: number): string {
             'instances',
             `${formatInstances(a.kind)}, ${formatCount(a.kind.activations)} activations, ${formatCount(a.kind.failed)} failed; passivated after ${a.kind.idleMs} ms idle${a.kind.maxActive !== undefined ? `; at most ${formatCount(a.kind.maxActive)} active (${formatCount(a.kind.evicted ?? 0)} passivated early)` : ''}`,
           ] as [string, string],
+          ...(a.kind.priorityClass !== undefined
+            ? [
+                ['priority', `${a.kind.priorityClass}; ${formatCount(a.kind.preempted ?? 0)} preempted for a higher class`] as [
+                  string,
+                  string,
+                ],
+              ]
+            : []),
         ]
       : []),
     ...(a.replicas

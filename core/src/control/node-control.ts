@@ -19,6 +19,7 @@ import type { RolloutStrategy, RolloutView } from './rollout.js';
 import type { ReplayGateSpec } from './replay-gate.js';
 import type { ReplayReach } from './replay-reach.js';
 import type { ConversationReplay } from './replay-trace.js';
+import type { PriorityClass } from './priority-class.js';
 import type { ReplicasView } from './replicas.js';
 import type { A2aCardSpec } from './a2a-card.js';
 import type { OntologySchemas } from './ontologies.js';
@@ -101,6 +102,11 @@ export interface KindSpec {
    * `bus.activation-limit`. Absent: no cap of its own (the node's per-shard bound only).
    */
   maxActive?: number;
+  /**
+   * Which instances give up their slot first when the node's activation slots run out (decision
+   * 2187): a newcomer of a higher class preempts a lower class's instance; absent: `normal`.
+   */
+  priorityClass?: PriorityClass;
 }
 
 /** What `caxton agents <kind>` shows of a kind's instances on this node (decision 1980). */
@@ -118,6 +124,10 @@ export interface KindCounts {
   maxActive?: number;
   /** With a cap: instances passivated early, before their idle period, to make room under it. */
   evicted?: number;
+  /** The kind's priority class (decision 2187); absent: `normal`. */
+  priorityClass?: PriorityClass;
+  /** Instances passivated to make room for an instance of a higher class, since the node started. */
+  preempted?: number;
 }
 
 /** An upgrade. Absent limits/config/http mean "keep the current ones". State is always kept. */

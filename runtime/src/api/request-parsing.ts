@@ -16,6 +16,7 @@ import {
   resolveRolloutThresholds,
   checkReplayGateTable,
   parseAcceptDiff,
+  parsePriorityClass,
   type DeployableLimitName,
   type OntologySchemas,
   type ReplayGateSpec,
@@ -211,8 +212,13 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
     throw new InvalidArgumentError('header.replay', 'only applies to UpgradeAgent', 'a first deployment has no recorded traffic');
   Object.assign(spec, parseLanguage(h.language));
   // An agent kind (decision 1980): 0 = the node's default idle period / no cap of its own; the lifecycle checks the ranges.
+  // "" = the default priority class (decision 2187); anything else must be a class.
   if (h.kind)
-    spec.kind = { ...(h.kind.idleMs ? { idleMs: h.kind.idleMs } : {}), ...(h.kind.maxActive ? { maxActive: h.kind.maxActive } : {}) };
+    spec.kind = {
+      ...(h.kind.idleMs ? { idleMs: h.kind.idleMs } : {}),
+      ...(h.kind.maxActive ? { maxActive: h.kind.maxActive } : {}),
+      ...(h.kind.priorityClass ? { priorityClass: parsePriorityClass(h.kind.priorityClass, 'header.kind.priority_class') } : {}),
+    };
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
   if (h.ontologies) spec.ontologies = parseDeclaredOntologies(h.ontologies);
@@ -227,7 +233,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
     throw new InvalidArgumentError(
       'header.kind',
       'only applies to DeployAgent',
-      'an upgrade of a kind names the kind; its idle period is kept',
+      'an upgrade of a kind names the kind; its idle period, cap and priority class are kept',
     );
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
   if (h.rollout) Object.assign(spec, parseRollout(h.rollout));

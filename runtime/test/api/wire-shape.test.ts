@@ -83,7 +83,7 @@ const agent: W.WireAgentInfo = {
     reason: 'r',
   },
   absentQueue: { queued: 1, limit: 2, ttlMs: 3 },
-  kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4, maxActive: 5, evicted: 6 },
+  kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4, maxActive: 5, evicted: 6, priorityClass: 'low', preempted: 8 },
   replicas: {
     replicas: 3,
     draining: 1,
@@ -117,7 +117,7 @@ const header: W.WireArtifactHeader = {
   a2aCard: '{"name":"n"}',
   ontologies: '{"o":true}',
   rollout: { strategy: 'canary:10', maxCrashRatePercent: 0, maxFailureRatePercent: 3, maxP99Ms: 250, bakeMs: 600_000 },
-  kind: { idleMs: 500, maxActive: 7 },
+  kind: { idleMs: 500, maxActive: 7, priorityClass: 'high' },
   topics: { patterns: ['jobs.*'] },
   replay: { handlings: 1000, sinceMs: 0, acceptDiff: ['sends', 'state'] },
 };

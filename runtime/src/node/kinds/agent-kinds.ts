@@ -110,7 +110,16 @@ export class AgentKinds {
       }
       return;
     }
-    this.t.kinds.set(record.name, { record, instances: new Map(), passivated: 0, activations: 0, failed: 0, evicted: 0, stopping: false });
+    this.t.kinds.set(record.name, {
+      record,
+      instances: new Map(),
+      passivated: 0,
+      activations: 0,
+      failed: 0,
+      evicted: 0,
+      preempted: 0,
+      stopping: false,
+    });
     this.rollouts.follow(record);
     // Its instances' names route from now on (decision 2123).
     this.o.host.routing?.changed();

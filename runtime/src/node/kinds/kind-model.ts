@@ -32,6 +32,8 @@ export interface Kind {
   failed: number;
   /** Instances passivated early to make room under the kind's own cap (`maxActive`). */
   evicted: number;
+  /** Instances passivated to make room for an instance of a higher priority class (decision 2187). */
+  preempted: number;
   /** Set while the kind is being stopped: nothing new activates. */
   stopping: boolean;
   /** The stop under way (a cluster's redeploy seen meanwhile waits for it, then adds the kind afresh). */

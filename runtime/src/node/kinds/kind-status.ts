@@ -1,5 +1,12 @@
 /** What an operator sees of a kind and of one instance (decision 1980; a cluster's, decision 2060): read-only views of the kinds' table. */
-import type { AgentStatus, KindCounts, RolloutView } from '@caxton/core';
+import {
+  DEFAULT_PRIORITY_CLASS,
+  PRIORITY_CLASSES,
+  priorityClassRank,
+  type AgentStatus,
+  type KindCounts,
+  type RolloutView,
+} from '@caxton/core';
 import type { AgentHost } from '../agent-host.js';
 import type { KindPlacement } from './kind-options.js';
 import { instanceRecord, type Kind } from './kind-model.js';
@@ -15,7 +22,15 @@ export function kindCounts(kind: Kind, defaultIdleMs: number): KindCounts {
     activations: kind.activations,
     failed: kind.failed,
     ...(cap !== undefined ? { maxActive: cap, evicted: kind.evicted } : {}),
+    ...priorityCounts(kind),
   };
+}
+
+/** A kind of another class than the default shows it, and how many of its instances were preempted (decision 2187). */
+function priorityCounts(kind: Kind): Pick<KindCounts, 'priorityClass' | 'preempted'> {
+  const cls = PRIORITY_CLASSES[priorityClassRank(kind.record.kind?.priorityClass)]!;
+  if (cls === DEFAULT_PRIORITY_CLASS && kind.preempted === 0) return {};
+  return { priorityClass: cls, preempted: kind.preempted };
 }
 
 /** A kind's status: its record and its instances' counts. */

@@ -4,13 +4,18 @@
  * every step of an instance's life shares; the steps themselves are `KindActivation` (into memory)
  * and `KindDepartures` (out of it), tied together by `AgentKinds`.
  */
-import { KIND_LIMITS } from '@caxton/core';
+import { KIND_LIMITS, priorityClassRank } from '@caxton/core';
 import { agentLog } from '../local-agents.js';
 import { ActivationWaits } from './activation-waits.js';
 import type { AgentKindsOptions, KindPlacement } from './kind-options.js';
 import { shardOf, type Instance, type Kind } from './kind-model.js';
 import { versionForKey } from './kind-rollouts.js';
 import { KindWakes } from './kind-wakes.js';
+
+/** A kind's priority class as a rank (decision 2187); no kind (its record not seen yet) ranks as the default. */
+function rankOf(kind: Kind | undefined): number {
+  return priorityClassRank(kind?.record.kind?.priorityClass);
+}
 
 /** Why an instance leaves memory: idle past its period, moved to another version, or evicted to make room under its kind's cap. */
 export type PassivationReason = 'idle' | 'swap' | 'evict';
@@ -125,10 +130,15 @@ export class KindTable {
     const shard = shardOf(name, this.perShard.length);
     const limit = forWake ? this.limitPerShard - Math.floor(this.limitPerShard * KIND_LIMITS.wakeHeadroom) : this.limitPerShard;
     if (this.perShard[shard]! >= limit) {
+      if (!mayEvict || forWake) return undefined;
+      // A higher class takes the slot of a lower class's instance, on either topology (decision 2187).
+      const rank = rankOf(kind);
+      if (this.preemptOn(shard, rank, name)) return 'evicting';
       // A cluster: nothing refused the send (the sending node could not know), and mail left waiting
       // here holds its partition's handed-out deliveries. The shard's least recently used idle
-      // instance makes room, so mail waits only while every slot's instance has work in hand.
-      if (this.placed !== undefined && mayEvict && !forWake && this.evictIdleOn(shard)) return 'evicting';
+      // instance of no higher class makes room, so mail waits only while every slot's instance has
+      // work in hand (or outranks it).
+      if (this.placed !== undefined && this.evictIdleOn(shard, rank)) return 'evicting';
       return undefined;
     }
     const room = this.roomUnderCap(kind, mayEvict);
@@ -183,13 +193,14 @@ export class KindTable {
 
   /**
    * A cluster at the shard bound: passivates early the shard's least recently used idle instance
-   * (running, empty mailbox), of any kind. Each kind's map is in least recently used order, so the
+   * (running, empty mailbox), of any kind of a class no higher than `rank`. Each kind's map is in least recently used order, so the
    * walk takes each kind's first idle instance on the shard and compares only those. False when
    * every instance on the shard has work in hand (or is on its way in or out).
    */
-  private evictIdleOn(shard: number): boolean {
+  private evictIdleOn(shard: number, rank: number): boolean {
     let lru: { kind: Kind; instance: Instance } | undefined;
     for (const kind of this.kinds.values()) {
+      if (rankOf(kind) > rank) continue;
       for (const i of kind.instances.values()) {
         if (i.shard !== shard || i.state !== 'running' || this.o.messaging.mailboxDepth(i.name) > 0) continue;
         if (lru === undefined || i.lastActive < lru.instance.lastActive) lru = { kind, instance: i };
@@ -203,6 +214,44 @@ export class KindTable {
       .passivate(kind, instance, 'evict')
       .catch((err: unknown) =>
         agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not passivated: ${(err as Error).message}`),
+      );
+    return true;
+  }
+
+  /**
+   * At the shard bound, a newcomer of class `rank` preempts an instance of a lower class on the
+   * shard (decision 2187): of the lowest class there, an idle one before a busy one, then the least
+   * recently used. A busy one finishes the handling in hand (it takes no more: `passivating`); the
+   * rest of its mail stays in its mailbox, durable, and waits for a slot of its own. Only running
+   * instances are taken: one on its way in or out is left alone. False when none ranks lower.
+   */
+  private preemptOn(shard: number, rank: number, forName: string): boolean {
+    if (rank === 0) return false;
+    let best: { kind: Kind; instance: Instance; rank: number; busy: boolean } | undefined;
+    for (const kind of this.kinds.values()) {
+      const r = rankOf(kind);
+      if (r >= rank || (best !== undefined && r > best.rank)) continue;
+      for (const i of kind.instances.values()) {
+        if (i.shard !== shard || i.state !== 'running') continue;
+        const busy = this.o.messaging.mailboxDepth(i.name) > 0;
+        if (best === undefined || r < best.rank || (busy === best.busy ? i.lastActive < best.instance.lastActive : !busy)) {
+          best = { kind, instance: i, rank: r, busy };
+        }
+      }
+    }
+    if (best === undefined) return false;
+    const { kind, instance } = best;
+    kind.preempted += 1;
+    agentLog(
+      this.o.events,
+      kind.record.name,
+      'info',
+      `instance ${instance.name} passivated for ${forName}, of a higher priority class (its mail waits for a slot)`,
+    );
+    void this.step
+      .passivate(kind, instance, 'evict')
+      .catch((err: unknown) =>
+        agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not preempted: ${(err as Error).message}`),
       );
     return true;
   }
@@ -234,21 +283,37 @@ export class KindTable {
    */
   private activateWaiting(shard: number, kindName: string): void {
     if (this.waiting.size === 0) return;
+    // The highest class's waiting instances first (decision 2187); one pass when only one class is deployed.
+    const ranks = this.ranksDeployed();
+    for (const rank of ranks) if (!this.activateWaitingOf(shard, kindName, ranks.length === 1 ? undefined : rank)) return;
+  }
+
+  /** One pass of `activateWaiting` over the instances of kinds of class `rank` (undefined: every one); false once there is no room left. */
+  private activateWaitingOf(shard: number, kindName: string, rank: number | undefined): boolean {
     const kind = this.kinds.get(kindName);
     const cap = kind?.record.kind?.maxActive;
     const prefix = `${kindName}/`;
     let visits = this.waiting.size;
     for (const name of this.waiting) {
-      if (visits-- <= 0) return;
+      if (visits-- <= 0) return true;
       const shardFree = this.perShard[shard]! < this.limitPerShard;
       const kindFree = cap !== undefined && !kind!.stopping && kind!.instances.size < cap;
-      if (!shardFree && !kindFree) return;
+      if (!shardFree && !kindFree) return false;
+      if (rank !== undefined && rankOf(this.kindOf(name)) !== rank) continue;
       const at = shardOf(name, this.perShard.length);
       if (!(shardFree && at === shard) && !(kindFree && name.startsWith(prefix))) continue;
       if (this.perShard[at]! >= this.limitPerShard) continue;
       this.waiting.delete(name);
       this.step.activate(name, false);
     }
+    return true;
+  }
+
+  /** The classes of the kinds deployed here, highest first (an instance of no kind here ranks as the default). */
+  private ranksDeployed(): number[] {
+    const ranks = new Set<number>([rankOf(undefined)]);
+    for (const kind of this.kinds.values()) ranks.add(rankOf(kind));
+    return [...ranks].sort((a, b) => b - a);
   }
 
   /** Is `name` an instance in memory (running here)? */

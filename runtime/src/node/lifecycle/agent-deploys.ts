@@ -72,7 +72,8 @@ export class AgentDeploys {
     const limits = this.limits(spec.limits, this.p.o.defaults);
     const { digest } = await this.p.o.host.prepare(artifact.bytes); // every instance instantiates this prepared artifact
     await this.p.o.artifacts.put(artifact.bytes);
-    const kind = { idleMs, ...(maxActive !== undefined ? { maxActive } : {}) };
+    const priorityClass = spec.kind?.priorityClass;
+    const kind = { idleMs, ...(maxActive !== undefined ? { maxActive } : {}), ...(priorityClass !== undefined ? { priorityClass } : {}) };
     const record = firstVersionRecord(spec, { digest, limits, signerKeyId: trust.signerKeyId }, kind);
     await this.p.kinds.deploy(record);
     this.logTrust(spec.name, trust);
