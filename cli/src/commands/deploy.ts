@@ -118,7 +118,7 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
         array: true,
         nargs: 1,
         describe:
-          'An ontology the agent speaks, <name>=<schema.json> (repeatable): a message naming it is checked against the JSON Schema before the agent gets it; upgrade: default keep',
+          'An ontology the agent speaks, <name>=<schema.json> or <name>=<schema.xsd> (repeatable): a message naming it is checked against the JSON Schema, or as XML against the XML Schema, before the agent gets it; upgrade: default keep',
       })
       // nargs 1: a bare `--topics` is a usage error, not "" (= no topic); none is said `--topics ''`.
       .option('topics', {
@@ -263,6 +263,11 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
         (onProgress) => client.deploy(h, artifact.bytes, onProgress),
         argv.quiet,
       );
+      // A node older than priority classes drops the field: say so rather than let the kind run as normal unnoticed.
+      if (priorityClass !== undefined && priorityClass !== DEFAULT_PRIORITY_CLASS && agent.kind?.priorityClass !== priorityClass)
+        ctx.note(
+          `warning: the node did not take --priority-class ${priorityClass} (an older node?): ${agent.name} runs as ${agent.kind?.priorityClass ?? DEFAULT_PRIORITY_CLASS}`,
+        );
       if (ctx.args.json) ctx.printJson(agent);
       else ctx.print(`deployed ${agent.name} from ${artifact.display}\n${formatAgentDetail(agent, ctx.io.now())}`);
       return EXIT.OK;

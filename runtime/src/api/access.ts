@@ -3,7 +3,16 @@
  * decides; this turns its denial into PERMISSION_DENIED with the reason, the permission needed and
  * a hint saying how to get it. Both surfaces call `requireAllowed`, so they cannot disagree.
  */
-import { authorize, ROLE_NAMES, roleHas, type Denial, type Principal, type RoleName } from '@caxton/core';
+import {
+  authorize,
+  DEFAULT_PRIORITY_CLASS,
+  priorityClassRank,
+  ROLE_NAMES,
+  roleHas,
+  type Denial,
+  type Principal,
+  type RoleName,
+} from '@caxton/core';
 import { PermissionDeniedError } from './errors.js';
 
 export { changesNothing } from '@caxton/core';
@@ -62,4 +71,23 @@ export function permissionDenied(principal: Principal, denial: Denial): Permissi
 export function requireAllowed(principal: Principal, method: string, agents?: readonly string[]): void {
   const denial = authorize(principal, method, agents);
   if (denial) throw permissionDenied(principal, denial);
+}
+
+/**
+ * A kind of a class above the default takes other agents' activation slots (decision 2187): it acts
+ * on the whole node, as a scale does (N replicas are N instances' worth of it). Deploying one needs
+ * `agents.scale` and a token not confined to agents — a tenant confined to `team-a-*` must not
+ * evict `team-b-*`'s instances by declaring its own kind `high`.
+ */
+export function requirePriorityClassAllowed(principal: Principal, name: string, priorityClass: string | undefined): void {
+  if (priorityClass === undefined || priorityClassRank(priorityClass) <= priorityClassRank(DEFAULT_PRIORITY_CLASS)) return;
+  requireAllowed(principal, 'ScaleAgent', [name]);
+  if (principal.agents !== undefined)
+    throw new PermissionDeniedError(
+      `${who(principal)} is confined to agents ${principal.agents}: a kind of priority class ${priorityClass} preempts other agents' instances on the node`,
+      {
+        context: { method: 'DeployAgent', reason: 'node-wide-call', role: principal.role, agent: name },
+        hint: 'deploy it with a token not confined with --agents that holds agents.scale (an operator or admin), or without --priority-class',
+      },
+    );
 }

@@ -8,7 +8,7 @@ import { serverStream, unary, type CallContext } from './call-wrappers.js';
 import { agentToWire } from '@caxton/client';
 import { dfToWire, logToWire, messageEventToWire, nodeStatusToWire } from '@caxton/client';
 import { NotFoundError, parseIdempotencyKey, parseReplicaCount, principalSees } from '@caxton/core';
-import { requireAllowed } from './access.js';
+import { requireAllowed, requirePriorityClassAllowed, type Principal } from './access.js';
 import { requestAgents } from './request-agents.js';
 import type { Caller } from './caller.js';
 import { toGrpcStatus } from '@caxton/client';
@@ -59,6 +59,8 @@ function upload<S, Res>(
   opts: HandlerOptions,
   parseHeader: (h: W.WireArtifactHeader, max: number) => ParsedHeader<S>,
   apply: (spec: S, artifact: { bytes: Uint8Array; sha256: string }, node: NodeControl) => Promise<Res>,
+  /** What the spec asks beyond the method's own permission, checked before the artifact is received. */
+  authorizeSpec?: (principal: Principal, spec: S) => void,
 ): (call: ServerReadableStream<W.WireArtifactUpload, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
     void (async () => {
@@ -69,7 +71,9 @@ function upload<S, Res>(
           call,
           (h) => {
             if (principal.agents !== undefined) requireAllowed(principal, method, requestAgents(method, h));
-            return parseHeader(h, opts.maxArtifactBytes);
+            const parsed = parseHeader(h, opts.maxArtifactBytes);
+            authorizeSpec?.(principal, parsed.spec);
+            return parsed;
           },
           {
             slots: opts.slots,
@@ -96,6 +100,7 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       opts,
       parseDeployHeader,
       async (spec, artifact, audited): Promise<W.WireDeployAgentResponse> => ({ agent: agentToWire(await audited.deploy(spec, artifact)) }),
+      (principal, spec) => requirePriorityClassAllowed(principal, spec.name, spec.kind?.priorityClass),
     ),
 
     UpgradeAgent: upload(

@@ -131,15 +131,16 @@ export class KindTable {
     const limit = forWake ? this.limitPerShard - Math.floor(this.limitPerShard * KIND_LIMITS.wakeHeadroom) : this.limitPerShard;
     if (this.perShard[shard]! >= limit) {
       if (!mayEvict || forWake) return undefined;
-      // A higher class takes the slot of a lower class's instance, on either topology (decision 2187).
-      const rank = rankOf(kind);
-      if (this.preemptOn(shard, rank, name)) return 'evicting';
+      // A kind at its own cap would not get in by another's slot: no one makes room for it here.
+      const cap = kind.record.kind?.maxActive;
+      if (cap !== undefined && kind.instances.size >= cap) return undefined;
+      // One node: an idle instance of a lower class gives its slot to a higher class's newcomer
+      // (decision 2187); one of the same class does not (the send is refused, and retried).
       // A cluster: nothing refused the send (the sending node could not know), and mail left waiting
-      // here holds its partition's handed-out deliveries. The shard's least recently used idle
-      // instance of no higher class makes room, so mail waits only while every slot's instance has
-      // work in hand (or outranks it).
-      if (this.placed !== undefined && this.evictIdleOn(shard, rank)) return 'evicting';
-      return undefined;
+      // here holds its partition's handed-out deliveries, so an idle instance of the same class
+      // makes room too — a lower class's first — and mail waits only while every slot's instance
+      // has work in hand or outranks it.
+      return this.evictIdleOn(shard, kind, this.placed !== undefined) ? 'evicting' : undefined;
     }
     const room = this.roomUnderCap(kind, mayEvict);
     if (room !== true) return room;
@@ -192,66 +193,43 @@ export class KindTable {
   }
 
   /**
-   * A cluster at the shard bound: passivates early the shard's least recently used idle instance
-   * (running, empty mailbox), of any kind of a class no higher than `rank`. Each kind's map is in least recently used order, so the
-   * walk takes each kind's first idle instance on the shard and compares only those. False when
-   * every instance on the shard has work in hand (or is on its way in or out).
+   * At the shard bound, passivates early an idle instance (running, empty mailbox) of the shard for
+   * a newcomer of `kind`: of the lowest class below the newcomer's, or (`sameClass`) of its own,
+   * least recently used first. A busy instance is never taken: its handling and its backlog stay
+   * where they are. Each kind's map is in least recently used order, so the walk takes each kind's
+   * first idle instance on the shard and compares only those. False when none may go.
    */
-  private evictIdleOn(shard: number, rank: number): boolean {
-    let lru: { kind: Kind; instance: Instance } | undefined;
-    for (const kind of this.kinds.values()) {
-      if (rankOf(kind) > rank) continue;
-      for (const i of kind.instances.values()) {
+  private evictIdleOn(shard: number, kind: Kind, sameClass: boolean): boolean {
+    const rank = rankOf(kind);
+    let best: { kind: Kind; instance: Instance; rank: number } | undefined;
+    for (const k of this.kinds.values()) {
+      const r = rankOf(k);
+      if (k.stopping || r > rank || (r === rank && !sameClass) || (best !== undefined && r > best.rank)) continue;
+      for (const i of k.instances.values()) {
         if (i.shard !== shard || i.state !== 'running' || this.o.messaging.mailboxDepth(i.name) > 0) continue;
-        if (lru === undefined || i.lastActive < lru.instance.lastActive) lru = { kind, instance: i };
+        if (best === undefined || r < best.rank || i.lastActive < best.instance.lastActive) best = { kind: k, instance: i, rank: r };
         break;
       }
     }
-    if (lru === undefined) return false;
-    const { kind, instance } = lru;
-    kind.evicted += 1;
-    void this.step
-      .passivate(kind, instance, 'evict')
-      .catch((err: unknown) =>
-        agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not passivated: ${(err as Error).message}`),
-      );
-    return true;
-  }
-
-  /**
-   * At the shard bound, a newcomer of class `rank` preempts an instance of a lower class on the
-   * shard (decision 2187): of the lowest class there, an idle one before a busy one, then the least
-   * recently used. A busy one finishes the handling in hand (it takes no more: `passivating`); the
-   * rest of its mail stays in its mailbox, durable, and waits for a slot of its own. Only running
-   * instances are taken: one on its way in or out is left alone. False when none ranks lower.
-   */
-  private preemptOn(shard: number, rank: number, forName: string): boolean {
-    if (rank === 0) return false;
-    let best: { kind: Kind; instance: Instance; rank: number; busy: boolean } | undefined;
-    for (const kind of this.kinds.values()) {
-      const r = rankOf(kind);
-      if (r >= rank || (best !== undefined && r > best.rank)) continue;
-      for (const i of kind.instances.values()) {
-        if (i.shard !== shard || i.state !== 'running') continue;
-        const busy = this.o.messaging.mailboxDepth(i.name) > 0;
-        if (best === undefined || r < best.rank || (busy === best.busy ? i.lastActive < best.instance.lastActive : !busy)) {
-          best = { kind, instance: i, rank: r, busy };
-        }
-      }
-    }
     if (best === undefined) return false;
-    const { kind, instance } = best;
-    kind.preempted += 1;
-    agentLog(
-      this.o.events,
-      kind.record.name,
-      'info',
-      `instance ${instance.name} passivated for ${forName}, of a higher priority class (its mail waits for a slot)`,
-    );
+    const { kind: victim, instance } = best;
+    const preempting = best.rank < rank;
+    if (!preempting) victim.evicted += 1;
     void this.step
-      .passivate(kind, instance, 'evict')
+      .passivate(victim, instance, 'evict')
+      .then(() => {
+        // Counted once it left memory: a stop that failed leaves it running, not preempted.
+        if (!preempting || victim.instances.get(instance.name) === instance) return;
+        victim.preempted += 1;
+        agentLog(
+          this.o.events,
+          victim.record.name,
+          'info',
+          `instance ${instance.name} passivated for an instance of kind ${kind.record.name}, of a higher priority class`,
+        );
+      })
       .catch((err: unknown) =>
-        agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not preempted: ${(err as Error).message}`),
+        agentLog(this.o.events, victim.record.name, 'warn', `instance ${instance.name} not passivated: ${(err as Error).message}`),
       );
     return true;
   }

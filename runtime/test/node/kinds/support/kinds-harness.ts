@@ -13,6 +13,8 @@ type Ports = Omit<AgentKindsOptions, 'local'> & { local: { startInstance: (r: Ag
 export function kinds(extra: Partial<Ports> & { startInstance?: (r: AgentRecord) => Promise<void> } = {}) {
   const mail = new Map<string, number>();
   const started: string[] = [];
+  /** Names whose mail the kinds dead-lettered. */
+  const deadLettered: string[] = [];
   const o: Ports = {
     local: {
       startInstance:
@@ -30,7 +32,9 @@ export function kinds(extra: Partial<Ports> & { startInstance?: (r: AgentRecord)
       replaced() {},
       breaker: () => undefined,
       agentId: (n: string) => n,
-      deadLetter: async () => {},
+      deadLetter: async (letter: { delivery?: { receiver?: string } }) => {
+        deadLettered.push(letter.delivery?.receiver ?? '?');
+      },
     } as unknown as AgentKindsOptions['messaging'],
     store: undefined,
     events: new Instrumentation(),
@@ -39,7 +43,7 @@ export function kinds(extra: Partial<Ports> & { startInstance?: (r: AgentRecord)
     onDropped: async () => {},
     ...extra,
   };
-  return { k: new AgentKinds(o as unknown as AgentKindsOptions), mail, started };
+  return { k: new AgentKinds(o as unknown as AgentKindsOptions), mail, started, deadLettered };
 }
 
 export const record = (name: string, kind: AgentRecord['kind']): AgentRecord =>
