@@ -1,6 +1,6 @@
 /**
- * `caxton deploy|upgrade --ontology <name>=<schema.json>` (repeatable, decision 2183): the
- * ontologies the agent speaks, each with its JSON Schema file. Each file's size is checked before it
+ * `caxton deploy|upgrade --ontology <name>=<schema.json|schema.xsd>` (repeatable, decisions 2183,
+ * 2190): the ontologies the agent speaks, each with its JSON Schema or XML Schema file. Each file's size is checked before it
  * is read; the declaration they make together is checked here by the same parser the node runs, so
  * a wrong name or an oversized schema fails before the artifact is built or uploaded. Whether each
  * schema compiles is the node's check (it owns the validator): the CLI is not the only client.
@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { isCaxtonError, ONTOLOGY_LIMITS, parseOntologies } from '@caxton/core';
+import { isCaxtonError, ONTOLOGY_LIMITS, parseOntologies, XML_SCHEMA_KEY } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 
 const EXAMPLE = 'e.g. --ontology orders=orders.schema.json';
@@ -29,8 +29,14 @@ export async function ontologiesFromFlags(given: string | readonly string[] | un
     if (eq <= 0 || eq === pair.length - 1) throw new UsageError(`--ontology ${pair.slice(0, 200)}: expected <name>=<schema.json>`, EXAMPLE);
     const name = pair.slice(0, eq);
     if (Object.hasOwn(schemas, name)) throw new UsageError(`--ontology ${name} is given twice`, 'give each ontology once');
-    const { text, bytes } = await readBounded(`--ontology ${pair.slice(0, 200)}`, path.resolve(cwd, pair.slice(eq + 1)), budget);
+    const file = pair.slice(eq + 1);
+    const { text, bytes } = await readBounded(`--ontology ${pair.slice(0, 200)}`, path.resolve(cwd, file), budget);
     budget -= bytes;
+    // An XML Schema (decision 2190): a .xsd file, or one whose text is XML; its content is checked as XML.
+    if (file.toLowerCase().endsWith('.xsd') || text.trimStart().startsWith('<')) {
+      schemas[name] = { [XML_SCHEMA_KEY]: text };
+      continue;
+    }
     try {
       schemas[name] = JSON.parse(text);
     } catch (err) {

@@ -35,6 +35,18 @@ test('--ontology pairs make one declaration, as the node takes it', async () => 
   assert.deepEqual(JSON.parse((await ontologiesFromFlags('orders=orders.json', dir))!), { orders: { type: 'object', required: ['id'] } });
 });
 
+test('--ontology takes an XML Schema from a .xsd file, as {"$xmlSchema": its text} (decision 2190)', async () => {
+  const xsd = '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="order" type="xs:string"/></xs:schema>';
+  await writeFile(path.join(dir, 'orders.xsd'), xsd);
+  const text = await ontologiesFromFlags(['orders=orders.xsd', 'fipa:any=any.json'], dir);
+  assert.deepEqual(JSON.parse(text!), { orders: { $xmlSchema: xsd }, 'fipa:any': true });
+  await writeFile(
+    path.join(dir, 'remote.xsd'),
+    xsd.replace('<xs:element', '<xs:include schemaLocation="http://x.example/a.xsd"/><xs:element'),
+  );
+  await assert.rejects(ontologiesFromFlags(['orders=remote.xsd'], dir), refused(/refers to another document \(schemaLocation\)/));
+});
+
 test('--ontology refuses a malformed pair, a name given twice and a bad name', async () => {
   for (const pair of ['orders', '=orders.json', 'orders='])
     await assert.rejects(ontologiesFromFlags([pair], dir), refused(/expected <name>=<schema\.json>/));

@@ -53,8 +53,11 @@ export {
   parseOntologies,
   checkOntologies,
   ONTOLOGY_NAME,
+  isXmlSchema,
+  XML_SCHEMA_KEY,
   type OntologySchemas,
   type OntologySchema,
+  type XmlSchemaDeclaration,
 } from './control/ontologies.js';
 export { matchesTailFilter } from './control/tail-filter.js';
 export * from './audit/record.js';

@@ -6,7 +6,9 @@
  * runtime's question (it owns the validator).
  *
  * A schema is a parsed JSON value, an object or a boolean (JSON Schema's `true` accepts anything,
- * `false` nothing). XML Schema is not accepted: content checked here is JSON.
+ * `false` nothing), or an XML Schema carried as `{"$xmlSchema": "<xs:schema …>"}` for content in
+ * XML (decision 2190): an object with that one key, which no JSON Schema Ajv compiles in strict mode
+ * can be, so the two never meet.
  */
 import { ONTOLOGY_LIMITS } from './limits/index.js';
 import { InvalidArgumentError } from './errors.js';
@@ -18,7 +20,18 @@ export type OntologySchema = boolean | { readonly [key: string]: unknown };
 /** A name as FIPA messages carry it in `:ontology`: a letter or digit, then letters, digits and `._:/-`. */
 export const ONTOLOGY_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 const HINT =
-  'a JSON object of ontology name → JSON Schema (an object or a boolean), e.g. {"orders": {"type": "object"}}; docs/acl.md (declared ontologies) says how they are checked';
+  'a JSON object of ontology name → JSON Schema (an object or a boolean) or {"$xmlSchema": "<xs:schema …>"}, e.g. {"orders": {"type": "object"}}; docs/acl.md (declared ontologies) says how they are checked';
+
+/** The one key of an XML Schema declaration: its value is the schema document's text (decision 2190). */
+export const XML_SCHEMA_KEY = '$xmlSchema';
+
+/** An ontology whose content is XML, checked against an XML Schema (decision 2190). */
+export type XmlSchemaDeclaration = { readonly $xmlSchema: string } & { readonly [key: string]: unknown };
+
+/** Is `schema` an XML Schema declaration (an object whose one key is `$xmlSchema`)? */
+export function isXmlSchema(schema: OntologySchema): schema is XmlSchemaDeclaration {
+  return typeof schema === 'object' && Object.hasOwn(schema, XML_SCHEMA_KEY);
+}
 
 export function parseOntologies(text: string, field = 'ontologies'): OntologySchemas {
   // Every code unit is at least one UTF-8 byte: a text longer than the bound is not encoded to learn so.
@@ -73,10 +86,40 @@ export function checkOntologies(raw: unknown, field = 'ontologies'): OntologySch
     const schema = (raw as Record<string, unknown>)[name];
     if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null || Array.isArray(schema)))
       throw new InvalidArgumentError(at, 'must be a JSON Schema: an object or a boolean', HINT);
+    if (isXmlSchema(schema as OntologySchema)) checkXmlSchemaText(schema as Record<string, unknown>, name, at);
     out[name] = schema as OntologySchema;
   }
   checkSchemaCost(out, field);
   return out;
+}
+
+/**
+ * An XML Schema declaration, before anything parses it (decision 2190): `$xmlSchema` alone, a
+ * non-empty text, and nothing in it that would reach outside the operator's file or expand while
+ * parsed — no `schemaLocation` (`xs:include`, `xs:import`, `xs:redefine`, `xs:override` name other
+ * documents; nothing is fetched, so they could only fail or mislead), no DTD (`<!DOCTYPE`,
+ * `<!ENTITY`: entity expansion is the classic amplification).
+ */
+function checkXmlSchemaText(schema: Record<string, unknown>, name: string, at: string): void {
+  const refuse = (why: string, hint: string): never => {
+    throw new InvalidArgumentError(at, `the XML Schema of ontology ${name} ${why}`, hint);
+  };
+  if (Object.keys(schema).length !== 1)
+    refuse(
+      `has keys beside ${XML_SCHEMA_KEY}`,
+      `give {"${XML_SCHEMA_KEY}": "<xs:schema …>"} alone: a JSON Schema cannot be an XML Schema too`,
+    );
+  const text = schema[XML_SCHEMA_KEY];
+  if (typeof text !== 'string' || text.trim() === '')
+    refuse('is not a text', `give the schema document as the string value of ${XML_SCHEMA_KEY}`);
+  const source = text as string;
+  if (source.includes('<!DOCTYPE') || source.includes('<!ENTITY'))
+    refuse('holds a DTD', 'leave the DOCTYPE and entities out: the schema is parsed with none');
+  if (source.includes('schemaLocation'))
+    refuse(
+      'refers to another document (schemaLocation)',
+      'copy what xs:include or xs:import names into the one schema document: nothing outside it is read',
+    );
 }
 
 /** Keywords whose values are data, not schemas: what is inside them is a value (a `pattern` there is a string). */
@@ -99,6 +142,7 @@ function checkSchemaCost(schemas: OntologySchemas, field: string): void {
   type Role = 'schema' | 'map' | 'data';
   let nodes = 0;
   for (const [name, root] of Object.entries(schemas)) {
+    if (isXmlSchema(root)) continue; // its text is bounded with the rest; libxml2 parses it, not a walk
     const at = `${field}.${name}`;
     const refuse = (path: string, why: string, hint: string): never => {
       const where = path === '' ? 'as a whole' : `at ${JSON.stringify(path.length > 200 ? `${path.slice(0, 199)}…` : path)}`;

@@ -17,8 +17,10 @@ export interface FollowedRequest {
   /** The local name of the agent the request goes to. */
   agent: string;
   content: string;
-  /** The content is JSON of this ontology the agent declares (decision 2183): sent with it and language `json`. */
+  /** The content is of this ontology the agent declares (decision 2183): sent with it and `language` (default `json`). */
   ontology?: string;
+  /** The content's language with `ontology`: `xml` for an ontology declared by an XML Schema (decision 2190). */
+  language?: 'json' | 'xml';
   /** Fresh for each request: it is how the answer is told apart. */
   conversationId: string;
   timeoutMs: number;
@@ -62,7 +64,7 @@ export async function requestAndFollow(r: FollowedRequest): Promise<FollowedOutc
         performative: 'request',
         receivers: [{ name: r.agent }],
         content: r.content,
-        ...(r.ontology !== undefined ? { ontology: r.ontology, language: 'json' } : {}),
+        ...(r.ontology !== undefined ? { ontology: r.ontology, language: r.language ?? 'json' } : {}),
         protocol: 'fipa-request',
         conversationId: r.conversationId,
         replyWith: `${r.conversationId}-req`,

@@ -25,14 +25,22 @@ import {
   ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type NodeControl, type Principal } from '@caxton/core';
+import {
+  CaxtonError,
+  DEFAULT_ACL_LIMITS,
+  isXmlSchema,
+  principalSees,
+  type NodeControl,
+  type OntologySchema,
+  type Principal,
+} from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { ONE_MESSAGE_BODY_BYTES, type BodyLimit } from '../console/request-body.js';
 import { auditArgs } from '../audit/audited-control.js';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
 import { GatewayFront, jsonRpcError, type BodyRefusals, type Refusal } from '../gateway/index.js';
 import { checkMcpBinding, McpConfigError, type McpEndpoint, type McpServerOptions } from './mcp-config.js';
-import { ontologyInputSchema, TOOL_INPUT_SCHEMA, toolOntology, toolsFromDirectory, type McpTool } from './tool-catalog.js';
+import { ontologyInputSchema, TOOL_INPUT_SCHEMA, toolOntology, toolsFromDirectory, xmlInputSchema, type McpTool } from './tool-catalog.js';
 
 /** The JSON-RPC body of one MCP request is small; this bounds what a client may declare. */
 const MAX_BODY_BYTES = ONE_MESSAGE_BODY_BYTES;
@@ -82,18 +90,20 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
    * The ontology a tool speaks and its schema (decision 2183): asked of the node only for an agent
    * whose directory entry lists declared ontologies. Undefined: plain text content.
    */
-  const typedInput = async (tool: McpTool): Promise<{ ontology: string; schema: unknown } | undefined> => {
+  const typedInput = async (tool: McpTool): Promise<{ ontology: string; schema: OntologySchema; xml: boolean } | undefined> => {
     if (!tool.declaresOntologies) return undefined;
     const declared = (await o.control.getAgent(tool.agent))?.ontologies;
     const ontology = toolOntology(tool, declared);
-    return ontology === undefined ? undefined : { ontology, schema: declared![ontology] };
+    if (ontology === undefined) return undefined;
+    const schema = declared![ontology]!;
+    return { ontology, schema, xml: isXmlSchema(schema) };
   };
 
   /** Sends the request and waits for the answer (the shared follower: tail open before the send). */
   const call = async (
     tool: McpTool,
     content: string,
-    ontology: string | undefined,
+    typed: { ontology: string; xml: boolean } | undefined,
     sender: NodeControl,
     lane: 'operator' | 'client',
   ): Promise<CallToolResult> => {
@@ -104,7 +114,7 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
       lane,
       agent: tool.agent,
       content,
-      ...(ontology !== undefined ? { ontology } : {}),
+      ...(typed !== undefined ? { ontology: typed.ontology, language: typed.xml ? ('xml' as const) : ('json' as const) } : {}),
       conversationId,
       timeoutMs: callTimeoutMs,
     });
@@ -133,7 +143,7 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
             description: t.description,
             inputSchema:
               typed !== undefined
-                ? (ontologyInputSchema(typed.schema, typed.ontology) as { type: 'object' })
+                ? ((typed.xml ? xmlInputSchema(typed.ontology) : ontologyInputSchema(typed.schema, typed.ontology)) as { type: 'object' })
                 : { ...TOOL_INPUT_SCHEMA, properties: { ...TOOL_INPUT_SCHEMA.properties }, required: [...TOOL_INPUT_SCHEMA.required] },
           };
         }),
@@ -147,10 +157,11 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
             hint: 'list the tools: each is a service an agent advertises in the directory',
           });
         const given = request.params.arguments?.['content'];
-        // A tool of a declared ontology takes its content as JSON, sent as the ontology's JSON text;
-        // the bus checks it against the schema (a refusal comes back as the call's error).
+        // A tool of a declared ontology takes its content as JSON, sent as the ontology's JSON text
+        // (an XML ontology's, as the XML text it is given); the bus checks it against the schema (a
+        // refusal comes back as the call's error).
         const typed = await typedInput(tool);
-        const content = typed !== undefined && given !== undefined ? JSON.stringify(given) : given;
+        const content = typed !== undefined && !typed.xml && given !== undefined ? JSON.stringify(given) : given;
         if (typeof content !== 'string')
           throw new McpError(ErrorCode.InvalidParams, 'content is missing or not a string', {
             hint: 'give {"content": "…"}: the request\'s content',
@@ -171,7 +182,7 @@ export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
         callsInFlight += 1;
         try {
           const { control: sender, lane } = front.sender(req, principal);
-          return await call(tool, content, typed?.ontology, sender, lane);
+          return await call(tool, content, typed, sender, lane);
         } finally {
           callsInFlight -= 1;
         }

@@ -80,6 +80,23 @@ export function toolOntology(tool: McpTool, declared: OntologySchemas | undefine
 }
 
 /**
+ * A tool whose content is XML of an ontology declared by an XML Schema (decision 2190): MCP input
+ * schemas are JSON Schemas, so the content is a string, which the bus checks against the XML Schema.
+ */
+export function xmlInputSchema(ontology: string): Record<string, unknown> {
+  return {
+    type: 'object',
+    properties: {
+      content: {
+        type: 'string',
+        description: `XML of the agent's ontology ${ontology}, checked against its XML Schema before the agent gets it`,
+      },
+    },
+    required: ['content'],
+  };
+}
+
+/**
  * A tool whose content is JSON of an ontology: its input schema wraps the ontology's schema under
  * `properties.content`. The schema's internal `$ref`s point from its own root, so they are moved
  * with it: `definitions` and `$defs` are hoisted to the wrapper's root (where `#/definitions/…`

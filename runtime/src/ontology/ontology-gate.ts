@@ -12,7 +12,8 @@
 import type { AclMessage, AgentId, OntologySchemas } from '@caxton/core';
 import type { ProtocolGate } from '../bus/port.js';
 import { notUnderstoodReply } from '../bus/replies.js';
-import { firstSchemaError } from './schema-compiler.js';
+import { firstSchemaError, type CompiledOntology } from './schema-compiler.js';
+import type { XmlSchemaCheck } from './xml-schema.js';
 import { OntologyValidators } from './validator-cache.js';
 
 export interface OntologyGateOptions {
@@ -100,6 +101,13 @@ export class OntologyGate implements ProtocolGate {
     const schemas = this.o.ontologiesOf(name);
     if (schemas === undefined) return undefined;
     if (!Object.hasOwn(schemas, ontology)) return `${name} does not speak ontology ${shown(ontology)}: it speaks ${spoken(schemas)}`;
+    let compiled: CompiledOntology;
+    try {
+      compiled = this.validators.of(schemas, ontology);
+    } catch (err) {
+      return `${name}'s schema of ontology ${shown(ontology)} does not compile: ${(err as Error).message.slice(0, 200)}`;
+    }
+    if (compiled.kind === 'xml') return xmlRefusal(name, ontology, msg, compiled.check);
     if (content.parsed === undefined) {
       try {
         content.parsed = { value: JSON.parse(msg.content ?? '') };
@@ -108,21 +116,14 @@ export class OntologyGate implements ProtocolGate {
       }
     }
     if (content.parsed === false) return `${name} takes ontology ${shown(ontology)} as JSON, and the content is not JSON`;
-    let valid: boolean;
-    let errors;
-    try {
-      const validate = this.validators.of(schemas, ontology);
-      // Only a plain `true` passes: an async validator's Promise (a schema with `$async`, refused
-      // at deploy) would be truthy and pass everything; its rejection is caught, not left to
-      // crash the node as an unhandled one.
-      const result: unknown = validate(content.parsed.value);
-      if (result instanceof Promise) result.catch(() => undefined);
-      valid = result === true;
-      errors = validate.errors;
-    } catch (err) {
-      return `${name}'s schema of ontology ${shown(ontology)} does not compile: ${(err as Error).message.slice(0, 200)}`;
-    }
-    if (!valid) return `${name} does not understand the content as ontology ${shown(ontology)}: ${firstSchemaError(errors)}`;
+    // Only a plain `true` passes: an async validator's Promise (a schema with `$async`, refused
+    // at deploy) would be truthy and pass everything; its rejection is caught, not left to
+    // crash the node as an unhandled one.
+    const validate = compiled.validate;
+    const result: unknown = validate(content.parsed.value);
+    if (result instanceof Promise) result.catch(() => undefined);
+    if (result !== true)
+      return `${name} does not understand the content as ontology ${shown(ontology)}: ${firstSchemaError(validate.errors)}`;
     return undefined;
   }
 
@@ -131,6 +132,18 @@ export class OntologyGate implements ProtocolGate {
     if (name.endsWith(this.suffix)) return name.slice(0, -this.suffix.length);
     return name.includes('@') ? undefined : name;
   }
+}
+
+/**
+ * An XML ontology (decision 2190): the message says its content is XML, or says no language, and
+ * the content is a document the schema accepts. Judged per receiver: each may hold its own schema.
+ */
+function xmlRefusal(name: string, ontology: string, msg: AclMessage, check: XmlSchemaCheck): string | undefined {
+  const language = msg.language;
+  if (language !== undefined && language !== '' && language.toLowerCase() !== 'xml')
+    return `${name} takes ontology ${shown(ontology)} as XML, and the message's language is ${shown(language)}`;
+  const why = check.check(msg.content ?? '');
+  return why === undefined ? undefined : `${name} does not understand the content as ontology ${shown(ontology)}: ${why}`;
 }
 
 /** A message's content parsed as JSON once per send: undefined until tried, false when it is not JSON. */

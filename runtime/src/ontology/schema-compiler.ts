@@ -1,5 +1,6 @@
 /**
- * Declared ontologies' JSON Schemas compiled to validators (decision 2183), with Ajv 8 (draft-07).
+ * Declared ontologies' JSON Schemas compiled to validators (decision 2183), with Ajv 8 (draft-07);
+ * XML Schemas (decision 2190) compiled by libxml2 (xml-schema.ts) and kept beside them.
  *
  * Strict about keywords: a schema with an unknown keyword or format is refused at deploy rather
  * than half-checked later; one that leaves a `required` property or a tuple's length unstated is not. Nothing is fetched: no `loadSchema`, and each
@@ -9,12 +10,23 @@
  */
 import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { checkOntologies, InvalidArgumentError, ONTOLOGY_LIMITS, type OntologySchema, type OntologySchemas } from '@caxton/core';
+import {
+  checkOntologies,
+  InvalidArgumentError,
+  isXmlSchema,
+  ONTOLOGY_LIMITS,
+  type OntologySchema,
+  type OntologySchemas,
+} from '@caxton/core';
+import { XmlSchemaCheck } from './xml-schema.js';
 
 /** Ajv's words in a refusal are bounded: a schema may hold long patterns and property names. */
 export const MAX_SCHEMA_ERROR = 300;
 
 export type OntologyValidator = ValidateFunction;
+
+/** An ontology's schema compiled: a JSON Schema's validator, or an XML Schema's check (decision 2190). */
+export type CompiledOntology = { kind: 'json'; validate: OntologyValidator } | { kind: 'xml'; check: XmlSchemaCheck };
 /** Values of an `enum` a refusal shows. */
 const ENUM_SHOWN = 8;
 
@@ -44,20 +56,38 @@ export function compileSchema(schema: OntologySchema): OntologyValidator {
  * after every registry put in a cluster. A schema's stored form is the JSON it was parsed from, so
  * equal schemas have equal text. Process-wide: the key is the schema itself, whoever declared it.
  */
-const compiled = new Map<string, OntologyValidator>();
+const compiled = new Map<string, CompiledOntology>();
 
-/** The validator of `schema`, compiled once while it is among the most recently used; throws Ajv's error. */
-export function compiledSchema(schema: OntologySchema): OntologyValidator {
+/**
+ * The compiled form of `schema`, kept while it is among the most recently used; throws Ajv's or
+ * libxml2's error. An XML Schema pushed out gives libxml2's memory back (`release`); a deployment
+ * still holding it compiles it again on its next message, and it is counted here again then.
+ */
+export function compiledSchema(schema: OntologySchema): CompiledOntology {
   const key = createHash('sha256').update(JSON.stringify(schema)).digest('base64');
-  let validate = compiled.get(key);
-  if (validate !== undefined) {
-    compiled.delete(key);
-  } else {
-    validate = compileSchema(schema);
-    if (compiled.size >= ONTOLOGY_LIMITS.maxCachedValidators) compiled.delete(compiled.keys().next().value!);
+  let entry = compiled.get(key);
+  if (entry === undefined) {
+    if (isXmlSchema(schema)) {
+      const check = new XmlSchemaCheck(schema.$xmlSchema, () => remember(key, xml));
+      const xml: CompiledOntology = { kind: 'xml', check };
+      entry = xml;
+    } else {
+      entry = { kind: 'json', validate: compileSchema(schema) };
+    }
   }
-  compiled.set(key, validate);
-  return validate;
+  remember(key, entry);
+  return entry;
+}
+
+/** `entry` as the most recently used; the least recently used out past the bound. */
+function remember(key: string, entry: CompiledOntology): void {
+  compiled.delete(key);
+  while (compiled.size >= ONTOLOGY_LIMITS.maxCachedValidators) {
+    const [oldest, out] = compiled.entries().next().value!;
+    compiled.delete(oldest);
+    if (out.kind === 'xml') out.check.release();
+  }
+  compiled.set(key, entry);
 }
 
 /**
@@ -70,6 +100,18 @@ export function compiledSchema(schema: OntologySchema): OntologyValidator {
 export function checkDeclaredOntologies(schemas: OntologySchemas, field: string): void {
   checkOntologies(schemas, field);
   for (const [name, schema] of Object.entries(schemas)) {
+    if (isXmlSchema(schema)) {
+      try {
+        compiledSchema(schema);
+      } catch (err) {
+        throw new InvalidArgumentError(
+          `${field}.${name}`,
+          `the XML Schema of ontology ${name} does not compile: ${bounded(firstLineOf(err))}`,
+          'an XML Schema 1.0 document (xs:schema) that libxml2 compiles, all in one document',
+        );
+      }
+      continue;
+    }
     const outside = refOutside(schema);
     if (outside !== undefined)
       throw new InvalidArgumentError(
@@ -131,6 +173,11 @@ function refOutside(value: unknown): string | undefined {
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+/** libxml2 puts one error a line, the first is the cause. */
+function firstLineOf(err: unknown): string {
+  return ((err as Error).message ?? String(err)).split('\n').find((l) => l.trim() !== '') ?? 'no message';
 }
 
 function bounded(text: string): string {

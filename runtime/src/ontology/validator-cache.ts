@@ -9,13 +9,13 @@
  * same schema or the deploy's own check does not compile it again.
  */
 import type { OntologySchemas } from '@caxton/core';
-import { compiledSchema, type OntologyValidator } from './schema-compiler.js';
+import { compiledSchema, type CompiledOntology } from './schema-compiler.js';
 
 export class OntologyValidators {
-  private readonly byVersion = new WeakMap<OntologySchemas, Map<string, OntologyValidator>>();
+  private readonly byVersion = new WeakMap<OntologySchemas, Map<string, CompiledOntology>>();
 
-  /** The validator of `ontology` in `schemas` (which declares it); throws Ajv's error if it does not compile. */
-  of(schemas: OntologySchemas, ontology: string): OntologyValidator {
+  /** The compiled schema of `ontology` in `schemas` (which declares it); throws Ajv's or libxml2's error if it does not compile. */
+  of(schemas: OntologySchemas, ontology: string): CompiledOntology {
     let compiled = this.byVersion.get(schemas);
     if (compiled === undefined) this.byVersion.set(schemas, (compiled = new Map()));
     let validate = compiled.get(ontology);

@@ -22,6 +22,19 @@ import { runCli, type CliRun } from '../support/cli-process.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const SERVICE = path.join(ROOT, 'examples/as-service/build/as-service.wasm');
 
+/** The same order as an XML Schema (decision 2190). */
+const ORDER_XSD = `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="order">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="item" type="xs:string"/>
+        <xs:element name="qty" type="xs:positiveInteger"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>
+`;
+
 const ORDER = {
   type: 'object',
   properties: { item: { type: 'string' }, qty: { type: 'integer', minimum: 1 } },
@@ -81,6 +94,7 @@ before(async () => {
   });
   admin = await readTokenFile(tokenFilePath(path.join(dir, 'data')));
   await writeFile(path.join(dir, 'order.schema.json'), JSON.stringify(ORDER));
+  await writeFile(path.join(dir, 'order.xsd'), ORDER_XSD);
 });
 
 after(async () => {
@@ -208,5 +222,54 @@ describe('declared ontologies through the CLI, the API, the directory and MCP', 
       hits.map((d) => d.name.name),
       ['shop@caxton'],
     );
+  });
+
+  it('an XML Schema ontology (decision 2190): deployed from a .xsd file, XML content checked by libxml2 at the send, MCP takes the XML as a string', async () => {
+    const deployed = await cli(['deploy', SERVICE, '--name', 'xmlshop', '--ontology', 'orders=order.xsd', '--quiet']);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const send = (content: string, language?: string) =>
+      withClient((c) =>
+        c.send({
+          structured: {
+            performative: 'request',
+            receivers: [{ name: 'xmlshop' }],
+            ontology: 'orders',
+            content,
+            ...(language ? { language } : {}),
+          },
+        }),
+      );
+    assert.equal((await send('<order><item>tea</item><qty>2</qty></order>', 'xml')).accepted.length, 1);
+    for (const [content, said] of [
+      [
+        '<order><item>tea</item><qty>0</qty></order>',
+        /xmlshop does not understand the content as ontology "orders": the content does not match the schema: Element 'qty': '0' is not a valid value/,
+      ],
+      ['{"item":"tea","qty":1}', /the content is not XML/],
+      ['<!DOCTYPE order [<!ENTITY a "aaaa">]><order><item>&a;</item><qty>1</qty></order>', /the content holds a DTD, which is refused/],
+    ] as const) {
+      const err = await send(content).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof ApiCallError, String(err));
+      assert.equal(err.code, 'bus.invalid-send');
+      assert.match(err.message, said);
+    }
+    await assert.rejects(send('<order><item>tea</item><qty>1</qty></order>', 'json'), /takes ontology "orders" as XML/);
+    await withMcp(async (mcp) => {
+      const tool = await eventually('the xmlshop.shout tool', async () =>
+        (await mcp.listTools()).tools.find((t) => t.name === 'xmlshop.shout'),
+      );
+      assert.equal((tool.inputSchema.properties as { content: { type: string } }).content.type, 'string');
+      const ok = await mcp.callTool({ name: 'xmlshop.shout', arguments: { content: '<order><item>tea</item><qty>3</qty></order>' } });
+      assert.equal(ok.isError, false);
+      // The service upper-cases the text it was sent: the content went as the XML it was given.
+      assert.deepEqual(ok.content, [{ type: 'text', text: '<ORDER><ITEM>TEA</ITEM><QTY>3</QTY></ORDER>' }]);
+      await assert.rejects(
+        mcp.callTool({ name: 'xmlshop.shout', arguments: { content: '<order><item>tea</item></order>' } }),
+        /xmlshop does not understand the content as ontology "orders": the content does not match the schema/,
+      );
+    });
   });
 });

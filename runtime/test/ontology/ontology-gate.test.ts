@@ -9,6 +9,13 @@ import type { ProtocolGate } from '../../src/bus/port.js';
 import { OntologyGate } from '../../src/ontology/index.js';
 import { compiledSchema, firstSchemaError } from '../../src/ontology/schema-compiler.js';
 
+/** A JSON Schema's Ajv validator, compiled through the node's cache. */
+function jsonValidator(schema: Record<string, unknown>) {
+  const compiled = compiledSchema(schema);
+  assert.equal(compiled.kind, 'json');
+  return (compiled as Extract<typeof compiled, { kind: 'json' }>).validate;
+}
+
 const passing: ProtocolGate = {
   observe: () => ({ kind: 'deliver' }),
   expire: () => [],
@@ -59,15 +66,15 @@ describe('OntologyGate', () => {
 
   it('shows a few of a long enum, each bounded, rather than the whole list', () => {
     const values = Array.from({ length: 1000 }, (_, i) => `${i}-${'v'.repeat(100)}`);
-    const validate = compiledSchema({ enum: values });
+    const validate = jsonValidator({ enum: values });
     assert.equal(validate('none of them'), false);
     const line = firstSchemaError(validate.errors);
     assert.match(line, /^the content must be equal to one of the allowed values \{"allowedValues":\["0-v+/);
     assert.ok(line.length <= 300, line);
-    const few = compiledSchema({ enum: ['a', 'b'] });
+    const few = jsonValidator({ enum: ['a', 'b'] });
     few('c');
     assert.equal(firstSchemaError(few.errors), 'the content must be equal to one of the allowed values {"allowedValues":["a","b"]}');
-    const nine = compiledSchema({ enum: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] });
+    const nine = jsonValidator({ enum: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] });
     nine('z');
     assert.match(firstSchemaError(nine.errors), /\["a","b","c","d","e","f","g","h",…\]\}$/);
   });

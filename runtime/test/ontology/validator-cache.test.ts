@@ -17,8 +17,10 @@ describe('compiled validators', () => {
     const first = validators.of({ orders: structuredClone(schema) }, 'orders');
     assert.equal(first, compiledSchema(structuredClone(schema)), 'one compile for equal schemas');
     assert.equal(validators.of({ orders: JSON.parse(JSON.stringify(schema)) }, 'orders'), first, 'a record read again compiles nothing');
-    assert.equal(first({ seeded: 1 }), true);
-    assert.equal(first({ seeded: 'one' }), false);
+    assert.equal(first.kind, 'json');
+    const validate = (first as Extract<typeof first, { kind: 'json' }>).validate;
+    assert.equal(validate({ seeded: 1 }), true);
+    assert.equal(validate({ seeded: 'one' }), false);
   });
 
   it('keeps at most the bound, dropping the least recently used', () => {
@@ -40,10 +42,31 @@ describe('compiled validators', () => {
       untyped: { properties: { id: { minimum: 1 } } },
     };
     checkDeclaredOntologies(ordinary, 'header.ontologies');
-    assert.equal(compiledSchema(ordinary.required)({}), false, 'required is still checked');
+    const required = compiledSchema(ordinary.required);
+    assert.equal(required.kind === 'json' && required.validate({}), false, 'required is still checked');
     assert.throws(
       () => checkDeclaredOntologies({ orders: { type: 'object', requried: ['id'] } }, 'header.ontologies'),
       /header\.ontologies\.orders: the schema of ontology orders does not compile: .*unknown keyword/,
     );
+  });
+
+  it('keeps XML Schemas in the same bound: one pushed out gives its memory back and compiles again when used (decision 2190)', () => {
+    const xsd = (i: number) => ({
+      $xmlSchema: `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="e${i}" type="xs:int"/></xs:schema>`,
+    });
+    const validators = new OntologyValidators();
+    const held = { orders: xsd(0) };
+    const first = validators.of(held, 'orders');
+    assert.equal(first.kind, 'xml');
+    const check = (first as Extract<typeof first, { kind: 'xml' }>).check;
+    assert.equal(check.check('<e0>7</e0>'), undefined);
+    for (let i = 1; i <= ONTOLOGY_LIMITS.maxCachedValidators; i++) compiledSchema(xsd(i)); // pushes schema 0 out: released
+    // The deployment still holding it checks on: its schema compiles again, and counts in the bound again.
+    assert.equal(check.check('<e0>8</e0>'), undefined);
+    assert.match(
+      check.check('<e0>eight</e0>') ?? '',
+      /does not match the schema: Element 'e0': 'eight' is not a valid value of the atomic type 'xs:int'/,
+    );
+    assert.equal(compiledSchema(xsd(0)), first, 'it is among the kept again');
   });
 });
