@@ -113,8 +113,19 @@ function checkXmlSchemaText(schema: Record<string, unknown>, name: string, at: s
   if (typeof text !== 'string' || text.trim() === '')
     refuse('is not a text', `give the schema document as the string value of ${XML_SCHEMA_KEY}`);
   const source = text as string;
+  // C0 controls (but tab, LF, CR) are no XML, and with them libxml2 could read the text as UTF-16
+  // and see a DTD or a schemaLocation the checks below did not.
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(source))
+    refuse('holds characters XML does not allow', 'give the schema as UTF-8 text without control characters');
   if (source.includes('<!DOCTYPE') || source.includes('<!ENTITY'))
     refuse('holds a DTD', 'leave the DOCTYPE and entities out: the schema is parsed with none');
+  // libxml2's regular expressions backtrack, as Node's do: a sender's value would hold the bus
+  // thread (`(a|aa)*b` doubles every two characters). Refused as JSON Schema's `pattern` is.
+  if (/<([A-Za-z_][\w.-]*:)?pattern[\s/>]/.test(source))
+    refuse(
+      'uses a pattern facet (xs:pattern)',
+      `leave xs:pattern out (check the strings' shape in the agent, or use enumeration, length, minLength and maxLength): ${SENDER_COST}, and libxml2's regular expressions backtrack`,
+    );
   if (source.includes('schemaLocation'))
     refuse(
       'refers to another document (schemaLocation)',

@@ -134,14 +134,17 @@ export class OntologyGate implements ProtocolGate {
   }
 }
 
+/** What a message may call its language for content in XML (`:language`, compared in lower case). */
+const XML_LANGUAGES: ReadonlySet<string> = new Set(['xml', 'text/xml', 'application/xml']);
+
 /**
  * An XML ontology (decision 2190): the message says its content is XML, or says no language, and
  * the content is a document the schema accepts. Judged per receiver: each may hold its own schema.
  */
 function xmlRefusal(name: string, ontology: string, msg: AclMessage, check: XmlSchemaCheck): string | undefined {
-  const language = msg.language;
-  if (language !== undefined && language !== '' && language.toLowerCase() !== 'xml')
-    return `${name} takes ontology ${shown(ontology)} as XML, and the message's language is ${shown(language)}`;
+  const language = msg.language?.toLowerCase();
+  if (language !== undefined && language !== '' && !XML_LANGUAGES.has(language))
+    return `${name} takes ontology ${shown(ontology)} as XML, and the message's language is ${shown(msg.language ?? '')}`;
   const why = check.check(msg.content ?? '');
   return why === undefined ? undefined : `${name} does not understand the content as ontology ${shown(ontology)}: ${why}`;
 }

@@ -60,34 +60,22 @@ const compiled = new Map<string, CompiledOntology>();
 
 /**
  * The compiled form of `schema`, kept while it is among the most recently used; throws Ajv's or
- * libxml2's error. An XML Schema pushed out gives libxml2's memory back (`release`); a deployment
- * still holding it compiles it again on its next message, and it is counted here again then.
+ * libxml2's error. One pushed out stays usable by the deployments that hold it (an XML Schema's
+ * libxml2 memory is freed by its finalizer once none does).
  */
 export function compiledSchema(schema: OntologySchema): CompiledOntology {
   const key = createHash('sha256').update(JSON.stringify(schema)).digest('base64');
   let entry = compiled.get(key);
-  if (entry === undefined) {
-    if (isXmlSchema(schema)) {
-      const check = new XmlSchemaCheck(schema.$xmlSchema, () => remember(key, xml));
-      const xml: CompiledOntology = { kind: 'xml', check };
-      entry = xml;
-    } else {
-      entry = { kind: 'json', validate: compileSchema(schema) };
-    }
-  }
-  remember(key, entry);
-  return entry;
-}
-
-/** `entry` as the most recently used; the least recently used out past the bound. */
-function remember(key: string, entry: CompiledOntology): void {
-  compiled.delete(key);
-  while (compiled.size >= ONTOLOGY_LIMITS.maxCachedValidators) {
-    const [oldest, out] = compiled.entries().next().value!;
-    compiled.delete(oldest);
-    if (out.kind === 'xml') out.check.release();
+  if (entry !== undefined) {
+    compiled.delete(key);
+  } else {
+    entry = isXmlSchema(schema)
+      ? { kind: 'xml', check: new XmlSchemaCheck(schema.$xmlSchema) }
+      : { kind: 'json', validate: compileSchema(schema) };
+    if (compiled.size >= ONTOLOGY_LIMITS.maxCachedValidators) compiled.delete(compiled.keys().next().value!);
   }
   compiled.set(key, entry);
+  return entry;
 }
 
 /**

@@ -64,6 +64,11 @@ describe('XML Schema ontologies (decision 2190)', () => {
       },
       /refers to another document \(schemaLocation\)/,
     );
+    // A schema in UTF-16 (every character after a NUL) would hide a DTD or a schemaLocation from the checks.
+    refused({ $xmlSchema: [...'<!DOCTYPE x><xs:schema/>'].map((c) => `\u0000${c}`).join('') }, /holds characters XML does not allow/);
+    // A pattern backtracks in libxml2 as in Node: refused as JSON Schema's pattern is.
+    for (const facet of ['<xs:pattern value="(a|aa)*b"/>', '<xsd:pattern value="a+"/>', '<pattern value="a+"/>'])
+      refused({ $xmlSchema: ORDER_XSD.replace('<xs:sequence>', `<xs:sequence><!-- ${facet} -->`) }, /uses a pattern facet \(xs:pattern\)/);
   });
 
   it("the deploy compiles it with libxml2, and refuses one that does not compile with libxml2's reason", () => {
@@ -83,6 +88,7 @@ describe('XML Schema ontologies (decision 2190)', () => {
     assert.equal(verdict('<order id="o1"><item>tea</item><qty>2</qty></order>', 'xml'), undefined);
     assert.equal(verdict('<order id="o2"><item>tea</item><qty>1</qty></order>'), undefined);
     assert.equal(verdict('<order id="o3"><item>tea</item><qty>1</qty></order>', 'XML'), undefined);
+    assert.equal(verdict('<order id="o4"><item>tea</item><qty>1</qty></order>', 'application/xml'), undefined);
   });
 
   it("refuses a breaking document with libxml2's reason, and a message that says another language", () => {
@@ -107,8 +113,20 @@ describe('XML Schema ontologies (decision 2190)', () => {
     assert.match(verdict(xxe) ?? '', /holds a DTD/);
     // An entity used without a DTD declaring it is an undefined entity: not XML.
     assert.match(verdict('<order id="x"><item>&x;</item><qty>1</qty></order>') ?? '', /the content is not XML/);
-    // A deep document is libxml2's to bound (it refuses past its own depth limit): the gate answers, it does not crash.
+    // UTF-16 or UCS-4 by NUL bytes (libxml2 guesses the encoding from the first bytes): refused before the parse.
+    const utf16 = [...'<!DOCTYPE order [<!ELEMENT order (#PCDATA)>]><order>x</order>'].map((c) => `\u0000${c}`).join('');
+    assert.match(verdict(utf16) ?? '', /holds characters XML does not allow/);
+    assert.match(
+      verdict('\u0000\u0000\u0000<order id="x"><item>t</item><qty>1</qty></order>') ?? '',
+      /holds characters XML does not allow/,
+    );
+    // Deep or long documents: past the markup bound, refused before libxml2 spends anything on them.
     const deep = `${'<a>'.repeat(20_000)}${'</a>'.repeat(20_000)}`;
-    assert.ok(typeof verdict(deep) === 'string');
+    assert.match(verdict(deep) ?? '', /holds more than 256 tags/);
+    const wrongMany = `<order id="x">${'<item>t</item>'.repeat(200)}</order>`;
+    assert.match(verdict(wrongMany) ?? '', /holds more than 256 tags/);
+    // At the bound, a document full of wrong elements is still judged: the first error is the reason.
+    const atBound = `<order id="x"><item>t</item>${'<qty>0</qty>'.repeat(126)}</order>`;
+    assert.match(verdict(atBound) ?? '', /the content does not match the schema: Element 'qty'/);
   });
 });
