@@ -54,4 +54,16 @@ test('a high-class key preempts a low-class one at the bound; the low key keeps 
   }
   assert.equal(await ask(t, 'batch/b'), '2', 'the preempted key kept its count');
   assert.equal(await t.control.getState('batch/b', 'count'), '2');
+
+  // A kind's costs are its instances' handlings here, passivated ones included (decision 2184).
+  await t.settle();
+  const batchStatus = (await t.control.getAgent('batch'))!;
+  const handledByBatch = t.handled.filter((h) => h.agent.startsWith('batch/') && h.outcome.status === 'ok');
+  assert.equal(batchStatus.costs?.handled, handledByBatch.length);
+  assert.equal(batchStatus.messagesHandled, handledByBatch.length);
+  assert.equal(
+    batchStatus.costs?.fuel,
+    handledByBatch.reduce((sum, h) => sum + h.fuelUsed, 0),
+  );
+  assert.ok((batchStatus.costs?.stateBytesWritten ?? 0) > 0, 'the counter wrote its count');
 });

@@ -183,3 +183,24 @@ test('every metric the node produces is one the dashboard or the alert rules kno
   for (const name of produced)
     assert.ok(known.has(name), `${name} is in neither deploy/grafana/caxton-dashboard.json nor deploy/prometheus/alerts.yaml`);
 });
+
+// Last: a deployment and a timer here would change what the burst above meets at the node's edge.
+test("a timer's handling counts in the agent's cost metrics, which add up to its costs (decision 2184)", async () => {
+  await t.deploy('reminder', 'as-reminder');
+  // agree at once (a delivery's handling), then the inform from the timer's own handling.
+  await t.send({ performative: 'request', receivers: [{ name: 'reminder' }], content: '0 water the plants', replyWith: 'rw-timer' });
+  await t.waitFor('the reminder', () => t.external.find((e) => e.message.inReplyTo === 'rw-timer' && e.message.performative === 'inform'));
+  await t.settle();
+  const costs = (await t.control.getAgent('reminder'))!.costs!;
+  const byDeliveries = t.handled.filter((h) => h.agent === 'reminder').reduce((sum, h) => sum + h.messagesSent, 0);
+  assert.ok(costs.messagesSent > byDeliveries, `the timer's send is in its costs (${costs.messagesSent} > ${byDeliveries})`);
+  const s = await telemetry.samples();
+  assert.equal(total(s, 'caxton_agent_messages_sent_total', { agent: 'reminder' }), costs.messagesSent);
+  assert.equal(total(s, 'caxton_agent_sent_bytes_total', { agent: 'reminder' }), costs.bytesSent);
+  assert.equal(total(s, 'caxton_agent_fuel_used_total', { agent: 'reminder' }), costs.fuel);
+  assert.equal(
+    total(s, 'caxton_agent_messages_handled_total', { agent: 'reminder' }),
+    handledBy('reminder'),
+    'the handled counts stay about messages',
+  );
+});

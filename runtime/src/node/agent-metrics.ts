@@ -90,24 +90,24 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
   });
   const fuel = meter.createObservableCounter('caxton.agent.fuel.used', {
-    description: 'Fuel (wasm instructions, host calls included) agents used handling messages',
+    description: 'Fuel (wasm instructions, host calls included) agents used handling messages and timers',
     unit: '{fuel}',
   });
   // What handlings cost beside fuel (decision 2184): per agent only, never per conversation (its
   // ids are the senders' and unbounded; the console and `caxton top --conversations` show those).
   const sent = meter.createObservableCounter('caxton.agent.messages.sent', {
-    description: 'Messages the agent sent while handling messages',
+    description: 'Messages the agent sent while handling messages and timers',
   });
   const sentBytes = meter.createObservableCounter('caxton.agent.sent.bytes', {
-    description: 'UTF-8 bytes of the content of the messages the agent sent while handling messages',
+    description: 'UTF-8 bytes of the content of the messages the agent sent while handling messages and timers',
     unit: 'By',
   });
   const stateBytes = meter.createObservableCounter('caxton.agent.state.written.bytes', {
-    description: 'UTF-8 bytes of the state keys and values the agent wrote while handling messages',
+    description: 'UTF-8 bytes of the state keys and values the agent wrote while handling messages and timers',
     unit: 'By',
   });
   const httpCalls = meter.createObservableCounter('caxton.agent.http.requests.started', {
-    description: 'Outbound HTTP requests the agent started while handling messages',
+    description: 'Outbound HTTP requests the agent started while handling messages and timers',
   });
   const crashes = meter.createCounter('caxton.agent.crashes', { description: 'Handlings that crashed the agent instance, by crash kind' });
   const memory = meter.createObservableGauge('caxton.agent.memory.bytes', {
@@ -169,17 +169,20 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
   };
 
   const onHandled = (e: BusEvent): void => {
-    if (e.type !== 'handled') return;
+    if (e.type !== 'handled' && e.type !== 'timer-handled') return;
     const status = e.outcome.status;
     // not-running: nothing ran (a failed agent, or one not placed here); skipped is never emitted.
     if (status !== 'ok' && status !== 'rejected' && status !== 'crashed') return;
     const l = labelsOf(e.agent);
-    l.totals.handled[status]++;
+    // What a handling cost counts for a timer's handling too, so the agent's figures add up to its
+    // costs (decision 2184); the handled counts, durations and crashes stay about messages.
     l.totals.fuel += e.fuelUsed;
     l.totals.sent += e.messagesSent;
     l.totals.sentBytes += e.bytesSent;
     l.totals.stateBytes += e.stateBytesWritten;
     l.totals.httpCalls += e.httpCalls;
+    if (e.type === 'timer-handled') return;
+    l.totals.handled[status]++;
     if (e.durationUs !== undefined) duration.record(e.durationUs / 1e6, l.agent);
     if (e.outcome.status === 'crashed') {
       const kind = e.outcome.kind;
@@ -188,7 +191,7 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
       crashes.add(1, attrs);
     }
   };
-  const off = source.events.on(onHandled, ['handled']);
+  const off = source.events.on(onHandled, ['handled', 'timer-handled']);
 
   const observe = async (r: BatchObservableResult): Promise<void> => {
     for (const t of totals.values()) {

@@ -11,8 +11,9 @@
  * cluster up to a per-partition cap, past which it is dead-lettered `activation-limit`). In a
  * cluster a passivated instance's timer wake follows its partition to the node consuming it.
  */
+import { addSample, type HandlingSample } from '../costs/conversation-costs.js';
 import type { AgentStatus, KindCounts } from '@caxton/core';
-import { NotFoundError, isInstanceName, parseInstanceName } from '@caxton/core';
+import { NotFoundError, isInstanceName, parseInstanceName, zeroCosts } from '@caxton/core';
 import type { ReceiverKind } from '../../bus/port.js';
 import type { AgentRecord } from '../../storage/records.js';
 import { agentLog } from '../local-agents.js';
@@ -317,6 +318,17 @@ export class AgentKinds {
   ownsHere(name: string): boolean {
     const kind = this.t.kindOf(name);
     return kind !== undefined && !kind.stopping && (this.t.placed === undefined || this.t.placed.isHere(name));
+  }
+
+  /**
+   * One handling of an instance (`kind/key`) and what it cost, into its kind's costs (decision
+   * 2184): false when `name` is no instance of a kind deployed here. One slice and one map lookup.
+   */
+  countHandled(name: string, cost: HandlingSample): boolean {
+    const kind = this.t.kindOf(name);
+    if (kind === undefined) return false;
+    addSample((kind.costs ??= zeroCosts()), cost);
+    return true;
   }
 
   /** Counts of every kind's instances (a kind's status). */

@@ -1,5 +1,5 @@
 /** The model of agent kinds (decision 1980): a kind and its instances in memory, and the pure helpers that name and place them. */
-import { CaxtonError } from '@caxton/core';
+import { CaxtonError, type HandlingCosts } from '@caxton/core';
 import type { AgentRecord } from '../../storage/records.js';
 
 /** Config keys the node sets in every instance's init config (decision 1980); a deployer's values for them are replaced. */
@@ -34,6 +34,8 @@ export interface Kind {
   evicted: number;
   /** Instances passivated to make room for an instance of a higher priority class (decision 2187). */
   preempted: number;
+  /** What its instances' handlings on this node cost since the kind was added here (decision 2184); absent: none yet. */
+  costs?: HandlingCosts;
   /** Set while the kind is being stopped: nothing new activates. */
   stopping: boolean;
   /** The stop under way (a cluster's redeploy seen meanwhile waits for it, then adds the kind afresh). */

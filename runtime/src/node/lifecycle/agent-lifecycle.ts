@@ -74,8 +74,13 @@ export class AgentLifecycle implements LifecycleParts {
 
   constructor(readonly o: AgentLifecycleOptions) {
     this.local = new LocalAgents({ nodeId: o.nodeId, host: o.host, messaging: o.messaging, events: this.events, onStarted: o.onStarted });
-    // For the node's life (the lifecycle is the node's): nothing to unsubscribe.
-    countHandlings(o.busEvents, this.local, this.conversationCosts);
+    // For the node's life (the lifecycle is the node's): nothing to unsubscribe. A handling of no
+    // deployment here may be a kind's instance's: the kind counts it (its status's costs).
+    countHandlings(
+      o.busEvents,
+      { countHandled: (agent, cost) => this.local.countHandled(agent, cost) || this.kinds.countHandled(agent, cost) },
+      this.conversationCosts,
+    );
     this.kinds = new AgentKinds({
       local: this.local,
       host: o.host,
