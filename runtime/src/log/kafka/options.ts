@@ -252,6 +252,7 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     tls: o.tls,
     sasl: o.sasl,
     recordKeys: o.recordKeys,
+    placementKeyOf: o.placementKeyOf,
     deliveriesTopic: `${topicPrefix}.deliveries`,
     deadLetterTopic: `${topicPrefix}.dead-letters`,
     stateTopic: `${topicPrefix}.state`,

@@ -133,7 +133,9 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     sessionTimeoutMs: c.sessionTimeoutMs,
     openTimeoutMs: c.kafkaOpenTimeoutMs,
     maxPendingPerPartition: c.maxPendingPerPartition,
-    placementKeyOf: (receiver) => deployments.placementKeyOf(receiver),
+    // The mirror's record first (placement plans on the raw change, before the mirror's events reach
+    // `deployments`); `deployments` keeps an undeployed agent's key for its deliveries still in flight.
+    placementKeyOf: (receiver) => registry.placementKeyOf(receiver) ?? deployments.placementKeyOf(receiver),
     ...c.kafkaRequests,
   });
   log.events.on(onKafkaEvent, [
@@ -314,7 +316,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
         topicPrefix: c.topicPrefix,
         groupId: c.groupId,
       },
-      (agent) => deployments.placementKeyOf(agent),
+      (agent) => registry.placementKeyOf(agent) ?? deployments.placementKeyOf(agent),
     ),
     installMetrics: (meter) => {
       const removals = [
