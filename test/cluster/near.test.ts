@@ -10,7 +10,9 @@
  * - both run on one node (AgentInfo node_id), the pinger's record says what it shares;
  * - chains started before the kill of that node (kill -9, mid-chain) and after it all finish: the
  *   two are again on one node, another one, and still talk; every chain's `done` is reported, each
- *   once (distinct message ids: a handling repeated after the kill sends the same message again).
+ *   once (distinct message ids: a handling repeated after the kill sends the same message again);
+ * - before the kill, `caxton replay --kafka` reads the pinger's history from its placement key's
+ *   partition: every handling, each replayed as it ran.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +22,7 @@ import { uniqueCluster } from './support/servers.js';
 import { useCluster } from './support/fixture.js';
 import { consumedPartitions, groupSettled, journals, waitFor } from './support/cluster.js';
 import { example } from './support/paths.js';
+import { replayCluster } from './support/replay-cli.js';
 
 const IDS = ['n1', 'n2', 'n3'];
 const ROUNDS = 40;
@@ -54,7 +57,8 @@ async function where(client: CaxtonClient, names: string[]): Promise<{ node: str
 test('a pinger deployed --near its echo runs on its node, and after a kill -9 of that node both run on one other node and every chain finishes once', {
   timeout: 360_000,
 }, async (t) => {
-  const nodes = await fixture.start(IDS, { name: uniqueCluster('near') });
+  const cluster = { name: uniqueCluster('near') };
+  const nodes = await fixture.start(IDS, cluster);
   const byId = new Map(nodes.map((n) => [n.id, n]));
   await groupSettled(nodes);
   const partitions = consumedPartitions(nodes[0]!)!.of;
@@ -99,6 +103,22 @@ test('a pinger deployed --near its echo runs on its node, and after a kill -9 of
 
   await start(c1);
   await waitFor(`the first ${CHAINS} chains to finish`, () => done().size >= CHAINS, 120_000);
+
+  // Its recorded history is read from its placement key's partition (what `caxton replay --kafka`
+  // and `upgrade --replay` read): every handling of the pinger so far — the start and each chain's
+  // answers — is found there and replays as it ran. Read before the kill: the replay waits until
+  // the topics hold the order of every handling (decision 2180), and read after the kill that did
+  // not happen within its minute in a first version of this test (not looked into here: how a
+  // killed node's last handlings are ordered is decision 2180's matter, not placement's).
+  const replay = await replayCluster(fixture.servers, cluster.name, [ping]);
+  const summary = replay.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"type":"summary"'))
+    .map((l) => JSON.parse(l) as { recorded: number; replayed: number; diverged: number; crashed: number })
+    .at(-1);
+  assert.ok(summary, `exit ${replay.code}: ${replay.stdout.slice(-1500)}\n${replay.stderr.slice(-2000)}`);
+  assert.equal(summary.recorded, 1 + CHAINS * ROUNDS, 'the start and every answer of every chain');
+  assert.deepEqual([summary.replayed, summary.diverged, summary.crashed], [summary.recorded, 0, 0]);
 
   // Through a node that survives: chains under way when their node is killed.
   const survivor = nodes.find((n) => n.id !== victim)!;
