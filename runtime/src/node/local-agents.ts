@@ -142,7 +142,6 @@ export class LocalAgents {
       ...(r.a2aCard !== undefined ? { a2aCard: r.a2aCard } : {}),
       ...(r.topics !== undefined ? { topics: r.topics } : {}),
       ...(r.ontologies !== undefined ? { ontologies: r.ontologies } : {}),
-      ...(r.near !== undefined ? { near: r.near } : {}),
       ...previousShown(r),
       ...breakerShown(this.o.messaging.breaker?.(name)),
     };

@@ -6,7 +6,6 @@
  */
 import type {
   AgentLimitsSpec,
-  AgentNear,
   AgentStatus,
   CaxtonError,
   DeploySpec,
@@ -19,13 +18,7 @@ import type {
  * A deployment: the operator's DeploySpec with the node's default limits filled in, plus which
  * artifact (in the artifact store) and which version. Stored as one flat JSON object.
  */
-export interface AgentRecord extends Omit<DeploySpec<AgentLimitsSpec>, 'near'> {
-  /**
-   * `--near` as resolved at the first deploy (decision 2189): its `key` is the placement key every
-   * partition of the agent is computed from (absent: its name). Fixed for the deployment's life;
-   * an upgrade keeps it.
-   */
-  near?: AgentNear;
+export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
   /** sha256 hex of the component artifact. */
   artifactDigest: string;
   /** Monotonic version, bumped by upgrades. */

@@ -7,8 +7,7 @@
  * - Bus: KafkaMessageLog, one consumer group per cluster; the group's `caxton-rendezvous` assigner
  *   gives partition p to the rendezvous owner of `kafka-partition:<p>` among the node ids.
  * - Placement: PlacementController over the etcd membership, placing each agent by
- *   its partition's key (`kafka-partition:<p>` of partitionOf(agent), which hashes its placement key:
- *   decision 2189): an agent is activated exactly where its partition is consumed.
+ *   `placementKey(agent, partitions)`: an agent is activated exactly where its partition is consumed.
  *
  * Start-up fails fast and typed when etcd or Kafka cannot be reached (`registry.unavailable`,
  * `bus.kafka.unreachable`, each with a hint), and leaves nothing open behind.
@@ -16,7 +15,7 @@
 import { stateStoreOf } from '../../storage/state-store.js';
 import path from 'node:path';
 import { CaxtonError, activationWaitCap, parseReplicaUnit } from '@caxton/core';
-import { KafkaMessageLog, partitionKey, type KafkaLogEvent } from '../../log/kafka/index.js';
+import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../log/kafka/index.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
 import { etcdSecurity, kafkaRecordKeys, kafkaSecurity } from './transport-credentials.js';
@@ -117,9 +116,6 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
 
   const recordKeys = kafkaRecordKeys(options.kafka);
   const registry = new EtcdRegistry({ ...etcdSecurity(options.etcd), prefix: c.etcdPrefix });
-  // Made before the log, which asks it each receiver's placement key (decision 2189); it is filled
-  // (start) before anything is appended or consumed.
-  const deployments = new ClusterDeployments(registry);
   const log = new KafkaMessageLog({
     brokers: options.kafka.brokers,
     ...kafkaSecurity(options.kafka),
@@ -133,9 +129,6 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     sessionTimeoutMs: c.sessionTimeoutMs,
     openTimeoutMs: c.kafkaOpenTimeoutMs,
     maxPendingPerPartition: c.maxPendingPerPartition,
-    // The mirror's record first (placement plans on the raw change, before the mirror's events reach
-    // `deployments`); `deployments` keeps an undeployed agent's key for its deliveries still in flight.
-    placementKeyOf: (receiver) => registry.placementKeyOf(receiver) ?? deployments.placementKeyOf(receiver),
     ...c.kafkaRequests,
   });
   log.events.on(onKafkaEvent, [
@@ -200,6 +193,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   let gate: ClusterProtocols | undefined;
   const screened = new ScreenedLog(log, (batch) => (gate ? gate.screen(batch) : [...batch]));
 
+  const deployments = new ClusterDeployments(registry);
   await deployments.start();
   const artifactDir = path.join(dataDir, 'artifacts');
   const artifacts = new TieredArtifactStore(
@@ -285,7 +279,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
         ttlSeconds: c.leaseTtlSeconds,
         drain: (agent) => placed.drain(agent),
         drainTimeoutMs: c.drainTimeoutMs,
-        placementKey: (agent) => partitionKey(log.partitionOf(agent)), // by its placement key (decision 2189)
+        placementKey: (agent) => placementKey(agent, log.partitionCount),
         isUnplaced: (agent) => registry.isKindRecord(agent) || deployments.isKind(agent),
       });
       placement.events.on(
@@ -307,17 +301,14 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       await registry.verifyReplicaMode();
     },
     // `upgrade --replay` (issue 57): the cluster's topics, read as `caxton replay --kafka` reads them.
-    recordedHistory: kafkaHistoryReader(
-      {
-        brokers: options.kafka.brokers,
-        ...kafkaSecurity(options.kafka),
-        ...(recordKeys !== undefined ? { recordKeys } : {}),
-        cluster: c.name,
-        topicPrefix: c.topicPrefix,
-        groupId: c.groupId,
-      },
-      (agent) => registry.placementKeyOf(agent) ?? deployments.placementKeyOf(agent),
-    ),
+    recordedHistory: kafkaHistoryReader({
+      brokers: options.kafka.brokers,
+      ...kafkaSecurity(options.kafka),
+      ...(recordKeys !== undefined ? { recordKeys } : {}),
+      cluster: c.name,
+      topicPrefix: c.topicPrefix,
+      groupId: c.groupId,
+    }),
     installMetrics: (meter) => {
       const removals = [
         installKafkaMetrics(meter, log),

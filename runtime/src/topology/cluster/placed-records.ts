@@ -362,7 +362,6 @@ export class PlacedRecords {
       ...(record.a2aCard !== undefined ? { a2aCard: record.a2aCard } : {}),
       ...(record.topics !== undefined ? { topics: record.topics } : {}),
       ...(record.ontologies !== undefined ? { ontologies: record.ontologies } : {}),
-      ...(record.near !== undefined ? { near: record.near } : {}),
       // The recorded count (decisions 2091, 2168): the workers the senders spread over.
       ...((record.replicas ?? 1) > 1 ? { replicas: { replicas: record.replicas!, draining: 0 } } : {}),
       ...previousShown(record),

@@ -91,8 +91,7 @@ export async function openClusterAgent(source: ClusterReplaySource, name: string
             ...(source.timeoutMs === undefined ? {} : { timeoutMs: source.timeoutMs }),
           },
           name,
-          // Its partition is its placement key's (decision 2189).
-          record.near?.key === undefined ? opts : { placementKey: record.near.key, ...opts },
+          opts,
         ),
       close: () => registry.close(),
     };
