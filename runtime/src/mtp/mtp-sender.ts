@@ -43,6 +43,7 @@ import { ConnectionPools } from '../http/connection-pools.js';
 import { EgressGate, type EgressHold } from '../http/egress-hold.js';
 import { performHttpCall } from '../http/outbound-client.js';
 import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, mtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
+import { withoutSignature, type MtpSigningRing } from './message-signature.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { MtpFailureNotDurable, MtpOutboxNotDurable } from './errors.js';
 
@@ -112,6 +113,8 @@ export interface MtpSenderOptions {
    * to peers' `https://` ACCs (`--mtp-ca`, decision 2040): a peer platform with a private CA.
    */
   caPem?: string;
+  /** The platform's signing keys (`--mtp-signing-key-file`, decision 2188): every post is signed with the first. */
+  signing?: MtpSigningRing;
   now?: () => number;
 }
 
@@ -626,8 +629,13 @@ export class MtpSender implements RemoteTransport {
       sender: withAddress(send.message.sender ?? { name: `${send.agent}@${this.o.platform}` }),
     };
     if (message.replyTo) message.replyTo = message.replyTo.map(withAddress);
-    const payload = Buffer.from(encodeAclString(message), 'utf8');
     const now = this.o.now?.() ?? Date.now();
+    // Signed at each attempt, with the platform's current key (decision 2188); an `X-caxton-sig` the
+    // agent wrote itself never leaves (it is not the platform's).
+    const params = withoutSignature(message.userParams);
+    if (params === undefined) delete message.userParams;
+    else message.userParams = params;
+    const payload = Buffer.from(encodeAclString(this.o.signing ? this.o.signing.sign(message, now) : message), 'utf8');
     const envelope = encodeMtpEnvelope({
       to: receivers,
       from: message.sender!,
