@@ -379,10 +379,15 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
       answer(res, 200, { messageId: sent.messageId, accepted: sent.accepted, refused: sent.refused });
     } catch (err) {
       if (!(err instanceof CaxtonError)) throw err;
-      if (peer && err.code === 'mtp.signature-refused')
-        o.onSignatureRefused?.(peer.platform, (err.context as { fault: SignatureFault }).fault);
+      const fault = err.code === 'mtp.signature-refused' ? (err.context as { fault: SignatureFault }).fault : undefined;
+      if (peer && fault) o.onSignatureRefused?.(peer.platform, fault);
       // The path carries the secret: it is never shown, only which peer it named.
-      const shown = { path: path.startsWith('/acc/') ? '/acc/<secret>' : path.slice(0, 200), ...(peer ? { platform: peer.platform } : {}) };
+      const shown = {
+        path: path.startsWith('/acc/') ? '/acc/<secret>' : path.slice(0, 200),
+        ...(peer ? { platform: peer.platform } : {}),
+        // Why a signature was refused (decision 2188): one of a fixed set, for `caxton audit`.
+        ...(fault ? { signature: fault } : {}),
+      };
       // Sends refused by the bus were recorded by the audited surface already; the rest are recorded here.
       if (o.audited && !state.sending)
         await o.audited.refused(callerOf(req, peer), { method: 'MtpPost', args: auditArgs(shown, shown) }, err).catch(report);
@@ -394,7 +399,7 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
         {
           ...(retry !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(retry / 1000))) } : {}),
           // An unread body is not drained: the connection closes instead.
-          ...(req.complete ? {} : { connection: 'close' }),
+          ...(req.complete && !fault ? {} : { connection: 'close' }),
         },
       );
     }
