@@ -399,7 +399,7 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
         {
           ...(retry !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(retry / 1000))) } : {}),
           // An unread body is not drained: the connection closes instead.
-          ...(req.complete && !fault ? {} : { connection: 'close' }),
+          ...(req.complete ? {} : { connection: 'close' }),
         },
       );
     }

@@ -10,7 +10,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { encodeAclString, encodeMultipart, MTP_SIGNATURE_LIMITS, type AclMessage } from '@caxton/core';
+import { encodeAclString, encodeMultipart, MTP_SIGNATURE_LIMITS, type AclMessage, type NodeControl } from '@caxton/core';
 import {
   canonicalMessageBytes,
   messageFromPost,
@@ -25,6 +25,7 @@ import {
   readMtpSigningKeys,
   sameSendKey,
   SIGNATURE_PARAM,
+  startAccServer,
   verifyMessageSignature,
 } from '../../src/mtp/index.js';
 
@@ -356,6 +357,43 @@ describe("the ACC's check of a post (messageFromPost)", () => {
       sameSendKey(later.message, later.payload, later.received, later.signature),
       sameSendKey(taken.message, taken.payload, taken.received, taken.signature),
     );
+  });
+
+  it('the ACC answers a refused signature 401 with the typed error and counts it (the hook of the metric)', async () => {
+    const { peer } = peerWith(true);
+    const counted: string[] = [];
+    let sends = 0;
+    const control = {
+      send: async () => {
+        sends++;
+        return { messageId: 'm', accepted: [], refused: [] };
+      },
+    } as unknown as NodeControl;
+    const acc = await startAccServer({
+      host: '127.0.0.1',
+      port: 0,
+      platform: 'caxton',
+      peers: new MtpPeerTable([peer]),
+      control,
+      now: () => T,
+      onSignatureRefused: (platform, fault) => counted.push(`${platform} ${fault}`),
+    });
+    try {
+      const postIt = (m: AclMessage) =>
+        fetch(`${acc.url}/${peer.secret}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=bb' }, body: post(m) });
+      const unsigned = await postIt(msg);
+      assert.equal(unsigned.status, 401);
+      const body = (await unsigned.json()) as { code: string; message: string; hint: string };
+      assert.equal(body.code, 'mtp.signature-refused');
+      assert.match(body.message, /carries no X-caxton-sig/);
+      assert.match(body.hint, /--mtp-peers/);
+      assert.equal((await postIt({ ...signer.sign(msg, T), content: 'changed' })).status, 401);
+      assert.equal((await postIt(signer.sign(msg, T))).status, 200);
+      assert.deepEqual(counted, ['jade-1 missing', 'jade-1 bad-signature']);
+      assert.equal(sends, 1);
+    } finally {
+      await acc.close();
+    }
   });
 
   it('refuses an unsigned post from a peer that requires signatures, and a bad signature from any peer with keys', () => {
