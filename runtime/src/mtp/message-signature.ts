@@ -122,6 +122,11 @@ export class MtpSigningRing {
     this.keys = made.map(({ id, publicKey }) => ({ id, publicKey }));
   }
 
+  /** The signing key, for the platform's other signatures (its A2A Agent Cards, decision 2188). */
+  get current(): { id: string; privateKey: KeyObject } {
+    return { id: this.signingId, privateKey: this.signing };
+  }
+
   /** `message` with its `X-caxton-sig` set (any other value replaced) for the time `at`. */
   sign(message: AclMessage, at: number): AclMessage {
     const sig = edSign(null, canonicalMessageBytes(message, this.signingId, at), this.signing).toString('base64url');
