@@ -17,7 +17,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CaxtonError,
   DEFAULT_ACL_LIMITS,
+  MTP_SIGNATURE_LIMITS,
   decodeAclString,
+  encodeAclString,
   parseIdempotencyKey,
   type IdempotencyKey,
   multipartBoundary,
@@ -146,7 +148,7 @@ const refusal = {
       401,
       `platform ${platform}'s post is refused: ${reason}`,
       fault === 'stale'
-        ? "sign each message when it is sent, and keep both platforms' clocks right (NTP): a signature is accepted within 5 minutes of its time"
+        ? `sign each message when it is sent, and keep both platforms' clocks right (NTP): a signature is accepted within ${MTP_SIGNATURE_LIMITS.maxSkewMs / 60_000} minutes of its time`
         : `sign the message with a key this node's --mtp-peers file lists for ${platform}, in the user-defined parameter ${SIGNATURE_PARAM} (docs/interop.md § Signed messages)`,
       'unauthenticated',
       { platform, fault },
@@ -300,6 +302,10 @@ export function sameSendKey(
   received: readonly ReceivedStamp[] = [],
   signature?: string,
 ): IdempotencyKey | undefined {
+  // A signed payload differs at each attempt (a sender signs every attempt again, decision 2188):
+  // the message as taken — its signature removed, its receivers this platform's, sorted — is the
+  // same for every attempt of one send, and for each of JADE's per-receiver posts of it.
+  if (signature !== undefined) payload = Buffer.from(encodeAclString(message), 'utf8');
   if (message.receivers.length >= 2) return parseIdempotencyKey(`mtp:${createHash('sha256').update(payload).digest('hex')}`);
   const stamped = received.filter((s) => s.id !== undefined && s.id !== '');
   if (stamped.length === 0) {

@@ -725,7 +725,7 @@ export class MtpSender implements RemoteTransport {
     const accBase = this.o.accUrl();
     if (accBase === undefined)
       return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`, 'mtp-delivery', url);
-    const { body, boundary } = this.post(send, peer, receivers, accBase);
+    let { body, boundary } = this.post(send, peer, receivers, accBase);
     let last = '';
     /** The peer's last `Retry-After` (429, 503), honoured by the later attempts within their cap. */
     let peerWait: number | undefined;
@@ -763,6 +763,9 @@ export class MtpSender implements RemoteTransport {
         );
         return false;
       }
+      // Signed again for each later attempt (decision 2188): a peer refuses a signature older than
+      // its allowed skew (5 minutes), and the later attempts go on for ~25 minutes.
+      if (attempt > 1 && this.o.signing) ({ body, boundary } = this.post(send, peer, receivers, accBase));
       // Read each attempt: an upgrade may have narrowed the agent's egress rules meanwhile.
       const policy = withMtpCa(this.o.policyOf(send.agent), this.o.caPem);
       if (policy === undefined)

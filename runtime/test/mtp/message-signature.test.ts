@@ -396,6 +396,31 @@ describe("the ACC's check of a post (messageFromPost)", () => {
     }
   });
 
+  it("a Caxton sender's attempts of one send, each signed anew, have one key (its received stamps and the message as taken)", () => {
+    const stamped = (at: number): Buffer =>
+      encodeMultipart(
+        [
+          {
+            contentType: 'application/xml',
+            body: Buffer.from(
+              '<envelope><params index="1"><to><agent-identifier><name>a@caxton</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation>' +
+                '<received><received-by value="http://127.0.0.1:9/acc"/><received-date value="20261129Z120000000"/><received-id value="m-1"/></received></params></envelope>',
+            ),
+          },
+          { contentType: 'application/text', body: Buffer.from(encodeAclString(signer.sign(msg, at))) },
+        ],
+        'bb',
+      );
+    const { peer, keys } = peerWith(true);
+    const keyOf = (at: number) => {
+      const t = messageFromPost(stamped(at), 'multipart/mixed; boundary=bb', peer, 'caxton', { keys, now: T });
+      assert.equal(t.received[0]?.id, 'm-1');
+      return sameSendKey(t.message, t.payload, t.received, t.signature);
+    };
+    assert.match(keyOf(T) ?? '', /^mtp:[0-9a-f]{64}$/);
+    assert.equal(keyOf(T + 30_000), keyOf(T));
+  });
+
   it('refuses an unsigned post from a peer that requires signatures, and a bad signature from any peer with keys', () => {
     refusedWith(msg, true, 'missing');
     assert.equal(take(msg, false).signature, undefined);
