@@ -776,7 +776,7 @@ export class MtpSender implements RemoteTransport {
           url,
         );
       const held = this.gate.attempt(send.agent);
-      let outcome: { status: number } | { failure: HttpCallFailure };
+      let outcome: { status: number; code?: string | undefined } | { failure: HttpCallFailure };
       try {
         const res = await performHttpCall(
           policy,
@@ -796,7 +796,7 @@ export class MtpSender implements RemoteTransport {
           },
           { pools: this.pools, signal: held.signal },
         );
-        outcome = { status: res.status };
+        outcome = { status: res.status, code: refusalCode(res.status, res.body) };
         peerWait =
           res.status === 429 || res.status === 503
             ? retryAfterMs(res.headers.find(([k]) => k === 'retry-after')?.[1], this.o.now?.() ?? Date.now())
@@ -809,7 +809,10 @@ export class MtpSender implements RemoteTransport {
       // Cut by the node stopping: not an outcome; the record stays and the next start posts again.
       if (this.closed) return false;
       if ('status' in outcome && outcome.status === 200) return true;
-      last = 'status' in outcome ? `${url} answered HTTP ${outcome.status}` : `${outcome.failure.failure}: ${outcome.failure.message}`;
+      last =
+        'status' in outcome
+          ? `${url} answered HTTP ${outcome.status}${outcome.code ? ` (${outcome.code})` : ''}`
+          : `${outcome.failure.failure}: ${outcome.failure.message}`;
       if (!retryable(outcome)) break;
       if (attempt < attempts)
         this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
@@ -820,6 +823,21 @@ export class MtpSender implements RemoteTransport {
       'mtp-delivery',
       url,
     );
+  }
+}
+
+/**
+ * The error code of a refusal a Caxton peer's ACC answered (`{"code":"mtp.signature-refused",…}`),
+ * so the sender's failure says why (a key the peer does not list, decision 2188). The peer's text:
+ * read only from a small body, and kept only when it is a plain code.
+ */
+function refusalCode(status: number, body: Buffer): string | undefined {
+  if (status < 400 || body.length > 4096) return undefined;
+  try {
+    const code = (JSON.parse(body.toString('utf8')) as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && /^[a-z][a-z0-9.-]{0,63}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,7 +3,8 @@
  * post kept for the later attempts (minutes after the first) never reaches the peer with a signature
  * older than the peer's allowed skew. A real node with a signing key and an echo answering a peer
  * whose ACC is down (503) for the first two attempts; every attempt's signature verifies with the
- * node's published key, each made at its own attempt.
+ * node's published key, each made at its own attempt. And a peer node that lists another key for
+ * this platform refuses the post; the sending agent's failure says why.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -14,9 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { decodeAclString, multipartBoundary, parseMultipart } from '@caxton/core';
+import { decodeAclString, multipartBoundary, parseMultipart, type MessageEvent } from '@caxton/core';
 import { CaxtonClient } from '@caxton/client';
-import { MtpPeerTable, parseMtpPeers, SIGNATURE_PARAM, verifyMessageSignature } from '../../src/mtp/index.js';
+import { MtpPeerTable, parseMtpPeers, readMtpSigningKeys, SIGNATURE_PARAM, verifyMessageSignature } from '../../src/mtp/index.js';
 import { startNode } from '../../src/start/start-node.js';
 import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
 
@@ -112,5 +113,88 @@ test('each attempt of a signed post carries a signature made at that attempt', a
     await node.stop();
     acc.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a peer node that lists another key for this platform refuses its posts: the sender's failure names the refusal", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-mtp-sig-refused-'));
+  const toB = randomBytes(32).toString('base64url');
+  const keyFile = path.join(dir, 'mtp.keys');
+  await writeFile(keyFile, `node-1 ${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  // The key peer-b expects from caxton: under the same id, not the one caxton signs with.
+  const other = await mkdtemp(path.join(os.tmpdir(), 'caxton-mtp-sig-other-'));
+  const otherKeys = path.join(other, 'k');
+  await writeFile(otherKeys, `node-1 ${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  const b = await startNode({
+    dataDir: path.join(dir, 'b'),
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    auth: { mode: 'token' },
+    shards: 1,
+    platform: 'peer-b',
+    mtp: {
+      host: '127.0.0.1',
+      port: 0,
+      peers: [
+        {
+          platform: 'caxton',
+          secret: toB,
+          ratePerSecond: 50,
+          publicKeys: [{ id: 'node-1', key: readMtpSigningKeys(otherKeys).keys[0]!.publicKey }],
+          requireSignature: true,
+        },
+      ],
+    },
+  });
+  let a: Awaited<ReturnType<typeof startNode>> | undefined;
+  try {
+    const bPort = Number(new URL(b.mtpUrl!).port);
+    a = await startNode({
+      dataDir: path.join(dir, 'a'),
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      auth: { mode: 'token' },
+      shards: 1,
+      mtp: {
+        host: '127.0.0.1',
+        port: 0,
+        retry: { attempts: 2, firstDelayMs: 20 },
+        peers: [{ platform: 'peer-b', secret: randomBytes(32).toString('base64url'), acc: `${b.mtpUrl!}/${toB}`, ratePerSecond: 50 }],
+        signingKeyFile: keyFile,
+      },
+    });
+    const api = await CaxtonClient.connect({
+      address: `127.0.0.1:${a.apiPort}`,
+      token: await readTokenFile(tokenFilePath(path.join(dir, 'a'))),
+    });
+    try {
+      await api.deploy(
+        { name: 'echo', http: { allow: [{ host: '127.0.0.1', ports: [bPort], allowPrivate: true }] } },
+        await readFile(ECHO),
+      );
+    } finally {
+      api.close();
+    }
+    const seen: MessageEvent[] = [];
+    a.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
+    await a.control.send({
+      performative: 'request',
+      receivers: [{ name: 'echo' }],
+      content: 'signed with a key peer-b does not list',
+      conversationId: 'cx-sig-refused',
+      replyTo: [{ name: 'x@peer-b' }],
+    });
+    await until(
+      () => seen.some((e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-sig-refused'),
+      "the echo's failure",
+    );
+    const failure = seen.find((e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-sig-refused')!;
+    assert.equal(failure.message.sender?.name, 'ams@caxton');
+    assert.match(failure.message.content ?? '', /answered HTTP 401 \(mtp\.signature-refused\)/);
+  } finally {
+    await a?.stop();
+    await b.stop();
+    await rm(dir, { recursive: true, force: true });
+    await rm(other, { recursive: true, force: true });
   }
 });
