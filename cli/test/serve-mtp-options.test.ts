@@ -159,3 +159,23 @@ test('--mtp-advertise: an http(s) URL without credentials, query or wildcard hos
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--mtp-signing-key-file (or CAXTON_MTP_SIGNING_KEY_FILE) is resolved against the working directory and needs --mtp-http', () => {
+  assert.throws(() => mtpNodeOptions({ mtpSigningKeyFile: 'k' }, '/'), /--mtp-signing-key-file needs --mtp-http/);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'caxton-mtp-sign-'));
+  try {
+    writeFileSync(path.join(dir, 'peers.json'), JSON.stringify({ peers: [{ platform: 'jade-1', secret: 'c'.repeat(40) }] }));
+    const flags = { mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json' };
+    // The node reads and checks the file at start (decision 2188); the CLI names it.
+    assert.equal(mtpNodeOptions({ ...flags, mtpSigningKeyFile: 'mtp.keys' }, dir)?.signingKeyFile, path.join(dir, 'mtp.keys'));
+    const env = { CAXTON_MTP_SIGNING_KEY_FILE: 'from-env.keys' };
+    assert.equal(mtpNodeOptions(flags, dir, 'caxton', {}, env)?.signingKeyFile, path.join(dir, 'from-env.keys'));
+    assert.equal(
+      mtpNodeOptions({ ...flags, mtpSigningKeyFile: 'flag.keys' }, dir, 'caxton', {}, env)?.signingKeyFile,
+      path.join(dir, 'flag.keys'),
+    );
+    assert.equal(mtpNodeOptions(flags, dir, 'caxton', {}, { CAXTON_MTP_SIGNING_KEY_FILE: '' })?.signingKeyFile, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -17,7 +17,7 @@ import {
 } from '@caxton/runtime';
 import { UsageError } from '../cli-error.js';
 import { parseListenFlag } from './serve-console-options.js';
-import type { MtpArgs } from './serve-mtp-options.js';
+import { MTP_SIGNING_KEY_ENV, type MtpArgs } from './serve-mtp-options.js';
 
 type ListenerSecurity = Pick<NonNullable<StartNodeOptions['mtp']>, 'tls' | 'insecure'>;
 
@@ -26,8 +26,18 @@ type ListenerSecurity = Pick<NonNullable<StartNodeOptions['mtp']>, 'tls' | 'inse
  * address is checked against it: plain HTTP off loopback needs --listener-insecure); undefined
  * without --mtp-http.
  */
-export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton', listeners: ListenerSecurity = {}): StartNodeOptions['mtp'] {
+export function mtpNodeOptions(
+  argv: MtpArgs,
+  cwd: string,
+  platform = 'caxton',
+  listeners: ListenerSecurity = {},
+  env: Readonly<Record<string, string | undefined>> = {},
+): StartNodeOptions['mtp'] {
+  // A flag wins over its variable; the node reads and checks the file at start (decision 2188).
+  const envKeyFile = env[MTP_SIGNING_KEY_ENV];
+  const signingKeyFile = argv.mtpSigningKeyFile ?? (envKeyFile === undefined || envKeyFile === '' ? undefined : envKeyFile);
   if (argv.mtpHttp === undefined) {
+    if (argv.mtpSigningKeyFile !== undefined) throw new UsageError('--mtp-signing-key-file needs --mtp-http host:port');
     if (argv.mtpPeers !== undefined) throw new UsageError('--mtp-peers needs --mtp-http host:port');
     if (argv.mtpCa !== undefined) throw new UsageError('--mtp-ca needs --mtp-http host:port');
     if (argv.mtpAdvertise !== undefined) throw new UsageError('--mtp-advertise needs --mtp-http host:port');
@@ -47,6 +57,7 @@ export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton', 
     peers: parseMtpPeers(text, platform),
     ...listeners,
   };
+  if (signingKeyFile !== undefined) out.signingKeyFile = path.resolve(cwd, signingKeyFile);
   if (argv.mtpCa !== undefined) out.caPem = readCaFile(path.resolve(cwd, argv.mtpCa), argv.mtpCa);
   if (argv.mtpAdvertise !== undefined) out.advertise = usage(() => parseAccAdvertise(argv.mtpAdvertise!));
   // A wildcard bind needs --mtp-advertise, and a plain-HTTP one off loopback --listener-insecure: refused here, before the node starts.

@@ -12,7 +12,11 @@ export interface MtpArgs {
   mtpPeers?: string;
   mtpCa?: string;
   mtpAdvertise?: string;
+  mtpSigningKeyFile?: string;
 }
+
+/** The variable that stands in for `--mtp-signing-key-file` (a Kubernetes Secret maps onto it). */
+export const MTP_SIGNING_KEY_ENV = 'CAXTON_MTP_SIGNING_KEY_FILE';
 
 export function withMtpOptions<T>(y: Argv<T>): Argv<T> {
   return y
@@ -30,6 +34,10 @@ export function withMtpOptions<T>(y: Argv<T>): Argv<T> {
       type: 'string',
       describe:
         "The URL peers reach this ACC at, without the secret (e.g. https://10.0.0.5:7780/acc; plain http:// off loopback needs --listener-insecure): written into outgoing envelopes and the agents' addresses; default the --mtp-http address, required when that is 0.0.0.0 or [::]",
+    })
+    .option('mtp-signing-key-file', {
+      type: 'string',
+      describe: `File of \`<keyId> <base64 Ed25519 seed>\` lines: every message posted to a peer platform is signed with the first key (X-caxton-sig); give peers the public keys the node prints at start (docs/interop.md § Signed messages) [${MTP_SIGNING_KEY_ENV}]`,
     })
     .option('mtp-ca', {
       type: 'string',

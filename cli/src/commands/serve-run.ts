@@ -197,7 +197,7 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (mcp) options.mcp = { ...mcp, ...listeners };
   const a2a = a2aNodeOptions(argv);
   if (a2a) options.a2a = { ...a2a, ...listeners };
-  const mtp = mtpNodeOptions(argv, cwd, platform, listeners);
+  const mtp = mtpNodeOptions(argv, cwd, platform, listeners, env);
   if (mtp) options.mtp = mtp;
   return options;
 }
@@ -292,6 +292,11 @@ export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<nu
   if (node.mtpUrl)
     ctx.note(
       `caxton: FIPA HTTP MTP (ACC) on ${node.mtpUrl}/<peer secret>, platform ${node.platform}${node.mtpAdvertised !== node.mtpUrl ? `, given to peers as ${node.mtpAdvertised}/<peer secret>` : ''}`,
+    );
+  // The public halves of the MTP signing keys: what each peer's own configuration lists (decision 2188).
+  for (const [i, k] of (node.mtpSigningKeys ?? []).entries())
+    ctx.note(
+      `caxton: MTP posts ${i === 0 ? 'signed with' : 'may carry'} key ${k.id}, public key ${k.publicKey} (Ed25519, 32 raw bytes in base64)`,
     );
   if (ctx.args.json)
     ctx.printJsonLine({

@@ -9,14 +9,17 @@
  * Hostile by default, in this order, each step before the work it bounds: the secret (401), the
  * peer's rate and its posts in flight, per peer and node-wide (429), the declared and the counted body size (413), the multipart and envelope
  * parsed strictly (400), the sender and the :reply-to on the peer's own platform and the receivers on this one
- * (403: no impersonation, no relaying). Every refusal is a typed JSON error and an audit record.
+ * (403: no impersonation, no relaying), and, for a peer that lists public keys, the platform's
+ * signature on the message (401, decision 2188). Every refusal is a typed JSON error and an audit record.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CaxtonError,
   DEFAULT_ACL_LIMITS,
+  MTP_SIGNATURE_LIMITS,
   decodeAclString,
+  encodeAclString,
   parseIdempotencyKey,
   type IdempotencyKey,
   multipartBoundary,
@@ -41,6 +44,7 @@ import {
   type ListenerSecurity,
 } from '../listener/index.js';
 import { MtpConfigError, MtpRefusal } from './errors.js';
+import { SIGNATURE_PARAM, verifyMessageSignature, withoutSignature, type SignatureFault } from './message-signature.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { InFlight, TokenBuckets } from './rate-limit.js';
 
@@ -59,6 +63,8 @@ export interface AccServerOptions extends ListenerSecurity {
   idleMs?: number;
   now?: () => number;
   onInternalError?: (err: unknown) => void;
+  /** A post refused for its signature (decision 2188): counted (`caxton.mtp.signatures.refused`). */
+  onSignatureRefused?: (platform: string, fault: SignatureFault) => void;
 }
 
 export interface AccEndpoint {
@@ -136,7 +142,31 @@ const refusal = {
     ),
   forbidden: (message: string, hint: string) => new MtpRefusal('mtp.forbidden', 403, message, hint, 'permission-denied'),
   bad: (message: string, hint: string) => new MtpRefusal('mtp.bad-request', 400, message, hint, 'invalid-argument'),
+  signature: (platform: string, fault: SignatureFault, reason: string) =>
+    new MtpRefusal(
+      'mtp.signature-refused',
+      401,
+      `platform ${platform}'s post is refused: ${reason}`,
+      fault === 'stale'
+        ? `sign each message when it is sent, and keep both platforms' clocks right (NTP): a signature is accepted within ${MTP_SIGNATURE_LIMITS.maxSkewMs / 60_000} minutes of its time`
+        : `sign the message with a key this node's --mtp-peers file lists for ${platform}, in the user-defined parameter ${SIGNATURE_PARAM} (docs/interop.md § Signed messages)`,
+      'unauthenticated',
+      { platform, fault },
+    ),
 };
+
+/**
+ * The peer's signature on `msg` (decision 2188), checked when the peer lists keys: a signature that
+ * is there must verify; with `requireSignature` one must be there. Undefined: not signed (and not
+ * required) or the peer lists no keys — the message is taken on its capability URL alone, as before.
+ */
+function checkSignature(msg: AclMessage, peer: MtpPeer, keys: ReadonlyMap<string, KeyObject> | undefined, now: number): string | undefined {
+  if (keys === undefined) return undefined;
+  const verdict = verifyMessageSignature(msg, keys, now);
+  if (verdict.ok) return verdict.value;
+  if (verdict.fault === 'missing' && peer.requireSignature !== true) return undefined;
+  throw refusal.signature(peer.platform, verdict.fault, verdict.reason);
+}
 
 /** HTTP status for a refusal the bus or the control surface raised. */
 function statusOf(err: CaxtonError): number {
@@ -199,7 +229,8 @@ export function messageFromPost(
   contentType: string | undefined,
   peer: MtpPeer,
   platform: string,
-): { message: AclMessage; payload: Buffer; received: ReceivedStamp[] } {
+  signing: { keys?: ReadonlyMap<string, KeyObject>; now?: number } = {},
+): { message: AclMessage; payload: Buffer; received: ReceivedStamp[]; signature?: string } {
   const parts = parseMultipart(body, multipartBoundary(contentType));
   if (parts.length !== 2) throw refusal.bad(`the post has ${parts.length} parts`, 'send two: the XML envelope, then the ACL message');
   const [envPart, payload] = parts as [(typeof parts)[0], (typeof parts)[0]];
@@ -246,7 +277,14 @@ export function messageFromPost(
       );
     }
   }
-  return { message: { ...msg, receivers: localReceivers(env, msg, platform) }, payload: payload.body, received: env.received };
+  // Checked on the message as the peer signed it, before its receivers are narrowed to this platform's.
+  const signature = checkSignature(msg, peer, signing.keys, signing.now ?? Date.now());
+  // The signature is the hop's, not the message's: a local agent that forwards it never passes it on.
+  const message: AclMessage = { ...msg, receivers: localReceivers(env, msg, platform) };
+  const userParams = withoutSignature(msg.userParams);
+  if (userParams === undefined) delete message.userParams;
+  else message.userParams = userParams;
+  return { message, payload: payload.body, received: env.received, ...(signature !== undefined ? { signature } : {}) };
 }
 
 /**
@@ -258,10 +296,24 @@ export function messageFromPost(
  * the window; without, a peer sending the same words twice is heard twice. The key is the peer's
  * own (caller `mtp <platform>`): a peer can only ever fold its own messages together.
  */
-export function sameSendKey(message: AclMessage, payload: Buffer, received: readonly ReceivedStamp[] = []): IdempotencyKey | undefined {
+export function sameSendKey(
+  message: AclMessage,
+  payload: Buffer,
+  received: readonly ReceivedStamp[] = [],
+  signature?: string,
+): IdempotencyKey | undefined {
+  // A signed payload differs at each attempt (a sender signs every attempt again, decision 2188):
+  // the message as taken — its signature removed, its receivers this platform's, sorted — is the
+  // same for every attempt of one send, and for each of JADE's per-receiver posts of it.
+  if (signature !== undefined) payload = Buffer.from(encodeAclString(message), 'utf8');
   if (message.receivers.length >= 2) return parseIdempotencyKey(`mtp:${createHash('sha256').update(payload).digest('hex')}`);
   const stamped = received.filter((s) => s.id !== undefined && s.id !== '');
-  if (stamped.length === 0) return undefined;
+  if (stamped.length === 0) {
+    // A verified signature names its time: the same signed message posted again (a replay within
+    // the signature's allowed skew) is heard once (decision 2188); the window outlasts the skew.
+    if (signature === undefined) return undefined;
+    return parseIdempotencyKey(`mtp:${createHash('sha256').update('signature\u0000').update(signature).digest('hex')}`);
+  }
   // The stamps' ids, not their `by` (the sending node's ACC URL): a replay from another node of
   // the sender's cluster, or after a restart on another port, is the same send. The local
   // receiver is in the key: one message posted to two of this node's agents at two addresses of
@@ -298,8 +350,11 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
       if (err instanceof CaxtonError) throw refusal.bad(err.message, err.hint ?? 'send the post again');
       throw err;
     }
-    const { message, payload, received } = messageFromPost(body, req.headers['content-type'], peer, o.platform);
-    const key = sameSendKey(message, payload, received);
+    const { message, payload, received, signature } = messageFromPost(body, req.headers['content-type'], peer, o.platform, {
+      keys: o.peers.keysOf(peer.platform),
+      now: now(),
+    });
+    const key = sameSendKey(message, payload, received, signature);
     const sender = o.audited ? o.audited.as(callerOf(req, peer)) : o.control;
     state.sending = true;
     return sender.send(message, {
@@ -330,8 +385,15 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
       answer(res, 200, { messageId: sent.messageId, accepted: sent.accepted, refused: sent.refused });
     } catch (err) {
       if (!(err instanceof CaxtonError)) throw err;
+      const fault = err.code === 'mtp.signature-refused' ? (err.context as { fault: SignatureFault }).fault : undefined;
+      if (peer && fault) o.onSignatureRefused?.(peer.platform, fault);
       // The path carries the secret: it is never shown, only which peer it named.
-      const shown = { path: path.startsWith('/acc/') ? '/acc/<secret>' : path.slice(0, 200), ...(peer ? { platform: peer.platform } : {}) };
+      const shown = {
+        path: path.startsWith('/acc/') ? '/acc/<secret>' : path.slice(0, 200),
+        ...(peer ? { platform: peer.platform } : {}),
+        // Why a signature was refused (decision 2188): one of a fixed set, for `caxton audit`.
+        ...(fault ? { signature: fault } : {}),
+      };
       // Sends refused by the bus were recorded by the audited surface already; the rest are recorded here.
       if (o.audited && !state.sending)
         await o.audited.refused(callerOf(req, peer), { method: 'MtpPost', args: auditArgs(shown, shown) }, err).catch(report);

@@ -26,3 +26,16 @@ export { PLATFORM_NAME, checkPlatformName, parseAccAdvertise, checkAccAdvertise,
 export { keepPlatformName, readKeptPlatformName, PlatformChangedError, PlatformFileError, PLATFORM_FILE } from './platform-file.js';
 export { MtpConfigError, MtpFailureNotDurable, MtpOutboxNotDurable, MtpRefusal } from './errors.js';
 export { InFlight, TokenBuckets } from './rate-limit.js';
+export {
+  SIGNATURE_PARAM,
+  MtpSigningRing,
+  canonicalMessageBytes,
+  verifyMessageSignature,
+  withoutSignature,
+  privateKeyFromSeed,
+  publicKeyFromRaw,
+  rawPublicKeyBase64,
+  type SignatureFault,
+  type SignatureVerdict,
+} from './message-signature.js';
+export { parseMtpSigningKeys, readMtpSigningKeys } from './signing-keys.js';

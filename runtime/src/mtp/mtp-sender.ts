@@ -43,6 +43,7 @@ import { ConnectionPools } from '../http/connection-pools.js';
 import { EgressGate, type EgressHold } from '../http/egress-hold.js';
 import { performHttpCall } from '../http/outbound-client.js';
 import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, mtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
+import { withoutSignature, type MtpSigningRing } from './message-signature.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { MtpFailureNotDurable, MtpOutboxNotDurable } from './errors.js';
 
@@ -112,6 +113,8 @@ export interface MtpSenderOptions {
    * to peers' `https://` ACCs (`--mtp-ca`, decision 2040): a peer platform with a private CA.
    */
   caPem?: string;
+  /** The platform's signing keys (`--mtp-signing-key-file`, decision 2188): every post is signed with the first. */
+  signing?: MtpSigningRing;
   now?: () => number;
 }
 
@@ -626,8 +629,13 @@ export class MtpSender implements RemoteTransport {
       sender: withAddress(send.message.sender ?? { name: `${send.agent}@${this.o.platform}` }),
     };
     if (message.replyTo) message.replyTo = message.replyTo.map(withAddress);
-    const payload = Buffer.from(encodeAclString(message), 'utf8');
     const now = this.o.now?.() ?? Date.now();
+    // Signed at each attempt, with the platform's current key (decision 2188); an `X-caxton-sig` the
+    // agent wrote itself never leaves (it is not the platform's).
+    const params = withoutSignature(message.userParams);
+    if (params === undefined) delete message.userParams;
+    else message.userParams = params;
+    const payload = Buffer.from(encodeAclString(this.o.signing ? this.o.signing.sign(message, now) : message), 'utf8');
     const envelope = encodeMtpEnvelope({
       to: receivers,
       from: message.sender!,
@@ -717,7 +725,7 @@ export class MtpSender implements RemoteTransport {
     const accBase = this.o.accUrl();
     if (accBase === undefined)
       return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`, 'mtp-delivery', url);
-    const { body, boundary } = this.post(send, peer, receivers, accBase);
+    let { body, boundary } = this.post(send, peer, receivers, accBase);
     let last = '';
     /** The peer's last `Retry-After` (429, 503), honoured by the later attempts within their cap. */
     let peerWait: number | undefined;
@@ -755,6 +763,9 @@ export class MtpSender implements RemoteTransport {
         );
         return false;
       }
+      // Signed again for each later attempt (decision 2188): a peer refuses a signature older than
+      // its allowed skew (5 minutes), and the later attempts go on for ~25 minutes.
+      if (attempt > 1 && this.o.signing) ({ body, boundary } = this.post(send, peer, receivers, accBase));
       // Read each attempt: an upgrade may have narrowed the agent's egress rules meanwhile.
       const policy = withMtpCa(this.o.policyOf(send.agent), this.o.caPem);
       if (policy === undefined)
@@ -765,7 +776,7 @@ export class MtpSender implements RemoteTransport {
           url,
         );
       const held = this.gate.attempt(send.agent);
-      let outcome: { status: number } | { failure: HttpCallFailure };
+      let outcome: { status: number; code?: string | undefined } | { failure: HttpCallFailure };
       try {
         const res = await performHttpCall(
           policy,
@@ -785,7 +796,7 @@ export class MtpSender implements RemoteTransport {
           },
           { pools: this.pools, signal: held.signal },
         );
-        outcome = { status: res.status };
+        outcome = { status: res.status, code: refusalCode(res.status, res.body) };
         peerWait =
           res.status === 429 || res.status === 503
             ? retryAfterMs(res.headers.find(([k]) => k === 'retry-after')?.[1], this.o.now?.() ?? Date.now())
@@ -798,7 +809,10 @@ export class MtpSender implements RemoteTransport {
       // Cut by the node stopping: not an outcome; the record stays and the next start posts again.
       if (this.closed) return false;
       if ('status' in outcome && outcome.status === 200) return true;
-      last = 'status' in outcome ? `${url} answered HTTP ${outcome.status}` : `${outcome.failure.failure}: ${outcome.failure.message}`;
+      last =
+        'status' in outcome
+          ? `${url} answered HTTP ${outcome.status}${outcome.code ? ` (${outcome.code})` : ''}`
+          : `${outcome.failure.failure}: ${outcome.failure.message}`;
       if (!retryable(outcome)) break;
       if (attempt < attempts)
         this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
@@ -809,6 +823,21 @@ export class MtpSender implements RemoteTransport {
       'mtp-delivery',
       url,
     );
+  }
+}
+
+/**
+ * The error code of a refusal a Caxton peer's ACC answered (`{"code":"mtp.signature-refused",…}`),
+ * so the sender's failure says why (a key the peer does not list, decision 2188). The peer's text:
+ * read only from a small body, and kept only when it is a plain code.
+ */
+function refusalCode(status: number, body: Buffer): string | undefined {
+  if (status < 400 || body.length > 4096) return undefined;
+  try {
+    const code = (JSON.parse(body.toString('utf8')) as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && /^[a-z][a-z0-9.-]{0,63}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
   }
 }
 

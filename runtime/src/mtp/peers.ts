@@ -5,9 +5,12 @@
  * cannot add headers), and it is the return address Caxton gives that peer's agents in every
  * message it sends them. Pure: parsed and checked here, looked up by secret in constant time.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { MTP_SIGNATURE_LIMITS } from '@caxton/core';
 import { MtpConfigError } from './errors.js';
 import { PLATFORM_NAME } from './advertise.js';
+import { publicKeyFromRaw } from './message-signature.js';
+import { KEY_ID } from '../signing/key-file.js';
 
 export interface MtpPeer {
   /** The peer's platform name: its agents are `<name>@<platform>`. */
@@ -17,6 +20,13 @@ export interface MtpPeer {
   acc?: string;
   /** Posts per second the peer may make (a token bucket of twice that). */
   ratePerSecond: number;
+  /**
+   * The peer platform's Ed25519 public keys (decision 2188): id and 32 raw bytes in base64. A post
+   * whose `X-caxton-sig` names one of them must verify; with `requireSignature`, a post without a
+   * valid one is refused. Several keys: the peer rotates without downtime.
+   */
+  publicKeys?: { id: string; key: string }[];
+  requireSignature?: boolean;
 }
 
 export const DEFAULT_PEER_RATE = 200;
@@ -68,9 +78,48 @@ export function parseMtpPeers(text: string, localPlatform: string): MtpPeer[] {
       }
       peer.ratePerSecond = e.ratePerSecond;
     }
+    parsePeerKeys(e, at, peer);
     peers.push(peer);
   }
   return peers;
+}
+
+const KEYS_HINT =
+  'list the peer\'s keys as "publicKeys":[{"id":"<1-32 of A-Z a-z 0-9 . _ ->","key":"<its 32 raw bytes in base64>"}] (docs/interop.md § Signed messages)';
+
+/** A peer's `publicKeys` and `requireSignature` (decision 2188): bounded, each key a real Ed25519 key. */
+function parsePeerKeys(e: Record<string, unknown>, at: string, peer: MtpPeer): void {
+  if (e.requireSignature !== undefined && typeof e.requireSignature !== 'boolean')
+    throw new MtpConfigError(`${at}.requireSignature must be true or false`, KEYS_HINT);
+  if (e.publicKeys === undefined) {
+    if (e.requireSignature === true) throw new MtpConfigError(`${at}.requireSignature is true but the peer lists no publicKeys`, KEYS_HINT);
+    return;
+  }
+  const list = e.publicKeys;
+  if (!Array.isArray(list) || list.length === 0) throw new MtpConfigError(`${at}.publicKeys must be a non-empty list`, KEYS_HINT);
+  if (list.length > MTP_SIGNATURE_LIMITS.maxPublicKeysPerPeer)
+    throw new MtpConfigError(
+      `${at}.publicKeys lists ${list.length} keys, more than ${MTP_SIGNATURE_LIMITS.maxPublicKeysPerPeer}`,
+      "keep the peer's current key and the ones it is rotating from",
+    );
+  const keys: { id: string; key: string }[] = [];
+  for (const [j, k] of list.entries()) {
+    const where = `${at}.publicKeys[${j}]`;
+    const id = (k as { id?: unknown } | null)?.id;
+    const key = (k as { key?: unknown } | null)?.key;
+    if (typeof id !== 'string' || !KEY_ID.test(id)) throw new MtpConfigError(`${where}.id is not a key id`, KEYS_HINT);
+    if (keys.some((x) => x.id === id)) throw new MtpConfigError(`${where}.id ${id} is listed twice`, 'give each key its own id');
+    if (typeof key !== 'string' || key.length !== 44 || !/^[A-Za-z0-9+/]{43}=$/.test(key))
+      throw new MtpConfigError(`${where}.key is not 32 bytes in base64`, KEYS_HINT);
+    try {
+      publicKeyFromRaw(Buffer.from(key, 'base64'));
+    } catch {
+      throw new MtpConfigError(`${where}.key is not an Ed25519 public key`, KEYS_HINT);
+    }
+    keys.push({ id, key });
+  }
+  peer.publicKeys = keys;
+  if (e.requireSignature === true) peer.requireSignature = true;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -79,10 +128,20 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 export class MtpPeerTable {
   private readonly byDigest: { digest: Buffer; peer: MtpPeer }[];
   private readonly byPlatform: Map<string, MtpPeer>;
+  /** Per platform with keys: key id → public key, made once. */
+  private readonly keys = new Map<string, ReadonlyMap<string, KeyObject>>();
 
   constructor(readonly peers: readonly MtpPeer[]) {
     this.byDigest = peers.map((peer) => ({ digest: digest(peer.secret), peer }));
     this.byPlatform = new Map(peers.map((p) => [p.platform, p]));
+    for (const p of peers)
+      if (p.publicKeys !== undefined)
+        this.keys.set(p.platform, new Map(p.publicKeys.map((k) => [k.id, publicKeyFromRaw(Buffer.from(k.key, 'base64'))])));
+  }
+
+  /** The public keys `platform`'s signatures are checked with; undefined when it lists none. */
+  keysOf(platform: string): ReadonlyMap<string, KeyObject> | undefined {
+    return this.keys.get(platform);
   }
 
   /** The peer whose secret this is; every entry is compared, in constant time, so timing tells nothing. */

@@ -6,7 +6,7 @@ import { failureReply } from '../bus/replies.js';
 import type { Bus } from '../bus/bus.js';
 import type { EgressHold } from '../http/egress-hold.js';
 import { HttpGateway } from '../http/gateway.js';
-import { MtpPeerTable, MtpSender, type AccEndpoint } from '../mtp/index.js';
+import { MtpPeerTable, MtpSender, readMtpSigningKeys, type AccEndpoint, type MtpSigningRing } from '../mtp/index.js';
 import type { AgentLogs } from '../node/agent-logs.js';
 import { HttpEffects } from '../node/http-effects.js';
 import type { AgentRecord } from '../storage/records.js';
@@ -17,6 +17,8 @@ export interface NodeEgress {
   httpEffects: HttpEffects;
   mtpPeers: MtpPeerTable | undefined;
   mtpSender: MtpSender | undefined;
+  /** The platform's MTP signing keys (decision 2188), when given. */
+  mtpSigning: MtpSigningRing | undefined;
   /** The ACC, once it listens (the MTP's return address). */
   acc: { endpoint?: AccEndpoint };
 }
@@ -55,6 +57,8 @@ export function createEgress(
   // egress rules as their HTTP calls; the return address is known once the ACC listens (below),
   // or is the operator's --mtp-advertise (an ACC behind a wildcard bind, NAT or a proxy).
   const mtpPeers = options.mtp ? new MtpPeerTable(options.mtp.peers) : undefined;
+  // Read and checked once, here, before anything is posted (decision 2188).
+  const mtpSigning = options.mtp?.signingKeyFile !== undefined ? readMtpSigningKeys(options.mtp.signingKeyFile) : undefined;
   const mtpSender =
     options.mtp && mtpPeers
       ? new MtpSender({
@@ -74,8 +78,9 @@ export function createEgress(
           state: storage.state,
           ...(options.mtp.retry ? { retry: options.mtp.retry } : {}),
           ...(options.mtp.caPem !== undefined ? { caPem: options.mtp.caPem } : {}),
+          ...(mtpSigning ? { signing: mtpSigning } : {}),
         })
       : undefined;
   const httpEffects = new HttpEffects(http, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
-  return { http, httpEffects, mtpPeers, mtpSender, acc };
+  return { http, httpEffects, mtpPeers, mtpSender, mtpSigning, acc };
 }

@@ -9,9 +9,10 @@ import type { AuditedControl } from '../audit/audited-control.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { BusEvents } from '../bus/events.js';
 import { startConsoleServer, type ConsoleServer } from '../console/server.js';
-import { A2A_TASK_FILE_NAME, A2aConfigError, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
+import { A2A_TASK_FILE_NAME, A2aConfigError, agentCardSigner, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
 import { McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
-import { startAccServer, type AccEndpoint } from '../mtp/index.js';
+import { startAccServer, type AccEndpoint, type SignatureFault } from '../mtp/index.js';
+import { runtimeMeter } from '../telemetry/meters.js';
 import type { LocalNodeControl } from '../node/node-control.js';
 import type { PersistedTracker } from '../node/tracker-persistence.js';
 import type { NodeEgress } from './node-egress.js';
@@ -127,6 +128,8 @@ async function startProtocolEndpoints(
       resolvePrincipal: api.resolvePrincipal,
       // Tasks outlive a restart (decision 2040): the node's own data directory, like its protocol state.
       taskFile: path.join(dataDir, A2A_TASK_FILE_NAME),
+      // The platform's key signs its cards too (decision 2188): one key ring, `--mtp-signing-key-file`.
+      ...(deps.egress.mtpSigning ? { signCard: agentCardSigner(deps.egress.mtpSigning.current) } : {}),
       warn: (m) => process.stderr.write(`caxton: ${m}\n`),
     });
     const started = a2aEndpoint;
@@ -143,6 +146,7 @@ async function startProtocolEndpoints(
       ...(options.mtp.tls ? { tls: options.mtp.tls } : {}),
       ...(options.mtp.insecure ? { insecure: true } : {}),
       ...(options.mtp.maxBodyBytes !== undefined ? { maxBodyBytes: options.mtp.maxBodyBytes } : {}),
+      onSignatureRefused: signatureRefusals(),
     });
     const started = accEndpoint;
     deps.egress.acc.endpoint = accEndpoint;
@@ -150,4 +154,15 @@ async function startProtocolEndpoints(
     mtpSender?.listening(); // posts waiting for a return address (replayed at start) go on
   }
   return { mcpEndpoint, a2aEndpoint, accEndpoint };
+}
+
+/**
+ * `caxton.mtp.signatures.refused` (decision 2188): posts refused for their signature, by peer
+ * platform (the peers file's, at most 256) and fault (a fixed set): bounded labels.
+ */
+function signatureRefusals(): (platform: string, fault: SignatureFault) => void {
+  const counter = runtimeMeter().createCounter('caxton.mtp.signatures.refused', {
+    description: 'Posts of peer platforms refused for their signature (missing, malformed, unknown key, stale, not verifying)',
+  });
+  return (platform, fault) => counter.add(1, { platform, fault });
 }

@@ -145,6 +145,11 @@ export interface StartNodeOptions extends TopologyOptions {
      * `host` is a wildcard (0.0.0.0, ::): the node has no address of its own to give then.
      */
     advertise?: string;
+    /**
+     * The platform's MTP signing key ring file (decision 2188): `<keyId> <base64 Ed25519 seed>`
+     * lines; every post to a peer is signed with the first key. Absent: posts are not signed.
+     */
+    signingKeyFile?: string;
   } & ListenerSecurity;
   /**
    * OpenTelemetry export (OTLP traces and metrics, the Prometheus endpoint), parsed from serve's

@@ -41,6 +41,8 @@ export interface RunningNode {
   mtpUrl?: string;
   /** The ACC address peers are given (`mtp.advertise`, else `mtpUrl`): in envelopes and the agents' `:addresses`. */
   mtpAdvertised?: string;
+  /** The platform's MTP signing keys' ids and public keys (decision 2188), the signing one first: what peers list. */
+  mtpSigningKeys?: readonly { id: string; publicKey: string }[];
   /** The node's platform name: its agents are `<name>@<platform>`. */
   platform: string;
   /** The OpenTelemetry SDK this node registered (options.telemetry), if any. */
@@ -85,7 +87,7 @@ export function runningNode(ctx: StartContext, p: NodeParts): RunningNode {
   const { nodeId, platform, trust, life, topology } = ctx;
   const { bus, agents, timers, host, killSwitch, directory, audited, absentSweeper, tracker, logs, removeMetrics, topics, events } = p;
   const { api, consoleServer, mcpEndpoint, a2aEndpoint, accEndpoint } = p.servers;
-  const { http, httpEffects, mtpSender } = p.egress;
+  const { http, httpEffects, mtpSender, mtpSigning } = p.egress;
   const accAdvertised = ctx.accAdvertised;
   return {
     nodeId,
@@ -98,6 +100,7 @@ export function runningNode(ctx: StartContext, p: NodeParts): RunningNode {
     ...(mcpEndpoint ? { mcpUrl: mcpEndpoint.url } : {}),
     ...(a2aEndpoint ? { a2aUrl: a2aEndpoint.origin } : {}),
     ...(accEndpoint ? { mtpUrl: accEndpoint.url, mtpAdvertised: accAdvertised ?? accEndpoint.url } : {}),
+    ...(mtpSigning ? { mtpSigningKeys: mtpSigning.keys } : {}),
     trust: { mode: trust.mode, keyIds: trust.keyIds },
     clockMoved: async () => {
       await bus.clockMoved();

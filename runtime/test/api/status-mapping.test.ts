@@ -90,6 +90,7 @@ import { TokenRotationRefusedError } from '../../src/api/token-rotation.js';
 import { ForbiddenSenderError } from '../../src/node/sender-policy.js';
 import { KindUnsupportedError } from '../../src/node/kinds/index.js';
 import { MtpOutboxRecordError } from '../../src/mtp/outbox-records.js';
+import { MtpRefusal } from '../../src/mtp/errors.js';
 
 type StatusName = keyof typeof status;
 
@@ -185,6 +186,8 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['node.insecure-cluster', 'FAILED_PRECONDITION'],
   // Internal (logged by the MTP outbox's replay, never an API answer): a stored record that cannot be read (review of mtpoutbox, 9).
   ['mtp.outbox-record-invalid', 'DATA_LOSS'],
+  // A peer platform's post refused for its signature (decision 2188): answered 401 by the ACC, audited as UNAUTHENTICATED.
+  ['mtp.signature-refused', 'UNAUTHENTICATED'],
   ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
   ['bus.overloaded', 'RESOURCE_EXHAUSTED'],
   ['bus.circuit-open', 'RESOURCE_EXHAUSTED'],
@@ -401,6 +404,7 @@ function everyRaisedError(): CaxtonError[] {
     new ForbiddenSenderError('ams@caxton', 'it is a platform identity'),
     new IdempotencyKeyReusedError('order-7', 'i-0123', 900_000),
     new MtpOutboxRecordError('not JSON'),
+    new MtpRefusal('mtp.signature-refused', 401, 'not signed', 'sign it', 'unauthenticated', { platform: 'jade-1', fault: 'missing' }),
     ...keysOf(PROTOCOL_ERROR_KINDS).map((code: ProtocolErrorCode) => new ProtocolViolation(code, 'x')),
     ...keysOf(SANDBOX_ERROR_KINDS).map((code: SandboxErrorCode) => new SandboxError(code, 'x')),
     ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),

@@ -34,3 +34,18 @@ export const MTP_OUTBOX_LIMITS = Object.freeze({
   maxPostsInFlight: 256,
   maxPostsPerPeer: 64,
 });
+
+/**
+ * Signed messages to and from peer platforms (decision 2188). A signature names the time it was
+ * made; a post whose signature is further than `maxSkewMs` from the node's clock either way is
+ * refused (a replay, or a clock to fix), and one within it is heard once (the idempotency window,
+ * 15 minutes, outlasts the skew). Every input is bounded before any work: the parameter's length,
+ * the keys a peer lists, the keys a node signs with.
+ */
+export const MTP_SIGNATURE_LIMITS = Object.freeze({
+  maxSkewMs: 5 * 60_000,
+  /** `<keyId>:<13 digits>:<86 base64url>` is at most 32 + 1 + 13 + 1 + 86 characters. */
+  maxSignatureChars: 160,
+  maxPublicKeysPerPeer: 8,
+  maxSigningKeys: 8,
+});

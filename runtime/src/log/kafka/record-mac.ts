@@ -18,11 +18,12 @@
  */
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
+import { KEY_ID, parseKeyLines } from '../../signing/key-file.js';
 import { RecordKeyError } from './errors.js';
 
 export const MAC_HEADER = 'caxton-mac';
 /** A key id: short, plain (it travels in every record). */
-export const RECORD_KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
+export const RECORD_KEY_ID = KEY_ID;
 /** Secrets shorter than SHA-256's output add nothing to an attacker's work: refused. */
 export const MIN_RECORD_SECRET_BYTES = 32;
 /** Bytes of the HMAC kept in the header (128 bits: RFC 2104's truncation, ample for a MAC). */
@@ -211,31 +212,9 @@ function u32(n: number): Buffer {
 }
 
 /**
- * The keys in a record key file: one `<keyId> <base64 secret>` per line; blank lines and `#`
- * comments skipped. Throws RecordKeyError (what is wrong, on which line, never the secret).
+ * The keys in a record key file: one `<keyId> <base64 secret>` per line (signing/key-file.ts, the
+ * one definition of key ring files). Throws RecordKeyError (what is wrong, on which line, never the secret).
  */
 export function parseRecordKeys(text: string, source: string): RecordKeySpec[] {
-  const keys: RecordKeySpec[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const where = `${source} line ${i + 1}`;
-    const parts = line.split(/\s+/);
-    if (parts.length !== 2)
-      throw new RecordKeyError(`${where}: expected "<keyId> <base64 secret>"`, 'one key per line: its id, a space, its secret in base64');
-    const [id, b64] = parts as [string, string];
-    if (!RECORD_KEY_ID.test(id))
-      // Never the id's text: with the columns swapped (`<secret> <keyId>`), it is the secret.
-      throw new RecordKeyError(
-        `${where}: the key id (its first column, ${id.length} characters) is not a plain name`,
-        'use 1-32 letters, digits, ".", "_" or "-"; the line is `<keyId> <base64 secret>`, the id first',
-      );
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0)
-      throw new RecordKeyError(`${where}: the secret of key ${id} is not base64`, 'make one with `openssl rand -base64 32`');
-    keys.push({ id, secret: Buffer.from(b64, 'base64') });
-  }
-  if (keys.length === 0)
-    throw new RecordKeyError(`${source} lists no record key`, 'add a line `<keyId> <base64 secret>` (`openssl rand -base64 32`)');
-  return keys;
+  return parseKeyLines(text, source, 'record key', (message, hint) => new RecordKeyError(message, hint));
 }

@@ -3,11 +3,12 @@
  * topology opens, into the options the Kafka log and the etcd connection take. A file that cannot
  * be read is a typed error naming the flag's file, not a TLS failure later.
  */
-import { closeSync, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { CaxtonError } from '@caxton/core';
 import type { KafkaSaslOptions, KafkaTlsOptions } from '../../log/kafka/index.js';
 import type { EtcdConnectionOptions } from '../../registry/etcd/connection.js';
 import { RecordKeyError } from '../../log/kafka/errors.js';
+import { MAX_KEY_FILE_BYTES, readKeyFileSync } from '../../signing/key-file.js';
 import { RecordKeyRing, parseRecordKeys } from '../../log/kafka/record-mac.js';
 import { etcdUrls, type EtcdConnectionSpec, type KafkaConnectionSpec, type TlsFiles } from './transport-security.js';
 
@@ -60,25 +61,8 @@ export function etcdSecurity(spec: EtcdConnectionSpec): Pick<EtcdConnectionOptio
   return out;
 }
 
-/** A record key file larger than this is not one (a few lines of `<keyId> <base64 secret>`). */
-export const MAX_RECORD_KEY_FILE_BYTES = 64 * 1024;
-
-/** Refuses a record key file that is not a regular file, is too large, or is readable by others. */
-function checkRecordKeyFile(file: string, stat: Stats): void {
-  const refuse = (message: string, hint: string) =>
-    new RecordKeyError(`the record key file ${file} ${message}`, hint, { context: { file } });
-  if (!stat.isFile()) throw refuse('is not a regular file', 'name a plain file of `<keyId> <base64 secret>` lines');
-  if (stat.size > MAX_RECORD_KEY_FILE_BYTES)
-    throw refuse(
-      `is ${stat.size} bytes, more than ${MAX_RECORD_KEY_FILE_BYTES}`,
-      'a key file holds a few `<keyId> <base64 secret>` lines: check the path',
-    );
-  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0)
-    throw refuse(
-      `is readable or writable by others (mode ${(stat.mode & 0o777).toString(8)})`,
-      `its secrets may have leaked: \`chmod 600 ${file}\` (mounted from a Kubernetes Secret: \`defaultMode: 0400\`, no fsGroup), and rotate the keys (docs/cluster.md § Signed records) if others could read it`,
-    );
-}
+/** A record key file larger than this is not one (signing/key-file.ts). */
+export const MAX_RECORD_KEY_FILE_BYTES = MAX_KEY_FILE_BYTES;
 
 /**
  * The record key ring of `--cluster-record-key-file` (decision 2185), read and checked once at
@@ -87,29 +71,12 @@ function checkRecordKeyFile(file: string, stat: Stats): void {
 export function kafkaRecordKeys(spec: KafkaConnectionSpec): RecordKeyRing | undefined {
   if (spec.recordKeyFile === undefined) return undefined;
   const file = spec.recordKeyFile;
-  let text: string;
-  try {
-    // Checked before it is opened (a FIFO or a device would block or never end), and again on the
-    // file opened (the path may have changed between): a regular file, small, this user's alone.
-    checkRecordKeyFile(file, statSync(file));
-    const fd = openSync(file, 'r');
-    try {
-      checkRecordKeyFile(file, fstatSync(fd));
-      text = readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
-    }
-  } catch (err) {
-    if (err instanceof RecordKeyError) throw err;
-    throw new RecordKeyError(
-      `cannot read the record key file ${spec.recordKeyFile}: ${(err as Error).message}`,
-      'check the path and that this user may read it',
-      {
-        context: { file: spec.recordKeyFile },
-        cause: err,
-      },
-    );
-  }
+  const text = readKeyFileSync(
+    file,
+    'record key',
+    (message, hint, context, cause) => new RecordKeyError(message, hint, { context: context ?? { file }, cause }),
+    'docs/cluster.md § Signed records',
+  );
   const keys = parseRecordKeys(text, spec.recordKeyFile);
   try {
     return new RecordKeyRing(keys);

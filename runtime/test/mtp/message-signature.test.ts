@@ -1,0 +1,435 @@
+/**
+ * Signed messages between platforms (decision 2188), pure parts: the canonical byte form, signing
+ * and verifying, the platform's key ring and its file, the peers file's keys, and the ACC's check
+ * of a post (messageFromPost) — with hostile inputs for each. The real JADE platform signing and
+ * verifying is jade-signed.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { encodeAclString, encodeMultipart, MTP_SIGNATURE_LIMITS, type AclMessage, type NodeControl } from '@caxton/core';
+import {
+  canonicalMessageBytes,
+  messageFromPost,
+  MtpConfigError,
+  MtpPeerTable,
+  MtpRefusal,
+  MtpSigningRing,
+  parseMtpPeers,
+  parseMtpSigningKeys,
+  privateKeyFromSeed,
+  rawPublicKeyBase64,
+  readMtpSigningKeys,
+  sameSendKey,
+  SIGNATURE_PARAM,
+  startAccServer,
+  verifyMessageSignature,
+} from '../../src/mtp/index.js';
+
+const seed = (): Buffer => randomBytes(32);
+const fail = (m: string, h: string): Error => new MtpConfigError(m, h);
+const ring = (...keys: { id: string; secret: Buffer }[]): MtpSigningRing => new MtpSigningRing(keys, fail);
+const pubOf = (s: Buffer): string => rawPublicKeyBase64(createPublicKey(privateKeyFromSeed(s)));
+const T = 1_795_000_000_000;
+
+const base: AclMessage = {
+  performative: 'request',
+  sender: { name: 'ping@jade-1', addresses: ['http://127.0.0.1:7778/acc'] },
+  receivers: [{ name: 'echo@caxton' }, { name: 'b@caxton' }],
+  content: 'hello "there"',
+  conversationId: 'c-1',
+  replyWith: 'rw-1',
+};
+
+/** The canonical form as the decision writes it, built here independently of the module. */
+function expectedBytes(m: AclMessage, keyId: string, at: number): Buffer {
+  const out: Buffer[] = [];
+  const f = (s: string | undefined): void => {
+    const b = Buffer.from(s ?? '', 'utf8');
+    const n = Buffer.alloc(4);
+    n.writeUInt32BE(b.length);
+    out.push(n, b);
+  };
+  const list = (xs: string[]): void => {
+    const n = Buffer.alloc(4);
+    n.writeUInt32BE(xs.length);
+    out.push(n);
+    for (const x of xs) f(x);
+  };
+  f('caxton-mtp-sig/1');
+  f(keyId);
+  f(String(at));
+  f(m.performative);
+  f(m.sender?.name);
+  list(m.receivers.map((r) => r.name).sort());
+  list((m.replyTo ?? []).map((r) => r.name).sort());
+  for (const s of [m.content, m.language, m.encoding, m.ontology, m.protocol, m.conversationId, m.replyWith, m.inReplyTo]) f(s);
+  return Buffer.concat(out);
+}
+
+describe('the canonical form of a signed message', () => {
+  it('is the length-prefixed fields the decision lists, receivers sorted', () => {
+    assert.deepEqual(canonicalMessageBytes(base, 'k1', T), expectedBytes(base, 'k1', T));
+    // A known vector: what the Java agent of jade-signed.test.ts must compute for the same message.
+    const tiny: AclMessage = { performative: 'inform', sender: { name: 'a@x' }, receivers: [{ name: 'b@y' }], content: 'c' };
+    assert.equal(
+      canonicalMessageBytes(tiny, 'k', 5).toString('hex'),
+      '00000010' +
+        Buffer.from('caxton-mtp-sig/1').toString('hex') +
+        '000000016b' + // k
+        '0000000135' + // 5
+        '00000006' +
+        Buffer.from('inform').toString('hex') +
+        '00000003' +
+        Buffer.from('a@x').toString('hex') +
+        '00000001' +
+        '00000003' +
+        Buffer.from('b@y').toString('hex') +
+        '00000000' + // no reply-to
+        '0000000163' + // c
+        '00000000'.repeat(7),
+    );
+  });
+
+  it('is unambiguous: moving bytes from one field to the next changes it', () => {
+    const a = canonicalMessageBytes({ ...base, content: 'ab', conversationId: '' }, 'k1', T);
+    const b = canonicalMessageBytes({ ...base, content: 'a', conversationId: 'b' }, 'k1', T);
+    assert.notDeepEqual(a, b);
+    const one = canonicalMessageBytes({ ...base, receivers: [{ name: 'a,b' }] }, 'k1', T);
+    const two = canonicalMessageBytes({ ...base, receivers: [{ name: 'a' }, { name: 'b' }] }, 'k1', T);
+    assert.notDeepEqual(one, two);
+  });
+
+  it('leaves out what platforms rewrite: addresses, reply-by, other user parameters; absent is empty', () => {
+    const rewritten: AclMessage = {
+      ...base,
+      sender: { name: 'ping@jade-1', addresses: ['http://elsewhere/acc'] },
+      receivers: [{ name: 'b@caxton' }, { name: 'echo@caxton', addresses: ['http://x/acc/secret'] }],
+      replyBy: T + 1000,
+      userParams: { 'X-JADE-something': 'v' },
+      language: '',
+    };
+    assert.deepEqual(canonicalMessageBytes(rewritten, 'k1', T), canonicalMessageBytes(base, 'k1', T));
+  });
+});
+
+describe('signing and verifying', () => {
+  const s1 = seed();
+  const signer = ring({ id: 'jade-2026', secret: s1 });
+  const keys = new MtpPeerTable(
+    parseMtpPeers(
+      JSON.stringify({
+        peers: [{ platform: 'jade-1', secret: randomBytes(32).toString('base64url'), publicKeys: [{ id: 'jade-2026', key: pubOf(s1) }] }],
+      }),
+      'caxton',
+    ),
+  ).keysOf('jade-1')!;
+
+  it('a signed message verifies, survives the string encoding, and replaces a signature the agent wrote', () => {
+    const signed = signer.sign({ ...base, userParams: { 'x-CAXTON-sig': 'forged', 'X-keep': 'v' } }, T);
+    assert.deepEqual(Object.keys(signed.userParams!).sort(), [SIGNATURE_PARAM, 'X-keep']);
+    assert.match(signed.userParams![SIGNATURE_PARAM]!, /^jade-2026:1795000000000:[A-Za-z0-9_-]{86}$/);
+    const verdict = verifyMessageSignature(signed, keys, T + 1000);
+    assert.equal(verdict.ok, true);
+    assert.ok(encodeAclString(signed).includes(':X-caxton-sig'));
+  });
+
+  it('refuses, each with its fault: changed content, another key under the same id, an unknown key, none, a malformed one, a stale one', () => {
+    const signed = signer.sign(base, T);
+    const fault = (m: AclMessage, now = T): string => {
+      const v = verifyMessageSignature(m, keys, now);
+      return v.ok ? 'ok' : v.fault;
+    };
+    assert.equal(fault({ ...signed, content: 'hello "there"!' }), 'bad-signature');
+    assert.equal(fault({ ...signed, receivers: [{ name: 'echo@caxton' }] }), 'bad-signature');
+    assert.equal(fault({ ...signed, performative: 'inform' }), 'bad-signature');
+    assert.equal(fault(ring({ id: 'jade-2026', secret: seed() }).sign(base, T)), 'bad-signature');
+    assert.equal(fault(ring({ id: 'other', secret: s1 }).sign(base, T)), 'unknown-key');
+    assert.equal(fault(base), 'missing');
+    const sig = signed.userParams![SIGNATURE_PARAM]!;
+    const withSig = (v: string, name = SIGNATURE_PARAM): AclMessage => ({ ...base, userParams: { [name]: v } });
+    assert.equal(fault(withSig(sig.replace(/:(\d+):/, ':$1x:'))), 'malformed');
+    assert.equal(fault(withSig(`${sig}A`)), 'malformed');
+    assert.equal(fault(withSig('x'.repeat(MTP_SIGNATURE_LIMITS.maxSignatureChars + 1))), 'malformed');
+    assert.equal(fault({ ...base, userParams: { [SIGNATURE_PARAM]: sig, 'x-caxton-SIG': sig } }), 'malformed');
+    // The time is signed: moving it is a bad signature, and the signature's age is bounded both ways.
+    assert.equal(fault(withSig(sig.replace(`:${T}:`, `:${T + 1}:`))), 'bad-signature');
+    assert.equal(fault(signed, T + MTP_SIGNATURE_LIMITS.maxSkewMs + 1), 'stale');
+    assert.equal(fault(signed, T - MTP_SIGNATURE_LIMITS.maxSkewMs - 1), 'stale');
+    assert.equal(fault(signed, T + MTP_SIGNATURE_LIMITS.maxSkewMs), 'ok');
+  });
+
+  it('a ring of several keys signs with the first; a peer listing both verifies either (rotation)', () => {
+    const s2 = seed();
+    const rotated = ring({ id: 'new', secret: s2 }, { id: 'jade-2026', secret: s1 });
+    assert.equal(rotated.signingId, 'new');
+    assert.deepEqual(
+      rotated.keys.map((k) => k.id),
+      ['new', 'jade-2026'],
+    );
+    assert.equal(rotated.keys[0]!.publicKey, pubOf(s2));
+    const both = new MtpPeerTable(
+      parseMtpPeers(
+        JSON.stringify({
+          peers: [
+            {
+              platform: 'jade-1',
+              secret: randomBytes(32).toString('base64url'),
+              publicKeys: [
+                { id: 'jade-2026', key: pubOf(s1) },
+                { id: 'new', key: pubOf(s2) },
+              ],
+            },
+          ],
+        }),
+        'caxton',
+      ),
+    ).keysOf('jade-1')!;
+    assert.equal(verifyMessageSignature(rotated.sign(base, T), both, T).ok, true);
+    assert.equal(verifyMessageSignature(signer.sign(base, T), both, T).ok, true);
+  });
+});
+
+describe('the signing key ring and its file', () => {
+  it('refuses a ring that is empty, too large, with a short seed or an id twice', () => {
+    const refused = (keys: { id: string; secret: Buffer }[], re: RegExp): void =>
+      assert.throws(
+        () => ring(...keys),
+        (e: unknown) => e instanceof MtpConfigError && re.test(e.message),
+      );
+    refused([], /no MTP signing key/);
+    refused(
+      Array.from({ length: MTP_SIGNATURE_LIMITS.maxSigningKeys + 1 }, (_, i) => ({ id: `k${i}`, secret: seed() })),
+      /more than 8/,
+    );
+    refused([{ id: 'k', secret: randomBytes(31) }], /31 bytes; an Ed25519 seed is 32/);
+    refused(
+      [
+        { id: 'k', secret: seed() },
+        { id: 'k', secret: seed() },
+      ],
+      /listed twice/,
+    );
+  });
+
+  it('reads `<keyId> <base64 seed>` lines, never echoing a secret, and refuses a file others may read', async () => {
+    const s = seed().toString('base64');
+    assert.equal(parseMtpSigningKeys(`# current first\nk2 ${s}\n\nk1 ${seed().toString('base64')}\n`, 'f').signingId, 'k2');
+    const refused = (text: string, re: RegExp): void =>
+      assert.throws(
+        () => parseMtpSigningKeys(text, 'keys.txt'),
+        (e: unknown) => e instanceof MtpConfigError && re.test(e.message) && !e.message.includes(s),
+      );
+    refused(`${s} k1\n`, /line 1: the key id \(its first column, 44 characters\) is not a plain name/);
+    refused('k1 not*base64\n', /line 1: the secret of key k1 is not base64/);
+    refused('k1\n', /line 1: expected/);
+    refused('', /lists no MTP signing key/);
+    refused(`k1 ${randomBytes(16).toString('base64')}\n`, /keys\.txt: MTP signing key k1 is 16 bytes/);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-mtp-keys-'));
+    try {
+      const file = path.join(dir, 'mtp.keys');
+      await writeFile(file, `k1 ${s}\n`, { mode: 0o600 });
+      assert.equal(readMtpSigningKeys(file).signingId, 'k1');
+      if (process.platform !== 'win32') {
+        await chmod(file, 0o644);
+        assert.throws(
+          () => readMtpSigningKeys(file),
+          (e: unknown) => e instanceof MtpConfigError && /readable or writable by others \(mode 644\)/.test(e.message),
+        );
+      }
+      assert.throws(
+        () => readMtpSigningKeys(path.join(dir, 'absent')),
+        (e: unknown) => e instanceof MtpConfigError && /cannot read the MTP signing key file/.test(e.message),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a peer's keys in the peers file", () => {
+  const secret = randomBytes(32).toString('base64url');
+  const key = pubOf(seed());
+  const refused = (peer: Record<string, unknown>, re: RegExp): void =>
+    assert.throws(
+      () => parseMtpPeers(JSON.stringify({ peers: [{ platform: 'jade-1', secret, ...peer }] }), 'caxton'),
+      (e: unknown) => e instanceof MtpConfigError && re.test(e.message) && e.hint !== undefined,
+    );
+
+  it('reads publicKeys and requireSignature', () => {
+    const [peer] = parseMtpPeers(
+      JSON.stringify({ peers: [{ platform: 'jade-1', secret, publicKeys: [{ id: 'j1', key }], requireSignature: true }] }),
+      'caxton',
+    );
+    assert.deepEqual(peer, { platform: 'jade-1', secret, ratePerSecond: 200, publicKeys: [{ id: 'j1', key }], requireSignature: true });
+    assert.equal(new MtpPeerTable([peer!]).keysOf('jade-1')?.size, 1);
+  });
+
+  it('refuses hostile or inconsistent keys before anything starts', () => {
+    refused({ requireSignature: true }, /requireSignature is true but the peer lists no publicKeys/);
+    refused({ requireSignature: 'yes', publicKeys: [{ id: 'j1', key }] }, /requireSignature must be true or false/);
+    refused({ publicKeys: [] }, /non-empty list/);
+    refused({ publicKeys: { id: 'j1', key } }, /non-empty list/);
+    refused({ publicKeys: Array.from({ length: 9 }, (_, i) => ({ id: `k${i}`, key })) }, /9 keys, more than 8/);
+    refused({ publicKeys: [{ id: '../x', key }] }, /publicKeys\[0\]\.id is not a key id/);
+    refused({ publicKeys: [{ id: 'x'.repeat(33), key }] }, /is not a key id/);
+    refused({ publicKeys: [null] }, /is not a key id/);
+    refused(
+      {
+        publicKeys: [
+          { id: 'a', key },
+          { id: 'a', key },
+        ],
+      },
+      /publicKeys\[1\]\.id a is listed twice/,
+    );
+    refused({ publicKeys: [{ id: 'a', key: key.slice(0, 40) }] }, /is not 32 bytes in base64/);
+    refused({ publicKeys: [{ id: 'a', key: `${'A'.repeat(4000)}=` }] }, /is not 32 bytes in base64/);
+    refused({ publicKeys: [{ id: 'a', key: 7 }] }, /is not 32 bytes in base64/);
+  });
+});
+
+describe("the ACC's check of a post (messageFromPost)", () => {
+  const s1 = seed();
+  const signer = ring({ id: 'j1', secret: s1 });
+  const peerWith = (requireSignature: boolean) => {
+    const [peer] = parseMtpPeers(
+      JSON.stringify({
+        peers: [
+          {
+            platform: 'jade-1',
+            secret: randomBytes(32).toString('base64url'),
+            publicKeys: [{ id: 'j1', key: pubOf(s1) }],
+            requireSignature,
+          },
+        ],
+      }),
+      'caxton',
+    );
+    return { peer: peer!, keys: new MtpPeerTable([peer!]).keysOf('jade-1')! };
+  };
+  const msg: AclMessage = { performative: 'inform', sender: { name: 'p@jade-1' }, receivers: [{ name: 'a@caxton' }], content: 'hi' };
+  const post = (m: AclMessage): Buffer =>
+    encodeMultipart(
+      [
+        {
+          contentType: 'application/xml',
+          body: Buffer.from(
+            '<envelope><params index="1"><to><agent-identifier><name>a@caxton</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>',
+          ),
+        },
+        { contentType: 'application/text', body: Buffer.from(encodeAclString(m)) },
+      ],
+      'bb',
+    );
+  const take = (m: AclMessage, required: boolean, now = T) => {
+    const { peer, keys } = peerWith(required);
+    return messageFromPost(post(m), 'multipart/mixed; boundary=bb', peer, 'caxton', { keys, now });
+  };
+  const refusedWith = (m: AclMessage, required: boolean, fault: string, now = T): void =>
+    assert.throws(
+      () => take(m, required, now),
+      (e: unknown) =>
+        e instanceof MtpRefusal &&
+        e.code === 'mtp.signature-refused' &&
+        e.status === 401 &&
+        e.kind === 'unauthenticated' &&
+        (e.context as { fault?: string }).fault === fault &&
+        /platform jade-1's post is refused/.test(e.message) &&
+        (e.hint ?? '') !== '',
+    );
+
+  it('takes a signed post, without its signature, keyed so the same signed post is heard once', () => {
+    const taken = take(signer.sign(msg, T), true);
+    assert.equal(taken.message.userParams, undefined);
+    assert.equal(taken.message.content, 'hi');
+    assert.match(taken.signature ?? '', /^j1:/);
+    const again = take(signer.sign(msg, T), true);
+    assert.equal(
+      sameSendKey(again.message, again.payload, again.received, again.signature),
+      sameSendKey(taken.message, taken.payload, taken.received, taken.signature),
+    );
+    const later = take(signer.sign(msg, T + 1), true);
+    assert.notEqual(
+      sameSendKey(later.message, later.payload, later.received, later.signature),
+      sameSendKey(taken.message, taken.payload, taken.received, taken.signature),
+    );
+  });
+
+  it('the ACC answers a refused signature 401 with the typed error and counts it (the hook of the metric)', async () => {
+    const { peer } = peerWith(true);
+    const counted: string[] = [];
+    let sends = 0;
+    const control = {
+      send: async () => {
+        sends++;
+        return { messageId: 'm', accepted: [], refused: [] };
+      },
+    } as unknown as NodeControl;
+    const acc = await startAccServer({
+      host: '127.0.0.1',
+      port: 0,
+      platform: 'caxton',
+      peers: new MtpPeerTable([peer]),
+      control,
+      now: () => T,
+      onSignatureRefused: (platform, fault) => counted.push(`${platform} ${fault}`),
+    });
+    try {
+      const postIt = (m: AclMessage) =>
+        fetch(`${acc.url}/${peer.secret}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=bb' }, body: post(m) });
+      const unsigned = await postIt(msg);
+      assert.equal(unsigned.status, 401);
+      const body = (await unsigned.json()) as { code: string; message: string; hint: string };
+      assert.equal(body.code, 'mtp.signature-refused');
+      assert.match(body.message, /carries no X-caxton-sig/);
+      assert.match(body.hint, /--mtp-peers/);
+      assert.equal((await postIt({ ...signer.sign(msg, T), content: 'changed' })).status, 401);
+      assert.equal((await postIt(signer.sign(msg, T))).status, 200);
+      assert.deepEqual(counted, ['jade-1 missing', 'jade-1 bad-signature']);
+      assert.equal(sends, 1);
+    } finally {
+      await acc.close();
+    }
+  });
+
+  it("a Caxton sender's attempts of one send, each signed anew, have one key (its received stamps and the message as taken)", () => {
+    const stamped = (at: number): Buffer =>
+      encodeMultipart(
+        [
+          {
+            contentType: 'application/xml',
+            body: Buffer.from(
+              '<envelope><params index="1"><to><agent-identifier><name>a@caxton</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation>' +
+                '<received><received-by value="http://127.0.0.1:9/acc"/><received-date value="20261129Z120000000"/><received-id value="m-1"/></received></params></envelope>',
+            ),
+          },
+          { contentType: 'application/text', body: Buffer.from(encodeAclString(signer.sign(msg, at))) },
+        ],
+        'bb',
+      );
+    const { peer, keys } = peerWith(true);
+    const keyOf = (at: number) => {
+      const t = messageFromPost(stamped(at), 'multipart/mixed; boundary=bb', peer, 'caxton', { keys, now: T });
+      assert.equal(t.received[0]?.id, 'm-1');
+      return sameSendKey(t.message, t.payload, t.received, t.signature);
+    };
+    assert.match(keyOf(T) ?? '', /^mtp:[0-9a-f]{64}$/);
+    assert.equal(keyOf(T + 30_000), keyOf(T));
+  });
+
+  it('refuses an unsigned post from a peer that requires signatures, and a bad signature from any peer with keys', () => {
+    refusedWith(msg, true, 'missing');
+    assert.equal(take(msg, false).signature, undefined);
+    const tampered = { ...signer.sign(msg, T), content: 'changed' };
+    refusedWith(tampered, true, 'bad-signature');
+    refusedWith(tampered, false, 'bad-signature');
+    refusedWith(ring({ id: 'j1', secret: seed() }).sign(msg, T), true, 'bad-signature');
+    refusedWith(ring({ id: 'j9', secret: s1 }).sign(msg, T), true, 'unknown-key');
+    refusedWith(signer.sign(msg, T - MTP_SIGNATURE_LIMITS.maxSkewMs - 1), true, 'stale');
+    refusedWith({ ...msg, userParams: { [SIGNATURE_PARAM]: 'j1:1:abc' } }, true, 'malformed');
+  });
+});
