@@ -65,6 +65,42 @@ export function parseListenFlag(flag: string, text: string, examplePort: number)
   return { host: (m[1] ?? m[2])!, port };
 }
 
+/** A listener flag's and its call-timeout flag's names, as `--a2a` and `--a2a-task-timeout`. */
+export interface ListenerFlags {
+  listen: string;
+  timeout: string;
+  examplePort: number;
+}
+
+/** Declares a listener flag (host:port) and its call-timeout flag (seconds). */
+export function withListenerFlags<T>(y: Argv<T>, flags: ListenerFlags, describe: { listen: string; timeout: string }): Argv<T> {
+  return y
+    .option(flags.listen, { type: 'string', describe: describe.listen })
+    .option(flags.timeout, { type: 'number', describe: describe.timeout }) as unknown as Argv<T>;
+}
+
+/**
+ * A listener flag with its call-timeout flag in seconds (1 to 3600) → where to listen and the
+ * timeout in ms; undefined without the listener, a usage error for the timeout alone.
+ */
+export function listenerWithTimeout(
+  flags: ListenerFlags,
+  listen: string | undefined,
+  timeoutS: number | undefined,
+): { host: string; port: number; callTimeoutMs?: number } | undefined {
+  if (listen === undefined) {
+    if (timeoutS !== undefined) throw new UsageError(`--${flags.timeout} needs --${flags.listen} host:port`);
+    return undefined;
+  }
+  const out: { host: string; port: number; callTimeoutMs?: number } = parseListenFlag(flags.listen, listen, flags.examplePort);
+  if (timeoutS !== undefined) {
+    if (!(timeoutS >= 1 && timeoutS <= 3600))
+      throw new UsageError(`--${flags.timeout} ${timeoutS} is not a number of seconds from 1 to 3600`);
+    out.callTimeoutMs = Math.round(timeoutS * 1000);
+  }
+  return out;
+}
+
 /** Flags → the node's console options; undefined without --http. */
 export function consoleNodeOptions(
   argv: ConsoleArgs,

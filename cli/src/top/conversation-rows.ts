@@ -4,7 +4,7 @@
  * node's sums they add up to (decision 2184).
  */
 import type { ConversationCostSort, ConversationCosts, ConversationCostsView, HandlingCosts } from '@caxton/core';
-import type { TopSortKey } from './top-rows.js';
+import { COST_ORDER, COST_SORT_KEYS, sortLargestFirst } from './top-rows.js';
 
 export interface ConversationRow extends HandlingCosts {
   conversationId: string;
@@ -18,19 +18,7 @@ export interface ConversationRow extends HandlingCosts {
 }
 
 /** The keys that sort conversations: those of the agents' view that are figures of a conversation, and `recent`. */
-export const CONVERSATION_SORT_KEYS = [
-  'fuel-rate',
-  'msg-rate',
-  'fuel',
-  'handled',
-  'handler-time',
-  'sent',
-  'bytes-sent',
-  'state-bytes',
-  'http',
-  'recent',
-  'name',
-] as const satisfies readonly (TopSortKey | 'recent')[];
+export const CONVERSATION_SORT_KEYS = [...COST_SORT_KEYS, 'recent', 'name'] as const;
 export type ConversationSortKey = (typeof CONVERSATION_SORT_KEYS)[number];
 
 /**
@@ -76,27 +64,13 @@ export function conversationRows(now: ConversationSnapshot, before?: Conversatio
 }
 
 const BY: Record<Exclude<ConversationSortKey, 'name'>, (r: ConversationRow) => [number, number]> = {
-  'fuel-rate': (r) => (r.fuelPerS === undefined ? [0, r.fuel] : [1, r.fuelPerS]),
-  'msg-rate': (r) => (r.handledPerS === undefined ? [0, r.handled] : [1, r.handledPerS]),
-  fuel: (r) => [1, r.fuel],
-  handled: (r) => [1, r.handled],
-  'handler-time': (r) => [1, r.handlerUs],
-  sent: (r) => [1, r.messagesSent],
-  'bytes-sent': (r) => [1, r.bytesSent],
-  'state-bytes': (r) => [1, r.stateBytesWritten],
-  http: (r) => [1, r.httpCalls],
+  ...COST_ORDER,
   recent: (r) => [1, r.lastAt],
 };
 
-/** Largest first (ids in order for `name`), ties by id: a stable order from one refresh to the next. */
+/** Largest first (ids in order for `name`), ties by id. */
 export function sortConversationRows(rows: readonly ConversationRow[], key: ConversationSortKey): ConversationRow[] {
   const byId = (a: ConversationRow, b: ConversationRow): number =>
     a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : 0;
-  if (key === 'name') return [...rows].sort(byId);
-  const by = BY[key];
-  return [...rows].sort((a, b) => {
-    const [ra, x] = by(a);
-    const [rb, y] = by(b);
-    return rb - ra || y - x || byId(a, b);
-  });
+  return key === 'name' ? [...rows].sort(byId) : sortLargestFirst(rows, BY[key], byId);
 }

@@ -1,9 +1,9 @@
 /** `caxton top --conversations` for humans: the sorted conversations, then the node's sums they add up to. */
 import type { ConversationCostsView, HandlingCosts } from '@caxton/core';
 import { renderTable, truncate, type Column } from '../format/table.js';
-import { formatBytes, formatCount } from '../format/units.js';
+import { formatCount } from '../format/units.js';
 import type { ConversationRow } from './conversation-rows.js';
-import { formatFuel, formatMicros } from './format-top.js';
+import { formatFuel, HANDLING_COST_COLUMNS } from './format-top.js';
 
 /**
  * Conversation ids are the senders': no control character reaches the terminal, nor a format
@@ -30,13 +30,7 @@ const COLUMNS: Column<Line>[] = [
   { header: 'CONVERSATION', value: (r) => ('label' in r ? r.label : printableId(r.conversationId)) },
   { header: 'MSG/S', value: (r) => rate('label' in r ? undefined : r.handledPerS), right: true },
   { header: 'FUEL/S', value: (r) => ('label' in r || r.fuelPerS === undefined ? '-' : formatFuel(r.fuelPerS)), right: true },
-  { header: 'HANDLED', value: (r) => formatCount(r.handled), right: true },
-  { header: 'FUEL', value: (r) => formatFuel(r.fuel), right: true },
-  { header: 'HANDLER', value: (r) => formatMicros(r.handlerUs), right: true },
-  { header: 'SENT', value: (r) => formatCount(r.messagesSent), right: true },
-  { header: 'BYTES-OUT', value: (r) => formatBytes(r.bytesSent), right: true },
-  { header: 'WRITTEN', value: (r) => formatBytes(r.stateBytesWritten), right: true },
-  { header: 'HTTP', value: (r) => formatCount(r.httpCalls), right: true },
+  ...HANDLING_COST_COLUMNS,
   { header: 'AGENTS', value: agentsOf },
 ];
 

@@ -1,4 +1,5 @@
 /** `caxton top` for humans: the sorted rows and the totals under them. */
+import type { HandlingCosts } from '@caxton/core';
 import { renderTable, type Column } from '../format/table.js';
 import { formatBytes, formatCount, formatDuration, formatPages } from '../format/units.js';
 import type { TopRow, TopTotals } from './top-rows.js';
@@ -22,6 +23,17 @@ export function formatMicros(us: number): string {
   return formatDuration(us / 1000);
 }
 
+/** The columns of what handlings cost, the same for agents and conversations. */
+export const HANDLING_COST_COLUMNS: Column<HandlingCosts>[] = [
+  { header: 'HANDLED', value: (r) => formatCount(r.handled), right: true },
+  { header: 'FUEL', value: (r) => formatFuel(r.fuel), right: true },
+  { header: 'HANDLER', value: (r) => formatMicros(r.handlerUs), right: true },
+  { header: 'SENT', value: (r) => formatCount(r.messagesSent), right: true },
+  { header: 'BYTES-OUT', value: (r) => formatBytes(r.bytesSent), right: true },
+  { header: 'WRITTEN', value: (r) => formatBytes(r.stateBytesWritten), right: true },
+  { header: 'HTTP', value: (r) => formatCount(r.httpCalls), right: true },
+];
+
 type Line = TopRow | (TopTotals & { name: string; state: string; nodeId: string });
 
 const COLUMNS: Column<Line>[] = [
@@ -31,13 +43,7 @@ const COLUMNS: Column<Line>[] = [
   { header: 'MSG/S', value: (r) => rate(r.handledPerS), right: true },
   { header: 'FUEL/S', value: (r) => fuelRate(r.fuelPerS), right: true },
   { header: 'FUEL/MSG', value: (r) => fuelRate(r.fuelPerHandling), right: true },
-  { header: 'HANDLED', value: (r) => formatCount(r.handled), right: true },
-  { header: 'FUEL', value: (r) => formatFuel(r.fuel), right: true },
-  { header: 'HANDLER', value: (r) => formatMicros(r.handlerUs), right: true },
-  { header: 'SENT', value: (r) => formatCount(r.messagesSent), right: true },
-  { header: 'BYTES-OUT', value: (r) => formatBytes(r.bytesSent), right: true },
-  { header: 'WRITTEN', value: (r) => formatBytes(r.stateBytesWritten), right: true },
-  { header: 'HTTP', value: (r) => formatCount(r.httpCalls), right: true },
+  ...HANDLING_COST_COLUMNS,
   { header: 'MEMORY', value: (r) => formatPages(r.memoryPages), right: true },
   { header: 'MAILBOX', value: (r) => formatCount(r.mailbox), right: true },
   { header: 'RESTARTS', value: (r) => String(r.restarts), right: true },

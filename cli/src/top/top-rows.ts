@@ -4,6 +4,7 @@
  * rows sorted by a chosen column and summed into the node's totals.
  */
 import type { AgentView } from '@caxton/client';
+import type { HandlingCosts } from '@caxton/core';
 
 /** One look at the agents: when, and each agent's counters then. */
 export interface TopSnapshot {
@@ -41,7 +42,8 @@ export interface TopRow {
 
 export type TopTotals = Omit<TopRow, 'name' | 'state' | 'nodeId' | 'fuelPerHandling'> & { agents: number; fuelPerHandling?: number };
 
-export const TOP_SORT_KEYS = [
+/** The keys of the figures agents and conversations both have: `caxton top`'s and `caxton top --conversations`'. */
+export const COST_SORT_KEYS = [
   'fuel-rate',
   'msg-rate',
   'fuel',
@@ -51,11 +53,10 @@ export const TOP_SORT_KEYS = [
   'bytes-sent',
   'state-bytes',
   'http',
-  'mailbox',
-  'memory',
-  'restarts',
-  'name',
 ] as const;
+export type CostSortKey = (typeof COST_SORT_KEYS)[number];
+
+export const TOP_SORT_KEYS = [...COST_SORT_KEYS, 'mailbox', 'memory', 'restarts', 'name'] as const;
 export type TopSortKey = (typeof TOP_SORT_KEYS)[number];
 
 /**
@@ -121,12 +122,15 @@ export function topTotals(rows: readonly TopRow[]): TopTotals {
   return totals;
 }
 
+/** The figures agents and conversations both have, and their rates a second. */
+type CostFigures = HandlingCosts & { handledPerS?: number; fuelPerS?: number };
+
 /**
  * Each key's order: the value compared, largest first. A rate key ranks rows that have a rate this
  * refresh above those that have none (first seen, or their counters went down), and compares the
  * latter by their totals — so the first refresh, when no row has a rate yet, is ordered by the totals.
  */
-const BY: Record<Exclude<TopSortKey, 'name'>, (r: TopRow) => [number, number]> = {
+export const COST_ORDER: Record<CostSortKey, (r: CostFigures) => [number, number]> = {
   'fuel-rate': (r) => (r.fuelPerS === undefined ? [0, r.fuel] : [1, r.fuelPerS]),
   'msg-rate': (r) => (r.handledPerS === undefined ? [0, r.handled] : [1, r.handledPerS]),
   fuel: (r) => [1, r.fuel],
@@ -136,19 +140,26 @@ const BY: Record<Exclude<TopSortKey, 'name'>, (r: TopRow) => [number, number]> =
   'bytes-sent': (r) => [1, r.bytesSent],
   'state-bytes': (r) => [1, r.stateBytesWritten],
   http: (r) => [1, r.httpCalls],
+};
+
+const BY: Record<Exclude<TopSortKey, 'name'>, (r: TopRow) => [number, number]> = {
+  ...COST_ORDER,
   mailbox: (r) => [1, r.mailbox],
   memory: (r) => [1, r.memoryPages],
   restarts: (r) => [1, r.restarts],
 };
 
-/** Largest first (names in order), ties by name: a stable order from one refresh to the next. */
-export function sortTopRows(rows: readonly TopRow[], key: TopSortKey): TopRow[] {
-  const byName = (a: TopRow, b: TopRow): number => a.name.localeCompare(b.name);
-  if (key === 'name') return [...rows].sort(byName);
-  const by = BY[key];
+/** `rows` by `by`, largest first, ties by `tie`: a stable order from one refresh to the next. */
+export function sortLargestFirst<R>(rows: readonly R[], by: (r: R) => [number, number], tie: (a: R, b: R) => number): R[] {
   return [...rows].sort((a, b) => {
     const [ra, x] = by(a);
     const [rb, y] = by(b);
-    return rb - ra || y - x || byName(a, b);
+    return rb - ra || y - x || tie(a, b);
   });
+}
+
+/** Largest first (names in order), ties by name. */
+export function sortTopRows(rows: readonly TopRow[], key: TopSortKey): TopRow[] {
+  const byName = (a: TopRow, b: TopRow): number => a.name.localeCompare(b.name);
+  return key === 'name' ? [...rows].sort(byName) : sortLargestFirst(rows, BY[key], byName);
 }

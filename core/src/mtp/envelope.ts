@@ -99,6 +99,14 @@ function stampOf(el: XmlElement, limits: EnvelopeLimits): ReceivedStamp {
   return stamp;
 }
 
+/** The parameters that are one text each, by element: the envelope's field each sets. */
+const TEXT_PARAMS = new Map<string, 'comments' | 'aclRepresentation' | 'payloadEncoding' | 'date'>([
+  ['comments', 'comments'],
+  ['acl-representation', 'aclRepresentation'],
+  ['payload-encoding', 'payloadEncoding'],
+  ['date', 'date'],
+]);
+
 /** Parse an envelope's XML; throws MtpFormatError. The caller has bounded the text's size. */
 export function parseMtpEnvelope(xml: string, limits: EnvelopeLimits = DEFAULT_ENVELOPE_LIMITS): MtpEnvelope {
   const root = parseXml(xml);
@@ -119,6 +127,11 @@ export function parseMtpEnvelope(xml: string, limits: EnvelopeLimits = DEFAULT_E
   const env: Omit<MtpEnvelope, 'to'> = { aclRepresentation: '', received: [] };
   for (const p of ordered) {
     for (const c of p.children) {
+      const text = TEXT_PARAMS.get(c.name);
+      if (text !== undefined) {
+        env[text] = field(c.text, c.name, limits);
+        continue;
+      }
       switch (c.name) {
         case 'to':
           to = agentIds(c, 'to', limits);
@@ -136,18 +149,6 @@ export function parseMtpEnvelope(xml: string, limits: EnvelopeLimits = DEFAULT_E
             bad('envelope.receivers', `more than ${limits.maxReceivers} intended receivers`);
           break;
         }
-        case 'comments':
-          env.comments = field(c.text, 'comments', limits);
-          break;
-        case 'acl-representation':
-          env.aclRepresentation = field(c.text, 'acl-representation', limits);
-          break;
-        case 'payload-encoding':
-          env.payloadEncoding = field(c.text, 'payload-encoding', limits);
-          break;
-        case 'date':
-          env.date = field(c.text, 'date', limits);
-          break;
         case 'payload-length': {
           const t = field(c.text, 'payload-length', limits);
           const n = Number(t);

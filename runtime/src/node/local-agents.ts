@@ -6,7 +6,7 @@
  */
 import type { AgentBreaker, AgentId, AgentState, AgentStatus } from '@caxton/core';
 import { CaxtonError, zeroCosts, type HandlingCosts, type Instrumentation } from '@caxton/core';
-import { previousShown, type AgentRecord } from '../storage/records.js';
+import { deploymentShown, previousShown, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
@@ -136,12 +136,7 @@ export class LocalAgents {
       ...(lastError ? { lastError } : {}),
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
-      ...(r.http !== undefined ? { http: r.http } : {}),
-      ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
-      ...(r.language !== undefined ? { language: r.language } : {}),
-      ...(r.a2aCard !== undefined ? { a2aCard: r.a2aCard } : {}),
-      ...(r.topics !== undefined ? { topics: r.topics } : {}),
-      ...(r.ontologies !== undefined ? { ontologies: r.ontologies } : {}),
+      ...deploymentShown(r),
       ...previousShown(r),
       ...breakerShown(this.o.messaging.breaker?.(name)),
     };

@@ -98,42 +98,30 @@ async function startProtocolEndpoints(
   const { mtpPeers, mtpSender } = deps.egress;
   let accEndpoint: AccEndpoint | undefined;
   let mcpEndpoint: McpEndpoint | undefined;
-  if (options.mcp) {
-    if (!api)
-      throw new McpConfigError(
-        'the MCP endpoint needs the gRPC API: it checks the same tokens',
-        'start the node with its API, or without --mcp',
-      );
-    mcpEndpoint = await startMcpServer({
-      ...options.mcp,
-      control,
-      audited,
-      resolvePrincipal: api.resolvePrincipal,
-      version: CAXTON_VERSION,
-    });
-    const started = mcpEndpoint;
-    undo.push(() => started.close());
+  const mcp = options.mcp;
+  if (mcp) {
+    const refuse = { name: 'MCP', flag: 'mcp', error: McpConfigError };
+    mcpEndpoint = await startCheckingApiTokens(ctx, api, refuse, (resolvePrincipal) =>
+      startMcpServer({ ...mcp, control, audited, resolvePrincipal, version: CAXTON_VERSION }),
+    );
   }
   let a2aEndpoint: A2aEndpoint | undefined;
-  if (options.a2a) {
-    if (!api)
-      throw new A2aConfigError(
-        'the A2A endpoint needs the gRPC API: it checks the same tokens',
-        'start the node with its API, or without --a2a',
-      );
-    a2aEndpoint = await startA2aServer({
-      ...options.a2a,
-      control,
-      audited,
-      resolvePrincipal: api.resolvePrincipal,
-      // Tasks outlive a restart (decision 2040): the node's own data directory, like its protocol state.
-      taskFile: path.join(dataDir, A2A_TASK_FILE_NAME),
-      // The platform's key signs its cards too (decision 2188): one key ring, `--mtp-signing-key-file`.
-      ...(deps.egress.mtpSigning ? { signCard: agentCardSigner(deps.egress.mtpSigning.current) } : {}),
-      warn: (m) => process.stderr.write(`caxton: ${m}\n`),
-    });
-    const started = a2aEndpoint;
-    undo.push(() => started.close());
+  const a2a = options.a2a;
+  if (a2a) {
+    const refuse = { name: 'A2A', flag: 'a2a', error: A2aConfigError };
+    a2aEndpoint = await startCheckingApiTokens(ctx, api, refuse, (resolvePrincipal) =>
+      startA2aServer({
+        ...a2a,
+        control,
+        audited,
+        resolvePrincipal,
+        // Tasks outlive a restart (decision 2040): the node's own data directory, like its protocol state.
+        taskFile: path.join(dataDir, A2A_TASK_FILE_NAME),
+        // The platform's key signs its cards too (decision 2188): one key ring, `--mtp-signing-key-file`.
+        ...(deps.egress.mtpSigning ? { signCard: agentCardSigner(deps.egress.mtpSigning.current) } : {}),
+        warn: (m) => process.stderr.write(`caxton: ${m}\n`),
+      }),
+    );
   }
   if (options.mtp && mtpPeers) {
     accEndpoint = await startAccServer({
@@ -154,6 +142,26 @@ async function startProtocolEndpoints(
     mtpSender?.listening(); // posts waiting for a return address (replayed at start) go on
   }
   return { mcpEndpoint, a2aEndpoint, accEndpoint };
+}
+
+/**
+ * An endpoint that takes the API's bearer tokens (MCP, A2A): refused without the API, whose
+ * principals it resolves; closed by `undo` if a later step fails.
+ */
+async function startCheckingApiTokens<E extends { close(): Promise<void> }>(
+  ctx: StartContext,
+  api: ApiServer | undefined,
+  refuse: { name: string; flag: string; error: new (message: string, hint: string) => Error },
+  start: (resolvePrincipal: ApiServer['resolvePrincipal']) => Promise<E>,
+): Promise<E> {
+  if (!api)
+    throw new refuse.error(
+      `the ${refuse.name} endpoint needs the gRPC API: it checks the same tokens`,
+      `start the node with its API, or without --${refuse.flag}`,
+    );
+  const endpoint = await start(api.resolvePrincipal);
+  ctx.undo.push(() => endpoint.close());
+  return endpoint;
 }
 
 /**

@@ -86,6 +86,20 @@ export function previousShown(record: AgentRecord): Pick<AgentStatus, 'previous'
   };
 }
 
+/** The deployment's options an agent's status shows, each only when the record has it (spread into AgentStatus). */
+export function deploymentShown(
+  r: AgentRecord,
+): Pick<AgentStatus, 'http' | 'signerKeyId' | 'language' | 'a2aCard' | 'topics' | 'ontologies'> {
+  return {
+    ...(r.http !== undefined ? { http: r.http } : {}),
+    ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
+    ...(r.language !== undefined ? { language: r.language } : {}),
+    ...(r.a2aCard !== undefined ? { a2aCard: r.a2aCard } : {}),
+    ...(r.topics !== undefined ? { topics: r.topics } : {}),
+    ...(r.ontologies !== undefined ? { ontologies: r.ontologies } : {}),
+  };
+}
+
 /** The version `record` describes, as the `previous` of the one that replaces it. */
 export function previousVersionOf(record: AgentRecord): PreviousVersion {
   const { artifactDigest, version, limits, config, http, signerKeyId, language } = record;

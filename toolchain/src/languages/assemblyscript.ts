@@ -1,8 +1,9 @@
 /** AssemblyScript: asc in-process, then jco embed (utf16) + jco new (see ../assemblyscript.ts). */
 import { chooseRuntime, compileAssemblyScript, loadAssemblyScript, resolveAssemblyScript } from '../assemblyscript.js';
-import { checkCoreModule, loadJco, makeComponent, resolveJco } from '../component.js';
+import { loadJco, resolveJco } from '../component.js';
 import type { BuildContext, LanguageBuilder, LanguagePlan } from './language.js';
 import { SDK_NON_SOURCES } from './sdk-trees.js';
+import { componentOfWorld } from './world-component.js';
 
 export const assemblyScriptBuilder: LanguageBuilder = {
   async plan(ctx: BuildContext): Promise<LanguagePlan> {
@@ -20,18 +21,12 @@ export const assemblyScriptBuilder: LanguageBuilder = {
         const tc = await loadAssemblyScript(toolchainDirs);
         ctx.progress('compile', `asc ${project.entries.join(' ')}`);
         const core = await compileAssemblyScript(project, tc, { optimize });
-        checkCoreModule(project.dir, core, {
+        const rules = {
           requiredExports: tc.requiredExports,
           allowWasi: wasi,
           exportHint: 'end the entry file with `export * from "@caxton/sdk-assemblyscript/exports";` and call register(new MyAgent())',
-        });
-        ctx.progress('componentize', 'jco embed (utf16) + jco new');
-        return makeComponent(project.dir, jco.api, core, {
-          witPath: ctx.witPath,
-          world: ctx.world,
-          stringEncoding: 'utf16',
-          wasiReactor: wasi,
-        });
+        };
+        return componentOfWorld(ctx, jco.api, core, rules, { stringEncoding: 'utf16', wasiReactor: wasi });
       },
     };
   },

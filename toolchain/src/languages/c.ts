@@ -7,12 +7,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkCoreModule, loadJco, makeComponent, resolveJco, WASI_PREVIEW1_MODULE } from '../component.js';
+import { loadJco, resolveJco, WASI_PREVIEW1_MODULE } from '../component.js';
 import { BuildError, CompileError, InvalidAgentError } from '../errors.js';
 import { toolchainPackageDir } from '../toolchain.js';
 import { C_INSTALL_HINT, cToolchainStatus } from '../toolchains/c.js';
 import { runTool } from '../toolchains/run.js';
 import type { BuildContext, LanguageBuilder, LanguagePlan } from './language.js';
+import { componentOfWorld } from './world-component.js';
 import { SDK_NON_SOURCES } from './sdk-trees.js';
 
 export const C_SDK_DIR_NAME = 'sdk-c';
@@ -101,20 +102,14 @@ export const cBuilder: LanguageBuilder = {
             'the libc call that needs it (printf, fopen, getenv, clock_gettime, …) reaches outside the agent world: log with caxton_log/caxton_logf and read the time with caxton_now',
           );
         }
-        checkCoreModule(project.dir, core, {
+        const rules = {
           requiredExports: C_REQUIRED_EXPORTS,
           optionalExports: C_OPTIONAL_EXPORTS,
           allowWasi: wasi,
           exportHint: 'compile the SDK sources (sdk-c/src/*.c) with the agent: caxton build does; a custom build must too',
-        });
-        ctx.progress('componentize', 'jco embed (utf8) + jco new');
+        };
         const jco = await loadJco(ctx.toolchainDirs);
-        return makeComponent(project.dir, jco.api, core, {
-          witPath: ctx.witPath,
-          world: ctx.world,
-          stringEncoding: 'utf8',
-          wasiReactor: wasiImports.length > 0,
-        });
+        return componentOfWorld(ctx, jco.api, core, rules, { stringEncoding: 'utf8', wasiReactor: wasiImports.length > 0 });
       },
     };
   },

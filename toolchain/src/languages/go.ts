@@ -10,12 +10,13 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkCoreModule, loadJco, makeComponent, resolveJco } from '../component.js';
+import { loadJco, resolveJco } from '../component.js';
 import { BuildError, CompileError, InvalidAgentError } from '../errors.js';
 import { goEnv, goSdkDir, GO_SDK_MODULE, GO_SDK_VERSION, requireGo } from '../toolchains/go.js';
 import { runTool } from '../toolchains/run.js';
 import { addAdapterAllocator, ARENA_EXPORT, findAdapterArena } from './go-core.js';
 import type { BuildContext, LanguageBuilder, LanguagePlan } from './language.js';
+import { componentOfWorld } from './world-component.js';
 import { SDK_NON_SOURCES } from './sdk-trees.js';
 
 const GUEST = 'caxton:agent/guest@0.1.0#';
@@ -89,19 +90,10 @@ export const goBuilder: LanguageBuilder = {
           );
         }
         core = addAdapterAllocator(core, arena.base, arena.size);
-        checkCoreModule(project.dir, core, {
-          requiredExports: REQUIRED_EXPORTS,
-          optionalExports: OPTIONAL_EXPORTS,
-          allowWasi: true,
-          exportHint: EXPORT_HINT,
-        });
+        const rules = { requiredExports: REQUIRED_EXPORTS, optionalExports: OPTIONAL_EXPORTS, allowWasi: true, exportHint: EXPORT_HINT };
         const jco = await loadJco(ctx.toolchainDirs);
-        return makeComponent(project.dir, jco.api, core, {
-          witPath: ctx.witPath,
-          world: ctx.world,
-          stringEncoding: 'utf8',
-          wasiReactor: true,
-        });
+        // Announced above, before the adapter allocator is added.
+        return componentOfWorld(ctx, jco.api, core, rules, { stringEncoding: 'utf8', wasiReactor: true, announced: true });
       },
     };
   },

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkCoreModule, loadJco, makeComponent, resolveJco } from '../component.js';
+import { loadJco, resolveJco } from '../component.js';
 import { BuildError, CompileError } from '../errors.js';
 import { toolchainPackageDir } from '../toolchain.js';
 import { cacheRoot } from '../toolchains/cache.js';
@@ -17,6 +17,7 @@ import { ensureToolchain } from '../toolchains/index.js';
 import { DEBIAN_CARGO, DEBIAN_RUSTC, RUST_TARGET } from '../toolchains/rust.js';
 import { runTool } from '../toolchains/run.js';
 import type { BuildContext, LanguageBuilder, LanguagePlan } from './language.js';
+import { componentOfWorld } from './world-component.js';
 
 export const RUST_SDK_CRATE = 'caxton-sdk';
 /** Release profile every agent is built with (cargo --config, whatever Cargo.toml says). */
@@ -126,19 +127,13 @@ export const rustBuilder: LanguageBuilder = {
         }
         const core = new Uint8Array(await readFile(wasmPath));
         const jco = await loadJco(toolchainDirs);
-        checkCoreModule(project.dir, core, {
+        const rules = {
           requiredExports: ['memory', 'cabi_realloc', `${GUEST}#init`, `${GUEST}#handle`, `${GUEST}#on-timer`],
           optionalExports: [...LINKER_EXPORTS, ...['init', 'handle', 'on-timer'].map((f) => `cabi_post_${GUEST}#${f}`)],
           allowWasi: false,
           exportHint: 'implement caxton_sdk::Agent for your agent type and write `caxton_sdk::export_agent!(MyAgent);` once in src/lib.rs',
-        });
-        ctx.progress('componentize', 'jco embed (utf8) + jco new');
-        return makeComponent(project.dir, jco.api, core, {
-          witPath: ctx.witPath,
-          world: ctx.world,
-          stringEncoding: 'utf8',
-          wasiReactor: false,
-        });
+        };
+        return componentOfWorld(ctx, jco.api, core, rules, { stringEncoding: 'utf8', wasiReactor: false });
       },
     };
   },

@@ -90,10 +90,8 @@ function event(w: ProtoWriter, e: LeanEvent): void {
   w.end(at);
 }
 
-function link(w: ProtoWriter, l: LeanLink): void {
-  const c: SpanContext = l.context;
-  w.tag(13, LEN);
-  const at = w.begin();
+/** A span context's trace id, span id and trace state: fields 1 to 3 of both Span and Span.Link. */
+function contextFields(w: ProtoWriter, c: SpanContext): void {
   w.tag(1, LEN);
   w.hexBytes(c.traceId);
   w.tag(2, LEN);
@@ -103,6 +101,13 @@ function link(w: ProtoWriter, l: LeanLink): void {
     w.tag(3, LEN);
     w.string(state);
   }
+}
+
+function link(w: ProtoWriter, l: LeanLink): void {
+  const c: SpanContext = l.context;
+  w.tag(13, LEN);
+  const at = w.begin();
+  contextFields(w, c);
   attributes(w, 4, l.attributes);
   w.tag(5, VARINT);
   w.varint32(l.droppedAttributes);
@@ -115,15 +120,7 @@ function span(w: ProtoWriter, s: LeanSpan): void {
   const c = s.spanContext();
   w.tag(2, LEN); // ScopeSpans.spans
   const at = w.begin();
-  w.tag(1, LEN);
-  w.hexBytes(c.traceId);
-  w.tag(2, LEN);
-  w.hexBytes(c.spanId);
-  const state = c.traceState?.serialize();
-  if (state) {
-    w.tag(3, LEN);
-    w.string(state);
-  }
+  contextFields(w, c);
   if (s.parent !== undefined) {
     w.tag(4, LEN);
     w.hexBytes(s.parent.spanId);

@@ -115,14 +115,20 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   };
 
   const recordKeys = kafkaRecordKeys(options.kafka);
-  const registry = new EtcdRegistry({ ...etcdSecurity(options.etcd), prefix: c.etcdPrefix });
-  const log = new KafkaMessageLog({
-    brokers: options.kafka.brokers,
-    ...kafkaSecurity(options.kafka),
+  // The cluster's topics and how to reach them, for the message log and the upgrade gate's history
+  // reader alike; a new object each (their TLS and SASL options are not shared).
+  const kafka = options.kafka;
+  const clusterTopics = () => ({
+    brokers: kafka.brokers,
+    ...kafkaSecurity(kafka),
     ...(recordKeys !== undefined ? { recordKeys } : {}),
     cluster: c.name,
     topicPrefix: c.topicPrefix,
     groupId: c.groupId,
+  });
+  const registry = new EtcdRegistry({ ...etcdSecurity(options.etcd), prefix: c.etcdPrefix });
+  const log = new KafkaMessageLog({
+    ...clusterTopics(),
     nodeId,
     clientId: `caxton-${nodeId}`,
     ...(c.partitions !== undefined ? { partitions: c.partitions } : {}),
@@ -301,14 +307,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       await registry.verifyReplicaMode();
     },
     // `upgrade --replay` (issue 57): the cluster's topics, read as `caxton replay --kafka` reads them.
-    recordedHistory: kafkaHistoryReader({
-      brokers: options.kafka.brokers,
-      ...kafkaSecurity(options.kafka),
-      ...(recordKeys !== undefined ? { recordKeys } : {}),
-      cluster: c.name,
-      topicPrefix: c.topicPrefix,
-      groupId: c.groupId,
-    }),
+    recordedHistory: kafkaHistoryReader(clusterTopics()),
     installMetrics: (meter) => {
       const removals = [
         installKafkaMetrics(meter, log),

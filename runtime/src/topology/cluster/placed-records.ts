@@ -19,7 +19,7 @@ import { partitionOwner } from '../../log/kafka/index.js';
 import type { ResidencyContext } from '../../node/agent-residency.js';
 import { agentLog } from '../../node/local-agents.js';
 import { recordedRolloutView } from '../../node/rollouts/index.js';
-import { previousShown, type AgentRecord, type RolloutRecord } from '../../storage/records.js';
+import { deploymentShown, previousShown, type AgentRecord, type RolloutRecord } from '../../storage/records.js';
 import type { ClaimStore } from './placement/claims.js';
 import type { Claim } from './placement/plan.js';
 import type { PlacedAgentsOptions } from './placed-agents-options.js';
@@ -356,12 +356,7 @@ export class PlacedRecords {
       messagesHandled: 0,
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
-      ...(record.http !== undefined ? { http: record.http } : {}),
-      ...(record.signerKeyId !== undefined ? { signerKeyId: record.signerKeyId } : {}),
-      ...(record.language !== undefined ? { language: record.language } : {}),
-      ...(record.a2aCard !== undefined ? { a2aCard: record.a2aCard } : {}),
-      ...(record.topics !== undefined ? { topics: record.topics } : {}),
-      ...(record.ontologies !== undefined ? { ontologies: record.ontologies } : {}),
+      ...deploymentShown(record),
       // The recorded count (decisions 2091, 2168): the workers the senders spread over.
       ...((record.replicas ?? 1) > 1 ? { replicas: { replicas: record.replicas!, draining: 0 } } : {}),
       ...previousShown(record),
