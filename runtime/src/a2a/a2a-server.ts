@@ -23,7 +23,6 @@ import { requireAllowed } from '../api/access.js';
 import { auditArgs, type AuditedCall } from '../audit/audited-control.js';
 import { ONE_MESSAGE_BODY_BYTES } from '../console/request-body.js';
 import { GatewayFront, jsonRpcError, type BodyRefusals, type GatewayOptions, type Refusal } from '../gateway/index.js';
-import type { CardSigner } from './card-signature.js';
 import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, agentCardJson, servicesByAgent } from './agent-card.js';
 import { BoundedTaskStore } from './bounded-task-store.js';
 import { TaskFile } from './task-file.js';
@@ -44,8 +43,6 @@ export interface A2aServerOptions extends GatewayOptions {
   taskFile?: string;
   /** Where a task file that cannot be read or written is reported. Default: stderr. */
   warn?: (message: string) => void;
-  /** Signs each served Agent Card with the platform's key (decision 2188); absent: cards are not signed. */
-  signCard?: CardSigner;
 }
 
 export interface A2aEndpoint {
@@ -297,8 +294,7 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
       });
       // Per agent and never cached (the directory changes); as A2A JSON, not as the SDK's
       // agentCardHandler writes it (JSON.stringify of the in-memory card, which its own resolver misreads).
-      const served = o.signCard ? await o.signCard(card) : card;
-      res.set({ 'cache-control': 'no-store', 'content-type': 'application/json' }).status(200).send(agentCardJson(served));
+      res.set({ 'cache-control': 'no-store', 'content-type': 'application/json' }).status(200).send(agentCardJson(card));
     } catch (err) {
       next(err);
     }

@@ -33,4 +33,3 @@ export {
   type TaskStoreBounds,
 } from './bounded-task-store.js';
 export { A2A_TASK_FILE_NAME, TaskFile } from './task-file.js';
-export { agentCardSigner, type CardSigner } from './card-signature.js';

@@ -19,7 +19,6 @@ import {
   DEFAULT_ACL_LIMITS,
   MTP_SIGNATURE_LIMITS,
   decodeAclString,
-  encodeAclString,
   parseIdempotencyKey,
   type IdempotencyKey,
   multipartBoundary,
@@ -44,7 +43,13 @@ import {
   type ListenerSecurity,
 } from '../listener/index.js';
 import { MtpConfigError, MtpRefusal } from './errors.js';
-import { SIGNATURE_PARAM, verifyMessageSignature, withoutSignature, type SignatureFault } from './message-signature.js';
+import {
+  SIGNATURE_PARAM,
+  signedContentDigest,
+  verifyMessageSignature,
+  withoutSignature,
+  type SignatureFault,
+} from './message-signature.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { InFlight, TokenBuckets } from './rate-limit.js';
 
@@ -223,6 +228,23 @@ function localReceivers(env: { to: AgentId[]; intendedReceivers?: AgentId[] }, m
   return [...names].sort().map((name) => ({ name }));
 }
 
+/**
+ * A signed message goes to the receivers its signature names, no other (decision 2188): the
+ * envelope is not signed, and every receiver it names is delivered to (`localReceivers`), so one
+ * it adds would receive a message its sender never addressed to it.
+ */
+function signedReceiversOnly(env: { to: AgentId[]; intendedReceivers?: AgentId[] }, msg: AclMessage, peer: MtpPeer): void {
+  const signed = new Set(msg.receivers.map((r) => r.name));
+  const named = env.intendedReceivers && env.intendedReceivers.length > 0 ? env.intendedReceivers : env.to;
+  const extra = named.find((r) => !signed.has(r.name));
+  if (extra !== undefined)
+    throw refusal.signature(
+      peer.platform,
+      'bad-signature',
+      `the envelope names ${extra.name.slice(0, 200)}, a receiver the signed message does not name`,
+    );
+}
+
 /** The post as a message for the bus: parsed, then checked against the peer it came from. */
 export function messageFromPost(
   body: Buffer,
@@ -279,6 +301,7 @@ export function messageFromPost(
   }
   // Checked on the message as the peer signed it, before its receivers are narrowed to this platform's.
   const signature = checkSignature(msg, peer, signing.keys, signing.now ?? Date.now());
+  if (signature !== undefined) signedReceiversOnly(env, msg, peer);
   // The signature is the hop's, not the message's: a local agent that forwards it never passes it on.
   const message: AclMessage = { ...msg, receivers: localReceivers(env, msg, platform) };
   const userParams = withoutSignature(msg.userParams);
@@ -302,18 +325,15 @@ export function sameSendKey(
   received: readonly ReceivedStamp[] = [],
   signature?: string,
 ): IdempotencyKey | undefined {
-  // A signed payload differs at each attempt (a sender signs every attempt again, decision 2188):
-  // the message as taken — its signature removed, its receivers this platform's, sorted — is the
-  // same for every attempt of one send, and for each of JADE's per-receiver posts of it.
-  if (signature !== undefined) payload = Buffer.from(encodeAclString(message), 'utf8');
+  // A signed send is what its signature covers, and nothing else (decision 2188): the signed fields
+  // with this platform's receivers among the signed ones — the same for every attempt (a sender
+  // signs each again, with a new time), for each of JADE's per-receiver posts of it, and for any
+  // replay whatever unsigned parts (envelope stamps, other parameters, addresses, the signature's
+  // time) a replayer changes. Two sends of identical signed fields within the window are one.
+  if (signature !== undefined) return parseIdempotencyKey(`mtp:signed:${signedContentDigest(message).toString('hex')}`);
   if (message.receivers.length >= 2) return parseIdempotencyKey(`mtp:${createHash('sha256').update(payload).digest('hex')}`);
   const stamped = received.filter((s) => s.id !== undefined && s.id !== '');
-  if (stamped.length === 0) {
-    // A verified signature names its time: the same signed message posted again (a replay within
-    // the signature's allowed skew) is heard once (decision 2188); the window outlasts the skew.
-    if (signature === undefined) return undefined;
-    return parseIdempotencyKey(`mtp:${createHash('sha256').update('signature\u0000').update(signature).digest('hex')}`);
-  }
+  if (stamped.length === 0) return undefined;
   // The stamps' ids, not their `by` (the sending node's ACC URL): a replay from another node of
   // the sender's cluster, or after a restart on another port, is the same send. The local
   // receiver is in the key: one message posted to two of this node's agents at two addresses of

@@ -16,7 +16,7 @@
  *
  * Pure: no I/O; key objects are made once, when a ring or a peer's keys are built.
  */
-import { createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { MTP_SIGNATURE_LIMITS, type AclMessage } from '@caxton/core';
 import { KEY_ID, type KeyLine } from '../signing/key-file.js';
 
@@ -25,7 +25,8 @@ const DOMAIN = 'caxton-mtp-sig/1';
 /** DER of an Ed25519 private key (PKCS#8) and public key (SPKI) before their 32 raw bytes (RFC 8410). */
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 export const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const VALUE = /^([A-Za-z0-9][A-Za-z0-9._-]{0,31}):(\d{1,15}):([A-Za-z0-9_-]{86})$/;
+/** One spelling per signature: the time without leading zeros, the signature's canonical base64url (checked after decoding). */
+const VALUE = /^([A-Za-z0-9][A-Za-z0-9._-]{0,31}):(0|[1-9]\d{0,14}):([A-Za-z0-9_-]{86})$/;
 
 /** Why a signature was refused: a fixed set (a metric's label). */
 export type SignatureFault = 'missing' | 'malformed' | 'unknown-key' | 'stale' | 'bad-signature';
@@ -79,6 +80,39 @@ export function privateKeyFromSeed(seed: Buffer): KeyObject {
 /** An Ed25519 public key from its 32 raw bytes. */
 export function publicKeyFromRaw(raw: Buffer): KeyObject {
   return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+/**
+ * The encodings of the curve's points of small order (1, 2, 4, 8), with and without the sign bit:
+ * a "public key" among them lets forged signatures verify (R = identity, S = 0 passes for the
+ * identity, and for the others whenever the hash is a multiple of the order). libsodium refuses the
+ * same list; Node's verify does not.
+ */
+const SMALL_ORDER = new Set(
+  [
+    '0100000000000000000000000000000000000000000000000000000000000000',
+    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    '0000000000000000000000000000000000000000000000000000000000000000',
+    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  ].flatMap((hex) => {
+    const b = Buffer.from(hex, 'hex');
+    const flipped = Buffer.from(b);
+    flipped[31] = flipped[31]! ^ 0x80;
+    return [b.toString('hex'), flipped.toString('hex')];
+  }),
+);
+
+/** Is `raw` (32 bytes) a point of small order, no key at all? */
+export function isSmallOrderKey(raw: Buffer): boolean {
+  return SMALL_ORDER.has(raw.toString('hex'));
+}
+
+/** The signed content of `message` without key, time or signature: what a send is (its idempotency, decision 2188). */
+export function signedContentDigest(message: AclMessage): Buffer {
+  return createHash('sha256')
+    .update(canonicalMessageBytes(message, '', 0))
+    .digest();
 }
 
 /** A public key's 32 raw bytes, base64: what a peers file lists. */
@@ -183,7 +217,10 @@ export function verifyMessageSignature(message: AclMessage, keys: ReadonlyMap<st
       reason: `${SIGNATURE_PARAM} was made ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? 'ago' : 'ahead of this node'}, beyond the ${MTP_SIGNATURE_LIMITS.maxSkewMs / 1000} s allowed`,
     };
   const bytes = Buffer.from(sig, 'base64url');
-  if (bytes.length !== 64 || !edVerify(null, canonicalMessageBytes(message, keyId, at), key, bytes))
+  // 86 characters carry 516 bits for 512: the last one's spare bits would give ~16 spellings of one signature.
+  if (bytes.length !== 64 || bytes.toString('base64url') !== sig)
+    return { ok: false, fault: 'malformed', reason: `${SIGNATURE_PARAM}'s signature is not in canonical base64url` };
+  if (!edVerify(null, canonicalMessageBytes(message, keyId, at), key, bytes))
     return {
       ok: false,
       fault: 'bad-signature',

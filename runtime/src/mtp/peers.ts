@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { MTP_SIGNATURE_LIMITS } from '@caxton/core';
 import { MtpConfigError } from './errors.js';
 import { PLATFORM_NAME } from './advertise.js';
-import { publicKeyFromRaw } from './message-signature.js';
+import { isSmallOrderKey, publicKeyFromRaw } from './message-signature.js';
 import { KEY_ID } from '../signing/key-file.js';
 
 export interface MtpPeer {
@@ -116,10 +116,17 @@ function parsePeerKeys(e: Record<string, unknown>, at: string, peer: MtpPeer): v
     } catch {
       throw new MtpConfigError(`${where}.key is not an Ed25519 public key`, KEYS_HINT);
     }
+    if (isSmallOrderKey(Buffer.from(key, 'base64')))
+      throw new MtpConfigError(
+        `${where}.key is a point of small order, with which forged signatures verify`,
+        "list the peer's real public key: the one its node prints at start",
+      );
     keys.push({ id, key });
   }
   peer.publicKeys = keys;
-  if (e.requireSignature === true) peer.requireSignature = true;
+  // A peer that lists keys signs (decision 2188): a post without a signature is refused, unless the
+  // file says requireSignature: false (a peer that starts signing later, or only some of its posts).
+  if (e.requireSignature !== false) peer.requireSignature = true;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();

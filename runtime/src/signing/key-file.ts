@@ -5,7 +5,7 @@
  * keys (`--mtp-signing-key-file`, decision 2188) — so both are written, checked and rotated alike.
  * Each caller says what its keys are called and which typed error a refusal is.
  */
-import { closeSync, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 
 /** A key id: short, plain (it travels with every record or message signed). */
 export const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
@@ -80,7 +80,8 @@ export function readKeyFileSync(file: string, what: string, refuse: KeyFileRefus
   };
   try {
     checkKeyFile(file, statSync(file), what, checked, rotateDoc);
-    const fd = openSync(file, 'r');
+    // Non-blocking: a FIFO swapped in after the check above must not hang the open (fstat then refuses it).
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       checkKeyFile(file, fstatSync(fd), what, checked, rotateDoc);
       return readFileSync(fd, 'utf8');

@@ -9,7 +9,7 @@ import type { AuditedControl } from '../audit/audited-control.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { BusEvents } from '../bus/events.js';
 import { startConsoleServer, type ConsoleServer } from '../console/server.js';
-import { A2A_TASK_FILE_NAME, A2aConfigError, agentCardSigner, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
+import { A2A_TASK_FILE_NAME, A2aConfigError, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
 import { McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
 import { startAccServer, type AccEndpoint, type SignatureFault } from '../mtp/index.js';
 import { runtimeMeter } from '../telemetry/meters.js';
@@ -117,8 +117,6 @@ async function startProtocolEndpoints(
         resolvePrincipal,
         // Tasks outlive a restart (decision 2040): the node's own data directory, like its protocol state.
         taskFile: path.join(dataDir, A2A_TASK_FILE_NAME),
-        // The platform's key signs its cards too (decision 2188): one key ring, `--mtp-signing-key-file`.
-        ...(deps.egress.mtpSigning ? { signCard: agentCardSigner(deps.egress.mtpSigning.current) } : {}),
         warn: (m) => process.stderr.write(`caxton: ${m}\n`),
       }),
     );

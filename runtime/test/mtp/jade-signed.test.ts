@@ -75,7 +75,7 @@ public class CaxtonSig {
     field(out, "caxton-mtp-sig/1");
     field(out, keyId);
     field(out, Long.toString(at));
-    field(out, ACLMessage.getPerformative(m.getPerformative()).toLowerCase());
+    field(out, ACLMessage.getPerformative(m.getPerformative()).toLowerCase(java.util.Locale.ROOT));
     field(out, m.getSender() == null ? null : m.getSender().getName());
     names(out, m.getAllReceiver());
     names(out, m.getAllReplyTo());
