@@ -279,7 +279,16 @@ export interface SendOptions {
    * `caller`: who sends, as the API identifies it (a fingerprint of the bearer token; '' without
    * one). Keys are per caller: two callers' equal keys name two messages.
    */
-  idempotency?: { caller: string; key: IdempotencyKey };
+  idempotency?: {
+    caller: string;
+    key: IdempotencyKey;
+    /**
+     * What the request is, when the caller knows better than the whole message's digest: a signed
+     * MTP post's is what its signature covers (decision 2188), so unsigned parts a replay changed
+     * do not make it another message. Absent: the digest of the message as given.
+     */
+    digest?: string;
+  };
   /**
    * Edge admission lane (decision 1810): a `client` (the default) is refused `bus.overloaded` once
    * outside work in flight reaches the node's limit; the `operator` may use a reserve above it, so

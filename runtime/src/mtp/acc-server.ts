@@ -46,6 +46,7 @@ import { MtpConfigError, MtpRefusal } from './errors.js';
 import {
   SIGNATURE_PARAM,
   signedContentDigest,
+  signedSendKey,
   verifyMessageSignature,
   withoutSignature,
   type SignatureFault,
@@ -165,11 +166,17 @@ const refusal = {
  * is there must verify; with `requireSignature` one must be there. Undefined: not signed (and not
  * required) or the peer lists no keys — the message is taken on its capability URL alone, as before.
  */
-function checkSignature(msg: AclMessage, peer: MtpPeer, keys: ReadonlyMap<string, KeyObject> | undefined, now: number): string | undefined {
+function checkSignature(
+  msg: AclMessage,
+  peer: MtpPeer,
+  keys: ReadonlyMap<string, KeyObject> | undefined,
+  now: number,
+): VerifiedSignature | undefined {
   if (keys === undefined) return undefined;
   const verdict = verifyMessageSignature(msg, keys, now);
-  if (verdict.ok) return verdict.value;
-  if (verdict.fault === 'missing' && peer.requireSignature !== true) return undefined;
+  if (verdict.ok) return { value: verdict.value, keyId: verdict.keyId, at: verdict.at, sendId: verdict.sendId };
+  // A peer that lists keys signs; only an explicit `requireSignature: false` lets an unsigned post in.
+  if (verdict.fault === 'missing' && peer.requireSignature === false) return undefined;
   throw refusal.signature(peer.platform, verdict.fault, verdict.reason);
 }
 
@@ -245,6 +252,14 @@ function signedReceiversOnly(env: { to: AgentId[]; intendedReceivers?: AgentId[]
     );
 }
 
+/** A signature that verified: its value, key, time and the send it names ('' for none). */
+export interface VerifiedSignature {
+  value: string;
+  keyId: string;
+  at: number;
+  sendId: string;
+}
+
 /** The post as a message for the bus: parsed, then checked against the peer it came from. */
 export function messageFromPost(
   body: Buffer,
@@ -252,7 +267,7 @@ export function messageFromPost(
   peer: MtpPeer,
   platform: string,
   signing: { keys?: ReadonlyMap<string, KeyObject>; now?: number } = {},
-): { message: AclMessage; payload: Buffer; received: ReceivedStamp[]; signature?: string } {
+): { message: AclMessage; payload: Buffer; received: ReceivedStamp[]; signature?: VerifiedSignature } {
   const parts = parseMultipart(body, multipartBoundary(contentType));
   if (parts.length !== 2) throw refusal.bad(`the post has ${parts.length} parts`, 'send two: the XML envelope, then the ACL message');
   const [envPart, payload] = parts as [(typeof parts)[0], (typeof parts)[0]];
@@ -323,14 +338,13 @@ export function sameSendKey(
   message: AclMessage,
   payload: Buffer,
   received: readonly ReceivedStamp[] = [],
-  signature?: string,
+  signature?: VerifiedSignature,
 ): IdempotencyKey | undefined {
-  // A signed send is what its signature covers, and nothing else (decision 2188): the signed fields
-  // with this platform's receivers among the signed ones — the same for every attempt (a sender
-  // signs each again, with a new time), for each of JADE's per-receiver posts of it, and for any
-  // replay whatever unsigned parts (envelope stamps, other parameters, addresses, the signature's
-  // time) a replayer changes. Two sends of identical signed fields within the window are one.
-  if (signature !== undefined) return parseIdempotencyKey(`mtp:signed:${signedContentDigest(message).toString('hex')}`);
+  // A signed send is known by signed data alone (decision 2188): the signer's send id (every
+  // attempt of a Caxton send carries it), else the signature's time and key (JADE signs each send
+  // once), with this platform's receivers — so a replay, whatever unsigned part it changes
+  // (envelope stamps, other parameters, addresses), is the same send; two sends never are.
+  if (signature !== undefined) return parseIdempotencyKey(`mtp:signed:${signedSendKey(message, signature)}`);
   if (message.receivers.length >= 2) return parseIdempotencyKey(`mtp:${createHash('sha256').update(payload).digest('hex')}`);
   const stamped = received.filter((s) => s.id !== undefined && s.id !== '');
   if (stamped.length === 0) return undefined;
@@ -380,7 +394,17 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
     return sender.send(message, {
       lane: 'client',
       viaAcc: peer.platform,
-      ...(key ? { idempotency: { caller: `mtp ${peer.platform}`, key } } : {}),
+      // A signed send's request is what its signature covers: a replay that changed unsigned parts
+      // derives the same message id, so the log's dedup drops it after the key's window forgot it.
+      ...(key
+        ? {
+            idempotency: {
+              caller: `mtp ${peer.platform}`,
+              key,
+              ...(signature !== undefined ? { digest: signedContentDigest(message) } : {}),
+            },
+          }
+        : {}),
     });
   };
 

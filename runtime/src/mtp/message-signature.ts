@@ -21,20 +21,28 @@ import { MTP_SIGNATURE_LIMITS, type AclMessage } from '@caxton/core';
 import { KEY_ID, type KeyLine } from '../signing/key-file.js';
 
 export const SIGNATURE_PARAM = 'X-caxton-sig';
-const DOMAIN = 'caxton-mtp-sig/1';
+const DOMAIN = 'caxton-mtp-sig/2';
 /** DER of an Ed25519 private key (PKCS#8) and public key (SPKI) before their 32 raw bytes (RFC 8410). */
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 export const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-/** One spelling per signature: the time without leading zeros, the signature's canonical base64url (checked after decoding). */
-const VALUE = /^([A-Za-z0-9][A-Za-z0-9._-]{0,31}):(0|[1-9]\d{0,14}):([A-Za-z0-9_-]{86})$/;
+/**
+ * `<keyId>:<unix ms>:<send id>:<signature>`. One spelling per signature: the time without leading
+ * zeros, the signature's canonical base64url (checked after decoding). The send id is the signer's
+ * name for the send — the same at every attempt of it (a Caxton node's: 22 base64url characters of
+ * its message id's digest), empty from a signer that has none (a JADE agent) — signed, so a replay
+ * cannot change it.
+ */
+const VALUE = /^([A-Za-z0-9][A-Za-z0-9._-]{0,31}):(0|[1-9]\d{0,14}):([A-Za-z0-9_-]{0,43}):([A-Za-z0-9_-]{86})$/;
 
 /** Why a signature was refused: a fixed set (a metric's label). */
 export type SignatureFault = 'missing' | 'malformed' | 'unknown-key' | 'stale' | 'bad-signature';
 
-export type SignatureVerdict = { ok: true; keyId: string; value: string } | { ok: false; fault: SignatureFault; reason: string };
+export type SignatureVerdict =
+  | { ok: true; keyId: string; value: string; at: number; sendId: string }
+  | { ok: false; fault: SignatureFault; reason: string };
 
-/** The bytes signed for `message` with key `keyId` at `at` (ms since the epoch). */
-export function canonicalMessageBytes(message: AclMessage, keyId: string, at: number): Buffer {
+/** The bytes signed for `message` with key `keyId` at `at` (ms since the epoch), for the send `sendId` ('' for none). */
+export function canonicalMessageBytes(message: AclMessage, keyId: string, at: number, sendId = ''): Buffer {
   const parts: Buffer[] = [];
   const field = (s: string | undefined): void => {
     const b = Buffer.from(s ?? '', 'utf8');
@@ -48,6 +56,7 @@ export function canonicalMessageBytes(message: AclMessage, keyId: string, at: nu
   field(DOMAIN);
   field(keyId);
   field(String(at));
+  field(sendId);
   field(message.performative.toLowerCase());
   field(message.sender?.name);
   names(message.receivers);
@@ -77,42 +86,64 @@ export function privateKeyFromSeed(seed: Buffer): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
 
-/** An Ed25519 public key from its 32 raw bytes. */
+/** An Ed25519 public key from its 32 raw bytes; throws for a point of small order (`isSmallOrderKey`). */
 export function publicKeyFromRaw(raw: Buffer): KeyObject {
+  if (isSmallOrderKey(raw)) throw new Error('a point of small order is no public key');
   return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
 }
 
 /**
- * The encodings of the curve's points of small order (1, 2, 4, 8), with and without the sign bit:
- * a "public key" among them lets forged signatures verify (R = identity, S = 0 passes for the
- * identity, and for the others whenever the hash is a multiple of the order). libsodium refuses the
- * same list; Node's verify does not.
+ * The points of small order (1, 2, 4, 8) of edwards25519 by their y coordinate, as libsodium's
+ * blocklist has them — the canonical ones and y = p, p + 1 (non-canonical spellings of 0 and 1,
+ * which Node decodes) — compared with the sign bit masked. A "public key" among them lets forged
+ * signatures verify (R = identity, S = 0 passes for y = p + 1 on every message); Node's verify does
+ * not refuse them.
  */
-const SMALL_ORDER = new Set(
-  [
-    '0100000000000000000000000000000000000000000000000000000000000000',
-    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    '0000000000000000000000000000000000000000000000000000000000000000',
-    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
-    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
-  ].flatMap((hex) => {
-    const b = Buffer.from(hex, 'hex');
-    const flipped = Buffer.from(b);
-    flipped[31] = flipped[31]! ^ 0x80;
-    return [b.toString('hex'), flipped.toString('hex')];
-  }),
-);
+const SMALL_ORDER = new Set([
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+]);
 
 /** Is `raw` (32 bytes) a point of small order, no key at all? */
 export function isSmallOrderKey(raw: Buffer): boolean {
-  return SMALL_ORDER.has(raw.toString('hex'));
+  const y = Buffer.from(raw);
+  y[31] = y[31]! & 0x7f;
+  return SMALL_ORDER.has(y.toString('hex'));
 }
 
-/** The signed content of `message` without key, time or signature: what a send is (its idempotency, decision 2188). */
-export function signedContentDigest(message: AclMessage): Buffer {
+/**
+ * The signed content of `message`, without key, time or send id: what it says, the same for every
+ * attempt of one send and for any replay of it (its idempotency digest, decision 2188).
+ */
+export function signedContentDigest(message: AclMessage): string {
   return createHash('sha256')
     .update(canonicalMessageBytes(message, '', 0))
-    .digest();
+    .digest('hex');
+}
+
+/**
+ * Which send a verified signature is of (its idempotency key, decision 2188): the signer's send id
+ * where it gave one — every attempt of the send carries it — else the signature's own time and key
+ * (a signer without send ids signs each send once: JADE's posts of one message to several
+ * receivers carry one signature), with the receivers it is taken for here. Only signed data: a
+ * replay, whatever unsigned part it changes, is the same send.
+ */
+export function signedSendKey(message: AclMessage, signed: { keyId: string; at: number; sendId: string }): string {
+  const digest = createHash('sha256');
+  if (signed.sendId !== '') digest.update(`send\u0000${signed.sendId}`);
+  else digest.update('signature\u0000').update(canonicalMessageBytes(message, signed.keyId, signed.at));
+  for (const r of message.receivers.map((x) => x.name).sort()) digest.update(`\u0001${r}`);
+  return digest.digest('hex');
+}
+
+/** A Caxton send's id as signatures carry it: 22 base64url characters of its message id's digest. */
+export function sendIdOf(messageId: string): string {
+  return createHash('sha256').update(`caxton-mtp-send\u0000${messageId}`).digest().subarray(0, 16).toString('base64url');
 }
 
 /** A public key's 32 raw bytes, base64: what a peers file lists. */
@@ -156,15 +187,13 @@ export class MtpSigningRing {
     this.keys = made.map(({ id, publicKey }) => ({ id, publicKey }));
   }
 
-  /** The signing key, for the platform's other signatures (its A2A Agent Cards, decision 2188). */
-  get current(): { id: string; privateKey: KeyObject } {
-    return { id: this.signingId, privateKey: this.signing };
-  }
-
-  /** `message` with its `X-caxton-sig` set (any other value replaced) for the time `at`. */
-  sign(message: AclMessage, at: number): AclMessage {
-    const sig = edSign(null, canonicalMessageBytes(message, this.signingId, at), this.signing).toString('base64url');
-    return { ...message, userParams: { ...withoutSignature(message.userParams), [SIGNATURE_PARAM]: `${this.signingId}:${at}:${sig}` } };
+  /** `message` with its `X-caxton-sig` set (any other value replaced) for the time `at` and the send `sendId` ('' for none). */
+  sign(message: AclMessage, at: number, sendId = ''): AclMessage {
+    const sig = edSign(null, canonicalMessageBytes(message, this.signingId, at, sendId), this.signing).toString('base64url');
+    return {
+      ...message,
+      userParams: { ...withoutSignature(message.userParams), [SIGNATURE_PARAM]: `${this.signingId}:${at}:${sendId}:${sig}` },
+    };
   }
 }
 
@@ -199,8 +228,8 @@ export function verifyMessageSignature(message: AclMessage, keys: ReadonlyMap<st
     };
   const m = VALUE.exec(value);
   if (m === null)
-    return { ok: false, fault: 'malformed', reason: `${SIGNATURE_PARAM} is not <keyId>:<unix ms>:<base64url Ed25519 signature>` };
-  const [, keyId, atText, sig] = m as unknown as [string, string, string, string];
+    return { ok: false, fault: 'malformed', reason: `${SIGNATURE_PARAM} is not <keyId>:<unix ms>:<send id>:<base64url Ed25519 signature>` };
+  const [, keyId, atText, sendId, sig] = m as unknown as [string, string, string, string, string];
   const key = keys.get(keyId);
   if (key === undefined)
     return {
@@ -220,11 +249,11 @@ export function verifyMessageSignature(message: AclMessage, keys: ReadonlyMap<st
   // 86 characters carry 516 bits for 512: the last one's spare bits would give ~16 spellings of one signature.
   if (bytes.length !== 64 || bytes.toString('base64url') !== sig)
     return { ok: false, fault: 'malformed', reason: `${SIGNATURE_PARAM}'s signature is not in canonical base64url` };
-  if (!edVerify(null, canonicalMessageBytes(message, keyId, at), key, bytes))
+  if (!edVerify(null, canonicalMessageBytes(message, keyId, at, sendId), key, bytes))
     return {
       ok: false,
       fault: 'bad-signature',
       reason: `${SIGNATURE_PARAM} by key ${keyId} does not verify: the message was changed after it was signed, or signed with another key`,
     };
-  return { ok: true, keyId, value };
+  return { ok: true, keyId, value, at, sendId };
 }

@@ -43,7 +43,7 @@ import { ConnectionPools } from '../http/connection-pools.js';
 import { EgressGate, type EgressHold } from '../http/egress-hold.js';
 import { performHttpCall } from '../http/outbound-client.js';
 import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, mtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
-import { withoutSignature, type MtpSigningRing } from './message-signature.js';
+import { sendIdOf, withoutSignature, type MtpSigningRing } from './message-signature.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { MtpFailureNotDurable, MtpOutboxNotDurable } from './errors.js';
 
@@ -635,7 +635,12 @@ export class MtpSender implements RemoteTransport {
     const params = withoutSignature(message.userParams);
     if (params === undefined) delete message.userParams;
     else message.userParams = params;
-    const payload = Buffer.from(encodeAclString(this.o.signing ? this.o.signing.sign(message, now) : message), 'utf8');
+    // The send id (its message id's digest) is signed too: every attempt of this send carries it, so
+    // the receiver knows them for one send, and a replay for the same (decision 2188).
+    const payload = Buffer.from(
+      encodeAclString(this.o.signing ? this.o.signing.sign(message, now, sendIdOf(send.messageId)) : message),
+      'utf8',
+    );
     const envelope = encodeMtpEnvelope({
       to: receivers,
       from: message.sender!,

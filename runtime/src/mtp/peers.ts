@@ -22,10 +22,10 @@ export interface MtpPeer {
   ratePerSecond: number;
   /**
    * The peer platform's Ed25519 public keys (decision 2188): id and 32 raw bytes in base64. A post
-   * whose `X-caxton-sig` names one of them must verify; with `requireSignature`, a post without a
-   * valid one is refused. Several keys: the peer rotates without downtime.
+   * whose `X-caxton-sig` names one of them must verify. Several keys: the peer rotates without downtime.
    */
   publicKeys?: { id: string; key: string }[];
+  /** With keys, a post without a signature is refused unless this is `false` (absent: required). */
   requireSignature?: boolean;
 }
 
@@ -111,22 +111,22 @@ function parsePeerKeys(e: Record<string, unknown>, at: string, peer: MtpPeer): v
     if (keys.some((x) => x.id === id)) throw new MtpConfigError(`${where}.id ${id} is listed twice`, 'give each key its own id');
     if (typeof key !== 'string' || key.length !== 44 || !/^[A-Za-z0-9+/]{43}=$/.test(key))
       throw new MtpConfigError(`${where}.key is not 32 bytes in base64`, KEYS_HINT);
-    try {
-      publicKeyFromRaw(Buffer.from(key, 'base64'));
-    } catch {
-      throw new MtpConfigError(`${where}.key is not an Ed25519 public key`, KEYS_HINT);
-    }
     if (isSmallOrderKey(Buffer.from(key, 'base64')))
       throw new MtpConfigError(
         `${where}.key is a point of small order, with which forged signatures verify`,
         "list the peer's real public key: the one its node prints at start",
       );
+    try {
+      publicKeyFromRaw(Buffer.from(key, 'base64'));
+    } catch {
+      throw new MtpConfigError(`${where}.key is not an Ed25519 public key`, KEYS_HINT);
+    }
     keys.push({ id, key });
   }
   peer.publicKeys = keys;
   // A peer that lists keys signs (decision 2188): a post without a signature is refused, unless the
   // file says requireSignature: false (a peer that starts signing later, or only some of its posts).
-  if (e.requireSignature !== false) peer.requireSignature = true;
+  peer.requireSignature = e.requireSignature !== false;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();

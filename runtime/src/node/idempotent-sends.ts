@@ -86,10 +86,12 @@ export class IdempotentSends {
     key: IdempotencyKey,
     message: AclMessage,
     send: (messageId: string) => Promise<SendResult>,
+    /** The request's digest when the caller gives it (a signed MTP post's signed content); else the message's. */
+    given?: string,
   ): Promise<SendResult> {
     const now = this.now();
     this.expire(now);
-    const digest = requestDigest(message);
+    const digest = given ?? requestDigest(message);
     // Hashed and truncated to 128 bits (collisions are moot): a caller's fingerprint and a
     // 128-byte key need not both sit in memory per entry.
     const slot = createHash('sha256').update(`${caller}\0${key}`, 'utf8').digest().subarray(0, 16).toString('base64');

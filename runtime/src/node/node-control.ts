@@ -314,8 +314,12 @@ export class LocalNodeControl implements NodeControl {
     if (idempotency === undefined) return this.sendNow({ ...message, sender }, lane, admitted);
     // The digest is taken over the message as the client gave it, before trace context is stamped
     // into it: a retry carries a different traceparent but is the same message.
-    return this.idempotentSends.run(idempotency.caller, idempotency.key, message, (messageId) =>
-      this.sendNow({ ...message, sender }, lane, admitted, messageId),
+    return this.idempotentSends.run(
+      idempotency.caller,
+      idempotency.key,
+      message,
+      (messageId) => this.sendNow({ ...message, sender }, lane, admitted, messageId),
+      idempotency.digest,
     );
   }
 

@@ -70,11 +70,12 @@ public class CaxtonSig {
     u32(out, l.size());
     for (String s : l) field(out, s);
   }
-  public static byte[] canonical(ACLMessage m, String keyId, long at) {
+  public static byte[] canonical(ACLMessage m, String keyId, long at, String sendId) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    field(out, "caxton-mtp-sig/1");
+    field(out, "caxton-mtp-sig/2");
     field(out, keyId);
     field(out, Long.toString(at));
+    field(out, sendId);
     field(out, ACLMessage.getPerformative(m.getPerformative()).toLowerCase(java.util.Locale.ROOT));
     field(out, m.getSender() == null ? null : m.getSender().getName());
     names(out, m.getAllReceiver());
@@ -111,20 +112,21 @@ public class CaxtonSig {
     Signature s = Signature.getInstance("Ed25519");
     s.initSign(key);
     m.setSender(sender);
-    s.update(canonical(m, keyId, at));
+    s.update(canonical(m, keyId, at, ""));
     m.setSender(null);
-    m.addUserDefinedParameter("caxton-sig", keyId + ":" + at + ":" + Base64.getUrlEncoder().withoutPadding().encodeToString(s.sign()));
+    // No send id: a JADE agent signs each send once (the value's third field is empty).
+    m.addUserDefinedParameter("caxton-sig", keyId + ":" + at + "::" + Base64.getUrlEncoder().withoutPadding().encodeToString(s.sign()));
   }
   /** Whether the message carries a signature by keyId that verifies with key. */
   public static boolean verify(ACLMessage m, String keyId, PublicKey key) throws Exception {
     String v = m.getUserDefinedParameter("caxton-sig");
     if (v == null) return false;
     String[] p = v.split(":");
-    if (p.length != 3 || !p[0].equals(keyId)) return false;
+    if (p.length != 4 || !p[0].equals(keyId)) return false;
     Signature s = Signature.getInstance("Ed25519");
     s.initVerify(key);
-    s.update(canonical(m, p[0], Long.parseLong(p[1])));
-    return s.verify(Base64.getUrlDecoder().decode(p[2]));
+    s.update(canonical(m, p[0], Long.parseLong(p[1]), p[2]));
+    return s.verify(Base64.getUrlDecoder().decode(p[3]));
   }
 }
 `;

@@ -28,6 +28,8 @@ import {
   startAccServer,
   verifyMessageSignature,
 } from '../../src/mtp/index.js';
+import { signedContentDigest } from '../../src/mtp/message-signature.js';
+import { IdempotentSends } from '../../src/node/idempotent-sends.js';
 
 const seed = (): Buffer => randomBytes(32);
 const fail = (m: string, h: string): Error => new MtpConfigError(m, h);
@@ -59,9 +61,10 @@ function expectedBytes(m: AclMessage, keyId: string, at: number): Buffer {
     out.push(n);
     for (const x of xs) f(x);
   };
-  f('caxton-mtp-sig/1');
+  f('caxton-mtp-sig/2');
   f(keyId);
   f(String(at));
+  f(''); // no send id
   f(m.performative);
   f(m.sender?.name);
   list(m.receivers.map((r) => r.name).sort());
@@ -78,9 +81,10 @@ describe('the canonical form of a signed message', () => {
     assert.equal(
       canonicalMessageBytes(tiny, 'k', 5).toString('hex'),
       '00000010' +
-        Buffer.from('caxton-mtp-sig/1').toString('hex') +
+        Buffer.from('caxton-mtp-sig/2').toString('hex') +
         '000000016b' + // k
         '0000000135' + // 5
+        '00000000' + // no send id
         '00000006' +
         Buffer.from('inform').toString('hex') +
         '00000003' +
@@ -131,7 +135,7 @@ describe('signing and verifying', () => {
   it('a signed message verifies, survives the string encoding, and replaces a signature the agent wrote', () => {
     const signed = signer.sign({ ...base, userParams: { 'x-CAXTON-sig': 'forged', 'X-keep': 'v' } }, T);
     assert.deepEqual(Object.keys(signed.userParams!).sort(), [SIGNATURE_PARAM, 'X-keep']);
-    assert.match(signed.userParams![SIGNATURE_PARAM]!, /^jade-2026:1795000000000:[A-Za-z0-9_-]{86}$/);
+    assert.match(signed.userParams![SIGNATURE_PARAM]!, /^jade-2026:1795000000000::[A-Za-z0-9_-]{86}$/);
     const verdict = verifyMessageSignature(signed, keys, T + 1000);
     assert.equal(verdict.ok, true);
     assert.ok(encodeAclString(signed).includes(':X-caxton-sig'));
@@ -342,39 +346,64 @@ describe("the ACC's check of a post (messageFromPost)", () => {
         (e.hint ?? '') !== '',
     );
 
-  it('takes a signed post, without its signature, keyed by what the signature covers: a replay however changed is one send', () => {
+  it('takes a signed post, without its signature, keyed by signed data only: a replay however changed is one send, another send another', () => {
     const taken = take(signer.sign(msg, T), true);
     assert.equal(taken.message.userParams, undefined);
     assert.equal(taken.message.content, 'hi');
-    assert.match(taken.signature ?? '', /^j1:/);
-    const key = sameSendKey(taken.message, taken.payload, taken.received, taken.signature);
+    assert.match(taken.signature?.value ?? '', /^j1:/);
+    const keyOf = (t: ReturnType<typeof take>) => sameSendKey(t.message, t.payload, t.received, t.signature);
+    const key = keyOf(taken);
     assert.match(key ?? '', /^mtp:signed:[0-9a-f]{64}$/);
-    const again = take(signer.sign(msg, T), true);
-    assert.equal(sameSendKey(again.message, again.payload, again.received, again.signature), key);
-    // Signed anew later (a sender's next attempt), or replayed with an unsigned parameter added: the same send.
-    const later = take(signer.sign(msg, T + 1), true);
-    assert.equal(sameSendKey(later.message, later.payload, later.received, later.signature), key);
+    // The same signature posted again (a replay, or JADE's post of one message to another receiver), or with an unsigned parameter added: one send.
+    assert.equal(keyOf(take(signer.sign(msg, T), true)), key);
     const signed = signer.sign(msg, T);
-    const padded = take({ ...signed, userParams: { ...signed.userParams, 'X-other': 'replay-1' } }, true);
-    assert.equal(sameSendKey(padded.message, padded.payload, padded.received, padded.signature), key);
-    // Another signed content is another send.
-    const other = take(signer.sign({ ...msg, content: 'ho' }, T), true);
-    assert.notEqual(sameSendKey(other.message, other.payload, other.received, other.signature), key);
+    assert.equal(keyOf(take({ ...signed, userParams: { ...signed.userParams, 'X-other': 'replay-1' } }, true)), key);
+    // Without a send id, a signature made at another time is another send (a sender repeating itself is heard twice).
+    assert.notEqual(keyOf(take(signer.sign(msg, T + 1), true)), key);
+    // With one, every attempt of the send — each signed anew — is the same send, and another id another send.
+    const attempt = (at: number, id: string) => keyOf(take(signer.sign(msg, at, id), true));
+    assert.equal(attempt(T, 'send-1'), attempt(T + 30_000, 'send-1'));
+    assert.notEqual(attempt(T, 'send-1'), attempt(T, 'send-2'));
+    assert.notEqual(keyOf(take(signer.sign({ ...msg, content: 'ho' }, T), true)), key);
+  });
+
+  it("a replay with changed unsigned parts derives the original's message id, even after the key's window forgot it", async () => {
+    const signed = signer.sign(msg, T, 'send-9');
+    const first = take(signed, true);
+    const replay = take({ ...signed, userParams: { ...signed.userParams, 'X-pad': '1' }, replyBy: 4_102_444_800_000 }, true);
+    const idOf = async (t: ReturnType<typeof take>) => {
+      // A fresh record each time: a restart, another node of the cluster, or an evicted key.
+      const sends = new IdempotentSends();
+      let id = '';
+      await sends.run(
+        'mtp jade-1',
+        sameSendKey(t.message, t.payload, t.received, t.signature)!,
+        t.message,
+        async (messageId) => {
+          id = messageId;
+          return { messageId, accepted: [], refused: [] };
+        },
+        signedContentDigest(t.message),
+      );
+      return id;
+    };
+    assert.notDeepEqual(replay.message, first.message, 'the replay differs in unsigned parts');
+    assert.equal(await idOf(replay), await idOf(first), 'so the log drops it as the same delivery');
   });
 
   it('has one spelling per signature: a time with leading zeros and a non-canonical base64url ending are malformed', () => {
     const signed = signer.sign(msg, T);
     const value = signed.userParams!['X-caxton-sig']!;
-    const [id, at, sig] = value.split(':') as [string, string, string];
+    const [id, at, sendId, sig] = value.split(':') as [string, string, string, string];
     const respelt = (v: string): AclMessage => ({ ...signed, userParams: { ...signed.userParams, 'X-caxton-sig': v } });
-    refusedWith(respelt(`${id}:0${at}:${sig}`), true, 'malformed');
+    refusedWith(respelt(`${id}:0${at}:${sendId}:${sig}`), true, 'malformed');
     // The last character's 4 spare bits: Node decodes every variant to the same 64 bytes.
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const last = alphabet.indexOf(sig.at(-1)!);
     const variant = `${sig.slice(0, -1)}${alphabet[last ^ 1]}`;
     assert.deepEqual(Buffer.from(variant, 'base64url'), Buffer.from(sig, 'base64url'));
-    refusedWith(respelt(`${id}:${at}:${variant}`), true, 'malformed');
-    assert.equal(take(signed, true).signature, value, 'the canonical spelling passes');
+    refusedWith(respelt(`${id}:${at}:${sendId}:${variant}`), true, 'malformed');
+    assert.equal(take(signed, true).signature?.value, value, 'the canonical spelling passes');
   });
 
   it('delivers a signed post only to the receivers it names: an envelope adding one is refused', () => {
@@ -480,7 +509,7 @@ describe("the ACC's check of a post (messageFromPost)", () => {
                 '<received><received-by value="http://127.0.0.1:9/acc"/><received-date value="20261129Z120000000"/><received-id value="m-1"/></received></params></envelope>',
             ),
           },
-          { contentType: 'application/text', body: Buffer.from(encodeAclString(signer.sign(msg, at))) },
+          { contentType: 'application/text', body: Buffer.from(encodeAclString(signer.sign(msg, at, 'm-1-send'))) },
         ],
         'bb',
       );
