@@ -16,7 +16,10 @@ before(async () => {
   t = await TestNode.start({ mailboxCapacity: CAPACITY });
   await t.deploy('sender', 'conformance/puppet');
   await t.deploy('bob', 'conformance/puppet');
-  await t.deploy('slow', 'conformance/puppet', { 'spin-ms': '10' });
+  // The spin reads the clock in a loop: its fuel grows with the machine's speed (an idle machine
+  // spun 10 ms on ~20M, the default budget, and the handling ran out of fuel). A budget far past
+  // any machine keeps the agent slow, never crashed.
+  await t.deploy('slow', 'conformance/puppet', { 'spin-ms': '10' }, { fuelPerMessage: 10_000_000_000 });
 });
 
 after(async () => {
