@@ -108,8 +108,8 @@ export const cBuilder: LanguageBuilder = {
           allowWasi: wasi,
           exportHint: 'compile the SDK sources (sdk-c/src/*.c) with the agent: caxton build does; a custom build must too',
         };
-        const jco = await loadJco(ctx.toolchainDirs);
-        return componentOfWorld(ctx, jco.api, core, rules, { stringEncoding: 'utf8', wasiReactor: wasiImports.length > 0 });
+        const jco = async () => (await loadJco(ctx.toolchainDirs)).api;
+        return componentOfWorld(ctx, jco, core, rules, { stringEncoding: 'utf8', wasiReactor: wasiImports.length > 0 });
       },
     };
   },

@@ -91,9 +91,9 @@ export const goBuilder: LanguageBuilder = {
         }
         core = addAdapterAllocator(core, arena.base, arena.size);
         const rules = { requiredExports: REQUIRED_EXPORTS, optionalExports: OPTIONAL_EXPORTS, allowWasi: true, exportHint: EXPORT_HINT };
-        const jco = await loadJco(ctx.toolchainDirs);
+        const jco = async () => (await loadJco(ctx.toolchainDirs)).api;
         // Announced above, before the adapter allocator is added.
-        return componentOfWorld(ctx, jco.api, core, rules, { stringEncoding: 'utf8', wasiReactor: true, announced: true });
+        return componentOfWorld(ctx, jco, core, rules, { stringEncoding: 'utf8', wasiReactor: true, announced: true });
       },
     };
   },

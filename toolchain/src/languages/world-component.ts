@@ -14,14 +14,16 @@ export interface Embedding {
  * Checks `core` against the agent world's rules, then makes it a component of the build's world
  * (jco embed, then jco new). Every compiled language ends so; only the rules and the embedding differ.
  */
-export function componentOfWorld(
+export async function componentOfWorld(
   ctx: BuildContext,
-  jco: JcoApi,
+  jco: JcoApi | (() => Promise<JcoApi>),
   core: Uint8Array,
   rules: CoreModuleRules,
   { announced = false, ...embedding }: Embedding,
 ): Promise<Uint8Array> {
   checkCoreModule(ctx.project.dir, core, rules);
   if (!announced) ctx.progress('componentize', `jco embed (${embedding.stringEncoding}) + jco new`);
-  return makeComponent(ctx.project.dir, jco, core, { witPath: ctx.witPath, world: ctx.world, ...embedding });
+  // A loader is called only now: a module the check refuses never pays jco's import (~1 s).
+  const api = typeof jco === 'function' ? await jco() : jco;
+  return makeComponent(ctx.project.dir, api, core, { witPath: ctx.witPath, world: ctx.world, ...embedding });
 }
