@@ -13,7 +13,7 @@
  * JADE comes from CAXTON_JADE_JAR only; without it this file says how to get JADE and skips.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +25,7 @@ import { after, before, describe, it } from 'node:test';
 import type { MessageEvent, VerifiedArtifact } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
+import { startJadePlatform, type JadePlatform } from '../support/jade-platform.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const ECHO = path.join(ROOT, 'examples/as-echo/build/as-echo.wasm');
@@ -130,29 +131,12 @@ async function artifact(file: string): Promise<VerifiedArtifact> {
 describe("JADE's initiators and bursts over the FIPA HTTP MTP", { skip: SKIP }, () => {
   let dir: string;
   let node: RunningNode;
-  let jade: ChildProcess | undefined;
-  let out = '';
-  const wake = new Set<() => void>();
+  let jade: JadePlatform | undefined;
   const seen: MessageEvent[] = [];
   let stopTail: (() => void) | undefined;
 
   /** The first line JADE printed that matches `re`, waiting up to `ms`. */
-  const line = (re: RegExp, ms = 20_000): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        const hit = out.split('\n').find((l) => re.test(l));
-        if (hit === undefined) return;
-        wake.delete(check);
-        clearTimeout(timer);
-        resolve(hit.trim());
-      };
-      const timer = setTimeout(() => {
-        wake.delete(check);
-        reject(new Error(`JADE printed no line matching ${re} within ${ms} ms; it printed:\n${out.slice(-3000)}`));
-      }, ms);
-      wake.add(check);
-      check();
-    });
+  const line = async (re: RegExp, ms = 20_000): Promise<string> => (await jade!.out.lineFrom(re, ms)).trim();
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-jade-init-'));
@@ -184,50 +168,28 @@ describe("JADE's initiators and bursts over the FIPA HTTP MTP", { skip: SKIP }, 
     await node.control.deploy({ name: 'cx-b', limits: {}, config: { price: '25' }, http: toJade }, contractor);
     stopTail = node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
     const capability = `${node.mtpUrl!}/${secret}`;
-    jade = spawn(
-      'java',
-      [
-        '-cp',
-        `${JADE_JAR!}${path.delimiter}${dir}`,
-        'jade.Boot',
-        '-mtps',
-        `jade.mtp.http.MessageTransportProtocol(${jadeAcc})`,
-        '-port',
-        String(jadeIntraPort),
-        '-local-host',
-        '127.0.0.1',
-        '-platform-id',
-        JADE_PLATFORM,
-        // JADE's batching of queued messages to one receiver breaks its HTTP MTP (see the header).
-        '-jade_core_messaging_MessageManager_enablemultipledelivery',
-        'false',
-        '-agents',
-        `stock:StockCnet(cx-a@caxton,cx-b@caxton,${capability});burst:Burster(echo@caxton,${capability},${BURST})`,
-      ],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const take = (chunk: Buffer): void => {
-      out += chunk.toString('utf8');
-      for (const w of [...wake]) w();
-    };
-    jade.stdout!.on('data', take);
-    jade.stderr!.on('data', take);
+    jade = startJadePlatform({
+      jar: JADE_JAR!,
+      dir,
+      acc: jadeAcc,
+      port: jadeIntraPort,
+      platformId: JADE_PLATFORM,
+      // JADE's batching of queued messages to one receiver breaks its HTTP MTP (see the header).
+      options: ['-jade_core_messaging_MessageManager_enablemultipledelivery', 'false'],
+      agents: `stock:StockCnet(cx-a@caxton,cx-b@caxton,${capability});burst:Burster(echo@caxton,${capability},${BURST})`,
+    });
   });
 
   after(async () => {
     stopTail?.();
-    if (jade && jade.exitCode === null) {
-      const exited = new Promise((r) => jade!.once('exit', r));
-      jade.kill('SIGTERM');
-      await exited;
-    }
+    await jade?.stop();
     await node?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
   it("(1) JADE's stock ContractNetInitiator (one cfp per contractor, one conversation) completes with two Caxton contractors", async () => {
     await line(/^STOCK-DONE/);
-    const lines = out
+    const lines = jade!.out.text
       .split('\n')
       .filter((l) => l.startsWith('STOCK-'))
       .map((l) => l.trim());
@@ -254,7 +216,7 @@ describe("JADE's initiators and bursts over the FIPA HTTP MTP", { skip: SKIP }, 
     assert.equal(
       last,
       `BURST-COUNT informs=${BURST} others=0`,
-      out
+      jade!.out.text
         .split('\n')
         .filter((l) => l.startsWith('BURST-'))
         .join('\n'),

@@ -8,7 +8,7 @@
  * JADE comes from CAXTON_JADE_JAR only; without it this file says how to get JADE and skips.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +21,7 @@ import { CaxtonClient } from '@caxton/client';
 import { decodeRecord, type AuditRecord, type MessageEvent } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
+import { startJadePlatform, type JadePlatform } from '../support/jade-platform.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const ECHO = path.join(ROOT, 'examples/as-echo/build/as-echo.wasm');
@@ -153,31 +154,11 @@ public class CnetInitiator extends Agent {
 }
 `;
 
-/** Resolves with the first line of `child`'s output matching `re`; rejects after `ms` with what it printed. */
-function lineFrom(out: { text: string; wake: Set<() => void> }, re: RegExp, ms: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const line = out.text.split('\n').find((l) => re.test(l));
-      if (line === undefined) return false;
-      out.wake.delete(check as () => void);
-      clearTimeout(timer);
-      resolve(line);
-      return true;
-    };
-    const timer = setTimeout(() => {
-      out.wake.delete(check as () => void);
-      reject(new Error(`JADE printed no line matching ${re} within ${ms} ms; it printed:\n${out.text.slice(-3000)}`));
-    }, ms);
-    if (!check()) out.wake.add(check as () => void);
-  });
-}
-
 describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
   let dir: string;
   let node: RunningNode;
   let api: CaxtonClient;
-  let jade: ChildProcess | undefined;
-  const jadeOut = { text: '', wake: new Set<() => void>() };
+  let jade: JadePlatform | undefined;
   const secret = randomBytes(32).toString('base64url');
   let jadeAcc: string;
   let capability: string;
@@ -241,47 +222,27 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
     await api.deploy({ name: 'cx-js', config: { price: '25' }, http: toJade }, await readFile(JS_CONTRACTOR));
     stopTail = node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
 
-    jade = spawn(
-      'java',
-      [
-        '-cp',
-        `${JADE_JAR!}${path.delimiter}${dir}`,
-        'jade.Boot',
-        '-mtps',
-        `jade.mtp.http.MessageTransportProtocol(${jadeAcc})`,
-        '-port',
-        String(jadeIntraPort),
-        '-local-host',
-        '127.0.0.1',
-        '-platform-id',
-        JADE_PLATFORM,
-        '-agents',
-        `ping:CaxtonPinger(echo@caxton,${capability});pong:Pong;cnet:CnetInitiator(cx-as@caxton,cx-js@caxton,${capability})`,
-      ],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    ); // JADE writes APDescription.txt and MTPs-*.txt into its working directory
-    const take = (chunk: Buffer): void => {
-      jadeOut.text += chunk.toString('utf8');
-      for (const w of [...jadeOut.wake]) w();
-    };
-    jade.stdout!.on('data', take);
-    jade.stderr!.on('data', take);
+    // JADE writes APDescription.txt and MTPs-*.txt into its working directory (dir).
+    jade = startJadePlatform({
+      jar: JADE_JAR!,
+      dir,
+      acc: jadeAcc,
+      port: jadeIntraPort,
+      platformId: JADE_PLATFORM,
+      agents: `ping:CaxtonPinger(echo@caxton,${capability});pong:Pong;cnet:CnetInitiator(cx-as@caxton,cx-js@caxton,${capability})`,
+    });
   });
 
   after(async () => {
     stopTail?.();
-    if (jade && jade.exitCode === null) {
-      const exited = new Promise((r) => jade!.once('exit', r));
-      jade.kill('SIGTERM');
-      await exited;
-    }
+    await jade?.stop();
     api?.close();
     await node?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
   it("(1) a JADE agent's request reaches the Caxton echo over HTTP MTP, and the echo's inform reaches JADE", async () => {
-    const line = await lineFrom(jadeOut, /^PINGER-GOT /, 20_000);
+    const line = await jade!.out.lineFrom(/^PINGER-GOT /, 20_000);
     assert.equal(line.trim(), 'PINGER-GOT INFORM echo@caxton conv=jade-conv-1 irt=jade-rw-1 content=hello from "jade"');
     const request = await until(
       'the JADE request',
@@ -301,7 +262,7 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
       conversationId: 'cx-to-jade',
       replyTo: [{ name: `pong@${JADE_PLATFORM}`, addresses: [jadeAcc] }],
     });
-    assert.match(await lineFrom(jadeOut, /^PONG-GOT INFORM echo@caxton /, 15_000), /content=ping from caxton$/);
+    assert.match(await jade!.out.lineFrom(/^PONG-GOT INFORM echo@caxton /, 15_000), /content=ping from caxton$/);
     const answer = await until(
       'the JADE reply',
       (e) => e.message.sender?.name === `pong@${JADE_PLATFORM}` && e.message.content === 'reply:ping from caxton',
@@ -339,7 +300,7 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
     );
     assert.match(failure.message.content ?? '', /sealed's deployment allows no HTTP/);
     assert.equal(failure.message.userParams?.['X-caxton-failure'], 'mtp-delivery');
-    assert.doesNotMatch(jadeOut.text, /no way out/);
+    assert.doesNotMatch(jade!.out.text, /no way out/);
     // The echo answers the failure to ams@caxton, which takes no messages: dropped, not failed again (no loop).
     await until(
       'the echo of the failure',
@@ -392,8 +353,8 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
   });
 
   it('(4) a contract net whose initiator is a JADE agent and whose contractors are Caxton agents in two languages completes', async () => {
-    await lineFrom(jadeOut, /^CNET-DONE /, 20_000);
-    const lines = jadeOut.text
+    await jade!.out.lineFrom(/^CNET-DONE /, 20_000);
+    const lines = jade!.out.text
       .split('\n')
       .filter((l) => l.startsWith('CNET-'))
       .map((l) => l.trim());

@@ -12,7 +12,7 @@
  * JADE comes from CAXTON_JADE_JAR only; without it this file says how to get JADE and skips.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +25,7 @@ import { decodeRecord, type AuditRecord, type MessageEvent } from '@caxton/core'
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
 import { freePort } from '../support/ports.js';
+import { startJadePlatform, type JadePlatform } from '../support/jade-platform.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const ECHO = path.join(ROOT, 'examples/as-echo/build/as-echo.wasm');
@@ -205,25 +206,6 @@ public class SignedPinger extends Agent {
 }
 `;
 
-/** Resolves with the first line of the output matching `re`; rejects after `ms` with what it printed. */
-function lineFrom(out: { text: string; wake: Set<() => void> }, re: RegExp, ms: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const line = out.text.split('\n').find((l) => re.test(l));
-      if (line === undefined) return false;
-      out.wake.delete(check as () => void);
-      clearTimeout(timer);
-      resolve(line);
-      return true;
-    };
-    const timer = setTimeout(() => {
-      out.wake.delete(check as () => void);
-      reject(new Error(`JADE printed no line matching ${re} within ${ms} ms; it printed:\n${out.text.slice(-3000)}`));
-    }, ms);
-    if (!check()) out.wake.add(check as () => void);
-  });
-}
-
 /** An Ed25519 key pair as the two sides take it: PKCS#8 for Java, the raw public key (base64) for a peers file. */
 function keyPair(): { pkcs8: string; raw: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -237,8 +219,7 @@ describe('signed messages over the FIPA HTTP MTP with a real JADE platform', { s
   let dir: string;
   let node: RunningNode;
   let api: CaxtonClient;
-  let jade: ChildProcess | undefined;
-  const jadeOut = { text: '', wake: new Set<() => void>() };
+  let jade: JadePlatform | undefined;
   const secret = randomBytes(32).toString('base64url');
   const jadeKey = keyPair();
   const otherKey = keyPair();
@@ -302,47 +283,27 @@ describe('signed messages over the FIPA HTTP MTP with a real JADE platform', { s
     );
     stopTail = node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
 
-    jade = spawn(
-      'java',
-      [
-        '-cp',
-        `${JADE_JAR!}${path.delimiter}${dir}`,
-        'jade.Boot',
-        '-mtps',
-        `jade.mtp.http.MessageTransportProtocol(${jadeAcc})`,
-        '-port',
-        String(jadeIntraPort),
-        '-local-host',
-        '127.0.0.1',
-        '-platform-id',
-        JADE_PLATFORM,
-        '-agents',
-        `sping:SignedPinger(echo@caxton,${node.mtpUrl!}/${secret},${jadeKey.pkcs8},${otherKey.pkcs8},${signing[0]!.id},${signing[0]!.publicKey})`,
-      ],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const take = (chunk: Buffer): void => {
-      jadeOut.text += chunk.toString('utf8');
-      for (const w of [...jadeOut.wake]) w();
-    };
-    jade.stdout!.on('data', take);
-    jade.stderr!.on('data', take);
+    // JADE writes APDescription.txt and MTPs-*.txt into its working directory (dir).
+    jade = startJadePlatform({
+      jar: JADE_JAR!,
+      dir,
+      acc: jadeAcc,
+      port: jadeIntraPort,
+      platformId: JADE_PLATFORM,
+      agents: `sping:SignedPinger(echo@caxton,${node.mtpUrl!}/${secret},${jadeKey.pkcs8},${otherKey.pkcs8},${signing[0]!.id},${signing[0]!.publicKey})`,
+    });
   });
 
   after(async () => {
     stopTail?.();
-    if (jade && jade.exitCode === null) {
-      const exited = new Promise((r) => jade!.once('exit', r));
-      jade.kill('SIGTERM');
-      await exited;
-    }
+    await jade?.stop();
     api?.close();
     await node?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
   it("(1) a message signed with the listed key is taken, and the node's signed answer verifies on the Java side", async () => {
-    const line = await lineFrom(jadeOut, /^SIGNED-(GOT INFORM echo@caxton conv=sig-good |ERROR)/, 30_000);
+    const line = await jade!.out.lineFrom(/^SIGNED-(GOT INFORM echo@caxton conv=sig-good |ERROR)/, 30_000);
     assert.equal(line.trim(), 'SIGNED-GOT INFORM echo@caxton conv=sig-good verified=true tamperedVerified=false content=signed "hello"');
     const request = seen.find((e) => e.message.conversationId === 'sig-good' && e.message.performative === 'request');
     assert.ok(request, 'the signed request is on the tail');
@@ -366,7 +327,7 @@ describe('signed messages over the FIPA HTTP MTP with a real JADE platform', { s
     }
     const delivered = seen.filter((e) => e.message.sender?.name === `sping@${JADE_PLATFORM}`).map((e) => e.message.conversationId);
     assert.deepEqual(delivered, ['sig-good']);
-    assert.doesNotMatch(jadeOut.text, /SIGNED-GOT INFORM echo@caxton conv=sig-(tampered|other-key|unknown-key|unsigned)/);
+    assert.doesNotMatch(jade!.out.text, /SIGNED-GOT INFORM echo@caxton conv=sig-(tampered|other-key|unknown-key|unsigned)/);
   });
 
   /** The trail's signature refusals, once there are four (the trail is read again until then). */
