@@ -1,7 +1,7 @@
 /** The Costs page's model (decision 2184): the query it sends, the agents' order, how figures read. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { zeroCosts, type AgentRow } from '@caxton/core';
+import { describe, it, test } from 'node:test';
+import { visibleId, zeroCosts, type AgentRow } from '@caxton/core';
 import { agentsByCost, costsQuery, formatCost } from '../src/model/costs.js';
 
 const row = (name: string, fuel?: number, httpCalls = 0): AgentRow => ({
@@ -42,4 +42,10 @@ describe('costs page model', () => {
       ['2.5M', '12.3 ms', '2.0 KiB', '12,000'],
     );
   });
+});
+
+test("a conversation's id is shown safe: control and bidi or zero-width characters become ?", () => {
+  assert.equal(visibleId('order-\u202egnp.exe'), 'order-?gnp.exe');
+  assert.equal(visibleId('a\u200bb\u0007c\ufeff'), 'a?b?c?');
+  assert.equal(visibleId('plain-id_1'), 'plain-id_1');
 });

@@ -1,17 +1,13 @@
 /** `caxton top --conversations` for humans: the sorted conversations, then the node's sums they add up to. */
-import type { ConversationCostsView, HandlingCosts } from '@caxton/core';
+import { visibleId, type ConversationCostsView, type HandlingCosts } from '@caxton/core';
 import { renderTable, truncate, type Column } from '../format/table.js';
 import { formatCount } from '../format/units.js';
 import type { ConversationRow } from './conversation-rows.js';
 import { formatFuel, HANDLING_COST_COLUMNS } from './format-top.js';
 
-/**
- * Conversation ids are the senders': no control character reaches the terminal, nor a format
- * character that would reorder or hide what follows (bidi embeddings and isolates, zero-width
- * marks, the BOM), and long ones are cut.
- */
+/** Conversation ids are the senders': shown safe (core's `visibleId`), and long ones cut. */
 export function printableId(id: string, max = 40): string {
-  return truncate(id.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, '?'), max);
+  return truncate(visibleId(id), max);
 }
 
 const rate = (n: number | undefined): string => (n === undefined ? '-' : n >= 100 ? formatCount(Math.round(n)) : n.toFixed(1));

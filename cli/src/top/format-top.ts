@@ -1,5 +1,5 @@
 /** `caxton top` for humans: the sorted rows and the totals under them. */
-import type { HandlingCosts } from '@caxton/core';
+import { formatFuel, type HandlingCosts } from '@caxton/core';
 import { renderTable, type Column } from '../format/table.js';
 import { formatBytes, formatCount, formatDuration, formatPages } from '../format/units.js';
 import type { TopRow, TopTotals } from './top-rows.js';
@@ -7,13 +7,7 @@ import type { TopRow, TopTotals } from './top-rows.js';
 const rate = (n: number | undefined): string => (n === undefined ? '-' : n >= 100 ? formatCount(Math.round(n)) : n.toFixed(1));
 const fuelRate = (n: number | undefined): string => (n === undefined ? '-' : formatFuel(n));
 
-/** 12.3M, 4.5k, 950: fuel reads in thousands and millions. */
-export function formatFuel(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(Math.round(n));
-}
+export { formatFuel };
 
 /** Handler wall time: 850µs, 12.3ms, 4.2s, 5m 3s. */
 export function formatMicros(us: number): string {

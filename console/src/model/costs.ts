@@ -2,7 +2,9 @@
  * The Costs page's model (decision 2184): the conversations' columns and the figure each asks the
  * node to sort by, the agents' costs sorted here, and how the figures read. Pure, unit-tested.
  */
-import type { AgentRow, ConversationCostSort, HandlingCostKey, HandlingCosts } from '@caxton/core';
+import { formatFuel, type AgentRow, type ConversationCostSort, type HandlingCostKey, type HandlingCosts } from '@caxton/core';
+
+export { formatFuel };
 
 export interface CostColumn {
   key: HandlingCostKey;
@@ -25,14 +27,6 @@ export type ConversationSort = ConversationCostSort;
 /** The query string of a read: the node sorts and limits (it holds up to 10,000 conversations). */
 export function costsQuery(sort: ConversationSort, limit: number): string {
   return new URLSearchParams({ sort, limit: String(limit) }).toString();
-}
-
-/** 12.3M, 4.5k, 950. */
-export function formatFuel(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(Math.round(n));
 }
 
 /** 850 µs, 12.3 ms, 4.2 s. */

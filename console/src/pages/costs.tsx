@@ -4,7 +4,14 @@
  * to, and each agent's costs from the live stream. Refreshed every 2 s.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { AgentRow, ConversationCosts, ConversationCostsView, HandlingCostKey, HandlingCosts } from '@caxton/core';
+import {
+  visibleId,
+  type AgentRow,
+  type ConversationCosts,
+  type ConversationCostsView,
+  type HandlingCostKey,
+  type HandlingCosts,
+} from '@caxton/core';
 import type { Api } from '../api.js';
 import { COST_COLUMNS, agentsByCost, formatCost, type ConversationSort } from '../model/costs.js';
 import { hrefOf } from '../route.js';
@@ -52,8 +59,8 @@ function ConversationRows(props: { c: ConversationCosts; open: boolean; onToggle
           if (e.key === 'Enter') props.onToggle();
         }}
       >
-        <td class="conversation-id" title={c.conversationId}>
-          {c.conversationId}
+        <td class="conversation-id" title={visibleId(c.conversationId)}>
+          {visibleId(c.conversationId)}
         </td>
         <Figures costs={c} />
         <td class="agents-list">{c.agents.map((a) => a.agent).join(', ') + (c.otherAgents ? ', …' : '')}</td>

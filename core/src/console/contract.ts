@@ -28,6 +28,9 @@ import type { RoleName } from '../access/roles.js';
 import type { ConversationReplay } from '../control/replay-trace.js';
 import type { HandlingCosts } from '../control/costs.js';
 
+/** What the Costs page shows as `caxton top` does (pure: no I/O, safe in the browser bundle). */
+export { formatFuel, visibleId } from '../control/cost-format.js';
+
 /** The caller's role (decision 1760): what it may do is `WhoAmI.permissions`. */
 export type ConsoleRole = RoleName;
 
