@@ -105,7 +105,8 @@ describe('examples (skipped when not built)', () => {
       (r) => {
         const report = r.outbox[0]?.content ?? '';
         assert.match(report, /count:0/);
-        assert.match(report, /preopens=none open=none read=0/);
+        // One preopen, the agent's own /data (decision 2191); the host's files stay unreachable (44: ENOENT).
+        assert.match(report, /preopens=3:\/data open=errno:44 read=0/);
       },
     ],
     [
@@ -113,7 +114,8 @@ describe('examples (skipped when not built)', () => {
       'JS WASI probe: nothing to see',
       (r) => {
         const report = r.outbox[0]?.content ?? '';
-        assert.match(report, /env=ok:0 preopens=none open=none read=0 sock=error:access-denied/);
+        // One preopen, the agent's own /data (decision 2191); the host's files stay unreachable.
+        assert.match(report, /env=ok:0 preopens=\/data open=error:no-entry read=0 sock=error:access-denied/);
       },
     ],
   ];

@@ -149,9 +149,9 @@ describe('Go fuel is deterministic', () => {
 });
 
 describe("Go's runtime and standard library reach nothing of the host", () => {
-  it('os.Open / os.WriteFile find no file system', async () => {
+  it('os.Open / os.WriteFile find no host file system: only the agent’s own /data (decision 2191), which Go takes as its working directory', async () => {
     const agent = await deploy();
-    assert.deepEqual(contents(run(agent, 'fs')), ['/etc/passwd=denied /=denied .=denied /proc/self/environ=denied write=denied']);
+    assert.deepEqual(contents(run(agent, 'fs')), ['/etc/passwd=denied /=denied .=OPENED /proc/self/environ=denied write=denied']);
   });
 
   it('os.Environ, os.Args and os.Getenv are empty', async () => {

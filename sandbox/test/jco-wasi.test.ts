@@ -103,9 +103,9 @@ describe('WASI is deny-by-default', () => {
     assert.deepEqual(seen, { env: [], args: [], cwd: null });
   });
 
-  it('the agent has no preopened directory, so no host file is reachable', async () => {
+  it('the agent’s one preopened directory is its own /data (decision 2191), so no host file is reachable', async () => {
     const agent = await deploy();
-    assert.equal(reply(run(agent, 'fs')), 'ok:[]');
+    assert.equal(reply(run(agent, 'fs')), 'ok:["/data"]');
   });
 
   it('the agent cannot open a socket or resolve a name', async () => {

@@ -11,7 +11,7 @@ import {
   droppedOutputFuel,
   outputFuel,
 } from '../src/fuel/cost-model.js';
-import { guardStreamImports } from '../src/jco/lift-guard.js';
+import { guardStreamImports, LogStreamHandles } from '../src/jco/lift-guard.js';
 import { createDenyWasi } from '../src/wasi/deny-wasi.js';
 import { OutputBudget } from '../src/wasi/output-budget.js';
 
@@ -92,7 +92,39 @@ function guardOutput(b: OutputBudget): { room(): number; drop(bytes: number): vo
   };
 }
 
+/** The log's handles of an instance whose guest got stdout as `handle`. */
+function stdoutAt(handle: number): LogStreamHandles {
+  const logs = new LogStreamHandles();
+  (logs.guardGetters({ 'get-stdout': () => handle })['get-stdout'] as () => number)();
+  return logs;
+}
+
 describe('stream lift guard', () => {
+  it("never cuts a write to a stream that is not stdout's or stderr's (a file's, decision 2191), also once a dropped stdout's handle is reused", () => {
+    const b = new OutputBudget(10);
+    const lifted: [number, number][] = [];
+    const glue = (self: number, _ptr: number, len: number, _ret: number): void => void lifted.push([self, len]);
+    const dropped: number[] = [];
+    const logs = stdoutAt(3);
+    const guarded = guardStreamImports(
+      { '[method]output-stream.write': glue, '[resource-drop]output-stream': (h: number) => void dropped.push(h) },
+      guardOutput(b),
+      () => [],
+      logs,
+    );
+    const write = guarded['[method]output-stream.write'] as typeof glue;
+    write(5, 64, 4096, 8); // a file's stream: whole
+    write(3, 64, 4096, 8); // stdout: cut to the budget
+    (guarded['[resource-drop]output-stream'] as (h: number) => void)(3);
+    write(3, 64, 4096, 8); // the number reused by a file's stream: whole
+    assert.deepEqual(lifted, [
+      [5, 4096],
+      [3, 10],
+      [3, 4096],
+    ]);
+    assert.deepEqual(dropped, [3], 'the drop reaches the glue');
+  });
+
   it('answers a write past a spent budget itself, ok stored at its retptr, without entering the glue', () => {
     const b = new OutputBudget(1000);
     const output = guardOutput(b);
@@ -104,7 +136,7 @@ describe('stream lift guard', () => {
       b.admit(len);
       bytes[ret] = 0;
     };
-    const guarded = guardStreamImports({ '[method]output-stream.blocking-write-and-flush': glue }, output, () => [memory]);
+    const guarded = guardStreamImports({ '[method]output-stream.blocking-write-and-flush': glue }, output, () => [memory], stdoutAt(3));
     const write = guarded['[method]output-stream.blocking-write-and-flush'] as typeof glue;
     write(3, 64, 600, 8);
     write(3, 64, 600, 8); // cut to the 400 left: through the glue
@@ -130,7 +162,7 @@ describe('stream lift guard', () => {
       b.admit(len);
       new Uint8Array(adapter.buffer)[ret] = 0; // jco's memory0 is the adapter's here
     };
-    const guarded = guardStreamImports({ '[method]output-stream.write': glue }, output, () => [engine, adapter]);
+    const guarded = guardStreamImports({ '[method]output-stream.write': glue }, output, () => [engine, adapter], stdoutAt(3));
     const write = guarded['[method]output-stream.write'] as (...a: number[]) => void;
     write(3, 64, 100, 8); // within the budget: through the glue, which shows where results go
     assert.equal(new Uint8Array(engine.buffer)[8], 7, "the other memory's byte is restored");
@@ -147,7 +179,7 @@ describe('stream lift guard', () => {
       const output = guardOutput(b);
       const lifted: number[] = [];
       const glue = (_self: number, _ptr: number, len: number): void => void lifted.push(len); // stores no result
-      const guarded = guardStreamImports({ '[method]output-stream.write': glue }, output, () => known);
+      const guarded = guardStreamImports({ '[method]output-stream.write': glue }, output, () => known, stdoutAt(3));
       const write = guarded['[method]output-stream.write'] as (...a: number[]) => void;
       write(3, 64, 100, 8);
       write(3, 64, 100, 8);
@@ -163,7 +195,12 @@ describe('stream lift guard', () => {
     const output = guardOutput(b);
     const lifted: number[] = [];
     const glue = (_self: number, _ptr: number, len: number): void => void lifted.push(len);
-    const guarded = guardStreamImports({ '[method]output-stream.write': glue }, output, () => [new WebAssembly.Memory({ initial: 1 })]);
+    const guarded = guardStreamImports(
+      { '[method]output-stream.write': glue },
+      output,
+      () => [new WebAssembly.Memory({ initial: 1 })],
+      stdoutAt(3),
+    );
     (guarded['[method]output-stream.write'] as (...a: number[]) => void)(3, 64, 100, 65536);
     assert.deepEqual(lifted, [0]);
   });
@@ -182,6 +219,7 @@ describe('stream lift guard', () => {
       { '[method]output-stream.blocking-write-and-flush': glue, '[method]output-stream.write': glue, other: 1 },
       guardOutput(b),
       () => [],
+      stdoutAt(3),
     );
     const write = guarded['[method]output-stream.blocking-write-and-flush'] as typeof glue;
     write(3, 64, 600, 8);

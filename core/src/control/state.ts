@@ -50,14 +50,26 @@ export function isReservedStateKey(key: string): boolean {
  * rollouts (decision 1871).
  */
 export function ownStateWrites<W extends { key: string }>(writes: readonly W[]): W[] {
-  return writes.filter((w) => !isReservedStateKey(w.key));
+  return writes.filter((w) => isAgentOwnedStateKey(w.key));
 }
 
 /** How many of `keys` are the agent's own (not reserved bookkeeping). */
 export function countOwnStateKeys(keys: Iterable<string>): number {
   let n = 0;
-  for (const key of keys) if (!isReservedStateKey(key)) n++;
+  for (const key of keys) if (isAgentOwnedStateKey(key)) n++;
   return n;
+}
+
+/** The key prefix of the agent's files (decision 2191; agent-files.ts holds the scheme). */
+const FILE_KEY_PREFIX = `${RESERVED_STATE_KEY_PREFIX}fs:`;
+
+/**
+ * True for the agent's own durable state: its keys, and its files at /data (decision 2191), which
+ * are reserved keys (the agent's state calls never see them) but its data all the same: they count
+ * against its state quotas and make it an agent that keeps state.
+ */
+export function isAgentOwnedStateKey(key: string): boolean {
+  return !isReservedStateKey(key) || key.startsWith(FILE_KEY_PREFIX);
 }
 
 /** The reserved key of a pending HTTP call's record (decision 1601): written by the sandbox, removed by the gateway. */

@@ -7,7 +7,7 @@
  */
 import {
   httpPendingStateKey,
-  isReservedStateKey,
+  isAgentOwnedStateKey,
   TRACEPARENT_PARAM,
   TRACESTATE_PARAM,
   type AclMessage,
@@ -43,7 +43,7 @@ export function comparableSend(m: AclMessage, platform: string | undefined): Rec
 /** The agent's own writes (reserved bookkeeping left out), as a key → value map in write order. */
 export function ownWrites(writes: readonly StateWrite[]): Map<string, string | null> {
   const out = new Map<string, string | null>();
-  for (const w of writes) if (!isReservedStateKey(w.key)) out.set(w.key, w.value);
+  for (const w of writes) if (isAgentOwnedStateKey(w.key)) out.set(w.key, w.value);
   return out;
 }
 

@@ -8,13 +8,21 @@
  * Keys beginning with U+0000 are the runtime's own bookkeeping (e.g. pending HTTP calls): they
  * stay in the view (the node passes them, and they must survive a reset of the view) but the agent
  * never sees them (get/keys), cannot write them (a control character makes its key invalid), and
- * they do not count against its quotas.
+ * they do not count against its quotas. The agent's files (decision 2191) are reserved keys too,
+ * written through the file system (`putFile`), but its own data: they count against its quotas.
  *
  * The view lives as long as the agent's sandbox in its shard, across instances: a crash loses the
  * instance's memory, never the committed state.
  */
 import type { StateErrorKind, StateLimits, StateWrite } from '@caxton/core';
-import { DEFAULT_STATE_LIMITS, RESERVED_STATE_KEY_PREFIX, invalidStateKeyReason, isReservedStateKey, utf8ByteLength } from '@caxton/core';
+import {
+  DEFAULT_STATE_LIMITS,
+  RESERVED_STATE_KEY_PREFIX,
+  invalidStateKeyReason,
+  isAgentOwnedStateKey,
+  isReservedStateKey,
+  utf8ByteLength,
+} from '@caxton/core';
 import { NONE } from '../results.js';
 
 /** The first character of every key the runtime reserves for itself. */
@@ -55,6 +63,8 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 export const hasLoneSurrogate = (s: string): boolean => LONE_SURROGATE.test(s);
 
 const isReserved = isReservedStateKey;
+/** Counted against the agent's quotas: its own keys and its files. */
+const isCounted = isAgentOwnedStateKey;
 const entryBytes = (key: string, value: string): number => utf8ByteLength(key) + utf8ByteLength(value);
 
 /** What one `keys` call returned, and how much it looked at (the host-call fuel measure). */
@@ -67,7 +77,7 @@ export interface KeysPage {
 export class StateView {
   readonly limits: StateLimits;
   private view = new Map<string, string>();
-  /** Bytes (key + value, UTF-8) and keys of the agent's own entries in the view (reserved ones excluded). */
+  /** Bytes (key + value, UTF-8) and keys of the agent's own entries in the view (its files included, bookkeeping excluded). */
   private viewBytes = 0;
   private viewKeys = 0;
   /** The agent's own keys of the view in byte order, built on the first `keys` call and kept current. */
@@ -90,7 +100,7 @@ export class StateView {
     this.viewKeys = 0;
     for (const [key, value] of entries) {
       this.view.set(key, value);
-      if (!isReserved(key)) {
+      if (isCounted(key)) {
         this.viewBytes += entryBytes(key, value);
         this.viewKeys++;
       }
@@ -127,6 +137,11 @@ export class StateView {
       return { kind: 'value-too-large', message: 'the value is not valid Unicode text (it has a lone surrogate) and cannot be stored' };
     const valueBytes = utf8ByteLength(value);
     if (valueBytes > this.limits.maxValueBytes) return this.tooLarge(valueBytes);
+    return this.buffered(key, value, valueBytes);
+  }
+
+  /** Buffers `key` = `value` (`valueBytes` its UTF-8 bytes) if the agent's quotas allow it. */
+  private buffered(key: string, value: string, valueBytes: number): StateRefusal | null {
     const keyBytes = utf8ByteLength(key);
     const old = this.current(key);
     const deltaBytes = keyBytes + valueBytes - (old === undefined ? 0 : keyBytes + utf8ByteLength(old));
@@ -144,6 +159,52 @@ export class StateView {
     this.bufferBytes += deltaBytes;
     this.bufferKeys += deltaKeys;
     return null;
+  }
+
+  /**
+   * A write of one of the agent's files or directories (decision 2191: `key` has the file prefix,
+   * the file system checked its path and size): buffered with the call's writes against the
+   * agent's quotas; `null` deletes it. Refused in init, as every state write is.
+   */
+  putFile(key: string, value: string | null): StateRefusal | null {
+    if (!isReserved(key) || !isCounted(key)) throw new TypeError('putFile: not a file key');
+    if (this.readOnly) return this.writeRefused(key);
+    if (value === null) {
+      this.dropBuffered(key);
+      return null;
+    }
+    // The file system's values are ASCII (a number, a colon, base64): one byte a character.
+    return this.buffered(key, value, value.length);
+  }
+
+  /** True in init: every write is refused. */
+  get isReadOnly(): boolean {
+    return this.readOnly;
+  }
+
+  /** Bytes the agent's state may still grow by (its quota less its view and this call's writes). */
+  roomLeft(): number {
+    return this.limits.maxTotalBytes - this.viewBytes - this.bufferBytes;
+  }
+
+  /** The value `key` has now (this call's writes over the view), a reserved key included. */
+  readReserved(key: string): string | undefined {
+    return this.current(key);
+  }
+
+  /** Every key starting with `prefix` (a reserved one) that exists now, unordered; and how many keys were looked at. */
+  reservedKeys(prefix: string): { keys: string[]; scanned: number } {
+    const keys: string[] = [];
+    let scanned = 0;
+    for (const key of this.view.keys()) {
+      scanned++;
+      if (key.startsWith(prefix) && this.buffer.get(key) !== null) keys.push(key);
+    }
+    for (const [key, value] of this.buffer) {
+      scanned++;
+      if (value !== null && !this.view.has(key) && key.startsWith(prefix)) keys.push(key);
+    }
+    return { keys, scanned };
   }
 
   /** Why no write of `key` may be made now (init reads only; a key the rules refuse); null when one may. */
@@ -164,18 +225,23 @@ export class StateView {
   delete(key: string): StateRefusal | null {
     const refused = this.writeRefused(key);
     if (refused !== null) return refused;
+    this.dropBuffered(key);
+    return null;
+  }
+
+  private dropBuffered(key: string): void {
     const old = this.current(key);
     if (old !== undefined) {
       this.bufferBytes -= entryBytes(key, old);
       this.bufferKeys--;
     }
     this.buffer.set(key, null);
-    return null;
   }
 
   /** A runtime-owned write (a reserved key), buffered with the call's writes, outside the agent's limits. */
   putReserved(key: string, value: string | null): void {
-    if (!isReserved(key)) throw new TypeError(`putReserved: ${JSON.stringify(key.slice(0, 40))} is not a reserved key`);
+    if (!isReserved(key) || isCounted(key))
+      throw new TypeError(`putReserved: ${JSON.stringify(key.slice(0, 40))} is not a key of the runtime's bookkeeping`);
     this.buffer.set(key, value);
   }
 
@@ -237,23 +303,22 @@ export class StateView {
       const old = this.view.get(key);
       if (value === null ? old === undefined : old === value) continue;
       writes.push({ key, value });
-      const own = !isReserved(key);
+      const counted = isCounted(key);
+      const visible = !isReserved(key);
       if (value === null) {
         this.view.delete(key);
-        if (own) {
+        if (counted) {
           this.viewBytes -= entryBytes(key, old!);
           this.viewKeys--;
-          if (this.sorted !== null) this.sorted.splice(lowerBound(this.sorted, key), 1);
         }
+        if (visible && this.sorted !== null) this.sorted.splice(lowerBound(this.sorted, key), 1);
       } else {
         this.view.set(key, value);
-        if (own) {
+        if (counted) {
           this.viewBytes += entryBytes(key, value) - (old === undefined ? 0 : entryBytes(key, old));
-          if (old === undefined) {
-            this.viewKeys++;
-            if (this.sorted !== null) this.sorted.splice(lowerBound(this.sorted, key), 0, key);
-          }
+          if (old === undefined) this.viewKeys++;
         }
+        if (visible && old === undefined && this.sorted !== null) this.sorted.splice(lowerBound(this.sorted, key), 0, key);
       }
     }
     this.buffer.clear();
@@ -274,7 +339,7 @@ export class StateView {
     return [...this.view];
   }
 
-  /** The agent's own usage (reserved keys excluded), committed view only. */
+  /** The agent's own usage (its keys and files; bookkeeping excluded), committed view only. */
   usage(): { bytes: number; keys: number } {
     return { bytes: this.viewBytes, keys: this.viewKeys };
   }

@@ -26,6 +26,7 @@ import {
   guardStateImports,
   guardStreamImports,
   guardTopicsImports,
+  LogStreamHandles,
 } from './lift-guard.js';
 
 /** The host interfaces, as any core name mangling spells them. */
@@ -33,6 +34,8 @@ const HOST_INTERFACE = 'caxton:agent/host';
 const STATE_INTERFACE = 'caxton:agent/state';
 /** Where stdout/stderr writes come from (guarded: decision 2114). */
 const STREAMS_INTERFACE = 'wasi:io/streams';
+/** Where stdout's and stderr's stream handles come from (noted: only theirs are the log's). */
+const LOG_STREAM_INTERFACES = ['wasi:cli/stdout', 'wasi:cli/stderr'];
 const HTTP_INTERFACE = 'caxton:agent/http';
 const TOPICS_INTERFACE = 'caxton:agent/topics';
 const MESSAGE_INFO_INTERFACE = 'caxton:agent/message-info';
@@ -89,8 +92,12 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
         bridge.secureRandomBytes += n;
       },
     },
+    // /data: the agent's files in its durable state (decision 2191), written with the handling.
+    files: { state: bridge.state, charge: (bytes) => meter.charge(hostCallFuel(bytes)), nowMs: () => bridge.wallClockMs() },
   });
 
+  /** stdout's and stderr's handles: only their writes are cut to the output budget (not a file's). */
+  const logStreams = new LogStreamHandles();
   /** Memories the glue took from instance exports (see noteMemoryReads): the ones its lowerings use. */
   const taken = new Set<WebAssembly.Memory>();
   const lowerMemories = (): Iterable<WebAssembly.Memory> => taken;
@@ -116,10 +123,12 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       } else if (name.includes(MESSAGE_INFO_INTERFACE)) {
         io[name] = guardMessageInfoImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
       } else if (name.includes(STREAMS_INTERFACE)) {
-        io[name] = guardStreamImports(host as Record<string, unknown>, wasi.output, lowerMemories) as Record<
+        io[name] = guardStreamImports(host as Record<string, unknown>, wasi.output, lowerMemories, logStreams) as Record<
           string,
           WebAssembly.ImportValue
         >;
+      } else if (LOG_STREAM_INTERFACES.some((i) => name.includes(i))) {
+        io[name] = logStreams.guardGetters(host as Record<string, unknown>) as Record<string, WebAssembly.ImportValue>;
       }
     }
     const instance = new WebAssembly.Instance(module, io);

@@ -448,14 +448,25 @@ export function guardStreamImports(
   streams: Record<string, unknown>,
   output: WasiOutput,
   memories: () => Iterable<WebAssembly.Memory>,
+  logStreams: LogStreamHandles,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...streams };
   const results = new ResultMemory(memories);
+  const drop = streams[OUTPUT_STREAM_DROP];
+  if (typeof drop === 'function') {
+    out[OUTPUT_STREAM_DROP] = (handle: number) => {
+      logStreams.dropped(handle);
+      return (drop as CoreFn)(handle);
+    };
+  }
   for (const name of STREAM_WRITES) {
     const orig = streams[name];
     if (typeof orig !== 'function') continue;
     const f = orig as CoreFn;
     out[name] = (self: number, ptr: number, len: number, ret: number) => {
+      // A file's stream (decision 2191) is not the log's: its writes are never cut, the file
+      // system bounds them (and refuses past its limits, to the guest).
+      if (!logStreams.isLog(self)) return f(self, ptr, len, ret);
       const room = output.room();
       const bytes = len >>> 0;
       if (bytes <= room) return results.throughGlue(() => f(self, ptr, len, ret), ret);
@@ -472,6 +483,43 @@ export function guardStreamImports(
     };
   }
   return out;
+}
+
+/** The drop of an output-stream handle, as a core module imports it from wasi:io/streams. */
+const OUTPUT_STREAM_DROP = '[resource-drop]output-stream';
+/** The functions handing out the log's streams: `wasi:cli/stdout` and `wasi:cli/stderr`, () -> handle. */
+const LOG_STREAM_GETTERS = ['get-stdout', 'get-stderr'];
+
+/**
+ * The output-stream handles of stdout and stderr in one instance: noted as the getters return
+ * them, forgotten when the guest drops them (a handle number is unique among live handles of its
+ * table, and may be reused after a drop). Only their writes are cut to the call's output budget.
+ */
+export class LogStreamHandles {
+  private readonly live = new Set<number>();
+
+  isLog(handle: number): boolean {
+    return this.live.has(handle);
+  }
+
+  dropped(handle: number): void {
+    this.live.delete(handle);
+  }
+
+  /** `wasi:cli/stdout` or `stderr` as a core module imports it, its getter noting the handle it returns. */
+  guardGetters(imports: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...imports };
+    for (const name of LOG_STREAM_GETTERS) {
+      const orig = imports[name];
+      if (typeof orig !== 'function') continue;
+      out[name] = () => {
+        const handle = (orig as () => number)();
+        this.live.add(handle);
+        return handle;
+      };
+    }
+    return out;
+  }
 }
 
 /**

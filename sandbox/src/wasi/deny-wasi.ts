@@ -2,7 +2,9 @@
  * WASI 0.2 for agents, deny-by-default, one set of import objects per agent instance.
  *
  * Components built from JavaScript, C, Rust or Go carry WASI imports even when the agent never uses
- * them. They get: no filesystem (no preopens, so no descriptor can ever be obtained), no environment
+ * them. They get: no host filesystem — only `/data`, the agent's own files kept in its durable state
+ * (filesystem.ts, decision 2191), when the sandbox gives `files`; without it no preopens, so no
+ * descriptor can ever be obtained — no environment
  * variables, no arguments, no working directory, no sockets (every socket or name lookup fails with
  * `access-denied`), no stdin (always closed). Allowed: clocks and randomness (the world already
  * exposes `now`; randomness leaks nothing). stdout/stderr lines become the agent's log lines.
@@ -20,6 +22,8 @@
 import { randomBytes } from 'node:crypto';
 import { GuestExit } from '../errors.js';
 import { OutputBudget } from './output-budget.js';
+import { AgentFileSystem, Descriptor, DirectoryEntryStream, type FileSystemHost, filesystemErrorCode } from './filesystem.js';
+import { InputStream, IoError, OutputStream, Pollable } from './streams.js';
 
 export interface WasiSinks {
   /** Charge a host call moving `bytes` bytes. */
@@ -46,6 +50,8 @@ export interface WasiSinks {
    * work (undefined: real randomness). Absent: the host's clocks and real randomness.
    */
   handling?: WasiHandling;
+  /** The agent's files at /data (decision 2191); absent: no directory is preopened. */
+  files?: FileSystemHost;
 }
 
 export interface WasiHandling {
@@ -64,42 +70,6 @@ export const CLOCK_RESOLUTION_NS = 1_000_000n;
 /** Largest random buffer a guest may ask for in one call. */
 export const MAX_RANDOM_BYTES = 1 << 20;
 
-function closed(): never {
-  throw { tag: 'closed' };
-}
-
-class Pollable {
-  ready(): boolean {
-    return true;
-  }
-  block(): void {}
-}
-
-class IoError {
-  constructor(private readonly message: string) {}
-  toDebugString(): string {
-    return this.message;
-  }
-}
-
-class InputStream {
-  read(): Uint8Array {
-    return closed();
-  }
-  blockingRead(): Uint8Array {
-    return closed();
-  }
-  skip(): bigint {
-    return closed();
-  }
-  blockingSkip(): bigint {
-    return closed();
-  }
-  subscribe(): Pollable {
-    return new Pollable();
-  }
-}
-
 const WRITE_PERMIT = 4096n;
 
 /** What a write of which `bytes` are read is charged: the output price, or a host call's if the sinks have none. */
@@ -113,7 +83,7 @@ function chargeWrite(sinks: WasiSinks, bytes: number, dropped: number): void {
  * `maxLineBytes` (pieces in an array, joined once per line), so writing costs linear time in what
  * was written, and the buffer never holds more than one line's cap however long a line runs.
  */
-class OutputStream {
+class LogOutputStream extends OutputStream {
   private pieces: string[] = [];
   private pendingBytes = 0;
   private cut = false;
@@ -123,7 +93,9 @@ class OutputStream {
     private readonly stream: 'stdout' | 'stderr' | 'void',
     private readonly sinks: WasiSinks,
     private readonly budget: OutputBudget,
-  ) {}
+  ) {
+    super();
+  }
 
   private append(bytes: Uint8Array): void {
     if (bytes.byteLength === 0) return;
@@ -147,12 +119,12 @@ class OutputStream {
     this.sinks.output(this.stream as 'stdout' | 'stderr', line);
   }
 
-  checkWrite(): bigint {
+  override checkWrite(): bigint {
     this.sinks.charge(0);
     return WRITE_PERMIT;
   }
 
-  write(written: Uint8Array): void {
+  override write(written: Uint8Array): void {
     // Every byte read is paid for, kept or not: the host scans and copies it either way. Bytes past
     // the call's output budget are dropped unread (on the jco path they were not even lifted).
     const take = this.budget.admit(written.byteLength);
@@ -172,36 +144,24 @@ class OutputStream {
     }
   }
 
-  blockingWriteAndFlush(contents: Uint8Array): void {
+  override blockingWriteAndFlush(contents: Uint8Array): void {
     this.write(contents);
   }
 
-  flush(): void {
+  override flush(): void {
     this.sinks.charge(0);
   }
 
-  blockingFlush(): void {
+  override blockingFlush(): void {
     this.sinks.charge(0);
   }
 
-  subscribe(): Pollable {
-    return new Pollable();
-  }
-
-  writeZeroes(len: bigint): void {
+  override writeZeroes(len: bigint): void {
     this.write(new Uint8Array(Number(len > WRITE_PERMIT ? WRITE_PERMIT : len)));
   }
 
-  blockingWriteZeroesAndFlush(len: bigint): void {
+  override blockingWriteZeroesAndFlush(len: bigint): void {
     this.writeZeroes(len);
-  }
-
-  splice(): bigint {
-    return closed();
-  }
-
-  blockingSplice(): bigint {
-    return closed();
   }
 
   /** Emits a trailing partial line (called at the end of each guest call). */
@@ -211,8 +171,6 @@ class OutputStream {
 }
 
 /** Resources no agent can ever obtain; present because jco checks `instanceof` against them. */
-class Descriptor {}
-class DirectoryEntryStream {}
 class TerminalInput {}
 class TerminalOutput {}
 class Network {}
@@ -257,11 +215,12 @@ const HOST_HANDLING: WasiHandling = {
 
 export function createDenyWasi(sinks: WasiSinks): WasiInstance {
   const budget = new OutputBudget(sinks.maxOutputBytes ?? Number.POSITIVE_INFINITY);
-  const stdout = new OutputStream('stdout', sinks, budget);
-  const stderr = new OutputStream('stderr', sinks, budget);
+  const stdout = new LogOutputStream('stdout', sinks, budget);
+  const stderr = new LogOutputStream('stderr', sinks, budget);
   const stdin = new InputStream();
   const charge = (bytes = 0) => sinks.charge(bytes);
   const handling = sinks.handling ?? HOST_HANDLING;
+  const files = sinks.files !== undefined ? new AgentFileSystem(sinks.files) : undefined;
   const insecure = (n: number): Uint8Array => handling.insecureRandom(n) ?? new Uint8Array(randomBytes(n));
   const u64 = (b: Uint8Array, at = 0): bigint => Buffer.from(b.buffer, b.byteOffset, b.byteLength).readBigUInt64LE(at);
   const randomLength = (len: bigint): number => {
@@ -309,11 +268,11 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
       },
       resolution: () => (charge(), { seconds: 0n, nanoseconds: Number(CLOCK_RESOLUTION_NS) }),
     },
-    'wasi:filesystem/preopens': { getDirectories: () => (charge(), []) },
+    'wasi:filesystem/preopens': { getDirectories: () => (charge(), files?.preopens() ?? []) },
     'wasi:filesystem/types': {
       Descriptor,
       DirectoryEntryStream,
-      filesystemErrorCode: () => (charge(), undefined),
+      filesystemErrorCode: (err: unknown) => (charge(), filesystemErrorCode(err)),
     },
     'wasi:io/error': { Error: IoError },
     'wasi:io/poll': {
@@ -389,6 +348,8 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
       stderr.drain();
       const dropped = budget.end();
       if (dropped > 0) sinks.outputDropped?.(dropped);
+      // The call's changed files into the state's write buffer, before the sandbox commits it.
+      files?.flush();
     },
   };
 }

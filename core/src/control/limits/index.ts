@@ -46,3 +46,4 @@ export * from './body-limits.js';
 export * from './registry-limits.js';
 export * from './mtp-limits.js';
 export * from './conversation-cost-limits.js';
+export * from './file-limits.js';

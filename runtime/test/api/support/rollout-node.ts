@@ -8,10 +8,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MessageEvent } from '@caxton/core';
 import type { CaxtonClient } from '@caxton/client';
-import { eventually } from './harness.js';
-import { startServedNode } from './served-node.js';
+import { asker, startServedNode } from './served-node.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 
@@ -29,27 +27,5 @@ export interface RolloutNode {
 
 export async function startRolloutNode(prefix: string): Promise<RolloutNode> {
   const served = await startServedNode(prefix, { shards: 1 });
-  const { client, replies } = served;
-  const used = new Set<MessageEvent>();
-  return {
-    client,
-    async ask(agent, conversation, content, inReplyTo) {
-      const seen = (): MessageEvent | undefined =>
-        replies.find((e) => e.message.conversationId === conversation && e.message.sender?.name.startsWith(`${agent}@`) && !used.has(e));
-      await client.send({
-        structured: {
-          performative: 'request',
-          receivers: [{ name: agent }],
-          content,
-          conversationId: conversation,
-          ...(inReplyTo ? { inReplyTo } : {}),
-        },
-      });
-      await eventually(() => seen() !== undefined, `an answer from ${agent} in ${conversation}`, 15_000);
-      const e = seen()!;
-      used.add(e);
-      return e.message.content ?? '';
-    },
-    stop: () => served.stop(),
-  };
+  return { client: served.client, ask: asker(served), stop: () => served.stop() };
 }

@@ -16,6 +16,7 @@ import type { StartNodeOptions } from '../../../src/start/options.js';
 import { readTokenFile, tokenFilePath } from '../../../src/api/auth.js';
 import { parseTelemetryConfig } from '../../../src/telemetry/config.js';
 import { TEST_ENGINE_CACHE } from '../../support/engine-cache.js';
+import { eventually } from './harness.js';
 
 export interface ServedNodeOptions extends Omit<StartNodeOptions, 'dataDir' | 'apiHost' | 'apiPort' | 'auth' | 'telemetry'> {
   /** Serve the node's metrics on a free loopback port, for `scrape()`. */
@@ -118,5 +119,36 @@ export async function startServedNode(prefix: string, options: ServedNodeOptions
         await rm(dir, { recursive: true, force: true });
       }
     },
+  };
+}
+
+/**
+ * `ask(agent, conversation, content)` on `served`: sends a request in the conversation and returns
+ * the content of the agent's answer in it (answers are matched by conversation, so several
+ * conversations may be asked side by side; each answer is returned once). Through the node's
+ * client of the moment, so it goes on working across `restart()`.
+ */
+export function asker(
+  served: Pick<ServedNode, 'client' | 'replies'>,
+): (agent: string, conversation: string, content: string, inReplyTo?: string) => Promise<string> {
+  const used = new Set<MessageEvent>();
+  return async (agent, conversation, content, inReplyTo) => {
+    const seen = (): MessageEvent | undefined =>
+      served.replies.find(
+        (e) => e.message.conversationId === conversation && e.message.sender?.name.startsWith(`${agent}@`) && !used.has(e),
+      );
+    await served.client.send({
+      structured: {
+        performative: 'request',
+        receivers: [{ name: agent }],
+        content,
+        conversationId: conversation,
+        ...(inReplyTo ? { inReplyTo } : {}),
+      },
+    });
+    await eventually(() => seen() !== undefined, `an answer from ${agent} in ${conversation}`, 15_000);
+    const e = seen()!;
+    used.add(e);
+    return e.message.content ?? '';
   };
 }

@@ -1,0 +1,302 @@
+/**
+ * The WASI file system over an agent's state (decision 2191), driven as jco's glue drives it:
+ * paths, files and directories as state keys, writes kept for the call and buffered at its end,
+ * the limits checked before the work, and every refusal a WASI error code.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AGENT_FILE_LIMITS, type AgentFileLimits, decodeStoredFile, directoryStateKey, fileStateKey, resolveAgentPath } from '@caxton/core';
+import { StateView } from '../src/host/state-view.js';
+import { AgentFileSystem, type Descriptor, filesystemErrorCode } from '../src/wasi/filesystem.js';
+import { IoError } from '../src/wasi/streams.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const RW = { read: true, write: true };
+const FOLLOW = { symlinkFollow: true };
+
+function setup(limits: Partial<AgentFileLimits> = {}, state = new StateView()) {
+  let charged = 0;
+  let now = 1_700_000_000_123;
+  const fs = new AgentFileSystem({ state, charge: (b) => (charged += 1 + b), nowMs: () => now, limits });
+  const [[root, name]] = fs.preopens() as [[Descriptor, string]];
+  state.begin(false);
+  return {
+    fs,
+    root,
+    name,
+    state,
+    charged: () => charged,
+    tick: (ms: number) => (now += ms),
+    /** Ends the call as the sandbox does: files into the buffer, then the commit. */
+    commit: () => {
+      fs.flush();
+      const writes = state.commit();
+      state.begin(false);
+      return writes;
+    },
+    write: (path: string, text: string) => {
+      const d = root.openAt(FOLLOW, path, { create: true, truncate: true }, RW);
+      d.write(enc.encode(text), 0n);
+      return d;
+    },
+    read: (path: string) => {
+      const d = root.openAt(FOLLOW, path, {}, { read: true });
+      return dec.decode(d.read(1_000_000n, 0n)[0]);
+    },
+  };
+}
+
+/** The error code `fn` is refused with. */
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (typeof err === 'string') return err;
+    if (typeof err === 'object' && err !== null && 'val' in err) return filesystemErrorCode((err as { val: unknown }).val) ?? 'no code';
+    throw err;
+  }
+  return 'no error';
+}
+
+describe('agent paths (resolveAgentPath)', () => {
+  const L = AGENT_FILE_LIMITS;
+  it('resolves . and .. within /data and refuses what climbs out, is absolute, has control characters or is too long', () => {
+    assert.deepEqual(resolveAgentPath('', 'a/./b//c', L), { path: 'a/b/c' });
+    assert.deepEqual(resolveAgentPath('a/b', '../c', L), { path: 'a/c' });
+    assert.deepEqual(resolveAgentPath('', '.', L), { path: '' });
+    assert.deepEqual(resolveAgentPath('', '..', L), { refused: 'not-permitted' });
+    assert.deepEqual(resolveAgentPath('a', '../../etc/passwd', L), { refused: 'not-permitted' });
+    assert.deepEqual(resolveAgentPath('', '/etc/passwd', L), { refused: 'not-permitted' });
+    assert.deepEqual(resolveAgentPath('', 'a\u0000b', L), { refused: 'invalid' });
+    assert.deepEqual(resolveAgentPath('', 'a\u007fb', L), { refused: 'invalid' });
+    assert.deepEqual(resolveAgentPath('', '\ud800x', L), { refused: 'illegal-byte-sequence' });
+    assert.deepEqual(resolveAgentPath('', 'n'.repeat(256), L), { refused: 'name-too-long' });
+    assert.deepEqual(resolveAgentPath('', 'x/'.repeat(L.maxPathBytes), L), { refused: 'name-too-long' });
+    assert.deepEqual(resolveAgentPath('', Array.from({ length: L.maxDepth + 1 }, () => 'd').join('/'), L), { refused: 'name-too-long' });
+  });
+});
+
+describe('the file system over the state (decision 2191)', () => {
+  it('preopens /data only', () => {
+    const t = setup();
+    assert.equal(t.name, '/data');
+    assert.equal(t.root.getType(), 'directory');
+  });
+
+  it('keeps a file as one reserved key written at the end of the call, with the handling’s time as its mtime', () => {
+    const t = setup();
+    t.write('notes.txt', 'hello');
+    assert.equal(t.state.readReserved(fileStateKey('notes.txt'))?.length, 14, 'the created empty file only, until the call ends');
+    const writes = t.commit();
+    const stored = writes.find((w) => w.key === fileStateKey('notes.txt'))!;
+    const file = decodeStoredFile(stored.value!)!;
+    assert.equal(dec.decode(file.bytes), 'hello');
+    assert.equal(file.mtimeMs, 1_700_000_000_123);
+    assert.equal(t.read('notes.txt'), 'hello');
+    const stat = t.root.statAt(FOLLOW, 'notes.txt');
+    assert.equal(stat.type, 'regular-file');
+    assert.equal(stat.size, 5n);
+    assert.deepEqual(stat.dataModificationTimestamp, { seconds: 1_700_000_000n, nanoseconds: 123_000_000 });
+    assert.ok(t.charged() > 0, 'every call is charged');
+  });
+
+  it('a crashed call’s writes vanish: the next call sees the old file', () => {
+    const t = setup();
+    t.write('a.txt', 'old');
+    t.commit();
+    const d = t.root.openAt(FOLLOW, 'a.txt', {}, RW);
+    d.write(enc.encode('NEW'), 0n);
+    t.write('b.txt', 'new file');
+    // The sandbox's crash path: the instance's afterCall flushes, then the state is discarded.
+    t.fs.flush();
+    t.state.discard();
+    t.state.begin(false);
+    assert.equal(t.read('a.txt'), 'old');
+    assert.equal(
+      code(() => t.read('b.txt')),
+      'no-entry',
+    );
+  });
+
+  it('streams read and write at their offsets, append at the end, and read to the end then close', () => {
+    const t = setup();
+    const d = t.write('s.txt', 'abcdef');
+    const out = d.writeViaStream(2n);
+    out.blockingWriteAndFlush(enc.encode('XY'));
+    d.appendViaStream().write(enc.encode('!'));
+    const input = d.readViaStream(1n);
+    assert.equal(dec.decode(input.read(3n)), 'bXY');
+    assert.equal(dec.decode(input.blockingRead(100n)), 'ef!');
+    assert.throws(
+      () => input.read(1n),
+      (e: unknown) => (e as { tag: string }).tag === 'closed',
+    );
+    t.commit();
+    assert.equal(t.read('s.txt'), 'abXYef!');
+  });
+
+  it('directories: made, listed in order with their types, removed only when empty; renames move everything below', () => {
+    const t = setup();
+    t.root.createDirectoryAt('docs');
+    t.root.createDirectoryAt('docs/inner');
+    t.write('docs/inner/x.txt', 'x');
+    t.write('docs/b.txt', 'b');
+    t.write('top.txt', 't');
+    assert.equal(
+      code(() => t.root.createDirectoryAt('docs')),
+      'exist',
+    );
+    assert.equal(
+      code(() => t.root.createDirectoryAt('none/deeper')),
+      'no-entry',
+    );
+    const list = (d: Descriptor) => {
+      const s = d.readDirectory();
+      const out: string[] = [];
+      for (let e = s.readDirectoryEntry(); e !== undefined; e = s.readDirectoryEntry()) out.push(`${e.name}:${e.type}`);
+      return out;
+    };
+    assert.deepEqual(list(t.root), ['docs:directory', 'top.txt:regular-file']);
+    const docs = t.root.openAt(FOLLOW, 'docs', { directory: true }, { read: true });
+    assert.deepEqual(list(docs), ['b.txt:regular-file', 'inner:directory']);
+    assert.equal(
+      code(() => t.root.removeDirectoryAt('docs')),
+      'not-empty',
+    );
+    assert.equal(
+      code(() => t.root.unlinkFileAt('docs')),
+      'is-directory',
+    );
+    assert.equal(
+      code(() => t.root.removeDirectoryAt('top.txt')),
+      'not-directory',
+    );
+    t.commit();
+    t.root.renameAt('docs', t.root, 'moved');
+    t.commit();
+    assert.equal(t.read('moved/inner/x.txt'), 'x');
+    assert.equal(t.read('moved/b.txt'), 'b');
+    assert.equal(
+      code(() => t.read('docs/b.txt')),
+      'no-entry',
+    );
+    assert.equal(
+      code(() => t.root.renameAt('moved', t.root, 'moved/inside')),
+      'invalid',
+    );
+    t.root.unlinkFileAt('moved/inner/x.txt');
+    t.root.removeDirectoryAt('moved/inner');
+    assert.deepEqual(list(t.root.openAt(FOLLOW, 'moved', { directory: true }, { read: true })), ['b.txt:regular-file']);
+    assert.equal(t.state.readReserved(directoryStateKey('moved/inner')), undefined);
+  });
+
+  it('renaming a file changed in the same call moves its new bytes', () => {
+    const t = setup();
+    t.write('a.txt', 'changed');
+    t.root.renameAt('a.txt', t.root, 'b.txt');
+    t.commit();
+    assert.equal(t.read('b.txt'), 'changed');
+    assert.equal(
+      code(() => t.read('a.txt')),
+      'no-entry',
+    );
+  });
+
+  it('no links, no times set by the guest, no sync flags', () => {
+    const t = setup();
+    t.write('f', 'x');
+    assert.equal(
+      code(() => t.root.symlinkAt('f', 'link')),
+      'not-permitted',
+    );
+    assert.equal(
+      code(() => t.root.linkAt()),
+      'not-permitted',
+    );
+    assert.equal(
+      code(() => t.root.readlinkAt('f')),
+      'invalid',
+    );
+    assert.equal(
+      code(() => t.root.setTimesAt()),
+      'not-permitted',
+    );
+    assert.equal(
+      code(() => t.root.openAt(FOLLOW, 'f', {}, { read: true, fileIntegritySync: true })),
+      'invalid',
+    );
+    assert.equal(
+      code(() => t.root.openAt(FOLLOW, '../f', {}, { read: true })),
+      'not-permitted',
+    );
+  });
+
+  it('refuses a file past maxFileBytes before growing it, and a state past its quota, as codes a stream’s error carries', () => {
+    const t = setup({ maxFileBytes: 1000 });
+    const d = t.write('f', '');
+    assert.equal(
+      code(() => d.write(new Uint8Array(1001), 0n)),
+      'file-too-large',
+    );
+    const out = d.writeViaStream(0n);
+    out.write(new Uint8Array(600));
+    assert.equal(
+      code(() => out.write(new Uint8Array(600))),
+      'file-too-large',
+    );
+    assert.equal(d.stat().size, 600n, 'the refused write changed nothing');
+
+    const small = setup({}, new StateView([], { maxTotalBytes: 2000 }));
+    const f = small.write('a', '');
+    f.write(new Uint8Array(1000), 0n); // 1,336 characters stored
+    const g = small.write('b', '');
+    assert.equal(
+      code(() => g.write(new Uint8Array(600), 0n)),
+      'insufficient-space',
+      'counted beside the other file changed in this call',
+    );
+    small.commit();
+    assert.equal(
+      code(() => small.write('c', 'x'.repeat(600))),
+      'insufficient-space',
+    );
+  });
+
+  it('refuses entries past maxEntries and open descriptors past maxOpen, and writes during init', () => {
+    const t = setup({ maxEntries: 2, maxOpen: 3 });
+    t.write('a', '');
+    t.write('b', '');
+    assert.equal(
+      code(() => t.write('c', '')),
+      'insufficient-space',
+    );
+    t.root.openAt(FOLLOW, 'a', {}, { read: true });
+    assert.equal(
+      code(() => t.root.openAt(FOLLOW, 'a', {}, { read: true })),
+      'too-many-open-files',
+    );
+
+    const init = setup();
+    init.state.begin(true);
+    assert.equal(
+      code(() => init.write('x', 'y')),
+      'read-only',
+    );
+  });
+
+  it('a stream error carries its file system code (filesystem-error-code)', () => {
+    assert.equal(filesystemErrorCode(new IoError('x', 'insufficient-space')), 'insufficient-space');
+    assert.equal(filesystemErrorCode(new IoError('x')), undefined);
+    assert.equal(filesystemErrorCode({}), undefined);
+  });
+
+  it('files count against the agent’s state quotas and are its own data, yet the state calls never see them', () => {
+    const t = setup();
+    t.write('f', 'x'.repeat(300));
+    t.commit();
+    assert.ok(t.state.usage().bytes > 400);
+    assert.deepEqual(t.state.keys('', undefined, 100).keys, []);
+    assert.equal(t.state.get(fileStateKey('f')), undefined);
+  });
+});
