@@ -7,6 +7,7 @@ command; the answer is an inform:
     ls DIR                 -> "a,b/,c" (directories end in /), or "error:..."
     mv FROM TO | rm NAME   -> "ok" or "error:..."
     fill NAME BYTES        -> "ok" or "error:<errno name>" (a file of BYTES bytes)
+    truncate NAME          -> "ok" (opened for writing, nothing written: the file is emptied)
     append-crash NAME TEXT -> logs what NAME holds, appends TEXT, then aborts (a crash mid-handling)
     escape                 -> what each escape attempt got, e.g. "up=error:EPERM abs=error:ENOENT ..."
 """
@@ -71,6 +72,9 @@ class Files(Agent):
             with open(_path(args[0]), "wb") as f:
                 f.write(b"x" * int(args[1]))
             return "ok"
+        if cmd == "truncate":
+            open(_path(args[0]), "w").close()
+            return "ok"
         if cmd == "append-crash":
             try:
                 before = _read(args[0])
@@ -107,6 +111,7 @@ ESCAPES = [
     ("hardlink", lambda: os.link(f"{ROOT}/notes.txt", f"{ROOT}/hard")),
     ("fifo", lambda: os.mkfifo(f"{ROOT}/fifo")),
     ("long", lambda: open(f"{ROOT}/{'n' * 300}", "w").close()),
+    ("huge", lambda: open(f"{ROOT}/{'n/' * 50000}", "w").close()),
     ("nul", lambda: open(f"{ROOT}/a\x00b", "w").close()),
 ]
 

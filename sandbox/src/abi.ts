@@ -81,6 +81,15 @@ export const INITIALIZE = '_initialize';
 export const INITIALIZE_SIG: Sig = { params: [], results: [] };
 export const REALLOC_SIG: Sig = { params: i32s(4), results: [i32] };
 
+/**
+ * The export the host allocates the guest's arguments and results with: `cabi_export_realloc`
+ * when the module has one (the C SDK's per-call scratch, decision 2191: its `cabi_realloc` is then
+ * the lasting allocator the WASI adapter takes), else `cabi_realloc` — wit-component's choice too.
+ */
+export function guestRealloc(exports: Readonly<Record<string, unknown>>): 'cabi_export_realloc' | 'cabi_realloc' {
+  return Object.hasOwn(exports, 'cabi_export_realloc') ? 'cabi_export_realloc' : 'cabi_realloc';
+}
+
 // ---- layouts ----
 /** string / list<T>: (ptr: u32, len: u32). */
 export const SLICE = { size: 8, align: 4 } as const;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AGENT_FILE_LIMITS, type AgentFileLimits, decodeStoredFile, directoryStateKey, fileStateKey, resolveAgentPath } from '@caxton/core';
 import { StateView } from '../src/host/state-view.js';
+import { guardFilesystemImports } from '../src/jco/lift-guard.js';
 import { AgentFileSystem, type Descriptor, filesystemErrorCode } from '../src/wasi/filesystem.js';
 import { IoError } from '../src/wasi/streams.js';
 
@@ -14,6 +15,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const RW = { read: true, write: true };
 const FOLLOW = { symlinkFollow: true };
+const CREATE_FLAGS = { create: true };
 
 function setup(limits: Partial<AgentFileLimits> = {}, state = new StateView()) {
   let charged = 0;
@@ -298,5 +300,128 @@ describe('the file system over the state (decision 2191)', () => {
     assert.ok(t.state.usage().bytes > 400);
     assert.deepEqual(t.state.keys('', undefined, 100).keys, []);
     assert.equal(t.state.get(fileStateKey('f')), undefined);
+  });
+
+  it('a truncation alone is saved: open for writing with truncate, setSize', () => {
+    const t = setup();
+    t.write('f', 'some text');
+    t.commit();
+    t.root.openAt(FOLLOW, 'f', { truncate: true }, RW);
+    t.commit();
+    assert.equal(t.read('f'), '');
+    t.write('g', 'abcdef');
+    t.commit();
+    t.root.openAt(FOLLOW, 'g', {}, RW).setSize(3n);
+    t.commit();
+    assert.equal(t.read('g'), 'abc');
+  });
+
+  it('opening /data itself and dropping it again does not use up the open descriptors', () => {
+    const t = setup({ maxOpen: 3 });
+    const dispose = (d: Descriptor) => (d as unknown as Record<symbol, () => void>)[Symbol.dispose ?? Symbol.for('dispose')]!();
+    for (let i = 0; i < 10; i++) dispose(t.root.openAt(FOLLOW, '.', { directory: true }, { read: true }));
+    for (let i = 0; i < 10; i++) dispose(t.write('f', 'x'));
+    assert.equal(t.read('f'), 'x');
+  });
+
+  it('after a rename in the same call the old path is gone, and nothing written through it comes back', () => {
+    const t = setup();
+    const d = t.write('a', 'one');
+    t.root.renameAt('a', t.root, 'b');
+    assert.equal(
+      code(() => t.root.statAt(FOLLOW, 'a')),
+      'no-entry',
+    );
+    assert.equal(
+      code(() => d.write(enc.encode('two'), 0n)),
+      'no-entry',
+    );
+    t.root.createDirectoryAt('dir');
+    t.write('dir/x', 'x');
+    t.root.renameAt('dir', t.root, 'moved');
+    assert.equal(
+      code(() => t.root.statAt(FOLLOW, 'dir/x')),
+      'no-entry',
+    );
+    const writes = t.commit();
+    assert.equal(t.read('b'), 'one');
+    assert.equal(t.read('moved/x'), 'x');
+    assert.ok(!writes.some((w) => w.key === fileStateKey('a') && w.value !== null));
+    assert.ok(!writes.some((w) => w.key === fileStateKey('dir/x') && w.value !== null));
+  });
+
+  it('room granted to a file’s growth is not given to a state write of the same call (nothing is refused at the call’s end)', () => {
+    const state = new StateView([], { maxTotalBytes: 3000 });
+    const t = setup({}, state);
+    t.write('f', 'x'.repeat(1500)); // about 2,000 characters stored
+    assert.equal(state.set('k', 'v'.repeat(1500))?.kind, 'quota-exceeded');
+    assert.doesNotThrow(() => t.commit());
+  });
+
+  it('a directory rename that would put a path past the limits moves nothing', () => {
+    const t = setup({ maxPathBytes: 20 });
+    t.root.createDirectoryAt('d');
+    t.write('d/0123456789', 'x');
+    t.commit();
+    assert.equal(
+      code(() => t.root.renameAt('d', t.root, 'longer-name')),
+      'name-too-long',
+    );
+    t.commit();
+    assert.equal(t.read('d/0123456789'), 'x');
+    assert.equal(
+      code(() => t.root.statAt(FOLLOW, 'longer-name')),
+      'no-entry',
+    );
+  });
+
+  it('a name ending in / names a directory; create with directory is invalid', () => {
+    const t = setup();
+    t.write('f', 'x');
+    assert.equal(
+      code(() => t.root.openAt(FOLLOW, 'f/', {}, { read: true })),
+      'not-directory',
+    );
+    assert.equal(
+      code(() => t.root.statAt(FOLLOW, 'f/')),
+      'not-directory',
+    );
+    assert.equal(
+      code(() => t.root.openAt(FOLLOW, 'new', { create: true, directory: true }, { read: true })),
+      'invalid',
+    );
+  });
+});
+
+describe('the file system’s lift guard (decision 2191)', () => {
+  it('hands jco an oversized path or write cut to nothing, and the file system refuses the call unread', () => {
+    const t = setup();
+    const lifted: number[][] = [];
+    // jco's glue as the guard calls it: here it records what it was asked to lift, then calls the host.
+    const w = t.write('w', '');
+    const glue = {
+      '[method]descriptor.open-at': (...a: number[]) => {
+        lifted.push(a);
+        return code(() => t.root.openAt(FOLLOW, 'x'.repeat(a[3]!), CREATE_FLAGS, RW));
+      },
+      '[method]descriptor.write': (...a: number[]) => {
+        lifted.push(a);
+        return code(() => w.write(new Uint8Array(a[2]!), 0n));
+      },
+      '[method]descriptor.rename-at': (...a: number[]) => void lifted.push(a),
+    };
+    const guarded = guardFilesystemImports(glue, t.fs) as Record<string, (...a: number[]) => unknown>;
+    assert.equal(guarded['[method]descriptor.open-at']!(1, 0, 64, 100_000, 0, 0, 8), 'name-too-long');
+    assert.deepEqual(lifted.at(-1), [1, 0, 0, 0, 0, 0, 8], 'the path cut to nothing before jco decodes it');
+    assert.equal(guarded['[method]descriptor.open-at']!(1, 0, 64, 5, 0, 0, 8), 'no error', 'a path within the limit goes through');
+    assert.equal(guarded['[method]descriptor.write']!(2, 64, AGENT_FILE_LIMITS.maxFileBytes + 1, 0, 8), 'file-too-large');
+    assert.deepEqual(lifted.at(-1), [2, 0, 0, 0, 8]);
+    guarded['[method]descriptor.rename-at']!(1, 64, 3, 1, 96, 100_000, 8);
+    assert.deepEqual(lifted.at(-1), [1, 0, 0, 1, 0, 0, 8], 'both paths cut when either is over');
+    assert.equal(
+      code(() => t.write('after', 'ok')),
+      'no error',
+      'the refusal ends with the call',
+    );
   });
 });

@@ -17,7 +17,7 @@ import path from 'node:path';
 import kafkajs from 'kafkajs';
 import type { CaxtonClient } from '@caxton/runtime';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
-import { NodeProcess, startAll } from './support/node-process.js';
+import { NodeProcess, startAll, withNodeLogs } from './support/node-process.js';
 import { waitFor } from './support/cluster.js';
 import { caxtonRun, replayCluster } from './support/replay-cli.js';
 import { CAXTON_BIN, ROOT, example } from './support/paths.js';
@@ -94,8 +94,10 @@ before(async () => {
   await startAll(nodes);
   client = await nodes[0]!.client();
   service = await shoutService();
-  await deployRun(client, service.port);
-  await sendRun(client, RUN);
+  await withNodeLogs(nodes, async () => {
+    await deployRun(client, service.port);
+    await sendRun(client, RUN);
+  });
   let seen = '';
   const clients = await Promise.all(nodes.map((n) => n.client()));
   await waitFor(

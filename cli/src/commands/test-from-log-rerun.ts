@@ -10,7 +10,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isReservedStateKey } from '@caxton/core';
+import { ownStateWrites } from '@caxton/core';
 import { CliError } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { PickedConversation, RanAgain } from '../scenario/from-log.js';
@@ -49,7 +49,7 @@ export async function runAgain(
         completed,
         outcome: lib.outcomeOf(r),
         outbox: completed ? r.outbox : [],
-        writes: completed ? r.stateWrites.filter((w) => !isReservedStateKey(w.key)) : [],
+        writes: completed ? ownStateWrites(r.stateWrites) : [],
         clockReads: r.clockReads ?? 0,
         secureRandomBytes: r.secureRandomBytes ?? 0,
       });

@@ -25,7 +25,7 @@
  * - `expect.state`: the keys the conversation wrote, as it left them (null: deleted).
  */
 import {
-  isReservedStateKey,
+  ownStateWrites,
   timerIdOfSetKey,
   TRACEPARENT_PARAM,
   TRACESTATE_PARAM,
@@ -68,10 +68,6 @@ export interface PickedConversation {
   deadLettered: number;
   /** Handlings of other work between the conversation's first and last that changed no own state. */
   interleaved: number;
-}
-
-function ownWrites(writes: readonly StateWrite[]): StateWrite[] {
-  return writes.filter((w) => !isReservedStateKey(w.key));
 }
 
 function describeWork(e: Extract<RecordedEvent, { kind: 'handled' }>): string {
@@ -143,7 +139,7 @@ export class ConversationPicker {
       );
     if (n > 1) this.interleaved += this.othersSince;
     this.othersSince = 0;
-    const writes = ownWrites(e.state);
+    const writes = ownStateWrites(e.state);
     const timersSet = e.state.filter((w) => w.value !== null && timerIdOfSetKey(w.key) !== undefined).length;
     this.handlings.push({
       n,
@@ -194,7 +190,7 @@ export class ConversationPicker {
 
   /** Writes of other work: once the conversation began, a change there is remembered (a refusal if it goes on). */
   private applyOther(writes: readonly StateWrite[], reset: boolean, what: string): void {
-    const own = ownWrites(writes);
+    const own = ownStateWrites(writes);
     let changed = false;
     if (reset) {
       const next = new Map(own.filter((w) => w.value !== null).map((w) => [w.key, w.value!] as const));

@@ -21,6 +21,7 @@ import {
   POST_PREFIX,
   POST_RETURN_SIG,
   REALLOC_SIG,
+  guestRealloc,
 } from '../abi.js';
 import { CONTRACT_WORLD } from './contract.js';
 
@@ -82,7 +83,8 @@ export async function planDirect(
     hostImports.push(`${imp.module}#${imp.field}`);
   }
   if (!info.exports.some((e) => e.name === 'memory' && e.kind === 'memory')) return no('its core module exports no memory');
-  if (!sameSig(exportedFuncType(info, 'cabi_realloc'), REALLOC_SIG)) return no('its core module exports no cabi_realloc');
+  const realloc = guestRealloc(Object.fromEntries(info.exports.map((e) => [e.name, e])));
+  if (!sameSig(exportedFuncType(info, realloc), REALLOC_SIG)) return no(`its core module exports no ${realloc} of the right signature`);
   const initialize = exportedFuncType(info, INITIALIZE);
   if (initialize !== null && !sameSig(initialize, INITIALIZE_SIG)) return no(`${INITIALIZE} has an unexpected core signature`);
   for (const [fn, sig] of Object.entries(GUEST_EXPORT_SIGS)) {

@@ -32,6 +32,7 @@ import {
   MESSAGE_INFO_ERROR_KINDS,
   MESSAGE_INFO_MODULE,
   IMPORT_SIGS,
+  guestRealloc,
 } from '../abi.js';
 import { TOPIC_LIMITS } from '@caxton/core';
 import { filterTooLong, topicTooLong } from '../host/topic-request.js';
@@ -161,7 +162,7 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   const instance = new WebAssembly.Instance(module, imports);
   meter.attach(instance.exports[FUEL_EXPORT] as WebAssembly.Global | undefined);
   const ex = instance.exports as Record<string, Fn>;
-  gm.realloc = ex['cabi_realloc']!;
+  gm.realloc = ex[guestRealloc(ex)]!;
   // wit-component's fixup module calls a reactor's `_initialize` once the imports are wired (e.g.
   // AssemblyScript built with `--exportStart _initialize`): do the same, before init().
   ex[INITIALIZE]?.();

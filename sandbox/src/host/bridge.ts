@@ -208,6 +208,11 @@ export class HostBridge implements HostCalls {
     this.recordedFrom = undefined;
   }
 
+  /** The time of the work being handled (ms: its message's acceptance, its timer's due time): the same on every handling of it. */
+  get workTime(): number {
+    return this.workAt;
+  }
+
   /**
    * The time the guest sees, ms since epoch: the host's (`env.clock`), whole milliseconds. Not
    * derived from the work (decision 2174): a handling waits on it and computes deadlines from it, so

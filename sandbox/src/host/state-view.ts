@@ -20,6 +20,7 @@ import {
   RESERVED_STATE_KEY_PREFIX,
   invalidStateKeyReason,
   isAgentOwnedStateKey,
+  isFileStateKey,
   isReservedStateKey,
   utf8ByteLength,
 } from '@caxton/core';
@@ -65,6 +66,7 @@ export const hasLoneSurrogate = (s: string): boolean => LONE_SURROGATE.test(s);
 const isReserved = isReservedStateKey;
 /** Counted against the agent's quotas: its own keys and its files. */
 const isCounted = isAgentOwnedStateKey;
+const isFile = isFileStateKey;
 const entryBytes = (key: string, value: string): number => utf8ByteLength(key) + utf8ByteLength(value);
 
 /** What one `keys` call returned, and how much it looked at (the host-call fuel measure). */
@@ -86,6 +88,15 @@ export class StateView {
   private buffer = new Map<string, string | null>();
   private bufferBytes = 0;
   private bufferKeys = 0;
+  /** The agent's files and directories (decision 2191): in the view, and this call's change to that. */
+  private viewFiles = 0;
+  private bufferFiles = 0;
+  /**
+   * Bytes the file system holds for this call's changed files beyond what the buffer counts (they
+   * are buffered at the call's end): counted against the quota by every write, so a state write
+   * cannot take room a file's growth was granted.
+   */
+  private fileReservation = 0;
   private readOnly = false;
 
   constructor(entries: StateEntries = [], limits: Partial<StateLimits> = {}) {
@@ -98,11 +109,13 @@ export class StateView {
     this.view = new Map();
     this.viewBytes = 0;
     this.viewKeys = 0;
+    this.viewFiles = 0;
     for (const [key, value] of entries) {
       this.view.set(key, value);
       if (isCounted(key)) {
         this.viewBytes += entryBytes(key, value);
         this.viewKeys++;
+        if (isFile(key)) this.viewFiles++;
       }
     }
     this.sorted = null;
@@ -112,6 +125,7 @@ export class StateView {
   /** Starts a call: `readOnly` for init (reads allowed, writes refused). */
   begin(readOnly: boolean): void {
     if (this.buffer.size > 0) this.discard();
+    this.fileReservation = 0;
     this.readOnly = readOnly;
   }
 
@@ -146,7 +160,7 @@ export class StateView {
     const old = this.current(key);
     const deltaBytes = keyBytes + valueBytes - (old === undefined ? 0 : keyBytes + utf8ByteLength(old));
     const deltaKeys = old === undefined ? 1 : 0;
-    const bytes = this.viewBytes + this.bufferBytes + deltaBytes;
+    const bytes = this.viewBytes + this.bufferBytes + this.fileReservation + deltaBytes;
     const keys = this.viewKeys + this.bufferKeys + deltaKeys;
     // A write that does not grow the state is always allowed (even over a lowered limit).
     if (deltaBytes > 0 && bytes > this.limits.maxTotalBytes) {
@@ -158,6 +172,7 @@ export class StateView {
     this.buffer.set(key, value);
     this.bufferBytes += deltaBytes;
     this.bufferKeys += deltaKeys;
+    if (deltaKeys > 0 && isFile(key)) this.bufferFiles++;
     return null;
   }
 
@@ -184,7 +199,17 @@ export class StateView {
 
   /** Bytes the agent's state may still grow by (its quota less its view and this call's writes). */
   roomLeft(): number {
-    return this.limits.maxTotalBytes - this.viewBytes - this.bufferBytes;
+    return this.limits.maxTotalBytes - this.viewBytes - this.bufferBytes - this.fileReservation;
+  }
+
+  /** Sets the bytes the file system holds for this call's changed files (see `fileReservation`). */
+  reserveForFiles(bytes: number): void {
+    this.fileReservation = Math.max(0, bytes);
+  }
+
+  /** The agent's files and directories now (this call's creations and removals included). */
+  fileEntries(): number {
+    return this.viewFiles + this.bufferFiles;
   }
 
   /** The value `key` has now (this call's writes over the view), a reserved key included. */
@@ -192,19 +217,22 @@ export class StateView {
     return this.current(key);
   }
 
-  /** Every key starting with `prefix` (a reserved one) that exists now, unordered; and how many keys were looked at. */
-  reservedKeys(prefix: string): { keys: string[]; scanned: number } {
+  /**
+   * Every key starting with `prefix` (a reserved one) that exists now, unordered; and the code
+   * units of the keys looked at (the host-call fuel measure, as `keys` counts them).
+   */
+  reservedKeys(prefix: string): { keys: string[]; scannedUnits: number } {
     const keys: string[] = [];
-    let scanned = 0;
+    let scannedUnits = 0;
     for (const key of this.view.keys()) {
-      scanned++;
+      scannedUnits += key.length;
       if (key.startsWith(prefix) && this.buffer.get(key) !== null) keys.push(key);
     }
     for (const [key, value] of this.buffer) {
-      scanned++;
+      scannedUnits += key.length;
       if (value !== null && !this.view.has(key) && key.startsWith(prefix)) keys.push(key);
     }
-    return { keys, scanned };
+    return { keys, scannedUnits };
   }
 
   /** Why no write of `key` may be made now (init reads only; a key the rules refuse); null when one may. */
@@ -234,6 +262,7 @@ export class StateView {
     if (old !== undefined) {
       this.bufferBytes -= entryBytes(key, old);
       this.bufferKeys--;
+      if (isFile(key)) this.bufferFiles--;
     }
     this.buffer.set(key, null);
   }
@@ -310,13 +339,17 @@ export class StateView {
         if (counted) {
           this.viewBytes -= entryBytes(key, old!);
           this.viewKeys--;
+          if (isFile(key)) this.viewFiles--;
         }
         if (visible && this.sorted !== null) this.sorted.splice(lowerBound(this.sorted, key), 1);
       } else {
         this.view.set(key, value);
         if (counted) {
           this.viewBytes += entryBytes(key, value) - (old === undefined ? 0 : entryBytes(key, old));
-          if (old === undefined) this.viewKeys++;
+          if (old === undefined) {
+            this.viewKeys++;
+            if (isFile(key)) this.viewFiles++;
+          }
         }
         if (visible && old === undefined && this.sorted !== null) this.sorted.splice(lowerBound(this.sorted, key), 0, key);
       }
@@ -324,6 +357,8 @@ export class StateView {
     this.buffer.clear();
     this.bufferBytes = 0;
     this.bufferKeys = 0;
+    this.bufferFiles = 0;
+    this.fileReservation = 0;
     return writes;
   }
 
@@ -332,6 +367,8 @@ export class StateView {
     this.buffer.clear();
     this.bufferBytes = 0;
     this.bufferKeys = 0;
+    this.bufferFiles = 0;
+    this.fileReservation = 0;
   }
 
   /** Every entry of the committed view, reserved ones included (a pool re-deploying the agent). */

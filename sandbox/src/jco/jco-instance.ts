@@ -21,6 +21,7 @@ import { HOST_MODULE } from '../abi.js';
 import {
   guardGuestExports,
   guardHostImports,
+  guardFilesystemImports,
   guardHttpImports,
   guardMessageInfoImports,
   guardStateImports,
@@ -36,6 +37,8 @@ const STATE_INTERFACE = 'caxton:agent/state';
 const STREAMS_INTERFACE = 'wasi:io/streams';
 /** Where stdout's and stderr's stream handles come from (noted: only theirs are the log's). */
 const LOG_STREAM_INTERFACES = ['wasi:cli/stdout', 'wasi:cli/stderr'];
+/** Where paths and a descriptor's writes are lifted (guarded: decision 2191). */
+const FILESYSTEM_TYPES_INTERFACE = 'wasi:filesystem/types';
 const HTTP_INTERFACE = 'caxton:agent/http';
 const TOPICS_INTERFACE = 'caxton:agent/topics';
 const MESSAGE_INFO_INTERFACE = 'caxton:agent/message-info';
@@ -93,7 +96,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       },
     },
     // /data: the agent's files in its durable state (decision 2191), written with the handling.
-    files: { state: bridge.state, charge: (bytes) => meter.charge(hostCallFuel(bytes)), nowMs: () => bridge.wallClockMs() },
+    files: { state: bridge.state, charge: (bytes) => meter.charge(hostCallFuel(bytes)), nowMs: () => bridge.workTime },
   });
 
   /** stdout's and stderr's handles: only their writes are cut to the output budget (not a file's). */
@@ -123,10 +126,12 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       } else if (name.includes(MESSAGE_INFO_INTERFACE)) {
         io[name] = guardMessageInfoImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
       } else if (name.includes(STREAMS_INTERFACE)) {
-        io[name] = guardStreamImports(host as Record<string, unknown>, wasi.output, lowerMemories, logStreams) as Record<
+        io[name] = guardStreamImports(host as Record<string, unknown>, wasi.output, lowerMemories, logStreams, wasi.files) as Record<
           string,
           WebAssembly.ImportValue
         >;
+      } else if (name.includes(FILESYSTEM_TYPES_INTERFACE) && wasi.files !== undefined) {
+        io[name] = guardFilesystemImports(host as Record<string, unknown>, wasi.files) as Record<string, WebAssembly.ImportValue>;
       } else if (LOG_STREAM_INTERFACES.some((i) => name.includes(i))) {
         io[name] = logStreams.guardGetters(host as Record<string, unknown>) as Record<string, WebAssembly.ImportValue>;
       }

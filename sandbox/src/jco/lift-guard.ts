@@ -34,6 +34,7 @@ import { filterTooLong, topicTooLong } from '../host/topic-request.js';
 import { faultNoted } from '../host/fault-noted.js';
 import { TOPIC_LIMITS } from '@caxton/core';
 import type { WasiOutput } from '../wasi/deny-wasi.js';
+import type { AgentFileSystem } from '../wasi/filesystem.js';
 import { AGENT_ID, FETCH_FLAT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../abi.js';
 
 type CoreFn = (...args: number[]) => unknown;
@@ -449,6 +450,7 @@ export function guardStreamImports(
   output: WasiOutput,
   memories: () => Iterable<WebAssembly.Memory>,
   logStreams: LogStreamHandles,
+  files?: AgentFileSystem,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...streams };
   const results = new ResultMemory(memories);
@@ -464,9 +466,12 @@ export function guardStreamImports(
     if (typeof orig !== 'function') continue;
     const f = orig as CoreFn;
     out[name] = (self: number, ptr: number, len: number, ret: number) => {
-      // A file's stream (decision 2191) is not the log's: its writes are never cut, the file
-      // system bounds them (and refuses past its limits, to the guest).
-      if (!logStreams.isLog(self)) return f(self, ptr, len, ret);
+      // A file's stream (decision 2191) is not the log's: its writes are never cut; one longer
+      // than a file may be is refused unread (the file system answers `file-too-large`).
+      if (!logStreams.isLog(self)) {
+        if (files === undefined || len >>> 0 <= files.limits.maxFileBytes) return f(self, ptr, len, ret);
+        return refusedUnread(files, 'file-too-large', () => f(self, ptr, 0, ret));
+      }
       const room = output.room();
       const bytes = len >>> 0;
       if (bytes <= room) return results.throughGlue(() => f(self, ptr, len, ret), ret);
@@ -483,6 +488,77 @@ export function guardStreamImports(
     };
   }
   return out;
+}
+
+/**
+ * The (ptr, len) pairs of the strings and byte lists each `wasi:filesystem/types` import lifts, by
+ * the core parameter they are at, and what they are: paths (UTF-8 bytes) or a write's bytes.
+ */
+const FILESYSTEM_LIFTS: Readonly<Record<string, { pairs: readonly (readonly [number, number])[]; data?: true }>> = {
+  '[method]descriptor.open-at': { pairs: [[2, 3]] },
+  '[method]descriptor.stat-at': { pairs: [[2, 3]] },
+  '[method]descriptor.metadata-hash-at': { pairs: [[2, 3]] },
+  '[method]descriptor.set-times-at': { pairs: [[2, 3]] },
+  '[method]descriptor.create-directory-at': { pairs: [[1, 2]] },
+  '[method]descriptor.remove-directory-at': { pairs: [[1, 2]] },
+  '[method]descriptor.unlink-file-at': { pairs: [[1, 2]] },
+  '[method]descriptor.readlink-at': { pairs: [[1, 2]] },
+  '[method]descriptor.rename-at': {
+    pairs: [
+      [1, 2],
+      [4, 5],
+    ],
+  },
+  '[method]descriptor.symlink-at': {
+    pairs: [
+      [1, 2],
+      [3, 4],
+    ],
+  },
+  '[method]descriptor.link-at': {
+    pairs: [
+      [2, 3],
+      [5, 6],
+    ],
+  },
+  '[method]descriptor.write': { pairs: [[1, 2]], data: true },
+};
+
+/**
+ * wasi:filesystem/types as a core module imports it, guarded (decision 2191): a path longer than
+ * any path may be, or a write longer than any file may be, is handed to jco cut to nothing (so it
+ * is never decoded or copied out of the guest's memory) and the file system answers the call
+ * `name-too-long` / `file-too-large` unread. What is let through is bounded (512 bytes a path,
+ * 1 MiB a write) and charged by the file system.
+ */
+export function guardFilesystemImports(types: Record<string, unknown>, files: AgentFileSystem): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...types };
+  for (const [name, lift] of Object.entries(FILESYSTEM_LIFTS)) {
+    const orig = types[name];
+    if (typeof orig !== 'function') continue;
+    const f = orig as CoreFn;
+    const cap = lift.data ? files.limits.maxFileBytes : files.limits.maxPathBytes;
+    out[name] = (...args: number[]) => {
+      if (lift.pairs.every(([, len]) => args[len]! >>> 0 <= cap)) return f(...args);
+      const cut = [...args];
+      for (const [ptr, len] of lift.pairs) {
+        cut[ptr] = 0;
+        cut[len] = 0;
+      }
+      return refusedUnread(files, lift.data ? 'file-too-large' : 'name-too-long', () => f(...cut));
+    };
+  }
+  return out;
+}
+
+/** Runs the glue's call with its oversized argument cut to nothing, the file system told to refuse it. */
+function refusedUnread(files: AgentFileSystem, code: 'file-too-large' | 'name-too-long', call: () => unknown): unknown {
+  files.refuseNextCall(code);
+  try {
+    return call();
+  } finally {
+    files.refuseNextCall(undefined);
+  }
 }
 
 /** The drop of an output-stream handle, as a core module imports it from wasi:io/streams. */

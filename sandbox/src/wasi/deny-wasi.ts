@@ -201,6 +201,8 @@ export interface WasiInstance {
   output: WasiOutput;
   /** Flush partial stdout/stderr lines into the log; report the bytes the call dropped; start the next call's budget. */
   drain(): void;
+  /** The agent's files at /data, when it has them (the lift guard refuses oversized arguments through it). */
+  files?: AgentFileSystem;
 }
 
 const monotonicStart = process.hrtime.bigint();
@@ -332,6 +334,7 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
   };
   return {
     imports,
+    ...(files !== undefined ? { files } : {}),
     output: {
       room: () => budget.room(),
       drop: (bytes) => {

@@ -20,6 +20,7 @@
 import {
   type AgentFileLimits,
   AGENT_FILE_LIMITS,
+  AGENT_FILES_ROOT,
   decodeStoredFile,
   directoryStateKey,
   encodeStoredFile,
@@ -40,7 +41,11 @@ export interface FileSystemHost {
   state: StateView;
   /** Charge a host call moving or examining `bytes`. */
   charge(bytes: number): void;
-  /** The handling's wall clock (ms), the mtime of what it writes (decision 2174: the same on a replay). */
+  /**
+   * The time of the work being handled (ms: the message's acceptance, a timer's due time), the
+   * mtime of what it writes: the same whenever the work is handled again or replayed, and not a
+   * read of the guest's clock.
+   */
   nowMs(): number;
   limits?: Partial<AgentFileLimits>;
 }
@@ -119,9 +124,14 @@ export class AgentFileSystem {
   readonly limits: AgentFileLimits;
   /** Files touched in the running call, by path. */
   private files = new Map<string, OpenFile>();
-  /** Value characters dirty files will add to the state beyond what its buffer counts. */
+  /** Value characters dirty files will add to the state beyond what its buffer counts (the state view's file reservation). */
   private pending = 0;
   private openCount = 0;
+  /**
+   * The refusal the lift guard decided for the call being made (an argument over its limit, handed
+   * to jco cut to nothing, so never read): the host method answers it instead of doing the call.
+   */
+  private guardRefusal: ErrorCode | undefined;
 
   constructor(private readonly host: FileSystemHost) {
     this.limits = { ...AGENT_FILE_LIMITS, ...host.limits };
@@ -129,17 +139,30 @@ export class AgentFileSystem {
 
   /** The `wasi:filesystem/preopens` list: `/data`. */
   preopens(): [Descriptor, string][] {
-    return [[new Descriptor(this, '', 'directory', { read: true, write: true, mutateDirectory: true }), '/data']];
+    return [[new Descriptor(this, '', 'directory', { read: true, write: true, mutateDirectory: true }), AGENT_FILES_ROOT]];
   }
 
   charge(bytes: number): void {
     this.host.charge(bytes);
   }
 
-  resolve(base: string, path: string): string {
+  /** The lift guard's verdict on the call it is about to let through (undefined: none), cleared when it returns. */
+  refuseNextCall(code: ErrorCode | undefined): void {
+    this.guardRefusal = code;
+  }
+
+  /** Answers the guard's refusal of this call, if it made one. */
+  checkGuard(): void {
+    if (this.guardRefusal !== undefined) refuse(this.guardRefusal);
+  }
+
+  /** `path` resolved against the directory `base`; `directory`: it ended in a slash (it must name a directory). */
+  resolve(base: string, path: string): { path: string; directory: boolean } {
+    this.checkGuard();
     this.charge(path.length);
     const r = resolveAgentPath(base, path, this.limits);
-    return 'refused' in r ? refuse(r.refused) : r.path;
+    if ('refused' in r) refuse(r.refused);
+    return { path: r.path, directory: path.endsWith('/') };
   }
 
   /** What is at `path` now: a directory, a file (its stored value), or nothing. */
@@ -217,6 +240,9 @@ export class AgentFileSystem {
   resize(file: OpenFile, size: number): void {
     this.writable();
     if (size > this.limits.maxFileBytes) refuse('file-too-large');
+    if (size === file.size) return;
+    this.charge(Math.abs(size - file.size));
+    this.touch(file);
     this.reserve(file, size);
     if (size > file.bytes.byteLength) {
       const grown = new Uint8Array(Math.min(this.limits.maxFileBytes, Math.max(size, file.bytes.byteLength * 2, 256)));
@@ -231,8 +257,8 @@ export class AgentFileSystem {
     this.charge(data.byteLength);
     const end = offset + data.byteLength;
     if (end > this.limits.maxFileBytes) refuse('file-too-large');
+    this.writable();
     if (end > file.size) this.resize(file, end);
-    else this.writable();
     file.bytes.set(data, offset);
     this.touch(file);
     return data.byteLength;
@@ -245,12 +271,18 @@ export class AgentFileSystem {
     return out;
   }
 
-  /** Marks `file` changed by this call: its mtime is the handling's clock. */
+  /** Marks `file` changed by this call: its mtime is the work's time (its stored length counted again with it). */
   private touch(file: OpenFile): void {
-    if (!file.dirty) {
-      file.dirty = true;
-      file.mtimeMs = this.host.nowMs();
+    if (file.dirty) return;
+    const was = file.mtimeMs;
+    file.mtimeMs = this.host.nowMs();
+    try {
+      this.reserve(file, file.size);
+    } catch (err) {
+      file.mtimeMs = was;
+      throw err;
     }
+    file.dirty = true;
   }
 
   /**
@@ -258,12 +290,17 @@ export class AgentFileSystem {
    * beside what the call's other changed files will add), and counts it as pending.
    */
   private reserve(file: OpenFile, size: number): void {
-    const mtime = file.dirty ? file.mtimeMs : this.host.nowMs();
-    const length = storedFileValueLength(size, mtime);
+    const length = storedFileValueLength(size, file.mtimeMs);
     const grow = length - this.predicted(file);
-    if (grow > 0 && grow > this.host.state.roomLeft() - this.pending) refuse('insufficient-space');
-    this.pending += grow;
+    // roomLeft already takes this call's earlier reservations off.
+    if (grow > 0 && grow > this.host.state.roomLeft()) refuse('insufficient-space');
+    this.setPending(this.pending + grow);
     this.predictedLength.set(file, length);
+  }
+
+  private setPending(bytes: number): void {
+    this.pending = bytes;
+    this.host.state.reserveForFiles(bytes);
   }
 
   private readonly predictedLength = new WeakMap<OpenFile, number>();
@@ -287,7 +324,11 @@ export class AgentFileSystem {
     }
   }
 
-  /** Moves a file or a directory (with all below it) from `from` to `to`. */
+  /**
+   * Moves a file or a directory (with all below it) from `from` to `to`. Everything that could
+   * refuse it (a path or depth past the limits, the quota) is checked before the first key moves:
+   * a rename happens whole or not at all.
+   */
   rename(from: string, to: string): void {
     this.writable();
     if (from === '' || to === '') refuse('not-permitted');
@@ -295,30 +336,39 @@ export class AgentFileSystem {
     this.requireDirectory(splitAgentPath(to).parent);
     if (from === to) return;
     const target = this.lookup(to);
+    const state = this.host.state;
     if (source.type === 'directory') {
       if (to.startsWith(`${from}/`)) refuse('invalid');
       if (target !== undefined) {
         if (target.type !== 'directory') refuse('not-directory');
         if (this.children(to).length > 0) refuse('not-empty');
-        this.put(directoryStateKey(to), null);
       }
-      this.flushUnder(from);
-      // The directory's own key (`from/`) and every key below it.
-      const { keys, scanned } = this.host.state.reservedKeys(directoryStateKey(from));
-      this.charge(scanned);
-      const state = this.host.state;
+      // Every changed file below it is written first, and forgotten: the old paths are gone.
+      this.flushUnder(from, true);
+      // The directory's own key (`from/`) and every key below it, each with its new key, checked first.
+      const { keys, scannedUnits } = state.reservedKeys(directoryStateKey(from));
+      this.charge(scannedUnits);
+      const moves: [string, string, string][] = [];
+      let grow = 0;
       for (const key of keys) {
-        const value = state.readReserved(key)!;
-        const moved = FILE_STATE_KEY_PREFIX + to + key.slice(FILE_STATE_KEY_PREFIX.length + from.length);
-        if (utf8Length(moved) - FILE_STATE_KEY_PREFIX.length > this.limits.maxPathBytes + 1) refuse('name-too-long');
-        this.put(key, null);
-        this.put(moved, value);
+        const below = key.slice(FILE_STATE_KEY_PREFIX.length + from.length);
+        const path = (to + below).replace(/\/$/, '');
+        if (utf8Length(path) > this.limits.maxPathBytes) refuse('name-too-long');
+        if (path.split('/').length > this.limits.maxDepth) refuse('name-too-long');
+        const moved = FILE_STATE_KEY_PREFIX + to + below;
+        grow += utf8Length(moved) - utf8Length(key);
+        moves.push([key, moved, state.readReserved(key)!]);
       }
+      if (grow > state.roomLeft()) refuse('insufficient-space');
+      if (target !== undefined) this.put(directoryStateKey(to), null);
+      for (const [key] of moves) this.put(key, null);
+      for (const [, moved, value] of moves) this.put(moved, value);
       return;
     }
     if (target?.type === 'directory') refuse('is-directory');
     this.flushFile(from);
-    const value = this.host.state.readReserved(fileStateKey(from))!;
+    this.dropOpen(from);
+    const value = state.readReserved(fileStateKey(from))!;
     if (target !== undefined) {
       this.dropOpen(to);
       this.put(fileStateKey(to), null);
@@ -327,11 +377,12 @@ export class AgentFileSystem {
     this.put(fileStateKey(to), value);
   }
 
-  /** The names directly in the directory `path`, each with its type, in byte order. */
+  /** The names directly in the directory `path`, each with its type, in UTF-16 code unit order. */
   children(path: string): { name: string; type: DescriptorType }[] {
     const prefix = path === '' ? FILE_STATE_KEY_PREFIX : directoryStateKey(path);
-    const { keys, scanned } = this.host.state.reservedKeys(prefix);
-    this.charge(scanned);
+    const { keys, scannedUnits } = this.host.state.reservedKeys(prefix);
+    // The scan, and the sort of what it found (n log n comparisons, a key's length each, roughly).
+    this.charge(scannedUnits + keys.length * Math.ceil(Math.log2(keys.length + 1)) * 8);
     const out: { name: string; type: DescriptorType }[] = [];
     for (const key of keys) {
       const rest = key.slice(prefix.length);
@@ -359,7 +410,8 @@ export class AgentFileSystem {
     } finally {
       // Whatever happened, the next call reads its files afresh from the view.
       this.files.clear();
-      this.pending = 0;
+      this.setPending(0);
+      this.guardRefusal = undefined;
     }
   }
 
@@ -368,25 +420,32 @@ export class AgentFileSystem {
     if (open !== undefined) this.flushOpen(open);
   }
 
-  private flushUnder(dir: string): void {
-    for (const [path, open] of this.files) if (path.startsWith(`${dir}/`)) this.flushOpen(open);
+  /** Writes the changed files below `dir`; with `forget`, drops them from the call's files too (they are moving). */
+  private flushUnder(dir: string, forget: boolean): void {
+    for (const [path, open] of [...this.files]) {
+      if (!path.startsWith(`${dir}/`)) continue;
+      this.flushOpen(open);
+      if (forget) this.files.delete(path);
+    }
   }
 
   private flushOpen(file: OpenFile): void {
     if (!file.dirty) return;
     const value = encodeStoredFile({ mtimeMs: file.mtimeMs, bytes: file.bytes.subarray(0, file.size) });
     this.charge(value.length);
-    this.pending -= this.predicted(file) - file.counted;
+    // Its reservation is let go just before its value takes that room in the buffer.
+    this.setPending(this.pending - (this.predicted(file) - file.counted));
     this.put(fileStateKey(file.path), value);
     file.counted = value.length;
     this.predictedLength.delete(file);
     file.dirty = false;
   }
 
+  /** Forgets the call's copy of `path` unwritten (it is being removed or replaced). */
   private dropOpen(path: string): void {
     const open = this.files.get(path);
     if (open === undefined) return;
-    this.pending -= this.predicted(open) - open.counted;
+    this.setPending(this.pending - (this.predicted(open) - open.counted));
     this.files.delete(path);
   }
 
@@ -400,9 +459,7 @@ export class AgentFileSystem {
   }
 
   private checkEntries(): void {
-    const { keys, scanned } = this.host.state.reservedKeys(FILE_STATE_KEY_PREFIX);
-    this.charge(scanned);
-    if (keys.length >= this.limits.maxEntries) refuse('insufficient-space');
+    if (this.host.state.fileEntries() >= this.limits.maxEntries) refuse('insufficient-space');
   }
 }
 
@@ -412,14 +469,18 @@ const symbolDispose: unique symbol = ((Symbol as { dispose?: symbol }).dispose ?
 
 /** An open file or directory of /data; `path` relative to /data ('' is /data). */
 export class Descriptor {
-  private closedAlready = false;
+  /** Counted against `maxOpen` until the guest drops it (the preopen is not). */
+  private counted: boolean;
 
   constructor(
     readonly fs: AgentFileSystem,
     readonly path: string,
     readonly type: DescriptorType,
     readonly flags: DescriptorFlags,
-  ) {}
+    counted = false,
+  ) {
+    this.counted = counted;
+  }
 
   private dir(): void {
     if (this.type !== 'directory') refuse('not-directory');
@@ -497,6 +558,7 @@ export class Descriptor {
   }
 
   write(buffer: Uint8Array, offset: bigint): bigint {
+    this.fs.checkGuard();
     this.fs.charge(0);
     if (!this.flags.write) refuse('bad-descriptor');
     const file = this.regular();
@@ -507,12 +569,12 @@ export class Descriptor {
   readDirectory(): DirectoryEntryStream {
     this.fs.charge(0);
     this.dir();
-    return new DirectoryEntryStream(this.fs.children(this.path));
+    return new DirectoryEntryStream(this.fs, this.fs.children(this.path));
   }
 
   createDirectoryAt(path: string): void {
     this.dir();
-    const target = this.fs.resolve(this.path, path);
+    const target = this.fs.resolve(this.path, path).path;
     if (target === '' || this.fs.lookup(target) !== undefined) refuse('exist');
     this.fs.requireDirectory(splitAgentPath(target).parent);
     this.fs.createDirectory(target);
@@ -525,7 +587,10 @@ export class Descriptor {
 
   statAt(_pathFlags: unknown, path: string): DescriptorStat {
     this.dir();
-    return this.fs.stat(this.fs.resolve(this.path, path));
+    const target = this.fs.resolve(this.path, path);
+    const stat = this.fs.stat(target.path);
+    if (target.directory && stat.type !== 'directory') refuse('not-directory');
+    return stat;
   }
 
   setTimesAt(..._args: unknown[]): void {
@@ -541,15 +606,17 @@ export class Descriptor {
 
   openAt(_pathFlags: unknown, path: string, openFlags: OpenFlags, flags: DescriptorFlags): Descriptor {
     this.dir();
-    const target = this.fs.resolve(this.path, path);
+    const { path: target, directory: slashed } = this.fs.resolve(this.path, path);
     if (flags.fileIntegritySync || flags.dataIntegritySync || flags.requestedWriteSync) {
       // Every write is durable with its handling's commit; asking for more is not something this file system does.
       refuse('invalid');
     }
+    if (openFlags.create && openFlags.directory) refuse('invalid'); // as wasmtime answers it
     const found = this.fs.lookup(target);
     if (found !== undefined && openFlags.create && openFlags.exclusive) refuse('exist');
     if (found === undefined) {
-      if (!openFlags.create || openFlags.directory) refuse('no-entry');
+      if (!openFlags.create) refuse('no-entry');
+      if (slashed) refuse('is-directory'); // a name ending in / names a directory: none is made by open
       this.fs.requireDirectory(splitAgentPath(target).parent);
       this.fs.opened();
       try {
@@ -558,48 +625,55 @@ export class Descriptor {
         this.fs.closedOne();
         throw err;
       }
-      return new Descriptor(this.fs, target, 'regular-file', flags);
+      return new Descriptor(this.fs, target, 'regular-file', flags, true);
     }
     if (found.type === 'directory') {
       if (flags.write || openFlags.truncate) refuse('is-directory');
       this.fs.opened();
-      return new Descriptor(this.fs, target, 'directory', flags);
+      return new Descriptor(this.fs, target, 'directory', flags, true);
     }
-    if (openFlags.directory) refuse('not-directory');
-    if (openFlags.truncate) {
-      if (!flags.write) refuse('invalid');
-      this.fs.resize(this.fs.file(target), 0);
-    }
+    if (openFlags.directory || slashed) refuse('not-directory');
+    if (openFlags.truncate && !flags.write) refuse('invalid');
     this.fs.opened();
-    return new Descriptor(this.fs, target, 'regular-file', flags);
+    if (openFlags.truncate) {
+      try {
+        this.fs.resize(this.fs.file(target), 0);
+      } catch (err) {
+        this.fs.closedOne();
+        throw err;
+      }
+    }
+    return new Descriptor(this.fs, target, 'regular-file', flags, true);
   }
 
   readlinkAt(path: string): string {
     this.dir();
-    this.fs.lookup(this.fs.resolve(this.path, path)) ?? refuse('no-entry');
+    this.fs.lookup(this.fs.resolve(this.path, path).path) ?? refuse('no-entry');
     return refuse('invalid'); // nothing here is a symbolic link
   }
 
   removeDirectoryAt(path: string): void {
     this.dir();
-    this.fs.remove(this.fs.resolve(this.path, path), true);
+    this.fs.remove(this.fs.resolve(this.path, path).path, true);
   }
 
   renameAt(oldPath: string, newDescriptor: Descriptor, newPath: string): void {
     this.dir();
     if (!(newDescriptor instanceof Descriptor) || newDescriptor.fs !== this.fs) refuse('bad-descriptor');
     newDescriptor.dir();
-    this.fs.rename(this.fs.resolve(this.path, oldPath), this.fs.resolve(newDescriptor.path, newPath));
+    this.fs.rename(this.fs.resolve(this.path, oldPath).path, this.fs.resolve(newDescriptor.path, newPath).path);
   }
 
-  symlinkAt(_target: string, _path: string): void {
-    this.fs.charge(0);
+  symlinkAt(target: string, path: string): void {
+    this.fs.charge(target.length + path.length);
     refuse('not-permitted');
   }
 
   unlinkFileAt(path: string): void {
     this.dir();
-    this.fs.remove(this.fs.resolve(this.path, path), false);
+    const target = this.fs.resolve(this.path, path);
+    if (target.directory) refuse(this.fs.lookup(target.path)?.type === 'directory' ? 'is-directory' : 'not-directory');
+    this.fs.remove(target.path, false);
   }
 
   isSameObject(other: Descriptor): boolean {
@@ -614,15 +688,15 @@ export class Descriptor {
 
   metadataHashAt(_pathFlags: unknown, path: string): { lower: bigint; upper: bigint } {
     this.dir();
-    const target = this.fs.resolve(this.path, path);
+    const target = this.fs.resolve(this.path, path).path;
     const found = this.fs.lookup(target) ?? refuse('no-entry');
     return hashOf(target, found.type);
   }
 
   /** jco's glue calls this when the guest drops its handle (by the symbol it uses). */
   [symbolDispose](): void {
-    if (this.closedAlready || this.path === '') return;
-    this.closedAlready = true;
+    if (!this.counted) return;
+    this.counted = false;
     this.fs.closedOne();
   }
 }
@@ -637,9 +711,14 @@ function hashOf(path: string, type: DescriptorType): { lower: bigint; upper: big
 
 export class DirectoryEntryStream {
   private next = 0;
-  constructor(private readonly entries: { name: string; type: DescriptorType }[]) {}
+  constructor(
+    private readonly fs: AgentFileSystem,
+    private readonly entries: { name: string; type: DescriptorType }[],
+  ) {}
   readDirectoryEntry(): { type: DescriptorType; name: string } | undefined {
-    return this.entries[this.next++];
+    const entry = this.entries[this.next++];
+    this.fs.charge(entry?.name.length ?? 0);
+    return entry;
   }
 }
 
@@ -666,6 +745,7 @@ class FileInputStream extends InputStream {
   }
 
   override skip(len: bigint): bigint {
+    this.fs.charge(0);
     const file = this.fileOrClosed();
     if (this.offset >= file.size) return closed();
     const n = Math.min(file.size - this.offset, len > BigInt(file.size) ? file.size : Number(len));
@@ -680,8 +760,9 @@ class FileInputStream extends InputStream {
   private fileOrClosed(): OpenFile {
     try {
       return this.fs.file(this.path);
-    } catch {
-      return closed(); // the file was removed while the stream was open
+    } catch (err) {
+      if (err === 'no-entry') return closed(); // the file was removed while the stream was open
+      throw err;
     }
   }
 }
@@ -703,6 +784,7 @@ class FileOutputStream extends OutputStream {
 
   override write(contents: Uint8Array): void {
     try {
+      this.fs.checkGuard();
       const file = this.fs.file(this.path);
       const at = this.append ? file.size : this.offset;
       this.offset = at + this.fs.writeAt(file, at, contents);

@@ -200,6 +200,20 @@ function clusterFlags(c: ClusterOptions): string[] {
 }
 
 /** Starts nodes in parallel and waits until every one serves. */
+/**
+ * Runs `step`; if it fails, the error carries the end of each node's stderr (where a node logs the
+ * cause of an `internal error` it answered), so a failure on a loaded machine can be read after.
+ */
+export async function withNodeLogs<T>(nodes: readonly NodeProcess[], step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    const logs = nodes.map((n) => `--- ${n.id} stderr (end) ---\n${n.stderr.slice(-3000)}`).join('\n');
+    if (err instanceof Error) err.message = `${err.message}\n${logs}`;
+    throw err;
+  }
+}
+
 export async function startAll(nodes: NodeProcess[]): Promise<void> {
   try {
     await Promise.all(nodes.map((n) => n.ready()));
