@@ -82,9 +82,12 @@ static void scratch_release(void) {
   call_blocks = NULL;
 }
 
-/** Called by the host to allocate the values it passes in (they live until post-return). */
-__attribute__((export_name("cabi_realloc")))
-void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
+/**
+ * Called by the host to allocate the values it passes in (they live until post-return): the
+ * canonical ABI's allocator for an export's arguments and an import's results
+ * (`cabi_export_realloc`, `cabi_import_realloc`, which wit-component prefers to `cabi_realloc`).
+ */
+static void *call_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
   (void)align; /* malloc aligns to 16, more than any canonical type needs */
   if (old == NULL) return caxton__scratch(new_size);
   block *b = (block *)old - 1;
@@ -96,6 +99,31 @@ void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
   if (next) next->prev = nb;
   (void)old_size;
   return nb + 1;
+}
+
+__attribute__((export_name("cabi_export_realloc")))
+void *cabi_export_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
+  return call_realloc(old, old_size, align, new_size);
+}
+
+__attribute__((export_name("cabi_import_realloc")))
+void *cabi_import_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
+  return call_realloc(old, old_size, align, new_size);
+}
+
+/**
+ * Memory that outlives the call: what the WASI preview1 adapter (an agent built with "wasi": true)
+ * allocates its own state and its preopened directories' names with, on its first WASI call. Were
+ * it the call's scratch, the adapter's state would be freed at the call's end and overwritten by
+ * the next call's mallocs (decision 2191).
+ */
+__attribute__((export_name("cabi_realloc")))
+void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
+  (void)old_size;
+  (void)align; /* malloc aligns to 16 */
+  void *p = realloc(old, new_size ? new_size : 1);
+  if (!p) __builtin_trap();
+  return p;
 }
 
 /* ---- host imports (core signatures: strings and lists flatten to ptr, len) ---------------------- */

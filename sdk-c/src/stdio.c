@@ -1,10 +1,12 @@
 /*
- * Agents have no file descriptors: the agent world has no stdout, stderr or files. wasi-libc's
+ * Agents built without WASI have no file descriptors: no stdout, stderr or files. wasi-libc's
  * snprintf/vsnprintf nevertheless link its stdio back ends (stderr.o → __stdio_write → fd_write,
  * and fd_seek/fd_close), which would make every agent that formats a string import WASI and be
  * refused. These definitions replace those back ends (and stdout's) (the archive members are then never
  * linked): formatting into memory works, and writing to stdout/stderr fails quietly (printf
  * returns what it wrote to its buffer, nothing leaves). Log with caxton_log / caxton_logf instead.
+ * An agent built with "wasi": true is compiled without this file (its files at /data need the real
+ * back ends: decision 2191), so its stdout and stderr become its log lines.
  * Signatures are musl's internal ones (FILE *, off_t = int64).
  */
 #include <stddef.h>

@@ -51,7 +51,8 @@ mod wasm {
     struct Ret([u8; 12]);
     static mut RET: Ret = Ret([0; 12]);
 
-    /// `cabi_realloc`: the host allocating guest memory for values it passes in.
+    /// `cabi_export_realloc` and `cabi_import_realloc`: the host allocating guest memory for the
+    /// values it passes in (freed once they are lifted).
     pub fn cabi_realloc(old: usize, old_size: usize, align: usize, new_size: usize) -> usize {
         unsafe {
             if old != 0 {
@@ -73,6 +74,24 @@ mod wasm {
                 std::alloc::handle_alloc_error(layout);
             }
             PENDING.push((p as usize, layout));
+            p as usize
+        }
+    }
+
+    /// `cabi_realloc`: memory that lasts. The WASI preview1 adapter (an agent built with
+    /// `"wasi": true`) allocates its own state with it on its first WASI call; were that memory
+    /// the call's, it would be freed with the call's values and overwritten (decision 2191).
+    pub fn lasting_realloc(old: usize, old_size: usize, align: usize, new_size: usize) -> usize {
+        unsafe {
+            let layout = Layout::from_size_align(new_size.max(1), align).unwrap();
+            let p = if old != 0 {
+                realloc(old as *mut u8, Layout::from_size_align(old_size.max(1), align).unwrap(), new_size.max(1))
+            } else {
+                alloc(layout)
+            };
+            if p.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
             p as usize
         }
     }
@@ -132,7 +151,8 @@ pub use wasm::*;
 pub fn free_host_allocations() {}
 
 /// Defines the core exports of the agent world for `$agent` (a type implementing [`Agent`]):
-/// `cabi_realloc` and `caxton:agent/guest@0.1.0#init|handle|on-timer`. Write it once, in lib.rs:
+/// the allocators (`cabi_export_realloc`/`cabi_import_realloc` for a call's values, `cabi_realloc`
+/// lasting) and `caxton:agent/guest@0.1.0#init|handle|on-timer`. Write it once, in lib.rs:
 ///
 /// ```ignore
 /// caxton_sdk::export_agent!(Echo);
@@ -153,9 +173,19 @@ macro_rules! export_agent {
                 }
             }
 
+            #[export_name = "cabi_export_realloc"]
+            extern "C" fn cabi_export_realloc(old: usize, old_size: usize, align: usize, new_size: usize) -> usize {
+                $crate::guest::cabi_realloc(old, old_size, align, new_size)
+            }
+
+            #[export_name = "cabi_import_realloc"]
+            extern "C" fn cabi_import_realloc(old: usize, old_size: usize, align: usize, new_size: usize) -> usize {
+                $crate::guest::cabi_realloc(old, old_size, align, new_size)
+            }
+
             #[export_name = "cabi_realloc"]
             extern "C" fn cabi_realloc(old: usize, old_size: usize, align: usize, new_size: usize) -> usize {
-                $crate::guest::cabi_realloc(old, old_size, align, new_size)
+                $crate::guest::lasting_realloc(old, old_size, align, new_size)
             }
 
             #[export_name = "caxton:agent/guest@0.1.0#init"]

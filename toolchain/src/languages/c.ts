@@ -22,7 +22,16 @@ export const C_LOCAL_SDK = path.join('caxton', 'sdk-c');
 
 const GUEST = 'caxton:agent/guest@0.1.0#';
 export const C_REQUIRED_EXPORTS = ['memory', 'cabi_realloc', `${GUEST}init`, `${GUEST}handle`, `${GUEST}on-timer`];
-export const C_OPTIONAL_EXPORTS = ['_initialize', ...['init', 'handle', 'on-timer'].map((f) => `cabi_post_${GUEST}${f}`)];
+export const C_OPTIONAL_EXPORTS = [
+  '_initialize',
+  // The call's scratch allocators (the SDK's since decision 2191; `cabi_realloc` is then the adapter's lasting one).
+  'cabi_export_realloc',
+  'cabi_import_realloc',
+  ...['init', 'handle', 'on-timer'].map((f) => `cabi_post_${GUEST}${f}`),
+];
+
+/** The SDK file whose stdio back ends write nothing (for agents without WASI). */
+const SDK_STDIO_STUBS = 'stdio.c';
 
 /** The C SDK a build uses: the project's pinned copy, else the one this caxton carries. */
 export function resolveCSdk(projectDir: string): { dir: string; pinned: boolean } {
@@ -38,9 +47,14 @@ export function resolveCSdk(projectDir: string): { dir: string; pinned: boolean 
   return { dir: own, pinned: false };
 }
 
-function sdkSources(sdkDir: string): string[] {
+/**
+ * The SDK's sources to compile with the agent. With WASI (`"wasi": true`) its stdio.c is left out:
+ * it replaces libc's stdio back ends with ones that write nothing (an agent without WASI has no
+ * descriptors), which would drop an agent's writes to its files at /data (decision 2191) silently.
+ */
+function sdkSources(sdkDir: string, wasi: boolean): string[] {
   return readdirSync(path.join(sdkDir, 'src'))
-    .filter((f) => f.endsWith('.c'))
+    .filter((f) => f.endsWith('.c') && !(wasi && f === SDK_STDIO_STUBS))
     .sort()
     .map((f) => path.join(sdkDir, 'src', f));
 }
@@ -86,7 +100,7 @@ export const cBuilder: LanguageBuilder = {
       settings: { optimize, wasi, cflags, sdkPinned: sdk.pinned },
       async compile() {
         const out = path.join(await ctx.scratchDir(), `${project.name}.core.wasm`);
-        const args = [...flags, ...project.entries, ...sdkSources(sdk.dir), '-o', out];
+        const args = [...flags, ...project.entries, ...sdkSources(sdk.dir, wasi), '-o', out];
         ctx.progress('compile', `clang ${project.entries.join(' ')}`);
         const r = await runTool('clang', args, { cwd: project.dir, timeoutMs: 10 * 60_000 });
         if (r.code !== 0) {

@@ -14,7 +14,7 @@ import { BuildError, CompileError } from '../errors.js';
 import { toolchainPackageDir } from '../toolchain.js';
 import { cacheRoot } from '../toolchains/cache.js';
 import { ensureToolchain } from '../toolchains/index.js';
-import { DEBIAN_CARGO, DEBIAN_RUSTC, RUST_TARGET } from '../toolchains/rust.js';
+import { DEBIAN_CARGO, DEBIAN_RUSTC, RUST_TARGET, RUST_WASI_TARGET } from '../toolchains/rust.js';
 import { runTool } from '../toolchains/run.js';
 import type { BuildContext, LanguageBuilder, LanguagePlan } from './language.js';
 import { componentOfWorld } from './world-component.js';
@@ -58,7 +58,9 @@ function tomlString(s: string): string {
 
 export const rustBuilder: LanguageBuilder = {
   async plan(ctx: BuildContext): Promise<LanguagePlan> {
-    const { project, toolchainDirs, optimize } = ctx;
+    const { project, toolchainDirs, optimize, wasi } = ctx;
+    // With "wasi": true, std's WASI build (std::fs reaches /data, decision 2191); else no WASI at all.
+    const target = wasi ? RUST_WASI_TARGET : RUST_TARGET;
     const status = await ensureToolchain('rust', (line) => ctx.progress('toolchain', line));
     const jcoPackage = resolveJco(toolchainDirs);
     const sdkDir = rustSdkDir(project.dir);
@@ -66,7 +68,7 @@ export const rustBuilder: LanguageBuilder = {
     return {
       toolchain: { ...status.versions, sdk: sdkVersion, jco: jcoPackage.version },
       trees: [{ dir: sdkDir, skip: ['target', 'tests'] }],
-      settings: { optimize, target: RUST_TARGET, profile: PROFILE },
+      settings: { optimize, target, profile: PROFILE },
       async compile() {
         const scratch = await ctx.scratchDir();
         const src = path.join(scratch, 'project');
@@ -88,7 +90,7 @@ export const rustBuilder: LanguageBuilder = {
           '--offline',
           '--lib',
           '--target',
-          RUST_TARGET,
+          target,
           ...(optimize ? ['--release'] : []),
           ...configs.flatMap((c) => ['--config', c]),
           '--message-format',
@@ -96,7 +98,7 @@ export const rustBuilder: LanguageBuilder = {
           '--color',
           'never',
         ];
-        ctx.progress('compile', `cargo build --target ${RUST_TARGET}${optimize ? ' --release' : ''}`);
+        ctx.progress('compile', `cargo build --target ${target}${optimize ? ' --release' : ''}`);
         const env: NodeJS.ProcessEnv = { ...process.env, RUSTC: DEBIAN_RUSTC, CARGO_TARGET_DIR: targetDir, CARGO_TERM_COLOR: 'never' };
         delete env['RUSTFLAGS'];
         delete env['CARGO_BUILD_TARGET'];
@@ -118,7 +120,7 @@ export const rustBuilder: LanguageBuilder = {
               : undefined,
           );
         }
-        const wasmPath = path.join(targetDir, RUST_TARGET, optimize ? 'release' : 'debug', `${crate}.wasm`);
+        const wasmPath = path.join(targetDir, target, optimize ? 'release' : 'debug', `${crate}.wasm`);
         if (!existsSync(wasmPath)) {
           throw new BuildError('build.rust-not-cdylib', `cargo built no ${crate}.wasm for ${project.dir}`, {
             context: { dir: project.dir, expected: wasmPath },
@@ -129,11 +131,18 @@ export const rustBuilder: LanguageBuilder = {
         const jco = await loadJco(toolchainDirs);
         const rules = {
           requiredExports: ['memory', 'cabi_realloc', `${GUEST}#init`, `${GUEST}#handle`, `${GUEST}#on-timer`],
-          optionalExports: [...LINKER_EXPORTS, ...['init', 'handle', 'on-timer'].map((f) => `cabi_post_${GUEST}#${f}`)],
-          allowWasi: false,
+          optionalExports: [
+            ...LINKER_EXPORTS,
+            // The call's allocators (the SDK's since decision 2191), and a WASI reactor's start.
+            'cabi_export_realloc',
+            'cabi_import_realloc',
+            '_initialize',
+            ...['init', 'handle', 'on-timer'].map((f) => `cabi_post_${GUEST}#${f}`),
+          ],
+          allowWasi: wasi,
           exportHint: 'implement caxton_sdk::Agent for your agent type and write `caxton_sdk::export_agent!(MyAgent);` once in src/lib.rs',
         };
-        return componentOfWorld(ctx, jco.api, core, rules, { stringEncoding: 'utf8', wasiReactor: false });
+        return componentOfWorld(ctx, jco.api, core, rules, { stringEncoding: 'utf8', wasiReactor: wasi });
       },
     };
   },

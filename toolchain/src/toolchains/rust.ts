@@ -14,8 +14,15 @@ export const DEBIAN_RUSTC = '/usr/bin/rustc';
 export const DEBIAN_CARGO = '/usr/bin/cargo';
 /** The wasm target agents are compiled for (no WASI imports at all: see the decision note). */
 export const RUST_TARGET = 'wasm32-unknown-unknown';
-/** Where Debian puts the target's standard library. */
+/**
+ * The target of an agent built with `"wasi": true` (decision 2191: `std::fs` reaches its files at
+ * /data through WASI preview1, adapted to WASI 0.2 by the reactor adapter). Debian's
+ * libstd-rust-dev-wasm32 ships its standard library too.
+ */
+export const RUST_WASI_TARGET = 'wasm32-wasi';
+/** Where Debian puts each target's standard library. */
 const TARGET_STD = `/usr/lib/rustlib/${RUST_TARGET}`;
+const WASI_TARGET_STD = `/usr/lib/rustlib/${RUST_WASI_TARGET}`;
 
 const INSTALL = 'caxton toolchain install rust';
 
@@ -30,6 +37,8 @@ async function status(): Promise<ToolchainStatus> {
   else problems.push(`${DEBIAN_CARGO} (Debian package cargo) is missing`);
   if (existsSync(TARGET_STD)) versions[RUST_TARGET] = 'libstd-rust-dev-wasm32';
   else problems.push(`the ${RUST_TARGET} standard library (Debian package libstd-rust-dev-wasm32) is missing`);
+  if (existsSync(WASI_TARGET_STD)) versions[RUST_WASI_TARGET] = 'libstd-rust-dev-wasm32';
+  else problems.push(`the ${RUST_WASI_TARGET} standard library (Debian package libstd-rust-dev-wasm32) is missing`);
   return {
     language: 'rust',
     versions,
