@@ -44,3 +44,4 @@ export {
 } from "./protocols/contract-net";
 export { SubscriptionTable, subscribe, unsubscribe, SUBSCRIBE } from "./protocols/subscribe";
 export { request, queryRef, queryIf, REQUEST, QUERY } from "./protocols/request";
+export { Files, FileError, FileText, DirEntry, DirList, Errno } from "./files";

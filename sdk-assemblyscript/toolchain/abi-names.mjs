@@ -12,4 +12,4 @@ export const ABI_EXPORT_NAMES = Object.freeze({
 });
 
 /** Exports a finished agent core module must have (besides the ABI functions above). */
-export const REQUIRED_PLAIN_EXPORTS = Object.freeze(['memory', 'cabi_realloc', '_initialize']);
+export const REQUIRED_PLAIN_EXPORTS = Object.freeze(['memory', 'cabi_realloc', 'cabi_export_realloc', 'cabi_import_realloc', '_initialize']);

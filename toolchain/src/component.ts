@@ -132,3 +132,20 @@ export async function makeComponent(
     throw new ComponentizeError(dir, 'creating the component (jco new)', cause);
   }
 }
+
+/**
+ * An agent that imports WASI needs an SDK whose `cabi_realloc` lasts (decision 2191): the WASI
+ * adapter keeps its state in what it allocates with it, and an older SDK's per-call scratch frees
+ * that state at the call's end (memory corrupted on the next call). Such an SDK exports its scratch
+ * as `cabi_export_realloc`; one that does not is refused here, before a broken component is made.
+ */
+export function requireLastingRealloc(dir: string, core: Uint8Array, language: string): void {
+  const exported = new Set(Wasm.Module.exports(new Wasm.Module(core)).map((e) => e.name));
+  if (!exported.has('cabi_export_realloc')) {
+    throw new InvalidAgentError(
+      dir,
+      `it imports WASI but its ${language} SDK predates files at /data: its cabi_realloc is per-call scratch, which would free the WASI adapter's state`,
+      'update the project’s pinned SDK copy (caxton sdk install), or remove it to build with the SDK caxton carries',
+    );
+  }
+}

@@ -92,6 +92,20 @@ const LANGUAGES: Language[] = [
       huge: 'error:ENAMETOOLONG',
     },
   },
+  {
+    // AssemblyScript has no libc: the SDK's Files calls WASI preview1 itself ("wasi": true), through the adapter.
+    example: 'as-files',
+    tooLarge: 'error:EFBIG',
+    full: 'error:ENOSPC',
+    escapes: {
+      up: 'error:EPERM',
+      upup: 'error:EPERM',
+      // The SDK, like a libc, opens only under /data: another absolute path is in no preopen.
+      abs: 'error:ENOTCAPABLE',
+      long: 'error:ENAMETOOLONG',
+      huge: 'error:ENAMETOOLONG',
+    },
+  },
 ];
 
 for (const language of LANGUAGES)

@@ -255,6 +255,7 @@ export class AgentFileSystem {
   /** Writes `data` into `file` at `offset`; answers the bytes written. */
   writeAt(file: OpenFile, offset: number, data: Uint8Array): number {
     this.charge(data.byteLength);
+    if (data.byteLength === 0) return 0; // writes nothing, extends nothing
     const end = offset + data.byteLength;
     if (end > this.limits.maxFileBytes) refuse('file-too-large');
     this.writable();
@@ -291,10 +292,12 @@ export class AgentFileSystem {
    */
   private reserve(file: OpenFile, size: number): void {
     const length = storedFileValueLength(size, file.mtimeMs);
-    const grow = length - this.predicted(file);
+    // Only growth is reserved: a file that shrinks frees its room when it is written (at the
+    // call's end, shrinks first), not before, so another file's growth never counts on it.
+    const more = growthOf(length, file.counted) - growthOf(this.predicted(file), file.counted);
     // roomLeft already takes this call's earlier reservations off.
-    if (grow > 0 && grow > this.host.state.roomLeft()) refuse('insufficient-space');
-    this.setPending(this.pending + grow);
+    if (more > 0 && more > this.host.state.roomLeft()) refuse('insufficient-space');
+    this.setPending(this.pending + more);
     this.predictedLength.set(file, length);
   }
 
@@ -367,8 +370,15 @@ export class AgentFileSystem {
     }
     if (target?.type === 'directory') refuse('is-directory');
     this.flushFile(from);
-    this.dropOpen(from);
     const value = state.readReserved(fileStateKey(from))!;
+    // Checked whole before anything moves: the new key beside the old, less the file it replaces.
+    const replaced = target !== undefined ? state.readReserved(fileStateKey(to)) : undefined;
+    const grow =
+      utf8Length(fileStateKey(to)) -
+      utf8Length(fileStateKey(from)) -
+      (replaced !== undefined ? utf8Length(fileStateKey(to)) + replaced.length : 0);
+    if (grow > state.roomLeft()) refuse('insufficient-space');
+    this.dropOpen(from);
     if (target !== undefined) {
       this.dropOpen(to);
       this.put(fileStateKey(to), null);
@@ -406,7 +416,10 @@ export class AgentFileSystem {
   /** Ends the call: every changed file goes into the state's write buffer (before the sandbox commits). */
   flush(): void {
     try {
-      for (const file of this.files.values()) this.flushOpen(file);
+      // Shrinks first: the room they free is there before the growths (each reserved) are written.
+      const changed = [...this.files.values()].filter((f) => f.dirty);
+      changed.sort((a, b) => this.predicted(a) - a.counted - (this.predicted(b) - b.counted));
+      for (const file of changed) this.flushOpen(file);
     } finally {
       // Whatever happened, the next call reads its files afresh from the view.
       this.files.clear();
@@ -433,9 +446,15 @@ export class AgentFileSystem {
     if (!file.dirty) return;
     const value = encodeStoredFile({ mtimeMs: file.mtimeMs, bytes: file.bytes.subarray(0, file.size) });
     this.charge(value.length);
-    // Its reservation is let go just before its value takes that room in the buffer.
-    this.setPending(this.pending - (this.predicted(file) - file.counted));
-    this.put(fileStateKey(file.path), value);
+    // Its reservation is let go just before its value takes that room in the buffer (and kept if the write is refused).
+    const share = growthOf(this.predicted(file), file.counted);
+    this.setPending(this.pending - share);
+    try {
+      this.put(fileStateKey(file.path), value);
+    } catch (err) {
+      this.setPending(this.pending + share);
+      throw err;
+    }
     file.counted = value.length;
     this.predictedLength.delete(file);
     file.dirty = false;
@@ -445,7 +464,7 @@ export class AgentFileSystem {
   private dropOpen(path: string): void {
     const open = this.files.get(path);
     if (open === undefined) return;
-    this.setPending(this.pending - (this.predicted(open) - open.counted));
+    this.setPending(this.pending - growthOf(this.predicted(open), open.counted));
     this.files.delete(path);
   }
 
@@ -464,6 +483,8 @@ export class AgentFileSystem {
 }
 
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
+/** The room a file's value of `length` characters takes beyond the `counted` ones the state holds for it (0 for a shrink). */
+const growthOf = (length: number, counted: number): number => Math.max(0, length - counted);
 /** The symbol jco's glue disposes a dropped host resource by. */
 const symbolDispose: unique symbol = ((Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose')) as never;
 
@@ -543,9 +564,9 @@ export class Descriptor {
   }
 
   setTimes(..._args: unknown[]): void {
-    // Times are the handlings' clocks (decision 2174): a guest cannot set them.
+    // Times are the work's (decision 2191): a guest's are taken and let go, so a program that
+    // sets them (a copy keeping them, `touch`) carries on.
     this.fs.charge(0);
-    refuse('not-permitted');
   }
 
   read(length: bigint, offset: bigint): [Uint8Array, boolean] {
@@ -593,9 +614,9 @@ export class Descriptor {
     return stat;
   }
 
-  setTimesAt(..._args: unknown[]): void {
-    this.fs.charge(0);
-    refuse('not-permitted');
+  setTimesAt(_pathFlags: unknown, path: string, ..._times: unknown[]): void {
+    this.dir();
+    this.fs.lookup(this.fs.resolve(this.path, path).path) ?? refuse('no-entry');
   }
 
   linkAt(..._args: unknown[]): void {
@@ -661,7 +682,11 @@ export class Descriptor {
     this.dir();
     if (!(newDescriptor instanceof Descriptor) || newDescriptor.fs !== this.fs) refuse('bad-descriptor');
     newDescriptor.dir();
-    this.fs.rename(this.fs.resolve(this.path, oldPath).path, this.fs.resolve(newDescriptor.path, newPath).path);
+    const from = this.fs.resolve(this.path, oldPath);
+    const to = this.fs.resolve(newDescriptor.path, newPath);
+    // A name ending in / names a directory.
+    if ((from.directory || to.directory) && this.fs.lookup(from.path)?.type === 'regular-file') refuse('not-directory');
+    this.fs.rename(from.path, to.path);
   }
 
   symlinkAt(target: string, path: string): void {

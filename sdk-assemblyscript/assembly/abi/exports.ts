@@ -26,9 +26,27 @@ import "./seed";
 const RET: usize = memory.data(16, 8);
 let pinned: usize = 0;
 
-/** Called by the host to allocate guest memory for values it passes in. */
-export function cabi_realloc(old: usize, oldSize: usize, align: usize, newSize: usize): usize {
+/**
+ * Called by the host to allocate guest memory for values it passes in (an export's arguments, an
+ * import's results): the call's arena. wit-component prefers these two to `cabi_realloc`.
+ */
+export function cabi_export_realloc(old: usize, oldSize: usize, align: usize, newSize: usize): usize {
   return arenaRealloc(old, oldSize, align, newSize);
+}
+
+export function cabi_import_realloc(old: usize, oldSize: usize, align: usize, newSize: usize): usize {
+  return arenaRealloc(old, oldSize, align, newSize);
+}
+
+/**
+ * Memory that lasts (unmanaged, never collected): what the WASI preview1 adapter of an agent built
+ * with "wasi": true allocates its own state with on its first WASI call. In the arena it would be
+ * reset with the call's values and overwritten (decision 2191).
+ */
+export function cabi_realloc(old: usize, oldSize: usize, align: usize, newSize: usize): usize {
+  const size = max<usize>(newSize, 1);
+  // heap.alloc aligns to 16, more than any canonical type needs.
+  return old == 0 ? heap.alloc(size) : heap.realloc(old, size);
 }
 
 /** Writes result<_, string> from the handler's `fail` (if any) and returns the return area. */

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadJco, resolveJco, WASI_PREVIEW1_MODULE } from '../component.js';
+import { loadJco, requireLastingRealloc, resolveJco, WASI_PREVIEW1_MODULE } from '../component.js';
 import { BuildError, CompileError, InvalidAgentError } from '../errors.js';
 import { toolchainPackageDir } from '../toolchain.js';
 import { C_INSTALL_HINT, cToolchainStatus } from '../toolchains/c.js';
@@ -116,6 +116,7 @@ export const cBuilder: LanguageBuilder = {
             'the libc call that needs it (printf, fopen, getenv, clock_gettime, …) reaches outside the agent world: log with caxton_log/caxton_logf and read the time with caxton_now',
           );
         }
+        if (wasiImports.length > 0) requireLastingRealloc(project.dir, core, 'C');
         const rules = {
           requiredExports: C_REQUIRED_EXPORTS,
           optionalExports: C_OPTIONAL_EXPORTS,

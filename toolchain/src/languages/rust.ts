@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadJco, resolveJco } from '../component.js';
+import { loadJco, requireLastingRealloc, resolveJco } from '../component.js';
 import { BuildError, CompileError } from '../errors.js';
 import { toolchainPackageDir } from '../toolchain.js';
 import { cacheRoot } from '../toolchains/cache.js';
@@ -128,6 +128,7 @@ export const rustBuilder: LanguageBuilder = {
           });
         }
         const core = new Uint8Array(await readFile(wasmPath));
+        if (wasi) requireLastingRealloc(project.dir, core, 'Rust');
         const jco = await loadJco(toolchainDirs);
         const rules = {
           requiredExports: ['memory', 'cabi_realloc', `${GUEST}#init`, `${GUEST}#handle`, `${GUEST}#on-timer`],
