@@ -34,6 +34,7 @@ import { scaleCommand } from './commands/scale.js';
 import { pushCommand } from './commands/push.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
+import { fsCommand } from './commands/fs.js';
 import { dlqCommand } from './commands/dlq.js';
 import { topicsCommand } from './commands/topics.js';
 import { auditCommand } from './commands/audit.js';
@@ -160,6 +161,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(logsCommand(env))
     .command(stopCommand(env))
     .command(stateCommand(env))
+    .command(fsCommand(env))
     .command(dlqCommand(env))
     .command(topicsCommand(env))
     .command(freezeCommand(env))

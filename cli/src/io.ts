@@ -3,7 +3,8 @@
  * unit tests with captured output.
  */
 export interface OutputStream {
-  write(text: string): unknown;
+  /** Text, or bytes as they are (`caxton fs cat` of a binary file). */
+  write(chunk: string | Uint8Array): unknown;
   isTTY?: boolean;
   columns?: number;
 }

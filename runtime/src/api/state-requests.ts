@@ -5,7 +5,17 @@
  * the runtime's reserved keys (starting with U+0000, e.g. pending HTTP calls) may be named, so an
  * export can be imported back whole.
  */
-import { DEFAULT_STATE_LIMITS, InvalidArgumentError, type StateListQuery, type StateWrite } from '@caxton/core';
+import {
+  AGENT_FILE_LIMITS,
+  DEFAULT_STATE_LIMITS,
+  FILE_STATE_KEY_PREFIX,
+  InvalidArgumentError,
+  isFileStateKey,
+  resolveAgentPath,
+  type StateListQuery,
+  type StateWrite,
+  storedFileValueLength,
+} from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { parseAgentOrInstanceName } from './request-parsing.js';
 import type { WireListStateRequest, WireStateImportEntry } from '@caxton/client';
@@ -15,6 +25,13 @@ export const MAX_STATE_PAGE = 1000;
 /** An import larger than this is refused: twice an agent's default quota, in UTF-8 bytes. */
 export const MAX_IMPORT_BYTES = 2 * DEFAULT_STATE_LIMITS.maxTotalBytes;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/**
+ * An agent's files (decision 2191) are keys of its state with bounds of their own: a path up to
+ * `maxPathBytes` (and a directory's trailing slash), a value up to a whole file of `maxFileBytes` in
+ * base64 with its time — so an export of an agent with files can be imported back whole.
+ */
+const MAX_FILE_KEY_BYTES = Buffer.byteLength(FILE_STATE_KEY_PREFIX) + AGENT_FILE_LIMITS.maxPathBytes + 1;
+const MAX_FILE_VALUE_BYTES = storedFileValueLength(AGENT_FILE_LIMITS.maxFileBytes, Number.MAX_SAFE_INTEGER);
 
 export function parseStateAgent(value: unknown): string {
   return parseAgentOrInstanceName(value, 'agent');
@@ -23,8 +40,8 @@ export function parseStateAgent(value: unknown): string {
 export function parseStateKey(value: unknown, field = 'key'): string {
   if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(field, 'a state key is required');
   const bytes = Buffer.byteLength(value);
-  if (bytes > DEFAULT_STATE_LIMITS.maxKeyBytes)
-    throw new InvalidArgumentError(field, `is ${bytes} bytes, the limit is ${DEFAULT_STATE_LIMITS.maxKeyBytes}`);
+  const limit = isFileStateKey(value) ? MAX_FILE_KEY_BYTES : DEFAULT_STATE_LIMITS.maxKeyBytes;
+  if (bytes > limit) throw new InvalidArgumentError(field, `is ${bytes} bytes, the limit is ${limit}`);
   const rest = value.startsWith('\u0000') ? value.slice(1) : value;
   if (CONTROL.test(rest))
     throw new InvalidArgumentError(
@@ -55,11 +72,10 @@ export class ImportAccumulator {
     for (const [i, entry] of entries.entries()) {
       const key = parseStateKey(entry.key, `entries[${i}].key`);
       const value = entry.value ?? null;
-      if (value !== null && Buffer.byteLength(value) > DEFAULT_STATE_LIMITS.maxValueBytes) {
-        throw new InvalidArgumentError(
-          `entries[${i}].value`,
-          `of key ${JSON.stringify(key.slice(0, 64))} is longer than ${DEFAULT_STATE_LIMITS.maxValueBytes} bytes`,
-        );
+      if (isFileStateKey(key)) checkFileEntry(key, value, i);
+      const limit = isFileStateKey(key) ? MAX_FILE_VALUE_BYTES : DEFAULT_STATE_LIMITS.maxValueBytes;
+      if (value !== null && Buffer.byteLength(value) > limit) {
+        throw new InvalidArgumentError(`entries[${i}].value`, `of key ${JSON.stringify(key.slice(0, 64))} is longer than ${limit} bytes`);
       }
       this.bytes += Buffer.byteLength(key) + (value === null ? 0 : Buffer.byteLength(value));
       if (this.bytes > MAX_IMPORT_BYTES) {
@@ -71,4 +87,29 @@ export class ImportAccumulator {
       this.writes.push({ key, value });
     }
   }
+}
+
+/**
+ * An imported file or directory of an agent: its path as the agent's file system would have made
+ * it (no `.`, `..`, empty or overlong names: a key it could never reach would only take quota), and
+ * a value it can read (a file's time and base64 bytes, a directory's time).
+ */
+function checkFileEntry(key: string, value: string | null, i: number): void {
+  const rest = key.slice(FILE_STATE_KEY_PREFIX.length);
+  const directory = rest.endsWith('/');
+  const path = directory ? rest.slice(0, -1) : rest;
+  const resolved = resolveAgentPath('', path, AGENT_FILE_LIMITS);
+  if (path === '' || !('path' in resolved) || resolved.path !== path)
+    throw new InvalidArgumentError(
+      `entries[${i}].key`,
+      `names the file ${JSON.stringify(path.slice(0, 64))}, which is not a path below /data`,
+      'a file key is \\u0000fs: and a path below /data with no ., .. or empty names, as `caxton state export` writes it',
+    );
+  if (value === null) return;
+  const ok = directory ? /^\d{1,16}$/.test(value) : /^\d{1,16}:[A-Za-z0-9+/]*={0,2}$/.test(value);
+  if (!ok)
+    throw new InvalidArgumentError(
+      `entries[${i}].value`,
+      directory ? 'of a directory is its time (ms)' : 'of a file is its time (ms), a colon and its bytes in base64',
+    );
 }

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AGENT_FILE_LIMITS } from '@caxton/core';
+import { AGENT_FILE_LIMITS, fileStateKey, isFileStateKey, type StateEntry } from '@caxton/core';
 import { artifact } from '../api/support/rollout-node.js';
 import { asker, startServedNode, type ServedNode } from '../api/support/served-node.js';
 import { eventually } from '../api/support/harness.js';
@@ -173,6 +173,23 @@ for (const language of LANGUAGES)
       assert.ok(seen.length >= 2, `handled more than once (${seen.length})`);
       assert.deepEqual(new Set(seen), new Set(['before the crash log.txt holds: kept']), 'every attempt saw the old file');
       assert.equal(await run('read log.txt'), 'kept', 'nothing of the crashed handlings was kept');
+    });
+
+    it('an operator exports the agent’s files with its state and imports them into another agent, which reads them', async () => {
+      assert.equal(await run(`fill export.bin ${100 * 1024}`), 'ok'); // a file past the 64 KiB of a state value
+      const entries: StateEntry[] = [];
+      await served.client.exportState('files', (e) => entries.push(e)).done;
+      const files = entries.filter((e) => isFileStateKey(e.key));
+      assert.ok(
+        files.some((e) => e.key === fileStateKey('notes.txt')),
+        'the files are in the export',
+      );
+      await served.client.deploy({ name: 'copy' }, await artifact(language.example, language.example));
+      await served.client.importState('copy', files);
+      assert.equal(await ask('copy', `copy-${n++}`, 'read notes.txt'), 'first line, more');
+      assert.equal(await ask('copy', `copy-${n++}`, 'ls deep/er'), '');
+      assert.equal(await run('rm export.bin'), 'ok');
+      await served.client.stop('copy');
     });
 
     it('files survive a restart of the node (they are durable state)', async () => {

@@ -1,0 +1,47 @@
+/**
+ * An operator's import of an agent's files (decision 2191): file keys and values have bounds of
+ * their own (a path, a whole file in base64), so an export with files imports back whole; a key the
+ * agent's file system could never have made, or a value it could not read, is refused, named.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AGENT_FILE_LIMITS, directoryStateKey, encodeStoredFile, fileStateKey, InvalidArgumentError } from '@caxton/core';
+import { ImportAccumulator, parseStateKey } from '../../src/api/state-requests.js';
+
+const file = (bytes: number): string => encodeStoredFile({ mtimeMs: 1_700_000_000_000, bytes: new Uint8Array(bytes) });
+
+function refusal(entries: { key: string; value?: string }[]): InvalidArgumentError {
+  const acc = new ImportAccumulator();
+  try {
+    acc.add(entries);
+  } catch (err) {
+    assert.ok(err instanceof InvalidArgumentError, String(err));
+    return err;
+  }
+  assert.fail('accepted');
+}
+
+describe('importing an agent’s files with its state', () => {
+  it('takes a whole file past a state value’s 64 KiB, a path past a key’s 256 bytes, and directories', () => {
+    const acc = new ImportAccumulator();
+    const long = 'd/'.repeat(10) + 'n'.repeat(240);
+    acc.add([
+      { key: fileStateKey('big.bin'), value: file(AGENT_FILE_LIMITS.maxFileBytes) },
+      { key: directoryStateKey('d'), value: '1700000000000' },
+      { key: fileStateKey(long), value: file(3) },
+      { key: fileStateKey('gone.txt') },
+    ]);
+    assert.equal(acc.writes.length, 4);
+    assert.equal(parseStateKey(fileStateKey(long)), fileStateKey(long));
+  });
+
+  it('refuses a path the file system could not have made, and a value it could not read', () => {
+    for (const path of ['../x', 'a/../b', 'a//b', './a', '', 'a/b//']) {
+      const r = refusal([{ key: fileStateKey(path), value: file(1) }]);
+      assert.equal(r.context.field, 'entries[0].key', path);
+    }
+    assert.equal(refusal([{ key: fileStateKey('x'), value: 'not base64!' }]).context.field, 'entries[0].value');
+    assert.equal(refusal([{ key: directoryStateKey('d'), value: 'x' }]).context.field, 'entries[0].value');
+    assert.equal(refusal([{ key: fileStateKey('x'), value: file(AGENT_FILE_LIMITS.maxFileBytes + 3) }]).context.field, 'entries[0].value');
+  });
+});
