@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { directoryStateKey, encodeStoredFile, FILE_STATE_KEY_PREFIX, fileStateKey } from '@caxton/core';
-import { agentFilePath, directoryEntries } from '../src/commands/fs.js';
+import { agentFilePath, directoryEntries, drivesTerminal } from '../src/commands/fs.js';
 import { UsageError } from '../src/cli-error.js';
 
 describe('caxton fs paths', () => {
@@ -30,5 +30,14 @@ describe('caxton fs paths', () => {
       { name: 'sub', type: 'directory', size: 0, mtimeMs: 9 },
     ]);
     assert.deepEqual(directoryEntries(FILE_STATE_KEY_PREFIX, entries), [{ name: 'd', type: 'directory', size: 0, mtimeMs: 5 }]);
+  });
+
+  it('tells bytes that would drive a terminal (ESC, C1, other controls) from text', () => {
+    const bytes = (s: string) => new TextEncoder().encode(s);
+    assert.equal(drivesTerminal(bytes('plain text\twith tabs\r\nand lines, café')), false);
+    assert.equal(drivesTerminal(bytes('\u001b]52;c;aGk=\u0007')), true, 'OSC 52: a clipboard write');
+    assert.equal(drivesTerminal(bytes('a\u009bb')), true, 'C1 CSI in UTF-8');
+    assert.equal(drivesTerminal(bytes('a\u0000b')), true);
+    assert.equal(drivesTerminal(bytes('a\u007fb')), true);
   });
 });

@@ -30,6 +30,9 @@ describe('caxton fs against a real caxton serve', () => {
     assert.equal(deployed.code, 0, show(deployed));
     assert.equal(await tell('write notes.txt hello, files'), 'ok');
     assert.equal(await tell('write logs/today.txt one line'), 'ok');
+    // Names and bytes the agent chose to mislead an operator: a bidi override, an escape sequence.
+    assert.equal(await tell('write logs/report\u202efdp.exe x'), 'ok');
+    assert.equal(await tell('write logs/escape.txt \u001b]52;c;aGk=\u0007'), 'ok');
   });
   after(async () => {
     await stopStragglers();
@@ -44,18 +47,29 @@ describe('caxton fs against a real caxton serve', () => {
     assert.match(table.stdout, /^file\s+12\s.*\snotes\.txt$/m);
     const json = await caxton(['fs', 'files', 'ls', '/data/logs', '--json', ...serve.conn]);
     assert.equal(json.code, 0, show(json));
-    const [entry] = json.stdout
+    const listed = json.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { name: string; type: string; size: number; mtimeMs: number });
-    assert.deepEqual({ ...entry, mtimeMs: undefined }, { name: 'today.txt', type: 'file', size: 8, mtimeMs: undefined });
-    assert.ok(entry!.mtimeMs > 0);
+    const today = listed.find((e) => e.name === 'today.txt');
+    assert.deepEqual({ ...today, mtimeMs: undefined }, { name: 'today.txt', type: 'file', size: 8, mtimeMs: undefined });
+    assert.ok(today!.mtimeMs > 0);
+    assert.ok(
+      listed.some((e) => e.name === 'report\u202efdp.exe'),
+      '--json gives the names as they are',
+    );
+    const logs = await caxton(['fs', 'files', 'ls', 'logs', ...serve.conn]);
+    assert.match(logs.stdout, /\sreport\?fdp\.exe$/m, 'the table shows the bidi override as ?');
+    assert.ok(!logs.stdout.includes('\u202e'));
   });
 
   it('cat prints a file as it is; --json gives it in base64 with its size and time', async () => {
     const cat = await caxton(['fs', 'files', 'cat', 'logs/today.txt', ...serve.conn]);
     assert.equal(cat.code, 0, show(cat));
     assert.equal(cat.stdout, 'one line');
+    // Not a terminal here: the agent's escape bytes go through as they are (a terminal is refused them without --raw: cli/test/fs-paths).
+    const escape = await caxton(['fs', 'files', 'cat', 'logs/escape.txt', ...serve.conn]);
+    assert.equal(escape.stdout, '\u001b]52;c;aGk=\u0007');
     const json = await caxton(['fs', 'files', 'cat', '/data/notes.txt', '--json', ...serve.conn]);
     const file = JSON.parse(json.stdout) as { path: string; size: number; base64: string };
     assert.equal(file.path, '/data/notes.txt');

@@ -5,27 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { encodeName, encodeU32 } from '@caxton/core';
 import { requireLastingRealloc } from '../src/component.js';
 import { InvalidAgentError } from '../src/errors.js';
 
-/** A core module exporting one function of type () -> () under each of `names`. */
+/** A core module exporting one function of type () -> () under each of `names` (core's encoders). */
 function moduleExporting(...names: string[]): Uint8Array {
-  const enc = new TextEncoder();
-  const vec = (items: number[][]): number[] => [items.length, ...items.flat()];
-  const section = (id: number, body: number[]): number[] => [id, body.length, ...body];
-  const exports = names.map((n, i) => [enc.encode(n).length, ...enc.encode(n), 0x00, i]);
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
+  const vec = (items: number[][]): number[] => [...encodeU32(items.length), ...items.flat()];
+  const section = (id: number, body: number[]): number[] => [id, ...encodeU32(body.length), ...body];
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, 0x00, 0x00]])),
     ...section(3, vec(names.map(() => [0x00]))),
-    ...section(7, vec(exports)),
+    ...section(7, vec(names.map((n, i) => [...encodeName(n), 0x00, i]))),
     ...section(10, vec(names.map(() => [0x02, 0x00, 0x0b]))),
   ]);
 }

@@ -12,7 +12,7 @@ export function captureIo(env: Record<string, string> = {}, now = 0): CapturedIo
   const io = {
     out: '',
     err: '',
-    stdout: { write: (s: string) => (io.out += s) },
+    stdout: { write: (s: string | Uint8Array) => (io.out += typeof s === 'string' ? s : Buffer.from(s).toString('utf8')) },
     stderr: { write: (s: string) => (io.err += s) },
     env,
     cwd: '/nonexistent-cwd',

@@ -57,7 +57,8 @@ export function storedFileSize(value: string): number {
   const b64 = value.length - colon - 1;
   if (colon < 0 || b64 <= 0) return 0;
   const pad = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
-  return (b64 / 4) * 3 - pad;
+  // Whole bytes, never negative, whatever an operator imported (the sandbox answers it as a u64).
+  return Math.max(0, Math.floor(b64 / 4) * 3 - pad);
 }
 
 /** A stored directory's or file's mtime (ms), 0 when the value has none. */

@@ -16,5 +16,5 @@ export function formatFuel(n: number): string {
  * the BOM) — each becomes `?`. For a terminal and for a page alike.
  */
 export function visibleId(id: string): string {
-  return id.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, '?');
+  return id.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, '?');
 }

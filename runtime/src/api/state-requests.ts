@@ -72,11 +72,11 @@ export class ImportAccumulator {
     for (const [i, entry] of entries.entries()) {
       const key = parseStateKey(entry.key, `entries[${i}].key`);
       const value = entry.value ?? null;
-      if (isFileStateKey(key)) checkFileEntry(key, value, i);
       const limit = isFileStateKey(key) ? MAX_FILE_VALUE_BYTES : DEFAULT_STATE_LIMITS.maxValueBytes;
       if (value !== null && Buffer.byteLength(value) > limit) {
         throw new InvalidArgumentError(`entries[${i}].value`, `of key ${JSON.stringify(key.slice(0, 64))} is longer than ${limit} bytes`);
       }
+      if (isFileStateKey(key)) checkFileEntry(key, value, i);
       this.bytes += Buffer.byteLength(key) + (value === null ? 0 : Buffer.byteLength(value));
       if (this.bytes > MAX_IMPORT_BYTES) {
         throw new ResourceExhaustedError(`the import is larger than ${MAX_IMPORT_BYTES} bytes`, {
@@ -106,7 +106,8 @@ function checkFileEntry(key: string, value: string | null, i: number): void {
       'a file key is \\u0000fs: and a path below /data with no ., .. or empty names, as `caxton state export` writes it',
     );
   if (value === null) return;
-  const ok = directory ? /^\d{1,16}$/.test(value) : /^\d{1,16}:[A-Za-z0-9+/]*={0,2}$/.test(value);
+  // A time of 15 digits at most (a safe integer, a date JavaScript can print); base64 in whole quads.
+  const ok = directory ? /^\d{1,15}$/.test(value) : /^\d{1,15}:(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value);
   if (!ok)
     throw new InvalidArgumentError(
       `entries[${i}].value`,

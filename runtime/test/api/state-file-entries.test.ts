@@ -42,6 +42,10 @@ describe('importing an agent’s files with its state', () => {
     }
     assert.equal(refusal([{ key: fileStateKey('x'), value: 'not base64!' }]).context.field, 'entries[0].value');
     assert.equal(refusal([{ key: directoryStateKey('d'), value: 'x' }]).context.field, 'entries[0].value');
+    // Base64 not in whole quads, and a time past what JavaScript can hold or print.
+    for (const value of ['1:A', '1:=', '1:AAAAA', '1:AAAA=', '9007199254740993:AAAA']) {
+      assert.equal(refusal([{ key: fileStateKey('x'), value }]).context.field, 'entries[0].value', value);
+    }
     assert.equal(refusal([{ key: fileStateKey('x'), value: file(AGENT_FILE_LIMITS.maxFileBytes + 3) }]).context.field, 'entries[0].value');
   });
 });
