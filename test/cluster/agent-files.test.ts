@@ -1,7 +1,7 @@
 /**
  * An agent's files at /data (decision 2191) on three Kafka nodes (`caxton serve` processes, real
  * Kafka and etcd): the same agents as runtime/test/files (examples/py-files, go-files, c-files,
- * rust-files and as-files, each using its language's own file API or, in AssemblyScript, the SDK's). Files written through one node are read
+ * rust-files, as-files and js-files, each using its language's own file API or, in AssemblyScript and JavaScript, the SDK's). Files written through one node are read
  * through another; a crash mid-handling leaves no half-written file and each handling again sees
  * the old one; past the file size limit a write is refused to the agent; an escape is an error;
  * and when the node running an agent is killed (SIGKILL), its files are where it runs next.
@@ -26,6 +26,7 @@ const AGENTS = [
   { name: 'files-c', example: 'c-files', tooLarge: 'error:EFBIG' },
   { name: 'files-rust', example: 'rust-files', tooLarge: 'error:EFBIG' },
   { name: 'files-as', example: 'as-files', tooLarge: 'error:EFBIG' },
+  { name: 'files-js', example: 'js-files', tooLarge: 'error:EFBIG' },
 ] as const;
 
 describe('files at /data on three Kafka nodes (decision 2191)', { timeout: 600_000 }, () => {

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { CompileError } from './errors.js';
 import type { AgentProject } from './project.js';
 import { stageJavaScriptProject } from './js-staging.js';
-import { planWorldNarrowing, unresolvedAgentInterface, type OptionalAgentInterface } from './js-world.js';
+import { planWorldNarrowing, unresolvedAgentInterface, unresolvedWasiFiles, type OptionalAgentInterface } from './js-world.js';
 import { importSubpath, requirePackage, type ResolvedPackage } from './toolchain.js';
 
 export const COMPONENTIZE_QJS_VERSION = '0.4.5';
@@ -47,16 +47,18 @@ export async function loadJavaScript(dirs: readonly string[]): Promise<JavaScrip
 export async function compileJavaScript(
   project: AgentProject,
   tc: JavaScriptToolchain,
-  opts: { witPath: string; world: string; wasi: boolean },
+  opts: { witPath: string; world: string; wasi: boolean /** jco's builtin WASI WIT (its `wasi-*` packages). */; wasiWit?: string },
 ): Promise<Uint8Array> {
   const entry = project.entries[0] as string;
   const stage = await stageJavaScriptProject(project.dir, entry, tc.sdk);
   const narrowing = planWorldNarrowing(opts.witPath, opts.world);
   const uses: OptionalAgentInterface[] = [];
+  /** jco's builtin WASI WIT, once a module imports the WASI file interfaces (decision 2191). */
+  let files: string | undefined;
   try {
     const jsSource = await readFile(stage.entryPath, 'utf8');
     for (;;) {
-      const target = narrowing ? await narrowing.write(stage.root, uses) : { witPath: opts.witPath, world: opts.world };
+      const target = narrowing ? await narrowing.write(stage.root, uses, files) : { witPath: opts.witPath, world: opts.world };
       try {
         const { component } = await tc.qjs.componentize({
           witPath: target.witPath,
@@ -75,6 +77,20 @@ export async function compileJavaScript(
         const more = narrowing ? unresolvedAgentInterface(text, narrowing.optional) : undefined;
         if (more !== undefined && !uses.includes(more)) {
           uses.push(more);
+          continue;
+        }
+        // A module uses the SDK's files (wasi:filesystem): build again with them, if WASI is allowed.
+        if (narrowing && files === undefined && unresolvedWasiFiles(text)) {
+          if (!opts.wasi)
+            throw new CompileError(
+              'JavaScript',
+              project.dir,
+              text,
+              cause,
+              'files at /data need WASI: add "caxton": { "wasi": true } to the package.json (decision 2191)',
+            );
+          if (opts.wasiWit === undefined) throw new CompileError('JavaScript', project.dir, text, cause);
+          files = opts.wasiWit;
           continue;
         }
         throw new CompileError('JavaScript', project.dir, text, cause, missingImportHint(text, project.dir));

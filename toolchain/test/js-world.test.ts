@@ -1,10 +1,19 @@
 /** The pure parts of choosing a JavaScript agent's world (src/js-world.ts). */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { resolveJco } from '../src/component.js';
 import { missingImportHint } from '../src/javascript.js';
-import { NARROWED_WORLD, planWorldNarrowing, unresolvedAgentInterface } from '../src/js-world.js';
+import { toolchainPackageDir } from '../src/toolchain.js';
+import {
+  NARROWED_WORLD,
+  planWorldNarrowing,
+  unresolvedAgentInterface,
+  unresolvedWasiFiles,
+  WASI_FILES_INTERFACES,
+  WASI_FILES_VERSION,
+} from '../src/js-world.js';
 import { defaultWitPath } from '../src/wit.js';
 import { tempOutDir } from './fixtures.js';
 
@@ -19,6 +28,19 @@ describe('JavaScript agent world narrowing', () => {
     const text = readFileSync(witPath, 'utf8');
     assert.match(text, new RegExp(`world ${NARROWED_WORLD} \\{\\n  import host;\\n  import http;\\n  export guest;\\n\\}\\n$`));
     assert.ok(text.startsWith(readFileSync(defaultWitPath(), 'utf8')), 'the agent world itself is kept unchanged');
+  });
+
+  it('with the SDK’s files, writes a WIT folder whose world also imports wasi:filesystem, with the WASI packages it uses (decision 2191)', async () => {
+    const plan = planWorldNarrowing(defaultWitPath(), 'agent');
+    assert.ok(plan);
+    const jcoWit = path.join(resolveJco([toolchainPackageDir()]).dir, 'lib', 'wit', 'builtin', WASI_FILES_VERSION);
+    const { witPath } = await plan.write(tempOutDir('js-world'), [], jcoWit);
+    const text = readFileSync(path.join(witPath, 'agent-world.wit'), 'utf8');
+    for (const i of WASI_FILES_INTERFACES) assert.match(text, new RegExp(`  import ${i.replace(/[/.]/g, '\\$&')};\n`));
+    for (const pkg of ['wasi-io', 'wasi-clocks', 'wasi-filesystem']) assert.ok(existsSync(path.join(witPath, 'deps', pkg)), pkg);
+    const text2 = `failed to resolve JavaScript import "wasi:filesystem/preopens@${WASI_FILES_VERSION}" from /p/e.js`;
+    assert.equal(unresolvedWasiFiles(text2), true);
+    assert.equal(unresolvedWasiFiles('failed to resolve JavaScript import "wasi:sockets/tcp@0.2.12" from /p/e.js'), false);
   });
 
   it('leaves other worlds and WIT packages alone', () => {

@@ -106,6 +106,20 @@ const LANGUAGES: Language[] = [
       huge: 'error:ENAMETOOLONG',
     },
   },
+  {
+    // QuickJS has no file API: the SDK's files calls wasi:filesystem itself ("wasi": true), no adapter between.
+    example: 'js-files',
+    tooLarge: 'error:EFBIG',
+    full: 'error:ENOSPC',
+    escapes: {
+      up: 'error:EPERM',
+      upup: 'error:EPERM',
+      // The SDK opens only under /data: another absolute path names nothing the agent has.
+      abs: 'error:ENOENT',
+      long: 'error:ENAMETOOLONG',
+      huge: 'error:ENAMETOOLONG',
+    },
+  },
 ];
 
 for (const language of LANGUAGES)

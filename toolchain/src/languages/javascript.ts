@@ -1,5 +1,8 @@
 /** JavaScript: componentize-qjs (QuickJS, sync) from a staging copy (see ../javascript.ts). */
+import path from 'node:path';
+import { resolveJco } from '../component.js';
 import { compileJavaScript, loadJavaScript } from '../javascript.js';
+import { WASI_FILES_VERSION } from '../js-world.js';
 import type { BuildContext, LanguageBuilder, LanguagePlan } from './language.js';
 import { SDK_NON_SOURCES } from './sdk-trees.js';
 
@@ -13,7 +16,8 @@ export const javaScriptBuilder: LanguageBuilder = {
       settings: { wasi, entry: project.entries },
       async compile() {
         ctx.progress('compile', `componentize-qjs ${project.entries[0] ?? ''} (QuickJS, sync, ${wasi ? 'with WASI' : 'WASI stubbed'})`);
-        return compileJavaScript(project, tc, { witPath: ctx.witPath, world: ctx.world, wasi });
+        const wasiWit = path.join(resolveJco(ctx.toolchainDirs).dir, 'lib', 'wit', 'builtin', WASI_FILES_VERSION);
+        return compileJavaScript(project, tc, { witPath: ctx.witPath, world: ctx.world, wasi, wasiWit });
       },
     };
   },
