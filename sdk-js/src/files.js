@@ -27,6 +27,7 @@ const ERRNO = {
   'illegal-byte-sequence': 'EILSEQ',
   'insufficient-space': 'ENOSPC',
   invalid: 'EINVAL',
+  io: 'EIO',
   'is-directory': 'EISDIR',
   'name-too-long': 'ENAMETOOLONG',
   'no-entry': 'ENOENT',
@@ -76,7 +77,7 @@ function data(operation, path) {
 /** `path` relative to /data; another absolute path is in no directory the agent has. */
 function relative(operation, path) {
   if (typeof path !== 'string') throw new TypeError(`${operation}: the path must be a string, got ${typeof path}`);
-  if (path === ROOT || path === '') return '.';
+  if (path === ROOT || path === `${ROOT}/` || path === '') return '.';
   if (path.startsWith(`${ROOT}/`)) return path.slice(ROOT.length + 1);
   if (path.startsWith('/')) throw new FileError(operation, path, 'no-entry');
   return path;
@@ -85,29 +86,49 @@ function relative(operation, path) {
 const FOLLOW = { symlinkFollow: true };
 // Sizes and offsets (WIT u64) are plain numbers in componentize-qjs's bindings (files are at most 1 MiB).
 
-function open(operation, path, openFlags, flags) {
+/**
+ * Runs `use` on `path` opened with these flags, and gives the handle back after (the runtime
+ * bounds the handles an agent holds open at once; the bindings would release it only later).
+ */
+function withOpen(operation, path, openFlags, flags, use) {
   const rel = relative(operation, path);
-  return attempt(operation, path, () => data(operation, path).openAt(FOLLOW, rel, openFlags, flags));
+  const handle = attempt(operation, path, () => data(operation, path).openAt(FOLLOW, rel, openFlags, flags));
+  try {
+    return attempt(operation, path, () => use(handle));
+  } finally {
+    release(handle);
+  }
 }
 
-function writeAt(operation, path, file, bytes, start) {
-  attempt(operation, path, () => {
-    let at = 0;
-    while (at < bytes.length) at += Number(file.write(bytes.subarray(at, at + CHUNK), start + at));
-  });
+function release(handle) {
+  if (typeof handle?.drop === 'function') handle.drop();
 }
 
-function sizeOf(operation, path, file) {
-  return attempt(operation, path, () => Number(file.stat().size));
+/** Bytes from what a caller may write: text as UTF-8, or bytes; anything else refused before the file is touched. */
+function bytesOf(operation, data) {
+  if (typeof data === 'string') return encodeUtf8(data);
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError(`${operation}: write a string or bytes (Uint8Array, ArrayBuffer), got ${data === null ? 'null' : typeof data}`);
 }
+
+function writeAt(file, bytes, start) {
+  let at = 0;
+  while (at < bytes.length) {
+    const wrote = Number(file.write(bytes.subarray(at, at + CHUNK), start + at));
+    if (!(wrote > 0)) throw 'io'; // never loop on a write that moves nothing
+    at += wrote;
+  }
+}
+
 
 export const files = {
   /** The bytes of `path`. */
   readBytes(path) {
-    const file = open('readBytes', path, {}, { read: true });
     const parts = [];
     let total = 0;
-    attempt('readBytes', path, () => {
+    withOpen('readBytes', path, {}, { read: true }, (file) => {
       for (;;) {
         const [bytes, end] = file.read(CHUNK, total);
         parts.push(bytes);
@@ -129,27 +150,33 @@ export const files = {
     return decodeUtf8(files.readBytes(path));
   },
 
-  /** Writes `data` (text, as UTF-8, or bytes) to `path`, made if missing, emptied first if present. */
+  /**
+   * Writes `data` (text, as UTF-8, or bytes) to `path`, made if missing, emptied first if present.
+   * A write refused part way (past the file's size limit, the quota) leaves what was written.
+   */
   writeFile(path, data) {
-    const file = open('writeFile', path, { create: true, truncate: true }, { write: true });
-    writeAt('writeFile', path, file, typeof data === 'string' ? encodeUtf8(data) : data, 0);
+    const bytes = bytesOf('writeFile', data);
+    withOpen('writeFile', path, { create: true, truncate: true }, { write: true }, (file) => writeAt(file, bytes, 0));
   },
 
-  /** Adds `data` at the end of `path`, which must exist. */
+  /** Adds `data` at the end of `path`, which must exist (unlike Node's, it makes no file). */
   appendFile(path, data) {
-    const file = open('appendFile', path, {}, { read: true, write: true });
-    writeAt('appendFile', path, file, typeof data === 'string' ? encodeUtf8(data) : data, sizeOf('appendFile', path, file));
+    const bytes = bytesOf('appendFile', data);
+    withOpen('appendFile', path, {}, { read: true, write: true }, (file) => writeAt(file, bytes, Number(file.stat().size)));
   },
 
   /** The entries of the directory `path` ('' for /data): `{ name, directory }`, in the order the runtime gives them. */
   readDir(path = '') {
-    const dir = open('readDir', path, { directory: true }, { read: true });
     const out = [];
-    attempt('readDir', path, () => {
+    withOpen('readDir', path, { directory: true }, { read: true }, (dir) => {
       const stream = dir.readDirectory();
-      // The bindings answer the end of the directory null.
-      for (let e = stream.readDirectoryEntry(); e != null; e = stream.readDirectoryEntry()) {
-        out.push({ name: e.name, directory: e.type === 'directory' });
+      try {
+        // The bindings answer the end of the directory null.
+        for (let e = stream.readDirectoryEntry(); e != null; e = stream.readDirectoryEntry()) {
+          out.push({ name: e.name, directory: e.type === 'directory' });
+        }
+      } finally {
+        release(stream);
       }
     });
     return out;

@@ -9,6 +9,7 @@
  * The build runs from a staging copy of the project that carries the SDK (js-staging.ts), so a
  * project builds wherever it lives, without installing anything into it.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { CompileError } from './errors.js';
 import type { AgentProject } from './project.js';
@@ -89,7 +90,14 @@ export async function compileJavaScript(
               cause,
               'files at /data need WASI: add "caxton": { "wasi": true } to the package.json (decision 2191)',
             );
-          if (opts.wasiWit === undefined) throw new CompileError('JavaScript', project.dir, text, cause);
+          if (opts.wasiWit === undefined || !existsSync(opts.wasiWit))
+            throw new CompileError(
+              'JavaScript',
+              project.dir,
+              text,
+              cause,
+              `the WASI WIT this build needs for files is missing (${opts.wasiWit ?? 'no jco'}): reinstall caxton's toolchain (npm install)`,
+            );
           files = opts.wasiWit;
           continue;
         }
@@ -112,6 +120,9 @@ export function missingImportHint(compilerText: string, projectDir: string): str
   const pkg = bare.startsWith('@') ? bare.split('/').slice(0, 2).join('/') : bare.split('/')[0]!;
   if (pkg === JS_SDK_PACKAGE) {
     return `${bare} is not a file the JavaScript SDK exports; import from '${JS_SDK_PACKAGE}' itself (see docs/writing-agents.md)`;
+  }
+  if (bare.startsWith('wasi:')) {
+    return `${bare} is WASI: for files at /data import '@caxton/sdk-js/files' in an agent with "caxton": { "wasi": true } (the build adds the interfaces to the agent world); a project naming its own WIT imports wasi:filesystem/{preopens,types}@0.2.12 in its world, with jco's lib/wit/builtin/0.2.12 packages under deps/`;
   }
   if (bare.startsWith('caxton:')) {
     return `${bare} is not an interface of the world this agent is built against (see wit/agent.wit)`;

@@ -1,7 +1,8 @@
 // Files: keeps notes under /data with the SDK's `files` (QuickJS has no file API: the SDK calls
 // WASI itself, so the agent is built with "wasi": true), the agent's file system kept in its
 // durable state (decision 2191). The same commands as examples/py-files, each request's content
-// one command, each answer an inform: write, append, read, ls, mv, rm, fill, truncate,
+// one command, each answer an inform: write, append, read, ls, mv, rm, fill, truncate, many N
+// (writes N files in one handling) and unmany N (removes them),
 // append-crash (logs the file, appends, then spins out of fuel: a crash mid-handling) and escape.
 import { defineAgent, reply, log } from '@caxton/sdk-js';
 import { files, FileError } from '@caxton/sdk-js/files';
@@ -74,6 +75,13 @@ function run(cmd, name, text) {
       // cannot trap on purpose with WASI granted, so the handling spins until its fuel runs out.
       for (;;);
     }
+    case 'many':
+      // Many files opened in one handling: each handle is given back as it is done with.
+      for (let i = 0; i < Number(name); i++) files.writeFile(`many-${i}.txt`, String(i));
+      return 'ok';
+    case 'unmany':
+      for (let i = 0; i < Number(name); i++) files.unlink(`many-${i}.txt`);
+      return 'ok';
     case 'escape':
       return [
         `up=${tryOf(() => files.readFile('../etc/passwd'))}`,

@@ -20,6 +20,8 @@ interface Language {
   full: string;
   /** What each escape attempt answers (an attempt the language cannot even express is absent). */
   escapes: Record<string, string>;
+  /** The agent answers `many N` (N files written in one handling: its SDK gives each handle back) and `unmany N`. */
+  many?: true;
 }
 
 const LANGUAGES: Language[] = [
@@ -109,6 +111,7 @@ const LANGUAGES: Language[] = [
   {
     // QuickJS has no file API: the SDK's files calls wasi:filesystem itself ("wasi": true), no adapter between.
     example: 'js-files',
+    many: true,
     tooLarge: 'error:EFBIG',
     full: 'error:ENOSPC',
     escapes: {
@@ -163,6 +166,10 @@ for (const language of LANGUAGES)
       for (let i = 0; i < AGENT_FILE_LIMITS.maxOpen + 6; i++) assert.equal(await run('ls '), 'deep/,notes.txt');
       assert.equal(await run('write after-listings.txt yes'), 'ok');
       assert.equal(await run('rm after-listings.txt'), 'ok');
+      if (language.many) {
+        assert.equal(await run(`many ${AGENT_FILE_LIMITS.maxOpen + 6}`), 'ok', 'each handle given back within one handling');
+        assert.equal(await run(`unmany ${AGENT_FILE_LIMITS.maxOpen + 6}`), 'ok');
+      }
     });
 
     it('a crash mid-handling leaves no half-written file; each time the message is handled again it sees the old file', async () => {
