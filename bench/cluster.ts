@@ -1,6 +1,6 @@
 /**
  * Cluster benchmark (`npm run bench -- cluster [--pairs N] [--chains N] [--warmup N] [--rounds N] [--rate R] [--seconds S] [--drain-ms D] [--only a,b]`; `--name=value` works too).
- * `--only` picks phases among throughput, latency, failover, registry, workers, rollout (all by default), e.g.
+ * `--only` picks phases among throughput, signed, mac, latency, colocation, failover, registry, workers, rollout (all by default), e.g.
  * `--only throughput` to compare builds on the CPU per message alone.
  * Starts its own Kafka broker (KRaft, 512 MB heap) and etcd on loopback and three `caxton serve
  * --kafka … --etcd …` nodes, all on this machine, then measures:
@@ -31,6 +31,10 @@
  *   with the plain run of the same invocation. record_mac_us_per_msg (phase `mac`): one record's
  *   tag made and checked, micro-benched on delivery records; record_mac_cost_pct: that over
  *   kafka_cpu_us_per_msg (the issue's bound: ≤ 10 % of the cross-node figure).
+ * - colocated_hop_fraction (phase `colocation`, decision 2189): pinger/echo pairs whose names are not
+ *   chosen, each pinger deployed `--near` its echo: the fraction of their hops whose sender and
+ *   receiver ran on one node (lib-cluster-near.ts); colocated_hop_fraction_baseline the same pairs
+ *   placed by their own names.
  * - etcd_registry_ops_per_s: bench/registry.ts against the same etcd.
  * - workers_across_nodes_{1,3}_msgs_per_s / workers_across_nodes_scaling (decision 2163): a stateless
  *   CPU-bound agent (`--worker-spin-ms`, default 2) on three nodes (workers across nodes, the
@@ -62,6 +66,7 @@ import {
   type ServeNode,
 } from './lib-cluster.js';
 import { workersAcrossNodes } from './lib-cluster-workers.js';
+import { colocatedHops } from './lib-cluster-near.js';
 import type { ThroughputFigures } from './lib-record-mac.js';
 import { recordKeyFile, reportMacCost, reportSignedCost } from './lib-record-mac.js';
 import { kindCanaryUnderKill, statefulRolloutUnderKill } from './lib-cluster-rollout.js';
@@ -75,7 +80,7 @@ const ROUNDS = numberArg('rounds', 200);
 const LATENCY_RATE = numberArg('rate', 200);
 /** Requests outstanding in the closed loop that finds the maximum the half-load run takes half of. */
 const CLOSED_LOOP_OUTSTANDING = numberArg('outstanding', 96);
-const PHASES = ['throughput', 'signed', 'mac', 'latency', 'failover', 'registry', 'workers', 'rollout'];
+const PHASES = ['throughput', 'signed', 'mac', 'latency', 'colocation', 'failover', 'registry', 'workers', 'rollout'];
 const ONLY = new Set((argText('only') ?? PHASES.join(',')).split(','));
 for (const phase of ONLY) if (!PHASES.includes(phase)) throw new Error(`--only: no phase named "${phase}" (${PHASES.join(', ')})`);
 /** The rollout phase's requests and their rate (per second). */
@@ -553,6 +558,39 @@ function registryBench(etcd: string): Promise<void> {
   });
 }
 
+/** Pairs of the colocation phase (decision 2189), each running `--colocation-chains` chains of `--colocation-rounds` round trips. */
+const COLOCATION_PAIRS = numberArg('colocation-pairs', 30);
+const COLOCATION_CHAINS = numberArg('colocation-chains', 2);
+const COLOCATION_ROUNDS = numberArg('colocation-rounds', 50);
+
+/** colocated_hop_fraction (decision 2189): the same pairs placed by their own names, then each pinger `--near` its echo. */
+async function colocation(nodes: ServeNode[]): Promise<void> {
+  const { baseline, near } = await colocatedHops(nodes, {
+    pairs: COLOCATION_PAIRS,
+    chains: COLOCATION_CHAINS,
+    rounds: COLOCATION_ROUNDS,
+    say,
+  });
+  const shape = `${COLOCATION_PAIRS} pinger/echo pairs with names not chosen, ${COLOCATION_CHAINS} chains x ${COLOCATION_ROUNDS} round trips each, on 3 nodes; a hop is local when the nodes' listings put sender and receiver on one node before and after the chains; hops are the handled counts of the node running each agent`;
+  const of = (f: typeof near): string =>
+    `${f.together} of ${f.pairs - f.moved} pairs together, ${Math.round(f.fraction * f.hops)} of ${f.hops} hops local, chains ran ${f.seconds.toFixed(1)} s${f.moved > 0 ? `, ${f.moved} pair(s) moved during the run and left out` : ''}`;
+  report({
+    bench,
+    metric: 'colocated_hop_fraction',
+    value: Number(near.fraction.toFixed(3)),
+    unit: 'ratio',
+    target: '= 1',
+    note: `each pinger deployed --near its echo: ${of(near)}; ${shape}`,
+  });
+  report({
+    bench,
+    metric: 'colocated_hop_fraction_baseline',
+    value: Number(baseline.fraction.toFixed(3)),
+    unit: 'ratio',
+    note: `each agent placed by its own name (no --near): ${of(baseline)}; ${shape}`,
+  });
+}
+
 async function main(): Promise<void> {
   // The machine is shared: say how busy it was, since every figure depends on it.
   const loadAtStart = loadavg()[0]!;
@@ -565,6 +603,7 @@ async function main(): Promise<void> {
     nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench' });
     const plain = ONLY.has('throughput') ? await throughput(nodes, servers) : undefined;
     if (ONLY.has('latency')) await latency(nodes);
+    if (ONLY.has('colocation')) await colocation(nodes);
     if (ONLY.has('failover')) await failover(nodes, 'failover_s', '5', 'lease 5 s, Kafka session 6 s (the defaults)');
     await Promise.all(nodes.map((n) => n.stop()));
     nodes = [];

@@ -61,6 +61,24 @@ describe('application file', () => {
     assert.equal(c!.replicas, 1);
   });
 
+  it('reads near (decision 2189), and refuses it on a kind and when it is no agent name', () => {
+    const m = parseAppManifest(
+      ['apiVersion: caxton/v1', 'agents:', '  - name: ping', '    source: p.wasm', '    near: echo'].join('\n'),
+      'app.yaml',
+    );
+    assert.equal(m.agents[0]!.near, 'echo');
+    assert.deepEqual(
+      problems(
+        ['apiVersion: caxton/v1', 'agents:', '  - name: k', '    source: k.wasm', '    kind: { idle: 10s }', '    near: echo'].join('\n'),
+      ),
+      ['6:11 agents[0].near'],
+    );
+    assert.deepEqual(
+      problems(['apiVersion: caxton/v1', 'agents:', '  - name: p', '    source: p.wasm', "    near: 'no such!'"].join('\n')),
+      ['5:11 agents[0].near'],
+    );
+  });
+
   it('reads JSON (YAML is a superset) and an empty list', () => {
     assert.deepEqual(parseAppManifest('{"apiVersion": "caxton/v1", "agents": []}', 'app.json').agents, []);
     assert.equal(parseAppManifest('{"apiVersion":"caxton/v1","agents":[{"name":"a","source":"a.wasm"}]}', 'app.json').agents[0]!.name, 'a');

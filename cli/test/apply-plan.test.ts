@@ -104,6 +104,25 @@ describe('apply plan', () => {
     );
   });
 
+  it('deploys with --near, keeps a placement the file leaves out or repeats, and refuses another (decision 2189)', () => {
+    assert.deepEqual(plan([want('ping', { near: 'echo' })], []), ['+ deploy ping']);
+    assert.equal(headerOf(want('ping', { near: 'echo' }), { op: 'deploy', agent: 'ping', kind: false }, {}).near, 'echo');
+    const placed = running('ping', { near: { agent: 'echo', key: 'echo' } });
+    assert.deepEqual(plan([want('ping', { near: 'echo' })], [placed]), ['= ping unchanged']);
+    assert.deepEqual(plan([want('ping')], [placed]), ['= ping unchanged'], 'left out: kept');
+    assert.match(
+      plan([want('ping', { near: 'other' })], [placed])[0]!,
+      /^! ping: it was deployed near echo, the file says near other.*caxton stop ping/,
+    );
+    assert.match(plan([want('ping', { near: 'echo' })], [running('ping')])[0]!, /placed by its own name/);
+    assert.equal(
+      headerOf(want('ping', { near: 'echo', digest: 'new' }), { op: 'upgrade', agent: 'ping', why: ['component'], rollout: false }, {})
+        .near,
+      undefined,
+      'an upgrade sends none: the node keeps what it recorded',
+    );
+  });
+
   it('refuses what it must not guess: kind vs named agent, a rollout of another version in progress', () => {
     const kind = { active: 0, passivated: 0, activations: 0, idleMs: 1000 } as CurrentAgent['kind'];
     assert.match(

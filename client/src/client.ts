@@ -127,6 +127,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> &
     replay?: ReplayGateSpec;
     /** The ontologies the agent speaks as JSON text, name → JSON Schema (decision 2183); the node validates and compiles them. Absent: none (deploy) / keep (upgrade). */
     ontologies?: string;
+    /** Deploy near this agent (decision 2189): it shares that agent's node; an upgrade may only repeat it. Absent: by its own name (deploy) / keep (upgrade). */
+    near?: string;
   };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -257,6 +259,7 @@ export class CaxtonClient {
       rollout: header.rollout ? rolloutRequestToWire(header.rollout) : null,
       a2aCard: header.a2aCard ?? '',
       ontologies: header.ontologies ?? '',
+      near: header.near ?? '',
       kind: header.kind
         ? { idleMs: header.kind.idleMs ?? 0, maxActive: header.kind.maxActive ?? 0, priorityClass: header.kind.priorityClass ?? '' }
         : null,

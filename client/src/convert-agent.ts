@@ -85,6 +85,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     elsewhere: a.elsewhere ? { partition: a.elsewhere.partition } : null,
     // Names only: a schema may be 128 KiB and an agents listing carries every agent.
     ontologies: Object.keys(a.ontologies ?? {}).sort(),
+    near: a.near ? { agent: a.near.agent, key: a.near.key ?? '', note: a.near.note ?? '' } : null,
   };
 }
 
@@ -170,6 +171,8 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   // (Partition 0 may arrive as an absent field: a default.)
   if (w.elsewhere) view.elsewhere = { partition: w.elsewhere.partition ?? 0 };
   if (w.ontologies && w.ontologies.length > 0) view.ontologies = [...w.ontologies];
+  if (w.near?.agent)
+    view.near = { agent: w.near.agent, ...(w.near.key ? { key: w.near.key } : {}), ...(w.near.note ? { note: w.near.note } : {}) };
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

@@ -56,6 +56,8 @@ export interface WireArtifactHeader {
   replay?: WireReplayGate | null;
   /** The declared ontologies, JSON (decision 2183); optional when sending, '' when received without. */
   ontologies?: string;
+  /** Deploy near this agent (decision 2189); optional when sending, '' when received without. */
+  near?: string;
 }
 
 /** An upgrade's replay gate (issue 57): one of `handlings` and `sinceMs` non-zero. */
@@ -200,6 +202,8 @@ export interface WireAgentInfo {
   elsewhere?: { partition?: number } | null;
   /** The names of its declared ontologies (decision 2183); absent or empty: none. */
   ontologies?: string[];
+  /** Deployed near another agent (decision 2189); null or absent: placed by its own name. */
+  near?: { agent: string; key?: string; note?: string } | null;
 }
 
 export interface WireAbsentQueue {

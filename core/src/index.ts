@@ -49,6 +49,7 @@ export * from './control/replay-gate.js';
 export type * from './control/replay-reach.js';
 export type * from './control/replay-trace.js';
 export * from './control/replicas.js';
+export * from './control/near.js';
 export * from './control/replica-units.js';
 export { parseA2aCard, checkA2aCard, type A2aCardSpec, type A2aCardSkill } from './control/a2a-card.js';
 export {

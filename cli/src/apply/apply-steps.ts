@@ -47,6 +47,7 @@ export function headerOf(want: DesiredAgent, step: Step, component: LoadedCompon
   } else {
     if (want.keepState) h.keepState = true;
     if (want.kind !== undefined) h.kind = { ...want.kind };
+    if (want.near !== undefined) h.near = want.near;
   }
   return h;
 }

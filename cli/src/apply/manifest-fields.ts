@@ -70,6 +70,12 @@ export const AGENT_FIELDS = {
     description: 'How a changed version is applied: `strategy: canary:10` or `blue-green`, with its thresholds; left out: drain and swap.',
   },
   keepState: { type: 'boolean', description: 'At the first deploy, keep the state an earlier deployment of this name left.' },
+  near: {
+    type: 'string',
+    pattern: AGENT_NAME.source,
+    description:
+      'At the first deploy, place it on the node of this agent and keep them together (a cluster; `caxton deploy --near`). Fixed afterwards: a different one is refused by the plan.',
+  },
 } as const satisfies Record<string, FieldRow>;
 
 export type AgentField = keyof typeof AGENT_FIELDS;

@@ -11,6 +11,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import {
   AGENT_NAME,
   AGENT_NAME_HINT,
+  checkNearName,
   parsePriorityClass,
   parseReplicaCount,
   parseTopicPatterns,
@@ -43,6 +44,8 @@ export interface DeclaredAgent {
   kind?: KindSpec;
   rollout?: { strategy: RolloutStrategy; thresholds: Partial<RolloutThresholds> };
   keepState: boolean;
+  /** `--near` (decision 2189): at the first deploy; fixed afterwards. */
+  near?: string;
   /** Where the agent's entry starts in the file (1-based), and its place in the list, for messages. */
   line: number;
   index: number;
@@ -264,6 +267,13 @@ function readAgent(r: Reader, node: YamlNode, index: number, dir: string): { age
     return n.value;
   });
   if (keepState !== undefined) agent.keepState = keepState;
+  const near = parse('near', (n) => {
+    if (!isScalar(n) || typeof n.value !== 'string') throw new Error('must be an agent name');
+    return checkNearName(n.value, 'near');
+  });
+  if (near !== undefined) agent.near = near;
+  if (given.has('kind') && given.has('near'))
+    at(r, given.get('near'), `${where}.near`, 'a kind is placed by its keys, not near an agent (decision 2189)');
   if (given.has('kind') && given.has('replicas'))
     at(r, given.get('replicas'), `${where}.replicas`, 'a kind has no replicas: its keys are its instances (decision 1980)');
   return { ...(r.problems.length === before ? { agent } : {}), ...(name !== undefined ? { name } : {}) };

@@ -23,7 +23,7 @@ export interface DesiredAgent extends DeclaredAgent {
 /** What the plan reads of a running agent (a status from ListAgents or GetAgent). */
 export type CurrentAgent = Pick<
   AgentStatus,
-  'name' | 'artifactDigest' | 'config' | 'limits' | 'topics' | 'replicas' | 'kind' | 'rollout'
+  'name' | 'artifactDigest' | 'config' | 'limits' | 'topics' | 'replicas' | 'kind' | 'rollout' | 'near'
 > & {
   state: AgentStatus['state'] | 'unknown';
 };
@@ -133,6 +133,15 @@ export function planApply(desired: readonly DesiredAgent[], current: readonly Cu
           agent: want.name,
           why: `its kind settings (idle, max-active, priority-class) apply at its deploy only: stop it (caxton stop ${want.name}), then apply`,
         });
+    }
+    // Its placement is fixed at its first deploy (decision 2189): a file naming another is not an upgrade the node would take.
+    if (want.near !== undefined && want.near !== now.near?.agent) {
+      steps.push({
+        op: 'refused',
+        agent: want.name,
+        why: `it was deployed ${now.near === undefined ? 'placed by its own name' : `near ${now.near.agent}`}, the file says near ${want.near}, and its placement is fixed: stop it (caxton stop ${want.name}), then apply`,
+      });
+      continue;
     }
     const rollout = now.rollout;
     const phase = rollout?.phase;

@@ -22,6 +22,7 @@ import { formatRollout } from '../format/agents.js';
 import { a2aCardFromFlag } from '../a2a-card-flag.js';
 import { ontologiesFromFlags } from '../ontology-flag.js';
 import {
+  checkNearName,
   DEFAULT_PRIORITY_CLASS,
   parseTopicPatternText,
   PRIORITY_CLASS_HINT,
@@ -82,7 +83,14 @@ interface LimitArgs extends LimitFlagArgs {
 
 type DeployArgs = GlobalArgs &
   LimitArgs &
-  HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string; priorityClass?: string };
+  HttpPolicyArgs & {
+    source: string;
+    name?: string;
+    keepState: boolean;
+    kind?: string;
+    priorityClass?: string;
+    near?: string | string[];
+  };
 type UpgradeArgs = GlobalArgs &
   LimitArgs &
   HttpPolicyArgs &
@@ -145,6 +153,16 @@ function header(name: string, argv: LimitArgs): UploadHeader {
   return h;
 }
 
+/** `--near echo`: one agent name (or a kind's instance, which the node falls back from), checked here so a typo fails before the upload. */
+function nearFromFlag(text: string | readonly string[]): string {
+  if (typeof text !== 'string') throw new UsageError('--near is given more than once', 'name one agent, e.g. --near echo');
+  try {
+    return checkNearName(text, '--near');
+  } catch (err) {
+    throw new UsageError((err as Error).message, 'name one deployed agent: 1-128 characters of [A-Za-z0-9._-], e.g. --near echo');
+  }
+}
+
 /** `--topics 'orders.*,alerts'`, checked by core's parser here so a typo fails before the upload (decision 2050). */
 function topicsFromFlag(text: string | readonly string[]): readonly string[] {
   // Repeated, yargs hands over an array: one list is asked for, so a second flag is not a silent merge or override.
@@ -202,6 +220,13 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
             .option('priority-class', {
               type: 'string',
               describe: `With --kind: ${PRIORITY_CLASSES.join(', ')} (default ${DEFAULT_PRIORITY_CLASS}); when the node's activation slots run out, an instance of a higher class takes the slot of a lower class's (decision 2187)`,
+            })
+            // nargs 1: a bare `--near` is a usage error, not "".
+            .option('near', {
+              type: 'string',
+              nargs: 1,
+              describe:
+                'Place it on the node of this deployed agent, and keep it there across failover and rebalance (a cluster; decision 2189); fixed for the deployment',
             }),
           // --idle and --max-active, right after --kind: rows of core's KIND_LIMIT_TABLE (decision 2153), help and parsing from the rows.
         ),
@@ -223,6 +248,7 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
           'outbound HTTP: GET under /v1/ of one host',
         )
         .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had')
+        .example('$0 deploy ping.wasm --near echo', 'run ping on the node that runs echo, and keep them together (docs/cluster.md)')
         .example("$0 deploy worker.wasm --topics 'jobs.*,alerts'", 'it may subscribe to alerts and to topics under jobs. only')
         .example('$0 deploy weather.wasm --a2a-card weather-card.json', 'the A2A Agent Card it is served with (docs/interop.md)')
         .example(
@@ -247,6 +273,7 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
       if (argv.keepState) h.keepState = true;
+      if (argv.near !== undefined) h.near = nearFromFlag(argv.near);
       const card = await a2aCardFromFlag(argv.a2aCard, ctx.io.cwd);
       if (card !== undefined) h.a2aCard = card;
       const ontologies = await ontologiesFromFlags(argv.ontology, ctx.io.cwd);

@@ -144,11 +144,23 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['http', a.http ? formatHttpPolicy(a.http) : '(none)'],
     ['topics', a.topics === undefined ? '(any)' : a.topics.length === 0 ? '(none)' : a.topics.join(',')],
     ['ontologies', a.ontologies === undefined ? '(none declared)' : a.ontologies.join(', ')],
+    ['near', formatNear(a.near)],
     ['signed by', a.signerKeyId ? `key ${a.signerKeyId}` : '(no trusted signature)'],
     ['deployed', `${formatTime(a.createdAt)} (${formatAge(a.createdAt, now)})`],
     ['updated', `${formatTime(a.updatedAt)} (${formatAge(a.updatedAt, now)})`],
   ];
   return renderFields(fields);
+}
+
+/**
+ * `--near` as recorded (decision 2189): `echo (shares echo's partition)`, `echo (placed with root,
+ * through echo)`, or the fallback's note.
+ */
+function formatNear(n: AgentView['near']): string {
+  if (n === undefined) return '(placed by its own name)';
+  if (n.key === undefined) return `${n.agent}: ${n.note ?? 'not placed near it'}`;
+  const shared = n.key === n.agent ? `shares ${n.agent}'s partition` : `shares ${n.key}'s partition, as ${n.agent} does`;
+  return `${n.agent} (${shared})${n.note !== undefined ? `; ${n.note}` : ''}`;
 }
 
 /**

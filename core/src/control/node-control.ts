@@ -23,6 +23,7 @@ import type { PriorityClass } from './priority-class.js';
 import type { ReplicasView } from './replicas.js';
 import type { A2aCardSpec } from './a2a-card.js';
 import type { OntologySchemas } from './ontologies.js';
+import type { AgentNear } from './near.js';
 import type { StateWrite } from './state.js';
 import type { ConversationCostsQuery, ConversationCostsView, HandlingCosts } from './costs.js';
 import type { IdempotencyKey } from './idempotency-key.js';
@@ -85,6 +86,13 @@ export interface DeploySpec<Limits extends Partial<AgentLimitsSpec> = Partial<Ag
    * kind's. Absent: none declared, nothing checked.
    */
   ontologies?: OntologySchemas;
+  /**
+   * Place it on the node of this agent (issue 61, decision 2189): it shares that agent's partition,
+   * so they stay together across failover and rebalance. Resolved once, at the first deploy, into
+   * the record's `near`; a fallback (the agent is not deployed, is a kind, an instance or scaled)
+   * places it by its own name with a note. Refused for a kind (`agent.near-kind`).
+   */
+  near?: string;
   /**
    * Deploy an agent kind instead of one named agent (decision 1980): nothing starts now; a message
    * to `<name>/<key>` activates the instance for that key. Stored with the deployment.
@@ -150,6 +158,8 @@ export interface UpgradeSpec {
   topics?: TopicPatterns;
   /** New declared ontologies (decision 2183); absent: keep the current ones. */
   ontologies?: OntologySchemas;
+  /** `--near` again (decision 2189): only the deployment's own is accepted (`agent.near-changed` otherwise); absent: kept. */
+  near?: string;
   /** Replay recorded traffic on the new version first, and refuse the upgrade on what it finds (issue 57). */
   replay?: ReplayGateSpec;
 }
@@ -217,6 +227,8 @@ export interface AgentStatus {
   topics?: TopicPatterns;
   /** The ontologies it declares (decision 2183), each with its JSON Schema; absent: none. */
   ontologies?: OntologySchemas;
+  /** Deployed `--near` another agent (decision 2189): what it is placed with, or why not; absent: placed by its own name. */
+  near?: AgentNear;
   /** The version `rollback` would put back (what the last upgrade or rollback replaced); absent: none. */
   previous?: PreviousDeployment;
   /** The circuit breaker of deliveries to it (decision 1921); absent while closed. */

@@ -26,6 +26,7 @@ import {
   AGENT_NAME,
   AGENT_NAME_HINT,
   InvalidArgumentError,
+  checkNearName,
   LANGUAGE_LABEL,
   LANGUAGE_LABEL_HINT,
   isPerformative,
@@ -223,6 +224,7 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
   if (h.ontologies) spec.ontologies = parseDeclaredOntologies(h.ontologies);
   if (h.topics) spec.topics = parseTopicPatterns(h.topics.patterns, 'header.topics.patterns');
+  if (h.near) spec.near = checkNearName(h.near, 'header.near');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
 
@@ -244,6 +246,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
   if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
   if (h.ontologies) spec.ontologies = parseDeclaredOntologies(h.ontologies);
   if (h.topics) spec.topics = parseTopicPatterns(h.topics.patterns, 'header.topics.patterns');
+  if (h.near) spec.near = checkNearName(h.near, 'header.near');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
 

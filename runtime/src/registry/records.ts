@@ -15,6 +15,8 @@ import {
   parseStrategy,
   formatStrategy,
   resolveRolloutThresholds,
+  AGENT_NAME,
+  type AgentNear,
   type DeployableLimitName,
   type TopicSubscription,
 } from '@caxton/core';
@@ -53,12 +55,23 @@ export function validateAgentRecord(agent: AgentRecord): AgentRecord {
       throw invalid((err as Error).message, ctx);
     }
   }
+  if (agent.near !== undefined) validateNear(agent.near, ctx);
   if (!Number.isSafeInteger(agent.version) || agent.version < 0) throw invalid('version must be a non-negative integer', ctx);
   if (!Number.isFinite(agent.createdAt) || !Number.isFinite(agent.updatedAt)) throw invalid('createdAt/updatedAt must be timestamps', ctx);
   if (agent.absentSince !== undefined && !Number.isFinite(agent.absentSince))
     throw invalid('absentSince must be a timestamp when present', ctx);
   if (agent.rollout !== undefined) validateRollout(agent, ctx);
   return structuredClone({ ...agent, config: agent.config ?? {} });
+}
+
+/** `--near` as recorded (decision 2189): names a deployable agent, and its placement key is one too. */
+function validateNear(near: AgentNear, ctx: Record<string, string>): void {
+  if (typeof near !== 'object' || near === null || typeof near.agent !== 'string' || !AGENT_NAME.test(near.agent))
+    throw invalid('near.agent must be an agent name', ctx);
+  if (near.key !== undefined && (typeof near.key !== 'string' || !AGENT_NAME.test(near.key)))
+    throw invalid('near.key must be an agent name when present', ctx);
+  if (near.note !== undefined && (typeof near.note !== 'string' || near.note.length > 400))
+    throw invalid('near.note must be a string of at most 400 characters when present', ctx);
 }
 
 /** A recorded rollout (decision 2171): the next version of the same agent, one level deep, a known strategy, thresholds in bounds. */

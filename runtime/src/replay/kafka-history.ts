@@ -40,6 +40,11 @@ export type KafkaHistorySource = Pick<
 };
 
 export interface KafkaHistoryOptions extends AgentHistoryLimits {
+  /**
+   * The agent's placement key (decision 2189: the key of the agent it was deployed `--near`), whose
+   * partition holds its deliveries and state; absent: its name.
+   */
+  placementKey?: string;
   /** Ends the read (its reason thrown) between two records of any topic. */
   signal?: AbortSignal;
   /** Called once the topics were read (not when the caller stops early): the summary. */
@@ -85,7 +90,7 @@ export async function* readKafkaHistory(
     // The committed offsets before the state topic's high watermark: a delivery they count as done
     // has its state commit (made before its offset commit) below that watermark.
     const ranges = await topicRanges(admin, o);
-    const partition = partitionFor(history.local, ranges.deliveries.length);
+    const partition = partitionFor(opts.placementKey ?? history.local, ranges.deliveries.length);
     const progress = await committedProgress(admin, o, partition);
     const stateRange = await singleRange(admin, o.stateTopic, partition);
     const read = (topic: string, rs: readonly PartitionRange[]) =>
@@ -167,9 +172,13 @@ export async function* readKafkaHistory(
 }
 
 /** A cluster's topics as a node's HistoryReader (the upgrade gate): what it could not read whole, in words. */
-export function kafkaHistoryReader(source: KafkaHistorySource): HistoryReader {
+export function kafkaHistoryReader(
+  source: KafkaHistorySource,
+  placementKeyOf: (agent: string) => string = (agent) => agent,
+): HistoryReader {
   return async function* (agent, opts = {}) {
-    const s = yield* readKafkaHistory(source, agent, opts.signal === undefined ? {} : { signal: opts.signal });
+    const placementKey = placementKeyOf(agent);
+    const s = yield* readKafkaHistory(source, agent, { placementKey, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
     return s.droppedDeliveries + s.droppedSends + s.droppedTimerIntents > 0 ? "records past the reader's bounds" : undefined;
   };
 }

@@ -6,6 +6,7 @@
  */
 import type {
   AgentLimitsSpec,
+  AgentNear,
   AgentStatus,
   CaxtonError,
   DeploySpec,
@@ -18,7 +19,13 @@ import type {
  * A deployment: the operator's DeploySpec with the node's default limits filled in, plus which
  * artifact (in the artifact store) and which version. Stored as one flat JSON object.
  */
-export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
+export interface AgentRecord extends Omit<DeploySpec<AgentLimitsSpec>, 'near'> {
+  /**
+   * `--near` as resolved at the first deploy (decision 2189): its `key` is the placement key every
+   * partition of the agent is computed from (absent: its name). Fixed for the deployment's life;
+   * an upgrade keeps it.
+   */
+  near?: AgentNear;
   /** sha256 hex of the component artifact. */
   artifactDigest: string;
   /** Monotonic version, bumped by upgrades. */
@@ -89,7 +96,7 @@ export function previousShown(record: AgentRecord): Pick<AgentStatus, 'previous'
 /** The deployment's options an agent's status shows, each only when the record has it (spread into AgentStatus). */
 export function deploymentShown(
   r: AgentRecord,
-): Pick<AgentStatus, 'http' | 'signerKeyId' | 'language' | 'a2aCard' | 'topics' | 'ontologies'> {
+): Pick<AgentStatus, 'http' | 'signerKeyId' | 'language' | 'a2aCard' | 'topics' | 'ontologies' | 'near'> {
   return {
     ...(r.http !== undefined ? { http: r.http } : {}),
     ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
@@ -97,6 +104,7 @@ export function deploymentShown(
     ...(r.a2aCard !== undefined ? { a2aCard: r.a2aCard } : {}),
     ...(r.topics !== undefined ? { topics: r.topics } : {}),
     ...(r.ontologies !== undefined ? { ontologies: r.ontologies } : {}),
+    ...(r.near !== undefined ? { near: r.near } : {}),
   };
 }
 

@@ -13,6 +13,8 @@ import { status, type ServiceError, type Metadata } from '@grpc/grpc-js';
 import {
   AgentSuspendedError,
   KeepQueueUnsupportedError,
+  NearChangedError,
+  NearKindError,
   NoPreviousVersionError,
   ReplicasBudgetError,
   ReplicaRewindError,
@@ -178,6 +180,9 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['agent.replicas-unsupported', 'FAILED_PRECONDITION'],
   ['agent.replica-effect-unsupported', 'FAILED_PRECONDITION'], // a worker unit's state write (decisions 2096, 2163)
   ['agent.replicas-scaled', 'FAILED_PRECONDITION'],
+  // Co-location (decision 2189): a kind given --near; an upgrade or a queue's takeover naming another --near.
+  ['agent.near-kind', 'FAILED_PRECONDITION'],
+  ['agent.near-changed', 'FAILED_PRECONDITION'],
   ['agent.replicas-budget', 'RESOURCE_EXHAUSTED'], // the node-wide cap on replica instances (issue 27, finding 8)
   ['agent.replicas-start-failed', 'FAILED_PRECONDITION'], // a new replica's instance did not start (issue 27, review of replicasfix2)
   ['agent.replica-rewind-failed', 'INTERNAL'], // replica 1's view could not be rewound: the agent is failed (issue 27, finding 6; logged, never an API answer)
@@ -390,6 +395,8 @@ function everyRaisedError(): CaxtonError[] {
     new ReplicasUnsupportedError('echo', 'why', 'hint'),
     new ReplicaUnitEffectError('echo#r2', ['timers']),
     new ReplicasScaledError('echo', 3, 'upgrade'),
+    new NearKindError('counter', 'echo'),
+    new NearChangedError('ping', 'echo', 'other'),
     new ReplicasBudgetError('echo', 4, 30, 32),
     new ReplicaStartError('echo', 3, 1, 1, new Error('init trapped')),
     new ReplicaRewindError('echo', 'the sandbox cannot show a view'),

@@ -97,6 +97,7 @@ const agent: W.WireAgentInfo = {
   elsewhere: { partition: 7 },
   ontologies: ['orders', 'parcels'],
   costs: { handled: 6, fuel: 99, handlerUs: 1234, messagesSent: 7, bytesSent: 512, stateBytesWritten: 64, httpCalls: 1 },
+  near: { agent: 'ping', key: 'root', note: 'n' },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo',
@@ -116,6 +117,7 @@ const header: W.WireArtifactHeader = {
   absentTtlMs: 7,
   a2aCard: '{"name":"n"}',
   ontologies: '{"o":true}',
+  near: 'ping',
   rollout: { strategy: 'canary:10', maxCrashRatePercent: 0, maxFailureRatePercent: 3, maxP99Ms: 250, bakeMs: 600_000 },
   kind: { idleMs: 500, maxActive: 7, priorityClass: 'high' },
   topics: { patterns: ['jobs.*'] },
@@ -518,5 +520,11 @@ describe('an instance another node holds, on the wire (decision 2060)', () => {
     const costs = { handled: 3, fuel: 9_000_000_000, handlerUs: 5, messagesSent: 2, bytesSent: 40, stateBytesWritten: 0, httpCalls: 0 };
     assert.deepEqual(trip({ ...base, costs }).costs, costs);
     assert.equal(trip(base).costs, undefined);
+  });
+  it('carries what it was deployed near (decision 2189): placed, a fallback with its note, none', () => {
+    assert.deepEqual(trip({ ...base, near: { agent: 'echo', key: 'root' } }).near, { agent: 'echo', key: 'root' });
+    const fallback = { agent: 'echo', note: 'not placed near echo: no agent echo is deployed; placed by its own name' };
+    assert.deepEqual(trip({ ...base, near: fallback }).near, fallback);
+    assert.equal(trip(base).near, undefined);
   });
 });

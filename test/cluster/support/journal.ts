@@ -23,8 +23,17 @@ export interface Observation {
   count?: number;
 }
 
+/** One inform to the operator as a node's journal recorded it, whatever its content (a pinger's `done <chain>`). */
+export interface Report {
+  messageId: string;
+  content: string;
+  journal: string;
+}
+
 export class Journal {
   readonly observations: Observation[] = [];
+  /** Every inform to the operator, in the order recorded (a repeated handling's same message shows twice, with one id). */
+  readonly reports: Report[] = [];
   /** Delivery id → when this node recorded its completion. */
   readonly completions = new Map<string, number>();
   /** Delivery ids this node wrote a dead letter for, one entry per letter (a second letter shows twice). */
@@ -65,6 +74,8 @@ export class Journal {
     if (line.startsWith('R ')) {
       // `R <ms> <message id> <content>`: the content is what follows the id.
       const space = line.indexOf(' ', line.indexOf(' ', 2) + 1);
+      const id = line.slice(line.indexOf(' ', 2) + 1, space);
+      this.reports.push({ messageId: id, content: line.slice(space + 1), journal: this.nodeId });
       const [key, node, instance, n, at, count] = line.slice(space + 1).split('|');
       if (!key || !node || !instance || !n || !at) return;
       const colon = key.lastIndexOf(':');

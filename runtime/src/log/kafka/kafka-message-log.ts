@@ -258,7 +258,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         resetProducer: () => producer.reset(),
         onRetry: (attempt: number, error: string) => this.events.emit({ type: 'append-retry', attempt, error }),
       };
-      const partitionOf = new PartitionCache(layout.partitions);
+      const partitionOf = new PartitionCache(layout.partitions, this.o.placementKeyOf);
       const sendState = send(this.o.stateTopic);
       const stateWrites = new AppendBatcher<ProducedOffsets>({
         ...common,

@@ -150,6 +150,12 @@ export interface KafkaMessageLogOptions {
    * every record read must carry a valid tag of one of them. Unset: nothing signed, nothing checked.
    */
   recordKeys?: RecordKeyRing;
+  /**
+   * The placement key of a receiver (decision 2189): its partition is partitionFor(key), so an agent
+   * deployed `--near` another shares its partition. Given by the topology (the log does not read the
+   * registry); the key of one receiver never changes while it is deployed. Unset: its name.
+   */
+  placementKeyOf?: (receiver: string) => string;
 }
 
 export type ResolvedKafkaOptions = Required<
@@ -161,6 +167,7 @@ export type ResolvedKafkaOptions = Required<
     | 'tls'
     | 'sasl'
     | 'recordKeys'
+    | 'placementKeyOf'
     | 'windowRebuildRecords'
     | 'beforeStateCommit'
     | 'stateSweep'
@@ -169,7 +176,15 @@ export type ResolvedKafkaOptions = Required<
 > &
   Pick<
     KafkaMessageLogOptions,
-    'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'recordKeys' | 'windowRebuildRecords' | 'beforeStateCommit' | 'beforeStateSweep'
+    | 'partitions'
+    | 'replicationFactor'
+    | 'tls'
+    | 'sasl'
+    | 'recordKeys'
+    | 'placementKeyOf'
+    | 'windowRebuildRecords'
+    | 'beforeStateCommit'
+    | 'beforeStateSweep'
   > & {
     stateSweep: StateSweepLimits;
     logger: KafkaLogSink;
@@ -237,6 +252,7 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     tls: o.tls,
     sasl: o.sasl,
     recordKeys: o.recordKeys,
+    placementKeyOf: o.placementKeyOf,
     deliveriesTopic: `${topicPrefix}.deliveries`,
     deadLetterTopic: `${topicPrefix}.dead-letters`,
     stateTopic: `${topicPrefix}.state`,

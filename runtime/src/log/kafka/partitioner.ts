@@ -43,26 +43,32 @@ export function partitionFor(receiver: string, partitions: number): number {
 }
 
 /**
- * partitionFor() remembered per receiver. The log asks for a receiver's partition on every append
- * and every completion; hashing the UTF-8 of the name each time showed up at ~3% of a busy node's
- * CPU. Bounded: when full it starts over (the working set of hot receivers refills it at once).
+ * partitionFor() remembered per placement key. The log asks for a receiver's partition on every
+ * append and every completion; hashing the UTF-8 of the name each time showed up at ~3% of a busy
+ * node's CPU. A receiver is hashed by its placement key (decision 2189: an agent deployed `--near`
+ * another is hashed by that one's key; every other receiver by its name), looked up on each call
+ * and remembered by the KEY, not the receiver: a key learnt after a receiver was first asked for
+ * (the registry's mirror catching up) is hashed afresh, never answered from a stale entry.
+ * Bounded: when full it starts over (the working set of hot receivers refills it at once).
  */
 export class PartitionCache {
   private readonly known = new Map<string, number>();
 
   constructor(
     readonly partitions: number,
+    private readonly keyOf: (receiver: string) => string = (receiver) => receiver,
     private readonly capacity = 65_536,
   ) {
     partitionFor('', partitions); // validates the count once, up front
   }
 
   of(receiver: string): number {
-    let p = this.known.get(receiver);
+    const key = this.keyOf(receiver);
+    let p = this.known.get(key);
     if (p === undefined) {
-      p = partitionFor(receiver, this.partitions);
+      p = partitionFor(key, this.partitions);
       if (this.known.size >= this.capacity) this.known.clear();
-      this.known.set(receiver, p);
+      this.known.set(key, p);
     }
     return p;
   }

@@ -15,6 +15,7 @@ import type {
 } from '@caxton/core';
 import {
   ConflictError,
+  NearKindError,
   NoPreviousVersionError,
   NotFoundError,
   ReplayGateUnsupportedError,
@@ -34,6 +35,7 @@ import type { AgentDeploys } from './agent-deploys.js';
 import type { AgentScaling } from './agent-scaling.js';
 import { refuseDuringRollout, type LifecycleParts } from './lifecycle-parts.js';
 import { nextVersionRecord } from './version-records.js';
+import { refuseNearChange } from './agent-near.js';
 
 /** How long an operator's rollback through one node waits for the node running the agent to end its rollout (ms). */
 const RECORDED_ROLLOUT_ABORT_WAIT_MS = 30_000;
@@ -48,6 +50,7 @@ export class AgentUpgrades {
 
   private async upgradeKind(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
     const previous = this.p.kinds.record(spec.name)!;
+    if (spec.near !== undefined) throw new NearKindError(spec.name, spec.near);
     if (previous.rollout !== undefined) throw new RolloutInProgressError(spec.name, previous.rollout.candidate.version);
     const trust = this.deploys.trust(spec.name, artifact);
     const limits = this.deploys.limits(spec.limits, previous.limits);
@@ -150,6 +153,7 @@ export class AgentUpgrades {
     // A scaled agent is upgraded in place (decision 2176), and rolled out beside its replicas on one
     // node (decision 2177): the new version takes its share of conversations, the replicas the rest.
     const previous = await this.p.residency.upgradeBase(spec.name);
+    refuseNearChange(previous, spec.near); // its placement is fixed at the first deploy (decision 2189)
     // Recorded in a cluster's registry (decision 2171): refused through every node, not only the one running it.
     if (previous.rollout !== undefined) throw new RolloutInProgressError(spec.name, previous.rollout.candidate.version);
     if (spec.strategy !== undefined) this.p.clusterReplicas.refuseRecordedScaled(previous, 'roll out');
@@ -244,6 +248,8 @@ export class AgentUpgrades {
       ...(current.ontologies !== undefined ? { ontologies: current.ontologies } : {}),
       // And the count it is scaled to (decision 2176).
       ...(current.replicas !== undefined ? { replicas: current.replicas } : {}),
+      // And its placement, fixed for the deployment's life (decision 2189): its partition stays.
+      ...(current.near !== undefined ? { near: current.near } : {}),
       previous: previousVersionOf(current),
     };
     const agent = await this.scaling.swapScaled(name, () => this.p.residency.upgrade(current, next, bytes.byteLength));

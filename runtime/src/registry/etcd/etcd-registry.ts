@@ -146,6 +146,17 @@ export class EtcdRegistry implements RegistryStore {
     return this.agents.get(name)?.kind !== undefined;
   }
 
+  /**
+   * The placement key of a deployed agent's record in the mirror (decision 2189): the key it was
+   * deployed `--near` with, else its name; undefined when the mirror holds no record of the name.
+   * Read from the records the mirror updates BEFORE it tells any listener, so placement, which
+   * plans on the raw change, already sees the key of the record that triggered it.
+   */
+  placementKeyOf(name: string): string | undefined {
+    const record = this.agents.get(name);
+    return record === undefined ? undefined : (record.near?.key ?? name);
+  }
+
   async listAgents(): Promise<AgentRecord[]> {
     this.requireOpen();
     return [...this.agents.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((a) => structuredClone(a));

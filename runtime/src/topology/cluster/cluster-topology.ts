@@ -7,7 +7,8 @@
  * - Bus: KafkaMessageLog, one consumer group per cluster; the group's `caxton-rendezvous` assigner
  *   gives partition p to the rendezvous owner of `kafka-partition:<p>` among the node ids.
  * - Placement: PlacementController over the etcd membership, placing each agent by
- *   `placementKey(agent, partitions)`: an agent is activated exactly where its partition is consumed.
+ *   its partition's key (`kafka-partition:<p>` of partitionOf(agent), which hashes its placement key:
+ *   decision 2189): an agent is activated exactly where its partition is consumed.
  *
  * Start-up fails fast and typed when etcd or Kafka cannot be reached (`registry.unavailable`,
  * `bus.kafka.unreachable`, each with a hint), and leaves nothing open behind.
@@ -15,7 +16,7 @@
 import { stateStoreOf } from '../../storage/state-store.js';
 import path from 'node:path';
 import { CaxtonError, activationWaitCap, parseReplicaUnit } from '@caxton/core';
-import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../log/kafka/index.js';
+import { KafkaMessageLog, partitionKey, type KafkaLogEvent } from '../../log/kafka/index.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
 import { etcdSecurity, kafkaRecordKeys, kafkaSecurity } from './transport-credentials.js';
@@ -127,6 +128,9 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     groupId: c.groupId,
   });
   const registry = new EtcdRegistry({ ...etcdSecurity(options.etcd), prefix: c.etcdPrefix });
+  // Made before the log, which asks it each receiver's placement key (decision 2189); it is filled
+  // (start) before anything is appended or consumed.
+  const deployments = new ClusterDeployments(registry);
   const log = new KafkaMessageLog({
     ...clusterTopics(),
     nodeId,
@@ -135,6 +139,9 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     sessionTimeoutMs: c.sessionTimeoutMs,
     openTimeoutMs: c.kafkaOpenTimeoutMs,
     maxPendingPerPartition: c.maxPendingPerPartition,
+    // The mirror's record first (placement plans on the raw change, before the mirror's events reach
+    // `deployments`); `deployments` keeps an undeployed agent's key for its deliveries still in flight.
+    placementKeyOf: (receiver) => registry.placementKeyOf(receiver) ?? deployments.placementKeyOf(receiver),
     ...c.kafkaRequests,
   });
   log.events.on(onKafkaEvent, [
@@ -199,7 +206,6 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   let gate: ClusterProtocols | undefined;
   const screened = new ScreenedLog(log, (batch) => (gate ? gate.screen(batch) : [...batch]));
 
-  const deployments = new ClusterDeployments(registry);
   await deployments.start();
   const artifactDir = path.join(dataDir, 'artifacts');
   const artifacts = new TieredArtifactStore(
@@ -285,7 +291,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
         ttlSeconds: c.leaseTtlSeconds,
         drain: (agent) => placed.drain(agent),
         drainTimeoutMs: c.drainTimeoutMs,
-        placementKey: (agent) => placementKey(agent, log.partitionCount),
+        placementKey: (agent) => partitionKey(log.partitionOf(agent)), // by its placement key (decision 2189)
         isUnplaced: (agent) => registry.isKindRecord(agent) || deployments.isKind(agent),
       });
       placement.events.on(
@@ -307,7 +313,9 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       await registry.verifyReplicaMode();
     },
     // `upgrade --replay` (issue 57): the cluster's topics, read as `caxton replay --kafka` reads them.
-    recordedHistory: kafkaHistoryReader(clusterTopics()),
+    recordedHistory: kafkaHistoryReader(clusterTopics(), (agent) =>
+      registry.placementKeyOf(agent) ?? deployments.placementKeyOf(agent),
+    ),
     installMetrics: (meter) => {
       const removals = [
         installKafkaMetrics(meter, log),

@@ -91,7 +91,8 @@ export async function openClusterAgent(source: ClusterReplaySource, name: string
             ...(source.timeoutMs === undefined ? {} : { timeoutMs: source.timeoutMs }),
           },
           name,
-          opts,
+          // Its partition is its placement key's (decision 2189).
+          record.near?.key === undefined ? opts : { placementKey: record.near.key, ...opts },
         ),
       close: () => registry.close(),
     };

@@ -72,3 +72,11 @@ describe("Kafka options: the state sweep (core's STATE_SWEEP_LIMIT_TABLE)", () =
     assert.throws(() => resolveOptions({ brokers, stateSweep: { claims: 3 } as never }), { code: 'limits.unknown' });
   });
 });
+
+describe('Kafka options: the placement key (decision 2189)', () => {
+  it('keeps the function the topology gives, which every partition of a receiver is computed from', () => {
+    const placementKeyOf = (receiver: string): string => (receiver === 'ping' ? 'echo' : receiver);
+    assert.equal(resolveOptions({ brokers, placementKeyOf }).placementKeyOf, placementKeyOf);
+    assert.equal(resolveOptions({ brokers }).placementKeyOf, undefined);
+  });
+});

@@ -40,7 +40,7 @@ describe('partitionFor (placement function)', () => {
 
 describe('PartitionCache', () => {
   it('answers what partitionFor answers, also after it overflowed and started over', () => {
-    const cache = new PartitionCache(12, 8);
+    const cache = new PartitionCache(12, undefined, 8);
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 20; i++) assert.equal(cache.of(`agent-${i}`), partitionFor(`agent-${i}`, 12));
     }
@@ -48,5 +48,24 @@ describe('PartitionCache', () => {
 
   it('rejects a partition count below 1 up front', () => {
     assert.throws(() => new PartitionCache(0), RangeError);
+  });
+
+  it('hashes a receiver by its placement key (decision 2189): an agent near another shares its partition', () => {
+    const keys = new Map([['ping', 'echo']]);
+    const cache = new PartitionCache(12, (r) => keys.get(r) ?? r);
+    assert.equal(cache.of('ping'), partitionFor('echo', 12));
+    assert.equal(cache.of('ping'), cache.of('echo'));
+    assert.equal(cache.of('other'), partitionFor('other', 12));
+  });
+
+  it('remembers by key, so a key learnt after the receiver was first asked for is answered afresh', () => {
+    const keys = new Map<string, string>();
+    const cache = new PartitionCache(12, (r) => keys.get(r) ?? r);
+    // Names whose own partitions differ, so the answer shows which was hashed.
+    const [a, b] = ['ping-1', 'echo-1'];
+    assert.notEqual(partitionFor(a, 12), partitionFor(b, 12));
+    assert.equal(cache.of(a), partitionFor(a, 12));
+    keys.set(a, b); // the registry's mirror saw a's record
+    assert.equal(cache.of(a), partitionFor(b, 12));
   });
 });

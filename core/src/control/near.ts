@@ -1,0 +1,107 @@
+/**
+ * Co-location (issue 61, decision 2189): `deploy --near <agent>` gives the new agent a placement
+ * key, the key of the agent named, and every place that computes an agent's partition in a cluster
+ * hashes that key instead of the agent's name. Both then share one partition, so one node consumes
+ * them, and they move together on failover and rebalance: placement is data, one identity (Akka
+ * Cluster Sharding's entity id, Orleans' placement). Pure: the lifecycle reads what the target is
+ * and asks here what the deployment records.
+ */
+import { CaxtonError } from '../errors.js';
+import { AGENT_NAME, AGENT_NAME_HINT, parseInstanceName } from './agent-name.js';
+import { InvalidArgumentError } from './errors.js';
+
+/** What a deployment records of `--near` (its registry record; the API's AgentInfo.near). */
+export interface AgentNear {
+  /** The agent named by `--near`, as asked. */
+  agent: string;
+  /**
+   * The placement key both share: the named agent's own key (its name, or its own placement key,
+   * so chains collapse to one root). Absent: a fallback, the agent is placed by its own name.
+   */
+  key?: string;
+  /** Why it is not placed near the agent named (a fallback), or what holds anyway (one node). */
+  note?: string;
+}
+
+/** What the agent named by `--near` is, as the node sees it at deploy time. */
+export type NearTarget =
+  | { is: 'absent' }
+  | { is: 'kind' }
+  | { is: 'instance' }
+  | { is: 'scaled'; replicas: number }
+  /** A named agent, with the placement key it was itself deployed with (absent: its name). */
+  | { is: 'agent'; key?: string };
+
+/**
+ * `--near` as given at the boundary (hostile input: length, characters): a deployable agent name, or
+ * a kind's instance name (`counter/alice`, checked by its own rule), which the deploy then falls
+ * back from with a note.
+ */
+export function checkNearName(near: string, field = 'header.near'): string {
+  if (parseInstanceName(near, field) !== undefined) return near;
+  if (!AGENT_NAME.test(near)) throw new InvalidArgumentError(field, `"${near.slice(0, 140)}" is not a valid agent name`, AGENT_NAME_HINT);
+  return near;
+}
+
+/**
+ * What the deployment of `self` near `near` records. Every case it cannot honour falls back to the
+ * agent's own name, with a note: the deploy still succeeds (placement is an optimisation, never a
+ * reason to leave an agent undeployed). `oneNode`: the embedded topology, where every agent runs on
+ * the one node anyway.
+ */
+export function resolveNear(self: string, near: string, target: NearTarget, oneNode: boolean): AgentNear {
+  const fallback = (why: string): AgentNear => ({ agent: near, note: `not placed near ${near}: ${why}; placed by its own name` });
+  if (near === self) return fallback('an agent cannot be placed near itself');
+  switch (target.is) {
+    case 'absent':
+      return fallback(`no agent ${near} is deployed`);
+    case 'kind':
+      return fallback(`${near} is an agent kind, whose instances are placed by their own keys`);
+    case 'instance':
+      return fallback(`${near} is an instance of an agent kind, placed by its key and passivated when idle`);
+    case 'scaled':
+      return fallback(`${near} runs as ${target.replicas} replicas, spread over the nodes by their own partitions`);
+    case 'agent': {
+      const key = target.key ?? near;
+      return {
+        agent: near,
+        key,
+        ...(oneNode ? { note: 'one node: every agent runs on it, so it is near every other' } : {}),
+      };
+    }
+  }
+}
+
+/** The key that places `name` given its record's near (a fallback or none: its own name). */
+export function placementKeyOf(name: string, near: AgentNear | undefined): string {
+  return near?.key ?? name;
+}
+
+/** `--near` on a kind: its instances are spread by key, which one shared partition would undo. */
+export class NearKindError extends CaxtonError {
+  constructor(kind: string, near: string) {
+    super('agent.near-kind', `cannot deploy the kind ${kind} near ${near}: a kind's instances are placed by their own keys`, {
+      kind: 'failed-precondition',
+      context: { agent: kind, near },
+      hint: `deploy it without --near; place a named agent near ${near}, or near an agent that talks to the kind's instances`,
+    });
+  }
+}
+
+/**
+ * An upgrade naming another `--near` than the deployment's: the placement key is fixed at the first
+ * deploy, so one agent's deliveries never span two partitions (their order is one partition's).
+ */
+export class NearChangedError extends CaxtonError {
+  constructor(agent: string, was: string | undefined, asked: string) {
+    super(
+      'agent.near-changed',
+      `cannot place ${agent} near ${asked}: its placement is fixed at its first deploy (${was === undefined ? 'by its own name' : `near ${was}`})`,
+      {
+        kind: 'failed-precondition',
+        context: { agent, near: asked, ...(was !== undefined ? { was } : {}) },
+        hint: `its deliveries stay in one partition, in order; to move it, stop it (caxton stop ${agent}, which removes the deployment) and deploy it again with --near ${asked}`,
+      },
+    );
+  }
+}
