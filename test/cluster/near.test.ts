@@ -12,7 +12,9 @@
  *   two are again on one node, another one, and still talk; every chain's `done` is reported, each
  *   once (distinct message ids: a handling repeated after the kill sends the same message again);
  * - before the kill, `caxton replay --kafka` reads the pinger's history from its placement key's
- *   partition: every handling, each replayed as it ran.
+ *   partition: every handling, each replayed as it ran;
+ * - the placement is the name's for good: after a stop, another --near is refused, typed, and a
+ *   deploy without --near keeps the key.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -151,4 +153,19 @@ test('a pinger deployed --near its echo runs on its node, and after a kill -9 of
     'chains 0..3 of each of the three starts',
   );
   assert.equal(await together(cs, victim), second, 'still together where the takeover put them');
+
+  // Its placement is the name's for good (its messages and state live in the key's partition):
+  // after a stop that removes the deployment, another --near is refused, typed; a deploy without
+  // --near keeps the key, and the two run together again.
+  await cs.stop(ping);
+  await waitFor('the pinger gone', async () => !(await cs.listAgents()).some((a) => a.name === ping), 60_000);
+  const pinger = readFileSync(example('conformance/pinger', 'conformance-pinger.wasm'));
+  await assert.rejects(
+    cs.deploy({ name: ping, config: { peer: echo, rounds: '1', report: 'operator' }, near: 'other-agent' }, pinger),
+    (e: { code?: string; hint?: string }) => e.code === 'agent.near-changed' && /for good/.test(e.hint ?? ''),
+  );
+  const again = await cs.deploy({ name: ping, config: { peer: echo, rounds: '1', report: 'operator' } }, pinger);
+  assert.equal(again.near?.key, echo, 'deployed again without --near: the key fixed at its first deploy');
+  assert.match(again.near?.note ?? '', /fixed at its first deploy/);
+  assert.equal(await waitFor('together again', () => together(cs, victim), 90_000), second);
 });

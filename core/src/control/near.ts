@@ -72,6 +72,36 @@ export function resolveNear(self: string, near: string, target: NearTarget, oneN
   }
 }
 
+/** A name's placement as a cluster keeps it (decision 2189): the key, and the agent `--near` named. */
+export interface FixedPlacement {
+  key: string;
+  near?: string;
+}
+
+/** What a first deploy of `name` fixes, given what `--near` resolved to (undefined: no `--near`). */
+export function wantedPlacement(name: string, asked: AgentNear | undefined): FixedPlacement {
+  return asked?.key === undefined ? { key: name } : { key: asked.key, near: asked.agent };
+}
+
+/**
+ * What a deploy of `name` records, given what `--near` resolved to and the placement the cluster
+ * holds for the name (fixed at its first deploy, for good). Throws `agent.near-changed` when `--near`
+ * names another placement than the fixed one.
+ */
+export function settlePlacement(name: string, asked: AgentNear | undefined, fixed: FixedPlacement): AgentNear | undefined {
+  if (fixed.key === (asked?.key ?? name)) return asked;
+  if (asked === undefined || asked.agent === fixed.near) {
+    if (fixed.key === name) return asked; // fixed by its own name: a fallback now is the same place
+    const near = fixed.near ?? fixed.key;
+    return {
+      agent: near,
+      key: fixed.key,
+      note: `placed near ${near} by the placement fixed at its first deploy (kept for good in a cluster)`,
+    };
+  }
+  throw new NearChangedError(name, fixed.near, asked.agent, true);
+}
+
 /** The key that places `name` given its record's near (a fallback or none: its own name). */
 export function placementKeyOf(name: string, near: AgentNear | undefined): string {
   return near?.key ?? name;
@@ -89,18 +119,39 @@ export class NearKindError extends CaxtonError {
 }
 
 /**
- * An upgrade naming another `--near` than the deployment's: the placement key is fixed at the first
- * deploy, so one agent's deliveries never span two partitions (their order is one partition's).
+ * A deploy or upgrade naming another `--near` than the name's placement: in a cluster the key is
+ * fixed at the name's first deploy and kept for good (its deliveries and state live in that key's
+ * partition, in order); on one node, for the deployment.
  */
 export class NearChangedError extends CaxtonError {
-  constructor(agent: string, was: string | undefined, asked: string) {
+  constructor(agent: string, was: string | undefined, asked: string, forGood = false) {
     super(
       'agent.near-changed',
-      `cannot place ${agent} near ${asked}: its placement is fixed at its first deploy (${was === undefined ? 'by its own name' : `near ${was}`})`,
+      `cannot place ${agent} near ${asked}: its placement was fixed at its first deploy (${was === undefined ? 'by its own name' : `near ${was}`})`,
       {
         kind: 'failed-precondition',
         context: { agent, near: asked, ...(was !== undefined ? { was } : {}) },
-        hint: `its deliveries stay in one partition, in order; to move it, stop it (caxton stop ${agent}, which removes the deployment) and deploy it again with --near ${asked}`,
+        hint: forGood
+          ? `in a cluster a name keeps its placement for good (its messages and state stay in one partition); deploy ${was === undefined ? 'without --near' : `with --near ${was} or without it`}, or deploy the agent under another name near ${asked}`
+          : `its deliveries stay in one partition, in order; to move it, stop it (caxton stop ${agent}, which removes the deployment) and deploy it again with --near ${asked}`,
+      },
+    );
+  }
+}
+
+/**
+ * `--near` in a cluster with a node that does not place by keys (an older version): it would read
+ * the agent's deliveries from the partition of its name, not of its key, and hold them there.
+ */
+export class NearUnsupportedError extends CaxtonError {
+  constructor(agent: string, near: string, node: string) {
+    super(
+      'agent.near-unsupported',
+      `cannot place ${agent} near ${near}: node ${node} of the cluster does not place agents by placement keys`,
+      {
+        kind: 'failed-precondition',
+        context: { agent, near, node },
+        hint: `upgrade node ${node} (and every node older than this one) first, or deploy without --near`,
       },
     );
   }

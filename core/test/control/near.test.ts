@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NearChangedError, NearKindError, checkNearName, placementKeyOf, resolveNear, InvalidArgumentError } from '../../src/index.js';
+import {
+  NearChangedError,
+  NearKindError,
+  NearUnsupportedError,
+  checkNearName,
+  placementKeyOf,
+  resolveNear,
+  settlePlacement,
+  wantedPlacement,
+  InvalidArgumentError,
+} from '../../src/index.js';
 
 describe('resolveNear (decision 2189)', () => {
   it('places an agent near a named agent by that agent’s name', () => {
@@ -65,5 +75,49 @@ describe('near errors', () => {
     assert.equal(changed.code, 'agent.near-changed');
     assert.deepEqual(changed.context, { agent: 'ping', near: 'other', was: 'echo' });
     assert.match(changed.hint ?? '', /caxton stop ping/);
+    const forGood = new NearChangedError('ping', 'echo', 'other', true);
+    assert.match(forGood.hint ?? '', /keeps its placement for good/);
+    assert.match(forGood.hint ?? '', /another name near other/);
+    const older = new NearUnsupportedError('ping', 'echo', 'n2');
+    assert.equal(older.code, 'agent.near-unsupported');
+    assert.equal(older.kind, 'failed-precondition');
+    assert.deepEqual(older.context, { agent: 'ping', near: 'echo', node: 'n2' });
+    assert.match(older.hint ?? '', /upgrade node n2/);
+  });
+});
+
+describe('a cluster’s fixed placement (decision 2189)', () => {
+  const near = (agent: string, key?: string) => (key === undefined ? { agent, note: 'a fallback' } : { agent, key });
+
+  it('wants the key --near resolved to, else the name', () => {
+    assert.deepEqual(wantedPlacement('ping', near('echo', 'root')), { key: 'root', near: 'echo' });
+    assert.deepEqual(wantedPlacement('ping', near('nobody')), { key: 'ping' });
+    assert.deepEqual(wantedPlacement('ping', undefined), { key: 'ping' });
+  });
+
+  it('records what was asked when it is what is fixed', () => {
+    assert.deepEqual(settlePlacement('ping', near('echo', 'echo'), { key: 'echo', near: 'echo' }), near('echo', 'echo'));
+    assert.equal(settlePlacement('ping', undefined, { key: 'ping' }), undefined);
+    assert.deepEqual(settlePlacement('ping', near('nobody'), { key: 'ping' }), near('nobody'), 'a fallback, placed by its name as fixed');
+  });
+
+  it('keeps the fixed key for a redeploy without --near, or near the same agent now absent, with a note', () => {
+    for (const asked of [undefined, near('echo')]) {
+      const kept = settlePlacement('ping', asked, { key: 'root', near: 'echo' });
+      assert.equal(kept?.key, 'root');
+      assert.equal(kept?.agent, 'echo');
+      assert.match(kept?.note ?? '', /fixed at its first deploy/);
+    }
+  });
+
+  it('refuses another --near than the fixed placement, typed, for good', () => {
+    const refused = (asked: ReturnType<typeof near>, fixed: { key: string; near?: string }) =>
+      assert.throws(
+        () => settlePlacement('ping', asked, fixed),
+        (e: unknown) => e instanceof NearChangedError && /for good/.test(e.hint ?? ''),
+      );
+    refused(near('other', 'other'), { key: 'echo', near: 'echo' });
+    refused(near('echo', 'echo'), { key: 'ping' }); // first deployed by its own name
+    refused(near('nobody'), { key: 'echo', near: 'echo' }); // another agent, even one that falls back
   });
 });

@@ -100,7 +100,12 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       opts,
       parseDeployHeader,
       async (spec, artifact, audited): Promise<W.WireDeployAgentResponse> => ({ agent: agentToWire(await audited.deploy(spec, artifact)) }),
-      (principal, spec) => requirePriorityClassAllowed(principal, spec.name, spec.kind?.priorityClass),
+      (principal, spec) => {
+        requirePriorityClassAllowed(principal, spec.name, spec.kind?.priorityClass);
+        // A confined token names only agents in its scope, `--near` included (decision 2189): it
+        // may not place its agent on another tenant's partition, nor learn whether that one exists.
+        if (spec.near !== undefined) requireAllowed(principal, 'DeployAgent', [spec.near]);
+      },
     ),
 
     UpgradeAgent: upload(

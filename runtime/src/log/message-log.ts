@@ -73,6 +73,14 @@ export interface MessageLog {
    * dead-lettering it here would be refused `bus.kafka.not-owner`. Absent: every delivery is this node's.
    */
   holds?(delivery: Pick<Delivery, 'id' | 'receiver'>): boolean;
+  /**
+   * Deliveries handed out here that turned out to sit outside their receiver's home partition (a
+   * log partitioned by placement key, decision 2189: read before the key was known here) are
+   * appended to it and completed where they were read. Returns those still to be handled here (read
+   * from their home partition); the rest were moved, or are not this node's any more (their
+   * partition moved: its next owner reads them). Absent: one partition for all.
+   */
+  relocate?(deliveries: readonly Delivery[]): Promise<Delivery[]>;
   /** Durably record completion. */
   complete(records: readonly CompletionRecord[]): Promise<void>;
   /**

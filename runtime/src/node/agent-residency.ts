@@ -10,7 +10,16 @@
  *   comes from the registry and the claims.
  */
 import type { ExecutionResult } from '../bus/executor.js';
-import type { AclMessage, AgentId, AgentStatus, Instrumentation, OntologySchemas, TopicPatterns, ReplicaUnitView } from '@caxton/core';
+import type {
+  AclMessage,
+  AgentId,
+  AgentNear,
+  AgentStatus,
+  Instrumentation,
+  OntologySchemas,
+  TopicPatterns,
+  ReplicaUnitView,
+} from '@caxton/core';
 import type { DispatchOwnership, SharedAbsentCount } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../log/message-log.js';
@@ -34,6 +43,14 @@ export interface AgentResidency {
   deployedTopics?(name: string): TopicPatterns | undefined;
   /** The declared ontologies (decision 2183) of an agent deployed elsewhere in the cluster, from the same mirror; undefined: none, or not known. */
   deployedOntologies?(name: string): OntologySchemas | undefined;
+  /**
+   * Cluster (decision 2189): fix `name`'s placement at its first deploy, or find the one fixed
+   * earlier (kept for good, across undeploys). `asked`: what `--near` resolved to (undefined: no
+   * `--near`). Returns what the deployment records; throws `agent.near-changed` when `--near` names
+   * another placement than the fixed one, `agent.near-unsupported` when a live node does not place
+   * by keys. Absent (embedded): the deployment records what was asked.
+   */
+  fixPlacement?(name: string, asked: AgentNear | undefined): Promise<AgentNear | undefined>;
   /** Asked only of an agent running here: may it take work now (cluster: is its claim still safe)? */
   mayRun(name: string): boolean;
   /**

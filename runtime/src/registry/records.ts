@@ -16,6 +16,7 @@ import {
   formatStrategy,
   resolveRolloutThresholds,
   AGENT_NAME,
+  checkNearName,
   type AgentNear,
   type DeployableLimitName,
   type TopicSubscription,
@@ -64,10 +65,20 @@ export function validateAgentRecord(agent: AgentRecord): AgentRecord {
   return structuredClone({ ...agent, config: agent.config ?? {} });
 }
 
+function isNearName(name: string): boolean {
+  try {
+    checkNearName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `--near` as recorded (decision 2189): names a deployable agent, and its placement key is one too. */
 function validateNear(near: AgentNear, ctx: Record<string, string>): void {
-  if (typeof near !== 'object' || near === null || typeof near.agent !== 'string' || !AGENT_NAME.test(near.agent))
-    throw invalid('near.agent must be an agent name', ctx);
+  // The agent asked for may be a kind's instance (`counter/alice`): recorded with its fallback's note.
+  if (typeof near !== 'object' || near === null || typeof near.agent !== 'string' || !isNearName(near.agent))
+    throw invalid('near.agent must be an agent or instance name', ctx);
   if (near.key !== undefined && (typeof near.key !== 'string' || !AGENT_NAME.test(near.key)))
     throw invalid('near.key must be an agent name when present', ctx);
   if (near.note !== undefined && (typeof near.note !== 'string' || near.note.length > 400))

@@ -129,7 +129,16 @@ export interface NodeRecord {
   startedAt: number;
   /** Last heartbeat seen (embedded) or lease state (etcd). */
   lastSeen: number;
+  /** What this node's version does that an older one's may not (NODE_FEATURES); absent: an older node. */
+  features?: readonly string[];
 }
+
+/**
+ * Behaviours a cluster's nodes announce in their membership record, so a change that needs every
+ * node to share one is refused while an older node is live. `placement-keys` (decision 2189): the
+ * node computes a receiver's partition from its fixed placement key and moves misplaced deliveries.
+ */
+export const NODE_FEATURES: readonly string[] = ['placement-keys'];
 
 /**
  * A pending agent timer (`set-timer`), kept durable so that it survives a restart of the node and,

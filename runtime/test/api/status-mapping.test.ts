@@ -15,6 +15,7 @@ import {
   KeepQueueUnsupportedError,
   NearChangedError,
   NearKindError,
+  NearUnsupportedError,
   NoPreviousVersionError,
   ReplicasBudgetError,
   ReplicaRewindError,
@@ -183,6 +184,8 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // Co-location (decision 2189): a kind given --near; an upgrade or a queue's takeover naming another --near.
   ['agent.near-kind', 'FAILED_PRECONDITION'],
   ['agent.near-changed', 'FAILED_PRECONDITION'],
+  // A node of the cluster that does not place by keys (decision 2189).
+  ['agent.near-unsupported', 'FAILED_PRECONDITION'],
   ['agent.replicas-budget', 'RESOURCE_EXHAUSTED'], // the node-wide cap on replica instances (issue 27, finding 8)
   ['agent.replicas-start-failed', 'FAILED_PRECONDITION'], // a new replica's instance did not start (issue 27, review of replicasfix2)
   ['agent.replica-rewind-failed', 'INTERNAL'], // replica 1's view could not be rewound: the agent is failed (issue 27, finding 6; logged, never an API answer)
@@ -397,6 +400,7 @@ function everyRaisedError(): CaxtonError[] {
     new ReplicasScaledError('echo', 3, 'upgrade'),
     new NearKindError('counter', 'echo'),
     new NearChangedError('ping', 'echo', 'other'),
+    new NearUnsupportedError('ping', 'echo', 'n2'),
     new ReplicasBudgetError('echo', 4, 30, 32),
     new ReplicaStartError('echo', 3, 1, 1, new Error('init trapped')),
     new ReplicaRewindError('echo', 'the sandbox cannot show a view'),

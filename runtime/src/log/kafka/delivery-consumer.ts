@@ -58,6 +58,14 @@ export interface DeliveryConsumerDeps {
    * id it is tracked by here (its place, never the id it claims); resolves when durable.
    */
   refuse: (partition: number, message: EachBatchPayload['batch']['messages'][number], id: string, reason: string) => Promise<void>;
+  /**
+   * The partition a receiver's deliveries belong in (decision 2189: its placement key's). A record
+   * read from another partition (written before its key was known, or by a node whose registry
+   * mirror had not caught up) is moved there by `relocate`, never handed out here.
+   */
+  homeOf: (receiver: string) => number;
+  /** Append the record, as it is, to `home`; resolves when durable (then it is completed here). */
+  relocate: (home: number, message: EachBatchPayload['batch']['messages'][number]) => Promise<void>;
 }
 
 export class DeliveryConsumer {
@@ -200,6 +208,17 @@ export class DeliveryConsumer {
       off();
     }
     if (!confirmed) throw new Error('offset commit not performed: the consumer is (re)joining its group');
+  }
+
+  /**
+   * The assigned partition whose pending set holds delivery `id`: `likely` first (the receiver's
+   * home, where nearly every delivery is read), then the others — a delivery read before its
+   * receiver's placement key was known here sits in another one (decision 2189).
+   */
+  holding(id: string, likely: number): number | undefined {
+    if (this.tracker(likely)?.has(id) === true) return likely;
+    for (const p of this.assigned) if (p !== likely && this.trackers.get(p)?.has(id) === true) return p;
+    return undefined;
   }
 
   /** The tracker of a partition this node owns now (for complete()). */
@@ -377,7 +396,8 @@ export class DeliveryConsumer {
       const id = (refused === undefined ? deliveryIdOf(m) : undefined) ?? `kafka:${this.topic}/${p}@${m.offset}`;
       // A done offset read again (the read-back of a partition taken, a re-fetch after a
       // rebalance): its id is a completed delivery, so a later copy of it is not handed out.
-      if (tracker.isDone(Number(m.offset))) this.d.completed.add(id);
+      // Not one relocated from here (decision 2189): its id lives on in its home partition's copy.
+      if (tracker.isDone(Number(m.offset)) && (m.key === null || this.d.homeOf(m.key.toString()) === p)) this.d.completed.add(id);
       const verdict = tracker.admit(Number(m.offset), id, this.d.completed.has(id));
       if (verdict === 'full') {
         pause();
@@ -407,14 +427,27 @@ export class DeliveryConsumer {
         );
         continue;
       }
+      let delivery: Delivery;
       try {
-        out.push(decodeDelivery(m, this.bodies));
+        delivery = decodeDelivery(m, this.bodies);
       } catch (e) {
         const reason = `undecodable record: ${(e as Error).message}`;
         this.d.events.emit({ type: 'undecodable', partition: p, offset: m.offset, error: reason });
         // Stays pending until it is safely in the dead letters.
         this.moveAside(p, m.offset, id, () => this.d.quarantine(p, m, reason));
+        continue;
       }
+      const home = this.d.homeOf(delivery.receiver);
+      if (home !== p) {
+        // Pending until it is durable in its home partition, then completed here (decision 2189).
+        const receiver = delivery.receiver;
+        this.moveAside(p, m.offset, id, async () => {
+          await this.d.relocate(home, m);
+          this.d.events.emit({ type: 'relocated', receiver, id, partition: p, offset: m.offset, to: home });
+        });
+        continue;
+      }
+      out.push(delivery);
     }
     if (commit) this.commits.schedule(p);
     // Per batch, never per record, and only for a listener or a tracer (decision 1301).

@@ -35,6 +35,7 @@ import {
   encodeQuarantinedPlace,
 } from './codec.js';
 import { PartitionCache, partitionFor } from './partitioner.js';
+import { MAC_HEADER } from './record-mac.js';
 import { AppendBatcher } from './append-batcher.js';
 import { ProducerSlot } from './producer-slot.js';
 import { DeliveryConsumer } from './delivery-consumer.js';
@@ -223,6 +224,8 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         stateLoaded: (partition) => agentState?.whenLoaded(partition) ?? Promise.resolve(false),
         quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
         refuse: (partition, m, id, reason) => this.refuseRecord(partition, m, id, reason),
+        homeOf: (receiver) => this.live().partitionOf.of(receiver),
+        relocate: (home, m) => this.relocateRecord(home, m),
       });
       await step(consumer.connect());
       return layout;
@@ -367,16 +370,17 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const now = performance.now();
     for (const r of records) {
       if (stateFailed.ids.has(r.id)) continue;
-      const p = s.partitionOf.of(r.receiver);
-      const tracker = s.consumer.tracker(p);
-      const offset = tracker?.completeAt(r.id);
+      // Where it was read: its receiver's home, or the partition it was read from before its
+      // placement key was known here (decision 2189).
+      const p = s.consumer.holding(r.id, s.partitionOf.of(r.receiver));
+      const offset = p === undefined ? undefined : s.consumer.tracker(p)?.completeAt(r.id);
       if (offset !== undefined) {
         this.completed.add(r.id);
         if (committing?.has(r.receiver) !== true) {
           const full = this.completedSince.add(r.receiver, offset, now);
           if (full !== undefined) this.writeOrder(s, r.receiver, full);
         }
-        byPartition.set(p, [...(byPartition.get(p) ?? []), r.id]);
+        byPartition.set(p!, [...(byPartition.get(p!) ?? []), r.id]);
       } else if (!this.completed.has(r.id)) {
         notOwned.push(r.id); // completing twice is fine; completing what we never handed out is not
       }
@@ -405,9 +409,10 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const tenures = new Map<string, Promise<string> | undefined>();
     for (const r of records) {
       if (!committing.has(r.receiver)) continue;
-      // Only deliveries this node handed out and still owns: anything else is refused below.
+      // Only deliveries this node handed out and still owns: anything else is refused below. The
+      // state goes to the agent's home partition, under the claim of this node's tenure there.
       const p = s.partitionOf.of(r.receiver);
-      if (!s.consumer.tracker(p)?.has(r.id)) continue;
+      if (s.consumer.holding(r.id, p) === undefined) continue;
       const writes = r.state ?? [];
       const commit = r.clockAt === undefined ? { id: r.id, writes } : { id: r.id, writes, clockAt: r.clockAt };
       byAgent.set(r.receiver, [...(byAgent.get(r.receiver) ?? []), commit]);
@@ -503,7 +508,28 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   /** Handed out here and its partition still assigned here (or completed here already). */
   holds(delivery: Pick<Delivery, 'id' | 'receiver'>): boolean {
     const s = this.live();
-    return (s.consumer.tracker(s.partitionOf.of(delivery.receiver))?.has(delivery.id) ?? false) || this.completed.has(delivery.id);
+    return s.consumer.holding(delivery.id, s.partitionOf.of(delivery.receiver)) !== undefined || this.completed.has(delivery.id);
+  }
+
+  async relocate(deliveries: readonly Delivery[]): Promise<Delivery[]> {
+    const s = this.live();
+    const kept: Delivery[] = [];
+    const moved = new Map<number, string[]>();
+    for (const d of deliveries) {
+      const home = s.partitionOf.of(d.receiver);
+      const held = s.consumer.holding(d.id, home);
+      if (held === home) kept.push(d);
+      if (held === undefined || held === home) continue;
+      // Durable at home before it is completed here: a crash in between can leave two copies under
+      // one delivery id (at least once, never none).
+      await s.deliveries.append([encodeDelivery(d, home)]);
+      if (s.consumer.tracker(held)?.completeAt(d.id) === undefined) continue;
+      moved.set(held, [...(moved.get(held) ?? []), d.id]);
+      this.events.emit({ type: 'relocated', receiver: d.receiver, id: d.id, partition: held, to: home });
+    }
+    for (const p of moved.keys()) s.consumer.released(p);
+    if (moved.size > 0) await s.consumer.commits.wait(moved);
+    return kept;
   }
 
   async deadLetter(letter: DeadLetter): Promise<void> {
@@ -621,6 +647,16 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
    * added) becomes a place-only record (its source, the value's SHA-256 and length), so the record
    * is still completed and its partition's commits move on.
    */
+  /**
+   * A record read outside its receiver's home partition (decision 2189), appended there as it is:
+   * same key, value and headers, signed again for its new place (the tag binds the partition).
+   */
+  private async relocateRecord(home: number, m: KafkaMessage): Promise<void> {
+    const headers = m.headers === undefined ? undefined : { ...m.headers };
+    if (headers !== undefined) delete headers[MAC_HEADER];
+    await this.live().deliveries.append([{ key: m.key, value: m.value, partition: home, ...(headers !== undefined ? { headers } : {}) }]);
+  }
+
   private async quarantine(partition: number, m: KafkaMessage, reason: string): Promise<void> {
     const s = this.live();
     const source = `${this.o.deliveriesTopic}/${partition}@${m.offset}`;

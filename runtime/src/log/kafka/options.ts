@@ -36,6 +36,11 @@ export type KafkaLogEvent =
    * `retrying`; after the last attempt it waits for the next restart or rebalance to hand it out again.
    */
   | { type: 'dead-letter-failed'; partition: number; offset: string; attempt: number; error: string; retrying: boolean }
+  /**
+   * A delivery read from a partition other than its receiver's home (decision 2189: written before
+   * its placement key was known) was appended to `to`, and completed where it was read.
+   */
+  | { type: 'relocated'; receiver: string; id: string; partition: number; offset?: string; to: number }
   | { type: 'handler-error'; error: unknown }
   | { type: 'append-retry'; attempt: number; error: string }
   | { type: 'commit-retry'; attempt: number; error: string }

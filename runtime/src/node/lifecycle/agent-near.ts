@@ -26,12 +26,15 @@ export async function deployNear(
     if (near !== undefined && near !== kept.near?.agent) throw new NearChangedError(name, kept.near?.agent, near);
     return kept.near;
   }
-  if (near === undefined) return undefined;
-  const target = await nearTarget(p, near);
+  if (isKind) return undefined;
   // The lifecycle tells a cluster by the residency's recorded replicas (agent-residency.ts).
-  const resolved = resolveNear(name, near, target, p.residency.recordReplicas === undefined);
+  const asked =
+    near === undefined ? undefined : resolveNear(name, near, await nearTarget(p, near), p.residency.recordReplicas === undefined);
+  // A cluster fixes a name's placement at its first deploy, for good (decision 2189).
+  const resolved = p.residency.fixPlacement === undefined ? asked : await p.residency.fixPlacement(name, asked);
+  if (resolved === undefined) return undefined;
   if (resolved.note !== undefined) agentLog(p.events, name, resolved.key === undefined ? 'warn' : 'info', resolved.note);
-  else agentLog(p.events, name, 'info', `placed near ${near} (placement key ${resolved.key})`);
+  else agentLog(p.events, name, 'info', `placed near ${resolved.agent} (placement key ${resolved.key})`);
   return resolved;
 }
 

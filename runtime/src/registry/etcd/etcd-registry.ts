@@ -12,7 +12,7 @@
 import type { RegistryStore } from '../registry-store.js';
 import type { AgentRecord, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from '../../storage/records.js';
 import type { DfAgentDescription, DfSearchTemplate, TopicSubscription } from '@caxton/core';
-import { REGISTRY_CAS_ATTEMPTS } from '@caxton/core';
+import { AGENT_NAME, REGISTRY_CAS_ATTEMPTS, type FixedPlacement } from '@caxton/core';
 import { isLive, normaliseDescription } from '../df-match.js';
 import { copyDescription, DfDirectory } from '../df-directory.js';
 import { alreadyRegistered, notOpen, notRegistered, RegistryError } from '../errors.js';
@@ -46,6 +46,21 @@ export interface EtcdRegistryOptions extends Partial<EtcdConnectionOptions> {
 
 /** A change to the mirrored range, with the raw entries placement needs (create revision, lease). */
 export type MirrorListener = (changes: readonly MirrorChange[]) => void;
+
+/** Under the control prefix: `placement/<name>` (decision 2189). */
+const PLACEMENT_SECTION = 'placement/';
+
+/** Another writer's value is checked like input: a key that is no agent name is ignored (placed by its name). */
+function parsePlacement(value: Buffer): FixedPlacement | undefined {
+  try {
+    const v = JSON.parse(value.toString('utf8')) as { key?: unknown; near?: unknown };
+    if (typeof v.key !== 'string' || !AGENT_NAME.test(v.key)) return undefined;
+    if (v.near !== undefined && (typeof v.near !== 'string' || v.near.length > 300)) return undefined;
+    return typeof v.near === 'string' ? { key: v.key, near: v.near } : { key: v.key };
+  } catch {
+    return undefined;
+  }
+}
 
 function parse<T>(entry: MirrorEntry | undefined): T | undefined {
   if (!entry) return undefined;
@@ -81,6 +96,11 @@ export class EtcdRegistry implements RegistryStore {
   /** This node's replica mode once kept (decision 2097): every join compares it. */
   private replicaMode: ReplicaMode | undefined;
   private readonly agents = new Map<string, AgentRecord>();
+  /**
+   * Each name's placement (decision 2189), from `control/placement/<name>`: written at the name's
+   * first deploy in the cluster and never removed, so its key outlives an undeploy and a restart.
+   */
+  private readonly placements = new Map<string, FixedPlacement>();
   private readonly df = new DfDirectory();
   private readonly nodes = new Map<string, StoredNode>();
   private opened = false;
@@ -153,8 +173,37 @@ export class EtcdRegistry implements RegistryStore {
    * plans on the raw change, already sees the key of the record that triggered it.
    */
   placementKeyOf(name: string): string | undefined {
-    const record = this.agents.get(name);
-    return record === undefined ? undefined : (record.near?.key ?? name);
+    return this.placements.get(name)?.key;
+  }
+
+  /** The placement fixed for `name` (decision 2189), from the mirror; undefined: none recorded. */
+  placementOf(name: string): FixedPlacement | undefined {
+    const p = this.placements.get(name);
+    return p === undefined ? undefined : { ...p };
+  }
+
+  /**
+   * Fixes `name`'s placement unless one is recorded already (an etcd transaction: the first deploy
+   * of a name wins, on whichever node); returns the one that holds now. Never removed: a name's
+   * deliveries and state stay in its key's partition for as long as anything of it remains.
+   */
+  async fixPlacement(name: string, wanted: FixedPlacement): Promise<FixedPlacement> {
+    this.requireOpen();
+    const key = `${this.keys.controlPrefix()}${PLACEMENT_SECTION}${name}`;
+    const value = JSON.stringify({ ...wanted, at: Date.now() });
+    const { connection } = this;
+    const res = await connection.call(`fix the placement of ${name}`, () =>
+      connection.client.if(key, 'Create', '==', 0).then(connection.client.put(key).value(value)).else(connection.client.get(key)).commit(),
+    );
+    const revision = Number(res.header.revision);
+    if (res.succeeded) {
+      this.mirrorApply(key, { key, value: Buffer.from(value), createRevision: revision, modRevision: revision, lease: '0' }, revision);
+      return { ...wanted };
+    }
+    const held = res.responses[0]?.response_range?.kvs[0];
+    const fixed = held === undefined ? undefined : parsePlacement(held.value);
+    if (fixed === undefined) throw new Error(`the placement recorded for ${name} in etcd is not readable`);
+    return fixed;
   }
 
   async listAgents(): Promise<AgentRecord[]> {
@@ -517,7 +566,16 @@ export class EtcdRegistry implements RegistryStore {
 
   private onMirror(changes: MirrorChange[]): void {
     const events: RegistryEvent[] = [];
+    const placementPrefix = `${this.keys.controlPrefix()}${PLACEMENT_SECTION}`;
     for (const c of changes) {
+      if (c.key.startsWith(placementPrefix)) {
+        // Applied before any listener runs: placement, which plans on the raw change, sees the key.
+        const placed = c.entry === undefined ? undefined : parsePlacement(c.entry.value);
+        const agent = c.key.slice(placementPrefix.length);
+        if (placed) this.placements.set(agent, placed);
+        else this.placements.delete(agent);
+        continue;
+      }
       const parsed = this.keys.parse(c.key);
       if (!parsed) continue;
       const { section, name } = parsed;

@@ -11,7 +11,7 @@
  */
 import type { Lease } from 'etcd3';
 import type { CaxtonError } from '@caxton/core';
-import type { Membership, NodeAnnouncement, NodeRecord } from '../../storage/records.js';
+import { NODE_FEATURES, type Membership, type NodeAnnouncement, type NodeRecord } from '../../storage/records.js';
 import { RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';
 import type { EtcdConnection } from './connection.js';
@@ -84,7 +84,14 @@ export class EtcdMembership implements Membership {
       const lease = conn.client.lease(ttlSeconds, { autoKeepAlive: false, deadline: conn.deadline() });
       const leaseId = await conn.call('grant a membership lease', () => lease.grant());
       const at = now();
-      const record: StoredNode = { id: announcement.id, address: announcement.address, startedAt: at, lastSeen: at, lease: leaseId };
+      const record: StoredNode = {
+        id: announcement.id,
+        address: announcement.address,
+        startedAt: at,
+        lastSeen: at,
+        features: NODE_FEATURES,
+        lease: leaseId,
+      };
       const guard = opts.joinsOnlyIf;
       const res = await conn.call('register the node', () => {
         const txn = conn.client.if(key, 'Create', '==', 0);

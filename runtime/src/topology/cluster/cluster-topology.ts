@@ -103,6 +103,8 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       );
     else if (e.type === 'state-sweep-failed')
       say(e.type, `agents' state of partition ${e.partition}: sweep not written, tried again at its next run: ${e.error}`);
+    else if (e.type === 'relocated')
+      say(e.type, `delivery ${e.id} to ${e.receiver} moved from partition ${e.partition} to ${e.to}, its placement key's (decision 2189)`);
     else if (e.type === 'dead-letter-failed')
       say(
         e.type,
@@ -139,9 +141,8 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     sessionTimeoutMs: c.sessionTimeoutMs,
     openTimeoutMs: c.kafkaOpenTimeoutMs,
     maxPendingPerPartition: c.maxPendingPerPartition,
-    // The mirror's record first (placement plans on the raw change, before the mirror's events reach
-    // `deployments`); `deployments` keeps an undeployed agent's key for its deliveries still in flight.
-    placementKeyOf: (receiver) => registry.placementKeyOf(receiver) ?? deployments.placementKeyOf(receiver),
+    // Fixed at a name's first deploy and kept in etcd for good (decision 2189); read from the mirror.
+    placementKeyOf: (receiver) => deployments.placementKeyOf(receiver),
     ...c.kafkaRequests,
   });
   log.events.on(onKafkaEvent, [
@@ -152,6 +153,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     'state-load-failed',
     'state-repair-failed',
     'dead-letter-failed',
+    'relocated',
     'state-swept',
     'state-sweep-failed',
   ]);
@@ -313,9 +315,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       await registry.verifyReplicaMode();
     },
     // `upgrade --replay` (issue 57): the cluster's topics, read as `caxton replay --kafka` reads them.
-    recordedHistory: kafkaHistoryReader(clusterTopics(), (agent) =>
-      registry.placementKeyOf(agent) ?? deployments.placementKeyOf(agent),
-    ),
+    recordedHistory: kafkaHistoryReader(clusterTopics(), (agent) => deployments.placementKeyOf(agent)),
     installMetrics: (meter) => {
       const removals = [
         installKafkaMetrics(meter, log),

@@ -22,18 +22,12 @@ export class ClusterDeployments {
   private readonly absentQueues = new Map<string, number | undefined>();
   /** Each agent's deployed version as `<version>:<createdAt>` (a redeploy restarts the version count), for its replica units. */
   private readonly versions = new Map<string, string>();
-  /**
-   * Each agent deployed `--near` another, with its placement key (decision 2189). Kept after the
-   * agent is undeployed, until its name is deployed again: a delivery to it still in flight then is
-   * completed in the partition it was written to.
-   */
-  private readonly placementKeys = new Map<string, string>();
   private unwatch: (() => void) | undefined;
   /** Told after every change the watch applied (decision 2123: a name may route now that did not). */
   private readonly changeListeners: (() => void)[] = [];
 
   constructor(
-    private readonly registry: AgentStore & RegistryWatch,
+    private readonly registry: AgentStore & RegistryWatch & { placementKeyOf?(name: string): string | undefined },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -48,7 +42,6 @@ export class ClusterDeployments {
         this.countReplicas(e.agent.name, e.agent.replicas, e.agent.absentSince, e.agent.writesState);
         this.versions.set(e.agent.name, `${e.agent.version}:${e.agent.createdAt}`);
         this.absentQueues.set(e.agent.name, e.agent.limits.absentQueue);
-        this.place(e.agent.name, e.agent.near?.key);
         this.undeployed.delete(e.agent.name);
       } else if (e.kind === 'agent-deleted' && this.kinds.delete(e.name)) {
         // a kind: its nodes stop their instances (AgentKinds.removed)
@@ -73,23 +66,17 @@ export class ClusterDeployments {
         this.countReplicas(a.name, a.replicas, a.absentSince, a.writesState);
         this.versions.set(a.name, `${a.version}:${a.createdAt}`);
         this.absentQueues.set(a.name, a.limits.absentQueue);
-        this.place(a.name, a.near?.key);
       }
     }
   }
 
-  private place(name: string, key: string | undefined): void {
-    if (key !== undefined && key !== name) this.placementKeys.set(name, key);
-    else this.placementKeys.delete(name);
-  }
-
   /**
-   * The key `receiver`'s partition is computed from (decision 2189): the placement key its record
-   * says when deployed `--near` another, else its own name (a kind's instance and a replica unit
-   * always). Asked on every append and completion: a map lookup, no I/O.
+   * The key `receiver`'s partition is computed from (decision 2189): the placement fixed at its
+   * name's first deploy (etcd's `control/placement/`, kept after an undeploy), else its own name (a
+   * kind's instance and a replica unit always). Asked on every append and completion: a map lookup.
    */
   placementKeyOf(receiver: string): string {
-    return this.placementKeys.get(receiver) ?? receiver;
+    return this.registry.placementKeyOf?.(receiver) ?? receiver;
   }
 
   /** `listener` is called after each registry change this mirror applies. */

@@ -68,6 +68,9 @@ export class ClusterMailboxes {
     const owned = new Set(partitions);
     for (const agent of this.withMail) {
       if (owned.has(this.o.partitionOf(agent))) continue;
+      // Placed by another's key (decision 2189): its mail may have been read from a partition still
+      // owned here; the sweep moves that mail home and lets the rest go.
+      if (this.placedByKey(agent)) continue;
       const dropped = this.o.bus.forget(agent).length;
       this.withMail.delete(agent);
       this.orphanSince.delete(agent);
@@ -94,6 +97,7 @@ export class ClusterMailboxes {
         this.orphanSince.delete(agent);
         continue;
       }
+      if (!this.o.isLocal(agent) && this.placedByKey(agent)) void this.relocate(agent);
       if (this.o.isLocal(agent) || this.o.deployments.has(agent)) {
         this.orphanSince.delete(agent);
         continue;
@@ -103,6 +107,45 @@ export class ClusterMailboxes {
       const grace = this.o.orphanGraceMs ?? 10_000;
       if (this.o.deployments.wasUndeployed(agent)) void this.deadLetterAll(agent, 'was undeployed');
       else if (now - since >= grace) void this.deadLetterAll(agent, `is not deployed (for ${Math.round(grace / 1000)} s)`);
+    }
+  }
+
+  private placedByKey(agent: string): boolean {
+    return this.o.log.relocate !== undefined && this.o.deployments.placementKeyOf(agent) !== agent;
+  }
+
+  /**
+   * Mail held here for an agent placed by another's key and running elsewhere (decision 2189): read
+   * from a partition outside its home before its key was known here. Moved home (the log appends it
+   * there, then completes it here); what was read from its home partition is kept; what is no
+   * longer this node's (its partition moved) is let go, to be read again by the partition's owner.
+   */
+  private async relocate(agent: string): Promise<void> {
+    if (this.sweeping.has(agent)) return;
+    this.sweeping.add(agent);
+    const held = this.o.bus.forget(agent);
+    let kept: Delivery[] = held;
+    try {
+      kept = await this.o.log.relocate!(held);
+      const moved = held.length - kept.length;
+      if (moved > 0)
+        agentLog(
+          this.o.events,
+          agent,
+          'info',
+          `${moved} pending message(s) moved to its placement key's partition ${this.o.partitionOf(agent)}`,
+        );
+    } catch (err) {
+      agentLog(
+        this.o.events,
+        agent,
+        'warn',
+        `pending messages not moved to its placement key's partition yet (tried again): ${(err as Error).message}`,
+      );
+    } finally {
+      for (const d of kept) this.o.bus.putBack(d);
+      if (kept.length > 0) this.withMail.add(agent);
+      this.sweeping.delete(agent);
     }
   }
 

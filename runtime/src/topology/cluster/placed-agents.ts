@@ -23,7 +23,7 @@
  * what both need: the partitions' tenures (kinds' and replica units' fence, decision 2060), the
  * claims' fence for completions and absent queues, and the replica units placed here.
  */
-import type { AgentStatus, OntologySchemas, TopicPatterns } from '@caxton/core';
+import type { AgentNear, AgentStatus, OntologySchemas, TopicPatterns } from '@caxton/core';
 import { isInstanceName, parseReplicaUnit, replicaFor, replicaUnitName, type AclMessage } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../log/kafka/index.js';
@@ -37,6 +37,7 @@ import { ReplicaUnits } from './replica-units.js';
 import type { PlacedAgentsOptions } from './placed-agents-options.js';
 import { PlacedOwner } from './placed-owner.js';
 import { PlacedRecords } from './placed-records.js';
+import { fixClusterPlacement } from './fixed-placement.js';
 import { replicaUnitViews } from './replica-unit-view.js';
 import { SharedAbsentCounts } from './shared-absent-counts.js';
 import { EtcdAbsentCounts } from '../../registry/etcd/absent-counts.js';
@@ -452,6 +453,10 @@ export class PlacedAgents implements AgentResidency {
 
   refuseExisting(name: string): Promise<void> {
     return this.records.refuseExisting(name);
+  }
+
+  fixPlacement(name: string, asked: AgentNear | undefined): Promise<AgentNear | undefined> {
+    return fixClusterPlacement(this.c.registry, name, asked);
   }
 
   upgradeBase(name: string): Promise<AgentRecord> {

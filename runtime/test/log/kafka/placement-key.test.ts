@@ -1,7 +1,9 @@
 /**
  * The placement key on a real broker (decision 2189): a log told that `b` is placed by `a`'s key
  * appends b's deliveries to a's partition — the records are there, and nowhere in b's own — hands
- * them out in order and completes them there.
+ * them out in order and completes them there. A record read outside its receiver's home partition
+ * (written before its key was known: another node's mirror behind) is moved home, never handed out
+ * where it was read; mail handed out before the key was known is moved by `relocate`.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -56,4 +58,83 @@ describe('KafkaMessageLog placement key (real broker)', () => {
       await admin.disconnect();
     }
   });
+
+  it('moves a record read outside its home partition there before handing it out: once each, in order, completed', async () => {
+    const [a, b] = apart();
+    const names = uniqueNames('near-move');
+    let known = false;
+    const { log, got } = await kafka.node(
+      { partitions: PARTITIONS, logger: quiet.sink, ...names, placementKeyOf: (r) => (known && r === b ? a : r) },
+      false,
+    );
+    const moved: string[] = [];
+    log.events.on(
+      (e) => {
+        if (e.type === 'relocated') moved.push(e.id);
+      },
+      ['relocated'],
+    );
+    const early = deliveries('early', 10, [b]);
+    await log.append(early); // b's own partition: its key not known yet
+    known = true;
+    const late = deliveries('late', 5, [a, b]);
+    await log.append(late);
+    log.consume((batch) => got.push(...batch));
+    await waitFor('15 deliveries', () => got.length >= 15);
+    await new Promise((r) => setTimeout(r, 300)); // a copy handed out twice would show here
+    assert.equal(got.length, 15, 'each once');
+    assert.deepEqual(
+      of(got, b).filter((id) => id.startsWith('early')),
+      of(early, b),
+      "b's early ones in order",
+    );
+    assert.deepEqual([...moved].sort(), of(early, b).sort(), 'the early ones were moved, no other');
+    await log.complete(got.map((d) => ({ id: d.id, receiver: d.receiver })));
+    assert.ok(got.every((d) => log.hasCompleted(d.id)));
+    const high = await highs(kafka.bootstrap, names.topicPrefix);
+    assert.equal(high(partitionFor(b, PARTITIONS)), 10, 'the originals stay where they were written');
+    assert.equal(high(partitionFor(a, PARTITIONS)), 10 + late.length, "the copies joined a's partition");
+  });
+
+  it('relocate moves mail handed out before the key was known, and keeps what was read at home', async () => {
+    const [a, b] = apart();
+    const names = uniqueNames('near-held');
+    let known = false;
+    const { log, got } = await kafka.node({
+      partitions: PARTITIONS,
+      logger: quiet.sink,
+      ...names,
+      placementKeyOf: (r) => (known && r === b ? a : r),
+    });
+    const held = deliveries('held', 3, [b]);
+    await log.append(held);
+    await waitFor('3 deliveries', () => got.length >= 3);
+    known = true;
+    assert.deepEqual(await log.relocate(got.slice(0, 3)), [], 'all three moved');
+    await waitFor('their copies', () => got.length >= 6);
+    const copies = got.slice(3);
+    assert.deepEqual(
+      copies.map((d) => d.id),
+      of(held, b),
+      'handed out again from home, in order',
+    );
+    assert.deepEqual(
+      (await log.relocate(copies)).map((d) => d.id),
+      of(held, b),
+      'read at home: kept',
+    );
+    await log.complete(copies.map((d) => ({ id: d.id, receiver: d.receiver })));
+    assert.ok(copies.every((d) => log.hasCompleted(d.id)));
+  });
 });
+
+async function highs(bootstrap: string, topicPrefix: string): Promise<(p: number) => number> {
+  const admin = new kafkajs.Kafka({ brokers: [bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(`${topicPrefix}.deliveries`);
+    return (p: number) => Number(offsets.find((o) => o.partition === p)!.high);
+  } finally {
+    await admin.disconnect();
+  }
+}

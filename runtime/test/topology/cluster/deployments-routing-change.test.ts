@@ -68,34 +68,3 @@ test('a scaled record spreads its count to senders, unless its component writes 
   assert.equal(deployments.replicasOf('keeper'), 1);
   assert.deepEqual(deployments.scaled(), [['worker', 3]], 'only the stateless one has units to walk');
 });
-
-test('each agent’s placement key (decision 2189): its record’s near key, listed or watched; kept after it is undeployed, until redeployed', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'caxton-deployments-near-'));
-  const registry = new EmbeddedRegistry({ dir });
-  await registry.open();
-  const deployments = new ClusterDeployments(registry);
-  await registry.putAgent({ ...record('listed'), near: { agent: 'echo', key: 'root' } });
-  await deployments.start();
-  t.after(async () => {
-    deployments.stop();
-    await registry.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const settled = async (what: () => boolean): Promise<void> => {
-    for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 10));
-  };
-  assert.equal(deployments.placementKeyOf('listed'), 'root', 'a listed record');
-  assert.equal(deployments.placementKeyOf('unknown'), 'unknown', 'any other receiver: its name');
-  await registry.putAgent({ ...record('ping'), near: { agent: 'echo', key: 'echo' } });
-  await settled(() => deployments.has('ping'));
-  assert.equal(deployments.placementKeyOf('ping'), 'echo', 'a watched record');
-  await registry.putAgent({ ...record('fallback'), near: { agent: 'nobody', note: 'not placed near nobody' } });
-  await settled(() => deployments.has('fallback'));
-  assert.equal(deployments.placementKeyOf('fallback'), 'fallback', 'a fallback is placed by its name');
-  await registry.deleteAgent('ping');
-  await settled(() => !deployments.has('ping'));
-  assert.equal(deployments.placementKeyOf('ping'), 'echo', 'kept: a delivery still in flight completes in the partition it was written to');
-  await registry.putAgent(record('ping'));
-  await settled(() => deployments.has('ping'));
-  assert.equal(deployments.placementKeyOf('ping'), 'ping', 'deployed again without near: its name');
-});

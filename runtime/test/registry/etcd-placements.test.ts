@@ -1,0 +1,55 @@
+/**
+ * A name's fixed placement in etcd (decision 2189), against a real etcd: the first deploy's wins,
+ * whichever node writes it; it is mirrored to every node, survives a registry reopened (a node
+ * restarted) and is never removed by an agent's undeploy; a value another writer left that is not
+ * a placement is ignored. Nodes announce the features they have in their membership record.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NODE_FEATURES } from '../../src/storage/records.js';
+import { useEtcd } from './helpers/etcd-registries.js';
+import { agentRecord } from './fixtures.js';
+
+const server = useEtcd();
+
+async function until(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('the first placement of a name wins on any node, is mirrored, and outlives its undeploy and a restart', async () => {
+  const one = await server.registry({ prefix: '/placed-a/' });
+  const two = await server.registry({ prefix: '/placed-a/' });
+  assert.deepEqual(await one.fixPlacement('ping', { key: 'echo', near: 'echo' }), { key: 'echo', near: 'echo' });
+  assert.equal(one.placementKeyOf('ping'), 'echo', 'read at once where it was written');
+  assert.deepEqual(await two.fixPlacement('ping', { key: 'ping' }), { key: 'echo', near: 'echo' }, 'the other node gets the fixed one');
+  await until('the mirror on the other node', () => two.placementKeyOf('ping') === 'echo');
+  assert.deepEqual(two.placementOf('ping'), { key: 'echo', near: 'echo' });
+  assert.equal(two.placementKeyOf('other'), undefined, 'none recorded: placed by its name');
+
+  await one.putAgent(agentRecord('ping'));
+  await one.deleteAgent('ping');
+  assert.equal(one.placementKeyOf('ping'), 'echo', 'an undeploy leaves it');
+  const three = await server.registry({ prefix: '/placed-a/' });
+  assert.equal(three.placementKeyOf('ping'), 'echo', 'a registry opened later (a node restarted) reads it');
+});
+
+test('a value another writer left that is no placement is ignored; nodes announce their features', async () => {
+  const one = await server.registry({ prefix: '/placed-b/' });
+  await one.connection.client.put('/placed-b/control/placement/bad').value('{"key":"no spaces allowed"}');
+  await one.connection.client.put('/placed-b/control/placement/good').value('{"key":"echo"}');
+  await until('the good one mirrored', () => one.placementKeyOf('good') === 'echo');
+  assert.equal(one.placementKeyOf('bad'), undefined);
+  await assert.rejects(one.fixPlacement('bad', { key: 'bad' }), /not readable/, 'never overwritten in silence');
+  const member = await one.joinCluster({ id: 'n1', address: '127.0.0.1:7001' }, 5);
+  let features: readonly string[] | undefined;
+  for (let i = 0; i < 1500 && features === undefined; i++) {
+    features = (await one.listNodes()).find((n) => n.id === 'n1')?.features;
+    if (features === undefined) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.deepEqual(features, NODE_FEATURES);
+  await member.leave();
+});
