@@ -104,6 +104,24 @@ describe('apply plan', () => {
     );
   });
 
+  it('deploys an agent after the one its near names when the file declares both (else it would fall back)', () => {
+    assert.deepEqual(plan([want('ping', { near: 'echo' }), want('pong', { near: 'ping' }), want('echo')], []), [
+      '+ deploy echo',
+      '+ deploy ping',
+      '+ deploy pong',
+    ]);
+    assert.deepEqual(
+      plan([want('a', { near: 'b' }), want('b', { near: 'a' })], []),
+      ['+ deploy a', '+ deploy b'],
+      'a cycle: the file’s order',
+    );
+    assert.deepEqual(
+      plan([want('ping', { near: 'elsewhere' }), want('x')], []),
+      ['+ deploy ping', '+ deploy x'],
+      'a target not in the file',
+    );
+  });
+
   it('deploys with --near, keeps a placement the file leaves out or repeats, and refuses another (decision 2189)', () => {
     assert.deepEqual(plan([want('ping', { near: 'echo' })], []), ['+ deploy ping']);
     assert.equal(headerOf(want('ping', { near: 'echo' }), { op: 'deploy', agent: 'ping', kind: false }, {}).near, 'echo');
@@ -112,9 +130,9 @@ describe('apply plan', () => {
     assert.deepEqual(plan([want('ping')], [placed]), ['= ping unchanged'], 'left out: kept');
     assert.match(
       plan([want('ping', { near: 'other' })], [placed])[0]!,
-      /^! ping: it was deployed near echo, the file says near other.*caxton stop ping/,
+      /^! ping: it was deployed near echo, the file says near other.*kept for good: deploy it under another name near other/,
     );
-    assert.match(plan([want('ping', { near: 'echo' })], [running('ping')])[0]!, /placed by its own name/);
+    assert.match(plan([want('ping', { near: 'echo' })], [running('ping')])[0]!, /placed by its own name.*caxton stop ping/);
     assert.equal(
       headerOf(want('ping', { near: 'echo', digest: 'new' }), { op: 'upgrade', agent: 'ping', why: ['component'], rollout: false }, {})
         .near,

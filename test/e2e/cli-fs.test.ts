@@ -1,10 +1,17 @@
 /**
- * `caxton fs <agent> ls | cat` (decision 2191) against a real `caxton serve`: an agent writes files
- * at /data (examples/as-files), and the operator lists them — names, types, sizes — and prints one
- * byte for byte; what is not there is exit 3 with a hint, a path out of /data a usage error.
+ * `caxton fs <agent> ls | cat | export | import` (decision 2191) against a real `caxton serve`: an
+ * agent writes files at /data (examples/as-files), and the operator lists them — names, types,
+ * sizes — and prints one byte for byte; what is not there is exit 3 with a hint, a path out of /data
+ * a usage error. Export copies them to a new local directory, byte for byte with their times;
+ * import puts an edited copy back, which the agent then reads, `--replace` drops what the
+ * directory no longer holds; a link, an oversized file or a non-empty export target is refused
+ * before anything is sent or written.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { caxton, show } from './support/cli.js';
 import { builtExample } from './support/paths.js';
 import { stopStragglers } from './support/processes.js';
@@ -87,5 +94,55 @@ describe('caxton fs against a real caxton serve', () => {
     const out = await caxton(['fs', 'files', 'cat', '../etc/passwd', ...serve.conn]);
     assert.equal(out.code, 2, show(out));
     assert.match(out.stderr, /not a path under \/data/);
+  });
+
+  it('export copies the files to a new directory; an edited copy imported back is what the agent reads; --replace drops the rest', async (t) => {
+    const work = await mkdtemp(path.join(tmpdir(), 'caxton-fs-'));
+    t.after(() => rm(work, { recursive: true, force: true }));
+    const out = path.join(work, 'out');
+    const exported = await caxton(['fs', 'files', 'export', out, '--json', ...serve.conn]);
+    assert.equal(exported.code, 0, show(exported));
+    const summary = JSON.parse(exported.stdout) as { files: number; directories: number; bytes: number; malformed: string[] };
+    assert.deepEqual([summary.files, summary.directories, summary.malformed], [4, 1, []]);
+    assert.equal(await readFile(path.join(out, 'notes.txt'), 'utf8'), 'hello, files');
+    assert.equal(await readFile(path.join(out, 'logs', 'today.txt'), 'utf8'), 'one line');
+    assert.equal(await readFile(path.join(out, 'logs', 'escape.txt'), 'utf8'), '\u001b]52;c;aGk=\u0007');
+    const listed = JSON.parse((await caxton(['fs', 'files', 'cat', 'notes.txt', '--json', ...serve.conn])).stdout) as { mtimeMs: number };
+    assert.equal(Math.trunc((await stat(path.join(out, 'notes.txt'))).mtimeMs), listed.mtimeMs, 'its time kept');
+
+    const again = await caxton(['fs', 'files', 'export', out, ...serve.conn]);
+    assert.equal(again.code, 6, show(again));
+    assert.match(again.stderr, /not an empty directory/);
+
+    await writeFile(path.join(out, 'notes.txt'), 'edited by the operator');
+    await mkdir(path.join(out, 'seed', 'deep'), { recursive: true });
+    await writeFile(path.join(out, 'seed', 'deep', 'config.json'), '{"x":1}');
+    const imported = await caxton(['fs', 'files', 'import', out, ...serve.conn]);
+    assert.equal(imported.code, 0, show(imported));
+    assert.equal(await tell('read notes.txt'), 'edited by the operator');
+    assert.equal(await tell('read seed/deep/config.json'), '{"x":1}');
+    assert.equal(await tell('ls seed'), 'deep/', 'its parents are directories the agent lists');
+
+    await rm(path.join(out, 'logs'), { recursive: true });
+    const replaced = await caxton(['fs', 'files', 'import', out, '--replace', '--json', ...serve.conn]);
+    assert.equal(replaced.code, 0, show(replaced));
+    assert.equal((JSON.parse(replaced.stdout) as { deleted: number }).deleted, 4, 'logs/ and its three files');
+    assert.equal(await tell('ls .'), 'notes.txt,seed/');
+  });
+
+  it('import refuses a link and an oversized file before sending anything', async (t) => {
+    const work = await mkdtemp(path.join(tmpdir(), 'caxton-fs-'));
+    t.after(() => rm(work, { recursive: true, force: true }));
+    await writeFile(path.join(work, 'notes.txt'), 'would overwrite');
+    await symlink('/etc/passwd', path.join(work, 'passwd'));
+    const link = await caxton(['fs', 'files', 'import', work, ...serve.conn]);
+    assert.equal(link.code, 2, show(link));
+    assert.match(link.stderr, /passwd .* is a symbolic link/);
+    await rm(path.join(work, 'passwd'));
+    await writeFile(path.join(work, 'big.bin'), Buffer.alloc(1024 * 1024 + 1));
+    const big = await caxton(['fs', 'files', 'import', work, ...serve.conn]);
+    assert.equal(big.code, 2, show(big));
+    assert.match(big.stderr, /past one file's limit/);
+    assert.notEqual(await tell('read notes.txt'), 'would overwrite', 'nothing was imported');
   });
 });

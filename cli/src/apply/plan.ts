@@ -77,6 +77,28 @@ function upgradeReasons(want: DesiredAgent, current: CurrentAgent): string[] {
   return why;
 }
 
+/**
+ * `desired` with each agent after the one its `near` names when the file declares both (decision
+ * 2189): placed near an agent not deployed yet, it would fall back to its own name. Otherwise in
+ * the file's order; a cycle keeps it.
+ */
+export function nearTargetsFirst(desired: readonly DesiredAgent[]): DesiredAgent[] {
+  const declared = new Set(desired.map((d) => d.name));
+  const out: DesiredAgent[] = [];
+  const placed = new Set<string>();
+  let rest = [...desired];
+  while (rest.length > 0) {
+    const ready = rest.filter((d) => d.near === undefined || !declared.has(d.near) || placed.has(d.near) || d.near === d.name);
+    const next = ready.length > 0 ? ready : rest; // a cycle: the file's order
+    for (const d of next) {
+      out.push(d);
+      placed.add(d.name);
+    }
+    rest = rest.filter((d) => !next.includes(d));
+  }
+  return out;
+}
+
 /** The steps that make `current` what `desired` declares, in order: new agents, changes, then what is pruned. */
 export function planApply(desired: readonly DesiredAgent[], current: readonly CurrentAgent[], o: PlanOptions): Step[] {
   const running = new Map(current.filter((a) => !a.name.includes('/')).map((a) => [a.name, a]));
@@ -90,7 +112,7 @@ export function planApply(desired: readonly DesiredAgent[], current: readonly Cu
       );
   }
   const steps: Step[] = [];
-  for (const want of desired) {
+  for (const want of nearTargetsFirst(desired)) {
     const now = running.get(want.name);
     // Stopped with its queue kept: a deploy takes the queue over (the node's rule for a deploy of that name).
     if (now === undefined || now.state === 'stopped') {
@@ -139,7 +161,10 @@ export function planApply(desired: readonly DesiredAgent[], current: readonly Cu
       steps.push({
         op: 'refused',
         agent: want.name,
-        why: `it was deployed ${now.near === undefined ? 'placed by its own name' : `near ${now.near.agent}`}, the file says near ${want.near}, and its placement is fixed: stop it (caxton stop ${want.name}), then apply`,
+        why:
+          now.near?.key === undefined
+            ? `it was deployed placed by its own name, the file says near ${want.near}, and its placement is fixed for its deployment: stop it (caxton stop ${want.name}), then apply (with a fresh state)`
+            : `it was deployed near ${now.near.agent}, the file says near ${want.near}, and in a cluster a placement near another agent is kept for good: deploy it under another name near ${want.near}`,
       });
       continue;
     }

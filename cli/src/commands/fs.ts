@@ -1,8 +1,9 @@
 /**
- * `caxton fs <agent> ls [dir] | cat <path>`: an agent's files at /data (decision 2191), read from
- * its durable state, where each file and directory is a key (core's agent-files.ts). Read-only:
- * the files are the agent's to write; `caxton state <agent> export|import` backs them up and
- * restores them with the rest of its state. The agent need not be deployed.
+ * `caxton fs <agent> ls [dir] | cat <path> | export <dir> | import <dir>`: an agent's files at /data
+ * (decision 2191), kept in its durable state, where each file and directory is a key (core's
+ * agent-files.ts). ls and cat read; export and import (fs-transfer.ts) copy them to a local
+ * directory and back; `caxton state <agent> export|import` backs them up with the rest of its
+ * state. The agent need not be deployed.
  */
 import type { Argv, CommandModule } from 'yargs';
 import {
@@ -24,11 +25,12 @@ import { CliError, UsageError } from '../cli-error.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatCount } from '../format/units.js';
+import { exportFiles, importFiles } from './fs-transfer.js';
 
-export const FS_ACTIONS = ['ls', 'cat'] as const;
+export const FS_ACTIONS = ['ls', 'cat', 'export', 'import'] as const;
 export type FsAction = (typeof FS_ACTIONS)[number];
 
-export type FsArgs = GlobalArgs & { agent: string; action: FsAction; path?: string; raw: boolean };
+export type FsArgs = GlobalArgs & { agent: string; action: FsAction; path?: string; raw: boolean; replace: boolean };
 
 /** Entries a page of `ls` asks for: a page carries their values (up to a whole file each), so it is kept small. */
 const PAGE = 32;
@@ -99,12 +101,25 @@ export function drivesTerminal(bytes: Uint8Array): boolean {
 export function fsCommand(env: AppEnv): CommandModule<GlobalArgs, FsArgs> {
   return {
     command: 'fs <agent> <action> [path]',
-    describe: "List or print an agent's files at /data (kept in its durable state)",
+    describe: "List, print, export or import an agent's files at /data (kept in its durable state)",
     builder: (y) =>
       y
         .positional('agent', { type: 'string', demandOption: true, describe: 'Name of the agent (need not be deployed)' })
-        .positional('action', { type: 'string', choices: FS_ACTIONS, demandOption: true, describe: 'ls [dir] | cat <path>' })
-        .positional('path', { type: 'string', describe: `A directory (ls) or file (cat) under ${AGENT_FILES_ROOT}` })
+        .positional('action', {
+          type: 'string',
+          choices: FS_ACTIONS,
+          demandOption: true,
+          describe: 'ls [dir] | cat <path> | export <local-dir> | import <local-dir>',
+        })
+        .positional('path', {
+          type: 'string',
+          describe: `A directory (ls) or file (cat) under ${AGENT_FILES_ROOT}; a local directory (export, import)`,
+        })
+        .option('replace', {
+          type: 'boolean',
+          default: false,
+          describe: `import: make ${AGENT_FILES_ROOT} exactly the directory (its other files and directories deleted; other state kept)`,
+        })
         .option('raw', {
           type: 'boolean',
           default: false,
@@ -113,8 +128,14 @@ export function fsCommand(env: AppEnv): CommandModule<GlobalArgs, FsArgs> {
         .example('$0 fs notes ls', `the files and directories in ${AGENT_FILES_ROOT}`)
         .example('$0 fs notes ls logs --json', 'one {"name","type","size","mtimeMs"} per line')
         .example('$0 fs notes cat logs/today.txt > today.txt', "a file's bytes on stdout")
+        .example('$0 fs notes export ./notes-files', 'its files as local files (a new or empty directory)')
+        .example('$0 fs notes import ./notes-files --replace', `${AGENT_FILES_ROOT} made exactly that directory, in one commit`)
         .example('$0 state notes export > notes.jsonl', 'back up the files with the rest of the state') as unknown as Argv<FsArgs>,
-    handler: action<FsArgs>(env, async (ctx, argv) => (argv.action === 'ls' ? ls(ctx, argv) : cat(ctx, argv))),
+    handler: action<FsArgs>(env, async (ctx, argv) => {
+      if (argv.action === 'ls') return ls(ctx, argv);
+      if (argv.action === 'cat') return cat(ctx, argv);
+      return argv.action === 'export' ? exportFiles(ctx, argv) : importFiles(ctx, argv);
+    }),
   };
 }
 

@@ -78,20 +78,20 @@ export interface FixedPlacement {
   near?: string;
 }
 
-/** What a first deploy of `name` fixes, given what `--near` resolved to (undefined: no `--near`). */
-export function wantedPlacement(name: string, asked: AgentNear | undefined): FixedPlacement {
-  return asked?.key === undefined ? { key: name } : { key: asked.key, near: asked.agent };
+/** What a deploy of `name` fixes for good (decision 2189): a key other than its name, or nothing. */
+export function wantedPlacement(name: string, asked: AgentNear | undefined): FixedPlacement | undefined {
+  return asked?.key === undefined || asked.key === name ? undefined : { key: asked.key, near: asked.agent };
 }
 
 /**
  * What a deploy of `name` records, given what `--near` resolved to and the placement the cluster
- * holds for the name (fixed at its first deploy, for good). Throws `agent.near-changed` when `--near`
- * names another placement than the fixed one.
+ * holds for the name (fixed for good by its first deploy `--near` another; undefined: placed by its
+ * name, nothing fixed). Throws `agent.near-changed` when `--near` names another placement than the
+ * fixed one.
  */
-export function settlePlacement(name: string, asked: AgentNear | undefined, fixed: FixedPlacement): AgentNear | undefined {
-  if (fixed.key === (asked?.key ?? name)) return asked;
+export function settlePlacement(name: string, asked: AgentNear | undefined, fixed: FixedPlacement | undefined): AgentNear | undefined {
+  if (fixed === undefined || fixed.key === asked?.key) return asked;
   if (asked === undefined || asked.agent === fixed.near) {
-    if (fixed.key === name) return asked; // fixed by its own name: a fallback now is the same place
     const near = fixed.near ?? fixed.key;
     return {
       agent: near,
@@ -100,6 +100,24 @@ export function settlePlacement(name: string, asked: AgentNear | undefined, fixe
     };
   }
   throw new NearChangedError(name, fixed.near, asked.agent, true);
+}
+
+/**
+ * `--keep-state` on a first `--near` of a name placed by its own name until now: the state it keeps
+ * was written in its name's partition, which the new key would not read.
+ */
+export class NearKeepStateError extends CaxtonError {
+  constructor(agent: string, near: string) {
+    super(
+      'agent.near-keep-state',
+      `cannot deploy ${agent} near ${near} with --keep-state: its state was kept in the partition of its own name`,
+      {
+        kind: 'failed-precondition',
+        context: { agent, near },
+        hint: `deploy it near ${near} without --keep-state (a fresh state), or keep its state and deploy it without --near`,
+      },
+    );
+  }
 }
 
 /** The key that places `name` given its record's near (a fallback or none: its own name). */

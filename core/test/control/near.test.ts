@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   NearChangedError,
+  NearKeepStateError,
   NearKindError,
   NearUnsupportedError,
   checkNearName,
@@ -89,19 +90,20 @@ describe('near errors', () => {
 describe('a cluster’s fixed placement (decision 2189)', () => {
   const near = (agent: string, key?: string) => (key === undefined ? { agent, note: 'a fallback' } : { agent, key });
 
-  it('wants the key --near resolved to, else the name', () => {
+  it('fixes only a key other than the name', () => {
     assert.deepEqual(wantedPlacement('ping', near('echo', 'root')), { key: 'root', near: 'echo' });
-    assert.deepEqual(wantedPlacement('ping', near('nobody')), { key: 'ping' });
-    assert.deepEqual(wantedPlacement('ping', undefined), { key: 'ping' });
+    assert.equal(wantedPlacement('ping', near('nobody')), undefined);
+    assert.equal(wantedPlacement('ping', undefined), undefined);
   });
 
-  it('records what was asked when it is what is fixed', () => {
+  it('records what was asked when nothing is fixed, or the same is', () => {
+    assert.deepEqual(settlePlacement('ping', near('echo', 'echo'), undefined), near('echo', 'echo'));
     assert.deepEqual(settlePlacement('ping', near('echo', 'echo'), { key: 'echo', near: 'echo' }), near('echo', 'echo'));
-    assert.equal(settlePlacement('ping', undefined, { key: 'ping' }), undefined);
-    assert.deepEqual(settlePlacement('ping', near('nobody'), { key: 'ping' }), near('nobody'), 'a fallback, placed by its name as fixed');
+    assert.equal(settlePlacement('ping', undefined, undefined), undefined);
+    assert.deepEqual(settlePlacement('ping', near('nobody'), undefined), near('nobody'), 'a fallback fixes nothing');
   });
 
-  it('keeps the fixed key for a redeploy without --near, or near the same agent now absent, with a note', () => {
+  it('keeps the fixed key for a deploy without --near, or near the same agent now absent, with a note', () => {
     for (const asked of [undefined, near('echo')]) {
       const kept = settlePlacement('ping', asked, { key: 'root', near: 'echo' });
       assert.equal(kept?.key, 'root');
@@ -111,13 +113,17 @@ describe('a cluster’s fixed placement (decision 2189)', () => {
   });
 
   it('refuses another --near than the fixed placement, typed, for good', () => {
-    const refused = (asked: ReturnType<typeof near>, fixed: { key: string; near?: string }) =>
+    for (const asked of [near('other', 'other'), near('nobody')])
       assert.throws(
-        () => settlePlacement('ping', asked, fixed),
+        () => settlePlacement('ping', asked, { key: 'echo', near: 'echo' }),
         (e: unknown) => e instanceof NearChangedError && /for good/.test(e.hint ?? ''),
       );
-    refused(near('other', 'other'), { key: 'echo', near: 'echo' });
-    refused(near('echo', 'echo'), { key: 'ping' }); // first deployed by its own name
-    refused(near('nobody'), { key: 'echo', near: 'echo' }); // another agent, even one that falls back
+  });
+
+  it('--keep-state with a first --near is a typed failed-precondition', () => {
+    const e = new NearKeepStateError('ping', 'echo');
+    assert.equal(e.code, 'agent.near-keep-state');
+    assert.equal(e.kind, 'failed-precondition');
+    assert.match(e.hint ?? '', /without --keep-state/);
   });
 });

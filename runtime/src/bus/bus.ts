@@ -409,6 +409,11 @@ export class Bus implements OutboxSender {
     this.mailboxes.putBack(delivery);
   }
 
+  /** Put deliveries taken by `forget` back at the front of their mailboxes, in the order given. */
+  restore(deliveries: readonly Delivery[]): void {
+    this.mailboxes.restore(deliveries);
+  }
+
   /**
    * Send a message. Resolves once the deliveries are durable. An outside sender gets typed errors
    * (unknown receiver, full mailbox); an agent gets `failure` messages back instead, because it

@@ -44,13 +44,15 @@ export interface AgentResidency {
   /** The declared ontologies (decision 2183) of an agent deployed elsewhere in the cluster, from the same mirror; undefined: none, or not known. */
   deployedOntologies?(name: string): OntologySchemas | undefined;
   /**
-   * Cluster (decision 2189): fix `name`'s placement at its first deploy, or find the one fixed
-   * earlier (kept for good, across undeploys). `asked`: what `--near` resolved to (undefined: no
-   * `--near`). Returns what the deployment records; throws `agent.near-changed` when `--near` names
-   * another placement than the fixed one, `agent.near-unsupported` when a live node does not place
-   * by keys. Absent (embedded): the deployment records what was asked.
+   * Cluster (decision 2189): fix `name`'s placement at its first deploy `--near` another, or find
+   * the one fixed earlier (kept for good, across undeploys). `asked`: what `--near` resolved to
+   * (undefined: no `--near`). Returns what the deployment records; throws `agent.near-changed` when
+   * `--near` names another placement than the fixed one, `agent.near-keep-state` for a first one
+   * with `--keep-state`, `agent.near-unsupported` when a live node does not place by keys. Called
+   * once the artifact is validated and stored, before anything else is. Absent (embedded): the
+   * deployment records what was asked.
    */
-  fixPlacement?(name: string, asked: AgentNear | undefined): Promise<AgentNear | undefined>;
+  fixPlacement?(name: string, asked: AgentNear | undefined, keepState: boolean): Promise<AgentNear | undefined>;
   /** Asked only of an agent running here: may it take work now (cluster: is its claim still safe)? */
   mayRun(name: string): boolean;
   /**

@@ -16,6 +16,7 @@ import {
   NearChangedError,
   NearKindError,
   NearUnsupportedError,
+  NearKeepStateError,
   NoPreviousVersionError,
   ReplicasBudgetError,
   ReplicaRewindError,
@@ -186,6 +187,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['agent.near-changed', 'FAILED_PRECONDITION'],
   // A node of the cluster that does not place by keys (decision 2189).
   ['agent.near-unsupported', 'FAILED_PRECONDITION'],
+  ['agent.near-keep-state', 'FAILED_PRECONDITION'], // a first --near with --keep-state (decision 2189)
   ['agent.replicas-budget', 'RESOURCE_EXHAUSTED'], // the node-wide cap on replica instances (issue 27, finding 8)
   ['agent.replicas-start-failed', 'FAILED_PRECONDITION'], // a new replica's instance did not start (issue 27, review of replicasfix2)
   ['agent.replica-rewind-failed', 'INTERNAL'], // replica 1's view could not be rewound: the agent is failed (issue 27, finding 6; logged, never an API answer)
@@ -401,6 +403,7 @@ function everyRaisedError(): CaxtonError[] {
     new NearKindError('counter', 'echo'),
     new NearChangedError('ping', 'echo', 'other'),
     new NearUnsupportedError('ping', 'echo', 'n2'),
+    new NearKeepStateError('ping', 'echo'),
     new ReplicasBudgetError('echo', 4, 30, 32),
     new ReplicaStartError('echo', 3, 1, 1, new Error('init trapped')),
     new ReplicaRewindError('echo', 'the sandbox cannot show a view'),

@@ -20,6 +20,16 @@ async function until(what: string, done: () => boolean): Promise<void> {
   }
 }
 
+test('two nodes fixing one name at once: one placement wins, and both are told it', async () => {
+  const [one, two] = await Promise.all([server.registry({ prefix: '/placed-c/' }), server.registry({ prefix: '/placed-c/' })]);
+  const [a, b] = await Promise.all([
+    one.fixPlacement('ping', { key: 'echo', near: 'echo' }),
+    two.fixPlacement('ping', { key: 'other', near: 'other' }),
+  ]);
+  assert.deepEqual(a, b, 'the same one');
+  assert.ok(a.key === 'echo' || a.key === 'other');
+});
+
 test('the first placement of a name wins on any node, is mirrored, and outlives its undeploy and a restart', async () => {
   const one = await server.registry({ prefix: '/placed-a/' });
   const two = await server.registry({ prefix: '/placed-a/' });
@@ -29,6 +39,8 @@ test('the first placement of a name wins on any node, is mirrored, and outlives 
   await until('the mirror on the other node', () => two.placementKeyOf('ping') === 'echo');
   assert.deepEqual(two.placementOf('ping'), { key: 'echo', near: 'echo' });
   assert.equal(two.placementKeyOf('other'), undefined, 'none recorded: placed by its name');
+  assert.deepEqual(await two.readPlacement('ping'), { key: 'echo', near: 'echo' }, 'read from etcd itself');
+  assert.equal(await two.readPlacement('other'), undefined);
 
   await one.putAgent(agentRecord('ping'));
   await one.deleteAgent('ping');
@@ -43,7 +55,8 @@ test('a value another writer left that is no placement is ignored; nodes announc
   await one.connection.client.put('/placed-b/control/placement/good').value('{"key":"echo"}');
   await until('the good one mirrored', () => one.placementKeyOf('good') === 'echo');
   assert.equal(one.placementKeyOf('bad'), undefined);
-  await assert.rejects(one.fixPlacement('bad', { key: 'bad' }), /not readable/, 'never overwritten in silence');
+  await assert.rejects(one.fixPlacement('bad', { key: 'echo' }), /not readable/, 'never overwritten in silence');
+  await assert.rejects(one.readPlacement('bad'), /not readable/);
   const member = await one.joinCluster({ id: 'n1', address: '127.0.0.1:7001' }, 5);
   let features: readonly string[] | undefined;
   for (let i = 0; i < 1500 && features === undefined; i++) {

@@ -59,11 +59,14 @@ export interface DeliveryConsumerDeps {
    */
   refuse: (partition: number, message: EachBatchPayload['batch']['messages'][number], id: string, reason: string) => Promise<void>;
   /**
-   * The partition a receiver's deliveries belong in (decision 2189: its placement key's). A record
-   * read from another partition (written before its key was known, or by a node whose registry
-   * mirror had not caught up) is moved there by `relocate`, never handed out here.
+   * The partition a receiver's deliveries belong in when a placement key is recorded for it and
+   * that is not `partition` (decision 2189); undefined otherwise — a receiver placed by its name
+   * (nearly all) costs one lookup. A record read outside its home (written before its key was
+   * known, or by a node whose registry mirror had not caught up) is moved there by `relocate`,
+   * never handed out here. Only a KNOWN key moves a record: a node whose mirror is behind never
+   * moves one back.
    */
-  homeOf: (receiver: string) => number;
+  misplaced: (receiver: string, partition: number) => number | undefined;
   /** Append the record, as it is, to `home`; resolves when durable (then it is completed here). */
   relocate: (home: number, message: EachBatchPayload['batch']['messages'][number]) => Promise<void>;
 }
@@ -397,7 +400,8 @@ export class DeliveryConsumer {
       // A done offset read again (the read-back of a partition taken, a re-fetch after a
       // rebalance): its id is a completed delivery, so a later copy of it is not handed out.
       // Not one relocated from here (decision 2189): its id lives on in its home partition's copy.
-      if (tracker.isDone(Number(m.offset)) && (m.key === null || this.d.homeOf(m.key.toString()) === p)) this.d.completed.add(id);
+      if (tracker.isDone(Number(m.offset)) && (m.key === null || this.d.misplaced(m.key.toString(), p) === undefined))
+        this.d.completed.add(id);
       const verdict = tracker.admit(Number(m.offset), id, this.d.completed.has(id));
       if (verdict === 'full') {
         pause();
@@ -437,8 +441,8 @@ export class DeliveryConsumer {
         this.moveAside(p, m.offset, id, () => this.d.quarantine(p, m, reason));
         continue;
       }
-      const home = this.d.homeOf(delivery.receiver);
-      if (home !== p) {
+      const home = this.d.misplaced(delivery.receiver, p);
+      if (home !== undefined) {
         // Pending until it is durable in its home partition, then completed here (decision 2189).
         const receiver = delivery.receiver;
         this.moveAside(p, m.offset, id, async () => {

@@ -224,7 +224,12 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         stateLoaded: (partition) => agentState?.whenLoaded(partition) ?? Promise.resolve(false),
         quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
         refuse: (partition, m, id, reason) => this.refuseRecord(partition, m, id, reason),
-        homeOf: (receiver) => this.live().partitionOf.of(receiver),
+        misplaced: (receiver, partition) => {
+          const key = this.o.placementKeyOf?.(receiver);
+          if (key === undefined || key === receiver) return undefined;
+          const home = this.live().partitionOf.of(receiver);
+          return home === partition ? undefined : home;
+        },
         relocate: (home, m) => this.relocateRecord(home, m),
       });
       await step(consumer.connect());
@@ -412,7 +417,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       // Only deliveries this node handed out and still owns: anything else is refused below. The
       // state goes to the agent's home partition, under the claim of this node's tenure there.
       const p = s.partitionOf.of(r.receiver);
-      if (s.consumer.holding(r.id, p) === undefined) continue;
+      if (s.consumer.tracker(p) === undefined || s.consumer.holding(r.id, p) === undefined) continue;
       const writes = r.state ?? [];
       const commit = r.clockAt === undefined ? { id: r.id, writes } : { id: r.id, writes, clockAt: r.clockAt };
       byAgent.set(r.receiver, [...(byAgent.get(r.receiver) ?? []), commit]);
@@ -515,20 +520,27 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const s = this.live();
     const kept: Delivery[] = [];
     const moved = new Map<number, string[]>();
-    for (const d of deliveries) {
-      const home = s.partitionOf.of(d.receiver);
-      const held = s.consumer.holding(d.id, home);
-      if (held === home) kept.push(d);
-      if (held === undefined || held === home) continue;
-      // Durable at home before it is completed here: a crash in between can leave two copies under
-      // one delivery id (at least once, never none).
-      await s.deliveries.append([encodeDelivery(d, home)]);
-      if (s.consumer.tracker(held)?.completeAt(d.id) === undefined) continue;
-      moved.set(held, [...(moved.get(held) ?? []), d.id]);
-      this.events.emit({ type: 'relocated', receiver: d.receiver, id: d.id, partition: held, to: home });
+    let i = 0;
+    try {
+      for (; i < deliveries.length; i++) {
+        const d = deliveries[i]!;
+        const home = s.partitionOf.of(d.receiver);
+        const held = s.consumer.holding(d.id, home);
+        if (held === home) kept.push(d);
+        if (held === undefined || held === home) continue;
+        // Durable at home before it is completed here: a crash in between can leave two copies under
+        // one delivery id (at least once, never none).
+        await s.deliveries.append([encodeDelivery(d, home)]);
+        if (s.consumer.tracker(held)?.completeAt(d.id) === undefined) continue;
+        moved.set(held, [...(moved.get(held) ?? []), d.id]);
+        this.events.emit({ type: 'relocated', receiver: d.receiver, id: d.id, partition: held, to: home });
+      }
+    } catch {
+      // Not appended: this one and the rest stay here, pending, for the next sweep to try again.
+      kept.push(...deliveries.slice(i));
     }
     for (const p of moved.keys()) s.consumer.released(p);
-    if (moved.size > 0) await s.consumer.commits.wait(moved);
+    if (moved.size > 0) await s.consumer.commits.wait(moved).catch(() => {}); // completed; the offset commit follows with the next
     return kept;
   }
 

@@ -18,7 +18,7 @@ import { STATE_UNSUPPORTED } from '../../storage/state-store.js';
 import { KindUnsupportedError } from '../kinds/index.js';
 import { agentLog } from '../local-agents.js';
 import { firstVersionRecord } from './version-records.js';
-import { deployNear } from './agent-near.js';
+import { fixDeployNear, resolveDeployNear } from './agent-near.js';
 import { RESERVED_AGENT_NAMES, ReservedAgentNameError } from './agent-lifecycle-options.js';
 import type { AgentAbsence } from './agent-absence.js';
 import type { LifecycleParts } from './lifecycle-parts.js';
@@ -33,14 +33,16 @@ export class AgentDeploys {
     this.checkName(spec.name);
     if (this.p.kinds.isKind(spec.name)) throw new AlreadyExistsError('agent', spec.name);
     await this.p.residency.refuseExisting(spec.name);
-    // Resolved once, before anything is stored (decision 2189): a kind is refused, a fallback noted.
-    const near = await deployNear(this.p, spec.name, spec.near, spec.kind !== undefined);
+    // Resolved once, before anything is stored (decision 2189): a kind is refused.
+    const asked = await resolveDeployNear(this.p, spec.name, spec.near, spec.kind !== undefined);
     if (spec.kind !== undefined) return this.deployKind(spec, artifact);
     const trust = this.trust(spec.name, artifact); // before anything is prepared or stored
     const limits = this.limits(spec.limits, this.p.o.defaults);
     this.absence.refuseAbsentTtlPastRetention(limits.absentTtlMs ?? this.p.o.defaults.absentTtlMs);
     const { digest, writesState } = await this.p.o.host.prepare(artifact.bytes); // validates before anything is stored
     await this.p.o.artifacts.put(artifact.bytes); // cluster: etcd first, every node can fetch it once this resolves
+    // Fixed (cluster: for good) only once the artifact is known good: a refused upload fixes nothing.
+    const near = await fixDeployNear(this.p, spec.name, asked, spec.keepState === true);
     const record = firstVersionRecord(spec, { digest, limits, signerKeyId: trust.signerKeyId, writesState });
     if (near !== undefined) record.near = near;
     // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts

@@ -153,7 +153,7 @@ export class AgentUpgrades {
     // A scaled agent is upgraded in place (decision 2176), and rolled out beside its replicas on one
     // node (decision 2177): the new version takes its share of conversations, the replicas the rest.
     const previous = await this.p.residency.upgradeBase(spec.name);
-    refuseNearChange(previous, spec.near); // its placement is fixed at the first deploy (decision 2189)
+    refuseNearChange(previous, spec.near, this.p.residency.fixPlacement !== undefined); // its placement is fixed at the first deploy (decision 2189)
     // Recorded in a cluster's registry (decision 2171): refused through every node, not only the one running it.
     if (previous.rollout !== undefined) throw new RolloutInProgressError(spec.name, previous.rollout.candidate.version);
     if (spec.strategy !== undefined) this.p.clusterReplicas.refuseRecordedScaled(previous, 'roll out');

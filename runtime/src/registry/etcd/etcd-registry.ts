@@ -182,6 +182,18 @@ export class EtcdRegistry implements RegistryStore {
     return p === undefined ? undefined : { ...p };
   }
 
+  /** The placement fixed for `name`, read from etcd itself (not the mirror, which may lag); undefined: none. */
+  async readPlacement(name: string): Promise<FixedPlacement | undefined> {
+    this.requireOpen();
+    const key = `${this.keys.controlPrefix()}${PLACEMENT_SECTION}${name}`;
+    const { connection } = this;
+    const value = await connection.call(`read the placement of ${name}`, () => connection.client.get(key).buffer());
+    if (value === null) return undefined;
+    const fixed = parsePlacement(value);
+    if (fixed === undefined) throw new Error(`the placement recorded for ${name} in etcd is not readable`);
+    return fixed;
+  }
+
   /**
    * Fixes `name`'s placement unless one is recorded already (an etcd transaction: the first deploy
    * of a name wins, on whichever node); returns the one that holds now. Never removed: a name's

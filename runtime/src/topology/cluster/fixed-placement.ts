@@ -1,11 +1,13 @@
 /**
- * A name's placement in a cluster (decision 2189), fixed at its first deploy and kept for good in
- * etcd (`control/placement/<name>`): its deliveries and its state live in the partition of that key,
- * so a key that changed after anything was written would leave them behind. `--near` is refused
- * while a live node does not place by keys (an older version would read the agent's deliveries
- * from the partition of its name).
+ * A name's placement in a cluster (decision 2189). A name deployed `--near` another gets that one's
+ * key, fixed by its first such deploy and kept for good in etcd (`control/placement/<name>`): its
+ * deliveries and state then live in that key's partition, and a key that changed after anything
+ * was written would leave them behind. Every other name is placed by itself, and nothing is
+ * written for it. A first `--near` is refused with `--keep-state` (the kept state is in its name's
+ * partition) and while a live node does not place by keys (an older version would read the
+ * agent's deliveries from the partition of its name).
  */
-import { NearUnsupportedError, settlePlacement, wantedPlacement, type AgentNear } from '@caxton/core';
+import { NearKeepStateError, NearUnsupportedError, settlePlacement, wantedPlacement, type AgentNear } from '@caxton/core';
 import type { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 
 const FEATURE = 'placement-keys';
@@ -14,11 +16,15 @@ export async function fixClusterPlacement(
   registry: EtcdRegistry,
   name: string,
   asked: AgentNear | undefined,
+  keepState: boolean,
 ): Promise<AgentNear | undefined> {
-  const wanted = wantedPlacement(name, asked);
-  if (wanted.near !== undefined) {
-    const older = (await registry.listNodes()).find((n) => n.features?.includes(FEATURE) !== true);
-    if (older !== undefined) throw new NearUnsupportedError(name, wanted.near, older.id);
-  }
+  const held = await registry.readPlacement(name);
+  const settled = settlePlacement(name, asked, held);
+  const wanted = held === undefined ? wantedPlacement(name, settled) : undefined;
+  if (wanted === undefined) return settled;
+  if (keepState) throw new NearKeepStateError(name, wanted.near ?? wanted.key);
+  const older = (await registry.listNodes()).find((n) => n.features?.includes(FEATURE) !== true);
+  if (older !== undefined) throw new NearUnsupportedError(name, wanted.near ?? wanted.key, older.id);
+  // Another deploy of the name may have fixed one meanwhile: the first wins, this one is judged by it.
   return settlePlacement(name, asked, await registry.fixPlacement(name, wanted));
 }

@@ -69,8 +69,12 @@ export class ClusterMailboxes {
     for (const agent of this.withMail) {
       if (owned.has(this.o.partitionOf(agent))) continue;
       // Placed by another's key (decision 2189): its mail may have been read from a partition still
-      // owned here; the sweep moves that mail home and lets the rest go.
-      if (this.placedByKey(agent)) continue;
+      // owned here, which the sweep moves home; what the log no longer holds here goes now.
+      if (this.placedByKey(agent)) {
+        const held = this.o.bus.forget(agent);
+        this.o.bus.restore(held.filter((d) => this.o.log.holds?.(d) !== false));
+        continue;
+      }
       const dropped = this.o.bus.forget(agent).length;
       this.withMail.delete(agent);
       this.orphanSince.delete(agent);
@@ -124,6 +128,8 @@ export class ClusterMailboxes {
     if (this.sweeping.has(agent)) return;
     this.sweeping.add(agent);
     const held = this.o.bus.forget(agent);
+    // What was not moved (read at home, or its append failed: tried again at the next sweep) goes
+    // back in front, in its order; the log's relocate never throws for one delivery.
     let kept: Delivery[] = held;
     try {
       kept = await this.o.log.relocate!(held);
@@ -136,6 +142,7 @@ export class ClusterMailboxes {
           `${moved} pending message(s) moved to its placement key's partition ${this.o.partitionOf(agent)}`,
         );
     } catch (err) {
+      kept = held.filter((d) => this.o.log.holds?.(d) !== false);
       agentLog(
         this.o.events,
         agent,
@@ -143,7 +150,7 @@ export class ClusterMailboxes {
         `pending messages not moved to its placement key's partition yet (tried again): ${(err as Error).message}`,
       );
     } finally {
-      for (const d of kept) this.o.bus.putBack(d);
+      this.o.bus.restore(kept);
       if (kept.length > 0) this.withMail.add(agent);
       this.sweeping.delete(agent);
     }

@@ -455,8 +455,8 @@ export class PlacedAgents implements AgentResidency {
     return this.records.refuseExisting(name);
   }
 
-  fixPlacement(name: string, asked: AgentNear | undefined): Promise<AgentNear | undefined> {
-    return fixClusterPlacement(this.c.registry, name, asked);
+  fixPlacement(name: string, asked: AgentNear | undefined, keepState: boolean): Promise<AgentNear | undefined> {
+    return fixClusterPlacement(this.c.registry, name, asked, keepState);
   }
 
   upgradeBase(name: string): Promise<AgentRecord> {

@@ -10,10 +10,15 @@ import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import type { Delivery, StateWrite } from '@caxton/core';
 
 export class ScreenedLog implements MessageLog, AgentStateStore {
+  /** The inner log's, when it has one (decision 2189: a log partitioned by placement key). */
+  readonly relocate?: (deliveries: readonly Delivery[]) => Promise<Delivery[]>;
+
   constructor(
     private readonly inner: MessageLog & AgentStateStore,
     private readonly screen: (batch: readonly Delivery[]) => Delivery[],
-  ) {}
+  ) {
+    if (inner.relocate !== undefined) this.relocate = (deliveries) => inner.relocate!(deliveries);
+  }
 
   readState(agent: string): Promise<ReadonlyMap<string, string>> {
     return this.inner.readState(agent);

@@ -128,6 +128,33 @@ describe('KafkaMessageLog placement key (real broker)', () => {
   });
 });
 
+describe('KafkaMessageLog placement key across a restart (real broker)', () => {
+  const kafka = useKafkaLogs();
+
+  it('a moved original read again as done does not hide its copy: the next owner hands the copy out', async () => {
+    const [a, b] = apart();
+    // A receiver of b's own partition, left pending so that partition's commit stays before b's original.
+    let c = '';
+    for (let i = 0; c === ''; i++) if (partitionFor(`hold-${i}`, PARTITIONS) === partitionFor(b, PARTITIONS)) c = `hold-${i}`;
+    const names = uniqueNames('near-restart');
+    const keyed = { partitions: PARTITIONS, logger: quiet.sink, ...names, placementKeyOf: (r: string) => (r === b ? a : r) };
+    const writer = await kafka.node({ partitions: PARTITIONS, logger: quiet.sink, ...names }, false); // knows no key
+    const moved = deliveries('moved', 1, [b]);
+    await writer.log.append([...deliveries('hold', 1, [c]), ...moved]);
+    const first = await kafka.node(keyed);
+    await waitFor("c's delivery and b's copy", () => got(first.got, c).length === 1 && got(first.got, b).length === 1);
+    // Neither is completed: c holds its partition's commit before b's original (moved, so done out of order).
+    await new Promise((r) => setTimeout(r, 500)); // the done offset's commit metadata is written with the next commit
+    await first.log.close();
+    const second = await kafka.node(keyed);
+    await waitFor("b's copy handed out again by the next owner", () => got(second.got, b).length === 1 && got(second.got, c).length === 1);
+    assert.deepEqual(got(second.got, b), [moved[0]!.id]);
+    await second.log.complete(second.got.map((d) => ({ id: d.id, receiver: d.receiver })));
+  });
+});
+
+const got = (ds: readonly Delivery[], receiver: string): string[] => ds.filter((d) => d.receiver === receiver).map((d) => d.id);
+
 async function highs(bootstrap: string, topicPrefix: string): Promise<(p: number) => number> {
   const admin = new kafkajs.Kafka({ brokers: [bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
   await admin.connect();

@@ -19,7 +19,7 @@ import type { AgentRecord } from '../../../src/storage/records.js';
 import { ClusterDeployments } from '../../../src/topology/cluster/deployments.js';
 import { ClusterMailboxes } from '../../../src/topology/cluster/mailboxes.js';
 import type { AgentLifecycleEvent } from '../../../src/node/local-agents.js';
-import { Instrumentation } from '@caxton/core';
+import { Instrumentation, type Delivery } from '@caxton/core';
 
 const DIGEST = 'a'.repeat(64);
 const record = (name: string): AgentRecord => ({
@@ -32,13 +32,20 @@ const record = (name: string): AgentRecord => ({
   updatedAt: 1,
 });
 
-async function setup(t: { after: (fn: () => Promise<void>) => void }) {
+/** A log partitioned by placement key (decision 2189) moves what `relocate` is given; the test says what it keeps. */
+type Relocating = MemoryMessageLog & {
+  relocate?: (ds: readonly Delivery[]) => Promise<Delivery[]>;
+  holds?: (d: Pick<Delivery, 'id'>) => boolean;
+};
+
+async function setup(t: { after: (fn: () => Promise<void>) => void }, keys = new Map<string, string>()) {
   const dir = await mkdtemp(path.join(tmpdir(), 'caxton-cluster-mailboxes-'));
-  const registry = new EmbeddedRegistry({ dir });
+  // The placement keys etcd would fix (`control/placement/`): the embedded registry has none.
+  const registry = Object.assign(new EmbeddedRegistry({ dir }), { placementKeyOf: (name: string) => keys.get(name) });
   await registry.open();
   const deployments = new ClusterDeployments(registry);
   await deployments.start();
-  const log = new MemoryMessageLog();
+  const log: Relocating = new MemoryMessageLog();
   let clock = 1_000_000;
   const local = new Set<string>();
   // Partition of an agent: the test decides; this node owns partitions 0 and 1 at first.
@@ -152,5 +159,61 @@ test('mail for a deployed agent that does not run here (yet) is left alone', asy
   s.tick(60_000);
   await s.settle();
   assert.equal(s.bus.mailboxDepth('elsewhere'), 2);
+  assert.equal((await s.log.deadLetters()).length, 0);
+});
+
+test('an agent placed by another’s key, running elsewhere: the sweep moves its mail home and keeps what was read at home, in order (decision 2189)', async (t) => {
+  const s = await setup(t, new Map([['ping', 'echo']]));
+  const given: string[][] = [];
+  let fail = false;
+  s.log.relocate = async (ds) => {
+    given.push(ds.map((d) => d.message.content as string));
+    if (fail) throw new Error('broker unreachable');
+    return ds.filter((d) => d.message.content === 'm1' || d.message.content === 'm3'); // read at home
+  };
+  await s.registry.putAgent(record('ping'));
+  await s.send('ping', 4);
+  await s.settle();
+  assert.deepEqual(given[0], ['m0', 'm1', 'm2', 'm3'], 'its whole mailbox, in order');
+  assert.ok(
+    s.logs.some((l) => l === "ping: 2 pending message(s) moved to its placement key's partition 0"),
+    s.logs.join('\n'),
+  );
+  const before = given.length;
+  fail = true;
+  await s.settle();
+  assert.ok(given.length > before, 'tried again at each sweep');
+  assert.equal(s.bus.mailboxDepth('ping'), 2, 'a failed move keeps the mail');
+  assert.ok(s.logs.some((l) => l.startsWith("ping: pending messages not moved to its placement key's partition yet")));
+  fail = false;
+  s.local.add('ping'); // placed here now: nothing more is moved
+  const calls = given.length;
+  await s.settle();
+  assert.equal(given.length, calls);
+  assert.deepEqual(
+    s.bus.forget('ping').map((d) => d.message.content),
+    ['m1', 'm3'],
+    'kept in front, in their order',
+  );
+});
+
+test('an agent placed by another’s key whose home moved away: what the log no longer holds here goes, the rest stays for the sweep', async (t) => {
+  const s = await setup(t, new Map([['ping', 'echo']]));
+  await s.registry.putAgent(record('ping'));
+  s.local.add('ping'); // running here until now: the sweep leaves it alone
+  s.partition.set('ping', 1);
+  await s.send('ping', 3);
+  const mail = s.bus.forget('ping');
+  s.bus.restore(mail);
+  // The first two were read from a partition still owned here (before its key was known), the third at home.
+  const held = new Set(mail.slice(0, 2).map((d) => d.id));
+  s.log.holds = (d) => held.has(d.id);
+  s.log.relocate = async (ds) => [...ds];
+  s.mailboxes.assigned([0]);
+  assert.deepEqual(
+    s.bus.forget('ping').map((d) => d.message.content),
+    ['m0', 'm1'],
+    'its home partition’s one left to the new owner; the others kept, in order',
+  );
   assert.equal((await s.log.deadLetters()).length, 0);
 });
