@@ -415,6 +415,11 @@ export class AgentFileSystem {
 
   /** Ends the call: every changed file goes into the state's write buffer (before the sandbox commits). */
   flush(): void {
+    // Most calls touch no file: nothing to sort, write or release (this runs after every call).
+    if (this.files.size === 0 && this.pending === 0) {
+      this.guardRefusal = undefined;
+      return;
+    }
     try {
       // Shrinks first: the room they free is there before the growths (each reserved) are written.
       const changed = [...this.files.values()].filter((f) => f.dirty);
