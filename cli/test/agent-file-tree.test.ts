@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { directoryStateKey, encodeStoredFile, fileStateKey } from '@caxton/core';
-import { importWrites, pathRefusal, treeOfState, typeConflicts, type TreeEntry } from '../src/files/agent-file-tree.js';
+import { importWrites, notExported, pathRefusal, treeOfState, typeConflicts, type TreeEntry } from '../src/files/agent-file-tree.js';
 
 const bytes = (text: string) => new Uint8Array(Buffer.from(text));
 const file = (path: string, text: string, mtimeMs = 5): TreeEntry => ({ path, type: 'file', mtimeMs, bytes: bytes(text) });
@@ -37,6 +37,32 @@ describe('treeOfState', () => {
     ]);
     assert.deepEqual(tree, []);
     assert.equal(malformed.length, 5);
+  });
+});
+
+describe('what an export leaves out', () => {
+  it('a file that is also a directory, or a parent of another entry, is named, not written', () => {
+    const stored = (path: string) => ({ key: fileStateKey(path), value: encodeStoredFile({ mtimeMs: 1, bytes: bytes('x') }) });
+    const { tree, malformed } = treeOfState([
+      stored('a'),
+      { key: directoryStateKey('a'), value: '1' },
+      stored('b'),
+      stored('b/c'),
+      stored('ok'),
+    ]);
+    assert.deepEqual(
+      tree.map((e) => e.path),
+      ['a', 'ok', 'b/c'],
+    );
+    assert.deepEqual(malformed.sort(), [fileStateKey('a'), fileStateKey('b')]);
+  });
+
+  it('a .git name anywhere, in any case; a backslash or colon on Windows only', () => {
+    for (const p of ['.git', '.git/config', 'x/.GIT/hooks/pre-commit', 'a/.Git']) assert.ok(notExported(p, false), p);
+    assert.equal(notExported('.gitignore', false), undefined);
+    assert.equal(notExported('a\\b', false), undefined);
+    assert.ok(notExported('a\\..\\..\\x', true));
+    assert.ok(notExported('c:x', true));
   });
 });
 

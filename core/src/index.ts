@@ -20,6 +20,7 @@ export * from './control/limits/index.js';
 export { JSON_SHAPE_HINT, jsonShapeRefusal, type JsonShapeLimits } from './control/json-shape.js';
 export * from './control/state.js';
 export * from './control/agent-files.js';
+export * from './control/agent-assets.js';
 export * from './control/costs.js';
 export * from './control/cost-format.js';
 export * from './control/dead-letters.js';

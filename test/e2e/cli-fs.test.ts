@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { caxton, show } from './support/cli.js';
@@ -130,19 +131,53 @@ describe('caxton fs against a real caxton serve', () => {
     assert.equal(await tell('ls .'), 'notes.txt,seed/');
   });
 
-  it('import refuses a link and an oversized file before sending anything', async (t) => {
+  it('import refuses a link, a FIFO, a directory others can write and an oversized file before sending anything', async (t) => {
     const work = await mkdtemp(path.join(tmpdir(), 'caxton-fs-'));
     t.after(() => rm(work, { recursive: true, force: true }));
     await writeFile(path.join(work, 'notes.txt'), 'would overwrite');
     await symlink('/etc/passwd', path.join(work, 'passwd'));
     const link = await caxton(['fs', 'files', 'import', work, ...serve.conn]);
-    assert.equal(link.code, 2, show(link));
-    assert.match(link.stderr, /passwd .* is a symbolic link/);
+    assert.equal(link.code, 1, show(link));
+    assert.match(link.stderr, /passwd in .* is a symbolic link/);
     await rm(path.join(work, 'passwd'));
+    execFileSync('mkfifo', [path.join(work, 'pipe')]);
+    const fifo = await caxton(['fs', 'files', 'import', work, ...serve.conn]);
+    assert.equal(fifo.code, 1, show(fifo));
+    assert.match(fifo.stderr, /pipe in .* is not a regular file/);
+    await rm(path.join(work, 'pipe'));
+    await mkdir(path.join(work, 'shared'));
+    await chmod(path.join(work, 'shared'), 0o777);
+    const shared = await caxton(['fs', 'files', 'import', work, ...serve.conn]);
+    assert.equal(shared.code, 1, show(shared));
+    assert.match(shared.stderr, /shared in .* can be written by other users/);
+    await rm(path.join(work, 'shared'), { recursive: true });
     await writeFile(path.join(work, 'big.bin'), Buffer.alloc(1024 * 1024 + 1));
     const big = await caxton(['fs', 'files', 'import', work, ...serve.conn]);
-    assert.equal(big.code, 2, show(big));
+    assert.equal(big.code, 7, show(big));
     assert.match(big.stderr, /past one file's limit/);
     assert.notEqual(await tell('read notes.txt'), 'would overwrite', 'nothing was imported');
+  });
+
+  it('export leaves out a .git the agent wrote, and refuses an empty target others can write', async (t) => {
+    const work = await mkdtemp(path.join(tmpdir(), 'caxton-fs-'));
+    t.after(() => rm(work, { recursive: true, force: true }));
+    assert.equal(await tell('write .git/config [core] fsmonitor = touch pwned'), 'ok');
+    const out = path.join(work, 'out');
+    const exported = await caxton(['fs', 'files', 'export', out, '--json', ...serve.conn]);
+    assert.equal(exported.code, 0, show(exported));
+    const summary = JSON.parse(exported.stdout) as { skipped: { path: string; why: string }[] };
+    assert.deepEqual(
+      summary.skipped.map((s) => s.path),
+      ['.git', '.git/config'],
+    );
+    await assert.rejects(stat(path.join(out, '.git')), 'no repository written');
+    assert.equal((await stat(out)).mode & 0o777, 0o700, 'made private');
+    const open = path.join(work, 'open');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    const refused = await caxton(['fs', 'files', 'export', open, ...serve.conn]);
+    assert.equal(refused.code, 6, show(refused));
+    assert.match(refused.stderr, /other users can write/);
+    assert.equal(await tell('rm .git/config'), 'ok');
   });
 });

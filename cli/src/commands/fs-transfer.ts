@@ -1,18 +1,33 @@
 /**
  * `caxton fs <agent> export <dir>` and `import <dir> [--replace]` (decision 2191): an agent's files
- * copied to a local directory and back. An export writes only into a new or empty directory, each
- * file created exclusively (nothing there is followed or overwritten); an import walks the
- * directory without following links, refuses a link or special file, and checks every count,
- * size and path against the file system's limits before it reads a byte; the node then checks the
- * whole import again and commits it in one step (ImportState), the agent's other state untouched.
+ * copied to a local directory and back. Both sides are hostile: the agent chose the names and
+ * bytes an export writes, and whoever else can write in an import's directory could swap what is
+ * read. So:
+ * - an export writes only into a directory it makes (mode 700), or an empty one the user owns that
+ *   no one else can write; each file is created exclusively (mode 600), so nothing is followed or
+ *   overwritten; a `.git` name, or one that clashes with another, is left out and named;
+ * - an import walks only directories the user (or root) owns that others cannot write, follows no
+ *   link (each file is opened O_NOFOLLOW and checked to be the one the walk saw), refuses a link or
+ *   special file, and checks every count, size and path — the total included — before it reads;
+ *   the node checks the import again and commits it in one step (ImportState), the agent's other
+ *   state untouched.
  */
-import { lstat, mkdir, readdir, readFile, rmdir, utimes, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { constants, lstat, mkdir, open, opendir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AGENT_FILE_LIMITS, AGENT_FILES_ROOT, FILE_STATE_KEY_PREFIX, type StateEntry } from '@caxton/core';
+import {
+  AGENT_FILE_LIMITS,
+  AGENT_FILES_ROOT,
+  FILE_STATE_KEY_PREFIX,
+  STATE_IMPORT_MAX_BYTES,
+  type StateEntry,
+  storedFileValueLength,
+  visibleId,
+} from '@caxton/core';
 import { CliError, UsageError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { importWrites, pathRefusal, treeOfState, typeConflicts, type TreeEntry } from '../files/agent-file-tree.js';
+import { importWrites, notExported, pathRefusal, treeOfState, typeConflicts, type TreeEntry } from '../files/agent-file-tree.js';
 import { formatCount } from '../format/units.js';
 import { follow } from './stream.js';
 
@@ -24,7 +39,7 @@ export interface TransferArgs {
 
 export async function exportFiles(ctx: CommandContext, argv: TransferArgs): Promise<number> {
   const root = localDirectory(ctx, argv, 'export');
-  await emptyOrNew(root, argv.path!);
+  await exportRoot(root, argv.path!);
   const client = await ctx.client();
   const entries: StateEntry[] = [];
   await follow<StateEntry>(
@@ -35,32 +50,54 @@ export async function exportFiles(ctx: CommandContext, argv: TransferArgs): Prom
     },
   );
   const { tree, malformed } = treeOfState(entries);
+  const skipped: { path: string; why: string }[] = [];
+  const written: TreeEntry[] = [];
   let bytes = 0;
   for (const e of tree) {
+    const why = notExported(e.path, path.sep === '\\');
+    if (why !== undefined) {
+      skipped.push({ path: e.path, why });
+      continue;
+    }
     const local = path.join(root, ...e.path.split('/'));
-    if (e.type === 'directory') await mkdir(local, { recursive: true });
-    else {
-      await mkdir(path.dirname(local), { recursive: true });
-      await writeFile(local, e.bytes, { flag: 'wx' }); // exclusive: never through a link, never over a file
-      bytes += e.bytes.byteLength;
+    const rel = path.relative(root, local);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+      skipped.push({ path: e.path, why: 'it would leave the directory here' });
+      continue;
+    }
+    try {
+      // Inside the directory this command made (or an empty private one): no one else can plant a link in it.
+      if (e.type === 'directory') await mkdir(local, { recursive: true, mode: 0o700 });
+      else {
+        await mkdir(path.dirname(local), { recursive: true, mode: 0o700 });
+        await writeFile(local, e.bytes, { flag: 'wx', mode: 0o600 }); // exclusive: never through a link, never over a file
+        bytes += e.bytes.byteLength;
+      }
+      written.push(e);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw err;
+      // Another name became the same one here (a file system folding case or Unicode forms).
+      skipped.push({ path: e.path, why: 'it clashes with another name on this file system' });
     }
   }
   // Times last: writing a file into a directory changes the directory's.
-  for (const e of [...tree].reverse()) {
+  for (const e of [...written].reverse()) {
     const at = new Date(e.mtimeMs);
     if (!Number.isNaN(at.getTime())) await utimes(path.join(root, ...e.path.split('/')), at, at);
   }
-  const files = tree.filter((e) => e.type === 'file').length;
-  const summary = { agent: argv.agent, dir: argv.path!, files, directories: tree.length - files, bytes, malformed };
+  const files = written.filter((e) => e.type === 'file').length;
+  const summary = { agent: argv.agent, dir: argv.path!, files, directories: written.length - files, bytes, malformed, skipped };
   if (ctx.args.json) ctx.printJson(summary);
   else
     ctx.print(
-      `exported ${formatCount(files)} file(s) (${formatCount(bytes)} bytes) and ${formatCount(summary.directories)} directories of ${argv.agent} to ${argv.path}\n`,
+      `exported ${formatCount(files)} file(s) (${formatCount(bytes)} bytes) and ${formatCount(summary.directories)} directories of ${visibleId(argv.agent)} to ${visibleId(argv.path!)}\n`,
     );
   if (malformed.length > 0)
     ctx.note(
-      `caxton: warning: ${malformed.length} key(s) under ${AGENT_FILES_ROOT} are not well-formed files and were not written (see them with caxton state ${argv.agent} list)`,
+      `caxton: warning: ${malformed.length} key(s) under ${AGENT_FILES_ROOT} are not well-formed files a directory can hold, not written (see them with caxton state ${visibleId(argv.agent)} list --prefix)`,
     );
+  for (const s of skipped) ctx.note(`caxton: warning: ${AGENT_FILES_ROOT}/${visibleId(s.path)} not written: ${s.why}`);
   return EXIT.OK;
 }
 
@@ -83,8 +120,11 @@ export async function importFiles(ctx: CommandContext, argv: TransferArgs): Prom
   if (conflicts.length > 0)
     throw new CliError(
       EXIT.CONFLICT,
-      `${argv.agent} has a file where ${argv.path} has a directory, or the reverse: ${conflicts.slice(0, 5).join(', ')}${conflicts.length > 5 ? ', …' : ''}`,
-      `pass --replace to make ${AGENT_FILES_ROOT} exactly ${argv.path}, or rename them first`,
+      `${visibleId(argv.agent)} has a file where ${visibleId(argv.path!)} has a directory, or the reverse: ${conflicts
+        .slice(0, 5)
+        .map(visibleId)
+        .join(', ')}${conflicts.length > 5 ? ', …' : ''}`,
+      `pass --replace to make ${AGENT_FILES_ROOT} exactly the directory, or rename them first`,
     );
   const writes = importWrites(tree, existing, argv.replace);
   const result = await client.importState(argv.agent, writes);
@@ -92,7 +132,7 @@ export async function importFiles(ctx: CommandContext, argv: TransferArgs): Prom
   if (ctx.args.json) ctx.printJson({ agent: argv.agent, dir: argv.path!, files, ...result });
   else
     ctx.print(
-      `imported ${formatCount(files)} file(s) from ${argv.path} into ${AGENT_FILES_ROOT} of ${argv.agent}: ${formatCount(result.written)} written, ${formatCount(result.deleted)} deleted\n`,
+      `imported ${formatCount(files)} file(s) from ${visibleId(argv.path!)} into ${AGENT_FILES_ROOT} of ${visibleId(argv.agent)}: ${formatCount(result.written)} written, ${formatCount(result.deleted)} deleted\n`,
     );
   return EXIT.OK;
 }
@@ -108,69 +148,153 @@ function localDirectory(ctx: CommandContext, argv: TransferArgs, what: 'export' 
   return path.resolve(ctx.io.cwd, argv.path);
 }
 
-async function emptyOrNew(root: string, shown: string): Promise<void> {
-  const info = await lstat(root).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  if (info === undefined) {
-    await mkdir(root, { recursive: true });
-    return;
-  }
-  if (!info.isDirectory() || (await readdir(root)).length > 0)
-    throw new CliError(
-      EXIT.CONFLICT,
-      `${shown} exists and is not an empty directory`,
-      'export into a new or empty directory: nothing in it is overwritten',
-    );
-  // Made again, by us: an empty directory another user left could be theirs to fill meanwhile.
-  await rmdir(root);
-  await mkdir(root);
+/** Owned by this user (or root) and writable by no one else: nothing in it can be swapped under the walk. */
+function private_(st: Stats, groupToo: boolean): boolean {
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid && st.uid !== 0) return false;
+  return (st.mode & (groupToo ? 0o022 : 0o002)) === 0;
 }
 
-/** The tree under `root`, every limit checked before the bytes are read; links and special files refused. */
+async function exportRoot(root: string, shown: string): Promise<void> {
+  await mkdir(path.dirname(root), { recursive: true });
+  try {
+    await mkdir(root, { mode: 0o700 }); // not recursive: one that appeared meanwhile (or a link) is EEXIST
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const st = await lstat(root);
+  const dir = st.isDirectory() ? await opendir(root) : undefined;
+  const empty = dir === undefined ? false : (await dir.read()) === null;
+  await dir?.close();
+  if (!st.isDirectory() || !empty)
+    throw new CliError(
+      EXIT.CONFLICT,
+      `${visibleId(shown)} exists and is not an empty directory`,
+      'export into a new or empty directory: nothing in it is overwritten',
+    );
+  if (!private_(st, true))
+    throw new CliError(
+      EXIT.CONFLICT,
+      `${visibleId(shown)} is an empty directory other users can write (or that is not yours)`,
+      'export into a new directory (it is made mode 700), or one only you can write',
+    );
+}
+
+/** The tree under `root`: every bound checked before the bytes are read; links and special files refused; nothing followed. */
 async function walk(root: string, shown: string): Promise<TreeEntry[]> {
-  const info = await lstat(root).catch(() => undefined);
-  if (info === undefined || !info.isDirectory())
-    throw new CliError(EXIT.NOT_FOUND, `${shown} is not a directory`, 'give the directory whose files become the agent’s /data');
   const limits = AGENT_FILE_LIMITS;
-  const found: { path: string; local: string; type: 'file' | 'directory'; size: number; mtimeMs: number }[] = [];
-  const pending = [''];
+  const first = await lstat(root).catch(() => undefined);
+  if (first === undefined || !first.isDirectory())
+    throw new CliError(
+      EXIT.NOT_FOUND,
+      `${visibleId(shown)} is not a directory`,
+      'give the directory whose files become the agent’s /data (not a link to one)',
+    );
+  const tree: TreeEntry[] = [];
+  let entries = 0;
+  let stored = 0;
+  const pending: { rel: string; local: string; st: Stats }[] = [{ rel: '', local: root, st: first }];
   while (pending.length > 0) {
     const dir = pending.shift()!;
-    for (const name of (await readdir(path.join(root, ...dir.split('/').filter(Boolean)))).sort()) {
-      const rel = dir === '' ? name : `${dir}/${name}`;
-      const local = path.join(root, ...rel.split('/'));
-      const refused = pathRefusal(rel);
+    const where = dir.rel === '' ? visibleId(shown) : `${visibleId(dir.rel)} in ${visibleId(shown)}`;
+    if (!private_(dir.st, false))
+      throw new CliError(
+        EXIT.FAILURE,
+        `${where} can be written by other users (or is not yours)`,
+        'copy the files into a directory only you can write, and import that',
+      );
+    const names: string[] = [];
+    const handle = await opendir(dir.local);
+    try {
+      for await (const entry of handle) {
+        if (++entries > limits.maxEntries) throw tooMany(shown);
+        names.push(entry.name);
+      }
+    } finally {
+      await handle.close().catch(() => {}); // the iteration closes it when it ends
+    }
+    const again = await lstat(dir.local);
+    if (again.dev !== dir.st.dev || again.ino !== dir.st.ino) throw changed(where);
+    for (const name of names.sort()) {
+      const rel = dir.rel === '' ? name : `${dir.rel}/${name}`;
+      const local = path.join(dir.local, name);
+      // A name that is not UTF-8 reads back as U+FFFD, naming another file (or none).
+      const refused = name.includes('\ufffd') ? 'not UTF-8' : pathRefusal(rel);
       if (refused !== undefined)
-        throw new UsageError(`${JSON.stringify(rel)} in ${shown} is not a path an agent's files can have (${refused})`, limitsHint());
+        throw new CliError(
+          EXIT.FAILURE,
+          `${visibleId(rel)} in ${visibleId(shown)} is not a path an agent's files can have (${refused})`,
+          limitsHint(),
+        );
       const st = await lstat(local);
-      if (st.isDirectory()) pending.push(rel);
-      else if (!st.isFile())
-        throw new UsageError(
-          `${rel} in ${shown} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`,
+      const mtimeMs = Math.max(0, Math.trunc(st.mtimeMs));
+      if (st.isDirectory()) {
+        pending.push({ rel, local, st });
+        tree.push({ path: rel, type: 'directory', mtimeMs });
+        continue;
+      }
+      if (!st.isFile())
+        throw new CliError(
+          EXIT.FAILURE,
+          `${visibleId(rel)} in ${visibleId(shown)} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`,
           'an agent’s files are regular files and directories: copy what it points to in its place',
         );
-      if (st.isFile() && st.size > limits.maxFileBytes)
-        throw new UsageError(`${rel} in ${shown} has ${formatCount(st.size)} bytes, past one file's limit`, limitsHint());
-      found.push({ path: rel, local, type: st.isDirectory() ? 'directory' : 'file', size: st.size, mtimeMs: Math.trunc(st.mtimeMs) });
-      if (found.length > limits.maxEntries)
-        throw new UsageError(`${shown} holds more than ${formatCount(limits.maxEntries)} files and directories`, limitsHint());
+      if (st.size > limits.maxFileBytes)
+        throw new CliError(
+          EXIT.EXHAUSTED,
+          `${visibleId(rel)} in ${visibleId(shown)} has ${formatCount(st.size)} bytes, past one file's limit`,
+          limitsHint(),
+        );
+      stored += Buffer.byteLength(FILE_STATE_KEY_PREFIX + rel) + storedFileValueLength(st.size, mtimeMs);
+      if (stored > STATE_IMPORT_MAX_BYTES)
+        throw new CliError(
+          EXIT.EXHAUSTED,
+          `${visibleId(shown)} holds more than an import takes (${formatCount(STATE_IMPORT_MAX_BYTES)} bytes as stored)`,
+          limitsHint(),
+        );
+      tree.push({ path: rel, type: 'file', mtimeMs, bytes: await readRegular(local, st, `${visibleId(rel)} in ${visibleId(shown)}`) });
     }
-  }
-  const tree: TreeEntry[] = [];
-  for (const f of found) {
-    if (f.type === 'directory') {
-      tree.push({ path: f.path, type: 'directory', mtimeMs: f.mtimeMs });
-      continue;
-    }
-    const bytes = new Uint8Array(await readFile(f.local));
-    // Read once, checked again: a file that grew since its lstat is not sent past the limit.
-    if (bytes.byteLength > limits.maxFileBytes)
-      throw new UsageError(`${f.path} in ${shown} grew past one file's limit while it was read`, limitsHint());
-    tree.push({ path: f.path, type: 'file', mtimeMs: f.mtimeMs, bytes });
   }
   return tree;
+}
+
+/** The bytes of the regular file the walk saw at `local`: opened without following a link or blocking, checked to be that file, read up to the limit. */
+async function readRegular(local: string, seen: Stats, shown: string): Promise<Uint8Array> {
+  const handle = await open(local, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ELOOP') throw changed(shown);
+    throw err;
+  });
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.dev !== seen.dev || st.ino !== seen.ino) throw changed(shown);
+    const max = AGENT_FILE_LIMITS.maxFileBytes;
+    const buffer = Buffer.alloc(Math.min(st.size, max) + 1);
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.byteLength - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      if (filled === buffer.byteLength) break;
+    }
+    // One byte more than it had (or than the limit) means it grew since the walk saw it.
+    if (filled > Math.min(st.size, max)) throw changed(shown);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
+function changed(shown: string): CliError {
+  return new CliError(EXIT.FAILURE, `${shown} changed while it was read`, 'import a directory nothing else writes meanwhile');
+}
+
+function tooMany(shown: string): CliError {
+  return new CliError(
+    EXIT.EXHAUSTED,
+    `${visibleId(shown)} holds more than ${formatCount(AGENT_FILE_LIMITS.maxEntries)} files and directories`,
+    limitsHint(),
+  );
 }
 
 function limitsHint(): string {

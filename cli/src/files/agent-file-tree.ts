@@ -49,8 +49,31 @@ export function treeOfState(entries: readonly StateEntry[]): { tree: TreeEntry[]
     }
     tree.push(directory ? { path, type: 'directory', mtimeMs } : { path, type: 'file', mtimeMs, bytes: file!.bytes });
   }
+  // A file that is also a directory, or the parent of another entry, is none a local file
+  // system can hold: left out, named, rather than failing the export halfway.
+  const files = new Set(tree.filter((e) => e.type === 'file').map((e) => e.path));
+  const clashing = new Set<string>();
+  for (const e of tree) {
+    if (e.type === 'directory' && files.has(e.path)) clashing.add(e.path);
+    for (let i = e.path.indexOf('/'); i > 0; i = e.path.indexOf('/', i + 1))
+      if (files.has(e.path.slice(0, i))) clashing.add(e.path.slice(0, i));
+  }
+  const kept = tree.filter((e) => !(e.type === 'file' && clashing.has(e.path)));
+  for (const path of [...clashing].sort()) malformed.push(fileStateKey(path));
   // Parents before children: a directory is made before what it holds.
-  return { tree: tree.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1)), malformed };
+  return { tree: kept.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1)), malformed };
+}
+
+/**
+ * Why an export leaves a path out though the agent's file system holds it: a `.git` name (a
+ * repository planted in an operator's directory runs its config's commands under git-aware
+ * prompts), or a name this platform's paths cannot carry (`\` or `:` on Windows). Undefined: kept.
+ */
+export function notExported(path: string, windows: boolean): string | undefined {
+  for (const name of path.split('/'))
+    if (name.toLowerCase() === '.git') return 'a .git name (a repository is never written into a local directory)';
+  if (windows && /[\\:]/.test(path)) return 'a \\ or : in a name (not a plain name here)';
+  return undefined;
 }
 
 function depth(path: string): number {

@@ -31,6 +31,9 @@ export const DEFAULT_STATE_LIMITS: StateLimits = Object.freeze({
   maxListLimit: 1_000,
 });
 
+/** An import larger than this is refused (UTF-8 bytes of its keys and values): twice an agent's default quota. */
+export const STATE_IMPORT_MAX_BYTES = 2 * DEFAULT_STATE_LIMITS.maxTotalBytes;
+
 /** The WIT `state-error-kind`s: every refusal of a state call is one of these, with a message. */
 export type StateErrorKind = 'invalid-key' | 'value-too-large' | 'quota-exceeded' | 'read-only';
 

@@ -8,6 +8,7 @@
 import {
   AGENT_FILE_LIMITS,
   DEFAULT_STATE_LIMITS,
+  STATE_IMPORT_MAX_BYTES,
   FILE_STATE_KEY_PREFIX,
   InvalidArgumentError,
   isFileStateKey,
@@ -22,8 +23,8 @@ import type { WireListStateRequest, WireStateImportEntry } from '@caxton/client'
 
 export const DEFAULT_STATE_PAGE = 100;
 export const MAX_STATE_PAGE = 1000;
-/** An import larger than this is refused: twice an agent's default quota, in UTF-8 bytes. */
-export const MAX_IMPORT_BYTES = 2 * DEFAULT_STATE_LIMITS.maxTotalBytes;
+/** An import larger than this is refused (core's one definition, which the CLI checks before it sends). */
+export const MAX_IMPORT_BYTES = STATE_IMPORT_MAX_BYTES;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 /**
  * An agent's files (decision 2191) are keys of its state with bounds of their own: a path up to

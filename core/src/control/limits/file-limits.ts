@@ -21,3 +21,18 @@ export const AGENT_FILE_LIMITS = Object.freeze({
 });
 
 export type AgentFileLimits = { -readonly [K in keyof typeof AGENT_FILE_LIMITS]: number };
+
+/**
+ * The bounds of an agent's read-only assets at `/assets` (decision 2192): files shipped inside its
+ * component (`deploy --assets <dir>`), checked when the CLI packs them and again when a node
+ * prepares the component, before anything of them is kept. Paths follow /data's rules
+ * (AGENT_FILE_LIMITS' path, name and depth bounds).
+ */
+export const AGENT_ASSET_LIMITS = Object.freeze({
+  /** Files one component may ship. */
+  maxFiles: 1_000,
+  /** Their bytes together: kept in memory by every node that prepares the component. */
+  maxTotalBytes: 8 * 1024 * 1024,
+  /** One file's bytes. */
+  maxFileBytes: 4 * 1024 * 1024,
+});
