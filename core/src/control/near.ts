@@ -90,7 +90,13 @@ export function wantedPlacement(name: string, asked: AgentNear | undefined): Fix
  * fixed one.
  */
 export function settlePlacement(name: string, asked: AgentNear | undefined, fixed: FixedPlacement | undefined): AgentNear | undefined {
-  if (fixed === undefined || fixed.key === asked?.key) return asked;
+  if (fixed === undefined) return asked;
+  // Fixed by itself: the root of a chain others are placed near, which must stay where they are.
+  if (fixed.key === name) {
+    if (asked?.key === undefined) return asked;
+    throw new NearChangedError(name, undefined, asked.agent, true);
+  }
+  if (fixed.key === asked?.key) return asked;
   if (asked === undefined || asked.agent === fixed.near) {
     const near = fixed.near ?? fixed.key;
     return {

@@ -112,6 +112,15 @@ describe('a cluster’s fixed placement (decision 2189)', () => {
     }
   });
 
+  it('a name fixed by itself (the root others are placed near) takes no --near, and needs none', () => {
+    assert.equal(settlePlacement('echo', undefined, { key: 'echo' }), undefined);
+    assert.deepEqual(settlePlacement('echo', near('nobody'), { key: 'echo' }), near('nobody'), 'a fallback is its own place');
+    assert.throws(
+      () => settlePlacement('echo', near('other', 'other'), { key: 'echo' }),
+      (e: unknown) => e instanceof NearChangedError && /for good/.test(e.hint ?? ''),
+    );
+  });
+
   it('refuses another --near than the fixed placement, typed, for good', () => {
     for (const asked of [near('other', 'other'), near('nobody')])
       assert.throws(

@@ -23,6 +23,8 @@ import { randomBytes } from 'node:crypto';
 import { GuestExit } from '../errors.js';
 import { OutputBudget } from './output-budget.js';
 import { AgentFileSystem, Descriptor, DirectoryEntryStream, type FileSystemHost, filesystemErrorCode } from './filesystem.js';
+import { AssetFileSystem } from './assets.js';
+import type { AssetFile } from '@caxton/core';
 import { InputStream, IoError, OutputStream, Pollable } from './streams.js';
 
 export interface WasiSinks {
@@ -52,6 +54,8 @@ export interface WasiSinks {
   handling?: WasiHandling;
   /** The agent's files at /data (decision 2191); absent: no directory is preopened. */
   files?: FileSystemHost;
+  /** The read-only files its component ships, at /assets (decision 2192); absent or empty: no /assets. */
+  assets?: readonly AssetFile[];
 }
 
 export interface WasiHandling {
@@ -223,6 +227,11 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
   const charge = (bytes = 0) => sinks.charge(bytes);
   const handling = sinks.handling ?? HOST_HANDLING;
   const files = sinks.files !== undefined ? new AgentFileSystem(sinks.files) : undefined;
+  const assets =
+    sinks.assets !== undefined && sinks.assets.length > 0
+      ? new AssetFileSystem({ charge: (bytes) => charge(bytes) }, sinks.assets, files)
+      : undefined;
+  const preopens = (): [Descriptor, string][] => [...(files?.preopens() ?? []), ...(assets?.preopens() ?? [])];
   const insecure = (n: number): Uint8Array => handling.insecureRandom(n) ?? new Uint8Array(randomBytes(n));
   const u64 = (b: Uint8Array, at = 0): bigint => Buffer.from(b.buffer, b.byteOffset, b.byteLength).readBigUInt64LE(at);
   const randomLength = (len: bigint): number => {
@@ -270,7 +279,7 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
       },
       resolution: () => (charge(), { seconds: 0n, nanoseconds: Number(CLOCK_RESOLUTION_NS) }),
     },
-    'wasi:filesystem/preopens': { getDirectories: () => (charge(), files?.preopens() ?? []) },
+    'wasi:filesystem/preopens': { getDirectories: () => (charge(), preopens()) },
     'wasi:filesystem/types': {
       Descriptor,
       DirectoryEntryStream,

@@ -122,6 +122,10 @@ interface OpenFile {
 /** One agent instance's file system. */
 export class AgentFileSystem {
   readonly limits: AgentFileLimits;
+  /** Where the guest sees this tree: its preopen's name. */
+  readonly root: string = AGENT_FILES_ROOT;
+  /** No descriptor of it may write (the /assets tree). */
+  readonly readOnly: boolean = false;
   /** Files touched in the running call, by path. */
   private files = new Map<string, OpenFile>();
   /** Value characters dirty files will add to the state beyond what its buffer counts (the state view's file reservation). */
@@ -478,7 +482,8 @@ export class AgentFileSystem {
     if (refused !== null) refuse(refused.kind === 'read-only' ? 'read-only' : 'insufficient-space');
   }
 
-  private writable(): void {
+  /** Writes are refused during init (the state is read-only then), and always under /assets (assets.ts). */
+  protected writable(): void {
     if (this.host.state.isReadOnly) refuse('read-only');
   }
 
@@ -638,6 +643,7 @@ export class Descriptor {
       refuse('invalid');
     }
     if (openFlags.create && openFlags.directory) refuse('invalid'); // as wasmtime answers it
+    if (this.fs.readOnly && (flags.write || flags.mutateDirectory || openFlags.create || openFlags.truncate)) refuse('read-only');
     const found = this.fs.lookup(target);
     if (found !== undefined && openFlags.create && openFlags.exclusive) refuse('exist');
     if (found === undefined) {
@@ -713,14 +719,14 @@ export class Descriptor {
 
   metadataHash(): { lower: bigint; upper: bigint } {
     this.fs.charge(0);
-    return hashOf(this.path, this.type);
+    return hashOf(`${this.fs.root}/${this.path}`, this.type);
   }
 
   metadataHashAt(_pathFlags: unknown, path: string): { lower: bigint; upper: bigint } {
     this.dir();
     const target = this.fs.resolve(this.path, path).path;
     const found = this.fs.lookup(target) ?? refuse('no-entry');
-    return hashOf(target, found.type);
+    return hashOf(`${this.fs.root}/${target}`, found.type);
   }
 
   /** jco's glue calls this when the guest drops its handle (by the symbol it uses). */
@@ -821,7 +827,7 @@ class FileOutputStream extends OutputStream {
     } catch (err) {
       // The file system's refusal reaches the guest as the stream's error, whose code
       // `filesystem-error-code` answers (ENOSPC, EFBIG … in libc).
-      if (typeof err === 'string') failed(new IoError(`write to /data/${this.path} refused: ${err}`, err));
+      if (typeof err === 'string') failed(new IoError(`write to ${this.fs.root}/${this.path} refused: ${err}`, err));
       throw err;
     }
   }

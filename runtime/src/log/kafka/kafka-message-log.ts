@@ -375,6 +375,11 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     const now = performance.now();
     for (const r of records) {
       if (stateFailed.ids.has(r.id)) continue;
+      // Its state was not committed (its home partition is not this node's): never completed without it.
+      if (committing?.has(r.receiver) === true && !stateFailed.committed.has(r.id)) {
+        if (!this.completed.has(r.id)) notOwned.push(r.id);
+        continue;
+      }
       // Where it was read: its receiver's home, or the partition it was read from before its
       // placement key was known here (decision 2189).
       const p = s.consumer.holding(r.id, s.partitionOf.of(r.receiver));
@@ -394,7 +399,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     if (byPartition.size > 0) await s.consumer.commits.wait(byPartition);
     if (committing !== undefined)
       for (const r of records)
-        if (committing.has(r.receiver) && !stateFailed.ids.has(r.id)) s.agentState.offsetsCommitted(r.receiver, [r.id]);
+        if (committing.has(r.receiver) && stateFailed.committed.has(r.id)) s.agentState.offsetsCommitted(r.receiver, [r.id]);
     if (stateFailed.ids.size > 0)
       throw new KafkaCommitError([...stateFailed.ids], `state not committed: ${describeError(stateFailed.error)}`, {
         cause: stateFailed.error,
@@ -407,8 +412,8 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     s: Open,
     records: readonly CompletionRecord[],
     committing: ReadonlySet<string> | undefined,
-  ): Promise<{ ids: Set<string>; error?: unknown }> {
-    if (committing === undefined) return { ids: new Set() };
+  ): Promise<{ ids: Set<string>; committed: Set<string>; error?: unknown }> {
+    if (committing === undefined) return { ids: new Set(), committed: new Set() };
     const byAgent = new Map<string, { id: string; writes: readonly StateWrite[]; clockAt?: number }[]>();
     // The claim of the tenure each check passed in: the commit is tagged with it (decision 1800).
     const tenures = new Map<string, Promise<string> | undefined>();
@@ -445,7 +450,9 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         }
       }),
     );
-    return { ids: failed, error };
+    const committed = new Set<string>();
+    for (const commits of byAgent.values()) for (const c of commits) if (!failed.has(c.id)) committed.add(c.id);
+    return { ids: failed, committed, error };
   }
 
   /** The order records of the agents whose list was started before `before` with no state commit to carry it (completed-since.ts). */

@@ -182,39 +182,71 @@ export class EtcdRegistry implements RegistryStore {
     return p === undefined ? undefined : { ...p };
   }
 
-  /** The placement fixed for `name`, read from etcd itself (not the mirror, which may lag); undefined: none. */
+  /** The placement fixed for `name`, read from etcd itself (not the mirror, which may lag), and applied to the mirror; undefined: none. */
   async readPlacement(name: string): Promise<FixedPlacement | undefined> {
     this.requireOpen();
-    const key = `${this.keys.controlPrefix()}${PLACEMENT_SECTION}${name}`;
+    const key = this.placementKey(name);
     const { connection } = this;
-    const value = await connection.call(`read the placement of ${name}`, () => connection.client.get(key).buffer());
-    if (value === null) return undefined;
-    const fixed = parsePlacement(value);
-    if (fixed === undefined) throw new Error(`the placement recorded for ${name} in etcd is not readable`);
-    return fixed;
+    const res = await connection.call(`read the placement of ${name}`, () => connection.client.get(key).exec());
+    const held = res.kvs[0];
+    return held === undefined ? undefined : this.heldPlacement(name, key, held);
   }
 
   /**
-   * Fixes `name`'s placement unless one is recorded already (an etcd transaction: the first deploy
-   * of a name wins, on whichever node); returns the one that holds now. Never removed: a name's
-   * deliveries and state stay in its key's partition for as long as anything of it remains.
+   * Fixes `name`'s placement unless one is recorded already (an etcd transaction: the first wins,
+   * on whichever node), and only while no record of the agent `name` exists (`whileUndeployed`:
+   * a deploy racing a running deployment of the name through another node's lagging mirror never
+   * moves it); returns the placement that holds now, or undefined when the agent's record exists.
+   * Never removed: a name's deliveries and state stay in its key's partition for as long as
+   * anything of it remains.
    */
-  async fixPlacement(name: string, wanted: FixedPlacement): Promise<FixedPlacement> {
+  async fixPlacement(name: string, wanted: FixedPlacement, whileUndeployed = false): Promise<FixedPlacement | undefined> {
     this.requireOpen();
-    const key = `${this.keys.controlPrefix()}${PLACEMENT_SECTION}${name}`;
+    const key = this.placementKey(name);
+    const agent = this.keys.key('agents', name);
     const value = JSON.stringify({ ...wanted, at: Date.now() });
     const { connection } = this;
-    const res = await connection.call(`fix the placement of ${name}`, () =>
-      connection.client.if(key, 'Create', '==', 0).then(connection.client.put(key).value(value)).else(connection.client.get(key)).commit(),
-    );
+    const res = await connection.call(`fix the placement of ${name}`, () => {
+      const txn = connection.client.if(key, 'Create', '==', 0);
+      if (whileUndeployed) txn.and(agent, 'Create', '==', 0);
+      return txn.then(connection.client.put(key).value(value)).else(connection.client.get(key), connection.client.get(agent)).commit();
+    });
     const revision = Number(res.header.revision);
     if (res.succeeded) {
       this.mirrorApply(key, { key, value: Buffer.from(value), createRevision: revision, modRevision: revision, lease: '0' }, revision);
       return { ...wanted };
     }
     const held = res.responses[0]?.response_range?.kvs[0];
-    const fixed = held === undefined ? undefined : parsePlacement(held.value);
-    if (fixed === undefined) throw new Error(`the placement recorded for ${name} in etcd is not readable`);
+    if (held !== undefined) return this.heldPlacement(name, key, held);
+    if ((res.responses[1]?.response_range?.kvs.length ?? 0) > 0) return undefined;
+    throw new RegistryError('registry.etcd-failed', `the placement of ${name} was neither written nor found`, {
+      context: { agent: name },
+      hint: 'etcd answered a transaction inconsistently: deploy again',
+    });
+  }
+
+  private placementKey(name: string): string {
+    return `${this.keys.controlPrefix()}${PLACEMENT_SECTION}${name}`;
+  }
+
+  /** A placement read from etcd: checked like input, and applied to the mirror so this node places by it at once. */
+  private heldPlacement(
+    name: string,
+    key: string,
+    kv: { value: Buffer; create_revision: string; mod_revision: string; lease: string },
+  ): FixedPlacement {
+    const fixed = parsePlacement(kv.value);
+    if (fixed === undefined)
+      throw new RegistryError('registry.corrupt', `the placement recorded for ${name} in etcd is not readable`, {
+        context: { agent: name, key },
+        hint: `another writer left it; remove the key ${key} with etcdctl once nothing of ${name} remains, then deploy again`,
+      });
+    const revision = Number(kv.mod_revision);
+    this.mirrorApply(
+      key,
+      { key, value: kv.value, createRevision: Number(kv.create_revision), modRevision: revision, lease: String(kv.lease) },
+      revision,
+    );
     return fixed;
   }
 

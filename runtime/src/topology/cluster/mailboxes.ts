@@ -101,7 +101,9 @@ export class ClusterMailboxes {
         this.orphanSince.delete(agent);
         continue;
       }
-      if (!this.o.isLocal(agent) && this.placedByKey(agent)) void this.relocate(agent);
+      // Deployed and placed by another's key, running elsewhere: its mail read outside home moves
+      // there. Not deployed: the dead-letter paths below take it (a kept key never holds mail).
+      if (!this.o.isLocal(agent) && this.o.deployments.has(agent) && this.placedByKey(agent)) void this.relocate(agent);
       if (this.o.isLocal(agent) || this.o.deployments.has(agent)) {
         this.orphanSince.delete(agent);
         continue;

@@ -91,8 +91,8 @@ export async function openClusterAgent(source: ClusterReplaySource, name: string
             ...(source.timeoutMs === undefined ? {} : { timeoutMs: source.timeoutMs }),
           },
           name,
-          // Its partition is its placement key's (decision 2189).
-          record.near?.key === undefined ? opts : { placementKey: record.near.key, ...opts },
+          // Its partition is its placement key's (decision 2189): the one fixed in etcd, which outlives the record.
+          placedBy(registry.placementKeyOf(name) ?? record.near?.key, opts),
         ),
       close: () => registry.close(),
     };
@@ -100,4 +100,8 @@ export async function openClusterAgent(source: ClusterReplaySource, name: string
     await registry.close();
     throw err;
   }
+}
+
+function placedBy<T extends object>(key: string | undefined, opts: T): T | (T & { placementKey: string }) {
+  return key === undefined ? opts : { placementKey: key, ...opts };
 }
