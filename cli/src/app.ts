@@ -35,6 +35,7 @@ import { pushCommand } from './commands/push.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
 import { fsCommand } from './commands/fs.js';
+import { assetsCommand } from './commands/assets.js';
 import { dlqCommand } from './commands/dlq.js';
 import { topicsCommand } from './commands/topics.js';
 import { auditCommand } from './commands/audit.js';
@@ -162,6 +163,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(stopCommand(env))
     .command(stateCommand(env))
     .command(fsCommand(env))
+    .command(assetsCommand(env))
     .command(dlqCommand(env))
     .command(topicsCommand(env))
     .command(freezeCommand(env))

@@ -10,6 +10,10 @@ command; the answer is an inform:
     truncate NAME          -> "ok" (opened for writing, nothing written: the file is emptied)
     append-crash NAME TEXT -> logs what NAME holds, appends TEXT, then aborts (a crash mid-handling)
     escape                 -> what each escape attempt got, e.g. "up=error:EPERM abs=error:ENOENT ..."
+    asset NAME             -> the text of /assets/NAME, a read-only file its component ships (decision 2192)
+    assets DIR             -> what /assets/DIR holds, as ls
+    asset-write NAME       -> "ok", or the errno writing /assets/NAME got (read-only: EROFS)
+    keep-asset NAME        -> copies /assets/NAME to /data/NAME: "ok"
 """
 import errno
 import os
@@ -84,6 +88,20 @@ class Files(Agent):
             with open(_path(args[0]), "a", encoding="utf-8") as f:
                 f.write(args[1] if len(args) > 1 else "")
             os.abort()
+        if cmd == "asset":
+            with open(f"/assets/{args[0]}", "r", encoding="utf-8") as f:
+                return f.read()
+        if cmd == "assets":
+            where = f"/assets/{args[0]}" if args and args[0] else "/assets"
+            return ",".join(sorted(n + ("/" if os.path.isdir(os.path.join(where, n)) else "") for n in os.listdir(where)))
+        if cmd == "asset-write":
+            with open(f"/assets/{args[0]}", "w", encoding="utf-8") as f:
+                f.write("changed")
+            return "ok"
+        if cmd == "keep-asset":
+            with open(f"/assets/{args[0]}", "rb") as src, open(_path(args[0]), "wb") as dst:
+                dst.write(src.read())
+            return "ok"
         if cmd == "escape":
             return " ".join(f"{name}={self.attempt(fn)}" for name, fn in ESCAPES)
         return f"unknown command {cmd}"

@@ -16,6 +16,7 @@ import { kindLimitOptions, kindLimitsFromFlags, limitFlagOptions, limitsFromFlag
 import { ProgressBar } from '../progress.js';
 import { httpPolicyFromArgs, httpPolicyOptions, type HttpPolicyArgs } from '../http-policy-flags.js';
 import { signatureToSend } from '../signing/signature-files.js';
+import { readAssetsDir, withAssets } from '../files/component-assets.js';
 import { rolloutFlagOptions, rolloutFromFlags, type RolloutFlagArgs } from '../rollout-flags.js';
 import { replayGateFromFlags, type ReplayGateFlagArgs } from '../replay-gate-flags.js';
 import { formatRollout } from '../format/agents.js';
@@ -62,6 +63,29 @@ function priorityClassFromFlag(argv: DeployArgs): PriorityClass | undefined {
   return given as PriorityClass;
 }
 
+/**
+ * `--assets <dir>` (decision 2192): the component with the directory's files in its assets section.
+ * A signed component would no longer match its signature: refused, with how to sign what ships.
+ */
+async function attachAssets(
+  ctx: CommandContext,
+  artifact: LoadedArtifact,
+  dir: string | undefined,
+  signature: string | undefined,
+): Promise<LoadedArtifact> {
+  if (dir === undefined) return artifact;
+  if (Array.isArray(dir)) throw new UsageError('--assets is given once', 'put every asset in one directory');
+  const beside = artifact.path.startsWith('oci://') ? undefined : await signatureToSend(artifact.path, undefined);
+  if (signature !== undefined || artifact.signatureEnvelope !== undefined || beside !== undefined)
+    throw new UsageError(
+      `--assets changes ${artifact.display}, so its signature would no longer match`,
+      `embed them first (caxton assets embed ${artifact.display} ${dir} -o with-assets.wasm), sign with-assets.wasm, and deploy that`,
+    );
+  const files = await readAssetsDir(ctx.io.cwd, dir);
+  ctx.note(`assets: ${files.length} file(s) from ${dir}, at /assets`);
+  return { ...artifact, bytes: withAssets(artifact.bytes, files, artifact.display) };
+}
+
 /** `--language` wins over what the build recorded; the node checks the label's shape. */
 function attachLanguage(h: UploadHeader, artifact: LoadedArtifact, given: string | undefined): void {
   const language = given ?? artifact.language;
@@ -79,6 +103,8 @@ interface LimitArgs extends LimitFlagArgs {
   ontology?: string[];
   /** An array when the flag is repeated (refused). */
   topics?: string | string[];
+  /** A directory shipped inside the component, read-only at /assets (decision 2192). */
+  assets?: string;
 }
 
 type DeployArgs = GlobalArgs &
@@ -127,6 +153,12 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
         nargs: 1,
         describe:
           'An ontology the agent speaks, <name>=<schema.json> or <name>=<schema.xsd> (repeatable): a message naming it is checked against the JSON Schema, or as XML against the XML Schema, before the agent gets it; upgrade: default keep',
+      })
+      .option('assets', {
+        type: 'string',
+        nargs: 1,
+        describe:
+          'A directory of read-only files shipped inside the component, which the agent reads at /assets (WASI agents; replaces any the component had)',
       })
       // nargs 1: a bare `--topics` is a usage error, not "" (= no topic); none is said `--topics ''`.
       .option('topics', {
@@ -242,6 +274,7 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
         )
         .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
         .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init')
+        .example('$0 deploy examples/py-files --assets ./static', 'ship ./static inside the component: the agent reads it at /assets')
         .example('$0 deploy relay.wasm --max-sends-per-s 500 --max-sends-per-call 20', 'bind its send rate (see docs/sandbox.md, limits)')
         .example(
           '$0 deploy weather.wasm --allow-http api.weather.example/v1/ --allow-http-method GET',
@@ -278,7 +311,7 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       if (card !== undefined) h.a2aCard = card;
       const ontologies = await ontologiesFromFlags(argv.ontology, ctx.io.cwd);
       if (ontologies !== undefined) h.ontologies = ontologies;
-      const artifact = await loadArtifact(ctx, argv.source, sourceOptions(argv));
+      const artifact = await attachAssets(ctx, await loadArtifact(ctx, argv.source, sourceOptions(argv)), argv.assets, argv.signature);
       h.name ||= artifact.suggestedName;
       attachLanguage(h, artifact, argv.language);
       await attachSignature(ctx, h, artifact, argv.signature);
@@ -357,7 +390,7 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
       if (card !== undefined) h.a2aCard = card;
       const ontologies = await ontologiesFromFlags(argv.ontology, ctx.io.cwd);
       if (ontologies !== undefined) h.ontologies = ontologies;
-      const artifact = await loadArtifact(ctx, argv.source, sourceOptions(argv));
+      const artifact = await attachAssets(ctx, await loadArtifact(ctx, argv.source, sourceOptions(argv)), argv.assets, argv.signature);
       attachLanguage(h, artifact, argv.language);
       await attachSignature(ctx, h, artifact, argv.signature);
       const client = await ctx.client();

@@ -12,8 +12,7 @@
  *   the node checks the import again and commits it in one step (ImportState), the agent's other
  *   state untouched.
  */
-import type { Stats } from 'node:fs';
-import { constants, lstat, mkdir, open, opendir, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, opendir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AGENT_FILE_LIMITS,
@@ -27,8 +26,9 @@ import {
 import { CliError, UsageError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { importWrites, notExported, pathRefusal, treeOfState, typeConflicts, type TreeEntry } from '../files/agent-file-tree.js';
+import { importWrites, notExported, treeOfState, typeConflicts, type TreeEntry } from '../files/agent-file-tree.js';
 import { formatCount } from '../format/units.js';
+import { isPrivate, readLocalTree } from '../files/local-tree.js';
 import { follow } from './stream.js';
 
 export interface TransferArgs {
@@ -103,7 +103,13 @@ export async function exportFiles(ctx: CommandContext, argv: TransferArgs): Prom
 
 export async function importFiles(ctx: CommandContext, argv: TransferArgs): Promise<number> {
   const root = localDirectory(ctx, argv, 'import');
-  const tree = await walk(root, argv.path!);
+  const tree = await readLocalTree(root, argv.path!, {
+    maxEntries: AGENT_FILE_LIMITS.maxEntries,
+    maxFileBytes: AGENT_FILE_LIMITS.maxFileBytes,
+    maxTotalBytes: STATE_IMPORT_MAX_BYTES,
+    storedBytes: (rel, size, mtimeMs) => Buffer.byteLength(FILE_STATE_KEY_PREFIX + rel) + storedFileValueLength(size, mtimeMs),
+    hint: limitsHint(),
+  });
   const client = await ctx.client();
   const existing: string[] = [];
   let after: string | undefined;
@@ -148,13 +154,6 @@ function localDirectory(ctx: CommandContext, argv: TransferArgs, what: 'export' 
   return path.resolve(ctx.io.cwd, argv.path);
 }
 
-/** Owned by this user (or root) and writable by no one else: nothing in it can be swapped under the walk. */
-function private_(st: Stats, groupToo: boolean): boolean {
-  const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid && st.uid !== 0) return false;
-  return (st.mode & (groupToo ? 0o022 : 0o002)) === 0;
-}
-
 async function exportRoot(root: string, shown: string): Promise<void> {
   await mkdir(path.dirname(root), { recursive: true });
   try {
@@ -173,128 +172,12 @@ async function exportRoot(root: string, shown: string): Promise<void> {
       `${visibleId(shown)} exists and is not an empty directory`,
       'export into a new or empty directory: nothing in it is overwritten',
     );
-  if (!private_(st, true))
+  if (!isPrivate(st, true))
     throw new CliError(
       EXIT.CONFLICT,
       `${visibleId(shown)} is an empty directory other users can write (or that is not yours)`,
       'export into a new directory (it is made mode 700), or one only you can write',
     );
-}
-
-/** The tree under `root`: every bound checked before the bytes are read; links and special files refused; nothing followed. */
-async function walk(root: string, shown: string): Promise<TreeEntry[]> {
-  const limits = AGENT_FILE_LIMITS;
-  const first = await lstat(root).catch(() => undefined);
-  if (first === undefined || !first.isDirectory())
-    throw new CliError(
-      EXIT.NOT_FOUND,
-      `${visibleId(shown)} is not a directory`,
-      'give the directory whose files become the agent’s /data (not a link to one)',
-    );
-  const tree: TreeEntry[] = [];
-  let entries = 0;
-  let stored = 0;
-  const pending: { rel: string; local: string; st: Stats }[] = [{ rel: '', local: root, st: first }];
-  while (pending.length > 0) {
-    const dir = pending.shift()!;
-    const where = dir.rel === '' ? visibleId(shown) : `${visibleId(dir.rel)} in ${visibleId(shown)}`;
-    if (!private_(dir.st, false))
-      throw new CliError(
-        EXIT.FAILURE,
-        `${where} can be written by other users (or is not yours)`,
-        'copy the files into a directory only you can write, and import that',
-      );
-    const names: string[] = [];
-    const handle = await opendir(dir.local);
-    try {
-      for await (const entry of handle) {
-        if (++entries > limits.maxEntries) throw tooMany(shown);
-        names.push(entry.name);
-      }
-    } finally {
-      await handle.close().catch(() => {}); // the iteration closes it when it ends
-    }
-    const again = await lstat(dir.local);
-    if (again.dev !== dir.st.dev || again.ino !== dir.st.ino) throw changed(where);
-    for (const name of names.sort()) {
-      const rel = dir.rel === '' ? name : `${dir.rel}/${name}`;
-      const local = path.join(dir.local, name);
-      // A name that is not UTF-8 reads back as U+FFFD, naming another file (or none).
-      const refused = name.includes('\ufffd') ? 'not UTF-8' : pathRefusal(rel);
-      if (refused !== undefined)
-        throw new CliError(
-          EXIT.FAILURE,
-          `${visibleId(rel)} in ${visibleId(shown)} is not a path an agent's files can have (${refused})`,
-          limitsHint(),
-        );
-      const st = await lstat(local);
-      const mtimeMs = Math.max(0, Math.trunc(st.mtimeMs));
-      if (st.isDirectory()) {
-        pending.push({ rel, local, st });
-        tree.push({ path: rel, type: 'directory', mtimeMs });
-        continue;
-      }
-      if (!st.isFile())
-        throw new CliError(
-          EXIT.FAILURE,
-          `${visibleId(rel)} in ${visibleId(shown)} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`,
-          'an agent’s files are regular files and directories: copy what it points to in its place',
-        );
-      if (st.size > limits.maxFileBytes)
-        throw new CliError(
-          EXIT.EXHAUSTED,
-          `${visibleId(rel)} in ${visibleId(shown)} has ${formatCount(st.size)} bytes, past one file's limit`,
-          limitsHint(),
-        );
-      stored += Buffer.byteLength(FILE_STATE_KEY_PREFIX + rel) + storedFileValueLength(st.size, mtimeMs);
-      if (stored > STATE_IMPORT_MAX_BYTES)
-        throw new CliError(
-          EXIT.EXHAUSTED,
-          `${visibleId(shown)} holds more than an import takes (${formatCount(STATE_IMPORT_MAX_BYTES)} bytes as stored)`,
-          limitsHint(),
-        );
-      tree.push({ path: rel, type: 'file', mtimeMs, bytes: await readRegular(local, st, `${visibleId(rel)} in ${visibleId(shown)}`) });
-    }
-  }
-  return tree;
-}
-
-/** The bytes of the regular file the walk saw at `local`: opened without following a link or blocking, checked to be that file, read up to the limit. */
-async function readRegular(local: string, seen: Stats, shown: string): Promise<Uint8Array> {
-  const handle = await open(local, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ELOOP') throw changed(shown);
-    throw err;
-  });
-  try {
-    const st = await handle.stat();
-    if (!st.isFile() || st.dev !== seen.dev || st.ino !== seen.ino) throw changed(shown);
-    const max = AGENT_FILE_LIMITS.maxFileBytes;
-    const buffer = Buffer.alloc(Math.min(st.size, max) + 1);
-    let filled = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.byteLength - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-      if (filled === buffer.byteLength) break;
-    }
-    // One byte more than it had (or than the limit) means it grew since the walk saw it.
-    if (filled > Math.min(st.size, max)) throw changed(shown);
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, filled);
-  } finally {
-    await handle.close();
-  }
-}
-
-function changed(shown: string): CliError {
-  return new CliError(EXIT.FAILURE, `${shown} changed while it was read`, 'import a directory nothing else writes meanwhile');
-}
-
-function tooMany(shown: string): CliError {
-  return new CliError(
-    EXIT.EXHAUSTED,
-    `${visibleId(shown)} holds more than ${formatCount(AGENT_FILE_LIMITS.maxEntries)} files and directories`,
-    limitsHint(),
-  );
 }
 
 function limitsHint(): string {

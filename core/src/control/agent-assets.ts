@@ -176,3 +176,20 @@ export function componentAssets(binary: Uint8Array): AssetFile[] {
   if (sections.length > 1) throw new AssetsInvalidError(`${sections.length} ${ASSETS_SECTION} sections, at most one`);
   return decodeAssets(sections[0]!);
 }
+
+/** `binary` without its top-level custom sections named `name` (others kept, in order); undefined when its sections do not add up. */
+export function withoutCustomSections(binary: Uint8Array, name: string): Uint8Array | undefined {
+  if (customSections(binary, name) === undefined) return undefined;
+  const wanted = Buffer.from(name, 'utf8');
+  const kept: Uint8Array[] = [binary.subarray(0, 8)];
+  let at = 8;
+  while (at < binary.byteLength) {
+    const size = leb(binary, at + 1)!;
+    const end = size.next + size.value;
+    const n = binary[at] === 0 ? leb(binary, size.next) : undefined;
+    const named = n !== undefined && Buffer.compare(binary.subarray(n.next, n.next + n.value), wanted) === 0;
+    if (!named) kept.push(binary.subarray(at, end));
+    at = end;
+  }
+  return new Uint8Array(Buffer.concat(kept));
+}

@@ -10,6 +10,7 @@ import {
   decodeAssets,
   encodeAssets,
   withCustomSection,
+  withoutCustomSections,
 } from '../../src/index.js';
 
 const file = (path: string, text: string) => ({ path, bytes: new Uint8Array(Buffer.from(text)) });
@@ -88,5 +89,20 @@ describe('the component section', () => {
     const cut = withCustomSection(EMPTY_MODULE, ASSETS_SECTION, payload).subarray(0, 12);
     assert.equal(customSections(cut, ASSETS_SECTION), undefined);
     assert.equal(customSections(new Uint8Array([1, 2, 3]), ASSETS_SECTION), undefined);
+  });
+});
+
+describe('replacing the assets', () => {
+  it('drops every assets section and keeps the rest in order', () => {
+    const other = withCustomSection(EMPTY_MODULE, 'name', new Uint8Array([1, 2, 3]));
+    const both = withCustomSection(
+      withCustomSection(other, ASSETS_SECTION, encodeAssets([file('a', 'b')])),
+      ASSETS_SECTION,
+      encodeAssets([]),
+    );
+    const stripped = withoutCustomSections(both, ASSETS_SECTION)!;
+    assert.deepEqual(stripped, other);
+    assert.deepEqual(customSections(stripped, 'name'), [new Uint8Array([1, 2, 3])]);
+    assert.equal(withoutCustomSections(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, 0x7f]), ASSETS_SECTION), undefined);
   });
 });

@@ -6,6 +6,7 @@
 import '../webassembly-types.js';
 import type { FuelPassStats } from '../fuel/fuel-pass.js';
 import type { MemoryPlan, TablePlan } from '../limits/rewrite.js';
+import type { AssetFile } from '@caxton/core';
 
 /** `direct`: our own canonical-ABI binding of a single guest module; `jco`: jco's glue. */
 export type BindingPath = 'direct' | 'jco';
@@ -26,9 +27,10 @@ export interface ModuleManifest {
 
 /**
  * 2 since each file carries its sha256 (decision 2135), 3 since `writesState` is recorded (decision
- * 2163); part of the cache key, so nodes of another format keep their own entries.
+ * 2163), 4 since the component's assets are kept (decision 2192); part of the cache key, so nodes
+ * of another format keep their own entries.
  */
-export const MANIFEST_FORMAT = 3;
+export const MANIFEST_FORMAT = 4;
 
 export interface ArtifactManifest {
   format: typeof MANIFEST_FORMAT;
@@ -52,6 +54,8 @@ export interface ArtifactManifest {
   hostImports: string[];
   /** The component imports caxton:agent/state's `set` or `delete`: it may write durable state. */
   writesState: boolean;
+  /** Its `caxton:assets` section's payload, base64 (decision 2192), decoded and checked again when loaded; null: none. */
+  assets: string | null;
   prepareMs: { decode: number; check: number; transpile: number; instrument: number; total: number };
   createdAt: string;
 }
@@ -75,4 +79,6 @@ export interface Artifact {
   glueSource: string | null;
   /** Largest initial memory any module declares, in pages: the smallest workable cap. */
   minMemoryPages: number;
+  /** The read-only files it ships, shown at /assets (decision 2192); empty: none. */
+  assets: readonly AssetFile[];
 }

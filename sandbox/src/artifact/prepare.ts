@@ -15,6 +15,7 @@ import { type InstrumentError, instrumentHere, instrumentInWorker } from './inst
 import { checkWorld } from './world-check.js';
 import { withoutDebugLog } from './glue-debug-log.js';
 import { sha256 } from './digest.js';
+import { ASSETS_ROOT, AssetsInvalidError, componentAssets, encodeAssets, type AssetFile } from '@caxton/core';
 import { isPlainFileName } from './cache-dir.js';
 import { ComponentLimitExceeded, type ComponentLimits } from '../binary/component-limits.js';
 
@@ -97,6 +98,7 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
       issues: report.issues,
     });
   }
+  const assets = assetsOf(bytes, report.wasiImports, ctx);
   const hostImports = [...(contract.imports.get(HOST_INTERFACE)?.keys() ?? [])].filter((name) => {
     const ext = decoded.imports.get(HOST_INTERFACE);
     return ext?.sort === 'instance' && ext.type.exports.get(name)?.sort === 'func';
@@ -178,6 +180,7 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
     extraExports: report.extraExports,
     hostImports,
     writesState,
+    assets,
     prepareMs: { decode: decodeMs, check: checkMs, transpile: transpileMs, instrument: instrumentMs, total: since(t0) },
     createdAt: new Date().toISOString(),
   };
@@ -234,4 +237,28 @@ async function transpileWithJco(
     );
   }
   return { glue, modules };
+}
+
+/**
+ * The component's assets (decision 2192), checked before anything else of them is kept: the
+ * payload base64 for the manifest, or null. Shipped to a component that imports no WASI file
+ * system, they could never be read: refused, with what to do.
+ */
+function assetsOf(bytes: Uint8Array, wasiImports: readonly string[], ctx: Record<string, unknown>): string | null {
+  let files: AssetFile[];
+  try {
+    files = componentAssets(bytes);
+  } catch (err) {
+    if (err instanceof AssetsInvalidError) throw artifactError('invalid', err.message, ctx, err.hint, err);
+    throw err;
+  }
+  if (files.length === 0) return null;
+  if (!wasiImports.some((i) => i.startsWith('wasi:filesystem/')))
+    throw artifactError(
+      'invalid',
+      `the component ships ${files.length} asset file(s) but imports no wasi:filesystem: it could not read ${ASSETS_ROOT}`,
+      ctx,
+      'build the agent with WASI files (its language\'s file API; "wasi": true in caxton.json for C and Rust, the SDK\'s files module for AssemblyScript and JavaScript), or deploy it without --assets',
+    );
+  return Buffer.from(encodeAssets(files)).toString('base64');
 }

@@ -97,6 +97,8 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     },
     // /data: the agent's files in its durable state (decision 2191), written with the handling.
     files: { state: bridge.state, charge: (bytes) => meter.charge(hostCallFuel(bytes)), nowMs: () => bridge.workTime },
+    // /assets: the read-only files its component ships (decision 2192).
+    assets: artifact.assets,
   });
 
   /** stdout's and stderr's handles: only their writes are cut to the output budget (not a file's). */
