@@ -11,7 +11,7 @@ import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { caxton, show } from './support/cli.js';
+import { askAgent, caxton, show } from './support/cli.js';
 import { builtExample } from './support/paths.js';
 import { stopStragglers } from './support/processes.js';
 import { startServe, type Serve } from './support/serve.js';
@@ -19,16 +19,7 @@ import { startServe, type Serve } from './support/serve.js';
 describe('assets at /assets against a real caxton serve', () => {
   let serve: Serve;
   let work: string;
-  const tell = async (agent: string, content: string): Promise<string> => {
-    const r = await caxton(['send', agent, 'request', content, '--wait', '--json', '--timeout', '20', ...serve.conn]);
-    assert.equal(r.code, 0, show(r));
-    const answer = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { message?: { content: string } })
-      .find((l) => l.message !== undefined);
-    return answer!.message!.content;
-  };
+  const tell = (agent: string, content: string): Promise<string> => askAgent(serve.conn, agent, content);
 
   before(async () => {
     serve = await startServe();

@@ -13,7 +13,7 @@ import { chmod, mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile } from 'n
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { caxton, show } from './support/cli.js';
+import { askAgent, caxton, show } from './support/cli.js';
 import { builtExample } from './support/paths.js';
 import { stopStragglers } from './support/processes.js';
 import { startServe, type Serve } from './support/serve.js';
@@ -21,16 +21,7 @@ import { startServe, type Serve } from './support/serve.js';
 describe('caxton fs against a real caxton serve', () => {
   let serve: Serve;
   /** Sends one command to the files agent and returns its answer. */
-  const tell = async (content: string): Promise<string> => {
-    const r = await caxton(['send', 'files', 'request', content, '--wait', '--json', '--timeout', '20', ...serve.conn]);
-    assert.equal(r.code, 0, show(r));
-    const answer = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { message?: { content: string } })
-      .find((l) => l.message !== undefined);
-    return answer!.message!.content;
-  };
+  const tell = (content: string): Promise<string> => askAgent(serve.conn, 'files', content);
 
   before(async () => {
     serve = await startServe();

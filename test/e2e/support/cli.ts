@@ -34,3 +34,16 @@ export function caxton(args: readonly string[], opts: CliOptions = {}): Promise<
 export function show(r: Finished): string {
   return `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 }
+
+/** `caxton send <agent> request <content> --wait` against `conn`: the content of the answer. */
+export async function askAgent(conn: readonly string[], agent: string, content: string): Promise<string> {
+  const r = await caxton(['send', agent, 'request', content, '--wait', '--json', '--timeout', '20', ...conn]);
+  if (r.code !== 0) throw new Error(`send to ${agent} failed: ${show(r)}`);
+  const answer = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { message?: { content: string } })
+    .find((l) => l.message !== undefined);
+  if (answer?.message === undefined) throw new Error(`no answer from ${agent}: ${show(r)}`);
+  return answer.message.content;
+}
