@@ -10,7 +10,7 @@ import './webassembly-types.js';
 import { MANIFEST_FORMAT, type Artifact, type ArtifactManifest, type GlueInstantiate, type ModuleManifest } from './artifact/artifact.js';
 import { ArtifactCache } from './artifact/cache.js';
 import type { EvictionReport } from './artifact/cache-evict.js';
-import { ARTIFACT_LIMIT_TABLE, DEFAULT_PREPARE_CACHE_LIMITS, decodeAssets, inFlagUnit } from '@caxton/core';
+import { ARTIFACT_LIMIT_TABLE, AssetTree, DEFAULT_PREPARE_CACHE_LIMITS, decodeAssets, inFlagUnit } from '@caxton/core';
 import type { EngineSettings } from './shard/protocol.js';
 import { sha256 } from './artifact/digest.js';
 import { MODULE_CACHE_DIR } from './artifact/module-cache.js';
@@ -276,9 +276,22 @@ export class Engine {
     }
     // One budget per agent across all its memories (instance.ts): what they start with, added up.
     const minMemoryPages = manifest.modules.reduce((sum, m) => sum + m.memories.reduce((s, x) => s + x.initialPages, 0), 0);
-    // Checked again as they are taken in (a cache entry, a shard's adopt message): bounded, canonical.
-    const assets = manifest.assets === null ? [] : decodeAssets(Buffer.from(manifest.assets, 'base64'));
-    return { digest: manifest.digest, manifest, modules, plans, glue, glueSource, minMemoryPages, assets };
+    // Decoded where an instance first needs them (a shard), checked again there (the cache checked them on read).
+    const payload = manifest.assets;
+    let assets: AssetTree | undefined;
+    return {
+      digest: manifest.digest,
+      manifest,
+      modules,
+      plans,
+      glue,
+      glueSource,
+      minMemoryPages,
+      get assets(): AssetTree {
+        assets ??= new AssetTree(payload === null ? [] : decodeAssets(Buffer.from(payload, 'base64')));
+        return assets;
+      },
+    };
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AssetTree } from '@caxton/core';
 import { StateView } from '../src/host/state-view.js';
 import { AssetFileSystem } from '../src/wasi/assets.js';
 import { AgentFileSystem, type Descriptor } from '../src/wasi/filesystem.js';
@@ -21,11 +22,11 @@ function setup() {
   const data = new AgentFileSystem({ state, charge: (b) => (charged += 1 + b), nowMs: () => 5 });
   const assets = new AssetFileSystem(
     { charge: (b) => (charged += 1 + b) },
-    [
+    new AssetTree([
       { path: 'greeting.txt', bytes: enc.encode('hello') },
       { path: 'templates/order.json', bytes: enc.encode('{"v":1}') },
       { path: 'templates/deep/x.bin', bytes: new Uint8Array([1, 2, 3]) },
-    ],
+    ]),
     data,
   );
   const [[root, name]] = assets.preopens() as [[Descriptor, string]];
@@ -104,8 +105,20 @@ describe('/assets', () => {
     );
     assert.equal(
       code(() => s.root.renameAt('greeting.txt', s.dataRoot, 'moved.txt')),
-      'bad-descriptor',
+      'cross-device',
       'never across the two trees',
+    );
+    assert.equal(
+      code(() => s.dataRoot.renameAt('x', s.root, 'y')),
+      'cross-device',
+    );
+    assert.equal(
+      code(() => s.root.setTimesAt(FOLLOW, 'greeting.txt')),
+      'read-only',
+    );
+    assert.equal(
+      code(() => s.root.openAt(FOLLOW, 'greeting.txt', {}, { read: true }).setTimes()),
+      'read-only',
     );
     assert.equal(
       code(() => s.root.openAt(FOLLOW, 'nope', {}, { read: true })),

@@ -81,6 +81,22 @@ describe('the prepare cache checks what it reads', () => {
     assert.deepEqual(readFileSync(file), instrumented, 'the entry holds the instrumented module again');
   });
 
+  it('refuses assets that are not a well-formed payload (decision 2192), and prepares the artifact again', async () => {
+    const bytes = await asProbe();
+    for (const bad of ['bm90IGFzc2V0cw==', 42, { length: 2e9 }]) {
+      const { dir, manifest, refusals, engine } = await copiedEntry(bytes);
+      rewriteManifest(dir, (m) => {
+        (m as unknown as { assets: unknown }).assets = bad;
+      });
+      const a = await engine.loadArtifact(bytes);
+      assert.equal(refusals.length, 1, JSON.stringify(bad));
+      assert.match(refusals[0]!.message, /assets that are not a well-formed payload/);
+      assert.notEqual(a.manifest.createdAt, manifest.createdAt, 'prepared again');
+      assert.equal(a.manifest.assets, null);
+      assert.equal(a.assets.files.size, 0);
+    }
+  });
+
   it('never imports jco glue that does not match its manifest', async () => {
     const bytes = await jsProbe();
     const { dir, manifest, refusals, engine } = await copiedEntry(bytes);

@@ -77,7 +77,7 @@ async function embed(ctx: CommandContext, argv: AssetsArgs): Promise<number> {
     );
   const files = await readAssetsDir(ctx.io.cwd, argv.dir);
   const out = withAssets(await component(ctx, argv.component), files, argv.component);
-  await writeFile(path.resolve(ctx.io.cwd, argv.output), out, { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+  await writeFile(path.resolve(ctx.io.cwd, argv.output), out, { flag: 'wx', mode: 0o600 }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EEXIST')
       throw new CliError(EXIT.CONFLICT, `${visibleId(argv.output!)} exists`, 'write to a new file (it is never overwritten)');
     throw err;

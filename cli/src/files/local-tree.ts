@@ -8,7 +8,7 @@
  * before a byte is read.
  */
 import type { Stats } from 'node:fs';
-import { constants, lstat, open, opendir } from 'node:fs/promises';
+import { constants, lstat, open, opendir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { visibleId } from '@caxton/core';
 import { CliError } from '../cli-error.js';
@@ -27,17 +27,25 @@ export interface TreeBounds {
   hint: string;
 }
 
-/** Owned by this user (or root) and writable by no one else (`groupToo`: nor by its group). */
-export function isPrivate(st: Stats, groupToo: boolean): boolean {
+/**
+ * Owned by this user (or root) and writable by no one else: not by other users, nor (`groupToo`)
+ * by its group (a directory walked may be group-writable: user-private groups make that the
+ * default; its group is the user's). `ownerOnly`: only the owner is checked.
+ */
+export function isPrivate(st: Stats, groupToo: boolean, ownerOnly = false): boolean {
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid && st.uid !== 0) return false;
-  return (st.mode & (groupToo ? 0o022 : 0o002)) === 0;
+  return ownerOnly || (st.mode & (groupToo ? 0o022 : 0o002)) === 0;
 }
 
-export async function readLocalTree(root: string, shown: string, bounds: TreeBounds): Promise<TreeEntry[]> {
-  const first = await lstat(root).catch(() => undefined);
+export async function readLocalTree(given: string, shown: string, bounds: TreeBounds): Promise<TreeEntry[]> {
+  const first = await lstat(given).catch(() => undefined);
   if (first === undefined || !first.isDirectory())
     throw new CliError(EXIT.NOT_FOUND, `${visibleId(shown)} is not a directory`, 'give a directory (not a link to one)');
+  // Walked by its physical path, every directory above it checked too: one another user could
+  // write could swap the whole tree for a link after it was listed.
+  const root = await realpath(given);
+  await checkAncestors(root, shown);
   const tree: TreeEntry[] = [];
   let entries = 0;
   let stored = 0;
@@ -114,6 +122,20 @@ export async function readLocalTree(root: string, shown: string, bounds: TreeBou
     }
   }
   return tree;
+}
+
+/** Every directory above `root` is the user's or root's, and others may not write it unless it is sticky (as /tmp is). */
+async function checkAncestors(root: string, shown: string): Promise<void> {
+  for (let dir = path.dirname(root); ; dir = path.dirname(dir)) {
+    const st = await lstat(dir);
+    if (!isPrivate(st, true) && !(isPrivate(st, true, true) && (st.mode & 0o1000) !== 0))
+      throw new CliError(
+        EXIT.FAILURE,
+        `${visibleId(dir)}, above ${visibleId(shown)}, can be written by other users (or is not yours)`,
+        'copy the files into a directory only you can write (below your home or a fresh mktemp -d), and give that',
+      );
+    if (path.dirname(dir) === dir) return;
+  }
 }
 
 /** The bytes of the regular file the walk saw at `local`: opened without following a link or blocking, checked to be that file, read up to `max`. */

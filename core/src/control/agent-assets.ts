@@ -60,6 +60,10 @@ export function checkAssets(files: readonly AssetFile[]): void {
   }
 }
 
+/** The largest payload the limits allow: the header, every file's path and length fields at their most, and the bytes. */
+export const ASSETS_PAYLOAD_CEILING =
+  8 + AGENT_ASSET_LIMITS.maxFiles * (2 + AGENT_FILE_LIMITS.maxPathBytes + 4) + AGENT_ASSET_LIMITS.maxTotalBytes;
+
 export function encodeAssets(files: readonly AssetFile[]): Uint8Array {
   checkAssets(files);
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -82,22 +86,35 @@ export function encodeAssets(files: readonly AssetFile[]): Uint8Array {
 
 /** The files of a payload; throws AssetsInvalidError for anything malformed or past the limits. */
 export function decodeAssets(payload: Uint8Array): AssetFile[] {
+  if (payload.byteLength > ASSETS_PAYLOAD_CEILING)
+    throw new AssetsInvalidError(`a payload of ${payload.byteLength} bytes, more than the limits allow`);
   const b = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   if (b.byteLength < 8 || MAGIC.some((m, i) => b[i] !== m)) throw new AssetsInvalidError('not an assets payload (no CXA1 header)');
   const count = b.readUInt32LE(4);
   if (count > AGENT_ASSET_LIMITS.maxFiles) throw new AssetsInvalidError(`${count} files, more than ${AGENT_ASSET_LIMITS.maxFiles}`);
   const files: AssetFile[] = [];
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let at = 8;
+  let total = 0;
   for (let i = 0; i < count; i++) {
     if (at + 2 > b.byteLength) throw new AssetsInvalidError('truncated');
     const pathLength = b.readUInt16LE(at);
     if (pathLength > AGENT_FILE_LIMITS.maxPathBytes || at + 2 + pathLength + 4 > b.byteLength)
       throw new AssetsInvalidError('truncated or overlong path');
-    const path = new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(at + 2, at + 2 + pathLength));
+    let path: string;
+    try {
+      path = utf8.decode(b.subarray(at + 2, at + 2 + pathLength));
+    } catch {
+      throw new AssetsInvalidError('a path is not UTF-8');
+    }
     at += 2 + pathLength;
     const length = b.readUInt32LE(at);
     if (length > AGENT_ASSET_LIMITS.maxFileBytes || at + 4 + length > b.byteLength)
       throw new AssetsInvalidError(`truncated or oversized file ${path.slice(0, 80)}`);
+    // The total before the copy: memory never holds more than the limit's worth of copies.
+    total += length;
+    if (total > AGENT_ASSET_LIMITS.maxTotalBytes)
+      throw new AssetsInvalidError(`more than ${AGENT_ASSET_LIMITS.maxTotalBytes} bytes together`);
     files.push({ path, bytes: new Uint8Array(b.subarray(at + 4, at + 4 + length)) });
     at += 4 + length;
   }
@@ -192,4 +209,36 @@ export function withoutCustomSections(binary: Uint8Array, name: string): Uint8Ar
     at = end;
   }
   return new Uint8Array(Buffer.concat(kept));
+}
+
+/**
+ * The assets as the sandbox serves them: each file by path and each directory's listing (the
+ * implied ones included), sorted; built once per artifact and shared, read-only, by its instances.
+ */
+export class AssetTree {
+  readonly files = new Map<string, Uint8Array>();
+  readonly listings = new Map<string, { name: string; type: 'regular-file' | 'directory' }[]>([['', []]]);
+
+  constructor(assets: readonly AssetFile[]) {
+    const listed = new Set<string>();
+    for (const asset of assets) {
+      this.files.set(asset.path, asset.bytes);
+      let path = asset.path;
+      let type: 'regular-file' | 'directory' = 'regular-file';
+      // Each name into its parent's listing, up to the first parent listed already.
+      while (!listed.has(path)) {
+        listed.add(path);
+        const slash = path.lastIndexOf('/');
+        const parent = slash < 0 ? '' : path.slice(0, slash);
+        const entry = { name: path.slice(slash + 1), type };
+        const listing = this.listings.get(parent);
+        if (listing === undefined) this.listings.set(parent, [entry]);
+        else listing.push(entry);
+        if (parent === '') break;
+        path = parent;
+        type = 'directory';
+      }
+    }
+    for (const listing of this.listings.values()) listing.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
 }

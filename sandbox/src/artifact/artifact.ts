@@ -6,7 +6,7 @@
 import '../webassembly-types.js';
 import type { FuelPassStats } from '../fuel/fuel-pass.js';
 import type { MemoryPlan, TablePlan } from '../limits/rewrite.js';
-import type { AssetFile } from '@caxton/core';
+import type { AssetTree } from '@caxton/core';
 
 /** `direct`: our own canonical-ABI binding of a single guest module; `jco`: jco's glue. */
 export type BindingPath = 'direct' | 'jco';
@@ -79,6 +79,6 @@ export interface Artifact {
   glueSource: string | null;
   /** Largest initial memory any module declares, in pages: the smallest workable cap. */
   minMemoryPages: number;
-  /** The read-only files it ships, shown at /assets (decision 2192); empty: none. */
-  assets: readonly AssetFile[];
+  /** The read-only files it ships, shown at /assets (decision 2192), decoded on first use (a shard's instance, never the pool). */
+  readonly assets: AssetTree;
 }

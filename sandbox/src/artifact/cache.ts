@@ -20,6 +20,7 @@ import { MODULE_CACHE_DIR } from './module-cache.js';
 import { directoryStat, discard, isPlainFileName, openCacheRoot, readOwnFile, removeStaleTemporaries, temporaryPath } from './cache-dir.js';
 import { evictPastBound, type EvictionReport } from './cache-evict.js';
 import { SandboxError, artifactError } from '../errors.js';
+import { ASSETS_PAYLOAD_CEILING, decodeAssets } from '@caxton/core';
 
 export interface CachedEntry {
   manifest: ArtifactManifest;
@@ -142,6 +143,9 @@ export class ArtifactCache {
     if (!Array.isArray(manifest.modules)) return new Refused('its manifest lists no modules');
     const odd = oddFileName(manifest);
     if (odd !== undefined) return new Refused(`its manifest names the file ${JSON.stringify(odd)}, which is not a plain file of the entry`);
+    // The assets (decision 2192) are checked here, where a refusal moves the entry aside, not at load.
+    if (manifest.assets !== null && !wellFormedAssets(manifest.assets))
+      return new Refused('its manifest holds assets that are not a well-formed payload');
     const [modules, glue] = await Promise.all([
       Promise.all(manifest.modules.map((m) => readEntryFile(join(dir, m.file)))),
       manifest.glueFile === null ? null : readEntryFile(join(dir, manifest.glueFile)),
@@ -280,4 +284,14 @@ async function renamed(from: string, to: string): Promise<boolean> {
 function oddFileName(manifest: ArtifactManifest): unknown {
   const names: unknown[] = [...manifest.modules.map((m) => m.file), ...(manifest.glueFile === null ? [] : [manifest.glueFile])];
   return names.find((n) => !isPlainFileName(n) || n === MANIFEST);
+}
+
+function wellFormedAssets(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length > Math.ceil(ASSETS_PAYLOAD_CEILING / 3) * 4) return false; // before any decoding
+  try {
+    decodeAssets(Buffer.from(value, 'base64'));
+    return true;
+  } catch {
+    return false;
+  }
 }

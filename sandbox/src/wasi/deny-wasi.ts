@@ -24,7 +24,7 @@ import { GuestExit } from '../errors.js';
 import { OutputBudget } from './output-budget.js';
 import { AgentFileSystem, Descriptor, DirectoryEntryStream, type FileSystemHost, filesystemErrorCode } from './filesystem.js';
 import { AssetFileSystem } from './assets.js';
-import type { AssetFile } from '@caxton/core';
+import type { AssetTree } from '@caxton/core';
 import { InputStream, IoError, OutputStream, Pollable } from './streams.js';
 
 export interface WasiSinks {
@@ -54,8 +54,8 @@ export interface WasiSinks {
   handling?: WasiHandling;
   /** The agent's files at /data (decision 2191); absent: no directory is preopened. */
   files?: FileSystemHost;
-  /** The read-only files its component ships, at /assets (decision 2192); absent or empty: no /assets. */
-  assets?: readonly AssetFile[];
+  /** The read-only files its component ships, at /assets (decision 2192), with `files` only (one lift guard serves both); absent or empty: no /assets. */
+  assets?: AssetTree;
 }
 
 export interface WasiHandling {
@@ -228,7 +228,7 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
   const handling = sinks.handling ?? HOST_HANDLING;
   const files = sinks.files !== undefined ? new AgentFileSystem(sinks.files) : undefined;
   const assets =
-    sinks.assets !== undefined && sinks.assets.length > 0
+    files !== undefined && sinks.assets !== undefined && sinks.assets.files.size > 0
       ? new AssetFileSystem({ charge: (bytes) => charge(bytes) }, sinks.assets, files)
       : undefined;
   const preopens = (): [Descriptor, string][] => [...(files?.preopens() ?? []), ...(assets?.preopens() ?? [])];

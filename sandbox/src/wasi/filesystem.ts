@@ -53,6 +53,7 @@ export interface FileSystemHost {
 type ErrorCode =
   | 'access'
   | 'bad-descriptor'
+  | 'cross-device'
   | 'exist'
   | 'file-too-large'
   | 'insufficient-space'
@@ -575,8 +576,9 @@ export class Descriptor {
 
   setTimes(..._args: unknown[]): void {
     // Times are the work's (decision 2191): a guest's are taken and let go, so a program that
-    // sets them (a copy keeping them, `touch`) carries on.
+    // sets them (a copy keeping them, `touch`) carries on. /assets changes nothing: read-only.
     this.fs.charge(0);
+    if (this.fs.readOnly) refuse('read-only');
   }
 
   read(length: bigint, offset: bigint): [Uint8Array, boolean] {
@@ -626,6 +628,7 @@ export class Descriptor {
 
   setTimesAt(_pathFlags: unknown, path: string, ..._times: unknown[]): void {
     this.dir();
+    if (this.fs.readOnly) refuse('read-only');
     this.fs.lookup(this.fs.resolve(this.path, path).path) ?? refuse('no-entry');
   }
 
@@ -691,7 +694,8 @@ export class Descriptor {
 
   renameAt(oldPath: string, newDescriptor: Descriptor, newPath: string): void {
     this.dir();
-    if (!(newDescriptor instanceof Descriptor) || newDescriptor.fs !== this.fs) refuse('bad-descriptor');
+    if (!(newDescriptor instanceof Descriptor)) refuse('bad-descriptor');
+    if (newDescriptor.fs !== this.fs) refuse('cross-device'); // /data and /assets: a program falls back to a copy
     newDescriptor.dir();
     const from = this.fs.resolve(this.path, oldPath);
     const to = this.fs.resolve(newDescriptor.path, newPath);
