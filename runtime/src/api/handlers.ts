@@ -58,7 +58,7 @@ function upload<S, Res>(
   method: string,
   opts: HandlerOptions,
   parseHeader: (h: W.WireArtifactHeader, max: number) => ParsedHeader<S>,
-  apply: (spec: S, artifact: { bytes: Uint8Array; sha256: string }, node: NodeControl) => Promise<Res>,
+  apply: (spec: S, artifact: { bytes: Uint8Array; sha256: string }, node: NodeControl, principal: Principal) => Promise<Res>,
   /** What the spec asks beyond the method's own permission, checked before the artifact is received. */
   authorizeSpec?: (principal: Principal, spec: S) => void,
 ): (call: ServerReadableStream<W.WireArtifactUpload, Res>, callback: sendUnaryData<Res>) => void {
@@ -80,7 +80,7 @@ function upload<S, Res>(
             idleTimeoutMs: opts.uploadIdleTimeoutMs,
           },
         );
-        callback(null, await apply(spec, artifact, ctx.node(call)));
+        callback(null, await apply(spec, artifact, ctx.node(call), principal));
       } catch (err) {
         // A vanished client gets no answer; answering would only log a grpc-js warning.
         if (err instanceof UploadCancelledError) return;
@@ -99,7 +99,9 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       'DeployAgent',
       opts,
       parseDeployHeader,
-      async (spec, artifact, audited): Promise<W.WireDeployAgentResponse> => ({ agent: agentToWire(await audited.deploy(spec, artifact)) }),
+      async (spec, artifact, audited, principal): Promise<W.WireDeployAgentResponse> => ({
+        agent: agentToWire(agentForPrincipal(await audited.deploy(spec, artifact), principal)),
+      }),
       (principal, spec) => {
         requirePriorityClassAllowed(principal, spec.name, spec.kind?.priorityClass);
         // A confined token names only agents in its scope, `--near` included (decision 2189): it

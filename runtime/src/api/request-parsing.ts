@@ -220,12 +220,21 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
       ...(h.kind.maxActive ? { maxActive: h.kind.maxActive } : {}),
       ...(h.kind.priorityClass ? { priorityClass: parsePriorityClass(h.kind.priorityClass, 'header.kind.priority_class') } : {}),
     };
-  if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
-  if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
-  if (h.ontologies) spec.ontologies = parseDeclaredOntologies(h.ontologies);
-  if (h.topics) spec.topics = parseTopicPatterns(h.topics.patterns, 'header.topics.patterns');
-  if (h.near) spec.near = checkNearName(h.near, 'header.near');
+  Object.assign(spec, parseDeploymentFields(h));
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
+}
+
+/** What a deploy and an upgrade both may say of the deployment: HTTP policy, A2A card, ontologies, topics, `--near`. */
+function parseDeploymentFields(
+  h: WireArtifactHeader,
+): Pick<DeploySpec & UpgradeSpec, 'http' | 'a2aCard' | 'ontologies' | 'topics' | 'near'> {
+  return {
+    ...(h.http ? { http: resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http') } : {}),
+    ...(h.a2aCard ? { a2aCard: parseA2aCard(h.a2aCard, 'header.a2a_card') } : {}),
+    ...(h.ontologies ? { ontologies: parseDeclaredOntologies(h.ontologies) } : {}),
+    ...(h.topics ? { topics: parseTopicPatterns(h.topics.patterns, 'header.topics.patterns') } : {}),
+    ...(h.near ? { near: checkNearName(h.near, 'header.near') } : {}),
+  };
 }
 
 export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<UpgradeSpec> {
@@ -242,11 +251,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
   if (h.replay) spec.replay = parseReplayGate(h.replay);
   Object.assign(spec, parseLanguage(h.language));
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
-  if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
-  if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
-  if (h.ontologies) spec.ontologies = parseDeclaredOntologies(h.ontologies);
-  if (h.topics) spec.topics = parseTopicPatterns(h.topics.patterns, 'header.topics.patterns');
-  if (h.near) spec.near = checkNearName(h.near, 'header.near');
+  Object.assign(spec, parseDeploymentFields(h));
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
 

@@ -17,6 +17,7 @@ import {
   NearKindError,
   NearUnsupportedError,
   NearKeepStateError,
+  AssetsInvalidError,
   NoPreviousVersionError,
   ReplicasBudgetError,
   ReplicaRewindError,
@@ -188,6 +189,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // A node of the cluster that does not place by keys (decision 2189).
   ['agent.near-unsupported', 'FAILED_PRECONDITION'],
   ['agent.near-keep-state', 'FAILED_PRECONDITION'], // a first --near with --keep-state (decision 2189)
+  ['agent.assets-invalid', 'INVALID_ARGUMENT'], // a component's caxton:assets section malformed or past its limits (decision 2192)
   ['agent.replicas-budget', 'RESOURCE_EXHAUSTED'], // the node-wide cap on replica instances (issue 27, finding 8)
   ['agent.replicas-start-failed', 'FAILED_PRECONDITION'], // a new replica's instance did not start (issue 27, review of replicasfix2)
   ['agent.replica-rewind-failed', 'INTERNAL'], // replica 1's view could not be rewound: the agent is failed (issue 27, finding 6; logged, never an API answer)
@@ -404,6 +406,7 @@ function everyRaisedError(): CaxtonError[] {
     new NearChangedError('ping', 'echo', 'other'),
     new NearUnsupportedError('ping', 'echo', 'n2'),
     new NearKeepStateError('ping', 'echo'),
+    new AssetsInvalidError('a path is not UTF-8'),
     new ReplicasBudgetError('echo', 4, 30, 32),
     new ReplicaStartError('echo', 3, 1, 1, new Error('init trapped')),
     new ReplicaRewindError('echo', 'the sandbox cannot show a view'),

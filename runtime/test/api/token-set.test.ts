@@ -101,4 +101,12 @@ describe('read-only redaction', () => {
       assert.deepEqual(agentForPrincipal(agent, { role }).config, { apiKey: 'sk-123', region: 'eu' });
     assert.deepEqual(agent.config, { apiKey: 'sk-123', region: 'eu' }, "the node's own value is untouched");
   });
+
+  it('leaves out a placement key naming an agent outside a scoped token’s agents (decision 2189), nothing else', () => {
+    const agent = { name: 'team-a-ping', config: {}, near: { agent: 'team-a-hub', key: 'team-b-root' } } as unknown as AgentStatus;
+    assert.deepEqual(agentForPrincipal(agent, { role: 'operator', agents: 'team-a-*' }).near, { agent: 'team-a-hub' });
+    assert.deepEqual(agentForPrincipal(agent, { role: 'operator', agents: 'team-*' }).near, agent.near, 'in scope: shown');
+    assert.deepEqual(agentForPrincipal(agent, { role: 'operator' }).near, agent.near, 'unconfined: shown');
+    assert.deepEqual(agent.near, { agent: 'team-a-hub', key: 'team-b-root' }, "the node's own record is untouched");
+  });
 });
