@@ -658,6 +658,18 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   }
 
   /**
+   * A record read outside its receiver's home partition (decision 2189), appended there as it is:
+   * same key, value and headers, signed again for its new place (the tag binds the partition). Only
+   * a record that passed its own check is moved (a refused one is dead-lettered first), so the
+   * headers carried under this node's tag are a node's own.
+   */
+  private async relocateRecord(home: number, m: KafkaMessage): Promise<void> {
+    const headers = m.headers === undefined ? undefined : { ...m.headers };
+    if (headers !== undefined) delete headers[MAC_HEADER];
+    await this.live().deliveries.append([{ key: m.key, value: m.value, partition: home, ...(headers !== undefined ? { headers } : {}) }]);
+  }
+
+  /**
    * An undecodable record is moved to the dead-letter topic as a record of the node's own: its value
    * as read, its key and headers in one header the node writes, with a reason and source header
    * (codec.ts encodeQuarantined). Never copied as-is: the node signs what it writes (decision 2185),
@@ -666,16 +678,6 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
    * added) becomes a place-only record (its source, the value's SHA-256 and length), so the record
    * is still completed and its partition's commits move on.
    */
-  /**
-   * A record read outside its receiver's home partition (decision 2189), appended there as it is:
-   * same key, value and headers, signed again for its new place (the tag binds the partition).
-   */
-  private async relocateRecord(home: number, m: KafkaMessage): Promise<void> {
-    const headers = m.headers === undefined ? undefined : { ...m.headers };
-    if (headers !== undefined) delete headers[MAC_HEADER];
-    await this.live().deliveries.append([{ key: m.key, value: m.value, partition: home, ...(headers !== undefined ? { headers } : {}) }]);
-  }
-
   private async quarantine(partition: number, m: KafkaMessage, reason: string): Promise<void> {
     const s = this.live();
     const source = `${this.o.deliveriesTopic}/${partition}@${m.offset}`;

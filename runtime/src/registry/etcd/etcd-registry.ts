@@ -97,8 +97,9 @@ export class EtcdRegistry implements RegistryStore {
   private replicaMode: ReplicaMode | undefined;
   private readonly agents = new Map<string, AgentRecord>();
   /**
-   * Each name's placement (decision 2189), from `control/placement/<name>`: written at the name's
-   * first deploy in the cluster and never removed, so its key outlives an undeploy and a restart.
+   * Each name's placement (decision 2189), from `control/placement/<name>`: written by the name's
+   * first deploy `--near` another (and for that one, the root, by itself) and never removed, so its
+   * key outlives an undeploy and a restart.
    */
   private readonly placements = new Map<string, FixedPlacement>();
   private readonly df = new DfDirectory();
@@ -167,10 +168,9 @@ export class EtcdRegistry implements RegistryStore {
   }
 
   /**
-   * The placement key of a deployed agent's record in the mirror (decision 2189): the key it was
-   * deployed `--near` with, else its name; undefined when the mirror holds no record of the name.
-   * Read from the records the mirror updates BEFORE it tells any listener, so placement, which
-   * plans on the raw change, already sees the key of the record that triggered it.
+   * The placement key fixed for `name` (decision 2189), from the mirror; undefined when none is
+   * (placed by its name). The mirror applies placements BEFORE it tells any listener, so
+   * placement, which plans on the raw change, already sees the key.
    */
   placementKeyOf(name: string): string | undefined {
     return this.placements.get(name)?.key;
