@@ -25,6 +25,8 @@ export * from './control/costs.js';
 export * from './control/cost-format.js';
 export * from './control/dead-letters.js';
 export * from './control/http.js';
+export * from './control/a2a-call.js';
+export * from './control/a2a-answer.js';
 export * from './control/http-allow.js';
 export * from './control/http-path.js';
 export * from './net/loopback-host.js';

@@ -11,6 +11,7 @@
 export const HOST_MODULE = 'caxton:agent/host@0.1.0';
 export const STATE_MODULE = 'caxton:agent/state@0.1.0';
 export const HTTP_MODULE = 'caxton:agent/http@0.1.0';
+export const A2A_MODULE = 'caxton:agent/a2a@0.1.0';
 export const TOPICS_MODULE = 'caxton:agent/topics@0.1.0';
 export const MESSAGE_INFO_MODULE = 'caxton:agent/message-info@0.1.0';
 export const GUEST_PREFIX = 'caxton:agent/guest@0.1.0#';
@@ -45,6 +46,11 @@ export const HTTP_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
   fetch: { params: i32s(15), results: [] },
 };
 
+/** The a2a functions as the guest module imports them (decision 2193): `call` flattens to 16 values (≤ 16: passed flat). */
+export const A2A_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
+  start: { params: i32s(17), results: [] },
+};
+
 /** The topics functions as the guest module imports them (decision 1961). */
 export const TOPICS_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
   subscribe: { params: i32s(6), results: [] }, // (topic ×2, option<string> ×3, ret*) → result<_, topic-error>
@@ -62,12 +68,26 @@ export const IMPORT_SIGS: Readonly<Record<string, Readonly<Record<string, Sig>>>
   [HOST_MODULE]: HOST_IMPORT_SIGS,
   [STATE_MODULE]: STATE_IMPORT_SIGS,
   [HTTP_MODULE]: HTTP_IMPORT_SIGS,
+  [A2A_MODULE]: A2A_IMPORT_SIGS,
   [TOPICS_MODULE]: TOPICS_IMPORT_SIGS,
   [MESSAGE_INFO_MODULE]: MESSAGE_INFO_IMPORT_SIGS,
 };
 
 /** Flat positions of fetch's request: method, url, headers (ptr, len), body/timeout-ms/context options (disc, payload…), ret*. */
 export const FETCH_FLAT = { method: 0, url: 2, headers: 4, body: 6, timeout: 9, context: 11, ret: 14 } as const;
+
+/** Flat positions of a2a's `call`: operation, url, version, subject, context-id (disc, ptr, len), headers, timeout-ms, context, ret*. */
+export const A2A_CALL_FLAT = {
+  operation: 0,
+  url: 1,
+  version: 3,
+  subject: 4,
+  contextId: 6,
+  headers: 9,
+  timeout: 11,
+  context: 13,
+  ret: 16,
+} as const;
 
 /** Guest exports (results that flatten to more than one value come back through a pointer). */
 export const GUEST_EXPORT_SIGS: Readonly<Record<string, Sig>> = {

@@ -84,9 +84,9 @@ describe('C agents on the direct path', () => {
   });
 
   it("the C SDK's own tests (sdk-c/test, C) pass inside the sandbox", async () => {
-    // 8 MiB (the default is 16): the A2A checks read a 180 KB hostile answer, whose token list
-    // alone is about 1 MB; this file's 2 MiB default is for the small agents.
-    const agent = await deploy('sdkTest', { fuelPerMessage: 50_000_000, memoryPages: 128 });
+    // The SDK reads no JSON since decision 2193 (the host reads A2A answers): this file's small
+    // defaults hold its checks.
+    const agent = await deploy('sdkTest');
     const r = run(agent, 'run', { userParams: { 'X-probe': 'yes' } });
     assert.equal(r.status, 'ok', JSON.stringify(r));
     const report = r.outbox.find((m) => m.content?.startsWith('sdk-test'))?.content ?? JSON.stringify(r.outbox);

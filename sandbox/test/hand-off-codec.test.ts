@@ -59,6 +59,8 @@ const httpCall: fc.Arbitrary<HttpCall> = fc.record(
         body: text,
         timeoutMs: fc.integer({ min: 1, max: 60_000 }),
         context: text,
+        // An A2A call's answer form (decision 2193) crosses the hand-off with the call.
+        a2a: fc.constantFrom('a2a' as const, 'a2a-stream' as const),
       },
       { requiredKeys: ['method', 'url', 'headers'], noNullPrototype: true },
     ),

@@ -198,6 +198,43 @@ for (const binding of ['auto', 'jco'] as const) {
       assert.equal(sandbox.agent(a)!.refusals().http, 5);
     });
 
+    it('turns an A2A call into the JSON-RPC request the host builds around its id, marked for the gateway to read (decision 2193)', async () => {
+      const a2aPolicy: HttpPolicy = { ...DEFAULT_HTTP_POLICY, allow: [{ host: 'api.example.com', methods: ['POST'] }] };
+      const a = await deploy({ http: a2aPolicy });
+      const r = run(a, 'a2a:1 https://api.example.com/a2a hello ctx-9;a2a:2 https://api.example.com/a2a task-1');
+      const [streamId, getId] = answer(r).map((x) => x.slice(3));
+      assert.match(`id:${streamId}`, DERIVED_CALL_ID);
+      const stream = r.http[0]!;
+      assert.deepEqual(
+        [stream.id, stream.request.method, stream.request.a2a, stream.request.context],
+        [streamId, 'POST', 'a2a-stream', 'ctx-9'],
+      );
+      assert.deepEqual(stream.request.headers, [
+        ['content-type', 'application/json'],
+        ['accept', 'text/event-stream'],
+        ['a2a-version', '1.0'],
+        ['authorization', 'Bearer t0k'],
+      ]);
+      const body = JSON.parse(stream.request.body!) as { id: string; method: string; params: { message: { messageId: string } } };
+      assert.deepEqual([body.id, body.method, body.params.message.messageId], [streamId, 'SendStreamingMessage', streamId]);
+      assert.deepEqual(JSON.parse(r.http[1]!.request.body!), { jsonrpc: '2.0', id: getId, method: 'GetTask', params: { id: 'task-1' } });
+      const record = JSON.parse(r.stateWrites.find((w) => w.key === `\u0000http/${streamId}`)!.value!) as Record<string, unknown>;
+      assert.equal(record.a2a, 'a2a-stream', 'the pending record says how to read even an interrupted answer');
+    });
+
+    it('refuses an A2A call as a fetch is: no policy, off the allow-list, a 1 GiB subject unread', async () => {
+      assert.match(
+        answer(run(await deploy(), 'a2a:0 https://api.example.com/a2a hi'))[0]!,
+        /^err:denied:this agent may not make HTTP calls/,
+      );
+      const a = await deploy({ http: policy });
+      const got = answer(run(a, 'a2a:0 https://api.example.com/a2a hi;hugea2a;set:still=alive'));
+      assert.match(got[0]!, /^err:denied:.*POST/, 'the allow-list admits GET only; an A2A call is a POST');
+      assert.match(got[1]!, /^err:quota-exceeded:the request is too large: start: more than \d+ code units/);
+      assert.equal(got[2], 'ok');
+      assert.ok(sandbox.metrics(a)!.memoryPages < 64);
+    });
+
     it('refuses a 1 GiB key, value or request from its length alone, before reading a byte of it', async () => {
       const a = await deploy({ http: policy });
       const r = run(a, 'hugekey;hugeval;hugeget;hugefetch;set:still=alive');

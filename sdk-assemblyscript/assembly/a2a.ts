@@ -1,22 +1,31 @@
-// Calling A2A agents (A2A 1.0 JSON-RPC `message/send`, decision 1951) over the deployment's
-// allow-listed outbound HTTP (http.ts, decision 1601): the AssemblyScript twin of sdk-js's a2a.js.
+// Calling A2A agents (interface `a2a` in wit/agent.wit, decision 2193): the AssemblyScript twin of
+// sdk-js's a2a.js. The host speaks A2A's JSON-RPC binding over the deployment's allow-listed
+// outbound HTTP and reads the answer, so this module builds and parses no JSON. (The SDK's JSON
+// reader, `parseJson`/`jsonQuote`/`JsonValue`/`JsonKind`, went with it, and so did
+// `a2aSendRequest`, `a2aResultFromBody`, `a2aResultFromHttp` and `A2aOutcome`.)
 //
 //   const sent = A2a.send(new A2aCall(url, "hello").withToken(token).withContext("whom to answer"));
-//   if (!sent.ok) … sent.error.kind == A2aErrorKind.Refused
+//   if (!sent.ok) … sent.error!.kind == A2aErrorKind.Refused
+//   A2a.stream(call);                          // as send, read whole: result.states
+//   A2a.get(new A2aCall(url, taskId));         // the task's state now
+//   A2a.cancel(new A2aCall(url, taskId));      // the task as the cancel left it
 //   … later, in onMessage: const r = a2aResponse(msg);
 //   if (r !== null) { r.context; if (r.ok) r.result!.state, r.result!.text; else r.error!.message }
 //
 // Like any HTTP call it never blocks: the request leaves when this handling completes and the
-// answer comes back later as a message; `context` travels with it. `url` is the agent's JSON-RPC
-// endpoint (its card's JSONRPC interface); its host must be on the allow-list.
-import { AclMessage } from "./types";
-import { newId } from "./host";
-import { Http, HttpRequest, HttpResponse, httpErrorKindName, httpResponse } from "./http";
-import { JsonKind, JsonValue, jsonQuote, parseJson } from "./json";
+// answer comes back later as a message from `http@<platform>`; `context` travels with it. `url`
+// is the agent's JSON-RPC endpoint (its card's JSONRPC interface); its host must be allowed.
+import * as raw from "./abi/a2a-imports";
+import { arenaAlloc, arenaReset } from "./abi/arena";
+import { lowerPairListAt } from "./abi/lower";
+import * as L from "./abi/layout";
+import { AclMessage, KeyValue } from "./types";
+import { Performative } from "./performative";
+import { httpErrorKindName, isHttpResponse, liftFetchResult } from "./http";
 
 /** Why an A2A call has no usable result. */
 export enum A2aErrorKind {
-  /** The call never left: not allow-listed, invalid, quota (`fetch` refused it). */
+  /** The call never left: not allow-listed, invalid, quota (`start` refused it). */
   Refused = 0,
   /** No response: timeout, connect-failed… (`failure`). */
   NoResponse = 1,
@@ -35,8 +44,9 @@ export function a2aErrorKindName(kind: A2aErrorKind): string {
 }
 
 export class A2aError {
-  /** HTTP status for HttpStatus, JSON-RPC code for RpcError, else 0. */
+  /** The HTTP status (HttpStatus), else 0. */
   status: i32 = 0;
+  /** The JSON-RPC error code (RpcError), else 0. */
   code: i32 = 0;
   /** Why there was no response (NoResponse). */
   failure: string | null = null;
@@ -48,18 +58,25 @@ export class A2aError {
   }
 }
 
-/** One `message/send`; the setters return `this` so calls chain. */
+/**
+ * One call; the setters return `this` so calls chain. `subject` is the message's text for
+ * `A2a.send`/`A2a.stream`, the task's id for `A2a.get`/`A2a.cancel`.
+ */
 export class A2aCall {
   token: string | null = null;
-  /** "1.0" (SendMessage, A2A-Version: 1.0) or "0.3" (message/send). */
+  /** "1.0" (SendMessage…, A2A-Version: 1.0) or "0.3" (message/send…). */
   version: string = "1.0";
+  /** send/stream: the A2A context to continue. */
   contextId: string | null = null;
+  headers: KeyValue[] = [];
+  /** Echoed back with the answer (e.g. whom to answer). */
   context: string | null = null;
   timeoutMs: u32 = 0;
   hasTimeout: bool = false;
 
-  constructor(public url: string, public text: string) {}
+  constructor(public url: string, public subject: string) {}
 
+  /** Sent as `authorization: Bearer <token>`. */
   withToken(token: string): A2aCall {
     this.token = token;
     return this;
@@ -75,7 +92,12 @@ export class A2aCall {
     return this;
   }
 
-  /** Echoed back with the answer (e.g. whom to answer). */
+  /** Added to the request as it is; checked as an HTTP call's. */
+  withHeader(name: string, value: string): A2aCall {
+    this.headers.push(new KeyValue(name, value));
+    return this;
+  }
+
   withContext(context: string): A2aCall {
     this.context = context;
     return this;
@@ -88,36 +110,7 @@ export class A2aCall {
   }
 }
 
-/** Marks the HTTP context of an A2A call, so its answer is told from the agent's other HTTP answers. */
-const MARK = "caxton-a2a:";
-let sequence: i32 = 0;
-
-/** The HTTP request of `call` (pure but for the message id, which the host makes). */
-export function a2aSendRequest(call: A2aCall): HttpRequest {
-  sequence++;
-  const v1 = call.version != "0.3";
-  const contextId = call.contextId;
-  const ctxPart = contextId !== null ? ",\"contextId\":" + jsonQuote(contextId) : "";
-  const message = v1
-    ? "{\"messageId\":" + jsonQuote(newId()) + ",\"role\":\"ROLE_USER\",\"parts\":[{\"text\":" + jsonQuote(call.text) + "}]" + ctxPart + "}"
-    : "{\"kind\":\"message\",\"messageId\":" + jsonQuote(newId()) + ",\"role\":\"user\",\"parts\":[{\"kind\":\"text\",\"text\":" + jsonQuote(call.text) + "}]" + ctxPart + "}";
-  const configuration = v1 ? "{\"returnImmediately\":false}" : "{\"blocking\":true}";
-  const body = "{\"jsonrpc\":\"2.0\",\"id\":" + sequence.toString() + ",\"method\":\"" + (v1 ? "SendMessage" : "message/send") +
-    "\",\"params\":{\"message\":" + message + ",\"configuration\":" + configuration + "}}";
-  const req = new HttpRequest("POST", call.url)
-    .header("content-type", "application/json")
-    .header("accept", "application/json")
-    .withBody(body);
-  if (v1) req.header("a2a-version", "1.0");
-  const token = call.token;
-  if (token !== null) req.header("authorization", "Bearer " + token);
-  if (call.hasTimeout) req.withTimeout(call.timeoutMs);
-  const context = call.context;
-  req.withContext(MARK + (context !== null ? context : ""));
-  return req;
-}
-
-/** What `A2a.send` returned: the HTTP request id, or why the call could not leave. */
+/** What `A2a.send` (…) returned: the call's id (the answer's in-reply-to), or why it could not leave. */
 export class A2aSent {
   constructor(public id: string | null, public error: A2aError | null) {}
 
@@ -126,12 +119,65 @@ export class A2aSent {
   }
 }
 
+// WIT `operation` and `protocol-version`, in their order.
+const OP_SEND: u32 = 0;
+const OP_STREAM: u32 = 1;
+const OP_GET_TASK: u32 = 2;
+const OP_CANCEL_TASK: u32 = 3;
+
+function start(operation: u32, call: A2aCall): A2aSent {
+  let version: u32;
+  if (call.version == "1.0") version = 0;
+  else if (call.version == "0.3") version = 1;
+  else return new A2aSent(null, new A2aError(A2aErrorKind.Refused, "invalid-request: a2a version must be 1.0 or 0.3"));
+  let headers = call.headers;
+  const token = call.token;
+  if (token !== null) {
+    headers = headers.slice(0);
+    headers.push(new KeyValue("authorization", "Bearer " + token));
+  }
+  const list = arenaAlloc(L.SLICE_SIZE, L.SLICE_ALIGN);
+  lowerPairListAt(list, headers);
+  const contextId = call.contextId;
+  const context = call.context;
+  const ret = arenaAlloc(L.RESULT_RECORD_SIZE, L.SLICE_ALIGN);
+  raw.start(
+    operation,
+    changetype<usize>(call.url), <u32>call.url.length,
+    version,
+    changetype<usize>(call.subject), <u32>call.subject.length,
+    contextId === null ? 0 : 1, contextId === null ? 0 : changetype<usize>(contextId), contextId === null ? 0 : <u32>contextId.length,
+    load<u32>(list), load<u32>(list, 4),
+    call.hasTimeout ? 1 : 0, call.timeoutMs,
+    context === null ? 0 : 1, context === null ? 0 : changetype<usize>(context), context === null ? 0 : <u32>context.length,
+    ret,
+  );
+  const r = liftFetchResult(ret);
+  arenaReset();
+  const e = r.error;
+  if (e !== null) return new A2aSent(null, new A2aError(A2aErrorKind.Refused, httpErrorKindName(e.kind) + ": " + e.message));
+  return new A2aSent(r.id, null);
+}
+
 export class A2a {
+  /** Sends `call.subject` as a message and waits for the task to end (`SendMessage` / `message/send`). */
   static send(call: A2aCall): A2aSent {
-    const r = Http.fetch(a2aSendRequest(call));
-    const e = r.error;
-    if (e !== null) return new A2aSent(null, new A2aError(A2aErrorKind.Refused, httpErrorKindName(e.kind) + ": " + e.message));
-    return new A2aSent(r.id, null);
+    return start(OP_SEND, call);
+  }
+
+  /** As `send`, as a stream read whole: the result's `states` lists each state the task passed through. */
+  static stream(call: A2aCall): A2aSent {
+    return start(OP_STREAM, call);
+  }
+
+  /** The task `call.subject` as it is now (`GetTask` / `tasks/get`). */
+  static get(call: A2aCall): A2aSent {
+    return start(OP_GET_TASK, call);
+  }
+
+  /** Cancels the task `call.subject`; the answer is the task as the cancel left it (`CancelTask` / `tasks/cancel`). */
+  static cancel(call: A2aCall): A2aSent {
+    return start(OP_CANCEL_TASK, call);
   }
 }
 
@@ -147,126 +193,11 @@ export class A2aResult {
   final: bool = true;
   /** The artifacts' text, else the status message's (a Message: its text), parts joined by newlines. */
   text: string = "";
+  /** `A2a.stream` only: each state the task passed through, in order; else null. */
+  states: string[] | null = null;
 }
 
-/** A result or an error: what reading an answer gives. */
-export class A2aOutcome {
-  constructor(public result: A2aResult | null, public error: A2aError | null) {}
-}
-
-function partsText(parts: JsonValue | null): string {
-  if (parts === null || !parts.isArray) return "";
-  const out: string[] = [];
-  for (let i = 0; i < parts.items.length; i++) {
-    const p = parts.items[i];
-    const t = p.getString("text");
-    if (t !== null) out.push(t);
-  }
-  return out.join("\n");
-}
-
-function stateName(s: string): string {
-  let n = s.startsWith("TASK_STATE_") ? s.substring(11) : s;
-  return n.toLowerCase().replaceAll("_", "-");
-}
-
-/** Artifacts one task may carry (the same limit and reason in every SDK): a task has a few. */
-export const MAX_ARTIFACTS = 1000;
-
-function malformed(reason: string): A2aOutcome {
-  return new A2aOutcome(null, new A2aError(A2aErrorKind.Malformed, reason));
-}
-
-/** A JSON-RPC answer's body read (pure). */
-export function a2aResultFromBody(body: string): A2aOutcome {
-  const doc = parseJson(body);
-  if (doc === null) return malformed("the answer is not JSON");
-  if (!doc.isObject || doc.getString("jsonrpc") != "2.0") return malformed("the answer is not a JSON-RPC 2.0 response");
-  const err = doc.get("error");
-  if (err !== null && err.isObject) {
-    const m = err.getString("message");
-    let reason = m !== null ? m : "error";
-    const data = err.get("data");
-    if (data !== null) {
-      const hint = data.getString("hint");
-      if (hint !== null) reason += " (" + hint + ")";
-    }
-    const e = new A2aError(A2aErrorKind.RpcError, reason);
-    const code = err.get("code");
-    if (code !== null && code.kind == JsonKind.Number) e.code = <i32>code.num;
-    return new A2aOutcome(null, e);
-  }
-  const r = doc.get("result");
-  if (r === null || !r.isObject) return malformed("the JSON-RPC response has no result");
-  // 1.0 wraps the oneof: { task } or { message }; 0.3 sends the object with `kind`.
-  const kind = r.getString("kind");
-  let task = r.get("task");
-  if (task === null && kind !== null && kind == "task") task = r;
-  let msg = r.get("message");
-  if (msg === null && kind !== null && kind == "message") msg = r;
-  const out = new A2aResult();
-  if (task !== null && task.isObject) {
-    const id = task.getString("id");
-    if (id === null) return malformed("the task has no id");
-    out.isTask = true;
-    out.taskId = id;
-    const ctx = task.getString("contextId");
-    if (ctx !== null) out.contextId = ctx;
-    const status = task.get("status");
-    const state = status !== null ? status.getString("state") : null;
-    out.state = stateName(state !== null ? state : "unknown");
-    out.final = out.state == "completed" || out.state == "failed" || out.state == "canceled" || out.state == "rejected";
-    const texts: string[] = [];
-    const artifacts = task.get("artifacts");
-    if (artifacts !== null && artifacts.isArray) {
-      if (artifacts.items.length > MAX_ARTIFACTS) return malformed("the task has more than " + MAX_ARTIFACTS.toString() + " artifacts");
-      for (let i = 0; i < artifacts.items.length; i++) {
-        const t = partsText(artifacts.items[i].get("parts"));
-        if (t.length > 0) texts.push(t);
-      }
-    }
-    if (texts.length > 0) out.text = texts.join("\n");
-    else if (status !== null) {
-      const sm = status.get("message");
-      if (sm !== null) out.text = partsText(sm.get("parts"));
-    }
-    return new A2aOutcome(out, null);
-  }
-  if (msg !== null && msg.isObject) {
-    const id = msg.getString("messageId");
-    if (id !== null) out.messageId = id;
-    const ctx = msg.getString("contextId");
-    if (ctx !== null) out.contextId = ctx;
-    out.text = partsText(msg.get("parts"));
-    return new A2aOutcome(out, null);
-  }
-  return malformed("the result is neither a Task nor a Message");
-}
-
-/** An HTTP answer to an A2A call read: no response, a non-2xx status, or the body's result (pure). */
-export function a2aResultFromHttp(r: HttpResponse): A2aOutcome {
-  if (!r.answered) {
-    const f = r.failure;
-    const e = new A2aError(A2aErrorKind.NoResponse, "no response: " + (f !== null ? f : "unknown"));
-    e.failure = f;
-    return new A2aOutcome(null, e);
-  }
-  if (r.bodyIsBase64) return malformed("the answer is not text");
-  const status = r.status;
-  if (status < 200 || status > 299) {
-    const body = r.body;
-    let reason = body.length > 200 ? body.substring(0, 200) : body;
-    const read = a2aResultFromBody(body);
-    const re = read.error;
-    if (re !== null && re.kind == A2aErrorKind.RpcError) reason = re.reason;
-    const e = new A2aError(A2aErrorKind.HttpStatus, "HTTP " + status.toString() + ": " + reason);
-    e.status = status;
-    return new A2aOutcome(null, e);
-  }
-  return a2aResultFromBody(r.body);
-}
-
-/** The answer to an `A2a.send`, read. */
+/** The answer to an A2A call, read. */
 export class A2aResponse {
   constructor(public requestId: string, public context: string, public result: A2aResult | null, public error: A2aError | null) {}
 
@@ -275,12 +206,49 @@ export class A2aResponse {
   }
 }
 
-/** `msg` read as the answer to an `A2a.send`, or null when it is none (another message, or a plain `Http.fetch`'s answer). */
+function orEmpty(s: string | null): string {
+  return s !== null ? s : "";
+}
+
+function errorKind(name: string): A2aErrorKind {
+  for (let i = 1; i < KIND_NAMES.length; i++) if (KIND_NAMES[i] == name) return <A2aErrorKind>i;
+  return A2aErrorKind.Malformed;
+}
+
+/**
+ * `msg` read as the answer to an A2A call, or null when it is none (another message, or a plain
+ * `Http.fetch`'s answer). The host read the A2A answer; this reads its message parameters.
+ */
 export function a2aResponse(msg: AclMessage): A2aResponse | null {
-  const r = httpResponse(msg);
-  if (r === null) return null;
-  const ctx = r.context;
-  if (ctx === null || !ctx.startsWith(MARK)) return null;
-  const outcome = a2aResultFromHttp(r);
-  return new A2aResponse(r.requestId, ctx.substring(MARK.length), outcome.result, outcome.error);
+  if (!isHttpResponse(msg)) return null;
+  const kind = msg.param("X-caxton-a2a-result");
+  const failed = msg.param("X-caxton-a2a-error");
+  if (kind === null && failed === null) return null;
+  const requestId = orEmpty(msg.inReplyTo);
+  const context = orEmpty(msg.param("X-caxton-http-context"));
+  if (failed !== null || msg.performative != Performative.Inform) {
+    const e = new A2aError(failed !== null ? errorKind(failed) : A2aErrorKind.Malformed, orEmpty(msg.content));
+    const status = msg.param("X-caxton-http-status");
+    if (e.kind == A2aErrorKind.HttpStatus && status !== null) e.status = I32.parseInt(status);
+    const code = msg.param("X-caxton-a2a-code");
+    if (code !== null) e.code = I32.parseInt(code);
+    e.failure = msg.param("X-caxton-failure");
+    return new A2aResponse(requestId, context, null, e);
+  }
+  const out = new A2aResult();
+  out.contextId = orEmpty(msg.param("X-caxton-a2a-context-id"));
+  out.text = orEmpty(msg.content);
+  const states = msg.param("X-caxton-a2a-states");
+  if (states !== null) out.states = states.length == 0 ? [] : states.split(",");
+  if (kind == "task") {
+    out.isTask = true;
+    out.taskId = orEmpty(msg.param("X-caxton-a2a-task-id"));
+    const state = msg.param("X-caxton-a2a-state");
+    out.state = state !== null ? state : "unknown";
+    const final = msg.param("X-caxton-a2a-final");
+    out.final = final !== null && final == "true";
+  } else {
+    out.messageId = orEmpty(msg.param("X-caxton-a2a-message-id"));
+  }
+  return new A2aResponse(requestId, context, out, null);
 }

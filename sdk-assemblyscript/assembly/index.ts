@@ -31,10 +31,8 @@ export {
   httpResponse, isHttpResponse, httpAgentName,
 } from "./http";
 export {
-  A2a, A2aCall, A2aSent, A2aError, A2aErrorKind, a2aErrorKindName, A2aResult, A2aOutcome, A2aResponse,
-  a2aResponse, a2aSendRequest, a2aResultFromBody, a2aResultFromHttp,
+  A2a, A2aCall, A2aSent, A2aError, A2aErrorKind, a2aErrorKindName, A2aResult, A2aResponse, a2aResponse,
 } from "./a2a";
-export { JsonValue, JsonKind, parseJson, jsonQuote } from "./json";
 export {
   createReply, reply, initiate, agree, refuse, informDone, informResult, failure, notUnderstood,
   isExpired,

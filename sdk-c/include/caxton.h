@@ -398,12 +398,15 @@ bool caxton_http_response_of(const caxton_message *m, caxton_http_response *out)
 /** A response header by lower-case name (X-caxton-http-header-<name>), or CAXTON_NONE. */
 caxton_str caxton_http_response_header(const caxton_message *m, const char *name);
 
-/* ---- calling A2A agents (decisions 1951, 2040) ----------------------------------------------- */
+/* ---- calling A2A agents (caxton:agent/a2a, decisions 1951, 2193) ------------------------------ */
 /*
- * A2A 1.0 JSON-RPC SendMessage (or 0.3's message/send), SendStreamingMessage, GetTask and
- * CancelTask over caxton_http_fetch: the deployment's allow-list, timeouts and sizes apply. Like
- * any HTTP call it never blocks: caxton_a2a_send returns the request id and the answer comes
- * later as a message, read with caxton_a2a_response_of; `context` travels with it.
+ * The host speaks A2A's JSON-RPC binding for the agent — 1.0's SendMessage, SendStreamingMessage,
+ * GetTask and CancelTask (with A2A-Version: 1.0), or 0.3's message/send, message/stream, tasks/get
+ * and tasks/cancel — over the deployment's allow-listed outbound HTTP (its allow-list, timeouts,
+ * sizes and quotas apply), and reads the answer itself: this SDK builds and parses no JSON. Like
+ * caxton_http_fetch, a call never blocks: caxton_a2a_send returns the call's id, the call leaves
+ * only if the handling completes, and the answer comes later as a message from http@<platform>,
+ * read with caxton_a2a_response_of; `context` travels with it.
  *
  *     caxton_a2a_call call = { .url = url, .text = caxton_opt(msg->content), .token = token,
  *                              .context = whom_to_answer };
@@ -416,16 +419,14 @@ caxton_str caxton_http_response_header(const caxton_message *m, const char *name
  *       caxton_a2a_response_free(&r);
  *     }
  *
- * An agent's HTTP call answers once, with the whole body: caxton_a2a_stream's answer is the
- * stream read whole when it ends (result.states lists each state the task passed through).
- * Answers are read by a strict JSON reader that refuses nesting deeper than 64 levels (a hostile
- * server's deep answer is `malformed`, never a crash) and streams of more than 1000 events.
+ * An agent's HTTP call answers once: caxton_a2a_stream's answer is the stream read whole when it
+ * ends (result.states lists each state the task passed through). The host bounds what a hostile
+ * server can send (nesting, 1,000 events, 1,000 artifacts, ids of 1 KiB, reasons of 512 bytes
+ * cut between UTF-8 characters): an odd answer is a typed error, never a crash.
  */
 
-#define CAXTON_JSON_MAX_DEPTH 64
-#define CAXTON_A2A_MAX_EVENTS 1000
-/* Artifacts one task may carry (an answer's, or folded from a stream); more is CAXTON_A2A_MALFORMED. */
-#define CAXTON_A2A_MAX_ARTIFACTS 1000
+/** The longest reason the host sends, in bytes (caxton_a2a_error.reason holds it whole). */
+#define CAXTON_A2A_MAX_REASON 512
 
 typedef enum caxton_a2a_error_kind {
   CAXTON_A2A_REFUSED = 0, /* the call never left: not allow-listed, invalid, quota */
@@ -441,93 +442,74 @@ typedef struct caxton_a2a_error {
   int status; /* the HTTP status (HTTP_STATUS), else 0 */
   bool has_code;
   long long code; /* the JSON-RPC error code (RPC_ERROR, when has_code) */
-  char failure[64]; /* why there was no response (NO_RESPONSE); cut as reason is */
-  char reason[512]; /* NUL-terminated, valid UTF-8; a long reason is cut at 511 bytes (before a character it would split) */
+  char failure[64]; /* why there was no response (NO_RESPONSE: timeout, too-large…), else "" */
+  /* NUL-terminated, valid UTF-8: the host's reason whole; REFUSED: "<http error kind>: <message>",
+     cut at CAXTON_A2A_MAX_REASON bytes before a character it would split. */
+  char reason[CAXTON_A2A_MAX_REASON + 1];
 } caxton_a2a_error;
 
 const char *caxton_a2a_error_kind_name(uint8_t kind);
 
-/** One message to send. Strings may be CAXTON_NONE where optional (all but url and text). */
+/** One message to send (send, stream). Strings may be CAXTON_NONE where optional (all but url and text). */
 typedef struct caxton_a2a_call {
   caxton_str url; /* the agent's JSON-RPC endpoint (its card's JSONRPC interface); allow-listed */
   caxton_str text; /* the message's one text part */
-  caxton_str token; /* sent as Authorization: Bearer <token> */
+  caxton_str token; /* sent as the header authorization: Bearer <token> */
   caxton_str version; /* "1.0" (default: SendMessage, A2A-Version: 1.0) or "0.3" (message/send) */
-  caxton_str context_id;
-  caxton_str message_id; /* made with caxton_new_id when none */
-  caxton_opt_u32 timeout_ms;
+  caxton_str context_id; /* the A2A context to continue */
+  caxton_pair_list headers; /* added to the request as they are (e.g. an API key), checked as caxton_http_fetch's */
+  caxton_opt_u32 timeout_ms; /* shorter than the deployment's timeout */
   caxton_str context; /* echoed back with the answer (e.g. whom to answer) */
 } caxton_a2a_call;
 
-/** One call about a task (get, cancel). */
+/** One call about a task (get, cancel); fields as caxton_a2a_call's. */
 typedef struct caxton_a2a_task_call {
   caxton_str url;
   caxton_str task_id;
   caxton_str token;
   caxton_str version;
-  caxton_opt_u32 history_length; /* get only */
+  caxton_pair_list headers;
   caxton_opt_u32 timeout_ms;
   caxton_str context;
 } caxton_a2a_task_call;
 
 /** Send the message / its streaming variant / get a task / cancel a task: 0 with *id (if given;
-    the answer's in-reply-to), or -1 with a CAXTON_A2A_REFUSED error: nothing is sent. */
+    the answer's in-reply-to, valid until the handler returns), or -1 with a CAXTON_A2A_REFUSED
+    error (if given): nothing is sent. A version other than "1.0" or "0.3" is refused without
+    calling the host. */
 int caxton_a2a_send(const caxton_a2a_call *call, caxton_str *id, caxton_a2a_error *error);
 int caxton_a2a_stream(const caxton_a2a_call *call, caxton_str *id, caxton_a2a_error *error);
 int caxton_a2a_get(const caxton_a2a_task_call *call, caxton_str *id, caxton_a2a_error *error);
 int caxton_a2a_cancel(const caxton_a2a_task_call *call, caxton_str *id, caxton_a2a_error *error);
 
-/** A built request (what caxton_a2a_send passes to caxton_http_fetch); free it with caxton_a2a_request_free.
-    Do not copy it (by assignment or by returning it): http.headers points into the struct's own
-    `headers`, so a copy's would point into the original. Keep it in place and pass its address. */
-typedef struct caxton_a2a_request {
-  caxton_http_request http;
-  caxton_pair headers[4];
-  char *body, *context, *authorization;
-} caxton_a2a_request;
-
-/** The requests, built without sending (pure but for caxton_new_id): 0, or -1 (bad version, out of memory). */
-int caxton_a2a_send_request(const caxton_a2a_call *call, caxton_a2a_request *out, caxton_a2a_error *error);
-int caxton_a2a_stream_request(const caxton_a2a_call *call, caxton_a2a_request *out, caxton_a2a_error *error);
-int caxton_a2a_get_task_request(const caxton_a2a_task_call *call, caxton_a2a_request *out, caxton_a2a_error *error);
-int caxton_a2a_cancel_task_request(const caxton_a2a_task_call *call, caxton_a2a_request *out, caxton_a2a_error *error);
-void caxton_a2a_request_free(caxton_a2a_request *r);
-
-/** A Task or a Message, in either version's JSON, read into one shape. Strings are malloc'd and
-    NUL-terminated (NULL when absent); free with caxton_a2a_result_free. */
+/** A Task or a Message, as the host read it. The strings point into the answer's message (valid
+    while it is: until the handler returns); CAXTON_NONE when the answer has none. */
 typedef struct caxton_a2a_result {
   bool is_task;
-  char *task_id; /* a Task */
-  char *message_id; /* a Message */
-  char *context_id;
-  char *state; /* lower case with dashes: completed, failed, input-required…; NULL for a Message */
+  caxton_str task_id; /* a Task */
+  caxton_str message_id; /* a Message, when it has one */
+  caxton_str context_id;
+  caxton_str state; /* a Task: lower case with dashes (completed, failed, input-required…); CAXTON_NONE for a Message */
   bool is_final; /* completed, failed, canceled, rejected; true for a Message */
-  char *text; /* the artifacts' text, else the status message's; parts joined by newlines */
-  size_t text_len; /* text's length in bytes: the text may hold NULs (a "\u0000"), where strlen would stop */
-  char **states; /* a stream only: each state passed through, in order */
-  size_t states_len;
+  caxton_str text; /* the artifacts' text, else the status message's; parts joined by newlines; may hold NULs */
+  caxton_str_list states; /* a stream only: each state passed through, in order (a malloc'd list) */
 } caxton_a2a_result;
-
-void caxton_a2a_result_free(caxton_a2a_result *r);
-
-/** Pure readers: 0 with *out, or -1 with *error (RPC_ERROR, MALFORMED; from_http also
-    NO_RESPONSE and HTTP_STATUS). `stream`: the body is server-sent events. */
-int caxton_a2a_result_from_body(caxton_str body, caxton_a2a_result *out, caxton_a2a_error *error);
-int caxton_a2a_result_from_sse(caxton_str body, caxton_a2a_result *out, caxton_a2a_error *error);
-int caxton_a2a_result_from_http(const caxton_http_response *r, bool stream, caxton_a2a_result *out, caxton_a2a_error *error);
 
 /** The answer to an A2A call: the result (ok) or the error; request_id and context point into the message. */
 typedef struct caxton_a2a_response {
-  caxton_str request_id;
-  caxton_str context; /* the caller's own context */
+  caxton_str request_id; /* in-reply-to: the id caxton_a2a_send … returned */
+  caxton_str context; /* the call's own context; CAXTON_NONE when it had none */
   bool ok;
   caxton_a2a_result result;
   caxton_a2a_error error;
 } caxton_a2a_response;
 
-/** True (filling *out; free it with caxton_a2a_response_free) when `m` answers an A2A call;
-    false for any other message, including the answer to a plain caxton_http_fetch. */
+/** True (filling *out; free it with caxton_a2a_response_free) when `m` answers an A2A call: an
+    inform or failure from http@<this agent's platform> carrying X-caxton-a2a-result or
+    X-caxton-a2a-error. False for any other message, including the answer to a plain
+    caxton_http_fetch. */
 bool caxton_a2a_response_of(const caxton_message *m, caxton_a2a_response *out);
+/** Frees what caxton_a2a_response_of allocated (result.states). */
 void caxton_a2a_response_free(caxton_a2a_response *r);
 
 /* ---- replies (FIPA conversation bookkeeping) -------------------------------------------------- */

@@ -1,8 +1,8 @@
 /*
- * UTF-8 at a cut: text from a server (an A2A error's message, an HTTP body) is copied into the
- * SDK's fixed buffers (caxton_a2a_error.reason, caxton_logf's line) and cut at their size, which
- * can split a character. The host lifts guest strings with a strict decoder, so an agent passing
- * such a reason on would trap; the cut is moved back to the start of the broken character.
+ * UTF-8 at a cut: text the SDK copies into its fixed buffers (caxton_a2a_error's reason and
+ * failure, caxton_logf's line) is cut at their size, which can split a character. The host lifts
+ * guest strings with a strict decoder, so an agent passing such a text on would trap; the cut is
+ * moved back to the start of the broken character.
  */
 #include "utf8.h"
 

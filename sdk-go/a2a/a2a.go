@@ -1,7 +1,8 @@
-// Package a2a calls A2A agents (A2A 1.0 JSON-RPC SendMessage, SendStreamingMessage, GetTask,
-// CancelTask, or 0.3's message/send, message/stream, tasks/get, tasks/cancel; decisions 1951,
-// 2040) over the deployment's allow-listed outbound HTTP (package http, decision 1601): the Go
-// twin of @caxton/sdk-js/a2a.
+// Package a2a calls A2A agents through the host (caxton:agent/a2a@0.1.0, decision 2193): the
+// host builds A2A's JSON-RPC request (1.0's SendMessage, SendStreamingMessage, GetTask,
+// CancelTask, or 0.3's message/send, message/stream, tasks/get, tasks/cancel), sends it over the
+// deployment's allow-listed outbound HTTP and reads the answer, so this package builds and parses
+// no JSON. The Go twin of @caxton/sdk-js/a2a.
 //
 //	id, err := a2a.Send(&a2a.Call{URL: "https://agent.example/a2a/jsonrpc", Text: "hello", Token: t, Context: whom})
 //	// err is an *a2a.Error of kind Refused: the call could not leave
@@ -11,31 +12,33 @@
 //	}
 //
 // Like any HTTP call it never blocks: the request leaves when this handling completes and the
-// answer comes back later as a message; Context travels with it. The host must be on the
-// deployment's allow-list (caxton deploy --allow-http). An agent's HTTP call answers once, with
-// the whole body, so Stream's answer is the stream read whole when it ends.
+// answer comes back later as a message from http@<platform>; Context travels with it. The host
+// must be on the deployment's allow-list (caxton deploy --allow-http). Stream's answer is the
+// stream read whole when it ends.
+//
+// Only an agent that calls Send, Stream, Get or Cancel imports the interface.
 package a2a
 
 import (
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"caxton.dev/caxton"
 	"caxton.dev/caxton/http"
+	"caxton.dev/caxton/internal/cabi"
 )
 
 // ErrorKind says why an A2A call has no usable result.
 type ErrorKind uint8
 
 const (
-	// Refused: the call never left (not allow-listed, invalid, quota): Fetch refused it.
+	// Refused: the call never left (not allow-listed, invalid, quota): start refused it.
 	Refused ErrorKind = iota
 	// NoResponse: timeout, connect-failed, too-large… (Failure).
 	NoResponse
 	// HTTPStatus: a status other than 2xx (Status).
 	HTTPStatus
-	// RPCError: a JSON-RPC error (Code).
+	// RPCError: a JSON-RPC error (Code, when HasCode).
 	RPCError
 	// Malformed: not a JSON-RPC answer with a Task or a Message.
 	Malformed
@@ -59,13 +62,11 @@ type Error struct {
 	// Code is the JSON-RPC error code (RPCError, when HasCode).
 	Code    int64
 	HasCode bool
-	// Failure says why there was no response (NoResponse).
+	// Failure says why there was no response (NoResponse): timeout, connect-failed…
 	Failure string
 }
 
 func (e *Error) Error() string { return "a2a: " + e.Kind.String() + ": " + e.Reason }
-
-func malformed(reason string) *Error { return &Error{Kind: Malformed, Reason: reason} }
 
 // Versions: "1.0" (the default: SendMessage…, header A2A-Version: 1.0) and "0.3" (message/send…).
 const (
@@ -82,10 +83,12 @@ type Call struct {
 	// Token is sent as Authorization: Bearer <token>.
 	Token string
 	// Version is V1_0 (when "") or V0_3.
-	Version   string
+	Version string
+	// ContextID is the A2A context to continue.
 	ContextID string
-	// MessageID is made with caxton.NewID when "".
-	MessageID string
+	// Headers are added to the request (e.g. an API key), checked as an HTTP call's.
+	Headers []caxton.KeyValue
+	// TimeoutMs, when not 0, is shorter than the deployment's timeout.
 	TimeoutMs uint32
 	// Context is echoed back with the answer (e.g. whom to answer).
 	Context string
@@ -93,111 +96,82 @@ type Call struct {
 
 // TaskCall is one call about a task (Get, Cancel).
 type TaskCall struct {
-	URL     string
-	TaskID  string
-	Token   string
-	Version string
-	// HistoryLength (Get only): how much of the task's history to return, when HasHistoryLength.
-	HistoryLength    uint32
-	HasHistoryLength bool
-	TimeoutMs        uint32
-	Context          string
+	URL       string
+	TaskID    string
+	Token     string
+	Version   string
+	Headers   []caxton.KeyValue
+	TimeoutMs uint32
+	Context   string
 }
 
-// The marks of an A2A call's HTTP context, so its answer is told from the agent's other HTTP
-// answers (the same marks as the other SDKs').
+// Operation is the WIT operation enum (same order).
+type Operation uint8
+
 const (
-	Mark       = "caxton-a2a:"
-	StreamMark = "caxton-a2a-sse:"
+	OpSend Operation = iota
+	OpStream
+	OpGetTask
+	OpCancelTask
 )
 
-var sequence atomic.Uint64
+// ProtocolVersion is the WIT protocol-version enum (same order).
+type ProtocolVersion uint8
 
-func isV1(version string) (bool, error) {
+const (
+	ProtocolV1  ProtocolVersion = iota // A2A 1.0
+	ProtocolV03                        // A2A 0.3
+)
+
+// Request is the WIT call record. Following the SDK's convention, "" means none for ContextID
+// and Context and 0 means none for TimeoutMs.
+type Request struct {
+	Operation Operation
+	URL       string
+	Version   ProtocolVersion
+	// Subject is the text (OpSend, OpStream) or the task's id (OpGetTask, OpCancelTask).
+	Subject   string
+	ContextID string
+	Headers   []caxton.KeyValue
+	TimeoutMs uint32
+	Context   string
+}
+
+// Starter is the a2a interface. In a built agent it is the runtime; elsewhere a Recorder
+// (replace it with Use in tests). Its error is an *http.Error, the WIT http-error.
+type Starter interface {
+	Start(r *Request) (string, error)
+}
+
+var starter Starter = defaultStarter
+
+// Use replaces the starter (for tests outside WebAssembly) and returns the previous one.
+func Use(s Starter) Starter {
+	prev := starter
+	starter = s
+	return prev
+}
+
+func protocol(version string) (ProtocolVersion, error) {
 	switch version {
 	case "", V1_0:
-		return true, nil
+		return ProtocolV1, nil
 	case V0_3:
-		return false, nil
+		return ProtocolV03, nil
 	}
-	return false, &Error{Kind: Refused, Reason: "invalid-request: the A2A version must be 1.0 or 0.3, got " + strconv.Quote(version)}
+	return 0, &Error{Kind: Refused, Reason: "invalid-request: the A2A version must be 1.0 or 0.3, got " + strconv.Quote(version)}
 }
 
-func rpcRequest(url, token string, v1 bool, timeoutMs uint32, context, accept string, methods [2]string, params string) *http.Request {
-	method := methods[1]
-	if v1 {
-		method = methods[0]
-	}
-	body := `{"jsonrpc":"2.0","id":` + strconv.FormatUint(sequence.Add(1), 10) + `,"method":` + quote(method) + `,"params":` + params + `}`
-	headers := []caxton.KeyValue{{Key: "content-type", Value: "application/json"}, {Key: "accept", Value: accept}}
-	if v1 {
-		headers = append(headers, caxton.KeyValue{Key: "a2a-version", Value: "1.0"})
-	}
-	if token != "" {
-		headers = append(headers, caxton.KeyValue{Key: "authorization", Value: "Bearer " + token})
-	}
-	return &http.Request{Method: "POST", URL: url, Headers: headers, Body: body, TimeoutMs: timeoutMs, Context: context}
-}
-
-func messageRequest(c *Call, methods [2]string, accept, mark string) (*http.Request, error) {
-	v1, err := isV1(c.Version)
-	if err != nil {
-		return nil, err
-	}
-	id := c.MessageID
-	if id == "" {
-		id = caxton.NewID()
-	}
-	contextID := ""
-	if c.ContextID != "" {
-		contextID = `,"contextId":` + quote(c.ContextID)
-	}
-	var params string
-	if v1 {
-		params = `{"message":{"messageId":` + quote(id) + `,"role":"ROLE_USER","parts":[{"text":` + quote(c.Text) + `}]` + contextID + `},"configuration":{"returnImmediately":false}}`
-	} else {
-		params = `{"message":{"kind":"message","messageId":` + quote(id) + `,"role":"user","parts":[{"kind":"text","text":` + quote(c.Text) + `}]` + contextID + `},"configuration":{"blocking":true}}`
-	}
-	return rpcRequest(c.URL, c.Token, v1, c.TimeoutMs, mark+c.Context, accept, methods, params), nil
-}
-
-func taskRequest(c *TaskCall, methods [2]string, history bool) (*http.Request, error) {
-	v1, err := isV1(c.Version)
-	if err != nil {
-		return nil, err
-	}
-	params := `{"id":` + quote(c.TaskID)
-	if history && c.HasHistoryLength {
-		params += `,"historyLength":` + strconv.FormatUint(uint64(c.HistoryLength), 10)
-	}
-	return rpcRequest(c.URL, c.Token, v1, c.TimeoutMs, Mark+c.Context, "application/json", methods, params+"}"), nil
-}
-
-// SendRequest is the HTTP request of one SendMessage / message/send (blocking: the answer is the task as it ended).
-func SendRequest(c *Call) (*http.Request, error) {
-	return messageRequest(c, [2]string{"SendMessage", "message/send"}, "application/json", Mark)
-}
-
-// StreamRequest is the HTTP request of one SendStreamingMessage / message/stream (server-sent events, read whole).
-func StreamRequest(c *Call) (*http.Request, error) {
-	return messageRequest(c, [2]string{"SendStreamingMessage", "message/stream"}, "text/event-stream", StreamMark)
-}
-
-// GetTaskRequest is the HTTP request of one GetTask / tasks/get.
-func GetTaskRequest(c *TaskCall) (*http.Request, error) {
-	return taskRequest(c, [2]string{"GetTask", "tasks/get"}, true)
-}
-
-// CancelTaskRequest is the HTTP request of one CancelTask / tasks/cancel.
-func CancelTaskRequest(c *TaskCall) (*http.Request, error) {
-	return taskRequest(c, [2]string{"CancelTask", "tasks/cancel"}, false)
-}
-
-func fetch(r *http.Request, err error) (string, error) {
+func start(op Operation, url, subject, token, version, contextID string, headers []caxton.KeyValue, timeoutMs uint32, context string) (string, error) {
+	v, err := protocol(version)
 	if err != nil {
 		return "", err
 	}
-	id, err := http.Fetch(r)
+	sent := append([]caxton.KeyValue(nil), headers...)
+	if token != "" {
+		sent = append(sent, caxton.KeyValue{Key: "authorization", Value: "Bearer " + token})
+	}
+	id, err := starter.Start(&Request{Operation: op, URL: url, Version: v, Subject: subject, ContextID: contextID, Headers: sent, TimeoutMs: timeoutMs, Context: context})
 	if err != nil {
 		if he, ok := err.(*http.Error); ok {
 			return "", &Error{Kind: Refused, Reason: he.Kind.String() + ": " + he.Message}
@@ -207,19 +181,81 @@ func fetch(r *http.Request, err error) (string, error) {
 	return id, nil
 }
 
-// Send sends the message and returns the HTTP request id (the answer's in-reply-to). The error is
-// an *Error of kind Refused: the call cannot leave and nothing is sent.
-func Send(c *Call) (string, error) { return fetch(SendRequest(c)) }
+// Send sends the message and returns the call's id (the answer's in-reply-to); the host waits
+// for the task to end. The error is an *Error of kind Refused: the call cannot leave and nothing
+// is sent.
+func Send(c *Call) (string, error) {
+	return start(OpSend, c.URL, c.Text, c.Token, c.Version, c.ContextID, c.Headers, c.TimeoutMs, c.Context)
+}
 
 // Stream is Send streamed: the answer comes back once the stream ends, as one Result whose States
-// lists every state the task passed through.
-func Stream(c *Call) (string, error) { return fetch(StreamRequest(c)) }
+// lists every state the task passed through. Give it a TimeoutMs as long as the task.
+func Stream(c *Call) (string, error) {
+	return start(OpStream, c.URL, c.Text, c.Token, c.Version, c.ContextID, c.Headers, c.TimeoutMs, c.Context)
+}
 
 // Get asks for the task's state now.
-func Get(c *TaskCall) (string, error) { return fetch(GetTaskRequest(c)) }
+func Get(c *TaskCall) (string, error) {
+	return start(OpGetTask, c.URL, c.TaskID, c.Token, c.Version, "", c.Headers, c.TimeoutMs, c.Context)
+}
 
 // Cancel cancels the task; the answer is the task as the cancel left it.
-func Cancel(c *TaskCall) (string, error) { return fetch(CancelTaskRequest(c)) }
+func Cancel(c *TaskCall) (string, error) {
+	return start(OpCancelTask, c.URL, c.TaskID, c.Token, c.Version, "", c.Headers, c.TimeoutMs, c.Context)
+}
+
+// flat lowers a request to its 16 core values: operation, url (ptr, len), version, subject
+// (ptr, len), context-id option (disc, ptr, len), headers (ptr, len), timeout-ms option (disc,
+// value), context option (disc, ptr, len).
+func flat(w cabi.Writer, r *Request) [16]uint32 {
+	var f [16]uint32
+	f[0] = uint32(r.Operation)
+	f[1], f[2] = w.String(r.URL)
+	f[3] = uint32(r.Version)
+	f[4], f[5] = w.String(r.Subject)
+	cid := cabi.OptString(w, r.ContextID, r.ContextID != "")
+	copy(f[6:9], cid[:])
+	pairs := make([][2]string, len(r.Headers))
+	for i, h := range r.Headers {
+		pairs[i] = [2]string{h.Key, h.Value}
+	}
+	f[9], f[10] = cabi.Pairs(w, pairs)
+	if r.TimeoutMs != 0 {
+		f[11], f[12] = 1, r.TimeoutMs
+	}
+	ctx := cabi.OptString(w, r.Context, r.Context != "")
+	copy(f[13:16], ctx[:])
+	return f
+}
+
+// liftResult reads a result<string, http-error> return area.
+func liftResult(m cabi.Memory, at uint32) (string, error) {
+	id, e := cabi.LiftResult(m, at, true)
+	if e == nil {
+		return id, nil
+	}
+	if e.Kind > uint8(http.QuotaExceeded) {
+		panic("canonical ABI: invalid http-error-kind " + strconv.Itoa(int(e.Kind)))
+	}
+	return "", &http.Error{Kind: http.ErrorKind(e.Kind), Message: e.Message}
+}
+
+// Result is the Task or the Message the agent answered, as the host read it.
+type Result struct {
+	// IsTask: a Task (TaskID); else a Message (MessageID).
+	IsTask    bool
+	TaskID    string
+	MessageID string
+	ContextID string
+	// State is the task's state in lower case with dashes (completed, failed, input-required…); "" for a Message.
+	State string
+	// Final: the task ended (completed, failed, canceled, rejected); true for a Message.
+	Final bool
+	// Text is the artifacts' text, else the status message's (a Message: its text); parts joined by newlines.
+	Text string
+	// States (Stream only, else nil): every state the task passed through, in order.
+	States []string
+}
 
 // Response is the answer to an A2A call: Result, or Err.
 type Response struct {
@@ -230,23 +266,86 @@ type Response struct {
 	Err     *Error
 }
 
+// The user parameters of an A2A call's answer (wit/agent.wit, interface a2a).
+const (
+	ResultParam    = "X-caxton-a2a-result"
+	StateParam     = "X-caxton-a2a-state"
+	FinalParam     = "X-caxton-a2a-final"
+	TaskIDParam    = "X-caxton-a2a-task-id"
+	ContextIDParam = "X-caxton-a2a-context-id"
+	MessageIDParam = "X-caxton-a2a-message-id"
+	StatesParam    = "X-caxton-a2a-states"
+	ErrorParam     = "X-caxton-a2a-error"
+	CodeParam      = "X-caxton-a2a-code"
+)
+
+// selfName is this agent's name (a variable for tests).
+var selfName = func() string { return caxton.Self().Name }
+
+// fromGateway: m comes from http@<this agent's platform>. Before Init (and in `go test`), when
+// the agent's own platform is unknown, any http@ sender.
+func fromGateway(m *caxton.Message) bool {
+	if !http.IsHTTPMessage(m) {
+		return false
+	}
+	self := selfName()
+	at := strings.LastIndexByte(self, '@')
+	return at < 0 || m.Sender.Name == "http"+self[at:]
+}
+
 // ResponseOf reads m as the answer to an A2A call; false for any other message, including the
 // answer to a plain http.Fetch.
 func ResponseOf(m *caxton.Message) (*Response, bool) {
-	r, ok := http.ResponseOf(m)
-	if !ok {
+	if m.InReplyTo == "" || (m.Performative != caxton.Inform && m.Performative != caxton.Failure) || !fromGateway(m) {
 		return nil, false
 	}
-	stream := strings.HasPrefix(r.Context, StreamMark)
-	if !stream && !strings.HasPrefix(r.Context, Mark) {
+	kind, isResult := m.Param(ResultParam)
+	failed, isError := m.Param(ErrorParam)
+	if !isResult && !isError {
 		return nil, false
 	}
-	out := &Response{RequestID: r.RequestID}
-	if stream {
-		out.Context = r.Context[len(StreamMark):]
+	out := &Response{RequestID: m.InReplyTo}
+	out.Context, _ = m.Param(http.ContextParam)
+	if isError {
+		e := &Error{Kind: Malformed, Reason: m.Content}
+		for k, name := range kindNames[1:] {
+			if failed == name {
+				e.Kind = ErrorKind(k + 1)
+			}
+		}
+		if s, ok := m.Param(http.StatusParam); ok && e.Kind == HTTPStatus {
+			e.Status, _ = strconv.Atoi(s)
+		}
+		if c, ok := m.Param(CodeParam); ok {
+			if code, err := strconv.ParseInt(c, 10, 64); err == nil {
+				e.Code, e.HasCode = code, true
+			}
+		}
+		e.Failure, _ = m.Param(http.FailureParam)
+		out.Err = e
+		return out, true
+	}
+	r := &Result{Text: m.Content}
+	r.ContextID, _ = m.Param(ContextIDParam)
+	if states, ok := m.Param(StatesParam); ok {
+		r.States = []string{}
+		if states != "" {
+			r.States = strings.Split(states, ",")
+		}
+	}
+	if kind == "task" {
+		r.IsTask = true
+		r.TaskID, _ = m.Param(TaskIDParam)
+		var ok bool
+		if r.State, ok = m.Param(StateParam); !ok {
+			r.State = "unknown"
+		}
+		final, _ := m.Param(FinalParam)
+		r.Final = final == "true"
 	} else {
-		out.Context = r.Context[len(Mark):]
+		r.MessageID, _ = m.Param(MessageIDParam)
+		r.Final = true
 	}
-	out.Result, out.Err = ResultFromHTTP(r, stream)
+	out.Result = r
 	return out, true
 }

@@ -1,256 +1,210 @@
 package a2a
 
 import (
-	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"caxton.dev/caxton"
 	"caxton.dev/caxton/http"
+	"caxton.dev/caxton/internal/cabi"
 )
 
-// The outbound A2A helper outside WebAssembly: the JSON-RPC requests it builds in both A2A
-// versions, and what it reads from answers — Tasks and Messages in 1.0's and 0.3's JSON, streams,
-// JSON-RPC errors, HTTP statuses, and what a hostile server might send — each a Result or a typed
-// *Error, never a panic.
+// The A2A helper outside WebAssembly: the call record it lowers (the core-wasm ABI of
+// caxton:agent/a2a@0.1.0 start), what Send, Stream, Get and Cancel start and how a refusal reads,
+// and the answers the host delivers — results and every failure kind — read from their message
+// parameters, never a JSON body.
 
-func header(r *http.Request, name string) (string, bool) {
-	for _, kv := range r.Headers {
-		if kv.Key == name {
-			return kv.Value, true
+func TestACallFlattensTo16ValuesInFieldOrder(t *testing.T) {
+	img := &cabi.SliceMemory{Base: 0x4000}
+	r := &Request{Operation: OpStream, URL: "https://agent.example/a2a/jsonrpc", Version: ProtocolV03, Subject: "héllo", ContextID: "ctx-1",
+		Headers: []caxton.KeyValue{{Key: "x-api-key", Value: "k"}, {Key: "authorization", Value: "Bearer tok"}}, TimeoutMs: 2500, Context: "whom"}
+	f := flat(img, r)
+	s := func(p, n uint32) string { return cabi.LiftString(img, p, n) }
+	if f[0] != 1 || s(f[1], f[2]) != "https://agent.example/a2a/jsonrpc" || f[3] != 1 || s(f[4], f[5]) != "héllo" {
+		t.Fatalf("operation, url, version, subject first: %v", f)
+	}
+	if f[6] != 1 || s(f[7], f[8]) != "ctx-1" {
+		t.Fatalf("context-id (disc, ptr, len): %v", f)
+	}
+	if f[10] != 2 || s(img.Load32(f[9]+16), img.Load32(f[9]+20)) != "authorization" || s(img.Load32(f[9]+24), img.Load32(f[9]+28)) != "Bearer tok" {
+		t.Fatal("headers: a list of 16-byte (string, string) tuples")
+	}
+	if f[11] != 1 || f[12] != 2500 || f[13] != 1 || s(f[14], f[15]) != "whom" {
+		t.Fatalf("timeout (disc, value), context (disc, ptr, len): %v", f)
+	}
+	bare := flat(&cabi.SliceMemory{Base: 0x4000}, &Request{Operation: OpCancelTask, URL: "http://h/", Subject: "t-1"})
+	if bare[0] != 3 || bare[3] != 0 {
+		t.Fatalf("cancel-task, v1: %v", bare)
+	}
+	for i := 6; i < 16; i++ {
+		if bare[i] != 0 {
+			t.Fatalf("no headers and none for every option: %v", bare)
 		}
 	}
-	return "", false
 }
 
-func body(t *testing.T, r *http.Request) map[string]any {
-	t.Helper()
-	var v map[string]any
-	if err := json.Unmarshal([]byte(r.Body), &v); err != nil {
-		t.Fatalf("the body is not JSON: %v: %s", err, r.Body)
+func TestStartsResultOkIsTheIdAndErrTheHTTPError(t *testing.T) {
+	img := &cabi.SliceMemory{Base: 0x100}
+	at := img.Alloc(16, 4)
+	p, n := img.String("call-7")
+	img.Store32(at+4, p)
+	img.Store32(at+8, n)
+	if id, err := liftResult(img, at); err != nil || id != "call-7" {
+		t.Fatalf("ok: %q %v", id, err)
 	}
-	return v
-}
-
-func TestSendBuildsA2A10SendMessageWithTheVersionHeaderAndTheMarkedContext(t *testing.T) {
-	r, err := SendRequest(&Call{URL: "https://agent.example/a2a/jsonrpc", Text: "héllo \"q\"\n<&>", Token: "tok", Context: "whom", ContextID: "ctx-1", MessageID: "m-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Method != "POST" || r.URL != "https://agent.example/a2a/jsonrpc" || r.Context != "caxton-a2a:whom" {
-		t.Fatalf("request: %+v", r)
-	}
-	if v, _ := header(r, "a2a-version"); v != "1.0" {
-		t.Fatal("A2A-Version: 1.0")
-	}
-	if v, _ := header(r, "authorization"); v != "Bearer tok" {
-		t.Fatal("the token as a bearer")
-	}
-	b := body(t, r)
-	m := b["params"].(map[string]any)["message"].(map[string]any)
-	if b["jsonrpc"] != "2.0" || b["method"] != "SendMessage" || m["role"] != "ROLE_USER" || m["messageId"] != "m-1" || m["contextId"] != "ctx-1" {
-		t.Fatalf("body: %s", r.Body)
-	}
-	if m["parts"].([]any)[0].(map[string]any)["text"] != "héllo \"q\"\n<&>" {
-		t.Fatalf("the text part: %s", r.Body)
-	}
-	if b["params"].(map[string]any)["configuration"].(map[string]any)["returnImmediately"] != false {
-		t.Fatal("blocking")
+	img = &cabi.SliceMemory{Base: 0x100}
+	at = img.Alloc(16, 4)
+	img.Store8(at, 1)
+	img.Store8(at+4, 0)
+	p, n = img.String("agent.example is not allowed")
+	img.Store32(at+8, p)
+	img.Store32(at+12, n)
+	_, err := liftResult(img, at)
+	var he *http.Error
+	if !errors.As(err, &he) || he.Kind != http.Denied || he.Message != "agent.example is not allowed" {
+		t.Fatalf("err: %v", err)
 	}
 }
 
-func TestVersion03SpeaksMessageSendAndTheOtherMethodsAreNamedPerVersion(t *testing.T) {
-	r, _ := SendRequest(&Call{URL: "http://a/rpc", Text: "x", Version: V0_3, MessageID: "m"})
-	if _, ok := header(r, "a2a-version"); ok {
-		t.Fatal("0.3 sends no A2A-Version")
+func TestSendStreamGetAndCancelStartTheCallAndTheTokenIsABearerHeader(t *testing.T) {
+	rec := &Recorder{}
+	prev := Use(rec)
+	defer Use(prev)
+	id, err := Send(&Call{URL: "https://agent/rpc", Text: "hi", Token: "tok", ContextID: "c", Context: "whom", TimeoutMs: 900,
+		Headers: []caxton.KeyValue{{Key: "x-api-key", Value: "k"}}})
+	if err != nil || id != "a2a-1" {
+		t.Fatalf("sent: %q %v", id, err)
 	}
-	if _, ok := header(r, "authorization"); ok {
-		t.Fatal("no token, no authorization")
+	r := rec.Calls[0].Request
+	if r.Operation != OpSend || r.URL != "https://agent/rpc" || r.Version != ProtocolV1 || r.Subject != "hi" || r.ContextID != "c" || r.Context != "whom" || r.TimeoutMs != 900 {
+		t.Fatalf("send: %+v", r)
 	}
-	b := body(t, r)
-	m := b["params"].(map[string]any)["message"].(map[string]any)
-	if b["method"] != "message/send" || m["kind"] != "message" || m["role"] != "user" || m["parts"].([]any)[0].(map[string]any)["kind"] != "text" {
-		t.Fatalf("0.3 body: %s", r.Body)
+	if len(r.Headers) != 2 || r.Headers[0] != (caxton.KeyValue{Key: "x-api-key", Value: "k"}) || r.Headers[1] != (caxton.KeyValue{Key: "authorization", Value: "Bearer tok"}) {
+		t.Fatalf("headers: %+v", r.Headers)
 	}
-	s, _ := StreamRequest(&Call{URL: "http://a/rpc", Text: "x", MessageID: "m"})
-	if a, _ := header(s, "accept"); body(t, s)["method"] != "SendStreamingMessage" || a != "text/event-stream" || s.Context != "caxton-a2a-sse:" {
-		t.Fatalf("stream: %+v", s)
+	Stream(&Call{URL: "http://a/rpc", Text: "x", Version: V0_3})
+	Get(&TaskCall{URL: "http://a/rpc", TaskID: "t-1"})
+	Cancel(&TaskCall{URL: "http://a/rpc", TaskID: "t-2", Version: V1_0})
+	if len(rec.Calls) != 4 {
+		t.Fatalf("calls: %+v", rec.Calls)
 	}
-	g, _ := GetTaskRequest(&TaskCall{URL: "http://a/rpc", TaskID: "t-1", HistoryLength: 3, HasHistoryLength: true, TimeoutMs: 900})
-	if !strings.Contains(g.Body, `"method":"GetTask","params":{"id":"t-1","historyLength":3}`) || g.TimeoutMs != 900 {
-		t.Fatalf("get: %s", g.Body)
-	}
-	c, _ := CancelTaskRequest(&TaskCall{URL: "http://a/rpc", TaskID: "t-1", Version: V0_3})
-	if !strings.Contains(c.Body, `"method":"tasks/cancel","params":{"id":"t-1"}`) {
-		t.Fatalf("cancel: %s", c.Body)
-	}
-	if _, err := SendRequest(&Call{URL: "http://a", Text: "x", Version: "2.0"}); err == nil || err.(*Error).Kind != Refused {
-		t.Fatalf("an unknown version is refused: %v", err)
+	s, g, c := rec.Calls[1].Request, rec.Calls[2].Request, rec.Calls[3].Request
+	if s.Operation != OpStream || s.Version != ProtocolV03 || len(s.Headers) != 0 || g.Operation != OpGetTask || g.Subject != "t-1" || c.Operation != OpCancelTask || c.Subject != "t-2" {
+		t.Fatalf("stream, get, cancel: %+v %+v %+v", s, g, c)
 	}
 }
 
-func TestSendGoesThroughTheHTTPCallAndARefusalIsATypedRefused(t *testing.T) {
-	rec := &http.Recorder{}
-	prev := http.Use(rec)
-	defer http.Use(prev)
-	id, err := Send(&Call{URL: "http://agent/rpc", Text: "hi", MessageID: "m"})
-	if err != nil || len(rec.Calls) != 1 || rec.Calls[0].ID != id {
-		t.Fatalf("sent: %v %+v", err, rec.Calls)
-	}
-	_, err = Get(&TaskCall{URL: "ftp://agent/rpc", TaskID: "t"})
+func TestARefusalOrAnUnknownVersionIsATypedRefusedAndNothingStarts(t *testing.T) {
+	rec := &Recorder{}
+	prev := Use(rec)
+	defer Use(prev)
+	_, err := Get(&TaskCall{URL: "ftp://agent/rpc", TaskID: "t"})
 	e, ok := err.(*Error)
-	if !ok || e.Kind != Refused || !strings.HasPrefix(e.Error(), "a2a: refused: invalid-request: ") {
+	if !ok || e.Kind != Refused || e.Error() != "a2a: refused: invalid-request: not an http(s) URL: ftp://agent/rpc" {
 		t.Fatalf("refused: %v", err)
 	}
-}
-
-func TestTasksAndMessagesOfBothVersionsReadIntoOneShape(t *testing.T) {
-	r, err := ResultFromBody(`{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","contextId":"c","status":{"state":"TASK_STATE_COMPLETED","message":{"parts":[{"text":"status"}]}},"artifacts":[{"parts":[{"text":"a"},{"data":{}},{"text":"b"}]},{"parts":[]}]}}}`)
-	if err != nil || !r.IsTask || r.TaskID != "t" || r.ContextID != "c" || r.State != "completed" || !r.Final || r.Text != "a\nb" {
-		t.Fatalf("1.0 task: %+v %v", r, err)
-	}
-	r, err = ResultFromBody(`{"jsonrpc":"2.0","id":1,"result":{"kind":"task","id":"t","status":{"state":"input-required","message":{"parts":[{"kind":"text","text":"more?"}]}}}}`)
-	if err != nil || r.State != "input-required" || r.Final || r.Text != "more?" {
-		t.Fatalf("0.3 task: %+v %v", r, err)
-	}
-	r, err = ResultFromBody(`{"jsonrpc":"2.0","id":2,"result":{"id":"t","status":{"state":"TASK_STATE_CANCELED"}}}`)
-	if err != nil || r.State != "canceled" {
-		t.Fatalf("GetTask's bare task: %+v %v", r, err)
-	}
-	r, err = ResultFromBody(`{"jsonrpc":"2.0","id":1,"result":{"kind":"message","messageId":"m1","role":"agent","parts":[{"kind":"text","text":"old"},{"kind":"data","data":{}},{"kind":"text","text":"style"}]}}`)
-	if err != nil || r.IsTask || r.MessageID != "m1" || r.State != "" || !r.Final || r.Text != "old\nstyle" {
-		t.Fatalf("0.3 message: %+v %v", r, err)
-	}
-	r, err = ResultFromBody(`{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED","message":{"parts":[{"text":"te\u0073t \"q\" \u00e9\n \ud83d\ude00"}]}}}}}`)
-	if err != nil || r.Text != "test \"q\" é\n 😀" {
-		t.Fatalf("escapes: %q %v", r.Text, err)
+	_, err = Send(&Call{URL: "http://a", Text: "x", Version: "2.0"})
+	if e, ok := err.(*Error); !ok || e.Kind != Refused || !strings.HasPrefix(e.Reason, "invalid-request: ") || len(rec.Calls) != 0 {
+		t.Fatalf("an unknown version is refused: %v %+v", err, rec.Calls)
 	}
 }
 
-func TestJSONRPCErrorsHTTPStatusesAndNoResponseAreTyped(t *testing.T) {
-	_, e := ResultFromBody(`{"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"Task not found","data":{"hint":"check the id"}}}`)
-	if e == nil || e.Kind != RPCError || !e.HasCode || e.Code != -32001 || e.Reason != "Task not found (check the id)" {
-		t.Fatalf("rpc error: %+v", e)
-	}
-	m := caxton.NewMessage(caxton.Inform, `{"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"missing token"}}`)
+// answer is a message as the host delivers an A2A call's answer.
+func answer(p caxton.Performative, content string, params ...string) *caxton.Message {
+	m := caxton.NewMessage(p, content)
 	m.Sender = &caxton.AgentID{Name: "http@caxton"}
-	m.InReplyTo = "http-9"
-	m.SetParam(http.StatusParam, "401").SetParam(http.ContextParam, "caxton-a2a:bob")
-	r, ok := ResponseOf(m)
-	if !ok || r.RequestID != "http-9" || r.Context != "bob" || r.Err == nil || r.Err.Kind != HTTPStatus || r.Err.Status != 401 || r.Err.Error() != "a2a: http-status: HTTP 401: missing token" {
-		t.Fatalf("401: %+v %+v", r, r.Err)
+	m.InReplyTo = "a2a-9"
+	for i := 0; i+1 < len(params); i += 2 {
+		m.SetParam(params[i], params[i+1])
 	}
-	m.Content = "<html>bad gateway</html>"
-	m.SetParam(http.StatusParam, "502")
-	if r, _ := ResponseOf(m); r.Err == nil || r.Err.Reason != "HTTP 502: <html>bad gateway</html>" {
-		t.Fatalf("502: %+v", r.Err)
+	return m
+}
+
+func TestATaskAMessageAndAStreamReadFromTheParameters(t *testing.T) {
+	r, ok := ResponseOf(answer(caxton.Inform, "a\nb", ResultParam, "task", StateParam, "completed", FinalParam, "true",
+		TaskIDParam, "t", ContextIDParam, "c", http.StatusParam, "200", http.ContextParam, "bob"))
+	if !ok || r.RequestID != "a2a-9" || r.Context != "bob" || r.Err != nil {
+		t.Fatalf("task: %+v", r)
 	}
-	f := caxton.NewMessage(caxton.Failure, "")
-	f.Sender = &caxton.AgentID{Name: "http@caxton"}
-	f.SetParam(http.FailureParam, "too-large").SetParam(http.ContextParam, "caxton-a2a-sse:x")
-	if r, ok := ResponseOf(f); !ok || r.Err == nil || r.Err.Kind != NoResponse || r.Err.Failure != "too-large" || r.Err.Error() != "a2a: no-response: no response: too-large" || r.Context != "x" {
-		t.Fatalf("no response: %+v", r)
+	if x := r.Result; !x.IsTask || x.TaskID != "t" || x.ContextID != "c" || x.State != "completed" || !x.Final || x.Text != "a\nb" || x.States != nil {
+		t.Fatalf("task: %+v", x)
 	}
-	m.SetParam(http.ContextParam, "mine")
-	if _, ok := ResponseOf(m); ok {
+	r, _ = ResponseOf(answer(caxton.Inform, "more?", ResultParam, "task", StateParam, "input-required", FinalParam, "false", TaskIDParam, "t"))
+	if x := r.Result; x.State != "input-required" || x.Final || x.ContextID != "" || r.Context != "" {
+		t.Fatalf("input-required: %+v", x)
+	}
+	r, _ = ResponseOf(answer(caxton.Inform, "hi", ResultParam, "message", MessageIDParam, "m1"))
+	if x := r.Result; x.IsTask || x.MessageID != "m1" || x.State != "" || !x.Final || x.Text != "hi" {
+		t.Fatalf("message: %+v", x)
+	}
+	r, _ = ResponseOf(answer(caxton.Inform, "HELLO", ResultParam, "task", StateParam, "completed", FinalParam, "true", TaskIDParam, "t",
+		StatesParam, "submitted,working,completed"))
+	if x := r.Result; strings.Join(x.States, ",") != "submitted,working,completed" || len(x.States) != 3 {
+		t.Fatalf("stream: %+v", x)
+	}
+	r, _ = ResponseOf(answer(caxton.Inform, "", ResultParam, "message", StatesParam, ""))
+	if x := r.Result; x.States == nil || len(x.States) != 0 {
+		t.Fatalf("a stream that passed no state: %+v", x)
+	}
+	r, _ = ResponseOf(answer(caxton.Inform, "", ResultParam, "task"))
+	if x := r.Result; x.State != "unknown" || x.Final {
+		t.Fatalf("a task without its state: %+v", x)
+	}
+}
+
+func TestEveryFailureKindIsATypedError(t *testing.T) {
+	r, ok := ResponseOf(answer(caxton.Failure, "Task not found (check the id)", ErrorParam, "rpc-error", CodeParam, "-32001",
+		http.StatusParam, "200", http.ContextParam, "bob"))
+	if !ok || r.Result != nil || r.Context != "bob" || r.Err.Kind != RPCError || !r.Err.HasCode || r.Err.Code != -32001 || r.Err.Status != 0 ||
+		r.Err.Error() != "a2a: rpc-error: Task not found (check the id)" {
+		t.Fatalf("rpc error: %+v %+v", r, r.Err)
+	}
+	r, _ = ResponseOf(answer(caxton.Failure, "HTTP 401: missing token", ErrorParam, "http-status", http.StatusParam, "401"))
+	if e := r.Err; e.Kind != HTTPStatus || e.Status != 401 || e.HasCode || e.Error() != "a2a: http-status: HTTP 401: missing token" {
+		t.Fatalf("401: %+v", e)
+	}
+	r, _ = ResponseOf(answer(caxton.Failure, "no response: too-large", ErrorParam, "no-response", http.FailureParam, "too-large"))
+	if e := r.Err; e.Kind != NoResponse || e.Failure != "too-large" || e.Error() != "a2a: no-response: no response: too-large" {
+		t.Fatalf("no response: %+v", e)
+	}
+	r, _ = ResponseOf(answer(caxton.Failure, "the answer is not JSON: <html>", ErrorParam, "malformed", http.StatusParam, "200"))
+	if e := r.Err; e.Kind != Malformed || e.Status != 0 || e.Reason != "the answer is not JSON: <html>" {
+		t.Fatalf("malformed: %+v", e)
+	}
+	r, _ = ResponseOf(answer(caxton.Failure, "?", ErrorParam, "something-new", CodeParam, "not a number"))
+	if e := r.Err; e.Kind != Malformed || e.HasCode {
+		t.Fatalf("an unknown kind: %+v", e)
+	}
+}
+
+func TestOnlyTheGatewaysA2AAnswersAreRead(t *testing.T) {
+	task := []string{ResultParam, "task", StateParam, "completed", FinalParam, "true", TaskIDParam, "t"}
+	if _, ok := ResponseOf(answer(caxton.Inform, "{}", http.StatusParam, "200", http.ContextParam, "mine")); ok {
 		t.Fatal("a plain HTTP answer is not an A2A answer")
 	}
-	m.SetParam(http.ContextParam, "caxton-a2a:")
-	m.Sender = &caxton.AgentID{Name: "mallory"}
+	m := answer(caxton.Inform, "", task...)
+	m.Sender = &caxton.AgentID{Name: "mallory@caxton"}
 	if _, ok := ResponseOf(m); ok {
 		t.Fatal("an agent's message is not an A2A answer")
 	}
-}
-
-func TestAHostileServersAnswersAreMalformedNeverAPanic(t *testing.T) {
-	cases := map[string]string{
-		`not json at all`:                                          "the answer is not JSON: not json at all",
-		`{"result":{"task":{"id":"t"}}}`:                           "the answer is not a JSON-RPC 2.0 response",
-		`{"jsonrpc":"2.0","id":1,"result":{"artifact":{}}}`:        "the result is neither a Task nor a Message",
-		`{"jsonrpc":"2.0","id":1}`:                                 "the JSON-RPC response has no result",
-		`{"jsonrpc":"2.0","id":1,"result":{"task":{"status":{}}}}`: "the task has no id",
-		`{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMP`:             "the answer is not JSON: {\"jsonrpc\"",
-		`{"jsonrpc":"2.0","id":1,"result":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`: "the answer nests deeper than 64 levels",
+	m = answer(caxton.Inform, "", task...)
+	m.InReplyTo = ""
+	if _, ok := ResponseOf(m); ok {
+		t.Fatal("an answer replies to its call")
 	}
-	for in, want := range cases {
-		_, e := ResultFromBody(in)
-		if e == nil || e.Kind != Malformed || !strings.HasPrefix(e.Reason, want) {
-			t.Errorf("%.40s: %+v", in, e)
-		}
+	if _, ok := ResponseOf(answer(caxton.Request, "", task...)); ok {
+		t.Fatal("an answer is inform or failure")
 	}
-	if !nestingExceeds(strings.Repeat("[", 65), 64) || nestingExceeds(strings.Repeat("[", 64)+`"[[[["`, 64) {
-		t.Fatal("the bound counts brackets outside strings")
+	prev := selfName
+	defer func() { selfName = prev }()
+	selfName = func() string { return "me@caxton" }
+	if _, ok := ResponseOf(answer(caxton.Inform, "", task...)); !ok {
+		t.Fatal("http@<own platform> answers")
 	}
-	if _, e := ResultFromSSE("data: " + strings.Repeat(`{"a":`, 100000) + "\n\n"); e == nil || e.Reason != "an event nests deeper than 64 levels" {
-		t.Fatalf("deep event: %+v", e)
-	}
-}
-
-func TestAStreamReadWholeFoldsIntoTheTaskWithEveryStateItPassed(t *testing.T) {
-	v1 := "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"task\":{\"id\":\"t\",\"contextId\":\"c\",\"status\":{\"state\":\"TASK_STATE_SUBMITTED\"}}}}\n\n" +
-		"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"statusUpdate\":{\"taskId\":\"t\",\"status\":{\"state\":\"TASK_STATE_WORKING\"}}}}\r\n\r\n" +
-		": a comment\n\n" +
-		"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"statusUpdate\":{\"taskId\":\"t\",\"status\":{\"state\":\"TASK_STATE_WORKING\"}}}}\n\n" +
-		"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"artifactUpdate\":{\"artifact\":{\"artifactId\":\"a\",\"parts\":[{\"text\":\"HEL\"}]}}}}\n\n" +
-		"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"artifactUpdate\":{\"append\":true,\"artifact\":{\"artifactId\":\"a\",\"parts\":[{\"text\":\"LO\"}]}}}}\n\n" +
-		"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"statusUpdate\":{\"taskId\":\"t\",\"final\":true,\"status\":{\"state\":\"TASK_STATE_COMPLETED\"}}}}\n\n"
-	r, e := ResultFromSSE(v1)
-	if e != nil || r.TaskID != "t" || r.ContextID != "c" || r.State != "completed" || !r.Final || r.Text != "HELLO" || strings.Join(r.States, ",") != "submitted,working,completed" {
-		t.Fatalf("1.0 stream: %+v %v", r, e)
-	}
-	v03 := "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"kind\":\"task\",\"id\":\"t\",\"status\":{\"state\":\"working\"}}}\n\n" +
-		"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"kind\":\"status-update\",\"taskId\":\"t\",\"status\":{\"state\":\"canceled\",\"message\":{\"parts\":[{\"kind\":\"text\",\"text\":\"stopped\"}]}}}}\n\n"
-	if r, e := ResultFromSSE(v03); e != nil || r.State != "canceled" || r.Text != "stopped" || len(r.States) != 2 {
-		t.Fatalf("0.3 stream: %+v %v", r, e)
-	}
-	if r, e := ResultFromSSE("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"message\":{\"messageId\":\"m\",\"parts\":[{\"text\":\"hi\"}]}}}\n\n"); e != nil || r.IsTask || r.Text != "hi" {
-		t.Fatalf("a message: %+v %v", r, e)
-	}
-	if _, e := ResultFromSSE("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32001,\"message\":\"Task not found\"}}\n\n"); e == nil || e.Kind != RPCError {
-		t.Fatalf("an error event: %v", e)
-	}
-	if _, e := ResultFromSSE(""); e == nil || e.Reason != "the stream carried neither a Task nor a Message" {
-		t.Fatalf("empty: %v", e)
-	}
-	if _, e := ResultFromSSE(strings.Repeat("data: {\"jsonrpc\":\"2.0\",\"result\":{}}\n\n", 1001)); e == nil || e.Reason != "the stream has 1001 events, more than 1000" {
-		t.Fatalf("too many events: %v", e)
-	}
-}
-
-// taskWithArtifacts: {"jsonrpc":"2.0","result":{"task":{…,"artifacts":[{},{},…]}}} with n empty
-// artifacts (each gets its index as id); 60,000 of them are 180 KB, under the response limit.
-func taskWithArtifacts(n int) string {
-	items := strings.TrimSuffix(strings.Repeat("{},", n), ",")
-	return `{"jsonrpc":"2.0","result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[` + items + `]}}}`
-}
-
-func TestMoreThan1000ArtifactsAreRefusedBeforeTheyAreFolded(t *testing.T) {
-	many := taskWithArtifacts(60_000)
-	if len(many) < 180_000 || len(many) > 192*1024 {
-		t.Fatalf("the event is %d bytes", len(many))
-	}
-	const tooMany = "the task has more than 1000 artifacts"
-	if _, e := ResultFromSSE("data: " + many + "\n\n"); e == nil || e.Kind != Malformed || e.Reason != tooMany {
-		t.Fatalf("60,000 artifacts in a stream: %v", e)
-	}
-	if _, e := ResultFromBody(many); e == nil || e.Kind != Malformed || e.Reason != tooMany {
-		t.Fatalf("60,000 artifacts in an answer: %v", e)
-	}
-	if r, e := ResultFromSSE("data: " + taskWithArtifacts(1000) + "\n\n"); e != nil || r.State != "completed" {
-		t.Fatalf("1,000 artifacts: %+v %v", r, e)
-	}
-	update := func(id, text string, appendText bool) string {
-		a := "false"
-		if appendText {
-			a = "true"
-		}
-		return `data: {"jsonrpc":"2.0","result":{"artifactUpdate":{"append":` + a + `,"artifact":{"artifactId":"` + id + `","parts":[{"text":"` + text + `"}]}}}}` + "\n\n"
-	}
-	if _, e := ResultFromSSE("data: " + taskWithArtifacts(1000) + "\n\n" + update("new", "n", false)); e == nil || e.Reason != tooMany {
-		t.Fatalf("the 1,001st by an update: %v", e)
-	}
-	folded := "data: " + taskWithArtifacts(0) + "\n\n" + update("a", "x", false) + update("b", "y", false) + update("a", "z", true)
-	if r, e := ResultFromSSE(folded); e != nil || r.Text != "xz\ny" {
-		t.Fatalf("folded by id: %+v %v", r, e)
+	m = answer(caxton.Inform, "", task...)
+	m.Sender = &caxton.AgentID{Name: "http@elsewhere"}
+	if _, ok := ResponseOf(m); ok {
+		t.Fatal("another platform's gateway is not this agent's")
 	}
 }

@@ -1,4 +1,4 @@
-// Types for '@caxton/sdk-js/a2a': calling A2A agents over the allow-listed outbound HTTP.
+// Types for '@caxton/sdk-js/a2a': calling A2A agents through the host (decision 2193).
 import type { AclMessage } from './index.js';
 
 export type A2aErrorKind = 'refused' | 'no-response' | 'http-status' | 'rpc-error' | 'malformed';
@@ -23,7 +23,8 @@ export interface A2aSend {
   /** '1.0' (default: `SendMessage`, `A2A-Version: 1.0`) or '0.3' (`message/send`). */
   version?: '1.0' | '0.3';
   contextId?: string | null;
-  messageId?: string;
+  /** Added to the request (e.g. an API key header); checked as an HTTP call's. */
+  headers?: [string, string][] | Record<string, string>;
   timeoutMs?: number | null;
   /** Echoed back with the answer (e.g. whom to answer). */
   context?: string | null;
@@ -41,20 +42,17 @@ export interface A2aTaskCall {
   taskId: string;
   token?: string | null;
   version?: '1.0' | '0.3';
-  /** tasks/get only: how much of the task's history to return. */
-  historyLength?: number | null;
+  headers?: [string, string][] | Record<string, string>;
   timeoutMs?: number | null;
   context?: string | null;
 }
-
-type A2aRequest = { method: 'POST'; url: string; headers: [string, string][]; body: string; timeoutMs?: number | null; context?: string | null };
 
 export type A2aResponse =
   | { requestId: string; context: string; ok: true; result: A2aResult }
   | { requestId: string; context: string; ok: false; error: A2aError };
 
 export const a2a: {
-  /** Returns the HTTP request id; throws A2aError `refused` when the call cannot leave. */
+  /** Returns the call's id (the answer's inReplyTo); throws A2aError `refused` when the call cannot leave. */
   send(call: A2aSend): string;
   /** `message/stream`, read whole: the result carries `states`. */
   stream(call: A2aSend): string;
@@ -64,9 +62,3 @@ export const a2a: {
   cancel(call: A2aTaskCall): string;
 };
 export function a2aResponse(msg: AclMessage): A2aResponse | null;
-export function a2aSendRequest(call: A2aSend): A2aRequest;
-export function a2aStreamRequest(call: A2aSend): A2aRequest;
-export function a2aGetTaskRequest(call: A2aTaskCall): A2aRequest;
-export function a2aCancelTaskRequest(call: A2aTaskCall): A2aRequest;
-export function a2aResultFromBody(body: string): A2aResult;
-export function a2aResultFromSse(body: string): A2aResult;

@@ -1,10 +1,10 @@
-// Calling A2A agents (A2A 1.0 JSON-RPC `message/send`, `message/stream`, `tasks/get`,
-// `tasks/cancel`; decisions 1951, 2040) over the deployment's allow-listed outbound HTTP (http.js,
-// decision 1601):
+// Calling A2A agents (interface `a2a` in wit/agent.wit, decision 2193): the host speaks A2A's
+// JSON-RPC binding over the deployment's allow-listed outbound HTTP and reads the answer, so this
+// module builds and parses no JSON.
 //
 //   import { a2a, a2aResponse, A2aError } from '@caxton/sdk-js/a2a';
 //   a2a.send({ url: 'https://agent.example/a2a/jsonrpc', text: 'hello', token, context: 'whom to answer' });
-//   a2a.stream({ … as send … });              // the stream read whole: result.states lists each state passed
+//   a2a.stream({ … as send … });              // read whole: result.states lists each state passed
 //   a2a.get({ url, taskId, token });           // the task's state now
 //   a2a.cancel({ url, taskId, token });        // the task as the cancel left it
 //   … later, in onMessage: const r = a2aResponse(msg);
@@ -12,70 +12,102 @@
 //
 // Like any HTTP call it never blocks: the request leaves when this handling completes and the
 // answer comes back later as a message; `context` travels with it. The host must be on the
-// deployment's allow-list (`caxton deploy --allow-http`). A separate entry point: importing it
-// imports caxton:agent/http, as http.js does.
-import { http, httpResponse, HttpError } from './http.js';
-import { A2aError, a2aCancelTaskRequest, a2aGetTaskRequest, a2aResultFromHttp, a2aSendRequest, a2aStreamRequest } from './a2a-codec.js';
+// deployment's allow-list (`caxton deploy --allow-http`).
+import host from 'caxton:agent/a2a@0.1.0';
+import { isHttpResponse } from './http-response.js';
+import { param } from './message.js';
 
-export { A2aError, a2aCancelTaskRequest, a2aGetTaskRequest, a2aResultFromBody, a2aResultFromSse, a2aSendRequest, a2aStreamRequest } from './a2a-codec.js';
+/**
+ * Why an A2A call has no usable result. kind: `refused` (the call never left: not allow-listed,
+ * invalid, quota), `no-response` (`failure`: timeout, connect-failed…), `http-status` (`status`),
+ * `rpc-error` (the JSON-RPC error's `code`), `malformed` (no A2A answer).
+ */
+export class A2aError extends Error {
+  constructor(kind, reason, extra = {}) {
+    super(`a2a: ${kind}: ${reason}`);
+    this.name = 'A2aError';
+    this.kind = kind;
+    this.reason = reason;
+    this.status = extra.status ?? null;
+    this.code = extra.code ?? null;
+    this.failure = extra.failure ?? null;
+  }
+}
 
-/** Marks the HTTP context of an A2A call, so its answer is told from the agent's other HTTP answers. */
-const MARK = 'caxton-a2a:';
-/** …and of a streamed one, whose answer is server-sent events. */
-const STREAM_MARK = 'caxton-a2a-sse:';
+const VERSIONS = { '1.0': 'v1', '0.3': 'v03' };
 
-function call(build, mark, { context, ...args }) {
-  if (context !== undefined && context !== null && typeof context !== 'string') throw new TypeError('a2a context must be a string');
-  const request = build({ ...args, context: `${mark}${context ?? ''}` });
+function optional(what, v) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new TypeError(`a2a ${what} must be a string, got ${typeof v}`);
+  return v;
+}
+
+function start(operation, subject, { url, token, version = '1.0', contextId, headers = [], timeoutMs, context }) {
+  if (typeof url !== 'string') throw new TypeError('a2a url must be a string');
+  if (typeof subject !== 'string') throw new TypeError(`a2a ${operation.endsWith('task') ? 'taskId' : 'text'} must be a string`);
+  const v = VERSIONS[version];
+  if (v === undefined) throw new TypeError('a2a version must be 1.0 or 0.3');
+  const sent = (Array.isArray(headers) ? headers : Object.entries(headers)).map(([k, val]) => [String(k), String(val)]);
+  if (optional('token', token) !== undefined) sent.push(['authorization', `Bearer ${token}`]);
+  const call = {
+    operation, url, version: v, subject, contextId: optional('contextId', contextId), headers: sent,
+    timeoutMs: timeoutMs === undefined || timeoutMs === null ? undefined : timeoutMs >>> 0,
+    context: optional('context', context),
+  };
   try {
-    return http.fetch(request);
+    return host.start(call);
   } catch (e) {
-    if (e instanceof HttpError) throw new A2aError('refused', `${e.kind}: ${e.reason}`);
+    const err = e?.payload ?? e;
+    if (err && typeof err === 'object' && typeof err.kind === 'string') throw new A2aError('refused', `${err.kind}: ${String(err.message ?? '')}`);
     throw e;
   }
 }
 
 export const a2a = {
-  /**
-   * Sends `text` to the A2A agent whose JSON-RPC endpoint is `url`: { url, text, token?,
-   * version ('1.0' | '0.3'), contextId?, messageId?, timeoutMs?, context? }. Returns the HTTP
-   * request id (the answer's inReplyTo). Throws A2aError `refused` when the call cannot leave.
-   */
-  send(args = {}) {
-    return call(a2aSendRequest, MARK, args);
-  },
-  /**
-   * As `send`, as `message/stream`: the answer (server-sent events, read whole when the stream
-   * ends with the task) comes back as one result with `states`, each state the task passed through.
-   */
-  stream(args = {}) {
-    return call(a2aStreamRequest, STREAM_MARK, args);
-  },
-  /** `tasks/get` of { url, taskId, token?, version?, historyLength?, timeoutMs?, context? }. */
-  get(args = {}) {
-    return call(a2aGetTaskRequest, MARK, args);
-  },
-  /** `tasks/cancel` of { url, taskId, token?, version?, timeoutMs?, context? }: the task as the cancel left it. */
-  cancel(args = {}) {
-    return call(a2aCancelTaskRequest, MARK, args);
-  },
+  /** Sends `text` to the A2A agent at `url`: { url, text, token?, version ('1.0' | '0.3'), contextId?, headers?, timeoutMs?, context? }. Returns the call's id. */
+  send: (args = {}) => start('send', args.text, args),
+  /** As `send`, as `message/stream`: the result carries `states`, each state the task passed through. */
+  stream: (args = {}) => start('stream', args.text, args),
+  /** `tasks/get` of { url, taskId, token?, version?, timeoutMs?, context? }. */
+  get: (args = {}) => start('get-task', args.taskId, args),
+  /** `tasks/cancel` of { url, taskId, … }: the task as the cancel left it. */
+  cancel: (args = {}) => start('cancel-task', args.taskId, args),
 };
 
 /**
- * `msg` read as the answer to an `a2a.send`, or null when it is none (any other message, or the
- * answer to a plain `http.fetch`): { requestId, context, ok: true, result } or
- * { requestId, context, ok: false, error: A2aError }.
+ * `msg` read as the answer to an A2A call, or null when it is none: { requestId, context, ok: true,
+ * result } or { requestId, context, ok: false, error: A2aError }. The host read the A2A answer;
+ * this reads its message parameters.
  */
 export function a2aResponse(msg) {
-  const r = httpResponse(msg);
-  if (!r || typeof r.context !== 'string') return null;
-  const stream = r.context.startsWith(STREAM_MARK);
-  if (!stream && !r.context.startsWith(MARK)) return null;
-  const context = r.context.slice(stream ? STREAM_MARK.length : MARK.length);
-  try {
-    return { requestId: r.requestId, context, ok: true, result: a2aResultFromHttp(r, { stream }) };
-  } catch (e) {
-    if (e instanceof A2aError) return { requestId: r.requestId, context, ok: false, error: e };
-    throw e;
+  if (!isHttpResponse(msg)) return null;
+  const kind = param(msg, 'X-caxton-a2a-result');
+  const failed = param(msg, 'X-caxton-a2a-error');
+  if (kind === undefined && failed === undefined) return null;
+  const requestId = msg.inReplyTo;
+  const context = param(msg, 'X-caxton-http-context') ?? '';
+  if (failed !== undefined) {
+    const status = param(msg, 'X-caxton-http-status');
+    const code = param(msg, 'X-caxton-a2a-code');
+    const error = new A2aError(failed, msg.content ?? '', {
+      status: failed === 'http-status' && status !== undefined ? Number(status) : null,
+      code: code === undefined ? null : Number(code),
+      failure: param(msg, 'X-caxton-failure') ?? null,
+    });
+    return { requestId, context, ok: false, error };
   }
+  const states = param(msg, 'X-caxton-a2a-states');
+  const result = {
+    kind,
+    contextId: param(msg, 'X-caxton-a2a-context-id') ?? null,
+    text: msg.content ?? '',
+    ...(states !== undefined ? { states: states === '' ? [] : states.split(',') } : {}),
+  };
+  if (kind === 'task') {
+    const state = param(msg, 'X-caxton-a2a-state') ?? 'unknown';
+    Object.assign(result, { taskId: param(msg, 'X-caxton-a2a-task-id') ?? '', state, final: param(msg, 'X-caxton-a2a-final') === 'true' });
+  } else {
+    Object.assign(result, { messageId: param(msg, 'X-caxton-a2a-message-id') ?? null, state: null, final: true });
+  }
+  return { requestId, context, ok: true, result };
 }

@@ -187,3 +187,21 @@ def http_fetch(method: str, url: str, headers, body, timeout_ms, context):
         return _http.fetch(_http.Request(method, url, [(k, v) for k, v in headers], body, timeout_ms, context)), None
     except Exception as e:
         return None, _kind_error(e)
+
+
+# ---- caxton:agent/a2a (decision 2193) ---------------------------------------------------------------
+from wit_world.imports import a2a as _a2a  # noqa: E402
+
+_A2A_OPERATIONS = {"send": _a2a.Operation.SEND, "stream": _a2a.Operation.STREAM,
+                   "get-task": _a2a.Operation.GET_TASK, "cancel-task": _a2a.Operation.CANCEL_TASK}
+_A2A_VERSIONS = {"1.0": _a2a.ProtocolVersion.V1, "0.3": _a2a.ProtocolVersion.V03}
+
+
+def a2a_start(operation: str, url: str, version: str, subject: str, context_id, headers, timeout_ms, context):
+    """(id, None), or (None, (kind, message)) when refused (an http-error). ``operation`` is send,
+    stream, get-task or cancel-task; ``version`` 1.0 or 0.3."""
+    try:
+        return _a2a.start(_a2a.Call(_A2A_OPERATIONS[operation], url, _A2A_VERSIONS[version], subject, context_id,
+                                    [(k, v) for k, v in headers], timeout_ms, context)), None
+    except Exception as e:
+        return None, _kind_error(e)

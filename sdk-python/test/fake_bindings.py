@@ -188,6 +188,42 @@ class Http:
         return f"call-{len(self.calls)}"
 
 
+A2aOperation = Enum("Operation", [(n, i) for i, n in enumerate(["SEND", "STREAM", "GET_TASK", "CANCEL_TASK"])])
+A2aProtocolVersion = Enum("ProtocolVersion", [(n, i) for i, n in enumerate(["V1", "V03"])])
+
+
+@dataclass
+class A2aCall:
+    operation: A2aOperation
+    url: str
+    version: A2aProtocolVersion
+    subject: str
+    context_id: Optional[str]
+    headers: List[Tuple[str, str]]
+    timeout_ms: Optional[int]
+    context: Optional[str]
+
+
+class A2a:
+    """caxton:agent/a2a as componentize-py binds it: a refusal raises Err(HttpError(...))."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.calls: List[A2aCall] = []
+        self.refuse: Optional[HttpError] = None
+
+    def start(self, call: A2aCall) -> str:
+        assert isinstance(call, A2aCall)
+        assert isinstance(call.operation, A2aOperation) and isinstance(call.version, A2aProtocolVersion)
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in call.headers)
+        if self.refuse is not None:
+            raise Err(self.refuse)
+        self.calls.append(call)
+        return f"a2a-{len(self.calls)}"
+
+
 class Topics:
     """caxton:agent/topics as componentize-py binds it: refusals raise Err(TopicError(...))."""
 
@@ -235,6 +271,7 @@ class MessageInfo:
 HOST = Host()
 STATE = State()
 HTTP = Http()
+A2A = A2a()
 TOPICS = Topics()
 MESSAGE_INFO = MessageInfo()
 
@@ -263,6 +300,8 @@ def install() -> Host:
     mi = _pytypes.ModuleType("wit_world.imports.message_info")
     mi.receiver_count, mi.receivers = MESSAGE_INFO.receiver_count, MESSAGE_INFO.receivers
     mi.MessageInfoError, mi.MessageInfoErrorKind = MessageInfoError, MessageInfoErrorKind
+    a2 = _pytypes.ModuleType("wit_world.imports.a2a")
+    a2.start, a2.Call, a2.Operation, a2.ProtocolVersion = A2A.start, A2aCall, A2aOperation, A2aProtocolVersion
     exports = _pytypes.ModuleType("wit_world.exports")
 
     class Guest:
@@ -272,9 +311,10 @@ def install() -> Host:
     imports.types, imports.host, imports.state, imports.http, ww.imports, ww.exports = t, h, st, ht, imports, exports
     imports.topics = tp
     imports.message_info = mi
+    imports.a2a = a2
     sys.modules.update({"componentize_py_types": cpt, "wit_world": ww, "wit_world.imports": imports,
                         "wit_world.imports.types": t, "wit_world.imports.host": h,
                         "wit_world.imports.state": st, "wit_world.imports.http": ht, "wit_world.imports.topics": tp,
-                        "wit_world.imports.message_info": mi,
+                        "wit_world.imports.message_info": mi, "wit_world.imports.a2a": a2,
                         "wit_world.exports": exports})
     return HOST

@@ -1,7 +1,8 @@
-//! Calling A2A agents (A2A 1.0 JSON-RPC `SendMessage`, `SendStreamingMessage`, `GetTask`,
-//! `CancelTask`, or 0.3's `message/send`, `message/stream`, `tasks/get`, `tasks/cancel`; decisions
-//! 1951, 2040) over the deployment's allow-listed outbound HTTP ([`crate::http`], decision 1601):
-//! the Rust twin of `@caxton/sdk-js/a2a`.
+//! Calling A2A agents (`caxton:agent/a2a@0.1.0`, decisions 1951, 2040, 2193): the host speaks A2A's
+//! JSON-RPC binding (1.0's `SendMessage`, `SendStreamingMessage`, `GetTask`, `CancelTask`, or 0.3's
+//! `message/send`, `message/stream`, `tasks/get`, `tasks/cancel`) over the deployment's
+//! allow-listed outbound HTTP and reads the answer, so this module builds and parses no JSON: the
+//! Rust twin of `@caxton/sdk-js/a2a`.
 //!
 //! ```ignore
 //! use caxton_sdk::a2a::{self, A2aSend};
@@ -13,20 +14,18 @@
 //! ```
 //!
 //! Like any HTTP call it never blocks: the request leaves when this handling completes and the
-//! answer comes back later as a message; `context` travels with it. The host must be on the
-//! deployment's allow-list (`caxton deploy --allow-http`). An agent's HTTP call answers once, with
-//! the whole body, so [`stream`] reads the server-sent events whole when the stream ends.
-use crate::http::{self, HttpResponse, Request};
-use crate::json::{self, Json, JsonError, MAX_DEPTH};
+//! answer comes back later as a message from `http@<platform>`; `context` travels with it. The
+//! host must be on the deployment's allow-list (`caxton deploy --allow-http`). [`stream`] is read
+//! whole: its answer comes once the stream ends, with `states`, each state the task passed through.
+use crate::http::{HttpError, CONTEXT_PARAM, FAILURE_PARAM, STATUS_PARAM};
+use crate::performative::Performative;
 use crate::types::AclMessage;
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Why an A2A call has no usable result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum A2aErrorKind {
-    /// The call never left: not allow-listed, invalid, quota (`fetch` refused it).
+    /// The call never left: not allow-listed, invalid, quota (`start` refused it).
     Refused,
     /// No response: timeout, connect-failed… (`failure`).
     NoResponse,
@@ -48,6 +47,17 @@ impl A2aErrorKind {
             A2aErrorKind::Malformed => "malformed",
         }
     }
+
+    /// The kind named `X-caxton-a2a-error` (all but `refused`, which never comes as a message).
+    pub fn parse(s: &str) -> Option<A2aErrorKind> {
+        match s {
+            "no-response" => Some(A2aErrorKind::NoResponse),
+            "http-status" => Some(A2aErrorKind::HttpStatus),
+            "rpc-error" => Some(A2aErrorKind::RpcError),
+            "malformed" => Some(A2aErrorKind::Malformed),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,9 +76,6 @@ impl A2aError {
     fn new(kind: A2aErrorKind, reason: impl Into<String>) -> A2aError {
         A2aError { kind, reason: reason.into(), status: None, code: None, failure: None }
     }
-    fn malformed(reason: impl Into<String>) -> A2aError {
-        A2aError::new(A2aErrorKind::Malformed, reason)
-    }
 }
 
 impl fmt::Display for A2aError {
@@ -85,14 +92,21 @@ impl From<A2aError> for String {
     }
 }
 
-/// Which A2A wire to speak.
+/// `start`'s refusal: kind `Refused`, reason `<http-error kind>: <message>`.
+impl From<HttpError> for A2aError {
+    fn from(e: HttpError) -> A2aError {
+        A2aError::new(A2aErrorKind::Refused, format!("{}: {}", e.kind.name(), e.message))
+    }
+}
+
+/// Which A2A wire the host speaks (the WIT `protocol-version`, same order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum A2aVersion {
-    /// `SendMessage` …, header `A2A-Version: 1.0`.
+    /// A2A 1.0: `SendMessage` …, header `A2A-Version: 1.0`.
     #[default]
-    V1_0,
-    /// `message/send` …, still what many servers answer.
-    V0_3,
+    V1_0 = 0,
+    /// A2A 0.3: `message/send` …, still what many servers answer.
+    V0_3 = 1,
 }
 
 impl A2aVersion {
@@ -106,6 +120,47 @@ impl A2aVersion {
     }
 }
 
+/// What the call does (the WIT `operation`, same order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum A2aOperation {
+    /// Send one message and wait for the task to end.
+    Send = 0,
+    /// As `Send`, as a stream read whole.
+    Stream = 1,
+    /// The task's state now.
+    GetTask = 2,
+    /// Cancel the task; the answer is the task as the cancel left it.
+    CancelTask = 3,
+}
+
+/// The WIT `call` record, as the host gets it. [`A2aSend`] and [`A2aTaskCall`] make one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct A2aCall {
+    pub operation: A2aOperation,
+    /// The agent's JSON-RPC endpoint (its card's JSONRPC interface); its host must be allowed.
+    pub url: String,
+    pub version: A2aVersion,
+    /// `Send`, `Stream`: the message's one text part; `GetTask`, `CancelTask`: the task's id.
+    pub subject: String,
+    /// `Send`, `Stream`: the A2A context to continue.
+    pub context_id: Option<String>,
+    /// Added to the request as they are (e.g. `authorization: Bearer …`).
+    pub headers: Vec<(String, String)>,
+    /// Shorter than the deployment's timeout, if given.
+    pub timeout_ms: Option<u32>,
+    /// Echoed back on the answer (e.g. whom to answer).
+    pub context: Option<String>,
+}
+
+/// The headers sent: the caller's, then `authorization: Bearer <token>` when there is a token.
+fn with_token(headers: &[(String, String)], token: Option<&str>) -> Vec<(String, String)> {
+    let mut out = headers.to_vec();
+    if let Some(t) = token {
+        out.push(("authorization".into(), format!("Bearer {}", t)));
+    }
+    out
+}
+
 /// One message to send (`send`, `stream`); the setters return `self` so calls chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct A2aSend {
@@ -117,8 +172,8 @@ pub struct A2aSend {
     pub token: Option<String>,
     pub version: A2aVersion,
     pub context_id: Option<String>,
-    /// Made by the host (`new_id`) when None.
-    pub message_id: Option<String>,
+    /// More request headers, sent as they are.
+    pub headers: Vec<(String, String)>,
     pub timeout_ms: Option<u32>,
     /// Echoed back with the answer (e.g. whom to answer).
     pub context: Option<String>,
@@ -126,7 +181,7 @@ pub struct A2aSend {
 
 impl A2aSend {
     pub fn new(url: &str, text: &str) -> A2aSend {
-        A2aSend { url: url.into(), text: text.into(), token: None, version: A2aVersion::V1_0, context_id: None, message_id: None, timeout_ms: None, context: None }
+        A2aSend { url: url.into(), text: text.into(), token: None, version: A2aVersion::V1_0, context_id: None, headers: Vec::new(), timeout_ms: None, context: None }
     }
     pub fn token(mut self, token: &str) -> A2aSend {
         self.token = Some(token.into());
@@ -140,8 +195,8 @@ impl A2aSend {
         self.context_id = Some(id.into());
         self
     }
-    pub fn message_id(mut self, id: &str) -> A2aSend {
-        self.message_id = Some(id.into());
+    pub fn header(mut self, name: &str, value: &str) -> A2aSend {
+        self.headers.push((name.into(), value.into()));
         self
     }
     pub fn timeout_ms(mut self, ms: u32) -> A2aSend {
@@ -152,6 +207,20 @@ impl A2aSend {
         self.context = Some(context.into());
         self
     }
+
+    /// The call `operation` (`Send` or `Stream`) of this message.
+    pub fn call(&self, operation: A2aOperation) -> A2aCall {
+        A2aCall {
+            operation,
+            url: self.url.clone(),
+            version: self.version,
+            subject: self.text.clone(),
+            context_id: self.context_id.clone(),
+            headers: with_token(&self.headers, self.token.as_deref()),
+            timeout_ms: self.timeout_ms,
+            context: self.context.clone(),
+        }
+    }
 }
 
 /// One call about a task (`get`, `cancel`).
@@ -161,15 +230,14 @@ pub struct A2aTaskCall {
     pub task_id: String,
     pub token: Option<String>,
     pub version: A2aVersion,
-    /// `get` only: how much of the task's history to return.
-    pub history_length: Option<u32>,
+    pub headers: Vec<(String, String)>,
     pub timeout_ms: Option<u32>,
     pub context: Option<String>,
 }
 
 impl A2aTaskCall {
     pub fn new(url: &str, task_id: &str) -> A2aTaskCall {
-        A2aTaskCall { url: url.into(), task_id: task_id.into(), token: None, version: A2aVersion::V1_0, history_length: None, timeout_ms: None, context: None }
+        A2aTaskCall { url: url.into(), task_id: task_id.into(), token: None, version: A2aVersion::V1_0, headers: Vec::new(), timeout_ms: None, context: None }
     }
     pub fn token(mut self, token: &str) -> A2aTaskCall {
         self.token = Some(token.into());
@@ -179,8 +247,8 @@ impl A2aTaskCall {
         self.version = version;
         self
     }
-    pub fn history_length(mut self, n: u32) -> A2aTaskCall {
-        self.history_length = Some(n);
+    pub fn header(mut self, name: &str, value: &str) -> A2aTaskCall {
+        self.headers.push((name.into(), value.into()));
         self
     }
     pub fn timeout_ms(mut self, ms: u32) -> A2aTaskCall {
@@ -191,108 +259,117 @@ impl A2aTaskCall {
         self.context = Some(context.into());
         self
     }
-}
 
-/// Marks the HTTP context of an A2A call, so its answer is told from the agent's other HTTP answers
-/// (the same marks as the JavaScript and AssemblyScript SDKs).
-pub const MARK: &str = "caxton-a2a:";
-/// …and of a streamed one, whose answer is server-sent events.
-pub const STREAM_MARK: &str = "caxton-a2a-sse:";
-
-static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-
-struct Rpc<'a> {
-    url: &'a str,
-    token: Option<&'a str>,
-    version: A2aVersion,
-    timeout_ms: Option<u32>,
-    context: String,
-    accept: &'static str,
-}
-
-/// One JSON-RPC call as an HTTP POST; `methods` is (1.0 name, 0.3 name), `params` JSON text.
-fn rpc_request(rpc: Rpc, methods: (&str, &str), params: &str) -> Request {
-    let id = SEQUENCE.fetch_add(1, Ordering::Relaxed) + 1;
-    let v1 = rpc.version == A2aVersion::V1_0;
-    let body = format!("{{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":{},\"params\":{}}}", id, json::quote(if v1 { methods.0 } else { methods.1 }), params);
-    let mut r = Request::post(rpc.url, &body).header("content-type", "application/json").header("accept", rpc.accept);
-    if v1 {
-        r = r.header("a2a-version", "1.0");
+    /// The call `operation` (`GetTask` or `CancelTask`) of this task.
+    pub fn call(&self, operation: A2aOperation) -> A2aCall {
+        A2aCall {
+            operation,
+            url: self.url.clone(),
+            version: self.version,
+            subject: self.task_id.clone(),
+            context_id: None,
+            headers: with_token(&self.headers, self.token.as_deref()),
+            timeout_ms: self.timeout_ms,
+            context: self.context.clone(),
+        }
     }
-    if let Some(t) = rpc.token {
-        r = r.header("authorization", &format!("Bearer {}", t));
+}
+
+#[cfg(target_arch = "wasm32")]
+mod raw {
+    #[link(wasm_import_module = "caxton:agent/a2a@0.1.0")]
+    extern "C" {
+        pub fn start(
+            operation: u32, url_ptr: u32, url_len: u32, version: u32, subject_ptr: u32, subject_len: u32,
+            context_id_some: u32, context_id_ptr: u32, context_id_len: u32, headers_ptr: u32, headers_len: u32,
+            timeout_some: u32, timeout_ms: u32, context_some: u32, context_ptr: u32, context_len: u32, ret: u32,
+        );
     }
-    r.timeout_ms = rpc.timeout_ms;
-    r.context(&rpc.context)
 }
 
-fn message_request(call: &A2aSend, methods: (&str, &str), accept: &'static str, mark: &str) -> Request {
-    let v1 = call.version == A2aVersion::V1_0;
-    let id = call.message_id.clone().unwrap_or_else(crate::host::new_id);
-    let context_id = call.context_id.as_deref().map(|c| format!(",\"contextId\":{}", json::quote(c))).unwrap_or_default();
-    let params = if v1 {
-        format!("{{\"message\":{{\"messageId\":{},\"role\":\"ROLE_USER\",\"parts\":[{{\"text\":{}}}]{}}},\"configuration\":{{\"returnImmediately\":false}}}}", json::quote(&id), json::quote(&call.text), context_id)
-    } else {
-        format!("{{\"message\":{{\"kind\":\"message\",\"messageId\":{},\"role\":\"user\",\"parts\":[{{\"kind\":\"text\",\"text\":{}}}]{}}},\"configuration\":{{\"blocking\":true}}}}", json::quote(&id), json::quote(&call.text), context_id)
-    };
-    let context = format!("{}{}", mark, call.context.as_deref().unwrap_or(""));
-    rpc_request(Rpc { url: &call.url, token: call.token.as_deref(), version: call.version, timeout_ms: call.timeout_ms, context, accept }, methods, &params)
+#[cfg(target_arch = "wasm32")]
+mod imp {
+    use super::{raw, A2aCall};
+    use crate::abi::{self, LinearMem, Lowerer};
+    use crate::guest::free_host_allocations;
+    use crate::http::{lift_fetch_result, HttpError};
+
+    #[repr(C, align(8))]
+    struct RetArea([u8; 16]);
+
+    pub fn start(call: &A2aCall) -> Result<String, HttpError> {
+        let mut low = Lowerer::with_capacity(abi::a2a_call_bound(call), None);
+        let f = abi::a2a_call_flat(&mut low, call);
+        let mut ret = RetArea([0; 16]);
+        let at = ret.0.as_mut_ptr() as usize as u32;
+        unsafe { raw::start(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], at) };
+        let out = lift_fetch_result(&LinearMem, at);
+        free_host_allocations();
+        drop(low);
+        out
+    }
 }
 
-fn task_request(call: &A2aTaskCall, methods: (&str, &str), history: bool) -> Request {
-    let history = match (history, call.history_length) {
-        (true, Some(n)) => format!(",\"historyLength\":{}", n),
-        _ => String::new(),
-    };
-    let params = format!("{{\"id\":{}{}}}", json::quote(&call.task_id), history);
-    let context = format!("{}{}", MARK, call.context.as_deref().unwrap_or(""));
-    rpc_request(Rpc { url: &call.url, token: call.token.as_deref(), version: call.version, timeout_ms: call.timeout_ms, context, accept: "application/json" }, methods, &params)
+#[cfg(not(target_arch = "wasm32"))]
+mod imp {
+    pub use super::test_a2a::start;
 }
 
-/// The HTTP request of one `SendMessage` / `message/send` (blocking: the answer is the task as it ended).
-pub fn send_request(call: &A2aSend) -> Request {
-    message_request(call, ("SendMessage", "message/send"), "application/json", MARK)
+/// A stand-in for native tests: records calls (their ids are `a2a-1`, `a2a-2`, …) and refuses
+/// URLs that are not http(s) as the runtime would (`invalid-request`).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod test_a2a {
+    use super::A2aCall;
+    use crate::http::{HttpError, HttpErrorKind};
+    use std::cell::RefCell;
+
+    thread_local! {
+        static CALLS: RefCell<Vec<(String, A2aCall)>> = RefCell::new(Vec::new());
+    }
+
+    /// The calls made so far with their ids; clears them.
+    pub fn take() -> Vec<(String, A2aCall)> {
+        CALLS.with(|c| std::mem::take(&mut *c.borrow_mut()))
+    }
+
+    pub fn start(call: &A2aCall) -> Result<String, HttpError> {
+        if !(call.url.starts_with("http://") || call.url.starts_with("https://")) {
+            return Err(HttpError { kind: HttpErrorKind::InvalidRequest, message: format!("not an http(s) URL: {}", call.url) });
+        }
+        CALLS.with(|c| {
+            let mut c = c.borrow_mut();
+            let id = format!("a2a-{}", c.len() + 1);
+            c.push((id.clone(), call.clone()));
+            Ok(id)
+        })
+    }
 }
 
-/// The HTTP request of one `SendStreamingMessage` / `message/stream`: server-sent events, read whole.
-pub fn stream_request(call: &A2aSend) -> Request {
-    message_request(call, ("SendStreamingMessage", "message/stream"), "text/event-stream", STREAM_MARK)
+/// Starts `call`; returns its id (the answer's in-reply-to). `Err` is `Refused`: the call cannot
+/// leave (not allow-listed, invalid, over quota) and nothing is sent.
+pub fn start(call: &A2aCall) -> Result<String, A2aError> {
+    imp::start(call).map_err(A2aError::from)
 }
 
-/// The HTTP request of one `GetTask` / `tasks/get`.
-pub fn get_task_request(call: &A2aTaskCall) -> Request {
-    task_request(call, ("GetTask", "tasks/get"), true)
-}
-
-/// The HTTP request of one `CancelTask` / `tasks/cancel`.
-pub fn cancel_task_request(call: &A2aTaskCall) -> Request {
-    task_request(call, ("CancelTask", "tasks/cancel"), false)
-}
-
-fn fetch(r: &Request) -> Result<String, A2aError> {
-    http::fetch(r).map_err(|e| A2aError::new(A2aErrorKind::Refused, format!("{}: {}", e.kind.name(), e.message)))
-}
-
-/// Sends the message; returns the HTTP request id (the answer's in-reply-to). `Err` is `Refused`:
-/// the call cannot leave (not allow-listed, invalid, over quota) and nothing is sent.
+/// Sends the message; the answer is the task as it ended (or the agent's Message).
 pub fn send(call: &A2aSend) -> Result<String, A2aError> {
-    fetch(&send_request(call))
+    start(&call.call(A2aOperation::Send))
 }
 
 /// As [`send`], streamed: the answer comes back once the stream ends, as one result whose `states`
 /// lists every state the task passed through.
 pub fn stream(call: &A2aSend) -> Result<String, A2aError> {
-    fetch(&stream_request(call))
+    start(&call.call(A2aOperation::Stream))
 }
 
 /// The task's state now.
 pub fn get(call: &A2aTaskCall) -> Result<String, A2aError> {
-    fetch(&get_task_request(call))
+    start(&call.call(A2aOperation::GetTask))
 }
 
 /// Cancels the task; the answer is the task as the cancel left it.
 pub fn cancel(call: &A2aTaskCall) -> Result<String, A2aError> {
-    fetch(&cancel_task_request(call))
+    start(&call.call(A2aOperation::CancelTask))
 }
 
 /// What the A2A agent answered with.
@@ -302,13 +379,13 @@ pub enum A2aResultKind {
     Message,
 }
 
-/// A Task or a Message, in either version's JSON, read into one shape.
+/// A Task or a Message, as the host read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct A2aResult {
     pub kind: A2aResultKind,
     /// The task's id (a Task).
     pub task_id: Option<String>,
-    /// The message's id (a Message).
+    /// The message's id (a Message, when it has one).
     pub message_id: Option<String>,
     pub context_id: Option<String>,
     /// The task's state in lower case with dashes (completed, failed, input-required…); None for a Message.
@@ -321,298 +398,88 @@ pub struct A2aResult {
     pub states: Vec<String>,
 }
 
-/// The answer to an A2A call, read from the HTTP answer message.
+/// The message parameters the host writes on an A2A answer (wit/agent.wit, interface `a2a`).
+pub const RESULT_PARAM: &str = "X-caxton-a2a-result";
+pub const STATE_PARAM: &str = "X-caxton-a2a-state";
+pub const FINAL_PARAM: &str = "X-caxton-a2a-final";
+pub const TASK_ID_PARAM: &str = "X-caxton-a2a-task-id";
+pub const CONTEXT_ID_PARAM: &str = "X-caxton-a2a-context-id";
+pub const MESSAGE_ID_PARAM: &str = "X-caxton-a2a-message-id";
+pub const STATES_PARAM: &str = "X-caxton-a2a-states";
+pub const ERROR_PARAM: &str = "X-caxton-a2a-error";
+pub const CODE_PARAM: &str = "X-caxton-a2a-code";
+
+/// The answer to an A2A call, read from the answer message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct A2aResponse {
     /// The id `send` (…) returned.
     pub request_id: String,
-    /// The caller's own context, handed back.
+    /// The caller's own context, handed back ("" when it had none).
     pub context: String,
     pub result: Result<A2aResult, A2aError>,
 }
 
+/// `http@<platform>` of this agent's platform: the sender of HTTP (and A2A) answers.
+fn http_agent_name() -> String {
+    let me = crate::guest::self_id().name;
+    let platform = me.rfind('@').map(|at| &me[at + 1..]).unwrap_or("");
+    format!("http@{}", platform)
+}
+
 impl A2aResponse {
-    /// `msg` read as the answer to an A2A call, or None when it is none (any other message, or the
-    /// answer to a plain `http::fetch`).
+    /// `msg` read as the answer to an A2A call, or None when it is none: any other message, the
+    /// answer to a plain `http::fetch`, or a message not from `http@<this agent's platform>`.
     pub fn from_message(msg: &AclMessage) -> Option<A2aResponse> {
-        let r = HttpResponse::from_message(msg)?;
-        let ctx = r.context.as_deref()?;
-        let (stream, context) = if let Some(c) = ctx.strip_prefix(STREAM_MARK) {
-            (true, c)
-        } else if let Some(c) = ctx.strip_prefix(MARK) {
-            (false, c)
-        } else {
+        if msg.sender.as_ref().map(|s| s.name.as_str()) != Some(http_agent_name().as_str()) {
             return None;
+        }
+        let request_id = msg.in_reply_to.clone()?;
+        if msg.performative != Performative::Inform && msg.performative != Performative::Failure {
+            return None;
+        }
+        let param = |name: &str| msg.user_params.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let kind = param(RESULT_PARAM);
+        let failed = param(ERROR_PARAM);
+        if kind.is_none() && failed.is_none() {
+            return None;
+        }
+        let context = param(CONTEXT_PARAM).unwrap_or("").to_string();
+        let text = msg.content.clone().unwrap_or_default();
+        if let Some(failed) = failed {
+            // An unknown kind (a newer host) reads as malformed: still a typed error.
+            let mut e = A2aError::new(A2aErrorKind::parse(failed).unwrap_or(A2aErrorKind::Malformed), text);
+            if e.kind == A2aErrorKind::HttpStatus {
+                e.status = param(STATUS_PARAM).and_then(|s| s.parse().ok());
+            }
+            e.code = param(CODE_PARAM).and_then(|c| c.parse().ok());
+            e.failure = param(FAILURE_PARAM).map(String::from);
+            return Some(A2aResponse { request_id, context, result: Err(e) });
+        }
+        let states = param(STATES_PARAM).map(|s| s.split(',').filter(|x| !x.is_empty()).map(String::from).collect()).unwrap_or_default();
+        let context_id = param(CONTEXT_ID_PARAM).map(String::from);
+        let result = if kind == Some("task") {
+            A2aResult {
+                kind: A2aResultKind::Task,
+                task_id: Some(param(TASK_ID_PARAM).unwrap_or("").to_string()),
+                message_id: None,
+                context_id,
+                state: Some(param(STATE_PARAM).unwrap_or("unknown").to_string()),
+                is_final: param(FINAL_PARAM) == Some("true"),
+                text,
+                states,
+            }
+        } else {
+            A2aResult {
+                kind: A2aResultKind::Message,
+                task_id: None,
+                message_id: param(MESSAGE_ID_PARAM).map(String::from),
+                context_id,
+                state: None,
+                is_final: true,
+                text,
+                states,
+            }
         };
-        Some(A2aResponse { request_id: r.request_id.clone(), context: context.to_string(), result: result_from_http(&r, stream) })
+        Some(A2aResponse { request_id, context, result: Ok(result) })
     }
-}
-
-/// An HTTP answer to an A2A call read: the result, or an error for no response, a non-2xx status
-/// (a JSON-RPC error in its body is read for the reason), or a body that is no A2A answer. Pure.
-pub fn result_from_http(r: &HttpResponse, stream: bool) -> Result<A2aResult, A2aError> {
-    let status = match r.status {
-        None => {
-            let failure = r.failure.clone().unwrap_or_else(|| "unknown".into());
-            let mut e = A2aError::new(A2aErrorKind::NoResponse, format!("no response: {}", failure));
-            e.failure = Some(failure);
-            return Err(e);
-        }
-        Some(s) => s,
-    };
-    if r.body_is_base64 {
-        return Err(A2aError::malformed("the answer is not text"));
-    }
-    if !(200..300).contains(&status) {
-        let reason = match result_from_body(&r.body) {
-            Err(e) if e.kind == A2aErrorKind::RpcError => e.reason,
-            _ => prefix(&r.body, 200),
-        };
-        let mut e = A2aError::new(A2aErrorKind::HttpStatus, format!("HTTP {}: {}", status, reason));
-        e.status = Some(status);
-        return Err(e);
-    }
-    if stream {
-        result_from_sse(&r.body)
-    } else {
-        result_from_body(&r.body)
-    }
-}
-
-/// The first `n` characters of `s`.
-fn prefix(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
-}
-
-fn parse_json(text: &str, what: &str) -> Result<Json, A2aError> {
-    match json::parse(text) {
-        Ok(v) => Ok(v),
-        Err(JsonError::TooDeep) => Err(A2aError::malformed(format!("{} nests deeper than {} levels", what, MAX_DEPTH))),
-        Err(JsonError::Invalid { .. }) => Err(A2aError::malformed(format!("{} is not JSON: {}", what, prefix(text, 120)))),
-    }
-}
-
-fn is_rpc(doc: &Json) -> bool {
-    doc.str("jsonrpc") == Some("2.0")
-}
-
-fn rpc_error(err: &Json) -> A2aError {
-    let message = match err.get("message") {
-        Some(Json::String(s)) => s.clone(),
-        Some(Json::Number(n)) => n.to_string(),
-        _ => "error".into(),
-    };
-    let hint = err.object("data").and_then(|d| d.str("hint")).map(|h| format!(" ({})", h)).unwrap_or_default();
-    let mut e = A2aError::new(A2aErrorKind::RpcError, format!("{}{}", message, hint));
-    e.code = err.get("code").and_then(Json::as_f64).filter(|c| c.fract() == 0.0 && c.abs() < 9e15).map(|c| c as i64);
-    e
-}
-
-/// The text parts of a message or artifact joined by newlines (1.0: `{text}`; 0.3: `{kind:'text', text}`).
-fn parts_text(parts: Option<&Json>) -> String {
-    parts.and_then(Json::as_array).unwrap_or(&[]).iter().filter(|p| p.is_object()).filter_map(|p| p.str("text")).collect::<Vec<_>>().join("\n")
-}
-
-/// `TASK_STATE_INPUT_REQUIRED` (1.0) and `input-required` (0.3) alike: `input-required`.
-fn state_name(s: Option<&Json>) -> String {
-    match s.and_then(Json::as_str) {
-        Some(s) => s.strip_prefix("TASK_STATE_").unwrap_or(s).to_lowercase().replace('_', "-"),
-        None => "unknown".into(),
-    }
-}
-
-fn is_final(state: &str) -> bool {
-    matches!(state, "completed" | "failed" | "canceled" | "rejected")
-}
-
-fn status_message_text(status: Option<&Json>) -> String {
-    parts_text(status.and_then(|s| s.object("message")).and_then(|m| m.get("parts")))
-}
-
-fn message_result(m: &Json) -> A2aResult {
-    A2aResult {
-        kind: A2aResultKind::Message,
-        task_id: None,
-        message_id: m.str("messageId").map(String::from),
-        context_id: m.str("contextId").map(String::from),
-        state: None,
-        is_final: true,
-        text: parts_text(m.get("parts")),
-        states: Vec::new(),
-    }
-}
-
-/// Artifacts one task may carry, in an answer or folded from a stream: a task has a few. Bounds
-/// the fold's work whatever the server sends (the same limit and reason in every SDK).
-pub const MAX_ARTIFACTS: usize = 1000;
-
-fn too_many_artifacts() -> A2aError {
-    A2aError::malformed(format!("the task has more than {} artifacts", MAX_ARTIFACTS))
-}
-
-/// A task's `artifacts` (none when it is not an array), refused past `MAX_ARTIFACTS`.
-fn artifacts_of(task: &Json) -> Result<&[Json], A2aError> {
-    let artifacts = task.get("artifacts").and_then(Json::as_array).unwrap_or(&[]);
-    if artifacts.len() > MAX_ARTIFACTS {
-        return Err(too_many_artifacts());
-    }
-    Ok(artifacts)
-}
-
-fn task_result(task: &Json) -> Result<A2aResult, A2aError> {
-    let id = task.str("id").ok_or_else(|| A2aError::malformed("the task has no id"))?;
-    let status = task.object("status");
-    let state = state_name(status.and_then(|s| s.get("state")));
-    let artifacts: Vec<String> = artifacts_of(task)?
-        .iter()
-        .map(|a| parts_text(a.get("parts")))
-        .filter(|t| !t.is_empty())
-        .collect();
-    let text = if artifacts.is_empty() { status_message_text(status) } else { artifacts.join("\n") };
-    Ok(A2aResult {
-        kind: A2aResultKind::Task,
-        task_id: Some(id.into()),
-        message_id: None,
-        context_id: task.str("contextId").map(String::from),
-        is_final: is_final(&state),
-        state: Some(state),
-        text,
-        states: Vec::new(),
-    })
-}
-
-/// A JSON-RPC answer's body read: a Task (1.0's `{task}`, GetTask's and CancelTask's Task itself,
-/// 0.3's `kind: task`) or a Message. `RpcError` for a JSON-RPC error, `Malformed` for the rest.
-pub fn result_from_body(body: &str) -> Result<A2aResult, A2aError> {
-    let doc = parse_json(body, "the answer")?;
-    if !doc.is_object() || !is_rpc(&doc) {
-        return Err(A2aError::malformed("the answer is not a JSON-RPC 2.0 response"));
-    }
-    if let Some(err) = doc.object("error") {
-        return Err(rpc_error(err));
-    }
-    let r = doc.object("result").ok_or_else(|| A2aError::malformed("the JSON-RPC response has no result"))?;
-    let kind = r.str("kind");
-    let bare_task = kind.is_none() && r.get("kind").is_none() && r.str("id").is_some() && r.object("status").is_some();
-    let task = r.object("task").or(if kind == Some("task") || bare_task { Some(r) } else { None });
-    if let Some(task) = task {
-        return task_result(task);
-    }
-    let msg = r.object("message").or(if kind == Some("message") { Some(r) } else { None });
-    if let Some(m) = msg {
-        return Ok(message_result(m));
-    }
-    Err(A2aError::malformed("the result is neither a Task nor a Message"))
-}
-
-/// Events one stream may carry before it is refused as malformed: a task takes a handful.
-pub const MAX_EVENTS: usize = 1000;
-
-/// The `data:` of each server-sent event (lines joined by newlines), empty events left out.
-fn sse_events(body: &str) -> Vec<String> {
-    let normalised = body.replace("\r\n", "\n");
-    normalised
-        .split("\n\n")
-        .map(|block| {
-            block
-                .split('\n')
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(|d| d.strip_prefix(' ').unwrap_or(d))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .filter(|d| !d.is_empty())
-        .collect()
-}
-
-/// A streamed answer's body (server-sent events, read whole) folded into one result: the task as
-/// its events left it — the last status's state, the artifacts' text, else the last status
-/// message's — with `states`, every state passed through; or the Message the agent answered with.
-pub fn result_from_sse(body: &str) -> Result<A2aResult, A2aError> {
-    let events = sse_events(body);
-    if events.len() > MAX_EVENTS {
-        return Err(A2aError::malformed(format!("the stream has {} events, more than {}", events.len(), MAX_EVENTS)));
-    }
-    let mut task: Option<(String, Option<String>)> = None;
-    let mut message: Option<A2aResult> = None;
-    let mut states: Vec<String> = Vec::new();
-    // The artifacts' texts in the order first seen, and where each id's text is in it.
-    let mut artifacts: Vec<String> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut status_text = String::new();
-    let set_artifact = |artifacts: &mut Vec<String>, index: &mut HashMap<String, usize>, a: &Json, append: bool| {
-        let id = match a.get("artifactId") {
-            Some(Json::String(s)) => s.clone(),
-            _ => artifacts.len().to_string(),
-        };
-        let text = parts_text(a.get("parts"));
-        match index.get(&id) {
-            Some(&i) if append => artifacts[i].push_str(&text),
-            Some(&i) => artifacts[i] = text,
-            None if artifacts.len() >= MAX_ARTIFACTS => return Err(too_many_artifacts()),
-            None => {
-                index.insert(id, artifacts.len());
-                artifacts.push(text);
-            }
-        }
-        Ok(())
-    };
-    for data in &events {
-        let doc = parse_json(data, "an event")?;
-        if !doc.is_object() || !is_rpc(&doc) {
-            return Err(A2aError::malformed("an event is not a JSON-RPC 2.0 response"));
-        }
-        if let Some(err) = doc.object("error") {
-            return Err(rpc_error(err));
-        }
-        let r = doc.object("result").ok_or_else(|| A2aError::malformed("an event has no result"))?;
-        let kind = r.str("kind");
-        let t = r.object("task").or(if kind == Some("task") { Some(r) } else { None });
-        let m = r.object("message").or(if kind == Some("message") { Some(r) } else { None });
-        let status = r.object("statusUpdate").or(if kind == Some("status-update") { Some(r) } else { None });
-        let artifact = r.object("artifactUpdate").or(if kind == Some("artifact-update") { Some(r) } else { None });
-        if let Some(t) = t {
-            let id = match t.get("id") {
-                Some(Json::String(s)) => s.clone(),
-                _ => String::new(),
-            };
-            task = Some((id, t.str("contextId").map(String::from)));
-            for a in artifacts_of(t)?.iter().filter(|a| a.is_object()) {
-                set_artifact(&mut artifacts, &mut index, a, false)?;
-            }
-            if let Some(s) = t.object("status") {
-                states.push(state_name(s.get("state")));
-                status_text = status_message_text(Some(s));
-            }
-        } else if let Some(m) = m {
-            message = Some(message_result(m));
-        } else if let Some(s) = status.and_then(|s| s.object("status")) {
-            states.push(state_name(s.get("state")));
-            let text = status_message_text(Some(s));
-            if !text.is_empty() {
-                status_text = text;
-            }
-        } else if let Some(u) = artifact {
-            if let Some(a) = u.object("artifact") {
-                set_artifact(&mut artifacts, &mut index, a, u.get("append").and_then(Json::as_bool) == Some(true))?;
-            }
-        }
-    }
-    if let Some((id, context_id)) = task {
-        let state = states.last().cloned().unwrap_or_else(|| "unknown".into());
-        let texts: Vec<&str> = artifacts.iter().map(String::as_str).filter(|t| !t.is_empty()).collect();
-        let mut passed = states.clone();
-        passed.dedup();
-        return Ok(A2aResult {
-            kind: A2aResultKind::Task,
-            task_id: Some(id),
-            message_id: None,
-            context_id,
-            is_final: is_final(&state),
-            state: Some(state),
-            text: if texts.is_empty() { status_text } else { texts.join("\n") },
-            states: passed,
-        });
-    }
-    message.ok_or_else(|| A2aError::malformed("the stream carried neither a Task nor a Message"))
 }

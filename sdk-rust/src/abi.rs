@@ -401,3 +401,49 @@ pub fn request_bound(r: &crate::http::Request) -> usize {
         + r.context.as_ref().map(|s| s.len() + 12).unwrap_or(0)
         + 16
 }
+
+// ---- caxton:agent/a2a ---------------------------------------------------------------------------
+//
+//   call flattened                 operation (enum, 1), url (2), version (enum, 1), subject (2),
+//                                  context-id option (3), headers (2), timeout-ms option (2),
+//                                  context option (3) = 16 core values, so it is passed flat
+//                                  (the most the canonical ABI flattens), then the return pointer.
+//   result<string, http-error>     as `fetch`'s (see above)                       16 bytes, align 4
+
+pub const A2A_CALL_FLAT_VALUES: usize = 16;
+
+/// The 16 flat core values of an a2a `call` (strings and the header list copied into `low`).
+pub fn a2a_call_flat(low: &mut Lowerer, c: &crate::a2a::A2aCall) -> [u32; A2A_CALL_FLAT_VALUES] {
+    let slots = low.alloc(3 * SLICE_SIZE, 4);
+    low.string_at(slots, &c.url);
+    low.string_at(slots + 8, &c.subject);
+    low.pair_list_at(slots + 16, &c.headers);
+    let context_id = opt_string_flat(low, &c.context_id);
+    let context = opt_string_flat(low, &c.context);
+    let img = SliceMem { base: low.base, data: &low.buf };
+    let w = |i: u32| img.u32(slots + i * 4);
+    let (timeout_disc, timeout) = match c.timeout_ms {
+        Some(t) => (1, t),
+        None => (0, 0),
+    };
+    [
+        c.operation as u32,
+        w(0), w(1),
+        c.version as u32,
+        w(2), w(3),
+        context_id[0], context_id[1], context_id[2],
+        w(4), w(5),
+        timeout_disc, timeout,
+        context[0], context[1], context[2],
+    ]
+}
+
+/// An upper bound of the bytes [`a2a_call_flat`] writes.
+pub fn a2a_call_bound(c: &crate::a2a::A2aCall) -> usize {
+    3 * SLICE_SIZE as usize
+        + c.url.len() + c.subject.len() + 6
+        + pairs_bound(&c.headers)
+        + c.context_id.as_ref().map(|s| s.len() + 12).unwrap_or(0)
+        + c.context.as_ref().map(|s| s.len() + 12).unwrap_or(0)
+        + 16
+}

@@ -1,8 +1,9 @@
 //! The Caxton agent SDK for Rust: typed FIPA ACL messages and the 22 performatives, the host calls
 //! of `caxton:agent/host` (send, log, now, new-id, timers, the service directory), durable state
-//! ([`state`]), outbound HTTP ([`http`]), calls to A2A agents over it ([`a2a`]), replies and the
-//! request, query, subscribe and contract-net protocol helpers. No dependencies; the canonical ABI
-//! is written by hand in [`abi`].
+//! ([`state`]), outbound HTTP ([`http`]), calls to A2A agents ([`a2a`]: the host builds and reads
+//! A2A's JSON, so the SDK has no JSON reader — the former `caxton_sdk::json` module is gone), replies
+//! and the request, query, subscribe and contract-net protocol helpers. No dependencies; the
+//! canonical ABI is written by hand in [`abi`].
 //!
 //! ```ignore
 //! use caxton_sdk::*;
@@ -20,7 +21,6 @@ pub mod abi;
 pub mod guest;
 pub mod host;
 pub mod http;
-pub mod json;
 pub mod message_info;
 pub mod performative;
 pub mod protocols;
@@ -42,7 +42,7 @@ pub use protocols::contract_net::{
 pub use protocols::request::{query_if, query_ref, request, FIPA_QUERY, FIPA_REQUEST};
 pub use protocols::subscribe::{subscribe, unsubscribe, Subscribers, FIPA_SUBSCRIBE};
 pub use reply::*;
-pub use a2a::{A2aError, A2aErrorKind, A2aResponse, A2aResult, A2aSend, A2aTaskCall, A2aVersion};
+pub use a2a::{A2aCall, A2aError, A2aErrorKind, A2aOperation, A2aResponse, A2aResult, A2aResultKind, A2aSend, A2aTaskCall, A2aVersion};
 pub use http::{HttpError, HttpErrorKind, HttpResponse};
 pub use state::{StateError, StateErrorKind};
 pub use topics::{TopicError, TopicErrorKind};

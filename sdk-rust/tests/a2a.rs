@@ -1,226 +1,211 @@
-//! The outbound A2A helper, natively: the JSON-RPC requests it builds in both A2A versions, and
-//! what it reads from answers — Tasks and Messages in 1.0's and 0.3's JSON, streams, JSON-RPC
-//! errors, HTTP statuses, and what a hostile server might send (deep nesting, truncation, not
-//! JSON) — each a result or a typed error, never a panic. The e2e test (runtime/test/a2a/
+//! The outbound A2A helper, natively: the `caxton:agent/a2a` calls it makes (and their lowering to
+//! the 16 flat core values), a refusal as a typed `refused`, and what it reads from the answer
+//! messages the host writes — results and each typed error — from `http@<own platform>` only. The
+//! host reads A2A's JSON (core/src/control/a2a-answer.ts); the e2e test (runtime/test/a2a/
 //! a2a-outbound.test.ts) runs the same helper in examples/rust-a2a-caller on a real node.
-use caxton_sdk::a2a::{self, A2aErrorKind, A2aResponse, A2aResultKind, A2aSend, A2aTaskCall, A2aVersion};
+use caxton_sdk::a2a::{self, A2aCall, A2aErrorKind, A2aOperation, A2aResponse, A2aResultKind, A2aSend, A2aTaskCall, A2aVersion};
+use caxton_sdk::abi::{self, Lowerer, Mem, SliceMem};
 use caxton_sdk::http::{self, HttpErrorKind};
-use caxton_sdk::json::{self, Json, JsonError};
 use caxton_sdk::*;
+use std::sync::Once;
 
-fn body_of(r: &http::Request) -> Json {
-    json::parse(r.body.as_deref().expect("a body")).expect("the body is JSON")
+/// This test binary's agent is `caller@caxton`, so its answers come from `http@caxton`.
+fn as_caller() {
+    static SET: Once = Once::new();
+    SET.call_once(|| caxton_sdk::guest::set_self_id(AgentId::new("caller@caxton")));
 }
 
-fn header<'a>(r: &'a http::Request, name: &str) -> Option<&'a str> {
-    r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+fn answer(performative: Performative, content: &str, params: &[(&str, &str)]) -> AclMessage {
+    let mut m = AclMessage::new(performative);
+    m.sender = Some(AgentId::new("http@caxton"));
+    m.in_reply_to = Some("a2a-9".into());
+    m.content = Some(content.into());
+    m.user_params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    m
 }
 
-#[test]
-fn send_builds_a2a_1_0_send_message_with_the_version_header_and_the_marked_context() {
-    let r = a2a::send_request(&A2aSend::new("https://agent.example/a2a/jsonrpc", "héllo \"q\"\n").token("tok").context("whom").context_id("ctx-1").message_id("m-1"));
-    assert_eq!(r.method, "POST");
-    assert_eq!(r.url, "https://agent.example/a2a/jsonrpc");
-    assert_eq!(header(&r, "a2a-version"), Some("1.0"));
-    assert_eq!(header(&r, "authorization"), Some("Bearer tok"));
-    assert_eq!(header(&r, "accept"), Some("application/json"));
-    assert_eq!(r.context.as_deref(), Some("caxton-a2a:whom"));
-    let b = body_of(&r);
-    assert_eq!(b.str("jsonrpc"), Some("2.0"));
-    assert_eq!(b.str("method"), Some("SendMessage"));
-    let params = b.object("params").unwrap();
-    let m = params.object("message").unwrap();
-    assert_eq!(m.str("role"), Some("ROLE_USER"));
-    assert_eq!(m.str("messageId"), Some("m-1"));
-    assert_eq!(m.str("contextId"), Some("ctx-1"));
-    assert_eq!(m.get("parts").unwrap().as_array().unwrap()[0].str("text"), Some("héllo \"q\"\n"));
-    assert_eq!(params.object("configuration").unwrap().get("returnImmediately"), Some(&Json::Bool(false)));
+fn read(m: &AclMessage) -> A2aResponse {
+    as_caller();
+    A2aResponse::from_message(m).expect("an A2A answer")
 }
 
 #[test]
-fn version_0_3_speaks_message_send_and_the_other_methods_are_named_per_version() {
-    let r = a2a::send_request(&A2aSend::new("http://a/rpc", "x").version(A2aVersion::V0_3));
-    assert_eq!(header(&r, "a2a-version"), None);
-    assert_eq!(header(&r, "authorization"), None);
-    let b = body_of(&r);
-    assert_eq!(b.str("method"), Some("message/send"));
-    let m = b.object("params").unwrap().object("message").unwrap();
-    assert_eq!(m.str("kind"), Some("message"));
-    assert_eq!(m.str("role"), Some("user"));
-    assert_eq!(m.get("parts").unwrap().as_array().unwrap()[0].str("kind"), Some("text"));
-    assert!(m.str("messageId").is_some(), "the host makes a message id");
-    assert_eq!(b.object("params").unwrap().object("configuration").unwrap().get("blocking"), Some(&Json::Bool(true)));
-
-    let s = a2a::stream_request(&A2aSend::new("http://a/rpc", "x"));
-    assert_eq!(body_of(&s).str("method"), Some("SendStreamingMessage"));
-    assert_eq!(header(&s, "accept"), Some("text/event-stream"));
-    assert_eq!(s.context.as_deref(), Some("caxton-a2a-sse:"));
-    let g = a2a::get_task_request(&A2aTaskCall::new("http://a/rpc", "t-1").history_length(3).timeout_ms(900));
-    let gb = body_of(&g);
-    assert_eq!(gb.str("method"), Some("GetTask"));
-    assert_eq!(gb.object("params").unwrap().str("id"), Some("t-1"));
-    assert_eq!(gb.object("params").unwrap().get("historyLength"), Some(&Json::Number(3.0)));
-    assert_eq!(g.timeout_ms, Some(900));
-    let c = a2a::cancel_task_request(&A2aTaskCall::new("http://a/rpc", "t-1").version(A2aVersion::V0_3));
-    assert_eq!(body_of(&c).str("method"), Some("tasks/cancel"));
-    assert_eq!(a2a::get_task_request(&A2aTaskCall::new("http://a/rpc", "t").version(A2aVersion::V0_3)).body.map(|b| b.contains("\"tasks/get\"")), Some(true));
-    assert_eq!(body_of(&a2a::stream_request(&A2aSend::new("http://a", "x").version(A2aVersion::V0_3))).str("method"), Some("message/stream"));
+fn send_and_stream_make_one_call_with_the_text_and_the_token_as_a_header() {
+    a2a::test_a2a::take();
+    let send = A2aSend::new("https://agent.example/a2a/jsonrpc", "héllo \"q\"\n").header("x-trace", "1").token("tok").context("whom").context_id("ctx-1").timeout_ms(900);
+    let id = a2a::send(&send).unwrap();
+    a2a::stream(&A2aSend::new("http://a/rpc", "x").version(A2aVersion::V0_3)).unwrap();
+    let calls = a2a::test_a2a::take();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].0, id);
+    assert_eq!(
+        calls[0].1,
+        A2aCall {
+            operation: A2aOperation::Send,
+            url: "https://agent.example/a2a/jsonrpc".into(),
+            version: A2aVersion::V1_0,
+            subject: "héllo \"q\"\n".into(),
+            context_id: Some("ctx-1".into()),
+            headers: vec![("x-trace".into(), "1".into()), ("authorization".into(), "Bearer tok".into())],
+            timeout_ms: Some(900),
+            context: Some("whom".into()),
+        }
+    );
+    let s = &calls[1].1;
+    assert_eq!((s.operation, s.version, s.subject.as_str(), s.headers.len(), s.context.clone()), (A2aOperation::Stream, A2aVersion::V0_3, "x", 0, None));
     assert_eq!(A2aVersion::parse("0.3"), Some(A2aVersion::V0_3));
     assert_eq!(A2aVersion::parse("2"), None);
 }
 
 #[test]
-fn send_goes_through_the_http_call_and_a_refusal_is_a_typed_refused() {
-    http::test_http::take();
-    let id = a2a::send(&A2aSend::new("http://agent/rpc", "hi")).unwrap();
-    let calls = http::test_http::take();
-    assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0].0, id);
+fn get_and_cancel_carry_the_task_id_as_the_subject() {
+    a2a::test_a2a::take();
+    a2a::get(&A2aTaskCall::new("http://a/rpc", "t-1").token("k")).unwrap();
+    a2a::cancel(&A2aTaskCall::new("http://a/rpc", "t-2").version(A2aVersion::V0_3).context("c")).unwrap();
+    let calls = a2a::test_a2a::take();
+    assert_eq!((calls[0].1.operation, calls[0].1.subject.as_str(), calls[0].1.context_id.clone()), (A2aOperation::GetTask, "t-1", None));
+    assert_eq!(calls[0].1.headers, vec![("authorization".to_string(), "Bearer k".to_string())]);
+    assert_eq!((calls[1].1.operation, calls[1].1.subject.as_str(), calls[1].1.version, calls[1].1.context.as_deref()), (A2aOperation::CancelTask, "t-2", A2aVersion::V0_3, Some("c")));
+}
+
+#[test]
+fn a_refusal_is_a_typed_refused_and_nothing_is_started() {
+    a2a::test_a2a::take();
     let e = a2a::get(&A2aTaskCall::new("ftp://agent/rpc", "t")).unwrap_err();
     assert_eq!(e.kind, A2aErrorKind::Refused);
-    assert!(e.to_string().starts_with("a2a: refused: invalid-request: "), "{}", e);
-    assert_eq!(HttpErrorKind::InvalidRequest.name(), "invalid-request");
+    assert!(e.to_string().starts_with("a2a: refused: invalid-request: not an http(s) URL"), "{}", e);
+    assert!(a2a::test_a2a::take().is_empty());
+    let denied = a2a::A2aError::from(http::HttpError { kind: HttpErrorKind::Denied, message: "host not allowed".into() });
+    assert_eq!(String::from(denied), "a2a: refused: denied: host not allowed");
 }
 
 #[test]
-fn tasks_and_messages_of_both_versions_read_into_one_shape() {
-    let t = a2a::result_from_body(r#"{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","contextId":"c","status":{"state":"TASK_STATE_COMPLETED","message":{"parts":[{"text":"status"}]}},"artifacts":[{"parts":[{"text":"a"},{"data":{}},{"text":"b"}]},{"parts":[]}]}}}"#).unwrap();
-    assert_eq!(t.kind, A2aResultKind::Task);
-    assert_eq!((t.task_id.as_deref(), t.context_id.as_deref(), t.state.as_deref(), t.is_final), (Some("t"), Some("c"), Some("completed"), true));
-    assert_eq!(t.text, "a\nb", "the artifacts' text before the status message's");
-    let w = a2a::result_from_body(r#"{"jsonrpc":"2.0","id":1,"result":{"kind":"task","id":"t","status":{"state":"input-required","message":{"parts":[{"kind":"text","text":"more?"}]}}}}"#).unwrap();
-    assert_eq!((w.state.as_deref(), w.is_final, w.text.as_str()), (Some("input-required"), false, "more?"));
-    // GetTask and CancelTask answer the Task itself, without a kind.
-    let g = a2a::result_from_body(r#"{"jsonrpc":"2.0","id":2,"result":{"id":"t","status":{"state":"TASK_STATE_CANCELED"}}}"#).unwrap();
-    assert_eq!(g.state.as_deref(), Some("canceled"));
-    let m = a2a::result_from_body(r#"{"jsonrpc":"2.0","id":1,"result":{"kind":"message","messageId":"m1","role":"agent","parts":[{"kind":"text","text":"old"},{"kind":"data","data":{}},{"kind":"text","text":"style"}]}}"#).unwrap();
-    assert_eq!((m.kind, m.message_id.as_deref(), m.state.clone(), m.is_final, m.text.as_str()), (A2aResultKind::Message, Some("m1"), None, true, "old\nstyle"));
-    let e = a2a::result_from_body(r#"{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED","message":{"parts":[{"text":"te\u0073t \"q\" \u00e9\n \ud83d\ude00"}]}}}}}"#).unwrap();
-    assert_eq!(e.text, "test \"q\" é\n 😀");
+fn a_call_lowers_to_16_flat_values_in_the_wit_order() {
+    let call = A2aCall {
+        operation: A2aOperation::CancelTask,
+        url: "http://a/rpc".into(),
+        version: A2aVersion::V0_3,
+        subject: "tâsk".into(),
+        context_id: Some("ctx".into()),
+        headers: vec![("authorization".into(), "Bearer t".into()), ("x-b".into(), "".into())],
+        timeout_ms: Some(1234),
+        context: Some("whom".into()),
+    };
+    let mut low = Lowerer::with_capacity(abi::a2a_call_bound(&call), Some(0x1000));
+    let f = abi::a2a_call_flat(&mut low, &call);
+    assert_eq!(f.len(), abi::A2A_CALL_FLAT_VALUES);
+    assert!(low.buf.len() <= abi::a2a_call_bound(&call));
+    let mem = SliceMem { base: 0x1000, data: &low.buf };
+    assert_eq!((f[0], f[3]), (3, 1), "operation cancel-task, version v03");
+    assert_eq!(abi::lift_string(&mem, f[1], f[2]), "http://a/rpc");
+    assert_eq!(abi::lift_string(&mem, f[4], f[5]), "tâsk");
+    assert_eq!(f[5], 5, "lengths are UTF-8 bytes");
+    assert_eq!(f[6], 1);
+    assert_eq!(abi::lift_string(&mem, f[7], f[8]), "ctx");
+    assert_eq!(f[9] % 4, 0, "the header list is aligned to 4");
+    assert_eq!(abi::lift_pair_list(&mem, f[9], f[10]), call.headers);
+    assert_eq!((f[11], f[12]), (1, 1234));
+    assert_eq!(f[13], 1);
+    assert_eq!(abi::lift_string(&mem, f[14], f[15]), "whom");
+
+    let bare = A2aCall { operation: A2aOperation::Send, version: A2aVersion::V1_0, context_id: None, headers: vec![], timeout_ms: None, context: None, ..call };
+    let mut low = Lowerer::with_capacity(abi::a2a_call_bound(&bare), Some(0x2000));
+    let f = abi::a2a_call_flat(&mut low, &bare);
+    assert_eq!((f[0], f[3], f[6], f[7], f[8], f[10], f[11], f[12], f[13], f[14], f[15]), (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
 }
 
 #[test]
-fn json_rpc_errors_http_statuses_and_no_response_are_typed() {
-    let e = a2a::result_from_body(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"Task not found","data":{"hint":"check the id"}}}"#).unwrap_err();
-    assert_eq!((e.kind, e.code, e.reason.as_str()), (A2aErrorKind::RpcError, Some(-32001), "Task not found (check the id)"));
-    let mut msg = AclMessage::new(Performative::Inform);
-    msg.sender = Some(AgentId::new("http@caxton"));
-    msg.in_reply_to = Some("http-9".into());
-    msg.content = Some(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"missing token"}}"#.into());
-    msg.user_params = vec![(http::STATUS_PARAM.into(), "401".into()), (http::CONTEXT_PARAM.into(), "caxton-a2a:bob".into())];
-    let r = A2aResponse::from_message(&msg).expect("an A2A answer");
-    assert_eq!((r.request_id.as_str(), r.context.as_str()), ("http-9", "bob"));
-    let e = r.result.unwrap_err();
-    assert_eq!((e.kind, e.status), (A2aErrorKind::HttpStatus, Some(401)));
+fn starts_result_is_fetchs_layout() {
+    let mut low = Lowerer::with_capacity(64, Some(0x100));
+    let at = low.alloc(abi::ERROR_RESULT_SIZE, 4);
+    low.put_u8(at, 1);
+    low.put_u8(at + 4, 2);
+    low.string_at(at + 8, "too many calls");
+    let mem = SliceMem { base: 0x100, data: &low.buf };
+    assert_eq!(mem.u8(at + 4), 2);
+    let e = a2a::A2aError::from(http::lift_fetch_result(&mem, at).unwrap_err());
+    assert_eq!(e.to_string(), "a2a: refused: quota-exceeded: too many calls");
+}
+
+#[test]
+fn a_completed_task_and_a_message_read_from_the_params() {
+    let t = read(&answer(
+        Performative::Inform,
+        "a\nb",
+        &[
+            ("X-caxton-a2a-result", "task"),
+            ("X-caxton-a2a-state", "completed"),
+            ("X-caxton-a2a-final", "true"),
+            ("X-caxton-a2a-task-id", "t"),
+            ("X-caxton-a2a-context-id", "c"),
+            ("X-caxton-http-status", "200"),
+            ("X-caxton-http-context", "bob"),
+        ],
+    ));
+    assert_eq!((t.request_id.as_str(), t.context.as_str()), ("a2a-9", "bob"));
+    let r = t.result.unwrap();
+    assert_eq!(r.kind, A2aResultKind::Task);
+    assert_eq!((r.task_id.as_deref(), r.context_id.as_deref(), r.state.as_deref(), r.is_final, r.text.as_str()), (Some("t"), Some("c"), Some("completed"), true, "a\nb"));
+    assert!(r.states.is_empty());
+
+    let w = read(&answer(Performative::Inform, "more?", &[("X-caxton-a2a-result", "task"), ("X-caxton-a2a-state", "input-required"), ("X-caxton-a2a-final", "false"), ("X-caxton-a2a-task-id", "t")])).result.unwrap();
+    assert_eq!((w.state.as_deref(), w.is_final, w.text.as_str(), w.context_id.clone()), (Some("input-required"), false, "more?", None));
+
+    let m = read(&answer(Performative::Inform, "old\nstyle", &[("X-caxton-a2a-result", "message"), ("X-caxton-a2a-message-id", "m1")]));
+    assert_eq!(m.context, "", "no context: empty");
+    let m = m.result.unwrap();
+    assert_eq!((m.kind, m.message_id.as_deref(), m.task_id.clone(), m.state.clone(), m.is_final, m.text.as_str()), (A2aResultKind::Message, Some("m1"), None, None, true, "old\nstyle"));
+
+    // A stream read whole lists each state the task passed through.
+    let s = read(&answer(Performative::Inform, "HELLO", &[("X-caxton-a2a-result", "task"), ("X-caxton-a2a-state", "completed"), ("X-caxton-a2a-final", "true"), ("X-caxton-a2a-task-id", "t"), ("X-caxton-a2a-states", "submitted,working,completed")])).result.unwrap();
+    assert_eq!(s.states, ["submitted", "working", "completed"]);
+    let empty = read(&answer(Performative::Inform, "", &[("X-caxton-a2a-result", "task"), ("X-caxton-a2a-states", "")])).result.unwrap();
+    assert_eq!((empty.states.len(), empty.state.as_deref(), empty.task_id.as_deref(), empty.is_final), (0, Some("unknown"), Some(""), false));
+}
+
+#[test]
+fn each_failure_is_a_typed_error_with_the_hosts_reason() {
+    let e = read(&answer(Performative::Failure, "Task not found (check the id)", &[("X-caxton-a2a-error", "rpc-error"), ("X-caxton-a2a-code", "-32001"), ("X-caxton-http-status", "200"), ("X-caxton-http-context", "x")]));
+    assert_eq!(e.context, "x");
+    let e = e.result.unwrap_err();
+    assert_eq!((e.kind, e.code, e.status, e.reason.as_str()), (A2aErrorKind::RpcError, Some(-32001), None, "Task not found (check the id)"));
+    assert_eq!(e.to_string(), "a2a: rpc-error: Task not found (check the id)");
+
+    let e = read(&answer(Performative::Failure, "HTTP 401: missing token", &[("X-caxton-a2a-error", "http-status"), ("X-caxton-http-status", "401")])).result.unwrap_err();
+    assert_eq!((e.kind, e.status, e.code), (A2aErrorKind::HttpStatus, Some(401), None));
     assert_eq!(e.to_string(), "a2a: http-status: HTTP 401: missing token");
 
-    msg.content = Some("<html>bad gateway</html>".into());
-    msg.user_params[0].1 = "502".into();
-    assert_eq!(A2aResponse::from_message(&msg).unwrap().result.unwrap_err().reason, "HTTP 502: <html>bad gateway</html>");
-
-    let mut failed = AclMessage::new(Performative::Failure);
-    failed.sender = Some(AgentId::new("http@caxton"));
-    failed.user_params = vec![(http::FAILURE_PARAM.into(), "too-large".into()), (http::CONTEXT_PARAM.into(), "caxton-a2a-sse:x".into())];
-    let e = A2aResponse::from_message(&failed).unwrap().result.unwrap_err();
-    assert_eq!((e.kind, e.failure.as_deref()), (A2aErrorKind::NoResponse, Some("too-large")));
+    let e = read(&answer(Performative::Failure, "no response: too-large", &[("X-caxton-a2a-error", "no-response"), ("X-caxton-failure", "too-large")])).result.unwrap_err();
+    assert_eq!((e.kind, e.failure.as_deref(), e.status), (A2aErrorKind::NoResponse, Some("too-large"), None));
     assert_eq!(e.to_string(), "a2a: no-response: no response: too-large");
 
-    // A plain HTTP answer, or a message from an agent, is not an A2A answer.
-    msg.user_params[1].1 = "mine".into();
-    assert!(A2aResponse::from_message(&msg).is_none());
-    msg.sender = Some(AgentId::new("mallory"));
-    msg.user_params[1].1 = "caxton-a2a:".into();
-    assert!(A2aResponse::from_message(&msg).is_none());
+    let e = read(&answer(Performative::Failure, "the answer is not JSON: x", &[("X-caxton-a2a-error", "malformed"), ("X-caxton-http-status", "200")])).result.unwrap_err();
+    assert_eq!((e.kind, e.status, e.to_string()), (A2aErrorKind::Malformed, None, "a2a: malformed: the answer is not JSON: x".to_string()));
+
+    // A kind this SDK does not know (a newer host) is still a typed error, never a panic.
+    let e = read(&answer(Performative::Failure, "why", &[("X-caxton-a2a-error", "novel"), ("X-caxton-a2a-code", "x")])).result.unwrap_err();
+    assert_eq!((e.kind, e.code), (A2aErrorKind::Malformed, None));
 }
 
 #[test]
-fn a_hostile_servers_answers_are_malformed_never_a_crash() {
-    let malformed = |body: &str| {
-        let e = a2a::result_from_body(body).unwrap_err();
-        assert_eq!(e.kind, A2aErrorKind::Malformed, "{}: {}", &body[..body.len().min(40)], e);
-        e.reason
-    };
-    assert!(malformed("not json at all").starts_with("the answer is not JSON: not json"));
-    assert_eq!(malformed(r#"{"result":{"task":{"id":"t"}}}"#), "the answer is not a JSON-RPC 2.0 response");
-    assert_eq!(malformed(r#"{"jsonrpc":"2.0","id":1,"result":{"artifact":{}}}"#), "the result is neither a Task nor a Message");
-    assert_eq!(malformed(r#"{"jsonrpc":"2.0","id":1}"#), "the JSON-RPC response has no result");
-    assert_eq!(malformed(r#"{"jsonrpc":"2.0","id":1,"result":{"task":{"status":{}}}}"#), "the task has no id");
-    assert!(malformed(r#"{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMP"#).starts_with("the answer is not JSON"));
-    // 20,000 levels: refused at the 65th, the stack untouched beyond it.
-    let deep = format!(r#"{{"jsonrpc":"2.0","id":1,"result":{}{}}}"#, "[".repeat(20_000), "]".repeat(20_000));
-    assert_eq!(malformed(&deep), "the answer nests deeper than 64 levels");
-    let deep_stream = format!("data: {}\n\n", "{\"a\":".repeat(100_000));
-    assert_eq!(a2a::result_from_sse(&deep_stream).unwrap_err().reason, "an event nests deeper than 64 levels");
-}
-
-#[test]
-fn a_stream_read_whole_folds_into_the_task_with_every_state_it_passed() {
-    let v1 = concat!(
-        "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"task\":{\"id\":\"t\",\"contextId\":\"c\",\"status\":{\"state\":\"TASK_STATE_SUBMITTED\"}}}}\n\n",
-        "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"statusUpdate\":{\"taskId\":\"t\",\"status\":{\"state\":\"TASK_STATE_WORKING\"}}}}\r\n\r\n",
-        ": a comment\n\n",
-        "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"statusUpdate\":{\"taskId\":\"t\",\"status\":{\"state\":\"TASK_STATE_WORKING\"}}}}\n\n",
-        "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"artifactUpdate\":{\"artifact\":{\"artifactId\":\"a\",\"parts\":[{\"text\":\"HEL\"}]}}}}\n\n",
-        "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"artifactUpdate\":{\"append\":true,\"artifact\":{\"artifactId\":\"a\",\"parts\":[{\"text\":\"LO\"}]}}}}\n\n",
-        "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"statusUpdate\":{\"taskId\":\"t\",\"final\":true,\"status\":{\"state\":\"TASK_STATE_COMPLETED\"}}}}\n\n",
-    );
-    let r = a2a::result_from_sse(v1).unwrap();
-    assert_eq!((r.task_id.as_deref(), r.context_id.as_deref(), r.state.as_deref(), r.is_final, r.text.as_str()), (Some("t"), Some("c"), Some("completed"), true, "HELLO"));
-    assert_eq!(r.states, ["submitted", "working", "completed"]);
-    let v03 = concat!(
-        "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"kind\":\"task\",\"id\":\"t\",\"status\":{\"state\":\"working\"}}}\n\n",
-        "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"kind\":\"status-update\",\"taskId\":\"t\",\"status\":{\"state\":\"canceled\",\"message\":{\"parts\":[{\"kind\":\"text\",\"text\":\"stopped\"}]}}}}\n\n",
-    );
-    let r = a2a::result_from_sse(v03).unwrap();
-    assert_eq!((r.state.as_deref(), r.text.as_str(), r.states.clone()), (Some("canceled"), "stopped", vec!["working".to_string(), "canceled".to_string()]));
-    let m = a2a::result_from_sse("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"message\":{\"messageId\":\"m\",\"parts\":[{\"text\":\"hi\"}]}}}\n\n").unwrap();
-    assert_eq!((m.kind, m.text.as_str()), (A2aResultKind::Message, "hi"));
-    let e = a2a::result_from_sse("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32001,\"message\":\"Task not found\"}}\n\n").unwrap_err();
-    assert_eq!(e.kind, A2aErrorKind::RpcError);
-    assert_eq!(a2a::result_from_sse("").unwrap_err().reason, "the stream carried neither a Task nor a Message");
-    assert_eq!(a2a::result_from_sse("data: [1]\n\n").unwrap_err().reason, "an event is not a JSON-RPC 2.0 response");
-    let many = "data: {\"jsonrpc\":\"2.0\",\"result\":{}}\n\n".repeat(1001);
-    assert_eq!(a2a::result_from_sse(&many).unwrap_err().reason, "the stream has 1001 events, more than 1000");
-}
-
-/// `{"jsonrpc":"2.0","result":{"task":{"id":"t","artifacts":[{},{},…]}}}` with `n` empty artifacts
-/// (each gets its index as id): 60,000 of them are 180 KB, under the deployment's response limit.
-fn task_with_artifacts(n: usize) -> String {
-    format!("{{\"jsonrpc\":\"2.0\",\"result\":{{\"task\":{{\"id\":\"t\",\"status\":{{\"state\":\"TASK_STATE_COMPLETED\"}},\"artifacts\":[{}]}}}}}}", vec!["{}"; n].join(","))
-}
-
-#[test]
-fn more_than_1000_artifacts_are_refused_before_they_are_folded() {
-    let many = task_with_artifacts(60_000);
-    assert!(many.len() > 180_000 && many.len() < 192 * 1024);
-    let started = std::time::Instant::now();
-    let e = a2a::result_from_sse(&format!("data: {}\n\n", many)).unwrap_err();
-    assert_eq!((e.kind, e.reason.as_str()), (A2aErrorKind::Malformed, "the task has more than 1000 artifacts"));
-    assert_eq!(a2a::result_from_body(&many).unwrap_err().reason, "the task has more than 1000 artifacts");
-    assert!(started.elapsed().as_secs() < 5, "the refusal took {:?}", started.elapsed());
-    // 1,000 still fold, in the order first seen, and an id seen again is updated in place.
-    let at_bound = a2a::result_from_sse(&format!("data: {}\n\n", task_with_artifacts(1000))).unwrap();
-    assert_eq!(at_bound.state.as_deref(), Some("completed"));
-    assert!(a2a::result_from_body(&task_with_artifacts(1000)).is_ok());
-    let update = |id: &str, text: &str, append: bool| format!("data: {{\"jsonrpc\":\"2.0\",\"result\":{{\"artifactUpdate\":{{\"append\":{},\"artifact\":{{\"artifactId\":\"{}\",\"parts\":[{{\"text\":\"{}\"}}]}}}}}}}}\n\n", append, id, text);
-    let folded = format!("data: {}\n\n{}{}{}", task_with_artifacts(0), update("a", "x", false), update("b", "y", false), update("a", "z", true));
-    assert_eq!(a2a::result_from_sse(&folded).unwrap().text, "xz\ny");
-    // A stream that adds the 1,001st artifact by updates is refused too.
-    let mut growing = format!("data: {}\n\n", task_with_artifacts(1000));
-    growing.push_str(&update("new", "n", false));
-    assert_eq!(a2a::result_from_sse(&growing).unwrap_err().reason, "the task has more than 1000 artifacts");
-}
-
-#[test]
-fn the_json_reader_is_strict_and_bounded() {
-    assert_eq!(json::parse(" [1, -2.5e1, true, null, \"a\\/b\"] ").unwrap(), Json::Array(vec![Json::Number(1.0), Json::Number(-25.0), Json::Bool(true), Json::Null, Json::String("a/b".into())]));
-    for bad in ["", "[1,]", "{\"a\" 1}", "01", "1.", "\"\u{1}\"", "[1] x", "tru", "\"\\x\"", "{\"a\":1,}", "-", "\"\\u12\""] {
-        assert!(matches!(json::parse(bad), Err(JsonError::Invalid { .. })), "{:?} accepted", bad);
-    }
-    let at_bound = format!("{}{}", "[".repeat(64), "]".repeat(64));
-    assert!(json::parse(&at_bound).is_ok());
-    assert_eq!(json::parse(&format!("{}{}", "[".repeat(65), "]".repeat(65))), Err(JsonError::TooDeep));
-    assert_eq!(json::parse("\"\\ud800x\"").unwrap(), Json::String("\u{FFFD}x".into()), "a lone surrogate");
-    let s = "q\"\\\n\t\u{1}é";
-    assert_eq!(json::parse(&json::quote(s)).unwrap(), Json::String(s.into()));
+fn only_answers_from_this_platforms_http_agent_are_a2a_answers() {
+    as_caller();
+    let ok = answer(Performative::Inform, "hi", &[("X-caxton-a2a-result", "message")]);
+    assert!(A2aResponse::from_message(&ok).is_some());
+    // A plain HTTP answer (no a2a parameters).
+    assert!(A2aResponse::from_message(&answer(Performative::Inform, "{}", &[("X-caxton-http-status", "200"), ("X-caxton-http-context", "caxton-a2a:")])).is_none());
+    // Another sender, another platform's gateway, no in-reply-to, another performative.
+    let mut m = ok.clone();
+    m.sender = Some(AgentId::new("mallory@caxton"));
+    assert!(A2aResponse::from_message(&m).is_none());
+    m.sender = Some(AgentId::new("http@elsewhere"));
+    assert!(A2aResponse::from_message(&m).is_none());
+    m.sender = None;
+    assert!(A2aResponse::from_message(&m).is_none());
+    let mut m = ok.clone();
+    m.in_reply_to = None;
+    assert!(A2aResponse::from_message(&m).is_none());
+    let mut m = ok.clone();
+    m.performative = Performative::Request;
+    assert!(A2aResponse::from_message(&m).is_none());
 }

@@ -12,6 +12,7 @@ import { importSubpath, requirePackage } from './toolchain.js';
 export const HOST_IMPORT_MODULE = 'caxton:agent/host@0.1.0';
 export const STATE_IMPORT_MODULE = 'caxton:agent/state@0.1.0';
 export const HTTP_IMPORT_MODULE = 'caxton:agent/http@0.1.0';
+export const A2A_IMPORT_MODULE = 'caxton:agent/a2a@0.1.0';
 export const TOPICS_IMPORT_MODULE = 'caxton:agent/topics@0.1.0';
 export const MESSAGE_INFO_IMPORT_MODULE = 'caxton:agent/message-info@0.1.0';
 /** The interfaces of the agent world an agent may import besides `host`, when it uses them (decisions 1600, 1601, 1961, 2001). */
@@ -19,6 +20,7 @@ export const AGENT_IMPORT_MODULES = [
   HOST_IMPORT_MODULE,
   STATE_IMPORT_MODULE,
   HTTP_IMPORT_MODULE,
+  A2A_IMPORT_MODULE,
   TOPICS_IMPORT_MODULE,
   MESSAGE_INFO_IMPORT_MODULE,
 ] as const;
@@ -87,7 +89,7 @@ export function checkCoreModule(dir: string, core: Uint8Array, rules: CoreModule
         `it imports ${imp.module}.${imp.name}, but agents may import only ${[...allowedModules].join(' and ')}`,
         imp.module === 'env'
           ? `env.${imp.name} is an AssemblyScript runtime hook (e.g. trace/abort/seed) or an undeclared @external; use the SDK's log functions instead`
-          : 'remove the import; everything an agent may do is in the caxton:agent host, state, http, topics and message-info interfaces',
+          : 'remove the import; everything an agent may do is in the caxton:agent host, state, http, a2a, topics and message-info interfaces',
       );
     }
   }

@@ -13,7 +13,7 @@ import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Interfaces of caxton:agent that an agent imports only when it uses them. */
-export const OPTIONAL_AGENT_INTERFACES = ['state', 'http', 'topics', 'message-info'] as const;
+export const OPTIONAL_AGENT_INTERFACES = ['state', 'http', 'a2a', 'topics', 'message-info'] as const;
 export type OptionalAgentInterface = (typeof OPTIONAL_AGENT_INTERFACES)[number];
 
 /** The world the build generates; any name not in agent.wit would do. */
@@ -76,7 +76,7 @@ export function unresolvedAgentInterface(
   compilerText: string,
   optional: readonly OptionalAgentInterface[],
 ): OptionalAgentInterface | undefined {
-  const m = /failed to resolve JavaScript import "caxton:agent\/([a-z-]+)@[^"]*"/.exec(compilerText);
+  const m = /failed to resolve JavaScript import "caxton:agent\/([a-z0-9-]+)@[^"]*"/.exec(compilerText);
   const name = m?.[1];
   return optional.find((i) => i === name);
 }

@@ -18,10 +18,10 @@ import { defaultWitPath } from '../src/wit.js';
 import { tempOutDir } from './fixtures.js';
 
 describe('JavaScript agent world narrowing', () => {
-  it('offers state, http, topics and message-info of the agent world and writes a world importing host plus what is used', async () => {
+  it('offers state, http, a2a, topics and message-info of the agent world and writes a world importing host plus what is used', async () => {
     const plan = planWorldNarrowing(defaultWitPath(), 'agent');
     assert.ok(plan);
-    assert.deepEqual(plan.optional, ['state', 'http', 'topics', 'message-info']);
+    assert.deepEqual(plan.optional, ['state', 'http', 'a2a', 'topics', 'message-info']);
     const dir = tempOutDir('js-world');
     const { witPath, world } = await plan.write(dir, ['http']);
     assert.equal(world, NARROWED_WORLD);
@@ -57,6 +57,7 @@ describe('JavaScript agent world narrowing', () => {
       `Error resolving module '${spec}' from '/e.js': filesystem module not found: failed to resolve JavaScript import "${spec}" from /p/e.js`;
     assert.equal(unresolvedAgentInterface(text('caxton:agent/state@0.1.0'), ['state', 'http']), 'state');
     assert.equal(unresolvedAgentInterface(text('caxton:agent/http@0.1.0'), ['state', 'http']), 'http');
+    assert.equal(unresolvedAgentInterface(text('caxton:agent/a2a@0.1.0'), ['http', 'a2a']), 'a2a', 'a name with a digit (decision 2193)');
     assert.equal(unresolvedAgentInterface(text('caxton:agent/http@0.1.0'), ['state']), undefined);
     assert.equal(unresolvedAgentInterface(text('caxton:agent/files@0.1.0'), ['state', 'http']), undefined);
     assert.equal(unresolvedAgentInterface(text('lodash'), ['state', 'http']), undefined);

@@ -13,7 +13,16 @@ export interface HttpRequestSpec {
   body?: string;
   timeoutMs?: number;
   context?: string;
+  /**
+   * Set for an A2A call (`caxton:agent/a2a`, decision 2193): the gateway reads the answer as one
+   * JSON-RPC response (`a2a`) or a stream of server-sent events (`a2a-stream`) before the agent
+   * gets it. Absent: the answer is the HTTP response as it is.
+   */
+  a2a?: A2aAnswerForm;
 }
+
+/** How the gateway reads an A2A call's answer: one JSON-RPC response, or a stream's events read whole. */
+export type A2aAnswerForm = 'a2a' | 'a2a-stream';
 
 /** A request an agent made while handling one piece of work; `id` is the response's in-reply-to. */
 export interface HttpCall {

@@ -10,22 +10,47 @@
 //                    -> failure "a2a call failed: <error>"     (no response, HTTP or JSON-RPC error)
 //                    -> failure "a2a call refused: <error>"    (not allow-listed, quota)
 //
-// The call does not block: whom to answer travels in the call's context (JSON) and comes back with
-// the answer, so nothing is kept in memory in between.
+// The call does not block: whom to answer travels in the call's context and comes back with the
+// answer, so nothing is kept in memory in between. The context is four fields, each `-` (none) or
+// `<length>:<text>` (length in UTF-16 code units), so any text survives without a JSON codec.
 import {
   Agent, AclMessage, AgentId, InitContext, Performative, register, send, failure, notUnderstood, warn, fail,
-  A2a, A2aCall, A2aResponse, JsonValue, a2aResponse, parseJson, jsonQuote,
+  A2a, A2aCall, A2aResponse, a2aResponse,
 } from "@caxton/sdk-assemblyscript";
 
-function field(name: string, value: string | null): string {
-  return jsonQuote(name) + ":" + (value !== null ? jsonQuote(value) : "null");
+function field(value: string | null): string {
+  return value !== null ? value.length.toString() + ":" + value : "-";
 }
 
-/** Whom to answer, as the call's context. */
+/** Whom to answer, as the call's context: to, reply-with, conversation-id, protocol. */
 function answerContext(req: AclMessage): string {
   const sender = req.sender;
-  return "{" + field("to", sender !== null ? sender.name : null) + "," + field("replyWith", req.replyWith) + "," +
-    field("conversationId", req.conversationId) + "," + field("protocol", req.protocol) + "}";
+  return field(sender !== null ? sender.name : null) + field(req.replyWith) + field(req.conversationId) + field(req.protocol);
+}
+
+/** `answerContext` read back: its four fields, or null when it is not one. */
+function readContext(ctx: string): Array<string | null> | null {
+  const out = new Array<string | null>();
+  let at = 0;
+  while (out.length < 4) {
+    if (at >= ctx.length) return null;
+    if (ctx.charAt(at) == "-") {
+      out.push(null);
+      at++;
+      continue;
+    }
+    let len = 0;
+    let colon = at;
+    for (; colon < ctx.length && colon - at < 9; colon++) {
+      const c = ctx.charCodeAt(colon);
+      if (c < 48 || c > 57) break;
+      len = len * 10 + (c - 48);
+    }
+    if (colon == at || colon >= ctx.length || ctx.charAt(colon) != ":" || colon + 1 + len > ctx.length) return null;
+    out.push(ctx.substring(colon + 1, colon + 1 + len));
+    at = colon + 1 + len;
+  }
+  return at == ctx.length ? out : null;
 }
 
 class Caller extends Agent {
@@ -61,27 +86,27 @@ class Caller extends Agent {
   }
 
   onA2aResponse(r: A2aResponse): void {
-    const ctx = parseJson(r.context);
-    if (ctx === null || !ctx.isObject || ctx.getString("to") === null) {
+    const ctx = readContext(r.context);
+    if (ctx === null || ctx[0] === null) {
       warn("a2a answer " + r.requestId + " carries no answer context; dropped");
       return;
     }
     const err = r.error;
     if (err !== null) {
-      this.answer(ctx.getString("to")!, ctx, Performative.Failure, "a2a call failed: " + err.message);
+      this.answer(ctx, Performative.Failure, "a2a call failed: " + err.message);
       return;
     }
     const result = r.result!;
-    if (!result.isTask || result.state == "completed") this.answer(ctx.getString("to")!, ctx, Performative.Inform, result.text);
-    else this.answer(ctx.getString("to")!, ctx, Performative.Failure, "a2a task " + result.state + ": " + result.text);
+    if (!result.isTask || result.state == "completed") this.answer(ctx, Performative.Inform, result.text);
+    else this.answer(ctx, Performative.Failure, "a2a task " + result.state + ": " + result.text);
   }
 
-  answer(to: string, ctx: JsonValue, performative: Performative, content: string): void {
-    const m = new AclMessage(performative).to(new AgentId(to));
+  answer(ctx: Array<string | null>, performative: Performative, content: string): void {
+    const m = new AclMessage(performative).to(new AgentId(ctx[0]!));
     m.content = content;
-    m.inReplyTo = ctx.getString("replyWith");
-    m.conversationId = ctx.getString("conversationId");
-    m.protocol = ctx.getString("protocol");
+    m.inReplyTo = ctx[1];
+    m.conversationId = ctx[2];
+    m.protocol = ctx[3];
     send(m);
   }
 }

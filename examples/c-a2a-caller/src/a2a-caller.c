@@ -88,31 +88,33 @@ static void answer(caxton_str ctx[FIELDS], caxton_performative p, caxton_str con
   caxton_send(&m, NULL);
 }
 
-static void on_a2a_response(caxton_a2a_response *r) {
+static void on_a2a_response(const caxton_a2a_response *r) {
   caxton_str ctx[FIELDS];
   if (!read_context(r->context, ctx)) {
     caxton_logf(CAXTON_LOG_WARN, "a2a answer %.*s carries no answer context; dropped", (int)r->request_id.len, r->request_id.ptr);
     return;
   }
+  if (!r->ok) {
+    char text[sizeof r->error.reason + 64];
+    snprintf(text, sizeof text, "a2a call failed: a2a: %s: %s", caxton_a2a_error_kind_name(r->error.kind), r->error.reason);
+    answer(ctx, CAXTON_FAILURE, caxton_str_c(text));
+    return;
+  }
   const caxton_a2a_result *res = &r->result;
-  /* The text by its length: it may hold NULs ("\u0000"), which strlen would stop at. */
-  caxton_str result_text = r->ok ? (caxton_str){ res->text, res->text_len } : CAXTON_STR("");
-  size_t cap = sizeof r->error.reason + 64 + result_text.len + (r->ok && res->state ? strlen(res->state) : 0);
+  if (!res->is_task || caxton_str_eq_c(res->state, "completed")) {
+    answer(ctx, CAXTON_INFORM, res->text);
+    return;
+  }
+  /* "a2a task <state>: <text>", the text by its length (it may hold NULs). */
+  size_t cap = sizeof "a2a task : " + res->state.len + res->text.len;
   char *text = malloc(cap);
   if (!text) {
     caxton_fail("out of memory"); /* ends the handling once it returns */
     return;
   }
-  if (!r->ok) {
-    snprintf(text, cap, "a2a call failed: a2a: %s: %s", caxton_a2a_error_kind_name(r->error.kind), r->error.reason);
-    answer(ctx, CAXTON_FAILURE, caxton_str_c(text));
-  } else if (!res->is_task || strcmp(res->state, "completed") == 0) {
-    answer(ctx, CAXTON_INFORM, result_text);
-  } else {
-    int n = snprintf(text, cap, "a2a task %s: ", res->state);
-    memcpy(text + n, result_text.ptr, result_text.len);
-    answer(ctx, CAXTON_FAILURE, (caxton_str){ text, (size_t)n + result_text.len });
-  }
+  int n = snprintf(text, cap, "a2a task %.*s: ", (int)res->state.len, res->state.ptr);
+  if (res->text.len) memcpy(text + n, res->text.ptr, res->text.len);
+  answer(ctx, CAXTON_FAILURE, (caxton_str){ text, (size_t)n + res->text.len });
   free(text);
 }
 
@@ -137,7 +139,7 @@ void caxton_on_message(const caxton_message *msg) {
                            .token = caxton_str_c(token), .version = caxton_str_c(version), .context = { ctx, ctx_len } };
   caxton_a2a_error err;
   if (caxton_a2a_send(&call, NULL, &err)) {
-    char reason[600];
+    char reason[sizeof err.reason + 64];
     snprintf(reason, sizeof reason, "a2a call refused: a2a: %s: %s", caxton_a2a_error_kind_name(err.kind), err.reason);
     caxton_failure(msg, reason);
   }

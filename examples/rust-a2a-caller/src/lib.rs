@@ -13,7 +13,6 @@
 //! The call does not block: whom to answer travels in the call's context and comes back with the
 //! answer, so nothing is kept in memory in between.
 use caxton_sdk::a2a::{self, A2aResponse, A2aResultKind, A2aSend, A2aVersion};
-use caxton_sdk::json::{self, Json};
 use caxton_sdk::*;
 
 struct Caller {
@@ -22,41 +21,53 @@ struct Caller {
     version: A2aVersion,
 }
 
-/// Whom to answer, as JSON text: it travels with the call and comes back with its answer.
+/// Whom to answer (sender, reply-with, conversation, protocol), as text: it travels with the call
+/// and comes back with its answer. Each field is `-` when absent, else `<bytes>:<value>`, so any
+/// value (newlines, colons) reads back as it was.
 fn answer_context(msg: &AclMessage) -> String {
-    let field = |v: &Option<String>| v.as_deref().map(json::quote).unwrap_or_else(|| "null".into());
-    format!(
-        "{{\"to\":{},\"replyWith\":{},\"conversationId\":{},\"protocol\":{}}}",
-        field(&msg.sender.as_ref().map(|s| s.name.clone())),
-        field(&msg.reply_with),
-        field(&msg.conversation_id),
-        field(&msg.protocol)
-    )
+    let fields = [msg.sender.as_ref().map(|s| s.name.as_str()), msg.reply_with.as_deref(), msg.conversation_id.as_deref(), msg.protocol.as_deref()];
+    fields.iter().map(|f| f.map_or_else(|| "-".to_string(), |v| format!("{}:{}", v.len(), v))).collect()
 }
 
-fn answer(ctx: &Json, performative: Performative, content: String) -> Result<(), String> {
-    let to = ctx.str("to").ok_or("the answer context names nobody")?;
+/// The four fields of an answer context, or None when it is not one.
+fn read_context(mut s: &str) -> Option<[Option<String>; 4]> {
+    let mut out: [Option<String>; 4] = Default::default();
+    for f in out.iter_mut() {
+        if let Some(rest) = s.strip_prefix('-') {
+            s = rest;
+            continue;
+        }
+        let (len, rest) = s.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        *f = Some(rest.get(..len)?.to_string());
+        s = &rest[len..];
+    }
+    if s.is_empty() { Some(out) } else { None }
+}
+
+fn answer(ctx: [Option<String>; 4], performative: Performative, content: String) -> Result<(), String> {
+    let [to, reply_with, conversation_id, protocol] = ctx;
     let mut m = AclMessage::new(performative);
-    m.receivers = vec![AgentId::new(to)];
+    m.receivers = vec![AgentId::new(to.ok_or("the answer context names nobody")?)];
     m.content = Some(content);
-    m.in_reply_to = ctx.str("replyWith").map(String::from);
-    m.conversation_id = ctx.str("conversationId").map(String::from);
-    m.protocol = ctx.str("protocol").map(String::from);
+    m.in_reply_to = reply_with;
+    m.conversation_id = conversation_id;
+    m.protocol = protocol;
     send(&m)
 }
 
 fn on_a2a_response(r: A2aResponse) -> Result<(), String> {
-    let ctx = match json::parse(&r.context) {
-        Ok(c) if c.is_object() => c,
-        _ => {
+    let ctx = match read_context(&r.context) {
+        Some(c) => c,
+        None => {
             warn(&format!("a2a answer {} carries no answer context; dropped", r.request_id));
             return Ok(());
         }
     };
     match r.result {
-        Err(e) => answer(&ctx, Performative::Failure, format!("a2a call failed: {}", e)),
-        Ok(res) if res.kind == A2aResultKind::Message || res.state.as_deref() == Some("completed") => answer(&ctx, Performative::Inform, res.text),
-        Ok(res) => answer(&ctx, Performative::Failure, format!("a2a task {}: {}", res.state.unwrap_or_default(), res.text)),
+        Err(e) => answer(ctx, Performative::Failure, format!("a2a call failed: {}", e)),
+        Ok(res) if res.kind == A2aResultKind::Message || res.state.as_deref() == Some("completed") => answer(ctx, Performative::Inform, res.text),
+        Ok(res) => answer(ctx, Performative::Failure, format!("a2a task {}: {}", res.state.unwrap_or_default(), res.text)),
     }
 }
 

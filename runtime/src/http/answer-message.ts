@@ -5,7 +5,7 @@
  * `X-caxton-failure: <kind>` when there was no response. Both reply to the call id (in-reply-to)
  * in the conversation the agent was handling when it called.
  */
-import type { AclMessage, AgentId, HttpFailureKind } from '@caxton/core';
+import { a2aAnswerParams, type A2aAnswer, type AclMessage, type AgentId, type HttpFailureKind } from '@caxton/core';
 
 export const STATUS_PARAM = 'X-caxton-http-status';
 export const CONTEXT_PARAM = 'X-caxton-http-context';
@@ -49,6 +49,22 @@ export function failureAnswer(a: AnswerAddressing, kind: HttpFailureKind, reason
   if (a.context !== undefined) params[CONTEXT_PARAM] = a.context;
   const msg = base(a, 'failure', params);
   msg.content = reason;
+  return msg;
+}
+
+/**
+ * The answer to an A2A call (decision 2193), read by the host: `inform` with the result's text and
+ * its fields as `X-caxton-a2a-*` parameters, or `failure` with the reason and the failure's kind;
+ * the HTTP status and `X-caxton-failure` as for any call. Response headers are left out: the agent
+ * asked an A2A agent, not for its HTTP.
+ */
+export function a2aAnswerMessage(a: AnswerAddressing, answer: A2aAnswer, status: number | undefined): AclMessage {
+  const params: Record<string, string> = a2aAnswerParams(answer);
+  if (status !== undefined) params[STATUS_PARAM] = String(status);
+  if (!answer.ok && answer.failure.failure !== undefined) params[FAILURE_PARAM] = answer.failure.failure;
+  if (a.context !== undefined) params[CONTEXT_PARAM] = a.context;
+  const msg = base(a, answer.ok ? 'inform' : 'failure', params);
+  msg.content = answer.ok ? answer.result.text : answer.failure.reason;
   return msg;
 }
 

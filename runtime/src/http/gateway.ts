@@ -9,11 +9,11 @@
  * if it may have reached the service, and sent on release if it provably did not.
  */
 import type { AclMessage, AgentId, HttpCall, HttpCallEvent, HttpPolicy, StateWrite } from '@caxton/core';
-import { Instrumentation } from '@caxton/core';
+import { Instrumentation, readA2aAnswer } from '@caxton/core';
 import type { AgentStateStore } from '../storage/ports.js';
 import { derivedMessageId } from '../bus/ids.js';
 import { AgentCallQueue } from './agent-call-queue.js';
-import { failureAnswer, responseAnswer, type AnswerAddressing } from './answer-message.js';
+import { a2aAnswerMessage, failureAnswer, responseAnswer, type AnswerAddressing } from './answer-message.js';
 import { HttpCallFailure } from './call-failure.js';
 import type { Resolver } from './checked-resolve.js';
 import { ConnectionPools } from './connection-pools.js';
@@ -88,6 +88,8 @@ export class HttpGateway {
       const context = call.request.context ?? r?.context;
       if (context !== undefined) record.context = context;
       if (r?.conversationId !== undefined) record.conversationId = r.conversationId;
+      const a2a = call.request.a2a ?? r?.a2a;
+      if (a2a !== undefined) record.a2a = a2a;
       this.start(result.agent, call, record);
     }
   }
@@ -259,13 +261,7 @@ export class HttpGateway {
   }
 
   /** Send the answer (durably), then drop the record; report the call. */
-  private async finish(
-    agent: string,
-    callId: string,
-    record: PendingCallRecord,
-    started: number,
-    outcome: { response: { status: number; headers: [string, string][]; body: Buffer } } | { failure: HttpCallFailure },
-  ): Promise<void> {
+  private async finish(agent: string, callId: string, record: PendingCallRecord, started: number, outcome: CallOutcome): Promise<void> {
     const key = flightKey(agent, callId);
     try {
       if (this.closed) return; // the record stays: the next activation answers it `interrupted`
@@ -276,10 +272,7 @@ export class HttpGateway {
         ...(record.conversationId !== undefined ? { conversationId: record.conversationId } : {}),
         ...(record.context !== undefined ? { context: record.context } : {}),
       };
-      const message =
-        'response' in outcome
-          ? responseAnswer(addressing, outcome.response.status, outcome.response.headers, outcome.response.body)
-          : failureAnswer(addressing, outcome.failure.failure, outcome.failure.message);
+      const message = answerOf(addressing, record, outcome);
       // Derived from the call alone: an answer sent twice (a crash before the record was removed,
       // then `interrupted` at recovery) has one id, and the bus drops the second.
       const delivered = await this.deliver(agent, message, answerMessageId(agent, callId));
@@ -331,6 +324,22 @@ export class HttpGateway {
       }
     }
   }
+}
+
+type CallOutcome = { response: { status: number; headers: [string, string][]; body: Buffer } } | { failure: HttpCallFailure };
+
+/** The message the agent gets: the HTTP answer as it is, or an A2A call's read by the host (decision 2193). */
+function answerOf(addressing: AnswerAddressing, record: PendingCallRecord, outcome: CallOutcome): AclMessage {
+  if (record.a2a !== undefined) {
+    const answer = readA2aAnswer(
+      record.a2a,
+      'response' in outcome ? outcome.response : { failure: outcome.failure.failure, reason: outcome.failure.message },
+    );
+    return a2aAnswerMessage(addressing, answer, 'response' in outcome ? outcome.response.status : undefined);
+  }
+  return 'response' in outcome
+    ? responseAnswer(addressing, outcome.response.status, outcome.response.headers, outcome.response.body)
+    : failureAnswer(addressing, outcome.failure.failure, outcome.failure.message);
 }
 
 /** Refusals a retry cannot change (the agent is gone, the answer is malformed). */

@@ -5,7 +5,7 @@
  * the bus; a record still there when the agent is activated is a call the node lost (crash,
  * failover), answered `interrupted`. Pure: the key format and the record's shape.
  */
-import { httpPendingStateKey, type StateWrite } from '@caxton/core';
+import { httpPendingStateKey, type A2aAnswerForm, type StateWrite } from '@caxton/core';
 
 /** One definition of the key, shared with the sandbox that writes it (core's httpPendingStateKey). */
 export const PENDING_CALL_PREFIX = httpPendingStateKey('');
@@ -15,6 +15,8 @@ export interface PendingCallRecord {
   url: string;
   context?: string;
   conversationId?: string;
+  /** An A2A call (decision 2193): how its answer is read for the agent, even an `interrupted` one. */
+  a2a?: A2aAnswerForm;
   /** When the agent called (ms since epoch). */
   at: number;
 }
@@ -44,6 +46,7 @@ export function parsePendingCall(value: string): PendingCallRecord {
   };
   if (typeof r['context'] === 'string') record.context = r['context'];
   if (typeof r['conversationId'] === 'string') record.conversationId = r['conversationId'];
+  if (r['a2a'] === 'a2a' || r['a2a'] === 'a2a-stream') record.a2a = r['a2a'];
   return record;
 }
 

@@ -110,7 +110,6 @@ const HOSTILE: Record<string, { status: number; body: string; answer: [string, s
     status: 200,
     body: `{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[${Array(60_000).fill('{}').join(',')}]}}}`,
     answer: ['failure', 'a2a call failed: a2a: malformed: the task has more than 1000 artifacts'],
-    only: ['Rust', 'C'],
   },
 };
 

@@ -49,6 +49,11 @@ before(async () => {
     } else if (url.pathname === '/big-declared') {
       res.writeHead(200, { 'content-length': '5000' });
       res.end(Buffer.alloc(5000));
+    } else if (url.pathname === '/a2a-task') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        '{"jsonrpc":"2.0","id":"a2a-1","result":{"task":{"id":"t-9","contextId":"c-1","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[{"parts":[{"text":"done"}]}]}}}',
+      );
     } else if (url.pathname === '/echo-headers') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(req.headers));
@@ -325,6 +330,42 @@ test('on activation, pending records not in flight are answered interrupted (onc
   );
   assert.equal(await h.gateway.recover('a'), 0, 'nothing left to recover (live-1 is in flight)');
   assert.equal((await h.answer('live-1')).userParams?.['X-caxton-failure'], 'timeout');
+  await h.gateway.close();
+});
+
+test("an A2A call's answer is read by the host; an interrupted A2A call is an A2A failure (decision 2193)", async () => {
+  const h = harness({ allow: [local(plain.port)] });
+  await h.call('a2a-1', { method: 'POST', url: `http://localhost:${plain.port}/a2a-task`, body: '{}', a2a: 'a2a', context: 'whom' });
+  const m = await h.answer('a2a-1');
+  assert.equal(m.performative, 'inform');
+  assert.equal(m.content, 'done');
+  assert.deepEqual(m.userParams, {
+    'X-caxton-a2a-result': 'task',
+    'X-caxton-a2a-state': 'completed',
+    'X-caxton-a2a-final': 'true',
+    'X-caxton-a2a-task-id': 't-9',
+    'X-caxton-a2a-context-id': 'c-1',
+    'X-caxton-http-status': '200',
+    'X-caxton-http-context': 'whom',
+  });
+  await h.call('a2a-2', { method: 'POST', url: `http://localhost:${plain.port}/hello`, body: '{}', a2a: 'a2a' });
+  const notA2a = await h.answer('a2a-2');
+  assert.deepEqual(
+    [notA2a.performative, notA2a.content, notA2a.userParams?.['X-caxton-a2a-error']],
+    ['failure', 'the answer is not JSON: hello', 'malformed'],
+  );
+  await h.state.commitState('a', [
+    {
+      key: pendingCallKey('old-a2a'),
+      value: JSON.stringify({ method: 'POST', url: 'https://agent.example/a2a', a2a: 'a2a-stream', at: 1 }),
+    },
+  ]);
+  assert.equal(await h.gateway.recover('a'), 1);
+  const lost = await h.answer('old-a2a');
+  assert.equal(lost.performative, 'failure');
+  assert.equal(lost.content, 'no response: interrupted');
+  assert.equal(lost.userParams?.['X-caxton-a2a-error'], 'no-response');
+  assert.equal(lost.userParams?.['X-caxton-failure'], 'interrupted');
   await h.gateway.close();
 });
 

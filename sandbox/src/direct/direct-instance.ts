@@ -22,6 +22,8 @@ import {
   HOST_MODULE,
   HTTP_ERROR_KINDS,
   HTTP_MODULE,
+  A2A_MODULE,
+  A2A_CALL_FLAT,
   INITIALIZE,
   LOG_LEVELS,
   POST_PREFIX,
@@ -150,6 +152,7 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     [HOST_MODULE, hostImports],
     [STATE_MODULE, () => stateImports(gm, env)],
     [HTTP_MODULE, () => httpImports(gm, env)],
+    [A2A_MODULE, () => a2aImports(gm, env)],
     [TOPICS_MODULE, () => topicsImports(gm, env)],
     [MESSAGE_INFO_MODULE, () => messageInfoImports(gm, env)],
   ];
@@ -341,6 +344,33 @@ function httpImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssem
       }
       bridge.payLift(budget.bytes());
       store(ret, calls.fetch(request));
+    },
+  };
+}
+
+/** caxton:agent/a2a on the direct path (decision 2193): the call is lifted under the request's budget, or refused unread. */
+function a2aImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
+  const { bridge } = env;
+  const calls = bridge.hosts.http;
+  const budget = new LiftBudget('start', bridge.liftCaps.httpRequest);
+  const store = (ret: number, r: WitFetchResult): void =>
+    gm.storeKindResult(ret, r.tag === 'ok' ? { ok: r.val } : { kind: HTTP_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
+  return {
+    start: (...args: number[]) => {
+      gm.sync();
+      const ret = args[A2A_CALL_FLAT.ret]!;
+      budget.reset();
+      let call;
+      try {
+        call = gm.lifting(budget, () => gm.a2aCallFlat(args));
+      } catch (err) {
+        if (!(err instanceof LiftLimitExceeded)) throw err;
+        bridge.refuseNext(calls.liftRefusal(err, budget.bytes()));
+        store(ret, calls.startA2a({ operation: 'send', url: '', version: 'v1', subject: '', headers: [] }));
+        return;
+      }
+      bridge.payLift(budget.bytes());
+      store(ret, calls.startA2a(call));
     },
   };
 }

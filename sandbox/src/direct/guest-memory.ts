@@ -14,8 +14,27 @@ import { AbiViolation } from '../errors.js';
 import type { LiftBudget } from '../host/lift-budget.js';
 import type { WitAclMessage, WitAgentId, WitInitContext, WitServiceDescription } from '../host/wit-values.js';
 import type { WitHttpRequest } from '../host/http-request.js';
-import { AGENT_ID, FETCH_FLAT, KIND_RESULT, MSG, OPT_AGENT_ID, OPT_STRING, OPT_U64, PAIR, PERFORMATIVE_CASES, RESULT } from '../abi.js';
-import type { AclMessage, AgentId, Performative } from '@caxton/core';
+import {
+  A2A_CALL_FLAT,
+  AGENT_ID,
+  FETCH_FLAT,
+  KIND_RESULT,
+  MSG,
+  OPT_AGENT_ID,
+  OPT_STRING,
+  OPT_U64,
+  PAIR,
+  PERFORMATIVE_CASES,
+  RESULT,
+} from '../abi.js';
+import {
+  A2A_OPERATIONS,
+  A2A_VERSIONS,
+  type A2aCallSpec as WitA2aCall,
+  type AclMessage,
+  type AgentId,
+  type Performative,
+} from '@caxton/core';
 import { replyByToWit, userParamsToWit } from '../host/convert.js';
 
 export type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
@@ -366,20 +385,40 @@ export class GuestMemory {
     const f = FETCH_FLAT;
     const method = this.string(flat[f.method]!, flat[f.method + 1]!, 'method');
     const url = this.string(flat[f.url]!, flat[f.url + 1]!, 'url');
-    const hPtr = flat[f.headers]! >>> 0;
-    const hLen = flat[f.headers + 1]! >>> 0;
-    let headers: [string, string][] = [];
-    if (hLen > 0) {
-      this.lift?.list(hLen);
-      this.check(hPtr, hLen * PAIR.size, PAIR.align, 'headers');
-      headers = new Array<[string, string]>(hLen);
-      for (let k = 0; k < hLen; k++)
-        headers[k] = [this.stringAt(hPtr + k * PAIR.size, 'headers'), this.stringAt(hPtr + k * PAIR.size + PAIR.second, 'headers')];
-    }
+    const headers = this.pairListFlat(flat[f.headers]!, flat[f.headers + 1]!, 'headers');
     const body = this.optStringFlat(flat[f.body]!, flat[f.body + 1]!, flat[f.body + 2]!, 'body');
     const timeoutMs = this.flatDisc(flat[f.timeout]!, 'timeout-ms') ? flat[f.timeout + 1]! >>> 0 : undefined;
     const context = this.optStringFlat(flat[f.context]!, flat[f.context + 1]!, flat[f.context + 2]!, 'context');
     return { method, url, headers, body, timeoutMs, context };
+  }
+
+  /** a2a's `call` record from its 16 flat values (A2A_CALL_FLAT), counted against the lift budget. */
+  a2aCallFlat(flat: number[]): WitA2aCall {
+    const f = A2A_CALL_FLAT;
+    const operation = A2A_OPERATIONS[flat[f.operation]! >>> 0];
+    if (operation === undefined) throw new AbiViolation(`a2a start: operation ${flat[f.operation]! >>> 0} out of range`);
+    const version = A2A_VERSIONS[flat[f.version]! >>> 0];
+    if (version === undefined) throw new AbiViolation(`a2a start: version ${flat[f.version]! >>> 0} out of range`);
+    const url = this.string(flat[f.url]!, flat[f.url + 1]!, 'url');
+    const subject = this.string(flat[f.subject]!, flat[f.subject + 1]!, 'subject');
+    const contextId = this.optStringFlat(flat[f.contextId]!, flat[f.contextId + 1]!, flat[f.contextId + 2]!, 'context-id');
+    const headers = this.pairListFlat(flat[f.headers]!, flat[f.headers + 1]!, 'headers');
+    const timeoutMs = this.flatDisc(flat[f.timeout]!, 'timeout-ms') ? flat[f.timeout + 1]! >>> 0 : undefined;
+    const context = this.optStringFlat(flat[f.context]!, flat[f.context + 1]!, flat[f.context + 2]!, 'context');
+    return { operation, url, version, subject, contextId, headers, timeoutMs, context };
+  }
+
+  /** A `list<tuple<string, string>>` passed as (ptr, len), counted against the lift budget. */
+  private pairListFlat(ptr: number, len: number, what: string): [string, string][] {
+    const hPtr = ptr >>> 0;
+    const hLen = len >>> 0;
+    if (hLen === 0) return [];
+    this.lift?.list(hLen);
+    this.check(hPtr, hLen * PAIR.size, PAIR.align, what);
+    const out = new Array<[string, string]>(hLen);
+    for (let k = 0; k < hLen; k++)
+      out[k] = [this.stringAt(hPtr + k * PAIR.size, what), this.stringAt(hPtr + k * PAIR.size + PAIR.second, what)];
+    return out;
   }
 
   /**

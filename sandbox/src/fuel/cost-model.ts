@@ -153,6 +153,8 @@ export const HOST_CALL_PRICE = {
    * it makes and the pending-call record it writes to state (the policy check on top is unpriced).
    */
   'http.fetch': NEW_ID_PRICE + STATE_SET_PRICE,
+  /** Not measured: a fetch's parts (decision 2193); the JSON-RPC body the host builds pays per byte on top. */
+  'a2a.start': NEW_ID_PRICE + STATE_SET_PRICE,
   /** measured 910–1,040 (the name and filter checked). */
   'topics.subscribe': 750,
   /** measured 528–640. */

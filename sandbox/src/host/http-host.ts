@@ -1,55 +1,91 @@
 /**
- * `caxton:agent/http` (decision 1601): `fetch` checks the request (http-request.ts) and buffers an
- * HttpCall plus the reserved state write of its pending-call record, so the record commits
- * atomically with the handling that made the call. Refused during init (nothing of init commits).
+ * `caxton:agent/http` (decision 1601) and `caxton:agent/a2a` (decision 2193): `fetch` checks the
+ * request (http-request.ts) and buffers an HttpCall plus the reserved state write of its
+ * pending-call record, so the record commits atomically with the handling that made the call. An
+ * A2A call is the same fetch, its JSON-RPC request built by the host around the call's id and
+ * marked so the gateway reads the answer for the agent. Refused during init (nothing of init commits).
  */
-import { httpPendingStateKey, type HttpErrorKind } from '@caxton/core';
+import { a2aHttpRequest, httpPendingStateKey, type A2aCallSpec, type HttpErrorKind, type HttpRequestSpec } from '@caxton/core';
+import type { HostFunction } from '../fuel/cost-model.js';
 import type { HostCalls } from './host-calls.js';
 import { checkHttpRequest, type WitHttpRequest } from './http-request.js';
 import type { LiftLimitExceeded } from './refusals.js';
 import type { WitFetchResult, WitKindError } from './wit-values.js';
 
+/** The a2a `call` record as both binding paths hand it over (jco: absent options are undefined). */
+export type WitA2aCall = A2aCallSpec;
+
 export class HttpHost {
   constructor(private readonly c: HostCalls) {}
 
-  /** A fetch whose request is over its lift cap (nothing was lifted). */
+  /** A fetch or A2A call whose request is over its lift cap (nothing was lifted). */
   liftRefusal(e: LiftLimitExceeded, bytes: number): { kind: 'quota-exceeded'; message: string } {
     this.c.counters.http++;
     return { kind: 'quota-exceeded', message: `the request is too large: ${this.c.liftRefusal(e, bytes)}` };
   }
 
   fetch(request: WitHttpRequest): WitFetchResult {
-    this.c.checkGuard('http.fetch');
-    const refused = this.c.takeRefusal<WitKindError<HttpErrorKind>>();
-    if (refused) return refused;
     let size = request.method.length + request.url.length + (request.body?.length ?? 0) + (request.context?.length ?? 0);
     for (const [k, v] of request.headers) size += k.length + v.length + 8;
-    this.c.chargeCall(size, 'http.fetch');
-    const refuse = (kind: 'denied' | 'invalid-request' | 'quota-exceeded', message: string): WitFetchResult => {
+    return this.start('http.fetch', size, () => request);
+  }
+
+  /** `a2a.start`: the call's request built around its id (the JSON-RPC id and message id), then started as a fetch. */
+  startA2a(call: WitA2aCall): WitFetchResult {
+    let size = call.url.length + call.subject.length + (call.contextId?.length ?? 0) + (call.context?.length ?? 0);
+    for (const [k, v] of call.headers) size += k.length + v.length + 8;
+    return this.start('a2a.start', size, (id) => {
+      const spec: A2aCallSpec = {
+        ...call,
+        contextId: call.contextId ?? undefined,
+        context: call.context ?? undefined,
+        timeoutMs: call.timeoutMs ?? undefined,
+      };
+      const request = a2aHttpRequest(spec, id);
+      // The body the host built pays as data (its text is the call's, quoted).
+      this.c.chargeBytes(request.body?.length ?? 0);
+      return request;
+    });
+  }
+
+  /**
+   * Checks and buffers one call. `build` gets the call's id when the request is built around it
+   * (A2A); a plain fetch's id is made only once its request passed.
+   */
+  private start(fn: HostFunction, size: number, build: (id: string) => WitHttpRequest | HttpRequestSpec): WitFetchResult {
+    this.c.checkGuard(fn);
+    const refused = this.c.takeRefusal<WitKindError<HttpErrorKind>>();
+    if (refused) return refused;
+    this.c.chargeCall(size, fn);
+    const refuse = (kind: HttpErrorKind, message: string): WitFetchResult => {
       this.c.counters.http++;
       return { tag: 'err', val: { kind, message } };
     };
+    const what = fn === 'a2a.start' ? 'an A2A call' : 'fetch';
     if (this.c.inInit)
       return refuse(
         'denied',
-        'fetch is not available during init (nothing init does is committed); call it while handling a message or a timer',
+        `${what} is not available during init (nothing init does is committed); call it while handling a message or a timer`,
       );
     const policy = this.c.env.http;
     if (policy !== undefined && this.c.effects.http.length >= policy.maxCallsPerHandling) {
       return refuse('quota-exceeded', `at most ${policy.maxCallsPerHandling} HTTP calls per handling`);
     }
-    const checked = checkHttpRequest(request, policy, this.c.acl.maxFieldBytes);
+    const early = fn === 'a2a.start' ? this.c.nextId() : undefined;
+    const built = build(early ?? '');
+    const checked = checkHttpRequest(built, policy, this.c.acl.maxFieldBytes);
     if (!checked.ok) return refuse(checked.refusal.kind, checked.refusal.message);
-    const id = this.c.nextId();
-    // The id's making is in the call's price (HOST_CALL_PRICE['http.fetch']); its bytes pay as data.
+    const id = early ?? this.c.nextId();
+    // The id's making is in the call's price (HOST_CALL_PRICE); its bytes pay as data.
     this.c.chargeBytes(id.length);
-    const call = { id, request: checked.request };
-    this.c.effects.http.push(call);
-    // The pending-call record commits with this handling (or not at all, with it).
     const r = checked.request;
+    if ('a2a' in built && built.a2a !== undefined) r.a2a = built.a2a;
+    this.c.effects.http.push({ id, request: r });
+    // The pending-call record commits with this handling (or not at all, with it).
     const record: Record<string, unknown> = { method: r.method, url: r.url };
     if (r.context !== undefined) record.context = r.context;
     if (this.c.conversationId !== undefined) record.conversationId = this.c.conversationId;
+    if (r.a2a !== undefined) record.a2a = r.a2a;
     record.at = this.c.env.clock();
     this.c.state.putReserved(httpPendingStateKey(id), JSON.stringify(record));
     return { tag: 'ok', val: id };
@@ -58,5 +94,10 @@ export class HttpHost {
   /** The http functions as jco's glue imports them (`imports['caxton:agent/http']`). */
   jcoImports(): Record<string, unknown> {
     return { fetch: (request: WitHttpRequest) => this.fetch(request) };
+  }
+
+  /** The a2a functions as jco's glue imports them (`imports['caxton:agent/a2a']`). */
+  jcoA2aImports(): Record<string, unknown> {
+    return { start: (call: WitA2aCall) => this.startA2a(call) };
   }
 }

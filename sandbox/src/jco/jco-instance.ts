@@ -23,6 +23,7 @@ import {
   guardHostImports,
   guardFilesystemImports,
   guardHttpImports,
+  guardA2aImports,
   guardMessageInfoImports,
   guardStateImports,
   guardStreamImports,
@@ -40,6 +41,7 @@ const LOG_STREAM_INTERFACES = ['wasi:cli/stdout', 'wasi:cli/stderr'];
 /** Where paths and a descriptor's writes are lifted (guarded: decision 2191). */
 const FILESYSTEM_TYPES_INTERFACE = 'wasi:filesystem/types';
 const HTTP_INTERFACE = 'caxton:agent/http';
+const A2A_INTERFACE = 'caxton:agent/a2a';
 const TOPICS_INTERFACE = 'caxton:agent/topics';
 const MESSAGE_INFO_INTERFACE = 'caxton:agent/message-info';
 
@@ -123,6 +125,8 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
         io[name] = guardStateImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
       } else if (name.includes(HTTP_INTERFACE)) {
         io[name] = guardHttpImports(host as Record<string, unknown>, lowerMemories, bridge) as Record<string, WebAssembly.ImportValue>;
+      } else if (name.includes(A2A_INTERFACE)) {
+        io[name] = guardA2aImports(host as Record<string, unknown>, lowerMemories, bridge) as Record<string, WebAssembly.ImportValue>;
       } else if (name.includes(TOPICS_INTERFACE)) {
         io[name] = guardTopicsImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
       } else if (name.includes(MESSAGE_INFO_INTERFACE)) {
@@ -158,6 +162,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       'caxton:agent/host': bridge.jcoImports(),
       'caxton:agent/state': bridge.hosts.state.jcoImports(),
       'caxton:agent/http': bridge.hosts.http.jcoImports(),
+      'caxton:agent/a2a': bridge.hosts.http.jcoA2aImports(),
       'caxton:agent/topics': bridge.hosts.topics.jcoImports(),
       'caxton:agent/message-info': bridge.hosts.messageInfo.jcoImports(),
       ...wasi.imports,

@@ -35,7 +35,7 @@ import { faultNoted } from '../host/fault-noted.js';
 import { TOPIC_LIMITS } from '@caxton/core';
 import type { WasiOutput } from '../wasi/deny-wasi.js';
 import type { AgentFileSystem } from '../wasi/filesystem.js';
-import { AGENT_ID, FETCH_FLAT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../abi.js';
+import { A2A_CALL_FLAT, AGENT_ID, FETCH_FLAT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../abi.js';
 
 type CoreFn = (...args: number[]) => unknown;
 
@@ -357,32 +357,74 @@ export function scanRequestFlat(memory: WebAssembly.Memory, flat: number[], b: L
   if (flat[f.context] === 1) b.string(units(flat[f.context + 2]!));
 }
 
+/** Everything jco would lift for a2a's `start(call)` from its 16 flat values, counted. */
+export function scanA2aCallFlat(memory: WebAssembly.Memory, flat: number[], b: LiftBudget): void {
+  const r = new Reader(memory);
+  const f = A2A_CALL_FLAT;
+  b.string(units(flat[f.url + 1]!));
+  b.string(units(flat[f.subject + 1]!));
+  if (flat[f.contextId] === 1) b.string(units(flat[f.contextId + 2]!));
+  const hPtr = flat[f.headers]! >>> 0;
+  const hLen = flat[f.headers + 1]! >>> 0;
+  b.list(hLen);
+  for (let k = 0; k < hLen; k++) {
+    scanString(r, hPtr + k * PAIR.size, b);
+    scanString(r, hPtr + k * PAIR.size + PAIR.second, b);
+  }
+  if (flat[f.context] === 1) b.string(units(flat[f.context + 2]!));
+}
+
 /** caxton:agent/http as a core module imports it, guarded: a request over its cap is `quota-exceeded`, unread. */
 export function guardHttpImports(
   http: Record<string, unknown>,
   memories: () => Iterable<WebAssembly.Memory>,
   bridge: HostBridge,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...http };
-  const orig = http['fetch'];
-  const budget = new LiftBudget('fetch', bridge.liftCaps.httpRequest);
+  return guardCallImport(http, 'fetch', FETCH_FLAT.ret, scanRequestFlat, memories, bridge);
+}
+
+/** caxton:agent/a2a as a core module imports it (decision 2193), guarded as fetch is. */
+export function guardA2aImports(
+  a2a: Record<string, unknown>,
+  memories: () => Iterable<WebAssembly.Memory>,
+  bridge: HostBridge,
+): Record<string, unknown> {
+  return guardCallImport(a2a, 'start', A2A_CALL_FLAT.ret, scanA2aCallFlat, memories, bridge);
+}
+
+/**
+ * One outbound call's import guarded: what jco would lift is scanned under the request's cap
+ * first; over it, the call goes to the host with every flat value zero (nothing to lift) and the
+ * host answers the refusal it was given.
+ */
+function guardCallImport(
+  table: Record<string, unknown>,
+  fn: string,
+  retIndex: number,
+  scan: (memory: WebAssembly.Memory, flat: number[], b: LiftBudget) => void,
+  memories: () => Iterable<WebAssembly.Memory>,
+  bridge: HostBridge,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...table };
+  const orig = table[fn];
+  const budget = new LiftBudget(fn, bridge.liftCaps.httpRequest);
   if (typeof orig === 'function') {
-    const fetch = orig as CoreFn;
-    out['fetch'] = (...args: number[]) => {
+    const call = orig as CoreFn;
+    out[fn] = (...args: number[]) => {
       let bytes: number;
       try {
-        bytes = scanAll(memories(), budget, 'fetch', (m) => scanRequestFlat(m, args, budget));
+        bytes = scanAll(memories(), budget, fn, (m) => scan(m, args, budget));
       } catch (err) {
         if (!(err instanceof LiftLimitExceeded)) throw err;
         bridge.refuseNext(bridge.hosts.http.liftRefusal(err, budget.bytes()));
         bridge.passGuard();
-        const empty = new Array<number>(FETCH_FLAT.ret + 1).fill(0);
-        empty[FETCH_FLAT.ret] = args[FETCH_FLAT.ret]!;
-        return fetch(...empty);
+        const empty = new Array<number>(retIndex + 1).fill(0);
+        empty[retIndex] = args[retIndex]!;
+        return call(...empty);
       }
       bridge.payLift(bytes);
       bridge.passGuard();
-      return fetch(...args);
+      return call(...args);
     };
   }
   return keepFaults(out, bridge);

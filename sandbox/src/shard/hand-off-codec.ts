@@ -207,10 +207,17 @@ export function decodeMessage(r: FlatReader): AclMessage {
 const BODY = 1;
 const TIMEOUT = 2;
 const CONTEXT = 4;
+/** An A2A call's answer form (decision 2193): A2A_STREAM marks `a2a-stream`. */
+const A2A = 8;
+const A2A_STREAM = 16;
 
 function encodeHttpCall(c: HttpCall): void {
   const q = c.request;
-  const mask = (q.body !== undefined ? BODY : 0) | (q.timeoutMs !== undefined ? TIMEOUT : 0) | (q.context !== undefined ? CONTEXT : 0);
+  const mask =
+    (q.body !== undefined ? BODY : 0) |
+    (q.timeoutMs !== undefined ? TIMEOUT : 0) |
+    (q.context !== undefined ? CONTEXT : 0) |
+    (q.a2a === 'a2a' ? A2A : q.a2a === 'a2a-stream' ? A2A_STREAM : 0);
   put(c.id);
   put(mask);
   put(q.method);
@@ -233,6 +240,8 @@ function decodeHttpCall(r: FlatReader): HttpCall {
   if (mask & BODY) request.body = r.string();
   if (mask & TIMEOUT) request.timeoutMs = r.number();
   if (mask & CONTEXT) request.context = r.string();
+  if (mask & A2A) request.a2a = 'a2a';
+  else if (mask & A2A_STREAM) request.a2a = 'a2a-stream';
   return { id, request };
 }
 

@@ -198,9 +198,9 @@ static void contract_net(void) {
   CHECK(caxton_propose(&cfp, CAXTON_STR("5")));
 }
 
-/* Reading the HTTP gateway's answers is pure (no host call): this agent still imports only
-   caxton:agent/host. state and http calls themselves are exercised through jco
-   (toolchain/test/native-state-http.test.ts) until the sandbox serves those interfaces. */
+/* Reading the HTTP gateway's answers is pure (no host call). state and http calls themselves are
+   exercised through jco (toolchain/test/native-state-http.test.ts); a2a-test.c's calls (this
+   agent's only import besides caxton:agent/host) are refused by the sandbox, nothing leaving. */
 static void http_responses(void) {
   caxton_agent_id gw = { CAXTON_STR("http@platform"), { NULL, 0 } };
   caxton_pair params[] = {
@@ -231,7 +231,7 @@ static void http_responses(void) {
   CHECK(strcmp(caxton_http_error_kind_name(CAXTON_HTTP_QUOTA_EXCEEDED), "quota-exceeded") == 0);
 }
 
-/* a2a-test.c: the outbound A2A helper's requests and readers. */
+/* a2a-test.c: the outbound A2A helper's refused calls and its answer reader. */
 int caxton_sdk_test_a2a(int *check_count, char *first_failure, size_t cap);
 
 void caxton_on_message(const caxton_message *msg) {
