@@ -1,8 +1,6 @@
 // Calling A2A agents (interface `a2a` in wit/agent.wit, decision 2193): the AssemblyScript twin of
 // sdk-js's a2a.js. The host speaks A2A's JSON-RPC binding over the deployment's allow-listed
-// outbound HTTP and reads the answer, so this module builds and parses no JSON. (The SDK's JSON
-// reader, `parseJson`/`jsonQuote`/`JsonValue`/`JsonKind`, went with it, and so did
-// `a2aSendRequest`, `a2aResultFromBody`, `a2aResultFromHttp` and `A2aOutcome`.)
+// outbound HTTP and reads the answer, so this module builds and parses no JSON.
 //
 //   const sent = A2a.send(new A2aCall(url, "hello").withToken(token).withContext("whom to answer"));
 //   if (!sent.ok) … sent.error!.kind == A2aErrorKind.Refused

@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,9 @@ static int start(uint32_t op, caxton_str url, caxton_str version, caxton_str sub
   size_t sent_len = headers.len;
   char *bearer = NULL;
   if (token.ptr) {
+    /* Sizes come from the caller: refuse what would wrap rather than allocate too little. */
+    if (headers.len >= SIZE_MAX / sizeof *sent - 1 || token.len >= SIZE_MAX - 7)
+      return fail(err, CAXTON_A2A_REFUSED, "quota-exceeded: too many headers or too long a token");
     bearer = malloc(token.len + 7);
     sent = malloc((headers.len + 1) * sizeof *sent);
     if (!bearer || !sent) {
@@ -168,7 +172,7 @@ static bool read_states(caxton_str states, caxton_str_list *out) {
   if (!states.len) return true;
   size_t n = 1;
   for (size_t i = 0; i < states.len; i++) n += states.ptr[i] == ',';
-  if (!(out->ptr = malloc(n * sizeof *out->ptr))) return false;
+  if (n > SIZE_MAX / sizeof *out->ptr || !(out->ptr = malloc(n * sizeof *out->ptr))) return false;
   size_t from = 0;
   for (size_t i = 0; i <= states.len; i++) {
     if (i == states.len || states.ptr[i] == ',') {

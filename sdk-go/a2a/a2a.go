@@ -282,15 +282,18 @@ const (
 // selfName is this agent's name (a variable for tests).
 var selfName = func() string { return caxton.Self().Name }
 
-// fromGateway: m comes from http@<this agent's platform>. Before Init (and in `go test`), when
-// the agent's own platform is unknown, any http@ sender.
+// fromGateway: m comes from http@<this agent's platform> (exactly "http@" while the agent's own
+// name has no platform, as in the other SDKs: never another platform's gateway).
 func fromGateway(m *caxton.Message) bool {
 	if !http.IsHTTPMessage(m) {
 		return false
 	}
 	self := selfName()
-	at := strings.LastIndexByte(self, '@')
-	return at < 0 || m.Sender.Name == "http"+self[at:]
+	platform := ""
+	if at := strings.LastIndexByte(self, '@'); at >= 0 {
+		platform = self[at+1:]
+	}
+	return m.Sender.Name == "http@"+platform
 }
 
 // ResponseOf reads m as the answer to an A2A call; false for any other message, including the

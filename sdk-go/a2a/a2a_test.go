@@ -15,6 +15,9 @@ import (
 // and the answers the host delivers — results and every failure kind — read from their message
 // parameters, never a JSON body.
 
+// The agent these tests run as: answers come from its platform's gateway, http@caxton.
+func init() { selfName = func() string { return "me@caxton" } }
+
 func TestACallFlattensTo16ValuesInFieldOrder(t *testing.T) {
 	img := &cabi.SliceMemory{Base: 0x4000}
 	r := &Request{Operation: OpStream, URL: "https://agent.example/a2a/jsonrpc", Version: ProtocolV03, Subject: "héllo", ContextID: "ctx-1",
@@ -196,11 +199,14 @@ func TestOnlyTheGatewaysA2AAnswersAreRead(t *testing.T) {
 	if _, ok := ResponseOf(answer(caxton.Request, "", task...)); ok {
 		t.Fatal("an answer is inform or failure")
 	}
-	prev := selfName
-	defer func() { selfName = prev }()
-	selfName = func() string { return "me@caxton" }
 	if _, ok := ResponseOf(answer(caxton.Inform, "", task...)); !ok {
 		t.Fatal("http@<own platform> answers")
+	}
+	prev := selfName
+	defer func() { selfName = prev }()
+	selfName = func() string { return "me" }
+	if _, ok := ResponseOf(answer(caxton.Inform, "", task...)); ok {
+		t.Fatal("an agent whose name has no platform reads only http@'s answers")
 	}
 	m = answer(caxton.Inform, "", task...)
 	m.Sender = &caxton.AgentID{Name: "http@elsewhere"}

@@ -42,16 +42,23 @@ function optional(what, v) {
   return v;
 }
 
+const KINDS = new Set(['no-response', 'http-status', 'rpc-error', 'malformed']);
+
 function start(operation, subject, { url, token, version = '1.0', contextId, headers = [], timeoutMs, context }) {
   if (typeof url !== 'string') throw new TypeError('a2a url must be a string');
   if (typeof subject !== 'string') throw new TypeError(`a2a ${operation.endsWith('task') ? 'taskId' : 'text'} must be a string`);
   const v = VERSIONS[version];
-  if (v === undefined) throw new TypeError('a2a version must be 1.0 or 0.3');
+  if (v === undefined) throw new A2aError('refused', `invalid-request: the A2A version must be 1.0 or 0.3, got ${String(version).slice(0, 40)}`);
+  if (timeoutMs !== undefined && timeoutMs !== null && !(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 0xffffffff)) {
+    throw new A2aError('refused', 'invalid-request: timeoutMs must be a whole number of milliseconds above 0');
+  }
   const sent = (Array.isArray(headers) ? headers : Object.entries(headers)).map(([k, val]) => [String(k), String(val)]);
   if (optional('token', token) !== undefined) sent.push(['authorization', `Bearer ${token}`]);
   const call = {
-    operation, url, version: v, subject, contextId: optional('contextId', contextId), headers: sent,
-    timeoutMs: timeoutMs === undefined || timeoutMs === null ? undefined : timeoutMs >>> 0,
+    operation, url, version: v, subject, headers: sent,
+    // A context id belongs to a message (send, stream); a task is named by its id alone.
+    contextId: operation.endsWith('task') ? undefined : optional('contextId', contextId),
+    timeoutMs: timeoutMs ?? undefined,
     context: optional('context', context),
   };
   try {
@@ -88,22 +95,22 @@ export function a2aResponse(msg) {
   const context = param(msg, 'X-caxton-http-context') ?? '';
   if (failed !== undefined) {
     const status = param(msg, 'X-caxton-http-status');
-    const code = param(msg, 'X-caxton-a2a-code');
-    const error = new A2aError(failed, msg.content ?? '', {
+    const code = Number(param(msg, 'X-caxton-a2a-code'));
+    const error = new A2aError(KINDS.has(failed) ? failed : 'malformed', msg.content ?? '', {
       status: failed === 'http-status' && status !== undefined ? Number(status) : null,
-      code: code === undefined ? null : Number(code),
+      code: Number.isSafeInteger(code) ? code : null,
       failure: param(msg, 'X-caxton-failure') ?? null,
     });
     return { requestId, context, ok: false, error };
   }
   const states = param(msg, 'X-caxton-a2a-states');
   const result = {
-    kind,
+    kind: kind === 'task' ? 'task' : 'message',
     contextId: param(msg, 'X-caxton-a2a-context-id') ?? null,
     text: msg.content ?? '',
     ...(states !== undefined ? { states: states === '' ? [] : states.split(',') } : {}),
   };
-  if (kind === 'task') {
+  if (result.kind === 'task') {
     const state = param(msg, 'X-caxton-a2a-state') ?? 'unknown';
     Object.assign(result, { taskId: param(msg, 'X-caxton-a2a-task-id') ?? '', state, final: param(msg, 'X-caxton-a2a-final') === 'true' });
   } else {

@@ -193,7 +193,7 @@ fn only_answers_from_this_platforms_http_agent_are_a2a_answers() {
     let ok = answer(Performative::Inform, "hi", &[("X-caxton-a2a-result", "message")]);
     assert!(A2aResponse::from_message(&ok).is_some());
     // A plain HTTP answer (no a2a parameters).
-    assert!(A2aResponse::from_message(&answer(Performative::Inform, "{}", &[("X-caxton-http-status", "200"), ("X-caxton-http-context", "caxton-a2a:")])).is_none());
+    assert!(A2aResponse::from_message(&answer(Performative::Inform, "{}", &[("X-caxton-http-status", "200"), ("X-caxton-http-context", "x-old-mark:")])).is_none());
     // Another sender, another platform's gateway, no in-reply-to, another performative.
     let mut m = ok.clone();
     m.sender = Some(AgentId::new("mallory@caxton"));

@@ -19,10 +19,16 @@ export function isWellFormedUnicode(s: string): boolean {
   return (s as unknown as WellFormedQueryable).isWellFormed();
 }
 
-// String.prototype.isWellFormed exists in Node 20 (V8 11.3) but is typed only in lib es2024,
-// newer than the project's `lib`. Narrow local typing rather than changing the shared tsconfig.
+/** `s` with every lone surrogate replaced by U+FFFD (text read from a peer, made safe to pass on). */
+export function toWellFormedUnicode(s: string): string {
+  return (s as unknown as WellFormedQueryable).toWellFormed();
+}
+
+// String.prototype.isWellFormed and toWellFormed exist in Node 20 (V8 11.3) but are typed only in
+// lib es2024, newer than the project's `lib`. Narrow local typing rather than changing the shared tsconfig.
 interface WellFormedQueryable {
   isWellFormed(): boolean;
+  toWellFormed(): string;
 }
 
 // Whitespace (ASCII and Unicode), C0 and C1 control characters, DEL.

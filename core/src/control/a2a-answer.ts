@@ -5,7 +5,7 @@
  * parameters and content of the message the agent gets. The agent parses no JSON: what a hostile
  * or broken server sends is read here once, under bounds, for every language.
  */
-import { utf8ByteLength } from '../acl/lexical.js';
+import { toWellFormedUnicode, utf8ByteLength } from '../acl/lexical.js';
 import type { A2aAnswerForm, HttpFailureKind } from './http.js';
 
 export type A2aFailureKind = 'no-response' | 'http-status' | 'rpc-error' | 'malformed';
@@ -49,8 +49,21 @@ const malformed = (why: string): Malformed => new Malformed(why);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const FINAL = new Set(['completed', 'failed', 'canceled', 'rejected']);
 
-/** The outcome read as `form` says. Never throws: whatever the server sent is a result or a failure. */
+/**
+ * The outcome read as `form` says. Never throws: whatever the server sent is a result or a
+ * failure, and every string in it is well-formed Unicode (the answer must pass the bus's checks,
+ * or the agent would get nothing).
+ */
 export function readA2aAnswer(form: A2aAnswerForm, outcome: A2aHttpOutcome): A2aAnswer {
+  try {
+    return readOutcome(form, outcome);
+  } catch {
+    // A shape no rule above foresaw: still an answer, never a fault of the node.
+    return fail({ kind: 'malformed', reason: 'the answer could not be read as an A2A answer' });
+  }
+}
+
+function readOutcome(form: A2aAnswerForm, outcome: A2aHttpOutcome): A2aAnswer {
   if ('failure' in outcome) {
     return fail({ kind: 'no-response', reason: `no response: ${outcome.failure}`, failure: outcome.failure });
   }
@@ -62,7 +75,7 @@ export function readA2aAnswer(form: A2aAnswerForm, outcome: A2aHttpOutcome): A2a
   }
   if (outcome.status < 200 || outcome.status > 299) {
     const rpc = rpcErrorOf(body);
-    const said = rpc ?? body.slice(0, 200);
+    const said = rpc ?? excerpt(body, 200);
     return fail({ kind: 'http-status', reason: clip(`HTTP ${outcome.status}: ${said}`), status: outcome.status });
   }
   try {
@@ -108,7 +121,7 @@ function rpcDocument(text: string, what: string): Json {
   try {
     doc = JSON.parse(text);
   } catch {
-    throw malformed(`${what} is not JSON: ${text.slice(0, 120)}`);
+    throw malformed(`${what} is not JSON: ${excerpt(text, 120)}`);
   }
   if (!isObject(doc) || doc.jsonrpc !== '2.0') throw malformed(`${what} is not a JSON-RPC 2.0 response`);
   if (isObject(doc.error)) {
@@ -217,7 +230,10 @@ function resultOfSse(body: string): A2aResult {
       task = t;
       if (Array.isArray(t.artifacts)) {
         if (t.artifacts.length > A2A_MAX_ARTIFACTS) throw tooManyArtifacts();
-        for (const a of t.artifacts) if (isObject(a)) setArtifact(artifactKey(a, artifacts.size), partsText(a.parts));
+        // A snapshot's artifacts replace what an earlier snapshot listed at the same place.
+        t.artifacts.forEach((a: unknown, i: number) => {
+          if (isObject(a)) setArtifact(artifactKey(a, `@${i}`), partsText(a.parts));
+        });
       }
       if (isObject(t.status)) {
         states.push(stateName(t.status.state));
@@ -230,7 +246,7 @@ function resultOfSse(body: string): A2aResult {
       const text = partsText(isObject(status.status.message) ? status.status.message.parts : undefined);
       if (text !== '') statusText = text;
     } else if (artifact && isObject(artifact.artifact)) {
-      const key = artifactKey(artifact.artifact, artifacts.size);
+      const key = artifactKey(artifact.artifact, `#${artifacts.size}`);
       const text = partsText(artifact.artifact.parts);
       setArtifact(key, artifact.append === true ? `${artifacts.get(key) ?? ''}${text}` : text);
     }
@@ -240,14 +256,16 @@ function resultOfSse(body: string): A2aResult {
     const state = states.at(-1) ?? 'unknown';
     const texts = [...artifacts.values()].filter((t) => t !== '');
     const text = texts.length > 0 ? texts.join('\n') : statusText;
-    return withContext({ kind: 'task', taskId: id(task.id ?? '', 'task id'), state, final: FINAL.has(state), text, states: passed }, task);
+    if (typeof task.id !== 'string') throw malformed('the task has no id');
+    return withContext({ kind: 'task', taskId: id(task.id, 'task id'), state, final: FINAL.has(state), text, states: passed }, task);
   }
   if (message) return { ...messageResult(message), states: [] };
   throw malformed('the stream carried neither a Task nor a Message');
 }
 
-function artifactKey(a: Json, fallback: number): string {
-  return typeof a.artifactId === 'string' ? a.artifactId : `#${fallback}`;
+/** An artifact's id, or where it stands (ids are the server's text: prefixed so none can clash with a place). */
+function artifactKey(a: Json, place: string): string {
+  return typeof a.artifactId === 'string' ? `=${a.artifactId}` : place;
 }
 
 /** The text parts of a message or artifact, joined by newlines (1.0: `{text}`; 0.3: `{kind:'text', text}`). */
@@ -255,7 +273,7 @@ function partsText(parts: unknown): string {
   if (!Array.isArray(parts)) return '';
   const out: string[] = [];
   for (const p of parts) if (isObject(p) && typeof p.text === 'string') out.push(p.text);
-  return out.join('\n');
+  return toWellFormedUnicode(out.join('\n'));
 }
 
 /**
@@ -271,18 +289,30 @@ function stateName(s: unknown): string {
   return /^[a-z][a-z-]*$/.test(name) ? name : 'unknown';
 }
 
+/** Control characters (C0, DEL, C1): never in an id the agent is handed. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** An id the answer carries: a string of 1 to A2A_MAX_ID_BYTES bytes of well-formed text without control characters. */
 function id(v: unknown, what: string): string {
-  const s = typeof v === 'string' ? v : String(v);
-  if (utf8ByteLength(s) > A2A_MAX_ID_BYTES) throw malformed(`the ${what} is longer than ${A2A_MAX_ID_BYTES} bytes`);
-  return s;
+  if (typeof v !== 'string' || v === '') throw malformed(`the ${what} is not a string`);
+  if (utf8ByteLength(v) > A2A_MAX_ID_BYTES) throw malformed(`the ${what} is longer than ${A2A_MAX_ID_BYTES} bytes`);
+  if (CONTROL.test(v) || toWellFormedUnicode(v) !== v) throw malformed(`the ${what} holds control characters or ill-formed text`);
+  return v;
 }
 
+/** An id the answer may leave out (or leave empty). */
 function optionalId(v: unknown, what: string): string | undefined {
-  return typeof v === 'string' ? id(v, what) : undefined;
+  return typeof v === 'string' && v !== '' ? id(v, what) : undefined;
 }
 
-/** `s` cut to A2A_MAX_REASON_BYTES of UTF-8, between characters. */
-function clip(s: string): string {
+/** The first `n` code units of a server's text, as well-formed text. */
+function excerpt(s: string, n: number): string {
+  return toWellFormedUnicode(s.slice(0, n));
+}
+
+/** `s` cut to A2A_MAX_REASON_BYTES of UTF-8, between characters, as well-formed text. */
+function clip(text: string): string {
+  const s = toWellFormedUnicode(text);
   if (utf8ByteLength(s) <= A2A_MAX_REASON_BYTES) return s;
   let out = s.slice(0, A2A_MAX_REASON_BYTES);
   while (utf8ByteLength(out) > A2A_MAX_REASON_BYTES) out = out.slice(0, -1);

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isWellFormedUnicode } from '../../src/acl/lexical.js';
 import { a2aAnswerParams, readA2aAnswer, type A2aAnswer } from '../../src/index.js';
 
 const ok = (body: string, status = 200): A2aAnswer => readA2aAnswer('a2a', { status, body: new TextEncoder().encode(body) });
@@ -77,6 +78,36 @@ describe('readA2aAnswer: one answer', () => {
     assert.match(emoji, /^a(😀)+$/u);
   });
 
+  it('never throws, whatever object the server sends where a string belongs (review: a node-crashing toString)', () => {
+    for (const hostile of ['{"toString":1}', '[{"toString":1}]', '{"valueOf":{}}', '17', 'null']) {
+      const event = `data: {"jsonrpc":"2.0","id":1,"result":{"kind":"task","id":${hostile},"status":{"state":"completed"}}}\n\n`;
+      assert.deepEqual(failure(sse(event)), ['malformed', 'the task has no id'], hostile);
+      const one = ok(`{"jsonrpc":"2.0","result":{"task":{"id":"t","contextId":${hostile},"status":{}}}}`);
+      assert.equal(one.ok, true, 'a context id that is no string is left out');
+    }
+  });
+
+  it('hands on only well-formed text: lone surrogates become U+FFFD, ids with them or control characters are malformed', () => {
+    const text = ok('{"jsonrpc":"2.0","result":{"message":{"parts":[{"text":"a\\ud800b"}]}}}');
+    assert.deepEqual(text.ok && text.result.text, 'a\ufffdb');
+    const [, reason] = failure(ok('{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"x\\udc00","data":{"hint":"\\ud800"}}}'));
+    assert.equal(reason, 'x\ufffd (\ufffd)');
+    const [, cut] = failure(ok(`${'😀'.repeat(100)}`, 500));
+    assert.ok(isWellFormedUnicode(cut), 'an excerpt cut inside a pair is mended');
+    assert.deepEqual(failure(ok('{"jsonrpc":"2.0","result":{"task":{"id":"t\\ud800","status":{}}}}')), [
+      'malformed',
+      'the task id holds control characters or ill-formed text',
+    ]);
+    assert.deepEqual(failure(ok('{"jsonrpc":"2.0","result":{"task":{"id":"t\\nX-evil: 1","status":{}}}}')), [
+      'malformed',
+      'the task id holds control characters or ill-formed text',
+    ]);
+    assert.deepEqual(failure(ok('{"jsonrpc":"2.0","result":{"task":{"id":"","status":{}}}}')), [
+      'malformed',
+      'the task id is not a string',
+    ]);
+  });
+
   it('says why there was no response', () => {
     assert.deepEqual(readA2aAnswer('a2a', { failure: 'too-large', reason: 'over 1 MiB' }), {
       ok: false,
@@ -141,6 +172,12 @@ describe('readA2aAnswer: a stream read whole', () => {
     assert.equal(sse(`data: ${task(1000)}\n\n`).ok, true);
     const added = ev('{"artifactUpdate":{"artifact":{"artifactId":"new","parts":[{"text":"n"}]}}}');
     assert.deepEqual(failure(sse(`data: ${task(1000)}\n\n${added}`)), ['malformed', 'the task has more than 1000 artifacts']);
+  });
+
+  it("takes a repeated task snapshot's artifacts as the same artifacts, not new ones", () => {
+    const snapshot = ev('{"task":{"id":"t","status":{"state":"working"},"artifacts":[{"parts":[{"text":"one"}]}]}}');
+    const a = sse(snapshot + snapshot + ev('{"statusUpdate":{"status":{"state":"completed"}}}'));
+    assert.equal(a.ok && a.result.text, 'one');
   });
 
   it('lists at most the last 64 states', () => {

@@ -6,7 +6,8 @@
 //   config a2a-version=1.0|0.3                         (default 1.0)
 //   request "<text>" -> inform "<the A2A task's text>"          (task completed, or a Message)
 //                    -> failure "a2a task <state>: <text>"     (failed, rejected, canceled…)
-//                    -> failure "a2a call failed: <error>"     (refused, no response, HTTP or JSON-RPC error)
+//                    -> failure "a2a call failed: <error>"     (no response, HTTP or JSON-RPC error, malformed)
+//                    -> failure "a2a call refused: <error>"    (the call could not leave: allow-list, quota…)
 //
 // The call does not block: whom to answer travels in the call's context and comes back with the
 // answer, so nothing is kept in memory in between (as examples/js-http-agent does).
@@ -44,6 +45,7 @@ export const guest = defineAgent({
     if (!/^https?:\/\//.test(url)) throw new Error('config a2a-url must be an http:// or https:// URL');
     token = configValue('a2a-token');
     version = configValue('a2a-version') ?? '1.0';
+    if (version !== '1.0' && version !== '0.3') throw new Error('config a2a-version must be 1.0 or 0.3');
   },
   onMessage(msg) {
     const response = a2aResponse(msg);

@@ -153,10 +153,12 @@ export class HttpGateway {
     }
     const policy = this.o.policyOf(agent);
     const admitted = this.queue.admit(agent, policy?.maxInFlight ?? 1, (done) => {
-      const run = this.run(agent, call, record, policy).finally(() => {
-        this.running.delete(run);
-        done();
-      });
+      const run = this.run(agent, call, record, policy)
+        .catch((err: unknown) => this.unexpected(agent, call.id, err))
+        .finally(() => {
+          this.running.delete(run);
+          done();
+        });
       this.running.add(run);
     });
     if (admitted === 'refused') {
@@ -173,8 +175,17 @@ export class HttpGateway {
   }
 
   private track(p: Promise<void>): void {
-    this.running.add(p);
-    void p.finally(() => this.running.delete(p));
+    const tracked = p.catch((err: unknown) => this.o.log('?', 'error', `[caxton] http gateway: ${(err as Error).message}`));
+    this.running.add(tracked);
+    void tracked.finally(() => this.running.delete(tracked));
+  }
+
+  /**
+   * A call's run failed in a way no rule foresaw: logged, never an unhandled rejection that would
+   * end the node. Its record stays, so the agent's next activation answers it `interrupted`.
+   */
+  private unexpected(agent: string, callId: string, err: unknown): void {
+    this.o.log(agent, 'error', `[caxton] http call ${callId}: not answered: ${(err as Error)?.message ?? String(err)}`);
   }
 
   private async run(agent: string, call: HttpCall, record: PendingCallRecord, policy: HttpPolicy | undefined): Promise<void> {
@@ -275,8 +286,15 @@ export class HttpGateway {
       const message = answerOf(addressing, record, outcome);
       // Derived from the call alone: an answer sent twice (a crash before the record was removed,
       // then `interrupted` at recovery) has one id, and the bus drops the second.
-      const delivered = await this.deliver(agent, message, answerMessageId(agent, callId));
-      if (delivered && this.o.state !== undefined) {
+      let sent = await this.deliver(agent, message, answerMessageId(agent, callId));
+      if (sent === 'invalid' && record.a2a !== undefined) {
+        // The host read this A2A answer into a message the bus refuses: the agent gets a typed
+        // failure instead of nothing (decision 2193).
+        const status = 'response' in outcome ? outcome.response.status : undefined;
+        const failure = { kind: 'malformed' as const, reason: 'the answer could not be passed on as a message' };
+        sent = await this.deliver(agent, a2aAnswerMessage(addressing, { ok: false, failure }, status), answerMessageId(agent, callId));
+      }
+      if (sent === 'delivered' && this.o.state !== undefined) {
         await this.o.state.commitState(agent, [clearPendingCall(callId)]).catch((err: unknown) => {
           this.o.log(
             agent,
@@ -302,14 +320,17 @@ export class HttpGateway {
     }
   }
 
-  /** True once the answer is durable on the bus; retries while the bus refuses it (a full mailbox). */
-  private async deliver(agent: string, message: AclMessage, messageId: string): Promise<boolean> {
+  /**
+   * `delivered` once the answer is durable on the bus; retries while the bus refuses it (a full
+   * mailbox); `invalid` when the bus refuses the message itself, `undelivered` for any other end.
+   */
+  private async deliver(agent: string, message: AclMessage, messageId: string): Promise<'delivered' | 'invalid' | 'undelivered'> {
     const patience = this.o.deliveryPatienceMs ?? 120_000;
     const giveUpAt = this.now() + patience;
     for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
       try {
         await this.o.send(message, messageId);
-        return true;
+        return 'delivered';
       } catch (err) {
         const code = (err as { code?: string }).code ?? '';
         if (this.closed || FINAL_SEND_ERRORS.has(code) || code.startsWith('acl.') || this.now() + wait > giveUpAt) {
@@ -318,7 +339,7 @@ export class HttpGateway {
             'warn',
             `[caxton] the answer to http call ${message.inReplyTo ?? '?'} could not be delivered: ${(err as Error).message}`,
           );
-          return false;
+          return code.startsWith('acl.') || code === 'bus.invalid-send' ? 'invalid' : 'undelivered';
         }
         await new Promise((r) => setTimeout(r, wait).unref());
       }

@@ -369,6 +369,40 @@ test("an A2A call's answer is read by the host; an interrupted A2A call is an A2
   await h.gateway.close();
 });
 
+test('an A2A answer the bus refuses as invalid is followed by a typed malformed failure, never by nothing (decision 2193)', async () => {
+  const sent: AclMessage[] = [];
+  const state = new InMemoryAgentStateStore();
+  const gateway = new HttpGateway({
+    platform: 'p',
+    state,
+    policyOf: () => ({ ...nodeDefaultHttpPolicy(), allow: [local(plain.port)] }),
+    log: () => {},
+    send: async (message) => {
+      // The bus refuses the first answer as a malformed message (as validateAclMessage would).
+      if (sent.length === 0 && message.performative === 'inform') {
+        sent.push(message);
+        throw Object.assign(new Error('string.ill-formed'), { code: 'acl.invalid' });
+      }
+      sent.push(message);
+    },
+  });
+  const record = { key: pendingCallKey('c1'), value: JSON.stringify({ method: 'POST', url: 'x', a2a: 'a2a', at: 1 }) };
+  await state.commitState('a', [record]);
+  gateway.apply({
+    agent: 'a',
+    http: [{ id: 'c1', request: { method: 'POST', url: `http://localhost:${plain.port}/a2a-task`, headers: [], body: '{}', a2a: 'a2a' } }],
+    stateWrites: [record],
+  });
+  const deadline = Date.now() + 5000;
+  while (sent.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(sent.length, 2);
+  assert.deepEqual(
+    [sent[1]!.performative, sent[1]!.content, sent[1]!.userParams?.['X-caxton-a2a-error']],
+    ['failure', 'the answer could not be passed on as a message', 'malformed'],
+  );
+  await gateway.close();
+});
+
 test('a gateway closed mid-call sends nothing and keeps the record (the next activation answers it)', async () => {
   const h = harness({ allow: [local(plain.port)], timeoutMs: 5000 });
   await h.call('x1', { url: `http://localhost:${plain.port}/silent` });
