@@ -346,13 +346,7 @@ export function scanRequestFlat(memory: WebAssembly.Memory, flat: number[], b: L
   const f = FETCH_FLAT;
   b.string(units(flat[f.method + 1]!));
   b.string(units(flat[f.url + 1]!));
-  const hPtr = flat[f.headers]! >>> 0;
-  const hLen = flat[f.headers + 1]! >>> 0;
-  b.list(hLen);
-  for (let k = 0; k < hLen; k++) {
-    scanString(r, hPtr + k * PAIR.size, b);
-    scanString(r, hPtr + k * PAIR.size + PAIR.second, b);
-  }
+  scanPairList(r, flat[f.headers]! >>> 0, flat[f.headers + 1]! >>> 0, b);
   if (flat[f.body] === 1) b.string(units(flat[f.body + 2]!));
   if (flat[f.context] === 1) b.string(units(flat[f.context + 2]!));
 }
@@ -364,14 +358,17 @@ export function scanA2aCallFlat(memory: WebAssembly.Memory, flat: number[], b: L
   b.string(units(flat[f.url + 1]!));
   b.string(units(flat[f.subject + 1]!));
   if (flat[f.contextId] === 1) b.string(units(flat[f.contextId + 2]!));
-  const hPtr = flat[f.headers]! >>> 0;
-  const hLen = flat[f.headers + 1]! >>> 0;
-  b.list(hLen);
-  for (let k = 0; k < hLen; k++) {
-    scanString(r, hPtr + k * PAIR.size, b);
-    scanString(r, hPtr + k * PAIR.size + PAIR.second, b);
-  }
+  scanPairList(r, flat[f.headers]! >>> 0, flat[f.headers + 1]! >>> 0, b);
   if (flat[f.context] === 1) b.string(units(flat[f.context + 2]!));
+}
+
+/** A `list<tuple<string, string>>` at (ptr, len): the list and both strings of every pair, counted. */
+function scanPairList(r: Reader, ptr: number, len: number, b: LiftBudget): void {
+  b.list(len);
+  for (let k = 0; k < len; k++) {
+    scanString(r, ptr + k * PAIR.size, b);
+    scanString(r, ptr + k * PAIR.size + PAIR.second, b);
+  }
 }
 
 /** caxton:agent/http as a core module imports it, guarded: a request over its cap is `quota-exceeded`, unread. */
