@@ -249,8 +249,12 @@ export class AgentSandbox {
     const out = this.call(instance, meter, () => instance.init(this.ctx), context);
     this.bridge.setInit(false);
     this.fuelUsedTotal += meter.used();
-    if (out.kind === 'crashed') return out.crash;
+    if (out.kind === 'crashed') {
+      instance.release();
+      return out.crash;
+    }
     if (!out.value.ok) {
+      instance.release();
       const message = `init returned an error: ${out.value.error}`;
       return { kind: 'trap', message, error: crashError('trap', message, context) };
     }
@@ -409,6 +413,8 @@ export class AgentSandbox {
   }
 
   private release(): void {
+    // Its memories go back to the pool for the next instance (decision 2194); it never runs again.
+    this.instance?.release();
     this.instance = null;
     this.meter = null;
     this.bridge.meter = null;

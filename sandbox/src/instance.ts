@@ -11,6 +11,7 @@ import type { AclMessage } from '@caxton/core';
 import type { WitAclMessage, WitInitContext } from './host/wit-values.js';
 import { WASM_PAGE_BYTES } from './limits/rewrite.js';
 import { SandboxError } from './errors.js';
+import { THREAD_MEMORY_POOL, type MemoryPool } from './memory-pool.js';
 
 /** A guest export's verdict: ok, or the error string it returned. Traps are thrown. */
 export type GuestReturn = { ok: true } | { ok: false; error: string };
@@ -28,6 +29,11 @@ export interface GuestInstance {
   memoryPages(): number;
   /** End-of-call housekeeping (flush partial stdout/stderr lines). */
   afterCall(): void;
+  /**
+   * The instance is done: its memories go back to the pool (decision 2194) and every later call
+   * throws. Called once its owner drops it (a crash, a stop, a replacement), never during a call.
+   */
+  release(): void;
 }
 
 export interface InstanceEnv {
@@ -47,10 +53,13 @@ export interface InstanceEnv {
  */
 export class InstanceMemories {
   readonly all: WebAssembly.Memory[] = [];
+  /** Each memory's shape as created: how the pool files it. */
+  private readonly shapes: [initial: number, maximum: number][] = [];
 
   constructor(
     private readonly capPages: number,
     private readonly agent = '',
+    private readonly pool: MemoryPool = THREAD_MEMORY_POOL,
   ) {}
 
   create(initialPages: number, declaredMaxPages: number | null): WebAssembly.Memory {
@@ -65,10 +74,18 @@ export class InstanceMemories {
         },
       );
     }
-    const maximum = Math.min(left, declaredMaxPages ?? left);
-    const memory = new WebAssembly.Memory({ initial: initialPages, maximum: Math.max(maximum, initialPages) });
+    const maximum = Math.max(Math.min(left, declaredMaxPages ?? left), initialPages);
+    const memory = this.pool.take(initialPages, maximum);
     this.all.push(memory);
+    this.shapes.push([initialPages, maximum]);
     return memory;
+  }
+
+  /** Gives every memory back to the pool; the instance using them must be dead. */
+  release(): void {
+    for (let i = 0; i < this.all.length; i++) this.pool.give(this.all[i]!, this.shapes[i]![0], this.shapes[i]![1]);
+    this.all.length = 0;
+    this.shapes.length = 0;
   }
 
   /** Whether growing one of the memories by `pages` stays within the agent's budget. */

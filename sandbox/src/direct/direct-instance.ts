@@ -183,21 +183,31 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     return error === null ? { ok: true } : { ok: false, error };
   };
 
+  // Released (decision 2194): its memory may be another instance's by now, so nothing runs again.
+  let released = false;
+  const alive = (): void => {
+    if (released) throw new Error(`${env.agent}: this instance was released; its memory is no longer its own`);
+  };
+
   return {
     init: (ctx) => {
+      alive();
       gm.sync();
       const flat = gm.lowerInitContext(ctx);
       return finish(initFn(...flat), postInit, 'init result');
     },
     handle: (message) => {
+      alive();
       gm.sync();
       return finish(handleFn(gm.lowerMessage(message)), postHandle, 'handle result');
     },
     handleAcl: (message) => {
+      alive();
       gm.sync();
       return finish(handleFn(gm.lowerAclMessage(message)), postHandle, 'handle result');
     },
     onTimer: (token) => {
+      alive();
       gm.sync();
       const [ptr, len] = gm.lowerString(token, 'timer token');
       return finish(timerFn(ptr, len), postTimer, 'on-timer result');
@@ -205,6 +215,11 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     memoryPages: () => memories.pages(),
     // A refusal that ended the call stays a crash even if the guest caught the exception.
     afterCall: () => bridge.checkFault(),
+    release: () => {
+      if (released) return;
+      released = true;
+      memories.release();
+    },
   };
 }
 

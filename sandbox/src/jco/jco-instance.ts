@@ -172,15 +172,27 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
   const guest = (exports[GUEST_INTERFACE] ?? exports['guest']) as GuestExports | undefined;
   if (!guest || typeof guest.handle !== 'function') throw new Error('the component exports no guest interface');
 
+  // Released (decision 2194): its memories may be another instance's by now, so nothing runs again.
+  let released = false;
+  const live = (fn: () => void): GuestReturn => {
+    if (released) throw new Error(`${env.agent}: this instance was released; its memory is no longer its own`);
+    return call(fn);
+  };
+
   return {
-    init: (ctx) => call(() => guest.init(ctx)),
-    handle: (message) => call(() => guest.handle(message)),
-    onTimer: (token) => call(() => guest.onTimer(token)),
+    init: (ctx) => live(() => guest.init(ctx)),
+    handle: (message) => live(() => guest.handle(message)),
+    onTimer: (token) => live(() => guest.onTimer(token)),
     memoryPages: () => memories.pages(),
     afterCall: () => {
       wasi.drain();
       // A refusal that ended the call stays a crash even if the guest caught the exception.
       bridge.checkFault();
+    },
+    release: () => {
+      if (released) return;
+      released = true;
+      memories.release();
     },
   };
 }

@@ -1,0 +1,102 @@
+/**
+ * Memories recycled between instances (decision 2194): a memory given back is zeroed and handed to
+ * the next instance of its shape, which starts exactly as on a fresh memory (its data segments
+ * written again); a grown memory, a large one, or one past the pool's bounds is not kept; and a
+ * released agent instance never runs again.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import binaryen from 'binaryen';
+import { MemoryPool, THREAD_MEMORY_POOL } from '../src/memory-pool.js';
+import { InstanceMemories, type GuestInstance } from '../src/instance.js';
+import { AgentSandbox } from '../src/agent-sandbox.js';
+import { Engine } from '../src/engine.js';
+import { TEST_ENGINE_CACHE, asProbe } from './fixtures/build.js';
+
+/** A module on an imported memory, with "hi" at 0 from a data segment: poke, peek and grow. */
+function module(): WebAssembly.Module {
+  const mod = binaryen.parseText(`(module
+    (import "env" "mem" (memory 1 8))
+    (data (i32.const 0) "hi")
+    (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+    (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+    (func (export "grow") (result i32) (memory.grow (i32.const 1))))`);
+  const bytes = mod.emitBinary();
+  mod.dispose();
+  return new WebAssembly.Module(bytes);
+}
+
+type Exports = { poke(a: number, v: number): void; peek(a: number): number; grow(): number };
+const instance = (m: WebAssembly.Module, memory: WebAssembly.Memory): Exports =>
+  new WebAssembly.Instance(m, { env: { mem: memory } }).exports as unknown as Exports;
+
+describe('MemoryPool', () => {
+  it('gives a kept memory back zeroed, and the next instance starts as on a fresh one', () => {
+    const pool = new MemoryPool();
+    const m = module();
+    const first = pool.take(1, 8);
+    const a = instance(m, first);
+    a.poke(100, 7);
+    a.poke(0, 0x41);
+    pool.give(first, 1, 8);
+    assert.equal(pool.keptPages(), 1);
+    const second = pool.take(1, 8);
+    assert.equal(second, first, 'the same memory, recycled');
+    assert.deepEqual([pool.reused, pool.created], [1, 1]);
+    const b = instance(m, second);
+    assert.equal(b.peek(100), 0, 'what the last instance wrote is gone');
+    assert.equal(String.fromCharCode(b.peek(0), b.peek(1)), 'hi', 'the data segments are written again');
+  });
+
+  it('keeps only memories of their starting size, small ones, within its bounds, and each once', () => {
+    const m = module();
+    const pool = new MemoryPool({ maxPages: 4, perShape: 2, totalPages: 3 });
+    const grown = pool.take(1, 8);
+    instance(m, grown).grow();
+    pool.give(grown, 1, 8);
+    assert.equal(pool.keptPages(), 0, 'a grown memory is not the shape it was taken as');
+    pool.give(new WebAssembly.Memory({ initial: 5, maximum: 8 }), 5, 8);
+    assert.equal(pool.keptPages(), 0, 'too large to keep');
+    const one = new WebAssembly.Memory({ initial: 1, maximum: 8 });
+    pool.give(one, 1, 8);
+    pool.give(one, 1, 8);
+    assert.equal(pool.keptPages(), 1, 'a memory given twice is kept once');
+    pool.give(new WebAssembly.Memory({ initial: 1, maximum: 8 }), 1, 8);
+    pool.give(new WebAssembly.Memory({ initial: 1, maximum: 8 }), 1, 8);
+    assert.equal(pool.keptPages(), 2, 'at most two of one shape');
+    pool.give(new WebAssembly.Memory({ initial: 2, maximum: 8 }), 2, 8);
+    assert.equal(pool.keptPages(), 2, 'at most three pages in all');
+    assert.notEqual(pool.take(1, 4), one, 'another shape (maximum) is another memory');
+  });
+
+  it("files an instance's memories by the shape they were made with", () => {
+    const pool = new MemoryPool();
+    const memories = new InstanceMemories(10, 'a', pool);
+    const made = memories.create(1, null);
+    memories.release();
+    assert.equal(memories.pages(), 0);
+    assert.equal(new InstanceMemories(10, 'b', pool).create(1, null), made, 'the same budget: the same shape');
+    assert.notEqual(new InstanceMemories(20, 'c', pool).create(1, null), made, 'another budget: another maximum');
+  });
+});
+
+describe('an agent instance and the pool', () => {
+  it("a stopped agent's instance gives its memory to the next instance, and never runs again", async () => {
+    const engine = new Engine({ cacheDir: TEST_ENGINE_CACHE });
+    const artifact = await engine.loadArtifact(await asProbe());
+    assert.equal(artifact.manifest.path, 'direct');
+    const env = { directory: () => ({ version: 0, byType: {} }), clock: Date.now, newId: () => 'id' };
+    const spec = (name: string) => ({ name, artifact: { digest: artifact.digest } });
+    const a = new AgentSandbox(spec('a@test'), artifact, env);
+    a.start();
+    const released = (a as unknown as { instance: GuestInstance }).instance;
+    a.stop();
+    const reused = THREAD_MEMORY_POOL.reused;
+    const b = new AgentSandbox(spec('b@test'), artifact, env);
+    b.start();
+    assert.equal(b.metrics().state, 'running');
+    assert.equal(THREAD_MEMORY_POOL.reused, reused + 1, "b runs on a's memory, zeroed");
+    assert.throws(() => released.onTimer('t'), /this instance was released/);
+    b.stop();
+  });
+});
