@@ -11,24 +11,28 @@
  *   again, so the next instance starts exactly as it would on a fresh memory;
  * - the instance that gave it back is dead first (GuestInstance.release: any later call throws),
  *   so no two instances ever run on one memory;
- * - only small memories are kept, and few: zeroing makes every page resident, and a fresh memory
- *   costs no resident pages until used.
+ * - only small memories are kept (at most 4 pages: zeroing makes every page resident, for the next
+ *   agent's whole life, where a fresh memory costs none until used), never an empty one, and few:
+ *   each holds V8's address-space reservation, which the whole process shares.
  */
 import { WASM_PAGE_BYTES } from './limits/rewrite.js';
 
 export interface MemoryPoolLimits {
-  /** Largest memory kept, in pages: zeroing makes its pages resident. */
+  /** Largest memory kept, in pages: zeroing makes its pages resident, for the next agent's life too. */
   maxPages: number;
   /** Memories kept of one shape. */
   perShape: number;
-  /** Pages kept in all. */
-  totalPages: number;
+  /** Memories kept in all: each holds V8's address-space reservation (~10 GiB), a process-wide budget. */
+  maxKept: number;
+  /** Shapes kept at once (an agent's memory budget sets its memories' maximum, so shapes vary by deployment). */
+  maxShapes: number;
 }
 
-export const DEFAULT_MEMORY_POOL_LIMITS: MemoryPoolLimits = Object.freeze({ maxPages: 32, perShape: 16, totalPages: 512 });
+export const DEFAULT_MEMORY_POOL_LIMITS: MemoryPoolLimits = Object.freeze({ maxPages: 4, perShape: 16, maxKept: 64, maxShapes: 16 });
 
 export class MemoryPool {
   private readonly free = new Map<string, WebAssembly.Memory[]>();
+  private kept = 0;
   private pages = 0;
   /** Memories handed out again, and memories created because none was kept (for tests and benches). */
   reused = 0;
@@ -38,11 +42,15 @@ export class MemoryPool {
 
   /** A zeroed memory of this shape, kept or new. */
   take(initialPages: number, maximumPages: number): WebAssembly.Memory {
-    const kept = this.free.get(shapeKey(initialPages, maximumPages))?.pop();
-    if (kept !== undefined) {
+    const key = shapeKey(initialPages, maximumPages);
+    const list = this.free.get(key);
+    const memory = list?.pop();
+    if (memory !== undefined) {
+      if (list!.length === 0) this.free.delete(key);
+      this.kept--;
       this.pages -= initialPages;
       this.reused++;
-      return kept;
+      return memory;
     }
     this.created++;
     return new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages });
@@ -50,20 +58,30 @@ export class MemoryPool {
 
   /** Keeps `memory` (of the shape it was taken with) for the next instance, if it may be kept. */
   give(memory: WebAssembly.Memory, initialPages: number, maximumPages: number): void {
+    // An empty memory costs nothing to make and would count as nothing here: never kept.
+    if (initialPages === 0 || initialPages > this.limits.maxPages || this.kept >= this.limits.maxKept) return;
     if (memory.buffer.byteLength !== initialPages * WASM_PAGE_BYTES) return; // grown: not the shape any more
-    if (initialPages > this.limits.maxPages || this.pages + initialPages > this.limits.totalPages) return;
     const key = shapeKey(initialPages, maximumPages);
     let list = this.free.get(key);
-    if (list === undefined) this.free.set(key, (list = []));
+    if (list === undefined) {
+      if (this.free.size >= this.limits.maxShapes) return;
+      this.free.set(key, (list = []));
+    }
     if (list.length >= this.limits.perShape || list.includes(memory)) return;
     new Uint8Array(memory.buffer).fill(0);
     list.push(memory);
+    this.kept++;
     this.pages += initialPages;
   }
 
   /** Pages kept now. */
   keptPages(): number {
     return this.pages;
+  }
+
+  /** Memories kept now. */
+  keptMemories(): number {
+    return this.kept;
   }
 }
 

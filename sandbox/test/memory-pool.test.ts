@@ -48,25 +48,33 @@ describe('MemoryPool', () => {
     assert.equal(String.fromCharCode(b.peek(0), b.peek(1)), 'hi', 'the data segments are written again');
   });
 
-  it('keeps only memories of their starting size, small ones, within its bounds, and each once', () => {
+  it('keeps only memories of their starting size, small and not empty ones, within its bounds, and each once', () => {
     const m = module();
-    const pool = new MemoryPool({ maxPages: 4, perShape: 2, totalPages: 3 });
+    const pool = new MemoryPool({ maxPages: 4, perShape: 2, maxKept: 3, maxShapes: 2 });
     const grown = pool.take(1, 8);
     instance(m, grown).grow();
     pool.give(grown, 1, 8);
-    assert.equal(pool.keptPages(), 0, 'a grown memory is not the shape it was taken as');
+    assert.equal(pool.keptMemories(), 0, 'a grown memory is not the shape it was taken as');
     pool.give(new WebAssembly.Memory({ initial: 5, maximum: 8 }), 5, 8);
-    assert.equal(pool.keptPages(), 0, 'too large to keep');
+    assert.equal(pool.keptMemories(), 0, 'too large to keep');
+    pool.give(new WebAssembly.Memory({ initial: 0, maximum: 8 }), 0, 8);
+    assert.equal(pool.keptMemories(), 0, 'an empty memory is never kept (it would count as nothing)');
     const one = new WebAssembly.Memory({ initial: 1, maximum: 8 });
     pool.give(one, 1, 8);
     pool.give(one, 1, 8);
-    assert.equal(pool.keptPages(), 1, 'a memory given twice is kept once');
+    assert.equal(pool.keptMemories(), 1, 'a memory given twice is kept once');
     pool.give(new WebAssembly.Memory({ initial: 1, maximum: 8 }), 1, 8);
     pool.give(new WebAssembly.Memory({ initial: 1, maximum: 8 }), 1, 8);
-    assert.equal(pool.keptPages(), 2, 'at most two of one shape');
-    pool.give(new WebAssembly.Memory({ initial: 2, maximum: 8 }), 2, 8);
-    assert.equal(pool.keptPages(), 2, 'at most three pages in all');
+    assert.equal(pool.keptMemories(), 2, 'at most two of one shape');
+    pool.give(new WebAssembly.Memory({ initial: 1, maximum: 9 }), 1, 9);
+    pool.give(new WebAssembly.Memory({ initial: 1, maximum: 10 }), 1, 10);
+    assert.equal(pool.keptMemories(), 3, 'at most two shapes at once');
+    pool.give(new WebAssembly.Memory({ initial: 2, maximum: 9 }), 2, 9);
+    assert.equal(pool.keptMemories(), 3, 'at most three memories in all');
     assert.notEqual(pool.take(1, 4), one, 'another shape (maximum) is another memory');
+    pool.take(1, 9);
+    pool.give(new WebAssembly.Memory({ initial: 1, maximum: 10 }), 1, 10);
+    assert.equal(pool.keptMemories(), 3, 'a shape whose last memory was taken makes room for another');
   });
 
   it("files an instance's memories by the shape they were made with", () => {
