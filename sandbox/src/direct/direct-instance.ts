@@ -366,7 +366,7 @@ function httpImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssem
 /** caxton:agent/a2a on the direct path (decision 2193): the call is lifted under the request's budget, or refused unread. */
 function a2aImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
   const { bridge } = env;
-  const calls = bridge.hosts.http;
+  const calls = bridge.hosts.a2a;
   const budget = new LiftBudget('start', bridge.liftCaps.httpRequest);
   const store = (ret: number, r: WitFetchResult): void =>
     gm.storeKindResult(ret, r.tag === 'ok' ? { ok: r.val } : { kind: HTTP_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
@@ -381,11 +381,11 @@ function a2aImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssemb
       } catch (err) {
         if (!(err instanceof LiftLimitExceeded)) throw err;
         bridge.refuseNext(calls.liftRefusal(err, budget.bytes()));
-        store(ret, calls.startA2a({ operation: 'send', url: '', version: 'v1', subject: '', headers: [] }));
+        store(ret, calls.start({ operation: 'send', url: '', version: 'v1', subject: '', headers: [] }));
         return;
       }
       bridge.payLift(budget.bytes());
-      store(ret, calls.startA2a(call));
+      store(ret, calls.start(call));
     },
   };
 }

@@ -60,6 +60,7 @@ import type { HostCalls } from './host-calls.js';
 import type { BridgeEnv } from './bridge-env.js';
 import { StateHost } from './state-host.js';
 import { HttpHost } from './http-host.js';
+import { A2aHost } from './a2a-host.js';
 import { TopicsHost } from './topics-host.js';
 import { MessageInfoHost } from './message-info-host.js';
 import { AgentSeed, type HandlingSeed } from './handling-seed.js';
@@ -78,7 +79,7 @@ const MONOTONIC_START = process.hrtime.bigint() - 1_000_000_000n;
 
 export class HostBridge implements HostCalls {
   /** The other interfaces of the world, one host each (as wasmtime generates a host trait per interface). */
-  readonly hosts: { state: StateHost; http: HttpHost; topics: TopicsHost; messageInfo: MessageInfoHost };
+  readonly hosts: { state: StateHost; http: HttpHost; a2a: A2aHost; topics: TopicsHost; messageInfo: MessageInfoHost };
   /** The current instance's meter (replaced when the agent is re-instantiated). */
   meter: FuelMeter | null = null;
   readonly counters: RefusalCounters = zeroCounters();
@@ -154,9 +155,11 @@ export class HostBridge implements HostCalls {
     this.rates = new RateQuotas(env.limits);
     this.seed = env.seed ?? new AgentSeed(env.agent, '');
     this.liftCaps = hostLiftCaps(env.limits, acl, this.state.limits, env.http);
+    const http = new HttpHost(this);
     this.hosts = {
       state: new StateHost(this),
-      http: new HttpHost(this),
+      http,
+      a2a: new A2aHost(this, http),
       topics: new TopicsHost(this),
       messageInfo: new MessageInfoHost(this),
     };

@@ -1,24 +1,20 @@
 /**
- * `caxton:agent/http` (decision 1601) and `caxton:agent/a2a` (decision 2193): `fetch` checks the
- * request (http-request.ts) and buffers an HttpCall plus the reserved state write of its
- * pending-call record, so the record commits atomically with the handling that made the call. An
- * A2A call is the same fetch, its JSON-RPC request built by the host around the call's id and
- * marked so the gateway reads the answer for the agent. Refused during init (nothing of init commits).
+ * `caxton:agent/http` (decision 1601): `fetch` checks the request (http-request.ts) and buffers an
+ * HttpCall plus the reserved state write of its pending-call record, so the record commits
+ * atomically with the handling that made the call. Refused during init (nothing of init commits).
+ * `startCall` is also how an A2A call starts (a2a-host.ts, decision 2193).
  */
-import { a2aHttpRequest, httpPendingStateKey, type A2aCallSpec, type HttpErrorKind, type HttpRequestSpec } from '@caxton/core';
+import { httpPendingStateKey, type HttpErrorKind, type HttpRequestSpec } from '@caxton/core';
 import type { HostFunction } from '../fuel/cost-model.js';
 import type { HostCalls } from './host-calls.js';
 import { checkHttpRequest, type WitHttpRequest } from './http-request.js';
 import type { LiftLimitExceeded } from './refusals.js';
 import type { WitFetchResult, WitKindError } from './wit-values.js';
 
-/** The a2a `call` record as both binding paths hand it over (jco: absent options are undefined). */
-export type WitA2aCall = A2aCallSpec;
-
 export class HttpHost {
   constructor(private readonly c: HostCalls) {}
 
-  /** A fetch or A2A call whose request is over its lift cap (nothing was lifted). */
+  /** A fetch (or an A2A call) whose request is over its lift cap (nothing was lifted). */
   liftRefusal(e: LiftLimitExceeded, bytes: number): { kind: 'quota-exceeded'; message: string } {
     this.c.counters.http++;
     return { kind: 'quota-exceeded', message: `the request is too large: ${this.c.liftRefusal(e, bytes)}` };
@@ -27,32 +23,14 @@ export class HttpHost {
   fetch(request: WitHttpRequest): WitFetchResult {
     let size = request.method.length + request.url.length + (request.body?.length ?? 0) + (request.context?.length ?? 0);
     for (const [k, v] of request.headers) size += k.length + v.length + 8;
-    return this.start('http.fetch', size, () => request);
-  }
-
-  /** `a2a.start`: the call's request built around its id (the JSON-RPC id and message id), then started as a fetch. */
-  startA2a(call: WitA2aCall): WitFetchResult {
-    let size = call.url.length + call.subject.length + (call.contextId?.length ?? 0) + (call.context?.length ?? 0);
-    for (const [k, v] of call.headers) size += k.length + v.length + 8;
-    return this.start('a2a.start', size, (id) => {
-      const spec: A2aCallSpec = {
-        ...call,
-        contextId: call.contextId ?? undefined,
-        context: call.context ?? undefined,
-        timeoutMs: call.timeoutMs ?? undefined,
-      };
-      const request = a2aHttpRequest(spec, id);
-      // The body the host built pays as data (its text is the call's, quoted).
-      this.c.chargeBytes(request.body?.length ?? 0);
-      return request;
-    });
+    return this.startCall('http.fetch', size, () => request);
   }
 
   /**
    * Checks and buffers one call. `build` gets the call's id when the request is built around it
    * (A2A); a plain fetch's id is made only once its request passed.
    */
-  private start(fn: HostFunction, size: number, build: (id: string) => WitHttpRequest | HttpRequestSpec): WitFetchResult {
+  startCall(fn: HostFunction, size: number, build: (id: string) => WitHttpRequest | HttpRequestSpec): WitFetchResult {
     this.c.checkGuard(fn);
     const refused = this.c.takeRefusal<WitKindError<HttpErrorKind>>();
     if (refused) return refused;
@@ -94,10 +72,5 @@ export class HttpHost {
   /** The http functions as jco's glue imports them (`imports['caxton:agent/http']`). */
   jcoImports(): Record<string, unknown> {
     return { fetch: (request: WitHttpRequest) => this.fetch(request) };
-  }
-
-  /** The a2a functions as jco's glue imports them (`imports['caxton:agent/a2a']`). */
-  jcoA2aImports(): Record<string, unknown> {
-    return { start: (call: WitA2aCall) => this.startA2a(call) };
   }
 }

@@ -162,7 +162,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       'caxton:agent/host': bridge.jcoImports(),
       'caxton:agent/state': bridge.hosts.state.jcoImports(),
       'caxton:agent/http': bridge.hosts.http.jcoImports(),
-      'caxton:agent/a2a': bridge.hosts.http.jcoA2aImports(),
+      'caxton:agent/a2a': bridge.hosts.a2a.jcoImports(),
       'caxton:agent/topics': bridge.hosts.topics.jcoImports(),
       'caxton:agent/message-info': bridge.hosts.messageInfo.jcoImports(),
       ...wasi.imports,
