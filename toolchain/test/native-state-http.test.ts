@@ -80,7 +80,18 @@ async function start(factory: AgentFactory, config: Array<[string, string]> = []
     WASIShim: new (opts: object) => { getImportObject(): Record<string, unknown> };
   };
   const wasi = new WASIShim({ sandbox: { preopens: {}, env: {}, enableNetwork: false } }).getImportObject();
-  const guest = await factory.instantiate(host, { ...wasi, 'caxton:agent/state': store.imports(), 'caxton:agent/http': fetcher.imports() });
+  // A Python component imports every interface of the world (componentize-py binds them all), a2a too.
+  const a2a = {
+    start: () => {
+      throw new Error('this test makes no A2A call');
+    },
+  };
+  const guest = await factory.instantiate(host, {
+    ...wasi,
+    'caxton:agent/state': store.imports(),
+    'caxton:agent/http': fetcher.imports(),
+    'caxton:agent/a2a': a2a,
+  });
   guest.init({ self: { name: 'probe@test', addresses: [] }, config });
   return { guest, host, store, fetcher };
 }
