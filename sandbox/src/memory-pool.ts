@@ -11,10 +11,11 @@
  *   again, so the next instance starts exactly as it would on a fresh memory;
  * - the instance that gave it back is dead first (GuestInstance.release: any later call throws),
  *   so no two instances ever run on one memory;
- * - only small memories are kept (at most 4 pages: zeroing makes every page resident, for the next
- *   agent's whole life, where a fresh memory costs none until used), never an empty one, and few:
- *   each holds V8's address-space reservation, which the whole process shares.
+ * - only small memories are kept (at most 4 pages), never an empty one, and few: each holds V8's
+ *   address-space reservation, which the whole process shares; zeroing writes only the pages the
+ *   guest wrote, so a recycled memory is no more resident than the fresh one it replaces.
  */
+import { Buffer } from 'node:buffer';
 import { WASM_PAGE_BYTES } from './limits/rewrite.js';
 
 export interface MemoryPoolLimits {
@@ -68,7 +69,7 @@ export class MemoryPool {
       this.free.set(key, (list = []));
     }
     if (list.length >= this.limits.perShape || list.includes(memory)) return;
-    new Uint8Array(memory.buffer).fill(0);
+    zeroWrittenPages(memory.buffer);
     list.push(memory);
     this.kept++;
     this.pages += initialPages;
@@ -82,6 +83,22 @@ export class MemoryPool {
   /** Memories kept now. */
   keptMemories(): number {
     return this.kept;
+  }
+}
+
+/** The operating system's page: what a first write makes resident. */
+const OS_PAGE_BYTES = 4096;
+const ZERO_PAGE = Buffer.alloc(OS_PAGE_BYTES);
+
+/**
+ * Every byte of `buffer` zero, writing only the OS pages that hold something: comparing a page
+ * the guest never touched reads the kernel's shared zero page, so it stays out of the resident set
+ * (filling the whole memory would make every page resident, for the next agent's whole life).
+ */
+function zeroWrittenPages(buffer: ArrayBuffer): void {
+  for (let offset = 0; offset < buffer.byteLength; offset += OS_PAGE_BYTES) {
+    const page = Buffer.from(buffer, offset, Math.min(OS_PAGE_BYTES, buffer.byteLength - offset));
+    if (!page.equals(ZERO_PAGE.subarray(0, page.length))) page.fill(0);
   }
 }
 

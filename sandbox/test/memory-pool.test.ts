@@ -38,6 +38,7 @@ describe('MemoryPool', () => {
     const a = instance(m, first);
     a.poke(100, 7);
     a.poke(0, 0x41);
+    a.poke(65_535, 9); // the last byte: another OS page, zeroed on its own
     pool.give(first, 1, 8);
     assert.equal(pool.keptPages(), 1);
     const second = pool.take(1, 8);
@@ -45,6 +46,11 @@ describe('MemoryPool', () => {
     assert.deepEqual([pool.reused, pool.created], [1, 1]);
     const b = instance(m, second);
     assert.equal(b.peek(100), 0, 'what the last instance wrote is gone');
+    assert.equal(b.peek(65_535), 0, 'on every page it wrote');
+    assert.ok(
+      new Uint8Array(second.buffer).subarray(2).every((x) => x === 0),
+      'every byte but the data segment is zero',
+    );
     assert.equal(String.fromCharCode(b.peek(0), b.peek(1)), 'hi', 'the data segments are written again');
   });
 
