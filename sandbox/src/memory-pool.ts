@@ -96,9 +96,10 @@ const ZERO_PAGE = Buffer.alloc(OS_PAGE_BYTES);
  * (filling the whole memory would make every page resident, for the next agent's whole life).
  */
 function zeroWrittenPages(buffer: ArrayBuffer): void {
-  for (let offset = 0; offset < buffer.byteLength; offset += OS_PAGE_BYTES) {
-    const page = Buffer.from(buffer, offset, Math.min(OS_PAGE_BYTES, buffer.byteLength - offset));
-    if (!page.equals(ZERO_PAGE.subarray(0, page.length))) page.fill(0);
+  const bytes = Buffer.from(buffer); // one view, no copy; the pages are compared in place
+  for (let offset = 0; offset < bytes.length; offset += OS_PAGE_BYTES) {
+    const end = Math.min(offset + OS_PAGE_BYTES, bytes.length);
+    if (ZERO_PAGE.compare(bytes, offset, end, 0, end - offset) !== 0) bytes.fill(0, offset, end);
   }
 }
 
