@@ -44,8 +44,9 @@ export function a2aErrorKindName(kind: A2aErrorKind): string {
 export class A2aError {
   /** The HTTP status (HttpStatus), else 0. */
   status: i32 = 0;
-  /** The JSON-RPC error code (RpcError), else 0. */
-  code: i32 = 0;
+  /** The JSON-RPC error code (RpcError, when `hasCode`). */
+  code: i64 = 0;
+  hasCode: bool = false;
   /** Why there was no response (NoResponse). */
   failure: string | null = null;
 
@@ -208,6 +209,17 @@ function orEmpty(s: string | null): string {
   return s !== null ? s : "";
 }
 
+/** An optional `-` then 1 to 16 digits: within a safe integer, so i64 holds it exactly. */
+function isDecimal(s: string): bool {
+  const start = s.length > 0 && s.charCodeAt(0) == 45 ? 1 : 0;
+  if (s.length - start < 1 || s.length - start > 16) return false;
+  for (let i = start; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 function errorKind(name: string): A2aErrorKind {
   for (let i = 1; i < KIND_NAMES.length; i++) if (KIND_NAMES[i] == name) return <A2aErrorKind>i;
   return A2aErrorKind.Malformed;
@@ -229,7 +241,11 @@ export function a2aResponse(msg: AclMessage): A2aResponse | null {
     const status = msg.param("X-caxton-http-status");
     if (e.kind == A2aErrorKind.HttpStatus && status !== null) e.status = I32.parseInt(status);
     const code = msg.param("X-caxton-a2a-code");
-    if (code !== null) e.code = I32.parseInt(code);
+    // The host writes a safe integer; anything else is no code (never a silent 0 or a cut value).
+    if (code !== null && isDecimal(code)) {
+      e.code = I64.parseInt(code);
+      e.hasCode = true;
+    }
     e.failure = msg.param("X-caxton-failure");
     return new A2aResponse(requestId, context, null, e);
   }
