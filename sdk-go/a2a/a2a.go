@@ -228,18 +228,6 @@ func flat(w cabi.Writer, r *Request) [16]uint32 {
 	return f
 }
 
-// liftResult reads a result<string, http-error> return area.
-func liftResult(m cabi.Memory, at uint32) (string, error) {
-	id, e := cabi.LiftResult(m, at, true)
-	if e == nil {
-		return id, nil
-	}
-	if e.Kind > uint8(http.QuotaExceeded) {
-		panic("canonical ABI: invalid http-error-kind " + strconv.Itoa(int(e.Kind)))
-	}
-	return "", &http.Error{Kind: http.ErrorKind(e.Kind), Message: e.Message}
-}
-
 // Result is the Task or the Message the agent answered, as the host read it.
 type Result struct {
 	// IsTask: a Task (TaskID); else a Message (MessageID).

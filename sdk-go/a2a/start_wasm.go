@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"unsafe"
 
+	"caxton.dev/caxton/http"
 	"caxton.dev/caxton/internal/cabi"
 )
 
@@ -22,7 +23,7 @@ func (wasmStarter) Start(r *Request) (string, error) {
 	f := flat(&w, r)
 	rawStart(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], unsafe.Pointer(&ret))
 	runtime.KeepAlive(w.Keep)
-	id, err := liftResult(cabi.Linear{}, uint32(uintptr(unsafe.Pointer(&ret))))
+	id, err := http.LiftResult(cabi.Linear{}, uint32(uintptr(unsafe.Pointer(&ret))))
 	cabi.Release()
 	return id, err
 }

@@ -22,7 +22,7 @@ func (wasmFetcher) Fetch(r *Request) (string, error) {
 	f := flat(&w, r)
 	rawFetch(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], unsafe.Pointer(&ret))
 	runtime.KeepAlive(w.Keep)
-	id, err := liftResult(cabi.Linear{}, uint32(uintptr(unsafe.Pointer(&ret))))
+	id, err := LiftResult(cabi.Linear{}, uint32(uintptr(unsafe.Pointer(&ret))))
 	cabi.Release()
 	return id, err
 }

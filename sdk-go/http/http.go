@@ -101,8 +101,9 @@ func flat(w cabi.Writer, r *Request) [14]uint32 {
 	return f
 }
 
-// liftResult reads a result<string, http-error> return area.
-func liftResult(m cabi.Memory, at uint32) (string, error) {
+// LiftResult reads a result<string, http-error> return area: fetch's, and the a2a package's
+// start (decision 2193), which answers the same type.
+func LiftResult(m cabi.Memory, at uint32) (string, error) {
 	id, e := cabi.LiftResult(m, at, true)
 	if e == nil {
 		return id, nil

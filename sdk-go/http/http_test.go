@@ -37,7 +37,7 @@ func TestFetchResultOkIsTheIdAndErrTheHTTPError(t *testing.T) {
 	p, n := img.String("call-7")
 	img.Store32(at+4, p)
 	img.Store32(at+8, n)
-	if id, err := liftResult(img, at); err != nil || id != "call-7" {
+	if id, err := LiftResult(img, at); err != nil || id != "call-7" {
 		t.Fatalf("ok: %q %v", id, err)
 	}
 	img = &cabi.SliceMemory{Base: 0x100}
@@ -47,7 +47,7 @@ func TestFetchResultOkIsTheIdAndErrTheHTTPError(t *testing.T) {
 	p, n = img.String("8 calls in flight")
 	img.Store32(at+8, p)
 	img.Store32(at+12, n)
-	_, err := liftResult(img, at)
+	_, err := LiftResult(img, at)
 	var he *Error
 	if !errors.As(err, &he) || he.Kind != QuotaExceeded || he.Message != "8 calls in flight" {
 		t.Fatalf("err: %v", err)

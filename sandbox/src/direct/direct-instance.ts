@@ -338,55 +338,61 @@ function messageInfoImports(gm: GuestMemory, env: InstanceEnv): Record<string, W
 
 /** caxton:agent/http on the direct path: the request is lifted under its budget, or refused unread. */
 function httpImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
-  const { bridge } = env;
-  const calls = bridge.hosts.http;
-  const budget = new LiftBudget('fetch', bridge.liftCaps.httpRequest);
-  const store = (ret: number, r: WitFetchResult): void =>
-    gm.storeKindResult(ret, r.tag === 'ok' ? { ok: r.val } : { kind: HTTP_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
+  const calls = env.bridge.hosts.http;
   return {
-    fetch: (...args: number[]) => {
-      gm.sync();
-      const ret = args[FETCH_FLAT.ret]!;
-      budget.reset();
-      let request;
-      try {
-        request = gm.lifting(budget, () => gm.httpRequestFlat(args));
-      } catch (err) {
-        if (!(err instanceof LiftLimitExceeded)) throw err;
-        bridge.refuseNext(calls.liftRefusal(err, budget.bytes()));
-        store(ret, calls.fetch({ method: '', url: '', headers: [] }));
-        return;
-      }
-      bridge.payLift(budget.bytes());
-      store(ret, calls.fetch(request));
-    },
+    fetch: outboundCall(gm, env, 'fetch', FETCH_FLAT.ret, (args) => gm.httpRequestFlat(args), {
+      refused: (e, bytes) => calls.liftRefusal(e, bytes),
+      run: (request) => calls.fetch(request ?? { method: '', url: '', headers: [] }),
+    }),
   };
 }
 
 /** caxton:agent/a2a on the direct path (decision 2193): the call is lifted under the request's budget, or refused unread. */
 function a2aImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
+  const calls = env.bridge.hosts.a2a;
+  return {
+    start: outboundCall(gm, env, 'start', A2A_CALL_FLAT.ret, (args) => gm.a2aCallFlat(args), {
+      refused: (e, bytes) => calls.liftRefusal(e, bytes),
+      run: (call) => calls.start(call ?? { operation: 'send', url: '', version: 'v1', subject: '', headers: [] }),
+    }),
+  };
+}
+
+/**
+ * One outbound call's import (fetch, a2a start): its argument lifted under the request's budget;
+ * over it, nothing more is read, the host is given the refusal and called with an empty argument
+ * (`undefined` to `run`), and the `result<string, http-error>` is stored either way.
+ */
+function outboundCall<T>(
+  gm: GuestMemory,
+  env: InstanceEnv,
+  name: string,
+  retIndex: number,
+  lift: (args: number[]) => T,
+  host: {
+    refused: (e: LiftLimitExceeded, bytes: number) => { kind: 'quota-exceeded'; message: string };
+    run: (value: T | undefined) => WitFetchResult;
+  },
+): (...args: number[]) => void {
   const { bridge } = env;
-  const calls = bridge.hosts.a2a;
-  const budget = new LiftBudget('start', bridge.liftCaps.httpRequest);
+  const budget = new LiftBudget(name, bridge.liftCaps.httpRequest);
   const store = (ret: number, r: WitFetchResult): void =>
     gm.storeKindResult(ret, r.tag === 'ok' ? { ok: r.val } : { kind: HTTP_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
-  return {
-    start: (...args: number[]) => {
-      gm.sync();
-      const ret = args[A2A_CALL_FLAT.ret]!;
-      budget.reset();
-      let call;
-      try {
-        call = gm.lifting(budget, () => gm.a2aCallFlat(args));
-      } catch (err) {
-        if (!(err instanceof LiftLimitExceeded)) throw err;
-        bridge.refuseNext(calls.liftRefusal(err, budget.bytes()));
-        store(ret, calls.start({ operation: 'send', url: '', version: 'v1', subject: '', headers: [] }));
-        return;
-      }
-      bridge.payLift(budget.bytes());
-      store(ret, calls.start(call));
-    },
+  return (...args: number[]) => {
+    gm.sync();
+    const ret = args[retIndex]!;
+    budget.reset();
+    let value: T;
+    try {
+      value = gm.lifting(budget, () => lift(args));
+    } catch (err) {
+      if (!(err instanceof LiftLimitExceeded)) throw err;
+      bridge.refuseNext(host.refused(err, budget.bytes()));
+      store(ret, host.run(undefined));
+      return;
+    }
+    bridge.payLift(budget.bytes());
+    store(ret, host.run(value));
   };
 }
 

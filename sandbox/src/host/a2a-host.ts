@@ -37,7 +37,7 @@ export class A2aHost {
       const request = a2aHttpRequest(spec, id);
       // The body the host built pays as data (its text is the call's, quoted).
       this.c.chargeBytes(request.body?.length ?? 0);
-      return request;
+      return { request, a2a: request.a2a };
     });
   }
 

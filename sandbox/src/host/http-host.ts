@@ -4,7 +4,7 @@
  * atomically with the handling that made the call. Refused during init (nothing of init commits).
  * `startCall` is also how an A2A call starts (a2a-host.ts, decision 2193).
  */
-import { httpPendingStateKey, type HttpErrorKind, type HttpRequestSpec } from '@caxton/core';
+import { httpPendingStateKey, type A2aAnswerForm, type HttpErrorKind } from '@caxton/core';
 import type { HostFunction } from '../fuel/cost-model.js';
 import type { HostCalls } from './host-calls.js';
 import { checkHttpRequest, type WitHttpRequest } from './http-request.js';
@@ -23,14 +23,15 @@ export class HttpHost {
   fetch(request: WitHttpRequest): WitFetchResult {
     let size = request.method.length + request.url.length + (request.body?.length ?? 0) + (request.context?.length ?? 0);
     for (const [k, v] of request.headers) size += k.length + v.length + 8;
-    return this.startCall('http.fetch', size, () => request);
+    return this.startCall('http.fetch', size, () => ({ request }));
   }
 
   /**
    * Checks and buffers one call. `build` gets the call's id when the request is built around it
-   * (A2A); a plain fetch's id is made only once its request passed.
+   * (A2A, whose answer form it returns beside the request); a plain fetch's id is made only once
+   * its request passed.
    */
-  startCall(fn: HostFunction, size: number, build: (id: string) => WitHttpRequest | HttpRequestSpec): WitFetchResult {
+  startCall(fn: HostFunction, size: number, build: (id: string) => { request: WitHttpRequest; a2a?: A2aAnswerForm }): WitFetchResult {
     this.c.checkGuard(fn);
     const refused = this.c.takeRefusal<WitKindError<HttpErrorKind>>();
     if (refused) return refused;
@@ -51,13 +52,13 @@ export class HttpHost {
     }
     const early = fn === 'a2a.start' ? this.c.nextId() : undefined;
     const built = build(early ?? '');
-    const checked = checkHttpRequest(built, policy, this.c.acl.maxFieldBytes);
+    const checked = checkHttpRequest(built.request, policy, this.c.acl.maxFieldBytes);
     if (!checked.ok) return refuse(checked.refusal.kind, checked.refusal.message);
     const id = early ?? this.c.nextId();
     // The id's making is in the call's price (HOST_CALL_PRICE); its bytes pay as data.
     this.c.chargeBytes(id.length);
     const r = checked.request;
-    if ('a2a' in built && built.a2a !== undefined) r.a2a = built.a2a;
+    if (built.a2a !== undefined) r.a2a = built.a2a;
     this.c.effects.http.push({ id, request: r });
     // The pending-call record commits with this handling (or not at all, with it).
     const record: Record<string, unknown> = { method: r.method, url: r.url };
