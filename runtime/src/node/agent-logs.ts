@@ -1,11 +1,12 @@
 /**
  * Agent log lines: a bounded ring per agent (memory stays flat however chatty an agent is) with
  * followers for `caxton logs -f`. Lines are also appended to `<dataDir>/logs/<agent>.log` when a
- * directory is given, so operators keep them across restarts; the file is rotated at a size cap.
+ * directory is given, so operators keep them across restarts, by AgentLogFiles: off the bus
+ * thread, bounded, the file rotated at a size cap.
  */
-import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { mkdirSync } from 'node:fs';
 import type { LogEntry, LogQuery, Sink, Unsubscribe } from '@caxton/core';
+import { AgentLogFiles } from './agent-log-files.js';
 
 export interface AgentLogsOptions {
   nodeId: string;
@@ -43,9 +44,16 @@ export class AgentLogs {
   private readonly followers = new Map<string, Set<Sink<LogEntry>>>();
   private readonly pendingWrites = new Map<string, string[]>();
   private flushScheduled = false;
+  private readonly files: AgentLogFiles | undefined;
 
   constructor(private readonly opts: AgentLogsOptions) {
-    if (opts.directory) mkdirSync(opts.directory, { recursive: true });
+    if (opts.directory) {
+      mkdirSync(opts.directory, { recursive: true });
+      this.files = new AgentLogFiles({
+        directory: opts.directory,
+        ...(opts.maxFileBytes !== undefined ? { maxFileBytes: opts.maxFileBytes } : {}),
+      });
+    }
   }
 
   append(name: string, line: { level: LogEntry['level']; message: string; at: number }, trace?: { traceId: string; spanId: string }): void {
@@ -112,7 +120,7 @@ export class AgentLogs {
     }
   }
 
-  /** Batch file appends per tick: one write per agent per tick instead of one per line. */
+  /** Batch file appends per turn of the event loop: one write per agent per turn instead of one per line. */
   private queueWrite(agent: string, entry: LogEntry): void {
     const list = this.pendingWrites.get(agent) ?? [];
     list.push(`${new Date(entry.at).toISOString()} ${entry.level.toUpperCase().padEnd(5)} ${entry.message}\n`);
@@ -122,21 +130,17 @@ export class AgentLogs {
     setImmediate(() => this.flush());
   }
 
+  /** Hands this turn's lines to the files (which write them off the bus thread). */
   flush(): void {
     this.flushScheduled = false;
-    const dir = this.opts.directory;
-    if (!dir) return;
-    for (const [agent, lines] of this.pendingWrites) {
-      const file = path.join(dir, `${agent.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
-      try {
-        if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > (this.opts.maxFileBytes ?? 16 * 2 ** 20))
-          renameSync(file, `${file}.1`);
-        appendFileSync(file, lines.join(''));
-      } catch {
-        // Log files are a convenience; the ring still holds the lines. Never fail handling over them.
-      }
-    }
+    if (this.files) for (const [agent, lines] of this.pendingWrites) this.files.write(agent, lines);
     this.pendingWrites.clear();
+  }
+
+  /** The lines queued so far written to their files (node shutdown). */
+  async close(): Promise<void> {
+    this.flush();
+    await this.files?.close();
   }
 }
 

@@ -140,7 +140,7 @@ export function runningNode(ctx: StartContext, p: NodeParts): RunningNode {
       life.phase = 'stopped';
       tracker.close();
       await topology.close();
-      logs.flush();
+      await logs.close();
     },
   };
 }
