@@ -74,6 +74,21 @@ describe('agent log files', () => {
     );
   });
 
+  it('keeps at most maxOpenFiles files open, closing the least recently written, and every line still lands in order', async () => {
+    const dir = tempDir();
+    const files = new AgentLogFiles({ directory: dir, maxOpenFiles: 2 });
+    const agents = ['a', 'b', 'c', 'd', 'e'];
+    for (let round = 0; round < 20; round++) {
+      for (const agent of agents) files.write(agent, [`${agent} ${round}\n`]);
+      if (round % 3 === 0) await new Promise((r) => setImmediate(r)); // let some writes finish between rounds
+    }
+    await files.close();
+    for (const agent of agents) {
+      const expected = Array.from({ length: 20 }, (_, round) => `${agent} ${round}\n`).join('');
+      assert.equal(readFileSync(path.join(dir, `${agent}.log`), 'utf8'), expected, agent);
+    }
+  });
+
   it('never throws when the disk refuses, and writes again once it can', async () => {
     const dir = tempDir();
     const gone = path.join(dir, 'gone');
