@@ -1,6 +1,6 @@
 /** Agent log files written off the bus thread: in order, rotated, bounded, a failing disk never throwing. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -16,6 +16,19 @@ function tempDir(): string {
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+/** This process's descriptors open on files in `dir` (Linux: /proc/self/fd). */
+function openInto(dir: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${dir}/`)) n++;
+    } catch {
+      // closed while listed
+    }
+  }
+  return n;
+}
 
 const lines = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `line ${from + i}\n`);
 
@@ -39,18 +52,37 @@ describe('agent log files', () => {
     assert.equal(existsSync(path.join(path.dirname(dir), 'b.log')), false);
   });
 
-  it('moves a file past its size cap to <file>.1 before the next append, counting what was there before', async () => {
+  it('moves a file past its size cap to <file>.1 before the next append, counting what an earlier run wrote', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'chatty.log');
-    writeFileSync(file, 'x'.repeat(90) + '\n'); // written by an earlier run of the node
-    const files = new AgentLogFiles({ directory: dir, maxFileBytes: 100 });
-    files.write('chatty', ['0123456789\n']); // 91 + 11 = 102 bytes: past the cap after this write
-    await files.close();
+    writeFileSync(file, `${'x'.repeat(90)}\n`); // written by an earlier run of the node
+    const first = new AgentLogFiles({ directory: dir, maxFileBytes: 100 });
+    first.write('chatty', ['0123456789\n']); // 91 + 11 = 102 bytes: past the cap after this write
+    await first.close();
     assert.equal(existsSync(`${file}.1`), false);
-    files.write('chatty', ['next\n']);
-    await files.close();
+    const next = new AgentLogFiles({ directory: dir, maxFileBytes: 100 }); // the node started again
+    next.write('chatty', ['next\n']);
+    await next.close();
     assert.equal(readFileSync(`${file}.1`, 'utf8'), `${'x'.repeat(90)}\n0123456789\n`);
     assert.equal(readFileSync(file, 'utf8'), 'next\n');
+  });
+
+  it('rotates a file that grows past its cap while open', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'chatty.log');
+    const files = new AgentLogFiles({ directory: dir, maxFileBytes: 30 });
+    for (let i = 0; i < 8; i++) {
+      files.write('chatty', [`line ${i} of eight\n`]); // 16 bytes each, one batch each
+      const deadline = Date.now() + 10_000; // a failure bound only
+      while (!(existsSync(file) && readFileSync(file, 'utf8').endsWith(`line ${i} of eight\n`))) {
+        assert.ok(Date.now() < deadline, `line ${i} never written`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    }
+    await files.close();
+    // 16 bytes a line, moved once a file holds more than 30: the last two lines stay, the two before them moved.
+    assert.equal(readFileSync(file, 'utf8'), 'line 6 of eight\nline 7 of eight\n');
+    assert.equal(readFileSync(`${file}.1`, 'utf8'), 'line 4 of eight\nline 5 of eight\n');
   });
 
   it('past its bound of waiting bytes counts the lines it leaves out and says so in the file, in place of them', async () => {
@@ -89,18 +121,71 @@ describe('agent log files', () => {
     }
   });
 
-  it('never throws when the disk refuses, and writes again once it can', async () => {
+  it('a batch the disk refuses is counted in the file once it can write again, a second later, and never thrown', async () => {
     const dir = tempDir();
-    const gone = path.join(dir, 'gone');
-    const files = new AgentLogFiles({ directory: gone }); // no such directory
-    files.write('echo', ['lost\n']);
+    const file = path.join(dir, 'echo.log');
+    mkdirSync(file); // a directory where the file should be: every open fails (EISDIR)
+    const files = new AgentLogFiles({ directory: dir });
+    files.write('echo', ['lost 1\n', 'lost 2\n']);
+    const deadline = Date.now() + 10_000; // failure bounds only
+    while (files.refusedWrites === 0) {
+      assert.ok(Date.now() < deadline, 'the write was never refused');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    rmSync(file, { recursive: true });
+    files.write('echo', ['kept\n']); // the retry comes about a second after the refusal
+    while (!(existsSync(file) && statSync(file).isFile() && readFileSync(file, 'utf8').includes('kept'))) {
+      assert.ok(Date.now() < deadline, 'the refused file was never written again');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await files.close();
-    assert.equal(existsSync(path.join(gone, 'echo.log')), false);
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(gone);
-    files.write('echo', ['kept\n']);
+    const written = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    assert.equal(written.length, 2);
+    assert.match(written[0]!, /WARN {2}2 log line\(s\) not written to this file: the disk refused them \(EISDIR\)$/);
+    assert.equal(written[1], 'kept');
+  });
+
+  it('makes the directory again when it was removed under the node', async () => {
+    const dir = tempDir();
+    const logs = path.join(dir, 'logs');
+    mkdirSync(logs);
+    const files = new AgentLogFiles({ directory: logs });
+    files.write('echo', ['one\n']);
     await files.close();
-    assert.equal(readFileSync(path.join(gone, 'echo.log'), 'utf8'), 'kept\n');
+    rmSync(logs, { recursive: true });
+    const again = new AgentLogFiles({ directory: logs });
+    again.write('echo', ['two\n']);
+    await again.close();
+    assert.equal(readFileSync(path.join(logs, 'echo.log'), 'utf8'), 'two\n');
+  });
+
+  it('holds at most maxOpenFiles descriptors however many agents log in one turn, and closes idle files', async () => {
+    const dir = tempDir();
+    const files = new AgentLogFiles({ directory: dir, maxOpenFiles: 3, idleCloseMs: 50 });
+    for (let i = 0; i < 20; i++) files.write(`agent-${i}`, [`line of ${i}\n`]);
+    let most = 0;
+    const deadline = Date.now() + 10_000;
+    while (readdirSync(dir).length < 20 || openInto(dir) > 0) {
+      most = Math.max(most, openInto(dir));
+      assert.ok(Date.now() < deadline, `files still open: ${openInto(dir)}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(most <= 3, `${most} files open at once`);
+    for (let i = 0; i < 20; i++) assert.equal(readFileSync(path.join(dir, `agent-${i}.log`), 'utf8'), `line of ${i}\n`);
+    await files.close();
+  });
+
+  it('takes no lines after close() and leaves nothing open', async () => {
+    const dir = tempDir();
+    const files = new AgentLogFiles({ directory: dir });
+    files.write('echo', ['before\n']);
+    await files.close();
+    files.write('echo', ['after\n']);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(readFileSync(path.join(dir, 'echo.log'), 'utf8'), 'before\n');
+    assert.equal(openInto(dir), 0);
   });
 
   it("AgentLogs writes a kind instance's lines to its kind's file, marked with the key, and close() waits for them", async () => {
