@@ -41,10 +41,13 @@ interface LogFile {
   handle: FileHandle | undefined;
   /** Bytes on disk as far as this process knows; undefined until opened. */
   size: number | undefined;
+  /** performance.now() of its last write. */
   lastWrite: number;
   /** Lines and markers in order; markers cost nothing against the bounds. */
   pending: (string | NotWritten)[];
   pendingBytes: number;
+  /** Bytes of its batch being written now: still counted against its share. */
+  inFlight: number;
   /** After a refused write: not tried again before this time. */
   retryAt: number;
 }
@@ -65,6 +68,12 @@ export class AgentLogFiles {
   private running: Promise<void> | undefined;
   /** The file being written now: never closed as idle under it. */
   private current: LogFile | undefined;
+  /** Handles being closed: counted against the cap until they are. */
+  private readonly closing = new Set<Promise<void>>();
+  /** Ends the writer's wait for a refused file's retry (new lines, or close()). */
+  private wake: (() => void) | undefined;
+  /** close() stopped waiting for a slow disk: the writer stops after the call in hand. */
+  private gaveUp = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private refused = 0;
@@ -93,7 +102,7 @@ export class AgentLogFiles {
     const file = this.fileOf(agent);
     for (const line of lines) {
       const bytes = Buffer.byteLength(line);
-      if (this.pendingBytes + bytes > this.maxPendingBytes || file.pendingBytes + bytes > this.maxFileShare) {
+      if (this.pendingBytes + bytes > this.maxPendingBytes || file.pendingBytes + file.inFlight + bytes > this.maxFileShare) {
         notWritten(file, 1, "the node's log writer was behind");
         continue;
       }
@@ -103,25 +112,28 @@ export class AgentLogFiles {
     }
     this.queue.add(file);
     this.running ??= this.run();
+    this.wake?.();
   }
 
   /**
-   * Takes no more lines, writes what is queued (waiting at most `deadlineMs` for a slow disk) and
-   * closes every file.
+   * Takes no more lines, writes what is queued and closes every file — waiting at most `deadlineMs`
+   * for a slow disk: past it the writer stops after the call in hand, and that file is closed when
+   * its call returns.
    */
   async close(deadlineMs = 5_000): Promise<void> {
     this.closed = true;
-    if (this.running !== undefined) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, deadlineMs);
-      });
-      await Promise.race([this.running, deadline]);
-      clearTimeout(timer);
-    }
+    this.wake?.();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), deadlineMs);
+    });
+    const written = (this.running ?? Promise.resolve()).then(() => 'written' as const);
+    if ((await Promise.race([written, deadline])) === 'late') this.gaveUp = true;
     clearInterval(this.idleTimer);
     this.idleTimer = undefined;
-    await Promise.all([...this.opened].map((f) => this.shut(f)));
+    const closed = Promise.all([...this.opened].filter((f) => f !== this.current).map((f) => this.shut(f)));
+    await Promise.race([closed, deadline]);
+    clearTimeout(timer);
   }
 
   private fileOf(agent: string): LogFile {
@@ -134,6 +146,7 @@ export class AgentLogFiles {
         lastWrite: 0,
         pending: [],
         pendingBytes: 0,
+        inFlight: 0,
         retryAt: 0,
       };
       this.files.set(agent, file);
@@ -145,8 +158,8 @@ export class AgentLogFiles {
   private async run(): Promise<void> {
     await undefined; // `running` is set before anything below can clear it
     try {
-      while (this.queue.size > 0) {
-        const now = Date.now();
+      while (this.queue.size > 0 && !this.gaveUp) {
+        const now = performance.now();
         let next: LogFile | undefined;
         let wake = Number.POSITIVE_INFINITY;
         for (const f of this.queue) {
@@ -158,7 +171,14 @@ export class AgentLogFiles {
         }
         if (next === undefined) {
           if (this.closed) return; // a refusing disk is not waited for at close
-          await new Promise((resolve) => setTimeout(resolve, wake - now));
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wake - now);
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wake = undefined;
           continue;
         }
         this.queue.delete(next);
@@ -174,13 +194,13 @@ export class AgentLogFiles {
     const bytes = file.pendingBytes;
     file.pending = [];
     file.pendingBytes = 0;
+    file.inFlight = bytes;
     let text = '';
-    let lines = 0;
     for (const item of items) {
-      if (typeof item === 'string') {
-        text += item;
-        lines += 1;
-      } else text += `${new Date().toISOString()} WARN  ${item.count} log line(s) not written to this file: ${item.why}\n`;
+      text +=
+        typeof item === 'string'
+          ? item
+          : `${new Date().toISOString()} WARN  ${item.count} log line(s) not written to this file: ${item.why}\n`;
     }
     this.current = file;
     try {
@@ -189,11 +209,18 @@ export class AgentLogFiles {
       // Log files are a convenience; the ring still holds the lines. Never fail handling over them.
       this.refused += 1;
       await this.shut(file); // open (and stat) again next time: the file may have been moved or removed
-      file.pending.unshift({ count: lines, why: `the disk refused them (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
-      file.retryAt = Date.now() + RETRY_AFTER_MS;
+      const why = `the disk refused them (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+      const again: (string | NotWritten)[] = [];
+      for (const item of items) {
+        if (typeof item === 'string') addNotWritten(again, 1, why);
+        else addNotWritten(again, item.count, item.why); // an earlier marker keeps its count
+      }
+      file.pending = [...again, ...file.pending];
+      file.retryAt = performance.now() + RETRY_AFTER_MS;
       this.queue.add(file);
     } finally {
       this.current = undefined;
+      file.inFlight = 0;
       this.pendingBytes -= bytes;
     }
   }
@@ -208,9 +235,10 @@ export class AgentLogFiles {
     }
     this.opened.delete(file);
     this.opened.add(file); // now the most recently written
-    file.lastWrite = Date.now();
+    file.lastWrite = performance.now();
     await handle.appendFile(text); // writes it all, however many write(2) calls that takes
     file.size = (file.size ?? 0) + Buffer.byteLength(text);
+    if (this.gaveUp) await this.shut(file); // close() stopped waiting for this call
   }
 
   private async reopen(file: LogFile): Promise<FileHandle> {
@@ -219,6 +247,7 @@ export class AgentLogFiles {
       if (this.opened.size < this.maxOpenFiles) break;
       await this.shut(other);
     }
+    await Promise.all(this.closing); // a handle closed as idle counts until it is
     let handle: FileHandle;
     try {
       handle = await open(file.path, 'a');
@@ -235,13 +264,13 @@ export class AgentLogFiles {
       await this.shut(file);
       throw err;
     }
-    this.idleTimer ??= setInterval(() => void this.closeIdle(), this.idleCloseMs).unref();
+    if (!this.closed) this.idleTimer ??= setInterval(() => void this.closeIdle(), this.idleCloseMs).unref();
     return handle;
   }
 
   /** Closes files not written for `idleCloseMs`, never the one being written. */
   private async closeIdle(): Promise<void> {
-    const before = Date.now() - this.idleCloseMs;
+    const before = performance.now() - this.idleCloseMs;
     for (const f of this.opened) {
       if (f.lastWrite > before) break; // least recently written first: the rest are newer
       if (f !== this.current) await this.shut(f);
@@ -257,13 +286,21 @@ export class AgentLogFiles {
     file.handle = undefined;
     file.size = undefined;
     this.opened.delete(file);
-    await handle?.close().catch(() => {});
+    if (handle === undefined) return;
+    const closing = handle.close().catch(() => {});
+    this.closing.add(closing);
+    await closing;
+    this.closing.delete(closing);
   }
 }
 
 /** Marks `count` lines left out at this point of the file's sequence (merged with a run just before). */
 function notWritten(file: LogFile, count: number, why: string): void {
-  const last = file.pending[file.pending.length - 1];
+  addNotWritten(file.pending, count, why);
+}
+
+function addNotWritten(items: (string | NotWritten)[], count: number, why: string): void {
+  const last = items[items.length - 1];
   if (last !== undefined && typeof last !== 'string' && last.why === why) last.count += count;
-  else file.pending.push({ count, why });
+  else items.push({ count, why });
 }

@@ -88,7 +88,7 @@ describe('agent log files', () => {
   it('past its bound of waiting bytes counts the lines it leaves out and says so in the file, in place of them', async () => {
     const dir = tempDir();
     const files = new AgentLogFiles({ directory: dir, maxPendingBytes: 100 });
-    const many = lines(0, 40); // 8-9 bytes each: about a third fit
+    const many = lines(0, 40); // 7-8 bytes each; a file may hold a quarter of the 100 waiting: 3 fit
     files.write('flood', many);
     await files.close();
     const written = readFileSync(path.join(dir, 'flood.log'), 'utf8')
@@ -98,7 +98,7 @@ describe('agent log files', () => {
     const marker = written.filter((l) => l.includes('not written to this file'));
     assert.equal(marker.length, 1);
     const dropped = Number(/(\d+) log line\(s\) not written/.exec(marker[0]!)?.[1]);
-    assert.ok(kept.length > 0 && kept.length < 40, `kept ${kept.length}`);
+    assert.equal(kept.length, 3);
     assert.equal(kept.length + dropped, 40);
     assert.deepEqual(
       kept,
@@ -144,6 +144,32 @@ describe('agent log files', () => {
       .filter((l) => l !== '');
     assert.equal(written.length, 2);
     assert.match(written[0]!, /WARN {2}2 log line\(s\) not written to this file: the disk refused them \(EISDIR\)$/);
+    assert.equal(written[1], 'kept');
+  });
+
+  it('keeps the count through a second refusal, one marker for every line the disk refused', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'echo.log');
+    mkdirSync(file);
+    const files = new AgentLogFiles({ directory: dir });
+    files.write('echo', ['lost 1\n', 'lost 2\n', 'lost 3\n']);
+    const deadline = Date.now() + 10_000; // failure bounds only
+    while (files.refusedWrites < 2) {
+      assert.ok(Date.now() < deadline, `refused ${files.refusedWrites} times`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    rmSync(file, { recursive: true });
+    files.write('echo', ['kept\n']); // wakes the writer
+    while (!(existsSync(file) && statSync(file).isFile() && readFileSync(file, 'utf8').includes('kept'))) {
+      assert.ok(Date.now() < deadline, 'the refused file was never written again');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await files.close();
+    const written = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    assert.equal(written.length, 2);
+    assert.match(written[0]!, / 3 log line\(s\) not written to this file: the disk refused them \(EISDIR\)$/);
     assert.equal(written[1], 'kept');
   });
 
