@@ -30,6 +30,20 @@ function openInto(dir: string): number {
   return n;
 }
 
+/** Waits until `done()` holds, polling; `what` names it if it never does within 10 s (a failure bound only). */
+async function until(what: string, done: () => boolean, each?: () => void): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    assert.ok(Date.now() < deadline, what);
+    await new Promise((r) => setTimeout(r, 5));
+    each?.();
+  }
+}
+
+/** The file holds `text` (it exists and is a file). */
+const fileHas = (file: string, text: string): boolean =>
+  existsSync(file) && statSync(file).isFile() && readFileSync(file, 'utf8').includes(text);
+
 const lines = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `line ${from + i}\n`);
 
 describe('agent log files', () => {
@@ -73,11 +87,7 @@ describe('agent log files', () => {
     const files = new AgentLogFiles({ directory: dir, maxFileBytes: 30 });
     for (let i = 0; i < 8; i++) {
       files.write('chatty', [`line ${i} of eight\n`]); // 16 bytes each, one batch each
-      const deadline = Date.now() + 10_000; // a failure bound only
-      while (!(existsSync(file) && readFileSync(file, 'utf8').endsWith(`line ${i} of eight\n`))) {
-        assert.ok(Date.now() < deadline, `line ${i} never written`);
-        await new Promise((r) => setTimeout(r, 2));
-      }
+      await until(`line ${i} never written`, () => existsSync(file) && readFileSync(file, 'utf8').endsWith(`line ${i} of eight\n`));
     }
     await files.close();
     // 16 bytes a line, moved once a file holds more than 30: the last two lines stay, the two before them moved.
@@ -127,17 +137,10 @@ describe('agent log files', () => {
     mkdirSync(file); // a directory where the file should be: every open fails (EISDIR)
     const files = new AgentLogFiles({ directory: dir });
     files.write('echo', ['lost 1\n', 'lost 2\n']);
-    const deadline = Date.now() + 10_000; // failure bounds only
-    while (files.refusedWrites === 0) {
-      assert.ok(Date.now() < deadline, 'the write was never refused');
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await until('the write was never refused', () => files.refusedWrites > 0);
     rmSync(file, { recursive: true });
     files.write('echo', ['kept\n']); // the retry comes about a second after the refusal
-    while (!(existsSync(file) && statSync(file).isFile() && readFileSync(file, 'utf8').includes('kept'))) {
-      assert.ok(Date.now() < deadline, 'the refused file was never written again');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until('the refused file was never written again', () => fileHas(file, 'kept'));
     await files.close();
     const written = readFileSync(file, 'utf8')
       .split('\n')
@@ -153,17 +156,10 @@ describe('agent log files', () => {
     mkdirSync(file);
     const files = new AgentLogFiles({ directory: dir });
     files.write('echo', ['lost 1\n', 'lost 2\n', 'lost 3\n']);
-    const deadline = Date.now() + 10_000; // failure bounds only
-    while (files.refusedWrites < 2) {
-      assert.ok(Date.now() < deadline, `refused ${files.refusedWrites} times`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await until('the write was not refused twice', () => files.refusedWrites >= 2);
     rmSync(file, { recursive: true });
     files.write('echo', ['kept\n']); // wakes the writer
-    while (!(existsSync(file) && statSync(file).isFile() && readFileSync(file, 'utf8').includes('kept'))) {
-      assert.ok(Date.now() < deadline, 'the refused file was never written again');
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await until('the refused file was never written again', () => fileHas(file, 'kept'));
     await files.close();
     const written = readFileSync(file, 'utf8')
       .split('\n')
@@ -191,13 +187,14 @@ describe('agent log files', () => {
     const dir = tempDir();
     const files = new AgentLogFiles({ directory: dir, maxOpenFiles: 3, idleCloseMs: 50 });
     for (let i = 0; i < 20; i++) files.write(`agent-${i}`, [`line of ${i}\n`]);
-    let most = 0;
-    const deadline = Date.now() + 10_000;
-    while (readdirSync(dir).length < 20 || openInto(dir) > 0) {
-      most = Math.max(most, openInto(dir));
-      assert.ok(Date.now() < deadline, `files still open: ${openInto(dir)}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    let most = openInto(dir);
+    await until(
+      'the twenty files were never all written and closed',
+      () => readdirSync(dir).length >= 20 && openInto(dir) === 0,
+      () => {
+        most = Math.max(most, openInto(dir));
+      },
+    );
     assert.ok(most <= 3, `${most} files open at once`);
     for (let i = 0; i < 20; i++) assert.equal(readFileSync(path.join(dir, `agent-${i}.log`), 'utf8'), `line of ${i}\n`);
     await files.close();
