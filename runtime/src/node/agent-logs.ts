@@ -1,5 +1,6 @@
 /**
- * Agent log lines: a bounded ring per agent (memory stays flat however chatty an agent is) with
+ * Agent log lines: a bounded ring per agent (memory stays flat however chatty an agent is: at most
+ * `linesPerAgent` lines and `unitsPerAgent` UTF-16 code units, each line kept to `lineUnits`) with
  * followers for `caxton logs -f`. Lines are also appended to `<dataDir>/logs/<agent>.log` when a
  * directory is given, so operators keep them across restarts, by AgentLogFiles: off the bus
  * thread, bounded, the file rotated at a size cap.
@@ -11,6 +12,13 @@ import { AgentLogFiles } from './agent-log-files.js';
 export interface AgentLogsOptions {
   nodeId: string;
   linesPerAgent: number;
+  /**
+   * Text one agent's ring keeps, in UTF-16 code units (default 1 Mi): a call may log 256 Ki units by
+   * default, so a line count alone would let one agent hold a quarter of a GiB.
+   */
+  unitsPerAgent?: number;
+  /** A line longer than this (default 16 Ki code units) is kept cut, saying how much was left out; its file gets it whole. */
+  lineUnits?: number;
   /** Where to append log files; undefined = memory only. */
   directory?: string;
   maxFileBytes?: number;
@@ -21,22 +29,45 @@ export interface AgentLogsOptions {
   onAppend?: (entry: LogEntry, trace: { traceId: string; spanId: string } | undefined) => void;
 }
 
+/** The newest lines of one agent, within a line count and a text budget. */
 class Ring {
   private lines: LogEntry[] = [];
-  private start = 0;
-  constructor(private readonly capacity: number) {}
+  private head = 0;
+  private units = 0;
+  constructor(
+    private readonly capacity: number,
+    private readonly maxUnits: number,
+  ) {}
 
   push(entry: LogEntry): void {
-    if (this.lines.length < this.capacity) this.lines.push(entry);
-    else {
-      this.lines[this.start] = entry;
-      this.start = (this.start + 1) % this.capacity;
+    this.lines.push(entry);
+    this.units += entry.message.length;
+    while (this.lines.length - this.head > 1 && (this.lines.length - this.head > this.capacity || this.units > this.maxUnits)) {
+      this.units -= this.lines[this.head]!.message.length;
+      this.lines[this.head] = undefined as unknown as LogEntry; // let it go now
+      this.head += 1;
+    }
+    if (this.head > 1024 && this.head * 2 > this.lines.length) {
+      this.lines = this.lines.slice(this.head);
+      this.head = 0;
     }
   }
 
   toArray(): LogEntry[] {
-    return this.lines.slice(this.start).concat(this.lines.slice(0, this.start));
+    return this.lines.slice(this.head);
   }
+}
+
+const DEFAULT_UNITS_PER_AGENT = 1024 * 1024;
+const DEFAULT_LINE_UNITS = 16 * 1024;
+
+/** `message` within `max` code units, cut between characters, saying how much was left out. */
+function keptLine(message: string, max: number): string {
+  if (message.length <= max) return message;
+  let end = max;
+  const last = message.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1; // never half a surrogate pair
+  return `${message.slice(0, end)} … [${message.length - end} more characters not kept here]`;
 }
 
 export class AgentLogs {
@@ -66,10 +97,11 @@ export class AgentLogs {
     this.opts.onAppend?.(entry, trace);
     let ring = this.rings.get(agent);
     if (!ring) {
-      ring = new Ring(this.opts.linesPerAgent);
+      ring = new Ring(this.opts.linesPerAgent, this.opts.unitsPerAgent ?? DEFAULT_UNITS_PER_AGENT);
       this.rings.set(agent, ring);
     }
-    ring.push(entry);
+    const lineUnits = this.opts.lineUnits ?? DEFAULT_LINE_UNITS;
+    ring.push(message.length > lineUnits ? { ...entry, message: keptLine(message, lineUnits) } : entry);
     for (const sink of this.followers.get(agent) ?? []) sink.next(entry);
     if (this.opts.directory) this.queueWrite(agent, entry);
   }

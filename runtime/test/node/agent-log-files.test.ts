@@ -1,4 +1,4 @@
-/** Agent log files written off the bus thread: in order, rotated, bounded, a failing disk never throwing. */
+/** Agent logs: files written off the bus thread (in order, rotated, bounded, a failing disk never throwing) and rings within a text budget. */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AgentLogFiles } from '../../src/node/agent-log-files.js';
 import { AgentLogs } from '../../src/node/agent-logs.js';
+import type { LogEntry } from '@caxton/core';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -219,5 +220,55 @@ describe('agent log files', () => {
     await logs.close();
     assert.equal(readFileSync(path.join(dir, 'counter.log'), 'utf8'), '2026-01-01T00:00:00.000Z INFO  [alice] counted 1\n');
     assert.equal(readFileSync(path.join(dir, 'echo.log'), 'utf8'), '2026-01-01T00:00:00.000Z WARN  hello\n');
+  });
+});
+
+describe('agent log rings', () => {
+  const query = (logs: AgentLogs, agent: string): LogEntry[] => {
+    const got: LogEntry[] = [];
+    logs.query({ agent, follow: false }, { next: (e) => got.push(e), end: () => {} });
+    return got;
+  };
+
+  it('keep an agent within its text budget however long its lines, the newest kept', () => {
+    const logs = new AgentLogs({ nodeId: 'n1', linesPerAgent: 1000, unitsPerAgent: 100_000, lineUnits: 30_000 });
+    for (let i = 0; i < 50; i++) logs.append('loud', { level: 'info', message: `${i}:${'x'.repeat(250_000)}`, at: i });
+    const kept = query(logs, 'loud');
+    const units = kept.reduce((n, e) => n + e.message.length, 0);
+    assert.ok(units <= 100_000, `${units} code units kept`);
+    assert.equal(kept.length, 3);
+    assert.deepEqual(
+      kept.map((e) => e.message.split(':')[0]),
+      ['47', '48', '49'],
+    );
+    assert.match(kept[2]!.message, / … \[220003 more characters not kept here\]$/);
+  });
+
+  it('cut a long line between characters, never half a surrogate pair', () => {
+    const logs = new AgentLogs({ nodeId: 'n1', linesPerAgent: 10, lineUnits: 5 });
+    logs.append('emoji', { level: 'info', message: 'abcd😀efgh', at: 0 }); // the pair at units 4-5
+    assert.equal(query(logs, 'emoji')[0]!.message, 'abcd … [6 more characters not kept here]');
+  });
+
+  it('keep one line even when it alone is past the budget, and the line count still bounds them', () => {
+    const logs = new AgentLogs({ nodeId: 'n1', linesPerAgent: 4, unitsPerAgent: 10, lineUnits: 100 });
+    logs.append('a', { level: 'info', message: 'x'.repeat(50), at: 0 });
+    assert.equal(query(logs, 'a').length, 1);
+    for (let i = 0; i < 10; i++) logs.append('b', { level: 'info', message: String(i), at: i });
+    assert.deepEqual(
+      query(logs, 'b').map((e) => e.message),
+      ['6', '7', '8', '9'],
+    );
+  });
+
+  it('give a live follower the whole line, and the file too', async () => {
+    const dir = tempDir();
+    const logs = new AgentLogs({ nodeId: 'n1', linesPerAgent: 10, lineUnits: 5, directory: dir });
+    const live: string[] = [];
+    logs.query({ agent: 'echo', follow: true }, { next: (e) => live.push(e.message), end: () => {} });
+    logs.append('echo', { level: 'info', message: 'abcdefghij', at: Date.UTC(2026, 0, 1) });
+    await logs.close();
+    assert.deepEqual(live, ['abcdefghij']);
+    assert.equal(readFileSync(path.join(dir, 'echo.log'), 'utf8'), '2026-01-01T00:00:00.000Z INFO  abcdefghij\n');
   });
 });
