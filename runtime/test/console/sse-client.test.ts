@@ -51,3 +51,37 @@ test('a stalled reader gets a bounded queue; drops are counted; the queue drains
   assert.ok(bytes > 0);
   client!.close();
 });
+
+test('the queue is bounded by its text too: a few large events fill it, and the rest are dropped and counted', async (t) => {
+  let client: SseClient | undefined;
+  let serverSide!: () => void;
+  const opened = new Promise<void>((resolve) => (serverSide = resolve));
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    client = new SseClient(res, 256, 3 * 1024 * 1024);
+    serverSide();
+  });
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<http.IncomingMessage>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/' }, (res) => {
+        res.pause(); // the browser tab is frozen
+        resolve(res);
+      })
+      .on('error', reject);
+  });
+  await opened;
+  const big = `event: message\ndata: ${'x'.repeat(1024 * 1024)}\n\n`; // a 1 MiB message's event
+  let accepted = 0;
+  for (let i = 0; i < 100; i++) if (client!.write(big)) accepted++;
+  // The socket's own buffer takes what it takes; after it, at most three such events wait.
+  assert.ok(client!.queued <= 2, `queued ${client!.queued} events of 1 MiB`);
+  assert.ok(client!.totalQueueDrops >= 90, `dropped ${client!.totalQueueDrops}`);
+  assert.equal(accepted + client!.totalQueueDrops, 100);
+  client!.close();
+});
