@@ -32,6 +32,10 @@ export interface CallContext {
   streams: Set<(err?: Error) => void>;
   /** Objects a server stream may queue for a slow reader before it is failed. */
   maxStreamBuffer: number;
+  /** Bytes (about: the strings and byte fields of its responses) a server stream may queue for a slow reader. */
+  maxStreamBytes: number;
+  /** Server streams open at once on the node; one more is refused RESOURCE_EXHAUSTED. */
+  maxStreams: number;
   /**
    * The node as this call's caller may change it: every change written ahead to the audit trail
    * (decision 1701). Handlers take the node from here for anything that changes it.
@@ -70,18 +74,29 @@ export function unary<Req, Res>(
 
 /**
  * Bridges a NodeControl subscription to a server stream. Backpressure: a client that stops reading
- * would make us buffer without bound, so once `maxStreamBuffer` responses are queued the stream is
- * failed with RESOURCE_EXHAUSTED (after the queued ones are flushed) and the subscription dropped.
+ * would make us buffer without bound, so once `maxStreamBuffer` responses, or `maxStreamBytes` of
+ * them (a tailed message may be 1 MiB), are queued the stream is failed with RESOURCE_EXHAUSTED
+ * (after the queued ones are flushed) and the subscription dropped. At most `maxStreams` are open
+ * on the node at once.
  */
 export function serverStream<Req, Res, T>(
   ctx: CallContext,
   method: string,
   open: (request: Req) => (sink: Sink<T>) => Unsubscribe,
   toWire: (value: T) => Res,
+  /**
+   * `finite`: the source is a bounded snapshot (an export of state, which the node holds whole
+   * anyway), so it is written paced — as fast as the reader takes it — instead of failed when the
+   * reader is slower than the source. Live sources (tails, followed logs) keep the bounds above.
+   */
+  source: 'live' | 'finite' = 'live',
 ): (call: ServerWritableStream<Req, Res>) => void {
   return (call) => {
     let done = false;
     let unsubscribe: Unsubscribe | undefined;
+    /** Sizes of the responses written and not yet flushed, oldest first (writableLength says how many). */
+    const queued: number[] = [];
+    let queuedBytes = 0;
     const finish = (err?: Error): void => {
       if (done) return;
       done = true;
@@ -98,19 +113,57 @@ export function serverStream<Req, Res, T>(
     call.on('cancelled', () => finish());
     call.on('close', () => finish());
 
-    const sink: Sink<T> = {
+    // A finite source's responses wait here for the reader ('drain'), its end after them.
+    const paced: Res[] = [];
+    let pacedEnd: { err?: Error } | undefined;
+    let waiting = false;
+    const pump = (): void => {
+      waiting = false;
+      while (paced.length > 0 && !done) {
+        if (!call.write(paced.shift()!)) {
+          waiting = true;
+          call.once('drain', pump);
+          return;
+        }
+      }
+      if (pacedEnd !== undefined) finish(pacedEnd.err);
+    };
+    const finiteSink: Sink<T> = {
       next(value) {
         if (done) return;
-        if (call.writableLength >= ctx.maxStreamBuffer) {
+        try {
+          paced.push(toWire(value));
+        } catch (err) {
+          finish(err as Error);
+          return;
+        }
+        if (!waiting) pump();
+      },
+      end(err) {
+        pacedEnd = err === undefined ? {} : { err };
+        if (!waiting) pump();
+      },
+    };
+    const liveSink: Sink<T> = {
+      next(value) {
+        if (done) return;
+        while (queued.length > call.writableLength) queuedBytes -= queued.shift()!; // flushed since
+        if (call.writableLength >= ctx.maxStreamBuffer || queuedBytes >= ctx.maxStreamBytes) {
+          const behind =
+            queuedBytes >= ctx.maxStreamBytes ? `${ctx.maxStreamBytes} bytes of responses` : `${ctx.maxStreamBuffer} responses`;
           finish(
-            new ResourceExhaustedError(`the client fell ${ctx.maxStreamBuffer} responses behind; stream closed`, {
+            new ResourceExhaustedError(`the client fell ${behind} behind; stream closed`, {
               hint: 'read the stream faster, or narrow it with filters',
             }),
           );
           return;
         }
         try {
-          call.write(toWire(value));
+          const wire = toWire(value);
+          const bytes = approximateBytes(wire);
+          queued.push(bytes);
+          queuedBytes += bytes;
+          call.write(wire);
         } catch (err) {
           finish(err as Error);
         }
@@ -122,9 +175,14 @@ export function serverStream<Req, Res, T>(
 
     try {
       authorize(ctx, call.metadata, method, call.request);
+      if (ctx.streams.size >= ctx.maxStreams) {
+        throw new ResourceExhaustedError(`this node already serves ${ctx.maxStreams} streams`, {
+          hint: 'close another tail or log stream (caxton tail, caxton logs -f), or retry in a moment',
+        });
+      }
       const subscribe = open(call.request);
       ctx.streams.add(finish);
-      unsubscribe = subscribe(sink);
+      unsubscribe = subscribe(source === 'finite' ? finiteSink : liveSink);
       // The node may have ended the sink synchronously (a short, non-following log query).
       if (done) unsubscribe();
       // Response headers tell the client the subscription is live: whatever the bus accepts from
@@ -138,4 +196,18 @@ export function serverStream<Req, Res, T>(
 
 export function shutdownError(): UnavailableError {
   return new UnavailableError('the node is shutting down', { hint: 'reconnect once it is back (`caxton status`)' });
+}
+
+/**
+ * About how many bytes a response takes on the wire: its strings' and byte arrays' lengths, walked
+ * to a small depth (responses are a few levels of plain objects), without serialising it.
+ */
+export function approximateBytes(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return value.length;
+  if (value instanceof Uint8Array) return value.length;
+  if (typeof value !== 'object' || value === null || depth > 6) return 8;
+  let n = 8;
+  if (Array.isArray(value)) for (const v of value) n += approximateBytes(v, depth + 1);
+  else for (const k in value) n += k.length + approximateBytes((value as Record<string, unknown>)[k], depth + 1);
+  return n;
 }

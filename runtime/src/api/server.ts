@@ -74,6 +74,10 @@ export interface ApiServerOptions {
   uploadIdleTimeoutMs?: number;
   /** Responses a tail/log stream may queue for a slow reader before it is failed. Default 1024. */
   maxStreamBuffer?: number;
+  /** Bytes of responses (about) a tail/log stream may queue for a slow reader. Default 16 MiB. */
+  maxStreamBytes?: number;
+  /** Tail, log and export streams open at once; one more is refused RESOURCE_EXHAUSTED. Default 256. */
+  maxStreams?: number;
   /** SearchDirectory results when the request gives no limit. Default 100. */
   searchDefaultLimit?: number;
   /** Bugs (non-Caxton errors thrown while serving). Default: console.error. */
@@ -223,6 +227,8 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     report,
     streams: new Set(),
     maxStreamBuffer: options.maxStreamBuffer ?? 1024,
+    maxStreamBytes: options.maxStreamBytes ?? 16 * 1024 * 1024,
+    maxStreams: options.maxStreams ?? 256,
     node: (call) => (audited ? audited.as(callerOf(call)) : options.node),
     change: (call, what, effect) => (audited ? audited.change(callerOf(call), what, effect) : effect()),
   };

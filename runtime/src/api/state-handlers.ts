@@ -35,6 +35,7 @@ export function stateHandlers(ctx: CallContext, node: NodeControl, idleTimeoutMs
         return (sink) => node.exportState(agent, sink);
       },
       (entry: StateEntry): W.WireStateEntry => entry,
+      'finite', // the state is read whole: written as fast as the reader takes it
     ),
 
     ImportState: (

@@ -162,6 +162,62 @@ describe('messages, logs, directory and status over the API', () => {
     });
   });
 
+  describe('stream bounds', () => {
+    it('fails a stream whose reader falls too many bytes behind, well before its count bound', async () => {
+      const slow = await startHarness({ maxStreamBuffer: 1024, maxStreamBytes: 256 * 1024 });
+      const session = http2.connect(`http://${slow.address}`);
+      try {
+        await slow.client.deploy({ name: 'sink' }, Buffer.from('s'));
+        const req = session.request({
+          ':method': 'POST',
+          ':path': '/caxton.v1.Caxton/TailMessages',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          authorization: `Bearer ${slow.token}`,
+        });
+        const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
+        req.end(Buffer.from([0, 0, 0, 0, 0]));
+        req.pause(); // a reader that stops: real HTTP/2 flow control
+        await eventually(() => slow.node.activeSubscriptions === 1, 'the tail subscription');
+        const content = 'x'.repeat(64 * 1024);
+        let sent = 0;
+        for (; sent < 200 && slow.node.activeSubscriptions > 0; sent++) {
+          await slow.client.send({ structured: { performative: 'inform', receivers: [{ name: 'sink' }], content } });
+        }
+        assert.equal(slow.node.activeSubscriptions, 0, 'the node subscription was dropped');
+        assert.ok(sent < 100, `${sent} messages of 64 KiB were sent before the stream was failed`);
+        req.on('data', () => {});
+        req.resume();
+        const end = await trailers;
+        assert.equal(Number(end['grpc-status']), status.RESOURCE_EXHAUSTED);
+        assert.match(decodeURIComponent(String(end['grpc-message'])), /262144 bytes of responses behind/);
+      } finally {
+        session.destroy();
+        await slow.close();
+      }
+    });
+
+    it("refuses a stream past the node's bound on open streams, typed, and takes one again once another closes", async () => {
+      const capped = await startHarness({ maxStreams: 1 });
+      try {
+        const first = capped.client.tail({}, () => {});
+        await eventually(() => capped.node.activeSubscriptions === 1, 'the first tail');
+        const second = capped.client.tail({}, () => {});
+        const err = await second.done.catch((e: unknown) => e);
+        assert.ok(err instanceof ApiCallError);
+        assert.equal(err.grpcCode, status.RESOURCE_EXHAUSTED);
+        assert.match(err.message, /already serves 1 streams/);
+        first.cancel();
+        await eventually(() => capped.node.activeSubscriptions === 0, 'the first tail closed');
+        const third = capped.client.tail({}, () => {});
+        await eventually(() => capped.node.activeSubscriptions === 1, 'a tail after the first closed');
+        third.cancel();
+      } finally {
+        await capped.close();
+      }
+    });
+  });
+
   describe('StreamLogs', () => {
     it('returns stored lines and ends without follow', async () => {
       h.node.log('echo', 'warn', 'first');

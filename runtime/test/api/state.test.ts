@@ -65,6 +65,19 @@ describe('state API', () => {
     );
   });
 
+  it('exports a whole default quota: 10,000 keys and 4 MiB, every entry in order', async () => {
+    const value = 'v'.repeat(400); // 10,000 keys of ~410 bytes: the default quota's 4 MiB
+    const writes = Array.from({ length: 10_000 }, (_, i) => ({ key: `k/${String(i).padStart(5, '0')}`, value }));
+    await h.client.importState('full', writes);
+    const exported: StateEntry[] = [];
+    await h.client.exportState('full', (e) => exported.push(e)).done;
+    assert.equal(exported.length, 10_000);
+    assert.deepEqual(
+      exported.map((e) => e.key),
+      writes.map((w) => w.key),
+    );
+  });
+
   it('import deletes keys named without a value; replace drops every key it does not name', async () => {
     await h.client.importState('replaced', [
       { key: 'a', value: '1' },
