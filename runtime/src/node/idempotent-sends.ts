@@ -5,9 +5,10 @@
  * a repeat while the first is still being appended waits for it; the key reused for a different
  * message is refused.
  *
- * Bounded two ways: an entry lives `windowMs` after its first send, and at most `maxKeys` entries
- * are kept (the oldest go first, so a flood of keys shortens the window rather than growing the
- * heap). In memory only: after a restart, or once an entry is gone, a repeat is sent to the bus
+ * Bounded three ways: an entry lives `windowMs` after its first send, and at most `maxKeys` entries
+ * and `maxBytes` of them (a result names every receiver, refused ones with why: a send to a
+ * thousand made-up names keeps about a MiB) are kept — the oldest go first, so a flood of keys
+ * shortens the window rather than growing the heap. In memory only: after a restart, or once an entry is gone, a repeat is sent to the bus
  * again with the same derived message id, and the log's dedup by delivery id (pending, or in its
  * completed window) keeps it from being accepted twice.
  */
@@ -26,10 +27,15 @@ import { idempotentMessageId } from '../bus/ids.js';
 
 export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 15 * 60_000;
 export const DEFAULT_IDEMPOTENCY_MAX_KEYS = 100_000;
+export const DEFAULT_IDEMPOTENCY_MAX_BYTES = 64 * 1024 * 1024;
+/** What an entry costs besides its result's strings: the slot, digest, message id and the objects. */
+const ENTRY_BYTES = 256;
 
 export interface IdempotentSendsOptions {
   windowMs?: number;
   maxKeys?: number;
+  /** About how many bytes of entries (their results' receiver names and reasons included) are kept. */
+  maxBytes?: number;
   now?: () => number;
 }
 
@@ -39,6 +45,16 @@ interface Entry {
   at: number;
   /** Settles with the first send's result; an entry whose send failed is removed. */
   outcome: Promise<SendResult>;
+  /** What it holds, about: ENTRY_BYTES, then its result's strings once it settled. */
+  bytes: number;
+}
+
+/** The strings a result holds (UTF-16 code units, about their bytes in memory). */
+function resultBytes(result: SendResult): number {
+  let n = result.messageId.length;
+  for (const a of result.accepted) n += a.length + 16;
+  for (const r of result.refused) n += r.receiver.length + r.reason.length + 32;
+  return n;
 }
 
 /**
@@ -58,13 +74,16 @@ export function requestDigest(message: AclMessage): string {
 export class IdempotentSends {
   readonly windowMs: number;
   readonly maxKeys: number;
+  readonly maxBytes: number;
   private readonly now: () => number;
+  private bytes = 0;
   /** Insertion order is first-send order, so expired and evicted entries are at the front. */
   private readonly entries = new Map<string, Entry>();
 
   constructor(opts: IdempotentSendsOptions = {}) {
     this.windowMs = opts.windowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS;
     this.maxKeys = opts.maxKeys ?? DEFAULT_IDEMPOTENCY_MAX_KEYS;
+    this.maxBytes = opts.maxBytes ?? DEFAULT_IDEMPOTENCY_MAX_BYTES;
     this.now = opts.now ?? Date.now;
     if (!(Number.isSafeInteger(this.windowMs) && this.windowMs > 0))
       throw new InvalidArgumentError('idempotency.windowMs', `must be a positive integer (ms), got ${this.windowMs}`);
@@ -74,6 +93,11 @@ export class IdempotentSends {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** About how many bytes the kept entries hold. */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   /**
@@ -102,21 +126,44 @@ export class IdempotentSends {
     }
     const messageId = idempotentMessageId(caller, key, digest);
     const outcome = send(messageId);
-    const entry: Entry = { digest, messageId, at: now, outcome };
+    const entry: Entry = { digest, messageId, at: now, outcome, bytes: ENTRY_BYTES };
     this.entries.set(slot, entry);
-    if (this.entries.size > this.maxKeys) this.entries.delete(this.entries.keys().next().value!);
-    // A failed send is forgotten, so a retry tries again (with the same id) instead of getting
-    // the stale error; a concurrent retry already waiting on `outcome` shares this attempt's error.
-    outcome.catch(() => {
-      if (this.entries.get(slot) === entry) this.entries.delete(slot);
-    });
+    this.bytes += entry.bytes;
+    this.trim();
+    outcome.then(
+      (result) => {
+        if (this.entries.get(slot) !== entry) return; // evicted or expired meanwhile
+        const more = resultBytes(result);
+        entry.bytes += more;
+        this.bytes += more;
+        this.trim();
+      },
+      // A failed send is forgotten, so a retry tries again (with the same id) instead of getting
+      // the stale error; a concurrent retry already waiting on `outcome` shares this attempt's error.
+      () => {
+        if (this.entries.get(slot) === entry) this.drop(slot, entry);
+      },
+    );
     return outcome;
   }
 
   private expire(now: number): void {
     for (const [slot, entry] of this.entries) {
       if (now - entry.at < this.windowMs) break;
-      this.entries.delete(slot);
+      this.drop(slot, entry);
     }
+  }
+
+  /** The oldest entries go while there are too many, or they hold too much (never the newest). */
+  private trim(): void {
+    for (const [slot, entry] of this.entries) {
+      if ((this.entries.size <= this.maxKeys && this.bytes <= this.maxBytes) || this.entries.size === 1) return;
+      this.drop(slot, entry);
+    }
+  }
+
+  private drop(slot: string, entry: Entry): void {
+    this.entries.delete(slot);
+    this.bytes -= entry.bytes;
   }
 }

@@ -161,4 +161,29 @@ describe('IdempotentSends', () => {
     await sends.run('c1', key('a'), msg('add 1'), r.send);
     assert.equal(r.ids.length, 5, 'a was evicted: a different message with it is not refused');
   });
+
+  it('keeps at most maxBytes of entries, results included: large results shorten the window, never grow the heap', async () => {
+    const sends = new IdempotentSends({ maxBytes: 64 * 1024 });
+    // Each send names 60 made-up receivers of 1 KiB: its result keeps about 62 KiB of refusals, so
+    // two do not fit in 64 KiB and each new key pushes the one before out.
+    const refusing = async (id: string): Promise<SendResult> => ({
+      messageId: id,
+      accepted: [],
+      refused: Array.from({ length: 60 }, (_, i) => ({ receiver: `${'x'.repeat(1000)}${i}`, reason: 'unknown-receiver' })),
+    });
+    const ids: string[] = [];
+    const counted = async (id: string): Promise<SendResult> => {
+      ids.push(id);
+      return refusing(id);
+    };
+    for (const k of ['a', 'b', 'c']) await sends.run('c1', key(k), msg('hello'), counted);
+    await new Promise((r) => setImmediate(r)); // the last result's size is counted once it settled
+    assert.ok(sends.heldBytes <= 64 * 1024, `${sends.heldBytes} bytes held`);
+    assert.equal(sends.size, 1, 'only the newest entry fits');
+    await sends.run('c1', key('c'), msg('hello'), counted);
+    assert.equal(ids.length, 3, 'c is remembered: answered from the record');
+    await sends.run('c1', key('a'), msg('hello'), counted);
+    assert.equal(ids.length, 4, 'a was evicted: sent again (same id, the log dedups it)');
+    assert.equal(ids[3], ids[0]);
+  });
 });
