@@ -35,6 +35,16 @@ export interface TrackerOptions {
    */
   readonly maxParticipants?: number;
   /**
+   * Most text (UTF-16 code units of the initiator's, reply-to and participants' names and
+   * addresses) all conversations tracked — in progress or ended and remembered — may hold. A name
+   * may be 8 Ki characters with 32 addresses of as much, so the counts alone would let conversations
+   * hold gigabytes. An opener past it first makes the oldest ended conversations forgotten, and is
+   * refused with failure if that is not enough. Default 64 Mi.
+   */
+  readonly maxTrackedUnits?: number;
+  /** Most of that text one initiator's conversations in progress may hold. Default 8 Mi. */
+  readonly maxUnitsPerInitiator?: number;
+  /**
    * What to do with a `:protocol` the runtime does not implement (fipa-english-auction, a private
    * protocol…). `deliver` (default) lets it through unpoliced; `reject` answers not-understood.
    */
@@ -50,6 +60,8 @@ export const TRACKER_DEFAULTS = {
   endedRetentionMs: 60 * 1000,
   maxEndedRetained: 10_000,
   maxParticipants: 1_000,
+  maxTrackedUnits: 64 * 1024 * 1024,
+  maxUnitsPerInitiator: 8 * 1024 * 1024,
   unknownProtocol: 'deliver',
 } as const satisfies Omit<ResolvedTrackerOptions, 'platformAgent'>;
 
@@ -62,6 +74,8 @@ export function resolveTrackerOptions(options: TrackerOptions): ResolvedTrackerO
   requireCount('maxConversationsPerInitiator', resolved.maxConversationsPerInitiator);
   requireCount('maxEndedRetained', resolved.maxEndedRetained);
   requireCount('maxParticipants', resolved.maxParticipants);
+  requireCount('maxTrackedUnits', resolved.maxTrackedUnits);
+  requireCount('maxUnitsPerInitiator', resolved.maxUnitsPerInitiator);
   requireDuration('idleTimeoutMs', resolved.idleTimeoutMs, true);
   requireDuration('endedRetentionMs', resolved.endedRetentionMs, false);
   if (resolved.unknownProtocol !== 'deliver' && resolved.unknownProtocol !== 'reject') {

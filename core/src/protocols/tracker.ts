@@ -44,6 +44,10 @@ export class ConversationTracker {
   private readonly queue = new DeadlineQueue<Conversation>();
   private readonly activeByInitiator = new Map<string, number>();
   private activeCount = 0;
+  /** Text of every conversation held (in progress or ended), and of each initiator's in progress (maxTrackedUnits). */
+  private readonly unitsOf = new Map<Conversation, number>();
+  private heldUnits = 0;
+  private readonly activeUnitsByInitiator = new Map<string, number>();
   private outbox: AclMessage[] = [];
   /** The `now` at which the oldest message in the outbox became due. */
   private outboxDueAt: number | undefined;
@@ -172,6 +176,7 @@ export class ConversationTracker {
       this.conversations.set(conversation.key, conversation);
       this.index.add(conversation);
       for (const link of saved.links) this.index.link(conversation, link.setter, link.replyWith);
+      this.hold(conversation, conversationUnits(conversation), !conversation.ended);
       if (conversation.ended) {
         this.endedOrder.set(conversation.key, conversation);
         continue;
@@ -257,7 +262,11 @@ export class ConversationTracker {
         conversation: status(conversation),
       };
     }
+    const added = agentsUnits(receivers.filter((r) => !conversation.branches.has(r.name)));
+    const roomless = this.unitsRefusal(conversation.initiator.name, added);
+    if (roomless !== undefined) return { ...this.refusedForRoom(message, roomless, UNITS_HINT), conversation: status(conversation) };
     conversation.addParticipants(receivers);
+    this.hold(conversation, added, true);
     this.index.add(conversation);
     const evaluation = evaluate(conversation, 'initiator', message, message.sender!.name);
     if (evaluation.kind !== 'advance') return undefined; // unreachable: a fresh branch takes its protocol's opener
@@ -322,9 +331,13 @@ export class ConversationTracker {
     if (existing !== undefined) this.forget(existing);
 
     const conversation = Conversation.open(key, machine, { ...message, sender }, participants, now);
+    const units = conversationUnits(conversation);
+    const roomless = this.unitsRefusal(sender.name, units);
+    if (roomless !== undefined) return this.refusedForRoom(message, roomless, UNITS_HINT);
     const evaluation = evaluate(conversation, 'initiator', message, sender.name);
     if (evaluation.kind !== 'advance') return DELIVER; // unreachable: every opener leaves start
     this.conversations.set(key, conversation);
+    this.hold(conversation, units, true);
     this.index.add(conversation);
     this.activeCount += 1;
     this.activeByInitiator.set(sender.name, (this.activeByInitiator.get(sender.name) ?? 0) + 1);
@@ -388,6 +401,7 @@ export class ConversationTracker {
     const own = (this.activeByInitiator.get(conversation.initiator.name) ?? 1) - 1;
     if (own === 0) this.activeByInitiator.delete(conversation.initiator.name);
     else this.activeByInitiator.set(conversation.initiator.name, own);
+    this.addInitiatorUnits(conversation.initiator.name, -(this.unitsOf.get(conversation) ?? 0));
     this.endedOrder.set(conversation.key, conversation);
     while (this.endedOrder.size > this.options.maxEndedRetained) {
       const oldest = this.endedOrder.values().next().value!;
@@ -399,6 +413,44 @@ export class ConversationTracker {
     this.index.remove(conversation);
     this.endedOrder.delete(conversation.key);
     if (this.conversations.get(conversation.key) === conversation) this.conversations.delete(conversation.key);
+    const units = this.unitsOf.get(conversation);
+    if (units !== undefined) {
+      this.unitsOf.delete(conversation);
+      this.heldUnits -= units;
+      if (!conversation.ended) this.addInitiatorUnits(conversation.initiator.name, -units); // replaced while in progress
+    }
+  }
+
+  /** Counts `units` more text held by `conversation` (and, in progress, by its initiator). */
+  private hold(conversation: Conversation, units: number, inProgress: boolean): void {
+    this.unitsOf.set(conversation, (this.unitsOf.get(conversation) ?? 0) + units);
+    this.heldUnits += units;
+    if (inProgress) this.addInitiatorUnits(conversation.initiator.name, units);
+  }
+
+  private addInitiatorUnits(initiator: string, units: number): void {
+    const now = (this.activeUnitsByInitiator.get(initiator) ?? 0) + units;
+    if (now <= 0) this.activeUnitsByInitiator.delete(initiator);
+    else this.activeUnitsByInitiator.set(initiator, now);
+  }
+
+  /**
+   * Why `units` more text for `initiator` does not fit, after forgetting ended conversations (oldest
+   * first) to make room; undefined when it fits.
+   */
+  private unitsRefusal(initiator: string, units: number): string | undefined {
+    const own = this.activeUnitsByInitiator.get(initiator) ?? 0;
+    if (own + units > this.options.maxUnitsPerInitiator) {
+      return `${initiator}'s conversations in progress already hold ${own} characters of agent names and addresses; ${units} more would pass the ${this.options.maxUnitsPerInitiator} one agent may have`;
+    }
+    for (const ended of this.endedOrder.values()) {
+      if (this.heldUnits + units <= this.options.maxTrackedUnits) break;
+      this.forget(ended);
+    }
+    if (this.heldUnits + units > this.options.maxTrackedUnits) {
+      return `the runtime's conversations already hold ${this.heldUnits} characters of agent names and addresses; ${units} more would pass the ${this.options.maxTrackedUnits} it may`;
+    }
+    return undefined;
   }
 
   private forgetExpiredEnded(now: number): void {
@@ -423,6 +475,24 @@ export class ConversationTracker {
 
 const idKey = (initiator: string, conversationId: string): string => `${initiator}\u0000id\u0000${conversationId}`;
 const replyWithKey = (initiator: string, replyWith: string): string => `${initiator}\u0000rw\u0000${replyWith}`;
+
+const UNITS_HINT = 'let conversations finish before opening more, and name agents with shorter names and fewer addresses';
+
+/** The text of agent ids (names and addresses), in UTF-16 code units: what a conversation keeps of them. */
+function agentsUnits(agents: readonly AgentId[]): number {
+  let n = 0;
+  for (const a of agents) {
+    n += a.name.length + 16;
+    for (const address of a.addresses ?? []) n += address.length + 16;
+  }
+  return n;
+}
+
+/** What a conversation holds of agent ids: its initiator, reply targets and participants. */
+function conversationUnits(conversation: Conversation): number {
+  const participants = [...conversation.branches.values()].map((b) => b.participant);
+  return agentsUnits([conversation.initiator, ...conversation.replyTargets, ...participants]);
+}
 
 function uniqueAgents(agents: readonly AgentId[]): AgentId[] {
   const seen = new Map<string, AgentId>();

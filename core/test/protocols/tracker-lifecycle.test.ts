@@ -30,6 +30,38 @@ describe('tracker: bounded memory', () => {
     assertDelivered(tracker.observe(open('quiet@p', '1'), 0));
   });
 
+  it("caps the text one initiator's conversations in progress hold (long names, many addresses), and takes more once one ends", () => {
+    const tracker = newTracker({ maxUnitsPerInitiator: 20_000 });
+    const far = (i: number) => ({ name: `w${i}@p`, addresses: Array.from({ length: 4 }, (_, k) => `http://${'x'.repeat(2_000)}/${k}`) });
+    const wide = (id: string) => ({ ...open('noisy@p', id), receivers: [far(Number(id))] });
+    assertDelivered(tracker.observe(wide('1'), 0)); // ~8,100 characters
+    assertDelivered(tracker.observe(wide('2'), 0));
+    const refusal = assertRejected(tracker.observe(wide('3'), 0), 'failure', PROTOCOL_ERROR_CODES.capacity);
+    assert.match(refusal.content!, /noisy@p's conversations in progress already hold \d+ characters/);
+    assertDelivered(tracker.observe(open('quiet@p', '1'), 0), 'another initiator is not held back');
+    assertDelivered(tracker.observe(msg('inform', 'w1@p', 'noisy@p', { protocol: 'fipa-request', conversationId: '1' }), 1));
+    assertDelivered(tracker.observe(wide('3'), 2), 'an ended conversation no longer counts against its initiator');
+  });
+
+  it('forgets ended conversations, oldest first, to make room in its text budget, and refuses when that is not enough', () => {
+    const tracker = newTracker({ maxTrackedUnits: 30_000, maxUnitsPerInitiator: 1_000_000 });
+    const far = (i: number) => ({ name: `w${i}@p`, addresses: [`http://${'x'.repeat(9_000)}`] });
+    const wide = (from: string, id: string) => ({ ...open(from, id), receivers: [far(Number(id))] });
+    for (const id of ['1', '2', '3']) {
+      assertDelivered(tracker.observe(wide('a@p', id), 0));
+      tracker.observe(msg('inform', `w${id}@p`, 'a@p', { protocol: 'fipa-request', conversationId: id }), 1);
+    }
+    assert.equal(tracker.stats().ended, 3);
+    assertDelivered(tracker.observe(wide('b@p', '4'), 2), 'the oldest ended one makes room');
+    assert.equal(tracker.inspect('a@p', '1'), undefined, 'forgotten');
+    assert.equal(tracker.inspect('a@p', '3')?.ended, true, 'the newest ended one is kept');
+    assertDelivered(tracker.observe(wide('b@p', '5'), 2));
+    assertDelivered(tracker.observe(wide('b@p', '6'), 2));
+    assert.equal(tracker.stats().ended, 0);
+    const refusal = assertRejected(tracker.observe(wide('b@p', '7'), 2), 'failure', PROTOCOL_ERROR_CODES.capacity);
+    assert.match(refusal.content!, /the runtime's conversations already hold \d+ characters/);
+  });
+
   it('forgets ended conversations after endedRetentionMs, and beyond maxEndedRetained oldest first', () => {
     const tracker = newTracker({ endedRetentionMs: 100, maxEndedRetained: 2 });
     for (const id of ['1', '2', '3']) {
