@@ -136,7 +136,7 @@ async function waitHealthy({ endpoint, child, logFile, timeoutMs, tls }) {
  * @param {number} [opts.peerPort] default: a free port
  * @param {string} [opts.dataDir] holds `data/` and `etcd.log`; a temp dir (deleted on stop) if omitted
  * @param {boolean} [opts.detached] outlive this process (the CLI's `up`)
- * @param {number} [opts.startTimeoutMs] default 20000
+ * @param {number} [opts.startTimeoutMs] default 60000 (a failure bound only: etcd answers in well under a second on a quiet machine; once, with a full CI run on two cores, it did not within 20 s)
  * @param {object} [opts.security] TLS on the client port and authentication: `{ pki (from
  *   makeTestPki), requireClientCert?: boolean, users?: [{ name, password }] }` — with users, auth is
  *   enabled (a root user with the first user's password is made too). Peer traffic stays loopback.
@@ -203,7 +203,7 @@ export async function startEtcd(opts = {}) {
     // ETCD_UNSUPPORTED_ARCH is only read on non-amd64/arm64 hosts; harmless elsewhere.
     spawn: () => spawnServer(bin, args, { logFile, detached: opts.detached, env: { ETCD_UNSUPPORTED_ARCH: process.arch } }),
     waitReady: async (child) => {
-      await waitHealthy({ endpoint, child, logFile, timeoutMs: opts.startTimeoutMs ?? 20_000, tls });
+      await waitHealthy({ endpoint, child, logFile, timeoutMs: opts.startTimeoutMs ?? 60_000, tls });
       // Once per data dir: after that etcd refuses the unauthenticated calls that enable it.
       const marker = path.join(dataDir, 'auth-enabled');
       if (
