@@ -262,7 +262,8 @@ export class ConversationTracker {
         conversation: status(conversation),
       };
     }
-    const added = agentsUnits(receivers.filter((r) => !conversation.branches.has(r.name)));
+    let added = 0;
+    for (const r of receivers) if (!conversation.branches.has(r.name)) added += agentUnits(r);
     const roomless = this.unitsRefusal(conversation.initiator.name, added);
     if (roomless !== undefined) return { ...this.refusedForRoom(message, roomless, UNITS_HINT), conversation: status(conversation) };
     conversation.addParticipants(receivers);
@@ -478,20 +479,19 @@ const replyWithKey = (initiator: string, replyWith: string): string => `${initia
 
 const UNITS_HINT = 'let conversations finish before opening more, and name agents with shorter names and fewer addresses';
 
-/** The text of agent ids (names and addresses), in UTF-16 code units: what a conversation keeps of them. */
-function agentsUnits(agents: readonly AgentId[]): number {
-  let n = 0;
-  for (const a of agents) {
-    n += a.name.length + 16;
-    for (const address of a.addresses ?? []) n += address.length + 16;
-  }
+/** The text of an agent id (name and addresses), in UTF-16 code units: what a conversation keeps of it. */
+function agentUnits(agent: AgentId): number {
+  let n = agent.name.length + 16;
+  for (const address of agent.addresses ?? []) n += address.length + 16;
   return n;
 }
 
 /** What a conversation holds of agent ids: its initiator, reply targets and participants. */
 function conversationUnits(conversation: Conversation): number {
-  const participants = [...conversation.branches.values()].map((b) => b.participant);
-  return agentsUnits([conversation.initiator, ...conversation.replyTargets, ...participants]);
+  let n = agentUnits(conversation.initiator);
+  for (const a of conversation.replyTargets) n += agentUnits(a);
+  for (const branch of conversation.branches.values()) n += agentUnits(branch.participant);
+  return n;
 }
 
 function uniqueAgents(agents: readonly AgentId[]): AgentId[] {

@@ -202,7 +202,7 @@ export function shutdownError(): UnavailableError {
  * About how many bytes a response takes on the wire: its strings' and byte arrays' lengths, walked
  * to a small depth (responses are a few levels of plain objects), without serialising it.
  */
-export function approximateBytes(value: unknown, depth = 0): number {
+function approximateBytes(value: unknown, depth = 0): number {
   if (typeof value === 'string') return value.length;
   if (value instanceof Uint8Array) return value.length;
   if (typeof value !== 'object' || value === null || depth > 6) return 8;

@@ -31,7 +31,8 @@ export interface AgentLogsOptions {
 
 /** The newest lines of one agent, within a line count and a text budget. */
 class Ring {
-  private lines: LogEntry[] = [];
+  /** Lines before `head` are gone (undefined, so they can be collected at once); those from it are kept. */
+  private lines: (LogEntry | undefined)[] = [];
   private head = 0;
   private units = 0;
   constructor(
@@ -44,7 +45,7 @@ class Ring {
     this.units += entry.message.length;
     while (this.lines.length - this.head > 1 && (this.lines.length - this.head > this.capacity || this.units > this.maxUnits)) {
       this.units -= this.lines[this.head]!.message.length;
-      this.lines[this.head] = undefined as unknown as LogEntry; // let it go now
+      this.lines[this.head] = undefined;
       this.head += 1;
     }
     if (this.head > 1024 && this.head * 2 > this.lines.length) {
@@ -54,7 +55,7 @@ class Ring {
   }
 
   toArray(): LogEntry[] {
-    return this.lines.slice(this.head);
+    return this.lines.slice(this.head) as LogEntry[];
   }
 }
 

@@ -8,8 +8,8 @@
  * Bounded three ways: an entry lives `windowMs` after its first send, and at most `maxKeys` entries
  * and `maxBytes` of them (a result names every receiver, refused ones with why: a send to a
  * thousand made-up names keeps about a MiB) are kept — the oldest go first, so a flood of keys
- * shortens the window rather than growing the heap. In memory only: after a restart, or once an entry is gone, a repeat is sent to the bus
- * again with the same derived message id, and the log's dedup by delivery id (pending, or in its
+ * shortens the window rather than growing the heap. In memory only: after a restart, or once an
+ * entry is gone, a repeat is sent to the bus again with the same derived message id, and the log's dedup by delivery id (pending, or in its
  * completed window) keeps it from being accepted twice.
  */
 import { createHash } from 'node:crypto';
@@ -89,6 +89,8 @@ export class IdempotentSends {
       throw new InvalidArgumentError('idempotency.windowMs', `must be a positive integer (ms), got ${this.windowMs}`);
     if (!(Number.isSafeInteger(this.maxKeys) && this.maxKeys > 0))
       throw new InvalidArgumentError('idempotency.maxKeys', `must be a positive integer, got ${this.maxKeys}`);
+    if (!(Number.isSafeInteger(this.maxBytes) && this.maxBytes > 0))
+      throw new InvalidArgumentError('idempotency.maxBytes', `must be a positive integer, got ${this.maxBytes}`);
   }
 
   get size(): number {

@@ -131,32 +131,10 @@ describe('messages, logs, directory and status over the API', () => {
 
     it('fails a stream whose reader falls too far behind instead of buffering without bound', async () => {
       const slow = await startHarness({ maxStreamBuffer: 4 });
-      // A raw HTTP/2 client that stops reading: grpc-js clients keep draining the socket into
-      // memory, so only a raw stream reproduces a reader that applies real flow control.
-      const session = http2.connect(`http://${slow.address}`);
       try {
-        await slow.client.deploy({ name: 'sink' }, Buffer.from('s'));
-        const req = session.request({
-          ':method': 'POST',
-          ':path': '/caxton.v1.Caxton/TailMessages',
-          'content-type': 'application/grpc',
-          te: 'trailers',
-          authorization: `Bearer ${slow.token}`,
-        });
-        const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
-        req.end(Buffer.from([0, 0, 0, 0, 0])); // one empty (all-default) TailMessagesRequest
-        req.pause();
-        await eventually(() => slow.node.activeSubscriptions === 1, 'the tail subscription');
-        const content = 'x'.repeat(32 * 1024);
-        for (let i = 0; i < 200 && slow.node.activeSubscriptions > 0; i++) {
-          await slow.client.send({ structured: { performative: 'inform', receivers: [{ name: 'sink' }], content } });
-        }
-        assert.equal(slow.node.activeSubscriptions, 0, 'the node subscription was dropped');
-        req.on('data', () => {});
-        req.resume();
-        assert.equal(Number((await trailers)['grpc-status']), status.RESOURCE_EXHAUSTED);
+        const { trailers } = await floodStalledTail(slow, 32 * 1024);
+        assert.equal(Number(trailers['grpc-status']), status.RESOURCE_EXHAUSTED);
       } finally {
-        session.destroy();
         await slow.close();
       }
     });
@@ -165,34 +143,12 @@ describe('messages, logs, directory and status over the API', () => {
   describe('stream bounds', () => {
     it('fails a stream whose reader falls too many bytes behind, well before its count bound', async () => {
       const slow = await startHarness({ maxStreamBuffer: 1024, maxStreamBytes: 256 * 1024 });
-      const session = http2.connect(`http://${slow.address}`);
       try {
-        await slow.client.deploy({ name: 'sink' }, Buffer.from('s'));
-        const req = session.request({
-          ':method': 'POST',
-          ':path': '/caxton.v1.Caxton/TailMessages',
-          'content-type': 'application/grpc',
-          te: 'trailers',
-          authorization: `Bearer ${slow.token}`,
-        });
-        const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
-        req.end(Buffer.from([0, 0, 0, 0, 0]));
-        req.pause(); // a reader that stops: real HTTP/2 flow control
-        await eventually(() => slow.node.activeSubscriptions === 1, 'the tail subscription');
-        const content = 'x'.repeat(64 * 1024);
-        let sent = 0;
-        for (; sent < 200 && slow.node.activeSubscriptions > 0; sent++) {
-          await slow.client.send({ structured: { performative: 'inform', receivers: [{ name: 'sink' }], content } });
-        }
-        assert.equal(slow.node.activeSubscriptions, 0, 'the node subscription was dropped');
+        const { sent, trailers } = await floodStalledTail(slow, 64 * 1024);
         assert.ok(sent < 100, `${sent} messages of 64 KiB were sent before the stream was failed`);
-        req.on('data', () => {});
-        req.resume();
-        const end = await trailers;
-        assert.equal(Number(end['grpc-status']), status.RESOURCE_EXHAUSTED);
-        assert.match(decodeURIComponent(String(end['grpc-message'])), /262144 bytes of responses behind/);
+        assert.equal(Number(trailers['grpc-status']), status.RESOURCE_EXHAUSTED);
+        assert.match(decodeURIComponent(String(trailers['grpc-message'])), /262144 bytes of responses behind/);
       } finally {
-        session.destroy();
         await slow.close();
       }
     });
@@ -328,3 +284,38 @@ describe('messages, logs, directory and status over the API', () => {
     assert.deepEqual(h.internalErrors, []);
   });
 });
+
+/**
+ * A TailMessages stream whose reader stops, flooded with messages of `contentBytes` until the node
+ * drops its subscription (200 at most); then the reader resumes and the stream's trailers are read.
+ * A raw HTTP/2 client: grpc-js clients keep draining the socket into memory, so only a raw stream
+ * reproduces a reader that applies real flow control.
+ */
+async function floodStalledTail(slow: Harness, contentBytes: number): Promise<{ sent: number; trailers: http2.IncomingHttpHeaders }> {
+  const session = http2.connect(`http://${slow.address}`);
+  try {
+    await slow.client.deploy({ name: 'sink' }, Buffer.from('s'));
+    const req = session.request({
+      ':method': 'POST',
+      ':path': '/caxton.v1.Caxton/TailMessages',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      authorization: `Bearer ${slow.token}`,
+    });
+    const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
+    req.end(Buffer.from([0, 0, 0, 0, 0])); // one empty (all-default) TailMessagesRequest
+    req.pause();
+    await eventually(() => slow.node.activeSubscriptions === 1, 'the tail subscription');
+    const content = 'x'.repeat(contentBytes);
+    let sent = 0;
+    for (; sent < 200 && slow.node.activeSubscriptions > 0; sent++) {
+      await slow.client.send({ structured: { performative: 'inform', receivers: [{ name: 'sink' }], content } });
+    }
+    assert.equal(slow.node.activeSubscriptions, 0, 'the node subscription was dropped');
+    req.on('data', () => {});
+    req.resume();
+    return { sent, trailers: await trailers };
+  } finally {
+    session.destroy();
+  }
+}

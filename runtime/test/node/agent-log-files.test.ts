@@ -132,39 +132,36 @@ describe('agent log files', () => {
     }
   });
 
-  it('a batch the disk refuses is counted in the file once it can write again, a second later, and never thrown', async () => {
+  /**
+   * Lines written while a directory stands where their file should be (every open fails EISDIR),
+   * until the writer was refused `refusals` times; then the directory goes and one more line comes.
+   * Returns the file's lines once that line is in it.
+   */
+  async function refusedThenWritten(lost: string[], refusals: number): Promise<string[]> {
     const dir = tempDir();
     const file = path.join(dir, 'echo.log');
-    mkdirSync(file); // a directory where the file should be: every open fails (EISDIR)
+    mkdirSync(file);
     const files = new AgentLogFiles({ directory: dir });
-    files.write('echo', ['lost 1\n', 'lost 2\n']);
-    await until('the write was never refused', () => files.refusedWrites > 0);
+    files.write('echo', lost);
+    await until(`the write was not refused ${refusals} time(s)`, () => files.refusedWrites >= refusals);
     rmSync(file, { recursive: true });
-    files.write('echo', ['kept\n']); // the retry comes about a second after the refusal
+    files.write('echo', ['kept\n']); // wakes the writer; the retry comes about a second after the refusal
     await until('the refused file was never written again', () => fileHas(file, 'kept'));
     await files.close();
-    const written = readFileSync(file, 'utf8')
+    return readFileSync(file, 'utf8')
       .split('\n')
       .filter((l) => l !== '');
+  }
+
+  it('a batch the disk refuses is counted in the file once it can write again, a second later, and never thrown', async () => {
+    const written = await refusedThenWritten(['lost 1\n', 'lost 2\n'], 1);
     assert.equal(written.length, 2);
     assert.match(written[0]!, /WARN {2}2 log line\(s\) not written to this file: the disk refused them \(EISDIR\)$/);
     assert.equal(written[1], 'kept');
   });
 
   it('keeps the count through a second refusal, one marker for every line the disk refused', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'echo.log');
-    mkdirSync(file);
-    const files = new AgentLogFiles({ directory: dir });
-    files.write('echo', ['lost 1\n', 'lost 2\n', 'lost 3\n']);
-    await until('the write was not refused twice', () => files.refusedWrites >= 2);
-    rmSync(file, { recursive: true });
-    files.write('echo', ['kept\n']); // wakes the writer
-    await until('the refused file was never written again', () => fileHas(file, 'kept'));
-    await files.close();
-    const written = readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l !== '');
+    const written = await refusedThenWritten(['lost 1\n', 'lost 2\n', 'lost 3\n'], 2);
     assert.equal(written.length, 2);
     assert.match(written[0]!, / 3 log line\(s\) not written to this file: the disk refused them \(EISDIR\)$/);
     assert.equal(written[1], 'kept');
