@@ -27,7 +27,7 @@ export { readTokenFilePath } from './api/auth.js';
 export { BusEvents, type BusEvent, type BusEventType, type BusListener } from './bus/events.js';
 export { base36, derivedMessageId, deliveryId, MessageIdGenerator } from './bus/ids.js';
 export type { MessageLog } from './log/message-log.js';
-export { ActivationLimitError, MailboxFullError, UnknownReceiverError } from './bus/errors.js';
+export { ActivationLimitError, MailboxFullError, NodeMailboxesFullError, UnknownReceiverError } from './bus/errors.js';
 export { EmbeddedMessageLog } from './log/embedded/index.js';
 export { MemoryMessageLog } from './log/memory/memory-message-log.js';
 // Kafka and etcd adapters as types only: their values are in `@caxton/runtime/cluster`, so that

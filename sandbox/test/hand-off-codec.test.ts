@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { AclMessage, AgentId, HttpCall, StateWrite } from '@caxton/core';
+import { messageTextUnits, type AclMessage, type AgentId, type HttpCall, type StateWrite } from '@caxton/core';
 import { decodeResults, decodeWork, encodeResults, encodeWork } from '../src/shard/hand-off-codec.js';
-import { WideMessagesKept, WideMessagesSent, wideMessageUnits } from '../src/shard/wide-messages.js';
+import { WideMessagesKept, WideMessagesSent } from '../src/shard/wide-messages.js';
 import { NONE, type Work, type WorkResult } from '../src/results.js';
 import { SandboxError } from '../src/errors.js';
 import { MESSAGE_INFO_LIMITS } from '@caxton/core';
@@ -515,7 +515,7 @@ describe('hand-off codec', () => {
       const kept = new WideMessagesKept();
       const budget = MESSAGE_INFO_LIMITS.keptWideMessageCodeUnits;
       const big = Array.from({ length: 64 }, (_, i) => ({ ...wide(`big${i}`, 40), content: `${i}:`.padEnd(250_000, 'x') }));
-      assert.ok(wideMessageUnits(big[0]!) > 250_000 && wideMessageUnits(big[0]!) <= budget / 8, 'each is kept, not inline');
+      assert.ok(messageTextUnits(big[0]!) > 250_000 && messageTextUnits(big[0]!) <= budget / 8, 'each is kept, not inline');
       for (const m of big) {
         // The worker's guard refuses (throws) past twice the budget, so decoding every batch is the check "throughout".
         assert.deepStrictEqual(decodeWork(encodeWork(slice(m, 0, 3), sent), kept), slice(m, 0, 3));
@@ -534,7 +534,7 @@ describe('hand-off codec', () => {
       const sent = new WideMessagesSent({ codeUnits: 8_000 });
       const kept = new WideMessagesKept({ codeUnits: 8_000 });
       const m = { ...wide('huge', 40), content: 'y'.repeat(1_001) };
-      assert.ok(wideMessageUnits(m) > 1_000);
+      assert.ok(messageTextUnits(m) > 1_000);
       for (let k = 0; k < 3; k++) {
         const flat = encodeWork(slice(m, k, k + 1), sent);
         assert.ok(flat.length > 40, 'carried in full every time');
@@ -552,7 +552,7 @@ describe('hand-off codec', () => {
         (err: unknown) => err instanceof SandboxError && err.code === 'sandbox.shard.hand-off' && err.context.key === 5,
       );
       const m = wide('s', 17);
-      const bySize = new WideMessagesKept({ codeUnits: wideMessageUnits(m), shard: 1 });
+      const bySize = new WideMessagesKept({ codeUnits: messageTextUnits(m), shard: 1 });
       bySize.keep(1, m);
       bySize.keep(2, m);
       assert.throws(
@@ -561,7 +561,7 @@ describe('hand-off codec', () => {
       );
       bySize.forget(1);
       bySize.keep(3, m);
-      assert.equal(bySize.units, 2 * wideMessageUnits(m));
+      assert.equal(bySize.units, 2 * messageTextUnits(m));
     });
 
     it('never reuses a key: one issued after clear() or resynchronise() is new', () => {

@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_TRAFFIC_LIMITS } from '@caxton/core';
 import { MailboxFullError, UnknownReceiverError } from '@caxton/runtime';
 import { TestNode, AMS, local } from './support/test-node.js';
 
@@ -128,7 +129,7 @@ test('full mailbox, agent: an agent takes at most its share of a mailbox; the se
     assert.equal(f.message.userParams?.['X-caxton-failure'], 'mailbox-share');
     assert.equal(
       f.message.content,
-      `this agent already holds its share (${SHARE} messages) of the mailbox of slow@caxton; retry once the receiver has handled some`,
+      `this agent already holds its share (${SHARE} messages) of the mailbox of slow@caxton, or of its text (${DEFAULT_TRAFFIC_LIMITS.mailboxTextUnits / 4} code units); retry once the receiver has handled some`,
     );
   }
   const floods = t.accepted.filter((a) => local(a.message.sender) === 'sender' && a.message.conversationId === 'flood-1');

@@ -2,6 +2,7 @@
 export * from './message.js';
 export { AclError, AclParseError, AclValidationError, isAclError, type AclParseErrorDetails, type AclWireFormat } from './errors.js';
 export { aclLimits, DEFAULT_ACL_LIMITS, type AclLimits } from './limits.js';
+export { messageTextUnits } from './text-units.js';
 export { messageUtf8Bytes, parseAclMessage, requireReceivers, validateAclMessage, checkEncodedSize } from './validate.js';
 export { decodeAclJson, encodeAclJson } from './json-codec.js';
 export { decodeAclString, encodeAclString, type AclStringDecodeOptions } from './sl-codec.js';

@@ -127,11 +127,16 @@ describe('the limits table', () => {
 
 describe('the fuel-fair limits (decisions 2136, 2140): node-wide traffic limits, set per node with caxton serve', () => {
   it('are rows of the traffic table with their defaults, and the only ones serve sets', () => {
-    assert.deepEqual([...SERVE_TRAFFIC_LIMITS], ['fairQuantumFuel', 'fairWindowMs', 'fairIdleMs']);
+    assert.deepEqual(
+      [...SERVE_TRAFFIC_LIMITS],
+      ['mailboxTextUnits', 'nodeMailboxTextUnits', 'fairQuantumFuel', 'fairWindowMs', 'fairIdleMs'],
+    );
     assert.deepEqual(
       SERVE_TRAFFIC_LIMITS.map((n) => TRAFFIC_LIMIT_TABLE[n].serve),
-      ['fair-quantum-fuel', 'fair-window', 'fair-idle'],
+      ['mailbox-text', 'node-mailbox-text', 'fair-quantum-fuel', 'fair-window', 'fair-idle'],
     );
+    // A mailbox's text budget holds at least 32 messages of the largest size (1 Mi code units).
+    assert.deepEqual([DEFAULT_TRAFFIC_LIMITS.mailboxTextUnits, DEFAULT_TRAFFIC_LIMITS.nodeMailboxTextUnits], [32 * 2 ** 20, 256 * 2 ** 20]);
     assert.deepEqual(
       [DEFAULT_TRAFFIC_LIMITS.fairQuantumFuel, DEFAULT_TRAFFIC_LIMITS.fairWindowMs, DEFAULT_TRAFFIC_LIMITS.fairIdleMs],
       [10_000_000, 1_000, 50],

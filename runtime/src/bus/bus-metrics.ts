@@ -16,6 +16,8 @@ export function installBusMetrics(
   mailboxCapacity: number,
   breakersOpen: () => number = () => 0,
   absentQueued: () => number = () => 0,
+  mailboxText: () => number = () => 0,
+  mailboxTextLimit = 0,
 ): () => void {
   const deadLetters = meter.createCounter('caxton.bus.dead.letters', {
     description: 'Deliveries dead-lettered (crashed or refused maxAttempts times, an absent queue expired or over its bound, a stop)',
@@ -39,6 +41,17 @@ export function installBusMetrics(
   });
   const observeAbsent = (r: { observe(value: number): void }): void => r.observe(absentQueued());
   absent.addCallback(observeAbsent);
+  const text = meter.createObservableGauge('caxton.bus.mailbox.text', {
+    description:
+      "Message text (UTF-16 code units) the node's mailboxes hold or are appending; sends are refused past serve --node-mailbox-text (decision 2195)",
+  });
+  const observeText = (r: { observe(value: number): void }): void => r.observe(mailboxText());
+  text.addCallback(observeText);
+  const textLimit = meter.createObservableGauge('caxton.bus.mailbox.text.limit', {
+    description: "Message text the node's mailboxes may hold together (serve --node-mailbox-text): the denominator of their saturation",
+  });
+  const observeTextLimit = (r: { observe(value: number): void }): void => r.observe(mailboxTextLimit);
+  textLimit.addCallback(observeTextLimit);
   // Created at zero: "no failures" is a visible 0 an alert's rate() can read, not an absent series.
   notCommitted.add(0);
   const observeCapacity = (r: { observe(value: number): void }): void => r.observe(mailboxCapacity);
@@ -56,5 +69,7 @@ export function installBusMetrics(
     capacity.removeCallback(observeCapacity);
     breakers.removeCallback(observeBreakers);
     absent.removeCallback(observeAbsent);
+    text.removeCallback(observeText);
+    textLimit.removeCallback(observeTextLimit);
   };
 }

@@ -16,6 +16,7 @@ import {
   TOPIC_PREFIX,
   replicaOwner,
   matchesTopicFilter,
+  messageTextUnits,
   topicOfReceiver,
   validateAclMessage,
   type AclMessage,
@@ -25,7 +26,7 @@ import {
 } from '@caxton/core';
 import type { DeadLetter, MessageLog } from '../log/message-log.js';
 import { Mailboxes } from './mailboxes.js';
-import { shareLimits, type SenderShare } from './mailbox-shares.js';
+import { shareLimits, type SenderShare, type ShareVerdict, type TextLimits } from './mailbox-shares.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
 import type { BusPort } from './port.js';
 import type { NoActivation } from './resolution.js';
@@ -41,8 +42,10 @@ import {
   InvalidSendError,
   InvalidTopicAddressError,
   MailboxFullError,
+  NodeMailboxesFullError,
   UnknownReceiverError,
   mailboxFullReason,
+  nodeMailboxesFullReason,
 } from './errors.js';
 import { CircuitBreakers, type BreakerLimits, type BreakerView } from './circuit-breaker.js';
 import type { EdgeAdmission, EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
@@ -78,12 +81,16 @@ export interface BusOptions {
   now?: () => number;
   /** Edge admission of outside clients (decision 1810); defaults otherwise. */
   edgeAdmission?: EdgeAdmissionLimits;
+  /** The text the mailboxes may hold (decision 2195: `textLimits`); defaults from TRAFFIC_LIMIT_TABLE. */
+  mailboxText?: TextLimits;
 }
 
 /** The first word of the reason of a message dead-lettered because its receiver stayed absent (decision 1990). */
 export const ABSENT_TTL_REASON = 'absent-ttl';
 /** The first word of the reason of a message dead-lettered past its absent receiver's bound, in a cluster (decision 1990). */
 export const ABSENT_QUEUE_FULL_REASON = 'absent-queue-full';
+/** The refusal reason of a send past the text the node's mailboxes may hold together (decision 2195). */
+const NODE_MAILBOXES_FULL = 'node-mailboxes-full';
 /** A shared log's refusal of a delivery whose partition moved to another node (KafkaNotOwnerError). */
 const NOT_OWNER = 'bus.kafka.not-owner';
 
@@ -143,6 +150,7 @@ export class Bus implements OutboxSender {
       isAbsent: (agent) => this.port?.sending.absence?.(agent) !== undefined,
       ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
       ...(opts.priorityAgingDispatches !== undefined ? { priorityAgingDispatches: opts.priorityAgingDispatches } : {}),
+      ...(opts.mailboxText !== undefined ? { text: opts.mailboxText } : {}),
     });
   }
 
@@ -260,6 +268,16 @@ export class Bus implements OutboxSender {
 
   mailboxDepth(agent: string): number {
     return this.mailboxes.depth(agent);
+  }
+
+  /** Message text (code units) all the node's mailboxes may hold together (decision 2195). */
+  get mailboxTextLimit(): number {
+    return this.mailboxes.shares.text.node;
+  }
+
+  /** Message text (code units) held or being appended: in `agent`'s mailbox, or in all of the node's (decision 2195). */
+  mailboxText(agent?: string): number {
+    return this.mailboxes.shares.unitsIn(agent);
   }
 
   /** Drop an agent's mailbox (its pending deliveries stay in the log until handled or dead-lettered). */
@@ -569,6 +587,8 @@ export class Bus implements OutboxSender {
     }
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
+    // Each delivery holds the message's text until it finishes (decision 2195): measured once per send.
+    const units = messageTextUnits(msg);
     for (let i = 0; i < receivers.length; i++) {
       const receiver = receivers[i]!;
       if (fromAgent && port.sending.transport?.reaches(receiver) === true) {
@@ -601,17 +621,30 @@ export class Bus implements OutboxSender {
       }
       // An agent takes at most its share of a mailbox, and agents together leave the operator's
       // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox. While the
-      // receiver is absent (decision 1990) the shares and the reserve are of its absent queue.
+      // receiver is absent (decision 1990) the shares and the reserve are of its absent queue. The
+      // same shares bound the text the mailbox and the node's mailboxes hold, for every sender
+      // (decision 2195).
       const absent = port.sending.absence?.(name);
       // One handle per (receiver, sender): admitted, reserved and released without looking it up again.
-      const share = fromAgent ? this.mailboxes.shares.senderSlot(name, senderName) : undefined;
-      const admitted =
-        share !== undefined
-          ? this.mailboxes.shares.admitSlot(share, 1, absent === undefined ? undefined : shareLimits(absent.queue))
-          : 'ok';
+      const share = this.mailboxes.shares.senderSlot(name, senderName);
+      const admitted = this.mailboxes.shares.admitSlot(
+        share,
+        1,
+        absent === undefined ? undefined : shareLimits(absent.queue),
+        units,
+        fromAgent,
+      );
       if (admitted !== 'ok') {
-        const full = absent === undefined ? 'mailbox-full' : 'absent-queue-full';
-        refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : full });
+        const reason = this.shareRefusal(admitted, absent !== undefined);
+        refused.push({ receiver: receiver.name, reason });
+        if (admitted === 'mailbox-text') (r.textFull ??= []).push(receiver.name);
+        // Its failure (an agent's) or typed error (an outside sender's) says the absent queue's bound.
+        if (reason === 'absent-queue-full' && absent !== undefined)
+          (r.absentFull ??= []).push({
+            agent: name,
+            limit: absent.queue,
+            ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}),
+          });
         (r.unreached ??= []).push(name);
         continue;
       }
@@ -660,10 +693,8 @@ export class Bus implements OutboxSender {
       }
       box.reserve(1);
       r.reservations = added(r.reservations, box);
-      if (share !== undefined) {
-        this.mailboxes.shares.reserveSlot(share, senderName);
-        r.reservedShares = added(r.reservedShares, share);
-      }
+      this.mailboxes.shares.reserveSlot(share, senderName, units, fromAgent);
+      r.reservedShares = added(r.reservedShares, share);
       r.deliveries = added(r.deliveries, { id: did, messageId: id, receiver: name, message: msg, acceptedAt });
       // Absent somewhere in the cluster: its place in the shared count is taken before the append (decision 2157).
       if (port.sending.sharedAbsent?.counts(name) === true)
@@ -682,11 +713,22 @@ export class Bus implements OutboxSender {
     return r;
   }
 
+  /** The refusal reason of a share verdict (decision 2195 adds the text's). */
+  private shareRefusal(verdict: Exclude<ShareVerdict, 'ok'>, absent: boolean): string {
+    if (verdict === 'sender-share') return 'mailbox-share';
+    if (verdict === 'node-text') return NODE_MAILBOXES_FULL;
+    return absent && verdict === 'agents-full' ? 'absent-queue-full' : 'mailbox-full';
+  }
+
   /** The typed error an outside sender gets for a send refused outright (`refusedOutright`): its first receiver's refusal. */
   private refusalOf(r: Routing): Error {
     const { id, msg } = r;
     const first = r.refused[0]!;
-    if (first.reason === 'mailbox-full') return new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
+    if (first.reason === 'mailbox-full') {
+      const text = r.textFull?.includes(first.receiver) === true ? this.mailboxes.shares.text.mailbox : undefined;
+      return new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id }, text);
+    }
+    if (first.reason === NODE_MAILBOXES_FULL) return new NodeMailboxesFullError(this.mailboxes.shares.text.node, { messageId: id });
     if (first.reason === 'circuit-open') return new CircuitOpenError(r.circuitOpen![0]!, { messageId: id });
     if (first.reason === 'absent-queue-full')
       return new AbsentQueueFullError(
@@ -736,7 +778,6 @@ export class Bus implements OutboxSender {
         ...(bound.partitionBudget !== undefined ? { partitionBudget: bound.partitionBudget } : {}),
       });
     }
-    const shares = r.reservedShares.length === r.deliveries.length ? r.reservedShares : undefined;
     const deliveries: Delivery[] = [];
     const reservations: Mailbox[] = [];
     const kept: SenderShare[] = [];
@@ -744,16 +785,16 @@ export class Bus implements OutboxSender {
       if (!gone.has(i)) {
         deliveries.push(r.deliveries[i]!);
         reservations.push(r.reservations[i]!);
-        if (shares !== undefined) kept.push(shares[i]!);
+        kept.push(r.reservedShares[i]!);
         continue;
       }
       r.reservations[i]!.release(1);
-      if (shares !== undefined) this.mailboxes.shares.releaseSlot(shares[i]!);
+      this.mailboxes.shares.releaseSlot(r.reservedShares[i]!);
     }
     r.edge?.appendEnded(gone.size);
     r.deliveries = deliveries;
     r.reservations = reservations;
-    if (shares !== undefined) r.reservedShares = kept;
+    r.reservedShares = kept;
     if (refusedOutright(r)) throw this.refusalOf(r);
   }
 
@@ -780,7 +821,7 @@ export class Bus implements OutboxSender {
     const port = this.port;
     if (port !== undefined) this.unroute(port, r, appended);
     r.edge?.appendEnded(r.deliveries.length);
-    // Every delivery reserved one slot of its receiver's mailbox (and, from an agent, its share).
+    // Every delivery reserved one slot of its receiver's mailbox, and its share (an agent's) and text.
     // Indexed loops: this runs for every message sent, and its iterators showed in allocation profiles.
     const boxes = r.reservations;
     for (let i = 0; i < boxes.length; i++) boxes[i]!.release(1);
@@ -815,8 +856,15 @@ export class Bus implements OutboxSender {
       replies.push(failureReply(msg, this.platformId, why, 'activation-limit'));
     }
     if (share.length > 0) {
-      const why = `this agent already holds its share (${this.mailboxes.shares.limits.perSender} messages) of the mailbox of ${receiverList(share)}; retry once the receiver has handled some`;
+      const text = this.mailboxes.shares.text;
+      const why = `this agent already holds its share (${this.mailboxes.shares.limits.perSender} messages) of the mailbox of ${receiverList(share)}, or of its text (${text.perSender} code units); retry once the receiver has handled some`;
       replies.push(failureReply(msg, this.platformId, why, 'mailbox-share'));
+    }
+    const nodeFull = refused.filter((x) => x.reason === NODE_MAILBOXES_FULL).map((x) => x.receiver);
+    if (nodeFull.length > 0) {
+      const text = this.mailboxes.shares.text;
+      const why = `${nodeMailboxesFullReason(text.node)}: this agent holds up to ${text.nodePerSender} code units of it and agents together ${text.nodeAgents}; not sent to ${receiverList(nodeFull)}, retry once receivers have handled some`;
+      replies.push(failureReply(msg, this.platformId, why, NODE_MAILBOXES_FULL));
     }
     if (circuitOpen !== undefined) {
       const retry = Math.max(...circuitOpen.map((c) => c.retryAfterMs));
@@ -836,7 +884,9 @@ export class Bus implements OutboxSender {
       replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknownAgents)}`, 'unknown-receiver'));
     if (full.length > 0) {
       const why =
-        full.length === 1 ? `mailbox of ${full[0]} is full; retry later` : `mailboxes of ${receiverList(full)} are full; retry later`;
+        full.length === 1
+          ? `mailbox of ${full[0]} is full (of messages or of their text); retry later`
+          : `mailboxes of ${receiverList(full)} are full (of messages or of their text); retry later`;
       replies.push(failureReply(msg, this.platformId, why, 'mailbox-full'));
     }
     return replies;
@@ -1094,8 +1144,10 @@ interface Routing {
   deliveries: readonly Delivery[];
   /** The mailbox each delivery reserved a slot of (same index as `deliveries`). */
   reservations: readonly Mailbox[];
-  /** The share each delivery from an agent reserved (same order as `deliveries`). */
+  /** The share (slot and text) each delivery reserved (same index as `deliveries`). */
   reservedShares: readonly SenderShare[];
+  /** Receivers refused `mailbox-full` for their mailbox's text, not its count (decision 2195). */
+  textFull?: string[];
   /**
    * Receivers routed as agents that got no delivery (refused after routing, duplicates); with the
    * deliveries' receivers, every receiver routed as an agent: those that end with nothing appended

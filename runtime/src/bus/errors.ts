@@ -1,17 +1,43 @@
 import { CaxtonError, type ErrorContext } from '@caxton/core';
 
 /** The text of a full mailbox's refusal (the error's message; a platform message dropped for it). */
-export function mailboxFullReason(agent: string, capacity: number): string {
-  return `mailbox of ${agent} is full (${capacity} pending messages)`;
+export function mailboxFullReason(agent: string, capacity: number, textUnits?: number): string {
+  return textUnits === undefined
+    ? `mailbox of ${agent} is full (${capacity} pending messages)`
+    : `mailbox of ${agent} is full (its pending messages' text reached ${textUnits} code units)`;
 }
 
-/** The receiver's mailbox is full: the sender should retry later (backpressure). */
+/**
+ * The receiver's mailbox is full, of messages or (`textUnits`, decision 2195) of their text: the
+ * sender should retry later (backpressure).
+ */
 export class MailboxFullError extends CaxtonError {
-  constructor(agent: string, capacity: number, context: ErrorContext = {}) {
-    super('bus.mailbox-full', mailboxFullReason(agent, capacity), {
+  constructor(agent: string, capacity: number, context: ErrorContext = {}, textUnits?: number) {
+    super('bus.mailbox-full', mailboxFullReason(agent, capacity, textUnits), {
       kind: 'resource-exhausted',
-      context: { agent, ...context },
-      hint: 'retry later; the agent is slower than its senders (raise --mailbox-capacity if this is expected)',
+      context: { agent, ...context, ...(textUnits !== undefined ? { textUnits } : {}) },
+      hint:
+        textUnits === undefined
+          ? 'retry later; the agent is slower than its senders (raise --mailbox-capacity if this is expected)'
+          : 'retry later, or send large payloads by reference; the agent is slower than its senders (raise serve --mailbox-text if this is expected)',
+    });
+  }
+}
+
+export function nodeMailboxesFullReason(textUnits: number): string {
+  return `this node's mailboxes hold as much message text as it allows (${textUnits} code units)`;
+}
+
+/**
+ * The node's mailboxes together hold their whole text budget (decision 2195), or agents their part
+ * of it: no more is accepted until receivers handle some (backpressure, like a full mailbox).
+ */
+export class NodeMailboxesFullError extends CaxtonError {
+  constructor(textUnits: number, context: ErrorContext = {}) {
+    super('bus.node-mailboxes-full', nodeMailboxesFullReason(textUnits), {
+      kind: 'resource-exhausted',
+      context: { ...context, textUnits },
+      hint: 'retry later, or send large payloads by reference; receivers on this node are slower than their senders (raise serve --node-mailbox-text if the host has the memory)',
     });
   }
 }

@@ -9,9 +9,17 @@
  *   are kept for the operator and the platform (failures, deadline replies), which therefore
  *   always have room while no outside client floods it.
  *
+ * The same shares bound the messages' TEXT (code units, `messageTextUnits`), per mailbox and for the
+ * node's mailboxes together: a count alone let a few agents park 10,000 messages of up to 1 Mi each
+ * in every slow receiver's mailbox — gigabytes. An agent may hold a quarter of a mailbox's text and
+ * a quarter of the node's, agents together all but a tenth of either; the operator and the platform
+ * may use the rest. A delivery's text is counted from its routing (an append in flight) until it
+ * finishes, like its slot.
+ *
  * Pure bookkeeping, no I/O: counts per (receiver, sender), kept in step by the bus's send path
  * (reserve/release around an append) and by the mailboxes (accept/finish/forget).
  */
+import { DEFAULT_TRAFFIC_LIMITS } from '@caxton/core';
 
 /** The default share of one sender in one mailbox: a quarter of its capacity. */
 export const DEFAULT_SENDER_SHARE = 0.25;
@@ -31,8 +39,45 @@ export function shareLimits(capacity: number, share = DEFAULT_SENDER_SHARE, rese
   return { perSender: Math.max(1, Math.min(agentsTotal, Math.floor(capacity * share))), agentsTotal };
 }
 
-/** Why an agent's send to a receiver is not admitted. */
-export type ShareVerdict = 'ok' | 'sender-share' | 'agents-full';
+/** What the text of the node's mailboxes may add up to (code units), each part made by `textLimits`. */
+export interface TextLimits {
+  /** One mailbox, every sender (waiting, completing, being appended). */
+  mailbox: number;
+  /** One agent sender's in one mailbox. */
+  perSender: number;
+  /** Agent senders' together in one mailbox (the rest is the operator's reserve). */
+  agentsTotal: number;
+  /** Every mailbox of the node together. */
+  node: number;
+  /** One agent sender's in all mailboxes of the node. */
+  nodePerSender: number;
+  /** Agent senders' together in all mailboxes of the node. */
+  nodeAgents: number;
+}
+
+/** The text shares, as the slots' (a quarter per sender, a tenth kept), of a mailbox's and the node's budget. */
+export function textLimits(
+  mailbox: number = DEFAULT_TRAFFIC_LIMITS.mailboxTextUnits,
+  node: number = DEFAULT_TRAFFIC_LIMITS.nodeMailboxTextUnits,
+): TextLimits {
+  const one = shareLimits(mailbox);
+  const all = shareLimits(node);
+  return {
+    mailbox,
+    perSender: one.perSender,
+    agentsTotal: one.agentsTotal,
+    node,
+    nodePerSender: all.perSender,
+    nodeAgents: all.agentsTotal,
+  };
+}
+
+/**
+ * Why a send to a receiver is not admitted: an agent's `sender-share` or `agents-full` of the
+ * receiver's slots or text; anyone's `mailbox-text` (the receiver's mailbox holds its whole text
+ * budget); `node-text` (the node's mailboxes hold theirs, or an agent its part of it).
+ */
+export type ShareVerdict = 'ok' | 'sender-share' | 'agents-full' | 'mailbox-text' | 'node-text';
 
 /** One sender's counts in one receiver's mailbox. */
 interface SenderSlots {
@@ -45,12 +90,19 @@ interface SenderSlots {
    * count: what `forget` takes off that count (not the slots taken while it was not counted).
    */
   counted: number;
+  /** The text of `held`, of `appending` and of `counted`, in code units. */
+  heldUnits: number;
+  appendingUnits: number;
+  countedUnits: number;
 }
 
 /** One receiver's counts. */
 interface ReceiverSlots {
   /** Slots held by agent senders together. */
   agents: number;
+  /** Text held or being appended: by every sender, and by agent senders (counted ones) together. */
+  units: number;
+  agentUnits: number;
   senders: Map<string, SenderSlots>;
   /** Entries of `senders` at zero, kept for the sender's next message (dropped all at once when many). */
   idle: number;
@@ -70,6 +122,8 @@ interface ReceiverSlots {
 /** One agent sender's slots over all receivers. */
 interface AgentSlots {
   slots: number;
+  /** Text of those slots (held, counted, or being appended), in code units. */
+  units: number;
   /** Known to be an agent (holds or appends something); an entry at zero is kept only for reuse. */
   known: boolean;
 }
@@ -79,8 +133,10 @@ export interface SenderShare {
   readonly receiver: string;
   readonly r: ReceiverSlots;
   readonly c: SenderSlots;
-  /** The sender's agent record, once `reserveSlot` counted an append against it. */
+  /** The sender's agent record: as found by `senderSlot`, then the one `reserveSlot` counted an append against. */
   agent: AgentSlots | undefined;
+  /** The text `reserveSlot` reserved (given back by `releaseSlot`). */
+  units: number;
 }
 
 /**
@@ -96,6 +152,8 @@ export interface HeldSlot {
   readonly agent: AgentSlots | undefined;
   /** The receiver record's `epoch` when the slot was taken: given back only if no `forget` came between. */
   readonly epoch: number;
+  /** The delivery's text, in code units. */
+  readonly units: number;
 }
 
 /**
@@ -118,31 +176,38 @@ export class MailboxShares {
   private readonly agentSlots = new Map<string, AgentSlots>();
   private knownAgents = 0;
   private idleAgents = 0;
+  /** Text held or being appended in every mailbox of the node: by every sender, and by agent senders. */
+  private nodeUnits = 0;
+  private nodeAgentUnits = 0;
 
-  constructor(readonly limits: ShareLimits) {}
+  constructor(
+    readonly limits: ShareLimits,
+    readonly text: TextLimits = textLimits(),
+  ) {}
 
   /**
-   * May the agent `sender` take `n` more slots of `receiver`'s mailbox? `limits`: those to apply
-   * instead of the mailbox's (an absent receiver's shares are of its absent queue, decision 1990).
+   * May the agent `sender` take `n` more slots of `receiver`'s mailbox, and `units` more of its
+   * text? `limits`: those to apply instead of the mailbox's (an absent receiver's shares are of its
+   * absent queue, decision 1990).
    */
-  admitAgent(receiver: string, sender: string, n = 1, limits: ShareLimits = this.limits): ShareVerdict {
+  admitAgent(receiver: string, sender: string, n = 1, limits: ShareLimits = this.limits, units = 0): ShareVerdict {
     const r = this.receivers.get(receiver);
     const c = r?.senders.get(sender);
     if ((c === undefined ? 0 : c.held + c.appending) + n > limits.perSender) return 'sender-share';
     if ((r?.agents ?? 0) + n > limits.agentsTotal) return 'agents-full';
-    return 'ok';
+    return this.admitText(r, c, this.agentSlots.get(sender), units, true);
   }
 
   /** An agent's append to `receiver` is in flight (counted against its share until it is consumed or fails). */
-  reserve(receiver: string, sender: string): void {
-    this.reserveSlot(this.senderSlot(receiver, sender), sender);
+  reserve(receiver: string, sender: string, units = 0): void {
+    this.reserveSlot(this.senderSlot(receiver, sender), sender, units);
   }
 
-  release(receiver: string, sender: string): void {
+  release(receiver: string, sender: string, units = 0): void {
     const r = this.receivers.get(receiver);
     const c = r?.senders.get(sender);
-    if (c !== undefined && c.appending > 0) this.change(r!, c, 0, -1);
-    this.slots(this.agentSlots.get(sender), -1);
+    const agent = this.agentSlots.get(sender);
+    if (c !== undefined && c.appending > 0) this.unappend(r!, c, agent, units);
     if (r !== undefined) this.dropIfGone(receiver, r);
   }
 
@@ -153,48 +218,104 @@ export class MailboxShares {
    */
   senderSlot(receiver: string, sender: string): SenderShare {
     const { r, c } = this.counts(receiver, sender);
-    return { receiver, r, c, agent: undefined };
+    // The sender's record as it is (if it holds anything): `admitSlot` checks its node-wide text.
+    return { receiver, r, c, agent: this.agentSlots.get(sender), units: 0 };
   }
 
-  /** `admitAgent` through a handle. */
-  admitSlot(s: SenderShare, n = 1, limits: ShareLimits = this.limits): ShareVerdict {
-    if (s.c.held + s.c.appending + n > limits.perSender) return 'sender-share';
-    if (s.r.agents + n > limits.agentsTotal) return 'agents-full';
+  /**
+   * `admitAgent` through a handle, for an agent sender; for any other (`agent` false: the operator,
+   * the platform, an outside client) only the text the mailbox and the node hold in all is checked.
+   */
+  admitSlot(s: SenderShare, n = 1, limits: ShareLimits = this.limits, units = 0, agent = true): ShareVerdict {
+    if (agent) {
+      if (s.c.held + s.c.appending + n > limits.perSender) return 'sender-share';
+      if (s.r.agents + n > limits.agentsTotal) return 'agents-full';
+    }
+    return this.admitText(s.r, s.c, agent ? s.agent : undefined, units, agent);
+  }
+
+  /**
+   * The text checks, in order: the receiver's mailbox as a whole, then the node's; for an agent
+   * sender also its share of each and the agents' part of each.
+   */
+  private admitText(
+    r: ReceiverSlots | undefined,
+    c: SenderSlots | undefined,
+    a: AgentSlots | undefined,
+    units: number,
+    agent: boolean,
+  ): ShareVerdict {
+    const t = this.text;
+    if ((r?.units ?? 0) + units > t.mailbox) return 'mailbox-text';
+    if (this.nodeUnits + units > t.node) return 'node-text';
+    if (!agent) return 'ok';
+    if ((c === undefined ? 0 : c.heldUnits + c.appendingUnits) + units > t.perSender) return 'sender-share';
+    if ((r?.agentUnits ?? 0) + units > t.agentsTotal) return 'agents-full';
+    if (this.nodeAgentUnits + units > t.nodeAgents || (a?.units ?? 0) + units > t.nodePerSender) return 'node-text';
     return 'ok';
   }
 
-  /** `reserve` through a handle; `releaseSlot` gives it back. */
-  reserveSlot(s: SenderShare, sender: string): void {
-    const agent = this.knownAgent(sender);
-    s.agent = agent;
-    this.slots(agent, 1);
+  /**
+   * `reserve` through a handle; `releaseSlot` gives it back. `agent` false: a sender that is no
+   * agent (its text counts for the mailbox and the node, in no agent's share).
+   */
+  reserveSlot(s: SenderShare, sender: string, units = 0, agent = true): void {
+    const a = agent ? this.knownAgent(sender) : undefined;
+    s.agent = a;
+    s.units = units;
+    this.slots(a, 1, units);
     this.change(s.r, s.c, 0, 1);
+    s.c.appendingUnits += units;
+    s.r.units += units;
+    this.nodeUnits += units;
+    if (a !== undefined) {
+      s.r.agentUnits += units;
+      this.nodeAgentUnits += units;
+    }
   }
 
   /** `release` through the handle `reserveSlot` was given. */
   releaseSlot(s: SenderShare): void {
     const { r, c } = s;
-    if (c.appending > 0) this.change(r, c, 0, -1);
-    this.slots(s.agent, -1);
+    if (c.appending > 0) this.unappend(r, c, s.agent, s.units);
     if (r.gone && this.receivers.get(s.receiver) === r) this.dropIfGone(s.receiver, r);
   }
 
+  /** One append of `units` of text ended: its slot and text come off every count that took them. */
+  private unappend(r: ReceiverSlots, c: SenderSlots, a: AgentSlots | undefined, units: number): void {
+    this.change(r, c, 0, -1);
+    c.appendingUnits = Math.max(0, c.appendingUnits - units);
+    r.units = Math.max(0, r.units - units);
+    this.nodeUnits = Math.max(0, this.nodeUnits - units);
+    if (a?.known) {
+      r.agentUnits = Math.max(0, r.agentUnits - units);
+      this.nodeAgentUnits = Math.max(0, this.nodeAgentUnits - units);
+    }
+    this.slots(a, -1, -units);
+  }
+
   /**
-   * `sender` (an agent or not) now holds one more slot of `receiver`'s mailbox. The returned handle
-   * gives it back with `giveHeld`, without looking anything up again.
+   * `sender` (an agent or not) now holds one more slot of `receiver`'s mailbox, and `units` of its
+   * text. The returned handle gives both back with `giveHeld`, without looking anything up again.
    */
-  take(receiver: string, sender: string, isAgent: boolean): HeldSlot {
+  take(receiver: string, sender: string, isAgent: boolean, units = 0): HeldSlot {
     const agent = isAgent ? this.knownAgent(sender) : this.agentSlots.get(sender);
     const { r, c } = this.counts(receiver, sender);
     r.gone = false; // a delivery arrived: the mailbox is back
     this.change(r, c, 1, 0);
+    c.heldUnits += units;
+    r.units += units;
+    this.nodeUnits += units;
     const counted = agent?.known;
     if (counted) {
       r.agents += 1;
+      r.agentUnits += units;
+      this.nodeAgentUnits += units;
       c.counted += 1;
-      this.slots(agent, 1);
+      c.countedUnits += units;
+      this.slots(agent, 1, units);
     }
-    return { receiver, r, c, agent: counted ? agent : undefined, epoch: r.epoch };
+    return { receiver, r, c, agent: counted ? agent : undefined, epoch: r.epoch, units };
   }
 
   /**
@@ -205,31 +326,35 @@ export class MailboxShares {
    */
   giveHeld(h: HeldSlot): void {
     const { r, c } = h;
-    if (h.epoch === r.epoch && c.held > 0) {
-      this.change(r, c, -1, 0);
-      // The handle says `take` counted the slot against the agents' part: it comes off that count
-      // even if the sender is no longer known as an agent (`slots` skips an unknown one).
-      if (h.agent !== undefined) {
-        if (r.agents > 0) r.agents -= 1;
-        if (c.counted > 0) c.counted -= 1;
-        this.slots(h.agent, -1);
-      }
-    }
+    if (h.epoch === r.epoch && c.held > 0) this.unhold(r, c, h.agent, h.units);
     if (r.gone && this.receivers.get(h.receiver) === r) this.dropIfGone(h.receiver, r);
   }
 
-  /** `sender` gave one slot of `receiver`'s mailbox back. */
-  give(receiver: string, sender: string): void {
+  /** `sender` gave one slot of `receiver`'s mailbox back, holding `units` of text. */
+  give(receiver: string, sender: string, units = 0): void {
     const r = this.receivers.get(receiver);
     const c = r?.senders.get(sender);
-    if (c !== undefined && c.held > 0) this.change(r!, c, -1, 0);
+    if (r === undefined || c === undefined || c.held === 0) return;
     const agent = this.agentSlots.get(sender);
-    if (agent?.known) {
-      if (r !== undefined && r.agents > 0) r.agents -= 1;
-      if (c !== undefined && c.counted > 0) c.counted -= 1;
-      this.slots(agent, -1);
-    }
-    if (r !== undefined) this.dropIfGone(receiver, r);
+    this.unhold(r, c, agent?.known && c.counted > 0 ? agent : undefined, units);
+    this.dropIfGone(receiver, r);
+  }
+
+  /** A held slot and its text come off the counts; `agent`: it counted against the agents' part. */
+  private unhold(r: ReceiverSlots, c: SenderSlots, agent: AgentSlots | undefined, units: number): void {
+    this.change(r, c, -1, 0);
+    c.heldUnits = Math.max(0, c.heldUnits - units);
+    r.units = Math.max(0, r.units - units);
+    this.nodeUnits = Math.max(0, this.nodeUnits - units);
+    // The handle says `take` counted the slot against the agents' part: it comes off that count
+    // even if the sender is no longer known as an agent (`slots` skips an unknown one).
+    if (agent === undefined) return;
+    if (r.agents > 0) r.agents -= 1;
+    if (c.counted > 0) c.counted -= 1;
+    r.agentUnits = Math.max(0, r.agentUnits - units);
+    c.countedUnits = Math.max(0, c.countedUnits - units);
+    this.nodeAgentUnits = Math.max(0, this.nodeAgentUnits - units);
+    this.slots(agent, -1, -units);
   }
 
   /** The receiver's mailbox went away: its counts go with it (appends in flight stay counted). */
@@ -243,8 +368,14 @@ export class MailboxShares {
       if (c.appending > 0) appending = true;
       if (c.held === 0) continue;
       // Only the slots counted as an agent's: the rest never were (decision 2070, *Left*, fixed).
-      if (c.counted > 0) this.slots(this.agentSlots.get(sender), -c.counted);
+      if (c.counted > 0) this.slots(this.agentSlots.get(sender), -c.counted, -c.countedUnits);
+      this.nodeUnits = Math.max(0, this.nodeUnits - c.heldUnits);
+      this.nodeAgentUnits = Math.max(0, this.nodeAgentUnits - c.countedUnits);
+      r.units = Math.max(0, r.units - c.heldUnits);
+      r.agentUnits = Math.max(0, r.agentUnits - c.countedUnits);
       c.counted = 0;
+      c.countedUnits = 0;
+      c.heldUnits = 0;
       this.change(r, c, -c.held, 0);
     }
     if (!appending) this.receivers.delete(receiver);
@@ -271,10 +402,15 @@ export class MailboxShares {
     return this.receivers.get(receiver)?.senders.get(sender)?.held ?? 0;
   }
 
+  /** Text held or being appended: in `receiver`'s mailbox, or (no receiver) in all of the node's (tests, status). */
+  unitsIn(receiver?: string): number {
+    return receiver === undefined ? this.nodeUnits : (this.receivers.get(receiver)?.units ?? 0);
+  }
+
   private knownAgent(sender: string): AgentSlots {
     let a = this.agentSlots.get(sender);
     if (a === undefined) {
-      a = { slots: 0, known: false };
+      a = { slots: 0, units: 0, known: false };
       this.agentSlots.set(sender, a);
       this.idleAgents += 1;
     }
@@ -286,11 +422,13 @@ export class MailboxShares {
     return a;
   }
 
-  /** An agent sender's slots over all receivers; at zero it is no longer known as an agent. */
-  private slots(a: AgentSlots | undefined, by: number): void {
+  /** An agent sender's slots (and their text) over all receivers; at zero it is no longer known as an agent. */
+  private slots(a: AgentSlots | undefined, by: number, units: number): void {
     if (a === undefined || !a.known) return;
     a.slots = Math.max(0, a.slots + by);
+    a.units = Math.max(0, a.units + units);
     if (a.slots > 0) return;
+    a.units = 0;
     a.known = false;
     this.knownAgents -= 1;
     this.idleAgents += 1;
@@ -303,14 +441,14 @@ export class MailboxShares {
   private counts(receiver: string, sender: string): { r: ReceiverSlots; c: SenderSlots } {
     let r = this.receivers.get(receiver);
     if (r === undefined) {
-      r = { agents: 0, senders: new Map(), idle: 0, gone: false, epoch: 0 };
+      r = { agents: 0, units: 0, agentUnits: 0, senders: new Map(), idle: 0, gone: false, epoch: 0 };
       this.receivers.set(receiver, r);
     }
     let c = r.senders.get(sender);
     if (c === undefined) {
       // Swept before the new entry exists: a handle (senderSlot) may take it and refuse, leaving it idle.
       if (r.idle >= IDLE_KEPT) this.sweep(r);
-      c = { held: 0, appending: 0, counted: 0 };
+      c = { held: 0, appending: 0, counted: 0, heldUnits: 0, appendingUnits: 0, countedUnits: 0 };
       r.senders.set(sender, c);
       r.idle += 1;
     }

@@ -10,9 +10,9 @@
  * the share slot it holds: accepting, handing off and finishing a delivery look its id up once
  * each, instead of once per map (pending, handed off) and again per share record.
  */
-import type { Delivery } from '@caxton/core';
+import { messageTextUnits, type AclMessage, type Delivery } from '@caxton/core';
 import { Mailbox, senderOf } from './mailbox.js';
-import { MailboxShares, shareLimits, type HeldSlot } from './mailbox-shares.js';
+import { MailboxShares, shareLimits, textLimits, type HeldSlot, type TextLimits } from './mailbox-shares.js';
 import { EdgeAdmission, type EdgeAdmissionLimits } from './edge-admission.js';
 
 export interface MailboxesOptions {
@@ -31,6 +31,8 @@ export interface MailboxesOptions {
    * finishes them while it is away, and they are bounded by its absent queue instead.
    */
   isAbsent?: (agent: string) => boolean;
+  /** The text the mailboxes may hold (decision 2195); defaults from TRAFFIC_LIMIT_TABLE. */
+  text?: TextLimits;
 }
 
 /** A delivery in a mailbox or in flight, as the mailboxes keep it. */
@@ -66,6 +68,9 @@ export class Mailboxes {
   private readonly platformSender: string | undefined;
   readonly now: () => number;
   private readonly aging: number | undefined;
+  /** The message `unitsOf` measured last, and its text. */
+  private lastMeasured: AclMessage | undefined;
+  private lastUnits = 0;
 
   /**
    * `isAgent`: is this (qualified) sender name a deployed agent? Its deliveries count against the
@@ -81,7 +86,7 @@ export class Mailboxes {
     this.now = options.now ?? Date.now;
     this.aging = options.priorityAgingDispatches;
     this.isAbsent = options.isAbsent ?? (() => false);
-    this.shares = new MailboxShares(shareLimits(capacity));
+    this.shares = new MailboxShares(shareLimits(capacity), options.text ?? textLimits());
     this.edge = new EdgeAdmission(options.edge, this.now());
   }
 
@@ -286,7 +291,7 @@ export class Mailboxes {
   private takeSlot(d: Delivery): HeldSlot {
     const sender = senderOf(d);
     const isAgent = this.isAgent(sender);
-    const held = this.shares.take(d.receiver, sender, isAgent);
+    const held = this.shares.take(d.receiver, sender, isAgent, this.unitsOf(d.message));
     if (!isAgent && sender !== this.platformSender && !this.outside.has(d.id) && !this.parked.has(d.id)) {
       this.noteAbsence(d.receiver);
       if (this.parkedAgents.has(d.receiver)) {
@@ -297,6 +302,18 @@ export class Mailboxes {
       }
     }
     return held;
+  }
+
+  /**
+   * A message's text (decision 2195), measured once for the deliveries of one message that come in
+   * a row (a fan-out, a batch of one send's receivers).
+   */
+  private unitsOf(message: AclMessage): number {
+    if (message !== this.lastMeasured) {
+      this.lastMeasured = message;
+      this.lastUnits = messageTextUnits(message);
+    }
+    return this.lastUnits;
   }
 
   /** Was the delivery handed off early (out of its queue, completion not recorded yet)? */

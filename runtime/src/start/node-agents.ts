@@ -170,6 +170,8 @@ export function installMetrics(
     mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
     timersPending: (agent) => timers.pending(agent),
     breakersOpen: () => bus.breakersOpen(),
+    mailboxText: () => bus.mailboxText(),
+    mailboxTextLimit: bus.mailboxTextLimit,
     absentQueued: () => agents.names().reduce((n, agent) => (agents.absence(agent) === undefined ? n : n + bus.mailboxDepth(agent)), 0),
   });
   undo.push(async () => removeMetrics());

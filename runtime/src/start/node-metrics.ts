@@ -23,6 +23,9 @@ export interface NodeMetricsSources {
   breakersOpen?: () => number;
   /** Messages waiting for absent agents (decision 1990). */
   absentQueued?: () => number;
+  /** Message text the node's mailboxes hold, and may hold (decision 2195). */
+  mailboxText?: () => number;
+  mailboxTextLimit?: number;
 }
 
 /** Installs the node's instruments; returns their removal (a no-op when none were installed). */
@@ -39,7 +42,15 @@ export function installNodeMetrics(sources: NodeMetricsSources): () => void {
   };
   const removals = [
     installAgentMetrics(meter, { events: sources.events, sample }),
-    installBusMetrics(meter, sources.events, sources.mailboxCapacity, sources.breakersOpen, sources.absentQueued),
+    installBusMetrics(
+      meter,
+      sources.events,
+      sources.mailboxCapacity,
+      sources.breakersOpen,
+      sources.absentQueued,
+      sources.mailboxText,
+      sources.mailboxTextLimit,
+    ),
     sources.topology.installMetrics?.(meter) ?? (() => {}),
   ];
   return () => {

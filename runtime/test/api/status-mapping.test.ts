@@ -65,6 +65,7 @@ import {
   InvalidSendError,
   InvalidTopicAddressError,
   MailboxFullError,
+  NodeMailboxesFullError,
   UnknownReceiverError,
 } from '../../src/bus/errors.js';
 import {
@@ -201,6 +202,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // A peer platform's post refused for its signature (decision 2188): answered 401 by the ACC, audited as UNAUTHENTICATED.
   ['mtp.signature-refused', 'UNAUTHENTICATED'],
   ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
+  ['bus.node-mailboxes-full', 'RESOURCE_EXHAUSTED'], // the node's mailboxes hold their whole text budget (decision 2195)
   ['bus.overloaded', 'RESOURCE_EXHAUSTED'],
   ['bus.circuit-open', 'RESOURCE_EXHAUSTED'],
   ['bus.absent-queue-full', 'RESOURCE_EXHAUSTED'], // added with absent queues (decision 1990)
@@ -359,6 +361,7 @@ function everyRaisedError(): CaxtonError[] {
     new TokenFileError('api.token-file-invalid', 'not a file', '/x', 'fix it'),
     new TokenFileError('api.token-file-exposed', 'not yours', '/x', 'fix it'),
     new MailboxFullError('echo', 10),
+    new NodeMailboxesFullError(1_000),
     new BusOverloadedError({ inFlight: 40, limit: 32, retryAfterMs: 120 }),
     new CircuitOpenError({ agent: 'echo', state: 'open', retryAfterMs: 900, failures: 5 }),
     new AbsentQueueFullError('echo', 3),

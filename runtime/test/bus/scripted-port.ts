@@ -30,6 +30,7 @@ import {
 } from '../../src/bus/resolution.js';
 import type { DispatchLimits } from '../../src/bus/dispatch-loop.js';
 import type { EdgeAdmissionLimits } from '../../src/bus/edge-admission.js';
+import type { TextLimits } from '../../src/bus/mailbox-shares.js';
 
 /** What the script says one item did; unspecified fields are empty, the outcome defaults to ok. */
 export interface ScriptedHandling {
@@ -309,6 +310,7 @@ export async function openBus(
     noStateStore?: boolean;
     edgeAdmission?: EdgeAdmissionLimits;
     log?: RecordingLog;
+    mailboxText?: TextLimits;
   } = {},
 ): Promise<TestBus> {
   const log = opts.log ?? new RecordingLog();
@@ -326,6 +328,7 @@ export async function openBus(
     events,
     dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2, ...opts.dispatch },
     ...(opts.edgeAdmission ? { edgeAdmission: opts.edgeAdmission } : {}),
+    ...(opts.mailboxText ? { mailboxText: opts.mailboxText } : {}),
   });
   await bus.open(port);
   await bus.start();

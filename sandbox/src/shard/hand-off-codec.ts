@@ -18,6 +18,7 @@
  */
 import {
   TOPIC_PREFIX,
+  messageTextUnits,
   type AclMessage,
   type AgentId,
   type Delivery,
@@ -27,7 +28,7 @@ import {
 } from '@caxton/core';
 import type { InstanceState, LogLine, Outcome, Work, WorkResult } from '../results.js';
 import { NONE, messageIdOf, workIdOf } from '../results.js';
-import { isWide, wideMessageUnits, type Defined, type WideMessagesKept, type WideMessagesSent } from './wide-messages.js';
+import { isWide, type Defined, type WideMessagesKept, type WideMessagesSent } from './wide-messages.js';
 
 export type Flat = unknown[];
 
@@ -297,7 +298,7 @@ export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Fla
         if (shareable) (index ??= new Map()).set(d.message, i);
         const wide = sent !== undefined && isWide(d.message);
         const key = wide ? sent.keyOf(d.message) : undefined;
-        const units = wide && key === undefined ? wideMessageUnits(d.message) : 0;
+        const units = wide && key === undefined ? messageTextUnits(d.message) : 0;
         if (key !== undefined) {
           put(KEPT);
           put(key);

@@ -13,40 +13,16 @@
  * to forget everything before the next batch.
  *
  * Both sides bound what they keep by count and by size (`keptWideMessageCodeUnits`), measured the
- * same way on both (`wideMessageUnits`): a message too large for the budget goes inline, never kept.
+ * same way on both (core's `messageTextUnits`): a message too large for the budget goes inline, never kept.
  * A key is never reused within one bus side (`nextKey` survives `clear` and `resynchronise`): that
  * is what makes any disagreement a refusal (`sandbox.shard.hand-off`), never a misread.
  */
-import { MESSAGE_INFO_LIMITS, type AclMessage, type AgentId } from '@caxton/core';
+import { MESSAGE_INFO_LIMITS, messageTextUnits, type AclMessage } from '@caxton/core';
 import { SandboxError } from '../errors.js';
 
 /** A message is carried by key when its receiver list is what dominates its encoding. */
 export function isWide(m: AclMessage): boolean {
   return m.receivers.length > MESSAGE_INFO_LIMITS.inlineReceivers;
-}
-
-function agentIdUnits(id: AgentId): number {
-  // A bare name is one slot; a richer id (rare) travels as an object: count its JSON text.
-  return id.addresses === undefined && id.resolvers === undefined && id.userParams === undefined
-    ? 1 + id.name.length
-    : 1 + JSON.stringify(id).length;
-}
-
-/**
- * What keeping a message costs, in code units: the length of each of its strings plus one per
- * value (so 1,000 one-letter names still count). The bus side and the worker compute it alike.
- */
-export function wideMessageUnits(m: AclMessage): number {
-  let units = 2 + m.performative.length;
-  if (m.sender !== undefined) units += agentIdUnits(m.sender);
-  for (const r of m.receivers) units += agentIdUnits(r);
-  if (m.replyTo !== undefined) for (const r of m.replyTo) units += agentIdUnits(r);
-  for (const v of [m.content, m.language, m.encoding, m.ontology, m.protocol, m.conversationId, m.replyWith, m.inReplyTo]) {
-    if (v !== undefined) units += 1 + v.length;
-  }
-  if (m.replyBy !== undefined) units += 1;
-  if (m.userParams !== undefined) for (const [k, v] of Object.entries(m.userParams)) units += 2 + k.length + v.length;
-  return units;
 }
 
 /** How much a shard keeps: the bus side at most this, the worker at most twice this during a batch. */
@@ -203,7 +179,7 @@ export class WideMessagesKept {
   keep(key: number, m: AclMessage): void {
     // A batch may define up to the bounds before its evictions are applied; it may not go past
     // twice them (more than that means the two sides disagree).
-    const units = wideMessageUnits(m);
+    const units = messageTextUnits(m);
     if (!this.byKey.has(key) && (this.byKey.size >= 2 * this.capacity || this.keptUnits + units > 2 * this.codeUnits)) {
       throw new SandboxError(
         'sandbox.shard.hand-off',

@@ -36,6 +36,23 @@ export const TRAFFIC_LIMIT_TABLE = {
     description:
       "Messages of one agent's outbox the bus starts sending in one turn of its event loop; a larger outbox is sent over several turns, behind the other agents' and the operator's work, and the agent gets no new work until all of it is started (decision 2099).",
   },
+  // Message text the mailboxes may hold (decision 2195): runtime/src/bus/mailbox-shares.ts reads these.
+  mailboxTextUnits: {
+    unit: 'code units',
+    default: 32 * 1024 * 1024,
+    ceiling: 1024 * 1024 * 1024,
+    description:
+      "Message text one agent's mailbox may hold, waiting, being handled or being appended (each message's strings, in UTF-16 code units); one agent sender may hold a quarter of it and agents together all but a tenth, the rest kept for the operator and the platform. Past it a send to that agent is refused (`mailbox-full`, or `mailbox-share` for the sender past its quarter), as past the mailbox's count (decision 2195).",
+    serve: 'mailbox-text',
+  },
+  nodeMailboxTextUnits: {
+    unit: 'code units',
+    default: 256 * 1024 * 1024,
+    ceiling: 16 * 1024 * 1024 * 1024,
+    description:
+      "Message text all the node's mailboxes together may hold; one agent sender may hold a quarter of it and agents together all but a tenth. Past it sends are refused `node-mailboxes-full` until receivers handle what they hold: the node's memory for waiting messages is bounded by this, not by the number of agents (decision 2195).",
+    serve: 'node-mailbox-text',
+  },
   // Fuel-fair sharing of a shard (decisions 2136, 2140): runtime/src/bus/shard-fairness.ts reads these.
   fairQuantumFuel: {
     unit: 'fuel',
