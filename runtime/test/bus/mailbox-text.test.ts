@@ -12,8 +12,6 @@ import { MailboxShares, shareLimits, textLimits } from '../../src/bus/mailbox-sh
 import { MailboxFullError, NodeMailboxesFullError } from '../../src/bus/errors.js';
 import { inform, openBus, operator, until } from './scripted-port.js';
 
-/** A failure bound only: the waits are conditions. */
-const SETTLED_MS = 30_000;
 const big = (to: string | string[], i: number): ReturnType<typeof inform> => inform(to, `${i} `.padEnd(20_000, 'x'));
 /** The text one such message holds (each delivery of it counts it), less its sender's stamped name. */
 const BIG = messageTextUnits(big('victim@caxton', 0));
@@ -94,7 +92,7 @@ test("one agent's large messages take only its share of a mailbox's text: others
   const accepted = results.filter((r) => r.accepted.length === 1).length;
   assert.equal(accepted, 2, "its quarter of the mailbox's text: two such messages (the slots' share is 250)");
   assert.ok(results.slice(accepted).every((r) => r.refused[0]?.reason === 'mailbox-share'));
-  await until(() => port.handledBy('hostile').length === 20 - accepted, 'a failure for every refused send', SETTLED_MS);
+  await until(() => port.handledBy('hostile').length === 20 - accepted, 'a failure for every refused send');
   const failure = port.items.find((i) => i.agent === 'hostile' && i.kind === 'delivery');
   assert.ok(failure?.kind === 'delivery');
   assert.equal(failure.delivery.message.userParams?.['X-caxton-failure'], 'mailbox-share');
@@ -122,8 +120,8 @@ test("one agent's large messages take only its share of a mailbox's text: others
   // Nothing accepted is lost; handled, the text comes back.
   port.notRunnable.delete('victim');
   bus.wake('victim');
-  await until(() => port.handledBy('victim').length === 8, 'the victim handled all it accepted', SETTLED_MS);
-  await until(() => bus.mailboxText() === 0, 'the text given back', SETTLED_MS);
+  await until(() => port.handledBy('victim').length === 8, 'the victim handled all it accepted');
+  await until(() => bus.mailboxText() === 0, 'the text given back');
   assert.equal((await bus.send(big('victim', 99), { agent: 'hostile' })).accepted.length, 1);
   await bus.stopDispatching();
   await bus.stop();
@@ -157,11 +155,7 @@ test("the node's mailboxes together: an agent past its part is refused node-mail
   assert.deepEqual(byAgent, [4, 4, 4, 2], "each agent its quarter of the node's text, the last one what the agents' part leaves");
   assert.equal(accepted, 14, "agents fill the node's mailboxes up to its text less the operator's tenth");
   assert.equal(refused, 4 * victims.length - 14);
-  await until(
-    () => ['a1', 'a2', 'a3', 'a4'].reduce((n, a) => n + port.handledBy(a).length, 0) === refused,
-    'a failure per refusal',
-    SETTLED_MS,
-  );
+  await until(() => ['a1', 'a2', 'a3', 'a4'].reduce((n, a) => n + port.handledBy(a).length, 0) === refused, 'a failure per refusal');
   const failure = port.items.find((i) => i.agent === 'a4' && i.kind === 'delivery');
   assert.ok(failure?.kind === 'delivery');
   assert.equal(failure.delivery.message.userParams?.['X-caxton-failure'], 'node-mailboxes-full');
@@ -183,8 +177,8 @@ test("the node's mailboxes together: an agent past its part is refused node-mail
     port.notRunnable.delete(v);
     bus.wake(v);
   }
-  await until(() => victims.reduce((n, v) => n + port.handledBy(v).length, 0) === 16, 'all 16 accepted handled', SETTLED_MS);
-  await until(() => bus.mailboxText() === 0, 'the text given back', SETTLED_MS);
+  await until(() => victims.reduce((n, v) => n + port.handledBy(v).length, 0) === 16, 'all 16 accepted handled');
+  await until(() => bus.mailboxText() === 0, 'the text given back');
   await bus.stopDispatching();
   await bus.stop();
 });
@@ -204,7 +198,7 @@ test("an agent refused by the agents' part of an absent receiver's queue gets it
       reasons.push(r.accepted.length === 1 ? 'accepted' : (r.refused[0]?.reason ?? '?'));
     }
   assert.deepEqual(reasons, [...Array(7).fill('accepted'), 'absent-queue-full']);
-  await until(() => port.handledBy('s4').length === 1, 'the refused sender is told', SETTLED_MS);
+  await until(() => port.handledBy('s4').length === 1, 'the refused sender is told');
   const failure = port.items.find((i) => i.agent === 's4' && i.kind === 'delivery');
   assert.ok(failure?.kind === 'delivery');
   assert.equal(failure.delivery.message.userParams?.['X-caxton-failure'], 'absent-queue-full');

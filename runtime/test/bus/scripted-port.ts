@@ -347,7 +347,7 @@ export const ticks = async (n = 5): Promise<void> => {
 };
 
 /** Poll until `check` holds (the loop runs on its own). */
-export async function until(check: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+export async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -83,7 +83,7 @@ export async function startHarness(overrides: Partial<ApiServerOptions> = {}): P
 }
 
 /** Polls until `check` holds (a condition reached asynchronously), failing after `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);

@@ -18,7 +18,7 @@ import type { StateReader } from '../../../src/log/kafka/state-reader.js';
 import { RecordFormatError } from '../../../src/log/records/binary-fields.js';
 
 /** Poll a condition the code under test reaches asynchronously (a produce after a resolved claim). */
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 2000): Promise<void> {
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);

@@ -13,7 +13,7 @@ import type { AgentRecord } from '../../../src/storage/records.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, probe: () => boolean, timeoutMs = 5_000): Promise<void> {
+async function until(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);

@@ -73,7 +73,7 @@ const record = (updatedAt: number): AgentRecord =>
     kind: { idleMs: 60_000 },
   }) as unknown as AgentRecord;
 
-async function until(what: string, probe: () => boolean, timeoutMs = 5_000): Promise<void> {
+async function until(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);

@@ -68,7 +68,7 @@ export function inFlight(k: AgentKinds, kind: string): number {
   return n;
 }
 
-export async function until(what: string, probe: () => boolean, timeoutMs = 5_000): Promise<void> {
+export async function until(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
