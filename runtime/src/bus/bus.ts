@@ -27,6 +27,7 @@ import {
 import type { DeadLetter, MessageLog } from '../log/message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { shareLimits, type SenderShare, type ShareVerdict, type TextLimits } from './mailbox-shares.js';
+import type { NodeTextLimits, NodeTextVerdict, TextCharge, TextClass } from './node-text.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
 import type { BusPort } from './port.js';
 import type { NoActivation } from './resolution.js';
@@ -81,8 +82,10 @@ export interface BusOptions {
   now?: () => number;
   /** Edge admission of outside clients (decision 1810); defaults otherwise. */
   edgeAdmission?: EdgeAdmissionLimits;
-  /** The text the mailboxes may hold (decision 2195: `textLimits`); defaults from TRAFFIC_LIMIT_TABLE. */
+  /** The text one mailbox may hold (decision 2195: `textLimits`); defaults from TRAFFIC_LIMIT_TABLE. */
   mailboxText?: TextLimits;
+  /** The text all the node's mailboxes may hold (decision 2195: `nodeTextLimits`); defaults from TRAFFIC_LIMIT_TABLE. */
+  nodeText?: NodeTextLimits;
 }
 
 /** The first word of the reason of a message dead-lettered because its receiver stayed absent (decision 1990). */
@@ -151,6 +154,7 @@ export class Bus implements OutboxSender {
       ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
       ...(opts.priorityAgingDispatches !== undefined ? { priorityAgingDispatches: opts.priorityAgingDispatches } : {}),
       ...(opts.mailboxText !== undefined ? { text: opts.mailboxText } : {}),
+      ...(opts.nodeText !== undefined ? { nodeText: opts.nodeText } : {}),
     });
   }
 
@@ -272,12 +276,12 @@ export class Bus implements OutboxSender {
 
   /** Message text (code units) all the node's mailboxes may hold together (decision 2195). */
   get mailboxTextLimit(): number {
-    return this.mailboxes.shares.text.node;
+    return this.mailboxes.text.limits.node;
   }
 
   /** Message text (code units) held or being appended: in `agent`'s mailbox, or in all of the node's (decision 2195). */
   mailboxText(agent?: string): number {
-    return this.mailboxes.shares.unitsIn(agent);
+    return agent === undefined ? this.mailboxes.text.units() : this.mailboxes.shares.unitsIn(agent);
   }
 
   /** Drop an agent's mailbox (its pending deliveries stay in the log until handled or dead-lettered). */
@@ -587,8 +591,11 @@ export class Bus implements OutboxSender {
     }
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
-    // Each delivery holds the message's text until it finishes (decision 2195): measured once per send.
+    // Each delivery holds the message's text until it finishes (decision 2195): measured once per
+    // send, and charged to the node once (its deliveries share it), to the sender's class.
     const units = messageTextUnits(msg);
+    const textClass: TextClass = fromAgent ? 'agent' : isPlatform ? 'platform' : 'outside';
+    const operatorLane = 'external' in origin && origin.lane === 'operator';
     for (let i = 0; i < receivers.length; i++) {
       const receiver = receivers[i]!;
       if (fromAgent && port.sending.transport?.reaches(receiver) === true) {
@@ -637,7 +644,7 @@ export class Bus implements OutboxSender {
       if (admitted !== 'ok') {
         const reason = this.shareRefusal(admitted, absent !== undefined);
         refused.push({ receiver: receiver.name, reason });
-        if (admitted === 'mailbox-text') (r.textFull ??= []).push(receiver.name);
+        if (admitted === 'mailbox-text' || admitted === 'agents-text') (r.textFull ??= []).push(receiver.name);
         // Its failure (an agent's) or typed error (an outside sender's) says the absent queue's bound.
         if (reason === 'absent-queue-full' && absent !== undefined)
           (r.absentFull ??= []).push({
@@ -691,6 +698,19 @@ export class Bus implements OutboxSender {
         (r.unreached ??= []).push(name);
         continue;
       }
+      // The node's mailboxes' text, once per send (decision 2195): checked last, so a charge is
+      // always for a delivery made, and given back when the append ends.
+      if (r.text === undefined) {
+        const agentText = fromAgent ? this.mailboxes.text.agentOf(senderName) : undefined;
+        const nodeText = this.mailboxes.text.admit(textClass, agentText, units, operatorLane);
+        if (nodeText !== 'ok') {
+          refused.push({ receiver: receiver.name, reason: NODE_MAILBOXES_FULL });
+          r.nodeText = nodeText;
+          (r.unreached ??= []).push(name);
+          continue;
+        }
+        r.text = this.mailboxes.text.reserve(textClass, agentText, units);
+      }
       box.reserve(1);
       r.reservations = added(r.reservations, box);
       this.mailboxes.shares.reserveSlot(share, senderName, units, fromAgent);
@@ -715,8 +735,7 @@ export class Bus implements OutboxSender {
 
   /** The refusal reason of a share verdict (decision 2195 adds the text's). */
   private shareRefusal(verdict: Exclude<ShareVerdict, 'ok'>, absent: boolean): string {
-    if (verdict === 'sender-share') return 'mailbox-share';
-    if (verdict === 'node-text') return NODE_MAILBOXES_FULL;
+    if (verdict === 'sender-share' || verdict === 'sender-text') return 'mailbox-share';
     return absent && verdict === 'agents-full' ? 'absent-queue-full' : 'mailbox-full';
   }
 
@@ -728,7 +747,11 @@ export class Bus implements OutboxSender {
       const text = r.textFull?.includes(first.receiver) === true ? this.mailboxes.shares.text.mailbox : undefined;
       return new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id }, text);
     }
-    if (first.reason === NODE_MAILBOXES_FULL) return new NodeMailboxesFullError(this.mailboxes.shares.text.node, { messageId: id });
+    if (first.reason === NODE_MAILBOXES_FULL) {
+      const limits = this.mailboxes.text.limits;
+      const part = r.nodeText === 'outside-part' ? limits.outside : r.nodeText === 'platform-part' ? limits.platform : limits.node;
+      return new NodeMailboxesFullError(part, { messageId: id }, r.nodeText === 'outside-part' ? 'outside clients together' : undefined);
+    }
     if (first.reason === 'circuit-open') return new CircuitOpenError(r.circuitOpen![0]!, { messageId: id });
     if (first.reason === 'absent-queue-full')
       return new AbsentQueueFullError(
@@ -827,6 +850,7 @@ export class Bus implements OutboxSender {
     for (let i = 0; i < boxes.length; i++) boxes[i]!.release(1);
     const shares = r.reservedShares;
     for (let i = 0; i < shares.length; i++) this.mailboxes.shares.releaseSlot(shares[i]!);
+    if (r.text !== undefined) this.mailboxes.text.release(r.text);
   }
 
   /** The deliveries are durable (and forwarded): `accepted` is told; the receivers that got one. */
@@ -862,8 +886,14 @@ export class Bus implements OutboxSender {
     }
     const nodeFull = refused.filter((x) => x.reason === NODE_MAILBOXES_FULL).map((x) => x.receiver);
     if (nodeFull.length > 0) {
-      const text = this.mailboxes.shares.text;
-      const why = `${nodeMailboxesFullReason(text.node)}: this agent holds up to ${text.nodePerSender} code units of it and agents together ${text.nodeAgents}; not sent to ${receiverList(nodeFull)}, retry once receivers have handled some`;
+      const limits = this.mailboxes.text.limits;
+      const held =
+        r.nodeText === 'agent-share'
+          ? `this agent already holds its share of the message text this node's mailboxes may hold (${limits.perAgent} code units)`
+          : r.nodeText === 'agents-part'
+            ? `agents together hold their part of the message text this node's mailboxes may hold (${limits.agents} code units)`
+            : nodeMailboxesFullReason(limits.node);
+      const why = `${held}; not sent to ${receiverList(nodeFull)}, retry once receivers have handled some`;
       replies.push(failureReply(msg, this.platformId, why, NODE_MAILBOXES_FULL));
     }
     if (circuitOpen !== undefined) {
@@ -1148,6 +1178,9 @@ interface Routing {
   reservedShares: readonly SenderShare[];
   /** Receivers refused `mailbox-full` for their mailbox's text, not its count (decision 2195). */
   textFull?: string[];
+  /** The send's message's text reserved on the node, once (decision 2195); or why it was refused. */
+  text?: TextCharge;
+  nodeText?: Exclude<NodeTextVerdict, 'ok'>;
   /**
    * Receivers routed as agents that got no delivery (refused after routing, duplicates); with the
    * deliveries' receivers, every receiver routed as an agent: those that end with nothing appended

@@ -24,17 +24,20 @@ export class MailboxFullError extends CaxtonError {
   }
 }
 
-export function nodeMailboxesFullReason(textUnits: number): string {
-  return `this node's mailboxes hold as much message text as it allows (${textUnits} code units)`;
+export function nodeMailboxesFullReason(textUnits: number, who?: string): string {
+  return who === undefined
+    ? `this node's mailboxes hold as much message text as it allows (${textUnits} code units)`
+    : `${who} hold their part of the message text this node's mailboxes may hold (${textUnits} code units)`;
 }
 
 /**
- * The node's mailboxes together hold their whole text budget (decision 2195), or agents their part
- * of it: no more is accepted until receivers handle some (backpressure, like a full mailbox).
+ * The node's mailboxes together hold their whole text budget (decision 2195), or the sender's class
+ * (`who`, e.g. outside clients together) its part of it: no more is accepted until receivers handle
+ * some (backpressure, like a full mailbox).
  */
 export class NodeMailboxesFullError extends CaxtonError {
-  constructor(textUnits: number, context: ErrorContext = {}) {
-    super('bus.node-mailboxes-full', nodeMailboxesFullReason(textUnits), {
+  constructor(textUnits: number, context: ErrorContext = {}, who?: string) {
+    super('bus.node-mailboxes-full', nodeMailboxesFullReason(textUnits, who), {
       kind: 'resource-exhausted',
       context: { ...context, textUnits },
       hint: 'retry later, or send large payloads by reference; receivers on this node are slower than their senders (raise serve --node-mailbox-text if the host has the memory)',

@@ -9,12 +9,11 @@
  *   are kept for the operator and the platform (failures, deadline replies), which therefore
  *   always have room while no outside client floods it.
  *
- * The same shares bound the messages' TEXT (code units, `messageTextUnits`), per mailbox and for the
- * node's mailboxes together: a count alone let a few agents park 10,000 messages of up to 1 Mi each
- * in every slow receiver's mailbox — gigabytes. An agent may hold a quarter of a mailbox's text and
- * a quarter of the node's, agents together all but a tenth of either; the operator and the platform
- * may use the rest. A delivery's text is counted from its routing (an append in flight) until it
- * finishes, like its slot.
+ * The same shares bound the messages' TEXT in each mailbox (code units, `messageTextUnits`;
+ * decision 2195): a count alone let a few agents park 10,000 messages of up to 1 Mi each in every
+ * slow receiver's mailbox. An agent may hold a quarter of a mailbox's text, agents together all but
+ * a tenth; anyone is refused past the whole. A delivery's text counts from its routing (an append in
+ * flight) until it finishes, like its slot. What all the node's mailboxes hold is node-text.ts's.
  *
  * Pure bookkeeping, no I/O: counts per (receiver, sender), kept in step by the bus's send path
  * (reserve/release around an append) and by the mailboxes (accept/finish/forget).
@@ -39,45 +38,28 @@ export function shareLimits(capacity: number, share = DEFAULT_SENDER_SHARE, rese
   return { perSender: Math.max(1, Math.min(agentsTotal, Math.floor(capacity * share))), agentsTotal };
 }
 
-/** What the text of the node's mailboxes may add up to (code units), each part made by `textLimits`. */
+/** What one mailbox's text may add up to (code units), each part made by `textLimits`. */
 export interface TextLimits {
-  /** One mailbox, every sender (waiting, completing, being appended). */
+  /** Every sender (waiting, completing, being appended). */
   mailbox: number;
-  /** One agent sender's in one mailbox. */
+  /** One agent sender's. */
   perSender: number;
-  /** Agent senders' together in one mailbox (the rest is the operator's reserve). */
+  /** Agent senders' together (the rest is the operator's and the platform's). */
   agentsTotal: number;
-  /** Every mailbox of the node together. */
-  node: number;
-  /** One agent sender's in all mailboxes of the node. */
-  nodePerSender: number;
-  /** Agent senders' together in all mailboxes of the node. */
-  nodeAgents: number;
 }
 
-/** The text shares, as the slots' (a quarter per sender, a tenth kept), of a mailbox's and the node's budget. */
-export function textLimits(
-  mailbox: number = DEFAULT_TRAFFIC_LIMITS.mailboxTextUnits,
-  node: number = DEFAULT_TRAFFIC_LIMITS.nodeMailboxTextUnits,
-): TextLimits {
+/** A mailbox's text shares, as its slots' (a quarter per agent sender, a tenth kept). */
+export function textLimits(mailbox: number = DEFAULT_TRAFFIC_LIMITS.mailboxTextUnits): TextLimits {
   const one = shareLimits(mailbox);
-  const all = shareLimits(node);
-  return {
-    mailbox,
-    perSender: one.perSender,
-    agentsTotal: one.agentsTotal,
-    node,
-    nodePerSender: all.perSender,
-    nodeAgents: all.agentsTotal,
-  };
+  return { mailbox, perSender: one.perSender, agentsTotal: one.agentsTotal };
 }
 
 /**
  * Why a send to a receiver is not admitted: an agent's `sender-share` or `agents-full` of the
- * receiver's slots or text; anyone's `mailbox-text` (the receiver's mailbox holds its whole text
- * budget); `node-text` (the node's mailboxes hold theirs, or an agent its part of it).
+ * receiver's slots, or `sender-text` or `agents-text` of its text; anyone's `mailbox-text` (the
+ * receiver's mailbox holds its whole text).
  */
-export type ShareVerdict = 'ok' | 'sender-share' | 'agents-full' | 'mailbox-text' | 'node-text';
+export type ShareVerdict = 'ok' | 'sender-share' | 'agents-full' | 'sender-text' | 'agents-text' | 'mailbox-text';
 
 /** One sender's counts in one receiver's mailbox. */
 interface SenderSlots {
@@ -122,8 +104,6 @@ interface ReceiverSlots {
 /** One agent sender's slots over all receivers. */
 interface AgentSlots {
   slots: number;
-  /** Text of those slots (held, counted, or being appended), in code units. */
-  units: number;
   /** Known to be an agent (holds or appends something); an entry at zero is kept only for reuse. */
   known: boolean;
 }
@@ -176,9 +156,6 @@ export class MailboxShares {
   private readonly agentSlots = new Map<string, AgentSlots>();
   private knownAgents = 0;
   private idleAgents = 0;
-  /** Text held or being appended in every mailbox of the node: by every sender, and by agent senders. */
-  private nodeUnits = 0;
-  private nodeAgentUnits = 0;
 
   constructor(
     readonly limits: ShareLimits,
@@ -195,19 +172,18 @@ export class MailboxShares {
     const c = r?.senders.get(sender);
     if ((c === undefined ? 0 : c.held + c.appending) + n > limits.perSender) return 'sender-share';
     if ((r?.agents ?? 0) + n > limits.agentsTotal) return 'agents-full';
-    return this.admitText(r, c, this.agentSlots.get(sender), units, true);
+    return this.admitText(r, c, units, true);
   }
 
   /** An agent's append to `receiver` is in flight (counted against its share until it is consumed or fails). */
-  reserve(receiver: string, sender: string, units = 0): void {
+  reserve(receiver: string, sender: string, units: number): void {
     this.reserveSlot(this.senderSlot(receiver, sender), sender, units);
   }
 
-  release(receiver: string, sender: string, units = 0): void {
+  release(receiver: string, sender: string, units: number): void {
     const r = this.receivers.get(receiver);
     const c = r?.senders.get(sender);
-    const agent = this.agentSlots.get(sender);
-    if (c !== undefined && c.appending > 0) this.unappend(r!, c, agent, units);
+    if (c !== undefined && c.appending > 0) this.unappend(r!, c, this.agentSlots.get(sender), units);
     if (r !== undefined) this.dropIfGone(receiver, r);
   }
 
@@ -218,40 +194,28 @@ export class MailboxShares {
    */
   senderSlot(receiver: string, sender: string): SenderShare {
     const { r, c } = this.counts(receiver, sender);
-    // The sender's record as it is (if it holds anything): `admitSlot` checks its node-wide text.
-    return { receiver, r, c, agent: this.agentSlots.get(sender), units: 0 };
+    return { receiver, r, c, agent: undefined, units: 0 };
   }
 
   /**
    * `admitAgent` through a handle, for an agent sender; for any other (`agent` false: the operator,
-   * the platform, an outside client) only the text the mailbox and the node hold in all is checked.
+   * the platform, an outside client) only the text the mailbox holds in all is checked.
    */
   admitSlot(s: SenderShare, n = 1, limits: ShareLimits = this.limits, units = 0, agent = true): ShareVerdict {
     if (agent) {
       if (s.c.held + s.c.appending + n > limits.perSender) return 'sender-share';
       if (s.r.agents + n > limits.agentsTotal) return 'agents-full';
     }
-    return this.admitText(s.r, s.c, agent ? s.agent : undefined, units, agent);
+    return this.admitText(s.r, s.c, units, agent);
   }
 
-  /**
-   * The text checks, in order: the receiver's mailbox as a whole, then the node's; for an agent
-   * sender also its share of each and the agents' part of each.
-   */
-  private admitText(
-    r: ReceiverSlots | undefined,
-    c: SenderSlots | undefined,
-    a: AgentSlots | undefined,
-    units: number,
-    agent: boolean,
-  ): ShareVerdict {
+  /** The text checks: the receiver's mailbox as a whole; for an agent sender its share and the agents' part. */
+  private admitText(r: ReceiverSlots | undefined, c: SenderSlots | undefined, units: number, agent: boolean): ShareVerdict {
     const t = this.text;
     if ((r?.units ?? 0) + units > t.mailbox) return 'mailbox-text';
-    if (this.nodeUnits + units > t.node) return 'node-text';
     if (!agent) return 'ok';
-    if ((c === undefined ? 0 : c.heldUnits + c.appendingUnits) + units > t.perSender) return 'sender-share';
-    if ((r?.agentUnits ?? 0) + units > t.agentsTotal) return 'agents-full';
-    if (this.nodeAgentUnits + units > t.nodeAgents || (a?.units ?? 0) + units > t.nodePerSender) return 'node-text';
+    if ((c === undefined ? 0 : c.heldUnits + c.appendingUnits) + units > t.perSender) return 'sender-text';
+    if ((r?.agentUnits ?? 0) + units > t.agentsTotal) return 'agents-text';
     return 'ok';
   }
 
@@ -263,15 +227,11 @@ export class MailboxShares {
     const a = agent ? this.knownAgent(sender) : undefined;
     s.agent = a;
     s.units = units;
-    this.slots(a, 1, units);
+    this.slots(a, 1);
     this.change(s.r, s.c, 0, 1);
     s.c.appendingUnits += units;
     s.r.units += units;
-    this.nodeUnits += units;
-    if (a !== undefined) {
-      s.r.agentUnits += units;
-      this.nodeAgentUnits += units;
-    }
+    if (a !== undefined) s.r.agentUnits += units;
   }
 
   /** `release` through the handle `reserveSlot` was given. */
@@ -286,12 +246,8 @@ export class MailboxShares {
     this.change(r, c, 0, -1);
     c.appendingUnits = Math.max(0, c.appendingUnits - units);
     r.units = Math.max(0, r.units - units);
-    this.nodeUnits = Math.max(0, this.nodeUnits - units);
-    if (a?.known) {
-      r.agentUnits = Math.max(0, r.agentUnits - units);
-      this.nodeAgentUnits = Math.max(0, this.nodeAgentUnits - units);
-    }
-    this.slots(a, -1, -units);
+    if (a !== undefined) r.agentUnits = Math.max(0, r.agentUnits - units);
+    this.slots(a, -1);
   }
 
   /**
@@ -305,15 +261,13 @@ export class MailboxShares {
     this.change(r, c, 1, 0);
     c.heldUnits += units;
     r.units += units;
-    this.nodeUnits += units;
     const counted = agent?.known;
     if (counted) {
       r.agents += 1;
       r.agentUnits += units;
-      this.nodeAgentUnits += units;
       c.counted += 1;
       c.countedUnits += units;
-      this.slots(agent, 1, units);
+      this.slots(agent, 1);
     }
     return { receiver, r, c, agent: counted ? agent : undefined, epoch: r.epoch, units };
   }
@@ -331,7 +285,7 @@ export class MailboxShares {
   }
 
   /** `sender` gave one slot of `receiver`'s mailbox back, holding `units` of text. */
-  give(receiver: string, sender: string, units = 0): void {
+  give(receiver: string, sender: string, units: number): void {
     const r = this.receivers.get(receiver);
     const c = r?.senders.get(sender);
     if (r === undefined || c === undefined || c.held === 0) return;
@@ -345,7 +299,6 @@ export class MailboxShares {
     this.change(r, c, -1, 0);
     c.heldUnits = Math.max(0, c.heldUnits - units);
     r.units = Math.max(0, r.units - units);
-    this.nodeUnits = Math.max(0, this.nodeUnits - units);
     // The handle says `take` counted the slot against the agents' part: it comes off that count
     // even if the sender is no longer known as an agent (`slots` skips an unknown one).
     if (agent === undefined) return;
@@ -353,8 +306,7 @@ export class MailboxShares {
     if (c.counted > 0) c.counted -= 1;
     r.agentUnits = Math.max(0, r.agentUnits - units);
     c.countedUnits = Math.max(0, c.countedUnits - units);
-    this.nodeAgentUnits = Math.max(0, this.nodeAgentUnits - units);
-    this.slots(agent, -1, -units);
+    this.slots(agent, -1);
   }
 
   /** The receiver's mailbox went away: its counts go with it (appends in flight stay counted). */
@@ -368,9 +320,7 @@ export class MailboxShares {
       if (c.appending > 0) appending = true;
       if (c.held === 0) continue;
       // Only the slots counted as an agent's: the rest never were (decision 2070, *Left*, fixed).
-      if (c.counted > 0) this.slots(this.agentSlots.get(sender), -c.counted, -c.countedUnits);
-      this.nodeUnits = Math.max(0, this.nodeUnits - c.heldUnits);
-      this.nodeAgentUnits = Math.max(0, this.nodeAgentUnits - c.countedUnits);
+      if (c.counted > 0) this.slots(this.agentSlots.get(sender), -c.counted);
       r.units = Math.max(0, r.units - c.heldUnits);
       r.agentUnits = Math.max(0, r.agentUnits - c.countedUnits);
       c.counted = 0;
@@ -402,15 +352,15 @@ export class MailboxShares {
     return this.receivers.get(receiver)?.senders.get(sender)?.held ?? 0;
   }
 
-  /** Text held or being appended: in `receiver`'s mailbox, or (no receiver) in all of the node's (tests, status). */
-  unitsIn(receiver?: string): number {
-    return receiver === undefined ? this.nodeUnits : (this.receivers.get(receiver)?.units ?? 0);
+  /** Text held or being appended in `receiver`'s mailbox (tests, status). */
+  unitsIn(receiver: string): number {
+    return this.receivers.get(receiver)?.units ?? 0;
   }
 
   private knownAgent(sender: string): AgentSlots {
     let a = this.agentSlots.get(sender);
     if (a === undefined) {
-      a = { slots: 0, units: 0, known: false };
+      a = { slots: 0, known: false };
       this.agentSlots.set(sender, a);
       this.idleAgents += 1;
     }
@@ -422,13 +372,11 @@ export class MailboxShares {
     return a;
   }
 
-  /** An agent sender's slots (and their text) over all receivers; at zero it is no longer known as an agent. */
-  private slots(a: AgentSlots | undefined, by: number, units: number): void {
+  /** An agent sender's slots over all receivers; at zero it is no longer known as an agent. */
+  private slots(a: AgentSlots | undefined, by: number): void {
     if (a === undefined || !a.known) return;
     a.slots = Math.max(0, a.slots + by);
-    a.units = Math.max(0, a.units + units);
     if (a.slots > 0) return;
-    a.units = 0;
     a.known = false;
     this.knownAgents -= 1;
     this.idleAgents += 1;

@@ -10,9 +10,10 @@
  * the share slot it holds: accepting, handing off and finishing a delivery look its id up once
  * each, instead of once per map (pending, handed off) and again per share record.
  */
-import { messageTextUnits, type AclMessage, type Delivery } from '@caxton/core';
+import { DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, messageTextUnits, type AclMessage, type Delivery } from '@caxton/core';
 import { Mailbox, senderOf } from './mailbox.js';
 import { MailboxShares, shareLimits, textLimits, type HeldSlot, type TextLimits } from './mailbox-shares.js';
+import { NodeText, nodeTextLimits, type NodeTextLimits, type TextCharge, type TextClass } from './node-text.js';
 import { EdgeAdmission, type EdgeAdmissionLimits } from './edge-admission.js';
 
 export interface MailboxesOptions {
@@ -31,8 +32,10 @@ export interface MailboxesOptions {
    * finishes them while it is away, and they are bounded by its absent queue instead.
    */
   isAbsent?: (agent: string) => boolean;
-  /** The text the mailboxes may hold (decision 2195); defaults from TRAFFIC_LIMIT_TABLE. */
+  /** The text one mailbox may hold (decision 2195); defaults from TRAFFIC_LIMIT_TABLE. */
   text?: TextLimits;
+  /** The text all the node's mailboxes may hold (decision 2195); defaults from TRAFFIC_LIMIT_TABLE. */
+  nodeText?: NodeTextLimits;
 }
 
 /** A delivery in a mailbox or in flight, as the mailboxes keep it. */
@@ -43,6 +46,14 @@ interface PendingDelivery {
   handedOff: boolean;
   /** Its sender's slot in the receiver's mailbox, given back when it finishes. */
   readonly held: HeldSlot;
+  /** Its message's text on the node (shared with the message's other deliveries), given back when it leaves. */
+  readonly text: TextCharge;
+}
+
+/** May the message have more than one delivery (several receivers, or a topic's subscribers)? They share its text. */
+function hasSeveralDeliveries(m: AclMessage): boolean {
+  const r = m.receivers;
+  return r.length !== 1 || r[0]!.name.startsWith(TOPIC_PREFIX);
 }
 
 export class Mailboxes {
@@ -50,8 +61,10 @@ export class Mailboxes {
   /** Deliveries in mailboxes or in flight: appends of ids in here are duplicates. */
   private readonly pending = new Map<string, PendingDelivery>();
 
-  /** Who holds how many slots of which mailbox (issue 25: per-sender shares). */
+  /** Who holds how many slots of which mailbox (issue 25: per-sender shares), and how much of its text. */
   readonly shares: MailboxShares;
+  /** The text all the mailboxes hold, per message and per class of sender (decision 2195). */
+  readonly text: NodeText;
   /** Outside clients' deliveries in flight node-wide, and the limit on them (decision 1810). */
   readonly edge: EdgeAdmission;
   /** The pending deliveries an outside client sent (id → receiver): they count against `edge`. */
@@ -87,6 +100,7 @@ export class Mailboxes {
     this.aging = options.priorityAgingDispatches;
     this.isAbsent = options.isAbsent ?? (() => false);
     this.shares = new MailboxShares(shareLimits(capacity), options.text ?? textLimits());
+    this.text = new NodeText(options.nodeText ?? nodeTextLimits(DEFAULT_TRAFFIC_LIMITS.nodeMailboxTextUnits));
     this.edge = new EdgeAdmission(options.edge, this.now());
   }
 
@@ -133,7 +147,7 @@ export class Mailboxes {
       if (this.pending.has(d.id)) continue;
       const box = this.of(d.receiver);
       box.push(d);
-      this.pending.set(d.id, { box, handedOff: false, held: this.takeSlot(d) });
+      this.pending.set(d.id, this.record(box, d));
       touched.add(d.receiver);
     }
     return touched;
@@ -143,7 +157,7 @@ export class Mailboxes {
   putBack(delivery: Delivery): void {
     const box = this.of(delivery.receiver);
     box.push(delivery);
-    this.pending.set(delivery.id, { box, handedOff: false, held: this.takeSlot(delivery) });
+    this.pending.set(delivery.id, this.record(box, delivery));
   }
 
   /**
@@ -155,7 +169,7 @@ export class Mailboxes {
       const d = deliveries[i]!;
       const box = this.of(d.receiver);
       box.unshift(d);
-      this.pending.set(d.id, { box, handedOff: false, held: this.takeSlot(d) });
+      this.pending.set(d.id, this.record(box, d));
     }
   }
 
@@ -165,7 +179,11 @@ export class Mailboxes {
     this.boxes.delete(agent);
     const drained = box?.drain() ?? [];
     for (const d of drained) {
-      this.pending.delete(d.id);
+      const p = this.pending.get(d.id);
+      if (p !== undefined) {
+        this.pending.delete(d.id);
+        this.text.release(p.text);
+      }
       this.release(d);
     }
     this.shares.forget(agent);
@@ -237,6 +255,7 @@ export class Mailboxes {
       if (p.handedOff) p.box.settle();
       else p.box.take(d);
       this.shares.giveHeld(p.held);
+      this.text.release(p.text);
     }
     // Both hold outside clients' deliveries only: agents' messages (nearly all) skip the lookups.
     if (this.parked.size > 0) this.parked.delete(d.id);
@@ -252,6 +271,7 @@ export class Mailboxes {
     if (p === undefined) return;
     this.pending.delete(d.id);
     this.shares.giveHeld(p.held);
+    this.text.release(p.text);
   }
 
   /** A delivery left without being handled (forgotten, expired): it no longer counts at the edge. */
@@ -288,10 +308,18 @@ export class Mailboxes {
     }
   }
 
-  private takeSlot(d: Delivery): HeldSlot {
+  /** The record of a delivery coming into `box`: its slot and its message's text taken. */
+  private record(box: Mailbox, d: Delivery): PendingDelivery {
     const sender = senderOf(d);
     const isAgent = this.isAgent(sender);
-    const held = this.shares.take(d.receiver, sender, isAgent, this.unitsOf(d.message));
+    const units = this.unitsOf(d.message);
+    const cls: TextClass = isAgent ? 'agent' : sender === this.platformSender ? 'platform' : 'outside';
+    const text = this.text.hold(d.messageId, hasSeveralDeliveries(d.message), cls, sender, units);
+    return { box, handedOff: false, held: this.takeSlot(d, sender, isAgent, units), text };
+  }
+
+  private takeSlot(d: Delivery, sender: string, isAgent: boolean, units: number): HeldSlot {
+    const held = this.shares.take(d.receiver, sender, isAgent, units);
     if (!isAgent && sender !== this.platformSender && !this.outside.has(d.id) && !this.parked.has(d.id)) {
       this.noteAbsence(d.receiver);
       if (this.parkedAgents.has(d.receiver)) {
@@ -344,6 +372,7 @@ export class Mailboxes {
         // Gives nothing: a mismatch only follows a `forget`, which took the slot back (the epoch moved);
         // this only lets a gone record go.
         this.shares.giveHeld(p.held);
+        this.text.release(p.text);
         this.release(d);
         stranded.push(d);
         continue;

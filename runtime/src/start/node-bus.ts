@@ -4,6 +4,7 @@ import { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
 import { edgeAdmissionLimits } from '../bus/edge-admission.js';
 import { textLimits } from '../bus/mailbox-shares.js';
+import { nodeTextLimits } from '../bus/node-text.js';
 import { fairnessIgnoredWarning, nodeFairness } from '../bus/shard-fairness.js';
 import type { EgressHold } from '../http/egress-hold.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
@@ -33,7 +34,8 @@ export function createNodeBus(ctx: StartContext, events: BusEvents, host: Sandbo
     ...(options.busClock ? { now: options.busClock } : {}),
     priorityAgingDispatches: traffic.priorityAgingDispatches,
     breaker: { failures: traffic.breakerFailures, coolDownMs: traffic.breakerCoolDownMs },
-    mailboxText: textLimits(traffic.mailboxTextUnits, traffic.nodeMailboxTextUnits),
+    mailboxText: textLimits(traffic.mailboxTextUnits),
+    nodeText: nodeTextLimits(traffic.nodeMailboxTextUnits),
     // Small batches, several in flight: the bus thread applies one batch's results while the
     // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).

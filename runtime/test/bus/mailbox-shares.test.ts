@@ -19,11 +19,11 @@ test('share limits: a quarter per sender, a tenth kept for the operator, never b
   for (let i = 0; i < 10; i++) shares.take('v', 'h@p', true);
   assert.equal(shares.admitAgent('v', 'h@p'), 'sender-share');
   assert.equal(shares.admitAgent('v', 'f@p'), 'ok');
-  shares.give('v', 'h@p');
+  shares.give('v', 'h@p', 0);
   assert.equal(shares.admitAgent('v', 'h@p'), 'ok');
-  shares.reserve('v', 'h@p');
+  shares.reserve('v', 'h@p', 0);
   assert.equal(shares.admitAgent('v', 'h@p'), 'sender-share', 'an append in flight counts');
-  shares.release('v', 'h@p');
+  shares.release('v', 'h@p', 0);
   shares.forget('v');
   assert.equal(shares.heldBy('v', 'h@p'), 0);
 });
@@ -72,20 +72,20 @@ test("agents together leave the operator's reserve free; the operator is refused
 
 test('an agent sender is forgotten once it holds and appends nothing (instances of kinds come and go, decision 1980)', () => {
   const shares = new MailboxShares(shareLimits(40));
-  shares.reserve('v', 'counter/a@p');
-  shares.release('v', 'counter/a@p');
+  shares.reserve('v', 'counter/a@p', 0);
+  shares.release('v', 'counter/a@p', 0);
   assert.equal(shares.agentSenderCount, 0, 'an append that ended leaves nothing');
   shares.take('v', 'counter/a@p', true);
   shares.take('w', 'counter/a@p', true);
   assert.equal(shares.agentSenderCount, 1);
-  shares.give('v', 'counter/a@p');
+  shares.give('v', 'counter/a@p', 0);
   assert.equal(shares.agentSenderCount, 1, 'still holds a slot of w');
   shares.forget('w');
   assert.equal(shares.agentSenderCount, 0, "w's mailbox went: the sender holds nothing");
   // Its counts stay right when it sends again.
   for (let i = 0; i < 10; i++) shares.take('v', 'counter/a@p', true);
   assert.equal(shares.admitAgent('v', 'counter/a@p'), 'sender-share');
-  for (let i = 0; i < 10; i++) shares.give('v', 'counter/a@p');
+  for (let i = 0; i < 10; i++) shares.give('v', 'counter/a@p', 0);
   assert.equal(shares.agentSenderCount, 0);
   assert.equal(shares.admitAgent('v', 'counter/a@p'), 'ok');
 });
@@ -96,24 +96,24 @@ test('a mailbox removed with sends in flight keeps no record once they settle (r
   for (let i = 0; i < ROUNDS; i++) {
     const receiver = `kind/instance-${i}@p`;
     shares.take(receiver, 'client', false);
-    shares.reserve(receiver, 'counter/a@p');
-    shares.reserve(receiver, 'counter/b@p');
+    shares.reserve(receiver, 'counter/a@p', 0);
+    shares.reserve(receiver, 'counter/b@p', 0);
     shares.forget(receiver); // removed mid-send
-    shares.release(receiver, 'counter/a@p');
-    if (i % 2 === 0) shares.release(receiver, 'counter/b@p');
-    else shares.give(receiver, 'client'); // a give that finds nothing held changes nothing...
-    if (i % 2 === 1) shares.release(receiver, 'counter/b@p'); // ...the last release drops it
+    shares.release(receiver, 'counter/a@p', 0);
+    if (i % 2 === 0) shares.release(receiver, 'counter/b@p', 0);
+    else shares.give(receiver, 'client', 0); // a give that finds nothing held changes nothing...
+    if (i % 2 === 1) shares.release(receiver, 'counter/b@p', 0); // ...the last release drops it
   }
   assert.equal(shares.receiverCount, 0, 'no record per removed mailbox');
   assert.equal(shares.agentSenderCount, 0);
   // A mailbox that comes back while an append is in flight keeps its counts.
-  shares.reserve('v', 'counter/a@p');
+  shares.reserve('v', 'counter/a@p', 0);
   shares.forget('v');
   shares.take('v', 'counter/b@p', true);
-  shares.release('v', 'counter/a@p');
+  shares.release('v', 'counter/a@p', 0);
   assert.equal(shares.receiverCount, 1, 'the mailbox is back: its record stays');
   assert.equal(shares.heldBy('v', 'counter/b@p'), 1);
-  shares.give('v', 'counter/b@p');
+  shares.give('v', 'counter/b@p', 0);
   assert.equal(shares.admitAgent('v', 'counter/b@p'), 'ok');
 });
 

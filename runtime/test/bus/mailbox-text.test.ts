@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { messageTextUnits } from '@caxton/core';
 import { MailboxShares, shareLimits, textLimits } from '../../src/bus/mailbox-shares.js';
+import { NodeText, nodeTextLimits } from '../../src/bus/node-text.js';
 import { MailboxFullError, NodeMailboxesFullError } from '../../src/bus/errors.js';
 import { inform, openBus, operator, until } from './scripted-port.js';
 
@@ -20,68 +21,70 @@ const NAMES = 50;
 /** Limits that hold exactly `n` such messages. */
 const room = (n: number): number => n * (BIG + NAMES);
 
-test('text limits: the slots’ shares of the mailbox’s and the node’s budget', () => {
-  assert.deepEqual(textLimits(40_000, 400_000), {
-    mailbox: 40_000,
-    perSender: 10_000,
-    agentsTotal: 36_000,
-    node: 400_000,
-    nodePerSender: 100_000,
-    nodeAgents: 360_000,
-  });
+test('text limits: a mailbox’s as its slots’ shares; the node’s by class of sender', () => {
+  assert.deepEqual(textLimits(40_000), { mailbox: 40_000, perSender: 10_000, agentsTotal: 36_000 });
+  assert.deepEqual(nodeTextLimits(1_000), { node: 1_000, agents: 600, perAgent: 75, outside: 300, platform: 300 });
 });
 
-test('the share records count text: mailbox, sender, agents and node, given back by every path', () => {
-  const shares = new MailboxShares(shareLimits(1_000), textLimits(1_000, 3_000));
-  // An agent sender: its quarter of the mailbox's text (250).
+test('a mailbox’s share records count text: the whole, one agent’s quarter, the agents’ part; given back by every path', () => {
+  const shares = new MailboxShares(shareLimits(1_000), textLimits(1_000));
   const held = [shares.take('v', 'a@p', true, 200)];
   const s = shares.senderSlot('v', 'a@p');
   assert.equal(shares.admitSlot(s, 1, undefined, 50), 'ok');
-  assert.equal(shares.admitSlot(s, 1, undefined, 51), 'sender-share');
-  // Anyone: the mailbox's whole text (1,000), the operator included.
+  assert.equal(shares.admitSlot(s, 1, undefined, 51), 'sender-text');
+  // Anyone: the mailbox's whole text, the operator included.
   const op = shares.senderSlot('v', 'op');
   assert.equal(shares.admitSlot(op, 1, undefined, 800, false), 'ok');
   assert.equal(shares.admitSlot(op, 1, undefined, 801, false), 'mailbox-text');
   shares.reserveSlot(op, 'op', 800, false);
   assert.equal(shares.unitsIn('v'), 1_000);
-  assert.equal(shares.unitsIn(), 1_000);
   assert.equal(shares.admitSlot(s, 1, undefined, 1), 'mailbox-text', 'the mailbox is full for everyone');
   shares.releaseSlot(op);
   assert.equal(shares.unitsIn('v'), 200, 'an ended append gives its text back');
-  // Agents together: all but a tenth of a mailbox (900) — five senders of 200 each.
+  // Agents together: all but a tenth of the mailbox (900).
   for (const a of ['b', 'c', 'd']) held.push(shares.take('v', `${a}@p`, true, 200));
   const e = shares.senderSlot('v', 'e@p');
   assert.equal(shares.admitSlot(e, 1, undefined, 100), 'ok');
-  assert.equal(shares.admitSlot(e, 1, undefined, 101), 'agents-full');
-  // The node: one agent's quarter of 3,000 (750) over all mailboxes, agents together 2,700.
-  const w = shares.senderSlot('w', 'a@p');
-  shares.reserveSlot(w, 'a@p', 250);
-  const x = shares.senderSlot('x', 'a@p');
-  assert.equal(shares.admitSlot(x, 1, undefined, 250), 'ok');
-  shares.reserveSlot(x, 'a@p', 250);
-  const x2 = shares.senderSlot('x2', 'a@p');
-  assert.equal(shares.admitSlot(x2, 1, undefined, 50), 'ok');
-  assert.equal(shares.admitSlot(x2, 1, undefined, 51), 'node-text', "past the sender's quarter of the node");
-  shares.releaseSlot(x);
-  // Taken as the log hands deliveries out (unchecked: the check was at the send).
-  for (const r of ['y', 'z']) held.push(shares.take(r, 'q@p', true, 825));
-  held.push(shares.take('u', 'client', false, 250));
-  assert.equal(shares.unitsIn(), 800 + 250 + 1_650 + 250);
-  assert.equal(shares.admitSlot(shares.senderSlot('t', 'r@p'), 1, undefined, 1), 'node-text', "the agents' part of the node is taken");
-  assert.equal(shares.admitSlot(shares.senderSlot('t', 'client'), 1, undefined, 50, false), 'ok', 'the rest is kept for the operator');
-  assert.equal(shares.admitSlot(shares.senderSlot('t', 'client'), 1, undefined, 51, false), 'node-text');
-  // Handled, forgotten, released: every count back to zero, nothing given twice.
-  shares.forget('y');
+  assert.equal(shares.admitSlot(e, 1, undefined, 101), 'agents-text');
+  shares.reserveSlot(e, 'e@p', 100);
+  // Forgotten with an append in flight, then handed back: nothing given twice, nothing left.
+  shares.forget('v');
   for (const h of held) shares.giveHeld(h);
-  shares.releaseSlot(w);
-  assert.equal(shares.unitsIn(), 0);
+  assert.equal(shares.unitsIn('v'), 100, 'the append in flight still counts');
+  shares.releaseSlot(e);
   assert.equal(shares.unitsIn('v'), 0);
   assert.equal(shares.agentSenderCount, 0);
-  assert.equal(shares.admitSlot(shares.senderSlot('v', 'a@p'), 1, undefined, 250), 'ok');
+});
+
+test("the node's text: each class its part, one agent an eighth of the agents', a message's deliveries charged once", () => {
+  const text = new NodeText(nodeTextLimits(1_000));
+  const charges = [text.reserve('agent', text.agentOf('a@p'), 75)];
+  assert.equal(text.admit('agent', text.agentOf('a@p'), 1), 'agent-share');
+  for (const a of ['b', 'c', 'd', 'e', 'f', 'g', 'h']) charges.push(text.reserve('agent', text.agentOf(`${a}@p`), 75));
+  assert.equal(text.units('agent'), 600);
+  assert.equal(text.admit('agent', text.agentOf('i@p'), 1), 'agents-part', "eight agents fill the agents' part");
+  // Agents cannot lock out outside clients, nor those the platform.
+  assert.equal(text.admit('outside', undefined, 300), 'ok');
+  assert.equal(text.admit('outside', undefined, 301), 'outside-part');
+  charges.push(text.reserve('outside', undefined, 300));
+  assert.equal(text.admit('platform', undefined, 100), 'ok');
+  assert.equal(text.admit('outside', undefined, 100, true), 'ok', "the operator's lane: the whole only");
+  assert.equal(text.admit('outside', undefined, 101, true), 'node-full');
+  // Three deliveries of one message hold its text once; the last to leave gives it back.
+  const shared = [1, 2, 3].map(() => text.hold('m1', true, 'platform', 'ams@p', 40));
+  assert.equal(text.units(), 940);
+  assert.equal(text.sharedMessages, 1);
+  for (const c of shared) text.release(c);
+  text.release(shared[0]!); // a second release of a charge gives nothing
+  assert.equal(text.sharedMessages, 0);
+  assert.equal(text.units(), 900);
+  for (const c of charges) text.release(c);
+  assert.equal(text.units(), 0);
+  assert.equal(text.unitsOf('a@p'), 0);
 });
 
 test("one agent's large messages take only its share of a mailbox's text: others still get in, refusals are typed failures", async () => {
-  const text = textLimits(room(8), room(1_000));
+  const text = textLimits(room(8));
   const { bus, port, events } = await openBus(['hostile', 'friend', 'victim'], {
     capacity: 1_000,
     mailboxText: text,
@@ -127,58 +130,90 @@ test("one agent's large messages take only its share of a mailbox's text: others
   await bus.stop();
 });
 
-test("the node's mailboxes together: an agent past its part is refused node-mailboxes-full, an outside sender past the whole typed", async () => {
+test("the node's mailboxes: agents are refused past their share and part, clients past theirs, the operator at the whole; all typed", async () => {
+  const agents = Array.from({ length: 9 }, (_, i) => `a${i}`);
   const victims = Array.from({ length: 12 }, (_, i) => `v${i}`);
-  // Each mailbox takes 8 such messages; the node 16 (agents 14, one agent 4).
-  const text = textLimits(room(8), room(16));
-  const { bus, port } = await openBus(['a1', 'a2', 'a3', 'a4', ...victims], {
+  // The node: 40 such messages; agents 24 (one agent 3), outside clients 12, the operator the rest.
+  const nodeText = nodeTextLimits(room(40));
+  const { bus, port } = await openBus([...agents, ...victims], {
     capacity: 1_000,
-    mailboxText: text,
+    mailboxText: textLimits(room(8)),
+    nodeText,
     port: (p) => {
       for (const v of victims) p.notRunnable.add(v);
     },
   });
-  let accepted = 0;
-  let refused = 0;
   const byAgent: number[] = [];
-  for (const a of ['a1', 'a2', 'a3', 'a4']) {
+  let refused = 0;
+  for (const [k, a] of agents.entries()) {
     let mine = 0;
-    for (const v of victims) {
-      const r = await bus.send(big(v, accepted), { agent: a });
+    for (let j = 0; j < victims.length; j++) {
+      const r = await bus.send(big(victims[(3 * k + j) % victims.length]!, j), { agent: a });
       mine += r.accepted.length;
       refused += r.refused.length;
       if (r.refused.length > 0) assert.equal(r.refused[0]!.reason, 'node-mailboxes-full');
     }
     byAgent.push(mine);
-    accepted += mine;
   }
-  assert.deepEqual(byAgent, [4, 4, 4, 2], "each agent its quarter of the node's text, the last one what the agents' part leaves");
-  assert.equal(accepted, 14, "agents fill the node's mailboxes up to its text less the operator's tenth");
-  assert.equal(refused, 4 * victims.length - 14);
-  await until(() => ['a1', 'a2', 'a3', 'a4'].reduce((n, a) => n + port.handledBy(a).length, 0) === refused, 'a failure per refusal');
-  const failure = port.items.find((i) => i.agent === 'a4' && i.kind === 'delivery');
-  assert.ok(failure?.kind === 'delivery');
-  assert.equal(failure.delivery.message.userParams?.['X-caxton-failure'], 'node-mailboxes-full');
-  assert.match(failure.delivery.message.content ?? '', /node's mailboxes hold as much message text/);
-  // The operator may use the reserve, then is refused typed.
-  assert.equal((await bus.send(big('v11', 0), operator)).accepted.length, 1);
-  assert.equal((await bus.send(big('v11', 1), operator)).accepted.length, 1);
-  await assert.rejects(bus.send(big('v11', 2), operator), (err: unknown) => {
+  assert.deepEqual(byAgent, [3, 3, 3, 3, 3, 3, 3, 3, 0], "each agent an eighth of the agents' part; the ninth finds it taken");
+  await until(() => agents.reduce((n, a) => n + port.handledBy(a).length, 0) === refused, 'a failure per refusal');
+  const own = port.items.find((i) => i.agent === 'a0' && i.kind === 'delivery');
+  assert.ok(own?.kind === 'delivery');
+  assert.equal(own.delivery.message.userParams?.['X-caxton-failure'], 'node-mailboxes-full');
+  assert.match(own.delivery.message.content ?? '', /this agent already holds its share of the message text/);
+  const last = port.items.find((i) => i.agent === 'a8' && i.kind === 'delivery');
+  assert.ok(last?.kind === 'delivery');
+  assert.match(last.delivery.message.content ?? '', /agents together hold their part/);
+  // Agents do not lock outside clients out: they have their own part, then are refused typed.
+  const client = { external: { name: 'client@caxton' } } as const;
+  for (let i = 0; i < 12; i++) assert.equal((await bus.send(big(victims[i]!, 100 + i), client)).accepted.length, 1);
+  await assert.rejects(bus.send(big('v0', 200), client), (err: unknown) => {
     assert.ok(err instanceof NodeMailboxesFullError);
     assert.equal(err.code, 'bus.node-mailboxes-full');
     assert.equal(err.kind, 'resource-exhausted');
-    assert.equal(err.context['textUnits'], text.node);
+    assert.equal(err.context['textUnits'], nodeText.outside);
+    assert.match(err.message, /outside clients together hold their part/);
     assert.match(err.hint ?? '', /--node-mailbox-text/);
     return true;
   });
-  assert.ok(bus.mailboxText() >= 16 * BIG && bus.mailboxText() <= text.node, 'sixteen messages held');
+  // The operator's lane has the rest, to the whole.
+  const op = { external: { name: 'operator@caxton' }, lane: 'operator' } as const;
+  for (let i = 0; i < 4; i++) assert.equal((await bus.send(big(victims[i]!, 300 + i), op)).accepted.length, 1);
+  await assert.rejects(
+    bus.send(big('v5', 400), op),
+    (err: unknown) => err instanceof NodeMailboxesFullError && /as much message text as it allows/.test(err.message),
+  );
+  assert.ok(bus.mailboxText() >= 40 * BIG && bus.mailboxText() <= nodeText.node, 'forty messages held');
   // Handled, every message accepted arrives and the node's text is free again.
   for (const v of victims) {
     port.notRunnable.delete(v);
     bus.wake(v);
   }
-  await until(() => victims.reduce((n, v) => n + port.handledBy(v).length, 0) === 16, 'all 16 accepted handled');
+  await until(() => victims.reduce((n, v) => n + port.handledBy(v).length, 0) === 40, 'all 40 accepted handled');
   await until(() => bus.mailboxText() === 0, 'the text given back');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('a message to many receivers holds its text on the node once: a fan-out is not refused for its copies', async () => {
+  const sinks = Array.from({ length: 20 }, (_, i) => `s${i}`);
+  // One agent may hold two such messages on the node; twenty deliveries of one are one message.
+  const { bus, port } = await openBus(['pub', ...sinks], {
+    capacity: 1_000,
+    nodeText: nodeTextLimits(Math.ceil((room(2) * 8) / 0.6) + 8),
+    port: (p) => {
+      for (const s of sinks) p.notRunnable.add(s);
+    },
+  });
+  const r = await bus.send(big(sinks, 0), { agent: 'pub' });
+  assert.equal(r.accepted.length, sinks.length);
+  assert.ok(bus.mailboxText() < 2 * BIG, `held once: ${bus.mailboxText()}`);
+  for (const s of sinks) {
+    port.notRunnable.delete(s);
+    bus.wake(s);
+  }
+  await until(() => sinks.every((s) => port.handledBy(s).length === 1), 'every sink handled it');
+  await until(() => bus.mailboxText() === 0, 'given back when the last delivery left');
   await bus.stopDispatching();
   await bus.stop();
 });

@@ -31,6 +31,7 @@ import {
 import type { DispatchLimits } from '../../src/bus/dispatch-loop.js';
 import type { EdgeAdmissionLimits } from '../../src/bus/edge-admission.js';
 import type { TextLimits } from '../../src/bus/mailbox-shares.js';
+import type { NodeTextLimits } from '../../src/bus/node-text.js';
 
 /** What the script says one item did; unspecified fields are empty, the outcome defaults to ok. */
 export interface ScriptedHandling {
@@ -311,6 +312,7 @@ export async function openBus(
     edgeAdmission?: EdgeAdmissionLimits;
     log?: RecordingLog;
     mailboxText?: TextLimits;
+    nodeText?: NodeTextLimits;
   } = {},
 ): Promise<TestBus> {
   const log = opts.log ?? new RecordingLog();
@@ -329,6 +331,7 @@ export async function openBus(
     dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2, ...opts.dispatch },
     ...(opts.edgeAdmission ? { edgeAdmission: opts.edgeAdmission } : {}),
     ...(opts.mailboxText ? { mailboxText: opts.mailboxText } : {}),
+    ...(opts.nodeText ? { nodeText: opts.nodeText } : {}),
   });
   await bus.open(port);
   await bus.start();

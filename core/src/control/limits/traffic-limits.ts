@@ -50,7 +50,7 @@ export const TRAFFIC_LIMIT_TABLE = {
     default: 256 * 1024 * 1024,
     ceiling: 16 * 1024 * 1024 * 1024,
     description:
-      "Message text all the node's mailboxes together may hold; one agent sender may hold a quarter of it and agents together all but a tenth. Past it sends are refused `node-mailboxes-full` until receivers handle what they hold: the node's memory for waiting messages is bounded by this, not by the number of agents (decision 2195).",
+      "Message text all the node's mailboxes together may hold, each message counted once however many receivers it has: agents together 60 % of it and one agent an eighth of that, outside clients together 30 %, the platform's own messages 30 %, the operator's lane the rest. Past a part, that class's sends are refused `node-mailboxes-full` until receivers handle what they hold: the node's memory for waiting messages is bounded by this, not by the number of agents (decision 2195).",
     serve: 'node-mailbox-text',
   },
   // Fuel-fair sharing of a shard (decisions 2136, 2140): runtime/src/bus/shard-fairness.ts reads these.
