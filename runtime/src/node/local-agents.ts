@@ -7,7 +7,7 @@
 import type { AgentBreaker, AgentId, AgentState, AgentStatus } from '@caxton/core';
 import { CaxtonError, zeroCosts, type HandlingCosts, type Instrumentation } from '@caxton/core';
 import { deploymentShown, previousShown, type AgentRecord } from '../storage/records.js';
-import type { ExecutionResult } from '../bus/executor.js';
+import type { AgentLogLine, ExecutionResult } from '../bus/executor.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import { addSample, type HandlingSample } from './costs/conversation-costs.js';
@@ -24,6 +24,20 @@ export type AgentLifecycleEvent = { type: 'agent-log'; agent: string; level: Age
 /** Emits an `agent-log` event, built only if someone listens. */
 export function agentLog(events: Instrumentation<AgentLifecycleEvent>, agent: string, level: AgentLogLevel, message: string): void {
   if (events.wants('agent-log')) events.emit({ type: 'agent-log', agent, level, message });
+}
+
+/**
+ * A second instance's lines (a rollout's new version, a replica, a replica unit) in its agent's
+ * log, each marked with which instance wrote it (`[version 3] …`, `[replica 2] …`); debug is info.
+ */
+export function instanceLog(
+  events: Instrumentation<AgentLifecycleEvent>,
+  agent: string,
+  mark: string,
+  lines: readonly AgentLogLine[],
+): void {
+  for (const line of lines)
+    agentLog(events, agent, line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[${mark}] ${line.message}`);
 }
 
 export interface LocalAgent {

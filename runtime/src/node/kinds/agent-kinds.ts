@@ -522,11 +522,6 @@ export class AgentKinds {
     return kind === undefined ? undefined : versionForKey(kind.record, name.slice(slash + 1));
   }
 
-  /** The kind's rollout as this node follows it (or the last one ended here). */
-  rolloutView(kind: string): RolloutView | undefined {
-    return this.rollouts.view(kind);
-  }
-
   /**
    * A cluster (decision 2060): the kind's record was deleted through another node. Its instances
    * here stop as in `stop` (their mailboxes dead-lettered); the record is gone already.

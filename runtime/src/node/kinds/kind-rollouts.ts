@@ -31,8 +31,8 @@ import {
 import { unavailableResult, workIdOf, type ExecutionResult, type WorkItem } from '../../bus/executor.js';
 import type { AgentRecord, RolloutRecord } from '../../storage/records.js';
 import type { AgentStore } from '../../storage/ports.js';
-import { agentLog, type AgentLifecycleEvent } from '../local-agents.js';
-import { countsFields, countsText, type RolloutAudit } from '../rollouts/index.js';
+import { agentLog, instanceLog, type AgentLifecycleEvent } from '../local-agents.js';
+import { countsText, rolloutFields, type RolloutAudit } from '../rollouts/index.js';
 
 export interface KindRolloutsOptions {
   /** Where kind records live; `updateAgent` (a compare-and-swap) when the store has one. */
@@ -146,12 +146,7 @@ export class KindRollouts {
       f.controller.abort(reason);
       this.end(f, false);
       // Its end in the audit trail, as any rollout's (the stop itself is the operator's record).
-      const fields = {
-        version: String(f.record.candidate.version),
-        strategy: formatStrategy(f.record.strategy),
-        reason,
-        ...countsFields(f.controller),
-      };
+      const fields = rolloutFields(f.record.candidate.version, f.record.strategy, f.controller, { reason });
       void this.audited('AbortRollout', kind, fields, async () => undefined).catch((err: unknown) =>
         agentLog(
           this.o.events,
@@ -217,13 +212,7 @@ export class KindRollouts {
   /** The crashed handling, reported as work to hand out again (not an attempt), its lines in the kind's log. */
   private waits(f: Followed, item: WorkItem, result: ExecutionResult, what: string): ExecutionResult {
     const version = f.record.candidate.version;
-    for (const line of result.logs)
-      agentLog(
-        this.o.events,
-        result.agent,
-        line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info',
-        `[version ${version}] ${line.message}`,
-      );
+    instanceLog(this.o.events, result.agent, `version ${version}`, result.logs);
     const why = result.outcome.status === 'crashed' ? result.outcome.message : result.outcome.status;
     agentLog(
       this.o.events,
@@ -280,12 +269,7 @@ export class KindRollouts {
    */
   async abort(kind: string, reason: string): Promise<RolloutView | undefined> {
     const f = this.followed.get(kind);
-    const fields = (r: RolloutRecord): Record<string, string> => ({
-      version: String(r.candidate.version),
-      strategy: formatStrategy(r.strategy),
-      reason,
-      ...(f !== undefined ? countsFields(f.controller) : {}),
-    });
+    const fields = (r: RolloutRecord): Record<string, string> => rolloutFields(r.candidate.version, r.strategy, f?.controller, { reason });
     let removed: RolloutRecord | undefined;
     const recorded = f?.record ?? (await this.o.store?.getAgent(kind))?.rollout;
     if (recorded === undefined) return undefined;
@@ -372,7 +356,7 @@ export class KindRollouts {
 
   private async promote(f: Followed): Promise<void> {
     const r = f.record;
-    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), ...countsFields(f.controller) };
+    const fields = rolloutFields(r.candidate.version, r.strategy, f.controller);
     const written = await this.audited('PromoteRollout', f.kind, fields, async () =>
       superseded(
         f.kind,
@@ -394,7 +378,7 @@ export class KindRollouts {
 
   private async rollBack(f: Followed, reason: string): Promise<void> {
     const r = f.record;
-    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), reason, ...countsFields(f.controller) };
+    const fields = rolloutFields(r.candidate.version, r.strategy, f.controller, { reason });
     const written = await this.audited('RollBackRollout', f.kind, fields, async () =>
       superseded(
         f.kind,

@@ -40,7 +40,7 @@ import {
   type ReplicasAudit,
   type Scaled,
 } from './replica-model.js';
-import { agentLog } from '../local-agents.js';
+import { agentLog, instanceLog } from '../local-agents.js';
 
 export class AgentReplicas {
   private readonly agents = new Map<string, Scaled>();
@@ -404,13 +404,7 @@ export class AgentReplicas {
     const key = replicaKey(s.name, n);
     const deployment: AgentRecord = { ...record, name: key, config: { ...record.config, [REPLICA_CONFIG_KEY]: String(n) } };
     const init = await this.o.host.start({ deployment, identity: this.o.messaging.agentId(key) });
-    for (const line of init.logs)
-      agentLog(
-        this.o.events,
-        s.name,
-        line.level === 'warn' || line.level === 'error' ? line.level : 'info',
-        `[replica ${n}] ${line.message}`,
-      );
+    instanceLog(this.o.events, s.name, `replica ${n}`, init.logs);
     s.replicas.set(n, { n, key, draining: false });
   }
 

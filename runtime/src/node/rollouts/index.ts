@@ -3,9 +3,9 @@ export { Rollouts } from './rollouts.js';
 export { RecordedRollouts, recordedRolloutView } from './recorded-rollouts.js';
 export {
   candidateKey,
-  countsFields,
   countsText,
   parseCandidateKey,
+  rolloutFields,
   type RolloutAudit,
   type RolloutAuditMethod,
   type RolloutBeside,

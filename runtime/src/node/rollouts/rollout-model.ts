@@ -1,6 +1,6 @@
 /** The model of a rollout on this node (decision 1871): its record in memory, the options the node gives, and helpers every part shares. */
 import type { ConversationSplit, Instrumentation, RolloutController, RolloutStrategy } from '@caxton/core';
-import { ConflictError } from '@caxton/core';
+import { ConflictError, formatStrategy } from '@caxton/core';
 import type { AgentStateStore } from '../../storage/ports.js';
 import type { AgentRecord } from '../../storage/records.js';
 import type { AgentHost } from '../agent-host.js';
@@ -129,8 +129,26 @@ export function ms(durationUs: number | undefined): number | undefined {
   return durationUs === undefined ? undefined : durationUs / 1000;
 }
 
-/** A rollout's counts as its audit records' fields (the one-node rollouts' and a kind's, decision 2175). */
-export function countsFields(controller: RolloutController): Record<string, string> {
+/**
+ * A rollout's audit record fields (a named agent's and a kind's alike, decision 2175): the new
+ * version, the strategy, `extra` (a reason, an outcome) and the counts so far when a controller ran.
+ */
+export function rolloutFields(
+  version: number,
+  strategy: RolloutStrategy,
+  controller: RolloutController | undefined,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    version: String(version),
+    strategy: formatStrategy(strategy),
+    ...extra,
+    ...(controller !== undefined ? countsFields(controller) : {}),
+  };
+}
+
+/** A rollout's counts as its audit records' fields. */
+function countsFields(controller: RolloutController): Record<string, string> {
   const c = controller.counts();
   return {
     handled: String(c.handled),

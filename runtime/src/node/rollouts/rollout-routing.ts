@@ -7,7 +7,7 @@
  */
 import { ownStateWrites, type RolloutSide, type RolloutVerdict } from '@caxton/core';
 import { type ExecutionResult, type WorkItem, placeResults, unavailableResult, unrunResult } from '../../bus/executor.js';
-import { agentLog } from '../local-agents.js';
+import { agentLog, instanceLog } from '../local-agents.js';
 import { MAX_COUNTED_DELIVERIES, ms, type Rollout, type RolloutsOptions } from './rollout-model.js';
 
 export class RolloutRouting {
@@ -182,13 +182,7 @@ export class RolloutRouting {
 
   /** The new version's log lines of a handling that did not reach the bus (it reports the ones that did), marked with its version. */
   private logCandidateLines(r: Rollout, agent: string, logs: ExecutionResult['logs']): void {
-    for (const line of logs)
-      agentLog(
-        this.o.events,
-        agent,
-        line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info',
-        `[version ${r.candidate.version}] ${line.message}`,
-      );
+    instanceLog(this.o.events, agent, `version ${r.candidate.version}`, logs);
   }
 
   /** Conversations the new version started by sending: their answers come back to it (the running version's need no pin). */

@@ -42,11 +42,11 @@ import type { ExecutionResult, WorkItem } from '../../bus/executor.js';
 import { faultPoint } from '../../faults/fault-points.js';
 import type { AgentRecord } from '../../storage/records.js';
 import { STATE_UNSUPPORTED } from '../../storage/state-store.js';
-import { agentLog } from '../local-agents.js';
+import { agentLog, instanceLog } from '../local-agents.js';
 import {
   HELD_RECHECK_MS,
   candidateKey,
-  countsFields,
+  rolloutFields,
   countsText,
   notBeside,
   type Rollout,
@@ -182,13 +182,7 @@ export class Rollouts {
       await this.o.host.stop(key, true).catch(() => undefined);
       throw notBeside(name, candidate.version);
     }
-    for (const line of init.logs)
-      agentLog(
-        this.o.events,
-        name,
-        line.level === 'debug' ? 'info' : line.level === 'warn' || line.level === 'error' ? line.level : 'info',
-        `[version ${candidate.version}] ${line.message}`,
-      );
+    instanceLog(this.o.events, name, `version ${candidate.version}`, init.logs);
     const rollout: Rollout = {
       name,
       mode,
@@ -340,7 +334,7 @@ export class Rollouts {
   }
 
   private async promote(r: Rollout): Promise<void> {
-    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), ...countsFields(r.controller) };
+    const fields = rolloutFields(r.candidate.version, r.strategy, r.controller);
     try {
       await this.audited('PromoteRollout', r.name, fields, () => this.o.promote(r.candidate, r.artifactSize, r.beside, r.cancel.signal));
       agentLog(this.o.events, r.name, 'info', `rollout promoted version ${r.candidate.version} (${countsText(r.controller)})`);
@@ -363,7 +357,7 @@ export class Rollouts {
   }
 
   private async rollBack(r: Rollout, reason: string): Promise<void> {
-    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), reason, ...countsFields(r.controller) };
+    const fields = rolloutFields(r.candidate.version, r.strategy, r.controller, { reason });
     try {
       await this.audited('RollBackRollout', r.name, fields, () => this.removeCandidate(r));
     } catch (err) {
@@ -419,13 +413,7 @@ export class Rollouts {
    * the agent's end state) and logged.
    */
   private async abortAudited(r: Rollout, reason: string, force: boolean): Promise<void> {
-    const fields = {
-      version: String(r.candidate.version),
-      strategy: formatStrategy(r.strategy),
-      outcome: 'aborted',
-      reason,
-      ...countsFields(r.controller),
-    };
+    const fields = rolloutFields(r.candidate.version, r.strategy, r.controller, { outcome: 'aborted', reason });
     try {
       await this.audited('AbortRollout', r.name, fields, () => this.removeCandidate(r, force));
     } catch (err) {

@@ -17,7 +17,7 @@ import { budgetDecision, type HeldUnit } from './replica-budget.js';
 import type { AgentRecord } from '../../storage/records.js';
 import type { AgentHost } from '../../node/agent-host.js';
 import type { AgentMessaging } from '../../node/agent-messaging.js';
-import { agentLog, type AgentLifecycleEvent } from '../../node/local-agents.js';
+import { agentLog, instanceLog, type AgentLifecycleEvent } from '../../node/local-agents.js';
 import type { Instrumentation } from '@caxton/core';
 import type { ExecutionResult } from '../../bus/executor.js';
 
@@ -247,14 +247,7 @@ export class ReplicaUnits {
       // it sends is stamped X's by the bus (`Bus.prepare`).
       const init = await this.o.host.start({ deployment, identity: this.o.identity(unit) });
       if (this.o.onStarted !== undefined) await this.o.onStarted(init);
-      else
-        for (const line of init.logs)
-          agentLog(
-            this.o.events,
-            parsed.agent,
-            line.level === 'warn' || line.level === 'error' ? line.level : 'info',
-            `[replica ${parsed.replica}] ${line.message}`,
-          );
+      else instanceLog(this.o.events, parsed.agent, `replica ${parsed.replica}`, init.logs);
       u.version = record.version;
       u.record = record;
       if (this.units.get(unit) !== u || u.state !== 'starting') {

@@ -43,6 +43,9 @@ export type PlacementEvent =
   /** An etcd step failed; the controller retries by itself. For logs and metrics. */
   | { type: 'reconcile-failed'; error: CaxtonError };
 
+/** Claims in flight at once when many agents land here (a node joins). */
+const CLAIM_CONCURRENCY = 16;
+
 export interface PlacementControllerOptions {
   registry: EtcdRegistry;
   node: NodeAnnouncement;
@@ -57,10 +60,6 @@ export interface PlacementControllerOptions {
   drain?: (agent: string) => Promise<void>;
   /** Upper bound on one drain. Default 5000 ms. */
   drainTimeoutMs?: number;
-  /** Claims in flight at once when many agents land here (a node joins). Default 16. */
-  claimConcurrency?: number;
-  /** Reconcile this often even without a trigger (a safety net). Default ttl/2. */
-  resyncIntervalMs?: number;
   /**
    * What rendezvous hashing places an agent by; default its name. In Kafka mode:
    * `(a) => placementKey(a, partitions)` from log/kafka, so the agent runs where its partition is
@@ -116,7 +115,7 @@ export class PlacementController {
       this.unwatch();
       throw err;
     }
-    const every = this.opts.resyncIntervalMs ?? (this.opts.ttlSeconds * 1000) / 2;
+    const every = (this.opts.ttlSeconds * 1000) / 2; // reconcile this often even without a trigger (a safety net)
     this.resyncTimer = setInterval(() => this.schedule(), every);
     this.schedule();
     await this.loop;
@@ -241,7 +240,7 @@ export class PlacementController {
         if (token !== undefined) this.activateIfSafe(m, agent, token);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(queue.length, this.opts.claimConcurrency ?? 16) }, worker));
+    await Promise.all(Array.from({ length: Math.min(queue.length, CLAIM_CONCURRENCY) }, worker));
   }
 
   private activateIfSafe(m: EtcdMembership, agent: string, token: number): void {
