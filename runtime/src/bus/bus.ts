@@ -27,7 +27,7 @@ import {
 import type { DeadLetter, MessageLog } from '../log/message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { shareLimits, type SenderShare, type ShareVerdict, type TextLimits } from './mailbox-shares.js';
-import type { NodeTextLimits, NodeTextVerdict, TextCharge, TextClass } from './node-text.js';
+import { NodeText, type NodeTextLimits, type NodeTextVerdict, type TextCharge, type TextClass } from './node-text.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
 import type { BusPort } from './port.js';
 import type { NoActivation } from './resolution.js';
@@ -86,6 +86,8 @@ export interface BusOptions {
   mailboxText?: TextLimits;
   /** The text all the node's mailboxes may hold (decision 2195: `nodeTextLimits`); defaults from TRAFFIC_LIMIT_TABLE. */
   nodeText?: NodeTextLimits;
+  /** Local names the platform itself sends as besides `ams` (`http`, `df`: node/sender-policy.ts), charged as the platform's. */
+  platformSenders?: readonly string[];
 }
 
 /** The first word of the reason of a message dead-lettered because its receiver stayed absent (decision 1990). */
@@ -99,6 +101,8 @@ const NOT_OWNER = 'bus.kafka.not-owner';
 
 export class Bus implements OutboxSender {
   readonly platformId: AgentId;
+  /** The platform's own identities (`ams@`, `http@`, `df@`…): their messages are charged as the platform's (decision 2195). */
+  private readonly platformSenders: ReadonlySet<string>;
   private readonly mailboxes: Mailboxes;
   /** Set by open(): the node's side of every decision the bus cannot take alone. */
   private port: BusPort | undefined;
@@ -118,6 +122,7 @@ export class Bus implements OutboxSender {
 
   constructor(private readonly opts: BusOptions) {
     this.platformId = { name: `ams@${opts.platform}` };
+    this.platformSenders = new Set([this.platformId.name, ...(opts.platformSenders ?? []).map((local) => `${local}@${opts.platform}`)]);
     this.names = new AgentNames(opts.platform, TOPIC_PREFIX);
     this.ids = new MessageIdGenerator(opts.nodeId);
     this.now = opts.now ?? Date.now;
@@ -149,6 +154,7 @@ export class Bus implements OutboxSender {
         return port.isAgent(name);
       },
       platformSender: this.platformId.name,
+      isPlatformSender: (sender) => this.platformSenders.has(sender),
       now: this.now,
       isAbsent: (agent) => this.port?.sending.absence?.(agent) !== undefined,
       ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
@@ -594,135 +600,153 @@ export class Bus implements OutboxSender {
     // Each delivery holds the message's text until it finishes (decision 2195): measured once per
     // send, and charged to the node once (its deliveries share it), to the sender's class.
     const units = messageTextUnits(msg);
-    const textClass: TextClass = fromAgent ? 'agent' : isPlatform ? 'platform' : 'outside';
+    const textClass: TextClass = fromAgent
+      ? 'agent'
+      : 'external' in origin && this.platformSenders.has(origin.external.name)
+        ? 'platform'
+        : 'outside';
     const operatorLane = 'external' in origin && origin.lane === 'operator';
-    for (let i = 0; i < receivers.length; i++) {
-      const receiver = receivers[i]!;
-      if (fromAgent && port.sending.transport?.reaches(receiver) === true) {
-        (r.remote ??= []).push(receiver);
-        continue;
-      }
-      const local = resolved === undefined ? this.agentName(receiver) : resolved.names[i]!;
-      const resolution = port.resolve(local, msg, id, 'external' in origin && origin.toActivation === true);
-      if (typeof resolution !== 'string') {
-        // A receiver resolved to an activation (below) gets a delivery or is listed `unreached`.
-        if (resolution.kind === 'external') {
-          this.opts.events.emit({ type: 'external', messageId: id, to: receiver.name, message: msg });
-        } else if (resolution.kind === 'activation-limit') {
-          refused.push({ receiver: receiver.name, reason: 'activation-limit' });
-          r.activationLimit = resolution;
-        } else {
-          refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
-          if (resolved === undefined) this.tellUnknown(port, origin, msg.receivers[i]!.name, receiver.name);
+    // A throw past a reservation (a port's answer, the log's completed check) gives back what this
+    // send reserved so far: slots, shares and text are held only for deliveries that will append.
+    try {
+      for (let i = 0; i < receivers.length; i++) {
+        const receiver = receivers[i]!;
+        if (fromAgent && port.sending.transport?.reaches(receiver) === true) {
+          (r.remote ??= []).push(receiver);
+          continue;
         }
-        continue;
-      }
-      const name = resolution;
-      // Created if missing: an agent with nothing delivered yet (e.g. idle since a restart) must
-      // count reservations too, or a burst of concurrent sends would all pass the capacity check.
-      const box = this.mailboxes.of(name);
-      if (!box.hasRoom()) {
-        refused.push({ receiver: receiver.name, reason: 'mailbox-full' });
-        (r.unreached ??= []).push(name);
-        continue;
-      }
-      // An agent takes at most its share of a mailbox, and agents together leave the operator's
-      // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox. While the
-      // receiver is absent (decision 1990) the shares and the reserve are of its absent queue. The
-      // same shares bound the text the mailbox and the node's mailboxes hold, for every sender
-      // (decision 2195).
-      const absent = port.sending.absence?.(name);
-      // One handle per (receiver, sender): admitted, reserved and released without looking it up again.
-      const share = this.mailboxes.shares.senderSlot(name, senderName);
-      const admitted = this.mailboxes.shares.admitSlot(
-        share,
-        1,
-        absent === undefined ? undefined : shareLimits(absent.queue),
-        units,
-        fromAgent,
-      );
-      if (admitted !== 'ok') {
-        const reason = this.shareRefusal(admitted, absent !== undefined);
-        refused.push({ receiver: receiver.name, reason });
-        if (admitted === 'mailbox-text' || admitted === 'agents-text') (r.textFull ??= []).push(receiver.name);
-        // Its failure (an agent's) or typed error (an outside sender's) says the absent queue's bound.
-        if (reason === 'absent-queue-full' && absent !== undefined)
+        const local = resolved === undefined ? this.agentName(receiver) : resolved.names[i]!;
+        const resolution = port.resolve(local, msg, id, 'external' in origin && origin.toActivation === true);
+        if (typeof resolution !== 'string') {
+          // A receiver resolved to an activation (below) gets a delivery or is listed `unreached`.
+          if (resolution.kind === 'external') {
+            this.opts.events.emit({ type: 'external', messageId: id, to: receiver.name, message: msg });
+          } else if (resolution.kind === 'activation-limit') {
+            refused.push({ receiver: receiver.name, reason: 'activation-limit' });
+            r.activationLimit = resolution;
+          } else {
+            refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
+            if (resolved === undefined) this.tellUnknown(port, origin, msg.receivers[i]!.name, receiver.name);
+          }
+          continue;
+        }
+        const name = resolution;
+        // Created if missing: an agent with nothing delivered yet (e.g. idle since a restart) must
+        // count reservations too, or a burst of concurrent sends would all pass the capacity check.
+        const box = this.mailboxes.of(name);
+        if (!box.hasRoom()) {
+          refused.push({ receiver: receiver.name, reason: 'mailbox-full' });
+          (r.unreached ??= []).push(name);
+          continue;
+        }
+        // An agent takes at most its share of a mailbox, and agents together leave the operator's
+        // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox. While the
+        // receiver is absent (decision 1990) the shares and the reserve are of its absent queue. The
+        // same shares bound the text the mailbox and the node's mailboxes hold, for every sender
+        // (decision 2195).
+        const absent = port.sending.absence?.(name);
+        // One handle per (receiver, sender): admitted, reserved and released without looking it up again.
+        const share = this.mailboxes.shares.senderSlot(name, senderName);
+        const admitted = this.mailboxes.shares.admitSlot(
+          share,
+          1,
+          absent === undefined ? undefined : shareLimits(absent.queue),
+          units,
+          fromAgent,
+        );
+        if (admitted !== 'ok') {
+          const reason = this.shareRefusal(admitted, absent !== undefined);
+          refused.push({ receiver: receiver.name, reason });
+          if (admitted === 'mailbox-text' || admitted === 'agents-text') (r.textFull ??= []).push(receiver.name);
+          // Its failure (an agent's) or typed error (an outside sender's) says the absent queue's bound.
+          if (reason === 'absent-queue-full' && absent !== undefined)
+            (r.absentFull ??= []).push({
+              agent: name,
+              limit: absent.queue,
+              ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}),
+            });
+          (r.unreached ??= []).push(name);
+          continue;
+        }
+        // A receiver whose deliveries keep failing is refused fast for a cool-down (decision 1921).
+        // The platform's own messages (failures it owes a sender) are not: they end conversations.
+        if (!isPlatform) {
+          const breaker = this.breakers.admit(name, acceptedAt);
+          if (!breaker.admitted) {
+            refused.push({ receiver: receiver.name, reason: 'circuit-open' });
+            (r.circuitOpen ??= []).push({ agent: name, ...breaker });
+            (r.unreached ??= []).push(name);
+            continue;
+          }
+        }
+        const did = deliveryId(id, name);
+        if (this.mailboxes.isPending(did) || this.opts.log.hasCompleted?.(did) === true) {
+          // A duplicate: accepted already, by the send this one repeats (a retried idempotent send).
+          (r.duplicates ??= []).push(name);
+          (r.unreached ??= []).push(name);
+          continue;
+        }
+        // An absent agent (decision 1990) keeps at most its absent queue; the rest is refused, typed
+        // (after the duplicate check: a repeat of a message it keeps is that message, not one more).
+        if (absent !== undefined && box.occupied >= absent.queue) {
+          // Reached through a topic (not named outright) and not routed to a replica unit.
+          if (resolved !== undefined && i >= resolved.named && name === local) {
+            // A publish is not refused for one absent subscriber (decision 2050): that subscriber
+            // misses it — listed in the result, typed, and reported as dropped — and the rest get it.
+            (r.passedOver ??= []).push({ receiver: receiver.name, reason: 'absent-queue-full' });
+            this.opts.events.emit({
+              type: 'dropped',
+              message: msg,
+              reason: `${name} is absent and its queue is full (${absent.queue} messages): this publish is not queued for it`,
+            });
+            (r.unreached ??= []).push(name);
+            continue;
+          }
+          refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
           (r.absentFull ??= []).push({
             agent: name,
             limit: absent.queue,
             ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}),
           });
-        (r.unreached ??= []).push(name);
-        continue;
-      }
-      // A receiver whose deliveries keep failing is refused fast for a cool-down (decision 1921).
-      // The platform's own messages (failures it owes a sender) are not: they end conversations.
-      if (!isPlatform) {
-        const breaker = this.breakers.admit(name, acceptedAt);
-        if (!breaker.admitted) {
-          refused.push({ receiver: receiver.name, reason: 'circuit-open' });
-          (r.circuitOpen ??= []).push({ agent: name, ...breaker });
           (r.unreached ??= []).push(name);
           continue;
         }
-      }
-      const did = deliveryId(id, name);
-      if (this.mailboxes.isPending(did) || this.opts.log.hasCompleted?.(did) === true) {
-        // A duplicate: accepted already, by the send this one repeats (a retried idempotent send).
-        (r.duplicates ??= []).push(name);
-        (r.unreached ??= []).push(name);
-        continue;
-      }
-      // An absent agent (decision 1990) keeps at most its absent queue; the rest is refused, typed
-      // (after the duplicate check: a repeat of a message it keeps is that message, not one more).
-      if (absent !== undefined && box.occupied >= absent.queue) {
-        // Reached through a topic (not named outright) and not routed to a replica unit.
-        if (resolved !== undefined && i >= resolved.named && name === local) {
-          // A publish is not refused for one absent subscriber (decision 2050): that subscriber
-          // misses it — listed in the result, typed, and reported as dropped — and the rest get it.
-          (r.passedOver ??= []).push({ receiver: receiver.name, reason: 'absent-queue-full' });
-          this.opts.events.emit({
-            type: 'dropped',
-            message: msg,
-            reason: `${name} is absent and its queue is full (${absent.queue} messages): this publish is not queued for it`,
+        // The node's mailboxes' text, once per send (decision 2195): checked last, so a charge is
+        // always for a delivery made, and given back when the append ends.
+        if (r.text === undefined) {
+          // An agent's text counts against its share; what the platform sends one agent (its failures,
+          // its HTTP answers) against that agent's part of the platform's.
+          const agentText = fromAgent
+            ? this.mailboxes.text.agentOf(senderName)
+            : textClass === 'platform'
+              ? this.mailboxes.text.agentOf(NodeText.platformKey(name))
+              : undefined;
+          const nodeText = this.mailboxes.text.admit(textClass, agentText, units, operatorLane);
+          if (nodeText !== 'ok') {
+            refused.push({ receiver: receiver.name, reason: NODE_MAILBOXES_FULL });
+            r.nodeText = nodeText;
+            (r.unreached ??= []).push(name);
+            continue;
+          }
+          r.text = this.mailboxes.text.reserve(textClass, agentText, units);
+        }
+        box.reserve(1);
+        r.reservations = added(r.reservations, box);
+        this.mailboxes.shares.reserveSlot(share, senderName, units, fromAgent);
+        r.reservedShares = added(r.reservedShares, share);
+        r.deliveries = added(r.deliveries, { id: did, messageId: id, receiver: name, message: msg, acceptedAt });
+        // Absent somewhere in the cluster: its place in the shared count is taken before the append (decision 2157).
+        if (port.sending.sharedAbsent?.counts(name) === true)
+          (r.shared ??= []).push({
+            delivery: r.deliveries.length - 1,
+            receiver: receiver.name,
+            viaTopic: resolved !== undefined && i >= resolved.named && name === local,
           });
-          (r.unreached ??= []).push(name);
-          continue;
-        }
-        refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
-        (r.absentFull ??= []).push({
-          agent: name,
-          limit: absent.queue,
-          ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}),
-        });
-        (r.unreached ??= []).push(name);
-        continue;
       }
-      // The node's mailboxes' text, once per send (decision 2195): checked last, so a charge is
-      // always for a delivery made, and given back when the append ends.
-      if (r.text === undefined) {
-        const agentText = fromAgent ? this.mailboxes.text.agentOf(senderName) : undefined;
-        const nodeText = this.mailboxes.text.admit(textClass, agentText, units, operatorLane);
-        if (nodeText !== 'ok') {
-          refused.push({ receiver: receiver.name, reason: NODE_MAILBOXES_FULL });
-          r.nodeText = nodeText;
-          (r.unreached ??= []).push(name);
-          continue;
-        }
-        r.text = this.mailboxes.text.reserve(textClass, agentText, units);
-      }
-      box.reserve(1);
-      r.reservations = added(r.reservations, box);
-      this.mailboxes.shares.reserveSlot(share, senderName, units, fromAgent);
-      r.reservedShares = added(r.reservedShares, share);
-      r.deliveries = added(r.deliveries, { id: did, messageId: id, receiver: name, message: msg, acceptedAt });
-      // Absent somewhere in the cluster: its place in the shared count is taken before the append (decision 2157).
-      if (port.sending.sharedAbsent?.counts(name) === true)
-        (r.shared ??= []).push({
-          delivery: r.deliveries.length - 1,
-          receiver: receiver.name,
-          viaTopic: resolved !== undefined && i >= resolved.named && name === local,
-        });
+    } catch (err) {
+      this.unroute(port, r, false);
+      this.releaseReserved(r);
+      throw err;
     }
 
     if (refusedOutright(r)) {
@@ -844,7 +868,11 @@ export class Bus implements OutboxSender {
     const port = this.port;
     if (port !== undefined) this.unroute(port, r, appended);
     r.edge?.appendEnded(r.deliveries.length);
-    // Every delivery reserved one slot of its receiver's mailbox, and its share (an agent's) and text.
+    this.releaseReserved(r);
+  }
+
+  /** What routing reserved for a send: each delivery's mailbox slot, share and text, and the node's text once. */
+  private releaseReserved(r: Routing): void {
     // Indexed loops: this runs for every message sent, and its iterators showed in allocation profiles.
     const boxes = r.reservations;
     for (let i = 0; i < boxes.length; i++) boxes[i]!.release(1);

@@ -36,6 +36,8 @@ export interface MailboxesOptions {
   text?: TextLimits;
   /** The text all the node's mailboxes may hold (decision 2195); defaults from TRAFFIC_LIMIT_TABLE. */
   nodeText?: NodeTextLimits;
+  /** Is this sender one of the platform's own identities? Default: only `platformSender`. */
+  isPlatformSender?: (sender: string) => boolean;
 }
 
 /** A delivery in a mailbox or in flight, as the mailboxes keep it. */
@@ -79,6 +81,7 @@ export class Mailboxes {
   private readonly isAbsent: (agent: string) => boolean;
   private readonly isAgent: (sender: string) => boolean;
   private readonly platformSender: string | undefined;
+  private readonly isPlatformSender: (sender: string) => boolean;
   readonly now: () => number;
   private readonly aging: number | undefined;
   /** The message `unitsOf` measured last, and its text. */
@@ -96,6 +99,7 @@ export class Mailboxes {
   ) {
     this.isAgent = options.isAgent ?? (() => false);
     this.platformSender = options.platformSender;
+    this.isPlatformSender = options.isPlatformSender ?? ((sender) => sender === this.platformSender);
     this.now = options.now ?? Date.now;
     this.aging = options.priorityAgingDispatches;
     this.isAbsent = options.isAbsent ?? (() => false);
@@ -155,6 +159,8 @@ export class Mailboxes {
 
   /** Put a delivery taken by `forget` back at the end of its mailbox (e.g. dead-lettering it failed). */
   putBack(delivery: Delivery): void {
+    // Handed out again meanwhile (a rebalance while it was away): pending once, its charges once.
+    if (this.pending.has(delivery.id)) return;
     const box = this.of(delivery.receiver);
     box.push(delivery);
     this.pending.set(delivery.id, this.record(box, delivery));
@@ -167,6 +173,7 @@ export class Mailboxes {
   restore(deliveries: readonly Delivery[]): void {
     for (let i = deliveries.length - 1; i >= 0; i--) {
       const d = deliveries[i]!;
+      if (this.pending.has(d.id)) continue; // handed out again meanwhile: pending once
       const box = this.of(d.receiver);
       box.unshift(d);
       this.pending.set(d.id, this.record(box, d));
@@ -313,8 +320,10 @@ export class Mailboxes {
     const sender = senderOf(d);
     const isAgent = this.isAgent(sender);
     const units = this.unitsOf(d.message);
-    const cls: TextClass = isAgent ? 'agent' : sender === this.platformSender ? 'platform' : 'outside';
-    const text = this.text.hold(d.messageId, hasSeveralDeliveries(d.message), cls, sender, units);
+    const cls: TextClass = isAgent ? 'agent' : this.isPlatformSender(sender) ? 'platform' : 'outside';
+    // The platform's messages count against the part of its text waiting for their receiver (as at the send).
+    const charged = cls === 'platform' ? NodeText.platformKey(d.receiver) : sender;
+    const text = this.text.hold(d.messageId, hasSeveralDeliveries(d.message), cls, charged, units);
     return { box, handedOff: false, held: this.takeSlot(d, sender, isAgent, units), text };
   }
 

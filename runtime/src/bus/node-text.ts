@@ -6,8 +6,10 @@
  *
  * - agents together 60 %, one agent an eighth of that (it takes eight agents parking large
  *   messages with slow receivers to fill the agents' part, and then only agents are refused);
- * - outside clients together 30 %; the platform's own messages (failures, dead-letter notices) 30 %;
- * - the operator's lane, only the whole: what the others leave (at least a tenth) is its.
+ * - outside clients together 20 %; the platform's own messages (failures, dead-letter notices, HTTP
+ *   answers) 10 %, those waiting for one agent an eighth of that (an agent that keeps being refused
+ *   and does not read its failures loses its own, not every agent's);
+ * - the operator's lane, only the whole: the parts sum to 90 %, so at least a tenth is always its.
  *
  * Pure bookkeeping, no I/O. A send reserves its message's text once, before its append, and gives
  * it back when the append ends; a delivery in a mailbox holds its message's text until it leaves
@@ -28,8 +30,9 @@ export interface NodeTextLimits {
   perAgent: number;
   /** Outside clients together (the operator's lane is bounded by `node` only). */
   outside: number;
-  /** The platform's own messages together. */
+  /** The platform's own messages together, and those waiting for one agent. */
   platform: number;
+  platformPerAgent: number;
 }
 
 export function nodeTextLimits(node: number): NodeTextLimits {
@@ -38,8 +41,9 @@ export function nodeTextLimits(node: number): NodeTextLimits {
     node,
     agents,
     perAgent: Math.max(1, Math.floor(agents / 8)),
-    outside: Math.max(1, Math.floor(node * 0.3)),
-    platform: Math.max(1, Math.floor(node * 0.3)),
+    outside: Math.max(1, Math.floor(node * 0.2)),
+    platform: Math.max(1, Math.floor(node * 0.1)),
+    platformPerAgent: Math.max(1, Math.floor((node * 0.1) / 8)),
   };
 }
 
@@ -53,7 +57,7 @@ export interface TextCharge {
   readonly units: number;
   readonly cls: TextClass;
   readonly agent: AgentText | undefined;
-  /** A message with several deliveries: its id, and how many of them hold it now. */
+  /** A message with several deliveries: its key in the shared map, and how many of them hold it now. */
   readonly messageId: string | undefined;
   refs: number;
 }
@@ -73,7 +77,8 @@ export class NodeText {
 
   /**
    * May `units` more be held for a send of this class (`operator`: the operator's lane, bounded by
-   * the whole only)? An agent's send: `sender` its record (`agentOf`), looked up once per send.
+   * the whole only)? `sender`: the record charged (`agentOf`, looked up once per send) — the
+   * sending agent's, or for the platform's message `platformKey` of the agent it is for.
    */
   admit(cls: TextClass, sender: AgentText | undefined, units: number, operator = false): NodeTextVerdict {
     const l = this.limits;
@@ -83,6 +88,7 @@ export class NodeText {
       if ((sender?.units ?? 0) + units > l.perAgent) return 'agent-share';
     } else if (cls === 'platform') {
       if (this.byClass.platform + units > l.platform) return 'platform-part';
+      if (sender !== undefined && sender.units + units > l.platformPerAgent) return 'platform-part';
     } else if (!operator && this.byClass.outside + units > l.outside) return 'outside-part';
     return 'ok';
   }
@@ -92,7 +98,12 @@ export class NodeText {
     return this.charged(cls, sender, units, undefined);
   }
 
-  /** An agent sender's record, created at zero (kept while idle, bounded). */
+  /** The record of what the platform sends `agent` (its local name), apart from the agent's own sends. */
+  static platformKey(agent: string): string {
+    return `platform:${agent}`;
+  }
+
+  /** An agent sender's record (or `platformKey`'s), created at zero (kept while idle, bounded). */
   agentOf(sender: string): AgentText {
     let agent = this.agents.get(sender);
     if (agent === undefined) {
@@ -110,13 +121,16 @@ export class NodeText {
    */
   hold(messageId: string, several: boolean, cls: TextClass, sender: string, units: number): TextCharge {
     if (!several) return this.charge(cls, sender, units, undefined);
-    const held = this.shared.get(messageId);
+    // Keyed by its text too: a handler run again after a crash may send another message under the
+    // same derived id, which must not ride on the first one's charge.
+    const key = `${messageId}\u0000${units}`;
+    const held = this.shared.get(key);
     if (held !== undefined) {
       held.refs += 1;
       return held;
     }
-    const c = this.charge(cls, sender, units, messageId);
-    this.shared.set(messageId, c);
+    const c = this.charge(cls, sender, units, key);
+    this.shared.set(key, c);
     return c;
   }
 
@@ -156,7 +170,7 @@ export class NodeText {
   }
 
   private charge(cls: TextClass, sender: string, units: number, messageId: string | undefined): TextCharge {
-    return this.charged(cls, cls === 'agent' ? this.agentOf(sender) : undefined, units, messageId);
+    return this.charged(cls, cls === 'outside' ? undefined : this.agentOf(sender), units, messageId);
   }
 
   private charged(cls: TextClass, agent: AgentText | undefined, units: number, messageId: string | undefined): TextCharge {

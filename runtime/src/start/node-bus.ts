@@ -9,6 +9,7 @@ import { fairnessIgnoredWarning, nodeFairness } from '../bus/shard-fairness.js';
 import type { EgressHold } from '../http/egress-hold.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { KillSwitch } from '../node/kill-switch/kill-switch.js';
+import { PLATFORM_IDENTITIES } from '../node/sender-policy.js';
 import { NodeSwitchFile } from '../node/kill-switch/node-switch-file.js';
 import type { SandboxAgentHost } from '../node/sandbox-host.js';
 import { DEFAULT_MAILBOX_CAPACITY } from './options.js';
@@ -36,6 +37,7 @@ export function createNodeBus(ctx: StartContext, events: BusEvents, host: Sandbo
     breaker: { failures: traffic.breakerFailures, coolDownMs: traffic.breakerCoolDownMs },
     mailboxText: textLimits(traffic.mailboxTextUnits),
     nodeText: nodeTextLimits(traffic.nodeMailboxTextUnits),
+    platformSenders: [...PLATFORM_IDENTITIES],
     // Small batches, several in flight: the bus thread applies one batch's results while the
     // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).

@@ -40,6 +40,8 @@ export const TRAFFIC_LIMIT_TABLE = {
   mailboxTextUnits: {
     unit: 'code units',
     default: 32 * 1024 * 1024,
+    // An agent's quarter must hold the largest message (1 Mi): below, it would be refused for ever.
+    min: 4 * 1024 * 1024,
     ceiling: 1024 * 1024 * 1024,
     description:
       "Message text one agent's mailbox may hold, waiting, being handled or being appended (each message's strings, in UTF-16 code units); one agent sender may hold a quarter of it and agents together all but a tenth, the rest kept for the operator and the platform. Past it a send to that agent is refused (`mailbox-full`, or `mailbox-share` for the sender past its quarter), as past the mailbox's count (decision 2195).",
@@ -48,9 +50,11 @@ export const TRAFFIC_LIMIT_TABLE = {
   nodeMailboxTextUnits: {
     unit: 'code units',
     default: 256 * 1024 * 1024,
+    // One agent's eighth of the agents' 60 % must hold the largest message (1 Mi).
+    min: 16 * 1024 * 1024,
     ceiling: 16 * 1024 * 1024 * 1024,
     description:
-      "Message text all the node's mailboxes together may hold, each message counted once however many receivers it has: agents together 60 % of it and one agent an eighth of that, outside clients together 30 %, the platform's own messages 30 %, the operator's lane the rest. Past a part, that class's sends are refused `node-mailboxes-full` until receivers handle what they hold: the node's memory for waiting messages is bounded by this, not by the number of agents (decision 2195).",
+      "Message text all the node's mailboxes together may hold, each message counted once however many receivers it has: agents together 60 % of it and one agent an eighth of that, outside clients together 20 %, the platform's own messages 10 % (those waiting for one agent an eighth of that), the operator's lane the rest (at least a tenth). Past a part, that class's sends are refused `node-mailboxes-full` until receivers handle what they hold: the node's memory for waiting messages is bounded by this, not by the number of agents (decision 2195).",
     serve: 'node-mailbox-text',
   },
   // Fuel-fair sharing of a shard (decisions 2136, 2140): runtime/src/bus/shard-fairness.ts reads these.

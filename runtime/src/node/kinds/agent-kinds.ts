@@ -26,7 +26,6 @@ import { KindDepartures } from './kind-departures.js';
 import { KindMailWaits } from './kind-mail-waits.js';
 import { KindRollouts, versionForKey } from './kind-rollouts.js';
 import type { ExecutionResult, WorkItem } from '../../bus/executor.js';
-import type { RolloutView } from '@caxton/core';
 
 /** A cluster: how long past a kind rollout's bake the judging node waits for another node's promotion before it rolls back for too few handlings. */
 const KIND_ROLLOUT_TOO_FEW_GRACE_MS = 10_000;
