@@ -123,6 +123,33 @@ export function placeResults(
   );
 }
 
+/**
+ * A batch split by agent (rollouts, replicas): the items of agents `grouped` says are special are
+ * run per agent by `runGroup` (its results placed by index), all the others as one batch by
+ * `runPlain`, at once; nothing rejects (a failed run answers its items `unavailable`), and every
+ * run has ended before the batch is answered. A batch with no special agent is `runPlain`'s alone.
+ */
+export async function runSplit(
+  batch: readonly WorkItem[],
+  grouped: (agent: string) => boolean,
+  runPlain: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>,
+  runGroup: (agent: string, indexes: number[], results: ExecutionResult[]) => Promise<void>,
+): Promise<ExecutionResult[]> {
+  if (!batch.some((item) => grouped(item.agent))) return runPlain(batch);
+  const results: ExecutionResult[] = new Array<ExecutionResult>(batch.length);
+  const plain: number[] = [];
+  const groups = new Map<string, number[]>();
+  batch.forEach((item, i) => {
+    if (!grouped(item.agent)) plain.push(i);
+    else groups.set(item.agent, [...(groups.get(item.agent) ?? []), i]);
+  });
+  const runs: Promise<void>[] = [];
+  if (plain.length > 0) runs.push(placeResults(runPlain(plain.map((i) => batch[i]!)), plain, batch, results));
+  for (const [agent, indexes] of groups) runs.push(runGroup(agent, indexes, results));
+  await Promise.allSettled(runs);
+  return results;
+}
+
 export interface AgentExecutor {
   /**
    * Run a batch; resolves with one result per item, same order. Items of one agent run in batch

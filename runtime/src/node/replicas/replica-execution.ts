@@ -6,7 +6,7 @@
  * writes were dropped has its view rewound, or the agent is failed.
  */
 import { ownStateWrites, ReplicaRewindError, type ReplicaLoad, type StateWrite } from '@caxton/core';
-import { type ExecutionResult, type WorkItem, placeResults, unavailableResult, unrunResult } from '../../bus/executor.js';
+import { type ExecutionResult, type WorkItem, runSplit, unavailableResult, unrunResult } from '../../bus/executor.js';
 import { agentLog } from '../local-agents.js';
 import { activeNumbers, type AgentReplicasOptions, type Replica, type Scaled } from './replica-model.js';
 
@@ -31,33 +31,14 @@ export class ReplicaExecution {
    * The bus's execute for a batch: work of agents without replicas runs as one batch as before;
    * each scaled agent has its items split over its replicas, which run at once.
    */
-  async execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
-    if (this.agents.size === 0 || !batch.some((item) => this.agents.has(item.agent))) return this.runPlain(batch, run);
-    const results: ExecutionResult[] = new Array<ExecutionResult>(batch.length);
-    const plain: number[] = [];
-    const scaled = new Map<string, number[]>();
-    batch.forEach((item, i) => {
-      if (!this.agents.has(item.agent)) plain.push(i);
-      else scaled.set(item.agent, [...(scaled.get(item.agent) ?? []), i]);
-    });
-    const runs: Promise<void>[] = [];
-    if (plain.length > 0) {
-      runs.push(
-        placeResults(
-          this.runPlain(
-            plain.map((i) => batch[i]!),
-            run,
-          ),
-          plain,
-          batch,
-          results,
-        ),
-      );
-    }
-    for (const [agent, indexes] of scaled) runs.push(this.runScaled(this.agents.get(agent)!, batch, indexes, results, run));
-    // Nothing here rejects: every run has ended before the batch is answered.
-    await Promise.allSettled(runs);
-    return results;
+  execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
+    if (this.agents.size === 0) return this.runPlain(batch, run);
+    return runSplit(
+      batch,
+      (agent) => this.agents.has(agent),
+      (items) => this.runPlain(items, run),
+      (agent, indexes, results) => this.runScaled(this.agents.get(agent)!, batch, indexes, results, run),
+    );
   }
 
   /** Runs work of agents not scaled as one batch, known to `plainRuns` until it came back. */

@@ -6,7 +6,7 @@
  * waits for it (a handover); every handling observed feeds the controller's verdict.
  */
 import { ownStateWrites, type RolloutSide, type RolloutVerdict } from '@caxton/core';
-import { type ExecutionResult, type WorkItem, placeResults, unavailableResult, unrunResult } from '../../bus/executor.js';
+import { type ExecutionResult, type WorkItem, runSplit, unavailableResult, unrunResult } from '../../bus/executor.js';
 import { agentLog, instanceLog } from '../local-agents.js';
 import { MAX_COUNTED_DELIVERIES, ms, type Rollout, type RolloutsOptions } from './rollout-model.js';
 
@@ -26,34 +26,27 @@ export class RolloutRouting {
    * conversation goes to. Once an item of an agent does not complete, its later items come back
    * `skipped` (the executor's contract).
    */
-  async execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
-    if (this.rollouts.size === 0 || !batch.some((item) => this.routing(item.agent))) return run(batch);
-    const results: ExecutionResult[] = new Array<ExecutionResult>(batch.length);
-    const plain: number[] = [];
-    const routed = new Map<string, number[]>();
-    batch.forEach((item, i) => {
-      if (!this.routing(item.agent)) plain.push(i);
-      else routed.set(item.agent, [...(routed.get(item.agent) ?? []), i]);
-    });
-    // Nothing here rejects: a failure is the crash of its own items, and every run has ended
-    // before the batch is answered (the agent is released only once nothing of it executes).
-    const plainRun = plain.length === 0 ? Promise.resolve() : placeResults(run(plain.map((i) => batch[i]!)), plain, batch, results);
-    const routedRuns = [...routed.values()].map(async (indexes) => {
-      let stopped: string | undefined;
-      for (const i of indexes) {
-        const item = batch[i]!;
-        if (stopped !== undefined) {
-          results[i] = unrunResult(item, { status: 'skipped', reason: stopped });
-          continue;
+  execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
+    if (this.rollouts.size === 0) return run(batch);
+    return runSplit(
+      batch,
+      (agent) => this.routing(agent),
+      run,
+      async (_agent, indexes, results) => {
+        let stopped: string | undefined;
+        for (const i of indexes) {
+          const item = batch[i]!;
+          if (stopped !== undefined) {
+            results[i] = unrunResult(item, { status: 'skipped', reason: stopped });
+            continue;
+          }
+          const result = await this.runOne(item, run).catch((err: unknown) => unavailableResult(item, err));
+          results[i] = result;
+          if (result.outcome.status !== 'ok' && result.outcome.status !== 'rejected')
+            stopped = 'not run: an earlier message of the agent did not complete';
         }
-        const result = await this.runOne(item, run).catch((err: unknown) => unavailableResult(item, err));
-        results[i] = result;
-        if (result.outcome.status !== 'ok' && result.outcome.status !== 'rejected')
-          stopped = 'not run: an earlier message of the agent did not complete';
-      }
-    });
-    await Promise.allSettled([plainRun, ...routedRuns]);
-    return results;
+      },
+    );
   }
 
   private routing(agent: string): boolean {
