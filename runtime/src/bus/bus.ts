@@ -660,11 +660,7 @@ export class Bus implements OutboxSender {
           if (admitted === 'mailbox-text' || admitted === 'agents-text') (r.textFull ??= []).push(receiver.name);
           // Its failure (an agent's) or typed error (an outside sender's) says the absent queue's bound.
           if (reason === 'absent-queue-full' && absent !== undefined)
-            (r.absentFull ??= []).push({
-              agent: name,
-              limit: absent.queue,
-              ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}),
-            });
+            (r.absentFull ??= []).push(absentFullOf(name, absent.queue, absent.partitionBudget));
           (r.unreached ??= []).push(name);
           continue;
         }
@@ -703,11 +699,7 @@ export class Bus implements OutboxSender {
             continue;
           }
           refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
-          (r.absentFull ??= []).push({
-            agent: name,
-            limit: absent.queue,
-            ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}),
-          });
+          (r.absentFull ??= []).push(absentFullOf(name, absent.queue, absent.partitionBudget));
           (r.unreached ??= []).push(name);
           continue;
         }
@@ -819,11 +811,7 @@ export class Bus implements OutboxSender {
         continue;
       }
       r.refused.push({ receiver: s.receiver, reason: 'absent-queue-full' });
-      (r.absentFull ??= []).push({
-        agent: d.receiver,
-        limit: bound.limit,
-        ...(bound.partitionBudget !== undefined ? { partitionBudget: bound.partitionBudget } : {}),
-      });
+      (r.absentFull ??= []).push(absentFullOf(d.receiver, bound.limit, bound.partitionBudget));
     }
     const deliveries: Delivery[] = [];
     const reservations: Mailbox[] = [];
@@ -1189,6 +1177,13 @@ export class Bus implements OutboxSender {
 }
 
 /** A send routed (`Bus.route`): what it appends, what it reserved, and what it owes its sender after. */
+/** An absent receiver refused for its bound: the bound its refusal names. */
+interface AbsentFull {
+  agent: string;
+  limit: number;
+  partitionBudget?: number;
+}
+
 interface Routing {
   msg: AclMessage;
   id: string;
@@ -1216,7 +1211,7 @@ interface Routing {
    */
   unreached?: string[];
   duplicates?: string[];
-  absentFull?: { agent: string; limit: number; partitionBudget?: number }[];
+  absentFull?: AbsentFull[];
   passedOver?: { receiver: string; reason: string }[];
   circuitOpen?: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[];
   /** The port's answer for a receiver refused `activation-limit` (its limit and retry-after). */
@@ -1229,6 +1224,11 @@ interface Routing {
    * whether a topic reached it.
    */
   shared?: { delivery: number; receiver: string; viaTopic: boolean }[];
+}
+
+/** An absent receiver's bound as its refusal names it (an agent's failure, an outside sender's typed error). */
+function absentFullOf(agent: string, limit: number, partitionBudget: number | undefined): AbsentFull {
+  return partitionBudget !== undefined ? { agent, limit, partitionBudget } : { agent, limit };
 }
 
 /** An outside sender's send that has nothing left to append and no duplicate to answer for: refused, typed. */

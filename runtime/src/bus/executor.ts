@@ -125,8 +125,8 @@ export function placeResults(
 
 /**
  * A batch split by agent (rollouts, replicas): the items of agents `grouped` says are special are
- * run per agent by `runGroup` (its results placed by index), all the others as one batch by
- * `runPlain`, at once; nothing rejects (a failed run answers its items `unavailable`), and every
+ * run per agent by `runGroup` (which places its results by index and must not reject), all the
+ * others as one batch by `runPlain` (a failed one answers its items `unavailable`), at once; every
  * run has ended before the batch is answered. A batch with no special agent is `runPlain`'s alone.
  */
 export async function runSplit(

@@ -113,7 +113,7 @@ export interface SenderShare {
   readonly receiver: string;
   readonly r: ReceiverSlots;
   readonly c: SenderSlots;
-  /** The sender's agent record: as found by `senderSlot`, then the one `reserveSlot` counted an append against. */
+  /** The sender's agent record, once `reserveSlot` counted an append against it. */
   agent: AgentSlots | undefined;
   /** The text `reserveSlot` reserved (given back by `releaseSlot`). */
   units: number;
@@ -221,7 +221,7 @@ export class MailboxShares {
 
   /**
    * `reserve` through a handle; `releaseSlot` gives it back. `agent` false: a sender that is no
-   * agent (its text counts for the mailbox and the node, in no agent's share).
+   * agent (its text counts for the mailbox, in no agent's share).
    */
   reserveSlot(s: SenderShare, sender: string, units = 0, agent = true): void {
     const a = agent ? this.knownAgent(sender) : undefined;

@@ -57,8 +57,8 @@ export interface TextCharge {
   readonly units: number;
   readonly cls: TextClass;
   readonly agent: AgentText | undefined;
-  /** A message with several deliveries: its key in the shared map, and how many of them hold it now. */
-  readonly messageId: string | undefined;
+  /** A message with several deliveries: its key in `shared` (id and size); how many of them hold it now. */
+  readonly sharedKey: string | undefined;
   refs: number;
 }
 
@@ -70,7 +70,7 @@ export class NodeText {
   private readonly byClass: Record<TextClass, number> = { agent: 0, outside: 0, platform: 0 };
   private readonly agents = new Map<string, AgentText>();
   private idleAgents = 0;
-  /** Messages with several deliveries held, by message id: charged once for all of them. */
+  /** Messages with several deliveries held, by message id and size: charged once for all of them. */
   private readonly shared = new Map<string, TextCharge>();
 
   constructor(readonly limits: NodeTextLimits) {}
@@ -139,7 +139,7 @@ export class NodeText {
     if (c.refs <= 0) return; // given back already
     c.refs -= 1;
     if (c.refs > 0) return;
-    if (c.messageId !== undefined && this.shared.get(c.messageId) === c) this.shared.delete(c.messageId);
+    if (c.sharedKey !== undefined && this.shared.get(c.sharedKey) === c) this.shared.delete(c.sharedKey);
     this.total = Math.max(0, this.total - c.units);
     this.byClass[c.cls] = Math.max(0, this.byClass[c.cls] - c.units);
     const a = c.agent;
@@ -169,17 +169,17 @@ export class NodeText {
     return this.shared.size;
   }
 
-  private charge(cls: TextClass, sender: string, units: number, messageId: string | undefined): TextCharge {
-    return this.charged(cls, cls === 'outside' ? undefined : this.agentOf(sender), units, messageId);
+  private charge(cls: TextClass, sender: string, units: number, sharedKey: string | undefined): TextCharge {
+    return this.charged(cls, cls === 'outside' ? undefined : this.agentOf(sender), units, sharedKey);
   }
 
-  private charged(cls: TextClass, agent: AgentText | undefined, units: number, messageId: string | undefined): TextCharge {
+  private charged(cls: TextClass, agent: AgentText | undefined, units: number, sharedKey: string | undefined): TextCharge {
     this.total += units;
     this.byClass[cls] += units;
     if (agent !== undefined) {
       if (agent.units === 0) this.idleAgents = Math.max(0, this.idleAgents - 1);
       agent.units += units;
     }
-    return { units, cls, agent, messageId, refs: 1 };
+    return { units, cls, agent, sharedKey, refs: 1 };
   }
 }
