@@ -12,13 +12,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { Instrumentation } from '@caxton/core';
+import { CaxtonError, type Instrumentation } from '@caxton/core';
 import type { KafkaLogEvent, ResolvedKafkaOptions } from './options.js';
 import { PartitionState } from './partition-state.js';
 import { decodeStateRecord, type StateRecord } from './state-records.js';
-import { consumerRetry, withTimeout } from './client.js';
+import { consumerRetry, rootMessage, withTimeout } from './client.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 import { KafkaUnreachableError } from './errors.js';
+import { whileSettling } from './topic-readiness.js';
 
 const STALL_CHECK_MS = 1000;
 
@@ -143,8 +144,7 @@ export class StateReader {
     const h: Held = { holders: 1, state: new PartitionState(), target: 0, start: 0, loaded, markLoaded, markFailed, isLoaded: false };
     this.held.set(partition, h);
     try {
-      const offsets = await withTimeout(this.d.admin.fetchTopicOffsets(this.topic), this.d.o.requestTimeoutMs, 'state topic offsets');
-      const range = offsets.find((x) => x.partition === partition);
+      const range = await this.offsets(partition);
       h.start = Number(range?.low ?? 0);
       h.target = Number(range?.high ?? 0);
       if (this.held.get(partition) !== h) return h.state; // released meanwhile
@@ -154,7 +154,12 @@ export class StateReader {
       this.watch(partition, h);
     } catch (e) {
       if (this.held.get(partition) === h) this.held.delete(partition);
-      h.markFailed(e);
+      // seek/resume throw kafkajs' own errors while the reader's consumer restarts
+      h.markFailed(
+        e instanceof CaxtonError
+          ? e
+          : new KafkaUnreachableError(this.d.o.brokers, `reading ${this.topic}/${partition}: ${rootMessage(e)}`, { cause: e }),
+      );
     }
     await h.loaded;
     return h.state;
@@ -187,9 +192,28 @@ export class StateReader {
 
   /** Records the partition spans now (high watermark less log start), without reading any. */
   async records(partition: number): Promise<number> {
-    const offsets = await withTimeout(this.d.admin.fetchTopicOffsets(this.topic), this.d.o.requestTimeoutMs, 'state topic offsets');
-    const range = offsets.find((x) => x.partition === partition);
+    const range = await this.offsets(partition);
     return Math.max(0, Number(range?.high ?? 0) - Number(range?.low ?? 0));
+  }
+
+  /**
+   * The partition's log start and high watermark. A state topic seconds old answers
+   * OFFSET_NOT_AVAILABLE or LEADER_NOT_AVAILABLE for a while, and kafkajs gives up on those at
+   * once; that is waited out up to the open deadline (CI saw the first deploy after two nodes
+   * started answered "internal error in DeployAgent"). What still fails is a typed, retryable
+   * refusal that names the topic, never a raw kafkajs error.
+   */
+  private async offsets(partition: number): Promise<{ low: string; high: string } | undefined> {
+    try {
+      const all = await whileSettling(Date.now() + this.d.o.openTimeoutMs, () =>
+        withTimeout(this.d.admin.fetchTopicOffsets(this.topic), this.d.o.requestTimeoutMs, 'state topic offsets'),
+      );
+      return all.find((x) => x.partition === partition);
+    } catch (e) {
+      throw new KafkaUnreachableError(this.d.o.brokers, `reading the offsets of ${this.topic}/${partition}: ${rootMessage(e)}`, {
+        cause: e,
+      });
+    }
   }
 
   /** One holder less; the last one stops the reading and drops the state from memory. */

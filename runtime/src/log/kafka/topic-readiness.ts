@@ -15,6 +15,8 @@ const SETTLING = new Set([
   'NOT_LEADER_OR_FOLLOWER',
   'NOT_LEADER_FOR_PARTITION',
   'REPLICA_NOT_AVAILABLE',
+  // a partition whose leader has just moved or been elected cannot answer an offsets request yet
+  'OFFSET_NOT_AVAILABLE',
 ]);
 
 /** Whether an error (or what it wraps: kafkajs nests the last attempt's error) says "not settled yet". */

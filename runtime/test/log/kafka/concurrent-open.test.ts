@@ -33,6 +33,7 @@ describe('topic readiness: what is waited out', () => {
   it('a settling error, also when kafkajs wraps it after its own retries; not other errors', () => {
     assert.equal(isSettlingError({ type: 'UNKNOWN_TOPIC_OR_PARTITION' }), true);
     assert.equal(isSettlingError({ name: 'KafkaJSNumberOfRetriesExceeded', originalError: { type: 'LEADER_NOT_AVAILABLE' } }), true);
+    assert.equal(isSettlingError({ name: 'KafkaJSProtocolError', type: 'OFFSET_NOT_AVAILABLE' }), true);
     assert.equal(isSettlingError({ type: 'TOPIC_AUTHORIZATION_FAILED' }), false);
     assert.equal(isSettlingError(new Error('connect ECONNREFUSED 127.0.0.1:9')), false);
   });
