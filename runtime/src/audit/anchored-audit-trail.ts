@@ -34,7 +34,7 @@ import {
   type StoredAuditRecord,
   type Unsubscribe,
 } from '@caxton/core';
-import type { AuditAnchorInfo, AuditTrail } from './audit-trail.js';
+import type { AuditAnchorInfo, AuditAppendOptions, AuditTrail } from './audit-trail.js';
 import type { AuditAnchorStore } from './anchor-store.js';
 import type { AuditKey } from './audit-key.js';
 import { AuditError } from './errors.js';
@@ -64,6 +64,8 @@ export class AnchoredAuditTrail implements AuditTrail {
   /** Where the trail starts by retention, as the anchor says (undefined: at record 0). */
   private retained: AuditRetainedFrom | undefined;
   private retaining: Promise<void> | undefined;
+  /** Anchors of records appended with `anchor: 'later'`, still being written. */
+  private readonly behind = new Set<Promise<void>>();
 
   private constructor(
     private readonly inner: AuditTrail,
@@ -159,10 +161,16 @@ export class AnchoredAuditTrail implements AuditTrail {
     }
   }
 
-  async append(entry: AuditEntry): Promise<AuditRecord> {
+  async append(entry: AuditEntry, options?: AuditAppendOptions): Promise<AuditRecord> {
     const record = await this.inner.append(entry);
-    await this.anchorUpTo({ index: record.index, hash: record.hash }, false);
-    if (this.inner.retention) await this.retain();
+    const anchored = this.anchorUpTo({ index: record.index, hash: record.hash }, false).then(() => this.retain());
+    if (options?.anchor !== 'later') {
+      await anchored;
+      return record;
+    }
+    // A failed anchor or retention is reported, not thrown; close() waits for what is still behind.
+    const behind = anchored.catch(() => undefined).finally(() => this.behind.delete(behind));
+    this.behind.add(behind);
     return record;
   }
 
@@ -256,6 +264,7 @@ export class AnchoredAuditTrail implements AuditTrail {
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.behind);
     await this.retaining;
     await this.writing?.catch(() => undefined);
     await this.inner.close();

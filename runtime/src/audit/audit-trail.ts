@@ -10,8 +10,13 @@ import { createHash } from 'node:crypto';
 import type { AuditChainHead, AuditEntry, AuditRecord, AuditRetainedFrom, Sink, StoredAuditRecord, Unsubscribe } from '@caxton/core';
 
 export interface AuditTrail {
-  /** Appends one record; resolves with it once it is durable (fsync'd, or committed by etcd). */
-  append(entry: AuditEntry): Promise<AuditRecord>;
+  /**
+   * Appends one record; resolves with it once it is durable (fsync'd, or committed by etcd) and,
+   * on an anchored trail, once an anchor covers it — unless `anchor: 'later'`, for a record no
+   * caller is answered on: its anchor is then written behind it, and covered for certain by the
+   * next append that waits for its own (decision 2196).
+   */
+  append(entry: AuditEntry, options?: AuditAppendOptions): Promise<AuditRecord>;
   /** Up to `limit` stored records from position `from`, in order, as stored (bytes unchecked). */
   read(from: number, limit: number): Promise<StoredAuditRecord[]>;
   /** Records from `from` on, then each new one as it is appended, until unsubscribed. */
@@ -30,6 +35,11 @@ export interface AuditTrail {
   /** Where the trail is kept, for `caxton status` and error messages. */
   readonly location: string;
   close(): Promise<void>;
+}
+
+export interface AuditAppendOptions {
+  /** `'later'`: resolve once the record is durable, without waiting for its anchor. Default `'await'`. */
+  anchor?: 'await' | 'later';
 }
 
 /** node:crypto's sha256, in the shape core's audit functions take. */

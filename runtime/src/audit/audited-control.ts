@@ -65,6 +65,12 @@ export interface AuditedCall<T = unknown> {
   args: AuditArgs;
   /** What of a successful change's value the outcome record names (a send's message id). */
   produced?: (value: T) => Record<string, string>;
+  /**
+   * The intent is durable before the change, but its anchor is written behind it and awaited with
+   * the outcome's (decision 2196): for sends, the traffic path, where the anchor's write was half
+   * of an outside request's latency. Every other change is attempted only once its intent is anchored.
+   */
+  anchorIntentLater?: boolean;
 }
 
 export interface AuditedControlOptions {
@@ -131,7 +137,10 @@ export class AuditedControl {
     try {
       const refused = this.trail.failed;
       if (refused) throw refused;
-      intent = await this.trail.append({ kind: 'intent', time: this.time(), ...common, args: call.args });
+      intent = await this.trail.append(
+        { kind: 'intent', time: this.time(), ...common, args: call.args },
+        call.anchorIntentLater === true ? { anchor: 'later' } : undefined,
+      );
     } catch (err) {
       throw new AuditError('audit.unavailable', `${call.method} refused: the audit trail cannot record it (${(err as Error).message})`, {
         context: { method: call.method, trail: this.trail.location },
@@ -230,6 +239,19 @@ class CallerControl implements NodeControl {
     return this.audit.change(this.caller, { method, args, ...(produced !== undefined ? { produced } : {}) }, effect);
   }
 
+  /** A send's change: its intent anchored with its outcome (decision 2196). */
+  private sendChange(
+    message: AclMessage,
+    fields: Record<string, string | undefined>,
+    effect: () => Promise<SendResult>,
+  ): Promise<SendResult> {
+    return this.audit.change(
+      this.caller,
+      { method: 'SendMessage', args: auditArgs(message, fields), produced: sentMessage, anchorIntentLater: true },
+      effect,
+    );
+  }
+
   deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
     const args = auditArgs(
       { spec, artifact: { sha256: artifact.sha256, size: artifact.bytes.length, signed: artifact.signature !== undefined } },
@@ -283,18 +305,12 @@ class CallerControl implements NodeControl {
       ...(key !== undefined ? { idempotencyKey: key } : {}),
     };
     const admit = this.audit.admitSend;
-    if (admit === undefined)
-      return this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, options), sentMessage);
+    if (admit === undefined) return this.sendChange(message, fields, () => this.inner.send(message, options));
     // Refused at the edge: nothing was attempted and nothing changed, so nothing is recorded — an
     // overloaded node must not spend an audit write on every message it turns away.
     const admitted = admit(message, options?.lane ?? 'client');
     try {
-      return await this.change(
-        'SendMessage',
-        auditArgs(message, fields),
-        () => this.inner.send(message, { ...options, admitted }),
-        sentMessage,
-      );
+      return await this.sendChange(message, fields, () => this.inner.send(message, { ...options, admitted }));
     } finally {
       admitted.release();
     }
