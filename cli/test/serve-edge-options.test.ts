@@ -22,7 +22,7 @@ const base = {
 const withFlags = (flags: Record<string, string>): typeof base => ({ ...base, ...flags }) as typeof base;
 
 describe('serve --edge-serving-floor', () => {
-  it('is left to the node (off: the serving floor is the floor) when not given', () => {
+  it('is left to the node (its default, 128) when not given', () => {
     assert.equal(nodeOptions(base, '/srv').edgeAdmission, undefined);
   });
 
@@ -109,7 +109,7 @@ describe("serve's edge flags, read from their rows (decision 2147)", () => {
       '--edge-target-ms',
       'a whole number of ms (default 20, from 1 to 60,000)',
       '--edge-serving-floor',
-      'a whole number of messages (default 1,000, from 1 to 1,000)',
+      'a whole number of messages (default 128, from 1 to 1,000)',
       EDGE_LIMIT_TABLE.servingMinLimit.description,
     ]) {
       assert.ok(help.includes(text), text);

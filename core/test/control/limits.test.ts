@@ -272,7 +272,7 @@ describe('one check and one refusal for every table (decision 2147)', () => {
       ],
       [
         () => resolveEdgeLimits({ maxLimit: 32, servingMinLimit: 64 }),
-        'servingMinLimit (caxton serve --edge-serving-floor) accepts 1..32 messages; omit it for the default, 1,000 messages. ',
+        'servingMinLimit (caxton serve --edge-serving-floor) accepts 1..32 messages; omit it for the default, 128 messages. ',
       ],
       [
         () => resolveEdgeLimits({ maxLimit: 3 }),

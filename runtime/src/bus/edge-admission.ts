@@ -81,15 +81,13 @@ export const DEFAULT_EDGE_ADMISSION: Readonly<EdgeAdmissionLimits> = Object.free
   // Bursts up to a thousand outside messages are always taken (decision 1403: a frozen node keeps
   // accepting; tests and clients send bursts of hundreds): only a backlog past that adapts.
   minLimit: EDGE_LIMIT_TABLE.servingMinLimit.ceiling,
-  // The serving floor equals the floor by default: decision 2103's rule (below 1,000 only for a
-  // standing queue the node is serving) is there for an operator who prefers the accepted
-  // requests' latency to the throughput and recovery it cost in 2103's runs
-  // (`caxton serve --edge-serving-floor 128`); off until it is measured on a quiet machine.
+  // 128 (decision 2197): a standing queue the node is serving steers to finish rate × target, so
+  // the accepted requests' p99 at twice the maximum halves at no measured cost in throughput;
+  // `--edge-serving-floor 1000` turns decision 2103's rule off.
   servingMinLimit: DEFAULT_EDGE_LIMITS.servingMinLimit,
-  // 100 ms proves a queue stands sooner than 2103's 200 (with `--edge-serving-floor 128`, p99 −17 %
+  // 100 ms proves a queue stands sooner than 2103's 200 (with the serving floor at 128, p99 −17 %
   // in decision 2151's quiet runs), now that stalls no longer lift the limit on this clock
-  // (`stalledMs`). With the default floors it only makes a standing queue above the floor steer
-  // to the finish rate × target sooner (never below the floor).
+  // (`stalledMs`).
   standingQueueMs: 100,
   // Stalls of 100–300 ms with nothing finishing are common under overload on two busy cores
   // (decision 2151's traces); lifting after each let a thousand in whose waits made the p99.

@@ -123,8 +123,8 @@ function servingFloorRow(minLimit: number): LimitRow {
     unit: row.unit,
     min: rowFloor(row),
     ceiling: minLimit,
-    computedDefault: `${row.default.toLocaleString('en-US')}, or minLimit where that is lower (off)`,
+    computedDefault: `${row.default.toLocaleString('en-US')}, or minLimit where that is lower (then off)`,
     description:
-      'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103); at most minLimit, where setting it equal turns the serving floor off.',
+      'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decisions 2103, 2197); at most minLimit, where setting it equal turns the serving floor off.',
   };
 }

@@ -382,5 +382,9 @@ test("edgeAdmissionLimits: a ceiling below the floors lowers both (the e2e overl
     3,
     'an explicit floor below the serving floor lowers it too',
   );
-  assert.equal(edgeAdmissionLimits().servingMinLimit, 1_000, "decision 2103's rule is off by default: the serving floor is the floor");
+  assert.equal(
+    edgeAdmissionLimits().servingMinLimit,
+    128,
+    "decision 2103's rule is on by default (decision 2197): a served standing queue may lower the limit to 128",
+  );
 });

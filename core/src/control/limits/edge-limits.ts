@@ -29,10 +29,10 @@ export const EDGE_LIMIT_TABLE = {
   },
   servingMinLimit: {
     unit: 'messages',
-    default: 1_000,
+    default: 128,
     ceiling: 1_000,
     description:
-      "Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103); at most the floor of 1,000 (the default: off) and at most --edge-max-in-flight; e.g. 128 trades throughput for the accepted requests' latency.",
+      'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decisions 2103, 2197); at most the floor of 1,000 (which turns the rule off) and at most --edge-max-in-flight.',
     serve: 'edge-serving-floor',
     flagDigitsOnly: true,
   },
