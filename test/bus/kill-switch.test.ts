@@ -13,6 +13,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sendHonouringRetryAfter } from './support/overload-retry.js';
 import { TestNode, OPERATOR } from './support/test-node.js';
 
 const COUNTERS = ['counter-a', 'counter-b'];
@@ -39,7 +40,9 @@ async function request(node: TestNode, agent: string, prefix: string, n: number,
   for (let i = 0; i < n; i += window) {
     const ids = Array.from({ length: Math.min(window, n - i) }, (_, k) => `${prefix}-${i + k}`);
     const results = await Promise.all(
-      ids.map((id) => node.send({ performative: 'request', receivers: [{ name: agent }], replyWith: id, content: 'count' })),
+      ids.map((id) =>
+        sendHonouringRetryAfter(node.control, { performative: 'request', receivers: [{ name: agent }], replyWith: id, content: 'count' }),
+      ),
     );
     results.forEach((r, k) => {
       if (r.accepted.includes(agent)) accepted.push(ids[k]!);

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot } from './support/artifacts.js';
+import { sendHonouringRetryAfter as sendOrRetry } from './support/overload-retry.js';
 import { TestNode } from './support/test-node.js';
 import { TestMetrics, metricNames, total, type Sample } from './support/metrics-reader.js';
 
@@ -91,23 +92,7 @@ test('a send over the outbox quota is a quota refusal, and the handling a reject
   assert.equal(total(s, 'caxton_agent_messages_handled_total', { agent: 'alice', outcome: 'rejected' }), 1);
 });
 
-/**
- * A client as decision 1810 expects one: a send refused `bus.overloaded` (the node's edge limit on
- * outside messages in flight, which a burst of 2,000 can pass while the limit is still back at its
- * floor after the previous test) is sent again after the retry-after it names.
- */
-async function sendHonouringRetryAfter(message: Parameters<TestNode['send']>[0]): Promise<void> {
-  for (;;) {
-    try {
-      await t.send(message);
-      return;
-    } catch (err) {
-      const e = err as { code?: string; context?: { retryAfterMs?: number } };
-      if (e.code !== 'bus.overloaded') throw err;
-      await new Promise((resolve) => setTimeout(resolve, e.context?.retryAfterMs ?? 100));
-    }
-  }
-}
+const sendHonouringRetryAfter = (message: Parameters<TestNode['send']>[0]) => sendOrRetry(t.control, message);
 
 test('the mailbox gauge follows a burst and goes back to zero', async () => {
   const burst = Array.from({ length: 2000 }, (_, i) =>

@@ -66,6 +66,10 @@ export class AnchoredAuditTrail implements AuditTrail {
   private retaining: Promise<void> | undefined;
   /** Anchors of records appended with `anchor: 'later'`, still being written. */
   private readonly behind = new Set<Promise<void>>();
+  /** The first failure of an anchor written behind that `report` did not take (thrown by close). */
+  private behindFailure: unknown;
+  /** Where the trail starts as the last STORED anchor says (`retained` may be ahead of it). */
+  private anchoredRetained: AuditRetainedFrom | undefined;
 
   private constructor(
     private readonly inner: AuditTrail,
@@ -108,6 +112,7 @@ export class AnchoredAuditTrail implements AuditTrail {
       }
     }
     this.retained = anchor?.checkpoint.retained;
+    this.anchoredRetained = this.retained;
     // Record 0 deleted by retention: the trail's identity is what the anchor signed.
     if (head && this.trailId === undefined && this.retained) this.trailId = anchor!.checkpoint.trail;
     const problem = anchor ? await this.holdAgainst(anchor, head) : undefined;
@@ -169,7 +174,11 @@ export class AnchoredAuditTrail implements AuditTrail {
       return record;
     }
     // A failed anchor or retention is reported, not thrown; close() waits for what is still behind.
-    const behind = anchored.catch(() => undefined).finally(() => this.behind.delete(behind));
+    const behind = anchored
+      .catch((err: unknown) => {
+        this.behindFailure ??= err;
+      })
+      .finally(() => this.behind.delete(behind));
     this.behind.add(behind);
     return record;
   }
@@ -185,8 +194,10 @@ export class AnchoredAuditTrail implements AuditTrail {
     this.retaining ??= (async () => {
       const due = await retention.due();
       if (!due) return;
-      if (!this.retained || due.from > this.retained.from) {
-        this.retained = due;
+      if (!this.retained || due.from > this.retained.from) this.retained = due;
+      // Only once a stored anchor says where the trail now starts: a failed write of it must not
+      // be taken, on the next pass, for one that was stored.
+      if ((this.anchoredRetained?.from ?? -1) < due.from) {
         const head = await this.inner.currentHead();
         if (head && (!this.wanted || head.index > this.wanted.index)) this.wanted = head;
         while (this.writing) await this.writing.catch(() => undefined);
@@ -210,17 +221,26 @@ export class AnchoredAuditTrail implements AuditTrail {
    */
   private async anchorUpTo(head: AuditChainHead, strict: boolean): Promise<void> {
     if (!this.wanted || head.index > this.wanted.index) this.wanted = head;
-    try {
-      while (this.anchoredIndex < head.index) {
-        this.writing ??= this.writeWanted().finally(() => {
-          this.writing = undefined;
-        });
+    for (let failed = 0; this.anchoredIndex < head.index; ) {
+      this.writing ??= this.writeWanted().finally(() => {
+        this.writing = undefined;
+      });
+      try {
         await this.writing;
+      } catch (err) {
+        // The write awaited may have been begun for an earlier head (another append's): one more,
+        // for this head, before it counts as this record's failure.
+        if (++failed < 2) continue;
+        if (strict) throw err;
+        this.options.report(err, `anchoring the audit trail at record ${head.index}`);
+        return;
       }
-    } catch (err) {
-      if (strict) throw err;
-      this.options.report(err, `anchoring the audit trail at record ${head.index}`);
     }
+  }
+
+  /** Resolves once an anchor covering `head` is stored (a failed write is reported, as for an append). */
+  anchorCovering(head: AuditChainHead): Promise<void> {
+    return this.anchorUpTo(head, false);
   }
 
   private async writeWanted(): Promise<void> {
@@ -245,6 +265,7 @@ export class AnchoredAuditTrail implements AuditTrail {
     };
     await this.options.anchors.writeAuditAnchor(encodeSignedCheckpoint(signed), head.index);
     this.anchoredIndex = Math.max(this.anchoredIndex, head.index);
+    if (checkpoint.retained) this.anchoredRetained = checkpoint.retained;
   }
 
   async anchorInfo(): Promise<AuditAnchorInfo> {
@@ -268,6 +289,7 @@ export class AnchoredAuditTrail implements AuditTrail {
     await this.retaining;
     await this.writing?.catch(() => undefined);
     await this.inner.close();
+    if (this.behindFailure !== undefined) throw this.behindFailure;
   }
 }
 

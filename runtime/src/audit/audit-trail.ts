@@ -13,10 +13,12 @@ export interface AuditTrail {
   /**
    * Appends one record; resolves with it once it is durable (fsync'd, or committed by etcd) and,
    * on an anchored trail, once an anchor covers it — unless `anchor: 'later'`, for a record no
-   * caller is answered on: its anchor is then written behind it, and covered for certain by the
-   * next append that waits for its own (decision 2196).
+   * caller is answered on: its anchor is then written behind it (decision 2196); a later append
+   * that waits for its own anchor, or `anchorCovering`, covers it too.
    */
   append(entry: AuditEntry, options?: AuditAppendOptions): Promise<AuditRecord>;
+  /** On an anchored trail: resolves once an anchor covering `head` is stored, or its write failed and was reported. */
+  anchorCovering?(head: AuditChainHead): Promise<void>;
   /** Up to `limit` stored records from position `from`, in order, as stored (bytes unchecked). */
   read(from: number, limit: number): Promise<StoredAuditRecord[]>;
   /** Records from `from` on, then each new one as it is appended, until unsubscribed. */

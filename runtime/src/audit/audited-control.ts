@@ -167,6 +167,9 @@ export class AuditedControl {
       });
     } catch (err) {
       this.o.report(err, `${call.method} (audit: outcome of record ${intent.index})`);
+      // No outcome to wait for an anchor: the intent written ahead of its anchor is covered now,
+      // before the answer (decision 2196).
+      if (call.anchorIntentLater === true) await this.trail.anchorCovering?.(intent).catch(() => undefined);
     }
     if (failure !== undefined) throw failure;
     return value as T;

@@ -182,4 +182,44 @@ describe('retention through the anchored trail', () => {
     );
     await b.close();
   });
+
+  it('deletes nothing while the anchor saying where the trail starts cannot be stored, and retains once it can', async () => {
+    const dir = await freshDir();
+    const file = await FileAuditTrail.open({ dir: path.join(dir, 'audit'), segmentBytes: SEGMENT, retainSegments: 2 });
+    const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry') });
+    await registry.open();
+    let down = false;
+    const anchors = {
+      readAuditAnchor: () => registry.readAuditAnchor(),
+      writeAuditAnchor: async (anchor: string) => {
+        if (down) throw new Error('registry unavailable');
+        await registry.writeAuditAnchor(anchor);
+      },
+    };
+    const reported: string[] = [];
+    const trail = await AnchoredAuditTrail.open({
+      trail: file,
+      anchors,
+      key: await ensureAuditKey(dir),
+      nodeId: 'n1',
+      report: (_err, what) => reported.push(what),
+    });
+    down = true;
+    await fill(trail, 0, 1000);
+    assert.ok(
+      reported.some((w) => w.includes('retention')),
+      'the failed retention anchor is reported',
+    );
+    // A retention pass after the failed one must not take it for stored (it deleted segments before).
+    assert.equal(file.segmentFirsts[0], 0, 'no segment deleted while no anchor says where the trail starts');
+    assert.ok(file.segmentFirsts.length > 3);
+    down = false;
+    await trail.append(entry(1000));
+    const anchor = decodeSignedCheckpoint((await trail.anchorInfo()).anchor!);
+    assert.equal(anchor.checkpoint.index, 1000);
+    assert.equal(anchor.checkpoint.retained?.from, file.segmentFirsts[0]);
+    assert.ok(file.segmentFirsts[0]! > 0, 'retained once the anchor is stored');
+    await trail.close();
+    await registry.close();
+  });
 });

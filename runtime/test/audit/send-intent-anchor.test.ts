@@ -45,8 +45,15 @@ class GatedAnchors implements AuditAnchorStore {
     return this.registry.readAuditAnchor();
   }
 
+  /** Writes that fail once the gate opens, before any is stored. */
+  failing = 0;
+
   async writeAuditAnchor(anchor: string): Promise<void> {
     await this.opened;
+    if (this.failing > 0) {
+      this.failing -= 1;
+      throw new Error('registry unavailable');
+    }
     await this.registry.writeAuditAnchor(anchor);
   }
 
@@ -121,5 +128,38 @@ describe('a send is attempted once its intent is durable, and answered once it i
     // intent 2 and outcome 3 of the send, intent 4 and outcome 5 of the second deploy
     assert.ok((await anchors.anchoredIndex()) >= 5);
     assert.ok(node.anchoredAt.deploy >= 4, 'the second deploy ran once its intent was anchored');
+  });
+
+  it("an append whose awaited anchor write was another record's, and failed, writes one for itself", async () => {
+    const dir = await tempDir('caxton-send-anchor-');
+    const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry') });
+    await registry.open();
+    closers.push(() => registry.close());
+    const anchors = new GatedAnchors(registry);
+    const file = await FileAuditTrail.open({ dir: path.join(dir, 'audit') });
+    const reported: string[] = [];
+    const trail = await AnchoredAuditTrail.open({
+      trail: file,
+      anchors,
+      key: await ensureAuditKey(dir),
+      nodeId: 'n1',
+      report: (_err, what) => reported.push(what),
+    });
+    closers.push(() => trail.close());
+    const entry = { time: new Date(0).toISOString(), node: 'n1', method: 'SendMessage', role: 'admin' as const, token: '', peer: 'test' };
+    const args = { sha256: '0'.repeat(64), bytes: 0, fields: {} };
+    anchors.shut();
+    const intent = await trail.append({ ...entry, kind: 'intent', args }, { anchor: 'later' }); // its anchor write waits at the gate
+    const outcome = trail.append({
+      ...entry,
+      kind: 'outcome',
+      intent: { index: intent.index, hash: intent.hash },
+      result: { code: 'OK', error: '' },
+    });
+    anchors.failing = 1;
+    anchors.release();
+    const record = await outcome;
+    assert.ok((await anchors.anchoredIndex()) >= record.index, 'the outcome is answered with an anchor covering it');
+    assert.deepEqual(reported, [], 'the failed write was retried for the later head, so nothing is left unanchored');
   });
 });

@@ -14,6 +14,7 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { startNode } from '@caxton/runtime';
 import { agentArtifact } from '../support/artifacts.js';
+import { sendHonouringRetryAfter } from '../support/overload-retry.js';
 
 const [mode, dataDir, records, totalArg, windowArg] = process.argv.slice(2);
 if ((mode !== 'start' && mode !== 'resume') || !dataDir || !records || !totalArg || !windowArg) {
@@ -67,7 +68,12 @@ const sender = async (): Promise<void> => {
       continue;
     }
     const id = `q${life}-${n++}`;
-    await node.control.send({ performative: 'request', receivers: [{ name: 'counter' }], replyWith: id, content: 'count' });
+    await sendHonouringRetryAfter(node.control, {
+      performative: 'request',
+      receivers: [{ name: 'counter' }],
+      replyWith: id,
+      content: 'count',
+    });
     accepted.add(id);
     if (!answered.has(id)) unanswered.add(id);
     write(`A ${id}`);

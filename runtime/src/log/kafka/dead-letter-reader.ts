@@ -12,6 +12,7 @@ import type { DeadLetter, DeadLetterMark } from '../message-log.js';
 import { decodeDeadLetter, decodeDeadLetterMark } from './codec.js';
 import { KafkaUnreachableError } from './errors.js';
 import type { ResolvedKafkaOptions } from './options.js';
+import { topicOffsets } from './topic-readiness.js';
 
 export interface DeadLetterTopicRead {
   /** Oldest first, at most `limit`. */
@@ -34,7 +35,7 @@ export async function readDeadLetterTopic(
   const marks = new Map<string, DeadLetterMark>();
   if (limit <= 0) return { letters: [], marks };
   const topic = o.deadLetterTopic;
-  const ranges = (await admin.fetchTopicOffsets(topic))
+  const ranges = (await topicOffsets(admin, topic, o))
     .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
     .map((r) => ({ ...r, start: Math.max(r.low, r.high - limit) }))
     .filter((r) => r.high > r.start);

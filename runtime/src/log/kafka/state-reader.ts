@@ -16,10 +16,10 @@ import { CaxtonError, type Instrumentation } from '@caxton/core';
 import type { KafkaLogEvent, ResolvedKafkaOptions } from './options.js';
 import { PartitionState } from './partition-state.js';
 import { decodeStateRecord, type StateRecord } from './state-records.js';
-import { consumerRetry, rootMessage, withTimeout } from './client.js';
+import { consumerRetry, rootMessage } from './client.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 import { KafkaUnreachableError } from './errors.js';
-import { whileSettling } from './topic-readiness.js';
+import { topicOffsets } from './topic-readiness.js';
 
 const STALL_CHECK_MS = 1000;
 
@@ -149,12 +149,15 @@ export class StateReader {
       h.target = Number(range?.high ?? 0);
       if (this.held.get(partition) !== h) return h.state; // released meanwhile
       if (h.target <= h.start) this.done(h);
-      this.consumer.seek({ topic: this.topic, partition, offset: String(h.start) });
-      this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
+      try {
+        this.consumer.seek({ topic: this.topic, partition, offset: String(h.start) });
+        this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
+      } catch {
+        // not running (restarting): afterJoin seeks every held partition once it has rejoined
+      }
       this.watch(partition, h);
     } catch (e) {
       if (this.held.get(partition) === h) this.held.delete(partition);
-      // seek/resume throw kafkajs' own errors while the reader's consumer restarts
       h.markFailed(
         e instanceof CaxtonError
           ? e
@@ -196,24 +199,9 @@ export class StateReader {
     return Math.max(0, Number(range?.high ?? 0) - Number(range?.low ?? 0));
   }
 
-  /**
-   * The partition's log start and high watermark. A state topic seconds old answers
-   * OFFSET_NOT_AVAILABLE or LEADER_NOT_AVAILABLE for a while, and kafkajs gives up on those at
-   * once; that is waited out up to the open deadline (CI saw the first deploy after two nodes
-   * started answered "internal error in DeployAgent"). What still fails is a typed, retryable
-   * refusal that names the topic, never a raw kafkajs error.
-   */
+  /** The partition's log start and high watermark (topic-readiness.ts `topicOffsets`). */
   private async offsets(partition: number): Promise<{ low: string; high: string } | undefined> {
-    try {
-      const all = await whileSettling(Date.now() + this.d.o.openTimeoutMs, () =>
-        withTimeout(this.d.admin.fetchTopicOffsets(this.topic), this.d.o.requestTimeoutMs, 'state topic offsets'),
-      );
-      return all.find((x) => x.partition === partition);
-    } catch (e) {
-      throw new KafkaUnreachableError(this.d.o.brokers, `reading the offsets of ${this.topic}/${partition}: ${rootMessage(e)}`, {
-        cause: e,
-      });
-    }
+    return (await topicOffsets(this.d.admin, this.topic, this.d.o)).find((x) => x.partition === partition);
   }
 
   /** One holder less; the last one stops the reading and drops the state from memory. */

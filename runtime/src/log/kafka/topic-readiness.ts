@@ -8,6 +8,8 @@
  * These helpers wait that state out, up to the open() deadline, and let every other error through.
  */
 import type { Admin, ITopicConfig, ITopicMetadata } from 'kafkajs';
+import { rootMessage, withTimeout } from './client.js';
+import { KafkaUnreachableError } from './errors.js';
 
 const SETTLING = new Set([
   'UNKNOWN_TOPIC_OR_PARTITION',
@@ -71,5 +73,32 @@ export async function createTopicsSettling(admin: Admin, topics: ITopicConfig[],
     await admin.createTopics({ topics, waitForLeaders: true, timeout });
   } catch (e) {
     if (!isSettlingError(e)) throw e;
+  }
+}
+
+/** What `topicOffsets` needs of the log's options. */
+export interface TopicOffsetsOptions {
+  brokers: readonly string[];
+  openTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/**
+ * Each partition's log start and high watermark. A topic seconds old answers OFFSET_NOT_AVAILABLE
+ * or LEADER_NOT_AVAILABLE for a while, and kafkajs gives up on those at once: that is waited out up
+ * to the open deadline (CI saw a cluster's first deploy answered "internal error in DeployAgent").
+ * What still fails is a KafkaUnreachableError naming the topic, never a raw kafkajs error.
+ */
+export async function topicOffsets(
+  admin: Admin,
+  topic: string,
+  o: TopicOffsetsOptions,
+): Promise<{ partition: number; low: string; high: string }[]> {
+  try {
+    return await whileSettling(Date.now() + o.openTimeoutMs, () =>
+      withTimeout(admin.fetchTopicOffsets(topic), o.requestTimeoutMs, `${topic} offsets`),
+    );
+  } catch (e) {
+    throw new KafkaUnreachableError(o.brokers, `reading the offsets of ${topic}: ${rootMessage(e)}`, { cause: e });
   }
 }
