@@ -24,6 +24,7 @@ import { decodeCommit, type PartitionProgress } from '../log/kafka/offset-metada
 import { resolveOptions, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from '../log/kafka/options.js';
 import { partitionFor } from '../log/kafka/partitioner.js';
 import { readPartitionRanges, type PartitionRange } from '../log/kafka/partition-range-reader.js';
+import { topicOffsets } from '../log/kafka/topic-readiness.js';
 import type { Admin, IHeaders, KafkaMessage } from 'kafkajs';
 import type { AgentHistoryLimits } from './history-matcher.js';
 import { KafkaAgentHistory, type KafkaHistoryCounts } from './kafka-agent-history.js';
@@ -92,7 +93,7 @@ export async function* readKafkaHistory(
     const ranges = await topicRanges(admin, o);
     const partition = partitionFor(opts.placementKey ?? history.local, ranges.deliveries.length);
     const progress = await committedProgress(admin, o, partition);
-    const stateRange = await singleRange(admin, o.stateTopic, partition);
+    const stateRange = await singleRange(admin, o, o.stateTopic, partition);
     const read = (topic: string, rs: readonly PartitionRange[]) =>
       readPartitionRanges({
         kafka,
@@ -223,17 +224,17 @@ async function topicRanges(
       context: { brokers: o.brokers.join(','), topics: missing.join(',') },
       hint: "pass the --kafka-topic-prefix (and --cluster) the nodes run with; a cluster's topics appear when its first node starts",
     });
-  const deliveries = await rangesOf(admin, o.deliveriesTopic);
-  const deadLetters = existing.has(o.deadLetterTopic) ? await rangesOf(admin, o.deadLetterTopic) : [];
+  const deliveries = await rangesOf(admin, o.deliveriesTopic, o);
+  const deadLetters = existing.has(o.deadLetterTopic) ? await rangesOf(admin, o.deadLetterTopic, o) : [];
   return { deliveries, deadLetters };
 }
 
-async function rangesOf(admin: Admin, topic: string): Promise<PartitionRange[]> {
-  return (await admin.fetchTopicOffsets(topic))
+async function rangesOf(admin: Admin, topic: string, o: ResolvedKafkaOptions): Promise<PartitionRange[]> {
+  return (await topicOffsets(admin, topic, o))
     .map((p) => ({ partition: p.partition, start: Number(p.low), end: Number(p.high) }))
     .sort((a, b) => a.partition - b.partition);
 }
 
-async function singleRange(admin: Admin, topic: string, partition: number): Promise<PartitionRange> {
-  return (await rangesOf(admin, topic)).find((r) => r.partition === partition) ?? { partition, start: 0, end: 0 };
+async function singleRange(admin: Admin, o: ResolvedKafkaOptions, topic: string, partition: number): Promise<PartitionRange> {
+  return (await rangesOf(admin, topic, o)).find((r) => r.partition === partition) ?? { partition, start: 0, end: 0 };
 }
