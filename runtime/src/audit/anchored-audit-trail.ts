@@ -68,6 +68,8 @@ export class AnchoredAuditTrail implements AuditTrail {
   private readonly behind = new Set<Promise<void>>();
   /** The first failure of an anchor written behind that `report` did not take (thrown by close). */
   private behindFailure: unknown;
+  /** The index the last anchor write was begun for. */
+  private lastWriteFor = -1;
   /** Where the trail starts as the last STORED anchor says (`retained` may be ahead of it). */
   private anchoredRetained: AuditRetainedFrom | undefined;
 
@@ -230,7 +232,7 @@ export class AnchoredAuditTrail implements AuditTrail {
       } catch (err) {
         // The write awaited may have been begun for an earlier head (another append's): one more,
         // for this head, before it counts as this record's failure.
-        if (++failed < 2) continue;
+        if (++failed < 2 && this.lastWriteFor < head.index) continue;
         if (strict) throw err;
         this.options.report(err, `anchoring the audit trail at record ${head.index}`);
         return;
@@ -245,6 +247,7 @@ export class AnchoredAuditTrail implements AuditTrail {
 
   private async writeWanted(): Promise<void> {
     const head = this.wanted!;
+    this.lastWriteFor = head.index;
     if (this.trailId === undefined) this.trailId = head.index === 0 ? head.hash : await this.recordHashAt(0);
     if (this.trailId === undefined)
       throw new AuditError('audit.corrupt', `record 0 of the audit trail ${this.location} cannot be read`, {

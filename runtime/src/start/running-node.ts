@@ -139,10 +139,13 @@ export function runningNode(ctx: StartContext, p: NodeParts): RunningNode {
       await bus.stop();
       life.phase = 'stopped';
       tracker.close();
-      // Before the registry closes under it: anchors still being written behind sends (decision 2196).
-      await audited.trail.close();
-      await topology.close();
-      await logs.close();
+      try {
+        // Before the registry closes under it: anchors still being written behind sends (decision 2196).
+        await audited.trail.close();
+      } finally {
+        await topology.close();
+        await logs.close();
+      }
     },
   };
 }

@@ -160,6 +160,7 @@ describe('a send is attempted once its intent is durable, and answered once it i
     anchors.release();
     const record = await outcome;
     assert.ok((await anchors.anchoredIndex()) >= record.index, 'the outcome is answered with an anchor covering it');
-    assert.deepEqual(reported, [], 'the failed write was retried for the later head, so nothing is left unanchored');
+    // The failed write was the intent's own (reported as such); the outcome's is not a failure.
+    assert.ok(!reported.some((w) => w.includes(`record ${record.index}`)), reported.join('; '));
   });
 });

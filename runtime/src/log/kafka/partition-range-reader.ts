@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { KafkaUnreachableError } from './errors.js';
+import { topicOffsets } from './topic-readiness.js';
 
 /** How often a member waiting on its caller heartbeats (well inside kafkajs' 30 s session). */
 const HEARTBEAT_MS = 3000;
@@ -68,7 +69,8 @@ export async function* readPartitionRanges(o: PartitionRangeReadOptions): AsyncG
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: o.topic, fromBeginning: true });
-    const others = (await o.admin.fetchTopicOffsets(o.topic)).map((p) => p.partition).filter((p) => !remaining.has(p));
+    const offsets = await topicOffsets(o.admin, o.topic, { brokers: o.brokers, openTimeoutMs: o.stallMs, requestTimeoutMs: o.stallMs });
+    const others = offsets.map((p) => p.partition).filter((p) => !remaining.has(p));
     void consumer
       .run({
         autoCommit: false,

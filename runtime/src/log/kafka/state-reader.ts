@@ -18,7 +18,7 @@ import { PartitionState } from './partition-state.js';
 import { decodeStateRecord, type StateRecord } from './state-records.js';
 import { consumerRetry, rootMessage } from './client.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
-import { KafkaUnreachableError } from './errors.js';
+import { KafkaLogStateError, KafkaUnreachableError } from './errors.js';
 import { topicOffsets } from './topic-readiness.js';
 
 const STALL_CHECK_MS = 1000;
@@ -152,7 +152,8 @@ export class StateReader {
       try {
         this.consumer.seek({ topic: this.topic, partition, offset: String(h.start) });
         this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
-      } catch {
+      } catch (e) {
+        if (this.closing) throw e; // no rejoin will come: refuse the hold
         // not running (restarting): afterJoin seeks every held partition once it has rejoined
       }
       this.watch(partition, h);
@@ -177,7 +178,13 @@ export class StateReader {
     let seen = h.state.at;
     let still = 0;
     const timer = setInterval(() => {
-      if (h.isLoaded || this.held.get(partition) !== h || this.closing) return clearInterval(timer);
+      if (h.isLoaded || this.held.get(partition) !== h) return clearInterval(timer);
+      if (this.closing) {
+        // A load the closed reader will never finish: its waiters are refused, not left waiting.
+        clearInterval(timer);
+        this.held.delete(partition);
+        return h.markFailed(new KafkaLogStateError(`the state reader of ${this.topic} closed while reading partition ${partition}`));
+      }
       if (h.state.at !== seen) {
         seen = h.state.at;
         still = 0;
