@@ -96,15 +96,27 @@ describe('a send is attempted once its intent is durable, and answered once it i
     for (const close of closers.reverse()) await close();
   });
 
-  it('runs the send behind the gate, answers it only after the gate opens, with the anchor past its outcome; a deploy waits', async () => {
+  /** A real file trail anchored in a real registry behind the gate; what it reports goes to `reported`. */
+  async function openGated(reported: string[] = []): Promise<{ trail: AnchoredAuditTrail; anchors: GatedAnchors }> {
     const dir = await tempDir('caxton-send-anchor-');
     const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry') });
     await registry.open();
     closers.push(() => registry.close());
     const anchors = new GatedAnchors(registry);
     const file = await FileAuditTrail.open({ dir: path.join(dir, 'audit') });
-    const trail = await AnchoredAuditTrail.open({ trail: file, anchors, key: await ensureAuditKey(dir), nodeId: 'n1', report: () => {} });
+    const trail = await AnchoredAuditTrail.open({
+      trail: file,
+      anchors,
+      key: await ensureAuditKey(dir),
+      nodeId: 'n1',
+      report: (_err, what) => reported.push(what),
+    });
     closers.push(() => trail.close());
+    return { trail, anchors };
+  }
+
+  it('runs the send behind the gate, answers it only after the gate opens, with the anchor past its outcome; a deploy waits', async () => {
+    const { trail, anchors } = await openGated();
     const node = new WatchedNode(anchors);
     const control = new AuditedControl({ control: node, trail, nodeId: 'n1', report: () => {} }).as(IN_PROCESS_CALLER);
     const bytes = Buffer.from('component');
@@ -131,21 +143,8 @@ describe('a send is attempted once its intent is durable, and answered once it i
   });
 
   it("an append whose awaited anchor write was another record's, and failed, writes one for itself", async () => {
-    const dir = await tempDir('caxton-send-anchor-');
-    const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry') });
-    await registry.open();
-    closers.push(() => registry.close());
-    const anchors = new GatedAnchors(registry);
-    const file = await FileAuditTrail.open({ dir: path.join(dir, 'audit') });
     const reported: string[] = [];
-    const trail = await AnchoredAuditTrail.open({
-      trail: file,
-      anchors,
-      key: await ensureAuditKey(dir),
-      nodeId: 'n1',
-      report: (_err, what) => reported.push(what),
-    });
-    closers.push(() => trail.close());
+    const { trail, anchors } = await openGated(reported);
     const entry = { time: new Date(0).toISOString(), node: 'n1', method: 'SendMessage', role: 'admin' as const, token: '', peer: 'test' };
     const args = { sha256: '0'.repeat(64), bytes: 0, fields: {} };
     anchors.shut();
