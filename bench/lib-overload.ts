@@ -85,7 +85,17 @@ export async function closedLoopMax(node: BenchNode, pairs: number, outstanding:
     while (!stop) {
       const key = `m${seq++}`;
       const pair = seq % pairs;
-      const answered = new Promise<void>((resolve) => waiting.set(key, resolve));
+      // A lost reply frees its loop after 5 s. The timer is cleared by the reply: left running, each
+      // request's timer (~60,000 in 5 s) stayed on the heap into the next phase's measured window and
+      // fired there, its promotions and major GCs counted in that phase's tail.
+      let timer: NodeJS.Timeout | undefined;
+      const answered = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          waiting.delete(key);
+          resolve();
+        }, 5000);
+        waiting.set(key, resolve);
+      });
       await node.sendRetrying({
         performative: 'request',
         receivers: [{ name: `echo-${pair}` }],
@@ -93,7 +103,8 @@ export async function closedLoopMax(node: BenchNode, pairs: number, outstanding:
         replyWith: key,
         content: key,
       });
-      await Promise.race([answered, sleep(5000)]);
+      await answered;
+      clearTimeout(timer);
     }
   };
   const workers = Array.from({ length: outstanding }, worker);
