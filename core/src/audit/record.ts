@@ -10,6 +10,9 @@
  */
 import { Buffer } from 'node:buffer';
 import type { RoleName } from '../access/roles.js';
+import { canonicalBytes, withCanonicalOmitting } from './canonical-json.js';
+
+export { canonicalJson } from './canonical-json.js';
 
 /** Who called: the role the token matched (decision 1760), or `none` (no token, a wrong, expired or revoked one, or auth off). */
 export type AuditRole = RoleName | 'none';
@@ -118,63 +121,25 @@ export type Sha256Hex = (data: Uint8Array) => string;
 /** What record 0 links to. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/**
- * Canonical JSON: object keys sorted by code unit, no whitespace, strings escaped as JSON.stringify
- * does, integers only (a record has no fractional number). Equal values give equal bytes.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new TypeError(`canonical JSON takes safe integers only, got ${value}`);
-    return String(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') return canonicalObject(canonicalMembers(value as Record<string, unknown>));
-  throw new TypeError(`canonical JSON cannot encode ${typeof value}`);
-}
-
-/** An object's members as canonical JSON encodes them: `"key":value` strings, in key order. */
-type CanonicalMember = readonly [key: string, encoded: string];
-
-function byKey(a: CanonicalMember, b: CanonicalMember): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-}
-
-function canonicalMembers(value: Record<string, unknown>): CanonicalMember[] {
-  const members: CanonicalMember[] = [];
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) members.push([k, `${JSON.stringify(k)}:${canonicalJson(v)}`]);
-  return members.sort(byKey);
-}
-
-function canonicalObject(members: readonly CanonicalMember[]): string {
-  return `{${members.map((m) => m[1]).join(',')}}`;
-}
-
 /** A record with or without its hash (any object: verification hashes whatever was stored). */
 type UnsealedRecord = object;
-
-function unsealed(record: UnsealedRecord): Record<string, unknown> {
-  const { hash: _hash, ...rest } = record as Record<string, unknown>;
-  return rest;
-}
 
 /**
  * The hash a record must carry: over the canonical encoding of all its fields but `hash`. Every
  * kind is hashed the same way, so one chain holds them all and old records verify unchanged.
  */
 export function recordHash(record: UnsealedRecord, sha256: Sha256Hex): string {
-  return sha256(Buffer.from(canonicalJson(unsealed(record)), 'utf8'));
+  return withCanonicalOmitting(record, 'hash', (bytes) => sha256(bytes));
 }
 
 /** Places an entry in the chain after `prev` (GENESIS_HASH for index 0). */
 export function sealRecord(entry: AuditEntry, index: number, prev: string, sha256: Sha256Hex): AuditRecord {
-  const body = { ...entry, index, prev };
-  return { ...body, hash: recordHash(body, sha256) };
+  return sealAndEncodeRecord(entry, index, prev, sha256).record;
 }
 
 /** The stored bytes of a record: its canonical JSON, UTF-8, no newline. */
 export function encodeRecord(record: AuditRecord): Uint8Array {
-  return Buffer.from(canonicalJson(record), 'utf8');
+  return canonicalBytes(record);
 }
 
 /** A sealed record and its stored bytes (what {@link encodeRecord} gives for it). */
@@ -184,20 +149,38 @@ export interface EncodedAuditRecord {
 }
 
 /**
- * {@link sealRecord} then {@link encodeRecord}, serialising the record once (decision 2110): the
- * hash is over the canonical JSON of every field but `hash`, and the stored form is that same JSON
- * with the `hash` member put in its place in key order, so each field is encoded once and the
- * members are reused for both.
+ * {@link sealRecord} then {@link encodeRecord}, serialising the record once (decisions 2110, 2198):
+ * the hash is over the canonical JSON of every field but `hash`, and the stored form is those same
+ * bytes with the `hash` member put in its place in key order.
  */
 export function sealAndEncodeRecord(entry: AuditEntry, index: number, prev: string, sha256: Sha256Hex): EncodedAuditRecord {
-  const body = { ...entry, index, prev };
-  const members = canonicalMembers(unsealed(body));
-  const hash = sha256(Buffer.from(canonicalObject(members), 'utf8'));
-  const hashMember: CanonicalMember = ['hash', `"hash":${JSON.stringify(hash)}`];
-  let at = 0;
-  while (at < members.length && byKey(members[at]!, hashMember) < 0) at++;
-  members.splice(at, 0, hashMember);
-  return { record: { ...body, hash }, bytes: Buffer.from(canonicalObject(members), 'utf8') };
+  const record = { ...entry, index, prev, hash: '' } as AuditRecord;
+  const bytes = withCanonicalOmitting(record, 'hash', (unsealed, cut) => {
+    record.hash = sha256(unsealed);
+    return withMember(unsealed, cut, `"hash":${JSON.stringify(record.hash)}`);
+  });
+  return { record, bytes };
+}
+
+/** `{…}` with `member` inserted at `cut` (the offset of the member it goes before; -1: at the end). */
+function withMember(object: Uint8Array, cut: number, member: string): Uint8Array {
+  const size = Buffer.byteLength(member);
+  const out = Buffer.allocUnsafe(object.length + size + 1);
+  if (cut >= 0) {
+    out.set(object.subarray(0, cut), 0);
+    out.write(member, cut, 'utf8');
+    out[cut + size] = 0x2c;
+    out.set(object.subarray(cut), cut + size + 1);
+    return out;
+  }
+  const close = object.length - 1; // the closing brace
+  const empty = close === 1;
+  out.set(object.subarray(0, close), 0);
+  let at = close;
+  if (!empty) out[at++] = 0x2c;
+  at += out.write(member, at, 'utf8');
+  out[at++] = 0x7d;
+  return out.subarray(0, at);
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

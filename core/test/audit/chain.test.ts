@@ -67,6 +67,61 @@ describe('canonical encoding', () => {
     }
   });
 
+  it('keeps the stored bytes and hash of a record as trails already hold them (pinned from the encoder before decision 2198)', () => {
+    const outcome = {
+      kind: 'outcome',
+      time: '2026-01-02T03:04:05.678Z',
+      node: 'n\u00e9-1',
+      method: 'SendMessage',
+      role: 'admin',
+      token: '',
+      peer: 'in-process',
+      changeSet: 'cs.1',
+      intent: { index: 6, hash: 'a'.repeat(64) },
+      result: { code: 'OK', error: '', fields: { messageId: 'm"1\\\n', '10': 'x', '9': 'y', Z: '\u{1F600}', é: '\u0001' } },
+    } as AuditEntry;
+    const { record, bytes } = sealAndEncodeRecord(outcome, 7, 'b'.repeat(64), sha256);
+    const hash = '9ad59ff82e341cce70f4120816280430a49e4c20a0eb5543015fad9a038ab652';
+    assert.equal(record.hash, hash);
+    assert.equal(
+      Buffer.from(bytes).toString('utf8'),
+      `{"changeSet":"cs.1","hash":"${hash}","index":7,"intent":{"hash":"${'a'.repeat(64)}","index":6},"kind":"outcome","method":"SendMessage",` +
+        `"node":"né-1","peer":"in-process","prev":"${'b'.repeat(64)}","result":{"code":"OK","error":"","fields":{"10":"x","9":"y","Z":"😀",` +
+        `"messageId":"m\\"1\\\\\\n","é":"\\u0001"}},"role":"admin","time":"2026-01-02T03:04:05.678Z","token":""}`,
+    );
+    assert.equal(canonicalJson({ b: [1, { '\u{1F600}': 2, ｅ: 3, '': 4 }], a: -0, c: undefined }), '{"a":0,"b":[1,{"":4,"😀":2,"ｅ":3}]}');
+  });
+
+  it('encodes random values exactly as a plain sort-and-join reference does', () => {
+    const reference = (v: unknown): string => {
+      if (v === null || typeof v !== 'object') return JSON.stringify(v);
+      if (Array.isArray(v)) return `[${v.map(reference).join(',')}]`;
+      const members = Object.entries(v).filter(([, x]) => x !== undefined);
+      members.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${members.map(([k, x]) => `${JSON.stringify(k)}:${reference(x)}`).join(',')}}`;
+    };
+    let seed = 2198;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = ['', 'a', 'B', '10', '9', 'hash', 'é', '\u{1F600}', 'ｅ', '"', '\\', '\n', '\u2028', '\u0000'];
+    const text = (): string => Array.from({ length: next(4) }, () => pieces[next(pieces.length)]).join('');
+    const value = (depth: number): unknown => {
+      const pick = next(depth > 3 ? 4 : 7);
+      if (pick === 0) return text();
+      if (pick === 1) return next(2) === 0 ? null : next(2) === 0;
+      if (pick === 2) return next(2 ** 31) - 2 ** 30;
+      if (pick === 3) return undefined;
+      if (pick === 4) return Array.from({ length: next(4) }, () => value(depth + 1) ?? 0);
+      return Object.fromEntries(Array.from({ length: next(6) }, () => [text(), value(depth + 1)]));
+    };
+    for (let i = 0; i < 2000; i++) {
+      const v = { root: value(0) };
+      assert.equal(canonicalJson(v), reference(v));
+    }
+  });
+
   it('names what is wrong with bytes that are not a record', () => {
     assert.throws(() => decodeRecord(Buffer.from('{"index":')), /not JSON/);
     assert.throws(() => decodeRecord(Buffer.from('[]')), /not a JSON object/);
