@@ -12,7 +12,7 @@ import { Buffer } from 'node:buffer';
 import type { RoleName } from '../access/roles.js';
 import { canonicalBytes, withCanonicalOmitting } from './canonical-json.js';
 
-export { canonicalJson } from './canonical-json.js';
+export { canonicalBytes, canonicalJson } from './canonical-json.js';
 
 /** Who called: the role the token matched (decision 1760), or `none` (no token, a wrong, expired or revoked one, or auth off). */
 export type AuditRole = RoleName | 'none';
@@ -162,25 +162,16 @@ export function sealAndEncodeRecord(entry: AuditEntry, index: number, prev: stri
   return { record, bytes };
 }
 
-/** `{…}` with `member` inserted at `cut` (the offset of the member it goes before; -1: at the end). */
+/** `{…}` with `member` put before the member at `cut` (a sealed record always has `index` and `prev` after `hash`). */
 function withMember(object: Uint8Array, cut: number, member: string): Uint8Array {
+  if (cut < 0) throw new TypeError('a sealed record has members after its hash (index, prev)');
   const size = Buffer.byteLength(member);
   const out = Buffer.allocUnsafe(object.length + size + 1);
-  if (cut >= 0) {
-    out.set(object.subarray(0, cut), 0);
-    out.write(member, cut, 'utf8');
-    out[cut + size] = 0x2c;
-    out.set(object.subarray(cut), cut + size + 1);
-    return out;
-  }
-  const close = object.length - 1; // the closing brace
-  const empty = close === 1;
-  out.set(object.subarray(0, close), 0);
-  let at = close;
-  if (!empty) out[at++] = 0x2c;
-  at += out.write(member, at, 'utf8');
-  out[at++] = 0x7d;
-  return out.subarray(0, at);
+  out.set(object.subarray(0, cut), 0);
+  out.write(member, cut, 'utf8');
+  out[cut + size] = 0x2c;
+  out.set(object.subarray(cut), cut + size + 1);
+  return out;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

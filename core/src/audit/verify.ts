@@ -24,9 +24,9 @@
  * records stored before `from` (a deletion not yet done) are passed over, and record `from` must
  * link to the anchor's `prev` — so expected pruning verifies clean and anything else missing is named.
  */
-import { Buffer } from 'node:buffer';
 import type { AuditRetainedFrom } from './anchor.js';
-import { canonicalJson, decodeRecord, GENESIS_HASH, recordHash, type AuditRecord, type Sha256Hex } from './record.js';
+import { isCanonicalJsonOf } from './canonical-json.js';
+import { decodeRecord, GENESIS_HASH, recordHash, type AuditRecord, type Sha256Hex } from './record.js';
 
 export type AuditBreak =
   | 'unreadable'
@@ -135,7 +135,7 @@ export class AuditChainVerifier {
       return fail('unreadable', `record ${position} cannot be read: ${(err as Error).message}`);
     }
     // The hash covers the parsed fields; only canonical bytes make it cover the stored bytes too.
-    if (!sameBytes(stored.bytes, canonicalJson(record))) {
+    if (!isCanonicalJsonOf(stored.bytes, record)) {
       return fail(
         'not-canonical',
         `record ${position} is not stored in its canonical encoding (a duplicated or reordered key, or added whitespace): its bytes are not what its hash covers`,
@@ -218,10 +218,6 @@ export class AuditChainVerifier {
     }
     return this.faultFound;
   }
-}
-
-function sameBytes(stored: Uint8Array, canonical: string): boolean {
-  return Buffer.from(canonical, 'utf8').equals(Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength));
 }
 
 /** Verifies a whole trail given in order. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   AuditChainVerifier,
+  canonicalBytes,
   canonicalJson,
   decodeRecord,
   encodeRecord,
@@ -92,7 +93,8 @@ describe('canonical encoding', () => {
     assert.equal(canonicalJson({ b: [1, { '\u{1F600}': 2, ｅ: 3, '': 4 }], a: -0, c: undefined }), '{"a":0,"b":[1,{"":4,"😀":2,"ｅ":3}]}');
   });
 
-  it('encodes random values exactly as a plain sort-and-join reference does', () => {
+  it('encodes exactly as the encoder before decision 2198 (sort and join) did: random values, large ones, odd text, many keys', () => {
+    // The encoder before decision 2198, kept as the reference.
     const reference = (v: unknown): string => {
       if (v === null || typeof v !== 'object') return JSON.stringify(v);
       if (Array.isArray(v)) return `[${v.map(reference).join(',')}]`;
@@ -102,24 +104,71 @@ describe('canonical encoding', () => {
     };
     let seed = 2198;
     const next = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
     };
-    const pieces = ['', 'a', 'B', '10', '9', 'hash', 'é', '\u{1F600}', 'ｅ', '"', '\\', '\n', '\u2028', '\u0000'];
-    const text = (): string => Array.from({ length: next(4) }, () => pieces[next(pieces.length)]).join('');
+    const pieces = [
+      '',
+      'a',
+      'B',
+      '10',
+      '9',
+      'hash',
+      'é',
+      '\u{1F600}',
+      'ｅ',
+      '"',
+      '\\',
+      '\n',
+      '\u2028',
+      '\u0000',
+      '\ud800',
+      '\udc00',
+      'x'.repeat(300),
+    ];
+    const text = (): string => Array.from({ length: next(6) }, () => pieces[next(pieces.length)]).join('');
     const value = (depth: number): unknown => {
       const pick = next(depth > 3 ? 4 : 7);
       if (pick === 0) return text();
       if (pick === 1) return next(2) === 0 ? null : next(2) === 0;
       if (pick === 2) return next(2 ** 31) - 2 ** 30;
       if (pick === 3) return undefined;
-      if (pick === 4) return Array.from({ length: next(4) }, () => value(depth + 1) ?? 0);
-      return Object.fromEntries(Array.from({ length: next(6) }, () => [text(), value(depth + 1)]));
+      if (pick === 4) return Array.from({ length: next(5) }, () => value(depth + 1) ?? 0);
+      return Object.fromEntries(Array.from({ length: next(next(4) === 0 ? 60 : 6) }, () => [text(), value(depth + 1)]));
     };
-    for (let i = 0; i < 2000; i++) {
+    const seen = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
       const v = { root: value(0) };
-      assert.equal(canonicalJson(v), reference(v));
+      const json = canonicalJson(v);
+      assert.equal(json, reference(v));
+      assert.deepEqual(Buffer.from(canonicalBytes(v)), Buffer.from(reference(v), 'utf8'));
+      seen.add(json);
     }
+    assert.ok(seen.size > 1500, `the generator varies its values (${seen.size} distinct)`);
+    // Past the writer's first buffer (4 KiB) and past what it keeps (64 KiB), text that is not ASCII
+    // astride a growth, lone surrogates, more keys than the insertion sort takes.
+    const big = {
+      straddle: `${'a'.repeat(4090)}é\u{1F600}\ud800\udc00é`,
+      many: Object.fromEntries(Array.from({ length: 500 }, (_, k) => [`k${(k * 7919) % 500}é`, k])),
+      long: 'é"\\\u0001'.repeat(30_000),
+      escapes: '\u0001'.repeat(5000),
+    };
+    assert.equal(canonicalJson(big), reference(big));
+    assert.equal(canonicalJson(big.straddle), reference(big.straddle));
+    assert.equal(canonicalJson({ a: 1 }), '{"a":1}'); // the shared writer is sound after a large value
+  });
+
+  it('encodes a value whose getter encodes another while the writer is in use', () => {
+    const inner = { z: 'é', a: [1, 2] };
+    const outer = {
+      b: 'last',
+      get a(): string {
+        return canonicalJson(inner);
+      },
+    };
+    assert.equal(canonicalJson(outer), `{"a":${JSON.stringify('{"a":[1,2],"z":"é"}')},"b":"last"}`);
   });
 
   it('names what is wrong with bytes that are not a record', () => {

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  canonicalJson,
+  canonicalBytes,
   IdempotencyKeyReusedError,
   InvalidArgumentError,
   TRACEPARENT_PARAM,
@@ -68,7 +68,7 @@ export function requestDigest(message: AclMessage): string {
   const { [TRACEPARENT_PARAM]: _tp, [TRACESTATE_PARAM]: _ts, ...params } = userParams ?? {};
   // No parameters left and none given are the same message.
   const canonical: AclMessage = Object.keys(params).length === 0 ? rest : { ...rest, userParams: params };
-  return createHash('sha256').update(canonicalJson(canonical), 'utf8').digest('hex');
+  return createHash('sha256').update(canonicalBytes(canonical)).digest('hex');
 }
 
 export class IdempotentSends {
