@@ -9,8 +9,8 @@
  * Opening reads the last segment only (streamed, not held), never the whole trail; a reader is
  * served segment by segment (one closed segment's line positions cached).
  *
- * Durability: appends are group-committed — the records queued while one write+fdatasync is in
- * flight go out together in the next — and an append resolves only after the fdatasync that covers
+ * Durability: appends are group-committed — the records queued while one durable write is in
+ * flight go out together in the next — and an append resolves only after the durable write that covers
  * it; a new segment's directory entry is synced before a record in it is acknowledged. A failed
  * write or sync fails the trail for good (`audit.unavailable`): what reached the disk is unknown,
  * and the node's next start finds out.
@@ -44,12 +44,18 @@ import { indexSegment, parseSegmentFileName, readRange, segmentFileName } from '
 
 export { AUDIT_FILE_NAME, scanTrail, segmentFileName } from './trail-segment.js';
 /** Ends each stored record (one record a line). */
+/**
+ * Segments are appended with O_DSYNC: each write returns once its data is durable, fdatasync's
+ * guarantee, in one thread-pool round trip where a write then an fdatasync were two (decision 2199).
+ */
+const APPEND_DURABLY = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_DSYNC;
+
 const LINE_END = Uint8Array.of(0x0a);
 
 export interface FileAuditTrailOptions {
   /** The directory holding the segments (created 0700). */
   dir: string;
-  /** Records per write+fdatasync at most. Default 256. */
+  /** Records per durable write at most. Default 256. */
   maxBatch?: number;
   /** How often a follower looks for records (only this process appends, so this is a backstop). */
   pollMs?: number;
@@ -108,7 +114,7 @@ export class FileAuditTrail implements AuditTrail {
     for (;;) {
       const first = segments[segments.length - 1]!;
       const file = path.join(dir, segmentFileName(first));
-      const handle = await fs.open(file, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_APPEND, 0o600);
+      const handle = await fs.open(file, APPEND_DURABLY, 0o600);
       try {
         const size = (await handle.stat()).size;
         if (size === 0 && segments.length > 1) {
@@ -154,7 +160,7 @@ export class FileAuditTrail implements AuditTrail {
   }
 
   /**
-   * One batch of the append queue: one write and fdatasync. A failure refuses this batch and every
+   * One batch of the append queue: one durable write (O_DSYNC). A failure refuses this batch and every
    * waiting append (fail), and every later one (append), so the queue then has nothing more to write.
    */
   private async write(batch: PendingAppend[]): Promise<void> {
@@ -178,8 +184,7 @@ export class FileAuditTrail implements AuditTrail {
     }
     try {
       const buffer = Buffer.concat(parts);
-      await writeFully(this.handle, buffer);
-      await this.handle.datasync();
+      await writeFully(this.handle, buffer); // durable on return: O_DSYNC
     } catch (err) {
       this.fail(err, batch);
       return;
@@ -194,7 +199,7 @@ export class FileAuditTrail implements AuditTrail {
   private async rotate(): Promise<void> {
     const first = this.count;
     const file = path.join(this.dir, segmentFileName(first));
-    const handle = await fs.open(file, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_APPEND, 0o600);
+    const handle = await fs.open(file, APPEND_DURABLY | fsConstants.O_EXCL, 0o600);
     try {
       await syncDir(this.dir);
     } catch (err) {
