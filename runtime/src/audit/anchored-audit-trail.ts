@@ -17,7 +17,6 @@
  * predecessor's hash), and only then are the segments deleted — so a verifier can tell records
  * pruned by the node from records an attacker deleted. Every later anchor carries it on.
  */
-import { createHash } from 'node:crypto';
 import {
   checkpointPayload,
   decodeRecord,
@@ -34,7 +33,7 @@ import {
   type StoredAuditRecord,
   type Unsubscribe,
 } from '@caxton/core';
-import type { AuditAnchorInfo, AuditAppendOptions, AuditTrail } from './audit-trail.js';
+import { sha256Hex, type AuditAnchorInfo, type AuditAppendOptions, type AuditTrail } from './audit-trail.js';
 import type { AuditAnchorStore } from './anchor-store.js';
 import type { AuditKey } from './audit-key.js';
 import { AuditError } from './errors.js';
@@ -328,7 +327,7 @@ function startUpRecord(method: string, nodeId: string, args: string, fields: Rec
     role: 'admin',
     token: '',
     peer: 'in-process start-up',
-    args: { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, fields },
+    args: { sha256: sha256Hex(bytes), bytes: bytes.length, fields },
     result: { code: 'OK', error: '' },
   };
 }

@@ -6,7 +6,7 @@
  * An adapter seals records itself (index, previous hash) because only it knows the head: in a
  * cluster another node may have appended since.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditChainHead, AuditEntry, AuditRecord, AuditRetainedFrom, Sink, StoredAuditRecord, Unsubscribe } from '@caxton/core';
 
 export interface AuditTrail {
@@ -44,9 +44,9 @@ export interface AuditAppendOptions {
   anchor?: 'await' | 'later';
 }
 
-/** node:crypto's sha256, in the shape core's audit functions take. */
+/** node:crypto's sha256, in the shape core's audit functions take (one-shot: no Hash object per record). */
 export function sha256Hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /** What a verifier needs besides the records (decision 1750). */

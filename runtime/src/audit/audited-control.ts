@@ -14,7 +14,7 @@
  * the change's real answer (answering UNAVAILABLE would invite a retry of something already done)
  * and the failure goes to `report`, like the node's other internal failures.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   CaxtonError,
   formatStrategy,
@@ -94,20 +94,19 @@ export function resultOf(err: unknown): AuditResult {
   return { code: 'INTERNAL', error: '' };
 }
 
-/** Bytes in, or JSON of, the arguments; Uint8Arrays as base64 so payloads count as what they are. */
-function argsBytes(value: unknown): Buffer {
-  return Buffer.from(
-    JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)) ?? '',
-    'utf8',
-  );
+/** JSON of the arguments; Uint8Arrays as base64 so payloads count as what they are. */
+function argsJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)) ?? '';
 }
 
-/** The arguments' digest and size, and the few fields safe to show (names, never config or payloads). */
-export function auditArgs(args: unknown, fields: Record<string, string | boolean | undefined>): AuditArgs {
-  const bytes = argsBytes(args);
+/**
+ * The arguments' digest and size, and the few fields safe to show (names, never config or payloads).
+ * `json`: the arguments' JSON when the caller has it without the replacer (a message holds text only).
+ */
+export function auditArgs(args: unknown, fields: Record<string, string | boolean | undefined>, json = argsJson(args)): AuditArgs {
   const shown: Record<string, string> = {};
   for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== '') shown[k] = String(v).slice(0, 512);
-  return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, fields: shown };
+  return { sha256: hash('sha256', json, 'hex'), bytes: Buffer.byteLength(json, 'utf8'), fields: shown };
 }
 
 export class AuditedControl {
@@ -195,8 +194,13 @@ export class AuditedControl {
     };
   }
 
+  /** The last record's time, kept: records of one millisecond (most, under load) share its text. */
+  private lastTime = { ms: Number.NaN, iso: '' };
+
   private time(): string {
-    return new Date(this.now()).toISOString();
+    const ms = this.now();
+    if (ms !== this.lastTime.ms) this.lastTime = { ms, iso: new Date(ms).toISOString() };
+    return this.lastTime.iso;
   }
 }
 
@@ -250,7 +254,7 @@ class CallerControl implements NodeControl {
   ): Promise<SendResult> {
     return this.audit.change(
       this.caller,
-      { method: 'SendMessage', args: auditArgs(message, fields), produced: sentMessage, anchorIntentLater: true },
+      { method: 'SendMessage', args: auditArgs(message, fields, JSON.stringify(message)), produced: sentMessage, anchorIntentLater: true },
       effect,
     );
   }

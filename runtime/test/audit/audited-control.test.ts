@@ -18,7 +18,7 @@ import {
   type VerifiedArtifact,
 } from '@caxton/core';
 import { sha256Hex, type AuditTrail } from '../../src/audit/audit-trail.js';
-import { AuditedControl, IN_PROCESS_CALLER, type AuditCaller } from '../../src/audit/audited-control.js';
+import { AuditedControl, auditArgs, IN_PROCESS_CALLER, type AuditCaller } from '../../src/audit/audited-control.js';
 import { FileAuditTrail } from '../../src/audit/file-audit-trail.js';
 import { MemoryNode } from '../api/support/memory-node.js';
 import { tempDir } from '../api/support/harness.js';
@@ -142,6 +142,11 @@ describe('AuditedControl over a file trail', () => {
       undefined,
       undefined,
     ]);
+    // A send's digest, taken from its JSON without the replacer, is what the generic path gives.
+    const sendIntent = added.find((r) => r.kind === 'intent' && r.method === 'SendMessage');
+    const generic = auditArgs({ performative: 'inform', receivers: [{ name: 'echo' }], content: 'hi' }, {});
+    assert.equal(sendIntent?.kind === 'intent' && sendIntent.args.sha256, generic.sha256);
+    assert.equal(sendIntent?.kind === 'intent' && sendIntent.args.bytes, generic.bytes);
     const { fault, verified } = verifyAuditChain(await trail.read(0, 10_000), sha256Hex);
     assert.equal(fault, undefined);
     assert.equal(verified, before + 12);
