@@ -43,7 +43,7 @@ import { DeadLetterOperations } from './dead-letter-operations.js';
 import type { DeadLetterQuery, DeadLetterSelection, DeadLetterView, PurgeResult, RedriveRequest, RedriveResult } from '@caxton/core';
 import type { MessageLog } from '../log/message-log.js';
 import type { Bus } from '../bus/bus.js';
-import { startSendSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
+import { startSendSpan, endSpan, injectMessageContext, sendIsTraced } from '../telemetry/trace-context.js';
 import type { AgentLifecycle } from './lifecycle/index.js';
 import type { AgentLogs } from './agent-logs.js';
 import type { TailHub } from './tail-hub.js';
@@ -324,6 +324,9 @@ export class LocalNodeControl implements NodeControl {
   }
 
   private async sendNow(msg: AclMessage, lane: 'client' | 'operator', admitted: boolean, messageId?: string): Promise<SendResult> {
+    // Nothing to record and no context to carry on: the span would be non-recording and stamp
+    // nothing (as the handling's, decision 1201), so none is built.
+    if (!sendIsTraced(msg)) return this.d.bus.send(msg, { external: msg.sender!, lane, admitted }, messageId);
     const { span, ctx } = startSendSpan(msg, 'api');
     injectMessageContext(msg, ctx);
     try {

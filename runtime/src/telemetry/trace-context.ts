@@ -194,6 +194,15 @@ export function startHandleSpan(msg: AclMessage, attrs: HandleSpanAttributes): {
   return { span, ctx: trace.setSpan(parent, span) };
 }
 
+/**
+ * Whether an outside send gets a span: spans are recorded, or there is a context to continue (the
+ * message's, or a span active around the call). Otherwise its span would be non-recording and stamp
+ * nothing into the message.
+ */
+export function sendIsTraced(msg: AclMessage): boolean {
+  return tracerRegistered() || carriesTraceContext(msg) || trace.getSpan(context.active()) !== undefined;
+}
+
 /** Start the span of a message entering the bus from outside (API, CLI). */
 export function startSendSpan(msg: AclMessage, origin: string): { span: Span; ctx: Context } {
   const parent = extractMessageContext(msg);
