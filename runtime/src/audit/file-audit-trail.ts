@@ -40,16 +40,18 @@ import { AuditError } from './errors.js';
 import { TrailFollowers } from './follow.js';
 import { AppendQueue, type PendingAppend } from './append-queue.js';
 import { writeFully } from '../storage/write-fully.js';
+import { DSYNC_WRITES, O_DSYNC_WHERE_DURABLE } from '../storage/dsync-writes.js';
 import { indexSegment, parseSegmentFileName, readRange, segmentFileName } from './trail-segment.js';
 
 export { AUDIT_FILE_NAME, scanTrail, segmentFileName } from './trail-segment.js';
-/** Ends each stored record (one record a line). */
-/**
- * Segments are appended with O_DSYNC: each write returns once its data is durable, fdatasync's
- * guarantee, in one thread-pool round trip where a write then an fdatasync were two (decision 2199).
- */
-const APPEND_DURABLY = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_DSYNC;
 
+/**
+ * Segments are appended with O_DSYNC where that makes each write durable (Linux): fdatasync's
+ * guarantee in one thread-pool round trip where a write then an fdatasync were two (decision 2199).
+ */
+const APPEND_DURABLY = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_APPEND | O_DSYNC_WHERE_DURABLE;
+
+/** Ends each stored record (one record a line). */
 const LINE_END = Uint8Array.of(0x0a);
 
 export interface FileAuditTrailOptions {
@@ -184,7 +186,8 @@ export class FileAuditTrail implements AuditTrail {
     }
     try {
       const buffer = Buffer.concat(parts);
-      await writeFully(this.handle, buffer); // durable on return: O_DSYNC
+      await writeFully(this.handle, buffer);
+      if (!DSYNC_WRITES) await this.handle.datasync();
     } catch (err) {
       this.fail(err, batch);
       return;

@@ -14,6 +14,7 @@ import type { CommitGroup } from './commit-group.js';
 import type { FsyncPolicy } from './group-committer.js';
 import type { SegmentRef } from './pending-entry.js';
 import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind } from './record-format.js';
+import { DSYNC_WRITES } from '../../storage/dsync-writes.js';
 import { createLogFile, datasync, openForAppend, segmentFileName, writeAll } from './segment-files.js';
 import { faultDue, faultPoint } from '../../faults/fault-points.js';
 
@@ -43,7 +44,7 @@ export function newSegment(dir: string, no: number, size: number, openedAt?: num
 
 export class SegmentWriter {
   private unsynced = false;
-  /** Under fsync `always` the active segment is open O_DSYNC: a write returns durable, nothing is left to sync. */
+  /** Under fsync `always` the active segment is open O_DSYNC where that is durable (DSYNC_WRITES): nothing is left to sync. */
   private readonly dsync: boolean;
 
   constructor(
@@ -57,12 +58,12 @@ export class SegmentWriter {
     /** A new segment became active; the previous one is closed and durable. */
     private readonly onRotate: (segment: Segment) => void,
   ) {
-    this.dsync = fsync === 'always';
+    this.dsync = fsync === 'always' && DSYNC_WRITES;
   }
 
-  /** Opens the active segment for appends as this writer writes it (O_DSYNC under fsync `always`). */
+  /** Opens the active segment for appends as this writer writes it (O_DSYNC under fsync `always`, where durable). */
   static open(file: string, fsync: FsyncPolicy): Promise<fs.FileHandle> {
-    return openForAppend(file, fsync === 'always');
+    return openForAppend(file, fsync === 'always' && DSYNC_WRITES);
   }
 
   get active(): Segment {

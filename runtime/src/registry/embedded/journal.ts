@@ -11,6 +11,7 @@ import { syncDir } from './durable-fs.js';
 import { parseMutations, type Mutation } from './registry-state.js';
 import { RegistryError } from '../errors.js';
 import { writeFully } from '../../storage/write-fully.js';
+import { DSYNC_WRITES, O_DSYNC_WHERE_DURABLE } from '../../storage/dsync-writes.js';
 
 export interface JournalRecovery {
   mutations: Mutation[];
@@ -61,10 +62,10 @@ export async function recoverJournal(path: string): Promise<JournalRecovery> {
 }
 
 /**
- * The journal is appended with O_DSYNC: a write returns once its frame is durable (fdatasync's
- * guarantee) in one thread-pool round trip, where a write then an fdatasync were two (decision 2199).
+ * The journal is appended with O_DSYNC where that makes each write durable (Linux): one thread-pool
+ * round trip per frame where a write then an fdatasync were two (decision 2199).
  */
-const APPEND_DURABLY = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_DSYNC;
+const APPEND_DURABLY = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | O_DSYNC_WHERE_DURABLE;
 
 type Pending =
   | { kind: 'append'; mutations: Mutation[]; resolve: () => void; reject: (err: unknown) => void }
@@ -109,7 +110,7 @@ export class JournalWriter {
     return this.failure;
   }
 
-  /** Resolves once the mutations are on disk (a write with O_DSYNC). */
+  /** Resolves once the mutations are on disk (a write with O_DSYNC, or a write then fdatasync). */
   append(mutations: Mutation[]): Promise<void> {
     return this.enqueue((resolve, reject) => ({ kind: 'append', mutations, resolve, reject }));
   }
@@ -178,7 +179,8 @@ export class JournalWriter {
       const batch = this.pending.splice(0, stop === -1 ? this.pending.length : stop) as Extract<Pending, { kind: 'append' }>[];
       const frame = encodeFrame(Buffer.from(JSON.stringify(batch.flatMap((p) => p.mutations)), 'utf8'));
       try {
-        await writeFully(this.fh, frame); // durable on return: O_DSYNC
+        await writeFully(this.fh, frame);
+        if (!DSYNC_WRITES) await this.fh.datasync();
         this.bytes += frame.length;
         for (const p of batch) p.resolve();
       } catch (cause) {
