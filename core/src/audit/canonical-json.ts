@@ -139,32 +139,31 @@ class CanonicalWriter {
 
 const shared = new CanonicalWriter();
 
-/** Runs `write` then `use` on the shared writer, or on a writer of its own when the shared one is in use. */
-function encode<T>(write: (w: CanonicalWriter) => number, use: (w: CanonicalWriter, cut: number) => T): T {
+/** Runs `body` on the shared writer, or on a writer of its own when the shared one is in use. */
+function withWriter<T>(body: (w: CanonicalWriter) => T): T {
   const w = shared.busy ? new CanonicalWriter() : shared;
   w.busy = true;
   try {
-    return use(w, write(w));
+    return body(w);
   } finally {
     w.reset();
   }
 }
 
-const writeValue =
-  (value: unknown) =>
-  (w: CanonicalWriter): number => {
-    w.value(value);
-    return -1;
-  };
+/** The canonical JSON of `value`, in a writer (valid only during the call). */
+function encoded(w: CanonicalWriter, value: unknown): Buffer {
+  w.value(value);
+  return w.bytes;
+}
 
 /** `value` as canonical JSON text. */
 export function canonicalJson(value: unknown): string {
-  return encode(writeValue(value), (w) => w.bytes.toString('utf8'));
+  return withWriter((w) => encoded(w, value).toString('utf8'));
 }
 
 /** `value` as canonical JSON, UTF-8. */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return encode(writeValue(value), (w) => Buffer.from(w.bytes));
+  return withWriter((w) => Buffer.from(encoded(w, value)));
 }
 
 /**
@@ -173,13 +172,13 @@ export function canonicalBytes(value: unknown): Uint8Array {
  * sorts after it (-1: none does).
  */
 export function withCanonicalOmitting<T>(value: object, omit: string, use: (bytes: Uint8Array, cut: number) => T): T {
-  return encode(
-    (w) => w.members(value as Record<string, unknown>, omit),
-    (w, cut) => use(w.bytes, cut),
-  );
+  return withWriter((w) => {
+    const cut = w.members(value as Record<string, unknown>, omit);
+    return use(w.bytes, cut);
+  });
 }
 
 /** Whether `bytes` are exactly the canonical JSON of `value` (compared as bytes, never decoded). */
 export function isCanonicalJsonOf(bytes: Uint8Array, value: unknown): boolean {
-  return encode(writeValue(value), (w) => w.bytes.equals(bytes));
+  return withWriter((w) => encoded(w, value).equals(bytes));
 }
