@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM } from '@caxton/core';
 import { TestNode } from './support/test-node.js';
+import { sendHonouringRetryAfter } from './support/overload-retry.js';
 
 let t: TestNode;
 const PROBES = ['as-probe', 'js-probe', 'c-probe', 'rust-probe'];
@@ -129,9 +130,11 @@ test('every replica of a scaled agent sees its receiver entry, not its instance 
     const before = t.logs('js-probe').length;
     const SENDS = 8;
     // Concurrent, each its own conversation: the least loaded replica takes each, so both work.
+    // 8 sends of ~20 receivers are more deliveries than the edge's serving floor (128, decision
+    // 2197) may hold in flight: a refused one is sent again after its retry-after, as clients do.
     await Promise.all(
       Array.from({ length: SENDS }, (_, i) =>
-        t.send({
+        sendHonouringRetryAfter(t.control, {
           performative: 'inform',
           receivers: receivers.map((name) => ({ name })),
           content: 'scaled',
