@@ -11,13 +11,14 @@
  * Handled counts and fuel are plain per-label totals read by observable counters at collection
  * (decision 1303): a synchronous `add` hashes its attribute set once per reader (JSON.stringify of
  * the sorted keys) on every call, which with OTLP and Prometheus both reading cost ~9 % of the bus
- * thread in the telemetry-on benchmark. The duration histogram still records per handling: its
- * distribution cannot be pre-summed.
+ * thread in the telemetry-on benchmark. The duration histogram keeps its buckets per label here
+ * and is read by the node's readers as a producer (decision 2200), for the same reason.
  */
 import type { Attributes, BatchObservableResult, Meter } from '@opentelemetry/api';
 import type { BusEvent, BusEvents } from '../bus/events.js';
 import { boundedAgentLabel } from '../telemetry/cardinality.js';
-import { SECONDS_BUCKETS } from '../telemetry/meters.js';
+import type { CumulativeHistogram, HistogramSeries } from '../telemetry/cumulative-histogram.js';
+import { HANDLE_DURATION, SECONDS_BUCKETS } from '../telemetry/meters.js';
 import { WASM_PAGE_BYTES } from '@caxton/core';
 import type { AgentRunSample } from './agent-host.js';
 
@@ -35,6 +36,8 @@ export interface AgentMetricsSource {
   events: BusEvents;
   /** Every local agent, read when a reader collects (never on the message path). */
   sample(): Promise<readonly AgentSample[]>;
+  /** Handle durations aggregated here and read as a producer (decision 2200); absent: the SDK's histogram. */
+  handleDurations?: CumulativeHistogram | undefined;
 }
 
 /** A wasm page is 64 KiB (defined once, with the limits table of @caxton/core). */
@@ -78,17 +81,24 @@ interface LabelTotals {
   sentBytes: number;
   stateBytes: number;
   httpCalls: number;
+  /** This label's handle durations, when they are pre-aggregated. */
+  durations: HistogramSeries | undefined;
 }
 
 export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): () => void {
   const handled = meter.createObservableCounter('caxton.agent.messages.handled', {
     description: 'Messages an agent handled, by outcome (ok, rejected: its handler returned an error, crashed)',
   });
-  const duration = meter.createHistogram('caxton.agent.handle.duration.seconds', {
-    description: 'Wall time of one handling in the sandbox (instantiation included when it happened)',
-    unit: 's',
-    advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
-  });
+  const produced = source.handleDurations;
+  // Pre-aggregated, a handling records into its label's series; else through the SDK (a meter not the node's own).
+  const duration =
+    produced === undefined
+      ? meter.createHistogram(HANDLE_DURATION.name, {
+          description: HANDLE_DURATION.description,
+          unit: HANDLE_DURATION.unit,
+          advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+        })
+      : undefined;
   const fuel = meter.createObservableCounter('caxton.agent.fuel.used', {
     description: 'Fuel (wasm instructions, host calls included) agents used handling messages and timers',
     unit: '{fuel}',
@@ -148,6 +158,7 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
           sentBytes: 0,
           stateBytes: 0,
           httpCalls: 0,
+          durations: produced?.seriesOf(a, { agent: a }),
         }),
       );
     }
@@ -183,7 +194,10 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     l.totals.httpCalls += e.httpCalls;
     if (e.type === 'timer-handled') return;
     l.totals.handled[status]++;
-    if (e.durationUs !== undefined) duration.record(e.durationUs / 1e6, l.agent);
+    if (e.durationUs !== undefined) {
+      if (l.totals.durations !== undefined) l.totals.durations.record(e.durationUs / 1e6);
+      else duration?.record(e.durationUs / 1e6, l.agent);
+    }
     if (e.outcome.status === 'crashed') {
       const kind = e.outcome.kind;
       let attrs = l.crash.get(kind);

@@ -8,7 +8,7 @@ import type { AgentRunSample } from '../node/agent-host.js';
 import type { Topology } from '../topology/topology.js';
 import { installAgentMetrics, type AgentSample } from '../node/agent-metrics.js';
 import { installBusMetrics } from '../bus/bus-metrics.js';
-import { metricsRegistered, runtimeMeter } from '../telemetry/meters.js';
+import { metricsRegistered, producedHandleDurations, runtimeMeter } from '../telemetry/meters.js';
 
 export interface NodeMetricsSources {
   events: BusEvents;
@@ -41,7 +41,7 @@ export function installNodeMetrics(sources: NodeMetricsSources): () => void {
     });
   };
   const removals = [
-    installAgentMetrics(meter, { events: sources.events, sample }),
+    installAgentMetrics(meter, { events: sources.events, sample, handleDurations: producedHandleDurations() }),
     installBusMetrics(
       meter,
       sources.events,

@@ -7,7 +7,8 @@
  * unit carries it as its last segment (`caxton.agent.handle.duration.seconds`, unit `s`): the
  * scrape then shows exactly the names of deploy/grafana/caxton-dashboard.json.
  */
-import { createNoopMeter, metrics, type Meter } from '@opentelemetry/api';
+import { createNoopMeter, metrics, type Meter, type MeterProvider } from '@opentelemetry/api';
+import type { CumulativeHistogram, HistogramDescriptor } from './cumulative-histogram.js';
 
 /** The meter every runtime instrument is created from (one scope: `caxton.runtime`). */
 export const METER_NAME = 'caxton.runtime';
@@ -24,8 +25,31 @@ export function metricsRegistered(): boolean {
   return !(metrics.getMeter(METER_NAME) instanceof NoopMeter);
 }
 
+/** The scope of every runtime instrument, the pre-aggregated ones too. */
+export const RUNTIME_SCOPE = { name: METER_NAME, version: '0.1.0' } as const;
+
 export function runtimeMeter(): Meter {
-  return metrics.getMeter(METER_NAME, '0.1.0');
+  return metrics.getMeter(RUNTIME_SCOPE.name, RUNTIME_SCOPE.version);
+}
+
+/** Wall time of one handling: recorded per message, so pre-aggregated where the node can (decision 2200). */
+export const HANDLE_DURATION: HistogramDescriptor = {
+  name: 'caxton.agent.handle.duration.seconds',
+  description: 'Wall time of one handling in the sandbox (instantiation included when it happened)',
+  unit: 's',
+};
+
+/** The handle-duration histogram every reader of a provider was given as a producer (decision 2200). */
+const handleDurations = new WeakMap<MeterProvider, CumulativeHistogram>();
+
+/** Called by whoever registers `provider` after giving `histogram` to each of its readers. */
+export function registerHandleDurations(provider: MeterProvider, histogram: CumulativeHistogram): void {
+  handleDurations.set(provider, histogram);
+}
+
+/** The registered provider's pre-aggregated handle durations; undefined: record through the SDK's histogram. */
+export function producedHandleDurations(): CumulativeHistogram | undefined {
+  return handleDurations.get(metrics.getMeterProvider());
 }
 
 /**

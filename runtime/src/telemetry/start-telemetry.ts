@@ -21,8 +21,10 @@ import { LeanSpanQueue } from './lean/span-queue.js';
 import { LeanTracerProvider } from './lean/tracer.js';
 import { BoundedLogProcessor } from './bounded-log-processor.js';
 import { countingMetricExporter } from './counting-metric-exporter.js';
+import { CumulativeHistogram } from './cumulative-histogram.js';
 import { DropCounter } from './drop-counter.js';
 import { loadOtlpExporter } from './load-otlp-exporter.js';
+import { HANDLE_DURATION, registerHandleDurations, RUNTIME_SCOPE, SECONDS_BUCKETS } from './meters.js';
 import { servePrometheus, type PrometheusEndpoint } from './prometheus-endpoint.js';
 import { nodeResource, prometheusLabels, type NodeIdentity } from './resource.js';
 import { setMaxAgentLabels } from './cardinality.js';
@@ -96,6 +98,10 @@ export async function startTelemetry(
   const resource = nodeResource(config, node);
 
   const readers: IMetricReader[] = [...(opts.metricReaders ?? [])];
+  // Handle durations are aggregated by the node and read as a producer (decision 2200) when every
+  // reader is the node's own; readers passed in were made without it and get the SDK's histogram.
+  const handleDurations = readers.length === 0 ? new CumulativeHistogram(HANDLE_DURATION, SECONDS_BUCKETS, RUNTIME_SCOPE) : undefined;
+  const metricProducers = handleDurations === undefined ? [] : [handleDurations];
   // The drop counter records into this provider; it only needs a meter, taken after construction.
   let drops: DropCounter | undefined;
   const lateDrops = { add: (...a: Parameters<DropCounter['add']>) => drops?.add(...a) } as unknown as DropCounter;
@@ -111,13 +117,15 @@ export async function startTelemetry(
         exporter: countingMetricExporter(exporter, lateDrops),
         exportIntervalMillis: config.metricExportIntervalMs,
         exportTimeoutMillis: Math.min(30_000, config.metricExportIntervalMs),
+        metricProducers,
       }),
     );
   }
-  const prometheus = config.prometheus ? new PrometheusExporter({ preventServerStart: true }) : undefined;
+  const prometheus = config.prometheus ? new PrometheusExporter({ preventServerStart: true, metricProducers }) : undefined;
   if (prometheus) readers.push(prometheus);
 
   const meterProvider = new MeterProvider({ resource, readers });
+  if (handleDurations !== undefined) registerHandleDurations(meterProvider, handleDurations);
   drops = new DropCounter(meterProvider.getMeter('caxton.telemetry'));
 
   let endpoint: PrometheusEndpoint | undefined;
