@@ -81,6 +81,14 @@ export interface RolloutRecord {
   abort?: { reason: string; at: number };
 }
 
+/** A copy of `record` whose count of replicas is `n` (a count of one is no field at all). */
+export function withReplicaCount(record: AgentRecord, n: number): AgentRecord {
+  const next: AgentRecord = { ...record };
+  if (n > 1) next.replicas = n;
+  else delete next.replicas;
+  return next;
+}
+
 /** The parts of a replaced version that a rollback puts back. */
 export type PreviousVersion = Pick<AgentRecord, 'artifactDigest' | 'version' | 'limits' | 'config' | 'http' | 'signerKeyId' | 'language'>;
 

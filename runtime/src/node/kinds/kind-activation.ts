@@ -137,7 +137,7 @@ export class KindActivation {
   }
 
   /** An instance whose activation failed for a passing reason waits, its mail durable, and is tried again. */
-  retryLater(name: string, afterMs = this.o.retryAfterMs ?? KIND_LIMITS.activationRetryAfterMs): void {
+  retryLater(name: string, afterMs: number = KIND_LIMITS.activationRetryAfterMs): void {
     this.t.waiting.add(name);
     this.t.later(afterMs, () => {
       if (this.t.closed || !this.t.waiting.delete(name)) return;

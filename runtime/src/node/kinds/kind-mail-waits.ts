@@ -37,7 +37,7 @@ export class KindMailWaits {
     const room = this.t.waiting.room(name, depthOf, cap, activationWaitsPerKey(cap));
     if (room === undefined || depthOf(name) <= room) return;
     if (room === 0) this.t.waiting.delete(name); // nothing of it may wait: its mail goes
-    const retryMs = this.o.retryAfterMs ?? KIND_LIMITS.activationRetryAfterMs;
+    const retryMs = KIND_LIMITS.activationRetryAfterMs;
     const reason = `instance ${name} cannot be activated now: every slot of its shard holds an instance with work in hand, and ${cap} deliveries of its partition (${activationWaitsPerKey(cap)} per instance) may wait for activations on this node; retry after ${retryMs} ms`;
     void refuse.call(this.o.messaging, name, room, reason, 'activation-limit').then(
       () => this.rewait(name),

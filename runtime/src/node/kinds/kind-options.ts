@@ -20,8 +20,6 @@ export interface AgentKindsOptions {
   untilRunnable: (agent: string) => Promise<void>;
   /** Subscribes to every change of the kill switch (returns the unsubscribe): a resumed or thawed kind's instances are woken. */
   onHoldChange?: (listener: () => void) => () => void;
-  /** How long an instance whose activation failed for a passing reason waits before it is tried again. */
-  retryAfterMs?: number;
   /** The instance no longer runs here (passivated or stopped): drop what the node keeps per name. */
   onDropped: (name: string, undeployed: boolean) => Promise<void>;
   /** Instances one shard may hold in memory; default KIND_LIMITS.maxActiveInstances split over the shards. */

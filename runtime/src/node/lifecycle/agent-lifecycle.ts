@@ -29,7 +29,7 @@ import {
 } from '@caxton/core';
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind, SharedAbsentCount } from '../../bus/port.js';
 import { checkDeclaredOntologies } from '../../ontology/index.js';
-import type { AgentRecord } from '../../storage/records.js';
+import { withReplicaCount, type AgentRecord } from '../../storage/records.js';
 import { Rollouts } from '../rollouts/index.js';
 import { RecordedRollouts } from '../rollouts/index.js';
 import { AgentReplicas } from '../replicas/index.js';
@@ -185,9 +185,7 @@ export class AgentLifecycle implements LifecycleParts {
       persist: async (name, n) => {
         if (!this.scaling.writesReplicas(name, n)) return;
         const local = this.local.get(name)!;
-        const record: AgentRecord = { ...local.record };
-        if (n > 1) record.replicas = n;
-        else delete record.replicas;
+        const record = withReplicaCount(local.record, n);
         if (this.residency.recordReplicas !== undefined) {
           // Cluster: only the node still holding the agent's claim records what runs here (review
           // finding 3): a zombie owner's batch is withheld by the fence, so its scale-back or

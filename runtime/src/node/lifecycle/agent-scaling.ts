@@ -150,7 +150,8 @@ export class AgentScaling {
         await this.p.replicas.exclusive(name, () => this.p.replicas.scaleNow(this.scalable(name).record, recorded));
       } catch (err) {
         agentLog(this.p.events, name, 'warn', `not restored as ${recorded} replicas, runs as one: ${(err as Error).message}`);
-        this.p.replicas.downgradeAtStart(name, recorded, (err as Error).message);
+        // Runs as one; the record is set back to one as an audited change (settleAt: left as it is when the trail cannot record it).
+        this.p.replicas.settleAt(name, recorded, `not restored at start-up: ${(err as Error).message}`);
       }
     }
   }

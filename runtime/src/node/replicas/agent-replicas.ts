@@ -102,16 +102,6 @@ export class AgentReplicas {
   }
 
   /**
-   * At start-up `name` could not run as the `recorded` replicas of its record (`why`): it runs as
-   * one. The record is rewritten to one as an audited change (peer `replicas`; the trail is wired
-   * before the restore). If the trail cannot record it, or none is wired, the record is left as it
-   * is — no change unaudited — and the status shows the count as `recorded`.
-   */
-  downgradeAtStart(name: string, recorded: number, why: string): void {
-    this.settleAt(name, recorded, `not restored at start-up: ${why}`);
-  }
-
-  /**
    * `name` could not run as the `recorded` replicas of its record (`reason`): the count it runs now
    * is recorded instead, as an audited change (peer `replicas`). Start-up (above) and, in a cluster,
    * the owner following its registry record (decision 2091). No trail, or the trail refuses: the

@@ -9,7 +9,7 @@
  */
 import type { AgentStatus } from '@caxton/core';
 import { parseReplicaCount, ReplicasScaledError, statefulComponentAcrossNodes } from '@caxton/core';
-import type { AgentRecord } from '../../storage/records.js';
+import { withReplicaCount, type AgentRecord } from '../../storage/records.js';
 import type { AgentReplicas } from './agent-replicas.js';
 import type { AgentResidency } from '../agent-residency.js';
 import { agentLog, type AgentLifecycleEvent, type LocalAgents } from '../local-agents.js';
@@ -27,25 +27,7 @@ export interface ClusterReplicaCountsOptions {
 }
 
 export class ClusterReplicaCounts {
-  private readonly events: Instrumentation<AgentLifecycleEvent>;
-  private readonly local: LocalAgents;
-  private readonly replicas: AgentReplicas;
-  private readonly residency: AgentResidency;
-
-  constructor(private readonly o: ClusterReplicaCountsOptions) {
-    this.events = o.events;
-    this.local = o.local;
-    this.replicas = o.replicas;
-    this.residency = o.residency;
-  }
-
-  private refuseKindScale(name: string): void {
-    this.o.refuseKindScale(name);
-  }
-
-  private status(name: string): Promise<AgentStatus | undefined> {
-    return this.o.status(name);
-  }
+  constructor(private readonly o: ClusterReplicaCountsOptions) {}
 
   /**
    * A scale through any node of a cluster (decisions 2091, 2168): refused for a kind, an unknown or
@@ -56,28 +38,23 @@ export class ClusterReplicaCounts {
    */
   async scaleRecorded(name: string, replicas: number): Promise<AgentStatus> {
     const n = parseReplicaCount(replicas);
-    this.refuseKindScale(name);
+    this.o.refuseKindScale(name);
     // In the agent's operation lock, as on its owner: an upgrade or rollback asked on this node
     // waits, and the record write below is a compare-and-swap on the live record besides (an
     // undeploy, upgrade or stop through another node is kept; review finding 1).
-    await this.replicas.exclusive(name, async () => {
-      const record = await this.residency.upgradeBase(name); // unknown: not found; stopped with its queue kept: conflict
+    await this.o.replicas.exclusive(name, async () => {
+      const record = await this.o.residency.upgradeBase(name); // unknown: not found; stopped with its queue kept: conflict
       // Workers across nodes are stateless (decision 2163): one whose component may write state is
       // refused here, at the scale, not at its first write as a unit.
       if (n > 1 && record.writesState === true) throw statefulComponentAcrossNodes(name);
-      if (n > 1) await this.replicas.refuseStateful(name, true); // its partition is read here: bounded
-      await this.residency.recordReplicas!(name, n);
+      if (n > 1) await this.o.replicas.refuseStateful(name, true); // its partition is read here: bounded
+      await this.o.residency.recordReplicas!(name, n);
       // The owner's copy takes the count now (its registry watch brings it too, later): the status
       // this call answers with, and the next scale's baseline, say what was recorded.
-      const local = this.local.get(name);
-      if (local !== undefined) {
-        const mine: AgentRecord = { ...local.record };
-        if (n > 1) mine.replicas = n;
-        else delete mine.replicas;
-        local.record = mine;
-      }
+      const local = this.o.local.get(name);
+      if (local !== undefined) local.record = withReplicaCount(local.record, n);
     });
-    return (await this.status(name))!;
+    return (await this.o.status(name))!;
   }
 
   /**
@@ -89,23 +66,20 @@ export class ClusterReplicaCounts {
    */
   async followReplicas(record: AgentRecord): Promise<void> {
     const name = record.name;
-    const local = this.local.get(name);
+    const local = this.o.local.get(name);
     if (local === undefined || local.state !== 'running') return;
     if (local.record.version !== record.version || local.record.createdAt !== record.createdAt) return; // a swap follows
     const recorded = record.replicas ?? 1;
-    const mine: AgentRecord = { ...local.record };
-    if (recorded > 1) mine.replicas = recorded;
-    else delete mine.replicas;
-    local.record = mine;
+    local.record = withReplicaCount(local.record, recorded);
     if (recorded > 1 && record.writesState === true) {
       const why = `its component writes durable state and workers across nodes are stateless (decision 2168): it runs as one, not the ${recorded} replicas its record says`;
       agentLog(
-        this.events,
+        this.o.events,
         name,
         'warn',
         `${why}; its record is set back to one (audited) — deploy it as an agent kind to spread its keys`,
       );
-      this.replicas.settleAt(name, recorded, why);
+      this.o.replicas.settleAt(name, recorded, why);
     }
   }
 
@@ -115,7 +89,7 @@ export class ClusterReplicaCounts {
    * its rule: a count recorded but not running — held at start-up — does not refuse.)
    */
   refuseRecordedScaled(record: AgentRecord, operation: string): void {
-    if (this.residency.recordReplicas !== undefined && (record.replicas ?? 1) > 1)
+    if (this.o.residency.recordReplicas !== undefined && (record.replicas ?? 1) > 1)
       throw new ReplicasScaledError(record.name, record.replicas!, operation);
   }
 }

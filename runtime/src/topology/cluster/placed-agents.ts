@@ -23,13 +23,13 @@
  * what both need: the partitions' tenures (kinds' and replica units' fence, decision 2060), the
  * claims' fence for completions and absent queues, and the replica units placed here.
  */
-import type { AgentNear, AgentStatus, OntologySchemas, TopicPatterns } from '@caxton/core';
+import type { AgentNear, OntologySchemas, TopicPatterns } from '@caxton/core';
 import { isInstanceName, parseReplicaUnit, replicaFor, replicaUnitName, type AclMessage } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../log/kafka/index.js';
 import { ClaimStore } from './placement/claims.js';
 import type { PlacementController } from './placement/placement-controller.js';
-import type { AgentRecord, RolloutRecord } from '../../storage/records.js';
+import type { AgentRecord } from '../../storage/records.js';
 import type { AgentResidency, ResidencyContext } from '../../node/agent-residency.js';
 import { agentLog } from '../../node/local-agents.js';
 import { ClusterMailboxes } from './mailboxes.js';
@@ -43,13 +43,11 @@ import { SharedAbsentCounts } from './shared-absent-counts.js';
 import { EtcdAbsentCounts } from '../../registry/etcd/absent-counts.js';
 import type { ReplicaUnitView } from '@caxton/core';
 
-export class PlacedAgents implements AgentResidency {
+export class PlacedAgents extends PlacedRecords implements AgentResidency {
   readonly mailboxes: ClusterMailboxes;
   /** The owner side: placement's activations and deactivations carried out here. */
-  private readonly owner: PlacedOwner;
-  /** The API side: registry writes and reads, through any node. */
-  private readonly records: PlacedRecords;
-  private readonly claims: ClaimStore;
+  protected readonly owner: PlacedOwner;
+  protected readonly claims: ClaimStore;
   /** Agents to look at again (see mayRun). */
   private readonly rechecks = new Set<string>();
   private unwatch: (() => void) | undefined;
@@ -65,8 +63,6 @@ export class PlacedAgents implements AgentResidency {
   /** Kinds' components prepared here, by digest (decision 2060). */
   private readonly preparedKinds = new Map<string, Promise<void>>();
 
-  /** The agents running on this node: the ones placement activated here. */
-  private readonly agents: ResidencyContext['local'];
   /** Each replica unit's presence writes in etcd, chained (decision 2097). */
   private readonly presenceWrites = new Map<string, Promise<void>>();
   /**
@@ -78,11 +74,8 @@ export class PlacedAgents implements AgentResidency {
   /** Absent queues bounded at the send on every node (decision 2157). */
   readonly sharedAbsent: SharedAbsentCounts;
 
-  constructor(
-    private readonly opts: ResidencyContext,
-    private readonly c: PlacedAgentsOptions,
-  ) {
-    this.agents = opts.local;
+  constructor(opts: ResidencyContext, c: PlacedAgentsOptions) {
+    super(opts, c);
     this.sharedAbsent = new SharedAbsentCounts({
       store: new EtcdAbsentCounts(c.registry.connection, c.registry.keys),
       holder: `${opts.nodeId}@${Date.now()}`,
@@ -108,7 +101,6 @@ export class PlacedAgents implements AgentResidency {
       events: opts.events,
     });
     this.owner = new PlacedOwner(opts, c, this.mailboxes);
-    this.records = new PlacedRecords(opts, c, this.claims, this.owner);
     this.units = new ReplicaUnits({
       host: opts.host,
       messaging: opts.messaging,
@@ -449,66 +441,10 @@ export class PlacedAgents implements AgentResidency {
     return this.owner.placement;
   }
 
-  // --- API side: any node (PlacedRecords) --------------------------------------------------------
-
-  refuseExisting(name: string): Promise<void> {
-    return this.records.refuseExisting(name);
-  }
+  // --- API side: any node (PlacedRecords, the base class), and the placement a deploy asks for -
 
   fixPlacement(name: string, asked: AgentNear | undefined, keepState: boolean): Promise<AgentNear | undefined> {
     return fixClusterPlacement(this.c.registry, name, asked, keepState);
-  }
-
-  upgradeBase(name: string): Promise<AgentRecord> {
-    return this.records.upgradeBase(name);
-  }
-
-  recordReplicas(name: string, replicas: number): Promise<void> {
-    return this.records.recordReplicas(name, replicas);
-  }
-
-  startRollout(previous: AgentRecord, rollout: RolloutRecord): Promise<AgentStatus> {
-    return this.records.startRollout(previous, rollout);
-  }
-
-  refollowRollout(name: string): Promise<boolean> {
-    return this.records.refollowRollout(name);
-  }
-
-  endRollout(name: string, startedAt: number): Promise<RolloutRecord | undefined> {
-    return this.records.endRollout(name, startedAt);
-  }
-
-  promoteRollout(current: AgentRecord, next: AgentRecord, artifactSize: number, recordedAt: number): Promise<AgentStatus> {
-    return this.records.promoteRollout(current, next, artifactSize, recordedAt);
-  }
-
-  abortRollout(name: string, reason: string, waitMs: number): Promise<RolloutRecord | undefined> {
-    return this.records.abortRollout(name, reason, waitMs);
-  }
-
-  settle(name: string): Promise<void> {
-    return this.records.settle(name);
-  }
-
-  deploy(record: AgentRecord, artifactSize: number): Promise<AgentStatus> {
-    return this.records.deploy(record, artifactSize);
-  }
-
-  upgrade(previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus> {
-    return this.records.upgrade(previous, next, artifactSize);
-  }
-
-  stop(name: string, force: boolean, keepQueue = false): Promise<AgentStatus> {
-    return this.records.stop(name, force, keepQueue);
-  }
-
-  status(name: string): Promise<AgentStatus | undefined> {
-    return this.records.status(name);
-  }
-
-  list(): Promise<AgentStatus[]> {
-    return this.records.list();
   }
 }
 

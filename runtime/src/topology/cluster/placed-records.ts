@@ -3,7 +3,8 @@
  * recorded in the registry (decision 2171) are registry writes — compare-and-swaps on the live
  * record where another node may have written since — and return once written, with the node
  * placement picks; the agent's owner (PlacedOwner) reacts to the change by itself. Status and list
- * read the registry and the claims for agents running elsewhere.
+ * read the registry and the claims for agents running elsewhere. The residency (PlacedAgents) is
+ * this API side plus the owner side it brings.
  */
 import type { AgentState, AgentStatus } from '@caxton/core';
 import {
@@ -19,7 +20,7 @@ import { partitionOwner } from '../../log/kafka/index.js';
 import type { ResidencyContext } from '../../node/agent-residency.js';
 import { agentLog } from '../../node/local-agents.js';
 import { recordedRolloutView } from '../../node/rollouts/index.js';
-import { deploymentShown, previousShown, type AgentRecord, type RolloutRecord } from '../../storage/records.js';
+import { deploymentShown, previousShown, withReplicaCount, type AgentRecord, type RolloutRecord } from '../../storage/records.js';
 import type { ClaimStore } from './placement/claims.js';
 import type { Claim } from './placement/plan.js';
 import type { PlacedAgentsOptions } from './placed-agents-options.js';
@@ -28,15 +29,17 @@ import type { PlacedOwner } from './placed-owner.js';
 /** How often an operator's rollback through another node looks whether the rollout left the record (ms). */
 const ROLLOUT_ABORT_POLL_MS = 100;
 
-export class PlacedRecords {
+export abstract class PlacedRecords {
   /** The agents running on this node (their status is live here). */
-  private readonly agents: ResidencyContext['local'];
+  protected readonly agents: ResidencyContext['local'];
+  /** Placement's claims, read for agents running elsewhere. */
+  protected abstract readonly claims: ClaimStore;
+  /** The owner side on this node. */
+  protected abstract readonly owner: PlacedOwner;
 
   constructor(
-    private readonly opts: ResidencyContext,
-    private readonly c: PlacedAgentsOptions,
-    private readonly claims: ClaimStore,
-    private readonly owner: PlacedOwner,
+    protected readonly opts: ResidencyContext,
+    protected readonly c: PlacedAgentsOptions,
   ) {
     this.agents = opts.local;
   }
@@ -75,10 +78,7 @@ export class PlacedRecords {
       // The component may have changed since the scale read it (an upgrade through another node,
       // decision 2176): workers across nodes stay stateless (decision 2163).
       if (replicas > 1 && current.writesState === true) throw statefulComponentAcrossNodes(name);
-      const next: AgentRecord = { ...current };
-      if (replicas > 1) next.replicas = replicas;
-      else delete next.replicas;
-      return next;
+      return withReplicaCount(current, replicas);
     });
   }
 

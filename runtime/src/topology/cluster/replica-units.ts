@@ -44,8 +44,6 @@ export interface ReplicaUnitsOptions {
   versionOf?: (agent: string) => string | undefined;
   /** The watched mirror saw X undeployed (and not deployed again): its running units stop (decision 2096). */
   wasUndeployed?: (agent: string) => boolean;
-  /** An idle unit (empty mailbox) is stopped after this long (default: kinds' idle period, the one limit). */
-  idleMs?: number;
   /** A unit started taking work here (true) or left memory (false): for operators' views (decision 2097). */
   onActive?: (unit: string, active: boolean) => void;
   /**
@@ -399,7 +397,7 @@ export class ReplicaUnits {
       // A unit waiting for a timer of its own is not idle: passivated, nothing here would fire it.
       else if (
         this.o.messaging.mailboxDepth(unit) === 0 &&
-        now - u.lastMail >= (this.o.idleMs ?? KIND_LIMITS.defaultIdleMs) &&
+        now - u.lastMail >= KIND_LIMITS.defaultIdleMs &&
         this.o.timerDue?.(unit) === undefined
       )
         void this.stop(unit, u, false, 'idle');
