@@ -107,7 +107,7 @@ describe("serve's edge flags, read from their rows (decision 2147)", () => {
       '--edge-max-in-flight',
       'a whole number of messages (default 10,000, from 4 to 1,000,000)',
       '--edge-target-ms',
-      'a whole number of ms (default 20, from 1 to 60,000)',
+      'a whole number of ms (default 15, from 1 to 60,000)',
       '--edge-serving-floor',
       'a whole number of messages (default 128, from 1 to 1,000)',
       EDGE_LIMIT_TABLE.servingMinLimit.description,

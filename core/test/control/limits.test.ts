@@ -268,7 +268,7 @@ describe('one check and one refusal for every table (decision 2147)', () => {
     const hints: [() => unknown, string][] = [
       [
         () => resolveEdgeLimits({ targetDelayMs: 0 }),
-        'targetDelayMs (caxton serve --edge-target-ms) accepts 1..60,000 ms; omit it for the default, 20 ms. ',
+        'targetDelayMs (caxton serve --edge-target-ms) accepts 1..60,000 ms; omit it for the default, 15 ms. ',
       ],
       [
         () => resolveEdgeLimits({ maxLimit: 32, servingMinLimit: 64 }),

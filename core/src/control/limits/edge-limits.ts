@@ -21,7 +21,7 @@ export const EDGE_LIMIT_TABLE = {
   },
   targetDelayMs: {
     unit: 'ms',
-    default: 20,
+    default: 15,
     ceiling: 60_000,
     description: "Delay target of outside clients' messages (accepted to handled): past it the edge limit drops.",
     serve: 'edge-target-ms',
