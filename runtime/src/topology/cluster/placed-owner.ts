@@ -71,10 +71,6 @@ export class PlacedOwner {
     return this.agents.startInstance(record, this.identity(agent));
   }
 
-  private fail(local: LocalAgent, err: unknown): void {
-    this.agents.fail(local, err);
-  }
-
   onActivate(agent: string, token: number): void {
     this.tokens.set(agent, token);
     void this.serial(agent, () => this.bringUp(agent, token));
@@ -108,20 +104,7 @@ export class PlacedOwner {
     }
     const local: LocalAgent = { record, state: 'starting', artifactSize: 0 };
     this.agents.add(local);
-    try {
-      const bytes = await this.fetchArtifact(agent, token, record.artifactDigest);
-      local.artifactSize = bytes.byteLength;
-      await this.opts.host.prepare(bytes);
-      // The state follows the agent: it starts with the state its previous node committed, so not
-      // before this node consumes its partition and has read the state there.
-      if (!(await this.awaitState(agent, token))) return; // no longer ours: the queued tear-down runs next
-      await this.startInstance(record);
-    } catch (err) {
-      if (local.state === 'starting') this.fail(local, err);
-      return;
-    }
-    if (local.state !== 'starting') return; // deactivated meanwhile: the queued tear-down stops it
-    local.state = 'running';
+    if (!(await this.startHere(local, token, record))) return;
     agentLog(this.opts.events, agent, 'info', `running on node ${this.opts.nodeId} (version ${record.version}, claim ${token})`);
     this.opts.messaging.wake(agent);
     // Scaled (decisions 2091, 2168): the owner's copy takes the count its record holds (its workers
@@ -129,6 +112,29 @@ export class PlacedOwner {
     await this.opts.replicas.follow(record);
     // A recorded rollout runs where the agent runs (decision 2171): started again from the record.
     await this.opts.rollouts.follow((await this.c.registry.getAgent(agent)) ?? record);
+  }
+
+  /**
+   * Fetch, prepare, wait for the partition's state, start: true once `local` (starting) runs; false
+   * when it failed (marked so), or left or was deactivated meanwhile (the queued tear-down runs next).
+   */
+  private async startHere(local: LocalAgent, token: number, record: AgentRecord): Promise<boolean> {
+    const agent = record.name;
+    try {
+      const bytes = await this.fetchArtifact(agent, token, record.artifactDigest);
+      local.artifactSize = bytes.byteLength;
+      await this.opts.host.prepare(bytes);
+      // The state follows the agent: it starts with the state its previous node committed, so not
+      // before this node consumes its partition and has read the state there.
+      if (!(await this.awaitState(agent, token))) return false;
+      await this.startInstance(record);
+    } catch (err) {
+      if (local.state === 'starting') this.agents.fail(local, err);
+      return false;
+    }
+    if (local.state !== 'starting') return false;
+    local.state = 'running';
+    return true;
   }
 
   /**
@@ -263,18 +269,7 @@ export class PlacedOwner {
     if (!local || !isAbsent(local) || !record || record.absentSince !== undefined || token === undefined) return;
     local.record = record;
     local.state = 'starting';
-    try {
-      const bytes = await this.fetchArtifact(agent, token, record.artifactDigest);
-      local.artifactSize = bytes.byteLength;
-      await this.opts.host.prepare(bytes);
-      if (!(await this.awaitState(agent, token))) return;
-      await this.startInstance(record);
-    } catch (err) {
-      if (local.state === 'starting') this.fail(local, err);
-      return;
-    }
-    if (local.state !== 'starting') return;
-    local.state = 'running';
+    if (!(await this.startHere(local, token, record))) return;
     agentLog(
       this.opts.events,
       agent,
@@ -323,7 +318,7 @@ export class PlacedOwner {
           } catch (rollbackError) {
             // Neither version starts: the agent is failed (with why), never shown as running.
             local.record = next;
-            this.fail(local, rollbackError);
+            this.agents.fail(local, rollbackError);
             agentLog(
               this.opts.events,
               agent,
@@ -347,7 +342,7 @@ export class PlacedOwner {
     } catch (err) {
       local.record = next;
       if (!wasRunning) {
-        if (local.state === 'upgrading') this.fail(local, err);
+        if (local.state === 'upgrading') this.agents.fail(local, err);
         return;
       }
       // The allow-list and card are the deployment's, not the artifact's (decision 2050): a narrowing
