@@ -15,7 +15,7 @@
  *   interval — the limit drops to what the target allows by Little's law:
  *   in-flight × target ÷ that sojourn. The target is `targetDelayMs`, or twice the path's own
  *   time when that is longer (learnt while no more than `servingMinLimit` were in flight: on a
- *   loaded disk two fsyncs can take longer than 20 ms, and that is service, not a queue);
+ *   loaded disk two fsyncs can take longer than the target, and that is service, not a queue);
  * - two floors (decision 2103). While nothing finishes (a frozen or suspended node, decision 1403)
  *   or before a queue has stood for `standingQueueMs`, the limit stays at `minLimit` or above
  *   (bursts of hundreds are taken; a frozen node keeps accepting). Only when deliveries keep

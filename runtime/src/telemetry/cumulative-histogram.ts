@@ -1,13 +1,15 @@
 /**
  * A histogram aggregated where it is recorded and handed to metric readers as a producer
  * (decision 2200). The SDK's synchronous histogram hashes its attribute set (JSON of the sorted
- * keys) and looks it up on every `record`: ~1.4 µs per handling on the bus thread, the largest
- * per-message cost of metrics. Here a caller takes a series once per attribute set and keeps it,
- * so a record is a bucket search and four number updates.
+ * keys) and looks it up on every `record`: ~0.46 µs per handled event with two readers, the
+ * largest per-message cost of metrics. Here a caller takes a series once per attribute set and
+ * keeps it, so a record is a bucket search and four number updates.
  *
  * What readers get is what the SDK would export for an explicit-bucket histogram with cumulative
  * temporality: bucket counts (`boundaries.length + 1`, bucket i counting values in
- * (boundaries[i-1], boundaries[i]]), count, sum, min and max, from the series' first record.
+ * (boundaries[i-1], boundaries[i]]), count, sum, min and max, each series from when its attribute
+ * set was first taken. As the SDK caps an instrument's series (its default cardinality limit), a
+ * set past `MAX_SERIES` shares one overflow series, `otel.metric.overflow=true`.
  */
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
@@ -19,6 +21,11 @@ import {
   type HistogramMetricData,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
+
+/** The SDK's default cardinality limit per instrument: past it, new attribute sets share one overflow series. */
+export const MAX_SERIES = 2000;
+const OVERFLOW_KEY = '\u0000overflow';
+const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
 
 export interface HistogramDescriptor {
   name: string;
@@ -73,7 +80,14 @@ export class CumulativeHistogram implements MetricProducer {
    */
   seriesOf(key: string, attributes: Attributes): HistogramSeries {
     let s = this.series.get(key);
-    if (s === undefined) this.series.set(key, (s = new HistogramSeries(attributes, this.now(), this.boundaries)));
+    if (s !== undefined) return s;
+    // The SDK keeps limit − 1 sets of its own and the overflow series as the last.
+    if (this.series.size >= MAX_SERIES - 1) {
+      s = this.series.get(OVERFLOW_KEY);
+      if (s === undefined) this.series.set(OVERFLOW_KEY, (s = new HistogramSeries(OVERFLOW_ATTRIBUTES, this.now(), this.boundaries)));
+      return s;
+    }
+    this.series.set(key, (s = new HistogramSeries(attributes, this.now(), this.boundaries)));
     return s;
   }
 

@@ -10,7 +10,14 @@ import { metrics, trace } from '@opentelemetry/api';
 import type { Logger } from '@opentelemetry/api-logs';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InstrumentType,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type IMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, AlwaysOnSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
 import { describeTelemetry, type SamplerConfig, type TelemetryConfig } from './config.js';
 import { ExportBound } from './export-bound.js';
@@ -98,20 +105,28 @@ export async function startTelemetry(
   const resource = nodeResource(config, node);
 
   const readers: IMetricReader[] = [...(opts.metricReaders ?? [])];
-  // Handle durations are aggregated by the node and read as a producer (decision 2200) when every
-  // reader is the node's own; readers passed in were made without it and get the SDK's histogram.
-  const handleDurations = readers.length === 0 ? new CumulativeHistogram(HANDLE_DURATION, SECONDS_BUCKETS, RUNTIME_SCOPE) : undefined;
-  const metricProducers = handleDurations === undefined ? [] : [handleDurations];
   // The drop counter records into this provider; it only needs a meter, taken after construction.
   let drops: DropCounter | undefined;
   const lateDrops = { add: (...a: Parameters<DropCounter['add']>) => drops?.add(...a) } as unknown as DropCounter;
+  let otlpExporter: PushMetricExporter | undefined;
   if (config.metrics) {
     const { OTLPMetricExporter } = await loadOtlpExporter(
       'metrics',
       '@opentelemetry/exporter-metrics-otlp-proto',
       () => import('@opentelemetry/exporter-metrics-otlp-proto'),
     );
-    const exporter = new OTLPMetricExporter({ url: config.metrics.url, headers: { ...config.metrics.headers } });
+    otlpExporter = new OTLPMetricExporter({ url: config.metrics.url, headers: { ...config.metrics.headers } });
+  }
+  // Handle durations are aggregated by the node and read as a producer (decision 2200) when every
+  // reader is the node's own and reads histograms cumulatively (the producer's only temporality):
+  // readers passed in were made without it, and an OTLP exporter asked for delta
+  // (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE) gets the SDK's histogram as before.
+  const cumulative = otlpExporter?.selectAggregationTemporality?.(InstrumentType.HISTOGRAM) !== AggregationTemporality.DELTA;
+  const handleDurations =
+    readers.length === 0 && cumulative ? new CumulativeHistogram(HANDLE_DURATION, SECONDS_BUCKETS, RUNTIME_SCOPE) : undefined;
+  const metricProducers = handleDurations === undefined ? [] : [handleDurations];
+  if (otlpExporter !== undefined) {
+    const exporter = otlpExporter;
     readers.push(
       new PeriodicExportingMetricReader({
         exporter: countingMetricExporter(exporter, lateDrops),

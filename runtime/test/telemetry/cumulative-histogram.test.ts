@@ -9,7 +9,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { DataPointType, MeterProvider, MetricReader, type MetricReaderOptions, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BusEvents, type BusEvent } from '../../src/bus/events.js';
 import { installAgentMetrics } from '../../src/node/agent-metrics.js';
-import { CumulativeHistogram } from '../../src/telemetry/cumulative-histogram.js';
+import { CumulativeHistogram, MAX_SERIES } from '../../src/telemetry/cumulative-histogram.js';
 import { agentLabels, DEFAULT_MAX_AGENT_LABELS, setMaxAgentLabels } from '../../src/telemetry/cardinality.js';
 import { HANDLE_DURATION, RUNTIME_SCOPE, SECONDS_BUCKETS } from '../../src/telemetry/meters.js';
 
@@ -109,6 +109,24 @@ describe('CumulativeHistogram', () => {
     assert.equal(second[0]!.count, 2, 'cumulative: the second collection counts both');
     assert.equal(second[0]!.min, 0.002);
     assert.equal(second[0]!.max, 0.2);
+  });
+});
+
+describe('CumulativeHistogram series bound', () => {
+  it("folds attribute sets past the SDK's default cardinality limit into one overflow series, as the SDK does", async () => {
+    const produced = new CumulativeHistogram(HANDLE_DURATION, SECONDS_BUCKETS, RUNTIME_SCOPE);
+    const reader = new OnDemandReader({ metricProducers: [produced] });
+    new MeterProvider({ readers: [reader] });
+    for (let i = 0; i < MAX_SERIES + 100; i++) produced.seriesOf(`a${i}`, { agent: `a${i}` }).record(0.001);
+    const points = histogramPoints((await reader.collect()).resourceMetrics, HANDLE_DURATION.name);
+    assert.equal(points.length, MAX_SERIES, 'limit - 1 sets of their own, and the overflow series');
+    const overflow = points.filter((p) => p.attributes['otel.metric.overflow'] === true);
+    assert.equal(overflow.length, 1);
+    assert.equal(overflow[0]!.count, 101, 'every value past the limit is counted, in the overflow series');
+    assert.equal(
+      points.reduce((n, p) => n + p.count, 0),
+      MAX_SERIES + 100,
+    );
   });
 });
 

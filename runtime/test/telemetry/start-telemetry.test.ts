@@ -14,6 +14,7 @@ import { startTelemetry } from '../../src/telemetry/start-telemetry.js';
 import { TelemetryError } from '../../src/telemetry/errors.js';
 import { withConstantLabels } from '../../src/telemetry/constant-labels.js';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { producedHandleDurations } from '../../src/telemetry/meters.js';
 
 const node = { nodeId: 'n9', cluster: 'prod', version: '0.1.0' };
 
@@ -42,6 +43,54 @@ test('the scrape: node and cluster on every series, target_info, the drop counte
   // Unregistered: a second start in the same process registers again.
   const again = await startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node);
   await again.shutdown();
+});
+
+test("handle durations go through the node's producer: the scrape shows the histogram as the SDK's did (decision 2200)", async () => {
+  const t = await startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node);
+  try {
+    const produced = producedHandleDurations();
+    assert.ok(produced !== undefined, 'the registered provider has the producer');
+    const s = produced.seriesOf('echo', { agent: 'echo' });
+    s.record(0.0003);
+    s.record(0.002);
+    const text = await (await fetch(`http://${t.prometheusAddress}/metrics`)).text();
+    const labels = 'node="n9",cluster="prod",agent="echo",otel_scope_name="caxton.runtime",otel_scope_version="0.1.0"';
+    assert.match(text, /^# TYPE caxton_agent_handle_duration_seconds histogram$/m);
+    assert.match(text, new RegExp(`^caxton_agent_handle_duration_seconds_count\\{${labels}\\} 2$`, 'm'));
+    assert.match(text, new RegExp(`^caxton_agent_handle_duration_seconds_bucket\\{${labels},le="0.00025"\\} 0$`, 'm'));
+    assert.match(text, new RegExp(`^caxton_agent_handle_duration_seconds_bucket\\{${labels},le="0.0005"\\} 1$`, 'm'));
+    assert.match(text, new RegExp(`^caxton_agent_handle_duration_seconds_bucket\\{${labels},le="\\+Inf"\\} 2$`, 'm'));
+  } finally {
+    await t.shutdown();
+  }
+  assert.equal(producedHandleDurations(), undefined, 'nothing registered after shutdown');
+});
+
+test('an OTLP exporter asked for delta temporality keeps the SDK histogram (the producer is cumulative only)', async () => {
+  const key = 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE';
+  const before = process.env[key];
+  process.env[key] = 'delta';
+  try {
+    // Nothing listens on port 1: no export is waited for (the interval is an hour, shutdown's flush fails at once).
+    const t = await startTelemetry(
+      parseTelemetryConfig({ otlpEndpoint: 'http://127.0.0.1:1' }, { OTEL_METRIC_EXPORT_INTERVAL: '3600000' }),
+      node,
+    );
+    try {
+      assert.equal(producedHandleDurations(), undefined);
+    } finally {
+      await t.shutdown(500);
+    }
+  } finally {
+    if (before === undefined) delete process.env[key];
+    else process.env[key] = before;
+  }
+  const t = await startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node);
+  try {
+    assert.ok(producedHandleDurations() !== undefined, 'cumulative (the default): the producer');
+  } finally {
+    await t.shutdown();
+  }
 });
 
 test('a port in use is a typed error with a hint, and nothing stays registered', async () => {

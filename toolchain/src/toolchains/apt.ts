@@ -1,6 +1,6 @@
 /**
  * Debian packages as toolchain parts (Rust's and C's wasm targets come from Debian: rustup's
- * rustc cannot fetch a wasm target here). Installing needs root; without it the error names the
+ * rustc has none unless `rustup target add` fetches one). Installing needs root; without it the error names the
  * exact apt-get command to run.
  */
 import { BuildError } from '../errors.js';
