@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AclMessage } from '@caxton/core';
-import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM } from '@caxton/core';
+import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM, TRACEPARENT_PARAM, TRACESTATE_PARAM } from '@caxton/core';
 import { messageToWit, narrowedReceiver } from '../src/host/convert.js';
 import { HostBridge } from '../src/host/bridge.js';
 import { resolveLimits } from '../src/limits/limits.js';
@@ -40,6 +40,28 @@ describe('messageToWit', () => {
     const other = messageToWit(copy);
     assert.notEqual(other, first);
     assert.deepEqual(other, first, 'an equal message converts to an equal value');
+  });
+});
+
+describe('trace context (decision 2202)', () => {
+  it('is not shown to the guest: the other parameters are, in their order, at any receiver count', () => {
+    const params = {
+      'X-a': '1',
+      [TRACEPARENT_PARAM]: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      'X-b': '2',
+      [TRACESTATE_PARAM]: 'k=v',
+    };
+    assert.deepEqual(messageToWit({ ...message(3), userParams: params }).userParams, [
+      ['X-a', '1'],
+      ['X-b', '2'],
+    ]);
+    const wide = messageToWit({ ...message(40), userParams: params }, [{ name: 'sink-7@p', addresses: [] }]);
+    assert.deepEqual(wide.userParams, [
+      [RECEIVER_COUNT_PARAM, '40'],
+      ['X-a', '1'],
+      ['X-b', '2'],
+    ]);
+    assert.deepEqual(messageToWit({ ...message(3), userParams: { [TRACEPARENT_PARAM]: 'x' } }).userParams, []);
   });
 });
 

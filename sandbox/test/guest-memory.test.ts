@@ -8,7 +8,14 @@ import { GuestMemory } from '../src/direct/guest-memory.js';
 import { AbiViolation } from '../src/errors.js';
 import type { WitAclMessage } from '../src/host/wit-values.js';
 import fc from 'fast-check';
-import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM, type AclMessage, type AgentId } from '@caxton/core';
+import {
+  MESSAGE_INFO_LIMITS,
+  RECEIVER_COUNT_PARAM,
+  TRACEPARENT_PARAM,
+  TRACESTATE_PARAM,
+  type AclMessage,
+  type AgentId,
+} from '@caxton/core';
 import { isNarrowed, messageFromWit, messageToWit, witMessageSize } from '../src/host/convert.js';
 import { LiftBudget } from '../src/host/lift-budget.js';
 
@@ -105,7 +112,14 @@ describe('GuestMemory', () => {
     // letters: the guest must never see a sender's own count, narrowed or not.
     const paramKey = fc.oneof(
       fc.string({ minLength: 1, maxLength: 5 }).map((k) => `X-${k}`),
-      fc.constantFrom(RECEIVER_COUNT_PARAM, RECEIVER_COUNT_PARAM.toUpperCase(), 'x-caxton-receivers', 'X-caxton-receiver\u017f'),
+      fc.constantFrom(
+        RECEIVER_COUNT_PARAM,
+        RECEIVER_COUNT_PARAM.toUpperCase(),
+        'x-caxton-receivers',
+        'X-caxton-receiver\u017f',
+        TRACEPARENT_PARAM,
+        TRACESTATE_PARAM,
+      ),
     );
     const aclMessage: fc.Arbitrary<AclMessage> = fc.record(
       {

@@ -3,7 +3,7 @@
  * size measure used for message limits and host-call fuel. Pure.
  */
 import type { AclMessage, AgentId } from '@caxton/core';
-import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM } from '@caxton/core';
+import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM, TRACEPARENT_PARAM, TRACESTATE_PARAM } from '@caxton/core';
 import type { WitAclMessage, WitAgentId, WitServiceDescription } from './wit-values.js';
 
 export function agentIdToWit(id: AgentId): WitAgentId {
@@ -117,9 +117,14 @@ function isCountKey(key: string): boolean {
 function userParamsOf(params: Record<string, string>): [string, string][] {
   const out = Object.entries(params);
   for (const [k] of out) {
-    if (isCountKey(k)) return out.filter(([key]) => !isCountKey(key));
+    if (isHidden(k)) return out.filter(([key]) => !isHidden(key));
   }
   return out;
+}
+
+/** A sender's own count, or the trace context: the runtime's, carried on by the host, never the guest's to read. */
+function isHidden(key: string): boolean {
+  return key === TRACEPARENT_PARAM || key === TRACESTATE_PARAM || isCountKey(key);
 }
 
 /** reply-by as the world carries it: whole milliseconds, never negative. */
