@@ -62,6 +62,9 @@ describe('trace context (decision 2202)', () => {
       ['X-b', '2'],
     ]);
     assert.deepEqual(messageToWit({ ...message(3), userParams: { [TRACEPARENT_PARAM]: 'x' } }).userParams, []);
+    // SDKs compare keys case-insensitively (Go under Unicode folding): a sender's variant is not shown either.
+    const variants = { 'x-traceparent': 'a', 'X-TRACESTATE': 'b', 'X-trace\u017ftate': 'c', 'X-c': 'd' };
+    assert.deepEqual(messageToWit({ ...message(3), userParams: variants }).userParams, [['X-c', 'd']]);
   });
 });
 

@@ -60,6 +60,28 @@ describe('HostBridge', () => {
     assert.equal(b.send(sized('x'.repeat(161), qualified)), undefined, 'names already qualified need no room');
   });
 
+  it("drops a guest's own trace context from what it sends, in any case or folding, on both lift paths (decision 2202)", () => {
+    const { b } = bridge();
+    const params: [string, string][] = [
+      ['X-k', 'v'],
+      ['X-traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'],
+      ['x-TRACESTATE', 'k=v'],
+      ['X-tracepArent', 'look-alike'],
+      ['X-tracepaRent\u017f', 'not a trace key: kept'],
+    ];
+    assert.equal(b.send(msg({ userParams: params })), undefined);
+    assert.equal(
+      b.sendLifted({ performative: 'inform', receivers: [{ name: 'b@p' }], userParams: Object.fromEntries(params) }, 10),
+      undefined,
+    );
+    assert.equal(b.send(msg({ userParams: [['X-traceparent', 'only']] })), undefined);
+    const [viaWit, lifted, only] = b.take().outbox;
+    const want = { 'X-k': 'v', 'X-tracepaRent\u017f': 'not a trace key: kept' };
+    assert.deepEqual(viaWit!.userParams, want);
+    assert.deepEqual(lifted!.userParams, want);
+    assert.equal(only!.userParams, undefined, 'nothing left: no parameters at all');
+  });
+
   it("collects sends into the outbox, dropping the guest's claimed sender", () => {
     const { b } = bridge();
     assert.equal(b.send(msg()), undefined);

@@ -48,7 +48,7 @@ import type { SandboxError } from '../errors.js';
 import type { LogLevel } from '@caxton/core';
 import type { Effects } from '../results.js';
 import { emptyEffects, NONE } from '../results.js';
-import { messageFromWit, witMessageSize, witServiceSize } from './convert.js';
+import { messageFromWit, withoutGuestTraceContext, witMessageSize, witServiceSize } from './convert.js';
 import { searchDirectory } from './directory.js';
 import type { HostLiftCaps } from './lift-budget.js';
 import { hostLiftCaps } from './lift-budget.js';
@@ -438,7 +438,8 @@ export class HostBridge implements HostCalls {
       this.counters.invalidMessage++;
       return { tag: 'err', val: `the message is too large (${size} > ${limits.maxMessageBytes})` };
     }
-    const msg = wit !== null ? messageFromWit(wit) : lifted!;
+    // Trace context is the runtime's to give (decision 2202): a guest's own is dropped before the checks.
+    const msg = withoutGuestTraceContext(wit !== null ? messageFromWit(wit) : lifted!);
     const invalid = this.validate(msg);
     if (invalid !== null) {
       this.counters.invalidMessage++;

@@ -100,19 +100,30 @@ function convertNarrowed(m: AclMessage): WitAclMessage {
 const COUNT_PARAM_LOWER = RECEIVER_COUNT_PARAM.toLowerCase();
 
 /**
- * Does `key` name the count under any SDK's comparison? ASCII case-insensitively (Rust, AS, JS,
- * Python) and under Unicode case folding (Go's `strings.EqualFold` takes `ſ` for `s`): upper-casing
- * first maps such letters (`ſ`, dotless `ı`) onto their ASCII ones, so a sender cannot slip a
- * forged count past the filter with a look-alike key (review of decision 2001).
+ * Does `key` name one of `lowered` under any SDK's comparison? ASCII case-insensitively (Rust, AS,
+ * JS, Python) and under Unicode case folding (Go's `strings.EqualFold` takes `ſ` for `s`):
+ * upper-casing first maps such letters (`ſ`, dotless `ı`) onto their ASCII ones, so a sender cannot
+ * slip a parameter past a filter with a look-alike key (review of decision 2001).
  */
-function isCountKey(key: string): boolean {
-  return key.toLowerCase() === COUNT_PARAM_LOWER || key.toUpperCase().toLowerCase() === COUNT_PARAM_LOWER;
+function foldsTo(key: string, lowered: readonly string[]): boolean {
+  const a = key.toLowerCase();
+  if (lowered.includes(a)) return true;
+  const b = key.toUpperCase().toLowerCase();
+  return b !== a && lowered.includes(b);
 }
+
+const TRACE_KEYS = [TRACEPARENT_PARAM.toLowerCase(), TRACESTATE_PARAM.toLowerCase()];
+/** A sender's own count (decision 2001) and the trace context (decision 2202). */
+const HIDDEN_KEYS = [COUNT_PARAM_LOWER, ...TRACE_KEYS];
+
+/** X-traceparent or X-tracestate, under any SDK's comparison. */
+const isTraceKey = (key: string): boolean => foldsTo(key, TRACE_KEYS);
 
 /**
  * The user parameters as the guest sees them: without a sender's own `X-caxton-receivers` (in any
  * case or case folding: SDKs compare keys case-insensitively, as FIPA does), at any receiver count,
- * so the parameter an agent reads is only ever the runtime's count (decision 2001).
+ * so the parameter an agent reads is only ever the runtime's count (decision 2001); without the
+ * trace context, the runtime's to carry (decision 2202).
  */
 function userParamsOf(params: Record<string, string>): [string, string][] {
   const out = Object.entries(params);
@@ -124,7 +135,21 @@ function userParamsOf(params: Record<string, string>): [string, string][] {
 
 /** A sender's own count, or the trace context: the runtime's, carried on by the host, never the guest's to read. */
 function isHidden(key: string): boolean {
-  return key === TRACEPARENT_PARAM || key === TRACESTATE_PARAM || isCountKey(key);
+  return foldsTo(key, HIDDEN_KEYS);
+}
+
+/**
+ * A message a guest sends, without trace context of its own (any case or folding): the runtime
+ * gives each sent message the handling's context, or none (decision 2202), so a guest can neither
+ * forge a trace, force one to be sampled, nor send a case variant beside the runtime's key.
+ */
+export function withoutGuestTraceContext(m: AclMessage): AclMessage {
+  const params = m.userParams;
+  if (params === undefined || !Object.keys(params).some(isTraceKey)) return m;
+  const kept = Object.entries(params).filter(([key]) => !isTraceKey(key));
+  if (kept.length === 0) delete m.userParams;
+  else m.userParams = Object.fromEntries(kept);
+  return m;
 }
 
 /** reply-by as the world carries it: whole milliseconds, never negative. */
