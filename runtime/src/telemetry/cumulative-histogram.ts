@@ -75,8 +75,8 @@ export class CumulativeHistogram implements MetricProducer {
 
   /**
    * The series of `attributes`, keyed by `key` (the caller's name for the set). Series are
-   * cumulative and never dropped, so the caller's keys must be bounded: agent labels are
-   * (boundedAgentLabel, cardinality.ts).
+   * cumulative and never dropped; past `MAX_SERIES` sets, a new key gets the overflow series
+   * (agent labels are bounded below that already: boundedAgentLabel, cardinality.ts).
    */
   seriesOf(key: string, attributes: Attributes): HistogramSeries {
     let s = this.series.get(key);

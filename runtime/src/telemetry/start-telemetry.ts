@@ -126,10 +126,9 @@ export async function startTelemetry(
     readers.length === 0 && cumulative ? new CumulativeHistogram(HANDLE_DURATION, SECONDS_BUCKETS, RUNTIME_SCOPE) : undefined;
   const metricProducers = handleDurations === undefined ? [] : [handleDurations];
   if (otlpExporter !== undefined) {
-    const exporter = otlpExporter;
     readers.push(
       new PeriodicExportingMetricReader({
-        exporter: countingMetricExporter(exporter, lateDrops),
+        exporter: countingMetricExporter(otlpExporter, lateDrops),
         exportIntervalMillis: config.metricExportIntervalMs,
         exportTimeoutMillis: Math.min(30_000, config.metricExportIntervalMs),
         metricProducers,
