@@ -276,37 +276,25 @@ impl A2aTaskCall {
 }
 
 #[cfg(target_arch = "wasm32")]
-mod raw {
-    #[link(wasm_import_module = "caxton:agent/a2a@0.1.0")]
-    extern "C" {
-        pub fn start(
-            operation: u32, url_ptr: u32, url_len: u32, version: u32, subject_ptr: u32, subject_len: u32,
-            context_id_some: u32, context_id_ptr: u32, context_id_len: u32, headers_ptr: u32, headers_len: u32,
-            timeout_some: u32, timeout_ms: u32, context_some: u32, context_ptr: u32, context_len: u32, ret: u32,
-        );
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
 mod imp {
-    use super::{raw, A2aCall};
-    use crate::abi::{self, LinearMem, Lowerer};
-    use crate::guest::free_host_allocations;
-    use crate::http::{lift_fetch_result, HttpError};
+    use super::A2aCall;
+    use crate::bindings::caxton::agent::a2a as wit;
+    use crate::http::HttpError;
 
-    #[repr(C, align(8))]
-    struct RetArea([u8; 16]);
-
-    pub fn start(call: &A2aCall) -> Result<String, HttpError> {
-        let mut low = Lowerer::with_capacity(abi::a2a_call_bound(call), None);
-        let f = abi::a2a_call_flat(&mut low, call);
-        let mut ret = RetArea([0; 16]);
-        let at = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::start(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], at) };
-        let out = lift_fetch_result(&LinearMem, at);
-        free_host_allocations();
-        drop(low);
-        out
+    pub fn start(c: &A2aCall) -> Result<String, HttpError> {
+        // SAFETY: both enums are the WIT's cases in its order (their discriminants are set so).
+        let (operation, version) = unsafe { (wit::Operation::_lift(c.operation as u8), wit::ProtocolVersion::_lift(c.version as u8)) };
+        let call = wit::Call {
+            operation,
+            url: c.url.clone(),
+            version,
+            subject: c.subject.clone(),
+            context_id: c.context_id.clone(),
+            headers: c.headers.clone(),
+            timeout_ms: c.timeout_ms,
+            context: c.context.clone(),
+        };
+        wit::start(&call).map_err(crate::http::imp::http_error_in)
     }
 }
 

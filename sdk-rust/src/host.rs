@@ -5,115 +5,49 @@ use crate::performative::LogLevel;
 use crate::types::{AclMessage, AgentId, ServiceDescription};
 
 #[cfg(target_arch = "wasm32")]
-mod raw {
-    #[link(wasm_import_module = "caxton:agent/host@0.1.0")]
-    extern "C" {
-        pub fn send(message: u32, ret: u32);
-        pub fn log(level: i32, ptr: u32, len: u32);
-        pub fn now() -> u64;
-        #[link_name = "new-id"]
-        pub fn new_id(ret: u32);
-        #[link_name = "set-timer"]
-        pub fn set_timer(delay_ms: u32, ptr: u32, len: u32);
-        #[link_name = "register-service"]
-        pub fn register_service(
-            name_ptr: u32, name_len: u32, type_ptr: u32, type_len: u32,
-            protocols_ptr: u32, protocols_len: u32, ontologies_ptr: u32, ontologies_len: u32,
-            languages_ptr: u32, languages_len: u32, properties_ptr: u32, properties_len: u32,
-            ret: u32,
-        );
-        #[link_name = "deregister-service"]
-        pub fn deregister_service(ptr: u32, len: u32);
-        #[link_name = "search-services"]
-        pub fn search_services(ptr: u32, len: u32, ret: u32);
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
 mod imp {
-    use super::raw;
-    use crate::abi::{self, LinearMem, Lowerer, Mem};
-    use crate::guest::free_host_allocations;
+    use crate::bindings::caxton::agent::{host as wit, types};
     use crate::types::{AclMessage, AgentId, ServiceDescription};
-
-    #[repr(C, align(8))]
-    struct RetArea([u8; 16]);
-
-    fn lift_result(ret: u32) -> Result<(), String> {
-        let mem = LinearMem;
-        let r = match mem.u8(ret) {
-            0 => Ok(()),
-            1 => Err(abi::lift_string_at(&mem, ret + abi::RESULT_PAYLOAD)),
-            _ => panic!("canonical ABI: invalid result discriminant"),
-        };
-        free_host_allocations();
-        r
-    }
+    use crate::wit_types::{agent_ids_in, message_out};
 
     pub fn send(message: &AclMessage) -> Result<(), String> {
-        let mut low = Lowerer::with_capacity(abi::message_bound(message), None);
-        let addr = low.message(message);
-        let mut ret = RetArea([0; 16]);
-        let ret_addr = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::send(addr, ret_addr) };
-        lift_result(ret_addr)
+        wit::send(&message_out(message))
     }
 
     pub fn log(level: i32, message: &str) {
-        unsafe { raw::log(level, message.as_ptr() as usize as u32, message.len() as u32) }
+        // SAFETY: `level` is a LogLevel's discriminant, the WIT's cases in its order.
+        wit::log(unsafe { types::LogLevel::_lift(level as u8) }, message)
     }
 
     pub fn now() -> u64 {
-        unsafe { raw::now() }
+        wit::now()
     }
 
     pub fn new_id() -> String {
-        let mut ret = RetArea([0; 16]);
-        let ret_addr = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::new_id(ret_addr) };
-        let id = abi::lift_string_at(&LinearMem, ret_addr);
-        free_host_allocations();
-        id
+        wit::new_id()
     }
 
     pub fn set_timer(delay_ms: u32, token: &str) {
-        unsafe { raw::set_timer(delay_ms, token.as_ptr() as usize as u32, token.len() as u32) }
+        wit::set_timer(delay_ms, token)
     }
 
     pub fn register_service(s: &ServiceDescription) -> Result<(), String> {
-        let mut low = Lowerer::with_capacity(abi::lists_bound(&[&s.protocols, &s.ontologies, &s.languages], &s.properties), None);
-        let slices = low.alloc(32, 4);
-        low.string_list_at(slices, &s.protocols);
-        low.string_list_at(slices + 8, &s.ontologies);
-        low.string_list_at(slices + 16, &s.languages);
-        low.pair_list_at(slices + 24, &s.properties);
-        let img = abi::SliceMem { base: low.base, data: &low.buf };
-        let f = |i: u32| img.u32(slices + i * 4);
-        let mut ret = RetArea([0; 16]);
-        let ret_addr = ret.0.as_mut_ptr() as usize as u32;
-        unsafe {
-            raw::register_service(
-                s.name.as_ptr() as usize as u32, s.name.len() as u32,
-                s.service_type.as_ptr() as usize as u32, s.service_type.len() as u32,
-                f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7),
-                ret_addr,
-            )
-        };
-        lift_result(ret_addr)
+        wit::register_service(&types::ServiceDescription {
+            name: s.name.clone(),
+            type_: s.service_type.clone(),
+            protocols: s.protocols.clone(),
+            ontologies: s.ontologies.clone(),
+            languages: s.languages.clone(),
+            properties: s.properties.clone(),
+        })
     }
 
     pub fn deregister_service(name: &str) {
-        unsafe { raw::deregister_service(name.as_ptr() as usize as u32, name.len() as u32) }
+        wit::deregister_service(name)
     }
 
     pub fn search_services(service_type: &str) -> Vec<AgentId> {
-        let mut ret = RetArea([0; 16]);
-        let ret_addr = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::search_services(service_type.as_ptr() as usize as u32, service_type.len() as u32, ret_addr) };
-        let mem = LinearMem;
-        let found = abi::lift_agent_id_list(&mem, mem.u32(ret_addr), mem.u32(ret_addr + 4));
-        free_host_allocations();
-        found
+        agent_ids_in(wit::search_services(service_type))
     }
 }
 

@@ -105,16 +105,6 @@ impl From<HttpError> for String {
     }
 }
 
-/// Lifts a `result<string, http-error>` return area.
-pub fn lift_fetch_result(mem: &dyn crate::abi::Mem, at: u32) -> Result<String, HttpError> {
-    match crate::abi::lift_kind_error_result(mem, at, true) {
-        Ok(id) => Ok(id.unwrap_or_default()),
-        Err((kind, message)) => match HttpErrorKind::from_u8(kind) {
-            Some(kind) => Err(HttpError { kind, message }),
-            None => panic!("canonical ABI: invalid http-error-kind {}", kind),
-        },
-    }
-}
 
 pub const STATUS_PARAM: &str = "X-caxton-http-status";
 pub const CONTEXT_PARAM: &str = "X-caxton-http-context";
@@ -189,36 +179,24 @@ impl HttpResponse {
 }
 
 #[cfg(target_arch = "wasm32")]
-mod raw {
-    #[link(wasm_import_module = "caxton:agent/http@0.1.0")]
-    extern "C" {
-        pub fn fetch(
-            method_ptr: u32, method_len: u32, url_ptr: u32, url_len: u32, headers_ptr: u32, headers_len: u32,
-            body_some: u32, body_ptr: u32, body_len: u32, timeout_some: u32, timeout_ms: u32,
-            context_some: u32, context_ptr: u32, context_len: u32, ret: u32,
-        );
+pub(crate) mod imp {
+    use super::{HttpError, HttpErrorKind, Request};
+    use crate::bindings::caxton::agent::http as wit;
+
+    pub fn http_error_in(e: wit::HttpError) -> HttpError {
+        HttpError { kind: HttpErrorKind::from_u8(e.kind as u8).expect("an http-error-kind of the world"), message: e.message }
     }
-}
-
-#[cfg(target_arch = "wasm32")]
-mod imp {
-    use super::{lift_fetch_result, raw, HttpError, Request};
-    use crate::abi::{self, LinearMem, Lowerer};
-    use crate::guest::free_host_allocations;
-
-    #[repr(C, align(8))]
-    struct RetArea([u8; 16]);
 
     pub fn fetch(r: &Request) -> Result<String, HttpError> {
-        let mut low = Lowerer::with_capacity(abi::request_bound(r), None);
-        let f = abi::request_flat(&mut low, r);
-        let mut ret = RetArea([0; 16]);
-        let at = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::fetch(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], at) };
-        let out = lift_fetch_result(&LinearMem, at);
-        free_host_allocations();
-        drop(low);
-        out
+        let request = wit::Request {
+            method: r.method.clone(),
+            url: r.url.clone(),
+            headers: r.headers.clone(),
+            body: r.body.clone(),
+            timeout_ms: r.timeout_ms,
+            context: r.context.clone(),
+        };
+        wit::fetch(&request).map_err(http_error_in)
     }
 }
 

@@ -2,8 +2,9 @@
 //! of `caxton:agent/host` (send, log, now, new-id, timers, the service directory), durable state
 //! ([`state`]), outbound HTTP ([`http`]), calls to A2A agents ([`a2a`]: the host builds and reads
 //! A2A's JSON, so the SDK has no JSON reader — the former `caxton_sdk::json` module is gone), replies
-//! and the request, query, subscribe and contract-net protocol helpers. No dependencies; the
-//! canonical ABI is written by hand in [`abi`].
+//! and the request, query, subscribe and contract-net protocol helpers. No dependencies: the
+//! canonical ABI is wit-bindgen's, generated from wit/agent.wit into `bindings.rs` (committed; its
+//! runtime is the SDK's own `wbrt.rs`).
 //!
 //! ```ignore
 //! use caxton_sdk::*;
@@ -17,7 +18,10 @@
 //! export_agent!(Echo);
 //! ```
 pub mod a2a;
-pub mod abi;
+// Generated code in spellings for rustc 1.63 (scripts/gen-rust-bindings.mjs), whose lints it trips.
+#[doc(hidden)]
+#[allow(unknown_lints, unused_parens, unused_unsafe, unused_imports)]
+pub mod bindings;
 pub mod guest;
 pub mod host;
 pub mod http;
@@ -28,6 +32,10 @@ pub mod reply;
 pub mod state;
 pub mod topics;
 pub mod types;
+mod wbrt;
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod wit_types;
 
 pub use guest::{self_id, Agent};
 pub use host::{

@@ -67,50 +67,22 @@ impl From<MessageInfoError> for String {
     }
 }
 
-/// Lifts a `result<list<agent-id>, message-info-error>` return area.
-pub fn lift_receivers_result(mem: &dyn crate::abi::Mem, at: u32) -> Result<Vec<AgentId>, MessageInfoError> {
-    use crate::abi::{lift_agent_id_list, lift_string_at, ERROR_RESULT_KIND, ERROR_RESULT_MESSAGE, RESULT_PAYLOAD};
-    match mem.u8(at) {
-        0 => Ok(lift_agent_id_list(mem, mem.u32(at + RESULT_PAYLOAD), mem.u32(at + RESULT_PAYLOAD + 4))),
-        1 => match MessageInfoErrorKind::from_u8(mem.u8(at + ERROR_RESULT_KIND)) {
-            Some(kind) => Err(MessageInfoError { kind, message: lift_string_at(mem, at + ERROR_RESULT_MESSAGE) }),
-            None => panic!("canonical ABI: invalid message-info-error-kind"),
-        },
-        _ => panic!("canonical ABI: invalid result discriminant"),
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-mod raw {
-    #[link(wasm_import_module = "caxton:agent/message-info@0.1.0")]
-    extern "C" {
-        #[link_name = "receiver-count"]
-        pub fn receiver_count() -> u32;
-        pub fn receivers(offset: u32, limit: u32, ret: u32);
-    }
-}
-
 #[cfg(target_arch = "wasm32")]
 mod imp {
-    use super::{lift_receivers_result, raw, MessageInfoError};
-    use crate::abi::LinearMem;
-    use crate::guest::free_host_allocations;
+    use super::{MessageInfoError, MessageInfoErrorKind};
+    use crate::bindings::caxton::agent::message_info as wit;
     use crate::types::AgentId;
-
-    #[repr(C, align(8))]
-    struct RetArea([u8; 16]);
+    use crate::wit_types::agent_ids_in;
 
     pub fn receiver_count() -> u32 {
-        unsafe { raw::receiver_count() }
+        wit::receiver_count()
     }
 
     pub fn receivers(offset: u32, limit: u32) -> Result<Vec<AgentId>, MessageInfoError> {
-        let mut ret = RetArea([0; 16]);
-        let at = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::receivers(offset, limit, at) };
-        let r = lift_receivers_result(&LinearMem, at);
-        free_host_allocations();
-        r
+        wit::receivers(offset, limit).map(agent_ids_in).map_err(|e| MessageInfoError {
+            kind: MessageInfoErrorKind::from_u8(e.kind as u8).expect("a message-info-error-kind of the world"),
+            message: e.message,
+        })
     }
 }
 

@@ -68,80 +68,29 @@ impl From<StateError> for String {
     }
 }
 
-/// Lifts a `result<_, state-error>` return area.
-pub fn lift_state_result(mem: &dyn crate::abi::Mem, at: u32) -> Result<(), StateError> {
-    match crate::abi::lift_kind_error_result(mem, at, false) {
-        Ok(_) => Ok(()),
-        Err((kind, message)) => match StateErrorKind::from_u8(kind) {
-            Some(kind) => Err(StateError { kind, message }),
-            None => panic!("canonical ABI: invalid state-error-kind {}", kind),
-        },
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-mod raw {
-    #[link(wasm_import_module = "caxton:agent/state@0.1.0")]
-    extern "C" {
-        pub fn get(ptr: u32, len: u32, ret: u32);
-        pub fn set(key_ptr: u32, key_len: u32, value_ptr: u32, value_len: u32, ret: u32);
-        pub fn delete(ptr: u32, len: u32, ret: u32);
-        pub fn keys(prefix_ptr: u32, prefix_len: u32, after_some: u32, after_ptr: u32, after_len: u32, limit: u32, ret: u32);
-    }
-}
-
 #[cfg(target_arch = "wasm32")]
 mod imp {
-    use super::{lift_state_result, raw, StateError};
-    use crate::abi::{self, LinearMem, Lowerer, Mem};
-    use crate::guest::free_host_allocations;
+    use super::{StateError, StateErrorKind};
+    use crate::bindings::caxton::agent::state as wit;
 
-    #[repr(C, align(8))]
-    struct RetArea([u8; 16]);
-
-    fn addr(s: &str) -> u32 {
-        s.as_ptr() as usize as u32
+    fn err(e: wit::StateError) -> StateError {
+        StateError { kind: StateErrorKind::from_u8(e.kind as u8).expect("a state-error-kind of the world"), message: e.message }
     }
 
     pub fn get(key: &str) -> Option<String> {
-        let mut ret = RetArea([0; 16]);
-        let at = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::get(addr(key), key.len() as u32, at) };
-        let v = abi::lift_opt_string(&LinearMem, at);
-        free_host_allocations();
-        v
+        wit::get(key)
     }
 
     pub fn set(key: &str, value: &str) -> Result<(), StateError> {
-        let mut ret = RetArea([0; 16]);
-        let at = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::set(addr(key), key.len() as u32, addr(value), value.len() as u32, at) };
-        let r = lift_state_result(&LinearMem, at);
-        free_host_allocations();
-        r
+        wit::set(key, value).map_err(err)
     }
 
     pub fn delete(key: &str) -> Result<(), StateError> {
-        let mut ret = RetArea([0; 16]);
-        let at = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::delete(addr(key), key.len() as u32, at) };
-        let r = lift_state_result(&LinearMem, at);
-        free_host_allocations();
-        r
+        wit::delete(key).map_err(err)
     }
 
     pub fn keys(prefix: &str, start_after: Option<&str>, limit: u32) -> Vec<String> {
-        let after = start_after.map(|s| s.to_string());
-        let mut low = Lowerer::with_capacity(after.as_ref().map(|s| s.len()).unwrap_or(0) + 16, None);
-        let flat = abi::opt_string_flat(&mut low, &after);
-        let mut ret = RetArea([0; 16]);
-        let at = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::keys(addr(prefix), prefix.len() as u32, flat[0], flat[1], flat[2], limit, at) };
-        let mem = LinearMem;
-        let list = abi::lift_string_list(&mem, mem.u32(at), mem.u32(at + 4));
-        free_host_allocations();
-        drop(low);
-        list
+        wit::keys(prefix, start_after, limit)
     }
 }
 

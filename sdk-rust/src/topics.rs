@@ -67,59 +67,22 @@ impl From<TopicError> for String {
     }
 }
 
-/// Lifts a `result<_, topic-error>` return area.
-pub fn lift_topic_result(mem: &dyn crate::abi::Mem, at: u32) -> Result<(), TopicError> {
-    match crate::abi::lift_kind_error_result(mem, at, false) {
-        Ok(_) => Ok(()),
-        Err((kind, message)) => match TopicErrorKind::from_u8(kind) {
-            Some(kind) => Err(TopicError { kind, message }),
-            None => panic!("canonical ABI: invalid topic-error-kind {}", kind),
-        },
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-mod raw {
-    #[link(wasm_import_module = "caxton:agent/topics@0.1.0")]
-    extern "C" {
-        pub fn subscribe(topic_ptr: u32, topic_len: u32, filter_some: u32, filter_ptr: u32, filter_len: u32, ret: u32);
-        pub fn unsubscribe(topic_ptr: u32, topic_len: u32, ret: u32);
-    }
-}
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
-    use super::{lift_topic_result, raw, TopicError};
-    use crate::abi::LinearMem;
-    use crate::guest::free_host_allocations;
+    use super::{TopicError, TopicErrorKind};
+    use crate::bindings::caxton::agent::topics as wit;
 
-    #[repr(C, align(8))]
-    struct RetArea([u8; 16]);
-
-    fn addr(s: &str) -> u32 {
-        s.as_ptr() as usize as u32
+    fn err(e: wit::TopicError) -> TopicError {
+        TopicError { kind: TopicErrorKind::from_u8(e.kind as u8).expect("a topic-error-kind of the world"), message: e.message }
     }
 
     pub fn subscribe(topic: &str, filter: Option<&str>) -> Result<(), TopicError> {
-        let mut ret = RetArea([0; 16]);
-        let at = ret.0.as_mut_ptr() as usize as u32;
-        let (some, ptr, len) = match filter {
-            Some(f) => (1, addr(f), f.len() as u32),
-            None => (0, 0, 0),
-        };
-        unsafe { raw::subscribe(addr(topic), topic.len() as u32, some, ptr, len, at) };
-        let r = lift_topic_result(&LinearMem, at);
-        free_host_allocations();
-        r
+        wit::subscribe(topic, filter).map_err(err)
     }
 
     pub fn unsubscribe(topic: &str) -> Result<(), TopicError> {
-        let mut ret = RetArea([0; 16]);
-        let at = ret.0.as_mut_ptr() as usize as u32;
-        unsafe { raw::unsubscribe(addr(topic), topic.len() as u32, at) };
-        let r = lift_topic_result(&LinearMem, at);
-        free_host_allocations();
-        r
+        wit::unsubscribe(topic).map_err(err)
     }
 }
 

@@ -1,10 +1,8 @@
-//! The outbound A2A helper, natively: the `caxton:agent/a2a` calls it makes (and their lowering to
-//! the 16 flat core values), a refusal as a typed `refused`, and what it reads from the answer
+//! The outbound A2A helper, natively: the `caxton:agent/a2a` calls it makes, a refusal as a typed `refused`, and what it reads from the answer
 //! messages the host writes — results and each typed error — from `http@<own platform>` only. The
 //! host reads A2A's JSON (core/src/control/a2a-answer.ts); the e2e test (runtime/test/a2a/
 //! a2a-outbound.test.ts) runs the same helper in examples/rust-a2a-caller on a real node.
 use caxton_sdk::a2a::{self, A2aCall, A2aErrorKind, A2aOperation, A2aResponse, A2aResultKind, A2aSend, A2aTaskCall, A2aVersion};
-use caxton_sdk::abi::{self, Lowerer, Mem, SliceMem};
 use caxton_sdk::http::{self, HttpErrorKind};
 use caxton_sdk::*;
 use std::sync::Once;
@@ -77,54 +75,6 @@ fn a_refusal_is_a_typed_refused_and_nothing_is_started() {
     assert!(a2a::test_a2a::take().is_empty());
     let denied = a2a::A2aError::from(http::HttpError { kind: HttpErrorKind::Denied, message: "host not allowed".into() });
     assert_eq!(String::from(denied), "a2a: refused: denied: host not allowed");
-}
-
-#[test]
-fn a_call_lowers_to_16_flat_values_in_the_wit_order() {
-    let call = A2aCall {
-        operation: A2aOperation::CancelTask,
-        url: "http://a/rpc".into(),
-        version: A2aVersion::V0_3,
-        subject: "tâsk".into(),
-        context_id: Some("ctx".into()),
-        headers: vec![("authorization".into(), "Bearer t".into()), ("x-b".into(), "".into())],
-        timeout_ms: Some(1234),
-        context: Some("whom".into()),
-    };
-    let mut low = Lowerer::with_capacity(abi::a2a_call_bound(&call), Some(0x1000));
-    let f = abi::a2a_call_flat(&mut low, &call);
-    assert_eq!(f.len(), abi::A2A_CALL_FLAT_VALUES);
-    assert!(low.buf.len() <= abi::a2a_call_bound(&call));
-    let mem = SliceMem { base: 0x1000, data: &low.buf };
-    assert_eq!((f[0], f[3]), (3, 1), "operation cancel-task, version v03");
-    assert_eq!(abi::lift_string(&mem, f[1], f[2]), "http://a/rpc");
-    assert_eq!(abi::lift_string(&mem, f[4], f[5]), "tâsk");
-    assert_eq!(f[5], 5, "lengths are UTF-8 bytes");
-    assert_eq!(f[6], 1);
-    assert_eq!(abi::lift_string(&mem, f[7], f[8]), "ctx");
-    assert_eq!(f[9] % 4, 0, "the header list is aligned to 4");
-    assert_eq!(abi::lift_pair_list(&mem, f[9], f[10]), call.headers);
-    assert_eq!((f[11], f[12]), (1, 1234));
-    assert_eq!(f[13], 1);
-    assert_eq!(abi::lift_string(&mem, f[14], f[15]), "whom");
-
-    let bare = A2aCall { operation: A2aOperation::Send, version: A2aVersion::V1_0, context_id: None, headers: vec![], timeout_ms: None, context: None, ..call };
-    let mut low = Lowerer::with_capacity(abi::a2a_call_bound(&bare), Some(0x2000));
-    let f = abi::a2a_call_flat(&mut low, &bare);
-    assert_eq!((f[0], f[3], f[6], f[7], f[8], f[10], f[11], f[12], f[13], f[14], f[15]), (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
-}
-
-#[test]
-fn starts_result_is_fetchs_layout() {
-    let mut low = Lowerer::with_capacity(64, Some(0x100));
-    let at = low.alloc(abi::ERROR_RESULT_SIZE, 4);
-    low.put_u8(at, 1);
-    low.put_u8(at + 4, 2);
-    low.string_at(at + 8, "too many calls");
-    let mem = SliceMem { base: 0x100, data: &low.buf };
-    assert_eq!(mem.u8(at + 4), 2);
-    let e = a2a::A2aError::from(http::lift_fetch_result(&mem, at).unwrap_err());
-    assert_eq!(e.to_string(), "a2a: refused: quota-exceeded: too many calls");
 }
 
 #[test]

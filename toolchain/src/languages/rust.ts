@@ -128,13 +128,15 @@ export const rustBuilder: LanguageBuilder = {
           });
         }
         const core = new Uint8Array(await readFile(wasmPath));
-        if (wasi) requireLastingRealloc(project.dir, core, 'Rust');
+        // The generated bindings (decision 2203) export a post-return for each guest function.
+        if (wasi) requireLastingRealloc(project.dir, core, 'Rust', `cabi_post_${GUEST}#init`);
         const jco = await loadJco(toolchainDirs);
         const rules = {
           requiredExports: ['memory', 'cabi_realloc', `${GUEST}#init`, `${GUEST}#handle`, `${GUEST}#on-timer`],
           optionalExports: [
             ...LINKER_EXPORTS,
-            // The call's allocators (the SDK's since decision 2191), and a WASI reactor's start.
+            // A pinned SDK's call allocators (decision 2191; generated bindings have none, 2203),
+            // and a WASI reactor's start.
             'cabi_export_realloc',
             'cabi_import_realloc',
             '_initialize',
