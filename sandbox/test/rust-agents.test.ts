@@ -69,6 +69,13 @@ describe('Rust agents answer through the real sandbox', () => {
     );
   });
 
+  it('an empty string reaches a Rust agent as empty, not absent (direct path, decision 2203)', async () => {
+    const agent = await deploy('echo');
+    const r = run(agent, '');
+    assert.equal(r.status, 'ok');
+    assert.equal(r.outbox[0]!.content, '', 'Some("") stays Some(""): the host lowers "" at a non-null address');
+  });
+
   it('rust-contractor proposes its configured price, performs when accepted, refuses when told to', async () => {
     const c = await deploy('contractor', {}, { price: '42' });
     const cfp = run(c, 'deliver parcel', { performative: 'cfp', protocol: 'fipa-contract-net' });

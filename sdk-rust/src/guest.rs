@@ -78,7 +78,7 @@ macro_rules! export_agent {
                 }
             }
 
-            $crate::bindings::__export_agent_world!(CaxtonGuest);
+            $crate::bindings::__export_agent_world!(CaxtonGuest with_types_in $crate::bindings);
         }
     };
 }

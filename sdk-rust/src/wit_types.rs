@@ -23,7 +23,7 @@ fn agent_ids_out(list: &[AgentId]) -> Vec<wit::AgentId> {
 
 pub fn message_in(m: wit::AclMessage) -> AclMessage {
     AclMessage {
-        // Both enums list the WIT's cases in its order (tests/performatives.rs).
+        // Both enums list the WIT's cases in its order (tests/world.rs).
         performative: Performative::from_u8(m.performative as u8).expect("a performative of the world"),
         sender: m.sender.map(agent_id_in),
         receivers: agent_ids_in(m.receivers),

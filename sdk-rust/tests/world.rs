@@ -1,6 +1,8 @@
 //! The SDK's enums against the generated bindings' (wit-bindgen, from wit/agent.wit): the same cases
 //! in the same order, none missing or extra. The SDK converts by discriminant (src/wit_types.rs,
-//! the modules' wasm32 code), so this is what makes those conversions right.
+//! the modules' wasm32 code), so this is what makes those conversions right. Debug builds only: a
+//! release build's generated `_lift` trusts its discriminant instead of checking it.
+#![cfg(debug_assertions)]
 use caxton_sdk::a2a::{A2aOperation, A2aVersion};
 use caxton_sdk::bindings::caxton::agent::{a2a, http as wit_http, message_info as wit_info, state as wit_state, topics as wit_topics, types};
 use caxton_sdk::*;

@@ -1,7 +1,8 @@
 /**
  * A WASI agent built against an SDK whose `cabi_realloc` is per-call scratch is refused before a
  * component is made (decision 2191): the WASI adapter would keep its state in memory freed at the
- * call's end. Such SDKs predate `cabi_export_realloc`, which today's export beside a lasting one.
+ * call's end. Such SDKs predate `cabi_export_realloc`, which today's hand-written ones export beside a
+ * lasting one; generated bindings (Rust, decision 2203) have no scratch and are known by a mark.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -33,5 +34,13 @@ describe('requireLastingRealloc', () => {
 
   it('accepts one that exports its per-call scratch beside a lasting cabi_realloc', () => {
     assert.doesNotThrow(() => requireLastingRealloc('/p', moduleExporting('cabi_realloc', 'cabi_export_realloc'), 'Rust'));
+  });
+
+  it('accepts generated bindings by their mark, and only by it (decision 2203)', () => {
+    const mark = 'cabi_post_caxton:agent/guest@0.1.0#init';
+    assert.doesNotThrow(() => requireLastingRealloc('/p', moduleExporting('cabi_realloc', mark), 'Rust', mark));
+    // A mark the language does not name proves nothing: C's post-returns are its own.
+    assert.throws(() => requireLastingRealloc('/p', moduleExporting('cabi_realloc', mark), 'C'), InvalidAgentError);
+    assert.throws(() => requireLastingRealloc('/p', moduleExporting('cabi_realloc'), 'Rust', mark), InvalidAgentError);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * caxton:agent/state and caxton:agent/http through the native SDKs' canonical ABI: the Rust, C and
- * Go SDKs lower and lift by hand, Python goes through componentize-py's bindings; here each
+ * caxton:agent/state and caxton:agent/http through the native SDKs' canonical ABI: the C and Go
+ * SDKs lower and lift by hand, Rust through wit-bindgen's generated bindings and Python through
+ * componentize-py's; here each
  * SDK's probe agent (test/native-probes) and the two examples (rust-state-counter, go-http-agent)
  * run on jco's implementation of the component model, against a recording store and fetcher. A
  * wrong offset, flattening or discriminant shows up as a wrong value, a trap or a lift error.
@@ -189,7 +190,7 @@ describe('state and http through each native SDK', () => {
     });
   }
 
-  it('componentize-py imports the whole world; the hand-written SDKs import what the agent uses', () => {
+  it('componentize-py imports the whole world; the Rust, C and Go SDKs import what the agent uses', () => {
     for (const lang of ['rust', 'c', 'go', 'python']) {
       const imports = factories.get(lang)!.imports;
       assert.ok(imports.some((i) => i.startsWith('caxton:agent/state')) && imports.some((i) => i.startsWith('caxton:agent/http')), lang);

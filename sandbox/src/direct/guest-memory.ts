@@ -124,8 +124,13 @@ export class GuestMemory {
     }
   }
 
+  /**
+   * A block of the guest's, from its `cabi_realloc`. Nothing is allocated for zero bytes, and the
+   * address is then the alignment, as jco lowers it: never 0, which Rust's generated bindings
+   * would lift into a null `String` (undefined behaviour; `Some("")` read as `None`, decision 2203).
+   */
   private alloc(size: number, align: number, what: string): number {
-    if (size === 0) return 0;
+    if (size === 0) return align;
     if (!this.realloc) throw new AbiViolation(`${what}: the agent called the host before it was instantiated`);
     const ptr = this.realloc(0, 0, align, size) >>> 0;
     this.sync();
@@ -451,7 +456,7 @@ export class GuestMemory {
   private writeString(s: string, what: string): number {
     if (s.length === 0) {
       this.written = 0;
-      return 0;
+      return this.encoding === 'utf16' ? 2 : 1; // never 0: see alloc
     }
     if (this.encoding === 'utf16') {
       const ptr = this.alloc(s.length * 2, 2, what);
@@ -496,8 +501,8 @@ export class GuestMemory {
     this.storeString(at + AGENT_ID.name, id.name, what);
     const addresses = id.addresses;
     if (addresses == null || addresses.length === 0) {
-      // The usual case, without a closure per agent id: an empty list is (0, 0).
-      this.dv.setUint32(at + AGENT_ID.addresses, 0, true);
+      // The usual case, without a closure per agent id: an empty list is (4, 0), as alloc gives.
+      this.dv.setUint32(at + AGENT_ID.addresses, 4, true);
       this.dv.setUint32(at + AGENT_ID.addresses + 4, 0, true);
     } else {
       this.storeList(at + AGENT_ID.addresses, addresses, 8, 4, what, (p, a) => this.storeString(p, a, what));
@@ -653,6 +658,9 @@ export class GuestMemory {
       this.dv.setUint8(ret, 0);
       return;
     }
+    // The host's own kind names, found in the WIT's list: -1 is a host bug, never a guest's value
+    // (generated bindings trust a discriminant in a release build).
+    if (!(result.kind >= 0)) throw new RangeError(`the host lowered an error kind missing from the WIT: ${result.message.slice(0, 80)}`);
     const [ptr, len] = this.lowerString(result.message, 'error message');
     this.check(ret, KIND_RESULT.size, KIND_RESULT.align, 'return area');
     this.dv.setUint8(ret, 1);
