@@ -133,145 +133,75 @@ pub enum A2aOperation {
     CancelTask = 3,
 }
 
-/// The WIT `call` record, as the host gets it. [`A2aSend`] and [`A2aTaskCall`] make one.
+/// The WIT `call` record, as the host gets it, and its builder: `A2aCall::new(url, text)` for
+/// [`send`] and [`stream`], `A2aCall::new(url, task_id)` for [`get`] and [`cancel`] (which set the
+/// operation); the setters return `self` so calls chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct A2aCall {
     pub operation: A2aOperation,
-    /// The agent's JSON-RPC endpoint (its card's JSONRPC interface); its host must be allowed.
+    /// The agent's JSON-RPC endpoint (its card's JSONRPC interface); its host must be allow-listed.
     pub url: String,
     pub version: A2aVersion,
     /// `Send`, `Stream`: the message's one text part; `GetTask`, `CancelTask`: the task's id.
     pub subject: String,
-    /// `Send`, `Stream`: the A2A context to continue.
+    /// `Send`, `Stream`: the A2A context to continue (a task is named by its id alone).
     pub context_id: Option<String>,
-    /// Added to the request as they are (e.g. `authorization: Bearer …`).
+    /// Added to the request as they are (e.g. `authorization: Bearer …`), in the order set.
     pub headers: Vec<(String, String)>,
     /// Shorter than the deployment's timeout, if given.
-    pub timeout_ms: Option<u32>,
-    /// Echoed back on the answer (e.g. whom to answer).
-    pub context: Option<String>,
-}
-
-/// The headers sent: the caller's, then `authorization: Bearer <token>` when there is a token.
-fn with_token(headers: &[(String, String)], token: Option<&str>) -> Vec<(String, String)> {
-    let mut out = headers.to_vec();
-    if let Some(t) = token {
-        out.push(("authorization".into(), format!("Bearer {}", t)));
-    }
-    out
-}
-
-/// One message to send (`send`, `stream`); the setters return `self` so calls chain.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct A2aSend {
-    /// The agent's JSON-RPC endpoint (its card's JSONRPC interface); its host must be allow-listed.
-    pub url: String,
-    /// The message's one text part.
-    pub text: String,
-    /// Sent as `Authorization: Bearer <token>`.
-    pub token: Option<String>,
-    pub version: A2aVersion,
-    pub context_id: Option<String>,
-    /// More request headers, sent as they are.
-    pub headers: Vec<(String, String)>,
     pub timeout_ms: Option<u32>,
     /// Echoed back with the answer (e.g. whom to answer).
     pub context: Option<String>,
 }
 
-impl A2aSend {
-    pub fn new(url: &str, text: &str) -> A2aSend {
-        A2aSend { url: url.into(), text: text.into(), token: None, version: A2aVersion::V1_0, context_id: None, headers: Vec::new(), timeout_ms: None, context: None }
+/// The builder of a message to send (`send`, `stream`): an [`A2aCall`] (its former own type).
+pub type A2aSend = A2aCall;
+/// The builder of a call about a task (`get`, `cancel`): an [`A2aCall`] (its former own type).
+pub type A2aTaskCall = A2aCall;
+
+impl A2aCall {
+    /// A call to `url` about `subject`: the text to send, or the task's id.
+    pub fn new(url: &str, subject: &str) -> A2aCall {
+        A2aCall {
+            operation: A2aOperation::Send,
+            url: url.into(),
+            version: A2aVersion::V1_0,
+            subject: subject.into(),
+            context_id: None,
+            headers: Vec::new(),
+            timeout_ms: None,
+            context: None,
+        }
     }
-    pub fn token(mut self, token: &str) -> A2aSend {
-        self.token = Some(token.into());
-        self
+    /// Sent as the header `authorization: Bearer <token>`.
+    pub fn token(self, token: &str) -> A2aCall {
+        self.header("authorization", &format!("Bearer {}", token))
     }
-    pub fn version(mut self, version: A2aVersion) -> A2aSend {
+    pub fn version(mut self, version: A2aVersion) -> A2aCall {
         self.version = version;
         self
     }
-    pub fn context_id(mut self, id: &str) -> A2aSend {
+    pub fn context_id(mut self, id: &str) -> A2aCall {
         self.context_id = Some(id.into());
         self
     }
-    pub fn header(mut self, name: &str, value: &str) -> A2aSend {
+    pub fn header(mut self, name: &str, value: &str) -> A2aCall {
         self.headers.push((name.into(), value.into()));
         self
     }
-    pub fn timeout_ms(mut self, ms: u32) -> A2aSend {
+    pub fn timeout_ms(mut self, ms: u32) -> A2aCall {
         self.timeout_ms = Some(ms);
         self
     }
-    pub fn context(mut self, context: &str) -> A2aSend {
+    pub fn context(mut self, context: &str) -> A2aCall {
         self.context = Some(context.into());
         self
     }
 
-    /// The call `operation` (`Send` or `Stream`) of this message.
-    pub fn call(&self, operation: A2aOperation) -> A2aCall {
-        A2aCall {
-            operation,
-            url: self.url.clone(),
-            version: self.version,
-            subject: self.text.clone(),
-            context_id: self.context_id.clone(),
-            headers: with_token(&self.headers, self.token.as_deref()),
-            timeout_ms: self.timeout_ms,
-            context: self.context.clone(),
-        }
-    }
-}
-
-/// One call about a task (`get`, `cancel`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct A2aTaskCall {
-    pub url: String,
-    pub task_id: String,
-    pub token: Option<String>,
-    pub version: A2aVersion,
-    pub headers: Vec<(String, String)>,
-    pub timeout_ms: Option<u32>,
-    pub context: Option<String>,
-}
-
-impl A2aTaskCall {
-    pub fn new(url: &str, task_id: &str) -> A2aTaskCall {
-        A2aTaskCall { url: url.into(), task_id: task_id.into(), token: None, version: A2aVersion::V1_0, headers: Vec::new(), timeout_ms: None, context: None }
-    }
-    pub fn token(mut self, token: &str) -> A2aTaskCall {
-        self.token = Some(token.into());
-        self
-    }
-    pub fn version(mut self, version: A2aVersion) -> A2aTaskCall {
-        self.version = version;
-        self
-    }
-    pub fn header(mut self, name: &str, value: &str) -> A2aTaskCall {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-    pub fn timeout_ms(mut self, ms: u32) -> A2aTaskCall {
-        self.timeout_ms = Some(ms);
-        self
-    }
-    pub fn context(mut self, context: &str) -> A2aTaskCall {
-        self.context = Some(context.into());
-        self
-    }
-
-    /// The call `operation` (`GetTask` or `CancelTask`) of this task.
-    pub fn call(&self, operation: A2aOperation) -> A2aCall {
-        A2aCall {
-            operation,
-            url: self.url.clone(),
-            version: self.version,
-            subject: self.task_id.clone(),
-            context_id: None,
-            headers: with_token(&self.headers, self.token.as_deref()),
-            timeout_ms: self.timeout_ms,
-            context: self.context.clone(),
-        }
+    /// This call as `operation`: a task's calls carry no context id.
+    fn as_operation(&self, operation: A2aOperation) -> A2aCall {
+        let task = matches!(operation, A2aOperation::GetTask | A2aOperation::CancelTask);
+        A2aCall { operation, context_id: if task { None } else { self.context_id.clone() }, ..self.clone() }
     }
 }
 
@@ -340,24 +270,24 @@ pub fn start(call: &A2aCall) -> Result<String, A2aError> {
 }
 
 /// Sends the message; the answer is the task as it ended (or the agent's Message).
-pub fn send(call: &A2aSend) -> Result<String, A2aError> {
-    start(&call.call(A2aOperation::Send))
+pub fn send(call: &A2aCall) -> Result<String, A2aError> {
+    start(&call.as_operation(A2aOperation::Send))
 }
 
 /// As [`send`], streamed: the answer comes back once the stream ends, as one result whose `states`
 /// lists every state the task passed through.
-pub fn stream(call: &A2aSend) -> Result<String, A2aError> {
-    start(&call.call(A2aOperation::Stream))
+pub fn stream(call: &A2aCall) -> Result<String, A2aError> {
+    start(&call.as_operation(A2aOperation::Stream))
 }
 
-/// The task's state now.
-pub fn get(call: &A2aTaskCall) -> Result<String, A2aError> {
-    start(&call.call(A2aOperation::GetTask))
+/// The task's state now (`call`'s subject is the task's id).
+pub fn get(call: &A2aCall) -> Result<String, A2aError> {
+    start(&call.as_operation(A2aOperation::GetTask))
 }
 
 /// Cancels the task; the answer is the task as the cancel left it.
-pub fn cancel(call: &A2aTaskCall) -> Result<String, A2aError> {
-    start(&call.call(A2aOperation::CancelTask))
+pub fn cancel(call: &A2aCall) -> Result<String, A2aError> {
+    start(&call.as_operation(A2aOperation::CancelTask))
 }
 
 /// What the A2A agent answered with.

@@ -56,9 +56,9 @@ fn send_and_stream_make_one_call_with_the_text_and_the_token_as_a_header() {
 }
 
 #[test]
-fn get_and_cancel_carry_the_task_id_as_the_subject() {
+fn get_and_cancel_carry_the_task_id_as_the_subject_and_no_context_id() {
     a2a::test_a2a::take();
-    a2a::get(&A2aTaskCall::new("http://a/rpc", "t-1").token("k")).unwrap();
+    a2a::get(&A2aTaskCall::new("http://a/rpc", "t-1").token("k").context_id("a task has none")).unwrap();
     a2a::cancel(&A2aTaskCall::new("http://a/rpc", "t-2").version(A2aVersion::V0_3).context("c")).unwrap();
     let calls = a2a::test_a2a::take();
     assert_eq!((calls[0].1.operation, calls[0].1.subject.as_str(), calls[0].1.context_id.clone()), (A2aOperation::GetTask, "t-1", None));
