@@ -74,6 +74,13 @@ describe('C agents on the direct path', () => {
     );
   });
 
+  it('empty content reaches the agent as an empty string, not none (caxton_opt keeps it)', async () => {
+    const agent = await deploy('echo');
+    const r = run(agent, '');
+    assert.equal(r.status, 'ok');
+    assert.equal(r.outbox[0]!.content, '', 'an empty content is echoed as empty, not dropped');
+  });
+
   it('memory stays flat: what the host allocates for a message is freed after it (post-return)', async () => {
     const agent = await deploy('echo');
     run(agent, 'warm up');
