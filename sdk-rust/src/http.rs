@@ -105,7 +105,6 @@ impl From<HttpError> for String {
     }
 }
 
-
 pub const STATUS_PARAM: &str = "X-caxton-http-status";
 pub const CONTEXT_PARAM: &str = "X-caxton-http-context";
 pub const FAILURE_PARAM: &str = "X-caxton-failure";

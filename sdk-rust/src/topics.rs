@@ -67,7 +67,6 @@ impl From<TopicError> for String {
     }
 }
 
-
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use super::{TopicError, TopicErrorKind};
