@@ -54,6 +54,9 @@ async function main() {
       'caxton_sdk::bindings',
       '--export-macro-name',
       '__export_agent_world',
+      // An import borrows its arguments (the SDK lends its own strings, nothing is copied to send).
+      '--ownership',
+      'borrowing-duplicate-if-necessary',
       '--format',
       '--out-dir',
       dir,

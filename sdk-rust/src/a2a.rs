@@ -216,15 +216,15 @@ mod imp {
         let (operation, version) = unsafe { (wit::Operation::_lift(c.operation as u8), wit::ProtocolVersion::_lift(c.version as u8)) };
         let call = wit::Call {
             operation,
-            url: c.url.clone(),
+            url: &c.url,
             version,
-            subject: c.subject.clone(),
-            context_id: c.context_id.clone(),
-            headers: c.headers.clone(),
+            subject: &c.subject,
+            context_id: c.context_id.as_deref(),
+            headers: &crate::wit_types::pairs(&c.headers),
             timeout_ms: c.timeout_ms,
-            context: c.context.clone(),
+            context: c.context.as_deref(),
         };
-        wit::start(&call).map_err(crate::http::imp::http_error_in)
+        wit::start(call).map_err(crate::http::imp::http_error_in)
     }
 }
 

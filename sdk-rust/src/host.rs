@@ -8,10 +8,10 @@ use crate::types::{AclMessage, AgentId, ServiceDescription};
 mod imp {
     use crate::bindings::caxton::agent::{host as wit, types};
     use crate::types::{AclMessage, AgentId, ServiceDescription};
-    use crate::wit_types::{agent_ids_in, message_out};
+    use crate::wit_types::{agent_ids_in, pairs, strs, with_message};
 
     pub fn send(message: &AclMessage) -> Result<(), String> {
-        wit::send(&message_out(message))
+        with_message(message, wit::send)
     }
 
     pub fn log(level: i32, message: &str) {
@@ -32,13 +32,13 @@ mod imp {
     }
 
     pub fn register_service(s: &ServiceDescription) -> Result<(), String> {
-        wit::register_service(&types::ServiceDescription {
-            name: s.name.clone(),
-            type_: s.service_type.clone(),
-            protocols: s.protocols.clone(),
-            ontologies: s.ontologies.clone(),
-            languages: s.languages.clone(),
-            properties: s.properties.clone(),
+        wit::register_service(types::ServiceDescription {
+            name: &s.name,
+            type_: &s.service_type,
+            protocols: &strs(&s.protocols),
+            ontologies: &strs(&s.ontologies),
+            languages: &strs(&s.languages),
+            properties: &pairs(&s.properties),
         })
     }
 

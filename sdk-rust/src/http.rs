@@ -188,14 +188,14 @@ pub(crate) mod imp {
 
     pub fn fetch(r: &Request) -> Result<String, HttpError> {
         let request = wit::Request {
-            method: r.method.clone(),
-            url: r.url.clone(),
-            headers: r.headers.clone(),
-            body: r.body.clone(),
+            method: &r.method,
+            url: &r.url,
+            headers: &crate::wit_types::pairs(&r.headers),
+            body: r.body.as_deref(),
             timeout_ms: r.timeout_ms,
-            context: r.context.clone(),
+            context: r.context.as_deref(),
         };
-        wit::fetch(&request).map_err(http_error_in)
+        wit::fetch(request).map_err(http_error_in)
     }
 }
 
