@@ -77,31 +77,18 @@ func cabiRealloc(old, oldSize, align, newSize uint32) uint32 {
 // state and http packages release the same arena after their calls).
 func arenaReset() { cabi.Release() }
 
-func mem(addr, n uint32) []byte {
-	if n == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(addr))), n)
-}
+// lin is the agent's own memory, read with internal/cabi's lifting (shared with state and http).
+var lin cabi.Linear
 
-func load8(addr uint32) uint8   { return *(*uint8)(unsafe.Pointer(uintptr(addr))) }
-func load32(addr uint32) uint32 { return *(*uint32)(unsafe.Pointer(uintptr(addr))) }
 func load64(addr uint32) uint64 { return *(*uint64)(unsafe.Pointer(uintptr(addr))) }
 
 func addrOf(p unsafe.Pointer) uint32 { return uint32(uintptr(p)) }
 
 // ---- lifting (host memory -> Go values, copied) ------------------------------------------------
 
-func liftString(ptr, n uint32) string { return string(mem(ptr, n)) }
+func liftString(ptr, n uint32) string { return cabi.LiftString(lin, ptr, n) }
 
-func liftStringAt(addr uint32) string { return liftString(load32(addr), load32(addr+4)) }
-
-func liftOptString(addr uint32) string {
-	if load8(addr) == 0 {
-		return ""
-	}
-	return liftStringAt(addr + 4)
-}
+func liftStringAt(addr uint32) string { return cabi.LiftStringAt(lin, addr) }
 
 func liftStringList(ptr, n uint32) []string {
 	if n == 0 {
@@ -115,7 +102,7 @@ func liftStringList(ptr, n uint32) []string {
 }
 
 func liftAgentID(addr uint32) AgentID {
-	return AgentID{Name: liftStringAt(addr), Addresses: liftStringList(load32(addr+8), load32(addr+12))}
+	return AgentID{Name: liftStringAt(addr), Addresses: cabi.LiftStringList(lin, addr+8)}
 }
 
 func liftAgentIDList(ptr, n uint32) []AgentID {
@@ -141,86 +128,63 @@ func liftPairs(ptr, n uint32) []KeyValue {
 }
 
 func liftMessage(a uint32) *Message {
-	m := &Message{Performative: Performative(load8(a))}
-	if load8(a+msgSender) != 0 {
+	m := &Message{Performative: Performative(lin.Load8(a))}
+	if lin.Load8(a+msgSender) != 0 {
 		s := liftAgentID(a + msgSender + 4)
 		m.Sender = &s
 	}
-	m.Receivers = liftAgentIDList(load32(a+msgReceivers), load32(a+msgReceivers+4))
-	m.ReplyTo = liftAgentIDList(load32(a+msgReplyTo), load32(a+msgReplyTo+4))
+	m.Receivers = liftAgentIDList(lin.Load32(a+msgReceivers), lin.Load32(a+msgReceivers+4))
+	m.ReplyTo = liftAgentIDList(lin.Load32(a+msgReplyTo), lin.Load32(a+msgReplyTo+4))
 	strs := []*string{&m.Content, &m.Language, &m.Encoding, &m.Ontology, &m.Protocol, &m.ConversationID, &m.ReplyWith, &m.InReplyTo}
 	for i, p := range strs {
-		*p = liftOptString(a + msgContent + 12*uint32(i))
+		*p, _ = cabi.LiftOptString(lin, a+msgContent+12*uint32(i))
 	}
-	if load8(a+msgReplyBy) != 0 {
+	if lin.Load8(a+msgReplyBy) != 0 {
 		m.ReplyBy = load64(a + msgReplyBy + 8)
 	}
-	m.UserParams = liftPairs(load32(a+msgUserParams), load32(a+msgUserParams+4))
+	m.UserParams = liftPairs(lin.Load32(a+msgUserParams), lin.Load32(a+msgUserParams+4))
 	return m
 }
 
 // ---- lowering (Go values -> canonical layout; buffers kept alive by the caller) ----------------
 
-type lowerer struct{ keep []any }
-
-func (l *lowerer) str(s string) (uint32, uint32) {
-	if len(s) == 0 {
-		return 0, 0
-	}
-	l.keep = append(l.keep, s)
-	return addrOf(unsafe.Pointer(unsafe.StringData(s))), uint32(len(s))
-}
-
-func (l *lowerer) words(n int) []uint32 {
-	if n == 0 {
-		return nil
-	}
-	w := make([]uint32, n)
-	l.keep = append(l.keep, w)
-	return w
-}
-
-func ptrOf(w []uint32) uint32 {
-	if len(w) == 0 {
-		return 0
-	}
-	return addrOf(unsafe.Pointer(&w[0]))
-}
+// lowerer points the host at Go values themselves (cabi.Pinned keeps them alive for the call).
+type lowerer struct{ cabi.Pinned }
 
 func (l *lowerer) strList(ss []string) (uint32, uint32) {
-	w := l.words(2 * len(ss))
+	w := make([]uint32, 2*len(ss))
 	for i, s := range ss {
-		w[2*i], w[2*i+1] = l.str(s)
+		w[2*i], w[2*i+1] = l.String(s)
 	}
-	return ptrOf(w), uint32(len(ss))
+	return l.Words(w), uint32(len(ss))
 }
 
 func (l *lowerer) agentIDInto(w []uint32, id *AgentID) {
-	w[0], w[1] = l.str(id.Name)
+	w[0], w[1] = l.String(id.Name)
 	w[2], w[3] = l.strList(id.Addresses)
 }
 
 func (l *lowerer) agentIDList(ids []AgentID) (uint32, uint32) {
-	w := l.words(4 * len(ids))
+	w := make([]uint32, 4*len(ids))
 	for i := range ids {
 		l.agentIDInto(w[4*i:], &ids[i])
 	}
-	return ptrOf(w), uint32(len(ids))
+	return l.Words(w), uint32(len(ids))
 }
 
 func (l *lowerer) pairs(kvs []KeyValue) (uint32, uint32) {
-	w := l.words(4 * len(kvs))
+	w := make([]uint32, 4*len(kvs))
 	for i, kv := range kvs {
-		w[4*i], w[4*i+1] = l.str(kv.Key)
-		w[4*i+2], w[4*i+3] = l.str(kv.Value)
+		w[4*i], w[4*i+1] = l.String(kv.Key)
+		w[4*i+2], w[4*i+3] = l.String(kv.Value)
 	}
-	return ptrOf(w), uint32(len(kvs))
+	return l.Words(w), uint32(len(kvs))
 }
 
 // message lowers m into a 160-byte, 8-aligned record and returns its address.
 func (l *lowerer) message(m *Message) unsafe.Pointer {
 	rec := make([]uint64, msgSize/8)
-	l.keep = append(l.keep, rec)
+	l.Keep = append(l.Keep, rec)
 	w := unsafe.Slice((*uint32)(unsafe.Pointer(&rec[0])), msgSize/4)
 	w[0] = uint32(m.Performative)
 	if m.Sender != nil {
@@ -234,7 +198,7 @@ func (l *lowerer) message(m *Message) unsafe.Pointer {
 		if s != "" {
 			at := (msgContent + 12*i) / 4
 			w[at] = 1
-			w[at+1], w[at+2] = l.str(s)
+			w[at+1], w[at+2] = l.String(s)
 		}
 	}
 	if m.ReplyBy != 0 {
@@ -263,7 +227,7 @@ func (wasmHost) Send(m *Message) error {
 	rawSend(l.message(m), unsafe.Pointer(&ret))
 	err := liftResult(&ret)
 	arenaReset()
-	runtime.KeepAlive(l.keep)
+	runtime.KeepAlive(l.Keep)
 	return err
 }
 
@@ -290,8 +254,8 @@ func (wasmHost) SetTimer(delayMs uint32, token string) {
 func (wasmHost) RegisterService(s *ServiceDescription) error {
 	var l lowerer
 	var ret [3]uint32
-	np, nl := l.str(s.Name)
-	tp, tl := l.str(s.Type)
+	np, nl := l.String(s.Name)
+	tp, tl := l.String(s.Type)
 	pp, pl := l.strList(s.Protocols)
 	op, ol := l.strList(s.Ontologies)
 	lp, ll := l.strList(s.Languages)
@@ -299,7 +263,7 @@ func (wasmHost) RegisterService(s *ServiceDescription) error {
 	rawRegisterService(np, nl, tp, tl, pp, pl, op, ol, lp, ll, kp, kl, unsafe.Pointer(&ret))
 	err := liftResult(&ret)
 	arenaReset()
-	runtime.KeepAlive(l.keep)
+	runtime.KeepAlive(l.Keep)
 	return err
 }
 
