@@ -119,25 +119,26 @@ def _kind_error(e: BaseException):
     return kind.name.lower().replace("_", "-"), value.message
 
 
+def _refusal(call, *args):
+    """None when ``call(*args)`` succeeds, or its refusal as (kind, message)."""
+    try:
+        call(*args)
+        return None
+    except Exception as e:
+        return _kind_error(e)
+
+
 def state_get(key: str) -> Optional[str]:
     return _state.get(key)
 
 
 def state_set(key: str, value: str):
     """None, or (kind, message) when refused."""
-    try:
-        _state.set(key, value)
-        return None
-    except Exception as e:
-        return _kind_error(e)
+    return _refusal(_state.set, key, value)
 
 
 def state_delete(key: str):
-    try:
-        _state.delete(key)
-        return None
-    except Exception as e:
-        return _kind_error(e)
+    return _refusal(_state.delete, key)
 
 
 def state_keys(prefix: str, start_after: Optional[str], limit: int) -> List[str]:
@@ -150,19 +151,11 @@ from wit_world.imports import topics as _topics  # noqa: E402
 
 def topics_subscribe(topic: str, filter_text: Optional[str]):
     """None, or (kind, message) when refused."""
-    try:
-        _topics.subscribe(topic, filter_text)
-        return None
-    except Exception as e:
-        return _kind_error(e)
+    return _refusal(_topics.subscribe, topic, filter_text)
 
 
 def topics_unsubscribe(topic: str):
-    try:
-        _topics.unsubscribe(topic)
-        return None
-    except Exception as e:
-        return _kind_error(e)
+    return _refusal(_topics.unsubscribe, topic)
 
 
 # ---- caxton:agent/message-info (decision 2001) ----------------------------------------------------
