@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import type { CaxtonError } from '@caxton/core';
 import { agentArtifact } from './support/artifacts.js';
 import { TestNode } from './support/test-node.js';
+import { until } from '../e2e/support/wait.js';
 import { ask, counts } from './support/kinds.js';
 
 const nodes: TestNode[] = [];
@@ -53,12 +54,20 @@ test('at its cap with no idle instance, a send to a new key is refused typed and
   await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'counter/b' }] }), (e: CaxtonError) => {
     assert.equal(e.code, 'bus.activation-limit');
     assert.equal(e.kind, 'resource-exhausted');
+    // The kind's own cap refused, not its shard: the refusal says so and what to do.
+    assert.match(e.message, /its kind holds 1 active instances \(its --max-active\) and none is idle/);
+    assert.match(e.hint ?? '', /larger --max-active/);
     return true;
   });
   assert.equal(t.accepted.length, before, 'nothing of the refused send was accepted');
   assert.equal((await counts(t)).evicted, 0, 'an instance with mail waiting is not idle');
   await t.control.resume('counter');
   await t.waitFor("the held request's answer", () => t.external.find((e) => e.message.inReplyTo === 'held'));
+  // Its answer is out before its handling is done with; a is idle once its mailbox is empty.
+  await until(async () => {
+    const a = await t.control.getAgent('counter/a');
+    return a?.state === 'running' && a.mailboxDepth === 0;
+  }, 'counter/a to be idle again');
   assert.equal(await ask(t, 'counter/b'), '1', 'with a idle again, b is taken');
 
   await assert.rejects(

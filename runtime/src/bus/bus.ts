@@ -623,7 +623,10 @@ export class Bus implements OutboxSender {
             this.opts.events.emit({ type: 'external', messageId: id, to: receiver.name, message: msg });
           } else if (resolution.kind === 'activation-limit') {
             refused.push({ receiver: receiver.name, reason: 'activation-limit' });
-            r.activationLimit = resolution;
+            if (r.activationLimit === undefined) {
+              r.activationLimit = resolution;
+              r.kindCap = port.sending.kindCapReached?.(local);
+            }
           } else {
             refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
             if (resolved === undefined) this.tellUnknown(port, origin, msg.receivers[i]!.name, receiver.name);
@@ -778,7 +781,7 @@ export class Bus implements OutboxSender {
       );
     if (first.reason === 'activation-limit') {
       const { limit, retryAfterMs } = r.activationLimit!;
-      return new ActivationLimitError({ agent: first.receiver, limit, retryAfterMs }, { messageId: id });
+      return new ActivationLimitError({ agent: first.receiver, limit, retryAfterMs, kindCap: r.kindCap }, { messageId: id });
     }
     return new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
   }
@@ -1216,6 +1219,8 @@ interface Routing {
   circuitOpen?: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[];
   /** The port's answer for a receiver refused `activation-limit` (its limit and retry-after). */
   activationLimit?: Extract<NoActivation, { kind: 'activation-limit' }>;
+  /** The first such receiver's kind's own cap, when that (not its shard) is what is full. */
+  kindCap?: number | undefined;
   /** Agents of other platforms, forwarded once the local deliveries are durable (decision 1910). */
   remote?: AgentId[];
   /**

@@ -85,20 +85,26 @@ export class AbsentQueueFullError extends CaxtonError {
 }
 
 /**
- * The receiver is an instance of an agent kind that is not in memory, and the shard its key hashes
- * to holds as many instances as it may (decision 1980): activating one more would grow the node
- * without bound. Nothing of this send was accepted; retry after `retryAfterMs`, by which time idle
- * instances have been passivated.
+ * The receiver is an instance of an agent kind that is not in memory, and there is no room for it
+ * (decision 1980): the shard its key hashes to holds as many instances as it may, or (`kindCap`)
+ * the kind holds as many as its own `--max-active` and none of them is idle. Activating one more
+ * would grow the node without bound. Nothing of this send was accepted; retry after `retryAfterMs`.
  */
 export class ActivationLimitError extends CaxtonError {
-  constructor(details: { agent: string; limit: number; retryAfterMs: number }, context: ErrorContext = {}) {
+  constructor(details: { agent: string; limit: number; retryAfterMs: number; kindCap?: number | undefined }, context: ErrorContext = {}) {
+    const { agent, limit, retryAfterMs, kindCap } = details;
     super(
       'bus.activation-limit',
-      `instance ${details.agent} cannot be activated now: its shard holds ${details.limit} active instances; retry after ${details.retryAfterMs} ms`,
+      kindCap === undefined
+        ? `instance ${agent} cannot be activated now: its shard holds ${limit} active instances; retry after ${retryAfterMs} ms`
+        : `instance ${agent} cannot be activated now: its kind holds ${kindCap} active instances (its --max-active) and none is idle; retry after ${retryAfterMs} ms`,
       {
         kind: 'resource-exhausted',
-        context: { ...context, agent: details.agent, limit: details.limit, retryAfterMs: details.retryAfterMs },
-        hint: `nothing was accepted; retry after ${details.retryAfterMs} ms (idle instances are passivated after the kind's idle period; a shorter --idle or a node with more shards holds more keys at once)`,
+        context: { ...context, agent, limit: kindCap ?? limit, retryAfterMs },
+        hint:
+          kindCap === undefined
+            ? `nothing was accepted; retry after ${retryAfterMs} ms (idle instances are passivated after the kind's idle period; a shorter --idle or a node with more shards holds more keys at once)`
+            : `nothing was accepted; retry after ${retryAfterMs} ms (an instance idle by then is passivated early to make room), or deploy the kind again with a larger --max-active`,
       },
     );
   }

@@ -136,6 +136,12 @@ export interface SendRouting {
   absence?(agent: string): AbsentQueueLimits | undefined;
   /** Cluster (decision 2157): every node's sends to absent agents take places in one count. Absent: the claim holder's `absence` alone bounds. */
   readonly sharedAbsent?: SharedAbsentCount | undefined;
+  /**
+   * An instance `resolve` refused `activation-limit`: its kind's own cap (`--max-active`) when the
+   * kind is at it, which is then what refused, not the shard (the refusal says which). Asked only
+   * on a refusal. Absent or undefined: the shard.
+   */
+  kindCapReached?(instance: string): number | undefined;
 }
 
 /**

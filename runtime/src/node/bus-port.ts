@@ -64,6 +64,7 @@ export class NodeBusPort implements BusPort {
       sharedAbsent: agents.sharedAbsent,
       unrouted: (name) => agents.unrouted(name),
       absence: (agent) => agents.absence(agent),
+      kindCapReached: (instance) => agents.kinds.capReached(instance),
       subscriptions: (topic) => this.subscriptions(topic),
     };
     const { timers, http } = parts;

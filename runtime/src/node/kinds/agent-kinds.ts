@@ -91,6 +91,19 @@ export class AgentKinds {
     return this.t.limitPerShard;
   }
 
+  /** An instance's kind's own cap (`--max-active`) when the kind holds that many in memory; else undefined. */
+  capReached(instance: string): number | undefined {
+    let parsed;
+    try {
+      parsed = parseInstanceName(instance);
+    } catch {
+      return undefined;
+    }
+    const kind = parsed === undefined ? undefined : this.t.kinds.get(parsed.kind);
+    const cap = kind?.record.kind?.maxActive;
+    return cap !== undefined && kind!.instances.size >= cap ? cap : undefined;
+  }
+
   isKind(name: string): boolean {
     return this.t.kinds.has(name);
   }
