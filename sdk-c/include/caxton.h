@@ -11,8 +11,8 @@
  * `caxton build` compiles your sources together with this SDK (clang --target=wasm32-wasi,
  * reactor) and turns the result into a component.
  *
- * Memory: the structs below ARE the canonical-ABI layouts (wasm32), so a message the host passes
- * in is read in place and a message you send is read by the host straight from your struct. Strings
+ * Memory: the structs below have the layouts of the bindings wit-bindgen generates from the WIT
+ * (checked when the SDK compiles), so a message passes in and out without a copy of the SDK's. Strings
  * are UTF-8 (ptr, len), not NUL-terminated. Everything the host hands you (the message, the init
  * context, new ids, search results, error strings) lives until your handler returns; copy what you
  * keep (caxton_str_dup, caxton_message_clone, caxton_agent_id_clone).

@@ -1,11 +1,7 @@
 /*
- * caxton:agent/a2a for C (decision 2193): the C twin of @caxton/sdk-js/a2a. The host builds the
- * A2A JSON-RPC request and reads the answer; this file only passes the call and reads the answer
- * message's parameters. The `call` record flattens to 16 core values (operation; url: 2; version;
- * subject: 2; context-id: disc, ptr, len; headers: 2; timeout-ms: disc, value; context: disc, ptr,
- * len), within the 16 a call passes flat; result<string, http-error> comes back through a 16-byte
- * return area laid out as fetch's (http.c): disc u8 @0, then the id string @4 or the error record
- * (kind @4, message @8).
+ * caxton:agent/a2a for C (decision 2193) on the generated bindings (decision 2204): the C twin of
+ * @caxton/sdk-js/a2a. The host builds the A2A JSON-RPC request and reads the answer; this file
+ * only passes the call and reads the answer message's parameters.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,37 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caxton.h"
 #include "utf8.h"
+#include "wit.h"
 
-typedef struct start_result {
-  uint8_t is_err;
-  union {
-    caxton_str id;
-    caxton_http_error err;
-  } val;
-} start_result;
-_Static_assert(sizeof(start_result) == 16 && offsetof(start_result, val) == 4, "result<string, http-error>");
-_Static_assert(sizeof(caxton_pair) == 16, "tuple<string, string>");
-
-__attribute__((import_module("caxton:agent/a2a@0.1.0"), import_name("start")))
-void a2a_start(uint32_t operation, const char *url, size_t url_len, uint32_t version,
-               const char *subject, size_t subject_len,
-               uint32_t context_id_some, const char *context_id, size_t context_id_len,
-               const caxton_pair *headers, size_t headers_len,
-               uint32_t timeout_some, uint32_t timeout_ms,
-               uint32_t context_some, const char *context, size_t context_len,
-               start_result *ret);
-
-/* The WIT enums `operation` and `protocol-version`. */
-enum { OP_SEND = 0, OP_STREAM = 1, OP_GET_TASK = 2, OP_CANCEL_TASK = 3 };
-enum { V1 = 0, V03 = 1 };
 
 static const char *const KINDS[] = { "refused", "no-response", "http-status", "rpc-error", "malformed" };
 
 const char *caxton_a2a_error_kind_name(uint8_t kind) { return kind < 5 ? KINDS[kind] : "unknown"; }
-
-static caxton_str nonnull(caxton_str s) { return s.ptr ? s : (caxton_str){ "", 0 }; }
 
 /* *err = kind with a formatted reason, never ending inside a UTF-8 character; returns -1. */
 static int fail(caxton_a2a_error *err, uint8_t kind, const char *fmt, ...) {
@@ -66,11 +38,11 @@ static void copy_cut(char *buf, size_t cap, caxton_str s) {
   buf[n] = 0;
 }
 
-static int start(uint32_t op, caxton_str url, caxton_str version, caxton_str subject, caxton_str context_id, caxton_pair_list headers,
+static int start(caxton_agent_a2a_operation_t op, caxton_str url, caxton_str version, caxton_str subject, caxton_str context_id, caxton_pair_list headers,
                  caxton_str token, caxton_opt_u32 timeout_ms, caxton_str context, caxton_str *id, caxton_a2a_error *err) {
-  uint32_t v;
-  if (!version.ptr || caxton_str_eq_c(version, "1.0")) v = V1;
-  else if (caxton_str_eq_c(version, "0.3")) v = V03;
+  caxton_agent_a2a_protocol_version_t v;
+  if (!version.ptr || caxton_str_eq_c(version, "1.0")) v = CAXTON_AGENT_A2A_PROTOCOL_VERSION_V1;
+  else if (caxton_str_eq_c(version, "0.3")) v = CAXTON_AGENT_A2A_PROTOCOL_VERSION_V03;
   else return fail(err, CAXTON_A2A_REFUSED, "invalid-request: the A2A version must be 1.0 or 0.3, got %.*s", (int)cx_utf8_whole(version.ptr, version.len < 20 ? version.len : 20), version.ptr);
   /* A token is one more header: authorization: Bearer <token>. */
   caxton_pair *sent = headers.ptr;
@@ -92,37 +64,47 @@ static int start(uint32_t op, caxton_str url, caxton_str version, caxton_str sub
     if (headers.len) memcpy(sent, headers.ptr, headers.len * sizeof *sent);
     sent[sent_len++] = (caxton_pair){ CAXTON_STR("authorization"), { bearer, token.len + 7 } };
   }
-  url = nonnull(url);
-  subject = nonnull(subject);
-  caxton_str cid = nonnull(context_id), ctx = nonnull(context);
-  start_result ret;
-  a2a_start(op, url.ptr, url.len, v, subject.ptr, subject.len, context_id.ptr != NULL, cid.ptr, cid.len, sent, sent_len,
-            timeout_ms.is_some, timeout_ms.is_some ? timeout_ms.val : 0, context.ptr != NULL, ctx.ptr, ctx.len, &ret);
+  caxton_agent_a2a_call_t call = {
+    .operation = op,
+    .url = cx_wit_str(url),
+    .version = v,
+    .subject = cx_wit_str(subject),
+    .context_id = { context_id.ptr != NULL, cx_wit_str(context_id) },
+    .headers = { (agent_tuple2_string_string_t *)sent, sent_len },
+    .timeout_ms = { timeout_ms.is_some, timeout_ms.val },
+    .context = { context.ptr != NULL, cx_wit_str(context) },
+  };
+  agent_string_t started;
+  caxton_agent_a2a_http_error_t e;
+  bool ok = caxton_agent_a2a_start(&call, &started, &e);
   if (bearer) {
     free(bearer);
     free(sent);
   }
-  if (!ret.is_err) {
-    if (id) *id = ret.val.id;
+  if (ok) {
+    cx_own_str(started);
+    if (id) *id = cx_str(started);
     return 0;
   }
-  return fail(err, CAXTON_A2A_REFUSED, "%s: %.*s", caxton_http_error_kind_name(ret.val.err.kind), (int)ret.val.err.message.len, ret.val.err.message.ptr);
+  fail(err, CAXTON_A2A_REFUSED, "%s: %.*s", caxton_http_error_kind_name(e.kind), (int)e.message.len, (const char *)e.message.ptr);
+  agent_string_free(&e.message); /* copied into err->reason */
+  return -1;
 }
 
 int caxton_a2a_send(const caxton_a2a_call *c, caxton_str *id, caxton_a2a_error *err) {
-  return start(OP_SEND, c->url, c->version, c->text, c->context_id, c->headers, c->token, c->timeout_ms, c->context, id, err);
+  return start(CAXTON_AGENT_A2A_OPERATION_SEND, c->url, c->version, c->text, c->context_id, c->headers, c->token, c->timeout_ms, c->context, id, err);
 }
 
 int caxton_a2a_stream(const caxton_a2a_call *c, caxton_str *id, caxton_a2a_error *err) {
-  return start(OP_STREAM, c->url, c->version, c->text, c->context_id, c->headers, c->token, c->timeout_ms, c->context, id, err);
+  return start(CAXTON_AGENT_A2A_OPERATION_STREAM, c->url, c->version, c->text, c->context_id, c->headers, c->token, c->timeout_ms, c->context, id, err);
 }
 
 int caxton_a2a_get(const caxton_a2a_task_call *c, caxton_str *id, caxton_a2a_error *err) {
-  return start(OP_GET_TASK, c->url, c->version, c->task_id, CAXTON_NONE, c->headers, c->token, c->timeout_ms, c->context, id, err);
+  return start(CAXTON_AGENT_A2A_OPERATION_GET_TASK, c->url, c->version, c->task_id, CAXTON_NONE, c->headers, c->token, c->timeout_ms, c->context, id, err);
 }
 
 int caxton_a2a_cancel(const caxton_a2a_task_call *c, caxton_str *id, caxton_a2a_error *err) {
-  return start(OP_CANCEL_TASK, c->url, c->version, c->task_id, CAXTON_NONE, c->headers, c->token, c->timeout_ms, c->context, id, err);
+  return start(CAXTON_AGENT_A2A_OPERATION_CANCEL_TASK, c->url, c->version, c->task_id, CAXTON_NONE, c->headers, c->token, c->timeout_ms, c->context, id, err);
 }
 
 /* ---- reading answers -------------------------------------------------------------------------- */
@@ -156,14 +138,14 @@ static void read_error(const caxton_message *m, caxton_str kind, caxton_a2a_erro
   for (uint8_t k = CAXTON_A2A_NO_RESPONSE; k <= CAXTON_A2A_MALFORMED; k++) {
     if (caxton_str_eq_c(kind, KINDS[k])) e->kind = k;
   }
-  copy_cut(e->reason, sizeof e->reason, nonnull(caxton_opt(m->content)));
+  copy_cut(e->reason, sizeof e->reason, cx_nonnull(caxton_opt(m->content)));
   long long v;
   if (e->kind == CAXTON_A2A_HTTP_STATUS && integer(caxton_user_param(m, "X-caxton-http-status"), &v) && v >= 0 && v < 1000) e->status = (int)v;
   if (integer(caxton_user_param(m, "X-caxton-a2a-code"), &v)) {
     e->code = v;
     e->has_code = true;
   }
-  copy_cut(e->failure, sizeof e->failure, nonnull(caxton_user_param(m, "X-caxton-failure")));
+  copy_cut(e->failure, sizeof e->failure, cx_nonnull(caxton_user_param(m, "X-caxton-failure")));
 }
 
 /* X-caxton-a2a-states, split at its commas into a malloc'd list pointing into the message. */
@@ -195,9 +177,9 @@ bool caxton_a2a_response_of(const caxton_message *m, caxton_a2a_response *out) {
   caxton_a2a_result *r = &out->result;
   r->is_task = caxton_str_eq_c(kind, "task");
   r->context_id = caxton_user_param(m, "X-caxton-a2a-context-id");
-  r->text = nonnull(caxton_opt(m->content));
+  r->text = cx_nonnull(caxton_opt(m->content));
   if (r->is_task) {
-    r->task_id = nonnull(caxton_user_param(m, "X-caxton-a2a-task-id"));
+    r->task_id = cx_nonnull(caxton_user_param(m, "X-caxton-a2a-task-id"));
     r->state = caxton_user_param(m, "X-caxton-a2a-state");
     if (!r->state.ptr) r->state = CAXTON_STR("unknown");
     r->is_final = caxton_str_eq_c(caxton_user_param(m, "X-caxton-a2a-final"), "true");

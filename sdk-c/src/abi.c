@@ -1,169 +1,117 @@
 /*
- * The canonical ABI of wit/agent.wit for C (wasm32, UTF-8 strings): the world's exports, the host
- * imports and cabi_realloc. The structs in caxton.h are the canonical layouts themselves (checked
- * below), so nothing is copied in or out: the host writes a message into memory it allocated with
- * cabi_realloc and passes its address; a message being sent is read by the host from the caller's
- * struct.
+ * The agent world for C on wit-bindgen's generated bindings (bindings.{c,h}, decision 2204): the
+ * host imports and the guest exports of caxton.h, and the memory of a call.
  *
- * Memory the host allocates (arguments, new ids, search results, error strings) and the SDK's own
- * scratch memory belong to the current call: they are freed by the post-return function the host
- * calls after reading the result, so an agent's heap does not grow message by message.
+ * The structs of caxton.h have the generated ones' layouts (checked below), so a message the host
+ * hands a handler and one an agent sends are passed as they are, by a cast. What the host
+ * allocates for a call (its arguments, an import's results) is handed to the SDK to free; the
+ * handler sees it until it returns, as caxton.h promises, and then it is freed (cx_own_*). The
+ * generated `cabi_realloc` is malloc's: it lasts, as the WASI adapter needs (decision 2191).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "caxton.h"
+#include "wit.h"
 #include "utf8.h"
 
-/* ---- layouts: the numbers of the canonical ABI (see sdk-assemblyscript/assembly/abi/layout.ts) - */
-#define CHECK(cond) _Static_assert(cond, #cond)
-CHECK(sizeof(void *) == 4);
-CHECK(sizeof(caxton_str) == 8 && _Alignof(caxton_str) == 4);
-CHECK(sizeof(caxton_agent_id) == 16);
-CHECK(sizeof(caxton_pair) == 16);
-CHECK(sizeof(caxton_opt_str) == 12 && offsetof(caxton_opt_str, val) == 4);
-CHECK(sizeof(caxton_opt_u64) == 16 && offsetof(caxton_opt_u64, val) == 8);
-CHECK(sizeof(caxton_opt_agent_id) == 20 && offsetof(caxton_opt_agent_id, val) == 4);
-CHECK(offsetof(caxton_message, sender) == 4);
-CHECK(offsetof(caxton_message, receivers) == 24);
-CHECK(offsetof(caxton_message, reply_to) == 32);
-CHECK(offsetof(caxton_message, content) == 40);
-CHECK(offsetof(caxton_message, language) == 52);
-CHECK(offsetof(caxton_message, encoding) == 64);
-CHECK(offsetof(caxton_message, ontology) == 76);
-CHECK(offsetof(caxton_message, protocol) == 88);
-CHECK(offsetof(caxton_message, conversation_id) == 100);
-CHECK(offsetof(caxton_message, reply_with) == 112);
-CHECK(offsetof(caxton_message, in_reply_to) == 124);
-CHECK(offsetof(caxton_message, reply_by) == 136);
-CHECK(offsetof(caxton_message, user_params) == 152);
-CHECK(sizeof(caxton_message) == 160 && _Alignof(caxton_message) == 8);
-CHECK(sizeof(caxton_service) == 48);
+/* ---- one layout: caxton.h's structs are the generated ones -------------------------------------- */
+#define SAME(a, b) _Static_assert(sizeof(a) == sizeof(b) && _Alignof(a) == _Alignof(b), #a " is laid out as " #b)
+#define AT(a, fa, b, fb) _Static_assert(offsetof(a, fa) == offsetof(b, fb), #a "." #fa " is at " #b "." #fb)
+SAME(caxton_str, agent_string_t);
+SAME(caxton_str_list, agent_list_string_t);
+SAME(caxton_pair, agent_tuple2_string_string_t);
+SAME(caxton_pair_list, agent_list_tuple2_string_string_t);
+SAME(caxton_opt_str, agent_option_string_t);
+AT(caxton_opt_str, val, agent_option_string_t, val);
+SAME(caxton_opt_u64, agent_option_u64_t);
+AT(caxton_opt_u64, val, agent_option_u64_t, val);
+SAME(caxton_agent_id, caxton_agent_types_agent_id_t);
+SAME(caxton_agent_id_list, caxton_agent_types_list_agent_id_t);
+SAME(caxton_opt_agent_id, caxton_agent_types_option_agent_id_t);
+AT(caxton_opt_agent_id, val, caxton_agent_types_option_agent_id_t, val);
+SAME(caxton_message, caxton_agent_types_acl_message_t);
+AT(caxton_message, sender, caxton_agent_types_acl_message_t, sender);
+AT(caxton_message, receivers, caxton_agent_types_acl_message_t, receivers);
+AT(caxton_message, reply_to, caxton_agent_types_acl_message_t, reply_to);
+AT(caxton_message, content, caxton_agent_types_acl_message_t, content);
+AT(caxton_message, in_reply_to, caxton_agent_types_acl_message_t, in_reply_to);
+AT(caxton_message, reply_by, caxton_agent_types_acl_message_t, reply_by);
+AT(caxton_message, user_params, caxton_agent_types_acl_message_t, user_params);
+SAME(caxton_service, caxton_agent_types_service_description_t);
+AT(caxton_service, properties, caxton_agent_types_service_description_t, properties);
+SAME(caxton_init_context, caxton_agent_types_init_context_t);
+AT(caxton_init_context, config, caxton_agent_types_init_context_t, config);
 
-/* result<_, string>: discriminant u8, the error string at 4. */
-typedef struct result_area {
-  uint8_t is_err;
-  caxton_str err;
-} result_area;
-CHECK(sizeof(result_area) == 12);
+/* ---- the call's memory -------------------------------------------------------------------------- */
 
-/* ---- per-call memory ---------------------------------------------------------------------------- */
+/* What the host allocated during the current call, freed when the handler has returned. */
+typedef struct owned {
+  struct owned *next;
+  enum { OWNED_STR, OWNED_STRS, OWNED_IDS } what;
+  union {
+    agent_string_t str;
+    agent_list_string_t strs;
+    caxton_agent_types_list_agent_id_t ids;
+  } v;
+} owned;
 
-/* Each block carries a 16-byte header (keeps malloc's 16-byte alignment for the payload). */
-typedef struct block {
-  struct block *next;
-  struct block *prev;
-  size_t size;
-  size_t pad;
-} block;
+static owned *call_owned;
 
-static block *call_blocks;
-
-void *caxton__scratch(size_t size) {
-  block *b = malloc(sizeof(block) + (size ? size : 1));
-  if (!b) __builtin_trap(); /* out of memory is a crash, like any other allocation failure */
-  b->size = size;
-  b->prev = NULL;
-  b->next = call_blocks;
-  if (call_blocks) call_blocks->prev = b;
-  call_blocks = b;
-  return b + 1;
+static void own(owned o) {
+  owned *node = malloc(sizeof o);
+  if (!node) __builtin_trap(); /* out of memory is a crash, like any other allocation failure */
+  *node = o;
+  node->next = call_owned;
+  call_owned = node;
 }
 
-static void scratch_release(void) {
-  block *b = call_blocks;
-  while (b) {
-    block *next = b->next;
-    free(b);
-    b = next;
+void cx_own_str(agent_string_t s) {
+  if (s.len) own((owned){ .what = OWNED_STR, .v.str = s });
+}
+
+void cx_own_strs(agent_list_string_t l) {
+  if (l.len) own((owned){ .what = OWNED_STRS, .v.strs = l });
+}
+
+void cx_own_ids(caxton_agent_types_list_agent_id_t l) {
+  if (l.len) own((owned){ .what = OWNED_IDS, .v.ids = l });
+}
+
+static void release_owned(void) {
+  while (call_owned) {
+    owned *o = call_owned;
+    call_owned = o->next;
+    if (o->what == OWNED_STR) agent_string_free(&o->v.str);
+    else if (o->what == OWNED_STRS) agent_list_string_free(&o->v.strs);
+    else caxton_agent_types_list_agent_id_free(&o->v.ids);
+    free(o);
   }
-  call_blocks = NULL;
 }
 
-/**
- * Called by the host to allocate the values it passes in (they live until post-return): the
- * canonical ABI's allocator for an export's arguments and an import's results
- * (`cabi_export_realloc`, `cabi_import_realloc`, which wit-component prefers to `cabi_realloc`).
- */
-static void *call_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
-  (void)align; /* malloc aligns to 16, more than any canonical type needs */
-  if (old == NULL) return caxton__scratch(new_size);
-  block *b = (block *)old - 1;
-  block *next = b->next, *prev = b->prev;
-  block *nb = realloc(b, sizeof(block) + (new_size ? new_size : 1));
-  if (!nb) __builtin_trap();
-  nb->size = new_size;
-  if (prev) prev->next = nb; else call_blocks = nb;
-  if (next) next->prev = nb;
-  (void)old_size;
-  return nb + 1;
+caxton_str cx_nonnull(caxton_str s) { return s.ptr ? s : (caxton_str){ "", 0 }; }
+
+agent_string_t cx_wit_str(caxton_str s) {
+  s = cx_nonnull(s);
+  return (agent_string_t){ (uint8_t *)s.ptr, s.len };
 }
 
-__attribute__((export_name("cabi_export_realloc")))
-void *cabi_export_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
-  return call_realloc(old, old_size, align, new_size);
-}
+caxton_str cx_str(agent_string_t s) { return (caxton_str){ (const char *)s.ptr, s.len }; }
 
-__attribute__((export_name("cabi_import_realloc")))
-void *cabi_import_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
-  return call_realloc(old, old_size, align, new_size);
-}
+/* ---- host imports ------------------------------------------------------------------------------- */
 
-/**
- * Memory that outlives the call: what the WASI preview1 adapter (an agent built with "wasi": true)
- * allocates its own state and its preopened directories' names with, on its first WASI call. Were
- * it the call's scratch, the adapter's state would be freed at the call's end and overwritten by
- * the next call's mallocs (decision 2191).
- */
-__attribute__((export_name("cabi_realloc")))
-void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
-  (void)old_size;
-  (void)align; /* malloc aligns to 16 */
-  void *p = realloc(old, new_size ? new_size : 1);
-  if (!p) __builtin_trap();
-  return p;
-}
-
-/* ---- host imports (core signatures: strings and lists flatten to ptr, len) ---------------------- */
-
-#define HOST(name) __attribute__((import_module("caxton:agent/host@0.1.0"), import_name(name)))
-
-HOST("send") void host_send(const caxton_message *m, result_area *ret);
-HOST("log") void host_log(int32_t level, const char *ptr, size_t len);
-HOST("now") uint64_t host_now(void);
-HOST("new-id") void host_new_id(caxton_str *ret);
-HOST("set-timer") void host_set_timer(uint32_t delay, const char *ptr, size_t len);
-/* service-description flattens to 12 values (six slices), within the 16 a call may take flat. */
-HOST("register-service") void host_register_service(
-    const char *name, size_t name_len, const char *type, size_t type_len,
-    caxton_str *protocols, size_t protocols_len, caxton_str *ontologies, size_t ontologies_len,
-    caxton_str *languages, size_t languages_len, caxton_pair *properties, size_t properties_len,
-    result_area *ret);
-HOST("deregister-service") void host_deregister_service(const char *ptr, size_t len);
-HOST("search-services") void host_search_services(const char *ptr, size_t len, caxton_agent_id_list *ret);
-
-static int lift_result(const result_area *r, caxton_str *error) {
-  if (r->is_err == 0) return 0;
-  if (error) *error = r->err;
+int caxton_send(const caxton_message *m, caxton_str *error) {
+  agent_string_t err;
+  if (caxton_agent_host_send((caxton_agent_types_acl_message_t *)m, &err)) return 0;
+  cx_own_str(err);
+  if (error) *error = cx_str(err);
   return -1;
 }
 
-/* An empty string must still carry a valid pointer; NONE strings are sent as "". */
-static caxton_str nonnull(caxton_str s) {
-  return s.ptr ? s : (caxton_str){ "", 0 };
-}
-
-int caxton_send(const caxton_message *m, caxton_str *error) {
-  result_area r;
-  host_send(m, &r);
-  return lift_result(&r, error);
-}
-
 void caxton_log(caxton_log_level level, caxton_str message) {
-  message = nonnull(message);
-  host_log((int32_t)level, message.ptr, message.len);
+  agent_string_t s = cx_wit_str(message);
+  caxton_agent_host_log((caxton_agent_types_log_level_t)level, &s);
 }
 
 void caxton_logf(caxton_log_level level, const char *fmt, ...) {
@@ -173,7 +121,7 @@ void caxton_logf(caxton_log_level level, const char *fmt, ...) {
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   /* A long line is cut, never in the middle of a character (the host reads strict UTF-8). */
-  host_log((int32_t)level, buf, cx_utf8_end_cut(buf, sizeof buf, n));
+  caxton_log(level, (caxton_str){ buf, cx_utf8_end_cut(buf, sizeof buf, n) });
 }
 
 void caxton_trace(const char *m) { caxton_log(CAXTON_LOG_TRACE, caxton_str_c(m)); }
@@ -182,49 +130,52 @@ void caxton_info(const char *m) { caxton_log(CAXTON_LOG_INFO, caxton_str_c(m)); 
 void caxton_warn(const char *m) { caxton_log(CAXTON_LOG_WARN, caxton_str_c(m)); }
 void caxton_error(const char *m) { caxton_log(CAXTON_LOG_ERROR, caxton_str_c(m)); }
 
-uint64_t caxton_now(void) { return host_now(); }
+uint64_t caxton_now(void) { return caxton_agent_host_now(); }
 
 caxton_str caxton_new_id(void) {
-  caxton_str ret;
-  host_new_id(&ret);
-  return ret;
+  agent_string_t id;
+  caxton_agent_host_new_id(&id);
+  cx_own_str(id);
+  return cx_str(id);
 }
 
 void caxton_set_timer(uint32_t delay_ms, caxton_str token) {
-  token = nonnull(token);
-  host_set_timer(delay_ms, token.ptr, token.len);
+  agent_string_t s = cx_wit_str(token);
+  caxton_agent_host_set_timer(delay_ms, &s);
 }
 
 int caxton_register_service(const caxton_service *s, caxton_str *error) {
-  result_area r;
-  caxton_str name = nonnull(s->name), type = nonnull(s->type);
-  host_register_service(name.ptr, name.len, type.ptr, type.len,
-      s->protocols.ptr, s->protocols.len, s->ontologies.ptr, s->ontologies.len,
-      s->languages.ptr, s->languages.len, s->properties.ptr, s->properties.len, &r);
-  return lift_result(&r, error);
+  caxton_service sent = *s;
+  sent.name = cx_nonnull(s->name);
+  sent.type = cx_nonnull(s->type);
+  agent_string_t err;
+  if (caxton_agent_host_register_service((caxton_agent_types_service_description_t *)&sent, &err)) return 0;
+  cx_own_str(err);
+  if (error) *error = cx_str(err);
+  return -1;
 }
 
 void caxton_deregister_service(caxton_str name) {
-  name = nonnull(name);
-  host_deregister_service(name.ptr, name.len);
+  agent_string_t s = cx_wit_str(name);
+  caxton_agent_host_deregister_service(&s);
 }
 
 caxton_agent_id_list caxton_search_services(caxton_str type) {
-  caxton_agent_id_list ret;
-  type = nonnull(type);
-  host_search_services(type.ptr, type.len, &ret);
-  return ret;
+  agent_string_t s = cx_wit_str(type);
+  caxton_agent_host_list_agent_id_t found;
+  caxton_agent_host_search_services(&s, &found);
+  cx_own_ids((caxton_agent_types_list_agent_id_t){ found.ptr, found.len });
+  return (caxton_agent_id_list){ (caxton_agent_id *)found.ptr, found.len };
 }
 
 /* ---- the agent and the guest exports ------------------------------------------------------------ */
 
 static char *pending_error;
 static caxton_agent_id *self_id;
-static result_area ret_area;
 
 void caxton_fail_str(caxton_str reason) {
   free(pending_error);
-  reason = nonnull(reason);
+  reason = cx_nonnull(reason);
   pending_error = malloc(reason.len + 1);
   if (!pending_error) __builtin_trap();
   memcpy(pending_error, reason.ptr, reason.len);
@@ -250,51 +201,37 @@ __attribute__((weak)) void caxton_on_message(const caxton_message *msg) {
 
 __attribute__((weak)) void caxton_on_timer(caxton_str token) { (void)token; }
 
-static result_area *finish(void) {
-  if (pending_error) {
-    ret_area.is_err = 1;
-    ret_area.err = (caxton_str){ pending_error, strlen(pending_error) };
-  } else {
-    ret_area.is_err = 0;
-    ret_area.err = (caxton_str){ NULL, 0 };
-  }
-  return &ret_area;
-}
-
-static void post_return(void) {
-  free(pending_error);
+/*
+ * The end of every export: what the host allocated for the call is freed, and a failure is handed
+ * to the generated code as the error (its post-return frees it; an empty one is a literal).
+ */
+static bool finish(agent_string_t *err) {
+  release_owned();
+  char *reason = pending_error;
   pending_error = NULL;
-  scratch_release();
+  if (!reason) return true;
+  size_t len = strlen(reason);
+  if (len == 0) free(reason);
+  *err = len ? (agent_string_t){ (uint8_t *)reason, len } : (agent_string_t){ (uint8_t *)"", 0 };
+  return false;
 }
 
-#define GUEST(name) __attribute__((export_name("caxton:agent/guest@0.1.0#" name)))
-#define POST(name) __attribute__((export_name("cabi_post_caxton:agent/guest@0.1.0#" name)))
-
-GUEST("init")
-result_area *caxton__init(const char *name, size_t name_len, caxton_str *addresses, size_t addresses_len,
-                          caxton_pair *config, size_t config_len) {
-  caxton_init_context ctx = {
-    .self = { { name, name_len }, { addresses, addresses_len } },
-    .config = { config, config_len },
-  };
+bool exports_caxton_agent_guest_init(caxton_agent_types_init_context_t *ctx, agent_string_t *err) {
   free(self_id);
-  self_id = caxton_agent_id_clone(&ctx.self);
-  caxton_on_init(&ctx);
-  return finish();
+  self_id = caxton_agent_id_clone((const caxton_agent_id *)&ctx->self);
+  caxton_on_init((const caxton_init_context *)ctx);
+  caxton_agent_types_init_context_free(ctx);
+  return finish(err);
 }
 
-GUEST("handle")
-result_area *caxton__handle(const caxton_message *msg) {
-  caxton_on_message(msg);
-  return finish();
+bool exports_caxton_agent_guest_handle(caxton_agent_types_acl_message_t *msg, agent_string_t *err) {
+  caxton_on_message((const caxton_message *)msg);
+  caxton_agent_types_acl_message_free(msg);
+  return finish(err);
 }
 
-GUEST("on-timer")
-result_area *caxton__on_timer(const char *ptr, size_t len) {
-  caxton_on_timer((caxton_str){ ptr, len });
-  return finish();
+bool exports_caxton_agent_guest_on_timer(agent_string_t *token, agent_string_t *err) {
+  caxton_on_timer(cx_str(*token));
+  agent_string_free(token);
+  return finish(err);
 }
-
-POST("init") void caxton__post_init(result_area *r) { (void)r; post_return(); }
-POST("handle") void caxton__post_handle(result_area *r) { (void)r; post_return(); }
-POST("on-timer") void caxton__post_on_timer(result_area *r) { (void)r; post_return(); }

@@ -1,36 +1,19 @@
 /*
- * caxton:agent/http for C. The request record flattens to 14 core values (method, url, headers:
- * 2 each; body: disc, ptr, len; timeout-ms: disc, value; context: disc, ptr, len), within the 16
- * a call passes flat; result<string, http-error> comes back through a 16-byte return area:
- * disc u8 @0, then the id string @4 or the error record (kind @4, message @8).
+ * caxton:agent/http for C on the generated bindings (decisions 1604, 2204), and the reader of the
+ * answer messages. The request's id and a refusal's message are the call's memory: freed once the
+ * handler returns.
  */
 #include <stddef.h>
 #include <string.h>
 
-#include "caxton.h"
+#include "wit.h"
 
-#define CHECK(cond) _Static_assert(cond, #cond)
-CHECK(sizeof(caxton_http_error) == 12 && offsetof(caxton_http_error, message) == 4);
-CHECK(sizeof(caxton_opt_u32) == 8 && offsetof(caxton_opt_u32, val) == 4);
-
-typedef struct fetch_result {
-  uint8_t is_err;
-  union {
-    caxton_str id;
-    caxton_http_error err;
-  } val;
-} fetch_result;
-CHECK(sizeof(fetch_result) == 16 && offsetof(fetch_result, val) == 4);
-
-__attribute__((import_module("caxton:agent/http@0.1.0"), import_name("fetch")))
-void http_fetch(const char *method, size_t method_len, const char *url, size_t url_len,
-                const caxton_pair *headers, size_t headers_len,
-                uint32_t body_some, const char *body, size_t body_len,
-                uint32_t timeout_some, uint32_t timeout_ms,
-                uint32_t context_some, const char *context, size_t context_len,
-                fetch_result *ret);
-
-static caxton_str nonnull(caxton_str s) { return s.ptr ? s : (caxton_str){ "", 0 }; }
+#define SAME(a, b) _Static_assert(sizeof(a) == sizeof(b) && _Alignof(a) == _Alignof(b), #a " is laid out as " #b)
+SAME(caxton_http_request, caxton_agent_http_request_t);
+_Static_assert(offsetof(caxton_http_request, timeout_ms) == offsetof(caxton_agent_http_request_t, timeout_ms) &&
+                   offsetof(caxton_http_request, context) == offsetof(caxton_agent_http_request_t, context),
+               "caxton_http_request is laid out as the WIT's request");
+SAME(caxton_http_error, caxton_agent_http_http_error_t);
 
 const char *caxton_http_error_kind_name(uint8_t kind) {
   static const char *names[] = { "denied", "invalid-request", "quota-exceeded" };
@@ -38,18 +21,20 @@ const char *caxton_http_error_kind_name(uint8_t kind) {
 }
 
 int caxton_http_fetch(const caxton_http_request *r, caxton_str *id, caxton_http_error *error) {
-  fetch_result ret;
-  caxton_str method = nonnull(r->method), url = nonnull(r->url);
-  caxton_str body = nonnull(r->body.val), context = nonnull(r->context.val);
-  http_fetch(method.ptr, method.len, url.ptr, url.len, r->headers.ptr, r->headers.len,
-             r->body.is_some, body.ptr, body.len,
-             r->timeout_ms.is_some, r->timeout_ms.is_some ? r->timeout_ms.val : 0,
-             r->context.is_some, context.ptr, context.len, &ret);
-  if (!ret.is_err) {
-    if (id) *id = ret.val.id;
+  caxton_http_request sent = *r;
+  sent.method = cx_nonnull(r->method);
+  sent.url = cx_nonnull(r->url);
+  sent.body.val = cx_nonnull(r->body.val);
+  sent.context.val = cx_nonnull(r->context.val);
+  agent_string_t started;
+  caxton_agent_http_http_error_t e;
+  if (caxton_agent_http_fetch((caxton_agent_http_request_t *)&sent, &started, &e)) {
+    cx_own_str(started);
+    if (id) *id = cx_str(started);
     return 0;
   }
-  if (error) *error = ret.val.err;
+  cx_own_str(e.message);
+  if (error) *error = (caxton_http_error){ e.kind, cx_str(e.message) };
   return -1;
 }
 

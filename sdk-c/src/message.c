@@ -4,8 +4,6 @@
 
 #include "caxton.h"
 
-void *caxton__scratch(size_t size);
-
 /* ---- strings ------------------------------------------------------------------------------------ */
 
 caxton_str caxton_str_c(const char *s) {

@@ -1,47 +1,31 @@
 /*
- * caxton:agent/message-info for C (decision 2001). Core signatures:
- *   receiver-count() -> u32
- *   receivers(offset: u32, limit: u32) -> result<list<agent-id>, message-info-error>   (offset, limit, ret)
- *   ret: disc u8 @0, then the list (ptr, len) @4 or the error { kind u8 @4, message @8 } (16 bytes)
- * What the host hands over is per-call memory (freed after the handler returns).
+ * caxton:agent/message-info for C on the generated bindings (decisions 2001, 2204). What the host
+ * hands over is the call's memory: freed once the handler returns.
  */
 #include <stddef.h>
 
-#include "caxton.h"
+#include "wit.h"
 
-#define CHECK(cond) _Static_assert(cond, #cond)
-CHECK(sizeof(caxton_message_info_error) == 12 && offsetof(caxton_message_info_error, message) == 4);
-CHECK(sizeof(caxton_agent_id) == 16 && sizeof(caxton_agent_id_list) == 8);
-
-/* result<list<agent-id>, message-info-error> */
-typedef struct receivers_result {
-  uint8_t is_err;
-  union {
-    caxton_agent_id_list ok;
-    caxton_message_info_error err;
-  } val;
-} receivers_result;
-CHECK(sizeof(receivers_result) == 16 && offsetof(receivers_result, val) == 4);
-
-#define MESSAGE_INFO(name) __attribute__((import_module("caxton:agent/message-info@0.1.0"), import_name(name)))
-
-MESSAGE_INFO("receiver-count") uint32_t message_info_receiver_count(void);
-MESSAGE_INFO("receivers") void message_info_receivers(uint32_t offset, uint32_t limit, receivers_result *ret);
+_Static_assert(sizeof(caxton_message_info_error) == sizeof(caxton_agent_message_info_message_info_error_t) &&
+                   offsetof(caxton_message_info_error, message) == offsetof(caxton_agent_message_info_message_info_error_t, message),
+               "caxton_message_info_error is laid out as the WIT's message-info-error");
 
 const char *caxton_message_info_error_kind_name(uint8_t kind) {
   static const char *names[] = { "no-message", "invalid-range" };
   return kind < 2 ? names[kind] : "unknown";
 }
 
-uint32_t caxton_receiver_count(void) { return message_info_receiver_count(); }
+uint32_t caxton_receiver_count(void) { return caxton_agent_message_info_receiver_count(); }
 
 int caxton_receivers(uint32_t offset, uint32_t limit, caxton_agent_id_list *out, caxton_message_info_error *error) {
-  receivers_result r;
-  message_info_receivers(offset, limit, &r);
-  if (r.is_err) {
-    if (error) *error = r.val.err;
+  caxton_agent_message_info_list_agent_id_t ids;
+  caxton_agent_message_info_message_info_error_t e;
+  if (!caxton_agent_message_info_receivers(offset, limit, &ids, &e)) {
+    cx_own_str(e.message);
+    if (error) *error = (caxton_message_info_error){ e.kind, cx_str(e.message) };
     return -1;
   }
-  if (out) *out = r.val.ok;
+  cx_own_ids((caxton_agent_types_list_agent_id_t){ ids.ptr, ids.len });
+  if (out) *out = (caxton_agent_id_list){ (caxton_agent_id *)ids.ptr, ids.len };
   return 0;
 }

@@ -18,7 +18,7 @@
 //! export_agent!(Echo);
 //! ```
 pub mod a2a;
-// Generated code in spellings for rustc 1.63 (scripts/gen-rust-bindings.mjs), whose lints it trips.
+// Generated code in spellings for rustc 1.63 (scripts/gen-bindings.mjs), whose lints it trips.
 #[doc(hidden)]
 #[allow(unknown_lints, unused_parens, unused_unsafe, unused_imports)]
 pub mod bindings;

@@ -1,0 +1,22 @@
+/*
+ * Between caxton.h and the generated bindings (bindings.h, decision 2204): strings as the WIT's,
+ * and what the host allocated for the current call, kept until the handler returns (abi.c).
+ */
+#ifndef CAXTON_WIT_H
+#define CAXTON_WIT_H
+
+#include "bindings.h"
+#include "caxton.h"
+
+/* A string always has a pointer: a NONE one is sent as "". */
+caxton_str cx_nonnull(caxton_str s);
+/* A caxton_str as the bindings' string (nonnull), and back. */
+agent_string_t cx_wit_str(caxton_str s);
+caxton_str cx_str(agent_string_t s);
+
+/* The host allocated these for the current call: freed once the handler has returned. */
+void cx_own_str(agent_string_t s);
+void cx_own_strs(agent_list_string_t l);
+void cx_own_ids(caxton_agent_types_list_agent_id_t l);
+
+#endif
