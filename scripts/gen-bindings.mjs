@@ -12,9 +12,10 @@
  * `core::ptr::addr_of_mut!(x)`, `p.cast_mut()` → `(p as *mut _)`. The runtime module the code
  * calls is the SDK's own (src/wbrt.rs), so the crate keeps no dependency (decision 2203).
  *
- * The C files (decision 2204) are renamed from the world's `agent.{c,h}` to `bindings.{c,h}`, and
- * lose the reference that forces wit-bindgen's component-type object into the link: caxton's build
- * embeds the world itself (jco embed), so no such object is generated or linked.
+ * The C files (decision 2204) are generated for the world renamed `caxton_wit` (so every name they
+ * define starts `caxton_`), written as `bindings.{c,h}`, and lose the reference that forces
+ * wit-bindgen's component-type object into the link: caxton's build embeds the world itself (jco
+ * embed), so no such object is generated or linked.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -79,13 +80,17 @@ async function main() {
   ]);
   write('sdk-rust/src/bindings.rs', forRustc163(rust['agent.rs']), ['#[unsafe', '&raw ', '.cast_mut()', 'unsafe extern "C" {']);
 
-  const c = await generate(bin, 'c', ['--no-object-file']);
-  const forceLink = /\n\/\/ Ensure that the \*_component_type\.o object is linked in\n[\s\S]*$/;
-  write('sdk-c/src/bindings.c', c['agent.c'].replace('#include "agent.h"', '#include "bindings.h"').replace(forceLink, '\n'), [
-    'agent.h',
-    '__component_type_object_force_link',
-  ]);
-  write('sdk-c/src/bindings.h', c['agent.h']);
+  // The world renamed so that every generated name starts caxton_ (no agent_string_free beside an agent's own symbols).
+  const c = await generate(bin, 'c', ['--no-object-file', '--rename-world', 'caxton_wit']);
+  const forceLink =
+    /\n\/\/ Ensure that the \*_component_type\.o object is linked in\n\nextern void (__component_type_object_force_link_caxton_wit)\(void\);\n__attribute__\(\(used\)\)\nvoid \1_public_use_in_this_compilation_unit\(void\) \{\n {2}\1\(\);\n\}\n/;
+  if (!forceLink.test(c['caxton_wit.c'])) throw new Error('caxton_wit.c: the component-type force-link block is not where it was');
+  const code = c['caxton_wit.c'].replace('#include "caxton_wit.h"', '#include "bindings.h"').replace(forceLink, '\n');
+  for (const f of ['init', 'handle', 'on-timer']) {
+    if (!code.includes(`__export_name__("caxton:agent/guest@0.1.0#${f}")`)) throw new Error(`bindings.c lost the export of ${f}`);
+  }
+  write('sdk-c/src/bindings.c', code, ['caxton_wit.h', '__component_type_object_force_link']);
+  write('sdk-c/src/bindings.h', c['caxton_wit.h']);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

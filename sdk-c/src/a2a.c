@@ -70,11 +70,11 @@ static int start(caxton_agent_a2a_operation_t op, caxton_str url, caxton_str ver
     .version = v,
     .subject = cx_wit_str(subject),
     .context_id = { context_id.ptr != NULL, cx_wit_str(context_id) },
-    .headers = { (agent_tuple2_string_string_t *)sent, sent_len },
+    .headers = { (caxton_wit_tuple2_string_string_t *)sent, sent_len },
     .timeout_ms = { timeout_ms.is_some, timeout_ms.val },
     .context = { context.ptr != NULL, cx_wit_str(context) },
   };
-  agent_string_t started;
+  caxton_wit_string_t started;
   caxton_agent_a2a_http_error_t e;
   bool ok = caxton_agent_a2a_start(&call, &started, &e);
   if (bearer) {
@@ -87,7 +87,7 @@ static int start(caxton_agent_a2a_operation_t op, caxton_str url, caxton_str ver
     return 0;
   }
   fail(err, CAXTON_A2A_REFUSED, "%s: %.*s", caxton_http_error_kind_name(e.kind), (int)e.message.len, (const char *)e.message.ptr);
-  agent_string_free(&e.message); /* copied into err->reason */
+  caxton_wit_string_free(&e.message); /* copied into err->reason */
   return -1;
 }
 

@@ -2,8 +2,8 @@
  * The agent world for C on wit-bindgen's generated bindings (bindings.{c,h}, decision 2204): the
  * host imports and the guest exports of caxton.h, and the memory of a call.
  *
- * The structs of caxton.h have the generated ones' layouts (checked below), so a message the host
- * hands a handler and one an agent sends are passed as they are, by a cast. What the host
+ * The structs of caxton.h have the generated ones' layouts (checked field by field in
+ * abi-layout.c), so a message the host hands a handler and one an agent sends pass by a cast. What the host
  * allocates for a call (its arguments, an import's results) is handed to the SDK to free; the
  * handler sees it until it returns, as caxton.h promises, and then it is freed (cx_own_*). The
  * generated `cabi_realloc` is malloc's: it lasts, as the WASI adapter needs (decision 2191).
@@ -16,34 +16,6 @@
 #include "wit.h"
 #include "utf8.h"
 
-/* ---- one layout: caxton.h's structs are the generated ones -------------------------------------- */
-#define SAME(a, b) _Static_assert(sizeof(a) == sizeof(b) && _Alignof(a) == _Alignof(b), #a " is laid out as " #b)
-#define AT(a, fa, b, fb) _Static_assert(offsetof(a, fa) == offsetof(b, fb), #a "." #fa " is at " #b "." #fb)
-SAME(caxton_str, agent_string_t);
-SAME(caxton_str_list, agent_list_string_t);
-SAME(caxton_pair, agent_tuple2_string_string_t);
-SAME(caxton_pair_list, agent_list_tuple2_string_string_t);
-SAME(caxton_opt_str, agent_option_string_t);
-AT(caxton_opt_str, val, agent_option_string_t, val);
-SAME(caxton_opt_u64, agent_option_u64_t);
-AT(caxton_opt_u64, val, agent_option_u64_t, val);
-SAME(caxton_agent_id, caxton_agent_types_agent_id_t);
-SAME(caxton_agent_id_list, caxton_agent_types_list_agent_id_t);
-SAME(caxton_opt_agent_id, caxton_agent_types_option_agent_id_t);
-AT(caxton_opt_agent_id, val, caxton_agent_types_option_agent_id_t, val);
-SAME(caxton_message, caxton_agent_types_acl_message_t);
-AT(caxton_message, sender, caxton_agent_types_acl_message_t, sender);
-AT(caxton_message, receivers, caxton_agent_types_acl_message_t, receivers);
-AT(caxton_message, reply_to, caxton_agent_types_acl_message_t, reply_to);
-AT(caxton_message, content, caxton_agent_types_acl_message_t, content);
-AT(caxton_message, in_reply_to, caxton_agent_types_acl_message_t, in_reply_to);
-AT(caxton_message, reply_by, caxton_agent_types_acl_message_t, reply_by);
-AT(caxton_message, user_params, caxton_agent_types_acl_message_t, user_params);
-SAME(caxton_service, caxton_agent_types_service_description_t);
-AT(caxton_service, properties, caxton_agent_types_service_description_t, properties);
-SAME(caxton_init_context, caxton_agent_types_init_context_t);
-AT(caxton_init_context, config, caxton_agent_types_init_context_t, config);
-
 /* ---- the call's memory -------------------------------------------------------------------------- */
 
 /* What the host allocated during the current call, freed when the handler has returned. */
@@ -51,8 +23,8 @@ typedef struct owned {
   struct owned *next;
   enum { OWNED_STR, OWNED_STRS, OWNED_IDS } what;
   union {
-    agent_string_t str;
-    agent_list_string_t strs;
+    caxton_wit_string_t str;
+    caxton_wit_list_string_t strs;
     caxton_agent_types_list_agent_id_t ids;
   } v;
 } owned;
@@ -67,11 +39,11 @@ static void own(owned o) {
   call_owned = node;
 }
 
-void cx_own_str(agent_string_t s) {
+void cx_own_str(caxton_wit_string_t s) {
   if (s.len) own((owned){ .what = OWNED_STR, .v.str = s });
 }
 
-void cx_own_strs(agent_list_string_t l) {
+void cx_own_strs(caxton_wit_list_string_t l) {
   if (l.len) own((owned){ .what = OWNED_STRS, .v.strs = l });
 }
 
@@ -83,8 +55,8 @@ static void release_owned(void) {
   while (call_owned) {
     owned *o = call_owned;
     call_owned = o->next;
-    if (o->what == OWNED_STR) agent_string_free(&o->v.str);
-    else if (o->what == OWNED_STRS) agent_list_string_free(&o->v.strs);
+    if (o->what == OWNED_STR) caxton_wit_string_free(&o->v.str);
+    else if (o->what == OWNED_STRS) caxton_wit_list_string_free(&o->v.strs);
     else caxton_agent_types_list_agent_id_free(&o->v.ids);
     free(o);
   }
@@ -92,17 +64,17 @@ static void release_owned(void) {
 
 caxton_str cx_nonnull(caxton_str s) { return s.ptr ? s : (caxton_str){ "", 0 }; }
 
-agent_string_t cx_wit_str(caxton_str s) {
+caxton_wit_string_t cx_wit_str(caxton_str s) {
   s = cx_nonnull(s);
-  return (agent_string_t){ (uint8_t *)s.ptr, s.len };
+  return (caxton_wit_string_t){ (uint8_t *)s.ptr, s.len };
 }
 
-caxton_str cx_str(agent_string_t s) { return (caxton_str){ (const char *)s.ptr, s.len }; }
+caxton_str cx_str(caxton_wit_string_t s) { return (caxton_str){ (const char *)s.ptr, s.len }; }
 
 /* ---- host imports ------------------------------------------------------------------------------- */
 
 int caxton_send(const caxton_message *m, caxton_str *error) {
-  agent_string_t err;
+  caxton_wit_string_t err;
   if (caxton_agent_host_send((caxton_agent_types_acl_message_t *)m, &err)) return 0;
   cx_own_str(err);
   if (error) *error = cx_str(err);
@@ -110,7 +82,7 @@ int caxton_send(const caxton_message *m, caxton_str *error) {
 }
 
 void caxton_log(caxton_log_level level, caxton_str message) {
-  agent_string_t s = cx_wit_str(message);
+  caxton_wit_string_t s = cx_wit_str(message);
   caxton_agent_host_log((caxton_agent_types_log_level_t)level, &s);
 }
 
@@ -133,14 +105,14 @@ void caxton_error(const char *m) { caxton_log(CAXTON_LOG_ERROR, caxton_str_c(m))
 uint64_t caxton_now(void) { return caxton_agent_host_now(); }
 
 caxton_str caxton_new_id(void) {
-  agent_string_t id;
+  caxton_wit_string_t id;
   caxton_agent_host_new_id(&id);
   cx_own_str(id);
   return cx_str(id);
 }
 
 void caxton_set_timer(uint32_t delay_ms, caxton_str token) {
-  agent_string_t s = cx_wit_str(token);
+  caxton_wit_string_t s = cx_wit_str(token);
   caxton_agent_host_set_timer(delay_ms, &s);
 }
 
@@ -148,7 +120,7 @@ int caxton_register_service(const caxton_service *s, caxton_str *error) {
   caxton_service sent = *s;
   sent.name = cx_nonnull(s->name);
   sent.type = cx_nonnull(s->type);
-  agent_string_t err;
+  caxton_wit_string_t err;
   if (caxton_agent_host_register_service((caxton_agent_types_service_description_t *)&sent, &err)) return 0;
   cx_own_str(err);
   if (error) *error = cx_str(err);
@@ -156,12 +128,12 @@ int caxton_register_service(const caxton_service *s, caxton_str *error) {
 }
 
 void caxton_deregister_service(caxton_str name) {
-  agent_string_t s = cx_wit_str(name);
+  caxton_wit_string_t s = cx_wit_str(name);
   caxton_agent_host_deregister_service(&s);
 }
 
 caxton_agent_id_list caxton_search_services(caxton_str type) {
-  agent_string_t s = cx_wit_str(type);
+  caxton_wit_string_t s = cx_wit_str(type);
   caxton_agent_host_list_agent_id_t found;
   caxton_agent_host_search_services(&s, &found);
   cx_own_ids((caxton_agent_types_list_agent_id_t){ found.ptr, found.len });
@@ -205,18 +177,18 @@ __attribute__((weak)) void caxton_on_timer(caxton_str token) { (void)token; }
  * The end of every export: what the host allocated for the call is freed, and a failure is handed
  * to the generated code as the error (its post-return frees it; an empty one is a literal).
  */
-static bool finish(agent_string_t *err) {
+static bool finish(caxton_wit_string_t *err) {
   release_owned();
   char *reason = pending_error;
   pending_error = NULL;
   if (!reason) return true;
   size_t len = strlen(reason);
   if (len == 0) free(reason);
-  *err = len ? (agent_string_t){ (uint8_t *)reason, len } : (agent_string_t){ (uint8_t *)"", 0 };
+  *err = len ? (caxton_wit_string_t){ (uint8_t *)reason, len } : (caxton_wit_string_t){ (uint8_t *)"", 0 };
   return false;
 }
 
-bool exports_caxton_agent_guest_init(caxton_agent_types_init_context_t *ctx, agent_string_t *err) {
+bool exports_caxton_agent_guest_init(caxton_agent_types_init_context_t *ctx, caxton_wit_string_t *err) {
   free(self_id);
   self_id = caxton_agent_id_clone((const caxton_agent_id *)&ctx->self);
   caxton_on_init((const caxton_init_context *)ctx);
@@ -224,14 +196,14 @@ bool exports_caxton_agent_guest_init(caxton_agent_types_init_context_t *ctx, age
   return finish(err);
 }
 
-bool exports_caxton_agent_guest_handle(caxton_agent_types_acl_message_t *msg, agent_string_t *err) {
+bool exports_caxton_agent_guest_handle(caxton_agent_types_acl_message_t *msg, caxton_wit_string_t *err) {
   caxton_on_message((const caxton_message *)msg);
   caxton_agent_types_acl_message_free(msg);
   return finish(err);
 }
 
-bool exports_caxton_agent_guest_on_timer(agent_string_t *token, agent_string_t *err) {
+bool exports_caxton_agent_guest_on_timer(caxton_wit_string_t *token, caxton_wit_string_t *err) {
   caxton_on_timer(cx_str(*token));
-  agent_string_free(token);
+  caxton_wit_string_free(token);
   return finish(err);
 }

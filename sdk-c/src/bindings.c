@@ -133,20 +133,20 @@ static uint8_t RET_AREA[(3*sizeof(void*))];
 
 // Helper Functions
 
-void agent_list_string_free(agent_list_string_t *ptr) {
+void caxton_wit_list_string_free(caxton_wit_list_string_t *ptr) {
   size_t list_len = ptr->len;
   if (list_len > 0) {
-    agent_string_t *list_ptr = ptr->ptr;
+    caxton_wit_string_t *list_ptr = ptr->ptr;
     for (size_t i = 0; i < list_len; i++) {
-      agent_string_free(&list_ptr[i]);
+      caxton_wit_string_free(&list_ptr[i]);
     }
     free(list_ptr);
   }
 }
 
 void caxton_agent_types_agent_id_free(caxton_agent_types_agent_id_t *ptr) {
-  agent_string_free(&ptr->name);
-  agent_list_string_free(&ptr->addresses);
+  caxton_wit_string_free(&ptr->name);
+  caxton_wit_list_string_free(&ptr->addresses);
 }
 
 void caxton_agent_types_option_agent_id_free(caxton_agent_types_option_agent_id_t *ptr) {
@@ -166,28 +166,28 @@ void caxton_agent_types_list_agent_id_free(caxton_agent_types_list_agent_id_t *p
   }
 }
 
-void agent_option_string_free(agent_option_string_t *ptr) {
+void caxton_wit_option_string_free(caxton_wit_option_string_t *ptr) {
   if (ptr->is_some) {
-    agent_string_free(&ptr->val);
+    caxton_wit_string_free(&ptr->val);
   }
 }
 
-void agent_option_u64_free(agent_option_u64_t *ptr) {
+void caxton_wit_option_u64_free(caxton_wit_option_u64_t *ptr) {
   if (ptr->is_some) {
   }
 }
 
-void agent_tuple2_string_string_free(agent_tuple2_string_string_t *ptr) {
-  agent_string_free(&ptr->f0);
-  agent_string_free(&ptr->f1);
+void caxton_wit_tuple2_string_string_free(caxton_wit_tuple2_string_string_t *ptr) {
+  caxton_wit_string_free(&ptr->f0);
+  caxton_wit_string_free(&ptr->f1);
 }
 
-void agent_list_tuple2_string_string_free(agent_list_tuple2_string_string_t *ptr) {
+void caxton_wit_list_tuple2_string_string_free(caxton_wit_list_tuple2_string_string_t *ptr) {
   size_t list_len = ptr->len;
   if (list_len > 0) {
-    agent_tuple2_string_string_t *list_ptr = ptr->ptr;
+    caxton_wit_tuple2_string_string_t *list_ptr = ptr->ptr;
     for (size_t i = 0; i < list_len; i++) {
-      agent_tuple2_string_string_free(&list_ptr[i]);
+      caxton_wit_tuple2_string_string_free(&list_ptr[i]);
     }
     free(list_ptr);
   }
@@ -197,30 +197,30 @@ void caxton_agent_types_acl_message_free(caxton_agent_types_acl_message_t *ptr) 
   caxton_agent_types_option_agent_id_free(&ptr->sender);
   caxton_agent_types_list_agent_id_free(&ptr->receivers);
   caxton_agent_types_list_agent_id_free(&ptr->reply_to);
-  agent_option_string_free(&ptr->content);
-  agent_option_string_free(&ptr->language);
-  agent_option_string_free(&ptr->encoding);
-  agent_option_string_free(&ptr->ontology);
-  agent_option_string_free(&ptr->protocol);
-  agent_option_string_free(&ptr->conversation_id);
-  agent_option_string_free(&ptr->reply_with);
-  agent_option_string_free(&ptr->in_reply_to);
-  agent_option_u64_free(&ptr->reply_by);
-  agent_list_tuple2_string_string_free(&ptr->user_params);
+  caxton_wit_option_string_free(&ptr->content);
+  caxton_wit_option_string_free(&ptr->language);
+  caxton_wit_option_string_free(&ptr->encoding);
+  caxton_wit_option_string_free(&ptr->ontology);
+  caxton_wit_option_string_free(&ptr->protocol);
+  caxton_wit_option_string_free(&ptr->conversation_id);
+  caxton_wit_option_string_free(&ptr->reply_with);
+  caxton_wit_option_string_free(&ptr->in_reply_to);
+  caxton_wit_option_u64_free(&ptr->reply_by);
+  caxton_wit_list_tuple2_string_string_free(&ptr->user_params);
 }
 
 void caxton_agent_types_service_description_free(caxton_agent_types_service_description_t *ptr) {
-  agent_string_free(&ptr->name);
-  agent_string_free(&ptr->type);
-  agent_list_string_free(&ptr->protocols);
-  agent_list_string_free(&ptr->ontologies);
-  agent_list_string_free(&ptr->languages);
-  agent_list_tuple2_string_string_free(&ptr->properties);
+  caxton_wit_string_free(&ptr->name);
+  caxton_wit_string_free(&ptr->type);
+  caxton_wit_list_string_free(&ptr->protocols);
+  caxton_wit_list_string_free(&ptr->ontologies);
+  caxton_wit_list_string_free(&ptr->languages);
+  caxton_wit_list_tuple2_string_string_free(&ptr->properties);
 }
 
 void caxton_agent_types_init_context_free(caxton_agent_types_init_context_t *ptr) {
   caxton_agent_types_agent_id_free(&ptr->self);
-  agent_list_tuple2_string_string_free(&ptr->config);
+  caxton_wit_list_tuple2_string_string_free(&ptr->config);
 }
 
 void caxton_agent_host_acl_message_free(caxton_agent_host_acl_message_t *ptr) {
@@ -238,7 +238,7 @@ void caxton_agent_host_agent_id_free(caxton_agent_host_agent_id_t *ptr) {
 void caxton_agent_host_result_void_string_free(caxton_agent_host_result_void_string_t *ptr) {
   if (!ptr->is_err) {
   } else {
-    agent_string_free(&ptr->val.err);
+    caxton_wit_string_free(&ptr->val.err);
   }
 }
 
@@ -254,7 +254,7 @@ void caxton_agent_host_list_agent_id_free(caxton_agent_host_list_agent_id_t *ptr
 }
 
 void caxton_agent_state_state_error_free(caxton_agent_state_state_error_t *ptr) {
-  agent_string_free(&ptr->message);
+  caxton_wit_string_free(&ptr->message);
 }
 
 void caxton_agent_state_result_void_state_error_free(caxton_agent_state_result_void_state_error_t *ptr) {
@@ -264,27 +264,27 @@ void caxton_agent_state_result_void_state_error_free(caxton_agent_state_result_v
   }
 }
 
-void agent_option_u32_free(agent_option_u32_t *ptr) {
+void caxton_wit_option_u32_free(caxton_wit_option_u32_t *ptr) {
   if (ptr->is_some) {
   }
 }
 
 void caxton_agent_http_request_free(caxton_agent_http_request_t *ptr) {
-  agent_string_free(&ptr->method);
-  agent_string_free(&ptr->url);
-  agent_list_tuple2_string_string_free(&ptr->headers);
-  agent_option_string_free(&ptr->body);
-  agent_option_u32_free(&ptr->timeout_ms);
-  agent_option_string_free(&ptr->context);
+  caxton_wit_string_free(&ptr->method);
+  caxton_wit_string_free(&ptr->url);
+  caxton_wit_list_tuple2_string_string_free(&ptr->headers);
+  caxton_wit_option_string_free(&ptr->body);
+  caxton_wit_option_u32_free(&ptr->timeout_ms);
+  caxton_wit_option_string_free(&ptr->context);
 }
 
 void caxton_agent_http_http_error_free(caxton_agent_http_http_error_t *ptr) {
-  agent_string_free(&ptr->message);
+  caxton_wit_string_free(&ptr->message);
 }
 
 void caxton_agent_http_result_string_http_error_free(caxton_agent_http_result_string_http_error_t *ptr) {
   if (!ptr->is_err) {
-    agent_string_free(&ptr->val.ok);
+    caxton_wit_string_free(&ptr->val.ok);
   } else {
     caxton_agent_http_http_error_free(&ptr->val.err);
   }
@@ -295,24 +295,24 @@ void caxton_agent_a2a_http_error_free(caxton_agent_a2a_http_error_t *ptr) {
 }
 
 void caxton_agent_a2a_call_free(caxton_agent_a2a_call_t *ptr) {
-  agent_string_free(&ptr->url);
-  agent_string_free(&ptr->subject);
-  agent_option_string_free(&ptr->context_id);
-  agent_list_tuple2_string_string_free(&ptr->headers);
-  agent_option_u32_free(&ptr->timeout_ms);
-  agent_option_string_free(&ptr->context);
+  caxton_wit_string_free(&ptr->url);
+  caxton_wit_string_free(&ptr->subject);
+  caxton_wit_option_string_free(&ptr->context_id);
+  caxton_wit_list_tuple2_string_string_free(&ptr->headers);
+  caxton_wit_option_u32_free(&ptr->timeout_ms);
+  caxton_wit_option_string_free(&ptr->context);
 }
 
 void caxton_agent_a2a_result_string_http_error_free(caxton_agent_a2a_result_string_http_error_t *ptr) {
   if (!ptr->is_err) {
-    agent_string_free(&ptr->val.ok);
+    caxton_wit_string_free(&ptr->val.ok);
   } else {
     caxton_agent_a2a_http_error_free(&ptr->val.err);
   }
 }
 
 void caxton_agent_topics_topic_error_free(caxton_agent_topics_topic_error_t *ptr) {
-  agent_string_free(&ptr->message);
+  caxton_wit_string_free(&ptr->message);
 }
 
 void caxton_agent_topics_result_void_topic_error_free(caxton_agent_topics_result_void_topic_error_t *ptr) {
@@ -327,7 +327,7 @@ void caxton_agent_message_info_agent_id_free(caxton_agent_message_info_agent_id_
 }
 
 void caxton_agent_message_info_message_info_error_free(caxton_agent_message_info_message_info_error_t *ptr) {
-  agent_string_free(&ptr->message);
+  caxton_wit_string_free(&ptr->message);
 }
 
 void caxton_agent_message_info_list_agent_id_free(caxton_agent_message_info_list_agent_id_t *ptr) {
@@ -360,22 +360,22 @@ void exports_caxton_agent_guest_init_context_free(exports_caxton_agent_guest_ini
 void exports_caxton_agent_guest_result_void_string_free(exports_caxton_agent_guest_result_void_string_t *ptr) {
   if (!ptr->is_err) {
   } else {
-    agent_string_free(&ptr->val.err);
+    caxton_wit_string_free(&ptr->val.err);
   }
 }
 
-void agent_string_set(agent_string_t *ret, const char*s) {
+void caxton_wit_string_set(caxton_wit_string_t *ret, const char*s) {
   ret->ptr = (uint8_t*) s;
   ret->len = strlen(s);
 }
 
-void agent_string_dup(agent_string_t *ret, const char*s) {
+void caxton_wit_string_dup(caxton_wit_string_t *ret, const char*s) {
   ret->len = strlen(s);
   ret->ptr = (uint8_t*) cabi_realloc(NULL, 0, 1, ret->len * 1);
   memcpy(ret->ptr, s, ret->len * 1);
 }
 
-void agent_string_free(agent_string_t *ret) {
+void caxton_wit_string_free(caxton_wit_string_t *ret) {
   if (ret->len > 0) {
     free(ret->ptr);
   }
@@ -385,7 +385,7 @@ void agent_string_free(agent_string_t *ret) {
 
 // Component Adapters
 
-bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_string_t *err) {
+bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, caxton_wit_string_t *err) {
   __attribute__((__aligned__(8)))
   uint8_t ret_area[(16+36*sizeof(void*))];
   uint8_t *ptr = (uint8_t *) &ret_area;
@@ -405,7 +405,7 @@ bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_stri
   *((size_t*)(ptr + (9*sizeof(void*)))) = ((*message).reply_to).len;
   *((uint8_t **)(ptr + (8*sizeof(void*)))) = (uint8_t *) ((*message).reply_to).ptr;
   if (((*message).content).is_some) {
-    const agent_string_t *payload2 = &((*message).content).val;
+    const caxton_wit_string_t *payload2 = &((*message).content).val;
     *((int8_t*)(ptr + (10*sizeof(void*)))) = 1;
     *((size_t*)(ptr + (12*sizeof(void*)))) = (*payload2).len;
     *((uint8_t **)(ptr + (11*sizeof(void*)))) = (uint8_t *) (*payload2).ptr;
@@ -413,7 +413,7 @@ bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_stri
     *((int8_t*)(ptr + (10*sizeof(void*)))) = 0;
   }
   if (((*message).language).is_some) {
-    const agent_string_t *payload4 = &((*message).language).val;
+    const caxton_wit_string_t *payload4 = &((*message).language).val;
     *((int8_t*)(ptr + (13*sizeof(void*)))) = 1;
     *((size_t*)(ptr + (15*sizeof(void*)))) = (*payload4).len;
     *((uint8_t **)(ptr + (14*sizeof(void*)))) = (uint8_t *) (*payload4).ptr;
@@ -421,7 +421,7 @@ bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_stri
     *((int8_t*)(ptr + (13*sizeof(void*)))) = 0;
   }
   if (((*message).encoding).is_some) {
-    const agent_string_t *payload6 = &((*message).encoding).val;
+    const caxton_wit_string_t *payload6 = &((*message).encoding).val;
     *((int8_t*)(ptr + (16*sizeof(void*)))) = 1;
     *((size_t*)(ptr + (18*sizeof(void*)))) = (*payload6).len;
     *((uint8_t **)(ptr + (17*sizeof(void*)))) = (uint8_t *) (*payload6).ptr;
@@ -429,7 +429,7 @@ bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_stri
     *((int8_t*)(ptr + (16*sizeof(void*)))) = 0;
   }
   if (((*message).ontology).is_some) {
-    const agent_string_t *payload8 = &((*message).ontology).val;
+    const caxton_wit_string_t *payload8 = &((*message).ontology).val;
     *((int8_t*)(ptr + (19*sizeof(void*)))) = 1;
     *((size_t*)(ptr + (21*sizeof(void*)))) = (*payload8).len;
     *((uint8_t **)(ptr + (20*sizeof(void*)))) = (uint8_t *) (*payload8).ptr;
@@ -437,7 +437,7 @@ bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_stri
     *((int8_t*)(ptr + (19*sizeof(void*)))) = 0;
   }
   if (((*message).protocol).is_some) {
-    const agent_string_t *payload10 = &((*message).protocol).val;
+    const caxton_wit_string_t *payload10 = &((*message).protocol).val;
     *((int8_t*)(ptr + (22*sizeof(void*)))) = 1;
     *((size_t*)(ptr + (24*sizeof(void*)))) = (*payload10).len;
     *((uint8_t **)(ptr + (23*sizeof(void*)))) = (uint8_t *) (*payload10).ptr;
@@ -445,7 +445,7 @@ bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_stri
     *((int8_t*)(ptr + (22*sizeof(void*)))) = 0;
   }
   if (((*message).conversation_id).is_some) {
-    const agent_string_t *payload12 = &((*message).conversation_id).val;
+    const caxton_wit_string_t *payload12 = &((*message).conversation_id).val;
     *((int8_t*)(ptr + (25*sizeof(void*)))) = 1;
     *((size_t*)(ptr + (27*sizeof(void*)))) = (*payload12).len;
     *((uint8_t **)(ptr + (26*sizeof(void*)))) = (uint8_t *) (*payload12).ptr;
@@ -453,7 +453,7 @@ bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_stri
     *((int8_t*)(ptr + (25*sizeof(void*)))) = 0;
   }
   if (((*message).reply_with).is_some) {
-    const agent_string_t *payload14 = &((*message).reply_with).val;
+    const caxton_wit_string_t *payload14 = &((*message).reply_with).val;
     *((int8_t*)(ptr + (28*sizeof(void*)))) = 1;
     *((size_t*)(ptr + (30*sizeof(void*)))) = (*payload14).len;
     *((uint8_t **)(ptr + (29*sizeof(void*)))) = (uint8_t *) (*payload14).ptr;
@@ -461,7 +461,7 @@ bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_stri
     *((int8_t*)(ptr + (28*sizeof(void*)))) = 0;
   }
   if (((*message).in_reply_to).is_some) {
-    const agent_string_t *payload16 = &((*message).in_reply_to).val;
+    const caxton_wit_string_t *payload16 = &((*message).in_reply_to).val;
     *((int8_t*)(ptr + (31*sizeof(void*)))) = 1;
     *((size_t*)(ptr + (33*sizeof(void*)))) = (*payload16).len;
     *((uint8_t **)(ptr + (32*sizeof(void*)))) = (uint8_t *) (*payload16).ptr;
@@ -487,7 +487,7 @@ bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_stri
     }
     case 1: {
       result.is_err = true;
-      result.val.err = (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr19 + sizeof(void*)))), (*((size_t*) (ptr19 + (2*sizeof(void*))))) };
+      result.val.err = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr19 + sizeof(void*)))), (*((size_t*) (ptr19 + (2*sizeof(void*))))) };
       break;
     }
   }
@@ -499,7 +499,7 @@ bool caxton_agent_host_send(caxton_agent_host_acl_message_t *message, agent_stri
   }
 }
 
-void caxton_agent_host_log(caxton_agent_host_log_level_t level, agent_string_t *message) {
+void caxton_agent_host_log(caxton_agent_host_log_level_t level, caxton_wit_string_t *message) {
   __wasm_import_caxton_agent_host_log((int32_t) level, (uint8_t *) (*message).ptr, (*message).len);
 }
 
@@ -508,19 +508,19 @@ uint64_t caxton_agent_host_now(void) {
   return (uint64_t) (ret);
 }
 
-void caxton_agent_host_new_id(agent_string_t *ret) {
+void caxton_agent_host_new_id(caxton_wit_string_t *ret) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(2*sizeof(void*))];
   uint8_t *ptr = (uint8_t *) &ret_area;
   __wasm_import_caxton_agent_host_new_id(ptr);
-  *ret = (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + 0))), (*((size_t*) (ptr + sizeof(void*)))) };
+  *ret = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + 0))), (*((size_t*) (ptr + sizeof(void*)))) };
 }
 
-void caxton_agent_host_set_timer(uint32_t delay_ms, agent_string_t *token) {
+void caxton_agent_host_set_timer(uint32_t delay_ms, caxton_wit_string_t *token) {
   __wasm_import_caxton_agent_host_set_timer((int32_t) (delay_ms), (uint8_t *) (*token).ptr, (*token).len);
 }
 
-bool caxton_agent_host_register_service(caxton_agent_host_service_description_t *service, agent_string_t *err) {
+bool caxton_agent_host_register_service(caxton_agent_host_service_description_t *service, caxton_wit_string_t *err) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(3*sizeof(void*))];
   uint8_t *ptr = (uint8_t *) &ret_area;
@@ -533,7 +533,7 @@ bool caxton_agent_host_register_service(caxton_agent_host_service_description_t 
     }
     case 1: {
       result.is_err = true;
-      result.val.err = (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
+      result.val.err = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
       break;
     }
   }
@@ -545,11 +545,11 @@ bool caxton_agent_host_register_service(caxton_agent_host_service_description_t 
   }
 }
 
-void caxton_agent_host_deregister_service(agent_string_t *name) {
+void caxton_agent_host_deregister_service(caxton_wit_string_t *name) {
   __wasm_import_caxton_agent_host_deregister_service((uint8_t *) (*name).ptr, (*name).len);
 }
 
-void caxton_agent_host_search_services(agent_string_t *service_type, caxton_agent_host_list_agent_id_t *ret) {
+void caxton_agent_host_search_services(caxton_wit_string_t *service_type, caxton_agent_host_list_agent_id_t *ret) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(2*sizeof(void*))];
   uint8_t *ptr = (uint8_t *) &ret_area;
@@ -557,12 +557,12 @@ void caxton_agent_host_search_services(agent_string_t *service_type, caxton_agen
   *ret = (caxton_agent_host_list_agent_id_t) { (caxton_agent_host_agent_id_t*)(*((uint8_t **) (ptr + 0))), (*((size_t*) (ptr + sizeof(void*)))) };
 }
 
-bool caxton_agent_state_get(agent_string_t *key, agent_string_t *ret) {
+bool caxton_agent_state_get(caxton_wit_string_t *key, caxton_wit_string_t *ret) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(3*sizeof(void*))];
   uint8_t *ptr = (uint8_t *) &ret_area;
   __wasm_import_caxton_agent_state_get((uint8_t *) (*key).ptr, (*key).len, ptr);
-  agent_option_string_t option;
+  caxton_wit_option_string_t option;
   switch ((int32_t) *((uint8_t*) (ptr + 0))) {
     case 0: {
       option.is_some = false;
@@ -570,7 +570,7 @@ bool caxton_agent_state_get(agent_string_t *key, agent_string_t *ret) {
     }
     case 1: {
       option.is_some = true;
-      option.val = (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
+      option.val = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
       break;
     }
   }
@@ -578,7 +578,7 @@ bool caxton_agent_state_get(agent_string_t *key, agent_string_t *ret) {
   return option.is_some;
 }
 
-bool caxton_agent_state_set(agent_string_t *key, agent_string_t *value, caxton_agent_state_state_error_t *err) {
+bool caxton_agent_state_set(caxton_wit_string_t *key, caxton_wit_string_t *value, caxton_agent_state_state_error_t *err) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(4*sizeof(void*))];
   uint8_t *ptr = (uint8_t *) &ret_area;
@@ -593,7 +593,7 @@ bool caxton_agent_state_set(agent_string_t *key, agent_string_t *value, caxton_a
       result.is_err = true;
       result.val.err = (caxton_agent_state_state_error_t) {
         (caxton_agent_state_state_error_kind_t) (int32_t) *((uint8_t*) (ptr + sizeof(void*))),
-        (agent_string_t) (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
+        (caxton_wit_string_t) (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
       };
       break;
     }
@@ -606,7 +606,7 @@ bool caxton_agent_state_set(agent_string_t *key, agent_string_t *value, caxton_a
   }
 }
 
-bool caxton_agent_state_delete(agent_string_t *key, caxton_agent_state_state_error_t *err) {
+bool caxton_agent_state_delete(caxton_wit_string_t *key, caxton_agent_state_state_error_t *err) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(4*sizeof(void*))];
   uint8_t *ptr = (uint8_t *) &ret_area;
@@ -621,7 +621,7 @@ bool caxton_agent_state_delete(agent_string_t *key, caxton_agent_state_state_err
       result.is_err = true;
       result.val.err = (caxton_agent_state_state_error_t) {
         (caxton_agent_state_state_error_kind_t) (int32_t) *((uint8_t*) (ptr + sizeof(void*))),
-        (agent_string_t) (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
+        (caxton_wit_string_t) (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
       };
       break;
     }
@@ -634,10 +634,10 @@ bool caxton_agent_state_delete(agent_string_t *key, caxton_agent_state_state_err
   }
 }
 
-void caxton_agent_state_keys(agent_string_t *prefix, agent_string_t *maybe_start_after, uint32_t limit, agent_list_string_t *ret) {
+void caxton_agent_state_keys(caxton_wit_string_t *prefix, caxton_wit_string_t *maybe_start_after, uint32_t limit, caxton_wit_list_string_t *ret) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(2*sizeof(void*))];
-  agent_option_string_t start_after;
+  caxton_wit_option_string_t start_after;
   start_after.is_some = maybe_start_after != NULL;if (maybe_start_after) {
     start_after.val = *maybe_start_after;
   }
@@ -645,7 +645,7 @@ void caxton_agent_state_keys(agent_string_t *prefix, agent_string_t *maybe_start
   uint8_t * option1;
   size_t option2;
   if ((start_after).is_some) {
-    const agent_string_t *payload0 = &(start_after).val;
+    const caxton_wit_string_t *payload0 = &(start_after).val;
     option = 1;
     option1 = (uint8_t *) (*payload0).ptr;
     option2 = (*payload0).len;
@@ -656,17 +656,17 @@ void caxton_agent_state_keys(agent_string_t *prefix, agent_string_t *maybe_start
   }
   uint8_t *ptr = (uint8_t *) &ret_area;
   __wasm_import_caxton_agent_state_keys((uint8_t *) (*prefix).ptr, (*prefix).len, option, option1, option2, (int32_t) (limit), ptr);
-  *ret = (agent_list_string_t) { (agent_string_t*)(*((uint8_t **) (ptr + 0))), (*((size_t*) (ptr + sizeof(void*)))) };
+  *ret = (caxton_wit_list_string_t) { (caxton_wit_string_t*)(*((uint8_t **) (ptr + 0))), (*((size_t*) (ptr + sizeof(void*)))) };
 }
 
-bool caxton_agent_http_fetch(caxton_agent_http_request_t *request, agent_string_t *ret, caxton_agent_http_http_error_t *err) {
+bool caxton_agent_http_fetch(caxton_agent_http_request_t *request, caxton_wit_string_t *ret, caxton_agent_http_http_error_t *err) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(4*sizeof(void*))];
   int32_t option;
   uint8_t * option1;
   size_t option2;
   if (((*request).body).is_some) {
-    const agent_string_t *payload0 = &((*request).body).val;
+    const caxton_wit_string_t *payload0 = &((*request).body).val;
     option = 1;
     option1 = (uint8_t *) (*payload0).ptr;
     option2 = (*payload0).len;
@@ -689,7 +689,7 @@ bool caxton_agent_http_fetch(caxton_agent_http_request_t *request, agent_string_
   uint8_t * option10;
   size_t option11;
   if (((*request).context).is_some) {
-    const agent_string_t *payload8 = &((*request).context).val;
+    const caxton_wit_string_t *payload8 = &((*request).context).val;
     option9 = 1;
     option10 = (uint8_t *) (*payload8).ptr;
     option11 = (*payload8).len;
@@ -704,14 +704,14 @@ bool caxton_agent_http_fetch(caxton_agent_http_request_t *request, agent_string_
   switch ((int32_t) *((uint8_t*) (ptr + 0))) {
     case 0: {
       result.is_err = false;
-      result.val.ok = (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
+      result.val.ok = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
       break;
     }
     case 1: {
       result.is_err = true;
       result.val.err = (caxton_agent_http_http_error_t) {
         (caxton_agent_http_http_error_kind_t) (int32_t) *((uint8_t*) (ptr + sizeof(void*))),
-        (agent_string_t) (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
+        (caxton_wit_string_t) (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
       };
       break;
     }
@@ -725,14 +725,14 @@ bool caxton_agent_http_fetch(caxton_agent_http_request_t *request, agent_string_
   }
 }
 
-bool caxton_agent_a2a_start(caxton_agent_a2a_call_t *call, agent_string_t *ret, caxton_agent_a2a_http_error_t *err) {
+bool caxton_agent_a2a_start(caxton_agent_a2a_call_t *call, caxton_wit_string_t *ret, caxton_agent_a2a_http_error_t *err) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(4*sizeof(void*))];
   int32_t option;
   uint8_t * option1;
   size_t option2;
   if (((*call).context_id).is_some) {
-    const agent_string_t *payload0 = &((*call).context_id).val;
+    const caxton_wit_string_t *payload0 = &((*call).context_id).val;
     option = 1;
     option1 = (uint8_t *) (*payload0).ptr;
     option2 = (*payload0).len;
@@ -755,7 +755,7 @@ bool caxton_agent_a2a_start(caxton_agent_a2a_call_t *call, agent_string_t *ret, 
   uint8_t * option10;
   size_t option11;
   if (((*call).context).is_some) {
-    const agent_string_t *payload8 = &((*call).context).val;
+    const caxton_wit_string_t *payload8 = &((*call).context).val;
     option9 = 1;
     option10 = (uint8_t *) (*payload8).ptr;
     option11 = (*payload8).len;
@@ -770,14 +770,14 @@ bool caxton_agent_a2a_start(caxton_agent_a2a_call_t *call, agent_string_t *ret, 
   switch ((int32_t) *((uint8_t*) (ptr + 0))) {
     case 0: {
       result.is_err = false;
-      result.val.ok = (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
+      result.val.ok = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
       break;
     }
     case 1: {
       result.is_err = true;
       result.val.err = (caxton_agent_http_http_error_t) {
         (caxton_agent_http_http_error_kind_t) (int32_t) *((uint8_t*) (ptr + sizeof(void*))),
-        (agent_string_t) (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
+        (caxton_wit_string_t) (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
       };
       break;
     }
@@ -791,10 +791,10 @@ bool caxton_agent_a2a_start(caxton_agent_a2a_call_t *call, agent_string_t *ret, 
   }
 }
 
-bool caxton_agent_topics_subscribe(agent_string_t *topic, agent_string_t *maybe_filter, caxton_agent_topics_topic_error_t *err) {
+bool caxton_agent_topics_subscribe(caxton_wit_string_t *topic, caxton_wit_string_t *maybe_filter, caxton_agent_topics_topic_error_t *err) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(4*sizeof(void*))];
-  agent_option_string_t filter;
+  caxton_wit_option_string_t filter;
   filter.is_some = maybe_filter != NULL;if (maybe_filter) {
     filter.val = *maybe_filter;
   }
@@ -802,7 +802,7 @@ bool caxton_agent_topics_subscribe(agent_string_t *topic, agent_string_t *maybe_
   uint8_t * option1;
   size_t option2;
   if ((filter).is_some) {
-    const agent_string_t *payload0 = &(filter).val;
+    const caxton_wit_string_t *payload0 = &(filter).val;
     option = 1;
     option1 = (uint8_t *) (*payload0).ptr;
     option2 = (*payload0).len;
@@ -823,7 +823,7 @@ bool caxton_agent_topics_subscribe(agent_string_t *topic, agent_string_t *maybe_
       result.is_err = true;
       result.val.err = (caxton_agent_topics_topic_error_t) {
         (caxton_agent_topics_topic_error_kind_t) (int32_t) *((uint8_t*) (ptr + sizeof(void*))),
-        (agent_string_t) (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
+        (caxton_wit_string_t) (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
       };
       break;
     }
@@ -836,7 +836,7 @@ bool caxton_agent_topics_subscribe(agent_string_t *topic, agent_string_t *maybe_
   }
 }
 
-bool caxton_agent_topics_unsubscribe(agent_string_t *topic, caxton_agent_topics_topic_error_t *err) {
+bool caxton_agent_topics_unsubscribe(caxton_wit_string_t *topic, caxton_agent_topics_topic_error_t *err) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(4*sizeof(void*))];
   uint8_t *ptr = (uint8_t *) &ret_area;
@@ -851,7 +851,7 @@ bool caxton_agent_topics_unsubscribe(agent_string_t *topic, caxton_agent_topics_
       result.is_err = true;
       result.val.err = (caxton_agent_topics_topic_error_t) {
         (caxton_agent_topics_topic_error_kind_t) (int32_t) *((uint8_t*) (ptr + sizeof(void*))),
-        (agent_string_t) (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
+        (caxton_wit_string_t) (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
       };
       break;
     }
@@ -885,7 +885,7 @@ bool caxton_agent_message_info_receivers(uint32_t offset, uint32_t limit, caxton
       result.is_err = true;
       result.val.err = (caxton_agent_message_info_message_info_error_t) {
         (caxton_agent_message_info_message_info_error_kind_t) (int32_t) *((uint8_t*) (ptr + sizeof(void*))),
-        (agent_string_t) (agent_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
+        (caxton_wit_string_t) (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (ptr + (2*sizeof(void*))))), (*((size_t*) (ptr + (3*sizeof(void*))))) },
       };
       break;
     }
@@ -903,20 +903,20 @@ __attribute__((__export_name__("caxton:agent/guest@0.1.0#init")))
 uint8_t * __wasm_export_exports_caxton_agent_guest_init(uint8_t * arg, size_t arg0, uint8_t * arg1, size_t arg2, uint8_t * arg3, size_t arg4) {
   exports_caxton_agent_guest_init_context_t arg5 = (caxton_agent_types_init_context_t) {
     (caxton_agent_types_agent_id_t) (caxton_agent_types_agent_id_t) {
-      (agent_string_t) (agent_string_t) { (uint8_t*)(arg), (arg0) },
-      (agent_list_string_t) (agent_list_string_t) { (agent_string_t*)(arg1), (arg2) },
+      (caxton_wit_string_t) (caxton_wit_string_t) { (uint8_t*)(arg), (arg0) },
+      (caxton_wit_list_string_t) (caxton_wit_list_string_t) { (caxton_wit_string_t*)(arg1), (arg2) },
     },
-    (agent_list_tuple2_string_string_t) (agent_list_tuple2_string_string_t) { (agent_tuple2_string_string_t*)(arg3), (arg4) },
+    (caxton_wit_list_tuple2_string_string_t) (caxton_wit_list_tuple2_string_string_t) { (caxton_wit_tuple2_string_string_t*)(arg3), (arg4) },
   };
   exports_caxton_agent_guest_result_void_string_t ret;
-  agent_string_t err;
+  caxton_wit_string_t err;
   ret.is_err = !exports_caxton_agent_guest_init(&arg5, &err);
   if (ret.is_err) {
     ret.val.err = err;
   }
   uint8_t *ptr = (uint8_t *) &RET_AREA;
   if ((ret).is_err) {
-    const agent_string_t *payload6 = &(ret).val.err;*((int8_t*)(ptr + 0)) = 1;
+    const caxton_wit_string_t *payload6 = &(ret).val.err;*((int8_t*)(ptr + 0)) = 1;
     *((size_t*)(ptr + (2*sizeof(void*)))) = (*payload6).len;
     *((uint8_t **)(ptr + sizeof(void*))) = (uint8_t *) (*payload6).ptr;
   } else {
@@ -936,13 +936,13 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
     case 1: {
       option.is_some = true;
       option.val = (caxton_agent_types_agent_id_t) {
-        (agent_string_t) (agent_string_t) { (uint8_t*)(*((uint8_t **) (arg + (2*sizeof(void*))))), (*((size_t*) (arg + (3*sizeof(void*))))) },
-        (agent_list_string_t) (agent_list_string_t) { (agent_string_t*)(*((uint8_t **) (arg + (4*sizeof(void*))))), (*((size_t*) (arg + (5*sizeof(void*))))) },
+        (caxton_wit_string_t) (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (arg + (2*sizeof(void*))))), (*((size_t*) (arg + (3*sizeof(void*))))) },
+        (caxton_wit_list_string_t) (caxton_wit_list_string_t) { (caxton_wit_string_t*)(*((uint8_t **) (arg + (4*sizeof(void*))))), (*((size_t*) (arg + (5*sizeof(void*))))) },
       };
       break;
     }
   }
-  agent_option_string_t option0;
+  caxton_wit_option_string_t option0;
   switch ((int32_t) *((uint8_t*) (arg + (10*sizeof(void*))))) {
     case 0: {
       option0.is_some = false;
@@ -950,11 +950,11 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
     }
     case 1: {
       option0.is_some = true;
-      option0.val = (agent_string_t) { (uint8_t*)(*((uint8_t **) (arg + (11*sizeof(void*))))), (*((size_t*) (arg + (12*sizeof(void*))))) };
+      option0.val = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (arg + (11*sizeof(void*))))), (*((size_t*) (arg + (12*sizeof(void*))))) };
       break;
     }
   }
-  agent_option_string_t option1;
+  caxton_wit_option_string_t option1;
   switch ((int32_t) *((uint8_t*) (arg + (13*sizeof(void*))))) {
     case 0: {
       option1.is_some = false;
@@ -962,11 +962,11 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
     }
     case 1: {
       option1.is_some = true;
-      option1.val = (agent_string_t) { (uint8_t*)(*((uint8_t **) (arg + (14*sizeof(void*))))), (*((size_t*) (arg + (15*sizeof(void*))))) };
+      option1.val = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (arg + (14*sizeof(void*))))), (*((size_t*) (arg + (15*sizeof(void*))))) };
       break;
     }
   }
-  agent_option_string_t option2;
+  caxton_wit_option_string_t option2;
   switch ((int32_t) *((uint8_t*) (arg + (16*sizeof(void*))))) {
     case 0: {
       option2.is_some = false;
@@ -974,11 +974,11 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
     }
     case 1: {
       option2.is_some = true;
-      option2.val = (agent_string_t) { (uint8_t*)(*((uint8_t **) (arg + (17*sizeof(void*))))), (*((size_t*) (arg + (18*sizeof(void*))))) };
+      option2.val = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (arg + (17*sizeof(void*))))), (*((size_t*) (arg + (18*sizeof(void*))))) };
       break;
     }
   }
-  agent_option_string_t option3;
+  caxton_wit_option_string_t option3;
   switch ((int32_t) *((uint8_t*) (arg + (19*sizeof(void*))))) {
     case 0: {
       option3.is_some = false;
@@ -986,11 +986,11 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
     }
     case 1: {
       option3.is_some = true;
-      option3.val = (agent_string_t) { (uint8_t*)(*((uint8_t **) (arg + (20*sizeof(void*))))), (*((size_t*) (arg + (21*sizeof(void*))))) };
+      option3.val = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (arg + (20*sizeof(void*))))), (*((size_t*) (arg + (21*sizeof(void*))))) };
       break;
     }
   }
-  agent_option_string_t option4;
+  caxton_wit_option_string_t option4;
   switch ((int32_t) *((uint8_t*) (arg + (22*sizeof(void*))))) {
     case 0: {
       option4.is_some = false;
@@ -998,11 +998,11 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
     }
     case 1: {
       option4.is_some = true;
-      option4.val = (agent_string_t) { (uint8_t*)(*((uint8_t **) (arg + (23*sizeof(void*))))), (*((size_t*) (arg + (24*sizeof(void*))))) };
+      option4.val = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (arg + (23*sizeof(void*))))), (*((size_t*) (arg + (24*sizeof(void*))))) };
       break;
     }
   }
-  agent_option_string_t option5;
+  caxton_wit_option_string_t option5;
   switch ((int32_t) *((uint8_t*) (arg + (25*sizeof(void*))))) {
     case 0: {
       option5.is_some = false;
@@ -1010,11 +1010,11 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
     }
     case 1: {
       option5.is_some = true;
-      option5.val = (agent_string_t) { (uint8_t*)(*((uint8_t **) (arg + (26*sizeof(void*))))), (*((size_t*) (arg + (27*sizeof(void*))))) };
+      option5.val = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (arg + (26*sizeof(void*))))), (*((size_t*) (arg + (27*sizeof(void*))))) };
       break;
     }
   }
-  agent_option_string_t option6;
+  caxton_wit_option_string_t option6;
   switch ((int32_t) *((uint8_t*) (arg + (28*sizeof(void*))))) {
     case 0: {
       option6.is_some = false;
@@ -1022,11 +1022,11 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
     }
     case 1: {
       option6.is_some = true;
-      option6.val = (agent_string_t) { (uint8_t*)(*((uint8_t **) (arg + (29*sizeof(void*))))), (*((size_t*) (arg + (30*sizeof(void*))))) };
+      option6.val = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (arg + (29*sizeof(void*))))), (*((size_t*) (arg + (30*sizeof(void*))))) };
       break;
     }
   }
-  agent_option_string_t option7;
+  caxton_wit_option_string_t option7;
   switch ((int32_t) *((uint8_t*) (arg + (31*sizeof(void*))))) {
     case 0: {
       option7.is_some = false;
@@ -1034,11 +1034,11 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
     }
     case 1: {
       option7.is_some = true;
-      option7.val = (agent_string_t) { (uint8_t*)(*((uint8_t **) (arg + (32*sizeof(void*))))), (*((size_t*) (arg + (33*sizeof(void*))))) };
+      option7.val = (caxton_wit_string_t) { (uint8_t*)(*((uint8_t **) (arg + (32*sizeof(void*))))), (*((size_t*) (arg + (33*sizeof(void*))))) };
       break;
     }
   }
-  agent_option_u64_t option8;
+  caxton_wit_option_u64_t option8;
   switch ((int32_t) *((uint8_t*) (arg + (34*sizeof(void*))))) {
     case 0: {
       option8.is_some = false;
@@ -1055,19 +1055,19 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
     (caxton_agent_types_option_agent_id_t) option,
     (caxton_agent_types_list_agent_id_t) (caxton_agent_types_list_agent_id_t) { (caxton_agent_types_agent_id_t*)(*((uint8_t **) (arg + (6*sizeof(void*))))), (*((size_t*) (arg + (7*sizeof(void*))))) },
     (caxton_agent_types_list_agent_id_t) (caxton_agent_types_list_agent_id_t) { (caxton_agent_types_agent_id_t*)(*((uint8_t **) (arg + (8*sizeof(void*))))), (*((size_t*) (arg + (9*sizeof(void*))))) },
-    (agent_option_string_t) option0,
-    (agent_option_string_t) option1,
-    (agent_option_string_t) option2,
-    (agent_option_string_t) option3,
-    (agent_option_string_t) option4,
-    (agent_option_string_t) option5,
-    (agent_option_string_t) option6,
-    (agent_option_string_t) option7,
-    (agent_option_u64_t) option8,
-    (agent_list_tuple2_string_string_t) (agent_list_tuple2_string_string_t) { (agent_tuple2_string_string_t*)(*((uint8_t **) (arg + (16+34*sizeof(void*))))), (*((size_t*) (arg + (16+35*sizeof(void*))))) },
+    (caxton_wit_option_string_t) option0,
+    (caxton_wit_option_string_t) option1,
+    (caxton_wit_option_string_t) option2,
+    (caxton_wit_option_string_t) option3,
+    (caxton_wit_option_string_t) option4,
+    (caxton_wit_option_string_t) option5,
+    (caxton_wit_option_string_t) option6,
+    (caxton_wit_option_string_t) option7,
+    (caxton_wit_option_u64_t) option8,
+    (caxton_wit_list_tuple2_string_string_t) (caxton_wit_list_tuple2_string_string_t) { (caxton_wit_tuple2_string_string_t*)(*((uint8_t **) (arg + (16+34*sizeof(void*))))), (*((size_t*) (arg + (16+35*sizeof(void*))))) },
   };
   exports_caxton_agent_guest_result_void_string_t ret;
-  agent_string_t err;
+  caxton_wit_string_t err;
   ret.is_err = !exports_caxton_agent_guest_handle(&arg9, &err);
   if (ret.is_err) {
     ret.val.err = err;
@@ -1075,7 +1075,7 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
   free(arg);
   uint8_t *ptr = (uint8_t *) &RET_AREA;
   if ((ret).is_err) {
-    const agent_string_t *payload10 = &(ret).val.err;*((int8_t*)(ptr + 0)) = 1;
+    const caxton_wit_string_t *payload10 = &(ret).val.err;*((int8_t*)(ptr + 0)) = 1;
     *((size_t*)(ptr + (2*sizeof(void*)))) = (*payload10).len;
     *((uint8_t **)(ptr + sizeof(void*))) = (uint8_t *) (*payload10).ptr;
   } else {
@@ -1086,16 +1086,16 @@ uint8_t * __wasm_export_exports_caxton_agent_guest_handle(uint8_t * arg) {
 
 __attribute__((__export_name__("caxton:agent/guest@0.1.0#on-timer")))
 uint8_t * __wasm_export_exports_caxton_agent_guest_on_timer(uint8_t * arg, size_t arg0) {
-  agent_string_t arg1 = (agent_string_t) { (uint8_t*)(arg), (arg0) };
+  caxton_wit_string_t arg1 = (caxton_wit_string_t) { (uint8_t*)(arg), (arg0) };
   exports_caxton_agent_guest_result_void_string_t ret;
-  agent_string_t err;
+  caxton_wit_string_t err;
   ret.is_err = !exports_caxton_agent_guest_on_timer(&arg1, &err);
   if (ret.is_err) {
     ret.val.err = err;
   }
   uint8_t *ptr = (uint8_t *) &RET_AREA;
   if ((ret).is_err) {
-    const agent_string_t *payload2 = &(ret).val.err;*((int8_t*)(ptr + 0)) = 1;
+    const caxton_wit_string_t *payload2 = &(ret).val.err;*((int8_t*)(ptr + 0)) = 1;
     *((size_t*)(ptr + (2*sizeof(void*)))) = (*payload2).len;
     *((uint8_t **)(ptr + sizeof(void*))) = (uint8_t *) (*payload2).ptr;
   } else {

@@ -8,13 +8,6 @@
 
 #include "wit.h"
 
-#define SAME(a, b) _Static_assert(sizeof(a) == sizeof(b) && _Alignof(a) == _Alignof(b), #a " is laid out as " #b)
-SAME(caxton_http_request, caxton_agent_http_request_t);
-_Static_assert(offsetof(caxton_http_request, timeout_ms) == offsetof(caxton_agent_http_request_t, timeout_ms) &&
-                   offsetof(caxton_http_request, context) == offsetof(caxton_agent_http_request_t, context),
-               "caxton_http_request is laid out as the WIT's request");
-SAME(caxton_http_error, caxton_agent_http_http_error_t);
-
 const char *caxton_http_error_kind_name(uint8_t kind) {
   static const char *names[] = { "denied", "invalid-request", "quota-exceeded" };
   return kind < 3 ? names[kind] : "unknown";
@@ -26,7 +19,7 @@ int caxton_http_fetch(const caxton_http_request *r, caxton_str *id, caxton_http_
   sent.url = cx_nonnull(r->url);
   sent.body.val = cx_nonnull(r->body.val);
   sent.context.val = cx_nonnull(r->context.val);
-  agent_string_t started;
+  caxton_wit_string_t started;
   caxton_agent_http_http_error_t e;
   if (caxton_agent_http_fetch((caxton_agent_http_request_t *)&sent, &started, &e)) {
     cx_own_str(started);

@@ -2,13 +2,7 @@
  * caxton:agent/message-info for C on the generated bindings (decisions 2001, 2204). What the host
  * hands over is the call's memory: freed once the handler returns.
  */
-#include <stddef.h>
-
 #include "wit.h"
-
-_Static_assert(sizeof(caxton_message_info_error) == sizeof(caxton_agent_message_info_message_info_error_t) &&
-                   offsetof(caxton_message_info_error, message) == offsetof(caxton_agent_message_info_message_info_error_t, message),
-               "caxton_message_info_error is laid out as the WIT's message-info-error");
 
 const char *caxton_message_info_error_kind_name(uint8_t kind) {
   static const char *names[] = { "no-message", "invalid-range" };

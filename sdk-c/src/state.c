@@ -2,13 +2,7 @@
  * caxton:agent/state for C on the generated bindings (decision 2204). What the host hands back (a
  * value, keys, a refusal's message) is the call's memory: freed once the handler returns.
  */
-#include <stddef.h>
-
 #include "wit.h"
-
-_Static_assert(sizeof(caxton_state_error) == sizeof(caxton_agent_state_state_error_t) &&
-                   offsetof(caxton_state_error, message) == offsetof(caxton_agent_state_state_error_t, message),
-               "caxton_state_error is laid out as the WIT's state-error");
 
 const char *caxton_state_error_kind_name(uint8_t kind) {
   static const char *names[] = { "invalid-key", "value-too-large", "quota-exceeded", "read-only" };
@@ -16,7 +10,7 @@ const char *caxton_state_error_kind_name(uint8_t kind) {
 }
 
 bool caxton_state_get(caxton_str key, caxton_str *value) {
-  agent_string_t k = cx_wit_str(key), v;
+  caxton_wit_string_t k = cx_wit_str(key), v;
   bool some = caxton_agent_state_get(&k, &v);
   if (some) cx_own_str(v);
   if (value) *value = some ? cx_str(v) : CAXTON_NONE;
@@ -31,20 +25,20 @@ static int refused(caxton_agent_state_state_error_t e, caxton_state_error *error
 }
 
 int caxton_state_set(caxton_str key, caxton_str value, caxton_state_error *error) {
-  agent_string_t k = cx_wit_str(key), v = cx_wit_str(value);
+  caxton_wit_string_t k = cx_wit_str(key), v = cx_wit_str(value);
   caxton_agent_state_state_error_t e;
   return caxton_agent_state_set(&k, &v, &e) ? 0 : refused(e, error);
 }
 
 int caxton_state_delete(caxton_str key, caxton_state_error *error) {
-  agent_string_t k = cx_wit_str(key);
+  caxton_wit_string_t k = cx_wit_str(key);
   caxton_agent_state_state_error_t e;
   return caxton_agent_state_delete(&k, &e) ? 0 : refused(e, error);
 }
 
 caxton_str_list caxton_state_keys(caxton_str prefix, caxton_str start_after, uint32_t limit) {
-  agent_string_t p = cx_wit_str(prefix), after = cx_wit_str(start_after);
-  agent_list_string_t keys;
+  caxton_wit_string_t p = cx_wit_str(prefix), after = cx_wit_str(start_after);
+  caxton_wit_list_string_t keys;
   caxton_agent_state_keys(&p, start_after.ptr ? &after : NULL, limit, &keys);
   cx_own_strs(keys);
   return (caxton_str_list){ (caxton_str *)keys.ptr, keys.len };

@@ -2,13 +2,7 @@
  * caxton:agent/topics for C on the generated bindings (decisions 1961, 2204). A refusal's message
  * is the call's memory: freed once the handler returns.
  */
-#include <stddef.h>
-
 #include "wit.h"
-
-_Static_assert(sizeof(caxton_topic_error) == sizeof(caxton_agent_topics_topic_error_t) &&
-                   offsetof(caxton_topic_error, message) == offsetof(caxton_agent_topics_topic_error_t, message),
-               "caxton_topic_error is laid out as the WIT's topic-error");
 
 const char *caxton_topic_error_kind_name(uint8_t kind) {
   static const char *names[] = { "invalid-name", "invalid-filter", "quota-exceeded" };
@@ -22,13 +16,13 @@ static int refused(caxton_agent_topics_topic_error_t e, caxton_topic_error *erro
 }
 
 int caxton_topics_subscribe(caxton_str topic, caxton_str filter, caxton_topic_error *error) {
-  agent_string_t t = cx_wit_str(topic), f = cx_wit_str(filter);
+  caxton_wit_string_t t = cx_wit_str(topic), f = cx_wit_str(filter);
   caxton_agent_topics_topic_error_t e;
   return caxton_agent_topics_subscribe(&t, filter.ptr ? &f : NULL, &e) ? 0 : refused(e, error);
 }
 
 int caxton_topics_unsubscribe(caxton_str topic, caxton_topic_error *error) {
-  agent_string_t t = cx_wit_str(topic);
+  caxton_wit_string_t t = cx_wit_str(topic);
   caxton_agent_topics_topic_error_t e;
   return caxton_agent_topics_unsubscribe(&t, &e) ? 0 : refused(e, error);
 }

@@ -11,12 +11,12 @@
 /* A string always has a pointer: a NONE one is sent as "". */
 caxton_str cx_nonnull(caxton_str s);
 /* A caxton_str as the bindings' string (nonnull), and back. */
-agent_string_t cx_wit_str(caxton_str s);
-caxton_str cx_str(agent_string_t s);
+caxton_wit_string_t cx_wit_str(caxton_str s);
+caxton_str cx_str(caxton_wit_string_t s);
 
 /* The host allocated these for the current call: freed once the handler has returned. */
-void cx_own_str(agent_string_t s);
-void cx_own_strs(agent_list_string_t l);
+void cx_own_str(caxton_wit_string_t s);
+void cx_own_strs(caxton_wit_list_string_t l);
 void cx_own_ids(caxton_agent_types_list_agent_id_t l);
 
 #endif

@@ -93,6 +93,9 @@ export const cBuilder: LanguageBuilder = {
       ...(optimize ? ['-O2', '-Wl,--strip-all'] : ['-O0', '-g']),
       '-Wall',
       '-fno-exceptions',
+      // The SDK passes caxton.h's structs to the generated bindings by a cast (decision 2204): their
+      // layouts are checked equal, but they are distinct types to the optimiser, across files with LTO.
+      '-fno-strict-aliasing',
       '-I',
       path.join(sdk.dir, 'include'),
       ...includeDirs.flatMap((d) => ['-I', d]),
