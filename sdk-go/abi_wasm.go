@@ -129,7 +129,7 @@ func liftPairs(ptr, n uint32) []KeyValue {
 
 func liftMessage(a uint32) *Message {
 	m := &Message{Performative: Performative(lin.Load8(a))}
-	if lin.Load8(a+msgSender) != 0 {
+	if cabi.Some(lin, a+msgSender) {
 		s := liftAgentID(a + msgSender + 4)
 		m.Sender = &s
 	}
@@ -139,7 +139,7 @@ func liftMessage(a uint32) *Message {
 	for i, p := range strs {
 		*p, _ = cabi.LiftOptString(lin, a+msgContent+12*uint32(i))
 	}
-	if lin.Load8(a+msgReplyBy) != 0 {
+	if cabi.Some(lin, a+msgReplyBy) {
 		m.ReplyBy = load64(a + msgReplyBy + 8)
 	}
 	m.UserParams = liftPairs(lin.Load32(a+msgUserParams), lin.Load32(a+msgUserParams+4))

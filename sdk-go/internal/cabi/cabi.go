@@ -41,17 +41,21 @@ func LiftStringAt(m Memory, addr uint32) string {
 	return LiftString(m, m.Load32(addr), m.Load32(addr+4))
 }
 
+// Some reads an option's discriminant at addr: 0 none, 1 some, anything else a broken ABI.
+func Some(m Memory, addr uint32) bool {
+	d := m.Load8(addr)
+	if d > 1 {
+		invalid("option discriminant", d)
+	}
+	return d == 1
+}
+
 // LiftOptString reads an option<string> at addr.
 func LiftOptString(m Memory, addr uint32) (string, bool) {
-	switch d := m.Load8(addr); d {
-	case 0:
-		return "", false
-	case 1:
-		return LiftStringAt(m, addr+4), true
-	default:
-		invalid("option discriminant", d)
+	if !Some(m, addr) {
 		return "", false
 	}
+	return LiftStringAt(m, addr+4), true
 }
 
 // LiftStringList reads a list<string> whose (ptr, len) is stored at addr.
