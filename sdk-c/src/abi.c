@@ -3,10 +3,11 @@
  * host imports and the guest exports of caxton.h, and the memory of a call.
  *
  * The structs of caxton.h have the generated ones' layouts (checked field by field in
- * abi-layout.c), so a message the host hands a handler and one an agent sends pass by a cast. What the host
- * allocates for a call (its arguments, an import's results) is handed to the SDK to free; the
- * handler sees it until it returns, as caxton.h promises, and then it is freed (cx_own_*). The
- * generated `cabi_realloc` is malloc's: it lasts, as the WASI adapter needs (decision 2191).
+ * abi-layout.c), so a message the host hands a handler and one an agent sends pass by a cast.
+ * What the host allocates for a call (its arguments, an import's results) is handed to the SDK to
+ * free; the handler sees it until it returns, as caxton.h promises, and then it is freed
+ * (cx_own_*). The generated `cabi_realloc` is malloc's: it lasts, as the WASI adapter needs
+ * (decision 2191).
  */
 #include <stdarg.h>
 #include <stdio.h>

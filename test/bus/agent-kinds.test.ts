@@ -25,7 +25,8 @@ after(async () => {
 
 async function passivated(t: TestNode, n: number): Promise<void> {
   let last: KindCounts | undefined;
-  const deadline = Date.now() + 10_000;
+  // Generous: a deadline only bounds a failure, and the idle periods below are seconds long.
+  const deadline = Date.now() + 30_000;
   for (;;) {
     last = await counts(t);
     if (last.active === 0 && last.passivated >= n) return;
@@ -107,8 +108,9 @@ test('three keys of one kind each count their own, see their key, passivate when
 test('a shard at its activation bound refuses a new key typed (nothing accepted), and takes it once an instance passivates', async () => {
   const t = await TestNode.start({ shards: 1, kinds: { maxActivePerShard: 2 } });
   nodes.push(t);
-  // Idle long enough that neither a nor b can passivate before c is refused, however loaded the machine.
-  await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 2_000 } }, await agentArtifact('as-state-counter'));
+  // Idle long enough that neither a nor b passivates before c is refused (a stall of seconds between
+  // two sends on a loaded machine would let one go, and c in).
+  await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 5_000 } }, await agentArtifact('as-state-counter'));
   assert.equal(await ask(t, 'counter/a'), '1');
   assert.equal(await ask(t, 'counter/b'), '1');
   const before = t.accepted.length;
