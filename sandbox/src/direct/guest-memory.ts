@@ -26,6 +26,7 @@ import {
   PAIR,
   PERFORMATIVE_CASES,
   RESULT,
+  SLICE,
 } from '../abi.js';
 import {
   A2A_OPERATIONS,
@@ -501,11 +502,11 @@ export class GuestMemory {
     this.storeString(at + AGENT_ID.name, id.name, what);
     const addresses = id.addresses;
     if (addresses == null || addresses.length === 0) {
-      // The usual case, without a closure per agent id: an empty list is (4, 0), as alloc gives.
-      this.dv.setUint32(at + AGENT_ID.addresses, 4, true);
+      // The usual case, without a closure per agent id: an empty list is (align, 0), as alloc gives.
+      this.dv.setUint32(at + AGENT_ID.addresses, SLICE.align, true);
       this.dv.setUint32(at + AGENT_ID.addresses + 4, 0, true);
     } else {
-      this.storeList(at + AGENT_ID.addresses, addresses, 8, 4, what, (p, a) => this.storeString(p, a, what));
+      this.storeList(at + AGENT_ID.addresses, addresses, SLICE.size, SLICE.align, what, (p, a) => this.storeString(p, a, what));
     }
   }
 
