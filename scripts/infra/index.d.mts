@@ -130,7 +130,9 @@ export declare class InfraError extends Error {
 /** Path of a grpcurl binary (built once with go install into the cache). */
 export function installGrpcurl(): Promise<string>;
 export function installWasmTools(): Promise<string>;
-export function installWitBindgen(): Promise<string>;
+export function installWitBindgen(version?: string): Promise<string>;
+export const WIT_BINDGEN_VERSION: string;
+export const WIT_BINDGEN_GO_VERSION: string;
 export const GRPCURL_VERSION: string;
 
 /** One OTLP export request as the collector's file exporter writes it (OTLP/JSON: camelCase, ids in hex). */

@@ -43,7 +43,7 @@ export { startEtcd, installEtcd } from './etcd.mjs';
 export { startEtcdAndKafka } from './both.mjs';
 export { installGrpcurl, GRPCURL_VERSION } from './grpcurl.mjs';
 export { installWasmTools, WASM_TOOLS_VERSION } from './wasm-tools.mjs';
-export { installWitBindgen, WIT_BINDGEN_VERSION } from './wit-bindgen.mjs';
+export { installWitBindgen, WIT_BINDGEN_GO_VERSION, WIT_BINDGEN_VERSION } from './wit-bindgen.mjs';
 export { installNodeLts, productNode, NODE_LTS_VERSION } from './node-lts.mjs';
 export { installOtelCollector, startOtelCollector, otlpSpans, otlpMetrics, otlpLogRecords, OTELCOL_VERSION } from './otelcol.mjs';
 export { installPrometheus, promtool, startPrometheus, PROMETHEUS_DEB_VERSION } from './prometheus.mjs';

@@ -25,7 +25,6 @@ import (
 
 	"caxton.dev/caxton"
 	"caxton.dev/caxton/http"
-	"caxton.dev/caxton/internal/cabi"
 )
 
 // ErrorKind says why an A2A call has no usable result.
@@ -202,30 +201,6 @@ func Get(c *TaskCall) (string, error) {
 // Cancel cancels the task; the answer is the task as the cancel left it.
 func Cancel(c *TaskCall) (string, error) {
 	return start(OpCancelTask, c.URL, c.TaskID, c.Token, c.Version, "", c.Headers, c.TimeoutMs, c.Context)
-}
-
-// flat lowers a request to its 16 core values: operation, url (ptr, len), version, subject
-// (ptr, len), context-id option (disc, ptr, len), headers (ptr, len), timeout-ms option (disc,
-// value), context option (disc, ptr, len).
-func flat(w cabi.Writer, r *Request) [16]uint32 {
-	var f [16]uint32
-	f[0] = uint32(r.Operation)
-	f[1], f[2] = w.String(r.URL)
-	f[3] = uint32(r.Version)
-	f[4], f[5] = w.String(r.Subject)
-	cid := cabi.OptString(w, r.ContextID, r.ContextID != "")
-	copy(f[6:9], cid[:])
-	pairs := make([][2]string, len(r.Headers))
-	for i, h := range r.Headers {
-		pairs[i] = [2]string{h.Key, h.Value}
-	}
-	f[9], f[10] = cabi.Pairs(w, pairs)
-	if r.TimeoutMs != 0 {
-		f[11], f[12] = 1, r.TimeoutMs
-	}
-	ctx := cabi.OptString(w, r.Context, r.Context != "")
-	copy(f[13:16], ctx[:])
-	return f
 }
 
 // Result is the Task or the Message the agent answered, as the host read it.

@@ -6,7 +6,6 @@ import (
 
 	"caxton.dev/caxton"
 	"caxton.dev/caxton/http"
-	"caxton.dev/caxton/internal/cabi"
 )
 
 // The A2A helper outside WebAssembly: the call record it lowers (the core-wasm ABI of
@@ -16,35 +15,6 @@ import (
 
 // The agent these tests run as: answers come from its platform's gateway, http@caxton.
 func init() { selfName = func() string { return "me@caxton" } }
-
-func TestACallFlattensTo16ValuesInFieldOrder(t *testing.T) {
-	img := &cabi.SliceMemory{Base: 0x4000}
-	r := &Request{Operation: OpStream, URL: "https://agent.example/a2a/jsonrpc", Version: ProtocolV03, Subject: "héllo", ContextID: "ctx-1",
-		Headers: []caxton.KeyValue{{Key: "x-api-key", Value: "k"}, {Key: "authorization", Value: "Bearer tok"}}, TimeoutMs: 2500, Context: "whom"}
-	f := flat(img, r)
-	s := func(p, n uint32) string { return cabi.LiftString(img, p, n) }
-	if f[0] != 1 || s(f[1], f[2]) != "https://agent.example/a2a/jsonrpc" || f[3] != 1 || s(f[4], f[5]) != "héllo" {
-		t.Fatalf("operation, url, version, subject first: %v", f)
-	}
-	if f[6] != 1 || s(f[7], f[8]) != "ctx-1" {
-		t.Fatalf("context-id (disc, ptr, len): %v", f)
-	}
-	if f[10] != 2 || s(img.Load32(f[9]+16), img.Load32(f[9]+20)) != "authorization" || s(img.Load32(f[9]+24), img.Load32(f[9]+28)) != "Bearer tok" {
-		t.Fatal("headers: a list of 16-byte (string, string) tuples")
-	}
-	if f[11] != 1 || f[12] != 2500 || f[13] != 1 || s(f[14], f[15]) != "whom" {
-		t.Fatalf("timeout (disc, value), context (disc, ptr, len): %v", f)
-	}
-	bare := flat(&cabi.SliceMemory{Base: 0x4000}, &Request{Operation: OpCancelTask, URL: "http://h/", Subject: "t-1"})
-	if bare[0] != 3 || bare[3] != 0 {
-		t.Fatalf("cancel-task, v1: %v", bare)
-	}
-	for i := 6; i < 16; i++ {
-		if bare[i] != 0 {
-			t.Fatalf("no headers and none for every option: %v", bare)
-		}
-	}
-}
 
 func TestSendStreamGetAndCancelStartTheCallAndTheTokenIsABearerHeader(t *testing.T) {
 	rec := &Recorder{}

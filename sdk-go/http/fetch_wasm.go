@@ -3,26 +3,27 @@
 package http
 
 import (
-	"runtime"
-	"unsafe"
-
-	"caxton.dev/caxton/internal/cabi"
+	wit "caxton.dev/caxton/internal/wit/caxton_agent_http"
+	wt "caxton.dev/caxton/internal/wit_types"
+	"caxton.dev/caxton/internal/witconv"
 )
-
-//go:wasmimport caxton:agent/http@0.1.0 fetch
-func rawFetch(methodPtr, methodLen, urlPtr, urlLen, headersPtr, headersLen, bodySome, bodyPtr, bodyLen, timeoutSome, timeoutMs, contextSome, contextPtr, contextLen uint32, ret unsafe.Pointer)
 
 var defaultFetcher Fetcher = wasmFetcher{}
 
 type wasmFetcher struct{}
 
 func (wasmFetcher) Fetch(r *Request) (string, error) {
-	var w cabi.Pinned
-	var ret [4]uint32 // result<string, http-error>: 16 bytes, align 4
-	f := flat(&w, r)
-	rawFetch(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], unsafe.Pointer(&ret))
-	runtime.KeepAlive(w.Keep)
-	id, err := LiftResult(cabi.Linear{}, uint32(uintptr(unsafe.Pointer(&ret))))
-	cabi.Release()
-	return id, err
+	return Started(wit.Fetch(wit.Request{
+		Method: r.Method, Url: r.URL, Headers: witconv.View[wt.Tuple2[string, string]](r.Headers),
+		Body: witconv.Optional(r.Body), TimeoutMs: witconv.OptionalU32(r.TimeoutMs), Context: witconv.Optional(r.Context),
+	}))
+}
+
+// Started is fetch's answer, and the a2a package's start (decision 2193), which answers the same
+// type: the request's id, or an *Error.
+func Started(r wt.Result[string, wit.HttpError]) (string, error) {
+	if r.Tag() == wt.ResultErr {
+		return "", &Error{Kind: ErrorKind(r.Err().Kind), Message: r.Err().Message}
+	}
+	return r.Ok(), nil
 }

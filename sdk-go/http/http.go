@@ -14,7 +14,6 @@ import (
 	"strconv"
 
 	"caxton.dev/caxton"
-	"caxton.dev/caxton/internal/cabi"
 )
 
 // Request is the WIT request record. Following the SDK's convention, "" means none for Body and
@@ -78,38 +77,3 @@ func Use(f Fetcher) Fetcher {
 
 // Fetch starts a request and returns its id, the answer's in-reply-to. The error is an *Error.
 func Fetch(r *Request) (string, error) { return fetcher.Fetch(r) }
-
-// flat lowers a request to its 14 core values (it fits the 16 a call passes flat):
-// method (ptr, len), url (ptr, len), headers (ptr, len), body option (disc, ptr, len),
-// timeout-ms option (disc, value), context option (disc, ptr, len).
-func flat(w cabi.Writer, r *Request) [14]uint32 {
-	var f [14]uint32
-	f[0], f[1] = w.String(r.Method)
-	f[2], f[3] = w.String(r.URL)
-	pairs := make([][2]string, len(r.Headers))
-	for i, h := range r.Headers {
-		pairs[i] = [2]string{h.Key, h.Value}
-	}
-	f[4], f[5] = cabi.Pairs(w, pairs)
-	body := cabi.OptString(w, r.Body, r.Body != "")
-	copy(f[6:9], body[:])
-	if r.TimeoutMs != 0 {
-		f[9], f[10] = 1, r.TimeoutMs
-	}
-	ctx := cabi.OptString(w, r.Context, r.Context != "")
-	copy(f[11:14], ctx[:])
-	return f
-}
-
-// LiftResult reads a result<string, http-error> return area: fetch's, and the a2a package's
-// start (decision 2193), which answers the same type.
-func LiftResult(m cabi.Memory, at uint32) (string, error) {
-	id, e := cabi.LiftResult(m, at, true)
-	if e == nil {
-		return id, nil
-	}
-	if int(e.Kind) >= len(kindNames) {
-		panic("canonical ABI: invalid http-error-kind " + strconv.Itoa(int(e.Kind)))
-	}
-	return "", &Error{Kind: ErrorKind(e.Kind), Message: e.Message}
-}

@@ -14,7 +14,6 @@ import (
 	"strconv"
 
 	"caxton.dev/caxton"
-	"caxton.dev/caxton/internal/cabi"
 )
 
 // ReceiverCountParam is the user parameter a narrowed delivery carries with the receiver count.
@@ -122,26 +121,4 @@ func asciiEqualFold(a, b string) bool {
 		}
 	}
 	return true
-}
-
-// liftReceivers reads a result<list<agent-id>, message-info-error> at addr.
-func liftReceivers(m cabi.Memory, addr uint32) ([]caxton.AgentID, error) {
-	switch d := m.Load8(addr); d {
-	case 0:
-		ptr, n := m.Load32(addr+4), m.Load32(addr+8)
-		out := make([]caxton.AgentID, n)
-		for i := range n {
-			at := ptr + 16*i
-			out[i] = caxton.AgentID{Name: cabi.LiftStringAt(m, at), Addresses: cabi.LiftStringList(m, at+8)}
-		}
-		return out, nil
-	case 1:
-		k := m.Load8(addr + 4)
-		if int(k) >= len(kindNames) {
-			panic("canonical ABI: invalid message-info-error-kind " + strconv.Itoa(int(k)))
-		}
-		return nil, &Error{Kind: ErrorKind(k), Message: cabi.LiftStringAt(m, addr+8)}
-	default:
-		panic("canonical ABI: invalid result discriminant " + strconv.Itoa(int(d)))
-	}
 }

@@ -5,39 +5,7 @@ import (
 	"testing"
 
 	"caxton.dev/caxton"
-	"caxton.dev/caxton/internal/cabi"
 )
-
-func TestAnOkPageIsTheListAt4(t *testing.T) {
-	img := &cabi.SliceMemory{Base: 0x100}
-	at := img.Alloc(16, 4)
-	list := img.Alloc(32, 4)
-	for i, name := range []string{"a@p", "bcd@p"} {
-		p, n := img.String(name)
-		img.Store32(list+16*uint32(i), p)
-		img.Store32(list+16*uint32(i)+4, n)
-	}
-	img.Store32(at+4, list)
-	img.Store32(at+8, 2)
-	ids, err := liftReceivers(img, at)
-	if err != nil || len(ids) != 2 || ids[0].Name != "a@p" || ids[1].Name != "bcd@p" || ids[1].Addresses != nil {
-		t.Fatal(ids, err)
-	}
-}
-
-func TestARefusalIsTheKindAt4AndTheMessageAt8(t *testing.T) {
-	img := &cabi.SliceMemory{Base: 0x100}
-	at := img.Alloc(16, 4)
-	img.Store8(at, 1)
-	img.Store8(at+4, 1)
-	p, n := img.String("limit 0 is not within 1..256")
-	img.Store32(at+8, p)
-	img.Store32(at+12, n)
-	var e *Error
-	if _, err := liftReceivers(img, at); !errors.As(err, &e) || e.Kind != InvalidRange || e.Message != "limit 0 is not within 1..256" {
-		t.Fatal(err)
-	}
-}
 
 func TestMemoryPagesAndRefusesLikeTheHost(t *testing.T) {
 	mem := &Memory{}

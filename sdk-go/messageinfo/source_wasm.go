@@ -3,31 +3,22 @@
 package messageinfo
 
 import (
-	"unsafe"
-
 	"caxton.dev/caxton"
-	"caxton.dev/caxton/internal/cabi"
+	wit "caxton.dev/caxton/internal/wit/caxton_agent_message_info"
+	wt "caxton.dev/caxton/internal/wit_types"
+	"caxton.dev/caxton/internal/witconv"
 )
-
-//go:wasmimport caxton:agent/message-info@0.1.0 receiver-count
-func rawReceiverCount() uint32
-
-//go:wasmimport caxton:agent/message-info@0.1.0 receivers
-func rawReceivers(offset, limit uint32, ret unsafe.Pointer)
 
 var defaultSource Source = wasmSource{}
 
 type wasmSource struct{}
 
-// retArea is a 16-byte, 4-aligned return area (result<list<agent-id>, message-info-error>).
-type retArea [4]uint32
-
-func (wasmSource) ReceiverCount() uint32 { return rawReceiverCount() }
+func (wasmSource) ReceiverCount() uint32 { return wit.ReceiverCount() }
 
 func (wasmSource) Receivers(offset, limit uint32) ([]caxton.AgentID, error) {
-	var ret retArea
-	rawReceivers(offset, limit, unsafe.Pointer(&ret))
-	ids, err := liftReceivers(cabi.Linear{}, uint32(uintptr(unsafe.Pointer(&ret))))
-	cabi.Release()
-	return ids, err
+	r := wit.Receivers(offset, limit)
+	if r.Tag() == wt.ResultErr {
+		return nil, &Error{Kind: ErrorKind(r.Err().Kind), Message: r.Err().Message}
+	}
+	return witconv.View[caxton.AgentID](r.Ok()), nil
 }

@@ -10,8 +10,6 @@ package state
 
 import (
 	"strconv"
-
-	"caxton.dev/caxton/internal/cabi"
 )
 
 // ErrorKind says why a write was refused (the WIT state-error-kind, same order).
@@ -85,16 +83,4 @@ func Delete(key string) error { return store.Delete(key) }
 // at most limit (the host caps it). Page by passing the last key returned as startAfter.
 func Keys(prefix, startAfter string, limit uint32) []string {
 	return store.Keys(prefix, startAfter, limit)
-}
-
-// liftResult reads a result<_, state-error> return area.
-func liftResult(m cabi.Memory, at uint32) error {
-	_, e := cabi.LiftResult(m, at, false)
-	if e == nil {
-		return nil
-	}
-	if int(e.Kind) >= len(kindNames) {
-		panic("canonical ABI: invalid state-error-kind " + strconv.Itoa(int(e.Kind)))
-	}
-	return &Error{Kind: ErrorKind(e.Kind), Message: e.Message}
 }

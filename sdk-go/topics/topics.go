@@ -13,8 +13,6 @@ package topics
 
 import (
 	"strconv"
-
-	"caxton.dev/caxton/internal/cabi"
 )
 
 // ErrorKind says why a change was refused (the WIT topic-error-kind, same order).
@@ -72,15 +70,3 @@ func SubscribeFiltered(topic, filter string) error { return subscriber.Subscribe
 
 // Unsubscribe unsubscribes from topic (not being subscribed is fine). The error is an *Error.
 func Unsubscribe(topic string) error { return subscriber.Unsubscribe(topic) }
-
-// liftResult reads a result<_, topic-error> return area.
-func liftResult(m cabi.Memory, at uint32) error {
-	_, e := cabi.LiftResult(m, at, false)
-	if e == nil {
-		return nil
-	}
-	if int(e.Kind) >= len(kindNames) {
-		panic("canonical ABI: invalid topic-error-kind " + strconv.Itoa(int(e.Kind)))
-	}
-	return &Error{Kind: ErrorKind(e.Kind), Message: e.Message}
-}
