@@ -105,6 +105,12 @@ async function main() {
 async function generateGo() {
   const bin = await installWitBindgen(WIT_BINDGEN_GO_VERSION);
   const files = await generate(bin, 'go', ['--pkg-name', 'caxton.dev/caxton/internal/wit']);
+  // Checked before the committed bindings are replaced, so a failed generation leaves them as they were.
+  for (const f of ['init', 'handle', 'on-timer']) {
+    if (!files[path.join('wit_exports', 'wit_exports.go')]?.includes(`//go:wasmexport caxton:agent/guest@0.1.0#${f}\n`)) {
+      throw new Error(`the Go bindings lost the export of ${f}`);
+    }
+  }
   const out = path.join(root, 'sdk-go', 'internal', 'wit');
   rmSync(out, { recursive: true, force: true });
   const header = `${bindingsHeader(readFileSync(wit), WIT_BINDGEN_GO_VERSION)}\n//go:build wasip1\n\n`;
@@ -122,11 +128,6 @@ async function generateGo() {
   // The imports rewritten above sorted again (gofmt ships with Go, which builds the Go SDK anyway).
   const fmt = await run('gofmt', ['-w', out]);
   if (fmt.code !== 0) throw new Error(`gofmt failed:\n${fmt.output}`);
-  for (const f of ['init', 'handle', 'on-timer']) {
-    if (!files[path.join('wit_exports', 'wit_exports.go')]?.includes(`//go:wasmexport caxton:agent/guest@0.1.0#${f}\n`)) {
-      throw new Error(`the Go bindings lost the export of ${f}`);
-    }
-  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -13,6 +13,7 @@ import (
 	"caxton.dev/caxton/internal/wit/caxton_agent_host"
 	types "caxton.dev/caxton/internal/wit/caxton_agent_types"
 	_ "caxton.dev/caxton/internal/wit/wit_exports"
+	"caxton.dev/caxton/internal/wit_runtime"
 	wt "caxton.dev/caxton/internal/wit_types"
 	"caxton.dev/caxton/internal/witconv"
 )
@@ -23,7 +24,7 @@ type outcome = wt.Result[wt.Unit, string]
 
 func init() {
 	guest.Init = func(c types.InitContext) outcome {
-		return finish(callInit(&InitContext{Self: AgentID(c.Self), Config: witconv.View[KeyValue](c.Config)}))
+		return finish(callInit(&InitContext{Self: AgentID(witconv.AgentID(c.Self)), Config: witconv.View[KeyValue](c.Config)}))
 	}
 	guest.Handle = func(m types.AclMessage) outcome { return finish(callHandle(fromWit(&m))) }
 	guest.OnTimer = func(token string) outcome { return finish(callOnTimer(token)) }
@@ -45,13 +46,13 @@ func hostResult(r outcome) error {
 
 func fromWit(w *types.AclMessage) *Message {
 	m := &Message{
-		Performative: Performative(w.Performative), Receivers: witconv.View[AgentID](w.Receivers), ReplyTo: witconv.View[AgentID](w.ReplyTo),
+		Performative: Performative(w.Performative), Receivers: witconv.AgentIDs[AgentID](w.Receivers), ReplyTo: witconv.AgentIDs[AgentID](w.ReplyTo),
 		Content: witconv.OrEmpty(w.Content), Language: witconv.OrEmpty(w.Language), Encoding: witconv.OrEmpty(w.Encoding),
 		Ontology: witconv.OrEmpty(w.Ontology), Protocol: witconv.OrEmpty(w.Protocol), ConversationID: witconv.OrEmpty(w.ConversationId),
 		ReplyWith: witconv.OrEmpty(w.ReplyWith), InReplyTo: witconv.OrEmpty(w.InReplyTo), UserParams: witconv.View[KeyValue](w.UserParams),
 	}
 	if w.Sender.IsSome() {
-		s := AgentID(w.Sender.Some())
+		s := AgentID(witconv.AgentID(w.Sender.Some()))
 		m.Sender = &s
 	}
 	if w.ReplyBy.IsSome() {
@@ -88,14 +89,14 @@ func (wasmHost) SetTimer(delayMs uint32, token string) {
 }
 
 func (wasmHost) RegisterService(s *ServiceDescription) error {
-	return hostResult(caxton_agent_host.RegisterService(types.ServiceDescription{
+	return hostResult(wit_runtime.Lifted(caxton_agent_host.RegisterService(types.ServiceDescription{
 		Name: s.Name, Type: s.Type, Protocols: s.Protocols, Ontologies: s.Ontologies, Languages: s.Languages,
 		Properties: witconv.View[wt.Tuple2[string, string]](s.Properties),
-	}))
+	})))
 }
 
 func (wasmHost) DeregisterService(name string) { caxton_agent_host.DeregisterService(name) }
 
 func (wasmHost) SearchServices(serviceType string) []AgentID {
-	return witconv.View[AgentID](caxton_agent_host.SearchServices(serviceType))
+	return witconv.AgentIDs[AgentID](wit_runtime.Lifted(caxton_agent_host.SearchServices(serviceType)))
 }

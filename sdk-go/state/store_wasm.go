@@ -4,6 +4,7 @@ package state
 
 import (
 	wit "caxton.dev/caxton/internal/wit/caxton_agent_state"
+	"caxton.dev/caxton/internal/wit_runtime"
 	wt "caxton.dev/caxton/internal/wit_types"
 	"caxton.dev/caxton/internal/witconv"
 )
@@ -13,16 +14,18 @@ var defaultStore Store = wasmStore{}
 type wasmStore struct{}
 
 func (wasmStore) Get(key string) (string, bool) {
-	v := wit.Get(key)
+	v := wit_runtime.Lifted(wit.Get(key))
 	return witconv.OrEmpty(v), v.IsSome()
 }
 
-func (wasmStore) Set(key, value string) error { return stateError(wit.Set(key, value)) }
+func (wasmStore) Set(key, value string) error {
+	return stateError(wit_runtime.Lifted(wit.Set(key, value)))
+}
 
-func (wasmStore) Delete(key string) error { return stateError(wit.Delete(key)) }
+func (wasmStore) Delete(key string) error { return stateError(wit_runtime.Lifted(wit.Delete(key))) }
 
 func (wasmStore) Keys(prefix, startAfter string, limit uint32) []string {
-	return witconv.View[string](wit.Keys(prefix, witconv.Optional(startAfter), limit))
+	return witconv.View[string](wit_runtime.Lifted(wit.Keys(prefix, witconv.Optional(startAfter), limit)))
 }
 
 func stateError(r wt.Result[wt.Unit, wit.StateError]) error {

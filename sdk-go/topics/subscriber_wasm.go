@@ -4,6 +4,7 @@ package topics
 
 import (
 	wit "caxton.dev/caxton/internal/wit/caxton_agent_topics"
+	"caxton.dev/caxton/internal/wit_runtime"
 	wt "caxton.dev/caxton/internal/wit_types"
 )
 
@@ -16,10 +17,12 @@ func (wasmSubscriber) Subscribe(topic, filter string, hasFilter bool) error {
 	if hasFilter {
 		f = wt.Some(filter)
 	}
-	return topicError(wit.Subscribe(topic, f))
+	return topicError(wit_runtime.Lifted(wit.Subscribe(topic, f)))
 }
 
-func (wasmSubscriber) Unsubscribe(topic string) error { return topicError(wit.Unsubscribe(topic)) }
+func (wasmSubscriber) Unsubscribe(topic string) error {
+	return topicError(wit_runtime.Lifted(wit.Unsubscribe(topic)))
+}
 
 func topicError(r wt.Result[wt.Unit, wit.TopicError]) error {
 	if r.Tag() == wt.ResultOk {

@@ -190,6 +190,13 @@ describe('state and http through each native SDK', () => {
     });
   }
 
+  it('go: what the host returns to an import is let go once lifted, not held to the end of the handling', async () => {
+    const r = await start(factories.get('go')!);
+    r.store.entries.set('big', 'x'.repeat(256 << 10));
+    // 200 reads of 256 KiB (50 MiB) in one handling; a dropped value's memory is collectable at once.
+    assert.equal(ask(r, 'get-many 200 big'), 'heap-mib:0');
+  });
+
   it('componentize-py imports the whole world; the Rust, C and Go SDKs import what the agent uses', () => {
     for (const lang of ['rust', 'c', 'go', 'python']) {
       const imports = factories.get(lang)!.imports;

@@ -32,6 +32,13 @@ func Unpin() {
 	arena = arena[:0]
 }
 
+// Lifted is an import's result, once the generated code has lifted it: the arena lets go of what
+// the host wrote for it, so a handling that calls imports in a loop keeps only what it holds on to.
+func Lifted[T any](result T) T {
+	Unpin()
+	return result
+}
+
 // realloc is the canonical ABI's realloc over arena buffers (alignment up to 8).
 func realloc(old unsafe.Pointer, oldSize, align, newSize uintptr) unsafe.Pointer {
 	if newSize == 0 {

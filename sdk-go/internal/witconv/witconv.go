@@ -1,9 +1,12 @@
+//go:build wasip1
+
 // Package witconv converts between the SDK's types and the generated bindings' (decision 2205).
 package witconv
 
 import (
 	"unsafe"
 
+	"caxton.dev/caxton/internal/wit/caxton_agent_types"
 	wt "caxton.dev/caxton/internal/wit_types"
 )
 
@@ -41,4 +44,22 @@ func OrEmpty(o wt.Option[string]) string {
 		return o.Some()
 	}
 	return ""
+}
+
+// AgentID is an agent id as the SDK gives it: no addresses is a nil list (the generated lifting
+// makes an empty one).
+func AgentID(id caxton_agent_types.AgentId) caxton_agent_types.AgentId {
+	if len(id.Addresses) == 0 {
+		id.Addresses = nil
+	}
+	return id
+}
+
+// AgentIDs views a lifted list of agent ids as the SDK's type T (caxton.AgentID), each as AgentID
+// gives it.
+func AgentIDs[T any](ids []caxton_agent_types.AgentId) []T {
+	for i := range ids {
+		ids[i] = AgentID(ids[i])
+	}
+	return View[T](ids)
 }

@@ -3,6 +3,7 @@ package main
 
 import (
 	"errors"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -48,6 +49,17 @@ func run(cmd string) string {
 		}
 		limit, _ := strconv.Atoi(w[3])
 		return strings.Join(state.Keys(w[1], after, uint32(limit)), ",")
+	case len(w) == 3 && w[0] == "get-many":
+		// Reads key n times and drops each value: what the host wrote for the reads must not pile
+		// up within the handling (decision 2205). Answers the live heap after a collection, in MiB.
+		n, _ := strconv.Atoi(w[1])
+		for range n {
+			state.Get(w[2])
+		}
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return "heap-mib:" + strconv.Itoa(int(m.HeapAlloc>>20))
 	case cmd == "fetch":
 		return fetchResult(http.Fetch(&http.Request{Method: "POST", URL: "https://api.example.com/x?y=1",
 			Headers: []caxton.KeyValue{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}},
