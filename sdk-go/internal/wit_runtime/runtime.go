@@ -22,18 +22,22 @@ func Allocate(pinner *runtime.Pinner, size, align uintptr) unsafe.Pointer {
 	return p
 }
 
-// arena holds the buffers the host asked for through cabi_*_realloc until their values are lifted.
-var arena [][]uint64
+// arena holds the buffers the host asked for through cabi_*_realloc until their values are lifted;
+// lifted holds the previous generation one call longer: the generated handle export still reads
+// its argument record (by address alone) after it has called Unpin.
+var arena, lifted [][]uint64
 
-// Unpin lets the arena's buffers go (the generated exports call it once their arguments are
-// lifted); those still referenced by lifted strings live on as long as the strings.
+// Unpin lets the buffers of the values lifted before the last ones go (the generated exports call
+// it once their arguments are lifted); those still referenced by lifted strings live on as long
+// as the strings.
 func Unpin() {
-	clear(arena)
-	arena = arena[:0]
+	clear(lifted)
+	lifted, arena = arena, lifted[:0]
 }
 
-// Lifted is an import's result, once the generated code has lifted it: the arena lets go of what
-// the host wrote for it, so a handling that calls imports in a loop keeps only what it holds on to.
+// Lifted is an import's result, once the generated code has lifted it: what the host wrote for it
+// is let go at the next call, so a handling that calls imports in a loop holds at most one call's
+// buffers beyond what it keeps.
 func Lifted[T any](result T) T {
 	Unpin()
 	return result
