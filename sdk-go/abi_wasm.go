@@ -80,10 +80,13 @@ func toWit(m *Message) types.AclMessage {
 
 type wasmHost struct{}
 
-func (wasmHost) Send(m *Message) error           { return hostResult(caxton_agent_host.Send(toWit(m))) }
+func (wasmHost) Send(m *Message) error {
+	return hostResult(wit_runtime.Lifted(caxton_agent_host.Send(toWit(m))))
+}
+
 func (wasmHost) Log(level LogLevel, line string) { caxton_agent_host.Log(uint8(level), line) }
 func (wasmHost) Now() uint64                     { return caxton_agent_host.Now() }
-func (wasmHost) NewID() string                   { return caxton_agent_host.NewId() }
+func (wasmHost) NewID() string                   { return wit_runtime.Lifted(caxton_agent_host.NewId()) }
 func (wasmHost) SetTimer(delayMs uint32, token string) {
 	caxton_agent_host.SetTimer(delayMs, token)
 }
