@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * Generates the Rust and C SDKs' bindings of the agent world (sdk-rust/src/bindings.rs,
- * sdk-c/src/bindings.{c,h}) with the Bytecode Alliance's wit-bindgen, from wit/agent.wit:
- * `npm run gen:bindings` after the WIT changes. The output is committed, so building an agent
- * needs neither wit-bindgen nor a network; each file's first line names the WIT's SHA-256, and a
- * test fails when the WIT moved on without them (toolchain/test/generated-bindings.test.ts).
+ * Generates the Rust, C and Go SDKs' bindings of the agent world (sdk-rust/src/bindings.rs,
+ * sdk-c/src/bindings.{c,h}, sdk-go/internal/wit) with the Bytecode Alliance's wit-bindgen, from
+ * wit/agent.wit: `npm run gen:bindings` after the WIT changes. The output is committed, so building
+ * an agent needs neither wit-bindgen nor a network; each file's first line names the WIT's SHA-256,
+ * and a test fails when the WIT moved on without them (toolchain/test/generated-bindings.test.ts).
  *
  * The generated code is written for rustc ≥ 1.82; agents build with Debian's rustc 1.63 (decision
  * 0505), so four spellings are rewritten to their older equivalents, each meaning the same:
@@ -18,7 +18,7 @@
  * embed), so no such object is generated or linked.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,12 +56,11 @@ async function generate(bin, language, options) {
   }
 }
 
-function write(relative, code, mustNotHave = [], header = bindingsHeader(readFileSync(wit))) {
+function write(relative, code, mustNotHave = []) {
   for (const left of mustNotHave) {
     if (code.includes(left)) throw new Error(`${relative} still has "${left}" after the rewrite`);
   }
-  mkdirSync(path.dirname(path.join(root, relative)), { recursive: true });
-  writeFileSync(path.join(root, relative), header + code);
+  writeFileSync(path.join(root, relative), bindingsHeader(readFileSync(wit)) + code);
   process.stdout.write(`wrote ${relative}\n`);
 }
 
@@ -105,29 +104,44 @@ async function main() {
 async function generateGo() {
   const bin = await installWitBindgen(WIT_BINDGEN_GO_VERSION);
   const files = await generate(bin, 'go', ['--pkg-name', 'caxton.dev/caxton/internal/wit']);
-  // Checked before the committed bindings are replaced, so a failed generation leaves them as they were.
   for (const f of ['init', 'handle', 'on-timer']) {
     if (!files[path.join('wit_exports', 'wit_exports.go')]?.includes(`//go:wasmexport caxton:agent/guest@0.1.0#${f}\n`)) {
       throw new Error(`the Go bindings lost the export of ${f}`);
     }
   }
-  const out = path.join(root, 'sdk-go', 'internal', 'wit');
-  rmSync(out, { recursive: true, force: true });
   const header = `${bindingsHeader(readFileSync(wit), WIT_BINDGEN_GO_VERSION)}\n//go:build wasip1\n\n`;
-  for (const [name, code] of Object.entries(files)) {
-    if (!name.endsWith('.go')) continue;
-    const rewritten = code
-      .replaceAll('"github.com/bytecodealliance/wit-bindgen/wit_runtime"', '"caxton.dev/caxton/internal/wit_runtime"')
-      .replaceAll('"github.com/bytecodealliance/wit-bindgen/wit_types"', '"caxton.dev/caxton/internal/wit_types"')
-      .replaceAll(
-        '"caxton.dev/caxton/internal/wit/export_caxton_agent_guest"',
-        'export_caxton_agent_guest "caxton.dev/caxton/internal/guest"',
-      );
-    write(path.join('sdk-go', 'internal', 'wit', name), rewritten, ['github.com/bytecodealliance', '/wit/export_'], header);
+  const rewritten = Object.entries(files)
+    .filter(([name]) => name.endsWith('.go'))
+    .map(([name, code]) => {
+      const go = code
+        .replaceAll('"github.com/bytecodealliance/wit-bindgen/wit_runtime"', '"caxton.dev/caxton/internal/wit_runtime"')
+        .replaceAll('"github.com/bytecodealliance/wit-bindgen/wit_types"', '"caxton.dev/caxton/internal/wit_types"')
+        .replaceAll(
+          '"caxton.dev/caxton/internal/wit/export_caxton_agent_guest"',
+          'export_caxton_agent_guest "caxton.dev/caxton/internal/guest"',
+        );
+      for (const left of ['github.com/bytecodealliance', '/wit/export_']) {
+        if (go.includes(left)) throw new Error(`${name} still has "${left}" after the rewrite`);
+      }
+      return [name, header + go];
+    });
+  // Written and formatted beside the committed bindings, which are replaced only once all of it
+  // succeeded (gofmt sorts the rewritten imports again; it ships with Go, which builds the SDK).
+  const out = path.join(root, 'sdk-go', 'internal', 'wit');
+  const next = `${out}.next`;
+  rmSync(next, { recursive: true, force: true });
+  for (const [name, code] of rewritten) {
+    mkdirSync(path.dirname(path.join(next, name)), { recursive: true });
+    writeFileSync(path.join(next, name), code);
   }
-  // The imports rewritten above sorted again (gofmt ships with Go, which builds the Go SDK anyway).
-  const fmt = await run('gofmt', ['-w', out]);
-  if (fmt.code !== 0) throw new Error(`gofmt failed:\n${fmt.output}`);
+  const fmt = await run('gofmt', ['-w', next]);
+  if (fmt.code !== 0) {
+    rmSync(next, { recursive: true, force: true });
+    throw new Error(`gofmt failed:\n${fmt.output}`);
+  }
+  rmSync(out, { recursive: true, force: true });
+  renameSync(next, out);
+  process.stdout.write(`wrote sdk-go/internal/wit (${rewritten.length} files)\n`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -81,25 +81,31 @@ func toWit(m *Message) types.AclMessage {
 type wasmHost struct{}
 
 func (wasmHost) Send(m *Message) error {
-	return hostResult(wit_runtime.Lifted(caxton_agent_host.Send(toWit(m))))
+	defer wit_runtime.Import()()
+	return hostResult(caxton_agent_host.Send(toWit(m)))
 }
 
 func (wasmHost) Log(level LogLevel, line string) { caxton_agent_host.Log(uint8(level), line) }
 func (wasmHost) Now() uint64                     { return caxton_agent_host.Now() }
-func (wasmHost) NewID() string                   { return wit_runtime.Lifted(caxton_agent_host.NewId()) }
+func (wasmHost) NewID() string {
+	defer wit_runtime.Import()()
+	return caxton_agent_host.NewId()
+}
 func (wasmHost) SetTimer(delayMs uint32, token string) {
 	caxton_agent_host.SetTimer(delayMs, token)
 }
 
 func (wasmHost) RegisterService(s *ServiceDescription) error {
-	return hostResult(wit_runtime.Lifted(caxton_agent_host.RegisterService(types.ServiceDescription{
+	defer wit_runtime.Import()()
+	return hostResult(caxton_agent_host.RegisterService(types.ServiceDescription{
 		Name: s.Name, Type: s.Type, Protocols: s.Protocols, Ontologies: s.Ontologies, Languages: s.Languages,
 		Properties: witconv.View[wt.Tuple2[string, string]](s.Properties),
-	})))
+	}))
 }
 
 func (wasmHost) DeregisterService(name string) { caxton_agent_host.DeregisterService(name) }
 
 func (wasmHost) SearchServices(serviceType string) []AgentID {
-	return witconv.AgentIDs[AgentID](wit_runtime.Lifted(caxton_agent_host.SearchServices(serviceType)))
+	defer wit_runtime.Import()()
+	return witconv.AgentIDs[AgentID](caxton_agent_host.SearchServices(serviceType))
 }

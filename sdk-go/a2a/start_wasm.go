@@ -15,11 +15,12 @@ var defaultStarter Starter = wasmStarter{}
 type wasmStarter struct{}
 
 func (wasmStarter) Start(r *Request) (string, error) {
-	answer := wit_runtime.Lifted(wit.Start(wit.Call{
+	defer wit_runtime.Import()()
+	answer := wit.Start(wit.Call{
 		Operation: uint8(r.Operation), Url: r.URL, Version: uint8(r.Version), Subject: r.Subject,
 		ContextId: witconv.Optional(r.ContextID), Headers: witconv.View[wt.Tuple2[string, string]](r.Headers),
 		TimeoutMs: witconv.OptionalU32(r.TimeoutMs), Context: witconv.Optional(r.Context),
-	}))
+	})
 	if answer.Tag() == wt.ResultErr { // an http-error, as fetch's refusal (decision 2193)
 		return "", &http.Error{Kind: http.ErrorKind(answer.Err().Kind), Message: answer.Err().Message}
 	}

@@ -14,10 +14,11 @@ var defaultFetcher Fetcher = wasmFetcher{}
 type wasmFetcher struct{}
 
 func (wasmFetcher) Fetch(r *Request) (string, error) {
-	answer := wit_runtime.Lifted(wit.Fetch(wit.Request{
+	defer wit_runtime.Import()()
+	answer := wit.Fetch(wit.Request{
 		Method: r.Method, Url: r.URL, Headers: witconv.View[wt.Tuple2[string, string]](r.Headers),
 		Body: witconv.Optional(r.Body), TimeoutMs: witconv.OptionalU32(r.TimeoutMs), Context: witconv.Optional(r.Context),
-	}))
+	})
 	if answer.Tag() == wt.ResultErr {
 		return "", &Error{Kind: ErrorKind(answer.Err().Kind), Message: answer.Err().Message}
 	}

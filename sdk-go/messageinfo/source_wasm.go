@@ -17,7 +17,8 @@ type wasmSource struct{}
 func (wasmSource) ReceiverCount() uint32 { return wit.ReceiverCount() }
 
 func (wasmSource) Receivers(offset, limit uint32) ([]caxton.AgentID, error) {
-	r := wit_runtime.Lifted(wit.Receivers(offset, limit))
+	defer wit_runtime.Import()()
+	r := wit.Receivers(offset, limit)
 	if r.Tag() == wt.ResultErr {
 		return nil, &Error{Kind: ErrorKind(r.Err().Kind), Message: r.Err().Message}
 	}

@@ -14,18 +14,24 @@ var defaultStore Store = wasmStore{}
 type wasmStore struct{}
 
 func (wasmStore) Get(key string) (string, bool) {
-	v := wit_runtime.Lifted(wit.Get(key))
+	defer wit_runtime.Import()()
+	v := wit.Get(key)
 	return witconv.OrEmpty(v), v.IsSome()
 }
 
 func (wasmStore) Set(key, value string) error {
-	return stateError(wit_runtime.Lifted(wit.Set(key, value)))
+	defer wit_runtime.Import()()
+	return stateError(wit.Set(key, value))
 }
 
-func (wasmStore) Delete(key string) error { return stateError(wit_runtime.Lifted(wit.Delete(key))) }
+func (wasmStore) Delete(key string) error {
+	defer wit_runtime.Import()()
+	return stateError(wit.Delete(key))
+}
 
 func (wasmStore) Keys(prefix, startAfter string, limit uint32) []string {
-	return witconv.View[string](wit_runtime.Lifted(wit.Keys(prefix, witconv.Optional(startAfter), limit)))
+	defer wit_runtime.Import()()
+	return witconv.View[string](wit.Keys(prefix, witconv.Optional(startAfter), limit))
 }
 
 func stateError(r wt.Result[wt.Unit, wit.StateError]) error {

@@ -17,11 +17,13 @@ func (wasmSubscriber) Subscribe(topic, filter string, hasFilter bool) error {
 	if hasFilter {
 		f = wt.Some(filter)
 	}
-	return topicError(wit_runtime.Lifted(wit.Subscribe(topic, f)))
+	defer wit_runtime.Import()()
+	return topicError(wit.Subscribe(topic, f))
 }
 
 func (wasmSubscriber) Unsubscribe(topic string) error {
-	return topicError(wit_runtime.Lifted(wit.Unsubscribe(topic)))
+	defer wit_runtime.Import()()
+	return topicError(wit.Unsubscribe(topic))
 }
 
 func topicError(r wt.Result[wt.Unit, wit.TopicError]) error {

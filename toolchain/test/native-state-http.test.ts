@@ -1,7 +1,7 @@
 /**
- * caxton:agent/state and caxton:agent/http through the native SDKs' canonical ABI: the C and Go
- * SDKs lower and lift by hand, Rust through wit-bindgen's generated bindings and Python through
- * componentize-py's; here each
+ * caxton:agent/state and caxton:agent/http through the native SDKs' canonical ABI: Rust, C and Go
+ * through wit-bindgen's generated bindings (decisions 2203–2205), Python through componentize-py's;
+ * here each
  * SDK's probe agent (test/native-probes) and the two examples (rust-state-counter, go-http-agent)
  * run on jco's implementation of the component model, against a recording store and fetcher. A
  * wrong offset, flattening or discriminant shows up as a wrong value, a trap or a lift error.

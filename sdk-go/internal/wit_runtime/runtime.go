@@ -35,12 +35,24 @@ func Unpin() {
 	lifted, arena = arena, lifted[:0]
 }
 
-// Lifted is an import's result, once the generated code has lifted it: what the host wrote for it
-// is let go at the next call, so a handling that calls imports in a loop holds at most one call's
-// buffers beyond what it keeps.
-func Lifted[T any](result T) T {
-	Unpin()
-	return result
+// inFlight counts the SDK's import calls under way. A goroutine's lifting can pause (an
+// allocation's share of a collection) and let another goroutine call the host meanwhile, so what
+// the host wrote is let go only when no call is left in flight.
+var inFlight int
+
+// Import marks an import call in flight until the function it returns is called, which the SDK's
+// wrappers defer (`defer wit_runtime.Import()()`): by then the generated code has lifted the
+// call's results, and if no other call is in flight the buffers the host wrote are let go, so a
+// handling that calls imports in a loop holds at most one call's buffers beyond what it keeps.
+func Import() func() {
+	inFlight++
+	return endImport
+}
+
+func endImport() {
+	if inFlight--; inFlight == 0 {
+		Unpin()
+	}
 }
 
 // realloc is the canonical ABI's realloc over arena buffers (alignment up to 8).
