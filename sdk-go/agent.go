@@ -38,8 +38,8 @@ func Self() AgentID { return selfID }
 
 var errNoAgent = errors.New("no agent registered: call caxton.Register(&MyAgent{}) from an init function")
 
-// The three guest calls, independent of the ABI (abi_wasm.go lifts the arguments and lowers the
-// result; tests call them directly).
+// The three guest calls, independent of the ABI (the generated exports lift the arguments and
+// lower the result, abi_wasm.go converts them; tests call these directly).
 func callInit(ctx *InitContext) error {
 	selfID = ctx.Self
 	if registered == nil {

@@ -15,7 +15,7 @@
 //	func main() {}
 //
 // `caxton build` compiles the package with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared; the
-// canonical-ABI glue (abi_wasm.go) exports the world's functions. On any other platform the host
+// bindings generated from the WIT (internal/wit, through abi_wasm.go) export the world's functions. On any other platform the host
 // functions go to the Host set with UseHost, so agent logic can be unit-tested with `go test`.
 package caxton
 
