@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Generates the Rust, C and Go SDKs' bindings of the agent world (sdk-rust/src/bindings.rs,
- * sdk-c/src/bindings.{c,h}, sdk-go/internal/wit) with the Bytecode Alliance's wit-bindgen, from
+ * sdk-c/src/bindings.{c,h}, sdk-go/internal/wit) with the Bytecode Alliance's wit-bindgen, and the
+ * AssemblyScript SDK's (sdk-assemblyscript/assembly/abi/wit) with the toolchain's own generator, from
  * wit/agent.wit: `npm run gen:bindings` after the WIT changes. The output is committed, so building
  * an agent needs neither wit-bindgen nor a network; each file's first line names the WIT's SHA-256,
  * and a test fails when the WIT moved on without them (toolchain/test/generated-bindings.test.ts).
@@ -93,6 +94,21 @@ async function main() {
   write('sdk-c/src/bindings.c', code, ['caxton_wit.h', '__component_type_object_force_link']);
   write('sdk-c/src/bindings.h', c['caxton_wit.h']);
   await generateGo();
+  await generateAssemblyScript();
+}
+
+/**
+ * The AssemblyScript SDK's imports and layouts (decision 2206), from the in-repo generator: no
+ * wit-bindgen runs for AssemblyScript. Needs `npm run build` first (it is compiled TypeScript).
+ */
+async function generateAssemblyScript() {
+  const { ASSEMBLYSCRIPT_BINDINGS_DIR, generateAssemblyScriptBindings } = await import('../toolchain/dist/src/index.js');
+  const out = path.join(root, ASSEMBLYSCRIPT_BINDINGS_DIR);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const files = generateAssemblyScriptBindings(readFileSync(wit, 'utf8'));
+  for (const [name, code] of files) writeFileSync(path.join(out, name), code);
+  process.stdout.write(`wrote ${ASSEMBLYSCRIPT_BINDINGS_DIR} (${files.size} files)\n`);
 }
 
 /**

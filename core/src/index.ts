@@ -31,6 +31,7 @@ export * from './control/http-allow.js';
 export * from './control/http-path.js';
 export * from './net/loopback-host.js';
 export { encodeU32, encodeS32, encodeName } from './wasm/encode.js';
+export * from './wasm/wit/index.js';
 export * from './control/http-headers.js';
 export * from './control/errors.js';
 export {

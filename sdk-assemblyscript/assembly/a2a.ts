@@ -13,10 +13,10 @@
 // Like any HTTP call it never blocks: the request leaves when this handling completes and the
 // answer comes back later as a message from `http@<platform>`; `context` travels with it. `url`
 // is the agent's JSON-RPC endpoint (its card's JSONRPC interface); its host must be allowed.
-import * as raw from "./abi/a2a-imports";
+import * as raw from "./abi/wit/a2a";
 import { arenaAlloc, arenaReset } from "./abi/arena";
 import { lowerPairListAt } from "./abi/lower";
-import * as L from "./abi/layout";
+import * as L from "./abi/wit/layout";
 import { AclMessage, KeyValue } from "./types";
 import { Performative } from "./performative";
 import { httpErrorKindName, isHttpResponse, liftFetchResult } from "./http";
@@ -139,7 +139,7 @@ function start(operation: u32, call: A2aCall): A2aSent {
   lowerPairListAt(list, headers);
   const contextId = call.contextId;
   const context = call.context;
-  const ret = arenaAlloc(L.RESULT_RECORD_SIZE, L.SLICE_ALIGN);
+  const ret = arenaAlloc(L.RESULT_STRING_HTTP_ERROR_SIZE, L.RESULT_STRING_HTTP_ERROR_ALIGN);
   raw.start(
     operation,
     changetype<usize>(call.url), <u32>call.url.length,

@@ -1,9 +1,9 @@
 // Typed access to the functions the runtime provides (interface `host` in wit/agent.wit).
-import * as raw from "./abi/imports";
+import * as raw from "./abi/wit/host";
 import { arenaAlloc, arenaReset } from "./abi/arena";
 import { liftAgentIdList, liftStringAt } from "./abi/lift";
 import { lowerMessage, lowerPairListAt, lowerStringListAt } from "./abi/lower";
-import * as L from "./abi/layout";
+import * as L from "./abi/wit/layout";
 import { AclMessage, AgentId, ServiceDescription } from "./types";
 import { LogLevel } from "./performative";
 
@@ -12,7 +12,7 @@ function liftResult(ret: usize): string | null {
   const d = load<u8>(ret);
   if (d == 0) return null;
   if (d != 1) unreachable();
-  return liftStringAt(ret + L.RESULT_PAYLOAD);
+  return liftStringAt(ret + L.RESULT_NONE_STRING_PAYLOAD);
 }
 
 /**
@@ -26,7 +26,7 @@ export function send(message: AclMessage): string | null {
 
 /** Sends a message already lowered into the arena at `addr` (by lowerMessage or lowerReply). */
 export function sendLowered(addr: usize): string | null {
-  const ret = arenaAlloc(L.RESULT_SIZE, 4);
+  const ret = arenaAlloc(L.RESULT_NONE_STRING_SIZE, L.RESULT_NONE_STRING_ALIGN);
   raw.send(addr, ret);
   const err = liftResult(ret);
   arenaReset();
@@ -35,7 +35,7 @@ export function sendLowered(addr: usize): string | null {
 
 /** Writes a line to the agent's log. */
 export function log(level: LogLevel, message: string): void {
-  raw.log(<i32>level, changetype<usize>(message), <u32>message.length);
+  raw.log(<u32>level, changetype<usize>(message), <u32>message.length);
 }
 
 export function trace(message: string): void { log(LogLevel.Trace, message); }
@@ -71,7 +71,7 @@ export function registerService(service: ServiceDescription): string | null {
   lowerStringListAt(slices + 8, service.ontologies);
   lowerStringListAt(slices + 16, service.languages);
   lowerPairListAt(slices + 24, service.properties);
-  const ret = arenaAlloc(L.RESULT_SIZE, 4);
+  const ret = arenaAlloc(L.RESULT_NONE_STRING_SIZE, L.RESULT_NONE_STRING_ALIGN);
   raw.registerService(
     changetype<usize>(service.name), <u32>service.name.length,
     changetype<usize>(service.type), <u32>service.type.length,

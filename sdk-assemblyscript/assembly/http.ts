@@ -6,11 +6,11 @@
 // message from `http@<platform>`: `inform` for any HTTP status, `failure` when there was no
 // response. Its `in-reply-to` is the id `fetch` returned; whatever the request carried in
 // `context` comes back, so an agent can remember whom to answer without keeping state.
-import * as raw from "./abi/http-imports";
+import * as raw from "./abi/wit/http";
 import { arenaAlloc, arenaReset } from "./abi/arena";
 import { liftStringAt } from "./abi/lift";
 import { lowerPairListAt } from "./abi/lower";
-import * as L from "./abi/layout";
+import * as L from "./abi/wit/layout";
 import { AclMessage, KeyValue } from "./types";
 import { Performative } from "./performative";
 import { self } from "./context";
@@ -86,12 +86,12 @@ export class FetchResult {
 /** Reads a result<string, http-error> at `ret`. */
 export function liftFetchResult(ret: usize): FetchResult {
   const d = load<u8>(ret);
-  const payload = ret + L.RESULT_RECORD_PAYLOAD;
+  const payload = ret + L.RESULT_STRING_HTTP_ERROR_PAYLOAD;
   if (d == 0) return new FetchResult(liftStringAt(payload), null);
   if (d != 1) unreachable();
-  const kind = <u32>load<u8>(payload + L.ERROR_RECORD_KIND);
+  const kind = <u32>load<u8>(payload + L.HTTP_ERROR_KIND);
   if (kind >= L.HTTP_ERROR_KIND_CASES) unreachable(); // the host broke the ABI
-  return new FetchResult(null, new HttpError(<HttpErrorKind>kind, liftStringAt(payload + L.ERROR_RECORD_MESSAGE)));
+  return new FetchResult(null, new HttpError(<HttpErrorKind>kind, liftStringAt(payload + L.HTTP_ERROR_MESSAGE)));
 }
 
 export class Http {
@@ -101,7 +101,7 @@ export class Http {
     lowerPairListAt(headers, request.headers);
     const body = request.body;
     const context = request.context;
-    const ret = arenaAlloc(L.RESULT_RECORD_SIZE, L.SLICE_ALIGN);
+    const ret = arenaAlloc(L.RESULT_STRING_HTTP_ERROR_SIZE, L.RESULT_STRING_HTTP_ERROR_ALIGN);
     raw.fetch(
       changetype<usize>(request.method), <u32>request.method.length,
       changetype<usize>(request.url), <u32>request.url.length,

@@ -5,10 +5,10 @@
 // node O(N), not N copies of an N-name list. An agent that needs the whole list (to answer all the
 // others, say) pages it here. Below the threshold the message carries its list as sent and these
 // calls answer the same.
-import * as raw from "./abi/message-info-imports";
+import * as raw from "./abi/wit/message-info";
 import { arenaAlloc, arenaReset } from "./abi/arena";
 import { liftAgentIdList, liftStringAt } from "./abi/lift";
-import * as L from "./abi/layout";
+import * as L from "./abi/wit/layout";
 import { AclMessage, AgentId } from "./types";
 
 /** The user parameter a narrowed delivery carries with the message's receiver count. */
@@ -53,19 +53,19 @@ export class MessageInfo {
 
   /** Receivers `offset .. offset + limit` (limit 1..256) in the order sent; fewer at the end. */
   static receivers(offset: u32, limit: u32): ReceiversPage {
-    const ret = arenaAlloc(L.RESULT_RECORD_SIZE, L.SLICE_ALIGN);
+    const ret = arenaAlloc(L.RESULT_LIST_AGENT_ID_MESSAGE_INFO_ERROR_SIZE, L.RESULT_LIST_AGENT_ID_MESSAGE_INFO_ERROR_ALIGN);
     raw.receivers(offset, limit, ret);
     const d = load<u8>(ret);
     let page: ReceiversPage;
     if (d == 0) {
-      const list = ret + L.RESULT_RECORD_PAYLOAD;
+      const list = ret + L.RESULT_LIST_AGENT_ID_MESSAGE_INFO_ERROR_PAYLOAD;
       page = new ReceiversPage(liftAgentIdList(load<u32>(list), load<u32>(list, 4)), null);
     } else {
       if (d != 1) unreachable();
-      const err = ret + L.RESULT_RECORD_PAYLOAD;
-      const kind = <u32>load<u8>(err + L.ERROR_RECORD_KIND);
+      const err = ret + L.RESULT_LIST_AGENT_ID_MESSAGE_INFO_ERROR_PAYLOAD;
+      const kind = <u32>load<u8>(err + L.MESSAGE_INFO_ERROR_KIND);
       if (kind >= L.MESSAGE_INFO_ERROR_KIND_CASES) unreachable(); // the host broke the ABI
-      page = new ReceiversPage([], new MessageInfoError(<MessageInfoErrorKind>kind, liftStringAt(err + L.ERROR_RECORD_MESSAGE)));
+      page = new ReceiversPage([], new MessageInfoError(<MessageInfoErrorKind>kind, liftStringAt(err + L.MESSAGE_INFO_ERROR_MESSAGE)));
     }
     arenaReset();
     return page;

@@ -4,10 +4,10 @@
 // committed with the handling, all or nothing: a crash (trap) leaves no trace and the message is
 // handled again against the old state. `onInit` may read (to resume where the agent was) but not
 // write. Keys and values are strings; keys are 1..(limit) UTF-8 bytes without control characters.
-import * as raw from "./abi/state-imports";
+import * as raw from "./abi/wit/state";
 import { arenaAlloc, arenaReset } from "./abi/arena";
 import { liftOptionalString, liftStringAt, liftStringList } from "./abi/lift";
-import * as L from "./abi/layout";
+import * as L from "./abi/wit/layout";
 
 /** Why the runtime refused a write (WIT `state-error-kind`, in the same order). */
 export enum StateErrorKind {
@@ -42,17 +42,17 @@ export function liftStateResult(ret: usize): StateError | null {
   const d = load<u8>(ret);
   if (d == 0) return null;
   if (d != 1) unreachable();
-  const err = ret + L.RESULT_RECORD_PAYLOAD;
-  const kind = <u32>load<u8>(err + L.ERROR_RECORD_KIND);
+  const err = ret + L.RESULT_NONE_STATE_ERROR_PAYLOAD;
+  const kind = <u32>load<u8>(err + L.STATE_ERROR_KIND);
   if (kind >= L.STATE_ERROR_KIND_CASES) unreachable(); // the host broke the ABI
-  return new StateError(<StateErrorKind>kind, liftStringAt(err + L.ERROR_RECORD_MESSAGE));
+  return new StateError(<StateErrorKind>kind, liftStringAt(err + L.STATE_ERROR_MESSAGE));
 }
 
 /** The agent's state. All members are static: there is one state per agent. */
 export class State {
   /** The value of `key` (including this handler's own uncommitted writes), or null. */
   static get(key: string): string | null {
-    const ret = arenaAlloc(L.OPT_STRING_SIZE, L.SLICE_ALIGN);
+    const ret = arenaAlloc(L.OPTION_STRING_SIZE, L.OPTION_STRING_ALIGN);
     raw.get(changetype<usize>(key), <u32>key.length, ret);
     const value = liftOptionalString(ret);
     arenaReset();
@@ -61,7 +61,7 @@ export class State {
 
   /** Sets `key` to `value`, committed with this handling. Returns null, or why it was refused. */
   static set(key: string, value: string): StateError | null {
-    const ret = arenaAlloc(L.RESULT_RECORD_SIZE, L.SLICE_ALIGN);
+    const ret = arenaAlloc(L.RESULT_NONE_STATE_ERROR_SIZE, L.RESULT_NONE_STATE_ERROR_ALIGN);
     raw.set(changetype<usize>(key), <u32>key.length, changetype<usize>(value), <u32>value.length, ret);
     const err = liftStateResult(ret);
     arenaReset();
@@ -70,8 +70,8 @@ export class State {
 
   /** Removes `key` (removing an absent key is fine). Returns null, or why it was refused. */
   static delete(key: string): StateError | null {
-    const ret = arenaAlloc(L.RESULT_RECORD_SIZE, L.SLICE_ALIGN);
-    raw.del(changetype<usize>(key), <u32>key.length, ret);
+    const ret = arenaAlloc(L.RESULT_NONE_STATE_ERROR_SIZE, L.RESULT_NONE_STATE_ERROR_ALIGN);
+    raw.delete_(changetype<usize>(key), <u32>key.length, ret);
     const err = liftStateResult(ret);
     arenaReset();
     return err;

@@ -5,10 +5,10 @@
 // `onInit`, a handler or a timer is applied only if that call completes, and it lasts (restarts,
 // upgrades) until unsubscribed or the agent is undeployed. The name and the filter are checked at
 // the call; the per-agent bound (100 topics) when the change is applied (a refusal is logged).
-import * as raw from "./abi/topics-imports";
+import * as raw from "./abi/wit/topics";
 import { arenaAlloc, arenaReset } from "./abi/arena";
 import { liftStringAt } from "./abi/lift";
-import * as L from "./abi/layout";
+import * as L from "./abi/wit/layout";
 
 /** Why the runtime refused a topic change (WIT `topic-error-kind`, in the same order). */
 export enum TopicErrorKind {
@@ -41,10 +41,10 @@ function liftTopicResult(ret: usize): TopicError | null {
   const d = load<u8>(ret);
   if (d == 0) return null;
   if (d != 1) unreachable();
-  const err = ret + L.RESULT_RECORD_PAYLOAD;
-  const kind = <u32>load<u8>(err + L.ERROR_RECORD_KIND);
+  const err = ret + L.RESULT_NONE_TOPIC_ERROR_PAYLOAD;
+  const kind = <u32>load<u8>(err + L.TOPIC_ERROR_KIND);
   if (kind >= L.TOPIC_ERROR_KIND_CASES) unreachable(); // the host broke the ABI
-  return new TopicError(<TopicErrorKind>kind, liftStringAt(err + L.ERROR_RECORD_MESSAGE));
+  return new TopicError(<TopicErrorKind>kind, liftStringAt(err + L.TOPIC_ERROR_MESSAGE));
 }
 
 /** The agent's topic subscriptions. All members are static. */
@@ -55,7 +55,7 @@ export class Topics {
    * Subscribing again replaces the filter. Returns null, or why it was refused.
    */
   static subscribe(topic: string, filter: string | null = null): TopicError | null {
-    const ret = arenaAlloc(L.RESULT_RECORD_SIZE, L.SLICE_ALIGN);
+    const ret = arenaAlloc(L.RESULT_NONE_TOPIC_ERROR_SIZE, L.RESULT_NONE_TOPIC_ERROR_ALIGN);
     if (filter === null) {
       raw.subscribe(changetype<usize>(topic), <u32>topic.length, 0, 0, 0, ret);
     } else {
@@ -68,7 +68,7 @@ export class Topics {
 
   /** Unsubscribes from `topic` (not being subscribed is fine). Returns null, or why it was refused. */
   static unsubscribe(topic: string): TopicError | null {
-    const ret = arenaAlloc(L.RESULT_RECORD_SIZE, L.SLICE_ALIGN);
+    const ret = arenaAlloc(L.RESULT_NONE_TOPIC_ERROR_SIZE, L.RESULT_NONE_TOPIC_ERROR_ALIGN);
     raw.unsubscribe(changetype<usize>(topic), <u32>topic.length, ret);
     const err = liftTopicResult(ret);
     arenaReset();

@@ -40,6 +40,7 @@ export type { Toolchain, ToolchainStatus } from './toolchains/index.js';
 export type { SdkInstallResult } from './sdk-install.js';
 
 export type { BuildStep } from './languages/index.js';
+export { ASSEMBLYSCRIPT_BINDINGS_DIR, generateAssemblyScriptBindings } from './languages/assemblyscript-bindings.js';
 
 export interface BuildProgress {
   step: BuildStep;

@@ -2,7 +2,7 @@
 // The default imports `env.abort`, which the agent world does not provide. This one writes the
 // message to the agent's log, so the operator sees *why* the agent crashed, then traps: an abort is
 // a crash (instance replaced, message retried), never an application-level error.
-import { log } from "./imports";
+import { log } from "./wit/host";
 
 export function caxtonAbort(
   message: string | null = null, fileName: string | null = null, line: u32 = 0, column: u32 = 0,

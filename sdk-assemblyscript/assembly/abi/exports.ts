@@ -15,7 +15,7 @@
 // docs/decisions/0501, which is also why the incremental runtime is the default.)
 import { arenaRealloc, arenaReset } from "./arena";
 import { liftInitContext, liftMessage, liftString } from "./lift";
-import * as L from "./layout";
+import * as L from "./wit/layout";
 import { registeredAgent } from "../agent";
 import { setSelf, takeError } from "../context";
 // Not called here, but they must be part of every agent program: the toolchain's
@@ -59,8 +59,8 @@ function finish(): usize {
     // collection cannot free it while the host reads.
     pinned = __pin(changetype<usize>(err));
     store<u8>(RET, 1);
-    store<u32>(RET + L.RESULT_PAYLOAD, <u32>pinned);
-    store<u32>(RET + L.RESULT_PAYLOAD, <u32>err.length, 4);
+    store<u32>(RET + L.RESULT_NONE_STRING_PAYLOAD, <u32>pinned);
+    store<u32>(RET + L.RESULT_NONE_STRING_PAYLOAD, <u32>err.length, 4);
   }
   return RET;
 }

@@ -3,7 +3,7 @@
 // right after lifting, so everything here copies.
 import { AclMessage, AgentId, InitContext, KeyValue } from "../types";
 import { Performative } from "../performative";
-import * as L from "./layout";
+import * as L from "./wit/layout";
 
 /** A string given as (ptr, len in UTF-16 code units). */
 export function liftString(ptr: usize, len: u32): string {
@@ -26,7 +26,7 @@ function liftBool(addr: usize): bool {
 /** option<string> at `addr`. */
 export function liftOptionalString(addr: usize): string | null {
   if (!liftBool(addr)) return null;
-  return liftStringAt(addr + L.OPT_PAYLOAD);
+  return liftStringAt(addr + L.OPTION_STRING_PAYLOAD);
 }
 
 export function liftStringList(ptr: usize, len: u32): string[] {
@@ -62,35 +62,35 @@ function liftAgentIdListOrNullAt(addr: usize): AgentId[] | null {
 export function liftPairList(ptr: usize, len: u32): KeyValue[] {
   const out = new Array<KeyValue>(<i32>len);
   for (let i: u32 = 0; i < len; i++) {
-    const e = ptr + <usize>i * L.PAIR_SIZE;
-    out[i] = new KeyValue(liftStringAt(e + L.PAIR_FIRST), liftStringAt(e + L.PAIR_SECOND));
+    const e = ptr + <usize>i * L.TUPLE_STRING_STRING_SIZE;
+    out[i] = new KeyValue(liftStringAt(e + L.TUPLE_STRING_STRING_0), liftStringAt(e + L.TUPLE_STRING_STRING_1));
   }
   return out;
 }
 
 /** record acl-message at `addr` (see layout.ts for the offsets). */
 export function liftMessage(addr: usize): AclMessage {
-  const p = load<u8>(addr + L.MSG_PERFORMATIVE);
+  const p = load<u8>(addr + L.ACL_MESSAGE_PERFORMATIVE);
   if (<u32>p >= L.PERFORMATIVE_CASES) unreachable();
   const m = new AclMessage(<Performative>p);
-  if (liftBool(addr + L.MSG_SENDER)) {
-    m.sender = liftAgentIdAt(addr + L.MSG_SENDER + L.OPT_PAYLOAD);
+  if (liftBool(addr + L.ACL_MESSAGE_SENDER)) {
+    m.sender = liftAgentIdAt(addr + L.ACL_MESSAGE_SENDER_PAYLOAD);
   }
-  m._receivers = liftAgentIdListOrNullAt(addr + L.MSG_RECEIVERS);
-  m._replyTo = liftAgentIdListOrNullAt(addr + L.MSG_REPLY_TO);
-  m.content = liftOptionalString(addr + L.MSG_CONTENT);
-  m.language = liftOptionalString(addr + L.MSG_LANGUAGE);
-  m.encoding = liftOptionalString(addr + L.MSG_ENCODING);
-  m.ontology = liftOptionalString(addr + L.MSG_ONTOLOGY);
-  m.protocol = liftOptionalString(addr + L.MSG_PROTOCOL);
-  m.conversationId = liftOptionalString(addr + L.MSG_CONVERSATION_ID);
-  m.replyWith = liftOptionalString(addr + L.MSG_REPLY_WITH);
-  m.inReplyTo = liftOptionalString(addr + L.MSG_IN_REPLY_TO);
-  if (liftBool(addr + L.MSG_REPLY_BY)) {
+  m._receivers = liftAgentIdListOrNullAt(addr + L.ACL_MESSAGE_RECEIVERS);
+  m._replyTo = liftAgentIdListOrNullAt(addr + L.ACL_MESSAGE_REPLY_TO);
+  m.content = liftOptionalString(addr + L.ACL_MESSAGE_CONTENT);
+  m.language = liftOptionalString(addr + L.ACL_MESSAGE_LANGUAGE);
+  m.encoding = liftOptionalString(addr + L.ACL_MESSAGE_ENCODING);
+  m.ontology = liftOptionalString(addr + L.ACL_MESSAGE_ONTOLOGY);
+  m.protocol = liftOptionalString(addr + L.ACL_MESSAGE_PROTOCOL);
+  m.conversationId = liftOptionalString(addr + L.ACL_MESSAGE_CONVERSATION_ID);
+  m.replyWith = liftOptionalString(addr + L.ACL_MESSAGE_REPLY_WITH);
+  m.inReplyTo = liftOptionalString(addr + L.ACL_MESSAGE_IN_REPLY_TO);
+  if (liftBool(addr + L.ACL_MESSAGE_REPLY_BY)) {
     m.hasReplyBy = true;
-    m.replyBy = load<u64>(addr + L.MSG_REPLY_BY + 8);
+    m.replyBy = load<u64>(addr + L.ACL_MESSAGE_REPLY_BY_PAYLOAD);
   }
-  const up = addr + L.MSG_USER_PARAMS;
+  const up = addr + L.ACL_MESSAGE_USER_PARAMS;
   const params = load<u32>(up, 4);
   if (params > 0) m._userParams = liftPairList(load<u32>(up), params);
   return m;

@@ -7,7 +7,7 @@
 import { AclMessage, AgentId, KeyValue } from "../types";
 import { Performative } from "../performative";
 import { arenaAlloc } from "./arena";
-import * as L from "./layout";
+import * as L from "./wit/layout";
 
 @inline function storeSlice(addr: usize, ptr: usize, len: u32): void {
   store<u32>(addr, <u32>ptr);
@@ -21,10 +21,10 @@ export function lowerStringAt(addr: usize, s: string): void {
 function lowerOptionalString(addr: usize, s: string | null): void {
   if (s === null) {
     store<u8>(addr, 0);
-    storeSlice(addr + L.OPT_PAYLOAD, 0, 0);
+    storeSlice(addr + L.OPTION_STRING_PAYLOAD, 0, 0);
   } else {
     store<u8>(addr, 1);
-    lowerStringAt(addr + L.OPT_PAYLOAD, s);
+    lowerStringAt(addr + L.OPTION_STRING_PAYLOAD, s);
   }
 }
 
@@ -51,12 +51,12 @@ function lowerAgentIdListAt(addr: usize, list: AgentId[] | null): void {
 /** list<tuple<string, string>> into the arena; writes the slice at `addr`. */
 export function lowerPairListAt(addr: usize, list: KeyValue[] | null): void {
   const n = list === null ? 0 : list.length;
-  const arr: usize = n == 0 ? 0 : arenaAlloc(<usize>n * L.PAIR_SIZE, L.PAIR_ALIGN);
+  const arr: usize = n == 0 ? 0 : arenaAlloc(<usize>n * L.TUPLE_STRING_STRING_SIZE, L.TUPLE_STRING_STRING_ALIGN);
   for (let i = 0; i < n; i++) {
-    const e = arr + <usize>i * L.PAIR_SIZE;
+    const e = arr + <usize>i * L.TUPLE_STRING_STRING_SIZE;
     const kv = list![i];
-    lowerStringAt(e + L.PAIR_FIRST, kv.key);
-    lowerStringAt(e + L.PAIR_SECOND, kv.value);
+    lowerStringAt(e + L.TUPLE_STRING_STRING_0, kv.key);
+    lowerStringAt(e + L.TUPLE_STRING_STRING_1, kv.value);
   }
   storeSlice(addr, arr, <u32>n);
 }
@@ -66,30 +66,30 @@ export function lowerPairListAt(addr: usize, list: KeyValue[] | null): void {
  * the 16 the canonical ABI passes in registers, so imports taking it receive a pointer instead.
  */
 export function lowerMessage(m: AclMessage): usize {
-  const addr = arenaAlloc(L.MSG_SIZE, L.MSG_ALIGN);
+  const addr = arenaAlloc(L.ACL_MESSAGE_SIZE, L.ACL_MESSAGE_ALIGN);
   // Padding bytes are never read by the host, but zeroing keeps the buffer deterministic.
-  memory.fill(addr, 0, L.MSG_SIZE);
-  store<u8>(addr + L.MSG_PERFORMATIVE, <u8>m.performative);
+  memory.fill(addr, 0, L.ACL_MESSAGE_SIZE);
+  store<u8>(addr + L.ACL_MESSAGE_PERFORMATIVE, <u8>m.performative);
   const sender = m.sender;
   if (sender !== null) {
-    store<u8>(addr + L.MSG_SENDER, 1);
-    lowerAgentIdAt(addr + L.MSG_SENDER + L.OPT_PAYLOAD, sender);
+    store<u8>(addr + L.ACL_MESSAGE_SENDER, 1);
+    lowerAgentIdAt(addr + L.ACL_MESSAGE_SENDER_PAYLOAD, sender);
   }
-  lowerAgentIdListAt(addr + L.MSG_RECEIVERS, m._receivers);
-  lowerAgentIdListAt(addr + L.MSG_REPLY_TO, m._replyTo);
-  lowerOptionalString(addr + L.MSG_CONTENT, m.content);
-  lowerOptionalString(addr + L.MSG_LANGUAGE, m.language);
-  lowerOptionalString(addr + L.MSG_ENCODING, m.encoding);
-  lowerOptionalString(addr + L.MSG_ONTOLOGY, m.ontology);
-  lowerOptionalString(addr + L.MSG_PROTOCOL, m.protocol);
-  lowerOptionalString(addr + L.MSG_CONVERSATION_ID, m.conversationId);
-  lowerOptionalString(addr + L.MSG_REPLY_WITH, m.replyWith);
-  lowerOptionalString(addr + L.MSG_IN_REPLY_TO, m.inReplyTo);
+  lowerAgentIdListAt(addr + L.ACL_MESSAGE_RECEIVERS, m._receivers);
+  lowerAgentIdListAt(addr + L.ACL_MESSAGE_REPLY_TO, m._replyTo);
+  lowerOptionalString(addr + L.ACL_MESSAGE_CONTENT, m.content);
+  lowerOptionalString(addr + L.ACL_MESSAGE_LANGUAGE, m.language);
+  lowerOptionalString(addr + L.ACL_MESSAGE_ENCODING, m.encoding);
+  lowerOptionalString(addr + L.ACL_MESSAGE_ONTOLOGY, m.ontology);
+  lowerOptionalString(addr + L.ACL_MESSAGE_PROTOCOL, m.protocol);
+  lowerOptionalString(addr + L.ACL_MESSAGE_CONVERSATION_ID, m.conversationId);
+  lowerOptionalString(addr + L.ACL_MESSAGE_REPLY_WITH, m.replyWith);
+  lowerOptionalString(addr + L.ACL_MESSAGE_IN_REPLY_TO, m.inReplyTo);
   if (m.hasReplyBy) {
-    store<u8>(addr + L.MSG_REPLY_BY, 1);
-    store<u64>(addr + L.MSG_REPLY_BY + 8, m.replyBy);
+    store<u8>(addr + L.ACL_MESSAGE_REPLY_BY, 1);
+    store<u64>(addr + L.ACL_MESSAGE_REPLY_BY_PAYLOAD, m.replyBy);
   }
-  lowerPairListAt(addr + L.MSG_USER_PARAMS, m._userParams);
+  lowerPairListAt(addr + L.ACL_MESSAGE_USER_PARAMS, m._userParams);
   return addr;
 }
 
@@ -103,25 +103,25 @@ export function lowerMessage(m: AclMessage): usize {
  * round-trip test compares the two.
  */
 export function lowerReply(to: AclMessage, performative: Performative, content: string | null): usize {
-  const addr = arenaAlloc(L.MSG_SIZE, L.MSG_ALIGN);
-  memory.fill(addr, 0, L.MSG_SIZE);
-  store<u8>(addr + L.MSG_PERFORMATIVE, <u8>performative);
+  const addr = arenaAlloc(L.ACL_MESSAGE_SIZE, L.ACL_MESSAGE_ALIGN);
+  memory.fill(addr, 0, L.ACL_MESSAGE_SIZE);
+  store<u8>(addr + L.ACL_MESSAGE_PERFORMATIVE, <u8>performative);
   const sender = to.sender;
   const replyTo = to._replyTo;
   if (replyTo !== null && replyTo.length > 0) {
-    lowerAgentIdListAt(addr + L.MSG_RECEIVERS, replyTo);
+    lowerAgentIdListAt(addr + L.ACL_MESSAGE_RECEIVERS, replyTo);
   } else if (sender !== null) {
     const arr = arenaAlloc(L.AGENT_ID_SIZE, L.AGENT_ID_ALIGN);
     lowerAgentIdAt(arr, sender);
-    storeSlice(addr + L.MSG_RECEIVERS, arr, 1);
+    storeSlice(addr + L.ACL_MESSAGE_RECEIVERS, arr, 1);
   }
   // (reply-to and user params stay empty lists: zeroed (0, 0) slices.)
-  lowerOptionalString(addr + L.MSG_CONTENT, content);
-  lowerOptionalString(addr + L.MSG_LANGUAGE, to.language);
-  lowerOptionalString(addr + L.MSG_ENCODING, to.encoding);
-  lowerOptionalString(addr + L.MSG_ONTOLOGY, to.ontology);
-  lowerOptionalString(addr + L.MSG_PROTOCOL, to.protocol);
-  lowerOptionalString(addr + L.MSG_CONVERSATION_ID, to.conversationId);
-  lowerOptionalString(addr + L.MSG_IN_REPLY_TO, to.replyWith);
+  lowerOptionalString(addr + L.ACL_MESSAGE_CONTENT, content);
+  lowerOptionalString(addr + L.ACL_MESSAGE_LANGUAGE, to.language);
+  lowerOptionalString(addr + L.ACL_MESSAGE_ENCODING, to.encoding);
+  lowerOptionalString(addr + L.ACL_MESSAGE_ONTOLOGY, to.ontology);
+  lowerOptionalString(addr + L.ACL_MESSAGE_PROTOCOL, to.protocol);
+  lowerOptionalString(addr + L.ACL_MESSAGE_CONVERSATION_ID, to.conversationId);
+  lowerOptionalString(addr + L.ACL_MESSAGE_IN_REPLY_TO, to.replyWith);
   return addr;
 }

@@ -1,0 +1,16 @@
+export * from './model.js';
+export { readWit, resolveNamed } from './reader.js';
+export { WitReadError } from './errors.js';
+export {
+  type CoreSignature,
+  type CoreType,
+  type MemoryLayout,
+  coreSignature as witCoreSignature,
+  fieldOffsetsOf as witFieldOffsets,
+  flatParams as witFlatParams,
+  flatten as witFlatten,
+  layoutOf as witLayout,
+  paramsByPointer as witParamsByPointer,
+  payloadOffsetOf as witPayloadOffset,
+  resultInMemory as witResultInMemory,
+} from './canonical-abi.js';

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  readWit,
+  WitReadError,
+  type WitType,
+  witCoreSignature,
+  witFieldOffsets,
+  witFlatten,
+  witInterfaceId,
+  witLayout,
+  witPayloadOffset,
+} from '../../src/index.js';
+
+const AGENT_WIT = fileURLToPath(new URL('../../../../wit/agent.wit', import.meta.url));
+const named = (iface: string, name: string): WitType => ({ kind: 'named', interface: iface, name });
+const str: WitType = { kind: 'primitive', name: 'string' };
+
+describe('the WIT reader and the canonical ABI', () => {
+  const pkg = readWit(readFileSync(AGENT_WIT, 'utf8'));
+
+  it('reads the agent world: its package, interfaces, world and enums', () => {
+    assert.equal(pkg.name, 'caxton:agent');
+    assert.equal(pkg.version, '0.1.0');
+    assert.deepEqual([...pkg.interfaces.keys()], ['types', 'host', 'state', 'http', 'a2a', 'topics', 'message-info', 'guest']);
+    assert.deepEqual(pkg.worlds.get('agent'), {
+      name: 'agent',
+      imports: ['host', 'state', 'http', 'a2a', 'topics', 'message-info'],
+      exports: ['guest'],
+    });
+    assert.equal(witInterfaceId(pkg, 'host'), 'caxton:agent/host@0.1.0');
+    const perf = pkg.interfaces.get('types')?.types.get('performative');
+    assert.equal(perf?.kind === 'enum' && perf.cases.length, 22);
+    // `%type` and `%stream` are escaped keywords: read as plain names.
+    const service = pkg.interfaces.get('types')?.types.get('service-description');
+    assert.equal(service?.kind === 'record' && service.fields[1]?.name, 'type');
+  });
+
+  it('lays acl-message out as the component model does: 160 bytes, align 8, option<u64> payload at 8', () => {
+    const msg = named('types', 'acl-message');
+    assert.deepEqual(witLayout(pkg, msg), { size: 160, align: 8 });
+    const def = pkg.interfaces.get('types')?.types.get('acl-message');
+    assert.ok(def?.kind === 'record');
+    const { offsets } = witFieldOffsets(
+      pkg,
+      def.fields.map((f) => f.type),
+    );
+    assert.deepEqual(offsets, [0, 4, 24, 32, 40, 52, 64, 76, 88, 100, 112, 124, 136, 152]);
+    assert.equal(witPayloadOffset(pkg, { kind: 'option', some: { kind: 'primitive', name: 'u64' } }), 8);
+    assert.equal(witPayloadOffset(pkg, { kind: 'option', some: str }), 4);
+    assert.equal(witFlatten(pkg, msg).length, 38);
+  });
+
+  it('flattens variants by joining their cases position by position', () => {
+    const u64: WitType = { kind: 'primitive', name: 'u64' };
+    const f32: WitType = { kind: 'primitive', name: 'f32' };
+    assert.deepEqual(witFlatten(pkg, { kind: 'result', ok: u64, err: str }), ['i32', 'i64', 'i32']);
+    assert.deepEqual(witFlatten(pkg, { kind: 'result', ok: f32, err: { kind: 'primitive', name: 'u32' } }), ['i32', 'i32']);
+    assert.deepEqual(witFlatten(pkg, { kind: 'result', ok: null, err: null }), ['i32']);
+    assert.deepEqual(witLayout(pkg, { kind: 'result', ok: null, err: named('state', 'state-error') }), { size: 16, align: 4 });
+  });
+
+  it('gives imports and exports their core signatures (16 flat parameters, 1 flat result)', () => {
+    const fn = (iface: string, name: string) => {
+      const f = pkg.interfaces.get(iface)?.functions.find((x) => x.name === name);
+      assert.ok(f, `${iface}.${name}`);
+      return f;
+    };
+    const i32s = (n: number) => Array.from({ length: n }, () => 'i32');
+    assert.deepEqual(witCoreSignature(pkg, fn('host', 'send'), 'import'), { params: i32s(2), results: [] });
+    assert.deepEqual(witCoreSignature(pkg, fn('host', 'now'), 'import'), { params: [], results: ['i64'] });
+    assert.deepEqual(witCoreSignature(pkg, fn('a2a', 'start'), 'import'), { params: i32s(17), results: [] });
+    assert.deepEqual(witCoreSignature(pkg, fn('guest', 'handle'), 'export'), { params: i32s(1), results: ['i32'] });
+    assert.deepEqual(witCoreSignature(pkg, fn('guest', 'init'), 'export'), { params: i32s(6), results: ['i32'] });
+  });
+
+  it('refuses what it does not know with the line and column, never a guess', () => {
+    const cases: [string, RegExp][] = [
+      ['package a:b;\ninterface i { resource r; }', /wit:2:15: .*"resource" in an interface/],
+      ['package a:b;\ninterface i { f: func(x: own<t>); }', /the type own/],
+      ['package a:b;\ninterface i { f: func(x: missing); }', /"missing", neither defined nor used/],
+      ['package a:b;\ninterface i { use j.{t}; }', /a use of "j", not an interface defined before it/],
+      ['package a:b;\nworld w { import nowhere; }', /an import of "nowhere"/],
+      ['package a:b;\ninterface i { record r { a: u8 } record r { b: u8 } }', /a second type named "r"/],
+      ['package a:b;\ninterface i { f: func( }', /expected a name/],
+      ['package a:b;\ninterface i {', /unexpected end|expected/],
+      ['package a:b;\ninterface i { # }', /unexpected character "#"/],
+    ];
+    for (const [text, message] of cases) {
+      assert.throws(
+        () => readWit(text),
+        (e: unknown) => e instanceof WitReadError && e.code === 'wit.invalid' && message.test(e.message) && e.hint !== undefined,
+        text,
+      );
+    }
+  });
+});
