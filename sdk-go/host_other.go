@@ -15,3 +15,7 @@ func (noHost) SetTimer(uint32, string)                   { panic(errNoHost) }
 func (noHost) RegisterService(*ServiceDescription) error { panic(errNoHost) }
 func (noHost) DeregisterService(string)                  { panic(errNoHost) }
 func (noHost) SearchServices(string) []AgentID           { panic(errNoHost) }
+
+// UseSelf sets the agent's own identifier, as Init would, for tests outside WebAssembly (what
+// reads the platform from it, such as http.IsHTTPMessage, then sees this one).
+func UseSelf(id AgentID) { selfID = id }

@@ -392,7 +392,7 @@ typedef struct caxton_http_response {
   bool body_base64;
 } caxton_http_response;
 
-/** True (filling *out) when `m` is an answer from http@<platform>: inform with
+/** True (filling *out) when `m` is an answer from http@<this agent's platform>: inform with
     X-caxton-http-status, or failure with X-caxton-failure. */
 bool caxton_http_response_of(const caxton_message *m, caxton_http_response *out);
 /** A response header by lower-case name (X-caxton-http-header-<name>), or CAXTON_NONE. */

@@ -111,13 +111,8 @@ int caxton_a2a_cancel(const caxton_a2a_task_call *c, caxton_str *id, caxton_a2a_
 
 /* Whether m is an answer from http@<this agent's platform> (inform or failure, with in-reply-to). */
 static bool from_own_gateway(const caxton_message *m) {
-  if (!m->sender.is_some || !m->in_reply_to.is_some) return false;
-  if (m->performative != CAXTON_INFORM && m->performative != CAXTON_FAILURE) return false;
-  caxton_str self = caxton_self()->name, name = m->sender.val.name;
-  size_t at = self.len; /* just after the last '@'; none: no platform */
-  while (at > 0 && self.ptr[at - 1] != '@') at--;
-  size_t platform = at ? self.len - at : 0;
-  return name.len == 5 + platform && memcmp(name.ptr, "http@", 5) == 0 && (!platform || memcmp(name.ptr + 5, self.ptr + at, platform) == 0);
+  if (!m->in_reply_to.is_some || (m->performative != CAXTON_INFORM && m->performative != CAXTON_FAILURE)) return false;
+  return cx_from_own_gateway(m);
 }
 
 /* A decimal integer (optionally negative) that fits; false otherwise. */

@@ -31,8 +31,19 @@ int caxton_http_fetch(const caxton_http_request *r, caxton_str *id, caxton_http_
   return -1;
 }
 
+/* http@<this agent's platform> (exactly "http@" while its own name has none): never another
+   platform's gateway, whose messages can arrive through a transport. */
+bool cx_from_own_gateway(const caxton_message *m) {
+  if (!m->sender.is_some) return false;
+  caxton_str self = caxton_self()->name, name = m->sender.val.name;
+  size_t at = self.len; /* just after the last '@'; none: no platform */
+  while (at > 0 && self.ptr[at - 1] != '@') at--;
+  size_t platform = at ? self.len - at : 0;
+  return name.len == 5 + platform && memcmp(name.ptr, "http@", 5) == 0 && (!platform || memcmp(name.ptr + 5, self.ptr + at, platform) == 0);
+}
+
 bool caxton_http_response_of(const caxton_message *m, caxton_http_response *out) {
-  if (!m->sender.is_some || !caxton_str_starts_with(m->sender.val.name, "http@")) return false;
+  if (!cx_from_own_gateway(m)) return false;
   caxton_http_response r = { 0 };
   if (m->performative == CAXTON_INFORM) {
     caxton_str status = caxton_user_param(m, "X-caxton-http-status");

@@ -18,5 +18,7 @@ caxton_str cx_str(caxton_wit_string_t s);
 void cx_own_str(caxton_wit_string_t s);
 void cx_own_strs(caxton_wit_list_string_t l);
 void cx_own_ids(caxton_agent_types_list_agent_id_t l);
+/* m comes from http@<this agent's platform> (http.c): HTTP and A2A answers are read only from it. */
+bool cx_from_own_gateway(const caxton_message *m);
 
 #endif

@@ -242,27 +242,10 @@ const (
 	CodeParam      = "X-caxton-a2a-code"
 )
 
-// selfName is this agent's name (a variable for tests).
-var selfName = func() string { return caxton.Self().Name }
-
-// fromGateway: m comes from http@<this agent's platform> (exactly "http@" while the agent's own
-// name has no platform, as in the other SDKs: never another platform's gateway).
-func fromGateway(m *caxton.Message) bool {
-	if !http.IsHTTPMessage(m) {
-		return false
-	}
-	self := selfName()
-	platform := ""
-	if at := strings.LastIndexByte(self, '@'); at >= 0 {
-		platform = self[at+1:]
-	}
-	return m.Sender.Name == "http@"+platform
-}
-
 // ResponseOf reads m as the answer to an A2A call; false for any other message, including the
 // answer to a plain http.Fetch.
 func ResponseOf(m *caxton.Message) (*Response, bool) {
-	if m.InReplyTo == "" || (m.Performative != caxton.Inform && m.Performative != caxton.Failure) || !fromGateway(m) {
+	if m.InReplyTo == "" || (m.Performative != caxton.Inform && m.Performative != caxton.Failure) || !http.IsHTTPMessage(m) {
 		return nil, false
 	}
 	kind, isResult := m.Param(ResultParam)

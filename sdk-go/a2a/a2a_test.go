@@ -14,7 +14,7 @@ import (
 // parameters, never a JSON body.
 
 // The agent these tests run as: answers come from its platform's gateway, http@caxton.
-func init() { selfName = func() string { return "me@caxton" } }
+func init() { caxton.UseSelf(caxton.AgentID{Name: "me@caxton"}) }
 
 func TestSendStreamGetAndCancelStartTheCallAndTheTokenIsABearerHeader(t *testing.T) {
 	rec := &Recorder{}
@@ -148,9 +148,8 @@ func TestOnlyTheGatewaysA2AAnswersAreRead(t *testing.T) {
 	if _, ok := ResponseOf(answer(caxton.Inform, "", task...)); !ok {
 		t.Fatal("http@<own platform> answers")
 	}
-	prev := selfName
-	defer func() { selfName = prev }()
-	selfName = func() string { return "me" }
+	caxton.UseSelf(caxton.AgentID{Name: "me"})
+	defer caxton.UseSelf(caxton.AgentID{Name: "me@caxton"})
 	if _, ok := ResponseOf(answer(caxton.Inform, "", task...)); ok {
 		t.Fatal("an agent whose name has no platform reads only http@'s answers")
 	}

@@ -6,6 +6,9 @@ import (
 	"caxton.dev/caxton"
 )
 
+// The agent these tests run as: answers come from its platform's gateway, http@platform.
+func init() { caxton.UseSelf(caxton.AgentID{Name: "asker@platform"}) }
+
 func gateway(p caxton.Performative, params ...caxton.KeyValue) *caxton.Message {
 	return &caxton.Message{Performative: p, Sender: &caxton.AgentID{Name: "http@platform"}, InReplyTo: "call-3", Content: "{}", UserParams: params}
 }
@@ -32,6 +35,10 @@ func TestOtherMessagesAreNotResponses(t *testing.T) {
 	m.Sender.Name = "httpbin@platform"
 	if _, ok := ResponseOf(m); ok {
 		t.Fatal("another sender")
+	}
+	m.Sender.Name = "http@elsewhere"
+	if _, ok := ResponseOf(m); ok {
+		t.Fatal("another platform's gateway")
 	}
 	if _, ok := ResponseOf(gateway(caxton.Request)); ok {
 		t.Fatal("neither inform nor failure")

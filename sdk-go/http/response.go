@@ -34,9 +34,15 @@ type Response struct {
 	Headers []caxton.KeyValue
 }
 
-// IsHTTPMessage is true for a message from the platform's HTTP gateway (http@…).
+// IsHTTPMessage is true for a message from this agent's platform's HTTP gateway, http@<platform>
+// (exactly "http@" while the agent's own name has no platform): never another platform's, whose
+// messages can arrive through a transport. A2A answers are read with it too.
 func IsHTTPMessage(m *caxton.Message) bool {
-	return m.Sender != nil && strings.HasPrefix(m.Sender.Name, "http@")
+	self, platform := caxton.Self().Name, ""
+	if at := strings.LastIndexByte(self, '@'); at >= 0 {
+		platform = self[at+1:]
+	}
+	return m.Sender != nil && m.Sender.Name == "http@"+platform
 }
 
 func param(m *caxton.Message, key string) string {

@@ -25,7 +25,7 @@ from enum import Enum
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _abi
-from .agent import self_id
+from .http import CONTEXT_PARAM, FAILURE_PARAM, STATUS_PARAM, HttpResponse
 from .types import AclMessage, Performative
 
 VERSIONS = ("1.0", "0.3")
@@ -38,9 +38,6 @@ MESSAGE_ID_PARAM = "X-caxton-a2a-message-id"
 STATES_PARAM = "X-caxton-a2a-states"
 ERROR_PARAM = "X-caxton-a2a-error"
 CODE_PARAM = "X-caxton-a2a-code"
-STATUS_PARAM = "X-caxton-http-status"
-FAILURE_PARAM = "X-caxton-failure"
-CONTEXT_PARAM = "X-caxton-http-context"
 
 
 class A2aErrorKind(str, Enum):
@@ -158,14 +155,6 @@ def _int(text: Optional[str]) -> Optional[int]:
         return None
 
 
-def _is_http_answer(msg: AclMessage) -> bool:
-    """Whether ``msg`` is an answer from ``http@<this agent's platform>``."""
-    own = self_id().name
-    platform = own[own.rfind("@") + 1:] if "@" in own else ""
-    return (msg.sender is not None and msg.sender.name == f"http@{platform}" and isinstance(msg.in_reply_to, str)
-            and msg.performative in (Performative.INFORM, Performative.FAILURE))
-
-
 @dataclass
 class A2aResponse:
     """The answer to an A2A call: ``result`` when ``ok``, else ``error``."""
@@ -182,7 +171,8 @@ class A2aResponse:
     def from_message(msg: AclMessage) -> Optional["A2aResponse"]:
         """``msg`` read as the answer to an A2A call, or None (any other message, including the
         answer to a plain http.fetch). The host read the A2A answer; this reads its parameters."""
-        if not _is_http_answer(msg):
+        if not (HttpResponse.is_http_message(msg) and isinstance(msg.in_reply_to, str)
+                and msg.performative in (Performative.INFORM, Performative.FAILURE)):
             return None
         kind, failed = _param(msg, RESULT_PARAM), _param(msg, ERROR_PARAM)
         if kind is None and failed is None:

@@ -16,6 +16,7 @@ from enum import Enum
 from typing import List, Optional, Tuple
 
 from . import _abi
+from .agent import self_id
 from .types import AclMessage, Performative
 
 STATUS_PARAM = "X-caxton-http-status"
@@ -80,7 +81,12 @@ class HttpResponse:
 
     @staticmethod
     def is_http_message(msg: AclMessage) -> bool:
-        return msg.sender is not None and msg.sender.name.startswith("http@")
+        """Whether ``msg`` comes from this agent's platform's gateway, ``http@<platform>`` (exactly
+        ``http@`` while the agent's own name has no platform): never another platform's, whose
+        messages can arrive through a transport. A2A answers are read with it too."""
+        own = self_id().name
+        platform = own[own.rfind("@") + 1:] if "@" in own else ""
+        return msg.sender is not None and msg.sender.name == f"http@{platform}"
 
     @staticmethod
     def from_message(msg: AclMessage) -> Optional["HttpResponse"]:

@@ -11,7 +11,7 @@ import fake_bindings as B  # noqa: E402
 
 B.install()
 
-from caxton import AclMessage, AgentId, Performative, http, state  # noqa: E402
+from caxton import AclMessage, AgentId, Performative, agent, http, state  # noqa: E402
 
 
 class StateTest(unittest.TestCase):
@@ -51,6 +51,11 @@ class StateTest(unittest.TestCase):
 class HttpTest(unittest.TestCase):
     def setUp(self) -> None:
         B.HTTP.reset()
+        self.was = agent.self_id()
+        agent._set_self(AgentId("asker@platform"))  # its answers come from http@platform
+
+    def tearDown(self) -> None:
+        agent._set_self(self.was)
 
     def test_fetch_passes_the_request_record_and_returns_the_id(self) -> None:
         rid = http.fetch(http.Request("POST", "https://api.example.com/v1", [("content-type", "application/json")],
@@ -91,6 +96,8 @@ class HttpTest(unittest.TestCase):
         m = self.gateway(Performative.INFORM, [("X-caxton-http-status", "200")])
         m.sender = AgentId("httpd@platform")
         self.assertIsNone(http.HttpResponse.from_message(m))
+        m.sender = AgentId("http@elsewhere")
+        self.assertIsNone(http.HttpResponse.from_message(m), "another platform's gateway")
         self.assertIsNone(http.HttpResponse.from_message(self.gateway(Performative.REQUEST, [])))
 
 

@@ -337,18 +337,11 @@ pub struct A2aResponse {
     pub result: Result<A2aResult, A2aError>,
 }
 
-/// `http@<platform>` of this agent's platform: the sender of HTTP (and A2A) answers.
-fn http_agent_name() -> String {
-    let me = crate::guest::self_id().name;
-    let platform = me.rfind('@').map(|at| &me[at + 1..]).unwrap_or("");
-    format!("http@{}", platform)
-}
-
 impl A2aResponse {
     /// `msg` read as the answer to an A2A call, or None when it is none: any other message, the
     /// answer to a plain `http::fetch`, or a message not from `http@<this agent's platform>`.
     pub fn from_message(msg: &AclMessage) -> Option<A2aResponse> {
-        if msg.sender.as_ref().map(|s| s.name.as_str()) != Some(http_agent_name().as_str()) {
+        if !crate::http::HttpResponse::is_http_message(msg) {
             return None;
         }
         let request_id = msg.in_reply_to.clone()?;

@@ -131,9 +131,13 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
-    /// True for a message from the platform's HTTP gateway (`http@…`).
+    /// True for a message from this agent's platform's HTTP gateway, `http@<platform>` (exactly
+    /// `http@` while the agent's own name has no platform): never another platform's, whose
+    /// messages can arrive through a transport (A2A answers are read with it too).
     pub fn is_http_message(msg: &AclMessage) -> bool {
-        msg.sender.as_ref().map_or(false, |s| s.name.starts_with("http@"))
+        let me = crate::guest::self_id().name;
+        let platform = me.rfind('@').map_or("", |at| &me[at + 1..]);
+        msg.sender.as_ref().map_or(false, |s| s.name.strip_prefix("http@") == Some(platform))
     }
 
     /// The answer carried by `msg`, or None when `msg` is not one (another sender, or neither

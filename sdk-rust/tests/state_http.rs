@@ -37,7 +37,10 @@ fn the_stand_in_store_buffers_reads_back_pages_and_refuses_like_the_runtime() {
     state::test_state::reset();
 }
 
+/// This test binary's agent is `asker@platform`, so its answers come from `http@platform`.
 fn from_gateway(p: Performative, params: &[(&str, &str)]) -> AclMessage {
+    static AS_ASKER: std::sync::Once = std::sync::Once::new();
+    AS_ASKER.call_once(|| caxton_sdk::guest::set_self_id(AgentId::new("asker@platform")));
     let mut m = AclMessage::new(p);
     m.sender = Some(AgentId::new("http@platform"));
     m.in_reply_to = Some("call-3".into());
@@ -75,6 +78,8 @@ fn other_messages_are_not_http_answers() {
     let mut m = from_gateway(Performative::Inform, &[("X-caxton-http-status", "200")]);
     m.sender = Some(AgentId::new("httpd@platform"));
     assert_eq!(HttpResponse::from_message(&m), None, "another sender");
+    m.sender = Some(AgentId::new("http@elsewhere"));
+    assert_eq!(HttpResponse::from_message(&m), None, "another platform's gateway");
     assert_eq!(HttpResponse::from_message(&from_gateway(Performative::Request, &[])), None, "neither inform nor failure");
 }
 

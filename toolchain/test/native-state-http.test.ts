@@ -239,7 +239,8 @@ describe('examples/rust-state-counter', () => {
 describe('examples/go-http-agent', () => {
   const gateway = (performative: string, userParams: Array<[string, string]>, content = '{"eur":1}'): WitMessage =>
     blankMessage(performative, {
-      sender: { name: 'http@platform', addresses: [] },
+      // The gateway of the agent's own platform (probe@test): another platform's is not read.
+      sender: { name: 'http@test', addresses: [] },
       receivers: [{ name: 'probe@test', addresses: [] }],
       content,
       inReplyTo: 'call-1',
@@ -290,6 +291,9 @@ describe('examples/go-http-agent', () => {
       ),
     );
     assert.deepEqual([r.host.sent[3]?.performative, r.host.sent[3]?.content], ['failure', 'no response: timeout']);
+    // The same answer from another platform's gateway is no HTTP answer: the agent does not understand it.
+    r.guest.handle({ ...gateway('inform', [['X-caxton-http-status', '200']]), sender: { name: 'http@elsewhere', addresses: [] } });
+    assert.equal(r.host.sent[4]?.performative, 'not-understood');
   });
 
   it('refuses at once when the allow-list does, and fails init without a base-url', async () => {

@@ -202,7 +202,7 @@ static void contract_net(void) {
    exercised through jco (toolchain/test/native-state-http.test.ts); a2a-test.c's calls (this
    agent's only import besides caxton:agent/host) are refused by the sandbox, nothing leaving. */
 static void http_responses(void) {
-  caxton_agent_id gw = { CAXTON_STR("http@platform"), { NULL, 0 } };
+  caxton_agent_id gw = { CAXTON_STR("http@test"), { NULL, 0 } }; /* the sandbox's agents are name@test */
   caxton_pair params[] = {
     { CAXTON_STR("X-caxton-http-status"), CAXTON_STR("201") },
     { CAXTON_STR("X-caxton-http-context"), CAXTON_STR("asker@p") },
@@ -225,7 +225,9 @@ static void http_responses(void) {
   m.performative = CAXTON_REQUEST;
   CHECK(!caxton_http_response_of(&m, &r));
   m.performative = CAXTON_INFORM;
-  m.sender.val.name = CAXTON_STR("httpd@platform");
+  m.sender.val.name = CAXTON_STR("httpd@test");
+  CHECK(!caxton_http_response_of(&m, &r));
+  m.sender.val.name = CAXTON_STR("http@platform"); /* another platform's gateway */
   CHECK(!caxton_http_response_of(&m, &r));
   CHECK(strcmp(caxton_state_error_kind_name(CAXTON_STATE_READ_ONLY), "read-only") == 0);
   CHECK(strcmp(caxton_http_error_kind_name(CAXTON_HTTP_QUOTA_EXCEEDED), "quota-exceeded") == 0);
