@@ -118,16 +118,10 @@ export class A2aSent {
   }
 }
 
-// WIT `operation` and `protocol-version`, in their order.
-const OP_SEND: u32 = 0;
-const OP_STREAM: u32 = 1;
-const OP_GET_TASK: u32 = 2;
-const OP_CANCEL_TASK: u32 = 3;
-
 function start(operation: u32, call: A2aCall): A2aSent {
   let version: u32;
-  if (call.version == "1.0") version = 0;
-  else if (call.version == "0.3") version = 1;
+  if (call.version == "1.0") version = L.PROTOCOL_VERSION_V1;
+  else if (call.version == "0.3") version = L.PROTOCOL_VERSION_V03;
   else return new A2aSent(null, new A2aError(A2aErrorKind.Refused, "invalid-request: a2a version must be 1.0 or 0.3"));
   let headers = call.headers;
   const token = call.token;
@@ -161,22 +155,22 @@ function start(operation: u32, call: A2aCall): A2aSent {
 export class A2a {
   /** Sends `call.subject` as a message and waits for the task to end (`SendMessage` / `message/send`). */
   static send(call: A2aCall): A2aSent {
-    return start(OP_SEND, call);
+    return start(L.OPERATION_SEND, call);
   }
 
   /** As `send`, as a stream read whole: the result's `states` lists each state the task passed through. */
   static stream(call: A2aCall): A2aSent {
-    return start(OP_STREAM, call);
+    return start(L.OPERATION_STREAM, call);
   }
 
   /** The task `call.subject` as it is now (`GetTask` / `tasks/get`). */
   static get(call: A2aCall): A2aSent {
-    return start(OP_GET_TASK, call);
+    return start(L.OPERATION_GET_TASK, call);
   }
 
   /** Cancels the task `call.subject`; the answer is the task as the cancel left it (`CancelTask` / `tasks/cancel`). */
   static cancel(call: A2aCall): A2aSent {
-    return start(OP_CANCEL_TASK, call);
+    return start(L.OPERATION_CANCEL_TASK, call);
   }
 }
 

@@ -44,21 +44,16 @@ static int start(caxton_agent_a2a_operation_t op, caxton_str url, caxton_str ver
   if (!version.ptr || caxton_str_eq_c(version, "1.0")) v = CAXTON_AGENT_A2A_PROTOCOL_VERSION_V1;
   else if (caxton_str_eq_c(version, "0.3")) v = CAXTON_AGENT_A2A_PROTOCOL_VERSION_V03;
   else return fail(err, CAXTON_A2A_REFUSED, "invalid-request: the A2A version must be 1.0 or 0.3, got %.*s", (int)cx_utf8_whole(version.ptr, version.len < 20 ? version.len : 20), version.ptr);
-  /* A token is one more header: authorization: Bearer <token>. */
-  caxton_pair *sent = headers.ptr;
+  /* A token is one more header, authorization: Bearer <token>: the headers and it in one block. */
+  caxton_pair *sent = headers.ptr, *block = NULL;
   size_t sent_len = headers.len;
-  char *bearer = NULL;
   if (token.ptr) {
     /* Sizes come from the caller: refuse what would wrap rather than allocate too little. */
-    if (headers.len >= SIZE_MAX / sizeof *sent - 1 || token.len >= SIZE_MAX - 7)
+    if (token.len >= SIZE_MAX / 2 || headers.len >= (SIZE_MAX - 7 - token.len) / sizeof *sent - 1)
       return fail(err, CAXTON_A2A_REFUSED, "quota-exceeded: too many headers or too long a token");
-    bearer = malloc(token.len + 7);
-    sent = malloc((headers.len + 1) * sizeof *sent);
-    if (!bearer || !sent) {
-      free(bearer);
-      free(sent);
+    if (!(sent = block = malloc((headers.len + 1) * sizeof *sent + 7 + token.len)))
       return fail(err, CAXTON_A2A_REFUSED, "quota-exceeded: out of memory building the call");
-    }
+    char *bearer = (char *)(sent + headers.len + 1);
     memcpy(bearer, "Bearer ", 7);
     if (token.len) memcpy(bearer + 7, token.ptr, token.len);
     if (headers.len) memcpy(sent, headers.ptr, headers.len * sizeof *sent);
@@ -77,10 +72,7 @@ static int start(caxton_agent_a2a_operation_t op, caxton_str url, caxton_str ver
   caxton_wit_string_t started;
   caxton_agent_a2a_http_error_t e;
   bool ok = caxton_agent_a2a_start(&call, &started, &e);
-  if (bearer) {
-    free(bearer);
-    free(sent);
-  }
+  free(block);
   if (ok) {
     cx_own_str(started);
     if (id) *id = cx_str(started);
@@ -109,25 +101,6 @@ int caxton_a2a_cancel(const caxton_a2a_task_call *c, caxton_str *id, caxton_a2a_
 
 /* ---- reading answers -------------------------------------------------------------------------- */
 
-/* Whether m is an answer from http@<this agent's platform> (inform or failure, with in-reply-to). */
-static bool from_own_gateway(const caxton_message *m) {
-  if (!m->in_reply_to.is_some || (m->performative != CAXTON_INFORM && m->performative != CAXTON_FAILURE)) return false;
-  return cx_from_own_gateway(m);
-}
-
-/* A decimal integer (optionally negative) that fits; false otherwise. */
-static bool integer(caxton_str s, long long *out) {
-  size_t i = s.len && s.ptr[0] == '-' ? 1 : 0;
-  if (i == s.len || s.len - i > 18) return false;
-  long long v = 0;
-  for (; i < s.len; i++) {
-    if (s.ptr[i] < '0' || s.ptr[i] > '9') return false;
-    v = v * 10 + (s.ptr[i] - '0');
-  }
-  *out = s.ptr[0] == '-' ? -v : v;
-  return true;
-}
-
 static void read_error(const caxton_message *m, caxton_str kind, caxton_a2a_error *e) {
   *e = (caxton_a2a_error){ .kind = CAXTON_A2A_MALFORMED }; /* a kind this SDK does not know reads as malformed */
   for (uint8_t k = CAXTON_A2A_NO_RESPONSE; k <= CAXTON_A2A_MALFORMED; k++) {
@@ -135,8 +108,8 @@ static void read_error(const caxton_message *m, caxton_str kind, caxton_a2a_erro
   }
   copy_cut(e->reason, sizeof e->reason, cx_nonnull(caxton_opt(m->content)));
   long long v;
-  if (e->kind == CAXTON_A2A_HTTP_STATUS && integer(caxton_user_param(m, "X-caxton-http-status"), &v) && v >= 0 && v < 1000) e->status = (int)v;
-  if (integer(caxton_user_param(m, "X-caxton-a2a-code"), &v)) {
+  if (e->kind == CAXTON_A2A_HTTP_STATUS) e->status = cx_http_status(m);
+  if (cx_integer(caxton_user_param(m, "X-caxton-a2a-code"), &v)) {
     e->code = v;
     e->has_code = true;
   }
@@ -161,7 +134,8 @@ static bool read_states(caxton_str states, caxton_str_list *out) {
 }
 
 bool caxton_a2a_response_of(const caxton_message *m, caxton_a2a_response *out) {
-  if (!from_own_gateway(m)) return false;
+  /* An answer from http@<this agent's platform>: inform or failure, with in-reply-to. */
+  if (!m->in_reply_to.is_some || (m->performative != CAXTON_INFORM && m->performative != CAXTON_FAILURE) || !cx_from_own_gateway(m)) return false;
   caxton_str kind = caxton_user_param(m, "X-caxton-a2a-result"), failed = caxton_user_param(m, "X-caxton-a2a-error");
   if (!kind.ptr && !failed.ptr) return false; /* the answer to a plain caxton_http_fetch */
   *out = (caxton_a2a_response){ .request_id = caxton_opt(m->in_reply_to), .context = caxton_user_param(m, "X-caxton-http-context") };

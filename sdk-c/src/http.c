@@ -42,14 +42,28 @@ bool cx_from_own_gateway(const caxton_message *m) {
   return name.len == 5 + platform && memcmp(name.ptr, "http@", 5) == 0 && (!platform || memcmp(name.ptr + 5, self.ptr + at, platform) == 0);
 }
 
+bool cx_integer(caxton_str s, long long *out) {
+  size_t i = s.len && s.ptr[0] == '-' ? 1 : 0;
+  if (i == s.len || s.len - i > 18) return false;
+  long long v = 0;
+  for (; i < s.len; i++) {
+    if (s.ptr[i] < '0' || s.ptr[i] > '9') return false;
+    v = v * 10 + (s.ptr[i] - '0');
+  }
+  *out = s.ptr[0] == '-' ? -v : v;
+  return true;
+}
+
+int cx_http_status(const caxton_message *m) {
+  long long v;
+  return cx_integer(caxton_user_param(m, "X-caxton-http-status"), &v) && v >= 0 && v < 1000 ? (int)v : 0;
+}
+
 bool caxton_http_response_of(const caxton_message *m, caxton_http_response *out) {
   if (!cx_from_own_gateway(m)) return false;
   caxton_http_response r = { 0 };
   if (m->performative == CAXTON_INFORM) {
-    caxton_str status = caxton_user_param(m, "X-caxton-http-status");
-    for (size_t i = 0; i < status.len && status.ptr[i] >= '0' && status.ptr[i] <= '9'; i++) {
-      r.status = r.status * 10 + (status.ptr[i] - '0');
-    }
+    r.status = cx_http_status(m);
   } else if (m->performative == CAXTON_FAILURE) {
     r.failure = caxton_user_param(m, "X-caxton-failure");
     if (!r.failure.ptr) r.failure = CAXTON_STR("unknown");

@@ -20,5 +20,9 @@ void cx_own_strs(caxton_wit_list_string_t l);
 void cx_own_ids(caxton_agent_types_list_agent_id_t l);
 /* m comes from http@<this agent's platform> (http.c): HTTP and A2A answers are read only from it. */
 bool cx_from_own_gateway(const caxton_message *m);
+/* A decimal integer (optionally negative) of at most 18 digits; false otherwise. */
+bool cx_integer(caxton_str s, long long *out);
+/* X-caxton-http-status as a number below 1000, else 0 (no status). */
+int cx_http_status(const caxton_message *m);
 
 #endif

@@ -37,26 +37,23 @@ pub enum A2aErrorKind {
     Malformed,
 }
 
+/// Each kind with its name, in order.
+const KINDS: [(A2aErrorKind, &str); 5] = [
+    (A2aErrorKind::Refused, "refused"),
+    (A2aErrorKind::NoResponse, "no-response"),
+    (A2aErrorKind::HttpStatus, "http-status"),
+    (A2aErrorKind::RpcError, "rpc-error"),
+    (A2aErrorKind::Malformed, "malformed"),
+];
+
 impl A2aErrorKind {
     pub fn name(self) -> &'static str {
-        match self {
-            A2aErrorKind::Refused => "refused",
-            A2aErrorKind::NoResponse => "no-response",
-            A2aErrorKind::HttpStatus => "http-status",
-            A2aErrorKind::RpcError => "rpc-error",
-            A2aErrorKind::Malformed => "malformed",
-        }
+        KINDS[self as usize].1
     }
 
     /// The kind named `X-caxton-a2a-error` (all but `refused`, which never comes as a message).
     pub fn parse(s: &str) -> Option<A2aErrorKind> {
-        match s {
-            "no-response" => Some(A2aErrorKind::NoResponse),
-            "http-status" => Some(A2aErrorKind::HttpStatus),
-            "rpc-error" => Some(A2aErrorKind::RpcError),
-            "malformed" => Some(A2aErrorKind::Malformed),
-            _ => None,
-        }
+        KINDS[1..].iter().find(|(_, name)| *name == s).map(|(kind, _)| *kind)
     }
 }
 
@@ -366,30 +363,17 @@ impl A2aResponse {
             e.failure = param(FAILURE_PARAM).map(String::from);
             return Some(A2aResponse { request_id, context, result: Err(e) });
         }
-        let states = param(STATES_PARAM).map(|s| s.split(',').filter(|x| !x.is_empty()).map(String::from).collect()).unwrap_or_default();
-        let context_id = param(CONTEXT_ID_PARAM).map(String::from);
-        let result = if kind == Some("task") {
-            A2aResult {
-                kind: A2aResultKind::Task,
-                task_id: Some(param(TASK_ID_PARAM).unwrap_or("").to_string()),
-                message_id: None,
-                context_id,
-                state: Some(param(STATE_PARAM).unwrap_or("unknown").to_string()),
-                is_final: param(FINAL_PARAM) == Some("true"),
-                text,
-                states,
-            }
-        } else {
-            A2aResult {
-                kind: A2aResultKind::Message,
-                task_id: None,
-                message_id: param(MESSAGE_ID_PARAM).map(String::from),
-                context_id,
-                state: None,
-                is_final: true,
-                text,
-                states,
-            }
+        let task = kind == Some("task");
+        let result = A2aResult {
+            kind: if task { A2aResultKind::Task } else { A2aResultKind::Message },
+            task_id: task.then(|| param(TASK_ID_PARAM).unwrap_or("").to_string()),
+            message_id: if task { None } else { param(MESSAGE_ID_PARAM).map(String::from) },
+            context_id: param(CONTEXT_ID_PARAM).map(String::from),
+            state: task.then(|| param(STATE_PARAM).unwrap_or("unknown").to_string()),
+            // A Message is final; a Task when it ended.
+            is_final: !task || param(FINAL_PARAM) == Some("true"),
+            text,
+            states: param(STATES_PARAM).map(|s| s.split(',').filter(|x| !x.is_empty()).map(String::from).collect()).unwrap_or_default(),
         };
         Some(A2aResponse { request_id, context, result: Ok(result) })
     }

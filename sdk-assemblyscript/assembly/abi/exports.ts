@@ -26,17 +26,9 @@ import "./seed";
 const RET: usize = memory.data(16, 8);
 let pinned: usize = 0;
 
-/**
- * Called by the host to allocate guest memory for values it passes in (an export's arguments, an
- * import's results): the call's arena. wit-component prefers these two to `cabi_realloc`.
- */
-export function cabi_export_realloc(old: usize, oldSize: usize, align: usize, newSize: usize): usize {
-  return arenaRealloc(old, oldSize, align, newSize);
-}
-
-export function cabi_import_realloc(old: usize, oldSize: usize, align: usize, newSize: usize): usize {
-  return arenaRealloc(old, oldSize, align, newSize);
-}
+// What the host allocates guest memory with for the values it passes in (an export's arguments,
+// an import's results): the call's arena. wit-component prefers these two to `cabi_realloc`.
+export { arenaRealloc as cabi_export_realloc, arenaRealloc as cabi_import_realloc };
 
 /**
  * Memory that lasts (unmanaged, never collected): what the WASI preview1 adapter of an agent built

@@ -66,15 +66,12 @@ function typeName(t: WitType | null): string {
 
 class Constants {
   private readonly lines: string[] = [];
-  private readonly values = new Map<string, number>();
+  private readonly names = new Set<string>();
 
   add(name: string, value: number, type: 'usize' | 'u32' = 'usize'): void {
-    const had = this.values.get(name);
-    if (had !== undefined) {
-      if (had !== value) throw new Error(`${name} would be both ${had} and ${value}`);
-      return;
-    }
-    this.values.set(name, value);
+    // Two WIT names that spell one constant (a record field and an enum case) must not share it.
+    if (this.names.has(name)) throw new Error(`${name} is the name of two constants`);
+    this.names.add(name);
     this.lines.push(`export const ${name}: ${type} = ${value};`);
   }
 
@@ -119,7 +116,10 @@ function layoutFile(pkg: WitPackage): string {
   for (const iface of pkg.interfaces.values()) {
     for (const def of iface.types.values()) {
       if (def.kind === 'enum' || def.kind === 'variant') {
-        out.comment(`${def.kind} ${def.name} (${iface.name}): a discriminant below this`);
+        out.comment(`${def.kind} ${def.name} (${iface.name}): each case's discriminant, and the count (a discriminant is below it)`);
+        def.cases.forEach((c, i) => {
+          out.add(`${snake(def.name)}_${snake(typeof c === 'string' ? c : c.name)}`, i, 'u32');
+        });
         out.add(`${snake(def.name)}_CASES`, def.cases.length, 'u32');
       } else if (def.kind === 'record') {
         const t: WitType = { kind: 'named', interface: iface.name, name: def.name };
@@ -239,7 +239,10 @@ export function generateAssemblyScriptBindings(witText: string, world = 'agent')
   const w = pkg.worlds.get(world);
   if (w === undefined) throw new Error(`the WIT has no world ${world}`);
   const files = new Map<string, string>([
-    ['layout.ts', `${header}// Canonical-ABI memory layouts of the records and the anonymous types of the WIT.\n\n${layoutFile(pkg)}`],
+    [
+      'layout.ts',
+      `${header}// Canonical-ABI memory layouts of the records and the anonymous types of the WIT, and its enums' discriminants.\n\n${layoutFile(pkg)}`,
+    ],
   ]);
   for (const name of w.imports) files.set(`${name}.ts`, `${header}${importsFile(pkg, name)}`);
   return files;

@@ -1,11 +1,33 @@
 // Generated from wit/agent.wit (sha256 e1f47290ec5588cce8de703bd1fbe8a42f6ae66f8d81d12559994dfc90debfa8) by scripts/gen-bindings.mjs: do not edit.
-// Canonical-ABI memory layouts of the records and the anonymous types of the WIT.
+// Canonical-ABI memory layouts of the records and the anonymous types of the WIT, and its enums' discriminants.
 
 // string and list<T>: (ptr: u32, len: u32); a string’s len counts UTF-16 code units (the SDK embeds with utf16)
 export const SLICE_SIZE: usize = 8;
 export const SLICE_ALIGN: usize = 4;
 
-// enum performative (types): a discriminant below this
+// enum performative (types): each case's discriminant, and the count (a discriminant is below it)
+export const PERFORMATIVE_ACCEPT_PROPOSAL: u32 = 0;
+export const PERFORMATIVE_AGREE: u32 = 1;
+export const PERFORMATIVE_CANCEL: u32 = 2;
+export const PERFORMATIVE_CFP: u32 = 3;
+export const PERFORMATIVE_CONFIRM: u32 = 4;
+export const PERFORMATIVE_DISCONFIRM: u32 = 5;
+export const PERFORMATIVE_FAILURE: u32 = 6;
+export const PERFORMATIVE_INFORM: u32 = 7;
+export const PERFORMATIVE_INFORM_IF: u32 = 8;
+export const PERFORMATIVE_INFORM_REF: u32 = 9;
+export const PERFORMATIVE_NOT_UNDERSTOOD: u32 = 10;
+export const PERFORMATIVE_PROPAGATE: u32 = 11;
+export const PERFORMATIVE_PROPOSE: u32 = 12;
+export const PERFORMATIVE_PROXY: u32 = 13;
+export const PERFORMATIVE_QUERY_IF: u32 = 14;
+export const PERFORMATIVE_QUERY_REF: u32 = 15;
+export const PERFORMATIVE_REFUSE: u32 = 16;
+export const PERFORMATIVE_REJECT_PROPOSAL: u32 = 17;
+export const PERFORMATIVE_REQUEST: u32 = 18;
+export const PERFORMATIVE_REQUEST_WHEN: u32 = 19;
+export const PERFORMATIVE_REQUEST_WHENEVER: u32 = 20;
+export const PERFORMATIVE_SUBSCRIBE: u32 = 21;
 export const PERFORMATIVE_CASES: u32 = 22;
 
 // record agent-id (types): 16 bytes, align 4
@@ -63,7 +85,12 @@ export const TUPLE_STRING_STRING_1: usize = 8;
 export const TUPLE_STRING_STRING_SIZE: usize = 16;
 export const TUPLE_STRING_STRING_ALIGN: usize = 4;
 
-// enum log-level (types): a discriminant below this
+// enum log-level (types): each case's discriminant, and the count (a discriminant is below it)
+export const LOG_LEVEL_TRACE: u32 = 0;
+export const LOG_LEVEL_DEBUG: u32 = 1;
+export const LOG_LEVEL_INFO: u32 = 2;
+export const LOG_LEVEL_WARN: u32 = 3;
+export const LOG_LEVEL_ERROR: u32 = 4;
 export const LOG_LEVEL_CASES: u32 = 5;
 
 // record service-description (types): 48 bytes, align 4
@@ -87,7 +114,11 @@ export const RESULT_NONE_STRING_PAYLOAD: usize = 4;
 export const RESULT_NONE_STRING_SIZE: usize = 12;
 export const RESULT_NONE_STRING_ALIGN: usize = 4;
 
-// enum state-error-kind (state): a discriminant below this
+// enum state-error-kind (state): each case's discriminant, and the count (a discriminant is below it)
+export const STATE_ERROR_KIND_INVALID_KEY: u32 = 0;
+export const STATE_ERROR_KIND_VALUE_TOO_LARGE: u32 = 1;
+export const STATE_ERROR_KIND_QUOTA_EXCEEDED: u32 = 2;
+export const STATE_ERROR_KIND_READ_ONLY: u32 = 3;
 export const STATE_ERROR_KIND_CASES: u32 = 4;
 
 // record state-error (state): 12 bytes, align 4
@@ -119,7 +150,10 @@ export const OPTION_U32_PAYLOAD: usize = 4;
 export const OPTION_U32_SIZE: usize = 8;
 export const OPTION_U32_ALIGN: usize = 4;
 
-// enum http-error-kind (http): a discriminant below this
+// enum http-error-kind (http): each case's discriminant, and the count (a discriminant is below it)
+export const HTTP_ERROR_KIND_DENIED: u32 = 0;
+export const HTTP_ERROR_KIND_INVALID_REQUEST: u32 = 1;
+export const HTTP_ERROR_KIND_QUOTA_EXCEEDED: u32 = 2;
 export const HTTP_ERROR_KIND_CASES: u32 = 3;
 
 // record http-error (http): 12 bytes, align 4
@@ -133,10 +167,16 @@ export const RESULT_STRING_HTTP_ERROR_PAYLOAD: usize = 4;
 export const RESULT_STRING_HTTP_ERROR_SIZE: usize = 16;
 export const RESULT_STRING_HTTP_ERROR_ALIGN: usize = 4;
 
-// enum operation (a2a): a discriminant below this
+// enum operation (a2a): each case's discriminant, and the count (a discriminant is below it)
+export const OPERATION_SEND: u32 = 0;
+export const OPERATION_STREAM: u32 = 1;
+export const OPERATION_GET_TASK: u32 = 2;
+export const OPERATION_CANCEL_TASK: u32 = 3;
 export const OPERATION_CASES: u32 = 4;
 
-// enum protocol-version (a2a): a discriminant below this
+// enum protocol-version (a2a): each case's discriminant, and the count (a discriminant is below it)
+export const PROTOCOL_VERSION_V1: u32 = 0;
+export const PROTOCOL_VERSION_V03: u32 = 1;
 export const PROTOCOL_VERSION_CASES: u32 = 2;
 
 // record call (a2a): 64 bytes, align 4
@@ -154,7 +194,10 @@ export const CALL_CONTEXT_PAYLOAD: usize = 56;
 export const CALL_SIZE: usize = 64;
 export const CALL_ALIGN: usize = 4;
 
-// enum topic-error-kind (topics): a discriminant below this
+// enum topic-error-kind (topics): each case's discriminant, and the count (a discriminant is below it)
+export const TOPIC_ERROR_KIND_INVALID_NAME: u32 = 0;
+export const TOPIC_ERROR_KIND_INVALID_FILTER: u32 = 1;
+export const TOPIC_ERROR_KIND_QUOTA_EXCEEDED: u32 = 2;
 export const TOPIC_ERROR_KIND_CASES: u32 = 3;
 
 // record topic-error (topics): 12 bytes, align 4
@@ -168,7 +211,9 @@ export const RESULT_NONE_TOPIC_ERROR_PAYLOAD: usize = 4;
 export const RESULT_NONE_TOPIC_ERROR_SIZE: usize = 16;
 export const RESULT_NONE_TOPIC_ERROR_ALIGN: usize = 4;
 
-// enum message-info-error-kind (message-info): a discriminant below this
+// enum message-info-error-kind (message-info): each case's discriminant, and the count (a discriminant is below it)
+export const MESSAGE_INFO_ERROR_KIND_NO_MESSAGE: u32 = 0;
+export const MESSAGE_INFO_ERROR_KIND_INVALID_RANGE: u32 = 1;
 export const MESSAGE_INFO_ERROR_KIND_CASES: u32 = 2;
 
 // record message-info-error (message-info): 12 bytes, align 4
