@@ -151,20 +151,13 @@ func Use(s Starter) Starter {
 	return prev
 }
 
-func protocol(version string) (ProtocolVersion, error) {
-	switch version {
-	case "", V1_0:
-		return ProtocolV1, nil
-	case V0_3:
-		return ProtocolV03, nil
-	}
-	return 0, &Error{Kind: Refused, Reason: "invalid-request: the A2A version must be 1.0 or 0.3, got " + strconv.Quote(version)}
-}
+// protocols: each version's WIT protocol-version ("" is the default, 1.0).
+var protocols = map[string]ProtocolVersion{"": ProtocolV1, V1_0: ProtocolV1, V0_3: ProtocolV03}
 
 func start(op Operation, url, subject, token, version, contextID string, headers []caxton.KeyValue, timeoutMs uint32, context string) (string, error) {
-	v, err := protocol(version)
-	if err != nil {
-		return "", err
+	v, ok := protocols[version]
+	if !ok {
+		return "", &Error{Kind: Refused, Reason: "invalid-request: the A2A version must be 1.0 or 0.3, got " + strconv.Quote(version)}
 	}
 	sent := append([]caxton.KeyValue(nil), headers...)
 	if token != "" {

@@ -57,17 +57,18 @@ def init_in(ctx: "_t.InitContext") -> InitContext:
     return InitContext(_aid_in(ctx.self), [(k, v) for k, v in ctx.config])
 
 
-def _err_text(e: BaseException) -> str:
-    value = getattr(e, "value", None)
-    return value if isinstance(value, str) else str(e)
+def _error_text(call, *args) -> Optional[str]:
+    """None when ``call(*args)`` succeeds, or the text of its componentize_py_types.Err(str)."""
+    try:
+        call(*args)
+        return None
+    except Exception as e:
+        value = getattr(e, "value", None)
+        return value if isinstance(value, str) else str(e)
 
 
 def send(m: AclMessage) -> Optional[str]:
-    try:
-        _host.send(message_out(m))
-        return None
-    except Exception as e:  # componentize_py_types.Err(str): the message itself is invalid
-        return _err_text(e)
+    return _error_text(_host.send, message_out(m))  # an error: the message itself is invalid
 
 
 def log(level: LogLevel, text: str) -> None:
@@ -87,12 +88,8 @@ def set_timer(delay_ms: int, token: str) -> None:
 
 
 def register_service(s: ServiceDescription) -> Optional[str]:
-    try:
-        _host.register_service(_t.ServiceDescription(s.name, s.type, list(s.protocols), list(s.ontologies),
-                                                     list(s.languages), [(k, v) for k, v in s.properties]))
-        return None
-    except Exception as e:
-        return _err_text(e)
+    return _error_text(_host.register_service, _t.ServiceDescription(
+        s.name, s.type, list(s.protocols), list(s.ontologies), list(s.languages), [(k, v) for k, v in s.properties]))
 
 
 def deregister_service(name: str) -> None:

@@ -226,9 +226,7 @@ mod imp {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-mod imp {
-    pub use super::test_a2a::start;
-}
+use test_a2a as imp;
 
 /// A stand-in for native tests: records calls (their ids are `a2a-1`, `a2a-2`, …) and refuses
 /// URLs that are not http(s) as the runtime would (`invalid-request`).

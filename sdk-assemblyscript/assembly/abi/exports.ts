@@ -57,7 +57,8 @@ function finish(): usize {
   return RET;
 }
 
-function postReturn(): void {
+/** Every export's post-return (the same for the three): exported as caxton_post_<export> below. */
+function postReturn(ret: usize): void {
   if (pinned != 0) {
     __unpin(pinned);
     pinned = 0;
@@ -76,19 +77,11 @@ export function caxton_guest_init(
   return finish();
 }
 
-export function caxton_post_init(ret: usize): void {
-  postReturn();
-}
-
 export function caxton_guest_handle(message: usize): usize {
   const msg = liftMessage(message);
   arenaReset();
   registeredAgent().onMessage(msg);
   return finish();
-}
-
-export function caxton_post_handle(ret: usize): void {
-  postReturn();
 }
 
 export function caxton_guest_on_timer(ptr: usize, len: u32): usize {
@@ -98,6 +91,4 @@ export function caxton_guest_on_timer(ptr: usize, len: u32): usize {
   return finish();
 }
 
-export function caxton_post_on_timer(ret: usize): void {
-  postReturn();
-}
+export { postReturn as caxton_post_init, postReturn as caxton_post_handle, postReturn as caxton_post_on_timer };
