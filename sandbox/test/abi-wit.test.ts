@@ -122,10 +122,13 @@ describe("the direct binding's tables are the WIT's canonical ABI", () => {
     assert.deepEqual(abi.OPT_U64, option({ kind: 'primitive', name: 'u64' }));
     const result = (err: WitType) => ({ kind: 'result', ok: null, err }) as const;
     assert.deepEqual(abi.RESULT, { payload: witPayloadOffset(pkg, result(str)), ...witLayout(pkg, result(str)) });
-    // result<_, state-error> and result<string, http-error> share one layout: the record's fields follow the payload.
+    // Every result the host writes with KIND_RESULT shares one layout: the error record's fields follow the payload.
+    const agentIds: WitType = { kind: 'list', element: named('types', 'agent-id') };
     for (const [i, name, ok] of [
       ['state', 'state-error', null],
       ['http', 'http-error', str],
+      ['topics', 'topic-error', null],
+      ['message-info', 'message-info-error', agentIds],
     ] as const) {
       const r: WitType = { kind: 'result', ok, err: named(i, name) };
       const payload = witPayloadOffset(pkg, r);

@@ -57,10 +57,11 @@ def init_in(ctx: "_t.InitContext") -> InitContext:
     return InitContext(_aid_in(ctx.self), [(k, v) for k, v in ctx.config])
 
 
-def _error_text(call, *args) -> Optional[str]:
-    """None when ``call(*args)`` succeeds, or the text of its componentize_py_types.Err(str)."""
+def _error_text(call) -> Optional[str]:
+    """None when ``call()`` succeeds, or the text of its componentize_py_types.Err(str) (or of any
+    other exception, such as a message the bindings cannot convert)."""
     try:
-        call(*args)
+        call()
         return None
     except Exception as e:
         value = getattr(e, "value", None)
@@ -68,7 +69,7 @@ def _error_text(call, *args) -> Optional[str]:
 
 
 def send(m: AclMessage) -> Optional[str]:
-    return _error_text(_host.send, message_out(m))  # an error: the message itself is invalid
+    return _error_text(lambda: _host.send(message_out(m)))  # an error: the message itself is invalid
 
 
 def log(level: LogLevel, text: str) -> None:
@@ -88,8 +89,8 @@ def set_timer(delay_ms: int, token: str) -> None:
 
 
 def register_service(s: ServiceDescription) -> Optional[str]:
-    return _error_text(_host.register_service, _t.ServiceDescription(
-        s.name, s.type, list(s.protocols), list(s.ontologies), list(s.languages), [(k, v) for k, v in s.properties]))
+    return _error_text(lambda: _host.register_service(_t.ServiceDescription(
+        s.name, s.type, list(s.protocols), list(s.ontologies), list(s.languages), [(k, v) for k, v in s.properties])))
 
 
 def deregister_service(name: str) -> None:

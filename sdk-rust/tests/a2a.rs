@@ -56,6 +56,18 @@ fn send_and_stream_make_one_call_with_the_text_and_the_token_as_a_header() {
 }
 
 #[test]
+fn each_error_kind_has_its_own_name_and_reads_back_from_it() {
+    use A2aErrorKind::*;
+    let kinds = [Refused, NoResponse, HttpStatus, RpcError, Malformed];
+    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    assert_eq!(names, ["refused", "no-response", "http-status", "rpc-error", "malformed"]);
+    for k in &kinds[1..] {
+        assert_eq!(A2aErrorKind::parse(k.name()), Some(*k));
+    }
+    assert_eq!(A2aErrorKind::parse("refused"), None, "a refusal never comes as a message");
+}
+
+#[test]
 fn get_and_cancel_carry_the_task_id_as_the_subject_and_no_context_id() {
     a2a::test_a2a::take();
     a2a::get(&A2aTaskCall::new("http://a/rpc", "t-1").token("k").context_id("a task has none")).unwrap();

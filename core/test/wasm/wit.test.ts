@@ -76,6 +76,27 @@ describe('the WIT reader and the canonical ABI', () => {
     assert.deepEqual(witCoreSignature(pkg, fn('guest', 'init'), 'export'), { params: i32s(6), results: ['i32'] });
   });
 
+  it('follows aliases, reads escaped names as names, takes semver versions, and lays out deep nesting in linear time', () => {
+    const p = readWit(`package a:b@1.0.0-rc.1+b5;
+      interface i {
+        type count = u32;
+        type maybe = option<count>;
+        record %string { a: maybe, b: count }
+        f: func(x: %string) -> maybe;
+      }`);
+    assert.equal(p.version, '1.0.0-rc.1+b5');
+    const rec = named('i', 'string');
+    assert.deepEqual(witLayout(p, rec), { size: 12, align: 4 });
+    assert.deepEqual(witLayout(p, named('i', 'maybe')), { size: 8, align: 4 });
+    const f = p.interfaces.get('i')?.functions[0];
+    assert.ok(f);
+    // The record's three flat values, then where the option (two values) is written.
+    assert.deepEqual(witCoreSignature(p, f, 'import'), { params: ['i32', 'i32', 'i32', 'i32'], results: [] });
+    let deep: WitType = { kind: 'primitive', name: 'u8' };
+    for (let i = 0; i < 200; i++) deep = { kind: 'option', some: deep };
+    assert.deepEqual(witLayout(p, deep), { size: 201, align: 1 });
+  });
+
   it('refuses what it does not know with the line and column, never a guess', () => {
     const cases: [string, RegExp][] = [
       ['package a:b;\ninterface i { resource r; }', /wit:2:15: .*"resource" in an interface/],
@@ -83,10 +104,20 @@ describe('the WIT reader and the canonical ABI', () => {
       ['package a:b;\ninterface i { f: func(x: missing); }', /"missing", neither defined nor used/],
       ['package a:b;\ninterface i { use j.{t}; }', /a use of "j", not an interface defined before it/],
       ['package a:b;\nworld w { import nowhere; }', /an import of "nowhere"/],
-      ['package a:b;\ninterface i { record r { a: u8 } record r { b: u8 } }', /a second type named "r"/],
+      ['package a:b;\ninterface i { record r { a: u8 } record r { b: u8 } }', /wit:2:41: a second item named "r" is not valid WIT/],
       ['package a:b;\ninterface i { f: func( }', /expected a name/],
       ['package a:b;\ninterface i {', /unexpected end|expected/],
       ['package a:b;\ninterface i { # }', /unexpected character "#"/],
+      ['package a:b;\ninterface i { f: func(x: missing); }', /wit:2:26: .*"missing"/],
+      ['package a:b;\ninterface i { record r { a: u8, a: u8 } }', /wit:2:33: .*a second field named "a"/],
+      ['package a:b;\ninterface i { enum e { x, x } }', /a second case named "x"/],
+      ['package a:b;\ninterface i { f: func(a: u8, a: u8); }', /a second parameter named "a"/],
+      ['package a:b;\ninterface i { f: func(); f: func(); }', /a second item named "f"/],
+      ['package a:b;\ninterface i { record r { } }', /an empty list of fields/],
+      ['package a:b;\ninterface i { f: func(x: tuple<>); }', /an empty tuple/],
+      ['package a:b;\ninterface i { f: func(x: result<_>); }', /"_" alone/],
+      ['package a:b;\ninterface i {}\nworld w { import i; import i; }', /a second import or export named "i"/],
+      ['package a:b;\ninterface i { f: func(x: %string); }', /"string", neither defined/],
     ];
     for (const [text, message] of cases) {
       assert.throws(

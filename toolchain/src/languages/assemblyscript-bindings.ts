@@ -14,6 +14,7 @@ import {
   type CoreType,
   type WitPackage,
   type WitType,
+  witDealias,
   witFieldOffsets,
   witFlatten,
   witInterfaceId,
@@ -85,7 +86,8 @@ class Constants {
 }
 
 /** Layouts of every anonymous option, result and tuple the world's types and functions use. */
-function anonymousLayouts(pkg: WitPackage, out: Constants, t: WitType | null, seen: Set<string>): void {
+function anonymousLayouts(pkg: WitPackage, out: Constants, type: WitType | null, seen: Set<string>): void {
+  const t = type === null ? null : witDealias(pkg, type);
   if (t === null || t.kind === 'primitive' || t.kind === 'named') return;
   if (t.kind === 'list') return anonymousLayouts(pkg, out, t.element, seen);
   const name = typeName(t);
@@ -131,9 +133,9 @@ function layoutFile(pkg: WitPackage): string {
         def.fields.forEach((f, i) => {
           const at = offsets[i] ?? 0;
           out.add(`${snake(def.name)}_${snake(f.name)}`, at);
-          const target = f.type.kind === 'named' ? resolveNamed(pkg, f.type) : null;
-          if (f.type.kind === 'option' || f.type.kind === 'result' || target?.kind === 'variant') {
-            out.add(`${snake(def.name)}_${snake(f.name)}_PAYLOAD`, at + witPayloadOffset(pkg, f.type));
+          const type = witDealias(pkg, f.type);
+          if (type.kind === 'option' || type.kind === 'result' || resolveNamed(pkg, type)?.kind === 'variant') {
+            out.add(`${snake(def.name)}_${snake(f.name)}_PAYLOAD`, at + witPayloadOffset(pkg, type));
           }
         });
         out.add(`${snake(def.name)}_SIZE`, witLayout(pkg, t).size);
@@ -150,7 +152,8 @@ function layoutFile(pkg: WitPackage): string {
 }
 
 /** The flat parameters of one WIT parameter, named after it and its fields, with AssemblyScript types. */
-function flatNames(pkg: WitPackage, name: string, t: WitType): [string, string][] {
+function flatNames(pkg: WitPackage, name: string, type: WitType): [string, string][] {
+  const t = witDealias(pkg, type);
   const scalar = (core: CoreType, wit: string): string =>
     core === 'i64' ? (wit === 's64' ? 'i64' : 'u64') : core === 'i32' ? (/^s(8|16|32)$/.test(wit) ? 'i32' : 'u32') : core;
   if (t.kind === 'primitive') {
@@ -190,6 +193,9 @@ function importsFile(pkg: WitPackage, ifaceName: string): string {
       : fn.params.flatMap((p) => flatNames(pkg, camel(p.name), p.type));
     const inMemory = witResultInMemory(pkg, fn);
     if (inMemory) params.push(['ret', 'usize']);
+    const names = params.map(([n]) => n);
+    const clash = names.find((n, i) => names.indexOf(n) !== i || RESERVED.has(n));
+    if (clash !== undefined) throw new Error(`${fn.name}: its flat parameter "${clash}" is reserved or named twice`);
     const result = fn.result === null || inMemory ? 'void' : (flatNames(pkg, 'result', fn.result)[0]?.[1] ?? 'void');
     const id = RESERVED.has(camel(fn.name)) ? `${camel(fn.name)}_` : camel(fn.name);
     const signature = `(${fn.params.map((p) => `${p.name}: ${witTypeText(p.type)}`).join(', ')})${fn.result === null ? '' : ` -> ${witTypeText(fn.result)}`}`;

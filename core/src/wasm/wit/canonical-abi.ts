@@ -6,7 +6,7 @@
  * Strings are (ptr, len) whatever their encoding.
  */
 import type { WitField, WitFunction, WitPackage, WitType } from './model.js';
-import { resolveNamed } from './reader.js';
+import { dealias, resolveNamed } from './reader.js';
 
 export type CoreType = 'i32' | 'i64' | 'f32' | 'f64';
 
@@ -67,7 +67,7 @@ function shape(pkg: WitPackage, t: WitType): Shape {
       return { kind: 'variant', cases: [t.ok, t.err] };
     case 'named': {
       const def = resolveNamed(pkg, t);
-      if (def === null) throw new Error('unreachable: a named type resolves to a definition');
+      if (def === null) return shape(pkg, dealias(pkg, t)); // an alias of an anonymous or primitive type
       if (def.kind === 'record') return { kind: 'record', fields: def.fields.map((f) => f.type) };
       if (def.kind === 'enum') return { kind: 'variant', cases: def.cases.map(() => null) };
       return { kind: 'variant', cases: def.cases.map((c) => c.type) };
@@ -93,33 +93,36 @@ export function layoutOf(pkg: WitPackage, t: WitType): MemoryLayout {
       return { size, align };
     }
     case 'variant': {
-      const payload = variantPayloadOffset(pkg, s.cases);
-      let max = 0;
-      for (const c of s.cases) if (c !== null) max = Math.max(max, layoutOf(pkg, c).size);
-      const align = variantAlign(pkg, s.cases);
-      return { size: alignTo(payload + max, align), align };
+      const v = variantLayout(pkg, s.cases);
+      return { size: v.size, align: v.align };
     }
   }
 }
 
-function variantAlign(pkg: WitPackage, cases: Cases): number {
-  let align = discriminantSize(cases.length);
-  for (const c of cases) if (c !== null) align = Math.max(align, layoutOf(pkg, c).align);
-  return align;
-}
-
-/** Where a variant's (an option's, a result's) payload starts, after its discriminant. */
-export function variantPayloadOffset(pkg: WitPackage, cases: Cases): number {
-  let maxAlign = 1;
-  for (const c of cases) if (c !== null) maxAlign = Math.max(maxAlign, layoutOf(pkg, c).align);
-  return alignTo(discriminantSize(cases.length), maxAlign);
+/**
+ * A variant's (an option's, a result's) layout: its payload starts after the discriminant at the
+ * cases' widest alignment. Each case's layout is computed once, so nesting costs linear time.
+ */
+function variantLayout(pkg: WitPackage, cases: Cases): MemoryLayout & { payload: number } {
+  let caseAlign = 1;
+  let caseSize = 0;
+  for (const c of cases) {
+    if (c === null) continue;
+    const l = layoutOf(pkg, c);
+    caseAlign = Math.max(caseAlign, l.align);
+    caseSize = Math.max(caseSize, l.size);
+  }
+  const disc = discriminantSize(cases.length);
+  const payload = alignTo(disc, caseAlign);
+  const align = Math.max(disc, caseAlign);
+  return { payload, size: alignTo(payload + caseSize, align), align };
 }
 
 /** The payload offset of an option, a result or a variant `t`. */
 export function payloadOffsetOf(pkg: WitPackage, t: WitType): number {
   const s = shape(pkg, t);
   if (s.kind !== 'variant') throw new TypeError(`${t.kind} has no payload`);
-  return variantPayloadOffset(pkg, s.cases);
+  return variantLayout(pkg, s.cases).payload;
 }
 
 /** Every field's offset in a record (or tuple) of `fields`, with the record's size and alignment. */

@@ -6,7 +6,7 @@ export class WitReadError extends CaxtonError {
     super('wit.invalid', `wit:${line}:${column}: ${message}`, {
       kind: 'invalid-argument',
       context: { line, column },
-      hint: 'the reader knows interfaces of records, enums, variants, type aliases and functions, and worlds of whole-interface imports and exports',
+      hint: 'fix the WIT at that line and column; the reader knows interfaces of records, enums, variants, type aliases and functions, and worlds of whole-interface imports and exports',
     });
   }
 }

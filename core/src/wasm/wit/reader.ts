@@ -116,6 +116,11 @@ class Parser {
     return this;
   }
 
+  /** WIT no reader may accept (a name given twice, an empty record). */
+  invalid(what: string): never {
+    this.fail(`${what} is not valid WIT`);
+  }
+
   unsupported(what: string): never {
     this.fail(`${what} is outside the WIT subset this reader knows`);
   }
@@ -123,7 +128,9 @@ class Parser {
 
 /** A type as written; names are resolved against the interface's own types and its `use`s. */
 function readType(p: Parser, scope: (name: string) => WitType): WitType {
+  const escaped = p.peek()?.startsWith('%') === true;
   const word = p.name();
+  if (escaped) return scope(word);
   if (PRIMITIVES.has(word) && p.peek() !== '<') return { kind: 'primitive', name: word as WitPrimitive };
   const args = (): (WitType | null)[] => p.commaList('<', '>', () => (p.eat('_') ? null : readType(p, scope)));
   switch (word) {
@@ -139,13 +146,14 @@ function readType(p: Parser, scope: (name: string) => WitType): WitType {
     }
     case 'result': {
       if (p.peek() !== '<') return { kind: 'result', ok: null, err: null };
-      const [ok = null, err = null, extra] = args();
-      if (extra !== undefined) p.unsupported('a result of more than two types');
+      const [ok = null, err = null, extra, ...rest] = args();
+      if (extra !== undefined || rest.length > 0 || (ok === null && err === null))
+        p.invalid('a result of other than one or two types, or of "_" alone');
       return { kind: 'result', ok, err };
     }
     case 'tuple': {
       const elements = args();
-      if (elements.some((e) => e === null)) p.unsupported('"_" in a tuple');
+      if (elements.length === 0 || elements.some((e) => e === null)) p.invalid('an empty tuple or "_" in a tuple');
       return { kind: 'tuple', elements: elements as WitType[] };
     }
     case 'borrow':
@@ -158,68 +166,77 @@ function readType(p: Parser, scope: (name: string) => WitType): WitType {
   }
 }
 
-function readFields(p: Parser, scope: (name: string) => WitType): WitField[] {
-  return p.commaList('{', '}', () => {
-    const name = p.name();
-    p.expect(':');
-    return { name, type: readType(p, scope) };
-  });
+/** A name not read before in `seen` (then remembered there); the error points at the name. */
+function fresh(p: Parser, seen: Set<string>, what: string): string {
+  const n = p.name();
+  if (seen.has(n)) p.back().invalid(`a second ${what} named "${n}"`);
+  seen.add(n);
+  return n;
+}
+
+/** `{ a, b }` of one or more items with distinct names (fields, cases). */
+function members<T>(p: Parser, what: string, item: (name: string) => T): T[] {
+  const seen = new Set<string>();
+  const out = p.commaList('{', '}', () => item(fresh(p, seen, what)));
+  if (out.length === 0) p.back().invalid(`an empty list of ${what}s`);
+  return out;
 }
 
 function readInterface(p: Parser, name: string, known: ReadonlyMap<string, WitInterface>): WitInterface {
   const types = new Map<string, WitTypeDef>();
   const used = new Map<string, WitType>();
   const functions: WitFunction[] = [];
+  const names = new Set<string>(); // types, uses and functions share the interface's names
   const scope = (n: string): WitType => {
     if (types.has(n)) return { kind: 'named', interface: name, name: n };
     const u = used.get(n);
-    if (u === undefined) p.unsupported(`the type "${n}", neither defined nor used before here,`);
+    if (u === undefined) return p.back().unsupported(`the type "${n}", neither defined nor used before here,`);
     return u;
   };
-  const define = (def: WitTypeDef): void => {
-    if (types.has(def.name) || used.has(def.name)) p.unsupported(`a second type named "${def.name}"`);
-    types.set(def.name, def);
+  const field = (n: string): WitField => {
+    p.expect(':');
+    return { name: n, type: readType(p, scope) };
   };
   p.expect('{');
   while (!p.eat('}')) {
     const word = p.name();
     if (word === 'use') {
       const from = p.name();
-      if (!known.has(from)) p.unsupported(`a use of "${from}", not an interface defined before it,`);
+      if (!known.has(from)) p.back().unsupported(`a use of "${from}", not an interface defined before it,`);
       p.expect('.');
-      for (const [n, as] of p.commaList('{', '}', () => [p.name(), p.eat('as') ? p.name() : null] as const)) {
-        if (!known.get(from)?.types.has(n)) p.unsupported(`a use of "${from}.${n}", which it does not define,`);
+      for (const [n, as] of p.commaList('{', '}', () => [p.name(), p.eat('as') ? fresh(p, names, 'item') : null] as const)) {
+        if (!known.get(from)?.types.has(n)) p.back().unsupported(`a use of "${from}.${n}", which it does not define,`);
+        if (as === null && names.has(n)) p.back().invalid(`a second item named "${n}"`);
+        names.add(as ?? n);
         used.set(as ?? n, { kind: 'named', interface: from, name: n });
       }
       p.expect(';');
     } else if (word === 'record') {
-      const n = p.name();
-      define({ kind: 'record', name: n, fields: readFields(p, scope) });
+      const n = fresh(p, names, 'item');
+      types.set(n, { kind: 'record', name: n, fields: members(p, 'field', field) });
     } else if (word === 'enum') {
-      const n = p.name();
-      define({ kind: 'enum', name: n, cases: p.commaList('{', '}', () => p.name()) });
+      const n = fresh(p, names, 'item');
+      types.set(n, { kind: 'enum', name: n, cases: members(p, 'case', (c) => c) });
     } else if (word === 'variant') {
-      const n = p.name();
-      const cases = p.commaList('{', '}', () => {
-        const c = p.name();
+      const n = fresh(p, names, 'item');
+      const cases = members(p, 'case', (c) => {
         if (!p.eat('(')) return { name: c, type: null };
         const type = readType(p, scope);
         p.expect(')');
         return { name: c, type };
       });
-      define({ kind: 'variant', name: n, cases });
+      types.set(n, { kind: 'variant', name: n, cases });
     } else if (word === 'type') {
-      const n = p.name();
+      const n = fresh(p, names, 'item');
       p.expect('=');
-      define({ kind: 'alias', name: n, type: readType(p, scope) });
+      types.set(n, { kind: 'alias', name: n, type: readType(p, scope) });
       p.expect(';');
     } else if (p.eat(':')) {
+      if (names.has(word)) p.back().back().invalid(`a second item named "${word}"`);
+      names.add(word);
       p.expect('func');
-      const params = p.commaList('(', ')', () => {
-        const n = p.name();
-        p.expect(':');
-        return { name: n, type: readType(p, scope) };
-      });
+      const seen = new Set<string>();
+      const params = p.commaList('(', ')', () => field(fresh(p, seen, 'parameter')));
       const result = p.eat('->') ? readType(p, scope) : null;
       p.expect(';');
       functions.push({ name: word, params, result });
@@ -233,12 +250,13 @@ function readInterface(p: Parser, name: string, known: ReadonlyMap<string, WitIn
 function readWorld(p: Parser, name: string, known: ReadonlyMap<string, WitInterface>): WitWorld {
   const imports: string[] = [];
   const exports: string[] = [];
+  const seen = new Set<string>();
   p.expect('{');
   while (!p.eat('}')) {
     const word = p.name();
     if (word !== 'import' && word !== 'export') p.back().unsupported(`"${word}" in a world`);
-    const iface = p.name();
-    if (!known.has(iface)) p.unsupported(`an ${word} of "${iface}", not an interface of this package,`);
+    const iface = fresh(p, seen, 'import or export');
+    if (!known.has(iface)) p.back().unsupported(`an ${word} of "${iface}", not an interface of this package,`);
     p.expect(';');
     (word === 'import' ? imports : exports).push(iface);
   }
@@ -253,14 +271,15 @@ export function readWit(text: string): WitPackage {
   p.expect(':');
   const packageName = p.name();
   const version = p.eat('@') ? p.next() : null;
-  if (version !== null && !/^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$/.test(version)) p.unsupported(`the version "${version}"`);
+  if (version !== null && !/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(version))
+    p.back().unsupported(`the version "${version}"`);
   p.expect(';');
   const interfaces = new Map<string, WitInterface>();
   const worlds = new Map<string, WitWorld>();
   while (!p.done()) {
     const word = p.name();
     const name = p.name();
-    if (interfaces.has(name) || worlds.has(name)) p.unsupported(`a second item named "${name}"`);
+    if (interfaces.has(name) || worlds.has(name)) p.back().invalid(`a second item named "${name}"`);
     if (word === 'interface') interfaces.set(name, readInterface(p, name, interfaces));
     else if (word === 'world') worlds.set(name, readWorld(p, name, interfaces));
     else p.unsupported(`"${word}" at the top level`);
@@ -268,14 +287,22 @@ export function readWit(text: string): WitPackage {
   return { name: `${namespace}:${packageName}`, version, interfaces, worlds };
 }
 
-/** The definition a named type refers to (aliases followed). */
-export function resolveNamed(pkg: WitPackage, type: WitType): Exclude<WitTypeDef, { kind: 'alias' }> | null {
+/** `type` with aliases followed: a named record, enum or variant, or the type an alias names. */
+export function dealias(pkg: WitPackage, type: WitType): WitType {
   let t = type;
   for (let depth = 0; t.kind === 'named'; depth++) {
     const def = pkg.interfaces.get(t.interface)?.types.get(t.name);
     if (def === undefined || depth > 64) throw new WitReadError(`the type ${t.interface}.${t.name} cannot be resolved`, 0, 0);
-    if (def.kind !== 'alias') return def;
+    if (def.kind !== 'alias') return t;
     t = def.type;
   }
-  return null;
+  return t;
+}
+
+/** The record, enum or variant a type names (aliases followed), or null when it names none. */
+export function resolveNamed(pkg: WitPackage, type: WitType): Exclude<WitTypeDef, { kind: 'alias' }> | null {
+  const t = dealias(pkg, type);
+  if (t.kind !== 'named') return null;
+  const def = pkg.interfaces.get(t.interface)?.types.get(t.name);
+  return def === undefined || def.kind === 'alias' ? null : def;
 }
