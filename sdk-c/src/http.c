@@ -60,7 +60,7 @@ int cx_http_status(const caxton_message *m) {
 }
 
 bool caxton_http_response_of(const caxton_message *m, caxton_http_response *out) {
-  if (!cx_from_own_gateway(m)) return false;
+  if (!m->in_reply_to.is_some || !cx_from_own_gateway(m)) return false; /* an answer replies to its call */
   caxton_http_response r = { 0 };
   if (m->performative == CAXTON_INFORM) {
     r.status = cx_http_status(m);

@@ -40,6 +40,11 @@ func TestOtherMessagesAreNotResponses(t *testing.T) {
 	if _, ok := ResponseOf(m); ok {
 		t.Fatal("another platform's gateway")
 	}
+	m = gateway(caxton.Inform)
+	m.InReplyTo = ""
+	if _, ok := ResponseOf(m); ok {
+		t.Fatal("an answer replies to its call")
+	}
 	if _, ok := ResponseOf(gateway(caxton.Request)); ok {
 		t.Fatal("neither inform nor failure")
 	}

@@ -54,10 +54,10 @@ func param(m *caxton.Message, key string) string {
 	return ""
 }
 
-// ResponseOf reads the answer m carries; false when m is not one (another sender, or neither
-// inform nor failure).
+// ResponseOf reads the answer m carries; false when m is not one (another sender, no in-reply-to,
+// or neither inform nor failure).
 func ResponseOf(m *caxton.Message) (*Response, bool) {
-	if !IsHTTPMessage(m) {
+	if !IsHTTPMessage(m) || m.InReplyTo == "" { // an answer replies to its call
 		return nil, false
 	}
 	r := &Response{RequestID: m.InReplyTo, Context: param(m, ContextParam), ConversationID: m.ConversationID, Body: m.Content, BodyBase64: m.Encoding == "base64"}

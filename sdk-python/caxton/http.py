@@ -91,8 +91,8 @@ class HttpResponse:
     @staticmethod
     def from_message(msg: AclMessage) -> Optional["HttpResponse"]:
         """The answer ``msg`` carries, or None (another sender, or neither inform nor failure)."""
-        if not HttpResponse.is_http_message(msg):
-            return None
+        if not HttpResponse.is_http_message(msg) or not isinstance(msg.in_reply_to, str):
+            return None  # an answer replies to its call
         params = dict(msg.user_params)
         if msg.performative == Performative.INFORM:
             raw = params.get(STATUS_PARAM, "")

@@ -98,6 +98,9 @@ class HttpTest(unittest.TestCase):
         self.assertIsNone(http.HttpResponse.from_message(m))
         m.sender = AgentId("http@elsewhere")
         self.assertIsNone(http.HttpResponse.from_message(m), "another platform's gateway")
+        m = self.gateway(Performative.INFORM, [("X-caxton-http-status", "200")])
+        m.in_reply_to = None
+        self.assertIsNone(http.HttpResponse.from_message(m), "an answer replies to its call")
         self.assertIsNone(http.HttpResponse.from_message(self.gateway(Performative.REQUEST, [])))
 
 

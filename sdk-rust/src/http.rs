@@ -140,10 +140,11 @@ impl HttpResponse {
         msg.sender.as_ref().map_or(false, |s| s.name.strip_prefix("http@") == Some(platform))
     }
 
-    /// The answer carried by `msg`, or None when `msg` is not one (another sender, or neither
-    /// `inform` nor `failure`).
+    /// The answer carried by `msg`, or None when `msg` is not one (another sender, no
+    /// `in-reply-to`, or neither `inform` nor `failure`).
     pub fn from_message(msg: &AclMessage) -> Option<HttpResponse> {
-        if !Self::is_http_message(msg) {
+        // An answer replies to its call (as in the JS and AssemblyScript SDKs).
+        if !Self::is_http_message(msg) || msg.in_reply_to.is_none() {
             return None;
         }
         let param = |name: &str| msg.user_params.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());

@@ -80,6 +80,9 @@ fn other_messages_are_not_http_answers() {
     assert_eq!(HttpResponse::from_message(&m), None, "another sender");
     m.sender = Some(AgentId::new("http@elsewhere"));
     assert_eq!(HttpResponse::from_message(&m), None, "another platform's gateway");
+    let mut m = from_gateway(Performative::Inform, &[("X-caxton-http-status", "200")]);
+    m.in_reply_to = None;
+    assert_eq!(HttpResponse::from_message(&m), None, "an answer replies to its call");
     assert_eq!(HttpResponse::from_message(&from_gateway(Performative::Request, &[])), None, "neither inform nor failure");
 }
 

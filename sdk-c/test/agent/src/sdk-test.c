@@ -229,6 +229,9 @@ static void http_responses(void) {
   CHECK(!caxton_http_response_of(&m, &r));
   m.sender.val.name = CAXTON_STR("http@platform"); /* another platform's gateway */
   CHECK(!caxton_http_response_of(&m, &r));
+  m.sender.val.name = CAXTON_STR("http@test");
+  m.in_reply_to.is_some = false; /* an answer replies to its call */
+  CHECK(!caxton_http_response_of(&m, &r));
   CHECK(strcmp(caxton_state_error_kind_name(CAXTON_STATE_READ_ONLY), "read-only") == 0);
   CHECK(strcmp(caxton_http_error_kind_name(CAXTON_HTTP_QUOTA_EXCEEDED), "quota-exceeded") == 0);
 }
