@@ -99,7 +99,7 @@ async function main() {
 
 /**
  * The AssemblyScript SDK's imports and layouts (decision 2206), from the in-repo generator: no
- * wit-bindgen runs for AssemblyScript. Needs `npm run build` first (it is compiled TypeScript).
+ * wit-bindgen runs for AssemblyScript. It is compiled TypeScript: `npm run gen:bindings` builds it first.
  */
 async function generateAssemblyScript() {
   const { ASSEMBLYSCRIPT_BINDINGS_DIR, generateAssemblyScriptBindings } = await import('../toolchain/dist/src/index.js');
