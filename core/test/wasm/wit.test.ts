@@ -118,6 +118,8 @@ describe('the WIT reader and the canonical ABI', () => {
       ['package a:b;\ninterface i { f: func(x: result<_>); }', /"_" alone/],
       ['package a:b;\ninterface i {}\nworld w { import i; import i; }', /a second import or export named "i"/],
       ['package a:b;\ninterface i { f: func(x: %string); }', /"string", neither defined/],
+      ['package a:b;\ninterface i { f: func(x: list<u8, u8>); }', /a list without exactly one element type is not valid WIT/],
+      [`package a:b;\ninterface i { f: func(x: ${'option<'.repeat(10_000)}u8${'>'.repeat(10_000)}); }`, /a type nested more than 32 deep/],
     ];
     for (const [text, message] of cases) {
       assert.throws(

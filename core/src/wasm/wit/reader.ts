@@ -126,22 +126,26 @@ class Parser {
   }
 }
 
+/** How deep types may nest (`list<option<…>>`): deeper is refused before it can exhaust the stack. */
+const MAX_TYPE_DEPTH = 32;
+
 /** A type as written; names are resolved against the interface's own types and its `use`s. */
-function readType(p: Parser, scope: (name: string) => WitType): WitType {
+function readType(p: Parser, scope: (name: string) => WitType, depth = 0): WitType {
+  if (depth > MAX_TYPE_DEPTH) p.unsupported(`a type nested more than ${MAX_TYPE_DEPTH} deep`);
   const escaped = p.peek()?.startsWith('%') === true;
   const word = p.name();
   if (escaped) return scope(word);
   if (PRIMITIVES.has(word) && p.peek() !== '<') return { kind: 'primitive', name: word as WitPrimitive };
-  const args = (): (WitType | null)[] => p.commaList('<', '>', () => (p.eat('_') ? null : readType(p, scope)));
+  const args = (): (WitType | null)[] => p.commaList('<', '>', () => (p.eat('_') ? null : readType(p, scope, depth + 1)));
   switch (word) {
     case 'list': {
       const [element, extra] = args();
-      if (element == null || extra !== undefined) p.unsupported('a list without exactly one element type');
+      if (element == null || extra !== undefined) p.invalid('a list without exactly one element type');
       return { kind: 'list', element };
     }
     case 'option': {
       const [some, extra] = args();
-      if (some == null || extra !== undefined) p.unsupported('an option without exactly one type');
+      if (some == null || extra !== undefined) p.invalid('an option without exactly one type');
       return { kind: 'option', some };
     }
     case 'result': {
