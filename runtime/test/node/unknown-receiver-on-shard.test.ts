@@ -54,18 +54,32 @@ describe("unknown receivers refused on the sender's shard", () => {
   /** Sends the flood to `agent`; how its handling ended, and how many sends the bus refused meanwhile. */
   async function flood(agent: string): Promise<{ reason: string; busRefused: number }> {
     const before = busRefusals;
-    const handled = new Promise<string>((resolve) => {
-      const off = node.events.on(
-        (e) => {
-          if (e.type !== 'handled' || e.agent !== agent) return;
-          off();
-          resolve(e.outcome.status === 'rejected' ? e.outcome.reason : e.outcome.status);
-        },
-        ['handled'],
-      );
-    });
-    await client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content: bombs.ATTACKS['sendFlood']! } });
-    const reason = await handled;
+    // The agent also handles the bus's `failure` answers to earlier refused sends: take only the
+    // handling of this request, by its message id (events recorded from before the send).
+    const outcomes = new Map<string, string>();
+    let waiting: { id: string; resolve: (reason: string) => void } | undefined;
+    const off = node.events.on(
+      (e) => {
+        if (e.type !== 'handled' || e.agent !== agent) return;
+        const reason = e.outcome.status === 'rejected' ? e.outcome.reason : e.outcome.status;
+        outcomes.set(e.messageId, reason);
+        if (waiting?.id === e.messageId) waiting.resolve(reason);
+      },
+      ['handled'],
+    );
+    let reason: string;
+    try {
+      const sent = await client.send({
+        structured: { performative: 'request', receivers: [{ name: agent }], content: bombs.ATTACKS['sendFlood']! },
+      });
+      reason = await new Promise<string>((resolve) => {
+        const seen = outcomes.get(sent.messageId);
+        if (seen !== undefined) resolve(seen);
+        else waiting = { id: sent.messageId, resolve };
+      });
+    } finally {
+      off();
+    }
     // The handling's sends are refused after it: wait until the bus has refused nothing for a while.
     let seen = -1;
     while (seen !== busRefusals) {

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import {
   readWit,
-  resolveNamed,
+  witResolveNamed,
   type CoreType,
   type WitPackage,
   type WitType,
@@ -134,7 +134,7 @@ function layoutFile(pkg: WitPackage): string {
           const at = offsets[i] ?? 0;
           out.add(`${snake(def.name)}_${snake(f.name)}`, at);
           const type = witDealias(pkg, f.type);
-          if (type.kind === 'option' || type.kind === 'result' || resolveNamed(pkg, type)?.kind === 'variant') {
+          if (type.kind === 'option' || type.kind === 'result' || witResolveNamed(pkg, type)?.kind === 'variant') {
             out.add(`${snake(def.name)}_${snake(f.name)}_PAYLOAD`, at + witPayloadOffset(pkg, type));
           }
         });
@@ -169,13 +169,13 @@ function flatNames(pkg: WitPackage, name: string, type: WitType): [string, strin
       [`${name}Ptr`, 'usize'],
       [`${name}Len`, 'u32'],
     ];
-  const def = t.kind === 'named' ? resolveNamed(pkg, t) : null;
+  const def = t.kind === 'named' ? witResolveNamed(pkg, t) : null;
   if (t.kind === 'tuple') return t.elements.flatMap((e, i) => flatNames(pkg, `${name}${i}`, e));
   if (def?.kind === 'record') return def.fields.flatMap((f) => flatNames(pkg, `${name}${pascal(f.name)}`, f.type));
   if (def?.kind === 'enum') return [[name, 'u32']];
   if (t.kind === 'option') {
     const some = flatNames(pkg, name, t.some);
-    return [[`has${pascal(name)}`, 'u32'], ...some.map(([n, ty]): [string, string] => [n, ty])];
+    return [[`has${pascal(name)}`, 'u32'], ...some];
   }
   // result and variant: the joined payload values carry no one case's names.
   return witFlatten(pkg, t).map((core, i): [string, string] => [i === 0 ? `${name}Case` : `${name}${i}`, scalar(core, '')]);

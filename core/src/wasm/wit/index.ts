@@ -1,5 +1,5 @@
 export * from './model.js';
-export { dealias as witDealias, readWit, resolveNamed } from './reader.js';
+export { dealias as witDealias, readWit, resolveNamed as witResolveNamed } from './reader.js';
 export { WitReadError } from './errors.js';
 export {
   type CoreSignature,

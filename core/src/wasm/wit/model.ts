@@ -12,7 +12,7 @@ export type WitType =
   | { readonly kind: 'option'; readonly some: WitType }
   | { readonly kind: 'result'; readonly ok: WitType | null; readonly err: WitType | null }
   | { readonly kind: 'tuple'; readonly elements: readonly WitType[] }
-  /** A type named in an interface (its own or one it `use`s), resolved by `resolveNamed`. */
+  /** A type named in an interface (its own or one it `use`s), resolved by `resolveNamed` (exported as `witResolveNamed`). */
   | { readonly kind: 'named'; readonly interface: string; readonly name: string };
 
 export interface WitField {
