@@ -14,8 +14,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
+import { Etcd3 } from 'etcd3';
 import { partitionFor, type CaxtonClient, type StreamHandle } from '@caxton/runtime';
-import { encodeAclJson, type AuditRecord, type MessageEvent } from '@caxton/core';
+import { decodeSignedCheckpoint, encodeAclJson, type AuditRecord, type MessageEvent } from '@caxton/core';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { PROBE, placement, waitFor } from './support/cluster.js';
@@ -151,7 +152,23 @@ test('a delivery and a state record injected with kafkajs outside the nodes are 
     // read after the owner's state reader passed (and refused) the forged record.
     const refusalsOf = async (): Promise<Map<string, AuditRecord>> =>
       new Map((await auditRecords(n2)).filter((r) => r.method === 'ConsumeRecord').map((r) => [r.peer, r]));
-    await waitFor('the state record refused', async () => (await refusalsOf()).has(`kafka ${stateWhere}`), 60_000);
+    const stateRefusal = await waitFor('the state record refused', async () => (await refusalsOf()).get(`kafka ${stateWhere}`), 60_000);
+    // Anchored (decision 1750) as every change is: with no operator call since the forgery, only the
+    // refusal's own append can have moved the anchor of the node that wrote it past it.
+    const etcd = new Etcd3({ hosts: infra!.etcd });
+    try {
+      const anchorKey = `/caxton/${cluster}/store/audit/anchors/${stateRefusal.node}`;
+      await waitFor(
+        `the anchor of ${stateRefusal.node} covering the refusal (record ${stateRefusal.index})`,
+        async () => {
+          const text = await etcd.get(anchorKey).string();
+          return text !== null && decodeSignedCheckpoint(text).checkpoint.index >= stateRefusal.index ? true : undefined;
+        },
+        30_000,
+      );
+    } finally {
+      etcd.close();
+    }
 
     const letter = await waitFor(
       'the injected delivery in the dead letters',

@@ -196,6 +196,7 @@ export async function openAndConsume(
   const { topology } = ctx;
   const { bus, port, agents, timers, unendedScan, audited } = deps;
   await topology.beforeApi({
+    audit: audited.trail,
     openLog: () => bus.open(port),
     restoreAgents: async () => {
       await agents.restore();

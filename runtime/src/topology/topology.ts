@@ -92,6 +92,11 @@ export interface Topology {
 }
 
 export interface StartSteps {
+  /**
+   * The node's audit trail as every change is written to it: anchored (decision 1750), so what the
+   * topology records itself (a cluster's refused Kafka records) is vouched for like an operator's change.
+   */
+  audit: Pick<AuditTrail, 'append'>;
   /** Opens the message log: sends are accepted from here on. */
   openLog(): Promise<void>;
   /** Starts the deployed agents this node brings up by itself (AgentLifecycle.restore). */

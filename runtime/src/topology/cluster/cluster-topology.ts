@@ -37,6 +37,7 @@ import { ScreenedLog } from './screened-log.js';
 import { installKafkaMetrics } from '../../log/kafka/kafka-metrics.js';
 import { installEtcdMetrics } from '../../registry/etcd/etcd-metrics.js';
 import { EtcdAuditTrail } from '../../audit/etcd-audit-trail.js';
+import type { AuditTrail } from '../../audit/audit-trail.js';
 import { EtcdAuditAnchorStore } from '../../audit/etcd-anchor-store.js';
 import { EtcdSwitchStore } from './etcd-switch-store.js';
 import { installReplicaUnitMetrics } from './replica-unit-metrics.js';
@@ -216,10 +217,17 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   );
   // In etcd, so the trail outlives this node and every node lists the same one (decision 1402).
   const audit = new EtcdAuditTrail({ connection: registry.connection, prefix: c.etcdPrefix });
-  // Records refused for their tag (decision 2185): audited, at a bounded rate. Nothing is consumed
-  // before the topology is returned, so no refusal comes before this listener.
+  // Records refused for their tag (decision 2185): audited, at a bounded rate, through the node's
+  // anchored trail once `beforeApi` hands it over (a refusal at the trail's end must not be cut off
+  // unseen). Nothing is consumed before then; one that came earlier would go to the raw trail, and
+  // the anchored trail's opening anchors any head its anchor lags behind.
+  let refusalTrail: Pick<AuditTrail, 'append'> = audit;
   if (recordKeys !== undefined) {
-    const refusals = new RecordRefusalAudit({ trail: audit, nodeId, say: (line) => say('record-refused', line) });
+    const refusals = new RecordRefusalAudit({
+      trail: { append: (entry) => refusalTrail.append(entry) },
+      nodeId,
+      say: (line) => say('record-refused', line),
+    });
     log.events.on((e) => (e.type === 'record-refused' ? refusals.refused(e) : undefined), ['record-refused']);
   }
   const startedAt = Date.now();
@@ -275,6 +283,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     // after a kind was deployed never hears of it otherwise, and its instances' mail here would wait
     // for good); named agents start as placement activates them (after the API listens, see afterApi).
     async beforeApi(steps) {
+      refusalTrail = steps.audit; // anchored from here on (see below)
       await steps.openLog();
       await steps.restoreAgents();
       await steps.consume();
