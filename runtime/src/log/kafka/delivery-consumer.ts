@@ -195,6 +195,7 @@ export class DeliveryConsumer {
         confirmed = true;
     });
     try {
+      await this.d.o.beforeOffsetCommit?.();
       await withTimeout(
         this.consumer.commitOffsets(
           entries.map((e) => ({

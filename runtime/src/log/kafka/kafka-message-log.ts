@@ -396,8 +396,26 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       }
     }
     for (const p of byPartition.keys()) s.consumer.released(p);
-    if (byPartition.size > 0) await s.consumer.commits.wait(byPartition);
-    if (committing !== undefined)
+    let offsetsCommitted = true;
+    if (byPartition.size > 0) {
+      try {
+        await s.consumer.commits.wait(byPartition);
+      } catch (err) {
+        // An offset commit that did not happen in time (the coordinator away, a broker outage)
+        // fails only the records it alone completes. A record whose state commit is durable is
+        // completed by its marker whatever the offsets do (decision 1602): the marker keeps naming
+        // it (it stays unconfirmed below), the commit queue goes on committing the partition, and
+        // failing it here would rewind the agent and handle it again on top of its own writes.
+        // A partition revoked meanwhile (KafkaNotOwnerError) is not this: another node may have
+        // claimed it before the state commit landed, so that commit may not count.
+        offsetsCommitted = false;
+        const durable =
+          err instanceof KafkaCommitError && [...byPartition.values()].every((ids) => ids.every((id) => stateFailed.committed.has(id)));
+        if (!durable) throw err;
+        this.events.emit({ type: 'commit-deferred', ids: [...byPartition.values()].flat(), error: describeError(err) });
+      }
+    }
+    if (committing !== undefined && offsetsCommitted)
       for (const r of records)
         if (committing.has(r.receiver) && stateFailed.committed.has(r.id)) s.agentState.offsetsCommitted(r.receiver, [r.id]);
     if (stateFailed.ids.size > 0)

@@ -44,6 +44,11 @@ export type KafkaLogEvent =
   | { type: 'handler-error'; error: unknown }
   | { type: 'append-retry'; attempt: number; error: string }
   | { type: 'commit-retry'; attempt: number; error: string }
+  /**
+   * Completions whose state commit (and marker) is durable, their offset commit not confirmed in
+   * time: completed all the same (decision 1602), the marker naming them until an offset commit does.
+   */
+  | { type: 'commit-deferred'; ids: string[]; error: string }
   /** The agents' state of an assigned partition could not be read; its deliveries wait, it is retried. */
   | { type: 'state-load-failed'; partition: number; error: string }
   /** The owner could not re-write keys a stale owner's late records would hide at compaction (decision 1800); retried at the next load. */
@@ -143,6 +148,11 @@ export interface KafkaMessageLogOptions {
   stateSweep?: Partial<StateSweepLimits>;
   /** Test seam: awaited between a sweep run's plan and its produce (state-sweep.ts). */
   beforeStateSweep?: (partition: number) => Promise<void>;
+  /**
+   * Test seam: awaited before each offset commit attempt; a rejection fails the attempt as a
+   * coordinator that refuses it would (the commit queue retries it until its waiters' deadline).
+   */
+  beforeOffsetCommit?: () => Promise<void>;
   /** Consumer session timeout: how long before a silent node's partitions move. Default 10000. */
   sessionTimeoutMs?: number;
   logger?: KafkaLogSink;
@@ -177,6 +187,7 @@ export type ResolvedKafkaOptions = Required<
     | 'beforeStateCommit'
     | 'stateSweep'
     | 'beforeStateSweep'
+    | 'beforeOffsetCommit'
   >
 > &
   Pick<
@@ -190,6 +201,7 @@ export type ResolvedKafkaOptions = Required<
     | 'windowRebuildRecords'
     | 'beforeStateCommit'
     | 'beforeStateSweep'
+    | 'beforeOffsetCommit'
   > & {
     stateSweep: StateSweepLimits;
     logger: KafkaLogSink;
@@ -252,6 +264,7 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     beforeStateCommit: o.beforeStateCommit,
     stateSweep: resolveStateSweepLimits(o.stateSweep, 'KafkaMessageLog.stateSweep'),
     beforeStateSweep: o.beforeStateSweep,
+    beforeOffsetCommit: o.beforeOffsetCommit,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
     logger: o.logger ?? stderrErrors,
     tls: o.tls,
