@@ -83,6 +83,8 @@ interface Unit {
 const SWEEP_MS = 250;
 /** After a failed start (a record not found, an init that failed), the next try waits this long. */
 const RETRY_MS = 2000;
+/** An init that keeps failing waits twice as long after each failure, up to this. */
+const MAX_RETRY_MS = 30_000;
 
 export class ReplicaUnits {
   private readonly units = new Map<string, Unit>();
@@ -98,6 +100,8 @@ export class ReplicaUnits {
    * find the first's sandbox under the same identity. The value: asked again meanwhile.
    */
   private readonly starting = new Map<string, boolean>();
+  /** Units whose init failed, and how many times in a row: the wait before the next try grows with it. */
+  private readonly failures = new Map<string, number>();
 
   constructor(private readonly o: ReplicaUnitsOptions) {
     this.timer = setInterval(() => this.sweep(), SWEEP_MS);
@@ -126,7 +130,10 @@ export class ReplicaUnits {
   agentKnown(agent: string): void {
     for (let k = 2; k <= REPLICA_LIMITS.maxReplicas; k++) {
       const unit = replicaUnitName(agent, k);
-      if (!this.units.has(unit) && this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
+      if (!this.units.has(unit) && this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) {
+        this.waiting.delete(unit); // a start that found no record waits no longer: the record is here now
+        void this.start(unit);
+      }
     }
   }
 
@@ -194,6 +201,10 @@ export class ReplicaUnits {
   }
 
   private async start(unit: string): Promise<void> {
+    // A failed start waits its time out (the sweep tries it then): mail arriving meanwhile, which
+    // calls this for every batch, must not run the failing init back to back.
+    const notBefore = this.waiting.get(unit);
+    if (notBefore !== undefined && notBefore > Date.now()) return;
     if (this.starting.has(unit)) {
       this.starting.set(unit, true); // looked at again when the start in flight ends
       return;
@@ -266,15 +277,19 @@ export class ReplicaUnits {
       agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} activated here (version ${record.version}) for its mail`);
     } catch (err) {
       if (this.units.get(unit) === u) this.units.delete(unit);
-      this.waiting.set(unit, Date.now() + RETRY_MS);
+      const failures = (this.failures.get(unit) ?? 0) + 1;
+      this.failures.set(unit, failures);
+      const waitMs = Math.min(RETRY_MS * 2 ** (failures - 1), MAX_RETRY_MS);
+      this.waiting.set(unit, Date.now() + waitMs);
       agentLog(
         this.o.events,
         parsed.agent,
         'warn',
-        `replica ${parsed.replica} not activated here: ${(err as Error).message}; its mail waits and is looked at again`,
+        `replica ${parsed.replica} not activated here: ${(err as Error).message}; its mail waits and is looked at again in ${Math.round(waitMs / 1000)} s`,
       );
       return;
     }
+    this.failures.delete(unit);
     this.o.messaging.wake(unit);
   }
 
@@ -382,9 +397,10 @@ export class ReplicaUnits {
     const now = Date.now();
     for (const [unit, notBefore] of [...this.waiting]) {
       if (this.units.has(unit)) this.waiting.delete(unit);
-      else if (this.o.messaging.mailboxDepth(unit) === 0)
+      else if (this.o.messaging.mailboxDepth(unit) === 0) {
         this.waiting.delete(unit); // handled elsewhere, or dead-lettered
-      else if (now >= notBefore) void this.start(unit);
+        this.failures.delete(unit);
+      } else if (now >= notBefore) void this.start(unit);
     }
     for (const [unit, u] of this.units) {
       if (u.state !== 'running') continue;

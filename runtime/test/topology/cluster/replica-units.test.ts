@@ -380,6 +380,36 @@ test('mail for a unit that came before the mirror knew its agent starts it when 
   }
 });
 
+test('a unit whose init keeps failing is not started again for every batch of mail: it waits its retry time out (review finding 3)', async () => {
+  let attempts = 0;
+  const host = {
+    async start() {
+      attempts += 1;
+      throw new Error('init failed (test)');
+    },
+    async stop() {},
+  } as unknown as AgentHost;
+  const tenure = new Map([['svc#r2', 1]]);
+  const depth = new Map([['svc#r2', 5]]);
+  const u = units({ host, tenure, depth, rec: () => record() });
+  try {
+    u.noticeMail('svc#r2');
+    await until(() => attempts === 1, 'the first start failed');
+    // Mail keeps arriving (a batch each): none of it starts the failing init again before its wait is over.
+    for (let i = 0; i < 20; i++) {
+      u.noticeMail('svc#r2');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(attempts, 1, 'one start, then the wait');
+    assert.equal(u.isActive('svc#r2'), false);
+    // The record becoming known (the mirror) is news: it is tried at once.
+    u.agentKnown('svc');
+    await until(() => attempts === 2, 'tried again when its agent became known');
+  } finally {
+    u.close();
+  }
+});
+
 test("units and the owner's replicas hold one budget: the operator's cap (2) bounds the units, and a scale is refused while units hold it", async () => {
   const log = new MemoryMessageLog();
   // The budget check comes before any start: the host is asked only for the agent's in-memory view.
