@@ -252,12 +252,28 @@ export class KindDepartures {
       }
     }
     this.t.wakes.removeWhere(matches);
+    /** Instances whose partition was given back here while this ran (a rejoin revokes and assigns at once). */
+    const back = new Set<string>();
+    const backKinds = new Set<string>();
     for (const [kind, i] of leaving) {
       await this.o.host.stop(i.name, true).catch(() => {});
-      this.o.messaging.forget(i.name);
+      // Given back meanwhile: its mailbox holds the new tenure's mail (the earlier tenure's went with
+      // the revocation), which stays and activates it afresh, as in `retire`. Forgetting it would
+      // leave those deliveries pending in the log, handed out to no one until the next rebalance.
+      const here = this.t.placed?.isHere(i.name) === true;
+      if (!here) this.o.messaging.forget(i.name);
       this.t.drop(kind, i);
       await this.o.onDropped(i.name, false).catch(() => {});
+      if (here) {
+        back.add(i.name);
+        backKinds.add(kind.record.name);
+        if (this.o.messaging.mailboxDepth(i.name) > 0) this.t.activate(i.name, true);
+      }
     }
+    // Their timers: the walk for the partition given back skipped them while they were still in
+    // hand here, and dropping them forgot the node's copy. Walked again for these names alone.
+    if (back.size > 0)
+      void this.t.wakes.arrived((name) => back.has(name), [...backKinds], this.t.placed?.partitionsHere?.()).catch(() => 0);
     return leaving.length;
   }
 

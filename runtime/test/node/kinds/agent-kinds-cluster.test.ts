@@ -16,6 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Setup {
   stopMs?: number;
   placed: NonNullable<AgentKindsOptions['placed']>;
+  timers?: AgentKindsOptions['timers'];
 }
 
 function kinds(s: Setup & { maxActivePerShard?: number; now?: () => number }) {
@@ -54,6 +55,7 @@ function kinds(s: Setup & { maxActivePerShard?: number; now?: () => number }) {
     untilRunnable: async () => {},
     onDropped: async () => {},
     placed: s.placed,
+    ...(s.timers !== undefined ? { timers: s.timers } : {}),
     ...(s.maxActivePerShard !== undefined ? { maxActivePerShard: s.maxActivePerShard } : {}),
     ...(s.now !== undefined ? { now: s.now } : {}),
     onResidency: (n: string, c: string) => residency.push(`${c} ${n}`),
@@ -97,6 +99,52 @@ test('leave drops every instance in memory when it began, even when their partit
   assert.equal(await left, 2);
   assert.equal(k.activeCount(), 0, 'b, activated under the earlier tenure, is not kept');
   assert.deepEqual(residency.filter((r) => r.startsWith('dropped')).sort(), ['dropped counter/a', 'dropped counter/b']);
+});
+
+test("an instance whose partition comes back while leave is stopping it keeps the new tenure's mail and is activated afresh for it (review finding 1)", async (t) => {
+  let here = true;
+  const { k, mail } = kinds({ stopMs: 200, placed: { isHere: () => here, prepare: async () => {} } });
+  t.after(() => k.close());
+  await k.adopt(record(1));
+  k.noticeMail('counter/a');
+  k.noticeMail('counter/b');
+  await until('both active', () => k.activeCount() === 2);
+  here = false; // revoked
+  const left = k.leave(() => true); // the revoked set: both keys
+  await sleep(50);
+  here = true; // given back under a new tenure (a rejoin) before the leave reached b
+  mail.set('counter/b', 1); // the new tenure hands b's mail out again
+  k.noticeMail('counter/b');
+  assert.equal(k.isRunnable('counter/b'), false, 'the instance of the earlier tenure takes none of it');
+  assert.equal(await left, 2);
+  assert.equal(mail.get('counter/b'), 1, "the new tenure's mail is not forgotten");
+  await until('b activated afresh for its mail', () => k.isRunnable('counter/b'));
+});
+
+test('an instance whose partition comes back while leave is stopping it gets its timer wake back (the walk skipped it in hand)', async (t) => {
+  let here = true;
+  let due = Number.POSITIVE_INFINITY; // b's pending timer in the registry
+  const timers = {
+    nextDue: () => undefined,
+    async *ofKind() {
+      yield Number.isFinite(due) ? [{ name: 'counter/b', dueAt: due }] : [];
+    },
+  };
+  const { k } = kinds({ stopMs: 200, placed: { isHere: () => here, prepare: async () => {} }, timers });
+  t.after(() => k.close());
+  await k.adopt(record(1));
+  await k.startTimerWakes();
+  k.noticeMail('counter/b');
+  await until('b active', () => k.isActive('counter/b'));
+  here = false; // revoked
+  const left = k.leave(() => true);
+  await sleep(20);
+  here = true; // given back (a rejoin); the arrival's walk finds b still in hand and skips it
+  due = Date.now() + 400;
+  await k.arrived(() => true);
+  assert.equal(await left, 1);
+  assert.equal(k.isActive('counter/b'), false, 'dropped: it held the earlier tenure');
+  await until('b woken here for its timer', () => k.isActive('counter/b'), 5_000);
 });
 
 test('a kind deleted and deployed again through another node stays known here once both changes are applied, and a new key activates', async (t) => {
