@@ -46,8 +46,12 @@ const DELIVER = Object.freeze({ kind: 'deliver' as const });
 
 export class ClusterProtocols implements ProtocolGate {
   private readonly tracker: ConversationGate;
-  /** Messages observed on delivery (a message to several local agents arrives once per agent). */
-  private readonly seen = new Set<string>();
+  /**
+   * Messages judged on delivery, and whether they were let through: a message to several local
+   * agents arrives once per agent (and a refused one whose completion failed comes again), and each
+   * of its deliveries gets the verdict its first one got — a refusal refuses them all.
+   */
+  private readonly judged = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
 
@@ -106,14 +110,21 @@ export class ClusterProtocols implements ProtocolGate {
       if (this.o.isLocal(this.local(sender))) return true; // observed when it was sent, here
       if (!this.tracksReplyTo(d)) return true; // not a conversation initiated here
     }
-    if (this.seen.has(d.messageId)) return true;
-    this.remember(d.messageId);
+    const judged = this.judged.get(d.messageId);
+    if (judged === true) return true;
+    if (judged === false) {
+      // Another delivery of a message already refused (and answered): refused and completed too.
+      void this.o.complete(d).catch(() => {}); // not completed: handed out again, refused again
+      return false;
+    }
     const verdict = this.tracker.observe(msg, now);
-    if (verdict.kind === 'deliver' || verdict.error.code === PROTOCOL_ERROR_CODES.unknownConversation) return true;
-    // Refused: answered on the platform's behalf and completed, as a refused send would be.
+    const admitted = verdict.kind === 'deliver' || verdict.error.code === PROTOCOL_ERROR_CODES.unknownConversation;
+    this.remember(d.messageId, admitted);
+    if (admitted) return true;
+    // Refused: answered on the platform's behalf (once) and completed, as a refused send would be.
     const bus = this.o.bus();
     if (bus) void bus.sendPlatformReplies([verdict.reply]);
-    void this.o.complete(d).catch(() => {}); // not completed: handed out again and judged again
+    void this.o.complete(d).catch(() => {}); // not completed: handed out again, refused again by its verdict
     return false;
   }
 
@@ -137,9 +148,9 @@ export class ClusterProtocols implements ProtocolGate {
     return name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
   }
 
-  private remember(id: string): void {
-    this.seen.add(id);
-    if (this.seen.size > 10_000) this.seen.delete(this.seen.values().next().value!);
+  private remember(id: string, admitted: boolean): void {
+    this.judged.set(id, admitted);
+    if (this.judged.size > 10_000) this.judged.delete(this.judged.keys().next().value!);
   }
 
   /**
