@@ -14,6 +14,12 @@ import type { KindTable, PassivationReason } from './kind-table.js';
 
 export class KindActivation {
   private readonly o: AgentKindsOptions;
+  /**
+   * The start in flight per name: an instance dropped while its start was still running (its
+   * partition left and came back, its kind stopped) ends before the name's next instance starts.
+   * The sandbox host knows one sandbox per name: two starts at once would replace each other's.
+   */
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly t: KindTable,
@@ -28,10 +34,33 @@ export class KindActivation {
   begin(kind: Kind, instance: Instance): void {
     instance.state = 'activating';
     kind.activations += 1;
-    const starting = this.start(kind, instance).finally(() => {
+    const before = this.inFlight.get(instance.name);
+    const run = before === undefined ? this.start(kind, instance) : before.catch(() => {}).then(() => this.start(kind, instance));
+    const starting = run.finally(() => {
       if (instance.starting === starting) delete instance.starting;
+      if (this.inFlight.get(instance.name) === starting) this.inFlight.delete(instance.name);
     });
     instance.starting = starting;
+    this.inFlight.set(instance.name, starting);
+  }
+
+  /** Still the instance its kind holds under its name, and still to be started. */
+  private current(kind: Kind, instance: Instance): boolean {
+    return (
+      kind.instances.get(instance.name) === instance &&
+      !kind.stopping &&
+      this.t.kinds.get(kind.record.name) === kind &&
+      instance.state === 'activating'
+    );
+  }
+
+  /**
+   * An instance dropped while it started: its own sandbox goes, and what its init armed under the
+   * name (timers resumed) with it; the name's mail and registry timers are the next instance's.
+   */
+  private async discard(instance: Instance): Promise<void> {
+    await this.o.host.stop(instance.name, true).catch(() => {});
+    await this.o.onDropped(instance.name, false).catch(() => {});
   }
 
   private async start(kind: Kind, instance: Instance): Promise<void> {
@@ -42,21 +71,19 @@ export class KindActivation {
       }
       const version = versionForKey(kind.record, instance.key);
       instance.version = version.version;
-      if (this.t.placed !== undefined) await this.t.placed.prepare(version); // (no extra turn on one node)
+      if (this.t.placed !== undefined) {
+        await this.t.placed.prepare(version);
+        if (!this.current(kind, instance)) return; // dropped while its component was prepared: never started
+      }
       await this.o.local.startInstance(
         instanceRecord(version, instance.name, instance.key),
         this.o.messaging.agentId(instance.name),
         instance.shard,
       );
-      if (
-        kind.instances.get(instance.name) !== instance ||
-        kind.stopping ||
-        this.t.kinds.get(kind.record.name) !== kind ||
-        instance.state !== 'activating'
-      ) {
+      if (!this.current(kind, instance)) {
         // Dropped while it started (its kind stopped), or being dropped (its partition left, `leave`):
         // the sandbox must not run on, untracked, nor take work.
-        await this.o.host.stop(instance.name, true).catch(() => {});
+        await this.discard(instance);
         return;
       }
       instance.state = 'running';
@@ -67,6 +94,12 @@ export class KindActivation {
       if (instance.version !== versionForKey(kind.record, instance.key).version)
         void this.passivate(kind, instance, 'swap').catch(() => {});
     } catch (err) {
+      if (kind.instances.get(instance.name) !== instance) {
+        // The failure of an instance no longer held (dropped while it started): nothing of the
+        // name — its mail, its timers, a rollout — is its to judge.
+        await this.discard(instance);
+        return;
+      }
       const rollout = kind.record.rollout;
       if (!this.t.closed && rollout !== undefined && instance.version === rollout.candidate.version) {
         // A rollout's new version that cannot start (its init failed) is the rollout's failure, not

@@ -17,18 +17,30 @@ interface Setup {
   stopMs?: number;
   placed: NonNullable<AgentKindsOptions['placed']>;
   timers?: AgentKindsOptions['timers'];
+  /** The sandboxes by name (one per name, as the real pool: a start under a name replaces it). */
+  sandboxes?: Map<string, number>;
+  /** Awaited inside each start before its sandbox exists (the n-th start gets the n-th call). */
+  startGate?: (n: number) => Promise<void>;
 }
 
 function kinds(s: Setup & { maxActivePerShard?: number; now?: () => number }) {
   const mail = new Map<string, number>();
+  let starts = 0;
   const residency: string[] = [];
   const dead: string[] = [];
   const o = {
-    local: { startInstance: async () => {} },
+    local: {
+      startInstance: async (rec: { name: string }) => {
+        const n = ++starts;
+        await s.startGate?.(n);
+        s.sandboxes?.set(rec.name, n);
+      },
+    },
     host: {
       shardCount: 1,
-      stop: async () => {
+      stop: async (name: string) => {
         await sleep(s.stopMs ?? 0);
+        s.sandboxes?.delete(name);
       },
       prepare: async () => {},
       stats: async () => ({ state: 'running' }),
@@ -145,6 +157,35 @@ test('an instance whose partition comes back while leave is stopping it gets its
   assert.equal(await left, 1);
   assert.equal(k.isActive('counter/b'), false, 'dropped: it held the earlier tenure');
   await until('b woken here for its timer', () => k.isActive('counter/b'), 5_000);
+});
+
+test('an instance dropped while its start is in flight ends before the next instance of its name starts, and does not stop it (review finding 2)', async (t) => {
+  let here = true;
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+  const sandboxes = new Map<string, number>();
+  const { k, mail } = kinds({
+    stopMs: 5,
+    placed: { isHere: () => here, prepare: async () => {} },
+    sandboxes,
+    startGate: (n) => (n === 1 ? firstHeld : Promise.resolve()),
+  });
+  t.after(() => k.close());
+  await k.adopt(record(1));
+  mail.set('counter/x', 1);
+  k.noticeMail('counter/x'); // start 1, held before its sandbox exists
+  await sleep(20);
+  here = false; // revoked while it starts
+  await k.leave(() => true);
+  here = true; // given back: the new tenure's mail
+  mail.set('counter/x', 1);
+  k.noticeMail('counter/x'); // a new instance of the name: its start waits for start 1 to end
+  await sleep(50);
+  assert.equal(sandboxes.size, 0, 'no second start while the first is in flight');
+  releaseFirst();
+  await until('x runs on the new instance', () => k.isRunnable('counter/x'));
+  await sleep(50);
+  assert.equal(sandboxes.get('counter/x'), 2, "the new instance's sandbox runs: the dropped start did not stop or replace it");
 });
 
 test('a kind deleted and deployed again through another node stays known here once both changes are applied, and a new key activates', async (t) => {
