@@ -576,7 +576,15 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     // fate for it. (The window left is this one write: a revocation during it.)
     if (!this.holds(letter.delivery)) throw new KafkaNotOwnerError([letter.delivery.id]);
     await s.deadLetters.append([encodeDeadLetter(letter)]);
-    await this.complete([{ id: letter.delivery.id, receiver: letter.delivery.receiver }]);
+    try {
+      await this.complete([{ id: letter.delivery.id, receiver: letter.delivery.receiver }]);
+    } catch (err) {
+      // The letter is durable: that is the delivery's fate. An offset commit not confirmed in time is
+      // the commit queue's to retry; failing the dead-lettering would have the caller put the
+      // delivery back and hand it to its agent as well (a second fate).
+      if (!(err instanceof KafkaCommitError)) throw err;
+      this.events.emit({ type: 'commit-deferred', ids: [letter.delivery.id], error: describeError(err) });
+    }
   }
 
   async deadLetters(limit = 100): Promise<DeadLetter[]> {

@@ -4,8 +4,8 @@
  * real broker. The delivery is completed by its state commit's marker (decision 1602), so
  * `complete()` succeeds: failing it made the bus rewind the agent and handle the delivery again on
  * top of its own committed writes. A delivery completed by its offset alone still fails (it is
- * handed out again), and once the coordinator is back the next owner hands out neither the
- * state-committed delivery nor anything before it.
+ * handed out again); a dead-lettered one does not (the letter is its fate). Once the coordinator is
+ * back, the next owner does not hand the state-committed delivery out again.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -55,6 +55,20 @@ describe('KafkaMessageLog: an offset commit not confirmed after a durable state 
     assert.equal(Object.fromEntries(await a.log.readState('counter'))['n'], '1', 'its state is durable once');
     // Completed by its offset alone: not completed while the offset cannot be committed.
     await assert.rejects(a.log.complete([{ id: plain.id, receiver: 'plain' }]), { code: 'bus.kafka.commit-failed' });
+    // Dead-lettered meanwhile: the letter is its fate, so the dead-lettering succeeds (a failure
+    // would have its caller put the delivery back to be handled too).
+    const lettered = delivery('deferred-4', 'plain');
+    await a.log.append([lettered]);
+    await waitFor('the third handed out', () => a.got.some((d) => d.id === lettered.id));
+    await a.log.deadLetter({ delivery: lettered, reason: 'test', attempts: 1, at: Date.now() });
+    assert.deepEqual(
+      deferred.map((e) => e.ids),
+      [[counted.id], [lettered.id]],
+    );
+    assert.ok(
+      (await a.log.deadLetters()).some((l) => l.delivery.id === lettered.id),
+      'in the dead letters',
+    );
 
     // The coordinator is back; node-a leaves, node-b takes the partition over.
     refusing = false;
