@@ -436,6 +436,19 @@ export class KafkaAgentState implements AgentStateStore {
     await this.d.writer.append([{ key: record!.key, value: record!.value, headers: record!.headers!, partition }]);
   }
 
+  /**
+   * Whether the agent's marker list has room left: below its bound, no id has been pushed out of
+   * it, so a delivery whose offset commit is deferred (decision 1602) stays named by the marker.
+   */
+  markerHasRoom(agent: string): boolean {
+    return (this.unconfirmed.get(agent)?.length ?? 0) < MAX_UNCONFIRMED;
+  }
+
+  /** An offset commit covering every completion of the agent made so far succeeded: its marker need repeat none. */
+  allOffsetsCommitted(agent: string): void {
+    this.unconfirmed.delete(agent);
+  }
+
   /** The offset commit covering these deliveries succeeded: later markers need not repeat them. */
   offsetsCommitted(agent: string, ids: readonly string[]): void {
     const list = this.unconfirmed.get(agent);

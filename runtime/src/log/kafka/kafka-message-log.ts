@@ -397,27 +397,37 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     }
     for (const p of byPartition.keys()) s.consumer.released(p);
     let offsetsCommitted = true;
-    if (byPartition.size > 0) {
+    while (byPartition.size > 0) {
       try {
         await s.consumer.commits.wait(byPartition);
+        break;
       } catch (err) {
-        // An offset commit that did not happen in time (the coordinator away, a broker outage)
-        // fails only the records it alone completes. A record whose state commit is durable is
-        // completed by its marker whatever the offsets do (decision 1602): the marker keeps naming
-        // it (it stays unconfirmed below), the commit queue goes on committing the partition, and
-        // failing it here would rewind the agent and handle it again on top of its own writes.
-        // A partition revoked meanwhile (KafkaNotOwnerError) is not this: another node may have
-        // claimed it before the state commit landed, so that commit may not count.
-        offsetsCommitted = false;
+        // An offset commit that did not happen in time (the coordinator away, a broker outage, a
+        // rebalance still settling) fails only the records it alone completes. A record whose state
+        // commit is durable is completed by its marker whatever the offsets do (decision 1602): the
+        // marker keeps naming it (it stays unconfirmed below), the commit queue goes on committing
+        // the partition, and failing it here would rewind the agent and handle it again on top of
+        // its own writes. (Had another node claimed the partition before that state commit landed,
+        // readers ignore it and the new owner handles the delivery, decision 1800, either way.)
+        // A revoke already seen (KafkaNotOwnerError) fails as before.
         const durable =
-          err instanceof KafkaCommitError && [...byPartition.values()].every((ids) => ids.every((id) => stateFailed.committed.has(id)));
-        if (!durable) throw err;
+          err instanceof KafkaCommitError &&
+          committing !== undefined &&
+          [...byPartition.values()].every((ids) => ids.every((id) => stateFailed.committed.has(id)));
+        if (!durable || this.closed) throw err;
         this.events.emit({ type: 'commit-deferred', ids: [...byPartition.values()].flat(), error: describeError(err) });
+        // Deferred while the marker's bounded list has room; past it an earlier id would drop out
+        // of the marker, so the agent waits for the offsets instead (it goes no further meanwhile).
+        if ([...committing].every((agent) => s.agentState.markerHasRoom(agent))) {
+          offsetsCommitted = false;
+          break;
+        }
       }
     }
-    if (committing !== undefined && offsetsCommitted)
-      for (const r of records)
-        if (committing.has(r.receiver) && stateFailed.committed.has(r.id)) s.agentState.offsetsCommitted(r.receiver, [r.id]);
+    // Confirmed: this call's ids and every earlier one its agents' markers still repeat (an agent's
+    // completions are made one call after another, so this commit's snapshot covers every one
+    // applied before it, a deferred one included).
+    if (committing !== undefined && offsetsCommitted) for (const agent of committing) s.agentState.allOffsetsCommitted(agent);
     if (stateFailed.ids.size > 0)
       throw new KafkaCommitError([...stateFailed.ids], `state not committed: ${describeError(stateFailed.error)}`, {
         cause: stateFailed.error,

@@ -94,9 +94,10 @@ export class KindActivation {
       if (instance.version !== versionForKey(kind.record, instance.key).version)
         void this.passivate(kind, instance, 'swap').catch(() => {});
     } catch (err) {
-      if (kind.instances.get(instance.name) !== instance) {
-        // The failure of an instance no longer held (dropped while it started): nothing of the
-        // name — its mail, its timers, a rollout — is its to judge.
+      if (!this.current(kind, instance)) {
+        // The failure of an instance dropped, or being dropped (`leave` marks all it will drop
+        // before it stops them one by one), while it started: nothing of the name — its mail, its
+        // timers, a rollout — is its to judge.
         await this.discard(instance);
         return;
       }

@@ -188,6 +188,30 @@ test('an instance dropped while its start is in flight ends before the next inst
   assert.equal(sandboxes.get('counter/x'), 2, "the new instance's sandbox runs: the dropped start did not stop or replace it");
 });
 
+test("a start that fails while leave is dropping its instance is the dropped instance's: the name's mail is not dead-lettered (review of the fix)", async (t) => {
+  let here = true;
+  let failSecond!: (err: Error) => void;
+  const secondHeld = new Promise<void>((_, reject) => (failSecond = reject));
+  const { k, mail, dead } = kinds({
+    stopMs: 200,
+    placed: { isHere: () => here, prepare: async () => {} },
+    startGate: (n) => (n === 2 ? secondHeld : Promise.resolve()),
+  });
+  t.after(() => k.close());
+  await k.adopt(record(1));
+  k.noticeMail('counter/a');
+  await until('a active', () => k.isActive('counter/a'));
+  mail.set('counter/x', 1);
+  k.noticeMail('counter/x'); // start 2, held
+  await sleep(20);
+  here = false;
+  const left = k.leave(() => true); // marks a and x leaving, then stops a first (200 ms)
+  await sleep(20);
+  failSecond(new Error('init failed (test)')); // x's init fails while the leave is still stopping a
+  await left;
+  assert.deepEqual(dead, [], 'nothing dead-lettered for an instance being dropped');
+});
+
 test('a kind deleted and deployed again through another node stays known here once both changes are applied, and a new key activates', async (t) => {
   const { k, mail } = kinds({ stopMs: 300, placed: { isHere: () => true, prepare: async () => {} } });
   t.after(() => k.close());
