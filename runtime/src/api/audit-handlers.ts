@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import type { StoredAuditRecord } from '@caxton/core';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { AuditError } from '../audit/errors.js';
-import { unary, type CallContext } from './call-wrappers.js';
+import { refuseStreamPastLimit, unary, type CallContext } from './call-wrappers.js';
 import { toGrpcStatus } from '@caxton/client';
 import type * as W from '@caxton/client';
 
@@ -70,6 +70,7 @@ export function auditHandlers(ctx: CallContext, trail: AuditTrail | undefined): 
               hint: 'the node was started without one (an embedder passed no trail)',
             });
           const { from, limit, follow } = parseRequest(call.request);
+          refuseStreamPastLimit(ctx);
           ctx.streams.add(finish);
           call.sendMetadata(new Metadata());
           if (follow) {

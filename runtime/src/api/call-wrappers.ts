@@ -175,11 +175,7 @@ export function serverStream<Req, Res, T>(
 
     try {
       authorize(ctx, call.metadata, method, call.request);
-      if (ctx.streams.size >= ctx.maxStreams) {
-        throw new ResourceExhaustedError(`this node already serves ${ctx.maxStreams} streams`, {
-          hint: 'close another tail or log stream (caxton tail, caxton logs -f), or retry in a moment',
-        });
-      }
+      refuseStreamPastLimit(ctx);
       const subscribe = open(call.request);
       ctx.streams.add(finish);
       unsubscribe = subscribe(source === 'finite' ? finiteSink : liveSink);
@@ -210,4 +206,13 @@ function approximateBytes(value: unknown, depth = 0): number {
   if (Array.isArray(value)) for (const v of value) n += approximateBytes(v, depth + 1);
   else for (const k in value) n += k.length + approximateBytes((value as Record<string, unknown>)[k], depth + 1);
   return n;
+}
+
+/** The node's bound on streams served at once (tails, logs, audit follows), checked before one is opened. */
+export function refuseStreamPastLimit(ctx: Pick<CallContext, 'streams' | 'maxStreams'>): void {
+  if (ctx.streams.size >= ctx.maxStreams) {
+    throw new ResourceExhaustedError(`this node already serves ${ctx.maxStreams} streams`, {
+      hint: 'close another tail, log or audit stream (caxton tail, caxton logs -f, caxton audit --follow), or retry in a moment',
+    });
+  }
 }

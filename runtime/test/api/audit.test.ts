@@ -130,6 +130,27 @@ describe('audit trail through the API', () => {
   });
 });
 
+describe("audit streams count against the node's bound on streams", () => {
+  it('refuses a follow past the bound (RESOURCE_EXHAUSTED), as a tail is (review finding 3)', async () => {
+    const dataDir = await tempDir();
+    const trail = await FileAuditTrail.open({ dir: path.join(dataDir, 'audit') });
+    const h = await startHarness({ dataDir, audit: { trail, nodeId: 'n' }, maxStreams: 1 });
+    try {
+      const tail = h.client.tail({}, () => {});
+      await tail.ready;
+      const follow = h.client.listAudit({ follow: true }, () => {});
+      const err = await follow.done.catch((e: unknown) => e);
+      assert.equal((err as { grpcCode?: number }).grpcCode, status.RESOURCE_EXHAUSTED);
+      assert.match((err as Error).message, /already serves 1 streams/);
+      tail.cancel();
+      await tail.done.catch(() => {});
+    } finally {
+      await h.close();
+      await trail.close();
+    }
+  });
+});
+
 describe('audit trail failures reach the caller', () => {
   it('refuses a change whose intent cannot be written (UNAVAILABLE audit.unavailable): it never happens', async () => {
     const failing = {
