@@ -210,7 +210,7 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
 
     NodeStatus: unary(ctx, 'NodeStatus', async (): Promise<W.WireNodeStatusResponse> => nodeStatusToWire(await node.status(), Date.now())),
 
-    ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
+    ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs, opts.slots),
     ...deadLetterHandlers(ctx, node),
     ...costHandlers(ctx, node),
     ...auditHandlers(ctx, opts.audit),

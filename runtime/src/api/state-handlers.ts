@@ -9,9 +9,19 @@ import { serverStream, unary, type CallContext } from './call-wrappers.js';
 import { toGrpcStatus } from '@caxton/client';
 import { requireAllowed } from './access.js';
 import { ImportAccumulator, parseListState, parseStateAgent, parseStateKey } from './state-requests.js';
+import type { UploadSlots } from './upload.js';
 import type * as W from '@caxton/client';
 
-export function stateHandlers(ctx: CallContext, node: NodeControl, idleTimeoutMs: number): UntypedServiceImplementation {
+/**
+ * `slots`: the node's uploads in flight (deploys' artifacts and state imports share them): an
+ * import holds one while it gathers its entries, so imports at once are bounded as uploads are.
+ */
+export function stateHandlers(
+  ctx: CallContext,
+  node: NodeControl,
+  idleTimeoutMs: number,
+  slots: UploadSlots,
+): UntypedServiceImplementation {
   return {
     GetState: unary(ctx, 'GetState', async (req: W.WireGetStateRequest): Promise<W.WireGetStateResponse> => {
       const agent = parseStateAgent(req.agent);
@@ -43,16 +53,20 @@ export function stateHandlers(ctx: CallContext, node: NodeControl, idleTimeoutMs
       callback: sendUnaryData<W.WireImportStateResponse>,
     ) => {
       void (async () => {
+        let release: (() => void) | undefined;
         try {
           const principal = ctx.authenticate(call.metadata, 'ImportState');
-          const { agent, replace, writes } = await receiveImport(call, idleTimeoutMs);
-          if (principal.agents !== undefined) requireAllowed(principal, 'ImportState', [agent]); // nothing is committed before this
-
+          release = slots.acquire();
+          // The agent is checked against the token's scope on the first message, before any entry is gathered.
+          const allowed = principal.agents === undefined ? undefined : (agent: string) => requireAllowed(principal, 'ImportState', [agent]);
+          const { agent, replace, writes } = await receiveImport(call, idleTimeoutMs, allowed);
           const result = await ctx.node(call).importState({ agent, writes, replace }); // recorded (decision 1701)
           callback(null, { written: result.written, deleted: result.deleted });
         } catch (err) {
           if (call.cancelled) return;
           callback(toGrpcStatus(err, 'ImportState', ctx.report));
+        } finally {
+          release?.();
         }
       })();
     },
@@ -62,6 +76,7 @@ export function stateHandlers(ctx: CallContext, node: NodeControl, idleTimeoutMs
 function receiveImport(
   call: ServerReadableStream<W.WireImportStateRequest, unknown>,
   idleTimeoutMs: number,
+  allowed: ((agent: string) => void) | undefined,
 ): Promise<{ agent: string; replace: boolean; writes: ImportAccumulator['writes'] }> {
   return new Promise((resolve, reject) => {
     let agent: string | undefined;
@@ -102,8 +117,18 @@ function receiveImport(
       try {
         arm();
         if (agent === undefined) {
-          agent = parseStateAgent(req.agent);
+          const named = parseStateAgent(req.agent);
+          allowed?.(named);
+          agent = named;
           replace = req.replace;
+        } else if (req.agent === '' ? req.replace : req.agent !== agent || req.replace !== replace) {
+          // One import, one agent and one mode: a later message names neither or repeats the first;
+          // one saying otherwise is refused, not ignored silently.
+          throw new InvalidArgumentError(
+            'agent',
+            `a later message of the import names ${JSON.stringify(req.agent.slice(0, 64))} with replace ${req.replace}, where its first named ${JSON.stringify(agent)} with replace ${replace}`,
+            'send one import per agent; only the first message needs to name the agent and the mode',
+          );
         }
         entries.add(req.entries);
       } catch (error) {

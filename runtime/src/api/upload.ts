@@ -28,9 +28,9 @@ export class UploadSlots {
   /** A release function, or a RESOURCE_EXHAUSTED error when all slots are taken. */
   acquire(): () => void {
     if (this.active >= this.capacity) {
-      throw new ResourceExhaustedError(`the node is already receiving ${this.capacity} uploads`, {
+      throw new ResourceExhaustedError(`the node is already receiving ${this.capacity} uploads (artifacts and state imports)`, {
         context: { limit: this.capacity },
-        hint: 'retry in a moment, once the other deployments finished',
+        hint: 'retry in a moment, once the other deployments or imports finished',
       });
     }
     this.active++;
