@@ -168,6 +168,11 @@ export class EtcdAuditTrail implements AuditTrail {
       }
       const current = res.responses[0]?.response_range?.kvs[0]?.value;
       this.head = current ? parseHead(current.toString('utf8'), this.headKey) : undefined;
+      // Refused because the head is OUR last record: this very transaction committed and was sent
+      // again (the etcd client retries a call whose answer timed out), the retry finding the head
+      // it had moved. Records are sealed deterministically, so an equal hash is ours: sealing them
+      // again after it would record the same calls twice.
+      if (this.head?.index === last.index && this.head.hash === last.hash) return records;
     }
     throw new AuditError(
       'audit.unavailable',

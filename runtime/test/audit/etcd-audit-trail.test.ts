@@ -166,3 +166,28 @@ describe('EtcdAuditTrail', () => {
     assert.deepEqual(await node.listAgents(), []);
   });
 });
+
+describe('an append whose transaction is sent twice (the etcd client retries a call whose answer timed out)', () => {
+  it('is recorded once: the retry, refused for the head the first one moved, is taken as that commit (review finding 1)', async () => {
+    /** Sends the first append transaction twice and answers the second, as the client's retry does after a lost answer. */
+    class RetryingConnection extends EtcdConnection {
+      private retried = false;
+      override async call<T>(what: string, op: () => Promise<T>, timeoutMs?: number): Promise<T> {
+        if (what === 'append to the audit trail' && !this.retried) {
+          this.retried = true;
+          await super.call(what, op, timeoutMs);
+        }
+        return super.call(what, op, timeoutMs);
+      }
+    }
+    const connection = new RetryingConnection({ endpoints: [etcd.endpoint] });
+    connections.push(connection);
+    const trail = new EtcdAuditTrail({ connection, prefix: `/audit-test-${process.pid}-retried/`, pollMs: 50 });
+    const first = await trail.append(entry('n1', 0));
+    const second = await trail.append(entry('n1', 1));
+    assert.deepEqual([first.index, second.index], [0, 1], 'one record each, in order');
+    const stored = await trail.read(0, 10);
+    assert.equal(stored.length, 2, 'the retried transaction left no second copy');
+    assert.equal(verifyAuditChain(stored, sha256Hex).fault, undefined);
+  });
+});

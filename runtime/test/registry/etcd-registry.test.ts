@@ -389,3 +389,41 @@ test('timers: invalid records and names are refused with registry.invalid; a clo
   await assert.rejects(a.putTimer({ agent: 'x@p', id: 'ok', token: 't', dueAt: 1 }), (e) => isRegistryError(e, 'registry.not-open'));
   await assert.rejects(a.listTimers('x@p'), (e) => isRegistryError(e, 'registry.not-open'));
 });
+
+test('a DF write sent twice (the etcd client retries a call whose answer timed out) stands: its lease is not revoked (review finding 1)', async () => {
+  const { EtcdConnection } = await import('../../src/registry/etcd/connection.js');
+  /** Sends the first DF write twice and answers the second, as the client's retry does after a lost answer. */
+  class RetryingConnection extends EtcdConnection {
+    retried = false;
+    override async call<T>(what: string, op: () => Promise<T>, timeoutMs?: number): Promise<T> {
+      if (what === 'write a DF entry' && !this.retried) {
+        this.retried = true;
+        await super.call(what, op, timeoutMs);
+      }
+      return super.call(what, op, timeoutMs);
+    }
+  }
+  n++;
+  const connection = new RetryingConnection({ endpoints: [server.etcd.endpoint] });
+  const a = await registry(undefined, undefined, { connection });
+  const b = await registry();
+  // The leases the registry revokes (it starts each revoke before its call returns).
+  const revoked: string[] = [];
+  const leases = connection.client.leaseClient;
+  const revoke = leases.leaseRevoke.bind(leases);
+  leases.leaseRevoke = (req, opts) => {
+    revoked.push(String(req.ID));
+    return revoke(req, opts);
+  };
+  try {
+    await a.registerDf(description('renewed@p', [service('s', 'renewal')], { leaseUntil: Date.now() + 60_000 }));
+    assert.equal(connection.retried, true, 'the write was sent twice');
+    const stored = (await connection.client.getAll().prefix(`/t${n}/`).exec()).kvs.find((kv) => kv.key.toString().endsWith('renewed@p'));
+    assert.ok(stored !== undefined, 'the entry is in etcd');
+    assert.notEqual(String(stored.lease), '0', 'under a lease');
+    assert.deepEqual(revoked, [], 'its lease was not revoked (etcd would delete the entry with it)');
+    await eventually(async () => (await b.searchDf({ serviceType: 'renewal' })).length === 1, 5000, 'b to see it');
+  } finally {
+    connection.close();
+  }
+});

@@ -354,8 +354,12 @@ export class EtcdRegistry implements RegistryStore {
       const write =
         value !== undefined ? (lease ? client.put(key).value(value).lease(lease) : client.put(key).value(value)) : client.delete().key(key);
       const res = await this.connection.call('write a DF entry', () => client.if(key, 'Mod', '==', modRevision).then(write).commit());
-      if (res.succeeded) {
-        const rev = Number(res.header.revision);
+      // Refused: but the key may hold exactly what this write wrote — it committed, and the etcd
+      // client sent it again after its answer timed out, the retry finding the revision it had moved.
+      // Revoking its lease then would delete the entry it just wrote.
+      const landed = res.succeeded ? undefined : await this.landedDf(key, value, lease);
+      if (res.succeeded || landed !== undefined) {
+        const rev = landed ?? Number(res.header.revision);
         const entry =
           value === undefined
             ? undefined
@@ -375,6 +379,18 @@ export class EtcdRegistry implements RegistryStore {
         throw this.connection.failure('update a DF entry', new Error(`${attempt} concurrent-update conflicts on ${key}`));
       }
     }
+  }
+
+  /**
+   * The revision at which `key` holds `value` under `lease` (absent, for a delete) now, or undefined
+   * if it holds anything else: whether a DF write the compare refused had committed after all.
+   */
+  private async landedDf(key: string, value: string | undefined, lease: string | undefined): Promise<number | undefined> {
+    const read = await this.connection.call('read a DF entry', () => this.connection.client.get(key).exec());
+    const kv = read.kvs[0];
+    if (value === undefined) return kv === undefined ? Number(read.header.revision) : undefined;
+    if (kv === undefined || kv.value.toString('utf8') !== value || String(kv.lease) !== (lease ?? '0')) return undefined;
+    return Number(kv.mod_revision);
   }
 
   /** etcd deletes the entry a second after its lease-time; reads filter by leaseUntil meanwhile. */
