@@ -110,18 +110,33 @@ export class AgentLogs {
   query(given: LogQuery, sink: Sink<LogEntry>): Unsubscribe {
     const slash = given.agent.indexOf('/');
     if (slash > 0) {
-      // One instance: its kind's lines marked with its key.
+      // One instance: its kind's lines marked with its key. The limit counts this instance's lines,
+      // not the kind's: its stored lines (handed over synchronously by the kind's query, from a
+      // bounded ring) are gathered and the last `limit` of them passed on, then live ones as they come.
       const mark = instanceMark(given.agent.slice(slash + 1));
-      const { limit: _limit, ...rest } = given; // the limit counts this instance's lines, not the kind's: applied by the caller's view
+      const { limit, ...rest } = given;
+      let stored: LogEntry[] | undefined = limit === undefined ? undefined : [];
+      const flush = (): void => {
+        if (stored === undefined) return;
+        const last = stored.slice(-limit!);
+        stored = undefined;
+        for (const e of last) sink.next(e);
+      };
       const inner = this.query(
         { ...rest, agent: given.agent.slice(0, slash) },
         {
           next: (e) => {
-            if (e.message.startsWith(mark)) sink.next(e);
+            if (!e.message.startsWith(mark)) return;
+            if (stored !== undefined) stored.push(e);
+            else sink.next(e);
           },
-          end: (error) => sink.end(error),
+          end: (error) => {
+            flush();
+            sink.end(error);
+          },
         },
       );
+      flush(); // following: the stored lines came during the call, live ones come after it
       return inner;
     }
     const query = given;

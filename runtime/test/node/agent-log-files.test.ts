@@ -221,11 +221,29 @@ describe('agent log files', () => {
 });
 
 describe('agent log rings', () => {
-  const query = (logs: AgentLogs, agent: string): LogEntry[] => {
+  const query = (logs: AgentLogs, agent: string, limit?: number): LogEntry[] => {
     const got: LogEntry[] = [];
-    logs.query({ agent, follow: false }, { next: (e) => got.push(e), end: () => {} });
+    logs.query({ agent, follow: false, ...(limit !== undefined ? { limit } : {}) }, { next: (e) => got.push(e), end: () => {} });
     return got;
   };
+
+  it("a kind instance's lines are limited by its own count, not its kind's (caxton logs counter/alice --limit 2)", () => {
+    const logs = new AgentLogs({ nodeId: 'n1', linesPerAgent: 100 });
+    for (let i = 0; i < 5; i++) {
+      logs.append('counter/alice', { level: 'info', message: `a${i}`, at: i });
+      logs.append('counter/bob', { level: 'info', message: `b${i}`, at: i });
+    }
+    assert.deepEqual(
+      query(logs, 'counter/alice', 2).map((e) => e.message),
+      ['[alice] a3', '[alice] a4'],
+    );
+    assert.equal(query(logs, 'counter/alice').length, 5, 'no limit: all of its lines');
+    const live: string[] = [];
+    const stop = logs.query({ agent: 'counter/bob', follow: true, limit: 1 }, { next: (e) => live.push(e.message), end: () => {} });
+    logs.append('counter/bob', { level: 'info', message: 'b5', at: 5 });
+    stop();
+    assert.deepEqual(live, ['[bob] b4', '[bob] b5'], 'the last stored line, then the live ones');
+  });
 
   it('keep an agent within its text budget however long its lines, the newest kept', () => {
     const logs = new AgentLogs({ nodeId: 'n1', linesPerAgent: 1000, unitsPerAgent: 100_000, lineUnits: 30_000 });
