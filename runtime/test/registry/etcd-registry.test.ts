@@ -427,3 +427,28 @@ test('a DF write sent twice (the etcd client retries a call whose answer timed o
     connection.close();
   }
 });
+
+test("a key deleted and created again while a mirror's watch is away is told as a delete then a put when it resyncs (review finding 2)", async () => {
+  n++;
+  const proxy = await startTcpProxy(server.etcd.clientPort);
+  try {
+    const a = await registry();
+    const b = await registry(proxy.endpoint, `/t${n}/`, { callTimeoutMs: 500 });
+    await a.putAgent(agentRecord('again@p'));
+    await eventually(async () => (await b.getAgent('again@p')) !== undefined, 5000, 'b to see again@p');
+    const seen: string[] = [];
+    b.watch((e) => {
+      if (e.kind === 'agent-deleted' && e.name === 'again@p') seen.push('deleted');
+      if (e.kind === 'agent-put' && e.agent.name === 'again@p') seen.push(`put v${e.agent.version}`);
+    });
+    proxy.refuse(); // b's watch is cut
+    await eventually(async () => b.mirrorStatus.state !== 'live', 10_000, "b's mirror to notice");
+    await a.deleteAgent('again@p');
+    await a.putAgent({ ...agentRecord('again@p'), version: 2 });
+    proxy.heal();
+    await eventually(async () => seen.length >= 2, 15_000, 'b to resync');
+    assert.deepEqual(seen, ['deleted', 'put v2']);
+  } finally {
+    await proxy.close();
+  }
+});

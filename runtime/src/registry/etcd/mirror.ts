@@ -137,7 +137,14 @@ export class EtcdMirror {
     for (const [key, entry] of kvs) {
       if ((this.localAhead.get(key) ?? 0) > revision) continue;
       const cur = this.entries.get(key);
-      if (!cur || cur.modRevision !== entry.modRevision) {
+      if (cur !== undefined && cur.createRevision !== entry.createRevision) {
+        // Deleted and created again while the watch was away: told as the watch would have told it,
+        // a delete then a put (one put would hide the delete from listeners that act on deletes).
+        const gone = this.set(key, undefined);
+        if (gone) changes.push(gone);
+        const made = this.set(key, entry);
+        if (made) changes.push(made);
+      } else if (!cur || cur.modRevision !== entry.modRevision) {
         const c = this.set(key, entry);
         if (c) changes.push(c);
       }
