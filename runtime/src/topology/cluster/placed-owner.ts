@@ -294,6 +294,9 @@ export class PlacedOwner {
     if (!next || next.absentSince !== undefined || (next.version <= local.record.version && next.createdAt === local.record.createdAt))
       return;
     const token = this.tokens.get(agent);
+    // Deactivated meanwhile (membership or claim lost, moved): another node may run the agent now,
+    // so nothing of it starts here again — the teardown queued behind this stops what runs.
+    const stillOurs = (): boolean => token !== undefined && this.owns(agent, token) && !this.leaving.has(agent);
     const previous = local.record;
     const wasRunning = local.state === 'running';
     local.state = 'upgrading';
@@ -305,6 +308,7 @@ export class PlacedOwner {
       // net); the reconcile after the swap starts the count again.
       await this.opts.replicas.leave(agent, false);
       await this.opts.messaging.idle(agent); // the message in hand finishes on the old version
+      if (!stillOurs()) return;
       await this.opts.host.stop(agent, false);
       // The new version's init subscribes under the new record's allow-list (decision 2050).
       local.record = next;
@@ -312,7 +316,7 @@ export class PlacedOwner {
         await this.startInstance(next);
       } catch (err) {
         local.record = previous;
-        if (wasRunning) {
+        if (wasRunning && stillOurs()) {
           try {
             await this.startInstance(previous);
           } catch (rollbackError) {
@@ -345,6 +349,7 @@ export class PlacedOwner {
         if (local.state === 'upgrading') this.agents.fail(local, err);
         return;
       }
+      if (!stillOurs()) return; // its roll-back is not this node's to record any more
       // The allow-list and card are the deployment's, not the artifact's (decision 2050): a narrowing
       // upgrade whose artifact fails to start keeps its narrower list. The ontologies go back with
       // the component (decision 2183): content is checked against what the running version speaks,

@@ -108,7 +108,8 @@ function setup() {
     isStillOwner: () => world.owner || ((world.disowned += 1), false),
   } as unknown as PlacementController);
   const activate = () => placementEvents.emit({ type: 'activate', agent: 'counter', token: 7 });
-  return { world, agents, placed, activate };
+  const deactivate = (reason: 'membership-lost') => placementEvents.emit({ type: 'deactivate', agent: 'counter', reason });
+  return { world, agents, placed, activate, deactivate };
 }
 
 test('an activated agent starts only after its partition state is loaded here', async () => {
@@ -200,5 +201,28 @@ test('an upgrade whose component does not start rolls back to the previous ontol
   assert.deepEqual(running.record.ontologies, orders, 'checked against what the running component speaks');
   assert.deepEqual(world.record.ontologies, orders, 'and so recorded for every node');
   assert.deepEqual(world.record.topics, ['t.*'], 'the allow-list stays the narrower grant (decision 2050)');
+  placed.unbind();
+});
+
+test('an upgrade waiting for the message in hand when the node loses the agent starts nothing of it here again (review finding 3)', async () => {
+  const { world, agents, placed, activate, deactivate } = setup();
+  world.loaded = true;
+  activate();
+  await until('running', () => agents.get('counter')?.state === 'running');
+  let finish!: () => void;
+  world.inHand = new Promise<void>((r) => (finish = r));
+  put(world, { ...record, version: 2, artifactDigest: 'b'.repeat(64), updatedAt: 2 });
+  await until('the upgrade waiting for the message in hand', () => agents.get('counter')?.state === 'upgrading');
+  // The membership is lost: another node may claim and run the agent from now on.
+  world.owner = false;
+  deactivate('membership-lost');
+  finish();
+  await until('the agent gone from this node', () => !agents.has('counter'));
+  assert.deepEqual(
+    world.started.map((s) => s.agent),
+    ['counter'],
+    'version 2 never started here (nor version 1 again)',
+  );
+  assert.equal(world.record.version, 2, 'and no roll-back recorded by a node that no longer owns it');
   placed.unbind();
 });
