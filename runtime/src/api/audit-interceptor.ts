@@ -23,7 +23,7 @@ import {
   type ServerInterceptor,
   type StatusObject,
 } from '@grpc/grpc-js';
-import type { AuditEntry } from '@caxton/core';
+import type { AuditCallEntry, AuditEntry } from '@caxton/core';
 import { changesNothing } from './access.js';
 import { aclFromSendRequest } from './acl-input.js';
 import type { Caller } from './caller.js';
@@ -32,6 +32,7 @@ import { decodeStatusDetails, STATUS_DETAILS_KEY } from '@caxton/client';
 import type { WireSendMessageRequest } from '@caxton/client';
 import { createHash } from 'node:crypto';
 import { AuditError } from '../audit/errors.js';
+import { RefusalBudget, refusalSource, type RefusalBudgetLimits } from './refusal-budget.js';
 
 export interface AuditInterceptorOptions {
   /** Appends one record durably (AuditTrail.append). */
@@ -47,7 +48,12 @@ export interface AuditInterceptorOptions {
   recordReads: boolean;
   report: (err: unknown, method: string) => void;
   now?: () => number;
+  /** Calls refused for their credentials recorded one by one per source (refusal-budget.ts); default DEFAULT_REFUSAL_BUDGET. */
+  refusals?: RefusalBudgetLimits;
 }
+
+/** The method of the record that sums up a source's refused calls not recorded one by one. */
+export const REFUSED_CALLS_METHOD = 'RefusedCalls';
 
 const REFUSED_CREDENTIALS: ReadonlySet<number> = new Set([Status.UNAUTHENTICATED, Status.PERMISSION_DENIED]);
 
@@ -104,6 +110,28 @@ export function statusName(code: number): string {
 export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor {
   const prefix = `/${o.service}/`;
   const now = o.now ?? Date.now;
+  const refusals = new RefusalBudget(o.refusals);
+  // A source's refusals suppressed in a window no later refusal carried are written as one record
+  // when the window has ended (checked each window; unref'd: it keeps no process alive).
+  const summaries = setInterval(
+    () => {
+      for (const { source, suppressed } of refusals.due(now())) {
+        const summary: AuditEntry = {
+          time: new Date(now()).toISOString(),
+          node: o.nodeId,
+          method: REFUSED_CALLS_METHOD,
+          role: 'none',
+          token: '',
+          peer: source,
+          args: { sha256: createHash('sha256').digest('hex'), bytes: 0, fields: { suppressed: String(suppressed) } },
+          result: { code: 'REFUSED', error: 'api.refused-calls' },
+        };
+        o.append(summary).catch((err: unknown) => o.report(err, `${REFUSED_CALLS_METHOD} (audit: record)`));
+      }
+    },
+    (o.refusals?.windowMs ?? 60_000) / 2,
+  );
+  summaries.unref();
   return (descriptor, call) => {
     if (!descriptor.path.startsWith(prefix)) return new ServerInterceptingCall(call);
     const method = descriptor.path.slice(prefix.length);
@@ -116,7 +144,7 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
     let cancelRecorded = false;
     let finished = false;
 
-    const entry = (code: string, error: string): AuditEntry => ({
+    const entry = (code: string, error: string): AuditCallEntry => ({
       time: new Date(now()).toISOString(),
       node: o.nodeId,
       method,
@@ -168,7 +196,17 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
           next(status);
           return;
         }
-        o.append(entry(status.code === Status.OK ? 'OK' : statusName(status.code), errorCodeOf(status.metadata))).then(
+        const record = entry(status.code === Status.OK ? 'OK' : statusName(status.code), errorCodeOf(status.metadata));
+        if (REFUSED_CREDENTIALS.has(status.code)) {
+          // Refused for its credentials: one record each up to the source's budget, then counted.
+          const decision = refusals.take(refusalSource(call.getPeer(), caller.token), now());
+          if (!decision.record) {
+            next(status);
+            return;
+          }
+          if (decision.suppressed > 0) record.args.fields = { ...record.args.fields, suppressed: String(decision.suppressed) };
+        }
+        o.append(record).then(
           () => next(status),
           (err: unknown) => {
             o.report(err, `${method} (audit: record)`);

@@ -1,0 +1,81 @@
+/**
+ * How many calls refused for their credentials one source gets recorded one by one in the audit
+ * trail. Each record is a durable write, and a caller without any token chooses how many refused
+ * calls there are: unbounded, they fill the trail's disk (after which every change is refused) or
+ * push real records out of retention. So a source (its address, and the token it showed) has at
+ * most `perWindow` records a window; the refusals past that are counted, carried as `suppressed` on
+ * its next record, and — when no next one comes — written as one summary record once its window
+ * ends (`due`): nothing is dropped unsaid. Sources are bounded too: past `maxSources` in one window
+ * the rest share one. Pure: the caller owns the clock and the writes.
+ */
+
+export interface RefusalBudgetLimits {
+  /** Records one source may have a window. */
+  perWindow: number;
+  windowMs: number;
+  /** Sources counted apart in one window; the rest share `OTHER_SOURCES`. */
+  maxSources: number;
+}
+
+export const DEFAULT_REFUSAL_BUDGET: RefusalBudgetLimits = Object.freeze({ perWindow: 20, windowMs: 60_000, maxSources: 1024 });
+
+/** The source the refusals of every source past `maxSources` are counted under. */
+export const OTHER_SOURCES = '(other sources)';
+
+interface Source {
+  start: number;
+  written: number;
+  suppressed: number;
+}
+
+export type RefusalDecision = { record: true; suppressed: number } | { record: false };
+
+export class RefusalBudget {
+  private readonly sources = new Map<string, Source>();
+
+  constructor(private readonly limits: RefusalBudgetLimits = DEFAULT_REFUSAL_BUDGET) {}
+
+  /** One refused call of `source` at `now`: recorded (with the refusals suppressed before it), or only counted. */
+  take(source: string, now: number): RefusalDecision {
+    const key = this.sources.has(source) || this.sources.size < this.limits.maxSources ? source : OTHER_SOURCES;
+    let s = this.sources.get(key);
+    if (s !== undefined && now - s.start >= this.limits.windowMs) {
+      // A new window: what the last one suppressed is carried on this record.
+      s = { start: now, written: 0, suppressed: s.suppressed };
+      this.sources.set(key, s);
+    }
+    if (s === undefined) {
+      s = { start: now, written: 0, suppressed: 0 };
+      this.sources.set(key, s);
+    }
+    if (s.written >= this.limits.perWindow) {
+      s.suppressed += 1;
+      return { record: false };
+    }
+    s.written += 1;
+    const suppressed = s.suppressed;
+    s.suppressed = 0;
+    return { record: true, suppressed };
+  }
+
+  /**
+   * The sources whose window has ended by `now`, with the refusals they suppressed and never carried
+   * (to write as summaries); they are forgotten, as are ended windows that suppressed nothing.
+   */
+  due(now: number): { source: string; suppressed: number }[] {
+    const out: { source: string; suppressed: number }[] = [];
+    for (const [source, s] of this.sources) {
+      if (now - s.start < this.limits.windowMs) continue;
+      if (s.suppressed > 0) out.push({ source, suppressed: s.suppressed });
+      this.sources.delete(source);
+    }
+    return out;
+  }
+}
+
+/** A refused call's source: the peer's address without its port (each connection has its own), and the token it showed. */
+export function refusalSource(peer: string, token: string): string {
+  const colon = peer.lastIndexOf(':');
+  const address = colon > 0 && /^\d+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
+  return token === '' ? address : `${address} token ${token}`;
+}

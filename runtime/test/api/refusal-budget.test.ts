@@ -1,0 +1,51 @@
+/**
+ * Calls refused for their credentials, recorded one by one per source up to a budget (review
+ * finding 2: without a token, a caller chose how many durable audit writes the node made). The
+ * rest are counted and said: carried on the source's next record, or summed up when its window ends.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { OTHER_SOURCES, RefusalBudget, refusalSource } from '../../src/api/refusal-budget.js';
+
+describe('RefusalBudget', () => {
+  it('records a source up to its budget a window, counts the rest, and carries the count on its next record', () => {
+    const b = new RefusalBudget({ perWindow: 2, windowMs: 1000, maxSources: 10 });
+    const decisions = Array.from({ length: 5 }, () => b.take('ipv4:10.0.0.1', 0));
+    assert.deepEqual(decisions, [
+      { record: true, suppressed: 0 },
+      { record: true, suppressed: 0 },
+      { record: false },
+      { record: false },
+      { record: false },
+    ]);
+    assert.deepEqual(b.take('ipv4:10.0.0.2', 10), { record: true, suppressed: 0 }, 'another source has its own budget');
+    assert.deepEqual(b.take('ipv4:10.0.0.1', 1000), { record: true, suppressed: 3 }, 'the next window says what the last suppressed');
+    assert.deepEqual(b.due(1500), [], 'nothing left unsaid');
+  });
+
+  it('sums up, when its window ends, what a source suppressed and no later record carried', () => {
+    const b = new RefusalBudget({ perWindow: 1, windowMs: 1000, maxSources: 10 });
+    for (let i = 0; i < 4; i++) b.take('a', i);
+    assert.deepEqual(b.due(999), [], 'not before its window ends');
+    assert.deepEqual(b.due(1000), [{ source: 'a', suppressed: 3 }]);
+    assert.deepEqual(b.due(5000), [], 'said once, then forgotten');
+  });
+
+  it('bounds the sources it counts apart: past the bound they share one', () => {
+    const b = new RefusalBudget({ perWindow: 1, windowMs: 1000, maxSources: 2 });
+    b.take('a', 0);
+    b.take('b', 0);
+    assert.deepEqual(b.take('c', 0), { record: true, suppressed: 0 }, 'the shared source has a budget too');
+    assert.deepEqual(b.take('d', 0), { record: false });
+    assert.deepEqual(
+      b.due(1000).find((d) => d.source === OTHER_SOURCES),
+      { source: OTHER_SOURCES, suppressed: 1 },
+    );
+  });
+
+  it("a source is the peer's address without its port, and the token it showed", () => {
+    assert.equal(refusalSource('ipv4:127.0.0.1:54321', ''), 'ipv4:127.0.0.1');
+    assert.equal(refusalSource('ipv6:[::1]:50000', 'tok-ab12'), 'ipv6:[::1] token tok-ab12');
+    assert.equal(refusalSource('unix:/run/caxton.sock', ''), 'unix:/run/caxton.sock');
+  });
+});
