@@ -19,6 +19,7 @@ import {
   AGENT_FILES_ROOT,
   FILE_STATE_KEY_PREFIX,
   STATE_IMPORT_MAX_BYTES,
+  stateImportEntryBytes,
   type StateEntry,
   storedFileValueLength,
   visibleId,
@@ -107,7 +108,9 @@ export async function importFiles(ctx: CommandContext, argv: TransferArgs): Prom
     maxEntries: AGENT_FILE_LIMITS.maxEntries,
     maxFileBytes: AGENT_FILE_LIMITS.maxFileBytes,
     maxTotalBytes: STATE_IMPORT_MAX_BYTES,
-    storedBytes: (rel, size, mtimeMs) => Buffer.byteLength(FILE_STATE_KEY_PREFIX + rel) + storedFileValueLength(size, mtimeMs),
+    // As the node counts it (each entry's overhead too): a tree that passes here is not refused there.
+    storedBytes: (rel, size, mtimeMs) =>
+      stateImportEntryBytes(Buffer.byteLength(FILE_STATE_KEY_PREFIX + rel), storedFileValueLength(size, mtimeMs)),
     hint: limitsHint(),
   });
   const client = await ctx.client();

@@ -34,6 +34,19 @@ export const DEFAULT_STATE_LIMITS: StateLimits = Object.freeze({
 /** An import larger than this is refused (UTF-8 bytes of its keys and values): twice an agent's default quota. */
 export const STATE_IMPORT_MAX_BYTES = 2 * DEFAULT_STATE_LIMITS.maxTotalBytes;
 
+/**
+ * What an imported entry costs in memory besides its key and value (its write object and array
+ * slot: some tens of bytes on V8), charged against STATE_IMPORT_MAX_BYTES with its text, so an
+ * import of many tiny entries is bounded as one of few large ones. An agent's most keys
+ * (DEFAULT_STATE_LIMITS.maxKeys) cost 640 KiB of it.
+ */
+export const STATE_IMPORT_ENTRY_OVERHEAD_BYTES = 64;
+
+/** What one imported entry counts against STATE_IMPORT_MAX_BYTES: the node's ImportState and `caxton fs import` agree. */
+export function stateImportEntryBytes(keyBytes: number, valueBytes: number): number {
+  return STATE_IMPORT_ENTRY_OVERHEAD_BYTES + keyBytes + valueBytes;
+}
+
 /** The WIT `state-error-kind`s: every refusal of a state call is one of these, with a message. */
 export type StateErrorKind = 'invalid-key' | 'value-too-large' | 'quota-exceeded' | 'read-only';
 

@@ -107,32 +107,39 @@ export function statusName(code: number): string {
   return Status[code] ?? `STATUS_${code}`;
 }
 
-export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor {
+export interface AuditInterceptor {
+  interceptor: ServerInterceptor;
+  /** Writes the summaries still owed (refusals counted and not yet said) and stops the timer: before the trail closes. */
+  close(): Promise<void>;
+}
+
+export function auditInterceptor(o: AuditInterceptorOptions): AuditInterceptor {
   const prefix = `/${o.service}/`;
   const now = o.now ?? Date.now;
   const refusals = new RefusalBudget(o.refusals);
   // A source's refusals suppressed in a window no later refusal carried are written as one record
-  // when the window has ended (checked each window; unref'd: it keeps no process alive).
-  const summaries = setInterval(
-    () => {
-      for (const { source, suppressed } of refusals.due(now())) {
-        const summary: AuditEntry = {
-          time: new Date(now()).toISOString(),
-          node: o.nodeId,
-          method: REFUSED_CALLS_METHOD,
-          role: 'none',
-          token: '',
-          peer: source,
-          args: { sha256: createHash('sha256').digest('hex'), bytes: 0, fields: { suppressed: String(suppressed) } },
-          result: { code: 'REFUSED', error: 'api.refused-calls' },
-        };
-        o.append(summary).catch((err: unknown) => o.report(err, `${REFUSED_CALLS_METHOD} (audit: record)`));
-      }
-    },
-    (o.refusals?.windowMs ?? 60_000) / 2,
-  );
+  // when the window has ended (checked twice a window; unref'd: it keeps no process alive).
+  const writeSummaries = (at: number): Promise<unknown>[] =>
+    refusals.due(at).map(({ source, suppressed }) => {
+      const summary: AuditEntry = {
+        time: new Date(now()).toISOString(),
+        node: o.nodeId,
+        method: REFUSED_CALLS_METHOD,
+        role: 'none',
+        token: '',
+        peer: source,
+        args: { sha256: createHash('sha256').digest('hex'), bytes: 0, fields: { suppressed: String(suppressed) } },
+        result: { code: 'REFUSED', error: 'api.refused-calls' },
+      };
+      return o.append(summary).catch((err: unknown) => o.report(err, `${REFUSED_CALLS_METHOD} (audit: record)`));
+    });
+  const summaries = setInterval(() => void writeSummaries(now()), (o.refusals?.windowMs ?? 60_000) / 2);
   summaries.unref();
-  return (descriptor, call) => {
+  const close = async (): Promise<void> => {
+    clearInterval(summaries);
+    await Promise.all(writeSummaries(Number.POSITIVE_INFINITY));
+  };
+  const interceptor: ServerInterceptor = (descriptor, call) => {
     if (!descriptor.path.startsWith(prefix)) return new ServerInterceptingCall(call);
     const method = descriptor.path.slice(prefix.length);
     const serialize = o.serializers.get(descriptor.path);
@@ -199,7 +206,7 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
         const record = entry(status.code === Status.OK ? 'OK' : statusName(status.code), errorCodeOf(status.metadata));
         if (REFUSED_CREDENTIALS.has(status.code)) {
           // Refused for its credentials: one record each up to the source's budget, then counted.
-          const decision = refusals.take(refusalSource(call.getPeer(), caller.token), now());
+          const decision = refusals.take(refusalSource(call.getPeer()), now());
           if (!decision.record) {
             next(status);
             return;
@@ -227,4 +234,5 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
       .build();
     return new ServerInterceptingCall(call, responder);
   };
+  return { interceptor, close };
 }

@@ -2,22 +2,31 @@
  * How many calls refused for their credentials one source gets recorded one by one in the audit
  * trail. Each record is a durable write, and a caller without any token chooses how many refused
  * calls there are: unbounded, they fill the trail's disk (after which every change is refused) or
- * push real records out of retention. So a source (its address, and the token it showed) has at
- * most `perWindow` records a window; the refusals past that are counted, carried as `suppressed` on
- * its next record, and — when no next one comes — written as one summary record once its window
- * ends (`due`): nothing is dropped unsaid. Sources are bounded too: past `maxSources` in one window
- * the rest share one. Pure: the caller owns the clock and the writes.
+ * push real records out of retention. So a source (its address: a token is the caller's choice,
+ * and made-up ones must not make new sources) has at most `perWindow` records a window, and all
+ * sources together `maxPerWindow`; the refusals past that are counted, carried as `suppressed` on
+ * the source's next record, and — when no next one comes — written as one summary record once its
+ * window ends (`due`): nothing is dropped unsaid. Sources are bounded too: past `maxSources` in one
+ * window the rest share one, whose count is said only in its summary (never on a record that
+ * names one caller). Pure: the caller owns the clock and the writes.
  */
 
 export interface RefusalBudgetLimits {
   /** Records one source may have a window. */
   perWindow: number;
+  /** Records all sources together may have a window. */
+  maxPerWindow: number;
   windowMs: number;
   /** Sources counted apart in one window; the rest share `OTHER_SOURCES`. */
   maxSources: number;
 }
 
-export const DEFAULT_REFUSAL_BUDGET: RefusalBudgetLimits = Object.freeze({ perWindow: 20, windowMs: 60_000, maxSources: 1024 });
+export const DEFAULT_REFUSAL_BUDGET: RefusalBudgetLimits = Object.freeze({
+  perWindow: 20,
+  maxPerWindow: 200,
+  windowMs: 60_000,
+  maxSources: 1024,
+});
 
 /** The source the refusals of every source past `maxSources` are counted under. */
 export const OTHER_SOURCES = '(other sources)';
@@ -32,11 +41,14 @@ export type RefusalDecision = { record: true; suppressed: number } | { record: f
 
 export class RefusalBudget {
   private readonly sources = new Map<string, Source>();
+  /** The window of the bound on all sources together, and the records written in it. */
+  private all = { start: Number.NEGATIVE_INFINITY, written: 0 };
 
   constructor(private readonly limits: RefusalBudgetLimits = DEFAULT_REFUSAL_BUDGET) {}
 
   /** One refused call of `source` at `now`: recorded (with the refusals suppressed before it), or only counted. */
   take(source: string, now: number): RefusalDecision {
+    if (now - this.all.start >= this.limits.windowMs) this.all = { start: now, written: 0 };
     const key = this.sources.has(source) || this.sources.size < this.limits.maxSources ? source : OTHER_SOURCES;
     let s = this.sources.get(key);
     if (s !== undefined && now - s.start >= this.limits.windowMs) {
@@ -48,11 +60,13 @@ export class RefusalBudget {
       s = { start: now, written: 0, suppressed: 0 };
       this.sources.set(key, s);
     }
-    if (s.written >= this.limits.perWindow) {
+    if (s.written >= this.limits.perWindow || this.all.written >= this.limits.maxPerWindow) {
       s.suppressed += 1;
       return { record: false };
     }
     s.written += 1;
+    this.all.written += 1;
+    if (key === OTHER_SOURCES) return { record: true, suppressed: 0 }; // its count is said in its summary only
     const suppressed = s.suppressed;
     s.suppressed = 0;
     return { record: true, suppressed };
@@ -73,9 +87,8 @@ export class RefusalBudget {
   }
 }
 
-/** A refused call's source: the peer's address without its port (each connection has its own), and the token it showed. */
-export function refusalSource(peer: string, token: string): string {
+/** A refused call's source: the peer's address without its port (each connection has its own). */
+export function refusalSource(peer: string): string {
   const colon = peer.lastIndexOf(':');
-  const address = colon > 0 && /^\d+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
-  return token === '' ? address : `${address} token ${token}`;
+  return colon > 0 && /^\d+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
 }

@@ -236,23 +236,19 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
 
   // Telemetry (decision 1301) first: it sees every call's final status, an audit refusal included.
   const telemetry = apiTelemetryInterceptor();
-  const interceptors: ServerInterceptor[] = [
-    ...(telemetry ? [telemetry] : []),
-    ...(options.audit
-      ? [
-          auditInterceptor({
-            append: (entry) => options.audit!.trail.append(entry),
-            nodeId: options.audit.nodeId,
-            service: CAXTON_SERVICE_NAME,
-            serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
-            identify,
-            recordedAhead: (metadata) => recordedAhead.has(metadata),
-            recordReads: options.audit.recordReads ?? false,
-            report,
-          }),
-        ]
-      : []),
-  ];
+  const audit = options.audit
+    ? auditInterceptor({
+        append: (entry) => options.audit!.trail.append(entry),
+        nodeId: options.audit.nodeId,
+        service: CAXTON_SERVICE_NAME,
+        serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
+        identify,
+        recordedAhead: (metadata) => recordedAhead.has(metadata),
+        recordReads: options.audit.recordReads ?? false,
+        report,
+      })
+    : undefined;
+  const interceptors: ServerInterceptor[] = [...(telemetry ? [telemetry] : []), ...(audit ? [audit.interceptor] : [])];
   const server = new Server({
     ...(interceptors.length > 0 ? { interceptors } : {}),
     'grpc.max_receive_message_length': options.maxMessageBytes,
@@ -317,7 +313,8 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
           clearTimeout(timer);
           resolve();
         });
-      });
+        // The refusals counted and not yet said are written before the trail closes (it closes after the API).
+      }).then(() => audit?.close());
       return closing;
     },
   };

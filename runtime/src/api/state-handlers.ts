@@ -56,10 +56,13 @@ export function stateHandlers(
         let release: (() => void) | undefined;
         try {
           const principal = ctx.authenticate(call.metadata, 'ImportState');
-          release = slots.acquire();
-          // The agent is checked against the token's scope on the first message, before any entry is gathered.
-          const allowed = principal.agents === undefined ? undefined : (agent: string) => requireAllowed(principal, 'ImportState', [agent]);
-          const { agent, replace, writes } = await receiveImport(call, idleTimeoutMs, allowed);
+          // On the first message: the agent against the token's scope, then one of the node's upload
+          // slots, both before any entry is gathered.
+          const admit = (agent: string): void => {
+            if (principal.agents !== undefined) requireAllowed(principal, 'ImportState', [agent]);
+            release = slots.acquire();
+          };
+          const { agent, replace, writes } = await receiveImport(call, idleTimeoutMs, admit);
           const result = await ctx.node(call).importState({ agent, writes, replace }); // recorded (decision 1701)
           callback(null, { written: result.written, deleted: result.deleted });
         } catch (err) {
@@ -76,7 +79,7 @@ export function stateHandlers(
 function receiveImport(
   call: ServerReadableStream<W.WireImportStateRequest, unknown>,
   idleTimeoutMs: number,
-  allowed: ((agent: string) => void) | undefined,
+  admit: (agent: string) => void,
 ): Promise<{ agent: string; replace: boolean; writes: ImportAccumulator['writes'] }> {
   return new Promise((resolve, reject) => {
     let agent: string | undefined;
@@ -115,13 +118,15 @@ function receiveImport(
     arm();
     call.on('data', (req: W.WireImportStateRequest) => {
       try {
-        arm();
+        // Only a message that brings entries (or the first) keeps the import alive: empty ones
+        // trickled to hold an upload slot do not.
+        if (agent === undefined || req.entries.length > 0) arm();
         if (agent === undefined) {
           const named = parseStateAgent(req.agent);
-          allowed?.(named);
+          admit(named);
           agent = named;
           replace = req.replace;
-        } else if (req.agent === '' ? req.replace : req.agent !== agent || req.replace !== replace) {
+        } else if ((req.agent !== '' && req.agent !== agent) || (req.replace && !replace)) {
           // One import, one agent and one mode: a later message names neither or repeats the first;
           // one saying otherwise is refused, not ignored silently.
           throw new InvalidArgumentError(

@@ -8,7 +8,9 @@
 import {
   AGENT_FILE_LIMITS,
   DEFAULT_STATE_LIMITS,
+  STATE_IMPORT_ENTRY_OVERHEAD_BYTES,
   STATE_IMPORT_MAX_BYTES,
+  stateImportEntryBytes,
   FILE_STATE_KEY_PREFIX,
   InvalidArgumentError,
   isFileStateKey,
@@ -64,12 +66,8 @@ export function parseListState(req: WireListStateRequest): { agent: string; quer
   return { agent, query };
 }
 
-/**
- * What an imported entry costs in memory besides its key and value (a StateWrite object and its
- * array slot: some tens of bytes on V8): charged against MAX_IMPORT_BYTES with its text. An agent's
- * whole state (DEFAULT_STATE_LIMITS.maxKeys entries) costs at most 640 KiB of it.
- */
-export const IMPORT_ENTRY_OVERHEAD_BYTES = 64;
+/** Each entry's overhead counted against the import's bound (core's one definition). */
+export const IMPORT_ENTRY_OVERHEAD_BYTES = STATE_IMPORT_ENTRY_OVERHEAD_BYTES;
 
 /** Accumulates the entries of an ImportState stream, bounded in bytes (text and per-entry overhead). */
 export class ImportAccumulator {
@@ -87,7 +85,7 @@ export class ImportAccumulator {
       if (isFileStateKey(key)) checkFileEntry(key, value, i);
       // Each entry is charged what it holds in memory besides its text (the write object and its
       // slot), so an import of many tiny entries is bounded as one of few large ones.
-      this.bytes += IMPORT_ENTRY_OVERHEAD_BYTES + Buffer.byteLength(key) + (value === null ? 0 : Buffer.byteLength(value));
+      this.bytes += stateImportEntryBytes(Buffer.byteLength(key), value === null ? 0 : Buffer.byteLength(value));
       if (this.bytes > MAX_IMPORT_BYTES) {
         throw new ResourceExhaustedError(`the import is larger than ${MAX_IMPORT_BYTES} bytes`, {
           context: { limit: MAX_IMPORT_BYTES },

@@ -13,6 +13,7 @@
  * the appends it holds once etcd has committed it (etcd commits to a quorum's disks).
  */
 import {
+  decodeRecord,
   GENESIS_HASH,
   sealAndEncodeRecord,
   type AuditChainHead,
@@ -173,6 +174,11 @@ export class EtcdAuditTrail implements AuditTrail {
       // it had moved. Records are sealed deterministically, so an equal hash is ours: sealing them
       // again after it would record the same calls twice.
       if (this.head?.index === last.index && this.head.hash === last.hash) return records;
+      // Or another node appended after it before the retry: our first record is then in its place.
+      if (this.head !== undefined && this.head.index >= last.index && (await this.hashAt(records[0]!.index)) === records[0]!.hash) {
+        this.head = undefined; // read again before the next append: it moved past ours
+        return records;
+      }
     }
     throw new AuditError(
       'audit.unavailable',
@@ -181,6 +187,17 @@ export class EtcdAuditTrail implements AuditTrail {
         hint: 'the cluster is appending faster than this node can follow; retry the call',
       },
     );
+  }
+
+  /** The hash of the record stored at `index`, if any (undefined: none there, or unreadable). */
+  private async hashAt(index: number): Promise<string | undefined> {
+    const raw = await this.conn.call('read the audit trail', () => this.conn.client.get(this.recordKey(index)).buffer());
+    if (raw === null) return undefined;
+    try {
+      return decodeRecord(raw).hash;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Read from etcd each time: other nodes append too. */

@@ -9,7 +9,7 @@ import { OTHER_SOURCES, RefusalBudget, refusalSource } from '../../src/api/refus
 
 describe('RefusalBudget', () => {
   it('records a source up to its budget a window, counts the rest, and carries the count on its next record', () => {
-    const b = new RefusalBudget({ perWindow: 2, windowMs: 1000, maxSources: 10 });
+    const b = new RefusalBudget({ perWindow: 2, maxPerWindow: 100, windowMs: 1000, maxSources: 10 });
     const decisions = Array.from({ length: 5 }, () => b.take('ipv4:10.0.0.1', 0));
     assert.deepEqual(decisions, [
       { record: true, suppressed: 0 },
@@ -24,7 +24,7 @@ describe('RefusalBudget', () => {
   });
 
   it('sums up, when its window ends, what a source suppressed and no later record carried', () => {
-    const b = new RefusalBudget({ perWindow: 1, windowMs: 1000, maxSources: 10 });
+    const b = new RefusalBudget({ perWindow: 1, maxPerWindow: 100, windowMs: 1000, maxSources: 10 });
     for (let i = 0; i < 4; i++) b.take('a', i);
     assert.deepEqual(b.due(999), [], 'not before its window ends');
     assert.deepEqual(b.due(1000), [{ source: 'a', suppressed: 3 }]);
@@ -32,7 +32,7 @@ describe('RefusalBudget', () => {
   });
 
   it('bounds the sources it counts apart: past the bound they share one', () => {
-    const b = new RefusalBudget({ perWindow: 1, windowMs: 1000, maxSources: 2 });
+    const b = new RefusalBudget({ perWindow: 1, maxPerWindow: 100, windowMs: 1000, maxSources: 2 });
     b.take('a', 0);
     b.take('b', 0);
     assert.deepEqual(b.take('c', 0), { record: true, suppressed: 0 }, 'the shared source has a budget too');
@@ -43,9 +43,25 @@ describe('RefusalBudget', () => {
     );
   });
 
-  it("a source is the peer's address without its port, and the token it showed", () => {
-    assert.equal(refusalSource('ipv4:127.0.0.1:54321', ''), 'ipv4:127.0.0.1');
-    assert.equal(refusalSource('ipv6:[::1]:50000', 'tok-ab12'), 'ipv6:[::1] token tok-ab12');
-    assert.equal(refusalSource('unix:/run/caxton.sock', ''), 'unix:/run/caxton.sock');
+  it('the shared source never puts its count on a record that names one caller, and all sources together are bounded', () => {
+    const b = new RefusalBudget({ perWindow: 1, maxPerWindow: 3, windowMs: 1000, maxSources: 1 });
+    b.take('a', 0);
+    b.take('x', 0); // shared: recorded
+    b.take('y', 0); // shared: over its budget, counted
+    assert.deepEqual(b.take('z', 1000), { record: true, suppressed: 0 }, "the shared source's count is not carried");
+    assert.deepEqual(b.take('a', 1000), { record: true, suppressed: 0 });
+    assert.deepEqual(b.take('w', 1000), { record: false }, 'shared, over its own budget');
+    const c = new RefusalBudget({ perWindow: 10, maxPerWindow: 2, windowMs: 1000, maxSources: 10 });
+    assert.deepEqual(
+      ['p', 'q', 'r'].map((s) => c.take(s, 0).record),
+      [true, true, false],
+      'the bound on all sources',
+    );
+  });
+
+  it("a source is the peer's address without its port: a token, the caller's choice, makes no new source", () => {
+    assert.equal(refusalSource('ipv4:127.0.0.1:54321'), 'ipv4:127.0.0.1');
+    assert.equal(refusalSource('ipv6:[::1]:50000'), 'ipv6:[::1]');
+    assert.equal(refusalSource('unix:/run/caxton.sock'), 'unix:/run/caxton.sock');
   });
 });

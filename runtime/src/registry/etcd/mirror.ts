@@ -137,9 +137,11 @@ export class EtcdMirror {
     for (const [key, entry] of kvs) {
       if ((this.localAhead.get(key) ?? 0) > revision) continue;
       const cur = this.entries.get(key);
-      if (cur !== undefined && cur.createRevision !== entry.createRevision) {
-        // Deleted and created again while the watch was away: told as the watch would have told it,
-        // a delete then a put (one put would hide the delete from listeners that act on deletes).
+      if (cur !== undefined && entry.createRevision > cur.modRevision) {
+        // Deleted and created again while the watch was away (created after the last version known
+        // here: a create revision written locally may be a guess, the versions' order is not): told
+        // as the watch would have told it, a delete then a put (one put would hide the delete from
+        // listeners that act on deletes).
         const gone = this.set(key, undefined);
         if (gone) changes.push(gone);
         const made = this.set(key, entry);
