@@ -108,7 +108,7 @@ export async function importFiles(ctx: CommandContext, argv: TransferArgs): Prom
     maxEntries: AGENT_FILE_LIMITS.maxEntries,
     maxFileBytes: AGENT_FILE_LIMITS.maxFileBytes,
     maxTotalBytes: STATE_IMPORT_MAX_BYTES,
-    // As the node counts it (each entry's overhead too): a tree that passes here is not refused there.
+    // As the node counts a file (each entry's overhead too); directories and deletions count there as well.
     storedBytes: (rel, size, mtimeMs) =>
       stateImportEntryBytes(Buffer.byteLength(FILE_STATE_KEY_PREFIX + rel), storedFileValueLength(size, mtimeMs)),
     hint: limitsHint(),

@@ -49,7 +49,11 @@ export class RefusalBudget {
   /** One refused call of `source` at `now`: recorded (with the refusals suppressed before it), or only counted. */
   take(source: string, now: number): RefusalDecision {
     if (now - this.all.start >= this.limits.windowMs) this.all = { start: now, written: 0 };
-    const key = this.sources.has(source) || this.sources.size < this.limits.maxSources ? source : OTHER_SOURCES;
+    // Past the bound on all sources, a source not seen yet is counted under the shared one: the
+    // summaries written later are bounded by the sources that had records, plus one.
+    const known = this.sources.has(source);
+    const key =
+      known || (this.sources.size < this.limits.maxSources && this.all.written < this.limits.maxPerWindow) ? source : OTHER_SOURCES;
     let s = this.sources.get(key);
     if (s !== undefined && now - s.start >= this.limits.windowMs) {
       // A new window: what the last one suppressed is carried on this record.

@@ -134,7 +134,11 @@ export class EtcdAuditTrail implements AuditTrail {
       const head = this.head;
       // The last attempt's transaction did commit (its answer was lost): those are our records.
       const doubtful = this.inDoubt;
-      if (doubtful !== undefined && head?.hash === doubtful[doubtful.length - 1]!.hash) return doubtful;
+      if (doubtful !== undefined && (await this.landed(doubtful, head))) {
+        this.inDoubt = undefined;
+        if (head?.hash !== doubtful[doubtful.length - 1]!.hash) this.head = null; // moved past ours: read again
+        return doubtful;
+      }
       const records: AuditRecord[] = [];
       const encoded: Uint8Array[] = [];
       let prev = head?.hash ?? GENESIS_HASH;
@@ -162,21 +166,20 @@ export class EtcdAuditTrail implements AuditTrail {
           .else(client.get(this.headKey))
           .commit(),
       );
-      this.inDoubt = undefined; // a definite answer: committed, or refused because the head moved
       if (res.succeeded) {
+        this.inDoubt = undefined;
         this.head = { index: last.index, hash: last.hash };
         return records;
       }
       const current = res.responses[0]?.response_range?.kvs[0]?.value;
       this.head = current ? parseHead(current.toString('utf8'), this.headKey) : undefined;
-      // Refused because the head is OUR last record: this very transaction committed and was sent
-      // again (the etcd client retries a call whose answer timed out), the retry finding the head
-      // it had moved. Records are sealed deterministically, so an equal hash is ours: sealing them
-      // again after it would record the same calls twice.
-      if (this.head?.index === last.index && this.head.hash === last.hash) return records;
-      // Or another node appended after it before the retry: our first record is then in its place.
-      if (this.head !== undefined && this.head.index >= last.index && (await this.hashAt(records[0]!.index)) === records[0]!.hash) {
-        this.head = undefined; // read again before the next append: it moved past ours
+      // Refused — but this very transaction may have committed and been sent again (the etcd client
+      // retries a call whose answer timed out), the retry finding the head it had moved. Still in
+      // doubt until that is known (a failed read leaves it in doubt for the next attempt).
+      const ours = await this.landed(records, this.head);
+      this.inDoubt = undefined; // a definite answer now: ours committed, or refused because the head moved
+      if (ours) {
+        if (this.head?.hash !== last.hash) this.head = null; // moved past ours: read again
         return records;
       }
     }
@@ -187,6 +190,18 @@ export class EtcdAuditTrail implements AuditTrail {
         hint: 'the cluster is appending faster than this node can follow; retry the call',
       },
     );
+  }
+
+  /**
+   * Whether `records` were committed: the head is their last, or moved past it with their first in
+   * its place. Records are sealed deterministically (index, previous hash, the whole entry), and a
+   * transaction is atomic, so a matching first record means the whole batch is ours.
+   */
+  private async landed(records: readonly AuditRecord[], head: AuditChainHead | undefined): Promise<boolean> {
+    const last = records[records.length - 1]!;
+    if (head === undefined || head.index < last.index) return false;
+    if (head.index === last.index) return head.hash === last.hash;
+    return (await this.hashAt(records[0]!.index)) === records[0]!.hash;
   }
 
   /** The hash of the record stored at `index`, if any (undefined: none there, or unreadable). */

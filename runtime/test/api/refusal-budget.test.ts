@@ -53,10 +53,11 @@ describe('RefusalBudget', () => {
     assert.deepEqual(b.take('w', 1000), { record: false }, 'shared, over its own budget');
     const c = new RefusalBudget({ perWindow: 10, maxPerWindow: 2, windowMs: 1000, maxSources: 10 });
     assert.deepEqual(
-      ['p', 'q', 'r'].map((s) => c.take(s, 0).record),
-      [true, true, false],
+      ['p', 'q', 'r', 's', 't'].map((s) => c.take(s, 0).record),
+      [true, true, false, false, false],
       'the bound on all sources',
     );
+    assert.deepEqual(c.due(1000), [{ source: OTHER_SOURCES, suppressed: 3 }], 'sources new past the bound share one summary');
   });
 
   it("a source is the peer's address without its port: a token, the caller's choice, makes no new source", () => {
