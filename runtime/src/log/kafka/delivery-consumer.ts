@@ -13,7 +13,8 @@ import { CommitQueue } from './commit-queue.js';
 import type { CompletedWindow } from './completed-window.js';
 import { DecodedBodies, decodeDelivery, deliveryIdOf } from './codec.js';
 import type { RecordVerdict } from './record-mac.js';
-import { consumerRetry, rootMessage, withTimeout } from './client.js';
+import { consumerRetry, rootMessage } from './client.js';
+import { OneCommitAtATime } from './one-commit-at-a-time.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 import { type MoveAside, moveAside } from './move-aside.js';
 import { rendezvousAssigner } from './rendezvous-assigner.js';
@@ -96,6 +97,8 @@ export class DeliveryConsumer {
   private readonly asides = new Set<MoveAside>();
   /** A join under a new membership (after a crash, a restart, or removal) revokes everything first. */
   private readonly membership = new MembershipWatch();
+  /** Offset commits one at a time, an abandoned one included (see one-commit-at-a-time.ts). */
+  private readonly oneCommit = new OneCommitAtATime();
 
   constructor(private readonly d: DeliveryConsumerDeps) {
     const { o } = d;
@@ -196,15 +199,16 @@ export class DeliveryConsumer {
     });
     try {
       await this.d.o.beforeOffsetCommit?.();
-      await withTimeout(
-        this.consumer.commitOffsets(
-          entries.map((e) => ({
-            topic: this.topic,
-            partition: e.partition,
-            offset: String(e.offset),
-            metadata: e.metadata,
-          })),
-        ),
+      await this.oneCommit.run(
+        () =>
+          this.consumer.commitOffsets(
+            entries.map((e) => ({
+              topic: this.topic,
+              partition: e.partition,
+              offset: String(e.offset),
+              metadata: e.metadata,
+            })),
+          ),
         2 * this.d.o.requestTimeoutMs,
         'offset commit',
       );

@@ -397,6 +397,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     }
     for (const p of byPartition.keys()) s.consumer.released(p);
     let offsetsCommitted = true;
+    let waits = 0;
     while (byPartition.size > 0) {
       try {
         await s.consumer.commits.wait(byPartition);
@@ -415,13 +416,14 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
           committing !== undefined &&
           [...byPartition.values()].every((ids) => ids.every((id) => stateFailed.committed.has(id)));
         if (!durable || this.closed) throw err;
-        this.events.emit({ type: 'commit-deferred', ids: [...byPartition.values()].flat(), error: describeError(err) });
         // Deferred while the marker's bounded list has room; past it an earlier id would drop out
         // of the marker, so the agent waits for the offsets instead (it goes no further meanwhile).
         if ([...committing].every((agent) => s.agentState.markerHasRoom(agent))) {
+          this.events.emit({ type: 'commit-deferred', ids: [...byPartition.values()].flat(), error: describeError(err) });
           offsetsCommitted = false;
           break;
         }
+        this.events.emit({ type: 'commit-retry', attempt: ++waits, error: describeError(err) });
       }
     }
     // Confirmed: this call's ids and every earlier one its agents' markers still repeat (an agent's

@@ -1,0 +1,27 @@
+/**
+ * kafkajs' commitOffsets() goes on retrying after we stop waiting for it: an offset commit
+ * abandoned at its deadline can still reach the coordinator after a newer one did, and move the
+ * group's committed offset back (records handled again after a restart, metadata naming an older
+ * pending set). So a commit is only started once the previous one has settled; while the previous
+ * one still runs, the new one fails as a timeout would, and its caller (the commit queue) retries.
+ */
+import { withTimeout } from './client.js';
+
+export class OneCommitAtATime {
+  /** The last started commit, settled either way; undefined once it has settled. */
+  private previous: Promise<void> | undefined;
+
+  async run(start: () => Promise<unknown>, timeoutMs: number, what: string): Promise<void> {
+    if (this.previous !== undefined) await withTimeout(this.previous, timeoutMs, `the previous ${what} (still unsettled)`);
+    const commit = start();
+    const settled = commit.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.previous = settled;
+    void settled.then(() => {
+      if (this.previous === settled) this.previous = undefined;
+    });
+    await withTimeout(commit, timeoutMs, what);
+  }
+}
