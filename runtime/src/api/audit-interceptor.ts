@@ -32,7 +32,7 @@ import { decodeStatusDetails, STATUS_DETAILS_KEY } from '@caxton/client';
 import type { WireSendMessageRequest } from '@caxton/client';
 import { createHash } from 'node:crypto';
 import { AuditError } from '../audit/errors.js';
-import { RefusalBudget, refusalSource, type RefusalBudgetLimits } from './refusal-budget.js';
+import type { RefusedCallRecords } from '../audit/refused-call-records.js';
 
 export interface AuditInterceptorOptions {
   /** Appends one record durably (AuditTrail.append). */
@@ -48,12 +48,9 @@ export interface AuditInterceptorOptions {
   recordReads: boolean;
   report: (err: unknown, method: string) => void;
   now?: () => number;
-  /** Calls refused for their credentials recorded one by one per source (refusal-budget.ts); default DEFAULT_REFUSAL_BUDGET. */
-  refusals?: RefusalBudgetLimits;
+  /** Calls refused for their credentials, recorded one by one per source up to its budget: the node's one instance. */
+  refusals: RefusedCallRecords;
 }
-
-/** The method of the record that sums up a source's refused calls not recorded one by one. */
-export const REFUSED_CALLS_METHOD = 'RefusedCalls';
 
 const REFUSED_CREDENTIALS: ReadonlySet<number> = new Set([Status.UNAUTHENTICATED, Status.PERMISSION_DENIED]);
 
@@ -107,38 +104,9 @@ export function statusName(code: number): string {
   return Status[code] ?? `STATUS_${code}`;
 }
 
-export interface AuditInterceptor {
-  interceptor: ServerInterceptor;
-  /** Writes the summaries still owed (refusals counted and not yet said) and stops the timer: before the trail closes. */
-  close(): Promise<void>;
-}
-
-export function auditInterceptor(o: AuditInterceptorOptions): AuditInterceptor {
+export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor {
   const prefix = `/${o.service}/`;
   const now = o.now ?? Date.now;
-  const refusals = new RefusalBudget(o.refusals);
-  // A source's refusals suppressed in a window no later refusal carried are written as one record
-  // when the window has ended (checked twice a window; unref'd: it keeps no process alive).
-  const writeSummaries = (at: number): Promise<unknown>[] =>
-    refusals.due(at).map(({ source, suppressed }) => {
-      const summary: AuditEntry = {
-        time: new Date(now()).toISOString(),
-        node: o.nodeId,
-        method: REFUSED_CALLS_METHOD,
-        role: 'none',
-        token: '',
-        peer: source,
-        args: { sha256: createHash('sha256').digest('hex'), bytes: 0, fields: { suppressed: String(suppressed) } },
-        result: { code: 'REFUSED', error: '' }, // refusals of several kinds: the method says what this record is
-      };
-      return o.append(summary).catch((err: unknown) => o.report(err, `${REFUSED_CALLS_METHOD} (audit: record)`));
-    });
-  const summaries = setInterval(() => void writeSummaries(now()), (o.refusals?.windowMs ?? 60_000) / 2);
-  summaries.unref();
-  const close = async (): Promise<void> => {
-    clearInterval(summaries);
-    await Promise.all(writeSummaries(Number.POSITIVE_INFINITY));
-  };
   const interceptor: ServerInterceptor = (descriptor, call) => {
     if (!descriptor.path.startsWith(prefix)) return new ServerInterceptingCall(call);
     const method = descriptor.path.slice(prefix.length);
@@ -206,12 +174,12 @@ export function auditInterceptor(o: AuditInterceptorOptions): AuditInterceptor {
         const record = entry(status.code === Status.OK ? 'OK' : statusName(status.code), errorCodeOf(status.metadata));
         if (REFUSED_CREDENTIALS.has(status.code)) {
           // Refused for its credentials: one record each up to the source's budget, then counted.
-          const decision = refusals.take(refusalSource(call.getPeer()), now());
-          if (!decision.record) {
+          const admitted = o.refusals.admit(call.getPeer());
+          if (admitted === undefined) {
             next(status);
             return;
           }
-          if (decision.suppressed > 0) record.args.fields = { ...record.args.fields, suppressed: String(decision.suppressed) };
+          if (admitted.suppressed !== undefined) record.args.fields = { ...record.args.fields, suppressed: admitted.suppressed };
         }
         o.append(record).then(
           () => next(status),
@@ -234,5 +202,5 @@ export function auditInterceptor(o: AuditInterceptorOptions): AuditInterceptor {
       .build();
     return new ServerInterceptingCall(call, responder);
   };
-  return { interceptor, close };
+  return interceptor;
 }

@@ -3,6 +3,7 @@
  * about a request (InvalidArgumentError, NotFoundError…) are @caxton/core's control errors.
  */
 import { CaxtonError, type ErrorContext } from '@caxton/core';
+import { MIN_UPLOAD_BYTES_PER_SECOND } from './upload-rate.js';
 
 /** A size or count limit was hit (artifact too large, too many uploads at once…). */
 export class ResourceExhaustedError extends CaxtonError {
@@ -33,6 +34,21 @@ export class PermissionDeniedError extends CaxtonError {
 }
 
 /** A client upload ran past its idle timeout. */
+/** An upload (artifact or state import) still incomplete at its whole deadline (uploadDeadlineMs). */
+export class UploadTooSlowError extends CaxtonError {
+  constructor(what: string, deadlineMs: number, received: number) {
+    super(
+      'api.upload-too-slow',
+      `${what} not complete after ${deadlineMs} ms (${received} bytes received); abandoned, nothing was changed`,
+      {
+        kind: 'deadline-exceeded',
+        context: { deadlineMs, received, minBytesPerSecond: MIN_UPLOAD_BYTES_PER_SECOND },
+        hint: `send it at ${MIN_UPLOAD_BYTES_PER_SECOND / 1024} KiB/s or faster on average; check the network between client and node`,
+      },
+    );
+  }
+}
+
 export class UploadTimeoutError extends CaxtonError {
   constructor(idleMs: number) {
     super('api.upload-timeout', `no artifact data received for ${idleMs} ms; upload abandoned`, {

@@ -236,19 +236,20 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
 
   // Telemetry (decision 1301) first: it sees every call's final status, an audit refusal included.
   const telemetry = apiTelemetryInterceptor();
-  const audit = options.audit
+  const audit = audited
     ? auditInterceptor({
         append: (entry) => options.audit!.trail.append(entry),
-        nodeId: options.audit.nodeId,
+        nodeId: options.audit!.nodeId,
         service: CAXTON_SERVICE_NAME,
         serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
         identify,
         recordedAhead: (metadata) => recordedAhead.has(metadata),
-        recordReads: options.audit.recordReads ?? false,
+        recordReads: options.audit!.recordReads ?? false,
         report,
+        refusals: audited.refusals,
       })
     : undefined;
-  const interceptors: ServerInterceptor[] = [...(telemetry ? [telemetry] : []), ...(audit ? [audit.interceptor] : [])];
+  const interceptors: ServerInterceptor[] = [...(telemetry ? [telemetry] : []), ...(audit ? [audit] : [])];
   const server = new Server({
     ...(interceptors.length > 0 ? { interceptors } : {}),
     'grpc.max_receive_message_length': options.maxMessageBytes,
@@ -313,8 +314,9 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
           clearTimeout(timer);
           resolve();
         });
-        // The refusals counted and not yet said are written before the trail closes (it closes after the API).
-      }).then(() => audit?.close());
+        // The refusals counted and not yet said are written before the trail closes (it closes after
+        // the API); a node's own audited control (options.audit.control) is closed by the node.
+      }).then(() => (options.audit?.control === undefined ? audited?.close() : undefined));
       return closing;
     },
   };

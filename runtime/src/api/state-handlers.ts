@@ -8,7 +8,9 @@ import { CaxtonError, InvalidArgumentError, NotFoundError, type NodeControl, typ
 import { serverStream, unary, type CallContext } from './call-wrappers.js';
 import { toGrpcStatus } from '@caxton/client';
 import { requireAllowed } from './access.js';
-import { ImportAccumulator, parseListState, parseStateAgent, parseStateKey } from './state-requests.js';
+import { ImportAccumulator, MAX_IMPORT_BYTES, parseListState, parseStateAgent, parseStateKey } from './state-requests.js';
+import { UploadTooSlowError } from './errors.js';
+import { uploadDeadlineMs } from './upload-rate.js';
 import type { UploadSlots } from './upload.js';
 import type * as W from '@caxton/client';
 
@@ -87,10 +89,12 @@ function receiveImport(
     const entries = new ImportAccumulator();
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    let wholeTimer: NodeJS.Timeout | undefined;
     const settle = (error: unknown, value?: { agent: string; replace: boolean; writes: ImportAccumulator['writes'] }): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(wholeTimer);
       call.removeAllListeners('data');
       call.resume(); // drain what the client still sends so it sees our status
       if (error !== undefined) reject(error);
@@ -125,6 +129,11 @@ function receiveImport(
           const named = parseStateAgent(req.agent);
           admit(named);
           agent = named;
+          // Admitted, it holds an upload slot: bounded in all by the largest import at the slowest
+          // rate allowed, so entries trickled one a minute cannot hold the slot for ever.
+          const deadline = uploadDeadlineMs(MAX_IMPORT_BYTES, idleTimeoutMs);
+          wholeTimer = setTimeout(() => settle(new UploadTooSlowError('the state import', deadline, entries.bytes)), deadline);
+          wholeTimer.unref();
           replace = req.replace;
         } else if ((req.agent !== '' && req.agent !== agent) || (req.replace && !replace)) {
           // One import, one agent and one mode: a later message names neither or repeats the first;

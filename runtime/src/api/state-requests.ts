@@ -8,7 +8,6 @@
 import {
   AGENT_FILE_LIMITS,
   DEFAULT_STATE_LIMITS,
-  STATE_IMPORT_ENTRY_OVERHEAD_BYTES,
   STATE_IMPORT_MAX_BYTES,
   stateImportEntryBytes,
   FILE_STATE_KEY_PREFIX,
@@ -66,13 +65,11 @@ export function parseListState(req: WireListStateRequest): { agent: string; quer
   return { agent, query };
 }
 
-/** Each entry's overhead counted against the import's bound (core's one definition). */
-export const IMPORT_ENTRY_OVERHEAD_BYTES = STATE_IMPORT_ENTRY_OVERHEAD_BYTES;
-
 /** Accumulates the entries of an ImportState stream, bounded in bytes (text and per-entry overhead). */
 export class ImportAccumulator {
   readonly writes: StateWrite[] = [];
-  private bytes = 0;
+  /** What it holds, as counted against MAX_IMPORT_BYTES. */
+  bytes = 0;
 
   add(entries: readonly WireStateImportEntry[]): void {
     for (const [i, entry] of entries.entries()) {

@@ -4,13 +4,14 @@
  * size against the node limit (rejected before the body is read), running size against the
  * declared size, final size and sha256 against the header.
  *
- * Cleanup: the bytes live only in this closure. A client that disconnects, is killed or goes idle
- * makes the promise reject; its chunks are dropped and its upload slot released at once.
+ * Cleanup: the bytes live only in this closure. A client that disconnects, is killed, goes idle or
+ * sends slower than the slowest rate allowed (uploadDeadlineMs) makes the promise reject; its chunks are dropped and its upload slot released at once.
  */
 import { createHash } from 'node:crypto';
 import type { ServerReadableStream } from '@grpc/grpc-js';
 import { CaxtonError, InvalidArgumentError } from '@caxton/core';
-import { ResourceExhaustedError, UploadTimeoutError } from './errors.js';
+import { ResourceExhaustedError, UploadTimeoutError, UploadTooSlowError } from './errors.js';
+import { uploadDeadlineMs } from './upload-rate.js';
 import type { VerifiedArtifact } from '@caxton/core';
 import type { ParsedHeader } from './request-parsing.js';
 import type { WireArtifactUpload } from '@caxton/client';
@@ -67,12 +68,14 @@ export function receiveUpload<S>(
     const hash = createHash('sha256');
     let settled = false;
     let idleTimer: NodeJS.Timeout | undefined;
+    let wholeTimer: NodeJS.Timeout | undefined;
     let release: (() => void) | undefined;
 
     const settle = (err: Error | undefined, value?: ReceivedUpload<S>): void => {
       if (settled) return;
       settled = true;
       clearTimeout(idleTimer);
+      clearTimeout(wholeTimer);
       release?.();
       chunks = [];
       call.removeListener('data', onData);
@@ -100,6 +103,10 @@ export function receiveUpload<S>(
             );
           }
           header = parseHeader(msg.header);
+          // The whole upload is bounded too, by its declared size at the slowest rate allowed.
+          const deadline = uploadDeadlineMs(header.totalSize, opts.idleTimeoutMs);
+          wholeTimer = setTimeout(() => settle(new UploadTooSlowError('the artifact upload', deadline, received)), deadline);
+          wholeTimer.unref();
           return;
         }
         if (msg.part === 'header') throw new InvalidArgumentError('header', 'was sent twice', 'send the header once, then only chunks');

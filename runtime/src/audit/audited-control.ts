@@ -15,6 +15,8 @@
  * and the failure goes to `report`, like the node's other internal failures.
  */
 import { hash } from 'node:crypto';
+import { RefusedCallRecords } from './refused-call-records.js';
+import type { RefusalBudgetLimits } from './refusal-budget.js';
 import {
   CaxtonError,
   formatStrategy,
@@ -85,6 +87,8 @@ export interface AuditedControlOptions {
    * refuses at once, without an audit write per refused message; an admitted send holds a ticket.
    */
   admitSend?: (message: AclMessage, lane: 'client' | 'operator') => EdgeTicket;
+  /** Default DEFAULT_REFUSAL_BUDGET (refusal-budget.ts). */
+  refusalBudget?: RefusalBudgetLimits;
 }
 
 /** `OK`, or the status name of the failure's kind (`not-found` → `NOT_FOUND`), as the API sends it. */
@@ -115,10 +119,25 @@ export class AuditedControl {
 
   readonly admitSend: AuditedControlOptions['admitSend'];
 
+  /** Calls refused for their credentials, every ingress's: recorded up to each source's budget, then counted. */
+  readonly refusals: RefusedCallRecords;
+
   constructor(private readonly o: AuditedControlOptions) {
     this.admitSend = o.admitSend;
     this.trail = o.trail;
     this.now = o.now ?? Date.now;
+    this.refusals = new RefusedCallRecords({
+      append: (entry) => this.trail.append(entry),
+      nodeId: o.nodeId,
+      report: o.report,
+      now: this.now,
+      ...(o.refusalBudget ? { limits: o.refusalBudget } : {}),
+    });
+  }
+
+  /** Writes the refusal summaries still owed: before the trail closes. */
+  close(): Promise<void> {
+    return this.refusals.close();
   }
 
   /** The node's control, every change of it recorded as `caller`'s. */
@@ -179,7 +198,12 @@ export class AuditedControl {
    * once it is durable; rejects if it cannot be written (the caller is refused either way).
    */
   async refused(caller: AuditCaller, call: AuditedCall, err: unknown): Promise<void> {
-    await this.trail.append({ time: this.time(), ...this.common(caller, call.method), args: call.args, result: resultOf(err) });
+    // A caller without a token chooses how many refusals there are: bounded per source (its address).
+    const admitted = this.refusals.admit(caller.peer);
+    if (admitted === undefined) return;
+    const args =
+      admitted.suppressed === undefined ? call.args : { ...call.args, fields: { ...call.args.fields, suppressed: admitted.suppressed } };
+    await this.trail.append({ time: this.time(), ...this.common(caller, call.method), args, result: resultOf(err) });
   }
 
   /** What every record of `caller`'s call says besides its time: this node, the method, who, from where, its change set. */

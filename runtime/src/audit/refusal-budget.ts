@@ -10,6 +10,7 @@
  * window the rest share one, whose count is said only in its summary (never on a record that
  * names one caller). Pure: the caller owns the clock and the writes.
  */
+import { isIPv6 } from 'node:net';
 
 export interface RefusalBudgetLimits {
   /** Records one source may have a window. */
@@ -91,8 +92,33 @@ export class RefusalBudget {
   }
 }
 
-/** A refused call's source: the peer's address without its port (each connection has its own). */
+/**
+ * A refused call's source: the peer's address without its port (each connection has its own), an
+ * IPv6 address by its /64 (one host is handed a whole /64: per address, it would make new sources
+ * at will). Peers look like `ipv4:10.0.0.1:5000`, `ipv6:[2001:db8::1]:5000` (gRPC) or
+ * `console 2001:db8::1:5000` (the HTTP ingresses: `<ingress> <address>:<port>`).
+ */
 export function refusalSource(peer: string): string {
   const colon = peer.lastIndexOf(':');
-  return colon > 0 && /^\d+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
+  const source = colon > 0 && /^\d+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
+  const bracketed = /^(.*\[)([^\]]+)(\].*)$/.exec(source);
+  if (bracketed) return `${bracketed[1]}${ipv6Prefix(bracketed[2]!) ?? bracketed[2]}${bracketed[3]}`;
+  const space = source.lastIndexOf(' ');
+  const prefix64 = ipv6Prefix(source.slice(space + 1));
+  return prefix64 === undefined ? source : `${source.slice(0, space + 1)}${prefix64}`;
+}
+
+/** `2001:db8:1:2::/64` for an IPv6 address, undefined for anything else (IPv4-mapped included). */
+function ipv6Prefix(address: string): string | undefined {
+  if (!isIPv6(address) || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address)) return undefined;
+  const [head = '', tail] = address.split('::');
+  const groups = (part: string | undefined): string[] =>
+    part === undefined || part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
+  const left = groups(head);
+  const right = groups(tail);
+  const all = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${all
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }

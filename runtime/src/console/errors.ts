@@ -26,6 +26,7 @@ export type ConsoleErrorCode =
   | 'console.no-route'
   | 'console.method-not-allowed'
   | 'console.body-too-large'
+  | 'console.body-too-slow'
   | 'console.json-too-complex'
   | 'console.too-many-streams'
   | 'console.history-unavailable'
@@ -36,6 +37,7 @@ const KIND: Readonly<Record<ConsoleErrorCode, ErrorKind>> = {
   'console.no-route': 'not-found',
   'console.method-not-allowed': 'invalid-argument',
   'console.body-too-large': 'resource-exhausted',
+  'console.body-too-slow': 'deadline-exceeded',
   'console.json-too-complex': 'invalid-argument',
   'console.too-many-streams': 'resource-exhausted',
   'console.history-unavailable': 'unimplemented',
@@ -44,10 +46,11 @@ const KIND: Readonly<Record<ConsoleErrorCode, ErrorKind>> = {
 
 export const CONSOLE_ERROR_KINDS: Readonly<Record<ConsoleErrorCode, ErrorKind>> = Object.freeze(KIND);
 
-/** Where HTTP says more than the kind does (405, 413): the status, else the kind's. */
+/** Where HTTP says more than the kind does (405, 408, 413): the status, else the kind's. */
 const STATUS_OVERRIDE: Partial<Record<ConsoleErrorCode, number>> = {
   'console.method-not-allowed': 405,
   'console.body-too-large': 413,
+  'console.body-too-slow': 408,
   'console.json-too-complex': 413,
 };
 

@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import { DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, parseJson } from '@caxton/core';
 import { ConsoleError } from './errors.js';
+import { MIN_UPLOAD_BYTES_PER_SECOND, uploadDeadlineMs } from '../api/upload-rate.js';
 
 /** What a body is bounded by, for the refusal: the limit's name and what to do about it. */
 export interface BodyLimit {
@@ -38,10 +39,10 @@ function tooLarge(limit: BodyLimit, declared?: number): ConsoleError {
   );
 }
 
-/** Refuse a declared size above `max` without reading (call before anything else). */
-export function checkDeclaredLength(req: IncomingMessage, limit: BodyLimit): void {
+/** Refuse a declared size above `max` without reading (call before anything else); the size declared, if any. */
+export function checkDeclaredLength(req: IncomingMessage, limit: BodyLimit): number | undefined {
   const header = req.headers['content-length'];
-  if (header === undefined) return;
+  if (header === undefined) return undefined;
   const declared = Number(header);
   if (!Number.isSafeInteger(declared) || declared < 0)
     throw new ConsoleError(
@@ -50,11 +51,15 @@ export function checkDeclaredLength(req: IncomingMessage, limit: BodyLimit): voi
       "give the body's length in bytes, or send it chunked",
     );
   if (declared > limit.max) throw tooLarge(limit, declared);
+  return declared;
 }
 
 export function readBody(req: IncomingMessage, limit: BodyLimit, idleMs: number): Promise<Buffer> {
-  checkDeclaredLength(req, limit);
+  const declared = checkDeclaredLength(req, limit);
   const max = limit.max;
+  // The whole body is bounded too (the servers set no request timeout: live streams last hours), by
+  // its size at the slowest rate allowed, so a byte now and then cannot hold an upload slot for ever.
+  const deadlineMs = uploadDeadlineMs(declared ?? max, idleMs);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -63,6 +68,7 @@ export function readBody(req: IncomingMessage, limit: BodyLimit, idleMs: number)
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearTimeout(whole);
       req.removeListener('data', onData);
       if (err) {
         chunks.length = 0;
@@ -70,6 +76,17 @@ export function readBody(req: IncomingMessage, limit: BodyLimit, idleMs: number)
       } else resolve(Buffer.concat(chunks, received));
     };
     let timer = setTimeout(() => finish(idle()), idleMs);
+    const whole = setTimeout(
+      () =>
+        finish(
+          new ConsoleError(
+            'console.body-too-slow',
+            `the body was not complete after ${deadlineMs} ms (${received} bytes received); request abandoned`,
+            `send it at ${MIN_UPLOAD_BYTES_PER_SECOND / 1024} KiB/s or faster on average`,
+          ),
+        ),
+      deadlineMs,
+    );
     const idle = (): ConsoleError =>
       new ConsoleError(
         'console.bad-request',

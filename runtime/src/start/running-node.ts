@@ -141,6 +141,7 @@ export function runningNode(ctx: StartContext, p: NodeParts): RunningNode {
       tracker.close();
       try {
         // Before the registry closes under it: anchors still being written behind sends (decision 2196).
+        await audited.close(); // the refusal summaries still owed, while the trail is open
         await audited.trail.close();
       } finally {
         await topology.close();

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OTHER_SOURCES, RefusalBudget, refusalSource } from '../../src/api/refusal-budget.js';
+import { OTHER_SOURCES, RefusalBudget, refusalSource } from '../../src/audit/refusal-budget.js';
 
 describe('RefusalBudget', () => {
   it('records a source up to its budget a window, counts the rest, and carries the count on its next record', () => {
@@ -62,7 +62,19 @@ describe('RefusalBudget', () => {
 
   it("a source is the peer's address without its port: a token, the caller's choice, makes no new source", () => {
     assert.equal(refusalSource('ipv4:127.0.0.1:54321'), 'ipv4:127.0.0.1');
-    assert.equal(refusalSource('ipv6:[::1]:50000'), 'ipv6:[::1]');
+    assert.equal(refusalSource('ipv6:[::1]:50000'), 'ipv6:[0:0:0:0::/64]');
     assert.equal(refusalSource('unix:/run/caxton.sock'), 'unix:/run/caxton.sock');
+    assert.equal(refusalSource('console 10.1.2.3:443'), 'console 10.1.2.3');
+  });
+
+  it('an IPv6 source is its /64: one host holds a whole /64, so addresses in it are one source', () => {
+    assert.equal(refusalSource('ipv6:[2001:db8:1:2:aaaa::1]:50000'), 'ipv6:[2001:db8:1:2::/64]');
+    assert.equal(refusalSource('ipv6:[2001:db8:1:2:bbbb:cccc:dddd:eeee]:1'), 'ipv6:[2001:db8:1:2::/64]');
+    assert.equal(refusalSource('console 2001:0db8:0001:0002::9:8080'), 'console 2001:db8:1:2::/64');
+    assert.equal(refusalSource('mtp 2001:db8::1:4000'), 'mtp 2001:db8:0:0::/64');
+    assert.equal(refusalSource('ipv6:[::1]:50000'), 'ipv6:[0:0:0:0::/64]');
+    assert.equal(refusalSource('ipv6:[64:ff9b::1.2.3.4]:5'), 'ipv6:[64:ff9b:0:0::/64]');
+    // IPv4 in IPv6 clothing is an IPv4 address: kept whole.
+    assert.equal(refusalSource('console ::ffff:10.0.0.7:443'), 'console ::ffff:10.0.0.7');
   });
 });

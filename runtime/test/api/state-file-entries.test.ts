@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AGENT_FILE_LIMITS, directoryStateKey, encodeStoredFile, fileStateKey, InvalidArgumentError } from '@caxton/core';
+import {
+  AGENT_FILE_LIMITS,
+  directoryStateKey,
+  encodeStoredFile,
+  fileStateKey,
+  InvalidArgumentError,
+  STATE_IMPORT_ENTRY_OVERHEAD_BYTES,
+} from '@caxton/core';
 import { ImportAccumulator, parseStateKey } from '../../src/api/state-requests.js';
 
 const file = (bytes: number): string => encodeStoredFile({ mtimeMs: 1_700_000_000_000, bytes: new Uint8Array(bytes) });
@@ -52,16 +59,16 @@ describe('importing an agent’s files with its state', () => {
 
 describe('an import is bounded by what it holds in memory, not only its text', () => {
   it('charges each entry its overhead: many tiny entries are refused as one large import is (review finding 1)', async () => {
-    const { IMPORT_ENTRY_OVERHEAD_BYTES, MAX_IMPORT_BYTES } = await import('../../src/api/state-requests.js');
+    const { MAX_IMPORT_BYTES } = await import('../../src/api/state-requests.js');
     const { ResourceExhaustedError } = await import('../../src/api/errors.js');
     const acc = new ImportAccumulator();
     // One-byte keys with no value: by their text alone 8 MiB would be ~8 million entries.
     const tiny = Array.from({ length: 10_000 }, (_, i) => ({ key: String.fromCharCode(97 + (i % 26)) }));
-    const rounds = Math.ceil(MAX_IMPORT_BYTES / (IMPORT_ENTRY_OVERHEAD_BYTES * tiny.length)) + 1;
+    const rounds = Math.ceil(MAX_IMPORT_BYTES / (STATE_IMPORT_ENTRY_OVERHEAD_BYTES * tiny.length)) + 1;
     assert.throws(() => {
       for (let r = 0; r < rounds; r++) acc.add(tiny);
     }, ResourceExhaustedError);
-    assert.ok(acc.writes.length <= MAX_IMPORT_BYTES / IMPORT_ENTRY_OVERHEAD_BYTES, `${acc.writes.length} entries held`);
+    assert.ok(acc.writes.length <= MAX_IMPORT_BYTES / STATE_IMPORT_ENTRY_OVERHEAD_BYTES, `${acc.writes.length} entries held`);
   });
 
   it("still takes an agent's whole state: its most keys with values of a few hundred bytes", () => {

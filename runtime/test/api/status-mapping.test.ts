@@ -121,6 +121,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['api.token-revoked', 'UNAUTHENTICATED'],
   ['api.unavailable', 'UNAVAILABLE'],
   ['api.upload-timeout', 'DEADLINE_EXCEEDED'],
+  ['api.upload-too-slow', 'DEADLINE_EXCEEDED'],
   ['artifact.corrupt', 'INTERNAL'],
   ['audit.corrupt', 'DATA_LOSS'],
   ['audit.invalid', 'INVALID_ARGUMENT'],
@@ -243,6 +244,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['console.no-route', 'NOT_FOUND'],
   ['console.method-not-allowed', 'INVALID_ARGUMENT'],
   ['console.body-too-large', 'RESOURCE_EXHAUSTED'],
+  ['console.body-too-slow', 'DEADLINE_EXCEEDED'],
   ['console.json-too-complex', 'INVALID_ARGUMENT'], // the JSON shape bound, answered 413 over HTTP (decision 1910)
   ['console.too-many-streams', 'RESOURCE_EXHAUSTED'],
   ['console.history-unavailable', 'UNIMPLEMENTED'],

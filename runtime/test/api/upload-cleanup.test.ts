@@ -61,4 +61,42 @@ describe('a client killed mid-upload', () => {
       await idle.close();
     }
   });
+
+  it('abandons an upload that trickles a byte at a time to keep its idle timer alive', async () => {
+    // Idle allowance 2 s; 100 bytes declared may take 2 s + 100 bytes at the slowest rate (~3 ms).
+    const slow = await startHarness({ uploadIdleTimeoutMs: 2_000 });
+    const { uploadDeadlineMs } = await import('../../src/api/upload-rate.js');
+    try {
+      const { rawClient, startUpload } = await import('./support/raw-client.js');
+      const raw = rawClient(slow.address);
+      const { call, result } = startUpload(raw, 'DeployAgent', slow.token);
+      const header = {
+        name: 'trickle',
+        sha256: 'f'.repeat(64),
+        totalSize: 100,
+        fuelPerMessage: 0,
+        memoryPages: 0,
+        config: {},
+        replaceConfig: false,
+      };
+      call.write({ header });
+      // A byte every 100 ms: never idle, and 100 bytes would take 10 s.
+      let sent = 0;
+      const trickle = setInterval(() => {
+        if (sent < 99) call.write({ chunk: Buffer.from([sent++]) });
+      }, 100);
+      const { error } = await result;
+      clearInterval(trickle);
+      assert.equal(error?.statusName, 'DEADLINE_EXCEEDED');
+      assert.equal(error?.code, 'api.upload-too-slow', error?.message);
+      assert.match(error?.message ?? '', new RegExp(`after ${uploadDeadlineMs(100, 2_000)} ms`));
+      assert.ok(sent < 99, `it was cut off before the upload could finish (${sent} bytes sent)`);
+      assert.equal(slow.server.uploadsInProgress(), 0);
+      assert.deepEqual(slow.node.calls, [], 'the node never saw the partial artifact');
+      call.end();
+      raw.close();
+    } finally {
+      await slow.close();
+    }
+  });
 });

@@ -255,3 +255,41 @@ describe('AuditedControl when the trail cannot record', () => {
     }
   });
 });
+
+describe('refusals through the audited surface (the console, its WebSocket, the HTTP MTP)', () => {
+  it('are recorded up to a source budget, then counted, carried on its next record and summed at close', async () => {
+    const dir = await tempDir('caxton-audited-');
+    const trail = await FileAuditTrail.open({ dir: path.join(dir, 'audit') });
+    let now = Date.UTC(2026, 0, 2);
+    const audited = new AuditedControl({
+      control: new MemoryNode(),
+      trail,
+      nodeId: 'n',
+      report: () => {},
+      now: () => now,
+      refusalBudget: { perWindow: 3, maxPerWindow: 100, windowMs: 60_000, maxSources: 16 },
+    });
+    const refusal = new Error('no token');
+    const from = (peer: string): AuditCaller => ({ role: 'none', token: '', peer });
+    try {
+      // Ten refusals from one address (a new port each), two from another; then a new window.
+      for (let i = 0; i < 10; i++)
+        await audited.refused(from(`console 10.0.0.1:${4000 + i}`), { method: 'ListAgents', args: auditArgs({}, {}) }, refusal);
+      for (let i = 0; i < 2; i++)
+        await audited.refused(from(`mtp 10.0.0.2:${5000 + i}`), { method: 'MtpPost', args: auditArgs({}, {}) }, refusal);
+      assert.equal((await records(trail)).length, 5, 'three from the first source, two from the second');
+      now += 60_000;
+      await audited.refused(from('console 10.0.0.1:4999'), { method: 'ListAgents', args: auditArgs({}, {}) }, refusal);
+      const carried = (await records(trail)).at(-1) as AuditEntry & { args: { fields: Record<string, string> } };
+      assert.equal(carried.args.fields.suppressed, '7', 'the seven counted last window are said on the next record');
+      // Four more in this window: one past the budget, said at close in a summary.
+      for (let i = 0; i < 3; i++)
+        await audited.refused(from(`console 10.0.0.1:${6000 + i}`), { method: 'ListAgents', args: auditArgs({}, {}) }, refusal);
+      await audited.close();
+      const last = (await records(trail)).at(-1) as AuditEntry & { method: string; peer: string; args: { fields: Record<string, string> } };
+      assert.deepEqual([last.method, last.peer, last.args.fields.suppressed], ['RefusedCalls', 'console 10.0.0.1', '1']);
+    } finally {
+      await trail.close();
+    }
+  });
+});

@@ -8,6 +8,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JSON_BODY_LIMITS } from '@caxton/core';
 import { jsonBodyText, readJsonBody, type BodyLimit } from '../../src/console/request-body.js';
+import { uploadDeadlineMs } from '../../src/api/upload-rate.js';
 
 const LIMIT: BodyLimit = { max: 1024, name: "the test's body limit", hint: 'send less' };
 let server: Server;
@@ -98,6 +99,25 @@ test("a client gone mid-body: unreadable, with readBody's error as the cause", a
   const answer = await read;
   assert.equal('refused' in answer && answer.refused, 'unreadable', JSON.stringify(answer));
   assert.ok('cause' in answer && answer.cause instanceof Error);
+});
+
+test('a body trickled a byte at a time to keep the idle timer alive is cut off at its whole deadline', async () => {
+  const read = new Promise<Awaited<ReturnType<typeof readJsonBody>>>((resolve) => reads.push(resolve));
+  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { 'content-length': '100' } });
+  req.on('error', () => {});
+  // Never 2 s idle; all of it would take 10 s, where it may take 2 s plus 100 bytes at the slowest rate.
+  let sent = 0;
+  const trickle = setInterval(() => {
+    if (sent < 100) req.write(' ', () => sent++);
+  }, 100);
+  const answer = await read;
+  clearInterval(trickle);
+  req.destroy();
+  assert.equal('refused' in answer && answer.refused, 'unreadable', JSON.stringify(answer));
+  const cause = 'cause' in answer ? (answer.cause as { code?: string; message?: string }) : undefined;
+  assert.equal(cause?.code, 'console.body-too-slow', cause?.message);
+  assert.match(cause?.message ?? '', new RegExp(`after ${uploadDeadlineMs(100, 2_000)} ms`));
+  assert.ok(sent < 100, `cut off before the body could finish (${sent} bytes sent)`);
 });
 
 test('jsonBodyText: UTF-8 (utf8 or no charset) is taken; the shape is scanned before any parse', () => {

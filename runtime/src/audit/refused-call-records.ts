@@ -1,0 +1,68 @@
+/**
+ * The audit records of calls refused for their credentials, every ingress alike (the API's
+ * interceptor, the console, its WebSocket, the HTTP MTP): one record each up to a source's budget
+ * (refusal-budget.ts), then only counted; the counts are carried on the source's next record or,
+ * when none comes, written as one `RefusedCalls` summary once its window ended (a timer checks
+ * twice a window) and at close. One instance per node, so the bound on all sources is the node's.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditEntry } from '@caxton/core';
+import { RefusalBudget, refusalSource, type RefusalBudgetLimits } from './refusal-budget.js';
+
+/** The method of the record that sums up a source's refused calls not recorded one by one. */
+export const REFUSED_CALLS_METHOD = 'RefusedCalls';
+
+export interface RefusedCallRecordsOptions {
+  /** Appends one record durably (AuditTrail.append). */
+  append: (entry: AuditEntry) => Promise<unknown>;
+  nodeId: string;
+  report: (err: unknown, what: string) => void;
+  now?: () => number;
+  /** Default DEFAULT_REFUSAL_BUDGET. */
+  limits?: RefusalBudgetLimits;
+}
+
+export class RefusedCallRecords {
+  private readonly budget: RefusalBudget;
+  private readonly now: () => number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly o: RefusedCallRecordsOptions) {
+    this.budget = new RefusalBudget(o.limits);
+    this.now = o.now ?? Date.now;
+    this.timer = setInterval(() => void this.writeSummaries(this.now()), (o.limits?.windowMs ?? 60_000) / 2);
+    this.timer.unref(); // it keeps no process alive
+  }
+
+  /**
+   * One call refused for its credentials, from `peer` (an address, its port ignored): the fields
+   * to add to its record (the refusals suppressed before it), or undefined when it is only counted.
+   */
+  admit(peer: string): { suppressed?: string } | undefined {
+    const decision = this.budget.take(refusalSource(peer), this.now());
+    if (!decision.record) return undefined;
+    return decision.suppressed > 0 ? { suppressed: String(decision.suppressed) } : {};
+  }
+
+  /** Writes the summaries still owed and stops the timer: before the trail closes. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all(this.writeSummaries(Number.POSITIVE_INFINITY));
+  }
+
+  private writeSummaries(at: number): Promise<unknown>[] {
+    return this.budget.due(at).map(({ source, suppressed }) => {
+      const summary: AuditEntry = {
+        time: new Date(this.now()).toISOString(),
+        node: this.o.nodeId,
+        method: REFUSED_CALLS_METHOD,
+        role: 'none',
+        token: '',
+        peer: source,
+        args: { sha256: createHash('sha256').digest('hex'), bytes: 0, fields: { suppressed: String(suppressed) } },
+        result: { code: 'REFUSED', error: '' }, // refusals of several kinds: the method says what this record is
+      };
+      return this.o.append(summary).catch((err: unknown) => this.o.report(err, `${REFUSED_CALLS_METHOD} (audit: record)`));
+    });
+  }
+}
