@@ -33,3 +33,14 @@ export interface AgentMessaging {
   /** The agent's circuit breaker, when it is not closed (decision 1921). */
   breaker?(name: string): AgentBreaker | undefined;
 }
+
+/** Takes `agent`'s waiting deliveries and dead-letters each with `reason`; the first that cannot be written is thrown. */
+export async function deadLetterWaiting(
+  m: AgentMessaging,
+  agent: string,
+  reason: string,
+  attempts: number,
+  now: () => number,
+): Promise<void> {
+  for (const d of m.forget(agent)) await m.deadLetter({ delivery: d, reason, attempts, at: now() });
+}

@@ -11,6 +11,7 @@ import type { AgentKindsOptions } from './kind-options.js';
 import { instanceRecord, isPassingActivationError, type Instance, type Kind } from './kind-model.js';
 import { versionForKey, type KindRollouts } from './kind-rollouts.js';
 import type { KindTable, PassivationReason } from './kind-table.js';
+import { deadLetterWaiting } from '../agent-messaging.js';
 
 export class KindActivation {
   private readonly o: AgentKindsOptions;
@@ -135,14 +136,13 @@ export class KindActivation {
       const why = errorSummary(err);
       agentLog(this.o.events, kind.record.name, 'error', `instance ${instance.name} could not be activated: ${why.message}`);
       // Its mail would otherwise wait for an activation that keeps failing: dead-lettered, with why.
-      for (const d of this.o.messaging.forget(instance.name)) {
-        await this.o.messaging.deadLetter({
-          delivery: d,
-          reason: `instance ${instance.name} could not be activated: ${why.message}`,
-          attempts: 1,
-          at: this.t.now(),
-        });
-      }
+      await deadLetterWaiting(
+        this.o.messaging,
+        instance.name,
+        `instance ${instance.name} could not be activated: ${why.message}`,
+        1,
+        this.t.now,
+      );
       await this.o.host.stop(instance.name, true).catch(() => {});
       this.t.drop(kind, instance);
       await this.o.onDropped(instance.name, false).catch(() => {});

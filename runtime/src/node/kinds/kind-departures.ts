@@ -14,6 +14,7 @@ import { versionForKey, type KindRollouts } from './kind-rollouts.js';
 import { kindCounts, kindStatus } from './kind-status.js';
 import type { KindTable, PassivationReason } from './kind-table.js';
 import type { KindActivation } from './kind-activation.js';
+import { deadLetterWaiting } from '../agent-messaging.js';
 
 export class KindDepartures {
   private readonly o: AgentKindsOptions;
@@ -43,28 +44,14 @@ export class KindDepartures {
         agentLog(this.o.events, name, 'warn', `instance ${i.name} did not stop cleanly (${(err as Error).message}); dropped anyway`);
         await this.o.host.stop(i.name, true).catch(() => {});
       }
-      for (const d of this.o.messaging.forget(i.name)) {
-        await this.o.messaging.deadLetter({
-          delivery: d,
-          reason: `kind ${name} was stopped before instance ${i.name} handled it`,
-          attempts: 0,
-          at: this.t.now(),
-        });
-      }
+      await deadLetterWaiting(this.o.messaging, i.name, `kind ${name} was stopped before instance ${i.name} handled it`, 0, this.t.now);
       this.t.drop(kind, i);
       await this.o.onDropped(i.name, true).catch(() => {});
     }
     for (const w of [...this.t.waiting]) {
       if (parseInstanceName(w)?.kind !== name) continue;
       this.t.waiting.delete(w);
-      for (const d of this.o.messaging.forget(w)) {
-        await this.o.messaging.deadLetter({
-          delivery: d,
-          reason: `kind ${name} was stopped before instance ${w} was activated`,
-          attempts: 0,
-          at: this.t.now(),
-        });
-      }
+      await deadLetterWaiting(this.o.messaging, w, `kind ${name} was stopped before instance ${w} was activated`, 0, this.t.now);
     }
     // Passivated instances' timers are deleted with them: a kind deployed later under the same name must not get them.
     const mine = (n: string): boolean => n.startsWith(`${name}/`);

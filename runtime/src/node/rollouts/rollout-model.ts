@@ -68,8 +68,6 @@ export const MAX_COUNTED_DELIVERIES = 10_000;
 
 export interface Rollout {
   name: string;
-  /** `split`: conversations shared between two stateless versions; `handover`: the new version holds the state. */
-  mode: 'split' | 'handover';
   /** Handover: the new instance runs every piece of the agent's work (until the state is handed back). */
   holding: boolean;
   beside: RolloutBeside;

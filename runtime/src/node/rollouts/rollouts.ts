@@ -185,7 +185,6 @@ export class Rollouts {
     instanceLog(this.o.events, name, `version ${candidate.version}`, init.logs);
     const rollout: Rollout = {
       name,
-      mode,
       holding: mode === 'handover',
       key,
       beside,

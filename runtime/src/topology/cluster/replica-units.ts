@@ -72,7 +72,6 @@ interface Unit {
   /** X, parsed once at the start (review finding 8: the dispatch check and the sweep do not parse the name again). */
   agent: string;
   tenure: number;
-  version: number;
   /** X's record the unit runs (its HTTP egress rules are X's: review fix 2). */
   record?: AgentRecord;
   state: 'starting' | 'running' | 'stopping';
@@ -233,7 +232,7 @@ export class ReplicaUnits {
       return;
     }
     this.waiting.delete(unit);
-    const u: Unit = { agent: parsed.agent, tenure, version: 0, state: 'starting', lastMail: Date.now() };
+    const u: Unit = { agent: parsed.agent, tenure, state: 'starting', lastMail: Date.now() };
     this.units.set(unit, u);
     try {
       const record = await this.o.record(parsed.agent);
@@ -257,7 +256,6 @@ export class ReplicaUnits {
       const init = await this.o.host.start({ deployment, identity: this.o.identity(unit) });
       if (this.o.onStarted !== undefined) await this.o.onStarted(init);
       else instanceLog(this.o.events, parsed.agent, `replica ${parsed.replica}`, init.logs);
-      u.version = record.version;
       u.record = record;
       if (this.units.get(unit) !== u || u.state !== 'starting') {
         // Left meanwhile (its partition moved, review fix 4): `stop` did not stop a sandbox still

@@ -11,6 +11,7 @@ import type { AgentRecord } from '../../storage/records.js';
 import type { AgentStore, DirectoryStore } from '../../storage/ports.js';
 import type { AgentResidency, ResidencyContext } from '../../node/agent-residency.js';
 import { agentLog, type LocalAgent } from '../../node/local-agents.js';
+import { deadLetterWaiting } from '../../node/agent-messaging.js';
 
 export class EveryAgentLocal implements AgentResidency {
   constructor(
@@ -224,9 +225,7 @@ export class EveryAgentLocal implements AgentResidency {
     }
     // Accepted messages nobody will handle are dead-lettered, not silently dropped.
     const reason = `agent ${name} was stopped before handling it`;
-    for (const d of this.c.messaging.forget(name)) {
-      await this.c.messaging.deadLetter({ delivery: d, reason, attempts: 0, at: Date.now() });
-    }
+    await deadLetterWaiting(this.c.messaging, name, reason, 0, Date.now);
     await this.c
       .onStopped(name, true)
       .catch((err: unknown) => agentLog(this.c.events, name, 'warn', `pending timers not removed: ${(err as Error).message}`));
