@@ -100,6 +100,11 @@ function errorCodeOf(metadata: Metadata | null | undefined): string {
   }
 }
 
+/** The fingerprint of a token that authenticated and was refused what it asked, else undefined. */
+function authenticated(code: number, caller: Caller): string | undefined {
+  return code === Status.PERMISSION_DENIED && caller.role !== 'none' ? caller.token : undefined;
+}
+
 export function statusName(code: number): string {
   return Status[code] ?? `STATUS_${code}`;
 }
@@ -173,8 +178,9 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
         }
         const record = entry(status.code === Status.OK ? 'OK' : statusName(status.code), errorCodeOf(status.metadata));
         if (REFUSED_CREDENTIALS.has(status.code)) {
-          // Refused for its credentials: one record each up to the source's budget, then counted.
-          const admitted = o.refusals.admit(call.getPeer());
+          // Refused for its credentials: one record each up to the source's budget, then counted
+          // (a token that authenticated and was denied is its own source).
+          const admitted = o.refusals.admit(call.getPeer(), authenticated(status.code, caller));
           if (admitted === undefined) {
             next(status);
             return;

@@ -33,22 +33,19 @@ export class PermissionDeniedError extends CaxtonError {
   }
 }
 
-/** A client upload ran past its idle timeout. */
 /** An upload (artifact or state import) still incomplete at its whole deadline (uploadDeadlineMs). */
 export class UploadTooSlowError extends CaxtonError {
+  /** `received`: what the upload holds so far (an import's as its bound counts it). */
   constructor(what: string, deadlineMs: number, received: number) {
-    super(
-      'api.upload-too-slow',
-      `${what} not complete after ${deadlineMs} ms (${received} bytes received); abandoned, nothing was changed`,
-      {
-        kind: 'deadline-exceeded',
-        context: { deadlineMs, received, minBytesPerSecond: MIN_UPLOAD_BYTES_PER_SECOND },
-        hint: `send it at ${MIN_UPLOAD_BYTES_PER_SECOND / 1024} KiB/s or faster on average; check the network between client and node`,
-      },
-    );
+    super('api.upload-too-slow', `${what} not complete after ${deadlineMs} ms (${received} bytes held); abandoned, nothing was changed`, {
+      kind: 'deadline-exceeded',
+      context: { deadlineMs, received, minBytesPerSecond: MIN_UPLOAD_BYTES_PER_SECOND },
+      hint: `send it at ${MIN_UPLOAD_BYTES_PER_SECOND / 1024} KiB/s or faster on average; check the network between client and node`,
+    });
   }
 }
 
+/** A client upload ran past its idle timeout. */
 export class UploadTimeoutError extends CaxtonError {
   constructor(idleMs: number) {
     super('api.upload-timeout', `no artifact data received for ${idleMs} ms; upload abandoned`, {

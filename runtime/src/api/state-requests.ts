@@ -68,8 +68,12 @@ export function parseListState(req: WireListStateRequest): { agent: string; quer
 /** Accumulates the entries of an ImportState stream, bounded in bytes (text and per-entry overhead). */
 export class ImportAccumulator {
   readonly writes: StateWrite[] = [];
-  /** What it holds, as counted against MAX_IMPORT_BYTES. */
-  bytes = 0;
+  private counted = 0;
+
+  /** What it holds, as counted against MAX_IMPORT_BYTES (its text and 64 bytes an entry). */
+  get bytes(): number {
+    return this.counted;
+  }
 
   add(entries: readonly WireStateImportEntry[]): void {
     for (const [i, entry] of entries.entries()) {
@@ -82,8 +86,8 @@ export class ImportAccumulator {
       if (isFileStateKey(key)) checkFileEntry(key, value, i);
       // Each entry is charged what it holds in memory besides its text (the write object and its
       // slot), so an import of many tiny entries is bounded as one of few large ones.
-      this.bytes += stateImportEntryBytes(Buffer.byteLength(key), value === null ? 0 : Buffer.byteLength(value));
-      if (this.bytes > MAX_IMPORT_BYTES) {
+      this.counted += stateImportEntryBytes(Buffer.byteLength(key), value === null ? 0 : Buffer.byteLength(value));
+      if (this.counted > MAX_IMPORT_BYTES) {
         throw new ResourceExhaustedError(`the import is larger than ${MAX_IMPORT_BYTES} bytes`, {
           context: { limit: MAX_IMPORT_BYTES },
           hint: "an agent's state is bounded by its quota; split the file only if the agent's limits allow that much state",

@@ -194,12 +194,16 @@ export class AuditedControl {
   }
 
   /**
-   * A call refused for its credentials: one `call` record, since nothing was attempted. Resolves
-   * once it is durable; rejects if it cannot be written (the caller is refused either way).
+   * A call refused before it reached the node (its credentials, or the ingress's own checks): one
+   * `call` record, since nothing was attempted, up to its source's budget, then counted
+   * (refused-call-records.ts). Resolves once it is durable or counted; rejects if it cannot be
+   * written (the caller is refused either way).
    */
   async refused(caller: AuditCaller, call: AuditedCall, err: unknown): Promise<void> {
-    // A caller without a token chooses how many refusals there are: bounded per source (its address).
-    const admitted = this.refusals.admit(caller.peer);
+    // A caller without a token chooses how many refusals there are: bounded per source (its
+    // address; a token that authenticated and was denied, that token).
+    const denied = caller.role !== 'none' && err instanceof CaxtonError && err.kind === 'permission-denied';
+    const admitted = this.refusals.admit(caller.peer, denied ? caller.token : undefined);
     if (admitted === undefined) return;
     const args =
       admitted.suppressed === undefined ? call.args : { ...call.args, fields: { ...call.args.fields, suppressed: admitted.suppressed } };

@@ -93,19 +93,19 @@ export class RefusalBudget {
 }
 
 /**
- * A refused call's source: the peer's address without its port (each connection has its own), an
- * IPv6 address by its /64 (one host is handed a whole /64: per address, it would make new sources
- * at will). Peers look like `ipv4:10.0.0.1:5000`, `ipv6:[2001:db8::1]:5000` (gRPC) or
+ * A refused call's source address: the peer's address without its port (each connection has its
+ * own) or the ingress it came through (one address gets one budget on all of them), an IPv6
+ * address by its /64 (a host is commonly given a whole /64: counted per address it could make new
+ * sources at will; hosts sharing one /64 share its budget). Peers look like `10.0.0.1:5000`,
+ * `2001:db8::1:5000` (grpc-js), `ipv6:[2001:db8::1]:5000` (other gRPC stacks) or
  * `console 2001:db8::1:5000` (the HTTP ingresses: `<ingress> <address>:<port>`).
  */
 export function refusalSource(peer: string): string {
   const colon = peer.lastIndexOf(':');
-  const source = colon > 0 && /^\d+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
-  const bracketed = /^(.*\[)([^\]]+)(\].*)$/.exec(source);
-  if (bracketed) return `${bracketed[1]}${ipv6Prefix(bracketed[2]!) ?? bracketed[2]}${bracketed[3]}`;
-  const space = source.lastIndexOf(' ');
-  const prefix64 = ipv6Prefix(source.slice(space + 1));
-  return prefix64 === undefined ? source : `${source.slice(0, space + 1)}${prefix64}`;
+  let address = colon > 0 && /^\d+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
+  address = address.slice(address.lastIndexOf(' ') + 1).replace(/^ipv[46]:/, '');
+  if (address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1);
+  return ipv6Prefix(address) ?? address;
 }
 
 /** `2001:db8:1:2::/64` for an IPv6 address, undefined for anything else (IPv4-mapped included). */

@@ -1,9 +1,12 @@
 /**
- * The audit records of calls refused for their credentials, every ingress alike (the API's
- * interceptor, the console, its WebSocket, the HTTP MTP): one record each up to a source's budget
- * (refusal-budget.ts), then only counted; the counts are carried on the source's next record or,
- * when none comes, written as one `RefusedCalls` summary once its window ended (a timer checks
- * twice a window) and at close. One instance per node, so the bound on all sources is the node's.
+ * The audit records of refused calls, every ingress alike (the API's interceptor for credential
+ * refusals; the console, its WebSocket, A2A, MCP and the HTTP MTP through AuditedControl.refused):
+ * one record each up to a source's budget (refusal-budget.ts), then only counted; the counts are
+ * carried on the source's next record or, when none comes, written as one `RefusedCalls` summary
+ * once its window ended (a timer checks twice a window) and at close. One instance per node, so
+ * the bound on all sources is the node's. A source is the caller's address, or, for a token that
+ * authenticated and was refused what it asked, the token: a real token is not free as a made-up
+ * one is, and its refusals are then not hidden by others' from the same address.
  */
 import { createHash } from 'node:crypto';
 import type { AuditEntry } from '@caxton/core';
@@ -11,6 +14,9 @@ import { RefusalBudget, refusalSource, type RefusalBudgetLimits } from './refusa
 
 /** The method of the record that sums up a source's refused calls not recorded one by one. */
 export const REFUSED_CALLS_METHOD = 'RefusedCalls';
+
+/** A token's source key (an address never holds a space: refusalSource). */
+const TOKEN_SOURCE = 'token ';
 
 export interface RefusedCallRecordsOptions {
   /** Appends one record durably (AuditTrail.append). */
@@ -35,11 +41,13 @@ export class RefusedCallRecords {
   }
 
   /**
-   * One call refused for its credentials, from `peer` (an address, its port ignored): the fields
-   * to add to its record (the refusals suppressed before it), or undefined when it is only counted.
+   * One refused call, from `peer` (an address, its port ignored), or by `token` (the fingerprint
+   * of a token that authenticated: the refusal is then counted under it): the fields to add to
+   * its record (the refusals suppressed before it), or undefined when it is only counted.
    */
-  admit(peer: string): { suppressed?: string } | undefined {
-    const decision = this.budget.take(refusalSource(peer), this.now());
+  admit(peer: string, token?: string): { suppressed?: string } | undefined {
+    const source = token !== undefined && token !== '' ? `${TOKEN_SOURCE}${token}` : refusalSource(peer);
+    const decision = this.budget.take(source, this.now());
     if (!decision.record) return undefined;
     return decision.suppressed > 0 ? { suppressed: String(decision.suppressed) } : {};
   }
@@ -57,8 +65,8 @@ export class RefusedCallRecords {
         node: this.o.nodeId,
         method: REFUSED_CALLS_METHOD,
         role: 'none',
-        token: '',
-        peer: source,
+        token: source.startsWith(TOKEN_SOURCE) ? source.slice(TOKEN_SOURCE.length) : '',
+        peer: source.startsWith(TOKEN_SOURCE) ? '' : source,
         args: { sha256: createHash('sha256').digest('hex'), bytes: 0, fields: { suppressed: String(suppressed) } },
         result: { code: 'REFUSED', error: '' }, // refusals of several kinds: the method says what this record is
       };

@@ -87,6 +87,7 @@ export function readBody(req: IncomingMessage, limit: BodyLimit, idleMs: number)
         ),
       deadlineMs,
     );
+    whole.unref();
     const idle = (): ConsoleError =>
       new ConsoleError(
         'console.bad-request',

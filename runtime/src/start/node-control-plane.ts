@@ -83,6 +83,8 @@ export async function createControlPlane(
     // Outside sends are admitted before their intent is written (decision 1810).
     admitSend: (message, lane) => control.admitSend(message, lane),
   });
+  // A start that fails later still writes the refusal summaries owed (undo runs before the trail closes).
+  undo.push(() => audited.close());
   // A rollout's automatic steps (promote, roll back) are recorded like an operator's change (decision 1871).
   const rolloutAudit: RolloutAudit = (method, agent, fields, effect) =>
     audited.change(

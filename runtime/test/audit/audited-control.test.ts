@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   AuditChangeReader,
+  CaxtonError,
   decodeRecord,
   verifyAuditChain,
   type AgentStatus,
@@ -256,7 +257,7 @@ describe('AuditedControl when the trail cannot record', () => {
   });
 });
 
-describe('refusals through the audited surface (the console, its WebSocket, the HTTP MTP)', () => {
+describe('refusals through the audited surface (the console, its WebSocket, A2A, MCP, the HTTP MTP)', () => {
   it('are recorded up to a source budget, then counted, carried on its next record and summed at close', async () => {
     const dir = await tempDir('caxton-audited-');
     const trail = await FileAuditTrail.open({ dir: path.join(dir, 'audit') });
@@ -285,9 +286,20 @@ describe('refusals through the audited surface (the console, its WebSocket, the 
       // Four more in this window: one past the budget, said at close in a summary.
       for (let i = 0; i < 3; i++)
         await audited.refused(from(`console 10.0.0.1:${6000 + i}`), { method: 'ListAgents', args: auditArgs({}, {}) }, refusal);
+      // A token that authenticated and was denied is its own source: the address's spent budget does not hide it.
+      const denied = new CaxtonError('api.permission-denied', 'observers may not deploy', { kind: 'permission-denied' });
+      const before = (await records(trail)).length;
+      await audited.refused(
+        { role: 'observer', token: 'feedfacefeedface', peer: 'console 10.0.0.1:7000' },
+        { method: 'DeployAgent', args: auditArgs({}, {}) },
+        denied,
+      );
+      const tokenRecord = (await records(trail)).at(-1) as AuditEntry & { token: string; method: string };
+      assert.equal((await records(trail)).length, before + 1);
+      assert.deepEqual([tokenRecord.method, tokenRecord.token], ['DeployAgent', 'feedfacefeedface']);
       await audited.close();
       const last = (await records(trail)).at(-1) as AuditEntry & { method: string; peer: string; args: { fields: Record<string, string> } };
-      assert.deepEqual([last.method, last.peer, last.args.fields.suppressed], ['RefusedCalls', 'console 10.0.0.1', '1']);
+      assert.deepEqual([last.method, last.peer, last.args.fields.suppressed], ['RefusedCalls', '10.0.0.1', '1']);
     } finally {
       await trail.close();
     }

@@ -181,6 +181,8 @@ export class DeliveryConsumer {
    * acknowledged, proves the commit happened, so that is what we wait for.
    */
   private async commit(entries: CommitEntry[]): Promise<void> {
+    // The commit queue took its snapshot of our progress just now, under this assignment.
+    const epoch = this.joinEpoch;
     let confirmed = false;
     const off = this.consumer.on(this.consumer.events.COMMIT_OFFSETS, (e) => {
       const t = e.payload.topics.find((x) => x.topic === this.topic);
@@ -200,15 +202,20 @@ export class DeliveryConsumer {
     try {
       await this.d.o.beforeOffsetCommit?.();
       await this.oneCommit.run(
-        () =>
-          this.consumer.commitOffsets(
+        () => {
+          // A rebalance while the previous commit was awaited: the broker takes a commit from any
+          // member of the group's generation, so a snapshot of partitions another node may own now
+          // would overwrite its progress. The queue takes a new snapshot (a partition lost is refused).
+          if (epoch !== this.joinEpoch) throw new Error('the group rebalanced before the offset commit was sent');
+          return this.consumer.commitOffsets(
             entries.map((e) => ({
               topic: this.topic,
               partition: e.partition,
               offset: String(e.offset),
               metadata: e.metadata,
             })),
-          ),
+          );
+        },
         2 * this.d.o.requestTimeoutMs,
         'offset commit',
       );

@@ -423,7 +423,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
           offsetsCommitted = false;
           break;
         }
-        this.events.emit({ type: 'commit-retry', attempt: ++waits, error: describeError(err) });
+        this.events.emit({ type: 'commit-awaited', agents: [...committing], waits: ++waits, error: describeError(err) });
       }
     }
     // Confirmed: this call's ids and every earlier one its agents' markers still repeat (an agent's

@@ -4,6 +4,9 @@
  * group's committed offset back (records handled again after a restart, metadata naming an older
  * pending set). So a commit is only started once the previous one has settled; while the previous
  * one still runs, the new one fails as a timeout would, and its caller (the commit queue) retries.
+ * The price: while kafkajs still retries an abandoned commit (its own retries, each up to the
+ * request timeout plus backoff: minutes at worst, client.ts), no new commit is sent; completions
+ * whose state is durable are completed by their markers meanwhile (decision 1602), the rest wait.
  */
 import { withTimeout } from './client.js';
 

@@ -49,6 +49,11 @@ export type KafkaLogEvent =
    * time: completed all the same (decision 1602), the marker naming them until an offset commit does.
    */
   | { type: 'commit-deferred'; ids: string[]; error: string }
+  /**
+   * As commit-deferred, but the agents' markers are full (decision 1602): complete() waits for the
+   * offsets, each wait that failed said here (`waits` so far); the agents go no further meanwhile.
+   */
+  | { type: 'commit-awaited'; agents: string[]; waits: number; error: string }
   /** The agents' state of an assigned partition could not be read; its deliveries wait, it is retried. */
   | { type: 'state-load-failed'; partition: number; error: string }
   /** The owner could not re-write keys a stale owner's late records would hide at compaction (decision 1800); retried at the next load. */

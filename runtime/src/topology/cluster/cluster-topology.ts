@@ -95,6 +95,11 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       say('kafka-consumer', `Kafka consumer ${e.restart ? 'restarting' : 'crashed, restarting'}: ${e.error.message}`);
     else if (e.type === 'commit-retry' || e.type === 'append-retry')
       say(e.type, `Kafka ${e.type === 'commit-retry' ? 'offset commit' : 'append'} retrying (attempt ${e.attempt}): ${e.error}`);
+    else if (e.type === 'commit-awaited')
+      say(
+        e.type,
+        `Kafka offset commit not confirmed ${e.waits} time(s); ${e.agents.join(', ')} wait for it (their markers are full): ${e.error}`,
+      );
     else if (e.type === 'state-load-failed')
       say(e.type, `agents' state of partition ${e.partition} not read yet, retrying (its deliveries and agents wait): ${e.error}`);
     else if (e.type === 'state-swept')
@@ -150,6 +155,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     'assignment',
     'consumer-crash',
     'commit-retry',
+    'commit-awaited',
     'append-retry',
     'state-load-failed',
     'state-repair-failed',

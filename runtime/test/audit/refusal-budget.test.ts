@@ -60,21 +60,27 @@ describe('RefusalBudget', () => {
     assert.deepEqual(c.due(1000), [{ source: OTHER_SOURCES, suppressed: 3 }], 'sources new past the bound share one summary');
   });
 
-  it("a source is the peer's address without its port: a token, the caller's choice, makes no new source", () => {
-    assert.equal(refusalSource('ipv4:127.0.0.1:54321'), 'ipv4:127.0.0.1');
-    assert.equal(refusalSource('ipv6:[::1]:50000'), 'ipv6:[0:0:0:0::/64]');
+  it("a source is the peer's address, without its port or ingress: a token, the caller's choice, makes no new source", () => {
+    // grpc-js's getPeer(): the address and port, IPv6 unbracketed.
+    assert.equal(refusalSource('127.0.0.1:54321'), '127.0.0.1');
+    assert.equal(refusalSource('::ffff:127.0.0.1:5000'), '::ffff:127.0.0.1');
+    assert.equal(refusalSource('unknown'), 'unknown');
+    // Other gRPC stacks' form, and the HTTP ingresses' `<ingress> <address>:<port>`: one address, one source.
+    assert.equal(refusalSource('ipv4:127.0.0.1:54321'), '127.0.0.1');
+    assert.equal(refusalSource('console 127.0.0.1:443'), '127.0.0.1');
+    assert.equal(refusalSource('console websocket 127.0.0.1:443'), '127.0.0.1');
+    assert.equal(refusalSource('mtp platform-b 127.0.0.1:7778'), '127.0.0.1');
     assert.equal(refusalSource('unix:/run/caxton.sock'), 'unix:/run/caxton.sock');
-    assert.equal(refusalSource('console 10.1.2.3:443'), 'console 10.1.2.3');
   });
 
-  it('an IPv6 source is its /64: one host holds a whole /64, so addresses in it are one source', () => {
-    assert.equal(refusalSource('ipv6:[2001:db8:1:2:aaaa::1]:50000'), 'ipv6:[2001:db8:1:2::/64]');
-    assert.equal(refusalSource('ipv6:[2001:db8:1:2:bbbb:cccc:dddd:eeee]:1'), 'ipv6:[2001:db8:1:2::/64]');
-    assert.equal(refusalSource('console 2001:0db8:0001:0002::9:8080'), 'console 2001:db8:1:2::/64');
-    assert.equal(refusalSource('mtp 2001:db8::1:4000'), 'mtp 2001:db8:0:0::/64');
-    assert.equal(refusalSource('ipv6:[::1]:50000'), 'ipv6:[0:0:0:0::/64]');
-    assert.equal(refusalSource('ipv6:[64:ff9b::1.2.3.4]:5'), 'ipv6:[64:ff9b:0:0::/64]');
+  it('an IPv6 source is its /64: a host is commonly given a whole /64, so addresses in it are one source', () => {
+    assert.equal(refusalSource('2001:db8:1:2:aaaa::1:50000'), '2001:db8:1:2::/64');
+    assert.equal(refusalSource('::1:50000'), '0:0:0:0::/64');
+    assert.equal(refusalSource('ipv6:[2001:db8:1:2:bbbb:cccc:dddd:eeee]:1'), '2001:db8:1:2::/64');
+    assert.equal(refusalSource('console 2001:0db8:0001:0002::9:8080'), '2001:db8:1:2::/64');
+    assert.equal(refusalSource('mtp 2001:db8::1:4000'), '2001:db8:0:0::/64');
+    assert.equal(refusalSource('ipv6:[64:ff9b::1.2.3.4]:5'), '64:ff9b:0:0::/64');
     // IPv4 in IPv6 clothing is an IPv4 address: kept whole.
-    assert.equal(refusalSource('console ::ffff:10.0.0.7:443'), 'console ::ffff:10.0.0.7');
+    assert.equal(refusalSource('console ::ffff:10.0.0.7:443'), '::ffff:10.0.0.7');
   });
 });
