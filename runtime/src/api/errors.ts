@@ -2,8 +2,7 @@
  * Errors of the management API itself (limits, authentication, uploads). The errors a node raises
  * about a request (InvalidArgumentError, NotFoundError…) are @caxton/core's control errors.
  */
-import { CaxtonError, type ErrorContext } from '@caxton/core';
-import { MIN_UPLOAD_BYTES_PER_SECOND } from './upload-rate.js';
+import { BODY_MIN_BYTES_PER_SECOND, CaxtonError, type ErrorContext } from '@caxton/core';
 
 /** A size or count limit was hit (artifact too large, too many uploads at once…). */
 export class ResourceExhaustedError extends CaxtonError {
@@ -33,14 +32,14 @@ export class PermissionDeniedError extends CaxtonError {
   }
 }
 
-/** An upload (artifact or state import) still incomplete at its whole deadline (uploadDeadlineMs). */
+/** An upload (artifact or state import) still incomplete at its whole deadline (bodyDeadlineMs). */
 export class UploadTooSlowError extends CaxtonError {
   /** `received`: what the upload holds so far (an import's as its bound counts it). */
   constructor(what: string, deadlineMs: number, received: number) {
     super('api.upload-too-slow', `${what} not complete after ${deadlineMs} ms (${received} bytes held); abandoned, nothing was changed`, {
       kind: 'deadline-exceeded',
-      context: { deadlineMs, received, minBytesPerSecond: MIN_UPLOAD_BYTES_PER_SECOND },
-      hint: `send it at ${MIN_UPLOAD_BYTES_PER_SECOND / 1024} KiB/s or faster on average; check the network between client and node`,
+      context: { deadlineMs, received, minBytesPerSecond: BODY_MIN_BYTES_PER_SECOND },
+      hint: `send it at ${BODY_MIN_BYTES_PER_SECOND / 1024} KiB/s or faster on average; check the network between client and node`,
     });
   }
 }

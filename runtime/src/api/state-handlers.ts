@@ -4,13 +4,12 @@
  * the stream, then committed in one step, so an interrupted import changes nothing.
  */
 import type { sendUnaryData, ServerReadableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { CaxtonError, InvalidArgumentError, NotFoundError, type NodeControl, type StateEntry } from '@caxton/core';
+import { bodyDeadlineMs, CaxtonError, InvalidArgumentError, NotFoundError, type NodeControl, type StateEntry } from '@caxton/core';
 import { serverStream, unary, type CallContext } from './call-wrappers.js';
 import { toGrpcStatus } from '@caxton/client';
 import { requireAllowed } from './access.js';
 import { ImportAccumulator, MAX_IMPORT_BYTES, parseListState, parseStateAgent, parseStateKey } from './state-requests.js';
 import { UploadTooSlowError } from './errors.js';
-import { uploadDeadlineMs } from './upload-rate.js';
 import type { UploadSlots } from './upload.js';
 import type * as W from '@caxton/client';
 
@@ -131,7 +130,7 @@ function receiveImport(
           agent = named;
           // Admitted, it holds an upload slot: bounded in all by the largest import at the slowest
           // rate allowed, so entries trickled one a minute cannot hold the slot for ever.
-          const deadline = uploadDeadlineMs(MAX_IMPORT_BYTES, idleTimeoutMs);
+          const deadline = bodyDeadlineMs(MAX_IMPORT_BYTES, idleTimeoutMs);
           wholeTimer = setTimeout(() => settle(new UploadTooSlowError('the state import', deadline, entries.bytes)), deadline);
           wholeTimer.unref();
           replace = req.replace;

@@ -5,13 +5,12 @@
  * declared size, final size and sha256 against the header.
  *
  * Cleanup: the bytes live only in this closure. A client that disconnects, is killed, goes idle or
- * sends slower than the slowest rate allowed (uploadDeadlineMs) makes the promise reject; its chunks are dropped and its upload slot released at once.
+ * sends slower than the slowest rate allowed (bodyDeadlineMs) makes the promise reject; its chunks are dropped and its upload slot released at once.
  */
 import { createHash } from 'node:crypto';
 import type { ServerReadableStream } from '@grpc/grpc-js';
-import { CaxtonError, InvalidArgumentError } from '@caxton/core';
+import { bodyDeadlineMs, CaxtonError, InvalidArgumentError } from '@caxton/core';
 import { ResourceExhaustedError, UploadTimeoutError, UploadTooSlowError } from './errors.js';
-import { uploadDeadlineMs } from './upload-rate.js';
 import type { VerifiedArtifact } from '@caxton/core';
 import type { ParsedHeader } from './request-parsing.js';
 import type { WireArtifactUpload } from '@caxton/client';
@@ -104,7 +103,7 @@ export function receiveUpload<S>(
           }
           header = parseHeader(msg.header);
           // The whole upload is bounded too, by its declared size at the slowest rate allowed.
-          const deadline = uploadDeadlineMs(header.totalSize, opts.idleTimeoutMs);
+          const deadline = bodyDeadlineMs(header.totalSize, opts.idleTimeoutMs);
           wholeTimer = setTimeout(() => settle(new UploadTooSlowError('the artifact upload', deadline, received)), deadline);
           wholeTimer.unref();
           return;

@@ -6,9 +6,8 @@
  * console's API): readJsonBody.
  */
 import type { IncomingMessage } from 'node:http';
-import { DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, parseJson } from '@caxton/core';
+import { BODY_MIN_BYTES_PER_SECOND, bodyDeadlineMs, DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, parseJson } from '@caxton/core';
 import { ConsoleError } from './errors.js';
-import { MIN_UPLOAD_BYTES_PER_SECOND, uploadDeadlineMs } from '../api/upload-rate.js';
 
 /** What a body is bounded by, for the refusal: the limit's name and what to do about it. */
 export interface BodyLimit {
@@ -59,7 +58,7 @@ export function readBody(req: IncomingMessage, limit: BodyLimit, idleMs: number)
   const max = limit.max;
   // The whole body is bounded too (the servers set no request timeout: live streams last hours), by
   // its size at the slowest rate allowed, so a byte now and then cannot hold an upload slot for ever.
-  const deadlineMs = uploadDeadlineMs(declared ?? max, idleMs);
+  const deadlineMs = bodyDeadlineMs(declared ?? max, idleMs);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -82,7 +81,7 @@ export function readBody(req: IncomingMessage, limit: BodyLimit, idleMs: number)
           new ConsoleError(
             'console.body-too-slow',
             `the body was not complete after ${deadlineMs} ms (${received} bytes received); request abandoned`,
-            `send it at ${MIN_UPLOAD_BYTES_PER_SECOND / 1024} KiB/s or faster on average`,
+            `send it at ${BODY_MIN_BYTES_PER_SECOND / 1024} KiB/s or faster on average`,
           ),
         ),
       deadlineMs,

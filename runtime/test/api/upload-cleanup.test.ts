@@ -65,7 +65,7 @@ describe('a client killed mid-upload', () => {
   it('abandons an upload that trickles a byte at a time to keep its idle timer alive', async () => {
     // Idle allowance 2 s; 100 bytes declared may take 2 s + 100 bytes at the slowest rate (~3 ms).
     const slow = await startHarness({ uploadIdleTimeoutMs: 2_000 });
-    const { uploadDeadlineMs } = await import('../../src/api/upload-rate.js');
+    const { bodyDeadlineMs } = await import('@caxton/core');
     try {
       const { rawClient, startUpload } = await import('./support/raw-client.js');
       const raw = rawClient(slow.address);
@@ -89,7 +89,7 @@ describe('a client killed mid-upload', () => {
       clearInterval(trickle);
       assert.equal(error?.statusName, 'DEADLINE_EXCEEDED');
       assert.equal(error?.code, 'api.upload-too-slow', error?.message);
-      assert.match(error?.message ?? '', new RegExp(`after ${uploadDeadlineMs(100, 2_000)} ms`));
+      assert.match(error?.message ?? '', new RegExp(`after ${bodyDeadlineMs(100, 2_000)} ms`));
       assert.ok(sent < 99, `it was cut off before the upload could finish (${sent} bytes sent)`);
       assert.equal(slow.server.uploadsInProgress(), 0);
       assert.deepEqual(slow.node.calls, [], 'the node never saw the partial artifact');

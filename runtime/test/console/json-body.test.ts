@@ -6,9 +6,8 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { JSON_BODY_LIMITS } from '@caxton/core';
+import { bodyDeadlineMs, JSON_BODY_LIMITS } from '@caxton/core';
 import { jsonBodyText, readJsonBody, type BodyLimit } from '../../src/console/request-body.js';
-import { uploadDeadlineMs } from '../../src/api/upload-rate.js';
 
 const LIMIT: BodyLimit = { max: 1024, name: "the test's body limit", hint: 'send less' };
 let server: Server;
@@ -116,7 +115,7 @@ test('a body trickled a byte at a time to keep the idle timer alive is cut off a
   assert.equal('refused' in answer && answer.refused, 'unreadable', JSON.stringify(answer));
   const cause = 'cause' in answer ? (answer.cause as { code?: string; message?: string }) : undefined;
   assert.equal(cause?.code, 'console.body-too-slow', cause?.message);
-  assert.match(cause?.message ?? '', new RegExp(`after ${uploadDeadlineMs(100, 2_000)} ms`));
+  assert.match(cause?.message ?? '', new RegExp(`after ${bodyDeadlineMs(100, 2_000)} ms`));
   assert.ok(sent < 100, `cut off before the body could finish (${sent} bytes sent)`);
 });
 

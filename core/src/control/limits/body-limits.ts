@@ -17,3 +17,16 @@ export const JSON_BODY_LIMITS = Object.freeze({
 
 /** How long a client may go without sending a byte of a request body (A2A, MCP) before it is dropped. */
 export const BODY_IDLE_MS = 20_000;
+
+/**
+ * The slowest a buffered body may arrive, on average (decision 2207): a client that keeps the idle
+ * timer alive with a byte now and then would otherwise hold one of the node's few upload slots (and
+ * its buffer) for ever. Every body the node buffers is bounded so: artifacts and state imports over
+ * gRPC, the console's uploads and the HTTP ingresses' bodies.
+ */
+export const BODY_MIN_BYTES_PER_SECOND = 32 * 1024;
+
+/** How long a body of `bytes` may take in all: the idle allowance plus its bytes at the slowest rate allowed. */
+export function bodyDeadlineMs(bytes: number, idleMs: number): number {
+  return idleMs + Math.ceil((bytes * 1000) / BODY_MIN_BYTES_PER_SECOND);
+}
