@@ -32,7 +32,7 @@ import { decodeStatusDetails, STATUS_DETAILS_KEY } from '@caxton/client';
 import type { WireSendMessageRequest } from '@caxton/client';
 import { createHash } from 'node:crypto';
 import { AuditError } from '../audit/errors.js';
-import type { RefusedCallRecords } from '../audit/refused-call-records.js';
+import type { RefusalSourceOf, RefusedCallRecords } from '../audit/refused-call-records.js';
 
 export interface AuditInterceptorOptions {
   /** Appends one record durably (AuditTrail.append). */
@@ -100,9 +100,9 @@ function errorCodeOf(metadata: Metadata | null | undefined): string {
   }
 }
 
-/** The fingerprint of a token that authenticated and was refused what it asked, else undefined. */
-function authenticated(code: number, caller: Caller): string | undefined {
-  return code === Status.PERMISSION_DENIED && caller.role !== 'none' ? caller.token : undefined;
+/** A token that authenticated and was refused what it asked (its refusals are counted under it), else undefined. */
+function authenticated(code: number, caller: Caller): RefusalSourceOf | undefined {
+  return code === Status.PERMISSION_DENIED && caller.role !== 'none' ? { token: caller.token, role: caller.role } : undefined;
 }
 
 export function statusName(code: number): string {

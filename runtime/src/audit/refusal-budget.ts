@@ -105,12 +105,14 @@ export function refusalSource(peer: string): string {
   let address = colon > 0 && /^\d+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
   address = address.slice(address.lastIndexOf(' ') + 1).replace(/^ipv[46]:/, '');
   if (address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1);
+  // An IPv4 client of a dual-stack listener is seen as ::ffff:a.b.c.d: the same address.
+  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address)) return address.slice('::ffff:'.length);
   return ipv6Prefix(address) ?? address;
 }
 
-/** `2001:db8:1:2::/64` for an IPv6 address, undefined for anything else (IPv4-mapped included). */
+/** `2001:db8:1:2::/64` for an IPv6 address, undefined for anything else. */
 function ipv6Prefix(address: string): string | undefined {
-  if (!isIPv6(address) || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address)) return undefined;
+  if (!isIPv6(address)) return undefined;
   const [head = '', tail] = address.split('::');
   const groups = (part: string | undefined): string[] =>
     part === undefined || part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));

@@ -4,19 +4,27 @@
  * one record each up to a source's budget (refusal-budget.ts), then only counted; the counts are
  * carried on the source's next record or, when none comes, written as one `RefusedCalls` summary
  * once its window ended (a timer checks twice a window) and at close. One instance per node, so
- * the bound on all sources is the node's. A source is the caller's address, or, for a token that
- * authenticated and was refused what it asked, the token: a real token is not free as a made-up
- * one is, and its refusals are then not hidden by others' from the same address.
+ * the bound on all sources is the node's. A source is the caller's address, or a credential that
+ * proved itself (RefusalSourceOf): a real one is not free as a made-up token is, and its refusals
+ * are then not hidden by others' from the same address.
  */
 import { createHash } from 'node:crypto';
-import type { AuditEntry } from '@caxton/core';
+import type { AuditEntry, AuditRole } from '@caxton/core';
 import { RefusalBudget, refusalSource, type RefusalBudgetLimits } from './refusal-budget.js';
 
 /** The method of the record that sums up a source's refused calls not recorded one by one. */
 export const REFUSED_CALLS_METHOD = 'RefusedCalls';
 
-/** A token's source key (an address never holds a space: refusalSource). */
+/**
+ * Who a refusal is counted under when it is not its address: a token that authenticated and was
+ * denied what it asked (its fingerprint and role), or a peer the ingress authenticated by other
+ * means (the MTP's peer platform, by its URL secret: `mtp <platform>`).
+ */
+export type RefusalSourceOf = { token: string; role: AuditRole } | { peer: string };
+
+// Source keys: an address never holds a space (refusalSource), so these cannot be one.
 const TOKEN_SOURCE = 'token ';
+const PEER_SOURCE = 'peer ';
 
 export interface RefusedCallRecordsOptions {
   /** Appends one record durably (AuditTrail.append). */
@@ -41,12 +49,13 @@ export class RefusedCallRecords {
   }
 
   /**
-   * One refused call, from `peer` (an address, its port ignored), or by `token` (the fingerprint
-   * of a token that authenticated: the refusal is then counted under it): the fields to add to
-   * its record (the refusals suppressed before it), or undefined when it is only counted.
+   * One refused call, from `peer` (an address, its port ignored), counted under `as` when given
+   * (see RefusalSourceOf): the fields to add to its record (the refusals suppressed before it), or
+   * undefined when it is only counted.
    */
-  admit(peer: string, token?: string): { suppressed?: string } | undefined {
-    const source = token !== undefined && token !== '' ? `${TOKEN_SOURCE}${token}` : refusalSource(peer);
+  admit(peer: string, as?: RefusalSourceOf): { suppressed?: string } | undefined {
+    const source =
+      as === undefined ? refusalSource(peer) : 'token' in as ? `${TOKEN_SOURCE}${as.role} ${as.token}` : `${PEER_SOURCE}${as.peer}`;
     const decision = this.budget.take(source, this.now());
     if (!decision.record) return undefined;
     return decision.suppressed > 0 ? { suppressed: String(decision.suppressed) } : {};
@@ -64,13 +73,21 @@ export class RefusedCallRecords {
         time: new Date(this.now()).toISOString(),
         node: this.o.nodeId,
         method: REFUSED_CALLS_METHOD,
-        role: 'none',
-        token: source.startsWith(TOKEN_SOURCE) ? source.slice(TOKEN_SOURCE.length) : '',
-        peer: source.startsWith(TOKEN_SOURCE) ? '' : source,
+        ...whoOf(source),
         args: { sha256: createHash('sha256').digest('hex'), bytes: 0, fields: { suppressed: String(suppressed) } },
         result: { code: 'REFUSED', error: '' }, // refusals of several kinds: the method says what this record is
       };
       return this.o.append(summary).catch((err: unknown) => this.o.report(err, `${REFUSED_CALLS_METHOD} (audit: record)`));
     });
   }
+}
+
+/** The role, token and peer a summary names for a source key (see admit). */
+function whoOf(source: string): { role: AuditRole; token: string; peer: string } {
+  if (source.startsWith(TOKEN_SOURCE)) {
+    const [role, token = ''] = source.slice(TOKEN_SOURCE.length).split(' ');
+    return { role: role as AuditRole, token, peer: '' };
+  }
+  if (source.startsWith(PEER_SOURCE)) return { role: 'none', token: '', peer: source.slice(PEER_SOURCE.length) };
+  return { role: 'none', token: '', peer: source };
 }

@@ -297,9 +297,31 @@ describe('refusals through the audited surface (the console, its WebSocket, A2A,
       const tokenRecord = (await records(trail)).at(-1) as AuditEntry & { token: string; method: string };
       assert.equal((await records(trail)).length, before + 1);
       assert.deepEqual([tokenRecord.method, tokenRecord.token], ['DeployAgent', 'feedfacefeedface']);
+      // A role with another refusal (not a denial of what its token may do) stays on its address: spent.
+      const other = new CaxtonError('api.invalid-argument', 'bad', { kind: 'invalid-argument' });
+      await audited.refused(
+        { role: 'observer', token: 'feedfacefeedface', peer: 'console 10.0.0.1:7001' },
+        { method: 'ListAgents', args: auditArgs({}, {}) },
+        other,
+      );
+      assert.equal((await records(trail)).length, before + 1, 'counted under the address, not recorded');
+      // A peer the ingress authenticated (the MTP's peer platform by its URL secret) is its own source too.
+      await audited.refused(from('mtp jade-1 10.0.0.1:7200'), { method: 'MtpPost', args: auditArgs({}, {}) }, refusal, 'mtp jade-1');
+      assert.equal((await records(trail)).length, before + 2, 'recorded although its address has spent its budget');
+      // Three more denials of the token past its own budget of three: counted under it, summed with its role.
+      for (let i = 0; i < 3; i++)
+        await audited.refused(
+          { role: 'observer', token: 'feedfacefeedface', peer: `console 10.0.0.9:${7100 + i}` },
+          { method: 'DeployAgent', args: auditArgs({}, {}) },
+          denied,
+        );
       await audited.close();
-      const last = (await records(trail)).at(-1) as AuditEntry & { method: string; peer: string; args: { fields: Record<string, string> } };
-      assert.deepEqual([last.method, last.peer, last.args.fields.suppressed], ['RefusedCalls', '10.0.0.1', '1']);
+      type Summary = AuditEntry & { method: string; peer: string; role: string; token: string; args: { fields: Record<string, string> } };
+      const summaries = (await records(trail)).filter((r) => (r as Summary).method === 'RefusedCalls') as Summary[];
+      assert.deepEqual(summaries.map((r) => [r.role, r.token, r.peer, r.args.fields.suppressed]).sort(), [
+        ['none', '', '10.0.0.1', '2'],
+        ['observer', 'feedfacefeedface', '', '1'],
+      ]);
     } finally {
       await trail.close();
     }

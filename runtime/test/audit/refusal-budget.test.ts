@@ -63,7 +63,7 @@ describe('RefusalBudget', () => {
   it("a source is the peer's address, without its port or ingress: a token, the caller's choice, makes no new source", () => {
     // grpc-js's getPeer(): the address and port, IPv6 unbracketed.
     assert.equal(refusalSource('127.0.0.1:54321'), '127.0.0.1');
-    assert.equal(refusalSource('::ffff:127.0.0.1:5000'), '::ffff:127.0.0.1');
+    assert.equal(refusalSource('::ffff:127.0.0.1:5000'), '127.0.0.1', 'an IPv4 client of a dual-stack listener is its IPv4 address');
     assert.equal(refusalSource('unknown'), 'unknown');
     // Other gRPC stacks' form, and the HTTP ingresses' `<ingress> <address>:<port>`: one address, one source.
     assert.equal(refusalSource('ipv4:127.0.0.1:54321'), '127.0.0.1');
@@ -80,7 +80,7 @@ describe('RefusalBudget', () => {
     assert.equal(refusalSource('console 2001:0db8:0001:0002::9:8080'), '2001:db8:1:2::/64');
     assert.equal(refusalSource('mtp 2001:db8::1:4000'), '2001:db8:0:0::/64');
     assert.equal(refusalSource('ipv6:[64:ff9b::1.2.3.4]:5'), '64:ff9b:0:0::/64');
-    // IPv4 in IPv6 clothing is an IPv4 address: kept whole.
-    assert.equal(refusalSource('console ::ffff:10.0.0.7:443'), '::ffff:10.0.0.7');
+    // IPv4 in IPv6 clothing is an IPv4 address.
+    assert.equal(refusalSource('console ::ffff:10.0.0.7:443'), '10.0.0.7');
   });
 });

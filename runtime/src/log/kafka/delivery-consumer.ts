@@ -202,22 +202,21 @@ export class DeliveryConsumer {
     try {
       await this.d.o.beforeOffsetCommit?.();
       await this.oneCommit.run(
-        () => {
-          // A rebalance while the previous commit was awaited: the broker takes a commit from any
-          // member of the group's generation, so a snapshot of partitions another node may own now
-          // would overwrite its progress. The queue takes a new snapshot (a partition lost is refused).
-          if (epoch !== this.joinEpoch) throw new Error('the group rebalanced before the offset commit was sent');
-          return this.consumer.commitOffsets(
+        () =>
+          this.consumer.commitOffsets(
             entries.map((e) => ({
               topic: this.topic,
               partition: e.partition,
               offset: String(e.offset),
               metadata: e.metadata,
             })),
-          );
-        },
+          ),
         2 * this.d.o.requestTimeoutMs,
         'offset commit',
+        // A rebalance while the previous commit was awaited: the broker takes a commit from any
+        // member of the group's generation, so a snapshot of partitions another node may own now
+        // would overwrite its progress. The queue takes a new snapshot (a partition lost is refused).
+        () => epoch === this.joinEpoch,
       );
     } finally {
       off();

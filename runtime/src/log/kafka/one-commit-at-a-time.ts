@@ -14,8 +14,14 @@ export class OneCommitAtATime {
   /** The last started commit, settled either way; undefined once it has settled. */
   private previous: Promise<void> | undefined;
 
-  async run(start: () => Promise<unknown>, timeoutMs: number, what: string): Promise<void> {
+  /**
+   * Starts `start()` once the previous commit settled (failing as a timeout would if it does not
+   * within `timeoutMs`), and only while `current()` still holds: a commit snapshotted under an
+   * assignment that changed while it waited is not sent (the caller takes a new snapshot).
+   */
+  async run(start: () => Promise<unknown>, timeoutMs: number, what: string, current: () => boolean = () => true): Promise<void> {
     if (this.previous !== undefined) await withTimeout(this.previous, timeoutMs, `the previous ${what} (still unsettled)`);
+    if (!current()) throw new Error(`the group rebalanced before the ${what} was sent`);
     const commit = start();
     const settled = commit.then(
       () => undefined,

@@ -76,6 +76,38 @@ describe('offset commits one at a time', () => {
     assert.deepEqual(order, ['first landed', 'second started']);
   });
 
+  it('does not send a commit whose snapshot predates a rebalance that happened while it waited', async () => {
+    const commits = new OneCommitAtATime();
+    const first = deferred();
+    await assert.rejects(commits.run(() => first.promise, 10, 'offset commit'));
+    let epoch = 1;
+    const snapshotAt = epoch;
+    let sent = false;
+    const second = commits.run(
+      async () => {
+        sent = true;
+      },
+      10_000,
+      'offset commit',
+      () => epoch === snapshotAt,
+    );
+    epoch += 1; // a rebalance while the abandoned commit still runs
+    first.resolve();
+    await assert.rejects(second, /the group rebalanced before the offset commit was sent/);
+    assert.equal(sent, false);
+    // The caller's new snapshot, under the current assignment, goes out.
+    const now = epoch;
+    await commits.run(
+      async () => {
+        sent = true;
+      },
+      1_000,
+      'offset commit',
+      () => epoch === now,
+    );
+    assert.equal(sent, true);
+  });
+
   it('passes a commit failure through to its caller', async () => {
     const commits = new OneCommitAtATime();
     await assert.rejects(
