@@ -84,4 +84,50 @@ describe('KafkaMessageLog: an offset commit not confirmed after a durable state 
     );
     assert.equal(Object.fromEntries(await b.log.readState('counter'))['n'], '1');
   });
+
+  it("waits for the offsets once the agent's marker list is full, saying so, and goes on when they commit", async () => {
+    const names = uniqueNames('awaited');
+    let refusing = false;
+    const a = await kafka.node({
+      ...names,
+      partitions: 1,
+      logger: quiet.sink,
+      nodeId: 'node-a',
+      commitTimeoutMs: 1_000,
+      beforeOffsetCommit: async () => {
+        if (refusing) throw new Error('coordinator not available (test seam)');
+      },
+    });
+    const events: KafkaLogEvent[] = [];
+    a.log.events.on((e) => void events.push(e), ['commit-deferred', 'commit-awaited']);
+    await waitFor('node-a owns the partition', () => a.log.ownedPartitions().length === 1);
+    // The marker names at most 64 unconfirmed deliveries (decision 1602): 63 fit, the 64th fills it.
+    const first = Array.from({ length: 63 }, (_, i) => delivery(`awaited-${i}`, 'counter'));
+    const last = delivery('awaited-63', 'counter');
+    await a.log.append([...first, last]);
+    await waitFor('all handed out', () => [...first, last].every((d) => a.got.some((g) => g.id === d.id)));
+
+    refusing = true;
+    await a.log.complete(first.map((d, i) => ({ id: d.id, receiver: 'counter', state: [{ key: 'n', value: String(i + 1) }] })));
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['commit-deferred'],
+      'room left in the marker: deferred',
+    );
+    let done = false;
+    const waiting = a.log.complete([{ id: last.id, receiver: 'counter', state: [{ key: 'n', value: '64' }] }]).then(() => {
+      done = true;
+    });
+    await waitFor('the full marker said as a wait', () => events.some((e) => e.type === 'commit-awaited'));
+    assert.equal(done, false, 'it waits for the offsets while the coordinator is away');
+    const awaited = events.find((e): e is Extract<KafkaLogEvent, { type: 'commit-awaited' }> => e.type === 'commit-awaited')!;
+    assert.deepEqual([awaited.agents, awaited.waits], [['counter'], 1]);
+
+    refusing = false;
+    await waiting;
+    assert.equal(events.filter((e) => e.type === 'commit-deferred').length, 1, 'the full marker was never said as deferred');
+    assert.equal(Object.fromEntries(await a.log.readState('counter'))['n'], '64');
+    assert.ok([...first, last].every((d) => a.log.hasCompleted(d.id)));
+    await a.log.close();
+  });
 });
