@@ -379,10 +379,7 @@ export class AgentKinds {
     return [...this.t.kinds.keys()].sort();
   }
 
-  /**
-   * The node can take what a timer's handling sends (its bus started): passivated instances with
-   * pending timers (read from the registry: a restart forgot which) are woken when these fall due.
-   */
+  /** The node can take what a timer's handling sends: see KindWakes.start. */
   startTimerWakes(): Promise<void> {
     return this.t.wakes.start();
   }

@@ -88,7 +88,8 @@ export class KindRollouts {
   private readonly followed = new Map<string, Followed>();
   /** The last ended rollout per kind, shown in its status until the next (its counts as this node saw them). */
   private readonly endedViews = new Map<string, RolloutView>();
-  private audit: RolloutAudit | undefined;
+  /** Unrecorded until the node's audited control hands its recorder in (auditWith). */
+  private audit: RolloutAudit = (_method, _agent, _fields, effect) => effect();
   private readonly now: () => number;
   private closed = false;
 
@@ -147,7 +148,7 @@ export class KindRollouts {
       this.end(f, false);
       // Its end in the audit trail, as any rollout's (the stop itself is the operator's record).
       const fields = rolloutFields(f.record.candidate.version, f.record.strategy, f.controller, { reason });
-      void this.audited('AbortRollout', kind, fields, async () => undefined).catch((err: unknown) =>
+      void this.audit('AbortRollout', kind, fields, async () => undefined).catch((err: unknown) =>
         agentLog(
           this.o.events,
           kind,
@@ -291,7 +292,7 @@ export class KindRollouts {
     if (f !== undefined) f.aborting = reason;
     let written: AgentRecord | undefined;
     try {
-      written = await this.audited('AbortRollout', kind, fields(recorded), write);
+      written = await this.audit('AbortRollout', kind, fields(recorded), write);
     } catch (err) {
       if (err instanceof Superseded) return this.view(kind); // rolled back already: what the operator asked for
       throw err;
@@ -357,7 +358,7 @@ export class KindRollouts {
   private async promote(f: Followed): Promise<void> {
     const r = f.record;
     const fields = rolloutFields(r.candidate.version, r.strategy, f.controller);
-    const written = await this.audited('PromoteRollout', f.kind, fields, async () =>
+    const written = await this.audit('PromoteRollout', f.kind, fields, async () =>
       superseded(
         f.kind,
         await this.update(f.kind, (current) => {
@@ -379,7 +380,7 @@ export class KindRollouts {
   private async rollBack(f: Followed, reason: string): Promise<void> {
     const r = f.record;
     const fields = rolloutFields(r.candidate.version, r.strategy, f.controller, { reason });
-    const written = await this.audited('RollBackRollout', f.kind, fields, async () =>
+    const written = await this.audit('RollBackRollout', f.kind, fields, async () =>
       superseded(
         f.kind,
         await this.update(f.kind, (current) => {
@@ -433,15 +434,6 @@ export class KindRollouts {
     const next = decide(await store.getAgent(name));
     if (next !== undefined) await store.putAgent(next);
     return next;
-  }
-
-  private audited<T>(
-    method: 'PromoteRollout' | 'RollBackRollout' | 'AbortRollout',
-    kind: string,
-    fields: Record<string, string>,
-    effect: () => Promise<T>,
-  ): Promise<T> {
-    return this.audit === undefined ? effect() : this.audit(method, kind, fields, effect);
   }
 }
 

@@ -30,12 +30,10 @@ import {
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind, SharedAbsentCount } from '../../bus/port.js';
 import { checkDeclaredOntologies } from '../../ontology/index.js';
 import { withReplicaCount, type AgentRecord } from '../../storage/records.js';
-import { Rollouts } from '../rollouts/index.js';
-import { RecordedRollouts } from '../rollouts/index.js';
-import { AgentReplicas } from '../replicas/index.js';
+import { RecordedRollouts, Rollouts } from '../rollouts/index.js';
+import { AgentReplicas, ClusterReplicaCounts } from '../replicas/index.js';
 import { countHandlings } from '../handled-counts.js';
 import { ConversationCostLedger } from '../costs/conversation-costs.js';
-import { ClusterReplicaCounts } from '../replicas/index.js';
 import type { AgentResidency } from '../agent-residency.js';
 import { LocalAgents, type AgentLifecycleEvent } from '../local-agents.js';
 import { AgentKinds } from '../kinds/index.js';

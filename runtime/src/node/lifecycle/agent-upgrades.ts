@@ -28,8 +28,7 @@ import {
 import { previousVersionOf, type AgentRecord, type RolloutRecord } from '../../storage/records.js';
 import { KindUnsupportedError } from '../kinds/index.js';
 import { agentLog } from '../local-agents.js';
-import { recordedRolloutView } from '../rollouts/index.js';
-import type { RolloutBeside } from '../rollouts/index.js';
+import { recordedRolloutView, type RolloutBeside } from '../rollouts/index.js';
 import type { AgentAbsence } from './agent-absence.js';
 import type { AgentDeploys } from './agent-deploys.js';
 import type { AgentScaling } from './agent-scaling.js';

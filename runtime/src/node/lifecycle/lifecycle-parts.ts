@@ -1,11 +1,9 @@
 /** The collaborators every part of the agents' lifecycle shares (deploys, upgrades, scaling, state changes, absence). */
-import type { AgentStatus, Instrumentation } from '@caxton/core';
-import { RolloutInProgressError } from '@caxton/core';
+import { RolloutInProgressError, type AgentStatus, type Instrumentation } from '@caxton/core';
 import type { AgentResidency } from '../agent-residency.js';
-import type { ClusterReplicaCounts } from '../replicas/index.js';
 import type { AgentKinds } from '../kinds/index.js';
 import type { AgentLifecycleEvent, LocalAgents } from '../local-agents.js';
-import type { AgentReplicas } from '../replicas/index.js';
+import type { AgentReplicas, ClusterReplicaCounts } from '../replicas/index.js';
 import type { Rollouts } from '../rollouts/index.js';
 import type { AgentLifecycleOptions } from './agent-lifecycle-options.js';
 

@@ -51,7 +51,6 @@ import {
   notBeside,
   type Rollout,
   type RolloutAudit,
-  type RolloutAuditMethod,
   type RolloutBeside,
   type RolloutsOptions,
 } from './rollout-model.js';
@@ -68,7 +67,8 @@ export class Rollouts {
   private readonly starting = new Map<string, number>();
   /** The node is shutting down: no verdict is carried out any more. */
   private closed = false;
-  private audit: RolloutAudit | undefined;
+  /** Unrecorded until the node's audited control hands its recorder in (auditWith). */
+  private audit: RolloutAudit = (_method, _agent, _fields, effect) => effect();
   private readonly now: () => number;
 
   constructor(private readonly o: RolloutsOptions) {
@@ -335,7 +335,7 @@ export class Rollouts {
   private async promote(r: Rollout): Promise<void> {
     const fields = rolloutFields(r.candidate.version, r.strategy, r.controller);
     try {
-      await this.audited('PromoteRollout', r.name, fields, () => this.o.promote(r.candidate, r.artifactSize, r.beside, r.cancel.signal));
+      await this.audit('PromoteRollout', r.name, fields, () => this.o.promote(r.candidate, r.artifactSize, r.beside, r.cancel.signal));
       agentLog(this.o.events, r.name, 'info', `rollout promoted version ${r.candidate.version} (${countsText(r.controller)})`);
     } catch (err) {
       // Not promoted (cancelled by an operator, the running version changed, the new one did not
@@ -358,7 +358,7 @@ export class Rollouts {
   private async rollBack(r: Rollout, reason: string): Promise<void> {
     const fields = rolloutFields(r.candidate.version, r.strategy, r.controller, { reason });
     try {
-      await this.audited('RollBackRollout', r.name, fields, () => this.removeCandidate(r));
+      await this.audit('RollBackRollout', r.name, fields, () => this.removeCandidate(r));
     } catch (err) {
       // The trail could not record it: roll back all the same — keeping a failing version is worse.
       agentLog(this.o.events, r.name, 'error', `rollout rollback not audited: ${(err as Error).message}`);
@@ -414,16 +414,12 @@ export class Rollouts {
   private async abortAudited(r: Rollout, reason: string, force: boolean): Promise<void> {
     const fields = rolloutFields(r.candidate.version, r.strategy, r.controller, { outcome: 'aborted', reason });
     try {
-      await this.audited('AbortRollout', r.name, fields, () => this.removeCandidate(r, force));
+      await this.audit('AbortRollout', r.name, fields, () => this.removeCandidate(r, force));
     } catch (err) {
       if (r.removed) throw err; // the removal itself failed: the caller hears it
       agentLog(this.o.events, r.name, 'error', `rollout abort not audited: ${(err as Error).message}`);
       await this.removeCandidate(r, force);
     }
-  }
-
-  private audited<T>(method: RolloutAuditMethod, agent: string, fields: Record<string, string>, effect: () => Promise<T>): Promise<T> {
-    return this.audit === undefined ? effect() : this.audit(method, agent, fields, effect);
   }
 
   /**
