@@ -112,7 +112,7 @@ export function statusName(code: number): string {
 export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor {
   const prefix = `/${o.service}/`;
   const now = o.now ?? Date.now;
-  const interceptor: ServerInterceptor = (descriptor, call) => {
+  return (descriptor, call) => {
     if (!descriptor.path.startsWith(prefix)) return new ServerInterceptingCall(call);
     const method = descriptor.path.slice(prefix.length);
     const serialize = o.serializers.get(descriptor.path);
@@ -208,5 +208,4 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
       .build();
     return new ServerInterceptingCall(call, responder);
   };
-  return interceptor;
 }

@@ -70,7 +70,7 @@ export class ImportAccumulator {
   readonly writes: StateWrite[] = [];
   private counted = 0;
 
-  /** What it holds, as counted against MAX_IMPORT_BYTES (its text and 64 bytes an entry). */
+  /** What it holds, as counted against MAX_IMPORT_BYTES (its text and each entry's overhead: stateImportEntryBytes). */
   get bytes(): number {
     return this.counted;
   }

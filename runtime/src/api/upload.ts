@@ -5,7 +5,8 @@
  * declared size, final size and sha256 against the header.
  *
  * Cleanup: the bytes live only in this closure. A client that disconnects, is killed, goes idle or
- * sends slower than the slowest rate allowed (bodyDeadlineMs) makes the promise reject; its chunks are dropped and its upload slot released at once.
+ * sends slower than the slowest rate allowed (bodyDeadlineMs) makes the promise reject; its chunks
+ * are dropped and its upload slot released at once.
  */
 import { createHash } from 'node:crypto';
 import type { ServerReadableStream } from '@grpc/grpc-js';

@@ -196,17 +196,17 @@ export class AuditedControl {
   /**
    * A call refused before it reached the node (its credentials, or the ingress's own checks): one
    * `call` record, since nothing was attempted, up to its source's budget, then counted
-   * (refused-call-records.ts); `peer` names a peer the ingress authenticated, counted apart. Resolves once it is durable or counted; rejects if it cannot be
-   * written (the caller is refused either way).
+   * (refused-call-records.ts). `knownPeer` names a peer the ingress authenticated by other means
+   * (the MTP's peer platform, by its URL secret), counted apart. Resolves once it is durable or
+   * counted; rejects if it cannot be written (the caller is refused either way).
    */
-  async refused(caller: AuditCaller, call: AuditedCall, err: unknown, peer?: string): Promise<void> {
+  async refused(caller: AuditCaller, call: AuditedCall, err: unknown, knownPeer?: string): Promise<void> {
     // A caller without a token chooses how many refusals there are: bounded per source (its
-    // address; a token that authenticated and was denied, that token; `peer`, a peer the ingress
-    // authenticated by other means, e.g. the MTP's peer platform by its URL secret).
+    // address; a token that authenticated and was denied, that token; a known peer, that peer).
     const denied = caller.role !== 'none' && err instanceof CaxtonError && err.kind === 'permission-denied';
     const admitted = this.refusals.admit(
       caller.peer,
-      denied ? { token: caller.token, role: caller.role } : peer !== undefined ? { peer } : undefined,
+      denied ? { token: caller.token, role: caller.role } : knownPeer !== undefined ? { peer: knownPeer } : undefined,
     );
     if (admitted === undefined) return;
     const args =

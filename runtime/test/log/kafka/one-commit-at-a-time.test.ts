@@ -83,28 +83,17 @@ describe('offset commits one at a time', () => {
     let epoch = 1;
     const snapshotAt = epoch;
     let sent = false;
-    const second = commits.run(
-      async () => {
-        sent = true;
-      },
-      10_000,
-      'offset commit',
-      () => epoch === snapshotAt,
-    );
+    const send = async (): Promise<void> => {
+      sent = true;
+    };
+    const second = commits.run(send, 10_000, 'offset commit', () => epoch === snapshotAt);
     epoch += 1; // a rebalance while the abandoned commit still runs
     first.resolve();
     await assert.rejects(second, /the group rebalanced before the offset commit was sent/);
     assert.equal(sent, false);
     // The caller's new snapshot, under the current assignment, goes out.
     const now = epoch;
-    await commits.run(
-      async () => {
-        sent = true;
-      },
-      1_000,
-      'offset commit',
-      () => epoch === now,
-    );
+    await commits.run(send, 1_000, 'offset commit', () => epoch === now);
     assert.equal(sent, true);
   });
 
@@ -116,13 +105,7 @@ describe('offset commits one at a time', () => {
     );
     // Settled: the next one starts at once.
     let ran = false;
-    await commits.run(
-      async () => {
-        ran = true;
-      },
-      1_000,
-      'offset commit',
-    );
+    await commits.run(async () => void (ran = true), 1_000, 'offset commit');
     assert.equal(ran, true);
   });
 });
