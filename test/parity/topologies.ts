@@ -5,6 +5,7 @@
  */
 import { CaxtonClient } from '@caxton/runtime';
 import { startServe, type Serve } from '../e2e/support/serve.js';
+import { groupSettled } from '../cluster/support/cluster.js';
 import { NodeProcess, startAll } from '../cluster/support/node-process.js';
 import { servers, uniqueCluster, type Servers } from '../cluster/support/servers.js';
 
@@ -35,6 +36,10 @@ export async function threeKafkaNodes(): Promise<Topology> {
   const cluster = { name: uniqueCluster('parity') };
   const nodes = ['p1', 'p2', 'p3'].map((id) => NodeProcess.cli({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
   await startAll(nodes);
+  // Serving is not settled: until each node consumes its own partitions, a late join moves every
+  // partition (an eager rebalance), and the first scenario's instances would leave memory with
+  // them rather than be passivated (a CI run saw both go so, none passivated).
+  await groupSettled(nodes, 90_000);
   const clients = await Promise.all(nodes.map((n) => n.client()));
   return {
     name: 'three Kafka nodes',
