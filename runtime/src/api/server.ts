@@ -172,6 +172,24 @@ function bindAddress(host: string, port: number): string {
   return `${urlHost(host)}:${port}`;
 }
 
+/** Binds the server where the options say, with their credentials; a port taken is a typed refusal with what to do. */
+async function bound(server: Server, options: CheckedOptions): Promise<number> {
+  const creds = await credentials(options.tls);
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(bindAddress(options.host, options.port), creds, (err, port) => {
+      if (err) {
+        reject(
+          new CaxtonError('api.unavailable', `cannot listen on ${bindAddress(options.host, options.port)}: ${err.message}`, {
+            kind: 'unavailable',
+            hint: 'is another Caxton node (or another program) using that port? pick another with --api-port',
+            cause: err,
+          }),
+        );
+      } else resolve(port);
+    });
+  });
+}
+
 export async function startApiServer(requested: ApiServerOptions): Promise<ApiServer> {
   const options = checkOptions(requested);
   // Without tokens every caller may do everything (--no-auth): the admin role.
@@ -274,25 +292,18 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   );
   const health = new HealthImplementation({ '': 'NOT_SERVING', [CAXTON_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
-  // Health follows the node (starting, its message log stopped for good — ENOSPC, EIO —, cluster
-  // membership lost): probes and load balancers then take the node out (node/node-health.ts).
-  const healthFollower = new HealthFollower(health, ['', CAXTON_SERVICE_NAME], () => options.node.health());
   new ReflectionService(reflectedPackage()).addToServer(server);
 
-  const creds = await credentials(options.tls);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(bindAddress(options.host, options.port), creds, (err, bound) => {
-      if (err) {
-        reject(
-          new CaxtonError('api.unavailable', `cannot listen on ${bindAddress(options.host, options.port)}: ${err.message}`, {
-            kind: 'unavailable',
-            hint: 'is another Caxton node (or another program) using that port? pick another with --api-port',
-            cause: err,
-          }),
-        );
-      } else resolve(bound);
-    });
+  // A start that fails from here on (the certificates, the port taken) closes what it made itself:
+  // an embedder retrying on another port must not leave a refusal budget's timer behind each time.
+  const port = await bound(server, options).catch(async (err: unknown) => {
+    if (options.audit?.control === undefined) await audited?.close();
+    throw err;
   });
+  // Health follows the node (starting, its message log stopped for good — ENOSPC, EIO —, cluster
+  // membership lost): probes and load balancers then take the node out (node/node-health.ts).
+  // Started once the server listens, so a failed start leaves no poll behind.
+  const healthFollower = new HealthFollower(health, ['', CAXTON_SERVICE_NAME], () => options.node.health());
 
   let closing: Promise<void> | undefined;
   return {
