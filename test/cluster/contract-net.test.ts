@@ -14,7 +14,7 @@ import type { CaxtonClient, StreamHandle } from '@caxton/runtime';
 
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
-import { deployAll, placement, waitFor } from './support/cluster.js';
+import { deployAll, groupSettled, placement, waitFor } from './support/cluster.js';
 import { CAXTON_BIN, example } from './support/paths.js';
 import type { MessageEvent } from '@caxton/core';
 
@@ -35,6 +35,9 @@ before(async () => {
   const cluster = { name: uniqueCluster('cnet') };
   for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.cli({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
   await startAll(nodes);
+  // Serving is not joined: a late join or re-join of the consumer group moves partitions (their
+  // mail waits, and a handling may run twice), so nothing is sent before each node consumes its own.
+  await groupSettled(nodes, 90_000);
   for (const n of nodes) {
     const c = await n.client();
     clients.set(n.id, c);

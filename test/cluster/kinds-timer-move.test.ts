@@ -17,7 +17,7 @@ import { Etcd3 } from 'etcd3';
 import { uniqueCluster } from './support/servers.js';
 import { useCluster } from './support/fixture.js';
 import type { NodeProcess } from './support/node-process.js';
-import { waitFor } from './support/cluster.js';
+import { groupSettled, waitFor } from './support/cluster.js';
 import { example, KINDS_NODE_CHILD } from './support/paths.js';
 
 const KEYS = Array.from({ length: 8 }, (_, i) => `ticker/k${i}`);
@@ -72,6 +72,8 @@ async function movedTimersFire(t: { diagnostic(message: string): void }, wakeInd
   const t0 = Date.now();
   const mine = await fixture.start(['n1', 'n2'], cluster);
   const [n1, n2] = mine as [NodeProcess, NodeProcess];
+  // Each key's first activation must be where it lives: a late join of n2 would move keys before the stop.
+  await groupSettled(mine, 90_000);
   if (wakeIndex)
     await waitFor(
       'the wake index to be marked complete',

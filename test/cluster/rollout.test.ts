@@ -179,8 +179,10 @@ describe('rollouts on three Kafka nodes', { timeout: 480_000 }, () => {
     const owner = await ownerOf(agent);
     const survivors = [0, 1, 2].filter((i) => i !== owner);
     await clients[survivors[0]!]!.upgrade(
-      // The same counter, counting by 1: the count is exact whichever version took a request.
-      { name: agent, config: { generation: '2' }, rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 10_000 } } },
+      // The same counter, counting by 1: the count is exact whichever version took a request. The
+      // bake (from the recorded start) outlasts the handover and the 15 sends before the kill on a
+      // loaded machine: promoted before the kill, there would be no rollout for the next node to run.
+      { name: agent, config: { generation: '2' }, rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 25_000 } } },
       counter,
     );
     await waitFor(

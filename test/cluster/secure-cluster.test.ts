@@ -20,7 +20,7 @@ import type { MessageEvent } from '@caxton/core';
 import type * as Infra from '../../scripts/infra/index.d.mts';
 import { uniqueCluster, TEST_KAFKA_HEAP } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
-import { deployAll, placement, waitFor } from './support/cluster.js';
+import { deployAll, groupSettled, placement, waitFor } from './support/cluster.js';
 import { CAXTON_BIN, INFRA, ROOT, example } from './support/paths.js';
 
 const CONTRACTOR = (): Uint8Array => readFileSync(example('contract-net/as-contractor', 'cnet-contractor.wasm'));
@@ -141,6 +141,9 @@ test('three nodes over SASL_SSL Kafka and TLS etcd with auth form a cluster and 
   for (const id of ['n1', 'n2', 'n3'])
     nodes.push(NodeProcess.cli({ id, kafka: kafka.bootstrap, etcd: etcd.endpoint, cluster }, securityFlags()));
   await startAll(nodes);
+  // Serving is not joined: a late join or re-join of the consumer group moves partitions (their
+  // mail waits, and a handling may run twice), so nothing is sent before each node consumes its own.
+  await groupSettled(nodes, 90_000);
   const clients: CaxtonClient[] = [];
   const seen: MessageEvent[] = [];
   for (const n of nodes) {

@@ -13,7 +13,7 @@ import type { CaxtonClient, StreamHandle } from '@caxton/runtime';
 import type { MessageEvent } from '@caxton/core';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
-import { placement, waitFor } from './support/cluster.js';
+import { groupSettled, placement, waitFor } from './support/cluster.js';
 import { example } from './support/paths.js';
 
 const TOPIC = 'jobs.cluster';
@@ -38,6 +38,9 @@ before(async () => {
   const cluster = { name: uniqueCluster('topic-cnet') };
   for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.cli({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
   await startAll(nodes);
+  // Serving is not joined: a late join or re-join of the consumer group moves partitions (their
+  // mail waits, and a handling may run twice), so nothing is sent before each node consumes its own.
+  await groupSettled(nodes, 90_000);
   for (const n of nodes) {
     const c = await n.client();
     clients.push(c);

@@ -14,7 +14,7 @@ import type { MessageEvent } from '@caxton/core';
 import type * as Infra from '../../scripts/infra/index.d.mts';
 import { servers, uniqueCluster, type Servers } from '../cluster/support/servers.js';
 import { NodeProcess, startAll } from '../cluster/support/node-process.js';
-import { deployAll, placement, waitFor } from '../cluster/support/cluster.js';
+import { deployAll, groupSettled, placement, waitFor } from '../cluster/support/cluster.js';
 import { example } from '../cluster/support/paths.js';
 import { attrsOf, waitForConversationTrace, type FoundSpan } from './support/otlp.js';
 
@@ -41,6 +41,9 @@ before(async () => {
   for (const id of ['t1', 't2'])
     nodes.push(NodeProcess.cli({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }, ['--otlp-endpoint', col.otlpHttpEndpoint]));
   await startAll(nodes);
+  // Serving is not joined: a late join or re-join of the consumer group moves partitions (their
+  // mail waits, and a handling may run twice), so nothing is sent before each node consumes its own.
+  await groupSettled(nodes, 90_000);
   for (const n of nodes) {
     const c = await n.client();
     clients.set(n.id, c);

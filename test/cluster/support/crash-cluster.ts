@@ -61,6 +61,8 @@ export class CrashCluster {
     const n2 = NodeProcess.cli(spec('n2'));
     const n3 = NodeProcess.cli(spec(VICTIM), [], { CAXTON_FAULT_POINT: fault });
     await startAll([n1, n2, n3]);
+    // Settled before the fault is armed, as after a restart: a late join would move partitions mid-scenario.
+    await groupSettled([n1, n2, n3], 90_000);
     const c = new CrashCluster(servers, clusterName, [n1, n2], n3);
     for (const n of [n1, n2, n3]) await c.listen(n);
     return c;
