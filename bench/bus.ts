@@ -37,7 +37,7 @@
  *   persistence 'memory': send → reply accepted, send → the send resolved, and the bus thread's CPU
  *   time per request — what a lone client that awaits each send sees.
  * - fdatasync_p50_us / fdatasync_p99_us: this disk's write + fdatasync latency on the node's own
- *   data directory, in the same run; p99_us's target is fdatasync p99 + 2 ms.
+ *   data directory, in the same run; p99_us's target is fdatasync p99 + 3 ms (issue 60).
  * - console_* (only with `--only console`, issue 15): the persisted ping-pong with the web console
  *   enabled, alternately with no browser connected and with one live stream (/api/stream, no
  *   filter: every message of the busy conversation passes the tail and the sampler) being read;
@@ -652,7 +652,8 @@ if (ONLY.includes('latency')) {
       const r = percentileResult(l.account, { bench: 'bus', metric: `${prefix}${name}`, p, unit: 'us', digits: 0, note: how, ...target });
       report(limitUs !== undefined && below(r.value, limitUs, false) ? { ...r, note: `${r.note}; above target` } : r);
     };
-    // Issue 25's targets: persistence memory p99 <= 3 ms; on the log, the disk's own fdatasync p99 + 2 ms.
+    // Issue 60's targets (issue 25's, with the log's margin widened): persistence memory p99 <= 3 ms;
+    // on the log, the disk's own fdatasync p99 + 3 ms.
     let p99LimitUs = 3000;
     if (l.fdatasync) {
       const fd = l.fdatasync;
@@ -664,9 +665,9 @@ if (ONLY.includes('latency')) {
         metric: 'fdatasync_p99_us',
         value: Math.round(fdP99),
         unit: 'us',
-        note: `${fdHow}; the floor under p99_us, whose target is this + 2000 us`,
+        note: `${fdHow}; the floor under p99_us, whose target is this + 3000 us`,
       });
-      p99LimitUs = Math.round(fdP99 + 2000);
+      p99LimitUs = Math.round(fdP99 + 3000);
     }
     line(50, 'p50_us', persistence === 'memory' ? 500 : undefined);
     line(99, 'p99_us', p99LimitUs);
