@@ -180,12 +180,12 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
         if (REFUSED_CREDENTIALS.has(status.code)) {
           // Refused for its credentials: one record each up to the source's budget, then counted
           // (a token that authenticated and was denied is its own source).
-          const admitted = o.refusals.admit(call.getPeer(), authenticated(status.code, caller));
+          const admitted = o.refusals.admit(call.getPeer(), authenticated(status.code, caller), statusName(status.code));
           if (admitted === undefined) {
             next(status);
             return;
           }
-          if (admitted.suppressed !== undefined) record.args.fields = { ...record.args.fields, suppressed: admitted.suppressed };
+          if (admitted.suppressed !== undefined) record.args.fields = { ...record.args.fields, ...admitted };
         }
         o.append(record).then(
           () => next(status),

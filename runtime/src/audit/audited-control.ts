@@ -196,21 +196,24 @@ export class AuditedControl {
   /**
    * A call refused before it reached the node (its credentials, or the ingress's own checks): one
    * `call` record, since nothing was attempted, up to its source's budget, then counted
-   * (refused-call-records.ts). `knownPeer` names a peer the ingress authenticated by other means
-   * (the MTP's peer platform, by its URL secret), counted apart. Resolves once it is durable or
-   * counted; rejects if it cannot be written (the caller is refused either way).
+   * (refused-call-records.ts), by kind: the error's code, with `detail` where the ingress tells
+   * refusals of one code apart (the MTP: which signature fault). `knownPeer` names a peer the
+   * ingress authenticated by other means (the MTP's peer platform, by its URL secret), counted
+   * apart. Resolves once it is durable or counted; rejects if it cannot be written (the caller is
+   * refused either way).
    */
-  async refused(caller: AuditCaller, call: AuditedCall, err: unknown, knownPeer?: string): Promise<void> {
+  async refused(caller: AuditCaller, call: AuditedCall, err: unknown, from: { knownPeer?: string; detail?: string } = {}): Promise<void> {
     // A caller without a token chooses how many refusals there are: bounded per source (its
     // address; a token that authenticated and was denied, that token; a known peer, that peer).
     const denied = caller.role !== 'none' && err instanceof CaxtonError && err.kind === 'permission-denied';
+    const code = err instanceof CaxtonError ? err.code : resultOf(err).code;
     const admitted = this.refusals.admit(
       caller.peer,
-      denied ? { token: caller.token, role: caller.role } : knownPeer !== undefined ? { peer: knownPeer } : undefined,
+      denied ? { token: caller.token, role: caller.role } : from.knownPeer !== undefined ? { peer: from.knownPeer } : undefined,
+      from.detail === undefined ? code : `${code} (${from.detail})`,
     );
     if (admitted === undefined) return;
-    const args =
-      admitted.suppressed === undefined ? call.args : { ...call.args, fields: { ...call.args.fields, suppressed: admitted.suppressed } };
+    const args = admitted.suppressed === undefined ? call.args : { ...call.args, fields: { ...call.args.fields, ...admitted } };
     await this.trail.append({ time: this.time(), ...this.common(caller, call.method), args, result: resultOf(err) });
   }
 

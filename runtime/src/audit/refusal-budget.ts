@@ -36,9 +36,21 @@ interface Source {
   start: number;
   written: number;
   suppressed: number;
+  /** The suppressed refusals by kind (when their callers name one): what they were, not only how many. */
+  kinds?: Map<string, number>;
 }
 
-export type RefusalDecision = { record: true; suppressed: number } | { record: false };
+/** Kinds one source's suppressed refusals are told apart by; the rest are counted under OTHER_KINDS. */
+export const MAX_REFUSAL_KINDS = 8;
+/** A kind is cut to this many characters (kinds are error codes and fixed labels; this only bounds a bug). */
+const MAX_KIND_LENGTH = 100;
+/** The kind every kind past MAX_REFUSAL_KINDS is counted under. */
+export const OTHER_KINDS = '(other kinds)';
+
+/** Suppressed refusals by kind, in the order first seen (absent: no kind was named). */
+export type RefusalKinds = Readonly<Record<string, number>>;
+
+export type RefusalDecision = { record: true; suppressed: number; kinds?: RefusalKinds } | { record: false };
 
 export class RefusalBudget {
   private readonly sources = new Map<string, Source>();
@@ -47,8 +59,11 @@ export class RefusalBudget {
 
   constructor(private readonly limits: RefusalBudgetLimits = DEFAULT_REFUSAL_BUDGET) {}
 
-  /** One refused call of `source` at `now`: recorded (with the refusals suppressed before it), or only counted. */
-  take(source: string, now: number): RefusalDecision {
+  /**
+   * One refused call of `source` at `now`: recorded (with the refusals suppressed before it, by
+   * `kind` where their callers named one), or only counted.
+   */
+  take(source: string, now: number, kind?: string): RefusalDecision {
     if (now - this.all.start >= this.limits.windowMs) this.all = { start: now, written: 0 };
     // Past the bound on all sources, a source not seen yet is counted under the shared one: the
     // summaries written later are bounded by the sources that had records, plus one.
@@ -58,7 +73,7 @@ export class RefusalBudget {
     let s = this.sources.get(key);
     if (s !== undefined && now - s.start >= this.limits.windowMs) {
       // A new window: what the last one suppressed is carried on this record.
-      s = { start: now, written: 0, suppressed: s.suppressed };
+      s = { start: now, written: 0, suppressed: s.suppressed, ...(s.kinds !== undefined ? { kinds: s.kinds } : {}) };
       this.sources.set(key, s);
     }
     if (s === undefined) {
@@ -67,29 +82,49 @@ export class RefusalBudget {
     }
     if (s.written >= this.limits.perWindow || this.all.written >= this.limits.maxPerWindow) {
       s.suppressed += 1;
+      if (kind !== undefined) countKind((s.kinds ??= new Map()), kind);
       return { record: false };
     }
     s.written += 1;
     this.all.written += 1;
     if (key === OTHER_SOURCES) return { record: true, suppressed: 0 }; // its count is said in its summary only
-    const suppressed = s.suppressed;
+    const said = { suppressed: s.suppressed, ...kindsOf(s) };
     s.suppressed = 0;
-    return { record: true, suppressed };
+    s.kinds = undefined;
+    return { record: true, ...said };
   }
 
   /**
    * The sources whose window has ended by `now`, with the refusals they suppressed and never carried
    * (to write as summaries); they are forgotten, as are ended windows that suppressed nothing.
    */
-  due(now: number): { source: string; suppressed: number }[] {
-    const out: { source: string; suppressed: number }[] = [];
+  due(now: number): { source: string; suppressed: number; kinds?: RefusalKinds }[] {
+    const out: { source: string; suppressed: number; kinds?: RefusalKinds }[] = [];
     for (const [source, s] of this.sources) {
       if (now - s.start < this.limits.windowMs) continue;
-      if (s.suppressed > 0) out.push({ source, suppressed: s.suppressed });
+      if (s.suppressed > 0) out.push({ source, suppressed: s.suppressed, ...kindsOf(s) });
       this.sources.delete(source);
     }
     return out;
   }
+}
+
+/** One more refusal of `kind`; a kind past the bound on kinds is counted under OTHER_KINDS. */
+function countKind(kinds: Map<string, number>, named: string): void {
+  const kind = named.slice(0, MAX_KIND_LENGTH);
+  const key = kinds.has(kind) || kinds.size < MAX_REFUSAL_KINDS - 1 ? kind : OTHER_KINDS;
+  kinds.set(key, (kinds.get(key) ?? 0) + 1);
+}
+
+function kindsOf(s: Source): { kinds?: RefusalKinds } {
+  return s.kinds === undefined || s.kinds.size === 0 ? {} : { kinds: Object.fromEntries(s.kinds) };
+}
+
+/** `UNAUTHENTICATED 12, mtp.signature-refused (bad-digest) 3`: suppressed refusals by kind, for a record's field. */
+export function formatRefusalKinds(kinds: RefusalKinds): string {
+  return Object.entries(kinds)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
 }
 
 /**

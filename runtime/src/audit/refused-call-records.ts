@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditEntry, AuditRole } from '@caxton/core';
-import { RefusalBudget, refusalSource, type RefusalBudgetLimits } from './refusal-budget.js';
+import { RefusalBudget, formatRefusalKinds, refusalSource, type RefusalBudgetLimits, type RefusalKinds } from './refusal-budget.js';
 
 /** The method of the record that sums up a source's refused calls not recorded one by one. */
 export const REFUSED_CALLS_METHOD = 'RefusedCalls';
@@ -49,16 +49,17 @@ export class RefusedCallRecords {
   }
 
   /**
-   * One refused call, from `peer` (an address, its port ignored), counted under `as` when given
-   * (see RefusalSourceOf): the fields to add to its record (the refusals suppressed before it), or
-   * undefined when it is only counted.
+   * One refused call of `kind` (what refused it: a status or error code, with the detail that tells
+   * refusals of one code apart), from `peer` (an address, its port ignored), counted under `as` when
+   * given (see RefusalSourceOf): the fields to add to its record (the refusals suppressed before it,
+   * and their kinds), or undefined when it is only counted.
    */
-  admit(peer: string, as?: RefusalSourceOf): { suppressed?: string } | undefined {
+  admit(peer: string, as: RefusalSourceOf | undefined, kind: string): SuppressedFields | undefined {
     const source =
       as === undefined ? refusalSource(peer) : 'token' in as ? `${TOKEN_SOURCE}${as.role} ${as.token}` : `${PEER_SOURCE}${as.peer}`;
-    const decision = this.budget.take(source, this.now());
+    const decision = this.budget.take(source, this.now(), kind);
     if (!decision.record) return undefined;
-    return decision.suppressed > 0 ? { suppressed: String(decision.suppressed) } : {};
+    return suppressedFields(decision.suppressed, decision.kinds);
   }
 
   /** Writes the summaries still owed and stops the timer: before the trail closes. */
@@ -68,18 +69,26 @@ export class RefusedCallRecords {
   }
 
   private writeSummaries(at: number): Promise<unknown>[] {
-    return this.budget.due(at).map(({ source, suppressed }) => {
+    return this.budget.due(at).map(({ source, suppressed, kinds }) => {
       const summary: AuditEntry = {
         time: new Date(this.now()).toISOString(),
         node: this.o.nodeId,
         method: REFUSED_CALLS_METHOD,
         ...whoOf(source),
-        args: { sha256: createHash('sha256').digest('hex'), bytes: 0, fields: { suppressed: String(suppressed) } },
+        args: { sha256: createHash('sha256').digest('hex'), bytes: 0, fields: suppressedFields(suppressed, kinds) },
         result: { code: 'REFUSED', error: '' }, // refusals of several kinds: the method says what this record is
       };
       return this.o.append(summary).catch((err: unknown) => this.o.report(err, `${REFUSED_CALLS_METHOD} (audit: record)`));
     });
   }
+}
+
+/** What a record says of the refusals suppressed before it: how many (`suppressed`) and of which kinds (`suppressedKinds`). */
+export type SuppressedFields = { suppressed?: string; suppressedKinds?: string };
+
+function suppressedFields(suppressed: number, kinds: RefusalKinds | undefined): SuppressedFields {
+  if (suppressed === 0) return {};
+  return { suppressed: String(suppressed), ...(kinds !== undefined ? { suppressedKinds: formatRefusalKinds(kinds) } : {}) };
 }
 
 /** The role, token and peer a summary names for a source key (see admit). */

@@ -441,12 +441,10 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
       // Sends refused by the bus were recorded by the audited surface already; the rest are recorded here.
       if (o.audited && !state.sending)
         await o.audited
-          .refused(
-            callerOf(req, peer),
-            { method: 'MtpPost', args: auditArgs(shown, shown) },
-            err,
-            peer ? `mtp ${peer.platform}` : undefined,
-          )
+          .refused(callerOf(req, peer), { method: 'MtpPost', args: auditArgs(shown, shown) }, err, {
+            ...(peer ? { knownPeer: `mtp ${peer.platform}` } : {}),
+            ...(fault ? { detail: fault } : {}),
+          })
           .catch(report);
       const retry = (err.context as { retryAfterMs?: number } | undefined)?.retryAfterMs;
       answer(

@@ -283,6 +283,7 @@ describe('refusals through the audited surface (the console, its WebSocket, A2A,
       await audited.refused(from('console 10.0.0.1:4999'), { method: 'ListAgents', args: auditArgs({}, {}) }, refusal);
       const carried = (await records(trail)).at(-1) as AuditEntry & { args: { fields: Record<string, string> } };
       assert.equal(carried.args.fields.suppressed, '7', 'the seven counted last window are said on the next record');
+      assert.equal(carried.args.fields.suppressedKinds, 'INTERNAL 7', 'and what refused them (an error of no code of ours: INTERNAL)');
       // Four more in this window: one past the budget, said at close in a summary.
       for (let i = 0; i < 3; i++)
         await audited.refused(from(`console 10.0.0.1:${6000 + i}`), { method: 'ListAgents', args: auditArgs({}, {}) }, refusal);
@@ -306,7 +307,9 @@ describe('refusals through the audited surface (the console, its WebSocket, A2A,
       );
       assert.equal((await records(trail)).length, before + 1, 'counted under the address, not recorded');
       // A peer the ingress authenticated (the MTP's peer platform by its URL secret) is its own source too.
-      await audited.refused(from('mtp jade-1 10.0.0.1:7200'), { method: 'MtpPost', args: auditArgs({}, {}) }, refusal, 'mtp jade-1');
+      await audited.refused(from('mtp jade-1 10.0.0.1:7200'), { method: 'MtpPost', args: auditArgs({}, {}) }, refusal, {
+        knownPeer: 'mtp jade-1',
+      });
       assert.equal((await records(trail)).length, before + 2, 'recorded although its address has spent its budget');
       // Three more denials of the token past its own budget of three: counted under it, summed with its role.
       for (let i = 0; i < 3; i++)
@@ -318,9 +321,9 @@ describe('refusals through the audited surface (the console, its WebSocket, A2A,
       await audited.close();
       type Summary = AuditEntry & { method: string; peer: string; role: string; token: string; args: { fields: Record<string, string> } };
       const summaries = (await records(trail)).filter((r) => (r as Summary).method === 'RefusedCalls') as Summary[];
-      assert.deepEqual(summaries.map((r) => [r.role, r.token, r.peer, r.args.fields.suppressed]).sort(), [
-        ['none', '', '10.0.0.1', '2'],
-        ['observer', 'feedfacefeedface', '', '1'],
+      assert.deepEqual(summaries.map((r) => [r.role, r.token, r.peer, r.args.fields.suppressed, r.args.fields.suppressedKinds]).sort(), [
+        ['none', '', '10.0.0.1', '2', 'INTERNAL 1, api.invalid-argument 1'],
+        ['observer', 'feedfacefeedface', '', '1', 'api.permission-denied 1'],
       ]);
     } finally {
       await trail.close();

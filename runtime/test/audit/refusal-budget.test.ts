@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OTHER_SOURCES, RefusalBudget, refusalSource } from '../../src/audit/refusal-budget.js';
+import {
+  MAX_REFUSAL_KINDS,
+  OTHER_KINDS,
+  OTHER_SOURCES,
+  RefusalBudget,
+  formatRefusalKinds,
+  refusalSource,
+} from '../../src/audit/refusal-budget.js';
 
 describe('RefusalBudget', () => {
   it('records a source up to its budget a window, counts the rest, and carries the count on its next record', () => {
@@ -29,6 +36,24 @@ describe('RefusalBudget', () => {
     assert.deepEqual(b.due(999), [], 'not before its window ends');
     assert.deepEqual(b.due(1000), [{ source: 'a', suppressed: 3 }]);
     assert.deepEqual(b.due(5000), [], 'said once, then forgotten');
+  });
+
+  it('says what the refusals it only counted were, by the kind their callers named, within a bound on kinds', () => {
+    const b = new RefusalBudget({ perWindow: 1, maxPerWindow: 100, windowMs: 1000, maxSources: 10 });
+    b.take('a', 0, 'UNAUTHENTICATED');
+    b.take('a', 1, 'UNAUTHENTICATED');
+    b.take('a', 2, 'mtp.signature-refused (bad-signature)');
+    b.take('a', 3, 'UNAUTHENTICATED');
+    const carried = b.take('a', 1000, 'UNAUTHENTICATED');
+    assert.deepEqual(carried, { record: true, suppressed: 3, kinds: { UNAUTHENTICATED: 2, 'mtp.signature-refused (bad-signature)': 1 } });
+    assert.equal(formatRefusalKinds(carried.record ? carried.kinds! : {}), 'UNAUTHENTICATED 2, mtp.signature-refused (bad-signature) 1');
+    // A caller choosing its refusals' kinds (e.g. one code per fault) cannot make the counts grow.
+    for (let i = 0; i < 40; i++) b.take('a', 1001 + i, `kind-${i}`);
+    const due = b.due(2000);
+    assert.equal(due.length, 1);
+    assert.equal(due[0]!.suppressed, 40, 'every refusal counted');
+    assert.equal(Object.keys(due[0]!.kinds!).length, MAX_REFUSAL_KINDS, 'kinds told apart up to the bound');
+    assert.equal(due[0]!.kinds![OTHER_KINDS], 40 - (MAX_REFUSAL_KINDS - 1), 'the rest under one');
   });
 
   it('bounds the sources it counts apart: past the bound they share one', () => {

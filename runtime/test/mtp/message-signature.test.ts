@@ -10,7 +10,9 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { encodeAclString, encodeMultipart, MTP_SIGNATURE_LIMITS, type AclMessage, type NodeControl } from '@caxton/core';
+import { decodeRecord, encodeAclString, encodeMultipart, MTP_SIGNATURE_LIMITS, type AclMessage, type NodeControl } from '@caxton/core';
+import { AuditedControl } from '../../src/audit/audited-control.js';
+import { FileAuditTrail } from '../../src/audit/file-audit-trail.js';
 import {
   canonicalMessageBytes,
   messageFromPost,
@@ -495,6 +497,58 @@ describe("the ACC's check of a post (messageFromPost)", () => {
       assert.equal(sends, 1);
     } finally {
       await acc.close();
+    }
+  });
+
+  it('past the refusal budget, a refused signature is still named by its fault: in the summary of what was only counted', async () => {
+    const { peer } = peerWith(true);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-mtp-refusals-'));
+    const trail = await FileAuditTrail.open({ dir: path.join(dir, 'audit') });
+    const control = { send: async () => ({ messageId: 'm', accepted: [], refused: [] }) } as unknown as NodeControl;
+    const audited = new AuditedControl({
+      control,
+      trail,
+      nodeId: 'n',
+      report: () => {},
+      refusalBudget: { perWindow: 1, maxPerWindow: 100, windowMs: 60_000, maxSources: 16 },
+    });
+    const acc = await startAccServer({
+      host: '127.0.0.1',
+      port: 0,
+      platform: 'caxton',
+      peers: new MtpPeerTable([peer]),
+      control,
+      audited,
+      now: () => T,
+    });
+    try {
+      const postIt = (m: AclMessage) =>
+        fetch(`${acc.url}/${peer.secret}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=bb' }, body: post(m) });
+      assert.equal((await postIt(msg)).status, 401, 'recorded: its own record names the fault');
+      assert.equal((await postIt(msg)).status, 401);
+      assert.equal((await postIt({ ...signer.sign(msg, T), content: 'changed' })).status, 401);
+      assert.equal((await postIt({ ...signer.sign(msg, T), content: 'changed again' })).status, 401);
+    } finally {
+      await acc.close();
+      await audited.close();
+    }
+    try {
+      const all = (await trail.read(0, 100)).map((r) => decodeRecord(r.bytes)) as unknown as {
+        method: string;
+        peer: string;
+        args: { fields: Record<string, string> };
+      }[];
+      assert.deepEqual(
+        all.map((r) => [r.method, r.args.fields.signature ?? '', r.args.fields.suppressed ?? '', r.args.fields.suppressedKinds ?? '']),
+        [
+          ['MtpPost', 'missing', '', ''],
+          ['RefusedCalls', '', '3', 'mtp.signature-refused (missing) 1, mtp.signature-refused (bad-signature) 2'],
+        ],
+      );
+      assert.equal(all[1]!.peer, 'mtp jade-1', 'counted under the peer platform its URL secret named');
+    } finally {
+      await trail.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
