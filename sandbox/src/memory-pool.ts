@@ -11,9 +11,18 @@
  *   again, so the next instance starts exactly as it would on a fresh memory;
  * - the instance that gave it back is dead first (GuestInstance.release: any later call throws),
  *   so no two instances ever run on one memory;
- * - only small memories are kept (at most 4 pages), never an empty one, and few: each holds V8's
- *   address-space reservation, which the whole process shares; zeroing writes only the pages the
- *   guest wrote, so a recycled memory is no more resident than the fresh one it replaces.
+ * - only small memories are kept (at most 4 pages), never an empty one, and a bounded number: each
+ *   holds V8's address-space reservation (~8 GiB), which the whole process shares; zeroing writes
+ *   only the pages the guest wrote, so a recycled memory is no more resident than the fresh one it
+ *   replaces.
+ *
+ * How many (decision 2208): enough for a kind's passivation sweep, which gives back hundreds of
+ * memories at once while activations take them one by one after it (kept too few, nearly every
+ * activation reserved and later unmapped a memory of its own: two system calls of ~30 µs each on
+ * the shard). What that costs is bounded three ways: a memory not taken again within `idleMs` is
+ * let go; a thread whose new memory cannot be reserved lets go of every memory it keeps and tries
+ * once more (V8 collects them to make room); and `maxKept` bounds one thread's share of the
+ * address space (512 × ~8 GiB: ~3 % of it).
  */
 import { Buffer } from 'node:buffer';
 import { WASM_PAGE_BYTES } from './limits/rewrite.js';
@@ -23,56 +32,106 @@ export interface MemoryPoolLimits {
   maxPages: number;
   /** Memories kept of one shape. */
   perShape: number;
-  /** Memories kept in all: each holds V8's address-space reservation (~10 GiB), a process-wide budget. */
+  /** Memories kept in all: each holds V8's address-space reservation (~8 GiB), a process-wide budget. */
   maxKept: number;
   /** Shapes kept at once (an agent's memory budget sets its memories' maximum, so shapes vary by deployment). */
   maxShapes: number;
+  /** A memory kept this long without being taken again is let go (its reservation and its zeroed pages). */
+  idleMs: number;
 }
 
-export const DEFAULT_MEMORY_POOL_LIMITS: MemoryPoolLimits = Object.freeze({ maxPages: 4, perShape: 16, maxKept: 64, maxShapes: 16 });
+export const DEFAULT_MEMORY_POOL_LIMITS: MemoryPoolLimits = Object.freeze({
+  maxPages: 4,
+  perShape: 512,
+  maxKept: 512,
+  maxShapes: 16,
+  idleMs: 10_000,
+});
+
+/** What makes a memory (a test makes one fail as V8 does when the address space is spent). */
+export type MemoryFactory = (initial: number, maximum: number) => WebAssembly.Memory;
+
+const newMemory: MemoryFactory = (initial, maximum) => new WebAssembly.Memory({ initial, maximum });
+
+interface Kept {
+  memory: WebAssembly.Memory;
+  /** When it was given back (the pool's clock): let go once `idleMs` older than now. */
+  at: number;
+}
 
 export class MemoryPool {
-  private readonly free = new Map<string, WebAssembly.Memory[]>();
-  private kept = 0;
+  /** By shape, oldest first: taken from the end, let go from the front. */
+  private readonly free = new Map<string, Kept[]>();
+  private readonly keptSet = new Set<WebAssembly.Memory>();
   private pages = 0;
+  private trimTimer: NodeJS.Timeout | undefined;
   /** Memories handed out again, and memories created because none was kept (for tests and benches). */
   reused = 0;
   created = 0;
+  /** Times a memory could not be reserved until the pool let go of what it kept. */
+  released = 0;
 
-  constructor(private readonly limits: MemoryPoolLimits = DEFAULT_MEMORY_POOL_LIMITS) {}
+  constructor(
+    private readonly limits: MemoryPoolLimits = DEFAULT_MEMORY_POOL_LIMITS,
+    private readonly now: () => number = () => performance.now(),
+    private readonly create: MemoryFactory = newMemory,
+  ) {}
 
   /** A zeroed memory of this shape, kept or new. */
   take(initialPages: number, maximumPages: number): WebAssembly.Memory {
     const key = shapeKey(initialPages, maximumPages);
     const list = this.free.get(key);
-    const memory = list?.pop();
-    if (memory !== undefined) {
+    const kept = list?.pop();
+    if (kept !== undefined) {
       if (list!.length === 0) this.free.delete(key);
-      this.kept--;
+      this.keptSet.delete(kept.memory);
       this.pages -= initialPages;
       this.reused++;
-      return memory;
+      return kept.memory;
     }
     this.created++;
-    return new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages });
+    try {
+      return this.create(initialPages, maximumPages);
+    } catch (err) {
+      // The address space is spent (V8: "could not allocate memory"): what this pool keeps holds
+      // some of it. Let go of all of it; V8 collects what nothing references before it gives up.
+      if (this.keptSet.size === 0) throw err;
+      this.clear();
+      this.released++;
+      return this.create(initialPages, maximumPages);
+    }
   }
 
   /** Keeps `memory` (of the shape it was taken with) for the next instance, if it may be kept. */
   give(memory: WebAssembly.Memory, initialPages: number, maximumPages: number): void {
     // An empty memory costs nothing to make and would count as nothing here: never kept.
-    if (initialPages === 0 || initialPages > this.limits.maxPages || this.kept >= this.limits.maxKept) return;
+    if (initialPages === 0 || initialPages > this.limits.maxPages || this.keptSet.size >= this.limits.maxKept) return;
     if (memory.buffer.byteLength !== initialPages * WASM_PAGE_BYTES) return; // grown: not the shape any more
+    if (this.keptSet.has(memory)) return;
     const key = shapeKey(initialPages, maximumPages);
     let list = this.free.get(key);
     if (list === undefined) {
       if (this.free.size >= this.limits.maxShapes) return;
       this.free.set(key, (list = []));
     }
-    if (list.length >= this.limits.perShape || list.includes(memory)) return;
+    if (list.length >= this.limits.perShape) return;
     zeroWrittenPages(memory.buffer);
-    list.push(memory);
-    this.kept++;
+    list.push({ memory, at: this.now() });
+    this.keptSet.add(memory);
     this.pages += initialPages;
+    this.armTrim();
+  }
+
+  /** Lets go of the memories kept past `idleMs` (the oldest of each shape first). */
+  trim(): void {
+    const before = this.now() - this.limits.idleMs;
+    for (const [key, list] of this.free) {
+      let n = 0;
+      while (n < list.length && list[n]!.at <= before) n++;
+      if (n === 0) continue;
+      for (const k of list.splice(0, n)) this.forget(k.memory);
+      if (list.length === 0) this.free.delete(key);
+    }
   }
 
   /** Pages kept now. */
@@ -82,7 +141,31 @@ export class MemoryPool {
 
   /** Memories kept now. */
   keptMemories(): number {
-    return this.kept;
+    return this.keptSet.size;
+  }
+
+  private forget(memory: WebAssembly.Memory): void {
+    this.keptSet.delete(memory);
+    this.pages -= memory.buffer.byteLength / WASM_PAGE_BYTES;
+  }
+
+  private clear(): void {
+    this.free.clear();
+    this.keptSet.clear();
+    this.pages = 0;
+  }
+
+  /** While anything is kept, a timer lets idle memories go (unref'd: it keeps no thread alive). */
+  private armTrim(): void {
+    if (this.trimTimer !== undefined) return;
+    this.trimTimer = setInterval(() => {
+      this.trim();
+      if (this.keptSet.size === 0) {
+        clearInterval(this.trimTimer);
+        this.trimTimer = undefined;
+      }
+    }, this.limits.idleMs);
+    this.trimTimer.unref();
   }
 }
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
-import { MemoryPool, THREAD_MEMORY_POOL } from '../src/memory-pool.js';
+import { DEFAULT_MEMORY_POOL_LIMITS, MemoryPool, THREAD_MEMORY_POOL } from '../src/memory-pool.js';
 import { InstanceMemories, type GuestInstance } from '../src/instance.js';
 import { AgentSandbox } from '../src/agent-sandbox.js';
 import { Engine } from '../src/engine.js';
@@ -56,7 +56,7 @@ describe('MemoryPool', () => {
 
   it('keeps only memories of their starting size, small and not empty ones, within its bounds, and each once', () => {
     const m = module();
-    const pool = new MemoryPool({ maxPages: 4, perShape: 2, maxKept: 3, maxShapes: 2 });
+    const pool = new MemoryPool({ maxPages: 4, perShape: 2, maxKept: 3, maxShapes: 2, idleMs: 60_000 });
     const grown = pool.take(1, 8);
     instance(m, grown).grow();
     pool.give(grown, 1, 8);
@@ -81,6 +81,43 @@ describe('MemoryPool', () => {
     pool.take(1, 9);
     pool.give(new WebAssembly.Memory({ initial: 1, maximum: 10 }), 1, 10);
     assert.equal(pool.keptMemories(), 3, 'a shape whose last memory was taken makes room for another');
+  });
+
+  it('lets go of a memory not taken again within its idle time, the oldest first', () => {
+    let now = 0;
+    const pool = new MemoryPool({ ...DEFAULT_MEMORY_POOL_LIMITS, idleMs: 1000 }, () => now);
+    const a = new WebAssembly.Memory({ initial: 1, maximum: 8 });
+    const b = new WebAssembly.Memory({ initial: 1, maximum: 8 });
+    pool.give(a, 1, 8);
+    now = 600;
+    pool.give(b, 1, 8);
+    now = 1000;
+    pool.trim();
+    assert.equal(pool.keptMemories(), 1, 'the one kept 1000 ms is let go');
+    assert.equal(pool.keptPages(), 1);
+    assert.equal(pool.take(1, 8), b, 'the younger one is still there');
+    now = 5000;
+    pool.trim();
+    assert.equal(pool.keptMemories(), 0);
+  });
+
+  it('lets go of every memory it keeps when a new one cannot be reserved, and tries once more', () => {
+    let failures = 1;
+    const made: WebAssembly.Memory[] = [];
+    const pool = new MemoryPool(DEFAULT_MEMORY_POOL_LIMITS, undefined, (initial, maximum) => {
+      // V8 when the address space is spent: RangeError "could not allocate memory".
+      if (failures-- > 0) throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+      const m = new WebAssembly.Memory({ initial, maximum });
+      made.push(m);
+      return m;
+    });
+    for (let i = 0; i < 3; i++) pool.give(new WebAssembly.Memory({ initial: 1, maximum: 8 }), 1, 8);
+    const other = pool.take(2, 8); // another shape: none kept, so one is made, and the first try fails
+    assert.equal(other, made[0], 'made on the second try');
+    assert.equal(pool.keptMemories(), 0, 'what it kept was let go for V8 to collect');
+    assert.equal(pool.released, 1);
+    failures = 1;
+    assert.throws(() => pool.take(2, 8), /could not allocate memory/, "with nothing kept, the failure is the caller's");
   });
 
   it("files an instance's memories by the shape they were made with", () => {
