@@ -95,7 +95,7 @@ export class MemoryPool {
     } catch (err) {
       // The address space is spent (V8: "could not allocate memory"): what this pool keeps holds
       // some of it. Let go of all of it; V8 collects what nothing references before it gives up.
-      if (this.keptSet.size === 0) throw err;
+      if (!(err instanceof RangeError) || this.keptSet.size === 0) throw err;
       this.clear();
       this.released++;
       return this.create(initialPages, maximumPages);
