@@ -20,11 +20,13 @@
  * memories at once while activations take them one by one after it (kept too few, nearly every
  * activation reserved and later unmapped a memory of its own: two system calls of ~30 µs each on
  * the shard). What that costs is bounded three ways: a memory not taken again within `idleMs` is
- * let go; a thread whose new memory cannot be reserved lets go of every memory it keeps and tries
- * once more (V8 collects them to make room); and `maxKept` bounds one thread's share of the
- * address space (512 × ~8 GiB: ~3 % of it).
+ * let go (checked every half of it); a thread whose new memory cannot be reserved lets go of every
+ * memory it keeps and tries once more (V8 collects them to make room); and `maxKept` is one
+ * thread's share of a process-wide 1,024 (by the cores, a shard per core: 512 on two cores, 32 on
+ * thirty-two), so the pools together hold ~1,024 reservations of 8–10 GiB: ~8 % of the space.
  */
 import { Buffer } from 'node:buffer';
+import { availableParallelism } from 'node:os';
 import { WASM_PAGE_BYTES } from './limits/rewrite.js';
 
 export interface MemoryPoolLimits {
@@ -32,7 +34,7 @@ export interface MemoryPoolLimits {
   maxPages: number;
   /** Memories kept of one shape. */
   perShape: number;
-  /** Memories kept in all: each holds V8's address-space reservation (~8 GiB), a process-wide budget. */
+  /** Memories kept in all: each holds V8's address-space reservation (8–10 GiB), a process-wide budget. */
   maxKept: number;
   /** Shapes kept at once (an agent's memory budget sets its memories' maximum, so shapes vary by deployment). */
   maxShapes: number;
@@ -40,10 +42,13 @@ export interface MemoryPoolLimits {
   idleMs: number;
 }
 
+/** Memories all threads' pools keep at most together, with a shard per core (see `maxKept`). */
+const PROCESS_KEPT = 1024;
+
 export const DEFAULT_MEMORY_POOL_LIMITS: MemoryPoolLimits = Object.freeze({
   maxPages: 4,
   perShape: 512,
-  maxKept: 512,
+  maxKept: Math.min(512, Math.max(32, Math.floor(PROCESS_KEPT / availableParallelism()))),
   maxShapes: 16,
   idleMs: 10_000,
 });
@@ -164,7 +169,7 @@ export class MemoryPool {
         clearInterval(this.trimTimer);
         this.trimTimer = undefined;
       }
-    }, this.limits.idleMs);
+    }, this.limits.idleMs / 2);
     this.trimTimer.unref();
   }
 }

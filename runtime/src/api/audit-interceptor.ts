@@ -180,7 +180,9 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
         if (REFUSED_CREDENTIALS.has(status.code)) {
           // Refused for its credentials: one record each up to the source's budget, then counted
           // (a token that authenticated and was denied is its own source).
-          const admitted = o.refusals.admit(call.getPeer(), authenticated(status.code, caller), statusName(status.code));
+          // Its kind: the node's own error code (an expired token and a revoked one told apart), or the status.
+          const kind = errorCodeOf(status.metadata) || statusName(status.code);
+          const admitted = o.refusals.admit(call.getPeer(), authenticated(status.code, caller), kind);
           if (admitted === undefined) {
             next(status);
             return;

@@ -297,6 +297,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   // A start that fails from here on (the certificates, the port taken) closes what it made itself:
   // an embedder retrying on another port must not leave a refusal budget's timer behind each time.
   const port = await bound(server, options).catch(async (err: unknown) => {
+    server.forceShutdown(); // grpc-js keeps every Server it made (channelz) until it is shut down
     if (options.audit?.control === undefined) await audited?.close();
     throw err;
   });

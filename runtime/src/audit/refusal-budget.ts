@@ -120,7 +120,7 @@ function kindsOf(s: Source): { kinds?: RefusalKinds } {
   return s.kinds === undefined || s.kinds.size === 0 ? {} : { kinds: Object.fromEntries(s.kinds) };
 }
 
-/** `UNAUTHENTICATED 12, mtp.signature-refused (bad-digest) 3`: suppressed refusals by kind, for a record's field. */
+/** `UNAUTHENTICATED 12, mtp.signature-refused (bad-signature) 3`: suppressed refusals by kind, for a record's field. */
 export function formatRefusalKinds(kinds: RefusalKinds): string {
   return Object.entries(kinds)
     .map(([kind, n]) => `${kind} ${n}`)

@@ -64,6 +64,11 @@ describe('refused calls, one budget per node', () => {
           [['127.0.0.1', String(overApi + overConsole - perWindow)]],
           'the rest said in one summary, written as the node stopped',
         );
+        // By kind: the node's own error code, one cause one kind whichever ingress (gRPC: not only its status).
+        assert.deepEqual(
+          summaries.map((r) => r.args?.fields?.suppressedKinds),
+          [`api.unauthenticated ${overApi + overConsole - perWindow}`],
+        );
       } finally {
         await trail.close();
       }
