@@ -96,9 +96,14 @@ describe('MemoryPool', () => {
     assert.equal(pool.keptMemories(), 1, 'the one kept 1000 ms is let go');
     assert.equal(pool.keptPages(), 1);
     assert.equal(pool.take(1, 8), b, 'the younger one is still there');
-    now = 5000;
+    pool.give(b, 1, 8); // kept again at 1000
+    now = 1999;
+    pool.trim();
+    assert.equal(pool.keptMemories(), 1, 'not yet: kept 999 ms');
+    now = 2000;
     pool.trim();
     assert.equal(pool.keptMemories(), 0);
+    assert.equal(pool.keptPages(), 0);
   });
 
   it('lets go of every memory it keeps when a new one cannot be reserved, and tries once more', () => {

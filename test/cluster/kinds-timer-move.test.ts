@@ -48,13 +48,14 @@ function read(node: NodeProcess): Journal {
   return j;
 }
 
+// Bounds that let the inner waits (the group settling, 90 s, among them) fail first, with their own message.
 test('a passivated instance whose partition moved to another node is woken there for its timer, and its firing counts once', {
-  timeout: 90_000,
+  timeout: 240_000,
 }, async (t) => {
   await movedTimersFire(t, false);
 });
 
-test("the same with the wake index switched on: the survivor reads the moved partitions' wakes", { timeout: 90_000 }, async (t) => {
+test("the same with the wake index switched on: the survivor reads the moved partitions' wakes", { timeout: 240_000 }, async (t) => {
   await movedTimersFire(t, true);
 });
 

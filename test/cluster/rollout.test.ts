@@ -24,7 +24,7 @@ import { keyToCandidate, type AclMessage } from '@caxton/core';
 import type { CaxtonClient } from '@caxton/runtime';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
-import { placement, waitFor } from './support/cluster.js';
+import { groupSettled, placement, waitFor } from './support/cluster.js';
 import { example } from './support/paths.js';
 
 const WAIT_MS = 90_000;
@@ -62,6 +62,8 @@ describe('rollouts on three Kafka nodes', { timeout: 480_000 }, () => {
     const cluster = { name: uniqueCluster('rollout') };
     nodes = ['r1', 'r2', 'r3'].map((id) => NodeProcess.cli({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
     await startAll(nodes);
+    // Owners are asked right after deploys: a late join of the consumer group must not move them after.
+    await groupSettled(nodes, 90_000);
     clients = await Promise.all(nodes.map((n) => n.client()));
   });
   after(async () => {
@@ -180,8 +182,8 @@ describe('rollouts on three Kafka nodes', { timeout: 480_000 }, () => {
     const survivors = [0, 1, 2].filter((i) => i !== owner);
     await clients[survivors[0]!]!.upgrade(
       // The same counter, counting by 1: the count is exact whichever version took a request. The
-      // bake (from the recorded start) outlasts the handover and the 15 sends before the kill on a
-      // loaded machine: promoted before the kill, there would be no rollout for the next node to run.
+      // bake (from the running node's start of the rollout) outlasts the handover and the 15 sends
+      // before the kill on a loaded machine: promoted before it, the next node would have nothing to run.
       { name: agent, config: { generation: '2' }, rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 25_000 } } },
       counter,
     );

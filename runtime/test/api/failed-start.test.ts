@@ -24,11 +24,13 @@ describe('a failed API server start', () => {
 
   it('on a port in use: refused typed, and every interval it armed is cleared', async () => {
     const armed = new Set<unknown>();
+    let everArmed = 0;
     const realSet = globalThis.setInterval;
     const realClear = globalThis.clearInterval;
     globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
       const t = realSet(...args);
       armed.add(t);
+      everArmed += 1;
       return t;
     }) as typeof setInterval;
     globalThis.clearInterval = ((t?: Parameters<typeof clearInterval>[0]) => {
@@ -44,6 +46,7 @@ describe('a failed API server start', () => {
       globalThis.setInterval = realSet;
       globalThis.clearInterval = realClear;
     }
+    assert.ok(everArmed >= 1, 'the start armed its refusal budget (what this test watches)');
     assert.equal(armed.size, 0, `intervals left running by the failed start: ${armed.size}`);
   });
 });
