@@ -12,7 +12,7 @@
  * - the instance that gave it back is dead first (GuestInstance.release: any later call throws),
  *   so no two instances ever run on one memory;
  * - only small memories are kept (at most 4 pages), never an empty one, and a bounded number: each
- *   holds V8's address-space reservation (~8 GiB), which the whole process shares; zeroing writes
+ *   holds V8's address-space reservation (8–10 GiB), which the whole process shares; zeroing writes
  *   only the pages the guest wrote, so a recycled memory is no more resident than the fresh one it
  *   replaces.
  *

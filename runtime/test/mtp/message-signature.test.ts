@@ -29,6 +29,8 @@ import {
   SIGNATURE_PARAM,
   startAccServer,
   verifyMessageSignature,
+  type AccServerOptions,
+  type MtpPeer,
 } from '../../src/mtp/index.js';
 import { signedContentDigest } from '../../src/mtp/message-signature.js';
 import { IdempotentSends } from '../../src/node/idempotent-sends.js';
@@ -331,6 +333,21 @@ describe("the ACC's check of a post (messageFromPost)", () => {
       ],
       'bb',
     );
+  /** An ACC on loopback for `peer`, at the fixed clock, and a poster of messages to it under the peer's secret. */
+  const accFor = async (peer: MtpPeer, control: NodeControl, more: Partial<AccServerOptions> = {}) => {
+    const acc = await startAccServer({
+      host: '127.0.0.1',
+      port: 0,
+      platform: 'caxton',
+      peers: new MtpPeerTable([peer]),
+      control,
+      now: () => T,
+      ...more,
+    });
+    const postIt = (m: AclMessage) =>
+      fetch(`${acc.url}/${peer.secret}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=bb' }, body: post(m) });
+    return { acc, postIt };
+  };
   const take = (m: AclMessage, required: boolean, now = T) => {
     const { peer, keys } = peerWith(required);
     return messageFromPost(post(m), 'multipart/mixed; boundary=bb', peer, 'caxton', { keys, now });
@@ -473,18 +490,8 @@ describe("the ACC's check of a post (messageFromPost)", () => {
         return { messageId: 'm', accepted: [], refused: [] };
       },
     } as unknown as NodeControl;
-    const acc = await startAccServer({
-      host: '127.0.0.1',
-      port: 0,
-      platform: 'caxton',
-      peers: new MtpPeerTable([peer]),
-      control,
-      now: () => T,
-      onSignatureRefused: (platform, fault) => counted.push(`${platform} ${fault}`),
-    });
+    const { acc, postIt } = await accFor(peer, control, { onSignatureRefused: (platform, fault) => counted.push(`${platform} ${fault}`) });
     try {
-      const postIt = (m: AclMessage) =>
-        fetch(`${acc.url}/${peer.secret}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=bb' }, body: post(m) });
       const unsigned = await postIt(msg);
       assert.equal(unsigned.status, 401);
       const body = (await unsigned.json()) as { code: string; message: string; hint: string };
@@ -512,18 +519,8 @@ describe("the ACC's check of a post (messageFromPost)", () => {
       report: () => {},
       refusalBudget: { perWindow: 1, maxPerWindow: 100, windowMs: 60_000, maxSources: 16 },
     });
-    const acc = await startAccServer({
-      host: '127.0.0.1',
-      port: 0,
-      platform: 'caxton',
-      peers: new MtpPeerTable([peer]),
-      control,
-      audited,
-      now: () => T,
-    });
+    const { acc, postIt } = await accFor(peer, control, { audited });
     try {
-      const postIt = (m: AclMessage) =>
-        fetch(`${acc.url}/${peer.secret}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=bb' }, body: post(m) });
       assert.equal((await postIt(msg)).status, 401, 'recorded: its own record names the fault');
       assert.equal((await postIt(msg)).status, 401);
       assert.equal((await postIt({ ...signer.sign(msg, T), content: 'changed' })).status, 401);
