@@ -37,6 +37,7 @@ import { sha256Hex, type AuditAnchorInfo, type AuditAppendOptions, type AuditTra
 import type { AuditAnchorStore } from './anchor-store.js';
 import type { AuditKey } from './audit-key.js';
 import { AuditError } from './errors.js';
+import { RenewedSet } from '../collections/renewed-tables.js';
 
 export interface AnchoredAuditTrailOptions {
   trail: AuditTrail;
@@ -64,7 +65,8 @@ export class AnchoredAuditTrail implements AuditTrail {
   private retained: AuditRetainedFrom | undefined;
   private retaining: Promise<void> | undefined;
   /** Anchors of records appended with `anchor: 'later'`, still being written. */
-  private readonly behind = new Set<Promise<void>>();
+  /** Renewed (decision 2209): one entry in and out per outside request. */
+  private readonly behind = new RenewedSet<Promise<void>>();
   /** The first failure of an anchor written behind that `report` did not take (thrown by close). */
   private behindFailure: unknown;
   /** The index the last anchor write was begun for. */

@@ -6,12 +6,15 @@
  * of writes that never became durable. Different agents' chains are independent: their commits
  * still share the log's group commit.
  */
+import { RenewedMap } from '../collections/renewed-tables.js';
+
 export type ChainOutcome = 'committed' | 'failed';
 
 const COMMITTED: Promise<ChainOutcome> = Promise.resolve('committed');
 
 export class AgentChains {
-  private readonly tails = new Map<string, { tail: Promise<ChainOutcome>; pending: number }>();
+  /** Renewed (decision 2209): an agent's entry comes and goes with every batch it runs. */
+  private readonly tails = new RenewedMap<string, { tail: Promise<ChainOutcome>; pending: number }>();
   private total = 0;
 
   /**

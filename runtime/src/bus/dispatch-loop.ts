@@ -45,6 +45,7 @@ import {
   copyTraceContext,
   traceIdsOf,
 } from '../telemetry/trace-context.js';
+import { RenewedSet } from '../collections/renewed-tables.js';
 
 export type { OutboxSender } from './outbox-sender.js';
 
@@ -86,8 +87,9 @@ export interface DispatchLoopOptions extends DispatchLimits {
 }
 
 export class DispatchLoop {
-  private readonly ready = new Set<string>();
-  private readonly busy = new Set<string>();
+  // Renewed (decision 2209): an agent comes and goes in both with every batch it runs.
+  private readonly ready = new RenewedSet<string>();
+  private readonly busy = new RenewedSet<string>();
   /** Fired timers waiting for their agent (handed out when its mailbox is empty). */
   private readonly timers = new Map<string, { token: string; timerId?: string | undefined; dueAt?: number | undefined }[]>();
   /** Crashes counted per delivery id; the applier records them, the loop reads them when taking work. */

@@ -15,6 +15,7 @@ import { Mailbox, senderOf } from './mailbox.js';
 import { MailboxShares, shareLimits, textLimits, type HeldSlot, type TextLimits } from './mailbox-shares.js';
 import { NodeText, nodeTextLimits, type NodeTextLimits, type TextCharge, type TextClass } from './node-text.js';
 import { EdgeAdmission, type EdgeAdmissionLimits } from './edge-admission.js';
+import { RenewedMap } from '../collections/renewed-tables.js';
 
 export interface MailboxesOptions {
   /** Is this (qualified) sender name a deployed agent? */
@@ -61,7 +62,7 @@ function hasSeveralDeliveries(m: AclMessage): boolean {
 export class Mailboxes {
   private readonly boxes = new Map<string, Mailbox>();
   /** Deliveries in mailboxes or in flight: appends of ids in here are duplicates. */
-  private readonly pending = new Map<string, PendingDelivery>();
+  private readonly pending = new RenewedMap<string, PendingDelivery>();
 
   /** Who holds how many slots of which mailbox (issue 25: per-sender shares), and how much of its text. */
   readonly shares: MailboxShares;
@@ -70,7 +71,7 @@ export class Mailboxes {
   /** Outside clients' deliveries in flight node-wide, and the limit on them (decision 1810). */
   readonly edge: EdgeAdmission;
   /** The pending deliveries an outside client sent (id → receiver): they count against `edge`. */
-  private readonly outside = new Map<string, string>();
+  private readonly outside = new RenewedMap<string, string>();
   /**
    * Outside clients' pending deliveries waiting for an absent agent (id → receiver): not counted
    * against `edge` until their receiver is back (one absent queue must not lock every client out).
