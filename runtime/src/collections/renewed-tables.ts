@@ -17,6 +17,10 @@
  * The copy keeps insertion order, and is never made while the table is being iterated (an
  * iteration goes on over the table it started on; a copy under it would hide later changes from it).
  * Amortised: one copy per at least `RENEW_AFTER` changes and at least twice its size.
+ *
+ * Iterate with `for…of`, spread or `Promise.all`: they finish or close the iterator. An iterator
+ * taken by hand and dropped half-way is never closed, and holds renewal off for the table's life
+ * (the table stays correct, only back to a plain Map's garbage).
  */
 
 /** Changes (adds and deletes) between two renewals, at the least. */

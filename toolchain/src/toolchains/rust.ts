@@ -1,6 +1,6 @@
 /**
- * Rust: Debian's rustc and cargo plus the wasm32 standard libraries (libstd-rust-dev-wasm32),
- * installed with apt. Debian's cargo is always run as /usr/bin/cargo with RUSTC=/usr/bin/rustc:
+ * Rust: Debian's rustc and cargo plus the wasm32 standard libraries (libstd-rust-dev-wasm32) and
+ * the linker (lld), installed with apt. Debian's cargo is always run as /usr/bin/cargo with RUSTC=/usr/bin/rustc:
  * a rustup rustc earlier on PATH has no wasm target unless `rustup target add` fetched one, and
  * Debian's packages bring theirs (docs/decisions/0505-rust-agents.md).
  */
@@ -10,9 +10,16 @@ import { withToolchainLock } from './cache.js';
 import { versionOf } from './run.js';
 import type { Toolchain, ToolchainLog, ToolchainStatus } from './toolchain.js';
 
-export const RUST_APT_PACKAGES = ['rustc', 'cargo', 'libstd-rust-dev-wasm32'] as const;
+/**
+ * `lld` too: rustc links wasm with /usr/bin/rust-lld, which Debian's rustc ships only as a link to
+ * lld-14, a package it merely recommends (and `--no-install-recommends` leaves out). Without it
+ * every Rust build fails with "linker `rust-lld` not found" until something else installs lld.
+ */
+export const RUST_APT_PACKAGES = ['rustc', 'cargo', 'libstd-rust-dev-wasm32', 'lld'] as const;
 export const DEBIAN_RUSTC = '/usr/bin/rustc';
 export const DEBIAN_CARGO = '/usr/bin/cargo';
+/** The linker rustc runs for wasm targets; a dangling link when lld is not installed. */
+export const DEBIAN_RUST_LLD = '/usr/bin/rust-lld';
 /** The wasm target agents are compiled for (no WASI imports at all: see the decision note). */
 export const RUST_TARGET = 'wasm32-unknown-unknown';
 /**
@@ -36,6 +43,8 @@ async function status(): Promise<ToolchainStatus> {
   else problems.push(`${DEBIAN_RUSTC} (Debian package rustc) is missing`);
   if (cargo) versions['cargo'] = cargo.replace(/^cargo\s+/, '');
   else problems.push(`${DEBIAN_CARGO} (Debian package cargo) is missing`);
+  // existsSync follows the link: false while it dangles (lld-14 not installed).
+  if (!existsSync(DEBIAN_RUST_LLD)) problems.push(`${DEBIAN_RUST_LLD}, the wasm linker, is missing (Debian package lld)`);
   if (existsSync(TARGET_STD)) versions[RUST_TARGET] = 'libstd-rust-dev-wasm32';
   else problems.push(`the ${RUST_TARGET} standard library (Debian package libstd-rust-dev-wasm32) is missing`);
   if (existsSync(WASI_TARGET_STD)) versions[RUST_WASI_TARGET] = 'libstd-rust-dev-wasm32';
@@ -61,7 +70,7 @@ async function install(log: ToolchainLog): Promise<ToolchainStatus> {
 
 export const rustToolchain: Toolchain = {
   language: 'rust',
-  describe: `Debian rustc + cargo + libstd-rust-dev-wasm32 (apt), target ${RUST_TARGET}`,
+  describe: `Debian rustc + cargo + libstd-rust-dev-wasm32 + lld (apt), target ${RUST_TARGET}`,
   status,
   install,
 };
