@@ -1,8 +1,8 @@
 /**
  * Rust: Debian's rustc and cargo plus the wasm32 standard libraries (libstd-rust-dev-wasm32) and
- * the linker (lld), installed with apt. Debian's cargo is always run as /usr/bin/cargo with RUSTC=/usr/bin/rustc:
- * a rustup rustc earlier on PATH has no wasm target unless `rustup target add` fetched one, and
- * Debian's packages bring theirs (docs/decisions/0505-rust-agents.md).
+ * the linker (lld), installed with apt. Debian's cargo is always run as /usr/bin/cargo with
+ * RUSTC=/usr/bin/rustc: a rustup rustc earlier on PATH has no wasm target unless `rustup target add`
+ * fetched one, and Debian's packages bring theirs (docs/decisions/0505-rust-agents.md).
  */
 import { existsSync } from 'node:fs';
 import { aptInstall, aptInstalled } from './apt.js';
